@@ -1,0 +1,116 @@
+import { Construct } from 'constructs';
+import type { VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
+import { PropError } from './_errors.js';
+import type { IRoutable } from './destination.js';
+import { type Duration, toDuration } from './duration.js';
+import {
+  type RequestMatch, type RetryPolicy, type RouteTarget,
+  checkServicePort, checkSubset, translateDestination, translateHttpRoute, translateRetries,
+} from './http-route.js';
+import { RouteTable } from './route-table.js';
+
+/** One rule of a HeaderSplit: requests matching it go to `subset`. */
+export interface HeaderSplitRule {
+  /** Route name (`name`). @default `<split name>-<subset>` */
+  readonly name?: string;
+  /**
+   * Conditions on headers, cookie, query parameters, URI or method. Conditions inside one
+   * RequestMatch are ANDed; a list of RequestMatch is ORed. Must not be empty.
+   */
+  readonly match: RequestMatch | readonly RequestMatch[];
+  /** Subset (version) of the service these requests go to. */
+  readonly subset: string;
+}
+
+/** Props of a HeaderSplit. */
+export interface HeaderSplitProps {
+  /** The service whose subsets the rules route to. */
+  readonly service: IRoutable;
+  /** Rules in priority order: the first that matches wins. */
+  readonly rules: readonly HeaderSplitRule[];
+  /**
+   * Subset for requests no rule matches (the catch-all route `<name>-default`). One of
+   * `defaultSubset` and `defaultDestination` is required unless `routeTable` is given, in which
+   * case another construct may supply the table's catch-all (checked at synth time).
+   * @default none
+   */
+  readonly defaultSubset?: string;
+  /** Destination (possibly another service) for requests no rule matches, instead of `defaultSubset`. @default none */
+  readonly defaultDestination?: RouteTarget;
+  /** Service port to route to (`destination.port.number`). @default the service's only port */
+  readonly port?: number;
+  /** Request timeout on the split's routes (`timeout`). @default disabled */
+  readonly timeout?: Duration | string;
+  /** Retry policy on the split's routes (`retries`). @default the mesh default */
+  readonly retries?: RetryPolicy;
+  /** Route table to add the routes to, shared with other constructs. @default a new RouteTable for the service */
+  readonly routeTable?: RouteTable;
+  /** Prefix of the route names. @default the construct id */
+  readonly name?: string;
+}
+
+/**
+ * Content-based routing of one service: requests matching a rule (by header, cookie, query
+ * parameter, URI or method) go to that rule's subset, everything else to the default. Each rule
+ * is one matched route, so they render before any catch-all in a shared RouteTable.
+ */
+export class HeaderSplit extends Construct {
+  /** The route table holding the routes (the given one, or one created for the service). */
+  readonly routeTable: RouteTable;
+  /** The matched routes, one per rule, in order. */
+  readonly ruleRoutes: readonly VirtualServiceSpecHttp[];
+  /** The catch-all route, when `defaultSubset` or `defaultDestination` is set. */
+  readonly defaultRoute?: VirtualServiceSpecHttp;
+
+  constructor(scope: Construct, id: string, props: HeaderSplitProps) {
+    super(scope, id);
+    const { service } = props;
+    const name = props.name ?? id;
+    const port = checkServicePort(this, 'port', service, props.port);
+    const timeout = props.timeout === undefined ? undefined : toDuration(props.timeout, this, 'timeout');
+    if (props.retries !== undefined) translateRetries(this, props.retries, 'retries');
+    const forwarding = { timeout, retries: props.retries };
+
+    if (!Array.isArray(props.rules) || props.rules.length === 0) {
+      throw new PropError('MP_INVALID_PROP', this, 'rules', props.rules, 'expected at least one rule; for a plain route use a RouteTable');
+    }
+    this.ruleRoutes = props.rules.map((rule, i) => {
+      const subset = checkSubset(this, `rules[${i}].subset`, service, rule.subset);
+      const match: readonly RequestMatch[] = Array.isArray(rule.match) ? rule.match : [rule.match as RequestMatch];
+      if (match.length === 0) {
+        throw new PropError('MP_INVALID_PROP', this, `rules[${i}].match`, [], 'expected at least one match; use defaultSubset for the catch-all');
+      }
+      return translateHttpRoute(this, {
+        name: rule.name ?? `${name}-${subset}`, match, route: [{ destination: service, subset, port }], ...forwarding,
+      }, `rules[${i}]`);
+    });
+
+    const target = this.defaultTarget(props, port);
+    if (target !== undefined) {
+      this.defaultRoute = translateHttpRoute(this, { name: `${name}-default`, route: [target], ...forwarding }, 'default');
+    }
+
+    this.routeTable = props.routeTable ?? new RouteTable(this, 'Routes', { hosts: [service] });
+    for (const r of this.ruleRoutes) this.routeTable.addHttpRoute(r, this);
+    if (this.defaultRoute !== undefined) this.routeTable.addHttpRoute(this.defaultRoute, this);
+  }
+
+  private defaultTarget(props: HeaderSplitProps, port: number | undefined): RouteTarget | undefined {
+    if (props.defaultSubset !== undefined && props.defaultDestination !== undefined) {
+      throw new PropError('MP_INVALID_PROP', this, 'defaultDestination', props.defaultDestination.destination.host,
+        'expected either defaultSubset or defaultDestination, not both');
+    }
+    if (props.defaultSubset !== undefined) {
+      return { destination: props.service, subset: checkSubset(this, 'defaultSubset', props.service, props.defaultSubset), port };
+    }
+    if (props.defaultDestination !== undefined) {
+      translateDestination(this, props.defaultDestination, 'defaultDestination');
+      return props.defaultDestination;
+    }
+    if (props.routeTable === undefined) {
+      throw new PropError('MP_INVALID_PROP', this, 'defaultSubset', undefined,
+        'expected defaultSubset or defaultDestination: without a shared routeTable the split needs its own default route');
+    }
+    return undefined;
+  }
+}

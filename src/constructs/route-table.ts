@@ -1,0 +1,186 @@
+import { Lazy } from 'cdk8s';
+import { Construct, type IConstruct } from 'constructs';
+import { VirtualService, type VirtualServiceSpec, type VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
+import { PropError } from './_errors.js';
+import { checkDnsLabel, checkHost } from './_validate.js';
+import type { IRoutable } from './destination.js';
+import { type HttpRouteOptions, translateHttpRoute } from './http-route.js';
+
+/** Props of a RouteTable: one VirtualService. */
+export interface RouteTableProps {
+  /** Hosts the routes apply to (`hosts`): services, or host names (wildcards such as `*.example.com` allowed). */
+  readonly hosts: ReadonlyArray<IRoutable | string>;
+  /** Gateways (`<ns>/<name>`) and/or `mesh` whose proxies apply the routes (`gateways`). @default mesh (all sidecars) */
+  readonly gateways?: readonly string[];
+  /** Namespaces that can see this VirtualService (`exportTo`), e.g. `['.']`. @default all namespaces */
+  readonly exportTo?: readonly string[];
+  /** Namespace of the VirtualService. @default the first service host's namespace, else the chart's */
+  readonly namespace?: string;
+  /** `metadata.name` of the VirtualService. @default the first service host's short name (`reviews`), else the construct id */
+  readonly name?: string;
+  /** The catch-all route, always rendered last. Must not have `match`. @default none */
+  readonly defaultRoute?: HttpRouteOptions;
+  /**
+   * Require a catch-all route (one without `match`) when the table has matched routes, so no
+   * request falls through to a 404 (`NR`). Checked at synth time.
+   * @default true
+   */
+  readonly requireDefaultRoute?: boolean;
+  /** Typed escape hatch: spec fields that replace the rendered ones, applied last. @default none */
+  readonly overrides?: Partial<VirtualServiceSpec>;
+}
+
+interface Entry {
+  readonly http: VirtualServiceSpecHttp;
+  /** Construct path of whoever added the route, for validation messages. */
+  readonly origin: string;
+}
+
+const DNS1123_SUBDOMAIN_MAX = 253;
+
+/**
+ * The routes for one or more hosts: an Istio VirtualService that several constructs (a
+ * CanaryRelease, a HeaderSplit, ...) can add HTTP routes to. The spec renders lazily at synth
+ * time, so routes added after construction are included.
+ *
+ * Order: Istio takes the first route that matches, so matched routes render first (in the order
+ * added), then catch-all routes, then `defaultRoute`. A catch-all can therefore never shadow a
+ * matched route; a second catch-all is unreachable and reported at synth time.
+ */
+export class RouteTable extends Construct {
+  /** The L1 VirtualService this table renders into. */
+  readonly virtualService: VirtualService;
+  /** `metadata.name` of the VirtualService. */
+  readonly name: string;
+  /** Namespace of the VirtualService, when set explicitly or taken from a service host. */
+  readonly namespace?: string;
+  /** Hosts as rendered in `spec.hosts`. */
+  readonly hosts: readonly string[];
+
+  private readonly entries: Entry[] = [];
+  private readonly defaultEntry?: Entry;
+  private readonly props: RouteTableProps;
+
+  constructor(scope: Construct, id: string, props: RouteTableProps) {
+    super(scope, id);
+    this.props = props;
+    if (!Array.isArray(props.hosts) || props.hosts.length === 0) {
+      throw new PropError('MP_INVALID_HOST', this, 'hosts', props.hosts, 'expected at least one host');
+    }
+    this.hosts = props.hosts.map((h, i) => checkHost(this, `hosts[${i}]`, typeof h === 'string' ? h : h.host, { allowStar: true }));
+    const firstService = props.hosts.find((h): h is IRoutable => typeof h !== 'string');
+    this.name = checkObjectName(this, 'name', props.name ?? (firstService !== undefined ? firstService.host.split('.')[0]! : id));
+    this.namespace = props.namespace ?? firstService?.namespace;
+    if (props.defaultRoute !== undefined) {
+      if (props.defaultRoute.match !== undefined) {
+        throw new PropError('MP_INVALID_PROP', this, 'defaultRoute.match', props.defaultRoute.match,
+          'expected no match on the default route: it is the catch-all, rendered last');
+      }
+      this.defaultEntry = { http: translateHttpRoute(this, props.defaultRoute, 'defaultRoute'), origin: this.node.path };
+    }
+
+    this.virtualService = new VirtualService(this, 'Resource', {
+      metadata: { name: this.name, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) },
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
+    });
+    this.node.addValidation({ validate: () => this.validateRoutes() });
+  }
+
+  /**
+   * Validates and adds one HTTP route; errors name the field as `routes[<n>]...` where n counts
+   * the routes added so far.
+   * @returns the translated Istio route.
+   */
+  addRoute(options: HttpRouteOptions): VirtualServiceSpecHttp {
+    const http = translateHttpRoute(this, options, `routes[${this.entries.length}]`);
+    this.entries.push({ http, origin: this.node.path });
+    return http;
+  }
+
+  /** Adds several routes in order. */
+  addRoutes(...options: HttpRouteOptions[]): void {
+    for (const o of options) this.addRoute(o);
+  }
+
+  /**
+   * Adds a route already translated (and validated) by `translateHttpRoute`, for constructs that
+   * validate their own props so errors name them. `origin` names the adding construct in
+   * synth-time messages.
+   */
+  addHttpRoute(http: VirtualServiceSpecHttp, origin: IConstruct = this): void {
+    this.entries.push({ http, origin: origin.node.path });
+  }
+
+  /** The HTTP routes in rendered order (matched, then catch-alls, then the default route). */
+  get httpRoutes(): VirtualServiceSpecHttp[] {
+    return this.ordered().map((e) => e.http);
+  }
+
+  /** True when some route (or the default route) matches every request. */
+  get hasCatchAll(): boolean {
+    return this.ordered().some((e) => isCatchAll(e.http));
+  }
+
+  private ordered(): Entry[] {
+    const matched = this.entries.filter((e) => !isCatchAll(e.http));
+    const catchAll = this.entries.filter((e) => isCatchAll(e.http));
+    return [...matched, ...catchAll, ...(this.defaultEntry !== undefined ? [this.defaultEntry] : [])];
+  }
+
+  private renderSpec(): VirtualServiceSpec {
+    const p = this.props;
+    const http = this.httpRoutes;
+    return {
+      hosts: [...this.hosts],
+      gateways: p.gateways === undefined ? undefined : [...p.gateways],
+      exportTo: p.exportTo === undefined ? undefined : [...p.exportTo],
+      http: http.length > 0 ? http : undefined,
+      ...p.overrides,
+    };
+  }
+
+  private validateRoutes(): string[] {
+    const routes = this.ordered();
+    if (routes.length === 0 && this.props.overrides?.http === undefined) {
+      return [`VirtualService ${this.name} has no routes; Istio rejects it. Add a route (addRoute) or a defaultRoute`];
+    }
+    const errors: string[] = [];
+    const catchAlls = routes.filter((e) => isCatchAll(e.http));
+    if (catchAlls.length === 0 && this.props.requireDefaultRoute !== false) {
+      errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR). `
+        + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), or set requireDefaultRoute: false');
+    }
+    for (const extra of catchAlls.slice(1)) {
+      errors.push(`route ${label(extra)} (added by ${extra.origin}) is unreachable: `
+        + `it follows catch-all route ${label(catchAlls[0]!)} (added by ${catchAlls[0]!.origin}). Keep one route without match`);
+    }
+    return errors;
+  }
+}
+
+function isCatchAll(http: VirtualServiceSpecHttp): boolean {
+  return http.match === undefined || http.match.length === 0;
+}
+
+function label(e: Entry): string {
+  return e.http.name !== undefined ? JSON.stringify(e.http.name) : '(unnamed)';
+}
+
+/** A Kubernetes object name: a DNS-1123 subdomain (dot-separated DNS-1123 labels). */
+function checkObjectName(scope: IConstruct, field: string, value: string): string {
+  if (typeof value !== 'string' || value.length > DNS1123_SUBDOMAIN_MAX) {
+    throw new PropError('MP_INVALID_NAME', scope, field, value, 'expected a DNS-1123 subdomain of at most 253 characters');
+  }
+  for (const part of value.split('.')) {
+    try {
+      checkDnsLabel(scope, field, part);
+    } catch (e) {
+      if (e instanceof PropError) {
+        throw new PropError('MP_INVALID_NAME', scope, field, value,
+          'expected a DNS-1123 name: lower-case letters, digits, "-" and "."; set `name` explicitly when the construct id is not one');
+      }
+      throw e;
+    }
+  }
+  return value;
+}

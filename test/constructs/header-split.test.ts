@@ -1,0 +1,87 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HeaderSplit } from '../../src/constructs/header-split.js';
+import { RouteTable } from '../../src/constructs/route-table.js';
+import { StringMatch } from '../../src/constructs/string-match.js';
+import { only, synth, throwsProp } from '../_synth.js';
+
+const reviews = { host: 'reviews.default.svc.cluster.local', namespace: 'default', subsetNames: ['v1', 'v2', 'v3'], portNumbers: [9080] };
+const host = 'reviews.default.svc.cluster.local';
+
+test('GIVEN rules on header AND uri, cookie, query, method and uri regex WHEN synthesized THEN one matched route per rule, then the default subset', () => {
+  const objects = synth((chart) => {
+    new HeaderSplit(chart, 'reviews-split', {
+      service: reviews,
+      rules: [
+        { name: 'jason-api', match: { headers: { 'end-user': 'jason' }, uri: StringMatch.prefix('/api') }, subset: 'v2' },
+        {
+          match: [{ cookie: { name: 'beta', value: 'on' } }, { queryParams: { beta: StringMatch.regex('on|yes') } }, { uri: StringMatch.regex('/v3/.*'), method: 'POST' }],
+          subset: 'v3',
+        },
+      ],
+      defaultSubset: 'v1',
+    });
+  });
+  assert.equal(objects, [{
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'reviews', namespace: 'default' },
+    spec: {
+      hosts: [host],
+      http: [
+        {
+          name: 'jason-api',
+          match: [{ headers: { 'end-user': { exact: 'jason' } }, uri: { prefix: '/api' } }],
+          route: [{ destination: { host, subset: 'v2' } }],
+        },
+        {
+          name: 'reviews-split-v3',
+          match: [
+            { headers: { cookie: { regex: '^(.*?;\\s*)?(beta=on)(;.*)?$' } } },
+            { queryParams: { beta: { regex: 'on|yes' } } },
+            { uri: { regex: '/v3/.*' }, method: { exact: 'POST' } },
+          ],
+          route: [{ destination: { host, subset: 'v3' } }],
+        },
+        { name: 'reviews-split-default', route: [{ destination: { host, subset: 'v1' } }] },
+      ],
+    },
+  }]);
+});
+
+test('GIVEN a default destination on another service and a timeout WHEN synthesized THEN the default route forwards there', () => {
+  const vs = only(synth((chart) => {
+    new HeaderSplit(chart, 's', {
+      service: reviews,
+      rules: [{ match: { headers: { 'x-version': 'v2' } }, subset: 'v2' }],
+      defaultDestination: { destination: { host: 'reviews-legacy.default.svc.cluster.local', port: 80 } },
+      timeout: '500ms',
+    });
+  }), 'VirtualService');
+  assert.equal(vs.spec.http, [
+    { name: 's-v2', match: [{ headers: { 'x-version': { exact: 'v2' } } }], route: [{ destination: { host, subset: 'v2' } }], timeout: '500ms' },
+    { name: 's-default', route: [{ destination: { host: 'reviews-legacy.default.svc.cluster.local', port: { number: 80 } } }], timeout: '500ms' },
+  ]);
+});
+
+test('GIVEN a HeaderSplit composed into a table with its own default route WHEN synthesized THEN its rules precede the table default', () => {
+  const vs = only(synth((chart) => {
+    const table = new RouteTable(chart, 'reviews', { hosts: [reviews], defaultRoute: { name: 'stable', route: [{ destination: reviews, subset: 'v1' }] } });
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: { headers: { 'end-user': 'jason' } }, subset: 'v2' }], routeTable: table });
+  }), 'VirtualService');
+  assert.equal(vs.spec.http.map((r: { name: string }) => r.name), ['s-v2', 'stable']);
+});
+
+test('GIVEN no default subset and no shared table WHEN constructed THEN the missing default route is refused', () => {
+  throwsProp(() => synth((chart) => {
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: { headers: { 'end-user': 'jason' } }, subset: 'v2' }] });
+  }), { code: 'MP_INVALID_PROP', field: 'defaultSubset', path: 'test/s' });
+});
+
+test('GIVEN a rule with an empty match list WHEN constructed THEN it is refused (a catch-all belongs in defaultSubset)', () => {
+  throwsProp(() => synth((chart) => {
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: [], subset: 'v2' }], defaultSubset: 'v1' });
+  }), { code: 'MP_INVALID_PROP', field: 'rules[0].match', path: 'test/s' });
+});
+
+test.run();

@@ -1,0 +1,132 @@
+import { Testing, Chart } from 'cdk8s';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RouteTable } from '../../src/constructs/route-table.js';
+import { StringMatch } from '../../src/constructs/string-match.js';
+import { only, synth } from '../_synth.js';
+
+const reviews = { host: 'reviews.default.svc.cluster.local', namespace: 'default', subsetNames: ['v1', 'v2', 'v3'], portNumbers: [9080] };
+const ratings = { host: 'ratings.shop.svc.cluster.local', namespace: 'shop', subsetNames: ['v1'], portNumbers: [9080] };
+
+test('GIVEN a table for a service with a default route WHEN synthesized THEN one VirtualService named after the service', () => {
+  const objects = synth((chart) => {
+    new RouteTable(chart, 'ReviewsRoutes', { hosts: [reviews], defaultRoute: { name: 'default', route: [{ destination: reviews, subset: 'v1' }] } });
+  });
+  assert.is(objects.length, 1);
+  assert.equal(only(objects, 'VirtualService'), {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'reviews', namespace: 'default' },
+    spec: {
+      hosts: ['reviews.default.svc.cluster.local'],
+      http: [{ name: 'default', route: [{ destination: { host: 'reviews.default.svc.cluster.local', subset: 'v1' } }] }],
+    },
+  });
+});
+
+test('GIVEN routes added after construction, a catch-all first WHEN synthesized THEN matched routes render before the catch-all', () => {
+  const vs = only(synth((chart) => {
+    const table = new RouteTable(chart, 'reviews', { hosts: [reviews] });
+    table.addRoute({ name: 'all-v1-mirror', route: [{ destination: reviews, subset: 'v1' }], mirror: { destination: reviews, subset: 'v3' } });
+    table.addRoutes(
+      { name: 'jason', match: [{ headers: { 'end-user': 'jason' } }], route: [{ destination: reviews, subset: 'v2' }] },
+      { name: 'beta', match: [{ uri: StringMatch.prefix('/beta') }], route: [{ destination: reviews, subset: 'v3' }] },
+    );
+  }), 'VirtualService');
+  assert.equal(vs.spec.http.map((r: { name: string }) => r.name), ['jason', 'beta', 'all-v1-mirror']);
+});
+
+test('GIVEN host strings, gateways, exportTo, an explicit name and namespace WHEN synthesized THEN they are rendered as given, with no name hash', () => {
+  const vs = only(synth((chart) => {
+    const table = new RouteTable(chart, 'web', {
+      hosts: ['bookinfo.example.com', '*.bookinfo.example.com'],
+      gateways: ['istio-system/public'],
+      exportTo: ['.'],
+      name: 'bookinfo-web',
+      namespace: 'web',
+    });
+    table.addRoute({ route: [{ destination: { host: 'productpage.web.svc.cluster.local', port: 9080 } }] });
+  }), 'VirtualService');
+  assert.equal(vs, {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'bookinfo-web', namespace: 'web' },
+    spec: {
+      hosts: ['bookinfo.example.com', '*.bookinfo.example.com'],
+      gateways: ['istio-system/public'],
+      exportTo: ['.'],
+      http: [{ route: [{ destination: { host: 'productpage.web.svc.cluster.local', port: { number: 9080 } } }] }],
+    },
+  });
+});
+
+test('GIVEN only host strings and no name WHEN synthesized THEN the construct id names the VirtualService', () => {
+  const vs = only(synth((chart) => {
+    new RouteTable(chart, 'public-web', { hosts: ['bookinfo.example.com'], defaultRoute: { route: [{ destination: reviews }] } });
+  }), 'VirtualService');
+  assert.is(vs.metadata.name, 'public-web');
+});
+
+test('GIVEN a service in another namespace WHEN synthesized THEN the table lives in the service namespace', () => {
+  const vs = only(synth((chart) => {
+    new RouteTable(chart, 'x', { hosts: [ratings], defaultRoute: { route: [{ destination: ratings }] } });
+  }), 'VirtualService');
+  assert.equal(vs.metadata, { name: 'ratings', namespace: 'shop' });
+});
+
+test('GIVEN overrides WHEN synthesized THEN they replace the rendered spec fields last', () => {
+  const vs = only(synth((chart) => {
+    new RouteTable(chart, 'reviews', {
+      hosts: [reviews],
+      defaultRoute: { route: [{ destination: reviews }] },
+      overrides: { exportTo: ['*'], tcp: [{ route: [{ destination: { host: 'reviews.default.svc.cluster.local' } }] }] },
+    });
+  }), 'VirtualService');
+  assert.equal(vs.spec, {
+    hosts: ['reviews.default.svc.cluster.local'],
+    exportTo: ['*'],
+    http: [{ route: [{ destination: { host: 'reviews.default.svc.cluster.local' } }] }],
+    tcp: [{ route: [{ destination: { host: 'reviews.default.svc.cluster.local' } }] }],
+  });
+});
+
+test('GIVEN a table with only matched routes WHEN validated THEN it reports the missing default route', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews] });
+  table.addRoute({ name: 'jason', match: [{ headers: { 'end-user': 'jason' } }], route: [{ destination: reviews, subset: 'v2' }] });
+  const errors = table.node.validate();
+  assert.is(errors.length, 1);
+  assert.match(errors[0]!, /^VirtualService reviews has only matched routes, so other requests get 404 \(NR\)/);
+});
+
+test('GIVEN only matched routes and requireDefaultRoute false WHEN validated THEN no finding', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews], requireDefaultRoute: false });
+  table.addRoute({ match: [{ uri: '/x' }], route: [{ destination: reviews }] });
+  assert.equal(table.node.validate(), []);
+});
+
+test('GIVEN two catch-all routes WHEN validated THEN the second is reported unreachable', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews], defaultRoute: { name: 'default', route: [{ destination: reviews, subset: 'v1' }] } });
+  table.addRoute({ name: 'everything', route: [{ destination: reviews, subset: 'v2' }] });
+  assert.equal(table.node.validate(), [
+    'route "default" (added by test/reviews) is unreachable: it follows catch-all route "everything" (added by test/reviews). Keep one route without match',
+  ]);
+});
+
+test('GIVEN a default route and a matched route added later WHEN synthesized THEN the default route renders last', () => {
+  const vs = only(synth((chart) => {
+    const table = new RouteTable(chart, 'reviews', { hosts: [reviews], defaultRoute: { name: 'default', route: [{ destination: reviews, subset: 'v1' }] } });
+    table.addRoute({ name: 'jason', match: [{ headers: { 'end-user': 'jason' } }], route: [{ destination: reviews, subset: 'v2' }] });
+  }), 'VirtualService');
+  assert.equal(vs.spec.http.map((r: { name: string }) => r.name), ['jason', 'default']);
+});
+
+test('GIVEN a table with no routes WHEN validated THEN it reports that Istio rejects it', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews] });
+  assert.equal(table.node.validate(), ['VirtualService reviews has no routes; Istio rejects it. Add a route (addRoute) or a defaultRoute']);
+});
+
+test.run();
