@@ -1,0 +1,258 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  AuthorizationPolicy,
+  AuthorizationPolicySpecAction as Action,
+  type AuthorizationPolicySpecRules,
+  type AuthorizationPolicySpecRulesFromSource,
+  type AuthorizationPolicySpecRulesToOperation,
+} from '../../imports/security.istio.io.js';
+import { PropError } from './_errors.js';
+import { checkDnsLabel, checkPort } from './_validate.js';
+import { prune } from './connection-pool.js';
+import { PolicyScope } from './peer-authentication.js';
+
+/** Who sends the request (Istio `Source`). Fields are ANDed; values in one field are ORed. */
+export interface RequestSource {
+  /** Peer identities, e.g. `cluster.local/ns/default/sa/productpage` (needs mTLS). @default - any */
+  readonly principals?: readonly string[];
+  /** @default - none excluded */
+  readonly notPrincipals?: readonly string[];
+  /** Peer namespaces (needs mTLS). @default - any */
+  readonly namespaces?: readonly string[];
+  /** @default - none excluded */
+  readonly notNamespaces?: readonly string[];
+  /** Peer IP blocks, e.g. `10.0.0.0/16`. @default - any */
+  readonly ipBlocks?: readonly string[];
+  /** @default - none excluded */
+  readonly notIpBlocks?: readonly string[];
+  /** JWT `iss/sub` identities. @default - any */
+  readonly requestPrincipals?: readonly string[];
+}
+
+/** What the request does (Istio `Operation`). */
+export interface RequestOperation {
+  /** HTTP methods (upper case), e.g. `GET`. gRPC always uses `POST`. @default - any */
+  readonly methods?: readonly string[];
+  /** @default - none excluded */
+  readonly notMethods?: readonly string[];
+  /** Paths: exact, `prefix*`, `*suffix` or `*`. @default - any */
+  readonly paths?: readonly string[];
+  /** @default - none excluded */
+  readonly notPaths?: readonly string[];
+  /** Destination ports. @default - any */
+  readonly ports?: readonly number[];
+  /** @default - none excluded */
+  readonly notPorts?: readonly number[];
+  /** Host or authority header values. @default - any */
+  readonly hosts?: readonly string[];
+  /** @default - none excluded */
+  readonly notHosts?: readonly string[];
+}
+
+/** An extra condition on an Istio attribute (Istio `Condition`), e.g. `request.headers[x-tenant]`. */
+export interface RequestCondition {
+  /** Attribute name, e.g. `source.ip` or `request.auth.claims[iss]`. */
+  readonly key: string;
+  /** Values that match. @default - none (then `notValues` is required) */
+  readonly values?: readonly string[];
+  /** Values that do not match. @default - none */
+  readonly notValues?: readonly string[];
+}
+
+/**
+ * One rule (Istio `Rule`): a request matches when it matches any `from` source, any `to`
+ * operation and every `when` condition. An absent part matches everything.
+ */
+export interface AuthorizationRule {
+  /** @default - any source */
+  readonly from?: readonly RequestSource[];
+  /** @default - any operation */
+  readonly to?: readonly RequestOperation[];
+  /** @default - no conditions */
+  readonly when?: readonly RequestCondition[];
+}
+
+/** What a matching request gets (Istio `AuthorizationPolicy.Action`). */
+export type AuthorizationAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+
+/** Props for `AllowPolicy`. */
+export interface AllowPolicyProps {
+  /** Object name (DNS-1123 label). */
+  readonly name: string;
+  /**
+   * Workloads the policy covers (`selector`) and its namespace.
+   * @default PolicyScope.namespace() - every workload in the chart's namespace
+   */
+  readonly scope?: PolicyScope;
+  /** @default 'ALLOW' */
+  readonly action?: AuthorizationAction;
+  /** Extension provider name; required with `CUSTOM`, refused otherwise (`provider.name`). @default - none */
+  readonly provider?: string;
+  /**
+   * Rules; a request matching any rule gets `action`. An ALLOW policy needs at least one rule
+   * (with none it allows nothing: use `DefaultDenyPolicy` for that).
+   * @default - none; with `allowAll`, the single empty rule that matches every request
+   */
+  readonly rules?: readonly AuthorizationRule[];
+  /**
+   * Permit an ALLOW rule that matches every request. Without it such a rule is refused, because
+   * one stray `{}` silently opens a workload that a default-deny policy was meant to close.
+   * @default false
+   */
+  readonly allowAll?: boolean;
+}
+
+const ACTIONS: Record<AuthorizationAction, Action> = {
+  ALLOW: Action.ALLOW, DENY: Action.DENY, AUDIT: Action.AUDIT, CUSTOM: Action.CUSTOM,
+};
+
+/** An `AuthorizationPolicy` from typed rules; ALLOW by default. */
+export class AllowPolicy extends Construct {
+  /** L1 escape hatch. */
+  readonly authorizationPolicy: AuthorizationPolicy;
+
+  constructor(scope: Construct, id: string, props: AllowPolicyProps) {
+    super(scope, id);
+    const name = checkDnsLabel(this, 'name', props.name);
+    const policyScope = props.scope ?? PolicyScope.namespace();
+    const namespace = policyScope.resolveNamespace(this);
+    const selector = policyScope.checkSelector(this);
+    const action = props.action ?? 'ALLOW';
+    if (!(action in ACTIONS)) throw new PropError('MP_INVALID_PROP', this, 'action', action, `expected one of ${Object.keys(ACTIONS).join(', ')}`);
+    if ((action === 'CUSTOM') !== (props.provider !== undefined)) {
+      throw new PropError('MP_INVALID_PROP', this, 'provider', props.provider, 'expected a provider name with action CUSTOM, and none otherwise');
+    }
+    const rules = props.rules ?? (props.allowAll ? [{}] : []);
+    if (action === 'ALLOW' && rules.length === 0) {
+      throw new PropError('MP_INVALID_PROP', this, 'rules', props.rules,
+        'expected at least one rule: an ALLOW policy without rules allows nothing (use DefaultDenyPolicy, or allowAll: true)');
+    }
+    const translated = rules.map((r, i) => translateRule(this, `rules[${i}]`, r));
+    if (action === 'ALLOW' && props.allowAll !== true) {
+      rules.forEach((r, i) => {
+        if (matchesEverything(r)) {
+          throw new PropError('MP_INVALID_PROP', this, `rules[${i}]`, r,
+            'this ALLOW rule matches every request; narrow it with from/to/when, or set allowAll: true if that is intended');
+        }
+      });
+    }
+    this.authorizationPolicy = new AuthorizationPolicy(this, 'Resource', {
+      metadata: { name, namespace },
+      spec: {
+        selector: selector && { matchLabels: selector },
+        action: ACTIONS[action],
+        provider: props.provider === undefined ? undefined : { name: props.provider },
+        rules: translated.length > 0 ? translated : undefined,
+      },
+    });
+  }
+}
+
+/** Props for `DefaultDenyPolicy`. */
+export interface DefaultDenyPolicyProps {
+  /** Namespace to close. @default - the chart's namespace, else `default` */
+  readonly namespace?: string;
+  /** Object name. @default 'allow-nothing' (Istio's name for this policy) */
+  readonly name?: string;
+}
+
+/**
+ * Denies every request to a namespace unless another ALLOW policy matches it: an
+ * `AuthorizationPolicy` whose spec is `{}` (no selector, no rules).
+ */
+export class DefaultDenyPolicy extends Construct {
+  /** L1 escape hatch. */
+  readonly authorizationPolicy: AuthorizationPolicy;
+
+  constructor(scope: Construct, id: string, props: DefaultDenyPolicyProps = {}) {
+    super(scope, id);
+    const namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
+    const name = checkDnsLabel(this, 'name', props.name ?? 'allow-nothing');
+    this.authorizationPolicy = new AuthorizationPolicy(this, 'Resource', { metadata: { name, namespace }, spec: {} });
+  }
+}
+
+const METHOD = /^([A-Z]+|\*)$/;
+
+/** Maps one `AuthorizationRule` to Istio's `Rule`, naming `field` on error. */
+export function translateRule(scope: Construct, field: string, rule: AuthorizationRule): AuthorizationPolicySpecRules {
+  return prune({
+    from: rule.from?.map((s, i) => ({ source: translateSource(scope, `${field}.from[${i}]`, s) })),
+    to: rule.to?.map((o, i) => ({ operation: translateOperation(scope, `${field}.to[${i}]`, o) })),
+    when: rule.when?.map((c, i) => {
+      const f = `${field}.when[${i}]`;
+      if (typeof c.key !== 'string' || c.key.length === 0) throw new PropError('MP_INVALID_PROP', scope, `${f}.key`, c.key, 'expected an Istio attribute name');
+      if (!c.values?.length && !c.notValues?.length) {
+        throw new PropError('MP_INVALID_PROP', scope, f, c, 'expected values or notValues');
+      }
+      return { key: c.key, values: list(c.values), notValues: list(c.notValues) };
+    }),
+  });
+}
+
+function translateSource(scope: Construct, field: string, s: RequestSource): AuthorizationPolicySpecRulesFromSource {
+  const out: AuthorizationPolicySpecRulesFromSource = {
+    principals: list(s.principals), notPrincipals: list(s.notPrincipals),
+    namespaces: list(s.namespaces), notNamespaces: list(s.notNamespaces),
+    ipBlocks: list(s.ipBlocks), notIpBlocks: list(s.notIpBlocks),
+    requestPrincipals: list(s.requestPrincipals),
+  };
+  return nonEmpty(scope, field, out);
+}
+
+function translateOperation(scope: Construct, field: string, o: RequestOperation): AuthorizationPolicySpecRulesToOperation {
+  for (const key of ['methods', 'notMethods'] as const) {
+    o[key]?.forEach((m, i) => {
+      if (!METHOD.test(m)) throw new PropError('MP_INVALID_PROP', scope, `${field}.${key}[${i}]`, m, 'expected an upper-case HTTP method such as "GET", or "*"');
+    });
+  }
+  for (const key of ['paths', 'notPaths'] as const) {
+    o[key]?.forEach((p, i) => {
+      if (!p.startsWith('/') && !p.startsWith('*')) {
+        throw new PropError('MP_INVALID_PROP', scope, `${field}.${key}[${i}]`, p, 'expected a path starting with "/" or "*"');
+      }
+    });
+  }
+  const ports = (key: 'ports' | 'notPorts') => o[key]?.map((p, i) => String(checkPort(scope, `${field}.${key}[${i}]`, p)));
+  const out: AuthorizationPolicySpecRulesToOperation = {
+    methods: list(o.methods), notMethods: list(o.notMethods),
+    paths: list(o.paths), notPaths: list(o.notPaths),
+    ports: ports('ports'), notPorts: ports('notPorts'),
+    hosts: list(o.hosts), notHosts: list(o.notHosts),
+  };
+  return nonEmpty(scope, field, out);
+}
+
+/** Istio rejects an empty `source` or `operation`; it would also read as "anything". */
+function nonEmpty<T extends object>(scope: Construct, field: string, value: T): T {
+  const pruned = prune(value);
+  if (Object.values(pruned).every((v) => v === undefined || (Array.isArray(v) && v.length === 0))) {
+    throw new PropError('MP_INVALID_PROP', scope, field, {}, 'expected at least one field; omit the entry to match anything');
+  }
+  return pruned;
+}
+
+const ANY_IP = new Set(['0.0.0.0/0', '::/0']);
+const isWildcard = (values: readonly string[] | undefined, wild: (v: string) => boolean) =>
+  values === undefined || values.length === 0 || values.some(wild);
+
+/**
+ * True when the rule matches every request: no part narrows it, or every part it has is a
+ * wildcard (`*` method, path or host; `0.0.0.0/0` ip block). Principals and namespaces `*` still
+ * demand mTLS, so they count as narrowing.
+ */
+function matchesEverything(rule: AuthorizationRule): boolean {
+  if (rule.when?.length) return false;
+  const anySource = !rule.from?.length || rule.from.some((s) =>
+    !s.principals?.length && !s.notPrincipals?.length && !s.namespaces?.length && !s.notNamespaces?.length &&
+    !s.notIpBlocks?.length && !s.requestPrincipals?.length && isWildcard(s.ipBlocks, (v) => ANY_IP.has(v)));
+  const anyOperation = !rule.to?.length || rule.to.some((o) =>
+    !o.notMethods?.length && !o.notPaths?.length && !o.ports?.length && !o.notPorts?.length && !o.notHosts?.length &&
+    isWildcard(o.methods, (v) => v === '*') && isWildcard(o.paths, (v) => v === '*') && isWildcard(o.hosts, (v) => v === '*'));
+  return anySource && anyOperation;
+}
+
+function list(values: readonly string[] | undefined): string[] | undefined {
+  return values === undefined || values.length === 0 ? undefined : [...values];
+}

@@ -1,0 +1,244 @@
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets } from '../../imports/networking.istio.io.js';
+import { PropError } from './_errors.js';
+import { checkDnsLabel, checkPort } from './_validate.js';
+import type { IRoutable } from './destination.js';
+import { asSubsetTrafficPolicy, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
+
+/**
+ * Application protocol of a port. Istio selects the protocol from the Service port name
+ * (`<protocol>[-<suffix>]`), so this becomes the name's prefix.
+ */
+export type PortProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'https' | 'tls';
+
+/** Istio spelling of each protocol (ServiceEntry `ports[].protocol`). */
+export const ISTIO_PROTOCOL: Record<PortProtocol, string> = {
+  http: 'HTTP', http2: 'HTTP2', grpc: 'GRPC', tcp: 'TCP', https: 'HTTPS', tls: 'TLS',
+};
+
+/** A port the service serves. */
+export interface MeshServicePort {
+  /** Port number on the Service (and the default container port). */
+  readonly port: number;
+  /** Application protocol, used as the port name prefix. */
+  readonly protocol: PortProtocol;
+  /**
+   * Port name suffix: `{ protocol: 'http', name: 'web' }` names the port `http-web`.
+   * @default - the port is named after the protocol alone, e.g. `http`
+   */
+  readonly name?: string;
+  /**
+   * Container port the Service forwards to.
+   * @default - same as `port`
+   */
+  readonly targetPort?: number;
+}
+
+/** One version of the service: a Deployment `<service>-<version>` and a DestinationRule subset `<version>`. */
+export interface MeshServiceVersion {
+  /** Version name (DNS-1123 label): the `version` pod label and the subset name, e.g. `v1`. */
+  readonly name: string;
+  /** Container image. */
+  readonly image: string;
+  /** Pod count. @default 1 */
+  readonly replicas?: number;
+  /** Environment variables of the container. @default - none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Container entrypoint. @default - the image's */
+  readonly command?: readonly string[];
+  /** Container arguments. @default - the image's */
+  readonly args?: readonly string[];
+  /** CPU and memory. @default - cdk8s-plus defaults (requests 1000m/512Mi, limits 1500m/2048Mi) */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Container security context.
+   * @default - cdk8s-plus secure defaults: non-root, read-only root filesystem, no privilege escalation
+   */
+  readonly securityContext?: kplus.ContainerSecurityContextProps;
+  /** Subset-level traffic policy; applies only when a route names this subset. @default - none */
+  readonly trafficPolicy?: TrafficPolicyOptions;
+}
+
+/** Props for `MeshService`. */
+export interface MeshServiceProps {
+  /** Service name (DNS-1123 label): the Service, DestinationRule, `app` label and Deployment prefix. */
+  readonly name: string;
+  /** Namespace of every object. @default - the chart's namespace, else `default` */
+  readonly namespace?: string;
+  /** Ports the service serves; at least one. */
+  readonly ports: readonly MeshServicePort[];
+  /** Versions running side by side; at least one. */
+  readonly versions: readonly MeshServiceVersion[];
+  /**
+   * Name of an existing ServiceAccount the pods run as.
+   * @default - a ServiceAccount named after the service is created, so each service has its own
+   * mesh identity (`cluster.local/ns/<ns>/sa/<name>`) for AuthorizationPolicies to name
+   */
+  readonly serviceAccount?: string;
+  /** Pod security context. @default - cdk8s-plus secure defaults (runAsNonRoot) */
+  readonly podSecurityContext?: kplus.PodSecurityContextProps;
+  /** Service-level traffic policy (DestinationRule `spec.trafficPolicy`). @default - none */
+  readonly trafficPolicy?: TrafficPolicyOptions;
+  /**
+   * Escape hatch: fields merged over the generated DestinationRule spec (shallow).
+   * @default - none
+   */
+  readonly overrides?: Partial<DestinationRuleSpec>;
+}
+
+/**
+ * A service in the mesh: one Deployment per version (`app`/`version` labels), a Service selecting
+ * all versions, a ServiceAccount, and a DestinationRule with one subset per version. Every object
+ * has an explicit name, so hosts and subsets never depend on construct paths.
+ */
+export class MeshService extends Construct implements IRoutable {
+  /** `<name>.<namespace>.svc.cluster.local`. */
+  readonly host: string;
+  /** Namespace of every object this construct makes. */
+  readonly namespace: string;
+  /** Subset names, one per version, in the order given. */
+  readonly subsetNames: readonly string[];
+  /** Service port numbers, in the order given. */
+  readonly portNumbers: readonly number[];
+  /** The service name. */
+  readonly name: string;
+  /** ServiceAccount the pods run as. */
+  readonly serviceAccountName: string;
+  /** L1 escape hatch: the generated DestinationRule. */
+  readonly destinationRule: DestinationRule;
+  /** The Service `<name>` selecting `app: <name>`. */
+  readonly service: kplus.Service;
+  /** Deployments by version name. */
+  readonly deployments: Readonly<Record<string, kplus.Deployment>>;
+
+  constructor(scope: Construct, id: string, props: MeshServiceProps) {
+    super(scope, id);
+    this.name = checkDnsLabel(this, 'name', props.name);
+    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
+    this.host = `${this.name}.${this.namespace}.svc.cluster.local`;
+    const ports = checkPorts(this, props.ports);
+    const versions = checkVersions(this, props.versions);
+    this.portNumbers = ports.map((p) => p.port);
+    this.subsetNames = versions.map((v) => v.name);
+
+    const metadata = (name: string) => ({ name, namespace: this.namespace });
+    this.serviceAccountName = props.serviceAccount ?? this.name;
+    const serviceAccount = props.serviceAccount === undefined
+      ? new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.name), automountToken: false })
+      : kplus.ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', checkDnsLabel(this, 'serviceAccount', props.serviceAccount));
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: metadata(this.name),
+      ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort })),
+    });
+    this.service.selectLabel('app', this.name);
+
+    const deployments: Record<string, kplus.Deployment> = {};
+    for (const v of versions) {
+      const labels = { app: this.name, version: v.name };
+      const deployment = new kplus.Deployment(this, `Deployment-${v.name}`, {
+        metadata: { ...metadata(`${this.name}-${v.name}`), labels },
+        replicas: v.replicas ?? 1,
+        select: false,
+        podMetadata: { labels },
+        serviceAccount,
+        securityContext: props.podSecurityContext,
+        containers: [{
+          name: this.name,
+          image: v.image,
+          ports: [...new Set(ports.map((p) => p.targetPort))].map((number) => ({ number })),
+          envVariables: Object.fromEntries(Object.entries(v.env ?? {}).map(([k, val]) => [k, kplus.EnvValue.fromValue(val)])),
+          command: v.command && [...v.command],
+          args: v.args && [...v.args],
+          resources: v.resources,
+          securityContext: v.securityContext,
+        }],
+      });
+      deployment.select(kplus.LabelSelector.of({ labels }));
+      // cdk8s-plus labels every pod template with a hash of its construct path even when
+      // `select: false`; moving the construct would then roll every pod. We select by app/version.
+      ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+      deployments[v.name] = deployment;
+    }
+    this.deployments = deployments;
+
+    const subsets: DestinationRuleSpecSubsets[] = versions.map((v, i) => ({
+      name: v.name,
+      labels: { version: v.name },
+      trafficPolicy: v.trafficPolicy && asSubsetTrafficPolicy(translateTrafficPolicy(this, `versions[${i}].trafficPolicy`, v.trafficPolicy)),
+    }));
+    this.destinationRule = new DestinationRule(this, 'DestinationRule', {
+      metadata: metadata(this.name),
+      spec: {
+        host: this.host,
+        trafficPolicy: props.trafficPolicy && translateTrafficPolicy(this, 'trafficPolicy', props.trafficPolicy),
+        subsets,
+        ...props.overrides,
+      },
+    });
+  }
+
+  /** The Istio identity of the pods, for AuthorizationPolicy `principals`. */
+  get principal(): string {
+    return `cluster.local/ns/${this.namespace}/sa/${this.serviceAccountName}`;
+  }
+
+  /** Labels that select every pod of the service (for workload selectors). */
+  get selectorLabels(): Record<string, string> {
+    return { app: this.name };
+  }
+}
+
+interface CheckedPort { readonly port: number; readonly name: string; readonly targetPort: number }
+
+/** Validates ports and names them `<protocol>[-<suffix>]`. @internal */
+export function checkPorts(scope: Construct, ports: readonly MeshServicePort[]): CheckedPort[] {
+  if (!Array.isArray(ports) || ports.length === 0) {
+    throw new PropError('MP_INVALID_PORT', scope, 'ports', ports, 'expected at least one port');
+  }
+  const names = new Set<string>();
+  const numbers = new Set<number>();
+  return ports.map((p, i) => {
+    const port = checkPort(scope, `ports[${i}].port`, p.port);
+    const targetPort = checkPort(scope, `ports[${i}].targetPort`, p.targetPort ?? p.port);
+    const name = portName(scope, `ports[${i}]`, p.protocol, p.name);
+    if (numbers.has(port)) throw new PropError('MP_INVALID_PORT', scope, `ports[${i}].port`, port, 'expected each port number once');
+    if (names.has(name)) {
+      throw new PropError('MP_INVALID_NAME', scope, `ports[${i}].name`, p.name, `expected unique port names; "${name}" is used twice (give a suffix)`);
+    }
+    numbers.add(port);
+    names.add(name);
+    return { port, name, targetPort };
+  });
+}
+
+/** `<protocol>` or `<protocol>-<suffix>`, checked as a DNS-1123 label. @internal */
+export function portName(scope: Construct, field: string, protocol: PortProtocol, suffix?: string): string {
+  if (!(protocol in ISTIO_PROTOCOL)) {
+    throw new PropError('MP_INVALID_PROP', scope, `${field}.protocol`, protocol, `expected one of ${Object.keys(ISTIO_PROTOCOL).join(', ')}`);
+  }
+  if (suffix === undefined) return protocol;
+  checkDnsLabel(scope, `${field}.name`, suffix);
+  return checkDnsLabel(scope, `${field}.name`, `${protocol}-${suffix}`);
+}
+
+function checkVersions(scope: Construct, versions: readonly MeshServiceVersion[]): readonly MeshServiceVersion[] {
+  if (!Array.isArray(versions) || versions.length === 0) {
+    throw new PropError('MP_MISSING_VERSION', scope, 'versions', versions, 'expected at least one version, e.g. [{ name: "v1", image: "..." }]');
+  }
+  const seen = new Set<string>();
+  versions.forEach((v, i) => {
+    checkDnsLabel(scope, `versions[${i}].name`, v.name);
+    if (seen.has(v.name)) throw new PropError('MP_INVALID_NAME', scope, `versions[${i}].name`, v.name, 'expected unique version names');
+    seen.add(v.name);
+    if (typeof v.image !== 'string' || v.image.length === 0) {
+      throw new PropError('MP_INVALID_PROP', scope, `versions[${i}].image`, v.image, 'expected a container image reference');
+    }
+    if (v.replicas !== undefined && (!Number.isInteger(v.replicas) || v.replicas < 0)) {
+      throw new PropError('MP_INVALID_PROP', scope, `versions[${i}].replicas`, v.replicas, 'expected a non-negative integer');
+    }
+  });
+  return versions;
+}

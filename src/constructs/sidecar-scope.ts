@@ -1,0 +1,93 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Sidecar, SidecarSpecOutboundTrafficPolicyMode as Mode } from '../../imports/networking.istio.io.js';
+import { PropError } from './_errors.js';
+import { checkDnsLabel, checkHost } from './_validate.js';
+import type { IRoutable } from './destination.js';
+
+/** What happens to traffic for hosts outside the registry (Istio `OutboundTrafficPolicy.Mode`). */
+export type OutboundTrafficMode = 'REGISTRY_ONLY' | 'ALLOW_ANY';
+
+/** Props for `SidecarScope`. */
+export interface SidecarScopeProps {
+  /**
+   * Object name. Istio allows one selector-less Sidecar per namespace.
+   * @default 'default'
+   */
+  readonly name?: string;
+  /** @default - the chart's namespace, else `default` */
+  readonly namespace?: string;
+  /**
+   * Hosts the proxies may reach, as `namespace/host` (`./*` this namespace, `istio-system/*`,
+   * `*\/api.example.com`, `~/*` none) or as routables (`<their namespace>/<host>`).
+   * @default ['./*', 'istio-system/*']
+   */
+  readonly egressHosts?: readonly (string | IRoutable)[];
+  /**
+   * Labels of the workloads this Sidecar applies to (`workloadSelector.labels`).
+   * @default - every workload in the namespace
+   */
+  readonly workloadSelector?: Readonly<Record<string, string>>;
+  /**
+   * Traffic to hosts outside the registry: REGISTRY_ONLY blocks it (`outboundTrafficPolicy.mode`).
+   * @default 'REGISTRY_ONLY'
+   */
+  readonly outboundTrafficPolicy?: OutboundTrafficMode;
+}
+
+const MODES: Record<OutboundTrafficMode, Mode> = {
+  REGISTRY_ONLY: Mode.REGISTRY_UNDERSCORE_ONLY,
+  ALLOW_ANY: Mode.ALLOW_UNDERSCORE_ANY,
+};
+
+/**
+ * Limits what a namespace's (or some workloads') proxies know about and may reach: an Istio
+ * `Sidecar` with egress hosts and, by default, REGISTRY_ONLY outbound traffic.
+ */
+export class SidecarScope extends Construct {
+  /** L1 escape hatch. */
+  readonly sidecar: Sidecar;
+
+  constructor(scope: Construct, id: string, props: SidecarScopeProps = {}) {
+    super(scope, id);
+    const namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
+    const name = checkDnsLabel(this, 'name', props.name ?? 'default');
+    const hosts = (props.egressHosts ?? ['./*', 'istio-system/*']).map((h, i) =>
+      typeof h === 'string' ? checkEgressHost(this, `egressHosts[${i}]`, h) : `${h.namespace}/${h.host}`);
+    if (hosts.length === 0) {
+      throw new PropError('MP_INVALID_HOST', this, 'egressHosts', props.egressHosts, 'expected at least one host; use "~/*" to reach nothing');
+    }
+    const mode = props.outboundTrafficPolicy ?? 'REGISTRY_ONLY';
+    if (!(mode in MODES)) throw new PropError('MP_INVALID_PROP', this, 'outboundTrafficPolicy', mode, 'expected REGISTRY_ONLY or ALLOW_ANY');
+    const labels = props.workloadSelector;
+    if (labels !== undefined && (Object.keys(labels).length === 0 || Object.entries(labels).some(([k, v]) => k.includes('*') || v.includes('*')))) {
+      throw new PropError('MP_INVALID_PROP', this, 'workloadSelector', labels, 'expected at least one label, without wildcards');
+    }
+    this.sidecar = new Sidecar(this, 'Resource', {
+      metadata: { name, namespace },
+      spec: {
+        workloadSelector: labels && { labels: { ...labels } },
+        egress: [{ hosts: [...new Set(hosts)] }],
+        outboundTrafficPolicy: { mode: MODES[mode] },
+      },
+    });
+  }
+}
+
+/** `namespace/host`: namespace `.`, `*`, `~` or a DNS label; host `*`, `*.suffix` or a DNS name. */
+function checkEgressHost(scope: Construct, field: string, value: string): string {
+  const slash = typeof value === 'string' ? value.indexOf('/') : -1;
+  const allowed = 'expected "namespace/host", e.g. "./*", "istio-system/*" or "default/reviews.default.svc.cluster.local"';
+  if (slash <= 0) throw new PropError('MP_INVALID_HOST', scope, field, value, allowed);
+  const ns = value.slice(0, slash);
+  const host = value.slice(slash + 1);
+  if (!['.', '*', '~'].includes(ns) && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
+    throw new PropError('MP_INVALID_HOST', scope, field, value, allowed);
+  }
+  try {
+    checkHost(scope, field, host, { allowStar: true });
+  } catch {
+    throw new PropError('MP_INVALID_HOST', scope, field, value, allowed);
+  }
+  return value;
+}
