@@ -75,13 +75,14 @@ export class MeshApp extends App {
       const index = new Map(docs.map((d, i) => [objectKey(d.kind, d.metadata.namespace, d.metadata.name), i]));
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        const i = index.get(objectKey(obj.kind, obj.metadata.namespace, obj.name));
+        const json = obj.toJson() as { kind: string; metadata: { name: string; namespace?: string } };
+        const i = index.get(objectKey(json.kind, json.metadata.namespace, json.metadata.name));
         if (i === undefined) continue;
         const src = sourceOf(obj, this.root);
         out[`${file}#${i}`] = {
-          kind: obj.kind,
-          ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
-          name: obj.name,
+          kind: json.kind,
+          ...(json.metadata.namespace ? { namespace: json.metadata.namespace } : {}),
+          name: json.metadata.name,
           constructPath: obj.node.path,
           ...(src ? { file: src.file, line: src.line } : {}),
         };

@@ -1,0 +1,62 @@
+import { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { CanaryRelease } from '../src/constructs/canary-release.js';
+import { Duration } from '../src/constructs/duration.js';
+import { MeshService } from '../src/constructs/mesh-service.js';
+import { Percent } from '../src/constructs/percent.js';
+import { RouteTable } from '../src/constructs/route-table.js';
+import { allowCallers, meshNamespace, principal } from './_namespace.js';
+
+const NAMESPACE = 'customers';
+
+/**
+ * A customers API in a canary release: 90/10 between v1 and v2, `x-canary: always` pinned to v2,
+ * every request mirrored to v2 to exercise it with real traffic, and the circuit breaking and
+ * outlier detection that keep a bad canary from hurting callers.
+ */
+export class Customers extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { namespace: NAMESPACE });
+    meshNamespace(this, NAMESPACE);
+
+    const web = new MeshService(this, 'web-frontend', {
+      name: 'web-frontend',
+      ports: [{ port: 80, protocol: 'http', targetPort: 8080 }],
+      versions: [{ name: 'v1', image: 'gcr.io/tetratelabs/web-frontend:1.0.0', env: { CUSTOMER_SERVICE_URL: 'http://customers.customers.svc.cluster.local' } }],
+    });
+    const customers = new MeshService(this, 'customers', {
+      name: 'customers',
+      ports: [{ port: 80, protocol: 'http', targetPort: 3000 }],
+      versions: [
+        { name: 'v1', image: 'gcr.io/tetratelabs/customers:1.0.0' },
+        { name: 'v2', image: 'gcr.io/tetratelabs/customers:2.0.0' },
+      ],
+      trafficPolicy: {
+        connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } },
+        outlierDetection: {
+          consecutive5xxErrors: 1,
+          interval: Duration.seconds(1),
+          baseEjectionTime: Duration.minutes(3),
+          maxEjectionPercent: 100,
+        },
+      },
+    });
+
+    new RouteTable(this, 'web-frontend-routes', { hosts: [web] })
+      .addRoute({ route: [{ destination: web, subset: 'v1' }], timeout: Duration.seconds(5) });
+
+    new CanaryRelease(this, 'customers-canary', {
+      service: customers,
+      stable: 'v1',
+      canary: 'v2',
+      canaryWeight: 10,
+      pinCanary: { header: 'x-canary', value: 'always' },
+      mirrorToCanary: Percent.ALL,
+      timeout: Duration.seconds(3),
+      retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['5xx', 'connect-failure'] },
+    });
+
+    allowCallers(this, NAMESPACE, 'customers', [principal(NAMESPACE, web.serviceAccountName)], [{ methods: ['GET'], ports: [3000] }]);
+    allowCallers(this, NAMESPACE, 'web-frontend', [principal('istio-ingress', 'istio-ingressgateway')], [{ methods: ['GET'], ports: [8080] }]);
+  }
+}
