@@ -1,0 +1,128 @@
+import type { ParseResult } from '@marcbachmann/cel-js';
+import { compileCel } from './cel-library.js';
+import { usesVariable } from './cel-source.js';
+import { formatPath, showValue } from './path.js';
+import type { Path, StructuralSchema, ValidationRule } from './types.js';
+import { isWithin, type NodeCheck } from './walk.js';
+
+/** A rule that is never evaluated, and why. */
+export interface SkippedRule {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+const skipped = new Map<string, SkippedRule>();
+
+/** Rules seen so far that are not evaluated: transition rules (`oldSelf`) and rules that do not compile. */
+export function skippedRules(): SkippedRule[] {
+  return [...skipped.values()];
+}
+
+/**
+ * One check per `x-kubernetes-validations` rule of `schema`, compiled once, evaluated with `self`
+ * bound to the value at that node. Transition rules (those reading `oldSelf`) are skipped:
+ * there is no old object when a manifest is created, and the API server does not run them then.
+ */
+export function celChecks(schema: StructuralSchema): NodeCheck[] {
+  const checks: NodeCheck[] = [];
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
+    if (usesVariable(rule.rule, 'oldSelf')) {
+      skipped.set(rule.rule, { rule: rule.rule, reason: 'transition rule: reads oldSelf, which does not exist on create' });
+      continue;
+    }
+    let program: ParseResult;
+    let messageProgram: ParseResult | undefined;
+    try {
+      program = compileCel(rule.rule);
+      if (rule.messageExpression) messageProgram = compileCel(rule.messageExpression);
+    } catch (e) {
+      skipped.set(rule.rule, { rule: rule.rule, reason: `does not compile: ${firstLine(e)}` });
+      continue;
+    }
+    checks.push(ruleCheck(rule, program, messageProgram, schema));
+  }
+  return checks;
+}
+
+function ruleCheck(rule: ValidationRule, program: ParseResult, messageProgram: ParseResult | undefined, schema: StructuralSchema): NodeCheck {
+  const fieldPath = parseFieldPath(rule.fieldPath);
+  return function checkCelRule(value, path, ctx) {
+    const self = toCel(value, schema);
+    let result: unknown;
+    try {
+      result = program({ self });
+    } catch (e) {
+      // A rule that trips over a value the schema already rejected adds nothing.
+      if (ctx.invalid.some((p) => isWithin(p, path))) return;
+      result = e;
+    }
+    if (result === true) return;
+    const at = [...path, ...fieldPath];
+    const got = value === null || typeof value !== 'object' ? ` (got ${showValue(value)})` : '';
+    const why = result === false ? '' : result instanceof Error
+      ? `; the rule could not be evaluated: ${firstLine(result)}`
+      : `; the rule returned ${showValue(result)} instead of a bool`;
+    const message = customMessage(messageProgram, self) ?? rule.message ?? `failed rule: ${rule.rule}`;
+    ctx.out.push({ path: at, message: `${formatPath(at)}: ${message}${got}${why}`, kind: 'cel', rule: rule.rule });
+  };
+}
+
+function customMessage(program: ParseResult | undefined, self: unknown): string | undefined {
+  if (!program) return undefined;
+  try {
+    const text: unknown = program({ self });
+    return typeof text === 'string' && text.trim() !== '' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The value as CEL sees it under the schema: `integer` (and int-or-string numbers) become CEL
+ * ints (bigint); `number` stays a double. Subtrees without integer fields are passed as they are.
+ */
+function toCel(value: unknown, schema: StructuralSchema | undefined): unknown {
+  if (!schema || !hasIntegers(schema)) return value;
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map((v) => toCel(v, schema.items));
+  if (value === null || typeof value !== 'object') return value;
+  const mapValues = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(value)) {
+    const own = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : mapValues;
+    out[key] = toCel((value as Record<string, unknown>)[key], own);
+  }
+  return out;
+}
+
+const integerCache = new WeakMap<StructuralSchema, boolean>();
+
+function hasIntegers(schema: StructuralSchema): boolean {
+  let known = integerCache.get(schema);
+  if (known === undefined) {
+    const children = [
+      ...Object.values(schema.properties ?? {}),
+      ...(typeof schema.additionalProperties === 'object' ? [schema.additionalProperties] : []),
+      ...(schema.items ? [schema.items] : []),
+    ];
+    known = schema.type === 'integer' || schema['x-kubernetes-int-or-string'] === true || children.some(hasIntegers);
+    integerCache.set(schema, known);
+  }
+  return known;
+}
+
+/** `.spec.ports[0]['name']` → ['spec', 'ports', 0, 'name'], relative to the rule's node. */
+function parseFieldPath(fieldPath: string | undefined): Path {
+  if (!fieldPath) return [];
+  const out: (string | number)[] = [];
+  for (const m of fieldPath.matchAll(/\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]/g)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[3] !== undefined) out.push(m[3]);
+  }
+  return out;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}

@@ -1,0 +1,80 @@
+/**
+ * Validates Istio objects the way the Kubernetes API server would on create, against Istio's
+ * vendored CRDs (schemas/istio/crd-all.gen.yaml): OpenAPI structure and types with strict field
+ * validation (unknown fields are errors), `x-kubernetes-list-type` uniqueness, ObjectMeta syntax,
+ * and every `x-kubernetes-validations` CEL rule except transition rules.
+ */
+import { celChecks } from './cel.js';
+import { isIstioGroup, kindsInGroup, splitApiVersion, tryFindCrd, type Crd } from './crds.js';
+import { listTypeChecks } from './list-type.js';
+import { normalize } from './normalize.js';
+import { validateOpenApi } from './openapi.js';
+import { buildCheckTree, runChecks, type CheckNode } from './walk.js';
+import type { SchemaViolation, StructuralSchema } from './types.js';
+
+export type { SchemaViolation } from './types.js';
+export { skippedRules, type SkippedRule } from './cel.js';
+
+/** True when `apiVersion` names an Istio API group (`istio.io` or `*.istio.io`) and `kind` is given. */
+export function isIstioKind(apiVersion: string, kind: string): boolean {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || kind === '') return false;
+  const split = splitApiVersion(apiVersion);
+  return split !== undefined && isIstioGroup(split.group);
+}
+
+/**
+ * The reasons the API server would reject `obj`; [] when it is valid or not an Istio kind.
+ * Never throws: input that cannot be read at all yields one violation at the root.
+ */
+export function validateIstioObject(obj: unknown): SchemaViolation[] {
+  try {
+    return validate(obj);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return [{ path: [], message: `<root>: could not be validated: ${why}`, kind: 'schema' }];
+  }
+}
+
+function validate(obj: unknown): SchemaViolation[] {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return [];
+  const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !isIstioKind(apiVersion, kind)) return [];
+  const { group, version } = splitApiVersion(apiVersion)!;
+  const crd = tryFindCrd(group, kind);
+  const served = crd?.versions.find((v) => v.served && v.name === version);
+  if (!served) return [unknownKind(apiVersion, group, kind, crd)];
+
+  const normalized = normalize(obj, served.schema);
+  const out = validateOpenApi(normalized, served.schema);
+  const tree = checkTree(served.schema);
+  if (tree) runChecks(tree, normalized, [], { out, invalid: out.map((v) => v.path) });
+  return out;
+}
+
+function unknownKind(apiVersion: string, group: string, kind: string, crd: Crd | undefined): SchemaViolation {
+  if (crd) {
+    const versions = crd.versions.filter((v) => v.served).map((v) => `${group}/${v.name}`);
+    return {
+      path: ['apiVersion'], kind: 'unknown-kind',
+      message: `apiVersion: ${kind} is not served as ${apiVersion}; use one of ${versions.join(', ')}`,
+    };
+  }
+  const kinds = kindsInGroup(group);
+  return {
+    path: ['kind'], kind: 'unknown-kind',
+    message: kinds.length > 0
+      ? `kind: ${group} has no kind ${JSON.stringify(kind)}; its kinds are ${kinds.join(', ')}`
+      : `kind: no Istio CRD serves ${kind} in API group ${group}`,
+  };
+}
+
+const trees = new WeakMap<StructuralSchema, CheckNode | null>();
+
+function checkTree(schema: StructuralSchema): CheckNode | undefined {
+  let tree = trees.get(schema);
+  if (tree === undefined) {
+    tree = buildCheckTree(schema, (s) => [...listTypeChecks(s), ...celChecks(s)]) ?? null;
+    trees.set(schema, tree);
+  }
+  return tree ?? undefined;
+}

@@ -1,0 +1,198 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { HINT } from './object-meta.js';
+import { formatPath, jsonType, showValue } from './path.js';
+import { re2 } from './re2.js';
+import { toJsonSchema } from './structural.js';
+import type { Path, SchemaViolation, StructuralSchema } from './types.js';
+
+/**
+ * ajv's hook for a custom regular-expression engine. ajv shares compiled patterns by their
+ * `toString()`, so it must differ per pattern; `code` is only read by standalone code generation.
+ */
+const re2Engine = Object.assign((pattern: string) => {
+  const compiled = re2(pattern);
+  return { test: (text: string) => compiled.matcher(text).find(), toString: () => `re2:${pattern}` };
+}, { code: 're2' });
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const ajv = new Ajv({
+  allErrors: true, // the API server reports every violation, not the first
+  verbose: true, // messages read the offending value and the failing (sub)schema
+  messages: false,
+  strict: false,
+  code: { regExp: re2Engine },
+  formats: {
+    'date-time': (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))),
+    date: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)),
+    byte: (s: string) => BASE64.test(s),
+  },
+});
+ajv.addKeyword(HINT);
+
+const FORMAT_WORDS: Record<string, string> = {
+  'date-time': 'an RFC 3339 date-time, e.g. "2024-01-31T12:00:00Z"',
+  date: 'a date, e.g. "2024-01-31"',
+  byte: 'base64-encoded bytes',
+};
+
+const compiled = new WeakMap<StructuralSchema, ValidateFunction>();
+/** Served versions of a kind usually share one schema; compile each distinct schema once. */
+const byText = new Map<string, ValidateFunction>();
+
+function validatorFor(schema: StructuralSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    const jsonSchema = toJsonSchema(schema);
+    const text = JSON.stringify(jsonSchema);
+    validate = byText.get(text) ?? ajv.compile(jsonSchema);
+    byText.set(text, validate);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** OpenAPI (structural, type, enum, unknown-field) violations of a normalized object. */
+export function validateOpenApi(obj: unknown, schema: StructuralSchema): SchemaViolation[] {
+  const validate = validatorFor(schema);
+  if (validate(obj)) return [];
+  const errors = validate.errors ?? [];
+  // Errors inside a oneOf/anyOf/not are explained by the junctor's own message.
+  const junctors = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'not' || e.keyword === 'propertyNames')
+    .map((e) => `${e.schemaPath}/`);
+  const out: SchemaViolation[] = [];
+  for (const error of errors) {
+    if (junctors.some((prefix) => error.schemaPath.startsWith(prefix))) continue;
+    out.push(translate(error, obj));
+  }
+  return out;
+}
+
+function translate(error: ErrorObject, root: unknown): SchemaViolation {
+  const params = error.params as Record<string, unknown>;
+  let path = pointerToPath(error.instancePath, root);
+  let what: string;
+  const data = error.data;
+  const got = `(got ${showValue(data)})`;
+  switch (error.keyword) {
+    case 'type':
+      what = `must be ${String(params.type).split(',').map(article).join(' or ')} (got ${jsonType(data)} ${showValue(data)})`;
+      break;
+    case 'required':
+      path = [...path, String(params.missingProperty)];
+      what = 'required field is missing';
+      break;
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      path = [...path, field];
+      what = unknownField(field, error.parentSchema);
+      break;
+    }
+    case 'enum':
+      what = `must be one of ${(params.allowedValues as unknown[]).map((v) => showValue(v)).join(', ')} ${got}`;
+      break;
+    case 'pattern': {
+      const hint = error.parentSchema?.[HINT];
+      what = typeof hint === 'string' ? `must be ${hint} ${got}` : `must match the pattern ${String(params.pattern)} ${got}`;
+      break;
+    }
+    case 'format':
+      what = `must be ${FORMAT_WORDS[String(params.format)] ?? `in format ${String(params.format)}`} ${got}`;
+      break;
+    case 'maxLength': case 'minLength':
+      what = `must be ${error.keyword === 'maxLength' ? 'at most' : 'at least'} ${String(params.limit)} characters long (got ${typeof data === 'string' ? [...data].length : '?'})`;
+      break;
+    case 'maximum': case 'minimum': case 'exclusiveMaximum': case 'exclusiveMinimum':
+      what = `must be ${String(params.comparison)} ${String(params.limit)} ${got}`;
+      break;
+    case 'maxItems': case 'minItems':
+      what = `must have ${error.keyword === 'maxItems' ? 'at most' : 'at least'} ${String(params.limit)} items (got ${Array.isArray(data) ? data.length : '?'})`;
+      break;
+    case 'maxProperties': case 'minProperties':
+      what = `must have ${error.keyword === 'maxProperties' ? 'at most' : 'at least'} ${String(params.limit)} entries`;
+      break;
+    case 'propertyNames': {
+      const key = String(params.propertyName);
+      path = [...path, key];
+      const hint = (error.schema as Record<string, unknown> | undefined)?.[HINT];
+      what = `key ${JSON.stringify(key)} must be ${typeof hint === 'string' ? hint : 'a valid key'}`;
+      break;
+    }
+    case 'oneOf': case 'anyOf':
+      what = exclusiveFields(error.keyword, error.schema, data);
+      break;
+    default:
+      what = `must satisfy ${error.keyword} ${got}`;
+  }
+  return { path, message: `${formatPath(path)}: ${what}`, kind: 'schema' };
+}
+
+function article(type: string): string {
+  return type === 'object' || type === 'array' || type === 'integer' ? `an ${type}` : `a ${type}`;
+}
+
+function unknownField(field: string, parentSchema: unknown): string {
+  const known = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  if (known.length === 0) return `unknown field ${JSON.stringify(field)}: this object takes no fields`;
+  const near = known.find((k) => k.toLowerCase() === field.toLowerCase() || editDistance(k, field) <= 2);
+  const hint = near ? `; did you mean ${JSON.stringify(near)}?` : '';
+  return `unknown field ${JSON.stringify(field)}${hint} (allowed: ${known.join(', ')})`;
+}
+
+/**
+ * Istio encodes protobuf `oneof`s as `oneOf`/`anyOf` over `required` lists; say which fields
+ * clash (or which one is needed) instead of "must match exactly one schema".
+ */
+function exclusiveFields(keyword: string, branches: unknown, data: unknown): string {
+  const fields = new Set<string>();
+  collectRequired(branches, fields, 0);
+  const names = [...fields];
+  if (names.length === 0) return `must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} of the allowed shapes`;
+  const set = data !== null && typeof data === 'object' ? names.filter((n) => Object.hasOwn(data, n)) : [];
+  if (keyword === 'anyOf' && set.length === 0) return `one of ${names.join(', ')} is required`;
+  if (set.length > 1) return `only one of ${names.join(', ')} may be set (got ${set.join(', ')})`;
+  return `must set exactly one of ${names.join(', ')}`;
+}
+
+function collectRequired(schema: unknown, into: Set<string>, depth: number): void {
+  if (depth > 8 || schema === null || typeof schema !== 'object') return;
+  if (Array.isArray(schema)) {
+    for (const s of schema) collectRequired(s, into, depth + 1);
+    return;
+  }
+  const s = schema as Record<string, unknown>;
+  if (Array.isArray(s.required)) for (const r of s.required) into.add(String(r));
+  for (const k of ['oneOf', 'anyOf', 'allOf', 'not']) collectRequired(s[k], into, depth + 1);
+}
+
+/** JSON pointer to path segments; array indices become numbers. */
+function pointerToPath(pointer: string, root: unknown): Path {
+  if (pointer === '') return [];
+  const path: (string | number)[] = [];
+  let node: unknown = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path.push(Number(key));
+      node = node[Number(key)];
+    } else {
+      path.push(key);
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return path;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,71 @@
+import { OBJECT_META } from './object-meta.js';
+import type { StructuralSchema } from './types.js';
+
+/** A JSON Schema (draft-07 dialect, as ajv reads it). */
+export type JsonSchema = Record<string, unknown>;
+
+/** Value validations copied as they are: Kubernetes and JSON Schema agree on their meaning. */
+const VALUE_KEYWORDS = [
+  'enum', 'maxLength', 'minLength', 'pattern', 'maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum',
+  'multipleOf', 'maxItems', 'minItems', 'uniqueItems', 'maxProperties', 'minProperties', 'required',
+] as const;
+
+/**
+ * String formats the API server checks. It ignores every other format (e.g. `int32`, `double`,
+ * which Istio's CRDs use as documentation), so those are dropped.
+ */
+export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte']);
+
+/**
+ * Translates the `openAPIV3Schema` of a CRD version into the JSON Schema the API server
+ * effectively enforces with strict field validation:
+ * - unknown fields are errors (`additionalProperties: false`) unless the node has
+ *   `x-kubernetes-preserve-unknown-fields` or declares `additionalProperties`;
+ * - `x-kubernetes-int-or-string` accepts integers and strings; `nullable` adds `null`;
+ * - `apiVersion`, `kind` and `metadata` are implicit at the root; `metadata` is a required
+ *   ObjectMeta (the API server needs at least a name).
+ * Nulls in non-nullable fields never reach the schema: `normalize()` prunes them first, as the
+ * API server does.
+ */
+export function toJsonSchema(root: StructuralSchema): JsonSchema {
+  const out = translate(root, false);
+  const properties = { ...(out.properties as Record<string, JsonSchema> | undefined) };
+  properties.apiVersion = { type: 'string' };
+  properties.kind = { type: 'string' };
+  properties.metadata = OBJECT_META;
+  const required = [...((out.required as string[] | undefined) ?? []), 'metadata'];
+  return { ...out, type: 'object', properties, required };
+}
+
+/** `inJunctor` is true inside oneOf/anyOf/allOf/not, which only hold value validations. */
+function translate(s: StructuralSchema, inJunctor: boolean): JsonSchema {
+  const out: JsonSchema = {};
+  const types: string[] = [];
+  if (s['x-kubernetes-int-or-string']) types.push('integer', 'string');
+  else if (typeof s.type === 'string') types.push(s.type);
+  if (s.nullable && types.length > 0) types.push('null');
+  if (types.length > 0) out.type = types.length === 1 ? types[0] : types;
+
+  for (const keyword of VALUE_KEYWORDS) {
+    if (s[keyword] !== undefined) out[keyword] = s[keyword];
+  }
+  if (s.nullable && Array.isArray(s.enum)) out.enum = [...s.enum, null];
+  if (typeof s.format === 'string' && CHECKED_FORMATS.has(s.format)) out.format = s.format;
+
+  if (s.properties) {
+    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, translate(v, inJunctor)]));
+  }
+  if (typeof s.additionalProperties === 'object') out.additionalProperties = translate(s.additionalProperties, inJunctor);
+  else if (s.additionalProperties === true || s['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = true;
+  else if (!inJunctor && (s.type === 'object' || s.properties)) out.additionalProperties = false;
+
+  if (s.items) out.items = translate(s.items, inJunctor);
+  // An int-or-string node's `anyOf: [{type: integer}, {type: string}]` only restates its type.
+  const junctors = s['x-kubernetes-int-or-string'] ? ['allOf'] as const : ['oneOf', 'anyOf', 'allOf'] as const;
+  for (const junctor of junctors) {
+    const branches = s[junctor];
+    if (branches) out[junctor] = branches.map((b) => translate(b, true));
+  }
+  if (s.not) out.not = translate(s.not, true);
+  return out;
+}
