@@ -1,0 +1,127 @@
+import { resolveRules, type EnabledRule } from './config/profiles.js';
+import type { ConfigException, MeshproofConfig, Profile } from './config/types.js';
+import { runRules } from './engine.js';
+import { MeshGraph } from './model/graph.js';
+import { loadInputs, type InputProblem } from './model/load.js';
+import type { Rule, RuleOptions } from './rule.js';
+import { ALL_RULES } from './rules/index.js';
+import { sortFindings } from './reporters/_shared.js';
+import { applySuppressions, suppressionProblems, SUPPRESSION_WITHOUT_REASON, targetKey, type SuppressionTarget } from './suppress.js';
+import type { CheckResult, Finding, RuleMeta } from './types.js';
+
+/** Rules the check pipeline itself reports on, next to the analyzers in `rules/`. */
+export const BUILTIN_RULES: readonly RuleMeta[] = [SUPPRESSION_WITHOUT_REASON];
+
+export interface FinalizeInput {
+  /** Findings the rules reported. */
+  readonly findings: readonly Finding[];
+  /** Findings about the input itself (unreadable or unparsable files); never suppressed. */
+  readonly inputFindings: readonly Finding[];
+  /** The rules that ran (from `resolveRules`), including built-in ones. */
+  readonly enabled: readonly EnabledRule<RuleMeta>[];
+  readonly targets: readonly SuppressionTarget[];
+  readonly exceptions: readonly ConfigException[];
+  readonly today: string;
+  readonly files: number;
+}
+
+/**
+ * The pure tail of a check run: applies severity overrides, adds suppression problems, splits off
+ * suppressed findings and counts. Kept apart from loading so it is testable without YAML.
+ */
+export function finalizeResult(input: FinalizeInput): CheckResult {
+  const overrides = new Map(input.enabled.flatMap((e) => (e.severityOverride ? [[e.rule.id, e.severityOverride] as const] : [])));
+  const enabledIds = new Set(input.enabled.map((e) => e.rule.id));
+  const raw = [...input.findings];
+  if (enabledIds.has(SUPPRESSION_WITHOUT_REASON.id)) raw.push(...suppressionProblems(input.targets));
+  const withSeverity = raw.map((f) => {
+    const severity = overrides.get(f.ruleId);
+    return severity && severity !== f.severity ? { ...f, severity } : f;
+  });
+  const targets = new Map(input.targets.map((t) => [targetKey(t.location.file, t.resource), t]));
+  const outcome = applySuppressions(withSeverity, { targets, exceptions: input.exceptions, today: input.today });
+  const findings = sortFindings([...input.inputFindings, ...outcome.findings]);
+  const count = (s: Finding['severity']): number => findings.filter((f) => f.severity === s).length;
+  return {
+    findings,
+    suppressed: sortFindings(outcome.suppressed),
+    rules: input.enabled.map((e) => e.rule),
+    notices: outcome.notices,
+    summary: {
+      files: input.files,
+      objects: input.targets.length,
+      errors: count('error'),
+      warnings: count('warning'),
+      infos: count('info'),
+      suppressed: outcome.suppressed.length,
+      rulesRun: input.enabled.length,
+    },
+  };
+}
+
+/** Picks the rules to run for a config (and an optional `--profile` override). */
+export function enabledRules<R extends RuleMeta>(catalogue: readonly R[], config: MeshproofConfig, profile?: MeshproofConfig['profile']): EnabledRule<R>[] {
+  return resolveRules(catalogue, { profile: profile ?? config.profile, rules: config.rules });
+}
+
+/** Every rule `meshproof check` knows: the analyzers plus the built-in ones, for config validation and `meshproof rules`. */
+export function ruleCatalogue(): readonly RuleMeta[] {
+  return [...ALL_RULES, ...BUILTIN_RULES];
+}
+
+export interface CheckOptions {
+  /** Files or directories as given on the command line; `-` reads `stdin`. */
+  readonly paths: readonly string[];
+  /** Base for relative paths. */
+  readonly cwd: string;
+  /** Content of `-`. */
+  readonly stdin?: string;
+  /** Explicit source map (`--sourcemap`); otherwise searched next to the manifests. */
+  readonly sourcemap?: string;
+  /** Rules to choose from. @default ruleCatalogue() */
+  readonly catalogue?: readonly RuleMeta[];
+  readonly config: MeshproofConfig;
+  /** Overrides `config.profile` (`--profile`). */
+  readonly profile?: Profile;
+  /** `YYYY-MM-DD`, for exception expiry. */
+  readonly today: string;
+}
+
+export interface CheckRun {
+  readonly result: CheckResult;
+  /** Some input could not be read or parsed: the result is incomplete and must not pass. */
+  readonly unusableInput: boolean;
+  readonly problems: readonly InputProblem[];
+}
+
+function problemFinding(p: InputProblem): Finding {
+  return { ruleId: p.code, istioCode: null, severity: p.severity, message: p.message, resource: null, location: p.location, source: null };
+}
+
+function isRule(meta: RuleMeta): meta is Rule {
+  return typeof (meta as Partial<Rule>).check === 'function';
+}
+
+/** One `meshproof check` run: load → graph → rules → configuration and suppressions → result. */
+export async function runCheck(options: CheckOptions): Promise<CheckRun> {
+  const loaded = await loadInputs(options.paths, {
+    cwd: options.cwd,
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(options.sourcemap !== undefined ? { sourceMap: options.sourcemap } : {}),
+  });
+  const graph = MeshGraph.from(loaded.files);
+  const enabled = enabledRules(options.catalogue ?? ruleCatalogue(), options.config, options.profile);
+  const rules = enabled.flatMap((e) => (isRule(e.rule) ? [e.rule] : []));
+  const ruleOptions: Record<string, RuleOptions> = Object.fromEntries(enabled.map((e) => [e.rule.id, e.options]));
+  const targets: SuppressionTarget[] = graph.objects.map((o) => ({ resource: o.ref, annotations: o.annotations, location: o.location, source: o.source, locate: o.locate }));
+  const result = finalizeResult({
+    findings: runRules(graph, rules, ruleOptions),
+    inputFindings: loaded.problems.map(problemFinding),
+    enabled,
+    targets,
+    exceptions: options.config.exceptions,
+    today: options.today,
+    files: loaded.files.length,
+  });
+  return { result, unusableInput: loaded.problems.some((p) => p.unusable), problems: loaded.problems };
+}

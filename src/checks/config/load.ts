@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { RuleMeta } from '../types.js';
+import { ConfigError, PROFILES, type ConfigException, type ConfigPosition, type MeshproofConfig, type Profile, type RuleSetting } from './types.js';
+
+/** File names looked for in the working directory and its ancestors. */
+export const CONFIG_FILE_NAMES: readonly string[] = ['meshproof.config.yaml', 'meshproof.config.yml'];
+
+const SCHEMA_URL = new URL('../../../schemas/meshproof-config.schema.json', import.meta.url);
+
+/** Returns the nearest config file in `cwd` or above, or undefined. */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** The config schema with the rule catalogue filled in, so unknown rule ids fail validation. */
+function schemaFor(known: readonly RuleMeta[]): object {
+  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
+  const ids = known.map((r) => r.id);
+  const codes = [...new Set(known.flatMap((r) => (r.istioCode ? [r.istioCode] : [])))];
+  schema.properties.rules.propertyNames = { enum: ids };
+  schema.properties.exceptions.items.properties.rule = { enum: [...ids, ...codes] };
+  return schema;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function didYouMean(value: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(value, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(3, value.length / 3) ? `; did you mean "${best}"?` : '; run `meshproof rules` for the list';
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+interface Located {
+  readonly doc: ReturnType<typeof parseDocument>;
+  readonly lines: LineCounter;
+  readonly file: string;
+}
+
+/** Finds the YAML node at a JSON pointer; with `key`, the key node of that property instead. */
+function positionOf(src: Located, pointer: string, key?: string): ConfigPosition {
+  const segments = pointer.split('/').slice(1).map(unescapePointer);
+  let node: Node | null | undefined = src.doc.contents;
+  for (const segment of segments) {
+    if (isMap(node)) node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment)?.value as Node | undefined;
+    else if (isSeq(node)) node = node.items[Number(segment)] as Node | undefined;
+    else break;
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair && isScalar(pair.key)) node = pair.key;
+  }
+  const offset = node?.range?.[0] ?? 0;
+  const { line, col } = src.lines.linePos(offset);
+  return { file: src.file, line, column: col };
+}
+
+function describe(error: ErrorObject, known: readonly RuleMeta[]): { message: string; key?: string } {
+  const where = error.instancePath.split('/').slice(1).map(unescapePointer).join('.') || '(top level)';
+  const ids = known.map((r) => r.id);
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(error.params['additionalProperty']);
+      return { message: `${where}: unknown key "${name}"`, key: name };
+    }
+    case 'propertyNames': {
+      const name = String(error.params['propertyName']);
+      return { message: `${where}: unknown rule id "${name}"${didYouMean(name, ids)}`, key: name };
+    }
+    case 'required':
+      return { message: `${where}: "${String(error.params['missingProperty'])}" is required` };
+    case 'enum':
+      return {
+        message: where.endsWith('.rule')
+          ? `${where}: unknown rule id or istioctl code${didYouMean(String(error.data), ids)}`
+          : `${where}: ${JSON.stringify(error.data)} is not one of ${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'oneOf':
+      return { message: `${where}: expected "off", "error", "warning", "info" or { severity, options }; got ${JSON.stringify(error.data)}` };
+    case 'pattern':
+    case 'minLength':
+      if (where.endsWith('.expires')) return { message: `${where}: ${JSON.stringify(error.data)} is not a date of the form YYYY-MM-DD` };
+      if (where.endsWith('.reason')) return { message: `${where}: must say why the exception is needed` };
+      if (where.endsWith('.resource')) return { message: `${where}: ${JSON.stringify(error.data)} is not of the form "Kind namespace/name"` };
+      return { message: `${where}: ${JSON.stringify(error.data)} ${error.message ?? 'is invalid'}` };
+    default:
+      return { message: `${where}: ${error.message ?? 'is invalid'}` };
+  }
+}
+
+/** Errors ajv reports inside `oneOf` branches are noise once the `oneOf` itself is reported. */
+function primaryErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
+  return errors.filter((e) => e.keyword === 'oneOf' || !oneOfPaths.some((p) => e.instancePath.startsWith(p) && e.schemaPath.includes('/oneOf/')))
+    .filter((e) => !(e.keyword === 'enum' && e.schemaPath.includes('/propertyNames/')));
+}
+
+/**
+ * Parses and validates a config file against `schemas/meshproof-config.schema.json`, with the
+ * rule catalogue `known` deciding which rule ids exist. Throws `ConfigError` pointing at the first
+ * bad key (file:line:column, `file` relative to `cwd`).
+ */
+export function parseConfig(text: string, file: string, known: readonly RuleMeta[]): MeshproofConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const { line, col } = lines.linePos(err.pos[0]);
+    throw new ConfigError(`not valid YAML: ${err.message.split('\n')[0]}`, { file, line, column: col });
+  }
+  const data: unknown = doc.toJS() ?? {};
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+  const validate = ajv.compile(schemaFor(known));
+  const src: Located = { doc, lines, file };
+  if (!validate(data)) {
+    const errors = primaryErrors(validate.errors ?? []);
+    const messages = errors.map((e) => {
+      const { message, key } = describe(e, known);
+      return { message, at: positionOf(src, e.instancePath, key) };
+    });
+    messages.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+    const first = messages[0]!;
+    const more = messages.slice(1).map((m) => `\n${m.at.file}:${m.at.line}:${m.at.column}: ${m.message}`).join('');
+    throw new ConfigError(first.message + more, first.at);
+  }
+  const raw = data as { profile?: Profile; rules?: Record<string, RuleSetting>; exceptions?: Omit<ConfigException, 'at'>[] };
+  return {
+    file,
+    profile: raw.profile ?? 'recommended',
+    rules: raw.rules ?? {},
+    exceptions: (raw.exceptions ?? []).map((e, i) => ({ ...e, at: positionOf(src, `/exceptions/${i}`) })),
+  };
+}
+
+/** Reads a config file; `displayFrom` makes the file name in messages relative to that directory. */
+export function loadConfigFile(path: string, known: readonly RuleMeta[], displayFrom?: string): MeshproofConfig {
+  const display = displayFrom ? relative(displayFrom, path) || path : path;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, null);
+  }
+  return parseConfig(text, display, known);
+}
+
+export function isProfile(value: string): value is Profile {
+  return (PROFILES as readonly string[]).includes(value);
+}

@@ -1,0 +1,50 @@
+import type { Severity } from '../types.js';
+
+/** Base rule sets a config (or `--profile`) can start from. */
+export type Profile = 'recommended' | 'strict' | 'istio-parity';
+export const PROFILES: readonly Profile[] = ['recommended', 'strict', 'istio-parity'];
+
+/** A per-rule override: `off`, a severity, or a severity plus rule options. */
+export type RuleSetting = 'off' | Severity | { readonly severity?: 'off' | Severity; readonly options?: Readonly<Record<string, unknown>> };
+
+/** A time-boxed waiver of one rule on the resources matching a `Kind ns/name` glob. */
+export interface ConfigException {
+  /** Rule id or istioctl code (`IST0101`). */
+  readonly rule: string;
+  /** `Kind namespace/name`, `*` and `?` as globs. */
+  readonly resource: string;
+  readonly reason: string;
+  /** `YYYY-MM-DD`; the exception stops applying on this date. */
+  readonly expires: string;
+  /** Where the exception is written, for messages. */
+  readonly at?: ConfigPosition;
+}
+
+export interface ConfigPosition {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The validated contents of `meshproof.config.yaml`. */
+export interface MeshproofConfig {
+  /** The file it was read from; null for the built-in default. */
+  readonly file: string | null;
+  readonly profile: Profile;
+  readonly rules: Readonly<Record<string, RuleSetting>>;
+  readonly exceptions: readonly ConfigException[];
+}
+
+export const DEFAULT_CONFIG: MeshproofConfig = { file: null, profile: 'recommended', rules: {}, exceptions: [] };
+
+/** A config file that cannot be read or does not validate. The CLI reports it and exits 2. */
+export class ConfigError extends Error {
+  readonly code = 'MESHPROOF_CONFIG_INVALID';
+  constructor(
+    message: string,
+    readonly at: ConfigPosition | null,
+  ) {
+    super(at ? `${at.file}:${at.line}:${at.column}: ${message}` : message);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ruleCatalogue, runCheck } from '../checks/check.js';
+import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
+import { exitCode, FAIL_ON_VALUES, type ExitCode, type FailOn } from '../checks/exit-code.js';
+import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
+import { wantsColor, writeFileAtomic, type CliIO } from './io.js';
+import { UsageError } from './usage.js';
+import { VERSION } from './version.js';
+
+const OPTIONS = {
+  format: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'fail-on': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  sourcemap: { type: 'string' },
+  profile: { type: 'string' },
+  'no-color': { type: 'boolean' },
+} as const;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}
+
+/** `meshproof check [paths…] [options]`: returns the exit code; throws UsageError / ConfigError. */
+export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  const format: Format = oneOf('format', values.format, FORMATS) ?? 'text';
+  const cliFailOn = oneOf<FailOn>('fail-on', values['fail-on'], FAIL_ON_VALUES);
+  const profile = values.profile === undefined ? undefined : isProfile(values.profile) ? values.profile : oneOf('profile', values.profile, PROFILES);
+  if (format === 'github' && values.output !== undefined) throw new UsageError('--output cannot be used with --format github (it writes annotations and the job summary)');
+
+  const paths = positionals.length > 0 ? positionals : ['dist/'];
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given only once');
+  for (const p of paths) {
+    if (p !== '-' && !existsSync(resolve(io.cwd, p))) {
+      throw new UsageError(positionals.length > 0 ? `path not found: ${p}` : `no paths given and the default dist/ does not exist in ${io.cwd}`);
+    }
+  }
+  if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
+  if (values.config !== undefined && !existsSync(resolve(io.cwd, values.config))) throw new UsageError(`--config file not found: ${values.config}`);
+
+  const catalogue = ruleCatalogue();
+  const configPath = values.config !== undefined ? resolve(io.cwd, values.config) : findConfigFile(io.cwd);
+  const config = configPath ? loadConfigFile(configPath, catalogue, io.cwd) : DEFAULT_CONFIG;
+  const failOn = cliFailOn ?? profileFailOn(profile ?? config.profile);
+
+  const run = await runCheck({
+    paths,
+    cwd: io.cwd,
+    ...(paths.includes('-') ? { stdin: await io.readStdin() } : {}),
+    ...(values.sourcemap !== undefined ? { sourcemap: values.sourcemap } : {}),
+    catalogue,
+    config,
+    ...(profile ? { profile } : {}),
+    today: io.today ?? todayUtc(),
+  });
+
+  const reporter = REPORTERS[format];
+  const toFile = values.output !== undefined;
+  const opts = {
+    version: VERSION,
+    cwd: io.cwd,
+    color: format === 'text' && wantsColor(io.env, !toFile && io.stdout.isTTY === true, values['no-color'] === true),
+  };
+  if (reporter.format === 'github') {
+    await reporter.emit(run.result, opts);
+  } else {
+    const text = reporter.render(run.result, opts);
+    if (toFile) writeFileAtomic(resolve(io.cwd, values.output!), text);
+    else io.stdout.write(text);
+  }
+  return exitCode({ result: run.result, failOn, unusableInput: run.unusableInput });
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { ruleCatalogue } from '../checks/check.js';
+import { ConfigError } from '../checks/config/types.js';
+import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { checkCommand } from './check-command.js';
+import type { CliIO } from './io.js';
+import { renderRules, RULES_FORMATS, type RulesFormat } from './rules-command.js';
+import { USAGE, UsageError } from './usage.js';
+import { VERSION } from './version.js';
+
+export type { CliIO } from './io.js';
+export { processIO } from './io.js';
+
+function rulesCommand(args: string[], io: CliIO): ExitCode {
+  const { values } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true, allowPositionals: false });
+  const format = values.format ?? 'text';
+  if (!(RULES_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${RULES_FORMATS.join(', ')}; got "${format}"`);
+  io.stdout.write(renderRules(ruleCatalogue(), format as RulesFormat));
+  return EXIT_OK;
+}
+
+/** Parse errors from node:util carry these codes; they are the user's mistake, not ours. */
+function isArgError(e: unknown): e is Error {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).code!.startsWith('ERR_PARSE_ARGS');
+}
+
+/**
+ * The meshproof command line. Never calls `process.exit`; returns the exit code (see exit-code.ts).
+ * Everything it reads or writes of the process goes through `io`.
+ */
+export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      (command === undefined ? io.stderr : io.stdout).write(USAGE);
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (command === '--version' || command === '-V') {
+      io.stdout.write(`meshproof ${VERSION}\n`);
+      return EXIT_OK;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    if (command === 'check') return await checkCommand(rest, io);
+    if (command === 'rules') return rulesCommand(rest, io);
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (e) {
+    if (e instanceof UsageError || isArgError(e)) {
+      io.stderr.write(`meshproof: ${e.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof ConfigError) {
+      io.stderr.write(`meshproof: invalid config: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    // A bug, not a finding: exit 2 so that a crashed run can never read as "passed" or "findings".
+    io.stderr.write(`meshproof: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,35 @@
+/** A bad command line: printed with a hint to `--help`, exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'MESHPROOF_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage: meshproof <command> [options]
+
+Commands:
+  check [paths...]   Check Istio manifests (files or directories; - for stdin). Default path: dist/
+  rules              List the rule catalogue
+
+Options for check:
+  --format <f>       text | json | sarif | github               (default: text)
+  --output <file>    Write the report to a file instead of stdout (written atomically)
+  --fail-on <level>  error | warning | info | none: exit 1 on findings at or above it
+                     (default: error; warning with --profile strict)
+  --config <file>    Config file (default: meshproof.config.yaml in the current directory or above)
+  --profile <p>      recommended | strict | istio-parity (overrides the config's profile)
+  --sourcemap <file> Map from manifests to the TypeScript constructs that produced them
+  --no-color         Never colour text output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)
+
+Options for rules:
+  --format <f>       text | json | markdown                     (default: text)
+
+Global options:
+  -h, --help         Show this help
+  -V, --version      Show the version
+
+Exit codes: 0 no findings at or above --fail-on, 1 findings at or above --fail-on,
+            2 usage or config error, or input that could not be read or parsed.
+`;
