@@ -1,0 +1,205 @@
+import type { FieldPath } from '../types.js';
+import { DEFAULT_CLUSTER_DOMAIN, resolveHost, type ResolvedHost } from './hosts.js';
+import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
+import type { ManifestObject, ParsedFile } from './parse.js';
+import { PolicyIndex, type PeerAuthenticationsForWorkload } from './policy.js';
+import {
+  DestinationRuleIndex,
+  VirtualServiceIndex,
+  gatewayRefsOf,
+  gatewayServersForHost,
+  type DestinationRuleMatch,
+  type GatewayRef,
+  type GatewayServerMatch,
+} from './routing.js';
+import { ServiceRegistry, push, type ServiceInfo } from './services.js';
+import { WorkloadRegistry, type Workload } from './workloads.js';
+
+export type { MeshObject } from './object.js';
+export type { ServiceInfo, ServicePort } from './services.js';
+export type { Workload, ContainerPort } from './workloads.js';
+export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewayServerMatch } from './routing.js';
+export type { PeerAuthenticationsForWorkload } from './policy.js';
+export type { ResolvedHost, HostForm } from './hosts.js';
+
+export interface GraphOptions {
+  /** Istio's config root namespace (mesh-wide Sidecar, PeerAuthentication, DestinationRule…). @default 'istio-system' */
+  readonly rootNamespace?: string;
+  /** Kubernetes cluster domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+}
+
+/** A DestinationRule subset and the workloads its labels select. */
+export interface SubsetInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly destinationRule: MeshObject;
+  /** `['spec','subsets',i]` in the DestinationRule. */
+  readonly path: FieldPath;
+  /** Workloads of the host (the Service's selector, or the ServiceEntry's workloadSelector) carrying the labels. */
+  readonly workloads: readonly Workload[];
+}
+
+/**
+ * The mesh model: every object from the input, typed and indexed once, plus the lookups Istio
+ * performs (host resolution, service registry, DestinationRule / VirtualService / Gateway
+ * binding, Sidecar and security policy selection). Immutable after construction; every
+ * method is a pure query. Checks, the xDS translator, traffic verification and PR diffs read it.
+ */
+export class MeshGraph {
+  /** Every object in input order, including kinds meshproof does not model (`known: false`). */
+  readonly objects: readonly MeshObject[];
+  readonly rootNamespace: string;
+  readonly clusterDomain: string;
+  readonly services: ServiceRegistry;
+  readonly workloads: WorkloadRegistry;
+  /** Objects that share `kind/namespace/name` with an earlier one (the earlier one is indexed). */
+  readonly duplicates: readonly MeshObject[];
+
+  private readonly byKind = new Map<string, MeshObject[]>();
+  private readonly byKey = new Map<string, MeshObject>();
+  private readonly destinationRules: DestinationRuleIndex;
+  private readonly virtualServicesIndex: VirtualServiceIndex;
+  private readonly policies: PolicyIndex;
+  private readonly namespaceSet: readonly string[];
+
+  constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
+    this.objects = objects;
+    this.rootNamespace = opts.rootNamespace ?? 'istio-system';
+    this.clusterDomain = opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+    const duplicates: MeshObject[] = [];
+    const namespaces = new Set<string>();
+    for (const o of objects) {
+      if (o.namespace !== '') namespaces.add(o.namespace);
+      if (o.kind === 'Namespace') namespaces.add(o.name);
+      if (!o.known) continue;
+      if (this.byKey.has(o.key)) {
+        duplicates.push(o);
+        continue;
+      }
+      this.byKey.set(o.key, o);
+      push(this.byKind, o.kind, o);
+    }
+    this.duplicates = duplicates;
+    this.namespaceSet = [...namespaces].sort();
+    this.services = new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain);
+    this.workloads = new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
+    this.destinationRules = new DestinationRuleIndex(this.ofKind('DestinationRule'), this.clusterDomain);
+    this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain);
+    this.policies = new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
+  }
+
+  /** Builds the graph from loaded files (or manifest objects). */
+  static from(input: readonly ParsedFile[] | readonly ManifestObject[], opts?: GraphOptions): MeshGraph {
+    const manifests = input.flatMap((x) => ('objects' in x ? x.objects : [x]));
+    return new MeshGraph(manifests.map(toMeshObject), opts);
+  }
+
+  /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */
+  ofKind(kind: string): readonly MeshObject[] {
+    return this.byKind.get(kind) ?? [];
+  }
+
+  /** The object `kind/namespace/name`, or undefined. */
+  get(kind: string, namespace: string, name: string): MeshObject | undefined {
+    return this.byKey.get(objectKey(kind, namespace, name));
+  }
+
+  /** Every namespace: Namespace objects and every namespace an object lives in, sorted. */
+  namespaces(): readonly string[] {
+    return this.namespaceSet;
+  }
+
+  /** A host as Istio reads it in a resource of `fromNamespace` (short names expanded). */
+  resolveHost(host: string, fromNamespace: string): ResolvedHost {
+    return resolveHost(host, fromNamespace, this.clusterDomain);
+  }
+
+  /**
+   * Services and ServiceEntry hosts that `host` (as written in `fromNamespace`) names and that
+   * are exported to `fromNamespace`. Wildcard ServiceEntry hosts count; a wildcard `host`
+   * returns every service it covers.
+   */
+  servicesForHost(host: string, fromNamespace: string): ServiceInfo[] {
+    return this.services.forHost(this.resolveHost(host, fromNamespace).fqdn, fromNamespace);
+  }
+
+  /** The namespace of the service behind `fqdn` (Kubernetes form parsed, else the registry's), or null. */
+  serviceNamespaceOf(fqdn: string, fromNamespace: string): string | null {
+    const found = this.services.forHost(fqdn, fromNamespace);
+    if (found.length > 0) return found[0]!.namespace;
+    const m = fqdn.match(/^[^.]+\.([^.]+)\.svc\./);
+    return m ? m[1]! : null;
+  }
+
+  /**
+   * The DestinationRule(s) a proxy in `fromNamespace` uses for `host`: its own namespace first,
+   * then the service's namespace, then the root namespace (exportTo honoured); null when none.
+   */
+  destinationRulesFor(host: string, fromNamespace: string): DestinationRuleMatch | null {
+    const fqdn = this.resolveHost(host, fromNamespace).fqdn;
+    return this.destinationRules.lookup(fqdn, fromNamespace, this.serviceNamespaceOf(fqdn, fromNamespace), this.rootNamespace);
+  }
+
+  /** Subsets defined for `host` by the DestinationRule(s) that apply from `fromNamespace`, with their workloads. */
+  subsetsOf(host: string, fromNamespace: string): SubsetInfo[] {
+    const match = this.destinationRulesFor(host, fromNamespace);
+    if (!match) return [];
+    const service = this.servicesForHost(host, fromNamespace)[0];
+    const out: SubsetInfo[] = [];
+    for (const dr of match.rules) {
+      const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
+      subsets.forEach((s, i) => {
+        if (!isRecord(s) || typeof s.name !== 'string') return;
+        const labels = stringMap(s.labels);
+        const workloads = service?.selector ? this.workloads.selectedBy(service.namespace, { ...service.selector, ...labels }) : [];
+        out.push({ name: s.name, labels, destinationRule: dr, path: ['spec', 'subsets', i], workloads });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * VirtualServices routing `host` (as written in `fromNamespace`) for `gateway`: `'mesh'` for
+   * sidecars (exportTo to `fromNamespace` honoured) or a gateway as `namespace/name`.
+   */
+  virtualServicesFor(host: string, gateway: string, fromNamespace: string): MeshObject[] {
+    const fqdn = this.resolveHost(host, fromNamespace).fqdn;
+    return this.virtualServicesIndex.lookup(fqdn, gateway, gateway === 'mesh' ? fromNamespace : undefined);
+  }
+
+  /** The gateways a VirtualService binds to, each with the Gateway object when it exists. */
+  gatewaysOf(virtualService: MeshObject): (GatewayRef & { readonly gateway: MeshObject | null })[] {
+    return gatewayRefsOf(virtualService).map((g) => ({ ...g, gateway: g.mesh ? null : (this.get('Gateway', g.namespace, g.name) ?? null) }));
+  }
+
+  /** Servers of `gateway` that `host` can bind to, for a VirtualService in `virtualServiceNamespace`. */
+  gatewayServersForHost(gateway: MeshObject, host: string, virtualServiceNamespace?: string): GatewayServerMatch[] {
+    return gatewayServersForHost(gateway, host, virtualServiceNamespace);
+  }
+
+  /** Workloads in `namespace` (or every namespace when null) whose labels match `selector`. */
+  workloadsSelectedBy(namespace: string | null, selector: Readonly<Record<string, string>>): Workload[] {
+    return this.workloads.selectedBy(namespace, selector);
+  }
+
+  /** Kubernetes Services whose selector selects `workload`. */
+  servicesSelecting(workload: Workload): ServiceInfo[] {
+    return this.services.selecting(workload.namespace, workload.labels);
+  }
+
+  /** The Sidecar(s) that configure `workload` (selector, then namespace default, then root default). */
+  sidecarsFor(workload: Workload): MeshObject[] {
+    return this.policies.sidecarsFor(workload);
+  }
+
+  /** PeerAuthentications bearing on `workload`, by precedence. */
+  peerAuthenticationsFor(workload: Workload): PeerAuthenticationsForWorkload {
+    return this.policies.peerAuthenticationsFor(workload);
+  }
+
+  /** AuthorizationPolicies that apply to `workload` (root namespace and its own). */
+  authorizationPoliciesFor(workload: Workload): MeshObject[] {
+    return this.policies.authorizationPoliciesFor(workload);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Host names the way Istio reads them (pilot `host.Name`, `ResolveShortnameToFQDN`, exportTo).
+ * All functions are pure.
+ */
+
+/** Kubernetes cluster domain suffix. @default 'cluster.local' */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** How a host was written. */
+export type HostForm = 'short' | 'partial' | 'fqdn' | 'wildcard';
+
+export interface ResolvedHost {
+  /** The host Istio matches on: short names expanded, everything else as written (lower-cased). */
+  readonly fqdn: string;
+  readonly form: HostForm;
+  /**
+   * For `name.ns` / `name.ns.svc`: the Kubernetes service FQDN it looks like. Istio does NOT
+   * expand these in VirtualService or DestinationRule hosts; rules use this for "did you mean".
+   */
+  readonly likely?: string;
+}
+
+/**
+ * Resolves a host as written in a resource in namespace `namespace`: `reviews` →
+ * `reviews.<namespace>.svc.<domain>`; anything with a dot, and wildcards, as written.
+ */
+export function resolveHost(host: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): ResolvedHost {
+  const h = host.trim().toLowerCase();
+  if (h.includes('*')) return { fqdn: h, form: 'wildcard' };
+  if (!h.includes('.')) return { fqdn: `${h}.${namespace}.svc.${domain}`, form: 'short' };
+  const labels = h.split('.');
+  if (labels.length === 2) return { fqdn: h, form: 'partial', likely: `${h}.svc.${domain}` };
+  if (labels.length === 3 && labels[2] === 'svc') return { fqdn: h, form: 'partial', likely: `${h}.${domain}` };
+  return { fqdn: h, form: 'fqdn' };
+}
+
+/** The FQDN of a Kubernetes Service. */
+export function serviceFqdn(name: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): string {
+  return `${name}.${namespace}.svc.${domain}`.toLowerCase();
+}
+
+export function isWildcard(host: string): boolean {
+  return host.startsWith('*');
+}
+
+/**
+ * Whether `host` (concrete or wildcard) is covered by `pattern` (Istio `Name.Matches` when
+ * `host` is concrete): `*` covers everything; `*.example.com` covers `a.example.com` and
+ * `a.b.example.com` but not `example.com`; a wildcard host is covered by a wider or equal one.
+ */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host || pattern === '*') return true;
+  if (!isWildcard(pattern)) return false;
+  const suffix = pattern.slice(1); // ".example.com"
+  if (isWildcard(host)) return host !== '*' && host.slice(1).endsWith(suffix);
+  return host.endsWith(suffix) && host.length > suffix.length;
+}
+
+/** Whether two hosts (either may be a wildcard) can name the same host (Istio `Name.Matches` both ways). */
+export function hostsIntersect(a: string, b: string): boolean {
+  return hostMatches(a, b) || hostMatches(b, a);
+}
+
+/**
+ * Istio `exportTo` visibility: is a resource in `ownerNamespace` with this `exportTo` visible
+ * to configuration and proxies in `fromNamespace`? `*` everywhere, `.` own namespace,
+ * `~` nowhere, else namespace names. Absent or empty means the mesh default, `*`.
+ */
+export function isExportedTo(exportTo: readonly string[] | undefined, ownerNamespace: string, fromNamespace: string): boolean {
+  if (!exportTo || exportTo.length === 0) return true;
+  for (const e of exportTo) {
+    if (e === '*') return true;
+    if (e === '.' ? ownerNamespace === fromNamespace : e === fromNamespace) return true;
+  }
+  return false;
+}
+
+/**
+ * The suffixes a concrete host could be matched by as a wildcard, most specific first:
+ * `a.b.example.com` → `*.b.example.com`, `*.example.com`, `*.com`, `*`.
+ */
+export function wildcardsCovering(host: string): string[] {
+  const out: string[] = [];
+  let i = host.indexOf('.');
+  while (i !== -1) {
+    out.push(`*${host.slice(i)}`);
+    i = host.indexOf('.', i + 1);
+  }
+  out.push('*');
+  return out;
+}
+
+/**
+ * A Gateway server host `[namespace/]host`: which namespaces' VirtualServices may bind
+ * (`*` any, `.` the gateway's own, or a name) and the host pattern.
+ */
+export function parseGatewayHost(entry: string, gatewayNamespace: string): { namespace: string; host: string } {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return { namespace: '*', host: entry.toLowerCase() };
+  const ns = entry.slice(0, slash);
+  return { namespace: ns === '.' ? gatewayNamespace : ns, host: entry.slice(slash + 1).toLowerCase() };
+}

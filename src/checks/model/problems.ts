@@ -1,0 +1,44 @@
+import type { FileLocation } from '../types.js';
+
+/**
+ * Stable codes for problems with the input itself (as opposed to findings about the mesh).
+ * Programs may match on these; a code is never reused for another meaning.
+ */
+export type InputProblemCode =
+  | 'input/unreadable' // missing path, permission denied, not a file or directory
+  | 'input/directory-loop' // a symlink leads back into a directory already being walked
+  | 'input/too-large' // file larger than `maxFileBytes`
+  | 'input/binary' // NUL bytes or invalid UTF-8
+  | 'input/syntax' // malformed YAML or JSON
+  | 'input/duplicate-key' // the same mapping key twice
+  | 'input/alias-limit' // YAML alias expansion beyond `maxAliasCount` (billion laughs)
+  | 'input/forbidden-key' // `__proto__` key: the object is rejected
+  | 'input/suspicious-key' // `constructor` / `prototype` key: kept as data, reported
+  | 'input/not-an-object' // a document (or List item) that is a sequence or a scalar
+  | 'input/missing-field' // no apiVersion, kind or metadata.name
+  | 'input/unknown-kind' // a kind meshproof does not model; rules ignore it
+  | 'input/source-map'; // a source map that exists but cannot be read
+
+/** Something wrong with an input file, found before any rule runs. */
+export interface InputProblem {
+  readonly code: InputProblemCode;
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly message: string;
+  readonly location: FileLocation;
+  /**
+   * True when part of the input could not be checked at all (unparsable, refused, rejected
+   * object): the check result is incomplete and the CLI must exit 2, never pass.
+   */
+  readonly unusable: boolean;
+}
+
+/** Builds an InputProblem; `unusable` defaults to true for errors. */
+export function problem(
+  code: InputProblemCode,
+  message: string,
+  location: FileLocation,
+  severity: InputProblem['severity'] = 'error',
+  unusable: boolean = severity === 'error',
+): InputProblem {
+  return { code, severity, message, location, unusable };
+}

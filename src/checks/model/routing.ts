@@ -1,0 +1,179 @@
+import type { FieldPath } from '../types.js';
+import { hostsIntersect, isExportedTo, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
+import { isRecord, stringList, type MeshObject } from './object.js';
+import { push } from './services.js';
+
+/** A host named in a VirtualService or DestinationRule, resolved in the object's namespace. */
+interface HostEntry {
+  readonly host: string;
+  readonly object: MeshObject;
+  readonly exportTo: readonly string[] | undefined;
+}
+
+/** Exact and wildcard host entries; a concrete host is looked up without scanning. */
+class HostTable {
+  private readonly exact = new Map<string, HostEntry[]>();
+  private readonly wildcard = new Map<string, HostEntry[]>();
+  private readonly all: HostEntry[] = [];
+
+  add(e: HostEntry): void {
+    this.all.push(e);
+    push(isWildcard(e.host) ? this.wildcard : this.exact, e.host, e);
+  }
+
+  /** Entries whose host covers `host`, grouped most specific first (exact, then longer wildcards). */
+  matching(host: string): HostEntry[][] {
+    if (isWildcard(host)) {
+      const hits = this.all.filter((e) => hostsIntersect(e.host, host));
+      return hits.length > 0 ? [hits] : [];
+    }
+    const groups: HostEntry[][] = [];
+    const exact = this.exact.get(host);
+    if (exact) groups.push(exact);
+    for (const w of wildcardsCovering(host)) {
+      const g = this.wildcard.get(w);
+      if (g) groups.push(g);
+    }
+    return groups;
+  }
+}
+
+/** Where a DestinationRule lookup found its rules (Istio's order). */
+export type DestinationRuleScope = 'client-namespace' | 'service-namespace' | 'root-namespace';
+
+export interface DestinationRuleMatch {
+  readonly scope: DestinationRuleScope;
+  /** The host the rules were written for (the most specific match). */
+  readonly host: string;
+  /** All rules for that host in that namespace, in input order (Istio merges them). */
+  readonly rules: readonly MeshObject[];
+}
+
+/**
+ * DestinationRule lookup as a sidecar in `fromNamespace` does it (pilot `PushContext.destinationRule`):
+ * rules in the client's own namespace, then rules exported by the service's namespace, then
+ * rules exported by the root namespace. Within a namespace, the most specific host wins.
+ */
+export class DestinationRuleIndex {
+  private readonly byNamespace = new Map<string, HostTable>();
+
+  constructor(rules: Iterable<MeshObject>, domain: string) {
+    for (const o of rules) {
+      if (isRecord(o.spec.workloadSelector)) continue; // per-workload rules are not part of the namespace lookup
+      const host = typeof o.spec.host === 'string' ? resolveHost(o.spec.host, o.namespace, domain).fqdn : undefined;
+      if (!host) continue;
+      let t = this.byNamespace.get(o.namespace);
+      if (!t) this.byNamespace.set(o.namespace, (t = new HostTable()));
+      t.add({ host, object: o, exportTo: stringList(o.spec.exportTo) });
+    }
+  }
+
+  lookup(fqdn: string, fromNamespace: string, serviceNamespace: string | null, rootNamespace: string): DestinationRuleMatch | null {
+    const tiers: [DestinationRuleScope, string | null][] = [
+      ['client-namespace', fromNamespace],
+      ['service-namespace', serviceNamespace],
+      ['root-namespace', rootNamespace],
+    ];
+    for (const [scope, ns] of tiers) {
+      if (ns === null) continue;
+      for (const group of this.byNamespace.get(ns)?.matching(fqdn) ?? []) {
+        const visible = group.filter((e) => ns === fromNamespace || isExportedTo(e.exportTo, ns, fromNamespace));
+        if (visible.length > 0) return { scope, host: visible[0]!.host, rules: visible.map((e) => e.object) };
+      }
+    }
+    return null;
+  }
+}
+
+/** A gateway named in a VirtualService's `spec.gateways` (or the implicit `mesh`). */
+export interface GatewayRef {
+  /** As written (`mesh` when the VirtualService names none). */
+  readonly ref: string;
+  readonly mesh: boolean;
+  /** Resolved `namespace/name` (`mesh` for the mesh). */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** `['spec','gateways',i]`, or `['spec']` for the implicit mesh. */
+  readonly path: FieldPath;
+}
+
+/**
+ * The gateways a VirtualService binds to: `ns/name`, a short name (the VirtualService's
+ * namespace), or the legacy `name.ns.svc.cluster.local`; no `gateways` means `mesh`.
+ */
+export function gatewayRefsOf(vs: MeshObject): GatewayRef[] {
+  const list = stringList(vs.spec.gateways);
+  if (!list || list.length === 0) return [{ ref: 'mesh', mesh: true, key: 'mesh', namespace: '', name: 'mesh', path: ['spec'] }];
+  return list.map((ref, i) => {
+    const path: FieldPath = ['spec', 'gateways', i];
+    if (ref === 'mesh') return { ref, mesh: true, key: 'mesh', namespace: '', name: 'mesh', path };
+    const slash = ref.indexOf('/');
+    let namespace: string;
+    let name: string;
+    if (slash >= 0) [namespace, name] = [ref.slice(0, slash), ref.slice(slash + 1)];
+    else if (ref.includes('.')) [name, namespace] = ref.split('.') as [string, string];
+    else [namespace, name] = [vs.namespace, ref];
+    return { ref, mesh: false, key: `${namespace}/${name}`, namespace, name, path };
+  });
+}
+
+/** VirtualServices by host and by bound gateway. */
+export class VirtualServiceIndex {
+  private readonly hosts = new HostTable();
+  private readonly gatewayKeys = new Map<MeshObject, Set<string>>();
+  private readonly order = new Map<MeshObject, number>();
+
+  constructor(services: Iterable<MeshObject>, domain: string) {
+    for (const o of services) {
+      this.order.set(o, this.order.size);
+      this.gatewayKeys.set(o, new Set(gatewayRefsOf(o).map((g) => g.key)));
+      const exportTo = stringList(o.spec.exportTo);
+      for (const h of stringList(o.spec.hosts) ?? []) this.hosts.add({ host: resolveHost(h, o.namespace, domain).fqdn, object: o, exportTo });
+    }
+  }
+
+  /**
+   * VirtualServices with a host covering `fqdn`, bound to `gateway` (`mesh` or `namespace/name`),
+   * and (for `mesh` with `fromNamespace` given) exported to that namespace. Input order.
+   */
+  lookup(fqdn: string, gateway: string, fromNamespace?: string): MeshObject[] {
+    const out = new Set<MeshObject>();
+    for (const group of this.hosts.matching(fqdn)) {
+      for (const e of group) {
+        if (!this.gatewayKeys.get(e.object)!.has(gateway)) continue;
+        if (gateway === 'mesh' && fromNamespace !== undefined && !isExportedTo(e.exportTo, e.object.namespace, fromNamespace)) continue;
+        out.add(e.object);
+      }
+    }
+    return [...out].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+  }
+}
+
+/** A Gateway server host that a host can bind to. */
+export interface GatewayServerMatch {
+  readonly server: Readonly<Record<string, unknown>>;
+  readonly serverIndex: number;
+  /** The server host entry as written (`ns/host` form included). */
+  readonly host: string;
+  readonly path: FieldPath;
+}
+
+/**
+ * Servers of `gateway` with a host that `host` intersects, honouring the `namespace/host`
+ * form (`*`, `.`, or a namespace) against the binding VirtualService's namespace when given.
+ */
+export function gatewayServersForHost(gateway: MeshObject, host: string, virtualServiceNamespace?: string): GatewayServerMatch[] {
+  const out: GatewayServerMatch[] = [];
+  const servers = Array.isArray(gateway.spec.servers) ? gateway.spec.servers : [];
+  servers.forEach((server, serverIndex) => {
+    if (!isRecord(server)) return;
+    (stringList(server.hosts) ?? []).forEach((entry, j) => {
+      const parsed = parseGatewayHost(entry, gateway.namespace);
+      if (virtualServiceNamespace !== undefined && parsed.namespace !== '*' && parsed.namespace !== virtualServiceNamespace) return;
+      if (!hostsIntersect(parsed.host, host.toLowerCase())) return;
+      out.push({ server, serverIndex, host: entry, path: ['spec', 'servers', serverIndex, 'hosts', j] });
+    });
+  });
+  return out;
+}

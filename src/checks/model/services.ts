@@ -1,0 +1,159 @@
+import type { FieldPath } from '../types.js';
+import { hostMatches, isExportedTo, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
+import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
+
+/** A port of a Service or ServiceEntry. */
+export interface ServicePort {
+  readonly number: number;
+  readonly name: string;
+  /**
+   * Istio protocol: ServiceEntry `protocol`; for a Service, `appProtocol`, else the port-name
+   * prefix (`http-web` → `HTTP`), else the Kubernetes protocol (`TCP`).
+   */
+  readonly protocol: string;
+  /** Service `targetPort` / ServiceEntry `targetPort`, when set. */
+  readonly targetPort?: number | string;
+  /** Field path of this port in its object. */
+  readonly path: FieldPath;
+}
+
+/** One host in the service registry: a Kubernetes Service, or one host of a ServiceEntry. */
+export interface ServiceInfo {
+  readonly host: string;
+  readonly namespace: string;
+  readonly kind: 'Service' | 'ServiceEntry';
+  readonly object: MeshObject;
+  readonly ports: readonly ServicePort[];
+  /** `networking.istio.io/exportTo` annotation (Service) or `spec.exportTo` (ServiceEntry). */
+  readonly exportTo: readonly string[] | undefined;
+  /** Pods selected: Service `spec.selector` / ServiceEntry `workloadSelector.labels`; null when none. */
+  readonly selector: Readonly<Record<string, string>> | null;
+  /** ServiceEntry `location`; Services are `MESH_INTERNAL`. */
+  readonly location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  /** ServiceEntry `resolution` (`NONE`, `STATIC`, `DNS`, `DNS_ROUND_ROBIN`); Services `STATIC`. */
+  readonly resolution: string;
+  /** ServiceEntry `addresses`, Service `clusterIP` (when set and not `None`). */
+  readonly addresses: readonly string[];
+  /** Field path of the host in its object (`['spec','hosts',i]`, or `['metadata','name']`). */
+  readonly hostPath: FieldPath;
+}
+
+const PROTOCOL_PREFIXES = ['http2', 'https', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];
+
+/** Istio protocol from a port name (`http-web`, `grpc`), or undefined. */
+export function protocolFromPortName(name: string): string | undefined {
+  const n = name.toLowerCase();
+  for (const p of PROTOCOL_PREFIXES) if (n === p || n.startsWith(`${p}-`)) return p.toUpperCase();
+  return undefined;
+}
+
+function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
+  const spec = o.spec;
+  if (o.kind === 'Service') {
+    const ports = (Array.isArray(spec.ports) ? spec.ports : []).flatMap((p, i): ServicePort[] => {
+      if (!isRecord(p) || typeof p.port !== 'number') return [];
+      const name = typeof p.name === 'string' ? p.name : '';
+      const appProtocol = typeof p.appProtocol === 'string' ? p.appProtocol.toUpperCase() : undefined;
+      const protocol = appProtocol ?? protocolFromPortName(name) ?? (typeof p.protocol === 'string' ? p.protocol : 'TCP');
+      const targetPort = typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : undefined;
+      return [{ number: p.port, name, protocol, ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i] }];
+    });
+    const exportTo = o.annotations['networking.istio.io/exportTo']?.split(',').map((s) => s.trim()).filter(Boolean);
+    const selector = isRecord(spec.selector) ? stringMap(spec.selector) : null;
+    const ip = typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '' ? [spec.clusterIP] : [];
+    return [{
+      host: serviceFqdn(o.name, o.namespace, domain), namespace: o.namespace, kind: 'Service', object: o, ports,
+      exportTo, selector: selector && Object.keys(selector).length > 0 ? selector : null,
+      location: 'MESH_INTERNAL', resolution: 'STATIC', addresses: ip, hostPath: ['metadata', 'name'],
+    }];
+  }
+  // ServiceEntry
+  const ports = (Array.isArray(spec.ports) ? spec.ports : []).flatMap((p, i): ServicePort[] => {
+    if (!isRecord(p) || typeof p.number !== 'number') return [];
+    const targetPort = typeof p.targetPort === 'number' ? p.targetPort : undefined;
+    return [{
+      number: p.number, name: typeof p.name === 'string' ? p.name : '',
+      protocol: typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP',
+      ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i],
+    }];
+  });
+  const ws = isRecord(spec.workloadSelector) ? stringMap(spec.workloadSelector.labels) : null;
+  const base = {
+    namespace: o.namespace, kind: 'ServiceEntry' as const, object: o, ports,
+    exportTo: stringList(spec.exportTo),
+    selector: ws && Object.keys(ws).length > 0 ? ws : null,
+    location: spec.location === 'MESH_INTERNAL' ? ('MESH_INTERNAL' as const) : ('MESH_EXTERNAL' as const),
+    resolution: typeof spec.resolution === 'string' ? spec.resolution : 'NONE',
+    addresses: stringList(spec.addresses) ?? [],
+  };
+  return (stringList(spec.hosts) ?? []).map((h, i) => ({ ...base, host: resolveHost(h, o.namespace, domain).fqdn, hostPath: ['spec', 'hosts', i] }));
+}
+
+/**
+ * Every Service and ServiceEntry host, indexed by exact host and by wildcard suffix, so a
+ * concrete host is looked up in O(labels) and never by scanning.
+ */
+export class ServiceRegistry {
+  readonly all: readonly ServiceInfo[];
+  private readonly byHost = new Map<string, ServiceInfo[]>();
+  /** Wildcard ServiceEntry hosts, keyed by the pattern itself (`*.example.com`). */
+  private readonly wildcards = new Map<string, ServiceInfo[]>();
+  /** Kubernetes Services by namespace, then by one `key=value` selector pair. */
+  private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
+
+  constructor(objects: Iterable<MeshObject>, domain: string) {
+    const all: ServiceInfo[] = [];
+    for (const o of objects) {
+      for (const s of servicesOf(o, domain)) {
+        all.push(s);
+        push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
+        if (s.kind === 'Service' && s.selector) {
+          const [k, v] = Object.entries(s.selector)[0]!;
+          let m = this.bySelectorPair.get(s.namespace);
+          if (!m) this.bySelectorPair.set(s.namespace, (m = new Map()));
+          push(m, `${k}=${v}`, s);
+        }
+      }
+    }
+    this.all = all;
+  }
+
+  /**
+   * Services whose host matches `host` (an FQDN or a wildcard, already resolved) and that are
+   * visible from `fromNamespace`. A concrete host also matches wildcard ServiceEntry hosts; a
+   * wildcard host matches every host it covers (this case scans).
+   */
+  forHost(host: string, fromNamespace: string | null): ServiceInfo[] {
+    let found: ServiceInfo[];
+    if (isWildcard(host)) {
+      found = this.all.filter((s) => hostMatches(host, s.host) || hostMatches(s.host, host));
+    } else {
+      found = [...(this.byHost.get(host) ?? [])];
+      for (const w of wildcardsCovering(host)) found.push(...(this.wildcards.get(w) ?? []));
+    }
+    return fromNamespace === null ? found : found.filter((s) => isExportedTo(s.exportTo, s.namespace, fromNamespace));
+  }
+
+  /** Kubernetes Services in `namespace` whose selector selects `labels`. */
+  selecting(namespace: string, labels: Readonly<Record<string, string>>): ServiceInfo[] {
+    const m = this.bySelectorPair.get(namespace);
+    if (!m) return [];
+    const out: ServiceInfo[] = [];
+    for (const k of Object.keys(labels)) {
+      for (const s of m.get(`${k}=${labels[k]}`) ?? []) if (selects(s.selector!, labels)) out.push(s);
+    }
+    return out;
+  }
+}
+
+/** Whether every `selector` pair is in `labels` (an empty selector selects everything). */
+export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  for (const k of Object.keys(selector)) if (!Object.hasOwn(labels, k) || labels[k] !== selector[k]) return false;
+  return true;
+}
+
+export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}

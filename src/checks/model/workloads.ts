@@ -1,0 +1,129 @@
+import type { FieldPath } from '../types.js';
+import { isRecord, stringMap, type MeshObject } from './object.js';
+import { push, selects } from './services.js';
+
+export interface ContainerPort {
+  readonly container: string;
+  readonly containerPort: number;
+  readonly name?: string;
+  readonly protocol: string;
+}
+
+/** Something that runs pods (or a WorkloadEntry VM): what selectors and policies apply to. */
+export interface Workload {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly object: MeshObject;
+  /** Pod template labels (WorkloadEntry `spec.labels`, Pod `metadata.labels`). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** `serviceAccountName` (or `serviceAccount`), default `default`. */
+  readonly serviceAccount: string;
+  readonly containerPorts: readonly ContainerPort[];
+  /** Path to the pod template in the object (`['spec','template']`), `[]` for Pods. */
+  readonly templatePath: FieldPath;
+}
+
+/** Where each workload kind keeps its pod template. */
+const TEMPLATE_PATHS: Record<string, FieldPath> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+  Pod: [],
+};
+
+function dig(v: unknown, path: FieldPath): unknown {
+  for (const p of path) v = isRecord(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
+}
+
+function workloadOf(o: MeshObject): Workload | null {
+  if (o.kind === 'WorkloadEntry') {
+    return {
+      kind: o.kind, name: o.name, namespace: o.namespace, object: o,
+      labels: stringMap(o.spec.labels),
+      serviceAccount: typeof o.spec.serviceAccount === 'string' ? o.spec.serviceAccount : 'default',
+      containerPorts: [], templatePath: ['spec'],
+    };
+  }
+  const templatePath = TEMPLATE_PATHS[o.kind];
+  if (!templatePath || (o.kind !== 'Pod' && o.group !== 'apps' && o.group !== 'batch')) return null;
+  const template = dig(o.body, templatePath);
+  if (!isRecord(template)) return null;
+  const spec = isRecord(template.spec) ? template.spec : {};
+  const containerPorts: ContainerPort[] = [];
+  for (const c of Array.isArray(spec.containers) ? spec.containers : []) {
+    if (!isRecord(c)) continue;
+    for (const p of Array.isArray(c.ports) ? c.ports : []) {
+      if (!isRecord(p) || typeof p.containerPort !== 'number') continue;
+      containerPorts.push({
+        container: typeof c.name === 'string' ? c.name : '',
+        containerPort: p.containerPort,
+        ...(typeof p.name === 'string' ? { name: p.name } : {}),
+        protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
+      });
+    }
+  }
+  const sa = spec.serviceAccountName ?? spec.serviceAccount;
+  return {
+    kind: o.kind, name: o.name, namespace: o.namespace, object: o,
+    labels: stringMap(isRecord(template.metadata) ? template.metadata.labels : undefined),
+    serviceAccount: typeof sa === 'string' && sa !== '' ? sa : 'default',
+    containerPorts, templatePath,
+  };
+}
+
+/** Workloads indexed by namespace and by `key=value` label, for selector queries without scans. */
+export class WorkloadRegistry {
+  readonly all: readonly Workload[];
+  private readonly byNamespace = new Map<string, Workload[]>();
+  private readonly byLabel = new Map<string, Workload[]>();
+  private readonly byNamespaceLabel = new Map<string, Workload[]>();
+  private readonly byObject = new Map<MeshObject, Workload>();
+
+  constructor(objects: Iterable<MeshObject>) {
+    const all: Workload[] = [];
+    for (const o of objects) {
+      const w = workloadOf(o);
+      if (!w) continue;
+      all.push(w);
+      this.byObject.set(o, w);
+      push(this.byNamespace, w.namespace, w);
+      for (const k of Object.keys(w.labels)) {
+        const pair = `${k}=${w.labels[k]}`;
+        push(this.byLabel, pair, w);
+        push(this.byNamespaceLabel, `${w.namespace}\u0000${pair}`, w);
+      }
+    }
+    this.all = all;
+  }
+
+  /** The workload an object (Deployment, Pod, WorkloadEntry…) defines, if any. */
+  of(object: MeshObject): Workload | undefined {
+    return this.byObject.get(object);
+  }
+
+  inNamespace(namespace: string): readonly Workload[] {
+    return this.byNamespace.get(namespace) ?? [];
+  }
+
+  /**
+   * Workloads whose labels carry every `selector` pair, in `namespace` (or any namespace when
+   * null). An empty selector selects every workload in scope.
+   */
+  selectedBy(namespace: string | null, selector: Readonly<Record<string, string>>): Workload[] {
+    const keys = Object.keys(selector);
+    if (keys.length === 0) return [...(namespace === null ? this.all : this.inNamespace(namespace))];
+    let best: readonly Workload[] | undefined;
+    for (const k of keys) {
+      const pair = `${k}=${selector[k]}`;
+      const list = (namespace === null ? this.byLabel.get(pair) : this.byNamespaceLabel.get(`${namespace}\u0000${pair}`)) ?? [];
+      if (!best || list.length < best.length) best = list;
+      if (list.length === 0) return [];
+    }
+    return best!.filter((w) => selects(selector, w.labels));
+  }
+}

@@ -1,0 +1,15 @@
+// Every rule module, by area; each area's index.ts has one line per rule. ALL_RULES (index.ts)
+// sorts them by id and refuses duplicates.
+export * from './deprecation/index.js';
+export * from './egress/index.js';
+export * from './envoyfilter/index.js';
+export * from './gateway/index.js';
+export * from './references/index.js';
+export * from './resilience/index.js';
+export * from './routing/index.js';
+export * from './schema/index.js';
+export * from './security/index.js';
+export * from './service/index.js';
+export * from './serviceentry/index.js';
+export * from './sidecar/index.js';
+export * from './tls/index.js';

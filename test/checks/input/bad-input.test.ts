@@ -1,0 +1,173 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadInputs, type LoadOptions } from '../../../src/checks/model/load.js';
+import type { InputProblem } from '../../../src/checks/model/problems.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'meshproof-bad-'));
+const OBJ = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: ok\n';
+
+function write(name: string, content: string | Buffer): string {
+  const file = path.join(dir, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  return file;
+}
+
+/** Loads `content` as a file and returns its single problem (asserting there is exactly one). */
+async function only(name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<InputProblem> {
+  const file = write(name, content);
+  const { problems } = await loadInputs([file], opts);
+  assert.is(problems.length, 1, JSON.stringify(problems, null, 1));
+  assert.is(problems[0]!.location.file, file);
+  return problems[0]!;
+}
+
+test('GIVEN malformed YAML WHEN loaded THEN input/syntax at its line, unusable', async () => {
+  const file = write('malformed.yaml', `${OBJ}spec:\n  ports: [80\n  x: : y\n`);
+  const { problems, files } = await loadInputs([file]);
+  assert.ok(problems.length > 0);
+  for (const p of problems) assert.equal([p.code, p.unusable, p.location.file], ['input/syntax', true, file]);
+  assert.match(problems[0]!.message, /^malformed YAML: /);
+  assert.equal([problems[0]!.location.line, problems[0]!.location.column], [7, 3]);
+  assert.is(files[0]!.objects.length, 0);
+});
+
+test('GIVEN malformed JSON WHEN loaded THEN input/syntax with line and column', async () => {
+  const p = await only('bad.json', '{\n  "kind": "Service",\n  "apiVersion" "v1"\n}\n');
+  assert.is(p.code, 'input/syntax');
+  assert.equal([p.location.line, p.location.column], [3, 16]);
+  assert.match(p.message, /expected ':'/);
+});
+
+test('GIVEN documents that are a list and a scalar WHEN loaded THEN input/not-an-object for each', async () => {
+  const file = write('shapes.yaml', '- a\n- b\n---\njust a string\n');
+  const { problems } = await loadInputs([file]);
+  assert.equal(problems.map((p) => [p.code, p.location.line]), [['input/not-an-object', 1], ['input/not-an-object', 4]]);
+  assert.match(problems[0]!.message, /document 0 is a sequence/);
+  assert.match(problems[1]!.message, /document 1 is a string/);
+});
+
+test('GIVEN objects missing kind, apiVersion or metadata.name WHEN loaded THEN input/missing-field names what is missing', async () => {
+  const file = write('missing.yaml', 'apiVersion: v1\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: Service\nmetadata:\n  namespace: a\n');
+  const { problems, files } = await loadInputs([file]);
+  assert.equal(problems.map((p) => [p.code, p.location.line]), [['input/missing-field', 1], ['input/missing-field', 7]]);
+  assert.match(problems[0]!.message, /has no kind/);
+  assert.match(problems[1]!.message, /has no metadata\.name/);
+  assert.is(files[0]!.objects.length, 0);
+});
+
+test('GIVEN an unknown kind WHEN loaded THEN an info notice, not unusable, and the object is kept', async () => {
+  const p = await only('crd.yaml', 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n');
+  assert.equal([p.code, p.severity, p.unusable, p.location.line], ['input/unknown-kind', 'info', false, 1]);
+  assert.match(p.message, /Widget \(example.com\/v1\) "w" is not a kind meshproof models/);
+});
+
+test('GIVEN duplicate keys WHEN loaded THEN input/duplicate-key at the second key', async () => {
+  const p = await only('dup.yaml', `${OBJ}spec:\n  type: ClusterIP\n  type: NodePort\n`);
+  assert.is(p.code, 'input/duplicate-key');
+  assert.is(p.location.line, 7);
+  const j = await only('dup.json', '{"apiVersion":"v1","kind":"Service",\n"metadata":{"name":"a","name":"b"}}');
+  assert.equal([j.code, j.location.line, j.location.column], ['input/duplicate-key', 2, 24]);
+});
+
+test('GIVEN a billion-laughs document WHEN loaded THEN input/alias-limit quickly', async () => {
+  let bomb = `${OBJ}a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n`;
+  for (let i = 1; i < 10; i++) bomb += `${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill(`*${'abcdefghij'[i - 1]}`).join(',')}]\n`;
+  const t = performance.now();
+  const p = await only('bomb.yaml', bomb);
+  assert.ok(performance.now() - t < 2000);
+  assert.is(p.code, 'input/alias-limit');
+  assert.is(p.location.line, 6);
+  assert.match(p.message, /billion laughs/);
+});
+
+test('GIVEN a __proto__ key WHEN loaded THEN the object is rejected and no prototype is polluted', async () => {
+  for (const [name, text] of [
+    ['proto.yaml', `${OBJ}  labels:\n    __proto__: {polluted: yes}\n`],
+    ['proto.json', '{"apiVersion":"v1","kind":"Service","metadata":{"name":"x","labels":{"__proto__":{"polluted":"yes"}}}}'],
+  ] as const) {
+    const { problems, files } = await loadInputs([write(name, text)]);
+    assert.is(problems[0]!.code, 'input/forbidden-key', name);
+    assert.is(problems[0]!.unusable, true);
+    assert.match(problems[0]!.message, /metadata\.labels\.__proto__/);
+    assert.is(files[0]!.objects.length, 0);
+    assert.is(({} as Record<string, unknown>).polluted, undefined);
+  }
+  const p = await only('ctor.yaml', `${OBJ}  labels:\n    constructor: x\n`);
+  assert.equal([p.code, p.severity, p.unusable, p.location.line], ['input/suspicious-key', 'warning', false, 6]);
+});
+
+test('GIVEN binary garbage or invalid UTF-8 WHEN loaded THEN input/binary with the byte position', async () => {
+  const nul = await only('bin.yaml', Buffer.concat([Buffer.from('kind: x\nab'), Buffer.from([0, 1, 2, 255])]));
+  assert.equal([nul.code, nul.location.line, nul.location.column], ['input/binary', 2, 3]);
+  assert.match(nul.message, /NUL byte at byte 10/);
+  const latin1 = await only('latin1.yaml', Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
+  assert.equal([latin1.code, latin1.location.line, latin1.location.column], ['input/binary', 1, 4]);
+  assert.match(latin1.message, /invalid UTF-8/);
+});
+
+test('GIVEN unreadable paths WHEN loaded THEN input/unreadable for missing and permission denied', async () => {
+  const missing = path.join(dir, 'nope.yaml');
+  const r = await loadInputs([missing]);
+  assert.equal(r.problems.map((p) => [p.code, p.location.file, p.unusable]), [['input/unreadable', missing, true]]);
+  assert.match(r.problems[0]!.message, /no such file or directory/);
+  const locked = write('locked.yaml', OBJ);
+  chmodSync(locked, 0o000);
+  try {
+    const l = await loadInputs([locked]);
+    if (process.getuid?.() !== 0) {
+      assert.is(l.problems[0]!.code, 'input/unreadable');
+      assert.match(l.problems[0]!.message, /permission denied/);
+    }
+  } finally {
+    chmodSync(locked, 0o644);
+  }
+});
+
+test('GIVEN a directory with a symlink loop WHEN walked THEN a directory-loop notice and the files once', async () => {
+  const root = path.join(dir, 'tree');
+  write('tree/b/svc.yaml', OBJ);
+  write('tree/a.yml', OBJ.replace('ok', 'a'));
+  write('tree/node_modules/x.yaml', 'garbage: [');
+  write('tree/.hidden/x.yaml', 'garbage: [');
+  write('tree/readme.md', '# not a manifest');
+  symlinkSync(root, path.join(root, 'b', 'loop'));
+  const { files, problems } = await loadInputs([root]);
+  assert.equal(files.map((f) => path.relative(dir, f.file)), ['tree/a.yml', 'tree/b/svc.yaml']);
+  assert.equal(problems.map((p) => [p.code, p.unusable]), [['input/directory-loop', false]]);
+  assert.match(problems[0]!.message, /links back/);
+});
+
+test('GIVEN a file over the size limit WHEN loaded THEN input/too-large without reading it', async () => {
+  const p = await only('big.yaml', `${OBJ}${'#'.repeat(2048)}\n`, { maxFileBytes: 1024 });
+  assert.equal([p.code, p.location.line, p.unusable], ['input/too-large', 1, true]);
+  assert.match(p.message, /over the 0\.0 MiB limit|over the .* limit/);
+});
+
+test('GIVEN a 50 MB manifest file WHEN loaded THEN it parses within a few seconds', async () => {
+  const doc = (i: number) =>
+    `---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs-${i}\n  namespace: ns-${i % 50}\nspec:\n  hosts:\n  - svc-${i}\n  http:\n  - match:\n    - headers:\n        x-user:\n          exact: "u${i}"\n    route:\n    - destination:\n        host: svc-${i}\n        subset: v1\n      weight: 90\n    - destination:\n        host: svc-${i}\n        subset: v2\n      weight: 10\n`;
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 50 * 1024 * 1024; i++) {
+    const d = doc(i);
+    parts.push(d);
+    size += d.length;
+  }
+  const file = write('huge.yaml', parts.join(''));
+  const t = performance.now();
+  const { files, problems } = await loadInputs([file]);
+  const ms = performance.now() - t;
+  assert.equal(problems, []);
+  assert.is(files[0]!.objects.length, parts.length);
+  assert.ok(ms < 8000, `took ${Math.round(ms)} ms`);
+  const last = files[0]!.objects[parts.length - 1]!;
+  assert.is(last.locate(['spec', 'http', 0, 'route', 1, 'weight']).line, parts.length * 23);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();

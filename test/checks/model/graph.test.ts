@@ -1,0 +1,89 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MeshGraph } from '../../../src/checks/model/graph.js';
+import { loadInputs } from '../../../src/checks/model/load.js';
+
+const { files, problems } = await loadInputs(['test/fixtures/input/mesh']);
+const graph = MeshGraph.from(files);
+const workload = (name: string) => graph.workloads.all.find((w) => w.name === name)!;
+const names = (objects: readonly { name: string }[]) => objects.map((o) => o.name);
+
+test('GIVEN the mesh fixture WHEN loaded THEN only the Gateway API Gateway is unknown', () => {
+  assert.equal(problems.map((p) => [p.code, p.location.line]), [['input/unknown-kind', 236]]);
+  assert.equal(names(graph.ofKind('Gateway')), ['public', 'local']);
+  assert.equal(graph.namespaces(), ['default', 'istio-system', 'prod']);
+  assert.is(graph.get('Service', 'prod', 'ratings')?.file, 'test/fixtures/input/mesh/mesh.yaml');
+});
+
+test('GIVEN hosts WHEN looked up in the service registry THEN short, FQDN, wildcard SE and exportTo apply', () => {
+  const table: [string, string, string[]][] = [
+    ['reviews', 'default', ['reviews.default.svc.cluster.local']],
+    ['reviews.default.svc.cluster.local', 'prod', ['reviews.default.svc.cluster.local']],
+    ['reviews', 'prod', []],
+    ['reviews.default', 'default', []],
+    ['api.example.com', 'default', ['*.example.com']],
+    ['a.b.example.com', 'prod', ['*.example.com']],
+    ['ratings.prod.svc.cluster.local', 'prod', ['ratings.prod.svc.cluster.local']],
+    ['ratings.prod.svc.cluster.local', 'default', []],
+  ];
+  for (const [host, from, expected] of table) assert.equal(graph.servicesForHost(host, from).map((s) => s.host), expected, `${host} from ${from}`);
+  const reviews = graph.servicesForHost('reviews', 'default')[0]!;
+  assert.equal(reviews.ports.map((p) => [p.number, p.name, p.protocol]), [[9080, 'http', 'HTTP']]);
+});
+
+test('GIVEN DestinationRules in client, service and root namespaces WHEN looked up THEN Istio precedence applies', () => {
+  assert.equal(pick(graph.destinationRulesFor('reviews', 'default')), ['client-namespace', ['reviews']]);
+  assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'prod')), ['client-namespace', ['reviews-prod']]);
+  assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'istio-system')), ['client-namespace', ['reviews-root']]);
+  assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'other')), ['service-namespace', ['reviews']]);
+  assert.is(graph.destinationRulesFor('ratings.prod.svc.cluster.local', 'prod'), null);
+});
+
+function pick(m: ReturnType<MeshGraph['destinationRulesFor']>): unknown {
+  return m && [m.scope, names(m.rules)];
+}
+
+test('GIVEN subsets WHEN resolved THEN each maps to the workloads its labels select', () => {
+  const subsets = graph.subsetsOf('reviews', 'default');
+  assert.equal(subsets.map((s) => [s.name, names(s.workloads)]), [['v1', ['reviews-v1']], ['v2', ['reviews-v2']], ['v3', []]]);
+  assert.equal(subsets[2]!.destinationRule.locate(subsets[2]!.path).line, 105);
+});
+
+test('GIVEN VirtualService gateway references WHEN resolved THEN ns/name, short and mesh forms work', () => {
+  const web = graph.get('VirtualService', 'default', 'web')!;
+  assert.equal(graph.gatewaysOf(web).map((g) => [g.key, g.gateway?.name ?? null]), [['istio-system/public', 'public'], ['default/local', 'local'], ['mesh', null]]);
+  assert.equal(names(graph.virtualServicesFor('www.bookinfo.com', 'istio-system/public', 'default')), ['web']);
+  assert.equal(names(graph.virtualServicesFor('reviews', 'mesh', 'default')), ['reviews']);
+  assert.equal(names(graph.virtualServicesFor('reviews.default.svc.cluster.local', 'istio-system/public', 'default')), []);
+  const publicGw = graph.get('Gateway', 'istio-system', 'public')!;
+  assert.equal(graph.gatewayServersForHost(publicGw, 'www.bookinfo.com', 'default').map((m) => m.host), ['default/*.bookinfo.com']);
+  assert.equal(graph.gatewayServersForHost(publicGw, 'www.bookinfo.com', 'prod'), []);
+  assert.equal(graph.gatewayServersForHost(publicGw, 'admin.bookinfo.com', 'istio-system').map((m) => m.host), ['./admin.bookinfo.com']);
+});
+
+test('GIVEN workloads WHEN selected THEN selectors, services, sidecars and policies resolve', () => {
+  assert.equal(names(graph.workloadsSelectedBy('default', { app: 'reviews' })), ['reviews-v1', 'reviews-v2']);
+  assert.equal(names(graph.workloadsSelectedBy(null, { istio: 'ingressgateway' })), ['ingressgateway']);
+  const v1 = workload('reviews-v1');
+  const v2 = workload('reviews-v2');
+  assert.is(v1.serviceAccount, 'bookinfo-reviews');
+  assert.equal(v1.containerPorts.map((p) => p.containerPort), [9080]);
+  assert.equal(graph.servicesSelecting(v1).map((s) => s.host), ['reviews.default.svc.cluster.local']);
+  assert.equal(names(graph.sidecarsFor(v1)), ['reviews-v1']);
+  assert.equal(names(graph.sidecarsFor(v2)), ['default']);
+  assert.is(graph.peerAuthenticationsFor(v1).effective?.name, 'default');
+  assert.is(graph.peerAuthenticationsFor(v2).effective?.name, 'reviews-v2');
+  assert.equal(names(graph.authorizationPoliciesFor(v1)), ['deny-all']);
+  assert.equal(names(graph.authorizationPoliciesFor(v2)), ['deny-all', 'reviews-v2-only']);
+});
+
+test('GIVEN two objects with the same kind/namespace/name WHEN indexed THEN the later one is a duplicate', () => {
+  const obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' } };
+  const loc = { file: 'f', line: 1, column: 1 };
+  const m = (i: number) => ({ body: obj, file: 'f', docIndex: i, itemIndex: null, location: loc, locate: () => loc, source: null });
+  const g = MeshGraph.from([m(0), m(1)]);
+  assert.is(g.ofKind('Service').length, 1);
+  assert.equal(g.duplicates.map((d) => d.docIndex), [1]);
+});
+
+test.run();
