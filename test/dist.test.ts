@@ -1,31 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cdk8sSynth, copyProject, listFiles, ROOT } from './_project.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-/** What `cdk8s synth` reads; everything else (tests, docs, node_modules) is irrelevant to the output. */
-const INPUTS = ['apps', 'src', 'imports', 'schemas', 'plugins', 'cdk8s.yaml', 'package.json', 'tsconfig.json'];
-
-function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-    .sort();
-}
+const root = ROOT;
 
 /** Runs the real `cdk8s synth` on a copy of the project and returns the copy's root. */
 function freshSynth(): string {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-synth-'));
-  for (const entry of INPUTS) {
-    if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(work, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir');
-  const run = spawnSync(path.join(root, 'node_modules/.bin/cdk8s'), ['synth'], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  assert.is(run.status, 0, `cdk8s synth failed:\n${run.stdout}\n${run.stderr}`);
+  const work = copyProject();
+  const run = cdk8sSynth(work);
+  assert.is(run.status, 0, `cdk8s synth failed:\n${run.output}`);
   return work;
 }
 
