@@ -41,7 +41,8 @@ export class Httpbin extends Chart {
     const payments = new ExternalService(this, 'payments-api', {
       name: 'payments-api',
       hosts: ['api.stripe.com'],
-      tlsOrigination: { systemCaCertificates: true },
+      // The proxy image's system bundle, named explicitly so verification never depends on istiod defaults.
+      tlsOrigination: { caCertificates: '/etc/ssl/certs/ca-certificates.crt' },
     });
 
     new SidecarScope(this, 'egress', { egressHosts: ['./*', 'istio-system/*', payments] });
