@@ -59,7 +59,7 @@ export class Bookinfo extends Chart {
       name: 'productpage',
       match: ['/productpage', '/login', '/logout'].map((uri) => ({ uri: StringMatch.exact(uri) }))
         .concat([{ uri: StringMatch.prefix('/static/') }, { uri: StringMatch.prefix('/api/v1/products') }]),
-      route: [{ destination: productpage }],
+      route: [{ destination: productpage, subset: 'v1' }],
       timeout: Duration.seconds(15),
     });
 

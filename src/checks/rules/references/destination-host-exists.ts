@@ -1,5 +1,6 @@
 import type { MeshGraph } from '../../model/graph.js';
 import { isRecord, type MeshObject } from '../../model/object.js';
+import { destinationsOf } from './_helpers.js';
 import type { RuleContext, Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -24,37 +25,6 @@ const destinationHostExists: Rule = {
     }
   },
 };
-
-interface DestinationRef {
-  readonly destination: Record<string, unknown>;
-  readonly path: FieldPath;
-  readonly what: 'destination' | 'mirror';
-}
-
-/** Every route destination (http, tcp, tls) and mirror (`mirror`, `mirrors[].destination`) of a VirtualService. */
-function destinationsOf(vs: MeshObject): DestinationRef[] {
-  const out: DestinationRef[] = [];
-  for (const section of ['http', 'tcp', 'tls'] as const) {
-    const routes = vs.spec[section];
-    if (!Array.isArray(routes)) continue;
-    routes.forEach((r, i) => {
-      if (!isRecord(r)) return;
-      if (Array.isArray(r.route)) {
-        r.route.forEach((d, j) => {
-          if (isRecord(d) && isRecord(d.destination)) out.push({ destination: d.destination, path: ['spec', section, i, 'route', j, 'destination'], what: 'destination' });
-        });
-      }
-      if (section !== 'http') return;
-      if (isRecord(r.mirror)) out.push({ destination: r.mirror, path: ['spec', section, i, 'mirror'], what: 'mirror' });
-      if (Array.isArray(r.mirrors)) {
-        r.mirrors.forEach((m, k) => {
-          if (isRecord(m) && isRecord(m.destination)) out.push({ destination: m.destination, path: ['spec', section, i, 'mirrors', k, 'destination'], what: 'mirror' });
-        });
-      }
-    });
-  }
-  return out;
-}
 
 function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d: Record<string, unknown>, path: FieldPath, what: string): void {
   if (typeof d.host !== 'string' || d.host === '') return; // schema validation reports a missing host

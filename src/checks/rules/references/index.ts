@@ -1,2 +1,7 @@
 // Rules of the references area, one line each.
 export { default as destinationHostExists } from './destination-host-exists.js';
+export { default as destinationPortRequired } from './destination-port-required.js';
+export { default as destinationRuleHostExists } from './destination-rule-host-exists.js';
+export { default as gatewayExists } from './gateway-exists.js';
+export { default as subsetExists } from './subset-exists.js';
+export { default as subsetSelectsWorkload } from './subset-selects-workload.js';

@@ -1,2 +1,3 @@
 // Rules of the resilience area, one line each: export { default as camelName } from './file.js';
-export {};
+export { default as faultDisablesTimeoutRetries } from './fault-disables-timeout-retries.js';
+export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-timeout.js';

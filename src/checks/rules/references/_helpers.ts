@@ -1,0 +1,91 @@
+import type { MeshGraph, ServiceInfo } from '../../model/graph.js';
+import { isRecord, type MeshObject } from '../../model/object.js';
+import type { FieldPath } from '../../types.js';
+
+/** A route destination or mirror of a VirtualService, with the path of its `destination` mapping. */
+export interface DestinationRef {
+  readonly destination: Record<string, unknown>;
+  /** Path of the destination mapping (`…route[j].destination`, `…mirror`, `…mirrors[k].destination`). */
+  readonly path: FieldPath;
+  readonly what: 'destination' | 'mirror';
+  readonly section: 'http' | 'tcp' | 'tls';
+  /** Index of the route rule in its section. */
+  readonly rule: number;
+}
+
+/** Every route destination (http, tcp, tls) and mirror (`mirror`, `mirrors[].destination`) of a VirtualService. */
+export function destinationsOf(vs: MeshObject): DestinationRef[] {
+  const out: DestinationRef[] = [];
+  for (const section of ['http', 'tcp', 'tls'] as const) {
+    const routes = vs.spec[section];
+    if (!Array.isArray(routes)) continue;
+    routes.forEach((r, rule) => {
+      if (!isRecord(r)) return;
+      if (Array.isArray(r.route)) {
+        r.route.forEach((d, j) => {
+          if (isRecord(d) && isRecord(d.destination)) out.push({ destination: d.destination, path: ['spec', section, rule, 'route', j, 'destination'], what: 'destination', section, rule });
+        });
+      }
+      if (section !== 'http') return;
+      if (isRecord(r.mirror)) out.push({ destination: r.mirror, path: ['spec', section, rule, 'mirror'], what: 'mirror', section, rule });
+      if (Array.isArray(r.mirrors)) {
+        r.mirrors.forEach((m, k) => {
+          if (isRecord(m) && isRecord(m.destination)) out.push({ destination: m.destination, path: ['spec', section, rule, 'mirrors', k, 'destination'], what: 'mirror', section, rule });
+        });
+      }
+    });
+  }
+  return out;
+}
+
+/** `destination.host` when it is a non-empty string. */
+export function hostOf(d: Readonly<Record<string, unknown>>): string | undefined {
+  return typeof d.host === 'string' && d.host !== '' ? d.host : undefined;
+}
+
+/** `destination.subset` when it is a non-empty string. */
+export function subsetOf(d: Readonly<Record<string, unknown>>): string | undefined {
+  return typeof d.subset === 'string' && d.subset !== '' ? d.subset : undefined;
+}
+
+/** `destination.port.number` when set. */
+export function portOf(d: Readonly<Record<string, unknown>>): number | undefined {
+  return isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : undefined;
+}
+
+/** Distinct port numbers of the services behind one host, ascending. */
+export function portNumbers(services: readonly ServiceInfo[]): number[] {
+  return [...new Set(services.flatMap((s) => s.ports.map((p) => p.number)))].sort((a, b) => a - b);
+}
+
+/** `a, b, c` (at most `max` items, then `and N more`), or a placeholder for an empty list. */
+export function listOrNone(items: readonly string[], none = 'none', max = 5): string {
+  if (items.length === 0) return none;
+  return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
+}
+
+/** `ns/name` of an object. */
+export function nameOf(o: MeshObject): string {
+  return `${o.namespace}/${o.name}`;
+}
+
+/** Subset names defined by DestinationRules, in order. */
+export function subsetNames(rules: readonly MeshObject[]): string[] {
+  return rules.flatMap((dr) => (Array.isArray(dr.spec.subsets) ? dr.spec.subsets : []).flatMap((s) => (isRecord(s) && typeof s.name === 'string' ? [s.name] : [])));
+}
+
+/**
+ * Every DestinationRule by the FQDN of its host (resolved in its own namespace), built once per
+ * rule run so "which rule would define this" hints need no scan.
+ */
+export function destinationRulesByHost(graph: MeshGraph): Map<string, MeshObject[]> {
+  const out = new Map<string, MeshObject[]>();
+  for (const dr of graph.ofKind('DestinationRule')) {
+    if (typeof dr.spec.host !== 'string') continue;
+    const fqdn = graph.resolveHost(dr.spec.host, dr.namespace).fqdn;
+    const list = out.get(fqdn);
+    if (list) list.push(dr);
+    else out.set(fqdn, [dr]);
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import type { MeshObject } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+import { nameOf } from './_helpers.js';
+
+/** `references/destination-rule-host-exists` (IST0174): a DestinationRule's host names a known service. */
+const destinationRuleHostExists: Rule = {
+  id: 'references/destination-rule-host-exists',
+  istioCode: 'IST0174',
+  severity: 'warning',
+  summary: 'A DestinationRule host resolves to no Service or ServiceEntry visible from its namespace.',
+  docs: [
+    'A DestinationRule only takes effect for a host in the service registry. A short host resolves against the',
+    'DestinationRule namespace (`reviews` in `prod` is `reviews.prod.svc.cluster.local`), so a rule written in the',
+    'wrong namespace with a short host silently configures nothing; `name.namespace` forms are not expanded.',
+    'Fix: use the full `name.namespace.svc.cluster.local` host, or add the missing Service or ServiceEntry.',
+    'Wildcard hosts (`*.example.com`, `*.local`) are policy for hosts that may not exist yet and are not checked.',
+    'Mirrors `istioctl analyze` IST0174.',
+  ].join(' '),
+  kinds: ['DestinationRule', 'Service', 'ServiceEntry'],
+  check(graph, ctx) {
+    let servicesByName: Map<string, MeshObject> | undefined;
+    for (const dr of graph.ofKind('DestinationRule')) {
+      const host = dr.spec.host;
+      if (typeof host !== 'string' || host === '' || host.includes('*')) continue;
+      if (graph.servicesForHost(host, dr.namespace).length > 0) continue;
+      const resolved = graph.resolveHost(host, dr.namespace);
+      const hidden = graph.services.forHost(resolved.fqdn, null);
+      const written = `"${host}"${resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : ''}`;
+      let hint = 'add the Service or ServiceEntry, or correct the host';
+      if (hidden.length > 0) {
+        hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to namespace ${dr.namespace}`;
+      } else if (resolved.likely && graph.services.forHost(resolved.likely, dr.namespace).length > 0) {
+        hint = `Istio does not expand "${host}": write "${resolved.likely}"`;
+      } else if (resolved.form === 'short') {
+        servicesByName ??= new Map(graph.ofKind('Service').map((s) => [s.name, s]));
+        const elsewhere = servicesByName.get(host.toLowerCase());
+        if (elsewhere) hint = `Service ${nameOf(elsewhere)} exists in another namespace: write "${host}.${elsewhere.namespace}.svc.${graph.clusterDomain}"`;
+      }
+      ctx.report(dr, `DestinationRule host ${written} matches no Service or ServiceEntry, so its traffic policy and subsets apply to nothing; ${hint}`, { path: ['spec', 'host'] });
+    }
+  },
+};
+
+export default destinationRuleHostExists;

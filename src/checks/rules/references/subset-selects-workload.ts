@@ -1,0 +1,73 @@
+import type { MeshGraph, ServiceInfo } from '../../model/graph.js';
+import { isRecord, stringMap } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+import { listOrNone, nameOf } from './_helpers.js';
+
+/** `references/subset-selects-workload` (IST0173): each subset's labels select at least one workload of its host. */
+const subsetSelectsWorkload: Rule = {
+  id: 'references/subset-selects-workload',
+  istioCode: 'IST0173',
+  severity: 'error',
+  summary: 'A DestinationRule subset\'s labels, combined with the service selector, select no workload of that host.',
+  docs: [
+    'A subset\'s endpoints are the service\'s endpoints that also carry the subset labels. When no pod template',
+    '(or WorkloadEntry, or ServiceEntry endpoint) has them, the subset cluster is empty and every request routed',
+    'to it fails with 503 `UH` (no healthy upstream). Typical causes: a `version` label that differs from the',
+    'Deployment\'s (`v2` vs `2.0`), or a subset added before its Deployment. Fix the labels or deploy the version.',
+    'To avoid guessing about workloads deployed from elsewhere, a host is only checked when the input contains at',
+    'least one workload (or endpoint) of it. Mirrors `istioctl analyze` IST0173.',
+  ].join(' '),
+  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  check(graph, ctx) {
+    for (const dr of graph.ofKind('DestinationRule')) {
+      const host = dr.spec.host;
+      if (typeof host !== 'string' || host === '' || host.includes('*') || !Array.isArray(dr.spec.subsets)) continue;
+      const services = graph.servicesForHost(host, dr.namespace);
+      dr.spec.subsets.forEach((s, i) => {
+        if (!isRecord(s) || typeof s.name !== 'string') return;
+        const labels = stringMap(s.labels);
+        if (Object.keys(labels).length === 0) return;
+        const verdicts = services.map((svc) => selection(graph, svc, labels));
+        if (verdicts.length === 0 || verdicts.some((v) => v === null || v.selected > 0)) return;
+        const known = [...new Set(verdicts.flatMap((v) => v!.candidates))];
+        ctx.report(
+          dr,
+          `Subset "${s.name}" labels ${fmt(labels)} select no workload of ${graph.resolveHost(host, dr.namespace).fqdn}; ` +
+            `its workloads are ${listOrNone(known)}: fix the labels or deploy a workload carrying them`,
+          { path: ['spec', 'subsets', i, 'labels'] },
+        );
+      });
+    }
+  },
+};
+
+/**
+ * How many workloads (or ServiceEntry endpoints) of `svc` carry `labels`, and which ones it has;
+ * null when the input does not let us decide (no selector, or no workload of the service at all).
+ */
+function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, string>): { selected: number; candidates: string[] } | null {
+  const endpoints = svc.kind === 'ServiceEntry' && Array.isArray(svc.object.spec.endpoints) ? svc.object.spec.endpoints.filter(isRecord) : [];
+  if (endpoints.length > 0) {
+    const epLabels = endpoints.map((e) => stringMap(e.labels));
+    const selected = epLabels.filter((l) => Object.keys(labels).every((k) => l[k] === labels[k])).length;
+    return { selected, candidates: epLabels.map((l, i) => `endpoint ${typeof endpoints[i]!.address === 'string' ? endpoints[i]!.address : i} ${fmt(l)}`) };
+  }
+  if (!svc.selector) return null;
+  const all = graph.workloadsSelectedBy(svc.namespace, svc.selector);
+  if (all.length === 0) return null;
+  const selected = graph.workloadsSelectedBy(svc.namespace, { ...svc.selector, ...labels }).length;
+  return { selected, candidates: all.map((w) => `${w.kind} ${nameOf(w.object)} ${fmt(subsetKeys(w.labels, labels))}`) };
+}
+
+/** The workload's values for the keys the subset selects on (what the user compares). */
+function subsetKeys(workload: Readonly<Record<string, string>>, labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels)) out[k] = workload[k] ?? '(unset)';
+  return out;
+}
+
+function fmt(labels: Readonly<Record<string, string>>): string {
+  return `{${Object.keys(labels).map((k) => `${k}: ${labels[k]}`).join(', ')}}`;
+}
+
+export default subsetSelectsWorkload;

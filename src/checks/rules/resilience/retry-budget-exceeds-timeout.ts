@@ -1,0 +1,48 @@
+import { isRecord } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
+
+/** `resilience/retry-budget-exceeds-timeout`: retries that the route timeout cuts short. */
+const retryBudgetExceedsTimeout: Rule = {
+  id: 'resilience/retry-budget-exceeds-timeout',
+  severity: 'warning',
+  summary: 'perTryTimeout × (attempts + 1) exceeds the route timeout, so the configured retries can never all run.',
+  docs: [
+    '`retries.attempts` counts retries, so Envoy makes up to `attempts + 1` tries, each bounded by',
+    '`retries.perTryTimeout`; the route `timeout` bounds all of them together (plus the 25 ms+ backoff between',
+    'tries). When `perTryTimeout × (attempts + 1)` is longer than `timeout`, slow upstreams hit the route timeout',
+    '(504, response flag `UT`) before the later retries happen, so the retry policy promises more than it',
+    'delivers. Nothing to check when `timeout` is unset or 0 (disabled), when `perTryTimeout` is unset (it',
+    'defaults to the route timeout), when `attempts` is 0 (no retries) or when the route has a fault (then Istio',
+    'applies neither; see `resilience/fault-disables-timeout-retries`). Fix: raise `timeout` to at least the',
+    'retry budget, or lower `perTryTimeout` or `attempts`.',
+  ].join(' '),
+  kinds: ['VirtualService'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      for (const { route, path, label } of httpRoutesOf(vs)) {
+        if (route.fault !== undefined || !isRecord(route.retries)) continue;
+        const timeout = durationMs(route.timeout);
+        const perTry = durationMs(route.retries.perTryTimeout);
+        const attempts = retryAttempts(route.retries);
+        if (!timeout || !perTry || attempts === 0) continue;
+        const tries = attempts + 1;
+        const budget = perTry * tries;
+        if (budget <= timeout) continue;
+        const fit = Math.floor(timeout / perTry);
+        const cut = fit === 0
+          ? 'so the route timeout fires before even the first try reaches its per-try timeout'
+          : `so only ${fit} of ${tries} tries can run to their per-try timeout`;
+        ctx.report(
+          vs,
+          `${label}: retries need up to ${formatMs(budget)} (perTryTimeout ${formatMs(perTry)} × ${tries} tries: the first plus ${attempts} ` +
+            `${attempts === 1 ? 'retry' : 'retries'}) but the route timeout is ${formatMs(timeout)}, ${cut} before the client gets 504 (UT); ` +
+            `raise timeout to at least ${formatMs(budget)} or lower perTryTimeout/attempts`,
+          { path: [...path, 'timeout'] },
+        );
+      }
+    }
+  },
+};
+
+export default retryBudgetExceedsTimeout;

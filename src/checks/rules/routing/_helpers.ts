@@ -1,0 +1,216 @@
+import { RE2JS } from 're2js';
+import { isRecord, type MeshObject } from '../../model/object.js';
+import { formatPath } from '../../model/parse.js';
+import type { FieldPath } from '../../types.js';
+
+export { destinationsOf, hostOf, listOrNone, nameOf, portOf, subsetOf, type DestinationRef } from '../references/_helpers.js';
+
+/** One `spec.http[i]` rule of a VirtualService. */
+export interface HttpRule {
+  readonly index: number;
+  readonly rule: Readonly<Record<string, unknown>>;
+  /** `match` entries, index-aligned with `spec.http[i].match`; empty when the rule has none. */
+  readonly matches: readonly Readonly<Record<string, unknown>>[];
+  readonly path: FieldPath;
+}
+
+export function httpRulesOf(vs: MeshObject): HttpRule[] {
+  const http = vs.spec.http;
+  if (!Array.isArray(http)) return [];
+  return http.flatMap((rule, index): HttpRule[] => {
+    if (!isRecord(rule)) return [];
+    // A malformed entry (schema validation reports it) becomes one that nothing equals or covers.
+    const matches = Array.isArray(rule.match) ? rule.match.map((m, j) => (isRecord(m) ? m : { '(invalid)': `${index}.${j}` })) : [];
+    return [{ index, rule, matches, path: ['spec', 'http', index] }];
+  });
+}
+
+/** `rule "name" (spec.http[1])`, or `rule spec.http[1]` for an unnamed rule: how messages name a rule. */
+export function ruleLabel(r: HttpRule): string {
+  return typeof r.rule.name === 'string' && r.rule.name !== '' ? `rule "${r.rule.name}" (${formatPath(r.path)})` : `rule ${formatPath(r.path)}`;
+}
+
+/** A match entry as compact flow YAML-ish text for messages: `{uri: {prefix: /api}}`. */
+export function describeMatch(m: unknown): string {
+  if (Array.isArray(m)) return `[${m.map(describeMatch).join(', ')}]`;
+  if (isRecord(m)) return `{${Object.keys(m).filter((k) => k !== 'name').map((k) => `${k}: ${describeMatch(m[k])}`).join(', ')}}`;
+  return String(m);
+}
+
+/** `s` with its first letter upper-cased. */
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Whether the VirtualService applies to sidecars: no `gateways`, or `mesh` among them. */
+export function isMeshBound(vs: MeshObject): boolean {
+  const g = vs.spec.gateways;
+  return !Array.isArray(g) || g.length === 0 || g.includes('mesh');
+}
+
+const CATCH_ALL_URI_REGEXES = new Set(['.*', '^.*$', '/.*', '^/.*$', '.+', '^.+$']);
+/** Match keys that do not narrow which requests match. */
+const NEUTRAL_KEYS = new Set(['name', 'statPrefix', 'ignoreUriCase']);
+
+function isCatchAllUri(u: unknown): boolean {
+  if (!isRecord(u)) return false;
+  if (u.prefix === '/' || u.prefix === '') return true;
+  return typeof u.regex === 'string' && CATCH_ALL_URI_REGEXES.has(u.regex);
+}
+
+/** Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex). */
+export function isCatchAllMatch(m: Readonly<Record<string, unknown>>): boolean {
+  return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)));
+}
+
+/** A rule without match entries, or with one that takes every request. */
+export function catchAllMatchOf(r: HttpRule): number | null | undefined {
+  if (r.matches.length === 0) return null;
+  const i = r.matches.findIndex(isCatchAllMatch);
+  return i >= 0 ? i : undefined;
+}
+
+/** Canonical JSON of a match entry, without `name` (Istio's duplicate test). */
+export function matchKey(m: Readonly<Record<string, unknown>>): string {
+  return canonical(Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'name' && k !== 'statPrefix')));
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isRecord(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+const regexCache = new Map<string, RE2JS | null>();
+function fullMatch(regex: string, value: string): boolean {
+  let re = regexCache.get(regex);
+  if (re === undefined) {
+    try {
+      re = RE2JS.compile(regex);
+    } catch {
+      re = null;
+    }
+    if (regexCache.size > 1000) regexCache.clear();
+    regexCache.set(regex, re);
+  }
+  return re !== null && re.matches(value);
+}
+
+/**
+ * Whether StringMatch `a` accepts every value `b` accepts (conservative: false when unsure).
+ * `{}` (presence) accepts anything present. `lower` compares exact/prefix case-insensitively.
+ */
+function stringCovers(a: unknown, b: unknown, lower = false): boolean {
+  if (!isRecord(a) || !isRecord(b)) return false;
+  if (Object.keys(a).length === 0) return true;
+  const norm = (s: unknown) => (typeof s === 'string' ? (lower ? s.toLowerCase() : s) : undefined);
+  const [ae, ap, ar] = [norm(a.exact), norm(a.prefix), a.regex];
+  const [be, bp, br] = [norm(b.exact), norm(b.prefix), b.regex];
+  if (ae !== undefined) return be === ae;
+  if (ap !== undefined) return (be !== undefined && be.startsWith(ap)) || (bp !== undefined && bp.startsWith(ap));
+  if (typeof ar === 'string') {
+    if (ar === '.*' || ar === '^.*$' || br === ar) return true;
+    return typeof b.exact === 'string' && !lower && fullMatch(ar, b.exact);
+  }
+  return false;
+}
+
+function keyedCovers(a: unknown, b: unknown): boolean {
+  if (!isRecord(a)) return false;
+  if (!isRecord(b)) return Object.keys(a).length === 0;
+  return Object.keys(a).every((k) => Object.hasOwn(b, k) && stringCovers(a[k], b[k]));
+}
+
+/**
+ * Whether match entry `a` takes every request match entry `b` takes (every condition of `a` is
+ * implied by `b`). Conservative: conditions it cannot compare must be written identically.
+ */
+export function matchCovers(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  for (const k of Object.keys(a)) {
+    if (NEUTRAL_KEYS.has(k)) continue;
+    const av = a[k];
+    const bv = b[k];
+    switch (k) {
+      case 'uri': {
+        if (isCatchAllUri(av)) continue;
+        if (b.ignoreUriCase === true && a.ignoreUriCase !== true) return false;
+        if (!stringCovers(av, bv, a.ignoreUriCase === true)) return false;
+        continue;
+      }
+      case 'scheme':
+      case 'method':
+      case 'authority':
+        if (!stringCovers(av, bv)) return false;
+        continue;
+      case 'headers':
+      case 'queryParams':
+        if (!keyedCovers(av, bv)) return false;
+        continue;
+      case 'sourceLabels':
+        if (!isRecord(av) || !isRecord(bv) || !Object.keys(av).every((l) => bv[l] === av[l])) return false;
+        continue;
+      case 'gateways':
+        if (!Array.isArray(av) || !Array.isArray(bv) || bv.length === 0 || !bv.every((g) => av.includes(g))) return false;
+        continue;
+      default:
+        if (bv === undefined || canonical(av) !== canonical(bv)) return false;
+    }
+  }
+  return true;
+}
+
+/** A match entry that an earlier one already takes. */
+export interface ShadowedMatch {
+  readonly match: number;
+  readonly byRule: HttpRule;
+  readonly byMatch: number;
+  /** Written identically (Istio's own test), rather than merely covered. */
+  readonly exact: boolean;
+}
+
+/** What first-match-wins leaves of one http rule. */
+export interface RuleReachability {
+  readonly rule: HttpRule;
+  /** The earlier rule that takes every request (and the catch-all match, null for "no match"), if any. */
+  readonly afterCatchAll: { readonly rule: HttpRule; readonly match: number | null } | null;
+  /** Match entries already taken by an earlier match (of an earlier rule, or earlier in this rule). */
+  readonly shadowed: readonly ShadowedMatch[];
+  /** True when the rule can never match: after a catch-all, or every match is taken by earlier rules. */
+  readonly unreachable: boolean;
+}
+
+/**
+ * Walks `spec.http` in order, as Envoy does (first match wins), and says for each rule whether
+ * it can still match and which of its match entries earlier entries already take. Quadratic in
+ * the number of match entries of one VirtualService, never in the size of the mesh.
+ */
+export function analyzeHttpRules(vs: MeshObject): RuleReachability[] {
+  const out: RuleReachability[] = [];
+  const seen: { rule: HttpRule; match: number; m: Readonly<Record<string, unknown>>; key: string }[] = [];
+  const byKey = new Map<string, (typeof seen)[number]>();
+  let catchAll: RuleReachability['afterCatchAll'] = null;
+  for (const r of httpRulesOf(vs)) {
+    if (catchAll) {
+      out.push({ rule: r, afterCatchAll: catchAll, shadowed: [], unreachable: true });
+      continue;
+    }
+    const shadowed: ShadowedMatch[] = [];
+    const firstOfRule = seen.length;
+    r.matches.forEach((m, j) => {
+      const key = matchKey(m);
+      const dup = byKey.get(key);
+      // Prefer an earlier rule as the culprit: a rule whose every match an earlier rule takes is unreachable.
+      const earlier = dup && dup.rule !== r ? dup : seen.slice(0, firstOfRule).find((e) => matchCovers(e.m, m));
+      const cover = earlier ?? dup ?? seen.slice(firstOfRule).find((e) => matchCovers(e.m, m));
+      if (cover) shadowed.push({ match: j, byRule: cover.rule, byMatch: cover.match, exact: cover === dup });
+      const entry = { rule: r, match: j, m, key };
+      seen.push(entry);
+      if (!byKey.has(key)) byKey.set(key, entry);
+    });
+    const unreachable = r.matches.length > 0 && shadowed.filter((s) => s.byRule !== r).length === r.matches.length;
+    out.push({ rule: r, afterCatchAll: null, shadowed, unreachable });
+    const c = catchAllMatchOf(r);
+    if (c !== undefined && !unreachable) catchAll = { rule: r, match: c };
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import { stringList } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+import { listOrNone } from './_helpers.js';
+
+/** `routing/gateway-host-mismatch` (IST0132): a gateway-bound VirtualService has a host the gateway serves. */
+const gatewayHostMismatch: Rule = {
+  id: 'routing/gateway-host-mismatch',
+  istioCode: 'IST0132',
+  severity: 'warning',
+  summary: 'None of a VirtualService\'s hosts matches a host of a Gateway it is bound to (or the Gateway is missing).',
+  docs: [
+    'A VirtualService bound to a Gateway only configures the gateway for hosts the Gateway\'s servers accept.',
+    'Server hosts are `host`, `namespace/host`, `./host` (the gateway\'s namespace) or `*/host`; the namespace part',
+    'says which namespaces\' VirtualServices may bind. Wildcards match both ways (`*.example.com` accepts',
+    '`api.example.com`). When nothing matches, the routes never reach the gateway and requests get 404 (`NR`).',
+    'Fix: add the host to a server of the Gateway (with the right namespace part) or correct the VirtualService',
+    'host. Also reported when the Gateway does not exist. Mirrors `istioctl analyze` IST0132.',
+  ].join(' '),
+  kinds: ['VirtualService', 'Gateway'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      const hosts = stringList(vs.spec.hosts) ?? [];
+      if (hosts.length === 0) continue; // a delegate VirtualService binds through its parent
+      for (const g of graph.gatewaysOf(vs)) {
+        if (g.mesh) continue;
+        if (!g.gateway) {
+          ctx.report(vs, `Gateway "${g.ref}" (${g.key}) does not exist, so no host of this VirtualService (${hosts.join(', ')}) is served by it; create it or fix the reference`, { path: g.path });
+          continue;
+        }
+        const gw = g.gateway;
+        const bound = hosts.some((h) => {
+          const fqdn = graph.resolveHost(h, vs.namespace).fqdn;
+          return graph.gatewayServersForHost(gw, h, vs.namespace).length > 0 || graph.gatewayServersForHost(gw, fqdn, vs.namespace).length > 0;
+        });
+        if (bound) continue;
+        const offered = [...new Set((Array.isArray(gw.spec.servers) ? gw.spec.servers : []).flatMap((s) => (typeof s === 'object' && s !== null ? stringList((s as Record<string, unknown>).hosts) ?? [] : [])))];
+        const nsHint = hosts.some((h) => graph.gatewayServersForHost(gw, h).length > 0)
+          ? `; a server host matches but its namespace part does not admit VirtualServices from namespace ${vs.namespace}: ` +
+            `use "*/host" or "${vs.namespace}/host" in the Gateway, or move the VirtualService`
+          : '; add the host to a server of the Gateway or fix the VirtualService hosts';
+        ctx.report(
+          vs,
+          `No host of this VirtualService (${hosts.join(', ')}) is served by Gateway ${g.key} (server hosts: ${listOrNone(offered)})${nsHint}`,
+          { path: g.path },
+        );
+      }
+    }
+  },
+};
+
+export default gatewayHostMismatch;

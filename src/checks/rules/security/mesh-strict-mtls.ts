@@ -1,0 +1,66 @@
+import type { MeshGraph } from '../../model/graph.js';
+import { isRecord, type MeshObject } from '../../model/object.js';
+import type { Rule, RuleContext } from '../../rule.js';
+import { MTLS_EXCEPTION_ANNOTATION, mtlsModeOf, selectorOf } from './_helpers.js';
+
+/** `security/mesh-strict-mtls`: STRICT mTLS mesh-wide, and every weaker PeerAuthentication justified. */
+const meshStrictMtls: Rule = {
+  id: 'security/mesh-strict-mtls',
+  severity: 'error',
+  summary: 'The mesh lacks a STRICT mesh-wide PeerAuthentication, or a narrower PeerAuthentication weakens it without a documented reason.',
+  docs: [
+    'Policy: the root namespace must hold a PeerAuthentication without selector whose `mtls.mode` is STRICT',
+    '(an unset mode means PERMISSIVE: plaintext accepted). A namespace- or workload-level PeerAuthentication',
+    `that sets PERMISSIVE or DISABLE (in \`mtls\` or any \`portLevelMtls\` entry) must carry the annotation`,
+    `\`${MTLS_EXCEPTION_ANNOTATION}: "<why>"\`, so every plaintext door is reviewed. When the input has no`,
+    'mesh-wide PeerAuthentication at all, one finding is reported on the first PeerAuthentication, else the first',
+    'Namespace, else the first workload (nothing is reported for input with none of these). Repositories that',
+    'do not own the mesh-wide policy set option `requireMeshWide: false`; weakenings are still checked.',
+  ].join(' '),
+  kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  check(graph, ctx) {
+    const requireMeshWide = ctx.options.requireMeshWide !== false;
+    const meshWide: MeshObject[] = [];
+    for (const pa of graph.ofKind('PeerAuthentication')) {
+      const selector = selectorOf(pa);
+      if (pa.namespace === graph.rootNamespace && selector === null) meshWide.push(pa);
+      else checkWeakening(ctx, pa, selector !== null);
+    }
+    for (const pa of meshWide) {
+      const mode = mtlsModeOf(pa.spec.mtls);
+      if (mode === 'STRICT') continue;
+      const what = mode ? `mtls.mode ${mode}` : 'no mtls.mode (UNSET means PERMISSIVE)';
+      ctx.report(pa, `the mesh-wide PeerAuthentication has ${what}: workloads accept plaintext unless a narrower policy says otherwise; set spec.mtls.mode: STRICT`, {
+        path: isRecord(pa.spec.mtls) ? ['spec', 'mtls', 'mode'] : ['spec'],
+      });
+    }
+    if (meshWide.length === 0 && requireMeshWide) reportMissing(graph, ctx);
+  },
+};
+
+function checkWeakening(ctx: RuleContext, pa: MeshObject, workloadLevel: boolean): void {
+  if ((pa.annotations[MTLS_EXCEPTION_ANNOTATION] ?? '').trim() !== '') return;
+  const scope = workloadLevel ? 'workload-level' : 'namespace-level';
+  const fix = `add the annotation ${MTLS_EXCEPTION_ANNOTATION}: "<why>" to document the exception, or use STRICT`;
+  const mode = mtlsModeOf(pa.spec.mtls);
+  if (mode === 'PERMISSIVE' || mode === 'DISABLE') {
+    ctx.report(pa, `${scope} PeerAuthentication sets mtls.mode ${mode}, weakening mesh-wide STRICT mTLS without a reason; ${fix}`, { path: ['spec', 'mtls', 'mode'] });
+  }
+  const ports = isRecord(pa.spec.portLevelMtls) ? pa.spec.portLevelMtls : {};
+  for (const [port, setting] of Object.entries(ports)) {
+    const portMode = mtlsModeOf(setting);
+    if (portMode !== 'PERMISSIVE' && portMode !== 'DISABLE') continue;
+    ctx.report(pa, `${scope} PeerAuthentication sets portLevelMtls ${port} to ${portMode}, weakening mesh-wide STRICT mTLS without a reason; ${fix}`, {
+      path: ['spec', 'portLevelMtls', port, 'mode'],
+    });
+  }
+}
+
+function reportMissing(graph: MeshGraph, ctx: RuleContext): void {
+  const anchor = graph.ofKind('PeerAuthentication')[0] ?? graph.ofKind('Namespace')[0] ?? graph.workloads.all[0]?.object;
+  if (!anchor) return;
+  ctx.report(anchor, `no mesh-wide PeerAuthentication in the input: add one named "default" in namespace ${graph.rootNamespace}, without selector, ` +
+    'with spec.mtls.mode: STRICT (or set option requireMeshWide: false if another repository owns it)');
+}
+
+export default meshStrictMtls;

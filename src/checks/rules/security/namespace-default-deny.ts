@@ -1,0 +1,54 @@
+import type { MeshGraph, Workload } from '../../model/graph.js';
+import type { Rule } from '../../rule.js';
+import { describeWorkload, gatewayWorkloads, isAllowNothing, podAnnotations, selectorOf } from './_helpers.js';
+
+/** `security/namespace-default-deny`: every meshed namespace denies by default. */
+const namespaceDefaultDeny: Rule = {
+  id: 'security/namespace-default-deny',
+  severity: 'warning',
+  summary: 'A namespace runs meshed workloads but has no default-deny AuthorizationPolicy (nor does the root namespace).',
+  docs: [
+    'Without an ALLOW policy that selects it, a workload accepts every request. A default-deny policy — an',
+    'AuthorizationPolicy without selector, `action` ALLOW (or unset) and no `rules`, e.g. `spec: {}` — in the',
+    'namespace (or in the root namespace, for the whole mesh) makes every workload deny by default, so each',
+    'caller has to be allowed explicitly. Fix: add `apiVersion: security.istio.io/v1, kind: AuthorizationPolicy,',
+    'metadata: {name: allow-nothing, namespace: <ns>}, spec: {}` and ALLOW policies for the real callers.',
+    'Not counted: workloads opted out of injection (`sidecar.istio.io/inject: "false"`), namespaces labelled',
+    '`istio-injection: disabled`, and gateway workloads (selected by a Gateway or injected with the gateway',
+    'template), whose job is to accept outside traffic; option `includeGateways: true` counts them too.',
+    'Reported on the Namespace object when the input has it, else on the first workload of the namespace.',
+  ].join(' '),
+  kinds: ['AuthorizationPolicy', 'Namespace', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  check(graph, ctx) {
+    const denying = namespacesWithDefaultDeny(graph);
+    if (denying.has(graph.rootNamespace)) return;
+    const gateways = ctx.options.includeGateways === true ? new Set<Workload>() : gatewayWorkloads(graph);
+    for (const ns of graph.namespaces()) {
+      const namespace = graph.get('Namespace', '', ns);
+      if (namespace?.labels['istio-injection'] === 'disabled') continue;
+      const meshed = graph.workloads.inNamespace(ns).filter((w) => !gateways.has(w) && !optedOut(w));
+      if (meshed.length === 0 || denying.has(ns)) continue;
+      const names = meshed.slice(0, 3).map(describeWorkload).join(', ') + (meshed.length > 3 ? `, and ${meshed.length - 3} more` : '');
+      const message = `namespace ${ns} runs ${meshed.length} meshed workload${meshed.length === 1 ? '' : 's'} (${names}) but has no default-deny ` +
+        `AuthorizationPolicy, so any workload no ALLOW policy selects accepts every request; add an AuthorizationPolicy with spec: {} in ${ns} ` +
+        `(or in ${graph.rootNamespace} for the whole mesh) and ALLOW policies for the real callers`;
+      if (namespace) ctx.report(namespace, message, { path: ['metadata', 'name'] });
+      else ctx.report(meshed[0]!.object, message);
+    }
+  },
+};
+
+/** Namespaces holding an ALLOW policy without selector, targetRef or rules. */
+function namespacesWithDefaultDeny(graph: MeshGraph): Set<string> {
+  const out = new Set<string>();
+  for (const ap of graph.ofKind('AuthorizationPolicy')) {
+    if (selectorOf(ap) === null && ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined && isAllowNothing(ap)) out.add(ap.namespace);
+  }
+  return out;
+}
+
+function optedOut(w: Workload): boolean {
+  return w.labels['sidecar.istio.io/inject'] === 'false' || podAnnotations(w)['sidecar.istio.io/inject'] === 'false';
+}
+
+export default namespaceDefaultDeny;
