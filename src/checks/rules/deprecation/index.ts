@@ -1,2 +1,2 @@
 // Rules of the deprecation area, one line each: export { default as camelName } from './file.js';
-export {};
+export { default as deprecatedFields } from './deprecated-fields.js';

@@ -1,2 +1,2 @@
 // Rules of the schema area, one line each: export { default as camelName } from './file.js';
-export {};
+export { default as crdValidation } from './crd-validation.js';

@@ -1,2 +1,3 @@
 // Rules of the serviceentry area, one line each: export { default as camelName } from './file.js';
-export {};
+export { default as addressesRequired } from './addresses-required.js';
+export { default as conflictingProtocols } from './conflicting-protocols.js';

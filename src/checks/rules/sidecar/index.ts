@@ -1,2 +1,4 @@
 // Rules of the sidecar area, one line each: export { default as camelName } from './file.js';
-export {};
+export { default as multipleDefaultSidecars } from './multiple-default-sidecars.js';
+export { default as sidecarSelectorMatchesNoWorkload } from './selector-matches-no-workload.js';
+export { default as sidecarWorkloadSelectedTwice } from './workload-selected-twice.js';

@@ -1,0 +1,72 @@
+import { isRecord, stringList, type MeshObject } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+
+/** Connection-pool fields that bound load (as opposed to timeouts or keepalives). */
+const LIMITS: Readonly<Record<string, readonly string[]>> = {
+  tcp: ['maxConnections'],
+  http: ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'maxRetries', 'maxConcurrentStreams'],
+};
+
+const OUTLIER = 'outlierDetection';
+const POOL = 'connectionPool limits';
+const FIXES: Readonly<Record<string, string>> = {
+  [OUTLIER]: 'trafficPolicy.outlierDetection (e.g. consecutive5xxErrors: 5)',
+  [POOL]: 'trafficPolicy.connectionPool limits (e.g. tcp.maxConnections, http.http1MaxPendingRequests)',
+};
+
+/** `egress/external-without-resilience`: an external host without outlier detection and connection-pool limits. */
+const externalWithoutResilience: Rule = {
+  id: 'egress/external-without-resilience',
+  severity: 'warning',
+  summary: 'A MESH_EXTERNAL ServiceEntry host has no DestinationRule setting both outlier detection and connection-pool limits.',
+  docs: [
+    'External dependencies fail in ways the mesh does not control. Without `outlierDetection`, sidecars keep sending',
+    'to a failing endpoint; without connection-pool limits (`tcp.maxConnections`, `http.http1MaxPendingRequests`,',
+    '`http.http2MaxRequests`, ...), a slow dependency ties up every connection and the failure spreads to callers.',
+    'Fix: add a DestinationRule for the host whose `trafficPolicy` sets both (or whose `portLevelSettings` set them',
+    'for every port of the ServiceEntry). The DestinationRule is looked up as a client in the ServiceEntry\'s namespace.',
+  ].join(' '),
+  kinds: ['ServiceEntry', 'DestinationRule'],
+  check(graph, ctx) {
+    for (const se of graph.ofKind('ServiceEntry')) {
+      if (se.spec.location === 'MESH_INTERNAL') continue;
+      const ports = (Array.isArray(se.spec.ports) ? se.spec.ports : []).flatMap((p) => (isRecord(p) && typeof p.number === 'number' ? [p.number] : []));
+      (stringList(se.spec.hosts) ?? []).forEach((host, i) => {
+        const match = graph.destinationRulesFor(host, se.namespace);
+        const missing = match ? missingPolicies(match.rules, ports) : [OUTLIER, POOL];
+        if (missing.length === 0) return;
+        const where = match
+          ? `DestinationRule ${match.rules.map((r) => `${r.namespace}/${r.name}`).join(', ')} sets no ${missing.join(' and no ')}`
+          : 'no DestinationRule applies to it';
+        const fix = missing.map((m) => FIXES[m]).join(' and ');
+        ctx.report(se, `External host "${host}" has no resilience policy: ${where}; add ${fix}`, {
+          path: ['spec', 'hosts', i],
+        });
+      });
+    }
+  },
+};
+
+/** Which of outlier detection and connection-pool limits the merged rules leave unset. */
+function missingPolicies(rules: readonly MeshObject[], ports: readonly number[]): string[] {
+  const policies = rules.flatMap((r) => (isRecord(r.spec.trafficPolicy) ? [r.spec.trafficPolicy] : []));
+  const portLevel = policies.flatMap((p) => (Array.isArray(p.portLevelSettings) ? p.portLevelSettings.filter(isRecord) : []));
+  const covered = (has: (policy: Record<string, unknown>) => boolean) =>
+    policies.some(has) ||
+    (ports.length > 0 && ports.every((n) => portLevel.some((s) => isRecord(s.port) && s.port.number === n && has(s))));
+  const missing: string[] = [];
+  if (!covered((p) => isRecord(p.outlierDetection))) missing.push(OUTLIER);
+  if (!covered(hasPoolLimit)) missing.push(POOL);
+  return missing;
+}
+
+function hasPoolLimit(policy: Record<string, unknown>): boolean {
+  const pool = policy.connectionPool;
+  if (!isRecord(pool)) return false;
+  return Object.entries(LIMITS).some(([section, fields]) => {
+    const s = pool[section];
+    return isRecord(s) && fields.some((f) => s[f] !== undefined);
+  });
+}
+
+export default externalWithoutResilience;

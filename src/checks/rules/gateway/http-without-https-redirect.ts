@@ -1,0 +1,58 @@
+import type { Rule } from '../../rule.js';
+import { HostIndex, PLAINTEXT_HTTP, describeServer, gatewaysOf, isPublicGateway, redirectsToHttps, type GatewayServer } from './_helpers.js';
+
+/** `gateway/http-without-https-redirect`: an HTTP server beside an HTTPS server for the same host does not redirect. */
+const httpWithoutHttpsRedirect: Rule = {
+  id: 'gateway/http-without-https-redirect',
+  severity: 'warning',
+  summary: 'An HTTP server serves a host that an HTTPS server on the same gateway workloads also serves, without `tls.httpsRedirect: true`.',
+  docs: [
+    'When a host is served over HTTPS, its plain HTTP server should only redirect: otherwise clients that type the',
+    'bare name (or follow an http:// link) keep talking plaintext, and the same routes are reachable unencrypted.',
+    'Fix: set `tls.httpsRedirect: true` on the HTTP server. HTTPS servers on other Gateways count when both select',
+    'the same workloads. Public gateways are left to `gateway/public-server-without-tls`, which reports any',
+    'plaintext server on them as an error.',
+  ].join(' '),
+  kinds: ['Gateway', 'Deployment', 'Pod'],
+  check(graph, ctx) {
+    const gateways = gatewaysOf(graph);
+    const https = new Map<string, HostIndex<GatewayServer>>();
+    for (const info of gateways) {
+      for (const server of info.servers) {
+        if (server.protocol !== 'HTTPS') continue;
+        for (const scope of info.scope) {
+          let index = https.get(scope);
+          if (!index) https.set(scope, (index = new HostIndex()));
+          for (const h of server.hosts) index.add(h.host, server);
+        }
+      }
+    }
+    for (const info of gateways) {
+      const indexes = [...info.scope].flatMap((k) => https.get(k) ?? []);
+      if (indexes.length === 0 || isPublicGateway(graph, info)) continue;
+      for (const s of info.servers) {
+        if (!PLAINTEXT_HTTP.has(s.protocol) || redirectsToHttps(s)) continue;
+        for (const h of s.hosts) {
+          const secure = firstOf(indexes, h.host);
+          if (!secure) continue;
+          ctx.report(
+            info.gateway,
+            `HTTP server port ${s.port ?? '?'} serves "${h.entry}" in plaintext although ${describeServer(secure)} serves it over HTTPS; ` +
+              'set tls.httpsRedirect: true on the HTTP server',
+            { path: h.path },
+          );
+        }
+      }
+    }
+  },
+};
+
+function firstOf(indexes: readonly HostIndex<GatewayServer>[], host: string): GatewayServer | undefined {
+  for (const index of indexes) {
+    const found = index.intersecting(host)[0];
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export default httpWithoutHttpsRedirect;

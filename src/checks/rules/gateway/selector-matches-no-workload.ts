@@ -1,0 +1,33 @@
+import type { Rule } from '../../rule.js';
+import { gatewaysOf } from './_helpers.js';
+
+/** `gateway/selector-matches-no-workload` (IST0101): a Gateway's selector selects no gateway pods. */
+const gatewaySelectorMatchesNoWorkload: Rule = {
+  id: 'gateway/selector-matches-no-workload',
+  istioCode: 'IST0101',
+  severity: 'error',
+  summary: 'A Gateway selector matches no workload in the input, so no proxy serves its servers.',
+  docs: [
+    'Istio programs a Gateway only into the gateway proxies whose pod labels match `spec.selector`; by default',
+    'the selector matches pods in every namespace. When nothing matches, the Gateway configures nothing and every',
+    'VirtualService bound to it is unreachable. Fix the labels (the default ingress is `istio: ingressgateway`),',
+    'or add the gateway Deployment to the input. Input without any workload (Istio config checked on its own) is',
+    'skipped, since nothing could match. Mirrors `istioctl analyze` IST0101 (ReferencedResourceNotFound, selector).',
+  ].join(' '),
+  kinds: ['Gateway', 'Deployment', 'Pod'],
+  check(graph, ctx) {
+    if (graph.workloads.all.length === 0) return;
+    for (const g of gatewaysOf(graph)) {
+      if (g.workloads.length > 0) continue;
+      const hasSelector = g.gateway.spec.selector !== undefined;
+      ctx.report(
+        g.gateway,
+        `Referenced selector not found: "${g.selectorText}" matches no workload in any namespace; ` +
+          'set spec.selector to the labels of the gateway pods (e.g. istio: ingressgateway)',
+        { path: hasSelector ? ['spec', 'selector'] : ['spec'] },
+      );
+    }
+  },
+};
+
+export default gatewaySelectorMatchesNoWorkload;

@@ -1,0 +1,35 @@
+import { selectorOf } from '../../model/policy.js';
+import { push } from '../../model/services.js';
+import type { MeshObject } from '../../model/object.js';
+import type { Rule } from '../../rule.js';
+
+/** `sidecar/multiple-default-sidecars` (IST0111): a namespace has more than one Sidecar without workloadSelector. */
+const multipleDefaultSidecars: Rule = {
+  id: 'sidecar/multiple-default-sidecars',
+  istioCode: 'IST0111',
+  severity: 'error',
+  summary: 'A namespace has more than one Sidecar without a workloadSelector.',
+  docs: [
+    'A Sidecar without `workloadSelector` is the default for every workload of its namespace (in the root',
+    'namespace, for the whole mesh). Istio supports one such default per namespace; with several, which one wins',
+    'is undefined and changes between istiod restarts. Fix: merge them into one Sidecar, or give all but one a',
+    '`workloadSelector`. Mirrors `istioctl analyze` IST0111 (MultipleSidecarsWithoutWorkloadSelectors).',
+  ].join(' '),
+  kinds: ['Sidecar'],
+  check(graph, ctx) {
+    const defaults = new Map<string, MeshObject[]>();
+    for (const sc of graph.ofKind('Sidecar')) if (selectorOf(sc) === null) push(defaults, sc.namespace, sc);
+    for (const [ns, list] of defaults) {
+      if (list.length < 2) continue;
+      const names = list.map((s) => s.name);
+      for (const sc of list) {
+        const others = names.filter((n) => n !== sc.name).join(', ');
+        ctx.report(sc, `Multiple Sidecars without a workloadSelector in namespace ${ns}: ${sc.name} and ${others}; keep one default Sidecar and give the others a workloadSelector`, {
+          path: sc.spec.workloadSelector !== undefined ? ['spec', 'workloadSelector'] : ['metadata', 'name'],
+        });
+      }
+    }
+  },
+};
+
+export default multipleDefaultSidecars;
