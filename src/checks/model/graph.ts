@@ -2,7 +2,7 @@ import type { FieldPath } from '../types.js';
 import { DEFAULT_CLUSTER_DOMAIN, resolveHost, type ResolvedHost } from './hosts.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
-import { PolicyIndex, type PeerAuthenticationsForWorkload } from './policy.js';
+import { PolicyIndex, decideMtls, type MtlsDecision, type PeerAuthenticationsForWorkload } from './policy.js';
 import {
   DestinationRuleIndex,
   VirtualServiceIndex,
@@ -19,7 +19,7 @@ export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
 export type { Workload, ContainerPort } from './workloads.js';
 export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewayServerMatch } from './routing.js';
-export type { PeerAuthenticationsForWorkload } from './policy.js';
+export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
 
 export interface GraphOptions {
@@ -196,6 +196,11 @@ export class MeshGraph {
   /** PeerAuthentications bearing on `workload`, by precedence. */
   peerAuthenticationsFor(workload: Workload): PeerAuthenticationsForWorkload {
     return this.policies.peerAuthenticationsFor(workload);
+  }
+
+  /** The mTLS mode `workload` accepts on `port` (undefined = workload-wide) and the policy that decides it. */
+  mtlsModeFor(workload: Workload, port?: number): MtlsDecision {
+    return decideMtls(this.policies.peerAuthenticationsFor(workload), port);
   }
 
   /** AuthorizationPolicies that apply to `workload` (root namespace and its own). */

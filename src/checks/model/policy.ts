@@ -10,8 +10,44 @@ export interface PeerAuthenticationsForWorkload {
   readonly namespace: readonly MeshObject[];
   /** In the root namespace without a selector (mesh-wide). */
   readonly mesh: readonly MeshObject[];
-  /** The policy that decides: the first of workload, namespace, mesh; null = Istio default (PERMISSIVE). */
+  /**
+   * The policy that decides the workload-wide mode: the most specific of workload, namespace, mesh
+   * that sets a mode (an UNSET mode inherits from the level above); null = Istio's default, PERMISSIVE.
+   */
   readonly effective: MeshObject | null;
+}
+
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** The mode a PeerAuthentication `mtls` (or `portLevelMtls` entry) sets; undefined when UNSET or absent. */
+export function mtlsModeOf(mtls: unknown): MtlsMode | undefined {
+  const mode = isRecord(mtls) ? mtls.mode : undefined;
+  return mode === 'STRICT' || mode === 'PERMISSIVE' || mode === 'DISABLE' ? mode : undefined;
+}
+
+/** The mTLS mode a workload accepts on one port, and the PeerAuthentication that decides it (null = Istio's PERMISSIVE default). */
+export interface MtlsDecision {
+  readonly mode: MtlsMode;
+  readonly policy: MeshObject | null;
+}
+
+/**
+ * The mode a workload accepts on `port` (a container port; undefined = workload-wide), as Istio
+ * composes PeerAuthentications: mesh, then namespace, then workload policy, each UNSET mode
+ * inheriting from the level above, and the workload policy's `portLevelMtls` last.
+ */
+export function decideMtls(pas: Omit<PeerAuthenticationsForWorkload, 'effective'>, port?: number): MtlsDecision {
+  let decided: MtlsDecision = { mode: 'PERMISSIVE', policy: null };
+  for (const pa of [pas.mesh[0], pas.namespace[0], pas.workload[0]]) {
+    const mode = pa && mtlsModeOf(pa.spec.mtls);
+    if (pa && mode) decided = { mode, policy: pa };
+  }
+  const wl = pas.workload[0];
+  if (wl && port !== undefined && isRecord(wl.spec.portLevelMtls)) {
+    const mode = mtlsModeOf(wl.spec.portLevelMtls[String(port)]);
+    if (mode) decided = { mode, policy: wl };
+  }
+  return decided;
 }
 
 /** The `matchLabels` of a `workloadSelector` / `selector`, or null when the object has none. */
@@ -59,7 +95,7 @@ export class PolicyIndex {
     });
     const namespace = local.filter((o) => selectorOf(o) === null);
     const mesh = w.namespace === this.rootNamespace ? namespace : this.of('PeerAuthentication', this.rootNamespace).filter((o) => selectorOf(o) === null);
-    return { workload, namespace, mesh, effective: workload[0] ?? namespace[0] ?? mesh[0] ?? null };
+    return { workload, namespace, mesh, effective: decideMtls({ workload, namespace, mesh }).policy };
   }
 
   /**

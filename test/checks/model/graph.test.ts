@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseManifests } from '../../../src/checks/model/parse.js';
 import { MeshGraph } from '../../../src/checks/model/graph.js';
 import { loadInputs } from '../../../src/checks/model/load.js';
 
@@ -84,6 +85,20 @@ test('GIVEN two objects with the same kind/namespace/name WHEN indexed THEN the 
   const g = MeshGraph.from([m(0), m(1)]);
   assert.is(g.ofKind('Service').length, 1);
   assert.equal(g.duplicates.map((d) => d.docIndex), [1]);
+});
+
+test('GIVEN a mesh-wide STRICT policy and a workload policy that leaves mtls UNSET but sets a port to PERMISSIVE WHEN asking the mode THEN the workload inherits STRICT and the port is PERMISSIVE', () => {
+  const pa = (name: string, namespace: string, spec: unknown) => `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: ${name}, namespace: ${namespace}}\nspec: ${JSON.stringify(spec)}\n`;
+  const text = [
+    pa('default', 'istio-system', { mtls: { mode: 'STRICT' } }),
+    pa('legacy-port', 'shop', { selector: { matchLabels: { app: 'cart' } }, mtls: { mode: 'UNSET' }, portLevelMtls: { '9090': { mode: 'PERMISSIVE' } } }),
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: cart, namespace: shop, labels: {app: cart}}\nspec: {containers: [{name: c, image: i}]}\n',
+  ].join('---\n');
+  const g = MeshGraph.from([parseManifests(text, 'mtls.yaml', '/mtls.yaml').file]);
+  const cart = g.workloads.all.find((w) => w.name === 'cart')!;
+  assert.is(g.peerAuthenticationsFor(cart).effective?.name, 'default');
+  assert.equal([g.mtlsModeFor(cart).mode, g.mtlsModeFor(cart).policy?.name], ['STRICT', 'default']);
+  assert.equal([g.mtlsModeFor(cart, 9090).mode, g.mtlsModeFor(cart, 9090).policy?.name], ['PERMISSIVE', 'legacy-port']);
 });
 
 test.run();

@@ -8,41 +8,7 @@ export { selectorOf };
 /** Annotation that documents why a PeerAuthentication weakens mesh-wide STRICT mTLS. */
 export const MTLS_EXCEPTION_ANNOTATION = 'meshproof.dev/mtls-exception-reason';
 
-export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
-
-/** A PeerAuthentication `mtls` (or `portLevelMtls` entry) mode, or undefined for UNSET/absent (inherit). */
-export function mtlsModeOf(mtls: unknown): MtlsMode | undefined {
-  const mode = isRecord(mtls) ? mtls.mode : undefined;
-  return mode === 'STRICT' || mode === 'PERMISSIVE' || mode === 'DISABLE' ? mode : undefined;
-}
-
-/** The mTLS mode a workload accepts on one port, and the PeerAuthentication that decides it (null = Istio's PERMISSIVE default). */
-export interface MtlsDecision {
-  readonly mode: MtlsMode;
-  readonly policy: MeshObject | null;
-}
-
-/**
- * The mode `w` accepts on `port` (a workload/container port; undefined = the workload-wide mode),
- * as Istio composes PeerAuthentications: mesh, then namespace, then workload policy, each UNSET
- * mode inheriting from the level above, and `portLevelMtls` (workload policies only) last.
- * `MeshGraph.peerAuthenticationsFor(w).effective` is only the first policy found, which is wrong
- * when that policy leaves its mode UNSET; hence this helper.
- */
-export function mtlsModeFor(graph: MeshGraph, w: Workload, port?: number): MtlsDecision {
-  const pas = graph.peerAuthenticationsFor(w);
-  let decided: MtlsDecision = { mode: 'PERMISSIVE', policy: null };
-  for (const pa of [pas.mesh[0], pas.namespace[0], pas.workload[0]]) {
-    const mode = pa && mtlsModeOf(pa.spec.mtls);
-    if (pa && mode) decided = { mode, policy: pa };
-  }
-  const wl = pas.workload[0];
-  if (wl && port !== undefined && isRecord(wl.spec.portLevelMtls)) {
-    const mode = mtlsModeOf(wl.spec.portLevelMtls[String(port)]);
-    if (mode) decided = { mode, policy: wl };
-  }
-  return decided;
-}
+export { mtlsModeOf, type MtlsDecision, type MtlsMode } from '../../model/policy.js';
 
 /** AuthorizationPolicy `action` is ALLOW (explicitly or by default). */
 export function isAllowPolicy(ap: MeshObject): boolean {

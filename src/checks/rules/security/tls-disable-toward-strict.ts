@@ -2,7 +2,7 @@ import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../model/
 import { isRecord, stringMap, type MeshObject } from '../../model/object.js';
 import type { Rule } from '../../rule.js';
 import { clientTlsSettings, describeTarget, type ClientTlsAt } from '../tls/_helpers.js';
-import { describePolicy, describeWorkload, mtlsModeFor, type MtlsDecision } from './_helpers.js';
+import { describePolicy, describeWorkload, type MtlsDecision } from './_helpers.js';
 
 /** `security/tls-disable-toward-strict`: plaintext toward workloads that only accept mTLS. */
 const tlsDisableTowardStrict: Rule = {
@@ -55,7 +55,7 @@ function strictTarget(graph: MeshGraph, dr: MeshObject, services: ServiceInfo[],
     for (const w of graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subsetLabels })) {
       for (const p of ports) {
         const port = p && targetPortOf(p, w);
-        const decision = mtlsModeFor(graph, w, port);
+        const decision = graph.mtlsModeFor(w, port);
         if (decision.mode === 'STRICT') return { workload: w, port, decision };
       }
     }
