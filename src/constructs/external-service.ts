@@ -12,7 +12,7 @@ import { PropError } from './_errors.js';
 import { checkDnsLabel, checkHost, checkPort } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { Duration } from './duration.js';
-import { ISTIO_PROTOCOL, type PortProtocol, portName } from './mesh-service.js';
+import { ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
 import { type PortTrafficPolicyOptions, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
 
 /** A port of the external host (ServiceEntry `ports[]`). */
@@ -230,20 +230,13 @@ function externalPorts(scope: Construct, given: readonly ExternalServicePort[], 
     }
     ports[at] = { ...p, targetPort: p.targetPort ?? origination.targetPort };
   }
-  const names = new Set<string>();
-  const numbers = new Set<number>();
-  return ports.map((p, i) => {
-    const number = checkPort(scope, `ports[${i}].number`, p.number);
-    const name = portName(scope, `ports[${i}]`, p.protocol, p.name);
-    if (numbers.has(number)) throw new PropError('MP_INVALID_PORT', scope, `ports[${i}].number`, number, 'expected each port number once');
-    if (names.has(name)) {
-      throw new PropError('MP_INVALID_NAME', scope, `ports[${i}].name`, p.name, `expected unique port names; "${name}" is used twice (give a suffix)`);
-    }
-    names.add(name);
-    numbers.add(number);
-    const targetPort = p.targetPort === undefined ? undefined : checkPort(scope, `ports[${i}].targetPort`, p.targetPort);
-    return { number, name, protocol: ISTIO_PROTOCOL[p.protocol], targetPort };
-  });
+  const named = namePorts(scope, ports, 'number');
+  return ports.map((p, i) => ({
+    number: named[i]!.number,
+    name: named[i]!.name,
+    protocol: ISTIO_PROTOCOL[p.protocol],
+    targetPort: p.targetPort === undefined ? undefined : checkPort(scope, `ports[${i}].targetPort`, p.targetPort),
+  }));
 }
 
 function hostPolicy(

@@ -1,10 +1,11 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
 import { checkDnsLabel, checkPort } from './_validate.js';
 import type { IRoutable } from './destination.js';
+import { removeConstructPathLabel } from './pod-labels.js';
 import { asSubsetTrafficPolicy, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
 
 /**
@@ -157,9 +158,7 @@ export class MeshService extends Construct implements IRoutable {
         }],
       });
       deployment.select(kplus.LabelSelector.of({ labels }));
-      // cdk8s-plus labels every pod template with a hash of its construct path even when
-      // `select: false`; moving the construct would then roll every pod. We select by app/version.
-      ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+      removeConstructPathLabel(deployment);
       deployments[v.name] = deployment;
     }
     this.deployments = deployments;
@@ -198,19 +197,36 @@ export function checkPorts(scope: Construct, ports: readonly MeshServicePort[]):
   if (!Array.isArray(ports) || ports.length === 0) {
     throw new PropError('MP_INVALID_PORT', scope, 'ports', ports, 'expected at least one port');
   }
+  const named = namePorts(scope, ports.map((p) => ({ number: p.port, protocol: p.protocol, name: p.name })), 'port');
+  return ports.map((p, i) => ({
+    port: named[i]!.number,
+    name: named[i]!.name,
+    targetPort: checkPort(scope, `ports[${i}].targetPort`, p.targetPort ?? p.port),
+  }));
+}
+
+/**
+ * Checks port numbers (the prop `numberField` of each entry, for error fields) and names the ports
+ * `<protocol>[-<suffix>]`, each number and each name used once. Shared by MeshService and
+ * ExternalService. @internal
+ */
+export function namePorts(
+  scope: Construct,
+  ports: readonly { readonly number: number; readonly protocol: PortProtocol; readonly name?: string }[],
+  numberField: string,
+): { readonly number: number; readonly name: string }[] {
   const names = new Set<string>();
   const numbers = new Set<number>();
   return ports.map((p, i) => {
-    const port = checkPort(scope, `ports[${i}].port`, p.port);
-    const targetPort = checkPort(scope, `ports[${i}].targetPort`, p.targetPort ?? p.port);
+    const number = checkPort(scope, `ports[${i}].${numberField}`, p.number);
     const name = portName(scope, `ports[${i}]`, p.protocol, p.name);
-    if (numbers.has(port)) throw new PropError('MP_INVALID_PORT', scope, `ports[${i}].port`, port, 'expected each port number once');
+    if (numbers.has(number)) throw new PropError('MP_INVALID_PORT', scope, `ports[${i}].${numberField}`, number, 'expected each port number once');
     if (names.has(name)) {
       throw new PropError('MP_INVALID_NAME', scope, `ports[${i}].name`, p.name, `expected unique port names; "${name}" is used twice (give a suffix)`);
     }
-    numbers.add(port);
+    numbers.add(number);
     names.add(name);
-    return { port, name, targetPort };
+    return { number, name };
   });
 }
 
