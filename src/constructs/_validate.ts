@@ -82,3 +82,16 @@ export function checkPort(scope: IConstruct, field: string, value: number): numb
   }
   return value;
 }
+
+/**
+ * Labels of a workload selector: at least one, no empty keys, no `*` (Istio rejects wildcards in
+ * selectors and an empty selector would silently mean "every workload"). `hint` is added to the
+ * error, e.g. what to use instead for all workloads.
+ */
+export function checkSelectorLabels(scope: IConstruct, field: string, labels: Readonly<Record<string, string>>, hint = ''): Record<string, string> {
+  const entries = Object.entries(labels);
+  if (entries.length === 0 || entries.some(([k, v]) => k.length === 0 || k.includes('*') || v.includes('*'))) {
+    throw new PropError('MP_INVALID_PROP', scope, field, labels, `expected at least one label, without wildcards${hint}`);
+  }
+  return { ...labels };
+}

@@ -8,7 +8,7 @@ import {
   PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../../imports/security.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkPort } from './_validate.js';
+import { checkDnsLabel, checkPort, checkSelectorLabels } from './_validate.js';
 
 /** Mutual TLS mode a workload accepts (Istio `PeerAuthentication.MutualTLS.Mode`). */
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -53,12 +53,8 @@ export class PolicyScope {
   /** @internal */
   checkSelector(scope: Construct): Record<string, string> | undefined {
     if (this.matchLabels === undefined) return undefined;
-    const entries = Object.entries(this.matchLabels);
-    if (entries.length === 0 || entries.some(([k, v]) => k.length === 0 || k.includes('*') || v.includes('*'))) {
-      throw new PropError('MP_INVALID_PROP', scope, 'scope.matchLabels', this.matchLabels,
-        'expected at least one label, without wildcards (Istio rejects "*" in selectors); use PolicyScope.namespace() for all workloads');
-    }
-    return { ...this.matchLabels };
+    return checkSelectorLabels(scope, 'scope.matchLabels', this.matchLabels,
+      ' (Istio rejects "*" in selectors); use PolicyScope.namespace() for all workloads');
   }
 }
 

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode as Mode } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkHost } from './_validate.js';
+import { checkDnsLabel, checkHost, checkSelectorLabels } from './_validate.js';
 import type { IRoutable } from './destination.js';
 
 /** What happens to traffic for hosts outside the registry (Istio `OutboundTrafficPolicy.Mode`). */
@@ -59,14 +59,11 @@ export class SidecarScope extends Construct {
     }
     const mode = props.outboundTrafficPolicy ?? 'REGISTRY_ONLY';
     if (!(mode in MODES)) throw new PropError('MP_INVALID_PROP', this, 'outboundTrafficPolicy', mode, 'expected REGISTRY_ONLY or ALLOW_ANY');
-    const labels = props.workloadSelector;
-    if (labels !== undefined && (Object.keys(labels).length === 0 || Object.entries(labels).some(([k, v]) => k.includes('*') || v.includes('*')))) {
-      throw new PropError('MP_INVALID_PROP', this, 'workloadSelector', labels, 'expected at least one label, without wildcards');
-    }
+    const labels = props.workloadSelector === undefined ? undefined : checkSelectorLabels(this, 'workloadSelector', props.workloadSelector);
     this.sidecar = new Sidecar(this, 'Resource', {
       metadata: { name, namespace },
       spec: {
-        workloadSelector: labels && { labels: { ...labels } },
+        workloadSelector: labels && { labels },
         egress: [{ hosts: [...new Set(hosts)] }],
         outboundTrafficPolicy: { mode: MODES[mode] },
       },
