@@ -1,7 +1,8 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { PeerAuthenticationPolicy, PolicyScope } from '../src/constructs/peer-authentication.js';
+import { removeConstructPathLabel } from '../src/constructs/pod-labels.js';
 
 /**
  * What the platform team owns: mesh-wide STRICT mTLS and the shared ingress gateway, deployed the
@@ -38,8 +39,7 @@ export class Platform extends Chart {
       }],
     });
     gateway.select(kplus.LabelSelector.of({ labels }));
-    // cdk8s-plus adds a label hashed from the construct path; select by istio/app labels instead.
-    ApiObject.of(gateway).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+    removeConstructPathLabel(gateway);
     const service = new kplus.Service(this, 'gateway-service', {
       metadata: { name: 'istio-ingressgateway', namespace, labels },
       type: kplus.ServiceType.LOAD_BALANCER,
