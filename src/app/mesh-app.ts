@@ -54,9 +54,14 @@ export class MeshApp extends App {
 
   override synth(): void {
     fs.rmSync(this.outdir, { recursive: true, force: true });
+    const renders = this.writeSourceMap ? recordRenders(this) : undefined;
     try {
-      super.synth();
-      const entries = this.writeSourceMap ? this.sourceMapEntries() : undefined;
+      try {
+        super.synth();
+      } finally {
+        renders?.stop();
+      }
+      const entries = renders ? this.sourceMapEntries(renders.byChart) : undefined;
       fs.rmSync(this.finalOutdir, { recursive: true, force: true });
       fs.renameSync(this.outdir, this.finalOutdir);
       if (entries) writeAtomically(path.join(this.root, SOURCE_MAP_PATH), `${JSON.stringify({ version: 1, objects: entries }, null, 2)}\n`);
@@ -65,35 +70,55 @@ export class MeshApp extends App {
     }
   }
 
-  /** Maps every synthesized document to the construct and TypeScript line that produced it. */
-  private sourceMapEntries(): Record<string, SourceMapEntry> {
+  /** Maps every synthesized document (in the order `super.synth()` rendered it) to its construct and TypeScript line. */
+  private sourceMapEntries(byChart: ReadonlyMap<Chart, readonly Rendered[]>): Record<string, SourceMapEntry> {
     const out: Record<string, SourceMapEntry> = {};
     const outRel = path.relative(this.root, path.resolve(this.finalOutdir)).split(path.sep).join('/');
     for (const chart of this.charts) {
       const file = `${outRel}/${Names.toDnsLabel(chart)}${this.outputFileExtension}`;
-      const docs = chart.toJson() as { kind: string; metadata: { name: string; namespace?: string } }[];
-      const index = new Map(docs.map((d, i) => [objectKey(d.kind, d.metadata.namespace, d.metadata.name), i]));
-      for (const obj of chart.node.findAll()) {
-        if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        const json = obj.toJson() as { kind: string; metadata: { name: string; namespace?: string } };
-        const i = index.get(objectKey(json.kind, json.metadata.namespace, json.metadata.name));
-        if (i === undefined) continue;
-        const src = sourceOf(obj, this.root);
+      (byChart.get(chart) ?? []).forEach(({ object, json }, i) => {
+        const src = sourceOf(object, this.root);
         out[`${file}#${i}`] = {
           kind: json.kind,
           ...(json.metadata.namespace ? { namespace: json.metadata.namespace } : {}),
           name: json.metadata.name,
-          constructPath: obj.node.path,
+          constructPath: object.node.path,
           ...(src ? { file: src.file, line: src.line } : {}),
         };
-      }
+      });
     }
     return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareKeys(a, b)));
   }
 }
 
-function objectKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}/${namespace ?? ''}/${name}`;
+interface Rendered {
+  readonly object: ApiObject;
+  readonly json: { kind: string; metadata: { name: string; namespace?: string } };
+}
+
+/**
+ * Records each object's manifest as `App.synth()` renders it, per chart and in document order, so
+ * the source map needs no second render. Each ApiObject gets an own `toJson` that records and
+ * delegates; `stop()` removes them. File-per-chart synthesis renders every object exactly once.
+ */
+function recordRenders(app: App): { byChart: Map<Chart, Rendered[]>; stop(): void } {
+  const byChart = new Map<Chart, Rendered[]>();
+  const objects = app.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+  for (const object of objects) {
+    const render = object.toJson;
+    Object.defineProperty(object, 'toJson', {
+      configurable: true,
+      value: function toJsonRecorded() {
+        const json = render.call(object);
+        const chart = Chart.of(object);
+        const list = byChart.get(chart);
+        if (list) list.push({ object, json });
+        else byChart.set(chart, [{ object, json }]);
+        return json;
+      },
+    });
+  }
+  return { byChart, stop: () => objects.forEach((o) => delete (o as { toJson?: unknown }).toJson) };
 }
 
 function compareKeys(a: string, b: string): number {
