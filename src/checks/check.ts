@@ -1,8 +1,8 @@
 import { resolveRules, type EnabledRule } from './config/profiles.js';
 import type { ConfigException, MeshproofConfig, Profile } from './config/types.js';
 import { runRules } from './engine.js';
-import { MeshGraph } from './model/graph.js';
-import { loadInputs, type InputProblem } from './model/load.js';
+import { MeshGraph } from '../mesh/graph.js';
+import { loadInputs, type InputProblem } from '../mesh/load.js';
 import type { Rule, RuleOptions } from './rule.js';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';

@@ -1,5 +1,5 @@
-import type { MeshGraph } from './model/graph.js';
-import type { MeshObject } from './model/object.js';
+import type { MeshGraph } from '../mesh/graph.js';
+import type { MeshObject } from '../mesh/object.js';
 import type { Rule, RuleContext, RuleOptions } from './rule.js';
 import type { Finding } from './types.js';
 

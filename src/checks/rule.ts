@@ -1,5 +1,5 @@
-import type { MeshGraph } from './model/graph.js';
-import type { MeshObject } from './model/object.js';
+import type { MeshGraph } from '../mesh/graph.js';
+import type { MeshObject } from '../mesh/object.js';
 import type { FieldPath, Finding, RuleMeta, Severity } from './types.js';
 
 /** Options for one rule from configuration, e.g. `{ total: 100 }`. */

@@ -1,6 +1,6 @@
 /**
  * The shared vocabulary of the check suite: what a rule is, what it reports, and where a finding
- * points. The loader and `MeshGraph` (src/checks/model/) produce `MeshObject`s; rules read the graph
+ * points. The loader and `MeshGraph` (src/mesh/) produce `MeshObject`s; rules read the graph
  * and call `RuleContext.report`; the runner applies configuration and suppressions; reporters
  * (src/checks/reporters/) render `CheckResult`s. The JSON reporter's output mirrors these types.
  */
@@ -10,30 +10,8 @@ export type Severity = 'error' | 'warning' | 'info';
 /** Severities from most to least severe, for `--fail-on` and sorting. */
 export const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'info'];
 
-/** A position in an input file. `line` and `column` are 1-based; `file` is as given on the command line (or `-` for stdin). */
-export interface FileLocation {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-}
-
-/** The TypeScript code that produced an object, when it came from a cdk8s app. */
-export interface SourceOrigin {
-  /** Construct path, e.g. `bookinfo/reviews/virtual-service`. */
-  readonly constructPath: string;
-  /** Source file relative to the project root, e.g. `apps/bookinfo/reviews.ts`. */
-  readonly file: string;
-  readonly line: number;
-}
-
-export interface ResourceRef {
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-}
-
-/** A path into an object's body, e.g. `['spec', 'http', 0, 'route', 1, 'weight']`. */
-export type FieldPath = readonly (string | number)[];
+export type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../mesh/types.js';
+import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../mesh/types.js';
 
 export interface Finding {
   /** Stable rule id `area/name`, e.g. `routing/weights-total-100`. Never reused for another meaning. */

@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadInputs, type LoadOptions } from '../../../src/checks/model/load.js';
-import type { InputProblem } from '../../../src/checks/model/problems.js';
+import { loadInputs, type LoadOptions } from '../../../src/mesh/load.js';
+import type { InputProblem } from '../../../src/mesh/problems.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'meshproof-bad-'));
 const OBJ = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: ok\n';

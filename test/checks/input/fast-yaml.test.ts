@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { fastParseYaml } from '../../../src/checks/model/fast-yaml.js';
-import { LineIndex } from '../../../src/checks/model/lines.js';
+import { fastParseYaml } from '../../../src/mesh/fast-yaml.js';
+import { LineIndex } from '../../../src/mesh/lines.js';
 
 /** Inputs the fast reader must read exactly as `yaml` does. */
 const SAME: Record<string, string> = {

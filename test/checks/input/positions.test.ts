@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
-import { loadInputs } from '../../../src/checks/model/load.js';
-import { parseManifests } from '../../../src/checks/model/parse.js';
+import { loadInputs } from '../../../src/mesh/load.js';
+import { parseManifests } from '../../../src/mesh/parse.js';
 
 const FIX = 'test/fixtures/input';
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadInputs } from '../../../src/checks/model/load.js';
+import { loadInputs } from '../../../src/mesh/load.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'meshproof-sm-'));
 const svc = (name: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n`;

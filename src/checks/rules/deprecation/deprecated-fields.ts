@@ -1,5 +1,5 @@
-import { formatPath } from '../../model/parse.js';
-import { isRecord, type MeshObject } from '../../model/object.js';
+import { formatPath } from '../../../mesh/parse.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 

@@ -1,4 +1,4 @@
-import { isRecord, stringList, type MeshObject } from '../../model/object.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
 /** Connection-pool fields that bound load (as opposed to timeouts or keepalives). */

@@ -1,5 +1,5 @@
-import type { MeshGraph } from '../../model/graph.js';
-import { isRecord, type MeshObject } from '../../model/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { RuleContext } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 

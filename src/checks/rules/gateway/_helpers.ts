@@ -1,7 +1,7 @@
-import type { MeshGraph, Workload } from '../../model/graph.js';
-import { hostsIntersect, isWildcard, parseGatewayHost, wildcardsCovering } from '../../model/hosts.js';
-import { push } from '../../model/services.js';
-import { isRecord, stringList, stringMap, type MeshObject } from '../../model/object.js';
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { hostsIntersect, isWildcard, parseGatewayHost, wildcardsCovering } from '../../../mesh/hosts.js';
+import { push } from '../../../mesh/services.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 
 /** One `hosts` entry of a Gateway server. */

@@ -1,4 +1,4 @@
-import { push } from '../../model/services.js';
+import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { describeServer, gatewaysOf, listSome, shareWorkloads, type GatewayInfo, type GatewayServer } from './_helpers.js';
 

@@ -1,5 +1,5 @@
-import type { MeshGraph, ServiceInfo, Workload } from '../../model/graph.js';
-import { isRecord } from '../../model/object.js';
+import type { MeshGraph, ServiceInfo, Workload } from '../../../mesh/graph.js';
+import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { gatewaysOf, listSome, type GatewayInfo } from './_helpers.js';
 

@@ -1,5 +1,5 @@
-import type { MeshGraph, ServiceInfo } from '../../model/graph.js';
-import { isRecord, type MeshObject } from '../../model/object.js';
+import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 
 /** A route destination or mirror of a VirtualService, with the path of its `destination` mapping. */

@@ -1,4 +1,4 @@
-import type { MeshObject } from '../../model/object.js';
+import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { nameOf } from './_helpers.js';
 

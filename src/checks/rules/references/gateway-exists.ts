@@ -1,5 +1,5 @@
-import type { MeshObject } from '../../model/object.js';
-import { push } from '../../model/services.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone, nameOf } from './_helpers.js';
 

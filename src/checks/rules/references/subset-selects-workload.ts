@@ -1,5 +1,5 @@
-import type { MeshGraph, ServiceInfo } from '../../model/graph.js';
-import { isRecord, stringMap } from '../../model/object.js';
+import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
+import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone, nameOf } from './_helpers.js';
 

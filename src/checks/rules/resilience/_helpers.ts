@@ -1,4 +1,4 @@
-import { isRecord, type MeshObject } from '../../model/object.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import { parseGoDuration } from '../../../validate/go-duration.js';
 

@@ -1,4 +1,4 @@
-import { isRecord } from '../../model/object.js';
+import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { durationMs, httpRoutesOf, retryAttempts } from './_helpers.js';
 

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
-import { isRecord, type MeshObject } from '../../model/object.js';
-import { formatPath } from '../../model/parse.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { formatPath } from '../../../mesh/parse.js';
 import type { FieldPath } from '../../types.js';
 
 export { destinationsOf, hostOf, listOrNone, nameOf, portOf, subsetOf, type DestinationRef } from '../references/_helpers.js';

@@ -1,4 +1,4 @@
-import { stringList, type MeshObject } from '../../model/object.js';
+import { stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { isMeshBound, nameOf } from './_helpers.js';
 

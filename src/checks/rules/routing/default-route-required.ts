@@ -1,4 +1,4 @@
-import { stringList } from '../../model/object.js';
+import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, destinationsOf, hostOf, httpRulesOf, isMeshBound } from './_helpers.js';
 

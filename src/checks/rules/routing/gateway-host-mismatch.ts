@@ -1,4 +1,4 @@
-import { stringList } from '../../model/object.js';
+import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone } from './_helpers.js';
 

@@ -1,8 +1,8 @@
-import type { MeshGraph } from '../../model/graph.js';
-import { isRecord, type MeshObject } from '../../model/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
-import { formatPath } from '../../model/parse.js';
+import { formatPath } from '../../../mesh/parse.js';
 import { capitalize, hostOf, httpRulesOf, portOf, ruleLabel, subsetOf } from './_helpers.js';
 
 /** `routing/mirror-target`: a mirror duplicates traffic to something other than where the route already sends it. */

@@ -1,4 +1,4 @@
-import { isRecord } from '../../model/object.js';
+import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { destinationsOf, hostOf, listOrNone, subsetOf } from './_helpers.js';
 

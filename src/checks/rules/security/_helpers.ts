@@ -1,14 +1,14 @@
-import type { MeshGraph, Workload } from '../../model/graph.js';
-import { isRecord, stringMap, type MeshObject } from '../../model/object.js';
-import { selectorOf } from '../../model/policy.js';
-import { push, selects } from '../../model/services.js';
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { selectorOf } from '../../../mesh/policy.js';
+import { push, selects } from '../../../mesh/services.js';
 
 export { selectorOf };
 
 /** Annotation that documents why a PeerAuthentication weakens mesh-wide STRICT mTLS. */
 export const MTLS_EXCEPTION_ANNOTATION = 'meshproof.dev/mtls-exception-reason';
 
-export { mtlsModeOf, type MtlsDecision, type MtlsMode } from '../../model/policy.js';
+export { mtlsModeOf, type MtlsDecision, type MtlsMode } from '../../../mesh/policy.js';
 
 /** AuthorizationPolicy `action` is ALLOW (explicitly or by default). */
 export function isAllowPolicy(ap: MeshObject): boolean {

@@ -1,4 +1,4 @@
-import { isRecord, stringList } from '../../model/object.js';
+import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { isAllowPolicy } from './_helpers.js';
 

@@ -1,4 +1,4 @@
-import { isRecord, stringMap, type MeshObject } from '../../model/object.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 import { describeWorkload, RequestAuthenticationIndex } from './_helpers.js';

@@ -1,5 +1,5 @@
-import type { MeshGraph } from '../../model/graph.js';
-import { isRecord, type MeshObject } from '../../model/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
 import { MTLS_EXCEPTION_ANNOTATION, mtlsModeOf, selectorOf } from './_helpers.js';
 

@@ -1,4 +1,4 @@
-import type { MeshGraph, Workload } from '../../model/graph.js';
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
 import { describeWorkload, gatewayWorkloads, isAllowNothing, podAnnotations, selectorOf } from './_helpers.js';
 

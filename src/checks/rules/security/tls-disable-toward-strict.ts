@@ -1,5 +1,5 @@
-import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../model/graph.js';
-import { isRecord, stringMap, type MeshObject } from '../../model/object.js';
+import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { clientTlsSettings, describeTarget, type ClientTlsAt } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload, type MtlsDecision } from './_helpers.js';

@@ -1,4 +1,4 @@
-import { isRecord } from '../../model/object.js';
+import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
 /** `serviceentry/addresses-required` (IST0134): a TCP ServiceEntry port without `addresses`. */

@@ -1,5 +1,5 @@
-import { isRecord, stringList, type MeshObject } from '../../model/object.js';
-import { push } from '../../model/services.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 

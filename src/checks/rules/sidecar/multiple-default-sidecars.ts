@@ -1,6 +1,6 @@
-import { selectorOf } from '../../model/policy.js';
-import { push } from '../../model/services.js';
-import type { MeshObject } from '../../model/object.js';
+import { selectorOf } from '../../../mesh/policy.js';
+import { push } from '../../../mesh/services.js';
+import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
 /** `sidecar/multiple-default-sidecars` (IST0111): a namespace has more than one Sidecar without workloadSelector. */

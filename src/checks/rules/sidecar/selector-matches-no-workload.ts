@@ -1,4 +1,4 @@
-import { selectorOf } from '../../model/policy.js';
+import { selectorOf } from '../../../mesh/policy.js';
 import type { Rule } from '../../rule.js';
 
 /** `sidecar/selector-matches-no-workload` (IST0101): a Sidecar workloadSelector matches no workload of its namespace. */

@@ -1,6 +1,6 @@
-import { selectorOf } from '../../model/policy.js';
-import type { MeshObject } from '../../model/object.js';
-import type { Workload } from '../../model/graph.js';
+import { selectorOf } from '../../../mesh/policy.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import type { Workload } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
 
 /** `sidecar/workload-selected-twice` (IST0110): a workload is selected by more than one Sidecar workloadSelector. */

@@ -1,4 +1,4 @@
-import { isRecord, type MeshObject } from '../../model/object.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 
 /** One `ClientTLSSettings` block of a DestinationRule, with where it sits. */

@@ -1,4 +1,4 @@
-import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../types.js';
+import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from './types.js';
 import { groupOf, kindInfo } from './kinds.js';
 import type { ManifestObject } from './parse.js';
 

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../types.js';
+import type { FieldPath } from './types.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
 

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../types.js';
+import type { FieldPath } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN, resolveHost, type ResolvedHost } from './hosts.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';

@@ -1,5 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node as YamlNode } from 'yaml';
-import type { FieldPath } from '../types.js';
+import type { FieldPath } from './types.js';
 
 /**
  * Positions of one parsed value, built by the fast YAML and JSON readers only when a finding

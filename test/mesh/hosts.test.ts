@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostMatches, hostsIntersect, isExportedTo, parseGatewayHost, resolveHost } from '../../../src/checks/model/hosts.js';
+import { hostMatches, hostsIntersect, isExportedTo, parseGatewayHost, resolveHost } from '../../src/mesh/hosts.js';
 
 test('GIVEN hosts as written WHEN resolved from namespace prod THEN Istio short-name rules apply', () => {
   const table: [string, string, string][] = [

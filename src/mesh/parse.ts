@@ -1,5 +1,5 @@
 import { isAlias, parseAllDocuments, visit, type Document, type Node as YamlNode } from 'yaml';
-import type { FieldPath, FileLocation, SourceOrigin } from '../types.js';
+import type { FieldPath, FileLocation, SourceOrigin } from './types.js';
 import { fastParseYaml, fastYamlPositions, type FastYamlDoc } from './fast-yaml.js';
 import { JsonProblem, parseJson } from './json.js';
 import { kindInfo } from './kinds.js';

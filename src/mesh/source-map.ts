@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SourceOrigin } from '../types.js';
+import type { SourceOrigin } from './types.js';
 import { problem, type InputProblem } from './problems.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { FileLocation } from '../types.js';
+import type { FileLocation } from './types.js';
 
 /**
  * Stable codes for problems with the input itself (as opposed to findings about the mesh).

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseManifests } from '../../../src/checks/model/parse.js';
-import { MeshGraph } from '../../../src/checks/model/graph.js';
-import { loadInputs } from '../../../src/checks/model/load.js';
+import { parseManifests } from '../../src/mesh/parse.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
 
 const { files, problems } = await loadInputs(['test/fixtures/input/mesh']);
 const graph = MeshGraph.from(files);

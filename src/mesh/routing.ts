@@ -1,4 +1,4 @@
-import type { FieldPath } from '../types.js';
+import type { FieldPath } from './types.js';
 import { hostsIntersect, isExportedTo, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, type MeshObject } from './object.js';
 import { push } from './services.js';

@@ -1,4 +1,4 @@
-import type { FileLocation } from '../types.js';
+import type { FileLocation } from './types.js';
 
 /** Maps character offsets in one text to 1-based line/column, by binary search over line starts. */
 export class LineIndex {

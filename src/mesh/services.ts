@@ -1,4 +1,4 @@
-import type { FieldPath } from '../types.js';
+import type { FieldPath } from './types.js';
 import { hostMatches, isExportedTo, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 

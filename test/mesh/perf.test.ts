@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/checks/model/graph.js';
-import { loadInputs } from '../../../src/checks/model/load.js';
-import { ALL_RULES } from '../../../src/checks/rules/index.js';
+import { runRules } from '../../src/checks/engine.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import { ALL_RULES } from '../../src/checks/rules/index.js';
 
 /** 2,500 services, each with a Service, a Deployment, a VirtualService and a DestinationRule: 10,000 objects. */
 function mesh(n: number): string {

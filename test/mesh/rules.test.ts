@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RULE_CRASHED, runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/checks/model/graph.js';
-import { loadInputs } from '../../../src/checks/model/load.js';
-import type { Rule } from '../../../src/checks/rule.js';
-import { ALL_RULES, buildRegistry } from '../../../src/checks/rules/index.js';
-import destinationHostExists from '../../../src/checks/rules/references/destination-host-exists.js';
-import weightsTotal100 from '../../../src/checks/rules/routing/weights-total-100.js';
+import { RULE_CRASHED, runRules } from '../../src/checks/engine.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import type { Rule } from '../../src/checks/rule.js';
+import { ALL_RULES, buildRegistry } from '../../src/checks/rules/index.js';
+import destinationHostExists from '../../src/checks/rules/references/destination-host-exists.js';
+import weightsTotal100 from '../../src/checks/rules/routing/weights-total-100.js';
 
 const FIX = 'test/fixtures/input/rules';
 
