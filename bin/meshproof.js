@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly: tsx compiles src/ on the fly, so there is no build step.
-import { register } from 'tsx/esm/api';
-
-register();
+// The meshproof executable: runs the compiled CLI (lib/, built by `npm run build` at install/pack time).
+let main;
+let processIO;
 try {
-  const { main, processIO } = await import('../src/cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2), processIO());
+  ({ main, processIO } = await import('../lib/src/cli/main.js'));
 } catch (e) {
-  // Only a broken installation gets here (main() reports its own errors); exit 2, never "passed".
-  process.stderr.write(`meshproof: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 2;
+  const missing = e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/lib/src/cli/main.js');
+  process.stderr.write(missing
+    ? 'meshproof: cannot start: the compiled CLI (lib/) is missing; run `npm run build` in the meshproof checkout, or reinstall the package\n'
+    : `meshproof: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(2);
 }
+process.exitCode = await main(process.argv.slice(2), processIO());

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 /** What `cdk8s synth` reads; everything else (tests, docs, node_modules) is irrelevant to the output. */
-const INPUTS = ['apps', 'src', 'imports', 'schemas', 'plugins', 'cdk8s.yaml', 'package.json', 'tsconfig.json'];
+const INPUTS = ['apps', 'src', 'imports', 'lib', 'schemas', 'plugins', 'cdk8s.yaml', 'package.json', 'tsconfig.json'];
 
 /** A throw-away copy of the project (node_modules linked), for running the real CLI on it. */
 export function copyProject(): string {

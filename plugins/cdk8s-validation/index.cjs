@@ -1,5 +1,6 @@
-// cdk8s-cli loads validation plugins with require() and awaits `validate(context)`. meshproof is
-// ESM TypeScript, so this CommonJS shim loads it through tsx and hands the context over.
+// cdk8s-cli loads validation plugins with require() and awaits `validate(context)`. meshproof is an
+// ES module, so this CommonJS shim imports the compiled plugin and hands the context over. Wire it
+// in cdk8s.yaml as `package: meshproof/cdk8s-plugin` (or a path to this file), class MeshproofValidation.
 'use strict';
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
@@ -10,9 +11,8 @@ class MeshproofValidation {
   }
 
   async validate(context) {
-    const { tsImport } = await import('tsx/esm/api');
-    const entry = pathToFileURL(path.join(__dirname, '../../src/checks/cdk8s-plugin.ts')).href;
-    const plugin = await tsImport(entry, pathToFileURL(__filename).href);
+    const entry = pathToFileURL(path.join(__dirname, '../../lib/src/checks/cdk8s-plugin.js')).href;
+    const plugin = await import(entry);
     await plugin.validateManifests(context, this.properties);
   }
 }

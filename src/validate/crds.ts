@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../package-root.js';
 import { parse } from 'yaml';
 import type { StructuralSchema } from './types.js';
 
 /** Istio's own CRDs, vendored byte for byte (see schemas/istio/SOURCES.md). */
-const CRD_FILE = new URL('../../schemas/istio/crd-all.gen.yaml', import.meta.url);
+const CRD_FILE = packagePath('schemas', 'istio', 'crd-all.gen.yaml');
 
 /** One version of a CRD as the API server serves it. */
 export interface CrdVersion {

@@ -2,13 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { packagePath } from '../../package-root.js';
 import type { RuleMeta } from '../types.js';
 import { ConfigError, PROFILES, type ConfigException, type ConfigPosition, type MeshproofConfig, type Profile, type RuleSetting } from './types.js';
 
 /** File names looked for in the working directory and its ancestors. */
 export const CONFIG_FILE_NAMES: readonly string[] = ['meshproof.config.yaml', 'meshproof.config.yml'];
 
-const SCHEMA_URL = new URL('../../../schemas/meshproof-config.schema.json', import.meta.url);
+const SCHEMA_URL = packagePath('schemas', 'meshproof-config.schema.json');
 
 /** Returns the nearest config file in `cwd` or above, or undefined. */
 export function findConfigFile(cwd: string): string | undefined {
