@@ -1,23 +1,12 @@
-import { parseArgs } from 'node:util';
-import { ruleCatalogue } from '../checks/check.js';
 import { ConfigError } from '../checks/config/types.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { checkCommand } from './check-command.js';
+import { COMMANDS } from './commands.js';
 import type { CliIO } from './io.js';
-import { renderRules, RULES_FORMATS, type RulesFormat } from './rules-command.js';
 import { USAGE, UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
 export type { CliIO } from './io.js';
 export { processIO } from './io.js';
-
-function rulesCommand(args: string[], io: CliIO): ExitCode {
-  const { values } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true, allowPositionals: false });
-  const format = values.format ?? 'text';
-  if (!(RULES_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${RULES_FORMATS.join(', ')}; got "${format}"`);
-  io.stdout.write(renderRules(ruleCatalogue(), format as RulesFormat));
-  return EXIT_OK;
-}
 
 /** Parse errors from node:util carry these codes; they are the user's mistake, not ours. */
 function isArgError(e: unknown): e is Error {
@@ -26,7 +15,8 @@ function isArgError(e: unknown): e is Error {
 
 /**
  * The meshproof command line. Never calls `process.exit`; returns the exit code (see exit-code.ts).
- * Everything it reads or writes of the process goes through `io`.
+ * Everything it reads or writes of the process goes through `io`. Commands are loaded on demand
+ * (commands.ts), so `--version` and `--help` load none of them.
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode> {
   const [command, ...rest] = argv;
@@ -43,9 +33,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
       io.stdout.write(USAGE);
       return EXIT_OK;
     }
-    if (command === 'check') return await checkCommand(rest, io);
-    if (command === 'rules') return rulesCommand(rest, io);
-    throw new UsageError(`unknown command "${command}"`);
+    const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!entry) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}`);
+    return await entry.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError || isArgError(e)) {
       io.stderr.write(`meshproof: ${e.message}\n\n${USAGE}`);

@@ -1,3 +1,7 @@
+import { parseArgs } from 'node:util';
+import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
+import type { CliIO } from './io.js';
+import { UsageError } from './usage.js';
 import type { RuleMeta } from '../checks/types.js';
 
 export type RulesFormat = 'text' | 'json' | 'markdown';
@@ -38,4 +42,14 @@ export function renderRules(rules: readonly RuleMeta[], format: RulesFormat): st
   const table = [header, ...sorted.map((r) => [r.id, severityLabel(r), r.istioCode ?? '-', r.summary])];
   const widths = [0, 1, 2].map((c) => Math.max(...table.map((row) => row[c]!.length)));
   return table.map((row) => row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  ')).join('\n') + '\n';
+}
+
+/** `meshproof rules [--format text|json|markdown]`. */
+export async function rulesCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true, allowPositionals: false });
+  const format = values.format ?? 'text';
+  if (!(RULES_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${RULES_FORMATS.join(', ')}; got "${format}"`);
+  const { ruleCatalogue } = await import('../checks/check.js');
+  io.stdout.write(renderRules(ruleCatalogue(), format as RulesFormat));
+  return EXIT_OK;
 }

@@ -1,0 +1,25 @@
+import type { ExitCode } from '../checks/exit-code.js';
+import type { CliIO } from './io.js';
+
+/** One CLI command: loaded only when called, so `meshproof --version` loads none of them. */
+export interface Command {
+  /** One line for the usage text. */
+  readonly summary: string;
+  /** Imports the command's module and runs it with the arguments after the command name. */
+  readonly run: (args: string[], io: CliIO) => Promise<ExitCode>;
+}
+
+/**
+ * Every command, by name. Each entry imports its module on first use: start-up cost is paid only
+ * by the command that runs (see bench/startup).
+ */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  check: {
+    summary: 'Check Istio manifests (files or directories; - for stdin). Default path: dist/',
+    run: async (args, io) => (await import('./check-command.js')).checkCommand(args, io),
+  },
+  rules: {
+    summary: 'List the rule catalogue',
+    run: async (args, io) => (await import('./rules-command.js')).rulesCommand(args, io),
+  },
+};
