@@ -1,5 +1,6 @@
 import type { FieldPath } from './types.js';
-import { DEFAULT_CLUSTER_DOMAIN, resolveHost, type ResolvedHost } from './hosts.js';
+import { resolveHost, type ResolvedHost } from './hosts.js';
+import { DEFAULT_MESH_CONTEXT, principalOf, type MeshConfig, type MeshContext } from './mesh-config.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
 import { PolicyIndex, decideMtls, type MtlsDecision, type PeerAuthenticationsForWorkload } from './policy.js';
@@ -21,11 +22,14 @@ export type { Workload, ContainerPort } from './workloads.js';
 export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewayServerMatch } from './routing.js';
 export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
+export type { MeshConfig, MeshContext } from './mesh-config.js';
 
 export interface GraphOptions {
-  /** Istio's config root namespace (mesh-wide Sidecar, PeerAuthentication, DestinationRule…). @default 'istio-system' */
+  /** MeshConfig and cluster domain istiod runs with. @default DEFAULT_MESH_CONTEXT (Istio's defaults) */
+  readonly context?: MeshContext;
+  /** Overrides `context.meshConfig.rootNamespace`. */
   readonly rootNamespace?: string;
-  /** Kubernetes cluster domain. @default 'cluster.local' */
+  /** Overrides `context.clusterDomain`. */
   readonly clusterDomain?: string;
 }
 
@@ -49,8 +53,16 @@ export interface SubsetInfo {
 export class MeshGraph {
   /** Every object in input order, including kinds meshproof does not model (`known: false`). */
   readonly objects: readonly MeshObject[];
+  /** The mesh context every query runs in (MeshConfig + cluster domain). */
+  readonly context: MeshContext;
+  /** `context.meshConfig`. */
+  readonly meshConfig: MeshConfig;
+  /** MeshConfig `rootNamespace`. */
   readonly rootNamespace: string;
+  /** Kubernetes cluster domain (`<svc>.<ns>.svc.<clusterDomain>`). */
   readonly clusterDomain: string;
+  /** MeshConfig `trustDomain`: principals are `<trustDomain>/ns/<ns>/sa/<sa>`. */
+  readonly trustDomain: string;
   readonly services: ServiceRegistry;
   readonly workloads: WorkloadRegistry;
   /** Objects that share `kind/namespace/name` with an earlier one (the earlier one is indexed). */
@@ -65,8 +77,13 @@ export class MeshGraph {
 
   constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
     this.objects = objects;
-    this.rootNamespace = opts.rootNamespace ?? 'istio-system';
-    this.clusterDomain = opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+    const base = opts.context ?? DEFAULT_MESH_CONTEXT;
+    const meshConfig = opts.rootNamespace !== undefined ? { ...base.meshConfig, rootNamespace: opts.rootNamespace } : base.meshConfig;
+    this.context = { meshConfig, clusterDomain: opts.clusterDomain ?? base.clusterDomain };
+    this.meshConfig = meshConfig;
+    this.rootNamespace = meshConfig.rootNamespace;
+    this.clusterDomain = this.context.clusterDomain;
+    this.trustDomain = meshConfig.trustDomain;
     const duplicates: MeshObject[] = [];
     const namespaces = new Set<string>();
     for (const o of objects) {
@@ -201,6 +218,11 @@ export class MeshGraph {
   /** The mTLS mode `workload` accepts on `port` (undefined = workload-wide) and the policy that decides it. */
   mtlsModeFor(workload: Workload, port?: number): MtlsDecision {
     return decideMtls(this.policies.peerAuthenticationsFor(workload), port);
+  }
+
+  /** The SPIFFE principal of `workload`'s identity: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
+  principalOf(workload: Workload): string {
+    return principalOf(this.trustDomain, workload.namespace, workload.serviceAccount);
   }
 
   /** AuthorizationPolicies that apply to `workload` (root namespace and its own). */

@@ -1,0 +1,369 @@
+/**
+ * The mesh context istiod runs with: MeshConfig (the `mesh` key of the `istio` ConfigMap, the
+ * file `istioctl analyze --meshConfigFile` takes) and the Kubernetes cluster domain (istiod's
+ * `--domain`, not part of MeshConfig). Defaults are Istio's (`mesh.DefaultMeshConfig()`).
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { FileLocation } from './types.js';
+import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
+
+export { DEFAULT_CLUSTER_DOMAIN };
+
+/** MeshConfig `outboundTrafficPolicy.mode`. */
+export type OutboundTrafficMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
+
+/** MeshConfig `defaultHttpRetryPolicy` (Istio `HTTPRetry`), with Istio's defaults filled in. */
+export interface MeshRetryPolicy {
+  /** Retries after the first try; 0 disables retries. @default 2 */
+  readonly attempts: number;
+  /** Envoy `retry_on`. @default 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes' */
+  readonly retryOn: string;
+  /** Envoy `retry_host_predicate: previous_hosts`. @default true */
+  readonly retryRemoteLocalities: boolean;
+}
+
+/**
+ * MeshConfig as meshproof reads it: the fields that change what istiod computes are typed with
+ * Istio's defaults filled in; `raw` keeps the whole validated input (camelCase keys).
+ */
+export interface MeshConfig {
+  /** `rootNamespace`: mesh-wide Sidecar, PeerAuthentication, DestinationRule… @default 'istio-system' */
+  readonly rootNamespace: string;
+  /** `trustDomain`: the SPIFFE trust domain of principals (`<td>/ns/<ns>/sa/<sa>`). @default 'cluster.local' */
+  readonly trustDomain: string;
+  /** `trustDomainAliases`: other trust domains treated as this one. @default [] */
+  readonly trustDomainAliases: readonly string[];
+  /** `outboundTrafficPolicy.mode`. @default 'ALLOW_ANY' */
+  readonly outboundTrafficPolicy: { readonly mode: OutboundTrafficMode };
+  /** `defaultConfig` (ProxyConfig), as written. @default {} */
+  readonly defaultConfig: Readonly<Record<string, unknown>>;
+  /** `ingressService`: the Service of the Kubernetes Ingress controller. @default 'istio-ingressgateway' */
+  readonly ingressService: string;
+  /** `ingressSelector`: `istio: <value>` label of the Ingress gateway pods. @default 'ingressgateway' */
+  readonly ingressSelector: string;
+  /** `ingressClass`. @default 'istio' */
+  readonly ingressClass: string;
+  /** `defaultServiceExportTo` (Services and ServiceEntries). @default ['*'] */
+  readonly defaultServiceExportTo: readonly string[];
+  /** `defaultVirtualServiceExportTo`. @default ['*'] */
+  readonly defaultVirtualServiceExportTo: readonly string[];
+  /** `defaultDestinationRuleExportTo`. @default ['*'] */
+  readonly defaultDestinationRuleExportTo: readonly string[];
+  /** `enableAutoMtls`: clients use ISTIO_MUTUAL toward sidecars without a DestinationRule TLS setting. @default true */
+  readonly enableAutoMtls: boolean;
+  /** `connectTimeout` in milliseconds (Envoy cluster `connect_timeout`). @default 10000 */
+  readonly connectTimeoutMs: number;
+  /** `h2UpgradePolicy`. @default 'DO_NOT_UPGRADE' */
+  readonly h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /** `defaultHttpRetryPolicy`, Istio's default when absent. */
+  readonly defaultHttpRetryPolicy: MeshRetryPolicy;
+  /** Every field as given (after validation), camelCase. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** The context every model query runs in. */
+export interface MeshContext {
+  readonly meshConfig: MeshConfig;
+  /** Kubernetes cluster domain: `<svc>.<ns>.svc.<clusterDomain>`. @default 'cluster.local' */
+  readonly clusterDomain: string;
+}
+
+/** Istio's default retry `retry_on` (pilot `route/retry.DefaultPolicy`; MeshConfig `defaultHttpRetryPolicy` docs). */
+export const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+
+/** Istio's defaults (`mesh.DefaultMeshConfig()`). */
+export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
+  rootNamespace: 'istio-system',
+  trustDomain: 'cluster.local',
+  trustDomainAliases: [],
+  outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+  defaultConfig: {},
+  ingressService: 'istio-ingressgateway',
+  ingressSelector: 'ingressgateway',
+  ingressClass: 'istio',
+  defaultServiceExportTo: ['*'],
+  defaultVirtualServiceExportTo: ['*'],
+  defaultDestinationRuleExportTo: ['*'],
+  enableAutoMtls: true,
+  connectTimeoutMs: 10_000,
+  h2UpgradePolicy: 'DO_NOT_UPGRADE',
+  defaultHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_RETRY_ON, retryRemoteLocalities: true },
+  raw: {},
+} as MeshConfig);
+
+export const DEFAULT_MESH_CONTEXT: MeshContext = Object.freeze({ meshConfig: DEFAULT_MESH_CONFIG, clusterDomain: DEFAULT_CLUSTER_DOMAIN });
+
+/** Stable codes of mesh-context problems. */
+export type MeshContextProblemCode =
+  | 'mesh-config/syntax' // the file is not YAML, or not a mapping
+  | 'mesh-config/unknown-field' // a field MeshConfig does not have
+  | 'mesh-config/bad-value' // a field of the wrong type or outside its allowed values
+  | 'mesh-config/cluster-domain'; // a cluster domain that is not a DNS name
+
+/** A problem with the mesh context: the input is unusable (the CLI exits 2). */
+export interface MeshContextProblem {
+  readonly code: MeshContextProblemCode;
+  readonly message: string;
+  readonly location: FileLocation;
+}
+
+/** Thrown by `meshContextOrThrow`; carries every problem found. */
+export class MeshContextError extends Error {
+  readonly code = 'MESHPROOF_MESH_CONTEXT_INVALID';
+  constructor(readonly problems: readonly MeshContextProblem[]) {
+    super(problems.map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`).join('\n'));
+    this.name = 'MeshContextError';
+  }
+}
+
+type FieldType = 'string' | 'bool' | 'int' | 'duration' | 'strings' | 'object' | 'list' | 'any' | readonly string[];
+
+/** Every MeshConfig field (istio/api mesh/v1alpha1/config.proto) and the type meshproof checks. */
+const FIELDS: Readonly<Record<string, FieldType>> = {
+  proxyListenPort: 'int', proxyInboundListenPort: 'int', proxyHttpPort: 'int',
+  connectTimeout: 'duration', protocolDetectionTimeout: 'duration', tcpKeepalive: 'object',
+  ingressClass: 'string', ingressService: 'string', ingressControllerMode: ['UNSPECIFIED', 'OFF', 'DEFAULT', 'STRICT'],
+  ingressSelector: 'string', enableTracing: 'bool', accessLogFile: 'string', accessLogFormat: 'string',
+  accessLogEncoding: ['TEXT', 'JSON'], enableEnvoyAccessLogService: 'bool', disableEnvoyListenerLog: 'bool',
+  defaultConfig: 'object', outboundTrafficPolicy: 'object', inboundTrafficPolicy: 'object', configSources: 'list',
+  enableAutoMtls: 'bool', trustDomain: 'string', trustDomainAliases: 'strings', caCertificates: 'list',
+  defaultServiceExportTo: 'strings', defaultVirtualServiceExportTo: 'strings', defaultDestinationRuleExportTo: 'strings',
+  rootNamespace: 'string', localityLbSetting: 'object', dnsRefreshRate: 'duration', h2UpgradePolicy: ['DO_NOT_UPGRADE', 'UPGRADE'],
+  inboundClusterStatName: 'string', outboundClusterStatName: 'string', certificates: 'list', serviceSettings: 'list',
+  enablePrometheusMerge: 'bool', verifyCertificateAtClient: 'bool', ca: 'object', extensionProviders: 'list',
+  defaultProviders: 'object', discoverySelectors: 'list', pathNormalization: 'object', defaultHttpRetryPolicy: 'object',
+  meshMTLS: 'object', tlsDefaults: 'object', compliancePolicy: 'string', serviceScopeConfigs: 'list',
+};
+
+const MODES: Readonly<Record<string, readonly string[]>> = {
+  outboundTrafficPolicy: ['ALLOW_ANY', 'REGISTRY_ONLY'],
+  inboundTrafficPolicy: ['PASSTHROUGH', 'LOCALHOST'],
+};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Why `name` is not an RFC 1123 DNS name (lower case labels of ≤ 63, ≤ 253 in all), or null when it is one. */
+export function dnsNameProblem(name: string): string | null {
+  if (name === '') return 'it is empty';
+  if (name.length > 253) return `it is ${name.length} characters long (at most 253)`;
+  for (const label of name.split('.')) {
+    if (!DNS_LABEL.test(label)) {
+      return label === '' ? 'it has an empty label (two dots, or a leading or trailing dot)'
+        : `the label "${label}" is not lower-case letters, digits and inner "-", at most 63 characters`;
+    }
+  }
+  return null;
+}
+
+/** Validates a cluster domain; `where` says where it was given (`--cluster-domain`, `meshproof.config.yaml:4:3`). */
+export function clusterDomainProblem(value: unknown, location: FileLocation): MeshContextProblem | null {
+  const why = typeof value === 'string' ? dnsNameProblem(value) : `it is a ${typeof value}, not a string`;
+  if (why === null) return null;
+  return {
+    code: 'mesh-config/cluster-domain',
+    message: `cluster domain ${JSON.stringify(value)} is not a DNS name: ${why}. ` +
+      'Fix: give the domain your cluster was created with (kubelet --cluster-domain), e.g. "cluster.local" or "corp.example".',
+    location,
+  };
+}
+
+/** Levenshtein distance, for "did you mean" on misspelt field names. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** `proxy_listen_port` → `proxyListenPort` (istiod accepts both spellings). */
+function camel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^meshMtls$/, 'meshMTLS');
+}
+
+function durationMs(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  const m = v.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+function typeProblem(type: FieldType, v: unknown): string | null {
+  if (Array.isArray(type)) return typeof v === 'string' && type.includes(v) ? null : `must be one of ${type.join(', ')}`;
+  switch (type) {
+    case 'string': return typeof v === 'string' ? null : 'must be a string';
+    case 'bool': return typeof v === 'boolean' ? null : 'must be true or false';
+    case 'int': return Number.isInteger(v) ? null : 'must be an integer';
+    case 'duration': return durationMs(v) !== null ? null : 'must be a duration such as "10s", "500ms" or "1m"';
+    case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings';
+    case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'must be a mapping';
+    case 'list': return Array.isArray(v) ? null : 'must be a list';
+    default: return null;
+  }
+}
+
+/** A YAML document with positions, for MeshConfig and other small config files. */
+class Positions {
+  constructor(private readonly file: string, private readonly root: YamlNode | null, private readonly lines: LineCounter) {}
+
+  /** Location of the key (or the value, for list items) at `path`, else of the closest parent. */
+  at(path: readonly (string | number)[]): FileLocation {
+    let node: unknown = this.root;
+    let offset = this.root?.range?.[0] ?? 0;
+    for (const p of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((i) => isScalar(i.key) && (i.key.value === p || camel(String(i.key.value)) === p));
+        if (!pair) break;
+        offset = (pair.key as YamlNode).range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof p === 'number' && node.items[p]) {
+        node = node.items[p];
+        offset = (node as YamlNode).range?.[0] ?? offset;
+      } else break;
+    }
+    const pos = this.lines.linePos(offset);
+    return { file: this.file, line: pos.line, column: pos.col };
+  }
+}
+
+/**
+ * Parses a MeshConfig file: plain MeshConfig YAML (what `istioctl analyze --meshConfigFile`
+ * reads), or the `istio` ConfigMap whose `data.mesh` holds it. Snake_case keys are accepted like
+ * istiod does. Unknown fields, wrong types and bad enum values are problems with file:line.
+ */
+export function parseMeshConfig(text: string, file: string): { meshConfig: MeshConfig; problems: MeshContextProblem[] } {
+  const problems: MeshContextProblem[] = [];
+  const fail = (message: string, line = 1, column = 1) => ({
+    meshConfig: DEFAULT_MESH_CONFIG,
+    problems: [{ code: 'mesh-config/syntax' as const, message, location: { file, line, column } }],
+  });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lines.linePos(e.pos[0]);
+    return fail(`not valid YAML: ${e.message.split('\n')[0]}. Fix: the file must be the MeshConfig mapping (rootNamespace:, trustDomain: …)`, pos.line, pos.col);
+  }
+  let value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const positions = new Positions(file, doc.contents as YamlNode | null, lines);
+  if (value === null || value === undefined) value = {};
+  if (typeof value !== 'object' || Array.isArray(value)) return fail('a MeshConfig file must be a YAML mapping of MeshConfig fields (rootNamespace:, trustDomain: …)');
+  let body = value as Record<string, unknown>;
+  if (body.kind === 'ConfigMap') {
+    const data = body.data as Record<string, unknown> | undefined;
+    if (typeof data?.mesh !== 'string') return fail('a ConfigMap given as MeshConfig must hold the MeshConfig YAML under data.mesh (like the "istio" ConfigMap)');
+    return parseMeshConfig(data.mesh, `${file} (data.mesh)`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(body)) {
+    const name = camel(key);
+    const type = FIELDS[name];
+    if (!type) {
+      const near = Object.keys(FIELDS).find((f) => editDistance(f.toLowerCase(), name.toLowerCase()) <= 2);
+      problems.push({
+        code: 'mesh-config/unknown-field',
+        message: `unknown MeshConfig field "${key}". Fix: ${near ? `write "${near}"` : 'remove it; MeshConfig fields are listed at https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/'}`,
+        location: positions.at([key]),
+      });
+      continue;
+    }
+    const bad = typeProblem(type, v);
+    if (bad) {
+      problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${name} ${bad}; got ${JSON.stringify(v)}`, location: positions.at([key]) });
+      continue;
+    }
+    raw[name] = v;
+  }
+  for (const [field, modes] of Object.entries(MODES)) {
+    const policy = raw[field] as Record<string, unknown> | undefined;
+    if (policy === undefined) continue;
+    for (const k of Object.keys(policy)) {
+      if (k !== 'mode') problems.push({ code: 'mesh-config/unknown-field', message: `unknown field "${k}" in MeshConfig ${field}. Fix: only "mode" is allowed`, location: positions.at([field, k]) });
+    }
+    if (policy.mode !== undefined && !modes.includes(policy.mode as string)) {
+      problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.mode must be one of ${modes.join(', ')}; got ${JSON.stringify(policy.mode)}`, location: positions.at([field, 'mode']) });
+    }
+  }
+  for (const f of ['rootNamespace'] as const) {
+    if (typeof raw[f] === 'string' && !DNS_LABEL.test(raw[f] as string)) {
+      problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f} "${raw[f]}" is not a namespace name (DNS-1123 label). Fix: e.g. "istio-system"`, location: positions.at([f]) });
+    }
+  }
+  for (const f of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
+    ((raw[f] as string[] | undefined) ?? []).forEach((e, i) => {
+      if (e !== '*' && e !== '.' && e !== '~' && !DNS_LABEL.test(e)) {
+        problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f}[${i}] "${e}" is not "*", ".", "~" or a namespace name`, location: positions.at([f, i]) });
+      }
+    });
+  }
+  const retry = raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined;
+  if (retry && retry.attempts !== undefined && !(Number.isInteger(retry.attempts) && (retry.attempts as number) >= 0)) {
+    problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.attempts must be a whole number ≥ 0; got ${JSON.stringify(retry.attempts)}`, location: positions.at(['defaultHttpRetryPolicy', 'attempts']) });
+  }
+  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems };
+}
+
+/** MeshConfig from already-validated camelCase fields, Istio's defaults for the rest. */
+export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConfig {
+  const d = DEFAULT_MESH_CONFIG;
+  const str = (k: string, def: string): string => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : def);
+  const list = (k: string, def: readonly string[]): readonly string[] => (Array.isArray(raw[k]) && (raw[k] as unknown[]).length > 0 ? (raw[k] as string[]) : def);
+  const retry = (raw.defaultHttpRetryPolicy ?? {}) as Record<string, unknown>;
+  const outbound = (raw.outboundTrafficPolicy ?? {}) as Record<string, unknown>;
+  return Object.freeze({
+    rootNamespace: str('rootNamespace', d.rootNamespace),
+    trustDomain: str('trustDomain', d.trustDomain),
+    trustDomainAliases: list('trustDomainAliases', d.trustDomainAliases),
+    outboundTrafficPolicy: { mode: outbound.mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : d.outboundTrafficPolicy.mode },
+    defaultConfig: (raw.defaultConfig as Record<string, unknown> | undefined) ?? d.defaultConfig,
+    ingressService: str('ingressService', d.ingressService),
+    ingressSelector: str('ingressSelector', d.ingressSelector),
+    ingressClass: str('ingressClass', d.ingressClass),
+    defaultServiceExportTo: list('defaultServiceExportTo', d.defaultServiceExportTo),
+    defaultVirtualServiceExportTo: list('defaultVirtualServiceExportTo', d.defaultVirtualServiceExportTo),
+    defaultDestinationRuleExportTo: list('defaultDestinationRuleExportTo', d.defaultDestinationRuleExportTo),
+    enableAutoMtls: typeof raw.enableAutoMtls === 'boolean' ? raw.enableAutoMtls : d.enableAutoMtls,
+    connectTimeoutMs: durationMs(raw.connectTimeout) ?? d.connectTimeoutMs,
+    h2UpgradePolicy: raw.h2UpgradePolicy === 'UPGRADE' ? 'UPGRADE' : 'DO_NOT_UPGRADE',
+    defaultHttpRetryPolicy: {
+      attempts: typeof retry.attempts === 'number' ? retry.attempts : d.defaultHttpRetryPolicy.attempts,
+      retryOn: typeof retry.retryOn === 'string' && retry.retryOn !== '' ? retry.retryOn : d.defaultHttpRetryPolicy.retryOn,
+      retryRemoteLocalities: typeof retry.retryRemoteLocalities === 'boolean' ? retry.retryRemoteLocalities : true,
+    },
+    raw: Object.freeze({ ...raw }),
+  });
+}
+
+/**
+ * Builds the mesh context from a MeshConfig file's text (or none) and a cluster domain (or
+ * none), collecting every problem. `clusterDomainAt` says where the domain was given.
+ */
+export function meshContextFrom(input: {
+  readonly meshConfig?: { readonly text: string; readonly file: string };
+  readonly clusterDomain?: { readonly value: unknown; readonly at: FileLocation };
+}): { context: MeshContext; problems: MeshContextProblem[] } {
+  const parsed = input.meshConfig ? parseMeshConfig(input.meshConfig.text, input.meshConfig.file) : { meshConfig: DEFAULT_MESH_CONFIG, problems: [] };
+  const problems = [...parsed.problems];
+  let clusterDomain = DEFAULT_CLUSTER_DOMAIN;
+  if (input.clusterDomain) {
+    const p = clusterDomainProblem(input.clusterDomain.value, input.clusterDomain.at);
+    if (p) problems.push(p);
+    else clusterDomain = input.clusterDomain.value as string;
+  }
+  return { context: Object.freeze({ meshConfig: parsed.meshConfig, clusterDomain }), problems };
+}
+
+/** `meshContextFrom`, throwing a MeshContextError (every problem) when anything is wrong. */
+export function meshContextOrThrow(input: Parameters<typeof meshContextFrom>[0]): MeshContext {
+  const { context, problems } = meshContextFrom(input);
+  if (problems.length > 0) throw new MeshContextError(problems);
+  return context;
+}
+
+/** A SPIFFE principal as Istio writes it: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
+export function principalOf(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}

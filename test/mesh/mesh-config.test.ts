@@ -1,0 +1,120 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseManifests } from '../../src/mesh/parse.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import {
+  DEFAULT_MESH_CONFIG,
+  DEFAULT_RETRY_ON,
+  MeshContextError,
+  dnsNameProblem,
+  meshContextFrom,
+  meshContextOrThrow,
+  parseMeshConfig,
+} from '../../src/mesh/mesh-config.js';
+
+test('GIVEN no MeshConfig WHEN defaults are read THEN they are Istio\'s', () => {
+  const c = DEFAULT_MESH_CONFIG;
+  assert.equal(
+    [c.rootNamespace, c.trustDomain, c.outboundTrafficPolicy.mode, c.ingressService, c.ingressSelector, c.enableAutoMtls, c.connectTimeoutMs],
+    ['istio-system', 'cluster.local', 'ALLOW_ANY', 'istio-ingressgateway', 'ingressgateway', true, 10_000],
+  );
+  assert.equal(c.defaultHttpRetryPolicy, { attempts: 2, retryOn: DEFAULT_RETRY_ON, retryRemoteLocalities: true });
+  assert.equal([c.defaultServiceExportTo, c.defaultVirtualServiceExportTo, c.defaultDestinationRuleExportTo], [['*'], ['*'], ['*']]);
+});
+
+test('GIVEN a MeshConfig file WHEN parsed THEN its fields override the defaults (camelCase and snake_case)', () => {
+  const text = [
+    'rootNamespace: mesh-root',
+    'trust_domain: corp.example',
+    'outboundTrafficPolicy:',
+    '  mode: REGISTRY_ONLY',
+    'defaultServiceExportTo: ["."]',
+    'defaultConfig:',
+    '  holdApplicationUntilProxyStarts: true',
+    'defaultHttpRetryPolicy:',
+    '  attempts: 0',
+    'connectTimeout: 2s',
+  ].join('\n');
+  const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.rootNamespace, 'mesh-root');
+  assert.is(meshConfig.trustDomain, 'corp.example');
+  assert.is(meshConfig.outboundTrafficPolicy.mode, 'REGISTRY_ONLY');
+  assert.equal(meshConfig.defaultServiceExportTo, ['.']);
+  assert.equal(meshConfig.defaultVirtualServiceExportTo, ['*']);
+  assert.equal(meshConfig.defaultConfig, { holdApplicationUntilProxyStarts: true });
+  assert.is(meshConfig.defaultHttpRetryPolicy.attempts, 0);
+  assert.is(meshConfig.connectTimeoutMs, 2000);
+});
+
+test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
+  const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.trustDomain, 'td.example');
+});
+
+test('GIVEN bad MeshConfig files WHEN parsed THEN each problem has a code, file:line and a fix', () => {
+  const table: [string, string, number, RegExp][] = [
+    ['rootNamespace: a\nrootNamspace: b\n', 'mesh-config/unknown-field', 2, /unknown MeshConfig field "rootNamspace".*Fix: write "rootNamespace"/],
+    ['trustDomain: x\nfooBar: 1\n', 'mesh-config/unknown-field', 2, /Fix: remove it/],
+    ['enableAutoMtls: "maybe"\n', 'mesh-config/bad-value', 1, /enableAutoMtls must be true or false/],
+    ['outboundTrafficPolicy:\n  mode: ALLOW_SOME\n', 'mesh-config/bad-value', 2, /ALLOW_ANY, REGISTRY_ONLY; got "ALLOW_SOME"/],
+    ['outboundTrafficPolicy:\n  mod: ALLOW_ANY\n', 'mesh-config/unknown-field', 2, /unknown field "mod"/],
+    ['rootNamespace: Istio_System\n', 'mesh-config/bad-value', 1, /not a namespace name/],
+    ['defaultServiceExportTo: ["*", "Bad NS"]\n', 'mesh-config/bad-value', 1, /defaultServiceExportTo\[1\]/],
+    ['connectTimeout: 10\n', 'mesh-config/bad-value', 1, /duration/],
+    ['defaultHttpRetryPolicy:\n  attempts: -1\n', 'mesh-config/bad-value', 2, /attempts must be a whole number/],
+    ['- a\n- b\n', 'mesh-config/syntax', 1, /must be a YAML mapping/],
+    ['rootNamespace: [a\n', 'mesh-config/syntax', 2, /not valid YAML/],
+    ['trustDomain: a\ntrustDomain: b\n', 'mesh-config/syntax', 2, /not valid YAML/],
+  ];
+  for (const [text, code, line, message] of table) {
+    const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
+    assert.ok(problems.length >= 1, text);
+    assert.is(problems[0]!.code, code, text);
+    assert.is(problems[0]!.location.file, 'mesh.yaml');
+    assert.is(problems[0]!.location.line, line, text);
+    assert.match(problems[0]!.message, message, text);
+    assert.is(meshConfig, DEFAULT_MESH_CONFIG, 'a bad file never yields a half-applied config');
+  }
+});
+
+test('GIVEN cluster domains WHEN validated THEN only DNS names pass', () => {
+  const table: [string, boolean][] = [
+    ['cluster.local', true], ['corp.example', true], ['k8s', true], ['a-b.c1', true],
+    ['', false], ['Cluster.Local', false], ['cluster..local', false], ['.local', false], ['-x.local', false],
+    ['under_score.local', false], [`${'a'.repeat(64)}.local`, false], ['x.local.', false],
+  ];
+  for (const [name, ok] of table) assert.is(dnsNameProblem(name) === null, ok, name);
+});
+
+test('GIVEN a cluster domain that is not a DNS name WHEN the context is built THEN the error names where and how to fix', () => {
+  const at = { file: 'meshproof.config.yaml', line: 3, column: 16 };
+  const { problems } = meshContextFrom({ clusterDomain: { value: 'my_cluster', at } });
+  assert.is(problems.length, 1);
+  assert.is(problems[0]!.code, 'mesh-config/cluster-domain');
+  assert.equal(problems[0]!.location, at);
+  assert.match(problems[0]!.message, /"my_cluster" is not a DNS name.*Fix:/);
+  assert.throws(() => meshContextOrThrow({ clusterDomain: { value: 'my_cluster', at } }), (e: unknown) => e instanceof MeshContextError && /meshproof.config.yaml:3:16/.test((e as Error).message));
+});
+
+test('GIVEN a mesh context WHEN the graph is built THEN hosts, root namespace and trust domain follow it', () => {
+  const context = meshContextOrThrow({
+    meshConfig: { text: 'rootNamespace: mesh-root\ntrustDomain: corp.example\n', file: 'mesh.yaml' },
+    clusterDomain: { value: 'k8s.corp', at: { file: '--cluster-domain', line: 1, column: 1 } },
+  });
+  const yaml = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: prod}\nspec: {ports: [{port: 80, name: http}]}\n';
+  const graph = MeshGraph.from([parseManifests(yaml, 'a.yaml', '/a.yaml').file], { context });
+  assert.is(graph.meshConfig.rootNamespace, 'mesh-root');
+  assert.is(graph.rootNamespace, 'mesh-root');
+  assert.is(graph.trustDomain, 'corp.example');
+  assert.is(graph.resolveHost('reviews', 'prod').fqdn, 'reviews.prod.svc.k8s.corp');
+  assert.is(graph.servicesForHost('reviews', 'prod').length, 1);
+  assert.is(graph.servicesForHost('reviews.prod.svc.cluster.local', 'prod').length, 0, 'cluster.local is not hard-wired');
+  const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prod}\nspec: {serviceAccountName: reviews, containers: [{name: c}]}\n';
+  const g2 = MeshGraph.from([parseManifests(pod, 'p.yaml', '/p.yaml').file], { context });
+  assert.is(g2.principalOf(g2.workloads.all[0]!), 'corp.example/ns/prod/sa/reviews');
+});
+
+test.run();
