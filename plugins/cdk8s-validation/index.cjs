@@ -1,9 +1,22 @@
 // cdk8s-cli loads validation plugins with require() and awaits `validate(context)`. meshproof is an
-// ES module, so this CommonJS shim imports the compiled plugin and hands the context over. Wire it
-// in cdk8s.yaml as `package: meshproof/cdk8s-plugin` (or a path to this file), class MeshproofValidation.
+// ES module, so this CommonJS shim imports the compiled code and hands the context over.
+//
+// Wire it in cdk8s.yaml through the installed package, as a local path (cdk8s-cli installs any
+// other package reference from npm into ~/.cdk8s instead of using yours):
+//   validations:
+//     - package: ./node_modules/meshproof/plugins/cdk8s-validation
+//       class: MeshproofValidation
+//       version: <meshproof version>
+//
+// With cdk8s.yaml `output: .meshproof/synth`, MeshApp stages the synth there and leaves publishing
+// to this plugin: the checks run on the stage (reported under the final `dist/…` paths), and
+// `dist/` plus `.meshproof/sourcemap.json` are replaced when cdk8s exits successfully, that is
+// after every validation plugin has passed. Any failure discards the stage.
 'use strict';
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+
+const lib = (file) => import(pathToFileURL(path.join(__dirname, '../../lib/src', file)).href);
 
 class MeshproofValidation {
   constructor(properties) {
@@ -11,9 +24,40 @@ class MeshproofValidation {
   }
 
   async validate(context) {
-    const entry = pathToFileURL(path.join(__dirname, '../../lib/src/checks/cdk8s-plugin.js')).href;
-    const plugin = await import(entry);
-    await plugin.validateManifests(context, this.properties);
+    const [{ validateManifests }, promote] = await Promise.all([lib('checks/cdk8s-plugin.js'), lib('app/promote.js')]);
+    const root = process.cwd();
+    const stageRoot = path.join(root, promote.STAGE_DIR);
+    const stage = promote.readStage(stageRoot);
+    const staged = stage !== undefined && context.manifests.every((m) => !path.relative(stageRoot, path.resolve(root, m)).startsWith('..'));
+    if (!staged) {
+      await validateManifests(context, this.properties);
+      return;
+    }
+    // Seen from the stage root, the stage is the project: `dist/x.k8s.yaml` and its source map.
+    const manifests = context.manifests.map((m) => path.relative(stageRoot, path.resolve(root, m)));
+    let passed = false;
+    try {
+      await validateManifests(Object.create(context, { manifests: { value: manifests } }), this.properties, stageRoot);
+      passed = context.report.success;
+    } finally {
+      process.once('exit', (code) => publishOrDiscard(promote, root, stageRoot, stage, passed && code === 0));
+    }
+  }
+}
+
+function publishOrDiscard(promote, root, stageRoot, stage, publish) {
+  try {
+    if (publish) {
+      promote.promote(root, stageRoot);
+      process.stdout.write(`meshproof: published ${stage.outdir}/${stage.sourceMap ? ` and ${promote.SOURCE_MAP_PATH}` : ''}\n`);
+    } else {
+      require('node:fs').rmSync(stageRoot, { recursive: true, force: true });
+      process.stderr.write(`meshproof: synth failed; ${stage.outdir}/ and ${promote.SOURCE_MAP_PATH} are unchanged\n`);
+    }
+  } catch (e) {
+    promote.recoverPromotion(root);
+    process.stderr.write(`meshproof: could not publish ${stage.outdir}/ (${e instanceof Error ? e.message : String(e)}); the previous output is unchanged\n`);
+    process.exitCode = 1;
   }
 }
 

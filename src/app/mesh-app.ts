@@ -1,14 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
+import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, writeAtomically } from './promote.js';
 import { enableSourceTracking, sourceOf } from './source-tracking.js';
+import { planSynth, type SynthPlan } from './synth-plan.js';
 
-/** Where the source map goes, relative to the project root: outside the folder Argo CD syncs. */
-export const SOURCE_MAP_PATH = '.meshproof/sourcemap.json';
+export { SOURCE_MAP_PATH, STAGE_DIR } from './promote.js';
 
 export interface MeshAppProps {
   /**
-   * Output folder for manifests. @default process.env.CDK8S_OUTDIR ?? 'dist'
+   * The project's output folder, the one Argo CD syncs; must lie inside `root`. `cdk8s synth`
+   * (cdk8s.yaml `output: .meshproof/synth`) stages into `.meshproof/synth/` and replaces this folder
+   * only when the synth succeeds; `cdk8s synth --output X` writes to X instead and leaves it alone.
+   * @default 'dist'
    */
   readonly outdir?: string;
   /**
@@ -34,26 +38,35 @@ export interface SourceMapEntry {
 
 /**
  * The cdk8s `App` for meshproof projects: one file per chart (`<chart>.k8s.yaml`, no name hashes),
- * written atomically (a failed synth leaves the previous output untouched), no
- * `construct-metadata.json` in the synced folder, and a source map beside it instead.
+ * no `construct-metadata.json` in the synced folder, and a source map beside it instead.
+ *
+ * Output cannot be lost or half-written: the synth goes to a stage (`.meshproof/synth/`), and
+ * `dist/` and `.meshproof/sourcemap.json` are replaced together only after it succeeded (and, under
+ * `cdk8s synth` with meshproof's validation plugin, only after the checks passed). An app that
+ * throws, a failed validation or a killed process leaves both exactly as they were. See
+ * synth-plan.ts for how the mode is chosen and promote.ts for the swap.
  */
 export class MeshApp extends App {
-  private readonly finalOutdir: string;
-  private readonly root: string;
+  private readonly plan: SynthPlan;
   private readonly writeSourceMap: boolean;
 
   constructor(props: MeshAppProps = {}) {
-    const finalOutdir = props.outdir ?? process.env.CDK8S_OUTDIR ?? 'dist';
-    const staging = `${finalOutdir.replace(/[/\\]+$/, '')}.staging-${process.pid}`;
-    super({ outdir: staging, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
-    this.finalOutdir = finalOutdir;
-    this.root = path.resolve(props.root ?? process.cwd());
-    this.writeSourceMap = props.sourceMap ?? true;
+    const plan = planSynth({ root: props.root ?? process.cwd(), outdir: props.outdir ?? 'dist', env: process.env });
+    const outdir = plan.mode === 'project' ? path.join(plan.stageRoot, plan.outdir) : plan.outdir;
+    super({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
+    this.plan = plan;
+    this.writeSourceMap = plan.mode === 'project' && (props.sourceMap ?? true);
     if (this.writeSourceMap) enableSourceTracking();
   }
 
   override synth(): void {
-    fs.rmSync(this.outdir, { recursive: true, force: true });
+    if (this.plan.mode === 'export') {
+      super.synth();
+      return;
+    }
+    const plan = this.plan;
+    recoverPromotion(plan.root);
+    fs.rmSync(plan.stageRoot, { recursive: true, force: true });
     const renders = this.writeSourceMap ? recordRenders(this) : undefined;
     try {
       try {
@@ -61,23 +74,25 @@ export class MeshApp extends App {
       } finally {
         renders?.stop();
       }
-      const entries = renders ? this.sourceMapEntries(renders.byChart) : undefined;
-      fs.rmSync(this.finalOutdir, { recursive: true, force: true });
-      fs.renameSync(this.outdir, this.finalOutdir);
-      if (entries) writeAtomically(path.join(this.root, SOURCE_MAP_PATH), `${JSON.stringify({ version: 1, objects: entries }, null, 2)}\n`);
-    } finally {
-      fs.rmSync(this.outdir, { recursive: true, force: true });
+      if (renders) writeAtomically(path.join(plan.stageRoot, SOURCE_MAP_PATH), `${JSON.stringify({ version: 1, objects: this.sourceMapEntries(renders.byChart) }, null, 2)}\n`);
+      sealStage(plan.stageRoot, { outdir: plan.outdir, sourceMap: this.writeSourceMap });
+      if (plan.publish === 'app') promote(plan.root, plan.stageRoot, { keepStage: plan.underCdk8s });
+    } catch (e) {
+      recoverPromotion(plan.root);
+      fs.rmSync(plan.stageRoot, { recursive: true, force: true });
+      throw e;
     }
   }
 
   /** Maps every synthesized document (in the order `super.synth()` rendered it) to its construct and TypeScript line. */
   private sourceMapEntries(byChart: ReadonlyMap<Chart, readonly Rendered[]>): Record<string, SourceMapEntry> {
     const out: Record<string, SourceMapEntry> = {};
-    const outRel = path.relative(this.root, path.resolve(this.finalOutdir)).split(path.sep).join('/');
+    const root = this.plan.root;
+    const outRel = this.plan.mode === 'project' ? this.plan.outdir : path.relative(root, this.plan.outdir).split(path.sep).join('/');
     for (const chart of this.charts) {
       const file = `${outRel}/${Names.toDnsLabel(chart)}${this.outputFileExtension}`;
       (byChart.get(chart) ?? []).forEach(({ object, json }, i) => {
-        const src = sourceOf(object, this.root);
+        const src = sourceOf(object, root);
         out[`${file}#${i}`] = {
           kind: json.kind,
           ...(json.metadata.namespace ? { namespace: json.metadata.namespace } : {}),
@@ -125,11 +140,4 @@ function compareKeys(a: string, b: string): number {
   const [fa, ia] = a.split('#');
   const [fb, ib] = b.split('#');
   return fa === fb ? Number(ia) - Number(ib) : fa! < fb! ? -1 : 1;
-}
-
-function writeAtomically(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
 }

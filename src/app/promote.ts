@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * How a synthesized output reaches `dist/` and `.meshproof/sourcemap.json` together.
+ *
+ * `MeshApp` writes a whole synth into a stage folder that mirrors the project
+ * (`<stage>/dist/…`, `<stage>/.meshproof/sourcemap.json`, `<stage>/stage.json`). Publishing the
+ * stage ("promotion") swaps both into the project with renames, under a journal:
+ *
+ *   1. write `.meshproof/promotion.json` (what existed before)      ← from here recovery rolls back
+ *   2. move the current `dist/` and source map into `.meshproof/previous/`
+ *   3. move the staged `dist/` and source map into place
+ *   4. delete the journal                                              ← commit point
+ *   5. delete `.meshproof/previous/` and the stage
+ *
+ * A process killed anywhere in 1–4 leaves the journal; `recoverPromotion` (run before every synth
+ * and every promotion) then restores the previous `dist/` and source map exactly. Killed in 5, the
+ * new output is already complete and only leftovers are removed.
+ */
+
+/** Source map path relative to the project root (and to the stage root). */
+export const SOURCE_MAP_PATH = '.meshproof/sourcemap.json';
+/** Where `cdk8s synth` writes (cdk8s.yaml `output:`): the stage, relative to the project root. */
+export const STAGE_DIR = '.meshproof/synth';
+const STAGE_INFO = 'stage.json';
+const JOURNAL = '.meshproof/promotion.json';
+const PREVIOUS = '.meshproof/previous';
+
+/** `<stage>/stage.json`: what the stage holds, written last, so a half-written stage has none. */
+export interface StageInfo {
+  readonly version: 1;
+  /** Output folder relative to the project root, `/`-separated (e.g. `dist`). */
+  readonly outdir: string;
+  /** Whether the stage holds a source map to publish with the manifests. */
+  readonly sourceMap: boolean;
+}
+
+interface Journal {
+  readonly version: 1;
+  readonly outdir: string;
+  readonly hadOutdir: boolean;
+  readonly sourceMap: boolean;
+  readonly hadSourceMap: boolean;
+}
+
+/** Records what a complete stage holds; call after every file of the stage is written. */
+export function sealStage(stageRoot: string, info: Omit<StageInfo, 'version'>): void {
+  fs.writeFileSync(path.join(stageRoot, STAGE_INFO), `${JSON.stringify({ version: 1, ...info })}\n`);
+}
+
+/** The stage's description, or undefined when the stage is missing or was never completed. */
+export function readStage(stageRoot: string): StageInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(stageRoot, STAGE_INFO), 'utf8')) as StageInfo;
+    return info?.version === 1 && typeof info.outdir === 'string' ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PromoteOptions {
+  /** Publish a copy and leave the stage in place (cdk8s lists the stage after the app exits). @default false */
+  readonly keepStage?: boolean;
+  /** Test hook: called after each numbered step above; throwing simulates a crash there. */
+  readonly afterStep?: (step: number) => void;
+}
+
+/**
+ * Publishes a sealed stage into the project at `root`. Throws (leaving the previous output as it
+ * was) when the stage is incomplete or a rename fails.
+ */
+export function promote(root: string, stageRoot: string, options: PromoteOptions = {}): void {
+  recoverPromotion(root);
+  const info = readStage(stageRoot);
+  if (!info) throw new Error(`meshproof: ${stageRoot} holds no complete synth (no ${STAGE_INFO}); nothing was published`);
+  const step = options.afterStep ?? (() => {});
+  const finalOut = path.join(root, info.outdir);
+  const finalMap = path.join(root, SOURCE_MAP_PATH);
+  let stagedOut = path.join(stageRoot, info.outdir);
+  const stagedMap = path.join(stageRoot, SOURCE_MAP_PATH);
+  const previous = path.join(root, PREVIOUS);
+
+  if (options.keepStage) {
+    const copy = path.join(root, '.meshproof', 'incoming');
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(stagedOut, copy, { recursive: true });
+    stagedOut = copy;
+  }
+  fs.rmSync(previous, { recursive: true, force: true });
+  fs.mkdirSync(previous, { recursive: true });
+  const journal: Journal = {
+    version: 1,
+    outdir: info.outdir,
+    hadOutdir: fs.existsSync(finalOut),
+    sourceMap: info.sourceMap,
+    hadSourceMap: info.sourceMap && fs.existsSync(finalMap),
+  };
+  writeAtomically(path.join(root, JOURNAL), `${JSON.stringify(journal)}\n`);
+  step(1);
+  if (journal.hadOutdir) fs.renameSync(finalOut, path.join(previous, 'outdir'));
+  if (journal.hadSourceMap) fs.renameSync(finalMap, path.join(previous, 'sourcemap.json'));
+  step(2);
+  fs.mkdirSync(path.dirname(finalOut), { recursive: true });
+  fs.renameSync(stagedOut, finalOut);
+  if (info.sourceMap) fs.copyFileSync(stagedMap, finalMap);
+  step(3);
+  fs.rmSync(path.join(root, JOURNAL));
+  step(4);
+  fs.rmSync(previous, { recursive: true, force: true });
+  if (!options.keepStage) fs.rmSync(stageRoot, { recursive: true, force: true });
+}
+
+/**
+ * Finishes what an interrupted promotion left: with a journal, puts the previous output and source
+ * map back exactly as they were; without one, removes leftovers. Returns true when it rolled back.
+ */
+export function recoverPromotion(root: string): boolean {
+  const journalFile = path.join(root, JOURNAL);
+  const previous = path.join(root, PREVIOUS);
+  let journal: Journal | undefined;
+  try {
+    journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as Journal;
+  } catch {
+    journal = undefined;
+  }
+  if (journal?.version === 1) {
+    restore(path.join(root, journal.outdir), path.join(previous, 'outdir'), journal.hadOutdir);
+    if (journal.sourceMap) restore(path.join(root, SOURCE_MAP_PATH), path.join(previous, 'sourcemap.json'), journal.hadSourceMap);
+  }
+  fs.rmSync(journalFile, { force: true });
+  fs.rmSync(previous, { recursive: true, force: true });
+  fs.rmSync(path.join(root, '.meshproof', 'incoming'), { recursive: true, force: true });
+  return journal?.version === 1;
+}
+
+/**
+ * Puts `target` back to its state before the promotion: if it existed, its saved copy is in
+ * `saved` unless the promotion never moved it (then `target` is still the original).
+ */
+function restore(target: string, saved: string, existed: boolean): void {
+  if (existed) {
+    if (!fs.existsSync(saved)) return;
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(saved, target);
+  } else {
+    fs.rmSync(target, { recursive: true, force: true });
+  }
+}
+
+/** Writes a file through a temporary sibling and a rename, so readers never see half of it. */
+export function writeAtomically(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
