@@ -1,16 +1,19 @@
 import type { FieldPath } from './types.js';
 import { hostMatches, isExportedTo, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
+import { declaredPortProtocol, servicePortProtocol, type IstioProtocol, type PortProtocol } from './protocol.js';
 
 /** A port of a Service or ServiceEntry. */
 export interface ServicePort {
   readonly number: number;
   readonly name: string;
   /**
-   * Istio protocol: ServiceEntry `protocol`; for a Service, `appProtocol`, else the port-name
-   * prefix (`http-web` → `HTTP`), else the Kubernetes protocol (`TCP`).
+   * Istio protocol (`protocol.ts`): ServiceEntry `protocol`; for a Service, `appProtocol`, else
+   * the port-name prefix (`http-web` → `HTTP`); `UnsupportedProtocol` when sniffed.
    */
-  readonly protocol: string;
+  readonly protocol: IstioProtocol;
+  /** What decided `protocol`, and whether the proxy sniffs it (always set by the registry). */
+  readonly protocolInfo?: PortProtocol;
   /** Service `targetPort` / ServiceEntry `targetPort`, when set. */
   readonly targetPort?: number | string;
   /** Field path of this port in its object. */
@@ -38,13 +41,10 @@ export interface ServiceInfo {
   readonly hostPath: FieldPath;
 }
 
-const PROTOCOL_PREFIXES = ['http2', 'https', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];
-
-/** Istio protocol from a port name (`http-web`, `grpc`), or undefined. */
-export function protocolFromPortName(name: string): string | undefined {
-  const n = name.toLowerCase();
-  for (const p of PROTOCOL_PREFIXES) if (n === p || n.startsWith(`${p}-`)) return p.toUpperCase();
-  return undefined;
+/** Istio protocol from a port name (`http-web`, `grpc`), or undefined when the name declares none. */
+export function protocolFromPortName(name: string): IstioProtocol | undefined {
+  const p = servicePortProtocol({ name });
+  return p.sniffed ? undefined : p.protocol;
 }
 
 function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
@@ -53,10 +53,14 @@ function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
     const ports = (Array.isArray(spec.ports) ? spec.ports : []).flatMap((p, i): ServicePort[] => {
       if (!isRecord(p) || typeof p.port !== 'number') return [];
       const name = typeof p.name === 'string' ? p.name : '';
-      const appProtocol = typeof p.appProtocol === 'string' ? p.appProtocol.toUpperCase() : undefined;
-      const protocol = appProtocol ?? protocolFromPortName(name) ?? (typeof p.protocol === 'string' ? p.protocol : 'TCP');
+      const protocolInfo = servicePortProtocol({
+        port: p.port, name,
+        ...(typeof p.protocol === 'string' ? { protocol: p.protocol } : {}),
+        ...(typeof p.appProtocol === 'string' ? { appProtocol: p.appProtocol } : {}),
+      });
+      const protocol = protocolInfo.protocol;
       const targetPort = typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : undefined;
-      return [{ number: p.port, name, protocol, ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i] }];
+      return [{ number: p.port, name, protocol, protocolInfo, ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i] }];
     });
     const exportTo = o.annotations['networking.istio.io/exportTo']?.split(',').map((s) => s.trim()).filter(Boolean);
     const selector = isRecord(spec.selector) ? stringMap(spec.selector) : null;
@@ -71,9 +75,10 @@ function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
   const ports = (Array.isArray(spec.ports) ? spec.ports : []).flatMap((p, i): ServicePort[] => {
     if (!isRecord(p) || typeof p.number !== 'number') return [];
     const targetPort = typeof p.targetPort === 'number' ? p.targetPort : undefined;
+    const protocolInfo = declaredPortProtocol(typeof p.protocol === 'string' ? p.protocol : undefined);
     return [{
       number: p.number, name: typeof p.name === 'string' ? p.name : '',
-      protocol: typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP',
+      protocol: protocolInfo.protocol, protocolInfo,
       ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i],
     }];
   });
