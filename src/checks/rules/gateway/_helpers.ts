@@ -1,5 +1,5 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
-import { hostsIntersect, isWildcard, parseGatewayHost, wildcardsCovering } from '../../../mesh/hosts.js';
+import { parseGatewayHost } from '../../../mesh/hosts.js';
 import { push } from '../../../mesh/services.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
@@ -39,6 +39,8 @@ export interface GatewayInfo {
    * the selector matches nothing in the input (istioctl's comparison by selector).
    */
   readonly scope: ReadonlySet<string>;
+  /** `scope` as one sorted string: gateways with equal keys run on exactly the same proxies. */
+  readonly scopeKey: string;
   readonly servers: readonly GatewayServer[];
 }
 
@@ -59,6 +61,7 @@ function gatewayInfo(graph: MeshGraph, gateway: MeshObject): GatewayInfo {
   const selectorText = Object.keys(selector).sort().map((k) => `${k}=${selector[k]}`).join(',');
   const workloads = graph.workloadsSelectedBy(null, selector);
   const scope = new Set(workloads.length > 0 ? workloads.map((w) => w.object.key) : [`selector:${selectorText}`]);
+  const scopeKey = [...scope].sort().join('\u0000');
   const servers: GatewayServer[] = [];
   const list = Array.isArray(gateway.spec.servers) ? gateway.spec.servers : [];
   list.forEach((s, index) => {
@@ -77,7 +80,7 @@ function gatewayInfo(graph: MeshGraph, gateway: MeshObject): GatewayInfo {
       tls: isRecord(s.tls) ? s.tls : undefined,
     });
   });
-  return { gateway, selector, selectorText, workloads, scope, servers };
+  return { gateway, selector, selectorText, workloads, scope, scopeKey, servers };
 }
 
 /** Whether two gateways run on at least one common workload (or, lacking workloads, have the same selector). */
@@ -85,6 +88,40 @@ export function shareWorkloads(a: GatewayInfo, b: GatewayInfo): boolean {
   const [small, large] = a.scope.size <= b.scope.size ? [a.scope, b.scope] : [b.scope, a.scope];
   for (const k of small) if (large.has(k)) return true;
   return false;
+}
+
+/**
+ * Gateways grouped by `scopeKey`, and for each group the groups sharing a workload with it (itself
+ * included). Rules compare a gateway with the gateways of its overlapping groups instead of with
+ * every gateway: linear while gateways run on a few shared Deployments, as they do.
+ */
+export class ScopeGroups {
+  private readonly known = new Set<string>();
+  private readonly byScope = new Map<string, Set<string>>();
+  private readonly overlapCache = new Map<string, readonly string[]>();
+
+  constructor(infos: readonly GatewayInfo[]) {
+    for (const g of infos) {
+      if (this.known.has(g.scopeKey)) continue;
+      this.known.add(g.scopeKey);
+      for (const k of g.scope) {
+        let keys = this.byScope.get(k);
+        if (!keys) this.byScope.set(k, (keys = new Set()));
+        keys.add(g.scopeKey);
+      }
+    }
+  }
+
+  /** Scope keys of the groups sharing a workload with `g`'s group, `g`'s own first. */
+  overlapping(g: GatewayInfo): readonly string[] {
+    let keys = this.overlapCache.get(g.scopeKey);
+    if (!keys) {
+      const set = new Set([g.scopeKey]);
+      for (const k of g.scope) for (const other of this.byScope.get(k) ?? []) set.add(other);
+      this.overlapCache.set(g.scopeKey, (keys = [...set]));
+    }
+    return keys;
+  }
 }
 
 /** `Gateway ns/name`. */
@@ -97,11 +134,17 @@ export function describeServer(s: GatewayServer): string {
   return `${nameOf(s.gateway)} spec.servers[${s.index}]`;
 }
 
-/** Joins at most `max` items, then says how many more there are. */
-export function listSome(items: readonly string[], max = 3): string {
+/**
+ * Joins at most `max` items, then says how many more there are: `a, b, c and 3,997 more`.
+ * `total` is the full count when `items` holds only a sample of it.
+ */
+export function listSome(items: readonly string[], max = 3, total = items.length): string {
   const shown = items.slice(0, max).join(', ');
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+  return total > max ? `${shown} and ${(total - Math.min(max, items.length)).toLocaleString('en-US')} more` : shown;
 }
+
+/** Lists longer than this are sampled rather than gathered and sorted whole. */
+export const SORTED_LIST_LIMIT = 64;
 
 const PUBLIC_SERVICE_TYPES = new Set(['LoadBalancer', 'NodePort']);
 
@@ -112,6 +155,16 @@ const PUBLIC_SERVICE_TYPES = new Set(['LoadBalancer', 'NodePort']);
  */
 export function isPublicGateway(graph: MeshGraph, g: GatewayInfo): boolean {
   if (g.workloads.length === 0) return g.selector.istio === 'ingressgateway';
+  let known = publicCache.get(graph);
+  if (!known) publicCache.set(graph, (known = new Map()));
+  let answer = known.get(g.scopeKey);
+  if (answer === undefined) known.set(g.scopeKey, (answer = exposedPublicly(graph, g)));
+  return answer;
+}
+
+const publicCache = new WeakMap<MeshGraph, Map<string, boolean>>();
+
+function exposedPublicly(graph: MeshGraph, g: GatewayInfo): boolean {
   return g.workloads.some((w) =>
     graph.servicesSelecting(w).some((s) => {
       const spec = s.object.spec;
@@ -126,25 +179,4 @@ export const PLAINTEXT_HTTP = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 /** Whether an HTTP server answers every request with a redirect to https. */
 export function redirectsToHttps(s: GatewayServer): boolean {
   return s.tls?.httpsRedirect === true;
-}
-
-/**
- * Values keyed by host, looked up by any host they intersect with: a concrete host is found by
- * exact match and through the wildcards covering it; only wildcard lookups scan.
- */
-export class HostIndex<T> {
-  private readonly exact = new Map<string, T[]>();
-  private readonly wildcards = new Map<string, T[]>();
-  private readonly all: { host: string; value: T }[] = [];
-
-  add(host: string, value: T): void {
-    push(isWildcard(host) ? this.wildcards : this.exact, host, value);
-    this.all.push({ host, value });
-  }
-
-  /** Values whose host intersects `host`. */
-  intersecting(host: string): T[] {
-    if (isWildcard(host)) return this.all.filter((e) => hostsIntersect(host, e.host)).map((e) => e.value);
-    return [...(this.exact.get(host) ?? []), ...wildcardsCovering(host).flatMap((w) => this.wildcards.get(w) ?? [])];
-  }
 }

@@ -1,6 +1,7 @@
-import { push } from '../../../mesh/services.js';
+import { HostIndex } from '../../../mesh/host-index.js';
+import { hostsIntersect } from '../../../mesh/hosts.js';
 import type { Rule } from '../../rule.js';
-import { HostIndex, describeServer, gatewaysOf, listSome, type GatewayHost, type GatewayServer } from './_helpers.js';
+import { SORTED_LIST_LIMIT, ScopeGroups, describeServer, gatewaysOf, listSome, type GatewayHost, type GatewayServer } from './_helpers.js';
 
 /** A server host on a port of one workload (or selector). */
 interface Entry {
@@ -23,45 +24,47 @@ const conflictingGateways: Rule = {
   ].join(' '),
   kinds: ['Gateway', 'Deployment', 'Pod'],
   check(graph, ctx) {
-    const buckets = new Map<string, Entry[]>();
-    for (const g of gatewaysOf(graph)) {
+    const gateways = gatewaysOf(graph);
+    const groups = new ScopeGroups(gateways);
+    // One host index per scope group and port: a host is compared only with the hosts that overlap it.
+    const indexes = new Map<string, HostIndex<Entry>>();
+    const indexOf = (scopeKey: string, port: number) => indexes.get(`${scopeKey}\u0000${port}`);
+    for (const g of gateways) {
       for (const server of g.servers) {
         if (server.port === undefined) continue;
-        for (const scope of g.scope) for (const host of server.hosts) push(buckets, `${scope}\u0000${server.port}`, { server, host });
+        const key = `${g.scopeKey}\u0000${server.port}`;
+        let index = indexes.get(key);
+        if (!index) indexes.set(key, (index = new HostIndex()));
+        for (const host of server.hosts) index.add(host.host, { server, host });
       }
     }
-    const conflicts = new Map<GatewayHost, { entry: Entry; others: Set<string> }>();
-    for (const entries of buckets.values()) {
-      if (entries.length < 2) continue;
-      for (const [a, b] of conflictingPairs(entries)) {
-        for (const [x, y] of [[a, b], [b, a]] as const) {
-          let c = conflicts.get(x.host);
-          if (!c) conflicts.set(x.host, (c = { entry: x, others: new Set() }));
-          c.others.add(`${describeServer(y.server)} (host "${y.host.entry}")`);
+    for (const g of gateways) {
+      for (const server of g.servers) {
+        if (server.port === undefined) continue;
+        const port = server.port;
+        const own = g.servers.filter((s) => s.port === port).flatMap((s) => s.hosts);
+        for (const host of server.hosts) {
+          const targets = groups.overlapping(g).flatMap((k) => indexOf(k, port) ?? []);
+          const total = targets.reduce((n, index) => n + index.count(host.host), 0) - own.filter((h) => hostsIntersect(h.host, host.host)).length;
+          if (total <= 0) continue;
+          const notOwn = (e: Entry) => e.server.gateway !== g.gateway;
+          const limit = total <= SORTED_LIST_LIMIT ? total : 3;
+          const rivals = targets.flatMap((index) => index.some(host.host, limit, notOwn)).slice(0, limit).map(describeEntry);
+          if (total <= SORTED_LIST_LIMIT) rivals.sort();
+          ctx.report(
+            g.gateway,
+            `Conflict with Gateway ${listSome([...new Set(rivals)], 3, total)} on port ${port}: host "${host.entry}" overlaps and both select the same gateway workloads, ` +
+              'so Istio keeps only one of the servers; give the host to one Gateway or merge the servers',
+            { path: host.path },
+          );
         }
       }
-    }
-    for (const { entry, others } of conflicts.values()) {
-      const s = entry.server;
-      ctx.report(
-        s.gateway,
-        `Conflict with Gateway ${listSome([...others].sort())} on port ${s.port}: host "${entry.host.entry}" overlaps and both select the same gateway workloads, ` +
-          'so Istio keeps only one of the servers; give the host to one Gateway or merge the servers',
-        { path: entry.host.path },
-      );
     }
   },
 };
 
-/** Pairs of entries from different Gateways whose hosts intersect (each pair may come twice). */
-function conflictingPairs(entries: readonly Entry[]): [Entry, Entry][] {
-  const index = new HostIndex<Entry>();
-  for (const e of entries) index.add(e.host.host, e);
-  const out: [Entry, Entry][] = [];
-  for (const a of entries) {
-    for (const b of index.intersecting(a.host.host)) if (b.server.gateway !== a.server.gateway) out.push([a, b]);
-  }
-  return out;
+function describeEntry(e: Entry): string {
+  return `${describeServer(e.server)} (host "${e.host.entry}")`;
 }
 
 export default conflictingGateways;

@@ -1,5 +1,6 @@
+import { HostIndex } from '../../../mesh/host-index.js';
 import type { Rule } from '../../rule.js';
-import { HostIndex, PLAINTEXT_HTTP, describeServer, gatewaysOf, isPublicGateway, redirectsToHttps, type GatewayServer } from './_helpers.js';
+import { PLAINTEXT_HTTP, ScopeGroups, describeServer, gatewaysOf, isPublicGateway, redirectsToHttps, type GatewayServer } from './_helpers.js';
 
 /** `gateway/http-without-https-redirect`: an HTTP server beside an HTTPS server for the same host does not redirect. */
 const httpWithoutHttpsRedirect: Rule = {
@@ -16,19 +17,19 @@ const httpWithoutHttpsRedirect: Rule = {
   kinds: ['Gateway', 'Deployment', 'Pod'],
   check(graph, ctx) {
     const gateways = gatewaysOf(graph);
+    const groups = new ScopeGroups(gateways);
+    // HTTPS hosts per scope group: a plaintext host is looked up in the groups sharing its workloads.
     const https = new Map<string, HostIndex<GatewayServer>>();
     for (const info of gateways) {
       for (const server of info.servers) {
         if (server.protocol !== 'HTTPS') continue;
-        for (const scope of info.scope) {
-          let index = https.get(scope);
-          if (!index) https.set(scope, (index = new HostIndex()));
-          for (const h of server.hosts) index.add(h.host, server);
-        }
+        let index = https.get(info.scopeKey);
+        if (!index) https.set(info.scopeKey, (index = new HostIndex()));
+        for (const h of server.hosts) index.add(h.host, server);
       }
     }
     for (const info of gateways) {
-      const indexes = [...info.scope].flatMap((k) => https.get(k) ?? []);
+      const indexes = groups.overlapping(info).flatMap((k) => https.get(k) ?? []);
       if (indexes.length === 0 || isPublicGateway(graph, info)) continue;
       for (const s of info.servers) {
         if (!PLAINTEXT_HTTP.has(s.protocol) || redirectsToHttps(s)) continue;
@@ -49,7 +50,7 @@ const httpWithoutHttpsRedirect: Rule = {
 
 function firstOf(indexes: readonly HostIndex<GatewayServer>[], host: string): GatewayServer | undefined {
   for (const index of indexes) {
-    const found = index.intersecting(host)[0];
+    const found = index.some(host, 1)[0];
     if (found) return found;
   }
   return undefined;
