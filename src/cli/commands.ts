@@ -18,6 +18,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'Check Istio manifests (files or directories; - for stdin). Default path: dist/',
     run: async (args, io) => (await import('./check-command.js')).checkCommand(args, io),
   },
+  init: {
+    summary: 'Scaffold a team repository (apps/, cdk8s.yaml, PR workflow, Argo CD Application)',
+    run: async (args, io) => (await import('./init-command.js')).initCommand(args, io),
+  },
   rules: {
     summary: 'List the rule catalogue',
     run: async (args, io) => (await import('./rules-command.js')).rulesCommand(args, io),

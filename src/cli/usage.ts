@@ -11,6 +11,8 @@ export const USAGE = `Usage: meshproof <command> [options]
 
 Commands:
   check [paths...]   Check Istio manifests (files or directories; - for stdin). Default path: dist/
+  init [dir]         Scaffold a team repository in dir (default: .): apps/main.ts, cdk8s.yaml,
+                     meshproof.config.yaml, PR workflow, Argo CD Application; then npm install
   rules              List the rule catalogue
 
 Options for check:
@@ -22,6 +24,13 @@ Options for check:
   --profile <p>      recommended | strict | istio-parity (overrides the config's profile)
   --sourcemap <file> Map from manifests to the TypeScript constructs that produced them
   --no-color         Never colour text output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)
+
+Options for init:
+  --force            Overwrite existing files (otherwise init refuses and writes nothing)
+  --no-install       Do not run npm install
+  --name <n>         Argo CD Application name (default: the folder name)
+  --repo-url <url>   Git URL Argo CD syncs from (default: a placeholder to edit)
+  --action <ref>     The check action the PR workflow uses (default: meshproof/meshproof@v<version>)
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)

@@ -1,0 +1,218 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { packagePath } from '../package-root.js';
+import type { CliIO } from './io.js';
+import { UsageError } from './usage.js';
+import { VERSION } from './version.js';
+
+const OPTIONS = {
+  force: { type: 'boolean', short: 'f' },
+  'no-install': { type: 'boolean' },
+  name: { type: 'string' },
+  'repo-url': { type: 'string' },
+  action: { type: 'string' },
+} as const;
+
+/** The GitHub Action the scaffold's PR workflow uses, unless `--action` names another. */
+export const DEFAULT_ACTION = `meshproof/meshproof@v${VERSION}`;
+const TEMPLATE_DIR = ['templates', 'project'] as const;
+/** Dependencies the scaffold takes from meshproof's own package.json, so versions match. */
+const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-27', 'constructs'] as const;
+const DEV_DEPENDENCIES = ['cdk8s-cli', 'typescript', 'tsx'] as const;
+
+/** One file of the scaffold, relative to the target folder. */
+export interface ScaffoldFile {
+  readonly path: string;
+  readonly content: string;
+  /** `create`: new; `overwrite`: replaces an existing file (only with --force); `update`: package.json merged. */
+  readonly action: 'create' | 'overwrite' | 'update' | 'unchanged';
+}
+
+export interface ScaffoldOptions {
+  /** Target folder (absolute). */
+  readonly dir: string;
+  readonly force?: boolean;
+  /** Argo CD Application name. @default the folder name as a DNS-1123 label */
+  readonly name?: string;
+  /** Git URL Argo CD pulls from. @default a placeholder to edit */
+  readonly repoUrl?: string;
+  /** `uses:` of the PR workflow's check step. @default DEFAULT_ACTION */
+  readonly action?: string;
+}
+
+/**
+ * Plans `meshproof init` without writing anything: every template file (placeholders filled) plus
+ * a package.json created or merged (existing values win unless `force`). Throws UsageError listing
+ * every file that exists and would be replaced, unless `force`.
+ */
+export function planScaffold(options: ScaffoldOptions): ScaffoldFile[] {
+  const name = options.name ?? dnsLabel(path.basename(options.dir));
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) throw new UsageError(`--name must be a DNS-1123 label (lowercase letters, digits, "-", at most 63); got "${name}"`);
+  const vars: Record<string, string> = {
+    MESHPROOF_VERSION: VERSION,
+    NAME: name,
+    REPO_URL: options.repoUrl ?? 'https://github.com/your-org/your-repo.git',
+    ACTION: options.action ?? DEFAULT_ACTION,
+  };
+  const templates = packagePath(...TEMPLATE_DIR);
+  const files: ScaffoldFile[] = [];
+  const conflicts: string[] = [];
+  for (const source of listTemplates(templates)) {
+    const content = fs.readFileSync(path.join(templates, source), 'utf8').replace(/%%([A-Z_]+)%%/g, (m, key: string) => vars[key] ?? m);
+    const rel = dotted(source);
+    const target = path.join(options.dir, rel);
+    const existing = readIfExists(target);
+    if (existing === content) files.push({ path: rel, content, action: 'unchanged' });
+    else if (existing === undefined) files.push({ path: rel, content, action: 'create' });
+    else if (options.force) files.push({ path: rel, content, action: 'overwrite' });
+    else conflicts.push(rel);
+  }
+  if (conflicts.length > 0) {
+    throw new UsageError(`init would overwrite ${conflicts.length === 1 ? 'an existing file' : `${conflicts.length} existing files`}: ${conflicts.join(', ')}; nothing was written. Run it in an empty folder, move them away, or pass --force to replace them`);
+  }
+  files.push(packageJson(options.dir, name, options.force ?? false));
+  return files;
+}
+
+/** package.json: the scaffold's, or the existing one with what is missing added. */
+function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
+  const own = JSON.parse(fs.readFileSync(packagePath('package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const wanted = {
+    type: 'module',
+    scripts: { synth: 'cdk8s synth --check-upgrade false', check: 'meshproof check dist', typecheck: 'tsc --noEmit' },
+    dependencies: { meshproof: `^${VERSION}`, ...Object.fromEntries(DEPENDENCIES.map((d) => [d, own.dependencies[d]!])) },
+    devDependencies: Object.fromEntries(DEV_DEPENDENCIES.map((d) => [d, own.devDependencies[d]!])),
+  };
+  const file = path.join(dir, 'package.json');
+  const text = readIfExists(file);
+  let pkg: Record<string, unknown>;
+  try {
+    pkg = text === undefined ? { name, version: '0.1.0', private: true } : (JSON.parse(text) as Record<string, unknown>);
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON (${(e as Error).message}); fix it or remove it, then run init again; nothing was written`);
+  }
+  if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) throw new UsageError(`${file} does not hold a JSON object; nothing was written`);
+  if (pkg['type'] !== undefined && pkg['type'] !== 'module' && !force) {
+    throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof: set "type": "module" or pass --force; nothing was written`);
+  }
+  const merged: Record<string, unknown> = { ...pkg, type: 'module' };
+  for (const key of ['scripts', 'dependencies', 'devDependencies'] as const) {
+    const current = (pkg[key] ?? {}) as Record<string, string>;
+    merged[key] = force ? { ...current, ...wanted[key] } : { ...wanted[key], ...current };
+  }
+  const content = `${JSON.stringify(merged, null, 2)}\n`;
+  return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update' };
+}
+
+/**
+ * Writes the planned files. All or nothing: on any failure the files written so far are removed
+ * or restored to their previous content, and the error is rethrown.
+ */
+export function writeScaffold(dir: string, files: readonly ScaffoldFile[]): void {
+  const done: { file: string; previous: string | undefined }[] = [];
+  const createdDirs: string[] = [];
+  try {
+    for (const f of files) {
+      if (f.action === 'unchanged') continue;
+      const file = path.join(dir, f.path);
+      createdDirs.push(...missingDirs(path.dirname(file)));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const previous = readIfExists(file);
+      const temp = `${file}.meshproof-init-${process.pid}`;
+      fs.writeFileSync(temp, f.content, { flag: 'wx' });
+      done.push({ file, previous });
+      fs.renameSync(temp, file);
+    }
+  } catch (e) {
+    for (const { file, previous } of done.reverse()) {
+      fs.rmSync(`${file}.meshproof-init-${process.pid}`, { force: true });
+      if (previous === undefined) fs.rmSync(file, { force: true });
+      else fs.writeFileSync(file, previous);
+    }
+    for (const d of createdDirs.reverse()) fs.rmSync(d, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** `meshproof init [dir] [--force] [--no-install] [--name n] [--repo-url u] [--action a]`. */
+export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length > 1) throw new UsageError(`init takes at most one folder; got ${positionals.join(' ')}`);
+  const dir = path.resolve(io.cwd, positionals[0] ?? '.');
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} exists and is not a folder`);
+  const files = planScaffold({
+    dir,
+    force: values.force ?? false,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values['repo-url'] !== undefined ? { repoUrl: values['repo-url'] } : {}),
+    ...(values.action !== undefined ? { action: values.action } : {}),
+  });
+  try {
+    writeScaffold(dir, files);
+  } catch (e) {
+    io.stderr.write(`meshproof: init could not write to ${dir}: ${(e as Error).message}; nothing was written\n`);
+    return EXIT_USAGE;
+  }
+  for (const f of files) io.stdout.write(`  ${f.action.padEnd(9)} ${f.path}\n`);
+  if (!values['no-install']) {
+    io.stdout.write('\nInstalling dependencies (npm install)…\n');
+    const npm = spawnSync('npm', ['install', '--no-fund', '--no-audit'], { cwd: dir, stdio: 'inherit', shell: process.platform === 'win32' });
+    if (npm.status !== 0) {
+      io.stderr.write(`meshproof: npm install failed in ${dir} (${npm.error?.message ?? `exit ${npm.status}`}); the files are in place: run npm install there yourself\n`);
+      return EXIT_FINDINGS;
+    }
+  }
+  const rel = path.relative(io.cwd, dir);
+  const cd = rel.startsWith('..') ? dir : rel;
+  io.stdout.write([
+    '',
+    'Next steps:',
+    ...(cd ? [`  cd ${cd}`] : []),
+    ...(values['no-install'] ? ['  npm install'] : []),
+    '  npx cdk8s synth             type-check apps/, synthesize dist/, run the checks',
+    '  npx meshproof check dist    the same checks, as CI runs them',
+    '  git add -A && git commit    dist/ and .meshproof/sourcemap.json are committed',
+    `  edit argocd/application.yaml (repoURL), then: kubectl apply -f argocd/application.yaml`,
+    '',
+  ].join('\n'));
+  return EXIT_OK;
+}
+
+function listTemplates(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listTemplates(dir, path.join(prefix, e.name)) : [path.join(prefix, e.name)]))
+    .sort();
+}
+
+/**
+ * npm leaves `.gitignore` out of package tarballs, so templates spell a leading dot as `dot-`
+ * (`dot-gitignore`, `dot-github/workflows/…`).
+ */
+function dotted(rel: string): string {
+  return rel.split(/[\\/]/).map((s) => s.replace(/^dot-/, '.')).join('/');
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** The folders from `dir` upward that do not exist yet, outermost first. */
+function missingDirs(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) out.unshift(d);
+  return out;
+}
+
+/** A folder name as a DNS-1123 label: lowercase, `[a-z0-9-]`, at most 63 characters. */
+function dnsLabel(name: string): string {
+  const label = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return label || 'mesh';
+}
