@@ -1,7 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { reportOperationOn } from './_helpers.js';
-
-const IGNORED = new Set(['ROUTE_CONFIGURATION', 'HTTP_ROUTE']);
+import { patchesWith } from './_helpers.js';
 
 /** `envoyfilter/add-operation-misuse` (IST0153): ADD where Istio ignores it. */
 const addOperationMisuse: Rule = {
@@ -17,8 +15,9 @@ const addOperationMisuse: Rule = {
   ].join(' '),
   kinds: ['EnvoyFilter'],
   check(graph, ctx) {
-    reportOperationOn(graph, ctx, 'ADD', IGNORED, (p) =>
-      `The ADD operation will be ignored when applyTo is ${p.applyTo} (patch ${p.index}); use INSERT_FIRST/INSERT_BEFORE/INSERT_AFTER on HTTP_ROUTE, or MERGE`);
+    for (const p of patchesWith(graph, 'add-misuse')) {
+      ctx.report(p.filter, `The ADD operation will be ignored when applyTo is ${p.applyTo} (patch ${p.index}); use INSERT_FIRST/INSERT_BEFORE/INSERT_AFTER on HTTP_ROUTE, or MERGE`, { path: p.operationPath });
+    }
   },
 };
 

@@ -1,7 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { reportOperationOn } from './_helpers.js';
-
-const IGNORED = new Set(['ROUTE_CONFIGURATION', 'HTTP_ROUTE']);
+import { patchesWith } from './_helpers.js';
 
 /** `envoyfilter/remove-operation-misuse` (IST0154): REMOVE where Istio ignores it. */
 const removeOperationMisuse: Rule = {
@@ -16,8 +14,9 @@ const removeOperationMisuse: Rule = {
   ].join(' '),
   kinds: ['EnvoyFilter'],
   check(graph, ctx) {
-    reportOperationOn(graph, ctx, 'REMOVE', IGNORED, (p) =>
-      `The REMOVE operation will be ignored when applyTo is ${p.applyTo} (patch ${p.index}); change the VirtualService instead, or REMOVE the VIRTUAL_HOST`);
+    for (const p of patchesWith(graph, 'remove-misuse')) {
+      ctx.report(p.filter, `The REMOVE operation will be ignored when applyTo is ${p.applyTo} (patch ${p.index}); change the VirtualService instead, or REMOVE the VIRTUAL_HOST`, { path: p.operationPath });
+    }
   },
 };
 
