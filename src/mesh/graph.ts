@@ -15,6 +15,7 @@ import {
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { WorkloadRegistry, type Workload } from './workloads.js';
+import { membershipOf, type Membership } from './membership.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -23,6 +24,7 @@ export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewaySer
 export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
 export type { MeshConfig, MeshContext } from './mesh-config.js';
+export type { Membership, Dataplane } from './membership.js';
 
 export interface GraphOptions {
   /** MeshConfig and cluster domain istiod runs with. @default DEFAULT_MESH_CONTEXT (Istio's defaults) */
@@ -74,6 +76,7 @@ export class MeshGraph {
   private readonly virtualServicesIndex: VirtualServiceIndex;
   private readonly policies: PolicyIndex;
   private readonly namespaceSet: readonly string[];
+  private readonly membershipCache = new Map<Workload, Membership>();
 
   constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
     this.objects = objects;
@@ -218,6 +221,13 @@ export class MeshGraph {
   /** The mTLS mode `workload` accepts on `port` (undefined = workload-wide) and the policy that decides it. */
   mtlsModeFor(workload: Workload, port?: number): MtlsDecision {
     return decideMtls(this.policies.peerAuthenticationsFor(workload), port);
+  }
+
+  /** Which data plane `workload` runs with (sidecar, gateway, ambient, none, or unknown without its Namespace). */
+  membershipOf(workload: Workload): Membership {
+    let m = this.membershipCache.get(workload);
+    if (!m) this.membershipCache.set(workload, (m = membershipOf(workload, this.get('Namespace', '', workload.namespace), this.meshConfig.ingressSelector)));
+    return m;
   }
 
   /** The SPIFFE principal of `workload`'s identity: `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */

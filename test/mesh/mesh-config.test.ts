@@ -1,7 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseManifests } from '../../src/mesh/parse.js';
-import { MeshGraph } from '../../src/mesh/graph.js';
+import { graphOf } from './_graph.js';
 import {
   DEFAULT_MESH_CONFIG,
   DEFAULT_RETRY_ON,
@@ -104,16 +103,14 @@ test('GIVEN a mesh context WHEN the graph is built THEN hosts, root namespace an
     meshConfig: { text: 'rootNamespace: mesh-root\ntrustDomain: corp.example\n', file: 'mesh.yaml' },
     clusterDomain: { value: 'k8s.corp', at: { file: '--cluster-domain', line: 1, column: 1 } },
   });
-  const yaml = 'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: prod}\nspec: {ports: [{port: 80, name: http}]}\n';
-  const graph = MeshGraph.from([parseManifests(yaml, 'a.yaml', '/a.yaml').file], { context });
+  const graph = graphOf([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'prod' }, spec: { ports: [{ port: 80, name: 'http' }] } }], { context });
   assert.is(graph.meshConfig.rootNamespace, 'mesh-root');
   assert.is(graph.rootNamespace, 'mesh-root');
   assert.is(graph.trustDomain, 'corp.example');
   assert.is(graph.resolveHost('reviews', 'prod').fqdn, 'reviews.prod.svc.k8s.corp');
   assert.is(graph.servicesForHost('reviews', 'prod').length, 1);
   assert.is(graph.servicesForHost('reviews.prod.svc.cluster.local', 'prod').length, 0, 'cluster.local is not hard-wired');
-  const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prod}\nspec: {serviceAccountName: reviews, containers: [{name: c}]}\n';
-  const g2 = MeshGraph.from([parseManifests(pod, 'p.yaml', '/p.yaml').file], { context });
+  const g2 = graphOf([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'prod' }, spec: { serviceAccountName: 'reviews', containers: [{ name: 'c' }] } }], { context });
   assert.is(g2.principalOf(g2.workloads.all[0]!), 'corp.example/ns/prod/sa/reviews');
 });
 

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { afterTlsTermination, declaredPortProtocol, isHttp, parseProtocol, routeKindsFor, servicePortProtocol } from '../../src/mesh/protocol.js';
-import { MeshGraph } from '../../src/mesh/graph.js';
-import { parseManifests } from '../../src/mesh/parse.js';
+import { graphOf } from './_graph.js';
 
 test('GIVEN Service ports WHEN their protocol is decided THEN Istio\'s kube.ConvertProtocol order applies', () => {
   type Port = Parameters<typeof servicePortProtocol>[0];
@@ -58,13 +57,10 @@ test('GIVEN protocols WHEN route kinds are asked THEN http routes only reach HTT
 });
 
 test('GIVEN a Service and a ServiceEntry WHEN read into the registry THEN ports carry the decided protocol', () => {
-  const yaml = [
-    'apiVersion: v1', 'kind: Service', 'metadata: {name: a, namespace: ns}',
-    'spec: {ports: [{port: 80, name: web}, {port: 81, name: x, appProtocol: grpc}, {port: 3306, name: db}]}',
-    '---', 'apiVersion: networking.istio.io/v1', 'kind: ServiceEntry', 'metadata: {name: e, namespace: ns}',
-    'spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: TLS}, {number: 8080, name: http}]}',
-  ].join('\n');
-  const g = MeshGraph.from([parseManifests(yaml, 'a.yaml', '/a.yaml').file]);
+  const g = graphOf([
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'ns' }, spec: { ports: [{ port: 80, name: 'web' }, { port: 81, name: 'x', appProtocol: 'grpc' }, { port: 3306, name: 'db' }] } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'e', namespace: 'ns' }, spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'TLS' }, { number: 8080, name: 'http' }] } },
+  ]);
   const svc = g.servicesForHost('a', 'ns')[0]!;
   assert.equal(svc.ports.map((p) => [p.number, p.protocol, p.protocolInfo?.source]), [[80, 'UnsupportedProtocol', 'none'], [81, 'GRPC', 'appProtocol'], [3306, 'TCP', 'well-known-port']]);
   const se = g.servicesForHost('api.example.com', 'ns')[0]!;
