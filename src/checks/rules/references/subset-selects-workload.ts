@@ -1,6 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { endpointLabelsOf, selectsEndpoint } from '../../../mesh/endpoint-labels.js';
 import { listOrNone, nameOf } from './_helpers.js';
 
 /** `references/subset-selects-workload` (IST0173): each subset's labels select at least one workload of its host. */
@@ -15,9 +16,12 @@ const subsetSelectsWorkload: Rule = {
     'to it fails with 503 `UH` (no healthy upstream). Typical causes: a `version` label that differs from the',
     'Deployment\'s (`v2` vs `2.0`), or a subset added before its Deployment. Fix the labels or deploy the version.',
     'To avoid guessing about workloads deployed from elsewhere, a host is only checked when the input contains at',
-    'least one workload (or endpoint) of it. Mirrors `istioctl analyze` IST0173.',
+    'least one workload (or endpoint) of it. Like istiod, endpoints carry the node and topology labels it adds',
+    '(`kubernetes.io/hostname` from the pod\'s `nodeName`, region, zone and subzone from that Node\'s labels); a',
+    'subset that selects on such a label is only judged when the input determines its value (a Pod with `nodeName`',
+    'and the Node, or a `nodeSelector`), never from the pod template\'s own labels. Mirrors `istioctl analyze` IST0173.',
   ].join(' '),
-  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
   check(graph, ctx) {
     for (const dr of graph.ofKind('DestinationRule')) {
       const host = dr.spec.host;
@@ -43,7 +47,8 @@ const subsetSelectsWorkload: Rule = {
 
 /**
  * How many workloads (or ServiceEntry endpoints) of `svc` carry `labels`, and which ones it has;
- * null when the input does not let us decide (no selector, or no workload of the service at all).
+ * null when the input does not let us decide (no selector, no workload of the service at all, or
+ * a match that rests on a node or cluster label istiod adds at run time).
  */
 function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, string>): { selected: number; candidates: string[] } | null {
   const endpoints = svc.kind === 'ServiceEntry' && Array.isArray(svc.object.spec.endpoints) ? svc.object.spec.endpoints.filter(isRecord) : [];
@@ -55,8 +60,12 @@ function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, st
   if (!svc.selector) return null;
   const all = graph.workloadsSelectedBy(svc.namespace, svc.selector);
   if (all.length === 0) return null;
-  const selected = graph.workloadsSelectedBy(svc.namespace, { ...svc.selector, ...labels }).length;
-  return { selected, candidates: all.map((w) => `${w.kind} ${nameOf(w.object)} ${fmt(subsetKeys(w.labels, labels))}`) };
+  const nodeOf = (name: string) => graph.get('Node', '', name);
+  const eps = all.map((w) => endpointLabelsOf(w, nodeOf));
+  const verdicts = eps.map((ep) => selectsEndpoint(labels, ep));
+  if (verdicts.includes('unknown')) return null;
+  const selected = verdicts.filter((v) => v === 'yes').length;
+  return { selected, candidates: all.map((w, i) => `${w.kind} ${nameOf(w.object)} ${fmt(subsetKeys(eps[i]!.labels, labels))}`) };
 }
 
 /** The workload's values for the keys the subset selects on (what the user compares). */

@@ -1,0 +1,81 @@
+/**
+ * The labels an endpoint carries in istiod, which are more than the pod's: pilot's
+ * `label.AugmentLabels` adds the node's locality (`topology.kubernetes.io/region`, `…/zone`,
+ * `topology.istio.io/subzone`), `kubernetes.io/hostname` (the pod's `spec.nodeName`),
+ * `topology.istio.io/cluster` and `topology.istio.io/network`. DestinationRule subsets select on
+ * these labels like any other. Offline, a value is known only when the input says it (a Pod's
+ * `nodeName` and that Node's labels, or a `nodeSelector` pinning the key); otherwise it is unknown,
+ * and a selector on it can neither be proven to match nor to miss.
+ */
+import { isRecord, stringMap, type MeshObject } from './object.js';
+import { selects } from './services.js';
+import type { Workload } from './workloads.js';
+
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+export const LABEL_REGION = 'topology.kubernetes.io/region';
+export const LABEL_ZONE = 'topology.kubernetes.io/zone';
+export const LABEL_SUBZONE = 'topology.istio.io/subzone';
+export const LABEL_CLUSTER = 'topology.istio.io/cluster';
+export const LABEL_NETWORK = 'topology.istio.io/network';
+
+/** Every label istiod may add to an endpoint (pilot `label.AugmentLabels`). */
+export const AUGMENTED_LABELS: readonly string[] = [LABEL_HOSTNAME, LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE, LABEL_CLUSTER, LABEL_NETWORK];
+const LOCALITY = [LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE] as const;
+
+export interface EndpointLabels {
+  /** Pod labels plus every augmented label whose value the input determines. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Augmented labels istiod sets at run time from facts not in the input (node, cluster, network). */
+  readonly unknown: ReadonlySet<string>;
+}
+
+function podSpecOf(w: Workload): Record<string, unknown> {
+  let v: unknown = w.object.body;
+  for (const p of [...w.templatePath, 'spec']) v = isRecord(v) ? v[p as string] : undefined;
+  return isRecord(v) ? v : {};
+}
+
+/**
+ * The labels istiod gives the endpoints of `w`, as far as the input tells: `nodeOf` finds a Node
+ * by name (undefined when the input has none of that name).
+ */
+export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObject | undefined): EndpointLabels {
+  if (w.kind === 'WorkloadEntry') {
+    // WorkloadEntry locality and network are fields of the entry itself.
+    const labels: Record<string, string> = { ...w.labels };
+    const unknown = new Set<string>([LABEL_HOSTNAME, LABEL_CLUSTER]);
+    const locality = typeof w.object.spec.locality === 'string' ? w.object.spec.locality.split('/') : [];
+    LOCALITY.forEach((k, i) => { if (locality[i]) labels[k] = locality[i]!; });
+    if (typeof w.object.spec.network === 'string' && w.object.spec.network !== '' && !labels[LABEL_NETWORK]) labels[LABEL_NETWORK] = w.object.spec.network;
+    else if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
+    return { labels, unknown };
+  }
+  const spec = podSpecOf(w);
+  const labels: Record<string, string> = { ...w.labels };
+  const unknown = new Set<string>([LABEL_CLUSTER]);
+  if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
+  const nodeSelector = stringMap(spec.nodeSelector);
+  const nodeName = typeof spec.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : nodeSelector[LABEL_HOSTNAME];
+  if (nodeName !== undefined) labels[LABEL_HOSTNAME] = nodeName;
+  else unknown.add(LABEL_HOSTNAME);
+  const node = nodeName !== undefined ? nodeOf(nodeName) : undefined;
+  for (const k of LOCALITY) {
+    const v = node ? node.labels[k] : nodeSelector[k];
+    if (v !== undefined && v !== '') labels[k] = v;
+    else if (!node) unknown.add(k); // a known Node without the label: istiod adds none, the pod's own value stays
+  }
+  return { labels, unknown };
+}
+
+/**
+ * Whether endpoints with `ep` labels match `selector`: `'yes'`, `'no'`, or `'unknown'` when the
+ * answer rests on an augmented label the input does not determine.
+ */
+export function selectsEndpoint(selector: Readonly<Record<string, string>>, ep: EndpointLabels): 'yes' | 'no' | 'unknown' {
+  let unknown = false;
+  for (const k of Object.keys(selector)) {
+    if (ep.unknown.has(k)) unknown = true;
+    else if (ep.labels[k] !== selector[k]) return 'no';
+  }
+  return unknown ? 'unknown' : selects(selector, ep.labels) ? 'yes' : 'no';
+}
