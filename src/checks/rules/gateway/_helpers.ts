@@ -134,14 +134,7 @@ export function describeServer(s: GatewayServer): string {
   return `${nameOf(s.gateway)} spec.servers[${s.index}]`;
 }
 
-/**
- * Joins at most `max` items, then says how many more there are: `a, b, c and 3,997 more`.
- * `total` is the full count when `items` holds only a sample of it.
- */
-export function listSome(items: readonly string[], max = 3, total = items.length): string {
-  const shown = items.slice(0, max).join(', ');
-  return total > max ? `${shown} and ${(total - Math.min(max, items.length)).toLocaleString('en-US')} more` : shown;
-}
+export { listSome } from '../_lists.js';
 
 /** Lists longer than this are sampled rather than gathered and sorted whole. */
 export const SORTED_LIST_LIMIT = 64;

@@ -1,5 +1,6 @@
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { SHOWN, listSome } from '../_lists.js';
 import { isMeshBound, nameOf } from './_helpers.js';
 
 interface Claim {
@@ -43,13 +44,22 @@ const conflictingMeshHosts: Rule = {
     }
     for (const [fqdn, claims] of byHost) {
       if (claims.length < 2) continue;
+      // Claims with the same exportTo have the same rivals: compute them once per scope, not per claim.
+      const byScope = new Map<string, { rivals: Claim[]; where: string }>();
       for (const c of claims) {
-        const rivals = claims.filter((o) => o !== c && overlap(c.scope, o.scope));
-        if (rivals.length === 0) continue;
-        const where = rivals.map((o) => shared(c.scope, o.scope)).find((w) => w !== 'every namespace') ?? 'every namespace';
+        const key = scopeKey(c.scope);
+        let found = byScope.get(key);
+        if (!found) {
+          const rivals = claims.filter((o) => overlap(c.scope, o.scope));
+          const where = rivals.filter((o) => o.vs !== c.vs).map((o) => shared(c.scope, o.scope)).find((w) => w !== 'every namespace') ?? 'every namespace';
+          byScope.set(key, (found = { rivals, where }));
+        }
+        const total = found.rivals.length - (found.rivals.includes(c) ? 1 : 0);
+        if (total === 0) continue;
+        const shown = found.rivals.filter((o) => o !== c).slice(0, SHOWN).map((o) => nameOf(o.vs));
         ctx.report(
           c.vs,
-          `Host ${fqdn} is also declared by mesh VirtualService ${rivals.map((o) => nameOf(o.vs)).join(', ')} (both visible in ${where}); ` +
+          `Host ${fqdn} is also declared by mesh VirtualService ${listSome(shown, SHOWN, total)} (both visible in ${found.where}); ` +
             `sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo`,
           { path: ['spec', 'hosts', c.hostIndex] },
         );
@@ -63,6 +73,11 @@ function scopeOf(vs: MeshObject): Set<string> | null {
   const exportTo = stringList(vs.spec.exportTo);
   if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return null;
   return new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? vs.namespace : e)));
+}
+
+/** One string per scope: `*` for every namespace, else the sorted namespaces. */
+function scopeKey(scope: ReadonlySet<string> | null): string {
+  return scope === null ? '*' : [...scope].sort().join(',');
 }
 
 /** Where two scopes overlap, for messages. */
