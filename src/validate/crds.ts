@@ -1,71 +1,49 @@
-import { readFileSync } from 'node:fs';
-import { packagePath } from '../package-root.js';
-import { parse } from 'yaml';
+import { generatedIndex, generatedSchema } from './generated.js';
 import type { StructuralSchema } from './types.js';
-
-/** Istio's own CRDs, vendored byte for byte (see schemas/istio/SOURCES.md). */
-const CRD_FILE = packagePath('schemas', 'istio', 'crd-all.gen.yaml');
 
 /** One version of a CRD as the API server serves it. */
 export interface CrdVersion {
   /** e.g. `v1`, `v1beta1`, `v1alpha3`. */
   readonly name: string;
   readonly served: boolean;
-  /** `spec.versions[].schema.openAPIV3Schema`. */
+  /** Id of its schema in the generated artifacts; versions with identical schemas share one. */
+  readonly schemaId: string;
+  /** `spec.versions[].schema.openAPIV3Schema`, read on first access. */
   readonly schema: StructuralSchema;
 }
 
-/** A CustomResourceDefinition reduced to what validation needs. */
+/** A CustomResourceDefinition of Istio's vendored CRDs (schemas/istio/crd-all.gen.yaml), reduced to what validation needs. */
 export interface Crd {
   readonly group: string;
   readonly kind: string;
   readonly versions: readonly CrdVersion[];
 }
 
-interface Entry {
-  readonly text: string;
-  crd?: Crd;
-}
-
-let index: Map<string, Entry> | undefined;
+let crds: Map<string, Crd> | undefined;
 
 /**
- * Indexes the CRD file by `group/kind` without parsing it: the file is ~1 MB of YAML and a run
- * usually needs a handful of kinds, so each CRD document is parsed the first time it is asked for.
+ * The CRDs by `group/kind`, from the index generated at build time (codegen.ts): the CRD file
+ * itself (~1 MB of YAML) is never parsed at run time, and a version's schema is read only
+ * when an object of that version is validated.
  */
-function crdIndex(): Map<string, Entry> {
-  if (index) return index;
-  const built = new Map<string, Entry>();
-  for (const text of readFileSync(CRD_FILE, 'utf8').split(/^---$/m)) {
-    const group = /^ {2}group: (\S+)$/m.exec(text)?.[1];
-    const kind = /^ {4}kind: (\S+)$/m.exec(text)?.[1];
-    if (group && kind) {
-      built.set(`${group}/${kind}`, { text });
-    } else if (text.trim() !== '') {
-      const crd = toCrd(parse(text));
-      if (crd) built.set(`${crd.group}/${crd.kind}`, { text, crd });
-    }
+function crdIndex(): Map<string, Crd> {
+  if (crds) return crds;
+  crds = new Map();
+  for (const crd of generatedIndex().crds) {
+    const versions = crd.versions.map((v): CrdVersion => ({
+      name: v.name,
+      served: v.served,
+      schemaId: v.schema,
+      get schema() { return generatedSchema(v.schema); },
+    }));
+    crds.set(`${crd.group}/${crd.kind}`, { group: crd.group, kind: crd.kind, versions });
   }
-  index = built;
-  return built;
-}
-
-function toCrd(doc: unknown): Crd | undefined {
-  const spec = (doc as { spec?: { group?: string; names?: { kind?: string }; versions?: unknown[] } } | null)?.spec;
-  if (!spec?.group || !spec.names?.kind || !Array.isArray(spec.versions)) return undefined;
-  const versions = spec.versions.map((v) => {
-    const version = v as { name: string; served?: boolean; schema?: { openAPIV3Schema?: StructuralSchema } };
-    return { name: version.name, served: version.served !== false, schema: version.schema?.openAPIV3Schema ?? {} };
-  });
-  return { group: spec.group, kind: spec.names.kind, versions };
+  return crds;
 }
 
 /** The CRD for `group` and `kind`, or undefined when the file has none. */
 export function tryFindCrd(group: string, kind: string): Crd | undefined {
-  const entry = crdIndex().get(`${group}/${kind}`);
-  if (!entry) return undefined;
-  entry.crd ??= toCrd(parse(entry.text));
-  return entry.crd;
+  return crdIndex().get(`${group}/${kind}`);
 }
 
 /** The kinds the CRD file defines in `group`, sorted. */

@@ -2,11 +2,14 @@
  * Validates Istio objects the way the Kubernetes API server would on create, against Istio's
  * vendored CRDs (schemas/istio/crd-all.gen.yaml): OpenAPI structure and types with strict field
  * validation (unknown fields are errors), `x-kubernetes-list-type` uniqueness, ObjectMeta syntax,
- * and every `x-kubernetes-validations` CEL rule except transition rules.
+ * and every `x-kubernetes-validations` CEL rule except transition rules. Beyond what the API
+ * server checks, numbers must fit their protobuf type (`format: int32` fields) and be finite,
+ * as Istio's validating webhook requires.
  */
 import { celChecks } from './cel.js';
 import { isIstioGroup, kindsInGroup, splitApiVersion, tryFindCrd, type Crd } from './crds.js';
 import { listTypeChecks } from './list-type.js';
+import { nonFiniteNumbers } from './finite.js';
 import { normalize } from './normalize.js';
 import { validateOpenApi } from './openapi.js';
 import { buildCheckTree, runChecks, type CheckNode } from './walk.js';
@@ -44,9 +47,11 @@ function validate(obj: unknown): SchemaViolation[] {
   const served = crd?.versions.find((v) => v.served && v.name === version);
   if (!served) return [unknownKind(apiVersion, group, kind, crd)];
 
-  const normalized = normalize(obj, served.schema);
-  const out = validateOpenApi(normalized, served.schema);
-  const tree = checkTree(served.schema);
+  const schema = served.schema;
+  const normalized = normalize(obj, schema);
+  const out = validateOpenApi(normalized, served.schemaId);
+  out.push(...nonFiniteNumbers(normalized, out));
+  const tree = checkTree(schema);
   if (tree) runChecks(tree, normalized, [], { out, invalid: out.map((v) => v.path) });
   return out;
 }

@@ -1,35 +1,10 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { nonFiniteMessage } from './finite.js';
+import { generatedValidator } from './generated.js';
 import { HINT } from './object-meta.js';
 import { formatPath, jsonType, showValue } from './path.js';
-import { re2 } from './re2.js';
-import { toJsonSchema } from './structural.js';
-import type { Path, SchemaViolation, StructuralSchema } from './types.js';
-
-/**
- * ajv's hook for a custom regular-expression engine. ajv shares compiled patterns by their
- * `toString()`, so it must differ per pattern; `code` is only read by standalone code generation.
- */
-const re2Engine = Object.assign((pattern: string) => {
-  const compiled = re2(pattern);
-  return { test: (text: string) => compiled.matcher(text).find(), toString: () => `re2:${pattern}` };
-}, { code: 're2' });
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-const ajv = new Ajv({
-  allErrors: true, // the API server reports every violation, not the first
-  verbose: true, // messages read the offending value and the failing (sub)schema
-  messages: false,
-  strict: false,
-  code: { regExp: re2Engine },
-  formats: {
-    'date-time': (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))),
-    date: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)),
-    byte: (s: string) => BASE64.test(s),
-  },
-});
-ajv.addKeyword(HINT);
+import { NUMBER_FORMAT } from './structural.js';
+import type { Path, SchemaViolation } from './types.js';
 
 const FORMAT_WORDS: Record<string, string> = {
   'date-time': 'an RFC 3339 date-time, e.g. "2024-01-31T12:00:00Z"',
@@ -37,25 +12,12 @@ const FORMAT_WORDS: Record<string, string> = {
   byte: 'base64-encoded bytes',
 };
 
-const compiled = new WeakMap<StructuralSchema, ValidateFunction>();
-/** Served versions of a kind usually share one schema; compile each distinct schema once. */
-const byText = new Map<string, ValidateFunction>();
-
-function validatorFor(schema: StructuralSchema): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    const jsonSchema = toJsonSchema(schema);
-    const text = JSON.stringify(jsonSchema);
-    validate = byText.get(text) ?? ajv.compile(jsonSchema);
-    byText.set(text, validate);
-    compiled.set(schema, validate);
-  }
-  return validate;
-}
-
-/** OpenAPI (structural, type, enum, unknown-field) violations of a normalized object. */
-export function validateOpenApi(obj: unknown, schema: StructuralSchema): SchemaViolation[] {
-  const validate = validatorFor(schema);
+/**
+ * OpenAPI (structural, type, range, enum, unknown-field) violations of a normalized object,
+ * against the generated validator of schema `schemaId` (see codegen.ts).
+ */
+export function validateOpenApi(obj: unknown, schemaId: string): SchemaViolation[] {
+  const validate = generatedValidator(schemaId);
   if (validate(obj)) return [];
   const errors = validate.errors ?? [];
   // Errors inside a oneOf/anyOf/not are explained by the junctor's own message.
@@ -77,6 +39,10 @@ function translate(error: ErrorObject, root: unknown): SchemaViolation {
   const got = `(got ${showValue(data)})`;
   switch (error.keyword) {
     case 'type':
+      if (typeof data === 'number' && !Number.isFinite(data)) {
+        what = nonFiniteMessage(data);
+        break;
+      }
       what = `must be ${String(params.type).split(',').map(article).join(' or ')} (got ${jsonType(data)} ${showValue(data)})`;
       break;
     case 'required':
@@ -103,9 +69,13 @@ function translate(error: ErrorObject, root: unknown): SchemaViolation {
     case 'maxLength': case 'minLength':
       what = `must be ${error.keyword === 'maxLength' ? 'at most' : 'at least'} ${String(params.limit)} characters long (got ${typeof data === 'string' ? [...data].length : '?'})`;
       break;
-    case 'maximum': case 'minimum': case 'exclusiveMaximum': case 'exclusiveMinimum':
-      what = `must be ${String(params.comparison)} ${String(params.limit)} ${got}`;
+    case 'maximum': case 'minimum': case 'exclusiveMaximum': case 'exclusiveMinimum': {
+      const parent = error.parentSchema as Record<string, unknown> | undefined;
+      what = parent?.[NUMBER_FORMAT] === 'int32'
+        ? `must be an integer from ${String(parent.minimum)} to ${String(parent.maximum)}: the field is a protobuf int32, and Istio's webhook refuses values outside its range ${got}`
+        : `must be ${String(params.comparison)} ${String(params.limit)} ${got}`;
       break;
+    }
     case 'maxItems': case 'minItems':
       what = `must have ${error.keyword === 'maxItems' ? 'at most' : 'at least'} ${String(params.limit)} items (got ${Array.isArray(data) ? data.length : '?'})`;
       break;

@@ -11,10 +11,16 @@ const VALUE_KEYWORDS = [
 ] as const;
 
 /**
- * String formats the API server checks. It ignores every other format (e.g. `int32`, `double`,
- * which Istio's CRDs use as documentation), so those are dropped.
+ * String formats the API server checks. Other formats are not checked as formats: `int32`
+ * becomes a range (below) and `double` needs a finite number (ajv's `strictNumbers`).
  */
 export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte']);
+
+/** Annotation keyword: the protobuf number type behind a range, for messages about `minimum`/`maximum`. */
+export const NUMBER_FORMAT = 'x-meshproof-format';
+
+/** The range of a protobuf `int32`, which Istio's webhook enforces when it decodes the field. */
+export const INT32_RANGE = { minimum: -2147483648, maximum: 2147483647 } as const;
 
 /**
  * Translates the `openAPIV3Schema` of a CRD version into the JSON Schema the API server
@@ -22,6 +28,8 @@ export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte']);
  * - unknown fields are errors (`additionalProperties: false`) unless the node has
  *   `x-kubernetes-preserve-unknown-fields` or declares `additionalProperties`;
  * - `x-kubernetes-int-or-string` accepts integers and strings; `nullable` adds `null`;
+ * - an `integer` with `format: int32` must lie in the int32 range: the API server ignores the
+ *   format, but Istio's webhook decodes the field into a protobuf int32 and refuses the object;
  * - `apiVersion`, `kind` and `metadata` are implicit at the root; `metadata` is a required
  *   ObjectMeta (the API server needs at least a name).
  * Nulls in non-nullable fields never reach the schema: `normalize()` prunes them first, as the
@@ -51,6 +59,11 @@ function translate(s: StructuralSchema, inJunctor: boolean): JsonSchema {
   }
   if (s.nullable && Array.isArray(s.enum)) out.enum = [...s.enum, null];
   if (typeof s.format === 'string' && CHECKED_FORMATS.has(s.format)) out.format = s.format;
+  if (s.format === 'int32' && s.type === 'integer') {
+    out.minimum = Math.max(typeof s.minimum === 'number' ? s.minimum : -Infinity, INT32_RANGE.minimum);
+    out.maximum = Math.min(typeof s.maximum === 'number' ? s.maximum : Infinity, INT32_RANGE.maximum);
+    out[NUMBER_FORMAT] = 'int32';
+  }
 
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, translate(v, inJunctor)]));

@@ -1,0 +1,34 @@
+import { re2 } from './re2.js';
+
+/**
+ * What the generated validators (lib/generated/istio/*.validate.cjs, see codegen.ts) call back
+ * into: the regular-expression engine and the string formats. Build-time compilation and run
+ * time share these definitions (generated code reads them as `rt.re2` and `rt.formats`), so a generated validator behaves exactly like one compiled now.
+ */
+export interface ValidatorRuntime {
+  /** ajv's `code.regExp` engine: RE2, as the API server's Go regexp. */
+  readonly re2: (pattern: string) => { test(text: string): boolean };
+  /** ajv's formats, by name. */
+  readonly formats: Readonly<Record<string, (text: string) => boolean>>;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * ajv's hook for a custom regular-expression engine. ajv shares compiled patterns by their
+ * `toString()`, so it must differ per pattern; `code` is the expression generated code uses.
+ */
+const re2Engine = Object.assign((pattern: string) => {
+  const compiled = re2(pattern);
+  return { test: (text: string) => compiled.matcher(text).find(), toString: () => `re2:${pattern}` };
+}, { code: 'rt.re2' });
+
+export const VALIDATOR_RUNTIME: ValidatorRuntime = {
+  re2: re2Engine,
+  formats: {
+    'date-time': (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))),
+    date: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)),
+    byte: (s: string) => BASE64.test(s),
+  },
+};

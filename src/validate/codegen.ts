@@ -1,0 +1,147 @@
+/**
+ * Build-time generation of the CRD validators (run by `npm run build` through
+ * scripts/build-schemas.mjs; never imported by `meshproof check`). Parsing Istio's ~1 MB CRD
+ * file and compiling its schemas with ajv took over a second on every run; this does it once
+ * and writes plain JSON and ajv standalone code that a run loads per kind, when first needed.
+ *
+ * Output, by file name (all under lib/generated/istio/):
+ * - `index.json`: every CRD's group, kind and versions, each naming its schema id, and the
+ *   SHA-256 of the CRD file the artifacts were generated from;
+ * - `<id>.schema.json`: a served version's `openAPIV3Schema` (normalization, CEL and list checks read it);
+ * - `<id>.validate.cjs`: the ajv validator of that schema as translated by `toJsonSchema`.
+ * The output is a pure function of the CRD text and this code: test/validate/generated.test.ts
+ * regenerates it and fails when lib/ is stale.
+ */
+import { createHash } from 'node:crypto';
+import { _, Ajv, type AnySchema, type ValidateFunction } from 'ajv';
+import standaloneModule from 'ajv/dist/standalone/index.js';
+import { parseAllDocuments } from 'yaml';
+import { VALIDATOR_RUNTIME } from './ajv-runtime.js';
+import type { GeneratedIndex } from './generated.js';
+import { HINT } from './object-meta.js';
+import { NUMBER_FORMAT, toJsonSchema, type JsonSchema } from './structural.js';
+import type { StructuralSchema } from './types.js';
+
+// ajv's standalone entry is CommonJS with a `default` export; under NodeNext it arrives wrapped.
+type StandaloneCode = (ajv: Ajv, validate: ValidateFunction) => string;
+const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCode }).default ?? standaloneModule) as unknown as StandaloneCode;
+
+/** The generated files, by name, in a stable order. */
+export type GeneratedFiles = ReadonlyMap<string, string>;
+
+/** Generates every artifact from the text of crd-all.gen.yaml. Throws on a CRD it cannot read. */
+export function generateValidatorArtifacts(crdYaml: string): GeneratedFiles {
+  const files = new Map<string, string>();
+  const idsByText = new Map<string, string>();
+  const index: GeneratedIndex = { sourceSha256: sha256(crdYaml), crds: [] };
+  for (const crd of readCrds(crdYaml)) {
+    const versions = crd.versions.map((v) => {
+      const structural = JSON.stringify(v.schema);
+      let id = idsByText.get(structural);
+      if (!id) {
+        id = `${crd.kind.toLowerCase()}-${v.name}`;
+        idsByText.set(structural, id);
+        files.set(`${id}.schema.json`, `${structural}\n`);
+        files.set(`${id}.validate.cjs`, validatorModule(v.schema, index.sourceSha256));
+      }
+      return { name: v.name, served: v.served, schema: id };
+    });
+    index.crds.push({ group: crd.group, kind: crd.kind, versions });
+  }
+  files.set('index.json', `${JSON.stringify(index, null, 1)}\n`);
+  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+interface RawCrd {
+  readonly group: string;
+  readonly kind: string;
+  readonly versions: readonly { name: string; served: boolean; schema: StructuralSchema }[];
+}
+
+function readCrds(text: string): RawCrd[] {
+  const out: RawCrd[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`CRD file: ${doc.errors[0]!.message}`);
+    const spec = (doc.toJS() as { spec?: { group?: string; names?: { kind?: string }; versions?: unknown[] } } | null)?.spec;
+    if (!spec) continue;
+    if (!spec.group || !spec.names?.kind || !Array.isArray(spec.versions)) throw new Error('CRD file: a CRD lacks spec.group, spec.names.kind or spec.versions');
+    const versions = spec.versions.map((v) => {
+      const version = v as { name: string; served?: boolean; schema?: { openAPIV3Schema?: StructuralSchema } };
+      return { name: version.name, served: version.served !== false, schema: version.schema?.openAPIV3Schema ?? {} };
+    });
+    out.push({ group: spec.group, kind: spec.names.kind, versions });
+  }
+  return out;
+}
+
+/**
+ * One CommonJS module exporting `makeValidator(rt)`: ajv's standalone code for the schema,
+ * wrapped so that the regular-expression engine and formats come from `rt` (VALIDATOR_RUNTIME).
+ */
+function validatorModule(schema: StructuralSchema, sourceSha256: string): string {
+  // A fresh instance per schema keeps generated names (validate10, schema11…) independent of order.
+  const ajv = new Ajv({
+    allErrors: true, // the API server reports every violation, not the first
+    verbose: true, // messages read the offending value and the failing (sub)schema
+    messages: false,
+    strict: false,
+    strictNumbers: true, // NaN and ±Infinity are not numbers: JSON has no form for them
+    inlineRefs: false, // one function per object node: V8 compiles only the ones a manifest reaches
+    // `rt` is makeValidator's parameter, VALIDATOR_RUNTIME at run time (ajv-runtime.ts).
+    code: { source: true, regExp: VALIDATOR_RUNTIME.re2 as never, formats: _`rt.formats` },
+    formats: VALIDATOR_RUNTIME.formats,
+  });
+  ajv.addKeyword(HINT);
+  ajv.addKeyword(NUMBER_FORMAT);
+  const validate = ajv.compile(splitSubschemas(toJsonSchema(schema)) as AnySchema);
+  const name = validate.source?.validateName;
+  const code = standaloneCode(ajv, validate);
+  const header = `"use strict";module.exports = ${String(name)};module.exports.default = ${String(name)};`;
+  if (!name || !code.startsWith(header)) throw new Error('ajv standalone code has an unexpected shape; update codegen.ts');
+  return [
+    '// Generated by src/validate/codegen.ts (npm run build) from schemas/istio/crd-all.gen.yaml',
+    `// sha256:${sourceSha256}. Do not edit.`,
+    '"use strict";',
+    'module.exports = function makeValidator(rt) {',
+    code.slice(header.length),
+    `return ${String(name)};`,
+    '};',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Moves every object and array node below the root into `definitions`, referenced by `$ref`,
+ * and shares identical nodes (a DestinationRule's traffic policy appears at four places). With
+ * `inlineRefs: false` each becomes its own function, so the generated code is about a third
+ * the size and V8 compiles lazily only what a manifest's fields reach. Junctor branches
+ * (oneOf/anyOf/allOf/not) stay inline: their errors are read together with the junctor's.
+ */
+export function splitSubschemas(root: JsonSchema): JsonSchema {
+  const definitions: Record<string, JsonSchema> = {};
+  const ids = new Map<string, string>();
+  function visit(node: JsonSchema, isRoot: boolean): JsonSchema {
+    const out: JsonSchema = { ...node };
+    const properties = node.properties as Record<string, JsonSchema> | undefined;
+    if (properties) out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, visit(v, false)]));
+    if (node.items && typeof node.items === 'object') out.items = visit(node.items as JsonSchema, false);
+    if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+      out.additionalProperties = visit(node.additionalProperties as JsonSchema, false);
+    }
+    if (isRoot || !(properties || out.items || typeof out.additionalProperties === 'object')) return out;
+    const text = JSON.stringify(out);
+    let id = ids.get(text);
+    if (!id) {
+      id = `n${ids.size}`;
+      ids.set(text, id);
+      definitions[id] = out;
+    }
+    return { $ref: `#/definitions/${id}` };
+  }
+  const out = visit(root, true);
+  return Object.keys(definitions).length > 0 ? { ...out, definitions } : out;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
