@@ -1,13 +1,16 @@
 import type { FieldPath } from './types.js';
-import { hostsIntersect, isExportedTo, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
+import { hostsIntersect, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, type MeshObject } from './object.js';
 import { push } from './services.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
+import { exportToOf, exportedTo } from './visibility.js';
 
 /** A host named in a VirtualService or DestinationRule, resolved in the object's namespace. */
 interface HostEntry {
   readonly host: string;
   readonly object: MeshObject;
-  readonly exportTo: readonly string[] | undefined;
+  /** Effective exportTo (MeshConfig default filled in). */
+  readonly exportTo: readonly string[];
 }
 
 /** Exact and wildcard host entries; a concrete host is looked up without scanning. */
@@ -57,14 +60,14 @@ export interface DestinationRuleMatch {
 export class DestinationRuleIndex {
   private readonly byNamespace = new Map<string, HostTable>();
 
-  constructor(rules: Iterable<MeshObject>, domain: string) {
+  constructor(rules: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
     for (const o of rules) {
       if (isRecord(o.spec.workloadSelector)) continue; // per-workload rules are not part of the namespace lookup
       const host = typeof o.spec.host === 'string' ? resolveHost(o.spec.host, o.namespace, domain).fqdn : undefined;
       if (!host) continue;
       let t = this.byNamespace.get(o.namespace);
       if (!t) this.byNamespace.set(o.namespace, (t = new HostTable()));
-      t.add({ host, object: o, exportTo: stringList(o.spec.exportTo) });
+      t.add({ host, object: o, exportTo: exportToOf(o, meshConfig).values });
     }
   }
 
@@ -77,7 +80,7 @@ export class DestinationRuleIndex {
     for (const [scope, ns] of tiers) {
       if (ns === null) continue;
       for (const group of this.byNamespace.get(ns)?.matching(fqdn) ?? []) {
-        const visible = group.filter((e) => ns === fromNamespace || isExportedTo(e.exportTo, ns, fromNamespace));
+        const visible = group.filter((e) => ns === fromNamespace || exportedTo(e.exportTo, ns, fromNamespace));
         if (visible.length > 0) return { scope, host: visible[0]!.host, rules: visible.map((e) => e.object) };
       }
     }
@@ -124,11 +127,11 @@ export class VirtualServiceIndex {
   private readonly gatewayKeys = new Map<MeshObject, Set<string>>();
   private readonly order = new Map<MeshObject, number>();
 
-  constructor(services: Iterable<MeshObject>, domain: string) {
+  constructor(services: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
     for (const o of services) {
       this.order.set(o, this.order.size);
       this.gatewayKeys.set(o, new Set(gatewayRefsOf(o).map((g) => g.key)));
-      const exportTo = stringList(o.spec.exportTo);
+      const exportTo = exportToOf(o, meshConfig).values;
       for (const h of stringList(o.spec.hosts) ?? []) this.hosts.add({ host: resolveHost(h, o.namespace, domain).fqdn, object: o, exportTo });
     }
   }
@@ -142,7 +145,7 @@ export class VirtualServiceIndex {
     for (const group of this.hosts.matching(fqdn)) {
       for (const e of group) {
         if (!this.gatewayKeys.get(e.object)!.has(gateway)) continue;
-        if (gateway === 'mesh' && fromNamespace !== undefined && !isExportedTo(e.exportTo, e.object.namespace, fromNamespace)) continue;
+        if (gateway === 'mesh' && fromNamespace !== undefined && !exportedTo(e.exportTo, e.object.namespace, fromNamespace)) continue;
         out.add(e.object);
       }
     }

@@ -1,6 +1,8 @@
 import type { FieldPath } from './types.js';
-import { hostMatches, isExportedTo, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
+import { hostMatches, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
+import { exportToOf, exportedTo } from './visibility.js';
 import { declaredPortProtocol, servicePortProtocol, type IstioProtocol, type PortProtocol } from './protocol.js';
 
 /** A port of a Service or ServiceEntry. */
@@ -27,8 +29,11 @@ export interface ServiceInfo {
   readonly kind: 'Service' | 'ServiceEntry';
   readonly object: MeshObject;
   readonly ports: readonly ServicePort[];
-  /** `networking.istio.io/exportTo` annotation (Service) or `spec.exportTo` (ServiceEntry). */
-  readonly exportTo: readonly string[] | undefined;
+  /**
+   * Effective exportTo: the `networking.istio.io/exportTo` annotation (Service) or `spec.exportTo`
+   * (ServiceEntry), else MeshConfig `defaultServiceExportTo` (`visibility.ts`).
+   */
+  readonly exportTo: readonly string[];
   /** Pods selected: Service `spec.selector` / ServiceEntry `workloadSelector.labels`; null when none. */
   readonly selector: Readonly<Record<string, string>> | null;
   /** ServiceEntry `location`; Services are `MESH_INTERNAL`. */
@@ -47,7 +52,8 @@ export function protocolFromPortName(name: string): IstioProtocol | undefined {
   return p.sniffed ? undefined : p.protocol;
 }
 
-function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
+function servicesOf(o: MeshObject, domain: string, mc: MeshConfig): ServiceInfo[] {
+  const exportTo = exportToOf(o, mc).values;
   const spec = o.spec;
   if (o.kind === 'Service') {
     const ports = (Array.isArray(spec.ports) ? spec.ports : []).flatMap((p, i): ServicePort[] => {
@@ -62,7 +68,6 @@ function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
       const targetPort = typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : undefined;
       return [{ number: p.port, name, protocol, protocolInfo, ...(targetPort !== undefined ? { targetPort } : {}), path: ['spec', 'ports', i] }];
     });
-    const exportTo = o.annotations['networking.istio.io/exportTo']?.split(',').map((s) => s.trim()).filter(Boolean);
     const selector = isRecord(spec.selector) ? stringMap(spec.selector) : null;
     const ip = typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '' ? [spec.clusterIP] : [];
     return [{
@@ -85,7 +90,7 @@ function servicesOf(o: MeshObject, domain: string): ServiceInfo[] {
   const ws = isRecord(spec.workloadSelector) ? stringMap(spec.workloadSelector.labels) : null;
   const base = {
     namespace: o.namespace, kind: 'ServiceEntry' as const, object: o, ports,
-    exportTo: stringList(spec.exportTo),
+    exportTo,
     selector: ws && Object.keys(ws).length > 0 ? ws : null,
     location: spec.location === 'MESH_INTERNAL' ? ('MESH_INTERNAL' as const) : ('MESH_EXTERNAL' as const),
     resolution: typeof spec.resolution === 'string' ? spec.resolution : 'NONE',
@@ -106,10 +111,10 @@ export class ServiceRegistry {
   /** Kubernetes Services by namespace, then by one `key=value` selector pair. */
   private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
 
-  constructor(objects: Iterable<MeshObject>, domain: string) {
+  constructor(objects: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
     const all: ServiceInfo[] = [];
     for (const o of objects) {
-      for (const s of servicesOf(o, domain)) {
+      for (const s of servicesOf(o, domain, meshConfig)) {
         all.push(s);
         push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
         if (s.kind === 'Service' && s.selector) {
@@ -136,7 +141,7 @@ export class ServiceRegistry {
       found = [...(this.byHost.get(host) ?? [])];
       for (const w of wildcardsCovering(host)) found.push(...(this.wildcards.get(w) ?? []));
     }
-    return fromNamespace === null ? found : found.filter((s) => isExportedTo(s.exportTo, s.namespace, fromNamespace));
+    return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
   }
 
   /** Kubernetes Services in `namespace` whose selector selects `labels`. */

@@ -1,0 +1,156 @@
+/**
+ * What a proxy can see: `exportTo` of each kind (with MeshConfig's defaults and the Service
+ * annotation `networking.istio.io/exportTo`) and Sidecar `egress[].hosts` imports, as istiod's
+ * PushContext and SidecarScope compute them. Malformed forms are problems, never guesses.
+ */
+import type { FieldPath } from './types.js';
+import { hostsIntersect } from './hosts.js';
+import type { MeshConfig } from './mesh-config.js';
+import { isRecord, stringList, type MeshObject } from './object.js';
+
+/** The annotation that sets a Kubernetes Service's exportTo (comma-separated). */
+export const SERVICE_EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
+
+/** An object's effective exportTo. */
+export interface ExportTo {
+  /** `*` (every namespace), `.` (own), `~` (none), or namespace names, as written or defaulted. */
+  readonly values: readonly string[];
+  /** Where the values come from. */
+  readonly source: 'spec' | 'annotation' | 'mesh-default';
+  /** Field path of the values (`['spec','exportTo']`, the annotation), or null for the mesh default. */
+  readonly path: FieldPath | null;
+}
+
+/** A malformed exportTo or Sidecar egress host: where, what, and how to fix. */
+export interface VisibilityProblem {
+  readonly object: MeshObject;
+  readonly path: FieldPath;
+  readonly message: string;
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The MeshConfig default exportTo for a kind (`defaultServiceExportTo` …); `*` for kinds without one. */
+export function defaultExportTo(kind: string, mc: MeshConfig): readonly string[] {
+  if (kind === 'Service' || kind === 'ServiceEntry') return mc.defaultServiceExportTo;
+  if (kind === 'VirtualService') return mc.defaultVirtualServiceExportTo;
+  if (kind === 'DestinationRule') return mc.defaultDestinationRuleExportTo;
+  return ['*'];
+}
+
+/** The exportTo in force for `o`: its own (spec or Service annotation), else the MeshConfig default for its kind. */
+export function exportToOf(o: MeshObject, mc: MeshConfig): ExportTo {
+  if (o.kind === 'Service') {
+    const a = o.annotations[SERVICE_EXPORT_TO_ANNOTATION];
+    const values = a?.split(',').map((s) => s.trim()).filter(Boolean);
+    if (values && values.length > 0) return { values, source: 'annotation', path: ['metadata', 'annotations', SERVICE_EXPORT_TO_ANNOTATION] };
+  } else {
+    const values = stringList(o.spec.exportTo);
+    if (values && values.length > 0) return { values, source: 'spec', path: ['spec', 'exportTo'] };
+  }
+  return { values: defaultExportTo(o.kind, mc), source: 'mesh-default', path: null };
+}
+
+/** Whether exportTo `values` of an object in `ownerNamespace` make it visible in `fromNamespace`. */
+export function exportedTo(values: readonly string[], ownerNamespace: string, fromNamespace: string): boolean {
+  for (const v of values) {
+    if (v === '*') return true;
+    if (v === '~') continue;
+    if (v === '.' ? ownerNamespace === fromNamespace : v === fromNamespace) return true;
+  }
+  return false;
+}
+
+/** Malformed exportTo values (Istio `ValidateExportTo`): bad names, `~` or `*` mixed with others, duplicates. */
+export function exportToProblems(o: MeshObject, exportTo: ExportTo): VisibilityProblem[] {
+  if (exportTo.source === 'mesh-default' || exportTo.path === null) return [];
+  const out: VisibilityProblem[] = [];
+  const at = (i: number): FieldPath => (exportTo.source === 'spec' ? [...exportTo.path!, i] : exportTo.path!);
+  const seen = new Set<string>();
+  exportTo.values.forEach((v, i) => {
+    if (v !== '*' && v !== '.' && v !== '~' && !NAMESPACE.test(v)) {
+      out.push({ object: o, path: at(i), message: `exportTo value "${v}" is not "*", ".", "~" or a namespace name. Fix: use a lower-case namespace name, "." for this namespace or "*" for all` });
+    }
+    const key = v === '.' ? o.namespace : v;
+    if (seen.has(key)) out.push({ object: o, path: at(i), message: `exportTo lists "${v}" twice${v !== key ? ` ("." is ${o.namespace})` : ''}. Fix: remove the duplicate` });
+    seen.add(key);
+  });
+  if (exportTo.values.length > 1 && exportTo.values.includes('~')) {
+    out.push({ object: o, path: at(exportTo.values.indexOf('~')), message: 'exportTo "~" (no namespace) cannot be combined with other values. Fix: keep "~" alone, or remove it' });
+  }
+  if (exportTo.values.length > 1 && exportTo.values.includes('*')) {
+    out.push({ object: o, path: at(exportTo.values.indexOf('*')), message: 'exportTo "*" (every namespace) cannot be combined with other values. Fix: keep "*" alone, or list the namespaces' });
+  }
+  return out;
+}
+
+/** One Sidecar `egress[].hosts[]` entry, parsed. */
+export interface EgressHost {
+  /** `*` any namespace, `~` none, else a namespace name (`.` is resolved to the Sidecar's). */
+  readonly namespace: string;
+  /** The DNS name pattern (`*`, `*.example.com`, a FQDN), lower-cased. */
+  readonly host: string;
+  /** The entry as written. */
+  readonly entry: string;
+  readonly path: FieldPath;
+}
+
+/**
+ * Parses `namespace/dnsName` (Istio `validateNamespaceSlashWildcardHostname`): namespace `.` is the
+ * Sidecar's own, `*` any, `~` none. Returns a message for malformed entries.
+ */
+export function parseEgressHost(entry: string, sidecarNamespace: string, path: FieldPath = []): EgressHost | { readonly error: string } {
+  const parts = entry.split('/');
+  const fix = 'Fix: write "namespace/host", e.g. "./*", "istio-system/*" or "*/api.example.com"';
+  if (parts.length !== 2) return { error: `egress host "${entry}" must be "namespace/dnsName" with exactly one "/". ${fix}` };
+  const [ns, host] = parts as [string, string];
+  if (ns === '') return { error: `egress host "${entry}" has an empty namespace. ${fix}` };
+  if (ns !== '*' && ns !== '.' && ns !== '~' && !NAMESPACE.test(ns)) return { error: `egress host "${entry}": "${ns}" is not "*", ".", "~" or a namespace name. ${fix}` };
+  const h = host.toLowerCase();
+  if (h === '') return { error: `egress host "${entry}" has an empty host; use "${ns}/*" for every host. ${fix}` };
+  if (h !== '*') {
+    const labels = (h.startsWith('*.') ? h.slice(2) : h).split('.');
+    if (labels.some((l) => !/^[a-z0-9_]([-a-z0-9_]{0,61}[a-z0-9_])?$/.test(l))) {
+      return { error: `egress host "${entry}": "${host}" is not a DNS name (a wildcard may only be the whole first label, "*.example.com"). ${fix}` };
+    }
+  }
+  return { namespace: ns === '.' ? sidecarNamespace : ns, host: h, entry, path };
+}
+
+/** The hosts one egress listener imports. */
+export interface EgressListenerImports {
+  /** `['spec','egress',i]`. */
+  readonly path: FieldPath;
+  /** `egress[i].port.number`, when the listener is bound to a port. */
+  readonly port?: number;
+  readonly hosts: readonly EgressHost[];
+}
+
+/** Parses every egress listener of a Sidecar; malformed hosts become problems and import nothing. */
+export function sidecarEgress(sidecar: MeshObject): { listeners: EgressListenerImports[]; problems: VisibilityProblem[] } {
+  const listeners: EgressListenerImports[] = [];
+  const problems: VisibilityProblem[] = [];
+  const egress = Array.isArray(sidecar.spec.egress) ? sidecar.spec.egress : [];
+  egress.forEach((l, i) => {
+    if (!isRecord(l)) return;
+    const hosts: EgressHost[] = [];
+    (Array.isArray(l.hosts) ? l.hosts : []).forEach((entry, j) => {
+      const path: FieldPath = ['spec', 'egress', i, 'hosts', j];
+      if (typeof entry !== 'string') {
+        problems.push({ object: sidecar, path, message: `egress host must be a string "namespace/host"; got ${JSON.stringify(entry)}` });
+        return;
+      }
+      const parsed = parseEgressHost(entry, sidecar.namespace, path);
+      if ('error' in parsed) problems.push({ object: sidecar, path, message: parsed.error });
+      else hosts.push(parsed);
+    });
+    const port = isRecord(l.port) && typeof l.port.number === 'number' ? l.port.number : undefined;
+    listeners.push({ path: ['spec', 'egress', i], ...(port !== undefined ? { port } : {}), hosts });
+  });
+  return { listeners, problems };
+}
+
+/** The egress host entry that imports `host` of an object in `namespace`, or undefined. */
+export function importingEntry(hosts: readonly EgressHost[], namespace: string, host: string): EgressHost | undefined {
+  return hosts.find((e) => e.namespace !== '~' && (e.namespace === '*' || e.namespace === namespace) && hostsIntersect(e.host, host.toLowerCase()));
+}
