@@ -1,6 +1,7 @@
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
+import { SHOWN, listSome } from '../_lists.js';
 import type { FieldPath } from '../../types.js';
 
 interface PortUse {
@@ -35,13 +36,25 @@ const conflictingProtocols: Rule = {
       });
     }
     for (const [hostPort, list] of uses) {
-      if (new Set(list.map((u) => u.protocol)).size < 2) continue;
+      const byProtocol = new Map<string, PortUse[]>();
+      for (const u of list) push(byProtocol, u.protocol, u);
+      if (byProtocol.size < 2) continue;
+      // Uses of one ServiceEntry never count as each other's rivals.
+      const bySe = new Map<MeshObject, PortUse[]>();
+      for (const u of list) push(bySe, u.se, u);
       for (const u of list) {
-        const others = list
-          .filter((o) => o.se !== u.se && o.protocol !== u.protocol)
-          .map((o) => `${o.protocol} in ${o.se.namespace}/${o.se.name}`);
-        if (others.length === 0) continue;
-        ctx.report(u.se, `${hostPort} is declared with protocol ${u.protocol} here but ${[...new Set(others)].join(', ')}; use one protocol for this host and port`, {
+        const ownOther = bySe.get(u.se)!.filter((o) => o.protocol !== u.protocol).length;
+        const total = list.length - byProtocol.get(u.protocol)!.length - ownOther;
+        if (total <= 0) continue;
+        const shown: string[] = [];
+        for (const [protocol, group] of byProtocol) {
+          if (protocol === u.protocol) continue;
+          for (const o of group) {
+            if (shown.length === SHOWN) break;
+            if (o.se !== u.se) shown.push(`${o.protocol} in ${o.se.namespace}/${o.se.name}`);
+          }
+        }
+        ctx.report(u.se, `${hostPort} is declared with protocol ${u.protocol} here but ${listSome(shown, SHOWN, total)}; use one protocol for this host and port`, {
           path: u.path,
         });
       }

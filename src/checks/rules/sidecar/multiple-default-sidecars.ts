@@ -2,6 +2,7 @@ import { selectorOf } from '../../../mesh/policy.js';
 import { push } from '../../../mesh/services.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { SHOWN, listSome } from '../_lists.js';
 
 /** `sidecar/multiple-default-sidecars` (IST0111): a namespace has more than one Sidecar without workloadSelector. */
 const multipleDefaultSidecars: Rule = {
@@ -21,9 +22,8 @@ const multipleDefaultSidecars: Rule = {
     for (const sc of graph.ofKind('Sidecar')) if (selectorOf(sc) === null) push(defaults, sc.namespace, sc);
     for (const [ns, list] of defaults) {
       if (list.length < 2) continue;
-      const names = list.map((s) => s.name);
       for (const sc of list) {
-        const others = names.filter((n) => n !== sc.name).join(', ');
+        const others = listSome(list.filter((o) => o !== sc).slice(0, SHOWN).map((o) => o.name), SHOWN, list.length - 1);
         ctx.report(sc, `Multiple Sidecars without a workloadSelector in namespace ${ns}: ${sc.name} and ${others}; keep one default Sidecar and give the others a workloadSelector`, {
           path: sc.spec.workloadSelector !== undefined ? ['spec', 'workloadSelector'] : ['metadata', 'name'],
         });

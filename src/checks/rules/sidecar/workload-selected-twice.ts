@@ -2,6 +2,7 @@ import { selectorOf } from '../../../mesh/policy.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Workload } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
+import { listSome } from '../_lists.js';
 
 /** `sidecar/workload-selected-twice` (IST0110): a workload is selected by more than one Sidecar workloadSelector. */
 const sidecarWorkloadSelectedTwice: Rule = {
@@ -36,21 +37,26 @@ const sidecarWorkloadSelectedTwice: Rule = {
       if (group) group.workloads.push(w);
       else groups.set(key, { sidecars, workloads: [w] });
     }
-    const conflicts = new Map<MeshObject, { others: Set<string>; workloads: Workload[] }>();
-    for (const { sidecars, workloads } of groups.values()) {
-      for (const sc of sidecars) {
+    // A Sidecar's rivals are the other Sidecars of its groups: kept as group references, merged only when it is in several.
+    const conflicts = new Map<MeshObject, { groups: { sidecars: MeshObject[]; workloads: Workload[] }[] }>();
+    for (const group of groups.values()) {
+      group.sidecars.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const sc of group.sidecars) {
         let c = conflicts.get(sc);
-        if (!c) conflicts.set(sc, (c = { others: new Set(), workloads: [] }));
-        for (const o of sidecars) if (o !== sc) c.others.add(o.name);
-        c.workloads.push(...workloads);
+        if (!c) conflicts.set(sc, (c = { groups: [] }));
+        c.groups.push(group);
       }
     }
-    for (const [sc, { others, workloads }] of conflicts) {
-      const names = workloads.map((w) => `${w.kind} ${w.name}`);
-      const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
-      const rivals = [...others].sort();
-      const rivalText = rivals.length > 5 ? `${rivals.slice(0, 5).join(', ')} and ${rivals.length - 5} more` : rivals.join(', ');
-      ctx.report(sc, `Sidecars ${sc.name} and ${rivalText} in namespace ${sc.namespace} select the same workloads (${shown}); a proxy gets exactly one Sidecar, so which applies is undefined: make the workloadSelectors disjoint or merge the Sidecars`, {
+    for (const [sc, { groups: mine }] of conflicts) {
+      const rivals = mine.length === 1 ? mine[0]!.sidecars : [...new Set(mine.flatMap((g) => g.sidecars))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const names: string[] = [];
+      for (const o of rivals) {
+        if (o !== sc) names.push(o.name);
+        if (names.length === 5) break;
+      }
+      const workloads = mine.flatMap((g) => g.workloads.slice(0, 3)).slice(0, 3).map((w) => `${w.kind} ${w.name}`);
+      const workloadCount = mine.reduce((n, g) => n + g.workloads.length, 0);
+      ctx.report(sc, `Sidecars ${sc.name} and ${listSome(names, 5, rivals.length - 1)} in namespace ${sc.namespace} select the same workloads (${listSome(workloads, 3, workloadCount)}); a proxy gets exactly one Sidecar, so which applies is undefined: make the workloadSelectors disjoint or merge the Sidecars`, {
         path: ['spec', 'workloadSelector', 'labels'],
       });
     }
