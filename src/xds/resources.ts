@@ -1,0 +1,90 @@
+/**
+ * The four xDS resource types meshproof serves, their type URLs, names and the protobuf registry used
+ * to print them as proto-JSON. The bottom layer of the control plane (go-control-plane's
+ * `pkg/resource`): resources ← snapshot cache ← gRPC server.
+ */
+import { createRegistry, type Registry } from '@bufbuild/protobuf';
+import { type Any, anyPack } from '@bufbuild/protobuf/wkt';
+import { type Cluster, ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { type Listener, ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
+import { type RouteConfiguration, RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
+import { CorsSchema } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { HTTPFaultSchema } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { RBACPerRouteSchema, RBACSchema as HttpRBACSchema } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { RouterSchema } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { TlsInspectorSchema } from './gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
+import { HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { RBACSchema as NetworkRBACSchema } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { DiscoveryRequestSchema, DiscoveryResponseSchema } from './gen/envoy/service/discovery/v3/discovery_pb.js';
+
+/** xDS type URLs (`DiscoveryRequest.type_url`), one per resource type meshproof serves. */
+export const TYPE_URL = {
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+} as const;
+
+export type ResourceKind = keyof typeof TYPE_URL;
+export type TypeUrl = (typeof TYPE_URL)[ResourceKind];
+
+/**
+ * The order in which a push sends the types on one ADS stream: CDS → EDS → LDS → RDS. Envoy's xDS
+ * protocol doc ("Eventual consistency considerations"): clusters before the assignments that warm
+ * them, and listeners before the route configurations they name, so a client never holds a reference
+ * to a resource it has not been offered. Enforced in `server/ads-stream.ts` (`pushChanged`).
+ */
+export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'listener', 'route'];
+
+/**
+ * LDS and CDS are "state of the world" per response: a response must list every subscribed resource,
+ * one left out is deleted by the client; and a first request with no names is a wildcard. RDS and EDS
+ * are not.
+ */
+export const WILDCARD_KINDS: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
+
+const KIND_BY_URL = new Map<string, ResourceKind>(Object.entries(TYPE_URL).map(([k, u]) => [u, k as ResourceKind]));
+
+/** The resource kind of a type URL, or `undefined` for a type this server does not serve. */
+export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {
+  return KIND_BY_URL.get(typeUrl);
+}
+
+/** The resources of one snapshot, by kind. Each resource's name is its key in xDS. */
+export interface ResourceSet {
+  readonly clusters: readonly Cluster[];
+  readonly endpoints: readonly ClusterLoadAssignment[];
+  readonly listeners: readonly Listener[];
+  readonly routes: readonly RouteConfiguration[];
+}
+
+/** A resource's xDS name: `Cluster.name`, `ClusterLoadAssignment.cluster_name`, `Listener.name`, `RouteConfiguration.name`. */
+export function resourceName(kind: ResourceKind, r: Cluster | ClusterLoadAssignment | Listener | RouteConfiguration): string {
+  return kind === 'endpoint' ? (r as ClusterLoadAssignment).clusterName : (r as Cluster | Listener | RouteConfiguration).name;
+}
+
+/** Packs one resource into a `google.protobuf.Any` with its type URL, as `DiscoveryResponse.resources` carries it. */
+export function packResource(kind: ResourceKind, r: Cluster | ClusterLoadAssignment | Listener | RouteConfiguration): Any {
+  switch (kind) {
+    case 'cluster': return anyPack(ClusterSchema, r as Cluster);
+    case 'endpoint': return anyPack(ClusterLoadAssignmentSchema, r as ClusterLoadAssignment);
+    case 'listener': return anyPack(ListenerSchema, r as Listener);
+    case 'route': return anyPack(RouteConfigurationSchema, r as RouteConfiguration);
+  }
+}
+
+/**
+ * Every generated message meshproof puts inside an `Any` (resources, filters, transport sockets,
+ * protocol options), so `toJson`/`fromJson` can print and read them in Envoy's proto-JSON
+ * (`@type` plus the message's fields), as `/config_dump` does.
+ */
+export const XDS_REGISTRY: Registry = createRegistry(
+  ClusterSchema, ClusterLoadAssignmentSchema, ListenerSchema, RouteConfigurationSchema,
+  HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
+  NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
+  HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema,
+);

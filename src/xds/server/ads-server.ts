@@ -1,0 +1,129 @@
+/**
+ * The gRPC edge of the control plane: `envoy.service.discovery.v3.AggregatedDiscoveryService`
+ * (State of the World only; Delta answers UNIMPLEMENTED) over `@grpc/grpc-js`, reading snapshots from
+ * a {@link SnapshotCache}. Messages are (de)serialised with the generated @bufbuild/protobuf schemas,
+ * so no .proto file is loaded at run time.
+ */
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { AggregatedDiscoveryService } from '../gen/envoy/service/discovery/v3/ads_pb.js';
+import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import type { SnapshotCache } from '../snapshot-cache.js';
+import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS } from './ads-stream.js';
+import { XdsStatus } from './xds-status.js';
+
+const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
+
+/** Options of {@link AdsServer}. */
+export interface AdsServerOptions {
+  /** Where snapshots come from; the server never writes to it. */
+  readonly cache: SnapshotCache;
+  /** Where ACKs, NACKs and stream errors are recorded. @default a new XdsStatus */
+  readonly status?: XdsStatus;
+  readonly limits?: Partial<AdsLimits>;
+  /** Extra @grpc/grpc-js server options (e.g. `grpc.max_receive_message_length`, default 4 MiB). */
+  readonly grpcOptions?: grpc.ServerOptions;
+}
+
+export class AdsServer {
+  readonly status: XdsStatus;
+  private readonly server: grpc.Server;
+  private readonly streams = new Set<AdsStream>();
+
+  constructor(private readonly options: AdsServerOptions) {
+    this.status = options.status ?? new XdsStatus();
+    this.server = new grpc.Server(options.grpcOptions);
+    this.server.addService(this.serviceDefinition(), { [SOTW.localName]: this.handle.bind(this) });
+  }
+
+  /**
+   * Listens on `address` (`host:port`; port 0 picks a free one), plaintext. Resolves with the bound
+   * port; rejects with grpc-js's error when the address is taken or invalid.
+   */
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  }
+
+  /** Open ADS streams. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Stops accepting streams and ends open ones after `graceMs` (default 1000 ms). */
+  close(graceMs = 1000): Promise<void> {
+    for (const s of this.streams) s.close();
+    this.streams.clear();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, graceMs);
+      this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+    const peer = safePeer(call);
+    let ended = false;
+    const stream: AdsStream = new AdsStream({
+      cache: this.options.cache,
+      status: this.status,
+      limits: { ...DEFAULT_ADS_LIMITS, ...this.options.limits },
+      send: (response) => { if (!ended) call.write(response); },
+      fail: (code: AdsFailure, message: string) => {
+        if (ended) return;
+        ended = true;
+        call.emit('error', { code: grpc.status[code], details: message });
+      },
+    }, peer);
+    this.streams.add(stream);
+    const finish = () => {
+      stream.close();
+      this.streams.delete(stream);
+    };
+    call.on('data', (req: DiscoveryRequest) => {
+      try {
+        stream.onRequest(req);
+      } catch (err) {
+        this.status.recordStreamError({ peer, code: 'INTERNAL', message: `server error handling ${req.typeUrl}: ${(err as Error).message}`, at: new Date().toISOString() });
+        finish();
+        if (!ended) { ended = true; call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error; see the server status' }); }
+      }
+    });
+    call.on('end', () => { finish(); if (!ended) { ended = true; call.end(); } });
+    call.on('cancelled', finish);
+    call.on('error', finish);
+    call.on('close', finish);
+  }
+
+  private serviceDefinition(): grpc.ServiceDefinition {
+    const status = this.status;
+    return {
+      [SOTW.localName]: {
+        path: `/${AggregatedDiscoveryService.typeName}/${SOTW.name}`,
+        requestStream: true,
+        responseStream: true,
+        requestSerialize: (m: DiscoveryRequest) => Buffer.from(toBinary(DiscoveryRequestSchema, m)),
+        requestDeserialize: (b: Buffer) => {
+          try {
+            return fromBinary(DiscoveryRequestSchema, b);
+          } catch (err) {
+            // grpc-js ends the call with INTERNAL and this message; the status keeps a record of it.
+            const message = `request is not an envoy.service.discovery.v3.DiscoveryRequest (${b.length} bytes): ${(err as Error).message}`;
+            status.recordStreamError({ peer: 'unknown', code: 'INTERNAL', message, at: new Date().toISOString() });
+            throw new Error(message);
+          }
+        },
+        responseSerialize: (m: DiscoveryResponse) => Buffer.from(toBinary(DiscoveryResponseSchema, m)),
+        responseDeserialize: (b: Buffer) => fromBinary(DiscoveryResponseSchema, b),
+      },
+    };
+  }
+}
+
+function safePeer(call: grpc.ServerDuplexStream<unknown, unknown>): string {
+  try {
+    return call.getPeer();
+  } catch {
+    return 'unknown';
+  }
+}

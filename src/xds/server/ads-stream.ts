@@ -1,0 +1,176 @@
+/**
+ * One State-of-the-World ADS stream: subscriptions per type, nonces, ACK/NACK, and pushes when the
+ * node's snapshot changes. Free of sockets: `ads-server.ts` feeds it decoded requests and gives it
+ * `send`/`fail`, so the protocol is testable without gRPC.
+ */
+import { create } from '@bufbuild/protobuf';
+import { type DiscoveryRequest, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { PUSH_ORDER, type ResourceKind, TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
+import type { SnapshotCache } from '../snapshot-cache.js';
+import type { Snapshot } from '../snapshot.js';
+import type { XdsStatus } from './xds-status.js';
+
+/** Limits on what one client may ask for. */
+export interface AdsLimits {
+  /** Most `resource_names` accepted in one request; more ends the stream with RESOURCE_EXHAUSTED. @default 10000 */
+  readonly maxResourceNames: number;
+}
+export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000 };
+
+/** gRPC status names the stream can end with (mapped to codes by the server). */
+export type AdsFailure = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED';
+
+export interface AdsStreamIo {
+  readonly cache: SnapshotCache;
+  readonly status: XdsStatus;
+  readonly limits: AdsLimits;
+  /** Writes one response on the stream. */
+  send(response: DiscoveryResponse): void;
+  /** Ends the stream with an error status; no further calls follow. */
+  fail(code: AdsFailure, message: string): void;
+}
+
+interface Subscription {
+  readonly wildcard: boolean;
+  readonly names: ReadonlySet<string>;
+  readonly legacyWildcard?: boolean;
+}
+
+interface TypeState {
+  sub: Subscription;
+  sentVersion?: string;
+  sentNonce?: string;
+}
+
+const NONE: Subscription = { wildcard: false, names: new Set() };
+const LEGACY_WILDCARD: Subscription = { wildcard: true, names: new Set(), legacyWildcard: true };
+
+export class AdsStream {
+  private nodeId: string | undefined;
+  private readonly types = new Map<ResourceKind, TypeState>();
+  private nonce = 0;
+  private unwatch: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly io: AdsStreamIo, private readonly peer: string) {
+    io.status.streamOpened();
+  }
+
+  /** Handles one request. Returns after any responses it causes were passed to `send`. */
+  onRequest(req: DiscoveryRequest): void {
+    if (this.closed) return;
+    const nodeId = this.identify(req);
+    if (nodeId === undefined) return;
+    const kind = kindOfTypeUrl(req.typeUrl);
+    // An unknown type (SDS secrets, a future type) is ignored, not fatal: ending the stream would also
+    // cut the client off from the types it does understand.
+    if (kind === undefined) return this.io.status.recordUnknownType(nodeId, req.typeUrl);
+    if (req.resourceNames.length > this.io.limits.maxResourceNames) {
+      return this.failWith('RESOURCE_EXHAUSTED', `DiscoveryRequest for ${req.typeUrl} names ${req.resourceNames.length} resources; this server accepts at most ${this.io.limits.maxResourceNames} per request`);
+    }
+    const known = this.types.get(kind);
+    if (req.responseNonce !== '' && req.responseNonce !== known?.sentNonce) {
+      // Stale: answers a response that a newer one has replaced; its names and error are out of date.
+      return this.io.status.recordStale(nodeId);
+    }
+    const state = known ?? { sub: NONE };
+    if (!known) this.types.set(kind, state);
+    if (req.responseNonce !== '') this.recordAckOrNack(nodeId, kind, state, req);
+    const next = subscriptionOf(kind, req.resourceNames, state.sub, known === undefined);
+    const changed = !sameSubscription(state.sub, next);
+    state.sub = next;
+    // A pure ACK or NACK (answered nonce, same names) gets no reply: replying would loop forever.
+    if (req.responseNonce === '' || changed) this.respond(kind, state);
+  }
+
+  /** Pushes each subscribed type whose version changed, in CDS → EDS → LDS → RDS order (PUSH_ORDER). */
+  pushChanged(snapshot: Snapshot): void {
+    if (this.closed) return;
+    for (const kind of PUSH_ORDER) {
+      const state = this.types.get(kind);
+      if (state && state.sentVersion !== snapshot.types[kind].version) this.respond(kind, state, snapshot);
+    }
+  }
+
+  /** Releases the watch and the status entry; safe to call more than once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.io.status.streamClosed(this.nodeId);
+  }
+
+  private identify(req: DiscoveryRequest): string | undefined {
+    const id = req.node?.id ?? '';
+    if (this.nodeId === undefined) {
+      if (!id) {
+        this.failWith('INVALID_ARGUMENT', 'the first DiscoveryRequest on a stream must carry node.id (Envoy: --service-node or bootstrap node.id; gRPC: bootstrap "node": {"id": …})');
+        return undefined;
+      }
+      if (id.length > 1024) {
+        this.failWith('INVALID_ARGUMENT', `node.id is ${id.length} characters; at most 1024 are accepted`);
+        return undefined;
+      }
+      this.nodeId = id;
+      this.io.status.nodeIdentified(id);
+      this.unwatch = this.io.cache.watch(id, (s) => this.pushChanged(s));
+      return id;
+    }
+    if (id && id !== this.nodeId) {
+      this.failWith('INVALID_ARGUMENT', `node.id changed on one stream from "${this.nodeId}" to "${id.slice(0, 100)}"; open one stream per node`);
+      return undefined;
+    }
+    return this.nodeId;
+  }
+
+  private recordAckOrNack(nodeId: string, kind: ResourceKind, state: TypeState, req: DiscoveryRequest): void {
+    if (req.errorDetail) {
+      this.io.status.recordNack(kind, {
+        nodeId, typeUrl: req.typeUrl, rejectedVersion: state.sentVersion ?? '', clientVersion: req.versionInfo, nonce: req.responseNonce,
+        errorDetail: { code: req.errorDetail.code, message: req.errorDetail.message.slice(0, 4096) }, at: new Date().toISOString(),
+      });
+    } else {
+      this.io.status.recordAck(nodeId, kind, req.versionInfo);
+    }
+  }
+
+  private respond(kind: ResourceKind, state: TypeState, snapshot = this.io.cache.getSnapshot(this.nodeId!)): void {
+    // No snapshot yet: the watch sends one when the node's first snapshot is published.
+    if (!snapshot) return;
+    if (!state.sub.wildcard && state.sub.names.size === 0) return;
+    const typeSnapshot = snapshot.types[kind];
+    const resources = state.sub.wildcard
+      ? [...typeSnapshot.resources.values()]
+      : [...state.sub.names].flatMap((n) => typeSnapshot.resources.get(n) ?? []);
+    const nonce = String(++this.nonce);
+    state.sentVersion = typeSnapshot.version;
+    state.sentNonce = nonce;
+    this.io.status.recordSent(this.nodeId!, kind, typeSnapshot.version);
+    this.io.send(create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: TYPE_URL[kind], nonce }));
+  }
+
+  private failWith(code: AdsFailure, message: string): void {
+    this.io.status.recordStreamError({ peer: this.peer, nodeId: this.nodeId, code, message, at: new Date().toISOString() });
+    this.close();
+    this.io.fail(code, message);
+  }
+}
+
+/**
+ * The subscription a request asks for. `*` is an explicit wildcard. For LDS and CDS a first request
+ * with no names is a (legacy) wildcard, and stays one while later requests carry no names (Envoy ACKs
+ * that way). Otherwise an empty list unsubscribes from everything: after explicit names for any type,
+ * and always for RDS and EDS (grpc-js-xds sends it when its last watcher goes).
+ */
+function subscriptionOf(kind: ResourceKind, names: readonly string[], prev: Subscription, first: boolean): Subscription {
+  if (names.includes('*')) return { wildcard: true, names: new Set(names.filter((n) => n !== '*')) };
+  if (names.length === 0) return (first && WILDCARD_KINDS.has(kind)) || prev.legacyWildcard ? LEGACY_WILDCARD : NONE;
+  return { wildcard: false, names: new Set(names) };
+}
+
+function sameSubscription(a: Subscription, b: Subscription): boolean {
+  if (a.wildcard !== b.wildcard || a.legacyWildcard !== b.legacyWildcard || a.names.size !== b.names.size) return false;
+  for (const n of a.names) if (!b.names.has(n)) return false;
+  return true;
+}

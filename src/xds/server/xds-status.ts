@@ -1,0 +1,122 @@
+/**
+ * What the ADS server knows about its clients: per node, what was sent, ACKed and NACKed (with the
+ * client's `error_detail`), plus recent stream-level errors. Read through {@link XdsStatus.report}, or
+ * over HTTP with `status-http.ts`. Bounded: a node's entry is dropped when its last stream closes,
+ * unless it holds NACKs; NACK and error histories are ring buffers.
+ */
+import type { ResourceKind } from '../resources.js';
+
+/** One NACK: the client refused `rejectedVersion` of `typeUrl` and keeps `clientVersion` (its last good). */
+export interface NackRecord {
+  readonly nodeId: string;
+  readonly typeUrl: string;
+  /** The version the server sent and the client refused. */
+  readonly rejectedVersion: string;
+  /** `DiscoveryRequest.version_info` of the NACK: the version the client still uses ('' if none yet). */
+  readonly clientVersion: string;
+  readonly nonce: string;
+  /** `DiscoveryRequest.error_detail` (google.rpc.Status): gRPC code and the client's message. */
+  readonly errorDetail: { readonly code: number; readonly message: string };
+  /** ISO-8601 time the NACK arrived. */
+  readonly at: string;
+}
+
+/** Per node and type: the last version sent and the last version the client ACKed. */
+export interface TypeStatus {
+  sentVersion?: string;
+  ackedVersion?: string;
+  lastNack?: NackRecord;
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  streams: number;
+  readonly types: Partial<Record<ResourceKind, TypeStatus>>;
+  /** Most recent NACKs, oldest first (at most {@link MAX_NACKS_PER_NODE}). */
+  readonly nacks: NackRecord[];
+  /** Type URLs the node asked for that this server does not serve (ignored, not fatal). */
+  readonly unknownTypeUrls: string[];
+  /** Requests ignored because their `response_nonce` was not the latest sent for the type. */
+  staleNonces: number;
+}
+
+/** A stream the server ended because of the client's input. */
+export interface StreamErrorRecord {
+  readonly peer: string;
+  readonly nodeId?: string;
+  /** gRPC status name, e.g. `INVALID_ARGUMENT`. */
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface XdsStatusReport {
+  readonly streams: number;
+  readonly nodes: NodeStatus[];
+  readonly errors: StreamErrorRecord[];
+}
+
+export const MAX_NACKS_PER_NODE = 16;
+const MAX_ERRORS = 64;
+const MAX_UNKNOWN_TYPES = 8;
+
+export class XdsStatus {
+  private readonly nodes = new Map<string, NodeStatus>();
+  private readonly errors: StreamErrorRecord[] = [];
+  private openStreams = 0;
+
+  streamOpened(): void { this.openStreams++; }
+  streamClosed(nodeId: string | undefined): void {
+    this.openStreams--;
+    if (nodeId === undefined) return;
+    const n = this.nodes.get(nodeId);
+    if (!n) return;
+    n.streams--;
+    if (n.streams <= 0 && n.nacks.length === 0) this.nodes.delete(nodeId);
+  }
+  nodeIdentified(nodeId: string): void { this.node(nodeId).streams++; }
+
+  recordSent(nodeId: string, kind: ResourceKind, version: string): void { this.type(nodeId, kind).sentVersion = version; }
+  recordAck(nodeId: string, kind: ResourceKind, version: string): void { this.type(nodeId, kind).ackedVersion = version; }
+  recordNack(kind: ResourceKind, nack: NackRecord): void {
+    const n = this.node(nack.nodeId);
+    this.type(nack.nodeId, kind).lastNack = nack;
+    n.nacks.push(nack);
+    if (n.nacks.length > MAX_NACKS_PER_NODE) n.nacks.shift();
+  }
+  recordUnknownType(nodeId: string, typeUrl: string): void {
+    const u = this.node(nodeId).unknownTypeUrls;
+    if (!u.includes(typeUrl) && u.length < MAX_UNKNOWN_TYPES) u.push(typeUrl.slice(0, 200));
+  }
+  recordStale(nodeId: string): void { this.node(nodeId).staleNonces++; }
+  recordStreamError(e: StreamErrorRecord): void {
+    this.errors.push(e);
+    if (this.errors.length > MAX_ERRORS) this.errors.shift();
+  }
+
+  /** NACKs of one node (or of all nodes), oldest first. */
+  nacks(nodeId?: string): NackRecord[] {
+    if (nodeId !== undefined) return [...(this.nodes.get(nodeId)?.nacks ?? [])];
+    return [...this.nodes.values()].flatMap((n) => n.nacks).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** Status of one node, or `undefined` when it has no open stream and no NACK. */
+  node(nodeId: string): NodeStatus;
+  node(nodeId: string, create: false): NodeStatus | undefined;
+  node(nodeId: string, create = true): NodeStatus | undefined {
+    let n = this.nodes.get(nodeId);
+    if (!n && create) this.nodes.set(nodeId, (n = { nodeId, streams: 0, types: {}, nacks: [], unknownTypeUrls: [], staleNonces: 0 }));
+    return n;
+  }
+
+  /** A JSON-ready copy of everything: open streams, nodes sorted by id, recent stream errors. */
+  report(): XdsStatusReport {
+    const nodes = [...this.nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+    return structuredClone({ streams: this.openStreams, nodes, errors: this.errors });
+  }
+
+  private type(nodeId: string, kind: ResourceKind): TypeStatus {
+    const n = this.node(nodeId);
+    return (n.types[kind] ??= {});
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Snapshot cache keyed by node id (go-control-plane's `SnapshotCache`): holds the last published,
+ * consistent snapshot per node and tells watchers when it changes. The ADS server reads from it; whoever
+ * builds snapshots (the translator, a test) writes to it. Neither knows the other.
+ */
+import { type SnapshotProblem, checkSnapshot, formatProblems } from './snapshot-check.js';
+import type { Snapshot } from './snapshot.js';
+
+/** Thrown by {@link SnapshotCache.setSnapshot} when a snapshot fails the consistency check; the node keeps its last good snapshot. */
+export class SnapshotInconsistentError extends Error {
+  readonly code = 'XDS_SNAPSHOT_INCONSISTENT';
+  constructor(readonly nodeId: string, readonly problems: readonly SnapshotProblem[]) {
+    super(`snapshot for node "${nodeId}" not published (the node keeps its last good snapshot): ${problems.length} broken reference(s)\n${formatProblems(problems)}`);
+    this.name = 'SnapshotInconsistentError';
+  }
+}
+
+/** Called with the node's new snapshot after each publish that changed its version. */
+export type SnapshotWatcher = (snapshot: Snapshot) => void;
+
+export class SnapshotCache {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
+
+  /**
+   * Publishes `snapshot` for `nodeId` after `checkSnapshot`; throws {@link SnapshotInconsistentError}
+   * (and changes nothing) when it finds broken references. Returns `false` when the node already had a
+   * snapshot of the same version (nothing is pushed), `true` when watchers were notified.
+   */
+  setSnapshot(nodeId: string, snapshot: Snapshot): boolean {
+    const problems = checkSnapshot(snapshot);
+    if (problems.length > 0) throw new SnapshotInconsistentError(nodeId, problems);
+    if (this.snapshots.get(nodeId)?.version === snapshot.version) return false;
+    this.snapshots.set(nodeId, snapshot);
+    for (const w of [...(this.watchers.get(nodeId) ?? [])]) w(snapshot);
+    return true;
+  }
+
+  /** The node's current snapshot, or `undefined` when none was published. */
+  getSnapshot(nodeId: string): Snapshot | undefined {
+    return this.snapshots.get(nodeId);
+  }
+
+  /** Forgets a node's snapshot (its streams keep what they were sent). */
+  clearSnapshot(nodeId: string): void {
+    this.snapshots.delete(nodeId);
+  }
+
+  /** Node ids with a snapshot, sorted. */
+  nodeIds(): string[] {
+    return [...this.snapshots.keys()].sort();
+  }
+
+  /** Registers `watcher` for the node's future snapshots; returns the function that unregisters it. */
+  watch(nodeId: string, watcher: SnapshotWatcher): () => void {
+    let set = this.watchers.get(nodeId);
+    if (!set) this.watchers.set(nodeId, (set = new Set()));
+    set.add(watcher);
+    return () => {
+      set!.delete(watcher);
+      if (set!.size === 0 && this.watchers.get(nodeId) === set) this.watchers.delete(nodeId);
+    };
+  }
+
+  /** Number of registered watchers (open streams that named a node), for status and leak tests. */
+  watcherCount(): number {
+    let n = 0;
+    for (const s of this.watchers.values()) n += s.size;
+    return n;
+  }
+}

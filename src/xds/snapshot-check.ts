@@ -1,0 +1,118 @@
+/**
+ * Consistency check run before a snapshot is published (go-control-plane's `Snapshot.Consistent`,
+ * extended to the references meshproof can get wrong): a client must never be handed a name it cannot
+ * resolve inside the same snapshot.
+ */
+import { anyIs, anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import type { Cluster } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { Cluster_DiscoveryType } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { Filter } from './gen/envoy/config/listener/v3/listener_components_pb.js';
+import type { Listener } from './gen/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from './gen/envoy/config/route/v3/route_pb.js';
+import { type HttpConnectionManager, HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import type { Snapshot } from './snapshot.js';
+
+/** Stable codes of consistency problems. */
+export type SnapshotProblemCode = 'XDS_MISSING_ROUTE_CONFIG' | 'XDS_MISSING_ASSIGNMENT' | 'XDS_MISSING_CLUSTER';
+
+/** One broken reference: where (resource and field path), what it names, and how to fix it. */
+export interface SnapshotProblem {
+  readonly code: SnapshotProblemCode;
+  /** e.g. `Listener "reviews:9080" api_listener.rds.route_config_name`. */
+  readonly where: string;
+  /** The name that does not resolve. */
+  readonly name: string;
+  readonly message: string;
+}
+
+/**
+ * Every reference in the snapshot, checked:
+ * - each HttpConnectionManager `rds.route_config_name` (in `api_listener` or any filter chain) names a
+ *   RouteConfiguration (`XDS_MISSING_ROUTE_CONFIG`);
+ * - each EDS Cluster has a ClusterLoadAssignment named `eds_cluster_config.service_name` or, when
+ *   empty, the cluster's name (`XDS_MISSING_ASSIGNMENT`);
+ * - each route action `cluster` / `weighted_clusters.clusters[].name` (in RDS or inline
+ *   `route_config`) and each tcp_proxy `cluster` names a Cluster (`XDS_MISSING_CLUSTER`).
+ * Returns `[]` when consistent.
+ */
+export function checkSnapshot(snapshot: Snapshot): SnapshotProblem[] {
+  const { clusters, endpoints, listeners, routes } = snapshot.resources;
+  const clusterNames = new Set(clusters.map((c) => c.name));
+  const routeNames = new Set(routes.map((r) => r.name));
+  const assignmentNames = new Set(endpoints.map((e) => e.clusterName));
+  const problems: SnapshotProblem[] = [];
+  for (const l of listeners) checkListener(l, routeNames, clusterNames, problems);
+  for (const r of routes) checkRouteConfig(`RouteConfiguration "${r.name}"`, r, clusterNames, problems);
+  for (const c of clusters) checkCluster(c, assignmentNames, problems);
+  return problems;
+}
+
+/** Summarises problems as one multi-line message (first 20), for errors and logs. */
+export function formatProblems(problems: readonly SnapshotProblem[]): string {
+  const shown = problems.slice(0, 20).map((p) => `  ${p.code} ${p.message}`);
+  if (problems.length > 20) shown.push(`  … and ${problems.length - 20} more`);
+  return shown.join('\n');
+}
+
+function checkListener(l: Listener, routeNames: Set<string>, clusterNames: Set<string>, out: SnapshotProblem[]): void {
+  const at = `Listener "${l.name}"`;
+  if (l.apiListener?.apiListener) checkHcmAny(`${at} api_listener.api_listener`, l.apiListener.apiListener, routeNames, clusterNames, out);
+  const chains: Array<readonly [string, NonNullable<Listener['defaultFilterChain']>]> = l.filterChains.map((fc, i) => [`filter_chains[${i}]`, fc] as const);
+  if (l.defaultFilterChain) chains.push(['default_filter_chain', l.defaultFilterChain]);
+  for (const [chainPath, chain] of chains) {
+    chain.filters.forEach((f: Filter, j: number) => {
+      if (f.configType.case !== 'typedConfig') return;
+      const path = `${at} ${chainPath}.filters[${j}].typed_config`;
+      checkHcmAny(path, f.configType.value, routeNames, clusterNames, out);
+      if (anyIs(f.configType.value, TcpProxySchema)) {
+        const tcp = anyUnpack(f.configType.value, TcpProxySchema);
+        const spec = tcp?.clusterSpecifier;
+        if (spec?.case === 'cluster') requireCluster(`${path} (TcpProxy).cluster`, spec.value, clusterNames, out);
+        if (spec?.case === 'weightedClusters') {
+          spec.value.clusters.forEach((wc, k) => requireCluster(`${path} (TcpProxy).weighted_clusters.clusters[${k}].name`, wc.name, clusterNames, out));
+        }
+      }
+    });
+  }
+}
+
+function checkHcmAny(path: string, any: Any, routeNames: Set<string>, clusterNames: Set<string>, out: SnapshotProblem[]): void {
+  if (!anyIs(any, HttpConnectionManagerSchema)) return;
+  const hcm: HttpConnectionManager | undefined = anyUnpack(any, HttpConnectionManagerSchema);
+  const spec = hcm?.routeSpecifier;
+  if (spec?.case === 'rds' && !routeNames.has(spec.value.routeConfigName)) {
+    out.push({
+      code: 'XDS_MISSING_ROUTE_CONFIG', where: `${path} (HttpConnectionManager).rds.route_config_name`, name: spec.value.routeConfigName,
+      message: `${path} (HttpConnectionManager).rds.route_config_name is "${spec.value.routeConfigName}", but the snapshot has no RouteConfiguration of that name; add it or fix the name`,
+    });
+  }
+  if (spec?.case === 'routeConfig') checkRouteConfig(`${path} (HttpConnectionManager).route_config`, spec.value, clusterNames, out);
+}
+
+function checkRouteConfig(at: string, rc: RouteConfiguration, clusterNames: Set<string>, out: SnapshotProblem[]): void {
+  rc.virtualHosts.forEach((vh, i) => vh.routes.forEach((route, j) => {
+    if (route.action.case !== 'route') return;
+    const spec = route.action.value.clusterSpecifier;
+    const path = `${at} virtual_hosts[${i}].routes[${j}].route`;
+    if (spec.case === 'cluster') requireCluster(`${path}.cluster`, spec.value, clusterNames, out);
+    if (spec.case === 'weightedClusters') {
+      spec.value.clusters.forEach((wc, k) => requireCluster(`${path}.weighted_clusters.clusters[${k}].name`, wc.name, clusterNames, out));
+    }
+  }));
+}
+
+function checkCluster(c: Cluster, assignmentNames: Set<string>, out: SnapshotProblem[]): void {
+  if (c.clusterDiscoveryType.case !== 'type' || c.clusterDiscoveryType.value !== Cluster_DiscoveryType.EDS) return;
+  const serviceName = c.edsClusterConfig?.serviceName || c.name;
+  if (assignmentNames.has(serviceName)) return;
+  out.push({
+    code: 'XDS_MISSING_ASSIGNMENT', where: `Cluster "${c.name}" eds_cluster_config.service_name`, name: serviceName,
+    message: `Cluster "${c.name}" is type EDS and needs a ClusterLoadAssignment with cluster_name "${serviceName}" (eds_cluster_config.service_name, else the cluster name); the snapshot has none — add one (it may list no endpoints)`,
+  });
+}
+
+function requireCluster(where: string, name: string, clusterNames: Set<string>, out: SnapshotProblem[]): void {
+  if (clusterNames.has(name)) return;
+  out.push({ code: 'XDS_MISSING_CLUSTER', where, name, message: `${where} is "${name}", but the snapshot has no Cluster of that name; add the Cluster or route elsewhere` });
+}

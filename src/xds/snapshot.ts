@@ -1,0 +1,83 @@
+/**
+ * A snapshot: every xDS resource one node (proxy) should hold, plain, immutable and versioned by
+ * content. The middle of go-control-plane's layering (resources ← snapshot cache ← gRPC server): the
+ * server only reads snapshots and knows nothing about how they are built.
+ */
+import { createHash } from 'node:crypto';
+import { toBinary } from '@bufbuild/protobuf';
+import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
+import { type ResourceKind, type ResourceSet, PUSH_ORDER, packResource, resourceName } from './resources.js';
+
+/** One resource type inside a snapshot. */
+export interface TypeSnapshot {
+  /** Content hash of this type's resources (names and encoded bytes): `DiscoveryResponse.version_info`. */
+  readonly version: string;
+  /** Resources by xDS name, packed once when the snapshot is made. */
+  readonly resources: ReadonlyMap<string, Any>;
+}
+
+/** Thrown by {@link createSnapshot} when the resource set cannot be keyed by name. Stable `code`. */
+export class SnapshotError extends Error {
+  constructor(readonly code: 'XDS_DUPLICATE_NAME' | 'XDS_EMPTY_NAME', message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+/**
+ * Immutable, content-versioned set of resources for one node. Two snapshots with the same resources
+ * have the same versions, so publishing an unchanged snapshot pushes nothing.
+ */
+export interface Snapshot {
+  /** Hash over the four type versions: changes when any resource changes. */
+  readonly version: string;
+  /** Per type, in the order of {@link PUSH_ORDER}. */
+  readonly types: Readonly<Record<ResourceKind, TypeSnapshot>>;
+  /** The typed messages the snapshot was made from (deep-frozen), for the consistency check and dumps. */
+  readonly resources: ResourceSet;
+}
+
+const LIST_KEY: Record<ResourceKind, keyof ResourceSet> = { cluster: 'clusters', endpoint: 'endpoints', listener: 'listeners', route: 'routes' };
+const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endpoint: 'ClusterLoadAssignment.cluster_name', listener: 'Listener.name', route: 'RouteConfiguration.name' };
+
+/**
+ * Packs, hashes and freezes a resource set. Throws {@link SnapshotError} on an empty or duplicate name
+ * within one type (`XDS_EMPTY_NAME`, `XDS_DUPLICATE_NAME`). Cross-resource references are checked
+ * separately by `checkSnapshot` before the cache publishes it.
+ */
+export function createSnapshot(set: ResourceSet): Snapshot {
+  const types = {} as Record<ResourceKind, TypeSnapshot>;
+  for (const kind of PUSH_ORDER) {
+    const list = set[LIST_KEY[kind]] as ReadonlyArray<Parameters<typeof packResource>[1]>;
+    const resources = new Map<string, Any>();
+    list.forEach((r, i) => {
+      const name = resourceName(kind, r);
+      if (!name) throw new SnapshotError('XDS_EMPTY_NAME', `${LIST_KEY[kind]}[${i}]: ${NAME_FIELD[kind]} is empty; every xDS resource needs a unique name`);
+      if (resources.has(name)) throw new SnapshotError('XDS_DUPLICATE_NAME', `${LIST_KEY[kind]}[${i}]: ${NAME_FIELD[kind]} "${name}" appears twice; names must be unique per type`);
+      resources.set(name, Object.freeze(packResource(kind, r)));
+    });
+    types[kind] = Object.freeze({ version: hashType(resources), resources });
+  }
+  const version = createHash('sha256').update(PUSH_ORDER.map((k) => types[k].version).join('/')).digest('hex').slice(0, 16);
+  const resources = deepFreeze({ clusters: [...set.clusters], endpoints: [...set.endpoints], listeners: [...set.listeners], routes: [...set.routes] });
+  return Object.freeze({ version, types: Object.freeze(types), resources });
+}
+
+/** Empty snapshot: a node that should hold nothing. */
+export function emptySnapshot(): Snapshot {
+  return createSnapshot({ clusters: [], endpoints: [], listeners: [], routes: [] });
+}
+
+function hashType(resources: ReadonlyMap<string, Any>): string {
+  const h = createHash('sha256');
+  for (const name of [...resources.keys()].sort()) {
+    h.update(name).update('\0').update(toBinary(AnySchema, resources.get(name)!)).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
+  for (const v of Object.values(value as object)) deepFreeze(v);
+  return Object.freeze(value);
+}
