@@ -1,68 +1,61 @@
-import { isRecord, stringList } from '../../../mesh/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { allowRuleMatchesEverything, describeOpenFields } from '../../../validate/authorization.js';
 import type { Rule } from '../../rule.js';
-import { isAllowPolicy } from './_helpers.js';
+import { isAllowPolicy, selectorOf } from './_helpers.js';
 
-/** Values that match anything, per field of `source` / `operation`. */
-const WILDCARDS: Readonly<Record<string, readonly string[]>> = {
-  principals: ['*'],
-  requestPrincipals: ['*'],
-  namespaces: ['*'],
-  ipBlocks: ['0.0.0.0/0', '::/0'],
-  remoteIpBlocks: ['0.0.0.0/0', '::/0'],
-  hosts: ['*'],
-  methods: ['*'],
-  paths: ['*', '/*'],
-  ports: ['*'],
-};
-
-/** `security/allow-everything`: an ALLOW rule that matches every request. */
+/**
+ * `security/allow-everything`: an ALLOW rule that matches every request. What "every request"
+ * means is defined once, in src/validate/authorization.ts, and shared with the AllowPolicy
+ * construct, which refuses the same rules at synth time.
+ */
 const allowEverything: Rule = {
   id: 'security/allow-everything',
   severity: 'error',
   summary: 'An ALLOW AuthorizationPolicy has a rule that matches every request, silently defeating default-deny.',
   docs: [
     'An ALLOW rule matches a request when one of its `from` entries, one of its `to` entries and all `when`',
-    'conditions match. A rule with nothing in it (`rules: [{}]`), or whose sources and operations use only',
-    'wildcards (`principals: ["*"]`, `namespaces: ["*"]`, `methods: ["*"]`, `paths: ["*"]`, `hosts: ["*"]`,',
-    '`ipBlocks: ["0.0.0.0/0"]`…), allows every caller to do everything on the selected workloads — with no',
-    'finding anywhere, a namespace with default-deny is wide open again. (`principals: ["*"]` still requires',
-    'mTLS, which STRICT mode gives every caller anyway.) Note the difference: `spec: {}` (no rules) allows',
-    'nothing. Fix: name the callers (`principals: ["cluster.local/ns/<ns>/sa/<sa>"]`) and the operations, or',
-    'delete the rule. Any `not*` field or `when` condition counts as a restriction.',
+    'conditions match. A rule matches every request — and a namespace with default-deny is wide open again,',
+    'with no finding anywhere — when it has nothing in it (`rules: [{}]`), or when every field of some `from`',
+    'entry and of some `to` entry is one of: a wildcard (`principals`, `requestPrincipals` or `namespaces`',
+    '`["*"]` — under STRICT mTLS every caller has a principal; `methods` or `hosts` `["*"]`; `paths` `["*"]`',
+    'or `["/*"]`; `ipBlocks` whose CIDRs together cover every IPv4 or every IPv6 address, e.g. `0.0.0.0/0`,',
+    'or `0.0.0.0/1` + `128.0.0.0/1`); an exclusion over an unbounded set (`notPrincipals`, `notIpBlocks`,',
+    '`notPaths`, `notHosts` alone admit everything they do not name: a denylist, the job of a DENY policy);',
+    'or `ports` listing every declared container port of the workloads the policy selects (only decided when',
+    'all of them are in the input and declare their ports). `notNamespaces`, `notMethods`, `notPorts` and any',
+    '`when` condition count as restrictions. `spec: {}` (no rules) allows nothing and is not reported.',
+    'Fix: name the callers (`principals: ["cluster.local/ns/<ns>/sa/<sa>"]`) and the operations, move',
+    'exceptions into a DENY policy, or delete the rule.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy'],
+  kinds: ['AuthorizationPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'],
   check(graph, ctx) {
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (!isAllowPolicy(ap) || !Array.isArray(ap.spec.rules)) continue;
+      const workloadPorts = () => selectedContainerPorts(graph, ap);
       ap.spec.rules.forEach((rule, i) => {
-        if (!isRecord(rule) || !matchesEverything(rule)) return;
-        const empty = Object.keys(rule).every((k) => !Array.isArray(rule[k]) || rule[k].length === 0);
-        const how = empty ? 'has no from, to or when' : 'uses only wildcards';
-        ctx.report(ap, `ALLOW rule spec.rules[${i}] ${how}, so it allows every request to the workloads this policy selects and defeats ` +
-          'default-deny; name the callers (from.source.principals) and operations (to.operation), or delete the rule', { path: ['spec', 'rules', i] });
+        const open = allowRuleMatchesEverything(rule, { workloadPorts });
+        if (open === null) return;
+        const detail = open.fields.length > 0 ? ` (${describeOpenFields(open.fields)})` : '';
+        ctx.report(ap, `ALLOW rule spec.rules[${i}] ${open.because}, so it allows every request to the workloads this policy selects${detail} ` +
+          'and defeats default-deny; name the callers (from.source.principals) and operations (to.operation), put exceptions in a DENY ' +
+          'policy, or delete the rule', { path: ['spec', 'rules', i] });
       });
     }
   },
 };
 
-function matchesEverything(rule: Readonly<Record<string, unknown>>): boolean {
-  if (Array.isArray(rule.when) && rule.when.length > 0) return false;
-  return clauseOpen(rule.from, 'source') && clauseOpen(rule.to, 'operation');
-}
-
-/** A `from` / `to` list matches everything when absent, empty, or when one entry is unrestricted. */
-function clauseOpen(list: unknown, key: 'source' | 'operation'): boolean {
-  if (!Array.isArray(list) || list.length === 0) return true;
-  return list.some((entry) => isRecord(entry) && (entry[key] === undefined || (isRecord(entry[key]) && unrestricted(entry[key]))));
-}
-
-function unrestricted(fields: Readonly<Record<string, unknown>>): boolean {
-  return Object.entries(fields).every(([field, value]) => {
-    const values = stringList(value);
-    if (!values || values.length === 0) return true;
-    const wild = WILDCARDS[field];
-    return wild !== undefined && values.every((v) => wild.includes(v));
-  });
+/**
+ * The declared container ports of every workload `ap` applies to (its namespace, or every
+ * namespace from the root namespace; its selector, or all); undefined when that is not knowable:
+ * no workload in the input, one without declared ports, or a `targetRef` policy.
+ */
+function selectedContainerPorts(graph: MeshGraph, ap: MeshObject): number[] | undefined {
+  if (isRecord(ap.spec) && (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined)) return undefined;
+  const namespace = ap.namespace === graph.rootNamespace ? null : ap.namespace;
+  const workloads = graph.workloadsSelectedBy(namespace, selectorOf(ap) ?? {});
+  if (workloads.length === 0 || workloads.some((w) => w.containerPorts.length === 0)) return undefined;
+  return [...new Set(workloads.flatMap((w) => w.containerPorts.map((p) => p.containerPort)))].sort((a, b) => a - b);
 }
 
 export default allowEverything;
