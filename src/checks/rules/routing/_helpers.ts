@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import type { FieldPath } from '../../types.js';
 
@@ -58,16 +59,37 @@ function isCatchAllUri(u: unknown): boolean {
   return typeof u.regex === 'string' && CATCH_ALL_URI_REGEXES.has(u.regex);
 }
 
-/** Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex). */
-export function isCatchAllMatch(m: Readonly<Record<string, unknown>>): boolean {
-  return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)));
+/**
+ * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex),
+ * or only `port: N` when `hostPorts` (every port the VirtualService's hosts serve) is exactly {N}.
+ */
+export function isCatchAllMatch(m: Readonly<Record<string, unknown>>, hostPorts: ReadonlySet<number> | null = null): boolean {
+  const onlyPort = (k: string) => k === 'port' && hostPorts !== null && hostPorts.size === 1 && hostPorts.has(m.port as number);
+  return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)) || onlyPort(k));
 }
 
-/** A rule without match entries, or with one that takes every request. */
-export function catchAllMatchOf(r: HttpRule): number | null | undefined {
+/** A rule without match entries (null), or the index of a match that takes every request; undefined when neither. */
+export function catchAllMatchOf(r: HttpRule, hostPorts: ReadonlySet<number> | null = null): number | null | undefined {
   if (r.matches.length === 0) return null;
-  const i = r.matches.findIndex(isCatchAllMatch);
+  const i = r.matches.findIndex((m) => isCatchAllMatch(m, hostPorts));
   return i >= 0 ? i : undefined;
+}
+
+/**
+ * Every port the hosts of `vs` serve (Service and ServiceEntry ports visible from its namespace),
+ * or null when a host is a wildcard or resolves to no service in the input (then unknown).
+ */
+export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
+  const hosts = stringList(vs.spec.hosts) ?? [];
+  if (hosts.length === 0) return null;
+  const ports = new Set<number>();
+  for (const h of hosts) {
+    if (h.includes('*')) return null;
+    const services = graph.servicesForHost(h, vs.namespace);
+    if (services.length === 0) return null;
+    for (const s of services) for (const p of s.ports) ports.add(p.number);
+  }
+  return ports.size > 0 ? ports : null;
 }
 
 /** Canonical JSON of a match entry, without `name` (Istio's duplicate test). */
@@ -181,10 +203,11 @@ export interface RuleReachability {
 
 /**
  * Walks `spec.http` in order, as Envoy does (first match wins), and says for each rule whether
- * it can still match and which of its match entries earlier entries already take. Quadratic in
+ * it can still match and which of its match entries earlier entries already take (`hostPorts`
+ * as for `isCatchAllMatch`). Quadratic in
  * the number of match entries of one VirtualService, never in the size of the mesh.
  */
-export function analyzeHttpRules(vs: MeshObject): RuleReachability[] {
+export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> | null = null): RuleReachability[] {
   const out: RuleReachability[] = [];
   const seen: { rule: HttpRule; match: number; m: Readonly<Record<string, unknown>>; key: string }[] = [];
   const byKey = new Map<string, (typeof seen)[number]>();
@@ -209,7 +232,7 @@ export function analyzeHttpRules(vs: MeshObject): RuleReachability[] {
     });
     const unreachable = r.matches.length > 0 && shadowed.filter((s) => s.byRule !== r).length === r.matches.length;
     out.push({ rule: r, afterCatchAll: null, shadowed, unreachable });
-    const c = catchAllMatchOf(r);
+    const c = catchAllMatchOf(r, hostPorts);
     if (c !== undefined && !unreachable) catchAll = { rule: r, match: c };
   }
   return out;

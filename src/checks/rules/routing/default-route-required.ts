@@ -1,6 +1,6 @@
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { catchAllMatchOf, destinationsOf, hostOf, httpRulesOf, isMeshBound } from './_helpers.js';
+import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound } from './_helpers.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
@@ -11,7 +11,8 @@ const defaultRouteRequired: Rule = {
     'A VirtualService replaces the default route for its hosts. When every `spec.http` rule has a `match`, a',
     'request that matches none of them has no route and the sidecar answers 404 with response flag `NR`: a',
     'header-based canary (`end-user: jason` → v2) without a final unmatched rule cuts off everyone else. Fix: end',
-    '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version.',
+    '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version. A',
+    'match on `port` alone counts as a default route when that is the only port the VirtualService\'s hosts serve.',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
     '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent.',
   ].join(' '),
@@ -20,7 +21,8 @@ const defaultRouteRequired: Rule = {
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs) || (stringList(vs.spec.hosts) ?? []).length === 0) continue;
       const rules = httpRulesOf(vs);
-      if (rules.length === 0 || rules.some((r) => catchAllMatchOf(r) !== undefined)) continue;
+      const ports = hostPortsOf(graph, vs);
+      if (rules.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined)) continue;
       const last = rules[rules.length - 1]!;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
       const which = rules.length === 1 ? 'its only http rule has' : `all ${rules.length} http rules have`;

@@ -1,38 +1,43 @@
 import type { Rule } from '../../rule.js';
-import { analyzeHttpRules, capitalize, describeMatch, ruleLabel, type RuleReachability } from './_helpers.js';
+import { istioRouteAnalysis } from './_istio-unreachable.js';
 
-/** `routing/unreachable-rule` (IST0130): no http rule sits where first-match-wins can never reach it. */
+const REASONS = {
+  'only the last rule can have no matches': 'only the last rule can have no matches, and an earlier rule has none',
+  'route without matches defined before': 'an earlier rule has no matches and takes every request',
+  'all matches used by prior rules': 'all its matches repeat matches of earlier rules',
+} as const;
+
+/** `routing/unreachable-rule` (IST0130): a route rule that Istio's own analysis proves is never used. */
 const unreachableRule: Rule = {
   id: 'routing/unreachable-rule',
   istioCode: 'IST0130',
   severity: 'warning',
-  summary: 'An http route rule can never match: an earlier rule takes every request, or earlier rules take all its matches.',
+  summary: 'An http, tcp or tls rule can never match: an earlier rule has no matches, or earlier rules repeat all its matches.',
   docs: [
-    'Envoy tries `spec.http` rules in order and stops at the first that matches. A rule without `match` (or with a',
-    'match that takes every request, such as `uri: {prefix: /}` alone) ends the list: nothing after it is ever',
-    'used. A rule is also dead when each of its matches is written again (or covered, e.g. `prefix: /api` before',
-    '`prefix: /api/v1`) by an earlier rule. Fix: move the specific rules before the general one, or delete the',
-    'dead rule. Mirrors `istioctl analyze` IST0130 and also catches covered (not only identical) matches.',
+    'Rules are tried in order and the first that matches wins. A rule without `match` takes every request, so any',
+    'rule after it is dead; a rule whose every match entry repeats one of an earlier rule is dead too. Exactly',
+    '`istioctl analyze` IST0130 (VirtualServiceUnreachableRule), over `http`, `tcp` and `tls` alike: matches are',
+    'compared as written (an HTTP match\'s `name` aside). Rules that are dead for subtler reasons (an earlier',
+    '`prefix: /`, a covering prefix) are `routing/shadowed-rule`. Fix: move the specific rules before the general',
+    'one, or delete the dead rule.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const r of analyzeHttpRules(vs)) {
-        if (r.unreachable) ctx.report(vs, `${capitalize(ruleLabel(r.rule))} is never used: ${reason(r)}`, { path: r.rule.path });
+      const seen = new Set<string>();
+      for (const u of istioRouteAnalysis(vs).unreachable) {
+        const id = `${u.section}/${u.rule}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        ctx.report(vs, `Rule spec.${u.section}[${u.rule}]${nameOf(vs.spec[u.section], u.rule)} is never used: ${REASONS[u.reason]}; move it above them or remove it`, { path: u.path });
       }
     }
   },
 };
 
-function reason(r: RuleReachability): string {
-  if (r.afterCatchAll) {
-    const by = r.afterCatchAll;
-    const what = by.match === null ? 'has no match' : `matches every request with match[${by.match}] ${describeMatch(by.rule.matches[by.match])}`;
-    return `${ruleLabel(by.rule)} before it ${what}; move this rule above it or remove it`;
-  }
-  const by = [...new Set(r.shadowed.map((s) => ruleLabel(s.byRule)))];
-  const how = r.shadowed.every((s) => s.exact) ? 'repeat matches of' : 'are covered by matches of';
-  return `all its matches ${how} ${by.join(', ')}; make its matches more specific, move it up, or remove it`;
+function nameOf(routes: unknown, i: number): string {
+  const r = Array.isArray(routes) ? (routes[i] as { name?: unknown }) : undefined;
+  return r && typeof r.name === 'string' && r.name !== '' ? ` ("${r.name}")` : '';
 }
 
 export default unreachableRule;
