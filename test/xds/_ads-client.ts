@@ -1,0 +1,61 @@
+/** A minimal SotW ADS client for the tests (and the benchmark): send requests, await responses or an end status. */
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../../src/xds/gen/envoy/service/discovery/v3/discovery_pb.js';
+
+export const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+
+const definition = {
+  StreamAggregatedResources: {
+    path: ADS_PATH, requestStream: true, responseStream: true,
+    requestSerialize: (m: DiscoveryRequest) => Buffer.from(toBinary(DiscoveryRequestSchema, m)),
+    requestDeserialize: (b: Buffer) => fromBinary(DiscoveryRequestSchema, b),
+    responseSerialize: (m: DiscoveryResponse) => Buffer.from(toBinary(DiscoveryResponseSchema, m)),
+    responseDeserialize: (b: Buffer) => fromBinary(DiscoveryResponseSchema, b),
+  },
+};
+const AdsClientCtor = grpc.makeGenericClientConstructor(definition, 'AggregatedDiscoveryService');
+
+export interface AdsTestStream {
+  send(req: MessageInitShape<typeof DiscoveryRequestSchema>): void;
+  /** The next response; rejects after `ms` (default 2000) or when the stream ends first. */
+  next(ms?: number): Promise<DiscoveryResponse>;
+  /** Resolves true when no response arrives within `ms`. */
+  silentFor(ms: number): Promise<boolean>;
+  /** The final status of the call. */
+  readonly ended: Promise<grpc.StatusObject>;
+  cancel(): void;
+  close(): void;
+}
+
+export function openAds(port: number, client = new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure())): AdsTestStream {
+  const call = (client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
+  const queue: DiscoveryResponse[] = [];
+  let waiter: ((r: DiscoveryResponse | undefined) => void) | undefined;
+  let finished = false;
+  call.on('data', (r: DiscoveryResponse) => { if (waiter) { const w = waiter; waiter = undefined; w(r); } else queue.push(r); });
+  const ended = new Promise<grpc.StatusObject>((resolve) => {
+    call.on('status', (s) => { finished = true; resolve(s); if (waiter) { const w = waiter; waiter = undefined; w(undefined); } });
+    call.on('error', () => {});
+  });
+  return {
+    send: (req) => call.write(create(DiscoveryRequestSchema, req)),
+    next: (ms = 2000) => new Promise((resolve, reject) => {
+      if (queue.length) return resolve(queue.shift()!);
+      if (finished) return reject(new Error('stream ended'));
+      const t = setTimeout(() => { waiter = undefined; reject(new Error(`no response within ${ms} ms`)); }, ms);
+      waiter = (r) => { clearTimeout(t); r ? resolve(r) : reject(new Error('stream ended')); };
+    }),
+    silentFor: async (ms) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return queue.length === 0;
+    },
+    ended,
+    cancel: () => call.cancel(),
+    close: () => { call.end(); client.close(); },
+  };
+}
+
+export function newAdsClient(port: number): grpc.Client {
+  return new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
