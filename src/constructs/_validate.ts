@@ -89,9 +89,160 @@ export function checkPort(scope: IConstruct, field: string, value: number): numb
  * error, e.g. what to use instead for all workloads.
  */
 export function checkSelectorLabels(scope: IConstruct, field: string, labels: Readonly<Record<string, string>>, hint = ''): Record<string, string> {
-  const entries = Object.entries(labels);
+  const entries = recordEntries(scope, field, labels);
   if (entries.length === 0 || entries.some(([k, v]) => k.length === 0 || k.includes('*') || v.includes('*'))) {
     throw new PropError('MP_INVALID_PROP', scope, field, labels, `expected at least one label, without wildcards${hint}`);
   }
-  return { ...labels };
+  return Object.fromEntries(entries);
+}
+
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A DNS-1035 label, what Kubernetes requires of Service names: at most 63 lower-case letters,
+ * digits or '-', starting with a letter and ending with a letter or digit.
+ */
+export function checkDns1035Label(scope: IConstruct, field: string, value: string): string {
+  if (typeof value !== 'string' || value.length > 63 || !DNS1035_LABEL.test(value)) {
+    const hint = typeof value === 'string' && /^[0-9]/.test(value) ? ' (a Service name cannot start with a digit)' : '';
+    throw new PropError('MP_INVALID_NAME', scope, field, value,
+      `expected a DNS-1035 label, as Kubernetes requires of Service names: at most 63 lower-case letters, digits or "-", starting with a letter and ending with a letter or digit${hint}`);
+  }
+  return value;
+}
+
+/** A Kubernetes object name: a DNS-1123 subdomain (dot-separated DNS-1123 labels, at most 253 characters). */
+export function checkObjectName(scope: IConstruct, field: string, value: string, hint = ''): string {
+  const ok = typeof value === 'string' && value.length > 0 && value.length <= 253 &&
+    value.split('.').every((part) => part.length <= 63 && DNS1123_LABEL.test(part));
+  if (!ok) {
+    throw new PropError('MP_INVALID_NAME', scope, field, value,
+      `expected a DNS-1123 subdomain: at most 253 lower-case letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit${hint}`);
+  }
+  return value;
+}
+
+/** A container image reference: not blank, no whitespace (the API server refuses leading or trailing whitespace; no registry accepts inner spaces). */
+export function checkImage(scope: IConstruct, field: string, value: string): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || /\s/.test(value)) {
+    throw new PropError('MP_INVALID_IMAGE', scope, field, value,
+      'expected a container image reference without whitespace, e.g. "registry.example/cart:1.4.0"');
+  }
+  return value;
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/**
+ * An environment variable name as the API server accepts it (`IsEnvVarName`): letters, digits,
+ * '_', '-' and '.', not starting with a digit; never '=', which would split `NAME=VALUE`.
+ */
+export function checkEnvName(scope: IConstruct, field: string, name: string): string {
+  if (typeof name !== 'string' || !ENV_NAME.test(name) || name === '__proto__') {
+    const why = typeof name === 'string' && name.includes('=') ? ' ("=" separates name from value; put the value on the right)'
+      : name === '__proto__' ? ' ("__proto__" would set the prototype of the map, not a variable)' : '';
+    throw new PropError('MP_INVALID_ENV', scope, field, name,
+      `expected an environment variable name: letters, digits, "_", "-" and ".", not starting with a digit${why}`);
+  }
+  return name;
+}
+
+const INT32_MAX = 2_147_483_647;
+
+/** An integer from `min` to 2^31-1 (the API server's int32 fields: replicas, ports, counts). */
+export function checkInt32(scope: IConstruct, field: string, value: number, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > INT32_MAX) {
+    throw new PropError('MP_INVALID_PROP', scope, field, value, `expected an integer from ${min} to ${INT32_MAX} (int32)`);
+  }
+  return value;
+}
+
+/** A string that is not empty or only whitespace, e.g. a file path or a provider name. */
+export function checkNonBlank(scope: IConstruct, field: string, value: string, what: string): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new PropError('MP_INVALID_PROP', scope, field, value, `expected ${what}; omit the field instead of leaving it blank`);
+  }
+  return value;
+}
+
+/**
+ * `value` when it is one of the table's own keys. `in` and `table[value]` would also accept
+ * inherited names (`"constructor"`, `"toString"`, `"__proto__"`) and hand back a function.
+ */
+export function oneOf<K extends string, V>(scope: IConstruct, field: string, value: K, table: Readonly<Record<K, V>>): V {
+  if (typeof value !== 'string' || !Object.hasOwn(table, value)) {
+    throw new PropError('MP_INVALID_PROP', scope, field, value, `expected one of ${Object.keys(table).join(', ')}`);
+  }
+  return table[value];
+}
+
+/**
+ * The own entries of a record prop (labels, env, headers, …), refusing a `__proto__` key: copied
+ * into a plain object it would replace the prototype instead of adding an entry (and poison
+ * lookups that follow). Keys such as `constructor` or `toString` are ordinary keys here.
+ */
+export function recordEntries<V>(scope: IConstruct, field: string, record: Readonly<Record<string, V>>): [string, V][] {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    throw new PropError('MP_INVALID_PROP', scope, field, record, 'expected an object of name/value pairs');
+  }
+  const entries = Object.entries(record);
+  for (const [k] of entries) {
+    if (k === '__proto__') {
+      throw new PropError('MP_FORBIDDEN_KEY', scope, `${field}.__proto__`, k, 'expected no "__proto__" key: it would set the prototype of the map, not an entry');
+    }
+  }
+  return entries;
+}
+
+/**
+ * An `exportTo` list as Istio's webhook accepts it (`validateExportTo`), and not empty: `[]` reads
+ * like "export nowhere" but Istio treats it as unset, i.e. every namespace. Entries: `.` (this
+ * namespace), `*` (all), or namespace names; no duplicates, not both `.` and `*`.
+ */
+export function checkExportTo(scope: IConstruct, field: string, list: readonly string[] | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const allowed = 'expected ".", "*" or namespace names (omit exportTo for every namespace; use ["."] for this namespace only)';
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new PropError('MP_INVALID_EXPORT_TO', scope, field, list,
+      `${allowed}; an empty list does not hide the object: Istio reads it as unset and exports it to every namespace`);
+  }
+  const seen = new Set<string>();
+  list.forEach((e, i) => {
+    if (typeof e !== 'string' || !(e === '.' || e === '*' || (e.length <= 63 && DNS1123_LABEL.test(e)))) {
+      throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, `${allowed} ("~" is for ServiceEntries alone)`);
+    }
+    if (seen.has(e)) throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, 'expected each entry once');
+    seen.add(e);
+  });
+  if (seen.has('.') && seen.has('*')) {
+    throw new PropError('MP_INVALID_EXPORT_TO', scope, field, list, 'expected "." or "*", not both (Istio refuses the pair)');
+  }
+  return [...list];
+}
+
+/**
+ * Retry conditions Istio accepts in `retries.retryOn` (istio/istio `supportedRetryOnPolicies`):
+ * Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` values.
+ */
+export const RETRY_ON_POLICIES: readonly string[] = [
+  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
+  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+];
+
+/** HTTP status codes Go's `http.StatusText` knows, which Istio accepts as retryOn entries. */
+const KNOWN_STATUS = new Set<number>([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424,
+  425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** One `retryOn` entry: a retry condition Istio knows, or an HTTP status code such as "503". */
+export function checkRetryOn(scope: IConstruct, field: string, value: string): string {
+  const ok = typeof value === 'string' && (RETRY_ON_POLICIES.includes(value) || (/^\d{3}$/.test(value) && KNOWN_STATUS.has(Number(value))));
+  if (!ok) {
+    throw new PropError('MP_INVALID_RETRY_ON', scope, field, value,
+      `expected one of ${RETRY_ON_POLICIES.join(', ')}, or an HTTP status code such as "503" (Istio refuses other values)`);
+  }
+  return value;
 }

@@ -1,5 +1,5 @@
-import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct, type IConstruct } from 'constructs';
 import {
   AuthorizationPolicy,
   AuthorizationPolicySpecAction as Action,
@@ -7,8 +7,11 @@ import {
   type AuthorizationPolicySpecRulesFromSource,
   type AuthorizationPolicySpecRulesToOperation,
 } from '../../imports/security.istio.io.js';
-import { PropError } from './_errors.js';
-import { checkDnsLabel, checkPort } from './_validate.js';
+import {
+  allowRuleMatchesEverything, describeOpenFields, parseIpBlock, selectedWorkloadPorts, workloadPortsOf, type WorkloadPorts,
+} from '../validate/authorization.js';
+import { PropError, validationMessage } from './_errors.js';
+import { checkDnsLabel, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import { prune } from './connection-pool.js';
 import { PolicyScope } from './peer-authentication.js';
 
@@ -22,7 +25,7 @@ export interface RequestSource {
   readonly namespaces?: readonly string[];
   /** @default - none excluded */
   readonly notNamespaces?: readonly string[];
-  /** Peer IP blocks, e.g. `10.0.0.0/16`. @default - any */
+  /** Peer IP addresses or CIDR blocks, e.g. `10.0.0.0/16` or `2001:db8::/32`. @default - any */
   readonly ipBlocks?: readonly string[];
   /** @default - none excluded */
   readonly notIpBlocks?: readonly string[];
@@ -96,8 +99,13 @@ export interface AllowPolicyProps {
    */
   readonly rules?: readonly AuthorizationRule[];
   /**
-   * Permit an ALLOW rule that matches every request. Without it such a rule is refused, because
-   * one stray `{}` silently opens a workload that a default-deny policy was meant to close.
+   * Permit an ALLOW rule that matches every request. Without it such a rule is refused
+   * (`MP_ALLOWS_EVERYTHING`), because one stray `{}` silently opens a workload that a default-deny
+   * policy was meant to close. "Every request" is the definition `security/allow-everything` uses
+   * (src/validate/authorization.ts): no from/to/when; only wildcards (`principals`, `namespaces`,
+   * `methods` or `hosts` `*`, `paths` `*` or `/*`, IP blocks covering every address); only
+   * exclusions over unbounded sets (`notPrincipals`, `notIpBlocks`, `notPaths`, `notHosts`); or
+   * `to.ports` listing every container port of the selected workloads (checked at synth time).
    * @default false
    */
   readonly allowAll?: boolean;
@@ -119,10 +127,12 @@ export class AllowPolicy extends Construct {
     const namespace = policyScope.resolveNamespace(this);
     const selector = policyScope.checkSelector(this);
     const action = props.action ?? 'ALLOW';
-    if (!(action in ACTIONS)) throw new PropError('MP_INVALID_PROP', this, 'action', action, `expected one of ${Object.keys(ACTIONS).join(', ')}`);
+    oneOf(this, 'action', action, ACTIONS);
     if ((action === 'CUSTOM') !== (props.provider !== undefined)) {
-      throw new PropError('MP_INVALID_PROP', this, 'provider', props.provider, 'expected a provider name with action CUSTOM, and none otherwise');
+      throw new PropError('MP_INVALID_PROP', this, 'provider', props.provider,
+        'expected a provider name (an extensionProviders entry of the mesh config) with action CUSTOM, and none otherwise');
     }
+    if (props.provider !== undefined) checkNonBlank(this, 'provider', props.provider, 'an extensionProviders name from the mesh config');
     const rules = props.rules ?? (props.allowAll ? [{}] : []);
     if (action === 'ALLOW' && rules.length === 0) {
       throw new PropError('MP_INVALID_PROP', this, 'rules', props.rules,
@@ -130,11 +140,17 @@ export class AllowPolicy extends Construct {
     }
     const translated = rules.map((r, i) => translateRule(this, `rules[${i}]`, r));
     if (action === 'ALLOW' && props.allowAll !== true) {
-      rules.forEach((r, i) => {
-        if (matchesEverything(r)) {
-          throw new PropError('MP_INVALID_PROP', this, `rules[${i}]`, r,
-            'this ALLOW rule matches every request; narrow it with from/to/when, or set allowAll: true if that is intended');
-        }
+      translated.forEach((r, i) => {
+        const open = allowRuleMatchesEverything(r);
+        if (open) throw allowsEverything(this, `rules[${i}]`, rules[i], open.because, open.fields);
+      });
+      // Whether to.ports covers every container port is known only once the app is complete.
+      const scopeNamespace = policyScope.kind === 'mesh' ? null : namespace;
+      this.node.addValidation({
+        validate: () => translated.flatMap((r, i) => {
+          const open = allowRuleMatchesEverything(r, { workloadPorts: () => selectedWorkloadPorts(appWorkloads(this), scopeNamespace, selector) });
+          return open ? [validationMessage(allowsEverything(this, `rules[${i}]`, rules[i], open.because, open.fields))] : [];
+        }),
       });
     }
     this.authorizationPolicy = new AuthorizationPolicy(this, 'Resource', {
@@ -192,6 +208,14 @@ export function translateRule(scope: Construct, field: string, rule: Authorizati
 }
 
 function translateSource(scope: Construct, field: string, s: RequestSource): AuthorizationPolicySpecRulesFromSource {
+  for (const key of ['ipBlocks', 'notIpBlocks'] as const) {
+    s[key]?.forEach((b, i) => {
+      if (parseIpBlock(b) === null) {
+        throw new PropError('MP_INVALID_IP_BLOCK', scope, `${field}.${key}[${i}]`, b,
+          'expected an IP address or CIDR block such as "10.0.0.0/16", "192.168.1.7" or "2001:db8::/32"');
+      }
+    });
+  }
   const out: AuthorizationPolicySpecRulesFromSource = {
     principals: list(s.principals), notPrincipals: list(s.notPrincipals),
     namespaces: list(s.namespaces), notNamespaces: list(s.notNamespaces),
@@ -233,25 +257,32 @@ function nonEmpty<T extends object>(scope: Construct, field: string, value: T): 
   return pruned;
 }
 
-const ANY_IP = new Set(['0.0.0.0/0', '::/0']);
-const isWildcard = (values: readonly string[] | undefined, wild: (v: string) => boolean) =>
-  values === undefined || values.length === 0 || values.some(wild);
-
-/**
- * True when the rule matches every request: no part narrows it, or every part it has is a
- * wildcard (`*` method, path or host; `0.0.0.0/0` ip block). Principals and namespaces `*` still
- * demand mTLS, so they count as narrowing.
- */
-function matchesEverything(rule: AuthorizationRule): boolean {
-  if (rule.when?.length) return false;
-  const anySource = !rule.from?.length || rule.from.some((s) =>
-    !s.principals?.length && !s.notPrincipals?.length && !s.namespaces?.length && !s.notNamespaces?.length &&
-    !s.notIpBlocks?.length && !s.requestPrincipals?.length && isWildcard(s.ipBlocks, (v) => ANY_IP.has(v)));
-  const anyOperation = !rule.to?.length || rule.to.some((o) =>
-    !o.notMethods?.length && !o.notPaths?.length && !o.ports?.length && !o.notPorts?.length && !o.notHosts?.length &&
-    isWildcard(o.methods, (v) => v === '*') && isWildcard(o.paths, (v) => v === '*') && isWildcard(o.hosts, (v) => v === '*'));
-  return anySource && anyOperation;
+function allowsEverything(scope: IConstruct, field: string, rule: AuthorizationRule | undefined, because: string, fields: Parameters<typeof describeOpenFields>[0]): PropError {
+  const detail = fields.length > 0 ? ` (${describeOpenFields(fields)})` : '';
+  return new PropError('MP_ALLOWS_EVERYTHING', scope, field, rule ?? {},
+    `this ALLOW rule ${because}${detail}, so it matches every request; name the callers (from.principals) and operations (to), ` +
+    'put exceptions in a DENY policy, or set allowAll: true if that is intended');
 }
+
+const WORKLOADS = new WeakMap<IConstruct, WorkloadPorts[]>();
+
+/** Pod labels and container ports of every workload object in the app, read once per app at validation time. */
+function appWorkloads(scope: IConstruct): WorkloadPorts[] {
+  const root = scope.node.root;
+  let found = WORKLOADS.get(root);
+  if (found === undefined) {
+    found = [];
+    for (const c of root.node.findAll()) {
+      if (!ApiObject.isApiObject(c) || !WORKLOAD_KINDS.has(c.kind)) continue;
+      const w = workloadPortsOf(c.toJson());
+      if (w !== null) found.push(w);
+    }
+    WORKLOADS.set(root, found);
+  }
+  return found;
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
 
 function list(values: readonly string[] | undefined): string[] | undefined {
   return values === undefined || values.length === 0 ? undefined : [...values];

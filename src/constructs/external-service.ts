@@ -9,10 +9,10 @@ import {
   ServiceEntrySpecResolution as Resolution,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkHost, checkPort } from './_validate.js';
+import { checkDnsLabel, checkExportTo, checkHost, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { Duration } from './duration.js';
-import { ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
+import { checkOverrides, ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
 import { type PortTrafficPolicyOptions, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
 
 /** A port of the external host (ServiceEntry `ports[]`). */
@@ -75,7 +75,8 @@ export interface ExternalServiceProps {
   /** @default 'DNS' */
   readonly resolution?: ExternalResolution;
   /**
-   * Namespaces that see the ServiceEntry and DestinationRules (`exportTo`).
+   * Namespaces that see the ServiceEntry and DestinationRules (`exportTo`): `.`, `*` or namespace
+   * names; not empty (Istio reads `[]` as every namespace).
    * @default ['.'] - this namespace only, so one team's egress does not open it for the whole mesh
    */
   readonly exportTo?: readonly string[];
@@ -140,18 +141,19 @@ export class ExternalService extends Construct implements IRoutable {
     const origination = props.tlsOrigination && checkOrigination(this, props.tlsOrigination, this.hosts);
     const ports = externalPorts(this, props.ports ?? [{ number: 443, protocol: 'https' }], origination);
     this.portNumbers = ports.map((p) => p.number);
-    const exportTo = [...(props.exportTo ?? ['.'])];
+    const exportTo = checkExportTo(this, 'exportTo', props.exportTo ?? ['.'])!;
+    const location = oneOf(this, 'location', props.location ?? 'MESH_EXTERNAL', LOCATION);
     const metadata = (n: string) => ({ name: n, namespace: this.namespace });
 
     this.serviceEntry = new ServiceEntry(this, 'ServiceEntry', {
       metadata: metadata(name),
       spec: {
         hosts: [...this.hosts],
-        location: props.location === 'MESH_INTERNAL' ? Location.MESH_UNDERSCORE_INTERNAL : Location.MESH_UNDERSCORE_EXTERNAL,
+        location,
         resolution: RESOLUTION[resolution],
         ports,
         exportTo,
-        ...props.serviceEntryOverrides,
+        ...checkServiceEntryOverrides(this, props.serviceEntryOverrides),
       },
     });
 
@@ -163,7 +165,7 @@ export class ExternalService extends Construct implements IRoutable {
           host,
           exportTo,
           trafficPolicy: translateTrafficPolicy(this, 'trafficPolicy', policy),
-          ...props.destinationRuleOverrides,
+          ...checkOverrides(this, props.destinationRuleOverrides, 'destinationRuleOverrides'),
         },
       });
     });
@@ -175,6 +177,11 @@ export class ExternalService extends Construct implements IRoutable {
   }
 }
 
+const LOCATION: Record<'MESH_EXTERNAL' | 'MESH_INTERNAL', Location> = {
+  MESH_EXTERNAL: Location.MESH_UNDERSCORE_EXTERNAL,
+  MESH_INTERNAL: Location.MESH_UNDERSCORE_INTERNAL,
+};
+
 const RESOLUTION: Record<ExternalResolution, Resolution> = {
   DNS: Resolution.DNS,
   DNS_ROUND_ROBIN: Resolution.DNS_UNDERSCORE_ROUND_UNDERSCORE_ROBIN,
@@ -184,9 +191,7 @@ const RESOLUTION: Record<ExternalResolution, Resolution> = {
 type Origination = Required<Pick<TlsOriginationOptions, 'port' | 'targetPort'>> & TlsOriginationOptions;
 
 function checkHosts(scope: Construct, hosts: readonly string[], resolution: ExternalResolution): string[] {
-  if (!(resolution in RESOLUTION)) {
-    throw new PropError('MP_INVALID_PROP', scope, 'resolution', resolution, `expected one of ${Object.keys(RESOLUTION).join(', ')}`);
-  }
+  oneOf(scope, 'resolution', resolution, RESOLUTION);
   if (!Array.isArray(hosts) || hosts.length === 0) {
     throw new PropError('MP_INVALID_HOST', scope, 'hosts', hosts, 'expected at least one host, e.g. ["api.example.com"]');
   }
@@ -200,6 +205,9 @@ function checkHosts(scope: Construct, hosts: readonly string[], resolution: Exte
 }
 
 function checkOrigination(scope: Construct, o: TlsOriginationOptions, hosts: readonly string[]): Origination {
+  if (o.caCertificates !== undefined) checkNonBlank(scope, 'tlsOrigination.caCertificates', o.caCertificates, 'the path of a CA bundle');
+  if (o.credentialName !== undefined) checkNonBlank(scope, 'tlsOrigination.credentialName', o.credentialName, 'the name of a Secret holding the CA');
+  if (o.sni !== undefined) checkHost(scope, 'tlsOrigination.sni', o.sni);
   const anchors = [o.caCertificates, o.credentialName, o.systemCaCertificates === true ? true : undefined].filter((x) => x !== undefined);
   if (anchors.length !== 1) {
     throw new PropError('MP_INVALID_PROP', scope, 'tlsOrigination.caCertificates', o.caCertificates,
@@ -263,4 +271,17 @@ function hostPolicy(
   };
   const others = settings.filter((p) => p.port !== origination.port);
   return { ...policy, portLevelSettings: [...others, originate] };
+}
+
+/** The ServiceEntry escape hatch may not empty `hosts` or `exportTo`. */
+function checkServiceEntryOverrides(scope: Construct, o: Partial<ServiceEntrySpec> | undefined): Partial<ServiceEntrySpec> | undefined {
+  if (o === undefined) return undefined;
+  if ('hosts' in o) {
+    if (!Array.isArray(o.hosts) || o.hosts.length === 0) {
+      throw new PropError('MP_INVALID_HOST', scope, 'serviceEntryOverrides.hosts', o.hosts, 'expected at least one host');
+    }
+    o.hosts.forEach((h, i) => checkHost(scope, `serviceEntryOverrides.hosts[${i}]`, h));
+  }
+  if ('exportTo' in o) checkExportTo(scope, 'serviceEntryOverrides.exportTo', o.exportTo);
+  return o;
 }

@@ -1,7 +1,7 @@
 import type { IConstruct } from 'constructs';
 import type { VirtualServiceSpecHttpMatch } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkHeaderName, checkPort } from './_validate.js';
+import { checkDnsLabel, checkHeaderName, checkPort, checkSelectorLabels, recordEntries } from './_validate.js';
 import { StringMatch, escapeRe2, translateStringMatch, type StringMatchSpec } from './string-match.js';
 
 /** HTTP methods, for `RequestMatch.method`. */
@@ -87,8 +87,8 @@ function translatePlain(scope: IConstruct, m: RequestMatch, field: string): Virt
     authority: opt(m.authority, 'authority'),
     withoutHeaders: translateHeaderMap(scope, m.withoutHeaders, `${field}.withoutHeaders`),
     queryParams: translateQueryParams(scope, m.queryParams, `${field}.queryParams`),
-    sourceLabels: m.sourceLabels === undefined ? undefined : { ...m.sourceLabels },
-    sourceNamespace: m.sourceNamespace,
+    sourceLabels: m.sourceLabels === undefined ? undefined : checkSelectorLabels(scope, `${field}.sourceLabels`, m.sourceLabels),
+    sourceNamespace: m.sourceNamespace === undefined ? undefined : checkDnsLabel(scope, `${field}.sourceNamespace`, m.sourceNamespace),
     gateways: m.gateways === undefined ? undefined : [...m.gateways],
     port: m.port === undefined ? undefined : checkPort(scope, `${field}.port`, m.port),
   };
@@ -97,7 +97,7 @@ function translatePlain(scope: IConstruct, m: RequestMatch, field: string): Virt
 function translateHeaderMap(scope: IConstruct, map: Readonly<Record<string, StringMatch | string>> | undefined, field: string): Record<string, StringMatchSpec> | undefined {
   if (map === undefined) return undefined;
   const out: Record<string, StringMatchSpec> = {};
-  for (const [name, value] of Object.entries(map)) {
+  for (const [name, value] of recordEntries(scope, field, map)) {
     checkHeaderName(scope, `${field}.${name}`, name);
     out[name] = translateStringMatch(value, scope, `${field}.${name}`);
   }
@@ -107,7 +107,7 @@ function translateHeaderMap(scope: IConstruct, map: Readonly<Record<string, Stri
 function translateQueryParams(scope: IConstruct, map: Readonly<Record<string, StringMatch | string>> | undefined, field: string): Record<string, StringMatchSpec> | undefined {
   if (map === undefined) return undefined;
   const out: Record<string, StringMatchSpec> = {};
-  for (const [name, value] of Object.entries(map)) {
+  for (const [name, value] of recordEntries(scope, field, map)) {
     if (value instanceof StringMatch && value.kind === 'prefix') {
       throw new PropError('MP_INVALID_PROP', scope, `${field}.${name}`, value.value,
         'expected an exact or regex match: Istio does not support prefix matches on query parameters');

@@ -9,7 +9,7 @@ import type {
   VirtualServiceSpecHttpRewrite,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkHeaderName, checkPort, checkRe2 } from './_validate.js';
+import { checkHeaderName, checkInt32, checkPort, checkRe2, checkRetryOn, recordEntries } from './_validate.js';
 import { type Duration, toDuration } from './duration.js';
 import { type Percent, toPercent } from './percent.js';
 import { type StringMatch, translateStringMatch } from './string-match.js';
@@ -30,7 +30,11 @@ export interface RetryPolicy {
   readonly attempts: number;
   /** Timeout of each try, including the first (`perTryTimeout`). @default the route timeout */
   readonly perTryTimeout?: Duration | string;
-  /** Conditions that trigger a retry (`retryOn`, comma-joined). @default connect-failure, refused-stream, unavailable, cancelled (mesh default) */
+  /**
+   * Conditions that trigger a retry (`retryOn`, comma-joined): Envoy's retry-on and gRPC
+   * retry-on names, or HTTP status codes such as `'503'`; anything else is refused, as Istio does.
+   * @default connect-failure, refused-stream, unavailable, cancelled (mesh default)
+   */
   readonly retryOn?: readonly RetryOn[];
   /** Retry on endpoints in other localities (`retryRemoteLocalities`). @default false */
   readonly retryRemoteLocalities?: boolean;
@@ -130,9 +134,15 @@ export interface HeaderPolicy {
 
 /** Maps a RetryPolicy to Istio `retries`. */
 export function translateRetries(scope: IConstruct, r: RetryPolicy, field: string): VirtualServiceSpecHttpRetries {
-  if (typeof r.attempts !== 'number' || !Number.isInteger(r.attempts) || r.attempts < 0) {
-    throw new PropError('MP_INVALID_PROP', scope, `${field}.attempts`, r.attempts, 'expected a whole number of retries, 0 or more');
+  checkInt32(scope, `${field}.attempts`, r.attempts);
+  if (r.attempts === 0 && (r.perTryTimeout ?? r.retryOn ?? r.retryRemoteLocalities) !== undefined) {
+    const extra = r.perTryTimeout !== undefined ? 'perTryTimeout' : r.retryOn !== undefined ? 'retryOn' : 'retryRemoteLocalities';
+    throw new PropError('MP_INVALID_PROP', scope, `${field}.${extra}`, r[extra], 'expected no other retry settings with attempts 0 (retries disabled): Istio refuses them');
   }
+  if (r.retryOn !== undefined && (!Array.isArray(r.retryOn) || r.retryOn.length === 0)) {
+    throw new PropError('MP_INVALID_RETRY_ON', scope, `${field}.retryOn`, r.retryOn, 'expected at least one condition; omit retryOn for the mesh default');
+  }
+  r.retryOn?.forEach((c, i) => checkRetryOn(scope, `${field}.retryOn[${i}]`, c));
   return {
     attempts: r.attempts,
     perTryTimeout: r.perTryTimeout === undefined ? undefined : toDuration(r.perTryTimeout, scope, `${field}.perTryTimeout`).toIstio(),
@@ -225,8 +235,9 @@ export function translateHeaders(scope: IConstruct, h: HeaderPolicy, field: stri
 function translateHeaderOps(scope: IConstruct, ops: HeaderOperations, field: string) {
   const map = (m: Readonly<Record<string, string>> | undefined, f: string) => {
     if (m === undefined) return undefined;
-    for (const name of Object.keys(m)) checkHeaderName(scope, `${field}.${f}.${name}`, name);
-    return { ...m };
+    const entries = recordEntries(scope, `${field}.${f}`, m);
+    for (const [name] of entries) checkHeaderName(scope, `${field}.${f}.${name}`, name);
+    return Object.fromEntries(entries);
   };
   return {
     set: map(ops.set, 'set'),

@@ -8,7 +8,7 @@ import {
   type GatewaySpecServers,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkHost, checkPort } from './_validate.js';
+import { checkDnsLabel, checkHost, checkPort, checkSelectorLabels, oneOf } from './_validate.js';
 import type { HttpRouteOptions } from './http-route.js';
 import { RouteTable } from './route-table.js';
 
@@ -45,7 +45,7 @@ export interface IngressGatewayProps {
   readonly cipherSuites?: readonly string[];
   /** Labels selecting the gateway pods (`selector`). @default { istio: 'ingressgateway' } */
   readonly selector?: Readonly<Record<string, string>>;
-  /** HTTPS port (`servers[].port.number`). @default 443 */
+  /** HTTPS port (`servers[].port.number`); not 80 while `httpsRedirect` puts the HTTP server there. @default 443 */
   readonly httpsPort?: number;
   /** Add a plain HTTP server on port 80 that answers 301 to https (`tls.httpsRedirect`); when false, no port-80 server at all. @default true */
   readonly httpsRedirect?: boolean;
@@ -60,6 +60,8 @@ export interface IngressGatewayProps {
 }
 
 const DEFAULT_SELECTOR = { istio: 'ingressgateway' } as const;
+/** The port of the HTTP server that answers 301 to https. */
+const HTTP_REDIRECT_PORT = 80;
 const MIN_VERSIONS: Record<TlsVersion, GatewaySpecServersTlsMinProtocolVersion> = {
   TLSV1_2: GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_2,
   TLSV1_3: GatewaySpecServersTlsMinProtocolVersion.TLSV1_UNDERSCORE_3,
@@ -106,7 +108,13 @@ export class IngressGateway extends Construct {
       throw new PropError('MP_INVALID_PROP', this, 'maxProtocolVersion', maxVersion, `expected a version at or above minProtocolVersion (${minVersion})`);
     }
     const httpsPort = checkPort(this, 'httpsPort', props.httpsPort ?? 443);
+    if (props.httpsRedirect !== false && httpsPort === HTTP_REDIRECT_PORT) {
+      throw new PropError('MP_INVALID_PORT', this, 'httpsPort', httpsPort,
+        `expected a port other than ${HTTP_REDIRECT_PORT}, where the HTTP server redirecting to HTTPS listens (two servers on one port with one host conflict; Istio serves only one); use 443, or set httpsRedirect: false`);
+    }
     this.name = checkDnsLabel(this, 'name', props.name ?? id);
+    if (props.namespace !== undefined) checkDnsLabel(this, 'namespace', props.namespace);
+    const selector = checkSelectorLabels(this, 'selector', props.selector ?? DEFAULT_SELECTOR, '; omit it for { istio: "ingressgateway" }');
     const namespace = props.namespace ?? Chart.of(this).namespace;
     this.gatewayRef = namespace !== undefined ? `${namespace}/${this.name}` : this.name;
 
@@ -124,11 +132,11 @@ export class IngressGateway extends Construct {
       },
     }];
     if (props.httpsRedirect !== false) {
-      servers.push({ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [...hosts], tls: { httpsRedirect: true } });
+      servers.push({ port: { number: HTTP_REDIRECT_PORT, name: 'http', protocol: 'HTTP' }, hosts: [...hosts], tls: { httpsRedirect: true } });
     }
     this.gateway = new Gateway(this, 'Resource', {
       metadata: { name: this.name, ...(props.namespace !== undefined ? { namespace: props.namespace } : {}) },
-      spec: { selector: { ...(props.selector ?? DEFAULT_SELECTOR) }, servers },
+      spec: { selector, servers },
     });
     this.routes = new RouteTable(this, 'Routes', {
       hosts,
@@ -143,7 +151,7 @@ export class IngressGateway extends Construct {
 }
 
 function checkVersion(scope: Construct, field: string, value: TlsVersion): TlsVersion {
-  if (!(value in MIN_VERSIONS)) {
+  if (typeof value !== 'string' || !Object.hasOwn(MIN_VERSIONS, value)) {
     throw new PropError('MP_INVALID_PROP', scope, field, value, 'expected TLSV1_2 or TLSV1_3 (older TLS versions are insecure)');
   }
   return value;

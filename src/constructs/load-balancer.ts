@@ -5,7 +5,7 @@ import {
   DestinationRuleSpecTrafficPolicyLoadBalancerSimple as Simple,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkHeaderName } from './_validate.js';
+import { checkHeaderName, oneOf } from './_validate.js';
 import { checkCount, optDuration, prune } from './connection-pool.js';
 import type { Duration } from './duration.js';
 
@@ -68,11 +68,7 @@ export function translateLoadBalancer(
     throw new PropError('MP_INVALID_PROP', scope, field, o, 'expected exactly one of simple or consistentHash');
   }
   if (o.simple !== undefined) {
-    const simple = SIMPLE[o.simple];
-    if (simple === undefined) {
-      throw new PropError('MP_INVALID_PROP', scope, `${field}.simple`, o.simple, `expected one of ${Object.keys(SIMPLE).join(', ')}`);
-    }
-    return { simple };
+    return { simple: oneOf(scope, `${field}.simple`, o.simple, SIMPLE) };
   }
   return { consistentHash: translateConsistentHash(scope, `${field}.consistentHash`, o.consistentHash!) };
 }

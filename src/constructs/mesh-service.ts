@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkPort } from './_validate.js';
+import { checkDns1035Label, checkDnsLabel, checkEnvName, checkExportTo, checkHost, checkImage, checkInt32, checkPort, oneOf, recordEntries } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { removeConstructPathLabel } from './pod-labels.js';
 import { asSubsetTrafficPolicy, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
@@ -41,11 +41,11 @@ export interface MeshServicePort {
 export interface MeshServiceVersion {
   /** Version name (DNS-1123 label): the `version` pod label and the subset name, e.g. `v1`. */
   readonly name: string;
-  /** Container image. */
+  /** Container image reference, e.g. `registry.example/cart:1.4.0`; not blank, no whitespace. */
   readonly image: string;
-  /** Pod count. @default 1 */
+  /** Pod count, 0 to 2^31-1 (`replicas`, an int32). @default 1 */
   readonly replicas?: number;
-  /** Environment variables of the container. @default - none */
+  /** Environment variables of the container; names are letters, digits, `_`, `-`, `.` (no `=`), not starting with a digit. @default - none */
   readonly env?: Readonly<Record<string, string>>;
   /** Container entrypoint. @default - the image's */
   readonly command?: readonly string[];
@@ -64,7 +64,7 @@ export interface MeshServiceVersion {
 
 /** Props for `MeshService`. */
 export interface MeshServiceProps {
-  /** Service name (DNS-1123 label): the Service, DestinationRule, `app` label and Deployment prefix. */
+  /** Service name (a DNS-1035 label, as Kubernetes requires of Services: starts with a letter): the Service, DestinationRule, `app` label and Deployment prefix. */
   readonly name: string;
   /** Namespace of every object. @default - the chart's namespace, else `default` */
   readonly namespace?: string;
@@ -116,7 +116,7 @@ export class MeshService extends Construct implements IRoutable {
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
-    this.name = checkDnsLabel(this, 'name', props.name);
+    this.name = checkDns1035Label(this, 'name', props.name);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     this.host = `${this.name}.${this.namespace}.svc.cluster.local`;
     const ports = checkPorts(this, props.ports);
@@ -150,7 +150,7 @@ export class MeshService extends Construct implements IRoutable {
           name: this.name,
           image: v.image,
           ports: [...new Set(ports.map((p) => p.targetPort))].map((number) => ({ number })),
-          envVariables: Object.fromEntries(Object.entries(v.env ?? {}).map(([k, val]) => [k, kplus.EnvValue.fromValue(val)])),
+          envVariables: envVariables(this, `versions[${versions.indexOf(v)}].env`, v.env),
           command: v.command && [...v.command],
           args: v.args && [...v.args],
           resources: v.resources,
@@ -174,7 +174,7 @@ export class MeshService extends Construct implements IRoutable {
         host: this.host,
         trafficPolicy: props.trafficPolicy && translateTrafficPolicy(this, 'trafficPolicy', props.trafficPolicy),
         subsets,
-        ...props.overrides,
+        ...checkOverrides(this, props.overrides),
       },
     });
   }
@@ -232,9 +232,7 @@ export function namePorts(
 
 /** `<protocol>` or `<protocol>-<suffix>`, checked as a DNS-1123 label. @internal */
 export function portName(scope: Construct, field: string, protocol: PortProtocol, suffix?: string): string {
-  if (!(protocol in ISTIO_PROTOCOL)) {
-    throw new PropError('MP_INVALID_PROP', scope, `${field}.protocol`, protocol, `expected one of ${Object.keys(ISTIO_PROTOCOL).join(', ')}`);
-  }
+  oneOf(scope, `${field}.protocol`, protocol, ISTIO_PROTOCOL);
   if (suffix === undefined) return protocol;
   checkDnsLabel(scope, `${field}.name`, suffix);
   return checkDnsLabel(scope, `${field}.name`, `${protocol}-${suffix}`);
@@ -249,12 +247,26 @@ function checkVersions(scope: Construct, versions: readonly MeshServiceVersion[]
     checkDnsLabel(scope, `versions[${i}].name`, v.name);
     if (seen.has(v.name)) throw new PropError('MP_INVALID_NAME', scope, `versions[${i}].name`, v.name, 'expected unique version names');
     seen.add(v.name);
-    if (typeof v.image !== 'string' || v.image.length === 0) {
-      throw new PropError('MP_INVALID_PROP', scope, `versions[${i}].image`, v.image, 'expected a container image reference');
-    }
-    if (v.replicas !== undefined && (!Number.isInteger(v.replicas) || v.replicas < 0)) {
-      throw new PropError('MP_INVALID_PROP', scope, `versions[${i}].replicas`, v.replicas, 'expected a non-negative integer');
-    }
+    checkImage(scope, `versions[${i}].image`, v.image);
+    if (v.replicas !== undefined) checkInt32(scope, `versions[${i}].replicas`, v.replicas);
   });
   return versions;
+}
+
+function envVariables(scope: Construct, field: string, env: Readonly<Record<string, string>> | undefined): Record<string, kplus.EnvValue> {
+  const out: Record<string, kplus.EnvValue> = {};
+  for (const [name, value] of recordEntries(scope, field, env ?? {})) {
+    checkEnvName(scope, `${field}.${name}`, name);
+    if (typeof value !== 'string') throw new PropError('MP_INVALID_ENV', scope, `${field}.${name}`, value, 'expected a string value');
+    out[name] = kplus.EnvValue.fromValue(value);
+  }
+  return out;
+}
+
+/** The DestinationRule escape hatch may not blank out what Istio requires: `host`, or an `exportTo` of `[]`. @internal */
+export function checkOverrides<T extends { host?: string; exportTo?: string[] }>(scope: Construct, overrides: T | undefined, field = 'overrides'): T | undefined {
+  if (overrides === undefined) return undefined;
+  if ('host' in overrides) checkHost(scope, `${field}.host`, overrides.host as string);
+  if ('exportTo' in overrides) checkExportTo(scope, `${field}.exportTo`, overrides.exportTo);
+  return overrides;
 }

@@ -8,7 +8,7 @@ import {
   PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../../imports/security.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkPort, checkSelectorLabels } from './_validate.js';
+import { checkDnsLabel, checkPort, checkSelectorLabels, oneOf, recordEntries } from './_validate.js';
 
 /** Mutual TLS mode a workload accepts (Istio `PeerAuthentication.MutualTLS.Mode`). */
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -112,7 +112,7 @@ export class PeerAuthenticationPolicy extends Construct {
 }
 
 function checkMode(scope: Construct, field: string, mode: MtlsMode): MtlsMode {
-  if (!(mode in MODES)) throw new PropError('MP_INVALID_PROP', scope, field, mode, 'expected STRICT, PERMISSIVE or DISABLE');
+  oneOf(scope, field, mode, MODES);
   return mode;
 }
 
@@ -122,7 +122,7 @@ function portLevel(
   if (!hasSelector) {
     throw new PropError('MP_INVALID_PROP', scope, 'portLevelMtls', ports, 'Istio accepts portLevelMtls only with a workload selector: use PolicyScope.workload()');
   }
-  return Object.fromEntries(Object.entries(ports).map(([port, mode]) => {
+  return Object.fromEntries(recordEntries(scope, 'portLevelMtls', ports).map(([port, mode]) => {
     checkPort(scope, `portLevelMtls[${port}]`, Number(port));
     return [port, { mode: PORT_MODES[checkMode(scope, `portLevelMtls[${port}]`, mode)] }];
   }));

@@ -2,7 +2,7 @@ import { Lazy } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { VirtualService, type VirtualServiceSpec, type VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkHost } from './_validate.js';
+import { checkDnsLabel, checkExportTo, checkHost, checkObjectName } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { type HttpRouteOptions, translateHttpRoute } from './http-route.js';
 
@@ -12,7 +12,7 @@ export interface RouteTableProps {
   readonly hosts: ReadonlyArray<IRoutable | string>;
   /** Gateways (`<ns>/<name>`) and/or `mesh` whose proxies apply the routes (`gateways`). @default mesh (all sidecars) */
   readonly gateways?: readonly string[];
-  /** Namespaces that can see this VirtualService (`exportTo`), e.g. `['.']`. @default all namespaces */
+  /** Namespaces that can see this VirtualService (`exportTo`): `.`, `*` or namespace names, e.g. `['.']`; not empty (Istio reads `[]` as all). @default all namespaces */
   readonly exportTo?: readonly string[];
   /** Namespace of the VirtualService. @default the first service host's namespace, else the chart's */
   readonly namespace?: string;
@@ -35,8 +35,6 @@ interface Entry {
   /** Construct path of whoever added the route, for validation messages. */
   readonly origin: string;
 }
-
-const DNS1123_SUBDOMAIN_MAX = 253;
 
 /**
  * The routes for one or more hosts: an Istio VirtualService that several constructs (a
@@ -69,8 +67,12 @@ export class RouteTable extends Construct {
     }
     this.hosts = props.hosts.map((h, i) => checkHost(this, `hosts[${i}]`, typeof h === 'string' ? h : h.host, { allowStar: true }));
     const firstService = props.hosts.find((h): h is IRoutable => typeof h !== 'string');
-    this.name = checkObjectName(this, 'name', props.name ?? (firstService !== undefined ? firstService.host.split('.')[0]! : id));
-    this.namespace = props.namespace ?? firstService?.namespace;
+    this.name = checkObjectName(this, 'name', props.name ?? (firstService !== undefined ? firstService.host.split('.')[0]! : id),
+      '; set `name` explicitly when the construct id is not one');
+    this.namespace = props.namespace === undefined ? firstService?.namespace : checkDnsLabel(this, 'namespace', props.namespace);
+    checkExportTo(this, 'exportTo', props.exportTo);
+    if (props.overrides !== undefined && 'exportTo' in props.overrides) checkExportTo(this, 'overrides.exportTo', props.overrides.exportTo);
+    props.gateways?.forEach((g, i) => checkGatewayRef(this, `gateways[${i}]`, g));
     if (props.defaultRoute !== undefined) {
       if (props.defaultRoute.match !== undefined) {
         throw new PropError('MP_INVALID_PROP', this, 'defaultRoute.match', props.defaultRoute.match,
@@ -166,21 +168,12 @@ function label(e: Entry): string {
   return e.http.name !== undefined ? JSON.stringify(e.http.name) : '(unnamed)';
 }
 
-/** A Kubernetes object name: a DNS-1123 subdomain (dot-separated DNS-1123 labels). */
-function checkObjectName(scope: IConstruct, field: string, value: string): string {
-  if (typeof value !== 'string' || value.length > DNS1123_SUBDOMAIN_MAX) {
-    throw new PropError('MP_INVALID_NAME', scope, field, value, 'expected a DNS-1123 subdomain of at most 253 characters');
-  }
-  for (const part of value.split('.')) {
-    try {
-      checkDnsLabel(scope, field, part);
-    } catch (e) {
-      if (e instanceof PropError) {
-        throw new PropError('MP_INVALID_NAME', scope, field, value,
-          'expected a DNS-1123 name: lower-case letters, digits, "-" and "."; set `name` explicitly when the construct id is not one');
-      }
-      throw e;
-    }
+/** `mesh`, `<name>` or `<namespace>/<name>` of a Gateway (VirtualService `gateways`). */
+function checkGatewayRef(scope: IConstruct, field: string, value: string): string {
+  const parts = typeof value === 'string' ? value.split('/') : [];
+  const ok = parts.length >= 1 && parts.length <= 2 && parts.every((p) => /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p) && p.length <= 253);
+  if (!ok) {
+    throw new PropError('MP_INVALID_NAME', scope, field, value, 'expected "mesh", a Gateway name, or "<namespace>/<gateway name>"');
   }
   return value;
 }

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Sidecar, SidecarSpecOutboundTrafficPolicyMode as Mode } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkDnsLabel, checkHost, checkSelectorLabels } from './_validate.js';
+import { checkDnsLabel, checkHost, checkSelectorLabels, oneOf } from './_validate.js';
 import type { IRoutable } from './destination.js';
 
 /** What happens to traffic for hosts outside the registry (Istio `OutboundTrafficPolicy.Mode`). */
@@ -57,15 +57,14 @@ export class SidecarScope extends Construct {
     if (hosts.length === 0) {
       throw new PropError('MP_INVALID_HOST', this, 'egressHosts', props.egressHosts, 'expected at least one host; use "~/*" to reach nothing');
     }
-    const mode = props.outboundTrafficPolicy ?? 'REGISTRY_ONLY';
-    if (!(mode in MODES)) throw new PropError('MP_INVALID_PROP', this, 'outboundTrafficPolicy', mode, 'expected REGISTRY_ONLY or ALLOW_ANY');
+    const mode = oneOf(this, 'outboundTrafficPolicy', props.outboundTrafficPolicy ?? 'REGISTRY_ONLY', MODES);
     const labels = props.workloadSelector === undefined ? undefined : checkSelectorLabels(this, 'workloadSelector', props.workloadSelector);
     this.sidecar = new Sidecar(this, 'Resource', {
       metadata: { name, namespace },
       spec: {
         workloadSelector: labels && { labels },
         egress: [{ hosts: [...new Set(hosts)] }],
-        outboundTrafficPolicy: { mode: MODES[mode] },
+        outboundTrafficPolicy: { mode },
       },
     });
   }

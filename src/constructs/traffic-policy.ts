@@ -7,7 +7,7 @@ import {
   DestinationRuleSpecTrafficPolicyTlsMode as Mode,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
-import { checkPort } from './_validate.js';
+import { checkHost, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import { type ConnectionPoolOptions, prune, translateConnectionPool } from './connection-pool.js';
 import { type LoadBalancerOptions, translateLoadBalancer } from './load-balancer.js';
 import { type OutlierDetectionOptions, translateOutlierDetection } from './outlier-detection.js';
@@ -114,10 +114,15 @@ export function translateTrafficPolicy(
 
 /** Maps `ClientTlsOptions` to Istio's `tls`, refusing combinations Istio would reject or ignore. */
 export function translateClientTls(scope: IConstruct, field: string, o: ClientTlsOptions): DestinationRuleSpecTrafficPolicyTls {
-  const mode = MODES[o.mode];
-  if (mode === undefined) {
-    throw new PropError('MP_INVALID_PROP', scope, `${field}.mode`, o.mode, `expected one of ${Object.keys(MODES).join(', ')}`);
-  }
+  const mode = oneOf(scope, `${field}.mode`, o.mode, MODES);
+  // A blank path or name reads as "verify against this" but verifies against nothing.
+  const blank: [keyof ClientTlsOptions, string][] = [
+    ['caCertificates', 'the path of a CA bundle (omit it to use the system trust store)'],
+    ['credentialName', 'the name of a Secret'], ['clientCertificate', 'the path of a client certificate'], ['privateKey', 'the path of a private key'],
+  ];
+  for (const [key, what] of blank) if (o[key] !== undefined) checkNonBlank(scope, `${field}.${key}`, o[key] as string, what);
+  if (o.sni !== undefined) checkHost(scope, `${field}.sni`, o.sni);
+  o.subjectAltNames?.forEach((san, i) => checkNonBlank(scope, `${field}.subjectAltNames[${i}]`, san, 'a subject alternative name'));
   const hasFiles = o.clientCertificate !== undefined || o.privateKey !== undefined;
   if (o.mode === 'MUTUAL' && o.credentialName === undefined && (o.clientCertificate === undefined || o.privateKey === undefined)) {
     throw new PropError('MP_INVALID_PROP', scope, `${field}.credentialName`, o.credentialName,

@@ -74,7 +74,7 @@ test('GIVEN a sidecar egress host without namespace WHEN constructing a SidecarS
 
 test('GIVEN an ALLOW rule {} without allowAll WHEN constructing an AllowPolicy THEN it is refused as allowing everything', () => {
   throwsProp(() => synth((c) => new AllowPolicy(c, 'allow', { name: 'oops', rules: [{ to: [{ methods: ['GET'] }] }, {}] })),
-    { code: 'MP_INVALID_PROP', field: 'rules[1]', path: 'test/allow', value: {} });
+    { code: 'MP_ALLOWS_EVERYTHING', field: 'rules[1]', path: 'test/allow', value: {} });
 });
 
 test.run();

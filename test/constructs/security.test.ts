@@ -101,12 +101,17 @@ test('GIVEN allowAll true and no rules WHEN synthesized THEN the single empty ru
 test('GIVEN a rule whose every part is a wildcard WHEN constructed without allowAll THEN it is refused', () => {
   throwsProp(() => synth((c) => new AllowPolicy(c, 'allow', {
     name: 'too-open', rules: [{ from: [{ ipBlocks: ['0.0.0.0/0'] }], to: [{ methods: ['*'], paths: ['*'] }] }],
-  })), { code: 'MP_INVALID_PROP', field: 'rules[0]', path: 'test/allow' });
+  })), { code: 'MP_ALLOWS_EVERYTHING', field: 'rules[0]', path: 'test/allow' });
 });
 
-test('GIVEN principals "*" WHEN constructed THEN it counts as narrowing (it still demands mTLS)', () => {
-  const ap = only(synth((c) => new AllowPolicy(c, 'allow', { name: 'mtls-only', rules: [{ from: [{ principals: ['*'] }] }] })), 'AuthorizationPolicy');
-  assert.equal(ap.spec.rules, [{ from: [{ source: { principals: ['*'] } }] }]);
+test('GIVEN principals "*" alone WHEN constructed THEN it is refused: under STRICT mTLS every caller has a principal', () => {
+  throwsProp(() => synth((c) => new AllowPolicy(c, 'allow', { name: 'mtls-only', rules: [{ from: [{ principals: ['*'] }] }] })),
+    { code: 'MP_ALLOWS_EVERYTHING', field: 'rules[0]', path: 'test/allow' });
+});
+
+test('GIVEN principals "*" narrowed by an operation WHEN synthesized THEN it is kept', () => {
+  const ap = only(synth((c) => new AllowPolicy(c, 'allow', { name: 'mtls-get', rules: [{ from: [{ principals: ['*'] }], to: [{ methods: ['GET'] }] }] })), 'AuthorizationPolicy');
+  assert.equal(ap.spec.rules, [{ from: [{ source: { principals: ['*'] } }], to: [{ operation: { methods: ['GET'] } }] }]);
 });
 
 test('GIVEN an ALLOW policy with no rules WHEN constructed THEN it is refused as allowing nothing', () => {
