@@ -5,7 +5,6 @@ import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from '.
 import type { ManifestObject, ParsedFile } from './parse.js';
 import { PolicyIndex, decideMtls, type MtlsDecision, type PeerAuthenticationsForWorkload } from './policy.js';
 import {
-  DestinationRuleIndex,
   VirtualServiceIndex,
   gatewayRefsOf,
   gatewayServersForHost,
@@ -16,6 +15,7 @@ import {
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { WorkloadRegistry, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
+import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -24,6 +24,7 @@ export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewaySer
 export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
 export type { MeshConfig, MeshContext } from './mesh-config.js';
+export type { MergedDestinationRule, MergedSubset } from './destination-rules.js';
 export type { Membership, Dataplane } from './membership.js';
 
 export interface GraphOptions {
@@ -72,7 +73,7 @@ export class MeshGraph {
 
   private readonly byKind = new Map<string, MeshObject[]>();
   private readonly byKey = new Map<string, MeshObject>();
-  private readonly destinationRules: DestinationRuleIndex;
+  private readonly destinationRules: DestinationRuleResolver;
   private readonly virtualServicesIndex: VirtualServiceIndex;
   private readonly policies: PolicyIndex;
   private readonly namespaceSet: readonly string[];
@@ -104,7 +105,7 @@ export class MeshGraph {
     this.namespaceSet = [...namespaces].sort();
     this.services = new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
     this.workloads = new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
-    this.destinationRules = new DestinationRuleIndex(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
+    this.destinationRules = new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
     this.policies = new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
   }
@@ -157,26 +158,28 @@ export class MeshGraph {
    * then the service's namespace, then the root namespace (exportTo honoured); null when none.
    */
   destinationRulesFor(host: string, fromNamespace: string): DestinationRuleMatch | null {
-    const fqdn = this.resolveHost(host, fromNamespace).fqdn;
-    return this.destinationRules.lookup(fqdn, fromNamespace, this.serviceNamespaceOf(fqdn, fromNamespace), this.rootNamespace);
+    const merged = this.destinationRuleFor(host, fromNamespace);
+    return merged && { scope: merged.scope, host: merged.host, rules: merged.rules };
   }
 
-  /** Subsets defined for `host` by the DestinationRule(s) that apply from `fromNamespace`, with their workloads. */
+  /**
+   * The merged DestinationRule a client in `fromNamespace` (with pod labels `clientLabels`, for
+   * `workloadSelector` rules) uses for `host`, as istiod computes it; null when none applies.
+   */
+  destinationRuleFor(host: string, fromNamespace: string, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
+    const fqdn = this.resolveHost(host, fromNamespace).fqdn;
+    return this.destinationRules.lookup(fqdn, fromNamespace, this.serviceNamespaceOf(fqdn, fromNamespace), clientLabels);
+  }
+
+  /** Subsets defined for `host` by the DestinationRule that applies from `fromNamespace` (merged, duplicates dropped), with their workloads. */
   subsetsOf(host: string, fromNamespace: string): SubsetInfo[] {
-    const match = this.destinationRulesFor(host, fromNamespace);
-    if (!match) return [];
+    const merged = this.destinationRuleFor(host, fromNamespace);
+    if (!merged) return [];
     const service = this.servicesForHost(host, fromNamespace)[0];
-    const out: SubsetInfo[] = [];
-    for (const dr of match.rules) {
-      const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
-      subsets.forEach((s, i) => {
-        if (!isRecord(s) || typeof s.name !== 'string') return;
-        const labels = stringMap(s.labels);
-        const workloads = service?.selector ? this.workloads.selectedBy(service.namespace, { ...service.selector, ...labels }) : [];
-        out.push({ name: s.name, labels, destinationRule: dr, path: ['spec', 'subsets', i], workloads });
-      });
-    }
-    return out;
+    return merged.subsets.map((s) => ({
+      name: s.name, labels: s.labels, destinationRule: s.object, path: s.path,
+      workloads: service?.selector ? this.workloads.selectedBy(service.namespace, { ...service.selector, ...s.labels }) : [],
+    }));
   }
 
   /**

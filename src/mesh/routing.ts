@@ -41,51 +41,15 @@ class HostTable {
   }
 }
 
-/** Where a DestinationRule lookup found its rules (Istio's order). */
-export type DestinationRuleScope = 'client-namespace' | 'service-namespace' | 'root-namespace';
+export type { DestinationRuleScope } from './destination-rules.js';
 
+/** The rules a DestinationRule lookup found (see `destination-rules.ts` for the merged view). */
 export interface DestinationRuleMatch {
-  readonly scope: DestinationRuleScope;
+  readonly scope: import('./destination-rules.js').DestinationRuleScope;
   /** The host the rules were written for (the most specific match). */
   readonly host: string;
-  /** All rules for that host in that namespace, in input order (Istio merges them). */
+  /** All rules for that host in that namespace, in Istio's merge order. */
   readonly rules: readonly MeshObject[];
-}
-
-/**
- * DestinationRule lookup as a sidecar in `fromNamespace` does it (pilot `PushContext.destinationRule`):
- * rules in the client's own namespace, then rules exported by the service's namespace, then
- * rules exported by the root namespace. Within a namespace, the most specific host wins.
- */
-export class DestinationRuleIndex {
-  private readonly byNamespace = new Map<string, HostTable>();
-
-  constructor(rules: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
-    for (const o of rules) {
-      if (isRecord(o.spec.workloadSelector)) continue; // per-workload rules are not part of the namespace lookup
-      const host = typeof o.spec.host === 'string' ? resolveHost(o.spec.host, o.namespace, domain).fqdn : undefined;
-      if (!host) continue;
-      let t = this.byNamespace.get(o.namespace);
-      if (!t) this.byNamespace.set(o.namespace, (t = new HostTable()));
-      t.add({ host, object: o, exportTo: exportToOf(o, meshConfig).values });
-    }
-  }
-
-  lookup(fqdn: string, fromNamespace: string, serviceNamespace: string | null, rootNamespace: string): DestinationRuleMatch | null {
-    const tiers: [DestinationRuleScope, string | null][] = [
-      ['client-namespace', fromNamespace],
-      ['service-namespace', serviceNamespace],
-      ['root-namespace', rootNamespace],
-    ];
-    for (const [scope, ns] of tiers) {
-      if (ns === null) continue;
-      for (const group of this.byNamespace.get(ns)?.matching(fqdn) ?? []) {
-        const visible = group.filter((e) => ns === fromNamespace || exportedTo(e.exportTo, ns, fromNamespace));
-        if (visible.length > 0) return { scope, host: visible[0]!.host, rules: visible.map((e) => e.object) };
-      }
-    }
-    return null;
-  }
 }
 
 /** A gateway named in a VirtualService's `spec.gateways` (or the implicit `mesh`). */

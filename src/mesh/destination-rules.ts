@@ -1,0 +1,170 @@
+/**
+ * Which DestinationRule a client uses for a host, as istiod computes it
+ * (pilot/pkg/model `PushContext.destinationRule`, `mergeDestinationRule`):
+ *
+ * 1. Rules in the client's namespace, then rules exported by the service's namespace, then rules
+ *    exported by the root namespace; the first namespace with a matching rule wins.
+ * 2. Within a namespace the most specific host wins (exact, then the longest wildcard).
+ * 3. Several rules for the same host in one namespace are merged in Istio's config order
+ *    (creation time, then name): subsets are concatenated, a later subset with a name already
+ *    taken is dropped; the first top-level `trafficPolicy` wins; the first explicit exportTo wins.
+ * 4. Rules with a `workloadSelector` apply only to the client workloads they select, and come
+ *    before the namespace-wide rules of the client namespace when merging.
+ *
+ * Not modelled: `ENABLE_DESTINATION_RULE_INHERITANCE` (off by default in Istio).
+ */
+import type { FieldPath } from './types.js';
+import { isWildcard, resolveHost, wildcardsCovering, hostsIntersect } from './hosts.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
+import { isRecord, stringMap, type MeshObject } from './object.js';
+import { push, selects } from './services.js';
+import { exportToOf, exportedTo } from './visibility.js';
+
+/** Where a DestinationRule lookup found its rules (Istio's order). */
+export type DestinationRuleScope = 'client-namespace' | 'service-namespace' | 'root-namespace';
+
+/** A value in a merged rule and where it came from. */
+export interface Sourced<T> {
+  readonly value: T;
+  readonly object: MeshObject;
+  readonly path: FieldPath;
+}
+
+/** A subset of a merged DestinationRule. */
+export interface MergedSubset {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The subset's own `trafficPolicy`, when set. */
+  readonly trafficPolicy: Readonly<Record<string, unknown>> | null;
+  readonly object: MeshObject;
+  /** `['spec','subsets',i]`. */
+  readonly path: FieldPath;
+}
+
+/** The DestinationRule a client uses for a host: one or more rules merged the way istiod merges them. */
+export interface MergedDestinationRule {
+  readonly scope: DestinationRuleScope;
+  readonly namespace: string;
+  /** The host the rules were written for (resolved; the most specific match). */
+  readonly host: string;
+  /** Contributing rules in merge order (workload-selected first, then creation time, then name). */
+  readonly rules: readonly MeshObject[];
+  /** The first top-level `trafficPolicy` in merge order, or null. */
+  readonly trafficPolicy: Sourced<Readonly<Record<string, unknown>>> | null;
+  readonly subsets: readonly MergedSubset[];
+  /** Subsets dropped because an earlier rule already defines the name (Istio metric `pilot_duplicated_subsets`). */
+  readonly duplicateSubsets: readonly MergedSubset[];
+}
+
+interface Entry {
+  readonly host: string;
+  readonly object: MeshObject;
+  readonly exportTo: readonly string[];
+  readonly selector: Readonly<Record<string, string>> | null;
+}
+
+/** Istio's config order: creation timestamp, then name, then namespace. Objects without a timestamp sort as equal times. */
+export function configOrder(a: MeshObject, b: MeshObject): number {
+  const ta = creationTime(a);
+  const tb = creationTime(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
+}
+
+function creationTime(o: MeshObject): string {
+  const meta = o.body.metadata;
+  return isRecord(meta) && typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : '';
+}
+
+/** Rules of one namespace, indexed by exact host and wildcard host. */
+class NamespaceRules {
+  readonly exact = new Map<string, Entry[]>();
+  readonly wildcard = new Map<string, Entry[]>();
+  readonly all: Entry[] = [];
+
+  add(e: Entry): void {
+    this.all.push(e);
+    push(isWildcard(e.host) ? this.wildcard : this.exact, e.host, e);
+  }
+
+  /** Entries for the most specific host that covers `fqdn` and passes `keep`, or []. */
+  mostSpecific(fqdn: string, keep: (e: Entry) => boolean): Entry[] {
+    if (isWildcard(fqdn)) {
+      const hits = this.all.filter((e) => hostsIntersect(e.host, fqdn) && keep(e));
+      const host = hits[0]?.host;
+      return hits.filter((e) => e.host === host);
+    }
+    for (const group of [this.exact.get(fqdn), ...wildcardsCovering(fqdn).map((w) => this.wildcard.get(w))]) {
+      const kept = (group ?? []).filter(keep);
+      if (kept.length > 0) return kept;
+    }
+    return [];
+  }
+}
+
+/** Merges rules for one host in one namespace (`mergeDestinationRule`). */
+export function mergeDestinationRules(scope: DestinationRuleScope, namespace: string, host: string, rules: readonly MeshObject[]): MergedDestinationRule {
+  let trafficPolicy: MergedDestinationRule['trafficPolicy'] = null;
+  const subsets: MergedSubset[] = [];
+  const duplicateSubsets: MergedSubset[] = [];
+  const names = new Set<string>();
+  for (const o of rules) {
+    if (trafficPolicy === null && isRecord(o.spec.trafficPolicy)) trafficPolicy = { value: o.spec.trafficPolicy, object: o, path: ['spec', 'trafficPolicy'] };
+    (Array.isArray(o.spec.subsets) ? o.spec.subsets : []).forEach((s, i) => {
+      if (!isRecord(s) || typeof s.name !== 'string') return;
+      const subset: MergedSubset = {
+        name: s.name, labels: stringMap(s.labels), trafficPolicy: isRecord(s.trafficPolicy) ? s.trafficPolicy : null, object: o, path: ['spec', 'subsets', i],
+      };
+      if (names.has(s.name)) duplicateSubsets.push(subset);
+      else {
+        names.add(s.name);
+        subsets.push(subset);
+      }
+    });
+  }
+  return { scope, namespace, host, rules, trafficPolicy, subsets, duplicateSubsets };
+}
+
+/** Every DestinationRule, indexed per namespace, answering `PushContext.destinationRule`. */
+export class DestinationRuleResolver {
+  private readonly byNamespace = new Map<string, NamespaceRules>();
+
+  constructor(rules: Iterable<MeshObject>, private readonly domain: string, private readonly meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
+    for (const o of [...rules].sort(configOrder)) {
+      if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
+      const ws = isRecord(o.spec.workloadSelector) ? stringMap(o.spec.workloadSelector.matchLabels) : null;
+      let t = this.byNamespace.get(o.namespace);
+      if (!t) this.byNamespace.set(o.namespace, (t = new NamespaceRules()));
+      t.add({ host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo: exportToOf(o, this.meshConfig).values, selector: ws && Object.keys(ws).length > 0 ? ws : null });
+    }
+  }
+
+  /**
+   * The DestinationRule a client in `clientNamespace` (pod labels `clientLabels`, when known)
+   * uses for `fqdn` (resolved), whose service lives in `serviceNamespace` (null when unknown).
+   */
+  lookup(fqdn: string, clientNamespace: string, serviceNamespace: string | null, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
+    const root = this.meshConfig.rootNamespace;
+    const tiers: [DestinationRuleScope, string | null][] = [
+      ['client-namespace', clientNamespace],
+      ['service-namespace', serviceNamespace === clientNamespace ? null : serviceNamespace],
+      ['root-namespace', root === clientNamespace || root === serviceNamespace ? null : root],
+    ];
+    for (const [scope, ns] of tiers) {
+      const table = ns === null ? undefined : this.byNamespace.get(ns);
+      if (!table || ns === null) continue;
+      const keep = (e: Entry): boolean => {
+        if (!exportedTo(e.exportTo, ns, clientNamespace)) return false;
+        // A workloadSelector only binds clients in its own namespace whose labels it selects.
+        if (e.selector === null) return true;
+        return scope === 'client-namespace' && clientLabels !== undefined && selects(e.selector, clientLabels);
+      };
+      const found = table.mostSpecific(fqdn, keep);
+      if (found.length === 0) continue;
+      const ordered = [...found.filter((e) => e.selector !== null), ...found.filter((e) => e.selector === null)];
+      return mergeDestinationRules(scope, ns, found[0]!.host, ordered.map((e) => e.object));
+    }
+    return null;
+  }
+}
