@@ -1,13 +1,28 @@
+import { HostIndex } from '../../../mesh/host-index.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { SHOWN, listSome } from '../_lists.js';
 import { isMeshBound, nameOf } from './_helpers.js';
 
+/** A mesh VirtualService's claim on one host in one exportTo scope. */
 interface Claim {
   readonly vs: MeshObject;
   readonly hostIndex: number;
-  /** Namespaces the VirtualService is visible in; null = every namespace. */
-  readonly scope: ReadonlySet<string> | null;
+  readonly host: string;
+}
+
+/** Every namespace (`*`), or one namespace a VirtualService is exported to. */
+type Scope = string;
+const ALL: Scope = '*';
+
+/**
+ * The scopes Istio's analyzer files a VirtualService under: `*` when exportTo is absent or holds
+ * `*`, else each namespace it names (`.` = its own). `~` (visible nowhere) gives no scope.
+ */
+function scopesOf(vs: MeshObject): Scope[] {
+  const exportTo = stringList(vs.spec.exportTo) ?? [];
+  if (exportTo.length === 0 || exportTo.includes('*')) return [ALL];
+  return [...new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? vs.namespace : e)))];
 }
 
 /** `routing/conflicting-mesh-hosts` (IST0109): one mesh VirtualService per host and visibility scope. */
@@ -15,83 +30,71 @@ const conflictingMeshHosts: Rule = {
   id: 'routing/conflicting-mesh-hosts',
   istioCode: 'IST0109',
   severity: 'error',
-  summary: 'Two or more mesh-bound VirtualServices declare the same host in overlapping exportTo scopes.',
+  summary: 'Two or more mesh-bound VirtualServices declare the same (or, across scopes, an overlapping) host in the same exportTo scope.',
   docs: [
     'For sidecars Istio does not merge VirtualServices: when several bound to `mesh` declare the same host and are',
     'visible in the same namespace, only one of them (the oldest) is used and the others are silently ignored, so',
-    'which routes apply depends on creation order. Short hosts are compared after expansion (`reviews` in',
-    '`default` equals `reviews.default.svc.cluster.local`). Fix: merge the VirtualServices into one, use',
-    '`delegate` VirtualServices, or give them disjoint `exportTo`. Mirrors `istioctl analyze` IST0109.',
+    'which routes apply depends on creation order. As `istioctl analyze` IST0109 does, VirtualServices are grouped',
+    'by exportTo scope (every namespace, or each namespace named) and host after short-name expansion (`reviews` in',
+    '`default` is `reviews.default.svc.cluster.local`); a VirtualService exported to named namespaces also meets',
+    'every VirtualService exported everywhere whose host overlaps its own, wildcards included (`*.catalog.example.com`',
+    'and `*.example.com`). Two VirtualServices both exported everywhere conflict only on the same host. Deliberate',
+    'differences: one VirtualService naming a host twice (short and FQDN) conflicts with nothing, and one exported to',
+    '`~` (visible nowhere) is never reported. Fix: merge the VirtualServices into one, use `delegate` VirtualServices,',
+    'or give them disjoint `exportTo`.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
-    const byHost = new Map<string, Claim[]>();
+    // scope → host → claims (one per VirtualService), in input order.
+    const byScope = new Map<Scope, Map<string, Claim[]>>();
+    const exportedToAll = new HostIndex<Claim>();
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs)) continue;
-      const scope = scopeOf(vs);
-      if (scope?.size === 0) continue;
+      const claims: Claim[] = [];
       const seen = new Set<string>();
       (Array.isArray(vs.spec.hosts) ? vs.spec.hosts : []).forEach((h, hostIndex) => {
         if (typeof h !== 'string' || h === '') return;
-        const fqdn = graph.resolveHost(h, vs.namespace).fqdn;
-        if (seen.has(fqdn)) return;
-        seen.add(fqdn);
-        const claim = { vs, hostIndex, scope };
-        const list = byHost.get(fqdn);
-        if (list) list.push(claim);
-        else byHost.set(fqdn, [claim]);
+        const host = graph.resolveHost(h, vs.namespace).fqdn;
+        if (seen.has(host)) return;
+        seen.add(host);
+        claims.push({ vs, hostIndex, host });
       });
-    }
-    for (const [fqdn, claims] of byHost) {
-      if (claims.length < 2) continue;
-      // Claims with the same exportTo have the same rivals: compute them once per scope, not per claim.
-      const byScope = new Map<string, { rivals: Claim[]; where: string }>();
-      for (const c of claims) {
-        const key = scopeKey(c.scope);
-        let found = byScope.get(key);
-        if (!found) {
-          const rivals = claims.filter((o) => overlap(c.scope, o.scope));
-          const where = rivals.filter((o) => o.vs !== c.vs).map((o) => shared(c.scope, o.scope)).find((w) => w !== 'every namespace') ?? 'every namespace';
-          byScope.set(key, (found = { rivals, where }));
+      for (const scope of scopesOf(vs)) {
+        let hosts = byScope.get(scope);
+        if (!hosts) byScope.set(scope, (hosts = new Map()));
+        for (const c of claims) {
+          const list = hosts.get(c.host);
+          if (list) list.push(c);
+          else hosts.set(c.host, [c]);
+          if (scope === ALL) exportedToAll.add(c.host, c);
         }
-        const total = found.rivals.length - (found.rivals.includes(c) ? 1 : 0);
-        if (total === 0) continue;
-        const shown = found.rivals.filter((o) => o !== c).slice(0, SHOWN).map((o) => nameOf(o.vs));
-        ctx.report(
-          c.vs,
-          `Host ${fqdn} is also declared by mesh VirtualService ${listSome(shown, SHOWN, total)} (both visible in ${found.where}); ` +
-            `sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo`,
-          { path: ['spec', 'hosts', c.hostIndex] },
-        );
+      }
+    }
+    const reported = new Set<MeshObject>();
+    for (const [scope, hosts] of byScope) {
+      for (const [host, own] of hosts) {
+        let group = own;
+        if (scope !== ALL) {
+          const mine = new Set(own.map((c) => c.vs));
+          group = [...own, ...exportedToAll.all(host).filter((c) => !mine.has(c.vs))];
+        }
+        if (group.length < 2) continue;
+        const where = scope === ALL ? 'every namespace' : `namespace ${scope}`;
+        const head = group.slice(0, SHOWN + 1); // enough to name SHOWN rivals of anyone: messages stay O(1) each
+        for (const c of group) {
+          if (reported.has(c.vs)) continue;
+          reported.add(c.vs);
+          const shown = head.filter((o) => o.vs !== c.vs).slice(0, SHOWN).map((o) => `${nameOf(o.vs)}${o.host === c.host ? '' : ` (host ${o.host})`}`);
+          ctx.report(
+            c.vs,
+            `Host ${c.host} is also declared by mesh VirtualService ${listSome(shown, SHOWN, group.length - 1)} (both visible in ${where}); ` +
+              `sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo`,
+            { path: ['spec', 'hosts', c.hostIndex] },
+          );
+        }
       }
     }
   },
 };
-
-/** `exportTo` as a set of namespaces (`.` resolved), null for `*` / absent, empty for `~`. */
-function scopeOf(vs: MeshObject): Set<string> | null {
-  const exportTo = stringList(vs.spec.exportTo);
-  if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return null;
-  return new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? vs.namespace : e)));
-}
-
-/** One string per scope: `*` for every namespace, else the sorted namespaces. */
-function scopeKey(scope: ReadonlySet<string> | null): string {
-  return scope === null ? '*' : [...scope].sort().join(',');
-}
-
-/** Where two scopes overlap, for messages. */
-function shared(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): string {
-  if (a === null && b === null) return 'every namespace';
-  const ns = a === null ? [...b!] : b === null ? [...a] : [...a].filter((n) => b.has(n));
-  return `namespace${ns.length > 1 ? 's' : ''} ${ns.sort().join(', ')}`;
-}
-
-function overlap(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
-  if (a === null) return b === null || b.size > 0;
-  if (b === null) return a.size > 0;
-  for (const ns of a) if (b.has(ns)) return true;
-  return false;
-}
 
 export default conflictingMeshHosts;
