@@ -16,3 +16,13 @@ export function listSome(items: readonly string[], max = SHOWN, total = items.le
   const rest = total - Math.min(max, items.length);
   return rest > 0 ? `${shown} and ${rest.toLocaleString('en-US')} more` : shown;
 }
+
+/** The first `max` items of `list` other than `self`, without walking the rest of the list. */
+export function firstOthers<T>(list: readonly T[], self: T, max = SHOWN): T[] {
+  const out: T[] = [];
+  for (const x of list) {
+    if (out.length === max) break;
+    if (x !== self) out.push(x);
+  }
+  return out;
+}

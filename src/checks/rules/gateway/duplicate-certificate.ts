@@ -1,5 +1,6 @@
 import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
+import { firstOthers } from '../_lists.js';
 import { describeServer, gatewaysOf, listSome, type GatewayInfo, type GatewayServer } from './_helpers.js';
 
 /** `gateway/duplicate-certificate` (IST0138): one TLS certificate used by several servers of the same gateway workloads. */
@@ -34,9 +35,10 @@ const duplicateCertificate: Rule = {
       const rivalsOf = rivalFinder(users);
       for (const u of users) {
         const rivals = rivalsOf(u.info);
-        const total = rivals.length - (rivals.includes(u) ? 1 : 0);
+        // A selector contains itself, so every user is among its own rivals once.
+        const total = rivals.length - 1;
         if (total === 0) continue;
-        const shown = rivals.filter((o) => o !== u).slice(0, 3).map((o) => describeServer(o.server));
+        const shown = firstOthers(rivals, u).map((o) => describeServer(o.server));
         ctx.report(
           u.server.gateway,
           `Duplicate certificate: ${u.label} is also used by ${listSome(shown, 3, total)} on the same gateway workloads; ` +

@@ -2,7 +2,7 @@ import { selectorOf } from '../../../mesh/policy.js';
 import { push } from '../../../mesh/services.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { SHOWN, listSome } from '../_lists.js';
+import { SHOWN, firstOthers, listSome } from '../_lists.js';
 
 /** `sidecar/multiple-default-sidecars` (IST0111): a namespace has more than one Sidecar without workloadSelector. */
 const multipleDefaultSidecars: Rule = {
@@ -23,7 +23,7 @@ const multipleDefaultSidecars: Rule = {
     for (const [ns, list] of defaults) {
       if (list.length < 2) continue;
       for (const sc of list) {
-        const others = listSome(list.filter((o) => o !== sc).slice(0, SHOWN).map((o) => o.name), SHOWN, list.length - 1);
+        const others = listSome(firstOthers(list, sc).map((o) => o.name), SHOWN, list.length - 1);
         ctx.report(sc, `Multiple Sidecars without a workloadSelector in namespace ${ns}: ${sc.name} and ${others}; keep one default Sidecar and give the others a workloadSelector`, {
           path: sc.spec.workloadSelector !== undefined ? ['spec', 'workloadSelector'] : ['metadata', 'name'],
         });
