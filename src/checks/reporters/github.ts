@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as core from '@actions/core';
 import type { CheckResult, Finding, Severity } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
@@ -41,8 +42,20 @@ export function planAnnotations(findings: readonly Finding[]): { shown: Finding[
   return { shown, omitted: findings.length - shown.length };
 }
 
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+/**
+ * Text for a Markdown table cell: `&`, `<` and `>` as entities (so a message cannot open HTML in
+ * the summary), `|` and `\\` escaped, line breaks as `<br>`.
+ */
+export function cell(text: string): string {
+  return text
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, '<br>');
+}
+
+/** A code span inside a table cell: backticks dropped, `|` escaped (GFM splits cells even inside code). */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 
 /** The job summary: counts, then one table row per finding, truncated to stay under GitHub's 1 MiB. */
@@ -61,8 +74,8 @@ export function summaryMarkdown(result: CheckResult, budget = SUMMARY_BUDGET_BYT
   let text = head.join('\n') + '\n';
   const findings = sortFindings(result.findings).sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   for (const [i, f] of findings.entries()) {
-    const ts = f.source ? `\`${f.source.file}:${f.source.line}\` (${cell(f.source.constructPath)})` : '';
-    const row = `| ${f.severity} | \`${codeOf(f)}\` | ${f.resource ? cell(describeResource(f.resource)) : ''} | \`${f.location.file}:${f.location.line}\` | ${ts} | ${cell(f.message)} |\n`;
+    const ts = f.source ? `${code(`${f.source.file}:${f.source.line}`)} (${cell(f.source.constructPath)})` : '';
+    const row = `| ${f.severity} | ${code(codeOf(f))} | ${f.resource ? cell(describeResource(f.resource)) : ''} | ${code(`${f.location.file}:${f.location.line}`)} | ${ts} | ${cell(f.message)} |\n`;
     const tail = `\n_${findings.length - i} more findings not shown; run \`meshproof check --format json\` for all of them._\n`;
     if (Buffer.byteLength(text) + Buffer.byteLength(row) + Buffer.byteLength(tail) > budget) return text + tail;
     text += row;
@@ -82,7 +95,22 @@ async function emit(result: CheckResult, opts: ReportOptions): Promise<void> {
       { title: 'meshproof: more findings' },
     );
   }
-  if (summaryAvailable) await core.summary.addRaw(summaryMarkdown(result), true).write();
+  if (summaryAvailable) await writeSummary(summaryMarkdown(result));
+}
+
+/**
+ * Appends to the job summary. A missing or unwritable `GITHUB_STEP_SUMMARY` file is a warning
+ * naming the file, not a failed run: the annotations above were already written.
+ */
+async function writeSummary(markdown: string): Promise<void> {
+  const file = process.env['GITHUB_STEP_SUMMARY'];
+  try {
+    await core.summary.addRaw(markdown, true).write();
+  } catch (e) {
+    core.summary.emptyBuffer();
+    const reason = file && !existsSync(file) ? 'the file does not exist' : `not writable (${(e as Error).message})`;
+    core.warning(`cannot write the job summary to ${file} (GITHUB_STEP_SUMMARY): ${reason}. The annotations are complete; run \`meshproof check --format json\` for the full report.`, { title: 'meshproof: no job summary' });
+  }
 }
 
 /** GitHub Actions annotations (via @actions/core) plus a Markdown job summary. */
