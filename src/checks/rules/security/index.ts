@@ -2,7 +2,9 @@
 export { default as allowEverything } from './allow-everything.js';
 export { default as authzNamespaceNotFound } from './authz-namespace-not-found.js';
 export { default as authzSelectsNoWorkload } from './authz-selects-no-workload.js';
+export { default as jwksUriFetchUnrestricted } from './jwks-uri-fetch-unrestricted.js';
 export { default as jwtClaimRoutingWithoutRequestAuthentication } from './jwt-claim-routing-without-request-authentication.js';
 export { default as meshStrictMtls } from './mesh-strict-mtls.js';
 export { default as namespaceDefaultDeny } from './namespace-default-deny.js';
+export { default as principalNotFound } from './principal-not-found.js';
 export { default as tlsDisableTowardStrict } from './tls-disable-toward-strict.js';

@@ -1,0 +1,94 @@
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+
+/** `<trust domain>/ns/<namespace>/sa/<service account>`, written exactly (no `*`). */
+const PRINCIPAL = /^([^/*]+)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
+
+/** What the input says about the identities of one namespace. */
+interface NamespaceIdentities {
+  /** ServiceAccount objects, by name. */
+  readonly accounts: ReadonlySet<string>;
+  /** Workloads by the service account they run as. */
+  readonly runAs: ReadonlyMap<string, readonly Workload[]>;
+}
+
+function identitiesOf(graph: MeshGraph): Map<string, NamespaceIdentities> {
+  const out = new Map<string, { accounts: Set<string>; runAs: Map<string, Workload[]> }>();
+  const of = (ns: string) => {
+    let e = out.get(ns);
+    if (!e) out.set(ns, (e = { accounts: new Set(), runAs: new Map() }));
+    return e;
+  };
+  for (const sa of graph.objects) if (sa.kind === 'ServiceAccount' && sa.group === '') of(sa.namespace).accounts.add(sa.name);
+  for (const w of graph.workloads.all) {
+    const e = of(w.namespace);
+    const list = e.runAs.get(w.serviceAccount);
+    if (list) list.push(w);
+    else e.runAs.set(w.serviceAccount, [w]);
+  }
+  return out;
+}
+
+/** Every `from[].source.principals[]` entry of an AuthorizationPolicy, with its field path. */
+function principalsOf(ap: MeshObject): { principal: string; path: FieldPath }[] {
+  const out: { principal: string; path: FieldPath }[] = [];
+  (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
+    if (!isRecord(rule) || !Array.isArray(rule.from)) return;
+    rule.from.forEach((from, j) => {
+      const source = isRecord(from) && isRecord(from.source) ? from.source : undefined;
+      (stringList(source?.principals) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'from', j, 'source', 'principals', k] }));
+    });
+  });
+  return out;
+}
+
+/**
+ * `security/principal-not-found`: an ALLOW or DENY principal that names a service account no
+ * workload of the input runs as (or only workloads without a proxy, which present no identity).
+ */
+const principalNotFound: Rule = {
+  id: 'security/principal-not-found',
+  severity: 'warning',
+  summary: 'An AuthorizationPolicy principal names a service account that no meshed workload in the input runs as.',
+  docs: [
+    'A principal `<trust domain>/ns/<namespace>/sa/<service account>` matches callers whose mTLS certificate carries',
+    'that identity: pods of that namespace running as that service account, with a proxy (sidecar, gateway or',
+    'ambient) to present it. When the input holds the namespace\'s workloads and none runs as that account (and no',
+    'ServiceAccount object of that name exists), or only workloads without a proxy do, the principal never matches:',
+    'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
+    'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
+    'written exactly (no `*`) in the trust domain of the mesh (or one of its aliases) are checked, and only for',
+    'namespaces whose workloads are in the input. Fix the principal or the workload\'s `serviceAccountName`.',
+  ].join(' '),
+  kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  check(graph, ctx) {
+    const policies = graph.ofKind('AuthorizationPolicy');
+    if (policies.length === 0) return;
+    const domains = new Set([graph.trustDomain, ...graph.meshConfig.trustDomainAliases]);
+    const identities = identitiesOf(graph);
+    for (const ap of policies) {
+      for (const { principal, path } of principalsOf(ap)) {
+        const m = PRINCIPAL.exec(principal);
+        if (!m || !domains.has(m[1]!)) continue;
+        const [, , ns, sa] = m as unknown as [string, string, string, string];
+        const known = identities.get(ns);
+        if (!known || known.runAs.size === 0) continue; // the namespace's workloads are not in the input
+        const runners = known.runAs.get(sa) ?? [];
+        if (runners.length === 0) {
+          if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
+          const others = [...known.runAs.keys()].sort();
+          ctx.report(ap, `Principal "${principal}" names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}); ` +
+            'the rule never matches: fix the principal or the workload\'s serviceAccountName', { path });
+          continue;
+        }
+        if (runners.some((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; })) continue;
+        ctx.report(ap, `Principal "${principal}" names service account ${sa}, but the workloads running as it have no proxy to present that identity (${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); ` +
+          'the rule never matches: inject a sidecar into the caller, or match it another way', { path });
+      }
+    }
+  },
+};
+
+export default principalNotFound;
