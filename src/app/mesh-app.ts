@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, writeAtomically } from './promote.js';
 import { enableSourceTracking, sourceOf } from './source-tracking.js';
+import { installErrorReporter } from '../constructs/_errors.js';
 import { planSynth, type SynthPlan } from './synth-plan.js';
 
 export { SOURCE_MAP_PATH, STAGE_DIR } from './promote.js';
@@ -57,6 +58,7 @@ export class MeshApp extends App {
     this.plan = plan;
     this.writeSourceMap = plan.mode === 'project' && (props.sourceMap ?? true);
     if (this.writeSourceMap) enableSourceTracking();
+    installErrorReporter(this);
   }
 
   override synth(): void {

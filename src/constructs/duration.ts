@@ -5,7 +5,7 @@ const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_0
 const GO_DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const GO_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const SYNTAX = 'expected a duration such as "250ms", "2s", "1m30s" or "1h" (units ms, s, m, h)';
-const RANGE = 'expected a whole number of milliseconds, at least 1ms (Istio rejects shorter durations)';
+const RANGE = 'expected a finite, whole number of milliseconds, at least 1ms (Istio rejects shorter durations)';
 
 /**
  * A length of time, rendered the way Istio's protobuf Duration fields expect (`"250ms"`, `"2s"`,
