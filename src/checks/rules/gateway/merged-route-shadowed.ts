@@ -1,0 +1,157 @@
+import { configOrder } from '../../../mesh/destination-rules.js';
+import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { push } from '../../../mesh/services.js';
+import type { Rule } from '../../rule.js';
+import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
+import { nameOf } from './_helpers.js';
+
+/** A match entry already in the merged route table of one gateway host. */
+interface Seen {
+  readonly vs: MeshObject;
+  readonly rule: HttpRule;
+}
+
+/**
+ * `gateway/merged-route-shadowed`: VirtualServices sharing a host on one Gateway are merged into one
+ * route table, and a rule of one is never reached because another's rule comes first.
+ */
+const mergedRouteShadowed: Rule = {
+  id: 'gateway/merged-route-shadowed',
+  severity: 'warning',
+  summary: 'Several VirtualServices bind the same host on one Gateway and a rule of one can never match: a rule of another, merged before it, takes its requests.',
+  docs: [
+    'A gateway proxy does not keep VirtualServices apart: istiod merges the http rules of every VirtualService that',
+    'binds the same host to the same Gateway into one route table, ordered by VirtualService creation time, then name,',
+    'then namespace, and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
+    'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
+    'after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
+    'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties. `match.gateways`',
+    'entries that exclude the Gateway are left out. Fix: keep one VirtualService per gateway host and delegate paths to',
+    'team VirtualServices (`delegate`), or make the matches disjoint. Rules shadowed inside one VirtualService are',
+    '`routing/shadowed-rule`\'s. Mirrors istio-vet\'s ConflictingVirtualServiceHost and Kiali\'s KIA1106.',
+  ].join(' '),
+  kinds: ['VirtualService', 'Gateway'],
+  check(graph, ctx) {
+    // gateway key + host → VirtualServices binding it.
+    const groups = new Map<string, MeshObject[]>();
+    for (const vs of graph.ofKind('VirtualService')) {
+      const hosts = new Set((stringList(vs.spec.hosts) ?? []).map((h) => graph.resolveHost(h, vs.namespace).fqdn));
+      for (const g of graph.gatewaysOf(vs)) {
+        if (g.mesh || !g.gateway) continue;
+        for (const h of hosts) push(groups, `${g.key}\u0000${h}`, vs);
+      }
+    }
+    for (const [key, list] of groups) {
+      const members = [...new Set(list)];
+      if (members.length < 2) continue;
+      const [gatewayKey, host] = key.split('\u0000') as [string, string];
+      members.sort(configOrder);
+      for (const finding of shadowedAcross(members, gatewayKey)) {
+        const by = finding.by;
+        const why = by.catchAll
+          ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request`
+          : `matches of ${by.rules.map((s) => `${ruleLabel(s.rule)} of VirtualService ${nameOf(s.vs)}`).join(', ')} take all of its requests`;
+        ctx.report(
+          finding.vs,
+          `${capitalize(ruleLabel(finding.rule))} is never used on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
+            `binding this host into one route table (creation time, then name) and ${why}; ` +
+            'keep one VirtualService per gateway host and delegate paths, or make the matches disjoint',
+          { path: finding.rule.path },
+        );
+      }
+    }
+  },
+};
+
+interface Shadowed {
+  readonly vs: MeshObject;
+  readonly rule: HttpRule;
+  readonly by: { readonly catchAll: true; readonly vs: MeshObject; readonly rule: HttpRule } | { readonly catchAll: false; readonly rules: readonly Seen[] };
+}
+
+/**
+ * Walks the merged rules in order and returns the rules of later VirtualServices that an earlier
+ * VirtualService's rules leave unreachable. Matches are looked up by exact key and, for a URI
+ * prefix or exact value, through every prefix of it, so the walk is linear in the number of
+ * match entries; only matches with other conditions are compared one by one.
+ */
+function shadowedAcross(members: readonly MeshObject[], gatewayKey: string): Shadowed[] {
+  const out: Shadowed[] = [];
+  const byKey = new Map<string, Seen>();
+  const byPrefix = new Map<string, Seen>();
+  const general: { seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
+  let catchAll: Seen | undefined;
+  for (const vs of members) {
+    const added: { key: string; seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
+    for (const r of httpRulesOf(vs)) {
+      const matches = r.matches.filter((m) => appliesTo(m, vs, gatewayKey));
+      if (r.matches.length > 0 && matches.length === 0) continue;
+      if (catchAll) {
+        if (catchAll.vs !== vs) out.push({ vs, rule: r, by: { catchAll: true, vs: catchAll.vs, rule: catchAll.rule } });
+        continue;
+      }
+      const covers = matches.map((m) => coverOf(m, vs, byKey, byPrefix, general));
+      if (matches.length > 0 && covers.every((c) => c !== undefined)) {
+        out.push({ vs, rule: r, by: { catchAll: false, rules: [...new Set(covers as Seen[])] } });
+        continue;
+      }
+      const seen = { vs, rule: r };
+      for (const m of matches) added.push({ key: matchKey(m), seen, m });
+      if (matches.length === 0 || catchAllMatchOf({ ...r, matches }) !== undefined) catchAll = seen;
+    }
+    // A VirtualService's own matches shadow only later VirtualServices here.
+    for (const { key, seen, m } of added) {
+      if (!byKey.has(key)) byKey.set(key, seen);
+      const prefix = prefixOnly(m);
+      if (prefix !== undefined) {
+        if (!byPrefix.has(prefix)) byPrefix.set(prefix, seen);
+      } else general.push({ seen, m });
+    }
+  }
+  return out;
+}
+
+/** The earlier rule (of another VirtualService) whose match takes every request `m` takes, if any. */
+function coverOf(
+  m: Readonly<Record<string, unknown>>,
+  vs: MeshObject,
+  byKey: ReadonlyMap<string, Seen>,
+  byPrefix: ReadonlyMap<string, Seen>,
+  general: readonly { seen: Seen; m: Readonly<Record<string, unknown>> }[],
+): Seen | undefined {
+  const same = byKey.get(matchKey(m));
+  if (same && same.vs !== vs) return same;
+  const uri = m.uri as Record<string, unknown> | undefined;
+  const value = typeof uri?.prefix === 'string' ? uri.prefix : typeof uri?.exact === 'string' ? uri.exact : undefined;
+  if (value !== undefined && m.ignoreUriCase !== true) {
+    for (let i = value.length; i > 0; i--) {
+      const hit = byPrefix.get(value.slice(0, i));
+      if (hit && hit.vs !== vs) return hit;
+    }
+  }
+  for (const g of general) if (g.seen.vs !== vs && matchCovers(g.m, m)) return g.seen;
+  return undefined;
+}
+
+const NEUTRAL = new Set(['name', 'statPrefix']);
+
+/** The prefix of a match that is `uri: {prefix: P}` and nothing else (case-sensitive), else undefined. */
+function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
+  const keys = Object.keys(m).filter((k) => !NEUTRAL.has(k));
+  if (keys.length !== 1 || keys[0] !== 'uri') return undefined;
+  const uri = m.uri as Record<string, unknown> | undefined;
+  return uri && Object.keys(uri).length === 1 && typeof uri.prefix === 'string' && uri.prefix !== '' ? uri.prefix : undefined;
+}
+
+/** Whether a match entry applies on `gatewayKey` (`match.gateways` absent, or naming it). */
+function appliesTo(m: Readonly<Record<string, unknown>>, vs: MeshObject, gatewayKey: string): boolean {
+  const gateways = stringList(m.gateways);
+  if (!gateways || gateways.length === 0) return true;
+  return gateways.some((g) => (g.includes('/') ? g : `${vs.namespace}/${g}`) === gatewayKey);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export default mergedRouteShadowed;
