@@ -127,12 +127,13 @@ export function writeScaffold(dir: string, files: readonly ScaffoldFile[]): void
       fs.renameSync(temp, file);
     }
   } catch (e) {
+    // Undo every step even if one undo fails (e.g. a "folder" that is really a file).
+    const undo = (fn: () => void) => { try { fn(); } catch { /* best effort; the original error is what matters */ } };
     for (const { file, previous } of done.reverse()) {
-      fs.rmSync(`${file}.meshproof-init-${process.pid}`, { force: true });
-      if (previous === undefined) fs.rmSync(file, { force: true });
-      else fs.writeFileSync(file, previous);
+      undo(() => fs.rmSync(`${file}.meshproof-init-${process.pid}`, { force: true }));
+      undo(() => (previous === undefined ? fs.rmSync(file, { force: true }) : fs.writeFileSync(file, previous)));
     }
-    for (const d of createdDirs.reverse()) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of createdDirs.reverse()) undo(() => fs.rmSync(d, { recursive: true, force: true }));
     throw e;
   }
 }
@@ -199,7 +200,8 @@ function readIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a parent is a file; writing will fail and report it.
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw e;
   }
 }

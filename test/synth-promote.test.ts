@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { promote, recoverPromotion, sealStage, STAGE_DIR } from '../src/app/promote.js';
+import { planSynth } from '../src/app/synth-plan.js';
+import { listFiles } from './_project.js';
+
+/** Every file under `root` with its content: the whole observable state of a project. */
+function snapshot(root: string): Record<string, string> {
+  return Object.fromEntries(listFiles(root).map((f) => [f, fs.readFileSync(path.join(root, f), 'utf8')]));
+}
+
+/** A project with a previous synth (unless `fresh`) and a sealed stage holding a new one. */
+function project(fresh = false): { root: string; stage: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-promote-'));
+  if (!fresh) {
+    fs.mkdirSync(path.join(root, 'dist'));
+    fs.writeFileSync(path.join(root, 'dist', 'old.k8s.yaml'), 'old: 1\n');
+    fs.mkdirSync(path.join(root, '.meshproof'));
+    fs.writeFileSync(path.join(root, '.meshproof', 'sourcemap.json'), '{"version":1,"objects":{"dist/old.k8s.yaml#0":{}}}\n');
+  }
+  const stage = path.join(root, STAGE_DIR);
+  fs.mkdirSync(path.join(stage, 'dist'), { recursive: true });
+  fs.mkdirSync(path.join(stage, '.meshproof'));
+  fs.writeFileSync(path.join(stage, 'dist', 'new.k8s.yaml'), 'new: 2\n');
+  fs.writeFileSync(path.join(stage, '.meshproof', 'sourcemap.json'), '{"version":1,"objects":{"dist/new.k8s.yaml#0":{}}}\n');
+  sealStage(stage, { outdir: 'dist', sourceMap: true });
+  return { root, stage };
+}
+
+const OLD = {
+  '.meshproof/sourcemap.json': '{"version":1,"objects":{"dist/old.k8s.yaml#0":{}}}\n',
+  'dist/old.k8s.yaml': 'old: 1\n',
+};
+const NEW = {
+  '.meshproof/sourcemap.json': '{"version":1,"objects":{"dist/new.k8s.yaml#0":{}}}\n',
+  'dist/new.k8s.yaml': 'new: 2\n',
+};
+
+/** The project without the stage (a killed process leaves it; the next synth empties it). */
+function published(root: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshot(root)).filter(([f]) => !f.startsWith(`${STAGE_DIR}/`)));
+}
+
+test('GIVEN a sealed stage WHEN promoted THEN dist/ and the source map are replaced together and nothing else is left', () => {
+  const { root, stage } = project();
+  promote(root, stage);
+  assert.equal(snapshot(root), NEW);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+for (const step of [1, 2, 3]) {
+  test(`GIVEN a promotion killed after step ${step} WHEN the next synth recovers THEN the previous dist/ and source map are back exactly`, () => {
+    const { root, stage } = project();
+    assert.throws(() => promote(root, stage, { afterStep: (n) => { if (n === step) throw new Error(`killed after ${n}`); } }), /killed/);
+    assert.ok(recoverPromotion(root), 'a journal was left to roll back');
+    assert.equal(published(root), OLD);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+}
+
+test('GIVEN a promotion killed after its commit point WHEN recovered THEN the new output stays and leftovers go', () => {
+  const { root, stage } = project();
+  assert.throws(() => promote(root, stage, { afterStep: (n) => { if (n === 4) throw new Error('killed'); } }));
+  assert.not.ok(recoverPromotion(root));
+  assert.equal(published(root), NEW);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN a first synth (no dist/ yet) killed mid-promotion WHEN recovered THEN there is still no dist/ and no source map', () => {
+  const { root, stage } = project(true);
+  assert.throws(() => promote(root, stage, { afterStep: (n) => { if (n === 3) throw new Error('killed'); } }));
+  recoverPromotion(root);
+  assert.equal(published(root), {});
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN a stage that was never sealed (app died while writing) WHEN promoted THEN it refuses and the project is unchanged', () => {
+  const { root, stage } = project();
+  fs.rmSync(path.join(stage, 'stage.json'));
+  assert.throws(() => promote(root, stage), /holds no complete synth/);
+  assert.equal(published(root), OLD);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN keepStage WHEN promoted THEN the project gets the new output and the stage still lists it for cdk8s', () => {
+  const { root, stage } = project();
+  promote(root, stage, { keepStage: true });
+  assert.equal(published(root), NEW);
+  assert.ok(fs.existsSync(path.join(stage, 'dist', 'new.k8s.yaml')));
+  assert.not.ok(fs.existsSync(path.join(root, '.meshproof', 'incoming')));
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const ROOT = path.join(os.tmpdir(), 'plan-root');
+const withPlugin = () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-plan-'));
+  fs.writeFileSync(path.join(root, 'cdk8s.yaml'), 'app: x\noutput: .meshproof/synth\nvalidations:\n  - package: ./p\n    class: MeshproofValidation\n    version: 0.1.0\n');
+  return root;
+};
+
+test('GIVEN the app run directly WHEN planned THEN it stages and publishes itself', () => {
+  assert.equal(planSynth({ root: ROOT, outdir: 'dist', env: {} }), { mode: 'project', root: ROOT, stageRoot: path.join(ROOT, STAGE_DIR), outdir: 'dist', publish: 'app', underCdk8s: false });
+});
+
+test('GIVEN cdk8s synth with meshproof validation WHEN planned THEN the plugin publishes after the checks', () => {
+  const root = withPlugin();
+  const plan = planSynth({ root, outdir: 'dist', env: { CDK8S_OUTDIR: '.meshproof/synth', CDK8S_RECORD_CONSTRUCT_METADATA: 'true' } });
+  assert.is(plan.mode === 'project' && plan.publish, 'plugin');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN cdk8s synth --no-validate, or validations without meshproof WHEN planned THEN the app publishes and keeps the stage for cdk8s', () => {
+  const root = withPlugin();
+  const noValidate = planSynth({ root, outdir: 'dist', env: { CDK8S_OUTDIR: '.meshproof/synth', CDK8S_RECORD_CONSTRUCT_METADATA: 'false' } });
+  assert.ok(noValidate.mode === 'project' && noValidate.publish === 'app' && noValidate.underCdk8s);
+  fs.writeFileSync(path.join(root, 'cdk8s.yaml'), 'validations:\n  - package: other\n    class: Kubeconform\n    version: 1.0.0\n');
+  const other = planSynth({ root, outdir: 'dist', env: { CDK8S_OUTDIR: path.join(root, '.meshproof/synth'), CDK8S_RECORD_CONSTRUCT_METADATA: 'true' } });
+  assert.ok(other.mode === 'project' && other.publish === 'app');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN cdk8s synth --output out or --stdout WHEN planned THEN it exports there and leaves dist/ and the source map alone', () => {
+  assert.equal(planSynth({ root: ROOT, outdir: 'dist', env: { CDK8S_OUTDIR: 'out' } }), { mode: 'export', root: ROOT, outdir: path.join(ROOT, 'out') });
+  assert.equal(planSynth({ root: ROOT, outdir: 'dist', env: { CDK8S_OUTDIR: '/tmp/cdk8s-xyz' } }).mode, 'export');
+});
+
+test('GIVEN an outdir outside the project or inside .meshproof WHEN planned THEN it is refused naming the value', () => {
+  assert.throws(() => planSynth({ root: ROOT, outdir: '../elsewhere', env: {} }), /outdir "\.\.\/elsewhere" must be a folder inside the project root/);
+  assert.throws(() => planSynth({ root: ROOT, outdir: '.', env: {} }), /outdir "\."/);
+  assert.throws(() => planSynth({ root: ROOT, outdir: '.meshproof/out', env: {} }), /not the root itself or \.meshproof/);
+});
+
+test.run();
