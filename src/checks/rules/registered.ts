@@ -4,6 +4,7 @@ export * from './deprecation/index.js';
 export * from './egress/index.js';
 export * from './envoyfilter/index.js';
 export * from './gateway/index.js';
+export * from './gatewayapi/index.js';
 export * from './references/index.js';
 export * from './resilience/index.js';
 export * from './routing/index.js';

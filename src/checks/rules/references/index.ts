@@ -3,5 +3,6 @@ export { default as destinationHostExists } from './destination-host-exists.js';
 export { default as destinationPortRequired } from './destination-port-required.js';
 export { default as destinationRuleHostExists } from './destination-rule-host-exists.js';
 export { default as gatewayExists } from './gateway-exists.js';
+export { default as internalGateway } from './internal-gateway.js';
 export { default as subsetExists } from './subset-exists.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';

@@ -1,3 +1,5 @@
+import { gatewayApiOf, isInternalGatewayReference, listenerHostnames } from '../../../mesh/gateway-api.js';
+import { hostsIntersect } from '../../../mesh/hosts.js';
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone } from './_helpers.js';
@@ -14,15 +16,25 @@ const gatewayHostMismatch: Rule = {
     'says which namespaces\' VirtualServices may bind. Wildcards match both ways (`*.example.com` accepts',
     '`api.example.com`). When nothing matches, the routes never reach the gateway and requests get 404 (`NR`).',
     'Fix: add the host to a server of the Gateway (with the right namespace part) or correct the VirtualService',
-    'host. Also reported when the Gateway does not exist. Mirrors `istioctl analyze` IST0132.',
+    'host. Also reported when the Gateway does not exist. A Kubernetes Gateway API Gateway of that name is matched',
+    'by its listeners\' `hostname` (a listener without one accepts every host); references to Gateways istiod',
+    'generates internally are IST0165 and skipped here. Mirrors `istioctl analyze` IST0132.',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
   check(graph, ctx) {
+    const k8s = gatewayApiOf(graph);
     for (const vs of graph.ofKind('VirtualService')) {
       const hosts = stringList(vs.spec.hosts) ?? [];
       if (hosts.length === 0) continue; // a delegate VirtualService binds through its parent
       for (const g of graph.gatewaysOf(vs)) {
-        if (g.mesh) continue;
+        if (g.mesh || isInternalGatewayReference(g.ref)) continue;
+        const kube = g.gateway ? undefined : k8s.get('Gateway', g.namespace, g.name);
+        if (kube) {
+          const names = listenerHostnames(kube);
+          if (names === null || names.some((n) => hosts.some((h) => hostsIntersect(n, h.toLowerCase())))) continue;
+          ctx.report(vs, `No host of this VirtualService (${hosts.join(', ')}) is served by Kubernetes Gateway ${g.key} (listener hostnames: ${listOrNone(names)}); add a listener for the host or fix the VirtualService hosts`, { path: g.path });
+          continue;
+        }
         if (!g.gateway) {
           ctx.report(vs, `Gateway "${g.ref}" (${g.key}) does not exist, so no host of this VirtualService (${hosts.join(', ')}) is served by it; create it or fix the reference`, { path: g.path });
           continue;

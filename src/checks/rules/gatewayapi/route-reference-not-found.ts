@@ -1,0 +1,73 @@
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+
+interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly path: FieldPath }
+
+function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: string, defaultGroup: string): Ref | null {
+  if (!isRecord(v) || typeof v.name !== 'string') return null;
+  return {
+    group: typeof v.group === 'string' ? v.group : defaultGroup,
+    kind: typeof v.kind === 'string' ? v.kind : defaultKind,
+    namespace: typeof v.namespace === 'string' && v.namespace !== '' ? v.namespace : route.namespace,
+    name: v.name,
+    path,
+  };
+}
+
+/** `parentRefs[]` and every `rules[].backendRefs[]` of a Gateway API route. */
+function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
+  const parents = (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).flatMap((p, i) => refOf(p, route, ['spec', 'parentRefs', i], 'Gateway', GATEWAY_API_GROUP) ?? []);
+  const backends: Ref[] = [];
+  (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
+    if (!isRecord(rule) || !Array.isArray(rule.backendRefs)) return;
+    rule.backendRefs.forEach((b, j) => {
+      const r = refOf(b, route, ['spec', 'rules', i, 'backendRefs', j], 'Service', '');
+      if (r) backends.push(r);
+    });
+  });
+  return { parents, backends };
+}
+
+/** `gatewayapi/route-reference-not-found`: an HTTPRoute (or other route) names a parent or backend that is not in the input. */
+const routeReferenceNotFound: Rule = {
+  id: 'gatewayapi/route-reference-not-found',
+  severity: 'error',
+  summary: 'A Gateway API route attaches to a Gateway (or mesh Service) that does not exist, or sends to a backend Service that does not exist.',
+  docs: [
+    'An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute attaches through `parentRefs` (a Gateway, or for the mesh a',
+    'Service; namespace defaults to the route\'s) and sends to `backendRefs` (a Service by default, or an Istio',
+    'ServiceEntry as `kind: Hostname, group: networking.istio.io`). A missing parent means the route is never',
+    'accepted (status `Accepted: False`, reason `NoMatchingParent`) and its hostnames answer 404; a missing backend',
+    'gets 500 for its share of traffic (`ResolvedRefs: False`, `BackendNotFound`). References to kinds meshproof',
+    'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
+    'when it lives in another repository pass it with `--context`.',
+  ].join(' '),
+  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
+  check(graph, ctx) {
+    const k8s = gatewayApiOf(graph);
+    for (const route of k8s.routes()) {
+      const { parents, backends } = refsOf(route);
+      for (const p of parents) {
+        if (p.group === GATEWAY_API_GROUP && p.kind === 'Gateway') {
+          if (k8s.get('Gateway', p.namespace, p.name)) continue;
+          ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
+        } else if (p.group === '' && p.kind === 'Service') {
+          if (graph.get('Service', p.namespace, p.name)) continue;
+          ctx.report(route, `${route.kind} parentRef Service "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
+        }
+      }
+      for (const b of backends) {
+        let found: boolean | undefined;
+        if (b.group === '' && b.kind === 'Service') found = graph.get('Service', b.namespace, b.name) !== undefined;
+        else if (b.group === 'networking.istio.io' && b.kind === 'Hostname') found = graph.servicesForHost(b.name, route.namespace).length > 0;
+        if (found !== false) continue;
+        const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
+        ctx.report(route, `${route.kind} backendRef ${what} not found: requests sent to it get 500; fix the name or namespace, or create it`, { path: b.path });
+      }
+    }
+  },
+};
+
+export default routeReferenceNotFound;
