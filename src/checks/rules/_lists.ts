@@ -14,7 +14,7 @@ export const SHOWN = 3;
 export function listSome(items: readonly string[], max = SHOWN, total = items.length): string {
   const shown = items.slice(0, max).join(', ');
   const rest = total - Math.min(max, items.length);
-  return rest > 0 ? `${shown} and ${rest.toLocaleString('en-US')} more` : shown;
+  return rest > 0 ? `${shown} and ${thousands(rest)} more` : shown;
 }
 
 /** The first `max` items of `list` other than `self`, without walking the rest of the list. */
@@ -25,4 +25,9 @@ export function firstOthers<T>(list: readonly T[], self: T, max = SHOWN): T[] {
     if (x !== self) out.push(x);
   }
   return out;
+}
+
+/** `3997` → `3,997` (toLocaleString costs microseconds per call; this runs once per finding). */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
