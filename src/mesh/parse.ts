@@ -1,11 +1,11 @@
-import { isAlias, parseAllDocuments, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { FieldPath, FileLocation, SourceOrigin } from './types.js';
-import { fastParseYaml, fastYamlPositions, type FastYamlDoc } from './fast-yaml.js';
-import { JsonProblem, parseJson } from './json.js';
 import { kindInfo } from './kinds.js';
 import { LineIndex } from './lines.js';
-import { locateInPosTree, locateInYamlNode, type OffsetLocator, type PosNode } from './locate.js';
+import { describeValue, expandLists, isRecord } from './lists.js';
 import { problem, type InputProblem } from './problems.js';
+import { formatPath, readYamlDocuments, type YamlDocument } from './yaml-reader.js';
+
+export { formatPath } from './yaml-reader.js';
 
 /** A Kubernetes object as read from a file, before it is typed into the graph. */
 export interface ManifestObject {
@@ -14,7 +14,7 @@ export interface ManifestObject {
   readonly file: string;
   /** 0-based index of the YAML document in the file (0 for JSON). */
   readonly docIndex: number;
-  /** Index in the `items` of a `kind: List` document, else null. */
+  /** Index among the objects a List document expands to (nested Lists flattened in order), else null. */
   readonly itemIndex: number | null;
   /** Where the object starts. */
   readonly location: FileLocation;
@@ -39,214 +39,112 @@ export interface ParsedFile {
 export interface ParseOptions {
   /** YAML alias expansions allowed per document before it is refused (billion laughs). @default 100 */
   readonly maxAliasCount?: number;
-  /** `json`, `yaml`, or sniff: JSON when the text starts with `{` or `[` and parses as JSON. @default 'auto' */
-  readonly format?: 'json' | 'yaml' | 'auto';
-}
-
-interface RawDocument {
-  readonly index: number;
-  readonly value: unknown;
-  readonly offset: number;
-  /** Offset locator relative to the document root; built lazily. */
-  readonly locate: OffsetLocator;
+  /** `json` also checks the text is strict JSON (RFC 8259); both are read by the same YAML reader. @default 'yaml' */
+  readonly format?: 'json' | 'yaml';
+  /** Documents this file may hold before reading stops with `input/too-many-documents`. @default unlimited */
+  readonly maxDocuments?: number;
 }
 
 /**
- * Parses one file's text into manifest objects. Pure: never throws on bad input; every problem
- * is returned with file, line and column.
+ * Parses one file's text into manifest objects with the Kubernetes YAML reader (JSON is read by
+ * the same reader, after a strict-JSON check for `.json` files). Pure: never throws on bad input;
+ * every problem is returned with file, line and column. `truncated` says the document limit was hit.
  */
 export function parseManifests(
   text: string,
   file: string,
   absolutePath: string | null,
   opts: ParseOptions = {},
-): { file: ParsedFile; problems: InputProblem[] } {
+): { file: ParsedFile; problems: InputProblem[]; truncated: boolean } {
   const lines = new LineIndex(file, text);
   const problems: InputProblem[] = [];
-  const format = opts.format ?? 'auto';
-  let docs: RawDocument[];
-  let actual: 'yaml' | 'json' = 'yaml';
+  const format = opts.format ?? 'yaml';
+  const empty = (documents = 0) => ({ file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents, objects: [] }, problems, truncated: false });
+
+  const bom = text.indexOf('\ufeff');
+  if (bom >= 0) {
+    problems.push(problem('input/bom', `a byte-order mark (U+FEFF, bytes EF BB BF) inside the stream: YAML allows one only at the very start of a file, and here it becomes part of the text that follows (e.g. a key "\\ufeffapiVersion"). It usually comes from concatenating files; remove it`, lines.at(bom)));
+    return empty();
+  }
+  if (format === 'json') {
+    const error = jsonSyntaxError(text);
+    if (error) {
+      problems.push(problem('input/syntax', `malformed JSON: ${error.message}`, lines.at(error.offset)));
+      return empty();
+    }
+  }
+  let read;
   try {
-    const asJson = format === 'json' || (format === 'auto' && /^\s*[[{]/.test(text.slice(0, 256)));
-    const json = asJson ? readJson(text, lines, problems, format === 'json') : null;
-    if (json) actual = 'json';
-    docs = json ?? readYaml(text, lines, problems, opts.maxAliasCount ?? 100);
+    read = readYamlDocuments(lines, { maxAliasCount: opts.maxAliasCount ?? 100, maxDocuments: opts.maxDocuments ?? Infinity });
   } catch (e) {
     // Only pathological input gets here (e.g. nesting deep enough to exhaust the stack).
     problems.push(problem('input/syntax', `cannot parse: ${(e as Error).message}`, lines.at(0)));
-    docs = [];
+    return empty();
+  }
+  problems.push(...read.problems);
+  const nonManifest = notAManifest(read.docs);
+  if (nonManifest) {
+    problems.push(problem('input/not-a-manifest', `${file} holds no Kubernetes objects (${nonManifest}); skipped. Exclude it (exclude in meshproof.config.yaml, or --exclude) to silence this notice`, lines.at(0), 'info', false));
+    return { ...empty(read.documents), truncated: read.truncated };
   }
   const objects: ManifestObject[] = [];
-  for (const doc of docs) extractObjects(doc, lines, objects, problems);
+  for (const doc of read.docs) extractObjects(doc, lines, objects, problems);
   return {
-    file: { file, absolutePath, format: actual, bytes: Buffer.byteLength(text), documents: docs.length, objects },
+    file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents: read.documents, objects },
     problems,
+    truncated: read.truncated,
   };
 }
 
-function readJson(text: string, lines: LineIndex, problems: InputProblem[], strict: boolean): RawDocument[] | null {
+/** JSON.parse as the strictness check for `.json` files; the position comes from V8's message. */
+function jsonSyntaxError(text: string): { message: string; offset: number } | null {
   try {
-    const r = parseJson(text);
-    for (const d of r.duplicates) problems.push(problem('input/duplicate-key', `${d.message}: JSON keeps only the last value, so the object is ambiguous`, lines.at(d.offset)));
-    if (r.duplicates.length > 0) return [];
-    let pos: PosNode | undefined;
-    const locate: OffsetLocator = (path) => locateInPosTree((pos ??= parseJson(text, true).pos!), path);
-    return [{ index: 0, value: r.value, offset: r.offset, locate }];
+    JSON.parse(text);
+    return null;
   } catch (e) {
-    if (!(e instanceof JsonProblem)) throw e;
-    if (!strict) return null;
-    problems.push(problem('input/syntax', `malformed JSON: ${e.message}`, lines.at(e.offset)));
-    return [];
+    const message = (e as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const offset = at ? Number(at[1]) : /end of JSON input/.test(message) ? text.length : 0;
+    return { message: message.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of input'), offset };
   }
 }
 
-function readYaml(text: string, lines: LineIndex, problems: InputProblem[], maxAliasCount: number): RawDocument[] {
-  let fast: FastYamlDoc[] | null = null;
-  try {
-    fast = fastParseYaml(lines);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-  }
-  if (fast) {
-    return fast.map((d, index) => {
-      let pos: PosNode | undefined;
-      return {
-        index,
-        value: d.value,
-        offset: contentOffset(lines, d),
-        locate: (path) => locateInPosTree((pos ??= fastYamlPositions(lines, d)), path),
-      };
-    });
-  }
-  const deep = deepFlowNesting(text);
-  if (deep >= 0) {
-    problems.push(problem('input/syntax', `malformed YAML: flow collections nested deeper than ${MAX_FLOW_DEPTH} levels; refusing to parse`, lines.at(deep)));
-    return [];
-  }
-  return readYamlFully(text, lines, problems, maxAliasCount);
-}
-
-const MAX_FLOW_DEPTH = 512;
-const MAX_ERRORS_PER_DOCUMENT = 5;
+const KUBERNETES_KEYS = ['apiVersion', 'kind', 'metadata', 'items'];
+/** API groups of configuration files that look like objects but are never applied to a cluster. */
+const CONFIG_GROUPS = /^(?:kustomize\.config\.k8s\.io|config\.kubernetes\.io|skaffold\/|kind\.x-k8s\.io)/;
 
 /**
- * Offset where `[`/`{` nesting first exceeds MAX_FLOW_DEPTH, or -1. `yaml` exhausts the heap on
- * very deep flow nesting (a crash, not an exception), so such input is refused before it gets there.
- * Quoted scalars and comments are skipped; this is a bound, not a parser.
+ * Why a file is not a manifest file, or null: every document is a mapping without any of
+ * apiVersion, kind, metadata or items (Helm values, other tools' configuration), or a
+ * kustomize/kind/skaffold configuration object.
  */
-function deepFlowNesting(text: string): number {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 91 || c === 123) {
-      if (++depth > MAX_FLOW_DEPTH) return i;
-    } else if (c === 93 || c === 125) {
-      if (depth > 0) depth--;
-    } else if (c === 34 || c === 39) {
-      for (i++; i < text.length && text.charCodeAt(i) !== c; i++) if (c === 34 && text.charCodeAt(i) === 92) i++;
-    } else if (c === 35 && (i === 0 || text.charCodeAt(i - 1) <= 32)) {
-      const nl = text.indexOf('\n', i);
-      i = nl < 0 ? text.length : nl;
-    }
-  }
-  return -1;
+function notAManifest(docs: readonly YamlDocument[]): string | null {
+  const values = docs.map((d) => d.value).filter((v) => v !== null && v !== undefined);
+  if (values.length === 0 || !values.every(isRecord)) return null;
+  const records = values as Record<string, unknown>[];
+  if (records.every((r) => !KUBERNETES_KEYS.some((k) => Object.hasOwn(r, k)))) return 'no document has apiVersion, kind or metadata';
+  const config = records.find((r) => typeof r.apiVersion === 'string' && CONFIG_GROUPS.test(r.apiVersion));
+  if (config && records.every((r) => typeof r.apiVersion === 'string' && CONFIG_GROUPS.test(r.apiVersion))) return `${String(config.kind)} (${String(config.apiVersion)}) is tool configuration, not an object for the cluster`;
+  return null;
 }
 
-function contentOffset(lines: LineIndex, d: FastYamlDoc): number {
-  for (let i = d.startLine; i < d.endLine; i++) {
-    const s = lines.line(i);
-    const t = s.trimStart();
-    if (t !== '' && !t.startsWith('#')) return lines.starts[i]! + (s.length - t.length);
-  }
-  return d.offset;
-}
-
-function readYamlFully(text: string, lines: LineIndex, problems: InputProblem[], maxAliasCount: number): RawDocument[] {
-  const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
-  const all: Document[] = Array.isArray(parsed) ? parsed : [];
-  const out: RawDocument[] = [];
-  all.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
-        const code = err.code === 'DUPLICATE_KEY' ? 'input/duplicate-key' : 'input/syntax';
-        const what = code === 'input/duplicate-key' ? 'duplicate key' : 'malformed YAML';
-        problems.push(problem(code, `${what}: ${firstLine(err.message)}`, lines.at(err.pos[0])));
-      }
-      const more = doc.errors.length - MAX_ERRORS_PER_DOCUMENT;
-      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(doc.errors[MAX_ERRORS_PER_DOCUMENT]!.pos[0])));
-      return;
-    }
-    for (const w of doc.warnings) problems.push(problem('input/syntax', `YAML warning: ${firstLine(w.message)}`, lines.at(w.pos[0]), 'warning'));
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount });
-    } catch (e) {
-      if (!(e instanceof ReferenceError)) throw e;
-      const at = firstAlias(doc) ?? doc.contents?.range?.[0] ?? 0;
-      problems.push(problem('input/alias-limit', `YAML aliases expand beyond the limit of ${maxAliasCount} (a "billion laughs" document?); refusing it. Raise --max-alias-count if this is intended`, lines.at(at)));
-      return;
-    }
-    const root = doc.contents as YamlNode | null;
-    out.push({
-      index,
-      value,
-      offset: root?.range?.[0] ?? doc.range?.[0] ?? 0,
-      locate: (path) => (root ? locateInYamlNode(root, path) : (doc.range?.[0] ?? 0)),
-    });
-  });
-  return out;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function firstAlias(doc: Document): number | undefined {
-  let at: number | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      if (isAlias(node) && node.range) at = Math.min(at ?? Infinity, node.range[0]);
-    },
-  });
-  return at;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return 'a sequence';
-  if (v === null) return 'null';
-  return `a ${typeof v} (${JSON.stringify(v)?.slice(0, 40)})`;
-}
-
-/** Turns one document into objects, expanding `kind: List`, validating the object header. */
-function extractObjects(doc: RawDocument, lines: LineIndex, out: ManifestObject[], problems: InputProblem[]): void {
+/** Turns one document into objects, expanding Lists, validating the object header. */
+function extractObjects(doc: YamlDocument, lines: LineIndex, out: ManifestObject[], problems: InputProblem[]): void {
   if (doc.value === null || doc.value === undefined) return;
-  const at = (path: FieldPath) => lines.at(doc.locate(path));
   if (!isRecord(doc.value)) {
     problems.push(problem('input/not-an-object', `document ${doc.index} is ${describeValue(doc.value)}, not a Kubernetes object (a mapping with apiVersion, kind and metadata)`, lines.at(doc.offset)));
     return;
   }
-  const body = doc.value;
-  if (typeof body.kind === 'string' && body.kind.endsWith('List') && Array.isArray(body.items)) {
-    body.items.forEach((item, i) => {
-      const prefix: FieldPath = ['items', i];
-      if (!isRecord(item)) {
-        problems.push(problem('input/not-an-object', `${body.kind} item ${i} is ${describeValue(item)}, not a Kubernetes object`, at(prefix)));
-        return;
-      }
-      addObject(item, doc, i, prefix, lines, out, problems);
-    });
-    return;
-  }
-  addObject(body, doc, null, [], lines, out, problems);
+  const what = `document ${doc.index}`;
+  const expanded = expandLists(doc.value, what);
+  for (const p of expanded.problems) problems.push(problem(p.code, p.message, lines.at(doc.locate(p.path))));
+  const inList = expanded.objects.length !== 1 || expanded.objects[0]!.path.length > 0;
+  expanded.objects.forEach((o, i) => addObject(o.body, doc, inList ? i : null, o.path, lines, out, problems));
 }
 
 function addObject(
   body: Record<string, unknown>,
-  doc: RawDocument,
+  doc: YamlDocument,
   itemIndex: number | null,
   prefix: FieldPath,
   lines: LineIndex,
@@ -255,7 +153,7 @@ function addObject(
 ): void {
   const locate = (path: FieldPath) => lines.at(doc.locate([...prefix, ...path]));
   const location = prefix.length === 0 ? lines.at(doc.offset) : locate([]);
-  const what = itemIndex === null ? `document ${doc.index}` : `document ${doc.index} item ${itemIndex}`;
+  const what = prefix.length === 0 ? `document ${doc.index}` : `document ${doc.index} ${formatPath(prefix)}`;
 
   const bad = findKeys(body, FORBIDDEN);
   for (const path of bad) {
@@ -288,11 +186,14 @@ function addObject(
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Paths of every own key in `names`, anywhere in `value`. */
+/** Paths of every own key in `names`, anywhere in `value` (shared subtrees from aliases are walked once). */
 function findKeys(value: unknown, names: ReadonlySet<string>): FieldPath[] {
   const found: FieldPath[] = [];
   const path: (string | number)[] = [];
+  const seen = new Set<object>();
   const walk = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    seen.add(v);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
@@ -301,7 +202,7 @@ function findKeys(value: unknown, names: ReadonlySet<string>): FieldPath[] {
         walk(item);
         path.pop();
       }
-    } else if (typeof v === 'object' && v !== null) {
+    } else {
       for (const k of Object.keys(v)) {
         if (names.has(k)) found.push([...path, k]);
         const child = (v as Record<string, unknown>)[k];
@@ -314,11 +215,4 @@ function findKeys(value: unknown, names: ReadonlySet<string>): FieldPath[] {
   };
   walk(value);
   return found;
-}
-
-/** `spec.http[0].route[1].weight` */
-export function formatPath(path: FieldPath): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`;
-  return s || '(root)';
 }

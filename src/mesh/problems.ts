@@ -7,14 +7,21 @@ import type { FileLocation } from './types.js';
 export type InputProblemCode =
   | 'input/unreadable' // missing path, permission denied, not a file or directory
   | 'input/directory-loop' // a symlink leads back into a directory already being walked
-  | 'input/too-large' // file larger than `maxFileBytes`
+  | 'input/too-large' // the input is over the byte budget (`--max-input-size`, across files and stdin)
+  | 'input/too-many-documents' // the input holds more YAML documents than `--max-documents`
   | 'input/binary' // NUL bytes or invalid UTF-8
   | 'input/syntax' // malformed YAML or JSON
   | 'input/duplicate-key' // the same mapping key twice
   | 'input/alias-limit' // YAML alias expansion beyond `maxAliasCount` (billion laughs)
+  | 'input/undefined-alias' // `*name` with no `&name` before it
+  | 'input/bom' // a byte-order mark after the start of the stream (files concatenated with `cat`?)
+  | 'input/yaml-1.1' // a plain scalar Kubernetes (YAML 1.1) reads differently from YAML 1.2 (`on: yes`)
   | 'input/forbidden-key' // `__proto__` key: the object is rejected
   | 'input/suspicious-key' // `constructor` / `prototype` key: kept as data, reported
   | 'input/not-an-object' // a document (or List item) that is a sequence or a scalar
+  | 'input/bad-list' // a List whose `items` is not a sequence, or Lists nested too deep
+  | 'input/not-a-manifest' // kustomization.yaml, a Helm chart or values file, other configuration: skipped
+  | 'input/empty' // no Kubernetes object in the whole input (allowed with `--allow-empty`)
   | 'input/missing-field' // no apiVersion, kind or metadata.name
   | 'input/unknown-kind' // a kind meshproof does not model; rules ignore it
   | 'input/source-map'; // a source map that exists but cannot be read

@@ -1,33 +1,55 @@
 import { isUtf8 } from 'node:buffer';
 import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { problem, type InputProblem } from './problems.js';
 
 /** A file found on disk (or stdin), not yet read. */
 export interface InputFile {
   /** As given, or joined from the directory given; `-` for stdin. */
   readonly file: string;
-  /** Absolute path; null for stdin. */
+  /** Absolute path on disk; null for stdin. */
   readonly absolutePath: string | null;
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/** Files that are never manifests, skipped by name with a notice when found in a directory. */
+const NOT_MANIFESTS: Readonly<Record<string, string>> = {
+  'kustomization.yaml': 'a kustomize configuration: run `kustomize build` and check its output',
+  'kustomization.yml': 'a kustomize configuration: run `kustomize build` and check its output',
+  'Chart.yaml': 'Helm chart metadata',
+  'Chart.lock': 'Helm chart metadata',
+};
+
+/** Matches paths (relative to the working directory, forward slashes) against `exclude` globs. */
+export function excludeMatcher(globs: readonly string[]): (relative: string) => boolean {
+  if (globs.length === 0) return () => false;
+  // A glob without a slash matches a file or folder name anywhere (like .gitignore).
+  const matchers = globs.map((g) => picomatch(g, { dot: true, basename: !g.includes('/') }));
+  return (relative) => matchers.some((m) => m(relative));
+}
+
 /**
  * Expands command-line paths into files: directories recursively (`.yaml`, `.yml`, `.json`;
  * entries sorted by name; `node_modules` and dot-entries skipped; symlink loops reported), files
- * as given, `-` for stdin. A file reached twice is read once.
+ * as given, `-` for stdin. A file reached twice is read once. Paths matching `exclude` are left
+ * out; kustomization files and Helm charts (folders with a Chart.yaml) are skipped with a notice.
  */
-export async function expandPaths(paths: readonly string[], cwd: string): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = []): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
   const seen = new Set<string>();
+  const excluded = excludeMatcher(exclude);
+  const isExcluded = (abs: string) => excluded(path.relative(cwd, abs).split(path.sep).join('/'));
   const add = async (file: string, abs: string) => {
     const real = await fs.realpath(abs).catch(() => abs);
     if (seen.has(real)) return;
     seen.add(real);
     files.push({ file, absolutePath: abs });
   };
+  const notice = (file: string, why: string) =>
+    problems.push(problem('input/not-a-manifest', `${file} is ${why}; skipped. Add it to exclude (meshproof.config.yaml or --exclude) to silence this notice`, at(file), 'info', false));
   const walk = async (dir: string, abs: string, ancestors: ReadonlySet<string>): Promise<void> => {
     let entries: Dirent[];
     try {
@@ -36,11 +58,16 @@ export async function expandPaths(paths: readonly string[], cwd: string): Promis
       problems.push(unreadable(dir, e));
       return;
     }
+    if (entries.some((e) => e.name === 'Chart.yaml' && (e.isFile() || e.isSymbolicLink())) && !isExcluded(path.join(abs, 'Chart.yaml'))) {
+      notice(dir, 'a Helm chart (it has a Chart.yaml): templates are not manifests until rendered; run `helm template` and check its output');
+      return;
+    }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const file = path.join(dir, entry.name);
       const entryAbs = path.join(abs, entry.name);
+      if (isExcluded(entryAbs)) continue;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
@@ -61,7 +88,9 @@ export async function expandPaths(paths: readonly string[], cwd: string): Promis
         }
         await walk(file, entryAbs, new Set([...ancestors, real]));
       } else if (isFile && MANIFEST_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
-        await add(file, entryAbs);
+        const why = NOT_MANIFESTS[entry.name];
+        if (why) notice(file, why);
+        else await add(file, entryAbs);
       }
     }
   };
@@ -71,13 +100,16 @@ export async function expandPaths(paths: readonly string[], cwd: string): Promis
       continue;
     }
     const abs = path.resolve(cwd, p);
+    if (isExcluded(abs)) continue;
     try {
       const st = await fs.stat(abs);
       if (st.isDirectory()) {
         const real = await fs.realpath(abs);
         await walk(p, abs, new Set([real]));
       } else if (st.isFile()) {
-        await add(p, abs);
+        const why = NOT_MANIFESTS[path.basename(abs)];
+        if (why) notice(p, why);
+        else await add(p, abs);
       } else {
         problems.push(problem('input/unreadable', `${p} is neither a file nor a directory`, at(p)));
       }
@@ -88,43 +120,72 @@ export async function expandPaths(paths: readonly string[], cwd: string): Promis
   return { files, problems };
 }
 
-/** Reads a file's bytes, refusing files over `maxBytes` before reading them. */
-export async function readBytes(input: InputFile, maxBytes: number, stdin?: string | NodeJS.ReadableStream): Promise<Buffer | InputProblem> {
+/** What is left of the input budget; shared by every file and stdin of one load. */
+export interface ByteBudget {
+  readonly limit: number;
+  used: number;
+}
+
+/**
+ * Reads a file (or stdin) within the byte budget, incrementally: at most `limit - used + 1` bytes
+ * are ever held, so an endless stdin or a file that grows while read stops at the limit.
+ */
+export async function readBytes(input: InputFile, budget: ByteBudget, stdin?: string | AsyncIterable<Buffer | string>): Promise<Buffer | InputProblem> {
   if (input.absolutePath === null) {
     if (stdin === undefined) return problem('input/unreadable', 'stdin (-) was requested but no input was provided', at('-'));
-    if (typeof stdin === 'string') return tooLarge(input.file, Buffer.byteLength(stdin), maxBytes) ?? Buffer.from(stdin, 'utf8');
-    return readStream(stdin, maxBytes);
+    const source = typeof stdin === 'string' ? [Buffer.from(stdin, 'utf8')] : stdin;
+    return readChunks('-', source, budget);
   }
+  let handle: fs.FileHandle | undefined;
   try {
-    const st = await fs.stat(input.absolutePath);
-    const big = tooLarge(input.file, st.size, maxBytes);
-    if (big) return big;
-    return await fs.readFile(input.absolutePath);
+    handle = await fs.open(input.absolutePath, 'r');
+    const size = (await handle.stat()).size;
+    if (budget.used + size > budget.limit) return tooLarge(input.file, budget, size);
+    return await readChunks(input.file, handleChunks(handle), budget);
   } catch (e) {
     return unreadable(input.file, e);
+  } finally {
+    await handle?.close();
   }
 }
 
-async function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | InputProblem> {
+async function* handleChunks(handle: fs.FileHandle): AsyncGenerator<Buffer> {
+  for (;;) {
+    const { bytesRead, buffer } = await handle.read({ buffer: Buffer.allocUnsafe(1 << 20) });
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+async function readChunks(file: string, source: Iterable<Buffer | string> | AsyncIterable<Buffer | string>, budget: ByteBudget): Promise<Buffer | InputProblem> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    for await (const chunk of source) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += b.length;
-      if (size > maxBytes) return tooLarge('-', size, maxBytes, true)!;
+      if (budget.used + size > budget.limit) {
+        (source as { destroy?: () => void }).destroy?.();
+        return tooLarge(file, budget, size, true);
+      }
       chunks.push(b);
     }
   } catch (e) {
-    return unreadable('-', e);
+    return unreadable(file, e);
   }
-  return Buffer.concat(chunks);
+  budget.used += size;
+  return Buffer.concat(chunks, size);
 }
 
-function tooLarge(file: string, size: number, maxBytes: number, partial = false): InputProblem | undefined {
-  if (size <= maxBytes) return undefined;
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return problem('input/too-large', `${file} is ${partial ? 'over' : ''}${partial ? ' ' : ''}${mib(size)}, over the ${mib(maxBytes)} limit; refused without parsing (raise --max-file-size to check it)`, at(file));
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+function tooLarge(file: string, budget: ByteBudget, size: number, partial = false): InputProblem {
+  const what = partial ? `${file} goes past` : `${file} (${mib(size)}) would take the input past`;
+  return problem(
+    'input/too-large',
+    `${what} the input limit of ${mib(budget.limit)} (${mib(budget.used)} read before it); it and the rest of the input are not checked. Raise --max-input-size (or limits.maxInputSize in meshproof.config.yaml), or check fewer files at once`,
+    at(file),
+  );
 }
 
 /**
