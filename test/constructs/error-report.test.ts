@@ -28,6 +28,7 @@ function caught(fn: () => void): unknown {
     return e;
   }
   assert.unreachable('expected an error');
+  return undefined;
 }
 
 function chartWithService(): { chart: Chart; svc: MeshService } {
