@@ -5,6 +5,7 @@ export { default as gatewayHostMismatch } from './gateway-host-mismatch.js';
 export { default as ineffectiveMatch } from './ineffective-match.js';
 export { default as ingressBypassesSubsets } from './ingress-bypasses-subsets.js';
 export { default as mirrorTarget } from './mirror-target.js';
+export { default as routesNeverApplied } from './routes-never-applied.js';
 export { default as shadowedRule } from './shadowed-rule.js';
 export { default as unreachableRule } from './unreachable-rule.js';
 export { default as unusedSubset } from './unused-subset.js';

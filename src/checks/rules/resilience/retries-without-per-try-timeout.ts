@@ -1,0 +1,34 @@
+import { isRecord } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
+
+/** `resilience/retries-without-per-try-timeout`: retries under a route timeout, with no per-try timeout. */
+const retriesWithoutPerTryTimeout: Rule = {
+  id: 'resilience/retries-without-per-try-timeout',
+  severity: 'warning',
+  summary: 'A route sets `timeout` and `retries` but no `retries.perTryTimeout`, so a try that times out leaves no time to retry.',
+  docs: [
+    'Istio leaves Envoy\'s per-try timeout unset when `retries.perTryTimeout` is absent, so each try may run until',
+    'the route `timeout` fires. A slow upstream therefore uses the whole budget on the first try and the client',
+    'gets 504 (`UT`) without a single retry: the retry policy only helps for failures that come back fast',
+    '(connect-failure, refused-stream, 5xx). Checked on every http route with `timeout` > 0 and `retries.attempts`',
+    '> 0 and no fault (a fault disables both). Fix: set `perTryTimeout` to at most `timeout / (attempts + 1)` so',
+    'every try fits, e.g. timeout 300ms, attempts 2 → perTryTimeout 100ms.',
+  ].join(' '),
+  kinds: ['VirtualService'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      for (const { route, path, label } of httpRoutesOf(vs)) {
+        if (route.fault !== undefined || !isRecord(route.retries) || route.retries.perTryTimeout !== undefined) continue;
+        const timeout = durationMs(route.timeout);
+        const attempts = retryAttempts(route.retries);
+        if (!timeout || attempts === 0) continue;
+        const fit = formatMs(timeout / (attempts + 1));
+        ctx.report(vs, `${label}: retries.perTryTimeout is unset, so each try may take the whole route timeout (${formatMs(timeout)}); a try that times out leaves no time for the ${attempts} ` +
+          `${attempts === 1 ? 'retry' : 'retries'} and the client gets 504 (UT); set perTryTimeout to at most ${fit}`, { path: [...path, 'retries'] });
+      }
+    }
+  },
+};
+
+export default retriesWithoutPerTryTimeout;

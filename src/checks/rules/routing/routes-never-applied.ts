@@ -1,0 +1,93 @@
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
+import type { Rule } from '../../rule.js';
+import { isMeshBound } from './_helpers.js';
+
+type Section = 'http' | 'tcp' | 'tls';
+const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
+
+/** A port traffic for the VirtualService's hosts arrives on, with the protocol the proxy treats it as. */
+interface Port { readonly where: string; readonly protocol: IstioProtocol }
+
+/** Ports of the services behind the hosts (sidecars), or null when a host is a wildcard or unknown. */
+function meshPorts(graph: MeshGraph, vs: MeshObject, hosts: readonly string[]): Port[] | null {
+  const out: Port[] = [];
+  for (const h of hosts) {
+    if (h.includes('*')) return null;
+    const services = graph.servicesForHost(h, vs.namespace);
+    if (services.length === 0) return null;
+    for (const s of services) {
+      for (const p of s.ports) {
+        const why = p.protocolInfo && p.protocolInfo.source !== 'none' ? ` by its ${p.protocolInfo.source === 'port-name' ? `name "${p.name}"` : p.protocolInfo.source}` : '';
+        out.push({ where: `${s.kind} ${s.namespace}/${s.object.name} port ${p.number} (${p.protocol}${why})`, protocol: p.protocol });
+      }
+    }
+  }
+  return out;
+}
+
+/** Protocols of the servers of `gateway` serving one of `hosts`, after TLS termination. */
+function gatewayPorts(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hosts: readonly string[]): Port[] {
+  const seen = new Set<number>();
+  const out: Port[] = [];
+  for (const h of hosts) {
+    for (const m of graph.gatewayServersForHost(gateway, graph.resolveHost(h, vs.namespace).fqdn, vs.namespace)) {
+      if (seen.has(m.serverIndex)) continue;
+      seen.add(m.serverIndex);
+      const port = isRecord(m.server.port) ? m.server.port : {};
+      const declared = declaredPortProtocol(typeof port.protocol === 'string' ? port.protocol : undefined).protocol;
+      const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
+      const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
+      const protocol = terminated ? afterTlsTermination(declared) : declared;
+      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol });
+    }
+  }
+  return out;
+}
+
+/** `routing/routes-never-applied`: http, tcp or tls routes for ports that never carry that kind of traffic. */
+const routesNeverApplied: Rule = {
+  id: 'routing/routes-never-applied',
+  severity: 'warning',
+  summary: 'A VirtualService has http, tcp or tls routes, but no port its hosts are served on carries that kind of traffic.',
+  docs: [
+    'Istio applies `http` routes only on ports whose protocol is HTTP (HTTP, HTTP2, gRPC, or sniffed), `tls` routes',
+    'only on TLS or HTTPS ports it does not terminate, and `tcp` routes on TCP-like ports. The protocol comes from',
+    'the Service port\'s `appProtocol` or name prefix (`tcp-web` is TCP), a ServiceEntry\'s `protocol`, or for a',
+    'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP). When',
+    'none of the ports serving the hosts fits, the routes are silently ignored: sidecars proxy the port as plain TCP',
+    'to the default destination, and a gateway answers 404. Checked for mesh VirtualServices whose hosts all resolve',
+    'to services in the input, and for each Gateway a VirtualService binds to. Fix: name the port for its protocol',
+    '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
+  ].join(' '),
+  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      const hosts = stringList(vs.spec.hosts) ?? [];
+      const sections = SECTIONS.filter((s) => Array.isArray(vs.spec[s]) && (vs.spec[s] as unknown[]).length > 0);
+      if (hosts.length === 0 || sections.length === 0) continue;
+      const targets: { what: string; ports: Port[] }[] = [];
+      if (isMeshBound(vs)) {
+        const ports = meshPorts(graph, vs, hosts);
+        if (ports && ports.length > 0) targets.push({ what: 'the sidecars', ports });
+      }
+      for (const g of graph.gatewaysOf(vs)) {
+        if (g.mesh || !g.gateway) continue;
+        const ports = gatewayPorts(graph, vs, g.gateway, hosts);
+        if (ports.length > 0) targets.push({ what: `Gateway ${g.key}`, ports });
+      }
+      for (const s of sections) {
+        for (const t of targets) {
+          if (t.ports.some((p) => routeKindsFor(p.protocol).includes(s))) continue;
+          const listed = t.ports.slice(0, 3).map((p) => p.where).join('; ') + (t.ports.length > 3 ? `; and ${t.ports.length - 3} more` : '');
+          ctx.report(vs, `The ${s} routes of this VirtualService are never applied by ${t.what}: no port serving its hosts carries ${s.toUpperCase()} traffic (${listed}); ` +
+            (s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
+            { path: ['spec', s] });
+        }
+      }
+    }
+  },
+};
+
+export default routesNeverApplied;
