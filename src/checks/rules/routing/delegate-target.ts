@@ -1,0 +1,46 @@
+import { isRecord, stringList } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+
+/** `routing/delegate-target`: an http rule's `delegate` names a VirtualService that cannot serve as one. */
+const delegateTarget: Rule = {
+  id: 'routing/delegate-target',
+  severity: 'warning',
+  summary: 'An http rule delegates to a VirtualService that does not exist, declares hosts (so it is not a delegate), or delegates again.',
+  docs: [
+    '`http[].delegate: {name, namespace}` hands the rule\'s traffic to another VirtualService, looked up by name in',
+    '`namespace` (default: the delegating VirtualService\'s namespace). istiod only uses a target that has no `hosts`',
+    '(a VirtualService with hosts is a root, never a delegate), and it does not follow a second level of delegation.',
+    'Otherwise the delegating rule is dropped and its requests get 404 (`NR`). Fix: remove `hosts` (and `gateways`)',
+    'from the target, correct its name or namespace, or merge the nested delegate into it.',
+  ].join(' '),
+  kinds: ['VirtualService'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      const http = Array.isArray(vs.spec.http) ? vs.spec.http : [];
+      http.forEach((rule, i) => {
+        if (!isRecord(rule) || !isRecord(rule.delegate) || typeof rule.delegate.name !== 'string') return;
+        const namespace = typeof rule.delegate.namespace === 'string' && rule.delegate.namespace !== '' ? rule.delegate.namespace : vs.namespace;
+        const name = rule.delegate.name;
+        const path = ['spec', 'http', i, 'delegate'];
+        const target = graph.get('VirtualService', namespace, name);
+        if (!target) {
+          const here = graph.ofKind('VirtualService').filter((o) => o.name === name).map((o) => `${o.namespace}/${o.name}`);
+          ctx.report(vs, `Delegate VirtualService ${namespace}/${name} not found${rule.delegate.namespace === undefined ? ' (namespace defaults to this VirtualService\'s)' : ''}; ` +
+            `this rule is dropped and its requests get 404 (NR)${here.length > 0 ? `; did you mean ${here.join(' or ')}?` : ''}`, { path });
+          return;
+        }
+        if ((stringList(target.spec.hosts) ?? []).length > 0) {
+          ctx.report(vs, `Delegate VirtualService ${namespace}/${name} declares hosts (${(stringList(target.spec.hosts) ?? []).join(', ')}), so istiod treats it as a root, not a delegate; ` +
+            'this rule is dropped and its requests get 404 (NR): remove hosts and gateways from the delegate', { path });
+          return;
+        }
+        const nested = (Array.isArray(target.spec.http) ? target.spec.http : []).findIndex((r) => isRecord(r) && r.delegate !== undefined);
+        if (nested >= 0) {
+          ctx.report(vs, `Delegate VirtualService ${namespace}/${name} delegates again (spec.http[${nested}].delegate); istiod supports one level of delegation, so those routes are dropped: merge them into ${name}`, { path });
+        }
+      });
+    }
+  },
+};
+
+export default delegateTarget;
