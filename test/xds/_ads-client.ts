@@ -28,7 +28,8 @@ export interface AdsTestStream {
   close(): void;
 }
 
-export function openAds(port: number, client = new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure())): AdsTestStream {
+/** Opens a stream; without `client`, on a channel of its own (its own HTTP/2 connection, like a separate proxy). */
+export function openAds(port: number, client: grpc.Client = newAdsClient(port)): AdsTestStream {
   const call = (client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
   const queue: DiscoveryResponse[] = [];
   let waiter: ((r: DiscoveryResponse | undefined) => void) | undefined;
@@ -56,6 +57,7 @@ export function openAds(port: number, client = new AdsClientCtor(`127.0.0.1:${po
   };
 }
 
+/** A client with its own connection: grpc-js otherwise shares one HTTP/2 connection between clients of one target. */
 export function newAdsClient(port: number): grpc.Client {
-  return new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
 }

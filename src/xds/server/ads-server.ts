@@ -14,6 +14,9 @@ import { XdsStatus } from './xds-status.js';
 
 const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
 
+/** What the deserializer hands on for bytes that are not a DiscoveryRequest. */
+interface Undecodable { readonly undecodable: string }
+
 /** Options of {@link AdsServer}. */
 export interface AdsServerOptions {
   /** Where snapshots come from; the server never writes to it. */
@@ -61,7 +64,7 @@ export class AdsServer {
     });
   }
 
-  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, DiscoveryResponse>): void {
     const peer = safePeer(call);
     let ended = false;
     const stream: AdsStream = new AdsStream({
@@ -80,11 +83,12 @@ export class AdsServer {
       stream.close();
       this.streams.delete(stream);
     };
-    call.on('data', (req: DiscoveryRequest) => {
+    call.on('data', (req: DiscoveryRequest | Undecodable) => {
       try {
-        stream.onRequest(req);
+        if ('undecodable' in req) stream.onUndecodable(req.undecodable);
+        else stream.onRequest(req);
       } catch (err) {
-        this.status.recordStreamError({ peer, code: 'INTERNAL', message: `server error handling ${req.typeUrl}: ${(err as Error).message}`, at: new Date().toISOString() });
+        this.status.recordStreamError({ peer, code: 'INTERNAL', message: `server error handling ${'typeUrl' in req ? req.typeUrl : 'a request'}: ${(err as Error).message}`, at: new Date().toISOString() });
         finish();
         if (!ended) { ended = true; call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error; see the server status' }); }
       }
@@ -93,24 +97,23 @@ export class AdsServer {
     call.on('cancelled', finish);
     call.on('error', finish);
     call.on('close', finish);
+    call.on('finish', finish);
   }
 
   private serviceDefinition(): grpc.ServiceDefinition {
-    const status = this.status;
     return {
       [SOTW.localName]: {
         path: `/${AggregatedDiscoveryService.typeName}/${SOTW.name}`,
         requestStream: true,
         responseStream: true,
         requestSerialize: (m: DiscoveryRequest) => Buffer.from(toBinary(DiscoveryRequestSchema, m)),
-        requestDeserialize: (b: Buffer) => {
+        // A throwing deserializer makes grpc-js end the call itself, with no detail for the client and
+        // no event for the handler (the stream would leak). So undecodable input is passed on as a value.
+        requestDeserialize: (b: Buffer): DiscoveryRequest | Undecodable => {
           try {
             return fromBinary(DiscoveryRequestSchema, b);
           } catch (err) {
-            // grpc-js ends the call with INTERNAL and this message; the status keeps a record of it.
-            const message = `request is not an envoy.service.discovery.v3.DiscoveryRequest (${b.length} bytes): ${(err as Error).message}`;
-            status.recordStreamError({ peer: 'unknown', code: 'INTERNAL', message, at: new Date().toISOString() });
-            throw new Error(message);
+            return { undecodable: `request is not an envoy.service.discovery.v3.DiscoveryRequest (${b.length} bytes): ${(err as Error).message}` };
           }
         },
         responseSerialize: (m: DiscoveryResponse) => Buffer.from(toBinary(DiscoveryResponseSchema, m)),

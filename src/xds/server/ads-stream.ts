@@ -83,6 +83,11 @@ export class AdsStream {
     if (req.responseNonce === '' || changed) this.respond(kind, state);
   }
 
+  /** Ends the stream with INVALID_ARGUMENT for a message that did not decode as a DiscoveryRequest. */
+  onUndecodable(message: string): void {
+    if (!this.closed) this.failWith('INVALID_ARGUMENT', message);
+  }
+
   /** Pushes each subscribed type whose version changed, in CDS → EDS → LDS → RDS order (PUSH_ORDER). */
   pushChanged(snapshot: Snapshot): void {
     if (this.closed) return;
