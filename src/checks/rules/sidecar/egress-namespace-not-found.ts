@@ -1,0 +1,36 @@
+import { sidecarEgress } from '../../../mesh/visibility.js';
+import type { Rule } from '../../rule.js';
+
+/** `sidecar/egress-namespace-not-found`: a Sidecar egress host names a namespace that does not exist. */
+const egressNamespaceNotFound: Rule = {
+  id: 'sidecar/egress-namespace-not-found',
+  severity: 'warning',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a namespace that is not in the input.',
+  docs: [
+    'Sidecar egress hosts are `namespace/dnsName`: the part before `/` is a namespace whose services (and exported',
+    'VirtualServices, DestinationRules) the workload may reach; `.` is the Sidecar\'s own, `*` any, `~` none. A',
+    'common slip is writing a service name there (`bar/*` meaning the Service bar): the entry then imports nothing,',
+    'and with `REGISTRY_ONLY` or a narrow Sidecar the workload cannot reach the service at all (502 `NR`/',
+    'BlackHoleCluster). Reported when the namespace has no Namespace object and no object in the input (the root',
+    'namespace always exists). Fix: `./bar.<namespace>.svc.cluster.local` for one service, or the right namespace.',
+  ].join(' '),
+  kinds: ['Sidecar', 'Namespace', 'Service'],
+  check(graph, ctx) {
+    const namespaces = new Set(graph.namespaces());
+    namespaces.add(graph.rootNamespace);
+    for (const sc of graph.ofKind('Sidecar')) {
+      for (const l of sidecarEgress(sc).listeners) {
+        for (const h of l.hosts) {
+          if (h.namespace === '*' || h.namespace === '~' || namespaces.has(h.namespace)) continue;
+          const service = graph.get('Service', sc.namespace, h.namespace);
+          const hint = service
+            ? `; "${h.namespace}" is a Service in namespace ${sc.namespace}: write "./${h.namespace}.${sc.namespace}.svc.${graph.clusterDomain}"`
+            : '; fix the namespace, or add the Namespace to the input';
+          ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it imports nothing${hint}`, { path: h.path });
+        }
+      }
+    }
+  },
+};
+
+export default egressNamespaceNotFound;
