@@ -1,6 +1,7 @@
 import { selectorOf } from '../../../mesh/policy.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Workload } from '../../../mesh/graph.js';
+import { workloadInAmbientMode } from './_ambient.js';
 import type { Rule } from '../../rule.js';
 import { listSome } from '../_lists.js';
 
@@ -23,6 +24,7 @@ const sidecarWorkloadSelectedTwice: Rule = {
       const selector = selectorOf(sc);
       if (!selector) continue;
       for (const w of graph.workloadsSelectedBy(sc.namespace, selector)) {
+        if (workloadInAmbientMode(graph, w)) continue; // no sidecar: IST0167 instead, as in Istio
         const list = selecting.get(w);
         if (list) list.push(sc);
         else selecting.set(w, [sc]);
