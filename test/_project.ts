@@ -5,19 +5,24 @@ import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 /** What `cdk8s synth` reads; everything else (tests, docs, node_modules) is irrelevant to the output. */
-const INPUTS = ['apps', 'src', 'imports', 'lib', 'schemas', 'plugins', 'cdk8s.yaml', 'package.json', 'tsconfig.json'];
+const INPUTS = ['apps', 'src', 'imports', 'lib', 'schemas', 'plugins', 'cdk8s.yaml', 'package.json', 'tsconfig.json', 'tsconfig.apps.json'];
+/** The committed output of the last synth. */
+const OUTPUTS = ['dist', '.meshproof/sourcemap.json'];
 
-/** A throw-away copy of the project (node_modules linked), for running the real CLI on it. */
-export function copyProject(): string {
+/**
+ * A throw-away copy of the project (node_modules linked), for running the real CLI on it; with
+ * `withOutput`, also the committed dist/ and source map, as a checkout has them.
+ */
+export function copyProject(withOutput = false): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-project-'));
-  for (const entry of INPUTS) {
+  for (const entry of withOutput ? [...INPUTS, ...OUTPUTS] : INPUTS) {
     if (fs.existsSync(path.join(ROOT, entry))) fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'), 'dir');
   return work;
 }
 
-/** Runs `cdk8s synth` (with the validation plugin from cdk8s.yaml) in `dir`. */
+/** Runs `cdk8s synth` (with the validation plugin from cdk8s.yaml) in `dir`; extra args like `--output x`. */
 export function cdk8sSynth(dir: string, ...args: string[]): { status: number | null; output: string } {
   const run = spawnSync(path.join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--check-upgrade', 'false', ...args], {
     cwd: dir,
@@ -25,6 +30,16 @@ export function cdk8sSynth(dir: string, ...args: string[]): { status: number | n
     env: { ...process.env, NO_COLOR: '1' },
   });
   return { status: run.status, output: `${run.stdout}\n${run.stderr}` };
+}
+
+/** Every file under `root` with its content; `under` limits it to some paths. */
+export function snapshot(root: string, under: readonly string[] = ['']): Record<string, string> {
+  return Object.fromEntries(under.flatMap((u) => {
+    const p = path.join(root, u);
+    if (!fs.existsSync(p)) return [];
+    if (fs.statSync(p).isFile()) return [[u, fs.readFileSync(p, 'utf8')]];
+    return listFiles(p).map((f) => [path.join(u, f), fs.readFileSync(path.join(p, f), 'utf8')]);
+  }));
 }
 
 /** Every file under `dir`, relative, sorted. */

@@ -12,6 +12,8 @@ function freshSynth(): string {
   const work = copyProject();
   const run = cdk8sSynth(work);
   assert.is(run.status, 0, `cdk8s synth failed:\n${run.output}`);
+  assert.match(run.output, /Validations ended succesfully/);
+  assert.match(run.output, /meshproof: published dist\/ and \.meshproof\/sourcemap\.json/);
   return work;
 }
 
