@@ -12,16 +12,29 @@ export interface SkippedRule {
 }
 
 const skipped = new Map<string, SkippedRule>();
+/** Compilers of rules not evaluated yet; `skippedRules()` runs them to learn which do not compile. */
+const pending = new Set<() => unknown>();
 
-/** Rules seen so far that are not evaluated: transition rules (`oldSelf`) and rules that do not compile. */
+/**
+ * Rules of the kinds validated so far that are never evaluated: transition rules (`oldSelf`)
+ * and rules that do not compile.
+ */
 export function skippedRules(): SkippedRule[] {
+  for (const compile of [...pending]) compile();
   return [...skipped.values()];
 }
 
+/** A rule's programs, or undefined when it does not compile (it is then in `skipped`). */
+interface Programs {
+  readonly program: ParseResult;
+  readonly messageProgram: ParseResult | undefined;
+}
+
 /**
- * One check per `x-kubernetes-validations` rule of `schema`, compiled once, evaluated with `self`
- * bound to the value at that node. Transition rules (those reading `oldSelf`) are skipped:
- * there is no old object when a manifest is created, and the API server does not run them then.
+ * One check per `x-kubernetes-validations` rule of `schema`, evaluated with `self` bound to the
+ * value at that node. Transition rules (those reading `oldSelf`) are skipped: there is no old
+ * object when a manifest is created, and the API server does not run them then. A rule is
+ * compiled the first time a value reaches it, so a run pays only for the rules its objects use.
  */
 export function celChecks(schema: StructuralSchema): NodeCheck[] {
   const checks: NodeCheck[] = [];
@@ -30,27 +43,40 @@ export function celChecks(schema: StructuralSchema): NodeCheck[] {
       skipped.set(rule.rule, { rule: rule.rule, reason: 'transition rule: reads oldSelf, which does not exist on create' });
       continue;
     }
-    let program: ParseResult;
-    let messageProgram: ParseResult | undefined;
-    try {
-      program = compileCel(rule.rule);
-      if (rule.messageExpression) messageProgram = compileCel(rule.messageExpression);
-    } catch (e) {
-      skipped.set(rule.rule, { rule: rule.rule, reason: `does not compile: ${firstLine(e)}` });
-      continue;
-    }
-    checks.push(ruleCheck(rule, program, messageProgram, schema));
+    checks.push(ruleCheck(rule, schema));
   }
   return checks;
 }
 
-function ruleCheck(rule: ValidationRule, program: ParseResult, messageProgram: ParseResult | undefined, schema: StructuralSchema): NodeCheck {
+function compileRule(rule: ValidationRule): Programs | undefined {
+  try {
+    const program = compileCel(rule.rule);
+    const messageProgram = rule.messageExpression ? compileCel(rule.messageExpression) : undefined;
+    return { program, messageProgram };
+  } catch (e) {
+    skipped.set(rule.rule, { rule: rule.rule, reason: `does not compile: ${firstLine(e)}` });
+    return undefined;
+  }
+}
+
+function ruleCheck(rule: ValidationRule, schema: StructuralSchema): NodeCheck {
   const fieldPath = parseFieldPath(rule.fieldPath);
+  let programs: Programs | undefined | null = null; // null: not compiled yet
+  const compile = (): Programs | undefined => {
+    if (programs === null) {
+      programs = compileRule(rule);
+      pending.delete(compile);
+    }
+    return programs;
+  };
+  pending.add(compile);
   return function checkCelRule(value, path, ctx) {
+    const compiled = compile();
+    if (!compiled) return;
     const self = toCel(value, schema);
     let result: unknown;
     try {
-      result = program({ self });
+      result = compiled.program({ self });
     } catch (e) {
       // A rule that trips over a value the schema already rejected adds nothing.
       if (ctx.invalid.some((p) => isWithin(p, path))) return;
@@ -62,7 +88,7 @@ function ruleCheck(rule: ValidationRule, program: ParseResult, messageProgram: P
     const why = result === false ? '' : result instanceof Error
       ? `; the rule could not be evaluated: ${firstLine(result)}`
       : `; the rule returned ${showValue(result)} instead of a bool`;
-    const message = customMessage(messageProgram, self) ?? rule.message ?? `failed rule: ${rule.rule}`;
+    const message = customMessage(compiled.messageProgram, self) ?? rule.message ?? `failed rule: ${rule.rule}`;
     ctx.out.push({ path: at, message: `${formatPath(at)}: ${message}${got}${why}`, kind: 'cel', rule: rule.rule });
   };
 }

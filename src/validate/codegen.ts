@@ -19,8 +19,19 @@ import { parseAllDocuments } from 'yaml';
 import { VALIDATOR_RUNTIME } from './ajv-runtime.js';
 import type { GeneratedIndex } from './generated.js';
 import { HINT } from './object-meta.js';
+import { re2 } from './re2.js';
 import { NUMBER_FORMAT, toJsonSchema, type JsonSchema } from './structural.js';
 import type { StructuralSchema } from './types.js';
+
+/**
+ * The regular-expression engine ajv compiles with: RE2 compiled now, so a pattern RE2 rejects
+ * fails the build. ajv shares compiled patterns by their `toString()`, so it differs per pattern;
+ * `code` is what generated code calls instead (`rt.re2`, VALIDATOR_RUNTIME.re2 at run time).
+ */
+const eagerRe2 = Object.assign((pattern: string) => {
+  re2(pattern);
+  return { test: (text: string) => VALIDATOR_RUNTIME.re2(pattern).test(text), toString: () => `re2:${pattern}` };
+}, { code: 'rt.re2' });
 
 // ajv's standalone entry is CommonJS with a `default` export; under NodeNext it arrives wrapped.
 type StandaloneCode = (ajv: Ajv, validate: ValidateFunction) => string;
@@ -88,7 +99,7 @@ function validatorModule(schema: StructuralSchema, sourceSha256: string): string
     strictNumbers: true, // NaN and ±Infinity are not numbers: JSON has no form for them
     inlineRefs: false, // one function per object node: V8 compiles only the ones a manifest reaches
     // `rt` is makeValidator's parameter, VALIDATOR_RUNTIME at run time (ajv-runtime.ts).
-    code: { source: true, regExp: VALIDATOR_RUNTIME.re2 as never, formats: _`rt.formats` },
+    code: { source: true, regExp: eagerRe2, formats: _`rt.formats` },
     formats: VALIDATOR_RUNTIME.formats,
   });
   ajv.addKeyword(HINT);

@@ -1,13 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { packagePath } from '../../package-root.js';
 import type { RuleMeta } from '../types.js';
+import { isCalendarDate, parseSize } from './limits.js';
 import { ConfigError, PROFILES, type ConfigException, type ConfigPosition, type MeshproofConfig, type Profile, type RuleSetting } from './types.js';
 
 /** File names looked for in the working directory and its ancestors. */
 export const CONFIG_FILE_NAMES: readonly string[] = ['meshproof.config.yaml', 'meshproof.config.yml'];
+
+/** ajv is loaded only when a config file is read: a run without one is spared its start-up cost. */
+const requireCjs = createRequire(import.meta.url);
 
 const SCHEMA_URL = packagePath('schemas', 'meshproof-config.schema.json');
 
@@ -108,6 +113,7 @@ function describe(error: ErrorObject, known: readonly RuleMeta[]): { message: st
           : `${where}: ${JSON.stringify(error.data)} is not one of ${(error.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'oneOf':
+      if (where.startsWith('limits.')) return { message: `${where}: expected a number of bytes or a size such as 64MiB, 500KiB, 100MB; got ${JSON.stringify(error.data)}` };
       return { message: `${where}: expected "off", "error", "warning", "info" or { severity, options }; got ${JSON.stringify(error.data)}` };
     case 'pattern':
     case 'minLength':
@@ -141,6 +147,7 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
     throw new ConfigError(`not valid YAML: ${err.message.split('\n')[0]}`, { file, line, column: col });
   }
   const data: unknown = doc.toJS() ?? {};
+  const { Ajv } = requireCjs('ajv') as typeof import('ajv');
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
   const validate = ajv.compile(schemaFor(known));
   const src: Located = { doc, lines, file };
@@ -155,13 +162,76 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
     const more = messages.slice(1).map((m) => `\n${m.at.file}:${m.at.line}:${m.at.column}: ${m.message}`).join('');
     throw new ConfigError(first.message + more, first.at);
   }
-  const raw = data as { profile?: Profile; rules?: Record<string, RuleSetting>; exceptions?: Omit<ConfigException, 'at'>[] };
+  const raw = data as RawConfig;
+  const semantic = [...dateErrors(raw, src), ...optionErrors(raw, known, ajv, src)];
+  const size = raw.limits?.maxInputSize;
+  if (size !== undefined && parseSize(size) === undefined) semantic.push({ message: `limits.maxInputSize: ${JSON.stringify(size)} is not a size above zero`, at: positionOf(src, '/limits/maxInputSize') });
+  if (semantic.length > 0) {
+    semantic.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+    const more = semantic.slice(1).map((m) => `\n${m.at.file}:${m.at.line}:${m.at.column}: ${m.message}`).join('');
+    throw new ConfigError(semantic[0]!.message + more, semantic[0]!.at);
+  }
+  const limits = raw.limits ?? {};
   return {
     file,
     profile: raw.profile ?? 'recommended',
     rules: raw.rules ?? {},
     exceptions: (raw.exceptions ?? []).map((e, i) => ({ ...e, at: positionOf(src, `/exceptions/${i}`) })),
+    exclude: raw.exclude ?? [],
+    limits: {
+      ...(limits.maxInputSize !== undefined ? { maxInputBytes: parseSize(limits.maxInputSize)! } : {}),
+      ...(limits.maxDocuments !== undefined ? { maxDocuments: limits.maxDocuments } : {}),
+      ...(limits.maxAliases !== undefined ? { maxAliasCount: limits.maxAliases } : {}),
+    },
   };
+}
+
+interface RawConfig {
+  profile?: Profile;
+  rules?: Record<string, RuleSetting>;
+  exceptions?: Omit<ConfigException, 'at'>[];
+  exclude?: string[];
+  limits?: { maxInputSize?: string | number; maxDocuments?: number; maxAliases?: number };
+}
+
+interface LocatedMessage {
+  readonly message: string;
+  readonly at: ConfigPosition;
+}
+
+/** `expires` dates that match YYYY-MM-DD but name no day (2026-02-30). */
+function dateErrors(raw: RawConfig, src: Located): LocatedMessage[] {
+  return (raw.exceptions ?? []).flatMap((e, i) =>
+    isCalendarDate(e.expires) ? [] : [{ message: `exceptions.${i}.expires: ${e.expires} is not a day of the calendar; write a real date (YYYY-MM-DD)`, at: positionOf(src, `/exceptions/${i}/expires`) }],
+  );
+}
+
+/** Each rule's `options` against the rule's `optionsSchema`; a rule without one takes no options. */
+function optionErrors(raw: RawConfig, known: readonly RuleMeta[], ajv: Ajv, src: Located): LocatedMessage[] {
+  const out: LocatedMessage[] = [];
+  for (const [id, setting] of Object.entries(raw.rules ?? {})) {
+    if (typeof setting !== 'object' || setting.options === undefined) continue;
+    const rule = known.find((r) => r.id === id);
+    if (!rule) continue;
+    const base = `/rules/${id.replace(/~/g, '~0').replace(/\//g, '~1')}/options`;
+    if (!rule.optionsSchema) {
+      if (Object.keys(setting.options).length > 0) out.push({ message: `rules.${id}.options: ${id} takes no options; remove them`, at: positionOf(src, base) });
+      continue;
+    }
+    const validate = ajv.compile(rule.optionsSchema);
+    if (validate(setting.options)) continue;
+    for (const e of validate.errors ?? []) {
+      const where = `rules.${id}.options${e.instancePath.split('/').slice(1).map((p) => `.${unescapePointer(p)}`).join('')}`;
+      if (e.keyword === 'additionalProperties') {
+        const name = String(e.params['additionalProperty']);
+        const allowed = Object.keys((rule.optionsSchema['properties'] as Record<string, unknown> | undefined) ?? {});
+        out.push({ message: `${where}: unknown option "${name}" for ${id}; it takes ${allowed.map((a) => `"${a}"`).join(', ')}`, at: positionOf(src, base + e.instancePath, name) });
+      } else {
+        out.push({ message: `${where}: ${JSON.stringify(e.data)} ${e.message ?? 'is invalid'}`, at: positionOf(src, base + e.instancePath) });
+      }
+    }
+  }
+  return out;
 }
 
 /** Reads a config file; `displayFrom` makes the file name in messages relative to that directory. */
