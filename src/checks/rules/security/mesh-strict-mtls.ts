@@ -18,6 +18,11 @@ const meshStrictMtls: Rule = {
     'do not own the mesh-wide policy set option `requireMeshWide: false`; weakenings are still checked.',
   ].join(' '),
   kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { requireMeshWide: { description: 'Require a STRICT mesh-wide PeerAuthentication (default true).', type: 'boolean' } },
+  },
   check(graph, ctx) {
     const requireMeshWide = ctx.options.requireMeshWide !== false;
     const meshWide: MeshObject[] = [];

@@ -19,6 +19,11 @@ const namespaceDefaultDeny: Rule = {
     'Reported on the Namespace object when the input has it, else on the first workload of the namespace.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'Namespace', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { includeGateways: { description: 'Also require default-deny in namespaces that only run gateways.', type: 'boolean' } },
+  },
   check(graph, ctx) {
     const denying = namespacesWithDefaultDeny(graph);
     if (denying.has(graph.rootNamespace)) return;

@@ -1,0 +1,48 @@
+import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
+import type { ClientTlsAt } from '../tls/_helpers.js';
+import type { MtlsDecision } from './_helpers.js';
+
+export interface ServerHit {
+  readonly workload: Workload;
+  readonly port: number | undefined;
+  readonly decision: MtlsDecision;
+}
+
+/**
+ * The first workload behind `services` (narrowed to the DestinationRule subset of `at`) for which
+ * `bad(workload, mTLS decision on the target port)` holds, on a port this TLS block governs
+ * (`overridden` ports have their own port-level block).
+ */
+export function serverTarget(graph: MeshGraph, dr: MeshObject, services: ServiceInfo[], at: ClientTlsAt, overridden: Set<number>,
+  bad: (w: Workload, decision: MtlsDecision) => boolean): ServerHit | undefined {
+  const subsetLabels = at.subset === undefined ? {} : labelsOfSubset(dr, at.subset);
+  for (const s of services) {
+    const ports: (ServicePort | undefined)[] = at.port !== undefined
+      ? [s.ports.find((p) => p.number === at.port) ?? { number: at.port, name: '', protocol: 'TCP', path: [] }]
+      : s.ports.filter((p) => !overridden.has(p.number));
+    if (at.port === undefined && s.ports.length === 0) ports.push(undefined);
+    for (const w of graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subsetLabels })) {
+      for (const p of ports) {
+        const port = p && targetPortOf(p, w);
+        const decision = graph.mtlsModeFor(w, port);
+        if (bad(w, decision)) return { workload: w, port, decision };
+      }
+    }
+  }
+  return undefined;
+}
+
+function labelsOfSubset(dr: MeshObject, name: string): Record<string, string> {
+  const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
+  const s = subsets.find((x) => isRecord(x) && x.name === name);
+  return isRecord(s) ? stringMap(s.labels) : {};
+}
+
+/** The workload port a service port sends to: numeric targetPort, a named container port, or the port itself. */
+function targetPortOf(p: ServicePort, w: Workload): number {
+  if (typeof p.targetPort === 'number') return p.targetPort;
+  if (typeof p.targetPort === 'string') return w.containerPorts.find((c) => c.name === p.targetPort)?.containerPort ?? p.number;
+  return p.number;
+}
+

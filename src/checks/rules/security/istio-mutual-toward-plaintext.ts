@@ -1,0 +1,45 @@
+import type { Rule } from '../../rule.js';
+import { clientTlsSettings, describeTarget } from '../tls/_helpers.js';
+import { describePolicy, describeWorkload } from './_helpers.js';
+import { serverTarget } from './_server-target.js';
+
+/** `security/istio-mutual-toward-plaintext`: Istio mTLS toward workloads that only accept plaintext. */
+const istioMutualTowardPlaintext: Rule = {
+  id: 'security/istio-mutual-toward-plaintext',
+  severity: 'error',
+  summary: 'A DestinationRule sets tls.mode ISTIO_MUTUAL toward workloads whose PeerAuthentication is DISABLE, or that have no sidecar, so every connection fails.',
+  docs: [
+    'The mirror of `security/tls-disable-toward-strict`. `tls.mode: ISTIO_MUTUAL` makes client sidecars always',
+    'originate Istio mTLS, without auto-mTLS\'s fallback to plaintext. A server whose effective PeerAuthentication',
+    'is DISABLE (UNSET modes inherited, `portLevelMtls` applied to the target port) has no mTLS filter chain, and a',
+    'server without a sidecar (membership `none`) speaks plaintext itself: either way the TLS handshake fails and',
+    'clients see 503 (`UF`/`UC`, "upstream connect error"). Wildcard DestinationRule hosts are checked against every',
+    'service they cover. Fix: delete the `tls` block so auto-mTLS picks the right mode, use DISABLE toward such',
+    'workloads, or switch the server to PERMISSIVE/STRICT.',
+  ].join(' '),
+  kinds: ['DestinationRule', 'PeerAuthentication', 'Namespace', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  check(graph, ctx) {
+    for (const dr of graph.ofKind('DestinationRule')) {
+      if (typeof dr.spec.host !== 'string') continue;
+      const services = graph.servicesForHost(dr.spec.host, dr.namespace).filter((s) => s.selector !== null && s.location === 'MESH_INTERNAL');
+      if (services.length === 0) continue;
+      const portLevel = clientTlsSettings(dr, true);
+      for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
+        if (at.tls.mode !== 'ISTIO_MUTUAL') continue;
+        const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
+        const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => {
+          const dataplane = graph.membershipOf(w).dataplane;
+          return dataplane === 'none' || (decision.mode === 'DISABLE' && dataplane !== 'unknown');
+        });
+        if (!hit) continue;
+        const why = graph.membershipOf(hit.workload).dataplane === 'none'
+          ? `has no sidecar (${graph.membershipOf(hit.workload).reason})`
+          : `accepts only plaintext${hit.port !== undefined ? ` on port ${hit.port}` : ''} (${describePolicy(hit.decision.policy)} is DISABLE)`;
+        ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} originates Istio mTLS, but ${describeWorkload(hit.workload)} ${why}, so every connection fails (503); ` +
+          'remove the tls block to let auto-mTLS apply, or set mode DISABLE toward it', { path: [...at.path, 'mode'] });
+      }
+    }
+  },
+};
+
+export default istioMutualTowardPlaintext;
