@@ -191,6 +191,19 @@ export class MeshGraph {
     return this.virtualServicesIndex.lookup(fqdn, gateway, gateway === 'mesh' ? fromNamespace : undefined);
   }
 
+  /**
+   * Mesh or gateway VirtualServices for a resolved `fqdn`, grouped most specific host first
+   * (exact, then longer wildcards), exportTo to `fromNamespace` honoured for `mesh`.
+   */
+  virtualServiceGroupsFor(fqdn: string, gateway: string, fromNamespace: string): MeshObject[][] {
+    return this.virtualServicesIndex.lookupGroups(fqdn, gateway, gateway === 'mesh' ? fromNamespace : undefined);
+  }
+
+  /** VirtualServices whose `spec.gateways` names `gateway` (`namespace/name`), input order. */
+  virtualServicesBoundTo(gateway: string): MeshObject[] {
+    return this.virtualServicesIndex.boundTo(gateway);
+  }
+
   /** The gateways a VirtualService binds to, each with the Gateway object when it exists. */
   gatewaysOf(virtualService: MeshObject): (GatewayRef & { readonly gateway: MeshObject | null })[] {
     return gatewayRefsOf(virtualService).map((g) => ({ ...g, gateway: g.mesh ? null : (this.get('Gateway', g.namespace, g.name) ?? null) }));

@@ -101,6 +101,29 @@ export class VirtualServiceIndex {
   }
 
   /**
+   * Like `lookup`, grouped by how specifically the VirtualService host covers `fqdn` (exact
+   * first, then longer wildcards); input order within a group.
+   */
+  lookupGroups(fqdn: string, gateway: string, fromNamespace?: string): MeshObject[][] {
+    const groups: MeshObject[][] = [];
+    for (const group of this.hosts.matching(fqdn)) {
+      const kept = new Set<MeshObject>();
+      for (const e of group) {
+        if (!this.gatewayKeys.get(e.object)!.has(gateway)) continue;
+        if (gateway === 'mesh' && fromNamespace !== undefined && !exportedTo(e.exportTo, e.object.namespace, fromNamespace)) continue;
+        kept.add(e.object);
+      }
+      if (kept.size > 0) groups.push([...kept].sort((a, b) => this.order.get(a)! - this.order.get(b)!));
+    }
+    return groups;
+  }
+
+  /** VirtualServices bound to `gateway` (`namespace/name`), input order. */
+  boundTo(gateway: string): MeshObject[] {
+    return [...this.order.keys()].filter((o) => this.gatewayKeys.get(o)!.has(gateway));
+  }
+
+  /**
    * VirtualServices with a host covering `fqdn`, bound to `gateway` (`mesh` or `namespace/name`),
    * and (for `mesh` with `fromNamespace` given) exported to that namespace. Input order.
    */

@@ -1,0 +1,108 @@
+/**
+ * What a gateway (router) proxy serves: the Gateways whose selector selects it, each server with
+ * the VirtualServices bound to it, merged per host in Istio's order (creation time, then name:
+ * a later VirtualService's routes come after an earlier one's, so a later catch-all is dead), and
+ * the Gateway API routes whose parent is this gateway.
+ */
+import type { MeshGraph } from '../graph.js';
+import { configOrder } from '../destination-rules.js';
+import { hostMatches, parseGatewayHost } from '../hosts.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
+import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
+import { selects } from '../services.js';
+import { originOf } from './origin.js';
+import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
+import type { GatewayApiRouteView, GatewayServerView, HostRoutesView, ProxyIdentity } from './types.js';
+
+const GATEWAY_API = 'gateway.networking.k8s.io';
+
+/** Istio Gateways whose `selector` selects the proxy's labels (any namespace, Istio's default). */
+export function gatewaysFor(graph: MeshGraph, proxy: ProxyIdentity): MeshObject[] {
+  return graph.ofKind('Gateway').filter((g) => {
+    const sel = isRecord(g.spec.selector) ? stringMap(g.spec.selector) : {};
+    return Object.keys(sel).length > 0 && selects(sel, proxy.labels);
+  });
+}
+
+/** The narrower of a VirtualService host and a server host they intersect on, or null. */
+function boundHost(vsHost: string, serverHost: string): string | null {
+  if (hostMatches(serverHost, vsHost)) return vsHost;
+  if (hostMatches(vsHost, serverHost)) return serverHost;
+  return null;
+}
+
+function serverRoutes(graph: MeshGraph, env: RouteEnv, gateway: MeshObject, server: Record<string, unknown>, port: number, protocol: ReturnType<typeof declaredPortProtocol>['protocol']): HostRoutesView[] {
+  const key = `${gateway.namespace}/${gateway.name}`;
+  const serverHosts = (stringList(server.hosts) ?? []).map((h) => parseGatewayHost(h, gateway.namespace));
+  const tls = isRecord(server.tls) ? server.tls : null;
+  const terminated = tls !== null && tls.mode !== 'PASSTHROUGH' && tls.mode !== 'AUTO_PASSTHROUGH';
+  const effective = terminated ? afterTlsTermination(protocol) : protocol;
+  const kinds = routeKindsFor(effective);
+  const byHost = new Map<string, MeshObject[]>();
+  for (const vs of graph.virtualServicesBoundTo(key)) {
+    for (const h of stringList(vs.spec.hosts) ?? []) {
+      const host = graph.resolveHost(h, vs.namespace).fqdn;
+      for (const sh of serverHosts) {
+        if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
+        const bound = boundHost(host, sh.host);
+        if (bound === null) continue;
+        const list = byHost.get(bound) ?? [];
+        if (!list.includes(vs)) list.push(vs);
+        byHost.set(bound, list);
+        break;
+      }
+    }
+  }
+  const portEnv: RouteEnv = { ...env, scope: { ...env.scope, gateway: key, port } };
+  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => {
+    const merged = [...list].sort(configOrder);
+    return {
+      host, port, protocol: effective,
+      virtualServices: merged.map((o) => originOf(o, ['spec'])), ignoredVirtualServices: [],
+      http: kinds.includes('http') ? merged.flatMap((vs) => httpRoutesOf(portEnv, vs)) : [],
+      tcp: kinds.includes('tcp') ? merged.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tcp')) : [],
+      tls: kinds.includes('tls') ? merged.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tls')) : [],
+    };
+  });
+}
+
+/** Every server of every Gateway selecting the proxy, with its routes. */
+export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
+  const out: GatewayServerView[] = [];
+  for (const gateway of gatewaysFor(graph, proxy)) {
+    (Array.isArray(gateway.spec.servers) ? gateway.spec.servers : []).forEach((server, i) => {
+      if (!isRecord(server) || !isRecord(server.port) || typeof server.port.number !== 'number') return;
+      const protocol = declaredPortProtocol(typeof server.port.protocol === 'string' ? server.port.protocol : undefined).protocol;
+      out.push({
+        gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number, protocol,
+        hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
+        routes: serverRoutes(graph, env, gateway, server, server.port.number, protocol),
+        origin: originOf(gateway, ['spec', 'servers', i]),
+      });
+    });
+  }
+  return out;
+}
+
+/**
+ * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
+ * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
+ * or a visible Service (GAMMA mesh routes, sidecars). Recognised and listed, not translated.
+ */
+export function gatewayApiRoutes(graph: MeshGraph, proxy: ProxyIdentity, visibleHosts: ReadonlySet<string>): GatewayApiRouteView[] {
+  const gatewayName = proxy.labels['gateway.networking.k8s.io/gateway-name'] ?? proxy.labels['istio.io/gateway-name'];
+  const out: GatewayApiRouteView[] = [];
+  for (const o of graph.objects) {
+    if (o.group !== GATEWAY_API || !o.kind.endsWith('Route')) continue;
+    (Array.isArray(o.spec.parentRefs) ? o.spec.parentRefs : []).forEach((ref, i) => {
+      if (!isRecord(ref) || typeof ref.name !== 'string') return;
+      const ns = typeof ref.namespace === 'string' ? ref.namespace : o.namespace;
+      const kind = typeof ref.kind === 'string' ? ref.kind : 'Gateway';
+      const hit = kind === 'Gateway'
+        ? proxy.type === 'router' && gatewayName === ref.name && ns === proxy.namespace
+        : kind === 'Service' && proxy.type === 'sidecar' && visibleHosts.has(graph.resolveHost(`${ref.name}.${ns}.svc.${graph.clusterDomain}`, ns).fqdn);
+      if (hit) out.push({ kind: o.kind, parent: `${kind} ${ns}/${ref.name}`, origin: originOf(o, ['spec', 'parentRefs', i]) });
+    });
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+/** The per-proxy view: istiod's SidecarScope and PushContext for one proxy. The xDS translator's only input. */
+export { buildProxyView } from './build.js';
+export { describeProxy, proxiesOf, proxyOf } from './proxy.js';
+export { outboundClusterName } from './traffic-policy.js';
+export { OUTLIER_DEFAULTS, UNLIMITED, DEFAULT_RETRY_BACKOFF_MS } from './defaults.js';
+export type * from './types.js';

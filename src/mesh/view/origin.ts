@@ -1,0 +1,17 @@
+import type { FieldPath } from '../types.js';
+import type { MeshObject } from '../object.js';
+import type { Origin } from './types.js';
+
+/** The origin of `path` in `o`: reference, field path, file position and TypeScript origin. */
+export function originOf(o: MeshObject, path: FieldPath): Origin {
+  return { ref: o.ref, path, location: o.locate(path), source: o.source };
+}
+
+/** A duration string (`1.5s`, `100ms`, `1m`, `2h`, `3d`…) in milliseconds, or null when absent or malformed. */
+export function durationMs(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  const m = v.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h|d|us|µs|ns)$/);
+  if (!m) return null;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(m[1]) * unit[m[2]!]!;
+}

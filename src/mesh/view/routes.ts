@@ -1,0 +1,242 @@
+/**
+ * VirtualService routes translated for one proxy: matches filtered for it, delegation resolved,
+ * destinations resolved to clusters, and Istio's defaults filled in (retries, timeouts, mirror
+ * and fault percentages, redirect code). `translate*` maps one input message to one view message.
+ */
+import type { FieldPath } from '../types.js';
+import type { MeshGraph } from '../graph.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
+import type { ServiceInfo } from '../services.js';
+import { retryPolicy } from './defaults.js';
+import type { ClusterCollector } from './clusters.js';
+import { httpMatch, matchApplies, mergeMatches, stringMatch, type MatchScope } from './matches.js';
+import { durationMs, originOf } from './origin.js';
+import type {
+  CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
+  HttpRouteView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ViewProblem,
+} from './types.js';
+
+/** What route translation needs to know about the proxy. */
+export interface RouteEnv {
+  readonly graph: MeshGraph;
+  readonly scope: MatchScope;
+  /** The service a host names, if this proxy can see it. */
+  readonly visible: (host: string) => ServiceInfo | undefined;
+  readonly clusters: ClusterCollector;
+  readonly problems: ViewProblem[];
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
+
+function percentage(raw: Raw, pctKey: string, legacyKey: string): number {
+  const p = raw[pctKey];
+  if (isRecord(p) && typeof p.value === 'number') return p.value;
+  if (typeof raw[legacyKey] === 'number') return raw[legacyKey] as number;
+  return 100;
+}
+
+/** Resolves one `Destination` (host in the VirtualService's namespace) to a cluster. */
+export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, weight: number, path: FieldPath): DestinationView {
+  const host = env.graph.resolveHost(typeof dest.host === 'string' ? dest.host : '', vs.namespace).fqdn;
+  const subset = typeof dest.subset === 'string' && dest.subset !== '' ? dest.subset : undefined;
+  const service = env.visible(host);
+  let port: number | null = isRecord(dest.port) && typeof dest.port.number === 'number' ? dest.port.number : null;
+  if (port === null && service) {
+    if (service.ports.length === 1) port = service.ports[0]!.number;
+    else if (service.ports.some((p) => p.number === env.scope.port)) port = env.scope.port;
+  }
+  const cluster = service && port !== null ? env.clusters.add(service, host, port, subset) : port !== null ? `outbound|${port}|${subset ?? ''}|${host}` : null;
+  const labels = subset === undefined ? undefined : env.clusters.destinationRule(host)?.subsets.find((s) => s.name === subset)?.labels;
+  return {
+    host, port, weight, cluster, known: service !== undefined,
+    ...(subset !== undefined ? { subset } : {}),
+    ...(labels ? { subsetLabels: { ...labels } } : {}),
+    origin: originOf(vs, path),
+  };
+}
+
+function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, path: FieldPath): DestinationView[] {
+  const list = records(route);
+  return list.flatMap((r, i) => {
+    if (!isRecord(r.destination)) return [];
+    const weight = typeof r.weight === 'number' ? r.weight : list.length === 1 ? 100 : 0;
+    return [translateDestination(env, vs, r.destination, weight, [...path, i])];
+  });
+}
+
+function translateMirrors(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath): MirrorView[] {
+  const out: MirrorView[] = [];
+  if (isRecord(raw.mirror)) out.push({ destination: translateDestination(env, vs, raw.mirror, 0, [...path, 'mirror']), percentage: percentage(raw, 'mirrorPercentage', 'mirrorPercent') });
+  records(raw.mirrors).forEach((m, i) => {
+    if (isRecord(m.destination)) out.push({ destination: translateDestination(env, vs, m.destination, 0, [...path, 'mirrors', i, 'destination']), percentage: isRecord(m.percentage) && typeof m.percentage.value === 'number' ? m.percentage.value : 100 });
+  });
+  return out;
+}
+
+function translateFault(raw: unknown, origin: Origin): FaultView | undefined {
+  if (!isRecord(raw)) return undefined;
+  const delay = isRecord(raw.delay) ? raw.delay : undefined;
+  const abort = isRecord(raw.abort) ? raw.abort : undefined;
+  const fixed = delay ? durationMs(delay.fixedDelay) : null;
+  return {
+    ...(delay && fixed !== null ? { delay: { fixedDelayMs: fixed, percentage: percentage(delay, 'percentage', 'percent') } } : {}),
+    ...(abort ? { abort: {
+      ...(typeof abort.httpStatus === 'number' ? { httpStatus: abort.httpStatus } : {}),
+      ...(typeof abort.grpcStatus === 'string' ? { grpcStatus: abort.grpcStatus } : {}),
+      percentage: percentage(abort, 'percentage', 'percent'),
+    } } : {}),
+    origin,
+  };
+}
+
+function headerOps(v: unknown): HeaderOperations | undefined {
+  if (!isRecord(v)) return undefined;
+  const remove = stringList(v.remove);
+  return {
+    ...(isRecord(v.set) ? { set: { ...stringMap(v.set) } } : {}),
+    ...(isRecord(v.add) ? { add: { ...stringMap(v.add) } } : {}),
+    ...(remove ? { remove } : {}),
+  };
+}
+
+function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath) {
+  const at = (k: string): Origin => originOf(vs, [...path, k]);
+  const r = isRecord(raw.redirect) ? raw.redirect : undefined;
+  const d = isRecord(raw.directResponse) ? raw.directResponse : undefined;
+  const w = isRecord(raw.rewrite) ? raw.rewrite : undefined;
+  const h = isRecord(raw.headers) ? raw.headers : undefined;
+  const c = isRecord(raw.corsPolicy) ? raw.corsPolicy : undefined;
+  const redirect: RedirectView | undefined = r && {
+    ...(typeof r.uri === 'string' ? { uri: r.uri } : {}), ...(typeof r.authority === 'string' ? { authority: r.authority } : {}),
+    ...(typeof r.scheme === 'string' ? { scheme: r.scheme } : {}), ...(typeof r.port === 'number' ? { port: r.port } : {}),
+    redirectCode: typeof r.redirectCode === 'number' ? r.redirectCode : 301, origin: at('redirect'),
+  };
+  const body = d && isRecord(d.body) ? (typeof d.body.string === 'string' ? d.body.string : typeof d.body.bytes === 'string' ? Buffer.from(d.body.bytes, 'base64').toString() : undefined) : undefined;
+  const directResponse: DirectResponseView | undefined = d && typeof d.status === 'number' ? { status: d.status, ...(body !== undefined ? { body } : {}), origin: at('directResponse') } : undefined;
+  const rx = w && isRecord(w.uriRegexRewrite) ? w.uriRegexRewrite : undefined;
+  const rewrite: RewriteView | undefined = w && {
+    ...(typeof w.uri === 'string' ? { uri: w.uri } : {}), ...(typeof w.authority === 'string' ? { authority: w.authority } : {}),
+    ...(rx && typeof rx.match === 'string' && typeof rx.rewrite === 'string' ? { uriRegexRewrite: { match: rx.match, rewrite: rx.rewrite } } : {}),
+    origin: at('rewrite'),
+  };
+  const request = h && headerOps(h.request);
+  const response = h && headerOps(h.response);
+  const headers: HeaderOperationsView | undefined = h && { ...(request ? { request } : {}), ...(response ? { response } : {}), origin: at('headers') };
+  const corsPolicy: CorsPolicyView | undefined = c && {
+    allowOrigins: records(c.allowOrigins).flatMap((o) => stringMatch(o) ?? []),
+    allowMethods: stringList(c.allowMethods) ?? [], allowHeaders: stringList(c.allowHeaders) ?? [], exposeHeaders: stringList(c.exposeHeaders) ?? [],
+    maxAgeMs: durationMs(c.maxAge), allowCredentials: typeof c.allowCredentials === 'boolean' ? c.allowCredentials : null, origin: at('corsPolicy'),
+  };
+  return {
+    ...(redirect ? { redirect } : {}), ...(directResponse ? { directResponse } : {}), ...(rewrite ? { rewrite } : {}),
+    ...(headers ? { headers } : {}), ...(corsPolicy ? { corsPolicy } : {}),
+  };
+}
+
+/** Translates one `HTTPRoute`; null when none of its matches applies to this proxy. */
+export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath): HttpRouteView | null {
+  const rawMatches = records(raw.match);
+  const applicable = rawMatches.map((m, i) => [m, i] as const).filter(([m]) => matchApplies(m, vs.namespace, env.scope));
+  if (rawMatches.length > 0 && applicable.length === 0) return null;
+  const origin = originOf(vs, path);
+  const fault = translateFault(raw.fault, originOf(vs, [...path, 'fault']));
+  const timeoutMs = fault ? null : durationMs(raw.timeout);
+  const retry = retryPolicy(raw.retries, env.graph.meshConfig);
+  return {
+    ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+    match: applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i])),
+    destinations: translateDestinations(env, vs, raw.route, [...path, 'route']),
+    timeoutMs,
+    retries: fault ? null : { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null },
+    ...(fault ? { fault } : {}),
+    mirrors: translateMirrors(env, vs, raw, path),
+    ...translateExtras(raw, vs, path),
+    origin,
+  };
+}
+
+/**
+ * Routes of `vs` for this proxy, delegation resolved: a route with `delegate` is replaced by the
+ * delegate's routes, each with the root's match merged in (conflicts dropped) and the root's
+ * timeout, retries, fault, mirrors, rewrite, headers and CORS where the delegate sets none.
+ */
+export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
+  const out: HttpRouteView[] = [];
+  records(vs.spec.http).forEach((raw, i) => {
+    const path: FieldPath = ['spec', 'http', i];
+    if (!isRecord(raw.delegate)) {
+      const r = translateHttpRoute(env, vs, raw, path);
+      if (r) out.push(r);
+      return;
+    }
+    const root = translateHttpRoute(env, vs, raw, path);
+    if (!root) return;
+    const target = resolveDelegate(env, vs, raw.delegate, [...path, 'delegate']);
+    if (!target) return;
+    records(target.spec.http).forEach((draw, j) => {
+      const dpath: FieldPath = ['spec', 'http', j];
+      if (isRecord(draw.delegate)) {
+        env.problems.push({ code: 'view/delegate-chain', message: `VirtualService ${target.namespace}/${target.name} is a delegate and delegates again (spec.http[${j}].delegate); Istio supports one level of delegation and ignores this route. Fix: move these routes into ${target.namespace}/${target.name} itself`, origin: originOf(target, [...dpath, 'delegate']) });
+        return;
+      }
+      const d = translateHttpRoute(env, target, draw, dpath);
+      if (!d) return;
+      const match = mergeMatches(root.match, d.match);
+      if (match === null) return;
+      out.push({
+        ...root, ...d, match,
+        timeoutMs: draw.timeout !== undefined ? d.timeoutMs : root.timeoutMs,
+        retries: draw.retries !== undefined || draw.fault !== undefined ? d.retries : root.retries,
+        mirrors: d.mirrors.length > 0 ? d.mirrors : root.mirrors,
+        delegatedFrom: root.origin,
+      });
+    });
+  });
+  return out;
+}
+
+function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPath): MeshObject | null {
+  const name = typeof ref.name === 'string' ? ref.name : '';
+  const namespace = typeof ref.namespace === 'string' && ref.namespace !== '' ? ref.namespace : vs.namespace;
+  const target = env.graph.get('VirtualService', namespace, name);
+  const origin = originOf(vs, path);
+  if (!target) {
+    env.problems.push({ code: 'view/delegate-not-found', message: `delegate VirtualService ${namespace}/${name} is not in the input; the route is dropped (Envoy answers 404 NR). Fix: add it, or correct delegate.name/namespace`, origin });
+    return null;
+  }
+  if (target === vs) {
+    env.problems.push({ code: 'view/delegate-chain', message: `VirtualService ${namespace}/${name} delegates to itself (a delegate cycle); the route is dropped. Fix: delegate to a VirtualService without hosts`, origin });
+    return null;
+  }
+  if ((stringList(target.spec.hosts) ?? []).length > 0) {
+    env.problems.push({ code: 'view/delegate-has-hosts', message: `delegate VirtualService ${namespace}/${name} has hosts, so Istio does not treat it as a delegate and the route is dropped. Fix: remove spec.hosts from ${namespace}/${name}`, origin });
+    return null;
+  }
+  return target;
+}
+
+/** `tcp` or `tls` routes of `vs` whose matches apply to this proxy's port. */
+export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): L4RouteView[] {
+  return records(vs.spec[kind]).flatMap((raw, i) => {
+    const path: FieldPath = ['spec', kind, i];
+    const matches = records(raw.match).filter((m) => matchApplies(m, vs.namespace, env.scope));
+    if (records(raw.match).length > 0 && matches.length === 0) return [];
+    return [{ match: matches, destinations: translateDestinations(env, vs, raw.route, [...path, 'route']), origin: originOf(vs, path) }];
+  });
+}
+
+/** Istio's default route for a service port without VirtualService: everything to the service, default retries. */
+export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: string, port: number): HttpRouteView {
+  const origin = originOf(service.object, service.hostPath);
+  const cluster = env.clusters.add(service, host, port, undefined);
+  return {
+    name: 'default',
+    match: [],
+    destinations: [{ host, port, weight: 100, cluster, known: true, origin }],
+    timeoutMs: null,
+    retries: { ...retryPolicy(undefined, env.graph.meshConfig), origin: null },
+    mirrors: [],
+    origin,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * istiod's SidecarScope for a sidecar proxy: the services it sees (exportTo, then the Sidecar's
+ * egress imports, plus hosts that a visible VirtualService routes to), the VirtualService that
+ * applies per host, and the routes per (host, port).
+ */
+import type { MeshGraph } from '../graph.js';
+import type { MeshObject } from '../object.js';
+import type { ServiceInfo } from '../services.js';
+import { configOrder } from '../destination-rules.js';
+import { routeKindsFor } from '../protocol.js';
+import { exportedTo, importingEntry, sidecarEgress, type EgressHost } from '../visibility.js';
+import { serviceDataplane } from './clusters.js';
+import { originOf } from './origin.js';
+import { selectionTarget } from './proxy.js';
+import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
+import type { HostRoutesView, Origin, ProxyIdentity, ServiceView } from './types.js';
+
+/** The Sidecar resource in force and its egress imports (null = import everything exported). */
+export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick<RouteEnv, 'problems'>): { sidecar: MeshObject | null; hosts: EgressHost[] | null } {
+  const sidecar = graph.sidecarsFor(selectionTarget(proxy))[0] ?? null;
+  if (!sidecar) return { sidecar: null, hosts: null };
+  const { listeners, problems } = sidecarEgress(sidecar);
+  for (const p of problems) env.problems.push({ code: 'view/egress-host', message: p.message, origin: originOf(p.object, p.path) });
+  if (listeners.length === 0) return { sidecar, hosts: null };
+  return { sidecar, hosts: listeners.flatMap((l) => l.hosts) };
+}
+
+export function serviceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
+  return {
+    host: s.host, namespace: s.namespace, kind: s.kind,
+    ports: s.ports.map((p) => ({
+      number: p.number, name: p.name, protocol: p.protocol, sniffed: p.protocol === 'UnsupportedProtocol',
+      ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}),
+    })),
+    location: s.location, resolution: s.resolution, addresses: s.addresses,
+    selector: s.selector && { ...s.selector }, dataplane: serviceDataplane(graph, s), origin: originOf(s.object, s.hostPath),
+  };
+}
+
+/** The mesh VirtualService for `host` this proxy applies (most specific host, then config order) and the ignored ones. */
+function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: EgressHost[] | null): { applied: MeshObject | null; ignored: MeshObject[] } {
+  for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
+    const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
+    if (kept.length === 0) continue;
+    const sorted = [...kept].sort(configOrder);
+    return { applied: sorted[0]!, ignored: sorted.slice(1) };
+  }
+  return { applied: null, ignored: [] };
+}
+
+/** Computes the sidecar scope. `env.visible` must answer for every service exported to the proxy's namespace. */
+export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null): { services: ServiceInfo[]; routes: HostRoutesView[] } {
+  const services = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined));
+  const seen = new Set(services);
+  const routes: HostRoutesView[] = [];
+  const queue = [...services];
+  for (let i = 0; i < queue.length; i++) {
+    const s = queue[i]!;
+    const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
+    const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
+    for (const port of s.ports) {
+      const kinds = routeKindsFor(port.protocol);
+      const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
+      const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
+      const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
+      const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
+      if (!applied || !kinds.includes('http')) env.clusters.add(s, s.host, port.number, undefined);
+      routes.push({
+        host: s.host, port: port.number, protocol: port.protocol, virtualServices: vsOrigins,
+        ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
+      });
+      // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
+      for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {
+        const target = d.known ? env.visible(d.host) : undefined;
+        if (target && !seen.has(target)) { seen.add(target); queue.push(target); }
+      }
+    }
+  }
+  return { services: queue, routes };
+}

@@ -1,0 +1,92 @@
+/**
+ * The policy of one upstream cluster (host, port, subset) from the DestinationRule that applies,
+ * merged the way Istio does (`networking/core/cluster_traffic_policy.go MergeTrafficPolicy`):
+ * top-level policy; its `portLevelSettings` for the port replace connectionPool, loadBalancer,
+ * outlierDetection and tls together (port-level settings do not inherit); then the subset's
+ * fields override one by one; then the subset's own `portLevelSettings`. Client TLS left unset
+ * is filled by auto mTLS (MeshConfig `enableAutoMtls`) from the destination's membership.
+ */
+import type { FieldPath } from '../types.js';
+import type { Dataplane } from '../membership.js';
+import type { MergedDestinationRule } from '../destination-rules.js';
+import type { MeshConfig } from '../mesh-config.js';
+import { isRecord, stringList, type MeshObject } from '../object.js';
+import { connectionPool, outlierDetection } from './defaults.js';
+import { durationMs, originOf } from './origin.js';
+import type { ClientTlsView, ClusterPolicyView, LoadBalancerView, Origin } from './types.js';
+
+type Policy = Readonly<Record<string, unknown>>;
+const SECTIONS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
+
+interface Layer {
+  readonly values: Partial<Record<(typeof SECTIONS)[number], unknown>>;
+  readonly origins: Origin[];
+}
+
+function portLevel(policy: Policy, port: number): { settings: Policy; index: number } | null {
+  const list = Array.isArray(policy.portLevelSettings) ? policy.portLevelSettings : [];
+  const index = list.findIndex((p) => isRecord(p) && isRecord(p.port) && p.port.number === port);
+  return index < 0 ? null : { settings: list[index] as Policy, index };
+}
+
+function apply(layer: Layer, policy: Policy, object: MeshObject, path: FieldPath, port: number): void {
+  let touched = false;
+  for (const s of SECTIONS) if (policy[s] !== undefined) { layer.values[s] = policy[s]; touched = true; }
+  if (touched) layer.origins.push(originOf(object, path));
+  const pl = portLevel(policy, port);
+  if (pl) {
+    for (const s of SECTIONS) layer.values[s] = pl.settings[s];
+    layer.origins.push(originOf(object, [...path, 'portLevelSettings', pl.index]));
+  }
+}
+
+function loadBalancer(lb: unknown): LoadBalancerView {
+  if (!isRecord(lb)) return {};
+  const warmup = durationMs(lb.warmupDurationSecs);
+  return {
+    ...(typeof lb.simple === 'string' ? { simple: lb.simple } : {}),
+    ...(isRecord(lb.consistentHash) ? { consistentHash: lb.consistentHash } : {}),
+    ...(isRecord(lb.localityLbSetting) ? { localityLbSetting: lb.localityLbSetting } : {}),
+    ...(warmup !== null ? { warmupDurationMs: warmup } : {}),
+  };
+}
+
+function clientTls(tls: unknown, mc: MeshConfig, dataplane: Dataplane, external: boolean): ClientTlsView {
+  if (isRecord(tls) && typeof tls.mode === 'string') {
+    const str = (k: string) => (typeof tls[k] === 'string' ? { [k]: tls[k] as string } : {});
+    const sans = stringList(tls.subjectAltNames);
+    return {
+      mode: tls.mode as ClientTlsView['mode'], source: 'destination-rule',
+      ...str('sni'), ...str('caCertificates'), ...str('clientCertificate'), ...str('privateKey'), ...str('credentialName'),
+      ...(sans ? { subjectAltNames: sans } : {}),
+      ...(typeof tls.insecureSkipVerify === 'boolean' ? { insecureSkipVerify: tls.insecureSkipVerify } : {}),
+    };
+  }
+  if (!mc.enableAutoMtls || external) return { mode: 'DISABLE', source: 'none' };
+  const mode = dataplane === 'none' ? 'DISABLE' : dataplane === 'unknown' ? 'AUTO' : 'ISTIO_MUTUAL';
+  return { mode, source: 'auto-mtls' };
+}
+
+/**
+ * The policy for (`port`, `subset`) of a host. `dr` is the merged DestinationRule in force (or
+ * null); `dataplane` is the membership of the destination workloads (for auto mTLS); `external`
+ * is true for MESH_EXTERNAL ServiceEntries (never auto mTLS).
+ */
+export function clusterPolicy(dr: MergedDestinationRule | null, port: number, subset: string | undefined, mc: MeshConfig, dataplane: Dataplane, external: boolean): ClusterPolicyView {
+  const layer: Layer = { values: {}, origins: [] };
+  if (dr?.trafficPolicy) apply(layer, dr.trafficPolicy.value, dr.trafficPolicy.object, dr.trafficPolicy.path, port);
+  const s = subset === undefined ? undefined : dr?.subsets.find((x) => x.name === subset);
+  if (s?.trafficPolicy) apply(layer, s.trafficPolicy, s.object, [...s.path, 'trafficPolicy'], port);
+  return {
+    connectionPool: connectionPool(layer.values.connectionPool, mc),
+    outlierDetection: outlierDetection(layer.values.outlierDetection),
+    loadBalancer: loadBalancer(layer.values.loadBalancer),
+    tls: clientTls(layer.values.tls, mc, dataplane, external),
+    origins: layer.origins,
+  };
+}
+
+/** Istio's cluster name: `outbound|<port>|<subset>|<fqdn>`. */
+export function outboundClusterName(port: number, subset: string | undefined, host: string): string {
+  return `outbound|${port}|${subset ?? ''}|${host}`;
+}

@@ -1,0 +1,363 @@
+/**
+ * The per-proxy view: what istiod computes for one proxy (its SidecarScope and the parts of the
+ * PushContext it reads), as plain, immutable, JSON-serialisable data. The xDS translator takes
+ * this view as its only input; nothing downstream re-derives Istio semantics.
+ *
+ * Conventions: hosts are resolved FQDNs (lower case); durations are milliseconds; every resolved
+ * piece carries an `Origin` (object, field path, file:line, TypeScript line) so a finding or an
+ * Envoy route can point back at the YAML and at the construct that produced it.
+ */
+import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../types.js';
+import type { Dataplane } from '../membership.js';
+import type { IstioProtocol } from '../protocol.js';
+import type { OutboundTrafficMode } from '../mesh-config.js';
+
+/** Where a resolved value came from. Plain data (fit for Envoy route metadata). */
+export interface Origin {
+  readonly ref: ResourceRef;
+  /** Field path inside the object, e.g. `['spec','http',0,'route',1]`. */
+  readonly path: FieldPath;
+  /** File position of the field (closest existing node). */
+  readonly location: FileLocation;
+  /** The TypeScript that produced the object, when it came from a cdk8s app. */
+  readonly source: SourceOrigin | null;
+}
+
+/** Istio node type: `sidecar` (also VMs) or `router` (gateways). */
+export type ProxyType = 'sidecar' | 'router';
+
+/** The proxy a view is computed for (istiod's `model.Proxy`, the parts that matter offline). */
+export interface ProxyIdentity {
+  readonly type: ProxyType;
+  /** Workload name (Deployment, Pod, WorkloadEntry…), for messages and node ids. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Pod labels (Sidecar, Gateway and workloadSelector selection). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount: string;
+  /** Where the workload is defined, when it came from the input. */
+  readonly origin: Origin | null;
+}
+
+/** A Kubernetes StringMatch: exactly one of exact, prefix, regex (RE2). */
+export type StringMatch = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
+
+/** Istio `HTTPMatchRequest`, resolved: gateway names as `namespace/name` or `mesh`. */
+export interface HttpMatchView {
+  readonly name?: string;
+  readonly uri?: StringMatch;
+  readonly scheme?: StringMatch;
+  readonly method?: StringMatch;
+  readonly authority?: StringMatch;
+  /** Lower-case header names. */
+  readonly headers?: Readonly<Record<string, StringMatch>>;
+  readonly withoutHeaders?: Readonly<Record<string, StringMatch>>;
+  readonly queryParams?: Readonly<Record<string, StringMatch>>;
+  readonly port?: number;
+  readonly sourceLabels?: Readonly<Record<string, string>>;
+  readonly sourceNamespace?: string;
+  readonly ignoreUriCase?: boolean;
+  readonly origin: Origin;
+}
+
+/** Istio's default and explicit retry policy (`HTTPRetry`) after defaults. */
+export interface RetryPolicyView {
+  /** Retries after the first try; 0 = none. Istio default 2. */
+  readonly attempts: number;
+  /** Envoy `retry_on`. */
+  readonly retryOn: string;
+  /** Per try timeout; null = the route timeout (Istio's default), itself possibly disabled. */
+  readonly perTryTimeoutMs: number | null;
+  /** Envoy `retry_host_predicate: previous_hosts` (Istio default true). */
+  readonly retryRemoteLocalities: boolean;
+  /** Envoy retry back-off base interval. Envoy default 25 ms. */
+  readonly backoffBaseMs: number;
+  readonly source: 'route' | 'mesh-default';
+  readonly origin: Origin | null;
+}
+
+/** `HTTPFaultInjection`, normalised: percentages are 0..100 (`percentage.value`, else deprecated `percent`, else 100). */
+export interface FaultView {
+  readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number };
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage: number };
+  readonly origin: Origin;
+}
+
+/** One mirror target: `mirror` + `mirrorPercentage`, or an entry of `mirrors`. Percentage 0..100, default 100. */
+export interface MirrorView {
+  readonly destination: DestinationView;
+  readonly percentage: number;
+}
+
+/** `HTTPRedirect`. */
+export interface RedirectView {
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly scheme?: string;
+  readonly port?: number;
+  /** Istio default 301. */
+  readonly redirectCode: number;
+  readonly origin: Origin;
+}
+
+export interface DirectResponseView {
+  readonly status: number;
+  readonly body?: string;
+  readonly origin: Origin;
+}
+
+export interface RewriteView {
+  readonly uri?: string;
+  readonly authority?: string;
+  readonly uriRegexRewrite?: { readonly match: string; readonly rewrite: string };
+  readonly origin: Origin;
+}
+
+/** `Headers` operations (`request` / `response`: `set`, `add`, `remove`). */
+export interface HeaderOperationsView {
+  readonly request?: HeaderOperations;
+  readonly response?: HeaderOperations;
+  readonly origin: Origin;
+}
+
+export interface HeaderOperations {
+  readonly set?: Readonly<Record<string, string>>;
+  readonly add?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+
+/** `CorsPolicy`, as written (origins are StringMatch). */
+export interface CorsPolicyView {
+  readonly allowOrigins: readonly StringMatch[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeMs: number | null;
+  readonly allowCredentials: boolean | null;
+  readonly origin: Origin;
+}
+
+/** Envoy circuit-breaker and connection limits (`ConnectionPoolSettings`); Istio's defaults filled in. */
+export interface ConnectionPoolView {
+  /** `tcp.maxConnections`. Default 2^32-1. */
+  readonly maxConnections: number;
+  /** `tcp.connectTimeout`, else MeshConfig `connectTimeout` (10 s). */
+  readonly connectTimeoutMs: number;
+  /** `http.http1MaxPendingRequests`. Default 2^32-1. */
+  readonly http1MaxPendingRequests: number;
+  /** `http.http2MaxRequests`. Default 2^32-1. */
+  readonly http2MaxRequests: number;
+  /** `http.maxRequestsPerConnection`; 0 = unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** `http.maxRetries`. Default 2^32-1. */
+  readonly maxRetries: number;
+  /** `http.idleTimeout`; null = Envoy's default (1 h). */
+  readonly idleTimeoutMs: number | null;
+  /** `http.h2UpgradePolicy`, else MeshConfig `h2UpgradePolicy`. */
+  readonly h2UpgradePolicy: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
+}
+
+/** `OutlierDetection` with Istio's defaults for fields left out. */
+export interface OutlierDetectionView {
+  /** Default 5. */
+  readonly consecutive5xxErrors: number;
+  /** Default 0 (off); Envoy's `consecutive_gateway_failure`. */
+  readonly consecutiveGatewayErrors: number;
+  /** Default 10 s. */
+  readonly intervalMs: number;
+  /** Default 30 s (multiplied by the number of ejections). */
+  readonly baseEjectionTimeMs: number;
+  /** Default 10. */
+  readonly maxEjectionPercent: number;
+  /** Default 0. */
+  readonly minHealthPercent: number;
+  /** Default false. */
+  readonly splitExternalLocalOriginErrors: boolean;
+}
+
+/** `LoadBalancerSettings`: simple (default LEAST_REQUEST in Istio ≥ 1.14) or consistent hash, as written. */
+export interface LoadBalancerView {
+  readonly simple?: string;
+  readonly consistentHash?: Readonly<Record<string, unknown>>;
+  readonly localityLbSetting?: Readonly<Record<string, unknown>>;
+  readonly warmupDurationMs?: number;
+}
+
+/** Client TLS toward an upstream cluster. */
+export interface ClientTlsView {
+  /** DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL; `AUTO` = auto mTLS by endpoint label (membership unknown). */
+  readonly mode: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL' | 'AUTO';
+  /** `destination-rule` (as written), `auto-mtls` (MeshConfig enableAutoMtls and the destination's membership). */
+  readonly source: 'destination-rule' | 'auto-mtls' | 'none';
+  readonly sni?: string;
+  readonly subjectAltNames?: readonly string[];
+  readonly caCertificates?: string;
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  readonly credentialName?: string;
+  readonly insecureSkipVerify?: boolean;
+}
+
+/** The traffic policy of one upstream cluster (host, port, subset), merged the way Istio merges it. */
+export interface ClusterPolicyView {
+  readonly connectionPool: ConnectionPoolView;
+  /** null when no outlierDetection is configured (Envoy then does no ejection). */
+  readonly outlierDetection: OutlierDetectionView | null;
+  readonly loadBalancer: LoadBalancerView;
+  readonly tls: ClientTlsView;
+  /** Where each part came from (DestinationRule top level, portLevelSettings, subset). */
+  readonly origins: readonly Origin[];
+}
+
+/** One destination of a route (or a mirror), fully resolved. */
+export interface DestinationView {
+  /** Resolved FQDN. */
+  readonly host: string;
+  readonly subset?: string;
+  /** The service port; null when the route gives none and the service has several. */
+  readonly port: number | null;
+  /** Raw weight as written (default 100 for a single destination); Envoy uses weight / sum. */
+  readonly weight: number;
+  /** Istio's cluster name `outbound|<port>|<subset>|<fqdn>`; null without a port. */
+  readonly cluster: string | null;
+  /** Whether the host is a service this proxy can see (else Envoy would answer 503 NR / blackhole). */
+  readonly known: boolean;
+  /** Subset labels from the DestinationRule, when `subset` is set and defined. */
+  readonly subsetLabels?: Readonly<Record<string, string>>;
+  readonly origin: Origin;
+}
+
+/** One HTTP route after delegation, `match.gateways`, and Istio's defaults. */
+export interface HttpRouteView {
+  readonly name?: string;
+  /** ORed; empty = match everything. */
+  readonly match: readonly HttpMatchView[];
+  readonly destinations: readonly DestinationView[];
+  /** Route `timeout`; null = disabled (Istio's default). */
+  readonly timeoutMs: number | null;
+  /** Retries; with a fault configured Istio applies neither timeout nor retries (`null`). */
+  readonly retries: RetryPolicyView | null;
+  readonly fault?: FaultView;
+  readonly mirrors: readonly MirrorView[];
+  readonly redirect?: RedirectView;
+  readonly directResponse?: DirectResponseView;
+  readonly rewrite?: RewriteView;
+  readonly headers?: HeaderOperationsView;
+  readonly corsPolicy?: CorsPolicyView;
+  /** The route in its VirtualService (`['spec','http',i]`). */
+  readonly origin: Origin;
+  /** For a route taken from a delegate: the root route that delegated to it. */
+  readonly delegatedFrom?: Origin;
+}
+
+/** A `tcp` or `tls` route (L4: destinations only). */
+export interface L4RouteView {
+  /** `tls`: SNI hosts and ports; `tcp`: ports, destination subnets, source labels. */
+  readonly match: readonly Readonly<Record<string, unknown>>[];
+  readonly destinations: readonly DestinationView[];
+  readonly origin: Origin;
+}
+
+/** The routing a proxy applies for one host on one port. */
+export interface HostRoutesView {
+  /** The host as a client addresses it (service FQDN, or the VirtualService / Gateway host). */
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: IstioProtocol;
+  /** The VirtualServices that supply the routes, in the order Istio merges them; empty = default route. */
+  readonly virtualServices: readonly Origin[];
+  /** Other VirtualServices for the same host that this proxy ignores (mesh: only the first applies). */
+  readonly ignoredVirtualServices: readonly Origin[];
+  readonly http: readonly HttpRouteView[];
+  readonly tcp: readonly L4RouteView[];
+  readonly tls: readonly L4RouteView[];
+}
+
+/** A service or ServiceEntry host the proxy can see. */
+export interface ServiceView {
+  readonly host: string;
+  readonly namespace: string;
+  readonly kind: 'Service' | 'ServiceEntry';
+  readonly ports: readonly ServicePortView[];
+  readonly location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  readonly resolution: string;
+  readonly addresses: readonly string[];
+  /** Pods behind it (Service selector / ServiceEntry workloadSelector); null when none. */
+  readonly selector: Readonly<Record<string, string>> | null;
+  /** The data plane of the workloads behind it (`unknown` when mixed, absent or undecidable). */
+  readonly dataplane: Dataplane;
+  readonly origin: Origin;
+}
+
+export interface ServicePortView {
+  readonly number: number;
+  readonly name: string;
+  readonly protocol: IstioProtocol;
+  /** True when istiod leaves the protocol to sniffing. */
+  readonly sniffed: boolean;
+  readonly targetPort?: number | string;
+}
+
+/** One upstream cluster the proxy needs, with its policy. */
+export interface ClusterView {
+  /** `outbound|<port>|<subset>|<fqdn>`. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly subset?: string;
+  readonly subsetLabels?: Readonly<Record<string, string>>;
+  readonly policy: ClusterPolicyView;
+  /** The DestinationRule in force (merged), if any. */
+  readonly destinationRule: { readonly scope: string; readonly rules: readonly Origin[] } | null;
+}
+
+/** A Gateway server bound to this (router) proxy, with the routes for each of its hosts. */
+export interface GatewayServerView {
+  /** `namespace/name` of the Gateway. */
+  readonly gateway: string;
+  readonly port: number;
+  readonly protocol: IstioProtocol;
+  /** Server hosts as written (`ns/host` form included). */
+  readonly hosts: readonly string[];
+  readonly tls: Readonly<Record<string, unknown>> | null;
+  /** Routes per virtual host, merged across VirtualServices (creation time, then name). */
+  readonly routes: readonly HostRoutesView[];
+  readonly origin: Origin;
+}
+
+/** A Gateway API route that names this proxy's Gateway or a visible Service as parent (recognised, not translated). */
+export interface GatewayApiRouteView {
+  readonly kind: string;
+  readonly parent: string;
+  readonly origin: Origin;
+}
+
+/** Something in the input that makes part of the view unusable (delegate cycle, malformed egress host…). */
+export interface ViewProblem {
+  readonly code: 'view/delegate-not-found' | 'view/delegate-has-hosts' | 'view/delegate-chain' | 'view/egress-host' | 'view/export-to';
+  readonly message: string;
+  readonly origin: Origin;
+}
+
+/** Everything istiod computes for one proxy. */
+export interface ProxyView {
+  readonly proxy: ProxyIdentity;
+  /** Cluster domain and trust domain in force. */
+  readonly clusterDomain: string;
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+  /** Sidecar `outboundTrafficPolicy.mode`, else MeshConfig's. */
+  readonly outboundTrafficPolicy: OutboundTrafficMode;
+  /** The Sidecar resource that scopes this proxy, if any. */
+  readonly sidecar: Origin | null;
+  /** Services visible to the proxy, sorted by host. */
+  readonly services: readonly ServiceView[];
+  /** Outbound routing per (host, port), sidecars only; sorted by port then host. */
+  readonly routes: readonly HostRoutesView[];
+  /** Upstream clusters referenced by the routes (and the default ones of visible services), sorted by name. */
+  readonly clusters: readonly ClusterView[];
+  /** Gateway servers, routers only. */
+  readonly gatewayServers: readonly GatewayServerView[];
+  readonly gatewayApiRoutes: readonly GatewayApiRouteView[];
+  readonly problems: readonly ViewProblem[];
+}
