@@ -1,5 +1,6 @@
-import type { MeshGraph } from '../../../mesh/graph.js';
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
+import { isExportedTo } from '../../../mesh/hosts.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { destinationsOf } from './_helpers.js';
 import type { RuleContext, Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -12,7 +13,8 @@ const destinationHostExists: Rule = {
   summary: 'A VirtualService destination or mirror names a host (or port) that no visible Service or ServiceEntry provides.',
   docs: [
     'Each `destination.host` and `mirror.host` must resolve to a Kubernetes Service or a ServiceEntry host',
-    '(wildcard ServiceEntry hosts count) that is exported to the VirtualService namespace. Short names resolve',
+    '(wildcard ServiceEntry hosts count) that is exported to where the VirtualService is used: its own namespace, or',
+    'when it sets `exportTo`, one of the namespaces it is exported to (as `istioctl analyze` decides). Short names resolve',
     'against the VirtualService namespace (`reviews` → `reviews.<ns>.svc.cluster.local`); names with a dot are',
     'taken as written, so `reviews.prod` does not match a Service: write `reviews.prod.svc.cluster.local`.',
     'A `port.number` that is set must be a port of that host. Otherwise Envoy has no cluster for the route and',
@@ -30,13 +32,17 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   if (typeof d.host !== 'string' || d.host === '') return; // schema validation reports a missing host
   const hostPath = [...path, 'host'];
   const resolved = graph.resolveHost(d.host, vs.namespace);
-  const services = graph.servicesForHost(d.host, vs.namespace);
+  const scopes = consumerScopes(vs);
+  if (scopes.length === 0) return; // exported nowhere: no proxy uses it
+  const visible = (s: ServiceInfo) => scopes.some((scope) => (scope === '*' ? !s.exportTo || s.exportTo.length === 0 || s.exportTo.includes('*') : isExportedTo(s.exportTo, s.namespace, scope)));
+  const all = graph.services.forHost(resolved.fqdn, null);
+  const services = all.filter(visible);
   if (services.length === 0) {
-    const hidden = graph.services.forHost(resolved.fqdn, null);
     let hint = resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : '';
-    if (hidden.length > 0) {
-      const s = hidden[0]!;
-      hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(s.exportTo)})`;
+    if (all.length > 0) {
+      const s = all[0]!;
+      const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
+      hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
     }
@@ -50,6 +56,17 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}; ${available.length > 0 ? `it exposes ${available.join(', ')}` : 'it declares no ports'}`, {
     path: [...path, 'port', 'number'],
   });
+}
+
+/**
+ * Where the VirtualService's routes are used, as Istio's analyzer reads it
+ * (`util.GetDestinationHost`): its own namespace when exportTo is absent, else each namespace it
+ * names (`.` = its own; `*` = everywhere, which only a host exported everywhere satisfies); `~` none.
+ */
+function consumerScopes(vs: MeshObject): string[] {
+  const exportTo = stringList(vs.spec.exportTo) ?? [];
+  if (exportTo.length === 0) return [vs.namespace];
+  return [...new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? vs.namespace : e)))];
 }
 
 export default destinationHostExists;
