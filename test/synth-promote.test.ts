@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { promote, recoverPromotion, sealStage, STAGE_DIR } from '../src/app/promote.js';
+import { MeshApp } from '../src/app/mesh-app.js';
 import { planSynth } from '../src/app/synth-plan.js';
+import { Chart } from 'cdk8s';
 import { listFiles } from './_project.js';
 
 /** Every file under `root` with its content: the whole observable state of a project. */
@@ -131,6 +133,27 @@ test('GIVEN an outdir outside the project or inside .meshproof WHEN planned THEN
   assert.throws(() => planSynth({ root: ROOT, outdir: '../elsewhere', env: {} }), /outdir "\.\.\/elsewhere" must be a folder inside the project root/);
   assert.throws(() => planSynth({ root: ROOT, outdir: '.', env: {} }), /outdir "\."/);
   assert.throws(() => planSynth({ root: ROOT, outdir: '.meshproof/out', env: {} }), /not the root itself or \.meshproof/);
+});
+
+test('GIVEN an old cdk8s.yaml with output: dist WHEN the app synthesizes THEN it writes there and says how to make the synth safe', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-export-'));
+  const saved = process.env['CDK8S_OUTDIR'];
+  const write = process.stderr.write;
+  let stderr = '';
+  process.env['CDK8S_OUTDIR'] = path.join(root, 'dist');
+  process.stderr.write = ((t: string) => ((stderr += t), true)) as typeof process.stderr.write;
+  try {
+    const app = new MeshApp({ root });
+    new Chart(app, 'one');
+    app.synth();
+  } finally {
+    process.stderr.write = write;
+    if (saved === undefined) delete process.env['CDK8S_OUTDIR'];
+    else process.env['CDK8S_OUTDIR'] = saved;
+  }
+  assert.match(stderr, /cdk8s writes straight into dist\/ .*set `output: \.meshproof\/synth` in cdk8s\.yaml/);
+  assert.equal(listFiles(root), ['dist/one.k8s.yaml']);
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
-import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, writeAtomically } from './promote.js';
+import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, STAGE_DIR, writeAtomically } from './promote.js';
 import { enableSourceTracking, sourceOf } from './source-tracking.js';
 import { installErrorReporter } from '../constructs/_errors.js';
 import { planSynth, type SynthPlan } from './synth-plan.js';
@@ -50,12 +50,14 @@ export interface SourceMapEntry {
 export class MeshApp extends App {
   private readonly plan: SynthPlan;
   private readonly writeSourceMap: boolean;
+  private readonly projectOutdir: string;
 
   constructor(props: MeshAppProps = {}) {
     const plan = planSynth({ root: props.root ?? process.cwd(), outdir: props.outdir ?? 'dist', env: process.env });
     const outdir = plan.mode === 'project' ? path.join(plan.stageRoot, plan.outdir) : plan.outdir;
     super({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
     this.plan = plan;
+    this.projectOutdir = props.outdir ?? 'dist';
     this.writeSourceMap = plan.mode === 'project' && (props.sourceMap ?? true);
     if (this.writeSourceMap) enableSourceTracking();
     installErrorReporter(this);
@@ -63,6 +65,9 @@ export class MeshApp extends App {
 
   override synth(): void {
     if (this.plan.mode === 'export') {
+      if (path.resolve(this.plan.outdir) === path.resolve(this.plan.root, this.projectOutdir)) {
+        process.stderr.write(`meshproof: cdk8s writes straight into ${this.projectOutdir}/ (cdk8s.yaml output), so a failed synth loses it and no source map is written; set \`output: ${STAGE_DIR}\` in cdk8s.yaml\n`);
+      }
       super.synth();
       return;
     }
