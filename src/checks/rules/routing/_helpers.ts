@@ -201,16 +201,70 @@ export interface RuleReachability {
   readonly unreachable: boolean;
 }
 
+/** A match entry of `analyzeHttpRules`, numbered in rule order. */
+interface SeenMatch {
+  readonly rule: HttpRule;
+  readonly match: number;
+  readonly m: Readonly<Record<string, unknown>>;
+  readonly key: string;
+  readonly seq: number;
+}
+
+/**
+ * Earlier match entries, looked up by what could cover a new one: entries that are only
+ * `uri: {prefix: P}` sit in a map by P and are found through the prefixes of the new entry's URI;
+ * the rest are compared one by one. Returns the earliest covering entry, as a scan would.
+ */
+class CoverIndex {
+  private readonly byPrefix = new Map<string, SeenMatch>();
+  private readonly general: SeenMatch[] = [];
+
+  add(e: SeenMatch): void {
+    const p = prefixOnly(e.m);
+    if (p === undefined) this.general.push(e);
+    else if (!this.byPrefix.has(p)) this.byPrefix.set(p, e);
+  }
+
+  first(m: Readonly<Record<string, unknown>>): SeenMatch | undefined {
+    let best: SeenMatch | undefined;
+    const uri = m.uri;
+    if (isRecord(uri) && m.ignoreUriCase !== true) {
+      for (const v of [uri.exact, uri.prefix]) {
+        if (typeof v !== 'string') continue;
+        for (let i = 1; i <= v.length; i++) {
+          const e = this.byPrefix.get(v.slice(0, i));
+          if (e && (!best || e.seq < best.seq)) best = e;
+        }
+      }
+    }
+    for (const e of this.general) {
+      if (best && e.seq > best.seq) break;
+      if (matchCovers(e.m, m)) return e;
+    }
+    return best;
+  }
+}
+
+/** P when a match entry is exactly `uri: {prefix: P}` (case-sensitive, P not a catch-all), else undefined. */
+function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
+  if (m.ignoreUriCase === true) return undefined;
+  const keys = Object.keys(m).filter((k) => !NEUTRAL_KEYS.has(k));
+  const uri = m.uri;
+  if (keys.length !== 1 || keys[0] !== 'uri' || !isRecord(uri) || Object.keys(uri).length !== 1) return undefined;
+  return typeof uri.prefix === 'string' && !isCatchAllUri(uri) ? uri.prefix : undefined;
+}
+
 /**
  * Walks `spec.http` in order, as Envoy does (first match wins), and says for each rule whether
  * it can still match and which of its match entries earlier entries already take (`hostPorts`
- * as for `isCatchAllMatch`). Quadratic in
- * the number of match entries of one VirtualService, never in the size of the mesh.
+ * as for `isCatchAllMatch`). Earlier rules' matches are looked up through a `CoverIndex`, so
+ * URI-prefix routes cost the length of their paths, not the number of rules before them.
  */
 export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> | null = null): RuleReachability[] {
   const out: RuleReachability[] = [];
-  const seen: { rule: HttpRule; match: number; m: Readonly<Record<string, unknown>>; key: string }[] = [];
-  const byKey = new Map<string, (typeof seen)[number]>();
+  const earlierRules = new CoverIndex();
+  const byKey = new Map<string, SeenMatch>();
+  let seq = 0;
   let catchAll: RuleReachability['afterCatchAll'] = null;
   for (const r of httpRulesOf(vs)) {
     if (catchAll) {
@@ -218,18 +272,19 @@ export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> 
       continue;
     }
     const shadowed: ShadowedMatch[] = [];
-    const firstOfRule = seen.length;
+    const ownEarlier: SeenMatch[] = [];
     r.matches.forEach((m, j) => {
       const key = matchKey(m);
       const dup = byKey.get(key);
       // Prefer an earlier rule as the culprit: a rule whose every match an earlier rule takes is unreachable.
-      const earlier = dup && dup.rule !== r ? dup : seen.slice(0, firstOfRule).find((e) => matchCovers(e.m, m));
-      const cover = earlier ?? dup ?? seen.slice(firstOfRule).find((e) => matchCovers(e.m, m));
+      const earlier = dup && dup.rule !== r ? dup : earlierRules.first(m);
+      const cover = earlier ?? dup ?? ownEarlier.find((e) => matchCovers(e.m, m));
       if (cover) shadowed.push({ match: j, byRule: cover.rule, byMatch: cover.match, exact: cover === dup });
-      const entry = { rule: r, match: j, m, key };
-      seen.push(entry);
+      const entry = { rule: r, match: j, m, key, seq: seq++ };
+      ownEarlier.push(entry);
       if (!byKey.has(key)) byKey.set(key, entry);
     });
+    for (const e of ownEarlier) earlierRules.add(e);
     const unreachable = r.matches.length > 0 && shadowed.filter((s) => s.byRule !== r).length === r.matches.length;
     out.push({ rule: r, afterCatchAll: null, shadowed, unreachable });
     const c = catchAllMatchOf(r, hostPorts);
