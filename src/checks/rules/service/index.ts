@@ -1,2 +1,3 @@
 // Rules of the service area, one line each: export { default as camelName } from './file.js';
+export { default as conflictingTargetPortProtocols } from './conflicting-target-port-protocols.js';
 export { default as portNameConvention } from './port-name-convention.js';
