@@ -180,6 +180,47 @@ test('GIVEN an 8 MB manifest file WHEN loaded THEN it takes under 2x a bare yaml
   assert.is(last.locate(['spec', 'http', 0, 'route', 1, 'weight']).line, parts.length * 23);
 });
 
+test('GIVEN an alias to an anchor that is not defined WHEN loaded THEN input/undefined-alias naming it, not a "billion laughs"', async () => {
+  const p = await only('alias.yaml', `${OBJ}  labels: *common\n`);
+  assert.equal([p.code, p.location.line, p.location.column, p.unusable], ['input/undefined-alias', 5, 11, true]);
+  assert.match(p.message, /^alias \*common refers to no anchor: no &common comes before it/);
+  assert.not.match(p.message, /billion/);
+});
+
+test('GIVEN a byte-order mark inside the stream (concatenated files) WHEN loaded THEN input/bom names it at its line', async () => {
+  const p = await only('bom.yaml', Buffer.from(`\ufeff${OBJ}---\n\ufeff${OBJ}`, 'utf8'));
+  assert.equal([p.code, p.location.line, p.location.column, p.unusable], ['input/bom', 6, 1, true]);
+  assert.match(p.message, /byte-order mark \(U\+FEFF, bytes EF BB BF\) inside the stream.*concatenating files/);
+});
+
+test('GIVEN kustomization.yaml, a Helm chart and a Helm values file in a folder WHEN walked THEN each is skipped with a notice and the manifests are read', async () => {
+  write('repo/kustomization.yaml', 'resources: [svc.yaml]\n');
+  write('repo/svc.yaml', OBJ);
+  write('repo/chart/Chart.yaml', 'apiVersion: v2\nname: c\nversion: 1.0.0\n');
+  write('repo/chart/templates/svc.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n');
+  write('repo/values.yaml', 'replicaCount: 2\nimage:\n  tag: "1.0"\n');
+  write('repo/kind-config.yaml', 'apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\n');
+  const { files, problems } = await loadInputs([path.join(dir, 'repo')]);
+  assert.equal(files.flatMap((f) => f.objects).length, 1);
+  assert.equal(problems.map((p) => [p.code, path.relative(dir, p.location.file), p.severity, p.unusable]), [
+    ['input/not-a-manifest', 'repo/chart', 'info', false],
+    ['input/not-a-manifest', 'repo/kustomization.yaml', 'info', false],
+    ['input/not-a-manifest', 'repo/kind-config.yaml', 'info', false],
+    ['input/not-a-manifest', 'repo/values.yaml', 'info', false],
+  ]);
+  assert.match(problems[0]!.message, /Helm chart .*helm template/);
+  assert.match(problems[3]!.message, /no document has apiVersion, kind or metadata/);
+});
+
+test('GIVEN exclude globs WHEN a folder is walked THEN matching files and folders are left out', async () => {
+  write('ex/keep.yaml', OBJ);
+  write('ex/gen/skip.yaml', 'garbage: [');
+  write('ex/deep/x.secret.yaml', 'garbage: [');
+  const { files, problems } = await loadInputs(['ex'], { cwd: dir, exclude: ['ex/gen/**', '*.secret.yaml'] });
+  assert.equal(problems, []);
+  assert.equal(files.map((f) => f.file), [path.join('ex', 'keep.yaml')]);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();
