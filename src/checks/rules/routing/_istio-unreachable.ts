@@ -143,12 +143,22 @@ function analyzeSection(vs: MeshObject, section: RouteSection, unreachable: Isti
     });
     if (duplicates === matches.length) unreachable.push({ section, rule, reason: 'all matches used by prior rules', path });
   });
-  for (let i = 0; i < prefixes.length; i++) {
-    for (let j = i + 1; j < prefixes.length; j++) {
-      const [a, b] = [prefixes[i]!, prefixes[j]!];
-      if (a.prefix === b.prefix || !covered(a, b)) continue;
-      ineffective.push({ section, rule: b.rule, match: b.match, byRule: a.rule, byMatch: a.match, duplicate: false, path: ['spec', section, b.rule, 'match', b.match] });
+  // Istio compares every pair (i < j); only an earlier prefix that is a proper prefix of b's can
+  // cover b, so b looks its own prefixes up instead: the same pairs, in Istio's (i, j) order.
+  const byPrefix = new Map<string, number[]>();
+  const pairs: [number, number][] = [];
+  prefixes.forEach((b, j) => {
+    for (let len = 1; len < b.prefix.length; len++) {
+      for (const i of byPrefix.get(b.prefix.slice(0, len)) ?? []) if (covered(prefixes[i]!, b)) pairs.push([i, j]);
     }
+    const list = byPrefix.get(b.prefix);
+    if (list) list.push(j);
+    else byPrefix.set(b.prefix, [j]);
+  });
+  pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  for (const [i, j] of pairs) {
+    const [a, b] = [prefixes[i]!, prefixes[j]!];
+    ineffective.push({ section, rule: b.rule, match: b.match, byRule: a.rule, byMatch: a.match, duplicate: false, path: ['spec', section, b.rule, 'match', b.match] });
   }
 }
 
