@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The meshproof executable: runs the compiled CLI (lib/, built by `npm run build` at install/pack time).
+// The meshproof executable: runs the compiled CLI (lib/, built by `npm run build` at install/pack time;
+// load-cli.js picks the bundle with a code cache, or the ES modules).
 let main;
 let processIO;
 try {
-  ({ main, processIO } = await import('../lib/src/cli/main.js'));
+  ({ main, processIO } = await (await import('./load-cli.js')).loadCli(process.argv.slice(2)));
 } catch (e) {
   const missing = e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/lib/src/cli/main.js');
   process.stderr.write(missing
