@@ -17,7 +17,7 @@ async function init(dir: string, ...args: string[]): Promise<{ code: number; std
   const io: CliIO = {
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
-    readStdin: async () => '',
+    stdin: () => [],
     env: {},
     cwd: dir,
   };

@@ -2,7 +2,9 @@ import { resolveRules, type EnabledRule } from './config/profiles.js';
 import type { ConfigException, MeshproofConfig, Profile } from './config/types.js';
 import { runRules } from './engine.js';
 import { MeshGraph } from '../mesh/graph.js';
-import { loadInputs, type InputProblem } from '../mesh/load.js';
+import { readMeshContext } from '../mesh/mesh-context-load.js';
+import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js';
+import { problem } from '../mesh/problems.js';
 import type { Rule, RuleOptions } from './rule.js';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';
@@ -74,8 +76,14 @@ export interface CheckOptions {
   readonly paths: readonly string[];
   /** Base for relative paths. */
   readonly cwd: string;
-  /** Content of `-`. */
-  readonly stdin?: string;
+  /** Content of `-`: a string, or a stream read incrementally within the byte limit. */
+  readonly stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+  /** Globs of paths to leave out, added to the config's `exclude`. */
+  readonly exclude?: readonly string[];
+  /** Input limits; each overrides the config's `limits`, which override the defaults. */
+  readonly limits?: Partial<InputLimits>;
+  /** An input without any Kubernetes object passes instead of exiting 2 (`--allow-empty`). @default false */
+  readonly allowEmpty?: boolean;
   /** Explicit source map (`--sourcemap`); otherwise searched next to the manifests. */
   readonly sourcemap?: string;
   /** Rules to choose from. @default ruleCatalogue() */
@@ -85,6 +93,12 @@ export interface CheckOptions {
   readonly profile?: Profile;
   /** `YYYY-MM-DD`, for exception expiry. */
   readonly today: string;
+  /** MeshConfig file (`--mesh-config`); Istio's defaults when absent. */
+  readonly meshConfig?: string;
+  /** Kubernetes cluster domain (`--cluster-domain`). @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Paths read for references only (`--context`): their objects feed the model, nothing is reported on them. */
+  readonly context?: readonly string[];
 }
 
 export interface CheckRun {
@@ -102,26 +116,47 @@ function isRule(meta: RuleMeta): meta is Rule {
   return typeof (meta as Partial<Rule>).check === 'function';
 }
 
+function emptyInput(paths: readonly string[], files: number): InputProblem {
+  const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
+  return problem(
+    'input/empty',
+    `no Kubernetes objects in ${paths.join(', ')} (${read}), so nothing was checked. Check the paths and exclude globs, or pass --allow-empty if an empty input is expected`,
+    { file: paths[0] ?? '-', line: 1, column: 1 },
+  );
+}
+
 /** One `meshproof check` run: load → graph → rules → configuration and suppressions → result. */
 export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   const loaded = await loadInputs(options.paths, {
     cwd: options.cwd,
+    ...options.config.limits,
+    ...options.limits,
+    exclude: [...(options.config.exclude ?? []), ...(options.exclude ?? [])],
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.sourcemap !== undefined ? { sourceMap: options.sourcemap } : {}),
   });
-  const graph = MeshGraph.from(loaded.files);
+  const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
+  if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length));
+  const mesh = readMeshContext({ cwd: options.cwd, ...(options.meshConfig !== undefined ? { meshConfig: options.meshConfig } : {}), ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}) });
+  const context = options.context && options.context.length > 0 ? await loadInputs(options.context, { cwd: options.cwd }) : { files: [], problems: [] };
+  loaded.problems.push(...context.problems);
+  const contextFiles = new Set(context.files.map((f) => f.file));
+  const graph = MeshGraph.from([...loaded.files, ...context.files], { context: mesh.context });
   const enabled = enabledRules(options.catalogue ?? ruleCatalogue(), options.config, options.profile);
   const rules = enabled.flatMap((e) => (isRule(e.rule) ? [e.rule] : []));
   const ruleOptions: Record<string, RuleOptions> = Object.fromEntries(enabled.map((e) => [e.rule.id, e.options]));
-  const targets: SuppressionTarget[] = graph.objects.map((o) => ({ resource: o.ref, annotations: o.annotations, location: o.location, source: o.source, locate: o.locate }));
+  const targets: SuppressionTarget[] = graph.objects.filter((o) => !contextFiles.has(o.file)).map((o) => ({ resource: o.ref, annotations: o.annotations, location: o.location, source: o.source, locate: o.locate }));
   const result = finalizeResult({
-    findings: runRules(graph, rules, ruleOptions),
-    inputFindings: loaded.problems.map(problemFinding),
+    findings: runRules(graph, rules, ruleOptions).filter((f) => !(f.location && contextFiles.has(f.location.file))),
+    inputFindings: [
+      ...loaded.problems.map(problemFinding),
+      ...mesh.problems.map((p): Finding => ({ ruleId: p.code, istioCode: null, severity: 'error', message: p.message, resource: null, location: p.location, source: null })),
+    ],
     enabled,
     targets,
     exceptions: options.config.exceptions,
     today: options.today,
     files: loaded.files.length,
   });
-  return { result, unusableInput: loaded.problems.some((p) => p.unusable), problems: loaded.problems };
+  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems };
 }

@@ -54,6 +54,11 @@ export interface RuleMeta {
   readonly istioCode?: string;
   /** Rules off unless a profile or the config enables them. @default true */
   readonly enabledByDefault?: boolean;
+  /**
+   * JSON Schema (draft-07) of the rule's `options` in meshproof.config.yaml; a config whose options
+   * do not validate is refused (exit 2). A rule without one takes no options. @default undefined
+   */
+  readonly optionsSchema?: Readonly<Record<string, unknown>>;
 }
 
 export interface CheckSummary {

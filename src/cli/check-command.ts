@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ruleCatalogue, runCheck } from '../checks/check.js';
-import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
+import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, parseSize, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
 import { exitCode, FAIL_ON_VALUES, type ExitCode, type FailOn } from '../checks/exit-code.js';
 import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
-import { wantsColor, writeFileAtomic, type CliIO } from './io.js';
+import type { InputLimits } from '../mesh/load.js';
+import { assertWritable, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -17,12 +18,45 @@ const OPTIONS = {
   sourcemap: { type: 'string' },
   profile: { type: 'string' },
   'no-color': { type: 'boolean' },
+  exclude: { type: 'string', multiple: true },
+  'allow-empty': { type: 'boolean' },
+  'max-input-size': { type: 'string' },
+  'max-documents': { type: 'string' },
+  'max-aliases': { type: 'string' },
+  'mesh-config': { type: 'string' },
+  'cluster-domain': { type: 'string' },
+  context: { type: 'string', multiple: true },
 } as const;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`);
   return value as T;
+}
+
+function writeReport(path: string, given: string, text: string): void {
+  try {
+    writeFileAtomic(path, text);
+  } catch (e) {
+    throw new UsageError(`--output ${given}: cannot write the report: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** `--max-input-size`, `--max-documents`, `--max-aliases` as input limits (only those given). */
+function limitFlags(values: { 'max-input-size'?: string; 'max-documents'?: string; 'max-aliases'?: string }): Partial<InputLimits> {
+  const count = (flag: string, v: string, min: number) => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new UsageError(`--${flag} must be a whole number of at least ${min}; got "${v}"`);
+    return Number(v);
+  };
+  const limits: { -readonly [K in keyof InputLimits]?: number } = {};
+  if (values['max-input-size'] !== undefined) {
+    const bytes = parseSize(values['max-input-size']);
+    if (bytes === undefined) throw new UsageError(`--max-input-size must be a size such as 64MiB, 500KiB, 100MB or a number of bytes; got "${values['max-input-size']}"`);
+    limits.maxInputBytes = bytes;
+  }
+  if (values['max-documents'] !== undefined) limits.maxDocuments = count('max-documents', values['max-documents'], 1);
+  if (values['max-aliases'] !== undefined) limits.maxAliasCount = count('max-aliases', values['max-aliases'], 0);
+  return limits;
 }
 
 /** `meshproof check [paths…] [options]`: returns the exit code; throws UsageError / ConfigError. */
@@ -42,6 +76,10 @@ export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode>
   }
   if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
   if (values.config !== undefined && !existsSync(resolve(io.cwd, values.config))) throw new UsageError(`--config file not found: ${values.config}`);
+  if (values['mesh-config'] !== undefined && !existsSync(resolve(io.cwd, values['mesh-config']))) throw new UsageError(`--mesh-config file not found: ${values['mesh-config']}`);
+  for (const c of values.context ?? []) if (!existsSync(resolve(io.cwd, c))) throw new UsageError(`--context path not found: ${c}`);
+  if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
+  const limits = limitFlags(values);
 
   const catalogue = ruleCatalogue();
   const configPath = values.config !== undefined ? resolve(io.cwd, values.config) : findConfigFile(io.cwd);
@@ -51,12 +89,18 @@ export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode>
   const run = await runCheck({
     paths,
     cwd: io.cwd,
-    ...(paths.includes('-') ? { stdin: await io.readStdin() } : {}),
+    ...(paths.includes('-') ? { stdin: io.stdin() } : {}),
+    ...(values.exclude ? { exclude: values.exclude } : {}),
+    limits,
+    allowEmpty: values['allow-empty'] === true,
     ...(values.sourcemap !== undefined ? { sourcemap: values.sourcemap } : {}),
     catalogue,
     config,
     ...(profile ? { profile } : {}),
     today: io.today ?? todayUtc(),
+    ...(values['mesh-config'] !== undefined ? { meshConfig: values['mesh-config'] } : {}),
+    ...(values['cluster-domain'] !== undefined ? { clusterDomain: values['cluster-domain'] } : {}),
+    ...(values.context ? { context: values.context } : {}),
   });
 
   const reporter = REPORTERS[format];
@@ -70,7 +114,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode>
     await reporter.emit(run.result, opts);
   } else {
     const text = reporter.render(run.result, opts);
-    if (toFile) writeFileAtomic(resolve(io.cwd, values.output!), text);
+    if (toFile) writeReport(resolve(io.cwd, values.output!), values.output!, text);
     else io.stdout.write(text);
   }
   return exitCode({ result: run.result, failOn, unusableInput: run.unusableInput });

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { UsageError } from './usage.js';
 
 /** Everything the CLI touches of its process, injected so `main` runs in-process in tests. */
 export interface CliIO {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
-  /** Reads all of standard input; called only when a path is `-`. */
-  readStdin(): Promise<string>;
+  /** Standard input, read incrementally (and only up to the input limit) when a path is `-`. */
+  stdin(): AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths, config discovery and `--output` resolve against. */
   readonly cwd: string;
@@ -15,19 +16,61 @@ export interface CliIO {
   readonly today?: string;
 }
 
+/**
+ * A stream whose reader went away (`meshproof check | head -1`) fails writes with EPIPE. That is
+ * the reader's choice, not an error: further output is dropped and the run ends normally.
+ */
+function quietOnBrokenPipe(stream: NodeJS.WriteStream): CliIO['stdout'] {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return {
+    write: (text: string) => (closed ? false : stream.write(text)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+  };
+}
+
 /** The real process. */
 export function processIO(): CliIO {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
+    stdout: quietOnBrokenPipe(process.stdout),
+    stderr: quietOnBrokenPipe(process.stderr),
+    stdin: () => process.stdin,
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * Throws a UsageError unless a report can be written to `path` (shown as `given`): its folder
+ * exists and is writable, and the path is not a folder. Called before any work is done.
+ */
+export function assertWritable(path: string, given: string): void {
+  const dir = dirname(path);
+  const fail = (why: string, fix: string) => {
+    throw new UsageError(`--output ${given}: ${why}; ${fix}`);
+  };
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch {
+    return fail(`the folder ${dir} does not exist`, 'create it first or write the report elsewhere');
+  }
+  if (!dirStat.isDirectory()) fail(`${dir} is not a folder`, 'write the report elsewhere');
+  try {
+    if (statSync(path).isDirectory()) fail('it is a folder', 'name a file, e.g. --output ' + join(given, 'report.json'));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    fail(`the folder ${dir} is not writable`, 'write the report somewhere you may write');
+  }
 }
 
 /**

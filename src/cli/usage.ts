@@ -23,6 +23,14 @@ Options for check:
   --config <file>    Config file (default: meshproof.config.yaml in the current directory or above)
   --profile <p>      recommended | strict | istio-parity (overrides the config's profile)
   --sourcemap <file> Map from manifests to the TypeScript constructs that produced them
+  --mesh-config <file>     MeshConfig (istioctl analyze --meshConfigFile); Istio's defaults otherwise
+  --cluster-domain <name>  Kubernetes cluster domain (default cluster.local)
+  --context <path>   Objects read for references only, never reported on (repeatable)
+  --exclude <glob>   Leave out matching paths (repeatable; added to the config's exclude)
+  --allow-empty      Pass when the input holds no Kubernetes object (default: exit 2)
+  --max-input-size <size>  Bytes read in total, e.g. 64MiB (default: 64MiB)
+  --max-documents <n>      YAML documents read in total (default: 200000)
+  --max-aliases <n>        YAML alias expansions per document (default: 100)
   --no-color         Never colour text output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)
 
 Options for init:

@@ -17,7 +17,7 @@ export function captureIO(cwd: string, opts: { stdin?: string; env?: Record<stri
     io: {
       stdout: { write: (s: string) => (out += s), isTTY: opts.isTTY ?? false },
       stderr: { write: (s: string) => (err += s) },
-      readStdin: async () => opts.stdin ?? '',
+      stdin: () => [Buffer.from(opts.stdin ?? '')],
       env: opts.env ?? {},
       cwd,
       today: opts.today ?? '2025-06-01',

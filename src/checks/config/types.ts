@@ -26,6 +26,16 @@ export interface ConfigPosition {
   readonly column: number;
 }
 
+/** Input limits from `limits:` (each overridden by its command-line flag). */
+export interface ConfigLimits {
+  /** Bytes read in total across files and stdin (`maxInputSize`, e.g. `64MiB`). */
+  readonly maxInputBytes?: number;
+  /** YAML documents read in total. */
+  readonly maxDocuments?: number;
+  /** YAML alias expansions allowed per document. */
+  readonly maxAliasCount?: number;
+}
+
 /** The validated contents of `meshproof.config.yaml`. */
 export interface MeshproofConfig {
   /** The file it was read from; null for the built-in default. */
@@ -33,6 +43,10 @@ export interface MeshproofConfig {
   readonly profile: Profile;
   readonly rules: Readonly<Record<string, RuleSetting>>;
   readonly exceptions: readonly ConfigException[];
+  /** Globs of paths to leave out of `meshproof check` (relative to the working directory). @default [] */
+  readonly exclude?: readonly string[];
+  /** @default {} (the built-in limits) */
+  readonly limits?: ConfigLimits;
 }
 
 export const DEFAULT_CONFIG: MeshproofConfig = { file: null, profile: 'recommended', rules: {}, exceptions: [] };

@@ -4,7 +4,10 @@ import type { Finding, RuleMeta } from '../../../src/checks/types.js';
 export const CATALOGUE: RuleMeta[] = [
   { id: 'references/host-not-found', severity: 'error', summary: 's', docs: 'd', kinds: ['VirtualService'], istioCode: 'IST0101' },
   { id: 'routing/weights-total-100', severity: 'warning', summary: 's', docs: 'd', kinds: ['VirtualService'] },
-  { id: 'routing/timeout-required', severity: 'info', summary: 's', docs: 'd', kinds: ['VirtualService'], enabledByDefault: false },
+  {
+    id: 'routing/timeout-required', severity: 'info', summary: 's', docs: 'd', kinds: ['VirtualService'], enabledByDefault: false,
+    optionsSchema: { type: 'object', additionalProperties: false, properties: { max: { type: 'integer' } } },
+  },
 ];
 
 export function finding(ruleId: string, overrides: Partial<Finding> = {}): Finding {

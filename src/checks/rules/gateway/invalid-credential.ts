@@ -18,6 +18,11 @@ const invalidCredential: Rule = {
     'are not in the input and are not checked. Mirrors `istioctl analyze` IST0161 (InvalidGatewayCredential).',
   ].join(' '),
   kinds: ['Gateway', 'Secret', 'Deployment', 'Pod'],
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { now: { description: 'The instant certificates are checked against (ISO 8601); default the current time.', type: 'string', minLength: 1 } },
+  },
   check(graph, ctx) {
     const now = typeof ctx.options.now === 'string' && !Number.isNaN(Date.parse(ctx.options.now)) ? new Date(ctx.options.now) : new Date();
     const catalog = secretCatalog(graph);

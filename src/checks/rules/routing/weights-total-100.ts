@@ -18,6 +18,11 @@ const weightsTotal100: Rule = {
     'Option `total` (default 100). Fix: adjust the weights so they add up to the total.',
   ].join(' '),
   kinds: ['VirtualService'],
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { total: { description: 'Required sum of the weights of each route.', type: 'integer', minimum: 1, maximum: 1_000_000 } },
+  },
   check(graph, ctx) {
     const total = numberOption(ctx.options, 'total', 100);
     for (const vs of graph.ofKind('VirtualService')) {
