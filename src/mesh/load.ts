@@ -20,7 +20,7 @@ export const DEFAULT_LIMITS: InputLimits = { maxInputBytes: 64 * 1024 * 1024, ma
 
 export interface LoadOptions extends Partial<InputLimits> {
   /** Content for the path `-`: a string, or a stream read incrementally within the byte limit (e.g. `process.stdin`). */
-  readonly stdin?: string | AsyncIterable<Buffer | string>;
+  readonly stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   /** Globs of paths to leave out (relative to `cwd`; a glob without `/` matches a name anywhere). */
   readonly exclude?: readonly string[];
   /** Explicit `.meshproof/sourcemap.json`; by default searched upward from each manifest. */

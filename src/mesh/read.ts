@@ -130,7 +130,7 @@ export interface ByteBudget {
  * Reads a file (or stdin) within the byte budget, incrementally: at most `limit - used + 1` bytes
  * are ever held, so an endless stdin or a file that grows while read stops at the limit.
  */
-export async function readBytes(input: InputFile, budget: ByteBudget, stdin?: string | AsyncIterable<Buffer | string>): Promise<Buffer | InputProblem> {
+export async function readBytes(input: InputFile, budget: ByteBudget, stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<Buffer | InputProblem> {
   if (input.absolutePath === null) {
     if (stdin === undefined) return problem('input/unreadable', 'stdin (-) was requested but no input was provided', at('-'));
     const source = typeof stdin === 'string' ? [Buffer.from(stdin, 'utf8')] : stdin;
