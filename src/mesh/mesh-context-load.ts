@@ -1,0 +1,37 @@
+/**
+ * Reads the mesh context from disk for a CLI run: `--mesh-config <file>` and
+ * `--cluster-domain <name>`. Never throws for bad input: problems come back with file:line.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_MESH_CONTEXT, meshContextFrom, type MeshContext, type MeshContextProblem } from './mesh-config.js';
+
+export interface MeshContextOptions {
+  /** MeshConfig file (plain MeshConfig YAML or the `istio` ConfigMap), relative to `cwd`. */
+  readonly meshConfig?: string;
+  /** Kubernetes cluster domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Where `clusterDomain` was given, for messages. @default '--cluster-domain' */
+  readonly clusterDomainSource?: string;
+  readonly cwd: string;
+}
+
+/** The mesh context for a run, and every problem with it (each makes the input unusable: exit 2). */
+export function readMeshContext(opts: MeshContextOptions): { context: MeshContext; problems: MeshContextProblem[] } {
+  if (opts.meshConfig === undefined && opts.clusterDomain === undefined) return { context: DEFAULT_MESH_CONTEXT, problems: [] };
+  let meshConfig: { text: string; file: string } | undefined;
+  if (opts.meshConfig !== undefined) {
+    try {
+      meshConfig = { text: readFileSync(resolve(opts.cwd, opts.meshConfig), 'utf8'), file: opts.meshConfig };
+    } catch (e) {
+      return {
+        context: DEFAULT_MESH_CONTEXT,
+        problems: [{ code: 'mesh-config/syntax', message: `cannot read the MeshConfig file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Fix: pass the path of the mesh config YAML (the "mesh" key of the istio ConfigMap)`, location: { file: opts.meshConfig, line: 1, column: 1 } }],
+      };
+    }
+  }
+  return meshContextFrom({
+    ...(meshConfig ? { meshConfig } : {}),
+    ...(opts.clusterDomain !== undefined ? { clusterDomain: { value: opts.clusterDomain, at: { file: opts.clusterDomainSource ?? '--cluster-domain', line: 1, column: 1 } } } : {}),
+  });
+}

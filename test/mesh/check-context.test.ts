@@ -1,0 +1,92 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCheck } from '../../src/checks/check.js';
+import { DEFAULT_CONFIG } from '../../src/checks/config/index.js';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-context-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const APP = `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: prod}
+spec: {selector: {app: reviews}, ports: [{port: 9080, name: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: prod}
+spec:
+  hosts: [reviews.prod.svc.corp.example]
+  gateways: [platform/edge]
+  http:
+  - route:
+    - destination: {host: reviews.prod.svc.corp.example}
+`;
+
+const PLATFORM = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: platform}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*/*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: broken, namespace: platform}
+spec:
+  hosts: [x.example.com]
+  gateways: [edge]
+  http:
+  - route:
+    - destination: {host: nowhere.platform.svc.cluster.local}
+`;
+
+const run = (cwd: string, extra: Record<string, unknown> = {}) =>
+  runCheck({ paths: ['app'], cwd, config: DEFAULT_CONFIG, today: '2026-01-01', ...extra });
+const ids = (r: Awaited<ReturnType<typeof run>>) => r.result.findings.map((f) => `${f.ruleId} ${f.location.file}`);
+
+test('GIVEN a cluster on another domain WHEN --cluster-domain names it THEN its FQDNs resolve; without it they do not', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM });
+  const plain = await run(cwd, { context: ['platform'] });
+  assert.ok(ids(plain).some((f) => f.startsWith('references/destination-host-exists app/app.yaml')), ids(plain).join('\n'));
+  const corp = await run(cwd, { context: ['platform'], clusterDomain: 'corp.example' });
+  assert.not.ok(ids(corp).some((f) => f.startsWith('references/destination-host-exists')), ids(corp).join('\n'));
+});
+
+test('GIVEN --context with the platform repo WHEN checking the app THEN references resolve and the context is never reported on', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM });
+  const without = await run(cwd, { clusterDomain: 'corp.example' });
+  assert.ok(ids(without).some((f) => f.startsWith('references/gateway-exists app/app.yaml')), 'the Gateway is missing without the context');
+  const withContext = await run(cwd, { clusterDomain: 'corp.example', context: ['platform'] });
+  assert.not.ok(ids(withContext).some((f) => f.startsWith('references/gateway-exists')), ids(withContext).join('\n'));
+  assert.not.ok(ids(withContext).some((f) => f.includes('platform/')), `nothing is reported on context files:\n${ids(withContext).join('\n')}`);
+  assert.is(withContext.result.summary.objects, 2, 'only the app objects are targets');
+  const asInput = await runCheck({ paths: ['app', 'platform'], cwd, config: DEFAULT_CONFIG, today: '2026-01-01', clusterDomain: 'corp.example' });
+  assert.ok(ids(asInput).some((f) => f.includes('platform/gw.yaml')), 'the same file given as input is reported on');
+});
+
+test('GIVEN a bad MeshConfig or cluster domain WHEN checking THEN the input is unusable and the finding says where and how to fix', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'mesh.yaml': 'rootNamespace: istio-system\nouboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' });
+  const bad = await run(cwd, { meshConfig: 'mesh.yaml' });
+  assert.ok(bad.unusableInput);
+  const f = bad.result.findings.find((x) => x.ruleId === 'mesh-config/unknown-field')!;
+  assert.equal([f.location.file, f.location.line], ['mesh.yaml', 2]);
+  assert.match(f.message, /Fix: write "outboundTrafficPolicy"/);
+  const domain = await run(cwd, { clusterDomain: 'Corp_Example' });
+  assert.ok(domain.unusableInput);
+  assert.ok(domain.result.findings.some((x) => x.ruleId === 'mesh-config/cluster-domain' && /not a DNS name/.test(x.message)));
+  const missing = await run(cwd, { meshConfig: 'nope.yaml' });
+  assert.ok(missing.unusableInput);
+});
+
+test.run();
