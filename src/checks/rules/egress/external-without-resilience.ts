@@ -28,11 +28,18 @@ const externalWithoutResilience: Rule = {
   ].join(' '),
   kinds: ['ServiceEntry', 'DestinationRule'],
   check(graph, ctx) {
+    // Many ServiceEntries may declare one host: resolve its DestinationRules once per namespace and host.
+    const rulesFor = new Map<string, ReturnType<typeof graph.destinationRulesFor>>();
+    const lookup = (host: string, ns: string) => {
+      const key = `${ns}\u0000${host}`;
+      if (!rulesFor.has(key)) rulesFor.set(key, graph.destinationRulesFor(host, ns));
+      return rulesFor.get(key)!;
+    };
     for (const se of graph.ofKind('ServiceEntry')) {
       if (se.spec.location === 'MESH_INTERNAL') continue;
       const ports = (Array.isArray(se.spec.ports) ? se.spec.ports : []).flatMap((p) => (isRecord(p) && typeof p.number === 'number' ? [p.number] : []));
       (stringList(se.spec.hosts) ?? []).forEach((host, i) => {
-        const match = graph.destinationRulesFor(host, se.namespace);
+        const match = lookup(host, se.namespace);
         const missing = match ? missingPolicies(match.rules, ports) : [OUTLIER, POOL];
         if (missing.length === 0) return;
         const where = match
