@@ -14,3 +14,4 @@ export * from './service/index.js';
 export * from './serviceentry/index.js';
 export * from './sidecar/index.js';
 export * from './tls/index.js';
+export * from './validation/index.js';

@@ -1,0 +1,61 @@
+import { hostsIntersect } from '../../../mesh/hosts.js';
+import { isRecord, stringList } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+
+/** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
+const virtualServiceStructure: Rule = {
+  id: 'validation/virtualservice-structure',
+  istioCode: 'IST0106',
+  severity: 'error',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, or no routes.',
+  docs: [
+    'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
+    'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
+    'bound to the mesh gateway"); two hosts of one VirtualService that overlap (`*.foo.com` and `api.foo.com`, or the',
+    'same host twice as written); a delegate (no `hosts`) with `gateways`, `tls` or `tcp`; a VirtualService with none',
+    'of `http`, `tcp`, `tls`; an http rule with `delegate` that also has `route` or `redirect`; and a delegate\'s',
+    'http rule that delegates again. `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
+    'IST0106. Fix as the message says.',
+  ].join(' '),
+  kinds: ['VirtualService'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      const hosts = stringList(vs.spec.hosts) ?? [];
+      const gateways = stringList(vs.spec.gateways) ?? [];
+      const delegate = hosts.length === 0;
+      const meshBound = gateways.length === 0 || gateways.includes('mesh');
+      if (delegate) {
+        for (const k of ['gateways', 'tls', 'tcp']) {
+          if (Array.isArray(vs.spec[k]) && (vs.spec[k] as unknown[]).length > 0) {
+            ctx.report(vs, `delegate virtual service must have no ${k === 'gateways' ? 'gateways specified' : `${k} route specified`}: a VirtualService without hosts is a delegate; remove ${k}`, { path: ['spec', k] });
+          }
+        }
+      }
+      hosts.forEach((h, i) => {
+        if (h === '*' && meshBound) ctx.report(vs, 'wildcard host * is not allowed for virtual services bound to the mesh gateway: list the hosts it routes', { path: ['spec', 'hosts', i] });
+      });
+      for (let i = 0; i < hosts.length; i++) {
+        for (let j = i + 1; j < hosts.length; j++) {
+          if (hostsIntersect(hosts[i]!.toLowerCase(), hosts[j]!.toLowerCase())) {
+            ctx.report(vs, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]} overlap; keep one of them`, { path: ['spec', 'hosts', j] });
+          }
+        }
+      }
+      if (!['http', 'tcp', 'tls'].some((k) => Array.isArray(vs.spec[k]) && (vs.spec[k] as unknown[]).length > 0)) {
+        ctx.report(vs, 'http, tcp or tls must be provided in virtual service', { path: ['spec'] });
+      }
+      (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
+        if (!isRecord(rule) || rule.delegate === undefined) return;
+        if (delegate) {
+          ctx.report(vs, `delegate HTTP route cannot contain delegate (spec.http[${i}]): Istio supports one level of delegation`, { path: ['spec', 'http', i, 'delegate'] });
+          return;
+        }
+        for (const k of ['route', 'redirect']) {
+          if (rule[k] !== undefined) ctx.report(vs, `root HTTP route spec.http[${i}] must not specify ${k}: a rule with delegate hands all of its traffic to the delegate`, { path: ['spec', 'http', i, k] });
+        }
+      });
+    }
+  },
+};
+
+export default virtualServiceStructure;
