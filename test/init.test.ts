@@ -56,7 +56,7 @@ test('GIVEN the scaffold WHEN its workflow is validated against SchemaStore THEN
   await init(dir, '--action', 'acme/meshproof@v1');
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/github/github-workflow.json'), 'utf8')));
-  const workflow = parse(fs.readFileSync(path.join(dir, '.github/workflows/mesh-gate.yml'), 'utf8'));
+  const workflow = parse(fs.readFileSync(path.join(dir, '.github/workflows/mesh-gate.yml'), 'utf8')) as { env: Record<string, string>; jobs: { gate: { steps: { uses?: string }[] } } };
   assert.ok(validate(workflow), JSON.stringify(validate.errors?.slice(0, 3)));
   assert.is(workflow.env.CDK8S_CHECK_UPGRADE, 'false');
   assert.ok(workflow.jobs.gate.steps.some((s: { uses?: string }) => s.uses === 'acme/meshproof@v1'));
@@ -68,7 +68,7 @@ test('GIVEN the scaffold WHEN its Argo CD Application is validated against the A
   const crd = parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/argocd/application-crd.yaml'), 'utf8'));
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   const validate = ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema);
-  const app = parse(fs.readFileSync(path.join(dir, 'argocd/application.yaml'), 'utf8'));
+  const app = parse(fs.readFileSync(path.join(dir, 'argocd/application.yaml'), 'utf8')) as { metadata: { name: string }; spec: { source: Record<string, unknown> } };
   assert.ok(validate(app), JSON.stringify(validate.errors?.slice(0, 3)));
   assert.not.ok(validate({ ...app, spec: { ...app.spec, source: { ...app.spec.source, directory: { include: 7 } } } }), 'the schema rejects a bad include');
   assert.equal(app.spec.source, { repoURL: 'https://git.example.com/payments.git', targetRevision: 'HEAD', path: 'dist', directory: { recurse: false, include: '*.k8s.yaml' } });
