@@ -14,17 +14,18 @@ import vm from 'node:vm';
 
 const BUNDLE = fileURLToPath(new URL('../lib/bundle/meshproof.cjs', import.meta.url));
 
+const MAIN = fileURLToPath(new URL('../lib/src/cli/main.js', import.meta.url));
+
 /**
- * `{ main, processIO }` of lib/src/cli/main.js, from the bundle when there is one. `--version`,
- * `--help` and a bare `meshproof` load no command, so the few ES modules they need start faster
- * than the whole bundle would: they take the module path.
+ * `{ main, processIO }` of lib/src/cli/main.js, from the bundle when there is one and it is not
+ * older than lib/src (tsc rewrites every file; a `tsc` run without the bundling step must not
+ * leave the CLI running yesterday's code).
  */
-export async function loadCli(argv) {
-  const command = argv[0];
-  if (command !== undefined && !command.startsWith('-') && process.env.MESHPROOF_NO_BUNDLE !== '1') {
+export async function loadCli() {
+  if (process.env.MESHPROOF_NO_BUNDLE !== '1') {
     let source;
     try {
-      source = readFileSync(BUNDLE, 'utf8');
+      if (statSync(MAIN).mtimeMs <= statSync(BUNDLE).mtimeMs) source = readFileSync(BUNDLE, 'utf8');
     } catch {
       // no bundle: fall through to the ES modules
     }

@@ -4,7 +4,12 @@
 let main;
 let processIO;
 try {
-  ({ main, processIO } = await (await import('./load-cli.js')).loadCli(process.argv.slice(2)));
+  // `--version`, `--help` and a bare `meshproof` load no command: the few ES modules they need
+  // start faster than the whole bundle would.
+  const command = process.argv[2];
+  ({ main, processIO } = command === undefined || command.startsWith('-')
+    ? await import('../lib/src/cli/main.js')
+    : await (await import('./load-cli.js')).loadCli());
 } catch (e) {
   const missing = e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/lib/src/cli/main.js');
   process.stderr.write(missing

@@ -2,7 +2,9 @@
  * bench/startup: cold start-up of the `meshproof` executable as a user runs it (a fresh
  * `node bin/meshproof.js …` process each time, compiled lib/), against a bare `node -e 0` in the
  * same run. Commands run in turn (baseline, A, B, …, baseline, A, B, …) so that drift in the
- * machine's speed touches every row alike.
+ * machine's speed touches every row alike. The CLI runs from its bundle with a V8 code cache
+ * (bin/load-cli.js) that the uncounted first round writes; two more rows show a run without the
+ * cache (what the very first run after an install costs) and one from the ES modules.
  *
  *   npm run build && npm run bench:startup        # 15 runs of each command
  *   npm run bench:startup -- 30                   # another number of runs
@@ -43,6 +45,8 @@ interface Case {
   readonly expect: string;
   /** At most this many ms (median), when the issue sets a target. */
   readonly target?: number;
+  /** Extra environment, e.g. to turn the bundle or its compile cache off. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-bench-startup-'));
@@ -53,6 +57,14 @@ try {
     { name: 'node -e 0 (baseline)', argv: ['-e', '0'], cwd: work, ok: [0], expect: '' },
     { name: 'meshproof --version', argv: [bin, '--version'], cwd: work, ok: [0], expect: version, target: 150 },
     { name: 'meshproof check one-object.yaml', argv: [bin, 'check', 'one-object.yaml'], cwd: work, ok: [0], expect: '1 object', target: 400 },
+    {
+      name: '… without the compile cache (a first run)', argv: [bin, 'check', 'one-object.yaml'], cwd: work, ok: [0], expect: '1 object',
+      env: { MESHPROOF_NO_COMPILE_CACHE: '1' },
+    },
+    {
+      name: '… from the ES modules, no bundle', argv: [bin, 'check', 'one-object.yaml'], cwd: work, ok: [0], expect: '1 object',
+      env: { MESHPROOF_NO_BUNDLE: '1' },
+    },
     { name: 'meshproof check dist/ (this repo)', argv: [bin, 'check', 'dist/'], cwd: root, ok: [0, 1], expect: 'objects' },
     { name: 'meshproof rules', argv: [bin, 'rules'], cwd: work, ok: [0], expect: 'schema/crd-validation' },
   ];
@@ -78,7 +90,7 @@ try {
 
 function timeOnce(c: Case): number {
   const started = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, c.argv, { cwd: c.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawnSync(process.execPath, c.argv, { cwd: c.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...c.env } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const out = `${child.stdout}${child.stderr}`;
   if (child.status === null || !c.ok.includes(child.status) || !out.includes(c.expect)) {
