@@ -1,4 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { meshConfigOfInput } from '../../../mesh/mesh-config-in-input.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -8,7 +9,7 @@ import type { Rule } from '../../rule.js';
  * `PILOT_ENABLE_IP_AUTOALLOCATE: "true"` (Istio's serviceentry.Analyzer reads exactly these).
  */
 export function addressesAutoAllocated(graph: MeshGraph): boolean {
-  const md = graph.meshConfig.defaultConfig.proxyMetadata;
+  const md = meshConfigOfInput(graph).meshConfig.defaultConfig.proxyMetadata;
   if (!isRecord(md) || md.ISTIO_META_DNS_CAPTURE !== 'true') return false;
   return md.ISTIO_META_DNS_AUTO_ALLOCATE === 'true' || md.PILOT_ENABLE_IP_AUTOALLOCATE === 'true';
 }
@@ -31,7 +32,8 @@ const addressesRequired: Rule = {
     'traffic may be sent to the wrong service. As in `istioctl analyze` IST0134 (ServiceEntryAddressesRequired),',
     'nothing is reported when the ServiceEntry has `status.addresses` (istiod allocated a VIP) or when MeshConfig',
     '`defaultConfig.proxyMetadata` enables DNS capture with auto-allocation (`ISTIO_META_DNS_CAPTURE` and',
-    '`ISTIO_META_DNS_AUTO_ALLOCATE` or `PILOT_ENABLE_IP_AUTOALLOCATE` set to "true"). Fix: set `addresses` (the',
+    '`ISTIO_META_DNS_AUTO_ALLOCATE` or `PILOT_ENABLE_IP_AUTOALLOCATE` set to "true"); MeshConfig is the one given to',
+    'meshproof, else the `istio` ConfigMap of the root namespace when the input holds it. Fix: set `addresses` (the',
     'service\'s IPs or CIDRs), use a protocol that carries the host (HTTP, TLS), or enable DNS auto-allocation.',
   ].join(' '),
   kinds: ['ServiceEntry'],
