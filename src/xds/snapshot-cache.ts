@@ -20,6 +20,8 @@ export type SnapshotWatcher = (snapshot: Snapshot) => void;
 
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
+  /** Snapshots are immutable, so one published to many nodes is checked once. */
+  private readonly checked = new WeakMap<Snapshot, readonly SnapshotProblem[]>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
 
   /**
@@ -28,7 +30,8 @@ export class SnapshotCache {
    * snapshot of the same version (nothing is pushed), `true` when watchers were notified.
    */
   setSnapshot(nodeId: string, snapshot: Snapshot): boolean {
-    const problems = checkSnapshot(snapshot);
+    let problems = this.checked.get(snapshot);
+    if (!problems) this.checked.set(snapshot, (problems = checkSnapshot(snapshot)));
     if (problems.length > 0) throw new SnapshotInconsistentError(nodeId, problems);
     if (this.snapshots.get(nodeId)?.version === snapshot.version) return false;
     this.snapshots.set(nodeId, snapshot);

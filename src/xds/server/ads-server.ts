@@ -64,7 +64,7 @@ export class AdsServer {
     });
   }
 
-  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, DiscoveryResponse>): void {
+  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, Uint8Array>): void {
     const peer = safePeer(call);
     let ended = false;
     const stream: AdsStream = new AdsStream({
@@ -116,7 +116,8 @@ export class AdsServer {
             return { undecodable: `request is not an envoy.service.discovery.v3.DiscoveryRequest (${b.length} bytes): ${(err as Error).message}` };
           }
         },
-        responseSerialize: (m: DiscoveryResponse) => Buffer.from(toBinary(DiscoveryResponseSchema, m)),
+        // AdsStream hands over encoded responses (see encodedBody in ads-stream.ts).
+        responseSerialize: (m: Uint8Array) => Buffer.from(m.buffer, m.byteOffset, m.byteLength),
         responseDeserialize: (b: Buffer) => fromBinary(DiscoveryResponseSchema, b),
       },
     };

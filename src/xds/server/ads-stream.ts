@@ -3,11 +3,11 @@
  * node's snapshot changes. Free of sockets: `ads-server.ts` feeds it decoded requests and gives it
  * `send`/`fail`, so the protocol is testable without gRPC.
  */
-import { create } from '@bufbuild/protobuf';
-import { type DiscoveryRequest, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { type DiscoveryRequest, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { PUSH_ORDER, type ResourceKind, TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot, TypeSnapshot } from '../snapshot.js';
 import type { XdsStatus } from './xds-status.js';
 
 /** Limits on what one client may ask for. */
@@ -24,8 +24,8 @@ export interface AdsStreamIo {
   readonly cache: SnapshotCache;
   readonly status: XdsStatus;
   readonly limits: AdsLimits;
-  /** Writes one response on the stream. */
-  send(response: DiscoveryResponse): void;
+  /** Writes one encoded `DiscoveryResponse` on the stream. */
+  send(response: Uint8Array): void;
   /** Ends the stream with an error status; no further calls follow. */
   fail(code: AdsFailure, message: string): void;
 }
@@ -34,7 +34,16 @@ interface Subscription {
   readonly wildcard: boolean;
   readonly names: ReadonlySet<string>;
   readonly legacyWildcard?: boolean;
+  /** Identifies the selection, for the encoded-response cache. */
+  key?: string;
 }
+
+/**
+ * Encoded `DiscoveryResponse`s without nonce, per type snapshot and subscription: a push to a thousand
+ * streams with the same subscription encodes the resources once. Each stream appends its own nonce
+ * (concatenated protobuf encodings of one message merge, and the body has no nonce field).
+ */
+const encodedBodies = new WeakMap<TypeSnapshot, Map<string, Uint8Array>>();
 
 interface TypeState {
   sub: Subscription;
@@ -145,14 +154,16 @@ export class AdsStream {
     if (!snapshot) return;
     if (!state.sub.wildcard && state.sub.names.size === 0) return;
     const typeSnapshot = snapshot.types[kind];
-    const resources = state.sub.wildcard
-      ? [...typeSnapshot.resources.values()]
-      : [...state.sub.names].flatMap((n) => typeSnapshot.resources.get(n) ?? []);
     const nonce = String(++this.nonce);
     state.sentVersion = typeSnapshot.version;
     state.sentNonce = nonce;
     this.io.status.recordSent(this.nodeId!, kind, typeSnapshot.version);
-    this.io.send(create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: TYPE_URL[kind], nonce }));
+    const body = encodedBody(kind, typeSnapshot, state.sub);
+    const tail = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { nonce }));
+    const bytes = new Uint8Array(body.length + tail.length);
+    bytes.set(body);
+    bytes.set(tail, body.length);
+    this.io.send(bytes);
   }
 
   private failWith(code: AdsFailure, message: string): void {
@@ -172,6 +183,22 @@ function subscriptionOf(kind: ResourceKind, names: readonly string[], prev: Subs
   if (names.includes('*')) return { wildcard: true, names: new Set(names.filter((n) => n !== '*')) };
   if (names.length === 0) return (first && WILDCARD_KINDS.has(kind)) || prev.legacyWildcard ? LEGACY_WILDCARD : NONE;
   return { wildcard: false, names: new Set(names) };
+}
+
+function encodedBody(kind: ResourceKind, typeSnapshot: TypeSnapshot, sub: Subscription): Uint8Array {
+  sub.key ??= sub.wildcard ? `*\n${[...sub.names].sort().join('\n')}` : [...sub.names].sort().join('\n');
+  let bodies = encodedBodies.get(typeSnapshot);
+  if (!bodies) encodedBodies.set(typeSnapshot, (bodies = new Map()));
+  let body = bodies.get(sub.key);
+  if (!body) {
+    const resources = sub.wildcard
+      ? [...typeSnapshot.resources.values()]
+      : [...sub.names].sort().flatMap((n) => typeSnapshot.resources.get(n) ?? []);
+    body = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: TYPE_URL[kind] }));
+    // Bounded: one entry per distinct subscription; a client churning names cannot grow it without limit.
+    if (bodies.size < 1024) bodies.set(sub.key, body);
+  }
+  return body;
 }
 
 function sameSubscription(a: Subscription, b: Subscription): boolean {
