@@ -5,7 +5,7 @@
  *   npm run bench:check              # 10,000 objects
  *   npm run bench:check -- 50000     # another size
  *
- * Target: check time at most 3x the parse time.
+ * Target: check time at most 2x the parse time (issue: one YAML reader, `yaml` in Kubernetes' dialect).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,7 +28,7 @@ try {
   console.log('|---|---:|---:|---:|---:|');
   console.log(`| yaml.parseAllDocuments (baseline) | ${fmt(parse.ms)} | ${fmt(written / (parse.ms / 1000))} | ${fmt(parse.maxRssMiB)} | 1.00x |`);
   console.log(`| meshproof check, every rule | ${fmt(check.ms)} | ${fmt(written / (check.ms / 1000))} | ${fmt(check.maxRssMiB)} | ${ratio.toFixed(2)}x |`);
-  console.log(`\ncheck / parse = ${ratio.toFixed(2)}x (target <= 3x): ${ratio <= 3 ? 'MET' : 'NOT MET'}`);
+  console.log(`\ncheck / parse = ${ratio.toFixed(2)}x (target <= 2x): ${ratio <= 2 ? 'MET' : 'NOT MET'}`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

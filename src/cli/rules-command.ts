@@ -31,6 +31,7 @@ export function renderRules(rules: readonly RuleMeta[], format: RulesFormat): st
       kinds: [...r.kinds],
       summary: r.summary,
       docs: r.docs,
+      optionsSchema: r.optionsSchema ?? null,
     }));
     return JSON.stringify(doc, null, 2) + '\n';
   }

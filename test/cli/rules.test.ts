@@ -36,6 +36,8 @@ test('GIVEN `meshproof rules --format json` THEN the whole catalogue incl. built
   const ids = JSON.parse(c.stdout()).map((r: { id: string }) => r.id);
   assert.equal(ids, ruleCatalogue().map((r) => r.id).sort());
   assert.ok(ids.includes('config/suppression-without-reason'));
+  const weights = JSON.parse(c.stdout()).find((r: { id: string }) => r.id === 'routing/weights-total-100');
+  assert.equal(Object.keys(weights.optionsSchema.properties), ['total']);
 });
 
 test('GIVEN `meshproof rules --format yaml` THEN exit 2', async () => {
