@@ -15,3 +15,4 @@ export * from './serviceentry/index.js';
 export * from './sidecar/index.js';
 export * from './tls/index.js';
 export * from './validation/index.js';
+export * from './injection/index.js';
