@@ -16,3 +16,4 @@ export * from './sidecar/index.js';
 export * from './tls/index.js';
 export * from './validation/index.js';
 export * from './injection/index.js';
+export * from './deployment/index.js';
