@@ -160,7 +160,7 @@ function aliasProblem(doc: Document.Parsed, e: ReferenceError, lines: LineIndex,
   const at = firstAlias(doc) ?? doc.contents?.range?.[0] ?? 0;
   return problem(
     'input/alias-limit',
-    `YAML aliases expand beyond the limit of ${maxAliasCount} (a "billion laughs" document?); refusing it. Raise limits.aliases in meshproof.config.yaml (or --max-aliases) if this is intended`,
+    `YAML aliases expand beyond the limit of ${maxAliasCount} (a "billion laughs" document?); refusing it. Raise --max-aliases (or limits.maxAliases in meshproof.config.yaml) if this is intended`,
     lines.at(at),
   );
 }
