@@ -22,8 +22,9 @@ function start(script: string): ChildProcess {
 }
 function ask<T>(p: ChildProcess, msg?: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    p.once('message', (m) => resolve(m as T));
-    p.once('exit', (code) => reject(new Error(`child exited (${code})`)));
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code})`));
+    p.once('message', (m) => { p.off('exit', onExit); resolve(m as T); });
+    p.once('exit', onExit);
     if (msg) p.send(msg);
   });
 }
@@ -44,14 +45,15 @@ async function runSize(n: number) {
   await sleep(1000);
   const idle0 = await ask<Measure>(server, { cmd: 'measure' });
   await sleep(2000);
+  const idleCpu = await ask<Measure>(server, { cmd: 'measure', gc: false });
   const idle1 = await ask<Measure>(server, { cmd: 'measure' });
   const results: number[] = [];
   let cpuPush = 0;
   for (let round = 0; round < 3; round++) {
-    const cpu0 = await ask<Measure>(server, { cmd: 'measure' });
+    const cpu0 = await ask<Measure>(server, { cmd: 'measure', gc: false });
     const pub = await ask<{ published: number; version: string }>(server, { cmd: 'publish', nodes: n, weight: 20 + round });
     const { ackTimes } = await ask<{ ackTimes: number[] }>(clients, { cmd: 'expect', version: pub.version });
-    const cpu1 = await ask<Measure>(server, { cmd: 'measure' });
+    const cpu1 = await ask<Measure>(server, { cmd: 'measure', gc: false });
     cpuPush += cpu1.cpuMs - cpu0.cpuMs;
     if (ackTimes.some(Number.isNaN)) throw new Error(`${ackTimes.filter(Number.isNaN).length} streams never ACKed ${pub.version}`);
     results.push(...ackTimes.map((t) => t - pub.published));
@@ -62,7 +64,7 @@ async function runSize(n: number) {
   return {
     n, openMs: opened.ms, p50: pct(results, 0.5), p99: pct(results, 0.99), max: Math.max(...results),
     rssPerStreamKiB: (idle1.rss - before.rss) / n / 1024, heapPerStreamKiB: (idle1.heap - before.heap) / n / 1024,
-    idleCpuPct: ((idle1.cpuMs - idle0.cpuMs) / 2000) * 100, pushCpuMs: cpuPush / 3, rssMiB: idle1.rss / 1024 / 1024,
+    idleCpuPct: ((idleCpu.cpuMs - idle0.cpuMs) / 2000) * 100, pushCpuMs: cpuPush / 3, rssMiB: idle1.rss / 1024 / 1024,
   };
 }
 
@@ -71,7 +73,7 @@ for (const n of sizes.length ? sizes : [100, 1000]) rows.push(await runSize(n));
 console.log('| streams | all subscribed (ms) | push→ACK p50 (ms) | p99 (ms) | max (ms) | server RSS (MiB) | RSS / idle stream (KiB) | heap / idle stream (KiB) | idle CPU | CPU per push (ms) |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${fmt(r.n)} | ${fmt(r.openMs)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${fmt(r.rssMiB, 1)} | ${fmt(r.rssPerStreamKiB, 1)} | ${fmt(r.heapPerStreamKiB, 1)} | ${fmt(r.idleCpuPct, 1)} % | ${fmt(r.pushCpuMs)} |`);
+  console.log(`| ${fmt(r.n)} | ${fmt(r.openMs)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${fmt(r.rssMiB, 1)} | ${r.rssPerStreamKiB > 0 ? fmt(r.rssPerStreamKiB, 1) : 'below noise'} | ${fmt(r.heapPerStreamKiB, 1)} | ${fmt(r.idleCpuPct, 1)} % | ${fmt(r.pushCpuMs)} |`);
 }
 const big = rows.find((r) => r.n === 1000);
 if (big) {
