@@ -1,20 +1,27 @@
 #!/usr/bin/env node
 // The meshproof executable: runs the compiled CLI (lib/, built by `npm run build` at install/pack time;
 // load-cli.js picks the bundle with a code cache, or the ES modules).
-let main;
-let processIO;
-try {
-  // `--version`, `--help` and a bare `meshproof` load no command: the few ES modules they need
-  // start faster than the whole bundle would.
-  const command = process.argv[2];
-  ({ main, processIO } = command === undefined || command.startsWith('-')
-    ? await import('../lib/src/cli/main.js')
-    : await (await import('./load-cli.js')).loadCli());
-} catch (e) {
-  const missing = e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/lib/src/cli/main.js');
-  process.stderr.write(missing
-    ? 'meshproof: cannot start: the compiled CLI (lib/) is missing; run `npm run build` in the meshproof checkout, or reinstall the package\n'
-    : `meshproof: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(2);
+const command = process.argv[2];
+if (command === '--version' || command === '-V') {
+  // The same answer main() gives, without loading a module: the most frequent probe of a tool.
+  const { readFileSync } = await import('node:fs');
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`meshproof ${version}\n`);
+} else {
+  let main;
+  let processIO;
+  try {
+    // `--help` and a bare `meshproof` load no command: the few ES modules they need start faster
+    // than the whole bundle would.
+    ({ main, processIO } = command === undefined || command.startsWith('-')
+      ? await import('../lib/src/cli/main.js')
+      : await (await import('./load-cli.js')).loadCli());
+  } catch (e) {
+    const missing = e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/lib/src/cli/main.js');
+    process.stderr.write(missing
+      ? 'meshproof: cannot start: the compiled CLI (lib/) is missing; run `npm run build` in the meshproof checkout, or reinstall the package\n'
+      : `meshproof: cannot start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(2);
+  }
+  process.exitCode = await main(process.argv.slice(2), processIO());
 }
-process.exitCode = await main(process.argv.slice(2), processIO());
