@@ -197,9 +197,9 @@ export function recordEntries<V>(scope: IConstruct, field: string, record: Reado
 /**
  * An `exportTo` list as Istio's webhook accepts it (`validateExportTo`), and not empty: `[]` reads
  * like "export nowhere" but Istio treats it as unset, i.e. every namespace. Entries: `.` (this
- * namespace), `*` (all), or namespace names; no duplicates, not both `.` and `*`.
+ * namespace, `namespace` when known), `*` (all, and then alone), or namespace names; no duplicates.
  */
-export function checkExportTo(scope: IConstruct, field: string, list: readonly string[] | undefined): string[] | undefined {
+export function checkExportTo(scope: IConstruct, field: string, list: readonly string[] | undefined, namespace?: string): string[] | undefined {
   if (list === undefined) return undefined;
   const allowed = 'expected ".", "*" or namespace names (omit exportTo for every namespace; use ["."] for this namespace only)';
   if (!Array.isArray(list) || list.length === 0) {
@@ -211,11 +211,14 @@ export function checkExportTo(scope: IConstruct, field: string, list: readonly s
     if (typeof e !== 'string' || !(e === '.' || e === '*' || (e.length <= 63 && DNS1123_LABEL.test(e)))) {
       throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, `${allowed} ("~" is for ServiceEntries alone)`);
     }
-    if (seen.has(e)) throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, 'expected each entry once');
-    seen.add(e);
+    const key = e === '.' && namespace !== undefined ? namespace : e;
+    if (seen.has(key)) {
+      throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, `expected each namespace once${key !== e ? ` ("." is ${namespace})` : ''}`);
+    }
+    seen.add(key);
   });
-  if (seen.has('.') && seen.has('*')) {
-    throw new PropError('MP_INVALID_EXPORT_TO', scope, field, list, 'expected "." or "*", not both (Istio refuses the pair)');
+  if (seen.has('*') && list.length > 1) {
+    throw new PropError('MP_INVALID_EXPORT_TO', scope, field, list, 'expected "*" alone: Istio refuses "*" together with other entries');
   }
   return [...list];
 }

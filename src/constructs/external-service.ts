@@ -141,7 +141,7 @@ export class ExternalService extends Construct implements IRoutable {
     const origination = props.tlsOrigination && checkOrigination(this, props.tlsOrigination, this.hosts);
     const ports = externalPorts(this, props.ports ?? [{ number: 443, protocol: 'https' }], origination);
     this.portNumbers = ports.map((p) => p.number);
-    const exportTo = checkExportTo(this, 'exportTo', props.exportTo ?? ['.'])!;
+    const exportTo = checkExportTo(this, 'exportTo', props.exportTo ?? ['.'], this.namespace)!;
     const location = oneOf(this, 'location', props.location ?? 'MESH_EXTERNAL', LOCATION);
     const metadata = (n: string) => ({ name: n, namespace: this.namespace });
 

@@ -70,8 +70,8 @@ export class RouteTable extends Construct {
     this.name = checkObjectName(this, 'name', props.name ?? (firstService !== undefined ? firstService.host.split('.')[0]! : id),
       '; set `name` explicitly when the construct id is not one');
     this.namespace = props.namespace === undefined ? firstService?.namespace : checkDnsLabel(this, 'namespace', props.namespace);
-    checkExportTo(this, 'exportTo', props.exportTo);
-    if (props.overrides !== undefined && 'exportTo' in props.overrides) checkExportTo(this, 'overrides.exportTo', props.overrides.exportTo);
+    checkExportTo(this, 'exportTo', props.exportTo, this.namespace);
+    if (props.overrides !== undefined && 'exportTo' in props.overrides) checkExportTo(this, 'overrides.exportTo', props.overrides.exportTo, this.namespace);
     props.gateways?.forEach((g, i) => checkGatewayRef(this, `gateways[${i}]`, g));
     if (props.defaultRoute !== undefined) {
       if (props.defaultRoute.match !== undefined) {

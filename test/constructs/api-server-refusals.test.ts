@@ -119,9 +119,14 @@ test('GIVEN exportTo [] in MeshService DestinationRule overrides WHEN constructe
   throwsProp(mesh({ overrides: { exportTo: [] } }), { code: 'MP_INVALID_EXPORT_TO', field: 'overrides.exportTo', value: [] });
 });
 
-test('GIVEN exportTo with both "." and "*" WHEN constructed THEN it is refused as Istio does', () => {
+test('GIVEN exportTo with "*" and another entry WHEN constructed THEN it is refused as Istio does', () => {
   throwsProp(() => synth((c) => new RouteTable(c, 'routes', { name: 'reviews', hosts: ['reviews'], exportTo: ['.', '*'] })),
     { code: 'MP_INVALID_EXPORT_TO', field: 'exportTo' });
+});
+
+test('GIVEN exportTo "." and the own namespace WHEN constructed THEN the duplicate is refused as Istio does', () => {
+  throwsProp(() => synth((c) => new RouteTable(c, 'routes', { name: 'reviews', namespace: 'shop', hosts: ['reviews'], exportTo: ['shop', '.'] })),
+    { code: 'MP_INVALID_EXPORT_TO', field: 'exportTo[1]', value: '.' });
 });
 
 test('GIVEN exportTo "~" on a RouteTable WHEN constructed THEN it is refused (ServiceEntries only)', () => {
