@@ -206,4 +206,15 @@ test('GIVEN Gateway API routes WHEN their parent is the gateway or a visible Ser
   assert.equal(buildProxyView(g, router).gatewayApiRoutes.map((r) => r.parent), ['Gateway edge/public']);
 });
 
+test('GIVEN a workloadSelector DestinationRule WHEN two sidecars share a namespace THEN each view follows its own labels', () => {
+  const g = graphOf([
+    svc('reviews', 'prod'),
+    dr('canary-only', 'web', { host: 'reviews.prod.svc.cluster.local', workloadSelector: { matchLabels: { track: 'canary' } }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }),
+  ]);
+  const lb = (labels: Record<string, string>) => buildProxyView(g, describeProxy({ name: 'c', namespace: 'web', labels })).clusters.find((c) => c.name === `outbound|9080||${REVIEWS}`)!.policy.loadBalancer;
+  assert.equal(lb({ track: 'canary' }), { simple: 'RANDOM' });
+  assert.equal(lb({ track: 'stable' }), {});
+  assert.equal(lb({ track: 'canary' }), { simple: 'RANDOM' }, 'shared scopes never leak between label sets');
+});
+
 test.run();

@@ -7,12 +7,57 @@ import { exportedTo } from '../visibility.js';
 import { ClusterCollector } from './clusters.js';
 import { buildGatewayServers, gatewayApiRoutes } from './gateway-scope.js';
 import { originOf } from './origin.js';
+import { selectionTarget } from './proxy.js';
 import type { RouteEnv } from './routes.js';
 import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
 
-/** Computes the view of `proxy`. Pure: same graph and proxy, same view. Never throws for bad input (see `problems`). */
+type Scoped = Omit<ProxyView, 'proxy'>;
+
+/** Per graph: whether pod labels change a sidecar's view, and the views already computed per scope. */
+interface PushCache {
+  readonly labelSensitive: boolean;
+  readonly scopes: Map<string, Scoped>;
+}
+
+const CACHE = new WeakMap<MeshGraph, PushCache>();
+
+/**
+ * Whether two sidecars in one namespace under one Sidecar resource can see different config:
+ * only when a DestinationRule has a `workloadSelector` or a route match uses `sourceLabels`.
+ */
+function labelSensitive(graph: MeshGraph): boolean {
+  if (graph.ofKind('DestinationRule').some((o) => o.spec.workloadSelector !== undefined)) return true;
+  return graph.ofKind('VirtualService').some((o) => ['http', 'tcp', 'tls'].some((k) => {
+    const routes = o.spec[k];
+    return Array.isArray(routes) && routes.some((r) => Array.isArray((r as { match?: unknown }).match) && ((r as { match: unknown[] }).match).some((m) => typeof m === 'object' && m !== null && 'sourceLabels' in m));
+  }));
+}
+
+function cacheOf(graph: MeshGraph): PushCache {
+  let c = CACHE.get(graph);
+  if (!c) CACHE.set(graph, (c = { labelSensitive: labelSensitive(graph), scopes: new Map() }));
+  return c;
+}
+
+/**
+ * Computes the view of `proxy`. Pure: same graph and proxy, same view; never throws for bad
+ * input (see `problems`). Like istiod's SidecarScope, the computed part is shared by every sidecar
+ * with the same namespace and Sidecar resource (and labels, when a workloadSelector
+ * DestinationRule or a `sourceLabels` match makes them matter): treat views as read-only.
+ */
 export function buildProxyView(graph: MeshGraph, proxy: ProxyIdentity): ProxyView {
+  if (proxy.type !== 'sidecar') return { proxy, ...computeView(graph, proxy) };
+  const cache = cacheOf(graph);
+  const sidecar = graph.sidecarsFor(selectionTarget(proxy))[0];
+  const labels = cache.labelSensitive ? JSON.stringify(Object.entries(proxy.labels).sort()) : '';
+  const key = `${proxy.namespace}\u0000${sidecar?.key ?? ''}\u0000${labels}`;
+  let scoped = cache.scopes.get(key);
+  if (!scoped) cache.scopes.set(key, (scoped = computeView(graph, proxy)));
+  return { proxy, ...scoped };
+}
+
+function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
   const problems: ViewProblem[] = [];
   const clusters = new ClusterCollector(graph, proxy.namespace, proxy.labels);
   const visible = (host: string): ServiceInfo | undefined => graph.services.forHost(host, proxy.namespace).find((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace));
@@ -33,7 +78,6 @@ export function buildProxyView(graph: MeshGraph, proxy: ProxyIdentity): ProxyVie
     ? ((sidecar.spec.outboundTrafficPolicy as { mode: string }).mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY')
     : graph.meshConfig.outboundTrafficPolicy.mode;
   return {
-    proxy,
     clusterDomain: graph.clusterDomain,
     trustDomain: graph.trustDomain,
     rootNamespace: graph.rootNamespace,

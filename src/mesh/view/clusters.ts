@@ -19,16 +19,24 @@ export function serviceDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
   return planes.size === 1 ? [...planes][0]! : 'unknown';
 }
 
+/** Cluster views shared by every proxy of a graph: same DestinationRule(s), port and subset, same cluster. */
+const SHARED = new WeakMap<MeshGraph, Map<string, ClusterView>>();
+
 /** Collects clusters for one proxy; DestinationRule lookups are memoised per host. */
 export class ClusterCollector {
   private readonly clusters = new Map<string, ClusterView>();
   private readonly rules = new Map<string, MergedDestinationRule | null>();
+  private readonly shared: Map<string, ClusterView>;
 
   constructor(
     private readonly graph: MeshGraph,
     private readonly proxyNamespace: string,
     private readonly proxyLabels: Readonly<Record<string, string>>,
-  ) {}
+  ) {
+    let shared = SHARED.get(graph);
+    if (!shared) SHARED.set(graph, (shared = new Map()));
+    this.shared = shared;
+  }
 
   /** The merged DestinationRule this proxy uses for `host` (resolved FQDN). */
   destinationRule(host: string): MergedDestinationRule | null {
@@ -41,14 +49,22 @@ export class ClusterCollector {
     const name = outboundClusterName(port, subset, host);
     if (this.clusters.has(name)) return name;
     const dr = this.destinationRule(host);
+    const sharedKey = `${dr ? `${dr.namespace}/${dr.rules.map((r) => r.name).join(',')}` : '-'}\u0000${name}`;
+    const known = this.shared.get(sharedKey);
+    if (known) {
+      this.clusters.set(name, known);
+      return name;
+    }
     const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;
-    this.clusters.set(name, {
+    const view: ClusterView = {
       name, host, port,
       ...(subset !== undefined ? { subset } : {}),
       ...(labels ? { subsetLabels: { ...labels } } : {}),
       policy: clusterPolicy(dr, port, subset, this.graph.meshConfig, serviceDataplane(this.graph, service), service.location === 'MESH_EXTERNAL'),
       destinationRule: dr && { scope: dr.scope, rules: dr.rules.map((o) => originOf(o, ['spec'])) },
-    });
+    };
+    this.shared.set(sharedKey, view);
+    this.clusters.set(name, view);
     return name;
   }
 

@@ -25,7 +25,16 @@ export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick
   return { sidecar, hosts: listeners.flatMap((l) => l.hosts) };
 }
 
+const SERVICE_VIEWS = new WeakMap<ServiceInfo, ServiceView>();
+
+/** The view of a service (the same object for every proxy that sees it). */
 export function serviceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
+  let v = SERVICE_VIEWS.get(s);
+  if (!v) SERVICE_VIEWS.set(s, (v = computeServiceView(graph, s)));
+  return v;
+}
+
+function computeServiceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
   return {
     host: s.host, namespace: s.namespace, kind: s.kind,
     ports: s.ports.map((p) => ({
