@@ -97,4 +97,11 @@ test('GIVEN --version WHEN run THEN it prints the version and never touches the 
   }
 });
 
+test('GIVEN the CLI bundle WHEN its modules are listed THEN check never loads cdk8s, constructs or the construct library', () => {
+  const text = fs.readFileSync(path.join(root, 'lib', 'bundle', 'meshproof.cjs'), 'utf8');
+  const modules = [...text.matchAll(/^\/\/ ((?:node_modules|lib\/src)\/\S+)$/gm)].map((m) => m[1]!);
+  assert.ok(modules.some((m) => m.startsWith('lib/src/checks/')), 'esbuild marks each module with a path comment');
+  assert.equal(modules.filter((m) => /^node_modules\/(cdk8s|constructs|cdk8s-plus-27)\/|^lib\/src\/(constructs|app)\//.test(m)), []);
+});
+
 test.run();
