@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IConstruct } from 'constructs';
 import { sourceOf } from '../app/source-tracking.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 /** Stable codes for construction-time errors, for programs that match on them. */
 export type PropErrorCode =
@@ -101,11 +102,13 @@ export interface UserPosition {
 }
 
 const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?$/;
+/** meshproof's own code, wherever it is installed: its frames are never the user's line. */
+const OWN_CODE = [path.join(PACKAGE_ROOT, 'src') + path.sep, path.join(PACKAGE_ROOT, 'lib') + path.sep];
 
 /**
  * The first stack frame in the project's own code: under `root`, and not in node_modules, the
- * generated `imports/`, or meshproof's own `src/` and `lib/` (its construct library). For an error
- * thrown while constructing, that is the `apps/` line that constructed the offending construct.
+ * generated `imports/`, or meshproof's own sources (its construct library). For an error thrown
+ * while constructing, that is the `apps/` line that constructed the offending construct.
  */
 export function userFrame(stack: string | undefined, root: string = process.cwd()): UserPosition | undefined {
   if (!stack) return undefined;
@@ -114,8 +117,8 @@ export function userFrame(stack: string | undefined, root: string = process.cwd(
     if (!m) continue;
     const abs = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
     const rel = path.relative(root, abs).split(path.sep).join('/');
-    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-    if (/(^|\/)node_modules\//.test(rel) || /^(imports|src|lib)\//.test(rel)) continue;
+    if (rel.startsWith('..') || path.isAbsolute(rel) || OWN_CODE.some((own) => abs.startsWith(own))) continue;
+    if (/(^|\/)node_modules\//.test(rel) || rel.startsWith('imports/')) continue;
     return { file: rel, line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
