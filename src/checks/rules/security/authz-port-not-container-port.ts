@@ -1,0 +1,57 @@
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+import { selectorOf } from './_helpers.js';
+
+/** The workloads an AuthorizationPolicy applies to (selector, or its whole namespace; root namespace: the mesh). */
+function targetsOf(graph: MeshGraph, ap: MeshObject): Workload[] {
+  const selector = selectorOf(ap);
+  const root = ap.namespace === graph.rootNamespace;
+  if (!selector) return root ? [] : [...graph.workloads.inNamespace(ap.namespace)];
+  return graph.workloadsSelectedBy(root ? null : ap.namespace, selector);
+}
+
+/** `security/authz-port-not-container-port`: `to.operation.ports` naming a port no selected workload listens on. */
+const authzPortNotContainerPort: Rule = {
+  id: 'security/authz-port-not-container-port',
+  severity: 'warning',
+  summary: 'An AuthorizationPolicy `to.operation.ports` entry is not a container port of the workloads it selects (often a Service port).',
+  docs: [
+    'AuthorizationPolicy ports are matched against the port the request arrives on at the workload: the container',
+    '(target) port, not the Service port. `ports: ["80"]` for a Service that maps 80 to container port 8080 never',
+    'matches: an ALLOW rule then lets nothing in (403 behind default-deny) and a DENY rule blocks nothing. Checked',
+    'only when every selected workload declares its container ports; a policy without selector in the root namespace',
+    '(mesh-wide) is not checked. Fix: use the container port (`"8080"`), as `targetPort` of the Service says.',
+  ].join(' '),
+  kinds: ['AuthorizationPolicy', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  check(graph, ctx) {
+    for (const ap of graph.ofKind('AuthorizationPolicy')) {
+      if (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined || !Array.isArray(ap.spec.rules)) continue;
+      const workloads = targetsOf(graph, ap);
+      if (workloads.length === 0 || workloads.some((w) => w.containerPorts.length === 0)) continue;
+      const listening = new Set(workloads.flatMap((w) => w.containerPorts.map((c) => c.containerPort)));
+      ap.spec.rules.forEach((rule, i) => {
+        if (!isRecord(rule) || !Array.isArray(rule.to)) return;
+        rule.to.forEach((to, j) => {
+          const op = isRecord(to) && isRecord(to.operation) ? to.operation : undefined;
+          for (const field of ['ports', 'notPorts']) {
+            (stringList(op?.[field]) ?? []).forEach((port, k) => {
+              const n = Number(port);
+              if (!Number.isInteger(n) || listening.has(n)) return;
+              const path: FieldPath = ['spec', 'rules', i, 'to', j, 'operation', field, k];
+              const service = workloads.flatMap((w) => graph.servicesSelecting(w)).flatMap((s) => s.ports.filter((p) => p.number === n).map((p) => ({ s, p })))[0];
+              const target = service ? (typeof service.p.targetPort === 'number' ? service.p.targetPort : undefined) : undefined;
+              const hint = service
+                ? `; ${n} is a port of Service ${service.s.namespace}/${service.s.object.name}${target !== undefined ? `, which sends it to container port ${target}: write "${target}"` : ': write the container port it targets'}`
+                : `; they listen on ${[...listening].sort((a, b) => a - b).join(', ')}`;
+              ctx.report(ap, `${field} entry "${port}" is not a container port of the workloads this policy applies to, so it never matches${hint}`, { path });
+            });
+          }
+        });
+      });
+    }
+  },
+};
+
+export default authzPortNotContainerPort;
