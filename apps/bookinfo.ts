@@ -6,7 +6,8 @@ import { Percent } from '../src/constructs/percent.js';
 import { RouteTable } from '../src/constructs/route-table.js';
 import { StringMatch } from '../src/constructs/string-match.js';
 import { Duration } from '../src/constructs/duration.js';
-import { INGRESS_PRINCIPAL, allowCallers, meshNamespace, principal } from './_namespace.js';
+import { allowCallers, ingressPrincipal } from './_namespace.js';
+import { MeshNamespace } from '../src/constructs/mesh-namespace.js';
 
 const NAMESPACE = 'bookinfo';
 const image = (name: string, version: string) => `docker.io/istio/examples-bookinfo-${name}-${version}:1.20.2`;
@@ -20,7 +21,7 @@ const HTTP = [{ port: 9080, protocol: 'http' as const }];
 export class Bookinfo extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id, { namespace: NAMESPACE });
-    meshNamespace(this, NAMESPACE);
+    new MeshNamespace(this, 'namespace', { name: NAMESPACE });
 
     const productpage = new MeshService(this, 'productpage', {
       name: 'productpage',
@@ -97,9 +98,9 @@ export class Bookinfo extends Chart {
     });
 
     const calls = (path: string) => [{ methods: ['GET'], paths: [path], ports: [9080] }];
-    allowCallers(this, NAMESPACE, 'productpage', [INGRESS_PRINCIPAL], [{ methods: ['GET', 'POST'], ports: [9080] }]);
-    allowCallers(this, NAMESPACE, 'details', [principal(NAMESPACE, productpage.serviceAccountName)], calls('/details/*'));
-    allowCallers(this, NAMESPACE, 'reviews', [principal(NAMESPACE, productpage.serviceAccountName)], calls('/reviews/*'));
-    allowCallers(this, NAMESPACE, 'ratings', [principal(NAMESPACE, reviews.serviceAccountName)], calls('/ratings/*'));
+    allowCallers(this, NAMESPACE, 'productpage', [ingressPrincipal(this)], [{ methods: ['GET', 'POST'], ports: [9080] }]);
+    allowCallers(this, NAMESPACE, 'details', [productpage.principal], calls('/details/*'));
+    allowCallers(this, NAMESPACE, 'reviews', [productpage.principal], calls('/reviews/*'));
+    allowCallers(this, NAMESPACE, 'ratings', [reviews.principal], calls('/ratings/*'));
   }
 }

@@ -5,7 +5,8 @@ import { Duration } from '../src/constructs/duration.js';
 import { MeshService } from '../src/constructs/mesh-service.js';
 import { Percent } from '../src/constructs/percent.js';
 import { RouteTable } from '../src/constructs/route-table.js';
-import { allowCallers, meshNamespace, principal } from './_namespace.js';
+import { allowCallers, ingressPrincipal } from './_namespace.js';
+import { MeshNamespace } from '../src/constructs/mesh-namespace.js';
 
 const NAMESPACE = 'customers';
 
@@ -17,7 +18,7 @@ const NAMESPACE = 'customers';
 export class Customers extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id, { namespace: NAMESPACE });
-    meshNamespace(this, NAMESPACE);
+    new MeshNamespace(this, 'namespace', { name: NAMESPACE });
 
     const web = new MeshService(this, 'web-frontend', {
       name: 'web-frontend',
@@ -56,7 +57,7 @@ export class Customers extends Chart {
       retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['5xx', 'connect-failure'] },
     });
 
-    allowCallers(this, NAMESPACE, 'customers', [principal(NAMESPACE, web.serviceAccountName)], [{ methods: ['GET'], ports: [3000] }]);
-    allowCallers(this, NAMESPACE, 'web-frontend', [principal('istio-ingress', 'istio-ingressgateway')], [{ methods: ['GET'], ports: [8080] }]);
+    allowCallers(this, NAMESPACE, 'customers', [web.principal], [{ methods: ['GET'], ports: [3000] }]);
+    allowCallers(this, NAMESPACE, 'web-frontend', [ingressPrincipal(this)], [{ methods: ['GET'], ports: [8080] }]);
   }
 }

@@ -6,7 +6,8 @@ import { MeshService } from '../src/constructs/mesh-service.js';
 import { MutualTlsGateway } from '../src/constructs/mutual-tls-gateway.js';
 import { SidecarScope } from '../src/constructs/sidecar-scope.js';
 import { StringMatch } from '../src/constructs/string-match.js';
-import { INGRESS_PRINCIPAL, allowCallers, meshNamespace } from './_namespace.js';
+import { allowCallers, ingressPrincipal } from './_namespace.js';
+import { MeshNamespace } from '../src/constructs/mesh-namespace.js';
 
 const NAMESPACE = 'httpbin';
 
@@ -18,7 +19,7 @@ const NAMESPACE = 'httpbin';
 export class Httpbin extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id, { namespace: NAMESPACE });
-    meshNamespace(this, NAMESPACE);
+    new MeshNamespace(this, 'namespace', { name: NAMESPACE });
 
     const httpbin = new MeshService(this, 'httpbin', {
       name: 'httpbin',
@@ -46,6 +47,6 @@ export class Httpbin extends Chart {
     });
 
     new SidecarScope(this, 'egress', { egressHosts: ['./*', 'istio-system/*', payments] });
-    allowCallers(this, NAMESPACE, 'httpbin', [INGRESS_PRINCIPAL], [{ ports: [8080] }]);
+    allowCallers(this, NAMESPACE, 'httpbin', [ingressPrincipal(this)], [{ ports: [8080] }]);
   }
 }

@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import { meshSettingsOf, type MeshSettings } from './mesh-namespace.js';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets } from '../../imports/networking.istio.io.js';
@@ -95,8 +96,10 @@ export interface MeshServiceProps {
  * has an explicit name, so hosts and subsets never depend on construct paths.
  */
 export class MeshService extends Construct implements IRoutable {
-  /** `<name>.<namespace>.svc.cluster.local`. */
+  /** `<name>.<namespace>.svc.<clusterDomain>` (`meshSettingsOf`: construct context, default `cluster.local`). */
   readonly host: string;
+  /** Cluster and trust domain in force (construct context `meshproof:clusterDomain` / `meshproof:trustDomain`). */
+  private readonly settings: MeshSettings;
   /** Namespace of every object this construct makes. */
   readonly namespace: string;
   /** Subset names, one per version, in the order given. */
@@ -118,7 +121,8 @@ export class MeshService extends Construct implements IRoutable {
     super(scope, id);
     this.name = checkDns1035Label(this, 'name', props.name);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
-    this.host = `${this.name}.${this.namespace}.svc.cluster.local`;
+    this.settings = meshSettingsOf(this);
+    this.host = `${this.name}.${this.namespace}.svc.${this.settings.clusterDomain}`;
     const ports = checkPorts(this, props.ports);
     const versions = checkVersions(this, props.versions);
     this.portNumbers = ports.map((p) => p.port);
@@ -179,9 +183,9 @@ export class MeshService extends Construct implements IRoutable {
     });
   }
 
-  /** The Istio identity of the pods, for AuthorizationPolicy `principals`. */
+  /** The Istio identity of the pods, for AuthorizationPolicy `principals`: `<trustDomain>/ns/<ns>/sa/<sa>`. */
   get principal(): string {
-    return `cluster.local/ns/${this.namespace}/sa/${this.serviceAccountName}`;
+    return `${this.settings.trustDomain}/ns/${this.namespace}/sa/${this.serviceAccountName}`;
   }
 
   /** Labels that select every pod of the service (for workload selectors). */
