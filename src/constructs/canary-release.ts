@@ -5,7 +5,7 @@ import { checkHeaderName, checkWeight } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { type Duration, toDuration } from './duration.js';
 import { type RequestMatch, type RetryPolicy, checkServicePort, checkSubset, translateHttpRoute, translateRetries } from './http-route.js';
-import { type Percent, toPercent } from './percent.js';
+import { Percent, toPercent } from './percent.js';
 import { RouteTable } from './route-table.js';
 import { StringMatch } from './string-match.js';
 
@@ -25,6 +25,18 @@ export interface CookiePin {
   readonly value: StringMatch | string;
 }
 
+/** A version that receives fire-and-forget copies of the split route's requests (Istio `mirror` + `mirrorPercentage`). */
+export interface CanaryMirror {
+  /**
+   * Subset (version) receiving the copies, e.g. `v3`: one of the service's subsets that takes no
+   * weighted traffic from the split (not the stable, unless canaryWeight is 100; the canary only
+   * while canaryWeight is 0).
+   */
+  readonly subset: string;
+  /** Share of the split route's requests copied, 0 to 100, fractions allowed (`mirrorPercentage.value`). @default 100 % */
+  readonly percent?: Percent | number;
+}
+
 /** Props of a CanaryRelease. */
 export interface CanaryReleaseProps {
   /** The service released (a MeshService or any IRoutable with subsets). */
@@ -38,11 +50,21 @@ export interface CanaryReleaseProps {
   /** Requests matching this header or cookie always go to the canary (a matched route before the split). @default none */
   readonly pinCanary?: HeaderPin | CookiePin;
   /**
-   * Also copy this share of the split route's requests to the canary, fire-and-forget
-   * (`mirror` + `mirrorPercentage`). Mirrored requests carry a `-shadow` Host suffix.
+   * Shadow phase: also copy this share of the split route's requests to the canary, fire-and-forget
+   * (`mirror` + `mirrorPercentage`), as Flagger's blue/green mirroring does before any traffic shifts.
+   * Mirrored requests carry a `-shadow` Host suffix and their responses are dropped. Only while
+   * `canaryWeight` is 0: Istio mirrors every request of the route before the weighted pick, so a
+   * canary that also takes weighted traffic would process those requests twice (refused with
+   * `MP_INVALID_PROP`). To keep mirroring while the canary takes traffic, use `mirror` with another version.
    * @default no mirroring
    */
   readonly mirrorToCanary?: Percent | number;
+  /**
+   * Copy requests of the split route to a version that serves none of them, e.g. the next release
+   * `v3` while `v2` is the weighted canary (`mirror` + `mirrorPercentage`). Not with `mirrorToCanary`.
+   * @default no mirroring
+   */
+  readonly mirror?: CanaryMirror;
   /** Service port to route to (`destination.port.number`). @default the service's only port */
   readonly port?: number;
   /** Request timeout on the canary routes (`timeout`). @default disabled */
@@ -58,7 +80,9 @@ export interface CanaryReleaseProps {
 /**
  * A canary release of one service: a weighted split between a stable and a canary subset,
  * optionally with requests pinned to the canary by header or cookie, and optionally mirroring
- * traffic to the canary — all in one route table, which Flagger cannot combine.
+ * traffic — to the canary while it takes no weighted share (the shadow phase), or to another version
+ * (`mirror`) while it does — all in one route table, which Flagger cannot combine. A mirror never
+ * targets a subset the split sends requests to, so no request is processed twice.
  *
  * Renders a pinned route (`<name>-pinned`, matched, so ordered first) and a split route
  * (`<name>-split`, catch-all) into `routeTable`.
@@ -82,7 +106,7 @@ export class CanaryRelease extends Construct {
     const weight = checkWeight(this, 'canaryWeight', props.canaryWeight);
     const port = checkServicePort(this, 'port', service, props.port);
     const pinMatch = props.pinCanary === undefined ? undefined : this.pinMatch(props.pinCanary);
-    const mirror = props.mirrorToCanary === undefined ? undefined : toPercent(props.mirrorToCanary, this, 'mirrorToCanary');
+    const mirror = this.mirrorOf(props, service, stable, canary, weight);
     // Validated here so errors name this construct's props rather than a route field.
     const timeout = props.timeout === undefined ? undefined : toDuration(props.timeout, this, 'timeout');
     if (props.retries !== undefined) translateRetries(this, props.retries, 'retries');
@@ -98,14 +122,45 @@ export class CanaryRelease extends Construct {
     this.splitRoute = translateHttpRoute(this, {
       name: `${name}-split`,
       route: [{ ...target, subset: stable, weight: 100 - weight }, { ...target, subset: canary, weight }],
-      mirror: mirror === undefined ? undefined : { ...target, subset: canary },
-      mirrorPercentage: mirror,
+      mirror: mirror === undefined ? undefined : { ...target, subset: mirror.subset },
+      mirrorPercentage: mirror?.percent,
       ...forwarding,
     }, 'canaryWeight');
 
     this.routeTable = props.routeTable ?? new RouteTable(this, 'Routes', { hosts: [service] });
     if (this.pinnedRoute !== undefined) this.routeTable.addHttpRoute(this.pinnedRoute, this);
     this.routeTable.addHttpRoute(this.splitRoute, this);
+  }
+
+  /** The mirror subset and share from `mirrorToCanary` or `mirror`, refusing any target the split sends requests to. */
+  private mirrorOf(props: CanaryReleaseProps, service: IRoutable, stable: string, canary: string, weight: number): { subset: string; percent: Percent } | undefined {
+    if (props.mirrorToCanary !== undefined && props.mirror !== undefined) {
+      throw new PropError('MP_INVALID_PROP', this, 'mirror', props.mirror.subset,
+        'expected either mirrorToCanary (shadow the canary while canaryWeight is 0) or mirror (shadow another version), not both');
+    }
+    const others = service.subsetNames.filter((s) => s !== stable && s !== canary);
+    const otherVersion = others.length > 0 ? `mirror: { subset: '${others[0]}' }` : 'mirror: { subset: \'<next version>\' } (add that version to the service)';
+    if (props.mirrorToCanary !== undefined) {
+      const percent = toPercent(props.mirrorToCanary, this, 'mirrorToCanary');
+      if (weight > 0) {
+        throw new PropError('MP_INVALID_PROP', this, 'mirrorToCanary', percent,
+          `expected mirrorToCanary only while canaryWeight is 0 (the shadow phase): with canaryWeight ${weight} the canary ${canary} serves ` +
+          `${weight} % of requests and would receive their mirrored copies too, processing them twice. Set canaryWeight: 0 to shadow ` +
+          `${canary} before shifting traffic, or keep the split and mirror a version that serves no traffic: ${otherVersion}`);
+      }
+      return { subset: canary, percent };
+    }
+    if (props.mirror === undefined) return undefined;
+    const subset = checkSubset(this, 'mirror.subset', service, props.mirror.subset);
+    const percent = props.mirror.percent === undefined ? undefined : toPercent(props.mirror.percent, this, 'mirror.percent');
+    const served = subset === stable ? 100 - weight : subset === canary ? weight : 0;
+    if (served > 0) {
+      throw new PropError('MP_INVALID_PROP', this, 'mirror.subset', subset,
+        `expected a version the split sends no requests to: ${subset} is the ${subset === stable ? 'stable' : 'canary'} and serves ${served} % ` +
+        `of them, which would be processed twice (served and mirrored). Mirror another version: ${otherVersion}` +
+        (subset === canary ? '; or shadow the canary with canaryWeight: 0' : ''));
+    }
+    return { subset, percent: percent ?? Percent.ALL };
   }
 
   private pinMatch(pin: HeaderPin | CookiePin): RequestMatch {

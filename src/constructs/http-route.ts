@@ -10,6 +10,7 @@ import { checkDnsLabel, checkHost, checkPort, checkWeight, checkWeightTotal } fr
 import type { Destination, IRoutable } from './destination.js';
 import { type Duration, toDuration } from './duration.js';
 import { type RequestMatch, translateRequestMatches } from './http-route-match.js';
+import { checkMirrorTakesNoWeightedTraffic } from './http-route-mirror.js';
 import {
   type CorsPolicy, type DirectResponse, type FaultInjection, type HeaderPolicy, type HttpRedirect, type HttpRewrite, type RetryPolicy,
   translateCors, translateDirectResponse, translateFault, translateHeaders, translateRedirect, translateRetries, translateRewrite,
@@ -17,6 +18,7 @@ import {
 import { type Percent, toPercent } from './percent.js';
 
 export * from './http-route-match.js';
+export * from './http-route-mirror.js';
 export * from './http-route-policy.js';
 
 /** Where a route or mirror sends requests: a routable (service) or a plain destination, narrowed by subset and port. */
@@ -64,11 +66,15 @@ export interface HttpRouteOptions {
   readonly retries?: RetryPolicy;
   /** Client-side fault injection (`fault`). Istio then ignores the route's timeout and retries, so those are refused with it. @default none */
   readonly fault?: FaultInjection;
-  /** Also send a copy of each request here, fire-and-forget (`mirror`). Not with `mirrors`. @default no mirroring */
+  /**
+   * Also send a copy of each request here, fire-and-forget (`mirror`). Not with `mirrors`, and not to
+   * a destination of `route` that takes a share of the requests (they would be processed twice).
+   * @default no mirroring
+   */
   readonly mirror?: RouteTarget;
   /** Share of requests copied to `mirror` (`mirrorPercentage.value`). @default 100 % */
   readonly mirrorPercentage?: Percent | number;
-  /** Several mirror targets, each with its own share (`mirrors`). Not with `mirror`. @default none */
+  /** Several mirror targets, each with its own share (`mirrors`). Not with `mirror`, and, like it, not to a weighted destination of `route`. @default none */
   readonly mirrors?: readonly MirrorPolicy[];
   /** Answer with a redirect (`redirect`). @default forward */
   readonly redirect?: HttpRedirect;
@@ -104,7 +110,7 @@ export function translateHttpRoute(scope: IConstruct, o: HttpRouteOptions, field
   if (o.mirrorPercentage !== undefined && o.mirror === undefined) {
     throw new PropError('MP_INVALID_PROP', scope, `${field}.mirrorPercentage`, o.mirrorPercentage, 'expected mirrorPercentage only together with mirror');
   }
-  return {
+  const http: VirtualServiceSpecHttp = {
     name: o.name,
     match: o.match === undefined ? undefined : translateRequestMatches(scope, o.match, `${field}.match`),
     route: o.route === undefined ? undefined : translateWeighted(scope, o.route, `${field}.route`),
@@ -120,6 +126,8 @@ export function translateHttpRoute(scope: IConstruct, o: HttpRouteOptions, field
     corsPolicy: o.corsPolicy === undefined ? undefined : translateCors(scope, o.corsPolicy, `${field}.corsPolicy`),
     headers: o.headers === undefined ? undefined : translateHeaders(scope, o.headers, `${field}.headers`),
   };
+  checkMirrorTakesNoWeightedTraffic(scope, http, field);
+  return http;
 }
 
 /** Exactly one of route, redirect and directResponse; forwarding-only options need `route`. */
