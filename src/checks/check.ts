@@ -137,8 +137,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   });
   const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
   if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length));
-  const mesh = readMeshContext({ cwd: options.cwd, ...(options.meshConfig !== undefined ? { meshConfig: options.meshConfig } : {}), ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}) });
-  const context = options.context && options.context.length > 0 ? await loadInputs(options.context, { cwd: options.cwd }) : { files: [], problems: [] };
+  const meshConfig = options.meshConfig ?? options.config.meshConfig;
+  const domain = options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : options.config.clusterDomain ? { clusterDomain: options.config.clusterDomain.value, clusterDomainAt: options.config.clusterDomain.at } : {};
+  const mesh = readMeshContext({ cwd: options.cwd, ...(meshConfig !== undefined ? { meshConfig } : {}), ...domain });
+  const contextPaths = [...(options.config.context ?? []), ...(options.context ?? [])];
+  const context = contextPaths.length > 0 ? await loadInputs(contextPaths, { cwd: options.cwd }) : { files: [], problems: [] };
   loaded.problems.push(...context.problems);
   const contextFiles = new Set(context.files.map((f) => f.file));
   const graph = MeshGraph.from([...loaded.files, ...context.files], { context: mesh.context });

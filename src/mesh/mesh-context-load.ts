@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { FileLocation } from './types.js';
 import { DEFAULT_MESH_CONTEXT, meshContextFrom, type MeshContext, type MeshContextProblem } from './mesh-config.js';
 
 export interface MeshContextOptions {
@@ -11,8 +12,8 @@ export interface MeshContextOptions {
   readonly meshConfig?: string;
   /** Kubernetes cluster domain. @default 'cluster.local' */
   readonly clusterDomain?: string;
-  /** Where `clusterDomain` was given, for messages. @default '--cluster-domain' */
-  readonly clusterDomainSource?: string;
+  /** Where `clusterDomain` was given, for messages. @default `--cluster-domain` */
+  readonly clusterDomainAt?: FileLocation;
   readonly cwd: string;
 }
 
@@ -32,6 +33,6 @@ export function readMeshContext(opts: MeshContextOptions): { context: MeshContex
   }
   return meshContextFrom({
     ...(meshConfig ? { meshConfig } : {}),
-    ...(opts.clusterDomain !== undefined ? { clusterDomain: { value: opts.clusterDomain, at: { file: opts.clusterDomainSource ?? '--cluster-domain', line: 1, column: 1 } } } : {}),
+    ...(opts.clusterDomain !== undefined ? { clusterDomain: { value: opts.clusterDomain, at: opts.clusterDomainAt ?? { file: '--cluster-domain', line: 1, column: 1 } } } : {}),
   });
 }

@@ -4,7 +4,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck } from '../../src/checks/check.js';
-import { DEFAULT_CONFIG } from '../../src/checks/config/index.js';
+import { DEFAULT_CONFIG, loadConfigFile } from '../../src/checks/config/index.js';
+import { ruleCatalogue } from '../../src/checks/check.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-context-'));
@@ -87,6 +88,24 @@ test('GIVEN a bad MeshConfig or cluster domain WHEN checking THEN the input is u
   assert.ok(domain.result.findings.some((x) => x.ruleId === 'mesh-config/cluster-domain' && /not a DNS name/.test(x.message)));
   const missing = await run(cwd, { meshConfig: 'nope.yaml' });
   assert.ok(missing.unusableInput);
+});
+
+test('GIVEN meshproof.config.yaml with meshConfig, clusterDomain and context WHEN checking THEN they apply like the flags, and the flags win', async () => {
+  const cwd = project({
+    'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM, 'mesh.yaml': 'trustDomain: corp.example\n',
+    'meshproof.config.yaml': 'clusterDomain: corp.example\nmeshConfig: mesh.yaml\ncontext: [platform]\n',
+  });
+  const config = loadConfigFile(join(cwd, 'meshproof.config.yaml'), ruleCatalogue(), cwd);
+  const r = await runCheck({ paths: ['app'], cwd, config, today: '2026-01-01' });
+  assert.not.ok(r.unusableInput);
+  assert.not.ok(ids(r).some((f) => f.startsWith('references/gateway-exists') || f.startsWith('references/destination-host-exists')), ids(r).join('\n'));
+  const flagWins = await runCheck({ paths: ['app'], cwd, config, today: '2026-01-01', clusterDomain: 'cluster.local' });
+  assert.ok(ids(flagWins).some((f) => f.startsWith('references/destination-host-exists')), '--cluster-domain overrides the config key');
+  const badCwd = project({ 'app/app.yaml': APP, 'meshproof.config.yaml': 'profile: recommended\nclusterDomain: corp_example\n' });
+  const bad = await runCheck({ paths: ['app'], cwd: badCwd, config: loadConfigFile(join(badCwd, 'meshproof.config.yaml'), ruleCatalogue(), badCwd), today: '2026-01-01' });
+  assert.ok(bad.unusableInput);
+  const f = bad.result.findings.find((x) => x.ruleId === 'mesh-config/cluster-domain')!;
+  assert.equal([f.location.file.endsWith('meshproof.config.yaml'), f.location.line], [true, 2]);
 });
 
 test.run();

@@ -183,6 +183,9 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
       ...(limits.maxDocuments !== undefined ? { maxDocuments: limits.maxDocuments } : {}),
       ...(limits.maxAliases !== undefined ? { maxAliasCount: limits.maxAliases } : {}),
     },
+    ...(raw.meshConfig !== undefined ? { meshConfig: raw.meshConfig } : {}),
+    ...(raw.clusterDomain !== undefined ? { clusterDomain: { value: raw.clusterDomain, at: positionOf(src, '/clusterDomain') } } : {}),
+    ...(raw.context !== undefined ? { context: raw.context } : {}),
   };
 }
 
@@ -192,6 +195,9 @@ interface RawConfig {
   exceptions?: Omit<ConfigException, 'at'>[];
   exclude?: string[];
   limits?: { maxInputSize?: string | number; maxDocuments?: number; maxAliases?: number };
+  meshConfig?: string;
+  clusterDomain?: string;
+  context?: string[];
 }
 
 interface LocatedMessage {
@@ -243,7 +249,14 @@ export function loadConfigFile(path: string, known: readonly RuleMeta[], display
   } catch (e) {
     throw new ConfigError(`cannot read config file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, null);
   }
-  return parseConfig(text, display, known);
+  const config = parseConfig(text, display, known);
+  // meshConfig and context are written relative to the config file.
+  const near = (p: string): string => (displayFrom ? relative(displayFrom, resolve(dirname(path), p)) || '.' : resolve(dirname(path), p));
+  return {
+    ...config,
+    ...(config.meshConfig !== undefined ? { meshConfig: near(config.meshConfig) } : {}),
+    ...(config.context !== undefined ? { context: config.context.map(near) } : {}),
+  };
 }
 
 export function isProfile(value: string): value is Profile {

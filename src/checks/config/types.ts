@@ -47,6 +47,12 @@ export interface MeshproofConfig {
   readonly exclude?: readonly string[];
   /** @default {} (the built-in limits) */
   readonly limits?: ConfigLimits;
+  /** `meshConfig:`, written relative to the config file (`loadConfigFile` rebases it on the working directory; `--mesh-config` wins). */
+  readonly meshConfig?: string;
+  /** `clusterDomain:` and where it is written (`--cluster-domain` wins). */
+  readonly clusterDomain?: { readonly value: string; readonly at: ConfigPosition };
+  /** `context:` paths, written relative to the config file (rebased like `meshConfig`; added to `--context`). @default [] */
+  readonly context?: readonly string[];
 }
 
 export const DEFAULT_CONFIG: MeshproofConfig = { file: null, profile: 'recommended', rules: {}, exceptions: [] };
