@@ -12,8 +12,9 @@ const NAMESPACE = 'customers';
 
 /**
  * A customers API in a canary release: 90/10 between v1 and v2, `x-canary: always` pinned to v2,
- * every request mirrored to v2 to exercise it with real traffic, and the circuit breaking and
- * outlier detection that keep a bad canary from hurting callers.
+ * every request of the split mirrored to v3 (the next version, which serves no live traffic, so no
+ * request is processed twice), and the circuit breaking and outlier detection that keep a bad
+ * canary from hurting callers.
  */
 export class Customers extends Chart {
   constructor(scope: Construct, id: string) {
@@ -31,6 +32,7 @@ export class Customers extends Chart {
       versions: [
         { name: 'v1', image: 'gcr.io/tetratelabs/customers:1.0.0' },
         { name: 'v2', image: 'gcr.io/tetratelabs/customers:2.0.0' },
+        { name: 'v3', image: 'gcr.io/tetratelabs/customers:3.0.0' },
       ],
       trafficPolicy: {
         connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } },
@@ -52,7 +54,7 @@ export class Customers extends Chart {
       canary: 'v2',
       canaryWeight: 10,
       pinCanary: { header: 'x-canary', value: 'always' },
-      mirrorToCanary: Percent.ALL,
+      mirror: { subset: 'v3', percent: Percent.ALL },
       timeout: Duration.seconds(3),
       retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['5xx', 'connect-failure'] },
     });

@@ -69,15 +69,17 @@ test('GIVEN bookinfo WHEN synthesized THEN productpage is behind the gateway for
   assert.equal(reviews.subsets[2].trafficPolicy.loadBalancer, { simple: 'ROUND_ROBIN' });
 });
 
-test('GIVEN customers WHEN synthesized THEN the canary is 90/10 with a pinned header, 100 % mirroring and the circuit breaker', () => {
+test('GIVEN customers WHEN synthesized THEN the canary is 90/10 with a pinned header, 100 % mirroring to v3 (no weighted share) and the circuit breaker', () => {
   const http = spec('customers', 'VirtualService', 'customers').http;
   const host = 'customers.customers.svc.cluster.local';
   assert.equal(http[0].match, [{ headers: { 'x-canary': { exact: 'always' } } }]);
   assert.equal(http[0].route, [{ destination: { host, subset: 'v2' } }]);
   const split = http[http.length - 1];
   assert.equal(split.route.map((r: { weight: number }) => r.weight), [90, 10]);
-  assert.equal(split.mirror, { host, subset: 'v2' });
+  assert.equal(split.mirror, { host, subset: 'v3' });
   assert.equal(split.mirrorPercentage, { value: 100 });
+  assert.not.ok(split.route.some((r: { destination: { subset: string } }) => r.destination.subset === 'v3'), 'v3 must take no weighted traffic');
+  assert.equal(spec('customers', 'DestinationRule', 'customers').subsets.map((s: { name: string }) => s.name), ['v1', 'v2', 'v3']);
   const policy = spec('customers', 'DestinationRule', 'customers').trafficPolicy;
   assert.is(policy.connectionPool.tcp.maxConnections, 1);
   assert.is(policy.connectionPool.http.http1MaxPendingRequests, 1);
