@@ -2,7 +2,7 @@
 // (lib/bundle/meshproof.cjs, made by `npm run build`) with a V8 code cache, as Node 22's
 // module.enableCompileCache() would: the first run compiles and saves the cache, later runs
 // deserialize it instead of compiling 1.2 MB of JavaScript. Without the bundle, or with
-// MESHPROOF_NO_BUNDLE=1, it imports the ES modules under lib/src/ (same code, slower start).
+// MESHPROOF_BUNDLE=off, it imports the ES modules under lib/src/ (same code, slower start).
 // MESHPROOF_NO_COMPILE_CACHE=1 turns the cache off.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -17,21 +17,21 @@ const BUNDLE = fileURLToPath(new URL('../lib/bundle/meshproof.cjs', import.meta.
 const MAIN = fileURLToPath(new URL('../lib/src/cli/main.js', import.meta.url));
 
 /**
- * `{ main, processIO }` of lib/src/cli/main.js, from the bundle when there is one and it is not
- * older than lib/src (tsc rewrites every file; a `tsc` run without the bundling step must not
- * leave the CLI running yesterday's code).
+ * `{ main, processIO }` of lib/src/cli/main.js. MESHPROOF_BUNDLE picks where from: `off` the ES
+ * modules; `on` the bundle (an error when there is none); unset, the bundle when there is one and
+ * it is not older than lib/src (tsc rewrites every file: a `tsc` run without the bundling step
+ * must not leave the CLI running yesterday's code), else the ES modules.
  */
 export async function loadCli() {
-  if (process.env.MESHPROOF_NO_BUNDLE !== '1') {
-    let source;
-    try {
-      if (statSync(MAIN).mtimeMs <= statSync(BUNDLE).mtimeMs) source = readFileSync(BUNDLE, 'utf8');
-    } catch {
-      // no bundle: fall through to the ES modules
-    }
-    if (source !== undefined) return runBundle(source);
+  const mode = process.env.MESHPROOF_BUNDLE;
+  if (mode === 'off') return import('../lib/src/cli/main.js');
+  let source;
+  try {
+    if (mode === 'on' || statSync(MAIN).mtimeMs <= statSync(BUNDLE).mtimeMs) source = readFileSync(BUNDLE, 'utf8');
+  } catch (e) {
+    if (mode === 'on') throw new Error(`MESHPROOF_BUNDLE=on, but the bundle cannot be read (${e.code ?? e.message}); run \`npm run build\``);
   }
-  return import('../lib/src/cli/main.js');
+  return source === undefined ? import('../lib/src/cli/main.js') : runBundle(source);
 }
 
 function runBundle(source) {

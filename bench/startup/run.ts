@@ -63,7 +63,7 @@ try {
     },
     {
       name: '… from the ES modules, no bundle', argv: [bin, 'check', 'one-object.yaml'], cwd: work, ok: [0], expect: '1 object',
-      env: { MESHPROOF_NO_BUNDLE: '1' },
+      env: { MESHPROOF_BUNDLE: 'off' },
     },
     { name: 'meshproof check dist/ (this repo)', argv: [bin, 'check', 'dist/'], cwd: root, ok: [0, 1], expect: 'objects' },
     { name: 'meshproof rules', argv: [bin, 'rules'], cwd: work, ok: [0], expect: 'schema/crd-validation' },
@@ -90,7 +90,7 @@ try {
 
 function timeOnce(c: Case): number {
   const started = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, c.argv, { cwd: c.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...c.env } });
+  const child = spawnSync(process.execPath, c.argv, { cwd: c.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', MESHPROOF_BUNDLE: 'on', ...c.env } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const out = `${child.stdout}${child.stderr}`;
   if (child.status === null || !c.ok.includes(child.status) || !out.includes(c.expect)) {

@@ -41,8 +41,8 @@ test('GIVEN lib/src as built WHEN the bundle is made again THEN lib/bundle/meshp
 
 test('GIVEN a manifest with findings WHEN checked through the bundle and through the ES modules THEN output and exit code are the same', () => {
   withManifest((dir) => {
-    const bundled = meshproof(['check', 'vs.yaml'], dir);
-    const modules = meshproof(['check', 'vs.yaml'], dir, { MESHPROOF_NO_BUNDLE: '1' });
+    const bundled = meshproof(['check', 'vs.yaml'], dir, { MESHPROOF_BUNDLE: 'on' });
+    const modules = meshproof(['check', 'vs.yaml'], dir, { MESHPROOF_BUNDLE: 'off' });
     assert.is(bundled.status, 1, bundled.stderr);
     assert.match(bundled.stdout, 'unknown field "timout"');
     assert.equal(bundled, modules);
@@ -54,7 +54,7 @@ test('GIVEN the compile cache written by a first run WHEN the same check runs ag
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-cache-test-'));
     try {
       fs.chmodSync(cacheDir, 0o700);
-      const env = { TMPDIR: cacheDir };
+      const env = { TMPDIR: cacheDir, MESHPROOF_BUNDLE: 'on' };
       const first = meshproof(['check', 'vs.yaml', '--format', 'json'], dir, env);
       const cacheFiles = fs.readdirSync(cacheDir).flatMap((d) => fs.readdirSync(path.join(cacheDir, d)));
       assert.is(cacheFiles.filter((f) => f.endsWith('.bin')).length, 1, `cache files: ${cacheFiles.join(', ')}`);
@@ -73,10 +73,10 @@ test('GIVEN --format github (a module kept out of the bundle) WHEN checked throu
   withManifest((dir) => {
     const summary = path.join(dir, 'summary.md');
     const env = { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary };
-    const bundled = meshproof(['check', 'vs.yaml', '--format', 'github'], dir, env);
+    const bundled = meshproof(['check', 'vs.yaml', '--format', 'github'], dir, { ...env, MESHPROOF_BUNDLE: 'on' });
     const bundledSummary = fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8') : '';
     fs.rmSync(summary, { force: true });
-    const modules = meshproof(['check', 'vs.yaml', '--format', 'github'], dir, { ...env, MESHPROOF_NO_BUNDLE: '1' });
+    const modules = meshproof(['check', 'vs.yaml', '--format', 'github'], dir, { ...env, MESHPROOF_BUNDLE: 'off' });
     const modulesSummary = fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8') : '';
     assert.is(bundled.status, 1, bundled.stderr);
     assert.match(bundled.stdout, '::error');
