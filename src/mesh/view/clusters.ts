@@ -10,8 +10,16 @@ import { originOf } from './origin.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterView } from './types.js';
 
+const DATAPLANES = new WeakMap<ServiceInfo, Dataplane>();
+
 /** The data plane of the workloads behind a service: one answer when they agree, else `unknown`. */
 export function serviceDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
+  let d = DATAPLANES.get(s);
+  if (d === undefined) DATAPLANES.set(s, (d = computeDataplane(graph, s)));
+  return d;
+}
+
+function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
   if (!s.selector) return s.kind === 'ServiceEntry' ? 'none' : 'unknown';
   const workloads = graph.workloadsSelectedBy(s.namespace, s.selector);
   if (workloads.length === 0) return 'unknown';
