@@ -15,7 +15,9 @@ export class Platform extends Chart {
     new PeerAuthenticationPolicy(this, 'mesh-mtls', { scope: PolicyScope.mesh(), name: 'default' });
 
     const namespace = 'istio-ingress';
-    new kplus.Namespace(this, 'namespace', { metadata: { name: namespace } });
+    // Labelled for injection as Istio's gateway installation guide does, so the injector also fills in
+    // the gateway template for pods created without the per-pod label.
+    new kplus.Namespace(this, 'namespace', { metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } } });
     const labels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
     const serviceAccount = new kplus.ServiceAccount(this, 'gateway-sa', {
       metadata: { name: 'istio-ingressgateway', namespace },
