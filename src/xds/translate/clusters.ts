@@ -1,0 +1,188 @@
+/**
+ * Clusters: one Envoy `Cluster` per upstream (host, port, subset) the proxy's view needs, with the
+ * DestinationRule traffic policy translated (Istio `pilot/pkg/networking/core/cluster*.go`).
+ */
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy, Cluster_RingHashLbConfigSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
+import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
+
+export { outboundClusterName };
+
+/** Where requests for unknown hosts go (Istio's `BlackHoleCluster`: STATIC, no endpoints, Envoy answers 503). */
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+
+/** Where ALLOW_ANY sends unknown hosts (Istio's `PassthroughCluster`: ORIGINAL_DST). */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+
+const TLS_SOCKET = 'envoy.transport_sockets.tls';
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/**
+ * Every cluster of the view, sorted by name, plus `BlackHoleCluster`. EDS over ADS for services
+ * (Kubernetes and ServiceEntry `STATIC` alike, endpoints from {@link buildClusterLoadAssignments}),
+ * `STRICT_DNS` for ServiceEntry `resolution: DNS`; `PassthroughCluster` (ORIGINAL_DST) on sidecars.
+ */
+export function buildClusters(view: ProxyView): Cluster[] {
+  const services = new Map(view.services.map((s) => [s.host, s]));
+  const out = view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host)));
+  out.push(create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(10_000) }));
+  if (view.proxy.type === 'sidecar') {
+    out.push(create(ClusterSchema, { name: PASSTHROUGH_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: duration(10_000) }));
+  }
+  return out;
+}
+
+/** One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. */
+export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined): Cluster {
+  const p = c.policy;
+  const dns = service?.kind === 'ServiceEntry' && service.resolution === 'DNS';
+  const cluster = create(ClusterSchema, {
+    name: outboundClusterName(c.port, c.subset, c.host),
+    clusterDiscoveryType: { case: 'type', value: dns ? Cluster_DiscoveryType.STRICT_DNS : Cluster_DiscoveryType.EDS },
+    connectTimeout: duration(p.connectionPool.connectTimeoutMs),
+    circuitBreakers: {
+      thresholds: [{
+        priority: RoutingPriority.DEFAULT,
+        maxConnections: p.connectionPool.maxConnections,
+        maxPendingRequests: p.connectionPool.http1MaxPendingRequests,
+        maxRequests: p.connectionPool.http2MaxRequests,
+        maxRetries: p.connectionPool.maxRetries,
+        trackRemaining: true,
+      }],
+    },
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
+  });
+  if (!dns) cluster.edsClusterConfig = create(ClusterSchema, { edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: cluster.name } }).edsClusterConfig;
+  applyLoadBalancer(cluster, p.loadBalancer);
+  applyOutlierDetection(cluster, c);
+  applyHttpProtocolOptions(cluster, c, service);
+  applyUpstreamTls(cluster, c, p.tls);
+  return cluster;
+}
+
+function clusterMetadata(c: ClusterView): JsonObject {
+  const md: JsonObject = { host: c.host, port: c.port };
+  if (c.subset) md.subset = c.subset;
+  if (c.destinationRule) md.destinationRule = c.destinationRule.rules.map(originJson);
+  return md;
+}
+
+/** `loadBalancer.simple` → `lb_policy`; `consistentHash` → `RING_HASH` (or `MAGLEV`) with its ring size. Istio's default is LEAST_REQUEST. */
+export function applyLoadBalancer(cluster: Cluster, lb: LoadBalancerView): void {
+  if (lb.consistentHash) {
+    const ch = lb.consistentHash as { maglev?: unknown; minimumRingSize?: number; ringHash?: { minimumRingSize?: number } };
+    if (ch.maglev !== undefined) { cluster.lbPolicy = Cluster_LbPolicy.MAGLEV; return; }
+    cluster.lbPolicy = Cluster_LbPolicy.RING_HASH;
+    const size = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize ?? 1024;
+    cluster.lbConfig = { case: 'ringHashLbConfig', value: create(Cluster_RingHashLbConfigSchema, { minimumRingSize: BigInt(size) }) };
+    return;
+  }
+  switch ((lb.simple ?? 'LEAST_REQUEST').toUpperCase()) {
+    case 'ROUND_ROBIN': cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN; break;
+    case 'RANDOM': cluster.lbPolicy = Cluster_LbPolicy.RANDOM; break;
+    case 'PASSTHROUGH': cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED; break;
+    default: cluster.lbPolicy = Cluster_LbPolicy.LEAST_REQUEST;
+  }
+}
+
+/** Istio `OutlierDetection` → Envoy `outlier_detection`; gateway errors are enforced only when set. */
+export function applyOutlierDetection(cluster: Cluster, c: ClusterView): void {
+  const od = c.policy.outlierDetection;
+  if (!od) return;
+  cluster.outlierDetection = create(ClusterSchema, {
+    outlierDetection: {
+      consecutive5xx: od.consecutive5xxErrors,
+      enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
+      consecutiveGatewayFailure: od.consecutiveGatewayErrors,
+      enforcingConsecutiveGatewayFailure: od.consecutiveGatewayErrors > 0 ? 100 : 0,
+      interval: duration(od.intervalMs),
+      baseEjectionTime: duration(od.baseEjectionTimeMs),
+      maxEjectionPercent: od.maxEjectionPercent,
+      enforcingSuccessRate: 0,
+      splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
+    },
+  }).outlierDetection;
+  // Istio's minHealthPercent is Envoy's panic threshold.
+  cluster.commonLbConfig = create(ClusterSchema, { commonLbConfig: { healthyPanicThreshold: { value: od.minHealthPercent } } }).commonLbConfig;
+}
+
+/** Idle timeout, max requests per connection and HTTP/2 upstream (grpc/http2 ports, or h2UpgradePolicy UPGRADE). */
+export function applyHttpProtocolOptions(cluster: Cluster, c: ClusterView, service: ServiceView | undefined): void {
+  const pool = c.policy.connectionPool;
+  const protocol = service?.ports.find((p) => p.number === c.port)?.protocol;
+  const h2 = protocol === 'GRPC' || protocol === 'HTTP2' || protocol === 'GRPC-Web' || (pool.h2UpgradePolicy === 'UPGRADE' && protocol === 'HTTP');
+  if (pool.idleTimeoutMs === null && pool.maxRequestsPerConnection === 0 && !h2) return;
+  const opts = create(HttpProtocolOptionsSchema, {
+    commonHttpProtocolOptions: {
+      ...(pool.idleTimeoutMs !== null ? { idleTimeout: duration(pool.idleTimeoutMs) } : {}),
+      ...(pool.maxRequestsPerConnection > 0 ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
+    },
+    upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: h2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } } },
+  });
+  cluster.typedExtensionProtocolOptions[HTTP_OPTIONS] = anyPack(HttpProtocolOptionsSchema, opts);
+}
+
+/** SNI Istio uses for ISTIO_MUTUAL: `outbound_.<port>_.<subset>_.<fqdn>`. */
+export function istioMutualSni(c: ClusterView): string {
+  return `outbound_.${c.port}_.${c.subset ?? ''}_.${c.host}`;
+}
+
+/**
+ * Client TLS: ISTIO_MUTUAL (SDS `default` certificate, `ROOTCA` validation), SIMPLE / MUTUAL (files
+ * or SDS `credentialName`), AUTO (auto mTLS: ISTIO_MUTUAL toward endpoints labelled `tlsMode: istio`,
+ * plaintext otherwise, through `transport_socket_matches`), DISABLE (nothing).
+ */
+export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTlsView): void {
+  if (tls.mode === 'DISABLE') return;
+  if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
+    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(UpstreamTlsContextSchema, istioMutualContext(c, tls)) } };
+    if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = create(ClusterSchema, { transportSocket: socket }).transportSocket; return; }
+    cluster.transportSocketMatches = create(ClusterSchema, {
+      transportSocketMatches: [
+        { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
+        { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } },
+      ],
+    }).transportSocketMatches;
+    return;
+  }
+  const ctx = create(UpstreamTlsContextSchema, {
+    sni: tls.sni ?? '',
+    commonTlsContext: {
+      tlsCertificates: tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey
+        ? [{ certificateChain: { specifier: { case: 'filename', value: tls.clientCertificate } }, privateKey: { specifier: { case: 'filename', value: tls.privateKey } } }]
+        : [],
+      tlsCertificateSdsSecretConfigs: tls.credentialName ? [{ name: `kubernetes://${tls.credentialName}`, sdsConfig: ADS_SOURCE }] : [],
+      validationContextType: tls.insecureSkipVerify ? { case: undefined } : {
+        case: 'validationContext' as const,
+        value: {
+          ...(tls.caCertificates ? { trustedCa: { specifier: { case: 'filename' as const, value: tls.caCertificates } } } : {}),
+          matchTypedSubjectAltNames: (tls.subjectAltNames ?? []).map((san) => ({ sanType: SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact' as const, value: san } } })),
+        },
+      },
+    },
+  });
+  cluster.transportSocket = create(ClusterSchema, { transportSocket: { name: TLS_SOCKET, configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, ctx) } } }).transportSocket;
+}
+
+function istioMutualContext(c: ClusterView, tls: ClientTlsView) {
+  return create(UpstreamTlsContextSchema, {
+    sni: tls.sni ?? istioMutualSni(c),
+    commonTlsContext: {
+      alpnProtocols: ['istio-peer-exchange', 'istio'],
+      tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ADS_SOURCE }],
+      validationContextType: {
+        case: 'combinedValidationContext',
+        value: {
+          defaultValidationContext: { matchTypedSubjectAltNames: (tls.subjectAltNames ?? []).map((san) => ({ sanType: SubjectAltNameMatcher_SanType.URI, matcher: { matchPattern: { case: 'exact' as const, value: san } } })) },
+          validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ADS_SOURCE },
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * One Istio `HTTPRoute` → Envoy `Route`s (one per `match` entry, in order; first match wins), as
+ * Istio's `pilot/pkg/networking/core/route/route.go` translates it.
+ */
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
+import {
+  CorsPolicySchema, DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
+  RedirectAction_RedirectResponseCode, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
+} from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
+import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
+import { BLACKHOLE_CLUSTER } from './clusters.js';
+import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
+
+/** HTTP filter names used in `typed_per_filter_config` and in the HCM filter chain. */
+export const FAULT_FILTER = 'envoy.filters.http.fault';
+export const CORS_FILTER = 'envoy.filters.http.cors';
+
+/** What a route may reference: the clusters present in the snapshot (others go to {@link BLACKHOLE_CLUSTER}). */
+export interface RouteEnv {
+  readonly clusters: ReadonlySet<string>;
+}
+
+/** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */
+export function translateHttpRoute(route: HttpRouteView, env: RouteEnv): Route[] {
+  const matches: (HttpMatchView | undefined)[] = route.match.length > 0 ? [...route.match] : [undefined];
+  return matches.map((m, i) => {
+    const r = create(RouteSchema, {
+      name: route.name ?? '',
+      match: translateRouteMatch(m),
+      metadata: { filterMetadata: { [METADATA_NAMESPACE]: routeMetadata(route, m) } },
+    });
+    if (route.match.length > 1 && route.name) r.name = `${route.name}.${i}`;
+    applyAction(r, route, env);
+    applyHeaderOperations(r, route);
+    applyFault(r, route);
+    applyCors(r, route);
+    return r;
+  });
+}
+
+function routeMetadata(route: HttpRouteView, m: HttpMatchView | undefined): JsonObject {
+  const md: JsonObject = { origin: originJson(route.origin) };
+  if (m) md.match = originJson(m.origin);
+  if (route.delegatedFrom) md.delegatedFrom = originJson(route.delegatedFrom);
+  return md;
+}
+
+/** `HTTPMatchRequest` → `RouteMatch`: uri (path / prefix / safe_regex), headers, `:method`, `:authority`, `:scheme`, query parameters. */
+export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
+  const match = create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } });
+  if (!m) return match;
+  if (m.uri) {
+    const u = m.uri;
+    match.pathSpecifier = 'exact' in u ? { case: 'path', value: u.exact }
+      : 'prefix' in u ? { case: 'prefix', value: u.prefix }
+        : { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: u.regex }) };
+    if (m.ignoreUriCase) match.caseSensitive = false;
+  }
+  const headers: [string, StringMatch, boolean][] = [];
+  if (m.method) headers.push([':method', m.method, false]);
+  if (m.authority) headers.push([':authority', m.authority, false]);
+  if (m.scheme) headers.push([':scheme', m.scheme, false]);
+  for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
+  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
+  match.headers = headers.map(([name, v, invert]) => create(HeaderMatcherSchema, {
+    name, invertMatch: invert, headerMatchSpecifier: { case: 'stringMatch', value: translateStringMatch(v) },
+  }));
+  match.queryParameters = Object.entries(m.queryParams ?? {}).map(([name, v]) => create(QueryParameterMatcherSchema, {
+    name, queryParameterMatchSpecifier: { case: 'stringMatch', value: translateStringMatch(v) },
+  }));
+  return match;
+}
+
+function clusterOf(d: DestinationView, env: RouteEnv): string {
+  return d.cluster !== null && env.clusters.has(d.cluster) ? d.cluster : BLACKHOLE_CLUSTER;
+}
+
+const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
+  301: RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY, 302: RedirectAction_RedirectResponseCode.FOUND,
+  303: RedirectAction_RedirectResponseCode.SEE_OTHER, 307: RedirectAction_RedirectResponseCode.TEMPORARY_REDIRECT,
+  308: RedirectAction_RedirectResponseCode.PERMANENT_REDIRECT,
+};
+
+/** Redirect, direct response, or forwarding (cluster / weighted clusters, timeout, retries, rewrite, mirrors). */
+function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
+  if (route.redirect) {
+    const red = route.redirect;
+    r.action = { case: 'redirect', value: create(RedirectActionSchema, {
+      hostRedirect: red.authority ?? '', portRedirect: red.port ?? 0,
+      responseCode: REDIRECT_CODES[red.redirectCode] ?? RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY,
+      ...(red.scheme ? { schemeRewriteSpecifier: { case: 'schemeRedirect' as const, value: red.scheme } } : {}),
+      ...(red.uri ? { pathRewriteSpecifier: { case: 'pathRedirect' as const, value: red.uri } } : {}),
+    }) };
+    return;
+  }
+  if (route.directResponse) {
+    const dr = route.directResponse;
+    r.action = { case: 'directResponse', value: create(DirectResponseActionSchema, {
+      status: dr.status, ...(dr.body !== undefined ? { body: { specifier: { case: 'inlineString' as const, value: dr.body } } } : {}),
+    }) };
+    return;
+  }
+  const dests = route.destinations;
+  const retries = route.retries;
+  const rw = route.rewrite;
+  const action = create(RouteSchema, { action: { case: 'route', value: {
+    clusterSpecifier: dests.length === 1
+      ? { case: 'cluster' as const, value: clusterOf(dests[0]!, env) }
+      : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight })) } },
+    // Istio disables Envoy's 15 s default: no timeout unless the route sets one.
+    timeout: duration(route.timeoutMs ?? 0),
+    ...(retries && retries.attempts > 0 ? { retryPolicy: {
+      retryOn: retries.retryOn, numRetries: retries.attempts,
+      ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
+      hostSelectionRetryMaxAttempts: 5n,
+      retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
+    } } : {}),
+    ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
+    ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
+    ...(rw?.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: rw.authority } } : {}),
+    requestMirrorPolicies: route.mirrors.map((m) => ({
+      cluster: clusterOf(m.destination, env),
+      runtimeFraction: { defaultValue: fractionalPercent(m.percentage) },
+    })),
+  } } }).action;
+  r.action = action;
+}
+
+function headerOptions(ops: HeaderOperations | undefined) {
+  const set = Object.entries(ops?.set ?? {}).map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }));
+  const add = Object.entries(ops?.add ?? {}).map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD }));
+  return [...set, ...add];
+}
+
+/** `headers.request` / `headers.response`: set (overwrite), add (append), remove. */
+function applyHeaderOperations(r: Route, route: HttpRouteView): void {
+  const h = route.headers;
+  if (!h) return;
+  const init = create(RouteSchema, {
+    requestHeadersToAdd: headerOptions(h.request), requestHeadersToRemove: [...(h.request?.remove ?? [])],
+    responseHeadersToAdd: headerOptions(h.response), responseHeadersToRemove: [...(h.response?.remove ?? [])],
+  });
+  r.requestHeadersToAdd = init.requestHeadersToAdd;
+  r.requestHeadersToRemove = init.requestHeadersToRemove;
+  r.responseHeadersToAdd = init.responseHeadersToAdd;
+  r.responseHeadersToRemove = init.responseHeadersToRemove;
+}
+
+/** Fault injection: the fault filter's per-route `HTTPFault` (delay and/or abort with a percentage in millionths). */
+function applyFault(r: Route, route: HttpRouteView): void {
+  const f = route.fault;
+  if (!f) return;
+  const fault = create(HTTPFaultSchema, {
+    ...(f.delay ? { delay: { faultDelaySecifier: { case: 'fixedDelay' as const, value: duration(f.delay.fixedDelayMs) }, percentage: fractionalPercent(f.delay.percentage) } } : {}),
+    ...(f.abort ? { abort: {
+      errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: f.abort.httpStatus } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
+      percentage: fractionalPercent(f.abort.percentage),
+    } } : {}),
+  });
+  r.typedPerFilterConfig[FAULT_FILTER] = anyPack(HTTPFaultSchema, fault);
+}
+
+const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+
+function grpcCode(status: string | undefined): number {
+  const i = GRPC_CODES.indexOf((status ?? 'UNAVAILABLE').toUpperCase());
+  return i >= 0 ? i : 14;
+}
+
+/** `corsPolicy` → the CORS filter's per-route `CorsPolicy`. */
+function applyCors(r: Route, route: HttpRouteView): void {
+  const c = route.corsPolicy;
+  if (!c) return;
+  const policy = create(CorsPolicySchema, {
+    allowOriginStringMatch: c.allowOrigins.map((o) => translateStringMatch(o)),
+    allowMethods: c.allowMethods.join(','), allowHeaders: c.allowHeaders.join(','), exposeHeaders: c.exposeHeaders.join(','),
+    maxAge: c.maxAgeMs === null ? '' : String(Math.floor(c.maxAgeMs / 1000)),
+    ...(c.allowCredentials !== null ? { allowCredentials: c.allowCredentials } : {}),
+  });
+  r.typedPerFilterConfig[CORS_FILTER] = anyPack(CorsPolicySchema, policy);
+}

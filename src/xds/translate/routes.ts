@@ -1,0 +1,142 @@
+/**
+ * Route configurations: sidecar outbound RDS per HTTP port (`"<port>"`), proxyless-gRPC RDS per
+ * host and port (`"<fqdn>:<port>"`), and gateway RDS per server port (`http.<port>`, and
+ * `https.<port>.<i>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
+ */
+import { create } from '@bufbuild/protobuf';
+import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
+import { type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import type { GatewayServerView, HostRoutesView, ProxyView } from '../../mesh/view/index.js';
+import { PASSTHROUGH_CLUSTER } from './clusters.js';
+import { type RouteEnv, translateHttpRoute } from './route.js';
+
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-Web']);
+
+/** Whether a host on a port is served by the HTTP connection manager (else TCP proxy or nothing). */
+export function isHttp(r: HostRoutesView): boolean {
+  return HTTP_PROTOCOLS.has(r.protocol) || (r.http.length > 0 && r.tcp.length === 0 && r.tls.length === 0 && r.protocol !== 'TCP' && r.protocol !== 'TLS');
+}
+
+/** Name of the sidecar's outbound route configuration for a port (Istio: the port number). */
+export function outboundRouteName(port: number): string {
+  return String(port);
+}
+
+/** Name of a proxyless-gRPC listener and its route configuration: `<fqdn>:<port>`. */
+export function grpcListenerName(host: string, port: number): string {
+  return `${host}:${port}`;
+}
+
+/**
+ * Every route configuration of a proxy: sidecar outbound per port (or, for a proxyless gRPC node,
+ * one per host and port), or the gateway servers' for a router.
+ */
+export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyless: boolean): RouteConfiguration[] {
+  if (view.proxy.type === 'router') return buildGatewayRouteConfigurations(view, env);
+  const byPort = new Map<number, HostRoutesView[]>();
+  for (const r of view.routes) {
+    if (!isHttp(r)) continue;
+    const list = byPort.get(r.port) ?? [];
+    list.push(r);
+    byPort.set(r.port, list);
+  }
+  const out: RouteConfiguration[] = [];
+  for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
+    if (!proxyless) {
+      const vhosts = dedupeDomains(hosts.map((h) => buildVirtualHost(h, domainsOf(view, h.host, port), env)));
+      vhosts.push(view.outboundTrafficPolicy === 'ALLOW_ANY' ? allowAny(port) : blockAll(port));
+      out.push(create(RouteConfigurationSchema, { name: outboundRouteName(port), virtualHosts: vhosts, validateClusters: false }));
+      continue;
+    }
+    for (const h of hosts) {
+      out.push(create(RouteConfigurationSchema, {
+        name: grpcListenerName(h.host, port),
+        virtualHosts: [buildVirtualHost(h, [grpcListenerName(h.host, port), h.host], env)],
+      }));
+    }
+  }
+  return out;
+}
+
+/** One virtual host `<host>:<port>` with the routes of its (merged) VirtualServices, in order. */
+export function buildVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
+  return create(VirtualHostSchema, {
+    name: `${h.host}:${h.port}`,
+    domains,
+    routes: h.http.flatMap((r) => translateHttpRoute(r, env)),
+  });
+}
+
+/**
+ * The names a client may use for `host` on `port`: the FQDN, for `<name>.<ns>.svc.<domain>` also
+ * `<name>.<ns>` and `<name>.<ns>.svc` (and `<name>` from the same namespace), each bare and with
+ * `:<port>`, plus the service's addresses (Istio's `generateVirtualHostDomains`).
+ */
+export function domainsOf(view: ProxyView, host: string, port: number): string[] {
+  const names = [host];
+  const suffix = `.svc.${view.clusterDomain}`;
+  if (host.endsWith(suffix)) {
+    const [name, ns] = host.slice(0, -suffix.length).split('.');
+    if (name && ns) {
+      names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
+      if (ns === view.proxy.namespace) names.push(name);
+    }
+  }
+  names.push(...(view.services.find((s) => s.host === host)?.addresses ?? []));
+  return names.flatMap((n) => [n, `${n}:${port}`]);
+}
+
+/** Envoy rejects a route configuration in which two virtual hosts share a domain: later ones lose it. */
+function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
+  const seen = new Set<string>();
+  for (const vh of vhosts) {
+    vh.domains = vh.domains.filter((d) => !seen.has(d) && (seen.add(d), true));
+  }
+  return vhosts.filter((vh) => vh.domains.length > 0);
+}
+
+/** `outboundTrafficPolicy: ALLOW_ANY`: unknown hosts pass through to their original destination. */
+function allowAny(port: number): VirtualHost {
+  return create(VirtualHostSchema, {
+    name: `allow_any:${port}`, domains: ['*'],
+    routes: [{ name: 'allow_any', match: { pathSpecifier: { case: 'prefix', value: '/' } }, action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: PASSTHROUGH_CLUSTER }, timeout: { seconds: 0n } } } }],
+  });
+}
+
+/** `outboundTrafficPolicy: REGISTRY_ONLY`: unknown hosts get 502. */
+function blockAll(port: number): VirtualHost {
+  return create(VirtualHostSchema, {
+    name: `block_all:${port}`, domains: ['*'],
+    routes: [{ name: 'block_all', match: { pathSpecifier: { case: 'prefix', value: '/' } }, action: { case: 'directResponse', value: { status: 502 } } }],
+  });
+}
+
+/** Whether a Gateway server terminates TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL) and so serves HTTP inside it. */
+export function terminatesTls(s: GatewayServerView): boolean {
+  const mode = (s.tls as { mode?: string } | null)?.mode;
+  return s.protocol === 'HTTPS' && mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
+}
+
+/** The RDS name of a gateway server: plain HTTP servers on one port share `http.<port>`. */
+export function gatewayRouteName(view: ProxyView, s: GatewayServerView): string {
+  if (!terminatesTls(s)) return `http.${s.port}`;
+  const [ns, name] = s.gateway.split('/');
+  return `https.${s.port}.${view.gatewayServers.indexOf(s)}.${name}.${ns}`;
+}
+
+function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteConfiguration[] {
+  const byName = new Map<string, { vhosts: VirtualHost[]; }>();
+  for (const s of view.gatewayServers) {
+    if (s.protocol !== 'HTTP' && !terminatesTls(s)) continue;
+    const name = gatewayRouteName(view, s);
+    const entry = byName.get(name) ?? { vhosts: [] };
+    byName.set(name, entry);
+    const redirect = (s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true;
+    for (const h of s.routes) {
+      const vh = buildVirtualHost(h, [h.host, `${h.host}:${s.port}`], env);
+      if (redirect) vh.requireTls = VirtualHost_TlsRequirementType.ALL;
+      entry.vhosts.push(vh);
+    }
+  }
+  return [...byName].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, e]) => create(RouteConfigurationSchema, { name, virtualHosts: dedupeDomains(e.vhosts), validateClusters: false }));
+}

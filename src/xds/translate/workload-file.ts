@@ -1,0 +1,58 @@
+/**
+ * The workload file of the embedded runtime: the pods (or VMs) that back the mesh's services,
+ * `{"workloads":[{"name","namespace","address","labels":{…},"ports":{"<name>":<number>}}]}`.
+ */
+import { isIP } from 'node:net';
+
+/** One workload instance: an IP and its labels, like a pod. */
+export interface WorkloadInstance {
+  readonly name: string;
+  readonly namespace: string;
+  /** IPv4 or IPv6 literal (grpc-js-xds refuses host names in EDS). */
+  readonly address: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Container ports by name; a Service port whose `targetPort` names one of them uses it. @default {} */
+  readonly ports: Readonly<Record<string, number>>;
+}
+
+/** A workload file that cannot be used; `where` is a JSON path such as `workloads[2].address`. */
+export class WorkloadFileError extends Error {
+  constructor(readonly where: string, message: string) {
+    super(`${where}: ${message}`);
+    this.name = 'WorkloadFileError';
+  }
+}
+
+/**
+ * Parses and validates a workload file's text (`file` names it in errors). Throws
+ * {@link WorkloadFileError} naming the entry and field, the bad value and what is valid.
+ */
+export function parseWorkloadFile(text: string, file = 'workloads.json'): WorkloadInstance[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new WorkloadFileError(file, `not valid JSON (${(e as Error).message}); expected {"workloads":[{"name","namespace","address","labels","ports"}]}`);
+  }
+  const list = (doc as { workloads?: unknown } | null)?.workloads;
+  if (!Array.isArray(list)) throw new WorkloadFileError(`${file}: workloads`, 'missing or not an array; expected {"workloads":[…]}');
+  return list.map((w, i) => parseWorkload(w, `${file}: workloads[${i}]`));
+}
+
+function parseWorkload(w: unknown, at: string): WorkloadInstance {
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new WorkloadFileError(at, `is ${JSON.stringify(w)}; expected an object with name, namespace, address, labels, ports`);
+  const o = w as Record<string, unknown>;
+  for (const f of ['name', 'namespace', 'address'] as const) {
+    if (typeof o[f] !== 'string' || o[f] === '') throw new WorkloadFileError(`${at}.${f}`, `is ${JSON.stringify(o[f])}; expected a non-empty string`);
+  }
+  if (isIP(o.address as string) === 0) throw new WorkloadFileError(`${at}.address`, `"${String(o.address)}" is not an IP address; endpoints must be IPs (Envoy EDS, grpc-js-xds), e.g. "10.0.0.7"`);
+  const labels = stringMap(o.labels ?? {}, `${at}.labels`, (v) => typeof v === 'string', 'a string');
+  const ports = stringMap(o.ports ?? {}, `${at}.ports`, (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, 'a port number 1..65535');
+  return { name: o.name as string, namespace: o.namespace as string, address: o.address as string, labels, ports } as WorkloadInstance;
+}
+
+function stringMap<T>(v: unknown, at: string, ok: (x: unknown) => boolean, what: string): Record<string, T> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new WorkloadFileError(at, `is ${JSON.stringify(v)}; expected an object`);
+  for (const [k, x] of Object.entries(v)) if (!ok(x)) throw new WorkloadFileError(`${at}.${k}`, `is ${JSON.stringify(x)}; expected ${what}`);
+  return v as Record<string, T>;
+}
