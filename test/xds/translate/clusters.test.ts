@@ -1,0 +1,74 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { Cluster_DiscoveryType, Cluster_LbPolicy, type Cluster } from '../../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { deploy, dr, ns, svc } from '../../mesh/view-fixtures.js';
+
+const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
+const REVIEWS = 'reviews.prod.svc.cluster.local';
+
+function clusters(drSpec: Record<string, unknown>): Map<string, Cluster> {
+  const set = translateProxy(buildProxyView(graphOf([svc('reviews', 'prod'), dr('reviews', 'prod', { host: 'reviews', ...drSpec })]), client), []);
+  return new Map(set.clusters.map((c) => [c.name, c]));
+}
+
+test('GIVEN a service WHEN translated THEN its cluster is EDS over ADS, named outbound|<port>|<subset>|<fqdn>, LEAST_REQUEST, unlimited circuit breakers', () => {
+  const set = translateProxy(buildProxyView(graphOf([svc('reviews', 'prod')]), client), []);
+  const c = set.clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!;
+  assert.ok(c, set.clusters.map((x) => x.name).join(', '));
+  assert.equal([c.clusterDiscoveryType, c.edsClusterConfig?.serviceName, c.edsClusterConfig?.edsConfig?.configSourceSpecifier.case, c.lbPolicy],
+    [{ case: 'type', value: Cluster_DiscoveryType.EDS }, c.name, 'ads', Cluster_LbPolicy.LEAST_REQUEST]);
+  assert.is(c.circuitBreakers!.thresholds[0]!.maxConnections, 2 ** 32 - 1);
+  assert.is(c.outlierDetection, undefined);
+  assert.equal(set.clusters.map((x) => x.name).filter((n) => !n.startsWith('outbound|')), ['BlackHoleCluster', 'PassthroughCluster']);
+});
+
+test('GIVEN a DestinationRule with connectionPool, outlierDetection and a ring-hash subset WHEN translated THEN the clusters carry circuit breakers, ejection and RING_HASH', () => {
+  const cs = clusters({
+    trafficPolicy: {
+      connectionPool: { tcp: { maxConnections: 10, connectTimeout: '2s' }, http: { http1MaxPendingRequests: 5, http2MaxRequests: 20, maxRetries: 3, idleTimeout: '30s', maxRequestsPerConnection: 7 } },
+      outlierDetection: { consecutive5xxErrors: 3, interval: '5s', baseEjectionTime: '1m', maxEjectionPercent: 50 },
+    },
+    subsets: [{ name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user', minimumRingSize: 2048 } } } }],
+  });
+  const top = cs.get(`outbound|9080||${REVIEWS}`)!;
+  const t = top.circuitBreakers!.thresholds[0]!;
+  assert.equal([t.maxConnections, t.maxPendingRequests, t.maxRequests, t.maxRetries, top.connectTimeout?.seconds], [10, 5, 20, 3, 2n]);
+  const od = top.outlierDetection!;
+  assert.equal([od.consecutive5xx, od.interval?.seconds, od.baseEjectionTime?.seconds, od.maxEjectionPercent], [3, 5n, 60n, 50]);
+  assert.ok(top.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'], 'idle timeout and max requests per connection go to HttpProtocolOptions');
+  const v2 = cs.get(`outbound|9080|v2|${REVIEWS}`)!;
+  assert.equal([v2.lbPolicy, v2.lbConfig.case, v2.lbConfig.case === 'ringHashLbConfig' ? v2.lbConfig.value.minimumRingSize : null], [Cluster_LbPolicy.RING_HASH, 'ringHashLbConfig', 2048n]);
+  assert.is(v2.circuitBreakers!.thresholds[0]!.maxConnections, 10, 'the subset inherits the top-level pool');
+});
+
+test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS context uses SDS default/ROOTCA or the given SNI and CA', () => {
+  const cs = clusters({
+    trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+    subsets: [{ name: 'ext', labels: { version: 'ext' }, trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'reviews.example.com', caCertificates: '/etc/ca.pem' } } }],
+  });
+  const mtls = anyUnpack(cs.get(`outbound|9080||${REVIEWS}`)!.transportSocket!.configType.value!, UpstreamTlsContextSchema)!;
+  assert.equal([mtls.sni, mtls.commonTlsContext?.tlsCertificateSdsSecretConfigs[0]?.name, mtls.commonTlsContext?.validationContextType.case], [`outbound_.9080_._.${REVIEWS}`, 'default', 'combinedValidationContext']);
+  const simple = anyUnpack(cs.get(`outbound|9080|ext|${REVIEWS}`)!.transportSocket!.configType.value!, UpstreamTlsContextSchema)!;
+  const vc = simple.commonTlsContext?.validationContextType;
+  assert.equal([simple.sni, vc?.case, vc?.case === 'validationContext' ? vc.value.trustedCa?.specifier : null], ['reviews.example.com', 'validationContext', { case: 'filename', value: '/etc/ca.pem' }]);
+});
+
+test('GIVEN no DestinationRule TLS WHEN translated THEN auto mTLS follows the destination: sidecars ISTIO_MUTUAL, no sidecar plaintext, unknown by endpoint label', () => {
+  const table: [Record<string, unknown>[], string][] = [
+    [[svc('reviews', 'prod')], 'matches:tlsMode-istio,tlsMode-disabled'],
+    [[ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], 'socket:envoy.transport_sockets.tls'],
+    [[ns('prod', {}), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], 'plaintext'],
+  ];
+  for (const [bodies, want] of table) {
+    const c = translateProxy(buildProxyView(graphOf(bodies), client), []).clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!;
+    const got = c.transportSocketMatches.length > 0 ? `matches:${c.transportSocketMatches.map((m) => m.name).join(',')}` : c.transportSocket ? `socket:${c.transportSocket.name}` : 'plaintext';
+    assert.is(got, want, JSON.stringify(bodies.map((b) => b.kind)));
+  }
+});
+
+test.run();

@@ -1,0 +1,60 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { parseWorkloadFile, translateProxy, WorkloadFileError } from '../../../src/xds/translate/index.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { dr, svc } from '../../mesh/view-fixtures.js';
+
+const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
+const REVIEWS = 'reviews.prod.svc.cluster.local';
+
+const workloads = parseWorkloadFile(JSON.stringify({
+  workloads: [
+    { name: 'reviews-v1-a', namespace: 'prod', address: '10.0.0.1', labels: { app: 'reviews', version: 'v1', 'topology.kubernetes.io/zone': 'z1' }, ports: { http: 8080 } },
+    { name: 'reviews-v2-a', namespace: 'prod', address: '10.0.0.2', labels: { app: 'reviews', version: 'v2', 'topology.kubernetes.io/zone': 'z2' }, ports: { http: 8080 } },
+    { name: 'reviews-v2-b', namespace: 'prod', address: '10.0.0.3', labels: { app: 'reviews', version: 'v2', 'topology.kubernetes.io/zone': 'z2' }, ports: { http: 8080 } },
+    { name: 'reviews-other-ns', namespace: 'staging', address: '10.0.1.1', labels: { app: 'reviews', version: 'v1' } },
+    { name: 'ratings', namespace: 'prod', address: '10.0.0.9', labels: { app: 'ratings' } },
+  ],
+}));
+
+test('GIVEN workloads WHEN resolved THEN each subset gets the pods its selector and labels pick, on the named targetPort, per locality with a weight', () => {
+  const g = graphOf([
+    svc('reviews', 'prod', [{ port: 9080, name: 'http', targetPort: 'http' }]),
+    dr('reviews', 'prod', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] }),
+  ]);
+  const set = translateProxy(buildProxyView(g, client), workloads);
+  const summary = (name: string) => set.endpoints.find((e) => e.clusterName === name)!.endpoints.map((l) => [
+    l.locality?.zone, l.loadBalancingWeight,
+    l.lbEndpoints.map((e) => (e.hostIdentifier.case === 'endpoint' && e.hostIdentifier.value.address?.address.case === 'socketAddress'
+      ? `${e.hostIdentifier.value.address.address.value.address}:${e.hostIdentifier.value.address.address.value.portSpecifier.value}` : '?')),
+  ]);
+  assert.equal(summary(`outbound|9080||${REVIEWS}`), [['z1', 1, ['10.0.0.1:8080']], ['z2', 2, ['10.0.0.2:8080', '10.0.0.3:8080']]]);
+  assert.equal(summary(`outbound|9080|v1|${REVIEWS}`), [['z1', 1, ['10.0.0.1:8080']]]);
+  assert.equal(summary(`outbound|9080|v2|${REVIEWS}`), [['z2', 2, ['10.0.0.2:8080', '10.0.0.3:8080']]]);
+});
+
+test('GIVEN a Service without targetPort WHEN resolved THEN the endpoint uses the service port', () => {
+  const set = translateProxy(buildProxyView(graphOf([svc('ratings', 'prod')]), client), workloads);
+  const lb = set.endpoints.find((e) => e.clusterName === 'outbound|9080||ratings.prod.svc.cluster.local')!.endpoints[0]!.lbEndpoints[0]!;
+  const sa = lb.hostIdentifier.case === 'endpoint' && lb.hostIdentifier.value.address?.address.case === 'socketAddress' ? lb.hostIdentifier.value.address.address.value : undefined;
+  assert.equal([sa?.address, sa?.portSpecifier], ['10.0.0.9', { case: 'portValue', value: 9080 }]);
+});
+
+test('GIVEN malformed workload files WHEN parsed THEN the error names the entry, field and bad value', () => {
+  const table: [string, RegExp][] = [
+    ['{', /^w\.json: not valid JSON/],
+    ['{"workloads":{}}', /w\.json: workloads: missing or not an array/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"host.example"}]}', /workloads\[0\]\.address: "host\.example" is not an IP address/],
+    ['{"workloads":[{"name":"a","address":"10.0.0.1"}]}', /workloads\[0\]\.namespace: is undefined; expected a non-empty string/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","ports":{"http":70000}}]}', /workloads\[0\]\.ports\.http: is 70000; expected a port number/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"x":1}}]}', /workloads\[0\]\.labels\.x: is 1; expected a string/],
+  ];
+  for (const [text, re] of table) {
+    const err = (() => { try { parseWorkloadFile(text, 'w.json'); } catch (e) { return e; } return undefined; })();
+    assert.instance(err, WorkloadFileError, text);
+    assert.match((err as Error).message, re);
+  }
+});
+
+test.run();
