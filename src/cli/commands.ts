@@ -26,4 +26,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'List the rule catalogue',
     run: async (args, io) => (await import('./rules-command.js')).rulesCommand(args, io),
   },
+  xds: {
+    summary: 'Proxy config: xds compile [paths...] --out <dir> writes one Envoy config dump per proxy',
+    run: async (args, io) => (await import('./xds-command.js')).xdsCommand(args, io),
+  },
 };

@@ -14,6 +14,7 @@ Commands:
   init [dir]         Scaffold a team repository in dir (default: .): apps/main.ts, cdk8s.yaml,
                      meshproof.config.yaml, PR workflow, Argo CD Application; then npm install
   rules              List the rule catalogue
+  xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
 
 Options for check:
   --format <f>       text | json | sarif | github               (default: text)
@@ -42,6 +43,11 @@ Options for init:
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)
+
+Options for xds compile:
+  --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
+  --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
+  --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
 
 Global options:
   -h, --help         Show this help

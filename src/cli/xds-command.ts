@@ -1,0 +1,78 @@
+/**
+ * `meshproof xds compile [paths...] --out <dir> [--workloads <file>] [--proxyless]`: one Envoy
+ * config dump per proxy (`<out>/<namespace>.<workload>.json`, Envoy's `/config_dump` shape), for
+ * review in pull requests. Keep `--out` outside the folder Argo CD syncs.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { MeshGraph } from '../mesh/graph.js';
+import { loadInputs } from '../mesh/load.js';
+import { buildProxyView, proxiesOf } from '../mesh/view/index.js';
+import { createSnapshot } from '../xds/snapshot.js';
+import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
+import { configDump } from '../xds/translate/dump.js';
+import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import type { CliIO } from './io.js';
+import { UsageError } from './usage.js';
+
+/** Runs `meshproof xds <subcommand>`. */
+export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const [sub, ...rest] = args;
+  if (sub === 'compile') return compile(rest, io);
+  throw new UsageError(`xds: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`}; use "meshproof xds compile [paths...] --out <dir>"`);
+}
+
+/** One dump per proxy (sidecar and gateway workloads of the input); exit 2 when input, workloads or a snapshot is unusable. */
+export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { out: { type: 'string' }, workloads: { type: 'string' }, proxyless: { type: 'boolean', default: false } },
+  });
+  if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
+  const workloads = readWorkloads(values.workloads, io);
+  if (!Array.isArray(workloads)) return workloads;
+  const loaded = await loadInputs(positionals.length > 0 ? positionals : ['dist'], { cwd: io.cwd });
+  const unusable = loaded.problems.filter((p) => p.unusable);
+  if (unusable.length > 0) {
+    for (const p of unusable) io.stderr.write(`${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}\n`);
+    return EXIT_USAGE;
+  }
+  const graph = MeshGraph.from(loaded.files);
+  const proxies = proxiesOf(graph);
+  const out = resolve(io.cwd, values.out);
+  mkdirSync(out, { recursive: true });
+  let failed = false;
+  for (const proxy of proxies) {
+    const set = translateProxy(buildProxyView(graph, proxy), workloads, { proxyless: values.proxyless });
+    const snapshot = createSnapshot(set);
+    const problems = checkSnapshot(snapshot);
+    const name = `${proxy.namespace}.${proxy.name}.json`;
+    if (problems.length > 0) {
+      io.stderr.write(`xds compile: ${proxy.namespace}/${proxy.name}: the translated config is inconsistent (a meshproof bug; please report it):\n${formatProblems(problems)}\n`);
+      failed = true;
+      continue;
+    }
+    writeFileSync(join(out, name), `${JSON.stringify(configDump(set, snapshot.version), null, 2)}\n`);
+  }
+  io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}\n`);
+  return failed ? EXIT_USAGE : EXIT_OK;
+}
+
+function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] | ExitCode {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, file), 'utf8');
+  } catch (e) {
+    throw new UsageError(`--workloads ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return parseWorkloadFile(text, file);
+  } catch (e) {
+    if (!(e instanceof WorkloadFileError)) throw e;
+    io.stderr.write(`meshproof: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+}

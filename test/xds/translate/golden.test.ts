@@ -1,0 +1,53 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../../../src/cli/main.js';
+import { captureIO } from '../../cli/_io.js';
+import { appNames } from './_apps.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const GOLDEN = join(ROOT, 'test/golden/xds');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-golden-'));
+
+// Each app alone, and all of dist/ together (gateways then see the VirtualServices of every app).
+for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]), ['all', 'dist']] as const) {
+  test(`GIVEN ${input} WHEN "meshproof xds compile" runs THEN each proxy's config dump equals test/golden/xds/${app}/ (UPDATE_GOLDEN=1 refreshes)`, async () => {
+    const out = join(work, app);
+    const cap = captureIO(ROOT);
+    const code = await main(['xds', 'compile', input, '--out', out, '--workloads', 'test/golden/xds/workloads.json'], cap.io);
+    assert.is(code, 0, cap.stderr());
+    const files = readdirSync(out).sort();
+    assert.ok(files.length > 0, `no dump written for ${app}`);
+    const dir = join(GOLDEN, app);
+    if (UPDATE) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const f of files) writeFileSync(join(dir, f), readFileSync(join(out, f)));
+    }
+    assert.equal(files, readdirSync(dir).sort(), `proxies of ${app} changed; review and run UPDATE_GOLDEN=1`);
+    for (const f of files) {
+      assert.fixture(readFileSync(join(out, f), 'utf8'), readFileSync(join(dir, f), 'utf8'), `${app}/${f} differs from the golden file; review and run UPDATE_GOLDEN=1`);
+    }
+  });
+}
+
+test('GIVEN xds compile without --out, or with a malformed workload file WHEN run THEN it exits 2 and says what to fix', async () => {
+  const noOut = captureIO(ROOT);
+  assert.is(await main(['xds', 'compile', 'dist/httpbin.k8s.yaml'], noOut.io), 2);
+  assert.match(noOut.stderr(), /--out <dir> is required/);
+  const bad = join(work, 'bad.json');
+  writeFileSync(bad, '{"workloads":[{"name":"a","namespace":"b","address":"not-an-ip"}]}');
+  const badW = captureIO(ROOT);
+  assert.is(await main(['xds', 'compile', 'dist/httpbin.k8s.yaml', '--out', join(work, 'x'), '--workloads', bad], badW.io), 2);
+  assert.match(badW.stderr(), /workloads\[0\]\.address: "not-an-ip" is not an IP address/);
+  const sub = captureIO(ROOT);
+  assert.is(await main(['xds', 'serve'], sub.io), 2);
+  assert.match(sub.stderr(), /unknown subcommand "serve"/);
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test.run();
