@@ -28,9 +28,9 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
  * (Kubernetes and ServiceEntry `STATIC` alike, endpoints from {@link buildClusterLoadAssignments}),
  * `STRICT_DNS` for ServiceEntry `resolution: DNS`; `PassthroughCluster` (ORIGINAL_DST) on sidecars.
  */
-export function buildClusters(view: ProxyView): Cluster[] {
+export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
-  const out = view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host)));
+  const out = view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), proxyless));
   out.push(create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(10_000) }));
   if (view.proxy.type === 'sidecar') {
     out.push(create(ClusterSchema, { name: PASSTHROUGH_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: duration(10_000) }));
@@ -38,8 +38,12 @@ export function buildClusters(view: ProxyView): Cluster[] {
   return out;
 }
 
-/** One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. */
-export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined): Cluster {
+/**
+ * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. `proxyless`: the
+ * client is proxyless gRPC, whose `lb_policy` support is ROUND_ROBIN and RING_HASH only (grpc-js-xds
+ * 1.14 refuses LEAST_REQUEST): other simple policies become ROUND_ROBIN, as istiod's grpcgen does.
+ */
+export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false): Cluster {
   const p = c.policy;
   const dns = service?.kind === 'ServiceEntry' && service.resolution === 'DNS';
   const cluster = create(ClusterSchema, {
@@ -60,6 +64,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   });
   if (!dns) cluster.edsClusterConfig = create(ClusterSchema, { edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: cluster.name } }).edsClusterConfig;
   applyLoadBalancer(cluster, p.loadBalancer);
+  if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c);
   applyHttpProtocolOptions(cluster, c, service);
   applyUpstreamTls(cluster, c, p.tls);

@@ -32,9 +32,9 @@ export interface TranslateOptions {
  * to hosts without a cluster go to `BlackHoleCluster`, so the result passes `checkSnapshot`.
  */
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
-  const clusters = buildClusters(view);
-  const env = { clusters: new Set(clusters.map((c) => c.name)) };
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
+  const clusters = buildClusters(view, proxyless);
+  const env = { clusters: new Set(clusters.map((c) => c.name)) };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),
