@@ -15,6 +15,7 @@ Commands:
                      meshproof.config.yaml, PR workflow, Argo CD Application; then npm install
   rules              List the rule catalogue
   xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
+  xds serve          Serve the translated config over ADS (gRPC), reloading when the inputs change
 
 Options for check:
   --format <f>       text | json | sarif | github               (default: text)
@@ -48,6 +49,12 @@ Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
   --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
+
+Options for xds serve:
+  --input <path>     Manifests (files or folders; repeatable), watched for changes
+  --workloads <file> Endpoints, as for xds compile (watched too)
+  --listen <h:p>     ADS address (default: 127.0.0.1:15010); node ids <namespace>/<workload>
+                     for sidecars and gateways, grpc:<namespace>/<workload> for proxyless gRPC
 
 Global options:
   -h, --help         Show this help
