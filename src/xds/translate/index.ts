@@ -34,7 +34,8 @@ export interface TranslateOptions {
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
   const clusters = buildClusters(view, proxyless);
-  const env = { clusters: new Set(clusters.map((c) => c.name)) };
+  const consistentHash = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
+  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),

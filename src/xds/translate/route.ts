@@ -22,6 +22,8 @@ export const CORS_FILTER = 'envoy.filters.http.cors';
 /** What a route may reference: the clusters present in the snapshot (others go to {@link BLACKHOLE_CLUSTER}). */
 export interface RouteEnv {
   readonly clusters: ReadonlySet<string>;
+  /** Istio `loadBalancer.consistentHash` of each cluster that has one: the route says what to hash. @default none */
+  readonly consistentHash?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 /** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */
@@ -122,12 +124,37 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
     ...(rw?.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: rw.authority } } : {}),
+    hashPolicy: hashPolicyOf(dests.map((d) => clusterOf(d, env)), env),
     requestMirrorPolicies: route.mirrors.map((m) => ({
       cluster: clusterOf(m.destination, env),
       runtimeFraction: { defaultValue: fractionalPercent(m.percentage) },
     })),
   } } }).action;
   r.action = action;
+}
+
+/**
+ * `consistentHash` of the first destination that has one → `hash_policy` (header, cookie with path
+ * and TTL, source IP, query parameter), as Istio's `consistentHashToHashPolicy`; none otherwise.
+ */
+function hashPolicyOf(clusters: readonly string[], env: RouteEnv) {
+  const ch = clusters.map((c) => env.consistentHash?.get(c)).find((x) => x !== undefined) as
+    { httpHeaderName?: string; httpCookie?: { name?: string; path?: string; ttl?: string }; useSourceIp?: boolean; httpQueryParameterName?: string } | undefined;
+  if (!ch) return [];
+  if (ch.httpHeaderName) return [{ policySpecifier: { case: 'header' as const, value: { headerName: ch.httpHeaderName } } }];
+  if (ch.httpCookie?.name) {
+    const ttl = parseSeconds(ch.httpCookie.ttl);
+    return [{ policySpecifier: { case: 'cookie' as const, value: { name: ch.httpCookie.name, path: ch.httpCookie.path ?? '', ...(ttl !== undefined ? { ttl: duration(ttl * 1000) } : {}) } } }];
+  }
+  if (ch.useSourceIp) return [{ policySpecifier: { case: 'connectionProperties' as const, value: { sourceIp: true } } }];
+  if (ch.httpQueryParameterName) return [{ policySpecifier: { case: 'queryParameter' as const, value: { name: ch.httpQueryParameterName } } }];
+  return [];
+}
+
+/** `"10s"`, `"1.5s"`, `"0s"` → seconds; undefined when absent or not plain seconds. */
+function parseSeconds(d: string | undefined): number | undefined {
+  const m = d === undefined ? null : /^(\d+(?:\.\d+)?)s$/.exec(d);
+  return m ? Number(m[1]) : undefined;
 }
 
 function headerOptions(ops: HeaderOperations | undefined) {

@@ -103,4 +103,21 @@ test('GIVEN a redirect and a route to an unknown host WHEN translated THEN the r
   assert.is(targetOf(lost), 'BlackHoleCluster');
 });
 
+test('GIVEN consistent hash in the DestinationRule WHEN a route targets that cluster THEN the route says what to hash (header, cookie, source IP), other routes hash nothing', () => {
+  const rc = routesFor([svc('reviews', 'prod'), dr('reviews', 'prod', {
+    host: 'reviews',
+    subsets: [
+      { name: 'v1', labels: { version: 'v1' } },
+      { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } } },
+      { name: 'v3', labels: { version: 'v3' }, trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: 'sticky', path: '/', ttl: '60s' } } } } },
+      { name: 'v4', labels: { version: 'v4' }, trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true } } } },
+    ],
+  }), vs('reviews', 'prod', { hosts: ['reviews'], http: ['v1', 'v2', 'v3', 'v4'].map((v) => ({ name: v, match: [{ uri: { prefix: `/${v}` } }], route: [route('reviews', { subset: v })] })) })]);
+  const hashes = rc.virtualHosts.find((v) => v.name === `${REVIEWS}:9080`)!.routes.map((r) => {
+    const a = r.action.value as import('../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js').RouteAction;
+    return [r.name, a.hashPolicy.map((h) => h.policySpecifier.case === 'cookie' ? ['cookie', h.policySpecifier.value.name, h.policySpecifier.value.ttl?.seconds] : h.policySpecifier.case === 'header' ? ['header', h.policySpecifier.value.headerName] : [h.policySpecifier.case])];
+  });
+  assert.equal(hashes, [['v1', []], ['v2', [['header', 'x-user']]], ['v3', [['cookie', 'sticky', 60n]]], ['v4', [['connectionProperties']]]]);
+});
+
 test.run();
