@@ -90,6 +90,25 @@ test('GIVEN a folder holding only a package.json WHEN init runs THEN it merges i
   assert.ok(pkg.devDependencies['cdk8s-cli']);
 });
 
+for (const field of ['devDependencies', 'peerDependencies', 'optionalDependencies'] as const) {
+  test(`GIVEN meshproof and typescript already in ${field} WHEN init runs (also with --force) THEN each keeps its one entry and init adds no second one`, async () => {
+    const dir = tempDir();
+    const declared = { meshproof: 'file:../meshproof-0.1.0.tgz', typescript: '5.0.0' };
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'team-mesh', [field]: declared }));
+    for (const args of [[], ['--force']]) {
+      const run = await init(dir, ...args);
+      assert.is(run.code, 0, run.stderr);
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      const fields = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+      for (const name of ['meshproof', 'typescript']) {
+        assert.equal(fields.filter((f) => pkg[f]?.[name] !== undefined), [field], `${name} is declared once, in ${field}`);
+      }
+      assert.equal({ meshproof: pkg[field].meshproof, typescript: pkg[field].typescript }, declared);
+      assert.is(pkg.dependencies.cdk8s, own.dependencies.cdk8s, 'what is missing is still added');
+    }
+  });
+}
+
 test('GIVEN existing scaffold files WHEN init runs without --force THEN it exits 2 naming them and writes nothing', async () => {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'apps'));

@@ -45,7 +45,8 @@ export interface ScaffoldOptions {
 
 /**
  * Plans `meshproof init` without writing anything: every template file (placeholders filled) plus
- * a package.json created or merged (existing values win unless `force`). Throws UsageError listing
+ * a package.json created or merged (existing values win unless `force`; a dependency already
+ * declared in any dependency field is never added again nor changed). Throws UsageError listing
  * every file that exists and would be replaced, unless `force`.
  */
 export function planScaffold(options: ScaffoldOptions): ScaffoldFile[] {
@@ -99,12 +100,29 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
     throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof: set "type": "module" or pass --force; nothing was written`);
   }
   const merged: Record<string, unknown> = { ...pkg, type: 'module' };
+  const declared = declaredDependencies(pkg);
   for (const key of ['scripts', 'dependencies', 'devDependencies'] as const) {
     const current = (pkg[key] ?? {}) as Record<string, string>;
-    merged[key] = force ? { ...current, ...wanted[key] } : { ...wanted[key], ...current };
+    // A package the project already declares in any dependency field keeps that entry, even with
+    // --force (e.g. `npm i -D ./meshproof-0.1.0.tgz`): a second entry, or a version range in place
+    // of the tarball, could resolve by name from the registry.
+    const add = key === 'scripts' ? wanted[key] : Object.fromEntries(Object.entries(wanted[key]).filter(([d]) => !declared.has(d)));
+    merged[key] = force ? { ...current, ...add } : { ...add, ...current };
   }
   const content = `${JSON.stringify(merged, null, 2)}\n`;
   return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update' };
+}
+
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
+
+/** Names the package.json declares in any of its dependency fields. */
+function declaredDependencies(pkg: Record<string, unknown>): Set<string> {
+  const names = new Set<string>();
+  for (const field of DEPENDENCY_FIELDS) {
+    const deps = pkg[field];
+    if (typeof deps === 'object' && deps !== null && !Array.isArray(deps)) for (const name of Object.keys(deps)) names.add(name);
+  }
+  return names;
 }
 
 /**
