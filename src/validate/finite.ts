@@ -3,7 +3,7 @@ import type { Path, SchemaViolation } from './types.js';
 
 /** Why a non-finite number is refused, for a message after `<path>: `. */
 export function nonFiniteMessage(value: number): string {
-  return `must be a finite number: ${String(value)} has no JSON form (YAML .inf, .nan, or a literal past the double range such as 1e400), so kubectl and the API server refuse it`;
+  return `must be a finite number: ${String(value)} has no JSON form (YAML .inf, -.inf or .nan), so kubectl and the API server refuse it`;
 }
 
 interface Entry {
@@ -15,8 +15,8 @@ interface Entry {
 /**
  * NaN and ±Infinity anywhere in the object, including subtrees the schema leaves open
  * (`x-kubernetes-preserve-unknown-fields`, e.g. an EnvoyFilter patch value). YAML writes them
- * as `.nan`/`.inf`, or they come from a literal past the double range (`1e400`); JSON has no
- * form for them, so kubectl cannot even send the object. Typed fields already fail their type
+ * as `.nan`/`.inf` (a literal past the double range, `1e400`, stays a string as in go-yaml, so it
+ * fails the type check instead); JSON has no form for them, so kubectl cannot even send the object. Typed fields already fail their type
  * check (ajv `strictNumbers`); paths in `reported` are not reported again.
  */
 export function nonFiniteNumbers(root: unknown, reported: readonly SchemaViolation[]): SchemaViolation[] {

@@ -32,12 +32,18 @@ const weightsTotal100: Rule = {
         routes.forEach((r, i) => {
           if (!isRecord(r) || !Array.isArray(r.route)) return;
           const dests = r.route.filter(isRecord);
+          const path: FieldPath = ['spec', section, i, 'route'];
+          const bad = dests.findIndex((d) => d.weight != null && !(typeof d.weight === 'number' && Number.isFinite(d.weight)));
+          if (bad >= 0) {
+            // No sum or share can be computed; schema/crd-validation (IST0106) reports the field itself.
+            ctx.report(vs, `destination weights in ${formatPath(path)} cannot be added up: the weight of ${describe(dests[bad]!)} is not a number (got ${showWeight(dests[bad]!.weight)}); write an integer 0-100 (see the schema/crd-validation error on that field)`, { path: [...path, r.route.indexOf(dests[bad]!), 'weight'] });
+            return;
+          }
           const weights = dests.map((d) => (typeof d.weight === 'number' ? d.weight : undefined));
           if (dests.length <= 1 && weights[0] === undefined) return;
           const sum = weights.reduce<number>((a, w) => a + (w ?? 0), 0);
           if (sum === total) return;
-          const path: FieldPath = ['spec', section, i, 'route'];
-          const shares = sum > 0
+          const shares = sum > 0 && Number.isFinite(sum)
             ? `; Istio will send ${dests.map((d, j) => `${describe(d)} ${pct((weights[j] ?? 0) / sum)}`).join(', ')}`
             : '';
           ctx.report(vs, `destination weights in ${formatPath(path)} add up to ${sum}, not ${total}${shares}`, { path });
@@ -51,6 +57,12 @@ function describe(d: Record<string, unknown>): string {
   const dest = isRecord(d.destination) ? d.destination : {};
   const host = typeof dest.host === 'string' ? dest.host : '?';
   return typeof dest.subset === 'string' ? `${host}/${dest.subset}` : host;
+}
+
+/** A weight as the YAML author wrote it: `.inf`/`.nan` for non-finite numbers, JSON otherwise. */
+function showWeight(w: unknown): string {
+  if (typeof w === 'number') return Number.isNaN(w) ? '.nan' : w > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(w) ?? String(w);
 }
 
 function pct(x: number): string {
