@@ -5,6 +5,7 @@ import type { Ajv, ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { packagePath } from '../../package-root.js';
 import type { RuleMeta } from '../types.js';
+import { closest } from './did-you-mean.js';
 import { isCalendarDate, parseSize } from './limits.js';
 import { ConfigError, PROFILES, type ConfigException, type ConfigPosition, type MeshproofConfig, type Profile, type RuleSetting } from './types.js';
 
@@ -40,28 +41,9 @@ function schemaFor(known: readonly RuleMeta[]): object {
   return schema;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 function didYouMean(value: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(value, c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(3, value.length / 3) ? `; did you mean "${best}"?` : '; run `meshproof rules` for the list';
+  const best = closest(value, candidates);
+  return best !== undefined ? `; did you mean "${best}"?` : '; run `meshproof rules` for the list';
 }
 
 function unescapePointer(segment: string): string {
@@ -98,12 +80,20 @@ function describe(error: ErrorObject, known: readonly RuleMeta[]): { message: st
   switch (error.keyword) {
     case 'additionalProperties': {
       const name = String(error.params['additionalProperty']);
-      return { message: `${where}: unknown key "${name}"`, key: name };
+      const keys = Object.keys((error.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
+      const best = closest(name, keys);
+      const hint = best !== undefined ? `; did you mean "${best}"?` : keys.length > 0 ? `; known keys are ${keys.map((k) => `"${k}"`).join(', ')}` : '';
+      return { message: `${where}: unknown key "${name}"${hint}`, key: name };
     }
     case 'propertyNames': {
       const name = String(error.params['propertyName']);
       return { message: `${where}: unknown rule id "${name}"${didYouMean(name, ids)}`, key: name };
     }
+    case 'type':
+      if (where === 'rules') {
+        return { message: `rules: must be a mapping of rule id to setting, e.g.\n  rules:\n    ${ids[0] ?? '<rule-id>'}: off\n    ${ids[1] ?? '<rule-id>'}: { severity: warning }\ngot ${JSON.stringify(error.data)}` };
+      }
+      return { message: `${where}: expected ${String(error.params['type'])}; got ${JSON.stringify(error.data)}` };
     case 'required':
       return { message: `${where}: "${String(error.params['missingProperty'])}" is required` };
     case 'enum':

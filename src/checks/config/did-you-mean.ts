@@ -1,0 +1,35 @@
+/**
+ * "Did you mean …?" for mistyped names (CLI flags, config keys, rule ids). Hand-written rather than
+ * a dependency: the candidate lists are a few dozen short names, and the whole of it is one
+ * Levenshtein row.
+ */
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character each cost 1. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The candidate nearest to `value` by edit distance (the first one on a tie), or undefined when
+ * even the nearest is more than max(3, a third of `value`'s length) edits away: a guess that far
+ * off teaches nothing.
+ */
+export function closest(value: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(value, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(3, value.length / 3) ? best : undefined;
+}
