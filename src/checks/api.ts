@@ -6,6 +6,9 @@
 import { ruleCatalogue, runCheck, type CheckRun } from './check.js';
 import { DEFAULT_CONFIG, findConfigFile, loadConfigFile, todayUtc, type MeshproofConfig, type Profile } from './config/index.js';
 import { exitCode, type ExitCode, type FailOn } from './exit-code.js';
+import { sortFindings } from './reporters/_shared.js';
+import type { Finding } from './types.js';
+import { problem, type InputProblem } from '../mesh/problems.js';
 
 export type { CheckResult, CheckSummary, Finding, FileLocation, ResourceRef, RuleMeta, Severity, SourceOrigin, SuppressedFinding } from './types.js';
 export type { CheckRun } from './check.js';
@@ -66,17 +69,56 @@ export async function checkPaths(paths: readonly string[], options: CheckApiOpti
 /**
  * Checks Kubernetes objects held in memory (e.g. `chart.toJson()` of a cdk8s chart). Findings name
  * the file `-` and the line of the object in a JSON rendering with one object per document.
+ * An entry that is not a plain object (null, undefined, an array, a string, a number…) is an
+ * `input/not-an-object` error naming its index, and the run is unusable (`exitCode()` is 2).
  */
 export async function checkObjects(objects: readonly unknown[], options: CheckApiOptions = {}): Promise<CheckApiResult> {
   const cwd = options.cwd ?? process.cwd();
-  const text = objects.map((o) => `---\n${JSON.stringify(o, null, 1)}\n`).join('');
+  const chunks: string[] = [];
+  const refused: InputProblem[] = [];
+  let line = 1;
+  objects.forEach((o, i) => {
+    // `line` is the line of the document's first content line, after its `---`.
+    let chunk: string;
+    if (o !== null && typeof o === 'object' && !Array.isArray(o)) {
+      chunk = `---\n${JSON.stringify(o, null, 1)}\n`;
+    } else {
+      chunk = `---\n# objects[${i}]: not an object\n`;
+      refused.push(problem(
+        'input/not-an-object',
+        `objects[${i}] is ${describeEntry(o)}, not a Kubernetes object: checkObjects takes objects with apiVersion, kind and metadata (e.g. chart.toJson()); remove the entry or pass the object it should have been`,
+        { file: '-', line: line + 1, column: 1 },
+      ));
+    }
+    chunks.push(chunk);
+    line += chunk.split('\n').length - 1;
+  });
   const run = await runCheck({
     paths: ['-'],
-    stdin: text,
+    stdin: chunks.join(''),
     cwd,
     config: resolveConfig(options, cwd),
     today: options.today ?? todayUtc(),
     ...(options.profile ? { profile: options.profile } : {}),
   });
-  return withExit(run);
+  return withExit(refused.length === 0 ? run : withRefused(run, refused));
+}
+
+function describeEntry(o: unknown): string {
+  if (o === null) return 'null';
+  if (o === undefined) return 'undefined';
+  if (Array.isArray(o)) return `an array of ${o.length}`;
+  if (typeof o === 'string') return `the string ${JSON.stringify(o.length > 40 ? `${o.slice(0, 40)}…` : o)}`;
+  return `${typeof o} ${String(o)}`;
+}
+
+/** Adds the refused entries to the run's findings and counts; they make the input unusable. */
+function withRefused(run: CheckRun, refused: readonly InputProblem[]): CheckRun {
+  const added: Finding[] = refused.map((p) => ({ ruleId: p.code, istioCode: null, severity: p.severity, message: p.message, resource: null, location: p.location, source: null }));
+  const findings = sortFindings([...added, ...run.result.findings]);
+  return {
+    result: { ...run.result, findings, summary: { ...run.result.summary, errors: findings.filter((f) => f.severity === 'error').length } },
+    unusableInput: true,
+    problems: [...refused, ...run.problems],
+  };
 }
