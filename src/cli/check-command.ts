@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { ruleCatalogue, runCheck } from '../checks/check.js';
 import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, parseSize, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
 import { exitCode, FAIL_ON_VALUES, type ExitCode, type FailOn } from '../checks/exit-code.js';

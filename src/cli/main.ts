@@ -2,7 +2,7 @@ import { ConfigError } from '../checks/config/types.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { COMMANDS } from './commands.js';
 import type { CliIO } from './io.js';
-import { USAGE, UsageError } from './usage.js';
+import { commandUsage, helpHint, USAGE, UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
 export type { CliIO } from './io.js';
@@ -29,16 +29,22 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
       io.stdout.write(`meshproof ${VERSION}\n`);
       return EXIT_OK;
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout.write(USAGE);
-      return EXIT_OK;
-    }
     const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!entry) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}`);
+    // Flags after `--` are operands (a file named --help), not requests for help.
+    const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (flags.includes('--help') || flags.includes('-h')) {
+      io.stdout.write(commandUsage(command) ?? USAGE);
+      return EXIT_OK;
+    }
+    if (flags.includes('--version') || flags.includes('-V')) {
+      io.stdout.write(`meshproof ${VERSION}\n`);
+      return EXIT_OK;
+    }
     return await entry.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError || isArgError(e)) {
-      io.stderr.write(`meshproof: ${e.message}\n\n${USAGE}`);
+      io.stderr.write(`meshproof: ${e.message}\n${helpHint(command)}\n`);
       return EXIT_USAGE;
     }
     if (e instanceof ConfigError) {

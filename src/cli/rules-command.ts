@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';

@@ -19,10 +19,10 @@ Commands:
 
 Options for check:
   --format <f>       text | json | sarif | github               (default: text)
-  --output <file>    Write the report to a file instead of stdout (written atomically)
+  -o, --output <file> Write the report to a file instead of stdout (written atomically)
   --fail-on <level>  error | warning | info | none: exit 1 on findings at or above it
                      (default: error; warning with --profile strict)
-  --config <file>    Config file (default: meshproof.config.yaml in the current directory or above)
+  -c, --config <file> Config file (default: meshproof.config.yaml in the current directory or above)
   --profile <p>      recommended | strict | istio-parity (overrides the config's profile)
   --sourcemap <file> Map from manifests to the TypeScript constructs that produced them
   --mesh-config <file>     MeshConfig (istioctl analyze --meshConfigFile); Istio's defaults otherwise
@@ -36,7 +36,7 @@ Options for check:
   --no-color         Never colour text output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)
 
 Options for init:
-  --force            Overwrite existing files (otherwise init refuses and writes nothing)
+  -f, --force        Overwrite existing files (otherwise init refuses and writes nothing)
   --no-install       Do not run npm install
   --name <n>         Argo CD Application name (default: the folder name)
   --repo-url <url>   Git URL Argo CD syncs from (default: a placeholder to edit)
@@ -63,3 +63,30 @@ Global options:
 Exit codes: 0 no findings at or above --fail-on, 1 findings at or above --fail-on,
             2 usage or config error, or input that could not be read or parsed.
 `;
+
+/**
+ * The usage of one command, cut from USAGE so the two never disagree: its line(s) under
+ * "Commands:", its "Options for <command>…:" sections, and for `check` the exit codes. Undefined
+ * for a name USAGE does not list.
+ */
+export function commandUsage(command: string): string | undefined {
+  const blocks = USAGE.split('\n\n');
+  const lines = (blocks.find((b) => b.startsWith('Commands:')) ?? '').split('\n').slice(1);
+  const own: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^  \S/.test(line)) inside = line.slice(2).split(' ')[0] === command;
+    if (inside) own.push(line);
+  }
+  if (own.length === 0) return undefined;
+  const synopses = own.filter((l) => /^  \S/.test(l)).map((l) => `meshproof ${l.slice(2).split(/ {2,}/)[0]} [options]`);
+  const options = blocks.filter((b) => b.startsWith(`Options for ${command}:`) || b.startsWith(`Options for ${command} `));
+  const exitCodes = command === 'check' ? blocks.filter((b) => b.startsWith('Exit codes:')) : [];
+  const text = [`Usage: ${synopses.join('\n       ')}\n\n${own.join('\n')}`, ...options, 'Global options:\n  -h, --help         Show this help\n  -V, --version      Show the version', ...exitCodes].join('\n\n');
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/** The line a usage error ends with, pointing at the command's own help. */
+export function helpHint(command: string | undefined): string {
+  return command !== undefined && commandUsage(command) !== undefined ? `Run 'meshproof ${command} --help' for usage.` : "Run 'meshproof --help' for usage.";
+}

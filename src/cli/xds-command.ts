@@ -11,7 +11,7 @@
  */
 import { type FSWatcher, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { loadInputs } from '../mesh/load.js';
@@ -63,7 +63,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       failed = true;
       continue;
     }
-    writeFileSync(join(out, name), `${JSON.stringify(configDump(set, snapshot.version), null, 2)}\n`);
+    writeFileSync(join(out, name), `${JSON.stringify(configDump(snapshot), null, 2)}\n`);
   }
   io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}\n`);
   return failed ? EXIT_USAGE : EXIT_OK;

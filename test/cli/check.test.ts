@@ -99,7 +99,9 @@ test('GIVEN a TTY WHEN checked THEN colour; with NO_COLOR or --no-color THEN non
 });
 
 const USAGE_CASES: [string, string[], RegExp][] = [
-  ['an unknown flag', ['check', '--bogus'], /Unknown option '--bogus'/],
+  ['an unknown flag', ['check', '--bogus'], /unknown option --bogus; the options are --format, --output, --fail-on, /],
+  ['a mistyped flag', ['check', '--foramt', 'json'], /^meshproof: unknown option --foramt; did you mean --format\?\n/],
+  ['a mistyped flag with its value', ['check', '--fail-no=error'], /^meshproof: unknown option --fail-no; did you mean --fail-on\?\n/],
   ['a missing path', ['check', 'nope/'], /path not found: nope\//],
   ['a bad --format', ['check', '--format', 'xml'], /--format must be one of text, json, sarif, github; got "xml"/],
   ['a bad --fail-on', ['check', '--fail-on', 'fatal'], /--fail-on must be one of error, warning, info, none/],
@@ -108,11 +110,13 @@ const USAGE_CASES: [string, string[], RegExp][] = [
   ['no command', [], /Usage: meshproof/],
 ];
 for (const [name, argv, message] of USAGE_CASES) {
-  test(`GIVEN ${name} THEN usage on stderr and exit 2`, async () => {
+  test(`GIVEN ${name} THEN the message and where to find usage on stderr, exit 2`, async () => {
     const c = captureIO(dir('clean'));
     assert.is(await main(argv, c.io), 2);
     assert.match(c.stderr(), message);
-    assert.match(c.stderr(), /Usage: meshproof <command>/);
+    if (argv.length === 0) assert.match(c.stderr(), /Usage: meshproof <command>/);
+    else assert.match(c.stderr(), argv[0] === 'check' ? /\nRun 'meshproof check --help' for usage\.\n$/ : /\nRun 'meshproof --help' for usage\.\n$/);
+    if (argv.length > 0) assert.is(c.stderr().split('\n').length, 3, 'one message line and one hint line, not the whole help');
   });
 }
 

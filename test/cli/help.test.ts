@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import { VERSION } from '../../src/cli/version.js';
+import { captureIO, FIXTURES } from './_io.js';
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const c = captureIO(FIXTURES);
+  const code = await main(argv, c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
+}
+
+const OWN: [string, RegExp, RegExp][] = [
+  ['check', /^Usage: meshproof check \[paths\.\.\.\] \[options\]\n/, /--fail-on <level>[\s\S]*Exit codes:/],
+  ['rules', /^Usage: meshproof rules \[options\]\n/, /--format <f> +text \| json \| markdown/],
+  ['init', /^Usage: meshproof init \[dir\] \[options\]\n/, /-f, --force +Overwrite existing files[\s\S]*--repo-url <url>/],
+  ['xds', /^Usage: meshproof xds compile \[paths\.\.\.\] \[options\]\n +meshproof xds serve \[options\]\n/, /Options for xds compile:[\s\S]*Options for xds serve:/],
+];
+for (const [command, head, body] of OWN) {
+  test(`GIVEN ${command} --help WHEN run THEN only ${command}'s usage is printed on stdout, exit 0`, async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await run(command, flag);
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, head);
+      assert.match(r.stdout, body);
+      assert.not.match(r.stdout, /Commands:/, 'not the global help');
+      for (const other of OWN.map(([c]) => c).filter((c) => c !== command)) assert.not.match(r.stdout, new RegExp(`Options for ${other}\\b`));
+    }
+  });
+}
+
+test('GIVEN check --help THEN -o and -c are documented next to their long forms', async () => {
+  const r = await run('check', '--help');
+  assert.match(r.stdout, /\n  -o, --output <file> /);
+  assert.match(r.stdout, /\n  -c, --config <file> /);
+});
+
+test('GIVEN --version (or -V) after a command THEN the version is printed, not "unknown option"', async () => {
+  for (const argv of [['check', '--version'], ['rules', '-V'], ['init', '--version']]) {
+    const r = await run(...argv);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, `meshproof ${VERSION}\n`);
+  }
+});
+
+test('GIVEN --help after -- THEN it is an operand, not a request for help', async () => {
+  const r = await run('check', '--', '--help');
+  assert.is(r.code, 2);
+  assert.is(r.stderr, "meshproof: path not found: --help\nRun 'meshproof check --help' for usage.\n");
+});
+
+test('GIVEN a mistyped flag of rules or xds compile THEN the closest flag of that command is suggested', async () => {
+  const rules = await run('rules', '--fromat', 'json');
+  assert.is(rules.stderr, "meshproof: unknown option --fromat; did you mean --format?\nRun 'meshproof rules --help' for usage.\n");
+  const xds = await run('xds', 'compile', '--workload', 'w.json');
+  assert.match(xds.stderr, /^meshproof: unknown option --workload; did you mean --workloads\?\n/);
+  const none = await run('rules', '--zzzzzzzz');
+  assert.is(none.stderr, "meshproof: unknown option --zzzzzzzz; the options are --format\nRun 'meshproof rules --help' for usage.\n");
+});
+
+test.run();
