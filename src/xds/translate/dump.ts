@@ -9,7 +9,8 @@ import { ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/end
 import { ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
-import { type ResourceSet, XDS_REGISTRY } from '../resources.js';
+import { XDS_REGISTRY } from '../resources.js';
+import type { Snapshot } from '../snapshot.js';
 
 /** The shared xDS registry plus the per-route CORS policy the translator packs into `Any`. */
 export const TRANSLATE_REGISTRY = createRegistry(XDS_REGISTRY, CorsPolicySchema);
@@ -18,11 +19,16 @@ const ADMIN = 'type.googleapis.com/envoy.admin.v3';
 const opts = { registry: TRANSLATE_REGISTRY, useProtoFieldName: true } as const;
 
 /**
- * The config dump of one proxy. `version` is the snapshot version (`version_info` of each entry).
- * Shapes follow `envoy.admin.v3.*ConfigDump` (dynamic, ADS-delivered resources).
+ * The config dump of one proxy's snapshot. Each entry's `version_info` is its type's version (the
+ * `version_info` of the response that delivered it), so a change to routes leaves the clusters' lines
+ * alone. Shapes follow `envoy.admin.v3.*ConfigDump` (dynamic, ADS-delivered resources).
  */
-export function configDump(set: ResourceSet, version: string): JsonObject {
-  const dyn = (key: string, json: JsonValue): JsonObject => ({ version_info: version, [key]: json });
+export function configDump(snapshot: Snapshot): JsonObject {
+  const set = snapshot.resources;
+  const v = snapshot.types;
+  const dyn = (key: 'cluster' | 'endpoint_config' | 'listener' | 'route_config', json: JsonValue): JsonObject => ({
+    version_info: v[key === 'cluster' ? 'cluster' : key === 'endpoint_config' ? 'endpoint' : key === 'listener' ? 'listener' : 'route'].version, [key]: json,
+  });
   return {
     configs: [
       { '@type': `${ADMIN}.ClustersConfigDump`, dynamic_active_clusters: set.clusters.map((c) => dyn('cluster', { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...(toJson(ClusterSchema, c, opts) as JsonObject) })) },

@@ -35,7 +35,7 @@ export function translateProxy(view: ProxyView, workloads: readonly WorkloadInst
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
   const clusters = buildClusters(view, proxyless);
   const consistentHash = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
-  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash };
+  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash, proxyless };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),

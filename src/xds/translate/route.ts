@@ -22,6 +22,8 @@ export const CORS_FILTER = 'envoy.filters.http.cors';
 /** What a route may reference: the clusters present in the snapshot (others go to {@link BLACKHOLE_CLUSTER}). */
 export interface RouteEnv {
   readonly clusters: ReadonlySet<string>;
+  /** Proxyless gRPC client: the timeout goes to `max_stream_duration`, which gRPC reads. @default false */
+  readonly proxyless?: boolean;
   /** Istio `loadBalancer.consistentHash` of each cluster that has one: the route says what to hash. @default none */
   readonly consistentHash?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
@@ -113,8 +115,10 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     clusterSpecifier: dests.length === 1
       ? { case: 'cluster' as const, value: clusterOf(dests[0]!, env) }
       : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight })) } },
-    // Istio disables Envoy's 15 s default: no timeout unless the route sets one.
+    // Istio disables Envoy's 15 s default: no timeout unless the route sets one. gRPC reads
+    // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: duration(route.timeoutMs ?? 0),
+    ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: duration(route.timeoutMs ?? 0) } } : { maxGrpcTimeout: duration(route.timeoutMs ?? 0) }),
     ...(retries && retries.attempts > 0 ? { retryPolicy: {
       retryOn: retries.retryOn, numRetries: retries.attempts,
       ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),

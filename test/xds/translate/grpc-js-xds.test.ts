@@ -13,7 +13,7 @@ import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { route, svc, vs } from '../../mesh/view-fixtures.js';
-import { type Backend, startBackend, tally, who } from '../_backends.js';
+import { type Backend, startBackend, tally, who, WHO_PATH } from '../_backends.js';
 
 register();
 const HOST = 'who.test.svc.cluster.local';
@@ -62,6 +62,41 @@ test('GIVEN a VirtualService whose header route injects a 100 % abort WHEN trans
   assert.equal(failures, Array(20).fill(grpc.status.UNAVAILABLE), 'HTTP 503 from the fault filter is gRPC UNAVAILABLE');
   assert.equal(await tally(client, 20, { 'x-chaos': 'calm' }), { 'who-1': 20 });
   assert.equal(ads.status.nacks('fault'), [], 'the client accepted every translated resource');
+});
+
+/** A backend whose `Who` answers after `delayMs`. */
+async function startSlowBackend(name: string, delayMs: number): Promise<Backend> {
+  const server = new grpc.Server();
+  const id = (b: Buffer) => b;
+  server.addService({ Who: { path: WHO_PATH, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
+    { Who: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => { setTimeout(() => cb(null, Buffer.from(name)), delayMs); } });
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  return { name, port, close: () => new Promise((r) => server.tryShutdown(() => r())) };
+}
+
+test('GIVEN a route timeout of 300 ms in front of a backend that answers after 1.5 s WHEN served to grpc-js-xds THEN calls end DEADLINE_EXCEEDED near 300 ms, and the untimed route waits for the answer', async () => {
+  const slow = await startSlowBackend('slow-1', 1500);
+  try {
+    const g = graphOf([
+      svc('who', 'test', [{ port: 7070, name: 'grpc' }]),
+      vs('who', 'test', { hosts: ['who'], http: [
+        { name: 'hurried', match: [{ headers: { 'x-hurry': { exact: 'yes' } } }], route: [route('who')], timeout: '300ms' },
+        { name: 'patient', route: [route('who')] },
+      ] }),
+    ]);
+    const view = buildProxyView(g, describeProxy({ name: 'client', namespace: 'test' }));
+    cache.setSnapshot('timeout', createSnapshot(translateProxy(view, [{ name: 'slow-1', namespace: 'test', address: '127.0.0.1', labels: { app: 'who' }, ports: { grpc: slow.port } }], { proxyless: true })));
+    const client = channel('timeout');
+    assert.is(await who(client, {}, 10_000), 'slow-1');
+    const t0 = Date.now();
+    const code = await who(client, { 'x-hurry': 'yes' }, 10_000).then(() => null, (e: grpc.ServiceError) => e.code);
+    const ms = Date.now() - t0;
+    assert.is(code, grpc.status.DEADLINE_EXCEEDED);
+    assert.ok(ms >= 250 && ms < 1400, `the call ended after ${ms} ms; the route timeout is 300 ms and the backend needs 1,500 ms`);
+    assert.equal(ads.status.nacks('timeout'), []);
+  } finally {
+    await slow.close();
+  }
 });
 
 test.run();
