@@ -1,8 +1,7 @@
-import { isIstioKind, validateIstioObject } from '../../../validate/index.js';
+import { validateIstioObject, type SchemaViolation } from '../../../validate/index.js';
+import { formatPath } from '../../../validate/path.js';
 import type { Rule } from '../../rule.js';
-
-/** Istio kinds that are not mesh configuration and have no CRD in the vendored set. */
-const EXEMPT = new Set(['install.istio.io/IstioOperator']);
+import { crdCovered } from './_crd-covered.js';
 
 /** `schema/crd-validation` (IST0106): an Istio object the API server would reject. */
 const crdValidation: Rule = {
@@ -13,20 +12,41 @@ const crdValidation: Rule = {
   docs: [
     'Every object in an Istio API group is checked the way the Kubernetes API server checks it on apply: against',
     'the OpenAPI schema of its served version with strict field validation (unknown fields are errors), list',
-    'uniqueness, metadata syntax and the CRD\'s `x-kubernetes-validations` CEL rules. An invalid object is',
-    'rejected by `kubectl apply` or, in GitOps, leaves the sync stuck. The message names the field, what is wrong',
-    'and what is allowed. IstioOperator (`install.istio.io`) is installer input, not mesh config, and is skipped.',
+    'uniqueness, metadata syntax (label and annotation keys and values) and the CRD\'s `x-kubernetes-validations`',
+    'CEL rules. An invalid object is rejected by `kubectl apply` or, in GitOps, leaves the sync stuck. The message',
+    'names the field, what is wrong and what is allowed; one finding per field, so a value that breaks both the',
+    'OpenAPI bound and a CEL rule (`ports[0].number: 99999999999`) is one finding stating both. IstioOperator',
+    '(`install.istio.io`) is installer input, not mesh config, and is skipped.',
     'Mirrors `istioctl analyze` IST0106 (SchemaValidationError).',
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'EnvoyFilter', 'AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication'],
   check(graph, ctx) {
     for (const o of graph.objects) {
-      if (!isIstioKind(o.apiVersion, o.kind) || EXEMPT.has(`${o.group}/${o.kind}`)) continue;
-      for (const v of validateIstioObject(o.body)) {
+      if (!crdCovered(o)) continue;
+      for (const v of onePerField(validateIstioObject(o.body))) {
         ctx.report(o, `Schema validation error: ${v.message}`, { path: v.path });
       }
     }
   },
 };
+
+/**
+ * One violation per field path, in first-seen order: the messages of later violations of the
+ * same field (e.g. an OpenAPI `maximum` and a CEL range rule) are appended, without the path
+ * and without repeating a reason already stated.
+ */
+export function onePerField(violations: readonly SchemaViolation[]): SchemaViolation[] {
+  const byPath = new Map<string, { first: SchemaViolation; reasons: string[] }>();
+  for (const v of violations) {
+    const key = formatPath(v.path);
+    const prefix = `${key}: `;
+    const reason = v.message.startsWith(prefix) ? v.message.slice(prefix.length) : v.message;
+    const entry = byPath.get(key);
+    if (!entry) byPath.set(key, { first: v, reasons: [reason] });
+    else if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+  }
+  return [...byPath.entries()].map(([key, { first, reasons }]) =>
+    reasons.length === 1 ? first : { ...first, message: `${key}: ${reasons.join('; and ')}` });
+}
 
 export default crdValidation;

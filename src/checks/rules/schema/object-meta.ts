@@ -1,0 +1,31 @@
+import { labelAndAnnotationViolations } from '../../../validate/object-meta.js';
+import type { Rule } from '../../rule.js';
+import { crdCovered } from './_crd-covered.js';
+
+/** `schema/object-meta`: labels or annotations the API server refuses, on a kind no Istio CRD schema covers. */
+const objectMeta: Rule = {
+  id: 'schema/object-meta',
+  severity: 'error',
+  summary: 'metadata.labels or metadata.annotations of a Kubernetes object hold a non-string value or an invalid key or label value.',
+  docs: [
+    'The API server validates `metadata` of every object (apimachinery ValidateObjectMeta) and refuses the whole',
+    'object on apply when a label or annotation value is not a string (a YAML `on`, `true`, `0100` or `5`',
+    'unquoted), a key is not a qualified name (optional DNS-subdomain prefix up to 253 characters and `/`, then',
+    'at most 63 letters, digits, `-`, `_` or `.`, alphanumeric at both ends), a label value is longer than 63',
+    'characters or not of `[-A-Za-z0-9_.]` alphanumeric at both ends, or the annotations total more than 256 KiB.',
+    'Kubernetes kinds (Deployment, Service, Namespace, Gateway API routes, other custom resources) are checked',
+    'here; Istio kinds get the same checks from schema/crd-validation (IST0106). Fix: quote the value',
+    '(`enabled: "on"`), or rename the key or value to the allowed syntax.',
+  ].join(' '),
+  kinds: ['*'],
+  check(graph, ctx) {
+    for (const o of graph.objects) {
+      if (crdCovered(o)) continue;
+      for (const v of labelAndAnnotationViolations(o.body.metadata)) {
+        ctx.report(o, `Metadata validation error: ${v.message}`, { path: v.path });
+      }
+    }
+  },
+};
+
+export default objectMeta;
