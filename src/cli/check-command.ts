@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { ruleCatalogue, runCheck } from '../checks/check.js';
 import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, parseSize, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
+import { globError } from '../checks/config/glob.js';
 import { exitCode, FAIL_ON_VALUES, type ExitCode, type FailOn } from '../checks/exit-code.js';
 import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
 import type { InputLimits } from '../mesh/load.js';
@@ -78,6 +79,10 @@ export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode>
   if (values.config !== undefined && !existsSync(resolve(io.cwd, values.config))) throw new UsageError(`--config file not found: ${values.config}`);
   if (values['mesh-config'] !== undefined && !existsSync(resolve(io.cwd, values['mesh-config']))) throw new UsageError(`--mesh-config file not found: ${values['mesh-config']}`);
   for (const c of values.context ?? []) if (!existsSync(resolve(io.cwd, c))) throw new UsageError(`--context path not found: ${c}`);
+  for (const g of values.exclude ?? []) {
+    const why = globError(g);
+    if (why !== undefined) throw new UsageError(`--exclude ${JSON.stringify(g)} is not a valid glob: ${why}`);
+  }
   if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
   const limits = limitFlags(values);
 

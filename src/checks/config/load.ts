@@ -6,6 +6,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import { packagePath } from '../../package-root.js';
 import type { RuleMeta } from '../types.js';
 import { closest } from './did-you-mean.js';
+import { globError } from './glob.js';
 import { isCalendarDate, parseSize } from './limits.js';
 import { ConfigError, PROFILES, type ConfigException, type ConfigPosition, type MeshproofConfig, type Profile, type RuleSetting } from './types.js';
 
@@ -154,6 +155,10 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
   }
   const raw = data as RawConfig;
   const semantic = [...dateErrors(raw, src), ...optionErrors(raw, known, ajv, src)];
+  (raw.exclude ?? []).forEach((g, i) => {
+    const why = globError(g);
+    if (why !== undefined) semantic.push({ message: `exclude[${i}]: ${JSON.stringify(g)} is not a valid glob: ${why}`, at: positionOf(src, `/exclude/${i}`) });
+  });
   const size = raw.limits?.maxInputSize;
   if (size !== undefined && parseSize(size) === undefined) semantic.push({ message: `limits.maxInputSize: ${JSON.stringify(size)} is not a size above zero`, at: positionOf(src, '/limits/maxInputSize') });
   if (semantic.length > 0) {
