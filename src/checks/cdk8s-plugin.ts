@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { ruleCatalogue, runCheck } from './check.js';
 import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, todayUtc, type Profile } from './config/index.js';
 import { exitCode, FAIL_ON_VALUES, type FailOn } from './exit-code.js';
+import { plural } from './reporters/_shared.js';
 import type { Finding, RuleMeta } from './types.js';
 
 /** The part of cdk8s-cli's `ValidationContext` this plugin uses (cdk8s-cli/lib/plugins/validation). */
@@ -67,6 +68,6 @@ export async function validateManifests(context: Cdk8sValidationContext, props: 
   const { errors, warnings, infos, suppressed } = run.result.summary;
   context.report.submit(code === 0 ? 'success' : 'failure', {
     'Fails on': failOn,
-    Findings: `${errors} errors, ${warnings} warnings, ${infos} info, ${suppressed} suppressed`,
+    Findings: `${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${infos} info, ${suppressed} suppressed`,
   });
 }
