@@ -5,10 +5,10 @@
 // MESHPROOF_BUNDLE=off, it imports the ES modules under lib/src/ (same code, slower start).
 // MESHPROOF_NO_COMPILE_CACHE=1 turns the cache off.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
@@ -35,7 +35,8 @@ export async function loadCli() {
 }
 
 function runBundle(source) {
-  const cacheFile = process.env.MESHPROOF_NO_COMPILE_CACHE === '1' ? undefined : cachePath(source);
+  const dir = process.env.MESHPROOF_NO_COMPILE_CACHE === '1' ? undefined : cacheDir();
+  const cacheFile = dir && cacheFileName(dir, BUNDLE, source);
   let cachedData;
   if (cacheFile) {
     try {
@@ -57,11 +58,8 @@ function runBundle(source) {
   return cli;
 }
 
-/**
- * A per-user folder in the temp directory (mode 0700, refused if someone else owns it), and a
- * file named by the bundle's content and the V8 build: V8 itself checks only the source length.
- */
-function cachePath(source) {
+/** A per-user folder in the temp directory (mode 0700), or undefined if someone else owns it. */
+function cacheDir() {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const dir = join(tmpdir(), `meshproof-compile-cache${uid === undefined ? '' : `-${uid}`}`);
   try {
@@ -71,8 +69,48 @@ function cachePath(source) {
   } catch {
     return undefined;
   }
-  const key = createHash('sha256').update(`${process.versions.v8}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32);
-  return join(dir, `${key}.bin`);
+  return dir;
+}
+
+/** Entries not rewritten for this long are removed whenever a new one is saved (a miss costs one compile). */
+export const CACHE_MAX_AGE_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * `<dir>/<path key>-<content key>.bin`. The path key hashes the bundle's absolute path (V8 keeps
+ * the script's origin in the cache: an entry shared between checkouts would name the other
+ * checkout's bundle in stack traces); the content key hashes the source and the V8 build (V8
+ * itself checks only the source length).
+ */
+export function cacheFileName(dir, bundle, source) {
+  const pathKey = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+  const contentKey = createHash('sha256').update(`${process.versions.v8}\0${process.arch}\0`).update(source).digest('hex').slice(0, 32);
+  return join(dir, `${pathKey}-${contentKey}.bin`);
+}
+
+/**
+ * Removes, beside `file`, the older entries of the same bundle path (only the latest build of a
+ * checkout is worth keeping) and any entry older than CACHE_MAX_AGE_MS (most likely of a checkout deleted since).
+ */
+export function pruneCache(file, now = Date.now()) {
+  const dir = dirname(file);
+  const name = basename(file);
+  const pathKey = name.slice(0, name.indexOf('-') + 1);
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry === name || !/^[0-9a-f]{16}-[0-9a-f]{32}\.bin(\.\d+\.tmp)?$/.test(entry)) continue;
+    const full = join(dir, entry);
+    try {
+      const stale = entry.startsWith(pathKey) ? !entry.endsWith('.tmp') : now - statSync(full).mtimeMs > CACHE_MAX_AGE_MS;
+      if (stale) rmSync(full, { force: true });
+    } catch {
+      // removed by a concurrent run
+    }
+  }
 }
 
 function saveCache(script, file) {
@@ -80,6 +118,7 @@ function saveCache(script, file) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     renameSync(tmp, file);
+    pruneCache(file);
   } catch {
     // a cache that cannot be written only costs the next run its speed
   }
