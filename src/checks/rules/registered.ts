@@ -1,5 +1,6 @@
 // Every rule module, by area; each area's index.ts has one line per rule. ALL_RULES (index.ts)
 // sorts them by id and refuses duplicates.
+export * from './annotations/index.js';
 export * from './deprecation/index.js';
 export * from './egress/index.js';
 export * from './envoyfilter/index.js';
