@@ -5,19 +5,9 @@
  * retry. The namespace joins the mesh with STRICT mTLS and deny-by-default authorization, and one
  * ALLOW policy lets the frontend (and only it) call the API. Replace it with your own services.
  */
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import {
-  AllowPolicy,
-  DefaultDenyPolicy,
-  Duration,
-  MeshApp,
-  MeshService,
-  PeerAuthenticationPolicy,
-  PolicyScope,
-  RouteTable,
-} from 'meshproof';
+import { AllowPolicy, Duration, MeshApp, MeshNamespace, MeshService, PolicyScope, RouteTable } from 'meshproof';
 
 const NAMESPACE = 'shop';
 
@@ -25,16 +15,13 @@ class Shop extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id, { namespace: NAMESPACE });
 
-    const ns = new kplus.Namespace(this, 'namespace', { metadata: { name: NAMESPACE, labels: { 'istio-injection': 'enabled' } } });
-    // A Namespace is cluster-scoped: drop the chart's default namespace from it.
-    ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-    new PeerAuthenticationPolicy(this, 'mtls', { scope: PolicyScope.namespace(NAMESPACE), name: 'default' });
-    new DefaultDenyPolicy(this, 'deny-all', { namespace: NAMESPACE });
+    // Sidecar injection, STRICT mTLS and deny-by-default authorization for the whole namespace.
+    const ns = new MeshNamespace(this, 'namespace', { name: NAMESPACE });
 
     const web = new MeshService(this, 'web', {
       name: 'web',
       ports: [{ port: 80, protocol: 'http', targetPort: 8080 }],
-      versions: [{ name: 'v1', image: 'ghcr.io/example/web:1.0.0', env: { API_URL: `http://api.${NAMESPACE}.svc.cluster.local` } }],
+      versions: [{ name: 'v1', image: 'ghcr.io/example/web:1.0.0', env: { API_URL: `http://${ns.host('api')}` } }],
     });
     const api = new MeshService(this, 'api', {
       name: 'api',
@@ -48,7 +35,7 @@ class Shop extends Chart {
     new AllowPolicy(this, 'allow-api', {
       name: 'allow-api',
       scope: PolicyScope.workload({ app: 'api' }, NAMESPACE),
-      rules: [{ from: [{ principals: [`cluster.local/ns/${NAMESPACE}/sa/${web.serviceAccountName}`] }], to: [{ methods: ['GET'], ports: [3000] }] }],
+      rules: [{ from: [{ principals: [ns.principal(web.serviceAccountName)] }], to: [{ methods: ['GET'], ports: [3000] }] }],
     });
   }
 }
