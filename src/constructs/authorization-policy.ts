@@ -13,6 +13,7 @@ import {
 import { PropError, validationMessage } from './_errors.js';
 import { checkDnsLabel, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import { prune } from './connection-pool.js';
+import { meshSettingsOf } from './mesh-namespace.js';
 import { PolicyScope } from './peer-authentication.js';
 
 /** Who sends the request (Istio `Source`). Fields are ANDed; values in one field are ORed. */
@@ -140,15 +141,16 @@ export class AllowPolicy extends Construct {
     }
     const translated = rules.map((r, i) => translateRule(this, `rules[${i}]`, r));
     if (action === 'ALLOW' && props.allowAll !== true) {
+      const trustDomains = [meshSettingsOf(this).trustDomain];
       translated.forEach((r, i) => {
-        const open = allowRuleMatchesEverything(r);
+        const open = allowRuleMatchesEverything(r, { trustDomains });
         if (open) throw allowsEverything(this, `rules[${i}]`, rules[i], open.because, open.fields);
       });
       // Whether to.ports covers every container port is known only once the app is complete.
       const scopeNamespace = policyScope.kind === 'mesh' ? null : namespace;
       this.node.addValidation({
         validate: () => translated.flatMap((r, i) => {
-          const open = allowRuleMatchesEverything(r, { workloadPorts: () => selectedWorkloadPorts(appWorkloads(this), scopeNamespace, selector) });
+          const open = allowRuleMatchesEverything(r, { trustDomains, workloadPorts: () => selectedWorkloadPorts(appWorkloads(this), scopeNamespace, selector) });
           return open ? [validationMessage(allowsEverything(this, `rules[${i}]`, rules[i], open.because, open.fields))] : [];
         }),
       });

@@ -33,14 +33,38 @@ export interface RuleContext {
    * workload found, or one declares no ports). Called only when the answer depends on it.
    */
   readonly workloadPorts?: () => readonly number[] | undefined;
+  /**
+   * The mesh's trust domain and its aliases (MeshConfig `trustDomain`, `trustDomainAliases`):
+   * principals are `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`, so `"<trustDomain>/*"`
+   * admits every workload of the mesh as `"*"` does. @default ['cluster.local'] (Istio's default)
+   */
+  readonly trustDomains?: readonly string[];
+}
+
+/**
+ * Whether the principal pattern `value` matches every workload identity of the trust domains,
+ * as Istio compiles it (pilot/pkg/security/authz/matcher/string.go, `StringMatcherWithPrefix`
+ * with prefix `spiffe://`): `*` matches any principal; `X*` is a prefix match on `X`, so it
+ * covers every `<td>/ns/<ns>/sa/<sa>` when `X` is a prefix of `<td>/ns/` (`cluster.local/*`,
+ * `cluster.local/ns/*`, `cluster.local*`); `*X` is a suffix (regex `spiffe://.*X`) match, which
+ * no suffix but the empty one gives every service account. So the pattern "every namespace, every
+ * service account" written with a leading `*` (star, "/ns/", star, "/sa/", star) is not a wildcard:
+ * Istio pastes the rest verbatim into the regex, where "/" plus star means "any number of
+ * slashes", and it matches no real principal.
+ */
+export function principalMatchesEveryWorkload(value: string, trustDomains: readonly string[] = ['cluster.local']): boolean {
+  if (value === '*') return true;
+  if (value.startsWith('*') || !value.endsWith('*')) return false;
+  const prefix = value.slice(0, -1);
+  return trustDomains.some((td) => `${td}/ns/`.startsWith(prefix));
 }
 
 /**
  * Source fields whose values match any peer: `*` (principals and namespaces need mTLS, which
  * STRICT mode gives every caller, so they admit everyone), or IP blocks covering every address.
  */
-const SOURCE_WILDCARD: Readonly<Record<string, (values: readonly string[]) => boolean>> = {
-  principals: (v) => v.includes('*'),
+const SOURCE_WILDCARD: Readonly<Record<string, (values: readonly string[], ctx: RuleContext) => boolean>> = {
+  principals: (v, ctx) => v.some((p) => principalMatchesEveryWorkload(p, ctx.trustDomains)),
   requestPrincipals: (v) => v.includes('*'),
   namespaces: (v) => v.includes('*'),
   ipBlocks: (v) => ipBlocksCoverAll(v),
@@ -61,8 +85,8 @@ const OPERATION_WILDCARD: Readonly<Record<string, (values: readonly string[]) =>
  * (`notNamespaces`, `notMethods`, `notPorts`) count as real restrictions. An exclusion of every
  * address matches nothing, so it restricts.
  */
-const SOURCE_EXCLUSION: Readonly<Record<string, (values: readonly string[]) => boolean>> = {
-  notPrincipals: (v) => !v.includes('*'),
+const SOURCE_EXCLUSION: Readonly<Record<string, (values: readonly string[], ctx: RuleContext) => boolean>> = {
+  notPrincipals: (v, ctx) => !v.some((p) => principalMatchesEveryWorkload(p, ctx.trustDomains)),
   notRequestPrincipals: (v) => !v.includes('*'),
   notIpBlocks: (v) => !coversAllOf(v, 4) || !coversAllOf(v, 6),
   notRemoteIpBlocks: (v) => !coversAllOf(v, 4) || !coversAllOf(v, 6),
@@ -83,7 +107,7 @@ export function allowRuleMatchesEverything(rule: unknown, ctx: RuleContext = {})
   if (!isRecord(rule)) return null;
   if (Array.isArray(rule.when) && rule.when.length > 0) return null;
   if (rule.when !== undefined && !Array.isArray(rule.when)) return null;
-  const from = openEntry(rule.from, 'from', 'source', (f, v) => sourceField(f, v));
+  const from = openEntry(rule.from, 'from', 'source', (f, v) => sourceField(f, v, ctx));
   if (from === null) return null;
   const to = openEntry(rule.to, 'to', 'operation', (f, v) => operationField(f, v, ctx));
   if (to === null) return null;
@@ -127,9 +151,9 @@ function openEntry(
   return null;
 }
 
-function sourceField(field: string, values: readonly string[]): FieldVerdict {
-  if (Object.hasOwn(SOURCE_WILDCARD, field)) return SOURCE_WILDCARD[field]!(values) ? 'wildcard' : null;
-  if (Object.hasOwn(SOURCE_EXCLUSION, field)) return SOURCE_EXCLUSION[field]!(values) ? 'exclusion' : null;
+function sourceField(field: string, values: readonly string[], ctx: RuleContext): FieldVerdict {
+  if (Object.hasOwn(SOURCE_WILDCARD, field)) return SOURCE_WILDCARD[field]!(values, ctx) ? 'wildcard' : null;
+  if (Object.hasOwn(SOURCE_EXCLUSION, field)) return SOURCE_EXCLUSION[field]!(values, ctx) ? 'exclusion' : null;
   return null;
 }
 

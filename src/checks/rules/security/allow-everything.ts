@@ -18,7 +18,9 @@ const allowEverything: Rule = {
     'conditions match. A rule matches every request — and a namespace with default-deny is wide open again,',
     'with no finding anywhere — when it has nothing in it (`rules: [{}]`), or when every field of some `from`',
     'entry and of some `to` entry is one of: a wildcard (`principals`, `requestPrincipals` or `namespaces`',
-    '`["*"]` — under STRICT mTLS every caller has a principal; `methods` or `hosts` `["*"]`; `paths` `["*"]`',
+    '`["*"]` — under STRICT mTLS every caller has a principal; `principals` `["<trustDomain>/*"]` or any other',
+    'prefix pattern covering `<trustDomain>/ns/` (MeshConfig trustDomain or an alias; `cluster.local/*`,',
+    '`cluster.local/ns/*`), which in a single-trust-domain mesh is every caller; `methods` or `hosts` `["*"]`; `paths` `["*"]`',
     'or `["/*"]`; `ipBlocks` whose CIDRs together cover every IPv4 or every IPv6 address, e.g. `0.0.0.0/0`,',
     'or `0.0.0.0/1` + `128.0.0.0/1`); an exclusion over an unbounded set (`notPrincipals`, `notIpBlocks`,',
     '`notPaths`, `notHosts` alone admit everything they do not name: a denylist, the job of a DENY policy);',
@@ -30,11 +32,12 @@ const allowEverything: Rule = {
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'],
   check(graph, ctx) {
+    const trustDomains = [graph.trustDomain, ...graph.meshConfig.trustDomainAliases];
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (!isAllowPolicy(ap) || !Array.isArray(ap.spec.rules)) continue;
       const workloadPorts = () => selectedContainerPorts(graph, ap);
       ap.spec.rules.forEach((rule, i) => {
-        const open = allowRuleMatchesEverything(rule, { workloadPorts });
+        const open = allowRuleMatchesEverything(rule, { workloadPorts, trustDomains });
         if (open === null) return;
         const detail = open.fields.length > 0 ? ` (${describeOpenFields(open.fields)})` : '';
         ctx.report(ap, `ALLOW rule spec.rules[${i}] ${open.because}, so it allows every request to the workloads this policy selects${detail} ` +
