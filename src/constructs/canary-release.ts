@@ -7,7 +7,7 @@ import { type Duration, toDuration } from './duration.js';
 import { type RequestMatch, type RetryPolicy, checkServicePort, checkSubset, translateHttpRoute, translateRetries } from './http-route.js';
 import { Percent, toPercent } from './percent.js';
 import { RouteTable } from './route-table.js';
-import { StringMatch } from './string-match.js';
+import { StringMatch, toStringMatch } from './string-match.js';
 
 /** Requests carrying this header value always go to the canary. */
 export interface HeaderPin {
@@ -166,7 +166,7 @@ export class CanaryRelease extends Construct {
   private pinMatch(pin: HeaderPin | CookiePin): RequestMatch {
     if ('header' in pin) {
       checkHeaderName(this, 'pinCanary.header', pin.header);
-      const value = typeof pin.value === 'string' ? StringMatch.exact(pin.value) : pin.value;
+      const value = toStringMatch(pin.value, this, 'pinCanary.value');
       value.toIstio(this, 'pinCanary.value');
       return { headers: { [pin.header]: value } };
     }

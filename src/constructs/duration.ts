@@ -104,6 +104,6 @@ function showNumber(n: number): string {
  */
 export function toDuration(value: Duration | string, scope: IConstruct, field: string): Duration {
   if (value instanceof Duration) return value.check(scope, field);
-  if (typeof value !== 'string') throw new PropError('MP_INVALID_DURATION', scope, field, value, `${SYNTAX}, or a Duration`);
+  if (typeof value !== 'string') throw new PropError('MP_INVALID_DURATION', scope, field, value, `${SYNTAX}, or a Duration built with Duration.seconds(…), Duration.millis(…) or Duration.parse('…'); a plain object such as { seconds: 5 } is not one`);
   return Duration.parse(value).check(scope, field, value);
 }

@@ -2,7 +2,7 @@ import type { IConstruct } from 'constructs';
 import type { VirtualServiceSpecHttpMatch } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
 import { checkDnsLabel, checkHeaderName, checkPort, checkSelectorLabels, recordEntries } from './_validate.js';
-import { StringMatch, escapeRe2, translateStringMatch, type StringMatchSpec } from './string-match.js';
+import { StringMatch, escapeRe2, toStringMatch, translateStringMatch, type StringMatchSpec } from './string-match.js';
 
 /** HTTP methods, for `RequestMatch.method`. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH';
@@ -123,7 +123,7 @@ function translateCookie(scope: IConstruct, cookie: CookieMatch, field: string):
     throw new PropError('MP_INVALID_PROP', scope, `${field}.name`, cookie.name,
       'expected a cookie name: letters, digits and !#$%&\'*+-.^_`|~ (an RFC 6265 token)');
   }
-  const value = typeof cookie.value === 'string' ? StringMatch.exact(cookie.value) : cookie.value;
+  const value = toStringMatch(cookie.value, scope, `${field}.value`);
   // Validate a user regex on its own first, so the error points at the user's pattern.
   const spec = value.toIstio(scope, `${field}.value`);
   let valueRe: string;

@@ -54,8 +54,13 @@ export class Percent {
 
 /**
  * Accepts a Percent or a bare number from props and returns a valid Percent.
- * @throws PropError (`MP_INVALID_PERCENT`) naming `scope`'s path, `field` and the value.
+ * @throws PropError (`MP_INVALID_PERCENT`) naming `scope`'s path, `field` and the value, also for
+ *   a value of another type (a plain `{ value }` object from JavaScript or `as any`).
  */
 export function toPercent(value: Percent | number, scope: IConstruct, field: string): Percent {
-  return (value instanceof Percent ? value : Percent.of(value)).check(scope, field);
+  if (value instanceof Percent) return value.check(scope, field);
+  if (typeof value !== 'number') {
+    throw new PropError('MP_INVALID_PERCENT', scope, field, value, `${RANGE}, or a Percent built with Percent.of(…); a plain object such as { value: 10 } is not one`);
+  }
+  return Percent.of(value).check(scope, field);
 }

@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import { PropError } from './_errors.js';
 import { checkRe2 } from './_validate.js';
 
 /** How a `StringMatch` compares: Istio's `StringMatch` oneof (`exact`, `prefix`, `regex`). */
@@ -39,9 +40,24 @@ export class StringMatch {
   }
 }
 
-/** Accepts a StringMatch or a bare string (an exact match) and returns the Istio message. */
+const HOW = 'expected a string (an exact match) or a StringMatch built with StringMatch.exact(\'…\'), ' +
+  'StringMatch.prefix(\'…\') or StringMatch.regex(\'…\'); a plain object such as { prefix: \'/api\' } is not one';
+
+/**
+ * Accepts a StringMatch or a bare string (an exact match) from props, as plain JavaScript or an
+ * `as any` may pass anything.
+ * @throws PropError (`MP_INVALID_PROP`) naming `scope`'s path and `field` for anything else
+ *   (a plain `{ exact: … }` object, a number, null), saying how to build a StringMatch.
+ */
+export function toStringMatch(value: unknown, scope: IConstruct, field: string): StringMatch {
+  if (typeof value === 'string') return StringMatch.exact(value);
+  if (value instanceof StringMatch) return value;
+  throw new PropError('MP_INVALID_PROP', scope, field, value, HOW);
+}
+
+/** Accepts a StringMatch or a bare string (an exact match) and returns the Istio message; refuses anything else (see toStringMatch). */
 export function translateStringMatch(value: StringMatch | string, scope: IConstruct, field: string): StringMatchSpec {
-  return (typeof value === 'string' ? StringMatch.exact(value) : value).toIstio(scope, field);
+  return toStringMatch(value, scope, field).toIstio(scope, field);
 }
 
 /** Escapes every RE2 metacharacter so `text` matches itself literally. */
