@@ -3,7 +3,12 @@ import type { Path, SchemaViolation } from './types.js';
 
 /** Why a non-finite number is refused, for a message after `<path>: `. */
 export function nonFiniteMessage(value: number): string {
-  return `must be a finite number: ${String(value)} has no JSON form (YAML .inf, -.inf or .nan), so kubectl and the API server refuse it`;
+  return `must be a finite number: ${yamlSpelling(value)} has no JSON form, so kubectl and the API server refuse it`;
+}
+
+/** A non-finite number as YAML writes it (`.nan`, `.inf`, `-.inf`): messages never say NaN or Infinity. */
+function yamlSpelling(value: number): string {
+  return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
 }
 
 interface Entry {

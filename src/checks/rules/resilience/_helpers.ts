@@ -36,7 +36,7 @@ export function formatMs(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms) / 1000}s` : `${Math.round(ms * 1000) / 1000}ms`;
 }
 
-/** `retries.attempts` as Istio reads it: absent or 0 means no retries. */
+/** `retries.attempts` as Istio reads it: absent or 0 means no retries; 0 also for a non-finite number (`.inf`, `.nan`: schema/crd-validation reports it), so no message says "Infinity". */
 export function retryAttempts(retries: Readonly<Record<string, unknown>>): number {
-  return typeof retries.attempts === 'number' && retries.attempts > 0 ? Math.floor(retries.attempts) : 0;
+  return typeof retries.attempts === 'number' && Number.isFinite(retries.attempts) && retries.attempts > 0 ? Math.floor(retries.attempts) : 0;
 }
