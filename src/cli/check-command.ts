@@ -24,6 +24,9 @@ const OPTIONS = {
   'max-input-size': { type: 'string' },
   'max-documents': { type: 'string' },
   'max-aliases': { type: 'string' },
+  'max-nodes': { type: 'string' },
+  'max-depth': { type: 'string' },
+  'max-scalar-length': { type: 'string' },
   'mesh-config': { type: 'string' },
   'cluster-domain': { type: 'string' },
   context: { type: 'string', multiple: true },
@@ -43,8 +46,8 @@ function writeReport(path: string, given: string, text: string): void {
   }
 }
 
-/** `--max-input-size`, `--max-documents`, `--max-aliases` as input limits (only those given). */
-function limitFlags(values: { 'max-input-size'?: string; 'max-documents'?: string; 'max-aliases'?: string }): Partial<InputLimits> {
+/** `--max-input-size`, `--max-documents`, `--max-aliases`, `--max-nodes`, `--max-depth`, `--max-scalar-length` as input limits (only those given). */
+function limitFlags(values: { 'max-input-size'?: string; 'max-documents'?: string; 'max-aliases'?: string; 'max-nodes'?: string; 'max-depth'?: string; 'max-scalar-length'?: string }): Partial<InputLimits> {
   const count = (flag: string, v: string, min: number) => {
     if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new UsageError(`--${flag} must be a whole number of at least ${min}; got "${v}"`);
     return Number(v);
@@ -57,6 +60,9 @@ function limitFlags(values: { 'max-input-size'?: string; 'max-documents'?: strin
   }
   if (values['max-documents'] !== undefined) limits.maxDocuments = count('max-documents', values['max-documents'], 1);
   if (values['max-aliases'] !== undefined) limits.maxAliasCount = count('max-aliases', values['max-aliases'], 0);
+  if (values['max-nodes'] !== undefined) limits.maxNodes = count('max-nodes', values['max-nodes'], 1);
+  if (values['max-depth'] !== undefined) limits.maxDepth = count('max-depth', values['max-depth'], 1);
+  if (values['max-scalar-length'] !== undefined) limits.maxScalarLength = count('max-scalar-length', values['max-scalar-length'], 1);
   return limits;
 }
 

@@ -33,6 +33,9 @@ Options for check:
   --max-input-size <size>  Bytes read in total, e.g. 64MiB (default: 64MiB)
   --max-documents <n>      YAML documents read in total (default: 200000)
   --max-aliases <n>        YAML alias expansions per document (default: 100)
+  --max-nodes <n>          YAML nodes (scalars, collections, items) read in total (default: 1000000)
+  --max-depth <n>          Nesting levels of YAML collections (default: 100)
+  --max-scalar-length <n>  Characters in one YAML scalar (default: 2097152)
   --no-color         Never colour text output (also NO_COLOR=1; FORCE_COLOR=1 forces colour)
 
 Options for init:

@@ -44,11 +44,18 @@ export function expandLists(root: Record<string, unknown>, what: string): { obje
   const queue: { body: Record<string, unknown>; path: FieldPath; depth: number; inferredFrom: string | null }[] = [{ body: root, path: [], depth: 0, inferredFrom: null }];
   for (let q = 0; q < queue.length; q++) {
     const { body, path, depth, inferredFrom } = queue[q]!;
+    const label = path.length === 0 ? what : `${what} ${formatItemPath(path)}`;
     if (!Object.hasOwn(body, 'items')) {
+      // `kind: List` (or `ServiceList`) with no items and no name is a List missing its items, not
+      // an object missing its name.
+      const named = isRecord(body.metadata) && typeof body.metadata.name === 'string' && body.metadata.name !== '';
+      if (typeof body.kind === 'string' && body.kind.endsWith('List') && !named) {
+        problems.push({ code: 'input/bad-list', message: `${label} is a ${body.kind} with no "items" field, so it holds no objects; add items: with the objects (- apiVersion: …), or items: [] for an empty list`, path: [...path, 'kind'] });
+        continue;
+      }
       objects.push({ body, path, inferredFrom });
       continue;
     }
-    const label = path.length === 0 ? what : `${what} ${formatItemPath(path)}`;
     const kind = body.kind;
     if (typeof kind !== 'string' || kind === '') {
       problems.push({ code: 'input/missing-field', message: `${label} has a top-level "items" field, so Kubernetes reads it as a List, but it has no kind: add kind: List and apiVersion: v1`, path: [...path, 'items'] });

@@ -3,7 +3,7 @@ import { kindInfo } from './kinds.js';
 import { LineIndex } from './lines.js';
 import { describeValue, expandLists, isRecord } from './lists.js';
 import { problem, type InputProblem } from './problems.js';
-import { formatPath, readYamlDocuments, type YamlDocument } from './yaml-reader.js';
+import { formatPath, readYamlDocuments, type ReadStop, type YamlDocument } from './yaml-reader.js';
 
 export { formatPath } from './yaml-reader.js';
 
@@ -43,6 +43,22 @@ export interface ParseOptions {
   readonly format?: 'json' | 'yaml';
   /** Documents this file may hold before reading stops with `input/too-many-documents`. @default unlimited */
   readonly maxDocuments?: number;
+  /** YAML nodes (scalars, aliases, collections, sequence items) this file may hold. @default unlimited */
+  readonly maxNodes?: number;
+  /** Collection nesting levels allowed. @default unlimited */
+  readonly maxDepth?: number;
+  /** Characters a scalar may hold, as written. @default unlimited */
+  readonly maxScalarLength?: number;
+}
+
+/** How far a file was read, for the input-wide limits. */
+export interface ParseProgress {
+  /** Reading stopped at `maxDocuments`; the first document not read starts here. */
+  readonly truncatedAt: FileLocation | null;
+  /** YAML nodes read. */
+  readonly nodes: number;
+  /** Reading stopped at the node, depth or scalar-length limit (the caller words the problem). */
+  readonly stopped: (Omit<ReadStop, 'offset'> & { readonly location: FileLocation }) | null;
 }
 
 /**
@@ -55,11 +71,11 @@ export function parseManifests(
   file: string,
   absolutePath: string | null,
   opts: ParseOptions = {},
-): { file: ParsedFile; problems: InputProblem[]; truncated: boolean } {
+): { file: ParsedFile; problems: InputProblem[]; truncated: boolean } & ParseProgress {
   const lines = new LineIndex(file, text);
   const problems: InputProblem[] = [];
   const format = opts.format ?? 'yaml';
-  const empty = (documents = 0) => ({ file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents, objects: [] }, problems, truncated: false });
+  const empty = (documents = 0) => ({ file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents, objects: [] }, problems, truncated: false, truncatedAt: null, nodes: 0, stopped: null });
 
   const bom = text.indexOf('\ufeff');
   if (bom >= 0) {
@@ -75,17 +91,28 @@ export function parseManifests(
   }
   let read;
   try {
-    read = readYamlDocuments(lines, { maxAliasCount: opts.maxAliasCount ?? 100, maxDocuments: opts.maxDocuments ?? Infinity });
+    read = readYamlDocuments(lines, {
+      maxAliasCount: opts.maxAliasCount ?? 100,
+      maxDocuments: opts.maxDocuments ?? Infinity,
+      maxNodes: opts.maxNodes ?? Infinity,
+      maxDepth: opts.maxDepth ?? Infinity,
+      maxScalarLength: opts.maxScalarLength ?? Infinity,
+    });
   } catch (e) {
     // Only pathological input gets here (e.g. nesting deep enough to exhaust the stack).
     problems.push(problem('input/syntax', `cannot parse: ${(e as Error).message}`, lines.at(0)));
     return empty();
   }
-  problems.push(...read.problems);
+  for (const p of read.problems) problems.push(p);
+  const progress: ParseProgress = {
+    truncatedAt: read.truncatedAt === null ? null : lines.at(read.truncatedAt),
+    nodes: read.nodes,
+    stopped: read.stopped && { code: read.stopped.code, document: read.stopped.document, reached: read.stopped.reached, location: lines.at(read.stopped.offset) },
+  };
   const nonManifest = notAManifest(read.docs);
   if (nonManifest) {
     problems.push(problem('input/not-a-manifest', `${file} holds no Kubernetes objects (${nonManifest}); skipped. Exclude it (exclude in meshproof.config.yaml, or --exclude) to silence this notice`, lines.at(0), 'info', false));
-    return { ...empty(read.documents), truncated: read.truncated };
+    return { ...empty(read.documents), truncated: read.truncated, ...progress };
   }
   const objects: ManifestObject[] = [];
   for (const doc of read.docs) extractObjects(doc, lines, objects, problems);
@@ -93,6 +120,7 @@ export function parseManifests(
     file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents: read.documents, objects },
     problems,
     truncated: read.truncated,
+    ...progress,
   };
 }
 

@@ -9,6 +9,9 @@ export type InputProblemCode =
   | 'input/directory-loop' // a symlink leads back into a directory already being walked
   | 'input/too-large' // the input is over the byte budget (`--max-input-size`, across files and stdin)
   | 'input/too-many-documents' // the input holds more YAML documents than `--max-documents`
+  | 'input/too-many-nodes' // the input holds more YAML nodes than `--max-nodes`
+  | 'input/too-deep' // collections nested deeper than `--max-depth`
+  | 'input/scalar-too-long' // a scalar longer than `--max-scalar-length`
   | 'input/binary' // NUL bytes or invalid UTF-8
   | 'input/syntax' // malformed YAML or JSON
   | 'input/duplicate-key' // the same mapping key twice

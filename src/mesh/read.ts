@@ -126,22 +126,37 @@ export interface ByteBudget {
   used: number;
 }
 
+/** A stream cut while read because it held more documents than allowed: `bytes` ends before `cutAt`'s `---`. */
+export interface CutBytes {
+  readonly bytes: Buffer;
+  /** Byte offset of the `---` that starts the first document past the limit. */
+  readonly cutAt: number;
+}
+
 /**
  * Reads a file (or stdin) within the byte budget, incrementally: at most `limit - used + 1` bytes
- * are ever held, so an endless stdin or a file that grows while read stops at the limit.
+ * are ever held, so an endless stdin or a file that grows while read stops at the limit. With
+ * `maxDocuments`, document markers (`---` at the start of a line) are counted as bytes arrive, and
+ * reading stops at the first document past `maxDocuments + 1` (so the parser sees one document too
+ * many and reports where): `yes -- --- | meshproof check -` stops at the document limit.
  */
-export async function readBytes(input: InputFile, budget: ByteBudget, stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<Buffer | InputProblem> {
+export async function readBytes(
+  input: InputFile,
+  budget: ByteBudget,
+  stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  maxDocuments = Infinity,
+): Promise<Buffer | CutBytes | InputProblem> {
   if (input.absolutePath === null) {
     if (stdin === undefined) return problem('input/unreadable', 'stdin (-) was requested but no input was provided', at('-'));
     const source = typeof stdin === 'string' ? [Buffer.from(stdin, 'utf8')] : stdin;
-    return readChunks('-', source, budget);
+    return readChunks('-', source, budget, maxDocuments);
   }
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(input.absolutePath, 'r');
     const size = (await handle.stat()).size;
     if (budget.used + size > budget.limit) return tooLarge(input.file, budget, size);
-    return await readChunks(input.file, handleChunks(handle), budget);
+    return await readChunks(input.file, handleChunks(handle), budget, maxDocuments);
   } catch (e) {
     return unreadable(input.file, e);
   } finally {
@@ -157,12 +172,43 @@ async function* handleChunks(handle: fs.FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
-async function readChunks(file: string, source: Iterable<Buffer | string> | AsyncIterable<Buffer | string>, budget: ByteBudget): Promise<Buffer | InputProblem> {
+const MARKER = Buffer.from('\n---');
+
+/**
+ * Counts document markers (`---` at the start of a line, then a space, tab or line break) in a
+ * stream fed chunk by chunk; `feed` returns the offset of the marker that makes the count exceed
+ * `limit`, else -1. A marker split between chunks is found once (the last 4 bytes carry over).
+ */
+function markerCounter(limit: number): (chunk: Buffer, offset: number) => number {
+  let count = 0;
+  let carry = Buffer.from('\n'); // the stream start counts as a line start
+  return (chunk, offset) => {
+    const search = Buffer.concat([carry, chunk]);
+    const base = offset - carry.length;
+    for (let i = search.indexOf(MARKER); i !== -1; i = search.indexOf(MARKER, i + 1)) {
+      const next = search[i + 4];
+      if (next === undefined) break;
+      if ((next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d) && ++count > limit) return base + i + 1;
+    }
+    carry = search.subarray(Math.max(0, search.length - 4));
+    return -1;
+  };
+}
+
+async function readChunks(file: string, source: Iterable<Buffer | string> | AsyncIterable<Buffer | string>, budget: ByteBudget, maxDocuments: number): Promise<Buffer | CutBytes | InputProblem> {
   const chunks: Buffer[] = [];
+  const markers = Number.isFinite(maxDocuments) ? markerCounter(maxDocuments + 1) : null;
   let size = 0;
   try {
     for await (const chunk of source) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const cut = markers ? markers(b, size) : -1;
+      if (cut >= 0 && budget.used + cut <= budget.limit) {
+        (source as { destroy?: () => void }).destroy?.();
+        chunks.push(b.subarray(0, cut - size));
+        budget.used += cut;
+        return { bytes: Buffer.concat(chunks, cut), cutAt: cut };
+      }
       size += b.length;
       if (budget.used + size > budget.limit) {
         (source as { destroy?: () => void }).destroy?.();

@@ -101,7 +101,8 @@ export const KUBERNETES_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
   schema: 'yaml-1.1',
   merge: true,
   customTags: kubernetesTags,
-  uniqueKeys: true,
+  // Duplicate keys are found by yaml-reader.ts with a Set per mapping: `yaml`'s check is quadratic.
+  uniqueKeys: false,
   prettyErrors: false,
   keepSourceTokens: false,
 };

@@ -1,4 +1,4 @@
-import { Composer, isAlias, Parser, visit, type Document, type Node as YamlNode } from 'yaml';
+import { CST, Composer, isAlias, isCollection, isPair, isScalar, Lexer, Parser, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { FieldPath } from './types.js';
 import type { LineIndex } from './lines.js';
 import { locateInYamlNode } from './locate.js';
@@ -21,6 +21,22 @@ export interface ReadYamlOptions {
   readonly maxAliasCount: number;
   /** Documents this file may still hold; reading stops after this many. */
   readonly maxDocuments: number;
+  /** YAML nodes this file may still hold (see `countsAsNode`); reading stops past it. @default Infinity */
+  readonly maxNodes?: number;
+  /** Nesting levels of collections allowed (go-yaml v3 stops at 10,000). @default Infinity */
+  readonly maxDepth?: number;
+  /** Characters a scalar may hold, as written. @default Infinity */
+  readonly maxScalarLength?: number;
+}
+
+/** Why reading stopped before the end of the file, at `offset`. */
+export interface ReadStop {
+  readonly code: 'input/too-many-nodes' | 'input/too-deep' | 'input/scalar-too-long';
+  readonly offset: number;
+  /** Document being read when reading stopped (0-based). */
+  readonly document: number;
+  /** The node count (too-many-nodes), depth (too-deep) or length (scalar-too-long) reached. */
+  readonly reached: number;
 }
 
 export interface ReadYamlResult {
@@ -31,9 +47,16 @@ export interface ReadYamlResult {
   readonly documents: number;
   /** Reading stopped at `maxDocuments`. */
   readonly truncated: boolean;
+  /** Offset of the first document not read when `truncated`. */
+  readonly truncatedAt: number | null;
+  /** YAML nodes read (see `countsAsNode`). */
+  readonly nodes: number;
+  /** Reading stopped at a node, depth or scalar-length limit; the document being read is dropped. */
+  readonly stopped: ReadStop | null;
 }
 
 const MAX_ERRORS_PER_DOCUMENT = 5;
+const MAX_DIALECT_WARNINGS_PER_DOCUMENT = 20;
 
 /**
  * Reads a YAML stream the way Kubernetes does (see yaml-dialect.ts) with `yaml`'s Parser and
@@ -47,12 +70,19 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
   const problems: InputProblem[] = [];
   const docs: YamlDocument[] = [];
   const hasDirectives = /(?:^|\n)%/.test(text);
-  const divergentBefore = divergentCount();
+  let divergentBefore = divergentCount();
   let documents = 0;
   let truncated = false;
 
   const handle = (doc: Document.Parsed): void => {
     const index = documents++;
+    const dupes = doc.errors.length === 0 ? duplicateKeys(doc.contents as YamlNode | null) : [];
+    if (dupes.length > 0) {
+      for (const at of dupes.slice(0, MAX_ERRORS_PER_DOCUMENT)) problems.push(problem('input/duplicate-key', 'duplicate key: Map keys must be unique', lines.at(at)));
+      const more = dupes.length - MAX_ERRORS_PER_DOCUMENT;
+      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(dupes[MAX_ERRORS_PER_DOCUMENT]!)));
+      return;
+    }
     if (doc.errors.length > 0) {
       for (const err of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
         const code = err.code === 'DUPLICATE_KEY' ? 'input/duplicate-key' : 'input/syntax';
@@ -65,7 +95,14 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
     }
     for (const w of doc.warnings) problems.push(problem('input/syntax', `YAML warning: ${firstLine(w.message)}`, lines.at(w.pos[0]), 'warning'));
     const root = doc.contents as YamlNode | null;
-    if (divergentCount() !== divergentBefore) for (const d of dialectDifferences(root)) problems.push(dialectProblem(d, lines));
+    const divergentAtDoc = divergentBefore;
+    divergentBefore = divergentCount();
+    if (divergentCount() !== divergentAtDoc) {
+      const differences = dialectDifferences(root);
+      for (const d of differences.slice(0, MAX_DIALECT_WARNINGS_PER_DOCUMENT)) problems.push(dialectProblem(d, lines));
+      const more = differences.length - MAX_DIALECT_WARNINGS_PER_DOCUMENT;
+      if (more > 0) problems.push(problem('input/yaml-1.1', `${more} more plain values in document ${index} are read differently by Kubernetes (YAML 1.1) and YAML 1.2 tools; not shown`, lines.at(differences[MAX_DIALECT_WARNINGS_PER_DOCUMENT]!.offset), 'warning'));
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: opts.maxAliasCount });
@@ -88,28 +125,99 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
     });
   };
 
+  // The lexer's tokens are watched before the parser sees them, so that the limits hold before
+  // anything grows: the parser's stack is the nesting depth (nothing recursive has run yet), and
+  // nodes and scalar lengths are counted token by token.
+  const maxNodes = opts.maxNodes ?? Infinity;
+  const maxDepth = opts.maxDepth ?? Infinity;
+  const maxScalar = opts.maxScalarLength ?? Infinity;
   const parser = new Parser();
   const composer = new Composer(KUBERNETES_YAML);
   const full = () => documents >= opts.maxDocuments;
-  outer: for (const token of parser.parse(text)) {
-    for (const doc of composer.next(token)) {
-      if (full()) {
-        truncated = true;
-        break outer;
+  let nodes = 0;
+  let stopped: ReadStop | null = null;
+  let truncatedAt: number | null = null;
+  let atScalar = false;
+  const stop = (code: ReadStop['code'], reached: number) => (stopped = { code, offset: parser.offset, document: documents, reached });
+  outer: for (const lexeme of new Lexer().lex(text, false)) {
+    const scalarText = atScalar || lexeme[0] === '"' || lexeme[0] === "'";
+    atScalar = lexeme === CST.SCALAR;
+    if (scalarText && lexeme.length > maxScalar) {
+      stop('input/scalar-too-long', lexeme.length);
+      break;
+    }
+    if (countsAsNode(lexeme, scalarText) && ++nodes > maxNodes) {
+      stop('input/too-many-nodes', nodes);
+      break;
+    }
+    for (const token of parser.next(lexeme)) {
+      for (const doc of composer.next(token)) {
+        if (full()) {
+          truncated = true;
+          truncatedAt = doc.range[0];
+          break outer;
+        }
+        handle(doc);
       }
-      handle(doc);
+    }
+    // The document, then one entry per open collection, pair or scalar.
+    if (parser.stack.length - 1 > maxDepth) {
+      stop('input/too-deep', parser.stack.length - 1);
+      break;
     }
   }
-  if (!truncated) {
-    for (const doc of composer.end(false, text.length)) {
+  if (!truncated && !stopped) {
+    const tail = [...parser.end()].flatMap((t) => [...composer.next(t)]).concat([...composer.end(false, text.length)]);
+    for (const doc of tail) {
       if (full()) {
         truncated = true;
+        truncatedAt = doc.range[0];
         break;
       }
       handle(doc);
     }
   }
-  return { docs, problems, documents, truncated };
+  return { docs, problems, documents, truncated, truncatedAt, nodes, stopped };
+}
+
+/**
+ * What the node budget counts: scalars (plain, quoted, block), aliases, flow collections and
+ * block sequence items. Mapping keys and values are scalars or collections, so counted too.
+ */
+function countsAsNode(lexeme: string, scalarText: boolean): boolean {
+  if (scalarText) return true;
+  const c = lexeme[0];
+  return lexeme.length === 1 ? c === '[' || c === '{' || c === '-' : c === '*';
+}
+
+/**
+ * Duplicate keys in every mapping under `root`, checked with one Set per mapping (`yaml`'s own
+ * `uniqueKeys` compares each key with every earlier one: 50,000 keys took 22 s). Keys are equal
+ * as `yaml` defines it: the same scalar value (`1` and `"1"` differ), or the same node;
+ * `<<` merge keys may repeat. Iterative:
+ * depth is bounded before this runs, but no stack is needed anyway.
+ */
+function duplicateKeys(root: YamlNode | null): number[] {
+  const found: number[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isCollection(node)) continue;
+    const seen = new Set<unknown>();
+    for (const item of node.items) {
+      if (isPair(item)) {
+        const key = item.key;
+        const id = isScalar(key) ? key.value : key;
+        // `<<` merge keys (a Symbol value) may repeat, as with `yaml`'s own check.
+        if (typeof id !== 'symbol') {
+          if (seen.has(id)) found.push((key as YamlNode | null)?.range?.[0] ?? 0);
+          else seen.add(id);
+        }
+        stack.push(item.value, key);
+      } else stack.push(item);
+    }
+  }
+  return found.sort((a, b) => a - b);
 }
 
 /**

@@ -177,6 +177,9 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
       ...(limits.maxInputSize !== undefined ? { maxInputBytes: parseSize(limits.maxInputSize)! } : {}),
       ...(limits.maxDocuments !== undefined ? { maxDocuments: limits.maxDocuments } : {}),
       ...(limits.maxAliases !== undefined ? { maxAliasCount: limits.maxAliases } : {}),
+      ...(limits.maxNodes !== undefined ? { maxNodes: limits.maxNodes } : {}),
+      ...(limits.maxDepth !== undefined ? { maxDepth: limits.maxDepth } : {}),
+      ...(limits.maxScalarLength !== undefined ? { maxScalarLength: limits.maxScalarLength } : {}),
     },
     ...(raw.meshConfig !== undefined ? { meshConfig: raw.meshConfig } : {}),
     ...(raw.clusterDomain !== undefined ? { clusterDomain: { value: raw.clusterDomain, at: positionOf(src, '/clusterDomain') } } : {}),
@@ -189,7 +192,7 @@ interface RawConfig {
   rules?: Record<string, RuleSetting>;
   exceptions?: Omit<ConfigException, 'at'>[];
   exclude?: string[];
-  limits?: { maxInputSize?: string | number; maxDocuments?: number; maxAliases?: number };
+  limits?: { maxInputSize?: string | number; maxDocuments?: number; maxAliases?: number; maxNodes?: number; maxDepth?: number; maxScalarLength?: number };
   meshConfig?: string;
   clusterDomain?: string;
   context?: string[];

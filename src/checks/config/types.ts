@@ -34,6 +34,12 @@ export interface ConfigLimits {
   readonly maxDocuments?: number;
   /** YAML alias expansions allowed per document. */
   readonly maxAliasCount?: number;
+  /** YAML nodes read in total (`maxNodes`). */
+  readonly maxNodes?: number;
+  /** Nesting levels of YAML collections (`maxDepth`). */
+  readonly maxDepth?: number;
+  /** Characters in one YAML scalar (`maxScalarLength`). */
+  readonly maxScalarLength?: number;
 }
 
 /** The validated contents of `meshproof.config.yaml`. */
