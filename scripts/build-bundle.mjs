@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (lib/src/cli/main.js and everything it loads, dependencies included)
-// into one CommonJS script, lib/bundle/meshproof.cjs, that bin/load-cli.js runs with a V8 code
+// into one CommonJS script, lib/bundle/meshproof.cjs, that bin/load-cli.mjs runs with a V8 code
 // cache: start-up then skips resolving ~250 modules and compiling 1.2 MB of JavaScript. Run by
 // `npm run build` after tsc; `bundleOptions` is shared with the freshness test.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ export const BUNDLE = join(ROOT, 'lib', 'bundle', 'meshproof.cjs');
 /**
  * Modules loaded with `import()` that stay out of the bundle, by path relative to lib/src/. A
  * script run by `vm.Script` cannot call `import()` itself, so the bundle asks the ES-module loader
- * of bin/load-cli.js for them (`__meshproofImport`). The GitHub reporter is one: it brings
+ * of bin/load-cli.mjs for them (`__meshproofImport`). The GitHub reporter is one: it brings
  * @actions/core (ESM only) and its HTTP client, which only `--format github` needs.
  */
 const OUTSIDE = ['checks/reporters/github.js'];

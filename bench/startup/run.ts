@@ -3,7 +3,7 @@
  * `node bin/meshproof.js …` process each time, compiled lib/), against a bare `node -e 0` in the
  * same run. Commands run in turn (baseline, A, B, …, baseline, A, B, …) so that drift in the
  * machine's speed touches every row alike. The CLI runs from its bundle with a V8 code cache
- * (bin/load-cli.js) that the uncounted first round writes; two more rows show a run without the
+ * (bin/load-cli.mjs) that the uncounted first round writes; two more rows show a run without the
  * cache (what the very first run after an install costs) and one from the ES modules.
  *
  *   npm run build && npm run bench:startup        # 15 runs of each command

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 // @ts-expect-error bin/ is plain JavaScript without declarations
-import { CACHE_MAX_AGE_MS, cacheFileName, pruneCache } from '../../bin/load-cli.js';
+import { CACHE_MAX_AGE_MS, cacheFileName, pruneCache } from '../../bin/load-cli.mjs';
 
 const name = (dir: string, bundle: string, source: string): string => cacheFileName(dir, bundle, source) as string;
 
