@@ -1,6 +1,7 @@
 import type { FieldPath } from './types.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
+import { TEMPLATE_PATHS } from '../validate/authorization.js';
 
 export interface ContainerPort {
   readonly container: string;
@@ -24,16 +25,6 @@ export interface Workload {
   readonly templatePath: FieldPath;
 }
 
-/** Where each workload kind keeps its pod template. */
-const TEMPLATE_PATHS: Record<string, FieldPath> = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-  Pod: [],
-};
 
 function dig(v: unknown, path: FieldPath): unknown {
   for (const p of path) v = isRecord(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[p] : undefined;
@@ -49,7 +40,7 @@ function workloadOf(o: MeshObject): Workload | null {
       containerPorts: [], templatePath: ['spec'],
     };
   }
-  const templatePath = TEMPLATE_PATHS[o.kind];
+  const templatePath = Object.hasOwn(TEMPLATE_PATHS, o.kind) ? TEMPLATE_PATHS[o.kind] : undefined;
   if (!templatePath || (o.kind !== 'Pod' && o.group !== 'apps' && o.group !== 'batch')) return null;
   const template = dig(o.body, templatePath);
   if (!isRecord(template)) return null;

@@ -309,8 +309,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
-/** Where each workload kind keeps its pod template (Kubernetes `apps/v1`, `batch/v1`, `v1`). */
-const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
+/**
+ * Where each workload kind keeps its pod template (Kubernetes `apps/v1`, `batch/v1`, `v1`): the one
+ * table the mesh model (src/mesh/workloads.ts) reads too.
+ */
+export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],
   DaemonSet: ['spec', 'template'],
