@@ -68,6 +68,28 @@ export function annotatedMetadata(graph: MeshGraph): AnnotatedMetadata[] {
   return out;
 }
 
+/** The kinds annotations.K8sAnalyzer reads, plus the workload kinds whose pod templates are judged as Pods. */
+export const ANNOTATED_KINDS: readonly string[] = ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'];
+
+/** One Istio-namespaced annotation (`isIstioAnnotation`) on annotated metadata, with its catalogue entry. */
+export interface IstioAnnotationUse {
+  readonly m: AnnotatedMetadata;
+  readonly name: string;
+  readonly value: string;
+  /** The catalogue entry; undefined for a name Istio does not know. */
+  readonly def: IstioAnnotation | undefined;
+}
+
+/** Every Istio-namespaced annotation on the metadata `annotatedMetadata` lists, looked up in the catalogue once. */
+export function* istioAnnotationUses(graph: MeshGraph): Generator<IstioAnnotationUse> {
+  const known = istioAnnotations();
+  for (const m of annotatedMetadata(graph)) {
+    for (const [name, value] of Object.entries(m.annotations)) {
+      if (isIstioAnnotation(name)) yield { m, name, value, def: known.get(name) };
+    }
+  }
+}
+
 /** Where a finding about annotation `name` points, and how to name the metadata in a message. */
 export function annotationPath(m: AnnotatedMetadata, name: string): FieldPath {
   return [...m.metadataPath, 'annotations', name];

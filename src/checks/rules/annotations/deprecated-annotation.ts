@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { annotatedMetadata, annotationPath, isIstioAnnotation, istioAnnotations } from './_catalogue.js';
+import { ANNOTATED_KINDS, annotationPath, istioAnnotationUses } from './_catalogue.js';
 
 /** `annotations/deprecated-annotation` (IST0135): an Istio annotation the catalogue marks deprecated. */
 const deprecatedAnnotation: Rule = {
@@ -14,18 +14,14 @@ const deprecatedAnnotation: Rule = {
     'the `sidecar.istio.io/inject` annotation is not reported when the same metadata also carries the',
     '`sidecar.istio.io/inject` label (kept for compatibility). Fix: use the replacement the message names, or remove it.',
   ].join(' '),
-  kinds: ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'],
+  kinds: ANNOTATED_KINDS,
   check(graph, ctx) {
-    const known = istioAnnotations();
-    for (const m of annotatedMetadata(graph)) {
-      for (const name of Object.keys(m.annotations)) {
-        const def = isIstioAnnotation(name) ? known.get(name) : undefined;
-        if (!def?.deprecated) continue;
-        const inject = name === 'sidecar.istio.io/inject';
-        if (inject && m.labels['sidecar.istio.io/inject'] !== undefined) continue;
-        const extra = inject ? ' in favor of the "sidecar.istio.io/inject" label' : '';
-        ctx.report(m.object, `Annotation "${name}" has been deprecated${extra} and may not work in future Istio versions`, { path: annotationPath(m, name) });
-      }
+    for (const { m, name, def } of istioAnnotationUses(graph)) {
+      if (!def?.deprecated) continue;
+      const inject = name === 'sidecar.istio.io/inject';
+      if (inject && m.labels['sidecar.istio.io/inject'] !== undefined) continue;
+      const extra = inject ? ' in favor of the "sidecar.istio.io/inject" label' : '';
+      ctx.report(m.object, `Annotation "${name}" has been deprecated${extra} and may not work in future Istio versions`, { path: annotationPath(m, name) });
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { annotatedMetadata, annotationPath, isIstioAnnotation, istioAnnotations, whereOf } from './_catalogue.js';
+import { ANNOTATED_KINDS, annotationPath, istioAnnotationUses, whereOf } from './_catalogue.js';
 import { VALUE_CHECKS } from './_values.js';
 
 /** `annotations/invalid-annotation` (IST0125): an Istio annotation whose value the injector refuses. */
@@ -19,17 +19,13 @@ const invalidAnnotation: Rule = {
     'The injector refuses such a pod, so it is never created. Pod templates are judged as Pods. Not reproduced:',
     '`proxy.istio.io/config`, which Istio validates as a whole ProxyConfig. Fix: correct the value as the message says.',
   ].join(' '),
-  kinds: ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'],
+  kinds: ANNOTATED_KINDS,
   check(graph, ctx) {
-    const known = istioAnnotations();
-    for (const m of annotatedMetadata(graph)) {
-      for (const [name, value] of Object.entries(m.annotations)) {
-        const def = isIstioAnnotation(name) ? known.get(name) : undefined;
-        const check = VALUE_CHECKS[name];
-        if (!def || !check || !(def.resources.includes('Any') || def.resources.includes(m.kind))) continue;
-        const problem = check(value);
-        if (problem) ctx.report(m.object, `Invalid annotation ${name}: ${problem} (on ${whereOf(m)}); the sidecar injector refuses the pod`, { path: annotationPath(m, name) });
-      }
+    for (const { m, name, value, def } of istioAnnotationUses(graph)) {
+      const check = VALUE_CHECKS[name];
+      if (!def || !check || !(def.resources.includes('Any') || def.resources.includes(m.kind))) continue;
+      const problem = check(value);
+      if (problem) ctx.report(m.object, `Invalid annotation ${name}: ${problem} (on ${whereOf(m)}); the sidecar injector refuses the pod`, { path: annotationPath(m, name) });
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { annotatedMetadata, annotationPath, isIstioAnnotation, istioAnnotations, whereOf } from './_catalogue.js';
+import { ANNOTATED_KINDS, annotationPath, istioAnnotationUses, whereOf } from './_catalogue.js';
 
 /** `annotations/misplaced-annotation` (IST0107): an Istio annotation on a kind of object it does not apply to. */
 const misplacedAnnotation: Rule = {
@@ -16,17 +16,13 @@ const misplacedAnnotation: Rule = {
     'every workload kind are judged as Pods (Istio sees the running Pods). Unknown names are IST0108, not this rule.',
     'Fix: move the annotation to the object kind the message names.',
   ].join(' '),
-  kinds: ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'],
+  kinds: ANNOTATED_KINDS,
   check(graph, ctx) {
-    const known = istioAnnotations();
-    for (const m of annotatedMetadata(graph)) {
-      for (const name of Object.keys(m.annotations)) {
-        const def = isIstioAnnotation(name) ? known.get(name) : undefined;
-        if (!def || def.resources.includes('Any') || def.resources.includes(m.kind)) continue;
-        const kinds = def.resources.filter((r) => r !== 'Unknown').join(', ');
-        const hint = def.resources.includes('Pod') ? ': move it to the pod template (spec.template.metadata.annotations)' : `: move it to the ${kinds}`;
-        ctx.report(m.object, `Misplaced annotation: ${name} can only be applied to ${kinds}, not ${whereOf(m)}${hint}`, { path: annotationPath(m, name) });
-      }
+    for (const { m, name, def } of istioAnnotationUses(graph)) {
+      if (!def || def.resources.includes('Any') || def.resources.includes(m.kind)) continue;
+      const kinds = def.resources.filter((r) => r !== 'Unknown').join(', ');
+      const hint = def.resources.includes('Pod') ? ': move it to the pod template (spec.template.metadata.annotations)' : `: move it to the ${kinds}`;
+      ctx.report(m.object, `Misplaced annotation: ${name} can only be applied to ${kinds}, not ${whereOf(m)}${hint}`, { path: annotationPath(m, name) });
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { annotatedMetadata, annotationPath, isIstioAnnotation, istioAnnotations, whereOf } from './_catalogue.js';
+import { ANNOTATED_KINDS, annotationPath, istioAnnotationUses, whereOf } from './_catalogue.js';
 
 /** `annotations/unknown-annotation` (IST0108): an annotation in Istio's namespace that Istio does not define. */
 const unknownAnnotation: Rule = {
@@ -17,14 +17,11 @@ const unknownAnnotation: Rule = {
     '`istio.io/rev` as labels are not checked here. Fix: correct the spelling (see',
     'https://istio.io/latest/docs/reference/config/annotations/), or remove the annotation.',
   ].join(' '),
-  kinds: ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'],
+  kinds: ANNOTATED_KINDS,
   check(graph, ctx) {
-    const known = istioAnnotations();
-    for (const m of annotatedMetadata(graph)) {
-      for (const name of Object.keys(m.annotations)) {
-        if (!isIstioAnnotation(name) || known.has(name)) continue;
-        ctx.report(m.object, `Unknown annotation: ${name} on ${whereOf(m)} is not an Istio annotation, so nothing reads it; fix the spelling or remove it`, { path: annotationPath(m, name) });
-      }
+    for (const { m, name, def } of istioAnnotationUses(graph)) {
+      if (def) continue;
+      ctx.report(m.object, `Unknown annotation: ${name} on ${whereOf(m)} is not an Istio annotation, so nothing reads it; fix the spelling or remove it`, { path: annotationPath(m, name) });
     }
   },
 };
