@@ -26,6 +26,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'List the rule catalogue',
     run: async (args, io) => (await import('./rules-command.js')).rulesCommand(args, io),
   },
+  diff: {
+    summary: 'Semantic diff of two synthesized trees: meshproof diff <base> <head>',
+    run: async (args, io) => (await import('./diff-command.js')).diffCommand(args, io),
+  },
   xds: {
     summary: 'Proxy config: xds compile [paths...] --out <dir> writes one Envoy config dump per proxy',
     run: async (args, io) => (await import('./xds-command.js')).xdsCommand(args, io),

@@ -16,6 +16,7 @@ Commands:
   rules              List the rule catalogue
   xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
   xds serve          Serve the translated config over ADS (gRPC), reloading when the inputs change
+  diff <base> <head> Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
 Options for check:
   --format <f>       text | json | sarif | github               (default: text)
@@ -44,6 +45,12 @@ Options for init:
   --name <n>         Argo CD Application name (default: the folder name)
   --repo-url <url>   Git URL Argo CD syncs from (default: a placeholder to edit)
   --action <ref>     The check action the PR workflow uses (default: meshproof/meshproof@v<version>)
+
+Options for diff:
+  --format <f>       text | json | markdown                     (default: text)
+  -o, --output <file> Write the diff to a file instead of stdout (written atomically)
+  --max-fields <n>   Field rows shown per changed object in text and markdown (default: 25)
+  Exit codes: 0 the meshes are the same, 1 they differ, 2 a side cannot be read.
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)

@@ -1,0 +1,122 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import { captureIO } from '../cli/_io.js';
+
+const VS = (weights: [number, number], extra = '') => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  hosts: [reviews]
+  http:
+  - name: canary
+    route:
+    - destination: {host: reviews, subset: v1}
+      weight: ${weights[0]}
+    - destination: {host: reviews, subset: v2}
+      weight: ${weights[1]}${extra}
+`;
+
+const DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`;
+
+function trees(base: Record<string, string>, head: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-diff-'));
+  for (const [side, files] of [['base', base], ['head', head]] as const) {
+    fs.mkdirSync(path.join(dir, side));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, side, name), text);
+  }
+  return dir;
+}
+
+async function run(dir: string, ...args: string[]) {
+  const c = captureIO(dir);
+  const code = await main(['diff', 'base', 'head', ...args], c.io);
+  return { code, out: c.stdout(), err: c.stderr() };
+}
+
+test('GIVEN a canary whose weights were swapped WHEN diffed THEN exit 1 and the split shows each subset before → after', async () => {
+  const dir = trees({ 'a.yaml': VS([90, 10]) }, { 'a.yaml': VS([10, 90]) });
+  const r = await run(dir);
+  assert.is(r.code, 1);
+  assert.match(r.out, /changed  VirtualService shop\/reviews/);
+  assert.match(r.out, /split  http\[0\] "canary": reviews\/v1 90 → 10, reviews\/v2 10 → 90/);
+  assert.match(r.out, /~ spec\.http\[0\]\.route\[0\]\.weight: 90 → 10/);
+  assert.match(r.out, /0 added, 0 removed, 1 changed/);
+});
+
+test('GIVEN the same objects reordered, moved between files and with keys in another order WHEN diffed THEN no change, exit 0', async () => {
+  const reordered = DR.replace('  host: reviews\n  subsets:', '  subsets:').replace(/(\n {2}- \{name: v2[^\n]*)\n$/, '$1\n  host: reviews\n');
+  assert.is.not(reordered, DR);
+  const dir = trees({ 'a.yaml': `${VS([90, 10])}---\n${DR}` }, { 'b.yaml': reordered, 'c.yaml': VS([90, 10]) });
+  const r = await run(dir);
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, /no changes/);
+});
+
+test('GIVEN an object added and one removed WHEN diffed as JSON THEN both are listed with their kind, namespace and name', async () => {
+  const dir = trees({ 'a.yaml': DR }, { 'a.yaml': VS([50, 50]) });
+  const r = await run(dir, '--format', 'json');
+  assert.is(r.code, 1);
+  const json = JSON.parse(r.out);
+  assert.equal(json.added.map((o: { ref: unknown }) => o.ref), [{ kind: 'VirtualService', namespace: 'shop', name: 'reviews' }]);
+  assert.equal(json.removed.map((o: { ref: unknown }) => o.ref), [{ kind: 'DestinationRule', namespace: 'shop', name: 'reviews' }]);
+  assert.is(json.changed.length, 0);
+});
+
+test('GIVEN a route that gained a destination WHEN diffed as Markdown THEN the new subset shows — → weight and table cells are escaped', async () => {
+  const third = `\n    - destination: {host: reviews, subset: "v3|x"}\n      weight: 0`;
+  const dir = trees({ 'a.yaml': VS([90, 10]) }, { 'a.yaml': VS([90, 10], third) });
+  const r = await run(dir, '--format', 'markdown');
+  assert.is(r.code, 1);
+  assert.match(r.out, /\| http\[0\] "canary" \| reviews\/v3\\\|x \| — \| 0 \|/);
+  assert.match(r.out, /### Changed/);
+});
+
+test('GIVEN a change touching many fields WHEN --max-fields 2 THEN two rows and a count of the rest', async () => {
+  const labels = (value: string) => DR.replace('  namespace: shop\n', `  namespace: shop\n  labels:\n${Array.from({ length: 6 }, (_, i) => `    l${i}: ${value}`).join('\n')}\n`);
+  const dir = trees({ 'a.yaml': labels('before') }, { 'a.yaml': labels('after') });
+  const r = await run(dir, '--max-fields', '2');
+  assert.is(r.code, 1);
+  assert.is((r.out.match(/^  [+~-] /gm) ?? []).length, 2);
+  assert.match(r.out, /… and 4 more fields/);
+});
+
+test('GIVEN a head path that does not exist WHEN diffed THEN exit 2 naming the side and the path, no diff printed', async () => {
+  const dir = trees({ 'a.yaml': DR }, {});
+  fs.rmSync(path.join(dir, 'head'), { recursive: true });
+  const r = await run(dir);
+  assert.is(r.code, 2);
+  assert.match(r.err, /head: .*head.*no such file/);
+  assert.is(r.out, '');
+});
+
+test('GIVEN an unparsable base WHEN diffed THEN exit 2 with the file and line, not a diff of a half-read tree', async () => {
+  const dir = trees({ 'a.yaml': 'kind: [unclosed\n' }, { 'a.yaml': DR });
+  const r = await run(dir);
+  assert.is(r.code, 2);
+  assert.match(r.err, /base: .*a\.yaml:\d+/);
+});
+
+test('GIVEN one path WHEN diff runs THEN a usage error says it needs the base and the head', async () => {
+  const c = captureIO(os.tmpdir());
+  const code = await main(['diff', 'dist'], c.io);
+  assert.is(code, 2);
+  assert.match(c.stderr(), /two paths, the base and the head/);
+});
+
+test.run();
