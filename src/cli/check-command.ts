@@ -66,8 +66,22 @@ function limitFlags(values: { 'max-input-size'?: string; 'max-documents'?: strin
   return limits;
 }
 
-/** `meshproof check [paths…] [options]`: returns the exit code; throws UsageError / ConfigError. */
-export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode> {
+/** A check run from command-line arguments: the result, the exit code it implies, and the chosen format. */
+export interface CheckFromArgs {
+  readonly run: Awaited<ReturnType<typeof runCheck>>;
+  readonly failOn: FailOn;
+  readonly exitCode: ExitCode;
+  readonly format: Format;
+  readonly output: string | undefined;
+  readonly noColor: boolean;
+}
+
+/**
+ * Parses `check`'s arguments, resolves the config, and runs the check suite once; shared by
+ * `meshproof check` and the GitHub Action (which renders SARIF, annotations and the summary from
+ * the same result). Throws UsageError / ConfigError for bad arguments or config.
+ */
+export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFromArgs> {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   const format: Format = oneOf('format', values.format, FORMATS) ?? 'text';
   const cliFailOn = oneOf<FailOn>('fail-on', values['fail-on'], FAIL_ON_VALUES);
@@ -114,19 +128,25 @@ export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode>
     ...(values.context ? { context: values.context } : {}),
   });
 
+  return { run, failOn, exitCode: exitCode({ result: run.result, failOn, unusableInput: run.unusableInput }), format, output: values.output, noColor: values['no-color'] === true };
+}
+
+/** `meshproof check [paths…] [options]`: returns the exit code; throws UsageError / ConfigError. */
+export async function checkCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { run, format, output, noColor, exitCode: code } = await checkFromArgs(args, io);
   const reporter = REPORTERS[format];
-  const toFile = values.output !== undefined;
+  const toFile = output !== undefined;
   const opts = {
     version: VERSION,
     cwd: io.cwd,
-    color: format === 'text' && wantsColor(io.env, !toFile && io.stdout.isTTY === true, values['no-color'] === true),
+    color: format === 'text' && wantsColor(io.env, !toFile && io.stdout.isTTY === true, noColor),
   };
   if (reporter.format === 'github') {
     await reporter.emit(run.result, opts);
   } else {
     const text = reporter.render(run.result, opts);
-    if (toFile) writeReport(resolve(io.cwd, values.output!), values.output!, text);
+    if (toFile) writeReport(resolve(io.cwd, output!), output!, text);
     else io.stdout.write(text);
   }
-  return exitCode({ result: run.result, failOn, unusableInput: run.unusableInput });
+  return code;
 }
