@@ -6,13 +6,14 @@ import type { ServiceInfo } from '../services.js';
 import { exportedTo } from '../visibility.js';
 import { ClusterCollector } from './clusters.js';
 import { buildGatewayServers, gatewayApiRoutes } from './gateway-scope.js';
+import { buildInbound } from './inbound.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import type { RouteEnv } from './routes.js';
 import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
 
-type Scoped = Omit<ProxyView, 'proxy'>;
+type Scoped = Omit<ProxyView, 'proxy' | 'inbound'>;
 
 /** Per graph: whether pod labels change a sidecar's view, and the views already computed per scope. */
 interface PushCache {
@@ -47,14 +48,14 @@ function cacheOf(graph: MeshGraph): PushCache {
  * DestinationRule or a `sourceLabels` match makes them matter): treat views as read-only.
  */
 export function buildProxyView(graph: MeshGraph, proxy: ProxyIdentity): ProxyView {
-  if (proxy.type !== 'sidecar') return { proxy, ...computeView(graph, proxy) };
+  if (proxy.type !== 'sidecar') return { proxy, ...computeView(graph, proxy), inbound: null };
   const cache = cacheOf(graph);
   const sidecar = graph.sidecarsFor(selectionTarget(proxy))[0];
   const labels = cache.labelSensitive ? JSON.stringify(Object.entries(proxy.labels).sort()) : '';
   const key = `${proxy.namespace}\u0000${sidecar?.key ?? ''}\u0000${labels}`;
   let scoped = cache.scopes.get(key);
   if (!scoped) cache.scopes.set(key, (scoped = computeView(graph, proxy)));
-  return { proxy, ...scoped };
+  return { proxy, ...scoped, inbound: buildInbound(graph, proxy) };
 }
 
 function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {

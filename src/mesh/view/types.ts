@@ -359,5 +359,126 @@ export interface ProxyView {
   /** Gateway servers, routers only. */
   readonly gatewayServers: readonly GatewayServerView[];
   readonly gatewayApiRoutes: readonly GatewayApiRouteView[];
+  /** The workload's own ports, mTLS mode and AuthorizationPolicies (sidecars; null for routers). */
+  readonly inbound: InboundView | null;
   readonly problems: readonly ViewProblem[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound (src/mesh/view/inbound.ts, inbound-authz.ts)
+
+/** PeerAuthentication mode in force; Istio's default (no policy sets one) is PERMISSIVE. */
+export type InboundMtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** The mTLS mode a workload accepts (on one port or workload-wide) and the policy that decides it. */
+export interface MtlsView {
+  readonly mode: InboundMtlsMode;
+  /**
+   * Which level decided: `workload-port` (`portLevelMtls` of a selector policy), `workload`
+   * (selector policy), `namespace`, `mesh` (root namespace), `default` (none sets a mode; UNSET inherits).
+   */
+  readonly source: 'workload-port' | 'workload' | 'namespace' | 'mesh' | 'default';
+  /** The deciding PeerAuthentication field (`spec.mtls` or `spec.portLevelMtls.<port>`); null for `default`. */
+  readonly origin: Origin | null;
+}
+
+/** A Service port that sends traffic to an inbound port. */
+export interface InboundServicePortView {
+  readonly host: string;
+  /** The Service port number (what clients dial; never what the sidecar sees). */
+  readonly port: number;
+  readonly name: string;
+  readonly origin: Origin;
+}
+
+/** One port the workload serves, as the sidecar sees it (Istio's inbound listener chain and `inbound|<port>||` cluster). */
+export interface InboundPortView {
+  /** Container port: the Service `targetPort` resolved (a named one through the pod's `containerPort` names). */
+  readonly port: number;
+  /** Protocol from the (first, by host) Service port targeting it (`protocol.ts`); `UnsupportedProtocol` = sniffed. */
+  readonly protocol: IstioProtocol;
+  readonly sniffed: boolean;
+  /** Every Service port targeting this container port, sorted by host then port. */
+  readonly services: readonly InboundServicePortView[];
+  readonly mtls: MtlsView;
+}
+
+/**
+ * An AuthorizationPolicy attribute, named as Istio's authz model names it
+ * (`pilot/pkg/security/authz/model`): `from.source` fields and source-side `when` keys become
+ * principals, `to.operation` fields and destination-side `when` keys permissions.
+ */
+export type AuthzAttribute =
+  | 'source.principal' | 'source.namespace' | 'source.ip' | 'remote.ip'
+  | 'request.auth.principal' | 'request.auth.audiences' | 'request.auth.presenter' | 'request.auth.claims' | 'request.headers'
+  | 'destination.ip' | 'destination.port' | 'connection.sni' | 'host' | 'method' | 'path'
+  | 'unsupported';
+
+/** One field of a rule: values ORed, `notValues` (the `not*` field) excluded; the two ANDed. */
+export interface AuthzMatchView {
+  readonly attribute: AuthzAttribute;
+  /** `request.headers[<name>]`: the header name (lower case); `request.auth.claims[a][b]`: the claim path; else []. */
+  readonly key: readonly string[];
+  /** As written, except `source.principal`: trust domain aliases expanded (Istio's `ReplaceTrustDomainAliases`). */
+  readonly values: readonly string[];
+  readonly notValues: readonly string[];
+  /** Only meaningful for HTTP (paths, methods, hosts, request headers, JWT attributes). */
+  readonly httpOnly: boolean;
+  /**
+   * Set when Envoy RBAC cannot express this field (unknown `when` key, malformed IP block or port,
+   * path template): the translator does what istiod does with a generation error, dropping the rule
+   * from an ALLOW policy and ignoring the field in DENY and AUDIT policies.
+   */
+  readonly unsupported?: string;
+  /** A remark that does not change the translation (a port that is not a container port of this workload…). */
+  readonly note?: string;
+  readonly origin: Origin;
+}
+
+/** One rule of a policy, consolidated like Istio's `authz/model.Model`. */
+export interface AuthzRuleView {
+  /** Istio's Envoy policy name: `ns[<namespace>]-policy[<name>]-rule[<i>]`. */
+  readonly name: string;
+  /** One entry per `from` (ORed; source-side `when` conditions ANDed into each); one entry when `from` is absent. */
+  readonly principals: readonly (readonly AuthzMatchView[])[];
+  /** One entry per `to` (ORed; destination-side `when` conditions ANDed into each); one entry when `to` is absent. */
+  readonly permissions: readonly (readonly AuthzMatchView[])[];
+  /** ALLOW rules only: why the rule matches every request (`validate/authorization.ts`), else null. */
+  readonly allowsEverything: string | null;
+  readonly origin: Origin;
+}
+
+/** An AuthorizationPolicy that applies to the workload. */
+export interface AuthzPolicyView {
+  readonly name: string;
+  readonly namespace: string;
+  /** `spec.action`, default ALLOW. */
+  readonly action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  /** `mesh` (root namespace, no selector), `namespace`, `workload` (selector; a root-namespace selector policy too). */
+  readonly scope: 'mesh' | 'namespace' | 'workload';
+  /** CUSTOM: `spec.provider.name`. */
+  readonly provider?: string;
+  /** Annotation `istio.io/dry-run: "true"`: evaluated and logged, never enforced (Envoy `shadow_rules`). */
+  readonly dryRun: boolean;
+  /** Empty for `spec: {}` (an ALLOW policy without rules allows nothing). */
+  readonly rules: readonly AuthzRuleView[];
+  readonly origin: Origin;
+}
+
+/** Something inbound translation cannot use, with where it is and how to fix it. */
+export interface InboundProblem {
+  readonly code: 'view/inbound-target-port' | 'view/authz-target-ref';
+  readonly message: string;
+  readonly origin: Origin;
+}
+
+/** The inbound side of a sidecar proxy. */
+export interface InboundView {
+  /** Sorted by port. Empty when no Service selects the workload. */
+  readonly ports: readonly InboundPortView[];
+  /** The workload-wide mode (no `portLevelMtls`): what ports no Service declares get. */
+  readonly mtls: MtlsView;
+  /** Policies that apply: root namespace first, then the workload's namespace, input order. */
+  readonly authorizationPolicies: readonly AuthzPolicyView[];
+  readonly problems: readonly InboundProblem[];
 }

@@ -1,0 +1,105 @@
+/**
+ * The inbound side of a sidecar, as istiod computes it for the workload's own ports
+ * (`pilot/pkg/networking/core/listener_inbound.go`, `pilot/pkg/security/authn`): the container
+ * ports the Services selecting the workload send to, the PeerAuthentication mode on each, and the
+ * AuthorizationPolicies that apply (`inbound-authz.ts`). Pure; never throws for bad input.
+ */
+import type { MeshGraph } from '../graph.js';
+import type { MeshObject } from '../object.js';
+import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
+import type { ServiceInfo, ServicePort } from '../services.js';
+import type { Workload } from '../workloads.js';
+import { authorizationPoliciesOf } from './inbound-authz.js';
+import { originOf } from './origin.js';
+import { selectionTarget } from './proxy.js';
+import type { InboundPortView, InboundProblem, InboundServicePortView, InboundView, MtlsView, ProxyIdentity } from './types.js';
+
+const CACHE = new WeakMap<MeshGraph, Map<string, InboundView>>();
+
+/**
+ * The inbound view of `proxy` (null for routers: gateways have no inbound listeners). Cached per
+ * graph by namespace, workload name and labels (named target ports depend on the workload).
+ */
+export function buildInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView | null {
+  if (proxy.type !== 'sidecar') return null;
+  let cache = CACHE.get(graph);
+  if (!cache) CACHE.set(graph, (cache = new Map()));
+  const key = `${proxy.namespace}\u0000${proxy.name}\u0000${JSON.stringify(Object.entries(proxy.labels).sort())}\u0000${proxy.serviceAccount}`;
+  let v = cache.get(key);
+  if (!v) cache.set(key, (v = computeInbound(graph, proxy)));
+  return v;
+}
+
+function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
+  const problems: InboundProblem[] = [];
+  const target = selectionTarget(proxy);
+  const pas = graph.peerAuthenticationsFor(target);
+  const workload = graph.workloads.inNamespace(proxy.namespace).find((w) => w.name === proxy.name);
+  const byPort = new Map<number, { protocol: ServicePort['protocol']; services: InboundServicePortView[] }>();
+  const services = graph.services.selecting(proxy.namespace, proxy.labels).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  for (const s of services) {
+    for (const p of s.ports) {
+      if (p.protocol === 'UDP') continue;
+      const port = containerPortOf(p, workload);
+      if (port === null) {
+        problems.push({
+          code: 'view/inbound-target-port',
+          message: `Service ${s.namespace}/${s.object.name} port ${p.number} has targetPort "${String(p.targetPort)}", which no container port of ${proxy.namespace}/${proxy.name} is named; ` +
+            'istiod creates no inbound endpoint for it: name a containerPort so, or give the number',
+          origin: originOf(s.object, [...p.path, 'targetPort']),
+        });
+        continue;
+      }
+      let entry = byPort.get(port);
+      if (!entry) byPort.set(port, (entry = { protocol: p.protocol, services: [] }));
+      entry.services.push(servicePortView(s, p));
+    }
+  }
+  const ports: InboundPortView[] = [...byPort].sort((a, b) => a[0] - b[0]).map(([port, e]) => ({
+    port, protocol: e.protocol, sniffed: e.protocol === 'UnsupportedProtocol', services: e.services, mtls: mtlsView(pas, port),
+  }));
+  const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
+  return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+/**
+ * The container port a Service port sends to: `targetPort` as a number; a named `targetPort`
+ * looked up in the workload's `containerPort` names (null when the workload is known and has no
+ * such name; the Service port number when the workload is not in the input); no `targetPort` =
+ * the Service port (Kubernetes' default).
+ */
+export function containerPortOf(p: ServicePort, workload: Workload | undefined): number | null {
+  if (typeof p.targetPort === 'number') return p.targetPort;
+  if (typeof p.targetPort === 'string' && p.targetPort !== '') {
+    if (/^\d+$/.test(p.targetPort)) return Number(p.targetPort);
+    if (!workload) return null;
+    return workload.containerPorts.find((c) => c.name === p.targetPort)?.containerPort ?? null;
+  }
+  return p.number;
+}
+
+function servicePortView(s: ServiceInfo, p: ServicePort): InboundServicePortView {
+  return { host: s.host, port: p.number, name: p.name, origin: originOf(s.object, p.path) };
+}
+
+/**
+ * The mode on `port` (a container port; undefined = workload-wide), by Istio's precedence:
+ * `portLevelMtls` of the selector policy > its `mtls` > the namespace policy > the root namespace
+ * policy > PERMISSIVE, an UNSET mode inheriting from the level above (`policy.ts` decides; this
+ * says which level and field did).
+ */
+export function mtlsView(pas: Omit<PeerAuthenticationsForWorkload, 'effective'>, port?: number): MtlsView {
+  const d = decideMtls(pas, port);
+  if (d.policy === null) return { mode: d.mode, source: 'default', origin: null };
+  const wl = pas.workload[0];
+  if (port !== undefined && wl && d.policy === wl && portLevelMode(wl, port) !== undefined) {
+    return { mode: d.mode, source: 'workload-port', origin: originOf(wl, ['spec', 'portLevelMtls', String(port)]) };
+  }
+  const source = d.policy === wl ? 'workload' : d.policy === pas.namespace[0] && pas.namespace !== pas.mesh ? 'namespace' : 'mesh';
+  return { mode: d.mode, source, origin: originOf(d.policy, ['spec', 'mtls']) };
+}
+
+function portLevelMode(pa: MeshObject, port: number) {
+  const pl = pa.spec.portLevelMtls;
+  return typeof pl === 'object' && pl !== null ? mtlsModeOf((pl as Record<string, unknown>)[String(port)]) : undefined;
+}
