@@ -5,6 +5,7 @@ import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, STAGE_DIR, write
 import { enableSourceTracking, sourceOf } from './source-tracking.js';
 import { installErrorReporter } from '../constructs/_errors.js';
 import { planSynth, type SynthPlan } from './synth-plan.js';
+import { collectExpectations, EXPECTATIONS_PATH } from '../verify/expectations/collect.js';
 
 export { SOURCE_MAP_PATH, STAGE_DIR } from './promote.js';
 
@@ -82,6 +83,8 @@ export class MeshApp extends App {
         renders?.stop();
       }
       if (renders) writeAtomically(path.join(plan.stageRoot, SOURCE_MAP_PATH), `${JSON.stringify({ version: 1, objects: this.sourceMapEntries(renders.byChart) }, null, 2)}\n`);
+      // The promises `meshproof verify` checks, staged and published with the source map.
+      if (renders) writeAtomically(path.join(plan.stageRoot, EXPECTATIONS_PATH), `${JSON.stringify({ version: 1, expectations: collectExpectations(this, plan.root) }, null, 2)}\n`);
       sealStage(plan.stageRoot, { outdir: plan.outdir, sourceMap: this.writeSourceMap });
       if (plan.publish === 'app') promote(plan.root, plan.stageRoot, { keepStage: plan.underCdk8s });
     } catch (e) {

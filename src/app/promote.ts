@@ -23,6 +23,8 @@ import * as path from 'node:path';
 export const SOURCE_MAP_PATH = '.meshproof/sourcemap.json';
 /** Where `cdk8s synth` writes (cdk8s.yaml `output:`): the stage, relative to the project root. */
 export const STAGE_DIR = '.meshproof/synth';
+/** The promises `meshproof verify` checks, published with the source map (see src/verify/expectations/). */
+const EXPECTATIONS = '.meshproof/expectations.json';
 const STAGE_INFO = 'stage.json';
 const JOURNAL = '.meshproof/promotion.json';
 const PREVIOUS = '.meshproof/previous';
@@ -42,6 +44,8 @@ interface Journal {
   readonly hadOutdir: boolean;
   readonly sourceMap: boolean;
   readonly hadSourceMap: boolean;
+  /** Whether an expectations file existed before (absent in journals of older versions: false). */
+  readonly hadExpectations?: boolean;
 }
 
 /** Records what a complete stage holds; call after every file of the stage is written. */
@@ -79,6 +83,8 @@ export function promote(root: string, stageRoot: string, options: PromoteOptions
   const finalMap = path.join(root, SOURCE_MAP_PATH);
   let stagedOut = path.join(stageRoot, info.outdir);
   const stagedMap = path.join(stageRoot, SOURCE_MAP_PATH);
+  const finalExpect = path.join(root, EXPECTATIONS);
+  const stagedExpect = path.join(stageRoot, EXPECTATIONS);
   const previous = path.join(root, PREVIOUS);
 
   if (options.keepStage) {
@@ -95,15 +101,18 @@ export function promote(root: string, stageRoot: string, options: PromoteOptions
     hadOutdir: fs.existsSync(finalOut),
     sourceMap: info.sourceMap,
     hadSourceMap: info.sourceMap && fs.existsSync(finalMap),
+    hadExpectations: info.sourceMap && fs.existsSync(finalExpect),
   };
   writeAtomically(path.join(root, JOURNAL), `${JSON.stringify(journal)}\n`);
   step(1);
   if (journal.hadOutdir) fs.renameSync(finalOut, path.join(previous, 'outdir'));
   if (journal.hadSourceMap) fs.renameSync(finalMap, path.join(previous, 'sourcemap.json'));
+  if (journal.hadExpectations) fs.renameSync(finalExpect, path.join(previous, 'expectations.json'));
   step(2);
   fs.mkdirSync(path.dirname(finalOut), { recursive: true });
   fs.renameSync(stagedOut, finalOut);
   if (info.sourceMap) fs.copyFileSync(stagedMap, finalMap);
+  if (info.sourceMap && fs.existsSync(stagedExpect)) fs.copyFileSync(stagedExpect, finalExpect);
   step(3);
   fs.rmSync(path.join(root, JOURNAL));
   step(4);
@@ -127,6 +136,7 @@ export function recoverPromotion(root: string): boolean {
   if (journal?.version === 1) {
     restore(path.join(root, journal.outdir), path.join(previous, 'outdir'), journal.hadOutdir);
     if (journal.sourceMap) restore(path.join(root, SOURCE_MAP_PATH), path.join(previous, 'sourcemap.json'), journal.hadSourceMap);
+    if (journal.sourceMap) restore(path.join(root, EXPECTATIONS), path.join(previous, 'expectations.json'), journal.hadExpectations === true);
   }
   fs.rmSync(journalFile, { force: true });
   fs.rmSync(previous, { recursive: true, force: true });

@@ -40,7 +40,11 @@ const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?$/;
  * undefined when tracking was off or no such frame exists.
  */
 export function sourceOf(construct: IConstruct, root: string): SourcePosition | undefined {
-  const stack = CAPTURED.get(construct)?.stack;
+  return sourceOfStack(CAPTURED.get(construct)?.stack, root);
+}
+
+/** The first frame of a V8 `stack` that lies in the project's own code (rules as `sourceOf`). */
+export function sourceOfStack(stack: string | undefined, root: string): SourcePosition | undefined {
   if (!stack) return undefined;
   for (const line of stack.split('\n').slice(1)) {
     const m = FRAME.exec(line.trim());

@@ -34,6 +34,19 @@ interface Entry {
   readonly http: VirtualServiceSpecHttp;
   /** Construct path of whoever added the route, for validation messages. */
   readonly origin: string;
+  /** Whoever added the route (this table for addRoute/defaultRoute), for the promises `meshproof verify` checks. */
+  readonly by: IConstruct;
+  /** Call stack of `addRoute`, so a promise can name the line of the user's TypeScript that added the route. */
+  readonly stack?: string;
+}
+
+/** One route of a RouteTable with who added it (see `RouteTable.routeOrigins`). */
+export interface RouteOrigin {
+  readonly http: VirtualServiceSpecHttp;
+  /** The construct that added the route: a CanaryRelease, a HeaderSplit, or the table itself (addRoute, defaultRoute). */
+  readonly by: IConstruct;
+  /** The stack captured by `addRoute` (V8 format), when the route was added with it. */
+  readonly stack?: string;
 }
 
 /**
@@ -78,7 +91,7 @@ export class RouteTable extends Construct {
         throw new PropError('MP_INVALID_PROP', this, 'defaultRoute.match', props.defaultRoute.match,
           'expected no match on the default route: it is the catch-all, rendered last');
       }
-      this.defaultEntry = { http: translateHttpRoute(this, props.defaultRoute, 'defaultRoute'), origin: this.node.path };
+      this.defaultEntry = { http: translateHttpRoute(this, props.defaultRoute, 'defaultRoute'), origin: this.node.path, by: this };
     }
 
     this.virtualService = new VirtualService(this, 'Resource', {
@@ -95,7 +108,9 @@ export class RouteTable extends Construct {
    */
   addRoute(options: HttpRouteOptions): VirtualServiceSpecHttp {
     const http = translateHttpRoute(this, options, `routes[${this.entries.length}]`);
-    this.entries.push({ http, origin: this.node.path });
+    const holder: { stack?: string } = {};
+    Error.captureStackTrace(holder, this.addRoute);
+    this.entries.push({ http, origin: this.node.path, by: this, stack: holder.stack });
     return http;
   }
 
@@ -110,7 +125,12 @@ export class RouteTable extends Construct {
    * synth-time messages.
    */
   addHttpRoute(http: VirtualServiceSpecHttp, origin: IConstruct = this): void {
-    this.entries.push({ http, origin: origin.node.path });
+    this.entries.push({ http, origin: origin.node.path, by: origin });
+  }
+
+  /** The HTTP routes in rendered order, each with the construct that added it (for `meshproof verify`'s promises). */
+  get routeOrigins(): RouteOrigin[] {
+    return this.ordered().map((e) => ({ http: e.http, by: e.by, ...(e.stack !== undefined ? { stack: e.stack } : {}) }));
   }
 
   /** The HTTP routes in rendered order (matched, then catch-alls, then the default route). */

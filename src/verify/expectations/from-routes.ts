@@ -1,0 +1,192 @@
+/**
+ * Promises of HTTP routes: for every route a RouteTable renders (whoever added it: a CanaryRelease,
+ * a HeaderSplit, `addRoute`), one request per match entry (or one plain request for a catch-all)
+ * and what it must get: the destination or the weighted split, fault abort and delay shares,
+ * retries, timeout, mirror, redirect or direct response. Taken from the construct's own
+ * (translated) intent at synth time, never from dist/, so a later edit of dist/ cannot move the goal.
+ */
+import type { VirtualServiceSpecHttp } from '../../../imports/networking.istio.io.js';
+import { Duration } from '../../constructs/duration.js';
+import type { RouteTable } from '../../constructs/route-table.js';
+import { routeMatches, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
+import type { DestinationSpec, Expectation, ExpectationSource, Outcome, RequestSpec, RequestVia } from './types.js';
+
+/** What the collector knows about the app, for resolving hosts, versions and gateway ports. */
+export interface RouteContext {
+  /** Cluster domain for short host names. */
+  readonly clusterDomain: string;
+  /** Pod labels behind `host` + `subset`, for services whose versions are known (MeshService: `{version}`). */
+  readonly versionLabels: (host: string, subset: string) => Readonly<Record<string, string>> | undefined;
+  /** The port of the server that routes HTTP for Gateway `<ns>/<name>` (not the https-redirect one). */
+  readonly gatewayPort: (ref: string) => number | undefined;
+  /** Construct path and TypeScript line of a route's author. */
+  readonly sourceOf: (table: RouteTable, index: number) => ExpectationSource;
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+
+function fqdn(host: string, namespace: string | undefined, clusterDomain: string): string {
+  if (host.includes('.') || host.includes('*')) return host.replace(/^\*\./, 'verify.');
+  return `${host}.${namespace ?? 'default'}.svc.${clusterDomain}`;
+}
+
+function sample(m: unknown): string | undefined {
+  if (typeof m !== 'object' || m === null) return undefined;
+  const s = m as Record<string, unknown>;
+  if (typeof s.exact === 'string') return s.exact;
+  if (typeof s.prefix === 'string') return s.prefix === '' ? '/' : s.prefix;
+  return undefined;
+}
+
+/** A request that satisfies one raw Istio match, or undefined when none can be written (regex). */
+export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path' | 'method' | 'headers'>): RequestSpec | undefined {
+  let path = '/';
+  let method = 'GET';
+  let host = base.host;
+  const headers: Record<string, string> = {};
+  if (match) {
+    if (match.uri !== undefined) {
+      const p = sample(match.uri);
+      if (p === undefined) return undefined;
+      path = p.startsWith('/') ? p : `/${p}`;
+    }
+    if (match.method !== undefined) {
+      const m = sample(match.method);
+      if (m === undefined) return undefined;
+      method = m;
+    }
+    if (match.authority !== undefined) {
+      const a = sample(match.authority);
+      if (a === undefined) return undefined;
+      host = a;
+    }
+    for (const [k, v] of Object.entries((match.headers as Raw | undefined) ?? {})) {
+      const value = sample(v);
+      if (value === undefined) return undefined;
+      headers[k.toLowerCase()] = value;
+    }
+    const query = Object.entries((match.queryParams as Raw | undefined) ?? {}).map(([k, v]) => [k, sample(v)] as const);
+    if (query.some(([, v]) => v === undefined)) return undefined;
+    if (query.length > 0) path += `?${new URLSearchParams(query as [string, string][]).toString()}`;
+  }
+  return { ...base, host, path, method, headers };
+}
+
+/** The request as route matching sees it. */
+export function asMatchRequest(r: RequestSpec): MatchRequest {
+  return { authority: r.host, path: r.path, method: r.method, headers: r.headers };
+}
+
+function conditions(raw: Raw): MatchConditions {
+  const sm = (v: unknown) => (typeof v === 'object' && v !== null ? (v as StringMatch) : undefined);
+  const map = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, StringMatch>) : undefined);
+  return {
+    uri: sm(raw.uri), method: sm(raw.method), authority: sm(raw.authority), scheme: sm(raw.scheme),
+    headers: map(raw.headers), withoutHeaders: map(raw.withoutHeaders), queryParams: map(raw.queryParams),
+    ignoreUriCase: raw.ignoreUriCase === true,
+  };
+}
+
+function ms(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const d = Duration.parse(v);
+  return d.isValid ? d.milliseconds : undefined;
+}
+
+function label(d: DestinationSpec): string {
+  const short = d.host.split('.')[0];
+  return d.subset !== undefined ? `${short} ${d.subset}` : short!;
+}
+
+/** `GET reviews.bookinfo.svc.cluster.local/ with end-user: jason` */
+export function describeRequest(r: RequestSpec): string {
+  const hs = Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`);
+  const via = r.via.kind === 'gateway' ? ` through gateway ${r.via.gateway}:${r.via.port}` : '';
+  return `${r.method} ${r.host}${r.path}${hs.length > 0 ? ` with ${hs.join(', ')}` : ''}${via}`;
+}
+
+/** Every promise of one RouteTable. */
+export function routeExpectations(table: RouteTable, ctx: RouteContext): Expectation[] {
+  const spec = table.virtualService.toJson().spec as { hosts?: string[]; gateways?: string[] };
+  const host0 = spec.hosts?.[0];
+  if (host0 === undefined) return [];
+  const gateways = (spec.gateways ?? ['mesh']).filter((g) => g !== 'mesh');
+  const gatewayPort = gateways.length > 0 ? ctx.gatewayPort(gateways[0]!) : undefined;
+  if (gateways.length > 0 && gatewayPort === undefined) return [];
+  const via: RequestVia = gateways.length > 0 ? { kind: 'gateway', gateway: gateways[0]!, port: gatewayPort! } : { kind: 'mesh', namespace: table.namespace ?? 'default' };
+  const host = via.kind === 'gateway' ? host0.replace(/^\*\./, 'verify.') : fqdn(host0, table.namespace, ctx.clusterDomain);
+  const routes = table.routeOrigins.map((o) => o.http);
+  const out: Expectation[] = [];
+  routes.forEach((http, i) => {
+    const source = ctx.sourceOf(table, i);
+    const name = http.name ?? `route${i}`;
+    const earlier = routes.slice(0, i).map((r) => (r.match ?? []).map((m) => conditions(m as Raw)));
+    const matches: (Raw | undefined)[] = http.match && http.match.length > 0 ? http.match.map((m) => m as Raw) : [undefined];
+    matches.forEach((m, j) => {
+      const request = requestFor(m, { host, via });
+      if (!request) return;
+      // A request an earlier route takes says nothing about this one (a catch-all's plain request, an overlapping match).
+      if (earlier.some((e) => routeMatches(e, asMatchRequest(request)))) return;
+      const suffix = matches.length > 1 ? `.m${j}` : '';
+      for (const [kind, outcome, promise] of outcomesOf(http, table, ctx)) {
+        out.push({ id: `${source.constructPath}#${name}${suffix}.${kind}`, promise: `${describeRequest(request)}: ${promise}`, source, request, outcome });
+      }
+    });
+  });
+  return out;
+}
+
+function destinationOf(d: { host: string; subset?: string }, table: RouteTable, ctx: RouteContext): DestinationSpec {
+  const host = fqdn(d.host, table.namespace, ctx.clusterDomain);
+  const labels = d.subset !== undefined ? ctx.versionLabels(host, d.subset) : undefined;
+  return { host, ...(d.subset !== undefined ? { subset: d.subset } : {}), ...(labels ? { labels: { ...labels } } : {}) };
+}
+
+function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteContext): [string, Outcome, string][] {
+  const out: [string, Outcome, string][] = [];
+  const abort = http.fault?.abort;
+  const delay = http.fault?.delay;
+  if (http.redirect) {
+    const r = http.redirect;
+    out.push(['redirect', { kind: 'redirect', status: r.redirectCode ?? 301, ...(r.scheme ? { scheme: r.scheme } : {}), ...(r.authority ? { authority: r.authority } : {}), ...(r.uri ? { uri: r.uri } : {}), ...(r.port ? { port: r.port } : {}) },
+      `answered ${r.redirectCode ?? 301} with a Location to ${r.scheme ?? '<same scheme>'}://${r.authority ?? '<same host>'}${r.uri ?? '<same path>'}`]);
+  }
+  if (http.directResponse) out.push(['status', { kind: 'status', status: http.directResponse.status }, `answered ${http.directResponse.status} directly`]);
+  const weighted = (http.route ?? []).filter((d) => (http.route!.length === 1 ? true : (d.weight ?? 0) > 0));
+  if (weighted.length > 0 && !(abort && (abort.percentage?.value ?? 100) >= 100)) {
+    const total = weighted.reduce((s, d) => s + (http.route!.length === 1 ? 100 : d.weight ?? 0), 0);
+    if (weighted.length === 1) {
+      const dest = destinationOf(weighted[0]!.destination, table, ctx);
+      out.push(['reaches', { kind: 'reaches', destination: dest }, `every request reaches ${label(dest)}`]);
+    } else {
+      const shares = weighted.map((d) => ({ destination: destinationOf(d.destination, table, ctx), percent: ((d.weight ?? 0) * 100) / total }));
+      out.push(['split', { kind: 'split', shares }, `split ${shares.map((s) => `${s.percent} % to ${label(s.destination)}`).join(', ')}`]);
+    }
+  }
+  if (abort?.httpStatus !== undefined) {
+    const pct = abort.percentage?.value ?? 100;
+    out.push(['abort', { kind: 'abort', status: abort.httpStatus, percent: pct }, `${pct} % answered ${abort.httpStatus} by an injected fault (FI)`]);
+  }
+  const delayMs = ms(delay?.fixedDelay);
+  if (delay && delayMs !== undefined) {
+    const pct = delay.percentage?.value ?? 100;
+    out.push(['delay', { kind: 'delay', delayMs, percent: pct }, `${pct} % delayed at least ${delayMs} ms (DI)`]);
+  }
+  if (http.retries && (http.retries.attempts ?? 0) > 0) {
+    const r = { ...http.retries, attempts: http.retries.attempts ?? 0 };
+    const perTry = ms(r.perTryTimeout);
+    out.push(['retries', {
+      kind: 'retries', attempts: r.attempts,
+      ...(r.retryOn ? { retryOn: r.retryOn.split(',').map((s) => s.trim()).filter((s) => s !== '') } : {}),
+      ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
+    }, `retried up to ${r.attempts} time${r.attempts === 1 ? '' : 's'}${r.retryOn ? ` on ${r.retryOn}` : ''}${perTry !== undefined ? `, ${perTry} ms per try` : ''}`]);
+  }
+  const timeoutMs = ms(http.timeout);
+  if (timeoutMs !== undefined) out.push(['timeout', { kind: 'timeout', timeoutMs }, `ends 504 (UT) after ${timeoutMs} ms when the backend is slower`]);
+  const mirrors = http.mirror ? [{ destination: http.mirror, percent: http.mirrorPercentage?.value ?? 100 }] : (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 }));
+  mirrors.forEach((m, k) => {
+    const dest = destinationOf(m.destination, table, ctx);
+    out.push([mirrors.length > 1 ? `mirror${k}` : 'mirror', { kind: 'mirror', destination: dest, percent: m.percent }, `${m.percent} % copied to ${label(dest)} (-shadow)`]);
+  });
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * Expectations: what a construct (or a user, or a route-test file) promises about traffic, as
+ * plain, JSON-serialisable data. `cdk8s synth` writes them to `.meshproof/expectations.json`
+ * beside the source map; `meshproof verify` judges each one statically against the per-proxy view
+ * and, where a runtime is available, with real requests.
+ *
+ * Units: durations in milliseconds, shares in percent (0..100) as Istio writes `percentage.value`.
+ */
+
+/** Where a promise was made: the construct and the line of the user's TypeScript that created it. */
+export interface ExpectationSource {
+  /** Construct path, e.g. `customers/customers-canary`; for route-test files the file and case name. */
+  readonly constructPath: string;
+  /** Project-relative TypeScript (or YAML test) file, when known. */
+  readonly file?: string;
+  /** 1-based line in `file`, when known. */
+  readonly line?: number;
+}
+
+/** The proxy a request is sent through. */
+export type RequestVia =
+  /** A sidecar in `namespace` (a workload of that namespace when dist/ has one). */
+  | { readonly kind: 'mesh'; readonly namespace: string }
+  /** The ingress gateway bound by Gateway `<ns>/<name>`, on its server `port`. */
+  | { readonly kind: 'gateway'; readonly gateway: string; readonly port: number };
+
+/** One HTTP request, as a client sends it. Header names lower case. */
+export interface RequestSpec {
+  /** Host / `:authority` without port: a service FQDN (`reviews.bookinfo.svc.cluster.local`) or a gateway host. */
+  readonly host: string;
+  /** Service or gateway port. @default the host's only HTTP port */
+  readonly port?: number;
+  /** @default '/' */
+  readonly path: string;
+  /** @default 'GET' */
+  readonly method: string;
+  /** @default {} */
+  readonly headers: Readonly<Record<string, string>>;
+  /** @default a sidecar in the destination's namespace */
+  readonly via: RequestVia;
+}
+
+/** A destination: a host, optionally narrowed to a subset and to the pod labels it must land on. */
+export interface DestinationSpec {
+  /** Service FQDN. */
+  readonly host: string;
+  /** DestinationRule subset name. @default none (any endpoint of the host) */
+  readonly subset?: string;
+  /** Pod labels every endpoint reached must carry, e.g. `{version: 'v2'}`: catches a subset pointed at the wrong version. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Connection-pool limits promised for a cluster (Istio `ConnectionPoolSettings`; Envoy circuit breakers). */
+export interface CircuitBreakerLimits {
+  readonly maxConnections?: number;
+  readonly http1MaxPendingRequests?: number;
+  readonly http2MaxRequests?: number;
+  readonly maxRequestsPerConnection?: number;
+  readonly maxRetries?: number;
+}
+
+/** What must happen. `percent` values are 0..100. */
+export type Outcome =
+  /** Every request reaches this destination. */
+  | { readonly kind: 'reaches'; readonly destination: DestinationSpec }
+  /** Requests split across destinations by these shares (total 100). */
+  | { readonly kind: 'split'; readonly shares: readonly { readonly destination: DestinationSpec; readonly percent: number }[] }
+  /** `percent` of responses carry `status` with response flag FI (fault abort). */
+  | { readonly kind: 'abort'; readonly status: number; readonly percent: number }
+  /** `percent` of requests wait at least `delayMs` (fault delay, flag DI). */
+  | { readonly kind: 'delay'; readonly delayMs: number; readonly percent: number }
+  /** The route retries: `attempts` retries on these conditions, each try limited to `perTryTimeoutMs`. */
+  | { readonly kind: 'retries'; readonly attempts: number; readonly retryOn?: readonly string[]; readonly perTryTimeoutMs?: number }
+  /** A request slower than `timeoutMs` ends 504 with flag UT. */
+  | { readonly kind: 'timeout'; readonly timeoutMs: number }
+  /** `percent` of requests are copied to `destination` (Host `-shadow`). */
+  | { readonly kind: 'mirror'; readonly destination: DestinationSpec; readonly percent: number }
+  /** Answered with a redirect. */
+  | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: string; readonly authority?: string; readonly uri?: string; readonly port?: number }
+  /** Answered directly with `status`. */
+  | { readonly kind: 'status'; readonly status: number }
+  /** Concurrency beyond these limits is answered 503 UO. */
+  | { readonly kind: 'circuit-breaker'; readonly destination: DestinationSpec; readonly limits: CircuitBreakerLimits }
+  /** A failing endpoint is ejected after `consecutive5xxErrors` 5xx. */
+  | {
+    readonly kind: 'outlier-detection'; readonly destination: DestinationSpec; readonly consecutive5xxErrors: number;
+    readonly intervalMs: number; readonly baseEjectionTimeMs: number; readonly maxEjectionPercent: number;
+  }
+  /** The gateway's TLS server refuses clients without a certificate from the trusted CA. */
+  | { readonly kind: 'client-certificate-required'; readonly gateway: string; readonly port: number; readonly hosts: readonly string[] }
+  /** Plain HTTP on the gateway's `port` is answered 301 to https. */
+  | { readonly kind: 'https-redirect'; readonly gateway: string; readonly port: number; readonly hosts: readonly string[] }
+  /** Every workload of the namespace refuses plaintext (PeerAuthentication STRICT). */
+  | { readonly kind: 'mtls-strict'; readonly namespace: string }
+  /** A caller (principal) gets `allowed` or 403 from the workloads `selector` selects in `namespace`. */
+  | {
+    readonly kind: 'authorization'; readonly namespace: string; readonly selector: Readonly<Record<string, string>> | null;
+    readonly principal: string; readonly port?: number; readonly allowed: boolean;
+  };
+
+/** One promise. */
+export interface Expectation {
+  /** Stable id, unique in a file: `<construct path>#<kind>[.<n>]`. */
+  readonly id: string;
+  /** The promise in plain words, e.g. `requests with x-canary: always all reach customers v2`. */
+  readonly promise: string;
+  readonly source: ExpectationSource;
+  /** The request that exercises it; absent for namespace- or gateway-wide promises. */
+  readonly request?: RequestSpec;
+  readonly outcome: Outcome;
+  /** For a route-test case that must *not* match (istio-config-validator `wantMatch: false`). @default true */
+  readonly wantMatch?: boolean;
+}
+
+/** `.meshproof/expectations.json`. */
+export interface ExpectationsFile {
+  readonly version: 1;
+  readonly expectations: readonly Expectation[];
+}
