@@ -6,6 +6,8 @@ import type { ProxyView } from '../../mesh/view/index.js';
 import type { ResourceSet } from '../resources.js';
 import { buildClusters } from './clusters.js';
 import { buildClusterLoadAssignments } from './endpoints.js';
+import { buildInboundClusters } from './inbound-clusters.js';
+import { buildInboundListeners } from './inbound-listeners.js';
 import { buildListeners } from './listeners.js';
 import { buildRouteConfigurations } from './routes.js';
 import type { WorkloadInstance } from './workload-file.js';
@@ -13,6 +15,8 @@ import type { WorkloadInstance } from './workload-file.js';
 export { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, outboundClusterName } from './clusters.js';
 export { grpcListenerName, outboundRouteName } from './routes.js';
 export { wildcardListenerName } from './listeners.js';
+export { VIRTUAL_INBOUND, VIRTUAL_INBOUND_PORT } from './inbound-listeners.js';
+export { inboundClusterName } from './inbound-clusters.js';
 export { METADATA_NAMESPACE } from './_common.js';
 export { parseWorkloadFile, WorkloadFileError, type WorkloadInstance } from './workload-file.js';
 
@@ -33,13 +37,13 @@ export interface TranslateOptions {
  */
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
-  const clusters = buildClusters(view, proxyless);
+  const clusters = proxyless ? buildClusters(view, proxyless) : [...buildClusters(view, proxyless), ...buildInboundClusters(view)];
   const consistentHash = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
   const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash, proxyless };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),
-    listeners: buildListeners(view, env, proxyless),
+    listeners: proxyless ? buildListeners(view, env, proxyless) : [...buildListeners(view, env, proxyless), ...buildInboundListeners(view)],
     routes: buildRouteConfigurations(view, env, proxyless),
   };
 }

@@ -1,0 +1,65 @@
+/**
+ * Inbound clusters: one `inbound|<port>||` per port the workload serves (Istio's naming, the port
+ * being the container port), from the sidecar to the application on loopback.
+ */
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import type { InboundPortView, ProxyView } from '../../mesh/view/index.js';
+import { METADATA_NAMESPACE, duration, originJson } from './_common.js';
+
+/** Where the sidecar reaches the application: loopback, as Istio's pre-1.10 STATIC inbound clusters did. */
+export const INBOUND_ENDPOINT_ADDRESS = '127.0.0.1';
+
+/** Istio's inbound cluster name: `inbound|<containerPort>||`. */
+export function inboundClusterName(port: number): string {
+  return `inbound|${port}||`;
+}
+
+/**
+ * One STATIC cluster per inbound port with its endpoint inline (`load_assignment`
+ * 127.0.0.1:<port>), ROUND_ROBIN, 10 s connect timeout (MeshConfig's default), HTTP/2 toward the
+ * application for HTTP2 / gRPC ports. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
+ * instead, which needs iptables; a STATIC loopback endpoint is what a proxy without redirection can
+ * use. Metadata names the Service ports that target the port. Empty for routers.
+ */
+export function buildInboundClusters(view: ProxyView): Cluster[] {
+  return (view.inbound?.ports ?? []).map(buildInboundCluster);
+}
+
+export function buildInboundCluster(p: InboundPortView): Cluster {
+  const name = inboundClusterName(p.port);
+  const cluster = create(ClusterSchema, {
+    name,
+    clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC },
+    connectTimeout: duration(10_000),
+    lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [{
+        lbEndpoints: [{
+          hostIdentifier: {
+            case: 'endpoint',
+            value: { address: { address: { case: 'socketAddress', value: { address: INBOUND_ENDPOINT_ADDRESS, portSpecifier: { case: 'portValue', value: p.port } } } } },
+          },
+        }],
+      }],
+    },
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: inboundMetadata(p) } },
+  });
+  if (p.protocol === 'HTTP2' || p.protocol === 'GRPC' || p.protocol === 'GRPC-Web') {
+    cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = anyPack(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
+      upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } },
+    }));
+  }
+  return cluster;
+}
+
+/** `{port, protocol, services: [{host, port, name, origin}]}` for `filter_metadata.meshproof`. */
+export function inboundMetadata(p: InboundPortView): JsonObject {
+  return {
+    port: p.port, protocol: p.protocol,
+    services: p.services.map((s) => ({ host: s.host, port: s.port, name: s.name, origin: originJson(s.origin) })),
+  };
+}

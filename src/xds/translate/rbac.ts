@@ -1,0 +1,269 @@
+/**
+ * Envoy RBAC from the AuthorizationPolicies of a proxy's view, as istiod generates it
+ * (`pilot/pkg/security/authz/builder`, `authz/model/generator.go`): one Envoy `Policy` per rule,
+ * named `ns[<ns>]-policy[<name>]-rule[<i>]`; `from` entries as ORed principals and `to` entries as
+ * ORed permissions, each an AND of its fields, each field an OR of its values and a NOT of its
+ * `not*` values. Filters in Istio's order: AUDIT (LOG), CUSTOM, DENY, ALLOW; a DENY match answers 403
+ * before any ALLOW is looked at; without ALLOW policies everything not denied is allowed; with ALLOW
+ * policies a request no rule matches is denied (an ALLOW filter with no policies denies all).
+ */
+import { create, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { RBAC_Action, type PermissionSchema, type Policy, PolicySchema, type PrincipalSchema, type RBAC as RbacRules, RBACSchema as RbacRulesSchema } from '../gen/envoy/config/rbac/v3/rbac_pb.js';
+import { RBACSchema as HttpRbacSchema } from '../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { RBACSchema as NetworkRbacSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import type { AuthzMatchView, AuthzPolicyView, AuthzRuleView } from '../../mesh/view/index.js';
+import { parseIpBlock } from '../../validate/authorization.js';
+import { originJson } from './_common.js';
+
+/** Envoy filter names (HTTP and network RBAC). */
+export const HTTP_RBAC_FILTER = 'envoy.filters.http.rbac';
+export const NETWORK_RBAC_FILTER = 'envoy.filters.network.rbac';
+
+type PermissionInit = MessageInitShape<typeof PermissionSchema>;
+type PrincipalInit = MessageInitShape<typeof PrincipalSchema>;
+
+/** Istio's order of RBAC filters and the Envoy action each gets (CUSTOM: see `translateCustom`). */
+const ORDER: readonly { action: AuthzPolicyView['action']; envoy: RBAC_Action; shadowPrefix: string }[] = [
+  { action: 'AUDIT', envoy: RBAC_Action.LOG, shadowPrefix: 'istio_dry_run_audit_' },
+  { action: 'CUSTOM', envoy: RBAC_Action.DENY, shadowPrefix: 'istio_ext_authz_' },
+  { action: 'DENY', envoy: RBAC_Action.DENY, shadowPrefix: 'istio_dry_run_deny_' },
+  { action: 'ALLOW', envoy: RBAC_Action.ALLOW, shadowPrefix: 'istio_dry_run_allow_' },
+];
+
+/** One RBAC filter's configuration: enforced rules (absent when every policy is dry-run) and shadow rules. */
+export interface RbacConfig {
+  readonly action: AuthzPolicyView['action'];
+  readonly rules?: RbacRules;
+  readonly shadowRules?: RbacRules;
+  readonly shadowRulesStatPrefix?: string;
+}
+
+/** What happened to one rule: translated, or skipped / narrowed and why (for metadata and reviews). */
+interface RuleOutcome {
+  readonly policy?: Policy;
+  readonly notes: string[];
+}
+
+/**
+ * The RBAC configurations for one filter chain, in filter order; one per action that has at least
+ * one policy. `forTcp`: a network filter (HTTP-only fields cannot be evaluated: an ALLOW rule using
+ * one is dropped, a DENY/AUDIT rule ignores the field, as istiod does).
+ */
+export function buildRbacConfigs(policies: readonly AuthzPolicyView[], forTcp: boolean): RbacConfig[] {
+  const out: RbacConfig[] = [];
+  for (const { action, envoy, shadowPrefix } of ORDER) {
+    const of = policies.filter((p) => p.action === action);
+    if (of.length === 0) continue;
+    const enforced = of.filter((p) => !p.dryRun);
+    const shadow = of.filter((p) => p.dryRun);
+    out.push({
+      action,
+      ...(enforced.length > 0 ? { rules: rulesOf(enforced, envoy, forTcp) } : {}),
+      ...(shadow.length > 0 ? { shadowRules: rulesOf(shadow, envoy, forTcp), shadowRulesStatPrefix: shadowPrefix } : {}),
+    });
+  }
+  return out;
+}
+
+function rulesOf(policies: readonly AuthzPolicyView[], action: RBAC_Action, forTcp: boolean): RbacRules {
+  const rules = create(RbacRulesSchema, { action });
+  for (const p of policies) for (const r of p.rules) {
+    const o = translateRule(r, p.action, forTcp);
+    if (o.policy) rules.policies[r.name] = o.policy;
+  }
+  return rules;
+}
+
+/** HTTP filters (`envoy.filters.http.rbac`), one per action present, in Istio's order. */
+export function buildHttpRbacFilters(policies: readonly AuthzPolicyView[]) {
+  return buildRbacConfigs(policies, false).map((c) => ({
+    name: HTTP_RBAC_FILTER,
+    configType: {
+      case: 'typedConfig' as const,
+      value: anyPack(HttpRbacSchema, create(HttpRbacSchema, {
+        ...(c.rules ? { rules: c.rules } : {}),
+        ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: c.shadowRulesStatPrefix ?? '' } : {}),
+      })),
+    },
+  }));
+}
+
+/** Network filters (`envoy.filters.network.rbac`, stat prefix `tcp.`), one per action present, in Istio's order. */
+export function buildNetworkRbacFilters(policies: readonly AuthzPolicyView[]) {
+  return buildRbacConfigs(policies, true).map((c) => ({
+    name: NETWORK_RBAC_FILTER,
+    configType: {
+      case: 'typedConfig' as const,
+      value: anyPack(NetworkRbacSchema, create(NetworkRbacSchema, {
+        statPrefix: 'tcp.',
+        ...(c.rules ? { rules: c.rules } : {}),
+        ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: c.shadowRulesStatPrefix ?? '' } : {}),
+      })),
+    },
+  }));
+}
+
+/**
+ * Where each rule came from and what translation did to it, for `filter_metadata.meshproof.rbac`:
+ * `{ "<rule name>": { action, origin, dryRun, notes: [...] } }`. CUSTOM rules say that they deny.
+ */
+export function rbacMetadata(policies: readonly AuthzPolicyView[], forTcp: boolean): JsonObject {
+  const out: JsonObject = {};
+  for (const p of policies) {
+    for (const r of p.rules) {
+      const o = translateRule(r, p.action, forTcp);
+      const notes = [...o.notes];
+      if (p.action === 'CUSTOM') {
+        notes.unshift(`CUSTOM (provider "${p.provider ?? ''}") is enforced as DENY: meshproof emits no ext_authz filter, so requests this rule matches are refused (istiod does the same for an unknown provider)`);
+      }
+      if (r.allowsEverything) notes.push(`matches every request: ${r.allowsEverything}`);
+      out[r.name] = { action: p.action, dryRun: p.dryRun, translated: o.policy !== undefined, origin: originJson(r.origin), ...(notes.length > 0 ? { notes } : {}) };
+    }
+    if (p.rules.length === 0) out[`ns[${p.namespace}]-policy[${p.name}]`] = { action: p.action, dryRun: p.dryRun, translated: false, origin: originJson(p.origin), notes: [p.action === 'ALLOW' ? 'no rules: allows nothing' : 'no rules: matches nothing'] };
+  }
+  return out;
+}
+
+/**
+ * One rule as an Envoy `Policy`, or none: Istio's `Model.Generate`. A field Envoy cannot evaluate
+ * here (HTTP-only on TCP, or marked unsupported by the view) drops an ALLOW rule (narrower: less is
+ * allowed) and is ignored in DENY / AUDIT / CUSTOM rules (wider: more is denied).
+ */
+export function translateRule(rule: AuthzRuleView, action: AuthzPolicyView['action'], forTcp: boolean): RuleOutcome {
+  const notes: string[] = [];
+  const unusable = (m: AuthzMatchView): string | null => {
+    if (forTcp && m.httpOnly) return `${describe(m)} is HTTP only and cannot apply to a TCP filter chain`;
+    if (m.attribute === 'unsupported') return m.unsupported ?? 'unsupported';
+    return null;
+  };
+  for (const list of [...rule.principals, ...rule.permissions]) {
+    for (const m of list) {
+      const why = unusable(m) ?? (m.unsupported && action === 'ALLOW' ? m.unsupported : null);
+      if (why === null) continue;
+      if (action === 'ALLOW') return { notes: [`rule dropped (less is allowed): ${why}`] };
+      notes.push(`field ignored (more is denied): ${why}`);
+    }
+  }
+  const keep = (m: AuthzMatchView) => unusable(m) === null;
+  const principals = rule.principals.map((list) => and(list.filter(keep).flatMap(principalsOf), 'principal'));
+  const permissions = rule.permissions.map((list) => and(list.filter(keep).flatMap(permissionsOf), 'permission'));
+  return { policy: create(PolicySchema, { principals: principals as PrincipalInit[], permissions: permissions as PermissionInit[] }), notes };
+}
+
+function describe(m: AuthzMatchView): string {
+  return m.key.length > 0 ? `${m.attribute}[${m.key.join('][')}]` : m.attribute;
+}
+
+function and(parts: (PrincipalInit | PermissionInit)[], kind: 'principal' | 'permission'): PrincipalInit | PermissionInit {
+  if (kind === 'principal') {
+    const ids = parts.length > 0 ? parts : [{ identifier: { case: 'any' as const, value: true } }];
+    return { identifier: { case: 'andIds', value: { ids: ids as PrincipalInit[] } } };
+  }
+  const rules = parts.length > 0 ? parts : [{ rule: { case: 'any' as const, value: true } }];
+  return { rule: { case: 'andRules', value: { rules: rules as PermissionInit[] } } };
+}
+
+/** One field as principals: OR of its values, NOT(OR) of its notValues (each present part one entry of the AND). */
+function principalsOf(m: AuthzMatchView): PrincipalInit[] {
+  const one = (v: string): PrincipalInit | null => principalFor(m, v);
+  const out: PrincipalInit[] = [];
+  const ors = m.values.map(one).filter((x): x is PrincipalInit => x !== null);
+  if (ors.length > 0) out.push({ identifier: { case: 'orIds', value: { ids: ors } } });
+  const nots = m.notValues.map(one).filter((x): x is PrincipalInit => x !== null);
+  if (nots.length > 0) out.push({ identifier: { case: 'notId', value: { identifier: { case: 'orIds', value: { ids: nots } } } } });
+  return out;
+}
+
+function permissionsOf(m: AuthzMatchView): PermissionInit[] {
+  const one = (v: string): PermissionInit | null => permissionFor(m, v);
+  const out: PermissionInit[] = [];
+  const ors = m.values.map(one).filter((x): x is PermissionInit => x !== null);
+  if (ors.length > 0) out.push({ rule: { case: 'orRules', value: { rules: ors } } });
+  const nots = m.notValues.map(one).filter((x): x is PermissionInit => x !== null);
+  if (nots.length > 0) out.push({ rule: { case: 'notRule', value: { rule: { case: 'orRules', value: { rules: nots } } } } });
+  return out;
+}
+
+/** The SPIFFE URI prefix of workload identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`). */
+export const SPIFFE_PREFIX = 'spiffe://';
+
+function principalFor(m: AuthzMatchView, v: string): PrincipalInit | null {
+  switch (m.attribute) {
+    case 'source.principal': return authenticated(stringMatcher(v, SPIFFE_PREFIX));
+    case 'source.namespace': return authenticated(regex(`.*/ns/${v.replaceAll('*', '.*')}/.*`));
+    case 'source.ip': { const c = cidr(v); return c && { identifier: { case: 'directRemoteIp', value: c } }; }
+    case 'remote.ip': { const c = cidr(v); return c && { identifier: { case: 'remoteIp', value: c } }; }
+    case 'request.headers': return { identifier: { case: 'header', value: headerMatcher(m.key[0]!, v, false) } };
+    case 'request.auth.principal': return requestPrincipal(v);
+    case 'request.auth.audiences': return jwtClaim(['aud'], v);
+    case 'request.auth.presenter': return jwtClaim(['azp'], v);
+    case 'request.auth.claims': return jwtClaim(m.key, v);
+    default: return null;
+  }
+}
+
+function permissionFor(m: AuthzMatchView, v: string): PermissionInit | null {
+  switch (m.attribute) {
+    case 'host': return { rule: { case: 'header', value: headerMatcher(':authority', v, true) } };
+    case 'method': return { rule: { case: 'header', value: headerMatcher(':method', v, false) } };
+    case 'path': return { rule: { case: 'urlPath', value: { rule: { case: 'path', value: stringMatcher(v, '') } } } };
+    case 'destination.port': return { rule: { case: 'destinationPort', value: Number(v) } };
+    case 'destination.ip': { const c = cidr(v); return c && { rule: { case: 'destinationIp', value: c } }; }
+    case 'connection.sni': return { rule: { case: 'requestedServerName', value: stringMatcher(v, '') } };
+    default: return null;
+  }
+}
+
+function authenticated(principalName: ReturnType<typeof stringMatcher>): PrincipalInit {
+  return { identifier: { case: 'authenticated', value: { principalName } } };
+}
+
+function regex(r: string) {
+  return { matchPattern: { case: 'safeRegex' as const, value: { regex: r } } };
+}
+
+/**
+ * Istio's `StringMatcherWithPrefix`: `*` → regex `.+`; `*x` → suffix `x` (regex `<prefix>.*x` when a
+ * prefix is set); `x*` → prefix `<prefix>x`; else exact `<prefix>x`.
+ */
+export function stringMatcher(v: string, prefix: string) {
+  if (v === '*') return regex('.+');
+  if (v.startsWith('*')) return prefix === '' ? { matchPattern: { case: 'suffix' as const, value: v.slice(1) } } : regex(`${prefix}.*${v.slice(1)}`);
+  if (v.endsWith('*')) return { matchPattern: { case: 'prefix' as const, value: prefix + v.slice(0, -1) } };
+  return { matchPattern: { case: 'exact' as const, value: prefix + v } };
+}
+
+/** Istio's `HeaderMatcher` / `HostMatcher` (hosts ignore case): `*` present, `*x` suffix, `x*` prefix, else exact. */
+function headerMatcher(name: string, v: string, ignoreCase: boolean) {
+  if (v === '*') return { name, headerMatchSpecifier: { case: 'presentMatch' as const, value: true } };
+  const sm = v.startsWith('*') ? { case: 'suffix' as const, value: v.slice(1) } : v.endsWith('*') ? { case: 'prefix' as const, value: v.slice(0, -1) } : { case: 'exact' as const, value: v };
+  return { name, headerMatchSpecifier: { case: 'stringMatch' as const, value: { matchPattern: sm, ignoreCase } } };
+}
+
+function cidr(v: string) {
+  const r = parseIpBlock(v);
+  if (!r) return null;
+  const slash = v.indexOf('/');
+  return { addressPrefix: slash < 0 ? v : v.slice(0, slash), prefixLen: slash < 0 ? (r.family === 4 ? 32 : 128) : Number(v.slice(slash + 1)) };
+}
+
+const JWT_FILTER = 'envoy.filters.http.jwt_authn';
+
+/** A JWT claim from the `jwt_authn` filter's `payload` metadata (Istio ≥ 1.22's layout). */
+function jwtClaim(claims: readonly string[], v: string, list = true): PrincipalInit {
+  const value = list
+    ? { matchPattern: { case: 'listMatch' as const, value: { matchPattern: { case: 'oneOf' as const, value: { matchPattern: { case: 'stringMatch' as const, value: stringMatcher(v, '') } } } } } }
+    : { matchPattern: { case: 'stringMatch' as const, value: stringMatcher(v, '') } };
+  return { identifier: { case: 'metadata', value: { filter: JWT_FILTER, path: ['payload', ...claims].map((k) => ({ segment: { case: 'key' as const, value: k } })), value } } };
+}
+
+/** `requestPrincipals` `iss/sub`: issuer AND subject claims (`*` any, `x*` / `*x` on the side that carries it). */
+function requestPrincipal(v: string): PrincipalInit {
+  const idx = v.lastIndexOf('/');
+  const [iss, sub] = idx >= 0 ? [v.slice(0, idx), v.slice(idx + 1)] : [v, ''];
+  let issM: string;
+  let subM: string;
+  if (v === '*') { issM = '*'; subM = '*'; } else if (idx < 0) { issM = v.endsWith('*') ? v : v.startsWith('*') ? '*' : v; subM = v.startsWith('*') ? v : '*'; } else { issM = iss; subM = sub; }
+  return { identifier: { case: 'andIds', value: { ids: [jwtClaim(['iss'], issM, false), jwtClaim(['sub'], subM, false)] } } };
+}
