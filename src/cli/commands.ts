@@ -22,6 +22,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'Scaffold a team repository (apps/, cdk8s.yaml, PR workflow, Argo CD Application)',
     run: async (args, io) => (await import('./init-command.js')).initCommand(args, io),
   },
+  proxy: {
+    summary: 'Run the reference proxy: proxy --xds <host:port> --node <id> serves what ADS configures',
+    run: async (args, io) => (await import('./proxy-command.js')).proxyCommand(args, io),
+  },
   rules: {
     summary: 'List the rule catalogue',
     run: async (args, io) => (await import('./rules-command.js')).rulesCommand(args, io),

@@ -13,6 +13,7 @@ Commands:
   check [paths...]   Check Istio manifests (files or directories; - for stdin). Default path: dist/
   init [dir]         Scaffold a team repository in dir (default: .): apps/main.ts, cdk8s.yaml,
                      meshproof.config.yaml, PR workflow, Argo CD Application; then npm install
+  proxy              Run the reference proxy (Envoy semantics), configured over ADS by xds serve
   rules              List the rule catalogue
   xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
   xds serve          Serve the translated config over ADS (gRPC), reloading when the inputs change
@@ -51,6 +52,17 @@ Options for diff:
   -o, --output <file> Write the diff to a file instead of stdout (written atomically)
   --max-fields <n>   Field rows shown per changed object in text and markdown (default: 25)
   Exit codes: 0 the meshes are the same, 1 they differ, 2 a side cannot be read.
+
+Options for proxy:
+  --xds <h:p>        ADS address of the control plane (required), e.g. 127.0.0.1:15010
+  --node <id>        Node id the control plane knows, e.g. default/productpage (required)
+  --role <r>         sidecar | gateway                          (default: sidecar)
+  --admin <h:p>      Admin server: /config_dump /stats/prometheus /ready (default: 127.0.0.1:15000)
+  --prometheus <h:p> /stats/prometheus as Istio exposes it       (default: 0.0.0.0:15090)
+  --readiness <h:p>  /healthz/ready as Istio exposes it          (default: 0.0.0.0:15021)
+                     Each of the three accepts port 0 (a free port) or off
+  --drain-timeout <ms>  In-flight requests get this long after SIGTERM (default: 5000)
+  --access-log <f>   File, - for stdout, or off                  (default: -)
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)

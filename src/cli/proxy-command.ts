@@ -1,0 +1,57 @@
+/**
+ * `meshproof proxy --xds <host:port> --node <id> [--role sidecar|gateway] [--admin <host:port>]
+ * [--prometheus <host:port>] [--readiness <host:port>] [--drain-timeout <ms>] [--access-log <file|-|off>]`:
+ * the reference proxy, configured only by ADS from the control plane (`meshproof xds serve`). Runs
+ * until SIGTERM/SIGINT (or `POST /quitquitquit` on the admin port), then drains gracefully and exits 0.
+ */
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
+import { startProxy } from '../proxy/main.js';
+import { parseArgs } from './args.js';
+import type { CliIO } from './io.js';
+import { UsageError } from './usage.js';
+
+function hostPortOption(v: string | undefined, flag: string): string | undefined {
+  if (v === undefined || v === 'off') return v;
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535) {
+    throw new UsageError(`proxy: ${flag} "${v}" is not <host>:<port> (port 0..65535; 0 picks a free port) or off`);
+  }
+  return v;
+}
+
+export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      xds: { type: 'string' }, node: { type: 'string' }, role: { type: 'string', default: 'sidecar' },
+      admin: { type: 'string' }, prometheus: { type: 'string' }, readiness: { type: 'string' },
+      'drain-timeout': { type: 'string', default: '5000' }, 'access-log': { type: 'string', default: '-' },
+    },
+  });
+  if (!values.xds) throw new UsageError('proxy: --xds <host:port> is required (the ADS address of meshproof xds serve, e.g. 127.0.0.1:15010)');
+  hostPortOption(values.xds, '--xds');
+  if (!values.node) throw new UsageError('proxy: --node <id> is required (the node id the control plane knows, e.g. default/productpage)');
+  if (values.role !== 'sidecar' && values.role !== 'gateway') throw new UsageError(`proxy: --role "${values.role}" is not sidecar or gateway`);
+  const drainTimeoutMs = Number(values['drain-timeout']);
+  if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0) throw new UsageError(`proxy: --drain-timeout "${values['drain-timeout']}" is not a whole number of milliseconds`);
+  const logTarget = values['access-log'];
+  const file = logTarget !== '-' && logTarget !== 'off' ? createWriteStream(resolve(io.cwd, logTarget), { flags: 'a' }) : undefined;
+  const accessLog = logTarget === 'off' ? undefined : file ? (t: string) => { file.write(t); } : (t: string) => { io.stdout.write(t); };
+  let exit: () => void = () => {};
+  const exited = new Promise<void>((r) => { exit = r; });
+  const proxy = await startProxy({
+    xds: values.xds, nodeId: values.node, role: values.role,
+    admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
+    drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
+  });
+  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${proxy.adminPort ?? 'off'}, prometheus ${proxy.prometheusPort ?? 'off'}, readiness ${proxy.readinessPort ?? 'off'}\n`);
+  const onSignal = () => { io.stderr.write('proxy: draining (SIGTERM)\n'); void proxy.drain(); };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await exited;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  file?.end();
+  return EXIT_OK;
+}

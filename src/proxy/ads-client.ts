@@ -1,0 +1,207 @@
+/**
+ * The proxy's xDS client: one State-of-the-World ADS stream (`StreamAggregatedResources` over
+ * @grpc/grpc-js) to the control plane. Subscribes CDS (wildcard) → EDS (the clusters' service names)
+ * → LDS (wildcard) → RDS (the HCMs' route config names), plus extra types such as SDS secrets;
+ * answers every response with an ACK (its version and nonce) or a NACK (the last accepted version,
+ * the nonce, `error_detail` code 3 with the store's message). When the stream ends it reconnects
+ * with exponential backoff (0.5 s doubling to 30 s, ±25 % jitter) and keeps serving what it has.
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { Any } from '@bufbuild/protobuf/wkt';
+import * as grpc from '@grpc/grpc-js';
+import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { TYPE_URL } from '../xds/resources.js';
+import { type Change, ConfigStore, type Kind } from './config/config-store.js';
+import type { ExtraResourceType } from './http/pipeline.js';
+
+const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+const definition = {
+  StreamAggregatedResources: {
+    path: ADS_PATH, requestStream: true, responseStream: true,
+    requestSerialize: (m: DiscoveryRequest) => Buffer.from(toBinary(DiscoveryRequestSchema, m)),
+    requestDeserialize: (b: Buffer) => fromBinary(DiscoveryRequestSchema, b),
+    responseSerialize: (m: DiscoveryResponse) => Buffer.from(toBinary(DiscoveryResponseSchema, m)),
+    responseDeserialize: (b: Buffer) => fromBinary(DiscoveryResponseSchema, b),
+  },
+};
+const AdsClientCtor = grpc.makeGenericClientConstructor(definition, 'AggregatedDiscoveryService');
+
+export interface AdsClientOptions {
+  /** Control plane `host:port` (plaintext gRPC). */
+  readonly address: string;
+  readonly nodeId: string;
+  /** `node.cluster` (Istio: the workload's service cluster). @default '' */
+  readonly nodeCluster?: string;
+  /** `node.metadata` entries (Istio reads e.g. NAMESPACE). */
+  readonly metadata?: Record<string, string>;
+  readonly store: ConfigStore;
+  readonly extraTypes: readonly ExtraResourceType[];
+  /** Called after each applied response, before the ACK/NACK goes out. */
+  onChange(change: Change): void;
+  /** Diagnostic lines (connects, NACKs); never per request. */
+  log(line: string): void;
+  /** First reconnect delay in ms. @default 500 */
+  readonly initialBackoffMs?: number;
+  /** Longest reconnect delay in ms. @default 30000 */
+  readonly maxBackoffMs?: number;
+}
+
+interface TypeState { names: string[] | '*'; nonce: string; sent: boolean }
+
+/** A NACK as sent, for /config_dump and tests. */
+export interface NackRecord { readonly typeUrl: string; readonly version: string; readonly nonce: string; readonly message: string; readonly at: Date }
+
+export class AdsClient {
+  private client: grpc.Client | undefined;
+  private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
+  private readonly types = new Map<string, TypeState>();
+  private closed = false;
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private nodeSent = false;
+  /** True while a stream is open and has delivered at least one response. */
+  connected = false;
+  /** NACKs sent, newest last (at most 50 kept). */
+  readonly nacks: NackRecord[] = [];
+  /** Count of streams opened (1 + reconnects). */
+  streams = 0;
+
+  constructor(private readonly o: AdsClientOptions) {
+    this.backoffMs = o.initialBackoffMs ?? 500;
+  }
+
+  start(): void {
+    this.client = new AdsClientCtor(this.o.address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 30_000, 'grpc.initial_reconnect_backoff_ms': this.o.initialBackoffMs ?? 500,
+      'grpc.max_reconnect_backoff_ms': this.o.maxBackoffMs ?? 30_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+    this.open();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.call?.cancel();
+    this.client?.close();
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    this.streams++;
+    this.nodeSent = false;
+    const call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
+    this.call = call;
+    let ended = false;
+    const end = (why: string) => {
+      if (ended) return;
+      ended = true;
+      this.connected = false;
+      if (this.call === call) this.call = undefined;
+      if (this.closed) return;
+      const delay = Math.round(this.backoffMs * (0.75 + Math.random() * 0.5));
+      this.o.log(`xds: stream to ${this.o.address} ended (${why}); keeping the last good config, reconnecting in ${delay} ms`);
+      this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
+      this.timer = setTimeout(() => this.open(), delay);
+    };
+    call.on('data', (r: DiscoveryResponse) => {
+      this.connected = true;
+      this.backoffMs = this.o.initialBackoffMs ?? 500;
+      try {
+        this.onResponse(r);
+      } catch (e) {
+        this.o.log(`xds: internal error handling ${r.typeUrl}: ${(e as Error).stack ?? e}`);
+      }
+    });
+    call.on('status', (s: grpc.StatusObject) => end(`${grpc.status[s.code]}: ${s.details}`));
+    call.on('error', (e: Error) => end(e.message));
+    call.on('end', () => end('server closed the stream'));
+    // Every type is subscribed afresh on a new stream, carrying the version last accepted.
+    for (const s of this.types.values()) s.sent = false;
+    this.types.set(TYPE_URL.cluster, this.types.get(TYPE_URL.cluster) ?? { names: '*', nonce: '', sent: false });
+    for (const s of this.types.values()) s.nonce = '';
+    this.sync();
+  }
+
+  private versionOf(typeUrl: string): string {
+    const kind = ConfigStore.kindOf(typeUrl);
+    return (kind ? this.o.store.versions.get(kind) : this.extraVersions.get(typeUrl)) ?? '';
+  }
+  private readonly extraVersions = new Map<string, string>();
+
+  private send(typeUrl: string, s: TypeState, errorDetail?: string): void {
+    if (!this.call) return;
+    const node = this.nodeSent ? undefined : {
+      id: this.o.nodeId, cluster: this.o.nodeCluster ?? '', userAgentName: 'meshproof-proxy', locality: { region: '', zone: '' },
+      metadata: { fields: Object.fromEntries(Object.entries(this.o.metadata ?? {}).map(([k, v]) => [k, { kind: { case: 'stringValue' as const, value: v } }])) },
+    };
+    this.nodeSent = true;
+    const req = create(DiscoveryRequestSchema, {
+      node, typeUrl, versionInfo: this.versionOf(typeUrl), responseNonce: s.nonce,
+      resourceNames: s.names === '*' ? [] : s.names,
+      ...(errorDetail !== undefined ? { errorDetail: { code: 3, message: errorDetail } } : {}),
+    });
+    s.sent = true;
+    this.call.write(req);
+  }
+
+  /**
+   * Brings subscriptions in line with the store: CDS first; EDS and LDS once clusters arrived; RDS
+   * once listeners arrived; extra types when they name something. Sends a request only for a type
+   * whose names changed or that was not yet subscribed on this stream.
+   */
+  private sync(): void {
+    const want = new Map<string, string[] | '*'>([[TYPE_URL.cluster, '*']]);
+    const cdsSeen = this.o.store.versions.has('cluster') || this.o.store.clusters.size > 0 || this.types.get(TYPE_URL.cluster)?.nonce;
+    if (cdsSeen) {
+      want.set(TYPE_URL.endpoint, this.o.store.endpointNames());
+      want.set(TYPE_URL.listener, '*');
+    }
+    if (this.o.store.versions.has('listener') || this.o.store.listeners.size > 0 || this.types.get(TYPE_URL.listener)?.nonce) want.set(TYPE_URL.route, this.o.store.routeNames());
+    const listeners = [...this.o.store.listeners.values()].map((a) => a.resource);
+    const clusters = [...this.o.store.clusters.values()].map((a) => a.resource);
+    for (const x of this.o.extraTypes) want.set(x.typeUrl, x.names(listeners, clusters).sort());
+    for (const [typeUrl, names] of want) {
+      const s = this.types.get(typeUrl);
+      if (!s) {
+        if (names !== '*' && names.length === 0) continue;
+        const ns = { names, nonce: '', sent: false };
+        this.types.set(typeUrl, ns);
+        this.send(typeUrl, ns);
+        continue;
+      }
+      const changed = names === '*' || s.names === '*' ? names !== s.names : names.join('\n') !== s.names.join('\n');
+      if (!s.sent && names !== '*' && names.length === 0) { s.names = names; continue; }
+      if (changed || !s.sent) {
+        s.names = names;
+        this.send(typeUrl, s);
+      }
+    }
+  }
+
+  private onResponse(r: DiscoveryResponse): void {
+    const s = this.types.get(r.typeUrl);
+    if (!s) return; // a type never subscribed: nothing to answer.
+    s.nonce = r.nonce;
+    const kind: Kind | undefined = ConfigStore.kindOf(r.typeUrl);
+    let error: string | undefined;
+    if (kind) {
+      const res = this.o.store.apply(kind, r.versionInfo, r.resources as Any[]);
+      error = res.error;
+      if (res.change.updated.length > 0 || res.change.removed.length > 0) this.o.onChange(res.change);
+    } else {
+      const x = this.o.extraTypes.find((t) => t.typeUrl === r.typeUrl);
+      const errs = x ? x.apply(r.resources as Any[], r.versionInfo) : [];
+      error = errs.length > 0 ? errs.join('\n') : undefined;
+      if (!error) this.extraVersions.set(r.typeUrl, r.versionInfo);
+      this.o.onChange({ kind: 'listener', updated: [], removed: [] });
+    }
+    if (error) {
+      this.o.log(`xds: NACK ${r.typeUrl} version ${r.versionInfo}: ${error}`);
+      this.nacks.push({ typeUrl: r.typeUrl, version: r.versionInfo, nonce: r.nonce, message: error, at: new Date() });
+      if (this.nacks.length > 50) this.nacks.shift();
+    }
+    // ACK or NACK this response first (same names), then any subscription changes it caused.
+    this.send(r.typeUrl, s, error);
+    this.sync();
+  }
+}

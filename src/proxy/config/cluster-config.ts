@@ -1,0 +1,104 @@
+/**
+ * Cluster (CDS) and ClusterLoadAssignment (EDS) → what the upstream side needs: discovery type, the
+ * EDS service name, connect timeout, upstream protocol (HTTP/1.1, HTTP/2, or the downstream's), and
+ * the hosts. Unsupported settings are a {@link ConfigError} naming the field.
+ */
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import { type Cluster, Cluster_DiscoveryType, Cluster_LbPolicy } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
+import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
+import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { HttpProtocolOptionsSchema } from '../../xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { ConfigError, under } from './config-error.js';
+import type { UpstreamHost } from '../http/pipeline.js';
+
+export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** The upstream protocol of a cluster. */
+export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
+
+export interface CompiledCluster {
+  readonly name: string;
+  readonly type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
+  /** The EDS resource name: `eds_cluster_config.service_name`, or the cluster name. */
+  readonly edsName: string | undefined;
+  /** `connect_timeout`, default 5 s (Envoy). */
+  readonly connectTimeoutMs: number;
+  readonly protocol: UpstreamProtocol;
+  /** `common_http_protocol_options.idle_timeout` of the upstream connections, default 1 h (Envoy). */
+  readonly idleTimeoutMs: number;
+  /** `max_requests_per_connection`, 0 for unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** `Cluster.LbPolicy` name. */
+  readonly lbPolicy: string;
+  /** Hosts from `load_assignment` (STATIC, DNS types); EDS hosts come separately. */
+  readonly staticHosts: readonly UpstreamHost[];
+  readonly source: Cluster;
+}
+
+function ms(d: { seconds: bigint; nanos: number } | undefined, dflt: number): number {
+  return d === undefined ? dflt : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+}
+
+/** Compiles a Cluster; throws ConfigError for a custom cluster type or protocol options it cannot read. */
+export function compileCluster(c: Cluster): CompiledCluster {
+  const dt = c.clusterDiscoveryType;
+  if (dt.case === 'clusterType') throw new ConfigError('cluster_type', `custom cluster type "${dt.value.name}" is not supported; use type STATIC, STRICT_DNS, LOGICAL_DNS, EDS or ORIGINAL_DST`);
+  const type = Cluster_DiscoveryType[dt.case === 'type' ? dt.value : Cluster_DiscoveryType.STATIC] as CompiledCluster['type'] | undefined;
+  if (!type) throw new ConfigError('type', `unknown discovery type ${dt.value}`);
+  const lbPolicy = Cluster_LbPolicy[c.lbPolicy];
+  if (lbPolicy === undefined || lbPolicy === 'LOAD_BALANCING_POLICY_CONFIG') throw new ConfigError('lb_policy', `${lbPolicy ?? c.lbPolicy} is not supported; use ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV or CLUSTER_PROVIDED`);
+  let protocol: UpstreamProtocol = c.http2ProtocolOptions ? 'http2' : 'http1';
+  let idleTimeoutMs = ms(c.commonHttpProtocolOptions?.idleTimeout, 3_600_000);
+  let maxRequestsPerConnection = c.maxRequestsPerConnection ?? 0;
+  const opts = c.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS];
+  if (opts) {
+    const o = under(`typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"]`, () => {
+      const u = opts.typeUrl.endsWith(HttpProtocolOptionsSchema.typeName) ? anyUnpack(opts, HttpProtocolOptionsSchema) : undefined;
+      if (!u) throw new ConfigError('', `type ${opts.typeUrl} is not ${HttpProtocolOptionsSchema.typeName}`);
+      return u;
+    });
+    const up = o.upstreamProtocolOptions;
+    if (up.case === 'explicitHttpConfig') protocol = up.value.protocolConfig.case === 'http2ProtocolOptions' ? 'http2' : up.value.protocolConfig.case === 'http3ProtocolOptions' ? 'http2' : 'http1';
+    else if (up.case === 'useDownstreamProtocolConfig' || up.case === 'autoConfig') protocol = 'downstream';
+    if (up.case === 'explicitHttpConfig' && up.value.protocolConfig.case === 'http3ProtocolOptions') {
+      throw new ConfigError(`typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"].explicit_http_config.http3_protocol_options`, 'HTTP/3 upstreams are not supported; use http_protocol_options or http2_protocol_options');
+    }
+    idleTimeoutMs = ms(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
+    maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
+  }
+  const staticHosts = c.loadAssignment ? under('load_assignment', () => hostsOf(c.loadAssignment!)) : [];
+  return {
+    name: c.name, type,
+    edsName: type === 'EDS' ? (c.edsClusterConfig?.serviceName || c.name) : undefined,
+    connectTimeoutMs: ms(c.connectTimeout, 5000),
+    protocol, idleTimeoutMs, maxRequestsPerConnection, lbPolicy, staticHosts, source: c,
+  };
+}
+
+function socketOf(a: Address | undefined, field: string): { address: string; port: number } {
+  if (a?.address.case !== 'socketAddress') throw new ConfigError(field, `${a?.address.case ?? 'no address'}: only socket_address endpoints are supported`);
+  const s = a.address.value;
+  if (s.portSpecifier.case !== 'portValue') throw new ConfigError(`${field}.socket_address`, 'named ports are not supported; use port_value');
+  return { address: s.address, port: s.portSpecifier.value };
+}
+
+/** The hosts of an assignment, in order. A host whose health status is UNHEALTHY, DRAINING or TIMEOUT is kept but not healthy. */
+export function hostsOf(cla: ClusterLoadAssignment): UpstreamHost[] {
+  const out: UpstreamHost[] = [];
+  cla.endpoints.forEach((loc, i) => {
+    const locality = loc.locality ? `${loc.locality.region}/${loc.locality.zone}/${loc.locality.subZone}` : '';
+    loc.lbEndpoints.forEach((lb, j) => {
+      if (lb.hostIdentifier.case !== 'endpoint') throw new ConfigError(`endpoints[${i}].lb_endpoints[${j}]`, `${lb.hostIdentifier.case ?? 'nothing'}: only endpoint is supported`);
+      const { address, port } = socketOf(lb.hostIdentifier.value.address, `endpoints[${i}].lb_endpoints[${j}].endpoint.address`);
+      const hs = lb.healthStatus;
+      out.push({
+        key: `${address.includes(':') ? `[${address}]` : address}:${port}`, address, port,
+        weight: lb.loadBalancingWeight ?? 1, hostname: lb.hostIdentifier.value.hostname, locality,
+        healthy: hs === HealthStatus.UNKNOWN || hs === HealthStatus.HEALTHY || hs === HealthStatus.DEGRADED,
+        active: 0,
+      });
+    });
+  });
+  return out;
+}

@@ -1,0 +1,143 @@
+/**
+ * The upstream side: one {@link UpstreamCluster} per accepted Cluster with its current hosts (EDS or
+ * the cluster's load_assignment), its load balancer, and a keep-alive connection pool per host
+ * (undici `Pool` for HTTP/1.1, one node:http2 session for HTTP/2). An EDS or CDS update keeps the
+ * pools of hosts that stay, and closes the others gracefully (requests in flight finish).
+ */
+import { Pool } from 'undici';
+import type { ClusterStats, StatsStore } from '../admin/stats.js';
+import type { CompiledCluster } from '../config/cluster-config.js';
+import type { ConfigStore } from '../config/config-store.js';
+import { roundRobinFallback } from './default-lb.js';
+import type { LoadBalancer, ProxyExtensions, UpstreamHost } from './pipeline.js';
+import { Http2Upstream } from './upstream-http2.js';
+
+export class UpstreamCluster {
+  hosts: readonly UpstreamHost[] = [];
+  lb: LoadBalancer = roundRobinFallback([]);
+  private readonly pools = new Map<string, Pool>();
+  private readonly h2 = new Map<string, Http2Upstream>();
+
+  constructor(public config: CompiledCluster, readonly stats: ClusterStats, private readonly ext: ProxyExtensions, private readonly random: () => number) {}
+
+  /** Replaces the host set, keeping host objects (and their counters and pools) whose key stays. */
+  setHosts(next: readonly UpstreamHost[]): void {
+    const old = new Map(this.hosts.map((h) => [h.key, h]));
+    const hosts = next.map((h) => {
+      const o = old.get(h.key);
+      if (o && o.weight === h.weight && o.healthy === h.healthy && o.hostname === h.hostname && o.locality === h.locality) return o;
+      if (o) (h as { active: number }).active = o.active;
+      return h;
+    });
+    const keep = new Set(hosts.map((h) => h.key));
+    for (const [key, pool] of this.pools) if (!keep.has(key)) { this.pools.delete(key); void pool.close().catch(() => {}); }
+    for (const [key, s] of this.h2) if (!keep.has(key)) { this.h2.delete(key); s.close(); }
+    this.hosts = hosts;
+    this.stats.membership_total = hosts.length;
+    this.stats.membership_healthy = hosts.filter((h) => h.healthy).length;
+    this.rebuildLb();
+  }
+
+  /** Rebuilds the balancer from the registered unit for the cluster's lb_policy, or round robin. */
+  rebuildLb(): void {
+    const factory = this.ext.loadBalancers.get(this.config.lbPolicy);
+    this.lb = factory ? factory(this.config.source, this.hosts, this.random) : roundRobinFallback(this.hosts);
+  }
+
+  /** The HTTP/1.1 pool of a host (created on first use). */
+  pool(host: UpstreamHost): Pool {
+    let p = this.pools.get(host.key);
+    if (!p) {
+      const tls = this.ext.tls?.upstream?.(this.config.source, host);
+      const stats = this.stats;
+      p = new Pool(`${tls ? 'https' : 'http'}://${host.key}`, {
+        connectTimeout: this.config.connectTimeoutMs,
+        keepAliveTimeout: Math.min(this.config.idleTimeoutMs, 60_000),
+        keepAliveMaxTimeout: this.config.idleTimeoutMs,
+        headersTimeout: 0, bodyTimeout: 0, pipelining: 1,
+        maxRequestsPerClient: this.config.maxRequestsPerConnection || undefined,
+        maxHeaderSize: 96 * 1024,
+        ...(tls ? { connect: { ...tls, timeout: this.config.connectTimeoutMs } } : {}),
+      });
+      p.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
+      p.on('disconnect', () => { stats.upstream_cx_active--; });
+      p.on('connectionError', () => {});
+      this.pools.set(host.key, p);
+    }
+    return p;
+  }
+
+  /** The HTTP/2 session holder of a host. */
+  http2(host: UpstreamHost): Http2Upstream {
+    let s = this.h2.get(host.key);
+    if (!s) {
+      s = new Http2Upstream(host, this.config.connectTimeoutMs, this.ext.tls?.upstream?.(this.config.source, host), this.stats);
+      this.h2.set(host.key, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    for (const p of this.pools.values()) void p.close().catch(() => {});
+    for (const s of this.h2.values()) s.close();
+    this.pools.clear();
+    this.h2.clear();
+  }
+
+  /** Ends every connection at once (shutdown after the drain timeout). */
+  destroy(): void {
+    for (const p of this.pools.values()) void p.destroy().catch(() => {});
+    for (const s of this.h2.values()) s.close();
+    this.pools.clear();
+    this.h2.clear();
+  }
+}
+
+export class ClusterManager {
+  readonly clusters = new Map<string, UpstreamCluster>();
+
+  constructor(private readonly store: ConfigStore, private readonly stats: StatsStore, private readonly ext: ProxyExtensions, private readonly random: () => number) {}
+
+  get(name: string): UpstreamCluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  /** Brings clusters in line with the store after a CDS change. */
+  syncClusters(): void {
+    for (const [name, c] of this.clusters) {
+      if (!this.store.clusters.has(name)) { c.close(); this.clusters.delete(name); }
+    }
+    for (const [name, acc] of this.store.clusters) {
+      let c = this.clusters.get(name);
+      if (c && c.config === acc.compiled) continue;
+      if (c) {
+        const protocolChanged = c.config.protocol !== acc.compiled.protocol || c.config.connectTimeoutMs !== acc.compiled.connectTimeoutMs;
+        if (protocolChanged) c.close();
+        c.config = acc.compiled;
+      } else {
+        c = new UpstreamCluster(acc.compiled, this.stats.cluster(name), this.ext, this.random);
+        this.clusters.set(name, c);
+      }
+      this.syncHosts(c);
+    }
+  }
+
+  /** Re-reads the hosts of every cluster using `edsName` (or all, when undefined). */
+  syncEndpoints(edsNames?: readonly string[]): void {
+    const names = edsNames ? new Set(edsNames) : undefined;
+    for (const c of this.clusters.values()) if (!names || (c.config.edsName && names.has(c.config.edsName))) this.syncHosts(c);
+  }
+
+  private syncHosts(c: UpstreamCluster): void {
+    const hosts = c.config.edsName ? this.store.endpoints.get(c.config.edsName)?.compiled ?? [] : c.config.staticHosts;
+    c.setHosts(hosts);
+  }
+
+  close(): void {
+    for (const c of this.clusters.values()) c.close();
+  }
+
+  destroy(): void {
+    for (const c of this.clusters.values()) c.destroy();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The downstream side of one request, over node's HTTP/1.1 (`IncomingMessage`/`ServerResponse`) and
+ * HTTP/2 compatibility API (`Http2ServerRequest`/`Http2ServerResponse`): request headers for the
+ * upstream, local replies (Envoy's shape, and gRPC's trailers-only form for gRPC requests), and the
+ * response sink.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { LocalReply, ResponseSink } from './pipeline.js';
+
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+
+/** Request headers never forwarded upstream (hop-by-hop; undici refuses several of them; host is set from the authority). */
+const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host', 'expect', 'trailer']);
+
+/**
+ * The upstream header list from the downstream raw headers: pseudo-headers and hop-by-hop headers
+ * dropped (`te: trailers` kept for gRPC), then `host`. Names keep the client's spelling; values are
+ * as node validated them (no CR/LF can pass node's parser).
+ */
+export function upstreamHeaders(rawHeaders: readonly string[], authority: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const c = name.charCodeAt(0);
+    if (c === 58) continue; // ':' pseudo-header
+    const lower = name.length <= 17 ? name.toLowerCase() : '';
+    if (lower !== '' && DROP_REQUEST.has(lower)) {
+      if (lower === 'te' && rawHeaders[i + 1]!.toLowerCase() === 'trailers') out.push('te', 'trailers');
+      continue;
+    }
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  out.push('host', authority);
+  return out;
+}
+
+/** Flat list → header object (multiple values as arrays), for node:http2. */
+export function headerObject(flat: readonly string[]): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!.toLowerCase();
+    const v = flat[i + 1]!;
+    const prev = o[k];
+    o[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return o;
+}
+
+/** Whether the request carries gRPC (content-type application/grpc…). */
+export function isGrpcRequest(req: DownstreamRequest): boolean {
+  const ct = req.headers['content-type'];
+  return typeof ct === 'string' && ct.startsWith('application/grpc');
+}
+
+/** Envoy's `Grpc::Utility::httpToGrpcStatus`. */
+export function httpToGrpcStatus(status: number): number {
+  switch (status) {
+    case 400: return 13;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 12;
+    case 429: case 502: case 503: case 504: return 14;
+    default: return 2;
+  }
+}
+
+function isHttp2(res: DownstreamResponse): res is Http2ServerResponse {
+  return 'stream' in res;
+}
+
+/** Writes response headers from a flat list. */
+export function writeHead(res: DownstreamResponse, status: number, headers: readonly string[]): void {
+  if (isHttp2(res)) res.writeHead(status, headerObject(headers) as never);
+  else res.writeHead(status, headers as string[]);
+}
+
+/**
+ * Sends a local reply (Envoy's local reply: `content-type: text/plain`, the body, `content-length`).
+ * For a gRPC request the reply is trailers-only: HTTP 200, `grpc-status` from the HTTP status,
+ * `grpc-message` the body. Returns the body bytes sent.
+ */
+export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, reply: LocalReply, closeConnection: boolean): number {
+  if (res.headersSent) {
+    res.destroy();
+    return 0;
+  }
+  const extra = reply.headers ?? [];
+  if (isGrpcRequest(req) && reply.status >= 400) {
+    const h = ['content-type', 'application/grpc', 'grpc-status', String(httpToGrpcStatus(reply.status)), 'grpc-message', encodeURIComponent(reply.body ?? '').slice(0, 1024), ...extra];
+    writeHead(res, 200, h);
+    res.end();
+    return 0;
+  }
+  const body = reply.body ?? '';
+  const h: string[] = [...extra];
+  if (body !== '') h.push('content-type', 'text/plain');
+  h.push('content-length', String(Buffer.byteLength(body)));
+  if (closeConnection && !isHttp2(res)) h.push('connection', 'close');
+  writeHead(res, reply.status, h);
+  res.end(body);
+  return Buffer.byteLength(body);
+}
+
+/** A sink writing to the downstream response; trailers go out on HTTP/2 only (HTTP/1.1 responses here are not chunked with trailers). */
+export function responseSink(res: DownstreamResponse, counter: { bytesSent: number }): ResponseSink {
+  const h2 = isHttp2(res);
+  return {
+    write: (chunk) => {
+      counter.bytesSent += chunk.length;
+      return (res as ServerResponse).write(chunk);
+    },
+    end: (trailers) => {
+      if (h2 && trailers && trailers.length > 0) res.addTrailers(headerObject(trailers));
+      res.end();
+    },
+    onDrain: (resume) => { (res as ServerResponse).on('drain', resume); },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * One bound Listener: a net.Server on its socket address. Each connection is peeked (first bytes) to
+ * choose the filter chain (`filter_chain_match` through the registered selector, else the first
+ * chain), then handed to TLS (when the chain has a transport socket; ALPN h2 / http/1.1), to a network
+ * filter (tcp_proxy…), or to the chain's HTTP connection manager: node:http for HTTP/1.1, node:http2
+ * for HTTP/2 (prior-knowledge h2c is recognised by its preface; `codec_type` can force one).
+ *
+ * New config for the same address replaces the chains for new connections; connections already open
+ * keep the servers they started with, so nothing in flight is dropped. Draining stops accepting,
+ * closes idle HTTP/1.1 connections, sends GOAWAY on HTTP/2, and destroys what is left at the deadline.
+ */
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import type { StatsStore } from '../admin/stats.js';
+import type { CompiledChain, CompiledHcm, CompiledListener } from '../config/listener-config.js';
+import type { ConnectionInfo, ProxyExtensions } from './pipeline.js';
+import { type HandlerEnv, handleRequest } from './request-handler.js';
+import { handleClientError } from './client-error.js';
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+interface HcmServers { readonly h1: http.Server; readonly h2: http2.Http2Server }
+
+export class ListenerServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
+  private readonly servers = new WeakMap<CompiledHcm, HcmServers>();
+  private readonly allServers = new Set<HcmServers>();
+  private draining = false;
+  private boundPort = 0;
+
+  constructor(public config: CompiledListener, private readonly env: HandlerEnv, private readonly ext: ProxyExtensions, private readonly stats: StatsStore) {
+    this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+    this.server.on('error', () => {});
+  }
+
+  /** Binds `host:port` (port 0 picks one). Rejects with the bind error (EADDRINUSE…). */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.config.host, port: this.config.port, exclusive: true }, () => {
+        this.server.off('error', onError);
+        this.boundPort = (this.server.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (port resolved when the listener asked for 0). */
+  address(): { host: string; port: number } {
+    return { host: this.config.host, port: this.boundPort };
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private stat() {
+    return this.stats.listener(`${this.config.host}_${this.config.port}`);
+  }
+
+  private onConnection(socket: net.Socket): void {
+    if (this.draining) { socket.destroy(); return; }
+    this.sockets.add(socket);
+    const ls = this.stat();
+    ls.downstream_cx_total++;
+    ls.downstream_cx_active++;
+    socket.once('close', () => { this.sockets.delete(socket); ls.downstream_cx_active--; });
+    socket.on('error', () => {});
+    const config = this.config;
+    const needsPeek = config.chains.length + (config.defaultChain ? 1 : 0) > 1 || config.chains.some((c) => c.tls || c.hcm?.codec === 'auto') || !!config.defaultChain?.tls;
+    if (!needsPeek) {
+      const chain = config.chains[0] ?? config.defaultChain!;
+      return this.serveChain(chain, socket, socket, undefined);
+    }
+    const timer = setTimeout(() => socket.destroy(), 15_000);
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      socket.unshift(first);
+      const info: ConnectionInfo = {
+        localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '',
+        transportProtocol: first[0] === 0x16 ? 'tls' : 'raw_buffer', firstBytes: first,
+      };
+      const chain = this.selectChain(info);
+      if (!chain) { socket.destroy(); return; }
+      if (chain.tls) return this.serveTls(chain, socket, info);
+      this.serveChain(chain, socket, socket, info);
+    });
+  }
+
+  private selectChain(info: ConnectionInfo): CompiledChain | undefined {
+    const c = this.config;
+    if (this.ext.filterChainSelector) {
+      const picked = this.ext.filterChainSelector(c.source, info);
+      if (!picked) return undefined;
+      if (picked === c.source.defaultFilterChain) return c.defaultChain;
+      return c.chains[c.source.filterChains.indexOf(picked)] ?? c.defaultChain;
+    }
+    return c.chains[0] ?? c.defaultChain;
+  }
+
+  /** Terminates TLS. The peeked bytes are replayed through a stream wrapper (a TLSSocket on the raw handle would lose them). */
+  private serveTls(chain: CompiledChain, socket: net.Socket, info: ConnectionInfo): void {
+    let opts;
+    try {
+      opts = this.ext.tls!.downstream(chain.source);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    const wrapped = new Duplex({
+      read: () => { socket.resume(); },
+      write: (chunk, enc, cb) => { socket.write(chunk, enc, cb); },
+      final: (cb) => { socket.end(); cb(); },
+      destroy: (err, cb) => { socket.destroy(); cb(err); },
+    });
+    socket.on('data', (d: Buffer) => { if (!wrapped.push(d)) socket.pause(); });
+    socket.on('end', () => wrapped.push(null));
+    socket.on('close', () => wrapped.destroy());
+    const alpn = opts.ALPNProtocols ?? (chain.hcm?.codec === 'http1' ? ['http/1.1'] : ['h2', 'http/1.1']);
+    const t = new tls.TLSSocket(wrapped, { isServer: true, ...opts, ALPNProtocols: alpn });
+    t.on('error', () => socket.destroy());
+    t.once('secure', () => this.serveChain(chain, t, socket, info));
+  }
+
+  private serveChain(chain: CompiledChain, stream: net.Socket, raw: net.Socket, info: ConnectionInfo | undefined): void {
+    if (chain.network) {
+      chain.network(stream, info ?? { localAddress: raw.localAddress ?? '', localPort: raw.localPort ?? 0, remoteAddress: raw.remoteAddress ?? '', transportProtocol: 'raw_buffer', firstBytes: Buffer.alloc(0) });
+      if (stream === raw && raw.isPaused()) raw.resume();
+      return;
+    }
+    const hcm = chain.hcm!;
+    const servers = this.serversFor(hcm);
+    const alpn = (stream as tls.TLSSocket).alpnProtocol;
+    const h2 = hcm.codec === 'http2' || alpn === 'h2' || (alpn === undefined && hcm.codec === 'auto' && info !== undefined && startsWithPreface(info.firstBytes));
+    if (h2) servers.h2.emit('connection', stream);
+    else servers.h1.emit('connection', stream);
+    if (stream === raw && raw.isPaused()) raw.resume();
+  }
+
+  private serversFor(hcm: CompiledHcm): HcmServers {
+    let s = this.servers.get(hcm);
+    if (s) return s;
+    const ctx = { listenerName: this.config.name, hcm, stats: this.stats.httpPrefix(hcm.statPrefix), localPort: this.config.port || this.boundPort };
+    const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => handleRequest(this.env, ctx, req, res);
+    const h1 = http.createServer({
+      maxHeaderSize: hcm.maxRequestHeadersKb * 1024,
+      headersTimeout: hcm.requestHeadersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: Math.min(hcm.idleTimeoutMs, 2 ** 31 - 1),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(hcm.requestHeadersTimeoutMs / 4))),
+      noDelay: true,
+      requireHostHeader: true,
+      joinDuplicateHeaders: true,
+    } as http.ServerOptions, onRequest);
+    // Node starts its header/request timeout checks on 'listening'; this server never listens itself.
+    h1.emit('listening');
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => handleClientError(err, socket, this.env, ctx));
+    const h2 = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: hcm.maxRequestHeadersKb * 1024 } }, onRequest);
+    h2.on('session', (session: http2.ServerHttp2Session) => {
+      this.h2Sessions.add(session);
+      session.once('close', () => this.h2Sessions.delete(session));
+      if (this.draining) session.close();
+    });
+    h2.on('sessionError', () => {});
+    s = { h1, h2 };
+    this.servers.set(hcm, s);
+    this.allServers.add(s);
+    return s;
+  }
+
+  /**
+   * Stops accepting, asks open connections to finish (HTTP/1.1 idle ones closed now, busy ones after
+   * their response; HTTP/2 GOAWAY), and resolves when all are closed or after `timeoutMs`, destroying
+   * what is left.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    await new Promise<void>((resolve) => { this.server.close(() => resolve()); });
+    for (const s of this.allServers) s.h1.closeIdleConnections();
+    for (const session of this.h2Sessions) session.close();
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      for (const s of this.allServers) s.h1.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Closes at once (tests, and the end of a drain). */
+  close(): void {
+    this.draining = true;
+    this.server.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+function startsWithPreface(b: Buffer): boolean {
+  const n = Math.min(b.length, H2_PREFACE.length);
+  return n >= 3 && b.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+}

@@ -1,0 +1,214 @@
+/**
+ * The request pipeline's extension points: what the policy units (src/proxy/policy/) and the security
+ * units (src/proxy/tls/, rbac/, tcp/, filter-chain-match.ts) plug into. The core calls them; the units
+ * register themselves in `src/proxy/extensions.ts`. Every hook is optional: without one the core keeps
+ * the simplest correct behaviour (round robin, no retries, first filter chain, plain TCP).
+ *
+ * Order for one HTTP request (Envoy's HTTP connection manager):
+ *  1. route selection (route-select.ts) on the request headers;
+ *  2. the listener's HTTP filters in configured order (`HttpFilterFactory.create(...).onRequest`): each may
+ *     answer locally (RBAC 403, fault abort, CORS preflight) or delay (fault delay);
+ *  3. the router: 404 NR without a route, redirect / direct response, or forwarding through the route's
+ *     `Forward` chain: `RouterInterceptor`s (retry, timeout, mirror, circuit breaker, outlier
+ *     detection) composed undici-style around the core's upstream call, which asks the cluster's
+ *     `LoadBalancer` for a host.
+ */
+import type { Readable } from 'node:stream';
+import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
+import type { Any } from '@bufbuild/protobuf/wkt';
+import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import type { ForwardDecision, RouteDecision } from '../route-select.js';
+import type { CompiledRoute } from '../route-table.js';
+import type { HeaderBag } from '../route-match.js';
+
+/** Envoy response flags this proxy sets (`%RESPONSE_FLAGS%`). */
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'URX' | 'FI' | 'DI' | 'UC' | 'DC' | 'UPE' | 'LR' | 'DPE' | 'RL' | 'UAEX';
+
+/** One upstream endpoint of a cluster (from EDS or the cluster's load_assignment). */
+export interface UpstreamHost {
+  /** `ip:port`, unique in the cluster. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  /** `LbEndpoint.load_balancing_weight` (default 1). */
+  readonly weight: number;
+  /** `Endpoint.hostname` (for auto_host_rewrite), may be empty. */
+  readonly hostname: string;
+  /** Locality `region/zone/sub_zone`. */
+  readonly locality: string;
+  /** `LbEndpoint.health_status`: HEALTHY/UNKNOWN count as healthy. */
+  readonly healthy: boolean;
+  /** Requests in flight to this host right now (least-request balancing reads it). */
+  active: number;
+}
+
+/** Chooses a host for one request (`Cluster.lb_policy`). Undefined when no host can take it (503 UH). */
+export interface LoadBalancer {
+  choose(ex: Exchange): UpstreamHost | undefined;
+}
+/** Builds a balancer over a cluster's current hosts; called again on every EDS update. */
+export type LoadBalancerFactory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: () => number) => LoadBalancer;
+
+/** Where the downstream request came from. */
+export interface DownstreamInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The listener's name (`Listener.name`). */
+  readonly listener: string;
+  /** `HTTP/1.1` or `HTTP/2`. */
+  readonly protocol: string;
+  /** The TLS socket when the connection was terminated here, for peer certificates (security's units). */
+  readonly tls: import('node:tls').TLSSocket | undefined;
+}
+
+/** Everything known about one request while it passes through the pipeline. Created by the core. */
+export interface Exchange {
+  readonly downstream: DownstreamInfo;
+  readonly method: string;
+  /** `:path` as received. */
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: string;
+  /** Lower-case request headers (node's object). */
+  readonly headers: HeaderBag;
+  /** The route decision (set before the HTTP filters run). */
+  decision: RouteDecision | undefined;
+  /** The upstream cluster's name once the router picked one. */
+  clusterName: string;
+  /** Response flags so far; the access log prints them comma-separated. */
+  readonly flags: ResponseFlag[];
+  /** `%RESPONSE_CODE_DETAILS%`. */
+  details: string;
+  /** Request body: the downstream stream, or a replayable buffer a retry unit put in its place. Null for none. */
+  body: Readable | Buffer | null;
+  /** The host the last attempt went to (`%UPSTREAM_HOST%`). */
+  upstreamHost: UpstreamHost | undefined;
+  /** Attempts made so far (x-envoy-attempt-count). */
+  attempts: number;
+  /** Aborted when the downstream goes away or the route deadline passes. */
+  readonly signal: AbortSignal;
+  /** Per-exchange storage for units, keyed by the unit's own symbol. */
+  readonly state: Map<symbol, unknown>;
+}
+
+/** A response produced without going upstream (filters, the router's errors). */
+export interface LocalReply {
+  readonly status: number;
+  readonly body?: string;
+  /** Flat `[name, value, …]`. */
+  readonly headers?: readonly string[];
+  readonly flag?: ResponseFlag;
+  /** `%RESPONSE_CODE_DETAILS%`, e.g. `rbac_access_denied_matched_policy[none]`. */
+  readonly details?: string;
+}
+
+/** An instance of one HTTP filter (`HttpConnectionManager.http_filters[i]`) for one listener. */
+export interface HttpFilter {
+  /** Before the router. Return a LocalReply to answer now, undefined to continue; a promise delays the request. */
+  onRequest(ex: Exchange): LocalReply | undefined | Promise<LocalReply | undefined>;
+}
+
+/** Implements one HTTP filter name (e.g. `envoy.filters.http.rbac`). */
+export interface HttpFilterFactory {
+  /** Type URLs accepted as `typed_config` (the filter's own proto). */
+  readonly typeUrls: readonly string[];
+  /** Builds the listener-level instance; throws a ConfigError for config it cannot apply. */
+  create(config: Any | undefined): HttpFilter;
+  /** Checks a route's `typed_per_filter_config` entry at RDS time; throws a ConfigError if unusable. */
+  validatePerRoute?(config: Any): void;
+}
+
+/** What an upstream attempt returned once response headers arrived. */
+export interface UpstreamResponse {
+  readonly status: number;
+  /** Flat `[name, value, …]`, hop-by-hop headers removed. */
+  readonly headers: string[];
+  readonly host: UpstreamHost;
+  /** Streams the body (and trailers) to `sink`; resolves when done, rejects on an upstream reset. */
+  pipe(sink: ResponseSink): Promise<void>;
+  /** Discards the body and releases the connection (a retry throws this response away). */
+  dump(): void;
+}
+
+/** Where a response body goes. */
+export interface ResponseSink {
+  write(chunk: Buffer): boolean;
+  end(trailers?: readonly string[]): void;
+  /** Called with a function to call when write() returned false and the sink drained. */
+  onDrain(resume: () => void): void;
+}
+
+/** An upstream attempt that failed before response headers: the router answers `status` with `flag`. */
+export class UpstreamError extends Error {
+  constructor(readonly flag: ResponseFlag, readonly status: number, readonly details: string, readonly host?: UpstreamHost) {
+    super(details);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** One attempt upstream (or a policy wrapping attempts): resolves at response headers, rejects with UpstreamError. */
+export type Forward = (ex: Exchange, decision: ForwardDecision) => Promise<UpstreamResponse>;
+/** undici-style interceptor: wraps the next Forward. Built per route when RDS arrives; undefined when the route needs nothing from this unit. */
+export type RouterInterceptor = (route: CompiledRoute, next: Forward) => Forward | undefined;
+
+/** Facts a filter-chain selector gets about a new connection. */
+export interface ConnectionInfo {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  /** `tls` when the first byte is a TLS handshake record, `raw_buffer` otherwise. */
+  readonly transportProtocol: 'tls' | 'raw_buffer';
+  /** The bytes read so far (a ClientHello for TLS), to peek SNI and ALPN from. */
+  readonly firstBytes: Buffer;
+}
+
+/** Picks a listener's filter chain for a connection (`filter_chain_match`); undefined closes the connection. */
+export type FilterChainSelector = (listener: Listener, conn: ConnectionInfo) => FilterChain | undefined;
+
+/** Handles a connection whose chain holds network filters instead of an HCM (tcp_proxy, network RBAC). */
+export interface NetworkFilterFactory {
+  readonly typeUrls: readonly string[];
+  /** Validates the chain's filter at LDS time; returns the connection handler. */
+  create(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => void;
+}
+/** What a network filter may use from the core. */
+export interface NetworkEnv {
+  /** The hosts of a cluster now (EDS), or undefined when the cluster is unknown. */
+  hosts(cluster: string): readonly UpstreamHost[] | undefined;
+  /** Chooses a host with the cluster's load balancer. */
+  choose(cluster: string): UpstreamHost | undefined;
+}
+
+/** TLS for a filter chain's `transport_socket` (DownstreamTlsContext), and for clusters' upstream sockets. */
+export interface TlsProvider {
+  /** Options for terminating TLS on a chain; throws a ConfigError when the chain's context cannot be served. */
+  downstream(chain: FilterChain): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean; ALPNProtocols?: string[] };
+  /** Options for connecting to a cluster's host with TLS, or undefined for plaintext. */
+  upstream?(cluster: Cluster, host: UpstreamHost): ConnectionOptions | undefined;
+}
+
+/** An extra xDS resource type fetched over the same ADS stream (SDS secrets). */
+export interface ExtraResourceType {
+  readonly typeUrl: string;
+  /** The names to subscribe to, given the current listeners and clusters. */
+  names(listeners: readonly Listener[], clusters: readonly Cluster[]): string[];
+  /** Applies the resources of one response; returns error details (empty when all applied). */
+  apply(resources: readonly Any[], version: string): string[];
+}
+
+/** All extension points; `src/proxy/extensions.ts` builds the registry the proxy runs with. */
+export interface ProxyExtensions {
+  readonly httpFilters: ReadonlyMap<string, HttpFilterFactory>;
+  readonly networkFilters: ReadonlyMap<string, NetworkFilterFactory>;
+  /** By `Cluster.LbPolicy` enum name (`ROUND_ROBIN`, `LEAST_REQUEST`, `RANDOM`, `RING_HASH`, `MAGLEV`). */
+  readonly loadBalancers: ReadonlyMap<string, LoadBalancerFactory>;
+  /** Applied outermost first. */
+  readonly routerInterceptors: readonly RouterInterceptor[];
+  readonly filterChainSelector?: FilterChainSelector;
+  readonly tls?: TlsProvider;
+  readonly extraResourceTypes: readonly ExtraResourceType[];
+}

@@ -1,0 +1,293 @@
+/**
+ * The HTTP connection manager and router for one request: route selection, the listener's HTTP
+ * filters, then the router (404 NR, redirect, direct response, CORS preflight, or forwarding through
+ * the route's Forward chain to the cluster), the response back with the route's header operations,
+ * stats and one access-log entry. See pipeline.ts for the order and the extension points.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { AccessLog } from '../access-log.js';
+import type { HttpStats, StatsStore } from '../admin/stats.js';
+import type { CompiledHcm } from '../config/listener-config.js';
+import { applyHeaderMutations } from '../header-mutation.js';
+import type { HeaderBag } from '../route-match.js';
+import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
+import type { ClusterManager } from './cluster-manager.js';
+import { type DownstreamRequest, type DownstreamResponse, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
+import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
+import { UpstreamError } from './pipeline.js';
+import { type ForwardChains } from './forward.js';
+
+/** What a request handler needs from the proxy (one per proxy). */
+export interface HandlerEnv {
+  readonly stats: StatsStore;
+  readonly clusters: ClusterManager;
+  readonly accessLog: AccessLog | undefined;
+  readonly random: () => number;
+  /** The compiled route table of an RDS name, or undefined before it arrived. */
+  routes(name: string): CompiledRouteTable | undefined;
+  readonly forwards: ForwardChains;
+  /** True while draining: HTTP/1.1 responses carry `connection: close`. */
+  draining(): boolean;
+}
+
+/** Per listener and HCM. */
+export interface HcmContext {
+  readonly listenerName: string;
+  readonly hcm: CompiledHcm;
+  readonly stats: HttpStats;
+  readonly localPort: number;
+}
+
+const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+
+class HttpExchange implements Exchange {
+  decision: RouteDecision | undefined = undefined;
+  clusterName = '';
+  readonly flags: ResponseFlag[] = [];
+  details = '';
+  body: Readable | Buffer | null;
+  upstreamHost: UpstreamHost | undefined = undefined;
+  attempts = 0;
+  readonly controller = new AbortController();
+  readonly state = new Map<symbol, unknown>();
+  readonly startMs = Date.now();
+  readonly start = performance.now();
+  bytesSent = 0;
+  status = 0;
+  upstreamMs: number | undefined = undefined;
+  finished = false;
+  originalPath: string | undefined = undefined;
+
+  constructor(
+    readonly req: DownstreamRequest, readonly res: DownstreamResponse, readonly downstream: DownstreamInfo,
+    readonly method: string, readonly path: string, readonly authority: string, readonly scheme: string, readonly headers: HeaderBag,
+  ) {
+    this.body = hasBody(req) ? (req as Readable) : null;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
+function hasBody(req: DownstreamRequest): boolean {
+  const h = req.headers;
+  if ('stream' in req) return !(req.stream as { endAfterHeaders?: boolean }).endAfterHeaders;
+  const cl = h['content-length'];
+  return (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined;
+}
+
+function stripPort(authority: string, mode: CompiledHcm['stripPort'], localPort: number): string {
+  if (mode === 'none') return authority;
+  const i = authority.lastIndexOf(':');
+  if (i < 0 || authority.endsWith(']')) return authority;
+  if (mode === 'matching' && authority.slice(i + 1) !== String(localPort)) return authority;
+  return authority.slice(0, i);
+}
+
+/** Handles one request end to end. Never throws: every failure becomes a local reply or a reset. */
+export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamRequest, res: DownstreamResponse): void {
+  const socket = req.socket;
+  const h2 = 'stream' in req;
+  const headers = req.headers as HeaderBag;
+  const rawAuthority = (h2 ? (headers[':authority'] as string | undefined) : undefined) ?? (headers.host as string | undefined) ?? '';
+  const scheme = (socket as TLSSocket).encrypted ? 'https' : 'http';
+  const downstream: DownstreamInfo = {
+    remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0,
+    listener: ctx.listenerName, protocol: h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`, tls: (socket as TLSSocket).encrypted ? socket as TLSSocket : undefined,
+  };
+  const authority = stripPort(rawAuthority, ctx.hcm.stripPort, ctx.localPort);
+  const ex = new HttpExchange(req, res, downstream, req.method ?? 'GET', req.url ?? '/', authority, scheme, headers);
+  const st = ctx.stats;
+  st.downstream_rq_total++;
+  st.downstream_rq_active++;
+  if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
+  res.on('close', () => onClose(env, ctx, ex));
+  if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
+  const table = ctx.hcm.inlineRoutes ?? (ctx.hcm.rds !== undefined ? env.routes(ctx.hcm.rds) : undefined);
+  if (!table) {
+    st.no_route++;
+    return localReply(env, ex, { status: 404, flag: 'NR', details: 'route_not_found' });
+  }
+  ex.decision = selectRoute(table, ex, env.random);
+  const filters = ctx.hcm.filters;
+  if (filters.length === 0) return route(env, ctx, ex);
+  runFilters(env, ctx, ex, 0);
+}
+
+function runFilters(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, from: number): void {
+  const filters = ctx.hcm.filters;
+  for (let i = from; i < filters.length; i++) {
+    let out: ReturnType<typeof filters[number]['filter']['onRequest']>;
+    try {
+      out = filters[i]!.filter.onRequest(ex);
+    } catch (e) {
+      return localReply(env, ex, { status: 500, body: 'filter error', details: `filter_error{${filters[i]!.name}: ${(e as Error).message}}` });
+    }
+    if (out === undefined) continue;
+    if ('then' in out) {
+      out.then((reply) => {
+        if (ex.finished) return;
+        if (reply) localReply(env, ex, reply);
+        else runFilters(env, ctx, ex, i + 1);
+      }, (e: Error) => localReply(env, ex, { status: 500, body: 'filter error', details: `filter_error{${filters[i]!.name}: ${e.message}}` }));
+      return;
+    }
+    return localReply(env, ex, out);
+  }
+  route(env, ctx, ex);
+}
+
+function route(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
+  const d = ex.decision!;
+  switch (d.kind) {
+    case 'no-route':
+      ctx.stats.no_route++;
+      return localReply(env, ex, { status: 404, flag: 'NR', details: 'route_not_found' });
+    case 'cors-preflight':
+      return localReply(env, ex, { status: 200, headers: d.headers, details: 'cors_preflight' });
+    case 'redirect': {
+      ctx.stats.rq_redirect++;
+      const h = ['location', d.location];
+      applyHeaderMutations(h, d.responseHeaders);
+      return localReply(env, ex, { status: d.status, headers: h, details: 'direct_response' });
+    }
+    case 'direct': {
+      ctx.stats.rq_direct_response++;
+      const h: string[] = [];
+      applyHeaderMutations(h, d.responseHeaders);
+      return localReply(env, ex, { status: d.status, body: d.body, headers: h, details: 'direct_response' });
+    }
+    case 'forward':
+      return void forward(env, ctx, ex, d);
+  }
+}
+
+function clusterNotFoundStatus(d: ForwardDecision): number {
+  const c = d.action.clusterNotFoundResponseCode;
+  return c === 1 ? 404 : c === 2 ? 500 : 503;
+}
+
+async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: ForwardDecision): Promise<void> {
+  ex.clusterName = d.cluster;
+  const cluster = env.clusters.get(d.cluster);
+  if (!cluster) {
+    ctx.stats.no_cluster++;
+    return localReply(env, ex, { status: clusterNotFoundStatus(d), flag: 'NC', details: 'cluster_not_found' });
+  }
+  const timeout = d.action.timeout;
+  const timeoutMs = timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : Number(timeout.seconds) * 1000 + Math.floor(timeout.nanos / 1e6);
+  let timer: NodeJS.Timeout | undefined;
+  if (timeoutMs > 0) {
+    timer = setTimeout(() => {
+      cluster.stats.upstream_rq_timeout++;
+      ex.controller.abort(new UpstreamError('UT', 504, 'upstream request timeout'));
+    }, timeoutMs);
+  }
+  const chain = env.forwards.get(d.route);
+  const t0 = performance.now();
+  let response;
+  try {
+    response = await chain(ex, d);
+  } catch (e) {
+    clearTimeout(timer);
+    if (ex.finished) return;
+    const err = e instanceof UpstreamError ? e : (ex.signal.reason instanceof UpstreamError ? ex.signal.reason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
+    if (err.host) ex.upstreamHost = err.host;
+    return localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}` });
+  }
+  ex.upstreamMs = performance.now() - t0;
+  ex.upstreamHost = response.host;
+  if (ex.finished) { clearTimeout(timer); response.dump(); return; }
+  const h = response.headers;
+  applyHeaderMutations(h, d.responseHeaders);
+  if (d.corsHeaders) h.push(...d.corsHeaders);
+  h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
+  if (env.draining() && !('stream' in ex.req)) h.push('connection', 'close');
+  ex.status = response.status;
+  try {
+    writeHead(ex.res, response.status, h);
+  } catch (e) {
+    clearTimeout(timer);
+    response.dump();
+    return localReply(env, ex, { status: 502, flag: 'UPE', body: `upstream response headers rejected: ${(e as Error).message}`, details: 'upstream_response_headers_invalid' });
+  }
+  try {
+    await response.pipe(responseSink(ex.res, ex));
+  } catch {
+    // Reset after the response started: Envoy resets the downstream stream too.
+    if (!ex.flags.includes('DC')) ex.flags.push(ex.signal.reason instanceof UpstreamError ? ex.signal.reason.flag : 'UC');
+    ex.res.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Answers locally (status, flag, details) unless the downstream is gone. */
+export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply): void {
+  if (reply.flag && !ex.flags.includes(reply.flag)) ex.flags.push(reply.flag);
+  if (reply.details) ex.details = reply.details;
+  if (ex.finished) return;
+  ex.status = reply.status;
+  const close = reply.status === 400 || reply.status === 408 || reply.status === 431 || (env.draining() && !('stream' in ex.req));
+  ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);
+}
+
+function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
+  if (ex.finished) return;
+  ex.finished = true;
+  ctx.stats.downstream_rq_active--;
+  const res = ex.res;
+  if (!res.writableFinished) {
+    // The client went away before the response was complete (Envoy: downstream connection termination).
+    if (!ex.flags.includes('DC')) ex.flags.push('DC');
+    ctx.stats.downstream_rq_rx_reset++;
+    if (!ex.signal.aborted) ex.controller.abort(new UpstreamError('DC', 0, 'downstream connection termination'));
+    if (!ex.status) ex.status = 0;
+  }
+  ctx.stats.response(ex.status);
+  if (ex.clusterName && ex.upstreamHost) {
+    const cs = env.clusters.get(ex.clusterName)?.stats;
+    if (cs && ex.status && ex.upstreamMs !== undefined) cs.response(ex.status);
+  }
+  const log = env.accessLog;
+  if (!log) return;
+  const h = ex.headers;
+  const cl = h['content-length'];
+  log.log({
+    startMs: ex.startMs, method: ex.method, path: ex.originalPath ?? ex.path, protocol: ex.downstream.protocol, status: ex.status, flags: ex.flags,
+    bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : 0, bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
+    upstreamServiceTimeMs: ex.upstreamMs === undefined ? undefined : Math.round(ex.upstreamMs),
+    xForwardedFor: h['x-forwarded-for'] as string | undefined, userAgent: h['user-agent'] as string | undefined,
+    requestId: ex.state.get(REQUEST_ID) as string | undefined ?? h['x-request-id'] as string | undefined,
+    authority: ex.authority, upstreamHost: ex.upstreamHost?.key, upstreamCluster: ex.clusterName || undefined, details: ex.details || undefined,
+  });
+}
+
+/** Key under which the core stores the x-request-id it generated. */
+export const REQUEST_ID = Symbol('x-request-id');
+
+/**
+ * The upstream request headers for a forward decision: downstream headers without hop-by-hop ones,
+ * `host` (rewritten when the route says so), x-forwarded-proto, x-request-id (generated when
+ * absent), x-envoy-original-path when the path was rewritten, then the route's header operations.
+ */
+export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: UpstreamHost): string[] {
+  const authority = d.authority ?? (d.autoHostRewrite && host.hostname ? host.hostname : ex.authority);
+  const req = (ex as HttpExchange).req;
+  const h = upstreamHeaders(req.rawHeaders, authority);
+  h.push('x-forwarded-proto', ex.scheme);
+  if (ex.headers['x-request-id'] === undefined) {
+    let id = ex.state.get(REQUEST_ID) as string | undefined;
+    if (!id) ex.state.set(REQUEST_ID, (id = randomUUID()));
+    h.push('x-request-id', id);
+  }
+  if (d.path !== ex.path) {
+    (ex as HttpExchange).originalPath = ex.path;
+    h.push('x-envoy-original-path', ex.path);
+  }
+  if (d.requestHeaders.length > 0) applyHeaderMutations(h, d.requestHeaders);
+  return h;
+}

@@ -1,0 +1,118 @@
+/**
+ * One HTTP/1.1 attempt to an upstream host through an undici `Pool` (keep-alive connection pool per
+ * host), with undici's low-level `dispatch` handler API: no Readable, no promise per chunk. The
+ * response body flows to the sink with backpressure (onData returns false until the sink drains).
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher, Pool } from 'undici';
+import type { ClusterStats } from '../admin/stats.js';
+import { type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
+import { classifyUpstreamError } from './upstream-errors.js';
+
+/** Response headers never forwarded (hop-by-hop, RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
+
+/** Converts undici's raw header buffers to a flat string list without hop-by-hop headers. */
+function responseHeaders(raw: Buffer[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  return out;
+}
+
+class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
+  status = 0;
+  headers: string[] = [];
+  private abortFn: ((err?: Error) => void) | undefined;
+  private resolve!: (r: UpstreamResponse) => void;
+  private reject!: (e: Error) => void;
+  readonly promise: Promise<UpstreamResponse>;
+  private sink: ResponseSink | undefined;
+  private pending: Buffer[] | undefined;
+  private done: { trailers: string[] } | undefined;
+  private failed: Error | undefined;
+  private pipeResolve: (() => void) | undefined;
+  private pipeReject: ((e: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private started = false;
+
+  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats) {
+    this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
+  }
+
+  abort(err: Error): void {
+    if (this.abortFn) this.abortFn(err);
+    else this.onError(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true;
+    this.started = true;
+    this.status = statusCode;
+    this.headers = responseHeaders(rawHeaders);
+    this.resume = resume;
+    this.resolve(this);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.sink) return this.sink.write(chunk);
+    (this.pending ??= []).push(chunk);
+    return true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    const t = trailers ?? [];
+    if (this.sink) { this.sink.end(t); this.pipeResolve!(); } else this.done = { trailers: t };
+  }
+
+  onError(err: Error): void {
+    if (!this.started) {
+      this.reject(err instanceof UpstreamError ? err : classifyUpstreamError(err, this.host, this.stats));
+      return;
+    }
+    if (this.pipeReject) this.pipeReject(err);
+    else this.failed = err;
+  }
+
+  pipe(sink: ResponseSink): Promise<void> {
+    this.sink = sink;
+    sink.onDrain(() => this.resume?.());
+    return new Promise((resolve, reject) => {
+      if (this.pending) {
+        for (const c of this.pending) sink.write(c);
+        this.pending = undefined;
+      }
+      if (this.failed) return reject(this.failed);
+      if (this.done) { sink.end(this.done.trailers); return resolve(); }
+      this.pipeResolve = resolve;
+      this.pipeReject = reject;
+    });
+  }
+
+  dump(): void {
+    this.sink = { write: () => true, end: () => {}, onDrain: () => {} };
+    this.pending = undefined;
+    if (!this.done && !this.failed) this.abort(new Error('response discarded'));
+  }
+}
+
+/**
+ * Dispatches one request. `headers` is the flat upstream header list (hop-by-hop removed, `host` set).
+ * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). `abortOn` aborts it.
+ */
+export function forwardHttp1(pool: Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, signal: AbortSignal): Promise<UpstreamResponse> {
+  const attempt = new Http1Attempt(host, stats);
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  const onAbort = () => attempt.abort(signal.reason as Error);
+  signal.addEventListener('abort', onAbort, { once: true });
+  pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0, idempotent: body === null }, attempt);
+  return attempt.promise;
+}
