@@ -125,7 +125,7 @@ test('GIVEN another repository with a bad route WHEN the action runs THEN it ann
     assert.is(run.status, 1, run.stdout);
     assert.not.match(run.stdout, /must not run/);
     assert.match(run.stdout, /::error title=meshproof \[IST0101\][^,]*,file=dist\/app\.k8s\.yaml,line=11/);
-    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', ...countsByCli(workspace) });
+    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', ...countsByCli(workspace), verified: 'skipped', report: 'meshproof-report.md' });
     assert.is(run.outputs['errors'], '1');
     assert.ok(fs.existsSync(path.join(workspace, 'meshproof.sarif')), 'SARIF written in the workspace');
     assert.ok(run.summary?.includes('"x&lt;b&gt;\\|y"'), `summary escapes < > |:\n${run.summary}`);
@@ -178,7 +178,7 @@ test('GIVEN a clean manifest WHEN the action runs THEN it passes with zero count
   try {
     const run = runAction(workspace);
     assert.is(run.status, 0, run.stdout);
-    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', errors: '0', warnings: '0', notes: '0' });
+    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', errors: '0', warnings: '0', notes: '0', verified: 'skipped', report: 'meshproof-report.md' });
   } finally {
     fs.rmSync(path.dirname(workspace), { recursive: true, force: true });
   }

@@ -1,52 +1,243 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../cli/main.js';
+import { checkFromArgs } from '../cli/check-command.js';
 import type { CliIO } from '../cli/io.js';
+import { UsageError } from '../cli/usage.js';
+import type { CheckResult } from '../checks/types.js';
+import { sarifReporter } from '../checks/reporters/sarif.js';
+import { plural } from '../checks/reporters/_shared.js';
+import { loadTree } from '../diff/load-tree.js';
+import { diffMeshes, type MeshDiff } from '../diff/semantic-diff.js';
+import { MeshGraph } from '../mesh/graph.js';
+import type { MeshObject } from '../mesh/object.js';
+import { trafficMap, type HostMap } from '../map/traffic.js';
+import { VERSION } from '../cli/version.js';
+import { planAnnotations, type PlannedAnnotation } from './annotations.js';
+import { baseRefFrom, extractTree, resolveCommit, touchedLines } from './git.js';
+import { gateSummary } from './summary.js';
 
 /**
- * The GitHub Action (action.yml): `meshproof check` over the caller's repository, run from the
- * action's own checkout. Inputs arrive as `INPUT_*` variables (action.yml maps `inputs.*` onto
- * them): `INPUT_PATHS` (space-separated, default `dist`), `INPUT_FAIL_ON` (default `error`),
- * `INPUT_CONFIG` (optional), `INPUT_SARIF_FILE` (default `meshproof.sarif`).
+ * The GitHub Action (action.yml): the pull-request gate over the caller's repository, run from the
+ * action's own checkout. Inputs arrive as `INPUT_*` variables (action.yml maps `inputs.*` onto them):
  *
- * Writes the SARIF file (for the upload step), annotations and the job summary (the `github`
- * format), and the step outputs `sarif-file`, `errors`, `warnings` and `notes` to `GITHUB_OUTPUT`.
- * Returns the exit code of the annotated check run (0 pass, 1 findings at `fail-on`, 2 unusable).
+ * - `INPUT_PATHS` synthesized manifests, space-separated (default `dist`)
+ * - `INPUT_FAIL_ON` `error` | `warning` | `info` | `none` (default `error`)
+ * - `INPUT_CONFIG` meshproof.config.yaml (default: found upward from the workspace)
+ * - `INPUT_SARIF_FILE` where the SARIF log goes (default `meshproof.sarif`)
+ * - `INPUT_BASE_REF` what to diff against (default: the pull request's base commit from the event)
+ * - `INPUT_VERIFY` `true` to prove the traffic with `meshproof verify` (default `false`)
+ * - `INPUT_REPORT_FILE` where the Markdown report (the summary) is written (default `meshproof-report.md`)
+ *
+ * Writes annotations (TypeScript and YAML lines, ranked, within GitHub's caps), the job summary
+ * (verdict, findings, semantic diff, traffic diagrams, verify report; under 1 MiB), the SARIF file
+ * and the outputs `errors`, `warnings`, `notes`, `verified` (`yes`, `no`, `skipped`), `sarif-file`
+ * and `report`. Returns 0 when the gate passes, 1 when it fails, 2 when it cannot run.
  */
-export async function runAction(io: CliIO): Promise<number> {
+export async function runAction(io: CliIO, deps: { readonly check?: typeof checkFromArgs } = {}): Promise<number> {
   const env = io.env;
+  const out = (s: string) => io.stdout.write(s);
   const paths = (env['INPUT_PATHS'] ?? '').split(/\s+/).filter(Boolean);
+  const targets = paths.length > 0 ? paths : ['dist'];
   const failOn = env['INPUT_FAIL_ON'] || 'error';
-  const sarif = env['INPUT_SARIF_FILE'] || 'meshproof.sarif';
-  const common = [...(paths.length > 0 ? paths : ['dist']), ...(env['INPUT_CONFIG'] ? ['--config', env['INPUT_CONFIG']] : [])];
+  const sarifFile = env['INPUT_SARIF_FILE'] || 'meshproof.sarif';
+  const reportFile = env['INPUT_REPORT_FILE'] || 'meshproof-report.md';
+  const verify = (env['INPUT_VERIFY'] || 'false').toLowerCase();
+  if (!['true', 'false'].includes(verify)) return fail(out, `the verify input must be true or false, got "${env['INPUT_VERIFY']}"`);
 
-  const sarifRun = await main(['check', ...common, '--format', 'sarif', '--output', sarif, '--fail-on', 'none'], io);
-  if (sarifRun !== 0) return sarifRun;
-  const code = await main(['check', ...common, '--format', 'github', '--fail-on', failOn], io);
+  // The base: touched lines rank annotations; its copy of the tree gives the semantic diff.
+  const base = await compareWithBase(io, targets);
+  if (base.note && base.basePaths !== NO_BASE) writeCommand(out, { level: 'warning', title: 'meshproof: no diff', message: base.note });
+  const missing = targets.filter((p) => !fs.existsSync(path.resolve(io.cwd, p)));
+  // A path that never existed is a mistake in the paths input; one the base had was deleted by this change.
+  const unknown = missing.filter((p) => !base.basePaths.has(p));
+  if (unknown.length > 0) return fail(out, `path not found: ${unknown.join(', ')} (the paths input names files or folders relative to the repository root, ${io.cwd})`);
 
-  const counts = countLevels(path.resolve(io.cwd, sarif));
-  const outputs = { 'sarif-file': sarif, errors: counts.error, warnings: counts.warning, notes: counts.note };
-  const outputFile = env['GITHUB_OUTPUT'];
-  if (outputFile) {
+  let check: CheckResult | null = null;
+  let checkCode = 0;
+  let verdict: string;
+  if (missing.length === 0) {
     try {
-      fs.appendFileSync(outputFile, Object.entries(outputs).map(([k, v]) => `${k}=${v}\n`).join(''));
+      const run = await (deps.check ?? checkFromArgs)([...targets, '--fail-on', failOn, ...(env['INPUT_CONFIG'] ? ['--config', env['INPUT_CONFIG']] : [])], io);
+      check = run.run.result;
+      checkCode = run.exitCode;
+      verdict = checkVerdict(check, failOn, checkCode);
     } catch (e) {
-      io.stdout.write(`::warning title=meshproof::cannot write step outputs to GITHUB_OUTPUT (${outputFile}): ${(e as Error).message}\n`);
+      const usage = e instanceof UsageError || (e as { name?: string }).name === 'ConfigError';
+      const message = usage ? (e as Error).message : `meshproof check crashed: ${(e as Error).stack ?? String(e)}`;
+      writeCommand(out, { level: 'error', title: usage ? 'meshproof: cannot run' : 'meshproof: internal error', message });
+      checkCode = 2;
+      verdict = `The check suite could not run: ${(e as Error).message}`;
     }
+  } else {
+    checkCode = 1;
+    verdict = `This change deletes ${missing.join(', ')}: Argo CD would prune every object it held. Restore it (\`npx cdk8s synth\` and commit), or remove the path from the action's paths input on purpose.`;
+    writeCommand(out, { level: 'error', title: 'meshproof: synthesized output deleted', message: verdict });
   }
-  return code;
+
+  if (check) writeFile(out, path.resolve(io.cwd, sarifFile), sarifReporter.render(check, { version: VERSION, cwd: io.cwd }), 'SARIF file');
+
+  const plan = check ? planAnnotations(check.findings, base.touched, io.cwd) : { annotations: [], omittedFindings: 0, overflow: false };
+  for (const a of plan.annotations) writeCommand(out, a);
+  if (plan.overflow) {
+    writeCommand(out, {
+      level: 'notice',
+      title: 'meshproof: more findings',
+      message: `${plan.omittedFindings} findings not annotated, others only on one line (GitHub shows at most 10 errors, 10 warnings and 10 notices per step). The job summary lists them all.`,
+    });
+  }
+
+  let verified: 'yes' | 'no' | 'skipped' = 'skipped';
+  let verifyReport: string | null = null;
+  if (verify === 'true') {
+    const v = await runVerify(io, targets, checkCode);
+    verified = v.verified;
+    verifyReport = v.report;
+  }
+
+  const passed = checkCode === 0 && verified !== 'no';
+  const summary = gateSummary({
+    passed,
+    verdict: verified === 'no' ? `${verdict} Traffic proof failed: some promises did not hold (see below).` : verdict,
+    check,
+    diff: base.diff,
+    ...(base.note ? { diffNote: base.note } : {}),
+    ...(base.name ? { baseName: base.name } : {}),
+    changedHosts: base.changedHosts,
+    verify: verifyReport,
+    omittedAnnotations: plan.omittedFindings,
+  });
+  writeFile(out, path.resolve(io.cwd, reportFile), summary, 'report');
+  appendSummary(out, env['GITHUB_STEP_SUMMARY'], summary);
+
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const f of check?.findings ?? []) counts[f.severity]++;
+  setOutputs(out, env['GITHUB_OUTPUT'], {
+    'sarif-file': check ? sarifFile : '',
+    errors: String(counts.error),
+    warnings: String(counts.warning),
+    notes: String(counts.info),
+    verified,
+    report: reportFile,
+  });
+  if (checkCode === 2) return 2;
+  return passed ? 0 : 1;
 }
 
-/** Result counts per SARIF level (`error`, `warning`, `note`), suppressed results excluded. */
-function countLevels(sarifFile: string): Record<'error' | 'warning' | 'note', number> {
-  const counts = { error: 0, warning: 0, note: 0 };
-  const log = JSON.parse(fs.readFileSync(sarifFile, 'utf8')) as { runs?: { results?: { level?: string; suppressions?: unknown[] }[] }[] };
-  for (const run of log.runs ?? []) {
-    for (const r of run.results ?? []) {
-      if (r.suppressions && r.suppressions.length > 0) continue;
-      const level = (r.level ?? 'warning') as keyof typeof counts;
-      if (level in counts) counts[level]++;
+function checkVerdict(result: CheckResult, failOn: string, code: number): string {
+  const s = result.summary;
+  const counts = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.infos} info in ${plural(s.objects, 'object')}`;
+  if (code === 2) return `The input could not be read completely (${counts}); fix the input problems listed below.`;
+  return code === 0 ? `No findings at or above \`${failOn}\` (${counts}).` : `Findings at or above \`${failOn}\` fail the gate (${counts}).`;
+}
+
+interface BaseComparison {
+  readonly diff: MeshDiff | null;
+  readonly touched: Map<string, Set<number>> | null;
+  readonly changedHosts: HostMap[];
+  /** The targets that exist at the base commit. */
+  readonly basePaths: ReadonlySet<string>;
+  readonly name?: string;
+  readonly note?: string;
+}
+
+/** The base paths of a run with no base at all (a push build): nothing to warn about. */
+const NO_BASE: ReadonlySet<string> = new Set();
+
+async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<BaseComparison> {
+  const ref = baseRefFrom(io.env, io.env['INPUT_BASE_REF'] || undefined);
+  const none = new Set<string>();
+  if (ref === null) return { diff: null, touched: null, changedHosts: [], basePaths: NO_BASE, note: 'No base to compare with (not a pull request and no base-ref input): the semantic diff is skipped.' };
+  const commit = resolveCommit(io.cwd, ref);
+  if ('error' in commit) return { diff: null, touched: null, changedHosts: [], basePaths: none, note: `${commit.error}. The semantic diff is skipped and annotations are not ranked by touched lines.` };
+  const lines = touchedLines(io.cwd, commit.sha);
+  const touched = 'error' in lines ? null : lines;
+  const name = ref === commit.sha ? commit.sha.slice(0, 7) : `${ref} (${commit.sha.slice(0, 7)})`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-base-'));
+  try {
+    const extracted = extractTree(io.cwd, commit.sha, targets, dir);
+    const basePaths = new Set(targets.filter((t) => fs.existsSync(path.join(dir, t))));
+    if ('error' in extracted) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot read the base's ${targets.join(', ')}: ${extracted.error}. The semantic diff is skipped.` };
+    const before: MeshObject[] = [];
+    const after: MeshObject[] = [];
+    for (const t of targets) {
+      const [b, h] = await Promise.all([loadTree(path.join(dir, t), dir, true), loadTree(t, io.cwd, true)]);
+      const bad = [...b.problems, ...h.problems][0];
+      if (bad) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot diff ${t}: ${bad.message}. The semantic diff is skipped.` };
+      before.push(...b.objects);
+      after.push(...h.objects);
     }
+    const diff = diffMeshes(before, after);
+    return { diff, touched, changedHosts: changedHosts(diff, before, after), basePaths, name };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  return counts;
+}
+
+function changedHosts(diff: MeshDiff, before: readonly MeshObject[], after: readonly MeshObject[]): HostMap[] {
+  const routed = (o: { ref: { kind: string; namespace: string; name: string } }) => (o.ref.kind === 'VirtualService' ? `${o.ref.namespace}/${o.ref.name}` : null);
+  const headKeys = new Set([...diff.added, ...diff.changed].map(routed).filter((k): k is string => k !== null));
+  const baseKeys = new Set(diff.removed.map(routed).filter((k): k is string => k !== null));
+  const pick = (objects: readonly MeshObject[], keys: Set<string>) => keys.size === 0 ? [] : trafficMap(new MeshGraph(objects)).filter((h) => h.routes.some((r) => keys.has(r.virtualService)));
+  const head = pick(after, headKeys);
+  const seen = new Set(head.map((h) => h.host));
+  return [...head, ...pick(before, baseKeys).filter((h) => !seen.has(h.host))];
+}
+
+async function runVerify(io: CliIO, targets: readonly string[], checkCode: number): Promise<{ verified: 'yes' | 'no' | 'skipped'; report: string }> {
+  if (checkCode !== 0) return { verified: 'skipped', report: '_Not run: the check suite failed, and verify proves only a mesh that passes it._' };
+  const { COMMANDS } = await import('../cli/commands.js');
+  const command = COMMANDS['verify'];
+  if (!command) return { verified: 'skipped', report: `_Not run: this meshproof version (${VERSION}) has no \`verify\` command._` };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-verify-')), 'report.md');
+  try {
+    const code = await command.run([...targets, '--format', 'markdown', '--output', file], io);
+    const report = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '_verify wrote no report._';
+    return { verified: code === 0 ? 'yes' : code === 1 ? 'no' : 'skipped', report: code === 2 ? `_verify could not run (exit 2)._\n\n${report}` : report };
+  } catch (e) {
+    return { verified: 'skipped', report: `_verify could not run: ${(e as Error).message}_` };
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+/** A workflow command (`::error file=…,line=…,title=…::message`), escaped as @actions/core does. */
+export function writeCommand(out: (s: string) => void, a: PlannedAnnotation): void {
+  const prop = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const data = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const props = [`title=${prop(a.title)}`, ...(a.file ? [`file=${prop(a.file)}`] : []), ...(a.line ? [`line=${a.line}`] : []), ...(a.column ? [`col=${a.column}`] : [])];
+  out(`::${a.level} ${props.join(',')}::${data(a.message)}\n`);
+}
+
+function fail(out: (s: string) => void, message: string): number {
+  writeCommand(out, { level: 'error', title: 'meshproof: cannot run', message });
+  return 2;
+}
+
+function writeFile(out: (s: string) => void, file: string, text: string, what: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  } catch (e) {
+    writeCommand(out, { level: 'warning', title: `meshproof: no ${what}`, message: `cannot write the ${what} to ${file}: ${(e as Error).message}` });
+  }
+}
+
+function appendSummary(out: (s: string) => void, file: string | undefined, text: string): void {
+  if (!file) return;
+  try {
+    if (!fs.existsSync(file)) throw new Error('the file does not exist');
+    fs.appendFileSync(file, text);
+  } catch (e) {
+    writeCommand(out, { level: 'warning', title: 'meshproof: no job summary', message: `cannot write the job summary to ${file} (GITHUB_STEP_SUMMARY): ${(e as Error).message}. The annotations are complete; the report file has the same content.` });
+  }
+}
+
+function setOutputs(out: (s: string) => void, file: string | undefined, outputs: Record<string, string>): void {
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, Object.entries(outputs).map(([k, v]) => `${k}=${v}\n`).join(''));
+  } catch (e) {
+    writeCommand(out, { level: 'warning', title: 'meshproof: no outputs', message: `cannot write step outputs to GITHUB_OUTPUT (${file}): ${(e as Error).message}` });
+  }
 }
