@@ -134,6 +134,12 @@ export class HostSet {
       this.panicThreshold > 0 && (g.length === 0 ? 0 : (100 * this.healthyByPriority[i]!.length) / g.length) < this.panicThreshold);
     const health = this.byPriority.map((g, i) => (g.length === 0 ? 0 : Math.min(100, Math.floor((this.overprovisioning * this.healthyByPriority[i]!.length) / g.length))));
     const total = Math.min(100, health.reduce((a, b) => a + b, 0));
+    if (total === 0 && this.panicThreshold === 0) {
+      // Panic disabled and nothing healthy: all load on P0, which has no healthy host (503 UH), as Envoy.
+      this.load = this.byPriority.map((_, i) => (i === 0 ? 100 : 0));
+      this.panicByPriority = this.byPriority.map(() => false);
+      return;
+    }
     if (total === 0) {
       // Total panic (Envoy `recalculateLoadInTotalPanic`): load by host count, every priority in panic.
       const all = this.hosts.length;
