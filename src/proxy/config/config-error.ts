@@ -16,6 +16,7 @@ export class ConfigError extends Error {
 
   /** The same error one level further out: `prefix.path`. */
   within(prefix: string): ConfigError {
+    if (prefix === '') return this;
     return new ConfigError(this.path ? `${prefix}.${this.path}` : prefix, this.detail);
   }
 }
