@@ -120,7 +120,7 @@ export async function startEcho(name: string, opts: { h2?: boolean; handler?: (r
       res.end(out);
     });
   };
-  const server = opts.h2 ? http2.createServer(onRequest) : http.createServer({ keepAliveTimeout: 5000 }, onRequest);
+  const server = opts.h2 ? http2.createServer(onRequest) : http.createServer({ keepAliveTimeout: 5000, maxHeaderSize: 128 * 1024 }, onRequest);
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   return {
     name, port, received,
