@@ -34,6 +34,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'Semantic diff of two synthesized trees: meshproof diff <base> <head>',
     run: async (args, io) => (await import('./diff-command.js')).diffCommand(args, io),
   },
+  verify: {
+    summary: 'Prove the apps\' promises: verify [dir] judges .meshproof/expectations.json against dist/',
+    run: async (args, io) => (await import('./verify-command.js')).verifyCommand(args, io),
+  },
+  map: {
+    summary: 'Traffic map of every host as one static HTML page: meshproof map [paths...] --out map.html',
+    run: async (args, io) => (await import('./map-command.js')).mapCommand(args, io),
+  },
   xds: {
     summary: 'Proxy config: xds compile [paths...] --out <dir> writes one Envoy config dump per proxy',
     run: async (args, io) => (await import('./xds-command.js')).xdsCommand(args, io),

@@ -17,6 +17,9 @@ Commands:
   rules              List the rule catalogue
   xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
   xds serve          Serve the translated config over ADS (gRPC), reloading when the inputs change
+  verify [dir]       Prove every promise of the apps in dir (default: .) against its dist/:
+                     exit 0 all held, 1 some broke, 2 could not run
+  map [paths...]     Traffic map (gateways → routes → subsets with weights) as one offline HTML page
   diff <base> <head> Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
 Options for check:
@@ -47,6 +50,10 @@ Options for init:
   --repo-url <url>   Git URL Argo CD syncs from (default: a placeholder to edit)
   --action <ref>     The check action the PR workflow uses (default: meshproof/meshproof@v<version>)
 
+Options for map:
+  -o, --out <file>   The HTML page to write (required; written atomically)
+  --title <text>     Page title (default: meshproof traffic map)
+
 Options for diff:
   --format <f>       text | json | markdown                     (default: text)
   -o, --output <file> Write the diff to a file instead of stdout (written atomically)
@@ -71,6 +78,17 @@ Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
   --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
+
+Options for verify:
+  --app <name>       Only this app (chart); repeatable (default: every app with promises)
+  --tests <file>     Route tests in the istio-config-validator YAML format; repeatable
+  --format <f>       text | json | markdown                     (default: text)
+  -o, --output <file> Write the report to a file instead of stdout
+  --static-only      Judge against the config only; send no traffic
+  --confidence <c>   Confidence of share judgements (default: 0.999)
+  --tolerance <t>    Smallest share deviation traffic must detect (default: 0.05)
+  --no-check         Do not refuse a dist/ that fails the checks
+  -v, --verbose      List held promises too
 
 Options for xds serve:
   --input <path>     Manifests (files or folders; repeatable), watched for changes

@@ -130,12 +130,19 @@ export function allowPolicyExpectations(policy: AllowPolicy, source: Expectation
     if (principal === undefined) return;
     const ports = ((rule.to ?? []) as Raw[]).flatMap((t) => (rec(t.operation).ports ?? []) as string[]);
     const port = ports.length > 0 ? Number(ports[0]) : undefined;
+    const ops = ((rule.to ?? []) as Raw[]).map((t) => rec(t.operation));
+    const method = ops.flatMap((o) => (o.methods ?? []) as string[]).find((m) => m !== '*');
+    const pathPattern = ops.flatMap((o) => (o.paths ?? []) as string[])[0];
+    const path = pathPattern === undefined ? undefined : pathPattern.replace(/^\*/, '/meshproof-verify').replace(/\*$/, 'meshproof-verify');
     const target = selector ? Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') : 'every workload';
     out.push({
       id: `${source.constructPath}#allow.${i}`,
-      promise: `${namespace}/${target}: ${principal} is admitted${port !== undefined ? ` on port ${port}` : ''}`,
+      promise: `${namespace}/${target}: ${principal} is admitted${method ? ` to ${method}` : ''}${path ? ` ${path}` : ''}${port !== undefined ? ` on port ${port}` : ''}`,
       source,
-      outcome: { kind: 'authorization', namespace, selector, principal, ...(port !== undefined && Number.isFinite(port) ? { port } : {}), allowed: true },
+      outcome: {
+        kind: 'authorization', namespace, selector, principal, ...(port !== undefined && Number.isFinite(port) ? { port } : {}),
+        ...(method ? { method } : {}), ...(path ? { path } : {}), allowed: true,
+      },
     });
   });
   return out;

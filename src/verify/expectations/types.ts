@@ -77,6 +77,8 @@ export type Outcome =
   | { readonly kind: 'mirror'; readonly destination: DestinationSpec; readonly percent: number }
   /** Answered with a redirect. */
   | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: string; readonly authority?: string; readonly uri?: string; readonly port?: number }
+  /** Forwarded with the path and/or authority rewritten (Istio `HTTPRewrite`). */
+  | { readonly kind: 'rewrite'; readonly uri?: string; readonly authority?: string }
   /** Answered directly with `status`. */
   | { readonly kind: 'status'; readonly status: number }
   /** Concurrency beyond these limits is answered 503 UO. */
@@ -95,7 +97,7 @@ export type Outcome =
   /** A caller (principal) gets `allowed` or 403 from the workloads `selector` selects in `namespace`. */
   | {
     readonly kind: 'authorization'; readonly namespace: string; readonly selector: Readonly<Record<string, string>> | null;
-    readonly principal: string; readonly port?: number; readonly allowed: boolean;
+    readonly principal: string; readonly port?: number; readonly method?: string; readonly path?: string; readonly allowed: boolean;
   };
 
 /** One promise. */

@@ -1,0 +1,90 @@
+/**
+ * `meshproof verify [dir] [--app name]... [--tests file]... [--format text|json|markdown] [-o file]
+ *  [--static-only] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
+ *
+ * Judges every promise of the project's apps (`.meshproof/expectations.json`, written by `cdk8s
+ * synth`) and any route-test files against the synthesized `dist/`; then, when the traffic runtime
+ * is ready, proves them with requests. Exit 0: every promise held; 1: some broke (or hold only by
+ * Istio's undefined order); 2: could not run (no dist/, no promises, a dist/ that fails the checks,
+ * an unknown app, a runtime that cannot start). Progress goes to stderr on a TTY.
+ */
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { parseArgs } from './args.js';
+import { EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { formatMarkdown } from '../verify/report/markdown.js';
+import { formatText } from '../verify/report/text.js';
+import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
+import { verifyProject, VerifyInputError, type TrafficRunner } from '../verify/run.js';
+import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
+import { UsageError } from './usage.js';
+
+const FORMATS = ['text', 'json', 'markdown'] as const;
+
+function unit(flag: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new UsageError(`--${flag} must be a number strictly between 0 and 1 (e.g. ${fallback}); got "${v}"`);
+  return n;
+}
+
+/** The traffic runtime, loaded only when traffic is wanted. */
+async function loadRuntime(): Promise<TrafficRunner> {
+  return (await import('../verify/runtime/index.js')).createRuntime();
+}
+
+export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: {
+      app: { type: 'string', multiple: true },
+      tests: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'static-only': { type: 'boolean', default: false },
+      'no-check': { type: 'boolean', default: false },
+      confidence: { type: 'string' },
+      tolerance: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`verify takes one project folder; got ${positionals.length}: ${positionals.join(' ')}`);
+  const format = values.format ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
+  const confidence = unit('confidence', values.confidence, 0.999);
+  const tolerance = unit('tolerance', values.tolerance, 0.05);
+  if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
+  const root = resolve(io.cwd, positionals[0] ?? '.');
+
+  const tty = io.stdout.isTTY === true && format === 'text' && values.output === undefined;
+  const bar = tty ? new cliProgress.SingleBar({ format: 'verify {phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  let phase = '';
+  let report: VerifyReport;
+  try {
+    report = await verifyProject({
+      root, apps: values.app, routeTests: values.tests, skipChecks: values['no-check'], confidence, tolerance,
+      ...(values['static-only'] ? {} : { runtime: await loadRuntime() }),
+      progress: (p, done, total) => {
+        if (!bar) return;
+        if (p !== phase) {
+          if (phase !== '') bar.stop();
+          phase = p;
+          bar.start(total, 0, { phase: p });
+        }
+        bar.update(done, { phase: p });
+      },
+    });
+  } catch (e) {
+    if (e instanceof VerifyInputError) {
+      io.stderr.write(`meshproof verify: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  } finally {
+    bar?.stop();
+  }
+  const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? formatMarkdown(report) : formatText(report, values.verbose);
+  if (values.output !== undefined) writeFileAtomic(resolve(io.cwd, values.output), text);
+  else io.stdout.write(text);
+  return verifyExitCode(report);
+}

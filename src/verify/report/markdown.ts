@@ -1,0 +1,25 @@
+/** Markdown report for a pull-request summary: a status table, then the broken promises. */
+import { countResults, finalStatus, type VerifyReport } from './types.js';
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const ICON = { held: '✅', broken: '❌', undefined: '⚠️', 'runtime-only': '⏳' } as const;
+
+export function formatMarkdown(report: VerifyReport): string {
+  const c = countResults(report);
+  const out: string[] = [`## meshproof verify: ${c.broken + c.undefined === 0 ? 'all promises held' : `${c.broken + c.undefined} promise${c.broken + c.undefined === 1 ? '' : 's'} broken`}`, ''];
+  out.push(`${report.results.length} promises from ${report.apps.join(', ') || '(no app)'}: **${c.held} held**, **${c.broken} broken**, ${c.undefined} undefined order, ${c.runtimeOnly} need traffic.`);
+  out.push(report.traffic.ran ? `Traffic sent; shares judged at ${report.confidence * 100} % confidence.` : `Traffic not sent: ${esc(report.traffic.reason ?? 'static only')}.`, '');
+  const bad = report.results.filter((r) => finalStatus(r) !== 'held');
+  if (bad.length > 0) {
+    out.push('| | Promise | Made at | What the config does |', '|---|---|---|---|');
+    for (const r of bad) {
+      const s = r.expectation.source;
+      out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${s.file !== undefined ? `${s.file}:${s.line ?? 1}` : esc(s.constructPath)}\` | ${esc(r.traffic?.status === 'broken' ? r.traffic.detail : r.static.detail)} |`);
+    }
+    out.push('');
+  }
+  out.push('<details><summary>Every promise</summary>', '', '| | Promise | Made at |', '|---|---|---|');
+  for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${esc(r.expectation.source.constructPath)}\` |`);
+  out.push('', '</details>', '');
+  return out.join('\n');
+}

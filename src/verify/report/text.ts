@@ -1,0 +1,29 @@
+/** Plain-text report: broken promises first with where they were made, then a summary line. */
+import { countResults, finalStatus, type VerifyReport, type VerifyResult } from './types.js';
+
+const MARK = { held: '✓', broken: '✗', undefined: '?', 'runtime-only': '·' } as const;
+
+function where(r: VerifyResult): string {
+  const s = r.expectation.source;
+  return s.file !== undefined ? `${s.file}:${s.line ?? 1} (${s.constructPath})` : s.constructPath;
+}
+
+/** One block per result that did not hold (and, with `verbose`, one line per held one). */
+export function formatText(report: VerifyReport, verbose = false): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    const status = finalStatus(r);
+    if (status === 'held' && !verbose) continue;
+    lines.push(`${MARK[status]} ${status.toUpperCase()}  ${r.expectation.promise}`);
+    lines.push(`    promised at ${where(r)}  [${r.expectation.id}]`);
+    if (status !== 'held' || verbose) lines.push(`    config: ${r.static.detail}`);
+    if (r.traffic) lines.push(`    traffic: ${r.traffic.detail}`);
+  }
+  for (const n of report.notes) lines.push(`note: ${n}`);
+  const c = countResults(report);
+  lines.push('');
+  lines.push(`verify ${report.apps.join(', ') || '(no app)'}: ${report.results.length} promises: ${c.held} held, ${c.broken} broken, ${c.undefined} undefined order, ${c.runtimeOnly} need traffic`
+    + ` (static judgement ${report.timings.staticMs.toFixed(0)} ms)`);
+  lines.push(report.traffic.ran ? `traffic: sent (${report.confidence * 100} % confidence, tolerance ${report.tolerance * 100} points)` : `traffic: not sent — ${report.traffic.reason ?? 'static only'}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,130 @@
+/**
+ * One `meshproof verify` run over a project: read `dist/` and `.meshproof/expectations.json` (and
+ * any route-test files), refuse a dist/ that fails the checks, judge every expectation statically,
+ * then, when a traffic runtime is given and ready, prove them with requests. Unusable input throws
+ * `VerifyInputError` (exit 2); nothing here writes to stdout or exits.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkPaths } from '../checks/api.js';
+import { MeshGraph } from '../mesh/graph.js';
+import { loadInputs } from '../mesh/load.js';
+import { EXPECTATIONS_PATH } from './expectations/collect.js';
+import { loadRouteTests, RouteTestError } from './expectations/route-tests.js';
+import type { Expectation, ExpectationsFile } from './expectations/types.js';
+import type { VerifyReport, VerifyResult, TrafficVerdict } from './report/types.js';
+import { judgeStatically } from './static.js';
+import { DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE } from './stats.js';
+
+/** Input `verify` cannot work with: exit 2 with this message. */
+export class VerifyInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerifyInputError';
+  }
+}
+
+/** Sends traffic for expectations; the runtime (src/verify/runtime/) implements it. */
+export interface TrafficRunner {
+  /** Null when ready, else why no traffic can be sent (shown in the report). */
+  unavailable(): string | null;
+  /** Proves the expectations that held statically; must stop everything it started, also on failure. */
+  run(graph: MeshGraph, expectations: readonly Expectation[], progress: (done: number, total: number) => void): Promise<Map<string, TrafficVerdict>>;
+}
+
+export interface VerifyOptions {
+  /** Project root (holds dist/ and .meshproof/). */
+  readonly root: string;
+  /** Only these apps (charts: the first segment of construct paths). @default every app */
+  readonly apps?: readonly string[];
+  /** Route-test files (istio-config-validator format). @default none */
+  readonly routeTests?: readonly string[];
+  /** Skip the check suite gate. @default false */
+  readonly skipChecks?: boolean;
+  readonly confidence?: number;
+  readonly tolerance?: number;
+  /** Traffic runtime; without one the report says traffic was not sent. */
+  readonly runtime?: TrafficRunner;
+  /** Called per judged expectation (static) and per proven one (traffic). */
+  readonly progress?: (phase: 'static' | 'traffic', done: number, total: number) => void;
+}
+
+function readExpectations(root: string): Expectation[] {
+  const file = join(root, EXPECTATIONS_PATH);
+  if (!existsSync(file)) return [];
+  let parsed: ExpectationsFile;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as ExpectationsFile;
+  } catch (e) {
+    throw new VerifyInputError(`${EXPECTATIONS_PATH} is not valid JSON (${(e as Error).message}); run \`npx cdk8s synth\` to write it again`);
+  }
+  if (parsed?.version !== 1 || !Array.isArray(parsed.expectations)) {
+    throw new VerifyInputError(`${EXPECTATIONS_PATH} is not an expectations file (want {"version":1,"expectations":[…]}); run \`npx cdk8s synth\``);
+  }
+  return [...parsed.expectations];
+}
+
+const appOf = (e: Expectation) => e.source.constructPath.split('/')[0] ?? '';
+
+export async function verifyProject(options: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const root = resolve(options.root);
+  const dist = join(root, 'dist');
+  if (!existsSync(root)) throw new VerifyInputError(`no such folder: ${options.root}`);
+  if (!existsSync(dist)) throw new VerifyInputError(`${options.root} has no dist/: synthesize the app first (npx cdk8s synth)`);
+  let expectations = readExpectations(root);
+  if (expectations.length === 0 && (options.routeTests ?? []).length === 0) {
+    throw new VerifyInputError(`${options.root} has no ${EXPECTATIONS_PATH} with promises and no route tests were given (--tests file.yaml): synthesize with a MeshApp (npx cdk8s synth)`);
+  }
+  if (options.apps && options.apps.length > 0) {
+    const known = [...new Set(expectations.map(appOf))].sort();
+    const missing = options.apps.filter((a) => !known.includes(a));
+    if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.join(', ')} in ${EXPECTATIONS_PATH}; apps with promises: ${known.join(', ') || '(none)'}`);
+    expectations = expectations.filter((e) => options.apps!.includes(appOf(e)));
+  }
+  if (!options.skipChecks) {
+    const run = await checkPaths([dist], { cwd: root });
+    if (run.exitCode('error') !== 0) {
+      const errors = run.result.findings.filter((f) => f.severity === 'error').slice(0, 5);
+      throw new VerifyInputError(`dist/ fails the checks (${run.result.summary.errors} error${run.result.summary.errors === 1 ? '' : 's'}), so its promises are not worth proving; fix them first (meshproof check dist):\n${errors.map((f) => `  ${f.location.file}:${f.location.line} ${f.ruleId}: ${f.message}`).join('\n')}`);
+    }
+  }
+  const loaded = await loadInputs([dist], { cwd: root });
+  const unusable = loaded.problems.filter((p) => p.unusable);
+  if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
+  const graph = MeshGraph.from(loaded.files);
+  const notes: string[] = [];
+  for (const t of options.routeTests ?? []) {
+    const file = resolve(root, t);
+    if (!existsSync(file)) throw new VerifyInputError(`route-test file not found: ${t}`);
+    try {
+      const loadedTests = loadRouteTests(file, graph, t);
+      expectations.push(...loadedTests.expectations);
+      notes.push(...loadedTests.notes);
+    } catch (e) {
+      if (e instanceof RouteTestError) throw new VerifyInputError(e.message);
+      throw e;
+    }
+  }
+  const staticStart = performance.now();
+  const results: VerifyResult[] = expectations.map((e, i) => {
+    const v = judgeStatically(graph, e);
+    options.progress?.('static', i + 1, expectations.length);
+    return { expectation: e, static: v };
+  });
+  const staticMs = performance.now() - staticStart;
+  const why = options.runtime ? options.runtime.unavailable() : 'no traffic runtime (--static-only)';
+  let final = results;
+  if (why === null && options.runtime) {
+    const worth = results.filter((r) => r.static.status !== 'broken').map((r) => r.expectation);
+    const traffic = await options.runtime.run(graph, worth, (d, t) => options.progress?.('traffic', d, t));
+    final = results.map((r) => (traffic.has(r.expectation.id) ? { ...r, traffic: traffic.get(r.expectation.id)! } : r));
+  }
+  return {
+    version: 1, root: options.root,
+    apps: [...new Set(final.map((r) => appOf(r.expectation)))].filter((a) => !a.includes(':') && !a.includes('.')).sort(),
+    confidence: options.confidence ?? DEFAULT_CONFIDENCE, tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
+    traffic: why === null ? { ran: true } : { ran: false, reason: why },
+    results: final, notes, timings: { staticMs, totalMs: performance.now() - started },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Istio AuthorizationPolicy evaluation for one workload and one request, as the proxy's RBAC
+ * filters apply it: DENY policies first (any match denies), then ALLOW policies (none at all
+ * allows; otherwise some rule must match). CUSTOM policies, `when` conditions and `ipBlocks`
+ * depend on what only a running proxy knows: they make the answer `undecidable` rather than a guess.
+ * Value patterns as Istio: exact, `prefix*`, `*suffix`, `*`.
+ */
+import { isRecord, type MeshObject } from '../../mesh/object.js';
+
+/** The request as the authorization filters see it. */
+export interface AuthzRequest {
+  /** Peer principal `<trust domain>/ns/<ns>/sa/<sa>` (mTLS). */
+  readonly principal: string;
+  readonly port: number;
+  readonly method: string;
+  readonly path: string;
+  readonly host?: string;
+}
+
+export type AuthzDecision =
+  | { readonly decision: 'allow' | 'deny'; readonly policy: MeshObject | null; readonly reason: string }
+  | { readonly decision: 'undecidable'; readonly policy: MeshObject; readonly reason: string };
+
+function valueMatches(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
+  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
+  return pattern === value;
+}
+
+const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
+
+/** A positive field (absent = any) and its negation (absent = none excluded). */
+function field(obj: Record<string, unknown>, name: string, value: string | undefined): boolean | 'unknown' {
+  const pos = list(obj[name]);
+  const neg = list(obj[`not${name[0]!.toUpperCase()}${name.slice(1)}`]);
+  if (pos === undefined && neg === undefined) return true;
+  if (value === undefined) return 'unknown';
+  if (pos !== undefined && !pos.some((p) => valueMatches(p, value))) return false;
+  if (neg !== undefined && neg.some((p) => valueMatches(p, value))) return false;
+  return true;
+}
+
+function all(results: (boolean | 'unknown')[]): boolean | 'unknown' {
+  if (results.includes(false)) return false;
+  return results.includes('unknown') ? 'unknown' : true;
+}
+
+function any(results: (boolean | 'unknown')[]): boolean | 'unknown' {
+  if (results.includes(true)) return true;
+  return results.includes('unknown') ? 'unknown' : false;
+}
+
+function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean | 'unknown' {
+  const namespace = /\/ns\/([^/]+)\//.exec(req.principal)?.[1];
+  const from = Array.isArray(rule.from) ? rule.from.filter(isRecord).map((f) => (isRecord(f.source) ? f.source : {})) : undefined;
+  const to = Array.isArray(rule.to) ? rule.to.filter(isRecord).map((t) => (isRecord(t.operation) ? t.operation : {})) : undefined;
+  const fromOk = from === undefined || from.length === 0 ? true : any(from.map((s) => all([
+    field(s, 'principals', req.principal),
+    field(s, 'namespaces', namespace),
+    // No JWT is sent: a request principal condition never matches.
+    list(s.requestPrincipals) !== undefined ? false : true,
+    list(s.ipBlocks) !== undefined || list(s.notIpBlocks) !== undefined || list(s.remoteIpBlocks) !== undefined ? 'unknown' : true,
+  ])));
+  const toOk = to === undefined || to.length === 0 ? true : any(to.map((o) => all([
+    field(o, 'methods', req.method),
+    field(o, 'paths', req.path.split('?')[0]),
+    field(o, 'ports', String(req.port)),
+    field(o, 'hosts', req.host),
+  ])));
+  const when = Array.isArray(rule.when) && rule.when.length > 0 ? 'unknown' : true;
+  return all([fromOk, toOk, when]);
+}
+
+function policyMatches(p: MeshObject, req: AuthzRequest): boolean | 'unknown' {
+  const rules = Array.isArray(p.spec.rules) ? p.spec.rules.filter(isRecord) : [];
+  return any(rules.map((r) => ruleMatches(r, req)));
+}
+
+const name = (p: MeshObject) => `AuthorizationPolicy ${p.namespace}/${p.name}`;
+
+/** The decision of `policies` (those applying to one workload) for `req`. */
+export function evaluateAuthorization(policies: readonly MeshObject[], req: AuthzRequest): AuthzDecision {
+  const action = (p: MeshObject) => (typeof p.spec.action === 'string' ? p.spec.action : 'ALLOW');
+  const custom = policies.find((p) => action(p) === 'CUSTOM');
+  if (custom) return { decision: 'undecidable', policy: custom, reason: `${name(custom)} delegates to an external authorizer (CUSTOM)` };
+  for (const p of policies.filter((x) => action(x) === 'DENY')) {
+    const m = policyMatches(p, req);
+    if (m === true) return { decision: 'deny', policy: p, reason: `${name(p)} (DENY) matches` };
+    if (m === 'unknown') return { decision: 'undecidable', policy: p, reason: `${name(p)} (DENY) depends on conditions only a running proxy knows (when, ipBlocks)` };
+  }
+  const allows = policies.filter((x) => action(x) === 'ALLOW');
+  if (allows.length === 0) return { decision: 'allow', policy: null, reason: 'no ALLOW policy applies, so every request is allowed' };
+  let unknown: MeshObject | undefined;
+  for (const p of allows) {
+    const m = policyMatches(p, req);
+    if (m === true) return { decision: 'allow', policy: p, reason: `${name(p)} (ALLOW) matches` };
+    if (m === 'unknown') unknown ??= p;
+  }
+  if (unknown) return { decision: 'undecidable', policy: unknown, reason: `${name(unknown)} (ALLOW) depends on conditions only a running proxy knows (when, ipBlocks)` };
+  return { decision: 'deny', policy: null, reason: `none of ${allows.map(name).join(', ')} (ALLOW) matches` };
+}
