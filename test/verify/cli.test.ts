@@ -1,0 +1,61 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import { captureIO } from '../cli/_io.js';
+import { breakObject, copyDist } from './_dist.js';
+
+async function verify(cwd: string, ...args: string[]) {
+  const cap = captureIO(cwd);
+  const code = await main(['verify', ...args], cap.io);
+  return { code, out: cap.stdout(), err: cap.stderr() };
+}
+
+test('GIVEN a broken copy of dist/ WHEN meshproof verify runs THEN it exits 1 and the text, JSON and Markdown reports name the broken promise', async () => {
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => {
+      const route = o.spec.http[1].route;
+      [route[0].weight, route[1].weight] = [route[1].weight, route[0].weight];
+    });
+    const text = await verify(work, '--static-only', '--app', 'customers');
+    assert.is(text.code, 1, text.err);
+    assert.match(text.out, /✗ BROKEN {2}GET customers\.customers\.svc\.cluster\.local\/: split 90 % to customers v1, 10 % to customers v2/);
+    assert.match(text.out, /promised at apps\/customers\.ts:\d+ \(customers\/customers-canary\)/);
+    assert.match(text.out, /sends 10 % to customers v1, not 90 %/);
+    assert.match(text.out, /traffic: not sent — no traffic runtime \(--static-only\)/);
+    const json = await verify(work, '--static-only', '--app', 'customers', '--format', 'json');
+    const report = JSON.parse(json.out);
+    assert.is(report.results.find((r: { expectation: { id: string } }) => r.expectation.id === 'customers/customers-canary#customers-canary-split.split').static.status, 'broken');
+    const md = await verify(work, '--static-only', '--app', 'customers', '--format', 'markdown', '-o', 'summary.md');
+    assert.is(md.code, 1);
+    assert.match(fs.readFileSync(path.join(work, 'summary.md'), 'utf8'), /## meshproof verify: 1 promise broken[\s\S]*\| ❌ \| GET customers/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a message that says what to do', async () => {
+  const work = copyDist();
+  try {
+    const unknown = await verify(work, '--static-only', '--app', 'shop');
+    assert.is(unknown.code, 2);
+    assert.match(unknown.err, /no app named shop in \.meshproof\/expectations\.json; apps with promises: bookinfo, customers, httpbin/);
+    const noDist = await verify(path.join(work, 'dist'), '--static-only');
+    assert.is(noDist.code, 2);
+    assert.match(noDist.err, /has no dist\/: synthesize the app first \(npx cdk8s synth\)/);
+    // A dist/ that fails the checks: a route to a subset no DestinationRule defines.
+    breakObject(work, 'bookinfo.k8s.yaml', 'VirtualService', 'reviews', (o) => { o.spec.http[0].route[0].destination.subset = 'v9'; });
+    const failing = await verify(work, '--static-only', '--app', 'bookinfo');
+    assert.is(failing.code, 2);
+    assert.match(failing.err, /dist\/ fails the checks \(\d+ errors?\)[\s\S]*dist\/bookinfo\.k8s\.yaml:\d+ references\/subset-exists/);
+    const usage = await verify(work, '--confidence', '2');
+    assert.is(usage.code, 2);
+    assert.match(usage.err, /--confidence must be a number strictly between 0 and 1/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { enableSourceTracking } from '../../src/app/source-tracking.js';
+import { CanaryRelease } from '../../src/constructs/canary-release.js';
+import { HeaderSplit } from '../../src/constructs/header-split.js';
+import { MeshService } from '../../src/constructs/mesh-service.js';
+import { StringMatch } from '../../src/constructs/string-match.js';
+import { Duration } from '../../src/constructs/duration.js';
+import { RouteTable } from '../../src/constructs/route-table.js';
+import { collectExpectations } from '../../src/verify/expectations/collect.js';
+import { expect } from '../../src/verify/expectations/expect.js';
+import { Bookinfo } from '../../apps/bookinfo.js';
+import { Customers } from '../../apps/customers.js';
+import { Httpbin } from '../../apps/httpbin.js';
+import { Platform } from '../../apps/platform.js';
+import { ROOT } from './_dist.js';
+
+enableSourceTracking();
+const THIS = 'test/verify/expectations.test.ts';
+/** The 1-based line of this file that contains `marker` (so the assertions survive edits above them). */
+const lineOf = (marker: string) => fs.readFileSync(path.join(ROOT, THIS), 'utf8').split('\n').findIndex((l) => l.includes(marker) && !l.includes('lineOf(')) + 1;
+
+function shop() {
+  const app = new App();
+  const chart = new Chart(app, 'shop', { namespace: 'shop' });
+  const cart = new MeshService(chart, 'cart', { name: 'cart', ports: [{ port: 8080, protocol: 'http' }], versions: ['v1', 'v2', 'v3'].map((name) => ({ name, image: `cart:${name}` })) });
+  return { app, chart, cart };
+}
+
+test('GIVEN a CanaryRelease 90/10 with a header pin and a mirror WHEN collected THEN it promises the split, the pin and the mirror, at its own line', () => {
+  const { app, chart, cart } = shop();
+  new CanaryRelease(chart, 'canary', { service: cart, stable: 'v1', canary: 'v2', canaryWeight: 10, pinCanary: { header: 'x-canary', value: 'always' }, mirror: { subset: 'v3' } });
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath === 'shop/canary');
+  assert.equal(ex.map((e) => e.id), ['shop/canary#canary-pinned.reaches', 'shop/canary#canary-split.split', 'shop/canary#canary-split.mirror']);
+  assert.equal(ex[0]!.request!.headers, { 'x-canary': 'always' });
+  assert.equal(ex[0]!.outcome, { kind: 'reaches', destination: { host: 'cart.shop.svc.cluster.local', subset: 'v2', labels: { version: 'v2' } } });
+  assert.equal(ex[1]!.request!.headers, {});
+  assert.equal(ex[1]!.outcome, { kind: 'split', shares: [
+    { destination: { host: 'cart.shop.svc.cluster.local', subset: 'v1', labels: { version: 'v1' } }, percent: 90 },
+    { destination: { host: 'cart.shop.svc.cluster.local', subset: 'v2', labels: { version: 'v2' } }, percent: 10 },
+  ] });
+  assert.equal(ex[2]!.outcome, { kind: 'mirror', destination: { host: 'cart.shop.svc.cluster.local', subset: 'v3', labels: { version: 'v3' } }, percent: 100 });
+  assert.equal([ex[0]!.source.file, ex[0]!.source.line], [THIS, lineOf("new CanaryRelease(chart, 'canary'")]);
+});
+
+test('GIVEN a HeaderSplit and route policies WHEN collected THEN each rule, the default, the fault abort, retries and timeout are promised', () => {
+  const { app, chart, cart } = shop();
+  const table = new RouteTable(chart, 'routes', { hosts: [cart] });
+  new HeaderSplit(chart, 'split', { service: cart, routeTable: table, rules: [{ match: { headers: { 'x-beta': StringMatch.exact('1') } }, subset: 'v2' }] });
+  table.addRoute({ name: 'chaos', match: [{ uri: StringMatch.prefix('/chaos') }], route: [{ destination: cart, subset: 'v1' }], fault: { abort: { httpStatus: 503, percentage: 30 } } });
+  table.addRoute({ name: 'main', route: [{ destination: cart, subset: 'v1' }], timeout: Duration.seconds(2), retries: { attempts: 3, retryOn: ['5xx'] } });
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath !== 'shop/cart');
+  assert.equal(ex.map((e) => `${e.id} ${e.outcome.kind}`), [
+    'shop/split#split-v2.reaches reaches',
+    'shop/routes#chaos.reaches reaches', 'shop/routes#chaos.abort abort',
+    'shop/routes#main.reaches reaches', 'shop/routes#main.retries retries', 'shop/routes#main.timeout timeout',
+  ]);
+  assert.equal(ex[2]!.outcome, { kind: 'abort', status: 503, percent: 30 });
+  assert.equal(ex[2]!.request!.path, '/chaos');
+  assert.equal(ex[4]!.outcome, { kind: 'retries', attempts: 3, retryOn: ['5xx'] });
+  assert.is(ex[5]!.source.line, lineOf("table.addRoute({ name: 'main'"), 'the addRoute line, not the RouteTable line');
+});
+
+test('GIVEN expect() calls next to an app WHEN collected THEN they become expectations at the calling line', () => {
+  const { app, chart, cart } = shop();
+  new RouteTable(chart, 'routes', { hosts: [cart] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });
+  expect(chart).request({ host: cart, headers: { 'X-User': 'a' } }).reaches({ service: cart, version: 'v1' });
+  expect(chart).request({ host: cart }).reaches({ service: cart, version: 'v1', share: 40 });
+  expect(chart).request({ host: 'shop.example.com', path: '/x', gateway: 'shop/public' }).answers(404);
+  const ex = collectExpectations(app, ROOT).filter((e) => e.id.includes('#expect.'));
+  assert.equal(ex.map((e) => e.outcome.kind), ['reaches', 'split', 'status']);
+  assert.equal(ex[0]!.request!.headers, { 'x-user': 'a' });
+  assert.equal(ex[2]!.request!.via, { kind: 'gateway', gateway: 'shop/public', port: 443 });
+  assert.equal([ex[0]!.source.file, ex[0]!.source.line], [THIS, lineOf("headers: { 'X-User': 'a' }")]);
+  assert.throws(() => expect(chart).request({ host: cart }).reaches({ service: cart, share: 0 }), /share must be a number above 0/);
+  assert.throws(() => expect(chart).request({ host: cart }).answers(99), /status must be an HTTP status/);
+});
+
+test('GIVEN the apps WHEN their promises are collected THEN the committed .meshproof/expectations.json is current (run `npx cdk8s synth`)', () => {
+  const app = new App();
+  new Platform(app, 'platform');
+  new Bookinfo(app, 'bookinfo');
+  new Customers(app, 'customers');
+  new Httpbin(app, 'httpbin');
+  const fresh = `${JSON.stringify({ version: 1, expectations: collectExpectations(app, ROOT) }, null, 2)}\n`;
+  const committed = fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8');
+  assert.ok(fresh === committed, '.meshproof/expectations.json is stale: run `npx cdk8s synth` and commit it');
+});
+
+test.run();

@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { requestMatches, routeMatches } from '../../src/verify/static/match.js';
+import { evaluateAuthorization } from '../../src/verify/static/authz.js';
+import { graphOf } from '../mesh/_graph.js';
+
+const req = (path: string, headers: Record<string, string> = {}, method = 'GET') => ({ authority: 'reviews', path, method, headers });
+
+test('GIVEN Istio matches WHEN requests are matched THEN uri, headers, withoutHeaders, query and method behave as Envoy routes them', () => {
+  const table: [Record<string, unknown>, ReturnType<typeof req>, boolean][] = [
+    [{ uri: { exact: '/a' } }, req('/a?x=1'), true],
+    [{ uri: { exact: '/a' } }, req('/ab'), false],
+    [{ uri: { prefix: '/api' } }, req('/api/v1'), true],
+    [{ uri: { regex: '/v[0-9]+' } }, req('/v12'), true],
+    [{ uri: { regex: '/v[0-9]+' } }, req('/v12/x'), false],
+    [{ uri: { prefix: '/API' }, ignoreUriCase: true }, req('/api/x'), true],
+    [{ headers: { 'end-user': { exact: 'jason' } } }, req('/', { 'end-user': 'jason' }), true],
+    [{ headers: { 'end-user': { exact: 'jason' } } }, req('/'), false],
+    [{ withoutHeaders: { 'x-test': { exact: '1' } } }, req('/'), true],
+    [{ withoutHeaders: { 'x-test': { exact: '1' } } }, req('/', { 'x-test': '1' }), false],
+    [{ queryParams: { v: { exact: '2' } } }, req('/p?v=2'), true],
+    [{ method: { exact: 'POST' } }, req('/'), false],
+  ];
+  for (const [m, r, want] of table) assert.is(requestMatches(m as never, r), want, JSON.stringify([m, r]));
+  assert.ok(routeMatches([], req('/anything')));
+});
+
+const ap = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'shop' }, spec });
+
+test('GIVEN default deny plus an ALLOW for one principal WHEN callers are evaluated THEN only that principal, method and path are admitted', () => {
+  const g = graphOf([
+    ap('allow-nothing', {}),
+    ap('allow-web', { rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }], to: [{ operation: { methods: ['GET'], paths: ['/cart/*'], ports: ['8080'] } }] }] }),
+  ]);
+  const policies = g.ofKind('AuthorizationPolicy');
+  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/cart/items' };
+  assert.is(evaluateAuthorization(policies, base).decision, 'allow');
+  assert.is(evaluateAuthorization(policies, { ...base, principal: 'cluster.local/ns/shop/sa/other' }).decision, 'deny');
+  assert.is(evaluateAuthorization(policies, { ...base, method: 'POST' }).decision, 'deny');
+  assert.is(evaluateAuthorization(policies, { ...base, path: '/admin' }).decision, 'deny');
+  assert.is(evaluateAuthorization(policies, { ...base, port: 9090 }).decision, 'deny');
+  assert.is(evaluateAuthorization([], base).decision, 'allow');
+});
+
+test('GIVEN a DENY policy or a when condition WHEN evaluated THEN DENY wins and conditions make it undecidable, not a guess', () => {
+  const g = graphOf([
+    ap('deny-admin', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] }),
+    ap('allow-all-tenant', { rules: [{ when: [{ key: 'request.headers[x-tenant]', values: ['a'] }] }] }),
+  ]);
+  const policies = g.ofKind('AuthorizationPolicy');
+  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/admin/x' };
+  assert.is(evaluateAuthorization(policies, base).decision, 'deny');
+  assert.is(evaluateAuthorization(policies, { ...base, path: '/' }).decision, 'undecidable');
+});
+
+test.run();
