@@ -9,7 +9,7 @@ import { buildGatewayServers, gatewayApiRoutes } from './gateway-scope.js';
 import { buildInbound } from './inbound.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
-import type { RouteEnv } from './routes.js';
+import { tcpPortConflicts, type RouteEnv } from './routes.js';
 import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
 
@@ -78,6 +78,8 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
   const mode = sidecar && typeof (sidecar.spec.outboundTrafficPolicy as { mode?: unknown } | undefined)?.mode === 'string'
     ? ((sidecar.spec.outboundTrafficPolicy as { mode: string }).mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY')
     : graph.meshConfig.outboundTrafficPolicy.mode;
+  const routes = [...scope.routes].sort((a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  if (proxy.type === 'sidecar') problems.push(...tcpPortConflicts(routes, services));
   return {
     clusterDomain: graph.clusterDomain,
     trustDomain: graph.trustDomain,
@@ -85,7 +87,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     outboundTrafficPolicy: mode,
     sidecar: sidecar && originOf(sidecar, ['spec']),
     services,
-    routes: [...scope.routes].sort((a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)),
+    routes,
     clusters: clusters.all(),
     gatewayServers,
     gatewayApiRoutes: gatewayApiRoutes(graph, proxy, new Set(services.map((s) => s.host))),

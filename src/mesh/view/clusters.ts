@@ -6,9 +6,11 @@ import type { MeshGraph } from '../graph.js';
 import type { ServiceInfo } from '../services.js';
 import type { Dataplane } from '../membership.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
+import { isRecord, stringMap } from '../object.js';
+import { selects } from '../services.js';
 import { originOf } from './origin.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
-import type { ClusterView } from './types.js';
+import type { ClusterDiscovery, ClusterView, ServiceEntryEndpointView } from './types.js';
 
 const DATAPLANES = new WeakMap<ServiceInfo, Dataplane>();
 
@@ -64,8 +66,11 @@ export class ClusterCollector {
       return name;
     }
     const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;
+    const discovery = discoveryOf(service);
+    const endpoints = discovery === 'ORIGINAL_DST' || service.kind !== 'ServiceEntry' ? undefined : serviceEntryEndpoints(this.graph, service, host, port, labels);
     const view: ClusterView = {
-      name, host, port,
+      name, host, port, discovery,
+      ...(endpoints ? { endpoints } : {}),
       ...(subset !== undefined ? { subset } : {}),
       ...(labels ? { subsetLabels: { ...labels } } : {}),
       policy: clusterPolicy(dr, port, subset, this.graph.meshConfig, serviceDataplane(this.graph, service), service.location === 'MESH_EXTERNAL'),
@@ -79,4 +84,58 @@ export class ClusterCollector {
   all(): ClusterView[] {
     return [...this.clusters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+}
+
+/** Istio's cluster type for a service: ServiceEntry `resolution` DNS → STRICT_DNS, DNS_ROUND_ROBIN → LOGICAL_DNS, NONE → ORIGINAL_DST; else EDS. */
+export function discoveryOf(service: ServiceInfo): ClusterDiscovery {
+  if (service.kind !== 'ServiceEntry') return 'EDS';
+  switch (service.resolution) {
+    case 'DNS': return 'STRICT_DNS';
+    case 'DNS_ROUND_ROBIN': return 'LOGICAL_DNS';
+    case 'NONE': return 'ORIGINAL_DST';
+    default: return 'EDS';
+  }
+}
+
+/**
+ * The endpoints of a ServiceEntry host for one service port and subset: `spec.endpoints` and the
+ * WorkloadEntries in its namespace that `workloadSelector` selects (Istio's `serviceentry` controller).
+ * The port is `ports[<service port name>]`, else the port's `targetPort`, else its number; `unix://`
+ * addresses are skipped. A DNS resolution without endpoints resolves the host itself (Istio's default).
+ */
+export function serviceEntryEndpoints(graph: MeshGraph, service: ServiceInfo, host: string, portNumber: number, subsetLabels: Readonly<Record<string, string>> | undefined): ServiceEntryEndpointView[] {
+  const port = service.ports.find((p) => p.number === portNumber);
+  if (!port) return [];
+  const se = service.object;
+  const raw: { entry: Record<string, unknown>; origin: ServiceEntryEndpointView['origin'] }[] = [];
+  (Array.isArray(se.spec.endpoints) ? se.spec.endpoints : []).forEach((e, i) => {
+    if (isRecord(e)) raw.push({ entry: e, origin: originOf(se, ['spec', 'endpoints', i]) });
+  });
+  if (service.selector) {
+    for (const we of graph.ofKind('WorkloadEntry')) {
+      if (we.namespace !== service.namespace) continue;
+      const labels = isRecord(we.spec.labels) ? stringMap(we.spec.labels) : {};
+      if (selects(service.selector, labels)) raw.push({ entry: we.spec as Record<string, unknown>, origin: originOf(we, ['spec']) });
+    }
+  }
+  const out: ServiceEntryEndpointView[] = [];
+  for (const { entry, origin } of raw) {
+    if (typeof entry.address !== 'string' || entry.address === '' || entry.address.startsWith('unix://')) continue;
+    const labels = isRecord(entry.labels) ? stringMap(entry.labels) : {};
+    if (subsetLabels && !selects(subsetLabels, labels)) continue;
+    const ports = isRecord(entry.ports) ? entry.ports : {};
+    const named = ports[port.name];
+    const target = typeof named === 'number' ? named : typeof port.targetPort === 'number' ? port.targetPort : port.number;
+    out.push({
+      address: entry.address, port: target, labels: { ...labels },
+      locality: typeof entry.locality === 'string' ? entry.locality : '',
+      weight: typeof entry.weight === 'number' && entry.weight > 0 ? entry.weight : 1,
+      origin,
+    });
+  }
+  const dns = service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN';
+  if (dns && raw.length === 0 && !service.selector) {
+    out.push({ address: host, port: typeof port.targetPort === 'number' ? port.targetPort : port.number, labels: {}, locality: '', weight: 1, origin: originOf(se, service.hostPath) });
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { hostMatches, parseGatewayHost } from '../hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
+import { exportedTo } from '../visibility.js';
 import { originOf } from './origin.js';
 import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
 import type { GatewayApiRouteView, GatewayServerView, HostRoutesView, ProxyIdentity } from './types.js';
@@ -73,6 +74,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
     (Array.isArray(gateway.spec.servers) ? gateway.spec.servers : []).forEach((server, i) => {
       if (!isRecord(server) || !isRecord(server.port) || typeof server.port.number !== 'number') return;
       const protocol = declaredPortProtocol(typeof server.port.protocol === 'string' ? server.port.protocol : undefined).protocol;
+      if (isRecord(server.tls) && server.tls.mode === 'AUTO_PASSTHROUGH') addAutoPassthroughClusters(graph, env, proxy, gateway, server);
       out.push({
         gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number, protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
@@ -82,6 +84,25 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
     });
   }
   return out;
+}
+
+/**
+ * An AUTO_PASSTHROUGH server forwards to any mesh-internal service its hosts cover, by the SNI the
+ * client sends (`outbound_.<port>_.<subset>_.<fqdn>`): the gateway needs a cluster for every such
+ * service port and DestinationRule subset (Istio's `builtAutoPassthroughFilterChains`).
+ */
+function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: ProxyIdentity, gateway: MeshObject, server: Record<string, unknown>): void {
+  const hosts = (stringList(server.hosts) ?? []).map((h) => parseGatewayHost(h, gateway.namespace));
+  for (const s of graph.services.all) {
+    if (s.location !== 'MESH_INTERNAL' || !exportedTo(s.exportTo, s.namespace, proxy.namespace)) continue;
+    if (!hosts.some((h) => (h.namespace === '*' || h.namespace === s.namespace) && hostMatches(h.host, s.host))) continue;
+    const subsets = env.clusters.destinationRule(s.host)?.subsets ?? [];
+    for (const p of s.ports) {
+      if (p.protocol === 'UDP') continue;
+      env.clusters.add(s, s.host, p.number, undefined);
+      for (const sub of subsets) env.clusters.add(s, s.host, p.number, sub.name);
+    }
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { httpMatch, matchApplies, mergeMatches, stringMatch, type MatchScope } f
 import { durationMs, originOf } from './origin.js';
 import type {
   CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
-  HttpRouteView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ViewProblem,
+  HostRoutesView, HttpRouteView, L4MatchView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ServiceView, ViewProblem,
 } from './types.js';
 
 /** What route translation needs to know about the proxy. */
@@ -61,7 +61,11 @@ function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, pa
   return list.flatMap((r, i) => {
     if (!isRecord(r.destination)) return [];
     const weight = typeof r.weight === 'number' ? r.weight : list.length === 1 ? 100 : 0;
-    return [translateDestination(env, vs, r.destination, weight, [...path, i])];
+    const d = translateDestination(env, vs, r.destination, weight, [...path, i]);
+    const h = isRecord(r.headers) ? r.headers : undefined;
+    const request = h && headerOps(h.request);
+    const response = h && headerOps(h.response);
+    return [h ? { ...d, headers: { ...(request ? { request } : {}), ...(response ? { response } : {}), origin: originOf(vs, [...path, i, 'headers']) } } : d];
   });
 }
 
@@ -216,13 +220,33 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
   return target;
 }
 
-/** `tcp` or `tls` routes of `vs` whose matches apply to this proxy's port. */
+/**
+ * `tcp` or `tls` routes of `vs` for this proxy and port: matches filtered on their static
+ * predicates (`gateways`, `port`, `sourceLabels`, `sourceNamespace`: Istio's `matchTLS` /
+ * `matchTCP`), a route with no applicable match dropped, routes without destinations dropped
+ * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`)
+ * repeat an earlier one's dropped, since it can never be reached.
+ */
 export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): L4RouteView[] {
+  const seen = new Set<string>();
   return records(vs.spec[kind]).flatMap((raw, i) => {
     const path: FieldPath = ['spec', kind, i];
-    const matches = records(raw.match).filter((m) => matchApplies(m, vs.namespace, env.scope));
-    if (records(raw.match).length > 0 && matches.length === 0) return [];
-    return [{ match: matches, destinations: translateDestinations(env, vs, raw.route, [...path, 'route']), origin: originOf(vs, path) }];
+    const all = records(raw.match);
+    const applicable = all.map((m, j) => [m, j] as const).filter(([m]) => matchApplies(m, vs.namespace, env.scope));
+    if (all.length > 0 && applicable.length === 0) return [];
+    const destinations = translateDestinations(env, vs, raw.route, [...path, 'route']);
+    if (destinations.length === 0) return [];
+    const match: L4MatchView[] = [];
+    for (const [m, j] of applicable) {
+      const sniHosts = kind === 'tls' ? (stringList(m.sniHosts) ?? []).map((h) => h.toLowerCase()) : [];
+      const destinationSubnets = stringList(m.destinationSubnets) ?? [];
+      const key = `${sniHosts.join(',')}|${destinationSubnets.join(',')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      match.push({ sniHosts, destinationSubnets, origin: originOf(vs, [...path, 'match', j]) });
+    }
+    if (all.length > 0 && match.length === 0) return [];
+    return [{ match, destinations, origin: originOf(vs, path) }];
   });
 }
 
@@ -239,4 +263,41 @@ export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: stri
     mirrors: [],
     origin,
   };
+}
+
+const HCM_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-Web']);
+
+/** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
+export function servedByHcm(r: HostRoutesView): boolean {
+  return HCM_PROTOCOLS.has(r.protocol) || (r.http.length > 0 && r.tcp.length === 0 && r.tls.length === 0 && r.protocol !== 'TCP' && r.protocol !== 'TLS');
+}
+
+/**
+ * Sidecar ports where a TCP service without an address cannot be told apart: a service with an IP
+ * (ClusterIP, ServiceEntry `addresses`) gets its own `<vip>_<port>` listener and a CIDR address a
+ * `prefix_ranges` match, TLS services are told apart by SNI, but the others share `0.0.0.0_<port>`,
+ * where only one catch-all fits: the HTTP routes of the port, else the first such TCP service (by
+ * host). Every later one is a `view/tcp-port-shared` problem (Istio's "listener conflict").
+ */
+export function tcpPortConflicts(routes: readonly HostRoutesView[], services: readonly ServiceView[]): ViewProblem[] {
+  const byHost = new Map(services.map((s) => [s.host, s]));
+  const owner = new Map<number, string>();
+  for (const r of routes) if (servedByHcm(r) && !owner.has(r.port)) owner.set(r.port, `the HTTP routes of port ${r.port}`);
+  const out: ViewProblem[] = [];
+  for (const r of routes) {
+    if (servedByHcm(r) || r.protocol === 'TLS' || r.protocol === 'HTTPS') continue;
+    const s = byHost.get(r.host);
+    if (!s || s.addresses.length > 0) continue;
+    const first = owner.get(r.port);
+    if (first === undefined) { owner.set(r.port, r.host); continue; }
+    const why = s.kind === 'ServiceEntry'
+      ? 'the ServiceEntry has no addresses (the known Istio ambiguity for TCP ServiceEntries)'
+      : 'the Service has no spec.clusterIP in the input (the API server assigns it later)';
+    out.push({
+      code: 'view/tcp-port-shared',
+      message: `${r.host} port ${r.port} (${r.protocol}) shares listener 0.0.0.0_${r.port} with ${first}: ${why}, so connections to ${r.host}:${r.port} reach ${first}. Fix: give ${r.host} an address (ServiceEntry spec.addresses, or Service spec.clusterIP), or move it to a port of its own`,
+      origin: s.origin,
+    });
+  }
+  return out;
 }

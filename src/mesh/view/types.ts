@@ -224,6 +224,8 @@ export interface DestinationView {
   readonly known: boolean;
   /** Subset labels from the DestinationRule, when `subset` is set and defined. */
   readonly subsetLabels?: Readonly<Record<string, string>>;
+  /** `HTTPRouteDestination.headers`: header operations for requests sent to this destination only. */
+  readonly headers?: HeaderOperationsView;
   readonly origin: Origin;
 }
 
@@ -250,10 +252,28 @@ export interface HttpRouteView {
   readonly delegatedFrom?: Origin;
 }
 
+/**
+ * One `TLSMatchAttributes` / `L4MatchAttributes` that applies to this proxy (its static predicates,
+ * `gateways`, `port`, `sourceLabels`, `sourceNamespace`, already checked). What is left are the runtime
+ * predicates Envoy evaluates: `sniHosts` (tls only; Envoy `filter_chain_match.server_names`) and
+ * `destinationSubnets` (Envoy `prefix_ranges`).
+ */
+export interface L4MatchView {
+  /** Lower case, as written (no short-name expansion, as in Istio). Empty for `tcp`. */
+  readonly sniHosts: readonly string[];
+  /** CIDRs or IPs as written. */
+  readonly destinationSubnets: readonly string[];
+  readonly origin: Origin;
+}
+
 /** A `tcp` or `tls` route (L4: destinations only). */
 export interface L4RouteView {
-  /** `tls`: SNI hosts and ports; `tcp`: ports, destination subnets, source labels. */
-  readonly match: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Applicable matches, ORed; empty = match every connection (`tcp` without `match`). A match whose
+   * runtime predicates equal an earlier one's for this host and port is dropped (it can never be
+   * reached; Istio's `matchHasBeenHandled`).
+   */
+  readonly match: readonly L4MatchView[];
   readonly destinations: readonly DestinationView[];
   readonly origin: Origin;
 }
@@ -298,12 +318,40 @@ export interface ServicePortView {
   readonly targetPort?: number | string;
 }
 
+/** One endpoint of a ServiceEntry: `spec.endpoints[i]` or a WorkloadEntry its `workloadSelector` picks. */
+export interface ServiceEntryEndpointView {
+  /** IP (STATIC) or host name (DNS resolutions). */
+  readonly address: string;
+  /** The endpoint port for this cluster's service port: `ports[<port name>]`, else `targetPort`, else the port number. */
+  readonly port: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `locality` as `region/zone/subzone`; empty when unset. */
+  readonly locality: string;
+  /** `weight`; 1 when unset. */
+  readonly weight: number;
+  readonly origin: Origin;
+}
+
+/**
+ * How Envoy finds a cluster's endpoints (Istio's cluster `type` per ServiceEntry `resolution`):
+ * `EDS` for Services and STATIC ServiceEntries, `STRICT_DNS` for DNS, `LOGICAL_DNS` for
+ * DNS_ROUND_ROBIN, `ORIGINAL_DST` for NONE (connect where the client connected).
+ */
+export type ClusterDiscovery = 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+
 /** One upstream cluster the proxy needs, with its policy. */
 export interface ClusterView {
   /** `outbound|<port>|<subset>|<fqdn>`. */
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  readonly discovery: ClusterDiscovery;
+  /**
+   * ServiceEntry endpoints for this port and subset (subset labels applied). For DNS resolutions
+   * without `spec.endpoints`, the host itself on the port. Absent for Kubernetes Services (pods come
+   * from the workload source) and NONE.
+   */
+  readonly endpoints?: readonly ServiceEntryEndpointView[];
   readonly subset?: string;
   readonly subsetLabels?: Readonly<Record<string, string>>;
   readonly policy: ClusterPolicyView;
@@ -334,7 +382,7 @@ export interface GatewayApiRouteView {
 
 /** Something in the input that makes part of the view unusable (delegate cycle, malformed egress host…). */
 export interface ViewProblem {
-  readonly code: 'view/delegate-not-found' | 'view/delegate-has-hosts' | 'view/delegate-chain' | 'view/egress-host' | 'view/export-to';
+  readonly code: 'view/delegate-not-found' | 'view/delegate-has-hosts' | 'view/delegate-chain' | 'view/egress-host' | 'view/export-to' | 'view/tcp-port-shared';
   readonly message: string;
   readonly origin: Origin;
 }

@@ -4,15 +4,21 @@
  */
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
-import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy, Cluster_RingHashLbConfigSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy, Cluster_LeastRequestLbConfigSchema, Cluster_MaglevLbConfigSchema, Cluster_RingHashLbConfigSchema, Cluster_RoundRobinLbConfigSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
+import { buildStaticLoadAssignment } from './endpoints.js';
 
 export { outboundClusterName };
+
+const DISCOVERY: Record<ClusterView['discovery'], Cluster_DiscoveryType> = {
+  EDS: Cluster_DiscoveryType.EDS, STRICT_DNS: Cluster_DiscoveryType.STRICT_DNS,
+  LOGICAL_DNS: Cluster_DiscoveryType.LOGICAL_DNS, ORIGINAL_DST: Cluster_DiscoveryType.ORIGINAL_DST,
+};
 
 /** Where requests for unknown hosts go (Istio's `BlackHoleCluster`: STATIC, no endpoints, Envoy answers 503). */
 export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
@@ -25,8 +31,10 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /**
  * Every cluster of the view, sorted by name, plus `BlackHoleCluster`. EDS over ADS for services
- * (Kubernetes and ServiceEntry `STATIC` alike, endpoints from {@link buildClusterLoadAssignments}),
- * `STRICT_DNS` for ServiceEntry `resolution: DNS`; `PassthroughCluster` (ORIGINAL_DST) on sidecars.
+ * (Kubernetes and ServiceEntry `STATIC` alike, endpoints from `buildClusterLoadAssignments`);
+ * ServiceEntry `resolution: DNS` → `STRICT_DNS` and `DNS_ROUND_ROBIN` → `LOGICAL_DNS`, both with an
+ * inline `load_assignment` of host names Envoy resolves (proxyless gRPC clients resolve neither:
+ * grpc-js-xds wants EDS with IPs); `NONE` → `ORIGINAL_DST`; `PassthroughCluster` on sidecars.
  */
 export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
@@ -45,10 +53,9 @@ export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
  */
 export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false): Cluster {
   const p = c.policy;
-  const dns = service?.kind === 'ServiceEntry' && service.resolution === 'DNS';
   const cluster = create(ClusterSchema, {
     name: outboundClusterName(c.port, c.subset, c.host),
-    clusterDiscoveryType: { case: 'type', value: dns ? Cluster_DiscoveryType.STRICT_DNS : Cluster_DiscoveryType.EDS },
+    clusterDiscoveryType: { case: 'type', value: DISCOVERY[c.discovery] },
     connectTimeout: duration(p.connectionPool.connectTimeoutMs),
     circuitBreakers: {
       thresholds: [{
@@ -62,8 +69,21 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
     },
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
   });
-  if (!dns) cluster.edsClusterConfig = create(ClusterSchema, { edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: cluster.name } }).edsClusterConfig;
+  if (c.discovery === 'EDS') cluster.edsClusterConfig = create(ClusterSchema, { edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: cluster.name } }).edsClusterConfig;
+  if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
+    // LOGICAL_DNS takes exactly one endpoint (Envoy refuses more): the first, as Istio validates.
+    const eps = c.discovery === 'LOGICAL_DNS' ? (c.endpoints ?? []).slice(0, 1) : (c.endpoints ?? []);
+    cluster.loadAssignment = buildStaticLoadAssignment(cluster.name, eps);
+    cluster.dnsLookupFamily = Cluster_DnsLookupFamily.V4_ONLY;
+  }
   applyLoadBalancer(cluster, p.loadBalancer);
+  if (c.discovery === 'ORIGINAL_DST') cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
+  if (cluster.lbPolicy === Cluster_LbPolicy.CLUSTER_PROVIDED && !proxyless) {
+    // Envoy refuses CLUSTER_PROVIDED on EDS or DNS clusters: like Istio, `simple: PASSTHROUGH` makes the cluster ORIGINAL_DST.
+    cluster.clusterDiscoveryType = { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST };
+    cluster.edsClusterConfig = undefined;
+    cluster.loadAssignment = undefined;
+  }
   if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c);
   applyHttpProtocolOptions(cluster, c, service);
@@ -78,21 +98,37 @@ function clusterMetadata(c: ClusterView): JsonObject {
   return md;
 }
 
-/** `loadBalancer.simple` → `lb_policy`; `consistentHash` → `RING_HASH` (or `MAGLEV`) with its ring size. Istio's default is LEAST_REQUEST. */
+/**
+ * `loadBalancer` → `lb_policy` (Istio `loadbalancer.go`): `simple` (default LEAST_REQUEST; PASSTHROUGH
+ * → CLUSTER_PROVIDED, see {@link buildOutboundCluster}), `consistentHash` → RING_HASH with
+ * `ringHash.minimumRingSize` (or the deprecated `minimumRingSize`, default 1024) or MAGLEV with
+ * `maglev.tableSize`; `warmupDurationSecs` → `slow_start_config.slow_start_window` (ROUND_ROBIN, LEAST_REQUEST).
+ */
 export function applyLoadBalancer(cluster: Cluster, lb: LoadBalancerView): void {
   if (lb.consistentHash) {
-    const ch = lb.consistentHash as { maglev?: unknown; minimumRingSize?: number; ringHash?: { minimumRingSize?: number } };
-    if (ch.maglev !== undefined) { cluster.lbPolicy = Cluster_LbPolicy.MAGLEV; return; }
+    const ch = lb.consistentHash as { maglev?: { tableSize?: number }; minimumRingSize?: number; ringHash?: { minimumRingSize?: number } };
+    if (ch.maglev !== undefined) {
+      cluster.lbPolicy = Cluster_LbPolicy.MAGLEV;
+      const table = typeof ch.maglev?.tableSize === 'number' ? ch.maglev.tableSize : undefined;
+      if (table !== undefined) cluster.lbConfig = { case: 'maglevLbConfig', value: create(Cluster_MaglevLbConfigSchema, { tableSize: BigInt(table) }) };
+      return;
+    }
     cluster.lbPolicy = Cluster_LbPolicy.RING_HASH;
     const size = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize ?? 1024;
     cluster.lbConfig = { case: 'ringHashLbConfig', value: create(Cluster_RingHashLbConfigSchema, { minimumRingSize: BigInt(size) }) };
     return;
   }
+  const slowStart = lb.warmupDurationMs !== undefined ? { slowStartConfig: { slowStartWindow: duration(lb.warmupDurationMs) } } : undefined;
   switch ((lb.simple ?? 'LEAST_REQUEST').toUpperCase()) {
-    case 'ROUND_ROBIN': cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN; break;
+    case 'ROUND_ROBIN':
+      cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
+      if (slowStart) cluster.lbConfig = { case: 'roundRobinLbConfig', value: create(Cluster_RoundRobinLbConfigSchema, slowStart) };
+      break;
     case 'RANDOM': cluster.lbPolicy = Cluster_LbPolicy.RANDOM; break;
     case 'PASSTHROUGH': cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED; break;
-    default: cluster.lbPolicy = Cluster_LbPolicy.LEAST_REQUEST;
+    default:
+      cluster.lbPolicy = Cluster_LbPolicy.LEAST_REQUEST;
+      if (slowStart) cluster.lbConfig = { case: 'leastRequestLbConfig', value: create(Cluster_LeastRequestLbConfigSchema, slowStart) };
   }
 }
 
@@ -156,20 +192,20 @@ export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTl
     }).transportSocketMatches;
     return;
   }
+  const san = (tls.subjectAltNames ?? []).map((v) => ({ sanType: SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact' as const, value: v } } }));
+  // Istio's ApplyCustomSDSToClientCommonTLSContext: with credentialName the client certificate (MUTUAL
+  // only) and the CA (`<credentialName>-cacert`) come from SDS; else from files.
+  const validation = tls.insecureSkipVerify ? { case: undefined }
+    : tls.credentialName ? { case: 'combinedValidationContext' as const, value: { defaultValidationContext: { matchTypedSubjectAltNames: san }, validationContextSdsSecretConfig: { name: `kubernetes://${tls.credentialName}-cacert`, sdsConfig: ADS_SOURCE } } }
+      : { case: 'validationContext' as const, value: { ...(tls.caCertificates ? { trustedCa: { specifier: { case: 'filename' as const, value: tls.caCertificates } } } : {}), matchTypedSubjectAltNames: san } };
   const ctx = create(UpstreamTlsContextSchema, {
     sni: tls.sni ?? '',
     commonTlsContext: {
-      tlsCertificates: tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey
+      tlsCertificates: tls.mode === 'MUTUAL' && !tls.credentialName && tls.clientCertificate && tls.privateKey
         ? [{ certificateChain: { specifier: { case: 'filename', value: tls.clientCertificate } }, privateKey: { specifier: { case: 'filename', value: tls.privateKey } } }]
         : [],
-      tlsCertificateSdsSecretConfigs: tls.credentialName ? [{ name: `kubernetes://${tls.credentialName}`, sdsConfig: ADS_SOURCE }] : [],
-      validationContextType: tls.insecureSkipVerify ? { case: undefined } : {
-        case: 'validationContext' as const,
-        value: {
-          ...(tls.caCertificates ? { trustedCa: { specifier: { case: 'filename' as const, value: tls.caCertificates } } } : {}),
-          matchTypedSubjectAltNames: (tls.subjectAltNames ?? []).map((san) => ({ sanType: SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact' as const, value: san } } })),
-        },
-      },
+      tlsCertificateSdsSecretConfigs: tls.mode === 'MUTUAL' && tls.credentialName ? [{ name: `kubernetes://${tls.credentialName}`, sdsConfig: ADS_SOURCE }] : [],
+      validationContextType: validation,
     },
   });
   cluster.transportSocket = create(ClusterSchema, { transportSocket: { name: TLS_SOCKET, configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, ctx) } } }).transportSocket;

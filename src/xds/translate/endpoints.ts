@@ -4,15 +4,17 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
-import type { ClusterView, ProxyView, ServicePortView, ServiceView } from '../../mesh/view/index.js';
-import { outboundClusterName } from './clusters.js';
+import { outboundClusterName, type ClusterView, type ProxyView, type ServiceEntryEndpointView, type ServicePortView, type ServiceView } from '../../mesh/view/index.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 const REGION = 'topology.kubernetes.io/region';
 const ZONE = 'topology.kubernetes.io/zone';
 
+/** Endpoint label that tells auto mTLS an endpoint runs Istio's sidecar (Envoy `transport_socket_matches`). */
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
 /**
- * One assignment per EDS cluster of the view (every cluster except DNS ServiceEntries), possibly
+ * One assignment per EDS cluster of the view (not DNS, DNS_ROUND_ROBIN or NONE ServiceEntries), possibly
  * with no endpoints. Endpoints are grouped by locality (workload labels `topology.kubernetes.io/region`
  * and `/zone`, else the empty locality); each locality has `load_balancing_weight` = its endpoint
  * count, which grpc-js-xds requires.
@@ -20,42 +22,71 @@ const ZONE = 'topology.kubernetes.io/zone';
 export function buildClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
   return view.clusters
-    .filter((c) => { const s = services.get(c.host); return !(s?.kind === 'ServiceEntry' && s.resolution === 'DNS'); })
+    .filter((c) => c.discovery === 'EDS')
     .map((c) => buildClusterLoadAssignment(c, services.get(c.host), workloads));
 }
 
-/** The assignment of one cluster: workloads selected by the service (and subset labels), on the target port. */
+interface Group { region: string; zone: string; subZone: string; addrs: { address: string; port: number; weight: number; tlsMode?: string }[] }
+
+function groupOf(byLocality: Map<string, Group>, region: string, zone: string, subZone: string): Group {
+  const key = `${region}/${zone}/${subZone}`;
+  let group = byLocality.get(key);
+  if (!group) byLocality.set(key, (group = { region, zone, subZone, addrs: [] }));
+  return group;
+}
+
+/**
+ * The assignment of one cluster: workloads selected by the service (and subset labels), on the target
+ * port, plus a ServiceEntry's own endpoints (`spec.endpoints`, selected WorkloadEntries) from the view.
+ * An endpoint labelled `security.istio.io/tlsMode` carries it as `envoy.transport_socket_match`
+ * metadata, which auto mTLS clusters match on.
+ */
 export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
   const port = service?.ports.find((p) => p.number === c.port);
-  const byLocality = new Map<string, { region: string; zone: string; addrs: { address: string; port: number }[] }>();
+  const byLocality = new Map<string, Group>();
+  for (const e of c.endpoints ?? []) {
+    const [region = '', zone = '', subZone = ''] = e.locality.split('/');
+    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight, ...(e.labels[TLS_MODE_LABEL] ? { tlsMode: e.labels[TLS_MODE_LABEL] } : {}) });
+  }
   if (service?.selector && port) {
     const selector = { ...service.selector, ...c.subsetLabels };
     for (const w of workloads) {
       if (w.namespace !== service.namespace || !matches(selector, w.labels)) continue;
       const target = targetPort(port, w);
       if (target === undefined) continue;
-      const region = w.labels[REGION] ?? '';
-      const zone = w.labels[ZONE] ?? '';
-      const key = `${region}/${zone}`;
-      let group = byLocality.get(key);
-      if (!group) byLocality.set(key, (group = { region, zone, addrs: [] }));
-      group.addrs.push({ address: w.address, port: target });
+      const tlsMode = w.labels[TLS_MODE_LABEL];
+      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push({ address: w.address, port: target, weight: 1, ...(tlsMode ? { tlsMode } : {}) });
     }
   }
+  return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality);
+}
+
+function assignment(clusterName: string, byLocality: Map<string, Group>): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
-    clusterName: outboundClusterName(c.port, c.subset, c.host),
-    endpoints: [...byLocality.values()].sort((a, b) => (a.region + a.zone).localeCompare(b.region + b.zone)).map((g) => ({
-      locality: { region: g.region, zone: g.zone },
-      loadBalancingWeight: g.addrs.length,
+    clusterName,
+    endpoints: [...byLocality.values()].sort((a, b) => `${a.region}/${a.zone}/${a.subZone}`.localeCompare(`${b.region}/${b.zone}/${b.subZone}`)).map((g) => ({
+      locality: { region: g.region, zone: g.zone, subZone: g.subZone },
+      loadBalancingWeight: g.addrs.reduce((n, a) => n + a.weight, 0),
       lbEndpoints: g.addrs.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port).map((a) => ({
         hostIdentifier: {
           case: 'endpoint' as const,
           value: { address: { address: { case: 'socketAddress' as const, value: { address: a.address, portSpecifier: { case: 'portValue' as const, value: a.port } } } } },
         },
-        loadBalancingWeight: 1,
+        loadBalancingWeight: a.weight,
+        ...(a.tlsMode ? { metadata: { filterMetadata: { 'envoy.transport_socket_match': { tlsMode: a.tlsMode } } } } : {}),
       })),
     })),
   });
+}
+
+/** The inline `load_assignment` of a STRICT_DNS / LOGICAL_DNS cluster: the ServiceEntry's addresses (host names allowed). */
+export function buildStaticLoadAssignment(clusterName: string, endpoints: readonly ServiceEntryEndpointView[]): ClusterLoadAssignment {
+  const byLocality = new Map<string, Group>();
+  for (const e of endpoints) {
+    const [region = '', zone = '', subZone = ''] = e.locality.split('/');
+    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight });
+  }
+  return assignment(clusterName, byLocality);
 }
 
 /** The workload's port for a service port: a named targetPort looked up in the workload's ports, a numbered one as is, else the port's own name, else the service port. */

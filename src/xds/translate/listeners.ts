@@ -1,8 +1,9 @@
 /**
- * Listeners: sidecar outbound listeners per port (HCM → RDS over ADS, router filter last; TCP proxy
- * for a single TCP host), proxyless-gRPC `api_listener`s named `<fqdn>:<port>`, and gateway listeners
- * per port with one filter chain per TLS-terminating server (Istio `listener*.go`, `gateway.go`).
+ * Listeners: sidecar outbound listeners per port (`0.0.0.0_<port>` with an HCM on RDS for HTTP hosts,
+ * `<vip>_<port>` per TCP/TLS service address, tcp_proxy chains), proxyless-gRPC `api_listener`s named
+ * `<fqdn>:<port>`; gateway listeners are in `gateway-listeners.ts` (Istio `listener*.go`, `tls.go`).
  */
+import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
@@ -12,15 +13,15 @@ import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/f
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
-import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import type { GatewayServerView, HostRoutesView, ProxyView } from '../../mesh/view/index.js';
-import { BLACKHOLE_CLUSTER, outboundClusterName } from './clusters.js';
+import type { HostRoutesView, ProxyView } from '../../mesh/view/index.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ADS_SOURCE } from './_common.js';
+import { buildGatewayListeners } from './gateway-listeners.js';
 import { CORS_FILTER, FAULT_FILTER, type RouteEnv } from './route.js';
-import { gatewayRouteName, grpcListenerName, isHttp, outboundRouteName, terminatesTls } from './routes.js';
+import { grpcListenerName, isHttp, outboundRouteName } from './routes.js';
+import { buildOutboundL4Chains } from './tcp-proxy.js';
 
+const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
 const HCM = 'envoy.filters.network.http_connection_manager';
 
 /** Listener name Istio gives a port bound on every address: `0.0.0.0_<port>`. */
@@ -30,23 +31,71 @@ export function wildcardListenerName(port: number): string {
 
 /** Every listener of a proxy. `proxyless`: the node is a proxyless gRPC client (api listeners only). */
 export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolean): Listener[] {
-  if (view.proxy.type === 'router') return buildGatewayListeners(view);
+  if (view.proxy.type === 'router') return buildGatewayListeners(view, env);
   const byPort = new Map<number, HostRoutesView[]>();
   for (const r of view.routes) byPort.set(r.port, [...(byPort.get(r.port) ?? []), r]);
   const out: Listener[] = [];
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const http = hosts.filter(isHttp);
     if (proxyless) {
-      out.push(...http.map((h) => buildApiListener(grpcListenerName(h.host, port))));
+      out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port))));
       continue;
     }
-    if (http.length > 0) out.push(buildOutboundHttpListener(port));
-    else {
-      const tcp = buildOutboundTcpListener(port, hosts, env);
-      if (tcp) out.push(tcp);
-    }
+    out.push(...buildOutboundPortListeners(view, port, hosts, env));
   }
   return out;
+}
+
+/** Listener name Istio gives a port bound on one service address: `<vip>_<port>`. */
+export function vipListenerName(vip: string, port: number): string {
+  return `${vip}_${port}`;
+}
+
+/**
+ * A sidecar's outbound listeners for one port, Istio's layout: HTTP hosts share `0.0.0.0_<port>`
+ * (one HCM chain on RDS `"<port>"`); a TCP or TLS service with an IP address (ClusterIP,
+ * ServiceEntry `addresses`) gets its own `<vip>_<port>` listener with its L4 chains, so several
+ * TCP services can share a port; services without an address add their chains to `0.0.0.0_<port>`
+ * (TLS ones matched on SNI `[host]`, CIDR ones on `prefix_ranges`). Only one catch-all chain fits
+ * there: a later TCP service without an address is left out (the view reports it as
+ * `view/tcp-port-shared`). Per-VIP listeners have `bind_to_port: false`: like Istio's, they take
+ * connections handed over by original destination, not by binding the service address.
+ */
+export function buildOutboundPortListeners(view: ProxyView, port: number, hosts: readonly HostRoutesView[], env: RouteEnv): Listener[] {
+  const services = new Map(view.services.map((s) => [s.host, s]));
+  const wildcard: FilterChain[] = [];
+  const out: Listener[] = [];
+  const seen = new Set<string>();
+  if (hosts.some(isHttp)) {
+    wildcard.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port)))] }));
+    seen.add('');
+  }
+  for (const h of hosts) {
+    if (isHttp(h)) continue;
+    const addresses = services.get(h.host)?.addresses ?? [];
+    const vip = addresses.find((a) => isIP(a) !== 0);
+    if (vip) {
+      out.push(l4Listener(vipListenerName(vip, port), vip, port, buildOutboundL4Chains(h, env, false, []), false));
+      continue;
+    }
+    for (const chain of buildOutboundL4Chains(h, env, true, addresses.filter((a) => a.includes('/')))) {
+      const key = JSON.stringify([chain.filterChainMatch?.serverNames ?? [], chain.filterChainMatch?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? []]);
+      if (seen.has(key === '[[],[]]' ? '' : key)) continue;
+      seen.add(key === '[[],[]]' ? '' : key);
+      wildcard.push(chain);
+    }
+  }
+  if (wildcard.length > 0) out.unshift(l4Listener(wildcardListenerName(port), '0.0.0.0', port, wildcard, true));
+  return out;
+}
+
+function l4Listener(name: string, address: string, port: number, chains: FilterChain[], bind: boolean): Listener {
+  const sni = chains.some((c) => (c.filterChainMatch?.serverNames.length ?? 0) > 0);
+  return create(ListenerSchema, {
+    name, address: listenerAddress(address, port), trafficDirection: TrafficDirection.OUTBOUND,
+    ...(bind ? {} : { bindToPort: false }),
+    filterChains: chains,
+    listenerFilters: sni ? [{ name: TLS_INSPECTOR, configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }] : [],
+  });
 }
 
 /** The HTTP filters Istio installs: fault, CORS (optional: proxyless gRPC does not know it), router last. */
@@ -67,92 +116,17 @@ export function buildHttpConnectionManager(statPrefix: string, routeConfigName: 
   });
 }
 
-function hcmFilter(hcm: HttpConnectionManager): Filter {
+/** The HCM as a network filter. */
+export function hcmFilter(hcm: HttpConnectionManager): Filter {
   return create(FilterChainSchema, { filters: [{ name: HCM, configType: { case: 'typedConfig', value: anyPack(HttpConnectionManagerSchema, hcm) } }] }).filters[0]!;
 }
 
-function socket(port: number) {
-  return { address: { case: 'socketAddress' as const, value: { address: '0.0.0.0', portSpecifier: { case: 'portValue' as const, value: port } } } };
-}
-
-/** Sidecar outbound HTTP listener for `port`: one HCM whose routes come from RDS `"<port>"`. */
-export function buildOutboundHttpListener(port: number): Listener {
-  return create(ListenerSchema, {
-    name: wildcardListenerName(port), address: socket(port), trafficDirection: TrafficDirection.OUTBOUND,
-    filterChains: [{ filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port)))] }],
-  });
-}
-
-/**
- * Sidecar outbound TCP listener: a `tcp_proxy` to the (first) destination of the port's single TCP
- * host. Ports with several TCP hosts need per-VIP filter chains; they are left out (undefined).
- */
-export function buildOutboundTcpListener(port: number, hosts: readonly HostRoutesView[], env: RouteEnv): Listener | undefined {
-  if (hosts.length !== 1) return undefined;
-  const h = hosts[0]!;
-  const wanted = h.tcp.length > 0 ? h.tcp[0]!.destinations[0]?.cluster ?? null : outboundClusterName(port, undefined, h.host);
-  const cluster = wanted !== null && env.clusters.has(wanted) ? wanted : BLACKHOLE_CLUSTER;
-  const tcp = create(TcpProxySchema, { statPrefix: cluster, clusterSpecifier: { case: 'cluster', value: cluster } });
-  return create(ListenerSchema, {
-    name: wildcardListenerName(port), address: socket(port), trafficDirection: TrafficDirection.OUTBOUND,
-    filterChains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', configType: { case: 'typedConfig', value: anyPack(TcpProxySchema, tcp) } }] }],
-  });
+/** A socket address `address:port`. */
+export function listenerAddress(address: string, port: number) {
+  return { address: { case: 'socketAddress' as const, value: { address, portSpecifier: { case: 'portValue' as const, value: port } } } };
 }
 
 /** Proxyless-gRPC listener `<fqdn>:<port>`: an `api_listener` HCM with RDS of the same name. */
 export function buildApiListener(name: string): Listener {
   return create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name)) } });
-}
-
-/** Gateway listeners, one per server port: plain HTTP shares one chain; each TLS-terminating server gets its own, matched on SNI. */
-function buildGatewayListeners(view: ProxyView): Listener[] {
-  const byPort = new Map<number, GatewayServerView[]>();
-  for (const s of view.gatewayServers) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
-  const out: Listener[] = [];
-  for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const chains: FilterChain[] = [];
-    if (servers.some((s) => s.protocol === 'HTTP')) {
-      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`http.${port}`, `http.${port}`))] }));
-    }
-    for (const s of servers.filter(terminatesTls)) chains.push(buildTlsServerChain(view, s));
-    if (chains.length === 0) continue;
-    const tls = chains.some((c) => c.transportSocket);
-    out.push(create(ListenerSchema, {
-      name: wildcardListenerName(port), address: socket(port),
-      filterChains: chains,
-      listenerFilters: tls ? [{ name: 'envoy.filters.listener.tls_inspector', configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }] : [],
-    }));
-  }
-  return out;
-}
-
-/**
- * A TLS-terminating server: SNI match on its hosts, `DownstreamTlsContext` with the certificate from
- * SDS `kubernetes://<credentialName>` (or files), and for MUTUAL the CA `<credentialName>-cacert`
- * (or `caCertificates`) with `require_client_certificate`.
- */
-export function buildTlsServerChain(view: ProxyView, s: GatewayServerView): FilterChain {
-  const tls = (s.tls ?? {}) as { mode?: string; credentialName?: string; serverCertificate?: string; privateKey?: string; caCertificates?: string };
-  const mutual = tls.mode === 'MUTUAL' || tls.mode === 'OPTIONAL_MUTUAL';
-  const sds = (name: string) => ({ name, sdsConfig: ADS_SOURCE });
-  const ctx = create(DownstreamTlsContextSchema, {
-    requireClientCertificate: tls.mode === 'MUTUAL',
-    commonTlsContext: {
-      alpnProtocols: ['h2', 'http/1.1'],
-      tlsCertificates: !tls.credentialName && tls.serverCertificate && tls.privateKey
-        ? [{ certificateChain: { specifier: { case: 'filename', value: tls.serverCertificate } }, privateKey: { specifier: { case: 'filename', value: tls.privateKey } } }] : [],
-      tlsCertificateSdsSecretConfigs: tls.credentialName ? [sds(`kubernetes://${tls.credentialName}`)] : [],
-      validationContextType: !mutual ? { case: undefined }
-        : tls.credentialName ? { case: 'validationContextSdsSecretConfig', value: sds(`kubernetes://${tls.credentialName}-cacert`) }
-          : { case: 'validationContext', value: tls.caCertificates ? { trustedCa: { specifier: { case: 'filename', value: tls.caCertificates } } } : {} },
-    },
-  });
-  const serverNames = s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h)).filter((h) => h !== '*');
-  const rds = gatewayRouteName(view, s);
-  return create(FilterChainSchema, {
-    name: rds,
-    filterChainMatch: { serverNames },
-    transportSocket: { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig', value: anyPack(DownstreamTlsContextSchema, ctx) } },
-    filters: [hcmFilter(buildHttpConnectionManager(rds, rds))],
-  });
 }

@@ -114,13 +114,13 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
   const action = create(RouteSchema, { action: { case: 'route', value: {
     clusterSpecifier: dests.length === 1
       ? { case: 'cluster' as const, value: clusterOf(dests[0]!, env) }
-      : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight })) } },
+      : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight, ...headerFields(destinationHeaders(d)) })) } },
     // Istio disables Envoy's 15 s default: no timeout unless the route sets one. gRPC reads
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: duration(route.timeoutMs ?? 0),
     ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: duration(route.timeoutMs ?? 0) } } : { maxGrpcTimeout: duration(route.timeoutMs ?? 0) }),
     ...(retries && retries.attempts > 0 ? { retryPolicy: {
-      retryOn: retries.retryOn, numRetries: retries.attempts,
+      ...retryOn(retries.retryOn), numRetries: retries.attempts,
       ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
       hostSelectionRetryMaxAttempts: 5n,
       retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
@@ -135,6 +135,39 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     })),
   } } }).action;
   r.action = action;
+  // One destination: its header operations apply to the route itself (Istio's translateRoute).
+  if (dests.length === 1 && dests[0]!.headers) {
+    const h = destinationHeaders(dests[0]!);
+    r.requestHeadersToAdd.push(...h.requestHeadersToAdd);
+    r.requestHeadersToRemove.push(...h.requestHeadersToRemove);
+    r.responseHeadersToAdd.push(...h.responseHeadersToAdd);
+    r.responseHeadersToRemove.push(...h.responseHeadersToRemove);
+  }
+}
+
+function headerFields(r: Route) {
+  return { requestHeadersToAdd: r.requestHeadersToAdd, requestHeadersToRemove: r.requestHeadersToRemove, responseHeadersToAdd: r.responseHeadersToAdd, responseHeadersToRemove: r.responseHeadersToRemove };
+}
+
+/** `HTTPRouteDestination.headers` as the header fields of a route or a weighted cluster. */
+function destinationHeaders(d: DestinationView) {
+  const h = d.headers;
+  return create(RouteSchema, {
+    requestHeadersToAdd: headerOptions(h?.request), requestHeadersToRemove: [...(h?.request?.remove ?? [])],
+    responseHeadersToAdd: headerOptions(h?.response), responseHeadersToRemove: [...(h?.response?.remove ?? [])],
+  });
+}
+
+/**
+ * Istio's `retryOn` → Envoy: HTTP status codes in the list (`"503,connect-failure"`) become
+ * `retriable_status_codes` plus the `retriable-status-codes` policy (Istio `retry.go`); the rest is kept.
+ */
+export function retryOn(list: string): { retryOn: string; retriableStatusCodes: number[] } {
+  const parts = list.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const codes = parts.filter((p) => /^\d{3}$/.test(p)).map(Number);
+  const policies = parts.filter((p) => !/^\d{3}$/.test(p));
+  if (codes.length > 0 && !policies.includes('retriable-status-codes')) policies.push('retriable-status-codes');
+  return { retryOn: policies.join(','), retriableStatusCodes: codes };
 }
 
 /**
@@ -175,10 +208,11 @@ function applyHeaderOperations(r: Route, route: HttpRouteView): void {
     requestHeadersToAdd: headerOptions(h.request), requestHeadersToRemove: [...(h.request?.remove ?? [])],
     responseHeadersToAdd: headerOptions(h.response), responseHeadersToRemove: [...(h.response?.remove ?? [])],
   });
-  r.requestHeadersToAdd = init.requestHeadersToAdd;
-  r.requestHeadersToRemove = init.requestHeadersToRemove;
-  r.responseHeadersToAdd = init.responseHeadersToAdd;
-  r.responseHeadersToRemove = init.responseHeadersToRemove;
+  // Route-level operations first, then a single destination's (already on `r`).
+  r.requestHeadersToAdd = [...init.requestHeadersToAdd, ...r.requestHeadersToAdd];
+  r.requestHeadersToRemove = [...init.requestHeadersToRemove, ...r.requestHeadersToRemove];
+  r.responseHeadersToAdd = [...init.responseHeadersToAdd, ...r.responseHeadersToAdd];
+  r.responseHeadersToRemove = [...init.responseHeadersToRemove, ...r.responseHeadersToRemove];
 }
 
 /** Fault injection: the fault filter's per-route `HTTPFault` (delay and/or abort with a percentage in millionths). */

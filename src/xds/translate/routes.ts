@@ -5,17 +5,14 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
-import { type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
-import type { GatewayServerView, HostRoutesView, ProxyView } from '../../mesh/view/index.js';
+import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView } from '../../mesh/view/index.js';
+import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, translateHttpRoute } from './route.js';
 
-const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-Web']);
-
-/** Whether a host on a port is served by the HTTP connection manager (else TCP proxy or nothing). */
-export function isHttp(r: HostRoutesView): boolean {
-  return HTTP_PROTOCOLS.has(r.protocol) || (r.http.length > 0 && r.tcp.length === 0 && r.tls.length === 0 && r.protocol !== 'TCP' && r.protocol !== 'TLS');
-}
+/** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
+export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
 
 /** Name of the sidecar's outbound route configuration for a port (Istio: the port number). */
 export function outboundRouteName(port: number): string {
@@ -124,6 +121,13 @@ export function gatewayRouteName(view: ProxyView, s: GatewayServerView): string 
   return `https.${s.port}.${view.gatewayServers.indexOf(s)}.${name}.${ns}`;
 }
 
+/**
+ * Gateway route configurations. Plain HTTP servers on one port share `http.<port>`; each
+ * TLS-terminating server has its own. A server with `tls.httpsRedirect` gets, per host (with or
+ * without a VirtualService), a virtual host with `require_tls: ALL` (Istio's shape) whose only route
+ * is an `https_redirect` (301): on the plaintext server every request is redirected, so the
+ * VirtualService's routes would never be reached there.
+ */
 function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteConfiguration[] {
   const byName = new Map<string, { vhosts: VirtualHost[]; }>();
   for (const s of view.gatewayServers) {
@@ -131,12 +135,25 @@ function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteC
     const name = gatewayRouteName(view, s);
     const entry = byName.get(name) ?? { vhosts: [] };
     byName.set(name, entry);
-    const redirect = (s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true;
-    for (const h of s.routes) {
-      const vh = buildVirtualHost(h, [h.host, `${h.host}:${s.port}`], env);
-      if (redirect) vh.requireTls = VirtualHost_TlsRequirementType.ALL;
-      entry.vhosts.push(vh);
+    if ((s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true) {
+      const hosts = new Set([...s.routes.map((h) => h.host), ...s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h).toLowerCase())]);
+      for (const host of [...hosts].sort()) entry.vhosts.push(httpsRedirectHost(s, host));
+      continue;
     }
+    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host, `${h.host}:${s.port}`], env));
   }
   return [...byName].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, e]) => create(RouteConfigurationSchema, { name, virtualHosts: dedupeDomains(e.vhosts), validateClusters: false }));
+}
+
+function httpsRedirectHost(s: GatewayServerView, host: string): VirtualHost {
+  const origin = { ...s.origin, path: [...s.origin.path, 'tls', 'httpsRedirect'] };
+  return create(VirtualHostSchema, {
+    name: `${host}:${s.port}`, domains: [host, `${host}:${s.port}`],
+    requireTls: VirtualHost_TlsRequirementType.ALL,
+    routes: [{
+      name: 'https_redirect', match: { pathSpecifier: { case: 'prefix', value: '/' } },
+      action: { case: 'redirect', value: { schemeRewriteSpecifier: { case: 'httpsRedirect', value: true }, responseCode: RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY } },
+      metadata: { filterMetadata: { [METADATA_NAMESPACE]: { origin: originJson(origin) } } },
+    }],
+  });
 }

@@ -52,7 +52,7 @@ test('GIVEN a Gateway with HTTP (httpsRedirect), SIMPLE and MUTUAL servers WHEN 
   const tls = https.filterChains.map((c) => [c.filterChainMatch?.serverNames, anyUnpack(c.transportSocket!.configType.value!, DownstreamTlsContextSchema)!]);
   assert.equal(tls.map(([names, ctx]) => [names, (ctx as { requireClientCertificate?: boolean }).requireClientCertificate, (ctx as { commonTlsContext?: { tlsCertificateSdsSecretConfigs: { name: string }[]; validationContextType: { case?: string } } }).commonTlsContext?.tlsCertificateSdsSecretConfigs[0]?.name, (ctx as { commonTlsContext?: { validationContextType: { case?: string } } }).commonTlsContext?.validationContextType.case]), [
     [['shop.example.com'], false, 'kubernetes://shop-cert', undefined],
-    [['partner.example.com'], true, 'kubernetes://partner-cert', 'validationContextSdsSecretConfig'],
+    [['partner.example.com'], true, 'kubernetes://partner-cert', 'combinedValidationContext'],
   ]);
   const http80 = set.routes.find((r) => r.name === 'http.80')!;
   assert.equal(http80.virtualHosts.map((v) => [v.domains[0], v.requireTls]), [['shop.example.com', VirtualHost_TlsRequirementType.ALL]]);

@@ -1,0 +1,135 @@
+/**
+ * Gateway (router) listeners: one `0.0.0.0_<port>` listener per server port with the filter chains
+ * of every server on it, as Istio's `buildGatewayListeners` lays them out (`gateway.go`):
+ * - HTTP servers share one chain, an HCM on RDS `http.<port>`;
+ * - each HTTPS server that terminates TLS gets its own chain: `server_names` from its hosts, its
+ *   `DownstreamTlsContext`, an HCM on RDS `https.<port>.<i>.<gateway>.<namespace>`;
+ * - a TCP server forwards with `tcp_proxy` to its first applicable `tcp` route; a TLS server that
+ *   terminates does the same behind its TLS context;
+ * - a PASSTHROUGH server gets a chain per applicable `tls` match, `server_names` = `sniHosts`
+ *   (an SNI already taken on the port is skipped, as Envoy refuses duplicate matches);
+ * - an AUTO_PASSTHROUGH server gets a chain per mesh cluster behind its hosts, matched on the SNI
+ *   Istio's clients send, `outbound_.<port>_.<subset>_.<fqdn>`.
+ * `tls_inspector` is added when a chain matches on SNI or terminates TLS.
+ */
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
+import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
+import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
+import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { hostMatches } from '../../mesh/hosts.js';
+import type { GatewayServerView, ProxyView } from '../../mesh/view/index.js';
+import { istioMutualSni } from './clusters.js';
+import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
+import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName } from './listeners.js';
+import { gatewayRouteName, terminatesTls } from './routes.js';
+import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
+
+const TLS_SOCKET = 'envoy.transport_sockets.tls';
+const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
+
+function tlsOf(s: GatewayServerView): ServerTlsSettings | null {
+  return s.tls as ServerTlsSettings | null;
+}
+
+/** The SNI names of a server: its hosts without the `namespace/` part; `*` means any (no match). */
+export function serverNames(s: GatewayServerView): string[] {
+  return s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h)).filter((h) => h !== '*');
+}
+
+/** Every gateway listener of the router, sorted by port. */
+export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
+  const byPort = new Map<number, GatewayServerView[]>();
+  for (const s of view.gatewayServers) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
+  const out: Listener[] = [];
+  for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
+    const chains: FilterChain[] = [];
+    const sniTaken = new Set<string>();
+    if (servers.some((s) => s.protocol === 'HTTP')) {
+      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`http.${port}`, `http.${port}`))] }));
+    }
+    for (const s of servers) {
+      if (s.protocol === 'HTTP') continue;
+      const mode = tlsOf(s)?.mode;
+      if (terminatesTls(s)) chains.push(buildTlsServerChain(view, s));
+      else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken));
+      else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
+      else {
+        const chain = buildTcpServerChain(s, env);
+        if (chain) chains.push(chain);
+      }
+    }
+    if (chains.length === 0) continue;
+    const inspect = chains.some((c) => c.transportSocket || (c.filterChainMatch?.serverNames.length ?? 0) > 0);
+    out.push(create(ListenerSchema, {
+      name: wildcardListenerName(port), address: listenerAddress('0.0.0.0', port),
+      filterChains: chains,
+      listenerFilters: inspect ? [{ name: TLS_INSPECTOR, configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }] : [],
+    }));
+  }
+  return out;
+}
+
+function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
+  return { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, buildDownstreamTlsContext(tlsOf(s) ?? {}, transport)) } };
+}
+
+/**
+ * An HTTPS server that terminates TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL): `server_names`
+ * from its hosts, its `DownstreamTlsContext` (see {@link buildDownstreamTlsContext}), and an HCM on its
+ * own route configuration. A TLS (not HTTPS) server that terminates forwards TCP instead.
+ */
+export function buildTlsServerChain(view: ProxyView, s: GatewayServerView): FilterChain {
+  const rds = gatewayRouteName(view, s);
+  return create(FilterChainSchema, {
+    name: rds,
+    filterChainMatch: { serverNames: serverNames(s) },
+    transportSocket: tlsSocket(s, 'http'),
+    filters: [hcmFilter(buildHttpConnectionManager(rds, rds))],
+  });
+}
+
+/** A TCP server (no TLS) or a TLS server that terminates: `tcp_proxy` to the first applicable `tcp` route. */
+function buildTcpServerChain(s: GatewayServerView, env: L4Env): FilterChain | null {
+  const route = s.routes.flatMap((h) => h.tcp)[0];
+  if (!route) return null;
+  const terminated = tlsOf(s) !== null;
+  const chain = buildL4FilterChain(`${s.gateway}:${s.port}`, terminated ? serverNames(s) : [], [], buildTcpProxyFilter(route.destinations, env), route.origin, route.match[0]?.origin);
+  if (terminated) chain.transportSocket = create(FilterChainSchema, { transportSocket: tlsSocket(s, 'tcp') }).transportSocket;
+  return chain;
+}
+
+function claim(names: readonly string[], taken: Set<string>): boolean {
+  if (names.some((n) => taken.has(n))) return false;
+  for (const n of names) taken.add(n);
+  return true;
+}
+
+/** PASSTHROUGH: a chain per applicable `tls` match (SNI `sniHosts`), no TLS context. */
+function buildPassthroughChains(s: GatewayServerView, env: L4Env, taken: Set<string>): FilterChain[] {
+  const out: FilterChain[] = [];
+  for (const h of s.routes) for (const r of h.tls) for (const m of r.match) {
+    if (m.sniHosts.length === 0 || !claim(m.sniHosts, taken)) continue;
+    out.push(buildL4FilterChain(`${s.gateway}:${s.port}|${m.sniHosts.join(',')}`, m.sniHosts, m.destinationSubnets, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
+  }
+  return out;
+}
+
+/**
+ * AUTO_PASSTHROUGH: one chain per mesh-internal cluster whose host a server host covers, matched on
+ * `outbound_.<port>_.<subset>_.<fqdn>` (the SNI an Istio client sends) and forwarding to that cluster
+ * (Istio names the gateway's cluster after the SNI; here it is the ordinary `outbound|…` cluster).
+ */
+function buildAutoPassthroughChains(view: ProxyView, s: GatewayServerView, env: L4Env, taken: Set<string>): FilterChain[] {
+  const internal = new Set(view.services.filter((v) => v.location === 'MESH_INTERNAL').map((v) => v.host));
+  const hosts = serverNames(s);
+  const any = s.hosts.some((h) => h === '*' || h.endsWith('/*'));
+  return view.clusters
+    .filter((c) => internal.has(c.host) && (any || hosts.some((h) => hostMatches(h, c.host))))
+    .flatMap((c) => {
+      const sni = istioMutualSni(c);
+      if (!claim([sni], taken)) return [];
+      return [buildL4FilterChain(sni, [sni], [], buildTcpProxyFilter([{ cluster: c.name, weight: 100 }], env), s.origin)];
+    });
+}

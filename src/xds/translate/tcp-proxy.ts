@@ -1,0 +1,103 @@
+/**
+ * TCP proxy filter chains: Istio `tcp` and `tls` routes (and the default route of a TCP or TLS
+ * service port) as Envoy `FilterChain`s whose `filter_chain_match` carries the runtime predicates
+ * (`server_names` from `sniHosts`, `prefix_ranges` from `destinationSubnets` or the service's CIDR)
+ * and whose only filter is `envoy.filters.network.tcp_proxy` (Istio `tls.go`, `networkfilter.go`).
+ */
+import { create, type JsonObject } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
+import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { isTls } from '../../mesh/protocol.js';
+import type { DestinationView, HostRoutesView, Origin } from '../../mesh/view/index.js';
+import { BLACKHOLE_CLUSTER, outboundClusterName } from './clusters.js';
+import { METADATA_NAMESPACE, originJson } from './_common.js';
+
+export const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
+
+/** What L4 chains may reference: the clusters present in the snapshot (others go to {@link BLACKHOLE_CLUSTER}). */
+export interface L4Env {
+  readonly clusters: ReadonlySet<string>;
+}
+
+function known(cluster: string | null, env: L4Env): string {
+  return cluster !== null && env.clusters.has(cluster) ? cluster : BLACKHOLE_CLUSTER;
+}
+
+/**
+ * A `tcp_proxy` filter to `destinations`: one destination → `cluster`; several → `weighted_clusters`
+ * (weight as written; weight 0 dropped, as Envoy requires weights ≥ 1). Stat prefix: the first cluster.
+ */
+export function buildTcpProxyFilter(destinations: readonly Pick<DestinationView, 'cluster' | 'weight'>[], env: L4Env): Filter {
+  const weighted = destinations.filter((d) => d.weight > 0);
+  const targets = weighted.length > 0 ? weighted : destinations.slice(0, 1);
+  const names = targets.map((d) => known(d.cluster, env));
+  const tcp = create(TcpProxySchema, {
+    statPrefix: names[0] ?? BLACKHOLE_CLUSTER,
+    clusterSpecifier: names.length <= 1
+      ? { case: 'cluster', value: names[0] ?? BLACKHOLE_CLUSTER }
+      : { case: 'weightedClusters', value: { clusters: targets.map((d, i) => ({ name: names[i]!, weight: d.weight })) } },
+  });
+  return create(FilterChainSchema, { filters: [{ name: TCP_PROXY, configType: { case: 'typedConfig', value: anyPack(TcpProxySchema, tcp) } }] }).filters[0]!;
+}
+
+/** `10.0.0.0/8` or `10.0.0.7` → Envoy `CidrRange` (a bare IP is /32, or /128 for IPv6). */
+export function cidrRange(cidr: string): { addressPrefix: string; prefixLen: number } {
+  const [ip, len] = cidr.split('/');
+  return { addressPrefix: ip!, prefixLen: len !== undefined ? Number(len) : ip!.includes(':') ? 128 : 32 };
+}
+
+/** Where the chain came from, in `FilterChain.metadata.filter_metadata.meshproof` (like routes). */
+function chainMetadata(origin: Origin, match: Origin | undefined): { filterMetadata: Record<string, JsonObject> } {
+  const md: JsonObject = { origin: originJson(origin) };
+  if (match) md.match = originJson(match);
+  return { filterMetadata: { [METADATA_NAMESPACE]: md } };
+}
+
+/** One filter chain: `server_names` and `prefix_ranges` (empty = any), a tcp_proxy to `destinations`. */
+export function buildL4FilterChain(name: string, serverNames: readonly string[], cidrs: readonly string[], filter: Filter, origin: Origin | null, match?: Origin): FilterChain {
+  return create(FilterChainSchema, {
+    name,
+    ...(serverNames.length > 0 || cidrs.length > 0 ? { filterChainMatch: { serverNames: [...serverNames], prefixRanges: cidrs.map(cidrRange) } } : {}),
+    filters: [filter],
+    ...(origin ? { metadata: chainMetadata(origin, match) } : {}),
+  });
+}
+
+/**
+ * The L4 chains of one host on one port of a sidecar's outbound listener, Istio's
+ * `buildSidecarOutboundTLSFilterChainOpts` / `...TCPFilterChainOpts`:
+ * - TLS and HTTPS ports: a chain per applicable `tls` match (`server_names` = `sniHosts`); without any,
+ *   one chain to the service's cluster, matched on `server_names: [host]` when `sniDefault` (a listener
+ *   bound to 0.0.0.0, where SNI is all that tells services apart).
+ * - other TCP ports: `tcp` routes in order; a route without match, or a match without
+ *   `destinationSubnets`, is the catch-all and ends the list; subnet-only matches become
+ *   `prefix_ranges` chains; without a catch-all, a last chain to the service's cluster.
+ * `cidrs` is the service's own CIDR address, when it has one instead of a VIP.
+ */
+export function buildOutboundL4Chains(h: HostRoutesView, env: L4Env, sniDefault: boolean, cidrs: readonly string[]): FilterChain[] {
+  const serviceCluster = outboundClusterName(h.port, undefined, h.host);
+  const fallback = (serverNames: readonly string[]) => buildL4FilterChain(serviceCluster, serverNames, cidrs,
+    buildTcpProxyFilter([{ weight: 100, cluster: serviceCluster }], env), h.virtualServices[0] ?? null);
+  const out: FilterChain[] = [];
+  if (isTls(h.protocol)) {
+    for (const r of h.tls) {
+      for (const m of r.match) {
+        out.push(buildL4FilterChain(`${h.host}:${h.port}|${m.sniHosts.join(',')}`, m.sniHosts, m.destinationSubnets.length > 0 ? m.destinationSubnets : cidrs, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
+      }
+    }
+    if (out.length === 0) out.push(fallback(sniDefault ? [h.host] : []));
+    return out;
+  }
+  for (const r of h.tcp) {
+    const terminal = r.match.length === 0 || r.match.some((m) => m.destinationSubnets.length === 0);
+    if (terminal) {
+      out.push(buildL4FilterChain(`${h.host}:${h.port}`, [], cidrs, buildTcpProxyFilter(r.destinations, env), r.origin, r.match.find((m) => m.destinationSubnets.length === 0)?.origin));
+      return out;
+    }
+    const subnets = r.match.flatMap((m) => m.destinationSubnets);
+    out.push(buildL4FilterChain(`${h.host}:${h.port}|${subnets.join(',')}`, [], subnets, buildTcpProxyFilter(r.destinations, env), r.origin, r.match[0]?.origin));
+  }
+  out.push(fallback([]));
+  return out;
+}
