@@ -94,7 +94,7 @@ export function hostsOf(cla: ClusterLoadAssignment): UpstreamHost[] {
       const hs = lb.healthStatus;
       out.push({
         key: `${address.includes(':') ? `[${address}]` : address}:${port}`, address, port,
-        weight: lb.loadBalancingWeight ?? 1, hostname: lb.hostIdentifier.value.hostname, locality,
+        weight: lb.loadBalancingWeight ?? 1, hostname: lb.hostIdentifier.value.hostname, locality, priority: loc.priority, localityWeight: loc.loadBalancingWeight ?? 0,
         healthy: hs === HealthStatus.UNKNOWN || hs === HealthStatus.HEALTHY || hs === HealthStatus.DEGRADED,
         active: 0,
       });

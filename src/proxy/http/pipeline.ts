@@ -38,6 +38,10 @@ export interface UpstreamHost {
   readonly hostname: string;
   /** Locality `region/zone/sub_zone`. */
   readonly locality: string;
+  /** `LocalityLbEndpoints.priority` (default 0). */
+  readonly priority?: number;
+  /** `LocalityLbEndpoints.load_balancing_weight` (0 = unset). */
+  readonly localityWeight?: number;
   /** `LbEndpoint.health_status`: HEALTHY/UNKNOWN count as healthy. */
   readonly healthy: boolean;
   /** Requests in flight to this host right now (least-request balancing reads it). */
@@ -144,7 +148,8 @@ export interface ResponseSink {
 
 /** An upstream attempt that failed before response headers: the router answers `status` with `flag`. */
 export class UpstreamError extends Error {
-  constructor(readonly flag: ResponseFlag, readonly status: number, readonly details: string, readonly host?: UpstreamHost) {
+  /** `headers`: extra local-reply headers, flat `[name, value, …]` (e.g. `x-envoy-overloaded: true` on UO). */
+  constructor(readonly flag: ResponseFlag, readonly status: number, readonly details: string, readonly host?: UpstreamHost, readonly headers?: readonly string[]) {
     super(details);
     this.name = 'UpstreamError';
   }

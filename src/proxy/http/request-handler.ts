@@ -196,7 +196,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     if (ex.finished) return;
     const err = e instanceof UpstreamError ? e : (ex.signal.reason instanceof UpstreamError ? ex.signal.reason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
     if (err.host) ex.upstreamHost = err.host;
-    return localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}` });
+    return localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}`, ...(err.headers ? { headers: err.headers } : {}) });
   }
   ex.upstreamMs = performance.now() - t0;
   ex.upstreamHost = response.host;

@@ -1,0 +1,152 @@
+/**
+ * Per-cluster policy state behind the core's `LoadBalancerFactory`: the circuit breaker, the outlier
+ * detector and the host set with its balancer, kept across EDS updates (a host that stays keeps its
+ * ejection), rebuilt when the Cluster resource itself changes (Envoy recreates the cluster then).
+ * The core calls the factory on every CDS/EDS change; requests only read the map.
+ */
+import type { Cluster } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { Exchange, LoadBalancer as CoreLoadBalancer, UpstreamHost } from '../../http/pipeline.js';
+import { compileCluster } from '../../config/cluster-config.js';
+import type { CompiledRoute } from '../../route-table.js';
+import type { Clock, RandomSource } from '../_common.js';
+import { CircuitBreaker } from '../circuit-breaker.js';
+import { compileHashPolicy, type HashResult } from '../hash-policy.js';
+import { HostSet, hostSetOptions, type Host, type LbContext, type LoadBalancer } from '../lb/host-set.js';
+import { createLoadBalancer } from '../lb/index.js';
+import { OutlierDetector, startOutlierTimer } from '../outlier-detection.js';
+import type { RetryState } from '../retry.js';
+
+/** `ex.state` key of the request's {@link RetryState} (the balancer reads the previous-hosts predicate). */
+export const RETRY_STATE = Symbol('policy.retry-state');
+/** `ex.state` key of the hash result (the router adds its generated cookie to the response). */
+export const HASH_RESULT = Symbol('policy.hash-result');
+/** `ex.state` key marking a mirrored copy: policies skip it. */
+export const SHADOW = Symbol('policy.shadow');
+
+/** A core host seen through the policy `Host` interface: active requests are the core's counter. */
+class CoreBackedHost implements Host {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly priority: number;
+  readonly locality: string;
+  readonly localityWeight: number;
+  readonly edsHealthy: boolean;
+  ejected = false;
+  constructor(readonly up: UpstreamHost) {
+    this.key = up.key;
+    this.address = up.address;
+    this.port = up.port;
+    this.weight = up.weight;
+    this.priority = up.priority ?? 0;
+    this.locality = up.locality;
+    this.localityWeight = up.localityWeight ?? 0;
+    this.edsHealthy = up.healthy;
+  }
+  get activeRequests(): number { return this.up.active; }
+  set activeRequests(v: number) { this.up.active = v; }
+}
+
+/** Everything policy knows about one cluster. */
+export interface ClusterPolicy {
+  readonly source: Cluster;
+  readonly breaker: CircuitBreaker;
+  /** HTTP/1.1 upstream: requests in flight hold a connection each (`max_connections`, pending queue). */
+  readonly http1: boolean | 'downstream';
+  readonly outlier: OutlierDetector | undefined;
+  set: HostSet;
+  lb: LoadBalancer;
+  readonly byUpstream: Map<UpstreamHost, CoreBackedHost>;
+  /** Requests waiting for a connection slot (`max_pending_requests`). */
+  readonly waiters: (() => void)[];
+  stop: (() => void) | undefined;
+}
+
+const hashPolicies = new WeakMap<CompiledRoute, ((req: Parameters<NonNullable<ReturnType<typeof compileHashPolicy>>>[0]) => HashResult) | null>();
+
+/** The route's compiled hash policy (cached per compiled route). */
+function hashPolicyOf(route: CompiledRoute): ReturnType<typeof compileHashPolicy> {
+  let h = hashPolicies.get(route);
+  if (h === undefined) {
+    const action = route.source.action.case === 'route' ? route.source.action.value : undefined;
+    h = (action ? compileHashPolicy(action.hashPolicy) : undefined) ?? null;
+    hashPolicies.set(route, h);
+  }
+  return h ?? undefined;
+}
+
+/** The balancing context of one pick: hash key from the route's hash policy, retry host predicate. */
+function contextOf(ex: Exchange | undefined): LbContext | undefined {
+  if (!ex || ex.state.has(SHADOW)) return undefined;
+  const d = ex.decision;
+  let hashKey: bigint | undefined;
+  if (d && d.kind === 'forward') {
+    const hp = hashPolicyOf(d.route);
+    if (hp) {
+      let r = ex.state.get(HASH_RESULT) as HashResult | undefined;
+      if (!r) {
+        const ds = ex.downstream;
+        const v6 = (a: string) => (a.includes(':') ? `[${a}]` : a);
+        r = hp({ headers: ex.headers, path: ex.path, sourceIp: ds.remoteAddress, remoteAddress: `${v6(ds.remoteAddress)}:${ds.remotePort}`, localAddress: `${v6(ds.localAddress)}:${ds.localPort}` });
+        ex.state.set(HASH_RESULT, r);
+      }
+      hashKey = r.hash;
+    }
+  }
+  const rs = ex.state.get(RETRY_STATE) as RetryState | undefined;
+  if (!rs && hashKey === undefined) return undefined;
+  return {
+    hashKey,
+    hostSelectionRetryCount: rs?.policy.hostSelectionRetryMaxAttempts ?? 0,
+    shouldSelectAnotherHost: rs ? (h: Host) => rs.shouldSelectAnotherHost(h.key) : undefined,
+  };
+}
+
+/** The registry of per-cluster policy state, shared by the balancer factory and the router interceptor. */
+export class ClusterPolicies {
+  private readonly byName = new Map<string, ClusterPolicy>();
+
+  constructor(private readonly clock: Clock, private readonly startTimers = true) {}
+
+  get(name: string): ClusterPolicy | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The core's `LoadBalancerFactory` for every `lb_policy` the policy units implement. */
+  readonly factory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: RandomSource): CoreLoadBalancer => {
+    let cp = this.byName.get(cluster.name);
+    const prev = cp && cp.source === cluster ? cp.byUpstream : new Map<UpstreamHost, CoreBackedHost>();
+    const byUpstream = new Map<UpstreamHost, CoreBackedHost>();
+    const mine = hosts.map((u) => {
+      const h = prev.get(u) ?? new CoreBackedHost(u);
+      byUpstream.set(u, h);
+      return h;
+    });
+    const set = new HostSet(mine, hostSetOptions(cluster));
+    if (!cp || cp.source !== cluster) {
+      cp?.stop?.();
+      const protocol = compileCluster(cluster).protocol;
+      const outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, set, this.clock, random) : undefined;
+      cp = {
+        source: cluster, breaker: new CircuitBreaker(cluster.circuitBreakers), http1: protocol === 'http1' ? true : protocol === 'downstream' ? 'downstream' : false,
+        outlier, set, lb: createLoadBalancer(cluster, set, random), byUpstream, waiters: [],
+        stop: outlier && this.startTimers ? startOutlierTimer(outlier) : undefined,
+      };
+      this.byName.set(cluster.name, cp);
+    } else {
+      cp.set = set;
+      cp.lb = createLoadBalancer(cluster, set, random);
+      cp.byUpstream.clear();
+      for (const [u, h] of byUpstream) cp.byUpstream.set(u, h);
+      cp.outlier?.updateHosts(set);
+    }
+    const state = cp;
+    return { choose: (ex) => (state.lb.chooseHost(contextOf(ex)) as CoreBackedHost | undefined)?.up };
+  };
+
+  /** Stops every outlier timer (proxy shutdown; the timers are unref'd anyway). */
+  close(): void {
+    for (const cp of this.byName.values()) cp.stop?.();
+  }
+}
