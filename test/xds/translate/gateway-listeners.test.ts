@@ -1,0 +1,118 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { TlsParameters_TlsProtocol } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { VirtualHost_TlsRequirementType } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
+import { createSnapshot } from '../../../src/xds/snapshot.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { deploy, dr, gw, route, svc, vs } from '../../mesh/view-fixtures.js';
+import { selectRoute, targetOf } from './_select.js';
+import { downstreamTls, duplicateChainMatches, selectChain, tcpTarget } from './_chains.js';
+
+const ingress = deploy('ingress', 'istio-system', { istio: 'ingressgateway' });
+const server = (port: number, protocol: string, hosts: string[], tls?: Record<string, unknown>) => ({ port: { number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }, hosts, ...(tls ? { tls } : {}) });
+const translate = (objects: Record<string, unknown>[]) => {
+  const g = graphOf([ingress, ...objects]);
+  const set = translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.type === 'router')!), []);
+  assert.equal(checkSnapshot(createSnapshot(set)), []);
+  assert.equal(duplicateChainMatches(set.listeners), []);
+  return set;
+};
+const at = (sni?: string) => ({ ip: '192.0.2.1', port: 443, ...(sni !== undefined ? { sni } : {}) });
+
+test('GIVEN a PASSTHROUGH server and tls routes WHEN translated THEN a chain per sniHosts forwards by tcp_proxy without terminating; a duplicate SNI is skipped; a wrong SNI matches nothing', () => {
+  const set = translate([
+    svc('a', 'prod', [{ port: 8443, name: 'tls' }]), svc('b', 'prod', [{ port: 8443, name: 'tls' }]),
+    gw('pass', 'istio-system', [server(443, 'TLS', ['*/*.example.com'], { mode: 'PASSTHROUGH' })]),
+    vs('a', 'prod', { hosts: ['a.example.com'], gateways: ['istio-system/pass'], tls: [{ match: [{ port: 443, sniHosts: ['a.example.com'] }], route: [{ destination: { host: 'a', port: { number: 8443 } }, weight: 75 }, { destination: { host: 'b', port: { number: 8443 } }, weight: 25 }] }] }),
+    vs('b', 'prod', { hosts: ['b.example.com', 'a.example.com'], gateways: ['istio-system/pass'], tls: [
+      { match: [{ sniHosts: ['b.example.com'] }], route: [route('b', { port: { number: 8443 } })] },
+      { match: [{ sniHosts: ['a.example.com'] }], route: [route('b', { port: { number: 8443 } })] },
+    ] }, { creationTimestamp: '2026-01-02T00:00:00Z' }),
+  ]);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(l.listenerFilters.map((f) => f.name), ['envoy.filters.listener.tls_inspector']);
+  assert.is(tcpTarget(selectChain(set.listeners, at('a.example.com'))), 'outbound|8443||a.prod.svc.cluster.local=75,outbound|8443||b.prod.svc.cluster.local=25');
+  assert.is(tcpTarget(selectChain(set.listeners, at('b.example.com'))), 'outbound|8443||b.prod.svc.cluster.local');
+  assert.is(downstreamTls(selectChain(set.listeners, at('a.example.com'))), undefined, 'passthrough does not terminate');
+  assert.is(selectChain(set.listeners, at('c.example.com')), undefined);
+  assert.is(selectChain(set.listeners, at()), undefined);
+});
+
+test('GIVEN SIMPLE (files, TLS 1.2+, ciphers), MUTUAL (credentialName), OPTIONAL_MUTUAL and ISTIO_MUTUAL servers WHEN translated THEN each chain carries the DownstreamTlsContext Istio builds', () => {
+  const set = translate([
+    svc('web', 'prod'),
+    gw('tls', 'istio-system', [
+      server(443, 'HTTPS', ['*/simple.example.com'], { mode: 'SIMPLE', serverCertificate: '/etc/certs/tls.crt', privateKey: '/etc/certs/tls.key', minProtocolVersion: 'TLSV1_2', maxProtocolVersion: 'TLSV1_3', cipherSuites: ['ECDHE-RSA-AES256-GCM-SHA384'] }),
+      server(443, 'HTTPS', ['*/mutual.example.com'], { mode: 'MUTUAL', credentialName: 'mutual-cred', subjectAltNames: ['spiffe://partner/client'] }),
+      server(443, 'HTTPS', ['*/optional.example.com'], { mode: 'OPTIONAL_MUTUAL', caCertificates: '/etc/certs/ca.crt', serverCertificate: '/etc/certs/tls.crt', privateKey: '/etc/certs/tls.key' }),
+      server(443, 'HTTPS', ['*/mesh.example.com'], { mode: 'ISTIO_MUTUAL' }),
+    ]),
+    vs('web', 'prod', { hosts: ['*.example.com'], gateways: ['istio-system/tls'], http: [{ route: [route('web')] }] }),
+  ]);
+  const simple = downstreamTls(selectChain(set.listeners, at('simple.example.com')))!;
+  assert.equal([simple.requireClientCertificate, simple.commonTlsContext?.tlsCertificates[0]?.certificateChain?.specifier, simple.commonTlsContext?.validationContextType.case],
+    [false, { case: 'filename', value: '/etc/certs/tls.crt' }, undefined]);
+  assert.equal([simple.commonTlsContext?.tlsParams?.tlsMinimumProtocolVersion, simple.commonTlsContext?.tlsParams?.tlsMaximumProtocolVersion, simple.commonTlsContext?.tlsParams?.cipherSuites],
+    [TlsParameters_TlsProtocol.TLSv1_2, TlsParameters_TlsProtocol.TLSv1_3, ['ECDHE-RSA-AES256-GCM-SHA384']]);
+  const mutual = downstreamTls(selectChain(set.listeners, at('mutual.example.com')))!;
+  const mv = mutual.commonTlsContext?.validationContextType;
+  assert.is(mutual.requireClientCertificate, true);
+  assert.equal(mutual.commonTlsContext?.tlsCertificateSdsSecretConfigs.map((c) => c.name), ['kubernetes://mutual-cred']);
+  assert.equal(mv?.case === 'combinedValidationContext' && [mv.value.validationContextSdsSecretConfig?.name, mv.value.defaultValidationContext?.matchSubjectAltNames.map((m) => m.matchPattern.value)], ['kubernetes://mutual-cred-cacert', ['spiffe://partner/client']]);
+  assert.is(mutual.commonTlsContext?.tlsParams, undefined, 'no tls_params unless versions or ciphers are set');
+  const optional = downstreamTls(selectChain(set.listeners, at('optional.example.com')))!;
+  const ov = optional.commonTlsContext?.validationContextType;
+  assert.equal([optional.requireClientCertificate, ov?.case === 'validationContext' && ov.value.trustedCa?.specifier], [false, { case: 'filename', value: '/etc/certs/ca.crt' }]);
+  const mesh = downstreamTls(selectChain(set.listeners, at('mesh.example.com')))!;
+  const iv = mesh.commonTlsContext?.validationContextType;
+  assert.equal([mesh.requireClientCertificate, mesh.commonTlsContext?.tlsCertificateSdsSecretConfigs.map((c) => c.name), iv?.case === 'combinedValidationContext' && iv.value.validationContextSdsSecretConfig?.name], [true, ['default'], 'ROOTCA']);
+  assert.is(selectChain(set.listeners, at('other.example.com')), undefined, 'no server covers this SNI');
+});
+
+test('GIVEN httpsRedirect on the plaintext server WHEN translated THEN each of its hosts redirects to https at route level (require_tls ALL too), while the HTTPS server still forwards', () => {
+  const set = translate([
+    svc('web', 'prod'),
+    gw('web', 'istio-system', [
+      server(80, 'HTTP', ['*/shop.example.com', '*/static.example.com'], { httpsRedirect: true }),
+      server(80, 'HTTP', ['*/plain.example.com']),
+      server(443, 'HTTPS', ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'shop' }),
+    ]),
+    vs('web', 'prod', { hosts: ['shop.example.com', 'plain.example.com'], gateways: ['istio-system/web'], http: [{ route: [route('web')] }] }),
+  ]);
+  const http = set.routes.find((r) => r.name === 'http.80')!;
+  const shop = selectRoute(http, { authority: 'shop.example.com', path: '/cart' })!;
+  assert.equal([shop.action.case, shop.action.case === 'redirect' && shop.action.value.schemeRewriteSpecifier], ['redirect', { case: 'httpsRedirect', value: true }]);
+  assert.is(http.virtualHosts.find((v) => v.domains.includes('shop.example.com'))!.requireTls, VirtualHost_TlsRequirementType.ALL);
+  assert.is(targetOf(selectRoute(http, { authority: 'static.example.com', path: '/' })), 'redirect', 'a redirect host without VirtualService');
+  assert.is(targetOf(selectRoute(http, { authority: 'plain.example.com', path: '/' })), 'outbound|9080||web.prod.svc.cluster.local', 'the other server is not redirected');
+  const https = set.routes.find((r) => r.name.startsWith('https.443'))!;
+  assert.is(targetOf(selectRoute(https, { authority: 'shop.example.com', path: '/cart' })), 'outbound|9080||web.prod.svc.cluster.local');
+});
+
+test('GIVEN a TCP server and a TLS server that terminates WHEN translated THEN both forward by tcp_proxy, the TLS one behind its context', () => {
+  const set = translate([
+    svc('db', 'prod', [{ port: 5432, name: 'tcp-pg' }]),
+    gw('db', 'istio-system', [server(5432, 'TCP', ['*']), server(6432, 'TLS', ['*/db.example.com'], { mode: 'SIMPLE', credentialName: 'db' })]),
+    vs('db', 'prod', { hosts: ['*'], gateways: ['istio-system/db'], tcp: [{ match: [{ port: 5432 }], route: [route('db')] }, { match: [{ port: 6432 }], route: [route('db')] }] }),
+  ]);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '192.0.2.1', port: 5432 })), 'outbound|5432||db.prod.svc.cluster.local');
+  const tls = selectChain(set.listeners, { ip: '192.0.2.1', port: 6432, sni: 'db.example.com' });
+  assert.equal([tcpTarget(tls), downstreamTls(tls)?.commonTlsContext?.tlsCertificateSdsSecretConfigs[0]?.name], ['outbound|5432||db.prod.svc.cluster.local', 'kubernetes://db']);
+});
+
+test('GIVEN an AUTO_PASSTHROUGH server WHEN translated THEN a chain per mesh cluster (and subset) behind its hosts matches outbound_.<port>_.<subset>_.<fqdn>', () => {
+  const set = translate([
+    svc('reviews', 'prod'),
+    dr('reviews', 'prod', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }),
+    gw('east-west', 'istio-system', [server(15443, 'TLS', ['*.local'], { mode: 'AUTO_PASSTHROUGH' })]),
+  ]);
+  const hit = (sni: string) => tcpTarget(selectChain(set.listeners, { ip: '192.0.2.1', port: 15443, sni }));
+  assert.is(hit('outbound_.9080_._.reviews.prod.svc.cluster.local'), 'outbound|9080||reviews.prod.svc.cluster.local');
+  assert.is(hit('outbound_.9080_.v1_.reviews.prod.svc.cluster.local'), 'outbound|9080|v1|reviews.prod.svc.cluster.local');
+  assert.is(hit('reviews.prod.svc.cluster.local'), 'none', 'only the Istio SNI form matches');
+});
+
+test.run();

@@ -1,0 +1,102 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
+import { createSnapshot } from '../../../src/xds/snapshot.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { svc, vs, route } from '../../mesh/view-fixtures.js';
+import { duplicateChainMatches, selectChain, selectListener, tcpTarget } from './_chains.js';
+
+const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
+const withIp = (name: string, ip: string, ports: Record<string, unknown>[]) => {
+  const s = svc(name, 'prod', ports) as { spec: Record<string, unknown> };
+  s.spec.clusterIP = ip;
+  return s;
+};
+const se = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'prod' }, spec });
+const translate = (objects: Record<string, unknown>[]) => {
+  const view = buildProxyView(graphOf(objects), client);
+  return { view, set: translateProxy(view, []) };
+};
+
+test('GIVEN two TCP services with ClusterIPs on port 27017 WHEN translated THEN each has its own <vip>_27017 listener (bind_to_port false) and connections reach their own cluster', () => {
+  const { view, set } = translate([
+    withIp('mongo-a', '10.96.0.10', [{ port: 27017, name: 'tcp-mongo' }]),
+    withIp('mongo-b', '10.96.0.11', [{ port: 27017, name: 'tcp-mongo' }]),
+  ]);
+  const l4 = set.listeners.filter((l) => l.name.endsWith('_27017'));
+  assert.equal(l4.map((l) => [l.name, l.bindToPort]), [['10.96.0.10_27017', false], ['10.96.0.11_27017', false]]);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '10.96.0.10', port: 27017 })), 'outbound|27017||mongo-a.prod.svc.cluster.local');
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '10.96.0.11', port: 27017 })), 'outbound|27017||mongo-b.prod.svc.cluster.local');
+  assert.equal(view.problems.filter((p) => p.code === 'view/tcp-port-shared'), []);
+  assert.equal(checkSnapshot(createSnapshot(set)), []);
+  assert.equal(duplicateChainMatches(set.listeners), []);
+});
+
+test('GIVEN two TCP ServiceEntries without addresses on one port WHEN translated THEN the first owns 0.0.0.0_<port>, the second is a view problem and its connections reach the first', () => {
+  const { view, set } = translate([
+    se('db-a', { hosts: ['a.db.example.com'], ports: [{ number: 27017, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }),
+    se('db-b', { hosts: ['b.db.example.com'], ports: [{ number: 27017, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }),
+  ]);
+  assert.equal(set.listeners.map((l) => [l.name, l.filterChains.length]), [['0.0.0.0_27017', 1]]);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '203.0.113.9', port: 27017 })), 'outbound|27017||a.db.example.com');
+  const problems = view.problems.filter((p) => p.code === 'view/tcp-port-shared');
+  assert.equal(problems.map((p) => [p.origin.ref.name, p.message.includes('reach a.db.example.com'), p.message.includes('spec.addresses')]), [['db-b', true, true]]);
+});
+
+test('GIVEN a TLS ServiceEntry without addresses and VirtualService tls routes WHEN translated THEN SNI chains with tls_inspector route by sni_hosts, weighted when split; an unknown SNI matches no chain', () => {
+  const { set } = translate([
+    se('ext', { hosts: ['api.example.com', 'old.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' }),
+    se('mirror', { hosts: ['api-eu.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' }),
+    vs('ext', 'prod', { hosts: ['api.example.com'], tls: [
+      { match: [{ port: 443, sniHosts: ['api.example.com'] }], route: [{ destination: { host: 'api.example.com' }, weight: 90 }, { destination: { host: 'api-eu.example.com' }, weight: 10 }] },
+      { match: [{ port: 443, sniHosts: ['api.example.com'] }], route: [route('api-eu.example.com')] },
+    ] }),
+  ]);
+  const l = selectListener(set.listeners, { ip: '198.51.100.1', port: 443 })!;
+  assert.is(l.name, '0.0.0.0_443');
+  assert.equal(l.listenerFilters.map((f) => f.name), ['envoy.filters.listener.tls_inspector']);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'api.example.com' })), 'outbound|443||api.example.com=90,outbound|443||api-eu.example.com=10');
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'api-eu.example.com' })), 'outbound|443||api-eu.example.com');
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'old.example.com' })), 'outbound|443||old.example.com');
+  assert.is(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'evil.example.com' }), undefined);
+  assert.is(l.filterChains.filter((c) => c.filterChainMatch?.serverNames.includes('api.example.com')).length, 1, 'the repeated sniHosts match is unreachable and left out');
+  assert.equal(checkSnapshot(createSnapshot(set)), []);
+  assert.equal(duplicateChainMatches(set.listeners), []);
+});
+
+test('GIVEN tcp routes with destinationSubnets and a catch-all WHEN translated THEN subnets become prefix_ranges chains and the catch-all ends the list', () => {
+  const { set } = translate([
+    withIp('db', '10.96.0.20', [{ port: 5432, name: 'tcp-pg' }]),
+    svc('db-replica', 'prod', [{ port: 5432, name: 'tcp-pg' }]),
+    vs('db', 'prod', { hosts: ['db'], tcp: [
+      { match: [{ destinationSubnets: ['10.96.0.0/16'] }], route: [route('db-replica')] },
+      { route: [{ destination: { host: 'db' }, weight: 80 }, { destination: { host: 'db-replica' }, weight: 20 }, { destination: { host: 'db' }, weight: 0 }] },
+      { route: [route('db-replica')] },
+    ] }),
+  ]);
+  const vip = set.listeners.find((l) => l.name === '10.96.0.20_5432')!;
+  assert.equal(vip.filterChains.map((c) => c.filterChainMatch?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? []), [['10.96.0.0/16'], []]);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '10.96.0.20', port: 5432 })), 'outbound|5432||db-replica.prod.svc.cluster.local');
+  assert.is(tcpTarget(vip.filterChains[1]), 'outbound|5432||db.prod.svc.cluster.local=80,outbound|5432||db-replica.prod.svc.cluster.local=20');
+});
+
+test('GIVEN tcp and tls matches with sourceLabels and port WHEN the view is built THEN only this proxy\'s matches remain, sniHosts lower case, routes without destinations dropped', () => {
+  const g = graphOf([
+    se('ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }, { number: 8443, name: 'tls-alt', protocol: 'TLS' }], resolution: 'DNS' }),
+    vs('ext', 'prod', { hosts: ['api.example.com'], tls: [
+      { match: [{ sniHosts: ['API.example.com'], sourceLabels: { app: 'other' } }], route: [route('api.example.com')] },
+      { match: [{ sniHosts: ['api.example.com'], port: 8443 }], route: [route('api.example.com')] },
+      { match: [{ sniHosts: ['API.example.com'] }], route: [] },
+      { match: [{ sniHosts: ['API.example.com'], sourceLabels: { app: 'client' } }], route: [route('api.example.com')] },
+    ] }),
+  ]);
+  const view = buildProxyView(g, client);
+  const at = (port: number) => view.routes.find((r) => r.port === port)!.tls.map((r) => [r.origin.path.join('.'), r.match.map((m) => m.sniHosts)]);
+  assert.equal(at(443), [['spec.tls.3', [['api.example.com']]]]);
+  // On 8443 route 1 takes SNI api.example.com first, so route 3's identical match can never be reached.
+  assert.equal(at(8443), [['spec.tls.1', [['api.example.com']]]]);
+});
+
+test.run();
