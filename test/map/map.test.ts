@@ -46,7 +46,7 @@ test('GIVEN the page WHEN Chromium opens it headless THEN it loads with no conso
     const shot = await tab.locator('#host-1 .diagram').screenshot();
     assert.ok(shot.length > 5_000, `screenshot has content (${shot.length} bytes)`);
     fs.writeFileSync(path.join(dir, 'customers.png'), shot);
-    const nodes = await tab.evaluate(() => document.querySelectorAll('section svg .node').length);
+    const nodes = await tab.locator('section svg .node').count();
     assert.ok(nodes > 10, `${nodes} nodes drawn`);
   } finally {
     await browser.close();
