@@ -11,7 +11,7 @@ import { type FilterChain, FilterChainSchema } from '../gen/envoy/config/listene
 import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
-import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HttpConnectionManager_ForwardClientCertDetails, HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { isHttp } from '../../mesh/protocol.js';
@@ -57,7 +57,8 @@ export function transportsFor(mode: InboundPortView['mtls']['mode']): TransportP
 
 /**
  * The chains of one port, named `inbound_0.0.0.0_<port>_mtls` / `_plaintext`: HTTP protocols get an
- * HCM (RBAC HTTP filters, router) with the inline route configuration `inbound|<port>||`; every
+ * HCM (RBAC HTTP filters, router; `normalize_path`, client certificate details forwarded in
+ * `x-forwarded-client-cert`) with the inline route configuration `inbound|<port>||`; every
  * other protocol (sniffed ports included) network RBAC filters and a `tcp_proxy`. Metadata names the
  * Service ports, the deciding PeerAuthentication and every AuthorizationPolicy rule.
  */
@@ -97,6 +98,12 @@ function hcmFilter(p: InboundPortView, policies: readonly AuthzPolicyView[]) {
   const cluster = inboundClusterName(p.port);
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: `inbound_0.0.0.0_${p.port}`,
+    // Istio's default path normalization (MeshConfig pathNormalization BASE): RBAC sees the path the
+    // application will see, so `/a/../admin` cannot slip past a rule on `/admin`.
+    normalizePath: true,
+    // The peer's identity reaches the application in x-forwarded-client-cert, as Istio sets it up.
+    forwardClientCertDetails: HttpConnectionManager_ForwardClientCertDetails.APPEND_FORWARD,
+    setCurrentClientCertDetails: { subject: true, dns: true, uri: true },
     routeSpecifier: {
       case: 'routeConfig',
       value: {

@@ -139,10 +139,11 @@ export function translateRule(rule: AuthzRuleView, action: AuthzPolicyView['acti
   };
   for (const list of [...rule.principals, ...rule.permissions]) {
     for (const m of list) {
-      const why = unusable(m) ?? (m.unsupported && action === 'ALLOW' ? m.unsupported : null);
+      const dropped = unusable(m);
+      const why = dropped ?? m.unsupported ?? null;
       if (why === null) continue;
       if (action === 'ALLOW') return { notes: [`rule dropped (less is allowed): ${why}`] };
-      notes.push(`field ignored (more is denied): ${why}`);
+      notes.push(dropped !== null ? `field ignored (more is denied): ${why}` : `values ignored (more is denied): ${why}`);
     }
   }
   const keep = (m: AuthzMatchView) => unusable(m) === null;

@@ -83,6 +83,7 @@ test('GIVEN HTTP, gRPC and TCP ports WHEN translated THEN HTTP ports get an HCM 
   const [db, web, grpc] = listener!.filterChains;
   const hcm = unpack(web!, 0, HttpConnectionManagerSchema);
   assert.equal(hcm.httpFilters.map((f) => f.name), ['envoy.filters.http.router'], 'no AuthorizationPolicy: no RBAC filter');
+  assert.equal([hcm.normalizePath, hcm.forwardClientCertDetails, hcm.setCurrentClientCertDetails?.uri], [true, 2, true], 'paths normalized before RBAC; XFCC APPEND_FORWARD with the peer URI');
   assert.is(hcm.routeSpecifier.case, 'routeConfig');
   const rc = hcm.routeSpecifier.value as { name: string; virtualHosts: { domains: string[]; routes: { action: { value: { clusterSpecifier: { value: string } } } }[] }[] };
   assert.equal([rc.name, rc.virtualHosts[0]!.domains, rc.virtualHosts[0]!.routes[0]!.action.value.clusterSpecifier.value], ['inbound|8080||', ['*'], 'inbound|8080||']);

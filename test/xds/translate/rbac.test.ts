@@ -159,6 +159,22 @@ test('GIVEN an unsupported when key WHEN translated THEN an ALLOW rule with it i
   assert.match(md.rbac['ns[shop]-policy[ext]-rule[0]']!.notes[0]!, /CUSTOM \(provider "oauth2"\) is enforced as DENY/);
 });
 
+test('GIVEN an IP block list with a malformed entry WHEN translated THEN a DENY rule keeps the valid blocks (noted) and an ALLOW rule is dropped', () => {
+  const l = inboundListener([
+    ap('deny-ips', { action: 'DENY', rules: [{ from: [{ source: { ipBlocks: ['10.0.0.0/8', '10.0.0.0/40'] } }] }] }),
+    ap('allow-ips', { rules: [{ from: [{ source: { ipBlocks: ['192.168.0.0/16', 'bad'] } }] }] }),
+  ]);
+  const filters = httpFilters(l);
+  const deny = rbacAt(filters, 0).rules!.policies['ns[shop]-policy[deny-ips]-rule[0]']!;
+  const json = JSON.stringify(deny.principals);
+  assert.match(json, /"addressPrefix":"10.0.0.0","prefixLen":8/);
+  assert.not.match(json, /"prefixLen":40/);
+  assert.equal(Object.keys(rbacAt(filters, 1).rules!.policies), []);
+  const md = l.filterChains.find((c) => c.filterChainMatch?.destinationPort === 8080)!.metadata!.filterMetadata.meshproof as unknown as { rbac: Record<string, { notes: string[] }> };
+  assert.match(md.rbac['ns[shop]-policy[deny-ips]-rule[0]']!.notes[0]!, /values ignored \(more is denied\): "10.0.0.0\/40" is not an IP address or CIDR/);
+  assert.match(md.rbac['ns[shop]-policy[allow-ips]-rule[0]']!.notes[0]!, /rule dropped \(less is allowed\): "bad" is not an IP address or CIDR/);
+});
+
 test('GIVEN when conditions on headers, JWT claims, SNI and source IP WHEN translated THEN each becomes the Envoy matcher Istio generates', () => {
   const filters = httpFilters(inboundListener([ap('cond', {
     action: 'DENY',
