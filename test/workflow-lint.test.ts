@@ -1,0 +1,59 @@
+/**
+ * The shell the workflows and action.yml run, linted the way it will run: each `run:` step as a bash
+ * script (GitHub runs `bash --noprofile --norc -eo pipefail`), `${{ … }}` expressions replaced by a
+ * placeholder, checked by shellcheck (Debian `shellcheck`, installed when missing and root); and no
+ * untrusted event field (`github.head_ref`, PR titles, bodies, branch names) expanded straight into a
+ * script, where a crafted branch name would run as code.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ROOT } from './_project.js';
+import { ensureDebianTool } from './_debian.js';
+
+interface Script { where: string; text: string }
+
+function runSteps(file: string): Script[] {
+  // init's templates hold %%PLACEHOLDERS%% that init fills in.
+  const doc = parse(fs.readFileSync(file, 'utf8').replace(/%%[A-Z_]+%%/g, 'placeholder')) as { jobs?: Record<string, { steps?: { name?: string; run?: string }[] }>; runs?: { steps?: { name?: string; run?: string }[] } };
+  const steps = doc.runs?.steps ? [['action', doc.runs.steps] as const] : Object.entries(doc.jobs ?? {}).map(([job, j]) => [job, j.steps ?? []] as const);
+  const rel = path.relative(ROOT, file);
+  return steps.flatMap(([job, list]) => list.flatMap((s, i) => (s.run ? [{ where: `${rel} ${job} step ${i + 1}${s.name ? ` (${s.name})` : ''}`, text: s.run }] : [])));
+}
+
+const files = [
+  ...fs.readdirSync(path.join(ROOT, '.github/workflows')).map((f) => path.join(ROOT, '.github/workflows', f)),
+  ...fs.readdirSync(path.join(ROOT, 'templates/project/dot-github/workflows')).map((f) => path.join(ROOT, 'templates/project/dot-github/workflows', f)),
+  path.join(ROOT, 'action.yml'),
+].filter((f) => /\.ya?ml$/.test(f));
+const scripts = files.flatMap(runSteps);
+
+const UNTRUSTED = /\$\{\{\s*(github\.head_ref|github\.event\.(pull_request\.(title|body|head\.(ref|label))|issue\.(title|body)|comment\.body|review\.body|head_commit\.message|commits))/;
+
+function shellcheck(text: string): string {
+  const bin = ensureDebianTool('shellcheck', 'shellcheck');
+  const script = `#!/usr/bin/env bash\nset -eo pipefail\n${text.replace(/\$\{\{[^}]*\}\}/g, 'GH_EXPR')}`;
+  const r = spawnSync(bin, ['-s', 'bash', '-f', 'gcc', '-'], { input: script, encoding: 'utf8' });
+  return r.stdout.trim();
+}
+
+test('GIVEN the workflows, the init template and action.yml WHEN their run steps are collected THEN there are scripts to lint', () => {
+  assert.ok(scripts.length >= 6, `${scripts.length} scripts`);
+});
+
+for (const s of scripts) {
+  test(`GIVEN ${s.where} WHEN linted THEN shellcheck finds nothing and no untrusted event field is expanded into it`, () => {
+    assert.is(shellcheck(s.text), '', s.text);
+    assert.not.match(s.text, UNTRUSTED);
+  });
+}
+
+test('GIVEN a script with an unquoted variable and a PR title in it WHEN linted THEN both are caught', () => {
+  assert.match(shellcheck('rm -rf $TARGET/dist'), /SC2086/);
+  assert.match('echo "${{ github.event.pull_request.title }}"', UNTRUSTED);
+});
+
+test.run();
