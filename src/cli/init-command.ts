@@ -7,6 +7,11 @@ import { packagePath } from '../package-root.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { VERSION } from './version.js';
+import { stringify } from 'yaml';
+import { argoCdApplicationYaml } from '../gitops/argocd-application.js';
+
+/** Where init writes the Argo CD Application, relative to the project. */
+const ARGOCD_APPLICATION = 'argocd/application.yaml';
 
 const OPTIONS = {
   force: { type: 'boolean', short: 'f' },
@@ -71,6 +76,14 @@ export function planScaffold(options: ScaffoldOptions): ScaffoldFile[] {
     else if (options.force) files.push({ path: rel, content, action: 'overwrite' });
     else conflicts.push(rel);
   }
+  // The Argo CD Application is generated (src/gitops), not copied: one definition, validated in tests.
+  const application = argoCdApplicationYaml({ name, repoURL: vars['REPO_URL']! }, (v) => stringify(v, { lineWidth: 0 }));
+  const appTarget = path.join(options.dir, ARGOCD_APPLICATION);
+  const appExisting = readIfExists(appTarget);
+  if (appExisting === application) files.push({ path: ARGOCD_APPLICATION, content: application, action: 'unchanged' });
+  else if (appExisting === undefined) files.push({ path: ARGOCD_APPLICATION, content: application, action: 'create' });
+  else if (options.force) files.push({ path: ARGOCD_APPLICATION, content: application, action: 'overwrite' });
+  else conflicts.push(ARGOCD_APPLICATION);
   if (conflicts.length > 0) {
     throw new UsageError(`init would overwrite ${conflicts.length === 1 ? 'an existing file' : `${conflicts.length} existing files`}: ${conflicts.join(', ')}; nothing was written. Run it in an empty folder, move them away, or pass --force to replace them`);
   }
