@@ -33,9 +33,9 @@ export function authorizationPoliciesOf(graph: MeshGraph, proxy: ProxyIdentity, 
   const env: RuleEnv = { trustDomains: [graph.trustDomain, ...graph.meshConfig.trustDomainAliases], ports };
   const policies = graph.authorizationPoliciesFor(selectionTarget(proxy)).map((ap) => policyView(graph, ap, env));
   const problems: InboundProblem[] = [];
+  const targetRefs = targetRefPolicies(graph);
   for (const ns of new Set([graph.rootNamespace, proxy.namespace])) {
-    for (const ap of graph.ofKind('AuthorizationPolicy')) {
-      if (ap.namespace !== ns || (ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined)) continue;
+    for (const ap of targetRefs.get(ns) ?? []) {
       problems.push({
         code: 'view/authz-target-ref', origin: originOf(ap, ['spec', ap.spec.targetRef !== undefined ? 'targetRef' : 'targetRefs']),
         message: `AuthorizationPolicy ${ap.namespace}/${ap.name} binds through targetRef(s), which attach it to a Gateway API gateway or waypoint, not to sidecar ${proxy.namespace}/${proxy.name}; ` +
@@ -44,6 +44,21 @@ export function authorizationPoliciesOf(graph: MeshGraph, proxy: ProxyIdentity, 
     }
   }
   return { policies, problems };
+}
+
+const TARGET_REFS = new WeakMap<MeshGraph, Map<string, MeshObject[]>>();
+
+/** AuthorizationPolicies binding through `targetRef(s)`, by namespace, indexed once per graph. */
+function targetRefPolicies(graph: MeshGraph): Map<string, MeshObject[]> {
+  let m = TARGET_REFS.get(graph);
+  if (!m) {
+    TARGET_REFS.set(graph, (m = new Map()));
+    for (const ap of graph.ofKind('AuthorizationPolicy')) {
+      if (ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined) continue;
+      m.set(ap.namespace, [...(m.get(ap.namespace) ?? []), ap]);
+    }
+  }
+  return m;
 }
 
 function policyView(graph: MeshGraph, ap: MeshObject, env: RuleEnv): AuthzPolicyView {

@@ -34,7 +34,7 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   const problems: InboundProblem[] = [];
   const target = selectionTarget(proxy);
   const pas = graph.peerAuthenticationsFor(target);
-  const workload = graph.workloads.inNamespace(proxy.namespace).find((w) => w.name === proxy.name);
+  const workload = workloadNamed(graph, proxy.namespace, proxy.name);
   const byPort = new Map<number, { protocol: ServicePort['protocol']; services: InboundServicePortView[] }>();
   const services = graph.services.selecting(proxy.namespace, proxy.labels).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   for (const s of services) {
@@ -60,6 +60,18 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
   return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+const WORKLOADS = new WeakMap<MeshGraph, Map<string, Workload>>();
+
+/** The workload `namespace/name` (first in input order), indexed once per graph. */
+function workloadNamed(graph: MeshGraph, namespace: string, name: string): Workload | undefined {
+  let byName = WORKLOADS.get(graph);
+  if (!byName) {
+    WORKLOADS.set(graph, (byName = new Map()));
+    for (const w of graph.workloads.all) if (!byName.has(`${w.namespace}/${w.name}`)) byName.set(`${w.namespace}/${w.name}`, w);
+  }
+  return byName.get(`${namespace}/${name}`);
 }
 
 /**
