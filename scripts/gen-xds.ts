@@ -37,6 +37,7 @@ export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]>
   ['envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', 'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto'],
   ['envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', 'envoy/extensions/transport_sockets/tls/v3/tls.proto'],
   ['envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', 'envoy/extensions/transport_sockets/tls/v3/tls.proto'],
+  ['envoy.extensions.transport_sockets.tls.v3.Secret', 'envoy/extensions/transport_sockets/tls/v3/secret.proto'],
   ['envoy.extensions.upstreams.http.v3.HttpProtocolOptions', 'envoy/extensions/upstreams/http/v3/http_protocol_options.proto'],
   ['envoy.service.discovery.v3.AggregatedDiscoveryService', 'envoy/service/discovery/v3/ads.proto'],
 ];

@@ -17,6 +17,7 @@ import { TlsInspectorSchema } from './gen/envoy/extensions/filters/listener/tls_
 import { HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RBACSchema as NetworkRBACSchema } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { type Secret, SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from './gen/envoy/service/discovery/v3/discovery_pb.js';
@@ -27,18 +28,22 @@ export const TYPE_URL = {
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  /** SDS over the same ADS stream: certificates and validation contexts by name (`default`, `ROOTCA`, `kubernetes://…`). */
+  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
 export type ResourceKind = keyof typeof TYPE_URL;
 export type TypeUrl = (typeof TYPE_URL)[ResourceKind];
 
 /**
- * The order in which a push sends the types on one ADS stream: CDS → EDS → LDS → RDS. Envoy's xDS
- * protocol doc ("Eventual consistency considerations"): clusters before the assignments that warm
+ * The order in which a push sends the types on one ADS stream: CDS → EDS → SDS → LDS → RDS. Envoy's
+ * xDS protocol doc ("Eventual consistency considerations"): clusters before the assignments that warm
  * them, and listeners before the route configurations they name, so a client never holds a reference
- * to a resource it has not been offered. Enforced in `server/ads-stream.ts` (`pushChanged`).
+ * to a resource it has not been offered. Secrets (which the doc leaves out) go before the listeners:
+ * a rotated certificate or a new gateway credential is in place before a listener that uses it.
+ * Enforced in `server/ads-stream.ts` (`pushChanged`).
  */
-export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'listener', 'route'];
+export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'secret', 'listener', 'route'];
 
 /**
  * LDS and CDS are "state of the world" per response: a response must list every subscribed resource,
@@ -60,20 +65,26 @@ export interface ResourceSet {
   readonly endpoints: readonly ClusterLoadAssignment[];
   readonly listeners: readonly Listener[];
   readonly routes: readonly RouteConfiguration[];
+  /** SDS secrets (hold private keys: never printed in dumps). @default [] */
+  readonly secrets?: readonly Secret[];
 }
 
-/** A resource's xDS name: `Cluster.name`, `ClusterLoadAssignment.cluster_name`, `Listener.name`, `RouteConfiguration.name`. */
-export function resourceName(kind: ResourceKind, r: Cluster | ClusterLoadAssignment | Listener | RouteConfiguration): string {
-  return kind === 'endpoint' ? (r as ClusterLoadAssignment).clusterName : (r as Cluster | Listener | RouteConfiguration).name;
+/** Any resource meshproof serves. */
+export type XdsResource = Cluster | ClusterLoadAssignment | Listener | RouteConfiguration | Secret;
+
+/** A resource's xDS name: `Cluster.name`, `ClusterLoadAssignment.cluster_name`, `Listener.name`, `RouteConfiguration.name`, `Secret.name`. */
+export function resourceName(kind: ResourceKind, r: XdsResource): string {
+  return kind === 'endpoint' ? (r as ClusterLoadAssignment).clusterName : (r as Cluster | Listener | RouteConfiguration | Secret).name;
 }
 
 /** Packs one resource into a `google.protobuf.Any` with its type URL, as `DiscoveryResponse.resources` carries it. */
-export function packResource(kind: ResourceKind, r: Cluster | ClusterLoadAssignment | Listener | RouteConfiguration): Any {
+export function packResource(kind: ResourceKind, r: XdsResource): Any {
   switch (kind) {
     case 'cluster': return anyPack(ClusterSchema, r as Cluster);
     case 'endpoint': return anyPack(ClusterLoadAssignmentSchema, r as ClusterLoadAssignment);
     case 'listener': return anyPack(ListenerSchema, r as Listener);
     case 'route': return anyPack(RouteConfigurationSchema, r as RouteConfiguration);
+    case 'secret': return anyPack(SecretSchema, r as Secret);
   }
 }
 
@@ -86,5 +97,5 @@ export const XDS_REGISTRY: Registry = createRegistry(
   ClusterSchema, ClusterLoadAssignmentSchema, ListenerSchema, RouteConfigurationSchema,
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
   NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
-  HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema,
+  HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema,
 );

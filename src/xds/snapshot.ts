@@ -34,11 +34,11 @@ export interface Snapshot {
   /** Per type, in the order of {@link PUSH_ORDER}. */
   readonly types: Readonly<Record<ResourceKind, TypeSnapshot>>;
   /** The typed messages the snapshot was made from (deep-frozen), for the consistency check and dumps. */
-  readonly resources: ResourceSet;
+  readonly resources: Required<ResourceSet>;
 }
 
-const LIST_KEY: Record<ResourceKind, keyof ResourceSet> = { cluster: 'clusters', endpoint: 'endpoints', listener: 'listeners', route: 'routes' };
-const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endpoint: 'ClusterLoadAssignment.cluster_name', listener: 'Listener.name', route: 'RouteConfiguration.name' };
+const LIST_KEY: Record<ResourceKind, keyof ResourceSet> = { cluster: 'clusters', endpoint: 'endpoints', secret: 'secrets', listener: 'listeners', route: 'routes' };
+const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endpoint: 'ClusterLoadAssignment.cluster_name', secret: 'Secret.name', listener: 'Listener.name', route: 'RouteConfiguration.name' };
 
 /**
  * Packs, hashes and freezes a resource set. Throws {@link SnapshotError} on an empty or duplicate name
@@ -48,7 +48,7 @@ const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endp
 export function createSnapshot(set: ResourceSet): Snapshot {
   const types = {} as Record<ResourceKind, TypeSnapshot>;
   for (const kind of PUSH_ORDER) {
-    const list = set[LIST_KEY[kind]] as ReadonlyArray<Parameters<typeof packResource>[1]>;
+    const list = (set[LIST_KEY[kind]] ?? []) as ReadonlyArray<Parameters<typeof packResource>[1]>;
     const resources = new Map<string, Any>();
     list.forEach((r, i) => {
       const name = resourceName(kind, r);
@@ -59,7 +59,7 @@ export function createSnapshot(set: ResourceSet): Snapshot {
     types[kind] = Object.freeze({ version: hashType(resources), resources });
   }
   const version = createHash('sha256').update(PUSH_ORDER.map((k) => types[k].version).join('/')).digest('hex').slice(0, 16);
-  const resources = deepFreeze({ clusters: [...set.clusters], endpoints: [...set.endpoints], listeners: [...set.listeners], routes: [...set.routes] });
+  const resources = deepFreeze({ clusters: [...set.clusters], endpoints: [...set.endpoints], listeners: [...set.listeners], routes: [...set.routes], secrets: [...(set.secrets ?? [])] });
   return Object.freeze({ version, types: Object.freeze(types), resources });
 }
 

@@ -64,9 +64,9 @@ test('GIVEN bytes that are not a DiscoveryRequest WHEN sent on a stream THEN tha
 
 test('GIVEN an unknown type URL WHEN requested THEN it is ignored and recorded, and the same stream still serves CDS', async () => {
   const s = openAds(port);
-  s.send({ node: { id: 'n1' }, typeUrl: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', resourceNames: ['default'] });
+  s.send({ node: { id: 'n1' }, typeUrl: 'type.googleapis.com/envoy.service.runtime.v3.Runtime', resourceNames: ['rtds'] });
   assert.ok(await s.silentFor(200));
-  assert.equal(server.status.node('n1').unknownTypeUrls, ['type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret']);
+  assert.equal(server.status.node('n1').unknownTypeUrls, ['type.googleapis.com/envoy.service.runtime.v3.Runtime']);
   s.send({ typeUrl: TYPE_URL.cluster });
   assert.is((await s.next()).resources.length, 1);
   s.close();

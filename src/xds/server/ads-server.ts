@@ -9,7 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { AggregatedDiscoveryService } from '../gen/envoy/service/discovery/v3/ads_pb.js';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
-import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS } from './ads-stream.js';
+import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn } from './ads-stream.js';
+import { StreamWriter } from './stream-writer.js';
 import { XdsStatus } from './xds-status.js';
 
 const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
@@ -24,6 +25,8 @@ export interface AdsServerOptions {
   /** Where ACKs, NACKs and stream errors are recorded. @default a new XdsStatus */
   readonly status?: XdsStatus;
   readonly limits?: Partial<AdsLimits>;
+  /** Maps a node to its snapshot-cache key (e.g. Istio node ids to `<namespace>/<workload>`). @default node.id */
+  readonly nodeKey?: NodeKeyFn;
   /** Extra @grpc/grpc-js server options (e.g. `grpc.max_receive_message_length`, default 4 MiB). */
   readonly grpcOptions?: grpc.ServerOptions;
 }
@@ -67,19 +70,32 @@ export class AdsServer {
   private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, Uint8Array>): void {
     const peer = safePeer(call);
     let ended = false;
+    const limits = { ...DEFAULT_ADS_LIMITS, ...this.options.limits };
+    const fail = (code: AdsFailure, message: string) => {
+      if (ended) return;
+      ended = true;
+      writer.close();
+      call.emit('error', { code: grpc.status[code], details: message });
+    };
+    // Backpressure: a client that stops reading gets at most one pending response per type, and is
+    // cut off when it stays blocked for drainTimeoutMs (see stream-writer.ts).
+    const writer = new StreamWriter(call, limits, (blockedMs) => {
+      const message = `the client read nothing for ${blockedMs} ms while responses were pending (drainTimeoutMs ${limits.drainTimeoutMs}); stream closed`;
+      this.status.recordStreamError({ peer, nodeId: stream.node, code: 'RESOURCE_EXHAUSTED', message, at: new Date().toISOString() });
+      finish();
+      fail('RESOURCE_EXHAUSTED', message);
+    });
     const stream: AdsStream = new AdsStream({
       cache: this.options.cache,
       status: this.status,
-      limits: { ...DEFAULT_ADS_LIMITS, ...this.options.limits },
-      send: (response) => { if (!ended) call.write(response); },
-      fail: (code: AdsFailure, message: string) => {
-        if (ended) return;
-        ended = true;
-        call.emit('error', { code: grpc.status[code], details: message });
-      },
+      limits,
+      ...(this.options.nodeKey ? { nodeKey: this.options.nodeKey } : {}),
+      send: (response, kind) => { if (!ended) writer.send(kind, response); },
+      fail,
     }, peer);
     this.streams.add(stream);
     const finish = () => {
+      writer.close();
       stream.close();
       this.streams.delete(stream);
     };

@@ -4,6 +4,7 @@
  * `send`/`fail`, so the protocol is testable without gRPC.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type DiscoveryRequest, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { PUSH_ORDER, type ResourceKind, TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
@@ -14,8 +15,16 @@ import type { XdsStatus } from './xds-status.js';
 export interface AdsLimits {
   /** Most `resource_names` accepted in one request; more ends the stream with RESOURCE_EXHAUSTED. @default 10000 */
   readonly maxResourceNames: number;
+  /** How long a stream whose client does not read may stay blocked (responses pending) before it is closed, ms. @default 30000 */
+  readonly drainTimeoutMs: number;
 }
-export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000 };
+export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000, drainTimeoutMs: 30_000 };
+
+/**
+ * Maps a node to its snapshot-cache key (go-control-plane's `NodeHash`); `known` tells whether the
+ * cache holds a snapshot for a key. @default the node's id
+ */
+export type NodeKeyFn = (node: Node | undefined, known: (key: string) => boolean) => string;
 
 /** gRPC status names the stream can end with (mapped to codes by the server). */
 export type AdsFailure = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED';
@@ -24,8 +33,9 @@ export interface AdsStreamIo {
   readonly cache: SnapshotCache;
   readonly status: XdsStatus;
   readonly limits: AdsLimits;
-  /** Writes one encoded `DiscoveryResponse` on the stream. */
-  send(response: Uint8Array): void;
+  readonly nodeKey?: NodeKeyFn;
+  /** Writes one encoded `DiscoveryResponse` of `kind` on the stream. */
+  send(response: Uint8Array, kind: ResourceKind): void;
   /** Ends the stream with an error status; no further calls follow. */
   fail(code: AdsFailure, message: string): void;
 }
@@ -55,7 +65,9 @@ const NONE: Subscription = { wildcard: false, names: new Set() };
 const LEGACY_WILDCARD: Subscription = { wildcard: true, names: new Set(), legacyWildcard: true };
 
 export class AdsStream {
+  /** The snapshot-cache key of the node (its id unless `io.nodeKey` maps it). */
   private nodeId: string | undefined;
+  private rawNodeId: string | undefined;
   private readonly types = new Map<ResourceKind, TypeState>();
   private nonce = 0;
   private unwatch: (() => void) | undefined;
@@ -63,6 +75,11 @@ export class AdsStream {
 
   constructor(private readonly io: AdsStreamIo, private readonly peer: string) {
     io.status.streamOpened();
+  }
+
+  /** The node's snapshot-cache key, once the first request named it. */
+  get node(): string | undefined {
+    return this.nodeId;
   }
 
   /** Handles one request. Returns after any responses it causes were passed to `send`. */
@@ -126,13 +143,15 @@ export class AdsStream {
         this.failWith('INVALID_ARGUMENT', `node.id is ${id.length} characters; at most 1024 are accepted`);
         return undefined;
       }
-      this.nodeId = id;
-      this.io.status.nodeIdentified(id);
-      this.unwatch = this.io.cache.watch(id, (s) => this.pushChanged(s));
-      return id;
+      const key = this.io.nodeKey ? this.io.nodeKey(req.node, (k) => this.io.cache.getSnapshot(k) !== undefined) : id;
+      this.rawNodeId = id;
+      this.nodeId = key;
+      this.io.status.nodeIdentified(key);
+      this.unwatch = this.io.cache.watch(key, (s) => this.pushChanged(s));
+      return key;
     }
-    if (id && id !== this.nodeId) {
-      this.failWith('INVALID_ARGUMENT', `node.id changed on one stream from "${this.nodeId}" to "${id.slice(0, 100)}"; open one stream per node`);
+    if (id && id !== this.rawNodeId) {
+      this.failWith('INVALID_ARGUMENT', `node.id changed on one stream from "${this.rawNodeId}" to "${id.slice(0, 100)}"; open one stream per node`);
       return undefined;
     }
     return this.nodeId;
@@ -163,7 +182,7 @@ export class AdsStream {
     const bytes = new Uint8Array(body.length + tail.length);
     bytes.set(body);
     bytes.set(tail, body.length);
-    this.io.send(bytes);
+    this.io.send(bytes, kind);
   }
 
   private failWith(code: AdsFailure, message: string): void {

@@ -4,8 +4,13 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { DataSource, DataSourceJson } from "../../../../config/core/v3/base_pb.js";
+import { file_envoy_config_core_v3_base } from "../../../../config/core/v3/base_pb.js";
 import type { ConfigSource, ConfigSourceJson } from "../../../../config/core/v3/config_source_pb.js";
 import { file_envoy_config_core_v3_config_source } from "../../../../config/core/v3/config_source_pb.js";
+import type { CertificateValidationContext, CertificateValidationContextJson, TlsCertificate, TlsCertificateJson, TlsSessionTicketKeys, TlsSessionTicketKeysJson } from "./common_pb.js";
+import { file_envoy_extensions_transport_sockets_tls_v3_common } from "./common_pb.js";
+import { file_udpa_annotations_sensitive } from "../../../../../udpa/annotations/sensitive_pb.js";
 import { file_udpa_annotations_status } from "../../../../../udpa/annotations/status_pb.js";
 import { file_udpa_annotations_versioning } from "../../../../../udpa/annotations/versioning_pb.js";
 import { file_validate_validate } from "../../../../../validate/validate_pb.js";
@@ -15,7 +20,38 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file envoy/extensions/transport_sockets/tls/v3/secret.proto.
  */
 export const file_envoy_extensions_transport_sockets_tls_v3_secret: GenFile = /*@__PURE__*/
-  fileDesc("CjZlbnZveS9leHRlbnNpb25zL3RyYW5zcG9ydF9zb2NrZXRzL3Rscy92My9zZWNyZXQucHJvdG8SKWVudm95LmV4dGVuc2lvbnMudHJhbnNwb3J0X3NvY2tldHMudGxzLnYzIooBCg9TZHNTZWNyZXRDb25maWcSFQoEbmFtZRgBIAEoCUIH+kIEcgIQARI2CgpzZHNfY29uZmlnGAIgASgLMiIuZW52b3kuY29uZmlnLmNvcmUudjMuQ29uZmlnU291cmNlOiiaxYgeIwohZW52b3kuYXBpLnYyLmF1dGguU2RzU2VjcmV0Q29uZmlnQqgBCjdpby5lbnZveXByb3h5LmVudm95LmV4dGVuc2lvbnMudHJhbnNwb3J0X3NvY2tldHMudGxzLnYzQgtTZWNyZXRQcm90b1ABWlZnaXRodWIuY29tL2Vudm95cHJveHkvZ28tY29udHJvbC1wbGFuZS9lbnZveS9leHRlbnNpb25zL3RyYW5zcG9ydF9zb2NrZXRzL3Rscy92Mzt0bHN2M7qAyNEGAhACYgZwcm90bzM", [file_envoy_config_core_v3_config_source, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
+  fileDesc("CjZlbnZveS9leHRlbnNpb25zL3RyYW5zcG9ydF9zb2NrZXRzL3Rscy92My9zZWNyZXQucHJvdG8SKWVudm95LmV4dGVuc2lvbnMudHJhbnNwb3J0X3NvY2tldHMudGxzLnYzInEKDUdlbmVyaWNTZWNyZXQSOAoGc2VjcmV0GAEgASgLMiAuZW52b3kuY29uZmlnLmNvcmUudjMuRGF0YVNvdXJjZUIGuLeLpAIBOiaaxYgeIQofZW52b3kuYXBpLnYyLmF1dGguR2VuZXJpY1NlY3JldCKKAQoPU2RzU2VjcmV0Q29uZmlnEhUKBG5hbWUYASABKAlCB/pCBHICEAESNgoKc2RzX2NvbmZpZxgCIAEoCzIiLmVudm95LmNvbmZpZy5jb3JlLnYzLkNvbmZpZ1NvdXJjZToomsWIHiMKIWVudm95LmFwaS52Mi5hdXRoLlNkc1NlY3JldENvbmZpZyKwAwoGU2VjcmV0EgwKBG5hbWUYASABKAkSVAoPdGxzX2NlcnRpZmljYXRlGAIgASgLMjkuZW52b3kuZXh0ZW5zaW9ucy50cmFuc3BvcnRfc29ja2V0cy50bHMudjMuVGxzQ2VydGlmaWNhdGVIABJeChNzZXNzaW9uX3RpY2tldF9rZXlzGAMgASgLMj8uZW52b3kuZXh0ZW5zaW9ucy50cmFuc3BvcnRfc29ja2V0cy50bHMudjMuVGxzU2Vzc2lvblRpY2tldEtleXNIABJlChJ2YWxpZGF0aW9uX2NvbnRleHQYBCABKAsyRy5lbnZveS5leHRlbnNpb25zLnRyYW5zcG9ydF9zb2NrZXRzLnRscy52My5DZXJ0aWZpY2F0ZVZhbGlkYXRpb25Db250ZXh0SAASUgoOZ2VuZXJpY19zZWNyZXQYBSABKAsyOC5lbnZveS5leHRlbnNpb25zLnRyYW5zcG9ydF9zb2NrZXRzLnRscy52My5HZW5lcmljU2VjcmV0SAA6H5rFiB4aChhlbnZveS5hcGkudjIuYXV0aC5TZWNyZXRCBgoEdHlwZUKoAQo3aW8uZW52b3lwcm94eS5lbnZveS5leHRlbnNpb25zLnRyYW5zcG9ydF9zb2NrZXRzLnRscy52M0ILU2VjcmV0UHJvdG9QAVpWZ2l0aHViLmNvbS9lbnZveXByb3h5L2dvLWNvbnRyb2wtcGxhbmUvZW52b3kvZXh0ZW5zaW9ucy90cmFuc3BvcnRfc29ja2V0cy90bHMvdjM7dGxzdjO6gMjRBgIQAmIGcHJvdG8z", [file_envoy_config_core_v3_base, file_envoy_config_core_v3_config_source, file_envoy_extensions_transport_sockets_tls_v3_common, file_udpa_annotations_sensitive, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
+
+/**
+ * @generated from message envoy.extensions.transport_sockets.tls.v3.GenericSecret
+ */
+export type GenericSecret = Message<"envoy.extensions.transport_sockets.tls.v3.GenericSecret"> & {
+  /**
+   * Secret of generic type and is available to filters.
+   *
+   * @generated from field: envoy.config.core.v3.DataSource secret = 1;
+   */
+  secret?: DataSource | undefined;
+};
+
+/**
+ * @generated from message envoy.extensions.transport_sockets.tls.v3.GenericSecret
+ */
+export type GenericSecretJson = {
+  /**
+   * Secret of generic type and is available to filters.
+   *
+   * @generated from field: envoy.config.core.v3.DataSource secret = 1;
+   */
+  secret?: DataSourceJson;
+};
+
+/**
+ * Describes the message envoy.extensions.transport_sockets.tls.v3.GenericSecret.
+ * Use `create(GenericSecretSchema)` to create a new message.
+ */
+export const GenericSecretSchema: GenMessage<GenericSecret, {jsonType: GenericSecretJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_extensions_transport_sockets_tls_v3_secret, 0);
 
 /**
  * @generated from message envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig
@@ -60,5 +96,89 @@ export type SdsSecretConfigJson = {
  * Use `create(SdsSecretConfigSchema)` to create a new message.
  */
 export const SdsSecretConfigSchema: GenMessage<SdsSecretConfig, {jsonType: SdsSecretConfigJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_extensions_transport_sockets_tls_v3_secret, 0);
+  messageDesc(file_envoy_extensions_transport_sockets_tls_v3_secret, 1);
+
+/**
+ * [#next-free-field: 6]
+ *
+ * @generated from message envoy.extensions.transport_sockets.tls.v3.Secret
+ */
+export type Secret = Message<"envoy.extensions.transport_sockets.tls.v3.Secret"> & {
+  /**
+   * Name (FQDN, UUID, SPKI, SHA256, etc.) by which the secret can be uniquely referred to.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from oneof envoy.extensions.transport_sockets.tls.v3.Secret.type
+   */
+  type: {
+    /**
+     * @generated from field: envoy.extensions.transport_sockets.tls.v3.TlsCertificate tls_certificate = 2;
+     */
+    value: TlsCertificate;
+    case: "tlsCertificate";
+  } | {
+    /**
+     * @generated from field: envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys session_ticket_keys = 3;
+     */
+    value: TlsSessionTicketKeys;
+    case: "sessionTicketKeys";
+  } | {
+    /**
+     * @generated from field: envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext validation_context = 4;
+     */
+    value: CertificateValidationContext;
+    case: "validationContext";
+  } | {
+    /**
+     * @generated from field: envoy.extensions.transport_sockets.tls.v3.GenericSecret generic_secret = 5;
+     */
+    value: GenericSecret;
+    case: "genericSecret";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * [#next-free-field: 6]
+ *
+ * @generated from message envoy.extensions.transport_sockets.tls.v3.Secret
+ */
+export type SecretJson = {
+  /**
+   * Name (FQDN, UUID, SPKI, SHA256, etc.) by which the secret can be uniquely referred to.
+   *
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * @generated from field: envoy.extensions.transport_sockets.tls.v3.TlsCertificate tls_certificate = 2;
+   */
+  tlsCertificate?: TlsCertificateJson;
+
+  /**
+   * @generated from field: envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys session_ticket_keys = 3;
+   */
+  sessionTicketKeys?: TlsSessionTicketKeysJson;
+
+  /**
+   * @generated from field: envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext validation_context = 4;
+   */
+  validationContext?: CertificateValidationContextJson;
+
+  /**
+   * @generated from field: envoy.extensions.transport_sockets.tls.v3.GenericSecret generic_secret = 5;
+   */
+  genericSecret?: GenericSecretJson;
+};
+
+/**
+ * Describes the message envoy.extensions.transport_sockets.tls.v3.Secret.
+ * Use `create(SecretSchema)` to create a new message.
+ */
+export const SecretSchema: GenMessage<Secret, {jsonType: SecretJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_extensions_transport_sockets_tls_v3_secret, 2);
 

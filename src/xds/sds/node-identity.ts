@@ -1,0 +1,55 @@
+/**
+ * Which proxy an ADS node is: meshproof's own node ids (`<namespace>/<workload>`, `grpc:<namespace>/<workload>`)
+ * or Istio's (`<type>~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>`, with `WORKLOAD_NAME`,
+ * `NAMESPACE` and `GENERATOR` in `node.metadata`, as istio-agent and proxyless gRPC bootstraps set them).
+ */
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+
+/** An Istio node id, parsed (istio `pilot/pkg/model` `ParseServiceNodeWithMetadata`). */
+export interface IstioNodeId {
+  /** `sidecar` or `router`. */
+  readonly type: string;
+  readonly ip: string;
+  readonly podName: string;
+  readonly namespace: string;
+  /** The `<namespace>.svc.<domain>` part. */
+  readonly dnsDomain: string;
+}
+
+/** Parses `<type>~<ip>~<pod>.<namespace>~<domain>`; `undefined` when `id` has another shape. */
+export function parseIstioNodeId(id: string): IstioNodeId | undefined {
+  const parts = id.split('~');
+  if (parts.length !== 4) return undefined;
+  const [type, ip, podDotNs, dnsDomain] = parts as [string, string, string, string];
+  if (type !== 'sidecar' && type !== 'router') return undefined;
+  const dot = podDotNs.indexOf('.');
+  if (dot <= 0 || dot === podDotNs.length - 1) return undefined;
+  return { type, ip, podName: podDotNs.slice(0, dot), namespace: podDotNs.slice(dot + 1), dnsDomain };
+}
+
+/** A string field of `node.metadata` (a google.protobuf.Struct), or `undefined`. */
+export function nodeMetadataString(node: Node | undefined, key: string): string | undefined {
+  const v = node?.metadata?.[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The snapshot-cache key of a node (go-control-plane's `NodeHash`): meshproof ids as they are; an
+ * Istio id becomes `[grpc:]<namespace>/<workload>`, the workload from `WORKLOAD_NAME` or else the pod
+ * name with up to two generated suffixes removed (`reviews-v1-7f9c6d-x2x4z` → `reviews-v1`), the
+ * first candidate `known(key)` accepts; `grpc:` when `GENERATOR` is `grpc` (proxyless). Any other id
+ * is its own key.
+ */
+export function nodeCacheKey(node: Node | undefined, known: (key: string) => boolean): string {
+  const id = node?.id ?? '';
+  const istio = parseIstioNodeId(id);
+  if (!istio) return id;
+  const prefix = nodeMetadataString(node, 'GENERATOR') === 'grpc' ? 'grpc:' : '';
+  const ns = nodeMetadataString(node, 'NAMESPACE') ?? istio.namespace;
+  const segments = istio.podName.split('-');
+  const candidates = [nodeMetadataString(node, 'WORKLOAD_NAME'), istio.podName, segments.slice(0, -1).join('-'), segments.slice(0, -2).join('-')]
+    .filter((c): c is string => !!c);
+  for (const c of candidates) if (known(`${prefix}${ns}/${c}`)) return `${prefix}${ns}/${c}`;
+  return `${prefix}${ns}/${candidates[0] ?? istio.podName}`;
+}
+
