@@ -66,14 +66,16 @@ export class ClusterCollector {
       return name;
     }
     const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;
-    const discovery = discoveryOf(service);
+    const policy = clusterPolicy(dr, port, subset, this.graph.meshConfig, serviceDataplane(this.graph, service), service.location === 'MESH_EXTERNAL');
+    // `loadBalancer.simple: PASSTHROUGH` connects to the address the client asked for (Istio: ORIGINAL_DST).
+    const discovery = policy.loadBalancer.simple?.toUpperCase() === 'PASSTHROUGH' ? 'ORIGINAL_DST' : discoveryOf(service);
     const endpoints = discovery === 'ORIGINAL_DST' || service.kind !== 'ServiceEntry' ? undefined : serviceEntryEndpoints(this.graph, service, host, port, labels);
     const view: ClusterView = {
       name, host, port, discovery,
       ...(endpoints ? { endpoints } : {}),
       ...(subset !== undefined ? { subset } : {}),
       ...(labels ? { subsetLabels: { ...labels } } : {}),
-      policy: clusterPolicy(dr, port, subset, this.graph.meshConfig, serviceDataplane(this.graph, service), service.location === 'MESH_EXTERNAL'),
+      policy,
       destinationRule: dr && { scope: dr.scope, rules: dr.rules.map((o) => originOf(o, ['spec'])) },
     };
     this.shared.set(sharedKey, view);

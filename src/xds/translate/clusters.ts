@@ -77,13 +77,8 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
     cluster.dnsLookupFamily = Cluster_DnsLookupFamily.V4_ONLY;
   }
   applyLoadBalancer(cluster, p.loadBalancer);
+  // ORIGINAL_DST (resolution NONE, or `simple: PASSTHROUGH`, which the view turns into it) needs CLUSTER_PROVIDED.
   if (c.discovery === 'ORIGINAL_DST') cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
-  if (cluster.lbPolicy === Cluster_LbPolicy.CLUSTER_PROVIDED && !proxyless) {
-    // Envoy refuses CLUSTER_PROVIDED on EDS or DNS clusters: like Istio, `simple: PASSTHROUGH` makes the cluster ORIGINAL_DST.
-    cluster.clusterDiscoveryType = { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST };
-    cluster.edsClusterConfig = undefined;
-    cluster.loadAssignment = undefined;
-  }
   if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c);
   applyHttpProtocolOptions(cluster, c, service);

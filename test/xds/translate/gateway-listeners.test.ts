@@ -7,6 +7,7 @@ import { translateProxy } from '../../../src/xds/translate/index.js';
 import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
+import { assertRoundTrip } from './_roundtrip.js';
 import { deploy, dr, gw, route, svc, vs } from '../../mesh/view-fixtures.js';
 import { selectRoute, targetOf } from './_select.js';
 import { downstreamTls, duplicateChainMatches, selectChain, tcpTarget } from './_chains.js';
@@ -18,6 +19,7 @@ const translate = (objects: Record<string, unknown>[]) => {
   const set = translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.type === 'router')!), []);
   assert.equal(checkSnapshot(createSnapshot(set)), []);
   assert.equal(duplicateChainMatches(set.listeners), []);
+  assertRoundTrip(set);
   return set;
 };
 const at = (sni?: string) => ({ ip: '192.0.2.1', port: 443, ...(sni !== undefined ? { sni } : {}) });

@@ -5,6 +5,7 @@ import { translateProxy } from '../../../src/xds/translate/index.js';
 import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
+import { assertRoundTrip } from './_roundtrip.js';
 import { svc, vs, route } from '../../mesh/view-fixtures.js';
 import { duplicateChainMatches, selectChain, selectListener, tcpTarget } from './_chains.js';
 
@@ -17,7 +18,9 @@ const withIp = (name: string, ip: string, ports: Record<string, unknown>[]) => {
 const se = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'prod' }, spec });
 const translate = (objects: Record<string, unknown>[]) => {
   const view = buildProxyView(graphOf(objects), client);
-  return { view, set: translateProxy(view, []) };
+  const set = translateProxy(view, []);
+  assertRoundTrip(set);
+  return { view, set };
 };
 
 test('GIVEN two TCP services with ClusterIPs on port 27017 WHEN translated THEN each has its own <vip>_27017 listener (bind_to_port false) and connections reach their own cluster', () => {
