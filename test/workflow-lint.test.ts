@@ -56,4 +56,19 @@ test('GIVEN a script with an unquoted variable and a PR title in it WHEN linted 
   assert.match('echo "${{ github.event.pull_request.title }}"', UNTRUSTED);
 });
 
+test('GIVEN e2e-kind.yml WHEN read THEN it creates a kind cluster, installs the vendored Istio CRDs, dry-runs dist/ on the API server and loads the runtime image', () => {
+  const text = fs.readFileSync(path.join(ROOT, '.github/workflows/e2e-kind.yml'), 'utf8');
+  for (const needle of ['helm/kind-action@v1', 'kubectl apply --server-side -f schemas/istio/crd-all.gen.yaml', '--dry-run=server', 'docker build -f runtime/Dockerfile', 'kind load docker-image']) assert.ok(text.includes(needle), needle);
+});
+
+test('GIVEN runtime/Dockerfile WHEN read THEN every path it copies from the repository exists and its entrypoint is the shipped bin', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'runtime/Dockerfile'), 'utf8');
+  const copied = [...text.matchAll(/^COPY --from=build \/src\/(\S+)/gm)].map((m) => m[1]!);
+  assert.ok(copied.length >= 5);
+  // lib/ and node_modules/ are produced inside the image by npm ci and npm run build.
+  for (const p of copied.filter((c) => !['lib', 'node_modules'].includes(c))) assert.ok(fs.existsSync(path.join(ROOT, p)), `${p} exists`);
+  assert.match(text, /ENTRYPOINT \["node", "\/opt\/meshproof\/bin\/meshproof\.js"\]/);
+  assert.ok(fs.existsSync(path.join(ROOT, 'bin/meshproof.js')));
+});
+
 test.run();
