@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fromBinary, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { fromBinary, fromJson, toBinary, toJsonString, type JsonValue } from '@bufbuild/protobuf';
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { type Listener, ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RBAC_Action, type Permission, type Principal } from '../../../src/xds/gen/envoy/config/rbac/v3/rbac_pb.js';
@@ -190,6 +190,25 @@ test('GIVEN when conditions on headers, JWT claims, SNI and source IP WHEN trans
   assert.match(json, /"name":"x-env".*"prefix","value":"dev"/);
   assert.match(json, /"value":"groups".*"listMatch".*"exact","value":"admins"/);
   assert.match(json, /"requestedServerName","value":\{[^}]*"suffix","value":".shop"/);
+});
+
+test('GIVEN a policy using every field and condition WHEN the listener is encoded THEN it survives protobuf and proto-JSON without loss', () => {
+  const every = ap('every', {
+    action: 'DENY',
+    rules: [{
+      from: [{ source: { principals: ['*'], notPrincipals: ['cluster.local/ns/a/sa/*'], requestPrincipals: ['iss/sub'], notRequestPrincipals: ['*'], namespaces: ['a*'], notNamespaces: ['b'], ipBlocks: ['10.0.0.1'], notIpBlocks: ['::1/128'], remoteIpBlocks: ['1.2.3.0/24'] } }],
+      to: [{ operation: { hosts: ['*.x'], notHosts: ['y*'], methods: ['GET'], notMethods: ['PUT'], paths: ['*'], notPaths: ['/a*'], ports: ['8080'], notPorts: ['1'] } }],
+      when: [
+        { key: 'request.headers[a]', values: ['*'] }, { key: 'request.auth.audiences', values: ['aud'] }, { key: 'request.auth.presenter', values: ['p'] },
+        { key: 'request.auth.claims[c][d]', notValues: ['e'] }, { key: 'destination.ip', values: ['10.0.0.0/8'] }, { key: 'remote.ip', notValues: ['1.1.1.1'] },
+      ],
+    }],
+  });
+  const l = inboundListener([every, ap('audit', { action: 'AUDIT', rules: [{}] })]);
+  const bin = toBinary(ListenerSchema, l);
+  const json = toJsonString(ListenerSchema, l, { registry: TRANSLATE_REGISTRY });
+  assert.equal(toBinary(ListenerSchema, fromJson(ListenerSchema, JSON.parse(json) as JsonValue, { registry: TRANSLATE_REGISTRY })), bin);
+  for (const part of ['"notId"', '"notRule"', '"metadata"', '"remoteIp"', '"destinationIp"', '"presentMatch":true']) assert.ok(json.includes(part), part);
 });
 
 test('GIVEN Istio\'s string-matcher rules WHEN values use * THEN * is regex .+, *x a suffix (a regex after a prefix), x* a prefix, else exact', () => {
