@@ -8,6 +8,7 @@
  */
 import type { HttpFilterFactory, ProxyExtensions } from './http/pipeline.js';
 import { type PolicyExtensionOptions, policyExtensions } from './policy/wiring/index.js';
+import { staticTls } from './http/static-tls.js';
 
 const CORS: HttpFilterFactory = {
   typeUrls: ['type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors'],
@@ -28,6 +29,7 @@ export function createExtensions(policy: PolicyExtensionOptions = {}): ProxyExte
     networkFilters: new Map(),
     loadBalancers: new Map(p.loadBalancers),
     routerInterceptors: [...p.routerInterceptors],
+    tls: staticTls,
     extraResourceTypes: [],
   };
 }

@@ -34,7 +34,7 @@ export function httpListener(name: string, address: string, routeName: string, h
     routeSpecifier: { case: 'rds', value: { configSource: ADS, routeConfigName: routeName } },
     httpFilters: [{ name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } }],
     ...hcm,
-  });
+  } as never);
   return create(ListenerSchema, {
     name,
     address: { address: { case: 'socketAddress', value: { address, portSpecifier: { case: 'portValue', value: port } } } },
@@ -69,7 +69,7 @@ export function assignment(clusterName: string, endpoints: readonly { host?: str
 }
 
 export function routeConfig(name: string, virtualHosts: MessageInitShape<typeof RouteConfigurationSchema>['virtualHosts'], extra: Partial<MessageInitShape<typeof RouteConfigurationSchema>> = {}): RouteConfiguration {
-  return create(RouteConfigurationSchema, { name, virtualHosts, ...extra });
+  return create(RouteConfigurationSchema, { name, virtualHosts, ...extra } as never);
 }
 export type { VirtualHost };
 

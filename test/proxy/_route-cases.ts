@@ -29,8 +29,8 @@ export interface RouteCase {
 
 const to = (cluster: string, extra: Record<string, unknown> = {}): RouteInit['action'] => ({ case: 'route', value: { clusterSpecifier: { case: 'cluster', value: cluster }, ...extra } });
 const prefix = (p: string, extra: Record<string, unknown> = {}) => ({ pathSpecifier: { case: 'prefix' as const, value: p }, ...extra });
-const rc = (virtualHosts: VhInit[], extra: Partial<MessageInitShape<typeof RouteConfigurationSchema>> = {}) => create(RouteConfigurationSchema, { name: 'r', virtualHosts, ...extra });
-const vh = (name: string, domains: string[], routes: RouteInit[], extra: Partial<VhInit> = {}): VhInit => ({ name, domains, routes, ...extra });
+const rc = (virtualHosts: VhInit[], extra: Partial<MessageInitShape<typeof RouteConfigurationSchema>> = {}) => create(RouteConfigurationSchema, { name: 'r', virtualHosts, ...extra } as never);
+const vh = (name: string, domains: string[], routes: RouteInit[], extra: Partial<VhInit> = {}): VhInit => ({ name, domains, routes, ...extra }) as VhInit;
 const hdr = (name: string, spec: Record<string, unknown>, invert = false) => ({ name, headerMatchSpecifier: spec as never, invertMatch: invert });
 const sm = (c: string, v: string, ignoreCase = false) => ({ case: 'stringMatch', value: { matchPattern: { case: c, value: c === 'safeRegex' ? { regex: v } : v }, ignoreCase } });
 const add = (key: string, value: string, appendAction = HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD) => ({ header: { key, value }, appendAction });

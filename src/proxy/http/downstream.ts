@@ -8,6 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { LocalReply, ResponseSink } from './pipeline.js';
 
+/** The raw TCP socket behind a wrapped stream (TLS, peeked HTTP/2): where remote/local addresses are read. */
+export const RAW_SOCKET = Symbol('meshproof.raw-socket');
+/** The TLS socket behind a wrapped stream (HTTP/2 over TLS): peer certificates, ALPN. */
+export const TLS_SOCKET = Symbol('meshproof.tls-socket');
+
 export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
@@ -88,8 +93,14 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
   }
   const extra = reply.headers ?? [];
   if (isGrpcRequest(req) && reply.status >= 400) {
-    const h = ['content-type', 'application/grpc', 'grpc-status', String(httpToGrpcStatus(reply.status)), 'grpc-message', encodeURIComponent(reply.body ?? '').slice(0, 1024), ...extra];
-    writeHead(res, 200, h);
+    const status = ['grpc-status', String(httpToGrpcStatus(reply.status)), 'grpc-message', encodeURIComponent(reply.body ?? '').slice(0, 1024)];
+    if (isHttp2(res)) {
+      // Status in trailers: node's compatibility API cannot end the stream on the HEADERS frame.
+      writeHead(res, 200, ['content-type', 'application/grpc', ...extra]);
+      res.addTrailers(headerObject(status));
+    } else {
+      writeHead(res, 200, ['content-type', 'application/grpc', ...status, ...extra]);
+    }
     res.end();
     return 0;
   }

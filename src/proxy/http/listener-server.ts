@@ -19,6 +19,7 @@ import type { CompiledChain, CompiledHcm, CompiledListener } from '../config/lis
 import type { ConnectionInfo, ProxyExtensions } from './pipeline.js';
 import { type HandlerEnv, handleRequest } from './request-handler.js';
 import { handleClientError } from './client-error.js';
+import { RAW_SOCKET, TLS_SOCKET } from './downstream.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -114,17 +115,10 @@ export class ListenerServer {
       socket.destroy();
       return;
     }
-    const wrapped = new Duplex({
-      read: () => { socket.resume(); },
-      write: (chunk, enc, cb) => { socket.write(chunk, enc, cb); },
-      final: (cb) => { socket.end(); cb(); },
-      destroy: (err, cb) => { socket.destroy(); cb(err); },
-    });
-    socket.on('data', (d: Buffer) => { if (!wrapped.push(d)) socket.pause(); });
-    socket.on('end', () => wrapped.push(null));
-    socket.on('close', () => wrapped.destroy());
+    const wrapped = replayable(socket);
     const alpn = opts.ALPNProtocols ?? (chain.hcm?.codec === 'http1' ? ['http/1.1'] : ['h2', 'http/1.1']);
     const t = new tls.TLSSocket(wrapped, { isServer: true, ...opts, ALPNProtocols: alpn });
+    (t as unknown as Record<symbol, net.Socket>)[RAW_SOCKET] = socket;
     t.on('error', () => socket.destroy());
     t.once('secure', () => this.serveChain(chain, t, socket, info));
   }
@@ -139,8 +133,12 @@ export class ListenerServer {
     const servers = this.serversFor(hcm);
     const alpn = (stream as tls.TLSSocket).alpnProtocol;
     const h2 = hcm.codec === 'http2' || alpn === 'h2' || (alpn === undefined && hcm.codec === 'auto' && info !== undefined && startsWithPreface(info.firstBytes));
-    if (h2) servers.h2.emit('connection', stream);
-    else servers.h1.emit('connection', stream);
+    // node:http2 takes over the handle and first replays what is buffered on the socket (the peeked
+    // bytes put back), provided the socket is still paused; node:http reads through 'data' events.
+    // Over TLS the stream is a TLSSocket on a JS stream that may already hold decrypted bytes, which
+    // node:http2 cannot replay there: it gets a fresh wrapper that forwards them.
+    if (h2) return void servers.h2.emit('connection', stream === raw ? stream : replayable(stream, raw));
+    servers.h1.emit('connection', stream);
     if (stream === raw && raw.isPaused()) raw.resume();
   }
 
@@ -199,6 +197,27 @@ export class ListenerServer {
     this.server.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/**
+ * A Duplex over `socket` that replays what was peeked and put back or already buffered (node's TLS
+ * and HTTP/2 take a net.Socket's handle natively and would lose it). Carries the raw TCP socket
+ * under {@link RAW_SOCKET} and, over TLS, the TLS socket under {@link TLS_SOCKET}.
+ */
+function replayable(socket: net.Socket | tls.TLSSocket, raw: net.Socket = socket): Duplex {
+  const wrapped = new Duplex({
+    read: () => { socket.resume(); },
+    write: (chunk, enc, cb) => { socket.write(chunk, enc, cb); },
+    final: (cb) => { socket.end(); cb(); },
+    destroy: (err, cb) => { socket.destroy(); cb(err); },
+  });
+  const props = wrapped as unknown as Record<symbol, unknown> & { encrypted?: boolean };
+  props[RAW_SOCKET] = raw;
+  if (socket instanceof tls.TLSSocket) { props[TLS_SOCKET] = socket; props.encrypted = true; }
+  socket.on('data', (d: Buffer) => { if (!wrapped.push(d)) socket.pause(); });
+  socket.on('end', () => wrapped.push(null));
+  socket.on('close', () => wrapped.destroy());
+  return wrapped;
 }
 
 function startsWithPreface(b: Buffer): boolean {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { AccessLog } from '../access-log.js';
 import type { HttpStats, StatsStore } from '../admin/stats.js';
@@ -14,10 +15,10 @@ import { applyHeaderMutations } from '../header-mutation.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
-import { type DownstreamRequest, type DownstreamResponse, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
+import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
 import { UpstreamError } from './pipeline.js';
-import { type ForwardChains } from './forward.js';
+import type { ForwardChains } from './forward.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -90,13 +91,15 @@ function stripPort(authority: string, mode: CompiledHcm['stripPort'], localPort:
 /** Handles one request end to end. Never throws: every failure becomes a local reply or a reset. */
 export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamRequest, res: DownstreamResponse): void {
   const socket = req.socket;
+  const rawSocket = (socket as unknown as Record<symbol, Socket | undefined>)[RAW_SOCKET] ?? socket;
   const h2 = 'stream' in req;
   const headers = req.headers as HeaderBag;
   const rawAuthority = (h2 ? (headers[':authority'] as string | undefined) : undefined) ?? (headers.host as string | undefined) ?? '';
-  const scheme = (socket as TLSSocket).encrypted ? 'https' : 'http';
+  const tlsSocket = (socket as unknown as Record<symbol, TLSSocket | undefined>)[TLS_SOCKET] ?? ((socket as TLSSocket).encrypted ? socket as TLSSocket : undefined);
+  const scheme = tlsSocket ? 'https' : 'http';
   const downstream: DownstreamInfo = {
-    remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0,
-    listener: ctx.listenerName, protocol: h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`, tls: (socket as TLSSocket).encrypted ? socket as TLSSocket : undefined,
+    remoteAddress: rawSocket.remoteAddress ?? '', remotePort: rawSocket.remotePort ?? 0, localAddress: rawSocket.localAddress ?? '', localPort: rawSocket.localPort ?? 0,
+    listener: ctx.listenerName, protocol: h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`, tls: tlsSocket,
   };
   const authority = stripPort(rawAuthority, ctx.hcm.stripPort, ctx.localPort);
   const ex = new HttpExchange(req, res, downstream, req.method ?? 'GET', req.url ?? '/', authority, scheme, headers);
