@@ -1,4 +1,4 @@
-/** Ring hash over real sockets: a header hash policy keeps each user on one backend; without it, a user's requests spread. */
+/** Ring hash and Maglev over real sockets: a header hash policy keeps each user on one backend; without it, a user's requests spread. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cluster_LbPolicy } from '../../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -6,10 +6,10 @@ import { assignment, edsCluster, startEcho } from '../_harness.js';
 import { vhost, withProxy } from './_e2e.js';
 import { seeded } from './_helpers.js';
 
-async function run(hashPolicy: unknown[]): Promise<Map<string, Set<string>>> {
+async function run(hashPolicy: unknown[], lbPolicy = Cluster_LbPolicy.RING_HASH): Promise<Map<string, Set<string>>> {
   const backends = await Promise.all(['a', 'b', 'c'].map((n) => startEcho(n)));
   const c = edsCluster('svc');
-  c.lbPolicy = Cluster_LbPolicy.RING_HASH;
+  c.lbPolicy = lbPolicy;
   const byUser = new Map<string, Set<string>>();
   try {
     await withProxy({ clusters: [c], endpoints: [assignment('svc', backends.map((b) => ({ port: b.port })))], vhosts: [vhost('svc', { hashPolicy } as never)], random: seeded(1) }, async (env) => {
@@ -30,6 +30,12 @@ async function run(hashPolicy: unknown[]): Promise<Map<string, Set<string>>> {
 
 test('GIVEN RING_HASH and hash_policy header x-user THEN every user sticks to one backend and users spread over more than one', async () => {
   const byUser = await run([{ policySpecifier: { case: 'header', value: { headerName: 'x-user' } } }]);
+  for (const [u, s] of byUser) assert.is(s.size, 1, `${u} went to ${[...s]}`);
+  assert.ok(new Set([...byUser.values()].map((s) => [...s][0])).size > 1);
+});
+
+test('GIVEN MAGLEV and hash_policy header x-user THEN every user sticks to one backend too', async () => {
+  const byUser = await run([{ policySpecifier: { case: 'header', value: { headerName: 'x-user' } } }], Cluster_LbPolicy.MAGLEV);
   for (const [u, s] of byUser) assert.is(s.size, 1, `${u} went to ${[...s]}`);
   assert.ok(new Set([...byUser.values()].map((s) => [...s][0])).size > 1);
 });

@@ -7,14 +7,16 @@ import { ConfigError } from '../../config/config-error.js';
 import type { RandomSource } from '../_common.js';
 import type { HostSet, LoadBalancer } from './host-set.js';
 import { LeastRequestLoadBalancer } from './least-request.js';
+import { MaglevLoadBalancer, maglevTableSize } from './maglev.js';
 import { RandomLoadBalancer } from './random.js';
 import { RingHashLoadBalancer, ringSizes } from './ring-hash.js';
 import { RoundRobinLoadBalancer } from './round-robin.js';
 
 /**
  * Checks the cluster's load-balancing settings without building anything (for NACK detail): throws
- * {@link ConfigError} at `lb_policy` for a policy this proxy does not implement (MAGLEV,
- * LOAD_BALANCING_POLICY_CONFIG), or at `ring_hash_lb_config` for bad ring sizes.
+ * {@link ConfigError} at `lb_policy` for a policy this proxy does not implement
+ * (LOAD_BALANCING_POLICY_CONFIG), at `ring_hash_lb_config` for bad ring sizes, at
+ * `maglev_lb_config.table_size` for a table size that is not prime.
  */
 export function checkLbPolicy(cluster: Cluster): void {
   switch (cluster.lbPolicy) {
@@ -23,8 +25,11 @@ export function checkLbPolicy(cluster: Cluster): void {
     case Cluster_LbPolicy.RING_HASH:
       ringSizes(cluster.lbConfig.case === 'ringHashLbConfig' ? cluster.lbConfig.value : undefined);
       return;
+    case Cluster_LbPolicy.MAGLEV:
+      maglevTableSize(cluster.lbConfig.case === 'maglevLbConfig' ? cluster.lbConfig.value : undefined);
+      return;
     default:
-      throw new ConfigError('lb_policy', `${Cluster_LbPolicy[cluster.lbPolicy] ?? cluster.lbPolicy} is not implemented by this proxy; use ROUND_ROBIN, LEAST_REQUEST, RANDOM or RING_HASH`);
+      throw new ConfigError('lb_policy', `${Cluster_LbPolicy[cluster.lbPolicy] ?? cluster.lbPolicy} is not implemented by this proxy; use ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV`);
   }
 }
 
@@ -38,6 +43,8 @@ export function createLoadBalancer(cluster: Cluster, set: HostSet, random: Rando
       return new RandomLoadBalancer(set, random);
     case Cluster_LbPolicy.RING_HASH:
       return new RingHashLoadBalancer(set, random, cluster.lbConfig.case === 'ringHashLbConfig' ? cluster.lbConfig.value : undefined);
+    case Cluster_LbPolicy.MAGLEV:
+      return new MaglevLoadBalancer(set, random, cluster.lbConfig.case === 'maglevLbConfig' ? cluster.lbConfig.value : undefined);
     default:
       return new RoundRobinLoadBalancer(set, random);
   }

@@ -4,13 +4,13 @@
  * number of entries: scale = min(ceil(minWeight × minimum_ring_size) / minWeight, maximum_ring_size)
  * over weights normalised to sum 1 (defaults 1024 and 8M). A request's hash picks the first entry at
  * or after it (wrapping); a retry with the previous-hosts predicate steps `attempt` entries on.
- * Without a hash key the pick uses a random 64-bit hash. One ring per priority, built over the
- * healthy hosts (all in panic), rebuilt when health changes.
+ * Priorities, panic and retries as {@link HashingLoadBalancer}.
  */
 import { ConfigError } from '../../config/config-error.js';
 import { Cluster_RingHashLbConfig_HashFunction, type Cluster_RingHashLbConfig } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { RandomSource } from '../_common.js';
-import { isHealthy, type Host, type HostSet, type LbContext, type LoadBalancer } from './host-set.js';
+import { HashingLoadBalancer, type HashTable } from './hashing.js';
+import type { Host, HostSet } from './host-set.js';
 import { xxHash64 } from './xxhash.js';
 
 /** Envoy's ring size bounds. */
@@ -18,7 +18,7 @@ export const DEFAULT_MIN_RING_SIZE = 1024;
 export const DEFAULT_MAX_RING_SIZE = 8 * 1024 * 1024;
 
 /** A built ring: sorted hashes and the host of each entry. */
-export class Ring {
+export class Ring implements HashTable {
   readonly hashes: BigUint64Array;
   readonly hosts: Host[];
 
@@ -68,48 +68,22 @@ export function ringSizes(cfg: Cluster_RingHashLbConfig | undefined): { min: num
   return { min, max };
 }
 
-/** A uniform random 64-bit value from the injected source (two 32-bit draws). */
-function random64(random: RandomSource): bigint {
-  const hi = BigInt(Math.floor(random() * 2 ** 32));
-  const lo = BigInt(Math.floor(random() * 2 ** 32));
-  return (hi << 32n) | lo;
-}
-
-export class RingHashLoadBalancer implements LoadBalancer {
-  private readonly rings = new Map<number, Ring>();
-  private builtAt = -1;
+/** Ring hash over a host set. */
+export class RingHashLoadBalancer extends HashingLoadBalancer {
   private readonly min: number;
   private readonly max: number;
 
-  constructor(private readonly set: HostSet, private readonly random: RandomSource, cfg?: Cluster_RingHashLbConfig) {
+  constructor(set: HostSet, random: RandomSource, cfg?: Cluster_RingHashLbConfig) {
+    super(set, random);
     ({ min: this.min, max: this.max } = ringSizes(cfg));
   }
 
-  /** The ring of a priority (built lazily, rebuilt after a health change). */
+  /** The ring of a priority. */
   ring(priority: number): Ring {
-    if (this.builtAt !== this.set.version) {
-      this.rings.clear();
-      this.builtAt = this.set.version;
-    }
-    let r = this.rings.get(priority);
-    if (!r) {
-      const all = this.set.byPriority[priority] ?? [];
-      r = new Ring(this.set.inPanic(priority) ? all : all.filter(isHealthy), this.min, this.max);
-      this.rings.set(priority, r);
-    }
-    return r;
+    return this.table(priority) as Ring;
   }
 
-  chooseHost(ctx?: LbContext): Host | undefined {
-    if (this.set.hosts.length === 0) return undefined;
-    const h = ctx?.hashKey ?? random64(this.random);
-    const ring = this.ring(this.set.choosePriority(Number(h % 100n)));
-    const max = (ctx?.hostSelectionRetryCount ?? 0) + 1;
-    let host: Host | undefined;
-    for (let attempt = 0; attempt < max; attempt++) {
-      host = ring.choose(h, attempt);
-      if (!host || !ctx?.shouldSelectAnotherHost?.(host)) return host;
-    }
-    return host;
+  protected build(hosts: readonly Host[]): Ring {
+    return new Ring(hosts, this.min, this.max);
   }
 }

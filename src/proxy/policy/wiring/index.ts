@@ -1,6 +1,6 @@
 /**
- * The policy units as core extensions: load balancers for ROUND_ROBIN, LEAST_REQUEST, RANDOM and
- * RING_HASH (with circuit breakers and outlier detection per cluster), the router interceptor
+ * The policy units as core extensions: load balancers for ROUND_ROBIN, LEAST_REQUEST, RANDOM,
+ * RING_HASH and MAGLEV (with circuit breakers and outlier detection per cluster), the router interceptor
  * (retries, timeouts, mirrors, circuit breaking, outlier feedback) and the fault filter. One call per
  * proxy: `src/proxy/extensions.ts` merges the result into the registry.
  */
@@ -31,7 +31,7 @@ export function policyExtensions(o: PolicyExtensionOptions = {}): PolicyExtensio
   const clusters = new ClusterPolicies(clock);
   return {
     httpFilters: [[FAULT_FILTER_NAME, faultFilterFactory(random)]],
-    loadBalancers: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'CLUSTER_PROVIDED'].map((n) => [n, clusters.factory] as const),
+    loadBalancers: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV', 'CLUSTER_PROVIDED'].map((n) => [n, clusters.factory] as const),
     routerInterceptors: [routerPolicies(clusters, random, clock)],
     clusters,
   };
