@@ -13,6 +13,7 @@ import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/rou
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { HttpConnectionManager_ForwardClientCertDetails, HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { TlsParameters_TlsProtocol } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { isHttp } from '../../mesh/protocol.js';
 import type { AuthzPolicyView, InboundPortView, ProxyView } from '../../mesh/view/index.js';
@@ -79,15 +80,24 @@ export function buildInboundChains(p: InboundPortView, policies: readonly AuthzP
   }));
 }
 
+/** Istio's server-side cipher suites for sidecars (`SupportedCiphers`). */
+export const INBOUND_CIPHER_SUITES: readonly string[] = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-GCM-SHA256',
+];
+
 /**
- * The sidecar's server side of ISTIO_MUTUAL: certificate from SDS `default`, peers validated against
- * SDS `ROOTCA`, a client certificate required; ALPN h2 and http/1.1 on HTTP ports.
+ * The sidecar's server side of ISTIO_MUTUAL (Istio's `BuildInboundTLS`): certificate from SDS
+ * `default`, peers validated against SDS `ROOTCA`, a client certificate required, TLS 1.2–1.3 with
+ * Istio's cipher suites; ALPN `h2`, `http/1.1` on HTTP ports and `istio-peer-exchange`, `h2`,
+ * `http/1.1` on TCP ports. Envoy carries on without ALPN when the client offers none of these.
  */
 export function istioMutualServerContext(http: boolean) {
   return create(DownstreamTlsContextSchema, {
     requireClientCertificate: true,
     commonTlsContext: {
-      alpnProtocols: http ? ['h2', 'http/1.1'] : [],
+      alpnProtocols: http ? ['h2', 'http/1.1'] : ['istio-peer-exchange', 'h2', 'http/1.1'],
+      tlsParams: { tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_2, tlsMaximumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3, cipherSuites: [...INBOUND_CIPHER_SUITES] },
       tlsCertificateSdsSecretConfigs: [{ name: WORKLOAD_CERT_SECRET, sdsConfig: ADS_SOURCE }],
       validationContextType: { case: 'validationContextSdsSecretConfig', value: { name: ROOT_CA_SECRET, sdsConfig: ADS_SOURCE } },
     },

@@ -76,6 +76,10 @@ test('GIVEN a tls chain WHEN decoded THEN it terminates ISTIO_MUTUAL: SDS "defau
   assert.is(ctx.commonTlsContext!.validationContextType.case, 'validationContextSdsSecretConfig');
   assert.is((ctx.commonTlsContext!.validationContextType.value as { name: string }).name, 'ROOTCA');
   assert.equal(ctx.commonTlsContext!.alpnProtocols, ['h2', 'http/1.1']);
+  assert.equal([ctx.commonTlsContext!.tlsParams?.tlsMinimumProtocolVersion, ctx.commonTlsContext!.tlsParams?.tlsMaximumProtocolVersion], [3, 4], 'TLS 1.2 to 1.3');
+  const db = listener!.filterChains.find((c) => c.filterChainMatch?.destinationPort === 5432 && c.transportSocket)!;
+  const tcpCtx = anyUnpack(db.transportSocket!.configType.value as Parameters<typeof anyUnpack>[0], DownstreamTlsContextSchema)!;
+  assert.equal(tcpCtx.commonTlsContext!.alpnProtocols, ['istio-peer-exchange', 'h2', 'http/1.1'], 'TCP ports: Istio\'s ALPNDownstreamWithMxc');
 });
 
 test('GIVEN HTTP, gRPC and TCP ports WHEN translated THEN HTTP ports get an HCM routing to inbound|<port>|| (router last), TCP ports a tcp_proxy; each cluster is STATIC on 127.0.0.1', () => {
