@@ -3,6 +3,7 @@
  * destinations resolved to clusters, and Istio's defaults filled in (retries, timeouts, mirror
  * and fault percentages, redirect code). `translate*` maps one input message to one view message.
  */
+import { isIP } from 'node:net';
 import type { FieldPath } from '../types.js';
 import type { MeshGraph } from '../graph.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
@@ -273,29 +274,32 @@ export function servedByHcm(r: HostRoutesView): boolean {
 }
 
 /**
- * Sidecar ports where a TCP service without an address cannot be told apart: a service with an IP
- * (ClusterIP, ServiceEntry `addresses`) gets its own `<vip>_<port>` listener and a CIDR address a
- * `prefix_ranges` match, TLS services are told apart by SNI, but the others share `0.0.0.0_<port>`,
- * where only one catch-all fits: the HTTP routes of the port, else the first such TCP service (by
- * host). Every later one is a `view/tcp-port-shared` problem (Istio's "listener conflict").
+ * Sidecar ports where a TCP service cannot be told apart from another: a service with an IP
+ * (ClusterIP, ServiceEntry `addresses`) gets a listener `<vip>_<port>` and a CIDR address a
+ * `prefix_ranges` match; without an address, TLS services are told apart by SNI, but TCP ones share
+ * `0.0.0.0_<port>`, where only one catch-all fits: the HTTP routes of the port, else the first such
+ * TCP service (by host). Every later one is a `view/tcp-port-shared` problem (Istio's "listener
+ * conflict"); so is a second non-TLS host on one address (a ServiceEntry with several hosts and one VIP).
  */
 export function tcpPortConflicts(routes: readonly HostRoutesView[], services: readonly ServiceView[]): ViewProblem[] {
   const byHost = new Map(services.map((s) => [s.host, s]));
-  const owner = new Map<number, string>();
-  for (const r of routes) if (servedByHcm(r) && !owner.has(r.port)) owner.set(r.port, `the HTTP routes of port ${r.port}`);
+  const owner = new Map<string, string>();
+  for (const r of routes) if (servedByHcm(r) && !owner.has(`0.0.0.0:${r.port}`)) owner.set(`0.0.0.0:${r.port}`, `the HTTP routes of port ${r.port}`);
   const out: ViewProblem[] = [];
   for (const r of routes) {
     if (servedByHcm(r) || r.protocol === 'TLS' || r.protocol === 'HTTPS') continue;
     const s = byHost.get(r.host);
-    if (!s || s.addresses.length > 0) continue;
-    const first = owner.get(r.port);
-    if (first === undefined) { owner.set(r.port, r.host); continue; }
-    const why = s.kind === 'ServiceEntry'
-      ? 'the ServiceEntry has no addresses (the known Istio ambiguity for TCP ServiceEntries)'
-      : 'the Service has no spec.clusterIP in the input (the API server assigns it later)';
+    if (!s || s.addresses.some((a) => a.includes('/'))) continue;
+    const vip = s.addresses.find((a) => isIP(a) !== 0);
+    const key = `${vip ?? '0.0.0.0'}:${r.port}`;
+    const first = owner.get(key);
+    if (first === undefined) { owner.set(key, r.host); continue; }
+    const why = vip ? `both have the address ${vip}`
+      : s.kind === 'ServiceEntry' ? 'the ServiceEntry has no addresses (the known Istio ambiguity for TCP ServiceEntries)'
+        : 'the Service has no spec.clusterIP in the input (the API server assigns it later)';
     out.push({
       code: 'view/tcp-port-shared',
-      message: `${r.host} port ${r.port} (${r.protocol}) shares listener 0.0.0.0_${r.port} with ${first}: ${why}, so connections to ${r.host}:${r.port} reach ${first}. Fix: give ${r.host} an address (ServiceEntry spec.addresses, or Service spec.clusterIP), or move it to a port of its own`,
+      message: `${r.host} port ${r.port} (${r.protocol}) shares listener ${vip ?? '0.0.0.0'}_${r.port} with ${first}: ${why}, so connections to ${r.host}:${r.port} reach ${first}. Fix: give ${r.host} an address of its own (ServiceEntry spec.addresses, or Service spec.clusterIP), or move it to a port of its own`,
       origin: s.origin,
     });
   }

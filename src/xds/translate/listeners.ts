@@ -74,18 +74,31 @@ export function buildOutboundPortListeners(view: ProxyView, port: number, hosts:
     const addresses = services.get(h.host)?.addresses ?? [];
     const vip = addresses.find((a) => isIP(a) !== 0);
     if (vip) {
-      out.push(l4Listener(vipListenerName(vip, port), vip, port, buildOutboundL4Chains(h, env, false, []), false));
+      // Several hosts of one ServiceEntry share its address: one listener, first chain per match wins.
+      const name = vipListenerName(vip, port);
+      const existing = out.find((l) => l.name === name);
+      const chains = buildOutboundL4Chains(h, env, false, []);
+      if (!existing) out.push(l4Listener(name, vip, port, uniqueChains(chains, new Set()), false));
+      else existing.filterChains.push(...uniqueChains(chains, new Set(existing.filterChains.map(chainKey))));
       continue;
     }
-    for (const chain of buildOutboundL4Chains(h, env, true, addresses.filter((a) => a.includes('/')))) {
-      const key = JSON.stringify([chain.filterChainMatch?.serverNames ?? [], chain.filterChainMatch?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? []]);
-      if (seen.has(key === '[[],[]]' ? '' : key)) continue;
-      seen.add(key === '[[],[]]' ? '' : key);
-      wildcard.push(chain);
-    }
+    wildcard.push(...uniqueChains(buildOutboundL4Chains(h, env, true, addresses.filter((a) => a.includes('/'))), seen));
   }
   if (wildcard.length > 0) out.unshift(l4Listener(wildcardListenerName(port), '0.0.0.0', port, wildcard, true));
   return out;
+}
+
+/** A chain's match as a key; `''` for the catch-all (no match). Envoy refuses two chains with one match. */
+function chainKey(c: FilterChain): string {
+  const m = c.filterChainMatch;
+  const names = m?.serverNames ?? [];
+  const ranges = m?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? [];
+  return names.length === 0 && ranges.length === 0 ? '' : JSON.stringify([names, ranges]);
+}
+
+/** The chains whose match is not in `seen` yet (which they are added to): the first chain for a match wins. */
+function uniqueChains(chains: readonly FilterChain[], seen: Set<string>): FilterChain[] {
+  return chains.filter((c) => { const k = chainKey(c); if (seen.has(k)) return false; seen.add(k); return true; });
 }
 
 function l4Listener(name: string, address: string, port: number, chains: FilterChain[], bind: boolean): Listener {

@@ -85,6 +85,15 @@ test('GIVEN tcp routes with destinationSubnets and a catch-all WHEN translated T
   assert.is(tcpTarget(vip.filterChains[1]), 'outbound|5432||db.prod.svc.cluster.local=80,outbound|5432||db-replica.prod.svc.cluster.local=20');
 });
 
+test('GIVEN a TCP ServiceEntry with two hosts and one address WHEN translated THEN there is one <vip>_<port> listener (Envoy refuses duplicate names), the first host owns it and the second is a view problem', () => {
+  const { view, set } = translate([
+    se('pair', { hosts: ['one.db.example.com', 'two.db.example.com'], addresses: ['240.0.0.9'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }),
+  ]);
+  assert.equal(set.listeners.map((l) => [l.name, l.filterChains.length]), [['240.0.0.9_5432', 1]]);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '240.0.0.9', port: 5432 })), 'outbound|5432||one.db.example.com');
+  assert.equal(view.problems.filter((p) => p.code === 'view/tcp-port-shared').map((p) => p.message.includes('both have the address 240.0.0.9')), [true]);
+});
+
 test('GIVEN tcp and tls matches with sourceLabels and port WHEN the view is built THEN only this proxy\'s matches remain, sniHosts lower case, routes without destinations dropped', () => {
   const g = graphOf([
     se('ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }, { number: 8443, name: 'tls-alt', protocol: 'TLS' }], resolution: 'DNS' }),
