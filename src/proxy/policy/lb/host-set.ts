@@ -130,8 +130,6 @@ export class HostSet {
     if (this.cachedAt === this.version) return;
     this.cachedAt = this.version;
     this.healthyByPriority = this.byPriority.map((g) => g.filter(isHealthy));
-    this.panicByPriority = this.byPriority.map((g, i) =>
-      this.panicThreshold > 0 && (g.length === 0 ? 0 : (100 * this.healthyByPriority[i]!.length) / g.length) < this.panicThreshold);
     const health = this.byPriority.map((g, i) => (g.length === 0 ? 0 : Math.min(100, Math.floor((this.overprovisioning * this.healthyByPriority[i]!.length) / g.length))));
     const total = Math.min(100, health.reduce((a, b) => a + b, 0));
     if (total === 0 && this.panicThreshold === 0) {
@@ -145,20 +143,25 @@ export class HostSet {
       const all = this.hosts.length;
       this.load = this.byPriority.map((g) => (all === 0 ? 0 : Math.floor((100 * g.length) / all)));
       this.panicByPriority = this.byPriority.map(() => true);
-    } else {
-      let left = 100;
-      this.load = health.map((h) => {
-        const l = Math.min(left, Math.floor((h * 100) / total));
-        left -= l;
-        return l;
-      });
-      const first = health.findIndex((h) => h > 0);
-      this.load[first] = this.load[first]! + left;
+      this.giveRest(this.byPriority.findIndex((g) => g.length > 0));
       return;
     }
-    const rest = 100 - this.load.reduce((a, b) => a + b, 0);
-    const first = this.byPriority.findIndex((g) => g.length > 0);
-    if (first >= 0) this.load[first] = this.load[first]! + rest;
+    // Envoy `distributeLoad`: each priority takes its health share of what is left; rounding goes to the first healthy one.
+    let left = 100;
+    this.load = health.map((h) => {
+      const l = Math.min(left, Math.floor((h * 100) / total));
+      left -= l;
+      return l;
+    });
+    this.giveRest(health.findIndex((h) => h > 0));
+    this.panicByPriority = this.byPriority.map((g, i) =>
+      this.panicThreshold > 0 && (g.length === 0 ? 0 : (100 * this.healthyByPriority[i]!.length) / g.length) < this.panicThreshold);
+  }
+
+  /** Adds what rounding left of 100 % to priority `p`. */
+  private giveRest(p: number): void {
+    if (p < 0) return;
+    this.load[p] = this.load[p]! + 100 - this.load.reduce((a, b) => a + b, 0);
   }
 
   /** Per-priority load in percent (sums to 100 when there are hosts). */

@@ -76,28 +76,31 @@ function hashPolicyOf(route: CompiledRoute): ReturnType<typeof compileHashPolicy
   return h ?? undefined;
 }
 
-/** The balancing context of one pick: hash key from the route's hash policy, retry host predicate. */
+/** The route's hash of this request, computed once (it may generate a cookie). */
+function hashOf(ex: Exchange, hp: NonNullable<ReturnType<typeof compileHashPolicy>>): bigint | undefined {
+  let r = ex.state.get(HASH_RESULT) as HashResult | undefined;
+  if (!r) {
+    const ds = ex.downstream;
+    const v6 = (a: string) => (a.includes(':') ? `[${a}]` : a);
+    r = hp({ headers: ex.headers, path: ex.path, sourceIp: ds.remoteAddress, remoteAddress: `${v6(ds.remoteAddress)}:${ds.remotePort}`, localAddress: `${v6(ds.localAddress)}:${ds.localPort}` });
+    ex.state.set(HASH_RESULT, r);
+  }
+  return r.hash;
+}
+
+/**
+ * The balancing context of one pick: the retry host predicate, and the hash key, computed only when
+ * a consistent-hash balancer reads it (Envoy's `computeHashKey`: a round-robin cluster never
+ * generates a hash cookie).
+ */
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
   if (!ex || ex.state.has(SHADOW)) return undefined;
   const d = ex.decision;
-  let hashKey: bigint | undefined;
-  if (d && d.kind === 'forward') {
-    const hp = hashPolicyOf(d.route);
-    if (hp) {
-      let r = ex.state.get(HASH_RESULT) as HashResult | undefined;
-      if (!r) {
-        const ds = ex.downstream;
-        const v6 = (a: string) => (a.includes(':') ? `[${a}]` : a);
-        r = hp({ headers: ex.headers, path: ex.path, sourceIp: ds.remoteAddress, remoteAddress: `${v6(ds.remoteAddress)}:${ds.remotePort}`, localAddress: `${v6(ds.localAddress)}:${ds.localPort}` });
-        ex.state.set(HASH_RESULT, r);
-      }
-      hashKey = r.hash;
-    }
-  }
+  const hp = d && d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
   const rs = ex.state.get(RETRY_STATE) as RetryState | undefined;
-  if (!rs && hashKey === undefined) return undefined;
+  if (!rs && !hp) return undefined;
   return {
-    hashKey,
+    get hashKey() { return hp ? hashOf(ex, hp) : undefined; },
     hostSelectionRetryCount: rs?.policy.hostSelectionRetryMaxAttempts ?? 0,
     shouldSelectAnotherHost: rs ? (h: Host) => rs.shouldSelectAnotherHost(h.key) : undefined,
   };
