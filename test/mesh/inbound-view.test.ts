@@ -179,9 +179,12 @@ test('GIVEN ALLOW rules WHEN viewed THEN the shared "allows everything" definiti
   assert.equal([nothing!.action, nothing!.rules], ['ALLOW', []]);
 });
 
-test('GIVEN a gateway proxy WHEN viewed THEN it has no inbound view', () => {
+test('GIVEN a gateway proxy WHEN viewed THEN it has no inbound ports (even when a Service selects it) but lists the policies selecting its pods', () => {
   const gwProxy = describeProxy({ type: 'router', name: 'ingress', namespace: 'istio-ingress', labels: { istio: 'ingressgateway' } });
-  assert.is(buildProxyView(graphOf([cartSvc]), gwProxy).inbound, null);
+  const gwSvc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress', namespace: 'istio-ingress' }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'http', port: 80 }] } };
+  const v = buildProxyView(graphOf([cartSvc, gwSvc, ap('ip-allow', 'istio-ingress', { ...sel({ istio: 'ingressgateway' }), rules: [{ from: [{ source: { remoteIpBlocks: ['203.0.113.0/24'] } }] }] }), ap('other', 'istio-ingress', { ...sel({ app: 'x' }), rules: [{}] })]), gwProxy).inbound!;
+  assert.equal(v.ports, []);
+  assert.equal(v.authorizationPolicies.map((p) => p.name), ['ip-allow']);
 });
 
 test.run();

@@ -48,7 +48,7 @@ function cacheOf(graph: MeshGraph): PushCache {
  * DestinationRule or a `sourceLabels` match makes them matter): treat views as read-only.
  */
 export function buildProxyView(graph: MeshGraph, proxy: ProxyIdentity): ProxyView {
-  if (proxy.type !== 'sidecar') return { proxy, ...computeView(graph, proxy), inbound: null };
+  if (proxy.type !== 'sidecar') return { proxy, ...computeView(graph, proxy), inbound: buildInbound(graph, proxy) };
   const cache = cacheOf(graph);
   const sidecar = graph.sidecarsFor(selectionTarget(proxy))[0];
   const labels = cache.labelSensitive ? JSON.stringify(Object.entries(proxy.labels).sort()) : '';

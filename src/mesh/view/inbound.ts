@@ -17,14 +17,15 @@ import type { InboundPortView, InboundProblem, InboundServicePortView, InboundVi
 const CACHE = new WeakMap<MeshGraph, Map<string, InboundView>>();
 
 /**
- * The inbound view of `proxy` (null for routers: gateways have no inbound listeners). Cached per
- * graph by namespace, workload name and labels (named target ports depend on the workload).
+ * The inbound view of `proxy`. Routers (gateways) have no inbound ports (their listeners are the
+ * Gateway servers) but AuthorizationPolicies selecting the gateway pods apply to those servers, so
+ * their view lists the policies with `ports: []`. Cached per graph by namespace, workload name,
+ * labels and type (named target ports depend on the workload).
  */
-export function buildInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView | null {
-  if (proxy.type !== 'sidecar') return null;
+export function buildInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   let cache = CACHE.get(graph);
   if (!cache) CACHE.set(graph, (cache = new Map()));
-  const key = `${proxy.namespace}\u0000${proxy.name}\u0000${JSON.stringify(Object.entries(proxy.labels).sort())}\u0000${proxy.serviceAccount}`;
+  const key = `${proxy.type}\u0000${proxy.namespace}\u0000${proxy.name}\u0000${JSON.stringify(Object.entries(proxy.labels).sort())}\u0000${proxy.serviceAccount}`;
   let v = cache.get(key);
   if (!v) cache.set(key, (v = computeInbound(graph, proxy)));
   return v;
@@ -36,7 +37,7 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   const pas = graph.peerAuthenticationsFor(target);
   const workload = workloadNamed(graph, proxy.namespace, proxy.name);
   const byPort = new Map<number, { protocol: ServicePort['protocol']; services: InboundServicePortView[] }>();
-  const services = graph.services.selecting(proxy.namespace, proxy.labels).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const services = proxy.type !== 'sidecar' ? [] : graph.services.selecting(proxy.namespace, proxy.labels).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   for (const s of services) {
     for (const p of s.ports) {
       if (p.protocol === 'UDP') continue;

@@ -407,7 +407,7 @@ export interface ProxyView {
   /** Gateway servers, routers only. */
   readonly gatewayServers: readonly GatewayServerView[];
   readonly gatewayApiRoutes: readonly GatewayApiRouteView[];
-  /** The workload's own ports, mTLS mode and AuthorizationPolicies (sidecars; null for routers). */
+  /** The workload's own ports, mTLS mode and AuthorizationPolicies (routers: the policies only, `ports: []`). */
   readonly inbound: InboundView | null;
   readonly problems: readonly ViewProblem[];
 }
@@ -520,9 +520,9 @@ export interface InboundProblem {
   readonly origin: Origin;
 }
 
-/** The inbound side of a sidecar proxy. */
+/** The inbound side of a proxy. */
 export interface InboundView {
-  /** Sorted by port. Empty when no Service selects the workload. */
+  /** Sorted by port. Empty when no Service selects the workload, and for routers. */
   readonly ports: readonly InboundPortView[];
   /** The workload-wide mode (no `portLevelMtls`): what ports no Service declares get. */
   readonly mtls: MtlsView;
