@@ -2,8 +2,8 @@
  * A translated gateway over real sockets, served by our ADS server to the reference proxy: the
  * SIMPLE server terminates TLS with the certificate files its Gateway names and routes to the
  * backend, and the plaintext server with `httpsRedirect` answers 301 to https. (That an SNI no
- * server covers matches no chain is proven on the decoded config in gateway-listeners.test.ts.) Only the listener addresses change (to 127.0.0.1:0): tests never bind
- * the Gateway's fixed ports.
+ * server covers matches no chain is proven on the decoded config in gateway-listeners.test.ts.)
+ * Only the listener addresses change (to 127.0.0.1:0): tests never bind the Gateway's fixed ports.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
