@@ -92,8 +92,8 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
     return 0;
   }
   const extra = reply.headers ?? [];
-  if (isGrpcRequest(req) && reply.status >= 400) {
-    const status = ['grpc-status', String(httpToGrpcStatus(reply.status)), 'grpc-message', encodeURIComponent(reply.body ?? '').slice(0, 1024)];
+  if (isGrpcRequest(req) && (reply.status >= 400 || reply.grpcStatus !== undefined)) {
+    const status = ['grpc-status', String(reply.grpcStatus ?? httpToGrpcStatus(reply.status)), 'grpc-message', encodeURIComponent(reply.body ?? '').slice(0, 1024)];
     if (isHttp2(res)) {
       // Status in trailers: node's compatibility API cannot end the stream on the HEADERS frame.
       writeHead(res, 200, ['content-type', 'application/grpc', ...extra]);

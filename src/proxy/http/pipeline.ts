@@ -108,6 +108,8 @@ export interface LocalReply {
   readonly flag?: ResponseFlag;
   /** `%RESPONSE_CODE_DETAILS%`, e.g. `rbac_access_denied_matched_policy[none]`. */
   readonly details?: string;
+  /** For a gRPC request: this `grpc-status` instead of the one mapped from `status` (Envoy's `sendLocalReply` gRPC status override, e.g. a fault abort's `grpc_status`). */
+  readonly grpcStatus?: number;
 }
 
 /** An instance of one HTTP filter (`HttpConnectionManager.http_filters[i]`) for one listener. */

@@ -133,38 +133,3 @@ export class FaultInjector {
     return undefined;
   }
 }
-
-/** A local reply: status, headers, body. */
-export interface LocalReply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
-/** Envoy `Grpc::Utility::httpToGrpcStatus`, used when a gRPC request gets an HTTP-status local reply. */
-export function httpToGrpcStatus(status: number): number {
-  switch (status) {
-    case 400: return 13;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 429: case 502: case 503: case 504: return 14;
-    default: return 2;
-  }
-}
-
-/**
- * The reply to an injected abort (Envoy `sendLocalReply(code, "fault filter abort", …)`): plain text
- * for HTTP; for a gRPC request a trailers-only HTTP 200 with `grpc-status` (the configured gRPC status,
- * or the HTTP status mapped) and `grpc-message: fault filter abort`. A gRPC-status abort of a plain
- * HTTP request is an HTTP 200, as Envoy's local reply gives it.
- */
-export function faultAbortReply(abort: FaultAbort, grpcRequest: boolean): LocalReply {
-  const body = 'fault filter abort';
-  if (grpcRequest || 'grpcStatus' in abort) {
-    const g = 'grpcStatus' in abort ? abort.grpcStatus : httpToGrpcStatus(abort.httpStatus);
-    if (grpcRequest) return { status: 200, headers: { 'content-type': 'application/grpc', 'grpc-status': String(g), 'grpc-message': body }, body: '' };
-    return { status: 200, headers: { 'content-type': 'text/plain' }, body };
-  }
-  return { status: abort.httpStatus, headers: { 'content-type': 'text/plain' }, body };
-}

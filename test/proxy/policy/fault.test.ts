@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { HTTPFaultSchema } from '../../../src/xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { RouteSchema } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { FractionalPercent_DenominatorType as D } from '../../../src/xds/gen/envoy/type/v3/percent_pb.js';
-import { FaultInjector, faultAbortReply } from '../../../src/proxy/policy/fault.js';
+import { FaultInjector } from '../../../src/proxy/policy/fault.js';
 import { scripted, seeded } from './_helpers.js';
 
 const fault = (f: Record<string, unknown>) => new FaultInjector(create(HTTPFaultSchema, f));
@@ -76,13 +76,6 @@ test('GIVEN the Any Istio puts in typed_per_filter_config THEN it unpacks; a wro
   const any = anyPack(HTTPFaultSchema, create(HTTPFaultSchema, { abort: { errorType: { case: 'grpcStatus', value: 14 }, percentage: pct(100) } }));
   assert.equal(FaultInjector.fromTypedConfig(any).abort(req, scripted(0)), { grpcStatus: 14 });
   assert.throws(() => FaultInjector.fromTypedConfig(anyPack(RouteSchema, create(RouteSchema, {}))), /is not type\.googleapis\.com\/envoy\.extensions\.filters\.http\.fault\.v3\.HTTPFault/);
-});
-
-test('GIVEN abort replies THEN HTTP gets status + "fault filter abort"; gRPC gets 200 with grpc-status', () => {
-  assert.equal(faultAbortReply({ httpStatus: 503 }, false), { status: 503, headers: { 'content-type': 'text/plain' }, body: 'fault filter abort' });
-  assert.equal(faultAbortReply({ grpcStatus: 14 }, true).headers['grpc-status'], '14');
-  assert.equal(faultAbortReply({ httpStatus: 503 }, true).headers['grpc-status'], '14', '503 maps to UNAVAILABLE');
-  assert.is(faultAbortReply({ grpcStatus: 14 }, true).status, 200);
 });
 
 test('GIVEN a wrong config (10 % instead of 100 %) THEN far fewer aborts: the unit tells them apart', () => {

@@ -94,7 +94,7 @@ function hashOf(ex: Exchange, hp: NonNullable<ReturnType<typeof compileHashPolic
  * generates a hash cookie).
  */
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
-  if (!ex || ex.state.has(SHADOW)) return undefined;
+  if (!ex?.state || ex.state.has(SHADOW)) return undefined;
   const d = ex.decision;
   const hp = d && d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
   const rs = ex.state.get(RETRY_STATE) as RetryState | undefined;

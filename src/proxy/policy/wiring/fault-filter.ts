@@ -8,17 +8,21 @@ import type { Any } from '@bufbuild/protobuf/wkt';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { HTTPFaultSchema } from '../../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { ConfigError } from '../../config/config-error.js';
-import type { Exchange, HttpFilter, HttpFilterFactory, LocalReply } from '../../http/pipeline.js';
+import type { HttpFilter, HttpFilterFactory, LocalReply } from '../../http/pipeline.js';
 import type { CompiledRoute } from '../../route-table.js';
 import type { RandomSource } from '../_common.js';
-import { FAULT_FILTER_NAME, FaultInjector, faultAbortReply, type FaultRequest } from '../fault.js';
+import { FAULT_FILTER_NAME, FaultInjector, type FaultRequest } from '../fault.js';
 
-function toLocalReply(inj: FaultInjector, req: FaultRequest, ex: Exchange, random: RandomSource): LocalReply | undefined {
+/**
+ * The abort as a local reply: `fault filter abort` with the HTTP status, or for a `grpc_status` abort
+ * HTTP 200 carrying that status (the core answers gRPC requests trailers-only, mapping an HTTP status
+ * as Envoy's `httpToGrpcStatus` when no gRPC status is given).
+ */
+function toLocalReply(inj: FaultInjector, req: FaultRequest, random: RandomSource): LocalReply | undefined {
   const abort = inj.abort(req, random);
   if (!abort) return undefined;
-  const grpc = String(ex.headers['content-type'] ?? '').startsWith('application/grpc');
-  const r = faultAbortReply(abort, grpc);
-  return { status: r.status, body: r.body, headers: Object.entries(r.headers).flat(), flag: 'FI', details: 'fault_filter_abort' };
+  const base = { body: 'fault filter abort', flag: 'FI' as const, details: 'fault_filter_abort' };
+  return 'grpcStatus' in abort ? { ...base, status: 200, grpcStatus: abort.grpcStatus } : { ...base, status: abort.httpStatus };
 }
 
 /** The fault filter factory; `random` draws the percentages. */
@@ -52,12 +56,12 @@ export function faultFilterFactory(random: RandomSource): HttpFilterFactory {
           const req: FaultRequest = { headers: ex.headers, cluster: d?.kind === 'forward' ? d.cluster : undefined };
           if (!inj.applies(req)) return undefined;
           const delay = inj.delayMs(req, random);
-          if (delay === undefined) return toLocalReply(inj, req, ex, random);
+          if (delay === undefined) return toLocalReply(inj, req, random);
           ex.flags.push('DI');
           inj.active++;
           return new Promise<LocalReply | undefined>((resolve) => {
             const done = () => { inj.active--; ex.signal.removeEventListener('abort', gone); };
-            const t = setTimeout(() => { done(); resolve(toLocalReply(inj, req, ex, random)); }, delay);
+            const t = setTimeout(() => { done(); resolve(toLocalReply(inj, req, random)); }, delay);
             const gone = () => { clearTimeout(t); done(); resolve(undefined); };
             ex.signal.addEventListener('abort', gone, { once: true });
           });
