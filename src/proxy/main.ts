@@ -15,7 +15,7 @@ import { createExtensions } from './extensions.js';
 import { ClusterManager } from './http/cluster-manager.js';
 import { ForwardChains } from './http/forward.js';
 import { ListenerServer } from './http/listener-server.js';
-import type { NetworkEnv, ProxyExtensions } from './http/pipeline.js';
+import type { ConnectionInfo, Exchange, NetworkEnv, ProxyExtensions } from './http/pipeline.js';
 import type { HandlerEnv } from './http/request-handler.js';
 
 export interface ProxyOptions {
@@ -66,6 +66,15 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
+/** A stand-in exchange for balancing a TCP connection: no request, the connection's addresses. */
+function connectionExchange(cluster: string, conn: ConnectionInfo | undefined): Exchange {
+  return {
+    downstream: { remoteAddress: conn?.remoteAddress ?? '', remotePort: 0, localAddress: conn?.localAddress ?? '', localPort: conn?.localPort ?? 0, listener: '', protocol: 'TCP', tls: undefined },
+    method: '', path: '', authority: '', scheme: '', headers: {}, decision: undefined, clusterName: cluster, flags: [], details: '',
+    body: null, upstreamHost: undefined, attempts: 0, signal: new AbortController().signal, state: new Map(),
+  };
+}
+
 function hostPort(s: string, what: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
   const port = Number(s.slice(i + 1));
@@ -82,7 +91,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   let clusters: ClusterManager;
   const netEnv: NetworkEnv = {
     hosts: (c) => clusters.get(c)?.hosts,
-    choose: (c) => clusters.get(c)?.lb.choose(undefined as never),
+    cluster: (c) => clusters.get(c)?.config.source,
+    choose: (c, conn) => clusters.get(c)?.lb.choose(connectionExchange(c, conn)),
   };
   const store = new ConfigStore(ext, netEnv);
   clusters = new ClusterManager(store, stats, ext, random);

@@ -24,7 +24,7 @@ test('GIVEN every proxy translated from the apps in dist/ WHEN its resources are
     for (const view of await appViews(app)) {
       proxies++;
       const snap = createSnapshot(translateProxy(view, [], {}));
-      const store = new ConfigStore(createExtensions(), { hosts: () => undefined, choose: () => undefined });
+      const store = new ConfigStore(createExtensions(), { hosts: () => undefined, cluster: () => undefined, choose: () => undefined });
       for (const kind of ['cluster', 'endpoint', 'listener', 'route'] as const) {
         const { error } = store.apply(kind, snap.types[kind].version, [...snap.types[kind].resources.values()]);
         for (const line of error?.split('\n') ?? []) {

@@ -46,6 +46,8 @@ export interface UpstreamHost {
   readonly healthy: boolean;
   /** Requests in flight to this host right now (least-request balancing reads it). */
   active: number;
+  /** `LbEndpoint.metadata.filter_metadata["envoy.transport_socket_match"]`: what a cluster's `transport_socket_matches` compare (auto mTLS `tlsMode`). */
+  readonly transportSocketMatch?: import('@bufbuild/protobuf').JsonObject;
 }
 
 /** Chooses a host for one request (`Cluster.lb_policy`). Undefined when no host can take it (503 UH). */
@@ -171,6 +173,11 @@ export interface ConnectionInfo {
   readonly transportProtocol: 'tls' | 'raw_buffer';
   /** The bytes read so far (a ClientHello for TLS), to peek SNI and ALPN from. */
   readonly firstBytes: Buffer;
+  readonly remotePort?: number;
+  /** SNI from the ClientHello (tls_inspector), lower case; `''` when none. */
+  readonly serverName?: string;
+  /** ALPN offered in the ClientHello, or the plaintext protocol sniffed (`http/1.1`, `http/1.0`, `h2c`). */
+  readonly applicationProtocols?: readonly string[];
 }
 
 /** Picks a listener's filter chain for a connection (`filter_chain_match`); undefined closes the connection. */
@@ -181,19 +188,31 @@ export interface NetworkFilterFactory {
   readonly typeUrls: readonly string[];
   /** Validates the chain's filter at LDS time; returns the connection handler. */
   create(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => void;
+  /**
+   * For a filter placed before the chain's terminal filter (network RBAC): returns a check run on
+   * each connection before the terminal filter; a string (why) closes the connection.
+   */
+  createGate?(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => string | undefined;
 }
 /** What a network filter may use from the core. */
 export interface NetworkEnv {
   /** The hosts of a cluster now (EDS), or undefined when the cluster is unknown. */
   hosts(cluster: string): readonly UpstreamHost[] | undefined;
-  /** Chooses a host with the cluster's load balancer. */
-  choose(cluster: string): UpstreamHost | undefined;
+  /** The accepted Cluster of that name, or undefined. */
+  cluster(name: string): Cluster | undefined;
+  /**
+   * Chooses a host with the cluster's load balancer. `conn` (when given) fills the stand-in
+   * exchange's downstream addresses, so source-IP hashing works for TCP too.
+   */
+  choose(cluster: string, conn?: ConnectionInfo): UpstreamHost | undefined;
 }
 
 /** TLS for a filter chain's `transport_socket` (DownstreamTlsContext), and for clusters' upstream sockets. */
 export interface TlsProvider {
   /** Options for terminating TLS on a chain; throws a ConfigError when the chain's context cannot be served. */
-  downstream(chain: FilterChain): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean; ALPNProtocols?: string[] };
+  downstream(chain: FilterChain, conn?: ConnectionInfo): SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean; ALPNProtocols?: string[] };
+  /** After the handshake: why the connection must be closed (client certificate, SAN matchers), or undefined to serve it. */
+  verifyPeer?(chain: FilterChain, socket: import('node:tls').TLSSocket): string | undefined;
   /** Options for connecting to a cluster's host with TLS, or undefined for plaintext. */
   upstream?(cluster: Cluster, host: UpstreamHost): ConnectionOptions | undefined;
 }
