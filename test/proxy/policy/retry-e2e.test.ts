@@ -1,6 +1,8 @@
 /** Retries and timeouts over real sockets: a failing backend sees the retries, x-envoy-attempt-count, URX, per-try and route timeouts (504 UT). */
+import { create } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CircuitBreakersSchema } from '../../../src/xds/gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { assignment, edsCluster, startEcho } from '../_harness.js';
 import { ms, vhost, withProxy } from './_e2e.js';
 
@@ -47,6 +49,19 @@ test('GIVEN num_retries 1 WHEN the backend keeps failing THEN 2 attempts, the 50
       assert.is(r.status, 503);
       assert.is(seen.length, 2);
       assert.equal((await env.entries()).at(-1)!.flags, ['URX']);
+    });
+  } finally { await echo.close(); }
+});
+
+test('GIVEN the cluster allows no retries (max_retries 0) WHEN the backend fails THEN one attempt, the 503 comes back flagged UO (retry overflow)', async () => {
+  const { echo, seen } = await flaky(100);
+  const c = edsCluster('svc');
+  c.circuitBreakers = create(CircuitBreakersSchema, { thresholds: [{ maxRetries: 0 }] });
+  try {
+    await withProxy({ clusters: [c], endpoints: [assignment('svc', [{ port: echo.port }])], vhosts: [vhost('svc', { retryPolicy: { retryOn: '5xx', numRetries: 3 } })] }, async (env) => {
+      assert.is((await env.request()).status, 503);
+      assert.is(seen.length, 1);
+      assert.equal((await env.entries()).at(-1)!.flags, ['UO']);
     });
   } finally { await echo.close(); }
 });
