@@ -28,8 +28,12 @@ export class VerifyInputError extends Error {
 export interface TrafficRunner {
   /** Null when ready, else why no traffic can be sent (shown in the report). */
   unavailable(): string | null;
-  /** Proves the expectations that held statically; must stop everything it started, also on failure. */
-  run(graph: MeshGraph, expectations: readonly Expectation[], progress: (done: number, total: number) => void): Promise<Map<string, TrafficVerdict>>;
+  /**
+   * Proves the expectations that held statically; must stop everything it started, also on failure.
+   * Throws when the runtime cannot run (an address taken, a proxy that never becomes ready).
+   */
+  run(graph: MeshGraph, expectations: readonly Expectation[], progress: (done: number, total: number) => void,
+    options: { readonly confidence: number; readonly tolerance: number }): Promise<{ verdicts: Map<string, TrafficVerdict>; startupMs: number }>;
 }
 
 export interface VerifyOptions {
@@ -115,16 +119,26 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const staticMs = performance.now() - staticStart;
   const why = options.runtime ? options.runtime.unavailable() : 'no traffic runtime (--static-only)';
   let final = results;
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  let trafficTimes: { startupMs: number; trafficMs: number } | undefined;
   if (why === null && options.runtime) {
     const worth = results.filter((r) => r.static.status !== 'broken').map((r) => r.expectation);
-    const traffic = await options.runtime.run(graph, worth, (d, t) => options.progress?.('traffic', d, t));
-    final = results.map((r) => (traffic.has(r.expectation.id) ? { ...r, traffic: traffic.get(r.expectation.id)! } : r));
+    const t = performance.now();
+    let traffic: Awaited<ReturnType<TrafficRunner['run']>>;
+    try {
+      traffic = await options.runtime.run(graph, worth, (d, n) => options.progress?.('traffic', d, n), { confidence, tolerance });
+    } catch (e) {
+      throw new VerifyInputError(`the traffic runtime could not run (everything it started was stopped): ${(e as Error).message}`);
+    }
+    trafficTimes = { startupMs: traffic.startupMs, trafficMs: performance.now() - t - traffic.startupMs };
+    final = results.map((r) => (traffic.verdicts.has(r.expectation.id) ? { ...r, traffic: traffic.verdicts.get(r.expectation.id)! } : r));
   }
   return {
     version: 1, root: options.root,
     apps: [...new Set(final.map((r) => appOf(r.expectation)))].filter((a) => !a.includes(':') && !a.includes('.')).sort(),
-    confidence: options.confidence ?? DEFAULT_CONFIDENCE, tolerance: options.tolerance ?? DEFAULT_TOLERANCE,
+    confidence, tolerance,
     traffic: why === null ? { ran: true } : { ran: false, reason: why },
-    results: final, notes, timings: { staticMs, totalMs: performance.now() - started },
+    results: final, notes, timings: { staticMs, ...trafficTimes, totalMs: performance.now() - started },
   };
 }

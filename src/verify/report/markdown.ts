@@ -8,7 +8,8 @@ export function formatMarkdown(report: VerifyReport): string {
   const c = countResults(report);
   const out: string[] = [`## meshproof verify: ${c.broken + c.undefined === 0 ? 'all promises held' : `${c.broken + c.undefined} promise${c.broken + c.undefined === 1 ? '' : 's'} broken`}`, ''];
   out.push(`${report.results.length} promises from ${report.apps.join(', ') || '(no app)'}: **${c.held} held**, **${c.broken} broken**, ${c.undefined} undefined order, ${c.runtimeOnly} need traffic.`);
-  out.push(report.traffic.ran ? `Traffic sent; shares judged at ${report.confidence * 100} % confidence.` : `Traffic not sent: ${esc(report.traffic.reason ?? 'static only')}.`, '');
+  const proven = report.results.filter((r) => r.traffic?.status === 'held').length;
+  out.push(report.traffic.ran ? `${proven} proven with real traffic through the reference proxy; shares judged at ${report.confidence * 100} % confidence.` : `Traffic not sent: ${esc(report.traffic.reason ?? 'static only')}.`, '');
   const bad = report.results.filter((r) => finalStatus(r) !== 'held');
   if (bad.length > 0) {
     out.push('| | Promise | Made at | What the config does |', '|---|---|---|---|');

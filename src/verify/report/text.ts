@@ -24,6 +24,13 @@ export function formatText(report: VerifyReport, verbose = false): string {
   lines.push('');
   lines.push(`verify ${report.apps.join(', ') || '(no app)'}: ${report.results.length} promises: ${c.held} held, ${c.broken} broken, ${c.undefined} undefined order, ${c.runtimeOnly} need traffic`
     + ` (static judgement ${report.timings.staticMs.toFixed(0)} ms)`);
-  lines.push(report.traffic.ran ? `traffic: sent (${report.confidence * 100} % confidence, tolerance ${report.tolerance * 100} points)` : `traffic: not sent — ${report.traffic.reason ?? 'static only'}`);
+  if (report.traffic.ran) {
+    const proven = report.results.filter((r) => r.traffic?.status === 'held').length;
+    const requests = report.results.reduce((s, r) => s + (r.traffic?.requests ?? 0), 0);
+    const t = report.timings;
+    lines.push(`traffic: ${proven} of ${report.results.length} promises proven with ${requests} requests (${report.confidence * 100} % confidence, tolerance ${+(report.tolerance * 100).toFixed(2)} points; start-up ${Math.round(t.startupMs ?? 0)} ms, traffic ${Math.round(t.trafficMs ?? 0)} ms); the rest judged on the config (see "traffic:" lines with -v)`);
+  } else {
+    lines.push(`traffic: not sent — ${report.traffic.reason ?? 'static only'}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -30,7 +30,8 @@ export interface VerifyReport {
   readonly results: readonly VerifyResult[];
   /** Notes that are not results (unsupported route-test fields…). */
   readonly notes: readonly string[];
-  readonly timings: { readonly staticMs: number; readonly totalMs: number };
+  /** Milliseconds: static judgement; runtime start-up and traffic (when traffic was sent); the whole run. */
+  readonly timings: { readonly staticMs: number; readonly startupMs?: number; readonly trafficMs?: number; readonly totalMs: number };
 }
 
 /** Counts per final status: a traffic verdict, where there is one, decides; else the static one. */
@@ -51,6 +52,7 @@ export function finalStatus(r: VerifyResult): 'held' | 'broken' | 'undefined' | 
   if (r.static.status === 'broken' || r.traffic?.status === 'broken') return 'broken';
   if (r.static.status === 'undefined') return 'undefined';
   if (r.static.status === 'runtime-only' && r.traffic?.status !== 'held') return 'runtime-only';
+  // Traffic that was sent and failed decides over a config that looked right.
   return 'held';
 }
 

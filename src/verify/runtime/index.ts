@@ -1,23 +1,71 @@
 /**
- * The traffic runtime of `meshproof verify`: our xDS server in-process, one `meshproof proxy` per
- * workload that needs one, an echo backend per workload version, each on its own loopback
- * address. It runs only when the reference proxy is present; until then it says why not, and
- * `verify` reports the static judgement alone (never invented traffic results).
+ * The traffic runtime of `meshproof verify`: the embedded mesh (`mesh.ts`: echo backends on
+ * their own loopback addresses, our ADS server in-process, a reference proxy per caller
+ * namespace) and the proofs (`judge.ts`). Everything it starts is registered and stopped when the
+ * run ends, fails, or gets Ctrl-C.
+ *
+ * Proven today: promises sent through a sidecar (destination, weighted split, fault abort share,
+ * status, timeout, retries on 5xx, mirror share). Reported as not run, with the reason: promises
+ * through the ingress gateway, mTLS and authorization (need inbound sidecars and certificates),
+ * circuit breaking and outlier detection, long timeouts and rare delays.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { MeshGraph } from '../../mesh/graph.js';
+import type { Expectation, RequestSpec } from '../expectations/types.js';
+import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
+import { judgeWithTraffic } from './judge.js';
+import { startMesh } from './mesh.js';
+import { ProcessRegistry } from './registry.js';
+import { closeAgents } from './send.js';
 
-/** Where the reference proxy's entry point must be for traffic to be sent. */
-const PROXY_ENTRY = fileURLToPath(new URL('../../proxy/main.js', import.meta.url));
+function portOf(graph: MeshGraph, request: RequestSpec): number | undefined {
+  if (request.port !== undefined) return request.port;
+  const service = graph.services.forHost(request.host, request.via.kind === 'mesh' ? request.via.namespace : 'default')[0];
+  const http = service?.ports.filter((p) => /^(http|grpc)/i.test(p.name) || p.protocol === 'HTTP') ?? [];
+  return (http[0] ?? service?.ports[0])?.number;
+}
 
 export function createRuntime(): TrafficRunner {
   return {
-    unavailable: () => {
-      const ts = PROXY_ENTRY.replace(/\.js$/, '.ts');
-      if (!existsSync(PROXY_ENTRY) && !existsSync(ts)) return 'the reference proxy (src/proxy/main.ts, `meshproof proxy`) is not built yet; promises were judged against the config only';
-      return 'sending traffic through `meshproof proxy` is not wired into verify yet; promises were judged against the config only';
+    unavailable: () => null,
+    async run(graph: MeshGraph, expectations: readonly Expectation[], progress, options) {
+      const registry = new ProcessRegistry();
+      const out = new Map<string, TrafficVerdict>();
+      try {
+        const mesh = await startMesh(graph, registry);
+        let done = 0;
+        // Proofs that leave a proxy changed (failing or slow backends) run last, each on a fresh caller.
+        const destructive = (e: Expectation) => e.outcome.kind === 'retries' || e.outcome.kind === 'timeout';
+        const ordered = [...expectations.filter((e) => !destructive(e)), ...expectations.filter(destructive)];
+        for (const e of ordered) {
+          progress(done++, expectations.length);
+          const r = e.request;
+          if (!r || e.wantMatch === false) continue;
+          if (r.via.kind !== 'mesh') {
+            out.set(e.id, { status: 'not-run', detail: `requests through gateway ${r.via.gateway} are not sent yet (the runtime starts no ingress gateway)`, requests: 0 });
+            continue;
+          }
+          const port = portOf(graph, r);
+          if (port === undefined) {
+            out.set(e.id, { status: 'not-run', detail: `no port known for ${r.host}`, requests: 0 });
+            continue;
+          }
+          const fresh = destructive(e) ? await mesh.freshCaller(r.via.namespace) : undefined;
+          const caller = fresh ?? await mesh.caller(r.via.namespace);
+          if (typeof caller === 'string') throw new Error(caller);
+          try {
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance }));
+          } finally {
+            if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
+          }
+        }
+        progress(expectations.length, expectations.length);
+        return { verdicts: out, startupMs: mesh.startupMs() };
+      } finally {
+        closeAgents();
+        const errors = await registry.closeAll();
+        if (errors.length > 0) process.stderr.write(`meshproof verify: could not stop cleanly: ${errors.join('; ')}\n`);
+      }
     },
-    run: async () => new Map(),
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * The echo backend of one workload on one port: answers every request with who it is (JSON body
+ * and `x-meshproof-workload` / `x-meshproof-version` headers), and lets a test ask for trouble:
+ * `x-echo-status: 503` answers that status, `x-echo-delay-ms: 1500` waits first. It counts the
+ * requests it received per `x-meshproof-request` id, so retries can be counted at the backend.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Closable } from './registry.js';
+
+export interface EchoIdentity {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export class EchoBackend implements Closable {
+  readonly name: string;
+  /** Requests received per `x-meshproof-request` header value. */
+  readonly attempts = new Map<string, number>();
+  /** Requests whose Host ends with `-shadow` (mirrored copies), per `x-meshproof-request`. */
+  readonly shadows = new Map<string, number>();
+  private readonly server: Server;
+  private boundPort = 0;
+
+  constructor(readonly identity: EchoIdentity, readonly host: string, readonly port: number) {
+    this.name = `echo ${identity.namespace}/${identity.workload} ${host}:${port}`;
+    this.server = createServer((req, res) => {
+      const id = String(req.headers['x-meshproof-request'] ?? '');
+      const shadow = String(req.headers.host ?? '').split(':')[0]!.endsWith('-shadow');
+      const counter = shadow ? this.shadows : this.attempts;
+      if (id !== '') counter.set(id, (counter.get(id) ?? 0) + 1);
+      const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
+      const status = Number(req.headers['x-echo-status'] ?? 200);
+      const answer = () => {
+        if (res.destroyed) return;
+        const body = JSON.stringify({ ...identity, host: req.headers.host, path: req.url, method: req.method, shadow });
+        res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
+          'content-type': 'application/json',
+          'x-meshproof-workload': `${identity.namespace}/${identity.workload}`,
+          'x-meshproof-version': identity.labels.version ?? '',
+        });
+        res.end(body);
+      };
+      req.resume();
+      if (Number.isFinite(delay) && delay > 0) setTimeout(answer, Math.min(delay, 60_000));
+      else answer();
+    });
+    this.server.keepAliveTimeout = 1000;
+  }
+
+  /** Binds; rejects naming the address when it is taken. */
+  async start(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => reject(new Error(`${this.name}: cannot listen (${e.code ?? e.message})${e.code === 'EADDRINUSE' ? ': the address is taken by another process' : ''}`));
+      this.server.once('error', onError);
+      this.server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
+        this.server.off('error', onError);
+        this.boundPort = (this.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+    return this;
+  }
+
+  get boundAddress(): string {
+    return `${this.host}:${this.boundPort}`;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Traffic judgement of one mesh expectation through a caller sidecar: the requests it takes, and
+ * whether what came back keeps the promise. Shares are judged with the exact binomial test
+ * (`stats.ts`); sample sizes follow from the tolerance.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DestinationSpec, Expectation, RequestSpec } from '../expectations/types.js';
+import type { TrafficVerdict } from '../report/types.js';
+import { formatShare, judgeShare, sampleSizeFor } from '../stats.js';
+import type { EchoBackend } from './echo.js';
+import { send, sendMany, type Sent } from './send.js';
+
+export interface JudgeEnv {
+  readonly address: string;
+  readonly port: number;
+  readonly backends: readonly EchoBackend[];
+  readonly confidence: number;
+  readonly tolerance: number;
+}
+
+/** Longest single request a proof may wait for (timeouts, delays): longer promises are reported, not run. */
+const MAX_WAIT_MS = 4000;
+
+const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
+
+function lands(s: Sent, d: DestinationSpec): boolean {
+  if (s.workload === '') return false;
+  const [ns] = s.workload.split('/');
+  const hostNs = /^[^.]+\.([^.]+)\.svc\./.exec(d.host)?.[1];
+  if (hostNs !== undefined && ns !== hostNs) return false;
+  return d.labels?.version === undefined || s.version === d.labels.version;
+}
+
+function tally(sent: readonly Sent[]): string {
+  const counts = new Map<string, number>();
+  for (const s of sent) {
+    const k = s.workload !== '' ? `${s.status} ${s.workload}` : s.error ? `error ${s.error}` : `${s.status} (no backend)`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
+}
+
+/** Judges `e` with requests; `request` is its spec with the port resolved. */
+export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env: JudgeEnv): Promise<TrafficVerdict> {
+  const o = e.outcome;
+  const { address, port } = env;
+  switch (o.kind) {
+    case 'reaches': {
+      const sent = await sendMany(address, port, request, 20);
+      const ok = sent.every((s) => lands(s, o.destination));
+      return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
+    }
+    case 'split': {
+      const n = Math.max(...o.shares.map((s) => sampleSizeFor(s.percent / 100, env.tolerance, env.confidence)));
+      const sent = await sendMany(address, port, request, n);
+      const parts = o.shares.map((s) => ({ s, j: judgeShare(sent.filter((x) => lands(x, s.destination)).length, n, s.percent / 100, env.confidence) }));
+      const ok = parts.every((p) => p.j.holds);
+      return { status: ok ? 'held' : 'broken', detail: parts.map((p) => `${p.s.destination.labels?.version ?? p.s.destination.host}: ${formatShare(p.j)}`).join('; '), requests: n };
+    }
+    case 'abort': {
+      const p = o.percent / 100;
+      const n = sampleSizeFor(p, env.tolerance, env.confidence);
+      const sent = await sendMany(address, port, request, n);
+      const aborted = sent.filter((s) => s.status === o.status && s.workload === '').length;
+      const j = judgeShare(aborted, n, p, env.confidence);
+      return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status} by the proxy: ${formatShare(j)}`, requests: n };
+    }
+    case 'status': {
+      const sent = await sendMany(address, port, request, 10);
+      const ok = sent.every((s) => s.status === o.status);
+      return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
+    }
+    case 'timeout': {
+      if (o.timeoutMs > MAX_WAIT_MS) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${MAX_WAIT_MS} ms)`);
+      const s = await send(address, port, request, { 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
+      const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000;
+      return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error} after ${Math.round(s.elapsedMs)} ms (promised 504 by ${o.timeoutMs} ms)`, requests: 1 };
+    }
+    case 'retries': {
+      const retriable = (o.retryOn ?? []).some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
+      if (!retriable) return notRun(`retryOn ${(o.retryOn ?? ['(default)']).join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
+      const id = randomUUID();
+      const s = await send(address, port, request, { 'x-echo-status': '503', 'x-meshproof-request': id });
+      const seen = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
+      const ok = seen === o.attempts + 1;
+      return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}`, requests: 1 };
+    }
+    case 'mirror': {
+      const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
+      const ids = Array.from({ length: n }, () => randomUUID());
+      await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }));
+      await new Promise((r) => setTimeout(r, 300));
+      const mirrored = ids.filter((id) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version))).length;
+      const j = judgeShare(mirrored, n, o.percent / 100, env.confidence);
+      return { status: j.holds ? 'held' : 'broken', detail: `copies (-shadow) at ${o.destination.labels?.version ?? o.destination.host}: ${formatShare(j)}`, requests: n };
+    }
+    case 'delay':
+      if (o.delayMs > MAX_WAIT_MS || o.percent < 5) return notRun(`a ${o.delayMs} ms delay on ${o.percent} % of requests needs more waiting than a proof spends`);
+      return notRun('delay proofs are not implemented yet');
+    default:
+      return notRun(`${o.kind} proofs need what this runtime does not start yet (inbound sidecars with mTLS and RBAC, the ingress gateway with its certificates, concurrency and failure injection)`);
+  }
+}

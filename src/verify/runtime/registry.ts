@@ -1,0 +1,63 @@
+/**
+ * Everything the runtime starts (servers, proxies, child processes) is registered here and stopped
+ * by `closeAll`: in reverse start order, each with a deadline, also when the process gets SIGINT
+ * or SIGTERM or exits. A registry removes its signal handlers once closed.
+ */
+export interface Closable {
+  /** What it is, for messages: `echo bookinfo/reviews-v2 127.10.0.3:9080`. */
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+export class ProcessRegistry {
+  private readonly items: Closable[] = [];
+  private closed = false;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    void this.closeAll().finally(() => process.kill(process.pid, signal));
+  };
+  private readonly onExit = () => {
+    // Synchronous last resort: child processes are killed; servers die with the process anyway.
+    for (const i of this.items) (i as Partial<{ killNow(): void }>).killNow?.();
+  };
+
+  constructor() {
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+    process.once('exit', this.onExit);
+  }
+
+  /** Adds `c`; throws when the registry is already closed (nothing may start after cleanup). */
+  add<T extends Closable>(c: T): T {
+    if (this.closed) throw new Error(`cannot start ${c.name}: the verify runtime is shutting down`);
+    this.items.push(c);
+    return c;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Stops everything, last started first; each close gets `deadlineMs`. Errors are collected, never thrown. */
+  async closeAll(deadlineMs = 3000): Promise<string[]> {
+    if (this.closed) return [];
+    this.closed = true;
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    process.off('exit', this.onExit);
+    const errors: string[] = [];
+    for (const item of this.items.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          item.close(),
+          new Promise<void>((_, reject) => { timer = setTimeout(() => reject(new Error(`did not stop within ${deadlineMs} ms`)), deadlineMs); }),
+        ]);
+      } catch (e) {
+        errors.push(`${item.name}: ${(e as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return errors;
+  }
+}
