@@ -27,6 +27,8 @@ import { gatewayRouteName, terminatesTls } from './routes.js';
 import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
 
 const TLS_SOCKET = 'envoy.transport_sockets.tls';
+/** The ALPNs an Istio mTLS client offers (Istio's `allIstioMtlsALPNs`): AUTO_PASSTHROUGH admits only those. */
+const ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
 const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
 
 function tlsOf(s: GatewayServerView): ServerTlsSettings | null {
@@ -118,7 +120,8 @@ function buildPassthroughChains(s: GatewayServerView, env: L4Env, taken: Set<str
 
 /**
  * AUTO_PASSTHROUGH: one chain per mesh-internal cluster whose host a server host covers, matched on
- * `outbound_.<port>_.<subset>_.<fqdn>` (the SNI an Istio client sends) and forwarding to that cluster
+ * `outbound_.<port>_.<subset>_.<fqdn>` (the SNI an Istio client sends) and on Istio's mTLS ALPNs, so
+ * only mesh mTLS gets through, and forwarding to that cluster
  * (Istio names the gateway's cluster after the SNI; here it is the ordinary `outbound|…` cluster).
  */
 function buildAutoPassthroughChains(view: ProxyView, s: GatewayServerView, env: L4Env, taken: Set<string>): FilterChain[] {
@@ -130,6 +133,8 @@ function buildAutoPassthroughChains(view: ProxyView, s: GatewayServerView, env: 
     .flatMap((c) => {
       const sni = istioMutualSni(c);
       if (!claim([sni], taken)) return [];
-      return [buildL4FilterChain(sni, [sni], [], buildTcpProxyFilter([{ cluster: c.name, weight: 100 }], env), s.origin)];
+      const chain = buildL4FilterChain(sni, [sni], [], buildTcpProxyFilter([{ cluster: c.name, weight: 100 }], env), s.origin);
+      chain.filterChainMatch!.applicationProtocols = [...ISTIO_MTLS_ALPNS];
+      return [chain];
     });
 }

@@ -13,7 +13,7 @@ import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/f
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import type { HostRoutesView, ProxyView } from '../../mesh/view/index.js';
+import type { HostRoutesView, ProxyView, ServiceView } from '../../mesh/view/index.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ADS_SOURCE } from './_common.js';
 import { buildGatewayListeners } from './gateway-listeners.js';
@@ -35,12 +35,13 @@ export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolea
   const byPort = new Map<number, HostRoutesView[]>();
   for (const r of view.routes) byPort.set(r.port, [...(byPort.get(r.port) ?? []), r]);
   const out: Listener[] = [];
+  const services = new Map(view.services.map((s) => [s.host, s]));
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
     if (proxyless) {
       out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port))));
       continue;
     }
-    out.push(...buildOutboundPortListeners(view, port, hosts, env));
+    out.push(...buildOutboundPortListeners(services, port, hosts, env));
   }
   return out;
 }
@@ -60,8 +61,7 @@ export function vipListenerName(vip: string, port: number): string {
  * `view/tcp-port-shared`). Per-VIP listeners have `bind_to_port: false`: like Istio's, they take
  * connections handed over by original destination, not by binding the service address.
  */
-export function buildOutboundPortListeners(view: ProxyView, port: number, hosts: readonly HostRoutesView[], env: RouteEnv): Listener[] {
-  const services = new Map(view.services.map((s) => [s.host, s]));
+export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv): Listener[] {
   const wildcard: FilterChain[] = [];
   const out: Listener[] = [];
   const seen = new Set<string>();

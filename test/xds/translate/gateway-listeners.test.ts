@@ -112,6 +112,7 @@ test('GIVEN an AUTO_PASSTHROUGH server WHEN translated THEN a chain per mesh clu
     gw('east-west', 'istio-system', [server(15443, 'TLS', ['*.local'], { mode: 'AUTO_PASSTHROUGH' })]),
   ]);
   const hit = (sni: string) => tcpTarget(selectChain(set.listeners, { ip: '192.0.2.1', port: 15443, sni }));
+  assert.equal(set.listeners.find((l) => l.name === '0.0.0.0_15443')!.filterChains.map((c) => c.filterChainMatch?.applicationProtocols.includes('istio')), [true, true]);
   assert.is(hit('outbound_.9080_._.reviews.prod.svc.cluster.local'), 'outbound|9080||reviews.prod.svc.cluster.local');
   assert.is(hit('outbound_.9080_.v1_.reviews.prod.svc.cluster.local'), 'outbound|9080|v1|reviews.prod.svc.cluster.local');
   assert.is(hit('reviews.prod.svc.cluster.local'), 'none', 'only the Istio SNI form matches');
