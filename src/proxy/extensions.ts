@@ -29,6 +29,7 @@ export function createExtensions(policy: PolicyExtensionOptions = {}): ProxyExte
     networkFilters: new Map(),
     loadBalancers: new Map(p.loadBalancers),
     routerInterceptors: [...p.routerInterceptors],
+    validators: p.validators,
     tls: staticTls,
     extraResourceTypes: [],
   };

@@ -122,12 +122,17 @@ export class ConfigStore {
 
   private compile(kind: Kind, msg: Cluster | ClusterLoadAssignment | Listener | RouteConfiguration): unknown {
     switch (kind) {
-      case 'cluster': return compileCluster(msg as Cluster);
+      case 'cluster': {
+        const compiled = compileCluster(msg as Cluster);
+        this.ext.validators?.cluster?.(msg as Cluster);
+        return compiled;
+      }
       case 'endpoint': return hostsOf(msg as ClusterLoadAssignment);
       case 'listener': return compileListener(msg as Listener, this.ext, this.env);
       case 'route': {
         const table = compileRouteConfiguration(msg as RouteConfiguration);
         this.validatePerFilterConfig(table);
+        this.ext.validators?.route?.(msg as RouteConfiguration);
         return table;
       }
     }

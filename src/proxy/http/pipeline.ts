@@ -19,6 +19,7 @@ import type { Any } from '@bufbuild/protobuf/wkt';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import type { ForwardDecision, RouteDecision } from '../route-select.js';
 import type { CompiledRoute } from '../route-table.js';
 import type { HeaderBag } from '../route-match.js';
@@ -237,4 +238,9 @@ export interface ProxyExtensions {
   readonly filterChainSelector?: FilterChainSelector;
   readonly tls?: TlsProvider;
   readonly extraResourceTypes: readonly ExtraResourceType[];
+  /** Unit checks run when a resource arrives; a ConfigError (field path inside the resource) NACKs it. */
+  readonly validators?: {
+    cluster?(c: Cluster): void;
+    route?(rc: RouteConfiguration): void;
+  };
 }
