@@ -36,8 +36,11 @@ export interface AdsClientOptions {
   readonly metadata?: Record<string, string>;
   readonly store: ConfigStore;
   readonly extraTypes: readonly ExtraResourceType[];
-  /** Called after each applied response, before the ACK/NACK goes out. */
-  onChange(change: Change): void;
+  /**
+   * Called after each applied response, before the ACK/NACK goes out. A promise delays the answer;
+   * the error lines it resolves with (e.g. a listener that cannot bind) turn the ACK into a NACK.
+   */
+  onChange(change: Change): void | Promise<string[]>;
   /** Diagnostic lines (connects, NACKs); never per request. */
   log(line: string): void;
   /** First reconnect delay in ms. @default 500 */
@@ -59,6 +62,7 @@ export class AdsClient {
   private backoffMs: number;
   private timer: NodeJS.Timeout | undefined;
   private nodeSent = false;
+  private queue: Promise<void> = Promise.resolve();
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
   /** NACKs sent, newest last (at most 50 kept). */
@@ -106,11 +110,10 @@ export class AdsClient {
     call.on('data', (r: DiscoveryResponse) => {
       this.connected = true;
       this.backoffMs = this.o.initialBackoffMs ?? 500;
-      try {
-        this.onResponse(r);
-      } catch (e) {
-        this.o.log(`xds: internal error handling ${r.typeUrl}: ${(e as Error).stack ?? e}`);
-      }
+      // One response at a time, in order: applying one may wait for listeners to bind.
+      this.queue = this.queue.then(() => this.onResponse(r)).catch((e: Error) => {
+        this.o.log(`xds: internal error handling ${r.typeUrl}: ${e.stack ?? e}`);
+      });
     });
     call.on('status', (s: grpc.StatusObject) => end(`${grpc.status[s.code]}: ${s.details}`));
     call.on('error', (e: Error) => end(e.message));
@@ -178,23 +181,31 @@ export class AdsClient {
     }
   }
 
-  private onResponse(r: DiscoveryResponse): void {
+  private async onResponse(r: DiscoveryResponse): Promise<void> {
     const s = this.types.get(r.typeUrl);
     if (!s) return; // a type never subscribed: nothing to answer.
     s.nonce = r.nonce;
     const kind: Kind | undefined = ConfigStore.kindOf(r.typeUrl);
     let error: string | undefined;
     if (kind) {
+      const before = this.o.store.versions.get(kind);
       const res = this.o.store.apply(kind, r.versionInfo, r.resources as Any[]);
       error = res.error;
-      if (res.change.updated.length > 0 || res.change.removed.length > 0) this.o.onChange(res.change);
+      if (res.change.updated.length > 0 || res.change.removed.length > 0) {
+        const late = await this.o.onChange(res.change);
+        if (late && late.length > 0) {
+          error = [...(error ? [error] : []), ...late].join('\n');
+          if (before === undefined) this.o.store.versions.delete(kind); else this.o.store.versions.set(kind, before);
+        }
+      }
     } else {
       const x = this.o.extraTypes.find((t) => t.typeUrl === r.typeUrl);
       const errs = x ? x.apply(r.resources as Any[], r.versionInfo) : [];
       error = errs.length > 0 ? errs.join('\n') : undefined;
       if (!error) this.extraVersions.set(r.typeUrl, r.versionInfo);
-      this.o.onChange({ kind: 'listener', updated: [], removed: [] });
+      await this.o.onChange({ kind: 'listener', updated: [], removed: [] });
     }
+    if (this.call === undefined) return;
     if (error) {
       this.o.log(`xds: NACK ${r.typeUrl} version ${r.versionInfo}: ${error}`);
       this.nacks.push({ typeUrl: r.typeUrl, version: r.versionInfo, nonce: r.nonce, message: error, at: new Date() });

@@ -104,8 +104,10 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     draining: () => draining,
   };
   const listeners = new Map<string, ListenerServer>();
-  let reconcile = Promise.resolve();
-  const reconcileListeners = async () => {
+  let reconcile: Promise<string[]> = Promise.resolve([]);
+  /** Binds new listeners, updates kept ones, drains removed ones; returns a NACK line per listener that cannot bind (it is dropped, as Envoy refuses it). */
+  const reconcileListeners = async (): Promise<string[]> => {
+    const failures: string[] = [];
     for (const [name, ls] of listeners) {
       const acc = store.listeners.get(name);
       if (!acc || acc.compiled.host !== ls.config.host || acc.compiled.port !== ls.config.port) {
@@ -122,14 +124,18 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
         await ls.listen();
         listeners.set(name, ls);
       } catch (e) {
-        log(`listener "${name}": cannot bind ${acc.compiled.host}:${acc.compiled.port}: ${(e as Error).message}`);
+        const line = `Listener "${name}": address: cannot bind ${acc.compiled.host}:${acc.compiled.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; choose a free address or port`;
+        log(line);
+        failures.push(line);
+        store.listeners.delete(name);
       }
     }
+    return failures;
   };
-  const onChange = (change: Change) => {
+  const onChange = (change: Change): void | Promise<string[]> => {
     if (change.kind === 'cluster') clusters.syncClusters();
     else if (change.kind === 'endpoint') clusters.syncEndpoints(change.updated);
-    else if (change.kind === 'listener') reconcile = reconcile.then(reconcileListeners);
+    else if (change.kind === 'listener') return (reconcile = reconcile.then(reconcileListeners, reconcileListeners));
   };
   const ads = new AdsClient({
     address: o.xds, nodeId: o.nodeId, store, extraTypes: ext.extraResourceTypes, onChange, log,

@@ -75,6 +75,34 @@ test('GIVEN a listener with a required filter the proxy does not have WHEN pushe
   }
 });
 
+test('GIVEN a listener on an address already taken WHEN pushed THEN LDS is NACKed with the bind error and the other listeners serve', async () => {
+  const a = await startEcho('a');
+  const b = await startEcho('b');
+  const ports = { a: a.port, b: b.port };
+  const squatter = net.createServer();
+  const taken = await new Promise<number>((r) => squatter.listen(0, ADDR, () => r((squatter.address() as net.AddressInfo).port)));
+  const xds = await startXds(set('a', ports));
+  const proxy = await startTestProxy(xds.port);
+  try {
+    await proxy.waitReady();
+    const { port } = proxy.listenerAddress('l1')!;
+    const next = set('a', ports);
+    next.listeners.push(httpListener('l2', ADDR, 'r1', {}, taken));
+    xds.publish(next);
+    await until(() => xds.ads.status.nacks(NODE).length > 0, 3000, 'a NACK at the server');
+    assert.is(xds.ads.status.nacks(NODE)[0]!.errorDetail.message, `Listener "l2": address: cannot bind ${ADDR}:${taken}: EADDRINUSE; choose a free address or port`);
+    assert.is(proxy.listenerAddress('l2'), undefined);
+    assert.ok(!proxy.store.listeners.has('l2'), 'the unbindable listener is not kept as active');
+    assert.is(await who(port), 'a');
+  } finally {
+    squatter.close();
+    await proxy.close();
+    await xds.close();
+    await a.close();
+    await b.close();
+  }
+});
+
 test('GIVEN a route with a regex RE2 refuses WHEN pushed THEN RDS is NACKed naming the field, and the old routes serve', async () => {
   const a = await startEcho('a');
   const b = await startEcho('b');
