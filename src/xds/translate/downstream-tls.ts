@@ -22,6 +22,11 @@ export interface ServerTlsSettings {
   readonly minProtocolVersion?: string;
   readonly maxProtocolVersion?: string;
   readonly cipherSuites?: readonly string[];
+  readonly ecdhCurves?: readonly string[];
+  /** SDS name of the CA bundle instead of `<credentialName>-cacert`. */
+  readonly caCertCredentialName?: string;
+  /** Certificate revocation list file. */
+  readonly caCrl?: string;
   readonly insecureSkipVerify?: boolean;
   readonly httpsRedirect?: boolean;
 }
@@ -41,9 +46,10 @@ const exact = (values: readonly string[] | undefined) => (values ?? []).map((v) 
  * The TLS context of a terminating server. Modes: SIMPLE (certificate only), MUTUAL (plus
  * `require_client_certificate` and a CA), OPTIONAL_MUTUAL (CA, certificate not required),
  * ISTIO_MUTUAL (the proxy's own SDS `default` certificate and `ROOTCA`, client certificate required).
- * Certificates: SDS `kubernetes://<credentialName>` (and `<credentialName>-cacert` for the CA), or
- * `serverCertificate` / `privateKey` / `caCertificates` files. `minProtocolVersion`,
- * `maxProtocolVersion` and `cipherSuites` go to `tls_params` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, as Istio).
+ * Certificates: SDS `kubernetes://<credentialName>` (and `<credentialName>-cacert`, or
+ * `caCertCredentialName`, for the CA), or `serverCertificate` / `privateKey` / `caCertificates` files;
+ * `caCrl` as the validation context's CRL file. `minProtocolVersion`, `maxProtocolVersion`,
+ * `cipherSuites` and `ecdhCurves` go to `tls_params` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, as Istio).
  * `transport`: `tcp` for a TLS server that forwards TCP (ISTIO_MUTUAL then offers Istio's ALPNs).
  */
 export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'http' | 'tcp' = 'http'): DownstreamTlsContext {
@@ -55,6 +61,7 @@ export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'ht
     verifyCertificateSpki: [...(tls.verifyCertificateSpki ?? [])],
     verifyCertificateHash: [...(tls.verifyCertificateHash ?? [])],
     ...(tls.insecureSkipVerify ? { trustChainVerification: CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED } : {}),
+    ...(tls.caCrl ? { crl: { specifier: { case: 'filename' as const, value: tls.caCrl } } } : {}),
   };
   const credentials = tls.credentialNames && tls.credentialNames.length > 0 ? tls.credentialNames : tls.credentialName ? [tls.credentialName] : [];
   let certs: Record<string, unknown>;
@@ -67,7 +74,7 @@ export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'ht
     certs = {
       tlsCertificateSdsSecretConfigs: credentials.map((c) => sds(`kubernetes://${c}`)),
       validationContextType: validate
-        ? { case: 'combinedValidationContext', value: { defaultValidationContext: defaults, validationContextSdsSecretConfig: sds(`kubernetes://${credentials[0]}${CA_SUFFIX}`) } }
+        ? { case: 'combinedValidationContext', value: { defaultValidationContext: defaults, validationContextSdsSecretConfig: sds(`kubernetes://${tls.caCertCredentialName ?? `${credentials[0]}${CA_SUFFIX}`}`) } }
         : (tls.subjectAltNames ?? []).length > 0 ? { case: 'validationContext', value: { matchSubjectAltNames: exact(tls.subjectAltNames) } } : { case: undefined },
     };
   } else {
@@ -82,8 +89,8 @@ export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'ht
   const simpleOrMutual = mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
   const min = PROTOCOLS[(tls.minProtocolVersion ?? 'TLS_AUTO').toUpperCase()] ?? TlsParameters_TlsProtocol.TLS_AUTO;
   const max = PROTOCOLS[(tls.maxProtocolVersion ?? 'TLS_AUTO').toUpperCase()] ?? TlsParameters_TlsProtocol.TLS_AUTO;
-  const params = simpleOrMutual && (min !== TlsParameters_TlsProtocol.TLS_AUTO || max !== TlsParameters_TlsProtocol.TLS_AUTO || (tls.cipherSuites ?? []).length > 0)
-    ? { tlsParams: { tlsMinimumProtocolVersion: min, tlsMaximumProtocolVersion: max, cipherSuites: [...(tls.cipherSuites ?? [])] } } : {};
+  const params = simpleOrMutual && (min !== TlsParameters_TlsProtocol.TLS_AUTO || max !== TlsParameters_TlsProtocol.TLS_AUTO || (tls.cipherSuites ?? []).length > 0 || (tls.ecdhCurves ?? []).length > 0)
+    ? { tlsParams: { tlsMinimumProtocolVersion: min, tlsMaximumProtocolVersion: max, cipherSuites: [...(tls.cipherSuites ?? [])], ecdhCurves: [...(tls.ecdhCurves ?? [])] } } : {};
   return create(DownstreamTlsContextSchema, {
     requireClientCertificate: require,
     commonTlsContext: {

@@ -49,6 +49,7 @@ test('GIVEN SIMPLE (files, TLS 1.2+, ciphers), MUTUAL (credentialName), OPTIONAL
     gw('tls', 'istio-system', [
       server(443, 'HTTPS', ['*/simple.example.com'], { mode: 'SIMPLE', serverCertificate: '/etc/certs/tls.crt', privateKey: '/etc/certs/tls.key', minProtocolVersion: 'TLSV1_2', maxProtocolVersion: 'TLSV1_3', cipherSuites: ['ECDHE-RSA-AES256-GCM-SHA384'] }),
       server(443, 'HTTPS', ['*/mutual.example.com'], { mode: 'MUTUAL', credentialName: 'mutual-cred', subjectAltNames: ['spiffe://partner/client'] }),
+      server(443, 'HTTPS', ['*/ca.example.com'], { mode: 'MUTUAL', credentialName: 'ca-cred', caCertCredentialName: 'partner-ca', caCrl: '/etc/certs/crl.pem', ecdhCurves: ['P-256'] }),
       server(443, 'HTTPS', ['*/optional.example.com'], { mode: 'OPTIONAL_MUTUAL', caCertificates: '/etc/certs/ca.crt', serverCertificate: '/etc/certs/tls.crt', privateKey: '/etc/certs/tls.key' }),
       server(443, 'HTTPS', ['*/mesh.example.com'], { mode: 'ISTIO_MUTUAL' }),
     ]),
@@ -65,6 +66,10 @@ test('GIVEN SIMPLE (files, TLS 1.2+, ciphers), MUTUAL (credentialName), OPTIONAL
   assert.equal(mutual.commonTlsContext?.tlsCertificateSdsSecretConfigs.map((c) => c.name), ['kubernetes://mutual-cred']);
   assert.equal(mv?.case === 'combinedValidationContext' && [mv.value.validationContextSdsSecretConfig?.name, mv.value.defaultValidationContext?.matchSubjectAltNames.map((m) => m.matchPattern.value)], ['kubernetes://mutual-cred-cacert', ['spiffe://partner/client']]);
   assert.is(mutual.commonTlsContext?.tlsParams, undefined, 'no tls_params unless versions or ciphers are set');
+  const ca = downstreamTls(selectChain(set.listeners, at('ca.example.com')))!;
+  const cv = ca.commonTlsContext?.validationContextType;
+  assert.equal([cv?.case === 'combinedValidationContext' && cv.value.validationContextSdsSecretConfig?.name, cv?.case === 'combinedValidationContext' && cv.value.defaultValidationContext?.crl?.specifier, ca.commonTlsContext?.tlsParams?.ecdhCurves],
+    ['kubernetes://partner-ca', { case: 'filename', value: '/etc/certs/crl.pem' }, ['P-256']]);
   const optional = downstreamTls(selectChain(set.listeners, at('optional.example.com')))!;
   const ov = optional.commonTlsContext?.validationContextType;
   assert.equal([optional.requireClientCertificate, ov?.case === 'validationContext' && ov.value.trustedCa?.specifier], [false, { case: 'filename', value: '/etc/certs/ca.crt' }]);
