@@ -13,10 +13,24 @@ import type { MeshGraph } from '../../mesh/graph.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
+import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
 import { startMesh } from './mesh.js';
 import { ProcessRegistry } from './registry.js';
 import { closeAgents } from './send.js';
+
+/**
+ * 16 requests in flight, or 1 when a cluster of the host (or of a mirror) limits connections or
+ * pending requests below that: concurrent proof traffic would trip the circuit breakers, which
+ * are a promise of their own.
+ */
+function concurrencyFor(graph: MeshGraph, e: Expectation): number {
+  const view = e.request ? viewFor(graph, e.request.via) : undefined;
+  if (!view || typeof view === 'string') return 1;
+  const hosts = new Set([e.request!.host, ...('destination' in e.outcome ? [e.outcome.destination.host] : [])]);
+  const limits = view.clusters.filter((c) => hosts.has(c.host)).map((c) => Math.min(c.policy.connectionPool.maxConnections, c.policy.connectionPool.http1MaxPendingRequests, c.policy.connectionPool.http2MaxRequests));
+  return limits.every((l) => l >= 64) ? 16 : 1;
+}
 
 function portOf(graph: MeshGraph, request: RequestSpec): number | undefined {
   if (request.port !== undefined) return request.port;
@@ -54,7 +68,7 @@ export function createRuntime(): TrafficRunner {
           const caller = fresh ?? await mesh.caller(r.via.namespace);
           if (typeof caller === 'string') throw new Error(caller);
           try {
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance }));
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e) }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

@@ -16,6 +16,8 @@ export interface JudgeEnv {
   readonly backends: readonly EchoBackend[];
   readonly confidence: number;
   readonly tolerance: number;
+  /** Requests in flight at once: 1 where the destination's circuit breakers would trip. */
+  readonly concurrency: number;
 }
 
 /** Longest single request a proof may wait for (timeouts, delays): longer promises are reported, not run. */
@@ -46,13 +48,13 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const { address, port } = env;
   switch (o.kind) {
     case 'reaches': {
-      const sent = await sendMany(address, port, request, 20);
+      const sent = await sendMany(address, port, request, 20, undefined, env.concurrency);
       const ok = sent.every((s) => lands(s, o.destination));
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
     case 'split': {
       const n = Math.max(...o.shares.map((s) => sampleSizeFor(s.percent / 100, env.tolerance, env.confidence)));
-      const sent = await sendMany(address, port, request, n);
+      const sent = await sendMany(address, port, request, n, undefined, env.concurrency);
       const parts = o.shares.map((s) => ({ s, j: judgeShare(sent.filter((x) => lands(x, s.destination)).length, n, s.percent / 100, env.confidence) }));
       const ok = parts.every((p) => p.j.holds);
       return { status: ok ? 'held' : 'broken', detail: parts.map((p) => `${p.s.destination.labels?.version ?? p.s.destination.host}: ${formatShare(p.j)}`).join('; '), requests: n };
@@ -60,13 +62,13 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'abort': {
       const p = o.percent / 100;
       const n = sampleSizeFor(p, env.tolerance, env.confidence);
-      const sent = await sendMany(address, port, request, n);
+      const sent = await sendMany(address, port, request, n, undefined, env.concurrency);
       const aborted = sent.filter((s) => s.status === o.status && s.workload === '').length;
       const j = judgeShare(aborted, n, p, env.confidence);
       return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status} by the proxy: ${formatShare(j)}`, requests: n };
     }
     case 'status': {
-      const sent = await sendMany(address, port, request, 10);
+      const sent = await sendMany(address, port, request, 10, undefined, env.concurrency);
       const ok = sent.every((s) => s.status === o.status);
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
@@ -88,7 +90,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'mirror': {
       const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
       const ids = Array.from({ length: n }, () => randomUUID());
-      await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }));
+      await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }), env.concurrency);
       await new Promise((r) => setTimeout(r, 300));
       const mirrored = ids.filter((id) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version))).length;
       const j = judgeShare(mirrored, n, o.percent / 100, env.confidence);

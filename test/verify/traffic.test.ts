@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import { createServer } from 'node:net';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import type { Expectation } from '../../src/verify/expectations/types.js';
+import { createRuntime } from '../../src/verify/runtime/index.js';
+import { verifyProject, VerifyInputError } from '../../src/verify/run.js';
+import { breakObject, copyDist, ROOT } from './_dist.js';
+
+const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
+const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
+const OPTIONS = { confidence: 0.999, tolerance: 0.15 };
+
+async function graphOf(work: string): Promise<MeshGraph> {
+  return MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+}
+
+test('GIVEN the committed bookinfo WHEN its mesh promises are sent through the reference proxy THEN the pin, the 75/25 split and the retries hold with real traffic', async () => {
+  const ids = ['bookinfo/reviews-routes#jason-on-v2.reaches', 'bookinfo/reviews-routes#v1-v3-split.split', 'bookinfo/ratings-routes#default.retries'];
+  const { verdicts, startupMs } = await createRuntime().run(await graphOf(ROOT), ids.map(byId), () => {}, OPTIONS);
+  for (const id of ids) assert.is(verdicts.get(id)?.status, 'held', `${id}: ${verdicts.get(id)?.detail}`);
+  assert.match(verdicts.get(ids[1]!)!.detail, /v1: \d+\.\d % of \d+ \(expected 75\.0 %; 99\.9 % Wilson/);
+  assert.match(verdicts.get(ids[2]!)!.detail, /it saw 4 tries \(promised 4: 1 \+ 3 retries\)/);
+  assert.ok(verdicts.get(ids[1]!)!.requests >= 200);
+  assert.ok(startupMs > 0);
+});
+
+test('GIVEN a dist/ whose split is swapped WHEN the promise is proven with traffic alone (no static gate) THEN the traffic verdict breaks with the observed share', async () => {
+  const work = copyDist();
+  try {
+    breakObject(work, 'bookinfo.k8s.yaml', 'VirtualService', 'reviews', (o) => {
+      const route = o.spec.http[1].route;
+      [route[0].weight, route[1].weight] = [route[1].weight, route[0].weight];
+    });
+    const id = 'bookinfo/reviews-routes#v1-v3-split.split';
+    const { verdicts } = await createRuntime().run(await graphOf(work), [byId(id)], () => {}, OPTIONS);
+    assert.is(verdicts.get(id)?.status, 'broken');
+    assert.match(verdicts.get(id)!.detail, /v1: 2\d\.\d % of \d+ \(expected 75\.0 %/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a backend address already taken WHEN verify starts the runtime THEN it exits 2 naming the address, and nothing it started is left listening', async () => {
+  const work = copyDist();
+  const blocker = createServer();
+  try {
+    // The runtime gives the first workload 127.77.0.1 and binds its container ports there.
+    const graph = await graphOf(work);
+    const first = graph.workloads.all.find((w) => graph.membershipOf(w).dataplane !== 'gateway' && w.containerPorts.length > 0)!;
+    const port = first.containerPorts[0]!.containerPort;
+    await new Promise<void>((r) => blocker.listen({ host: '127.77.0.1', port, exclusive: true }, () => r()));
+    const error = await verifyProject({ root: work, skipChecks: true, apps: ['bookinfo'], runtime: createRuntime() }).then(() => undefined, (e: unknown) => e);
+    assert.instance(error, VerifyInputError);
+    assert.match((error as Error).message, new RegExp(`the traffic runtime could not run \\(everything it started was stopped\\): echo ${first.namespace}/${first.name} 127\\.77\\.0\\.1:${port}: cannot listen \\(EADDRINUSE\\): the address is taken`));
+  } finally {
+    blocker.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  // Every address the runtime used is free again: the ADS server, backends and proxies were stopped.
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen({ host: '127.77.0.1', port: 9080, exclusive: true }, () => resolve()); });
+  probe.close();
+});
+
+test.run();
