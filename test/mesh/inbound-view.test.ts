@@ -147,6 +147,11 @@ test('GIVEN malformed IP blocks and ports WHEN viewed THEN the valid values are 
   const [path, port] = r.permissions[0]!;
   assert.equal([port!.values, port!.unsupported], [['8080'], '"70000" is not a port number (0-65535)']);
   assert.match(path!.unsupported!, /path templates/);
+  const re = inbound([ap('re', NS, { rules: [{ from: [{ source: { namespaces: ['web', 'a(b'], principals: ['*sa/(x', '*/sa/ok'] } }] }] })]).authorizationPolicies[0]!.rules[0]!.principals[0]!;
+  assert.equal(re.map((m) => [m.attribute, m.values, m.unsupported]), [
+    ['source.principal', ['*/sa/ok'], '"*sa/(x" is not usable: Istio pastes a leading-* principal into an RE2 regex and this one breaks it'],
+    ['source.namespace', ['web'], '"a(b" is not usable: Istio pastes namespaces into an RE2 regex and this one breaks it'],
+  ]);
 });
 
 test('GIVEN to.ports naming a Service port WHEN viewed THEN the view notes it can never match (AuthorizationPolicy ports are container ports); a container port has no note', () => {

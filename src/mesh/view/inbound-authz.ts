@@ -10,6 +10,7 @@ import { isRecord, type MeshObject } from '../object.js';
 import { selectorOf } from '../policy.js';
 import type { FieldPath } from '../types.js';
 import { allowRuleMatchesEverything, describeOpenFields, parseIpBlock } from '../../validate/authorization.js';
+import { re2 } from '../../validate/re2.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import type { AuthzAttribute, AuthzMatchView, AuthzPolicyView, AuthzRuleView, InboundProblem, ProxyIdentity } from './types.js';
@@ -183,7 +184,15 @@ function matchView(ap: MeshObject, attribute: AuthzAttribute, key: string[], val
 }
 
 const isPort = (v: string) => /^\d{1,5}$/.test(v) && Number(v) <= 65535;
+const compiles = (regex: string) => { try { re2(regex); return true; } catch { return false; } };
+/**
+ * Istio pastes namespaces and the rest of a leading-`*` principal into RE2 regexes verbatim
+ * (`.*\/ns/<ns>/.*`, `spiffe://.*<rest>`); a value that breaks the regex would make Envoy refuse the
+ * whole listener, so it is marked instead.
+ */
 const VALIDATE: Partial<Record<AuthzAttribute, (v: string) => boolean>> = {
+  'source.namespace': (v) => compiles(`.*/ns/${v.replaceAll('*', '.*')}/.*`),
+  'source.principal': (v) => !v.startsWith('*') || v === '*' || compiles(`spiffe://.*${v.slice(1)}`),
   'source.ip': (v) => parseIpBlock(v) !== null,
   'remote.ip': (v) => parseIpBlock(v) !== null,
   'destination.ip': (v) => parseIpBlock(v) !== null,
@@ -191,6 +200,8 @@ const VALIDATE: Partial<Record<AuthzAttribute, (v: string) => boolean>> = {
   path: (v) => !/\{\*\*?\}/.test(v),
 };
 const WHAT: Partial<Record<AuthzAttribute, string>> = {
+  'source.namespace': 'usable: Istio pastes namespaces into an RE2 regex and this one breaks it',
+  'source.principal': 'usable: Istio pastes a leading-* principal into an RE2 regex and this one breaks it',
   'source.ip': 'an IP address or CIDR', 'remote.ip': 'an IP address or CIDR', 'destination.ip': 'an IP address or CIDR',
   'destination.port': 'a port number (0-65535)', path: 'translated: path templates ({*}, {**}) need Envoy\'s uri_template matcher, which meshproof does not emit',
 };
