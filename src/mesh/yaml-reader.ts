@@ -4,6 +4,7 @@ import type { LineIndex } from './lines.js';
 import { locateInYamlNode } from './locate.js';
 import { problem, type InputProblem } from './problems.js';
 import { dialectDifferences, divergentCount, KUBERNETES_YAML, type DialectDifference } from './yaml-dialect.js';
+import { FastComposer, UNSUPPORTED } from './yaml-fast-compose.js';
 
 /** One YAML document after composition: its value, and where to find it again. */
 export interface YamlDocument {
@@ -59,23 +60,66 @@ const MAX_ERRORS_PER_DOCUMENT = 5;
 const MAX_DIALECT_WARNINGS_PER_DOCUMENT = 20;
 
 /**
- * Reads a YAML stream the way Kubernetes does (see yaml-dialect.ts) with `yaml`'s Parser and
- * Composer, one document at a time: memory holds one composed document, never the whole stream,
- * and reading stops after `maxDocuments` (a file of 12 million `---` lines costs nothing).
+ * Reads a YAML stream the way Kubernetes does (see yaml-dialect.ts) with `yaml`'s Parser, one
+ * document at a time: memory holds one composed document, never the whole stream, and reading
+ * stops after `maxDocuments` (a file of 12 million `---` lines costs nothing).
+ *
+ * Documents are composed by `FastComposer` when the whole file stays within its subset (the
+ * common shape of manifests, and no limit reached), else by `yaml`'s Composer, which reports
+ * every problem; both give the same values and positions.
  * Positions are not kept: `locate` composes the document's slice of the text again when a finding
  * needs a line, which few do.
  */
 export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResult {
+  const hasDirectives = /(?:^|\n)%/.test(lines.text);
+  return (hasDirectives ? null : readFast(lines, opts)) ?? readComposed(lines, opts, hasDirectives);
+}
+
+/** The file read with `FastComposer`, or null when it leaves its subset or reaches a limit. */
+export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResult | null {
+  const text = lines.text;
+  const fast = new FastComposer(opts.maxAliasCount);
+  let scanned: Scan;
+  try {
+    scanned = scanTokens(text, opts, () => fast.docs.length, (token) => {
+      fast.next(token);
+      return true;
+    });
+  } catch (e) {
+    if (e === UNSUPPORTED) return null;
+    throw e;
+  }
+  if (scanned.stopped || fast.docs.length > opts.maxDocuments) return null;
+  const docs = fast.docs.map((d, index): YamlDocument => {
+    let locator: ((path: FieldPath) => number) | null | undefined;
+    return {
+      index,
+      value: d.value,
+      offset: d.offset,
+      locate: (path) => {
+        if (locator === undefined) locator = composeAgain(text, d.start, d.end, false);
+        return locator ? locator(path) : d.start;
+      },
+    };
+  });
+  return { docs, problems: [], documents: docs.length, truncated: false, truncatedAt: null, nodes: scanned.nodes, stopped: null };
+}
+
+/** The file read with `yaml`'s Composer alone: every error, warning and limit reported (the reference `FastComposer` is tested against). */
+export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirectives: boolean): ReadYamlResult {
   const text = lines.text;
   const problems: InputProblem[] = [];
   const docs: YamlDocument[] = [];
-  const hasDirectives = /(?:^|\n)%/.test(text);
-  let divergentBefore = divergentCount();
+  // `yaml`'s Composer yields a document once the next one is composed, so a document's 1.1/1.2
+  // differences are counted by the time the one before it is handled, or by its own handling.
+  const divergentAt = [divergentCount(), divergentCount()];
   let documents = 0;
   let truncated = false;
 
   const handle = (doc: Document.Parsed): void => {
     const index = documents++;
+    const divergentTwoBack = divergentAt.shift()!;
+    divergentAt.push(divergentCount());
     const dupes = doc.errors.length === 0 ? duplicateKeys(doc.contents as YamlNode | null) : [];
     if (dupes.length > 0) {
       for (const at of dupes.slice(0, MAX_ERRORS_PER_DOCUMENT)) problems.push(problem('input/duplicate-key', 'duplicate key: Map keys must be unique', lines.at(at)));
@@ -95,9 +139,7 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
     }
     for (const w of doc.warnings) problems.push(problem('input/syntax', `YAML warning: ${firstLine(w.message)}`, lines.at(w.pos[0]), 'warning'));
     const root = doc.contents as YamlNode | null;
-    const divergentAtDoc = divergentBefore;
-    divergentBefore = divergentCount();
-    if (divergentCount() !== divergentAtDoc) {
+    if (divergentCount() !== divergentTwoBack) {
       const differences = dialectDifferences(root);
       for (const d of differences.slice(0, MAX_DIALECT_WARNINGS_PER_DOCUMENT)) problems.push(dialectProblem(d, lines));
       const more = differences.length - MAX_DIALECT_WARNINGS_PER_DOCUMENT;
@@ -125,23 +167,53 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
     });
   };
 
-  // The lexer's tokens are watched before the parser sees them, so that the limits hold before
-  // anything grows: the parser's stack is the nesting depth (nothing recursive has run yet), and
-  // nodes and scalar lengths are counted token by token.
+  const composer = new Composer(KUBERNETES_YAML);
+  let truncatedAt: number | null = null;
+  const take = (doc: Document.Parsed): boolean => {
+    if (documents >= opts.maxDocuments) {
+      truncated = true;
+      truncatedAt = doc.range[0];
+      return false;
+    }
+    handle(doc);
+    return true;
+  };
+  const scanned = scanTokens(text, opts, () => documents, (token) => {
+    for (const doc of composer.next(token)) if (!take(doc)) return false;
+    return true;
+  });
+  if (!truncated && !scanned.stopped) {
+    for (const doc of composer.end(false, text.length)) if (!take(doc)) break;
+  }
+  return { docs, problems, documents, truncated, truncatedAt, nodes: scanned.nodes, stopped: scanned.stopped };
+}
+
+interface Scan {
+  /** YAML nodes read (see `countsAsNode`). */
+  readonly nodes: number;
+  readonly stopped: ReadStop | null;
+}
+
+/**
+ * Lexes and parses `text`, handing each top-level CST token to `sink` until it returns false.
+ * The lexer's tokens are watched before the parser sees them, so that the limits hold before
+ * anything grows: the parser's stack is the nesting depth (nothing recursive has run yet), and
+ * nodes and scalar lengths are counted token by token. `documents` says which document a stop
+ * falls in.
+ */
+function scanTokens(text: string, opts: ReadYamlOptions, documents: () => number, sink: (token: CST.Token) => boolean): Scan {
   const maxNodes = opts.maxNodes ?? Infinity;
   const maxDepth = opts.maxDepth ?? Infinity;
   const maxScalar = opts.maxScalarLength ?? Infinity;
+  const scalarMark = CST.SCALAR;
   const parser = new Parser();
-  const composer = new Composer(KUBERNETES_YAML);
-  const full = () => documents >= opts.maxDocuments;
   let nodes = 0;
   let stopped: ReadStop | null = null;
-  let truncatedAt: number | null = null;
   let atScalar = false;
-  const stop = (code: ReadStop['code'], reached: number) => (stopped = { code, offset: parser.offset, document: documents, reached });
-  outer: for (const lexeme of new Lexer().lex(text, false)) {
+  const stop = (code: ReadStop['code'], reached: number) => (stopped = { code, offset: parser.offset, document: documents(), reached });
+  for (const lexeme of new Lexer().lex(text, false)) {
     const scalarText = atScalar || lexeme[0] === '"' || lexeme[0] === "'";
-    atScalar = lexeme === CST.SCALAR;
+    atScalar = lexeme === scalarMark;
     if (scalarText && lexeme.length > maxScalar) {
       stop('input/scalar-too-long', lexeme.length);
       break;
@@ -150,34 +222,15 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
       stop('input/too-many-nodes', nodes);
       break;
     }
-    for (const token of parser.next(lexeme)) {
-      for (const doc of composer.next(token)) {
-        if (full()) {
-          truncated = true;
-          truncatedAt = doc.range[0];
-          break outer;
-        }
-        handle(doc);
-      }
-    }
+    for (const token of parser.next(lexeme)) if (!sink(token)) return { nodes, stopped };
     // The document, then one entry per open collection, pair or scalar.
     if (parser.stack.length - 1 > maxDepth) {
       stop('input/too-deep', parser.stack.length - 1);
       break;
     }
   }
-  if (!truncated && !stopped) {
-    const tail = [...parser.end()].flatMap((t) => [...composer.next(t)]).concat([...composer.end(false, text.length)]);
-    for (const doc of tail) {
-      if (full()) {
-        truncated = true;
-        truncatedAt = doc.range[0];
-        break;
-      }
-      handle(doc);
-    }
-  }
-  return { docs, problems, documents, truncated, truncatedAt, nodes, stopped };
+  if (!stopped) for (const token of parser.end()) if (!sink(token)) break;
+  return { nodes, stopped };
 }
 
 /**
