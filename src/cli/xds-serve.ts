@@ -1,0 +1,243 @@
+/**
+ * `meshproof xds serve`: the translator behind the ADS server. Each (re)load reads the inputs, runs
+ * the check suite (the engine of `meshproof check`, with the repository's config), and only when it
+ * finds no error translates every proxy, adds its SDS secrets and publishes; otherwise the last good
+ * config keeps serving and the rejection (with its findings) is logged and shown on `/status`.
+ * Inputs and the workload file are watched (debounced); endpoints come from the workload file or, with
+ * a kubeconfig, from EndpointSlices and Pods watched in the cluster.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import type * as http from 'node:http';
+import { resolve } from 'node:path';
+import { checkPaths } from '../checks/api.js';
+import type { Finding } from '../checks/types.js';
+import { MeshGraph } from '../mesh/graph.js';
+import { loadInputs } from '../mesh/load.js';
+import { buildProxyView, proxiesOf } from '../mesh/view/index.js';
+import { type CertificateAuthority, createCa, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
+import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
+import { nodeCacheKey } from '../xds/sds/node-identity.js';
+import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
+import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
+import { AdsServer } from '../xds/server/ads-server.js';
+import { listenStatus } from '../xds/server/status-http.js';
+import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
+import { createSnapshot } from '../xds/snapshot.js';
+import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { readFileSync } from 'node:fs';
+
+/** A running `xds serve`. */
+export interface XdsServeHandle {
+  /** The ADS port. */
+  readonly port: number;
+  /** The status endpoint's port, when `status` was given. */
+  readonly statusPort?: number;
+  readonly cache: SnapshotCache;
+  readonly ads: AdsServer;
+  readonly ca: CertificateAuthority;
+  /** The outcome of the last (re)load. */
+  readonly publish: () => PublishState;
+  /** Re-reads and re-translates the inputs; false when nothing was published (unusable input or check errors). */
+  reload(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What the last reload did, as `/status` shows it under `publish`. */
+export interface PublishState {
+  /** `published`, or why not: `unusable` (unreadable input or workload file), `rejected` (check errors). */
+  readonly outcome: 'published' | 'unusable' | 'rejected';
+  readonly at: string;
+  /** Snapshots whose version changed. */
+  readonly published: number;
+  /** For `unusable`: the reasons; for `rejected`: one line per error finding (`file:line: rule: message`). */
+  readonly errors: readonly string[];
+  /** When the config that serves now was published. */
+  readonly lastGoodAt?: string;
+}
+
+export interface XdsServeOptions {
+  readonly paths: readonly string[];
+  /** Workload file (watched). Ignored when `kubeconfig` or `inCluster` is set. */
+  readonly workloads?: string;
+  /** Endpoints from the cluster this kubeconfig reaches (EndpointSlices and Pods, watched). */
+  readonly kubeconfig?: string;
+  /** Endpoints from the cluster the process runs in (service account token). @default false */
+  readonly inCluster?: boolean;
+  /** ADS `host:port`; port 0 picks one. */
+  readonly listen: string;
+  /** Status endpoint `host:port` (`GET /status`, `GET /nacks`). @default none */
+  readonly status?: string;
+  readonly cwd: string;
+  /** CA files (`--ca-cert`, `--ca-key`); a throwaway in-memory CA for the mesh's trust domain when absent. */
+  readonly caCert?: string;
+  readonly caKey?: string;
+  /** Run the check suite before publishing. @default true */
+  readonly check?: boolean;
+  /** Watch the inputs and reload on change, after `debounceMs` of quiet. @default true, 250 */
+  readonly watch?: boolean;
+  readonly debounceMs?: number;
+  /** ADS stream limits (e.g. `drainTimeoutMs` in tests). */
+  readonly drainTimeoutMs?: number;
+  readonly log: (line: string) => void;
+}
+
+/** Thrown by {@link startServe} when the first load is unusable or rejected: nothing to serve. */
+export class ServeStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServeStartError';
+  }
+}
+
+/** Starts the ADS server with snapshots translated from the inputs. */
+export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
+  const cache = new SnapshotCache();
+  const ads = new AdsServer({ cache, nodeKey: nodeCacheKey, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
+  let ca: CertificateAuthority | undefined;
+  let certs: WorkloadCertificates | undefined;
+  let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
+  let renewTimer: NodeJS.Timeout | undefined;
+  let reloadTimer: NodeJS.Timeout | undefined;
+  let kube: KubernetesEndpointSource | undefined;
+  const scheduleReload = () => {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => void reload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
+  };
+
+  const reject = (outcome: 'unusable' | 'rejected', errors: string[], why: string): false => {
+    state = { outcome, at: new Date().toISOString(), published: 0, errors, ...(state.lastGoodAt ? { lastGoodAt: state.lastGoodAt } : {}) };
+    opts.log(`xds serve: ${why}, keeping the last good config:\n  ${errors.join('\n  ')}`);
+    return false;
+  };
+
+  const reload = async (): Promise<boolean> => {
+    let workloads: WorkloadInstance[];
+    try {
+      workloads = kube ? kube.workloads() : readWorkloadFile(opts.workloads, opts.cwd);
+    } catch (e) {
+      if (!(e instanceof WorkloadFileError)) throw e;
+      return reject('unusable', [e.message], 'workload file unusable');
+    }
+    const loaded = await loadInputs(opts.paths, { cwd: opts.cwd });
+    const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+    if (unusable.length > 0) return reject('unusable', unusable, 'input unusable');
+    if (opts.check !== false) {
+      const run = await checkPaths(opts.paths, { cwd: opts.cwd });
+      const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
+      if (errors.length > 0) return reject('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
+    }
+    const graph = MeshGraph.from(loaded.files);
+    ca ??= opts.caCert && opts.caKey
+      ? await loadCaFromFiles({ certFile: resolve(opts.cwd, opts.caCert), keyFile: resolve(opts.cwd, opts.caKey), trustDomain: graph.trustDomain })
+      : await createCa({ trustDomain: graph.trustDomain });
+    certs ??= new WorkloadCertificates(ca);
+    const secretObjects = graph.ofKind('Secret');
+    const credentials = new Map<string, ReturnType<typeof buildCredentialSecrets>>();
+    const rootSecret = buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
+    const identities = new Set<string>();
+    let published = 0;
+    for (const proxy of proxiesOf(graph)) {
+      const view = buildProxyView(graph, proxy);
+      let creds = credentials.get(proxy.namespace);
+      if (!creds) {
+        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(secretObjects, proxy.namespace)));
+        for (const p of creds.problems) opts.log(`xds serve: ${p.message}`);
+      }
+      const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);
+      identities.add(spiffeId);
+      const cert = await certs.certificateFor(spiffeId);
+      const secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets];
+      const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
+      if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
+      for (const [id, proxyless] of ids) {
+        try {
+          if (cache.setSnapshot(id, createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets }))) published++;
+        } catch (e) {
+          if (!(e instanceof SnapshotInconsistentError)) throw e;
+          opts.log(`xds serve: ${id}: ${e.message}; keeping its last good config`);
+        }
+      }
+    }
+    certs.retain(identities);
+    await scheduleRenewal();
+    const at = new Date().toISOString();
+    state = { outcome: 'published', at, published, errors: [], lastGoodAt: at };
+    opts.log(`xds serve: ${published} snapshot(s) published`);
+    return true;
+  };
+
+  // Certificates are renewed at half their life: reload then, which re-issues what is due.
+  const scheduleRenewal = async () => {
+    clearTimeout(renewTimer);
+    const next = await certs?.nextRenewal();
+    if (next === undefined) return;
+    renewTimer = setTimeout(scheduleReload, Math.min(Math.max(next - Date.now(), 1000), 2 ** 31 - 1));
+    renewTimer.unref();
+  };
+
+  if (opts.kubeconfig !== undefined || opts.inCluster) {
+    kube = new KubernetesEndpointSource({ kubeConfig: loadKubeConfig(opts.kubeconfig && resolve(opts.cwd, opts.kubeconfig)), onChange: scheduleReload, log: opts.log });
+    try {
+      await kube.start();
+    } catch (e) {
+      throw new ServeStartError(`xds serve: ${(e as Error).message}`);
+    }
+  }
+  try {
+    if (!(await reload())) throw new ServeStartError(`xds serve: nothing to serve: the inputs ${opts.paths.join(', ')} are ${state.outcome === 'rejected' ? 'rejected by the check suite' : 'unusable'} (see above); fix them and start again`);
+  } catch (e) {
+    await kube?.stop();
+    throw e;
+  }
+  const port = await ads.listen(opts.listen);
+  let statusServer: http.Server | undefined;
+  if (opts.status) {
+    const [host, p] = splitHostPort(opts.status);
+    statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: state }));
+  }
+  const watchers: FSWatcher[] = [];
+  if (opts.watch !== false) {
+    for (const p of [...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])]) {
+      const w = watch(resolve(opts.cwd, p), { recursive: true }, scheduleReload);
+      w.on('error', (e) => opts.log(`xds serve: cannot watch ${p}: ${e.message}`));
+      watchers.push(w);
+    }
+  }
+  return {
+    port, cache, ads, ca: ca!, reload,
+    publish: () => state,
+    ...(statusServer ? { statusPort: (statusServer.address() as { port: number }).port } : {}),
+    close: async () => {
+      clearTimeout(reloadTimer);
+      clearTimeout(renewTimer);
+      for (const w of watchers) w.close();
+      await kube?.stop();
+      statusServer?.closeAllConnections();
+      await new Promise<void>((r) => (statusServer ? statusServer.close(() => r()) : r()));
+      await ads.close(500);
+    },
+  };
+}
+
+function findingLine(f: Finding): string {
+  return `${f.location.file}:${f.location.line}: ${f.ruleId}: ${f.message}`;
+}
+
+function readWorkloadFile(file: string | undefined, cwd: string): WorkloadInstance[] {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), 'utf8');
+  } catch (e) {
+    throw new WorkloadFileError(file, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseWorkloadFile(text, file);
+}
+
+/** `host:port` → [host, port]; IPv6 in brackets. Throws on a bad port. */
+export function splitHostPort(value: string): [string, number] {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ServeStartError(`"${value}" is not host:port, e.g. 127.0.0.1:15014 (port 0 picks a free one)`);
+  return [m[1] ?? (m[2] || '127.0.0.1'), port];
+}
