@@ -1,0 +1,40 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LoopbackAllocator } from '../../src/verify/runtime/addresses.js';
+import { ProcessRegistry } from '../../src/verify/runtime/registry.js';
+
+test('GIVEN started things WHEN the registry closes THEN it stops them last-first, reports one that hangs or fails, and refuses new ones', async () => {
+  const registry = new ProcessRegistry();
+  const order: string[] = [];
+  registry.add({ name: 'ads', close: async () => { order.push('ads'); } });
+  registry.add({ name: 'stuck proxy', close: () => new Promise<void>(() => {}) });
+  registry.add({ name: 'echo', close: async () => { order.push('echo'); throw new Error('socket already closed'); } });
+  const errors = await registry.closeAll(50);
+  assert.equal(order, ['echo', 'ads']);
+  assert.equal(errors, ['echo: socket already closed', 'stuck proxy: did not stop within 50 ms']);
+  assert.throws(() => registry.add({ name: 'late', close: async () => {} }), /cannot start late: the verify runtime is shutting down/);
+  assert.equal(await registry.closeAll(), []);
+});
+
+test('GIVEN a registry WHEN it is closed THEN its signal handlers are gone', async () => {
+  const before = process.listenerCount('SIGINT');
+  const registry = new ProcessRegistry();
+  assert.is(process.listenerCount('SIGINT'), before + 1);
+  await registry.closeAll();
+  assert.is(process.listenerCount('SIGINT'), before);
+});
+
+test('GIVEN the allocator WHEN addresses are drawn THEN they are distinct 127.77.y.z with z never 0 or 255', () => {
+  const a = new LoopbackAllocator();
+  const seen = new Set<string>();
+  for (let i = 0; i < 600; i++) {
+    const ip = a.allocate();
+    assert.match(ip, /^127\.77\.\d+\.(\d+)$/);
+    const z = Number(ip.split('.')[3]);
+    assert.ok(z >= 1 && z <= 254, ip);
+    seen.add(ip);
+  }
+  assert.is(seen.size, 600);
+});
+
+test.run();
