@@ -22,11 +22,24 @@ export function inboundClusterName(port: number): string {
  * 127.0.0.1:<port>), ROUND_ROBIN, 10 s connect timeout (MeshConfig's default), HTTP/2 toward the
  * application for HTTP2 / gRPC ports. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
  * instead, which needs iptables; a STATIC loopback endpoint is what a proxy without redirection can
- * use. Metadata names the Service ports that target the port. Empty for routers.
+ * use. Metadata names the Service ports that target the port. Plus `InboundPassthroughCluster`
+ * for the passthrough chains. Empty for routers.
  */
 export function buildInboundClusters(view: ProxyView): Cluster[] {
-  return (view.inbound?.ports ?? []).map(buildInboundCluster);
+  if (!view.inbound || view.proxy.type !== 'sidecar') return [];
+  return [
+    ...view.inbound.ports.map(buildInboundCluster),
+    create(ClusterSchema, {
+      name: INBOUND_PASSTHROUGH_CLUSTER,
+      clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST },
+      lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED,
+      connectTimeout: duration(10_000),
+    }),
+  ];
 }
+
+/** Istio's cluster for inbound connections to ports no Service declares: ORIGINAL_DST (where the client connected). */
+export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster';
 
 export function buildInboundCluster(p: InboundPortView): Cluster {
   const name = inboundClusterName(p.port);

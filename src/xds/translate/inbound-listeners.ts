@@ -16,9 +16,9 @@ import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_prox
 import { TlsParameters_TlsProtocol } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { isHttp } from '../../mesh/protocol.js';
-import type { AuthzPolicyView, InboundPortView, ProxyView } from '../../mesh/view/index.js';
+import type { AuthzPolicyView, InboundPortView, MtlsView, ProxyView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
-import { inboundClusterName, inboundMetadata } from './inbound-clusters.js';
+import { INBOUND_PASSTHROUGH_CLUSTER, inboundClusterName, inboundMetadata } from './inbound-clusters.js';
 import { buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
 
 /** Istio's inbound listener name and port (iptables redirects inbound connections there). */
@@ -33,22 +33,51 @@ export const ROOT_CA_SECRET = 'ROOTCA';
 export type TransportProtocol = 'tls' | 'raw_buffer';
 
 /**
- * `virtualInbound` with one or two chains per inbound port (none for routers or a workload no Service
- * selects): STRICT → a `tls` chain terminating mTLS; DISABLE → a `raw_buffer` chain; PERMISSIVE →
- * both. The TLS inspector decides the transport protocol. The original destination port comes from
- * the redirect (Istio's `original_dst` listener filter, which needs iptables and is not emitted): a
- * proxy without redirection binds each chain's `destination_port` itself.
+ * `virtualInbound` (sidecars only) with one or two chains per inbound port: STRICT → a `tls` chain
+ * terminating mTLS; DISABLE → a `raw_buffer` chain; PERMISSIVE → both; then Istio's passthrough
+ * chains for ports no Service declares (no `destination_port`, so every port-specific chain wins
+ * over them) under the workload-wide mode, to `InboundPassthroughCluster`. The TLS inspector decides
+ * the transport protocol. The original destination port comes from the redirect (Istio's
+ * `original_dst` listener filter, which needs iptables and is not emitted): a proxy without
+ * redirection binds each chain's `destination_port` itself.
  */
 export function buildInboundListeners(view: ProxyView): Listener[] {
   const inbound = view.inbound;
-  if (!inbound || inbound.ports.length === 0) return [];
+  if (!inbound || view.proxy.type !== 'sidecar') return [];
   return [create(ListenerSchema, {
     name: VIRTUAL_INBOUND,
     address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: VIRTUAL_INBOUND_PORT } } } },
     trafficDirection: TrafficDirection.INBOUND,
     listenerFilters: [{ name: 'envoy.filters.listener.tls_inspector', configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }],
-    filterChains: inbound.ports.flatMap((p) => buildInboundChains(p, inbound.authorizationPolicies)),
+    filterChains: [
+      ...inbound.ports.flatMap((p) => buildInboundChains(p, inbound.authorizationPolicies)),
+      ...buildPassthroughChains(inbound.mtls, inbound.authorizationPolicies),
+    ],
   })];
+}
+
+/**
+ * Istio's inbound passthrough for ports no Service declares, named `inbound_passthrough_mtls` /
+ * `_plaintext`: the workload-wide mTLS mode, network RBAC (HTTP-only ALLOW rules cannot match
+ * there), `tcp_proxy` to `InboundPassthroughCluster` (the connection's original destination).
+ */
+export function buildPassthroughChains(mtls: MtlsView, policies: readonly AuthzPolicyView[]): FilterChain[] {
+  const tcp = create(TcpProxySchema, { statPrefix: INBOUND_PASSTHROUGH_CLUSTER, clusterSpecifier: { case: 'cluster', value: INBOUND_PASSTHROUGH_CLUSTER } });
+  const metadata: JsonObject = {
+    passthrough: true,
+    mtls: { mode: mtls.mode, source: mtls.source, ...(mtls.origin ? { origin: originJson(mtls.origin) } : {}) },
+    rbac: rbacMetadata(policies, true),
+  };
+  return transportsFor(mtls.mode).map((t) => create(FilterChainSchema, {
+    name: `inbound_passthrough_${t === 'tls' ? 'mtls' : 'plaintext'}`,
+    filterChainMatch: { transportProtocol: t },
+    ...(t === 'tls' ? { transportSocket: { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, istioMutualServerContext(false)) } } } : {}),
+    filters: [
+      ...buildNetworkRbacFilters(policies),
+      { name: 'envoy.filters.network.tcp_proxy', configType: { case: 'typedConfig' as const, value: anyPack(TcpProxySchema, tcp) } },
+    ],
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: metadata } },
+  }));
 }
 
 /** The transport protocols a port accepts under its mTLS mode. */

@@ -54,6 +54,7 @@ test('GIVEN STRICT, PERMISSIVE and DISABLE ports WHEN translated THEN virtualInb
     [5432, 'tls', 'inbound_0.0.0.0_5432_mtls'], [5432, 'raw_buffer', 'inbound_0.0.0.0_5432_plaintext'],
     [8080, 'tls', 'inbound_0.0.0.0_8080_mtls'],
     [9000, 'raw_buffer', 'inbound_0.0.0.0_9000_plaintext'],
+    [undefined, 'tls', 'inbound_passthrough_mtls'],
   ]);
   const md = listener!.filterChains[2]!.metadata!.filterMetadata.meshproof as unknown as { mtls: { mode: string; source: string; origin: { name: string; path: string[] } }; services: { host: string; port: number }[] };
   assert.equal([md.mtls.mode, md.mtls.source, md.mtls.origin.name, md.mtls.origin.path], ['STRICT', 'workload', 'wl', ['spec', 'mtls']]);
@@ -62,7 +63,19 @@ test('GIVEN STRICT, PERMISSIVE and DISABLE ports WHEN translated THEN virtualInb
 
 test('GIVEN no PeerAuthentication WHEN translated THEN every port is PERMISSIVE (Istio\'s default): both chains', () => {
   const { listener } = translate([]);
-  assert.equal(chainsOf(listener).map(([p, t]) => `${p}/${t}`), ['5432/tls', '5432/raw_buffer', '8080/tls', '8080/raw_buffer', '9000/tls', '9000/raw_buffer']);
+  assert.equal(chainsOf(listener).map(([p, t]) => `${p}/${t}`), ['5432/tls', '5432/raw_buffer', '8080/tls', '8080/raw_buffer', '9000/tls', '9000/raw_buffer', 'undefined/tls', 'undefined/raw_buffer']);
+});
+
+test('GIVEN ports no Service declares WHEN translated THEN the passthrough chains (no destination_port) apply the workload-wide mode and network RBAC in front of InboundPassthroughCluster (ORIGINAL_DST)', () => {
+  const deny = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-legacy', namespace: NS }, spec: { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }] }] } };
+  const { set, listener } = translate([pa('wl', { selector: { matchLabels: { app: 'cart' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } }), deny]);
+  const pass = listener!.filterChains.filter((c) => c.name.startsWith('inbound_passthrough'));
+  assert.equal(pass.map((c) => [c.filterChainMatch?.destinationPort, c.filterChainMatch?.transportProtocol, c.filters.map((f) => f.name)]), [
+    [undefined, 'tls', ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']],
+  ], 'STRICT workload-wide even though port 8080 is DISABLE');
+  assert.equal(unpack(pass[0]!, 1, TcpProxySchema).clusterSpecifier, { case: 'cluster', value: 'InboundPassthroughCluster' });
+  const cluster = set.clusters.find((c) => c.name === 'InboundPassthroughCluster')!;
+  assert.equal([cluster.clusterDiscoveryType.case, cluster.clusterDiscoveryType.value], ['type', 4], 'ORIGINAL_DST');
 });
 
 test('GIVEN a tls chain WHEN decoded THEN it terminates ISTIO_MUTUAL: SDS "default" certificate, "ROOTCA" validation, client certificate required; plaintext chains have no transport socket', () => {
@@ -109,13 +122,18 @@ test('GIVEN the consistency check WHEN the inbound cluster a chain names is miss
   assert.equal(missing, ['inbound|5432||', 'inbound|8080||', 'inbound|9000||']);
 });
 
-test('GIVEN a gateway, a workload no Service selects, or a proxyless node WHEN translated THEN there is no inbound listener or cluster', () => {
+test('GIVEN a workload no Service selects WHEN translated THEN virtualInbound has only the passthrough chains', () => {
   const lonely = translateProxy(buildProxyView(graphOf([workload]), proxy), []);
+  assert.equal(chainsOf(lonely.listeners.find((l) => l.name === VIRTUAL_INBOUND)).map((c) => c[2]), ['inbound_passthrough_mtls', 'inbound_passthrough_plaintext']);
+  assert.equal(lonely.clusters.filter((c) => c.name.startsWith('inbound|')), []);
+});
+
+test('GIVEN a gateway or a proxyless node WHEN translated THEN there is no inbound listener or cluster', () => {
   const gw = translateProxy(buildProxyView(graphOf([workload, service]), describeProxy({ type: 'router', name: 'gw', namespace: 'istio-ingress', labels: { istio: 'ingressgateway' } })), []);
   const proxyless = translateProxy(buildProxyView(graphOf([workload, service]), proxy), [], { proxyless: true });
-  for (const set of [lonely, gw, proxyless]) {
+  for (const set of [gw, proxyless]) {
     assert.not.ok(set.listeners.some((l) => l.name === VIRTUAL_INBOUND));
-    assert.not.ok(set.clusters.some((c) => c.name.startsWith('inbound|')));
+    assert.not.ok(set.clusters.some((c) => c.name.startsWith('inbound|') || c.name === 'InboundPassthroughCluster'));
   }
 });
 
