@@ -34,6 +34,8 @@ export interface AccessLogEntry {
   readonly upstreamHost: string | undefined;
   readonly upstreamCluster: string | undefined;
   readonly details: string | undefined;
+  /** `%DOWNSTREAM_PEER_URI_SAN%`: the verified client certificate's SPIFFE ID, when TLS was terminated with a client certificate; printed last, quoted, only when set. */
+  readonly downstreamPeerUriSan?: string;
 }
 
 const q = (v: string | undefined) => (v === undefined || v === '' ? '"-"' : `"${v.replace(/["\\\r\n]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`);
@@ -43,7 +45,7 @@ const d = (v: string | number | undefined) => (v === undefined || v === '' ? '-'
 export function formatAccessLog(e: AccessLogEntry): string {
   return `[${new Date(e.startMs).toISOString()}] "${e.method} ${e.path} ${e.protocol}" ${e.status} ${e.flags.length > 0 ? e.flags.join(',') : '-'} `
     + `${e.bytesReceived} ${e.bytesSent} ${Math.round(e.durationMs)} ${d(e.upstreamServiceTimeMs)} `
-    + `${q(e.xForwardedFor)} ${q(e.userAgent)} ${q(e.requestId)} ${q(e.authority)} ${q(e.upstreamHost)} ${d(e.upstreamCluster)} ${d(e.details)}\n`;
+    + `${q(e.xForwardedFor)} ${q(e.userAgent)} ${q(e.requestId)} ${q(e.authority)} ${q(e.upstreamHost)} ${d(e.upstreamCluster)} ${d(e.details)}${e.downstreamPeerUriSan ? ` ${q(e.downstreamPeerUriSan)}` : ''}\n`;
 }
 
 export interface AccessLogOptions {

@@ -97,6 +97,7 @@ export function hostsOf(cla: ClusterLoadAssignment): UpstreamHost[] {
         weight: lb.loadBalancingWeight ?? 1, hostname: lb.hostIdentifier.value.hostname, locality, priority: loc.priority, localityWeight: loc.loadBalancingWeight ?? 0,
         healthy: hs === HealthStatus.UNKNOWN || hs === HealthStatus.HEALTHY || hs === HealthStatus.DEGRADED,
         active: 0,
+        ...(lb.metadata?.filterMetadata['envoy.transport_socket_match'] ? { transportSocketMatch: lb.metadata.filterMetadata['envoy.transport_socket_match'] } : {}),
       });
     });
   });

@@ -49,6 +49,8 @@ export interface CompiledChain {
   readonly hcm: CompiledHcm | undefined;
   /** A network-filter connection handler (tcp_proxy …) when the chain has no HCM. */
   readonly network: ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => void) | undefined;
+  /** Network filters before the terminal one (network RBAC), run in order on each connection; a string (why) closes it. */
+  readonly gates: readonly ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => string | undefined)[];
   readonly tls: boolean;
 }
 
@@ -136,22 +138,23 @@ function compileChain(chain: FilterChain, ext: ProxyExtensions, env: NetworkEnv)
   }
   const last = chain.filters[chain.filters.length - 1]!;
   const lastConfig = last.configType.case === 'typedConfig' ? last.configType.value : undefined;
-  if (last.name === HCM_NAME || lastConfig?.typeUrl === HCM_TYPE) {
-    if (chain.filters.length > 1) {
-      const extra = chain.filters.slice(0, -1).find((f) => !ext.networkFilters.has(f.name));
-      if (extra) throw new ConfigError(`filters[${chain.filters.indexOf(extra)}]`, `network filter "${extra.name}" is not supported before the HTTP connection manager`);
-    }
-    if (!lastConfig) throw new ConfigError(`filters[${chain.filters.length - 1}]`, 'the HTTP connection manager needs a typed_config');
-    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext)), network: undefined, tls };
-  }
-  const handlers = chain.filters.map((f, i) => under(`filters[${i}]`, () => {
+  // Filters before the terminal one (network RBAC) are gates run on each connection in order.
+  const gates = chain.filters.slice(0, -1).map((f, i) => under(`filters[${i}]`, () => {
     const factory = ext.networkFilters.get(f.name);
-    if (!factory) throw new ConfigError('name', `network filter "${f.name}" is not supported by this proxy; supported: ${[HCM_NAME, ...ext.networkFilters.keys()].join(', ')}`);
-    return factory.create(f.configType.case === 'typedConfig' ? f.configType.value : undefined, env);
+    if (!factory) throw new ConfigError('name', `network filter "${f.name}" is not supported by this proxy; supported before the terminal filter: ${[...ext.networkFilters].filter(([, x]) => x.createGate).map(([n]) => n).join(', ') || 'none'}`);
+    if (!factory.createGate) throw new ConfigError('name', `network filter "${f.name}" can only be the last filter of a chain`);
+    return factory.createGate(f.configType.case === 'typedConfig' ? f.configType.value : undefined, env);
   }));
-  // The terminal network filter (tcp_proxy) handles the connection; filters before it (network RBAC)
-  // are composed by the unit that implements them.
-  return { source: chain, hcm: undefined, network: handlers[handlers.length - 1], tls };
+  if (last.name === HCM_NAME || lastConfig?.typeUrl === HCM_TYPE) {
+    if (!lastConfig) throw new ConfigError(`filters[${chain.filters.length - 1}]`, 'the HTTP connection manager needs a typed_config');
+    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext)), network: undefined, gates, tls };
+  }
+  const network = under(`filters[${chain.filters.length - 1}]`, () => {
+    const factory = ext.networkFilters.get(last.name);
+    if (!factory) throw new ConfigError('name', `network filter "${last.name}" is not supported by this proxy; supported: ${[HCM_NAME, ...ext.networkFilters.keys()].join(', ')}`);
+    return factory.create(lastConfig, env);
+  });
+  return { source: chain, hcm: undefined, network, gates, tls };
 }
 
 /** Compiles a Listener; throws ConfigError naming the field it cannot serve. */

@@ -19,6 +19,7 @@ import type { CompiledChain, CompiledHcm, CompiledListener } from '../config/lis
 import type { ConnectionInfo, ProxyExtensions } from './pipeline.js';
 import { type HandlerEnv, handleRequest } from './request-handler.js';
 import { handleClientError } from './client-error.js';
+import { inspectConnection } from '../tcp/inspect.js';
 import { RAW_SOCKET, TLS_SOCKET } from './downstream.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -79,20 +80,21 @@ export class ListenerServer {
       const chain = config.chains[0] ?? config.defaultChain!;
       return this.serveChain(chain, socket, socket, undefined);
     }
-    const timer = setTimeout(() => socket.destroy(), 15_000);
-    socket.once('data', (first: Buffer) => {
-      clearTimeout(timer);
-      socket.pause();
-      socket.unshift(first);
+    // Listener filters (tls_inspector, http_inspector): peek SNI, ALPN or the plaintext protocol;
+    // the bytes are put back for TLS or the HTTP codec.
+    const l = config.source;
+    const timeoutMs = l.listenerFiltersTimeout ? Number(l.listenerFiltersTimeout.seconds) * 1000 + Math.floor(l.listenerFiltersTimeout.nanos / 1e6) : 15_000;
+    inspectConnection(socket, { tls: true, http: true, timeoutMs, continueOnTimeout: l.continueOnListenerFiltersTimeout }).then((r) => {
       const info: ConnectionInfo = {
-        localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '',
-        transportProtocol: first[0] === 0x16 ? 'tls' : 'raw_buffer', firstBytes: first,
+        localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0,
+        transportProtocol: r.transportProtocol === 'tls' ? 'tls' : 'raw_buffer', firstBytes: r.firstBytes ?? Buffer.alloc(0),
+        serverName: r.serverName, applicationProtocols: r.applicationProtocols,
       };
       const chain = this.selectChain(info);
       if (!chain) { socket.destroy(); return; }
       if (chain.tls) return this.serveTls(chain, socket, info);
       this.serveChain(chain, socket, socket, info);
-    });
+    }, () => socket.destroy());
   }
 
   private selectChain(info: ConnectionInfo): CompiledChain | undefined {
@@ -110,7 +112,7 @@ export class ListenerServer {
   private serveTls(chain: CompiledChain, socket: net.Socket, info: ConnectionInfo): void {
     let opts;
     try {
-      opts = this.ext.tls!.downstream(chain.source);
+      opts = this.ext.tls!.downstream(chain.source, info);
     } catch {
       socket.destroy();
       return;
@@ -120,19 +122,27 @@ export class ListenerServer {
     const t = new tls.TLSSocket(wrapped, { isServer: true, ...opts, ALPNProtocols: alpn });
     (t as unknown as Record<symbol, net.Socket>)[RAW_SOCKET] = socket;
     t.on('error', () => socket.destroy());
-    t.once('secure', () => this.serveChain(chain, t, socket, info));
+    t.once('secure', () => {
+      const refused = this.ext.tls!.verifyPeer?.(chain.source, t);
+      if (refused) { t.destroy(); socket.destroy(); return; }
+      this.serveChain(chain, t, socket, info);
+    });
   }
 
-  private serveChain(chain: CompiledChain, stream: net.Socket, raw: net.Socket, info: ConnectionInfo | undefined): void {
+  private serveChain(chain: CompiledChain, stream: net.Socket, raw: net.Socket, peeked: ConnectionInfo | undefined): void {
+    const info = peeked ?? { localAddress: raw.localAddress ?? '', localPort: raw.localPort ?? 0, remoteAddress: raw.remoteAddress ?? '', remotePort: raw.remotePort ?? 0, transportProtocol: 'raw_buffer', firstBytes: Buffer.alloc(0) };
+    for (const gate of chain.gates) {
+      if (gate(stream, info) !== undefined) { stream.destroy(); raw.destroy(); return; }
+    }
     if (chain.network) {
-      chain.network(stream, info ?? { localAddress: raw.localAddress ?? '', localPort: raw.localPort ?? 0, remoteAddress: raw.remoteAddress ?? '', transportProtocol: 'raw_buffer', firstBytes: Buffer.alloc(0) });
+      chain.network(stream, info);
       if (stream === raw && raw.isPaused()) raw.resume();
       return;
     }
     const hcm = chain.hcm!;
     const servers = this.serversFor(hcm);
     const alpn = (stream as tls.TLSSocket).alpnProtocol;
-    const h2 = hcm.codec === 'http2' || alpn === 'h2' || (alpn === undefined && hcm.codec === 'auto' && info !== undefined && startsWithPreface(info.firstBytes));
+    const h2 = hcm.codec === 'http2' || alpn === 'h2' || (alpn === undefined && hcm.codec === 'auto' && peeked !== undefined && startsWithPreface(info.firstBytes));
     // node:http2 takes over the handle and first replays what is buffered on the socket (the peeked
     // bytes put back), provided the socket is still paused; node:http reads through 'data' events.
     // Over TLS the stream is a TLSSocket on a JS stream that may already hold decrypted bytes, which

@@ -4,6 +4,7 @@
  * the route's Forward chain to the cluster), the response back with the route's header operations,
  * stats and one access-log entry. See pipeline.ts for the order and the extension points.
  */
+import { peerSpiffeId } from '../tls/peer.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -266,6 +267,7 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
     xForwardedFor: h['x-forwarded-for'] as string | undefined, userAgent: h['user-agent'] as string | undefined,
     requestId: ex.state.get(REQUEST_ID) as string | undefined ?? h['x-request-id'] as string | undefined,
     authority: ex.authority, upstreamHost: ex.upstreamHost?.key, upstreamCluster: ex.clusterName || undefined, details: ex.details || undefined,
+    downstreamPeerUriSan: peerSpiffeId(ex.downstream.tls),
   });
 }
 

@@ -16,6 +16,8 @@ export interface Inspection {
   readonly serverName: string;
   /** ALPN offered (TLS) or sniffed (`http/1.1`, `http/1.0`, `h2c`). */
   readonly applicationProtocols: readonly string[];
+  /** The bytes read (and put back), for protocol detection after the chain is chosen. */
+  readonly firstBytes?: Buffer;
 }
 
 /** Which inspectors run, and Envoy's `listener_filters_timeout` handling. */
@@ -65,7 +67,7 @@ export function inspectConnection(socket: Socket, opts: InspectOptions): Promise
       socket.off('error', onEnd);
       if (buf.length) socket.unshift(buf);
     };
-    const finish = (r: Inspection) => { if (!done) { cleanup(); resolve(r); } };
+    const finish = (r: Inspection) => { if (!done) { const firstBytes = buf; cleanup(); resolve({ ...r, firstBytes }); } };
     const fail = (e: InspectError) => { if (!done) { cleanup(); reject(e); } };
     const decide = (final: boolean): void => {
       let tls: Inspection | undefined;
