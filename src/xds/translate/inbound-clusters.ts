@@ -26,7 +26,7 @@ export function inboundClusterName(port: number): string {
  * for the passthrough chains. Empty for routers.
  */
 export function buildInboundClusters(view: ProxyView): Cluster[] {
-  if (!view.inbound || view.proxy.type !== 'sidecar') return [];
+  if (!view.inbound || view.proxy.type !== 'sidecar' || view.inbound.ports.length === 0) return [];
   return [
     ...view.inbound.ports.map(buildInboundCluster),
     create(ClusterSchema, {

@@ -36,14 +36,15 @@ export type TransportProtocol = 'tls' | 'raw_buffer';
  * `virtualInbound` (sidecars only) with one or two chains per inbound port: STRICT → a `tls` chain
  * terminating mTLS; DISABLE → a `raw_buffer` chain; PERMISSIVE → both; then Istio's passthrough
  * chains for ports no Service declares (no `destination_port`, so every port-specific chain wins
- * over them) under the workload-wide mode, to `InboundPassthroughCluster`. The TLS inspector decides
+ * over them) under the workload-wide mode, to `InboundPassthroughCluster`. A sidecar no Service
+ * selects gets nothing (Istio would still give it the passthrough chains). The TLS inspector decides
  * the transport protocol. The original destination port comes from the redirect (Istio's
  * `original_dst` listener filter, which needs iptables and is not emitted): a proxy without
  * redirection binds each chain's `destination_port` itself.
  */
 export function buildInboundListeners(view: ProxyView): Listener[] {
   const inbound = view.inbound;
-  if (!inbound || view.proxy.type !== 'sidecar') return [];
+  if (!inbound || view.proxy.type !== 'sidecar' || inbound.ports.length === 0) return [];
   return [create(ListenerSchema, {
     name: VIRTUAL_INBOUND,
     address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: VIRTUAL_INBOUND_PORT } } } },

@@ -122,16 +122,11 @@ test('GIVEN the consistency check WHEN the inbound cluster a chain names is miss
   assert.equal(missing, ['inbound|5432||', 'inbound|8080||', 'inbound|9000||']);
 });
 
-test('GIVEN a workload no Service selects WHEN translated THEN virtualInbound has only the passthrough chains', () => {
+test('GIVEN a gateway, a workload no Service selects, or a proxyless node WHEN translated THEN there is no inbound listener or cluster', () => {
   const lonely = translateProxy(buildProxyView(graphOf([workload]), proxy), []);
-  assert.equal(chainsOf(lonely.listeners.find((l) => l.name === VIRTUAL_INBOUND)).map((c) => c[2]), ['inbound_passthrough_mtls', 'inbound_passthrough_plaintext']);
-  assert.equal(lonely.clusters.filter((c) => c.name.startsWith('inbound|')), []);
-});
-
-test('GIVEN a gateway or a proxyless node WHEN translated THEN there is no inbound listener or cluster', () => {
   const gw = translateProxy(buildProxyView(graphOf([workload, service]), describeProxy({ type: 'router', name: 'gw', namespace: 'istio-ingress', labels: { istio: 'ingressgateway' } })), []);
   const proxyless = translateProxy(buildProxyView(graphOf([workload, service]), proxy), [], { proxyless: true });
-  for (const set of [gw, proxyless]) {
+  for (const set of [lonely, gw, proxyless]) {
     assert.not.ok(set.listeners.some((l) => l.name === VIRTUAL_INBOUND));
     assert.not.ok(set.clusters.some((c) => c.name.startsWith('inbound|') || c.name === 'InboundPassthroughCluster'));
   }
