@@ -24,6 +24,8 @@ export interface Env {
   readonly port: number;
   readonly proxy: Awaited<ReturnType<typeof startTestProxy>>;
   request(path?: string, headers?: Record<string, string>, method?: string, body?: string): ReturnType<typeof get>;
+  /** Publishes a new snapshot to the proxy. */
+  publish(cfg: { clusters: Cluster[]; endpoints: ClusterLoadAssignment[]; vhosts: Vhost[] }): void;
   /** Access-log entries once flushed. */
   entries(): Promise<Awaited<ReturnType<typeof startTestProxy>>['log']>;
 }
@@ -41,6 +43,7 @@ export async function withProxy(cfg: { clusters: Cluster[]; endpoints: ClusterLo
       port, proxy: p,
       request: (path = '/', headers = {}, method = 'GET', body) => get(port, path, { host: 'svc.local', ...headers }, method, body, ADDR),
       entries: async () => { await p.accessLog!.flush(); return p.log; },
+      publish: (c) => xds.publish({ clusters: c.clusters, endpoints: c.endpoints, listeners: [httpListener('l1', ADDR, 'r1')], routes: [routeConfig('r1', c.vhosts)] }),
     });
   } finally {
     await proxy?.close();

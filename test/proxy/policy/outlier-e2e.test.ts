@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutlierDetectionSchema } from '../../../src/xds/gen/envoy/config/cluster/v3/outlier_detection_pb.js';
-import { assignment, edsCluster, startEcho } from '../_harness.js';
+import { assignment, edsCluster, startEcho, until } from '../_harness.js';
 import { ms, vhost, withProxy } from './_e2e.js';
 
 function failing() {
@@ -30,6 +30,25 @@ test('GIVEN consecutive_5xx 2 and max_ejection_percent 50 WHEN one of two endpoi
       const after: number[] = [];
       for (let i = 0; i < 10; i++) after.push((await env.request()).status);
       assert.equal(after, Array(10).fill(200));
+    });
+  } finally { await bad.close(); await good.close(); }
+});
+
+test('GIVEN an ejected endpoint WHEN a CDS update carries its cluster unchanged THEN it stays ejected (the cluster is kept, as Envoy)', async () => {
+  const bad = await failing();
+  const good = await startEcho('good');
+  const cfg = {
+    clusters: [detecting({ consecutive5xx: 1, interval: ms(10_000), baseEjectionTime: ms(30_000), maxEjectionPercent: 50 })],
+    endpoints: [assignment('svc', [{ port: bad.port }, { port: good.port }])], vhosts: [vhost('svc')],
+  };
+  try {
+    await withProxy(cfg, async (env) => {
+      for (let i = 0; i < 2; i++) await env.request();
+      env.publish({ ...cfg, clusters: [detecting({ consecutive5xx: 1, interval: ms(10_000), baseEjectionTime: ms(30_000), maxEjectionPercent: 50 }), edsCluster('other')], endpoints: [...cfg.endpoints, assignment('other', [{ port: good.port }])] });
+      await until(() => env.proxy.store.clusters.has('other'), 3000, 'the CDS update');
+      const s: number[] = [];
+      for (let i = 0; i < 6; i++) s.push((await env.request()).status);
+      assert.equal(s, Array(6).fill(200));
     });
   } finally { await bad.close(); await good.close(); }
 });

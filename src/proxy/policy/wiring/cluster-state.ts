@@ -4,7 +4,8 @@
  * ejection), rebuilt when the Cluster resource itself changes (Envoy recreates the cluster then).
  * The core calls the factory on every CDS/EDS change; requests only read the map.
  */
-import type { Cluster } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { equals } from '@bufbuild/protobuf';
+import { ClusterSchema, type Cluster } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Exchange, LoadBalancer as CoreLoadBalancer, UpstreamHost } from '../../http/pipeline.js';
 import { compileCluster } from '../../config/cluster-config.js';
 import type { CompiledRoute } from '../../route-table.js';
@@ -119,7 +120,9 @@ export class ClusterPolicies {
   /** The core's `LoadBalancerFactory` for every `lb_policy` the policy units implement. */
   readonly factory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: RandomSource): CoreLoadBalancer => {
     let cp = this.byName.get(cluster.name);
-    const prev = cp && cp.source === cluster ? cp.byUpstream : new Map<UpstreamHost, CoreBackedHost>();
+    // Envoy keeps a cluster (counters, ejections) when a CDS update carries it unchanged.
+    const same = cp !== undefined && (cp.source === cluster || equals(ClusterSchema, cp.source, cluster));
+    const prev = same ? cp!.byUpstream : new Map<UpstreamHost, CoreBackedHost>();
     const byUpstream = new Map<UpstreamHost, CoreBackedHost>();
     const mine = hosts.map((u) => {
       const h = prev.get(u) ?? new CoreBackedHost(u);
@@ -127,7 +130,7 @@ export class ClusterPolicies {
       return h;
     });
     const set = new HostSet(mine, hostSetOptions(cluster));
-    if (!cp || cp.source !== cluster) {
+    if (!cp || !same) {
       cp?.stop?.();
       const protocol = compileCluster(cluster).protocol;
       const outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, set, this.clock, random) : undefined;
