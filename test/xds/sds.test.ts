@@ -81,7 +81,7 @@ test('GIVEN two workloads\' SDS certificates WHEN they do mutual TLS trusting RO
   const pemOf = (s: Secret) => (s.type.case === 'tlsCertificate' ? { cert: text(s.type.value.certificateChain), key: text(s.type.value.privateKey) } : assert.unreachable('tlsCertificate'));
   const root = a.get('ROOTCA')!;
   const ca = text(root.type.case === 'validationContext' ? root.type.value.trustedCa : undefined);
-  const srv = tls.createServer({ ...pemOf(b.get('default')!), ca, requestCert: true, rejectUnauthorized: true }, (sock) => sock.end(spiffeIdOfCertificate(sock.getPeerCertificate().raw)));
+  const srv = tls.createServer({ ...pemOf(b.get('default')!), ca, requestCert: true, rejectUnauthorized: true }, (sock) => sock.end(spiffeIdOfCertificate(sock.getPeerCertificate().raw) ?? 'no URI SAN'));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   try {
     const seen = await new Promise<{ server: string | undefined; client: string }>((resolve, reject) => {
