@@ -5,7 +5,7 @@
  *   npm run bench:check              # 10,000 objects
  *   npm run bench:check -- 50000     # another size
  *
- * Target: check time at most 2x the parse time (issue: one YAML reader, `yaml` in Kubernetes' dialect).
+ * Target: check time at most 1.5x the parse time of the same bytes (issue #7).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +14,7 @@ import { fmt, runCase, type CaseResult } from '../lib/measure.js';
 import { writeMesh } from './generate.js';
 
 const target = Number(process.argv[2] ?? 10_000);
+const MAX_RATIO = 1.5;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-bench-check-'));
 try {
   const written = writeMesh(dir, target);
@@ -30,7 +31,7 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   console.log(`| yaml.parseAllDocuments (baseline) | ${fmt(parse.ms)} | ${fmt(parse.cpuMs)} | ${fmt(written / (parse.ms / 1000))} | ${fmt(parse.maxRssMiB)} | 1.00x | 1.00x |`);
   console.log(`| meshproof check, every rule | ${fmt(check.ms)} | ${fmt(check.cpuMs)} | ${fmt(written / (check.ms / 1000))} | ${fmt(check.maxRssMiB)} | ${ratio.toFixed(2)}x | ${cpuRatio.toFixed(2)}x |`);
-  console.log(`\ncheck / parse = ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (target <= 2x): ${ratio <= 2 ? 'MET' : 'NOT MET'}; load average ${load} on ${os.cpus().length} cores`);
+  console.log(`\ncheck / parse = ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (target <= ${MAX_RATIO}x): ${ratio <= MAX_RATIO && cpuRatio <= MAX_RATIO ? 'MET' : 'NOT MET'}; load average ${load} on ${os.cpus().length} cores`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -257,7 +257,6 @@ export class FastComposer {
 
   private blockMap(bm: CST.BlockMap): Record<string, unknown> {
     const map: Record<string, unknown> = {};
-    const seen = new Set<unknown>();
     let offset = bm.offset;
     let commentEnd: number | null = null;
     for (const item of bm.items) {
@@ -274,8 +273,10 @@ export class FastComposer {
       if (!key || (key.type !== 'scalar' && key.type !== 'single-quoted-scalar' && key.type !== 'double-quoted-scalar') || key.indent !== bm.indent) unsupported();
       if (key.end) for (const t of key.end) if (t.type !== 'space' || t.source.includes('\t')) unsupported();
       const k = this.scalar(key, true);
-      if (seen.has(k)) unsupported();
-      seen.add(k);
+      const stringKey = k === null ? '' : String(k);
+      // A key already there: a duplicate, `1` next to "1", or one `in` finds on Object.prototype
+      // (`__proto__`, `constructor`): left to `yaml`, which tells them apart.
+      if (stringKey in map) unsupported();
       const vp = props(sep, 'map-value-ind', this.rangeEnd, false, true);
       offset = vp.end;
       if (!vp.found) unsupported();
@@ -289,9 +290,7 @@ export class FastComposer {
         v = this.empty(vp, sep);
       }
       offset = this.rangeEnd;
-      const stringKey = k === null ? '' : String(k);
-      if (stringKey in map) Object.defineProperty(map, stringKey, { value: v, writable: true, enumerable: true, configurable: true });
-      else map[stringKey] = v;
+      map[stringKey] = v;
     }
     if (commentEnd && commentEnd < offset) unsupported();
     this.rangeEnd = commentEnd ?? offset;
