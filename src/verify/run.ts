@@ -87,13 +87,14 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     expectations = expectations.filter((e) => options.apps!.includes(appOf(e)));
   }
   if (!options.skipChecks) {
-    const run = await checkPaths([dist], { cwd: root });
+    const run = await checkPaths(['dist'], { cwd: root });
     if (run.exitCode('error') !== 0) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').slice(0, 5);
       throw new VerifyInputError(`dist/ fails the checks (${run.result.summary.errors} error${run.result.summary.errors === 1 ? '' : 's'}), so its promises are not worth proving; fix them first (meshproof check dist):\n${errors.map((f) => `  ${f.location.file}:${f.location.line} ${f.ruleId}: ${f.message}`).join('\n')}`);
     }
   }
-  const loaded = await loadInputs([dist], { cwd: root });
+  // Relative, so messages name dist/x.k8s.yaml:12 as the checks do.
+  const loaded = await loadInputs(['dist'], { cwd: root });
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
   const graph = MeshGraph.from(loaded.files);

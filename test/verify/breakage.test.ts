@@ -29,6 +29,22 @@ const cases: [string, string, (work: string) => void, string, RegExp][] = [
   ['remove the header match of the canary pin', 'customers', (w) => breakObject(w, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => {
     delete o.spec.http[0].match;
   }), 'customers/customers-canary#customers-canary-split.split', /selects route "customers-canary-pinned".*sends 0 % to customers v1, not 90 %/],
+  ['turn the httpbin gateway from MUTUAL to SIMPLE TLS', 'httpbin', (w) => breakObject(w, 'httpbin.k8s.yaml', 'Gateway', 'httpbin-gateway', (o) => {
+    o.spec.servers[0].tls.mode = 'SIMPLE';
+  }), 'httpbin/httpbin-gateway#client-certificate-required.443', /tls\.mode SIMPLE, not MUTUAL: clients without a certificate get through/],
+  ['relax httpbin to PERMISSIVE mTLS', 'httpbin', (w) => breakObject(w, 'httpbin.k8s.yaml', 'PeerAuthentication', 'default', (o) => {
+    o.spec.mtls.mode = 'PERMISSIVE';
+  }), 'httpbin/namespace#mtls-strict', /accepts PERMISSIVE \(PeerAuthentication httpbin\/default at dist\/httpbin\.k8s\.yaml:\d+\): plaintext gets through/],
+  ['allow the wrong caller to customers', 'customers', (w) => breakObject(w, 'customers.k8s.yaml', 'AuthorizationPolicy', 'allow-customers', (o) => {
+    o.spec.rules[0].from[0].source.principals = ['cluster.local/ns/customers/sa/someone-else'];
+  }), 'customers/allow-customers#allow.0', /refuses \(403\) cluster\.local\/ns\/customers\/sa\/web-frontend: none of .*allow-customers \(ALLOW\) matches/],
+  ['drop the connection limit of customers', 'customers', (w) => breakObject(w, 'customers.k8s.yaml', 'DestinationRule', 'customers', (o) => {
+    delete o.spec.trafficPolicy.connectionPool.tcp;
+  }), 'customers/customers#circuit-breaker', /has maxConnections unlimited \(2\^32-1\), not 1/],
+  ['stop mirroring to customers v3', 'customers', (w) => breakObject(w, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => {
+    delete o.spec.http[1].mirror;
+    delete o.spec.http[1].mirrorPercentage;
+  }), 'customers/customers-canary#customers-canary-split.mirror', /it mirrors nothing, not customers v3/],
 ];
 
 test('GIVEN the committed dist/ WHEN verified statically THEN every promise of every app holds (exit 0)', async () => {
@@ -61,5 +77,20 @@ for (const [what, app, breakIt, id, detail] of cases) {
     }
   });
 }
+
+test('GIVEN a second mesh VirtualService for reviews WHEN verified THEN the promises on reviews hold only by Istio\'s undefined order, which fails the run', async () => {
+  const work = copyDist();
+  try {
+    const file = `${work}/dist/bookinfo.k8s.yaml`;
+    fs.appendFileSync(file, '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews-hotfix\n  namespace: bookinfo\nspec:\n  hosts: [reviews]\n  http:\n    - route:\n        - destination: { host: reviews, subset: v1 }\n');
+    const report = await verify(work, ['bookinfo']);
+    const r = report.results.find((x) => x.expectation.id === 'bookinfo/reviews-routes#v1-v3-split.split')!;
+    assert.is(finalStatus(r), 'undefined');
+    assert.match(r.static.detail, /order undefined: Istio applies one of several VirtualServices for reviews\.bookinfo\.svc\.cluster\.local \(IST0109\)/);
+    assert.is(verifyExitCode(report), 1);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
 
 test.run();
