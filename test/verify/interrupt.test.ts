@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { connect, createServer } from 'node:net';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyDist, ROOT } from './_dist.js';
+
+const canConnect = (host: string, port: number) => new Promise<boolean>((resolve) => {
+  const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
+  s.on('error', () => resolve(false));
+});
+
+test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops everything it started and exits promptly', async () => {
+  const work = copyDist();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev-cli.ts'), 'verify', work, '--no-check', '--app', 'bookinfo'], { cwd: ROOT, stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    // The first backend (bookinfo's first workload) listens on 127.77.0.1:9080 once the runtime is up.
+    const deadline = Date.now() + 20_000;
+    while (!(await canConnect('127.77.0.1', 9080))) {
+      assert.ok(Date.now() < deadline, 'the runtime did not start within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t = Date.now();
+    child.kill('SIGINT');
+    const result = await exited;
+    assert.ok(Date.now() - t < 8000, `took ${Date.now() - t} ms to stop`);
+    assert.ok(result.signal === 'SIGINT' || result.code === 130, JSON.stringify(result));
+    // The address is free again.
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen({ host: '127.77.0.1', port: 9080, exclusive: true }, () => resolve()); });
+    probe.close();
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
