@@ -8,7 +8,7 @@
  */
 import type { HttpFilterFactory, ProxyExtensions } from './http/pipeline.js';
 import { type PolicyExtensionOptions, policyExtensions } from './policy/wiring/index.js';
-import { staticTls } from './http/static-tls.js';
+import { securityExtensions } from './tls/provider.js';
 
 const CORS: HttpFilterFactory = {
   typeUrls: ['type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors'],
@@ -21,16 +21,19 @@ const CORS: HttpFilterFactory = {
  */
 export function createExtensions(policy: PolicyExtensionOptions = {}): ProxyExtensions {
   const p = policyExtensions(policy);
+  const sec = securityExtensions();
   return {
     httpFilters: new Map<string, HttpFilterFactory>([
       ['envoy.filters.http.cors', CORS],
       ...p.httpFilters,
+      ...sec.httpFilters,
     ]),
-    networkFilters: new Map(),
+    networkFilters: new Map(sec.networkFilters),
     loadBalancers: new Map(p.loadBalancers),
     routerInterceptors: [...p.routerInterceptors],
     validators: p.validators,
-    tls: staticTls,
-    extraResourceTypes: [],
+    filterChainSelector: sec.filterChainSelector,
+    tls: sec.tls,
+    extraResourceTypes: [...sec.extraResourceTypes],
   };
 }

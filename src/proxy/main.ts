@@ -93,6 +93,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     hosts: (c) => clusters.get(c)?.hosts,
     cluster: (c) => clusters.get(c)?.config.source,
     choose: (c, conn) => clusters.get(c)?.lb.choose(connectionExchange(c, conn)),
+    ...(accessLog ? { accessLog } : {}),
   };
   const store = new ConfigStore(ext, netEnv);
   clusters = new ClusterManager(store, stats, ext, random);

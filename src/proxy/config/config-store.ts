@@ -52,7 +52,8 @@ export class ConfigStore {
 
   /** The kind of an xDS type URL this store holds, or undefined. */
   static kindOf(typeUrl: string): Kind | undefined {
-    return (Object.keys(TYPE_URL) as Kind[]).find((k) => TYPE_URL[k] === typeUrl);
+    // TYPE_URL also names SDS secrets, which the store does not hold (an extra resource type does).
+    return (['cluster', 'endpoint', 'listener', 'route'] as const).find((k) => TYPE_URL[k] === typeUrl);
   }
 
   /**

@@ -206,6 +206,8 @@ export interface NetworkEnv {
    * exchange's downstream addresses, so source-IP hashing works for TCP too.
    */
   choose(cluster: string, conn?: ConnectionInfo): UpstreamHost | undefined;
+  /** The proxy's access log (tcp_proxy logs one entry per connection), when enabled. */
+  readonly accessLog?: { log(e: import('../access-log.js').AccessLogEntry): void };
 }
 
 /** TLS for a filter chain's `transport_socket` (DownstreamTlsContext), and for clusters' upstream sockets. */

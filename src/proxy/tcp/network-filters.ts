@@ -45,12 +45,11 @@ export function tcpProxyFactory(upstreamTls: TcpProxyEnv['upstreamTls']): Networ
       const cfg = anyUnpack(config, TcpProxySchema)!;
       const errors = checkTcpProxy(cfg);
       if (errors.length) throw new ConfigError('typed_config', errors.join('; '));
-      const withLog = env as NetworkEnv & { accessLog?: { log(e: AccessLogEntry): void } };
       return (socket: Socket, info: ConnectionInfo) => proxyTcp(cfg, {
         cluster: (name) => env.cluster(name),
         choose: (name) => env.choose(name, info),
         upstreamTls,
-        log: (r) => withLog.accessLog?.log(tcpAccessLogEntry(r)),
+        log: (r) => env.accessLog?.log(tcpAccessLogEntry(r)),
       }, socket, { downstreamPeerUriSan: peerSpiffeId(tlsOf(socket)) });
     },
   };
