@@ -17,8 +17,10 @@ export interface AdsLimits {
   readonly maxResourceNames: number;
   /** How long a stream whose client does not read may stay blocked (responses pending) before it is closed, ms. @default 30000 */
   readonly drainTimeoutMs: number;
+  /** Bytes written to a stream but not yet flushed above which further responses wait (one per type). @default 1048576 */
+  readonly maxInFlightBytes: number;
 }
-export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000, drainTimeoutMs: 30_000 };
+export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000, drainTimeoutMs: 30_000, maxInFlightBytes: 1 << 20 };
 
 /**
  * Maps a node to its snapshot-cache key (go-control-plane's `NodeHash`); `known` tells whether the
