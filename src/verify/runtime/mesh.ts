@@ -4,9 +4,10 @@
  * snapshot the translator makes from its per-proxy view, and one reference proxy (`startProxy`,
  * the engine of `meshproof proxy`) per caller namespace, its outbound listeners moved from
  * `0.0.0.0` to the caller's own loopback address so that several proxies and the backends can
- * bind the same ports. Upstreams are plaintext (the echo backends have no sidecar of their own:
- * no `security.istio.io/tlsMode` label, so auto mTLS picks plaintext); mTLS and RBAC need inbound
- * sidecars in front of the backends, which this runtime does not start yet.
+ * bind the same ports. Upstreams are plaintext: the echo backends have no sidecar of their own, so
+ * the caller's clusters lose their upstream TLS (ISTIO_MUTUAL under auto mTLS) in the runtime's
+ * copy of the snapshot; mTLS and RBAC need inbound sidecars in front of the backends, which this
+ * runtime does not start yet.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import { buildProxyView, proxyOf } from '../../mesh/view/index.js';
@@ -84,7 +85,14 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
     });
     // One node id per proxy: each holds its own snapshot (its own listener address).
     const nodeId = `${w.namespace}/${w.name}${++proxies > 1 ? `~${proxies}` : ''}`;
-    cache.setSnapshot(nodeId, createSnapshot({ ...set, listeners, secrets: [] }));
+    // The echo backends have no sidecar to terminate mTLS: upstream TLS (ISTIO_MUTUAL by auto mTLS) is
+    // taken off the caller's clusters, so these proofs cover routing, not transport security.
+    const clusters = set.clusters.map((c) => {
+      c.transportSocket = undefined;
+      c.transportSocketMatches = [];
+      return c;
+    });
+    cache.setSnapshot(nodeId, createSnapshot({ ...set, clusters, listeners, secrets: [] }));
     const logLines: string[] = [];
     const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => logLines.push(l), drainTimeoutMs: 100 });
     let closed = false;
