@@ -1,0 +1,168 @@
+/**
+ * `npm run bench:proxy`: the reference proxy against nginx on a 90/10 weighted split to two local
+ * backends, plus the direct baseline, in one run with the same core pinning (the proxy under test
+ * on core 1; wrk, the backends and this script on core 0). The proxy's config is what our
+ * translator makes of a small mesh (bench/proxy/mesh.ts), served by our ADS server.
+ *
+ * Loads: 50 connections (throughput) and 1 connection (latency added per hop). Prints
+ * requests/s, p50/p99 (wrk --latency), CPU time per request of the proxy process (utime+stime
+ * from /proc, master and workers for nginx) and the ratios ours/nginx; checks from the backends'
+ * own counts that each proxy really split 90/10. Targets (issue #9): CPU per request <= 2.5x
+ * nginx's, requests/s >= 0.5x nginx's at 50 connections, added p50 <= 0.2 ms at 1 connection.
+ *
+ * Options (environment): BENCH_SECONDS (measured seconds per case at 50 connections, default 8;
+ * 1 connection runs 3/4 of it), BENCH_PROXY_NODE_FLAGS (extra node flags for our proxy, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`). Needs Linux, taskset, wrk and nginx (installed with
+ * apt-get when missing and running as root). Exit 1 when a split is off or requests failed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
+import { backendConfig, backendCounts, proxyConfig } from './nginx.js';
+import { type Child, cpuSeconds, ensureTools, freePort, Registry } from './processes.js';
+import { runWrk, type WrkResult } from './wrk.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const LOAD_CORE = 0;
+const PROXY_CORE = 1;
+const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = 2;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function get(port: number, path: string, host = '127.0.0.1', hostHeader?: string): Promise<number> {
+  return new Promise((res) => {
+    const req = http.request({ host, port, path, agent: false, headers: hostHeader ? { host: hostHeader } : {} }, (r) => { r.resume(); r.on('end', () => res(r.statusCode ?? 0)); });
+    req.on('error', () => res(0));
+    req.setTimeout(2000, () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitFor(what: string, child: Child, ok: () => Promise<boolean>, ms = 30_000, last: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (child.proc.exitCode !== null) throw new Error(`${what} exited (${child.proc.exitCode}): ${child.tail()}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${ms / 1000} s (${last() || 'no answer'}): ${child.tail()}`);
+    await sleep(100);
+  }
+}
+
+interface Target { readonly name: string; readonly port: number; readonly host: string; readonly cpuPid?: number; readonly splits: boolean }
+interface Row { readonly load: number; readonly target: string; readonly wrk: WrkResult; readonly cpuUsPerReq?: number; readonly v2Share?: number; readonly counted?: number; readonly loadAvg: number }
+
+async function measure(registry: Registry, dataDir: string, t: Target, connections: number, seconds: number): Promise<Row> {
+  const url = `http://${t.host}:${t.port}/`;
+  await runWrk(registry, LOAD_CORE, url, HOST, connections, WARMUP_SECONDS);
+  await sleep(300);
+  const before = backendCounts(dataDir);
+  const cpu0 = t.cpuPid ? cpuSeconds(t.cpuPid) : 0;
+  const wrk = await runWrk(registry, LOAD_CORE, url, HOST, connections, seconds);
+  const cpu1 = t.cpuPid ? cpuSeconds(t.cpuPid) : 0;
+  await sleep(400);
+  const after = backendCounts(dataDir);
+  const v1 = after.v1 - before.v1;
+  const v2 = after.v2 - before.v2;
+  return {
+    load: connections, target: t.name, wrk, loadAvg: loadavg()[0]!,
+    ...(t.cpuPid ? { cpuUsPerReq: ((cpu1 - cpu0) / wrk.requests) * 1e6 } : {}),
+    ...(t.splits ? { v2Share: v2 / Math.max(1, v1 + v2), counted: v1 + v2 } : {}),
+  };
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+function report(rows: readonly Row[]): { text: string; failures: string[] } {
+  const failures: string[] = [];
+  const lines = ['| connections | target | requests/s | p50 (ms) | p99 (ms) | proxy CPU per request (µs) | share to v2 (backend counts) | load average |', '|---:|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    lines.push(`| ${r.load} | ${r.target} | ${fmt(r.wrk.rps)} | ${fmt(r.wrk.p50Ms, 3)} | ${fmt(r.wrk.p99Ms, 3)} | ${r.cpuUsPerReq === undefined ? '–' : fmt(r.cpuUsPerReq, 1)} | ${r.v2Share === undefined ? '–' : `${fmt(r.v2Share * 100, 1)} % of ${fmt(r.counted!)}`} | ${r.loadAvg.toFixed(1)} |`);
+    if (r.wrk.errors > r.wrk.requests * 0.001) failures.push(`${r.target} at ${r.load} connections: ${r.wrk.errors} failed requests of ${r.wrk.requests}`);
+    if (r.v2Share !== undefined && (r.v2Share < 0.07 || r.v2Share > 0.13)) failures.push(`${r.target} at ${r.load} connections sent ${fmt(r.v2Share * 100, 1)} % to v2 (expected 10 %): the split did not happen`);
+    if (r.v2Share !== undefined && r.counted! < r.wrk.requests) failures.push(`${r.target} at ${r.load} connections: the backends counted ${r.counted} requests, wrk ${r.wrk.requests}`);
+  }
+  const row = (load: number, target: string) => rows.find((r) => r.load === load && r.target.startsWith(target))!;
+  const ours50 = row(50, 'meshproof');
+  const nginx50 = row(50, 'nginx');
+  const cpuRatio = ours50.cpuUsPerReq! / nginx50.cpuUsPerReq!;
+  const rpsRatio = ours50.wrk.rps / nginx50.wrk.rps;
+  const hop = (t: string) => row(1, t).wrk.p50Ms - row(1, 'direct').wrk.p50Ms;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  lines.push('', `CPU per request, ours / nginx (50 connections): ${cpuRatio.toFixed(2)}x (target <= 2.5x: ${verdict(cpuRatio <= 2.5)})`);
+  lines.push(`requests/s, ours / nginx (50 connections): ${rpsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(rpsRatio >= 0.5)})`);
+  lines.push(`added p50 per hop (1 connection): ours ${fmt(hop('meshproof'), 3)} ms, nginx ${fmt(hop('nginx'), 3)} ms (target <= 0.2 ms: ${verdict(hop('meshproof') <= 0.2)})`);
+  lines.push(`CPU per request, ours / nginx (1 connection): ${(row(1, 'meshproof').cpuUsPerReq! / row(1, 'nginx').cpuUsPerReq!).toFixed(2)}x`);
+  return { text: lines.join('\n'), failures };
+}
+
+async function main(): Promise<number> {
+  ensureTools([{ bin: 'wrk', pkg: 'wrk' }, { bin: 'nginx', pkg: 'nginx' }, { bin: 'taskset', pkg: 'util-linux' }]);
+  execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
+  const registry = new Registry();
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-bench-proxy-'));
+  let mesh: BenchMesh | undefined;
+  const cleanup = async () => {
+    await registry.stopAll();
+    await mesh?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => { process.stderr.write(`\n${sig}: stopping everything…\n`); void cleanup().finally(() => process.exit(130)); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const load0 = loadavg()[0]!;
+    const backendPort = await freePort([BACKENDS.v1, BACKENDS.v2]);
+    const backendDir = join(dir, 'backends');
+    const backends = registry.start('nginx backends', LOAD_CORE, 'nginx', ['-e', join(dir, 'startup-error.log'), '-c', backendConfig(backendDir, BACKENDS, backendPort)]);
+    await waitFor('nginx backends', backends, async () => (await get(backendPort, '/', BACKENDS.v1)) === 200 && (await get(backendPort, '/', BACKENDS.v2)) === 200);
+
+    const oursPort = await freePort(['127.0.0.1']);
+    mesh = await startBenchMesh(dir, BACKENDS, backendPort, { host: '127.0.0.1', port: oursPort });
+    const adminPort = await freePort(['127.0.0.1']);
+    const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const ours = registry.start('meshproof proxy', PROXY_CORE, process.execPath, [...nodeFlags, '--import', 'tsx', 'scripts/dev-cli.ts', 'proxy',
+      '--xds', `127.0.0.1:${mesh.adsPort}`, '--node', mesh.nodeId, '--admin', `127.0.0.1:${adminPort}`, '--prometheus', 'off', '--readiness', 'off',
+      '--drain-timeout', '200', '--access-log', join(dir, 'ours-access.log')], { cwd: ROOT });
+    let seen = '';
+    await waitFor('meshproof proxy', ours, async () => {
+      const ready = await get(adminPort, '/ready');
+      const through = ready === 200 ? await get(oursPort, '/', '127.0.0.1', HOST) : 0;
+      seen = `admin /ready ${ready}, GET / through the listener ${through || '–'}`;
+      return through === 200;
+    }, 30_000, () => seen);
+
+    const nginxPort = await freePort(['127.0.0.1']);
+    const nginxDir = join(dir, 'nginx-proxy');
+    const nginx = registry.start('nginx proxy', PROXY_CORE, 'nginx', ['-e', join(dir, 'startup-error.log'), '-c', proxyConfig(nginxDir, { host: '127.0.0.1', port: nginxPort }, BACKENDS, backendPort)]);
+    await waitFor('nginx proxy', nginx, async () => (await get(nginxPort, '/', '127.0.0.1', HOST)) === 200);
+
+    const nginxVersion = /nginx\/([\d.]+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '';
+    const targets: Target[] = [
+      { name: 'direct to backend v1 (baseline)', port: backendPort, host: BACKENDS.v1, splits: false },
+      { name: `nginx ${nginxVersion} proxy`, port: nginxPort, host: '127.0.0.1', cpuPid: nginx.pid, splits: true },
+      { name: 'meshproof proxy', port: oursPort, host: '127.0.0.1', cpuPid: ours.pid, splits: true },
+    ];
+    process.stderr.write(`load average ${load0.toFixed(1)}; ${SECONDS} s per case at 50 connections, ${Math.round(SECONDS * 0.75)} s at 1, ${WARMUP_SECONDS} s warm-up each\n`);
+    const rows: Row[] = [];
+    for (const [connections, seconds] of [[50, SECONDS], [1, Math.max(1, Math.round(SECONDS * 0.75))]] as const) {
+      for (const t of targets) {
+        rows.push(await measure(registry, backendDir, t, connections, seconds));
+        process.stderr.write(`  ${connections} connections, ${t.name}: ${fmt(rows.at(-1)!.wrk.rps)} requests/s\n`);
+      }
+    }
+    const { text, failures } = report(rows);
+    process.stdout.write(`${text}\n`);
+    for (const f of failures) process.stderr.write(`FAILED: ${f}\n`);
+    return failures.length > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+process.exitCode = await main();
