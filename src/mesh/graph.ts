@@ -1,6 +1,7 @@
 import type { FieldPath } from './types.js';
 import { resolveHost, type ResolvedHost } from './hosts.js';
-import { DEFAULT_MESH_CONTEXT, principalOf, type MeshConfig, type MeshContext } from './mesh-config.js';
+import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, type MeshConfig, type MeshContext } from './mesh-config.js';
+import { meshConfigInInput } from './mesh-config-in-input.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
 import { PolicyIndex, decideMtls, type MtlsDecision, type PeerAuthenticationsForWorkload } from './policy.js';
@@ -28,7 +29,11 @@ export type { MergedDestinationRule, MergedSubset } from './destination-rules.js
 export type { Membership, Dataplane } from './membership.js';
 
 export interface GraphOptions {
-  /** MeshConfig and cluster domain istiod runs with. @default DEFAULT_MESH_CONTEXT (Istio's defaults) */
+  /**
+   * MeshConfig and cluster domain istiod runs with. Without a MeshConfig of its own (its
+   * `meshConfig` is `DEFAULT_MESH_CONFIG`), the input's `istio` ConfigMap in the root namespace is
+   * used when it holds a valid one. @default DEFAULT_MESH_CONTEXT (Istio's defaults)
+   */
   readonly context?: MeshContext;
   /** Overrides `context.meshConfig.rootNamespace`. */
   readonly rootNamespace?: string;
@@ -60,6 +65,8 @@ export class MeshGraph {
   readonly context: MeshContext;
   /** `context.meshConfig`. */
   readonly meshConfig: MeshConfig;
+  /** The input's `istio` ConfigMap when `meshConfig` came from it; null when explicit or Istio's defaults. */
+  readonly meshConfigSource: MeshObject | null;
   /** MeshConfig `rootNamespace`. */
   readonly rootNamespace: string;
   /** Kubernetes cluster domain (`<svc>.<ns>.svc.<clusterDomain>`). */
@@ -82,7 +89,10 @@ export class MeshGraph {
   constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
     this.objects = objects;
     const base = opts.context ?? DEFAULT_MESH_CONTEXT;
-    const meshConfig = opts.rootNamespace !== undefined ? { ...base.meshConfig, rootNamespace: opts.rootNamespace } : base.meshConfig;
+    const inInput = base.meshConfig === DEFAULT_MESH_CONFIG ? meshConfigInInput(objects, opts.rootNamespace ?? DEFAULT_MESH_CONFIG.rootNamespace) : null;
+    const chosen = inInput?.meshConfig ?? base.meshConfig;
+    const meshConfig = opts.rootNamespace !== undefined ? { ...chosen, rootNamespace: opts.rootNamespace } : chosen;
+    this.meshConfigSource = inInput?.from ?? null;
     this.context = { meshConfig, clusterDomain: opts.clusterDomain ?? base.clusterDomain };
     this.meshConfig = meshConfig;
     this.rootNamespace = meshConfig.rootNamespace;

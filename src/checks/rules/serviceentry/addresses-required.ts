@@ -1,5 +1,4 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
-import { meshConfigOfInput } from '../../../mesh/mesh-config-in-input.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -9,7 +8,7 @@ import type { Rule } from '../../rule.js';
  * `PILOT_ENABLE_IP_AUTOALLOCATE: "true"` (Istio's serviceentry.Analyzer reads exactly these).
  */
 export function addressesAutoAllocated(graph: MeshGraph): boolean {
-  const md = meshConfigOfInput(graph).meshConfig.defaultConfig.proxyMetadata;
+  const md = graph.meshConfig.defaultConfig.proxyMetadata;
   if (!isRecord(md) || md.ISTIO_META_DNS_CAPTURE !== 'true') return false;
   return md.ISTIO_META_DNS_AUTO_ALLOCATE === 'true' || md.PILOT_ENABLE_IP_AUTOALLOCATE === 'true';
 }
