@@ -44,6 +44,9 @@ export interface HcmContext {
 
 const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
+/** Downstream facts per connection, computed on its first request (keep-alive connections reuse them). */
+const connections = new WeakMap<Socket, DownstreamInfo>();
+
 class HttpExchange implements Exchange {
   decision: RouteDecision | undefined = undefined;
   clusterName = '';
@@ -53,7 +56,9 @@ class HttpExchange implements Exchange {
   upstreamHost: UpstreamHost | undefined = undefined;
   attempts = 0;
   readonly controller = new AbortController();
-  readonly state = new Map<symbol, unknown>();
+  private stateMap: Map<symbol, unknown> | undefined = undefined;
+  /** The x-request-id the core generated (none when the client sent one). */
+  requestId: string | undefined = undefined;
   readonly startMs = Date.now();
   readonly start = performance.now();
   bytesSent = 0;
@@ -71,6 +76,11 @@ class HttpExchange implements Exchange {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** Created on first use: most requests never need unit state. */
+  get state(): Map<symbol, unknown> {
+    return (this.stateMap ??= new Map());
   }
 }
 
@@ -98,10 +108,15 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   const rawAuthority = (h2 ? (headers[':authority'] as string | undefined) : undefined) ?? (headers.host as string | undefined) ?? '';
   const tlsSocket = (socket as unknown as Record<symbol, TLSSocket | undefined>)[TLS_SOCKET] ?? ((socket as TLSSocket).encrypted ? socket as TLSSocket : undefined);
   const scheme = tlsSocket ? 'https' : 'http';
-  const downstream: DownstreamInfo = {
-    remoteAddress: rawSocket.remoteAddress ?? '', remotePort: rawSocket.remotePort ?? 0, localAddress: rawSocket.localAddress ?? '', localPort: rawSocket.localPort ?? 0,
-    listener: ctx.listenerName, protocol: h2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`, tls: tlsSocket,
-  };
+  let downstream = connections.get(rawSocket);
+  const protocol = h2 ? 'HTTP/2' : req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
+  if (downstream === undefined || downstream.protocol !== protocol || downstream.listener !== ctx.listenerName) {
+    downstream = {
+      remoteAddress: rawSocket.remoteAddress ?? '', remotePort: rawSocket.remotePort ?? 0, localAddress: rawSocket.localAddress ?? '', localPort: rawSocket.localPort ?? 0,
+      listener: ctx.listenerName, protocol, tls: tlsSocket,
+    };
+    connections.set(rawSocket, downstream);
+  }
   const authority = stripPort(rawAuthority, ctx.hcm.stripPort, ctx.localPort);
   const ex = new HttpExchange(req, res, downstream, req.method ?? 'GET', req.url ?? '/', authority, scheme, headers);
   const st = ctx.stats;
@@ -265,14 +280,11 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
     bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : 0, bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
     upstreamServiceTimeMs: ex.upstreamMs === undefined ? undefined : Math.round(ex.upstreamMs),
     xForwardedFor: h['x-forwarded-for'] as string | undefined, userAgent: h['user-agent'] as string | undefined,
-    requestId: ex.state.get(REQUEST_ID) as string | undefined ?? h['x-request-id'] as string | undefined,
+    requestId: ex.requestId ?? h['x-request-id'] as string | undefined,
     authority: ex.authority, upstreamHost: ex.upstreamHost?.key, upstreamCluster: ex.clusterName || undefined, details: ex.details || undefined,
     downstreamPeerUriSan: peerSpiffeId(ex.downstream.tls),
   });
 }
-
-/** Key under which the core stores the x-request-id it generated. */
-export const REQUEST_ID = Symbol('x-request-id');
 
 /**
  * The upstream request headers for a forward decision: downstream headers without hop-by-hop ones,
@@ -285,8 +297,8 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
   const h = upstreamHeaders(req.rawHeaders, authority);
   h.push('x-forwarded-proto', ex.scheme);
   if (ex.headers['x-request-id'] === undefined) {
-    let id = ex.state.get(REQUEST_ID) as string | undefined;
-    if (!id) ex.state.set(REQUEST_ID, (id = randomUUID()));
+    const hx = ex as HttpExchange;
+    const id = hx.requestId ??= randomUUID();
     h.push('x-request-id', id);
   }
   if (d.path !== ex.path) {
