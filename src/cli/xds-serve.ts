@@ -99,9 +99,30 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   let renewTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let kube: KubernetesEndpointSource | undefined;
+  // Reloads never overlap: a change that arrives while one runs is picked up by one more run after it.
+  let running: Promise<boolean> | undefined;
+  let again = false;
+  const serialReload = async (): Promise<boolean> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    try {
+      running = reload();
+      let ok = await running;
+      while (again) {
+        again = false;
+        running = reload();
+        ok = await running;
+      }
+      return ok;
+    } finally {
+      running = undefined;
+    }
+  };
   const scheduleReload = () => {
     clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => void reload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
+    reloadTimer = setTimeout(() => void serialReload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
   };
 
   const reject = (outcome: 'unusable' | 'rejected', errors: string[], why: string): false => {
@@ -204,7 +225,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
   }
   return {
-    port, cache, ads, ca: ca!, reload,
+    port, cache, ads, ca: ca!, reload: serialReload,
     publish: () => state,
     ...(statusServer ? { statusPort: (statusServer.address() as { port: number }).port } : {}),
     close: async () => {
@@ -220,7 +241,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 }
 
 function findingLine(f: Finding): string {
-  return `${f.location.file}:${f.location.line}: ${f.ruleId}: ${f.message}`;
+  return `${f.location.file}:${f.location.line}: ${f.ruleId}${f.istioCode && f.istioCode !== f.ruleId ? ` (${f.istioCode})` : ''}: ${f.message}`;
 }
 
 function readWorkloadFile(file: string | undefined, cwd: string): WorkloadInstance[] {
