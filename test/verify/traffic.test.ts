@@ -12,7 +12,7 @@ import { breakObject, copyDist, ROOT } from './_dist.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
-const OPTIONS = { confidence: 0.999, tolerance: 0.15 };
+const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 
 async function graphOf(work: string): Promise<MeshGraph> {
   return MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
@@ -24,7 +24,7 @@ test('GIVEN the committed bookinfo WHEN its mesh promises are sent through the r
   for (const id of ids) assert.is(verdicts.get(id)?.status, 'held', `${id}: ${verdicts.get(id)?.detail}`);
   assert.match(verdicts.get(ids[1]!)!.detail, /v1: \d+\.\d % of \d+ \(expected 75\.0 %; 99\.9 % Wilson/);
   assert.match(verdicts.get(ids[2]!)!.detail, /it saw 4 tries \(promised 4: 1 \+ 3 retries\)/);
-  assert.ok(verdicts.get(ids[1]!)!.requests >= 200);
+  assert.ok(verdicts.get(ids[1]!)!.requests >= 100);
   assert.ok(startupMs > 0);
 });
 
