@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FractionalPercent_DenominatorType as D } from '../../../src/xds/gen/envoy/type/v3/percent_pb.js';
 import { assignment, edsCluster, startEcho, until } from '../_harness.js';
-import { vhost, withProxy } from './_e2e.js';
+import { ms, vhost, withProxy } from './_e2e.js';
 import { seeded } from './_helpers.js';
 
 test('GIVEN a mirror to "shadow" at 100 % THEN each request and its body reach the shadow with host svc.local-shadow:8080; the client sees the main answer', async () => {
@@ -38,6 +38,23 @@ test('GIVEN a shadow that hangs or is down THEN the main request is neither dela
       const r = await env.request();
       assert.is(r.status, 200);
       assert.ok(performance.now() - t0 < 500);
+    });
+  } finally { await main.close(); await hang.close(); }
+});
+
+test('GIVEN a shadow that hangs past the route timeout (100 ms) THEN its copy is cancelled and the proxy keeps serving', async () => {
+  const main = await startEcho('main');
+  let copies = 0;
+  const hang = await startEcho('hang', { handler: () => { copies++; return true; } });
+  try {
+    await withProxy({
+      clusters: [edsCluster('svc'), edsCluster('hang')], endpoints: [assignment('svc', [{ port: main.port }]), assignment('hang', [{ port: hang.port }])],
+      vhosts: [vhost('svc', { timeout: ms(100), requestMirrorPolicies: [{ cluster: 'hang' }] })],
+    }, async (env) => {
+      assert.is((await env.request()).status, 200);
+      await new Promise((r) => setTimeout(r, 250));
+      assert.is((await env.request()).status, 200, 'still serving after the copy was cancelled');
+      assert.is(copies, 2);
     });
   } finally { await main.close(); await hang.close(); }
 });

@@ -259,9 +259,15 @@ function sendMirrors(ex: Exchange, d: ForwardDecision, p: RoutePolicies, next: F
   if (body !== null && !Buffer.isBuffer(body)) return;
   const limit = p.timeouts.timeoutMs > 0 ? p.timeouts.timeoutMs : 30_000;
   for (const target of mirrorTargets(p.mirrors, ex.headers, ex.authority, random)) {
-    const signal = AbortSignal.timeout(limit);
-    const copy = shadowOf(ex, signal);
+    // The copy's deadline aborts with an UpstreamError, as the core's own timers do.
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(new UpstreamError('UT', 504, 'upstream request timeout')), limit);
+    timer.unref();
+    const copy = shadowOf(ex, ctl.signal);
     copy.body = body;
-    next(copy, { ...d, cluster: target.cluster, authority: target.authority }).then((r) => r.dump(), () => undefined);
+    next(copy, { ...d, cluster: target.cluster, authority: target.authority }).then(
+      (r) => { clearTimeout(timer); r.dump(); },
+      () => clearTimeout(timer),
+    );
   }
 }
