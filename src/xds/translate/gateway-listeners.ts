@@ -22,7 +22,8 @@ import { hostMatches } from '../../mesh/hosts.js';
 import type { GatewayServerView, ProxyView } from '../../mesh/view/index.js';
 import { istioMutualSni } from './clusters.js';
 import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
-import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName } from './listeners.js';
+import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName, type HttpFilterEntry } from './listeners.js';
+import { buildHttpRbacFilters } from './rbac.js';
 import { gatewayRouteName, terminatesTls } from './routes.js';
 import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
 
@@ -43,18 +44,19 @@ export function serverNames(s: GatewayServerView): string[] {
 /** Every gateway listener of the router, sorted by port. */
 export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
   const byPort = new Map<number, GatewayServerView[]>();
+  const authz = buildHttpRbacFilters(view.inbound?.authorizationPolicies ?? []);
   for (const s of view.gatewayServers) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
   const out: Listener[] = [];
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const chains: FilterChain[] = [];
     const sniTaken = new Set<string>();
     if (servers.some((s) => s.protocol === 'HTTP')) {
-      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`http.${port}`, `http.${port}`))] }));
+      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`http.${port}`, `http.${port}`, authz))] }));
     }
     for (const s of servers) {
       if (s.protocol === 'HTTP') continue;
       const mode = tlsOf(s)?.mode;
-      if (terminatesTls(s)) chains.push(buildTlsServerChain(view, s));
+      if (terminatesTls(s)) chains.push(buildTlsServerChain(view, s, authz));
       else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken));
       else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
       else {
@@ -82,13 +84,13 @@ function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
  * from its hosts, its `DownstreamTlsContext` (see {@link buildDownstreamTlsContext}), and an HCM on its
  * own route configuration. A TLS (not HTTPS) server that terminates forwards TCP instead.
  */
-export function buildTlsServerChain(view: ProxyView, s: GatewayServerView): FilterChain {
+export function buildTlsServerChain(view: ProxyView, s: GatewayServerView, authz: readonly HttpFilterEntry[] = []): FilterChain {
   const rds = gatewayRouteName(view, s);
   return create(FilterChainSchema, {
     name: rds,
     filterChainMatch: { serverNames: serverNames(s) },
     transportSocket: tlsSocket(s, 'http'),
-    filters: [hcmFilter(buildHttpConnectionManager(rds, rds))],
+    filters: [hcmFilter(buildHttpConnectionManager(rds, rds, authz))],
   });
 }
 

@@ -111,21 +111,31 @@ function l4Listener(name: string, address: string, port: number, chains: FilterC
   });
 }
 
-/** The HTTP filters Istio installs: fault, CORS (optional: proxyless gRPC does not know it), router last. */
-function httpFilters() {
+/** An HTTP filter entry of the HCM (name, typed config, optional flag). */
+export type HttpFilterEntry = NonNullable<Parameters<typeof create<typeof HttpConnectionManagerSchema>>[1]>['httpFilters'] extends (infer F)[] | undefined ? F : never;
+
+/**
+ * The HTTP filters Istio installs: `authz` first (RBAC, as on Istio's gateways and inbound chains),
+ * then fault, CORS (optional: proxyless gRPC does not know it), router last.
+ */
+function httpFilters(authz: readonly HttpFilterEntry[]) {
   return [
+    ...authz,
     { name: FAULT_FILTER, configType: { case: 'typedConfig' as const, value: anyPack(HTTPFaultSchema, create(HTTPFaultSchema)) } },
     { name: CORS_FILTER, isOptional: true, configType: { case: 'typedConfig' as const, value: anyPack(CorsSchema, create(CorsSchema)) } },
     { name: 'envoy.filters.http.router', configType: { case: 'typedConfig' as const, value: anyPack(RouterSchema, create(RouterSchema)) } },
   ];
 }
 
-/** An HTTP connection manager that takes route configuration `routeConfigName` from RDS over ADS. */
-export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string): HttpConnectionManager {
+/**
+ * An HTTP connection manager that takes route configuration `routeConfigName` from RDS over ADS;
+ * `authz` (e.g. the RBAC filters of the AuthorizationPolicies selecting a gateway) go before the rest.
+ */
+export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string, authz: readonly HttpFilterEntry[] = []): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
     routeSpecifier: { case: 'rds', value: { configSource: ADS_SOURCE, routeConfigName } },
-    httpFilters: httpFilters(),
+    httpFilters: httpFilters(authz),
   });
 }
 

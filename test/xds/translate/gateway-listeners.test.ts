@@ -123,4 +123,26 @@ test('GIVEN an AUTO_PASSTHROUGH server WHEN translated THEN a chain per mesh clu
   assert.is(hit('reviews.prod.svc.cluster.local'), 'none', 'only the Istio SNI form matches');
 });
 
+
+
+test('GIVEN an AuthorizationPolicy selecting the gateway pods WHEN translated THEN every HTTP chain of the gateway runs its RBAC filter before the router; without it there is none', async () => {
+  const { HttpConnectionManagerSchema } = await import('../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js');
+  const { anyUnpack } = await import('@bufbuild/protobuf/wkt');
+  const objects = [
+    svc('web', 'prod'),
+    gw('web', 'istio-system', [server(80, 'HTTP', ['*/shop.example.com']), server(443, 'HTTPS', ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'shop' })]),
+    vs('web', 'prod', { hosts: ['shop.example.com'], gateways: ['istio-system/web'], http: [{ route: [route('web')] }] }),
+  ];
+  const deny = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'block-admin', namespace: 'istio-system' }, spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] } };
+  const filtersOf = (set: ReturnType<typeof translate>) => set.listeners.flatMap((l) => l.filterChains).flatMap((c) => c.filters).filter((f) => f.name === 'envoy.filters.network.http_connection_manager')
+    .map((f) => anyUnpack(f.configType.value as never, HttpConnectionManagerSchema)!.httpFilters.map((h) => h.name));
+  const withPolicy = filtersOf(translate([...objects, deny]));
+  assert.is(withPolicy.length, 2, 'the HTTP and the HTTPS chain');
+  for (const names of withPolicy) {
+    assert.is(names[0], 'envoy.filters.http.rbac');
+    assert.is(names[names.length - 1], 'envoy.filters.http.router');
+  }
+  for (const names of filtersOf(translate(objects))) assert.not.ok(names.includes('envoy.filters.http.rbac'));
+});
+
 test.run();
