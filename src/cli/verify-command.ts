@@ -1,5 +1,5 @@
 /**
- * `meshproof verify [dir] [--app name]... [--tests file]... [--format text|json|markdown] [-o file]
+ * `meshproof verify [dir|dir/dist] [--app name]... [--tests file]... [--format text|json|markdown] [-o file]
  *  [--static-only] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
  *
  * Judges every promise of the project's apps (`.meshproof/expectations.json`, written by `cdk8s
@@ -8,10 +8,12 @@
  * Istio's undefined order); 2: could not run (no dist/, no promises, a dist/ that fails the checks,
  * an unknown app, a runtime that cannot start). Progress goes to stderr on a TTY.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseArgs } from './args.js';
 import { EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { EXPECTATIONS_PATH } from '../verify/expectations/collect.js';
 import { formatMarkdown } from '../verify/report/markdown.js';
 import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
@@ -26,6 +28,16 @@ function unit(flag: string, v: string | undefined, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new UsageError(`--${flag} must be a number strictly between 0 and 1 (e.g. ${fallback}); got "${v}"`);
   return n;
+}
+
+/**
+ * The project folder: the one given, or, when given the synthesized folder itself (`verify dist`,
+ * as the PR gate passes its check targets), the project that holds it and its expectations.
+ */
+function projectRoot(given: string): string {
+  if (existsSync(join(given, 'dist'))) return given;
+  const parent = dirname(given);
+  return basename(given) === 'dist' && existsSync(join(parent, EXPECTATIONS_PATH)) ? parent : given;
 }
 
 /** The traffic runtime, loaded only when traffic is wanted. */
@@ -54,7 +66,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   const confidence = unit('confidence', values.confidence, 0.999);
   const tolerance = unit('tolerance', values.tolerance, 0.05);
   if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
-  const root = resolve(io.cwd, positionals[0] ?? '.');
+  const root = projectRoot(resolve(io.cwd, positionals[0] ?? '.'));
 
   const tty = io.stdout.isTTY === true && format === 'text' && values.output === undefined;
   const bar = tty ? new cliProgress.SingleBar({ format: 'verify {phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
