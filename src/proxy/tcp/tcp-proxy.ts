@@ -111,7 +111,14 @@ export function proxyTcp(cfg: TcpProxy, env: TcpProxyEnv, down: Duplex, info: Tc
   let release: (() => void) | undefined;
   const clusterName = pickCluster(cfg, env.random ?? Math.random);
   (down as net.Socket).allowHalfOpen = true;
-  down.pause();
+  // Bytes that arrive before the upstream is connected (the caller may have resumed the stream, and a
+  // peeked ClientHello is already buffered) are held and sent first; the connect timeout bounds them.
+  const early: Buffer[] = [];
+  let downEndedEarly = false;
+  const onEarlyData = (d: Buffer) => { early.push(d); received += d.length; lastActivity = Date.now(); };
+  const onEarlyEnd = () => { downEndedEarly = true; };
+  down.on('data', onEarlyData);
+  down.once('end', onEarlyEnd);
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -169,12 +176,16 @@ export function proxyTcp(cfg: TcpProxy, env: TcpProxyEnv, down: Duplex, info: Tc
     connected = true;
     clearTimeout(connectTimer);
     armIdle(idleMs);
+    down.off('data', onEarlyData);
+    down.off('end', onEarlyEnd);
+    for (const d of early) up.write(d);
+    early.length = 0;
     down.on('data', (d: Buffer) => { received += d.length; lastActivity = Date.now(); if (!up.write(d)) { down.pause(); up.once('drain', () => down.resume()); } });
     up.on('data', (d: Buffer) => { sent += d.length; lastActivity = Date.now(); if (!down.write(d)) { up.pause(); down.once('drain', () => up.resume()); } });
-    down.on('end', () => { downEnded = true; up.end(); if (upEnded) finish(); });
+    const onDownEnd = () => { downEnded = true; up.end(); if (upEnded) finish(); };
+    if (downEndedEarly) onDownEnd(); else down.on('end', onDownEnd);
     up.on('end', () => { upEnded = true; down.end(); if (downEnded) finish(); });
     up.once('close', () => { if (!finished) setImmediate(finish); });
-    down.resume();
   });
   up.on('error', (e: NodeJS.ErrnoException) => {
     clearTimeout(connectTimer);
