@@ -46,15 +46,15 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     const noDist = await verify(path.join(work, 'empty'), '--static-only');
     assert.is(noDist.code, 2);
     assert.match(noDist.err, /has no dist\/: synthesize the app first \(npx cdk8s synth\)/);
+    // The PR gate passes its check target: `verify dist` means the project that holds dist/.
+    const viaDist = await verify(work, 'dist', '--static-only', '--app', 'httpbin');
+    assert.is(viaDist.code, 0, viaDist.err);
+    assert.match(viaDist.out, /verify httpbin: 7 promises: 7 held/);
     // A dist/ that fails the checks: a route to a subset no DestinationRule defines.
     breakObject(work, 'bookinfo.k8s.yaml', 'VirtualService', 'reviews', (o) => { o.spec.http[0].route[0].destination.subset = 'v9'; });
     const failing = await verify(work, '--static-only', '--app', 'bookinfo');
     assert.is(failing.code, 2);
     assert.match(failing.err, /dist\/ fails the checks \(\d+ errors?\)[\s\S]*dist\/bookinfo\.k8s\.yaml:\d+ references\/subset-exists/);
-    // The PR gate passes its check target: `verify dist` means the project that holds dist/.
-    const viaDist = await verify(work, 'dist', '--static-only', '--app', 'httpbin');
-    assert.is(viaDist.code, 0, viaDist.err);
-    assert.match(viaDist.out, /verify httpbin: 7 promises: 7 held/);
     const usage = await verify(work, '--confidence', '2');
     assert.is(usage.code, 2);
     assert.match(usage.err, /--confidence must be a number strictly between 0 and 1/);
