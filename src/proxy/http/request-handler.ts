@@ -130,10 +130,19 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
     st.no_route++;
     return localReply(env, ex, { status: 404, flag: 'NR', details: 'route_not_found' });
   }
-  ex.decision = selectRoute(table, ex, env.random);
-  const filters = ctx.hcm.filters;
-  if (filters.length === 0) return route(env, ctx, ex);
-  runFilters(env, ctx, ex, 0);
+  try {
+    ex.decision = selectRoute(table, ex, env.random);
+    if (ctx.hcm.filters.length === 0) return route(env, ctx, ex);
+    runFilters(env, ctx, ex, 0);
+  } catch (e) {
+    internalError(env, ex, e);
+  }
+}
+
+/** A bug must cost one request, never the process: 500 (or a reset once the response started), details logged. */
+function internalError(env: HandlerEnv, ex: HttpExchange, e: unknown): void {
+  if (ex.finished) return;
+  localReply(env, ex, { status: 500, body: 'internal proxy error', details: `internal_error{${(e as Error)?.message ?? String(e)}}` });
 }
 
 function runFilters(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, from: number): void {
@@ -151,7 +160,8 @@ function runFilters(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, from: nu
         if (ex.finished) return;
         if (reply) localReply(env, ex, reply);
         else runFilters(env, ctx, ex, i + 1);
-      }, (e: Error) => localReply(env, ex, { status: 500, body: 'filter error', details: `filter_error{${filters[i]!.name}: ${e.message}}` }));
+      }, (e: Error) => localReply(env, ex, { status: 500, body: 'filter error', details: `filter_error{${filters[i]!.name}: ${e.message}}` }))
+        .catch((e: unknown) => internalError(env, ex, e));
       return;
     }
     return localReply(env, ex, out);
@@ -180,7 +190,7 @@ function route(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
       return localReply(env, ex, { status: d.status, body: d.body, headers: h, details: 'direct_response' });
     }
     case 'forward':
-      return void forward(env, ctx, ex, d);
+      return void forward(env, ctx, ex, d).catch((e: unknown) => internalError(env, ex, e));
   }
 }
 
