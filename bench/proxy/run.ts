@@ -2,7 +2,11 @@
  * `npm run bench:proxy`: the reference proxy against nginx on a 90/10 weighted split to two local
  * backends, plus the direct baseline, in one run with the same core pinning (the proxy under test
  * on core 1; wrk, the backends and this script on core 0). The proxy's config is what our
- * translator makes of a small mesh (bench/proxy/mesh.ts), served by our ADS server.
+ * translator makes of a small mesh (bench/proxy/mesh.ts), served by our ADS server; the proxy runs
+ * from a CommonJS bundle of the current sources (bench/proxy/bundle.ts), as the shipped CLI does.
+ *
+ * A minimal node:http + undici proxy (bench/proxy/minimal-proxy.mjs) runs as a fourth case: the
+ * floor of any Node proxy here, to tell Node's own cost from ours.
  *
  * Loads: 50 connections (throughput) and 1 connection (latency added per hop). Prints
  * requests/s, p50/p99 (wrk --latency), CPU time per request of the proxy process (utime+stime
@@ -20,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { bundleCli } from './bundle.js';
 import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
 import { backendConfig, backendCounts, proxyConfig } from './nginx.js';
 import { type Child, cpuSeconds, ensureTools, freePort, Registry } from './processes.js';
@@ -96,6 +101,8 @@ function report(rows: readonly Row[]): { text: string; failures: string[] } {
   lines.push(`requests/s, ours / nginx (50 connections): ${rpsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(rpsRatio >= 0.5)})`);
   lines.push(`added p50 per hop (1 connection): ours ${fmt(hop('meshproof'), 3)} ms, nginx ${fmt(hop('nginx'), 3)} ms (target <= 0.2 ms: ${verdict(hop('meshproof') <= 0.2)})`);
   lines.push(`CPU per request, ours / nginx (1 connection): ${(row(1, 'meshproof').cpuUsPerReq! / row(1, 'nginx').cpuUsPerReq!).toFixed(2)}x`);
+  const floor50 = row(50, 'minimal');
+  lines.push(`CPU per request at 50 connections, minimal Node proxy / nginx: ${(floor50.cpuUsPerReq! / nginx50.cpuUsPerReq!).toFixed(2)}x; ours / minimal Node proxy: ${(ours50.cpuUsPerReq! / floor50.cpuUsPerReq!).toFixed(2)}x`);
   return { text: lines.join('\n'), failures };
 }
 
@@ -124,7 +131,8 @@ async function main(): Promise<number> {
     mesh = await startBenchMesh(dir, BACKENDS, backendPort, { host: '127.0.0.1', port: oursPort });
     const adminPort = await freePort(['127.0.0.1']);
     const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const ours = registry.start('meshproof proxy', PROXY_CORE, process.execPath, [...nodeFlags, '--import', 'tsx', 'scripts/dev-cli.ts', 'proxy',
+    const cli = await bundleCli(ROOT, dir);
+    const ours = registry.start('meshproof proxy', PROXY_CORE, process.execPath, [...nodeFlags, cli, 'proxy',
       '--xds', `127.0.0.1:${mesh.adsPort}`, '--node', mesh.nodeId, '--admin', `127.0.0.1:${adminPort}`, '--prometheus', 'off', '--readiness', 'off',
       '--drain-timeout', '200', '--access-log', join(dir, 'ours-access.log')], { cwd: ROOT });
     let seen = '';
@@ -140,11 +148,16 @@ async function main(): Promise<number> {
     const nginx = registry.start('nginx proxy', PROXY_CORE, 'nginx', ['-e', join(dir, 'startup-error.log'), '-c', proxyConfig(nginxDir, { host: '127.0.0.1', port: nginxPort }, BACKENDS, backendPort)]);
     await waitFor('nginx proxy', nginx, async () => (await get(nginxPort, '/', '127.0.0.1', HOST)) === 200);
 
+    const floorPort = await freePort(['127.0.0.1']);
+    const floor = registry.start('minimal node proxy', PROXY_CORE, process.execPath, [join(import.meta.dirname, 'minimal-proxy.mjs'), String(floorPort), `${BACKENDS.v1}:${backendPort}`, `${BACKENDS.v2}:${backendPort}`], { cwd: ROOT });
+    await waitFor('minimal node proxy', floor, async () => (await get(floorPort, '/', '127.0.0.1', HOST)) === 200);
+
     const nginxVersion = /nginx\/([\d.]+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '';
     const targets: Target[] = [
       { name: 'direct to backend v1 (baseline)', port: backendPort, host: BACKENDS.v1, splits: false },
       { name: `nginx ${nginxVersion} proxy`, port: nginxPort, host: '127.0.0.1', cpuPid: nginx.pid, splits: true },
       { name: 'meshproof proxy', port: oursPort, host: '127.0.0.1', cpuPid: ours.pid, splits: true },
+      { name: 'minimal node:http + undici proxy (floor)', port: floorPort, host: '127.0.0.1', cpuPid: floor.pid, splits: true },
     ];
     process.stderr.write(`load average ${load0.toFixed(1)}; ${SECONDS} s per case at 50 connections, ${Math.round(SECONDS * 0.75)} s at 1, ${WARMUP_SECONDS} s warm-up each\n`);
     const rows: Row[] = [];
