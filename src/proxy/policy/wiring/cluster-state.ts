@@ -23,6 +23,11 @@ export const RETRY_STATE = Symbol('policy.retry-state');
 export const HASH_RESULT = Symbol('policy.hash-result');
 /** `ex.state` key marking a mirrored copy: policies skip it. */
 export const SHADOW = Symbol('policy.shadow');
+/**
+ * `ex.state` key a connection-level caller (tcp_proxy with `hash_policy.source_ip`) sets to a
+ * bigint hash key (e.g. `xxHash64(sourceIp)`, as Envoy's tcp_proxy) when there is no HTTP route.
+ */
+export const CONNECTION_HASH = Symbol('policy.connection-hash');
 
 /** A core host seen through the policy `Host` interface: active requests are the core's counter. */
 class CoreBackedHost implements Host {
@@ -97,7 +102,11 @@ function hashOf(ex: Exchange, hp: NonNullable<ReturnType<typeof compileHashPolic
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
   if (!ex?.state || ex.state.has(SHADOW)) return undefined;
   const d = ex.decision;
-  const hp = d && d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
+  if (!d) {
+    const k = ex.state.get(CONNECTION_HASH);
+    return typeof k === 'bigint' ? { hashKey: k } : undefined;
+  }
+  const hp = d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
   const rs = ex.state.get(RETRY_STATE) as RetryState | undefined;
   if (!rs && !hp) return undefined;
   return {
