@@ -7,6 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { RBACJson } from '../../../src/xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { get, startEcho, startTestProxy, startXds } from '../_harness.js';
@@ -18,7 +19,7 @@ const sds = (name: string) => ({ name, sdsConfig: { ads: {} } });
 const ISTIO_MUTUAL_SERVER = { requireClientCertificate: true, commonTlsContext: { alpnProtocols: ['h2', 'http/1.1'], tlsCertificateSdsSecretConfigs: [sds('default')], validationContextSdsSecretConfig: sds('ROOTCA') } };
 const FRONTEND = 'spiffe://cluster.local/ns/shop/sa/frontend';
 /** Istio's RBAC filters for: DENY principal shop/evil; ALLOW namespace shop. */
-const RBAC = [
+const RBAC: RBACJson[] = [
   { rules: { action: 'DENY' as const, policies: { 'ns[shop]-policy[deny-evil]-rule[0]': { permissions: [{ andRules: { rules: [{ any: true }] } }], principals: [{ andIds: { ids: [{ orIds: { ids: [{ authenticated: { principalName: { exact: 'spiffe://cluster.local/ns/shop/sa/evil' } } }] } }] } }] } } } },
   { rules: { action: 'ALLOW' as const, policies: { 'ns[shop]-policy[allow-shop]-rule[0]': { permissions: [{ andRules: { rules: [{ any: true }] } }], principals: [{ andIds: { ids: [{ orIds: { ids: [{ authenticated: { principalName: { safeRegex: { regex: '.*/ns/shop/.*' } } } }] } }] } }] } } } },
 ];
