@@ -4,8 +4,7 @@
  * server only reads snapshots and knows nothing about how they are built.
  */
 import { createHash } from 'node:crypto';
-import { toBinary } from '@bufbuild/protobuf';
-import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
+import type { Any } from '@bufbuild/protobuf/wkt';
 import { type ResourceKind, type ResourceSet, PUSH_ORDER, packResource, resourceName } from './resources.js';
 
 /** One resource type inside a snapshot. */
@@ -25,7 +24,7 @@ export class SnapshotError extends Error {
 }
 
 /**
- * Immutable, content-versioned set of resources for one node. Two snapshots with the same resources
+ * Immutable (what is served is packed once), content-versioned set of resources for one node. Two snapshots with the same resources
  * have the same versions, so publishing an unchanged snapshot pushes nothing.
  */
 export interface Snapshot {
@@ -33,7 +32,7 @@ export interface Snapshot {
   readonly version: string;
   /** Per type, in the order of {@link PUSH_ORDER}. */
   readonly types: Readonly<Record<ResourceKind, TypeSnapshot>>;
-  /** The typed messages the snapshot was made from (deep-frozen), for the consistency check and dumps. */
+  /** The typed messages the snapshot was made from (lists frozen; treat the messages as read-only), for the consistency check and dumps. */
   readonly resources: Required<ResourceSet>;
 }
 
@@ -59,7 +58,14 @@ export function createSnapshot(set: ResourceSet): Snapshot {
     types[kind] = Object.freeze({ version: hashType(resources), resources });
   }
   const version = createHash('sha256').update(PUSH_ORDER.map((k) => types[k].version).join('/')).digest('hex').slice(0, 16);
-  const resources = deepFreeze({ clusters: [...set.clusters], endpoints: [...set.endpoints], listeners: [...set.listeners], routes: [...set.routes], secrets: [...(set.secrets ?? [])] });
+  // Lists and messages are frozen, nested fields are not (deep-freezing thousands of messages cost
+  // more than translating them). What is served is the packed bytes above, which nothing can change;
+  // the messages are for the consistency check and dumps, and must be treated as read-only.
+  const frozen = <T extends object>(list: readonly T[]) => Object.freeze(list.map((m) => Object.freeze(m)));
+  const resources = Object.freeze({
+    clusters: frozen(set.clusters), endpoints: frozen(set.endpoints), listeners: frozen(set.listeners),
+    routes: frozen(set.routes), secrets: frozen(set.secrets ?? []),
+  });
   return Object.freeze({ version, types: Object.freeze(types), resources });
 }
 
@@ -68,16 +74,28 @@ export function emptySnapshot(): Snapshot {
   return createSnapshot({ clusters: [], endpoints: [], listeners: [], routes: [] });
 }
 
+// Hashes each resource's `google.protobuf.Any` encoding, fed piece by piece from the packed bytes
+// (field 1 type_url, field 2 value) instead of calling toBinary again, which re-encoded every resource
+// a second time. Same bytes as before, so versions are unchanged.
 function hashType(resources: ReadonlyMap<string, Any>): string {
   const h = createHash('sha256');
   for (const name of [...resources.keys()].sort()) {
-    h.update(name).update('\0').update(toBinary(AnySchema, resources.get(name)!)).update('\0');
+    const any = resources.get(name)!;
+    h.update(name).update('\0');
+    const url = Buffer.from(any.typeUrl, 'utf8');
+    if (url.length > 0) h.update(Buffer.concat([Buffer.from([0x0a]), varint(url.length), url]));
+    if (any.value.length > 0) h.update(Buffer.concat([Buffer.from([0x12]), varint(any.value.length)])).update(any.value);
+    h.update('\0');
   }
   return h.digest('hex').slice(0, 16);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
-  for (const v of Object.values(value as object)) deepFreeze(v);
-  return Object.freeze(value);
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
 }

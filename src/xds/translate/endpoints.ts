@@ -21,9 +21,38 @@ const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
  */
 export function buildClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
+  const index = new WorkloadIndex(workloads);
   return view.clusters
     .filter((c) => c.discovery === 'EDS')
-    .map((c) => buildClusterLoadAssignment(c, services.get(c.host), workloads));
+    .map((c) => buildClusterLoadAssignment(c, services.get(c.host), index));
+}
+
+/**
+ * Workloads by namespace and by each `label=value`, so a selector looks at the workloads carrying one
+ * of its labels instead of every workload (3,000 clusters × 2,000 workloads was most of a
+ * 1,000-service translation). Candidates keep the input order.
+ */
+class WorkloadIndex {
+  private readonly byLabel = new Map<string, WorkloadInstance[]>();
+  constructor(readonly all: readonly WorkloadInstance[]) {
+    for (const w of all) {
+      for (const [k, v] of Object.entries(w.labels)) {
+        const key = `${w.namespace}\0${k}\0${v}`;
+        const list = this.byLabel.get(key);
+        if (list) list.push(w);
+        else this.byLabel.set(key, [w]);
+      }
+    }
+  }
+  /** Workloads in `namespace` that carry every label of `selector` (a non-empty selector). */
+  select(namespace: string, selector: Readonly<Record<string, string>>): WorkloadInstance[] {
+    let smallest: WorkloadInstance[] | undefined;
+    for (const [k, v] of Object.entries(selector)) {
+      const list = this.byLabel.get(`${namespace}\0${k}\0${v}`) ?? [];
+      if (!smallest || list.length < smallest.length) smallest = list;
+    }
+    return (smallest ?? []).filter((w) => matches(selector, w.labels));
+  }
 }
 
 interface Group { region: string; zone: string; subZone: string; addrs: { address: string; port: number; weight: number; tlsMode?: string }[] }
@@ -41,7 +70,7 @@ function groupOf(byLocality: Map<string, Group>, region: string, zone: string, s
  * An endpoint labelled `security.istio.io/tlsMode` carries it as `envoy.transport_socket_match`
  * metadata, which auto mTLS clusters match on.
  */
-export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
+export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[] | WorkloadIndex): ClusterLoadAssignment {
   const port = service?.ports.find((p) => p.number === c.port);
   const byLocality = new Map<string, Group>();
   for (const e of c.endpoints ?? []) {
@@ -50,8 +79,10 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
   }
   if (service?.selector && port) {
     const selector = { ...service.selector, ...c.subsetLabels };
-    for (const w of workloads) {
-      if (w.namespace !== service.namespace || !matches(selector, w.labels)) continue;
+    const selected = Object.keys(selector).length === 0
+      ? [...(workloads instanceof WorkloadIndex ? workloads.all : workloads)].filter((w) => w.namespace === service.namespace)
+      : (workloads instanceof WorkloadIndex ? workloads : new WorkloadIndex(workloads)).select(service.namespace, selector);
+    for (const w of selected) {
       const target = targetPort(port, w);
       if (target === undefined) continue;
       const tlsMode = w.labels[TLS_MODE_LABEL];

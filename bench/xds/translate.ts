@@ -1,0 +1,82 @@
+/**
+ * bench/xds translation: the time to build one proxy's xDS snapshot from the mesh, for generated
+ * meshes of 100 and 1,000 services (bench/view's mesh, two workload instances per service), split
+ * into the per-proxy view (`buildProxyView`, src/mesh/view), the translation (`translateProxy`,
+ * src/xds/translate) and the snapshot (`createSnapshot`: pack and hash). Cold: the first sidecar of a
+ * fresh graph (no cached scope). Warm: another sidecar in the same namespace (scope cached, as
+ * istiod's SidecarScope), median of 9. Each size runs in this process after a warm-up on a separate
+ * graph, so JIT warm-up is not counted as cold.
+ *
+ *   node --import tsx bench/xds/translate.ts [--profile]   (also run by npm run bench:xds)
+ *
+ * Target: <= 100 ms for a 1,000-service sidecar snapshot.
+ */
+import { MeshGraph } from '../../src/mesh/graph.js';
+import type { ManifestObject } from '../../src/mesh/parse.js';
+import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
+import { createSnapshot } from '../../src/xds/snapshot.js';
+import { translateProxy, type WorkloadInstance } from '../../src/xds/translate/index.js';
+import { meshOf } from '../view/mesh.js';
+import { fmt } from '../lib/measure.js';
+
+function manifests(bodies: Record<string, unknown>[]): ManifestObject[] {
+  const location = { file: 'bench.yaml', line: 1, column: 1 };
+  return bodies.map((body, i) => ({ body, file: 'bench.yaml', docIndex: i, itemIndex: null, location, locate: () => location, source: null }));
+}
+
+function workloadsOf(n: number): WorkloadInstance[] {
+  const out: WorkloadInstance[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const v of ['v1', 'v2']) out.push({ name: `svc${i}-${v}`, namespace: `ns${i % 10}`, address: `10.${(i >> 8) & 255}.${i & 255}.${v === 'v1' ? 1 : 2}`, labels: { app: `svc${i}`, version: v }, ports: {} });
+  }
+  return out;
+}
+
+interface Split { viewMs: number; translateMs: number; snapshotMs: number; totalMs: number; cpuMs: number; resources: number }
+
+function once(graph: MeshGraph, proxy: ReturnType<typeof proxiesOf>[number], workloads: WorkloadInstance[]): Split {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const view = buildProxyView(graph, proxy);
+  const t1 = performance.now();
+  const set = translateProxy(view, workloads);
+  const t2 = performance.now();
+  const snap = createSnapshot(set);
+  const t3 = performance.now();
+  const c = process.cpuUsage(c0);
+  const resources = Object.values(snap.types).reduce((k, t) => k + t.resources.size, 0);
+  return { viewMs: t1 - t0, translateMs: t2 - t1, snapshotMs: t3 - t2, totalMs: t3 - t0, cpuMs: (c.user + c.system) / 1000, resources };
+}
+
+const median = (xs: Split[]): Split => {
+  const by = (k: keyof Split) => [...xs].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { viewMs: by('viewMs'), translateMs: by('translateMs'), snapshotMs: by('snapshotMs'), totalMs: by('totalMs'), cpuMs: by('cpuMs'), resources: by('resources') };
+};
+
+export function measureTranslation(n: number): { n: number; cold: Split; warm: Split } {
+  const bodies = meshOf(n);
+  const workloads = workloadsOf(n);
+  const warmup = MeshGraph.from(manifests(bodies));
+  for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
+  const graph = MeshGraph.from(manifests(bodies));
+  const sidecars = proxiesOf(graph).filter((p) => p.type === 'sidecar' && p.namespace === 'ns0');
+  const cold = once(graph, sidecars[0]!, workloads);
+  const warm = median(sidecars.slice(1, 10).map((p) => once(graph, p, workloads)));
+  return { n, cold, warm };
+}
+
+export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
+  console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    for (const [label, s] of [['cold', r.cold], ['warm (median of 9)', r.warm]] as const) {
+      console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
+    }
+  }
+  const big = rows.find((r) => r.n === 1000);
+  if (big) console.log(`\n1,000-service sidecar snapshot: cold ${fmt(big.cold.totalMs)} ms, warm ${fmt(big.warm.totalMs)} ms (target <= 100 ms): cold ${big.cold.totalMs <= 100 ? 'MET' : 'NOT MET'}, warm ${big.warm.totalMs <= 100 ? 'MET' : 'NOT MET'}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printTranslation([measureTranslation(100), measureTranslation(1000)]);
+}
