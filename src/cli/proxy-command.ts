@@ -7,7 +7,6 @@
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
-import { startProxy } from '../proxy/main.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
@@ -40,13 +39,23 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   const accessLog = logTarget === 'off' ? undefined : file ? (t: string) => { file.write(t); } : (t: string) => { io.stdout.write(t); };
   let exit: () => void = () => {};
   const exited = new Promise<void>((r) => { exit = r; });
-  const proxy = await startProxy({
-    xds: values.xds, nodeId: values.node, role: values.role,
-    admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
-    drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
-  });
+  // Loaded only once the flags are valid: the proxy pulls in the generated Envoy messages.
+  const { ProxyStartError, startProxy } = await import('../proxy/main.js');
+  let proxy;
+  try {
+    proxy = await startProxy({
+      xds: values.xds, nodeId: values.node, role: values.role,
+      admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
+      drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
+    });
+  } catch (e) {
+    file?.end();
+    if (e instanceof ProxyStartError) throw new UsageError(`proxy: ${e.message}`);
+    throw e;
+  }
   io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${proxy.adminPort ?? 'off'}, prometheus ${proxy.prometheusPort ?? 'off'}, readiness ${proxy.readinessPort ?? 'off'}\n`);
-  const onSignal = () => { io.stderr.write('proxy: draining (SIGTERM)\n'); void proxy.drain(); };
+  const running = proxy;
+  const onSignal = () => { io.stderr.write('proxy: draining (SIGTERM)\n'); void running.drain(); };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   await exited;

@@ -75,10 +75,19 @@ function connectionExchange(cluster: string, conn: ConnectionInfo | undefined): 
   };
 }
 
+/** The proxy could not start (an admin address that cannot be bound, a malformed address). Stable `code`. */
+export class ProxyStartError extends Error {
+  readonly code = 'PROXY_START';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProxyStartError';
+  }
+}
+
 function hostPort(s: string, what: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
   const port = Number(s.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${what}: "${s}" is not host:port (port 0..65535)`);
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new ProxyStartError(`${what}: "${s}" is not host:port (port 0..65535)`);
   return { host: s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port };
 }
 
@@ -180,7 +189,9 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     const s = spec ?? dflt;
     if (s === 'off') return undefined;
     const { host, port } = hostPort(s, what);
-    const started = await startAdminServer(adminHandler(admin), host, port);
+    const started = await startAdminServer(adminHandler(admin), host, port).catch((e: NodeJS.ErrnoException) => {
+      throw new ProxyStartError(`${what} ${host}:${port}: cannot bind (${e.code ?? e.message}); pass another ${what} <host:port>, port 0, or off`);
+    });
     servers.push(started.server);
     return started.port;
   };
