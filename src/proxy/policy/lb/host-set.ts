@@ -90,11 +90,19 @@ export function hostSetOptions(cluster: Cluster, cla?: ClusterLoadAssignment): H
   };
 }
 
-/** The hosts one pick chooses among, and a key naming that list (for per-list round-robin state). */
+/**
+ * The hosts one pick chooses among (Envoy's hosts source: priority, healthy or all, locality). The
+ * same object is returned until health changes, so balancers key their per-list state on it.
+ */
 export interface HostsToUse {
   readonly hosts: readonly Host[];
   readonly source: string;
+  /** Every host has the same `load_balancing_weight` (balancers take the unweighted path). */
+  readonly equalWeights: boolean;
 }
+
+const toUse = (hosts: readonly Host[], source: string): HostsToUse => ({ hosts, source, equalWeights: hosts.every((h) => h.weight === hosts[0]!.weight) });
+const NONE: HostsToUse = { hosts: [], source: 'none', equalWeights: true };
 
 /**
  * A cluster's hosts by priority. Health-derived state is recomputed lazily when {@link version}
@@ -111,6 +119,8 @@ export class HostSet {
   private healthyByPriority: Host[][] = [];
   private panicByPriority: boolean[] = [];
   private load: number[] = [];
+  private usable: HostsToUse[] = [];
+  private readonly byLocality = new Map<string, HostsToUse>();
 
   constructor(readonly hosts: readonly Host[], opts: HostSetOptions = {}) {
     const groups: Host[][] = [];
@@ -129,7 +139,13 @@ export class HostSet {
   private refresh(): void {
     if (this.cachedAt === this.version) return;
     this.cachedAt = this.version;
+    this.byLocality.clear();
     this.healthyByPriority = this.byPriority.map((g) => g.filter(isHealthy));
+    this.computeLoad();
+    this.usable = this.byPriority.map((g, p) => (this.panicByPriority[p] ? toUse(g, `${p}|all`) : toUse(this.healthyByPriority[p]!, `${p}|healthy`)));
+  }
+
+  private computeLoad(): void {
     const health = this.byPriority.map((g, i) => (g.length === 0 ? 0 : Math.min(100, Math.floor((this.overprovisioning * this.healthyByPriority[i]!.length) / g.length))));
     const total = Math.min(100, health.reduce((a, b) => a + b, 0));
     if (total === 0 && this.panicThreshold === 0) {
@@ -195,13 +211,16 @@ export class HostSet {
    */
   hostsToUse(priorityDraw: number, random: RandomSource): HostsToUse {
     this.refresh();
-    if (this.hosts.length === 0) return { hosts: [], source: 'none' };
+    if (this.hosts.length === 0) return NONE;
     const p = this.choosePriority(priorityDraw);
-    const panic = this.panicByPriority[p] ?? false;
-    const list = panic ? this.byPriority[p] ?? [] : this.healthyByPriority[p] ?? [];
-    if (!this.localityWeighted || list.length === 0) return { hosts: list, source: `${p}|${panic ? 'all' : 'healthy'}` };
-    const loc = this.chooseLocality(p, panic, random);
-    return loc === undefined ? { hosts: [], source: `${p}|none` } : { hosts: list.filter((h) => h.locality === loc), source: `${p}|${panic ? 'all' : 'healthy'}|${loc}` };
+    const use = this.usable[p] ?? NONE;
+    if (!this.localityWeighted || use.hosts.length === 0) return use;
+    const loc = this.chooseLocality(p, this.panicByPriority[p] ?? false, random);
+    if (loc === undefined) return NONE;
+    const key = `${use.source}|${loc}`;
+    let l = this.byLocality.get(key);
+    if (!l) this.byLocality.set(key, (l = toUse(use.hosts.filter((h) => h.locality === loc), key)));
+    return l;
   }
 
   /** Envoy `chooseHealthyLocality`: weight × min(1, 1.4 × healthy share); localities without weight get none. */

@@ -21,8 +21,7 @@ export class LeastRequestLoadBalancer extends HostSetLoadBalancer {
 
   protected pick(use: HostsToUse): Host | undefined {
     const hosts = use.hosts;
-    const w0 = hosts[0]!.weight;
-    if (!hosts.every((h) => h.weight === w0)) return this.pickWeighted(hosts);
+    if (!use.equalWeights) return this.pickWeighted(hosts);
     let best: Host | undefined;
     if (hosts.length <= this.choiceCount) {
       for (const h of hosts) if (!best || h.activeRequests < best.activeRequests) best = h;
