@@ -20,6 +20,9 @@ Commands:
   verify [dir]       Prove every promise of the apps in dir (default: .) against its dist/:
                      exit 0 all held, 1 some broke, 2 could not run
   map [paths...]     Traffic map (gateways → routes → subsets with weights) as one offline HTML page
+  runtime synth [dist] --out <dir> --image <ref>  In-cluster runtime manifests (xDS server, echo
+                     backends, proxies, expectations Job); runtime smoke --plan <file> runs its traffic test
+  echo               Echo backend of the in-cluster runtime (HTTP/1.1 and h2c), answers who it is
   diff <base> <head> Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
 Options for check:
@@ -93,8 +96,15 @@ Options for verify:
 Options for xds serve:
   --input <path>     Manifests (files or folders; repeatable), watched for changes
   --workloads <file> Endpoints, as for xds compile (watched too)
+  --kubeconfig <f>   Endpoints from the cluster instead (EndpointSlices and Pods, watched)
+  --in-cluster       Endpoints from the cluster this runs in (service account)
   --listen <h:p>     ADS address (default: 127.0.0.1:15010); node ids <namespace>/<workload>
-                     for sidecars and gateways, grpc:<namespace>/<workload> for proxyless gRPC
+                     for sidecars and gateways, grpc:<namespace>/<workload> for proxyless gRPC,
+                     or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>
+  --status <h:p>     Serve GET /status and /nacks (publish outcome, ACKs, NACKs) on this address
+  --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
+  --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
+  --no-check         Publish even when the check suite reports errors
 
 Global options:
   -h, --help         Show this help
