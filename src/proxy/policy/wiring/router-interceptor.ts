@@ -179,9 +179,9 @@ async function run(ex: Exchange, d: ForwardDecision, p: RoutePolicies, next: For
         const dd = countAttempts ? { ...d, requestHeaders: [...d.requestHeaders, attemptHeader(rs?.attemptCount ?? 1)] } : d;
         const r = await attempt(ex, dd, plan, plan.globalMs === p.timeouts.timeoutMs, start, cp, next, clock);
         if (ex.upstreamHost) rs?.onHostAttempted(ex.upstreamHost.key);
-        const outcome: AttemptOutcome = 'error' in r ? r.outcome : { status: r.response.status, headers: headerBag(r.response.headers) };
         if ('error' in r && (r.global || !rs)) throw r.error;
-        const decision = rs ? rs.shouldRetry(outcome) : { retry: false as const, why: 'not-retriable' as const };
+        const outcome = (): AttemptOutcome => ('error' in r ? r.outcome : { status: r.response.status, headers: headerBag(r.response.headers) });
+        const decision = rs ? rs.shouldRetry(outcome()) : { retry: false as const, why: 'not-retriable' as const };
         if (decision.retry) {
           if (!('error' in r)) r.response.dump();
           await sleep(decision.backoffMs, ex.signal);
