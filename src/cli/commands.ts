@@ -42,6 +42,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'Traffic map of every host as one static HTML page: meshproof map [paths...] --out map.html',
     run: async (args, io) => (await import('./map-command.js')).mapCommand(args, io),
   },
+  runtime: {
+    summary: 'In-cluster runtime: runtime synth [dist] --out <dir> --image <ref> writes its manifests; runtime smoke --plan <file> runs its traffic test',
+    run: async (args, io) => (await import('./runtime-command.js')).runtimeCommand(args, io),
+  },
+  echo: {
+    summary: 'Echo backend of the in-cluster runtime: echo --namespace <ns> --workload <name> [--label k=v]... [--listen host:port]...',
+    run: async (args, io) => (await import('./echo-command.js')).echoCommand(args, io),
+  },
   xds: {
     summary: 'Proxy config: xds compile [paths...] --out <dir> writes one Envoy config dump per proxy',
     run: async (args, io) => (await import('./xds-command.js')).xdsCommand(args, io),

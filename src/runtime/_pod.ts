@@ -1,0 +1,35 @@
+/** Pod pieces every runtime workload shares. */
+
+/** The namespace the control plane, the proxies and the expectations Job run in. */
+export const SYSTEM_NAMESPACE = 'meshproof-system';
+
+/** Label on every object the runtime makes (app Services excepted: they are the app's). */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshproof-runtime' } as const;
+
+/**
+ * Pod security: non-root (the image's `node` user, uid 1000), no privilege escalation, read-only root
+ * file system, every capability dropped; `net.ipv4.ip_unprivileged_port_start=0` (a safe sysctl
+ * since Kubernetes 1.22) so apps' ports under 1024 (80, 443) bind without `NET_BIND_SERVICE`.
+ */
+export function podSecurity(lowPorts: boolean): Record<string, unknown> {
+  return {
+    runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
+    ...(lowPorts ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
+  };
+}
+
+export const CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+} as const;
+
+export const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } } as const;
+
+/** A Kubernetes name (RFC 1123 label, at most 63 characters) from parts; long ones end with a hash. */
+export function dnsLabel(...parts: string[]): string {
+  const raw = parts.join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (raw.length <= 63) return raw;
+  let h = 0;
+  for (const c of raw) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return `${raw.slice(0, 54).replace(/-+$/, '')}-${h.toString(16).padStart(8, '0')}`;
+}

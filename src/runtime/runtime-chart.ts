@@ -1,0 +1,113 @@
+/**
+ * `synthRuntime`: the in-cluster runtime for one synthesized dist/, as two manifest files: the
+ * runtime (the app's Namespaces and Services, `meshproof-system` with the xDS server and its RBAC,
+ * the ConfigMap of dist/, echo backends, proxies) and the expectations Job, applied after the
+ * runtime rolled out. The dist/ must load and pass the check suite (the same one `xds serve` runs
+ * before it serves anything), else {@link RuntimeSynthError}.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { stringify } from 'yaml';
+import { checkPaths } from '../checks/api.js';
+import { MeshGraph } from '../mesh/graph.js';
+import { loadInputs } from '../mesh/load.js';
+import { AppServices } from './app-services.js';
+import { ConfigBundle, type BundleFile } from './config-bundle.js';
+import { EchoBackend } from './echo-backend.js';
+import { ExpectationsJob } from './expectations-job.js';
+import { MeshProxy } from './mesh-proxy.js';
+import { planRuntime, type RuntimePlan } from './plan.js';
+import { MANAGED_BY, SYSTEM_NAMESPACE } from './_pod.js';
+import { XdsServer } from './xds-server.js';
+
+export interface RuntimeSynthOptions {
+  /** The synthesized manifests (a folder of `.yaml`/`.yml`/`.json`). */
+  readonly dist: string;
+  /** The project folder: its `.meshproof/expectations.json` and `meshproof.config.yaml` are used when present. */
+  readonly project: string;
+  /** The runtime image reference, e.g. `meshproof-runtime:e2e`. */
+  readonly image: string;
+  /** @default 'IfNotPresent' */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export interface RuntimeManifests {
+  /** `runtime.k8s.yaml`: everything but the Job. */
+  readonly runtime: string;
+  /** `expectations-job.k8s.yaml`. */
+  readonly job: string;
+  readonly plan: RuntimePlan;
+}
+
+/** Why nothing was synthesized; `code` is stable. */
+export class RuntimeSynthError extends Error {
+  constructor(readonly code: 'RUNTIME_INPUT_UNUSABLE' | 'RUNTIME_INPUT_REJECTED' | 'RUNTIME_NOTHING_TO_RUN' | 'RUNTIME_CONFIGMAP_TOO_LARGE' | 'RUNTIME_CONFIGMAP_BAD_KEY', message: string) {
+    super(message);
+    this.name = 'RuntimeSynthError';
+  }
+}
+
+const MANIFEST = /\.(ya?ml|json)$/;
+
+export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeManifests> {
+  if (!/^[a-z0-9]([a-z0-9._\/:@-]*[a-zA-Z0-9])?$/i.test(opts.image)) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `--image "${opts.image}" is not an image reference (e.g. meshproof-runtime:e2e or ghcr.io/org/meshproof-runtime@sha256:…)`);
+  if (!existsSync(opts.dist)) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist}: no such folder; run cdk8s synth first, or name the folder of synthesized manifests`);
+  const loaded = await loadInputs([opts.dist], { cwd: opts.project });
+  const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+  if (unusable.length > 0) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist} cannot be read:\n  ${unusable.join('\n  ')}`);
+  const run = await checkPaths([opts.dist], { cwd: opts.project });
+  const errors = run.result.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    throw new RuntimeSynthError('RUNTIME_INPUT_REJECTED', `${opts.dist} fails the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); the in-cluster xDS server would refuse to serve it. Fix these and synthesize again (meshproof check ${relative(opts.project, opts.dist) || '.'} shows them in full):\n  ${errors.slice(0, 20).map((f) => `${f.location.file}:${f.location.line}: ${f.ruleId}: ${f.message}`).join('\n  ')}${errors.length > 20 ? `\n  … and ${errors.length - 20} more` : ''}`);
+  }
+  const graph = MeshGraph.from(loaded.files);
+  const plan = planRuntime(graph);
+  if (plan.echoes.length === 0) throw new RuntimeSynthError('RUNTIME_NOTHING_TO_RUN', `${opts.dist} holds no workload with a container port (Deployment, StatefulSet, …); there is nothing to stand an echo backend in for`);
+
+  const files: BundleFile[] = readdirSync(opts.dist, { recursive: true, encoding: 'utf8' })
+    .filter((f) => MANIFEST.test(f)).sort()
+    .map((f) => ({ key: basename(f), path: join('dist', f), text: readFileSync(join(opts.dist, f), 'utf8') }));
+  const expectations = join(opts.project, '.meshproof', 'expectations.json');
+  const staticVerify = existsSync(expectations);
+  if (staticVerify) files.push({ key: 'expectations.json', path: '.meshproof/expectations.json', text: readFileSync(expectations, 'utf8') });
+  const config = join(opts.project, 'meshproof.config.yaml');
+  if (existsSync(config)) files.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: readFileSync(config, 'utf8') });
+  files.push({ key: 'smoke-plan.json', path: 'smoke-plan.json', text: `${JSON.stringify(smokePlan(plan), null, 2)}\n` });
+
+  const app = new App();
+  const runtime = new Chart(app, 'runtime');
+  const jobChart = new Chart(app, 'job');
+  new ApiObject(runtime, 'Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: { ...MANAGED_BY, 'istio-injection': 'disabled' } } });
+  new AppServices(runtime, 'AppServices', { graph });
+  let bundle: ConfigBundle;
+  try {
+    bundle = new ConfigBundle(runtime, 'Config', { files });
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    throw new RuntimeSynthError(err.code === 'RUNTIME_CONFIGMAP_BAD_KEY' ? 'RUNTIME_CONFIGMAP_BAD_KEY' : 'RUNTIME_CONFIGMAP_TOO_LARGE', err.message);
+  }
+  const pull = opts.imagePullPolicy ?? 'IfNotPresent';
+  const xds = new XdsServer(runtime, 'Xds', { image: opts.image, bundle, imagePullPolicy: pull });
+  for (const w of plan.echoes) new EchoBackend(runtime, `Echo-${w.namespace}-${w.workload}`, { image: opts.image, workload: w, imagePullPolicy: pull });
+  for (const p of plan.proxies) if (p.ports.length > 0) new MeshProxy(runtime, `Proxy-${p.namespace}-${p.workload}`, { image: opts.image, xds: xds.address, proxy: p, imagePullPolicy: pull });
+  new ExpectationsJob(jobChart, 'Expectations', { image: opts.image, bundle, staticVerify, imagePullPolicy: pull });
+  return { runtime: toYaml(runtime), job: toYaml(jobChart), plan };
+}
+
+/** What `meshproof runtime smoke` reads: per proxy, its Service URL base and its targets. */
+export interface SmokePlan {
+  readonly proxies: readonly { readonly nodeId: string; readonly role: string; readonly service: string; readonly targets: RuntimePlan['proxies'][number]['targets'] }[];
+}
+
+function smokePlan(plan: RuntimePlan): SmokePlan {
+  return {
+    proxies: plan.proxies.filter((p) => p.ports.length > 0).map((p) => ({
+      nodeId: p.nodeId, role: p.role, service: `${MeshProxy.serviceNameOf(p)}.${SYSTEM_NAMESPACE}.svc`, targets: p.targets,
+    })),
+  };
+}
+
+function toYaml(chart: Chart): string {
+  return chart.toJson().map((o) => stringify(o, { lineWidth: 0, version: '1.1' })).join('---\n');
+}

@@ -1,0 +1,81 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { ConfigBundle } from './config-bundle.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, podSecurity } from './_pod.js';
+
+export interface XdsServerProps {
+  /** The runtime image, e.g. `meshproof-runtime:e2e` (its entrypoint is the meshproof CLI). */
+  readonly image: string;
+  /** The app manifests, mounted at `/config` (`/config/dist/*.yaml`). */
+  readonly bundle: ConfigBundle;
+  /** Pull policy; `IfNotPresent` suits an image loaded with `kind load docker-image`. @default 'IfNotPresent' */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+/** ADS port (Istio's plaintext xDS port). */
+export const XDS_PORT = 15010;
+/** Status port (`GET /status`, `GET /nacks`), Istio's istiod monitoring port. */
+export const XDS_STATUS_PORT = 15014;
+
+/**
+ * The control plane: `meshproof xds serve --input /config/dist --in-cluster` as a Deployment and a
+ * Service `meshproof-xds.meshproof-system:15010` in `meshproof-system`, with the RBAC its
+ * EndpointSlice/Pod watcher needs (ServiceAccount; ClusterRole with get/list/watch on
+ * `discovery.k8s.io` endpointslices and core pods, nothing else; ClusterRoleBinding). Ready when the
+ * ADS port accepts connections, which `xds serve` opens only after its first load passed the checks.
+ */
+export class XdsServer extends Construct {
+  /** The Service's DNS name and port, for `meshproof proxy --xds`. */
+  readonly address: string;
+
+  constructor(scope: Construct, id: string, props: XdsServerProps) {
+    super(scope, id);
+    const name = 'meshproof-xds';
+    const labels = { app: name, ...MANAGED_BY };
+    this.address = `${name}.${SYSTEM_NAMESPACE}.svc:${XDS_PORT}`;
+    new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: SYSTEM_NAMESPACE, labels } });
+    new ApiObject(this, 'ClusterRole', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels },
+      rules: [
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      ],
+    });
+    new ApiObject(this, 'ClusterRoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: SYSTEM_NAMESPACE }],
+    });
+    new ApiObject(this, 'Deployment', {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name, automountServiceAccountToken: true, securityContext: podSecurity(false),
+            containers: [{
+              name: 'xds', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+              args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`],
+              ports: [{ name: 'grpc-xds', containerPort: XDS_PORT }, { name: 'http-status', containerPort: XDS_STATUS_PORT }],
+              readinessProbe: { tcpSocket: { port: XDS_PORT }, periodSeconds: 2, failureThreshold: 60 },
+              resources: RESOURCES, securityContext: CONTAINER_SECURITY,
+              volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }],
+            }],
+            volumes: [props.bundle.volume('config')],
+          },
+        },
+      },
+    });
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        selector: { app: name },
+        ports: [
+          { name: 'grpc-xds', port: XDS_PORT, targetPort: XDS_PORT, appProtocol: 'grpc' },
+          { name: 'http-status', port: XDS_STATUS_PORT, targetPort: XDS_STATUS_PORT },
+        ],
+      },
+    });
+  }
+}
