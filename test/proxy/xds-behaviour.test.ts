@@ -86,8 +86,8 @@ test('GIVEN a listener on an address already taken WHEN pushed THEN LDS is NACKe
   try {
     await proxy.waitReady();
     const { port } = proxy.listenerAddress('l1')!;
-    const next = set('a', ports);
-    next.listeners.push(httpListener('l2', ADDR, 'r1', {}, taken));
+    const base = set('a', ports);
+    const next = { ...base, listeners: [...base.listeners, httpListener('l2', ADDR, 'r1', {}, taken)] };
     xds.publish(next);
     await until(() => xds.ads.status.nacks(NODE).length > 0, 3000, 'a NACK at the server');
     assert.is(xds.ads.status.nacks(NODE)[0]!.errorDetail.message, `Listener "l2": address: cannot bind ${ADDR}:${taken}: EADDRINUSE; choose a free address or port`);
