@@ -1,5 +1,7 @@
 /**
- * bench/xds: N concurrent ADS streams (N = 100 and 1,000 by default) from lightweight clients in
+ * bench/xds: first the translation time per proxy (bench/xds/translate.ts, in a fresh process: view,
+ * translation and snapshot for one sidecar of a 100- and a 1,000-service mesh, cold and warm); then
+ * N concurrent ADS streams (N = 100 and 1,000 by default) from lightweight clients in
  * another process, against the ADS server in a third. Per N: open the streams and wait until each has
  * ACKed all four types; measure server RSS and CPU while idle; publish a snapshot whose RDS changed for
  * every node and time until each stream ACKed the new version (p50/p99, from the publish call).
@@ -7,9 +9,10 @@
  *   npm run bench:xds              # 100 and 1000 streams
  *   npm run bench:xds -- 5000      # other sizes
  *
- * Targets: 1,000 streams converge in <= 1 s at p99; <= 100 KB server RSS per idle stream.
+ * Targets: a 1,000-service sidecar snapshot in <= 100 ms; 1,000 streams converge in <= 1 s at p99;
+ * <= 100 KB server RSS per idle stream.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fmt } from '../lib/measure.js';
 
@@ -68,6 +71,9 @@ async function runSize(n: number) {
   };
 }
 
+const translation = spawnSync(process.execPath, [...execArgv, path.join(here, 'translate.ts')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+if (translation.status !== 0) throw new Error(`bench/xds/translate.ts failed (${translation.status})`);
+console.log(`Translation per proxy:\n\n${translation.stdout.trim()}\n\nADS streams:\n`);
 const rows = [];
 for (const n of sizes.length ? sizes : [100, 1000]) rows.push(await runSize(n));
 console.log('| streams | all subscribed (ms) | push→ACK p50 (ms) | p99 (ms) | max (ms) | server RSS (MiB) | RSS / idle stream (KiB) | heap / idle stream (KiB) | idle CPU | CPU per push (ms) |');
