@@ -20,8 +20,11 @@ const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const here = import.meta.dirname;
 const execArgv = ['--import', 'tsx', '--expose-gc'];
 
+/** `BENCH_XDS_PROFILE=<dir>` writes a V8 CPU profile of the ADS server process into <dir>. */
+const profileDir = process.env.BENCH_XDS_PROFILE;
 function start(script: string): ChildProcess {
-  return fork(path.join(here, script), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const extra = profileDir && script === 'server.ts' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return fork(path.join(here, script), [], { execArgv: [...execArgv, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 function ask<T>(p: ChildProcess, msg?: object): Promise<T> {
   return new Promise((resolve, reject) => {
