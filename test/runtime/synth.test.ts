@@ -1,0 +1,150 @@
+/**
+ * `meshproof runtime synth`: the in-cluster runtime synthesized from the committed dist/ is
+ * deterministic, passes the check suite, lets every DestinationRule subset of every app select an
+ * echo pod (computed through the mesh model), and bad input (a dist/ the checks reject, a ConfigMap
+ * over 1 MiB, a bad key) is refused with a message naming what and where.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseAllDocuments } from 'yaml';
+import { main } from '../../src/cli/main.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import { ConfigBundle, CONFIG_MAP_LIMIT_BYTES } from '../../src/runtime/config-bundle.js';
+import { ECHO_LABEL } from '../../src/runtime/echo-backend.js';
+import { RuntimeSynthError, synthRuntime, type RuntimeManifests } from '../../src/runtime/runtime-chart.js';
+import { captureIO } from '../cli/_io.js';
+import { ROOT } from '../_project.js';
+
+const DIST = path.join(ROOT, 'dist');
+const IMAGE = 'meshproof-runtime:test';
+let first: RuntimeManifests;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-runtime-'));
+
+test.before(async () => {
+  first = await synthRuntime({ dist: DIST, project: ROOT, image: IMAGE });
+});
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+
+/**
+ * DestinationRule subsets of dist/ that no echo pod serves, in a mesh model of dist/'s Istio config
+ * with the app's own workloads replaced by the runtime's objects: `ns/dr.subsets[name]` each.
+ */
+async function subsetsWithoutEcho(runtimeYaml: string): Promise<{ missing: string[]; checked: number }> {
+  const file = path.join(tmp, `runtime-${Math.random().toString(36).slice(2)}.yaml`);
+  fs.writeFileSync(file, runtimeYaml);
+  const [app, runtime] = await Promise.all([loadInputs([DIST], { cwd: ROOT }), loadInputs([file], { cwd: ROOT })]);
+  const appConfig = app.files.flatMap((f) => f.objects).filter((o) => !WORKLOAD_KINDS.has(String(o.body.kind)) && o.body.kind !== 'Service' && o.body.kind !== 'Namespace');
+  const graph = MeshGraph.from([...appConfig, ...runtime.files.flatMap((f) => f.objects)]);
+  const missing: string[] = [];
+  let checked = 0;
+  for (const dr of graph.ofKind('DestinationRule')) {
+    for (const s of graph.subsetsOf(String(dr.spec.host), dr.namespace)) {
+      checked++;
+      if (!s.workloads.some((w) => w.kind === 'Deployment' && w.labels[ECHO_LABEL] !== undefined)) missing.push(`${dr.namespace}/${dr.name}.subsets[${s.name}]`);
+    }
+  }
+  return { missing, checked };
+}
+
+test('GIVEN the committed dist/ WHEN the runtime is synthesized twice THEN the manifests are byte-identical', async () => {
+  const second = await synthRuntime({ dist: DIST, project: ROOT, image: IMAGE });
+  assert.ok(first.runtime === second.runtime, 'runtime.k8s.yaml differs between two runs');
+  assert.ok(first.job === second.job, 'expectations-job.k8s.yaml differs between two runs');
+});
+
+test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC, an echo backend per app workload version, a proxy per caller namespace and gateway, and the Job are there', () => {
+  const objects = parseAllDocuments(first.runtime).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } ; rules?: { resources: string[]; verbs: string[] }[]; spec?: Record<string, any> });
+  const names = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
+  assert.ok(names('Deployment').includes('meshproof-system/meshproof-xds'));
+  const role = objects.find((o) => o.kind === 'ClusterRole')!;
+  assert.equal(role.rules!.map((r) => [r.resources, r.verbs]), [[['endpointslices'], ['get', 'list', 'watch']], [['pods'], ['get', 'list', 'watch']]]);
+  const xds = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'meshproof-xds')!;
+  assert.equal(xds.spec!.template.spec.containers[0].args.slice(0, 5), ['xds', 'serve', '--input', '/config/dist', '--in-cluster']);
+  assert.equal(xds.spec!.template.spec.containers[0].image, IMAGE);
+  // One echo per app workload version: bookinfo 6, customers 4, httpbin 1.
+  assert.is(names('Deployment').filter((n) => n.endsWith('-echo')).length, 11);
+  assert.ok(names('Deployment').includes('bookinfo/reviews-v3-echo'));
+  assert.equal(names('Deployment').filter((n) => n.startsWith('meshproof-system/proxy-')), ['meshproof-system/proxy-bookinfo-details-v1', 'meshproof-system/proxy-customers-customers-v1', 'meshproof-system/proxy-httpbin-httpbin-v1', 'meshproof-system/proxy-istio-ingress-istio-ingressgateway']);
+  const gateway = objects.find((o) => o.metadata.name === 'proxy-istio-ingress-istio-ingressgateway' && o.kind === 'Deployment')!;
+  assert.match(gateway.spec!.template.spec.containers[0].args.join(' '), /--node istio-ingress\/istio-ingressgateway --role gateway/);
+  // Port 80 binds as non-root through the safe sysctl.
+  assert.equal(gateway.spec!.template.spec.securityContext.sysctls, [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
+  const job = parseAllDocuments(first.job).map((d) => d.toJS())[0];
+  assert.is(job.kind, 'Job');
+  assert.is(job.spec.backoffLimit, 0);
+  assert.equal(job.spec.template.spec.initContainers[0].args, ['verify', '/config', '--static-only']);
+  assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
+});
+
+test('GIVEN the smoke plan WHEN read THEN it targets each caller\'s echo-backed hosts with the workloads allowed to answer, and the gateway\'s HTTPS redirect', () => {
+  const reviews = first.plan.proxies.find((p) => p.nodeId === 'bookinfo/details-v1')!.targets.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')!;
+  assert.equal(reviews.workloads, ['bookinfo/reviews-v1', 'bookinfo/reviews-v2', 'bookinfo/reviews-v3']);
+  const gw = first.plan.proxies.find((p) => p.role === 'gateway')!;
+  assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 80, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
+  // An external host (ServiceEntry api.stripe.com) states no echo expectation.
+  assert.not.ok(first.plan.proxies.some((p) => p.targets.some((t) => t.host.startsWith('api.stripe.com'))));
+});
+
+test('GIVEN the runtime manifests WHEN checked with dist/ as context THEN meshproof check finds nothing', async () => {
+  const out = path.join(tmp, 'check');
+  fs.mkdirSync(out);
+  fs.writeFileSync(path.join(out, 'runtime.k8s.yaml'), first.runtime);
+  fs.writeFileSync(path.join(out, 'expectations-job.k8s.yaml'), first.job);
+  const c = captureIO(ROOT);
+  const code = await main(['check', out, '--context', 'dist', '--fail-on', 'warning'], c.io);
+  assert.is(code, 0, c.stdout() + c.stderr());
+  assert.match(c.stdout(), /No findings/);
+});
+
+test('GIVEN the runtime WHEN each DestinationRule subset of each app is resolved through the mesh model THEN at least one echo pod serves it; and an echo without its version label leaves its subset empty', async () => {
+  const ok = await subsetsWithoutEcho(first.runtime);
+  assert.ok(ok.checked >= 10, `${ok.checked} subsets checked`);
+  assert.equal(ok.missing, []);
+  // Break it: the reviews-v3 echo loses `version: v3` (selector and pod labels).
+  const broken = first.runtime.replace(/(meshproof\.dev\/echo-of: reviews-v3[\s\S]*?)version: v3/g, '$1version: v3-wrong');
+  assert.ok(broken !== first.runtime);
+  const bad = await subsetsWithoutEcho(broken);
+  assert.equal(bad.missing, ['bookinfo/reviews.subsets[v3]']);
+});
+
+test('GIVEN a dist/ whose VirtualService names a subset no DestinationRule defines WHEN synthesized THEN it is refused, naming the file, line and rule', async () => {
+  const project = path.join(tmp, 'broken');
+  fs.cpSync(DIST, path.join(project, 'dist'), { recursive: true });
+  const file = path.join(project, 'dist/bookinfo.k8s.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, text.replace('subset: v3', 'subset: v9'));
+  const err = await synthRuntime({ dist: path.join(project, 'dist'), project, image: IMAGE }).then(() => null, (e: unknown) => e);
+  assert.instance(err, RuntimeSynthError);
+  assert.is((err as RuntimeSynthError).code, 'RUNTIME_INPUT_REJECTED');
+  assert.match((err as Error).message, /fails the check suite/);
+  assert.match((err as Error).message, /bookinfo\.k8s\.yaml:\d+: \S+: .*v9/);
+  // Through the CLI: exit 2, the message on stderr, nothing written.
+  const c = captureIO(project);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', 'out', '--image', IMAGE], c.io), 2);
+  assert.match(c.stderr(), /RUNTIME_INPUT_REJECTED/);
+  assert.not.ok(fs.existsSync(path.join(project, 'out')));
+});
+
+test('GIVEN files over 1 MiB WHEN bundled into the ConfigMap THEN it is refused with the size, the limit and the largest file; a key the API server refuses too', () => {
+  const big = 'x'.repeat(CONFIG_MAP_LIMIT_BYTES);
+  const chart = new Chart(new App(), 'c');
+  assert.throws(() => new ConfigBundle(chart, 'Big', { files: [{ key: 'a.yaml', path: 'dist/a.yaml', text: big }] }), (e: Error & { code?: string }) => e.code === 'RUNTIME_CONFIGMAP_TOO_LARGE' && /1048582 bytes, over the 1048576-byte \(1 MiB\) ConfigMap limit \(largest: dist\/a\.yaml 1048576 bytes\)/.test(e.message));
+  // Exactly at the limit (key + value) passes.
+  new ConfigBundle(chart, 'Edge', { files: [{ key: 'a.yaml', path: 'dist/a.yaml', text: big.slice(6) }] });
+  assert.throws(() => new ConfigBundle(chart, 'Key', { files: [{ key: 'a b.yaml', path: 'dist/a b.yaml', text: '' }] }), /ConfigMap key "a b\.yaml", which the API server refuses/);
+});
+
+test('GIVEN no --image WHEN runtime synth runs THEN a usage error says what to pass', async () => {
+  const c = captureIO(ROOT);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', path.join(tmp, 'x')], c.io), 2);
+  assert.match(c.stderr(), /--image <ref> is required/);
+});
+
+test.run();
