@@ -36,10 +36,14 @@ export class Customers extends Chart {
       ],
       trafficPolicy: {
         connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } },
+        // Eject a pod after 5 consecutive 5xx (Istio's default), not after one: each version runs
+        // one pod, and Istio disables Envoy's panic threshold (minHealthPercent 0), so an ejected
+        // only pod leaves no host at all and the route's retry fails with 503 instead of retrying.
+        // `meshproof verify` found this with traffic when the threshold was 1.
         outlierDetection: {
-          consecutive5xxErrors: 1,
-          interval: Duration.seconds(1),
-          baseEjectionTime: Duration.minutes(3),
+          consecutive5xxErrors: 5,
+          interval: Duration.seconds(10),
+          baseEjectionTime: Duration.seconds(30),
           maxEjectionPercent: 100,
         },
       },

@@ -83,7 +83,7 @@ test('GIVEN customers WHEN synthesized THEN the canary is 90/10 with a pinned he
   const policy = spec('customers', 'DestinationRule', 'customers').trafficPolicy;
   assert.is(policy.connectionPool.tcp.maxConnections, 1);
   assert.is(policy.connectionPool.http.http1MaxPendingRequests, 1);
-  assert.equal(policy.outlierDetection, { consecutive5xxErrors: 1, interval: '1s', baseEjectionTime: '3m', maxEjectionPercent: 100 });
+  assert.equal(policy.outlierDetection, { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 100 });
 });
 
 test('GIVEN httpbin WHEN synthesized THEN it sits behind MUTUAL TLS with a redirect, STRICT mTLS, default deny and an egress ServiceEntry', () => {

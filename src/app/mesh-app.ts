@@ -4,6 +4,7 @@ import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, STAGE_DIR, writeAtomically } from './promote.js';
 import { enableSourceTracking, sourceOf } from './source-tracking.js';
 import { installErrorReporter } from '../constructs/_errors.js';
+import { addSyncWaves } from './sync-waves.js';
 import { planSynth, type SynthPlan } from './synth-plan.js';
 import { collectExpectations, EXPECTATIONS_PATH } from '../verify/expectations/collect.js';
 
@@ -65,6 +66,8 @@ export class MeshApp extends App {
   }
 
   override synth(): void {
+    // Argo CD applies by wave: Namespaces, then the config VirtualServices reference, then the rest.
+    addSyncWaves(this);
     if (this.plan.mode === 'export') {
       if (path.resolve(this.plan.outdir) === path.resolve(this.plan.root, this.projectOutdir)) {
         process.stderr.write(`meshproof: cdk8s writes straight into ${this.projectOutdir}/ (cdk8s.yaml output), so a failed synth loses it and no source map is written; set \`output: ${STAGE_DIR}\` in cdk8s.yaml\n`);

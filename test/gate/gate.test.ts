@@ -66,16 +66,21 @@ async function gate(dir: string, base: string, inputs: Record<string, string> = 
   return { code, stdout, commands: parseCommands(stdout), outputs, summary };
 }
 
+/** The TypeScript line the source map names for VirtualService customers/customers. */
+const CANARY_LINE = (Object.values((JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/sourcemap.json'), 'utf8')) as { objects: Record<string, { kind: string; name: string; line: number }> }).objects)
+  .find((o) => o.kind === 'VirtualService' && o.name === 'customers')!).line;
+
 const breakWeight = (dir: string) => {
   const file = path.join(dir, 'dist/customers.k8s.yaml');
   const lines = fs.readFileSync(file, 'utf8').split('\n');
-  assert.is(lines[393]!.trim(), 'weight: 10');
-  lines[393] = lines[393]!.replace('weight: 10', 'weight: 20');
+  const at = lines.findIndex((l) => l.trim() === 'weight: 10');
+  assert.ok(at > 0, 'the canary weight line');
+  lines[at] = lines[at]!.replace('weight: 10', 'weight: 20');
   fs.writeFileSync(file, lines.join('\n'));
   // The author's edit: the construct line the source map names for this VirtualService.
   const ts = path.join(dir, 'apps/customers.ts');
   const src = fs.readFileSync(ts, 'utf8').split('\n');
-  src[50] = `${src[50]} // canary`;
+  src[CANARY_LINE - 1] = `${src[CANARY_LINE - 1]} // canary`;
   fs.writeFileSync(ts, src.join('\n'));
 };
 
@@ -88,7 +93,7 @@ test('GIVEN a pull request that breaks a canary weight and fail-on warning WHEN 
     const errors = r.commands.filter((c) => c.level === 'warning' && c.props['title']?.includes('weights-total-100'));
     const ts = errors.find((c) => c.props['file'] === 'apps/customers.ts');
     assert.ok(ts, `an error on the TypeScript line:\n${r.stdout}`);
-    assert.is(ts!.props['line'], '51');
+    assert.is(ts!.props['line'], String(CANARY_LINE));
     assert.match(ts!.message, /weight/i);
     assert.ok(errors.some((c) => c.props['file'] === 'dist/customers.k8s.yaml'), 'and on the YAML line');
     // The finding on the touched line comes first.
