@@ -60,7 +60,10 @@ export async function startEcho(identity: EchoIdentity, listen: readonly { host:
       socket.pause();
       socket.unshift(first);
       const n = Math.min(first.length, H2_PREFACE.length);
-      (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n)) ? h2 : h1).emit('connection', socket);
+      // node:http2 takes over the handle and replays the bytes put back only while the socket is
+      // paused; node:http reads through 'data' events and needs it flowing.
+      if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return void h2.emit('connection', socket);
+      h1.emit('connection', socket);
       socket.resume();
     });
   };
