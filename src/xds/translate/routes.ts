@@ -61,6 +61,8 @@ export function buildVirtualHost(h: HostRoutesView, domains: string[], env: Rout
     name: `${h.host}:${h.port}`,
     domains,
     routes: h.http.flatMap((r) => translateHttpRoute(r, env)),
+    // Istio sets this on every virtual host it builds: upstreams see x-envoy-attempt-count.
+    includeRequestAttemptCount: true,
   });
 }
 
@@ -95,7 +97,7 @@ function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
 /** `outboundTrafficPolicy: ALLOW_ANY`: unknown hosts pass through to their original destination. */
 function allowAny(port: number): VirtualHost {
   return create(VirtualHostSchema, {
-    name: `allow_any:${port}`, domains: ['*'],
+    name: `allow_any:${port}`, domains: ['*'], includeRequestAttemptCount: true,
     routes: [{ name: 'allow_any', match: { pathSpecifier: { case: 'prefix', value: '/' } }, action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: PASSTHROUGH_CLUSTER }, timeout: { seconds: 0n } } } }],
   });
 }
@@ -149,7 +151,7 @@ function httpsRedirectHost(s: GatewayServerView, host: string): VirtualHost {
   const origin = { ...s.origin, path: [...s.origin.path, 'tls', 'httpsRedirect'] };
   return create(VirtualHostSchema, {
     name: `${host}:${s.port}`, domains: [host, `${host}:${s.port}`],
-    requireTls: VirtualHost_TlsRequirementType.ALL,
+    requireTls: VirtualHost_TlsRequirementType.ALL, includeRequestAttemptCount: true,
     routes: [{
       name: 'https_redirect', match: { pathSpecifier: { case: 'prefix', value: '/' } },
       action: { case: 'redirect', value: { schemeRewriteSpecifier: { case: 'httpsRedirect', value: true }, responseCode: RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY } },

@@ -48,4 +48,20 @@ test('GIVEN a translated app WHEN a cluster a route names is removed THEN the co
   assert.ok(problems.some((p) => p.code === 'XDS_MISSING_CLUSTER' && p.name === named.clusterSpecifier.value), JSON.stringify(problems));
 });
 
+test('GIVEN every sidecar and gateway of every app WHEN translated THEN each virtual host but block_all asks Envoy for x-envoy-attempt-count, as Istio sets on every virtual host it builds', async () => {
+  let vhosts = 0;
+  for (const app of appNames()) {
+    for (const view of await appViews(app)) {
+      for (const rc of translateProxy(view, []).routes) {
+        for (const vh of rc.virtualHosts) {
+          if (vh.name.startsWith('block_all')) continue;
+          assert.ok(vh.includeRequestAttemptCount, `${app} ${rc.name} ${vh.name}`);
+          vhosts++;
+        }
+      }
+    }
+  }
+  assert.ok(vhosts > 20, `${vhosts} virtual hosts`);
+});
+
 test.run();
