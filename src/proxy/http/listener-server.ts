@@ -140,9 +140,20 @@ export class ListenerServer {
       return;
     }
     const hcm = chain.hcm!;
-    const servers = this.serversFor(hcm);
     const alpn = (stream as tls.TLSSocket).alpnProtocol;
-    const h2 = hcm.codec === 'http2' || alpn === 'h2' || (alpn === undefined && hcm.codec === 'auto' && peeked !== undefined && startsWithPreface(info.firstBytes));
+    // TLS without a negotiated protocol (Istio's mTLS offers istio-peer-exchange/istio, the server
+    // context h2/http/1.1): like Envoy's AUTO codec, look at the decrypted bytes for the h2 preface.
+    if (stream !== raw && !alpn && hcm.codec === 'auto') {
+      inspectConnection(stream, { tls: false, http: true, timeoutMs: hcm.requestHeadersTimeoutMs }).then((r) => {
+        this.serveHcm(chain, stream, raw, r.applicationProtocols.includes('h2c'));
+      }, () => { stream.destroy(); raw.destroy(); });
+      return;
+    }
+    this.serveHcm(chain, stream, raw, hcm.codec === 'http2' || alpn === 'h2' || (!alpn && hcm.codec === 'auto' && peeked !== undefined && startsWithPreface(info.firstBytes)));
+  }
+
+  private serveHcm(chain: CompiledChain, stream: net.Socket, raw: net.Socket, h2: boolean): void {
+    const servers = this.serversFor(chain.hcm!);
     // node:http2 takes over the handle and first replays what is buffered on the socket (the peeked
     // bytes put back), provided the socket is still paused; node:http reads through 'data' events.
     // Over TLS the stream is a TLSSocket on a JS stream that may already hold decrypted bytes, which
