@@ -14,9 +14,12 @@ export function resetBody(reason: string): string {
   return `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`;
 }
 
-export function classifyUpstreamError(err: Error, host: UpstreamHost, stats: ClusterStats): UpstreamError {
-  if (err instanceof UpstreamError) return err;
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+export function classifyUpstreamError(thrown: unknown, host: UpstreamHost, stats: ClusterStats): UpstreamError {
+  if (thrown instanceof UpstreamError) return thrown;
+  const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+  // Not every error's code is a string (a DOMException's is a number): compare as text.
+  const raw = (err as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
   if (CONNECT_FAILURES.has(code)) {
     stats.upstream_cx_connect_fail++;
     if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') stats.upstream_cx_connect_timeout++;
