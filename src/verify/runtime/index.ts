@@ -15,9 +15,10 @@ import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
 import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
-import { startMesh } from './mesh.js';
+import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic } from './judge-security.js';
+import { startMesh, type Caller, type EmbeddedMesh } from './mesh.js';
 import { ProcessRegistry } from './registry.js';
-import { closeAgents } from './send.js';
+import { closeAgents, type Sent } from './send.js';
 
 /**
  * 16 requests in flight, or 1 when a cluster of the host (or of a mirror) limits connections or
@@ -39,6 +40,27 @@ function portOf(graph: MeshGraph, request: RequestSpec): number | undefined {
   return (http[0] ?? service?.ports[0])?.number;
 }
 
+/**
+ * Requests an inbound sidecar answered 403 `RBAC: access denied` never reached an echo backend: the
+ * caller's access log (by `x-request-id`) names the upstream host routing picked, which names the workload.
+ */
+async function attributeDenied(sent: Sent[], caller: Caller, mesh: EmbeddedMesh): Promise<Sent[]> {
+  const denied = sent.filter((s) => s.status === 403 && s.workload === '');
+  if (denied.length === 0) return sent;
+  const hostOf = new Map<string, string>();
+  for (let i = 0; i < 5 && hostOf.size < denied.length; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 20 * i));
+    for (const entry of caller.log()) if (entry.requestId && entry.upstreamHost) hostOf.set(entry.requestId, entry.upstreamHost);
+  }
+  const byAddress = new Map(mesh.workloads.map((w) => [w.address, w]));
+  return sent.map((s) => {
+    if (s.status !== 403 || s.workload !== '') return s;
+    const host = hostOf.get(s.requestId);
+    const w = host ? byAddress.get(host.slice(0, host.lastIndexOf(':'))) : undefined;
+    return w ? { ...s, workload: `${w.workload.namespace}/${w.workload.name}`, version: w.workload.labels.version ?? '', deniedBy: host! } : s;
+  });
+}
+
 export function createRuntime(): TrafficRunner {
   return {
     unavailable: () => null,
@@ -53,6 +75,14 @@ export function createRuntime(): TrafficRunner {
         const ordered = [...expectations.filter((e) => !destructive(e)), ...expectations.filter(destructive)];
         for (const e of ordered) {
           progress(done++, expectations.length);
+          if (e.outcome.kind === 'mtls-strict') {
+            out.set(e.id, await judgeStrictMtlsWithTraffic(e.outcome, mesh));
+            continue;
+          }
+          if (e.outcome.kind === 'authorization') {
+            out.set(e.id, await judgeAuthorizationWithTraffic(e.outcome, mesh));
+            continue;
+          }
           const r = e.request;
           if (!r || e.wantMatch === false) continue;
           if (r.via.kind !== 'mesh') {
@@ -64,11 +94,12 @@ export function createRuntime(): TrafficRunner {
             out.set(e.id, { status: 'not-run', detail: `no port known for ${r.host}`, requests: 0 });
             continue;
           }
-          const fresh = destructive(e) ? await mesh.freshCaller(r.via.namespace) : undefined;
-          const caller = fresh ?? await mesh.caller(r.via.namespace);
+          const fresh = destructive(e) ? await mesh.freshCaller(r.via.namespace, r.host, port) : undefined;
+          const caller = fresh ?? await mesh.caller(r.via.namespace, r.host, port);
           if (typeof caller === 'string') throw new Error(caller);
           try {
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e) }));
+            const attribute = (sent: Sent[]) => attributeDenied(sent, caller, mesh);
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

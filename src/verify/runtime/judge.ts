@@ -18,12 +18,25 @@ export interface JudgeEnv {
   readonly tolerance: number;
   /** Requests in flight at once: 1 where the destination's circuit breakers would trip. */
   readonly concurrency: number;
+  /**
+   * Names the workload of requests an inbound sidecar refused (403, no echo backend answered) from
+   * the caller's access log (its upstream host), so a routing proof still sees where routing sent
+   * them. @default identity
+   */
+  readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
 }
 
 /** Longest single request a proof may wait for (timeouts, delays): longer promises are reported, not run. */
 const MAX_WAIT_MS = 4000;
 
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
+
+/** A 403 no echo backend sent: the destination's inbound sidecar refused the request (RBAC). */
+const refused = (s: Sent) => s.status === 403 && s.workload === '' && s.deniedBy === undefined;
+const refusedDetail = (r: RequestSpec, n: number): TrafficVerdict => ({
+  status: 'not-run', requests: n,
+  detail: `the destination's inbound sidecar answered ${r.method} ${r.path} 403 (its AuthorizationPolicies admit no mesh identity for it), so no backend could fail, stall or be copied; judged on the config`,
+});
 
 function lands(s: Sent, d: DestinationSpec): boolean {
   if (s.workload === '') return false;
@@ -36,7 +49,7 @@ function lands(s: Sent, d: DestinationSpec): boolean {
 function tally(sent: readonly Sent[]): string {
   const counts = new Map<string, number>();
   for (const s of sent) {
-    const k = s.workload !== '' ? `${s.status} ${s.workload}` : s.error ? `error ${s.error}` : `${s.status} (no backend)`;
+    const k = s.deniedBy !== undefined ? `${s.status} RBAC: access denied at ${s.workload}` : s.workload !== '' ? `${s.status} ${s.workload}` : s.error ? `error ${s.error}` : `${s.status} (no backend)`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
@@ -46,15 +59,16 @@ function tally(sent: readonly Sent[]): string {
 export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env: JudgeEnv): Promise<TrafficVerdict> {
   const o = e.outcome;
   const { address, port } = env;
+  const attribute = env.attribute ?? (async (s: Sent[]) => s);
   switch (o.kind) {
     case 'reaches': {
-      const sent = await sendMany(address, port, request, 20, undefined, env.concurrency);
+      const sent = await attribute(await sendMany(address, port, request, 20, undefined, env.concurrency));
       const ok = sent.every((s) => lands(s, o.destination));
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
     case 'split': {
       const n = Math.max(...o.shares.map((s) => sampleSizeFor(s.percent / 100, env.tolerance, env.confidence)));
-      const sent = await sendMany(address, port, request, n, undefined, env.concurrency);
+      const sent = await attribute(await sendMany(address, port, request, n, undefined, env.concurrency));
       const parts = o.shares.map((s) => ({ s, j: judgeShare(sent.filter((x) => lands(x, s.destination)).length, n, s.percent / 100, env.confidence) }));
       const ok = parts.every((p) => p.j.holds);
       return { status: ok ? 'held' : 'broken', detail: parts.map((p) => `${p.s.destination.labels?.version ?? p.s.destination.host}: ${formatShare(p.j)}`).join('; '), requests: n };
@@ -75,6 +89,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'timeout': {
       if (o.timeoutMs > MAX_WAIT_MS) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${MAX_WAIT_MS} ms)`);
       const s = await send(address, port, request, { 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
+      if (refused(s)) return refusedDetail(request, 1);
       const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000;
       return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error} after ${Math.round(s.elapsedMs)} ms (promised 504 by ${o.timeoutMs} ms)`, requests: 1 };
     }
@@ -83,6 +98,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       if (!retriable) return notRun(`retryOn ${(o.retryOn ?? ['(default)']).join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
       const id = randomUUID();
       const s = await send(address, port, request, { 'x-echo-status': '503', 'x-meshproof-request': id });
+      if (refused(s)) return refusedDetail(request, 1);
       const seen = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
       const ok = seen === o.attempts + 1;
       return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}`, requests: 1 };
@@ -90,7 +106,8 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'mirror': {
       const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
       const ids = Array.from({ length: n }, () => randomUUID());
-      await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }), env.concurrency);
+      const sent = await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }), env.concurrency);
+      if (sent.every(refused)) return refusedDetail(request, n);
       await new Promise((r) => setTimeout(r, 300));
       const mirrored = ids.filter((id) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version))).length;
       const j = judgeShare(mirrored, n, o.percent / 100, env.confidence);

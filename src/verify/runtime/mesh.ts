@@ -1,26 +1,32 @@
 /**
- * The embedded mesh for traffic proofs: an echo backend per workload (each on its own loopback
- * address, on its container ports), our ADS server in-process serving each caller sidecar the
- * snapshot the translator makes from its per-proxy view, and one reference proxy (`startProxy`,
- * the engine of `meshproof proxy`) per caller namespace, its outbound listeners moved from
- * `0.0.0.0` to the caller's own loopback address so that several proxies and the backends can
- * bind the same ports. Upstreams are plaintext: the echo backends have no sidecar of their own, so
- * the caller's clusters lose their upstream TLS (ISTIO_MUTUAL under auto mTLS) in the runtime's
- * copy of the snapshot; mTLS and RBAC need inbound sidecars in front of the backends, which this
- * runtime does not start yet.
+ * The embedded mesh for traffic proofs. Each workload gets a loopback address (its pod IP, in the
+ * callers' EDS); a workload with a sidecar gets an inbound sidecar proxy there (`inbound.ts`: the
+ * translated `virtualInbound` chains, mTLS with its workload certificate over SDS, RBAC) in front of
+ * its echo backend on a second address, and its endpoints carry `security.istio.io/tlsMode: istio`
+ * as the injector's label does, so callers' clusters pick ISTIO_MUTUAL by auto mTLS. Workloads
+ * without a sidecar are their echo backend alone. Our ADS server runs in-process and serves every
+ * proxy the snapshot the translator makes from its per-proxy view plus its secrets (`default` for
+ * its namespace and service account, `ROOTCA`), from a throwaway CA (`identities.ts`). Caller
+ * sidecars start on first use, their outbound listeners moved from `0.0.0.0` to the caller's own
+ * address so several proxies and backends can bind the same ports.
  */
-import type { MeshGraph } from '../../mesh/graph.js';
+import type { MeshGraph, Workload } from '../../mesh/graph.js';
 import { buildProxyView, proxyOf } from '../../mesh/view/index.js';
 import { startProxy, type ProxyHandle } from '../../proxy/main.js';
+import type { AccessLogEntry } from '../../proxy/access-log.js';
 import { AdsServer } from '../../xds/server/ads-server.js';
 import { SnapshotCache } from '../../xds/snapshot-cache.js';
 import { createSnapshot } from '../../xds/snapshot.js';
 import { translateProxy, type WorkloadInstance } from '../../xds/translate/index.js';
+import { evaluateAuthorization } from '../static/authz.js';
 import { LoopbackAllocator } from './addresses.js';
 import { EchoBackend } from './echo.js';
+import { MeshIdentities } from './identities.js';
+import { inboundResources } from './inbound.js';
 import type { ProcessRegistry } from './registry.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
 /** A caller sidecar: where to send requests for a service port. */
 export interface Caller {
@@ -28,35 +34,57 @@ export interface Caller {
   readonly workload: string;
   readonly address: string;
   readonly proxy: ProxyHandle;
+  /** Access-log entries of this proxy so far (flushed on read). */
+  readonly log: () => readonly AccessLogEntry[];
+}
+
+/** A workload as the runtime started it. */
+export interface RuntimeWorkload {
+  readonly workload: Workload;
+  /** Its pod address: the inbound sidecar's listeners when it has one, else the echo backend's. */
+  readonly address: string;
+  /** Whether an inbound sidecar (mTLS, RBAC) stands in front of the echo backend. */
+  readonly sidecar: boolean;
 }
 
 export interface EmbeddedMesh {
   readonly backends: readonly EchoBackend[];
-  /** The caller sidecar of a namespace, started on first use. */
-  caller(namespace: string): Promise<Caller | string>;
+  readonly workloads: readonly RuntimeWorkload[];
+  readonly identities: MeshIdentities;
   /**
-   * A new caller sidecar of the namespace, for proofs that change a proxy's state (a retry or
-   * timeout proof makes an endpoint fail, which outlier detection may eject): `release()` stops it.
+   * The caller sidecar of a namespace, started on first use: a workload whose identity the
+   * AuthorizationPolicies of `host`'s workloads admit when there is one (default deny would
+   * otherwise answer every routing proof 403), else the namespace's first.
    */
-  freshCaller(namespace: string): Promise<(Caller & { release(): Promise<void> }) | string>;
+  caller(namespace: string, host?: string, port?: number): Promise<Caller | string>;
+  /**
+   * A new caller sidecar, for proofs that change a proxy's state (a retry or timeout proof makes
+   * an endpoint fail, which outlier detection may eject): `release()` stops it.
+   */
+  freshCaller(namespace: string, host?: string, port?: number): Promise<(Caller & { release(): Promise<void> }) | string>;
   /** Milliseconds spent starting backends, the ADS server and proxies so far. */
   startupMs(): number;
 }
 
-/** Starts the backends and the ADS server; caller proxies start lazily. Everything is registered for cleanup. */
+/** Starts the backends, their inbound sidecars and the ADS server; caller proxies start lazily. Everything is registered for cleanup. */
 export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Promise<EmbeddedMesh> {
   const t0 = performance.now();
   let startup = 0;
   const addresses = new LoopbackAllocator();
+  const identities = await MeshIdentities.create(graph.trustDomain);
   const instances: WorkloadInstance[] = [];
   const backends: EchoBackend[] = [];
+  const workloads: (RuntimeWorkload & { appAddress: string })[] = [];
   for (const w of graph.workloads.all) {
     const dataplane = graph.membershipOf(w).dataplane;
     if (dataplane === 'gateway' || w.containerPorts.length === 0) continue;
+    const sidecar = dataplane === 'sidecar';
     const address = addresses.allocate();
-    instances.push({ name: w.name, namespace: w.namespace, address, labels: { ...w.labels }, ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])) });
+    const appAddress = sidecar ? addresses.allocate() : address;
+    workloads.push({ workload: w, address, appAddress, sidecar });
+    instances.push({ name: w.name, namespace: w.namespace, address, labels: { ...w.labels, ...(sidecar ? { [TLS_MODE_LABEL]: 'istio' } : {}) }, ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])) });
     for (const port of new Set(w.containerPorts.map((p) => p.containerPort))) {
-      const echo = registry.add(new EchoBackend({ namespace: w.namespace, workload: w.name, labels: w.labels }, address, port));
+      const echo = registry.add(new EchoBackend({ namespace: w.namespace, workload: w.name, labels: w.labels }, appAddress, port));
       await echo.start();
       backends.push(echo);
     }
@@ -65,36 +93,15 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
   const ads = new AdsServer({ cache });
   const adsPort = await ads.listen('127.0.0.1:0');
   registry.add({ name: `ADS server 127.0.0.1:${adsPort}`, close: () => ads.close(200) });
-  startup += performance.now() - t0;
-  const callers = new Map<string, Promise<Caller | string>>();
   let proxies = 0;
 
-  const startCaller = async (namespace: string): Promise<(Caller & { release(): Promise<void> }) | string> => {
-    const t = performance.now();
-    const w = graph.workloads.inNamespace(namespace).find((x) => graph.membershipOf(x).dataplane === 'sidecar');
-    if (!w) return `namespace ${namespace} has no workload with a sidecar to send from`;
-    const address = addresses.allocate();
-    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
-    // Outbound listeners only, on the caller's own address; the inbound side is not exercised from here.
-    // Plain TCP (tcp_proxy) listeners are left out while the reference proxy serves HTTP only; promises are HTTP.
-    const httpOnly = (l: (typeof set.listeners)[number]) => l.filterChains.every((fc) => fc.filters.every((f) => f.name === HCM));
-    const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && httpOnly(l)).map((l) => {
-      const sa = l.address?.address;
-      if (sa?.case === 'socketAddress') sa.value.address = address;
-      return l;
-    });
-    // One node id per proxy: each holds its own snapshot (its own listener address).
-    const nodeId = `${w.namespace}/${w.name}${++proxies > 1 ? `~${proxies}` : ''}`;
-    // The echo backends have no sidecar to terminate mTLS: upstream TLS (ISTIO_MUTUAL by auto mTLS) is
-    // taken off the caller's clusters, so these proofs cover routing, not transport security.
-    const clusters = set.clusters.map((c) => {
-      c.transportSocket = undefined;
-      c.transportSocketMatches = [];
-      return c;
-    });
-    cache.setSnapshot(nodeId, createSnapshot({ ...set, clusters, listeners, secrets: [] }));
-    const logLines: string[] = [];
-    const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => logLines.push(l), drainTimeoutMs: 100 });
+  /** Starts a proxy for `nodeId` with `resources`; a string says why it did not become ready. */
+  const launch = async (nodeId: string, address: string, resources: Parameters<typeof createSnapshot>[0]): Promise<{ proxy: ProxyHandle; close(): Promise<void>; log(): AccessLogEntry[] } | string> => {
+    cache.setSnapshot(nodeId, createSnapshot(resources));
+    const lines: string[] = [];
+    const entries: AccessLogEntry[] = [];
+    const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => lines.push(l), accessLog: () => undefined, drainTimeoutMs: 100 });
+    proxy.accessLog?.taps.add((e) => entries.push(e));
     let closed = false;
     const close = async () => {
       if (closed) return;
@@ -105,21 +112,88 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
     try {
       await proxy.waitReady(15_000);
     } catch {
-      return `the sidecar proxy of ${nodeId} did not become ready within 15 s: ${logLines.slice(-3).join(' | ') || 'no log'}`;
-    } finally {
-      startup += performance.now() - t;
+      return `the proxy ${nodeId} at ${address} did not become ready within 15 s: ${lines.slice(-3).join(' | ') || 'no log'}`;
     }
-    return { namespace, workload: w.name, address, proxy, release: close };
+    const nacks = proxy.ads.nacks.map((n) => n.message);
+    if (nacks.length > 0) return `the proxy ${nodeId} at ${address} refused its config: ${nacks.join(' | ')}`;
+    return { proxy, close, log: () => { proxy.accessLog?.flush(); return entries; } };
   };
+
+  const inbound = await Promise.all(workloads.filter((w) => w.sidecar).map(async (rw) => {
+    const w = rw.workload;
+    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
+    const { listeners, clusters } = inboundResources(set, rw.address, rw.appAddress);
+    if (listeners.length === 0) return null;
+    const secrets = await identities.secretsFor(w.namespace, w.serviceAccount);
+    const started = await launch(`${w.namespace}/${w.name}~inbound`, rw.address, { clusters, endpoints: [], listeners, routes: [], secrets });
+    return typeof started === 'string' ? started : null;
+  }));
+  const failed = inbound.find((x): x is string => typeof x === 'string');
+  if (failed) throw new Error(failed);
+  startup += performance.now() - t0;
+
+  /**
+   * The sidecar workload of `namespace` to send from, and the identity it holds: its own when the
+   * destination's AuthorizationPolicies admit it, else the first mesh identity (any namespace,
+   * gateways included) they admit, so that a routing proof is not answered 403 by default deny
+   * (authorization has proofs of its own). Without a known destination, the namespace's first.
+   */
+  const pickCaller = (namespace: string, host?: string, port?: number): { workload: Workload; serviceAccount: string; namespace: string } | undefined => {
+    const mesh = graph.workloads.all.filter((x) => graph.membershipOf(x).dataplane !== 'none');
+    const candidates = mesh.filter((x) => x.namespace === namespace && graph.membershipOf(x).dataplane === 'sidecar');
+    if (candidates.length === 0) return undefined;
+    const targets = host ? graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : [])) : [];
+    // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
+    const admits = (c: Workload) => targets.every((t) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])].some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
+      principal: graph.principalOf(c), port: p, method: 'GET', path: '/',
+    }).decision !== 'deny'));
+    const own = candidates.find(admits);
+    const borrowed = own ?? mesh.find(admits) ?? candidates[0]!;
+    const workload = own ?? candidates[0]!;
+    return { workload, serviceAccount: borrowed.serviceAccount, namespace: borrowed.namespace };
+  };
+
+  const callers = new Map<string, Promise<Caller | string>>();
+  const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }): Promise<(Caller & { release(): Promise<void> }) | string> => {
+    const w = picked.workload;
+    const t = performance.now();
+    const address = addresses.allocate();
+    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
+    // Outbound listeners only, on the caller's own address; the inbound side is not exercised from here.
+    // Plain TCP (tcp_proxy) listeners are left out: promises are HTTP.
+    const httpOnly = (l: (typeof set.listeners)[number]) => l.filterChains.every((fc) => fc.filters.every((f) => f.name === HCM));
+    const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && httpOnly(l)).map((l) => {
+      const sa = l.address?.address;
+      if (sa?.case === 'socketAddress') sa.value.address = address;
+      return l;
+    });
+    // One node id per proxy: each holds its own snapshot (its own listener address).
+    const nodeId = `${w.namespace}/${w.name}${++proxies > 1 ? `~${proxies}` : ''}`;
+    const clusters = set.clusters.filter((c) => !c.name.startsWith('inbound|') && c.name !== 'InboundPassthroughCluster');
+    const secrets = await identities.secretsFor(picked.namespace, picked.serviceAccount);
+    const started = await launch(nodeId, address, { ...set, clusters, listeners, secrets });
+    startup += performance.now() - t;
+    if (typeof started === 'string') return started;
+    return { namespace: w.namespace, workload: w.name, address, proxy: started.proxy, log: started.log, release: started.close };
+  };
+  const noCaller = (namespace: string) => `namespace ${namespace} has no workload with a sidecar to send from`;
 
   return {
     backends,
-    caller: (namespace) => {
-      let c = callers.get(namespace);
-      if (!c) callers.set(namespace, (c = startCaller(namespace)));
+    workloads,
+    identities,
+    caller: (namespace, host, port) => {
+      const picked = pickCaller(namespace, host, port);
+      if (!picked) return Promise.resolve(noCaller(namespace));
+      const key = `${picked.workload.namespace}/${picked.workload.name} as ${picked.namespace}/${picked.serviceAccount}`;
+      let c = callers.get(key);
+      if (!c) callers.set(key, (c = startCaller(picked)));
       return c;
     },
-    freshCaller: (namespace) => startCaller(namespace),
+    freshCaller: (namespace, host, port) => {
+      const picked = pickCaller(namespace, host, port);
+      return picked ? startCaller(picked) : Promise.resolve(noCaller(namespace));
+    },
     startupMs: () => startup,
   };
 }

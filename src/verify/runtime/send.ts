@@ -1,4 +1,5 @@
 /** Sends HTTP/1.1 requests through a caller's sidecar listener and records what came back. */
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { RequestSpec } from '../expectations/types.js';
 
@@ -11,6 +12,10 @@ export interface Sent {
   readonly workload: string;
   readonly elapsedMs: number;
   readonly error?: string;
+  /** The `x-request-id` it was sent with: the key of its access-log entries. */
+  readonly requestId: string;
+  /** Set when an inbound sidecar refused it (403 `RBAC: access denied`) and the caller's access log named the workload. */
+  readonly deniedBy?: string;
 }
 
 const agents = new Map<string, Agent>();
@@ -20,10 +25,11 @@ export function send(address: string, port: number, spec: RequestSpec, extra: Re
   let agent = agents.get(address);
   if (!agent) agents.set(address, (agent = new Agent({ keepAlive: true, maxSockets: 16 })));
   const started = performance.now();
+  const requestId = extra['x-request-id'] ?? randomUUID();
   return new Promise((resolve) => {
     const req = request({
       host: address, port, path: spec.path, method: spec.method, agent, timeout: timeoutMs,
-      headers: { ...spec.headers, ...extra, host: `${spec.host}:${port}` },
+      headers: { ...spec.headers, ...extra, 'x-request-id': requestId, host: `${spec.host}:${port}` },
     }, (res) => {
       res.resume();
       res.on('end', () => resolve({
@@ -31,10 +37,11 @@ export function send(address: string, port: number, spec: RequestSpec, extra: Re
         version: String(res.headers['x-meshproof-version'] ?? ''),
         workload: String(res.headers['x-meshproof-workload'] ?? ''),
         elapsedMs: performance.now() - started,
+        requestId,
       }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve({ status: 0, version: '', workload: '', elapsedMs: performance.now() - started, error: e.message }));
+    req.on('error', (e) => resolve({ status: 0, version: '', workload: '', elapsedMs: performance.now() - started, error: e.message, requestId }));
     req.end();
   });
 }

@@ -1,0 +1,110 @@
+/**
+ * Traffic judgement of the security promises, straight at the workloads' inbound sidecars (the
+ * translated `virtualInbound` chains): `mtls-strict` (a plaintext request to every port of every
+ * sidecar workload of the namespace gets no HTTP answer, while an mTLS client with a mesh
+ * certificate completes its handshake there, so the refusal is the chain's doing, not a dead port)
+ * and `authorization` (an mTLS client holding the principal's certificate from the runtime's CA,
+ * sending the promised method, path and port, is answered by the echo backend when allowed, and 403
+ * `RBAC: access denied` by the proxy when not).
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Expectation } from '../expectations/types.js';
+import type { TrafficVerdict } from '../report/types.js';
+import type { EmbeddedMesh, RuntimeWorkload } from './mesh.js';
+
+type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome'], { kind: K }>;
+
+/** What one request to an inbound sidecar got. */
+export interface Probe {
+  /** HTTP status; 0 when no HTTP answer came (refused, reset, handshake failed). */
+  readonly status: number;
+  readonly body: string;
+  /** `namespace/workload` of the echo backend that answered, or ''. */
+  readonly workload: string;
+  readonly error?: string;
+}
+
+interface ProbeOptions {
+  readonly method?: string;
+  readonly path?: string;
+  /** mTLS client credentials; plaintext when absent. */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+}
+
+/** One request to `address:port`, a fresh connection each time, 5 s at most. */
+export function probe(address: string, port: number, o: ProbeOptions = {}): Promise<Probe> {
+  return new Promise((resolve) => {
+    const options = { host: address, port, method: o.method ?? 'GET', path: o.path ?? '/', agent: false as const, timeout: 5000, headers: { host: `${address}:${port}` } };
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), workload: String(res.headers['x-meshproof-workload'] ?? '') }));
+    };
+    const req = o.tls
+      ? httpsRequest({ ...options, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, checkServerIdentity: () => undefined }, onResponse)
+      : httpRequest(options, onResponse);
+    req.on('timeout', () => req.destroy(new Error('no answer within 5000 ms')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, body: '', workload: '', error: e.code ?? e.message }));
+    req.end();
+  });
+}
+
+const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
+const selects = (selector: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>) => Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+
+function targets(mesh: EmbeddedMesh, namespace: string, selector: Readonly<Record<string, string>> | null): RuntimeWorkload[] {
+  return mesh.workloads.filter((w) => w.sidecar && w.workload.namespace === namespace && selects(selector, w.workload.labels));
+}
+
+/** Plaintext to every port of every sidecar workload of the namespace is refused; mTLS is not. */
+export async function judgeStrictMtlsWithTraffic(o: Of<'mtls-strict'>, mesh: EmbeddedMesh): Promise<TrafficVerdict> {
+  const ws = targets(mesh, o.namespace, null);
+  if (ws.length === 0) return notRun(`namespace ${o.namespace} has no workload with a sidecar to send to`);
+  const cert = await mesh.identities.forPrincipal(`${mesh.identities.ca.trustDomain}/ns/${o.namespace}/sa/meshproof-verify-prober`);
+  const tls = { ca: mesh.identities.rootPem, cert: cert.certificateChainPem, key: cert.privateKeyPem };
+  let requests = 0;
+  const held: string[] = [];
+  for (const w of ws) {
+    for (const port of new Set(w.workload.containerPorts.map((p) => p.containerPort))) {
+      const at = `${w.workload.namespace}/${w.workload.name} port ${port}`;
+      const plain = await probe(w.address, port);
+      const secure = await probe(w.address, port, { tls });
+      requests += 2;
+      if (plain.status !== 0) return { status: 'broken', detail: `${at} answered plaintext with ${plain.status}${plain.workload ? ` from ${plain.workload}` : ''}: plaintext gets through`, requests };
+      if (secure.status === 0) return { status: 'broken', detail: `${at} refused plaintext (${plain.error}) but also an mTLS client with a mesh certificate (${secure.error}): nothing is served there`, requests };
+      held.push(`${at}: plaintext ${plain.error}, mTLS ${secure.status}`);
+    }
+  }
+  return { status: 'held', detail: held.join('; '), requests };
+}
+
+/** The principal's mTLS client gets the echo backend (allowed) or 403 `RBAC: access denied` (denied) from every selected workload. */
+export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh: EmbeddedMesh): Promise<TrafficVerdict> {
+  const ws = targets(mesh, o.namespace, o.selector);
+  if (ws.length === 0) return notRun(`no workload with a sidecar in ${o.namespace} matches ${o.selector ? JSON.stringify(o.selector) : 'the namespace'}`);
+  let cert;
+  try {
+    cert = await mesh.identities.forPrincipal(o.principal);
+  } catch (e) {
+    return notRun(`cannot issue a certificate for ${o.principal}: ${(e as Error).message}`);
+  }
+  const tls = { ca: mesh.identities.rootPem, cert: cert.certificateChainPem, key: cert.privateKeyPem };
+  const seen: string[] = [];
+  let requests = 0;
+  for (const w of ws) {
+    const port = o.port ?? w.workload.containerPorts[0]?.containerPort;
+    if (port === undefined) continue;
+    const method = o.method ?? 'GET';
+    const path = o.path ?? '/';
+    const r = await probe(w.address, port, { tls, method, path });
+    requests++;
+    const at = `${w.workload.namespace}/${w.workload.name}:${port} ${method} ${path}`;
+    const got = r.status === 0 ? `no answer (${r.error})` : `${r.status}${r.workload ? ` from ${r.workload}` : r.body ? ` "${r.body.slice(0, 40)}"` : ''}`;
+    const ok = o.allowed ? r.status !== 0 && r.status !== 403 && r.workload !== '' : r.status === 403 && r.body === 'RBAC: access denied';
+    if (!ok) return { status: 'broken', detail: `${at} as ${o.principal}: ${got}; promised ${o.allowed ? 'to be let through' : '403 RBAC: access denied'}`, requests };
+    seen.push(`${at}: ${got}`);
+  }
+  if (requests === 0) return notRun('the selected workloads have no container port');
+  return { status: 'held', detail: `as ${o.principal}: ${seen.join('; ')}`, requests };
+}
