@@ -14,7 +14,7 @@
  * own counts that each proxy really split 90/10. Targets (issue #9): CPU per request <= 2.5x
  * nginx's, requests/s >= 0.5x nginx's at 50 connections, added p50 <= 0.2 ms at 1 connection.
  *
- * Options (environment): BENCH_SECONDS (measured seconds per case at 50 connections, default 8;
+ * Options (environment): BENCH_SECONDS (measured seconds per case at 50 connections, default 6;
  * 1 connection runs 3/4 of it), BENCH_PROXY_NODE_FLAGS (extra node flags for our proxy, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`). Needs Linux, taskset, wrk and nginx (installed with
  * apt-get when missing and running as root). Exit 1 when a split is off or requests failed.
@@ -34,7 +34,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const LOAD_CORE = 0;
 const PROXY_CORE = 1;
 const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
