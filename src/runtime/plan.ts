@@ -34,6 +34,13 @@ export interface SmokeTarget {
   readonly redirect?: { readonly status: number; readonly location: string };
 }
 
+/** A virtual host the smoke test leaves out, and why. */
+export interface SkippedTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly reason: string;
+}
+
 /** A caller sidecar or gateway run as `meshproof proxy`. */
 export interface ProxyPlan {
   readonly role: 'sidecar' | 'gateway';
@@ -45,6 +52,8 @@ export interface ProxyPlan {
   /** Listener ports of its outbound HTTP listeners (`0.0.0.0_<port>`), sorted. */
   readonly ports: readonly number[];
   readonly targets: readonly SmokeTarget[];
+  /** Echo-backed virtual hosts left out (their clusters demand upstream mTLS the echo pods cannot answer). */
+  readonly skipped: readonly SkippedTarget[];
 }
 
 export interface RuntimePlan {
@@ -84,6 +93,10 @@ function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', e
     .filter((p) => Number.isInteger(p))
     .sort((a, b) => a - b);
   const targets: SmokeTarget[] = [];
+  const skipped: SkippedTarget[] = [];
+  // Clusters whose upstream is always TLS (ISTIO_MUTUAL toward workloads with sidecars, SIMPLE, MUTUAL):
+  // the echo pods have no sidecar to terminate it. AUTO (transport_socket_matches) is plaintext to them.
+  const tlsClusters = new Set(set.clusters.filter((c) => c.transportSocket !== undefined && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer').map((c) => c.name));
   for (const port of ports) {
     const table = set.routes.find((r) => r.name === String(port) || r.name === `http.${port}`);
     for (const vh of table?.virtualHosts ?? []) {
@@ -98,10 +111,21 @@ function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', e
         continue;
       }
       const allowed = allowedWorkloads(graph, vh.routes, echoed);
-      if (allowed !== null && allowed.length > 0) targets.push({ host, port, workloads: allowed });
+      if (allowed === null || allowed.length === 0) continue;
+      const tls = clustersOf(vh.routes).filter((c) => tlsClusters.has(c));
+      if (tls.length > 0) skipped.push({ host, port, reason: `upstream TLS on ${tls[0]}${tls.length > 1 ? ` and ${tls.length - 1} more` : ''} (ISTIO_MUTUAL: the destination has sidecars in dist/); the echo pods have no sidecar to terminate it` });
+      else targets.push({ host, port, workloads: allowed });
     }
   }
-  return { role, nodeId: `${w.namespace}/${w.name}`, namespace: w.namespace, workload: w.name, ports, targets };
+  return { role, nodeId: `${w.namespace}/${w.name}`, namespace: w.namespace, workload: w.name, ports, targets, skipped };
+}
+
+function clustersOf(routes: readonly { action: { case?: string; value?: unknown } }[]): string[] {
+  return routes.flatMap((r) => {
+    if (r.action.case !== 'route') return [];
+    const spec = (r.action.value as { clusterSpecifier: { case?: string; value?: unknown } }).clusterSpecifier;
+    return spec.case === 'cluster' ? [spec.value as string] : spec.case === 'weightedClusters' ? (spec.value as { clusters: { name: string }[] }).clusters.map((c) => c.name) : [];
+  });
 }
 
 /**

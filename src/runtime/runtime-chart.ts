@@ -97,13 +97,13 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
 
 /** What `meshproof runtime smoke` reads: per proxy, its Service URL base and its targets. */
 export interface SmokePlan {
-  readonly proxies: readonly { readonly nodeId: string; readonly role: string; readonly service: string; readonly targets: RuntimePlan['proxies'][number]['targets'] }[];
+  readonly proxies: readonly { readonly nodeId: string; readonly role: string; readonly service: string; readonly targets: RuntimePlan['proxies'][number]['targets']; readonly skipped?: RuntimePlan['proxies'][number]['skipped'] }[];
 }
 
 function smokePlan(plan: RuntimePlan): SmokePlan {
   return {
     proxies: plan.proxies.filter((p) => p.ports.length > 0).map((p) => ({
-      nodeId: p.nodeId, role: p.role, service: `${MeshProxy.serviceNameOf(p)}.${SYSTEM_NAMESPACE}.svc`, targets: p.targets,
+      nodeId: p.nodeId, role: p.role, service: `${MeshProxy.serviceNameOf(p)}.${SYSTEM_NAMESPACE}.svc`, targets: p.targets, skipped: p.skipped,
     })),
   };
 }

@@ -56,6 +56,7 @@ export async function runSmoke(plan: SmokePlan, opts: SmokeOptions): Promise<num
   let failed = 0;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   for (const p of plan.proxies) {
+    for (const s of p.skipped ?? []) opts.log(`- SKIPPED ${p.role} ${p.nodeId} → Host ${s.host}: ${s.reason}`);
     for (const t of p.targets) {
       const where = `${p.role} ${p.nodeId} → Host ${t.host} (${p.service}:${t.port})`;
       const deadline = Date.now() + opts.waitMs;

@@ -73,6 +73,9 @@ test('GIVEN an echo standing where a proxy would WHEN smoke targets are judged T
   try {
     assert.is(await runSmoke(plan([{ host: 'reviews.bookinfo.svc.cluster.local:9080', port, workloads: ['bookinfo/reviews-v1', 'bookinfo/reviews-v2'] }]), { requests: 3, waitMs: 0, log: (l) => lines.push(l) }), 0);
     assert.match(lines.at(-1)!, /✓ HELD .*4\/4 answered by echo pods \(bookinfo\/reviews-v2;/);
+    const skipping = { proxies: [{ nodeId: 'bookinfo/details-v1', role: 'sidecar', service: '127.0.0.1', targets: [{ host: 'reviews', port, workloads: ['bookinfo/reviews-v2'] }], skipped: [{ host: 'ratings:9080', port: 9080, reason: 'upstream TLS on outbound|9080|v1|ratings' }] }] } as never;
+    assert.is(await runSmoke(skipping, { requests: 1, waitMs: 0, log: (l) => lines.push(l) }), 0);
+    assert.match(lines.at(-2)!, /^- SKIPPED sidecar bookinfo\/details-v1 → Host ratings:9080: upstream TLS on outbound\|9080\|v1\|ratings$/);
     assert.is(await runSmoke(plan([{ host: 'reviews', port, workloads: ['bookinfo/reviews-v1'] }]), { requests: 2, waitMs: 0, log: (l) => lines.push(l) }), 1);
     assert.match(lines.at(-1)!, /✗ BROKEN .*answered by bookinfo\/reviews-v2, which is not one of bookinfo\/reviews-v1/);
     assert.is(await runSmoke(plan([{ host: 'bookinfo.app', port, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } }]), { requests: 1, waitMs: 0, log: (l) => lines.push(l) }), 1);

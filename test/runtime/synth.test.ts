@@ -83,9 +83,12 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC,
   assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
 });
 
-test('GIVEN the smoke plan WHEN read THEN it targets each caller\'s echo-backed hosts with the workloads allowed to answer, and the gateway\'s HTTPS redirect', () => {
-  const reviews = first.plan.proxies.find((p) => p.nodeId === 'bookinfo/details-v1')!.targets.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')!;
-  assert.equal(reviews.workloads, ['bookinfo/reviews-v1', 'bookinfo/reviews-v2', 'bookinfo/reviews-v3']);
+test('GIVEN the smoke plan WHEN read THEN hosts whose clusters demand upstream mTLS are skipped with the reason, and the gateway\'s HTTPS redirects are targets', () => {
+  // Every committed app is STRICT with sidecars, so its clusters are ISTIO_MUTUAL, which a plain echo pod cannot answer.
+  const details = first.plan.proxies.find((p) => p.nodeId === 'bookinfo/details-v1')!;
+  assert.equal(details.targets, []);
+  const reviews = details.skipped.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')!;
+  assert.match(reviews.reason, /^upstream TLS on outbound\|9080\|v\d\|reviews\.bookinfo\.svc\.cluster\.local.*ISTIO_MUTUAL/);
   const gw = first.plan.proxies.find((p) => p.role === 'gateway')!;
   assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 80, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
   // An external host (ServiceEntry api.stripe.com) states no echo expectation.
