@@ -38,12 +38,22 @@ export interface AccessLogEntry {
   readonly downstreamPeerUriSan?: string;
 }
 
-const q = (v: string | undefined) => (v === undefined || v === '' ? '"-"' : `"${v.replace(/["\\\r\n]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`);
+const NEEDS_ESCAPE = /["\\\r\n]/;
+const q = (v: string | undefined) => (v === undefined || v === '' ? '"-"'
+  : NEEDS_ESCAPE.test(v) ? `"${v.replace(/["\\\r\n]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"` : `"${v}"`);
 const d = (v: string | number | undefined) => (v === undefined || v === '' ? '-' : String(v));
+
+let lastMs = Number.NaN;
+let lastIso = '';
+/** `%START_TIME%`; entries of a batch mostly share their millisecond, so the last one is reused. */
+function startTime(ms: number): string {
+  if (ms !== lastMs) { lastMs = ms; lastIso = new Date(ms).toISOString(); }
+  return lastIso;
+}
 
 /** Formats one entry as one line (newline included). */
 export function formatAccessLog(e: AccessLogEntry): string {
-  return `[${new Date(e.startMs).toISOString()}] "${e.method} ${e.path} ${e.protocol}" ${e.status} ${e.flags.length > 0 ? e.flags.join(',') : '-'} `
+  return `[${startTime(e.startMs)}] "${e.method} ${e.path} ${e.protocol}" ${e.status} ${e.flags.length > 0 ? e.flags.join(',') : '-'} `
     + `${e.bytesReceived} ${e.bytesSent} ${Math.round(e.durationMs)} ${d(e.upstreamServiceTimeMs)} `
     + `${q(e.xForwardedFor)} ${q(e.userAgent)} ${q(e.requestId)} ${q(e.authority)} ${q(e.upstreamHost)} ${d(e.upstreamCluster)} ${d(e.details)}${e.downstreamPeerUriSan ? ` ${q(e.downstreamPeerUriSan)}` : ''}\n`;
 }
