@@ -65,7 +65,8 @@ test('GIVEN bytes that are not a DiscoveryRequest WHEN sent on a stream THEN tha
 test('GIVEN an unknown type URL WHEN requested THEN it is ignored and recorded, and the same stream still serves CDS', async () => {
   const s = openAds(port);
   s.send({ node: { id: 'n1' }, typeUrl: 'type.googleapis.com/envoy.service.runtime.v3.Runtime', resourceNames: ['rtds'] });
-  assert.ok(await s.silentFor(200));
+  await until(() => (server.status.node('n1', false)?.unknownTypeUrls.length ?? 0) > 0, 5000, 'the unknown type to be recorded');
+  assert.ok(await s.silentFor(200), 'no response for a type the server does not serve');
   assert.equal(server.status.node('n1').unknownTypeUrls, ['type.googleapis.com/envoy.service.runtime.v3.Runtime']);
   s.send({ typeUrl: TYPE_URL.cluster });
   assert.is((await s.next()).resources.length, 1);
