@@ -15,6 +15,7 @@ import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
 import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
+import { judgeCircuitBreakerWithTraffic } from './judge-resilience.js';
 import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic } from './judge-security.js';
 import { startMesh, type Caller, type EmbeddedMesh } from './mesh.js';
 import { ProcessRegistry } from './registry.js';
@@ -71,7 +72,7 @@ export function createRuntime(): TrafficRunner {
         const mesh = await startMesh(graph, registry);
         let done = 0;
         // Proofs that leave a proxy changed (failing or slow backends) run last, each on a fresh caller.
-        const destructive = (e: Expectation) => e.outcome.kind === 'retries' || e.outcome.kind === 'timeout';
+        const destructive = (e: Expectation) => e.outcome.kind === 'retries' || e.outcome.kind === 'timeout' || e.outcome.kind === 'circuit-breaker';
         const ordered = [...expectations.filter((e) => !destructive(e)), ...expectations.filter(destructive)];
         for (const e of ordered) {
           progress(done++, expectations.length);
@@ -81,6 +82,23 @@ export function createRuntime(): TrafficRunner {
           }
           if (e.outcome.kind === 'authorization') {
             out.set(e.id, await judgeAuthorizationWithTraffic(e.outcome, mesh));
+            continue;
+          }
+          if (e.outcome.kind === 'circuit-breaker') {
+            const o = e.outcome;
+            const namespace = /^[^.]+\.([^.]+)\.svc\./.exec(o.destination.host)?.[1];
+            const port = namespace === undefined ? undefined : portOf(graph, { host: o.destination.host, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace } });
+            if (namespace === undefined || port === undefined) {
+              out.set(e.id, { status: 'not-run', detail: `${o.destination.host} is not a Kubernetes Service host with a known port`, requests: 0 });
+              continue;
+            }
+            const fresh = await mesh.freshCaller(namespace, o.destination.host, port);
+            if (typeof fresh === 'string') throw new Error(fresh);
+            try {
+              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, fresh, port));
+            } finally {
+              await fresh.release();
+            }
             continue;
           }
           const r = e.request;

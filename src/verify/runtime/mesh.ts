@@ -24,9 +24,15 @@ import { EchoBackend } from './echo.js';
 import { MeshIdentities } from './identities.js';
 import { inboundResources } from './inbound.js';
 import type { ProcessRegistry } from './registry.js';
+import { closeAgent } from './send.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+/**
+ * Caller sidecars' addresses (`127.78.y.z`), never reused within a process: a stopped proxy's
+ * listeners may still be closing when the next run of the same process starts its callers.
+ */
+const callerAddresses = new LoopbackAllocator(78);
 
 /** A caller sidecar: where to send requests for a service port. */
 export interface Caller {
@@ -157,7 +163,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
   const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }): Promise<(Caller & { release(): Promise<void> }) | string> => {
     const w = picked.workload;
     const t = performance.now();
-    const address = addresses.allocate();
+    const address = callerAddresses.allocate();
     const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
     // Outbound listeners only, on the caller's own address; the inbound side is not exercised from here.
     // Plain TCP (tcp_proxy) listeners are left out: promises are HTTP.
@@ -174,7 +180,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
     const started = await launch(nodeId, address, { ...set, clusters, listeners, secrets });
     startup += performance.now() - t;
     if (typeof started === 'string') return started;
-    return { namespace: w.namespace, workload: w.name, address, proxy: started.proxy, log: started.log, release: started.close };
+    return { namespace: w.namespace, workload: w.name, address, proxy: started.proxy, log: started.log, release: () => { closeAgent(address); return started.close(); } };
   };
   const noCaller = (namespace: string) => `namespace ${namespace} has no workload with a sidecar to send from`;
 

@@ -12,6 +12,8 @@ export interface Sent {
   readonly workload: string;
   readonly elapsedMs: number;
   readonly error?: string;
+  /** The answer carried `x-envoy-overloaded` (a circuit breaker overflowed, flag UO). */
+  readonly overloaded?: boolean;
   /** The `x-request-id` it was sent with: the key of its access-log entries. */
   readonly requestId: string;
   /** Set when an inbound sidecar refused it (403 `RBAC: access denied`) and the caller's access log named the workload. */
@@ -38,6 +40,7 @@ export function send(address: string, port: number, spec: RequestSpec, extra: Re
         workload: String(res.headers['x-meshproof-workload'] ?? ''),
         elapsedMs: performance.now() - started,
         requestId,
+        ...(res.headers['x-envoy-overloaded'] !== undefined ? { overloaded: true } : {}),
       }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -60,6 +63,12 @@ export async function sendMany(address: string, port: number, spec: RequestSpec,
     }
   }));
   return out;
+}
+
+/** Closes the keep-alive sockets to one address (a caller proxy about to stop). */
+export function closeAgent(address: string): void {
+  agents.get(address)?.destroy();
+  agents.delete(address);
 }
 
 /** Closes the keep-alive sockets of every agent. */

@@ -1,0 +1,44 @@
+/**
+ * Circuit breaking proven with traffic: a burst beyond customers' connection-pool limits through a
+ * caller sidecar is partly answered 503 with x-envoy-overloaded and flag UO in the caller's access
+ * log; with the limits raised in a broken copy, nothing overflows and the promise breaks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import type { Expectation } from '../../src/verify/expectations/types.js';
+import { createRuntime } from '../../src/verify/runtime/index.js';
+import { breakObject, copyDist, ROOT } from './_dist.js';
+
+const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
+const ID = 'customers/customers#circuit-breaker';
+
+async function proveIn(work: string) {
+  const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+  return (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === ID)!], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID);
+}
+
+test('GIVEN customers limited to 1 connection and 1 pending request WHEN 6 slow requests go at once THEN some are answered 503 UO by the caller and some reach the backend', async () => {
+  const v = await proveIn(ROOT);
+  assert.is(v?.status, 'held', v?.detail);
+  assert.match(v!.detail, /^6 requests at once \(limits \{"maxConnections":1,"http1MaxPendingRequests":1,"maxRequestsPerConnection":1\}\): [1-5] answered 503 UO \(x-envoy-overloaded\), [1-5] reached a backend/);
+});
+
+test('GIVEN a copy whose DestinationRule allows 100 connections and pending requests WHEN the same burst goes THEN nothing overflows and the promise breaks', async () => {
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'DestinationRule', 'customers', (o) => {
+      o.spec.trafficPolicy.connectionPool = { tcp: { maxConnections: 100 }, http: { http1MaxPendingRequests: 100 } };
+    });
+    const v = await proveIn(work);
+    assert.is(v?.status, 'broken', v?.detail);
+    assert.match(v!.detail, /: 0 answered 503 UO \(x-envoy-overloaded\), 6 reached a backend, 0 other$/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
