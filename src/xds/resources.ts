@@ -22,18 +22,27 @@ import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envo
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from './gen/envoy/service/discovery/v3/discovery_pb.js';
 
-/** xDS type URLs (`DiscoveryRequest.type_url`), one per resource type meshproof serves. */
+/**
+ * xDS type URLs (`DiscoveryRequest.type_url`) of the four config types. Secrets are served too, but
+ * their URL is {@link SECRET_TYPE_URL}, kept out of this object: readers that map every key of
+ * TYPE_URL to a config store of their own (the reference proxy's ConfigStore) must not start
+ * receiving Secrets as a fifth config kind.
+ */
 export const TYPE_URL = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-  /** SDS over the same ADS stream: certificates and validation contexts by name (`default`, `ROOTCA`, `kubernetes://…`). */
-  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
-export type ResourceKind = keyof typeof TYPE_URL;
-export type TypeUrl = (typeof TYPE_URL)[ResourceKind];
+/** SDS over the same ADS stream: certificates and validation contexts by name (`default`, `ROOTCA`, `kubernetes://…`). */
+export const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
+
+/** Every type URL the server serves, by kind. */
+export const SERVED_TYPE_URL = { ...TYPE_URL, secret: SECRET_TYPE_URL } as const;
+
+export type ResourceKind = keyof typeof SERVED_TYPE_URL;
+export type TypeUrl = (typeof SERVED_TYPE_URL)[ResourceKind];
 
 /**
  * The order in which a push sends the types on one ADS stream: CDS → EDS → SDS → LDS → RDS. Envoy's
@@ -52,7 +61,7 @@ export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'secr
  */
 export const WILDCARD_KINDS: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
 
-const KIND_BY_URL = new Map<string, ResourceKind>(Object.entries(TYPE_URL).map(([k, u]) => [u, k as ResourceKind]));
+const KIND_BY_URL = new Map<string, ResourceKind>(Object.entries(SERVED_TYPE_URL).map(([k, u]) => [u, k as ResourceKind]));
 
 /** The resource kind of a type URL, or `undefined` for a type this server does not serve. */
 export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {

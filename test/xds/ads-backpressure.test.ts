@@ -11,7 +11,7 @@ import * as vm from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type DiscoveryResponse, DiscoveryRequestSchema, DiscoveryResponseSchema } from '../../src/xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { TYPE_URL } from '../../src/xds/resources.js';
+import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
 import { buildValidationContextSecret } from '../../src/xds/sds/secrets.js';
 import { AdsServer } from '../../src/xds/server/ads-server.js';
 import { SnapshotCache } from '../../src/xds/snapshot-cache.js';
@@ -38,7 +38,7 @@ function rawAds(nodeId: string) {
   const stream = session.request({ ':method': 'POST', ':path': ADS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
   stream.on('error', () => {});
   const frame = (bytes: Uint8Array) => { const b = Buffer.alloc(5 + bytes.length); b.writeUInt32BE(bytes.length, 1); b.set(bytes, 5); return b; };
-  stream.write(frame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { node: { id: nodeId }, typeUrl: TYPE_URL.secret, resourceNames: ['big'] }))));
+  stream.write(frame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { node: { id: nodeId }, typeUrl: SECRET_TYPE_URL, resourceNames: ['big'] }))));
   const responses: DiscoveryResponse[] = [];
   let buf = Buffer.alloc(0);
   stream.on('data', (d: Buffer) => {
@@ -53,7 +53,7 @@ function rawAds(nodeId: string) {
   stream.on('trailers', (t) => { trailers = t; });
   return {
     responses, stream,
-    ack: (r: DiscoveryResponse) => stream.write(frame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TYPE_URL.secret, resourceNames: ['big'], versionInfo: r.versionInfo, responseNonce: r.nonce })))),
+    ack: (r: DiscoveryResponse) => stream.write(frame(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: SECRET_TYPE_URL, resourceNames: ['big'], versionInfo: r.versionInfo, responseNonce: r.nonce })))),
     trailers: () => trailers,
     close: () => { stream.destroy(); session.destroy(); },
   };
@@ -75,9 +75,9 @@ test('GIVEN a client that stops reading WHEN 40 pushes of 512 KiB follow THEN th
   stuck.ack(stuck.responses[0]!);
   stuck.stream.pause();
   const bystander = openAds(port);
-  bystander.send({ node: { id: 'bystander' }, typeUrl: TYPE_URL.secret, resourceNames: ['big'] });
+  bystander.send({ node: { id: 'bystander' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['big'] });
   let r = await bystander.next(3000);
-  bystander.send({ typeUrl: TYPE_URL.secret, resourceNames: ['big'], versionInfo: r.versionInfo, responseNonce: r.nonce });
+  bystander.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['big'], versionInfo: r.versionInfo, responseNonce: r.nonce });
   gc();
   const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   try {

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { startServe, type XdsServeHandle } from '../../src/cli/xds-command.js';
 import { type Secret, SecretSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { createCa, issueServerCertificate, spiffeIdOfCertificate } from '../../src/pki/index.js';
-import { TYPE_URL } from '../../src/xds/resources.js';
+import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
 import { type AdsTestStream, openAds } from './_ads-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -50,10 +50,10 @@ const text = (b: { specifier: { case?: string; value?: unknown } } | undefined) 
 async function fetchSecrets(node: Parameters<AdsTestStream['send']>[0]['node'], names: string[]): Promise<Map<string, Secret>> {
   const s = openAds(h.port);
   try {
-    s.send({ node, typeUrl: TYPE_URL.secret, resourceNames: names });
+    s.send({ node, typeUrl: SECRET_TYPE_URL, resourceNames: names });
     const r = await s.next(5000);
-    assert.is(r.typeUrl, TYPE_URL.secret);
-    s.send({ typeUrl: TYPE_URL.secret, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
+    assert.is(r.typeUrl, SECRET_TYPE_URL);
+    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
     return secretsOf(r);
   } finally {
     s.close();
@@ -110,9 +110,9 @@ test('GIVEN a kubernetes.io/tls Secret in the gateway\'s namespace WHEN the gate
 test('GIVEN a stream subscribed to Secrets WHEN nothing changes and it ACKs THEN no further response (no push loop); re-publishing keeps the same certificate', async () => {
   const s = openAds(h.port);
   try {
-    s.send({ node: { id: 'bookinfo/details-v1' }, typeUrl: TYPE_URL.secret, resourceNames: ['default'] });
+    s.send({ node: { id: 'bookinfo/details-v1' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['default'] });
     const r = await s.next(5000);
-    s.send({ typeUrl: TYPE_URL.secret, resourceNames: ['default'], versionInfo: r.versionInfo, responseNonce: r.nonce });
+    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['default'], versionInfo: r.versionInfo, responseNonce: r.nonce });
     assert.ok(await h.reload());
     assert.ok(await s.silentFor(300), 'a reload of unchanged input re-uses the issued certificate, so nothing is pushed');
   } finally {

@@ -6,7 +6,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type DiscoveryRequest, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { PUSH_ORDER, type ResourceKind, TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
+import { PUSH_ORDER, type ResourceKind, SERVED_TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import type { Snapshot, TypeSnapshot } from '../snapshot.js';
 import type { XdsStatus } from './xds-status.js';
@@ -215,7 +215,7 @@ function encodedBody(kind: ResourceKind, typeSnapshot: TypeSnapshot, sub: Subscr
     const resources = sub.wildcard
       ? [...typeSnapshot.resources.values()]
       : [...sub.names].sort().flatMap((n) => typeSnapshot.resources.get(n) ?? []);
-    body = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: TYPE_URL[kind] }));
+    body = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: SERVED_TYPE_URL[kind] }));
     // Bounded: one entry per distinct subscription; a client churning names cannot grow it without limit.
     if (bodies.size < 1024) bodies.set(sub.key, body);
   }
