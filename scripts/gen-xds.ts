@@ -32,6 +32,7 @@ export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]>
   ['envoy.extensions.filters.http.rbac.v3.RBAC', 'envoy/extensions/filters/http/rbac/v3/rbac.proto'],
   ['envoy.extensions.filters.http.rbac.v3.RBACPerRoute', 'envoy/extensions/filters/http/rbac/v3/rbac.proto'],
   ['envoy.extensions.filters.http.cors.v3.Cors', 'envoy/extensions/filters/http/cors/v3/cors.proto'],
+  ['envoy.extensions.filters.http.cors.v3.CorsPolicy', 'envoy/extensions/filters/http/cors/v3/cors.proto'],
   ['envoy.extensions.filters.network.rbac.v3.RBAC', 'envoy/extensions/filters/network/rbac/v3/rbac.proto'],
   ['envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', 'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto'],
   ['envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', 'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto'],

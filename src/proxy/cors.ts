@@ -4,7 +4,8 @@
  * Access-Control-Request-Method → a preflight answer, response headers for an allowed CORS request,
  * or nothing.
  */
-import type { CorsPolicy } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import type { CorsPolicy as RouteCorsPolicy } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import type { CorsPolicy as FilterCorsPolicy } from '../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { type StringPredicate, compileStringMatcher } from './route-match.js';
 import { ConfigError } from './config/config-error.js';
 
@@ -27,7 +28,11 @@ export type CorsOutcome =
   | { readonly kind: 'deny-preflight' }
   | { readonly kind: 'allowed'; readonly responseHeaders: readonly string[] };
 
-export function compileCors(p: CorsPolicy): CompiledCors {
+/**
+ * Compiles the CORS filter's per-route `envoy.extensions.filters.http.cors.v3.CorsPolicy` (what Istio
+ * sends in `typed_per_filter_config`) or the deprecated `RouteAction.cors`.
+ */
+export function compileCors(p: FilterCorsPolicy | RouteCorsPolicy): CompiledCors {
   const origins = p.allowOriginStringMatch.map((m, i) => {
     try {
       return compileStringMatcher(m);
@@ -35,7 +40,9 @@ export function compileCors(p: CorsPolicy): CompiledCors {
       throw e instanceof ConfigError ? e.within(`allow_origin_string_match[${i}]`) : e;
     }
   });
-  const fe = p.enabledSpecifier.case === 'filterEnabled' ? p.enabledSpecifier.value.defaultValue : undefined;
+  const fe = 'enabledSpecifier' in p
+    ? (p.enabledSpecifier.case === 'filterEnabled' ? p.enabledSpecifier.value.defaultValue : undefined)
+    : p.filterEnabled?.defaultValue;
   // A runtime fraction below 100 % has no runtime here to sample: any non-zero default enables it.
   const enabled = fe === undefined || fe.numerator > 0;
   return {

@@ -4,7 +4,8 @@
  * field (it becomes the RDS NACK's error detail).
  */
 import { type Any, anyUnpack } from '@bufbuild/protobuf/wkt';
-import { CorsPolicySchema, type Route, type RouteAction, type VirtualHost } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { type Route, type RouteAction, type VirtualHost } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { CorsPolicySchema } from '../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import type { RouteConfiguration } from '../xds/gen/envoy/config/route/v3/route_pb.js';
 import { FractionalPercent_DenominatorType } from '../xds/gen/envoy/type/v3/percent_pb.js';
 import { ConfigError, under } from './config/config-error.js';

@@ -12,7 +12,7 @@ import { createRegistry, type JsonObject, toJson } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
-import { CorsPolicySchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { CorsPolicySchema } from '../../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { XDS_REGISTRY } from '../../xds/resources.js';
 import type { ConfigStore } from '../config/config-store.js';

@@ -7,7 +7,7 @@ import { createRegistry, toJson, type JsonObject, type JsonValue } from '@bufbui
 import { ClusterSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
-import { CorsPolicySchema } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { XDS_REGISTRY } from '../resources.js';
 import type { Snapshot } from '../snapshot.js';

@@ -6,10 +6,11 @@ import { create, type JsonObject } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
-  CorsPolicySchema, DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
+  DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
   RedirectAction_RedirectResponseCode, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
+import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
@@ -236,7 +237,7 @@ function grpcCode(status: string | undefined): number {
   return i >= 0 ? i : 14;
 }
 
-/** `corsPolicy` → the CORS filter's per-route `CorsPolicy`. */
+/** `corsPolicy` → the CORS filter's per-route `envoy.extensions.filters.http.cors.v3.CorsPolicy`, as Istio sends it. */
 function applyCors(r: Route, route: HttpRouteView): void {
   const c = route.corsPolicy;
   if (!c) return;

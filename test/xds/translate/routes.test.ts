@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
-import { CorsPolicySchema, RedirectAction_RedirectResponseCode } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { RedirectAction_RedirectResponseCode } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { CorsPolicySchema } from '../../../src/xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../../../src/xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
@@ -84,6 +85,8 @@ test('GIVEN a fault, a timeout with retries, a mirror, a rewrite, headers and CO
   assert.equal([ra.prefixRewrite, ra.hostRewriteSpecifier], ['/v2', { case: 'hostRewriteLiteral', value: 'internal' }]);
   assert.equal(rich!.requestHeadersToAdd.map((h) => [h.header?.key, h.header?.value, h.appendAction]), [['x-a', '1', 2], ['x-b', '2', 0]]);
   assert.equal([rich!.requestHeadersToRemove, rich!.responseHeadersToRemove], [['x-c'], ['server']]);
+  // Envoy's CORS filter reads its own CorsPolicy (the extension type), not the route's legacy one.
+  assert.is(rich!.typedPerFilterConfig['envoy.filters.http.cors']!.typeUrl, 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy');
   const cors = anyUnpack(rich!.typedPerFilterConfig['envoy.filters.http.cors']!, CorsPolicySchema)!;
   assert.equal([cors.allowOriginStringMatch[0]?.matchPattern, cors.allowMethods, cors.maxAge, cors.allowCredentials], [{ case: 'exact', value: 'https://a.example' }, 'GET,POST', '60', true]);
 });

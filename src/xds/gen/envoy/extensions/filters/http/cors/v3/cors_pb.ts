@@ -4,6 +4,12 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { RuntimeFractionalPercent, RuntimeFractionalPercentJson } from "../../../../../config/core/v3/base_pb.js";
+import { file_envoy_config_core_v3_base } from "../../../../../config/core/v3/base_pb.js";
+import type { StringMatcher, StringMatcherJson } from "../../../../../type/matcher/v3/string_pb.js";
+import { file_envoy_type_matcher_v3_string } from "../../../../../type/matcher/v3/string_pb.js";
+import type { BoolValueJson } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import { file_udpa_annotations_status } from "../../../../../../udpa/annotations/status_pb.js";
 import { file_udpa_annotations_versioning } from "../../../../../../udpa/annotations/versioning_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file envoy/extensions/filters/http/cors/v3/cors.proto.
  */
 export const file_envoy_extensions_filters_http_cors_v3_cors: GenFile = /*@__PURE__*/
-  fileDesc("CjBlbnZveS9leHRlbnNpb25zL2ZpbHRlcnMvaHR0cC9jb3JzL3YzL2NvcnMucHJvdG8SJWVudm95LmV4dGVuc2lvbnMuZmlsdGVycy5odHRwLmNvcnMudjMiNAoEQ29yczosmsWIHicKJWVudm95LmNvbmZpZy5maWx0ZXIuaHR0cC5jb3JzLnYyLkNvcnNCnwEKM2lvLmVudm95cHJveHkuZW52b3kuZXh0ZW5zaW9ucy5maWx0ZXJzLmh0dHAuY29ycy52M0IJQ29yc1Byb3RvUAFaU2dpdGh1Yi5jb20vZW52b3lwcm94eS9nby1jb250cm9sLXBsYW5lL2Vudm95L2V4dGVuc2lvbnMvZmlsdGVycy9odHRwL2NvcnMvdjM7Y29yc3YzuoDI0QYCEAJiBnByb3RvMw", [file_udpa_annotations_status, file_udpa_annotations_versioning]);
+  fileDesc("CjBlbnZveS9leHRlbnNpb25zL2ZpbHRlcnMvaHR0cC9jb3JzL3YzL2NvcnMucHJvdG8SJWVudm95LmV4dGVuc2lvbnMuZmlsdGVycy5odHRwLmNvcnMudjMiNAoEQ29yczosmsWIHicKJWVudm95LmNvbmZpZy5maWx0ZXIuaHR0cC5jb3JzLnYyLkNvcnMi+gMKCkNvcnNQb2xpY3kSRwoZYWxsb3dfb3JpZ2luX3N0cmluZ19tYXRjaBgBIAMoCzIkLmVudm95LnR5cGUubWF0Y2hlci52My5TdHJpbmdNYXRjaGVyEhUKDWFsbG93X21ldGhvZHMYAiABKAkSFQoNYWxsb3dfaGVhZGVycxgDIAEoCRIWCg5leHBvc2VfaGVhZGVycxgEIAEoCRIPCgdtYXhfYWdlGAUgASgJEjUKEWFsbG93X2NyZWRlbnRpYWxzGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZRJGCg5maWx0ZXJfZW5hYmxlZBgHIAEoCzIuLmVudm95LmNvbmZpZy5jb3JlLnYzLlJ1bnRpbWVGcmFjdGlvbmFsUGVyY2VudBJGCg5zaGFkb3dfZW5hYmxlZBgIIAEoCzIuLmVudm95LmNvbmZpZy5jb3JlLnYzLlJ1bnRpbWVGcmFjdGlvbmFsUGVyY2VudBJAChxhbGxvd19wcml2YXRlX25ldHdvcmtfYWNjZXNzGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZRJDCh9mb3J3YXJkX25vdF9tYXRjaGluZ19wcmVmbGlnaHRzGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZUKfAQozaW8uZW52b3lwcm94eS5lbnZveS5leHRlbnNpb25zLmZpbHRlcnMuaHR0cC5jb3JzLnYzQglDb3JzUHJvdG9QAVpTZ2l0aHViLmNvbS9lbnZveXByb3h5L2dvLWNvbnRyb2wtcGxhbmUvZW52b3kvZXh0ZW5zaW9ucy9maWx0ZXJzL2h0dHAvY29ycy92Mztjb3JzdjO6gMjRBgIQAmIGcHJvdG8z", [file_envoy_config_core_v3_base, file_envoy_type_matcher_v3_string, file_google_protobuf_wrappers, file_udpa_annotations_status, file_udpa_annotations_versioning]);
 
 /**
  * Cors filter config. Set this in
@@ -46,4 +52,207 @@ export type CorsJson = {
  */
 export const CorsSchema: GenMessage<Cors, {jsonType: CorsJson}> = /*@__PURE__*/
   messageDesc(file_envoy_extensions_filters_http_cors_v3_cors, 0);
+
+/**
+ * Per route configuration for the CORS filter. This configuration should be configured in the ``RouteConfiguration`` as ``typed_per_filter_config`` at some level to
+ * make the filter work.
+ * [#next-free-field: 11]
+ *
+ * @generated from message envoy.extensions.filters.http.cors.v3.CorsPolicy
+ */
+export type CorsPolicy = Message<"envoy.extensions.filters.http.cors.v3.CorsPolicy"> & {
+  /**
+   * Specifies string patterns that match allowed origins. An origin is allowed if any of the
+   * string matchers match.
+   *
+   * @generated from field: repeated envoy.type.matcher.v3.StringMatcher allow_origin_string_match = 1;
+   */
+  allowOriginStringMatch: StringMatcher[];
+
+  /**
+   * Specifies the content for the ``access-control-allow-methods`` header.
+   *
+   * @generated from field: string allow_methods = 2;
+   */
+  allowMethods: string;
+
+  /**
+   * Specifies the content for the ``access-control-allow-headers`` header.
+   *
+   * @generated from field: string allow_headers = 3;
+   */
+  allowHeaders: string;
+
+  /**
+   * Specifies the content for the ``access-control-expose-headers`` header.
+   *
+   * @generated from field: string expose_headers = 4;
+   */
+  exposeHeaders: string;
+
+  /**
+   * Specifies the content for the ``access-control-max-age`` header.
+   *
+   * @generated from field: string max_age = 5;
+   */
+  maxAge: string;
+
+  /**
+   * Specifies whether the resource allows credentials.
+   *
+   * @generated from field: google.protobuf.BoolValue allow_credentials = 6;
+   */
+  allowCredentials?: boolean | undefined;
+
+  /**
+   * Specifies the % of requests for which the CORS filter is enabled.
+   *
+   * If neither ``filter_enabled``, nor ``shadow_enabled`` are specified, the CORS
+   * filter will be enabled for 100% of the requests.
+   *
+   * If :ref:`runtime_key <envoy_v3_api_field_config.core.v3.RuntimeFractionalPercent.runtime_key>` is
+   * specified, Envoy will lookup the runtime key to get the percentage of requests to filter.
+   *
+   * @generated from field: envoy.config.core.v3.RuntimeFractionalPercent filter_enabled = 7;
+   */
+  filterEnabled?: RuntimeFractionalPercent | undefined;
+
+  /**
+   * Specifies the % of requests for which the CORS policies will be evaluated and tracked, but not
+   * enforced.
+   *
+   * This field is intended to be used when ``filter_enabled`` is off. That field have to explicitly disable
+   * the filter in order for this setting to take effect.
+   *
+   * If :ref:`runtime_key <envoy_v3_api_field_config.core.v3.RuntimeFractionalPercent.runtime_key>` is specified,
+   * Envoy will lookup the runtime key to get the percentage of requests for which it will evaluate
+   * and track the request's ``Origin`` to determine if it's valid but will not enforce any policies.
+   *
+   * @generated from field: envoy.config.core.v3.RuntimeFractionalPercent shadow_enabled = 8;
+   */
+  shadowEnabled?: RuntimeFractionalPercent | undefined;
+
+  /**
+   * Specify whether allow requests whose target server's IP address is more private than that from
+   * which the request initiator was fetched.
+   *
+   * More details refer to https://developer.chrome.com/blog/private-network-access-preflight.
+   *
+   * @generated from field: google.protobuf.BoolValue allow_private_network_access = 9;
+   */
+  allowPrivateNetworkAccess?: boolean | undefined;
+
+  /**
+   * Specifies if preflight requests not matching the configured allowed origin should be forwarded
+   * to the upstream. Default is true.
+   *
+   * @generated from field: google.protobuf.BoolValue forward_not_matching_preflights = 10;
+   */
+  forwardNotMatchingPreflights?: boolean | undefined;
+};
+
+/**
+ * Per route configuration for the CORS filter. This configuration should be configured in the ``RouteConfiguration`` as ``typed_per_filter_config`` at some level to
+ * make the filter work.
+ * [#next-free-field: 11]
+ *
+ * @generated from message envoy.extensions.filters.http.cors.v3.CorsPolicy
+ */
+export type CorsPolicyJson = {
+  /**
+   * Specifies string patterns that match allowed origins. An origin is allowed if any of the
+   * string matchers match.
+   *
+   * @generated from field: repeated envoy.type.matcher.v3.StringMatcher allow_origin_string_match = 1;
+   */
+  allowOriginStringMatch?: StringMatcherJson[];
+
+  /**
+   * Specifies the content for the ``access-control-allow-methods`` header.
+   *
+   * @generated from field: string allow_methods = 2;
+   */
+  allowMethods?: string;
+
+  /**
+   * Specifies the content for the ``access-control-allow-headers`` header.
+   *
+   * @generated from field: string allow_headers = 3;
+   */
+  allowHeaders?: string;
+
+  /**
+   * Specifies the content for the ``access-control-expose-headers`` header.
+   *
+   * @generated from field: string expose_headers = 4;
+   */
+  exposeHeaders?: string;
+
+  /**
+   * Specifies the content for the ``access-control-max-age`` header.
+   *
+   * @generated from field: string max_age = 5;
+   */
+  maxAge?: string;
+
+  /**
+   * Specifies whether the resource allows credentials.
+   *
+   * @generated from field: google.protobuf.BoolValue allow_credentials = 6;
+   */
+  allowCredentials?: BoolValueJson;
+
+  /**
+   * Specifies the % of requests for which the CORS filter is enabled.
+   *
+   * If neither ``filter_enabled``, nor ``shadow_enabled`` are specified, the CORS
+   * filter will be enabled for 100% of the requests.
+   *
+   * If :ref:`runtime_key <envoy_v3_api_field_config.core.v3.RuntimeFractionalPercent.runtime_key>` is
+   * specified, Envoy will lookup the runtime key to get the percentage of requests to filter.
+   *
+   * @generated from field: envoy.config.core.v3.RuntimeFractionalPercent filter_enabled = 7;
+   */
+  filterEnabled?: RuntimeFractionalPercentJson;
+
+  /**
+   * Specifies the % of requests for which the CORS policies will be evaluated and tracked, but not
+   * enforced.
+   *
+   * This field is intended to be used when ``filter_enabled`` is off. That field have to explicitly disable
+   * the filter in order for this setting to take effect.
+   *
+   * If :ref:`runtime_key <envoy_v3_api_field_config.core.v3.RuntimeFractionalPercent.runtime_key>` is specified,
+   * Envoy will lookup the runtime key to get the percentage of requests for which it will evaluate
+   * and track the request's ``Origin`` to determine if it's valid but will not enforce any policies.
+   *
+   * @generated from field: envoy.config.core.v3.RuntimeFractionalPercent shadow_enabled = 8;
+   */
+  shadowEnabled?: RuntimeFractionalPercentJson;
+
+  /**
+   * Specify whether allow requests whose target server's IP address is more private than that from
+   * which the request initiator was fetched.
+   *
+   * More details refer to https://developer.chrome.com/blog/private-network-access-preflight.
+   *
+   * @generated from field: google.protobuf.BoolValue allow_private_network_access = 9;
+   */
+  allowPrivateNetworkAccess?: BoolValueJson;
+
+  /**
+   * Specifies if preflight requests not matching the configured allowed origin should be forwarded
+   * to the upstream. Default is true.
+   *
+   * @generated from field: google.protobuf.BoolValue forward_not_matching_preflights = 10;
+   */
+  forwardNotMatchingPreflights?: BoolValueJson;
+};
+
+/**
+ * Describes the message envoy.extensions.filters.http.cors.v3.CorsPolicy.
+ * Use `create(CorsPolicySchema)` to create a new message.
+ */
+export const CorsPolicySchema: GenMessage<CorsPolicy, {jsonType: CorsPolicyJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_extensions_filters_http_cors_v3_cors, 1);
 
