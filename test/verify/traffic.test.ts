@@ -42,7 +42,8 @@ test('GIVEN a dist/ whose split is swapped WHEN the promise is proven with traff
     const id = 'bookinfo/reviews-routes#v1-v3-split.split';
     const { verdicts } = await createRuntime().run(await graphOf(work), [byId(id)], () => {}, OPTIONS);
     assert.is(verdicts.get(id)?.status, 'broken');
-    assert.match(verdicts.get(id)!.detail, /v1: 2\d\.\d % of \d+ \(expected 75\.0 %/);
+    // 25 % expected after the swap; the small sample (tolerance 20 points) spreads it.
+    assert.match(verdicts.get(id)!.detail, /v1: [123]\d\.\d % of \d+ \(expected 75\.0 %/, verdicts.get(id)!.detail);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
