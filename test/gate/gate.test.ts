@@ -9,8 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Ajv } from 'ajv';
 import { runAction } from '../../src/gate/action.js';
 import { ROOT } from '../_project.js';
+
+const validateSarif = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/sarif/sarif-2.1.0.json'), 'utf8')));
 
 interface Command { level: string; props: Record<string, string>; message: string }
 
@@ -105,6 +108,7 @@ test('GIVEN a pull request that breaks a canary weight and fail-on warning WHEN 
     assert.match(r.summary, /R\d -- "20%" --> D\d/);
     assert.ok(Buffer.byteLength(r.summary) < 1024 * 1024);
     const sarif = JSON.parse(fs.readFileSync(path.join(dir, 'meshproof.sarif'), 'utf8'));
+    assert.ok(validateSarif(sarif), `SARIF 2.1.0 schema: ${JSON.stringify(validateSarif.errors?.slice(0, 3))}`);
     assert.is(sarif.version, '2.1.0');
     assert.ok(sarif.runs[0].results.length >= 1);
     assert.ok(Number(r.outputs['warnings']) >= 1);
