@@ -1,13 +1,12 @@
 /**
- * The traffic runtime of `meshproof verify`: the embedded mesh (`mesh.ts`: echo backends on
- * their own loopback addresses, our ADS server in-process, a reference proxy per caller
- * namespace) and the proofs (`judge.ts`). Everything it starts is registered and stopped when the
- * run ends, fails, or gets Ctrl-C.
+ * The traffic runtime of `meshproof verify`: the embedded mesh (`mesh.ts`: echo backends behind
+ * inbound sidecars with mTLS and RBAC, our ADS server with SDS in-process, caller sidecars) and the
+ * proofs (`judge.ts` routing and resilience through a caller, `judge-security.ts` mTLS and
+ * authorization at the inbound sidecars, `judge-resilience.ts` circuit breaking). Everything it
+ * starts is registered and stopped when the run ends, fails, or gets Ctrl-C.
  *
- * Proven today: promises sent through a sidecar (destination, weighted split, fault abort share,
- * status, timeout, retries on 5xx, mirror share). Reported as not run, with the reason: promises
- * through the ingress gateway, mTLS and authorization (need inbound sidecars and certificates),
- * circuit breaking and outlier detection, long timeouts and rare delays.
+ * Reported as not run, with the reason: promises through the ingress gateway, outlier detection,
+ * long timeouts and rare delays, and proofs whose request the destination's RBAC refuses.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
