@@ -34,7 +34,13 @@ import { gateSummary } from './summary.js';
  * and the outputs `errors`, `warnings`, `notes`, `verified` (`yes`, `no`, `skipped`), `sarif-file`
  * and `report`. Returns 0 when the gate passes, 1 when it fails, 2 when it cannot run.
  */
-export async function runAction(io: CliIO, deps: { readonly check?: typeof checkFromArgs } = {}): Promise<number> {
+/** Stand-ins for tests: the check run, and the `verify` command (`args` → exit code, writing `--output`). */
+export interface GateDeps {
+  readonly check?: typeof checkFromArgs;
+  readonly verify?: (args: string[], io: CliIO) => Promise<number>;
+}
+
+export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number> {
   const env = io.env;
   const out = (s: string) => io.stdout.write(s);
   const paths = (env['INPUT_PATHS'] ?? '').split(/\s+/).filter(Boolean);
@@ -90,7 +96,7 @@ export async function runAction(io: CliIO, deps: { readonly check?: typeof check
   let verified: 'yes' | 'no' | 'skipped' = 'skipped';
   let verifyReport: string | null = null;
   if (verify === 'true') {
-    const v = await runVerify(io, targets, checkCode);
+    const v = await runVerify(io, targets, checkCode, deps.verify);
     verified = v.verified;
     verifyReport = v.report;
   }
@@ -184,10 +190,10 @@ function changedHosts(diff: MeshDiff, before: readonly MeshObject[], after: read
   return [...head, ...pick(before, baseKeys).filter((h) => !seen.has(h.host))];
 }
 
-async function runVerify(io: CliIO, targets: readonly string[], checkCode: number): Promise<{ verified: 'yes' | 'no' | 'skipped'; report: string }> {
+async function runVerify(io: CliIO, targets: readonly string[], checkCode: number, stand?: GateDeps['verify']): Promise<{ verified: 'yes' | 'no' | 'skipped'; report: string }> {
   if (checkCode !== 0) return { verified: 'skipped', report: '_Not run: the check suite failed, and verify proves only a mesh that passes it._' };
   const { COMMANDS } = await import('../cli/commands.js');
-  const command = COMMANDS['verify'];
+  const command = stand ? { run: stand } : COMMANDS['verify'];
   if (!command) return { verified: 'skipped', report: `_Not run: this meshproof version (${VERSION}) has no \`verify\` command._` };
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-verify-')), 'report.md');
   try {

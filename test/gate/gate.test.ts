@@ -196,4 +196,29 @@ test('GIVEN verify: maybe WHEN the gate runs THEN exit 2 saying verify takes tru
   }
 });
 
+test('GIVEN verify: true WHEN the checks pass THEN verify runs on the paths with a Markdown report that joins the summary, and a broken promise fails the gate', async () => {
+  const { dir, base } = repository(() => {});
+  try {
+    const calls: string[][] = [];
+    const verify = (code: number) => async (args: string[]) => {
+      calls.push(args);
+      const out = args[args.indexOf('--output') + 1]!;
+      fs.writeFileSync(out, code === 0 ? '**48 promises held**\n' : '**1 promise broken**: split 90/10 at apps/customers.ts:55\n');
+      return code;
+    };
+    const held = await gate(dir, base, { verify: 'true' }, { verify: verify(0) });
+    assert.is(held.code, 0, held.stdout);
+    assert.equal(calls[0]!.slice(0, 3), ['dist', '--format', 'markdown']);
+    assert.is(held.outputs['verified'], 'yes');
+    assert.match(held.summary, /## Traffic proof\n\n\*\*48 promises held\*\*/);
+    const broken = await gate(dir, base, { verify: 'true' }, { verify: verify(1) });
+    assert.is(broken.code, 1);
+    assert.is(broken.outputs['verified'], 'no');
+    assert.match(broken.summary, /# meshproof gate: failed/);
+    assert.match(broken.summary, /Traffic proof failed/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
