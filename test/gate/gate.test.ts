@@ -107,7 +107,7 @@ test('GIVEN a pull request that breaks a canary weight and fail-on warning WHEN 
     assert.match(r.summary, /```mermaid\nflowchart LR/);
     assert.match(r.summary, /R\d -- "20%" --> D\d/);
     assert.ok(Buffer.byteLength(r.summary) < 1024 * 1024);
-    const sarif = JSON.parse(fs.readFileSync(path.join(dir, 'meshproof.sarif'), 'utf8'));
+    const sarif = JSON.parse(fs.readFileSync(path.join(dir, 'meshproof.sarif'), 'utf8')) as { version: string; runs: { results: unknown[] }[] };
     assert.ok(validateSarif(sarif), `SARIF 2.1.0 schema: ${JSON.stringify(validateSarif.errors?.slice(0, 3))}`);
     assert.is(sarif.version, '2.1.0');
     assert.ok(sarif.runs[0].results.length >= 1);
