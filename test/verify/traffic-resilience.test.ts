@@ -41,4 +41,23 @@ test('GIVEN a copy whose DestinationRule allows 100 connections and pending requ
   }
 });
 
+const TIMEOUT = 'customers/customers-canary#customers-canary-split.timeout';
+
+test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s THEN the caller answers 504 with flag UT (and URX: per-try timeouts used the retry) from its access log, and without timeout and retries the promise breaks', async () => {
+  const e = EXPECTATIONS.find((x) => x.id === TIMEOUT)!;
+  const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT);
+  const held = await run(ROOT);
+  assert.is(held?.status, 'held', held?.detail);
+  assert.match(held!.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after \d+ ms \(promised 504 UT by 3000 ms\)$/, held!.detail);
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) { delete h.timeout; delete h.retries; } });
+    const broken = await run(work);
+    assert.is(broken?.status, 'broken', broken?.detail);
+    assert.match(broken!.detail, /^a backend needing 4500 ms: (200 \(flags -\)|504 \(flags (?!UT)[A-Z,-]*\)) after/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -61,6 +61,18 @@ async function attributeDenied(sent: Sent[], caller: Caller, mesh: EmbeddedMesh)
   });
 }
 
+/** The response flags the caller's access log gave each sent request (waits up to ~200 ms for entries still buffered). */
+async function accessLogFlags(sent: readonly Sent[], caller: Caller): Promise<Map<string, readonly string[]>> {
+  const flags = new Map<string, readonly string[]>();
+  const wanted = new Set(sent.map((s) => s.requestId));
+  for (let i = 0; i < 5; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 20 * i));
+    for (const entry of caller.log()) if (entry.requestId && wanted.has(entry.requestId)) flags.set(entry.requestId, entry.flags);
+    if (flags.size >= wanted.size) break;
+  }
+  return flags;
+}
+
 export function createRuntime(): TrafficRunner {
   return {
     unavailable: () => null,
@@ -116,7 +128,8 @@ export function createRuntime(): TrafficRunner {
           if (typeof caller === 'string') throw new Error(caller);
           try {
             const attribute = (sent: Sent[]) => attributeDenied(sent, caller, mesh);
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute }));
+            const flagsOf = (sent: readonly Sent[]) => accessLogFlags(sent, caller);
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

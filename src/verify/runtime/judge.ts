@@ -24,6 +24,18 @@ export interface JudgeEnv {
    * them. @default identity
    */
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
+  /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. @default none known */
+  readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
+}
+
+/** `FI×12, -×28`: how many requests carried each flag set (`-` none). */
+function flagSummary(sent: readonly Sent[], flags: ReadonlyMap<string, readonly string[]>): string {
+  const counts = new Map<string, number>();
+  for (const s of sent) {
+    const k = (flags.get(s.requestId) ?? []).join(',') || '-';
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, v]) => `${k}×${v}`).join(', ');
 }
 
 /** Longest single request a proof may wait for (timeouts, delays): longer promises are reported, not run. */
@@ -60,6 +72,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const o = e.outcome;
   const { address, port } = env;
   const attribute = env.attribute ?? (async (s: Sent[]) => s);
+  const flagsOf = env.flagsOf;
   switch (o.kind) {
     case 'reaches': {
       const sent = await attribute(await sendMany(address, port, request, 20, undefined, env.concurrency));
@@ -77,9 +90,11 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       const p = o.percent / 100;
       const n = sampleSizeFor(p, env.tolerance, env.confidence);
       const sent = await sendMany(address, port, request, n, undefined, env.concurrency);
-      const aborted = sent.filter((s) => s.status === o.status && s.workload === '').length;
+      const flags = flagsOf ? await flagsOf(sent) : undefined;
+      // With the caller's access log at hand, an abort counts only when it carries flag FI (the fault filter's).
+      const aborted = sent.filter((s) => s.status === o.status && s.workload === '' && (!flags || (flags.get(s.requestId) ?? []).includes('FI'))).length;
       const j = judgeShare(aborted, n, p, env.confidence);
-      return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status} by the proxy: ${formatShare(j)}`, requests: n };
+      return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status}${flags ? ' with flag FI' : ''} by the proxy: ${formatShare(j)}${flags ? `; response flags ${flagSummary(sent, flags)}` : ''}`, requests: n };
     }
     case 'status': {
       const sent = await sendMany(address, port, request, 10, undefined, env.concurrency);
@@ -90,8 +105,9 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       if (o.timeoutMs > MAX_WAIT_MS) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${MAX_WAIT_MS} ms)`);
       const s = await send(address, port, request, { 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
       if (refused(s)) return refusedDetail(request, 1);
-      const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000;
-      return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error} after ${Math.round(s.elapsedMs)} ms (promised 504 by ${o.timeoutMs} ms)`, requests: 1 };
+      const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
+      const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000 && (!flags || flags.includes('UT'));
+      return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (promised 504 UT by ${o.timeoutMs} ms)`, requests: 1 };
     }
     case 'retries': {
       const retriable = (o.retryOn ?? []).some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
@@ -101,7 +117,8 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       if (refused(s)) return refusedDetail(request, 1);
       const seen = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
       const ok = seen === o.attempts + 1;
-      return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}`, requests: 1 };
+      const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
+      return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''}`, requests: 1 };
     }
     case 'mirror': {
       const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
