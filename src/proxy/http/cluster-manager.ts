@@ -4,7 +4,9 @@
  * (undici `Pool` for HTTP/1.1, one node:http2 session for HTTP/2). An EDS or CDS update keeps the
  * pools of hosts that stay, and closes the others gracefully (requests in flight finish).
  */
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Pool } from 'undici';
+import { type Cluster, ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterStats, StatsStore } from '../admin/stats.js';
 import type { CompiledCluster } from '../config/cluster-config.js';
 import type { ConfigStore } from '../config/config-store.js';
@@ -93,6 +95,16 @@ export class UpstreamCluster {
   }
 }
 
+/**
+ * The cluster's upstream transport settings (`transport_socket`, `transport_socket_matches`) as a
+ * comparable string: pools opened under one value must not serve requests after a CDS update
+ * changes it (Envoy builds new connection pools for the updated cluster).
+ */
+export function transportFingerprint(c: Cluster): string {
+  const only = create(ClusterSchema, { transportSocket: c.transportSocket, transportSocketMatches: c.transportSocketMatches });
+  return Buffer.from(toBinary(ClusterSchema, only)).toString('base64');
+}
+
 export class ClusterManager {
   readonly clusters = new Map<string, UpstreamCluster>();
 
@@ -112,7 +124,10 @@ export class ClusterManager {
       if (c && c.config === acc.compiled) continue;
       if (c) {
         const protocolChanged = c.config.protocol !== acc.compiled.protocol || c.config.connectTimeoutMs !== acc.compiled.connectTimeoutMs;
-        if (protocolChanged) c.close();
+        // A new transport socket (plaintext ↔ TLS, other certificates or SANs): the old pools close
+        // gracefully (requests in flight finish) and new requests open connections with the new settings.
+        const transportChanged = transportFingerprint(c.config.source) !== transportFingerprint(acc.compiled.source);
+        if (protocolChanged || transportChanged) c.close();
         c.config = acc.compiled;
       } else {
         c = new UpstreamCluster(acc.compiled, this.stats.cluster(name), this.ext, this.random);
