@@ -6,7 +6,6 @@
  * Inputs and the workload file are watched (debounced); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster.
  */
-import { type FSWatcher, watch } from 'node:fs';
 import type * as http from 'node:http';
 import { resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
@@ -19,6 +18,7 @@ import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kuber
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
+import { type TreeWatcher, watchTree } from './watch-tree.js';
 import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
@@ -216,12 +216,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const [host, p] = splitHostPort(opts.status);
     statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: state }));
   }
-  const watchers: FSWatcher[] = [];
+  const watchers: TreeWatcher[] = [];
   if (opts.watch !== false) {
+    // Per-directory watches, re-armed on each event: edits saved by rename (sed -i, vim) stay visible.
     for (const p of [...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])]) {
-      const w = watch(resolve(opts.cwd, p), { recursive: true }, scheduleReload);
-      w.on('error', (e) => opts.log(`xds serve: cannot watch ${p}: ${e.message}`));
-      watchers.push(w);
+      watchers.push(watchTree(resolve(opts.cwd, p), scheduleReload, (m) => opts.log(`xds serve: ${m}`)));
     }
   }
   return {

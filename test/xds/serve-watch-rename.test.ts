@@ -1,0 +1,56 @@
+/**
+ * `xds serve` keeps seeing edits saved by atomic replace (sed -i, vim, git checkout: a new file renamed
+ * over the old one), for a watched directory and for a watched single file, edit after edit.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startServe } from '../../src/cli/xds-command.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const APP = readFileSync(join(ROOT, 'dist/httpbin.k8s.yaml'), 'utf8');
+
+async function until(f: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Saves `file` as sed -i does: writes a sibling temporary file, renames it over the original. */
+function atomicSave(file: string, text: string, n: number): void {
+  const tmp = join(file, `../.sed${n}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+for (const watched of ['directory', 'file'] as const) {
+  test(`GIVEN xds serve watching a ${watched} WHEN the input is replaced by rename twice THEN both edits are reloaded`, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-watch-'));
+    const dir = join(work, 'in', 'sub');
+    mkdirSync(dir, { recursive: true });
+    const input = join(dir, 'app.yaml');
+    writeFileSync(input, APP);
+    copyFileSync(join(ROOT, 'test/golden/xds/workloads.json'), join(work, 'workloads.json'));
+    const logs: string[] = [];
+    const published = () => logs.filter((l) => /snapshot\(s\) published/.test(l)).length;
+    const h = await startServe({ paths: [watched === 'directory' ? join(work, 'in') : input], workloads: join(work, 'workloads.json'), listen: '127.0.0.1:0', cwd: work, watch: true, debounceMs: 50, check: false, log: (l) => logs.push(l) });
+    try {
+      assert.is(published(), 1, logs.join('\n'));
+      await new Promise((r) => setTimeout(r, 100));
+      atomicSave(input, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 7s'), 1);
+      await until(() => published() >= 2, 5000, `the first atomic save to be reloaded; log:\n${logs.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 150));
+      atomicSave(input, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 9s'), 2);
+      await until(() => published() >= 3, 5000, `the second atomic save to be reloaded; log:\n${logs.join('\n')}`);
+    } finally {
+      await h.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+
+test.run();
