@@ -25,7 +25,7 @@ function value(v: unknown, max: number): string {
 
 function name(o: DiffObject): string {
   const ns = o.ref.namespace === '' ? '' : `${o.ref.namespace}/`;
-  return `${o.ref.kind} ${ns}${o.ref.name}`;
+  return safe(`${o.ref.kind} ${ns}${o.ref.name}`);
 }
 
 function where(o: DiffObject): string {
@@ -38,7 +38,7 @@ function weight(w: number | null): string {
 }
 
 function splitLine(s: SplitChange): string {
-  return `${s.route}: ${s.weights.map((w) => `${w.destination} ${weight(w.before)} → ${weight(w.after)}`).join(', ')}`;
+  return safe(`${s.route}: ${s.weights.map((w) => `${w.destination} ${weight(w.before)} → ${weight(w.after)}`).join(', ')}`);
 }
 
 function fieldLine(f: FieldChange, max: number): string {
@@ -58,7 +58,7 @@ export function renderText(d: MeshDiff, opts: RenderOptions = {}): string {
   const maxValue = opts.maxValue ?? 100;
   const out: string[] = [];
   for (const o of d.added) out.push(`added    ${name(o)}  ${where(o)}`);
-  for (const o of d.removed) out.push(`removed  ${name(o)}  ${where(o)}`);
+  for (const o of d.removed) out.push(`removed  ${name(o)}  ${where(o)} (in the base)`);
   for (const o of d.changed) {
     out.push(`changed  ${name(o)}  ${where(o)}`);
     for (const s of o.splits) out.push(`  split  ${splitLine(s)}`);
@@ -70,7 +70,12 @@ export function renderText(d: MeshDiff, opts: RenderOptions = {}): string {
 }
 
 function cell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** A name for a terminal line: control characters (ESC, CR, LF…) shown as \\uXXXX, never emitted raw. */
+function safe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function changedMarkdown(o: ChangedObject, maxFields: number, maxValue: number): string[] {
@@ -91,12 +96,12 @@ export function renderMarkdown(d: MeshDiff, opts: RenderOptions = {}): string {
   const maxFields = opts.maxFields ?? 25;
   const maxValue = opts.maxValue ?? 100;
   const out = [`**${diffHeadline(d)}**`, ''];
-  const list = (title: string, objects: readonly DiffObject[]) => {
+  const list = (title: string, objects: readonly DiffObject[], side: string) => {
     if (objects.length === 0) return;
-    out.push(`### ${title}`, '', ...objects.map((o) => `- ${cell(name(o))} — \`${cell(where(o))}\``), '');
+    out.push(`### ${title}`, '', ...objects.map((o) => `- ${cell(name(o))} — \`${cell(where(o))}\`${side}`), '');
   };
-  list('Added', d.added);
-  list('Removed', d.removed);
+  list('Added', d.added, '');
+  list('Removed', d.removed, ' (in the base)');
   if (d.changed.length > 0) out.push('### Changed', '');
   for (const o of d.changed) out.push(...changedMarkdown(o, maxFields, maxValue));
   return `${out.join('\n')}\n`;

@@ -32,7 +32,7 @@ import { gateSummary } from './summary.js';
  * Writes annotations (TypeScript and YAML lines, ranked, within GitHub's caps), the job summary
  * (verdict, findings, semantic diff, traffic diagrams, verify report; under 1 MiB), the SARIF file
  * and the outputs `errors`, `warnings`, `notes`, `verified` (`yes`, `no`, `skipped`), `sarif-file`
- * and `report`. Returns 0 when the gate passes, 1 when it fails, 2 when it cannot run.
+ * and `report` (`verified`: `yes`, `no`, `error` when verify could not run, `skipped`). Returns 0 when the gate passes, 1 when it fails, 2 when it cannot run.
  */
 /** Stand-ins for tests: the check run, and the `verify` command (`args` → exit code, writing `--output`). */
 export interface GateDeps {
@@ -93,18 +93,19 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
     });
   }
 
-  let verified: 'yes' | 'no' | 'skipped' = 'skipped';
+  let verified: 'yes' | 'no' | 'skipped' | 'error' = 'skipped';
   let verifyReport: string | null = null;
   if (verify === 'true') {
     const v = await runVerify(io, targets, checkCode, deps.verify);
     verified = v.verified;
     verifyReport = v.report;
+    if (verified === 'error') writeCommand(out, { level: 'error', title: 'meshproof: verify could not run', message: 'verify: true was asked for, but meshproof verify could not run; the job summary has its report. The gate fails: the traffic was not proven.' });
   }
 
-  const passed = checkCode === 0 && verified !== 'no';
+  const passed = checkCode === 0 && verified !== 'no' && verified !== 'error';
   const summary = gateSummary({
     passed,
-    verdict: verified === 'no' ? `${verdict} Traffic proof failed: some promises did not hold (see below).` : verdict,
+    verdict: verified === 'no' ? `${verdict} Traffic proof failed: some promises did not hold (see below).` : verified === 'error' ? `${verdict} Traffic proof could not run (see below).` : verdict,
     check,
     diff: base.diff,
     ...(base.note ? { diffNote: base.note } : {}),
@@ -161,13 +162,15 @@ async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<B
   const name = ref === commit.sha ? commit.sha.slice(0, 7) : `${ref} (${commit.sha.slice(0, 7)})`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-base-'));
   try {
-    const extracted = extractTree(io.cwd, commit.sha, targets, dir);
+    // The source map too, so removed objects keep their TypeScript lines.
+    const extracted = extractTree(io.cwd, commit.sha, [...targets, '.meshproof/sourcemap.json'], dir);
     const basePaths = new Set(targets.filter((t) => fs.existsSync(path.join(dir, t))));
     if ('error' in extracted) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot read the base's ${targets.join(', ')}: ${extracted.error}. The semantic diff is skipped.` };
     const before: MeshObject[] = [];
     const after: MeshObject[] = [];
     for (const t of targets) {
-      const [b, h] = await Promise.all([loadTree(path.join(dir, t), dir, true), loadTree(t, io.cwd, true)]);
+      // Both sides read with repository-relative paths: the summary names dist/x.yaml, never the temp copy.
+      const [b, h] = await Promise.all([loadTree(t, dir, true), loadTree(t, io.cwd, true)]);
       const bad = [...b.problems, ...h.problems][0];
       if (bad) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot diff ${t}: ${bad.message}. The semantic diff is skipped.` };
       before.push(...b.objects);
@@ -190,7 +193,11 @@ function changedHosts(diff: MeshDiff, before: readonly MeshObject[], after: read
   return [...head, ...pick(before, baseKeys).filter((h) => !seen.has(h.host))];
 }
 
-async function runVerify(io: CliIO, targets: readonly string[], checkCode: number, stand?: GateDeps['verify']): Promise<{ verified: 'yes' | 'no' | 'skipped'; report: string }> {
+/**
+ * `meshproof verify` over the paths. `error` (it could not run: a taken address, a backend that never
+ * started) fails the gate like a broken promise: the user asked for the proof and did not get it.
+ */
+async function runVerify(io: CliIO, targets: readonly string[], checkCode: number, stand?: GateDeps['verify']): Promise<{ verified: 'yes' | 'no' | 'skipped' | 'error'; report: string }> {
   if (checkCode !== 0) return { verified: 'skipped', report: '_Not run: the check suite failed, and verify proves only a mesh that passes it._' };
   const { COMMANDS } = await import('../cli/commands.js');
   const command = stand ? { run: stand } : COMMANDS['verify'];
@@ -199,9 +206,9 @@ async function runVerify(io: CliIO, targets: readonly string[], checkCode: numbe
   try {
     const code = await command.run([...targets, '--format', 'markdown', '--output', file], io);
     const report = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '_verify wrote no report._';
-    return { verified: code === 0 ? 'yes' : code === 1 ? 'no' : 'skipped', report: code === 2 ? `_verify could not run (exit 2)._\n\n${report}` : report };
+    return { verified: code === 0 ? 'yes' : code === 1 ? 'no' : 'error', report: code === 2 ? `_verify could not run (exit 2)._\n\n${report}` : report };
   } catch (e) {
-    return { verified: 'skipped', report: `_verify could not run: ${(e as Error).message}_` };
+    return { verified: 'error', report: `_verify could not run: ${(e as Error).message}_` };
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }

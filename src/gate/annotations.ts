@@ -5,6 +5,8 @@
  * findings are ranked: most severe first, then those on lines the pull request touched, then file
  * order; when anything is left out, the last notice slot says how many and points at the summary.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../checks/types.js';
 import { codeOf, describeResource, repoPath, sortFindings } from '../checks/reporters/_shared.js';
 
@@ -33,10 +35,48 @@ export interface AnnotationPlan {
 
 const LEVEL: Record<Severity, AnnotationLevel> = { error: 'error', warning: 'warning', info: 'notice' };
 
-function touches(f: Finding, touched: ReadonlyMap<string, ReadonlySet<number>> | null, cwd: string): boolean {
+/**
+ * Whether the pull request touched what a finding is about: its TypeScript line, or any line of the
+ * YAML document (the object) it points into. A weight changed three lines below the `route:` key the
+ * finding names is still this change's finding.
+ */
+function touches(f: Finding, touched: ReadonlyMap<string, ReadonlySet<number>> | null, cwd: string, docs: DocumentIndex): boolean {
   if (touched === null) return false;
   if (f.source && touched.get(repoPath(f.source.file, cwd))?.has(f.source.line)) return true;
-  return touched.get(repoPath(f.location.file, cwd))?.has(f.location.line) ?? false;
+  const lines = touched.get(repoPath(f.location.file, cwd));
+  if (!lines || lines.size === 0) return false;
+  const [start, end] = docs.rangeOf(f.location.file, f.location.line);
+  for (const l of lines) if (l >= start && l <= end) return true;
+  return false;
+}
+
+/** Line ranges of the YAML documents of the files findings point into (read once per file). */
+class DocumentIndex {
+  private readonly starts = new Map<string, number[]>();
+  constructor(private readonly cwd: string) {}
+
+  /** `[first, last]` line of the document holding `line` (the whole file when it cannot be read). */
+  rangeOf(file: string, line: number): [number, number] {
+    let starts = this.starts.get(file);
+    if (starts === undefined) {
+      starts = [1];
+      try {
+        const text = fs.readFileSync(path.resolve(this.cwd, file), 'utf8');
+        let n = 1;
+        for (let i = 0; i < text.length; i++) {
+          if (text.charCodeAt(i) !== 10) continue;
+          n++;
+          if (text.startsWith('---', i + 1) && /^---(\s|$)/.test(text.slice(i + 1, i + 5))) starts.push(n);
+        }
+      } catch {
+        // Unreadable: one document, the whole file.
+      }
+      this.starts.set(file, starts);
+    }
+    let lo = 0;
+    while (lo + 1 < starts.length && starts[lo + 1]! <= line) lo++;
+    return [starts[lo]!, lo + 1 < starts.length ? starts[lo + 1]! - 1 : Number.MAX_SAFE_INTEGER];
+  }
 }
 
 function annotationsOf(f: Finding, cwd: string): PlannedAnnotation[] {
@@ -63,9 +103,11 @@ function annotationsOf(f: Finding, cwd: string): PlannedAnnotation[] {
 
 /** Ranks findings and fills each level's 10 slots; `touched` is null when the base is unknown. */
 export function planAnnotations(findings: readonly Finding[], touched: ReadonlyMap<string, ReadonlySet<number>> | null, cwd: string): AnnotationPlan {
+  const docs = new DocumentIndex(cwd);
   const ranked = SEVERITY_ORDER.map((s) => {
     const ofLevel = sortFindings(findings.filter((f) => f.severity === s));
-    return [...ofLevel.filter((f) => touches(f, touched, cwd)), ...ofLevel.filter((f) => !touches(f, touched, cwd))];
+    const hit = new Set(ofLevel.filter((f) => touches(f, touched, cwd, docs)));
+    return [...ofLevel.filter((f) => hit.has(f)), ...ofLevel.filter((f) => !hit.has(f))];
   });
   const fill = (noticeSlots: number) => {
     const planned: PlannedAnnotation[] = [];

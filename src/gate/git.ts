@@ -11,7 +11,10 @@ import * as path from 'node:path';
 function git(cwd: string, args: readonly string[], input?: Buffer): { ok: true; out: Buffer } | { ok: false; error: string } {
   const r = spawnSync('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, ...(input ? { input } : {}), env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
   if (r.error) return { ok: false, error: `git ${args[0]}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, error: `git ${args.join(' ')}: ${r.stderr.toString().trim().split('\n').slice(-1)[0] || `exit ${r.status}`}` };
+  if (r.status !== 0) {
+    const why = r.stderr.toString().split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(please make sure|and the repository exists)/i.test(l)).join('; ');
+    return { ok: false, error: `git ${args.join(' ')}: ${why || `exit ${r.status}`}` };
+  }
   return { ok: true, out: r.stdout };
 }
 

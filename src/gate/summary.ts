@@ -37,6 +37,11 @@ export interface GateSummaryInput {
   readonly omittedAnnotations: number;
 }
 
+/** Text for Markdown outside code: HTML metacharacters as entities, so a host name cannot open a tag. */
+function text(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
@@ -74,7 +79,7 @@ export function gateSummary(input: GateSummaryInput, limit = SUMMARY_LIMIT_BYTES
     const more = input.changedHosts.length - shown.length;
     sections.push({
       title: 'traffic',
-      body: `## Traffic of the changed hosts\n\n${shown.map((h) => `### ${h.host}\n\n${hostDiagramMarkdown(h)}`).join('\n')}${more > 0 ? `\n_${more} more changed hosts not drawn; \`meshproof map\` draws them all._\n` : ''}\n`,
+      body: `## Traffic of the changed hosts\n\n${shown.map((h) => `### ${text(h.host)}\n\n${hostDiagramMarkdown(h)}`).join('\n')}${more > 0 ? `\n_${more} more changed hosts not drawn; \`meshproof map\` draws them all._\n` : ''}\n`,
     });
   }
   if (input.verify !== null) sections.push({ title: 'verify', body: `## Traffic proof\n\n${input.verify}\n` });

@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ajv } from 'ajv';
 import { runAction } from '../../src/gate/action.js';
+import { gateSummary } from '../../src/gate/summary.js';
 import { ROOT } from '../_project.js';
 
 const validateSarif = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/sarif/sarif-2.1.0.json'), 'utf8')));
@@ -216,9 +217,67 @@ test('GIVEN verify: true WHEN the checks pass THEN verify runs on the paths with
     assert.is(broken.outputs['verified'], 'no');
     assert.match(broken.summary, /# meshproof gate: failed/);
     assert.match(broken.summary, /Traffic proof failed/);
+    const cannot = await gate(dir, base, { verify: 'true' }, { verify: verify(2) });
+    assert.is(cannot.code, 1, 'asked for a proof and got none: the gate fails');
+    assert.is(cannot.outputs['verified'], 'error');
+    assert.ok(cannot.commands.some((c) => c.level === 'error' && c.props['title'] === 'meshproof: verify could not run'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('GIVEN a PR that changes a weight a few lines below the finding\'s line WHEN old findings fill the slots THEN the PR\'s own finding is still annotated first', async () => {
+  const { dir, base } = repository((d) => {
+    // The base already has 12 findings elsewhere (weights adding up to 110) in another file.
+    const old = Array.from({ length: 12 }, (_, i) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: old-${i}, namespace: customers}
+spec:
+  hosts: [customers]
+  http:
+  - route:
+    - destination: {host: customers, subset: v1}
+      weight: 60
+    - destination: {host: customers, subset: v2}
+      weight: 50
+`).join('---\n');
+    fs.writeFileSync(path.join(d, 'dist/aa-old.k8s.yaml'), old);
+  });
+  try {
+    // Commit the old findings into the base, then break the canary weight in the head.
+    git(dir, 'reset', '-q', '--soft', base);
+    git(dir, 'commit', '-qm', 'base with old findings');
+    const newBase = git(dir, 'rev-parse', 'HEAD');
+    const file = path.join(dir, 'dist/customers.k8s.yaml');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.trim() === 'weight: 10');
+    lines[at] = lines[at]!.replace('weight: 10', 'weight: 15');
+    fs.writeFileSync(file, lines.join('\n'));
+    git(dir, 'commit', '-qam', 'break the canary');
+    const r = await gate(dir, newBase, { 'fail-on': 'warning' });
+    const warnings = r.commands.filter((c) => c.level === 'warning' && c.props['title']?.includes('weights-total-100'));
+    assert.is(warnings.length, 10);
+    assert.equal(warnings.slice(0, 2).map((c) => c.props['file']), ['apps/customers.ts', 'dist/customers.k8s.yaml'], r.stdout);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a PR that deletes dist/ WHEN the summary lists the removals THEN they name the repository path in the base, never a temporary copy', async () => {
+  const { dir, base } = repository((d) => fs.rmSync(path.join(d, 'dist'), { recursive: true }));
+  try {
+    const r = await gate(dir, base);
+    assert.match(r.summary, /`dist\/bookinfo\.k8s\.yaml:\d+ \(apps\/bookinfo\.ts:\d+\)` \(in the base\)/);
+    assert.not.match(r.summary, /meshproof-base-/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a host name with HTML in it WHEN the summary draws its traffic THEN the heading is escaped', () => {
+  const md = gateSummary({ passed: true, verdict: 'ok', check: null, diff: null, changedHosts: [{ host: '</svg><img src=x onerror=alert(1)>.shop', gateways: ['mesh'], routes: [] }], verify: null, omittedAnnotations: 0 });
+  assert.match(md, /### &lt;\/svg&gt;&lt;img src=x onerror=alert\(1\)&gt;\.shop/);
+  assert.not.match(md, /<img/);
 });
 
 test.run();
