@@ -143,8 +143,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   const contextPaths = [...(options.config.context ?? []), ...(options.context ?? [])];
   const context = contextPaths.length > 0 ? await loadInputs(contextPaths, { cwd: options.cwd }) : { files: [], problems: [] };
   loaded.problems.push(...context.problems);
-  const contextFiles = new Set(context.files.map((f) => f.file));
-  const graph = MeshGraph.from([...loaded.files, ...context.files], { context: mesh.context });
+  // Input wins: a file given both as input and as context (directly or inside a context directory) is input.
+  const inputPaths = new Set(loaded.files.flatMap((f) => (f.absolutePath ? [f.absolutePath] : [])));
+  const contextOnly = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
+  const inputNames = new Set(loaded.files.map((f) => f.file));
+  const contextFiles = new Set(contextOnly.map((f) => f.file).filter((f) => !inputNames.has(f)));
+  const graph = MeshGraph.from([...loaded.files, ...contextOnly], { context: mesh.context });
   const enabled = enabledRules(options.catalogue ?? ruleCatalogue(), options.config, options.profile);
   const rules = enabled.flatMap((e) => (isRule(e.rule) ? [e.rule] : []));
   const ruleOptions: Record<string, RuleOptions> = Object.fromEntries(enabled.map((e) => [e.rule.id, e.options]));

@@ -108,4 +108,18 @@ test('GIVEN meshproof.config.yaml with meshConfig, clusterDomain and context WHE
   assert.equal([f.location.file.endsWith('meshproof.config.yaml'), f.location.line], [true, 2]);
 });
 
+test('GIVEN context paths that overlap the input WHEN checking THEN input wins: its objects are targets and reported on', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM });
+  const same = await run(cwd, { context: ['app'] });
+  assert.is(same.result.summary.objects, 2, 'the input directory given as context stays input');
+  assert.ok(ids(same).some((f) => f.startsWith('references/gateway-exists app/app.yaml')), ids(same).join('\n'));
+  const file = await run(cwd, { context: [join(cwd, 'app/app.yaml'), 'platform'] });
+  assert.is(file.result.summary.objects, 2, 'an input file given by absolute path as context stays input');
+  assert.not.ok(ids(file).some((f) => f.startsWith('references/gateway-exists')), 'the real context still resolves references');
+  const parent = await runCheck({ paths: ['app/app.yaml'], cwd, config: { ...DEFAULT_CONFIG, context: ['.'] }, today: '2026-01-01', clusterDomain: 'corp.example' });
+  assert.is(parent.result.summary.objects, 2, 'a context directory containing the input file');
+  assert.not.ok(ids(parent).some((f) => f.includes('platform/')), 'the rest of the context directory is still context');
+  assert.not.ok(ids(parent).some((f) => f.startsWith('graph/duplicate') || /duplicate/.test(f)), ids(parent).join('\n'));
+});
+
 test.run();
