@@ -25,8 +25,9 @@ type NodeKind = 'entry' | 'host' | 'route' | 'destination';
 interface Node { label: string; kind: NodeKind; width: number; height: number; x?: number; y?: number }
 interface Edge { label?: string; dashed?: boolean; points?: { x: number; y: number }[] }
 
-function routeLabel(r: MapRoute): string {
-  return short(`${r.name}: ${r.match}`);
+/** `1. name: match`: the number is the match order (first match wins). */
+function routeLabel(r: MapRoute, i: number): string {
+  return short(`${i + 1}. ${r.name}: ${r.match}`);
 }
 
 /** One host's graph as an SVG element (string). Node ids are positional: any host name is safe. */
@@ -51,7 +52,7 @@ export function hostSvg(host: HostMap): string {
     return id;
   };
   host.routes.forEach((r, i) => {
-    add(`r${i}`, routeLabel(r), 'route');
+    add(`r${i}`, routeLabel(r, i), 'route');
     g.setEdge('h', `r${i}`, {} as Edge, `hr${i}`);
     r.destinations.forEach((d, j) => g.setEdge(`r${i}`, dest(destinationLabel(d)), { label: `${d.weight}%`, width: 36, height: 14, labelpos: 'c' } as Edge, `r${i}d${j}`));
     if (r.mirror) g.setEdge(`r${i}`, dest(r.mirror.target), { label: `mirror ${r.mirror.percent}`, dashed: true, width: 80, height: 14, labelpos: 'c' } as Edge, `r${i}m`);
@@ -92,11 +93,11 @@ function link(file: string, line: number, from: string, root: string): string {
 
 function routeRows(host: HostMap, opts: MapPageOptions): string {
   return host.routes
-    .map((r) => {
+    .map((r, i) => {
       const to = r.terminal ?? r.destinations.map((d) => `${destinationLabel(d)} ${d.weight}%`).join(', ');
       const policy = [r.fault && `fault ${r.fault}`, r.timeout && `timeout ${r.timeout}`, r.retries && `retries ${r.retries}`, r.mirror && `mirror ${r.mirror.target} ${r.mirror.percent}`].filter(Boolean).join('; ');
       const src = [link(r.location.file, r.location.line, opts.outDir, opts.projectRoot), r.source ? link(r.source.file, r.source.line, opts.outDir, opts.projectRoot) : ''].filter(Boolean).join('<br>');
-      return `<tr><td>${esc(r.name)}</td><td>${esc(r.match)}</td><td>${esc(to)}</td><td>${esc(policy)}</td><td>${esc(r.virtualService)}</td><td>${src}</td></tr>`;
+      return `<tr><td>${i + 1}. ${esc(r.name)}</td><td>${esc(r.match)}</td><td>${esc(to)}</td><td>${esc(policy)}</td><td>${esc(r.virtualService)}</td><td>${src}</td></tr>`;
     })
     .join('\n');
 }
@@ -105,7 +106,7 @@ const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#1f2328}h1{
 nav a{margin-right:12px}table{border-collapse:collapse;margin:8px 0 24px}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 .diagram{overflow-x:auto;border:1px solid #d0d7de;padding:8px;background:#fff}svg text{font:12px system-ui,sans-serif;text-anchor:middle}
 .node rect{stroke:#57606a;fill:#f6f8fa}.node.host rect{fill:#ddf4ff;stroke:#0969da}.node.entry rect{fill:#fff8c5}.node.destination rect{fill:#dafbe1;stroke:#1a7f37}
-.edge{fill:none;stroke:#57606a;stroke-width:1.4}.edge.mirror{stroke-dasharray:5 4}.weight{font-weight:600;fill:#0969da;paint-order:stroke;stroke:#fff;stroke-width:4px}marker path{fill:#57606a}`;
+.warn{color:#9a6700;background:#fff8c5;padding:4px 8px}.edge{fill:none;stroke:#57606a;stroke-width:1.4}.edge.mirror{stroke-dasharray:5 4}.weight{font-weight:600;fill:#0969da;paint-order:stroke;stroke:#fff;stroke-width:4px}marker path{fill:#57606a}`;
 
 /** The whole page. Deterministic: the same mesh gives byte-identical HTML. */
 export function mapPage(hosts: readonly HostMap[], opts: MapPageOptions): string {
@@ -114,8 +115,9 @@ export function mapPage(hosts: readonly HostMap[], opts: MapPageOptions): string
   const sections = hosts.map((h, i) => `<section id="host-${i}">
 <h2>${esc(h.host)}</h2>
 <p>Entry: ${esc(h.gateways.join(', '))}</p>
+${h.virtualServices.length > 1 ? `<p class="warn">Routed by ${h.virtualServices.length} VirtualServices (${esc(h.virtualServices.join(', '))}): Istio merges gateway ones in creation order and applies only one of several mesh ones (IST0109), so the order below is not guaranteed.</p>` : ''}
 <div class="diagram">${hostSvg(h)}</div>
-<table><thead><tr><th>Route</th><th>Match</th><th>To</th><th>Policies</th><th>VirtualService</th><th>Source</th></tr></thead><tbody>
+<table><thead><tr><th>Route (match order)</th><th>Match</th><th>To</th><th>Policies</th><th>VirtualService</th><th>Source</th></tr></thead><tbody>
 ${routeRows(h, opts)}
 </tbody></table>
 </section>`);

@@ -30,7 +30,7 @@ export function hostDiagram(host: HostMap): string {
   };
   host.routes.slice(0, MAX_ROUTES_PER_DIAGRAM).forEach((r, i) => {
     const notes = [r.fault && `fault: ${r.fault}`, r.timeout && `timeout ${r.timeout}`, r.retries && `retries ${r.retries}`, r.terminal].filter(Boolean);
-    lines.push(`  R${i}["${label(`${r.name}: ${r.match}${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`)}"]`);
+    lines.push(`  R${i}["${label(`${i + 1}. ${r.name}: ${r.match}${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`)}"]`);
     lines.push(`  H --> R${i}`);
     for (const d of r.destinations) lines.push(`  R${i} -- "${d.weight}%" --> ${dest(destinationLabel(d))}`);
     if (r.mirror) lines.push(`  R${i} -. "mirror ${r.mirror.percent}" .-> ${dest(r.mirror.target)}`);

@@ -48,7 +48,13 @@ export interface HostMap {
   readonly host: string;
   /** Where traffic for the host enters: `namespace/gateway` names and `mesh`. */
   readonly gateways: readonly string[];
+  /** In match order (first match wins) when one VirtualService routes the host. */
   readonly routes: readonly MapRoute[];
+  /**
+   * The VirtualServices routing the host when there are several: Istio merges gateway ones in
+   * creation order and applies only one of several mesh ones (IST0109), so the order is undefined.
+   */
+  readonly virtualServices: readonly string[];
 }
 
 function str(v: unknown): string | null {
@@ -168,5 +174,5 @@ export function trafficMap(graph: MeshGraph): HostMap[] {
   }
   return [...byHost.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([host, e]) => ({ host, gateways: [...e.gateways].sort(), routes: e.routes }));
+    .map(([host, e]) => ({ host, gateways: [...e.gateways].sort(), routes: e.routes, virtualServices: [...new Set(e.routes.map((r) => r.virtualService))] }));
 }

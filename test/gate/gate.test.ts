@@ -275,7 +275,7 @@ test('GIVEN a PR that deletes dist/ WHEN the summary lists the removals THEN the
 });
 
 test('GIVEN a host name with HTML in it WHEN the summary draws its traffic THEN the heading is escaped', () => {
-  const md = gateSummary({ passed: true, verdict: 'ok', check: null, diff: null, changedHosts: [{ host: '</svg><img src=x onerror=alert(1)>.shop', gateways: ['mesh'], routes: [] }], verify: null, omittedAnnotations: 0 });
+  const md = gateSummary({ passed: true, verdict: 'ok', check: null, diff: null, changedHosts: [{ host: '</svg><img src=x onerror=alert(1)>.shop', gateways: ['mesh'], routes: [], virtualServices: [] }], verify: null, omittedAnnotations: 0 });
   assert.match(md, /### &lt;\/svg&gt;&lt;img src=x onerror=alert\(1\)&gt;\.shop/);
   assert.not.match(md, /<img/);
 });

@@ -61,7 +61,7 @@ function hugeDiff(n: number): MeshDiff {
   };
 }
 
-const host: HostMap = { host: 'shop.shop.svc.cluster.local', gateways: ['mesh'], routes: [] };
+const host: HostMap = { host: 'shop.shop.svc.cluster.local', gateways: ['mesh'], routes: [], virtualServices: [] };
 
 test('GIVEN a diff that alone would exceed 1 MiB WHEN the summary is built THEN it stays under the limit, is cut at a line with a note, and later sections are named as left out', () => {
   const md = gateSummary({ passed: true, verdict: 'ok', check: null, diff: hugeDiff(2000), changedHosts: [host], verify: 'all held', omittedAnnotations: 0 });
@@ -71,7 +71,7 @@ test('GIVEN a diff that alone would exceed 1 MiB WHEN the summary is built THEN 
 });
 
 test('GIVEN a cut inside a Mermaid block WHEN the summary is built THEN the fence is closed before the note', () => {
-  const many: HostMap[] = Array.from({ length: 20 }, (_, i) => ({ host: `h${i}`, gateways: ['mesh'], routes: Array.from({ length: 20 }, (_, j) => ({ protocol: 'http' as const, name: `r${j}`, match: 'x'.repeat(200), destinations: [{ host: 'd', subset: null, port: null, weight: 100 }], mirror: null, fault: null, timeout: null, retries: null, terminal: null, location: loc(1), source: null, virtualService: 'a/b' })) }));
+  const many: HostMap[] = Array.from({ length: 20 }, (_, i) => ({ host: `h${i}`, gateways: ['mesh'], routes: Array.from({ length: 20 }, (_, j) => ({ protocol: 'http' as const, name: `r${j}`, match: 'x'.repeat(200), destinations: [{ host: 'd', subset: null, port: null, weight: 100 }], mirror: null, fault: null, timeout: null, retries: null, terminal: null, location: loc(1), source: null, virtualService: 'a/b' })), virtualServices: ['a/b'] }));
   const md = gateSummary({ passed: false, verdict: 'bad', check: null, diff: null, changedHosts: many, verify: null, omittedAnnotations: 3 }, 20_000);
   assert.ok(Buffer.byteLength(md) <= 20_000);
   assert.is((md.match(/^```/gm) ?? []).length % 2, 0, 'fences balanced');

@@ -24,6 +24,8 @@ test('GIVEN the project dist/ WHEN meshproof map runs THEN it writes one page wi
   assert.match(html, /<text class="weight"[^>]*>mirror 100%<\/text>/);
   assert.match(html, /<a href="[^"]*\/apps\/customers\.ts">apps\/customers\.ts:\d+<\/a>/);
   assert.not.match(html, /<script/i, 'no script: the page renders offline as static SVG');
+  // Routes are numbered in match order (first match wins): the pinned canary route before the split.
+  assert.ok(html.indexOf('1. customers-canary-pinned') < html.indexOf('2. customers-canary-split') && html.includes('2. customers-canary-split'));
   const again = path.join(dir, 'again.html');
   assert.is(await main(['map', 'dist', '--out', again], captureIO(ROOT).io), 0);
   assert.is(fs.readFileSync(again, 'utf8').replace(/href="[^"]*"/g, ''), html.replace(/href="[^"]*"/g, ''));
