@@ -20,6 +20,7 @@ import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy
 import { type Secret, SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from './gen/envoy/service/discovery/v3/discovery_pb.js';
 
 /**
@@ -106,5 +107,5 @@ export const XDS_REGISTRY: Registry = createRegistry(
   ClusterSchema, ClusterLoadAssignmentSchema, ListenerSchema, RouteConfigurationSchema,
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
   NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
-  HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema,
+  HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema, PreviousHostsPredicateSchema,
 );

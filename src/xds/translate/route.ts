@@ -12,9 +12,17 @@ import {
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
+
+/** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
+const PREVIOUS_HOSTS = {
+  name: 'envoy.retry_host_predicates.previous_hosts',
+  configType: { case: 'typedConfig' as const, value: anyPack(PreviousHostsPredicateSchema, create(PreviousHostsPredicateSchema)) },
+};
 
 /** HTTP filter names used in `typed_per_filter_config` and in the HCM filter chain. */
 export const FAULT_FILTER = 'envoy.filters.http.fault';
@@ -123,6 +131,9 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     ...(retries && retries.attempts > 0 ? { retryPolicy: {
       ...retryOn(retries.retryOn), numRetries: retries.attempts,
       ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
+      // Istio's DefaultPolicy: try other hosts first, except with consistent hashing (one destination
+      // with a hash policy: DefaultConsistentHashPolicy keeps the same host).
+      ...(dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0 ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
       hostSelectionRetryMaxAttempts: 5n,
       retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
     } } : {}),
@@ -164,6 +175,9 @@ function destinationHeaders(d: DestinationView) {
  * `retriable_status_codes` plus the `retriable-status-codes` policy (Istio `retry.go`); the rest is kept.
  */
 export function retryOn(list: string): { retryOn: string; retriableStatusCodes: number[] } {
+  // Istio's DefaultPolicy (retry.go): the default retry_on comes with retriable_status_codes [503]
+  // (unless istiod runs with EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY); an explicit retryOn replaces both.
+  if (list === DEFAULT_RETRY_ON) return { retryOn: DEFAULT_RETRY_ON, retriableStatusCodes: [503] };
   const parts = list.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const codes = parts.filter((p) => /^\d{3}$/.test(p)).map(Number);
   const policies = parts.filter((p) => !/^\d{3}$/.test(p));
