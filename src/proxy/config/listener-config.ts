@@ -38,6 +38,8 @@ export interface CompiledHcm {
   readonly idleTimeoutMs: number;
   /** `max_request_headers_kb`, default 60 (Envoy). */
   readonly maxRequestHeadersKb: number;
+  /** `common_http_protocol_options.max_headers_count`, default 100 (Envoy): more request headers are answered 431. */
+  readonly maxHeadersCount: number;
   readonly stripPort: 'none' | 'any' | 'matching';
   /** `drain_timeout`, default 5 s (Envoy). */
   readonly drainTimeoutMs: number;
@@ -119,6 +121,7 @@ export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
     streamIdleTimeoutMs: ms(hcm.streamIdleTimeout, 300_000),
     idleTimeoutMs: ms(hcm.commonHttpProtocolOptions?.idleTimeout, 3_600_000),
     maxRequestHeadersKb: kb,
+    maxHeadersCount: hcm.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
     stripPort: hcm.stripPortMode.case === 'stripAnyHostPort' && hcm.stripPortMode.value ? 'any' : hcm.stripMatchingHostPort ? 'matching' : 'none',
     drainTimeoutMs: ms(hcm.drainTimeout, 5000),
     source: hcm,
