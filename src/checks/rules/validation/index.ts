@@ -1,5 +1,8 @@
 // Rules of the validation area (Istio's admission webhook beyond the CRD schema), one line each.
+export { default as authorizationPolicyPorts } from './authorization-policy-ports.js';
 export { default as headerName } from './header-name.js';
+export { default as hostFormat } from './host-format.js';
 export { default as invalidRegex } from './invalid-regex.js';
 export { default as serviceEntryStructure } from './serviceentry-structure.js';
+export { default as subsetName } from './subset-name.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
