@@ -25,13 +25,17 @@ export class UpstreamCluster {
   /** Replaces the host set, keeping host objects (and their counters and pools) whose key stays. */
   setHosts(next: readonly UpstreamHost[]): void {
     const old = new Map(this.hosts.map((h) => [h.key, h]));
+    const sameTransport = (a: UpstreamHost, b: UpstreamHost) => JSON.stringify(a.transportSocketMatch ?? null) === JSON.stringify(b.transportSocketMatch ?? null);
+    // A host whose transport_socket_match metadata changed (auto mTLS tlsMode) gets new pools.
+    const retire = new Set<string>();
     const hosts = next.map((h) => {
       const o = old.get(h.key);
-      if (o && o.weight === h.weight && o.healthy === h.healthy && o.hostname === h.hostname && o.locality === h.locality) return o;
+      if (o && o.weight === h.weight && o.healthy === h.healthy && o.hostname === h.hostname && o.locality === h.locality && sameTransport(o, h)) return o;
       if (o) (h as { active: number }).active = o.active;
+      if (o && !sameTransport(o, h)) retire.add(h.key);
       return h;
     });
-    const keep = new Set(hosts.map((h) => h.key));
+    const keep = new Set(hosts.map((h) => h.key).filter((k) => !retire.has(k)));
     for (const [key, pool] of this.pools) if (!keep.has(key)) { this.pools.delete(key); void pool.close().catch(() => {}); }
     for (const [key, s] of this.h2) if (!keep.has(key)) { this.h2.delete(key); s.close(); }
     this.hosts = hosts;

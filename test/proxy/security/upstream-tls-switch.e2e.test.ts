@@ -75,4 +75,37 @@ test('GIVEN a cluster switched plaintext → TLS → plaintext by new snapshots 
   }
 });
 
+test('GIVEN transport_socket_matches WHEN an endpoint\'s tlsMode metadata changes (auto mTLS on, then off) THEN the next request to that same address follows it', async () => {
+  const pki = await testPki();
+  const backend = await dualBackend(await pki.server('web.example.com'));
+  const tlsCtx = { sni: 'web.example.com', commonTlsContext: { validationContext: { trustedCa: { inlineString: pki.ca.rootCertificatePem } } } };
+  const set = (istio: boolean) => ({
+    clusters: [staticCluster('web', [backend.port], { matches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, tls: tlsCtx }, { name: 'tlsMode-disabled', match: {} }], metadata: [istio ? { tlsMode: 'istio' } : undefined] })],
+    endpoints: [], routes: [], secrets: [], listeners: [listener('in', [chain('plain', {}, [hcm('web')])])],
+  });
+  const xds = await startXds(set(false));
+  const proxy = await startTestProxy(xds.port, { extensions: createExtensions() });
+  const labelled = () => proxy.store.clusters.get('web')?.compiled.staticHosts[0]?.transportSocketMatch !== undefined;
+  const waitFor = async (want: boolean) => {
+    const deadline = Date.now() + 3000;
+    while (labelled() !== want) { if (Date.now() > deadline) throw new Error(`metadata ${want ? 'set' : 'cleared'} not accepted`); await new Promise((r) => setTimeout(r, 20)); }
+    await new Promise((r) => setTimeout(r, 50));
+  };
+  try {
+    await proxy.waitReady(5000);
+    const port = proxy.listenerAddress('in')!.port;
+    assert.is((await get(port, '/', { host: 'web' })).body, 'plain');
+    xds.publish(set(true));
+    await waitFor(true);
+    assert.is((await get(port, '/', { host: 'web' })).body, 'tls', 'tlsMode: istio selects the TLS socket for the next request');
+    xds.publish(set(false));
+    await waitFor(false);
+    assert.is((await get(port, '/', { host: 'web' })).body, 'plain');
+  } finally {
+    await proxy.close();
+    await xds.close();
+    backend.close();
+  }
+});
+
 test.run();
