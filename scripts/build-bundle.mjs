@@ -14,9 +14,10 @@ export const BUNDLE = join(ROOT, 'lib', 'bundle', 'meshproof.cjs');
  * Modules loaded with `import()` that stay out of the bundle, by path relative to lib/src/. A
  * script run by `vm.Script` cannot call `import()` itself, so the bundle asks the ES-module loader
  * of bin/load-cli.mjs for them (`__meshproofImport`). The GitHub reporter is one: it brings
- * @actions/core (ESM only) and its HTTP client, which only `--format github` needs.
+ * @actions/core (ESM only) and its HTTP client, which only `--format github` needs. `runtime` is
+ * another: it synthesizes manifests with cdk8s, which no other command loads.
  */
-const OUTSIDE = ['checks/reporters/github.js'];
+const OUTSIDE = ['checks/reporters/github.js', 'cli/runtime-command.js'];
 
 /** A placeholder the build replaces: esbuild cannot emit a call to a host function for import(). */
 const MARK = 'meshproof-outside:';

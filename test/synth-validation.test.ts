@@ -102,7 +102,7 @@ test('GIVEN a synth killed after the app staged its output WHEN the next synth r
   assert.is(run.status, 0, run.output);
   assert.not.match(run.output, /No manifests synthesized/);
   assert.equal(snapshot(work, PUBLISHED), before, 'the next synth should publish the same output');
-  assert.equal(fs.readdirSync(path.join(work, '.meshproof')).filter((f) => f !== 'synth').sort(), ['sourcemap.json']);
+  assert.equal(fs.readdirSync(path.join(work, '.meshproof')).filter((f) => f !== 'synth').sort(), ['expectations.json', 'sourcemap.json']);
 });
 
 test.run();

@@ -74,6 +74,23 @@ Options for proxy:
   --drain-timeout <ms>  In-flight requests get this long after SIGTERM (default: 5000)
   --access-log <f>   File, - for stdout, or off                  (default: -)
 
+Options for runtime synth:
+  --out <dir>        Folder for runtime.k8s.yaml and expectations-job.k8s.yaml (required)
+  --image <ref>      The meshproof runtime image (runtime/Dockerfile) (required)
+  --project <dir>    Project holding .meshproof/expectations.json (default: the folder above dist)
+  --pull-policy <p>  Always | IfNotPresent | Never               (default: IfNotPresent)
+
+Options for runtime smoke:
+  --plan <file>      Smoke plan written by runtime synth (required)
+  --requests <n>     Requests per target after the first correct answer (default: 10)
+  --wait <s>         Seconds to wait for a first correct answer   (default: 120)
+
+Options for echo:
+  --namespace <ns>   Namespace the backend reports (required)
+  --workload <name>  Workload name the backend reports (required)
+  --label <k=v>      Pod label it reports, e.g. version=v1 (repeatable)
+  --listen <h:p>     Address to serve HTTP/1.1 and h2c on (repeatable)
+
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)
 

@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseArgs } from './args.js';
 import { EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { EXPECTATIONS_PATH } from '../verify/expectations/collect.js';
+import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { formatMarkdown } from '../verify/report/markdown.js';
 import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { loadInputs } from '../mesh/load.js';
-import { EXPECTATIONS_PATH } from './expectations/collect.js';
+import { EXPECTATIONS_PATH } from './expectations/path.js';
 import { loadRouteTests, RouteTestError } from './expectations/route-tests.js';
 import type { Expectation, ExpectationsFile } from './expectations/types.js';
 import type { VerifyReport, VerifyResult, TrafficVerdict } from './report/types.js';

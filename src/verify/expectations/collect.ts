@@ -18,7 +18,7 @@ import { routeExpectations } from './from-routes.js';
 import type { Expectation, ExpectationSource } from './types.js';
 
 /** Path of the expectations file relative to the project root (and the stage root). */
-export const EXPECTATIONS_PATH = '.meshproof/expectations.json';
+export { EXPECTATIONS_PATH } from './path.js';
 
 function sourceFor(c: IConstruct, root: string | undefined): ExpectationSource {
   const src = root === undefined ? undefined : sourceOf(c, root);

@@ -9,6 +9,7 @@ import type { VirtualServiceSpecHttp } from '../../../imports/networking.istio.i
 import { Duration } from '../../constructs/duration.js';
 import type { RouteTable } from '../../constructs/route-table.js';
 import { routeMatches, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
+import { asMatchRequest } from './match-request.js';
 import type { DestinationSpec, Expectation, ExpectationSource, Outcome, RequestSpec, RequestVia } from './types.js';
 
 /** What the collector knows about the app, for resolving hosts, versions and gateway ports. */
@@ -72,10 +73,7 @@ export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path
   return { ...base, host, path, method, headers };
 }
 
-/** The request as route matching sees it. */
-export function asMatchRequest(r: RequestSpec): MatchRequest {
-  return { authority: r.host, path: r.path, method: r.method, headers: r.headers };
-}
+export { asMatchRequest };
 
 function conditions(raw: Raw): MatchConditions {
   const sm = (v: unknown) => (typeof v === 'object' && v !== null ? (v as StringMatch) : undefined);

@@ -7,7 +7,7 @@ import { hostMatches } from '../../mesh/hosts.js';
 import { isRecord, stringMap } from '../../mesh/object.js';
 import { selects } from '../../mesh/services.js';
 import { buildProxyView, describeProxy, proxyOf, type HostRoutesView, type HttpRouteView, type Origin, type ProxyView } from '../../mesh/view/index.js';
-import { asMatchRequest } from '../expectations/from-routes.js';
+import { asMatchRequest } from '../expectations/match-request.js';
 import type { RequestSpec, RequestVia } from '../expectations/types.js';
 import { requestMatches } from './match.js';
 
