@@ -1,0 +1,30 @@
+import type { Rule } from '../../rule.js';
+
+/**
+ * `references/duplicate-object`: the same kind, namespace and name defined more than once in the input
+ * (`MeshGraph.duplicates`). Reported on each extra copy, naming where the first one is; the first copy is
+ * the one the other rules check.
+ */
+const duplicateObject: Rule = {
+  id: 'references/duplicate-object',
+  severity: 'error',
+  summary: 'The same object (kind, namespace, name) is defined more than once in the input; only one copy is applied.',
+  docs: [
+    'Kubernetes keeps one object per kind, namespace and name: `kubectl apply` applies each copy in turn and the last',
+    'one wins, Argo CD and Flux refuse or keep one of them ("appeared 2 times"). Which copy reaches the cluster depends',
+    'on file order, and meshproof checks only the first. This is almost always a copied file or a renamed object that',
+    'kept its old name. Fix: delete one copy, or rename it (`metadata.name`) if both are meant to exist.',
+  ].join(' '),
+  kinds: ['*'],
+  check(graph, ctx) {
+    for (const d of graph.duplicates) {
+      const first = graph.get(d.kind, d.namespace, d.name);
+      if (!first || first.group !== d.group) continue;
+      const at = `${first.location.file}:${first.location.line}`;
+      const where = d.namespace === '' ? d.name : `${d.namespace}/${d.name}`;
+      ctx.report(d, `${d.kind} ${where} is defined twice: here and at ${at}; only one copy is applied (kubectl apply keeps the last, Argo CD refuses or keeps one) and meshproof checks the one at ${at}. Delete one copy or rename it`);
+    }
+  },
+};
+
+export default duplicateObject;
