@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CheckResult, Finding, RuleMeta, Severity, SuppressedFinding } from '../types.js';
 import { codeOf, describeResource, repoPath, sortFindings } from './_shared.js';
 import type { RenderingReporter, ReportOptions } from './index.js';
@@ -50,6 +51,19 @@ function locations(finding: Finding, cwd: string): Record<string, unknown>[] {
   ];
 }
 
+/**
+ * The `partialFingerprints` value of a finding: rule code, resource (or file), then the field path, or a hash of the
+ * message when the finding has no path, so two findings on one resource (two missing subsets of one VirtualService)
+ * never share a fingerprint.
+ */
+function fingerprint(finding: Finding | SuppressedFinding): string {
+  const where = finding.resource ? describeResource(finding.resource) : finding.location.file;
+  const detail = finding.fieldPath && finding.fieldPath.length > 0
+    ? finding.fieldPath.join('.')
+    : `#${createHash('sha256').update(finding.message).digest('hex').slice(0, 16)}`;
+  return `${codeOf(finding)}|${where}|${detail}`;
+}
+
 function sarifResult(finding: Finding | SuppressedFinding, ruleIndex: number, cwd: string): Record<string, unknown> {
   const result: Record<string, unknown> = {
     ruleId: finding.ruleId,
@@ -58,7 +72,7 @@ function sarifResult(finding: Finding | SuppressedFinding, ruleIndex: number, cw
     message: { text: finding.message },
     locations: locations(finding, cwd),
     partialFingerprints: {
-      'meshproofResource/v1': `${codeOf(finding)}|${finding.resource ? describeResource(finding.resource) : finding.location.file}`,
+      'meshproofResource/v2': fingerprint(finding),
     },
   };
   if ('suppression' in finding) {

@@ -51,4 +51,15 @@ test('GIVEN an info finding WHEN rendered THEN its level is note', () => {
   assert.ok(validate(log));
 });
 
+test('GIVEN two findings of one rule on one resource WHEN rendered THEN their partialFingerprints differ (field path, else message hash)', () => {
+  const a = { ...HOST_NOT_FOUND, fieldPath: ['spec', 'http', 0, 'route', 1, 'destination', 'subset'] };
+  const b = { ...HOST_NOT_FOUND, fieldPath: ['spec', 'http', 0, 'route', 2, 'destination', 'subset'] };
+  const c = { ...HOST_NOT_FOUND, message: 'another message' };
+  const log = JSON.parse(sarifReporter.render(resultOf([a, b, HOST_NOT_FOUND, c]), OPTS));
+  const prints = log.runs[0].results.map((r: Json) => JSON.stringify(r.partialFingerprints));
+  assert.is(new Set(prints).size, 4, prints.join('\n'));
+  const again = JSON.parse(sarifReporter.render(resultOf([a, b, HOST_NOT_FOUND, c]), OPTS)).runs[0].results.map((r: Json) => JSON.stringify(r.partialFingerprints));
+  assert.equal(again, prints, 'stable across runs');
+});
+
 test.run();
