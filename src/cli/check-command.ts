@@ -9,6 +9,7 @@ import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
 import type { InputLimits } from '../mesh/load.js';
 import { assertWritable, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
+import { dnsNameProblem } from '../mesh/mesh-config.js';
 import { VERSION } from './version.js';
 
 const OPTIONS = {
@@ -98,6 +99,8 @@ export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFro
   if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
   if (values.config !== undefined && !existsSync(resolve(io.cwd, values.config))) throw new UsageError(`--config file not found: ${values.config}`);
   if (values['mesh-config'] !== undefined && !existsSync(resolve(io.cwd, values['mesh-config']))) throw new UsageError(`--mesh-config file not found: ${values['mesh-config']}`);
+  const domainWhy = values['cluster-domain'] !== undefined ? dnsNameProblem(values['cluster-domain']) : null;
+  if (domainWhy !== null) throw new UsageError(`--cluster-domain ${JSON.stringify(values['cluster-domain'])} is not a DNS name: ${domainWhy}; give the domain your cluster was created with (kubelet --cluster-domain), e.g. cluster.local or corp.example`);
   for (const c of values.context ?? []) if (!existsSync(resolve(io.cwd, c))) throw new UsageError(`--context path not found: ${c}`);
   for (const g of values.exclude ?? []) {
     const why = globError(g);

@@ -146,6 +146,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export function dnsNameProblem(name: string): string | null {
   if (name === '') return 'it is empty';
   if (name.length > 253) return `it is ${name.length} characters long (at most 253)`;
+  if (name.split('.').includes('')) return 'it has an empty label (two dots, or a leading or trailing dot)';
   for (const label of name.split('.')) {
     if (!DNS_LABEL.test(label)) {
       return label === '' ? 'it has an empty label (two dots, or a leading or trailing dot)'

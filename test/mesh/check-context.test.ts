@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { runCheck } from '../../src/checks/check.js';
 import { DEFAULT_CONFIG, loadConfigFile } from '../../src/checks/config/index.js';
 import { ruleCatalogue } from '../../src/checks/check.js';
+import { main } from '../../src/cli/main.js';
+import { captureIO } from '../cli/_io.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-context-'));
@@ -120,6 +122,46 @@ test('GIVEN context paths that overlap the input WHEN checking THEN input wins: 
   assert.is(parent.result.summary.objects, 2, 'a context directory containing the input file');
   assert.not.ok(ids(parent).some((f) => f.includes('platform/')), 'the rest of the context directory is still context');
   assert.not.ok(ids(parent).some((f) => f.startsWith('graph/duplicate') || /duplicate/.test(f)), ids(parent).join('\n'));
+});
+
+test('GIVEN trustDomain corp.example WHEN a principal says cluster.local/ns/…/sa/<missing> THEN it is still checked (Istio reads cluster.local as the local trust domain)', async () => {
+  const WORKLOAD = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec: {serviceAccountName: cart, containers: [{name: c, image: x}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  rules:
+  - from: [{source: {principals: ["cluster.local/ns/shop/sa/frontend", "other.example/ns/shop/sa/frontend"]}}]
+`;
+  const cwd = project({ 'app/app.yaml': WORKLOAD, 'mesh.yaml': 'trustDomain: corp.example\n' });
+  const r = await run(cwd, { meshConfig: 'mesh.yaml' });
+  assert.not.ok(r.unusableInput);
+  const found = r.result.findings.filter((f) => f.ruleId === 'security/principal-not-found');
+  assert.is(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.match(found[0]!.message, /"cluster\.local\/ns\/shop\/sa\/frontend"/);
+});
+
+test('GIVEN --cluster-domain set explicitly WHEN a host uses another domain THEN the hint does not call it the default; an invalid one is a usage error before anything runs', async () => {
+  const cwd = project({ 'app/app.yaml': APP.replaceAll('corp.example', 'cluster.local') });
+  const r = await run(cwd, { clusterDomain: 'corp.example' });
+  const f = r.result.findings.find((x) => x.ruleId === 'references/destination-host-exists')!;
+  assert.ok(f, ids(r).join('\n'));
+  assert.not.match(f.message, /meshproof's default/);
+  assert.match(f.message, /with cluster domain corp\.example \(as set by clusterDomain or --cluster-domain\)/);
+  const c = captureIO(cwd);
+  assert.is(await main(['check', 'app', '--cluster-domain', 'Corp..Example'], c.io), 2);
+  const lines = c.stderr().trim().split('\n');
+  assert.match(lines[0]!, /--cluster-domain "Corp\.\.Example" is not a DNS name: it has an empty label/);
+  assert.is(c.stdout(), '', 'nothing was checked');
 });
 
 test.run();

@@ -45,7 +45,7 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
       hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
     } else if (otherDomain(graph, resolved.fqdn)) {
       const o = otherDomain(graph, resolved.fqdn)!;
-      hint = `: Service ${o.namespace}/${o.name} exists, but with cluster domain ${graph.clusterDomain} (assumed; meshproof's default) its name is ` +
+      hint = `: Service ${o.namespace}/${o.name} exists, but with cluster domain ${graph.clusterDomain} (${graph.clusterDomain === 'cluster.local' ? "assumed; meshproof's default" : 'as set by clusterDomain or --cluster-domain'}) its name is ` +
         `${o.name}.${o.namespace}.svc.${graph.clusterDomain}. If this cluster's domain is ${o.domain}, tell meshproof (clusterDomain in the config, or --cluster-domain)`;
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;

@@ -59,14 +59,15 @@ const principalNotFound: Rule = {
     'ServiceAccount object of that name exists), or only workloads without a proxy do, the principal never matches:',
     'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
-    'written exactly (no `*`) in the trust domain of the mesh (or one of its aliases) are checked, and only for',
+    'written exactly (no `*`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
     'namespaces whose workloads are in the input. Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     const policies = graph.ofKind('AuthorizationPolicy');
     if (policies.length === 0) return;
-    const domains = new Set([graph.trustDomain, ...graph.meshConfig.trustDomainAliases]);
+    // Istio (trustdomain.Bundle.ReplaceTrustDomainAliases) treats `cluster.local` in a principal as the local trust domain.
+    const domains = new Set([graph.trustDomain, ...graph.meshConfig.trustDomainAliases, 'cluster.local']);
     const identities = identitiesOf(graph);
     for (const ap of policies) {
       for (const { principal, path } of principalsOf(ap)) {
