@@ -190,6 +190,9 @@ test('GIVEN a path that does not exist WHEN the action runs THEN it fails as a u
     const run = runAction(workspace, { paths: 'manifests' });
     assert.is(run.status, 2, run.stdout);
     assert.match(run.stdout, /path not found: manifests/);
+    // The reviewer and later steps still learn why: a summary and outputs are written.
+    assert.match(run.summary ?? '', /# meshproof gate: could not run\n\npath not found: manifests/);
+    assert.is(run.outputs['errors'], '0');
   } finally {
     fs.rmSync(path.dirname(workspace), { recursive: true, force: true });
   }

@@ -57,7 +57,13 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   const missing = targets.filter((p) => !fs.existsSync(path.resolve(io.cwd, p)));
   // A path that never existed is a mistake in the paths input; one the base had was deleted by this change.
   const unknown = missing.filter((p) => !base.basePaths.has(p));
-  if (unknown.length > 0) return fail(out, `path not found: ${unknown.join(', ')} (the paths input names files or folders relative to the repository root, ${io.cwd})`);
+  if (unknown.length > 0) {
+    const message = `path not found: ${unknown.join(', ')} (the paths input names files or folders relative to the repository root, ${io.cwd})`;
+    // Outputs and a summary even so: later steps and the reviewer see why the gate could not run.
+    appendSummary(out, env['GITHUB_STEP_SUMMARY'], `# meshproof gate: could not run\n\n${message}\n`);
+    setOutputs(out, env['GITHUB_OUTPUT'], { 'sarif-file': '', errors: '0', warnings: '0', notes: '0', verified: 'skipped', report: '' });
+    return fail(out, message);
+  }
 
   let check: CheckResult | null = null;
   let checkCode = 0;
@@ -89,7 +95,7 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
     writeCommand(out, {
       level: 'notice',
       title: 'meshproof: more findings',
-      message: `${plan.omittedFindings} findings not annotated, others only on one line (GitHub shows at most 10 errors, 10 warnings and 10 notices per step). The job summary lists them all.`,
+      message: `${plan.omittedFindings} findings not annotated${plan.omittedFindings < (check?.findings.length ?? 0) ? ', and some annotated on their YAML or TypeScript line only' : ''} (GitHub shows at most 10 errors, 10 warnings and 10 notices per step). The job summary's findings table lists them, up to its 1 MiB limit; meshproof check --format json lists all.`,
     });
   }
 

@@ -75,7 +75,8 @@ export function summaryMarkdown(result: CheckResult, budget = SUMMARY_BUDGET_BYT
   const findings = sortFindings(result.findings).sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   for (const [i, f] of findings.entries()) {
     const ts = f.source ? `${code(`${f.source.file}:${f.source.line}`)} (${cell(f.source.constructPath)})` : '';
-    const row = `| ${f.severity} | ${code(codeOf(f))} | ${f.resource ? cell(describeResource(f.resource)) : ''} | ${code(`${f.location.file}:${f.location.line}`)} | ${ts} | ${cell(f.message)} |\n`;
+    const rule = f.istioCode ? `${code(f.istioCode)} ${code(f.ruleId)}` : code(f.ruleId);
+    const row = `| ${f.severity} | ${rule} | ${f.resource ? cell(describeResource(f.resource)) : ''} | ${code(`${f.location.file}:${f.location.line}`)} | ${ts} | ${cell(f.message)} |\n`;
     const tail = `\n_${findings.length - i} more findings not shown; run \`meshproof check --format json\` for all of them._\n`;
     if (Buffer.byteLength(text) + Buffer.byteLength(row) + Buffer.byteLength(tail) > budget) return text + tail;
     text += row;

@@ -80,7 +80,7 @@ test('GIVEN GITHUB_STEP_SUMMARY WHEN emitted THEN a Markdown table with YAML and
   }
   const md = readFileSync(file, 'utf8');
   assert.ok(md.includes('| Severity | Rule | Resource | YAML | TypeScript | Message |'));
-  assert.ok(md.includes('| error | `IST0101` | VirtualService default/reviews | `dist/x.yaml:12` | `apps/bookinfo.ts:42` (bookinfo/reviews/virtual-service) | Referenced host not found: "ratings" |'), md);
+  assert.ok(md.includes('| error | `IST0101` `routing/host-not-found` | VirtualService default/reviews | `dist/x.yaml:12` | `apps/bookinfo.ts:42` (bookinfo/reviews/virtual-service) | Referenced host not found: "ratings" |'), md);
 });
 
 test('GIVEN more rows than the byte budget WHEN the summary is built THEN it stops under budget and says how many were left out', () => {
