@@ -14,13 +14,9 @@ import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
+import { answerEcho, type EchoIdentity } from '../verify/runtime/echo.js';
 
-/** Who an echo backend says it is. */
-export interface EchoIdentity {
-  readonly namespace: string;
-  readonly workload: string;
-  readonly labels: Readonly<Record<string, string>>;
-}
+export type { EchoIdentity };
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -31,22 +27,8 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
  */
 export async function startEcho(identity: EchoIdentity, listen: readonly { host: string; port: number }[]): Promise<{ ports: number[]; close(): Promise<void> }> {
   const handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
-    const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
-    const status = Number(req.headers['x-echo-status'] ?? 200);
-    const answer = () => {
-      if (res.destroyed) return;
-      const host = req.headers[':authority'] ?? req.headers.host;
-      const body = JSON.stringify({ ...identity, host, path: req.url, method: req.method, protocol: `HTTP/${req.httpVersion}` });
-      res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
-        'content-type': 'application/json',
-        'x-meshproof-workload': `${identity.namespace}/${identity.workload}`,
-        'x-meshproof-version': identity.labels.version ?? '',
-      });
-      res.end(body);
-    };
-    req.resume();
-    if (Number.isFinite(delay) && delay > 0) setTimeout(answer, Math.min(delay, 60_000));
-    else answer();
+    const host = req.headers[':authority'] ?? req.headers.host;
+    answerEcho(req, res, identity, { host, path: req.url, method: req.method, protocol: `HTTP/${req.httpVersion}` });
   };
   const h1 = createH1(handler);
   const h2 = createH2(handler);

@@ -30,21 +30,7 @@ export class EchoBackend implements Closable {
       const shadow = String(req.headers.host ?? '').split(':')[0]!.endsWith('-shadow');
       const counter = shadow ? this.shadows : this.attempts;
       if (id !== '') counter.set(id, (counter.get(id) ?? 0) + 1);
-      const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
-      const status = Number(req.headers['x-echo-status'] ?? 200);
-      const answer = () => {
-        if (res.destroyed) return;
-        const body = JSON.stringify({ ...identity, host: req.headers.host, path: req.url, method: req.method, shadow });
-        res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
-          'content-type': 'application/json',
-          'x-meshproof-workload': `${identity.namespace}/${identity.workload}`,
-          'x-meshproof-version': identity.labels.version ?? '',
-        });
-        res.end(body);
-      };
-      req.resume();
-      if (Number.isFinite(delay) && delay > 0) setTimeout(answer, Math.min(delay, 60_000));
-      else answer();
+      answerEcho(req, res, identity, { host: req.headers.host, path: req.url, method: req.method, shadow });
     });
     this.server.keepAliveTimeout = 1000;
   }
@@ -71,4 +57,39 @@ export class EchoBackend implements Closable {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** The parts of an HTTP/1.1 or HTTP/2 request and response an echo answer uses. */
+interface EchoRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  resume(): unknown;
+}
+interface EchoResponse {
+  readonly destroyed: boolean;
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body: string): unknown;
+}
+
+/**
+ * Answers one echo request, shared by verify's backends and `meshproof echo`: after
+ * `x-echo-delay-ms` (milliseconds, capped at 60 s), with status `x-echo-status` (200–599, else 200),
+ * a JSON body `{...identity, ...fields}` and the headers `x-meshproof-workload` (`ns/name`) and
+ * `x-meshproof-version`. The request body is drained, not read.
+ */
+export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoIdentity, fields: Record<string, unknown>): void {
+  const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
+  const status = Number(req.headers['x-echo-status'] ?? 200);
+  const answer = () => {
+    if (res.destroyed) return;
+    const body = JSON.stringify({ ...identity, ...fields });
+    res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
+      'content-type': 'application/json',
+      'x-meshproof-workload': `${identity.namespace}/${identity.workload}`,
+      'x-meshproof-version': identity.labels.version ?? '',
+    });
+    res.end(body);
+  };
+  req.resume();
+  if (Number.isFinite(delay) && delay > 0) setTimeout(answer, Math.min(delay, 60_000));
+  else answer();
 }
