@@ -44,6 +44,16 @@ export interface Caller {
   readonly log: () => readonly AccessLogEntry[];
 }
 
+/** What a proxy of the runtime is served over ADS: its whole snapshot. */
+export type ProxyResources = Parameters<typeof createSnapshot>[0];
+
+/** A proxy the runtime started: `close()` stops it (idempotent), `log()` gives its access-log entries so far. */
+export interface LaunchedProxy {
+  readonly proxy: ProxyHandle;
+  close(): Promise<void>;
+  log(): AccessLogEntry[];
+}
+
 /** A workload as the runtime started it. */
 export interface RuntimeWorkload {
   readonly workload: Workload;
@@ -67,7 +77,14 @@ export interface EmbeddedMesh {
    * A new caller sidecar, for proofs that change a proxy's state (a retry or timeout proof makes
    * an endpoint fail, which outlier detection may eject): `release()` stops it.
    */
-  freshCaller(namespace: string, host?: string, port?: number): Promise<(Caller & { release(): Promise<void> }) | string>;
+  freshCaller(namespace: string, host?: string, port?: number, extraInstances?: readonly WorkloadInstance[]): Promise<(Caller & { release(): Promise<void> }) | string>;
+  /** The workload instances every proxy's EDS is built from (pod addresses, labels, ports). */
+  readonly instances: readonly WorkloadInstance[];
+  /**
+   * Starts one more proxy (a gateway, say) on the in-process ADS server with these resources,
+   * registered for cleanup; a string says why it did not become ready or refused its config.
+   */
+  launchProxy(nodeId: string, address: string, resources: ProxyResources, role?: 'sidecar' | 'gateway'): Promise<LaunchedProxy | string>;
   /** Milliseconds spent starting backends, the ADS server and proxies so far. */
   startupMs(): number;
 }
@@ -102,11 +119,11 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
   let proxies = 0;
 
   /** Starts a proxy for `nodeId` with `resources`; a string says why it did not become ready. */
-  const launch = async (nodeId: string, address: string, resources: Parameters<typeof createSnapshot>[0]): Promise<{ proxy: ProxyHandle; close(): Promise<void>; log(): AccessLogEntry[] } | string> => {
+  const launch = async (nodeId: string, address: string, resources: ProxyResources, role: 'sidecar' | 'gateway' = 'sidecar'): Promise<LaunchedProxy | string> => {
     cache.setSnapshot(nodeId, createSnapshot(resources));
     const lines: string[] = [];
     const entries: AccessLogEntry[] = [];
-    const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => lines.push(l), accessLog: () => undefined, drainTimeoutMs: 100 });
+    const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, role, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => lines.push(l), accessLog: () => undefined, drainTimeoutMs: 100 });
     proxy.accessLog?.taps.add((e) => entries.push(e));
     let closed = false;
     const close = async () => {
@@ -160,11 +177,11 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
   };
 
   const callers = new Map<string, Promise<Caller | string>>();
-  const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }): Promise<(Caller & { release(): Promise<void> }) | string> => {
+  const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }, extra: readonly WorkloadInstance[] = []): Promise<(Caller & { release(): Promise<void> }) | string> => {
     const w = picked.workload;
     const t = performance.now();
     const address = callerAddresses.allocate();
-    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
+    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), [...instances, ...extra]);
     // Outbound listeners only, on the caller's own address; the inbound side is not exercised from here.
     // Plain TCP (tcp_proxy) listeners are left out: promises are HTTP.
     const httpOnly = (l: (typeof set.listeners)[number]) => l.filterChains.every((fc) => fc.filters.every((f) => f.name === HCM));
@@ -196,10 +213,12 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
       if (!c) callers.set(key, (c = startCaller(picked)));
       return c;
     },
-    freshCaller: (namespace, host, port) => {
+    freshCaller: (namespace, host, port, extraInstances) => {
       const picked = pickCaller(namespace, host, port);
-      return picked ? startCaller(picked) : Promise.resolve(noCaller(namespace));
+      return picked ? startCaller(picked, extraInstances) : Promise.resolve(noCaller(namespace));
     },
+    instances,
+    launchProxy: launch,
     startupMs: () => startup,
   };
 }
