@@ -12,7 +12,7 @@ import { checkPaths } from '../checks/api.js';
 import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { loadInputs } from '../mesh/load.js';
-import { buildProxyView, proxiesOf } from '../mesh/view/index.js';
+import { buildProxyView, proxiesOf, proxyOf } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
 import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
@@ -25,6 +25,9 @@ import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.
 import { createSnapshot } from '../xds/snapshot.js';
 import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
 import { readFileSync } from 'node:fs';
+import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import type { NodeKeyFn } from '../xds/server/ads-stream.js';
+import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -92,7 +95,48 @@ export class ServeStartError extends Error {
 /** Starts the ADS server with snapshots translated from the inputs. */
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
   const cache = new SnapshotCache();
-  const ads = new AdsServer({ cache, nodeKey: nodeCacheKey, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
+  // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
+  // made when they first connect and again on every reload.
+  const placed = new Map<string, Placement>();
+  let current: { graph: MeshGraph; workloads: WorkloadInstance[]; rootSecret: Secret } | undefined;
+  const publishPlaced = async (p: Placement): Promise<{ published: boolean; spiffeId?: string }> => {
+    if (!current || !certs) return { published: false };
+    const { graph, workloads, rootSecret } = current;
+    const w = graph.workloads.all.find((x) => x.namespace === p.namespace && x.name === p.workload);
+    if (!w) {
+      opts.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it (name a Deployment or other workload of the inputs)`);
+      return { published: false };
+    }
+    const proxy = proxyOf(graph, w);
+    const identity = p.as ?? { namespace: proxy.namespace, serviceAccount: proxy.serviceAccount };
+    const spiffeId = workloadSpiffeId(graph.trustDomain, identity.namespace, identity.serviceAccount);
+    const cert = await certs.certificateFor(spiffeId);
+    const set = placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p);
+    try {
+      return { published: cache.setSnapshot(p.nodeId, createSnapshot({ ...set, secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] })), spiffeId };
+    } catch (e) {
+      if (!(e instanceof SnapshotInconsistentError)) throw e;
+      opts.log(`xds serve: ${p.nodeId}: ${e.message}; keeping its last good config`);
+      return { published: false, spiffeId };
+    }
+  };
+  const nodeKey: NodeKeyFn = (node, known) => {
+    const id = node?.id ?? '';
+    let p: Placement | undefined;
+    try {
+      p = parsePlacement(id);
+    } catch (e) {
+      opts.log(`xds serve: ${(e as Error).message}`);
+      return id;
+    }
+    if (!p) return nodeCacheKey(node, known);
+    if (!placed.has(p.nodeId)) {
+      placed.set(p.nodeId, p);
+      void publishPlaced(p).catch((e: unknown) => opts.log(`xds serve: ${p.nodeId}: ${String(e)}`));
+    }
+    return p.nodeId;
+  };
+  const ads = new AdsServer({ cache, nodeKey, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
   let ca: CertificateAuthority | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
@@ -178,6 +222,12 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
           opts.log(`xds serve: ${id}: ${e.message}; keeping its last good config`);
         }
       }
+    }
+    current = { graph, workloads, rootSecret };
+    for (const p of placed.values()) {
+      const r = await publishPlaced(p);
+      if (r.spiffeId) identities.add(r.spiffeId);
+      if (r.published) published++;
     }
     certs.retain(identities);
     await scheduleRenewal();

@@ -6,7 +6,10 @@
  * `startProxy` returns once the admin servers are bound; config arrives asynchronously (`waitReady`).
  */
 import type { Server } from 'node:http';
-import { AccessLog } from './access-log.js';
+import { AccessLog, type AccessLogEntry } from './access-log.js';
+
+/** Access-log entries the admin's `/access_log` keeps. */
+const RECENT_ACCESS_LOG = 8192;
 import { AdsClient } from './ads-client.js';
 import { type AdminSource, adminHandler, startAdminServer } from './admin/admin-server.js';
 import { StatsStore } from './admin/stats.js';
@@ -97,6 +100,11 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const random = o.random ?? Math.random;
   const stats = new StatsStore();
   const accessLog = o.accessLog ? new AccessLog({ write: o.accessLog }) : undefined;
+  // The latest entries for the admin's `/access_log` (bounded: the oldest half goes when it is full).
+  const recent: AccessLogEntry[] = [];
+  accessLog?.taps.add((e) => {
+    if (recent.push(e) > RECENT_ACCESS_LOG) recent.splice(0, RECENT_ACCESS_LOG / 2);
+  });
   let clusters: ClusterManager;
   const netEnv: NetworkEnv = {
     hosts: (c) => clusters.get(c)?.hosts,
@@ -184,6 +192,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     listenerAddresses: () => [...listeners].map(([name, l]) => ({ name, ...l.address() })),
     clusterHosts: () => [...clusters.clusters].map(([cluster, c]) => ({ cluster, hosts: c.hosts.map((h) => ({ key: h.key, active: h.active, healthy: h.healthy, weight: h.weight })) })),
     quit: () => { void drain(); },
+    ...(accessLog ? { recentAccessLog: () => { accessLog.flush(); return recent; } } : {}),
   };
   const bind = async (spec: string | undefined, dflt: string, what: string) => {
     const s = spec ?? dflt;

@@ -2,7 +2,8 @@
  * Envoy's admin interface, the parts users reach for: `/config_dump` (Envoy's shape: Bootstrap,
  * Clusters, Listeners, Routes config dumps; Endpoints with `?include_eds`), `/stats/prometheus`,
  * `/ready` (LIVE / PRE_INITIALIZING / DRAINING), `/listeners` (bound addresses, `?format=json`),
- * `/clusters` (hosts and counters), and `POST /quitquitquit` (graceful drain and exit, as Istio's
+ * `/clusters` (hosts and counters), `/access_log` (the latest access-log entries as JSON, for
+ * callers that judge response flags from outside the process: `meshproof verify --runtime`), and `POST /quitquitquit` (graceful drain and exit, as Istio's
  * pilot-agent uses it). Istio's separate ports are served too: Prometheus on 15090
  * (`/stats/prometheus`) and readiness on 15021 (`/healthz/ready`).
  */
@@ -17,6 +18,7 @@ import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/ro
 import { XDS_REGISTRY } from '../../xds/resources.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { StatsStore } from './stats.js';
+import type { AccessLogEntry } from '../access-log.js';
 
 const REGISTRY = createRegistry(XDS_REGISTRY, CorsPolicySchema);
 const JSON_OPTS = { registry: REGISTRY, useProtoFieldName: true } as const;
@@ -35,6 +37,8 @@ export interface AdminSource {
   clusterHosts(): { cluster: string; hosts: { key: string; active: number; healthy: boolean; weight: number }[] }[];
   /** Starts a graceful drain and exit. */
   quit(): void;
+  /** The latest access-log entries, oldest first; absent when the access log is off. */
+  recentAccessLog?(): readonly AccessLogEntry[];
 }
 
 /** `/config_dump` in Envoy's shape. */
@@ -84,12 +88,20 @@ export function adminHandler(src: AdminSource): http.RequestListener {
       }
       case '/clusters':
         return send(res, 200, 'text/plain', src.clusterHosts().flatMap((c) => c.hosts.map((h) => `${c.cluster}::${h.key}::rq_active::${h.active}\n${c.cluster}::${h.key}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}\n${c.cluster}::${h.key}::weight::${h.weight}\n`)).join(''));
+      case '/access_log': {
+        // `?request_id=a,b` narrows to those x-request-ids; 404 when the proxy keeps no access log.
+        if (!src.recentAccessLog) return send(res, 404, 'text/plain', 'the access log is off (--access-log off)\n');
+        const ids = url.searchParams.get('request_id');
+        const wanted = ids ? new Set(ids.split(',')) : undefined;
+        const entries = src.recentAccessLog().filter((e) => !wanted || (e.requestId !== undefined && wanted.has(e.requestId)));
+        return send(res, 200, 'application/json', JSON.stringify({ entries }));
+      }
       case '/quitquitquit':
         if (req.method !== 'POST') return send(res, 405, 'text/plain', 'use POST\n');
         send(res, 200, 'text/plain', 'OK\n');
         return src.quit();
       default:
-        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds] /stats/prometheus /ready /listeners[?format=json] /clusters POST /quitquitquit\n');
+        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds] /stats/prometheus /ready /listeners[?format=json] /clusters /access_log[?request_id=a,b] POST /quitquitquit\n');
     }
   };
 }
