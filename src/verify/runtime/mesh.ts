@@ -18,7 +18,7 @@ import { AdsServer } from '../../xds/server/ads-server.js';
 import { SnapshotCache } from '../../xds/snapshot-cache.js';
 import { createSnapshot } from '../../xds/snapshot.js';
 import { translateProxy, type WorkloadInstance } from '../../xds/translate/index.js';
-import { evaluateAuthorization } from '../static/authz.js';
+import { pickCaller as pickCallerOf } from './pick-caller.js';
 import { LoopbackAllocator } from './addresses.js';
 import { EchoBackend } from './echo.js';
 import { MeshIdentities } from './identities.js';
@@ -155,26 +155,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
   if (failed) throw new Error(failed);
   startup += performance.now() - t0;
 
-  /**
-   * The sidecar workload of `namespace` to send from, and the identity it holds: its own when the
-   * destination's AuthorizationPolicies admit it, else the first mesh identity (any namespace,
-   * gateways included) they admit, so that a routing proof is not answered 403 by default deny
-   * (authorization has proofs of its own). Without a known destination, the namespace's first.
-   */
-  const pickCaller = (namespace: string, host?: string, port?: number): { workload: Workload; serviceAccount: string; namespace: string } | undefined => {
-    const mesh = graph.workloads.all.filter((x) => graph.membershipOf(x).dataplane !== 'none');
-    const candidates = mesh.filter((x) => x.namespace === namespace && graph.membershipOf(x).dataplane === 'sidecar');
-    if (candidates.length === 0) return undefined;
-    const targets = host ? graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : [])) : [];
-    // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
-    const admits = (c: Workload) => targets.every((t) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])].some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
-      principal: graph.principalOf(c), port: p, method: 'GET', path: '/',
-    }).decision !== 'deny'));
-    const own = candidates.find(admits);
-    const borrowed = own ?? mesh.find(admits) ?? candidates[0]!;
-    const workload = own ?? candidates[0]!;
-    return { workload, serviceAccount: borrowed.serviceAccount, namespace: borrowed.namespace };
-  };
+  const pickCaller = (namespace: string, host?: string, port?: number) => pickCallerOf(graph, namespace, host, port);
 
   const callers = new Map<string, Promise<Caller | string>>();
   const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }, extra: readonly WorkloadInstance[] = []): Promise<(Caller & { release(): Promise<void> }) | string> => {

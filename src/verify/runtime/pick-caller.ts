@@ -1,0 +1,37 @@
+/**
+ * Which workload a routing proof sends from, and which identity that caller holds. Shared by the
+ * embedded runtime (`mesh.ts`), the runtime synthesized for a cluster (`src/runtime/plan.ts`, one
+ * caller proxy per pick) and `verify --runtime` (`src/verify/external/`), so all three send the same
+ * request from the same place.
+ */
+import type { MeshGraph, Workload } from '../../mesh/graph.js';
+import { evaluateAuthorization } from '../static/authz.js';
+
+/** A caller: the sidecar workload whose per-proxy view routes, and the identity (`namespace`/`serviceAccount`) it holds. */
+export interface PickedCaller {
+  readonly workload: Workload;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
+/**
+ * The sidecar workload of `namespace` to send from, and the identity it holds: its own when the
+ * destination's AuthorizationPolicies admit it, else the first mesh identity (any namespace,
+ * gateways included) they admit, so that a routing proof is not answered 403 by default deny
+ * (authorization has proofs of its own). Without a known destination, the namespace's first.
+ * `undefined` when the namespace has no sidecar workload.
+ */
+export function pickCaller(graph: MeshGraph, namespace: string, host?: string, port?: number): PickedCaller | undefined {
+  const mesh = graph.workloads.all.filter((x) => graph.membershipOf(x).dataplane !== 'none');
+  const candidates = mesh.filter((x) => x.namespace === namespace && graph.membershipOf(x).dataplane === 'sidecar');
+  if (candidates.length === 0) return undefined;
+  const targets = host ? graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : [])) : [];
+  // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
+  const admits = (c: Workload) => targets.every((t) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])].some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
+    principal: graph.principalOf(c), port: p, method: 'GET', path: '/',
+  }).decision !== 'deny'));
+  const own = candidates.find(admits);
+  const borrowed = own ?? mesh.find(admits) ?? candidates[0]!;
+  const workload = own ?? candidates[0]!;
+  return { workload, serviceAccount: borrowed.serviceAccount, namespace: borrowed.namespace };
+}
