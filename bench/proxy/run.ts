@@ -16,7 +16,9 @@
  *
  * Options (environment): BENCH_SECONDS (measured seconds per case at 50 connections, default 6;
  * 1 connection runs 3/4 of it), BENCH_PROXY_NODE_FLAGS (extra node flags for our proxy, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`). Needs Linux, taskset, wrk and nginx (installed with
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`; BENCH_FLOOR_NODE_FLAGS the same for the minimal proxy), BENCH_TARGETS (comma-separated names, e.g. `meshproof,minimal`:
+ * run only the targets whose name starts with one of them, for profiling and quick comparisons;
+ * the ratios then print only where both sides ran). Needs Linux, taskset, wrk and nginx (installed with
  * apt-get when missing and running as root). Exit 1 when a split is off or requests failed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -90,19 +92,26 @@ function report(rows: readonly Row[]): { text: string; failures: string[] } {
     if (r.v2Share !== undefined && (r.v2Share < 0.07 || r.v2Share > 0.13)) failures.push(`${r.target} at ${r.load} connections sent ${fmt(r.v2Share * 100, 1)} % to v2 (expected 10 %): the split did not happen`);
     if (r.v2Share !== undefined && r.counted! < r.wrk.requests) failures.push(`${r.target} at ${r.load} connections: the backends counted ${r.counted} requests, wrk ${r.wrk.requests}`);
   }
-  const row = (load: number, target: string) => rows.find((r) => r.load === load && r.target.startsWith(target))!;
-  const ours50 = row(50, 'meshproof');
-  const nginx50 = row(50, 'nginx');
-  const cpuRatio = ours50.cpuUsPerReq! / nginx50.cpuUsPerReq!;
-  const rpsRatio = ours50.wrk.rps / nginx50.wrk.rps;
-  const hop = (t: string) => row(1, t).wrk.p50Ms - row(1, 'direct').wrk.p50Ms;
+  const row = (load: number, target: string) => rows.find((r) => r.load === load && r.target.startsWith(target));
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  lines.push('', `CPU per request, ours / nginx (50 connections): ${cpuRatio.toFixed(2)}x (target <= 2.5x: ${verdict(cpuRatio <= 2.5)})`);
-  lines.push(`requests/s, ours / nginx (50 connections): ${rpsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(rpsRatio >= 0.5)})`);
-  lines.push(`added p50 per hop (1 connection): ours ${fmt(hop('meshproof'), 3)} ms, nginx ${fmt(hop('nginx'), 3)} ms (target <= 0.2 ms: ${verdict(hop('meshproof') <= 0.2)})`);
-  lines.push(`CPU per request, ours / nginx (1 connection): ${(row(1, 'meshproof').cpuUsPerReq! / row(1, 'nginx').cpuUsPerReq!).toFixed(2)}x`);
-  const floor50 = row(50, 'minimal');
-  lines.push(`CPU per request at 50 connections, minimal Node proxy / nginx: ${(floor50.cpuUsPerReq! / nginx50.cpuUsPerReq!).toFixed(2)}x; ours / minimal Node proxy: ${(ours50.cpuUsPerReq! / floor50.cpuUsPerReq!).toFixed(2)}x`);
+  const cpu = (load: number, a: string, b: string) => { const x = row(load, a)?.cpuUsPerReq; const y = row(load, b)?.cpuUsPerReq; return x !== undefined && y !== undefined ? x / y : undefined; };
+  const rps = (a: string, b: string) => { const x = row(50, a); const y = row(50, b); return x && y ? x.wrk.rps / y.wrk.rps : undefined; };
+  const hop = (t: string) => { const x = row(1, t); const y = row(1, 'direct'); return x && y ? x.wrk.p50Ms - y.wrk.p50Ms : undefined; };
+  lines.push('');
+  const cpuRatio = cpu(50, 'meshproof', 'nginx');
+  if (cpuRatio !== undefined) lines.push(`CPU per request, ours / nginx (50 connections): ${cpuRatio.toFixed(2)}x (target <= 2.5x: ${verdict(cpuRatio <= 2.5)})`);
+  const rpsRatio = rps('meshproof', 'nginx');
+  if (rpsRatio !== undefined) lines.push(`requests/s, ours / nginx (50 connections): ${rpsRatio.toFixed(2)}x (target >= 0.5x: ${verdict(rpsRatio >= 0.5)})`);
+  const ourHop = hop('meshproof');
+  const nginxHop = hop('nginx');
+  if (ourHop !== undefined) lines.push(`added p50 per hop (1 connection): ours ${fmt(ourHop, 3)} ms${nginxHop === undefined ? '' : `, nginx ${fmt(nginxHop, 3)} ms`} (target <= 0.2 ms: ${verdict(ourHop <= 0.2)})`);
+  const cpu1 = cpu(1, 'meshproof', 'nginx');
+  if (cpu1 !== undefined) lines.push(`CPU per request, ours / nginx (1 connection): ${cpu1.toFixed(2)}x`);
+  const floorNginx = cpu(50, 'minimal', 'nginx');
+  const oursFloor = cpu(50, 'meshproof', 'minimal');
+  if (floorNginx !== undefined || oursFloor !== undefined) {
+    lines.push(`CPU per request at 50 connections, minimal Node proxy / nginx: ${floorNginx?.toFixed(2) ?? '–'}x; ours / minimal Node proxy: ${oursFloor?.toFixed(2) ?? '–'}x`);
+  }
   return { text: lines.join('\n'), failures };
 }
 
@@ -149,7 +158,7 @@ async function main(): Promise<number> {
     await waitFor('nginx proxy', nginx, async () => (await get(nginxPort, '/', '127.0.0.1', HOST)) === 200);
 
     const floorPort = await freePort(['127.0.0.1']);
-    const floor = registry.start('minimal node proxy', PROXY_CORE, process.execPath, [join(import.meta.dirname, 'minimal-proxy.mjs'), String(floorPort), `${BACKENDS.v1}:${backendPort}`, `${BACKENDS.v2}:${backendPort}`], { cwd: ROOT });
+    const floor = registry.start('minimal node proxy', PROXY_CORE, process.execPath, [...(process.env.BENCH_FLOOR_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, 'minimal-proxy.mjs'), String(floorPort), `${BACKENDS.v1}:${backendPort}`, `${BACKENDS.v2}:${backendPort}`], { cwd: ROOT });
     await waitFor('minimal node proxy', floor, async () => (await get(floorPort, '/', '127.0.0.1', HOST)) === 200);
 
     const nginxVersion = /nginx\/([\d.]+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '';
@@ -159,10 +168,12 @@ async function main(): Promise<number> {
       { name: 'meshproof proxy', port: oursPort, host: '127.0.0.1', cpuPid: ours.pid, splits: true },
       { name: 'minimal node:http + undici proxy (floor)', port: floorPort, host: '127.0.0.1', cpuPid: floor.pid, splits: true },
     ];
+    const only = (process.env.BENCH_TARGETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const selected = only.length === 0 ? targets : targets.filter((t) => only.some((o) => t.name.startsWith(o)));
     process.stderr.write(`load average ${load0.toFixed(1)}; ${SECONDS} s per case at 50 connections, ${Math.round(SECONDS * 0.75)} s at 1, ${WARMUP_SECONDS} s warm-up each\n`);
     const rows: Row[] = [];
     for (const [connections, seconds] of [[50, SECONDS], [1, Math.max(1, Math.round(SECONDS * 0.75))]] as const) {
-      for (const t of targets) {
+      for (const t of selected) {
         rows.push(await measure(registry, backendDir, t, connections, seconds));
         process.stderr.write(`  ${connections} connections, ${t.name}: ${fmt(rows.at(-1)!.wrk.rps)} requests/s\n`);
       }
