@@ -17,6 +17,11 @@ export class MeshIdentities {
     return new MeshIdentities(ca, new WorkloadCertificates(ca, { ttlSeconds: 3600 }));
   }
 
+  /** Identities issued by an existing CA (`verify --runtime` with the mesh CA the xDS server signs with). */
+  static fromCa(ca: CertificateAuthority, ttlSeconds = 3600): MeshIdentities {
+    return new MeshIdentities(ca, new WorkloadCertificates(ca, { ttlSeconds }));
+  }
+
   get rootPem(): string {
     return this.ca.rootCertificatePem;
   }

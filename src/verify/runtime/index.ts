@@ -25,7 +25,7 @@ import { closeAgents, type Sent } from './send.js';
  * pending requests below that: concurrent proof traffic would trip the circuit breakers, which
  * are a promise of their own.
  */
-function concurrencyFor(graph: MeshGraph, e: Expectation): number {
+export function concurrencyFor(graph: MeshGraph, e: Expectation): number {
   const view = e.request ? viewFor(graph, e.request.via) : undefined;
   if (!view || typeof view === 'string') return 1;
   const hosts = new Set([e.request!.host, ...('destination' in e.outcome ? [e.outcome.destination.host] : [])]);
@@ -33,7 +33,7 @@ function concurrencyFor(graph: MeshGraph, e: Expectation): number {
   return limits.every((l) => l >= 64) ? 16 : 1;
 }
 
-function portOf(graph: MeshGraph, request: RequestSpec): number | undefined {
+export function portOf(graph: MeshGraph, request: RequestSpec): number | undefined {
   if (request.port !== undefined) return request.port;
   const service = graph.services.forHost(request.host, request.via.kind === 'mesh' ? request.via.namespace : 'default')[0];
   const http = service?.ports.filter((p) => /^(http|grpc)/i.test(p.name) || p.protocol === 'HTTP') ?? [];

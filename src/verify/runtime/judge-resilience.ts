@@ -7,6 +7,7 @@
  */
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
+import type { AccessLogEntry } from '../../proxy/access-log.js';
 import type { Caller } from './mesh.js';
 import { sendMany } from './send.js';
 
@@ -15,7 +16,7 @@ type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome
 /** How long each request of the burst is held by the backend, ms. */
 const HOLD_MS = 400;
 
-export async function judgeCircuitBreakerWithTraffic(o: Of<'circuit-breaker'>, caller: Caller, port: number): Promise<TrafficVerdict> {
+export async function judgeCircuitBreakerWithTraffic(o: Of<'circuit-breaker'>, caller: Pick<Caller, 'namespace' | 'address'> & { log(): readonly AccessLogEntry[] | Promise<readonly AccessLogEntry[]> }, port: number): Promise<TrafficVerdict> {
   const limits = o.limits;
   const admitted = (limits.maxConnections ?? 1024) + (limits.http1MaxPendingRequests ?? 1024);
   if (admitted > 28) return { status: 'not-run', detail: `limits admit ${admitted} requests at once; a burst beyond that is more than a proof sends`, requests: 0 };
@@ -23,7 +24,7 @@ export async function judgeCircuitBreakerWithTraffic(o: Of<'circuit-breaker'>, c
   const request: RequestSpec = { host: o.destination.host, port, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace: caller.namespace } };
   const sent = await sendMany(caller.address, port, request, n, () => ({ 'x-echo-delay-ms': String(HOLD_MS) }), n);
   await new Promise((r) => setTimeout(r, 50));
-  const flags = new Map(caller.log().map((e) => [e.requestId, e.flags] as const));
+  const flags = new Map((await caller.log()).map((e) => [e.requestId, e.flags] as const));
   const overflowed = sent.filter((s) => s.status === 503 && s.overloaded === true && (flags.get(s.requestId) ?? []).includes('UO')).length;
   const served = sent.filter((s) => s.workload !== '').length;
   const detail = `${n} requests at once (limits ${JSON.stringify(limits)}): ${overflowed} answered 503 UO (x-envoy-overloaded), ${served} reached a backend, ${n - overflowed - served} other`;

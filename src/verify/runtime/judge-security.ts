@@ -15,6 +15,9 @@ import type { EmbeddedMesh, RuntimeWorkload } from './mesh.js';
 
 type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome'], { kind: K }>;
 
+/** What the security proofs read of a runtime: the workloads (inbound sidecar addresses) and the mesh CA. */
+export type SecurityMesh = Pick<EmbeddedMesh, 'workloads' | 'identities'>;
+
 /** What one request to an inbound sidecar got. */
 export interface Probe {
   /** HTTP status; 0 when no HTTP answer came (refused, reset, handshake failed). */
@@ -53,12 +56,12 @@ export function probe(address: string, port: number, o: ProbeOptions = {}): Prom
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
 const selects = (selector: Readonly<Record<string, string>> | null, labels: Readonly<Record<string, string>>) => Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 
-function targets(mesh: EmbeddedMesh, namespace: string, selector: Readonly<Record<string, string>> | null): RuntimeWorkload[] {
+function targets(mesh: SecurityMesh, namespace: string, selector: Readonly<Record<string, string>> | null): RuntimeWorkload[] {
   return mesh.workloads.filter((w) => w.sidecar && w.workload.namespace === namespace && selects(selector, w.workload.labels));
 }
 
 /** Plaintext to every port of every sidecar workload of the namespace is refused; mTLS is not. */
-export async function judgeStrictMtlsWithTraffic(o: Of<'mtls-strict'>, mesh: EmbeddedMesh): Promise<TrafficVerdict> {
+export async function judgeStrictMtlsWithTraffic(o: Of<'mtls-strict'>, mesh: SecurityMesh): Promise<TrafficVerdict> {
   const ws = targets(mesh, o.namespace, null);
   if (ws.length === 0) return notRun(`namespace ${o.namespace} has no workload with a sidecar to send to`);
   const cert = await mesh.identities.forPrincipal(`${mesh.identities.ca.trustDomain}/ns/${o.namespace}/sa/meshproof-verify-prober`);
@@ -80,7 +83,7 @@ export async function judgeStrictMtlsWithTraffic(o: Of<'mtls-strict'>, mesh: Emb
 }
 
 /** The principal's mTLS client gets the echo backend (allowed) or 403 `RBAC: access denied` (denied) from every selected workload. */
-export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh: EmbeddedMesh): Promise<TrafficVerdict> {
+export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh: SecurityMesh): Promise<TrafficVerdict> {
   const ws = targets(mesh, o.namespace, o.selector);
   if (ws.length === 0) return notRun(`no workload with a sidecar in ${o.namespace} matches ${o.selector ? JSON.stringify(o.selector) : 'the namespace'}`);
   let cert;
