@@ -6,6 +6,7 @@
  */
 import type { MeshObject } from '../mesh/object.js';
 import { isRecord } from '../mesh/object.js';
+import { routeRulesOf } from '../mesh/route-rules.js';
 import type { FieldPath } from '../mesh/types.js';
 
 /** One route's split: destination label (`host/subset:port`) -> weight. */
@@ -31,9 +32,7 @@ export interface SplitChange {
   readonly weights: readonly WeightChange[];
 }
 
-const SECTIONS = ['http', 'tls', 'tcp'] as const;
-
-function destinationLabel(d: Record<string, unknown>): string {
+function destinationLabel(d: Readonly<Record<string, unknown>>): string {
   const host = typeof d.host === 'string' ? d.host : '?';
   const subset = typeof d.subset === 'string' && d.subset !== '' ? `/${d.subset}` : '';
   const port = isRecord(d.port) && typeof d.port.number === 'number' ? `:${d.port.number}` : '';
@@ -43,23 +42,15 @@ function destinationLabel(d: Record<string, unknown>): string {
 /** The splits of every route of a VirtualService, keyed by route (name when set, else section and index). */
 export function routeSplits(vs: MeshObject): Map<string, RouteSplit> {
   const out = new Map<string, RouteSplit>();
-  for (const section of SECTIONS) {
-    const routes = vs.spec[section];
-    if (!Array.isArray(routes)) continue;
-    routes.forEach((r, i) => {
-      if (!isRecord(r) || !Array.isArray(r.route)) return;
-      const dests = r.route.filter(isRecord);
-      const weights = new Map<string, number>();
-      for (const entry of dests) {
-        if (!isRecord(entry.destination)) continue;
-        const w = dests.length === 1 ? 100 : typeof entry.weight === 'number' ? entry.weight : 0;
-        const label = destinationLabel(entry.destination);
-        weights.set(label, (weights.get(label) ?? 0) + w);
-      }
-      const name = typeof r.name === 'string' && r.name !== '' ? r.name : null;
-      const key = name !== null ? `${section}:${name}` : `${section}[${i}]`;
-      out.set(key, { route: name !== null ? `${section}[${i}] "${name}"` : `${section}[${i}]`, path: ['spec', section, i], weights });
-    });
+  for (const r of routeRulesOf(vs)) {
+    if (!r.hasRoute) continue;
+    const weights = new Map<string, number>();
+    for (const d of r.destinations) {
+      const label = destinationLabel(d.destination);
+      weights.set(label, (weights.get(label) ?? 0) + d.effectiveWeight);
+    }
+    const key = r.name !== null ? `${r.section}:${r.name}` : `${r.section}[${r.index}]`;
+    out.set(key, { route: r.name !== null ? `${r.section}[${r.index}] "${r.name}"` : `${r.section}[${r.index}]`, path: r.path, weights });
   }
   return out;
 }

@@ -7,7 +7,8 @@
  */
 import type { MeshGraph } from '../mesh/graph.js';
 import { isRecord, type MeshObject } from '../mesh/object.js';
-import type { FieldPath, FileLocation, SourceOrigin } from '../mesh/types.js';
+import { routeRulesOf } from '../mesh/route-rules.js';
+import type { FileLocation, SourceOrigin } from '../mesh/types.js';
 
 /** One destination of a route: `host[/subset][:port]` and its share in percent (0–100). */
 export interface MapDestination {
@@ -100,7 +101,7 @@ function fault(route: Record<string, unknown>): string | null {
   return out.length > 0 ? out.join(', ') : null;
 }
 
-function destinationOf(d: Record<string, unknown>, graph: MeshGraph, namespace: string): Omit<MapDestination, 'weight'> {
+function destinationOf(d: Readonly<Record<string, unknown>>, graph: MeshGraph, namespace: string): Omit<MapDestination, 'weight'> {
   const host = str(d.host);
   return {
     host: host ? graph.resolveHost(host, namespace).fqdn : '?',
@@ -116,38 +117,28 @@ export function destinationLabel(d: Omit<MapDestination, 'weight'>): string {
 
 function routesOf(vs: MeshObject, graph: MeshGraph): MapRoute[] {
   const out: MapRoute[] = [];
-  for (const protocol of ['http', 'tls', 'tcp'] as const) {
-    const list = vs.spec[protocol];
-    if (!Array.isArray(list)) continue;
-    list.forEach((r, i) => {
-      if (!isRecord(r)) return;
-      const path: FieldPath = ['spec', protocol, i];
-      const dests = Array.isArray(r.route) ? r.route.filter(isRecord) : [];
-      const destinations = dests.filter((d) => isRecord(d.destination)).map((d) => ({
-        ...destinationOf(d.destination as Record<string, unknown>, graph, vs.namespace),
-        weight: dests.length === 1 ? 100 : typeof d.weight === 'number' ? d.weight : 0,
-      }));
-      const mirror = isRecord(r.mirror) ? { target: destinationLabel(destinationOf(r.mirror, graph, vs.namespace)), percent: percentOf(r.mirrorPercentage) } : null;
-      const retries = isRecord(r.retries) && typeof r.retries.attempts === 'number'
-        ? `${r.retries.attempts} × ${str(r.retries.perTryTimeout) ?? 'route timeout'}${str(r.retries.retryOn) ? ` on ${r.retries.retryOn}` : ''}`
-        : null;
-      const terminal = isRecord(r.redirect)
-        ? `${r.redirect.redirectCode ?? 301} → ${[str(r.redirect.scheme) ? `${r.redirect.scheme}://` : '', str(r.redirect.authority) ?? '', str(r.redirect.uri) ?? ''].join('') || 'redirect'}`
-        : isRecord(r.directResponse) ? `direct ${r.directResponse.status ?? '?'}` : null;
-      out.push({
-        protocol,
-        name: str(r.name) ?? `${protocol}[${i}]`,
-        match: matchSummary(r),
-        destinations,
-        mirror,
-        fault: fault(r),
-        timeout: str(r.timeout),
-        retries,
-        terminal,
-        location: vs.locate(path),
-        source: vs.source,
-        virtualService: `${vs.namespace}/${vs.name}`,
-      });
+  for (const { section: protocol, index: i, rule: r, path, destinations: entries } of routeRulesOf(vs)) {
+    const destinations = entries.map((d) => ({ ...destinationOf(d.destination, graph, vs.namespace), weight: d.effectiveWeight }));
+    const mirror = isRecord(r.mirror) ? { target: destinationLabel(destinationOf(r.mirror, graph, vs.namespace)), percent: percentOf(r.mirrorPercentage) } : null;
+    const retries = isRecord(r.retries) && typeof r.retries.attempts === 'number'
+      ? `${r.retries.attempts} × ${str(r.retries.perTryTimeout) ?? 'route timeout'}${str(r.retries.retryOn) ? ` on ${r.retries.retryOn}` : ''}`
+      : null;
+    const terminal = isRecord(r.redirect)
+      ? `${r.redirect.redirectCode ?? 301} → ${[str(r.redirect.scheme) ? `${r.redirect.scheme}://` : '', str(r.redirect.authority) ?? '', str(r.redirect.uri) ?? ''].join('') || 'redirect'}`
+      : isRecord(r.directResponse) ? `direct ${r.directResponse.status ?? '?'}` : null;
+    out.push({
+      protocol,
+      name: str(r.name) ?? `${protocol}[${i}]`,
+      match: matchSummary(r),
+      destinations,
+      mirror,
+      fault: fault(r),
+      timeout: str(r.timeout),
+      retries,
+      terminal,
+      location: vs.locate(path),
+      source: vs.source,
+      virtualService: `${vs.namespace}/${vs.name}`,
     });
   }
   return out;

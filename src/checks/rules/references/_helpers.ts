@@ -1,10 +1,11 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { FieldPath } from '../../types.js';
 
 /** A route destination or mirror of a VirtualService, with the path of its `destination` mapping. */
 export interface DestinationRef {
-  readonly destination: Record<string, unknown>;
+  readonly destination: Readonly<Record<string, unknown>>;
   /** Path of the destination mapping (`…route[j].destination`, `…mirror`, `…mirrors[k].destination`). */
   readonly path: FieldPath;
   readonly what: 'destination' | 'mirror';
@@ -16,24 +17,15 @@ export interface DestinationRef {
 /** Every route destination (http, tcp, tls) and mirror (`mirror`, `mirrors[].destination`) of a VirtualService. */
 export function destinationsOf(vs: MeshObject): DestinationRef[] {
   const out: DestinationRef[] = [];
-  for (const section of ['http', 'tcp', 'tls'] as const) {
-    const routes = vs.spec[section];
-    if (!Array.isArray(routes)) continue;
-    routes.forEach((r, rule) => {
-      if (!isRecord(r)) return;
-      if (Array.isArray(r.route)) {
-        r.route.forEach((d, j) => {
-          if (isRecord(d) && isRecord(d.destination)) out.push({ destination: d.destination, path: ['spec', section, rule, 'route', j, 'destination'], what: 'destination', section, rule });
-        });
-      }
-      if (section !== 'http') return;
-      if (isRecord(r.mirror)) out.push({ destination: r.mirror, path: ['spec', section, rule, 'mirror'], what: 'mirror', section, rule });
-      if (Array.isArray(r.mirrors)) {
-        r.mirrors.forEach((m, k) => {
-          if (isRecord(m) && isRecord(m.destination)) out.push({ destination: m.destination, path: ['spec', section, rule, 'mirrors', k, 'destination'], what: 'mirror', section, rule });
-        });
-      }
-    });
+  for (const { section, index: rule, rule: r, destinations } of routeRulesOf(vs)) {
+    for (const d of destinations) out.push({ destination: d.destination, path: [...d.path, 'destination'], what: 'destination', section, rule });
+    if (section !== 'http') continue;
+    if (isRecord(r.mirror)) out.push({ destination: r.mirror, path: ['spec', section, rule, 'mirror'], what: 'mirror', section, rule });
+    if (Array.isArray(r.mirrors)) {
+      r.mirrors.forEach((m, k) => {
+        if (isRecord(m) && isRecord(m.destination)) out.push({ destination: m.destination, path: ['spec', section, rule, 'mirrors', k, 'destination'], what: 'mirror', section, rule });
+      });
+    }
   }
   return out;
 }

@@ -1,9 +1,7 @@
 import { formatPath } from '../../../mesh/parse.js';
-import { isRecord } from '../../../mesh/object.js';
+import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { numberOption, type Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
-
-const SECTIONS = ['http', 'tcp', 'tls'] as const;
 
 /** `routing/weights-total-100`: the weights of a route's destinations must add up to a fixed total. */
 const weightsTotal100: Rule = {
@@ -26,35 +24,29 @@ const weightsTotal100: Rule = {
   check(graph, ctx) {
     const total = numberOption(ctx.options, 'total', 100);
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const section of SECTIONS) {
-        const routes = vs.spec[section];
-        if (!Array.isArray(routes)) continue;
-        routes.forEach((r, i) => {
-          if (!isRecord(r) || !Array.isArray(r.route)) return;
-          const dests = r.route.filter(isRecord);
-          const path: FieldPath = ['spec', section, i, 'route'];
-          const bad = dests.findIndex((d) => d.weight != null && !(typeof d.weight === 'number' && Number.isFinite(d.weight)));
-          if (bad >= 0) {
-            // No sum or share can be computed; schema/crd-validation (IST0106) reports the field itself.
-            ctx.report(vs, `destination weights in ${formatPath(path)} cannot be added up: the weight of ${describe(dests[bad]!)} is not a number (got ${showWeight(dests[bad]!.weight)}); write an integer 0-100 (see the schema/crd-validation error on that field)`, { path: [...path, r.route.indexOf(dests[bad]!), 'weight'] });
-            return;
-          }
-          const weights = dests.map((d) => (typeof d.weight === 'number' ? d.weight : undefined));
-          if (dests.length <= 1 && weights[0] === undefined) return;
-          const sum = weights.reduce<number>((a, w) => a + (w ?? 0), 0);
-          if (sum === total) return;
-          const shares = sum > 0 && Number.isFinite(sum)
-            ? `; Istio will send ${dests.map((d, j) => `${describe(d)} ${pct((weights[j] ?? 0) / sum)}`).join(', ')}`
-            : '';
-          ctx.report(vs, `destination weights in ${formatPath(path)} add up to ${sum}, not ${total}${shares}`, { path });
-        });
+      for (const r of routeRulesOf(vs)) {
+        const dests = r.destinations;
+        const path: FieldPath = [...r.path, 'route'];
+        const bad = dests.find((d) => d.weight != null && !(typeof d.weight === 'number' && Number.isFinite(d.weight)));
+        if (bad) {
+          // No sum or share can be computed; schema/crd-validation (IST0106) reports the field itself.
+          ctx.report(vs, `destination weights in ${formatPath(path)} cannot be added up: the weight of ${describe(bad.destination)} is not a number (got ${showWeight(bad.weight)}); write an integer 0-100 (see the schema/crd-validation error on that field)`, { path: [...bad.path, 'weight'] });
+          continue;
+        }
+        const weights = dests.map((d) => (typeof d.weight === 'number' ? d.weight : undefined));
+        if (dests.length <= 1 && weights[0] === undefined) continue;
+        const sum = weights.reduce<number>((a, w) => a + (w ?? 0), 0);
+        if (sum === total) continue;
+        const shares = sum > 0 && Number.isFinite(sum)
+          ? `; Istio will send ${dests.map((d, j) => `${describe(d.destination)} ${pct((weights[j] ?? 0) / sum)}`).join(', ')}`
+          : '';
+        ctx.report(vs, `destination weights in ${formatPath(path)} add up to ${sum}, not ${total}${shares}`, { path });
       }
     }
   },
 };
 
-function describe(d: Record<string, unknown>): string {
-  const dest = isRecord(d.destination) ? d.destination : {};
+function describe(dest: Readonly<Record<string, unknown>>): string {
   const host = typeof dest.host === 'string' ? dest.host : '?';
   return typeof dest.subset === 'string' ? `${host}/${dest.subset}` : host;
 }
