@@ -2,7 +2,9 @@
  * The echo backend of one workload on one port: answers every request with who it is (JSON body
  * and `x-meshproof-workload` / `x-meshproof-version` headers), and lets a test ask for trouble:
  * `x-echo-status: 503` answers that status, `x-echo-delay-ms: 1500` waits first. It counts the
- * requests it received per `x-meshproof-request` id, so retries can be counted at the backend.
+ * requests it received per `x-meshproof-request` id, so retries can be counted at the backend. A
+ * backend made with `failWith` answers every request with that status (an endpoint gone bad, for
+ * outlier detection), whatever the request asks.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +16,16 @@ export interface EchoIdentity {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** How an echo backend behaves beyond the request's own asks. */
+export interface EchoBackendOptions {
+  /** Answer every request with this status (200–599), e.g. 503 for a failing endpoint. @default the request's `x-echo-status`, else 200 */
+  readonly failWith?: number;
+}
+
 export class EchoBackend implements Closable {
   readonly name: string;
+  /** Every request received, whatever its headers. */
+  received = 0;
   /** Requests received per `x-meshproof-request` header value. */
   readonly attempts = new Map<string, number>();
   /** Requests whose Host ends with `-shadow` (mirrored copies), per `x-meshproof-request`. */
@@ -23,14 +33,15 @@ export class EchoBackend implements Closable {
   private readonly server: Server;
   private boundPort = 0;
 
-  constructor(readonly identity: EchoIdentity, readonly host: string, readonly port: number) {
-    this.name = `echo ${identity.namespace}/${identity.workload} ${host}:${port}`;
+  constructor(readonly identity: EchoIdentity, readonly host: string, readonly port: number, options: EchoBackendOptions = {}) {
+    this.name = `echo ${identity.namespace}/${identity.workload} ${host}:${port}${options.failWith !== undefined ? ` (failing ${options.failWith})` : ''}`;
     this.server = createServer((req, res) => {
+      this.received++;
       const id = String(req.headers['x-meshproof-request'] ?? '');
       const shadow = String(req.headers.host ?? '').split(':')[0]!.endsWith('-shadow');
       const counter = shadow ? this.shadows : this.attempts;
       if (id !== '') counter.set(id, (counter.get(id) ?? 0) + 1);
-      answerEcho(req, res, identity, { host: req.headers.host, path: req.url, method: req.method, shadow });
+      answerEcho(req, res, identity, { host: req.headers.host, path: req.url, method: req.method, shadow }, options.failWith);
     });
     this.server.keepAliveTimeout = 1000;
   }
@@ -74,11 +85,12 @@ interface EchoResponse {
  * Answers one echo request, shared by verify's backends and `meshproof echo`: after
  * `x-echo-delay-ms` (milliseconds, capped at 60 s), with status `x-echo-status` (200–599, else 200),
  * a JSON body `{...identity, ...fields}` and the headers `x-meshproof-workload` (`ns/name`) and
- * `x-meshproof-version`. The request body is drained, not read.
+ * `x-meshproof-version`. The request body is drained, not read. `statusOverride` replaces
+ * `x-echo-status` (a backend told to fail).
  */
-export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoIdentity, fields: Record<string, unknown>): void {
+export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoIdentity, fields: Record<string, unknown>, statusOverride?: number): void {
   const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
-  const status = Number(req.headers['x-echo-status'] ?? 200);
+  const status = statusOverride ?? Number(req.headers['x-echo-status'] ?? 200);
   const answer = () => {
     if (res.destroyed) return;
     const body = JSON.stringify({ ...identity, ...fields });

@@ -1,12 +1,14 @@
 /**
  * The traffic runtime of `meshproof verify`: the embedded mesh (`mesh.ts`: echo backends behind
  * inbound sidecars with mTLS and RBAC, our ADS server with SDS in-process, caller sidecars) and the
- * proofs (`judge.ts` routing and resilience through a caller, `judge-security.ts` mTLS and
- * authorization at the inbound sidecars, `judge-resilience.ts` circuit breaking). Everything it
+ * proofs (`judge.ts` routing and resilience through a caller or the ingress gateway,
+ * `judge-security.ts` mTLS and authorization at the inbound sidecars, `judge-resilience.ts` circuit
+ * breaking, `judge-outlier.ts` outlier detection, `judge-gateway.ts` the gateway's HTTPS redirect
+ * and client certificates). Gateway proxies (`gateway.ts`) start on first use. Everything it
  * starts is registered and stopped when the run ends, fails, or gets Ctrl-C.
  *
- * Reported as not run, with the reason: promises through the ingress gateway, outlier detection,
- * long timeouts and rare delays, and proofs whose request the destination's RBAC refuses.
+ * Reported as not run, with the reason: long timeouts and rare delays, proofs whose request the
+ * destination's RBAC refuses, and gateway promises when dist/ has no gateway workload.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
@@ -16,6 +18,10 @@ import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
 import { judgeCircuitBreakerWithTraffic } from './judge-resilience.js';
 import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic } from './judge-security.js';
+import { gatewayWorkload, GatewayPool, type IngressGateway } from './gateway.js';
+import { GatewayClient } from './gateway-client.js';
+import { clientTlsFor, judgeClientCertificateWithTraffic, judgeGatewayRedirectWithTraffic, judgeHttpsRedirectWithTraffic } from './judge-gateway.js';
+import { judgeOutlierWithTraffic } from './judge-outlier.js';
 import { startMesh, type Caller, type EmbeddedMesh } from './mesh.js';
 import { ProcessRegistry } from './registry.js';
 import { closeAgents, type Sent } from './send.js';
@@ -44,7 +50,7 @@ export function portOf(graph: MeshGraph, request: RequestSpec): number | undefin
  * Requests an inbound sidecar answered 403 `RBAC: access denied` never reached an echo backend: the
  * caller's access log (by `x-request-id`) names the upstream host routing picked, which names the workload.
  */
-async function attributeDenied(sent: Sent[], caller: Caller, mesh: EmbeddedMesh): Promise<Sent[]> {
+async function attributeDenied(sent: Sent[], caller: Pick<Caller, 'log'>, mesh: EmbeddedMesh): Promise<Sent[]> {
   const denied = sent.filter((s) => s.status === 403 && s.workload === '');
   if (denied.length === 0) return sent;
   const hostOf = new Map<string, string>();
@@ -62,7 +68,7 @@ async function attributeDenied(sent: Sent[], caller: Caller, mesh: EmbeddedMesh)
 }
 
 /** The response flags the caller's access log gave each sent request (waits up to ~200 ms for entries still buffered). */
-async function accessLogFlags(sent: readonly Sent[], caller: Caller): Promise<Map<string, readonly string[]>> {
+async function accessLogFlags(sent: readonly Sent[], caller: Pick<Caller, 'log'>): Promise<Map<string, readonly string[]>> {
   const flags = new Map<string, readonly string[]>();
   const wanted = new Set(sent.map((s) => s.requestId));
   for (let i = 0; i < 5; i++) {
@@ -81,10 +87,38 @@ export function createRuntime(): TrafficRunner {
       const out = new Map<string, TrafficVerdict>();
       try {
         const mesh = await startMesh(graph, registry);
+        const gateways = new GatewayPool(graph, mesh);
+        const clients = new Map<string, GatewayClient>();
+        /** The running gateway of Gateway `ref` and a client for it; a string when dist/ has no gateway workload for it (not run). */
+        const gatewayOf = async (ref: string): Promise<{ gw: IngressGateway; client: GatewayClient } | string> => {
+          const w = gatewayWorkload(graph, ref);
+          if (typeof w === 'string') return w;
+          const gw = await gateways.forGateway(ref);
+          if (typeof gw === 'string') throw new Error(gw);
+          let client = clients.get(gw.address);
+          if (!client) clients.set(gw.address, (client = registry.add(new GatewayClient(gw.address))));
+          return { gw, client };
+        };
         let done = 0;
         // Proofs that leave a proxy changed (failing or slow backends) run last, each on a fresh caller.
-        const destructive = (e: Expectation) => e.outcome.kind === 'retries' || e.outcome.kind === 'timeout' || e.outcome.kind === 'circuit-breaker';
+        const destructive = (e: Expectation) => e.outcome.kind === 'retries' || e.outcome.kind === 'timeout' || e.outcome.kind === 'circuit-breaker' || e.outcome.kind === 'outlier-detection';
         const ordered = [...expectations.filter((e) => !destructive(e)), ...expectations.filter(destructive)];
+        /** A route promise sent through the ingress gateway: TLS with SNI (and a client certificate on MUTUAL servers) or plain HTTP, as its server asks. */
+        const judgeThroughGateway = async (e: Expectation, r: RequestSpec & { via: { kind: 'gateway' } }): Promise<TrafficVerdict> => {
+          const at = await gatewayOf(r.via.gateway);
+          if (typeof at === 'string') return { status: 'not-run', detail: at, requests: 0 };
+          const port = at.gw.listenerPort(r.via.port);
+          if (port === undefined) return { status: 'broken', detail: `the gateway ${at.gw.workload} has no listener for port ${r.via.port}`, requests: 0 };
+          const tls = await clientTlsFor(at.gw, mesh.identities, r.via.gateway, r.via.port, r.host);
+          if (typeof tls === 'string') return { status: 'not-run', detail: tls, requests: 0 };
+          const sendOne = (spec: RequestSpec, extra: Record<string, string> = {}) => at.client.send(port, spec, extra, tls ? { tls } : {});
+          if (e.outcome.kind === 'redirect') return judgeGatewayRedirectWithTraffic(e.outcome, r, sendOne);
+          const log = { log: at.gw.log as () => ReturnType<Caller['log']> };
+          return judgeWithTraffic(e, { ...r, port: r.via.port }, {
+            address: at.gw.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance,
+            concurrency: concurrencyFor(graph, e), attribute: (sent) => attributeDenied(sent, log, mesh), flagsOf: (sent) => accessLogFlags(sent, log), send: sendOne,
+          });
+        };
         for (const e of ordered) {
           progress(done++, expectations.length);
           if (e.outcome.kind === 'mtls-strict') {
@@ -93,6 +127,21 @@ export function createRuntime(): TrafficRunner {
           }
           if (e.outcome.kind === 'authorization') {
             out.set(e.id, await judgeAuthorizationWithTraffic(e.outcome, mesh));
+            continue;
+          }
+          if (e.outcome.kind === 'https-redirect' || e.outcome.kind === 'client-certificate-required') {
+            const at = await gatewayOf(e.outcome.gateway);
+            if (typeof at === 'string') out.set(e.id, { status: 'not-run', detail: at, requests: 0 });
+            else if (e.outcome.kind === 'https-redirect') out.set(e.id, await judgeHttpsRedirectWithTraffic(e.outcome, at.gw, at.client));
+            else out.set(e.id, await judgeClientCertificateWithTraffic(e.outcome, at.gw, at.client, mesh.identities));
+            continue;
+          }
+          if (e.outcome.kind === 'outlier-detection') {
+            const o = e.outcome;
+            const namespace = /^[^.]+\.([^.]+)\.svc\./.exec(o.destination.host)?.[1];
+            const port = namespace === undefined ? undefined : portOf(graph, { host: o.destination.host, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace } });
+            if (namespace === undefined || port === undefined) out.set(e.id, { status: 'not-run', detail: `${o.destination.host} is not a Kubernetes Service host with a known port`, requests: 0 });
+            else out.set(e.id, await judgeOutlierWithTraffic(o, { graph, mesh, registry, port, namespace, confidence: options.confidence }));
             continue;
           }
           if (e.outcome.kind === 'circuit-breaker') {
@@ -114,8 +163,8 @@ export function createRuntime(): TrafficRunner {
           }
           const r = e.request;
           if (!r || e.wantMatch === false) continue;
-          if (r.via.kind !== 'mesh') {
-            out.set(e.id, { status: 'not-run', detail: `requests through gateway ${r.via.gateway} are not sent yet (the runtime starts no ingress gateway)`, requests: 0 });
+          if (r.via.kind === 'gateway') {
+            out.set(e.id, await judgeThroughGateway(e, r as RequestSpec & { via: { kind: 'gateway' } }));
             continue;
           }
           const port = portOf(graph, r);

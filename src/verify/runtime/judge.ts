@@ -8,6 +8,7 @@ import type { DestinationSpec, Expectation, RequestSpec } from '../expectations/
 import type { TrafficVerdict } from '../report/types.js';
 import { formatShare, judgeShare, sampleSizeFor } from '../stats.js';
 import type { EchoBackend } from './echo.js';
+import { sendManyWith } from './gateway-client.js';
 import { send, sendMany, type Sent } from './send.js';
 
 export interface JudgeEnv {
@@ -26,6 +27,8 @@ export interface JudgeEnv {
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
   /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. @default none known */
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
+  /** Sends one request another way than plain HTTP to `address:port` (through the ingress gateway, over TLS). @default plain HTTP/1.1 */
+  readonly send?: (request: RequestSpec, extra: Record<string, string>) => Promise<Sent>;
 }
 
 /** `FI×12, -×28`: how many requests carried each flag set (`-` none). */
@@ -73,15 +76,18 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const { address, port } = env;
   const attribute = env.attribute ?? (async (s: Sent[]) => s);
   const flagsOf = env.flagsOf;
+  const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
+  const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
+    ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
   switch (o.kind) {
     case 'reaches': {
-      const sent = await attribute(await sendMany(address, port, request, 20, undefined, env.concurrency));
+      const sent = await attribute(await many(20));
       const ok = sent.every((s) => lands(s, o.destination));
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
     case 'split': {
       const n = Math.max(...o.shares.map((s) => sampleSizeFor(s.percent / 100, env.tolerance, env.confidence)));
-      const sent = await attribute(await sendMany(address, port, request, n, undefined, env.concurrency));
+      const sent = await attribute(await many(n));
       const parts = o.shares.map((s) => ({ s, j: judgeShare(sent.filter((x) => lands(x, s.destination)).length, n, s.percent / 100, env.confidence) }));
       const ok = parts.every((p) => p.j.holds);
       return { status: ok ? 'held' : 'broken', detail: parts.map((p) => `${p.s.destination.labels?.version ?? p.s.destination.host}: ${formatShare(p.j)}`).join('; '), requests: n };
@@ -89,7 +95,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'abort': {
       const p = o.percent / 100;
       const n = sampleSizeFor(p, env.tolerance, env.confidence);
-      const sent = await sendMany(address, port, request, n, undefined, env.concurrency);
+      const sent = await many(n);
       const flags = flagsOf ? await flagsOf(sent) : undefined;
       // With the caller's access log at hand, an abort counts only when it carries flag FI (the fault filter's).
       const aborted = sent.filter((s) => s.status === o.status && s.workload === '' && (!flags || (flags.get(s.requestId) ?? []).includes('FI'))).length;
@@ -97,13 +103,13 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status}${flags ? ' with flag FI' : ''} by the proxy: ${formatShare(j)}${flags ? `; response flags ${flagSummary(sent, flags)}` : ''}`, requests: n };
     }
     case 'status': {
-      const sent = await sendMany(address, port, request, 10, undefined, env.concurrency);
+      const sent = await many(10);
       const ok = sent.every((s) => s.status === o.status);
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
     case 'timeout': {
       if (o.timeoutMs > MAX_WAIT_MS) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${MAX_WAIT_MS} ms)`);
-      const s = await send(address, port, request, { 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
+      const s = await one({ 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
       if (refused(s)) return refusedDetail(request, 1);
       const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
       const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000 && (!flags || flags.includes('UT'));
@@ -113,7 +119,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       const retriable = (o.retryOn ?? []).some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
       if (!retriable) return notRun(`retryOn ${(o.retryOn ?? ['(default)']).join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
       const id = randomUUID();
-      const s = await send(address, port, request, { 'x-echo-status': '503', 'x-meshproof-request': id });
+      const s = await one({ 'x-echo-status': '503', 'x-meshproof-request': id });
       if (refused(s)) return refusedDetail(request, 1);
       const seen = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
       const ok = seen === o.attempts + 1;
@@ -123,7 +129,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     case 'mirror': {
       const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
       const ids = Array.from({ length: n }, () => randomUUID());
-      const sent = await sendMany(address, port, request, n, (i) => ({ 'x-meshproof-request': ids[i]! }), env.concurrency);
+      const sent = await many(n, (i) => ({ 'x-meshproof-request': ids[i]! }));
       if (sent.every(refused)) return refusedDetail(request, n);
       await new Promise((r) => setTimeout(r, 300));
       const mirrored = ids.filter((id) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version))).length;

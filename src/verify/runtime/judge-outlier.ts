@@ -1,0 +1,176 @@
+/**
+ * Traffic judgement of outlier detection (Istio `outlierDetection`, Envoy `outlier_detection`): "a
+ * failing endpoint is ejected and traffic moves".
+ *
+ * Each workload behind the host gets a **failing replica**: a second pod of the same workload (same
+ * labels, so it joins the same subset clusters; its own inbound sidecar with the workload's
+ * identity and RBAC when the workload has one) whose echo backend answers every request 503. A
+ * fresh caller sidecar, whose EDS holds the replicas beside the healthy pods, sends `GET /` one at
+ * a time until a replica has answered `consecutive5xxErrors` 503s (only 5xx come from it, so they
+ * are consecutive), then sends up to 30 more within `baseEjectionTime`. Envoy ejects a host when
+ * `100 × (ejected + 1) / hosts ≤ max_ejection_percent`:
+ *
+ * - when that allows ejecting the replica, the promise holds when none of the later requests
+ *   reached it (a promised 0 %, judged by `stats.ts`: no stray request allowed), and the caller's
+ *   cluster stats show the ejection (`outlier_detection.ejections_enforced_total`);
+ * - when `maxEjectionPercent` forbids it (one bad host of two under the default 10 %), the promise
+ *   is that traffic does not move: the replica keeps getting requests and nothing is ejected.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MeshGraph } from '../../mesh/graph.js';
+import { buildProxyView, proxyOf } from '../../mesh/view/index.js';
+import { translateProxy, type WorkloadInstance } from '../../xds/translate/index.js';
+import type { Expectation, RequestSpec } from '../expectations/types.js';
+import type { TrafficVerdict } from '../report/types.js';
+import { formatShare, judgeShare } from '../stats.js';
+import { LoopbackAllocator } from './addresses.js';
+import { EchoBackend } from './echo.js';
+import { inboundResources } from './inbound.js';
+import type { Caller, EmbeddedMesh, RuntimeWorkload } from './mesh.js';
+import type { ProcessRegistry } from './registry.js';
+import { send, type Sent } from './send.js';
+
+type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome'], { kind: K }>;
+
+/** Failing replicas' addresses (`127.80.y.z`), never reused within a process. */
+const replicaAddresses = new LoopbackAllocator(80);
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+/** Requests sent after the ejection, at most. */
+const AFTER = 30;
+/** Status the failing replicas answer. */
+const FAIL_STATUS = 503;
+
+interface Replica {
+  readonly of: RuntimeWorkload;
+  readonly address: string;
+  readonly backends: readonly EchoBackend[];
+  readonly instance: WorkloadInstance;
+  received(): number;
+  close(): Promise<void>;
+}
+
+/** Starts a failing replica of `rw`: echo backends answering 503 and, for a sidecar workload, its inbound sidecar. */
+async function startReplica(graph: MeshGraph, mesh: EmbeddedMesh, registry: ProcessRegistry, rw: RuntimeWorkload): Promise<Replica | string> {
+  const w = rw.workload;
+  const address = replicaAddresses.allocate();
+  const appAddress = rw.sidecar ? replicaAddresses.allocate() : address;
+  const name = `${w.name}-failing`;
+  const instance: WorkloadInstance = {
+    name, namespace: w.namespace, address,
+    labels: { ...w.labels, ...(rw.sidecar ? { [TLS_MODE_LABEL]: 'istio' } : {}) },
+    ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
+  };
+  const backends: EchoBackend[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  for (const port of new Set(w.containerPorts.map((p) => p.containerPort))) {
+    const echo = registry.add(new EchoBackend({ namespace: w.namespace, workload: name, labels: w.labels }, appAddress, port, { failWith: FAIL_STATUS }));
+    closers.push(() => echo.close());
+    await echo.start();
+    backends.push(echo);
+  }
+  if (rw.sidecar) {
+    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), [...mesh.instances, instance]);
+    const { listeners, clusters } = inboundResources(set, address, appAddress);
+    const secrets = await mesh.identities.secretsFor(w.namespace, w.serviceAccount);
+    const started = await mesh.launchProxy(`${w.namespace}/${name}~inbound`, address, { clusters, endpoints: [], listeners, routes: [], secrets });
+    if (typeof started === 'string') {
+      await close();
+      return started;
+    }
+    closers.push(() => started.close());
+  }
+  return { of: rw, address, backends, instance, received: () => backends.reduce((n, b) => n + b.received, 0), close };
+}
+
+/** The workloads behind `host` as the runtime runs them. */
+function targetsOf(graph: MeshGraph, mesh: EmbeddedMesh, host: string, namespace: string): RuntimeWorkload[] {
+  const selected = graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : []));
+  return mesh.workloads.filter((rw) => selected.some((w) => w.namespace === rw.workload.namespace && w.name === rw.workload.name));
+}
+
+/** The caller's cluster that sent requests to `address`, with its membership and outlier stats. */
+function clusterOf(caller: Caller, address: string): { name: string; hosts: number; enforced: number; active: number } | undefined {
+  const entry = caller.log().find((e) => e.upstreamHost?.startsWith(`${address}:`) && e.upstreamCluster);
+  if (!entry) return undefined;
+  const stats = caller.proxy.stats.clusters.get(entry.upstreamCluster!);
+  return { name: entry.upstreamCluster!, hosts: stats?.membership_total ?? 0, enforced: stats?.outlier_detection_ejections_enforced_total ?? 0, active: stats?.outlier_detection_ejections_active ?? 0 };
+}
+
+function tally(sent: readonly Sent[]): string {
+  const counts = new Map<string, number>();
+  for (const s of sent) {
+    const k = s.workload !== '' ? `${s.status} from ${s.workload}` : s.error ? `error ${s.error}` : `${s.status}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
+}
+
+export interface OutlierEnv {
+  readonly graph: MeshGraph;
+  readonly mesh: EmbeddedMesh;
+  readonly registry: ProcessRegistry;
+  /** The Service port requests are sent to. */
+  readonly port: number;
+  readonly namespace: string;
+  readonly confidence: number;
+}
+
+/** Fails one replica per workload of the host and judges whether the caller ejects it (see the file comment). */
+export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: OutlierEnv): Promise<TrafficVerdict> {
+  const { graph, mesh, port, namespace } = env;
+  if (o.baseEjectionTimeMs < 1000) return { status: 'not-run', detail: `baseEjectionTime ${o.baseEjectionTimeMs} ms leaves no time to send requests while the endpoint is ejected`, requests: 0 };
+  const targets = targetsOf(graph, mesh, o.destination.host, namespace);
+  if (targets.length === 0) return { status: 'not-run', detail: `no running workload behind ${o.destination.host}`, requests: 0 };
+  const replicas: Replica[] = [];
+  let caller: Awaited<ReturnType<EmbeddedMesh['freshCaller']>> | undefined;
+  try {
+    for (const t of targets) {
+      const r = await startReplica(graph, mesh, env.registry, t);
+      if (typeof r === 'string') throw new Error(r);
+      replicas.push(r);
+    }
+    caller = await mesh.freshCaller(namespace, o.destination.host, port, replicas.map((r) => r.instance));
+    if (typeof caller === 'string') throw new Error(caller);
+    const c = caller;
+    const request: RequestSpec = { host: o.destination.host, port, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace } };
+    const one = () => send(c.address, port, request, { 'x-meshproof-request': randomUUID() });
+    const threshold = o.consecutive5xxErrors;
+    const before: Sent[] = [];
+    while (!replicas.some((r) => r.received() >= threshold) && before.length < Math.min(400, threshold * 40)) before.push(await one());
+    const bad = replicas.filter((r) => r.received() >= threshold);
+    if (bad.length === 0) {
+      return { status: 'not-run', requests: before.length, detail: `${before.length} requests, and no failing replica received ${threshold} (${replicas.map((r) => `${r.instance.name} ${r.received()}`).join(', ')}; the caller got ${tally(before)}): routing sends too little to these endpoints to fail one` };
+    }
+    const atEjection = new Map(bad.map((r) => [r, r.received()] as const));
+    const deadline = performance.now() + Math.min(o.baseEjectionTimeMs - 500, 15_000);
+    const after: Sent[] = [];
+    while (after.length < AFTER && performance.now() < deadline) after.push(await one());
+    const parts = bad.map((r) => {
+      const hits = r.received() - atEjection.get(r)!;
+      const cluster = clusterOf(c, r.address);
+      const hosts = cluster?.hosts || targets.filter((t) => t.workload.labels.version === r.of.workload.labels.version).length + 1;
+      // The replica is the only host that fails, so it would be the cluster's first ejection.
+      const percent = 100 / hosts;
+      const allowed = percent <= o.maxEjectionPercent;
+      const share = judgeShare(hits, after.length, 0, env.confidence);
+      const stats = cluster ? `caller cluster ${cluster.name}: ${cluster.hosts} hosts, ejections_enforced_total ${cluster.enforced}, ejections_active ${cluster.active}` : 'the caller logged no request to it';
+      const head = `${r.instance.name} (${r.address}) answered ${atEjection.get(r)} × ${FAIL_STATUS} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms it got ${hits}`;
+      if (allowed) {
+        const ok = share.holds && (cluster?.enforced ?? 0) > 0;
+        const why = !share.holds ? 'it was not ejected: traffic did not move' : ok ? 'ejected, traffic moved' : 'no ejection in the caller\'s stats';
+        return { ok, text: `${head} (${formatShare(share)}): ${why}; ${stats}` };
+      }
+      const ok = hits > 0 && (cluster?.enforced ?? 0) === 0;
+      const rule = `maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %)`;
+      return { ok, text: `${head}: ${rule}, so traffic must not move, and it ${ok ? 'did not' : 'did'}; ${stats}` };
+    });
+    const ok = parts.every((p) => p.ok);
+    return { status: ok ? 'held' : 'broken', detail: `${parts.map((p) => p.text).join('; ')}; the caller got ${tally([...before, ...after])}`, requests: before.length + after.length };
+  } finally {
+    if (caller !== undefined && typeof caller !== 'string') await caller.release();
+    for (const r of replicas) await r.close();
+  }
+}
