@@ -155,14 +155,14 @@ test('GIVEN DestinationRules WHEN clusters are built THEN subset, port-level and
   assert.equal(base.connectionPool.maxConnections, UNLIMITED);
   assert.equal(base.connectionPool.connectTimeoutMs, 10_000);
   assert.equal(base.outlierDetection, { ...OUTLIER_DEFAULTS, consecutive5xxErrors: 3 });
-  assert.equal(base.tls, { mode: 'ISTIO_MUTUAL', source: 'auto-mtls' });
+  assert.equal(base.tls, { mode: 'AUTO', source: 'auto-mtls' }, 'auto mTLS chooses per endpoint (transport_socket_matches), as istiod');
   const port = c(`outbound|9090||${REVIEWS}`).policy;
   assert.equal([port.loadBalancer, port.outlierDetection, port.connectionPool.http1MaxPendingRequests], [{ simple: 'ROUND_ROBIN' }, null, UNLIMITED], 'port-level settings do not inherit');
   const subset = c(`outbound|9080|v1|${REVIEWS}`);
   assert.equal([subset.policy.loadBalancer, subset.policy.connectionPool.http1MaxPendingRequests, subset.subsetLabels], [{ simple: 'RANDOM' }, 10, { version: 'v1' }]);
   assert.equal(subset.policy.origins.map((o) => o.path), [['spec', 'trafficPolicy'], ['spec', 'subsets', 0, 'trafficPolicy']]);
   const plain = buildProxyView(graphOf([ns('prod', {}), svc('reviews', 'prod'), deploy('r', 'prod', { app: 'reviews' })]), client);
-  assert.equal(plain.clusters[0]!.policy.tls, { mode: 'DISABLE', source: 'auto-mtls' }, 'no sidecar behind the service: plaintext');
+  assert.equal(plain.clusters[0]!.policy.tls, { mode: 'AUTO', source: 'auto-mtls' }, 'no sidecar behind the service: still AUTO, its endpoints lack tlsMode: istio');
   const unknown = buildProxyView(graphOf([svc('reviews', 'prod'), deploy('r', 'prod', { app: 'reviews' })]), client);
   assert.equal(unknown.clusters[0]!.policy.tls.mode, 'AUTO', 'Namespace absent: membership unknown');
 });

@@ -83,12 +83,11 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC,
   assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
 });
 
-test('GIVEN the smoke plan WHEN read THEN hosts whose clusters demand upstream mTLS are skipped with the reason, and the gateway\'s HTTPS redirects are targets', () => {
-  // Every committed app is STRICT with sidecars, so its clusters are ISTIO_MUTUAL, which a plain echo pod cannot answer.
+test('GIVEN the smoke plan WHEN read THEN hosts behind auto mTLS are targets (the echo pods carry no tlsMode label, so transport_socket_matches falls back to plaintext), and the gateway\'s HTTPS redirects are targets', () => {
+  // No committed DestinationRule sets tls: auto mTLS chooses per endpoint, as istiod does, so nothing is skipped.
   const details = first.plan.proxies.find((p) => p.nodeId === 'bookinfo/details-v1')!;
-  assert.equal(details.targets, []);
-  const reviews = details.skipped.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')!;
-  assert.match(reviews.reason, /^upstream TLS on outbound\|9080\|v\d\|reviews\.bookinfo\.svc\.cluster\.local.*ISTIO_MUTUAL/);
+  assert.equal(details.skipped, []);
+  assert.equal(details.targets.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')?.workloads.length, 3);
   const gw = first.plan.proxies.find((p) => p.role === 'gateway')!;
   assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 80, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
   // An external host (ServiceEntry api.stripe.com) states no echo expectation.

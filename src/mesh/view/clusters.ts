@@ -6,6 +6,8 @@ import type { MeshGraph } from '../graph.js';
 import type { ServiceInfo } from '../services.js';
 import type { Dataplane } from '../membership.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
+import { decideMtls, type MtlsMode } from '../policy.js';
+import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
@@ -27,6 +29,14 @@ function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
   if (workloads.length === 0) return 'unknown';
   const planes = new Set(workloads.map((w) => graph.membershipOf(w).dataplane));
   return planes.size === 1 ? [...planes][0]! : 'unknown';
+}
+
+/**
+ * The PeerAuthentication mode of a namespace as auto mTLS reads it (Istio `GetNamespaceMutualTLSMode`):
+ * its selector-less policy, else the mesh policy in the root namespace, else PERMISSIVE.
+ */
+export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
+  return decideMtls(graph.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode;
 }
 
 /** Cluster views shared by every proxy of a graph: same DestinationRule(s), port and subset, same cluster. */
@@ -66,7 +76,10 @@ export class ClusterCollector {
       return name;
     }
     const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;
-    const policy = clusterPolicy(dr, port, subset, this.graph.meshConfig, serviceDataplane(this.graph, service), service.location === 'MESH_EXTERNAL');
+    const policy = clusterPolicy(dr, port, subset, this.graph.meshConfig, {
+      dataplane: serviceDataplane(this.graph, service), external: service.location === 'MESH_EXTERNAL',
+      passthrough: service.kind === 'ServiceEntry' && service.resolution === 'NONE', namespaceMtls: namespaceMtls(this.graph, service.namespace),
+    });
     // `loadBalancer.simple: PASSTHROUGH` connects to the address the client asked for (Istio: ORIGINAL_DST).
     const discovery = policy.loadBalancer.simple?.toUpperCase() === 'PASSTHROUGH' ? 'ORIGINAL_DST' : discoveryOf(service);
     const endpoints = discovery === 'ORIGINAL_DST' || service.kind !== 'ServiceEntry' ? undefined : serviceEntryEndpoints(this.graph, service, host, port, labels);

@@ -4,12 +4,13 @@
  * top-level policy; its `portLevelSettings` for the port replace connectionPool, loadBalancer,
  * outlierDetection and tls together (port-level settings do not inherit); then the subset's
  * fields override one by one; then the subset's own `portLevelSettings`. Client TLS left unset
- * is filled by auto mTLS (MeshConfig `enableAutoMtls`) from the destination's membership.
+ * is filled by auto mTLS (MeshConfig `enableAutoMtls`): per endpoint, see {@link AutoMtlsFacts}.
  */
 import type { FieldPath } from '../types.js';
 import type { Dataplane } from '../membership.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshConfig } from '../mesh-config.js';
+import type { MtlsMode } from '../policy.js';
 import { isRecord, stringList, type MeshObject } from '../object.js';
 import { connectionPool, outlierDetection } from './defaults.js';
 import { durationMs, originOf } from './origin.js';
@@ -51,7 +52,30 @@ function loadBalancer(lb: unknown): LoadBalancerView {
   };
 }
 
-function clientTls(tls: unknown, mc: MeshConfig, dataplane: Dataplane, external: boolean): ClientTlsView {
+/**
+ * What auto mTLS needs to know about a destination (Istio `BestEffortInferServiceMTLSMode`).
+ * `dataplane`: membership of the workloads behind the service; `external`: MESH_EXTERNAL ServiceEntry;
+ * `passthrough`: ServiceEntry `resolution: NONE` (an `ORIGINAL_DST` cluster; `loadBalancer.simple:
+ * PASSTHROUGH` is read from the policy itself); `namespaceMtls`: the PeerAuthentication mode of the
+ * service's namespace (namespace policy, else mesh policy, else PERMISSIVE: istiod reads no
+ * workload-level or port-level policy here).
+ */
+export interface AutoMtlsFacts {
+  readonly dataplane: Dataplane;
+  readonly external: boolean;
+  readonly passthrough: boolean;
+  readonly namespaceMtls: MtlsMode;
+}
+
+/**
+ * Client TLS as istiod's `buildUpstreamTLSSettings`: a DestinationRule `tls` is used as written.
+ * Without one, auto mTLS (MeshConfig `enableAutoMtls`, on by default) gives `AUTO`, Envoy
+ * `transport_socket_matches` (ISTIO_MUTUAL toward endpoints whose metadata says `tlsMode: istio`,
+ * plaintext toward the rest); nothing for MESH_EXTERNAL hosts or when the service's namespace
+ * PeerAuthentication is DISABLE. Passthrough clusters cannot choose per endpoint: ISTIO_MUTUAL when
+ * every workload behind the service has a sidecar, else plaintext.
+ */
+function clientTls(tls: unknown, mc: MeshConfig, facts: AutoMtlsFacts, lbSimple: string | undefined): ClientTlsView {
   if (isRecord(tls) && typeof tls.mode === 'string') {
     const str = (k: string) => (typeof tls[k] === 'string' ? { [k]: tls[k] as string } : {});
     const sans = stringList(tls.subjectAltNames);
@@ -62,26 +86,27 @@ function clientTls(tls: unknown, mc: MeshConfig, dataplane: Dataplane, external:
       ...(typeof tls.insecureSkipVerify === 'boolean' ? { insecureSkipVerify: tls.insecureSkipVerify } : {}),
     };
   }
-  if (!mc.enableAutoMtls || external) return { mode: 'DISABLE', source: 'none' };
-  const mode = dataplane === 'none' ? 'DISABLE' : dataplane === 'unknown' ? 'AUTO' : 'ISTIO_MUTUAL';
-  return { mode, source: 'auto-mtls' };
+  if (!mc.enableAutoMtls || facts.external) return { mode: 'DISABLE', source: 'none' };
+  if (facts.namespaceMtls === 'DISABLE') return { mode: 'DISABLE', source: 'auto-mtls' };
+  if (facts.passthrough || lbSimple?.toUpperCase() === 'PASSTHROUGH') return { mode: facts.dataplane === 'sidecar' ? 'ISTIO_MUTUAL' : 'DISABLE', source: 'auto-mtls' };
+  return { mode: 'AUTO', source: 'auto-mtls' };
 }
 
 /**
  * The policy for (`port`, `subset`) of a host. `dr` is the merged DestinationRule in force (or
- * null); `dataplane` is the membership of the destination workloads (for auto mTLS); `external`
- * is true for MESH_EXTERNAL ServiceEntries (never auto mTLS).
+ * null); `facts` describe the destination for auto mTLS (see {@link AutoMtlsFacts}).
  */
-export function clusterPolicy(dr: MergedDestinationRule | null, port: number, subset: string | undefined, mc: MeshConfig, dataplane: Dataplane, external: boolean): ClusterPolicyView {
+export function clusterPolicy(dr: MergedDestinationRule | null, port: number, subset: string | undefined, mc: MeshConfig, facts: AutoMtlsFacts): ClusterPolicyView {
   const layer: Layer = { values: {}, origins: [] };
   if (dr?.trafficPolicy) apply(layer, dr.trafficPolicy.value, dr.trafficPolicy.object, dr.trafficPolicy.path, port);
   const s = subset === undefined ? undefined : dr?.subsets.find((x) => x.name === subset);
   if (s?.trafficPolicy) apply(layer, s.trafficPolicy, s.object, [...s.path, 'trafficPolicy'], port);
+  const lb = loadBalancer(layer.values.loadBalancer);
   return {
     connectionPool: connectionPool(layer.values.connectionPool, mc),
     outlierDetection: outlierDetection(layer.values.outlierDetection),
-    loadBalancer: loadBalancer(layer.values.loadBalancer),
-    tls: clientTls(layer.values.tls, mc, dataplane, external),
+    loadBalancer: lb,
+    tls: clientTls(layer.values.tls, mc, facts, lb.simple),
     origins: layer.origins,
   };
 }

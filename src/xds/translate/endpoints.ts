@@ -67,15 +67,15 @@ function groupOf(byLocality: Map<string, Group>, region: string, zone: string, s
 /**
  * The assignment of one cluster: workloads selected by the service (and subset labels), on the target
  * port, plus a ServiceEntry's own endpoints (`spec.endpoints`, selected WorkloadEntries) from the view.
- * An endpoint labelled `security.istio.io/tlsMode` carries it as `envoy.transport_socket_match`
- * metadata, which auto mTLS clusters match on.
+ * An endpoint labelled `security.istio.io/tlsMode` (other than `disabled`) carries it as
+ * `envoy.transport_socket_match` metadata, which auto mTLS clusters match on.
  */
 export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[] | WorkloadIndex): ClusterLoadAssignment {
   const port = service?.ports.find((p) => p.number === c.port);
   const byLocality = new Map<string, Group>();
   for (const e of c.endpoints ?? []) {
     const [region = '', zone = '', subZone = ''] = e.locality.split('/');
-    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight, ...(e.labels[TLS_MODE_LABEL] ? { tlsMode: e.labels[TLS_MODE_LABEL] } : {}) });
+    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight, ...tlsModeOf(e.labels) });
   }
   if (service?.selector && port) {
     const selector = { ...service.selector, ...c.subsetLabels };
@@ -85,11 +85,20 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
     for (const w of selected) {
       const target = targetPort(port, w);
       if (target === undefined) continue;
-      const tlsMode = w.labels[TLS_MODE_LABEL];
-      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push({ address: w.address, port: target, weight: 1, ...(tlsMode ? { tlsMode } : {}) });
+      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push({ address: w.address, port: target, weight: 1, ...tlsModeOf(w.labels) });
     }
   }
   return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality);
+}
+
+/**
+ * The endpoint's sidecar marker, as istiod's `AppendLbEndpointMetadata`: the pod label
+ * `security.istio.io/tlsMode` (the injector sets `istio`); absent or `disabled` gives no metadata,
+ * so auto mTLS (`transport_socket_matches`) falls back to plaintext for that endpoint.
+ */
+function tlsModeOf(labels: Readonly<Record<string, string>>): { tlsMode?: string } {
+  const mode = labels[TLS_MODE_LABEL];
+  return mode && mode !== 'disabled' ? { tlsMode: mode } : {};
 }
 
 function assignment(clusterName: string, byLocality: Map<string, Group>): ClusterLoadAssignment {

@@ -58,17 +58,50 @@ test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS co
   assert.equal([simple.sni, vc?.case, vc?.case === 'validationContext' ? vc.value.trustedCa?.specifier : null], ['reviews.example.com', 'validationContext', { case: 'filename', value: '/etc/ca.pem' }]);
 });
 
-test('GIVEN no DestinationRule TLS WHEN translated THEN auto mTLS follows the destination: sidecars ISTIO_MUTUAL, no sidecar plaintext, unknown by endpoint label', () => {
-  const table: [Record<string, unknown>[], string][] = [
-    [[svc('reviews', 'prod')], 'matches:tlsMode-istio,tlsMode-disabled'],
-    [[ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], 'socket:envoy.transport_sockets.tls'],
-    [[ns('prod', {}), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], 'plaintext'],
+test('GIVEN no DestinationRule TLS WHEN translated THEN auto mTLS is transport_socket_matches (per endpoint), except external, DISABLE namespaces and passthrough, as istiod', () => {
+  const pa = (namespace: string, mode: string, selector?: Record<string, string>) => ({
+    apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `pa-${namespace}-${mode}`, namespace },
+    spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), mtls: { mode } },
+  });
+  const se = (resolution: string, location = 'MESH_INTERNAL') => ({
+    apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'reviews', namespace: 'prod' },
+    spec: { hosts: [REVIEWS], location, resolution, ports: [{ number: 9080, name: 'http', protocol: 'HTTP' }], ...(resolution === 'STATIC' ? { endpoints: [{ address: '10.0.0.9' }] } : {}), workloadSelector: resolution === 'NONE' ? { labels: { app: 'reviews' } } : undefined },
+  });
+  const matches = 'matches:tlsMode-istio,tlsMode-disabled';
+  const table: [string, Record<string, unknown>[], string][] = [
+    ['membership unknown', [svc('reviews', 'prod')], matches],
+    ['sidecars behind the service', [ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], matches],
+    ['no sidecar behind the service', [ns('prod', {}), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })], matches],
+    ['namespace PeerAuthentication DISABLE', [ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' }), pa('prod', 'DISABLE')], 'plaintext'],
+    ['mesh PeerAuthentication DISABLE', [ns('prod'), svc('reviews', 'prod'), pa('istio-system', 'DISABLE')], 'plaintext'],
+    ['mesh DISABLE, namespace STRICT', [ns('prod'), svc('reviews', 'prod'), pa('istio-system', 'DISABLE'), pa('prod', 'STRICT')], matches],
+    ['workload-level DISABLE (istiod reads namespace level only)', [ns('prod'), svc('reviews', 'prod'), pa('prod', 'DISABLE', { app: 'reviews' })], matches],
+    ['MESH_EXTERNAL ServiceEntry', [se('STATIC', 'MESH_EXTERNAL')], 'plaintext'],
+    ['MESH_INTERNAL STATIC ServiceEntry', [se('STATIC')], matches],
+    ['passthrough (resolution NONE), sidecars behind it', [ns('prod'), se('NONE'), deploy('reviews', 'prod', { app: 'reviews' })], 'socket:envoy.transport_sockets.tls'],
+    ['passthrough (resolution NONE), no sidecar', [ns('prod', {}), se('NONE'), deploy('reviews', 'prod', { app: 'reviews' })], 'plaintext'],
   ];
-  for (const [bodies, want] of table) {
-    const c = translateProxy(buildProxyView(graphOf(bodies), client), []).clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!;
+  for (const [what, bodies, want] of table) {
+    const c = translateProxy(buildProxyView(graphOf(bodies), client), []).clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`);
+    assert.ok(c, `${what}: cluster exists`);
     const got = c.transportSocketMatches.length > 0 ? `matches:${c.transportSocketMatches.map((m) => m.name).join(',')}` : c.transportSocket ? `socket:${c.transportSocket.name}` : 'plaintext';
-    assert.is(got, want, JSON.stringify(bodies.map((b) => b.kind)));
+    assert.is(got, want, what);
   }
+});
+
+test('GIVEN workloads with and without the sidecar label WHEN endpoints are translated THEN only tlsMode istio endpoints carry envoy.transport_socket_match metadata', () => {
+  const g = graphOf([ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })]);
+  const set = translateProxy(buildProxyView(g, client), [
+    { name: 'with', namespace: 'prod', address: '10.0.0.1', labels: { app: 'reviews', 'security.istio.io/tlsMode': 'istio' }, ports: {} },
+    { name: 'without', namespace: 'prod', address: '10.0.0.2', labels: { app: 'reviews' }, ports: {} },
+    { name: 'disabled', namespace: 'prod', address: '10.0.0.3', labels: { app: 'reviews', 'security.istio.io/tlsMode': 'disabled' }, ports: {} },
+  ]);
+  const cla = set.endpoints.find((e) => e.clusterName === `outbound|9080||${REVIEWS}`)!;
+  const meta = cla.endpoints.flatMap((l) => l.lbEndpoints).map((e) => {
+    const a = e.hostIdentifier.case === 'endpoint' ? e.hostIdentifier.value.address?.address : undefined;
+    return [a?.case === 'socketAddress' ? a.value.address : '?', e.metadata?.filterMetadata['envoy.transport_socket_match'] ?? null];
+  });
+  assert.equal(meta, [['10.0.0.1', { tlsMode: 'istio' }], ['10.0.0.2', null], ['10.0.0.3', null]]);
 });
 
 test.run();

@@ -1,0 +1,112 @@
+/**
+ * Auto mTLS over real sockets, as istiod builds it: a translated cluster with no DestinationRule TLS
+ * carries `transport_socket_matches`, and its endpoints say which of them run a sidecar
+ * (`security.istio.io/tlsMode: istio` → `envoy.transport_socket_match` metadata). The reference
+ * proxy, fed by our ADS server, speaks ISTIO_MUTUAL to the sidecar endpoint and plaintext to the
+ * other, from the same cluster.
+ */
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type * as tls from 'node:tls';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { createExtensions } from '../../../src/proxy/extensions.js';
+import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
+import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { deploy, dr, ns, svc } from '../../mesh/view-fixtures.js';
+import { get, startEcho, startTestProxy, startXds } from '../../proxy/_harness.js';
+import { waitSecrets } from '../../proxy/security/_e2e.js';
+import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
+
+const REVIEWS = 'reviews.prod.svc.cluster.local';
+const CLIENT_ID = 'spiffe://cluster.local/ns/prod/sa/client';
+
+function onLoopback(l: Listener): void {
+  const a = l.address!.address;
+  if (a.case === 'socketAddress') { a.value.address = '127.0.0.1'; a.value.portSpecifier = { case: 'portValue', value: 0 }; }
+}
+
+/** A stand-in for a sidecar's inbound: HTTPS that demands a client certificate from the mesh CA; answers the caller's URI SAN. */
+async function mtlsBackend(cert: { certificateChainPem: string; privateKeyPem: string }, ca: string): Promise<{ port: number; peers: string[]; close(): Promise<void> }> {
+  const peers: string[] = [];
+  const srv = https.createServer({ cert: cert.certificateChainPem, key: cert.privateKeyPem, ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const peer = (req.socket as tls.TLSSocket).getPeerCertificate().subjectaltname ?? '';
+    peers.push(peer);
+    res.writeHead(200, { 'x-backend': 'sidecar' });
+    res.end(peer);
+  });
+  const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as AddressInfo).port)));
+  return { port, peers, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+}
+
+test('GIVEN one endpoint with a sidecar and one without behind one service WHEN the translated cluster is used by the reference proxy THEN the first gets mTLS and the second plaintext', async () => {
+  const pki = await testPki();
+  const sidecar = await mtlsBackend(await pki.server('reviews.prod.svc.cluster.local'), pki.ca.rootCertificatePem);
+  const plain = await startEcho('plain');
+  const cleanups: (() => unknown)[] = [() => sidecar.close(), () => plain.close()];
+  try {
+    // ROUND_ROBIN (a DestinationRule without tls, so auto mTLS still decides): both endpoints take turns.
+    const g = graphOf([ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' }), dr('reviews', 'prod', { host: 'reviews', trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } })]);
+    const set = translateProxy(buildProxyView(g, describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' }, serviceAccount: 'client' })), [
+      { name: 'reviews-sidecar', namespace: 'prod', address: '127.0.0.1', labels: { app: 'reviews', 'security.istio.io/tlsMode': 'istio' }, ports: { http: sidecar.port } },
+      { name: 'reviews-plain', namespace: 'prod', address: '127.0.0.1', labels: { app: 'reviews' }, ports: { http: plain.port } },
+    ]);
+    const cluster = set.clusters.find((c) => c.name === `outbound|9080||${REVIEWS}`)!;
+    assert.equal(cluster.transportSocketMatches.map((m) => m.name), ['tlsMode-istio', 'tlsMode-disabled']);
+    const listeners = set.listeners.filter((l) => l.name === '0.0.0.0_9080');
+    listeners.forEach(onLoopback);
+    const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
+    const xds = await startXds({ ...set, listeners, secrets });
+    cleanups.push(() => xds.close());
+    const ext = createExtensions();
+    const proxy = await startTestProxy(xds.port, { extensions: ext });
+    cleanups.push(() => proxy.close());
+    await proxy.waitReady(5000);
+    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    const port = proxy.listenerAddress('0.0.0.0_9080')!.port;
+
+    const answers: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await get(port, '/reviews', { host: `${REVIEWS}:9080` });
+      assert.is(r.status, 200, JSON.stringify(r));
+      answers.push(String(r.headers['x-backend']));
+    }
+    assert.ok(answers.includes('sidecar') && answers.includes('plain'), `both endpoints answered: ${answers.join(',')}`);
+    assert.ok(sidecar.peers.length > 0 && sidecar.peers.every((p) => p === `URI:${CLIENT_ID}`), `the sidecar endpoint saw the client's SPIFFE ID: ${sidecar.peers.join(',')}`);
+    assert.is(plain.received.length, answers.filter((a) => a === 'plain').length, 'the plaintext endpoint received every request routed to it as HTTP');
+    assert.equal(proxy.ads.nacks.map((n) => n.message), []);
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+});
+
+test('GIVEN the sidecar endpoint loses its tlsMode label WHEN requests reach it THEN it gets plaintext, which its mTLS-only inbound refuses (the choice is per endpoint, not per cluster)', async () => {
+  const pki = await testPki();
+  const sidecar = await mtlsBackend(await pki.server('reviews.prod.svc.cluster.local'), pki.ca.rootCertificatePem);
+  const cleanups: (() => unknown)[] = [() => sidecar.close()];
+  try {
+    const g = graphOf([ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' })]);
+    const set = translateProxy(buildProxyView(g, describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' }, serviceAccount: 'client' })), [
+      { name: 'reviews-sidecar', namespace: 'prod', address: '127.0.0.1', labels: { app: 'reviews' }, ports: { http: sidecar.port } },
+    ]);
+    const listeners = set.listeners.filter((l) => l.name === '0.0.0.0_9080');
+    listeners.forEach(onLoopback);
+    const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
+    const xds = await startXds({ ...set, listeners, secrets });
+    cleanups.push(() => xds.close());
+    const ext = createExtensions();
+    const proxy = await startTestProxy(xds.port, { extensions: ext });
+    cleanups.push(() => proxy.close());
+    await proxy.waitReady(5000);
+    const r = await get(proxy.listenerAddress('0.0.0.0_9080')!.port, '/reviews', { host: `${REVIEWS}:9080` });
+    assert.ok(r.status >= 500, `plaintext to an mTLS-only endpoint fails: ${r.status}`);
+    assert.equal(sidecar.peers, []);
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+});
+
+test.run();
