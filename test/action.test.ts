@@ -30,7 +30,8 @@ function expand(text: string, inputs: Record<string, string>): string {
   });
 }
 
-interface ActionRun { status: number; stdout: string; outputs: Record<string, string>; summary: string | undefined; skipped: string[] }
+/** `runnerTemp`: the run's RUNNER_TEMP (removed after the run); `files`: the SARIF and report files the outputs name, read before that. */
+interface ActionRun { status: number; stdout: string; outputs: Record<string, string>; summary: string | undefined; skipped: string[]; runnerTemp: string; files: Record<string, string | undefined> }
 
 /** `summaryFile` is created empty first (as the runner does) unless `createSummary` is false. */
 function runAction(workspace: string, with_: Record<string, string> = {}, summaryFile = path.join(workspace, '..', 'summary.md'), createSummary = true): ActionRun {
@@ -76,8 +77,10 @@ function runAction(workspace: string, with_: Record<string, string> = {}, summar
   }
   const outputs = Object.fromEntries(fs.readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split('=', 2) as [string, string]));
   const summary = fs.existsSync(summaryFile) ? fs.readFileSync(summaryFile, 'utf8') : undefined;
+  const read = (p: string | undefined) => (p && fs.existsSync(path.resolve(workspace, p)) ? fs.readFileSync(path.resolve(workspace, p), 'utf8') : undefined);
+  const files = { sarif: read(outputs['sarif-file']), report: read(outputs['report']) };
   fs.rmSync(runnerTemp, { recursive: true, force: true });
-  return { status, stdout, outputs, summary, skipped };
+  return { status, stdout, outputs, summary, skipped, runnerTemp, files };
 }
 
 /** The counts `meshproof check --format json` reports, as the action's outputs should carry them. */
@@ -110,6 +113,19 @@ function otherRepository(manifest: string): string {
   return workspace;
 }
 
+test('GIVEN sarif-file and report-file inputs relative to the repository WHEN the action runs THEN it writes them there and outputs the paths as given', () => {
+  const workspace = otherRepository(BAD_ROUTE);
+  try {
+    const run = runAction(workspace, { 'sarif-file': 'reports/gate.sarif', 'report-file': 'reports/gate.md' });
+    assert.is(run.status, 1, run.stdout);
+    assert.is(run.outputs['sarif-file'], 'reports/gate.sarif');
+    assert.is(run.outputs['report'], 'reports/gate.md');
+    assert.ok(fs.existsSync(path.join(workspace, 'reports', 'gate.sarif')) && fs.existsSync(path.join(workspace, 'reports', 'gate.md')));
+  } finally {
+    fs.rmSync(path.dirname(workspace), { recursive: true, force: true });
+  }
+});
+
 test('GIVEN action.yml WHEN read THEN it is a composite action that runs its own checkout, never npx or a package name', () => {
   assert.is(action.runs.using, 'composite');
   const scripts = action.runs.steps.map((s) => s.run ?? '').join('\n');
@@ -125,9 +141,12 @@ test('GIVEN another repository with a bad route WHEN the action runs THEN it ann
     assert.is(run.status, 1, run.stdout);
     assert.not.match(run.stdout, /must not run/);
     assert.match(run.stdout, /::error title=meshproof \[IST0101\][^,]*,file=dist\/app\.k8s\.yaml,line=11/);
-    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', ...countsByCli(workspace), verified: 'skipped', report: 'meshproof-report.md' });
+    const outDir = path.join(run.runnerTemp, 'meshproof');
+    assert.equal(run.outputs, { 'sarif-file': path.join(outDir, 'meshproof.sarif'), ...countsByCli(workspace), verified: 'skipped', report: path.join(outDir, 'meshproof-report.md') });
     assert.is(run.outputs['errors'], '1');
-    assert.ok(fs.existsSync(path.join(workspace, 'meshproof.sarif')), 'SARIF written in the workspace');
+    assert.is((JSON.parse(run.files['sarif']!) as { runs: { results: unknown[] }[] }).runs[0]!.results.length, 1, 'SARIF written under RUNNER_TEMP');
+    assert.is(run.files['report'], run.summary, 'the report file holds the summary');
+    assert.equal(fs.readdirSync(workspace).sort(), ['dist', 'package.json'], 'nothing written into the checkout');
     assert.ok(run.summary?.includes('"x&lt;b&gt;\\|y"'), `summary escapes < > |:\n${run.summary}`);
     assert.not.match(run.summary!, /<b>/);
     assert.equal(run.skipped, ['github/codeql-action/upload-sarif@v3']);
@@ -178,7 +197,7 @@ test('GIVEN a clean manifest WHEN the action runs THEN it passes with zero count
   try {
     const run = runAction(workspace);
     assert.is(run.status, 0, run.stdout);
-    assert.equal(run.outputs, { 'sarif-file': 'meshproof.sarif', errors: '0', warnings: '0', notes: '0', verified: 'skipped', report: 'meshproof-report.md' });
+    assert.equal(run.outputs, { 'sarif-file': path.join(run.runnerTemp, 'meshproof', 'meshproof.sarif'), errors: '0', warnings: '0', notes: '0', verified: 'skipped', report: path.join(run.runnerTemp, 'meshproof', 'meshproof-report.md') });
   } finally {
     fs.rmSync(path.dirname(workspace), { recursive: true, force: true });
   }

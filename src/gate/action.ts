@@ -24,10 +24,13 @@ import { gateSummary } from './summary.js';
  * - `INPUT_PATHS` synthesized manifests, space-separated (default `dist`)
  * - `INPUT_FAIL_ON` `error` | `warning` | `info` | `none` (default `error`)
  * - `INPUT_CONFIG` meshproof.config.yaml (default: found upward from the workspace)
- * - `INPUT_SARIF_FILE` where the SARIF log goes (default `meshproof.sarif`)
+ * - `INPUT_SARIF_FILE` where the SARIF log goes (default `$RUNNER_TEMP/meshproof/meshproof.sarif`, so
+ *   nothing lands in the caller's checkout where a later step could commit it; `meshproof.sarif`
+ *   when `RUNNER_TEMP` is unset)
  * - `INPUT_BASE_REF` what to diff against (default: the pull request's base commit from the event)
  * - `INPUT_VERIFY` `true` to prove the traffic with `meshproof verify` (default `false`)
- * - `INPUT_REPORT_FILE` where the Markdown report (the summary) is written (default `meshproof-report.md`)
+ * - `INPUT_REPORT_FILE` where the Markdown report (the summary) is written (default
+ *   `$RUNNER_TEMP/meshproof/meshproof-report.md`, or `meshproof-report.md` without `RUNNER_TEMP`)
  *
  * Writes annotations (TypeScript and YAML lines, ranked, within GitHub's caps), the job summary
  * (verdict, findings, semantic diff, traffic diagrams, verify report; under 1 MiB), the SARIF file
@@ -46,8 +49,10 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   const paths = (env['INPUT_PATHS'] ?? '').split(/\s+/).filter(Boolean);
   const targets = paths.length > 0 ? paths : ['dist'];
   const failOn = env['INPUT_FAIL_ON'] || 'error';
-  const sarifFile = env['INPUT_SARIF_FILE'] || 'meshproof.sarif';
-  const reportFile = env['INPUT_REPORT_FILE'] || 'meshproof-report.md';
+  // Relative inputs resolve against the repository root; defaults go to the runner's temp directory.
+  const outputDir = env['RUNNER_TEMP'] ? path.join(env['RUNNER_TEMP'], 'meshproof') : '';
+  const sarifFile = env['INPUT_SARIF_FILE'] || path.join(outputDir, 'meshproof.sarif');
+  const reportFile = env['INPUT_REPORT_FILE'] || path.join(outputDir, 'meshproof-report.md');
   const verify = (env['INPUT_VERIFY'] || 'false').toLowerCase();
   if (!['true', 'false'].includes(verify)) return fail(out, `the verify input must be true or false, got "${env['INPUT_VERIFY']}"`);
 
