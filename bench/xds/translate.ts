@@ -7,10 +7,14 @@
  * istiod's SidecarScope), median of 9. Each size runs in this process after a warm-up on a separate
  * graph, so JIT warm-up is not counted as cold.
  *
- *   node --import tsx bench/xds/translate.ts [--profile]   (also run by npm run bench:xds)
+ *   node --import tsx bench/xds/translate.ts [--profile[=<dir>]]   (also run by npm run bench:xds)
  *
  * Target: <= 100 ms for a 1,000-service sidecar snapshot.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import type { ManifestObject } from '../../src/mesh/parse.js';
 import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
@@ -77,6 +81,54 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   if (big) console.log(`\n1,000-service sidecar snapshot: cold ${fmt(big.cold.totalMs)} ms, warm ${fmt(big.warm.totalMs)} ms (target <= 100 ms): cold ${big.cold.totalMs <= 100 ? 'MET' : 'NOT MET'}, warm ${big.warm.totalMs <= 100 ? 'MET' : 'NOT MET'}`);
 }
 
+/**
+ * `--profile`: V8 CPU profiles of the measured 1,000-service cold snapshot and of one warm snapshot
+ * alone (not the mesh generation, graph building or warm-up), written to
+ * `<dir>/bench-xds-translate-{cold,warm}.cpuprofile` (`--profile=<dir>`, default the OS temp
+ * directory), with the 25 functions of most self time printed.
+ */
+function profile(dir: string): void {
+  const bodies = meshOf(1000);
+  const workloads = workloadsOf(1000);
+  const warmup = MeshGraph.from(manifests(bodies));
+  for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
+  const graph = MeshGraph.from(manifests(bodies));
+  const sidecars = proxiesOf(graph).filter((p) => p.type === 'sidecar' && p.namespace === 'ns0');
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string): T => {
+    let out: T | undefined;
+    session.post(method, (err, res) => { if (err) throw err; out = res as T; });
+    return out!;
+  };
+  post('Profiler.enable');
+  for (const [label, proxy] of [['cold', sidecars[0]!], ['warm', sidecars[1]!]] as const) {
+    post('Profiler.start');
+    const split = once(graph, proxy, workloads);
+    const { profile: prof } = post<{ profile: CpuProfile }>('Profiler.stop');
+    const file = join(dir, `bench-xds-translate-${label}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(prof));
+    console.log(`\n${label}: ${fmt(split.totalMs, 1)} ms wall → ${file}; self time by function:`);
+    for (const [fn, ms] of selfTimes(prof).slice(0, 25)) console.log(`${fmt(ms, 1).padStart(8)} ms  ${fn}`);
+  }
+  session.disconnect();
+}
+
+interface CpuProfile { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] }
+
+function selfTimes(p: CpuProfile): [string, number][] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const f = byId.get(id)!.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...self].sort((a, b) => b[1] - a[1]);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  printTranslation([measureTranslation(100), measureTranslation(1000)]);
+  const flag = process.argv.find((a) => a === '--profile' || a.startsWith('--profile='));
+  if (flag) profile(flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : tmpdir());
+  else printTranslation([measureTranslation(100), measureTranslation(1000)]);
 }

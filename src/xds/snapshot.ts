@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import { type ResourceKind, type ResourceSet, PUSH_ORDER, packResource, resourceName } from './resources.js';
+import { packOnce } from './pack-cache.js';
+import { type ResourceKind, type ResourceSet, type XdsResource, PUSH_ORDER, resourceName } from './resources.js';
 
 /** One resource type inside a snapshot. */
 export interface TypeSnapshot {
@@ -47,15 +48,18 @@ const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endp
 export function createSnapshot(set: ResourceSet): Snapshot {
   const types = {} as Record<ResourceKind, TypeSnapshot>;
   for (const kind of PUSH_ORDER) {
-    const list = (set[LIST_KEY[kind]] ?? []) as ReadonlyArray<Parameters<typeof packResource>[1]>;
+    const list = (set[LIST_KEY[kind]] ?? []) as readonly XdsResource[];
     const resources = new Map<string, Any>();
+    const framed = new Map<string, Buffer>();
     list.forEach((r, i) => {
       const name = resourceName(kind, r);
       if (!name) throw new SnapshotError('XDS_EMPTY_NAME', `${LIST_KEY[kind]}[${i}]: ${NAME_FIELD[kind]} is empty; every xDS resource needs a unique name`);
       if (resources.has(name)) throw new SnapshotError('XDS_DUPLICATE_NAME', `${LIST_KEY[kind]}[${i}]: ${NAME_FIELD[kind]} "${name}" appears twice; names must be unique per type`);
-      resources.set(name, Object.freeze(packResource(kind, r)));
+      const packed = packOnce(kind, r);
+      resources.set(name, packed.any);
+      framed.set(name, packed.framed);
     });
-    types[kind] = Object.freeze({ version: hashType(resources), resources });
+    types[kind] = Object.freeze({ version: hashType(framed), resources });
   }
   const version = createHash('sha256').update(PUSH_ORDER.map((k) => types[k].version).join('/')).digest('hex').slice(0, 16);
   // Lists and messages are frozen, nested fields are not (deep-freezing thousands of messages cost
@@ -74,28 +78,19 @@ export function emptySnapshot(): Snapshot {
   return createSnapshot({ clusters: [], endpoints: [], listeners: [], routes: [] });
 }
 
-// Hashes each resource's `google.protobuf.Any` encoding, fed piece by piece from the packed bytes
-// (field 1 type_url, field 2 value) instead of calling toBinary again, which re-encoded every resource
-// a second time. Same bytes as before, so versions are unchanged.
-function hashType(resources: ReadonlyMap<string, Any>): string {
+// Hashes each resource's `google.protobuf.Any` encoding in name order, `<name> NUL <Any bytes> NUL`,
+// from the framing packOnce keeps with the packed resource (remembered for the translation cache's
+// shared resources), so a reused resource is neither encoded nor framed again. One hash over the
+// whole type: the same bytes as ever, so versions are unchanged.
+function hashType(framed: ReadonlyMap<string, Buffer>): string {
   const h = createHash('sha256');
-  for (const name of [...resources.keys()].sort()) {
-    const any = resources.get(name)!;
-    h.update(name).update('\0');
-    const url = Buffer.from(any.typeUrl, 'utf8');
-    if (url.length > 0) h.update(Buffer.concat([Buffer.from([0x0a]), varint(url.length), url]));
-    if (any.value.length > 0) h.update(Buffer.concat([Buffer.from([0x12]), varint(any.value.length)])).update(any.value);
-    h.update('\0');
-  }
+  for (const name of sortedKeys(framed)) h.update(framed.get(name)!);
   return h.digest('hex').slice(0, 16);
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
+/** The keys in code-unit order; translated lists usually arrive sorted, which is checked first. */
+function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
+  const keys = [...map.keys()];
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }

@@ -38,8 +38,12 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
  */
 export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
-  const out = view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), proxyless));
-  out.push(create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(10_000) }));
+  return [...view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), proxyless)), ...buildDefaultClusters(view)];
+}
+
+/** The clusters every proxy has besides its outbound ones: `BlackHoleCluster`, and `PassthroughCluster` on sidecars. */
+export function buildDefaultClusters(view: ProxyView): Cluster[] {
+  const out = [create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(10_000) })];
   if (view.proxy.type === 'sidecar') {
     out.push(create(ClusterSchema, { name: PASSTHROUGH_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: duration(10_000) }));
   }

@@ -21,10 +21,19 @@ const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
  */
 export function buildClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
-  const index = new WorkloadIndex(workloads);
+  const index = workloadIndex(workloads);
   return view.clusters
     .filter((c) => c.discovery === 'EDS')
     .map((c) => buildClusterLoadAssignment(c, services.get(c.host), index));
+}
+
+const INDEXES = new WeakMap<readonly WorkloadInstance[], WorkloadIndex>();
+
+/** The index of a workloads list, built once per list (treat the list and its instances as read-only). */
+export function workloadIndex(workloads: readonly WorkloadInstance[]): WorkloadIndex {
+  let index = INDEXES.get(workloads);
+  if (!index) INDEXES.set(workloads, (index = new WorkloadIndex(workloads)));
+  return index;
 }
 
 /**
@@ -32,7 +41,7 @@ export function buildClusterLoadAssignments(view: ProxyView, workloads: readonly
  * of its labels instead of every workload (3,000 clusters × 2,000 workloads was most of a
  * 1,000-service translation). Candidates keep the input order.
  */
-class WorkloadIndex {
+export class WorkloadIndex {
   private readonly byLabel = new Map<string, WorkloadInstance[]>();
   constructor(readonly all: readonly WorkloadInstance[]) {
     for (const w of all) {

@@ -4,7 +4,8 @@
  */
 import type { ProxyView } from '../../mesh/view/index.js';
 import type { ResourceSet } from '../resources.js';
-import { buildClusters } from './clusters.js';
+import { cachedClusterLoadAssignment, cachedOutboundCluster, cachedSidecarRoutes, consistentHashOf } from './cache.js';
+import { buildClusters, buildDefaultClusters } from './clusters.js';
 import { buildClusterLoadAssignments } from './endpoints.js';
 import { buildInboundClusters } from './inbound-clusters.js';
 import { buildInboundListeners } from './inbound-listeners.js';
@@ -28,18 +29,42 @@ export interface TranslateOptions {
    * @default false
    */
   readonly proxyless?: boolean;
+  /**
+   * Reuse outbound clusters, load assignments and sidecar route configurations built for earlier
+   * proxies with the same inputs (see `cache.ts`); they are then shared, read-only messages. `false`
+   * builds every message afresh, for a caller that edits the result in place.
+   * @default true
+   */
+  readonly cache?: boolean;
 }
 
 /**
  * Every resource one proxy holds: clusters, their load assignments, listeners, route configurations.
  * Pure and deterministic (resources sorted as the view is); never throws for a valid view. Routes
  * to hosts without a cluster go to `BlackHoleCluster`, so the result passes `checkSnapshot`.
+ * With the cache (the default) outbound clusters, load assignments and a sidecar's route
+ * configurations may be the very objects an earlier call returned: treat the result as read-only;
+ * listeners and inbound clusters are always fresh. The same inputs give equal messages either way.
  */
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
+  if (opts.cache === false) return translateUncached(view, workloads, proxyless);
+  const services = new Map(view.services.map((s) => [s.host, s]));
+  const defaults = buildDefaultClusters(view);
+  const outbound = view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless));
+  const clusters = proxyless ? [...outbound, ...defaults] : [...outbound, ...defaults, ...buildInboundClusters(view)];
+  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
+  return {
+    clusters,
+    endpoints: view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads)),
+    listeners: proxyless ? buildListeners(view, env, proxyless) : [...buildListeners(view, env, proxyless), ...buildInboundListeners(view)],
+    routes: view.proxy.type === 'sidecar' ? [...cachedSidecarRoutes(view, defaults.map((c) => c.name), proxyless)] : buildRouteConfigurations(view, env, proxyless),
+  };
+}
+
+function translateUncached(view: ProxyView, workloads: readonly WorkloadInstance[], proxyless: boolean): ResourceSet {
   const clusters = proxyless ? buildClusters(view, proxyless) : [...buildClusters(view, proxyless), ...buildInboundClusters(view)];
-  const consistentHash = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
-  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash, proxyless };
+  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),

@@ -33,7 +33,11 @@ export function wildcardListenerName(port: number): string {
 export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolean): Listener[] {
   if (view.proxy.type === 'router') return buildGatewayListeners(view, env);
   const byPort = new Map<number, HostRoutesView[]>();
-  for (const r of view.routes) byPort.set(r.port, [...(byPort.get(r.port) ?? []), r]);
+  for (const r of view.routes) {
+    const list = byPort.get(r.port);
+    if (list) list.push(r);
+    else byPort.set(r.port, [r]);
+  }
   const out: Listener[] = [];
   const services = new Map(view.services.map((s) => [s.host, s]));
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {

@@ -6,7 +6,7 @@
 import { create } from '@bufbuild/protobuf';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
-import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView } from '../../mesh/view/index.js';
+import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, translateHttpRoute } from './route.js';
@@ -81,8 +81,21 @@ export function domainsOf(view: ProxyView, host: string, port: number): string[]
       if (ns === view.proxy.namespace) names.push(name);
     }
   }
-  names.push(...(view.services.find((s) => s.host === host)?.addresses ?? []));
+  names.push(...(servicesByHost(view.services).get(host)?.addresses ?? []));
   return names.flatMap((n) => [n, `${n}:${port}`]);
+}
+
+const BY_HOST = new WeakMap<readonly ServiceView[], ReadonlyMap<string, ServiceView>>();
+
+/** `view.services` by host, built once per list (a linear search per virtual host was quadratic). The first service of a host wins, as `find` did. */
+function servicesByHost(services: readonly ServiceView[]): ReadonlyMap<string, ServiceView> {
+  let map = BY_HOST.get(services);
+  if (!map) {
+    const m = new Map<string, ServiceView>();
+    for (const s of services) if (!m.has(s.host)) m.set(s.host, s);
+    BY_HOST.set(services, (map = m));
+  }
+  return map;
 }
 
 /** Envoy rejects a route configuration in which two virtual hosts share a domain: later ones lose it. */

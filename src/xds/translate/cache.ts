@@ -1,0 +1,115 @@
+/**
+ * The translation cache: outbound clusters, their load assignments and sidecar route configurations
+ * built once per set of inputs and shared by every proxy whose inputs are the same objects, as
+ * istiod's XdsCache keys CDS/EDS/RDS entries on the configs they depend on
+ * (`pilot/pkg/model/xds_cache.go`, `clusterCache` in `pilot/pkg/networking/core/cluster_builder.go`).
+ *
+ * What each entry is keyed on (object identity first, then a string of the proxy-dependent bits):
+ *
+ * | resource | objects | string |
+ * |---|---|---|
+ * | outbound `Cluster` | the `ClusterView`, its `ServiceView` | proxyless |
+ * | `ClusterLoadAssignment` | the workloads list, the `ClusterView`, its `ServiceView` | – |
+ * | sidecar `RouteConfiguration`s | `view.routes`, `view.services`, `view.clusters` | proxy namespace, cluster domain, outbound traffic policy, proxyless, the default cluster names |
+ *
+ * The view entries are immutable and shared: `buildProxyView` caches a sidecar's scope per
+ * namespace and Sidecar resource (istiod's SidecarScope), a `ClusterView` per destination rule and
+ * cluster name, a `ServiceView` per service, all per `MeshGraph`. So a new graph (any config change)
+ * or a new workloads list brings new key objects, and what was built for the old ones is never
+ * served for them. Memory: every entry hangs off a WeakMap keyed on those objects and is collected
+ * with them (the graph holds its views; the caller holds its workloads list).
+ *
+ * Not cached: listeners (the verify runtime rewrites outbound listener addresses in place), inbound
+ * clusters and listeners (per workload, rewritten the same way), default clusters, and everything
+ * of a router (its view is computed afresh per proxy, so nothing would be shared).
+ *
+ * Cached messages are shared between calls and snapshots: treat them as read-only (they are marked
+ * reusable, so the snapshot packs them once).
+ */
+import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
+import type { ClusterView, ProxyView, ServiceView } from '../../mesh/view/index.js';
+import { markReusable } from '../pack-cache.js';
+import { buildOutboundCluster } from './clusters.js';
+import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
+import type { RouteEnv } from './route.js';
+import { buildRouteConfigurations } from './routes.js';
+import type { WorkloadInstance } from './workload-file.js';
+
+/** Stands for "no service" in a key (a cluster whose host has no ServiceView in the view). */
+const NO_SERVICE = Object.freeze({});
+
+interface Node<T> {
+  readonly next: WeakMap<object, Node<T>>;
+  values?: Map<string, T>;
+}
+
+/**
+ * A memo keyed on a chain of objects and a string: `get([a, b], 'x', build)` builds once per
+ * (a, b, 'x'). An entry lives as long as every object of its key (nested WeakMaps).
+ */
+export class ObjectKeyedMemo<T> {
+  private readonly root: Node<T> = { next: new WeakMap() };
+  private misses = 0;
+
+  get(keys: readonly object[], variant: string, build: () => T): T {
+    let node = this.root;
+    for (const k of keys) {
+      let child = node.next.get(k);
+      if (!child) node.next.set(k, (child = { next: new WeakMap() }));
+      node = child;
+    }
+    const values = (node.values ??= new Map());
+    if (values.has(variant)) return values.get(variant)!;
+    this.misses++;
+    const value = build();
+    values.set(variant, value);
+    return value;
+  }
+
+  /** How many times `build` ran (tests: proof that a second proxy reused what the first built). */
+  get builds(): number {
+    return this.misses;
+  }
+}
+
+const CLUSTERS = new ObjectKeyedMemo<Cluster>();
+const ASSIGNMENTS = new ObjectKeyedMemo<ClusterLoadAssignment>();
+const ROUTES = new ObjectKeyedMemo<readonly RouteConfiguration[]>();
+
+/** How many resources (route configurations: lists) each cache has built so far in this process. */
+export function translationCacheBuilds(): { clusters: number; endpoints: number; routes: number } {
+  return { clusters: CLUSTERS.builds, endpoints: ASSIGNMENTS.builds, routes: ROUTES.builds };
+}
+
+/** `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless). */
+export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean): Cluster {
+  return CLUSTERS.get([c, service ?? NO_SERVICE], proxyless ? 'proxyless' : 'proxy', () => markReusable(buildOutboundCluster(c, service, proxyless)));
+}
+
+/** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */
+export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
+  return ASSIGNMENTS.get([workloads, c, service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads))));
+}
+
+/**
+ * A sidecar's route configurations (`buildRouteConfigurations`), once per scope and proxy-dependent
+ * inputs. `defaultClusters` are the names besides `view.clusters` a route may point at
+ * (`BlackHoleCluster`, `PassthroughCluster`); inbound cluster names are left out of the route
+ * environment on purpose: a route destination is always an outbound cluster (the view names it with
+ * `outboundClusterName`), so they cannot change a route, and leaving them out lets sidecars of
+ * workloads with different ports share one entry.
+ */
+export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly string[], proxyless: boolean): readonly RouteConfiguration[] {
+  const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
+  return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
+    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless };
+    return Object.freeze(buildRouteConfigurations(view, env, proxyless).map(markReusable));
+  });
+}
+
+/** Istio `loadBalancer.consistentHash` by cluster name: what a route to the cluster hashes on. */
+export function consistentHashOf(view: ProxyView): ReadonlyMap<string, Readonly<Record<string, unknown>>> {
+  return new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
+}
