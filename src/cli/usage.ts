@@ -105,6 +105,9 @@ Options for verify:
   --format <f>       text | json | markdown                     (default: text)
   -o, --output <file> Write the report to a file instead of stdout
   --static-only      Judge against the config only; send no traffic
+  --runtime <file>   Send the traffic to a runtime verify did not start (the cluster's, or
+                     xds serve + proxy + echo processes), as the targets file describes it
+                     (runtime synth writes runtime-targets.json)
   --confidence <c>   Confidence of share judgements (default: 0.999)
   --tolerance <t>    Smallest share deviation traffic must detect (default: 0.05)
   --no-check         Do not refuse a dist/ that fails the checks
@@ -117,7 +120,9 @@ Options for xds serve:
   --in-cluster       Endpoints from the cluster this runs in (service account)
   --listen <h:p>     ADS address (default: 127.0.0.1:15010); node ids <namespace>/<workload>
                      for sidecars and gateways, grpc:<namespace>/<workload> for proxyless gRPC,
-                     or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>
+                     or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>; placed proxies:
+                     <ns>/<workload>?inbound=<pod ip>[&app=<ip>] (the sidecar's inbound side),
+                     ?bind=<ip> (outbound listeners on <ip>), &as=<ns>/<sa> (that identity)
   --status <h:p>     Serve GET /status and /nacks (publish outcome, ACKs, NACKs) on this address
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain

@@ -1,10 +1,11 @@
 /**
  * `meshproof verify [dir|dir/dist] [--app name]... [--tests file]... [--format text|json|markdown] [-o file]
- *  [--static-only] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
+ *  [--static-only | --runtime targets.json] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
  *
  * Judges every promise of the project's apps (`.meshproof/expectations.json`, written by `cdk8s
  * synth`) and any route-test files against the synthesized `dist/`; then, when the traffic runtime
- * is ready, proves them with requests. Exit 0: every promise held; 1: some broke (or hold only by
+ * is ready, proves them with requests: in an embedded mesh it starts, or (`--runtime`) through a
+ * runtime someone else started, as the targets file describes it (`src/verify/external/`). Exit 0: every promise held; 1: some broke (or hold only by
  * Istio's undefined order); 2: could not run (no dist/, no promises, a dist/ that fails the checks,
  * an unknown app, a runtime that cannot start). Progress goes to stderr on a TTY.
  */
@@ -54,6 +55,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       format: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'static-only': { type: 'boolean', default: false },
+      runtime: { type: 'string' },
       'no-check': { type: 'boolean', default: false },
       confidence: { type: 'string' },
       tolerance: { type: 'string' },
@@ -67,6 +69,20 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   const tolerance = unit('tolerance', values.tolerance, 0.05);
   if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
   const root = projectRoot(resolve(io.cwd, positionals[0] ?? '.'));
+  if (values.runtime !== undefined && values['static-only']) throw new UsageError('--runtime and --static-only exclude each other: --runtime sends traffic to the runtime it names');
+  let runtime: TrafficRunner | undefined;
+  if (values.runtime !== undefined) {
+    const { loadTargets, TargetsError } = await import('../verify/external/targets.js');
+    try {
+      const targets = loadTargets(resolve(io.cwd, values.runtime));
+      runtime = (await import('../verify/external/runner.js')).createExternalRuntime(targets);
+    } catch (e) {
+      if (e instanceof TargetsError) throw new UsageError(`--runtime ${e.message}`);
+      throw e;
+    }
+  } else if (!values['static-only']) {
+    runtime = await loadRuntime();
+  }
 
   const tty = io.stdout.isTTY === true && format === 'text' && values.output === undefined;
   const bar = tty ? new cliProgress.SingleBar({ format: 'verify {phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -75,7 +91,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   try {
     report = await verifyProject({
       root, apps: values.app, routeTests: values.tests, skipChecks: values['no-check'], confidence, tolerance,
-      ...(values['static-only'] ? {} : { runtime: await loadRuntime() }),
+      ...(runtime ? { runtime } : {}),
       progress: (p, done, total) => {
         if (!bar) return;
         if (p !== phase) {

@@ -11,6 +11,7 @@
  *   the same ports: two sockets on different addresses, no iptables.
  * - `<ns>/<workload>?bind=<ip>`: the **outbound side** only, its `0.0.0.0_<port>` listeners bound
  *   to `<ip>` instead (several callers on one host's loopback, as the embedded runtime's callers).
+ * - neither: the whole sidecar, as `<ns>/<workload>` gets it (a caller in a pod of its own).
  * - `&as=<ns>/<service account>`: the SDS workload certificate of that identity instead of the
  *   workload's own (the embedded runtime's borrowed caller identity: a routing proof must not be
  *   answered 403 by default deny).
@@ -40,7 +41,7 @@ export interface Placement {
 export class PlacementError extends Error {
   readonly code = 'PLACEMENT_BAD_NODE_ID';
   constructor(nodeId: string, what: string) {
-    super(`node id "${nodeId}": ${what}; expected <namespace>/<workload>?inbound=<pod ip>[&app=<ip>] or ?bind=<ip>, optionally &as=<namespace>/<service account>`);
+    super(`node id "${nodeId}": ${what}; expected <namespace>/<workload>?inbound=<pod ip>[&app=<ip>], ?bind=<ip>, ?as=<namespace>/<service account>, or bind= with &as=`);
     this.name = 'PlacementError';
   }
 }
@@ -64,7 +65,8 @@ export function parsePlacement(nodeId: string): Placement | undefined {
   const inbound = ip('inbound');
   const app = ip('app');
   const bind = ip('bind');
-  if ((inbound === undefined) === (bind === undefined)) throw new PlacementError(nodeId, 'give exactly one of inbound= and bind=');
+  if (inbound !== undefined && bind !== undefined) throw new PlacementError(nodeId, 'give inbound= or bind=, not both');
+  if (inbound === undefined && bind === undefined && params.get('as') === null) throw new PlacementError(nodeId, 'no placement parameter after "?"');
   if (app !== undefined && inbound === undefined) throw new PlacementError(nodeId, 'app= goes with inbound=');
   const asValue = params.get('as');
   let as: Placement['as'];
@@ -93,9 +95,10 @@ export function placementNodeId(p: Omit<Placement, 'nodeId'>): string {
 /**
  * The resources of a placed proxy, from the workload's full translation `set`: the inbound side
  * (`inboundResources`, unchanged chains) or the outbound `0.0.0.0_<port>` listeners moved to `bind`
- * (the virtual listeners and the inbound clusters left out). Secrets are the caller's to add.
+ * (the virtual listeners and the inbound clusters left out), or, with neither, `set` itself. Secrets are the caller's to add.
  */
 export function placeResources(set: ResourceSet, p: Placement): ResourceSet {
+  if (!p.inbound && !p.bind) return set;
   if (p.inbound) {
     const { listeners, clusters } = inboundResources(set, p.inbound.address, p.inbound.appAddress);
     return { clusters, endpoints: [], listeners, routes: [] };
