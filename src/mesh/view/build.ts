@@ -70,10 +70,12 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
   const scope = proxy.type === 'sidecar' ? buildSidecarScope(graph, proxy, env, hosts) : { services: graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), routes: [] };
   const gatewayServers = proxy.type === 'router' ? buildGatewayServers(graph, proxy, env) : [];
   const services = scope.services.map((s) => serviceView(graph, s)).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  if (proxy.type === 'sidecar') {
-    for (const s of scope.services) for (const p of s.ports) {
-      for (const sub of clusters.destinationRule(s.host)?.subsets ?? []) clusters.add(s, s.host, p.number, sub.name);
-    }
+  // istiod's CDS (`buildOutboundClusters`): every non-UDP port of every visible service gets its
+  // cluster, and one per DestinationRule subset, whether or not a route names it; gateways too.
+  for (const s of scope.services) for (const p of s.ports) {
+    if (p.protocol === 'UDP') continue;
+    clusters.add(s, s.host, p.number, undefined);
+    for (const sub of clusters.destinationRule(s.host)?.subsets ?? []) clusters.add(s, s.host, p.number, sub.name);
   }
   const mode = sidecar && typeof (sidecar.spec.outboundTrafficPolicy as { mode?: unknown } | undefined)?.mode === 'string'
     ? ((sidecar.spec.outboundTrafficPolicy as { mode: string }).mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY')

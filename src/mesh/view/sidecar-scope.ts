@@ -73,7 +73,6 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
       const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
       const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
       const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
-      if (!applied || !kinds.includes('http')) env.clusters.add(s, s.host, port.number, undefined);
       routes.push({
         host: s.host, port: port.number, protocol: port.protocol, virtualServices: vsOrigins,
         ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
