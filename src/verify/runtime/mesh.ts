@@ -8,7 +8,10 @@
  * proxy the snapshot the translator makes from its per-proxy view plus its secrets (`default` for
  * its namespace and service account, `ROOTCA`), from a throwaway CA (`identities.ts`). Caller
  * sidecars start on first use, their outbound listeners moved from `0.0.0.0` to the caller's own
- * address so several proxies and backends can bind the same ports.
+ * address so several proxies and backends can bind the same ports. With `netns` (`--netns`) each
+ * workload's echo backends and inbound sidecar run instead as one child process in the workload's
+ * own network namespace (`netns.ts`, `remote-workload.ts`), on its own address, the app on the
+ * namespace's 127.0.0.1 as in a pod.
  */
 import type { MeshGraph, Workload } from '../../mesh/graph.js';
 import { buildProxyView, proxyOf } from '../../mesh/view/index.js';
@@ -23,6 +26,8 @@ import { LoopbackAllocator } from './addresses.js';
 import { EchoBackend } from './echo.js';
 import { MeshIdentities } from './identities.js';
 import { inboundResources } from './inbound.js';
+import type { NetnsHost, NetnsNetwork } from './netns.js';
+import { RemoteWorkload } from './remote-workload.js';
 import type { ProcessRegistry } from './registry.js';
 import { closeAgent } from './send.js';
 
@@ -89,33 +94,50 @@ export interface EmbeddedMesh {
   startupMs(): number;
 }
 
+/** Options of the embedded mesh. */
+export interface MeshOptions {
+  /**
+   * Run each workload (echo backends and inbound sidecar) as a child process in its own network
+   * namespace on this network (`--netns`), instead of in-process on loopback addresses. Caller
+   * sidecars and the ADS server stay in the verify process, in its namespace.
+   * @default undefined (in-process, loopback addresses)
+   */
+  readonly netns?: NetnsNetwork;
+}
+
 /** Starts the backends, their inbound sidecars and the ADS server; caller proxies start lazily. Everything is registered for cleanup. */
-export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Promise<EmbeddedMesh> {
+export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, options: MeshOptions = {}): Promise<EmbeddedMesh> {
   const t0 = performance.now();
   let startup = 0;
   const addresses = new LoopbackAllocator();
+  const net = options.netns;
   const identities = await MeshIdentities.create(graph.trustDomain);
   const instances: WorkloadInstance[] = [];
   const backends: EchoBackend[] = [];
-  const workloads: (RuntimeWorkload & { appAddress: string })[] = [];
+  const workloads: (RuntimeWorkload & { appAddress: string; host?: NetnsHost; ports: number[] })[] = [];
   for (const w of graph.workloads.all) {
     const dataplane = graph.membershipOf(w).dataplane;
     if (dataplane === 'gateway' || w.containerPorts.length === 0) continue;
     const sidecar = dataplane === 'sidecar';
-    const address = addresses.allocate();
-    const appAddress = sidecar ? addresses.allocate() : address;
-    workloads.push({ workload: w, address, appAddress, sidecar });
+    // In a namespace the pod address is the namespace's own and the app listens on its 127.0.0.1, as in a pod.
+    const host = net ? await net.addHost(`${w.namespace}/${w.name}`) : undefined;
+    const address = host?.address ?? addresses.allocate();
+    const appAddress = sidecar ? (host ? '127.0.0.1' : addresses.allocate()) : address;
+    const ports = [...new Set(w.containerPorts.map((p) => p.containerPort))];
+    workloads.push({ workload: w, address, appAddress, sidecar, ports, ...(host ? { host } : {}) });
     instances.push({ name: w.name, namespace: w.namespace, address, labels: { ...w.labels, ...(sidecar ? { [TLS_MODE_LABEL]: 'istio' } : {}) }, ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])) });
-    for (const port of new Set(w.containerPorts.map((p) => p.containerPort))) {
-      const echo = registry.add(new EchoBackend({ namespace: w.namespace, workload: w.name, labels: w.labels }, appAddress, port));
-      await echo.start();
+    for (const port of ports) {
+      const echo = new EchoBackend({ namespace: w.namespace, workload: w.name, labels: w.labels }, appAddress, port);
+      // With --netns the backend runs in the workload's child process; this one is its ledger and never listens.
+      if (!net) await registry.add(echo).start();
       backends.push(echo);
     }
   }
   const cache = new SnapshotCache();
   const ads = new AdsServer({ cache });
-  const adsPort = await ads.listen('127.0.0.1:0');
-  registry.add({ name: `ADS server 127.0.0.1:${adsPort}`, close: () => ads.close(200) });
+  const adsHost = net?.gateway ?? '127.0.0.1';
+  const adsPort = await ads.listen(`${adsHost}:0`);
+  registry.add({ name: `ADS server ${adsHost}:${adsPort}`, close: () => ads.close(200) });
   let proxies = 0;
 
   /** Starts a proxy for `nodeId` with `resources`; a string says why it did not become ready. */
@@ -123,7 +145,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
     cache.setSnapshot(nodeId, createSnapshot(resources));
     const lines: string[] = [];
     const entries: AccessLogEntry[] = [];
-    const proxy = await startProxy({ xds: `127.0.0.1:${adsPort}`, nodeId, role, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => lines.push(l), accessLog: () => undefined, drainTimeoutMs: 100 });
+    const proxy = await startProxy({ xds: `${adsHost}:${adsPort}`, nodeId, role, admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => lines.push(l), accessLog: () => undefined, drainTimeoutMs: 100 });
     proxy.accessLog?.taps.add((e) => entries.push(e));
     let closed = false;
     const close = async () => {
@@ -142,13 +164,30 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry): Pr
     return { proxy, close, log: () => { proxy.accessLog?.flush(); return entries; } };
   };
 
-  const inbound = await Promise.all(workloads.filter((w) => w.sidecar).map(async (rw) => {
+  const inbound = await Promise.all(workloads.map(async (rw) => {
     const w = rw.workload;
-    const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
-    const { listeners, clusters } = inboundResources(set, rw.address, rw.appAddress);
-    if (listeners.length === 0) return null;
-    const secrets = await identities.secretsFor(w.namespace, w.serviceAccount);
-    const started = await launch(`${w.namespace}/${w.name}~inbound`, rw.address, { clusters, endpoints: [], listeners, routes: [], secrets });
+    let resources: ProxyResources | undefined;
+    if (rw.sidecar) {
+      const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
+      const { listeners, clusters } = inboundResources(set, rw.address, rw.appAddress);
+      if (listeners.length > 0) resources = { clusters, endpoints: [], listeners, routes: [], secrets: await identities.secretsFor(w.namespace, w.serviceAccount) };
+    }
+    const nodeId = `${w.namespace}/${w.name}~inbound`;
+    if (net && rw.host) {
+      if (resources) cache.setSnapshot(nodeId, createSnapshot(resources));
+      const ledgers = backends.filter((b) => b.identity.namespace === w.namespace && b.identity.workload === w.name);
+      try {
+        await RemoteWorkload.start({
+          network: net, host: rw.host, label: `${w.namespace}/${w.name}`, ledgers,
+          start: { identity: ledgers[0]!.identity, echoHost: rw.appAddress, ports: rw.ports, ...(resources ? { proxy: { xds: `${adsHost}:${adsPort}`, nodeId } } : {}) },
+        }, (child) => registry.add(child));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return null;
+    }
+    if (!resources) return null;
+    const started = await launch(nodeId, rw.address, resources);
     return typeof started === 'string' ? started : null;
   }));
   const failed = inbound.find((x): x is string => typeof x === 'string');
