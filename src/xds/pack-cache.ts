@@ -54,22 +54,45 @@ export function packOnce(kind: ResourceKind, message: XdsResource): PackedResour
   return packed;
 }
 
+// One buffer per resource, written in place: building it from a dozen small Buffers cost as much
+// as hashing them.
 function frame(name: string, any: Any): Buffer {
-  const url = Buffer.from(any.typeUrl, 'utf8');
-  const head = Buffer.from(`${name}\0`, 'utf8');
-  const parts: Uint8Array[] = [head];
-  if (url.length > 0) parts.push(Buffer.from([0x0a]), varint(url.length), url);
-  if (any.value.length > 0) parts.push(Buffer.from([0x12]), varint(any.value.length), any.value);
-  parts.push(Buffer.from([0]));
-  return Buffer.concat(parts);
+  const nameLen = Buffer.byteLength(name, 'utf8');
+  const urlLen = Buffer.byteLength(any.typeUrl, 'utf8');
+  const valueLen = any.value.length;
+  const size = nameLen + 1 + (urlLen > 0 ? 1 + varintSize(urlLen) + urlLen : 0) + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(name, 0, 'utf8');
+  out[at++] = 0;
+  if (urlLen > 0) {
+    out[at++] = 0x0a;
+    at = writeVarint(out, at, urlLen);
+    at += out.write(any.typeUrl, at, 'utf8');
+  }
+  if (valueLen > 0) {
+    out[at++] = 0x12;
+    at = writeVarint(out, at, valueLen);
+    out.set(any.value, at);
+    at += valueLen;
+  }
+  out[at] = 0;
+  return out;
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
+function varintSize(n: number): number {
+  let size = 1;
   while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, at: number, n: number): number {
+  while (n > 0x7f) {
+    out[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
   }
-  out.push(n);
-  return Buffer.from(out);
+  out[at++] = n;
+  return at;
 }

@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { toBinary } from '@bufbuild/protobuf';
+import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
@@ -149,6 +152,19 @@ test('GIVEN a resource that is not shared WHEN snapshotted, edited in a nested f
   const v1 = createSnapshot(set).types.cluster.version;
   set.clusters[0]!.circuitBreakers!.thresholds[0]!.maxConnections = 7;
   assert.is.not(createSnapshot(set).types.cluster.version, v1);
+});
+
+test('GIVEN a snapshot of shared and fresh resources WHEN its type versions are recomputed the reference way (sha256 over <name> NUL <Any encoding> NUL in name order, first 16 hex digits) THEN they are equal: packing once did not change versions', () => {
+  const graph = benchGraph(meshOf(30));
+  const sidecars = proxiesOf(graph).filter((p) => p.type === 'sidecar' && p.namespace === 'ns2');
+  for (const p of sidecars.slice(0, 2)) {
+    const snap = createSnapshot(translateProxy(buildProxyView(graph, p), benchWorkloads(30)));
+    for (const [kind, t] of Object.entries(snap.types)) {
+      const h = createHash('sha256');
+      for (const name of [...t.resources.keys()].sort()) h.update(name).update('\0').update(toBinary(AnySchema, t.resources.get(name)!)).update('\0');
+      assert.is(t.version, h.digest('hex').slice(0, 16), `${p.name} ${kind}`);
+    }
+  }
 });
 
 test.run();
