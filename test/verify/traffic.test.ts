@@ -9,6 +9,7 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { verifyProject, VerifyInputError } from '../../src/verify/run.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { SequentialPlan } from '../../src/verify/sequential.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
@@ -28,7 +29,11 @@ test('GIVEN the committed bookinfo WHEN its mesh promises are sent through the r
   assert.match(verdicts.get(ids[1]!)!.detail, /v1: \d+\.\d % of \d+ \(expected 75\.0 %; 99\.9 % Wilson/);
   assert.is(verdicts.get(ids[2]!)?.status, 'not-run');
   assert.match(verdicts.get(ids[2]!)!.detail, /inbound sidecar answered GET \/ 403/);
-  assert.ok(verdicts.get(ids[1]!)!.requests >= 100);
+  // Sampled sequentially: at least the plan's first look, at most its last.
+  const plan = new SequentialPlan([0.75, 0.25], OPTIONS);
+  const sent = verdicts.get(ids[1]!)!.requests;
+  assert.ok(sent >= plan.schedule[0]! && sent <= plan.maxTrials, `${sent} requests, plan ${plan.schedule.join(',')}`);
+  assert.match(verdicts.get(ids[1]!)!.detail, /stopped after \d+ of at most \d+ requests \(look \d+ of 10/);
   assert.ok(startupMs > 0);
 });
 

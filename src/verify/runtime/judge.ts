@@ -4,11 +4,11 @@
  * (`stats.ts`); sample sizes follow from the tolerance.
  */
 import { randomUUID } from 'node:crypto';
-import type { DestinationSpec, Expectation, RequestSpec } from '../expectations/types.js';
+import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
-import { formatShare, judgeShare, sampleSizeFor } from '../stats.js';
 import type { EchoBackend } from './echo.js';
 import { sendManyWith } from './gateway-client.js';
+import { judgeAbort, judgeMirror, judgeSplit, lands, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
 import { send, sendMany, type Sent } from './send.js';
 
 export interface JudgeEnv {
@@ -31,35 +31,10 @@ export interface JudgeEnv {
   readonly send?: (request: RequestSpec, extra: Record<string, string>) => Promise<Sent>;
 }
 
-/** `FI×12, -×28`: how many requests carried each flag set (`-` none). */
-function flagSummary(sent: readonly Sent[], flags: ReadonlyMap<string, readonly string[]>): string {
-  const counts = new Map<string, number>();
-  for (const s of sent) {
-    const k = (flags.get(s.requestId) ?? []).join(',') || '-';
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  return [...counts].map(([k, v]) => `${k}×${v}`).join(', ');
-}
-
 /** Longest single request a proof may wait for (timeouts, delays): longer promises are reported, not run. */
 const MAX_WAIT_MS = 4000;
 
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
-
-/** A 403 no echo backend sent: the destination's inbound sidecar refused the request (RBAC). */
-const refused = (s: Sent) => s.status === 403 && s.workload === '' && s.deniedBy === undefined;
-const refusedDetail = (r: RequestSpec, n: number): TrafficVerdict => ({
-  status: 'not-run', requests: n,
-  detail: `the destination's inbound sidecar answered ${r.method} ${r.path} 403 (its AuthorizationPolicies admit no mesh identity for it), so no backend could fail, stall or be copied; judged on the config`,
-});
-
-function lands(s: Sent, d: DestinationSpec): boolean {
-  if (s.workload === '') return false;
-  const [ns] = s.workload.split('/');
-  const hostNs = /^[^.]+\.([^.]+)\.svc\./.exec(d.host)?.[1];
-  if (hostNs !== undefined && ns !== hostNs) return false;
-  return d.labels?.version === undefined || s.version === d.labels.version;
-}
 
 function tally(sent: readonly Sent[]): string {
   const counts = new Map<string, number>();
@@ -79,29 +54,17 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
+  const shares: ShareEnv = { confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends };
   switch (o.kind) {
     case 'reaches': {
       const sent = await attribute(await many(20));
       const ok = sent.every((s) => lands(s, o.destination));
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
-    case 'split': {
-      const n = Math.max(...o.shares.map((s) => sampleSizeFor(s.percent / 100, env.tolerance, env.confidence)));
-      const sent = await attribute(await many(n));
-      const parts = o.shares.map((s) => ({ s, j: judgeShare(sent.filter((x) => lands(x, s.destination)).length, n, s.percent / 100, env.confidence) }));
-      const ok = parts.every((p) => p.j.holds);
-      return { status: ok ? 'held' : 'broken', detail: parts.map((p) => `${p.s.destination.labels?.version ?? p.s.destination.host}: ${formatShare(p.j)}`).join('; '), requests: n };
-    }
-    case 'abort': {
-      const p = o.percent / 100;
-      const n = sampleSizeFor(p, env.tolerance, env.confidence);
-      const sent = await many(n);
-      const flags = flagsOf ? await flagsOf(sent) : undefined;
-      // With the caller's access log at hand, an abort counts only when it carries flag FI (the fault filter's).
-      const aborted = sent.filter((s) => s.status === o.status && s.workload === '' && (!flags || (flags.get(s.requestId) ?? []).includes('FI'))).length;
-      const j = judgeShare(aborted, n, p, env.confidence);
-      return { status: j.holds ? 'held' : 'broken', detail: `answered ${o.status}${flags ? ' with flag FI' : ''} by the proxy: ${formatShare(j)}${flags ? `; response flags ${flagSummary(sent, flags)}` : ''}`, requests: n };
-    }
+    case 'split':
+      return judgeSplit(o, shares);
+    case 'abort':
+      return judgeAbort(o, shares);
     case 'status': {
       const sent = await many(10);
       const ok = sent.every((s) => s.status === o.status);
@@ -126,16 +89,8 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
       return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''}`, requests: 1 };
     }
-    case 'mirror': {
-      const n = sampleSizeFor(o.percent / 100, env.tolerance, env.confidence);
-      const ids = Array.from({ length: n }, () => randomUUID());
-      const sent = await many(n, (i) => ({ 'x-meshproof-request': ids[i]! }));
-      if (sent.every(refused)) return refusedDetail(request, n);
-      await new Promise((r) => setTimeout(r, 300));
-      const mirrored = ids.filter((id) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version))).length;
-      const j = judgeShare(mirrored, n, o.percent / 100, env.confidence);
-      return { status: j.holds ? 'held' : 'broken', detail: `copies (-shadow) at ${o.destination.labels?.version ?? o.destination.host}: ${formatShare(j)}`, requests: n };
-    }
+    case 'mirror':
+      return judgeMirror(o, request, shares);
     case 'delay':
       if (o.delayMs > MAX_WAIT_MS || o.percent < 5) return notRun(`a ${o.delayMs} ms delay on ${o.percent} % of requests needs more waiting than a proof spends`);
       return notRun('delay proofs are not implemented yet');

@@ -1,0 +1,124 @@
+/**
+ * Traffic judgement of the promises that are shares of requests (a weighted split, a fault abort
+ * percentage, a mirror percentage), sampled sequentially (`../sequential.ts`): requests go out in
+ * batches and the proof stops at the first batch after which the verdict is certain at the stated
+ * confidence and power, so a right config needs about half the fixed design's requests and a
+ * broken one stops after the first batch.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DestinationSpec, Outcome, RequestSpec } from '../expectations/types.js';
+import type { TrafficVerdict } from '../report/types.js';
+import { runSequential, SequentialPlan, type SequentialJudgement } from '../sequential.js';
+import { formatShare } from '../stats.js';
+import type { EchoBackend } from './echo.js';
+import type { Sent } from './send.js';
+
+type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
+
+/** What a share proof needs from its caller. */
+export interface ShareEnv {
+  readonly confidence: number;
+  readonly tolerance: number;
+  /** Sends `n` requests (with per-request extra headers) through the caller. */
+  readonly many: (n: number, extra?: (i: number) => Record<string, string>) => Promise<Sent[]>;
+  /** Names the workload of requests an inbound sidecar refused. @default identity */
+  readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
+  /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. */
+  readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
+  /** Echo backends, for mirrored copies (`shadows`). */
+  readonly backends: readonly EchoBackend[];
+}
+
+/** Whether a request answered by `s` reached `d` (its namespace and, when given, its version label). */
+export function lands(s: Sent, d: DestinationSpec): boolean {
+  if (s.workload === '') return false;
+  const [ns] = s.workload.split('/');
+  const hostNs = /^[^.]+\.([^.]+)\.svc\./.exec(d.host)?.[1];
+  if (hostNs !== undefined && ns !== hostNs) return false;
+  return d.labels?.version === undefined || s.version === d.labels.version;
+}
+
+/** A 403 no echo backend sent: the destination's inbound sidecar refused the request (RBAC). */
+export const refused = (s: Sent): boolean => s.status === 403 && s.workload === '' && s.deniedBy === undefined;
+
+export const refusedDetail = (r: RequestSpec, n: number): TrafficVerdict => ({
+  status: 'not-run', requests: n,
+  detail: `the destination's inbound sidecar answered ${r.method} ${r.path} 403 (its AuthorizationPolicies admit no mesh identity for it), so no backend could fail, stall or be copied; judged on the config`,
+});
+
+/** `stopped after 700 of at most 1743 requests (look 4 of 10, inside the tolerance)`. */
+function stopped(j: SequentialJudgement): string {
+  const s = j.sequential;
+  const why = s.decidedBy === 'held-early' ? 'inside the tolerance' : s.decidedBy === 'broken' ? 'the promise excluded' : 'last look';
+  return `stopped after ${j.trials} of at most ${s.maxTrials} requests (look ${s.look} of ${s.looks}, ${why})`;
+}
+
+const plan = (shares: readonly number[], env: ShareEnv) => new SequentialPlan(shares, { confidence: env.confidence, tolerance: env.tolerance });
+
+/** A weighted split: each destination's share of plain requests. */
+export async function judgeSplit(o: Of<'split'>, env: ShareEnv): Promise<TrafficVerdict> {
+  const attribute = env.attribute ?? (async (s: Sent[]) => s);
+  const { judgements, samples } = await runSequential(plan(o.shares.map((s) => s.percent / 100), env),
+    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination)));
+  const detail = o.shares.map((s, i) => `${s.destination.labels?.version ?? s.destination.host}: ${formatShare(judgements[i]!)}`).join('; ');
+  return { status: judgements.every((j) => j.holds) ? 'held' : 'broken', detail: `${detail}; ${stopped(judgements[0]!)}`, requests: samples.length };
+}
+
+/** `FI×12, -×28`: how many requests carried each flag set (`-` none). */
+function flagSummary(sent: readonly Sent[], flags: ReadonlyMap<string, readonly string[]>): string {
+  const counts = new Map<string, number>();
+  for (const s of sent) {
+    const k = (flags.get(s.requestId) ?? []).join(',') || '-';
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, v]) => `${k}×${v}`).join(', ');
+}
+
+/** A fault abort: the share of requests the proxy answers with the status (and, with the access log, flag FI). */
+export async function judgeAbort(o: Of<'abort'>, env: ShareEnv): Promise<TrafficVerdict> {
+  const flagsOf = env.flagsOf;
+  const flags = new Map<string, readonly string[]>();
+  const { judgements: [j], samples } = await runSequential(plan([o.percent / 100], env), async (n) => {
+    const sent = await env.many(n);
+    if (flagsOf) for (const [id, f] of await flagsOf(sent)) flags.set(id, f);
+    return sent;
+  }, (s) => [s.status === o.status && s.workload === '' && (!flagsOf || (flags.get(s.requestId) ?? []).includes('FI'))]);
+  return {
+    status: j!.holds ? 'held' : 'broken',
+    detail: `answered ${o.status}${flagsOf ? ' with flag FI' : ''} by the proxy: ${formatShare(j!)}; ${stopped(j!)}${flagsOf ? `; response flags ${flagSummary(samples, flags)}` : ''}`,
+    requests: samples.length,
+  };
+}
+
+/** Polls `count` until it reaches `all` or stops growing for `quietMs` (copies still in flight), at most `maxMs`. */
+async function settle(count: () => number, all: number, quietMs = 250, maxMs = 1500): Promise<void> {
+  const end = performance.now() + maxMs;
+  let last = count();
+  let quietSince = performance.now();
+  while (last < all && performance.now() < end && performance.now() - quietSince < quietMs) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = count();
+    if (now !== last) {
+      last = now;
+      quietSince = performance.now();
+    }
+  }
+}
+
+/** A mirror: the share of requests whose copy (Host `-shadow`) reached the mirror destination. */
+export async function judgeMirror(o: Of<'mirror'>, request: RequestSpec, env: ShareEnv): Promise<TrafficVerdict> {
+  const copied = (id: string) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version));
+  const ids: string[] = [];
+  let allRefused = true;
+  const { judgements: [j], samples } = await runSequential(plan([o.percent / 100], env), async (n) => {
+    const batch = Array.from({ length: n }, () => randomUUID());
+    const sent = await env.many(n, (i) => ({ 'x-meshproof-request': batch[i]! }));
+    allRefused &&= sent.every(refused);
+    ids.push(...batch);
+    // Copies are fire-and-forget: wait until they stop arriving before counting this batch.
+    await settle(() => batch.filter(copied).length, n);
+    return batch;
+  }, (id) => [copied(id)]);
+  if (allRefused) return refusedDetail(request, samples.length);
+  return { status: j!.holds ? 'held' : 'broken', detail: `copies (-shadow) at ${o.destination.labels?.version ?? o.destination.host}: ${formatShare(j!)}; ${stopped(j!)}`, requests: samples.length };
+}
