@@ -53,17 +53,23 @@ export class GatewayClient implements Closable {
     return a;
   }
 
-  /** One request to `port` with the spec's host (port omitted when it is the scheme's default), path, method and headers plus `extra`. */
+  /**
+   * One request to the listener on `port` with the spec's path, method and headers plus `extra`, and
+   * its host as a client of the gateway's Service would write it: with the server port
+   * (`via.port`) unless that is the scheme's default.
+   */
   send(port: number, spec: RequestSpec, extra: Record<string, string> = {}, o: GatewaySendOptions = {}): Promise<GatewaySent> {
     const tls = o.tls;
     const started = performance.now();
     const requestId = extra['x-request-id'] ?? randomUUID();
     const defaultPort = tls ? 443 : 80;
-    const headers = { ...spec.headers, ...extra, 'x-request-id': requestId, host: port === defaultPort ? spec.host : `${spec.host}:${port}` };
+    const authorityPort = spec.via.kind === 'gateway' ? spec.via.port : port;
+    const headers = { ...spec.headers, ...extra, 'x-request-id': requestId, host: authorityPort === defaultPort ? spec.host : `${spec.host}:${authorityPort}` };
     const timeout = o.timeoutMs ?? 30_000;
     const agent = o.fresh ? false : this.agentFor(port, tls);
     return new Promise((resolve) => {
       const onResponse = (res: IncomingMessage) => {
+        const tlsVersion = tls ? (res.socket as import('node:tls').TLSSocket | null)?.getProtocol?.() ?? undefined : undefined;
         res.resume();
         res.on('end', () => resolve({
           status: res.statusCode ?? 0,
@@ -73,7 +79,7 @@ export class GatewayClient implements Closable {
           requestId,
           ...(res.headers['x-envoy-overloaded'] !== undefined ? { overloaded: true } : {}),
           ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
-          ...(tls ? { tlsVersion: (res.socket as import('node:tls').TLSSocket).getProtocol?.() ?? undefined } : {}),
+          ...(tlsVersion ? { tlsVersion } : {}),
         }));
       };
       const base = { host: this.address, port, path: spec.path, method: spec.method, headers, timeout };
@@ -81,7 +87,7 @@ export class GatewayClient implements Closable {
         ? httpsRequest({ ...base, agent: agent as HttpsAgent | false, servername: tls.servername, ca: tls.ca, ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) }, onResponse)
         : httpRequest({ ...base, agent }, onResponse);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeout} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, version: '', workload: '', elapsedMs: performance.now() - started, error: e.code ? `${e.code}: ${e.message}` : e.message, requestId }));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, version: '', workload: '', elapsedMs: performance.now() - started, error: describeError(e), requestId }));
       req.end();
     });
   }
@@ -91,6 +97,13 @@ export class GatewayClient implements Closable {
     this.agents.clear();
     return Promise.resolve();
   }
+}
+
+/** `ECONNRESET: socket hang up`; OpenSSL's multi-line messages shortened to their code (`ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`). */
+function describeError(e: NodeJS.ErrnoException): string {
+  const first = e.message.split('\n')[0]!.trim();
+  if (e.code === undefined) return first;
+  return /SSL routines|^[0-9A-F]+:error:/.test(first) ? e.code : `${e.code}: ${first}`;
 }
 
 /** `n` requests through `send`, `concurrency` at a time, in order of `i`. */

@@ -2,7 +2,8 @@
  * The ingress gateway of the embedded mesh: the gateway workload a Gateway's `selector` picks (e.g.
  * `istio-ingress/istio-ingressgateway` of the platform app) runs as one proxy (`--role gateway`,
  * Istio's `router`) on its own loopback address (`127.79.y.z`), serving the translator's gateway
- * listeners (`0.0.0.0_<server port>`, moved to that address) and routes, with the credentials
+ * listeners (`0.0.0.0_<port>`, moved to that address; the port is the server's, or the gateway
+ * Service's `targetPort` for it) and routes, with the credentials
  * istiod would serve it over SDS:
  *
  * - `default` and `ROOTCA` for its own identity (the mTLS hop to inbound sidecars);
@@ -39,7 +40,7 @@ export interface IngressGateway {
   readonly view: ProxyView;
   /** Root certificate (PEM) its server certificates chain to, and that MUTUAL servers trust for clients. */
   readonly caPem: string;
-  /** The port its listener for a Gateway server port is bound on, or undefined when it has none. */
+  /** The port its listener for a Gateway server port is bound on (the port itself, or the gateway Service's targetPort for it), or undefined when it has none. */
   listenerPort(serverPort: number): number | undefined;
   /** Access-log entries so far. */
   log(): readonly AccessLogEntry[];
@@ -70,6 +71,20 @@ export function gatewayWorkload(graph: MeshGraph, gatewayRef: string): Workload 
   const w = graph.workloads.all.find((x) => selects(selector, x.labels) && graph.membershipOf(x).dataplane === 'gateway')
     ?? graph.workloads.all.find((x) => selects(selector, x.labels));
   return w ?? `no workload in dist/ matches Gateway ${gatewayRef}'s selector ${JSON.stringify(selector)} (the gateway Deployment, e.g. of the platform app, is not in the input)`;
+}
+
+/**
+ * The container port a Gateway server port is served on: the `targetPort` of the gateway Service
+ * port with that number (a name resolved among the workload's container ports), as Istio binds
+ * gateway listeners (server port 443 → Service 443 → targetPort 8443).
+ */
+function targetPortOf(graph: MeshGraph, workload: Workload, serverPort: number): number | undefined {
+  for (const svc of graph.servicesSelecting(workload)) {
+    const target = svc.ports.find((p) => p.number === serverPort)?.targetPort;
+    if (typeof target === 'number') return target;
+    if (typeof target === 'string') return workload.containerPorts.find((c) => c.name === target)?.containerPort;
+  }
+  return undefined;
 }
 
 /** SDS secrets for the credentials of the view's terminating servers, from the runtime's CA. */
@@ -125,7 +140,7 @@ async function startGateway(graph: MeshGraph, mesh: EmbeddedMesh, workload: Work
   if (typeof started === 'string') return started;
   return {
     workload: `${workload.namespace}/${workload.name}`, address, view, caPem: mesh.identities.rootPem,
-    listenerPort: (serverPort) => ports.get(serverPort), log: started.log,
+    listenerPort: (serverPort) => ports.get(serverPort) ?? ports.get(targetPortOf(graph, workload, serverPort) ?? -1), log: started.log,
   };
 }
 

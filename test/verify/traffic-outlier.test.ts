@@ -1,0 +1,63 @@
+/**
+ * Outlier detection proven with traffic: a failing replica of each customers workload (every answer
+ * 503) is ejected by a fresh caller after consecutive5xxErrors failures, and later requests within
+ * baseEjectionTime all reach the healthy pods; without outlier detection the replica keeps getting
+ * traffic and the promise breaks; where maxEjectionPercent forbids ejecting one host of two, the
+ * promise is that traffic does not move, and it is judged that way (both ways).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import type { Expectation } from '../../src/verify/expectations/types.js';
+import { createRuntime } from '../../src/verify/runtime/index.js';
+import { breakObject, copyDist, ROOT } from './_dist.js';
+
+const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
+const ID = 'customers/customers#outlier-detection';
+const PROMISE = EXPECTATIONS.find((e) => e.id === ID)!;
+
+async function proveIn(work: string, e: Expectation = PROMISE) {
+  const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+  return (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(e.id);
+}
+
+/** The promise as if the construct had said `maxEjectionPercent: percent`. */
+function withMaxEjection(percent: number): Expectation {
+  return { ...PROMISE, outcome: { ...PROMISE.outcome, maxEjectionPercent: percent } as Expectation['outcome'] };
+}
+
+async function inBrokenCopy<T>(edit: (o: Record<string, any>) => void, run: (work: string) => Promise<T>): Promise<T> {
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'DestinationRule', 'customers', edit);
+    return await run(work);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+test('GIVEN customers ejecting after 5 consecutive 5xx (up to 100 %) WHEN a replica answers 503 to everything THEN it is ejected and the next requests all reach healthy pods', async () => {
+  const v = await proveIn(ROOT);
+  assert.is(v?.status, 'held', v?.detail);
+  assert.match(v!.detail, /^failing replica customers-v1-failing \(127\.76\.\d+\.\d+\) in the caller's cluster outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local of 2 hosts answered 5 × 503 \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms it got 0 \(0\.0 % of 20 .*\): ejected, traffic moved/);
+});
+
+test('GIVEN a copy without outlier detection WHEN the same replica fails THEN it keeps getting requests and the promise breaks', async () => {
+  const v = await inBrokenCopy((o) => { delete o.spec.trafficPolicy.outlierDetection; }, (work) => proveIn(work));
+  assert.is(v?.status, 'broken', v?.detail);
+  assert.match(v!.detail, /of the next 20 requests within baseEjectionTime 30000 ms it got ([1-9]\d*) .*: not ejected, traffic did not move/);
+});
+
+test('GIVEN maxEjectionPercent 10 (one bad host of two is 50 %) WHEN the replica fails THEN traffic does not move, as promised; and a promise of 10 % judged against a config allowing 100 % breaks', async () => {
+  const held = await inBrokenCopy((o) => { o.spec.trafficPolicy.outlierDetection.maxEjectionPercent = 10; }, (work) => proveIn(work, withMaxEjection(10)));
+  assert.is(held?.status, 'held', held?.detail);
+  assert.match(held!.detail, /it got [1-9]\d*: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did not/);
+  const broken = await proveIn(ROOT, withMaxEjection(10));
+  assert.is(broken?.status, 'broken', broken?.detail);
+  assert.match(broken!.detail, /it got 0: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did/);
+});
+
+test.run();
