@@ -89,14 +89,19 @@ export function createRuntime(): TrafficRunner {
         const mesh = await startMesh(graph, registry);
         const gateways = new GatewayPool(graph, mesh);
         const clients = new Map<string, GatewayClient>();
+        let gatewayStartupMs = 0;
         /** The running gateway of Gateway `ref` and a client for it; a string when dist/ has no gateway workload for it (not run). */
         const gatewayOf = async (ref: string): Promise<{ gw: IngressGateway; client: GatewayClient } | string> => {
           const w = gatewayWorkload(graph, ref);
           if (typeof w === 'string') return w;
+          const t = performance.now();
           const gw = await gateways.forGateway(ref);
           if (typeof gw === 'string') throw new Error(gw);
           let client = clients.get(gw.address);
-          if (!client) clients.set(gw.address, (client = registry.add(new GatewayClient(gw.address))));
+          if (!client) {
+            gatewayStartupMs += performance.now() - t;
+            clients.set(gw.address, (client = registry.add(new GatewayClient(gw.address))));
+          }
           return { gw, client };
         };
         let done = 0;
@@ -184,7 +189,7 @@ export function createRuntime(): TrafficRunner {
           }
         }
         progress(expectations.length, expectations.length);
-        return { verdicts: out, startupMs: mesh.startupMs() };
+        return { verdicts: out, startupMs: mesh.startupMs() + gatewayStartupMs };
       } finally {
         closeAgents();
         const errors = await registry.closeAll();
