@@ -77,6 +77,10 @@ export class ObjectKeyedMemo<T> {
 const CLUSTERS = new ObjectKeyedMemo<Cluster>();
 const ASSIGNMENTS = new ObjectKeyedMemo<ClusterLoadAssignment>();
 const ROUTES = new ObjectKeyedMemo<readonly RouteConfiguration[]>();
+// Whole lists per scope, so the Nth sidecar of a namespace does one lookup instead of one per cluster.
+const CLUSTER_LISTS = new ObjectKeyedMemo<readonly Cluster[]>();
+const ASSIGNMENT_LISTS = new ObjectKeyedMemo<readonly ClusterLoadAssignment[]>();
+const CONSISTENT_HASH = new WeakMap<readonly ClusterView[], ReadonlyMap<string, Readonly<Record<string, unknown>>>>();
 
 /** How many resources (route configurations: lists) each cache has built so far in this process. */
 export function translationCacheBuilds(): { clusters: number; endpoints: number; routes: number } {
@@ -91,6 +95,27 @@ export function cachedOutboundCluster(c: ClusterView, service: ServiceView | und
 /** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */
 export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
   return ASSIGNMENTS.get([workloads, c, service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads))));
+}
+
+/** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */
+export function cachedOutboundClusters(view: ProxyView, proxyless: boolean): readonly Cluster[] {
+  return CLUSTER_LISTS.get([view.clusters, view.services], proxyless ? 'proxyless' : 'proxy', () => {
+    const services = servicesByHost(view);
+    return Object.freeze(view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless)));
+  });
+}
+
+/** The load assignment of every EDS cluster of the view, in order, once per (workloads, clusters, services). */
+export function cachedClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): readonly ClusterLoadAssignment[] {
+  return ASSIGNMENT_LISTS.get([workloads, view.clusters, view.services], '', () => {
+    const services = servicesByHost(view);
+    return Object.freeze(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads)));
+  });
+}
+
+/** Services by host; the last of a host wins, as `new Map(view.services.map(...))` in the builders. */
+function servicesByHost(view: ProxyView): ReadonlyMap<string, ServiceView> {
+  return new Map(view.services.map((s) => [s.host, s]));
 }
 
 /**
@@ -111,5 +136,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
 
 /** Istio `loadBalancer.consistentHash` by cluster name: what a route to the cluster hashes on. */
 export function consistentHashOf(view: ProxyView): ReadonlyMap<string, Readonly<Record<string, unknown>>> {
-  return new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]));
+  let map = CONSISTENT_HASH.get(view.clusters);
+  if (!map) CONSISTENT_HASH.set(view.clusters, (map = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]))));
+  return map;
 }

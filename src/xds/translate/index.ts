@@ -4,7 +4,7 @@
  */
 import type { ProxyView } from '../../mesh/view/index.js';
 import type { ResourceSet } from '../resources.js';
-import { cachedClusterLoadAssignment, cachedOutboundCluster, cachedSidecarRoutes, consistentHashOf } from './cache.js';
+import { cachedClusterLoadAssignments, cachedOutboundClusters, cachedSidecarRoutes, consistentHashOf } from './cache.js';
 import { buildClusters, buildDefaultClusters } from './clusters.js';
 import { buildClusterLoadAssignments } from './endpoints.js';
 import { buildInboundClusters } from './inbound-clusters.js';
@@ -49,14 +49,13 @@ export interface TranslateOptions {
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
   if (opts.cache === false) return translateUncached(view, workloads, proxyless);
-  const services = new Map(view.services.map((s) => [s.host, s]));
   const defaults = buildDefaultClusters(view);
-  const outbound = view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless));
+  const outbound = cachedOutboundClusters(view, proxyless);
   const clusters = proxyless ? [...outbound, ...defaults] : [...outbound, ...defaults, ...buildInboundClusters(view)];
   const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
   return {
     clusters,
-    endpoints: view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads)),
+    endpoints: [...cachedClusterLoadAssignments(view, workloads)],
     listeners: proxyless ? buildListeners(view, env, proxyless) : [...buildListeners(view, env, proxyless), ...buildInboundListeners(view)],
     routes: view.proxy.type === 'sidecar' ? [...cachedSidecarRoutes(view, defaults.map((c) => c.name), proxyless)] : buildRouteConfigurations(view, env, proxyless),
   };
