@@ -11,13 +11,14 @@ import type { ClusterStats, StatsStore } from '../admin/stats.js';
 import type { CompiledCluster } from '../config/cluster-config.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { roundRobinFallback } from './default-lb.js';
+import { H1Pool } from './h1-pool.js';
 import type { LoadBalancer, ProxyExtensions, UpstreamHost } from './pipeline.js';
 import { Http2Upstream } from './upstream-http2.js';
 
 export class UpstreamCluster {
   hosts: readonly UpstreamHost[] = [];
   lb: LoadBalancer = roundRobinFallback([]);
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, Pool | H1Pool>();
   private readonly h2 = new Map<string, Http2Upstream>();
 
   constructor(public config: CompiledCluster, readonly stats: ClusterStats, private readonly ext: ProxyExtensions, private readonly random: () => number) {}
@@ -36,7 +37,7 @@ export class UpstreamCluster {
       return h;
     });
     const keep = new Set(hosts.map((h) => h.key).filter((k) => !retire.has(k)));
-    for (const [key, pool] of this.pools) if (!keep.has(key)) { this.pools.delete(key); void pool.close().catch(() => {}); }
+    for (const [key, pool] of this.pools) if (!keep.has(key)) { this.pools.delete(key); closePool(pool); }
     for (const [key, s] of this.h2) if (!keep.has(key)) { this.h2.delete(key); s.close(); }
     this.hosts = hosts;
     this.stats.membership_total = hosts.length;
@@ -50,25 +51,36 @@ export class UpstreamCluster {
     this.lb = factory ? factory(this.config.source, this.hosts, this.random) : roundRobinFallback(this.hosts);
   }
 
-  /** The HTTP/1.1 pool of a host (created on first use). */
-  pool(host: UpstreamHost): Pool {
+  /** The HTTP/1.1 pool of a host (created on first use): our own for plaintext, undici's for TLS. */
+  pool(host: UpstreamHost): Pool | H1Pool {
     let p = this.pools.get(host.key);
     if (!p) {
       const tls = this.ext.tls?.upstream?.(this.config.source, host);
       const stats = this.stats;
-      p = new Pool(`${tls ? 'https' : 'http'}://${host.key}`, {
+      if (!tls) {
+        p = new H1Pool({
+          address: host.address, port: host.port, connectTimeoutMs: this.config.connectTimeoutMs,
+          keepAliveTimeoutMs: Math.min(this.config.idleTimeoutMs, 60_000), maxRequestsPerConnection: this.config.maxRequestsPerConnection, maxHeaderSize: 96 * 1024,
+          onConnect: () => { stats.upstream_cx_total++; stats.upstream_cx_active++; },
+          onDisconnect: () => { stats.upstream_cx_active--; },
+        });
+        this.pools.set(host.key, p);
+        return p;
+      }
+      const u = new Pool(`https://${host.key}`, {
         connectTimeout: this.config.connectTimeoutMs,
         keepAliveTimeout: Math.min(this.config.idleTimeoutMs, 60_000),
         keepAliveMaxTimeout: this.config.idleTimeoutMs,
         headersTimeout: 0, bodyTimeout: 0, pipelining: 1,
         maxRequestsPerClient: this.config.maxRequestsPerConnection || undefined,
         maxHeaderSize: 96 * 1024,
-        ...(tls ? { connect: { ...tls, timeout: this.config.connectTimeoutMs } } : {}),
+        connect: { ...tls, timeout: this.config.connectTimeoutMs },
       });
-      p.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
-      p.on('disconnect', () => { stats.upstream_cx_active--; });
-      p.on('connectionError', () => {});
-      this.pools.set(host.key, p);
+      u.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
+      u.on('disconnect', () => { stats.upstream_cx_active--; });
+      u.on('connectionError', () => {});
+      this.pools.set(host.key, u);
+      p = u;
     }
     return p;
   }
@@ -84,7 +96,7 @@ export class UpstreamCluster {
   }
 
   close(): void {
-    for (const p of this.pools.values()) void p.close().catch(() => {});
+    for (const p of this.pools.values()) closePool(p);
     for (const s of this.h2.values()) s.close();
     this.pools.clear();
     this.h2.clear();
@@ -92,11 +104,17 @@ export class UpstreamCluster {
 
   /** Ends every connection at once (shutdown after the drain timeout). */
   destroy(): void {
-    for (const p of this.pools.values()) void p.destroy().catch(() => {});
+    for (const p of this.pools.values()) { if (p instanceof H1Pool) p.destroy(); else void p.destroy().catch(() => {}); }
     for (const s of this.h2.values()) s.close();
     this.pools.clear();
     this.h2.clear();
   }
+}
+
+/** Graceful close: requests in flight finish. */
+function closePool(p: Pool | H1Pool): void {
+  if (p instanceof H1Pool) p.close();
+  else void p.close().catch(() => {});
 }
 
 /**

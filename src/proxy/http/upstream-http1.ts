@@ -1,24 +1,28 @@
 /**
- * One HTTP/1.1 attempt to an upstream host through an undici `Pool` (keep-alive connection pool per
- * host), with undici's low-level `dispatch` handler API: no Readable, no promise per chunk. The
- * response body flows to the sink with backpressure (onData returns false until the sink drains).
+ * One HTTP/1.1 attempt to an upstream host through its keep-alive connection pool: our own
+ * {@link H1Pool} for plaintext hosts, an undici `Pool` for TLS ones, both driven through undici's
+ * low-level dispatch handler shape: no Readable, no promise per chunk. The response body flows to
+ * the sink with backpressure (onData returns false until the sink drains).
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { ClusterStats } from '../admin/stats.js';
+import { H1Pool } from './h1-pool.js';
 import { type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
 /** Response headers never forwarded (hop-by-hop, RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
 
-/** Converts undici's raw header buffers to a flat string list without hop-by-hop headers. */
-function responseHeaders(raw: Buffer[]): string[] {
+const text = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1'));
+
+/** Converts raw response headers (undici's buffers or the parser's strings) to a flat lower-case-name list without hop-by-hop headers. */
+function responseHeaders(raw: readonly (Buffer | string)[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
+    const name = text(raw[i]!).toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+    out.push(name, text(raw[i + 1]!));
   }
   return out;
 }
@@ -52,7 +56,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     this.abortFn = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): boolean {
     if (statusCode < 200) return true;
     this.started = true;
     this.status = statusCode;
@@ -108,11 +112,12 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
  * Dispatches one request. `headers` is the flat upstream header list (hop-by-hop removed, `host` set).
  * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). `abortOn` aborts it.
  */
-export function forwardHttp1(pool: Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, signal: AbortSignal): Promise<UpstreamResponse> {
+export function forwardHttp1(pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, signal: AbortSignal): Promise<UpstreamResponse> {
   const attempt = new Http1Attempt(host, stats);
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   const onAbort = () => attempt.abort(signal.reason as Error);
   signal.addEventListener('abort', onAbort, { once: true });
-  pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0, idempotent: body === null }, attempt);
+  if (pool instanceof H1Pool) pool.dispatch({ path, method, headers, body }, attempt);
+  else pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0, idempotent: body === null }, attempt);
   return attempt.promise;
 }
