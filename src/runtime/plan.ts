@@ -102,7 +102,9 @@ function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', e
     for (const vh of table?.virtualHosts ?? []) {
       const domain = vh.domains[0];
       if (!domain || domain.includes('*')) continue;
-      const host = port === 80 ? domain : `${domain}:${port}`;
+      // A gateway listens on its pod's port (Service 80 → 8080) and its route configurations ignore the
+      // Host port (as istiod's): send the bare host, as a client of the Service's port 80 or 443 does.
+      const host = port === 80 || role === 'gateway' ? domain : `${domain}:${port}`;
       const first = vh.routes[0];
       if (first?.action.case === 'redirect' && vh.routes.length === 1) {
         const r = first.action.value;

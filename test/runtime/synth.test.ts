@@ -74,8 +74,9 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC,
   assert.equal(names('Deployment').filter((n) => n.startsWith('meshproof-system/proxy-')), ['meshproof-system/proxy-bookinfo-details-v1', 'meshproof-system/proxy-customers-customers-v1', 'meshproof-system/proxy-httpbin-httpbin-v1', 'meshproof-system/proxy-istio-ingress-istio-ingressgateway']);
   const gateway = objects.find((o) => o.metadata.name === 'proxy-istio-ingress-istio-ingressgateway' && o.kind === 'Deployment')!;
   assert.match(gateway.spec!.template.spec.containers[0].args.join(' '), /--node istio-ingress\/istio-ingressgateway --role gateway/);
-  // Port 80 binds as non-root through the safe sysctl.
-  assert.equal(gateway.spec!.template.spec.securityContext.sysctls, [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
+  // Like istiod, the gateway listens on its pod's port (Service 80 → targetPort 8080): no low port, so no sysctl.
+  assert.equal(gateway.spec!.template.spec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort).slice(0, 1), [8080]);
+  assert.is(gateway.spec!.template.spec.securityContext.sysctls, undefined);
   const job = parseAllDocuments(first.job).map((d) => d.toJS())[0];
   assert.is(job.kind, 'Job');
   assert.is(job.spec.backoffLimit, 0);
@@ -89,7 +90,7 @@ test('GIVEN the smoke plan WHEN read THEN hosts behind auto mTLS are targets (th
   assert.equal(details.skipped, []);
   assert.equal(details.targets.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')?.workloads.length, 3);
   const gw = first.plan.proxies.find((p) => p.role === 'gateway')!;
-  assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 80, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
+  assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 8080, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
   // An external host (ServiceEntry api.stripe.com) states no echo expectation.
   assert.not.ok(first.plan.proxies.some((p) => p.targets.some((t) => t.host.startsWith('api.stripe.com'))));
 });

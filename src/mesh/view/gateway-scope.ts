@@ -11,6 +11,7 @@ import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
 import { exportedTo } from '../visibility.js';
+import { containerPortOf } from './inbound.js';
 import { originOf } from './origin.js';
 import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
 import type { GatewayApiRouteView, GatewayServerView, HostRoutesView, ProxyIdentity } from './types.js';
@@ -67,16 +68,35 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, gateway: MeshObject, serv
   });
 }
 
+/**
+ * The port the gateway workload listens on for a Gateway server port, as istiod's `resolvePorts`
+ * with a selector-based Gateway: the first Service (by host) in the proxy's namespace that selects
+ * the gateway pod and has a port numbered `serverPort` gives its `targetPort` (a named one resolved
+ * through the pod's container ports); no such Service port (or an unresolvable name): `serverPort`.
+ */
+export function gatewayListenerPort(graph: MeshGraph, proxy: ProxyIdentity, serverPort: number): number {
+  const services = graph.services.selecting(proxy.namespace, proxy.labels).filter((s) => s.kind !== 'ServiceEntry').sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const workload = graph.workloads.all.find((w) => w.namespace === proxy.namespace && w.name === proxy.name);
+  for (const s of services) {
+    const p = s.ports.find((x) => x.number === serverPort);
+    if (p) return containerPortOf(p, workload) ?? serverPort;
+  }
+  return serverPort;
+}
+
 /** Every server of every Gateway selecting the proxy, with its routes. */
 export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
   const out: GatewayServerView[] = [];
+  const listenerPorts = new Map<number, number>();
+  const listenerPort = (n: number) => listenerPorts.get(n) ?? (listenerPorts.set(n, gatewayListenerPort(graph, proxy, n)), listenerPorts.get(n)!);
   for (const gateway of gatewaysFor(graph, proxy)) {
     (Array.isArray(gateway.spec.servers) ? gateway.spec.servers : []).forEach((server, i) => {
       if (!isRecord(server) || !isRecord(server.port) || typeof server.port.number !== 'number') return;
       const protocol = declaredPortProtocol(typeof server.port.protocol === 'string' ? server.port.protocol : undefined).protocol;
       if (isRecord(server.tls) && server.tls.mode === 'AUTO_PASSTHROUGH') addAutoPassthroughClusters(graph, env, proxy, gateway, server);
       out.push({
-        gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number, protocol,
+        gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number,
+        portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number), protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
         routes: serverRoutes(graph, env, gateway, server, server.port.number, protocol),
         origin: originOf(gateway, ['spec', 'servers', i]),

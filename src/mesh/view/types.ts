@@ -363,7 +363,17 @@ export interface ClusterView {
 export interface GatewayServerView {
   /** `namespace/name` of the Gateway. */
   readonly gateway: string;
+  /** `port.number` as written in the Gateway server. */
   readonly port: number;
+  /** `port.name` as written (part of an HTTPS server's RDS name); `''` when absent. */
+  readonly portName: string;
+  /**
+   * The port the gateway workload listens on for this server (Istio `resolvePorts`): the
+   * `targetPort` of the first Service port selecting the gateway pod whose `port` equals the server
+   * port (a named targetPort resolved through the pod's container ports), else the server port.
+   * Names the listener `0.0.0.0_<listenerPort>` and the plain HTTP RDS `http.<listenerPort>`.
+   */
+  readonly listenerPort: number;
   readonly protocol: IstioProtocol;
   /** Server hosts as written (`ns/host` form included). */
   readonly hosts: readonly string[];

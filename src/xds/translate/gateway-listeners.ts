@@ -1,9 +1,11 @@
 /**
- * Gateway (router) listeners: one `0.0.0.0_<port>` listener per server port with the filter chains
- * of every server on it, as Istio's `buildGatewayListeners` lays them out (`gateway.go`):
- * - HTTP servers share one chain, an HCM on RDS `http.<port>`;
+ * Gateway (router) listeners: one `0.0.0.0_<port>` listener per port the gateway pod listens on
+ * (the server port mapped to the gateway Service's targetPort, `GatewayServerView.listenerPort`,
+ * as istiod's `MergeGateways`/`resolvePorts`) with the filter chains of every server on it, as
+ * Istio's `buildGatewayListeners` lays them out (`gateway.go`):
+ * - HTTP servers share one chain, an HCM on RDS `http.<listener port>`;
  * - each HTTPS server that terminates TLS gets its own chain: `server_names` from its hosts, its
- *   `DownstreamTlsContext`, an HCM on RDS `https.<port>.<i>.<gateway>.<namespace>`;
+ *   `DownstreamTlsContext`, an HCM on RDS `https.<server port>.<port name>.<gateway>.<namespace>`;
  * - a TCP server forwards with `tcp_proxy` to its first applicable `tcp` route; a TLS server that
  *   terminates does the same behind its TLS context;
  * - a PASSTHROUGH server gets a chain per applicable `tls` match, `server_names` = `sniHosts`
@@ -24,7 +26,7 @@ import { istioMutualSni } from './clusters.js';
 import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
 import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName, type HttpFilterEntry } from './listeners.js';
 import { buildHttpRbacFilters } from './rbac.js';
-import { gatewayRouteName, terminatesTls } from './routes.js';
+import { acceptedGatewayServers, gatewayRouteName, terminatesTls } from './routes.js';
 import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
 
 const TLS_SOCKET = 'envoy.transport_sockets.tls';
@@ -45,7 +47,7 @@ export function serverNames(s: GatewayServerView): string[] {
 export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
   const byPort = new Map<number, GatewayServerView[]>();
   const authz = buildHttpRbacFilters(view.inbound?.authorizationPolicies ?? []);
-  for (const s of view.gatewayServers) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
+  for (const s of acceptedGatewayServers(view)) byPort.set(s.listenerPort, [...(byPort.get(s.listenerPort) ?? []), s]);
   const out: Listener[] = [];
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const chains: FilterChain[] = [];
@@ -56,7 +58,7 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
     for (const s of servers) {
       if (s.protocol === 'HTTP') continue;
       const mode = tlsOf(s)?.mode;
-      if (terminatesTls(s)) chains.push(buildTlsServerChain(view, s, authz));
+      if (terminatesTls(s)) chains.push(buildTlsServerChain(s, authz));
       else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken));
       else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
       else {
@@ -84,8 +86,8 @@ function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
  * from its hosts, its `DownstreamTlsContext` (see {@link buildDownstreamTlsContext}), and an HCM on its
  * own route configuration. A TLS (not HTTPS) server that terminates forwards TCP instead.
  */
-export function buildTlsServerChain(view: ProxyView, s: GatewayServerView, authz: readonly HttpFilterEntry[] = []): FilterChain {
-  const rds = gatewayRouteName(view, s);
+export function buildTlsServerChain(s: GatewayServerView, authz: readonly HttpFilterEntry[] = []): FilterChain {
+  const rds = gatewayRouteName(s);
   return create(FilterChainSchema, {
     name: rds,
     filterChainMatch: { serverNames: serverNames(s) },

@@ -1,7 +1,7 @@
 /**
  * Route configurations: sidecar outbound RDS per HTTP port (`"<port>"`), proxyless-gRPC RDS per
- * host and port (`"<fqdn>:<port>"`), and gateway RDS per server port (`http.<port>`, and
- * `https.<port>.<i>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
+ * host and port (`"<fqdn>:<port>"`), and gateway RDS (`http.<listener port>`, and
+ * `https.<port>.<port name>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
  */
 import { create } from '@bufbuild/protobuf';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
@@ -129,11 +129,32 @@ export function terminatesTls(s: GatewayServerView): boolean {
   return s.protocol === 'HTTPS' && mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
 }
 
-/** The RDS name of a gateway server: plain HTTP servers on one port share `http.<port>`. */
-export function gatewayRouteName(view: ProxyView, s: GatewayServerView): string {
-  if (!terminatesTls(s)) return `http.${s.port}`;
+/**
+ * The RDS name of a gateway server, as istiod's `gatewayRDSRouteName`: plain HTTP servers on one
+ * listener port share `http.<listener port>` (the port the gateway pod listens on, see
+ * `GatewayServerView.listenerPort`); a TLS-terminating HTTPS server has its own
+ * `https.<server port>.<port name>.<gateway name>.<gateway namespace>` (the server's own port number).
+ */
+export function gatewayRouteName(s: GatewayServerView): string {
+  if (!terminatesTls(s)) return `http.${s.listenerPort}`;
   const [ns, name] = s.gateway.split('/');
-  return `https.${s.port}.${view.gatewayServers.indexOf(s)}.${name}.${ns}`;
+  return `https.${s.port}.${s.portName}.${name}.${ns}`;
+}
+
+/**
+ * The gateway servers istiod keeps (`MergeGateways`): a TLS-terminating HTTPS server whose RDS name
+ * an earlier one already took (two servers of one Gateway with the same port number and name,
+ * which Istio's validation refuses) is skipped, so it gets neither a filter chain nor routes.
+ */
+export function acceptedGatewayServers(view: ProxyView): GatewayServerView[] {
+  const taken = new Set<string>();
+  return view.gatewayServers.filter((s) => {
+    if (!terminatesTls(s)) return true;
+    const name = gatewayRouteName(s);
+    if (taken.has(name)) return false;
+    taken.add(name);
+    return true;
+  });
 }
 
 /**
@@ -145,9 +166,9 @@ export function gatewayRouteName(view: ProxyView, s: GatewayServerView): string 
  */
 function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteConfiguration[] {
   const byName = new Map<string, { vhosts: VirtualHost[]; }>();
-  for (const s of view.gatewayServers) {
+  for (const s of acceptedGatewayServers(view)) {
     if (s.protocol !== 'HTTP' && !terminatesTls(s)) continue;
-    const name = gatewayRouteName(view, s);
+    const name = gatewayRouteName(s);
     const entry = byName.get(name) ?? { vhosts: [] };
     byName.set(name, entry);
     if ((s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true) {
@@ -155,15 +176,17 @@ function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteC
       for (const host of [...hosts].sort()) entry.vhosts.push(httpsRedirectHost(s, host));
       continue;
     }
-    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host, `${h.host}:${s.port}`], env));
+    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host], env));
   }
-  return [...byName].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, e]) => create(RouteConfigurationSchema, { name, virtualHosts: dedupeDomains(e.vhosts), validateClusters: false }));
+  // istiod's gateway route configurations match hosts without their port (`ignore_port_in_host_matching`):
+  // clients name the Service port, the listener has the pod's.
+  return [...byName].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, e]) => create(RouteConfigurationSchema, { name, virtualHosts: dedupeDomains(e.vhosts), validateClusters: false, ignorePortInHostMatching: true }));
 }
 
 function httpsRedirectHost(s: GatewayServerView, host: string): VirtualHost {
   const origin = { ...s.origin, path: [...s.origin.path, 'tls', 'httpsRedirect'] };
   return create(VirtualHostSchema, {
-    name: `${host}:${s.port}`, domains: [host, `${host}:${s.port}`],
+    name: `${host}:${s.port}`, domains: [host],
     requireTls: VirtualHost_TlsRequirementType.ALL, includeRequestAttemptCount: true,
     routes: [{
       name: 'https_redirect', match: { pathSpecifier: { case: 'prefix', value: '/' } },

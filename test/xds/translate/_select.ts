@@ -43,7 +43,9 @@ function routeMatches(r: Route, req: TestRequest): boolean {
 
 /** The route `req` reaches, or undefined (Envoy: 404 NR). */
 export function selectRoute(rc: RouteConfiguration, req: TestRequest): Route | undefined {
-  const vh = rc.virtualHosts.find((v) => v.domains.includes(req.authority)) ?? rc.virtualHosts.find((v) => v.domains.includes('*'));
+  // `ignore_port_in_host_matching`: the authority's port is dropped before domains are compared.
+  const authority = rc.ignorePortInHostMatching ? req.authority.replace(/:\d+$/, '') : req.authority;
+  const vh = rc.virtualHosts.find((v) => v.domains.includes(authority)) ?? rc.virtualHosts.find((v) => v.domains.includes('*'));
   return vh?.routes.find((r) => routeMatches(r, req));
 }
 

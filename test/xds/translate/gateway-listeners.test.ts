@@ -13,7 +13,8 @@ import { selectRoute, targetOf } from './_select.js';
 import { downstreamTls, duplicateChainMatches, selectChain, tcpTarget } from './_chains.js';
 
 const ingress = deploy('ingress', 'istio-system', { istio: 'ingressgateway' });
-const server = (port: number, protocol: string, hosts: string[], tls?: Record<string, unknown>) => ({ port: { number: port, name: `${protocol.toLowerCase()}-${port}`, protocol }, hosts, ...(tls ? { tls } : {}) });
+/** A Gateway server; its port name (unique per Gateway, as Istio's validation demands) is `<protocol>-<port>-<first host label>`. */
+const server = (port: number, protocol: string, hosts: string[], tls?: Record<string, unknown>) => ({ port: { number: port, name: `${protocol.toLowerCase()}-${port}-${(hosts[0] ?? '').split('/').pop()!.split('.')[0]!.replace('*', 'any')}`, protocol }, hosts, ...(tls ? { tls } : {}) });
 const translate = (objects: Record<string, unknown>[]) => {
   const g = graphOf([ingress, ...objects]);
   const set = translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.type === 'router')!), []);

@@ -56,7 +56,7 @@ test('GIVEN a Gateway with HTTP (httpsRedirect), SIMPLE and MUTUAL servers WHEN 
   ]);
   const http80 = set.routes.find((r) => r.name === 'http.80')!;
   assert.equal(http80.virtualHosts.map((v) => [v.domains[0], v.requireTls]), [['shop.example.com', VirtualHost_TlsRequirementType.ALL]]);
-  assert.equal(set.routes.map((r) => r.name).sort(), ['http.80', 'https.443.1.public.istio-system', 'https.443.2.public.istio-system']);
+  assert.equal(set.routes.map((r) => r.name).sort(), ['http.80', 'https.443.https-partner.public.istio-system', 'https.443.https.public.istio-system']);
 });
 
 test.run();
