@@ -12,6 +12,8 @@
  * detection, HTTPS redirect and client-certificate promises (embedded only), and security proofs
  * when the targets give no mesh CA. Nothing is started here, so nothing needs stopping but sockets.
  */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { MeshGraph } from '../../mesh/graph.js';
 import { loadCaFromFiles } from '../../pki/index.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
@@ -66,6 +68,38 @@ async function remoteFlags(admin: string, sent: readonly Sent[]): Promise<Map<st
 }
 
 /**
+ * Requests an inbound sidecar refused (403, no echo answer) are placed by the caller's access log:
+ * its upstream host (`<pod ip>:<port>`) names the workload whose address resolves to that IP (the
+ * embedded runtime's `attributeDenied`, with addresses that may be host names: in the cluster,
+ * headless Services whose names resolve to the pod IPs).
+ */
+async function attributeDenied(sent: Sent[], admin: string, byIp: ReadonlyMap<string, RuntimeWorkload>): Promise<Sent[]> {
+  const denied = sent.filter((s) => s.status === 403 && s.workload === '');
+  if (denied.length === 0) return sent;
+  const hostOf = new Map<string, string>();
+  for (let i = 0; i < 5 && hostOf.size < denied.length; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 50 * i));
+    for (const e of await remoteAccessLog(admin)) if (e.requestId && e.upstreamHost) hostOf.set(e.requestId, e.upstreamHost);
+  }
+  return sent.map((s) => {
+    if (s.status !== 403 || s.workload !== '') return s;
+    const host = hostOf.get(s.requestId);
+    const w = host ? byIp.get(host.slice(0, host.lastIndexOf(':')).replace(/^\[|\]$/g, '')) : undefined;
+    return w ? { ...s, workload: `${w.workload.namespace}/${w.workload.name}`, version: w.workload.labels.version ?? '', deniedBy: host! } : s;
+  });
+}
+
+/** Workloads by every IP their target address resolves to. */
+async function byAddress(workloads: readonly RuntimeWorkload[]): Promise<Map<string, RuntimeWorkload>> {
+  const out = new Map<string, RuntimeWorkload>();
+  for (const w of workloads) {
+    const ips = isIP(w.address) ? [w.address] : (await lookup(w.address, { all: true }).catch(() => [])).map((a) => a.address);
+    for (const ip of ips) out.set(ip, w);
+  }
+  return out;
+}
+
+/**
  * Waits until the caller routes `host:port` to a live endpoint: a fresh proxy may be ready before
  * its endpoints arrive (a 503 without a backend). Gives up at `deadline` and lets the proof judge.
  */
@@ -105,8 +139,12 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
       ];
       const notReady = (await Promise.all(waits)).filter((r): r is string => r !== true);
       if (notReady.length > 0) throw new Error(`not ready within ${targets.waitSeconds} s: ${notReady.join('; ')}`);
+      // Flags and RBAC placement come from the callers' access logs: a caller without one is a setup error, said now.
+      const noLog = (await Promise.all(targets.callers.filter((c) => c.admin).map((c) => remoteAccessLog(c.admin!).then(() => null, (e: Error) => `caller ${c.workload}: ${e.message}`)))).filter((x): x is string => x !== null);
+      if (noLog.length > 0) throw new Error(`${noLog.join('; ')} (start the caller's proxy with --access-log on, e.g. --access-log -)`);
       const identities = targets.ca ? MeshIdentities.fromCa(await loadCaFromFiles({ certFile: targets.ca.cert, keyFile: targets.ca.key, trustDomain: graph.trustDomain })) : undefined;
       const security: SecurityMesh | undefined = identities ? { workloads, identities } : undefined;
+      const ips = await byAddress(workloads);
       const startupMs = performance.now() - t0;
       const warm = new Set<string>();
       const out = new Map<string, TrafficVerdict>();
@@ -161,7 +199,8 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
           }
           out.set(e.id, await judgeWithTraffic(e, { ...r, port }, {
             address: caller.address, port, backends: [], confidence: options.confidence, tolerance: options.tolerance,
-            concurrency: concurrencyFor(graph, e), ...(caller.admin ? { flagsOf: (sent: readonly Sent[]) => remoteFlags(caller.admin!, sent) } : {}),
+            concurrency: concurrencyFor(graph, e),
+            ...(caller.admin ? { flagsOf: (sent: readonly Sent[]) => remoteFlags(caller.admin!, sent), attribute: (sent: Sent[]) => attributeDenied(sent, caller.admin!, ips) } : {}),
           }));
         }
         progress(expectations.length, expectations.length);
