@@ -108,6 +108,8 @@ Options for verify:
   --runtime <file>   Send the traffic to a runtime verify did not start (the cluster's, or
                      xds serve + proxy + echo processes), as the targets file describes it
                      (runtime synth writes runtime-targets.json)
+  --netns            Run each workload in its own network namespace (Linux, root, ip), as a
+                     child process, instead of on its own 127.x.y.z; all removed at exit
   --confidence <c>   Confidence of share judgements (default: 0.999)
   --tolerance <t>    Smallest share deviation traffic must detect (default: 0.05)
   --no-check         Do not refuse a dist/ that fails the checks

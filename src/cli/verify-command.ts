@@ -1,6 +1,6 @@
 /**
  * `meshproof verify [dir|dir/dist] [--app name]... [--tests file]... [--format text|json|markdown] [-o file]
- *  [--static-only | --runtime targets.json] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
+ *  [--static-only | --runtime targets.json | --netns] [--confidence 0.999] [--tolerance 0.05] [--no-check] [--verbose]`
  *
  * Judges every promise of the project's apps (`.meshproof/expectations.json`, written by `cdk8s
  * synth`) and any route-test files against the synthesized `dist/`; then, when the traffic runtime
@@ -42,8 +42,8 @@ function projectRoot(given: string): string {
 }
 
 /** The traffic runtime, loaded only when traffic is wanted. */
-async function loadRuntime(): Promise<TrafficRunner> {
-  return (await import('../verify/runtime/index.js')).createRuntime();
+async function loadRuntime(netns: boolean): Promise<TrafficRunner> {
+  return (await import('../verify/runtime/index.js')).createRuntime({ netns });
 }
 
 export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -56,6 +56,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       output: { type: 'string', short: 'o' },
       'static-only': { type: 'boolean', default: false },
       runtime: { type: 'string' },
+      netns: { type: 'boolean', default: false },
       'no-check': { type: 'boolean', default: false },
       confidence: { type: 'string' },
       tolerance: { type: 'string' },
@@ -69,6 +70,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   const tolerance = unit('tolerance', values.tolerance, 0.05);
   if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
   const root = projectRoot(resolve(io.cwd, positionals[0] ?? '.'));
+  if (values.netns && (values.runtime !== undefined || values['static-only'])) throw new UsageError(`--netns places the workloads verify starts itself; it does not go with ${values.runtime !== undefined ? '--runtime' : '--static-only'}`);
   if (values.runtime !== undefined && values['static-only']) throw new UsageError('--runtime and --static-only exclude each other: --runtime sends traffic to the runtime it names');
   let runtime: TrafficRunner | undefined;
   if (values.runtime !== undefined) {
@@ -81,7 +83,13 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       throw e;
     }
   } else if (!values['static-only']) {
-    runtime = await loadRuntime();
+    runtime = await loadRuntime(values.netns);
+    // Asked for namespaces and cannot make them: a run that could not run (exit 2), not a report without traffic.
+    const why = values.netns ? runtime.unavailable() : null;
+    if (why !== null) {
+      io.stderr.write(`meshproof verify: ${why}\n`);
+      return EXIT_USAGE;
+    }
   }
 
   const tty = io.stdout.isTTY === true && format === 'text' && values.output === undefined;

@@ -23,6 +23,7 @@ import { GatewayClient } from './gateway-client.js';
 import { clientTlsFor, judgeClientCertificateWithTraffic, judgeGatewayRedirectWithTraffic, judgeHttpsRedirectWithTraffic } from './judge-gateway.js';
 import { judgeOutlierWithTraffic } from './judge-outlier.js';
 import { startMesh, type Caller, type EmbeddedMesh } from './mesh.js';
+import { netnsUnavailable, NetnsNetwork } from './netns.js';
 import { ProcessRegistry } from './registry.js';
 import { closeAgents, type Sent } from './send.js';
 
@@ -79,14 +80,25 @@ async function accessLogFlags(sent: readonly Sent[], caller: Pick<Caller, 'log'>
   return flags;
 }
 
-export function createRuntime(): TrafficRunner {
+/** Options of the embedded runtime. */
+export interface RuntimeOptions {
+  /**
+   * Each workload in its own network namespace (`--netns`, Linux, root, `ip`), as a child process,
+   * instead of in-process on its own 127.x.y.z. @default false
+   */
+  readonly netns?: boolean;
+}
+
+export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunner {
   return {
-    unavailable: () => null,
+    unavailable: () => (runtimeOptions.netns ? netnsUnavailable() : null),
     async run(graph: MeshGraph, expectations: readonly Expectation[], progress, options) {
       const registry = new ProcessRegistry();
       const out = new Map<string, TrafficVerdict>();
       try {
-        const mesh = await startMesh(graph, registry);
+        // Registered first, so it is torn down last: after every process running in it.
+        const netns = runtimeOptions.netns ? registry.add(await NetnsNetwork.create()) : undefined;
+        const mesh = await startMesh(graph, registry, netns ? { netns } : {});
         const gateways = new GatewayPool(graph, mesh);
         const clients = new Map<string, GatewayClient>();
         let gatewayStartupMs = 0;
