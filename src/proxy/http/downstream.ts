@@ -18,6 +18,7 @@ export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
 /** Request headers never forwarded upstream (hop-by-hop; undici refuses several of them; host is set from the authority). */
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host', 'expect', 'trailer']);
+const DROP_LENGTHS = new Set([...DROP_REQUEST].map((n) => n.length));
 
 /**
  * The upstream header list from the downstream raw headers: pseudo-headers and hop-by-hop headers
@@ -30,7 +31,8 @@ export function upstreamHeaders(rawHeaders: readonly string[], authority: string
     const name = rawHeaders[i]!;
     const c = name.charCodeAt(0);
     if (c === 58) continue; // ':' pseudo-header
-    const lower = name.length <= 17 ? name.toLowerCase() : '';
+    // Only names as long as a dropped one are lower-cased (most headers are kept as they are).
+    const lower = DROP_LENGTHS.has(name.length) ? name.toLowerCase() : '';
     if (lower !== '' && DROP_REQUEST.has(lower)) {
       if (lower === 'te' && rawHeaders[i + 1]!.toLowerCase() === 'trailers') out.push('te', 'trailers');
       continue;

@@ -126,9 +126,17 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   res.on('close', () => onClose(env, ctx, ex));
   if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
   // Envoy's codec: more than max_headers_count headers is 431; two Host headers are a 400 (node would join them).
-  const names = req.rawHeaders.filter((_, i) => i % 2 === 0 && !req.rawHeaders[i]!.startsWith(':'));
-  if (names.length > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'request headers too large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
-  if (!h2 && names.filter((n) => n.toLowerCase() === 'host').length > 1) return localReply(env, ex, { status: 400, body: 'bad request', details: 'http1.duplicate_host_header' });
+  const raw = req.rawHeaders;
+  let count = 0;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.charCodeAt(0) === 58) continue; // ':' pseudo-header
+    count++;
+    if (n.length === 4 && n.toLowerCase() === 'host') hosts++;
+  }
+  if (count > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'request headers too large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
+  if (!h2 && hosts > 1) return localReply(env, ex, { status: 400, body: 'bad request', details: 'http1.duplicate_host_header' });
   const table = ctx.hcm.inlineRoutes ?? (ctx.hcm.rds !== undefined ? env.routes(ctx.hcm.rds) : undefined);
   if (!table) {
     st.no_route++;
