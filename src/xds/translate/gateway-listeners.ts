@@ -52,8 +52,10 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const chains: FilterChain[] = [];
     const sniTaken = new Set<string>();
-    if (servers.some((s) => s.protocol === 'HTTP')) {
-      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`http.${port}`, `http.${port}`, authz))] }));
+    const plain = servers.find((s) => s.protocol === 'HTTP');
+    if (plain) {
+      const rds = gatewayRouteName(plain);
+      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(rds, rds, authz))] }));
     }
     for (const s of servers) {
       if (s.protocol === 'HTTP') continue;
