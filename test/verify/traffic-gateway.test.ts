@@ -26,9 +26,18 @@ const SIMPLE_ROUTE = 'bookinfo/bookinfo-gateway/Routes#productpage.m0.reaches';
 const MUTUAL_ROUTE = 'httpbin/httpbin-gateway/Routes#api.reaches';
 const IDS = [MUTUAL, REDIRECT, REDIRECT_HTTPBIN, SIMPLE_ROUTE, MUTUAL_ROUTE];
 
-async function proveIn(work: string) {
+/** A route redirect promised through the bookinfo gateway: GET /old answered 301 to `https://<authority>/new`. */
+function redirectPromise(id: string, authority: string): Expectation {
+  return {
+    id, promise: `GET bookinfo.app/old is redirected to ${authority}/new`, source: { constructPath: 'bookinfo/test' },
+    request: { host: 'bookinfo.app', path: '/old', method: 'GET', headers: {}, via: { kind: 'gateway', gateway: 'bookinfo/bookinfo-gateway', port: 443 } },
+    outcome: { kind: 'redirect', status: 301, authority, uri: '/new' },
+  };
+}
+
+async function proveIn(work: string, extra: readonly Expectation[] = []) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-  const wanted = IDS.map((id) => EXPECTATIONS.find((e) => e.id === id)!);
+  const wanted = [...IDS.map((id) => EXPECTATIONS.find((e) => e.id === id)!), ...extra];
   return (await createRuntime().run(graph, wanted, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
 }
 
@@ -50,8 +59,14 @@ test('GIVEN a copy with the MUTUAL server made SIMPLE, the redirect dropped and 
     breakObject(work, 'bookinfo.k8s.yaml', 'Gateway', 'bookinfo-gateway', (o) => { delete o.spec.servers[1].tls; });
     breakObject(work, 'bookinfo.k8s.yaml', 'VirtualService', 'bookinfo-gateway', (o) => {
       for (const h of o.spec.http) for (const r of h.route) r.destination = { host: 'reviews.bookinfo.svc.cluster.local', subset: 'v2', port: { number: 9080 } };
+      o.spec.http.unshift({ name: 'moved', match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', authority: 'shop.example.com' } });
     });
-    const v = await proveIn(work);
+    const v = await proveIn(work, [redirectPromise('redirect-held', 'shop.example.com'), redirectPromise('redirect-broken', 'elsewhere.example.com')]);
+    // A route redirect through the gateway is judged on its Location (and can fail).
+    assert.is(v.get('redirect-held')?.status, 'held', v.get('redirect-held')?.detail);
+    assert.is(v.get('redirect-held')!.detail, 'GET bookinfo.app/old → 301 Location https://shop.example.com/new');
+    assert.is(v.get('redirect-broken')?.status, 'broken');
+    assert.is(v.get('redirect-broken')!.detail, 'GET bookinfo.app/old → 301 Location https://shop.example.com/new: authority shop.example.com, not elsewhere.example.com');
     assert.is(v.get(MUTUAL)?.status, 'broken', v.get(MUTUAL)?.detail);
     assert.match(v.get(MUTUAL)!.detail, /^a client without a certificate was answered: httpbin\.example\.com:443: no client certificate → 200 from httpbin\/httpbin-v1/);
     assert.is(v.get(REDIRECT)?.status, 'broken', v.get(REDIRECT)?.detail);
@@ -65,6 +80,19 @@ test('GIVEN a copy with the MUTUAL server made SIMPLE, the redirect dropped and 
     assert.is(status(MUTUAL), 'broken');
     assert.is(status(REDIRECT), 'broken');
     assert.is(status(SIMPLE_ROUTE), 'broken');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a copy without the platform app (no workload the Gateways select) WHEN gateway promises are proven THEN they are not run, naming the selector', async () => {
+  const work = copyDist();
+  try {
+    fs.rmSync(path.join(work, 'dist', 'platform.k8s.yaml'));
+    const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+    const v = (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === REDIRECT)!], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(REDIRECT);
+    assert.is(v?.status, 'not-run');
+    assert.is(v!.detail, 'no workload in dist/ matches Gateway bookinfo/bookinfo-gateway\'s selector {"istio":"ingressgateway"} (the gateway Deployment, e.g. of the platform app, is not in the input)');
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
