@@ -9,7 +9,10 @@
  *
  * False-failure rate: when the config is right and the proxy picks fairly, one share judgement
  * fails with probability at most 1 − confidence (0.1 % at the default 99.9 %). A run judging k
- * shares fails spuriously with probability at most 1 − confidence^k (k = 20: about 2 %).
+ * shares fails spuriously with probability at most 1 − confidence^k (k = 20: about 2 %). The
+ * traffic runtime samples sequentially (`sequential.ts`): the same bounds hold there, a share off
+ * by the tolerance passes with probability at most 1 − power, and a right config usually needs
+ * about half of `sampleSizeFor`'s requests.
  */
 import binomialTest from '@stdlib/stats-binomial-test';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
