@@ -152,7 +152,7 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
     while (!replicas.some((r) => r.received() >= threshold) && before.length < Math.min(400, threshold * 40)) before.push(await one());
     const bad = replicas.filter((r) => r.received() >= threshold);
     if (bad.length === 0) {
-      return { status: 'not-run', requests: before.length, detail: `${before.length} requests, and no failing replica received ${threshold} (${replicas.map((r) => `${r.instance.name} ${r.received()}`).join(', ')}; the caller got ${tally(before)}): routing sends too little to these endpoints to fail one` };
+      return { status: 'not-run', requests: before.length, detail: `${before.length} requests, and no failing replica received ${threshold} (${replicas.map((r) => `${r.instance.name} ${r.received()}`).join(', ')}; the caller got ${tally(before)}): routing or the caller's load balancer sends too little to them to fail one` };
     }
     const atEjection = new Map(bad.map((r) => [r, r.received()] as const));
     const firstAfter = ids.length;
