@@ -41,6 +41,23 @@ const WARMUP_SECONDS = 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** GET a body (admin endpoints). */
+function text(port: number, path: string): Promise<string> {
+  return new Promise((res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false }, (r) => { let b = ''; r.setEncoding('utf8'); r.on('data', (c: string) => { b += c; }); r.on('end', () => res(b)); });
+    req.on('error', () => res(''));
+    req.setTimeout(2000, () => req.destroy());
+    req.end();
+  });
+}
+
+/** Sums one Prometheus counter over all its label sets. */
+function counterSum(prom: string, name: string): number {
+  let n = 0;
+  for (const line of prom.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) n += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  return n;
+}
+
 function get(port: number, path: string, host = '127.0.0.1', hostHeader?: string): Promise<number> {
   return new Promise((res) => {
     const req = http.request({ host, port, path, agent: false, headers: hostHeader ? { host: hostHeader } : {} }, (r) => { r.resume(); r.on('end', () => res(r.statusCode ?? 0)); });
@@ -178,8 +195,10 @@ async function main(): Promise<number> {
         process.stderr.write(`  ${connections} connections, ${t.name}: ${fmt(rows.at(-1)!.wrk.rps)} requests/s\n`);
       }
     }
-    const { text, failures } = report(rows);
-    process.stdout.write(`${text}\n`);
+    const prom = await text(adminPort, '/stats/prometheus');
+    process.stderr.write(`our proxy over the whole run: ${fmt(counterSum(prom, 'envoy_cluster_upstream_rq_total'))} upstream requests on ${fmt(counterSum(prom, 'envoy_cluster_upstream_cx_total'))} upstream connections\n`);
+    const { text: table, failures } = report(rows);
+    process.stdout.write(`${table}\n`);
     for (const f of failures) process.stderr.write(`FAILED: ${f}\n`);
     return failures.length > 0 ? 1 : 0;
   } finally {

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type H1Handler, H1Pool, type H1Request } from '../../src/proxy/http/h1-pool.js';
+import { type H1Handler, H1Pool, type H1Request, keepAliveHint } from '../../src/proxy/http/h1-pool.js';
 
 interface Outcome { status: number; headers: string[]; body: string; trailers: string[] | null; error?: Error & { code?: string } }
 
@@ -228,6 +228,24 @@ test('GIVEN idle connections WHEN the keep-alive timeout passes THEN they close;
     assert.is(pool.connects, 2);
     pool.close();
     assert.is((await send(pool, {})).error?.code, 'UND_ERR_CLOSED');
+  } finally { pool.destroy(); await b.close(); }
+});
+
+test('GIVEN Keep-Alive: timeout= hints WHEN read THEN the idle time is 1 s shorter than the hint, capped by the pool; other values keep the pool default', () => {
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=5, max=1000'], 60_000), 4000);
+  assert.is(keepAliveHint(['keep-alive', 'max=10; timeout=120'], 60_000), 60_000);
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=1'], 60_000), 0);
+  assert.is(keepAliveHint(['Keep-Alive', 'max=5'], 30_000), 30_000);
+  assert.is(keepAliveHint(['x-timeout', 'timeout=1'], 30_000), 30_000);
+});
+
+test('GIVEN an upstream announcing Keep-Alive: timeout=1 WHEN two requests go one after another THEN the connection is not reused into the upstream\'s close', async () => {
+  const b = await raw((_h, s) => s.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok'));
+  const pool = poolFor(b.port);
+  try {
+    assert.is((await send(pool, {})).body, 'ok');
+    assert.is((await send(pool, {})).body, 'ok');
+    assert.is(pool.connects, 2);
   } finally { pool.destroy(); await b.close(); }
 });
 

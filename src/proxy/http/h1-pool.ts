@@ -97,12 +97,28 @@ function requestHead(r: H1Request, bodyLength: number | 'stream' | null): { head
   return { head: `${head}\r\n`, chunked };
 }
 
+/**
+ * The idle time a response allows: an upstream's `Keep-Alive: timeout=N` (seconds) closes its side
+ * after N s, so the connection is retired 1 s before that (undici's threshold), never reused into
+ * the upstream's close; else `fallbackMs`.
+ */
+export function keepAliveHint(raw: readonly string[], fallbackMs: number): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'keep-alive') continue;
+    const m = /(?:^|[,;\s])timeout=(\d+)/i.exec(raw[i + 1]!);
+    if (m) return Math.min(fallbackMs, Math.max(0, Number(m[1]) * 1000 - 1000));
+  }
+  return fallbackMs;
+}
+
 class Connection {
   readonly socket: net.Socket;
   private readonly parser = new HTTPParser();
   handler: H1Handler | undefined;
   requests = 0;
   idleSince = 0;
+  /** How long this connection may stay idle: the pool's keep-alive timeout, shortened by the upstream's `Keep-Alive: timeout=` hint. */
+  keepAliveMs: number;
   private connected = false;
   private info = false;
   private headersDone = false;
@@ -116,6 +132,7 @@ class Connection {
 
   constructor(private readonly pool: H1Pool) {
     const o = pool.options;
+    this.keepAliveMs = o.keepAliveTimeoutMs;
     const s = net.connect({ host: o.address, port: o.port, noDelay: true });
     this.socket = s;
     this.connectTimer = setTimeout(() => {
@@ -148,6 +165,8 @@ class Connection {
     this.info = false;
     this.skipBody = r.method === 'HEAD';
     handler.onConnect((err) => this.fail(err ?? codedError('request aborted', 'UND_ERR_ABORTED')));
+    // The previous response may have paused reading for backpressure just before it completed.
+    if (this.socket.isPaused()) this.socket.resume();
     const body = r.body;
     let framing;
     try {
@@ -201,6 +220,7 @@ class Connection {
     if (status < 200) { this.info = true; return 0; }
     this.headersDone = true;
     this.keepAlive = keepAlive;
+    if (keepAlive) this.keepAliveMs = keepAliveHint(raw, this.pool.options.keepAliveTimeoutMs);
     h.onHeaders(status, raw, () => { if (this.handler === h) this.socket.resume(); });
     return this.skipBody ? 1 : 0;
   }
@@ -275,10 +295,10 @@ export class H1Pool {
   /** A connection finished its response and may carry another request. */
   release(c: Connection): void {
     const max = this.options.maxRequestsPerConnection;
-    if (this.closed || (max > 0 && c.requests >= max)) { c.socket.destroy(); return; }
+    if (this.closed || (max > 0 && c.requests >= max) || c.keepAliveMs <= 0) { c.socket.destroy(); return; }
     c.idleSince = performance.now();
     this.idle.push(c);
-    this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.options.keepAliveTimeoutMs / 2))).unref();
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, c.keepAliveMs / 2))).unref();
   }
 
   forget(c: Connection): void {
@@ -289,8 +309,8 @@ export class H1Pool {
 
   /** Closes connections idle for longer than the keep-alive timeout. */
   private sweep(): void {
-    const limit = performance.now() - this.options.keepAliveTimeoutMs;
-    for (const c of [...this.idle]) if (c.idleSince <= limit) c.socket.destroy();
+    const now = performance.now();
+    for (const c of [...this.idle]) if (now - c.idleSince >= c.keepAliveMs) c.socket.destroy();
     if (this.idle.length === 0) { clearInterval(this.sweeper); this.sweeper = undefined; }
   }
 
