@@ -14,7 +14,7 @@
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
  * measured graph cannot use), so JIT warm-up is not counted as cold.
  *
- *   node --import tsx bench/xds/translate.ts [--profile[=<dir>]]   (also run by npm run bench:xds)
+ *   node --import tsx bench/xds/translate.ts [--profile[=<dir>] | --all[=<n>]]   (also run by npm run bench:xds)
  *
  * Target: <= 100 ms for a 1,000-service sidecar snapshot.
  */
@@ -140,8 +140,33 @@ function selfTimes(p: CpuProfile): [string, number][] {
   return [...self].sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * `--all[=<n>]`: the snapshots of every proxy of an n-service mesh (default 1,000), one after the
+ * other as `xds serve` publishes them, on a fresh graph after a warm-up: total wall and CPU, and
+ * the mean per proxy.
+ */
+function wholeMesh(n: number): void {
+  const bodies = meshOf(n);
+  const workloads = workloadsOf(n);
+  const warmup = MeshGraph.from(manifests(bodies));
+  for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
+  const graph = MeshGraph.from(manifests(bodies));
+  const proxies = proxiesOf(graph);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const p of proxies) createSnapshot(translateProxy(buildProxyView(graph, p), workloads));
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1000;
+  console.log(`every proxy of a ${fmt(n)}-service mesh (${fmt(proxies.length)} proxies, 10 namespaces): wall ${fmt(wall)} ms, CPU ${fmt(cpu)} ms; per proxy: wall ${fmt(wall / proxies.length, 1)} ms, CPU ${fmt(cpu / proxies.length, 1)} ms`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const flag = process.argv.find((a) => a === '--profile' || a.startsWith('--profile='));
-  if (flag) profile(flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : tmpdir());
-  else printTranslation([measureTranslation(100), measureTranslation(1000)]);
+  const all = process.argv.find((a) => a === '--all' || a.startsWith('--all='));
+  if (all) wholeMesh(all.includes('=') ? Number(all.slice(all.indexOf('=') + 1)) : 1000);
+  else {
+    const flag = process.argv.find((a) => a === '--profile' || a.startsWith('--profile='));
+    if (flag) profile(flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : tmpdir());
+    else printTranslation([measureTranslation(100), measureTranslation(1000)]);
+  }
 }
