@@ -7,13 +7,14 @@ export const SYSTEM_NAMESPACE = 'meshproof-system';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshproof-runtime' } as const;
 
 /**
- * Pod security: non-root (the image's `node` user, uid 1000), no privilege escalation, read-only root
+ * Pod security: non-root (the image's `node` user, uid 1000; group 1000 owns mounted Secrets, read
+ * 0440), no privilege escalation, read-only root
  * file system, every capability dropped; `net.ipv4.ip_unprivileged_port_start=0` (a safe sysctl
  * since Kubernetes 1.22) so apps' ports under 1024 (80, 443) bind without `NET_BIND_SERVICE`.
  */
 export function podSecurity(lowPorts: boolean): Record<string, unknown> {
   return {
-    runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
+    runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
     ...(lowPorts ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
   };
 }

@@ -16,11 +16,14 @@ export interface MeshProxyProps {
 
 /** Istio's readiness port (`/healthz/ready`). */
 export const READINESS_PORT = 15021;
+/** Envoy's admin port: `verify --runtime` reads the caller's `/ready` and `/access_log` there. */
+export const ADMIN_PORT = 15000;
 
 /**
  * A caller sidecar or the ingress gateway as its own Deployment and Service in `meshproof-system`
- * (`proxy-<namespace>-<workload>`), running `meshproof proxy --node <ns>/<workload>` against the xDS
- * server. Not a container in the echo pods: a sidecar's outbound listeners bind `0.0.0.0:<port>` for
+ * (`proxy-<namespace>-<workload>`, `…-as-<namespace>-<service account>` when it holds a borrowed
+ * identity), running `meshproof proxy --node <ns>/<workload>[?as=<ns>/<sa>]` against the xDS server;
+ * its Service also exposes the admin port ({@link ADMIN_PORT}) for `verify --runtime`. Not a container in the echo pods: a sidecar's outbound listeners bind `0.0.0.0:<port>` for
  * every port it sees, which would collide with the echo's own ports in a shared pod network. Without
  * iptables nothing is intercepted: a client reaches the proxy explicitly, at its Service on the
  * listener's port, with the destination in the `Host` header (`Host: reviews.bookinfo.svc.cluster.local:9080`),
@@ -31,9 +34,9 @@ export class MeshProxy extends Construct {
   /** The Service name (in `meshproof-system`). */
   readonly serviceName: string;
 
-  /** The Service (and Deployment) name of a proxy: `proxy-<namespace>-<workload>`. */
-  static serviceNameOf(p: Pick<ProxyPlan, 'namespace' | 'workload'>): string {
-    return dnsLabel('proxy', p.namespace, p.workload);
+  /** The Service (and Deployment) name of a proxy: `proxy-<namespace>-<workload>[-as-<namespace>-<service account>]`. */
+  static serviceNameOf(p: Pick<ProxyPlan, 'namespace' | 'workload' | 'as'>): string {
+    return p.as ? dnsLabel('proxy', p.namespace, p.workload, 'as', p.as.namespace, p.as.serviceAccount) : dnsLabel('proxy', p.namespace, p.workload);
   }
 
   constructor(scope: Construct, id: string, props: MeshProxyProps) {
@@ -53,8 +56,8 @@ export class MeshProxy extends Construct {
             automountServiceAccountToken: false, securityContext: podSecurity(p.ports.some((x) => x < 1024)),
             containers: [{
               name: 'proxy', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
-              args: ['proxy', '--xds', props.xds, '--node', p.nodeId, '--role', p.role, '--admin', '0.0.0.0:15000', '--prometheus', '0.0.0.0:15090', '--readiness', `0.0.0.0:${READINESS_PORT}`, '--access-log', '-'],
-              ports: [...p.ports.map((port) => ({ name: `http-${port}`, containerPort: port })), { name: 'http-admin', containerPort: 15000 }, { name: 'http-envoy-prom', containerPort: 15090 }, { name: 'http-ready', containerPort: READINESS_PORT }],
+              args: ['proxy', '--xds', props.xds, '--node', p.nodeId, '--role', p.role, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--prometheus', '0.0.0.0:15090', '--readiness', `0.0.0.0:${READINESS_PORT}`, '--access-log', '-'],
+              ports: [...p.ports.map((port) => ({ name: `http-${port}`, containerPort: port })), { name: 'http-admin', containerPort: ADMIN_PORT }, { name: 'http-envoy-prom', containerPort: 15090 }, { name: 'http-ready', containerPort: READINESS_PORT }],
               readinessProbe: { httpGet: { path: '/healthz/ready', port: READINESS_PORT }, periodSeconds: 2, failureThreshold: 60 },
               resources: RESOURCES, securityContext: CONTAINER_SECURITY,
             }],
@@ -64,7 +67,7 @@ export class MeshProxy extends Construct {
     });
     new ApiObject(this, 'Service', {
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
-      spec: { selector: { app: name }, ports: p.ports.map((port) => ({ name: `http-${port}`, port, targetPort: port })) },
+      spec: { selector: { app: name }, ports: [...p.ports.map((port) => ({ name: `http-${port}`, port, targetPort: port })), { name: 'http-admin', port: ADMIN_PORT, targetPort: ADMIN_PORT }] },
     });
   }
 }

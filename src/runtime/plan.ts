@@ -1,16 +1,21 @@
 /**
- * What the in-cluster runtime runs, computed once from the mesh model of `dist/`: an echo backend
- * per app workload version (its pod labels and container ports), one caller proxy per namespace
- * with sidecars (the first sidecar workload, as verify's embedded runtime picks it), one gateway
+ * What the in-cluster runtime runs, computed once from the mesh model of `dist/` and the promises:
+ * an echo backend per app workload version (its pod labels, service account and container ports;
+ * with a sidecar, an inbound sidecar proxy beside it), one caller proxy per caller the promises need
+ * (`pickCaller`: the view of a sidecar workload and the identity it holds, as verify's embedded
+ * runtime sends them; without promises, the first sidecar workload of each namespace), one gateway
  * proxy per gateway workload, the ports each proxy listens on (from the translator's listeners), and
- * the smoke targets: for each proxy, each virtual host of its outbound HTTP route tables that routes
- * to Services backed by echo pods (expected: an answer from a workload those Services select) or
- * answers a redirect (expected: that status and Location).
+ * the smoke targets of the gateways: each virtual host of their HTTP route tables that routes in
+ * plaintext to Services backed by echo pods (expected: an answer from a workload those Services
+ * select) or answers a redirect (expected: that status and Location).
  */
 import type { MeshGraph } from '../mesh/graph.js';
 import type { Workload } from '../mesh/workloads.js';
 import { buildProxyView, proxyOf } from '../mesh/view/index.js';
 import { translateProxy } from '../xds/translate/index.js';
+import type { Expectation } from '../verify/expectations/types.js';
+import { portOf } from '../verify/runtime/index.js';
+import { pickCaller, type PickedCaller } from '../verify/runtime/pick-caller.js';
 
 /** One workload version served by an echo backend. */
 export interface EchoWorkloadPlan {
@@ -19,8 +24,18 @@ export interface EchoWorkloadPlan {
   readonly workload: string;
   /** The pod template labels, copied so the app's Services and subsets select the echo pods. */
   readonly labels: Readonly<Record<string, string>>;
+  /** The pod's service account: its SPIFFE identity, `spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>`. */
+  readonly serviceAccount: string;
+  /** Whether the workload has a sidecar in dist/ (an inbound sidecar proxy stands in front of the echo). */
+  readonly sidecar: boolean;
   /** Container ports (sorted, unique), with their names when the app named them. */
   readonly ports: readonly { readonly port: number; readonly name?: string }[];
+  /**
+   * `spec.ports` of the first app Service (by name) that selects the workload, as written: the echo's
+   * headless Service repeats them, so the two never disagree on a port's protocol (Istio keeps one per
+   * workload port). Empty when no Service selects it.
+   */
+  readonly servicePorts: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** One expectation of the traffic smoke test. */
@@ -44,11 +59,16 @@ export interface SkippedTarget {
 /** A caller sidecar or gateway run as `meshproof proxy`. */
 export interface ProxyPlan {
   readonly role: 'sidecar' | 'gateway';
-  /** The ADS node id, `<namespace>/<workload>`, the workload whose per-proxy view it is served. */
+  /**
+   * The ADS node id, `<namespace>/<workload>`, the workload whose per-proxy view it is served; with
+   * `?as=<namespace>/<service account>` when it holds another identity (see `src/verify/external/placement.ts`).
+   */
   readonly nodeId: string;
   /** The workload's namespace (the proxy itself runs in `meshproof-system`). */
   readonly namespace: string;
   readonly workload: string;
+  /** The identity it holds when not the workload's own (a borrowed caller identity). */
+  readonly as?: { readonly namespace: string; readonly serviceAccount: string };
   /** Listener ports of its outbound HTTP listeners (`0.0.0.0_<port>`), sorted. */
   readonly ports: readonly number[];
   readonly targets: readonly SmokeTarget[];
@@ -64,8 +84,34 @@ export interface RuntimePlan {
 const HCM = 'envoy.filters.network.http_connection_manager';
 const CLUSTER = /^outbound\|(\d+)\|([^|]*)\|(.+)$/;
 
-/** The runtime for `graph`, deterministic (sorted by namespace and name). */
-export function planRuntime(graph: MeshGraph): RuntimePlan {
+/**
+ * The callers the promises send from (`pickCaller` for each mesh request and circuit breaker, as
+ * verify's runtimes pick them), sorted; without such promises, the first sidecar workload of each
+ * namespace holding its own identity.
+ */
+function callersFor(graph: MeshGraph, workloads: readonly Workload[], expectations: readonly Expectation[]): PickedCaller[] {
+  const picked = new Map<string, PickedCaller>();
+  for (const e of expectations) {
+    let p: PickedCaller | undefined;
+    if (e.outcome.kind === 'circuit-breaker') {
+      const host = e.outcome.destination.host;
+      const namespace = /^[^.]+\.([^.]+)\.svc\./.exec(host)?.[1];
+      if (namespace !== undefined) p = pickCaller(graph, namespace, host, portOf(graph, { host, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace } }));
+    } else if (e.request?.via.kind === 'mesh' && e.wantMatch !== false) {
+      p = pickCaller(graph, e.request.via.namespace, e.request.host, portOf(graph, e.request));
+    }
+    if (p) picked.set(`${p.workload.namespace}/${p.workload.name} ${p.namespace}/${p.serviceAccount}`, p);
+  }
+  if (picked.size === 0) {
+    for (const w of workloads) {
+      if (graph.membershipOf(w).dataplane === 'sidecar' && ![...picked.values()].some((p) => p.workload.namespace === w.namespace)) picked.set(w.namespace, { workload: w, namespace: w.namespace, serviceAccount: w.serviceAccount });
+    }
+  }
+  return [...picked.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => p);
+}
+
+/** The runtime for `graph` and its promises, deterministic (sorted by namespace and name). */
+export function planRuntime(graph: MeshGraph, expectations: readonly Expectation[] = []): RuntimePlan {
   const byName = (a: Workload, b: Workload) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
   const workloads = [...graph.workloads.all].filter((w) => w.kind !== 'WorkloadEntry').sort(byName);
   const echoed = workloads.filter((w) => graph.membershipOf(w).dataplane !== 'gateway' && w.containerPorts.length > 0);
@@ -73,19 +119,19 @@ export function planRuntime(graph: MeshGraph): RuntimePlan {
     const ports = new Map<number, string | undefined>();
     for (const p of w.containerPorts) if (!ports.has(p.containerPort) || p.name) ports.set(p.containerPort, p.name ?? ports.get(p.containerPort));
     return {
-      namespace: w.namespace, workload: w.name, labels: { ...w.labels },
+      namespace: w.namespace, workload: w.name, labels: { ...w.labels }, serviceAccount: w.serviceAccount, sidecar: graph.membershipOf(w).dataplane === 'sidecar',
       ports: [...ports].sort((a, b) => a[0] - b[0]).map(([port, name]) => (name ? { port, name } : { port })),
+      servicePorts: servicePortsOf(graph, w),
     };
   });
   const echoedSet = new Set(echoed);
-  const callers = new Map<string, Workload>();
-  for (const w of workloads) if (graph.membershipOf(w).dataplane === 'sidecar' && !callers.has(w.namespace)) callers.set(w.namespace, w);
   const gateways = workloads.filter((w) => graph.membershipOf(w).dataplane === 'gateway');
-  const proxies = [...[...callers.values()].map((w) => planProxy(graph, w, 'sidecar', echoedSet)), ...gateways.map((w) => planProxy(graph, w, 'gateway', echoedSet))];
+  const proxies = [...callersFor(graph, workloads, expectations).map((p) => planProxy(graph, p.workload, 'sidecar', echoedSet, p)), ...gateways.map((w) => planProxy(graph, w, 'gateway', echoedSet))];
   return { echoes, proxies };
 }
 
-function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', echoed: ReadonlySet<Workload>): ProxyPlan {
+function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', echoed: ReadonlySet<Workload>, picked?: PickedCaller): ProxyPlan {
+  const borrowed = picked && (picked.namespace !== w.namespace || picked.serviceAccount !== w.serviceAccount) ? { namespace: picked.namespace, serviceAccount: picked.serviceAccount } : undefined;
   const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), []);
   const ports = set.listeners
     .filter((l) => l.name.startsWith('0.0.0.0_') && l.filterChains.length > 0 && l.filterChains.every((fc) => fc.filters.some((f) => f.name === HCM) && !fc.transportSocket))
@@ -94,9 +140,14 @@ function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', e
     .sort((a, b) => a - b);
   const targets: SmokeTarget[] = [];
   const skipped: SkippedTarget[] = [];
-  // Clusters whose upstream is always TLS (ISTIO_MUTUAL toward workloads with sidecars, SIMPLE, MUTUAL):
-  // the echo pods have no sidecar to terminate it. AUTO (transport_socket_matches) is plaintext to them.
-  const tlsClusters = new Set(set.clusters.filter((c) => c.transportSocket !== undefined && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer').map((c) => c.name));
+  const nodeId = `${w.namespace}/${w.name}${borrowed ? `?as=${borrowed.namespace}/${borrowed.serviceAccount}` : ''}`;
+  // Sidecar callers are proven by `verify --runtime` (the promises); the smoke test sends through gateways only.
+  if (role === 'sidecar') return { role, nodeId, namespace: w.namespace, workload: w.name, ...(borrowed ? { as: borrowed } : {}), ports, targets, skipped };
+  // Clusters whose upstream is always TLS (ISTIO_MUTUAL, SIMPLE, MUTUAL) or auto mTLS toward echo pods
+  // with inbound sidecars: the gateway's requests there meet the destinations' RBAC, which admits the
+  // gateway for their own paths only, so a plain `GET /` states no precise expectation; those routes
+  // are proven by verify (embedded), and the smoke test keeps to redirects and plaintext upstreams.
+  const tlsClusters = new Set(set.clusters.filter((c) => (c.transportSocket !== undefined && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer') || c.transportSocketMatches.length > 0).map((c) => c.name));
   for (const port of ports) {
     const table = set.routes.find((r) => r.name === String(port) || r.name === `http.${port}`);
     for (const vh of table?.virtualHosts ?? []) {
@@ -115,11 +166,19 @@ function planProxy(graph: MeshGraph, w: Workload, role: 'sidecar' | 'gateway', e
       const allowed = allowedWorkloads(graph, vh.routes, echoed);
       if (allowed === null || allowed.length === 0) continue;
       const tls = clustersOf(vh.routes).filter((c) => tlsClusters.has(c));
-      if (tls.length > 0) skipped.push({ host, port, reason: `upstream TLS on ${tls[0]}${tls.length > 1 ? ` and ${tls.length - 1} more` : ''} (ISTIO_MUTUAL: the destination has sidecars in dist/); the echo pods have no sidecar to terminate it` });
+      if (tls.length > 0) skipped.push({ host, port, reason: `upstream mTLS on ${tls[0]}${tls.length > 1 ? ` and ${tls.length - 1} more` : ''} (the destination's inbound sidecar and its AuthorizationPolicies decide; gateway routes are proven by verify, embedded)` });
       else targets.push({ host, port, workloads: allowed });
     }
   }
-  return { role, nodeId: `${w.namespace}/${w.name}`, namespace: w.namespace, workload: w.name, ports, targets, skipped };
+  return { role, nodeId, namespace: w.namespace, workload: w.name, ports, targets, skipped };
+}
+
+function servicePortsOf(graph: MeshGraph, w: Workload): Readonly<Record<string, unknown>>[] {
+  const selects = (sel: Readonly<Record<string, string>>) => Object.entries(sel).every(([k, v]) => w.labels[k] === v);
+  const s = graph.services.all.filter((x) => x.kind === 'Service' && x.namespace === w.namespace && x.selector && selects(x.selector))
+    .sort((a, b) => a.object.name.localeCompare(b.object.name))[0];
+  const ports = (s?.object.body.spec as { ports?: unknown } | undefined)?.ports;
+  return Array.isArray(ports) ? ports.filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null).map((p) => ({ ...p })) : [];
 }
 
 function clustersOf(routes: readonly { action: { case?: string; value?: unknown } }[]): string[] {

@@ -18,8 +18,13 @@ import { EchoBackend } from './echo-backend.js';
 import { ExpectationsJob } from './expectations-job.js';
 import { MeshProxy } from './mesh-proxy.js';
 import { planRuntime, type RuntimePlan } from './plan.js';
-import { MANAGED_BY, SYSTEM_NAMESPACE } from './_pod.js';
-import { XdsServer } from './xds-server.js';
+import { MANAGED_BY, SYSTEM_NAMESPACE, dnsLabel } from './_pod.js';
+import { CA_MOUNT, XdsServer } from './xds-server.js';
+import { TARGETS_PATH } from './expectations-job.js';
+import { ADMIN_PORT } from './mesh-proxy.js';
+import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
+import type { Expectation, ExpectationsFile } from '../verify/expectations/types.js';
+import type { RuntimeTargets } from '../verify/external/targets.js';
 
 export interface RuntimeSynthOptions {
   /** The synthesized manifests (a folder of `.yaml`/`.yml`/`.json`). */
@@ -62,18 +67,28 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
     throw new RuntimeSynthError('RUNTIME_INPUT_REJECTED', `${opts.dist} fails the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); the in-cluster xDS server would refuse to serve it. Fix these and synthesize again (meshproof check ${relative(opts.project, opts.dist) || '.'} shows them in full):\n  ${errors.slice(0, 20).map((f) => `${f.location.file}:${f.location.line}: ${f.ruleId}: ${f.message}`).join('\n  ')}${errors.length > 20 ? `\n  … and ${errors.length - 20} more` : ''}`);
   }
   const graph = MeshGraph.from(loaded.files);
-  const plan = planRuntime(graph);
+  const expectationsFile = join(opts.project, EXPECTATIONS_PATH);
+  const hasExpectations = existsSync(expectationsFile);
+  const expectationsText = hasExpectations ? readFileSync(expectationsFile, 'utf8') : '';
+  let promises: Expectation[] = [];
+  if (hasExpectations) {
+    try {
+      promises = [...(JSON.parse(expectationsText) as ExpectationsFile).expectations];
+    } catch (e) {
+      throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${EXPECTATIONS_PATH} is not valid JSON (${(e as Error).message}); run \`npx cdk8s synth\` to write it again`);
+    }
+  }
+  const plan = planRuntime(graph, promises);
   if (plan.echoes.length === 0) throw new RuntimeSynthError('RUNTIME_NOTHING_TO_RUN', `${opts.dist} holds no workload with a container port (Deployment, StatefulSet, …); there is nothing to stand an echo backend in for`);
 
   const files: BundleFile[] = readdirSync(opts.dist, { recursive: true, encoding: 'utf8' })
     .filter((f) => MANIFEST.test(f)).sort()
     .map((f) => ({ key: basename(f), path: join('dist', f), text: readFileSync(join(opts.dist, f), 'utf8') }));
-  const expectations = join(opts.project, '.meshproof', 'expectations.json');
-  const staticVerify = existsSync(expectations);
-  if (staticVerify) files.push({ key: 'expectations.json', path: '.meshproof/expectations.json', text: readFileSync(expectations, 'utf8') });
+  if (hasExpectations) files.push({ key: 'expectations.json', path: EXPECTATIONS_PATH, text: expectationsText });
   const config = join(opts.project, 'meshproof.config.yaml');
   if (existsSync(config)) files.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: readFileSync(config, 'utf8') });
   files.push({ key: 'smoke-plan.json', path: 'smoke-plan.json', text: `${JSON.stringify(smokePlan(plan), null, 2)}\n` });
+  files.push({ key: TARGETS_PATH, path: TARGETS_PATH, text: `${JSON.stringify(runtimeTargets(plan), null, 2)}\n` });
 
   const app = new App();
   const runtime = new Chart(app, 'runtime');
@@ -89,9 +104,9 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   }
   const pull = opts.imagePullPolicy ?? 'IfNotPresent';
   const xds = new XdsServer(runtime, 'Xds', { image: opts.image, bundle, imagePullPolicy: pull });
-  for (const w of plan.echoes) new EchoBackend(runtime, `Echo-${w.namespace}-${w.workload}`, { image: opts.image, workload: w, imagePullPolicy: pull });
-  for (const p of plan.proxies) if (p.ports.length > 0) new MeshProxy(runtime, `Proxy-${p.namespace}-${p.workload}`, { image: opts.image, xds: xds.address, proxy: p, imagePullPolicy: pull });
-  new ExpectationsJob(jobChart, 'Expectations', { image: opts.image, bundle, staticVerify, imagePullPolicy: pull });
+  for (const w of plan.echoes) new EchoBackend(runtime, `Echo-${w.namespace}-${w.workload}`, { image: opts.image, workload: w, xds: xds.address, imagePullPolicy: pull });
+  for (const p of plan.proxies) if (p.ports.length > 0) new MeshProxy(runtime, `Proxy-${MeshProxy.serviceNameOf(p)}`, { image: opts.image, xds: xds.address, proxy: p, imagePullPolicy: pull });
+  new ExpectationsJob(jobChart, 'Expectations', { image: opts.image, bundle, verify: hasExpectations, caSecret: xds.caSecret, imagePullPolicy: pull });
   return { runtime: toYaml(runtime), job: toYaml(jobChart), plan };
 }
 
@@ -100,9 +115,27 @@ export interface SmokePlan {
   readonly proxies: readonly { readonly nodeId: string; readonly role: string; readonly service: string; readonly targets: RuntimePlan['proxies'][number]['targets']; readonly skipped?: RuntimePlan['proxies'][number]['skipped'] }[];
 }
 
+/**
+ * The targets file of `verify --runtime` for the cluster: each caller proxy by its Service (admin
+ * port for readiness and the access log), each workload by its echo's headless Service (resolving
+ * to the pod IP its inbound sidecar listens on), the mesh CA where the Job mounts it.
+ */
+function runtimeTargets(plan: RuntimePlan): RuntimeTargets {
+  return {
+    version: 1,
+    callers: plan.proxies.filter((p) => p.role === 'sidecar' && p.ports.length > 0).map((p) => {
+      const service = `${MeshProxy.serviceNameOf(p)}.${SYSTEM_NAMESPACE}.svc`;
+      return { workload: `${p.namespace}/${p.workload}`, ...(p.as ? { as: `${p.as.namespace}/${p.as.serviceAccount}` } : {}), address: service, admin: `${service}:${ADMIN_PORT}` };
+    }),
+    workloads: plan.echoes.map((w) => ({ workload: `${w.namespace}/${w.workload}`, address: `${dnsLabel(w.workload, 'echo')}.${w.namespace}.svc` })),
+    ca: { cert: CA_MOUNT.cert, key: CA_MOUNT.key },
+    waitSeconds: 180,
+  };
+}
+
 function smokePlan(plan: RuntimePlan): SmokePlan {
   return {
-    proxies: plan.proxies.filter((p) => p.ports.length > 0).map((p) => ({
+    proxies: plan.proxies.filter((p) => p.ports.length > 0 && p.role === 'gateway').map((p) => ({
       nodeId: p.nodeId, role: p.role, service: `${MeshProxy.serviceNameOf(p)}.${SYSTEM_NAMESPACE}.svc`, targets: p.targets, skipped: p.skipped,
     })),
   };

@@ -8,6 +8,14 @@ export interface XdsServerProps {
   readonly image: string;
   /** The app manifests, mounted at `/config` (`/config/dist/*.yaml`). */
   readonly bundle: ConfigBundle;
+  /**
+   * The Secret holding the mesh CA (`ca-cert.pem`, `ca-key.pem`, as Istio's `cacerts`), mounted at
+   * `/ca`: workload certificates over SDS are signed with it, and the expectations Job issues its
+   * test clients' certificates from the same CA. Made outside synthesis (a key never belongs in
+   * manifests): `kubectl -n meshproof-system create secret generic meshproof-ca --from-file=ca-cert.pem --from-file=ca-key.pem`.
+   * @default 'meshproof-ca'
+   */
+  readonly caSecret?: string;
   /** Pull policy; `IfNotPresent` suits an image loaded with `kind load docker-image`. @default 'IfNotPresent' */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
@@ -16,6 +24,8 @@ export interface XdsServerProps {
 export const XDS_PORT = 15010;
 /** Status port (`GET /status`, `GET /nacks`), Istio's istiod monitoring port. */
 export const XDS_STATUS_PORT = 15014;
+/** Where the mesh CA Secret is mounted, and its two files. */
+export const CA_MOUNT = { path: '/ca', cert: '/ca/ca-cert.pem', key: '/ca/ca-key.pem' } as const;
 
 /**
  * The control plane: `meshproof xds serve --input /config/dist --in-cluster` as a Deployment and a
@@ -23,16 +33,22 @@ export const XDS_STATUS_PORT = 15014;
  * EndpointSlice/Pod watcher needs (ServiceAccount; ClusterRole with get/list/watch on
  * `discovery.k8s.io` endpointslices and core pods, nothing else; ClusterRoleBinding). Ready when the
  * ADS port accepts connections, which `xds serve` opens only after its first load passed the checks.
+ * Workload certificates (SDS `default`, `ROOTCA`) are signed by the mesh CA of the Secret `caSecret`.
+ * Proxies placed by node id (`<ns>/<workload>?inbound=<pod ip>`, `?as=<ns>/<sa>`) get the inbound side
+ * or the identity they ask for (`src/verify/external/placement.ts`).
  */
 export class XdsServer extends Construct {
   /** The Service's DNS name and port, for `meshproof proxy --xds`. */
   readonly address: string;
+  /** The mesh CA Secret's name. */
+  readonly caSecret: string;
 
   constructor(scope: Construct, id: string, props: XdsServerProps) {
     super(scope, id);
     const name = 'meshproof-xds';
     const labels = { app: name, ...MANAGED_BY };
     this.address = `${name}.${SYSTEM_NAMESPACE}.svc:${XDS_PORT}`;
+    this.caSecret = props.caSecret ?? 'meshproof-ca';
     new ApiObject(this, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: SYSTEM_NAMESPACE, labels } });
     new ApiObject(this, 'ClusterRole', {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels },
@@ -56,13 +72,13 @@ export class XdsServer extends Construct {
             serviceAccountName: name, automountServiceAccountToken: true, securityContext: podSecurity(false),
             containers: [{
               name: 'xds', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
-              args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`],
+              args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`, '--ca-cert', CA_MOUNT.cert, '--ca-key', CA_MOUNT.key],
               ports: [{ name: 'grpc-xds', containerPort: XDS_PORT }, { name: 'http-status', containerPort: XDS_STATUS_PORT }],
               readinessProbe: { tcpSocket: { port: XDS_PORT }, periodSeconds: 2, failureThreshold: 60 },
               resources: RESOURCES, securityContext: CONTAINER_SECURITY,
-              volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }],
+              volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }, { name: 'ca', mountPath: CA_MOUNT.path, readOnly: true }],
             }],
-            volumes: [props.bundle.volume('config')],
+            volumes: [props.bundle.volume('config'), { name: 'ca', secret: { secretName: this.caSecret, defaultMode: 0o440 } }],
           },
         },
       },

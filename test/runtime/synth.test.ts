@@ -18,6 +18,10 @@ import { ConfigBundle, CONFIG_MAP_LIMIT_BYTES } from '../../src/runtime/config-b
 import { ECHO_LABEL } from '../../src/runtime/echo-backend.js';
 import { RuntimeSynthError, synthRuntime, type RuntimeManifests } from '../../src/runtime/runtime-chart.js';
 import { captureIO } from '../cli/_io.js';
+import { parseTargets } from '../../src/verify/external/targets.js';
+import { pickCaller } from '../../src/verify/runtime/pick-caller.js';
+import { portOf } from '../../src/verify/runtime/index.js';
+import type { Expectation } from '../../src/verify/expectations/types.js';
 import { ROOT } from '../_project.js';
 
 const DIST = path.join(ROOT, 'dist');
@@ -59,7 +63,7 @@ test('GIVEN the committed dist/ WHEN the runtime is synthesized twice THEN the m
   assert.ok(first.job === second.job, 'expectations-job.k8s.yaml differs between two runs');
 });
 
-test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC, an echo backend per app workload version, a proxy per caller namespace and gateway, and the Job are there', () => {
+test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC and mesh CA, an echo backend with an inbound sidecar per app workload version, a proxy per caller the promises need and per gateway, and the Job are there', () => {
   const objects = parseAllDocuments(first.runtime).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } ; rules?: { resources: string[]; verbs: string[] }[]; spec?: Record<string, any> });
   const names = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
   assert.ok(names('Deployment').includes('meshproof-system/meshproof-xds'));
@@ -71,7 +75,28 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC,
   // One echo per app workload version: bookinfo 6, customers 4, httpbin 1.
   assert.is(names('Deployment').filter((n) => n.endsWith('-echo')).length, 11);
   assert.ok(names('Deployment').includes('bookinfo/reviews-v3-echo'));
-  assert.equal(names('Deployment').filter((n) => n.startsWith('meshproof-system/proxy-')), ['meshproof-system/proxy-bookinfo-details-v1', 'meshproof-system/proxy-customers-customers-v1', 'meshproof-system/proxy-httpbin-httpbin-v1', 'meshproof-system/proxy-istio-ingress-istio-ingressgateway']);
+  // Callers as pickCaller picks them: productpage and web-frontend, each also holding the ingress gateway's identity where only it is admitted.
+  assert.equal(names('Deployment').filter((n) => n.startsWith('meshproof-system/proxy-')), [
+    'meshproof-system/proxy-bookinfo-productpage-v1', 'meshproof-system/proxy-bookinfo-productpage-v1-as-istio-ingress-istio-i-dbd5c030',
+    'meshproof-system/proxy-customers-web-frontend-v1', 'meshproof-system/proxy-customers-web-frontend-v1-as-istio-ingress-istio-690e21b5',
+    'meshproof-system/proxy-istio-ingress-istio-ingressgateway']);
+  const borrowed = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'proxy-bookinfo-productpage-v1-as-istio-ingress-istio-i-dbd5c030')!;
+  assert.match(borrowed.spec!.template.spec.containers[0].args.join(' '), /--node bookinfo\/productpage-v1\?as=istio-ingress\/istio-ingressgateway --role sidecar/);
+  // The echo pod of reviews-v3: the echo on 127.0.0.1, the inbound sidecar on the pod IP, run as the app's service account.
+  const echo = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'reviews-v3-echo')!;
+  const pod = echo.spec!.template;
+  assert.is(pod.spec.serviceAccountName, 'reviews');
+  assert.is(pod.metadata.labels['security.istio.io/tlsMode'], 'istio');
+  assert.equal(pod.spec.containers.map((c: { name: string }) => c.name), ['echo', 'istio-proxy']);
+  assert.equal(pod.spec.containers[0].args.slice(-2), ['--listen', '127.0.0.1:9080']);
+  assert.match(pod.spec.containers[1].args.join(' '), /--node bookinfo\/reviews-v3\?inbound=\$\(POD_IP\) --role sidecar/);
+  assert.equal(pod.spec.containers[1].env, [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+  assert.equal(pod.spec.containers[1].ports[0], { containerPort: 9080 });
+  assert.ok(names('ServiceAccount').includes('bookinfo/reviews'));
+  const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'reviews-v3-echo')!;
+  assert.is(headless.spec!.clusterIP, 'None');
+  assert.match(xds.spec!.template.spec.containers[0].args.join(' '), /--ca-cert \/ca\/ca-cert\.pem --ca-key \/ca\/ca-key\.pem/);
+  assert.equal(xds.spec!.template.spec.volumes[1], { name: 'ca', secret: { secretName: 'meshproof-ca', defaultMode: 0o440 } });
   const gateway = objects.find((o) => o.metadata.name === 'proxy-istio-ingress-istio-ingressgateway' && o.kind === 'Deployment')!;
   assert.match(gateway.spec!.template.spec.containers[0].args.join(' '), /--node istio-ingress\/istio-ingressgateway --role gateway/);
   // Like istiod, the gateway listens on its pod's port (Service 80 → targetPort 8080): no low port, so no sysctl.
@@ -80,18 +105,33 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC,
   const job = parseAllDocuments(first.job).map((d) => d.toJS())[0];
   assert.is(job.kind, 'Job');
   assert.is(job.spec.backoffLimit, 0);
-  assert.equal(job.spec.template.spec.initContainers[0].args, ['verify', '/config', '--static-only']);
+  assert.equal(job.spec.template.spec.initContainers[0].args, ['verify', '/config', '--runtime', '/config/runtime-targets.json']);
   assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
 });
 
-test('GIVEN the smoke plan WHEN read THEN hosts behind auto mTLS are targets (the echo pods carry no tlsMode label, so transport_socket_matches falls back to plaintext), and the gateway\'s HTTPS redirects are targets', () => {
-  // No committed DestinationRule sets tls: auto mTLS chooses per endpoint, as istiod does, so nothing is skipped.
-  const details = first.plan.proxies.find((p) => p.nodeId === 'bookinfo/details-v1')!;
-  assert.equal(details.skipped, []);
-  assert.equal(details.targets.find((t) => t.host === 'reviews.bookinfo.svc.cluster.local:9080')?.workloads.length, 3);
+test('GIVEN the runtime plan WHEN read THEN every caller a mesh promise picks is in the targets file, every echo workload is a target at its headless Service, and the smoke plan keeps to the gateway\'s redirects', async () => {
+  const objects = parseAllDocuments(first.runtime).map((d) => d.toJS() as { kind: string; data?: Record<string, string> });
+  const data = objects.find((o) => o.kind === 'ConfigMap')!.data!;
+  const targets = parseTargets(JSON.parse(data['runtime-targets.json']!), '/config/runtime-targets.json');
+  const graph = MeshGraph.from((await loadInputs([DIST], { cwd: ROOT })).files);
+  const listed = new Set(targets.callers.map((c) => `${c.workload} ${c.as ?? ''}`));
+  const expectations = (JSON.parse(data['expectations.json']!) as { expectations: Expectation[] }).expectations;
+  let mesh = 0;
+  for (const e of expectations) {
+    if (e.request?.via.kind !== 'mesh') continue;
+    mesh++;
+    const p = pickCaller(graph, e.request.via.namespace, e.request.host, portOf(graph, e.request))!;
+    const own = p.namespace === p.workload.namespace && p.serviceAccount === p.workload.serviceAccount;
+    assert.ok(listed.has(`${p.workload.namespace}/${p.workload.name} ${own ? '' : `${p.namespace}/${p.serviceAccount}`}`), `${e.id}: no caller for ${p.workload.name} as ${p.namespace}/${p.serviceAccount}`);
+  }
+  assert.ok(mesh >= 10, `${mesh} mesh promises`);
+  assert.is(targets.workloads.length, 11);
+  assert.equal(targets.workloads.find((w) => w.workload === 'bookinfo/reviews-v3'), { workload: 'bookinfo/reviews-v3', address: 'reviews-v3-echo.bookinfo.svc' });
+  assert.equal(targets.ca, { cert: '/ca/ca-cert.pem', key: '/ca/ca-key.pem' });
+  const smoke = JSON.parse(data['smoke-plan.json']!) as { proxies: { role: string; targets: { host: string }[] }[] };
+  assert.equal(smoke.proxies.map((p) => p.role), ['gateway']);
   const gw = first.plan.proxies.find((p) => p.role === 'gateway')!;
   assert.equal(gw.targets.find((t) => t.host === 'bookinfo.app'), { host: 'bookinfo.app', port: 8080, workloads: [], redirect: { status: 301, location: 'https://bookinfo.app/' } });
-  // An external host (ServiceEntry api.stripe.com) states no echo expectation.
   assert.not.ok(first.plan.proxies.some((p) => p.targets.some((t) => t.host.startsWith('api.stripe.com'))));
 });
 
