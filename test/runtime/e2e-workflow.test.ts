@@ -20,6 +20,15 @@ test('GIVEN e2e-kind.yml WHEN its steps are read in order THEN the image is load
   assert.equal([...order].sort((a, b) => a - b), order);
 });
 
+test('GIVEN e2e-kind.yml WHEN the runtime is deployed THEN the mesh CA Secret the xDS server and the Job mount (meshproof-ca, ca-cert.pem and ca-key.pem) exists first, made by openssl as a CA', () => {
+  const ca = index('kubectl create secret generic meshproof-ca');
+  assert.ok(ca >= 0 && ca < index('kubectl apply --server-side -f build/runtime/runtime.k8s.yaml'));
+  const run = steps[ca]!.run!;
+  assert.match(run, /--from-file=ca-cert\.pem=\S+ --from-file=ca-key\.pem=\S+/);
+  assert.match(run, /basicConstraints=critical,CA:TRUE/);
+  assert.match(run, /kubectl create namespace meshproof-system/);
+});
+
 test('GIVEN the Job step WHEN the Job fails or never finishes THEN the step exits 1 with an error annotation, and its logs are followed while it runs', () => {
   const run = steps[index('expectations-job.k8s.yaml')]!.run!;
   assert.match(run, /kubectl logs --follow "job\/\$job"/);

@@ -105,7 +105,7 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC 
   const job = parseAllDocuments(first.job).map((d) => d.toJS())[0];
   assert.is(job.kind, 'Job');
   assert.is(job.spec.backoffLimit, 0);
-  assert.equal(job.spec.template.spec.initContainers[0].args, ['verify', '/config', '--runtime', '/config/runtime-targets.json']);
+  assert.equal(job.spec.template.spec.initContainers[0].args, ['verify', '/config', '--runtime', '/config/runtime-targets.json', '--tolerance', '0.1']);
   assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
 });
 
