@@ -1,6 +1,7 @@
 /**
  * bench/xds: first the translation time per proxy (bench/xds/translate.ts, in a fresh process: view,
- * translation and snapshot for one sidecar of a 100- and a 1,000-service mesh, cold and warm); then
+ * translation and snapshot for one sidecar of a 100- and a 1,000-service mesh: cold, first of another
+ * namespace, and warm, the Nth sidecar of a namespace served from the translation cache); then
  * N concurrent ADS streams (N = 100 and 1,000 by default) from lightweight clients in
  * another process, against the ADS server in a third. Per N: open the streams and wait until each has
  * ACKed all four types; measure server RSS and CPU while idle; publish a snapshot whose RDS changed for
