@@ -61,7 +61,18 @@ test('GIVEN a copy with the MUTUAL server made SIMPLE, the redirect dropped and 
       for (const h of o.spec.http) for (const r of h.route) r.destination = { host: 'reviews.bookinfo.svc.cluster.local', subset: 'v2', port: { number: 9080 } };
       o.spec.http.unshift({ name: 'moved', match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', authority: 'shop.example.com' } });
     });
-    const v = await proveIn(work, [redirectPromise('redirect-held', 'shop.example.com'), redirectPromise('redirect-broken', 'elsewhere.example.com')]);
+    breakObject(work, 'bookinfo.k8s.yaml', 'VirtualService', 'productpage', (o) => {
+      o.spec.http.unshift({ name: 'moved', match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new' } });
+    });
+    const meshRedirect: Expectation = {
+      id: 'mesh-redirect', promise: 'GET productpage/old is redirected to /new', source: { constructPath: 'bookinfo/test' },
+      request: { host: 'productpage.bookinfo.svc.cluster.local', path: '/old', method: 'GET', headers: {}, via: { kind: 'mesh', namespace: 'bookinfo' } },
+      outcome: { kind: 'redirect', status: 301, uri: '/new' },
+    };
+    const v = await proveIn(work, [redirectPromise('redirect-held', 'shop.example.com'), redirectPromise('redirect-broken', 'elsewhere.example.com'), meshRedirect]);
+    // The same judgement through a caller sidecar.
+    assert.is(v.get('mesh-redirect')?.status, 'held', v.get('mesh-redirect')?.detail);
+    assert.is(v.get('mesh-redirect')!.detail, 'GET productpage.bookinfo.svc.cluster.local/old → 301 Location http://productpage.bookinfo.svc.cluster.local:9080/new');
     // A route redirect through the gateway is judged on its Location (and can fail).
     assert.is(v.get('redirect-held')?.status, 'held', v.get('redirect-held')?.detail);
     assert.is(v.get('redirect-held')!.detail, 'GET bookinfo.app/old → 301 Location https://shop.example.com/new');

@@ -37,7 +37,10 @@ export interface GatewaySendOptions {
   readonly timeoutMs?: number;
 }
 
-/** Sends requests to one gateway address; `close()` drops its keep-alive connections. */
+/**
+ * Sends requests to one gateway address (also plain HTTP to a caller sidecar where a redirect's
+ * `Location` matters); `close()` drops its keep-alive connections.
+ */
 export class GatewayClient implements Closable {
   readonly name: string;
   private readonly agents = new Map<string, HttpAgent>();

@@ -20,7 +20,7 @@ import { judgeCircuitBreakerWithTraffic } from './judge-resilience.js';
 import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic } from './judge-security.js';
 import { gatewayWorkload, GatewayPool, type IngressGateway } from './gateway.js';
 import { GatewayClient } from './gateway-client.js';
-import { clientTlsFor, judgeClientCertificateWithTraffic, judgeGatewayRedirectWithTraffic, judgeHttpsRedirectWithTraffic } from './judge-gateway.js';
+import { clientTlsFor, judgeClientCertificateWithTraffic, judgeHttpsRedirectWithTraffic, judgeRedirectWithTraffic } from './judge-gateway.js';
 import { judgeOutlierWithTraffic } from './judge-outlier.js';
 import { startMesh, type Caller, type EmbeddedMesh } from './mesh.js';
 import { netnsUnavailable, NetnsNetwork } from './netns.js';
@@ -102,6 +102,12 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
         const gateways = new GatewayPool(graph, mesh);
         const clients = new Map<string, GatewayClient>();
         let gatewayStartupMs = 0;
+        /** A plain HTTP client of a caller sidecar that reads redirects' `Location` (send.ts does not). */
+        const callerClient = (address: string): GatewayClient => {
+          let c = clients.get(address);
+          if (!c) clients.set(address, (c = registry.add(new GatewayClient(address))));
+          return c;
+        };
         /** The running gateway of Gateway `ref` and a client for it; a string when dist/ has no gateway workload for it (not run). */
         const gatewayOf = async (ref: string): Promise<{ gw: IngressGateway; client: GatewayClient } | string> => {
           const w = gatewayWorkload(graph, ref);
@@ -129,7 +135,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
           const tls = await clientTlsFor(at.gw, mesh.identities, r.via.gateway, r.via.port, r.host);
           if (typeof tls === 'string') return { status: 'not-run', detail: tls, requests: 0 };
           const sendOne = (spec: RequestSpec, extra: Record<string, string> = {}) => at.client.send(port, spec, extra, tls ? { tls } : {});
-          if (e.outcome.kind === 'redirect') return judgeGatewayRedirectWithTraffic(e.outcome, r, sendOne);
+          if (e.outcome.kind === 'redirect') return judgeRedirectWithTraffic(e.outcome, r, sendOne);
           const log = { log: at.gw.log as () => ReturnType<Caller['log']> };
           return judgeWithTraffic(e, { ...r, port: r.via.port }, {
             address: at.gw.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance,
@@ -195,6 +201,11 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
           try {
             const attribute = (sent: Sent[]) => attributeDenied(sent, caller, mesh);
             const flagsOf = (sent: readonly Sent[]) => accessLogFlags(sent, caller);
+            if (e.outcome.kind === 'redirect') {
+              const o = e.outcome;
+              out.set(e.id, await judgeRedirectWithTraffic(o, { ...r, port }, (spec) => callerClient(caller.address).send(port, spec)));
+              continue;
+            }
             out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();

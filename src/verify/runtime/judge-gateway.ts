@@ -11,7 +11,7 @@
  *   certificate from the credential's CA (`<credentialName>-cacert`) is answered;
  * - requests of route promises sent through a gateway server: TLS with SNI (and a client
  *   certificate on MUTUAL servers) or plain HTTP, as the server asks ({@link clientTlsFor});
- * - `redirect` route promises through the gateway: status and `Location`.
+ * - `redirect` route promises, through the gateway or a caller sidecar: status and `Location`.
  */
 import { createCa, issueWorkloadCertificate, workloadSpiffeId } from '../../pki/index.js';
 import { hostMatches } from '../../mesh/hosts.js';
@@ -112,8 +112,8 @@ export async function judgeClientCertificateWithTraffic(o: Of<'client-certificat
   return { status: 'held', detail: seen.join('; '), requests };
 }
 
-/** A route's redirect through the gateway: status and `Location` as promised (scheme, authority, path, port when given). */
-export async function judgeGatewayRedirectWithTraffic(o: Of<'redirect'>, request: RequestSpec, send: (r: RequestSpec) => Promise<GatewaySent>): Promise<TrafficVerdict> {
+/** A route's redirect (through the gateway or a caller sidecar): status and `Location` as promised (scheme, authority, path, port when given). */
+export async function judgeRedirectWithTraffic(o: Of<'redirect'>, request: RequestSpec, send: (r: RequestSpec) => Promise<GatewaySent>): Promise<TrafficVerdict> {
   const s = await send(request);
   let target: URL | undefined;
   try {
