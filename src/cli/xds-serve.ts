@@ -4,7 +4,9 @@
  * finds no error translates every proxy, adds its SDS secrets and publishes; otherwise the last good
  * config keeps serving and the rejection (with its findings) is logged and shown on `/status`.
  * Inputs and the workload file are watched (debounced); endpoints come from the workload file or, with
- * a kubeconfig, from EndpointSlices and Pods watched in the cluster.
+ * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
+ * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
+ * get a snapshot of their own when they first connect, made again on every reload.
  */
 import type * as http from 'node:http';
 import { resolve } from 'node:path';
