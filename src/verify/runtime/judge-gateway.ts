@@ -123,6 +123,7 @@ export async function judgeRedirectWithTraffic(o: Of<'redirect'>, request: Reque
   }
   const wrong: string[] = [];
   if (s.status !== o.status) wrong.push(`status ${s.status || s.error}, not ${o.status}`);
+  if (s.workload !== '') wrong.push(`answered by the backend ${s.workload}, not by the proxy`);
   if (!target) wrong.push('no Location');
   else {
     if (o.scheme !== undefined && target.protocol !== `${o.scheme}:`) wrong.push(`scheme ${target.protocol.slice(0, -1)}, not ${o.scheme}`);
