@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
 import { buildProxyView, proxiesOf, type ProxyIdentity } from '../../../src/mesh/view/index.js';
@@ -165,6 +167,22 @@ test('GIVEN a snapshot of shared and fresh resources WHEN its type versions are 
       assert.is(t.version, h.digest('hex').slice(0, 16), `${p.name} ${kind}`);
     }
   }
+});
+
+test('GIVEN a graph and a workloads list that nobody holds any more WHEN garbage is collected THEN the clusters, assignments and route configurations cached for them go too (the cache is bounded by what is alive)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const refs = (() => {
+    const graph = benchGraph(meshOf(5));
+    const set = translateProxy(buildProxyView(graph, proxiesOf(graph).find((p) => p.type === 'sidecar')!), benchWorkloads(5));
+    createSnapshot(set);
+    return [set.clusters[0]!, set.endpoints[0]!, set.routes[0]!].map((m) => { assert.ok(isReusable(m)); return new WeakRef(m); });
+  })();
+  for (let i = 0; i < 10 && refs.some((r) => r.deref() !== undefined); i++) {
+    await new Promise((r) => setImmediate(r));
+    gc();
+  }
+  assert.equal(refs.map((r) => r.deref() === undefined), [true, true, true]);
 });
 
 test.run();
