@@ -41,7 +41,8 @@ const LIST_KEY: Record<ResourceKind, keyof ResourceSet> = { cluster: 'clusters',
 const NAME_FIELD: Record<ResourceKind, string> = { cluster: 'Cluster.name', endpoint: 'ClusterLoadAssignment.cluster_name', secret: 'Secret.name', listener: 'Listener.name', route: 'RouteConfiguration.name' };
 
 /**
- * Packs, hashes and freezes a resource set. Throws {@link SnapshotError} on an empty or duplicate name
+ * Packs, hashes and freezes a resource set. A resource the translation cache shares (see
+ * `pack-cache.ts`) is packed and framed the first time and reused after that. Throws {@link SnapshotError} on an empty or duplicate name
  * within one type (`XDS_EMPTY_NAME`, `XDS_DUPLICATE_NAME`). Cross-resource references are checked
  * separately by `checkSnapshot` before the cache publishes it.
  */
