@@ -84,10 +84,23 @@ export function emptySnapshot(): Snapshot {
 // shared resources), so a reused resource is neither encoded nor framed again. One hash over the
 // whole type: the same bytes as ever, so versions are unchanged.
 function hashType(framed: ReadonlyMap<string, Buffer>): string {
+  const frames = sortedKeys(framed).map((name) => framed.get(name)!);
+  if (frames.length === 0) return EMPTY_VERSION;
+  // The Nth sidecar of a namespace often has the very same framed resources (by identity) as the
+  // first for a whole type (load assignments, route configurations): reuse that version.
+  const known = VERSIONS.get(frames[0]!);
+  if (known && known.frames.length === frames.length && known.frames.every((f, i) => f === frames[i])) return known.version;
   const h = createHash('sha256');
-  for (const name of sortedKeys(framed)) h.update(framed.get(name)!);
-  return h.digest('hex').slice(0, 16);
+  for (const f of frames) h.update(f);
+  const version = h.digest('hex').slice(0, 16);
+  VERSIONS.set(frames[0]!, { frames, version });
+  return version;
 }
+
+const EMPTY_VERSION = createHash('sha256').digest('hex').slice(0, 16);
+
+/** The last type version computed per first framed resource (frames are never changed; entries go with them). */
+const VERSIONS = new WeakMap<Buffer, { frames: readonly Buffer[]; version: string }>();
 
 /** The keys in code-unit order; translated lists usually arrive sorted, which is checked first. */
 function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
