@@ -15,7 +15,9 @@
  * nginx's, requests/s >= 0.5x nginx's at 50 connections, added p50 <= 0.2 ms at 1 connection.
  *
  * Options (environment): BENCH_SECONDS (measured seconds per case at 50 connections, default 6;
- * 1 connection runs 3/4 of it), BENCH_PROXY_NODE_FLAGS (extra node flags for our proxy, e.g.
+ * 1 connection runs 3/4 of it), BENCH_ROUNDS (default 1: every case measured that many times with
+ * the targets interleaved, each case reported by its median round, so a burst of load from other
+ * processes skews one round rather than the result), BENCH_PROXY_NODE_FLAGS (extra node flags for our proxy, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`; BENCH_FLOOR_NODE_FLAGS the same for the minimal proxy), BENCH_TARGETS (comma-separated names, e.g. `meshproof,minimal`:
  * run only the targets whose name starts with one of them, for profiling and quick comparisons;
  * the ratios then print only where both sides ran). Needs Linux, taskset, wrk and nginx (installed with
@@ -38,6 +40,7 @@ const PROXY_CORE = 1;
 const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 2;
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,14 +103,26 @@ async function measure(registry: Registry, dataDir: string, t: Target, connectio
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
-function report(rows: readonly Row[]): { text: string; failures: string[] } {
+/** What is wrong with one measured case (failed requests, a split that did not happen), as sentences. */
+function checkRow(r: Row): string[] {
   const failures: string[] = [];
-  const lines = ['| connections | target | requests/s | p50 (ms) | p99 (ms) | proxy CPU per request (µs) | share to v2 (backend counts) | load average |', '|---:|---|---:|---:|---:|---:|---:|---:|'];
+  if (r.wrk.errors > r.wrk.requests * 0.001) failures.push(`${r.target} at ${r.load} connections: ${r.wrk.errors} failed requests of ${r.wrk.requests}`);
+  if (r.v2Share !== undefined && (r.v2Share < 0.07 || r.v2Share > 0.13)) failures.push(`${r.target} at ${r.load} connections sent ${fmt(r.v2Share * 100, 1)} % to v2 (expected 10 %): the split did not happen`);
+  if (r.v2Share !== undefined && r.counted! < r.wrk.requests) failures.push(`${r.target} at ${r.load} connections: the backends counted ${r.counted} requests, wrk ${r.wrk.requests}`);
+  return failures;
+}
+
+/** The round with the median proxy CPU per request (requests/s for the direct baseline): one consistent row, not a mix of rounds. */
+function medianRow(all: readonly Row[]): Row {
+  const key = (r: Row) => r.cpuUsPerReq ?? -r.wrk.rps;
+  return [...all].sort((a, b) => key(a) - key(b))[Math.floor((all.length - 1) / 2)]!;
+}
+
+function report(rows: readonly Row[], rounds: number): string {
+  const lines = [...(rounds > 1 ? [`Each case is its median round of ${rounds} (by proxy CPU per request).`, ''] : []),
+    '| connections | target | requests/s | p50 (ms) | p99 (ms) | proxy CPU per request (µs) | share to v2 (backend counts) | load average |', '|---:|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     lines.push(`| ${r.load} | ${r.target} | ${fmt(r.wrk.rps)} | ${fmt(r.wrk.p50Ms, 3)} | ${fmt(r.wrk.p99Ms, 3)} | ${r.cpuUsPerReq === undefined ? '–' : fmt(r.cpuUsPerReq, 1)} | ${r.v2Share === undefined ? '–' : `${fmt(r.v2Share * 100, 1)} % of ${fmt(r.counted!)}`} | ${r.loadAvg.toFixed(1)} |`);
-    if (r.wrk.errors > r.wrk.requests * 0.001) failures.push(`${r.target} at ${r.load} connections: ${r.wrk.errors} failed requests of ${r.wrk.requests}`);
-    if (r.v2Share !== undefined && (r.v2Share < 0.07 || r.v2Share > 0.13)) failures.push(`${r.target} at ${r.load} connections sent ${fmt(r.v2Share * 100, 1)} % to v2 (expected 10 %): the split did not happen`);
-    if (r.v2Share !== undefined && r.counted! < r.wrk.requests) failures.push(`${r.target} at ${r.load} connections: the backends counted ${r.counted} requests, wrk ${r.wrk.requests}`);
   }
   const row = (load: number, target: string) => rows.find((r) => r.load === load && r.target.startsWith(target));
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -129,7 +144,7 @@ function report(rows: readonly Row[]): { text: string; failures: string[] } {
   if (floorNginx !== undefined || oursFloor !== undefined) {
     lines.push(`CPU per request at 50 connections, minimal Node proxy / nginx: ${floorNginx?.toFixed(2) ?? '–'}x; ours / minimal Node proxy: ${oursFloor?.toFixed(2) ?? '–'}x`);
   }
-  return { text: lines.join('\n'), failures };
+  return lines.join('\n');
 }
 
 async function main(): Promise<number> {
@@ -189,15 +204,25 @@ async function main(): Promise<number> {
     const selected = only.length === 0 ? targets : targets.filter((t) => only.some((o) => t.name.startsWith(o)));
     process.stderr.write(`load average ${load0.toFixed(1)}; ${SECONDS} s per case at 50 connections, ${Math.round(SECONDS * 0.75)} s at 1, ${WARMUP_SECONDS} s warm-up each\n`);
     const rows: Row[] = [];
+    const failures: string[] = [];
     for (const [connections, seconds] of [[50, SECONDS], [1, Math.max(1, Math.round(SECONDS * 0.75))]] as const) {
+      const rounds = new Map<Target, Row[]>(selected.map((t) => [t, []]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const t of selected) {
+          const row = await measure(registry, backendDir, t, connections, seconds);
+          rounds.get(t)!.push(row);
+          process.stderr.write(`  ${ROUNDS > 1 ? `round ${round}, ` : ''}${connections} connections, ${t.name}: ${fmt(row.wrk.rps)} requests/s${row.cpuUsPerReq === undefined ? '' : `, ${fmt(row.cpuUsPerReq, 1)} µs CPU per request`}\n`);
+        }
+      }
       for (const t of selected) {
-        rows.push(await measure(registry, backendDir, t, connections, seconds));
-        process.stderr.write(`  ${connections} connections, ${t.name}: ${fmt(rows.at(-1)!.wrk.rps)} requests/s\n`);
+        const all = rounds.get(t)!;
+        rows.push(medianRow(all));
+        failures.push(...all.flatMap(checkRow));
       }
     }
     const prom = await text(adminPort, '/stats/prometheus');
     process.stderr.write(`our proxy over the whole run: ${fmt(counterSum(prom, 'envoy_cluster_upstream_rq_total'))} upstream requests on ${fmt(counterSum(prom, 'envoy_cluster_upstream_cx_total'))} upstream connections\n`);
-    const { text: table, failures } = report(rows);
+    const table = report(rows, ROUNDS);
     process.stdout.write(`${table}\n`);
     for (const f of failures) process.stderr.write(`FAILED: ${f}\n`);
     return failures.length > 0 ? 1 : 0;
