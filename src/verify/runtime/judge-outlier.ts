@@ -105,6 +105,20 @@ function clusterOf(caller: Caller, address: string): { name: string; hosts: numb
   return { name: entry.upstreamCluster!, hosts: caller.proxy.stats.clusters.get(entry.upstreamCluster!)?.membership_total ?? 0 };
 }
 
+/** `18× customers-v1 (127.77.0.15:3000), 2× customers-v2 (…)`: the upstream hosts the caller's access log names for these `x-request-id`s (the last try of each). */
+function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<string, string>): string {
+  const wanted = new Set(ids);
+  const counts = new Map<string, number>();
+  for (const e of caller.log()) {
+    if (!e.requestId || !wanted.has(e.requestId)) continue;
+    const host = e.upstreamHost ?? '-';
+    const name = names.get(host.slice(0, host.lastIndexOf(':')));
+    const k = name ? `${name} (${host})` : host;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts.size === 0 ? '(no entries)' : [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
+}
+
 function tally(sent: readonly Sent[]): string {
   const counts = new Map<string, number>();
   for (const s of sent) {
@@ -174,8 +188,9 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const ok = hits > 0;
       return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}` };
     });
+    const names = new Map<string, string>([...mesh.workloads.map((w) => [w.address, w.workload.name] as const), ...replicas.map((r) => [r.address, r.instance.name] as const)]);
     const ok = parts.every((p) => p.ok);
-    return { status: ok ? 'held' : 'broken', detail: `${parts.map((p) => p.text).join('; ')}; the caller got ${tally([...before, ...after])}`, requests: before.length + after.length };
+    return { status: ok ? 'held' : 'broken', detail: `${parts.map((p) => p.text).join('; ')}; the caller got ${tally([...before, ...after])}; its access log names as upstream after the ejection ${upstreams(c, after.map((x) => x.requestId), names)}`, requests: before.length + after.length };
   } finally {
     if (caller !== undefined && typeof caller !== 'string') await caller.release();
     for (const r of replicas) await r.close();
