@@ -108,13 +108,14 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
           if (!c) clients.set(address, (c = registry.add(new GatewayClient(address))));
           return c;
         };
-        /** The running gateway of Gateway `ref` and a client for it; a string when dist/ has no gateway workload for it (not run). */
+        /** The running gateway of Gateway `ref` and a client for it; a string (not run) when dist/ has no gateway workload for it or its proxy did not start. */
         const gatewayOf = async (ref: string): Promise<{ gw: IngressGateway; client: GatewayClient } | string> => {
           const w = gatewayWorkload(graph, ref);
           if (typeof w === 'string') return w;
           const t = performance.now();
           const gw = await gateways.forGateway(ref);
-          if (typeof gw === 'string') throw new Error(gw);
+          // A gateway the runtime cannot serve (certificate files it does not have, say) leaves its promises to the config, not the whole run.
+          if (typeof gw === 'string') return `the gateway proxy could not start: ${gw}`;
           let client = clients.get(gw.address);
           if (!client) {
             gatewayStartupMs += performance.now() - t;
