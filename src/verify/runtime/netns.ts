@@ -15,18 +15,23 @@ import { promisify } from 'node:util';
 import type { Closable } from './registry.js';
 
 const run = promisify(execFile);
+/** First letters of every namespace and link a run makes: `mp<pid>…`. */
+const PREFIX = 'mp';
 
-/** Why `--netns` cannot run here, or null when it can (root and `ip netns` available). */
+/** Why `--netns` cannot run here, or null when it can (root, `ip`, and a probe namespace could be made and removed). */
 export function netnsUnavailable(): string | null {
   if (process.platform !== 'linux') return `--netns needs Linux network namespaces; this is ${process.platform}`;
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return '--netns needs root (it creates network namespaces, a bridge and veth pairs); run as root, or drop --netns to use loopback addresses';
+  // A probe namespace, made and removed: root in a container without CAP_SYS_ADMIN cannot.
+  const probe = `${PREFIX}${process.pid}-probe`;
   try {
-    execFileSync('ip', ['netns', 'list'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    execFileSync('ip', ['netns', 'add', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    execFileSync('ip', ['netns', 'del', probe], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
     return err.code === 'ENOENT'
       ? '--netns needs the `ip` command (iproute2), which is not on PATH; install iproute2, or drop --netns'
-      : `--netns: \`ip netns list\` failed (${String(err.stderr ?? err.message).trim()}); drop --netns to use loopback addresses`;
+      : `--netns cannot make a network namespace here (\`ip netns add\`: ${String(err.stderr ?? err.message).trim()}); a container needs CAP_SYS_ADMIN and CAP_NET_ADMIN; drop --netns to use loopback addresses`;
   }
   return null;
 }
@@ -37,7 +42,6 @@ export interface NetnsHost {
   readonly address: string;
 }
 
-const PREFIX = 'mp';
 const pidAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
