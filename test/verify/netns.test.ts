@@ -8,7 +8,10 @@ import { MeshGraph } from '../../src/mesh/graph.js';
 import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
+import { EchoBackend } from '../../src/verify/runtime/echo.js';
 import { NetnsNetwork, netnsUnavailable } from '../../src/verify/runtime/netns.js';
+import { ProcessRegistry } from '../../src/verify/runtime/registry.js';
+import { RemoteWorkload } from '../../src/verify/runtime/remote-workload.js';
 import { copyDist, ROOT } from './_dist.js';
 
 const why = netnsUnavailable();
@@ -77,6 +80,26 @@ netnsTest('GIVEN namespaces left by a killed run WHEN a new network is made THEN
   } finally {
     for (const n of leftovers(dead)) execFileSync('ip', n.includes('-') ? ['netns', 'del', n] : ['link', 'del', n], { stdio: 'ignore' });
   }
+});
+
+netnsTest('GIVEN a workload whose backend cannot listen in its namespace WHEN it starts THEN the error names the workload and the address, and closing the registry leaves nothing behind', async () => {
+  const registry = new ProcessRegistry();
+  try {
+    const net = registry.add(await NetnsNetwork.create());
+    const host = await net.addHost('test/broken');
+    const identity = { namespace: 'test', workload: 'broken', labels: { version: 'v1' } };
+    const ledgers = [new EchoBackend(identity, host.address, 8080), new EchoBackend(identity, host.address, 8080)];
+    let error = '';
+    try {
+      await RemoteWorkload.start({ network: net, host, label: 'test/broken', ledgers, start: { identity, echoHost: host.address, ports: [8080, 8080] } }, (w) => registry.add(w));
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    assert.match(error, new RegExp(`workload test/broken in netns ${host.namespace} .*echo ${host.address.replace(/\./g, '\\.')}:8080: cannot listen \\(EADDRINUSE\\)`));
+  } finally {
+    assert.equal(await registry.closeAll(), []);
+  }
+  assert.equal(leftovers(process.pid), []);
 });
 
 netnsTest('GIVEN the customers app WHEN its promises are proven with --netns THEN mTLS routing, the mirror and STRICT hold across namespaces, and every namespace is gone afterwards', async () => {
