@@ -213,6 +213,10 @@ export type RetryStatus =
   | { readonly retry: true; readonly backoffMs: number }
   | { readonly retry: false; readonly why: 'not-retriable' | 'limit-exceeded' | 'overflow' };
 
+const NOT_RETRIABLE: RetryStatus = Object.freeze({ retry: false, why: 'not-retriable' });
+const LIMIT_EXCEEDED: RetryStatus = Object.freeze({ retry: false, why: 'limit-exceeded' });
+const OVERFLOW: RetryStatus = Object.freeze({ retry: false, why: 'overflow' });
+
 /**
  * Retry bookkeeping for one downstream request (Envoy `RetryStateImpl`). Call {@link shouldRetry}
  * after every attempt, {@link finish} when the request is over (it returns the retry slot held
@@ -221,37 +225,37 @@ export type RetryStatus =
 export class RetryState {
   private remaining: number;
   private holdsSlot = false;
-  private readonly backoff: JitteredExponentialBackOff;
-  private readonly attempted = new Set<string>();
+  /** Made on the first backoff, and the host set on the first host recorded: most requests need neither. */
+  private backoff: JitteredExponentialBackOff | undefined = undefined;
+  private attempted: Set<string> | undefined = undefined;
   /** The 1-based number of the attempt about to be (or last) sent: the `x-envoy-attempt-count` value. */
   attemptCount = 1;
 
-  constructor(readonly policy: CompiledRetryPolicy, random: RandomSource, private readonly budget?: RetryBudget) {
+  constructor(readonly policy: CompiledRetryPolicy, private readonly random: RandomSource, private readonly budget?: RetryBudget) {
     this.remaining = policy.numRetries;
-    this.backoff = new JitteredExponentialBackOff(policy.baseIntervalMs, policy.maxIntervalMs, random);
   }
 
   /** Decides on the outcome of the attempt just finished; on `retry`, the next attempt's count is already advanced. */
   shouldRetry(outcome: AttemptOutcome): RetryStatus {
     this.releaseSlot();
     const d = wouldRetry(this.policy, outcome);
-    if (d === 'no') return { retry: false, why: 'not-retriable' };
-    if (this.remaining === 0) return { retry: false, why: 'limit-exceeded' };
+    if (d === 'no') return NOT_RETRIABLE;
+    if (this.remaining === 0) return LIMIT_EXCEEDED;
     this.remaining--;
-    if (this.budget && !this.budget.tryAcquireRetry()) return { retry: false, why: 'overflow' };
+    if (this.budget && !this.budget.tryAcquireRetry()) return OVERFLOW;
     this.holdsSlot = this.budget !== undefined;
     this.attemptCount++;
-    return { retry: true, backoffMs: d === 'immediately' ? 0 : this.backoff.nextBackOffMs() };
+    return { retry: true, backoffMs: d === 'immediately' ? 0 : (this.backoff ??= new JitteredExponentialBackOff(this.policy.baseIntervalMs, this.policy.maxIntervalMs, this.random)).nextBackOffMs() };
   }
 
   /** Records the host an attempt went to (for the `previous_hosts` predicate). */
   onHostAttempted(hostKey: string): void {
-    if (this.policy.avoidPreviousHosts) this.attempted.add(hostKey);
+    if (this.policy.avoidPreviousHosts) (this.attempted ??= new Set()).add(hostKey);
   }
 
   /** Envoy `shouldSelectAnotherHost`: the LB asks this for each pick, up to `hostSelectionRetryMaxAttempts` extra times. */
   shouldSelectAnotherHost(hostKey: string): boolean {
-    return this.attempted.has(hostKey);
+    return this.attempted !== undefined && this.attempted.has(hostKey);
   }
 
   /** The request is over: return the retry slot if one is held. Idempotent. */

@@ -97,23 +97,28 @@ function hashOf(ex: Exchange, hp: NonNullable<ReturnType<typeof compileHashPolic
 /**
  * The balancing context of one pick: the retry host predicate, and the hash key, computed only when
  * a consistent-hash balancer reads it (Envoy's `computeHashKey`: a round-robin cluster never
- * generates a hash cookie).
+ * generates a hash cookie). A class, so a pick allocates one small object and no closures.
  */
+class PickContext implements LbContext {
+  constructor(private readonly ex: Exchange, private readonly hp: NonNullable<ReturnType<typeof compileHashPolicy>> | undefined, private readonly rs: RetryState | undefined) {}
+  get hashKey(): bigint | undefined { return this.hp ? hashOf(this.ex, this.hp) : undefined; }
+  get hostSelectionRetryCount(): number { return this.rs?.policy.hostSelectionRetryMaxAttempts ?? 0; }
+  shouldSelectAnotherHost(h: Host): boolean { return this.rs !== undefined && this.rs.shouldSelectAnotherHost(h.key); }
+}
+
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
-  if (!ex?.state || ex.state.has(SHADOW)) return undefined;
-  const d = ex.decision;
+  const state = ex?.state;
+  if (!state || state.has(SHADOW)) return undefined;
+  const d = ex!.decision;
   if (!d) {
-    const k = ex.state.get(CONNECTION_HASH);
+    const k = state.get(CONNECTION_HASH);
     return typeof k === 'bigint' ? { hashKey: k } : undefined;
   }
   const hp = d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
-  const rs = ex.state.get(RETRY_STATE) as RetryState | undefined;
-  if (!rs && !hp) return undefined;
-  return {
-    get hashKey() { return hp ? hashOf(ex, hp) : undefined; },
-    hostSelectionRetryCount: rs?.policy.hostSelectionRetryMaxAttempts ?? 0,
-    shouldSelectAnotherHost: rs ? (h: Host) => rs.shouldSelectAnotherHost(h.key) : undefined,
-  };
+  const rs = state.get(RETRY_STATE) as RetryState | undefined;
+  // Without a hash policy or a previous-hosts predicate, every pick would go as without a context.
+  if (!hp && !rs?.policy.avoidPreviousHosts) return undefined;
+  return new PickContext(ex!, hp, rs);
 }
 
 /** The registry of per-cluster policy state, shared by the balancer factory and the router interceptor. */

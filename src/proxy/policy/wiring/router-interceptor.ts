@@ -4,133 +4,46 @@
  * the pending queue), mirrors fired once, then attempts with per-try timeout, outlier detection fed
  * with every result, and retries with backoff and `x-envoy-attempt-count`. Compiled per route when
  * the route table arrives; the core caches the composed chain per route.
+ *
+ * It runs on every forwarded request (Istio puts a retry policy on every route), so the common path
+ * stays synchronous up to the core's attempt: no await before it when the body is already buffered
+ * (or absent) and a connection slot is free, no timer or AbortSignal unless a per-try, gRPC or
+ * header deadline needs one, one {@link RouterCall} per request whose two callbacks serve every
+ * attempt, and one wrapper per response releasing its circuit-breaker resources.
  */
-import { Readable } from 'node:stream';
-import type { HeaderMutation } from '../../header-mutation.js';
 import type { Exchange, Forward, ResponseFlag, RouterInterceptor, UpstreamResponse } from '../../http/pipeline.js';
 import { UpstreamError } from '../../http/pipeline.js';
 import type { ForwardDecision } from '../../route-select.js';
 import type { CompiledRoute } from '../../route-table.js';
 import type { Clock, RandomSource } from '../_common.js';
-import { OVERFLOW_REPLY } from '../circuit-breaker.js';
+import type { HashResult } from '../hash-policy.js';
 import { compileMirrorPolicies, mirrorTargets, type CompiledMirror } from '../mirror.js';
 import { ATTEMPT_COUNT_HEADER, compileRetryPolicy, RetryState, type AttemptOutcome, type CompiledRetryPolicy } from '../retry.js';
-import { attemptTimer, compileRouteTimeouts, finalTimeout, type RouteTimeouts } from '../timeout.js';
+import { attemptTimer, compileRouteTimeouts, finalTimeout, type RouteTimeouts, type TimeoutPlan } from '../timeout.js';
 import { HASH_RESULT, RETRY_STATE, SHADOW, type ClusterPolicies, type ClusterPolicy } from './cluster-state.js';
-import type { HashResult } from '../hash-policy.js';
-
-/** Envoy's default `per_request_buffer_limit_bytes` for retries and shadows is the listener buffer (1 MiB). */
-const BUFFER_LIMIT = 1024 * 1024;
+import {
+  bufferBody, outlierStatus, overflow, ReleasingResponse, releaseConnectionSlot, responseOutcome, shadowOf, sleep,
+  tryConnectionSlot, waitConnectionSlot, withAttemptCount, withSignal,
+} from './router-attempt.js';
 
 interface RoutePolicies {
   readonly retry: CompiledRetryPolicy | undefined;
   readonly timeouts: RouteTimeouts;
   readonly mirrors: readonly CompiledMirror[];
+  /** Retries or mirrors replay the request body. */
+  readonly needsBody: boolean;
+  /** Virtual host `include_request_attempt_count`. */
+  readonly countAttempts: boolean;
+  /** Virtual host `include_attempt_count_in_response`. */
+  readonly attemptCountInResponse: boolean;
 }
 
-const overflow = () => new UpstreamError('UO', OVERFLOW_REPLY.status, OVERFLOW_REPLY.body, undefined, ['x-envoy-overloaded', 'true']);
-const attemptHeader = (n: number): HeaderMutation => ({ remove: [], add: [{ name: ATTEMPT_COUNT_HEADER, value: String(n), action: 'overwrite-or-add' }] });
 const flag = (ex: Exchange, f: ResponseFlag) => { if (!ex.flags.includes(f)) ex.flags.push(f); };
 
-/** Resolves after `ms`, early (rejecting) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal.reason); };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * Reads the request body so attempts and shadows can replay it. Over the limit, the body is handed
- * on as a stream of what was read plus the rest, and `replayable` is false (Envoy: no retry then).
- */
-async function bufferBody(ex: Exchange): Promise<boolean> {
-  const b = ex.body;
-  if (b === null || Buffer.isBuffer(b)) return true;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const it = b[Symbol.asyncIterator]();
-  for (;;) {
-    const r = await it.next();
-    if (r.done) break;
-    const c = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-    chunks.push(c);
-    size += c.length;
-    if (size > BUFFER_LIMIT) {
-      ex.body = Readable.from((async function* () { yield* chunks; for (let n = await it.next(); !n.done; n = await it.next()) yield n.value as Buffer; })());
-      return false;
-    }
-  }
-  ex.body = Buffer.concat(chunks);
-  return true;
-}
-
-/** A view of `ex` for one attempt with its own abort signal; writes go to the exchange. */
-function withSignal(ex: Exchange, signal: AbortSignal): Exchange {
-  return new Proxy(ex, { get: (t, p) => (p === 'signal' ? signal : Reflect.get(t, p, t)) });
-}
-
-/** A detached copy for a mirror: own signal and state, writes kept to itself. */
-function shadowOf(ex: Exchange, signal: AbortSignal): Exchange {
-  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [] };
-  return new Proxy(ex, {
-    get: (t, p) => (p in own ? own[p] : Reflect.get(t, p, t)),
-    set: (_t, p, v) => { own[p] = v; return true; },
-  });
-}
-
-/** Envoy maps a gRPC status in a 2xx trailers-only response to an HTTP code for outlier detection. */
-function outlierStatus(r: UpstreamResponse): number {
-  if (r.status >= 500) return r.status;
-  for (let i = 0; i < r.headers.length; i += 2) {
-    if (r.headers[i] === 'grpc-status') {
-      const g = Number(r.headers[i + 1]);
-      return g === 14 ? 503 : g === 4 ? 504 : g === 12 ? 501 : g === 13 || g === 2 || g === 15 ? 500 : r.status;
-    }
-  }
-  return r.status;
-}
-
-function headerBag(flat: readonly string[]): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
-  return o;
-}
-
-/** Releases `done` once when the response body ends or is thrown away. */
-function onFinish(r: UpstreamResponse, done: () => void): UpstreamResponse {
-  let fired = false;
-  const once = () => { if (!fired) { fired = true; done(); } };
-  return {
-    status: r.status, headers: r.headers, host: r.host,
-    pipe: (sink) => r.pipe(sink).finally(once),
-    dump: () => { r.dump(); once(); },
-  };
-}
-
-/** Takes an HTTP/1.1 connection slot, waiting in the pending queue when all are busy; throws UO on overflow. */
-async function connectionSlot(cp: ClusterPolicy, signal: AbortSignal): Promise<() => void> {
-  const cb = cp.breaker;
-  const release = () => {
-    const next = cp.waiters.shift();
-    if (next) next(); else cb.connections.release();
-  };
-  if (cb.connections.tryAcquire()) return release;
-  if (!cb.pending.tryAcquire()) throw overflow();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const wake = () => { signal.removeEventListener('abort', onAbort); resolve(); };
-      const onAbort = () => { const i = cp.waiters.indexOf(wake); if (i >= 0) cp.waiters.splice(i, 1); reject(signal.reason); };
-      cp.waiters.push(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  } finally {
-    cb.pending.release();
-  }
-  return release;
-}
+const OVERFLOW: AttemptOutcome = Object.freeze({ reset: 'overflow' });
+const PER_TRY_TIMEOUT: AttemptOutcome = Object.freeze({ reset: 'per-try-timeout' });
+const CONNECT_FAILURE: AttemptOutcome = Object.freeze({ reset: 'connect-failure' });
+const TERMINATION: AttemptOutcome = Object.freeze({ reset: 'connection-termination' });
 
 /**
  * Compiles a route's policies (the virtual host's retry policy applies when the route has none, as
@@ -139,9 +52,14 @@ async function connectionSlot(cp: ClusterPolicy, signal: AbortSignal): Promise<(
  */
 function compileRoutePolicies(route: CompiledRoute, d: ForwardDecision): RoutePolicies | UpstreamError {
   const action = d.action;
+  const vh = d.virtualHost.source;
   try {
-    const retry = compileRetryPolicy(action.retryPolicy ?? d.virtualHost.source.retryPolicy);
-    return { retry, timeouts: compileRouteTimeouts(action, retry), mirrors: compileMirrorPolicies(action.requestMirrorPolicies) };
+    const retry = compileRetryPolicy(action.retryPolicy ?? vh.retryPolicy);
+    const mirrors = compileMirrorPolicies(action.requestMirrorPolicies);
+    return {
+      retry, timeouts: compileRouteTimeouts(action, retry), mirrors, needsBody: retry !== undefined || mirrors.length > 0,
+      countAttempts: vh.includeRequestAttemptCount, attemptCountInResponse: vh.includeAttemptCountInResponse,
+    };
   } catch (e) {
     return new UpstreamError('NC', 503, `route "${route.name}": policy config not applicable: ${(e as Error).message}`);
   }
@@ -152,105 +70,198 @@ export function routerPolicies(clusters: ClusterPolicies, random: RandomSource, 
   return (route: CompiledRoute, next: Forward): Forward | undefined => {
     if (route.source.action.case !== 'route') return undefined;
     let p: RoutePolicies | UpstreamError | undefined;
-    return (ex, d) => {
+    return function routerPolicy(ex, d) {
       if (ex.state.has(SHADOW)) return next(ex, d);
       p ??= compileRoutePolicies(route, d);
-      return p instanceof UpstreamError ? Promise.reject(p) : run(ex, d, p, next, clusters, random, clock);
+      if (p instanceof UpstreamError) return Promise.reject(p);
+      const cp = clusters.get(d.cluster);
+      if (cp && !cp.breaker.requests.tryAcquire()) return Promise.reject(overflow());
+      const call = new RouterCall(ex, d, p, cp, next, random, clock);
+      const b = ex.body;
+      if (p.needsBody && b !== null && !Buffer.isBuffer(b)) return call.bufferThenBegin();
+      return call.begin(p.needsBody);
     };
   };
 }
 
-async function run(ex: Exchange, d: ForwardDecision, p: RoutePolicies, next: Forward, clusters: ClusterPolicies, random: RandomSource, clock: Clock): Promise<UpstreamResponse> {
-  const cp = clusters.get(d.cluster);
-  if (cp && !cp.breaker.requests.tryAcquire()) throw overflow();
-  let handedOff = false;
-  try {
-    const needsBody = p.retry !== undefined || p.mirrors.length > 0;
-    const replayable = needsBody ? await bufferBody(ex) : false;
-    if (p.mirrors.length > 0) sendMirrors(ex, d, p, next, random);
-    const grpc = String(ex.headers['content-type'] ?? '').startsWith('application/grpc');
-    const plan = finalTimeout(p.timeouts, { headers: ex.headers, grpc });
-    const rs = p.retry && replayable ? new RetryState(p.retry, random, cp?.breaker) : undefined;
-    if (rs) ex.state.set(RETRY_STATE, rs);
-    const countAttempts = d.virtualHost.source.includeRequestAttemptCount;
-    const start = clock();
+/**
+ * One downstream request through the router: the attempts, the retry state and the resources held
+ * (`max_requests` from the start until the response body is done; an HTTP/1.1 connection slot per
+ * attempt). `onResponse` / `onError` are made once and serve every attempt.
+ */
+class RouterCall {
+  private rs: RetryState | undefined = undefined;
+  /** Undefined when no attempt can need a timer of its own (the core times the route timeout). */
+  private plan: TimeoutPlan | undefined = undefined;
+  private start = 0;
+  private readonly h1: boolean;
+  /** The current attempt: its view of the exchange, per-try timer and HTTP/1.1 connection slot. */
+  private view: Exchange;
+  private ctl: AbortController | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private timerKind: 'per-try' | 'global' = 'global';
+  private slot = false;
+  /** The `max_requests` place is still ours to give back (not handed to the response). */
+  private holdsRequest: boolean;
+
+  constructor(
+    private readonly ex: Exchange, private readonly d: ForwardDecision, private readonly p: RoutePolicies, private readonly cp: ClusterPolicy | undefined,
+    private readonly next: Forward, private readonly random: RandomSource, private readonly clock: Clock,
+  ) {
+    this.view = ex;
+    this.holdsRequest = cp !== undefined;
+    this.h1 = cp !== undefined && (cp.http1 === true || (cp.http1 === 'downstream' && ex.downstream.protocol !== 'HTTP/2'));
+  }
+
+  /** Buffers a streamed body for replays first (the only wait before the first attempt). */
+  bufferThenBegin(): Promise<UpstreamResponse> {
+    return bufferBody(this.ex).then((replayable) => this.begin(replayable), (e: unknown) => { this.finish(); throw e; });
+  }
+
+  /** Fires mirrors, computes the deadlines, sets up retries (when the body can be replayed) and sends the first attempt. */
+  begin(replayable: boolean): Promise<UpstreamResponse> {
     try {
-      for (;;) {
-        const dd = countAttempts ? { ...d, requestHeaders: [...d.requestHeaders, attemptHeader(rs?.attemptCount ?? 1)] } : d;
-        const r = await attempt(ex, dd, plan, plan.globalMs === p.timeouts.timeoutMs, start, cp, next, clock);
-        if (ex.upstreamHost) rs?.onHostAttempted(ex.upstreamHost.key);
-        if ('error' in r && (r.global || !rs)) throw r.error;
-        const outcome = (): AttemptOutcome => ('error' in r ? r.outcome : { status: r.response.status, headers: headerBag(r.response.headers) });
-        const decision = rs ? rs.shouldRetry(outcome()) : { retry: false as const, why: 'not-retriable' as const };
-        if (decision.retry) {
-          if (!('error' in r)) r.response.dump();
-          await sleep(decision.backoffMs, ex.signal);
-          continue;
-        }
-        if (decision.why === 'limit-exceeded') flag(ex, 'URX');
-        else if (decision.why === 'overflow') flag(ex, 'UO');
-        if ('error' in r) throw r.error;
-        const setCookie = (ex.state.get(HASH_RESULT) as HashResult | undefined)?.setCookie;
-        if (setCookie) r.response.headers.push('set-cookie', setCookie);
-        if (d.virtualHost.source.includeAttemptCountInResponse) r.response.headers.push(ATTEMPT_COUNT_HEADER, String(rs?.attemptCount ?? 1));
-        handedOff = true;
-        return cp ? onFinish(r.response, () => cp.breaker.requests.release()) : r.response;
+      const { ex, p } = this;
+      if (p.mirrors.length > 0) sendMirrors(ex, this.d, p, this.next, this.random);
+      const h = ex.headers;
+      const ct = h['content-type'];
+      const grpc = ct !== undefined && String(ct).startsWith('application/grpc');
+      // Without these, finalTimeout gives the route timeout and no per-try one: the core's timer is the only one.
+      if (grpc || p.timeouts.perTryTimeoutMs > 0 || h['x-envoy-upstream-rq-timeout-ms'] !== undefined || h['x-envoy-upstream-rq-per-try-timeout-ms'] !== undefined) {
+        this.plan = finalTimeout(p.timeouts, { headers: h, grpc });
+        this.start = this.clock();
       }
-    } finally {
-      rs?.finish();
+      if (p.retry && replayable) {
+        this.rs = new RetryState(p.retry, this.random, this.cp?.breaker);
+        ex.state.set(RETRY_STATE, this.rs);
+      }
+      return this.attempt();
+    } catch (e) {
+      this.finish();
+      return Promise.reject(e);
     }
-  } finally {
-    if (!handedOff) cp?.breaker.requests.release();
   }
-}
 
-type AttemptResult = { response: UpstreamResponse } | { error: UpstreamError; outcome: AttemptOutcome; global: boolean };
+  private attempt(): Promise<UpstreamResponse> {
+    this.view = this.ex;
+    if (this.plan) this.armTimer(this.plan);
+    const d = this.p.countAttempts ? withAttemptCount(this.d, this.rs?.attemptCount ?? 1) : this.d;
+    let sent: Promise<UpstreamResponse>;
+    try {
+      this.slot = false;
+      if (this.h1 && !tryConnectionSlot(this.cp!)) {
+        const view = this.view;
+        sent = waitConnectionSlot(this.cp!, view.signal).then(() => { this.slot = true; return this.next(view, d); });
+      } else {
+        this.slot = this.h1;
+        sent = this.next(this.view, d);
+      }
+    } catch (e) {
+      sent = Promise.reject(e);
+    }
+    return sent.then(this.onResponse, this.onError);
+  }
 
-/** One attempt under the per-try (or remaining gRPC/global) timer, holding an HTTP/1.1 connection slot; feeds outlier detection. */
-async function attempt(ex: Exchange, d: ForwardDecision, plan: ReturnType<typeof finalTimeout>, coreTimesGlobal: boolean, start: number, cp: ClusterPolicy | undefined, next: Forward, clock: Clock): Promise<AttemptResult> {
-  let timer = attemptTimer(plan, clock() - start);
-  // The core times the route timeout itself; a timer here only for per-try and gRPC/header deadlines.
-  if (timer.kind === 'global' && coreTimesGlobal) timer = { ms: undefined, kind: 'global' };
-  let view = ex;
-  let ctl: AbortController | undefined;
-  let t: NodeJS.Timeout | undefined;
-  if (timer.ms !== undefined) {
-    ctl = new AbortController();
-    const c = ctl;
+  /** A timer for this attempt when the per-try, gRPC or header deadline is not the route timeout the core times itself. */
+  private armTimer(plan: TimeoutPlan): void {
+    const timer = attemptTimer(plan, this.clock() - this.start);
+    if (timer.ms === undefined || (timer.kind === 'global' && plan.globalMs === this.p.timeouts.timeoutMs)) return;
+    const ctl = new AbortController();
     const err = new UpstreamError('UT', 504, 'upstream request timeout');
-    t = setTimeout(() => c.abort(err), timer.ms);
-    view = withSignal(ex, AbortSignal.any([ex.signal, c.signal]));
+    this.ctl = ctl;
+    this.timerKind = timer.kind;
+    this.timer = setTimeout(() => ctl.abort(err), timer.ms);
+    this.view = withSignal(this.ex, AbortSignal.any([this.ex.signal, ctl.signal]));
   }
-  const h1 = cp && (cp.http1 === true || (cp.http1 === 'downstream' && ex.downstream.protocol !== 'HTTP/2'));
-  let release: (() => void) | undefined;
-  try {
-    if (h1) release = await connectionSlot(cp, view.signal);
-    const response = await next(view, d);
-    cp?.outlier && ex.upstreamHost && feedStatus(cp, ex, outlierStatus(response));
-    const r = release ? onFinish(response, release) : response;
-    release = undefined;
-    return { response: r };
-  } catch (e) {
-    if (ex.signal.aborted) throw ex.signal.reason instanceof Error ? ex.signal.reason : e;
+
+  /** Ends the attempt's timer and gives its connection slot back (a response keeps its slot until its body is done). */
+  private endAttempt(keepSlot: boolean): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.slot && !keepSlot) releaseConnectionSlot(this.cp!);
+  }
+
+  private readonly onResponse = (response: UpstreamResponse): UpstreamResponse | Promise<UpstreamResponse> => {
+    const { ex, cp, rs } = this;
+    this.endAttempt(true);
+    this.ctl = undefined;
+    const host = ex.upstreamHost;
+    if (cp?.outlier && host) {
+      const h = cp.byUpstream.get(host);
+      if (h) cp.outlier.putHttpStatus(h, outlierStatus(response));
+    }
+    if (rs) {
+      if (host) rs.onHostAttempted(host.key);
+      const decision = rs.shouldRetry(responseOutcome(rs.policy, response.status, response.headers));
+      if (decision.retry) {
+        response.dump();
+        if (this.slot) { this.slot = false; releaseConnectionSlot(cp!); }
+        return this.retryAfter(decision.backoffMs);
+      }
+      if (decision.why === 'limit-exceeded') flag(ex, 'URX');
+      else if (decision.why === 'overflow') flag(ex, 'UO');
+      rs.finish();
+    }
+    const hashed = ex.state.get(HASH_RESULT) as HashResult | undefined;
+    if (hashed?.setCookie) response.headers.push('set-cookie', hashed.setCookie);
+    if (this.p.attemptCountInResponse) response.headers.push(ATTEMPT_COUNT_HEADER, String(rs?.attemptCount ?? 1));
+    if (!cp) return response;
+    const slot = this.slot;
+    this.slot = false;
+    this.holdsRequest = false;
+    return new ReleasingResponse(response, cp, true, slot);
+  };
+
+  private readonly onError = (e: unknown): Promise<UpstreamResponse> => {
+    const { ex, cp, rs, ctl } = this;
+    this.endAttempt(false);
+    this.slot = false;
+    this.ctl = undefined;
+    if (ex.signal.aborted) {
+      this.finish();
+      throw ex.signal.reason instanceof Error ? ex.signal.reason : e;
+    }
     const timedOut = ctl?.signal.aborted === true;
     const error = timedOut ? (ctl!.signal.reason as UpstreamError) : e instanceof UpstreamError ? e : new UpstreamError('UC', 503, (e as Error).message);
-    if (error.flag === 'UO') return { error, outcome: { reset: 'overflow' }, global: true };
-    if (cp?.outlier && ex.upstreamHost && error.flag !== 'UH' && error.flag !== 'NC') {
-      const host = cp.byUpstream.get(ex.upstreamHost);
-      if (host) cp.outlier.putLocalResult(host, timedOut ? 'timeout' : 'connect-failed');
+    let outcome: AttemptOutcome;
+    let global: boolean;
+    if (error.flag === 'UO') {
+      outcome = OVERFLOW;
+      global = true;
+    } else {
+      if (cp?.outlier && ex.upstreamHost && error.flag !== 'UH' && error.flag !== 'NC') {
+        const host = cp.byUpstream.get(ex.upstreamHost);
+        if (host) cp.outlier.putLocalResult(host, timedOut ? 'timeout' : 'connect-failed');
+      }
+      if (timedOut) { outcome = PER_TRY_TIMEOUT; global = this.timerKind === 'global'; }
+      else if (error.flag === 'UH' || error.flag === 'NC') { outcome = OVERFLOW; global = true; }
+      else { outcome = error.flag === 'UF' ? CONNECT_FAILURE : TERMINATION; global = false; }
     }
-    if (timedOut) return { error, outcome: { reset: 'per-try-timeout' }, global: timer.kind === 'global' };
-    if (error.flag === 'UH' || error.flag === 'NC') return { error, outcome: { reset: 'overflow' }, global: true };
-    return { error, outcome: { reset: error.flag === 'UF' ? 'connect-failure' : 'connection-termination' }, global: false };
-  } finally {
-    clearTimeout(t);
-    release?.();
-  }
-}
+    if (ex.upstreamHost) rs?.onHostAttempted(ex.upstreamHost.key);
+    if (global || !rs) {
+      this.finish();
+      throw error;
+    }
+    const decision = rs.shouldRetry(outcome);
+    if (decision.retry) return this.retryAfter(decision.backoffMs);
+    if (decision.why === 'limit-exceeded') flag(ex, 'URX');
+    else if (decision.why === 'overflow') flag(ex, 'UO');
+    this.finish();
+    throw error;
+  };
 
-function feedStatus(cp: ClusterPolicy, ex: Exchange, status: number): void {
-  const host = cp.byUpstream.get(ex.upstreamHost!);
-  if (host) cp.outlier!.putHttpStatus(host, status);
+  private retryAfter(ms: number): Promise<UpstreamResponse> {
+    if (ms <= 0) return this.attempt();
+    return sleep(ms, this.ex.signal).then(() => this.attempt(), (e: unknown) => { this.finish(); throw e; });
+  }
+
+  /** The request ends without a response handed downstream: the retry slot and the `max_requests` place go back. */
+  private finish(): void {
+    this.rs?.finish();
+    if (this.holdsRequest) {
+      this.holdsRequest = false;
+      this.cp!.breaker.requests.release();
+    }
+  }
 }
 
 /** Fires the route's mirrors: each copy goes through the core attempt to its cluster, response dumped, errors ignored. */

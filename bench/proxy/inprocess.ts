@@ -1,0 +1,148 @@
+/**
+ * In-process A/B of the proxy's per-request CPU: the bench mesh (bench/proxy/mesh.ts: 90/10 split,
+ * Istio's default retry policy on the route) served to several proxies in ONE process together with
+ * the load generator (an undici pool) and the two backends, and `process.cpuUsage()` per round
+ * divided by the requests of that round. Everything shares the process, so the figure is the whole
+ * request's cost (client + proxy + backend); differences between variants are the proxy's.
+ *
+ * Variants (each its own proxy, ADS server and listener):
+ * - `base`: the proxy of another checkout, e.g. a worktree of the previous commit
+ *   (`git worktree add --detach /tmp/mp-old HEAD~1 && ln -s $PWD/node_modules /tmp/mp-old/`),
+ *   given by BENCH_BASE_ROOT; skipped when unset;
+ * - `head`: the proxy of this checkout;
+ * - `bare`: this checkout without router interceptors (no retries, timeouts, circuit breaking):
+ *   the floor the router policies add to.
+ *
+ * Rounds interleave the variants (base, head, bare, base, …) so a burst of load from other
+ * processes hits all of them; each variant is reported by its median round, then the ratios.
+ * Environment: BENCH_REQUESTS per round (default 8000), BENCH_CONCURRENCY (default 50),
+ * BENCH_ROUNDS (default 5), BENCH_BASE_ROOT. Run: `node --import tsx bench/proxy/inprocess.ts`.
+ * Exit 1 when a request fails or answers other than 200.
+ */
+import * as http from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Pool } from 'undici';
+import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 8000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
+const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
+const LISTENER = '0.0.0.0_9080';
+
+interface ProxyLike {
+  listenerAddress(name: string): { host: string; port: number } | undefined;
+  waitReady(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Variant {
+  readonly name: string;
+  readonly proxy: ProxyLike;
+  readonly mesh: BenchMesh;
+  readonly pool: Pool;
+  readonly rounds: number[];
+}
+
+async function startBackends(): Promise<{ port: number; servers: http.Server[] }> {
+  const body = Buffer.from('reviews\n');
+  const handler: http.RequestListener = (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+    res.end(body);
+  };
+  const first = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r) => first.listen(0, BACKENDS.v1, r));
+  const port = (first.address() as { port: number }).port;
+  const second = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
+  return { port, servers: [first, second] };
+}
+
+/** Starts the proxy of the checkout at `root` (its own module graph), with or without router interceptors. */
+async function startVariant(name: string, root: string, interceptors: boolean, backendPort: number, dir: string): Promise<Variant> {
+  const { startProxy } = await import(pathToFileURL(join(root, 'src/proxy/main.ts')).href) as typeof import('../../src/proxy/main.js');
+  const { createExtensions } = await import(pathToFileURL(join(root, 'src/proxy/extensions.ts')).href) as typeof import('../../src/proxy/extensions.js');
+  const vdir = join(dir, name);
+  mkdirSync(vdir);
+  const mesh = await startBenchMesh(vdir, BACKENDS, backendPort, { host: '127.0.0.1', port: 0 });
+  const ext = createExtensions();
+  const proxy = await startProxy({
+    xds: `127.0.0.1:${mesh.adsPort}`, nodeId: mesh.nodeId, admin: 'off', prometheus: 'off', readiness: 'off', log: () => {},
+    extensions: interceptors ? ext : { ...ext, routerInterceptors: [] },
+  });
+  await proxy.waitReady(10_000);
+  const at = proxy.listenerAddress(LISTENER);
+  if (!at) throw new Error(`bench/proxy/inprocess.ts: variant ${name} has no listener ${LISTENER}`);
+  const pool = new Pool(`http://127.0.0.1:${at.port}`, { connections: CONCURRENCY, pipelining: 1 });
+  return { name, proxy, mesh, pool, rounds: [] };
+}
+
+/** `n` GETs over `CONCURRENCY` workers; returns CPU µs of this process per request. */
+async function round(v: Variant, n: number): Promise<number> {
+  let left = n;
+  let failed = 0;
+  const worker = async () => {
+    while (left > 0) {
+      left--;
+      try {
+        const r = await v.pool.request({ path: '/reviews', method: 'GET', headers: { host: HOST } });
+        await r.body.dump();
+        if (r.statusCode !== 200) failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const c0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const c = process.cpuUsage(c0);
+  if (failed > 0) throw new Error(`bench/proxy/inprocess.ts: ${failed} of ${n} requests through ${v.name} failed or were not 200`);
+  return (c.user + c.system) / n;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-inprocess-'));
+  const { port, servers } = await startBackends();
+  const variants: Variant[] = [];
+  try {
+    if (BASE_ROOT) variants.push(await startVariant('base', resolve(BASE_ROOT), true, port, dir));
+    variants.push(await startVariant('head', ROOT, true, port, dir));
+    variants.push(await startVariant('bare', ROOT, false, port, dir));
+    for (const v of variants) await round(v, Math.min(REQUESTS, 2000)); // warm-up: JIT, pools
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const v of variants) v.rounds.push(await round(v, REQUESTS));
+    }
+    console.log(`in-process A/B: ${REQUESTS} requests x ${ROUNDS} rounds, ${CONCURRENCY} concurrent; CPU µs per request (client + proxy + backends), median round`);
+    const m = new Map(variants.map((v) => [v.name, median(v.rounds)]));
+    for (const v of variants) console.log(`  ${v.name.padEnd(5)} ${m.get(v.name)!.toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(0)).join(' ')}`);
+    const ratio = (a: string, b: string) => (m.has(a) && m.has(b) ? console.log(`  ${a}/${b} ${(m.get(a)! / m.get(b)!).toFixed(3)}`) : undefined);
+    ratio('head', 'base');
+    ratio('head', 'bare');
+    ratio('base', 'bare');
+    if (m.has('base')) {
+      const cost = (x: string) => m.get(x)! - m.get('bare')!;
+      console.log(`  router interceptor cost: base ${cost('base').toFixed(1)} µs, head ${cost('head').toFixed(1)} µs per request`);
+    }
+  } finally {
+    for (const v of variants) {
+      await v.pool.close().catch(() => {});
+      await v.proxy.close().catch(() => {});
+      await v.mesh.close().catch(() => {});
+    }
+    for (const s of servers) { s.closeAllConnections(); s.close(); }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error((e as Error).stack ?? String(e));
+  process.exitCode = 1;
+});
