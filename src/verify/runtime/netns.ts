@@ -99,15 +99,19 @@ export class NetnsNetwork implements Closable {
   }
 
   /**
-   * Sweeps what killed runs left, then makes the bridge. The /24 is picked from the pid, so
-   * concurrent runs on one machine do not share a subnet.
+   * Sweeps what killed runs left, then makes the bridge. The /24 is the first free one from the
+   * pid's, so concurrent runs on one machine do not share a subnet.
    * @throws Error naming the `ip` command that failed (the bridge is removed again)
    */
   static async create(): Promise<NetnsNetwork> {
     const stale = staleNames();
     for (const n of stale.namespaces) await ip('netns', 'del', n).catch(() => undefined);
     for (const l of stale.links) await ip('link', 'del', l).catch(() => undefined);
-    const net = new NetnsNetwork(`10.213.${(process.pid % 250) + 1}`);
+    // Start from the pid's /24 and skip any a concurrent run's bridge already holds.
+    const used = new Set([...execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8', timeout: 5000 }).matchAll(/inet 10\.213\.(\d+)\./g)].map((m) => Number(m[1])));
+    const third = Array.from({ length: 250 }, (_, i) => ((process.pid + i) % 250) + 1).find((n) => !used.has(n));
+    if (third === undefined) throw new Error('every 10.213.<n>.0/24 is taken by other runs\' bridges; remove stale ones (ip link show | grep mp)');
+    const net = new NetnsNetwork(`10.213.${third}`);
     try {
       await ip('link', 'add', net.bridge, 'type', 'bridge');
       await ip('addr', 'add', `${net.gateway}/24`, 'dev', net.bridge);
