@@ -15,6 +15,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { MeshGraph } from '../../mesh/graph.js';
+import { hostWorkloadsOf } from '../runtime/host-workloads.js';
 import { loadCaFromFiles } from '../../pki/index.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
@@ -126,6 +127,7 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
     unavailable: () => null,
     async run(graph, expectations, progress, options) {
       const t0 = performance.now();
+      const hostWorkloads = hostWorkloadsOf(graph);
       const problems = checkTargets(targets, graph);
       if (problems.length > 0) throw new Error(`the targets do not match dist/: ${problems.join('; ')}`);
       const deadline = Date.now() + targets.waitSeconds * 1000;
@@ -199,7 +201,7 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
           }
           out.set(e.id, await judgeWithTraffic(e, { ...r, port }, {
             address: caller.address, port, backends: [], confidence: options.confidence, tolerance: options.tolerance,
-            concurrency: concurrencyFor(graph, e),
+            concurrency: concurrencyFor(graph, e), hostWorkloads,
             ...(caller.admin ? { flagsOf: (sent: readonly Sent[]) => remoteFlags(caller.admin!, sent), attribute: (sent: Sent[]) => attributeDenied(sent, caller.admin!, ips) } : {}),
           }));
         }

@@ -11,6 +11,7 @@
  * destination's RBAC refuses, and gateway promises when dist/ has no gateway workload.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
+import { hostWorkloadsOf } from './host-workloads.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
@@ -95,6 +96,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
     async run(graph: MeshGraph, expectations: readonly Expectation[], progress, options) {
       const registry = new ProcessRegistry();
       const out = new Map<string, TrafficVerdict>();
+      const hostWorkloads = hostWorkloadsOf(graph);
       try {
         // Registered first, so it is torn down last: after every process running in it.
         const netns = runtimeOptions.netns ? registry.add(await NetnsNetwork.create()) : undefined;
@@ -140,7 +142,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
           const log = { log: at.gw.log as () => ReturnType<Caller['log']> };
           return judgeWithTraffic(e, { ...r, port: r.via.port }, {
             address: at.gw.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance,
-            concurrency: concurrencyFor(graph, e), attribute: (sent) => attributeDenied(sent, log, mesh), flagsOf: (sent) => accessLogFlags(sent, log), send: sendOne,
+            concurrency: concurrencyFor(graph, e), attribute: (sent) => attributeDenied(sent, log, mesh), flagsOf: (sent) => accessLogFlags(sent, log), send: sendOne, hostWorkloads,
           });
         };
         for (const e of ordered) {
@@ -207,7 +209,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
               out.set(e.id, await judgeRedirectWithTraffic(o, { ...r, port }, (spec) => callerClient(caller.address).send(port, spec)));
               continue;
             }
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf }));
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

@@ -34,9 +34,9 @@ import { send, type Sent } from './send.js';
 type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome'], { kind: K }>;
 
 /**
- * Failing replicas' addresses (`127.76.y.z`), never reused within a process. They sort before the
- * workloads' own (`127.77.y.z`), so a replica comes first among its cluster's endpoints (EDS lists
- * them by address) and a load balancer that breaks ties by order picks it too.
+ * Failing replicas' addresses (`127.76.y.z`), never reused within a process, apart from the
+ * workloads' own (`127.77.y.z`). The caller's load balancer reaches a replica by its own draws
+ * (LEAST_REQUEST draws at random, as Envoy's N_CHOICES), whatever the endpoint order.
  */
 const replicaAddresses = new LoopbackAllocator(76);
 const TLS_MODE_LABEL = 'security.istio.io/tlsMode';

@@ -11,6 +11,7 @@ import type { TrafficVerdict } from '../report/types.js';
 import { runSequential, SequentialPlan, type SequentialJudgement } from '../sequential.js';
 import { formatShare } from '../stats.js';
 import type { EchoBackend } from './echo.js';
+import type { HostWorkloads } from './host-workloads.js';
 import type { Sent } from './send.js';
 
 type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
@@ -27,14 +28,25 @@ export interface ShareEnv {
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
   /** Echo backends, for mirrored copies (`shadows`). */
   readonly backends: readonly EchoBackend[];
+  /** The workloads each host's Services select (`hostWorkloadsOf`). @default namespace and version only */
+  readonly hostWorkloads?: HostWorkloads;
 }
 
-/** Whether a request answered by `s` reached `d` (its namespace and, when given, its version label). */
-export function lands(s: Sent, d: DestinationSpec): boolean {
+/**
+ * Whether a request answered by `s` reached `d`: the answering workload is one the host's Services
+ * select (when `hostWorkloads` knows the host; else its namespace is the host's), and it carries the
+ * promised version label when one is given.
+ */
+export function lands(s: Sent, d: DestinationSpec, hostWorkloads?: HostWorkloads): boolean {
   if (s.workload === '') return false;
-  const [ns] = s.workload.split('/');
-  const hostNs = /^[^.]+\.([^.]+)\.svc\./.exec(d.host)?.[1];
-  if (hostNs !== undefined && ns !== hostNs) return false;
+  const selected = hostWorkloads?.(d.host);
+  if (selected !== undefined) {
+    if (!selected.has(s.workload)) return false;
+  } else {
+    const [ns] = s.workload.split('/');
+    const hostNs = /^[^.]+\.([^.]+)\.svc\./.exec(d.host)?.[1];
+    if (hostNs !== undefined && ns !== hostNs) return false;
+  }
   return d.labels?.version === undefined || s.version === d.labels.version;
 }
 
@@ -59,7 +71,7 @@ const plan = (shares: readonly number[], env: ShareEnv) => new SequentialPlan(sh
 export async function judgeSplit(o: Of<'split'>, env: ShareEnv): Promise<TrafficVerdict> {
   const attribute = env.attribute ?? (async (s: Sent[]) => s);
   const { judgements, samples } = await runSequential(plan(o.shares.map((s) => s.percent / 100), env),
-    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination)));
+    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination, env.hostWorkloads)));
   const detail = o.shares.map((s, i) => `${s.destination.labels?.version ?? s.destination.host}: ${formatShare(judgements[i]!)}`).join('; ');
   return { status: judgements.every((j) => j.holds) ? 'held' : 'broken', detail: `${detail}; ${stopped(judgements[0]!)}`, requests: samples.length };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
+import type { HostWorkloads } from './host-workloads.js';
 import { sendManyWith } from './gateway-client.js';
 import { judgeAbort, judgeMirror, judgeSplit, lands, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
 import { send, sendMany, type Sent } from './send.js';
@@ -27,6 +28,8 @@ export interface JudgeEnv {
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
   /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. @default none known */
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
+  /** The workloads each host's Services select, so a request answered by another service's workload of the same version does not count as landing. @default namespace and version only */
+  readonly hostWorkloads?: HostWorkloads;
   /** Sends one request another way than plain HTTP to `address:port` (through the ingress gateway, over TLS). @default plain HTTP/1.1 */
   readonly send?: (request: RequestSpec, extra: Record<string, string>) => Promise<Sent>;
 }
@@ -54,11 +57,11 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
-  const shares: ShareEnv = { confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends };
+  const shares: ShareEnv = { confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends, ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}) };
   switch (o.kind) {
     case 'reaches': {
       const sent = await attribute(await many(20));
-      const ok = sent.every((s) => lands(s, o.destination));
+      const ok = sent.every((s) => lands(s, o.destination, env.hostWorkloads));
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
     case 'split':

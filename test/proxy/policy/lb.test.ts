@@ -75,10 +75,20 @@ test('GIVEN least request with 4 hosts, two busy THEN P2C never picks the busies
   assert.ok(Math.abs(busy - 50) < 4 * Math.sqrt(200 * 0.25 * 0.75), `busy hosts got ${busy} of 200`);
 });
 
-test('GIVEN least request with choice_count >= hosts THEN a full scan picks the least loaded', () => {
+test('GIVEN least request over 2 hosts THEN it still draws at random (N_CHOICES, no automatic full scan): both draws on the busy host pick it', () => {
   const s = set(eps(2));
   s.hosts[0]!.activeRequests = 3;
-  assert.is(new LeastRequestLoadBalancer(s, scripted(0)).chooseHost()?.key, '10.0.0.2:80');
+  // draws: priority, then host indices 0 and 0 -> the busy host, as Envoy's unweightedHostPickNChoices
+  assert.is(new LeastRequestLoadBalancer(s, scripted(0, 0, 0)).chooseHost()?.key, '10.0.0.1:80');
+  assert.is(new LeastRequestLoadBalancer(s, scripted(0, 0, 0.5)).chooseHost()?.key, '10.0.0.2:80');
+});
+
+test('GIVEN least request over 2 idle hosts WHEN 400 sequential seeded picks THEN each gets about half, not all to the first', () => {
+  const got = tally(picks(new LeastRequestLoadBalancer(set(eps(2)), seeded(4)), 400));
+  for (const key of ['10.0.0.1:80', '10.0.0.2:80']) {
+    const n = got.get(key) ?? 0;
+    assert.ok(Math.abs(n - 200) < 4 * Math.sqrt(400 * 0.25), `${key} got ${n} of 400`);
+  }
 });
 
 test('GIVEN random over 4 hosts WHEN 400 seeded picks THEN every host within 4 sigma of 100', () => {

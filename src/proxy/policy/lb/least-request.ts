@@ -1,7 +1,10 @@
 /**
- * `LEAST_REQUEST` (Envoy `LeastRequestLoadBalancer`). Equal weights: power of `choice_count`
- * choices (default 2): draw that many hosts at random, keep the one with the fewest active requests
- * (the first drawn wins ties); with no more hosts than choices, scan them all. Unequal weights:
+ * `LEAST_REQUEST` (Envoy `LeastRequestLoadBalancer`). Equal weights: `N_CHOICES`, the selection
+ * method a `Cluster.lb_policy` of LEAST_REQUEST gets: draw `choice_count` hosts (default 2) at
+ * random, independently (the same host may come twice), keep the one with the fewest active requests
+ * (the first drawn wins ties), whatever the number of hosts — Envoy scans every host only when
+ * `FULL_SCAN` is configured, which Istio never does. So sequential requests to two idle hosts spread
+ * evenly instead of always reaching the first. Unequal weights:
  * each host's effective weight is `weight / (active + 1) ^ active_request_bias` (bias default 1.0),
  * drawn at random by effective weight (Envoy uses an EDF schedule over the same weights).
  */
@@ -23,10 +26,6 @@ export class LeastRequestLoadBalancer extends HostSetLoadBalancer {
     const hosts = use.hosts;
     if (!use.equalWeights) return this.pickWeighted(hosts);
     let best: Host | undefined;
-    if (hosts.length <= this.choiceCount) {
-      for (const h of hosts) if (!best || h.activeRequests < best.activeRequests) best = h;
-      return best;
-    }
     for (let i = 0; i < this.choiceCount; i++) {
       const h = hosts[randomBelow(this.random, hosts.length)]!;
       if (!best || h.activeRequests < best.activeRequests) best = h;
