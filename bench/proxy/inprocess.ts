@@ -14,7 +14,8 @@
  *   the floor the router policies add to.
  *
  * Rounds interleave the variants (base, head, bare, base, …) so a burst of load from other
- * processes hits all of them; each variant is reported by its median round, then the ratios.
+ * processes hits all of them; each variant is reported by its median round, each ratio as the
+ * median of the per-round ratios (the figure to trust on a loaded machine).
  * Environment: BENCH_REQUESTS per round (default 8000), BENCH_CONCURRENCY (default 50),
  * BENCH_ROUNDS (default 5), BENCH_BASE_ROOT. Run: `node --import tsx bench/proxy/inprocess.ts`.
  * Exit 1 when a request fails or answers other than 200.
@@ -123,7 +124,15 @@ async function main(): Promise<void> {
     console.log(`in-process A/B: ${REQUESTS} requests x ${ROUNDS} rounds, ${CONCURRENCY} concurrent; CPU µs per request (client + proxy + backends), median round`);
     const m = new Map(variants.map((v) => [v.name, median(v.rounds)]));
     for (const v of variants) console.log(`  ${v.name.padEnd(5)} ${m.get(v.name)!.toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(0)).join(' ')}`);
-    const ratio = (a: string, b: string) => (m.has(a) && m.has(b) ? console.log(`  ${a}/${b} ${(m.get(a)! / m.get(b)!).toFixed(3)}`) : undefined);
+    // Per-round ratios pair measurements taken seconds apart, so load from other processes mostly cancels.
+    const rounds = new Map(variants.map((v) => [v.name, v.rounds]));
+    const ratio = (a: string, b: string) => {
+      const ra = rounds.get(a);
+      const rb = rounds.get(b);
+      if (!ra || !rb) return;
+      const paired = ra.map((x, i) => x / rb[i]!);
+      console.log(`  ${a}/${b} ${median(paired).toFixed(3)} (median of per-round ratios: ${paired.map((x) => x.toFixed(2)).join(' ')})`);
+    };
     ratio('head', 'base');
     ratio('head', 'bare');
     ratio('base', 'bare');

@@ -30,7 +30,7 @@ export function coreAttempt(clusters: ClusterManager): Forward {
     const protocol = cluster.config.protocol === 'downstream' ? (ex.downstream.protocol === 'HTTP/2' ? 'http2' : 'http1') : cluster.config.protocol;
     const p = protocol === 'http2'
       ? cluster.http2(host).forward(ex.method, d.path, 'http', getHeader(headers, 'host') ?? ex.authority, headers, ex.body, ex.signal)
-      : forwardHttp1(cluster.pool(host), host, stats, ex.method, d.path, headers, ex.body, ex.signal);
+      : forwardHttp1(cluster.pool(host), host, stats, ex.method, d.path, headers, ex.body, ex);
     const done = () => { stats.upstream_rq_active--; host.active--; };
     p.then(done, done);
     return p;

@@ -72,6 +72,16 @@ export interface DownstreamInfo {
   readonly tls: import('node:tls').TLSSocket | undefined;
 }
 
+/**
+ * The key of an exchange's cheap abort subscription, offered by the core's own exchanges:
+ * `ex[ON_ABORT]?.(fn)` returns false when the exchange has already aborted, else arranges for
+ * `fn(reason)` to be called once when it aborts (downstream gone, route deadline) and returns true.
+ * It spares making the exchange's `signal`: an AbortSignal costs several µs to create and most
+ * requests never abort. A view of an exchange with a signal of its own (a per-try deadline, a mirror
+ * copy) must hide it (answer undefined), so its users fall back to that signal.
+ */
+export const ON_ABORT = Symbol('exchange.on-abort');
+
 /** Everything known about one request while it passes through the pipeline. Created by the core. */
 export interface Exchange {
   readonly downstream: DownstreamInfo;
@@ -100,6 +110,8 @@ export interface Exchange {
   readonly signal: AbortSignal;
   /** Per-exchange storage for units, keyed by the unit's own symbol. */
   readonly state: Map<symbol, unknown>;
+  /** See {@link ON_ABORT}. */
+  readonly [ON_ABORT]?: (onAbort: (reason: unknown) => void) => boolean;
 }
 
 /** A response produced without going upstream (filters, the router's errors). */

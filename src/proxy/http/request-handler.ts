@@ -18,7 +18,7 @@ import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, sele
 import type { ClusterManager } from './cluster-manager.js';
 import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
-import { UpstreamError } from './pipeline.js';
+import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
@@ -55,7 +55,12 @@ class HttpExchange implements Exchange {
   body: Readable | Buffer | null;
   upstreamHost: UpstreamHost | undefined = undefined;
   attempts = 0;
-  readonly controller = new AbortController();
+  /** Made when `signal` is first read: most requests never need one (see ON_ABORT). */
+  private controller: AbortController | undefined = undefined;
+  private abortHooks: ((reason: unknown) => void)[] | undefined = undefined;
+  /** Set once by {@link abort}. */
+  aborted = false;
+  abortReason: unknown = undefined;
   private stateMap: Map<symbol, unknown> | undefined = undefined;
   /** The x-request-id the core generated (none when the client sent one). */
   requestId: string | undefined = undefined;
@@ -75,7 +80,28 @@ class HttpExchange implements Exchange {
   }
 
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
+  }
+
+  /** Aborts the exchange once: its signal (when made) and the ON_ABORT subscribers. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    const hooks = this.abortHooks;
+    this.abortHooks = undefined;
+    if (hooks) for (const h of hooks) h(reason);
+  }
+
+  [ON_ABORT](onAbort: (reason: unknown) => void): boolean {
+    if (this.aborted) return false;
+    (this.abortHooks ??= []).push(onAbort);
+    return true;
   }
 
   /** Created on first use: most requests never need unit state. */
@@ -224,7 +250,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   if (timeoutMs > 0) {
     timer = setTimeout(() => {
       cluster.stats.upstream_rq_timeout++;
-      ex.controller.abort(new UpstreamError('UT', 504, 'upstream request timeout'));
+      ex.abort(new UpstreamError('UT', 504, 'upstream request timeout'));
     }, timeoutMs);
   }
   const chain = env.forwards.get(d.route);
@@ -235,7 +261,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   } catch (e) {
     clearTimeout(timer);
     if (ex.finished) return;
-    const err = e instanceof UpstreamError ? e : (ex.signal.reason instanceof UpstreamError ? ex.signal.reason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
+    const err = e instanceof UpstreamError ? e : (ex.abortReason instanceof UpstreamError ? ex.abortReason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
     if (err.host) ex.upstreamHost = err.host;
     return localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}`, ...(err.headers ? { headers: err.headers } : {}) });
   }
@@ -259,7 +285,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     await response.pipe(responseSink(ex.res, ex));
   } catch {
     // Reset after the response started: Envoy resets the downstream stream too.
-    if (!ex.flags.includes('DC')) ex.flags.push(ex.signal.reason instanceof UpstreamError ? ex.signal.reason.flag : 'UC');
+    if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
     ex.res.destroy();
   } finally {
     clearTimeout(timer);
@@ -285,7 +311,7 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
     // The client went away before the response was complete (Envoy: downstream connection termination).
     if (!ex.flags.includes('DC')) ex.flags.push('DC');
     ctx.stats.downstream_rq_rx_reset++;
-    if (!ex.signal.aborted) ex.controller.abort(new UpstreamError('DC', 0, 'downstream connection termination'));
+    ex.abort(new UpstreamError('DC', 0, 'downstream connection termination'));
     if (!ex.status) ex.status = 0;
   }
   ctx.stats.response(ex.status);

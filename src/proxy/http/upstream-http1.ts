@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { ClusterStats } from '../admin/stats.js';
 import { H1Pool } from './h1-pool.js';
-import { type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
+import { type Exchange, ON_ABORT, type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
 /** Response headers never forwarded (hop-by-hop, RFC 9110 §7.6.1). */
@@ -110,13 +110,19 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
 
 /**
  * Dispatches one request. `headers` is the flat upstream header list (hop-by-hop removed, `host` set).
- * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). `abortOn` aborts it.
+ * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). The abort of `abortOn`
+ * (its ON_ABORT subscription when it offers one, else its signal) aborts it.
  */
-export function forwardHttp1(pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, signal: AbortSignal): Promise<UpstreamResponse> {
+export function forwardHttp1(pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, abortOn: Exchange): Promise<UpstreamResponse> {
   const attempt = new Http1Attempt(host, stats);
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  const onAbort = () => attempt.abort(signal.reason as Error);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const subscribe = abortOn[ON_ABORT];
+  if (subscribe !== undefined) {
+    if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) return Promise.reject(abortOn.signal.reason as Error);
+  } else {
+    const signal = abortOn.signal;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    signal.addEventListener('abort', () => attempt.abort(signal.reason as Error), { once: true });
+  }
   if (pool instanceof H1Pool) pool.dispatch({ path, method, headers, body }, attempt);
   else pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0, idempotent: body === null }, attempt);
   return attempt.promise;

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import type { HeaderMutation } from '../../header-mutation.js';
 import type { Exchange, ResponseSink, UpstreamHost, UpstreamResponse } from '../../http/pipeline.js';
-import { UpstreamError } from '../../http/pipeline.js';
+import { ON_ABORT, UpstreamError } from '../../http/pipeline.js';
 import type { ForwardDecision } from '../../route-select.js';
 import type { HeaderBag } from '../../route-match.js';
 import { OVERFLOW_REPLY } from '../circuit-breaker.js';
@@ -55,14 +55,14 @@ export async function bufferBody(ex: Exchange): Promise<boolean> {
   return true;
 }
 
-/** A view of `ex` for one attempt with its own abort signal; writes go to the exchange. */
+/** A view of `ex` for one attempt with its own abort signal (the exchange's ON_ABORT hidden); writes go to the exchange. */
 export function withSignal(ex: Exchange, signal: AbortSignal): Exchange {
-  return new Proxy(ex, { get: (t, p) => (p === 'signal' ? signal : Reflect.get(t, p, t)) });
+  return new Proxy(ex, { get: (t, p) => (p === 'signal' ? signal : p === ON_ABORT ? undefined : Reflect.get(t, p, t)) });
 }
 
 /** A detached copy for a mirror: own signal and state, writes kept to itself. */
 export function shadowOf(ex: Exchange, signal: AbortSignal): Exchange {
-  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [] };
+  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [], [ON_ABORT]: undefined };
   return new Proxy(ex, {
     get: (t, p) => (p in own ? own[p] : Reflect.get(t, p, t)),
     set: (_t, p, v) => { own[p] = v; return true; },
