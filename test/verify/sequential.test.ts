@@ -2,18 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runSequential, SequentialPlan } from '../../src/verify/sequential.js';
 import { sampleSizeFor } from '../../src/verify/stats.js';
+import { seeded } from '../_random.js';
 
 /** Seeded uniform [0, 1) (mulberry32), so the simulated error rates are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seeded;
 
 /** Runs `plan` on a source whose true share is `truth`: whether it held, and requests spent. */
 async function simulate(plan: SequentialPlan, truth: number, random: () => number): Promise<{ held: boolean; n: number; decidedBy: string }> {

@@ -8,7 +8,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { RequestSpec } from '../expectations/types.js';
 import type { Closable } from './registry.js';
-import type { Sent } from './send.js';
+import { sentFrom, type Sent } from './send.js';
 
 /** TLS as the client offers it. */
 export interface ClientTls {
@@ -75,12 +75,7 @@ export class GatewayClient implements Closable {
         const tlsVersion = tls ? (res.socket as import('node:tls').TLSSocket | null)?.getProtocol?.() ?? undefined : undefined;
         res.resume();
         res.on('end', () => resolve({
-          status: res.statusCode ?? 0,
-          version: String(res.headers['x-meshproof-version'] ?? ''),
-          workload: String(res.headers['x-meshproof-workload'] ?? ''),
-          elapsedMs: performance.now() - started,
-          requestId,
-          ...(res.headers['x-envoy-overloaded'] !== undefined ? { overloaded: true } : {}),
+          ...sentFrom(res, started, requestId),
           ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
           ...(tlsVersion ? { tlsVersion } : {}),
         }));

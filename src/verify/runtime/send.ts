@@ -1,6 +1,6 @@
 /** Sends HTTP/1.1 requests through a caller's sidecar listener and records what came back. */
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import type { RequestSpec } from '../expectations/types.js';
 
 export interface Sent {
@@ -20,6 +20,18 @@ export interface Sent {
   readonly deniedBy?: string;
 }
 
+/** What an answer says about where it came from: the echo backend's workload and version headers, `x-envoy-overloaded`. */
+export function sentFrom(res: IncomingMessage, started: number, requestId: string): Sent {
+  return {
+    status: res.statusCode ?? 0,
+    version: String(res.headers['x-meshproof-version'] ?? ''),
+    workload: String(res.headers['x-meshproof-workload'] ?? ''),
+    elapsedMs: performance.now() - started,
+    requestId,
+    ...(res.headers['x-envoy-overloaded'] !== undefined ? { overloaded: true } : {}),
+  };
+}
+
 const agents = new Map<string, Agent>();
 
 /** One request to `address:port` with the spec's Host, path, method and headers (plus `extra`). */
@@ -34,14 +46,7 @@ export function send(address: string, port: number, spec: RequestSpec, extra: Re
       headers: { ...spec.headers, ...extra, 'x-request-id': requestId, host: `${spec.host}:${port}` },
     }, (res) => {
       res.resume();
-      res.on('end', () => resolve({
-        status: res.statusCode ?? 0,
-        version: String(res.headers['x-meshproof-version'] ?? ''),
-        workload: String(res.headers['x-meshproof-workload'] ?? ''),
-        elapsedMs: performance.now() - started,
-        requestId,
-        ...(res.headers['x-envoy-overloaded'] !== undefined ? { overloaded: true } : {}),
-      }));
+      res.on('end', () => resolve(sentFrom(res, started, requestId)));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (e) => resolve({ status: 0, version: '', workload: '', elapsedMs: performance.now() - started, error: e.message, requestId }));

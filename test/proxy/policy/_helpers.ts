@@ -4,16 +4,7 @@ import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../.
 import type { RandomSource } from '../../../src/proxy/policy/_common.js';
 
 /** mulberry32: a seeded uniform source in [0, 1). */
-export function seeded(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../../_random.js';
 
 /** Returns the given values in order, then repeats them. */
 export function scripted(...values: number[]): RandomSource {
