@@ -22,7 +22,7 @@ import { SnapshotCache } from '../../xds/snapshot-cache.js';
 import { createSnapshot } from '../../xds/snapshot.js';
 import { translateProxy, type WorkloadInstance } from '../../xds/translate/index.js';
 import { pickCaller as pickCallerOf } from './pick-caller.js';
-import { LoopbackAllocator } from './addresses.js';
+import { allocateFree, LoopbackAllocator } from './addresses.js';
 import { EchoBackend } from './echo.js';
 import { MeshIdentities } from './identities.js';
 import { inboundResources } from './inbound.js';
@@ -200,12 +200,19 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
   const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }, extra: readonly WorkloadInstance[] = []): Promise<(Caller & { release(): Promise<void> }) | string> => {
     const w = picked.workload;
     const t = performance.now();
-    const address = callerAddresses.allocate();
     const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), [...instances, ...extra]);
     // Outbound listeners only, on the caller's own address; the inbound side is not exercised from here.
     // Plain TCP (tcp_proxy) listeners are left out: promises are HTTP.
     const httpOnly = (l: (typeof set.listeners)[number]) => l.filterChains.every((fc) => fc.filters.every((f) => f.name === HCM));
-    const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && httpOnly(l)).map((l) => {
+    const outbound = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && httpOnly(l));
+    const ports = outbound.flatMap((l) => (l.address?.address.case === 'socketAddress' && l.address.address.value.portSpecifier.case === 'portValue' ? [l.address.address.value.portSpecifier.value] : []));
+    let address: string;
+    try {
+      address = await allocateFree(callerAddresses, ports);
+    } catch (e) {
+      return `no address for the caller sidecar of ${w.namespace}/${w.name}: ${(e as Error).message}`;
+    }
+    const listeners = outbound.map((l) => {
       const sa = l.address?.address;
       if (sa?.case === 'socketAddress') sa.value.address = address;
       return l;
