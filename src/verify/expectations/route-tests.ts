@@ -21,7 +21,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { MeshGraph } from '../../mesh/graph.js';
-import type { Expectation, Outcome, RequestSpec, RequestVia } from './types.js';
+import { describeRequest } from './from-routes.js';
+import type { DestinationSpec, Expectation, Outcome, RequestSpec, RequestVia } from './types.js';
 
 /** A route-test file that cannot be used, with file:line and what to write instead. */
 export class RouteTestError extends Error {
@@ -60,7 +61,7 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
     }
     for (const k of ['headers', 'delegate'] as const) if (c[k] !== undefined) notes.push(`${display}:${line}: testCases[${i}] ("${description}"): ${k} assertions are not supported and were not checked`);
     const wantMatch = c.wantMatch === true;
-    const outcomes = outcomesOf(c, graph, display, line, i);
+    const outcomes = outcomesOf(c, graph, display, line, i, namespaceOf(graph, strings(request.authority)?.[0] ?? ''));
     if (outcomes.length === 0) throw new RouteTestError(display, line, `testCases[${i}] ("${description}"): nothing to assert; give route, redirect, rewrite or fault`);
     const headers = Object.fromEntries(Object.entries(rec(request.headers)).map(([k, v]) => [k.toLowerCase(), String(v)]));
     let n = 0;
@@ -69,7 +70,7 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
       for (const [kind, outcome, words] of wantMatch ? outcomes : outcomes.slice(0, 1)) {
         out.push({
           id: `${display}#${i}.${n}.${kind}`,
-          promise: `${description}: ${method} ${authority}${spec.path} ${wantMatch ? words : `must not: ${words}`}`,
+          promise: `${description}: ${describeRequest(spec)} ${wantMatch ? words : `must not: ${words}`}`,
           source: { constructPath: `${display} testCases[${i}]`, file: display, line },
           request: spec, outcome, ...(wantMatch ? {} : { wantMatch: false }),
         });
@@ -78,6 +79,16 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
     }
   });
   return { expectations: out, notes };
+}
+
+/**
+ * The namespace short destination hosts of a case resolve in, as istiod resolves a VirtualService's
+ * `destination.host`: the namespace of the VirtualService naming the authority; else the authority's
+ * own (`<svc>.<ns>.svc.…`); else `default`.
+ */
+function namespaceOf(graph: MeshGraph, authority: string): string {
+  const vs = graph.ofKind('VirtualService').find((v) => (strings(v.spec.hosts) ?? []).includes(authority));
+  return vs?.namespace ?? /^[^.]+\.([^.]+)\.svc\./.exec(authority)?.[1] ?? 'default';
 }
 
 /** The proxy that sends requests for `authority`: the gateway of a VirtualService naming it, else a sidecar. */
@@ -97,17 +108,25 @@ function viaFor(graph: MeshGraph, authority: string): RequestVia {
   return { kind: 'mesh', namespace: ns };
 }
 
-function outcomesOf(c: Raw, graph: MeshGraph, file: string, line: number, i: number): [string, Outcome, string][] {
+function outcomesOf(c: Raw, graph: MeshGraph, file: string, line: number, i: number, namespace: string): [string, Outcome, string][] {
   const out: [string, Outcome, string][] = [];
-  const fqdn = (host: string) => (host.includes('.') ? host : graph.resolveHost(host, 'default').fqdn);
+  const fqdn = (host: string) => graph.resolveHost(host, namespace).fqdn;
+  // The pod labels of the DestinationRule subset (as the static judgement resolves it), so traffic
+  // landing on another version of the host does not count towards this destination.
+  const spec = (x: { d: Raw }): DestinationSpec => {
+    const host = fqdn(x.d.host as string);
+    if (typeof x.d.subset !== 'string') return { host };
+    const labels = graph.subsetsOf(host, namespace).find((s) => s.name === x.d.subset)?.labels;
+    return { host, subset: x.d.subset, ...(labels !== undefined ? { labels: { ...labels } } : {}) };
+  };
+  const named = (x: { d: Raw }) => { const d = spec(x); return `${d.host}${d.subset !== undefined ? ` ${d.subset}` : ''}`; };
   if (Array.isArray(c.route)) {
     const dests = c.route.map((r) => rec(r)).map((r) => ({ d: rec(r.destination), weight: typeof r.weight === 'number' ? r.weight : undefined }));
     if (dests.some((x) => typeof x.d.host !== 'string')) throw new RouteTestError(file, line, `testCases[${i}]: every route entry needs destination.host`);
-    const spec = (x: { d: Raw }) => ({ host: fqdn(x.d.host as string), ...(typeof x.d.subset === 'string' ? { subset: x.d.subset } : {}) });
-    if (dests.length === 1) out.push(['route', { kind: 'reaches', destination: spec(dests[0]!) }, `reaches ${dests[0]!.d.host as string}${typeof dests[0]!.d.subset === 'string' ? ` ${dests[0]!.d.subset}` : ''}`]);
+    if (dests.length === 1) out.push(['route', { kind: 'reaches', destination: spec(dests[0]!) }, `reaches ${named(dests[0]!)}`]);
     else if (dests.length > 1) {
       const total = dests.reduce((s, x) => s + (x.weight ?? 0), 0) || 100;
-      out.push(['route', { kind: 'split', shares: dests.map((x) => ({ destination: spec(x), percent: ((x.weight ?? 0) * 100) / total })) }, `splits ${dests.map((x) => `${x.weight ?? 0} to ${x.d.host as string}${typeof x.d.subset === 'string' ? ` ${x.d.subset}` : ''}`).join(', ')}`]);
+      out.push(['route', { kind: 'split', shares: dests.map((x) => ({ destination: spec(x), percent: ((x.weight ?? 0) * 100) / total })) }, `splits ${dests.map((x) => `${x.weight ?? 0} to ${named(x)}`).join(', ')}`]);
     }
   }
   if (c.redirect !== undefined) {
