@@ -63,9 +63,10 @@ export function collectExpectations(app: IConstruct, root?: string): Expectation
     else if (c instanceof MeshNamespace) out.push(...namespaceExpectations(c, sourceFor(c, root)));
     else if (c instanceof AllowPolicy) out.push(...allowPolicyExpectations(c, sourceFor(c, root)));
   }
-  for (const p of pendingExpectations(app.node.root)) {
+  const inApp = new Set(all.map((c) => c.node.path));
+  for (const p of pendingExpectations(app.node.root).filter((x) => inApp.has(x.chart))) {
     const src = root === undefined ? undefined : sourceOfStack(p.stack, root);
-    out.push(toExpectation(p, { constructPath: `${app.node.path || 'app'}/expect`, ...(src ? { file: src.file, line: src.line } : {}) }, clusterDomain));
+    out.push(toExpectation(p, { constructPath: `${p.chart}/expect`, ...(src ? { file: src.file, line: src.line } : {}) }, clusterDomain));
   }
   return uniqueIds(out);
 }

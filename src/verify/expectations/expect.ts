@@ -10,8 +10,10 @@
  * Each call records where it was made (file and line of the app) and is written to
  * `.meshproof/expectations.json` by `cdk8s synth` with the constructs' own promises.
  */
+import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { IRoutable } from '../../constructs/destination.js';
+import { describeRequest } from './from-routes.js';
 import type { Expectation, RequestSpec } from './types.js';
 
 /** The request of a hand-written expectation. */
@@ -47,6 +49,8 @@ export interface PendingExpectation {
   readonly target: ExpectedTarget | { readonly status: number };
   readonly stack?: string;
   readonly index: number;
+  /** Construct path of the enclosing cdk8s Chart: the app the promise belongs to (`verify --app`). */
+  readonly chart: string;
 }
 
 const PENDING = new WeakMap<IConstruct, PendingExpectation[]>();
@@ -56,9 +60,19 @@ export function pendingExpectations(root: IConstruct): readonly PendingExpectati
   return PENDING.get(root) ?? [];
 }
 
-/** Starts a hand-written expectation in the app that holds `scope`. */
+/**
+ * Starts a hand-written expectation in the app (cdk8s Chart) that holds `scope`: its promises are
+ * filed under that chart, as construct promises are, so `verify --app <chart>` includes them.
+ * @throws Error when `scope` is in no Chart (e.g. the App itself): pass `this` from the chart.
+ */
 export function expect(scope: IConstruct) {
   const root = scope.node.root;
+  // The outermost chart: construct promises belong to the first segment of their path too.
+  const chart = scope.node.scopes.find((c) => Chart.isChart(c));
+  if (chart === undefined) {
+    throw new Error(`expect(${scope.node.path || '<App>'}): the scope is in no cdk8s Chart, so its promises would belong to no app; call expect(this) inside the chart (the app) they are about`);
+  }
+  const chartPath = chart.node.path;
   return {
     /** The request to send. */
     request(request: ExpectedRequest) {
@@ -66,7 +80,7 @@ export function expect(scope: IConstruct) {
         const holder: { stack?: string } = {};
         Error.captureStackTrace(holder, caller);
         const list = PENDING.get(root) ?? [];
-        list.push({ request, target, stack: holder.stack, index: list.length });
+        list.push({ request, target, stack: holder.stack, index: list.length, chart: chartPath });
         PENDING.set(root, list);
       };
       return {
@@ -100,16 +114,16 @@ export function toExpectation(p: PendingExpectation, source: Expectation['source
   };
   const id = `${source.constructPath}#expect.${p.index}`;
   if ('status' in p.target) {
-    return { id, promise: `${request.method} ${host}${request.path}: answered ${p.target.status}`, source, request, outcome: { kind: 'status', status: p.target.status } };
+    return { id, promise: `${describeRequest(request)}: answered ${p.target.status}`, source, request, outcome: { kind: 'status', status: p.target.status } };
   }
   const t = p.target;
   const destination = { host: t.service.host, ...(t.version !== undefined ? { subset: t.version, labels: { version: t.version } } : {}) };
   const name = `${t.service.host.split('.')[0]}${t.version !== undefined ? ` ${t.version}` : ''}`;
   if (t.share === undefined || t.share === 100) {
-    return { id, promise: `${request.method} ${host}${request.path}: every request reaches ${name}`, source, request, outcome: { kind: 'reaches', destination } };
+    return { id, promise: `${describeRequest(request)}: every request reaches ${name}`, source, request, outcome: { kind: 'reaches', destination } };
   }
   return {
-    id, promise: `${request.method} ${host}${request.path}: ${t.share} % reach ${name}`, source, request,
+    id, promise: `${describeRequest(request)}: ${t.share} % reach ${name}`, source, request,
     outcome: { kind: 'split', shares: [{ destination, percent: t.share }] },
   };
 }
