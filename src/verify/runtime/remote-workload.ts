@@ -15,15 +15,26 @@ import type { Closable } from './registry.js';
 import type { HostMessage, HostStart } from './workload-host.js';
 
 /**
+ * Where the `workload-host` module is, for the module URL this code runs from: next to
+ * `remote-workload.ts` (sources, tsx) or `remote-workload.js` (lib/src); from the CLI bundle, whose
+ * `import.meta.url` is the bundle's own file (scripts/build-bundle.mjs defines it so,
+ * `lib/bundle/meshproof.cjs`), the compiled one in `lib/src/verify/runtime/`, as the bundle's
+ * outside imports resolve `../src/…`. Without a URL: `lib/src` next to the running script's `bin/`.
+ */
+export function hostEntryFor(moduleUrl: string | undefined, argv1: string | undefined): string {
+  if (typeof moduleUrl !== 'string') return join(dirname(argv1 ?? '.'), '..', 'lib', 'src', 'verify', 'runtime', 'workload-host.js');
+  const here = fileURLToPath(moduleUrl);
+  if (/remote-workload\.ts$/.test(here)) return join(dirname(here), 'workload-host.ts');
+  if (/remote-workload\.js$/.test(here)) return join(dirname(here), 'workload-host.js');
+  return join(dirname(here), '..', 'src', 'verify', 'runtime', 'workload-host.js');
+}
+
+/**
  * The command that runs `workload-host` with this Node and its loader flags (`--import tsx` when
- * verify itself runs from the TypeScript sources): the module next to this one, or, inside the
- * CLI bundle (no `import.meta.url`), the compiled one under `lib/src` next to `bin/`.
+ * verify itself runs from the TypeScript sources), the module found by {@link hostEntryFor}.
  */
 export function hostCommand(): string[] {
-  const here = typeof import.meta.url === 'string' ? fileURLToPath(import.meta.url) : undefined;
-  const entry = here
-    ? join(dirname(here), here.endsWith('.ts') ? 'workload-host.ts' : 'workload-host.js')
-    : join(dirname(process.argv[1] ?? '.'), '..', 'lib', 'src', 'verify', 'runtime', 'workload-host.js');
+  const entry = hostEntryFor(typeof import.meta.url === 'string' ? import.meta.url : undefined, process.argv[1]);
   if (!existsSync(entry)) throw new Error(`cannot find the workload host module at ${entry}; reinstall meshproof (npm run build)`);
   return [process.execPath, ...process.execArgv, entry];
 }
