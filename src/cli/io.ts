@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from './usage.js';
+import { isUsageError, UsageError } from './usage.js';
 
 /** Everything the CLI touches of its process, injected so `main` runs in-process in tests. */
 export interface CliIO {
@@ -64,7 +64,7 @@ export function assertWritable(path: string, given: string): void {
   try {
     if (statSync(path).isDirectory()) fail('it is a folder', 'name a file, e.g. --output ' + join(given, 'report.json'));
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (isUsageError(e)) throw e;
   }
   try {
     accessSync(dir, constants.W_OK);

@@ -1,8 +1,7 @@
-import { ConfigError } from '../checks/config/types.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { COMMANDS } from './commands.js';
 import type { CliIO } from './io.js';
-import { commandUsage, helpHint, USAGE, UsageError } from './usage.js';
+import { commandUsage, helpHint, isConfigError, isUsageError, USAGE, UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
 export type { CliIO } from './io.js';
@@ -43,11 +42,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
     }
     return await entry.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError || isArgError(e)) {
+    // By brand and name, not instanceof: a command loaded outside the CLI bundle (`runtime`) throws
+    // errors of its own copy of these classes (see usage.ts).
+    if (isUsageError(e) || isArgError(e)) {
       io.stderr.write(`meshproof: ${e.message}\n${helpHint(command)}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof ConfigError) {
+    if (isConfigError(e)) {
       io.stderr.write(`meshproof: invalid config: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -1,15 +1,19 @@
 /**
  * `meshproof runtime synth [dist] --out <dir> --image <ref> [--project <dir>] [--pull-policy <p>]`:
  * writes the in-cluster runtime for a synthesized dist/ (`runtime.k8s.yaml`, then
- * `expectations-job.k8s.yaml` to apply after it rolled out); see `src/runtime/`.
+ * `expectations-job.k8s.yaml` to apply after it rolled out, and `runtime-targets.json` for
+ * `verify --runtime`); see `src/runtime/`. The promises come from `.meshproof/expectations.json` of
+ * the folder above dist/ or of `--project`, never of the current folder; none found is exit 2.
  * `meshproof runtime smoke --plan <file> [--requests n] [--wait seconds]`: the traffic smoke test the
  * expectations Job runs in the cluster. Exit 0 all held, 1 some broke, 2 could not run.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { TARGETS_PATH } from '../runtime/expectations-job.js';
 import { RuntimeSynthError, synthRuntime, type SmokePlan } from '../runtime/runtime-chart.js';
 import { runSmoke } from '../runtime/smoke.js';
+import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { parseArgs } from './args.js';
 import { writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
@@ -32,20 +36,50 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
   const pull = values['pull-policy'];
   if (pull !== 'Always' && pull !== 'IfNotPresent' && pull !== 'Never') throw new UsageError(`runtime synth: --pull-policy "${pull}" is not Always, IfNotPresent or Never`);
   const dist = resolve(io.cwd, positionals[0] ?? 'dist');
-  const project = resolve(io.cwd, values.project ?? (existsSync(join(dirname(dist), '.meshproof')) ? dirname(dist) : '.'));
+  // The project whose promises belong to this dist/: the one named, else the folder above dist/
+  // (where cdk8s synth writes .meshproof/ beside dist/). Never the current folder by default: its
+  // expectations may belong to another dist/.
+  const project = values.project !== undefined ? resolve(io.cwd, values.project) : dirname(dist);
+  const dir = resolve(io.cwd, values.out);
+  assertOutFolder(dir, values.out);
   try {
-    const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull });
-    const dir = resolve(io.cwd, values.out);
-    mkdirSync(dir, { recursive: true });
+    const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull, requireExpectations: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`runtime synth: --out ${values.out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you may write`);
+    }
     writeFileAtomic(join(dir, 'runtime.k8s.yaml'), out.runtime);
     writeFileAtomic(join(dir, 'expectations-job.k8s.yaml'), out.job);
+    writeFileAtomic(join(dir, TARGETS_PATH), out.targets);
     const targets = out.plan.proxies.reduce((n, p) => n + p.targets.length, 0);
-    io.stdout.write(`runtime synth: ${out.plan.echoes.length} echo backend(s), ${out.plan.proxies.length} proxy(ies), ${targets} smoke target(s) → ${values.out}/runtime.k8s.yaml, ${values.out}/expectations-job.k8s.yaml\n`);
+    io.stdout.write(`runtime synth: ${out.plan.echoes.length} echo backend(s), ${out.plan.proxies.length} proxy(ies), ${targets} smoke target(s), promises of ${join(project, EXPECTATIONS_PATH)} → ${values.out}/runtime.k8s.yaml, ${values.out}/expectations-job.k8s.yaml, ${values.out}/${TARGETS_PATH}\n`);
     return EXIT_OK;
   } catch (e) {
     if (!(e instanceof RuntimeSynthError)) throw e;
     io.stderr.write(`runtime synth: ${e.code}: ${e.message}\n`);
     return EXIT_USAGE;
+  }
+}
+
+/**
+ * Throws a UsageError unless `dir` (given as `given`) is, or can become, a folder: it is not a file,
+ * and its nearest existing ancestor is a folder. Checked before any work, so nothing is written.
+ */
+function assertOutFolder(dir: string, given: string): void {
+  for (let at = dir; ; at = dirname(at)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(at) !== at) continue;
+      throw new UsageError(`runtime synth: --out ${given}: ${at} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you may write`);
+    }
+    if (isDir) return;
+    throw new UsageError(at === dir
+      ? `runtime synth: --out ${given} is a file, not a folder; name a folder (it is created), e.g. --out build/runtime`
+      : `runtime synth: --out ${given}: ${at} is a file, so no folder can be created under it; name a folder, e.g. --out build/runtime`);
   }
 }
 

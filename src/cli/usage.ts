@@ -1,10 +1,34 @@
+/**
+ * The brand every {@link UsageError} carries, from the global symbol registry: the compiled CLI runs
+ * most commands from lib/bundle/meshproof.cjs but loads some (`runtime`, the GitHub reporter) from
+ * lib/src, so one error class exists twice and `instanceof` fails across the two; the brand does not.
+ */
+export const USAGE_ERROR_BRAND: unique symbol = Symbol.for('meshproof.UsageError') as never;
+
 /** A bad command line: printed with a hint to `--help`, exit code 2. */
 export class UsageError extends Error {
   readonly code = 'MESHPROOF_USAGE';
+  readonly [USAGE_ERROR_BRAND] = true;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * Whether `e` is a {@link UsageError} from any copy of this module (the bundle's or lib/src's):
+ * by the brand, never by class identity.
+ */
+export function isUsageError(e: unknown): e is UsageError {
+  return e instanceof Error && (e as unknown as Record<symbol, unknown>)[USAGE_ERROR_BRAND] === true;
+}
+
+/**
+ * Whether `e` is a config error (`ConfigError` of src/checks/config, code `MESHPROOF_CONFIG_INVALID`)
+ * from any copy of that module: by name and code, as {@link isUsageError} by its brand.
+ */
+export function isConfigError(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'ConfigError' && (e as { code?: unknown }).code === 'MESHPROOF_CONFIG_INVALID';
 }
 
 export const USAGE = `Usage: meshproof <command> [options]

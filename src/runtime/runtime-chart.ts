@@ -35,6 +35,12 @@ export interface RuntimeSynthOptions {
   readonly image: string;
   /** @default 'IfNotPresent' */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Refuse (`RUNTIME_NO_EXPECTATIONS`) when `project` holds no `.meshproof/expectations.json`, instead
+   * of a runtime whose Job only smoke-tests the gateway. `meshproof runtime synth` sets it.
+   * @default false
+   */
+  readonly requireExpectations?: boolean;
 }
 
 export interface RuntimeManifests {
@@ -42,12 +48,17 @@ export interface RuntimeManifests {
   readonly runtime: string;
   /** `expectations-job.k8s.yaml`. */
   readonly job: string;
+  /**
+   * `runtime-targets.json`: the targets file of `verify --runtime` for this cluster, byte-identical
+   * to the ConfigMap `meshproof-config` key of that name (which the expectations Job mounts).
+   */
+  readonly targets: string;
   readonly plan: RuntimePlan;
 }
 
 /** Why nothing was synthesized; `code` is stable. */
 export class RuntimeSynthError extends Error {
-  constructor(readonly code: 'RUNTIME_INPUT_UNUSABLE' | 'RUNTIME_INPUT_REJECTED' | 'RUNTIME_NOTHING_TO_RUN' | 'RUNTIME_CONFIGMAP_TOO_LARGE' | 'RUNTIME_CONFIGMAP_BAD_KEY', message: string) {
+  constructor(readonly code: 'RUNTIME_INPUT_UNUSABLE' | 'RUNTIME_INPUT_REJECTED' | 'RUNTIME_NO_EXPECTATIONS' | 'RUNTIME_NOTHING_TO_RUN' | 'RUNTIME_CONFIGMAP_TOO_LARGE' | 'RUNTIME_CONFIGMAP_BAD_KEY', message: string) {
     super(message);
     this.name = 'RuntimeSynthError';
   }
@@ -75,6 +86,9 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   const graph = MeshGraph.from(loaded.files);
   const expectationsFile = join(opts.project, EXPECTATIONS_PATH);
   const hasExpectations = existsSync(expectationsFile);
+  if (!hasExpectations && opts.requireExpectations) {
+    throw new RuntimeSynthError('RUNTIME_NO_EXPECTATIONS', `no promises for ${opts.dist}: looked for ${expectationsFile}, which does not exist, so the in-cluster Job would have nothing to verify. Synthesize the app (npx cdk8s synth writes dist/ and .meshproof/expectations.json side by side), or pass --project <dir> naming the project folder whose .meshproof/ belongs to this dist/`);
+  }
   const expectationsText = hasExpectations ? readFileSync(expectationsFile, 'utf8') : '';
   let promises: Expectation[] = [];
   if (hasExpectations) {
@@ -94,7 +108,8 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   const config = join(opts.project, 'meshproof.config.yaml');
   if (existsSync(config)) files.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: readFileSync(config, 'utf8') });
   files.push({ key: 'smoke-plan.json', path: 'smoke-plan.json', text: `${JSON.stringify(smokePlan(plan), null, 2)}\n` });
-  files.push({ key: TARGETS_PATH, path: TARGETS_PATH, text: `${JSON.stringify(runtimeTargets(plan), null, 2)}\n` });
+  const targets = `${JSON.stringify(runtimeTargets(plan), null, 2)}\n`;
+  files.push({ key: TARGETS_PATH, path: TARGETS_PATH, text: targets });
 
   const app = new App();
   const runtime = new Chart(app, 'runtime');
@@ -113,7 +128,7 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   for (const w of plan.echoes) new EchoBackend(runtime, `Echo-${w.namespace}-${w.workload}`, { image: opts.image, workload: w, xds: xds.address, imagePullPolicy: pull });
   for (const p of plan.proxies) if (p.ports.length > 0) new MeshProxy(runtime, `Proxy-${MeshProxy.serviceNameOf(p)}`, { image: opts.image, xds: xds.address, proxy: p, imagePullPolicy: pull });
   new ExpectationsJob(jobChart, 'Expectations', { image: opts.image, bundle, verify: hasExpectations, caSecret: xds.caSecret, tolerance: CLUSTER_TOLERANCE, imagePullPolicy: pull });
-  return { runtime: toYaml(runtime), job: toYaml(jobChart), plan };
+  return { runtime: toYaml(runtime), job: toYaml(jobChart), targets, plan };
 }
 
 /** What `meshproof runtime smoke` reads: per proxy, its Service URL base and its targets. */
