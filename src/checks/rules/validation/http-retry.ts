@@ -1,0 +1,94 @@
+import { isRecord } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+
+/**
+ * Envoy's retry conditions Istio's webhook accepts in `HTTPRetry.retryOn` (`supportedRetryOnPolicies`
+ * in pkg/config/validation): `x-envoy-retry-on` and `x-envoy-retry-grpc-on` values.
+ */
+const RETRY_ON = new Set([
+  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
+  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+]);
+
+/** Status codes Go's `http.StatusText` names: a bare number in `retryOn` must be one of them. */
+const STATUS_TEXT = new Set([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423,
+  424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** Go's `strconv.Atoi` accepts an optional sign and decimal digits only. */
+const statusOf = (policy: string): number | null => (/^[+-]?\d+$/.test(policy) ? Number(policy) : null);
+
+/** The closest supported condition, for the hint: same letters after dropping case, spaces and separators. */
+function suggestion(policy: string): string | undefined {
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const want = squash(policy);
+  for (const p of RETRY_ON) if (squash(p) === want) return p;
+  let best: [string, number] | undefined;
+  for (const p of RETRY_ON) {
+    const d = distance(want, squash(p));
+    if (d <= 2 && (!best || d < best[1])) best = [p, d];
+  }
+  return best?.[0];
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** `validation/http-retry` (IST0106): retry policies Istio's webhook refuses (`validateHTTPRetry`). */
+const httpRetry: Rule = {
+  id: 'validation/http-retry',
+  istioCode: 'IST0106',
+  severity: 'error',
+  summary: 'A VirtualService retry policy has a retryOn condition Envoy does not know, negative attempts, or settings on disabled retries.',
+  docs: [
+    'Istio validates `http[].retries` (`validateHTTPRetry`): every comma-separated `retryOn` entry must be one of',
+    'Envoy\'s retry conditions (`5xx`, `gateway-error`, `reset`, `reset-before-request`, `connect-failure`,',
+    '`retriable-4xx`, `refused-stream`, `retriable-status-codes`, `retriable-headers`, `envoy-ratelimited`,',
+    '`http3-post-connect-failure`, and the gRPC ones `cancelled`, `deadline-exceeded`, `internal`,',
+    '`resource-exhausted`, `unavailable`) or an HTTP status code; entries are not trimmed, so `5xx, reset` holds',
+    '" reset". `attempts` may not be negative, and with `attempts: 0` (retries disabled, also when unset) no',
+    '`perTryTimeout`, `retryOn` or `retryRemoteLocalities` may be set. The webhook refuses the VirtualService',
+    '(IST0106); applied anyway (e.g. without the webhook), a proxy NACKs the route configuration and keeps the last',
+    'one it accepted. Fix: spell the condition as Envoy does, without spaces, and set attempts when you set the rest.',
+  ].join(' '),
+  kinds: ['VirtualService'],
+  check(graph, ctx) {
+    for (const vs of graph.ofKind('VirtualService')) {
+      (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
+        if (!isRecord(rule) || !isRecord(rule.retries)) return;
+        const r = rule.retries;
+        const at = ['spec', 'http', i, 'retries'];
+        const attempts = typeof r.attempts === 'number' ? r.attempts : 0;
+        if (attempts < 0) ctx.report(vs, `retries.attempts is ${attempts}: attempts cannot be negative; use 0 to disable retries`, { path: [...at, 'attempts'] });
+        const settings = (['perTryTimeout', 'retryOn', 'retryRemoteLocalities'] as const).filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '');
+        if (attempts === 0 && settings.length > 0) {
+          ctx.report(vs, `retries sets ${settings.join(', ')} while attempts is ${r.attempts === undefined ? 'unset (0)' : '0'}, which disables retries: Istio refuses a retry policy configured with attempts 0; set attempts (e.g. 2) or remove ${settings.length === 1 ? 'it' : 'them'}`, { path: [...at, r.attempts === undefined ? settings[0]! : 'attempts'] });
+        }
+        if (typeof r.retryOn !== 'string' || r.retryOn === '') return;
+        for (const policy of r.retryOn.split(',')) {
+          const status = statusOf(policy);
+          if (status !== null ? STATUS_TEXT.has(status) : RETRY_ON.has(policy)) continue;
+          const hint = status === null ? suggestion(policy) : undefined;
+          const fix = hint ? `did you mean "${hint}"?` : status !== null ? 'use a standard HTTP status code' : `use one of ${[...RETRY_ON].join(', ')}, or a status code`;
+          ctx.report(vs, `retries.retryOn ${JSON.stringify(r.retryOn)}: ${JSON.stringify(policy)} is not a valid retryOn policy (Envoy's retry conditions, comma-separated without spaces); ${fix}`, { path: [...at, 'retryOn'] });
+        }
+      });
+    }
+  },
+};
+
+export default httpRetry;
