@@ -5,14 +5,14 @@
  * `VerifyInputError` (exit 2); nothing here writes to stdout or exits.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { loadInputs } from '../mesh/load.js';
 import { EXPECTATIONS_PATH } from './expectations/path.js';
 import { loadRouteTests, RouteTestError } from './expectations/route-tests.js';
 import type { Expectation, ExpectationsFile } from './expectations/types.js';
-import type { VerifyReport, VerifyResult, TrafficVerdict } from './report/types.js';
+import { summarize, type VerifyReport, type VerifyResult, type TrafficVerdict } from './report/types.js';
 import { judgeStatically } from './static.js';
 import { DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE } from './stats.js';
 
@@ -99,12 +99,15 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
   const graph = MeshGraph.from(loaded.files);
   const notes: string[] = [];
+  // Route-test promises are named after their file in the summary (`route tests (t1.yaml)`), not a chart.
+  const testApps = new Map<string, string>();
   for (const t of options.routeTests ?? []) {
     const file = resolve(root, t);
     if (!existsSync(file)) throw new VerifyInputError(`route-test file not found: ${t}`);
     try {
       const loadedTests = loadRouteTests(file, graph, t);
       expectations.push(...loadedTests.expectations);
+      for (const e of loadedTests.expectations) testApps.set(e.id, `route tests (${basename(t)})`);
       notes.push(...loadedTests.notes);
     } catch (e) {
       if (e instanceof RouteTestError) throw new VerifyInputError(e.message);
@@ -137,8 +140,11 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   }
   return {
     version: 1, root: options.root,
-    apps: [...new Set(final.map((r) => appOf(r.expectation)))].filter((a) => !a.includes(':') && !a.includes('.')).sort(),
-    confidence, tolerance,
+    apps: [
+      ...[...new Set(final.filter((r) => !testApps.has(r.expectation.id)).map((r) => appOf(r.expectation)))].sort(),
+      ...new Set(testApps.values()),
+    ],
+    summary: summarize(final), confidence, tolerance,
     traffic: why === null ? { ran: true } : { ran: false, reason: why },
     results: final, notes, timings: { staticMs, ...trafficTimes, totalMs: performance.now() - started },
   };

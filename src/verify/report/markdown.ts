@@ -1,6 +1,7 @@
 /** Markdown report for a pull-request summary: a status table, then the broken promises. */
-import { countResults, finalStatus, type VerifyReport } from './types.js';
+import { countResults, finalStatus, type VerifyReport, type VerifyResult } from './types.js';
 
+const madeAt = (s: VerifyResult['expectation']['source']) => (s.file !== undefined ? `${s.file}:${s.line ?? 1}` : esc(s.constructPath));
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const ICON = { held: '✅', broken: '❌', undefined: '⚠️', 'runtime-only': '⏳' } as const;
 
@@ -14,13 +15,12 @@ export function formatMarkdown(report: VerifyReport): string {
   if (bad.length > 0) {
     out.push('| | Promise | Made at | What the config does |', '|---|---|---|---|');
     for (const r of bad) {
-      const s = r.expectation.source;
-      out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${s.file !== undefined ? `${s.file}:${s.line ?? 1}` : esc(s.constructPath)}\` | ${esc(r.traffic?.status === 'broken' ? r.traffic.detail : r.static.detail)} |`);
+      out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` | ${esc(r.traffic?.status === 'broken' ? r.traffic.detail : r.static.detail)} |`);
     }
     out.push('');
   }
   out.push('<details><summary>Every promise</summary>', '', '| | Promise | Made at |', '|---|---|---|');
-  for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${esc(r.expectation.source.constructPath)}\` |`);
+  for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` |`);
   out.push('', '</details>', '');
   return out.join('\n');
 }

@@ -1,5 +1,5 @@
 /** Plain-text report: broken promises first with where they were made, then a summary line. */
-import { countResults, finalStatus, type VerifyReport, type VerifyResult } from './types.js';
+import { countResults, finalStatus, trafficLine, type VerifyReport, type VerifyResult } from './types.js';
 
 const MARK = { held: '✓', broken: '✗', undefined: '?', 'runtime-only': '·' } as const;
 
@@ -17,7 +17,8 @@ export function formatText(report: VerifyReport, verbose = false): string {
     lines.push(`${MARK[status]} ${status.toUpperCase()}  ${r.expectation.promise}`);
     lines.push(`    promised at ${where(r)}  [${r.expectation.id}]`);
     if (status !== 'held' || verbose) lines.push(`    config: ${r.static.detail}`);
-    if (r.traffic) lines.push(`    traffic: ${r.traffic.detail}`);
+    const traffic = trafficLine(report, r);
+    if (traffic !== undefined) lines.push(`    traffic: ${traffic}`);
   }
   for (const n of report.notes) lines.push(`note: ${n}`);
   const c = countResults(report);

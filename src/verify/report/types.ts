@@ -25,6 +25,8 @@ export interface VerifyReport {
   /** Confidence and tolerance of share judgements. */
   readonly confidence: number;
   readonly tolerance: number;
+  /** Counts per final status (as `countResults`), promises proven with traffic and requests sent: what `check`'s JSON `summary` is to findings. */
+  readonly summary: VerifySummary;
   /** Whether traffic was sent, and if not, why. */
   readonly traffic: { readonly ran: boolean; readonly reason?: string };
   readonly results: readonly VerifyResult[];
@@ -34,8 +36,49 @@ export interface VerifyReport {
   readonly timings: { readonly staticMs: number; readonly startupMs?: number; readonly trafficMs?: number; readonly totalMs: number };
 }
 
+/** Top-level counts of a verify report. */
+export interface VerifySummary {
+  readonly held: number;
+  readonly broken: number;
+  /** Hold only by Istio's undefined order. */
+  readonly undefined: number;
+  /** Need traffic to judge, and none proved them. */
+  readonly runtimeOnly: number;
+  /** Held with real requests (a traffic verdict `held`). */
+  readonly provenWithTraffic: number;
+  /** Requests sent, over every promise. */
+  readonly requests: number;
+}
+
+/** The summary of `results`. */
+export function summarize(results: readonly VerifyResult[]): VerifySummary {
+  return {
+    ...countResults({ results }),
+    provenWithTraffic: results.filter((r) => r.traffic?.status === 'held').length,
+    requests: results.reduce((s, r) => s + (r.traffic?.requests ?? 0), 0),
+  };
+}
+
+/**
+ * The `traffic:` line of a result, in words: a traffic verdict (a routing promise proven by 403s
+ * says why a refusal proves the route), or why none was sent. Undefined when the run sent no traffic.
+ */
+export function trafficLine(report: Pick<VerifyReport, 'traffic'>, r: VerifyResult): string | undefined {
+  if (r.traffic) {
+    const o = r.expectation.outcome.kind;
+    const denied = [...r.traffic.detail.matchAll(/RBAC: access denied at ([^\s,]+)/g)].map((m) => m[1]!);
+    if (r.traffic.status === 'held' && denied.length > 0 && (o === 'reaches' || o === 'split')) {
+      return `${r.traffic.detail} (a 403 from the destination's sidecar proves the routing: the route did reach ${[...new Set(denied)].join(', ')}, whose AuthorizationPolicies then refused the request)`;
+    }
+    return r.traffic.detail;
+  }
+  if (!report.traffic.ran) return undefined;
+  if (r.static.status === 'broken') return 'not sent — broken by the config';
+  return undefined;
+}
+
 /** Counts per final status: a traffic verdict, where there is one, decides; else the static one. */
-export function countResults(report: VerifyReport): { held: number; broken: number; undefined: number; runtimeOnly: number } {
+export function countResults(report: Pick<VerifyReport, 'results'>): { held: number; broken: number; undefined: number; runtimeOnly: number } {
   const c = { held: 0, broken: 0, undefined: 0, runtimeOnly: 0 };
   for (const r of report.results) {
     const s = finalStatus(r);
