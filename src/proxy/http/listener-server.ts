@@ -80,9 +80,27 @@ export class ListenerServer {
       const chain = config.chains[0] ?? config.defaultChain!;
       return this.serveChain(chain, socket, socket, undefined);
     }
+    const l = config.source;
+    if (l.listenerFilters.length === 0 && !config.chains.some((c) => c.tls) && !config.defaultChain?.tls) {
+      // No listener filters (no tls_inspector / http_inspector): as Envoy, the chain is chosen from the
+      // addresses alone and the bytes go straight to the codec; an AUTO codec looks at the first read
+      // for the HTTP/2 preface (Envoy's `determineNextProtocol`), so a malformed or incomplete
+      // request line reaches the HTTP/1.1 parser (400, or 408 after request_headers_timeout).
+      const info: ConnectionInfo = {
+        localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0,
+        transportProtocol: 'raw_buffer', firstBytes: Buffer.alloc(0), serverName: '', applicationProtocols: [],
+      };
+      const chain = this.selectChain(info);
+      if (!chain) { socket.destroy(); return; }
+      if (chain.network || chain.hcm?.codec !== 'auto') return this.serveChain(chain, socket, socket, undefined);
+      firstRead(socket).then((firstBytes) => {
+        if (firstBytes === undefined) { socket.destroy(); return; }
+        this.serveChain(chain, socket, socket, { ...info, firstBytes });
+      }, () => socket.destroy());
+      return;
+    }
     // Listener filters (tls_inspector, http_inspector): peek SNI, ALPN or the plaintext protocol;
     // the bytes are put back for TLS or the HTTP codec.
-    const l = config.source;
     const timeoutMs = l.listenerFiltersTimeout ? Number(l.listenerFiltersTimeout.seconds) * 1000 + Math.floor(l.listenerFiltersTimeout.nanos / 1e6) : 15_000;
     inspectConnection(socket, { tls: true, http: true, timeoutMs, continueOnTimeout: l.continueOnListenerFiltersTimeout }).then((r) => {
       const info: ConnectionInfo = {
@@ -239,6 +257,25 @@ function replayable(socket: net.Socket | tls.TLSSocket, raw: net.Socket = socket
   socket.on('end', () => wrapped.push(null));
   socket.on('close', () => wrapped.destroy());
   return wrapped;
+}
+
+/** The first bytes the peer sends, put back on the (paused) socket; undefined when it closes first. */
+function firstRead(socket: net.Socket): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const done = (b: Buffer | undefined) => {
+      socket.off('readable', onReadable);
+      socket.off('close', onClose);
+      if (b) { socket.pause(); socket.unshift(b); }
+      resolve(b);
+    };
+    const onClose = () => done(undefined);
+    const onReadable = () => {
+      const b = socket.read() as Buffer | null;
+      if (b !== null) done(b);
+    };
+    socket.on('readable', onReadable);
+    socket.once('close', onClose);
+  });
 }
 
 function startsWithPreface(b: Buffer): boolean {

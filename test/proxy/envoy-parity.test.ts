@@ -1,0 +1,104 @@
+/**
+ * Defects a fresh user found (issue #9), over raw sockets against a proxy configured by ADS: each
+ * request is answered as Envoy's HTTP/1.1 codec and HCM answer it (status, closed connection,
+ * access-log line), and nothing malformed reaches the upstream.
+ */
+import * as net from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { HTTPFaultSchema } from '../../src/xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { RouterSchema } from '../../src/xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ProxyHandle } from '../../src/proxy/main.js';
+import type { AccessLogEntry } from '../../src/proxy/access-log.js';
+import { type Echo, assignment, edsCluster, get, httpListener, routeConfig, startEcho, startTestProxy, startXds, until } from './_harness.js';
+
+const ADDR = '127.0.11.1';
+let proxy: ProxyHandle & { log: AccessLogEntry[] };
+let port = 0;
+let port10 = 0;
+let echo: Echo;
+const cleanup: (() => Promise<void> | void)[] = [];
+
+/** Sends `data`, resolves with everything received until the proxy closes (or `ms`). */
+function raw(data: string, opts: { ms?: number; to?: number } = {}): Promise<{ text: string; closed: boolean; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s = net.connect({ host: ADDR, port: opts.to ?? port });
+    let text = '';
+    let closed = false;
+    const timer = setTimeout(() => { s.destroy(); resolve({ text, closed, ms: Date.now() - t0 }); }, opts.ms ?? 3000);
+    s.on('data', (d) => { text += d.toString('latin1'); });
+    s.on('error', () => {});
+    s.on('close', () => { closed = true; clearTimeout(timer); resolve({ text, closed, ms: Date.now() - t0 }); });
+    s.on('connect', () => s.write(data));
+  });
+}
+
+async function lastLog(pred: (e: AccessLogEntry) => boolean): Promise<AccessLogEntry> {
+  await until(() => { proxy.accessLog!.flush(); return proxy.log.some(pred); }, 3000, 'access log entry');
+  return proxy.log.filter(pred).at(-1)!;
+}
+
+const route = (prefix: string, extra: Record<string, unknown> = {}) => ({
+  match: { pathSpecifier: { case: 'prefix' as const, value: prefix } },
+  action: { case: 'route' as const, value: { clusterSpecifier: { case: 'cluster' as const, value: 'echo' } } },
+  ...extra,
+});
+
+test.before(async () => {
+  echo = await startEcho('echo');
+  const abort = create(HTTPFaultSchema, { abort: { errorType: { case: 'httpStatus', value: 503 }, percentage: { numerator: 100 } } });
+  const httpFilters = [
+    { name: 'envoy.filters.http.fault', configType: { case: 'typedConfig' as const, value: anyPack(HTTPFaultSchema, create(HTTPFaultSchema)) } },
+    { name: 'envoy.filters.http.router', configType: { case: 'typedConfig' as const, value: anyPack(RouterSchema, create(RouterSchema)) } },
+  ];
+  const xds = await startXds({
+    clusters: [edsCluster('echo', { connectTimeoutMs: 500 })],
+    endpoints: [assignment('echo', [{ port: echo.port }])],
+    listeners: [
+      httpListener('parity', ADDR, 'rt', { httpFilters, requestHeadersTimeout: { seconds: 0n, nanos: 400_000_000 } }),
+      httpListener('http10', ADDR, 'rt', { httpProtocolOptions: { acceptHttp10: true, defaultHostForHttp10: 'echo' } }),
+    ],
+    routes: [routeConfig('rt', [
+      { name: 'echo', domains: ['echo'], routes: [
+        route('/fault', { typedPerFilterConfig: { 'envoy.filters.http.fault': anyPack(HTTPFaultSchema, abort) } }),
+        route('/'),
+      ] },
+    ])],
+  });
+  cleanup.push(() => xds.close());
+  proxy = await startTestProxy(xds.port);
+  cleanup.push(() => proxy.close());
+  await proxy.waitReady();
+  port = proxy.listenerAddress('parity')!.port;
+  port10 = proxy.listenerAddress('http10')!.port;
+});
+
+test.after(async () => {
+  for (const c of cleanup.reverse()) await c();
+  await echo.close();
+});
+
+test('GIVEN a listener without listener_filters WHEN a request line ends in a bare LF THEN 400 at once, connection closed, logged DPE', async () => {
+  const r = await raw('GET /hello HTTP/1.1\nHost: echo\n\n');
+  assert.match(r.text, /^HTTP\/1\.1 400 /);
+  assert.ok(r.closed);
+  assert.ok(r.ms < 2000, `answered after ${r.ms} ms`);
+  const e = await lastLog((x) => x.status === 400 && x.flags.includes('DPE'));
+  assert.match(e.details ?? '', /^http1\.codec_error/);
+  assert.not.ok(echo.received.some((x) => x.url === '/hello'));
+});
+
+test('GIVEN a listener without listener_filters WHEN the request line never completes THEN 408 after request_headers_timeout, logged DPE', async () => {
+  const before = proxy.log.length;
+  const r = await raw('GET / HT', { ms: 4000 });
+  assert.match(r.text, /^HTTP\/1\.1 408 /);
+  assert.ok(r.closed);
+  assert.ok(r.ms >= 300 && r.ms < 3000, `answered after ${r.ms} ms`);
+  proxy.accessLog!.flush();
+  assert.ok(proxy.log.slice(before).some((x) => x.status === 408 && x.flags.includes('DPE')));
+});
+
+test.run();
