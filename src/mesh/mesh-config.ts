@@ -307,6 +307,18 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
   return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems };
 }
 
+/** MeshConfig `pathNormalization.normalization` (Istio `ProxyPathNormalization.NormalizationType`, `DEFAULT` read as `BASE`). */
+export type PathNormalizationType = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+
+/**
+ * The path normalization istiod puts on every HTTP connection manager: MeshConfig
+ * `pathNormalization.normalization`, `BASE` when absent, `DEFAULT` or unknown.
+ */
+export function pathNormalizationOf(meshConfig: MeshConfig): PathNormalizationType {
+  const v = (meshConfig.raw.pathNormalization as { normalization?: unknown } | undefined)?.normalization;
+  return v === 'NONE' || v === 'MERGE_SLASHES' || v === 'DECODE_AND_MERGE_SLASHES' ? v : 'BASE';
+}
+
 /** MeshConfig from already-validated camelCase fields, Istio's defaults for the rest. */
 export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConfig {
   const d = DEFAULT_MESH_CONFIG;

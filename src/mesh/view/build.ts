@@ -1,6 +1,7 @@
 /**
  * `buildProxyView(graph, proxy)`: everything istiod computes for one proxy, as a pure function.
  */
+import { pathNormalizationOf } from '../mesh-config.js';
 import type { MeshGraph } from '../graph.js';
 import type { ServiceInfo } from '../services.js';
 import { exportedTo } from '../visibility.js';
@@ -87,6 +88,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     trustDomain: graph.trustDomain,
     rootNamespace: graph.rootNamespace,
     outboundTrafficPolicy: mode,
+    pathNormalization: pathNormalizationOf(graph.meshConfig),
     sidecar: sidecar && originOf(sidecar, ['spec']),
     services,
     routes,

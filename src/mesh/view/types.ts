@@ -10,7 +10,7 @@
 import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../types.js';
 import type { Dataplane } from '../membership.js';
 import type { IstioProtocol } from '../protocol.js';
-import type { OutboundTrafficMode } from '../mesh-config.js';
+import type { OutboundTrafficMode, PathNormalizationType } from '../mesh-config.js';
 
 /** Where a resolved value came from. Plain data (fit for Envoy route metadata). */
 export interface Origin {
@@ -406,6 +406,8 @@ export interface ProxyView {
   readonly rootNamespace: string;
   /** Sidecar `outboundTrafficPolicy.mode`, else MeshConfig's. */
   readonly outboundTrafficPolicy: OutboundTrafficMode;
+  /** MeshConfig `pathNormalization.normalization` (BASE by default), for every HTTP connection manager. */
+  readonly pathNormalization: PathNormalizationType;
   /** The Sidecar resource that scopes this proxy, if any. */
   readonly sidecar: Origin | null;
   /** Services visible to the proxy, sorted by host. */

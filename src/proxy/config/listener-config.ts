@@ -9,10 +9,11 @@ import type { Any } from '@bufbuild/protobuf/wkt';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
-import { type HttpConnectionManager, HttpConnectionManagerSchema, HttpConnectionManager_CodecType } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { type HttpConnectionManager, HttpConnectionManagerSchema, HttpConnectionManager_CodecType, HttpConnectionManager_PathWithEscapedSlashesAction as EscapedSlashes } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { HttpFilter, HttpFilterFactory, NetworkEnv, ProxyExtensions } from '../http/pipeline.js';
 import { type CompiledRouteTable, compileRouteConfiguration } from '../route-select.js';
 import { ConfigError, under } from './config-error.js';
+import type { PathNormalization } from '../path-normalize.js';
 
 export const HCM_NAME = 'envoy.filters.network.http_connection_manager';
 export const ROUTER_FILTER = 'envoy.filters.http.router';
@@ -41,6 +42,8 @@ export interface CompiledHcm {
   /** `common_http_protocol_options.max_headers_count`, default 100 (Envoy): more request headers are answered 431. */
   readonly maxHeadersCount: number;
   readonly stripPort: 'none' | 'any' | 'matching';
+  /** `normalize_path`, `merge_slashes`, `path_with_escaped_slashes_action`: see `path-normalize.ts`. */
+  readonly pathNormalization: PathNormalization;
   /** `drain_timeout`, default 5 s (Envoy). */
   readonly drainTimeoutMs: number;
   readonly source: HttpConnectionManager;
@@ -123,6 +126,12 @@ export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
     maxRequestHeadersKb: kb,
     maxHeadersCount: hcm.commonHttpProtocolOptions?.maxHeadersCount ?? 100,
     stripPort: hcm.stripPortMode.case === 'stripAnyHostPort' && hcm.stripPortMode.value ? 'any' : hcm.stripMatchingHostPort ? 'matching' : 'none',
+    pathNormalization: {
+      normalizePath: hcm.normalizePath === true, mergeSlashes: hcm.mergeSlashes,
+      escapedSlashes: hcm.pathWithEscapedSlashesAction === EscapedSlashes.REJECT_REQUEST ? 'REJECT_REQUEST'
+        : hcm.pathWithEscapedSlashesAction === EscapedSlashes.UNESCAPE_AND_REDIRECT ? 'UNESCAPE_AND_REDIRECT'
+          : hcm.pathWithEscapedSlashesAction === EscapedSlashes.UNESCAPE_AND_FORWARD ? 'UNESCAPE_AND_FORWARD' : 'KEEP_UNCHANGED',
+    },
     drainTimeoutMs: ms(hcm.drainTimeout, 5000),
     source: hcm,
   };

@@ -13,6 +13,7 @@ import type { AccessLog } from '../access-log.js';
 import type { HttpStats, StatsStore } from '../admin/stats.js';
 import type { CompiledHcm } from '../config/listener-config.js';
 import { applyHeaderMutations } from '../header-mutation.js';
+import { normalizeRequestPath } from '../path-normalize.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
@@ -144,7 +145,9 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
     connections.set(rawSocket, downstream);
   }
   const authority = stripPort(rawAuthority, ctx.hcm.stripPort, ctx.localPort);
-  const ex = new HttpExchange(req, res, downstream, req.method ?? 'GET', req.url ?? '/', authority, scheme, headers);
+  // The HCM's path normalization, before routing and before RBAC sees the path (Envoy's maybeNormalizePath).
+  const norm = normalizeRequestPath(req.url ?? '/', ctx.hcm.pathNormalization, (headers['content-type'] as string | undefined)?.startsWith('application/grpc') === true);
+  const ex = new HttpExchange(req, res, downstream, req.method ?? 'GET', norm.kind === 'reject' ? req.url ?? '/' : norm.path, authority, scheme, headers);
   const st = ctx.stats;
   st.downstream_rq_total++;
   st.downstream_rq_active++;
@@ -163,6 +166,8 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   }
   if (count > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'request headers too large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
   if (!h2 && hosts > 1) return localReply(env, ex, { status: 400, body: 'bad request', details: 'http1.duplicate_host_header' });
+  if (norm.kind === 'reject') return localReply(env, ex, { status: 400, body: 'bad request', details: norm.details });
+  if (norm.kind === 'redirect') return localReply(env, ex, { status: 307, headers: ['location', norm.path], details: 'path_normalization_redirect' });
   const table = ctx.hcm.inlineRoutes ?? (ctx.hcm.rds !== undefined ? env.routes(ctx.hcm.rds) : undefined);
   if (!table) {
     st.no_route++;

@@ -24,6 +24,7 @@ import { hostMatches } from '../../mesh/hosts.js';
 import type { GatewayServerView, ProxyView } from '../../mesh/view/index.js';
 import { istioMutualSni } from './clusters.js';
 import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
+import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName, type HttpFilterEntry } from './listeners.js';
 import { buildHttpRbacFilters } from './rbac.js';
 import { acceptedGatewayServers, gatewayRouteName, terminatesTls } from './routes.js';
@@ -55,12 +56,12 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
     const plain = servers.find((s) => s.protocol === 'HTTP');
     if (plain) {
       const rds = gatewayRouteName(plain);
-      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(rds, rds, authz))] }));
+      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(rds, rds, view.pathNormalization, authz))] }));
     }
     for (const s of servers) {
       if (s.protocol === 'HTTP') continue;
       const mode = tlsOf(s)?.mode;
-      if (terminatesTls(s)) chains.push(buildTlsServerChain(s, authz));
+      if (terminatesTls(s)) chains.push(buildTlsServerChain(s, view.pathNormalization, authz));
       else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken));
       else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
       else {
@@ -88,13 +89,13 @@ function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
  * from its hosts, its `DownstreamTlsContext` (see {@link buildDownstreamTlsContext}), and an HCM on its
  * own route configuration. A TLS (not HTTPS) server that terminates forwards TCP instead.
  */
-export function buildTlsServerChain(s: GatewayServerView, authz: readonly HttpFilterEntry[] = []): FilterChain {
+export function buildTlsServerChain(s: GatewayServerView, normalization: PathNormalizationType, authz: readonly HttpFilterEntry[] = []): FilterChain {
   const rds = gatewayRouteName(s);
   return create(FilterChainSchema, {
     name: rds,
     filterChainMatch: { serverNames: serverNames(s) },
     transportSocket: tlsSocket(s, 'http'),
-    filters: [hcmFilter(buildHttpConnectionManager(rds, rds, authz))],
+    filters: [hcmFilter(buildHttpConnectionManager(rds, rds, normalization, authz))],
   });
 }
 

@@ -20,6 +20,8 @@ import type { AuthzPolicyView, InboundPortView, MtlsView, ProxyView } from '../.
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
 import { INBOUND_PASSTHROUGH_CLUSTER, inboundClusterName, inboundMetadata } from './inbound-clusters.js';
 import { buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
+import { pathNormalizationFields } from './listeners.js';
+import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 
 /** Istio's inbound listener name and port (iptables redirects inbound connections there). */
 export const VIRTUAL_INBOUND = 'virtualInbound';
@@ -51,7 +53,7 @@ export function buildInboundListeners(view: ProxyView): Listener[] {
     trafficDirection: TrafficDirection.INBOUND,
     listenerFilters: [{ name: 'envoy.filters.listener.tls_inspector', configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }],
     filterChains: [
-      ...inbound.ports.flatMap((p) => buildInboundChains(p, inbound.authorizationPolicies)),
+      ...inbound.ports.flatMap((p) => buildInboundChains(p, inbound.authorizationPolicies, view.pathNormalization)),
       ...buildPassthroughChains(inbound.mtls, inbound.authorizationPolicies),
     ],
   })];
@@ -93,9 +95,9 @@ export function transportsFor(mode: InboundPortView['mtls']['mode']): TransportP
  * other protocol (sniffed ports included) network RBAC filters and a `tcp_proxy`. Metadata names the
  * Service ports, the deciding PeerAuthentication and every AuthorizationPolicy rule.
  */
-export function buildInboundChains(p: InboundPortView, policies: readonly AuthzPolicyView[]): FilterChain[] {
+export function buildInboundChains(p: InboundPortView, policies: readonly AuthzPolicyView[], normalization: PathNormalizationType): FilterChain[] {
   const http = isHttp(p.protocol);
-  const filters = http ? [hcmFilter(p, policies)] : [...buildNetworkRbacFilters(policies), tcpProxyFilter(p)];
+  const filters = http ? [hcmFilter(p, policies, normalization)] : [...buildNetworkRbacFilters(policies), tcpProxyFilter(p)];
   const metadata: JsonObject = {
     ...inboundMetadata(p),
     mtls: { mode: p.mtls.mode, source: p.mtls.source, ...(p.mtls.origin ? { origin: originJson(p.mtls.origin) } : {}) },
@@ -134,13 +136,13 @@ export function istioMutualServerContext(http: boolean) {
   });
 }
 
-function hcmFilter(p: InboundPortView, policies: readonly AuthzPolicyView[]) {
+function hcmFilter(p: InboundPortView, policies: readonly AuthzPolicyView[], normalization: PathNormalizationType) {
   const cluster = inboundClusterName(p.port);
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: `inbound_0.0.0.0_${p.port}`,
-    // Istio's default path normalization (MeshConfig pathNormalization BASE): RBAC sees the path the
-    // application will see, so `/a/../admin` cannot slip past a rule on `/admin`.
-    normalizePath: true,
+    // MeshConfig pathNormalization (BASE by default): RBAC sees the path the application will see,
+    // so `/a/../admin` cannot slip past a rule on `/admin`.
+    ...pathNormalizationFields(normalization),
     // The peer's identity reaches the application in x-forwarded-client-cert, as Istio sets it up.
     forwardClientCertDetails: HttpConnectionManager_ForwardClientCertDetails.APPEND_FORWARD,
     setCurrentClientCertDetails: { subject: true, dns: true, uri: true },

@@ -12,8 +12,9 @@ import { CorsSchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
-import { type HttpConnectionManager, HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { type HttpConnectionManager, HttpConnectionManagerSchema, HttpConnectionManager_PathWithEscapedSlashesAction } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { HostRoutesView, ProxyView, ServiceView } from '../../mesh/view/index.js';
+import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ADS_SOURCE } from './_common.js';
 import { buildGatewayListeners } from './gateway-listeners.js';
@@ -45,7 +46,7 @@ export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolea
       out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port))));
       continue;
     }
-    out.push(...buildOutboundPortListeners(services, port, hosts, env));
+    out.push(...buildOutboundPortListeners(services, port, hosts, env, view.pathNormalization));
   }
   return out;
 }
@@ -65,12 +66,12 @@ export function vipListenerName(vip: string, port: number): string {
  * `view/tcp-port-shared`). Per-VIP listeners have `bind_to_port: false`: like Istio's, they take
  * connections handed over by original destination, not by binding the service address.
  */
-export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv): Listener[] {
+export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv, normalization: PathNormalizationType): Listener[] {
   const wildcard: FilterChain[] = [];
   const out: Listener[] = [];
   const seen = new Set<string>();
   if (hosts.some(isHttp)) {
-    wildcard.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port)))] }));
+    wildcard.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port), normalization))] }));
     seen.add('');
   }
   for (const h of hosts) {
@@ -132,12 +133,26 @@ function httpFilters(authz: readonly HttpFilterEntry[]) {
 }
 
 /**
- * An HTTP connection manager that takes route configuration `routeConfigName` from RDS over ADS;
+ * The HCM fields istiod sets for MeshConfig `pathNormalization` (pilot `listener_builder.go`
+ * `setNormalization`): BASE `normalize_path: true`; MERGE_SLASHES adds `merge_slashes: true`;
+ * DECODE_AND_MERGE_SLASHES adds `path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT`; NONE sets nothing.
+ */
+export function pathNormalizationFields(n: PathNormalizationType) {
+  if (n === 'NONE') return {};
+  if (n === 'BASE') return { normalizePath: true };
+  if (n === 'MERGE_SLASHES') return { normalizePath: true, mergeSlashes: true };
+  return { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: HttpConnectionManager_PathWithEscapedSlashesAction.UNESCAPE_AND_REDIRECT };
+}
+
+/**
+ * An HTTP connection manager that takes route configuration `routeConfigName` from RDS over ADS,
+ * normalizing request paths per `normalization` (see {@link pathNormalizationFields});
  * `authz` (e.g. the RBAC filters of the AuthorizationPolicies selecting a gateway) go before the rest.
  */
-export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string, authz: readonly HttpFilterEntry[] = []): HttpConnectionManager {
+export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string, normalization: PathNormalizationType, authz: readonly HttpFilterEntry[] = []): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
+    ...pathNormalizationFields(normalization),
     routeSpecifier: { case: 'rds', value: { configSource: ADS_SOURCE, routeConfigName } },
     httpFilters: httpFilters(authz),
   });
@@ -153,7 +168,7 @@ export function listenerAddress(address: string, port: number) {
   return { address: { case: 'socketAddress' as const, value: { address, portSpecifier: { case: 'portValue' as const, value: port } } } };
 }
 
-/** Proxyless-gRPC listener `<fqdn>:<port>`: an `api_listener` HCM with RDS of the same name. */
+/** Proxyless-gRPC listener `<fqdn>:<port>`: an `api_listener` HCM with RDS of the same name (no path normalization, as istiod's grpcgen). */
 export function buildApiListener(name: string): Listener {
-  return create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name)) } });
+  return create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name, 'NONE')) } });
 }
