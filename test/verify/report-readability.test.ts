@@ -55,9 +55,9 @@ function reportOf(results: VerifyResult[], ran: boolean): VerifyReport {
 
 test('GIVEN a routing promise proven by 403s, one broken by the config and a status one WHEN reported THEN the 403 says why it proves routing, the broken one says traffic was not sent and why, and Markdown names file:line everywhere', () => {
   const results: VerifyResult[] = [
-    { expectation: ex('a', reaches, { constructPath: 'bookinfo/reviews-routes', file: 'apps/bookinfo.ts', line: 42 }), static: { status: 'held', detail: 'route jason-on-v2' }, traffic: { status: 'held', detail: '20× 403 RBAC: access denied at bookinfo/reviews-v2', requests: 20 } },
-    { expectation: ex('b', reaches, { constructPath: 'bookinfo/other', file: 'apps/bookinfo.ts', line: 50 }), static: { status: 'broken', detail: 'it goes to reviews v1' } },
-    { expectation: ex('c', { kind: 'status', status: 404 }, { constructPath: 'bookinfo/c' }), static: { status: 'held', detail: 'no route' }, traffic: { status: 'held', detail: '20× 403 RBAC: access denied at bookinfo/x', requests: 20 } },
+    { expectation: ex('a', reaches, { constructPath: 'bookinfo/reviews-routes', file: 'apps/bookinfo.ts', line: 42 }), static: { id: 'a', status: 'held', detail: 'route jason-on-v2' }, traffic: { status: 'held', detail: '20× 403 RBAC: access denied at bookinfo/reviews-v2', requests: 20 } },
+    { expectation: ex('b', reaches, { constructPath: 'bookinfo/other', file: 'apps/bookinfo.ts', line: 50 }), static: { id: 'b', status: 'broken', detail: 'it goes to reviews v1' } },
+    { expectation: ex('c', { kind: 'status', status: 404 }, { constructPath: 'bookinfo/c' }), static: { id: 'c', status: 'held', detail: 'no route' }, traffic: { status: 'held', detail: '20× 403 RBAC: access denied at bookinfo/x', requests: 20 } },
   ];
   const text = formatText(reportOf(results, true), true);
   assert.match(text, /traffic: 20× 403 RBAC: access denied at bookinfo\/reviews-v2 \(a 403 from the destination's sidecar proves the routing: the route did reach bookinfo\/reviews-v2, whose AuthorizationPolicies then refused the request\)/);
