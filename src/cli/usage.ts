@@ -99,9 +99,11 @@ Options for proxy:
   --access-log <f>   File, - for stdout, or off                  (default: -)
 
 Options for runtime synth:
-  --out <dir>        Folder for runtime.k8s.yaml and expectations-job.k8s.yaml (required)
+  --out <dir>        Folder for runtime.k8s.yaml, expectations-job.k8s.yaml and
+                     runtime-targets.json (the targets file of verify --runtime) (required)
   --image <ref>      The meshproof runtime image (runtime/Dockerfile) (required)
-  --project <dir>    Project holding .meshproof/expectations.json (default: the folder above dist)
+  --project <dir>    Project holding .meshproof/expectations.json (default: the folder above
+                     dist; never the current folder; none found is exit 2)
   --pull-policy <p>  Always | IfNotPresent | Never               (default: IfNotPresent)
 
 Options for runtime smoke:
@@ -131,7 +133,7 @@ Options for verify:
   --static-only      Judge against the config only; send no traffic
   --runtime <file>   Send the traffic to a runtime verify did not start (the cluster's, or
                      xds serve + proxy + echo processes), as the targets file describes it
-                     (runtime synth writes runtime-targets.json)
+                     (runtime synth writes runtime-targets.json into its --out folder)
   --netns            Run each workload in its own network namespace (Linux, root, ip), as a
                      child process, instead of on its own 127.x.y.z; all removed at exit
   --confidence <c>   Confidence of share judgements (default: 0.999)
