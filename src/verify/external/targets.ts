@@ -66,6 +66,31 @@ export class TargetsError extends Error {
   }
 }
 
+const KEYS: Readonly<Record<string, readonly string[]>> = {
+  file: ['version', 'callers', 'workloads', 'ca', 'waitSeconds'],
+  callers: ['workload', 'as', 'address', 'admin'],
+  workloads: ['workload', 'address'],
+  ca: ['cert', 'key'],
+};
+
+/** The key of `keys` closest to `k` (edit distance at most 2), for "did you mean". */
+function nearest(k: string, keys: readonly string[]): string | undefined {
+  const d = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length]!;
+  };
+  return keys.map((x) => [x, d(k.toLowerCase(), x.toLowerCase())] as const).filter(([, n]) => n <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
+}
+
 const REF = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^:\s\/]+):\d{1,5}$/;
 const HOST = /^[^\s\/:]+$/;
@@ -92,6 +117,15 @@ export function parseTargets(doc: unknown, file: string): RuntimeTargets {
   const fail = (at: string, what: string): never => { throw new TargetsError(file, at, what); };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail('file', 'is not an object; expected {"version":1,"callers":[…],"workloads":[…]}');
   const o = doc as Record<string, unknown>;
+  // An unknown key (a typo such as `workloadz`) is an error, never read as an empty list.
+  const known = (x: Record<string, unknown>, at: string, kind: keyof typeof KEYS) => {
+    for (const k of Object.keys(x)) {
+      if (KEYS[kind]!.includes(k)) continue;
+      const near = nearest(k, KEYS[kind]!);
+      fail(`${at === '' ? '' : `${at}.`}${k}`, `is not a known key${near ? ` (did you mean "${near}"?)` : ''}; expected ${KEYS[kind]!.join(', ')}`);
+    }
+  };
+  known(o, '', 'file');
   if (o.version !== 1) fail('version', `is ${JSON.stringify(o.version)}; expected 1`);
   const list = (k: string): Record<string, unknown>[] => {
     const v = o[k] ?? [];
@@ -106,11 +140,12 @@ export function parseTargets(doc: unknown, file: string): RuntimeTargets {
   };
   const callers = list('callers').map((c, i): CallerTarget => {
     const at = `callers[${i}]`;
+    known(c, at, 'callers');
     const as = str(c, 'as', at, REF, '<namespace>/<service account>', true);
     const admin = str(c, 'admin', at, HOST_PORT, 'host:port, e.g. 127.0.0.1:15000', true);
     return { workload: str(c, 'workload', at, REF, '<namespace>/<workload>, e.g. bookinfo/productpage-v1')!, address: str(c, 'address', at, HOST, 'a host name or IP, e.g. proxy-bookinfo-productpage-v1.meshproof-system.svc')!, ...(as ? { as } : {}), ...(admin ? { admin } : {}) };
   });
-  const workloads = list('workloads').map((w, i): WorkloadTarget => ({
+  const workloads = list('workloads').map((w, i): WorkloadTarget => (known(w, `workloads[${i}]`, 'workloads'), {
     workload: str(w, 'workload', `workloads[${i}]`, REF, '<namespace>/<workload>')!,
     address: str(w, 'address', `workloads[${i}]`, HOST, 'a host name or IP, e.g. reviews-v1-echo.bookinfo.svc')!,
   }));
@@ -118,6 +153,7 @@ export function parseTargets(doc: unknown, file: string): RuntimeTargets {
   let ca: RuntimeTargets['ca'];
   if (o.ca !== undefined) {
     const c = typeof o.ca === 'object' && o.ca !== null ? o.ca as Record<string, unknown> : fail('ca', `is ${JSON.stringify(o.ca)}; expected {"cert":"ca-cert.pem","key":"ca-key.pem"}`);
+    known(c, 'ca', 'ca');
     const path = (k: string) => resolve(dirname(file), str(c, k, 'ca', /./, `the path of the CA's ${k === 'cert' ? 'certificate' : 'private key'} (PEM)`)!);
     ca = { cert: path('cert'), key: path('key') };
   }
