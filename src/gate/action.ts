@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkFromArgs } from '../cli/check-command.js';
 import type { CliIO } from '../cli/io.js';
-import { UsageError } from '../cli/usage.js';
+import { isConfigError, isUsageError } from '../cli/usage.js';
 import type { CheckResult } from '../checks/types.js';
 import { sarifReporter } from '../checks/reporters/sarif.js';
 import { plural } from '../checks/reporters/_shared.js';
@@ -80,7 +80,7 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
       checkCode = run.exitCode;
       verdict = checkVerdict(check, failOn, checkCode);
     } catch (e) {
-      const usage = e instanceof UsageError || (e as { name?: string }).name === 'ConfigError';
+      const usage = isUsageError(e) || isConfigError(e);
       const message = usage ? (e as Error).message : `meshproof check crashed: ${(e as Error).stack ?? String(e)}`;
       writeCommand(out, { level: 'error', title: usage ? 'meshproof: cannot run' : 'meshproof: internal error', message });
       checkCode = 2;
