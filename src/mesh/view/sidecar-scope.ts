@@ -42,8 +42,18 @@ function computeServiceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
       ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}),
     })),
     location: s.location, resolution: s.resolution, addresses: s.addresses,
-    selector: s.selector && { ...s.selector }, dataplane: serviceDataplane(graph, s), origin: originOf(s.object, s.hostPath),
+    selector: s.selector && { ...s.selector }, dataplane: serviceDataplane(graph, s), serviceAccounts: serviceAccountsOf(graph, s),
+    origin: originOf(s.object, s.hostPath),
   };
+}
+
+/** Istio's `Service.ServiceAccounts`: SPIFFE ids of the selected workloads, plus ServiceEntry `subjectAltNames`. */
+function serviceAccountsOf(graph: MeshGraph, s: ServiceInfo): string[] {
+  const out = new Set<string>();
+  if (s.selector) for (const w of graph.workloadsSelectedBy(s.namespace, s.selector)) out.add(`spiffe://${graph.principalOf(w)}`);
+  const sans = s.kind === 'ServiceEntry' ? (s.object.spec as { subjectAltNames?: unknown }).subjectAltNames : undefined;
+  if (Array.isArray(sans)) for (const v of sans) if (typeof v === 'string' && v !== '') out.add(v);
+  return [...out].sort();
 }
 
 /** The mesh VirtualService for `host` this proxy applies (most specific host, then config order) and the ignored ones. */

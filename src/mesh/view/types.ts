@@ -306,6 +306,12 @@ export interface ServiceView {
   readonly selector: Readonly<Record<string, string>> | null;
   /** The data plane of the workloads behind it (`unknown` when mixed, absent or undecidable). */
   readonly dataplane: Dataplane;
+  /**
+   * Identities istiod expects behind it (Istio `Service.ServiceAccounts`), sorted: `spiffe://<trust
+   * domain>/ns/<ns>/sa/<sa>` of every workload its selector picks, plus a ServiceEntry's
+   * `subjectAltNames` as written. ISTIO_MUTUAL / auto mTLS verify the server against them.
+   */
+  readonly serviceAccounts: readonly string[];
   readonly origin: Origin;
 }
 

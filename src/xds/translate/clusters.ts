@@ -86,7 +86,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c);
   applyHttpProtocolOptions(cluster, c, service);
-  applyUpstreamTls(cluster, c, p.tls);
+  applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? []);
   return cluster;
 }
 
@@ -176,12 +176,15 @@ export function istioMutualSni(c: ClusterView): string {
 /**
  * Client TLS: ISTIO_MUTUAL (SDS `default` certificate, `ROOTCA` validation), SIMPLE / MUTUAL (files
  * or SDS `credentialName`), AUTO (auto mTLS: ISTIO_MUTUAL toward endpoints labelled `tlsMode: istio`,
- * plaintext otherwise, through `transport_socket_matches`), DISABLE (nothing).
+ * plaintext otherwise, through `transport_socket_matches`), DISABLE (nothing). ISTIO_MUTUAL and AUTO
+ * verify the server's URI SAN: the DestinationRule's `subjectAltNames`, else `serviceAccounts` (the
+ * SPIFFE ids behind the service, Istio `buildIstioMutualTLS`); with neither, any mesh certificate passes.
  */
-export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTlsView): void {
+export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = []): void {
   if (tls.mode === 'DISABLE') return;
   if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
-    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(UpstreamTlsContextSchema, istioMutualContext(c, tls)) } };
+    const sans = (tls.subjectAltNames ?? []).length > 0 ? tls.subjectAltNames! : serviceAccounts;
+    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans)) } };
     if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = create(ClusterSchema, { transportSocket: socket }).transportSocket; return; }
     cluster.transportSocketMatches = create(ClusterSchema, {
       transportSocketMatches: [
@@ -210,7 +213,7 @@ export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTl
   cluster.transportSocket = create(ClusterSchema, { transportSocket: { name: TLS_SOCKET, configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, ctx) } } }).transportSocket;
 }
 
-function istioMutualContext(c: ClusterView, tls: ClientTlsView) {
+function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[]) {
   return create(UpstreamTlsContextSchema, {
     sni: tls.sni ?? istioMutualSni(c),
     commonTlsContext: {
@@ -219,7 +222,7 @@ function istioMutualContext(c: ClusterView, tls: ClientTlsView) {
       validationContextType: {
         case: 'combinedValidationContext',
         value: {
-          defaultValidationContext: { matchTypedSubjectAltNames: (tls.subjectAltNames ?? []).map((san) => ({ sanType: SubjectAltNameMatcher_SanType.URI, matcher: { matchPattern: { case: 'exact' as const, value: san } } })) },
+          defaultValidationContext: { matchTypedSubjectAltNames: sans.map((san) => ({ sanType: SubjectAltNameMatcher_SanType.URI, matcher: { matchPattern: { case: 'exact' as const, value: san } } })) },
           validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ADS_SOURCE },
         },
       },

@@ -15,6 +15,8 @@ import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
+import { UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { type Any, anyUnpack } from '@bufbuild/protobuf/wkt';
 import { graphOf } from '../../mesh/_graph.js';
 import { deploy, dr, ns, svc } from '../../mesh/view-fixtures.js';
 import { get, startEcho, startTestProxy, startXds } from '../../proxy/_harness.js';
@@ -44,7 +46,8 @@ async function mtlsBackend(cert: { certificateChainPem: string; privateKeyPem: s
 
 test('GIVEN one endpoint with a sidecar and one without behind one service WHEN the translated cluster is used by the reference proxy THEN the first gets mTLS and the second plaintext', async () => {
   const pki = await testPki();
-  const sidecar = await mtlsBackend(await pki.server('reviews.prod.svc.cluster.local'), pki.ca.rootCertificatePem);
+  // The sidecar's certificate names the workload's service account (the Deployment's: `default`).
+  const sidecar = await mtlsBackend(await pki.workload('prod', 'default'), pki.ca.rootCertificatePem);
   const plain = await startEcho('plain');
   const cleanups: (() => unknown)[] = [() => sidecar.close(), () => plain.close()];
   try {
@@ -107,6 +110,55 @@ test('GIVEN the sidecar endpoint loses its tlsMode label WHEN requests reach it 
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
+});
+
+/** One request through a client sidecar toward a single mTLS endpoint of reviews whose certificate names `serverSa`. */
+async function callReviews(serverSa: string, drSpec: Record<string, unknown> | undefined): Promise<{ status: number; peers: string[]; sans: string[] }> {
+  const pki = await testPki();
+  const sidecar = await mtlsBackend(await pki.workload('prod', serverSa), pki.ca.rootCertificatePem);
+  const cleanups: (() => unknown)[] = [() => sidecar.close()];
+  try {
+    const g = graphOf([ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' }), ...(drSpec ? [dr('reviews', 'prod', { host: 'reviews', ...drSpec })] : [])]);
+    const set = translateProxy(buildProxyView(g, describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' }, serviceAccount: 'client' })), [
+      { name: 'reviews-1', namespace: 'prod', address: '127.0.0.1', labels: { app: 'reviews', 'security.istio.io/tlsMode': 'istio' }, ports: { http: sidecar.port } },
+    ]);
+    const cluster = set.clusters.find((c) => c.name === `outbound|9080||${REVIEWS}`)!;
+    const socket = cluster.transportSocket ?? cluster.transportSocketMatches[0]!.transportSocket!;
+    const ctx = anyUnpack(socket.configType.value as Any, UpstreamTlsContextSchema)!;
+    const v = ctx.commonTlsContext!.validationContextType;
+    const sans = v.case === 'combinedValidationContext' ? v.value.defaultValidationContext!.matchTypedSubjectAltNames.map((m) => String(m.matcher!.matchPattern.value)) : [];
+    const listeners = set.listeners.filter((l) => l.name === '0.0.0.0_9080');
+    listeners.forEach(onLoopback);
+    const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
+    const xds = await startXds({ ...set, listeners, secrets });
+    cleanups.push(() => xds.close());
+    const ext = createExtensions();
+    const proxy = await startTestProxy(xds.port, { extensions: ext });
+    cleanups.push(() => proxy.close());
+    await proxy.waitReady(5000);
+    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    const r = await get(proxy.listenerAddress('0.0.0.0_9080')!.port, '/reviews', { host: `${REVIEWS}:9080` });
+    return { status: r.status, peers: sidecar.peers, sans };
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+}
+
+test('GIVEN auto mTLS toward reviews (service account default) WHEN the endpoint presents a mesh certificate of another service account THEN the client refuses it (503, nothing reaches the server); its own identity passes', async () => {
+  const ok = await callReviews('default', undefined);
+  assert.equal(ok.sans, ['spiffe://cluster.local/ns/prod/sa/default'], 'the cluster verifies the SPIFFE ids of the workloads behind the service');
+  assert.is(ok.status, 200);
+  const imposter = await callReviews('imposter', undefined);
+  assert.is(imposter.status, 503, 'a certificate of another identity is refused');
+  assert.equal(imposter.peers, [], 'the request never reached the imposter');
+});
+
+test('GIVEN ISTIO_MUTUAL with DestinationRule subjectAltNames WHEN translated and used THEN those names replace the service accounts', async () => {
+  const spec = { trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL', subjectAltNames: ['spiffe://cluster.local/ns/prod/sa/imposter'] } } };
+  const r = await callReviews('imposter', spec);
+  assert.equal(r.sans, ['spiffe://cluster.local/ns/prod/sa/imposter']);
+  assert.is(r.status, 200);
+  assert.is((await callReviews('default', spec)).status, 503, 'the service account is no longer accepted');
 });
 
 test.run();
