@@ -29,6 +29,7 @@ import type { RuntimeWorkload } from '../runtime/mesh.js';
 import { pickCaller, type PickedCaller } from '../runtime/pick-caller.js';
 import { closeAgents, send, type Sent } from '../runtime/send.js';
 import { remoteAccessLog, waitCallerReady, waitPortOpen } from './remote.js';
+import { namespacesNeeded } from './needed.js';
 import type { CallerTarget, RuntimeTargets } from './targets.js';
 
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
@@ -135,14 +136,17 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
         const w = graph.workloads.all.find((x) => `${x.namespace}/${x.name}` === t.workload)!;
         return { workload: w, address: t.address, sidecar: graph.membershipOf(w).dataplane === 'sidecar' };
       });
+      // Only what these promises need (verify --app narrows them): a proxy of another app never delays or fails the run.
+      const needed = new Set(namespacesNeeded(expectations));
+      const inNeeded = (ref: string) => needed.has(ref.split('/')[0]!);
       const waits = [
-        ...targets.callers.filter((c) => c.admin).map((c) => waitCallerReady(c.admin!, deadline).then((r) => (r === true ? r : `caller ${c.workload}: ${r}`))),
-        ...workloads.flatMap((w) => [...new Set(w.workload.containerPorts.map((p) => p.containerPort))].map((p) => waitPortOpen(w.address, p, deadline).then((r) => (r === true ? r : `workload ${w.workload.namespace}/${w.workload.name}: ${r}`)))),
+        ...targets.callers.filter((c) => c.admin && inNeeded(c.workload)).map((c) => waitCallerReady(c.admin!, deadline).then((r) => (r === true ? r : `caller ${c.workload}: ${r}`))),
+        ...workloads.filter((w) => needed.has(w.workload.namespace)).flatMap((w) => [...new Set(w.workload.containerPorts.map((p) => p.containerPort))].map((p) => waitPortOpen(w.address, p, deadline).then((r) => (r === true ? r : `workload ${w.workload.namespace}/${w.workload.name}: ${r}`)))),
       ];
       const notReady = (await Promise.all(waits)).filter((r): r is string => r !== true);
       if (notReady.length > 0) throw new Error(`not ready within ${targets.waitSeconds} s: ${notReady.join('; ')}`);
       // Flags and RBAC placement come from the callers' access logs: a caller without one is a setup error, said now.
-      const noLog = (await Promise.all(targets.callers.filter((c) => c.admin).map((c) => remoteAccessLog(c.admin!).then(() => null, (e: Error) => `caller ${c.workload}: ${e.message}`)))).filter((x): x is string => x !== null);
+      const noLog = (await Promise.all(targets.callers.filter((c) => c.admin && inNeeded(c.workload)).map((c) => remoteAccessLog(c.admin!).then(() => null, (e: Error) => `caller ${c.workload}: ${e.message}`)))).filter((x): x is string => x !== null);
       if (noLog.length > 0) throw new Error(`${noLog.join('; ')} (start the caller's proxy with --access-log on, e.g. --access-log -)`);
       const identities = targets.ca ? MeshIdentities.fromCa(await loadCaFromFiles({ certFile: targets.ca.cert, keyFile: targets.ca.key, trustDomain: graph.trustDomain })) : undefined;
       const security: SecurityMesh | undefined = identities ? { workloads, identities } : undefined;
