@@ -101,4 +101,21 @@ test('GIVEN a listener without listener_filters WHEN the request line never comp
   assert.ok(proxy.log.slice(before).some((x) => x.status === 408 && x.flags.includes('DPE')));
 });
 
+test('GIVEN Transfer-Encoding gzip, chunked WHEN sent THEN 501, connection closed, nothing forwarded', async () => {
+  const n = echo.received.length;
+  const r = await raw('POST /te HTTP/1.1\r\nHost: echo\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  assert.match(r.text, /^HTTP\/1\.1 501 /);
+  assert.ok(r.closed);
+  assert.is(echo.received.length, n);
+  const e = await lastLog((x) => x.status === 501);
+  assert.is(e.details, 'http1.invalid_transfer_encoding');
+  assert.ok(e.flags.includes('DPE'));
+});
+
+test('GIVEN a plain Transfer-Encoding: chunked WHEN sent THEN forwarded with its body (the 501 is only for other codings)', async () => {
+  const r = await raw('POST /chunked HTTP/1.1\r\nHost: echo\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  assert.match(r.text, /^HTTP\/1\.1 200 /);
+  assert.is(echo.received.find((x) => x.url === '/chunked')?.body, 'hello');
+});
+
 test.run();

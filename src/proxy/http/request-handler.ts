@@ -21,6 +21,7 @@ import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
 import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
+import { http1CodecChecks } from './http1-codec.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -131,6 +132,8 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   const socket = req.socket;
   const rawSocket = (socket as unknown as Record<symbol, Socket | undefined>)[RAW_SOCKET] ?? socket;
   const h2 = 'stream' in req;
+  // Envoy's HTTP/1.1 codec: transfer codings, absolute-form target (rewrites url and host), HTTP/1.0.
+  const codecReply = h2 ? undefined : http1CodecChecks(req, ctx.hcm.source.httpProtocolOptions);
   const headers = req.headers as HeaderBag;
   const rawAuthority = (h2 ? (headers[':authority'] as string | undefined) : undefined) ?? (headers.host as string | undefined) ?? '';
   const tlsSocket = (socket as unknown as Record<symbol, TLSSocket | undefined>)[TLS_SOCKET] ?? ((socket as TLSSocket).encrypted ? socket as TLSSocket : undefined);
@@ -153,6 +156,8 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   st.downstream_rq_active++;
   if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
   res.on('close', () => onClose(env, ctx, ex));
+  const rejected = codecReply;
+  if (rejected) return localReply(env, ex, rejected);
   if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
   // Envoy's codec: more than max_headers_count headers is 431; two Host headers are a 400 (node would join them).
   const raw = req.rawHeaders;
@@ -303,7 +308,7 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
   if (reply.details) ex.details = reply.details;
   if (ex.finished) return;
   ex.status = reply.status;
-  const close = reply.status === 400 || reply.status === 408 || reply.status === 431 || (env.draining() && !('stream' in ex.req));
+  const close = reply.status === 400 || reply.status === 408 || reply.status === 431 || reply.status === 501 || (env.draining() && !('stream' in ex.req));
   ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);
 }
 

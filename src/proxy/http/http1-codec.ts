@@ -1,0 +1,32 @@
+/**
+ * What Envoy's HTTP/1.1 server codec (`source/common/http/http1/codec_impl.cc`) decides once a
+ * request's headers are parsed, for the checks node's parser does not make, plus the HCM's fragment
+ * rule. Each failure is a local reply with the flag DPE and Envoy's response code details; the
+ * request never reaches a filter or an upstream, and the connection is closed after the reply.
+ *
+ * - `Transfer-Encoding` other than exactly `chunked` (case-insensitive; `gzip, chunked`…), or any
+ *   on CONNECT → 501 `http1.invalid_transfer_encoding` (RFC 7230 §3.3.1: reject codings not
+ *   understood; forwarding de-chunked bytes would change the body's meaning).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Http1ProtocolOptions } from '../../xds/gen/envoy/config/core/v3/protocol_pb.js';
+import type { LocalReply } from './pipeline.js';
+
+function codecError(status: number, body: string, details: string): LocalReply {
+  return { status, body, flag: 'DPE', details };
+}
+
+/**
+ * Envoy's HTTP/1.1 codec checks for one parsed request (in the codec's order: transfer coding,
+ * request target, protocol version). Rewrites `req.url` / `req.headers.host` for an absolute-form
+ * target and for `default_host_for_http_10`. Returns the local reply to send, or undefined to go on.
+ * `options` is the HCM's `http_protocol_options` (absent: Envoy's defaults).
+ */
+export function http1CodecChecks(req: IncomingMessage, options: Http1ProtocolOptions | undefined): LocalReply | undefined {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.method === 'CONNECT')) {
+    return codecError(501, 'Not Implemented', 'http1.invalid_transfer_encoding');
+  }
+  return undefined;
+}
+
