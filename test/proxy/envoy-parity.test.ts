@@ -118,4 +118,13 @@ test('GIVEN a plain Transfer-Encoding: chunked WHEN sent THEN forwarded with its
   assert.is(echo.received.find((x) => x.url === '/chunked')?.body, 'hello');
 });
 
+test('GIVEN a fragment in the path WHEN sent THEN 400, not forwarded', async () => {
+  const r = await raw('GET /hello#frag HTTP/1.1\r\nHost: echo\r\n\r\n');
+  assert.match(r.text, /^HTTP\/1\.1 400 /);
+  assert.not.ok(echo.received.some((x) => x.url.includes('#')));
+  const e = await lastLog((x) => x.path === '/hello#frag');
+  assert.is(e.status, 400);
+  assert.is(e.details, 'path_normalization_failed');
+});
+
 test.run();

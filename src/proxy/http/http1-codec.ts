@@ -7,6 +7,9 @@
  * - `Transfer-Encoding` other than exactly `chunked` (case-insensitive; `gzip, chunked`…), or any
  *   on CONNECT → 501 `http1.invalid_transfer_encoding` (RFC 7230 §3.3.1: reject codings not
  *   understood; forwarding de-chunked bytes would change the body's meaning).
+ * - HCM (`ConnectionManagerUtility::maybeNormalizePath`, runtime guard
+ *   `envoy.reloadable_features.http_reject_path_with_fragment`, default on): a `#fragment` in
+ *   `:path` → 400 `path_normalization_failed`, for HTTP/1.1 and HTTP/2 alike.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http1ProtocolOptions } from '../../xds/gen/envoy/config/core/v3/protocol_pb.js';
@@ -30,3 +33,7 @@ export function http1CodecChecks(req: IncomingMessage, options: Http1ProtocolOpt
   return undefined;
 }
 
+/** The HCM's fragment rule: `:path` with `#` → 400 `path_normalization_failed` (Envoy's default). */
+export function fragmentReply(path: string): LocalReply | undefined {
+  return path.includes('#') ? { status: 400, body: 'Bad Request', details: 'path_normalization_failed' } : undefined;
+}

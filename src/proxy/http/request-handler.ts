@@ -21,7 +21,7 @@ import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
 import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
-import { http1CodecChecks } from './http1-codec.js';
+import { fragmentReply, http1CodecChecks } from './http1-codec.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -156,7 +156,7 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   st.downstream_rq_active++;
   if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
   res.on('close', () => onClose(env, ctx, ex));
-  const rejected = codecReply;
+  const rejected = codecReply ?? fragmentReply(req.url ?? '/');
   if (rejected) return localReply(env, ex, rejected);
   if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
   // Envoy's codec: more than max_headers_count headers is 431; two Host headers are a 400 (node would join them).
