@@ -127,4 +127,14 @@ test('GIVEN a fragment in the path WHEN sent THEN 400, not forwarded', async () 
   assert.is(e.details, 'path_normalization_failed');
 });
 
+test('GIVEN an absolute-form request target WHEN Host names another authority THEN routed on the URI authority and path', async () => {
+  const r = await raw('GET http://echo/abs?q=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n');
+  assert.match(r.text, /^HTTP\/1\.1 200 /);
+  const got = echo.received.find((x) => x.url === '/abs?q=1');
+  assert.ok(got, `upstream saw ${JSON.stringify(echo.received.map((x) => x.url))}`);
+  assert.is(got!.headers.host, 'echo');
+  const bad = await raw('GET http://[bad/x HTTP/1.1\r\nHost: echo\r\n\r\n');
+  assert.match(bad.text, /^HTTP\/1\.1 400 /);
+});
+
 test.run();

@@ -7,6 +7,12 @@
  * - `Transfer-Encoding` other than exactly `chunked` (case-insensitive; `gzip, chunked`…), or any
  *   on CONNECT → 501 `http1.invalid_transfer_encoding` (RFC 7230 §3.3.1: reject codings not
  *   understood; forwarding de-chunked bytes would change the body's meaning).
+ * - Absolute-form request target (`GET http://host/path HTTP/1.1`), accepted as Envoy's
+ *   `Http1ProtocolOptions.allow_absolute_url` default (true): `:authority` and `:path` are taken from
+ *   the URI and the received Host is ignored (RFC 7230 §5.4); `req.url` and `req.headers.host` are
+ *   rewritten in place, as Envoy rewrites its header map. A URL that does not parse → 400
+ *   `http1.invalid_url`; a scheme other than http/https → 400 `http1.invalid_scheme`.
+ *   `allow_absolute_url: false` leaves the target as the path (no route will match it).
  * - HCM (`ConnectionManagerUtility::maybeNormalizePath`, runtime guard
  *   `envoy.reloadable_features.http_reject_path_with_fragment`, default on): a `#fragment` in
  *   `:path` → 400 `path_normalization_failed`, for HTTP/1.1 and HTTP/2 alike.
@@ -14,6 +20,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http1ProtocolOptions } from '../../xds/gen/envoy/config/core/v3/protocol_pb.js';
 import type { LocalReply } from './pipeline.js';
+
+const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 
 function codecError(status: number, body: string, details: string): LocalReply {
   return { status, body, flag: 'DPE', details };
@@ -29,6 +37,17 @@ export function http1CodecChecks(req: IncomingMessage, options: Http1ProtocolOpt
   const te = req.headers['transfer-encoding'];
   if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.method === 'CONNECT')) {
     return codecError(501, 'Not Implemented', 'http1.invalid_transfer_encoding');
+  }
+  const url = req.url ?? '/';
+  if (url !== '' && url[0] !== '/' && url !== '*' && req.method !== 'CONNECT' && options?.allowAbsoluteUrl !== false) {
+    const m = ABSOLUTE.exec(url);
+    let valid = m !== null && m[2] !== '';
+    if (valid) { try { new URL(url); } catch { valid = false; } }
+    if (!valid) return codecError(400, 'Bad Request', 'http1.invalid_url');
+    const scheme = m![1]!.toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') return codecError(400, 'Bad Request', 'http1.invalid_scheme');
+    req.headers.host = m![2]!;
+    req.url = m![3] === '' ? '/' : m![3]!;
   }
   return undefined;
 }
