@@ -137,4 +137,21 @@ test('GIVEN an absolute-form request target WHEN Host names another authority TH
   assert.match(bad.text, /^HTTP\/1\.1 400 /);
 });
 
+test('GIVEN HTTP/1.0 WHEN accept_http_10 is unset THEN 426 Upgrade Required, with or without Host', async () => {
+  for (const req of ['GET /old HTTP/1.0\r\n\r\n', 'GET /old HTTP/1.0\r\nHost: echo\r\n\r\n']) {
+    const r = await raw(req);
+    assert.match(r.text, /^HTTP\/1\.1 426 /);
+    assert.ok(r.closed);
+  }
+  const e = await lastLog((x) => x.status === 426);
+  assert.is(e.details, 'low_version');
+  assert.not.ok(echo.received.some((x) => x.url === '/old'));
+});
+
+test('GIVEN accept_http_10 and default_host_for_http_10 WHEN HTTP/1.0 without Host THEN routed to the default host', async () => {
+  const r = await raw('GET /old10 HTTP/1.0\r\n\r\n', { to: port10 });
+  assert.match(r.text, /^HTTP\/1\.[01] 200 /);
+  assert.is(echo.received.find((x) => x.url === '/old10')?.headers.host, 'echo');
+});
+
 test.run();

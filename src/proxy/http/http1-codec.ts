@@ -13,6 +13,9 @@
  *   rewritten in place, as Envoy rewrites its header map. A URL that does not parse → 400
  *   `http1.invalid_url`; a scheme other than http/https → 400 `http1.invalid_scheme`.
  *   `allow_absolute_url: false` leaves the target as the path (no route will match it).
+ * - HTTP/1.0 (and 0.9) → 426 Upgrade Required, details `low_version`, unless
+ *   `Http1ProtocolOptions.accept_http_10`; with it, a request without Host gets
+ *   `default_host_for_http_10` when set (else the HCM's 400 `missing_host_header`).
  * - HCM (`ConnectionManagerUtility::maybeNormalizePath`, runtime guard
  *   `envoy.reloadable_features.http_reject_path_with_fragment`, default on): a `#fragment` in
  *   `:path` → 400 `path_normalization_failed`, for HTTP/1.1 and HTTP/2 alike.
@@ -48,6 +51,10 @@ export function http1CodecChecks(req: IncomingMessage, options: Http1ProtocolOpt
     if (scheme !== 'http' && scheme !== 'https') return codecError(400, 'Bad Request', 'http1.invalid_scheme');
     req.headers.host = m![2]!;
     req.url = m![3] === '' ? '/' : m![3]!;
+  }
+  if (req.httpVersionMajor === 0 || (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)) {
+    if (!options?.acceptHttp10) return codecError(426, 'Upgrade Required', 'low_version');
+    if (req.headers.host === undefined && options.defaultHostForHttp10 !== '') req.headers.host = options.defaultHostForHttp10;
   }
   return undefined;
 }

@@ -308,7 +308,7 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
   if (reply.details) ex.details = reply.details;
   if (ex.finished) return;
   ex.status = reply.status;
-  const close = reply.status === 400 || reply.status === 408 || reply.status === 431 || reply.status === 501 || (env.draining() && !('stream' in ex.req));
+  const close = reply.status === 400 || reply.status === 408 || reply.status === 426 || reply.status === 431 || reply.status === 501 || (env.draining() && !('stream' in ex.req));
   ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);
 }
 
