@@ -154,4 +154,15 @@ test('GIVEN accept_http_10 and default_host_for_http_10 WHEN HTTP/1.0 without Ho
   assert.is(echo.received.find((x) => x.url === '/old10')?.headers.host, 'echo');
 });
 
+test('GIVEN a fault-aborted request without x-request-id WHEN logged THEN the log carries a generated request id', async () => {
+  const r = await get(port, '/fault', { host: 'echo' }, 'GET', undefined, ADDR);
+  assert.is(r.status, 503);
+  const e = await lastLog((x) => x.path === '/fault');
+  assert.ok(e.flags.includes('FI'));
+  assert.match(e.requestId ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-/);
+  // A client's own id is kept.
+  await get(port, '/fault', { host: 'echo', 'x-request-id': 'mine-1' }, 'GET', undefined, ADDR);
+  assert.is((await lastLog((x) => x.requestId === 'mine-1')).path, '/fault');
+});
+
 test.run();

@@ -156,6 +156,8 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   st.downstream_rq_active++;
   if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
   res.on('close', () => onClose(env, ctx, ex));
+  // The HCM generates x-request-id before any filter runs (generate_request_id, default true), so local replies log it too.
+  if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = randomUUID();
   const rejected = codecReply ?? fragmentReply(req.url ?? '/');
   if (rejected) return localReply(env, ex, rejected);
   if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
