@@ -4,7 +4,7 @@
  * the reference proxy, configured only by ADS from the control plane (`meshproof xds serve`). Runs
  * until SIGTERM/SIGINT (or `POST /quitquitquit` on the admin port), then drains gracefully and exits 0.
  */
-import { createWriteStream } from 'node:fs';
+import { type WriteStream, createWriteStream, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
 import { parseArgs } from './args.js';
@@ -17,6 +17,27 @@ function hostPortOption(v: string | undefined, flag: string): string | undefined
     throw new UsageError(`proxy: ${flag} "${v}" is not <host>:<port> (port 0..65535; 0 picks a free port) or off`);
   }
   return v;
+}
+
+/**
+ * Opens `path` for appending, checked up front (a missing directory or a read-only file is a usage
+ * error, exit 2). A later write error (disk full, file removed with its directory) is reported once on
+ * stderr and ends the access log; the proxy keeps serving.
+ */
+function openAccessLog(path: string, io: CliIO): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UsageError(`proxy: --access-log "${path}" cannot be opened for appending (${code}); pass a writable file, - for stdout, or off`);
+  }
+  const stream = createWriteStream(path, { fd, flags: 'a' });
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    io.stderr.write(`proxy: access log ${path}: ${e.code ?? e.message}; access logging stopped\n`);
+    stream.destroy();
+  });
+  return stream;
 }
 
 export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -35,8 +56,8 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   const drainTimeoutMs = Number(values['drain-timeout']);
   if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0) throw new UsageError(`proxy: --drain-timeout "${values['drain-timeout']}" is not a whole number of milliseconds`);
   const logTarget = values['access-log'];
-  const file = logTarget !== '-' && logTarget !== 'off' ? createWriteStream(resolve(io.cwd, logTarget), { flags: 'a' }) : undefined;
-  const accessLog = logTarget === 'off' ? undefined : file ? (t: string) => { file.write(t); } : (t: string) => { io.stdout.write(t); };
+  const file = logTarget !== '-' && logTarget !== 'off' ? openAccessLog(resolve(io.cwd, logTarget), io) : undefined;
+  const accessLog = logTarget === 'off' ? undefined : file ? (t: string) => { if (file.writable) file.write(t); } : (t: string) => { io.stdout.write(t); };
   let exit: () => void = () => {};
   const exited = new Promise<void>((r) => { exit = r; });
   // Loaded only once the flags are valid: the proxy pulls in the generated Envoy messages.
