@@ -165,4 +165,22 @@ test('GIVEN a fault-aborted request without x-request-id WHEN logged THEN the lo
   assert.is((await lastLog((x) => x.requestId === 'mine-1')).path, '/fault');
 });
 
+test('GIVEN /config_dump?resource=dynamic_active_clusters THEN only the clusters, one config per cluster; an unknown resource is 404', async () => {
+  const admin = proxy.adminPort!;
+  const r = await get(admin, '/config_dump?resource=dynamic_active_clusters');
+  assert.is(r.status, 200);
+  const configs = (JSON.parse(r.body) as { configs: { '@type': string; cluster?: { name: string } }[] }).configs;
+  assert.is(configs.length, 1);
+  assert.is(configs[0]!['@type'], 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster');
+  assert.is(configs[0]!.cluster?.name, 'echo');
+  const l = JSON.parse((await get(admin, '/config_dump?resource=dynamic_listeners')).body) as { configs: { '@type': string }[] };
+  assert.is(l.configs.length, 2);
+  assert.ok(l.configs.every((c) => c['@type'].endsWith('ListenersConfigDump.DynamicListener')));
+  const bad = await get(admin, '/config_dump?resource=dynamic_clusters');
+  assert.is(bad.status, 404);
+  assert.match(bad.body, /dynamic_clusters not found in config dump.*dynamic_active_clusters/);
+  const scalar = await get(admin, '/config_dump?resource=version_info');
+  assert.is(scalar.status, 400);
+});
+
 test.run();

@@ -1,7 +1,7 @@
 /**
  * `meshproof proxy` option checks found by a fresh user (issue #9), in-process through `main()`: an
- * access-log path that cannot be opened is a usage error (exit 2,
- * one line naming the flag and the fix) instead of a crash.
+ * access-log path that cannot be opened and an --xds address with port 0 are usage errors (exit 2,
+ * one line naming the flag and the fix) instead of a crash or an endless retry.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -24,6 +24,14 @@ test('GIVEN --access-log in a directory that does not exist WHEN run THEN exit 2
   const r = await run(['--xds', '127.0.0.1:1', '--node', 'a/b', ...OFF, '--access-log', '/nonexistent/dir/f']);
   assert.is(r.code, 2);
   assert.match(r.err, /--access-log "\/nonexistent\/dir\/f" cannot be opened for appending \(ENOENT\); pass a writable file, - for stdout, or off/);
+});
+
+test('GIVEN --xds with port 0 or off WHEN run THEN exit 2: a control plane is dialled, not bound', async () => {
+  for (const xds of ['127.0.0.1:0', 'off']) {
+    const r = await run(['--xds', xds, '--node', 'a/b', ...OFF, '--access-log', 'off']);
+    assert.is(r.code, 2, xds);
+    assert.match(r.err, /--xds ".*" must name the control plane's port \(1\.\.65535\)/);
+  }
 });
 
 test('GIVEN a writable --access-log file WHEN the proxy starts and quits THEN the file is opened and the proxy runs (the check refuses only bad paths)', async () => {

@@ -1,6 +1,7 @@
 /**
  * Envoy's admin interface, the parts users reach for: `/config_dump` (Envoy's shape: Bootstrap,
- * Clusters, Listeners, Routes config dumps; Endpoints with `?include_eds`), `/stats/prometheus`,
+ * Clusters, Listeners, Routes config dumps; Endpoints with `?include_eds`; `?resource=<repeated
+ * field>` for one kind, one entry per resource), `/stats/prometheus`,
  * `/ready` (LIVE / PRE_INITIALIZING / DRAINING), `/listeners` (bound addresses, `?format=json`),
  * `/clusters` (hosts and counters), `/access_log` (the latest access-log entries as JSON, for
  * callers that judge response flags from outside the process: `meshproof verify --runtime`), and `POST /quitquitquit` (graceful drain and exit, as Istio's
@@ -57,6 +58,35 @@ export function configDump(src: AdminSource, includeEds: boolean): JsonObject {
   return { configs };
 }
 
+/** The element message of each repeated field of the dumps above (`?resource=` names one of these fields). */
+const RESOURCE_TYPES: Readonly<Record<string, string>> = {
+  dynamic_active_clusters: 'ClustersConfigDump.DynamicCluster',
+  dynamic_listeners: 'ListenersConfigDump.DynamicListener',
+  dynamic_route_configs: 'RoutesConfigDump.DynamicRouteConfig',
+  dynamic_endpoint_configs: 'EndpointsConfigDump.DynamicEndpointConfig',
+};
+
+/**
+ * `/config_dump?resource=<field>` as Envoy's admin (`ConfigDumpHandler::addResourceToDump`): every
+ * element of the repeated field `<field>` of the config dumps, each its own entry typed
+ * `envoy.admin.v3.<Dump>.<Element>`. An unknown field → 404 `<field> not found in config dump`
+ * (the known ones listed here); a field that is not repeated (`version_info`, `bootstrap`) → 400.
+ */
+export function resourceDump(dump: JsonObject, resource: string): { status: number; body: JsonObject | string } {
+  const elementType = RESOURCE_TYPES[resource];
+  if (!elementType) {
+    const scalar = (dump.configs as JsonObject[]).some((c) => resource in c);
+    if (scalar) return { status: 400, body: `${resource} is not a repeated field. Use ?mask=${resource} to get only this field (not supported here; repeated fields: ${Object.keys(RESOURCE_TYPES).join(', ')})\n` };
+    return { status: 404, body: `${resource} not found in config dump; repeated fields: ${Object.keys(RESOURCE_TYPES).join(', ')} (dynamic_endpoint_configs with &include_eds)\n` };
+  }
+  const configs: JsonObject[] = [];
+  for (const c of dump.configs as JsonObject[]) {
+    const items = c[resource];
+    if (Array.isArray(items)) for (const item of items) configs.push({ '@type': `${ADMIN}.${elementType}`, ...(item as JsonObject) });
+  }
+  return { status: 200, body: { configs } };
+}
+
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache, max-age=0' });
   res.end(body);
@@ -72,8 +102,13 @@ export function adminHandler(src: AdminSource): http.RequestListener {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     switch (url.pathname) {
-      case '/config_dump':
-        return send(res, 200, 'application/json', `${JSON.stringify(configDump(src, url.searchParams.has('include_eds')), null, 2)}\n`);
+      case '/config_dump': {
+        const dump = configDump(src, url.searchParams.has('include_eds'));
+        const resource = url.searchParams.get('resource');
+        if (resource === null) return send(res, 200, 'application/json', `${JSON.stringify(dump, null, 2)}\n`);
+        const r = resourceDump(dump, resource);
+        return typeof r.body === 'string' ? send(res, r.status, 'text/plain', r.body) : send(res, r.status, 'application/json', `${JSON.stringify(r.body, null, 2)}\n`);
+      }
       case '/stats/prometheus':
         return send(res, 200, 'text/plain; version=0.0.4', src.stats.prometheus());
       case '/ready':
@@ -101,7 +136,7 @@ export function adminHandler(src: AdminSource): http.RequestListener {
         send(res, 200, 'text/plain', 'OK\n');
         return src.quit();
       default:
-        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds] /stats/prometheus /ready /listeners[?format=json] /clusters /access_log[?request_id=a,b] POST /quitquitquit\n');
+        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds][&resource=dynamic_active_clusters|dynamic_listeners|dynamic_route_configs|dynamic_endpoint_configs] /stats/prometheus /ready /listeners[?format=json] /clusters /access_log[?request_id=a,b] POST /quitquitquit\n');
     }
   };
 }
