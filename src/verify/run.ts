@@ -77,6 +77,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (!existsSync(root)) throw new VerifyInputError(`no such folder: ${options.root}`);
   if (!existsSync(dist)) throw new VerifyInputError(`${options.root} has no dist/: synthesize the app first (npx cdk8s synth)`);
   let expectations = readExpectations(root);
+  const earlyNotes: string[] = [];
   if (expectations.length === 0 && (options.routeTests ?? []).length === 0) {
     throw new VerifyInputError(`${options.root} has no ${EXPECTATIONS_PATH} with promises and no route tests were given (--tests file.yaml): synthesize with a MeshApp (npx cdk8s synth)`);
   }
@@ -84,6 +85,9 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     const known = [...new Set(expectations.map(appOf))].sort();
     const missing = options.apps.filter((a) => !known.includes(a));
     if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.join(', ')} in ${EXPECTATIONS_PATH}; apps with promises: ${known.join(', ') || '(none)'}`);
+    // Written before expect() promises were filed under their chart: say they are left out, never drop them silently.
+    const orphans = expectations.filter((e) => e.source.constructPath === 'app/expect' && !options.apps!.includes('app')).length;
+    if (orphans > 0) earlyNotes.push(`${orphans} expect() promise${orphans === 1 ? ' is' : 's are'} filed under no chart (app/expect) in ${EXPECTATIONS_PATH}, so --app left ${orphans === 1 ? 'it' : 'them'} out: run \`npx cdk8s synth\` again to file ${orphans === 1 ? 'it' : 'them'} under ${orphans === 1 ? 'its' : 'their'} chart`);
     expectations = expectations.filter((e) => options.apps!.includes(appOf(e)));
   }
   if (!options.skipChecks) {
@@ -98,7 +102,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
   const graph = MeshGraph.from(loaded.files);
-  const notes: string[] = [];
+  const notes: string[] = [...earlyNotes];
   // Route-test promises are named after their file in the summary (`route tests (t1.yaml)`), not a chart.
   const testApps = new Map<string, string>();
   for (const t of options.routeTests ?? []) {

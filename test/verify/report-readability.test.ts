@@ -70,4 +70,19 @@ test('GIVEN a routing promise proven by 403s, one broken by the config and a sta
   assert.match(every, /\| promise c \| `bookinfo\/c` \|/);
 });
 
+test('GIVEN an expectations file written before expect() promises had a chart (app/expect) WHEN verified with --app THEN a note says they were left out and how to file them', async () => {
+  const work = copyDist();
+  try {
+    const file = path.join(work, '.meshproof/expectations.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { expectations: Expectation[] };
+    const orphan: Expectation = { ...doc.expectations.find((e) => e.source.constructPath.startsWith('bookinfo/'))!, id: 'app/expect#expect.0', source: { constructPath: 'app/expect' } };
+    fs.writeFileSync(file, JSON.stringify({ ...doc, expectations: [...doc.expectations, orphan] }));
+    const report = await verifyProject({ root: work, skipChecks: true, apps: ['bookinfo'] });
+    assert.ok(report.results.every((r) => r.expectation.id !== orphan.id));
+    assert.equal(report.notes, ['1 expect() promise is filed under no chart (app/expect) in .meshproof/expectations.json, so --app left it out: run `npx cdk8s synth` again to file it under its chart']);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
