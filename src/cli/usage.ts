@@ -124,6 +124,7 @@ Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
   --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
+  --no-check         Compile even when the check suite reports errors (default: exit 2, nothing written)
 
 Options for verify:
   --app <name>       Only this app (chart); repeatable (default: every app with promises)

@@ -1,12 +1,13 @@
 /**
- * `meshproof xds compile [paths...] --out <dir> [--workloads <file>] [--proxyless]`: one Envoy
- * config dump per proxy (`<out>/<namespace>.<workload>.json`, Envoy's `/config_dump` shape), for
- * review in pull requests. Keep `--out` outside the folder Argo CD syncs.
+ * `meshproof xds compile [paths...] --out <dir> [--workloads <file>] [--proxyless] [--no-check]`: one
+ * Envoy config dump per proxy (`<out>/<namespace>.<workload>.json`, Envoy's `/config_dump` shape), for
+ * review in pull requests, after the check suite passed (as `xds serve`); dumps of proxies no longer
+ * in the input are removed. Keep `--out` outside the folder Argo CD syncs.
  *
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -20,7 +21,9 @@ import { configDump } from '../xds/translate/dump.js';
 import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
-import { ServeStartError, startServe, type XdsServeHandle } from './xds-serve.js';
+import { findingLine, ServeStartError, startServe, type XdsServeHandle } from './xds-serve.js';
+import { prepareOutDir, removeStaleDumps } from './xds-out.js';
+import { checkPaths } from '../checks/api.js';
 
 /** Runs `meshproof xds <subcommand>`. */
 export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -34,21 +37,37 @@ export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
 export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { out: { type: 'string' }, workloads: { type: 'string' }, proxyless: { type: 'boolean', default: false } },
+    options: { out: { type: 'string' }, workloads: { type: 'string' }, proxyless: { type: 'boolean', default: false }, 'no-check': { type: 'boolean', default: false } },
   });
   if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
+  const out = resolve(io.cwd, values.out);
+  prepareOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;
-  const loaded = await loadInputs(positionals.length > 0 ? positionals : ['dist'], { cwd: io.cwd });
+  const paths = positionals.length > 0 ? positionals : ['dist'];
+  const loaded = await loadInputs(paths, { cwd: io.cwd });
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) {
     for (const p of unusable) io.stderr.write(`${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}\n`);
     return EXIT_USAGE;
   }
+  if (loaded.files.every((f) => f.objects.length === 0)) {
+    io.stderr.write(`xds compile: no Kubernetes objects in ${paths.join(', ')} (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'} read), so there is no proxy to compile; check the paths\n`);
+    return EXIT_USAGE;
+  }
+  // As `xds serve`: input the check suite rejects is never compiled (a broken route would become a
+  // silent BlackHoleCluster in the dump). --no-check overrides.
+  if (!values['no-check']) {
+    const run = await checkPaths(paths, { cwd: io.cwd });
+    const errors = run.result.findings.filter((f) => f.severity === 'error');
+    if (errors.length > 0) {
+      io.stderr.write(`xds compile: input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing written. Fix them, or pass --no-check to compile anyway:\n${errors.map((f) => `  ${findingLine(f)}`).join('\n')}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const graph = MeshGraph.from(loaded.files);
   const proxies = proxiesOf(graph);
-  const out = resolve(io.cwd, values.out);
-  mkdirSync(out, { recursive: true });
+  const written = new Set<string>();
   let failed = false;
   for (const proxy of proxies) {
     const set = translateProxy(buildProxyView(graph, proxy), workloads, { proxyless: values.proxyless });
@@ -61,8 +80,10 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       continue;
     }
     writeFileSync(join(out, name), `${JSON.stringify(configDump(snapshot), null, 2)}\n`);
+    written.add(name);
   }
-  io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}\n`);
+  const removed = removeStaleDumps(out, written);
+  io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
   return failed ? EXIT_USAGE : EXIT_OK;
 }
 

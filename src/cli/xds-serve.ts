@@ -291,7 +291,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   };
 }
 
-function findingLine(f: Finding): string {
+/** `file:line: rule (IST code): message`, one line per finding. */
+export function findingLine(f: Finding): string {
   return `${f.location.file}:${f.location.line}: ${f.ruleId}${f.istioCode && f.istioCode !== f.ruleId ? ` (${f.istioCode})` : ''}: ${f.message}`;
 }
 

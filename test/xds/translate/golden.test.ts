@@ -17,7 +17,8 @@ for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]),
   test(`GIVEN ${input} WHEN "meshproof xds compile" runs THEN each proxy's config dump equals test/golden/xds/${app}/ (UPDATE_GOLDEN=1 refreshes)`, async () => {
     const out = join(work, app);
     const cap = captureIO(ROOT);
-    const code = await main(['xds', 'compile', input, '--out', out, '--workloads', 'test/golden/xds/workloads.json'], cap.io);
+    // One app alone lacks what another app or the mesh-wide objects bring (the check suite judges dist/ whole): --no-check.
+    const code = await main(['xds', 'compile', input, '--out', out, '--workloads', 'test/golden/xds/workloads.json', ...(app === 'all' ? [] : ['--no-check'])], cap.io);
     assert.is(code, 0, cap.stderr());
     const files = readdirSync(out).sort();
     assert.ok(files.length > 0, `no dump written for ${app}`);

@@ -1,0 +1,78 @@
+/**
+ * The `--out` folder of `meshproof xds compile`: made ready (or refused with a usage error) before
+ * anything is translated, and cleared of the dumps an earlier run wrote for proxies that no longer
+ * exist. Only files this command owns are removed: `<namespace>.<workload>.json` whose content is a
+ * config dump (`{"configs": [...]}` as {@link configDump} writes it).
+ */
+import { accessSync, constants, mkdirSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UsageError } from './usage.js';
+
+/** How every dump this command writes begins (`JSON.stringify(configDump(…), null, 2)`). */
+export const DUMP_PREFIX = '{\n  "configs": [';
+
+/**
+ * Makes `dir` (absolute) exist as a writable folder, creating missing parents one at a time (never
+ * `mkdir -p`, which loops forever under `/proc` on some Node versions). Throws {@link UsageError}
+ * naming `given` (the flag's value) when a part of the path is a file, it is not writable, or it
+ * cannot be created.
+ */
+export function prepareOutDir(dir: string, given: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        const parent = dirname(at);
+        if (parent === at) throw new UsageError(`xds compile: --out ${given}: cannot create it (no existing parent folder)`);
+        missing.unshift(at);
+        at = parent;
+        continue;
+      }
+      if (code === 'ENOTDIR') throw new UsageError(`xds compile: --out ${given}: a part of the path is a file, not a folder; choose a folder, e.g. build/xds`);
+      throw new UsageError(`xds compile: --out ${given}: cannot use it (${code ?? (e as Error).message})`);
+    }
+    if (!isDir) throw new UsageError(`xds compile: --out ${given}: ${at === dir ? 'is a file' : `${at} is a file`}, not a folder; choose a folder, e.g. build/xds`);
+    break;
+  }
+  try {
+    accessSync(at, constants.W_OK);
+    for (const m of missing) mkdirSync(m);
+  } catch (e) {
+    throw new UsageError(`xds compile: --out ${given}: cannot write into ${at} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a folder you can write to, e.g. build/xds`);
+  }
+}
+
+function isDump(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(DUMP_PREFIX.length);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.toString('utf8', 0, n) === DUMP_PREFIX;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Removes the config dumps in `dir` that are not in `written` (file names): the proxies of an
+ * earlier run that this input no longer has. Other files are left alone. Returns the removed names.
+ */
+export function removeStaleDumps(dir: string, written: ReadonlySet<string>): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (written.has(name) || !/^[^/]+\.[^/]+\.json$/.test(name)) continue;
+    const file = join(dir, name);
+    if (!isDump(file)) continue;
+    rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
+}

@@ -1,0 +1,106 @@
+/**
+ * `meshproof xds compile` on bad input and bad `--out`: input the check suite rejects is not
+ * compiled (unless --no-check), empty input is an error, dumps of proxies gone from the input are
+ * removed (and nothing else), and an unusable --out is a usage error that fails fast.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import { captureIO } from '../cli/_io.js';
+
+const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-compile-'));
+
+function app(deployment: string, destination = 'web'): string {
+  return `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${deployment}, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, version: v1 } }
+    spec: { containers: [{ name: web, image: nginx:1.27 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: shop }
+spec:
+  hosts: [web]
+  http: [{ route: [{ destination: { host: ${destination} } }] }]
+`;
+}
+
+async function compile(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const cap = captureIO(work);
+  const code = await main(['xds', 'compile', ...args], cap.io);
+  return { code, out: cap.stdout(), err: cap.stderr() };
+}
+
+test('GIVEN a VirtualService routing to a host that does not exist (IST0101) WHEN compiled THEN exit 2 with the finding and no dump; --no-check compiles it', async () => {
+  writeFileSync(join(work, 'broken.yaml'), app('web', 'nope'));
+  const r = await compile(['broken.yaml', '--out', 'broken-out']);
+  assert.is(r.code, 2, r.err + r.out);
+  assert.match(r.err, /rejected by the check suite/);
+  assert.match(r.err, /IST0101/);
+  assert.match(r.err, /--no-check/);
+  assert.equal(readdirSync(join(work, 'broken-out')), [], 'nothing written');
+  const forced = await compile(['broken.yaml', '--out', 'broken-out', '--no-check']);
+  assert.is(forced.code, 0, forced.err);
+  assert.ok(readdirSync(join(work, 'broken-out')).length > 0);
+});
+
+test('GIVEN a Deployment renamed between two runs WHEN compiled into the same --out THEN the old dump is removed, other files stay', async () => {
+  writeFileSync(join(work, 'app.yaml'), app('web'));
+  assert.is((await compile(['app.yaml', '--out', 'out'])).code, 0);
+  assert.ok(readdirSync(join(work, 'out')).includes('shop.web.json'));
+  writeFileSync(join(work, 'out', 'README.json'), '{"mine": true}\n');
+  writeFileSync(join(work, 'app.yaml'), app('web-v2'));
+  const r = await compile(['app.yaml', '--out', 'out']);
+  assert.is(r.code, 0, r.err);
+  assert.equal(readdirSync(join(work, 'out')).sort(), ['README.json', 'shop.web-v2.json']);
+  assert.match(r.out, /removed 1 dump .*shop\.web\.json/);
+});
+
+test('GIVEN a file without Kubernetes objects WHEN compiled (with or without checks) THEN exit 2, not "0 proxies"', async () => {
+  writeFileSync(join(work, 'empty.yaml'), '# nothing here\n');
+  for (const extra of [[], ['--no-check']]) {
+    const r = await compile(['empty.yaml', '--out', 'empty-out', ...extra]);
+    assert.is(r.code, 2, `${extra.join(' ')}: ${r.out}`);
+    assert.match(r.err, /no Kubernetes objects/);
+    assert.not.match(r.out, /0 proxies/);
+  }
+});
+
+test('GIVEN --out naming a file, a path under a file, or /proc/nope WHEN compiled THEN a usage error (exit 2, no stack trace) within a second', async () => {
+  writeFileSync(join(work, 'app.yaml'), app('web'));
+  writeFileSync(join(work, 'a-file'), 'x');
+  for (const [out, want] of [['a-file', /a-file: is a file/], ['a-file/sub', /is a file|part of the path is a file/], ['/proc/nope', /--out \/proc\/nope: cannot/]] as const) {
+    const t0 = Date.now();
+    const r = await compile(['app.yaml', '--out', out]);
+    assert.is(r.code, 2, `${out}: ${r.err}`);
+    assert.match(r.err, want);
+    assert.ok(Date.now() - t0 < 2000, `${out}: fails fast (${Date.now() - t0} ms)`);
+    assert.not.match(r.err, /internal error|    at /);
+  }
+  assert.not.ok(existsSync('/proc/nope'));
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test.run();
