@@ -131,12 +131,30 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       opts.log(`xds serve: ${(e as Error).message}`);
       return id;
     }
-    if (!p) return nodeCacheKey(node, known);
+    if (!p) {
+      const key = nodeCacheKey(node, known);
+      if (!known(key) && !unserved.has(key)) {
+        unserved.add(key);
+        opts.log(`xds serve: node ${id === key ? `"${id}"` : `"${id}" (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
+      }
+      return key;
+    }
     if (!placed.has(p.nodeId)) {
       placed.set(p.nodeId, p);
       void publishPlaced(p).catch((e: unknown) => opts.log(`xds serve: ${p.nodeId}: ${String(e)}`));
     }
     return p.nodeId;
+  };
+  // Node ids already told they have no snapshot (logged once each).
+  const unserved = new Set<string>();
+  const whyUnserved = (key: string): string => {
+    const m = /^(?:grpc:)?([^/]+)\/([^/]+)$/.exec(key);
+    if (!m) return 'node ids are <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio\'s sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>';
+    const graph = current?.graph;
+    const w = graph?.workloads.all.find((x) => x.namespace === m[1] && x.name === m[2]);
+    if (!graph || !w) return `no workload ${m[1]}/${m[2]} in ${opts.paths.join(', ')} (name a Deployment or other workload of the inputs)`;
+    const membership = graph.membershipOf(w);
+    return `workload ${m[1]}/${m[2]} runs no Istio proxy (data plane ${membership.dataplane}: ${membership.reason})`;
   };
   const ads = new AdsServer({ cache, nodeKey, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
   let ca: CertificateAuthority | undefined;
@@ -173,7 +191,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 
   const reject = (outcome: 'unusable' | 'rejected', errors: string[], why: string): false => {
     state = { outcome, at: new Date().toISOString(), published: 0, errors, ...(state.lastGoodAt ? { lastGoodAt: state.lastGoodAt } : {}) };
-    opts.log(`xds serve: ${why}, keeping the last good config:\n  ${errors.join('\n  ')}`);
+    opts.log(`xds serve: ${why}, ${state.lastGoodAt ? 'keeping the last good config' : 'nothing is served'}:\n  ${errors.join('\n  ')}`);
     return false;
   };
 
@@ -203,6 +221,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const rootSecret = buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
     const identities = new Set<string>();
     let published = 0;
+    let served = 0;
     for (const proxy of proxiesOf(graph)) {
       const view = buildProxyView(graph, proxy);
       let creds = credentials.get(proxy.namespace);
@@ -219,6 +238,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       for (const [id, proxyless] of ids) {
         try {
           if (cache.setSnapshot(id, createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets }))) published++;
+          served++;
         } catch (e) {
           if (!(e instanceof SnapshotInconsistentError)) throw e;
           opts.log(`xds serve: ${id}: ${e.message}; keeping its last good config`);
@@ -230,12 +250,13 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       const r = await publishPlaced(p);
       if (r.spiffeId) identities.add(r.spiffeId);
       if (r.published) published++;
+      if (r.spiffeId && cache.getSnapshot(p.nodeId)) served++;
     }
     certs.retain(identities);
     await scheduleRenewal();
     const at = new Date().toISOString();
     state = { outcome: 'published', at, published, errors: [], lastGoodAt: at };
-    opts.log(`xds serve: ${published} snapshot(s) published`);
+    opts.log(published > 0 ? `xds serve: ${published} snapshot(s) published` : `xds serve: unchanged: ${served} snapshot${served === 1 ? '' : 's'} still served`);
     return true;
   };
 
@@ -262,11 +283,30 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     await kube?.stop();
     throw e;
   }
-  const port = await ads.listen(opts.listen);
+  // A failure to listen stops everything started so far and names the flag: exit 2, not a stack trace.
+  const stopStarted = async () => {
+    clearTimeout(reloadTimer);
+    clearTimeout(renewTimer);
+    await kube?.stop();
+    await ads.close(0);
+  };
+  let port: number;
+  try {
+    port = await ads.listen(opts.listen);
+  } catch (e) {
+    await stopStarted();
+    throw new ServeStartError(`xds serve: --listen ${opts.listen}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
+  }
   let statusServer: http.Server | undefined;
   if (opts.status) {
-    const [host, p] = splitHostPort(opts.status);
-    statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: state }));
+    try {
+      const [host, p] = splitHostPort(opts.status);
+      statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: state }));
+    } catch (e) {
+      await stopStarted();
+      if (e instanceof ServeStartError) throw new ServeStartError(`xds serve: --status ${e.message}`);
+      throw new ServeStartError(`xds serve: --status ${opts.status}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
+    }
   }
   const watchers: TreeWatcher[] = [];
   if (opts.watch !== false) {
@@ -289,6 +329,16 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       await ads.close(500);
     },
   };
+}
+
+/** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */
+function listenReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('E')) return code === 'EADDRINUSE' ? 'EADDRINUSE: the address is in use' : code;
+  const msg = String((e as Error)?.message ?? e);
+  const errno = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND|EINVAL)\b/.exec(msg)?.[1];
+  if (errno) return errno === 'EADDRINUSE' ? 'EADDRINUSE: the address is in use' : errno;
+  return msg.split('\n')[0]!;
 }
 
 /** `file:line: rule (IST code): message`, one line per finding. */

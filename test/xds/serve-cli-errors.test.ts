@@ -1,0 +1,165 @@
+/**
+ * `meshproof xds serve` start-up and reload messages: a busy --listen or --status port is a clear
+ * exit-2 error naming the flag and address, and stops everything started; a reload that changes
+ * nothing says so; a node without a snapshot is told why once; a rejected first load does not
+ * claim a last good config.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import { ServeStartError, startServe } from '../../src/cli/xds-serve.js';
+import { captureIO } from '../cli/_io.js';
+import { openAds } from './_ads-client.js';
+
+const work = mkdtempSync(join(tmpdir(), 'meshproof-serve-errors-'));
+const APP = `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: plain }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, version: v1 } }
+    spec: { containers: [{ name: web, image: nginx:1.27 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: legacy, namespace: plain }
+spec:
+  selector: { matchLabels: { app: legacy } }
+  template:
+    metadata: { labels: { app: legacy } }
+    spec: { containers: [{ name: legacy, image: nginx:1.27 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
+`;
+writeFileSync(join(work, 'app.yaml'), APP);
+writeFileSync(join(work, 'broken.yaml'), `${APP}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: shop }
+spec: { hosts: [web], http: [{ route: [{ destination: { host: nope } }] }] }
+`);
+
+/** A port held by another server, and its release. */
+async function busyPort(): Promise<{ port: number; close(): Promise<void> }> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const b = await busyPort();
+  await b.close();
+  return b.port;
+}
+
+/** True when `port` can be bound now (nothing of ours kept it). */
+async function bindable(port: number): Promise<boolean> {
+  const srv = net.createServer();
+  const ok = await new Promise<boolean>((r) => { srv.once('error', () => r(false)); srv.listen(port, '127.0.0.1', () => r(true)); });
+  if (ok) await new Promise<void>((r) => srv.close(() => r()));
+  return ok;
+}
+
+test('GIVEN a busy --listen port WHEN "xds serve" starts THEN exit 2 naming --listen, the address and EADDRINUSE, no stack trace', async () => {
+  const busy = await busyPort();
+  try {
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'app.yaml', '--listen', `127.0.0.1:${busy.port}`], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.match(cap.stderr(), new RegExp(`--listen 127\\.0\\.0\\.1:${busy.port}: cannot listen there \\(EADDRINUSE`));
+    assert.not.match(cap.stderr(), /internal error|    at /);
+  } finally {
+    await busy.close();
+  }
+});
+
+test('GIVEN a busy --status port WHEN "xds serve" starts THEN exit 2 naming --status, and the ADS port it had opened is released', async () => {
+  const busy = await busyPort();
+  const adsPort = await freePort();
+  try {
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'app.yaml', '--listen', `127.0.0.1:${adsPort}`, '--status', `127.0.0.1:${busy.port}`], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.match(cap.stderr(), new RegExp(`--status 127\\.0\\.0\\.1:${busy.port}: cannot listen there \\(EADDRINUSE`));
+    assert.not.match(cap.stderr(), /internal error|    at /);
+    assert.ok(await bindable(adsPort), 'the ADS server was stopped');
+  } finally {
+    await busy.close();
+  }
+});
+
+test('GIVEN a served input WHEN it reloads unchanged THEN the log says "unchanged: N snapshots still served"; a node without a snapshot is told why, once', async () => {
+  const logs: string[] = [];
+  const h = await startServe({ paths: [join(work, 'app.yaml')], listen: '127.0.0.1:0', cwd: work, watch: false, log: (l) => logs.push(l) });
+  try {
+    assert.ok(logs.some((l) => /\d+ snapshot\(s\) published/.test(l)), logs.join('\n'));
+    logs.length = 0;
+    assert.is(await h.reload(), true);
+    const served = h.cache.nodeIds().length;
+    assert.ok(served > 0);
+    assert.equal(logs, [`xds serve: unchanged: ${served} snapshots still served`]);
+
+    logs.length = 0;
+    for (let i = 0; i < 2; i++) {
+      const s = openAds(h.port);
+      try {
+        s.send({ node: { id: 'plain/legacy' }, typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' });
+        assert.ok(await s.silentFor(200), 'nothing is served to it');
+      } finally {
+        s.close();
+      }
+    }
+    const told = logs.filter((l) => l.includes('plain/legacy'));
+    assert.is(told.length, 1, logs.join('\n'));
+    assert.match(told[0]!, /has no snapshot and gets nothing: workload plain\/legacy runs no Istio proxy \(data plane/);
+    const s = openAds(h.port);
+    try {
+      s.send({ node: { id: 'shop/nothere' }, typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' });
+      await s.silentFor(100);
+    } finally {
+      s.close();
+    }
+    assert.ok(logs.some((l) => /"shop\/nothere" has no snapshot .*no workload shop\/nothere/.test(l)), logs.join('\n'));
+  } finally {
+    await h.close();
+  }
+});
+
+test('GIVEN input the check suite rejects at start WHEN "xds serve" starts THEN it says nothing is served (no "last good config" that does not exist)', async () => {
+  const logs: string[] = [];
+  try {
+    await startServe({ paths: [join(work, 'broken.yaml')], listen: '127.0.0.1:0', cwd: work, watch: false, log: (l) => logs.push(l) });
+    assert.unreachable('start must fail');
+  } catch (e) {
+    assert.instance(e, ServeStartError);
+  }
+  const text = logs.join('\n');
+  assert.match(text, /input rejected by the check suite \(1 error\), nothing is served/);
+  assert.not.match(text, /last good config/);
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test.run();
