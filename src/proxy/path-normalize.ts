@@ -6,11 +6,13 @@
  *    and forwarded, or unescaped and the client redirected to the new path (gRPC: rejected);
  * 2. `normalize_path`: RFC 3986 normalization as Envoy's `PathUtil::canonicalPath` (Chromium's URL
  *    canonicalizer): percent-encoded unreserved characters (ALPHA / DIGIT / `-` `.` `_` `~`) decoded,
- *    other escapes upper-cased, `\` read as `/`, dot segments (`.`, `..`, `%2e`) removed (§5.2.4);
+ *    other escapes kept as written, `\` read as `/`, dot segments (`.`, `..`, `%2e`) removed (§5.2.4),
+ *    the fragment dropped; `%00` is refused (400);
  * 3. `merge_slashes`: runs of `/` become one.
  *
  * The query (from the first `?`) is never touched. Paths that do not start with `/` (`*`,
- * absolute-form) are left alone.
+ * absolute-form) are left alone. Checked against the expectations of Istio's path normalization
+ * integration test (tests/integration/pilot, `TestPathNormalization`) in path-normalization.test.ts.
  */
 
 /** Envoy `HttpConnectionManager.PathWithEscapedSlashesAction`. */
@@ -31,8 +33,6 @@ export type NormalizeOutcome =
   | { readonly kind: 'forward'; readonly path: string }
   | { readonly kind: 'reject'; readonly details: string }
   | { readonly kind: 'redirect'; readonly path: string };
-
-const HEX = '0123456789ABCDEF';
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -64,7 +64,7 @@ function unescapeSlashes(p: string): { path: string; found: boolean } {
   return { path: out, found: out !== p };
 }
 
-/** Decodes escaped unreserved characters, upper-cases the hex of the others, `\` → `/`. */
+/** Decodes escaped unreserved characters (others kept as written), `\` → `/`. */
 function canonicalEscapes(p: string): string {
   let out = '';
   for (let i = 0; i < p.length; i++) {
@@ -75,7 +75,7 @@ function canonicalEscapes(p: string): string {
       const lo = hexValue(p.charCodeAt(i + 2));
       if (hi >= 0 && lo >= 0) {
         const v = hi * 16 + lo;
-        out += unreserved(v) ? String.fromCharCode(v) : `%${HEX[hi]}${HEX[lo]}`;
+        out += unreserved(v) ? String.fromCharCode(v) : p.slice(i, i + 3);
         i += 2;
         continue;
       }
@@ -109,8 +109,15 @@ export function normalizeRequestPath(rawPath: string, n: PathNormalization, grpc
   if (rawPath.charCodeAt(0) !== 47) return { kind: 'forward', path: rawPath };
   const q = rawPath.indexOf('?');
   let path = q < 0 ? rawPath : rawPath.slice(0, q);
-  const query = q < 0 ? '' : rawPath.slice(q);
-  if (plain(path, n.mergeSlashes)) return { kind: 'forward', path: rawPath };
+  let query = q < 0 ? '' : rawPath.slice(q);
+  // The fragment never reaches the upstream (Envoy strips it).
+  const hash = (q < 0 ? path : query).indexOf('#');
+  if (hash >= 0) {
+    if (q < 0) path = path.slice(0, hash);
+    else query = query.slice(0, hash);
+  }
+  if (plain(path, n.mergeSlashes)) return { kind: 'forward', path: path + query };
+  if (n.normalizePath && /%00/.test(path)) return { kind: 'reject', details: 'path_normalization_failed' };
   let unescaped = false;
   if (n.escapedSlashes !== 'KEEP_UNCHANGED') {
     const u = unescapeSlashes(path);

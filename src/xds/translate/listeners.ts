@@ -133,15 +133,16 @@ function httpFilters(authz: readonly HttpFilterEntry[]) {
 }
 
 /**
- * The HCM fields istiod sets for MeshConfig `pathNormalization` (pilot `listener_builder.go`
- * `setNormalization`): BASE `normalize_path: true`; MERGE_SLASHES adds `merge_slashes: true`;
- * DECODE_AND_MERGE_SLASHES adds `path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT`; NONE sets nothing.
+ * The HCM fields istiod sets for MeshConfig `pathNormalization` (pilot `networking/core`
+ * `buildHTTPConnectionManager`): NONE `normalize_path: false`; BASE (and DEFAULT) `normalize_path:
+ * true`; MERGE_SLASHES adds `merge_slashes: true`; DECODE_AND_MERGE_SLASHES adds
+ * `path_with_escaped_slashes_action: UNESCAPE_AND_FORWARD`.
  */
 export function pathNormalizationFields(n: PathNormalizationType) {
-  if (n === 'NONE') return {};
+  if (n === 'NONE') return { normalizePath: false };
   if (n === 'BASE') return { normalizePath: true };
   if (n === 'MERGE_SLASHES') return { normalizePath: true, mergeSlashes: true };
-  return { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: HttpConnectionManager_PathWithEscapedSlashesAction.UNESCAPE_AND_REDIRECT };
+  return { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: HttpConnectionManager_PathWithEscapedSlashesAction.UNESCAPE_AND_FORWARD };
 }
 
 /**

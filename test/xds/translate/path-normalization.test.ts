@@ -69,16 +69,16 @@ test('GIVEN the default MeshConfig WHEN every proxy is translated THEN every HCM
 });
 
 test('GIVEN MeshConfig pathNormalization NONE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES WHEN translated THEN the HCM fields follow istiod', () => {
-  for (const h of allHcms('NONE').values()) assert.equal([h.normalizePath, h.mergeSlashes], [undefined, false]);
+  for (const h of allHcms('NONE').values()) assert.equal([h.normalizePath, h.mergeSlashes], [false, false]);
   for (const h of allHcms('MERGE_SLASHES').values()) assert.equal([h.normalizePath, h.mergeSlashes, h.pathWithEscapedSlashesAction], [true, true, Escaped.IMPLEMENTATION_SPECIFIC_DEFAULT]);
-  for (const h of allHcms('DECODE_AND_MERGE_SLASHES').values()) assert.equal([h.normalizePath, h.mergeSlashes, h.pathWithEscapedSlashesAction], [true, true, Escaped.UNESCAPE_AND_REDIRECT]);
+  for (const h of allHcms('DECODE_AND_MERGE_SLASHES').values()) assert.equal([h.normalizePath, h.mergeSlashes, h.pathWithEscapedSlashesAction], [true, true, Escaped.UNESCAPE_AND_FORWARD]);
 });
 
 test('GIVEN request paths WHEN normalized as Envoy does THEN dot segments go, unreserved escapes decode, the query stays, and settings that are off change nothing', () => {
   const base = { normalizePath: true, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED' } as const;
   const cases: [string, string][] = [
     ['/x/../admin', '/admin'], ['/%61dmin', '/admin'], ['/a/./b/../../admin?q=/../x', '/admin?q=/../x'],
-    ['/%2e%2e/admin', '/admin'], ['/../../admin', '/admin'], ['/a\\..\\admin', '/admin'], ['/a/%2fb', '/a/%2Fb'],
+    ['/%2e%2e/admin', '/admin'], ['/../../admin', '/admin'], ['/a\\..\\admin', '/admin'], ['/a/%2fb', '/a/%2fb'],
     ['/a//b', '/a//b'], ['/a/b/', '/a/b/'], ['/a/..', '/'], ['/bad%zz', '/bad%zz'], ['*', '*'],
   ];
   for (const [raw, want] of cases) assert.equal(normalizeRequestPath(raw, base), { kind: 'forward', path: want }, raw);
@@ -88,6 +88,34 @@ test('GIVEN request paths WHEN normalized as Envoy does THEN dot segments go, un
   assert.equal(normalizeRequestPath('/a%2Fb', { ...base, escapedSlashes: 'UNESCAPE_AND_REDIRECT' }, true).kind, 'reject');
   assert.equal(normalizeRequestPath('/a%5cb', { ...base, escapedSlashes: 'REJECT_REQUEST' }).kind, 'reject');
   assert.equal(normalizeRequestPath('/a%2Fb', { ...base, escapedSlashes: 'UNESCAPE_AND_FORWARD' }), { kind: 'forward', path: '/a/b' });
+});
+
+// Istio's own expectations per MeshConfig setting (tests/integration/pilot TestPathNormalization): [sent, backend sees].
+const ISTIO_CASES: Record<'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES', [string, string][]> = {
+  BASE: [
+    ['/', '/'], ['/app#foo', '/app'], ['/app/', '/app/'], ['/app/../admin', '/admin'], ['/app//', '/app//'], ['/app/%2f', '/app/%2f'],
+    ['/app%2f/', '/app%2f/'], ['/xyz%30..//abc', '/xyz0..//abc'], ['/app/%2E./admin', '/admin'], ['/app\\admin', '/app/admin'],
+    ['/app/\\/\\/\\admin', '/app//////admin'], ['/%2Fapp%5cadmin%5Cabc', '/%2Fapp%5cadmin%5Cabc'],
+    ['/%5Capp%2f%5c%2F%2e%2e%2fadmin%5c\\abc', '/%5Capp%2f%5c%2F..%2fadmin%5c/abc'], ['/app//../admin', '/app/admin'], ['/app//../../admin', '/admin'],
+  ],
+  MERGE_SLASHES: [
+    ['/app//', '/app/'], ['/xyz%30..//abc', '/xyz0../abc'], ['/app/\\/\\/\\admin', '/app/admin'], ['/app/%2f', '/app/%2f'],
+    ['/%5Capp%2f%5c%2F%2e%2e%2fadmin%5c\\abc', '/%5Capp%2f%5c%2F..%2fadmin%5c/abc'], ['/app//../../admin', '/admin'],
+  ],
+  DECODE_AND_MERGE_SLASHES: [
+    ['/app/%2f', '/app/'], ['/app%2f/', '/app/'], ['/%2Fapp%5cadmin%5Cabc', '/app/admin/abc'], ['/%5Capp%2f%5c%2F%2e%2e%2fadmin%5c\\abc', '/app/admin/abc'],
+    ['/%c0%2e%c0%2e/admin', '/%c0.%c0./admin'], ['/%c0%2fadmin', '/%c0/admin'], ['/%252e%252e/admin', '/%252e%252e/admin'], ['/.../admin', '/.../admin'],
+    ['/..;/admin', '/..;/admin'], ['/admin;a=b/xyz', '/admin;a=b/xyz'], ['/ADMIN', '/ADMIN'],
+  ],
+};
+
+test('GIVEN the paths of Istio\'s path normalization test WHEN normalized with the HCM fields each MeshConfig setting translates to THEN the backend path is the one Istio expects; %00 is refused', () => {
+  for (const [setting, cases] of Object.entries(ISTIO_CASES)) {
+    const h = allHcms(setting).values().next().value!;
+    const n = { normalizePath: h.normalizePath === true, mergeSlashes: h.mergeSlashes, escapedSlashes: h.pathWithEscapedSlashesAction === Escaped.UNESCAPE_AND_FORWARD ? 'UNESCAPE_AND_FORWARD' as const : 'KEEP_UNCHANGED' as const };
+    for (const [sent, seen] of cases) assert.equal(normalizeRequestPath(sent, n), { kind: 'forward', path: seen }, `${setting} ${sent}`);
+  }
+  assert.equal(normalizeRequestPath('/admin%00', { normalizePath: true, mergeSlashes: true, escapedSlashes: 'UNESCAPE_AND_FORWARD' }).kind, 'reject');
 });
 
 function h2get(port: number, path: string): Promise<number> {
