@@ -13,7 +13,7 @@
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { IRoutable } from '../../constructs/destination.js';
-import { describeRequest } from './from-routes.js';
+import { describeRequest } from './describe.js';
 import type { Expectation, RequestSpec } from './types.js';
 
 /** The request of a hand-written expectation. */

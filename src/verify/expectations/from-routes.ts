@@ -10,6 +10,7 @@ import { Duration } from '../../constructs/duration.js';
 import type { RouteTable } from '../../constructs/route-table.js';
 import { routeMatches, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
 import { asMatchRequest } from './match-request.js';
+import { describeRequest } from './describe.js';
 import type { DestinationSpec, Expectation, ExpectationSource, Outcome, RequestSpec, RequestVia } from './types.js';
 
 /** What the collector knows about the app, for resolving hosts, versions and gateway ports. */
@@ -94,13 +95,6 @@ function ms(v: unknown): number | undefined {
 function label(d: DestinationSpec): string {
   const short = d.host.split('.')[0];
   return d.subset !== undefined ? `${short} ${d.subset}` : short!;
-}
-
-/** `GET reviews.bookinfo.svc.cluster.local/ with end-user: jason` */
-export function describeRequest(r: RequestSpec): string {
-  const hs = Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`);
-  const via = r.via.kind === 'gateway' ? ` through gateway ${r.via.gateway}:${r.via.port}` : '';
-  return `${r.method} ${r.host}${r.path}${hs.length > 0 ? ` with ${hs.join(', ')}` : ''}${via}`;
 }
 
 /** Every promise of one RouteTable. */

@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { MeshGraph } from '../../mesh/graph.js';
-import { describeRequest } from './from-routes.js';
+import { describeRequest } from './describe.js';
 import type { DestinationSpec, Expectation, Outcome, RequestSpec, RequestVia } from './types.js';
 
 /** A route-test file that cannot be used, with file:line and what to write instead. */

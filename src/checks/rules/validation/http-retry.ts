@@ -72,6 +72,8 @@ const httpRetry: Rule = {
         if (!isRecord(rule) || !isRecord(rule.retries)) return;
         const r = rule.retries;
         const at = ['spec', 'http', i, 'retries'];
+        // A non-finite or non-integer attempts is schema/crd-validation's finding; judge the rest as if unset.
+        if (r.attempts !== undefined && !(typeof r.attempts === 'number' && Number.isInteger(r.attempts))) return;
         const attempts = typeof r.attempts === 'number' ? r.attempts : 0;
         if (attempts < 0) ctx.report(vs, `retries.attempts is ${attempts}: attempts cannot be negative; use 0 to disable retries`, { path: [...at, 'attempts'] });
         const settings = (['perTryTimeout', 'retryOn', 'retryRemoteLocalities'] as const).filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '');
