@@ -37,7 +37,8 @@ test('GIVEN --xds with port 0 or off WHEN run THEN exit 2: a control plane is di
 test('GIVEN a writable --access-log file WHEN the proxy starts and quits THEN the file is opened and the proxy runs (the check refuses only bad paths)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-alog-'));
   // A control plane that accepts and never answers: the proxy starts, then is asked to quit over the admin port.
-  const cp = net.createServer(() => {});
+  const accepted = new Set<net.Socket>();
+  const cp = net.createServer((s) => { accepted.add(s); s.on('error', () => {}); });
   const xdsPort = await new Promise<number>((r) => cp.listen(0, '127.0.0.1', () => r((cp.address() as net.AddressInfo).port)));
   try {
     const c = captureIO(process.cwd());
@@ -54,6 +55,7 @@ test('GIVEN a writable --access-log file WHEN the proxy starts and quits THEN th
     assert.is(await running, 0);
     assert.is(readFileSync(file, 'utf8'), '');
   } finally {
+    for (const s of accepted) s.destroy();
     cp.close();
     rmSync(dir, { recursive: true, force: true });
   }
