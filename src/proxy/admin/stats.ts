@@ -28,6 +28,13 @@ export class ClusterStats {
   upstream_cx_none_healthy = 0;
   outlier_detection_ejections_active = 0;
   outlier_detection_ejections_enforced_total = 0;
+  outlier_detection_ejections_overflow = 0;
+  outlier_detection_ejections_detected_consecutive_5xx = 0;
+  outlier_detection_ejections_enforced_consecutive_5xx = 0;
+  outlier_detection_ejections_detected_consecutive_gateway_failure = 0;
+  outlier_detection_ejections_enforced_consecutive_gateway_failure = 0;
+  outlier_detection_ejections_detected_consecutive_local_origin_failure = 0;
+  outlier_detection_ejections_enforced_consecutive_local_origin_failure = 0;
   membership_healthy = 0;
   membership_total = 0;
   /** By status code. */

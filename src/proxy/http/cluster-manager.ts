@@ -48,7 +48,7 @@ export class UpstreamCluster {
   /** Rebuilds the balancer from the registered unit for the cluster's lb_policy, or round robin. */
   rebuildLb(): void {
     const factory = this.ext.loadBalancers.get(this.config.lbPolicy);
-    this.lb = factory ? factory(this.config.source, this.hosts, this.random) : roundRobinFallback(this.hosts);
+    this.lb = factory ? factory(this.config.source, this.hosts, this.random, this.stats) : roundRobinFallback(this.hosts);
   }
 
   /** The HTTP/1.1 pool of a host (created on first use): our own for plaintext, undici's for TLS. */

@@ -20,6 +20,7 @@ import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.j
 import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import type { ClusterStats } from '../admin/stats.js';
 import type { ForwardDecision, RouteDecision } from '../route-select.js';
 import type { CompiledRoute } from '../route-table.js';
 import type { HeaderBag } from '../route-match.js';
@@ -56,7 +57,8 @@ export interface LoadBalancer {
   choose(ex: Exchange): UpstreamHost | undefined;
 }
 /** Builds a balancer over a cluster's current hosts; called again on every EDS update. */
-export type LoadBalancerFactory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: () => number) => LoadBalancer;
+/** Makes a cluster's balancer on every CDS/EDS change; `stats` are the cluster's statistics (outlier detection writes its own there). */
+export type LoadBalancerFactory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: () => number, stats?: ClusterStats) => LoadBalancer;
 
 /** Where the downstream request came from. */
 export interface DownstreamInfo {

@@ -78,6 +78,28 @@ export interface HostMonitor {
 type Kind = '5xx' | 'gateway' | 'local';
 
 /** One cluster's detector. Feed it results; run {@link onIntervalTimer} every `intervalMs` (see {@link startOutlierTimer}). */
+/**
+ * Envoy's `cluster.<name>.outlier_detection.*` statistics, as the detector updates them: `ejections_active`
+ * (gauge), `ejections_overflow` (refused by `max_ejection_percent`), `ejections_enforced_total`, and per
+ * kind `ejections_detected_consecutive_*` (the threshold was reached) and `ejections_enforced_consecutive_*`
+ * (the host was ejected). The proxy's `ClusterStats` is one.
+ */
+export interface OutlierStats {
+  outlier_detection_ejections_active: number;
+  outlier_detection_ejections_overflow: number;
+  outlier_detection_ejections_enforced_total: number;
+  outlier_detection_ejections_detected_consecutive_5xx: number;
+  outlier_detection_ejections_enforced_consecutive_5xx: number;
+  outlier_detection_ejections_detected_consecutive_gateway_failure: number;
+  outlier_detection_ejections_enforced_consecutive_gateway_failure: number;
+  outlier_detection_ejections_detected_consecutive_local_origin_failure: number;
+  outlier_detection_ejections_enforced_consecutive_local_origin_failure: number;
+}
+
+const STAT_KIND: Record<Kind, 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure'> = {
+  '5xx': 'consecutive_5xx', gateway: 'consecutive_gateway_failure', local: 'consecutive_local_origin_failure',
+};
+
 export class OutlierDetector {
   readonly config: OutlierConfig;
   private readonly monitors = new Map<Host, HostMonitor>();
@@ -86,10 +108,16 @@ export class OutlierDetector {
   /** Envoy `ejections_overflow`: ejections refused by `max_ejection_percent`. */
   overflows = 0;
 
-  constructor(od: OutlierDetection, private set: HostSet, private readonly clock: Clock, private readonly random: RandomSource) {
+  /** @param stats where Envoy's outlier statistics are kept (the cluster's stats in the proxy). @default none */
+  constructor(od: OutlierDetection, private set: HostSet, private readonly clock: Clock, private readonly random: RandomSource, private readonly stats?: OutlierStats) {
     this.config = outlierConfig(od);
     for (const h of set.hosts) this.monitors.set(h, newMonitor());
-    this.ejectionsActive = set.hosts.filter((h) => h.ejected).length;
+    this.setActive(set.hosts.filter((h) => h.ejected).length);
+  }
+
+  private setActive(n: number): void {
+    this.ejectionsActive = n;
+    if (this.stats) this.stats.outlier_detection_ejections_active = n;
   }
 
   /** EDS changed: keep monitors of hosts still present (same objects), add new ones, drop removed ones. */
@@ -99,7 +127,7 @@ export class OutlierDetector {
     this.monitors.clear();
     for (const [h, m] of next) this.monitors.set(h, m);
     this.set = set;
-    this.ejectionsActive = set.hosts.filter((h) => h.ejected).length;
+    this.setActive(set.hosts.filter((h) => h.ejected).length);
     set.healthChanged();
   }
 
@@ -146,6 +174,7 @@ export class OutlierDetector {
 
   private onConsecutive(host: Host, m: HostMonitor, kind: Kind): void {
     if (host.ejected) return;
+    if (this.stats) this.stats[`outlier_detection_ejections_detected_${STAT_KIND[kind]}`]++;
     this.eject(host, m, kind);
     if (kind === '5xx') m.consecutive5xx = 0;
     else if (kind === 'gateway') m.consecutiveGatewayFailure = 0;
@@ -163,12 +192,17 @@ export class OutlierDetector {
     const allowed = pct <= c.maxEjectionPercent || (c.alwaysEjectOneHost && this.ejectionsActive === 0);
     if (!allowed) {
       this.overflows++;
+      if (this.stats) this.stats.outlier_detection_ejections_overflow++;
       return;
     }
     const enforce = this.enforcing(kind);
     if (enforce < 100 && !(enforce > 0 && randomBelow(this.random, 100) < enforce)) return;
     host.ejected = true;
-    this.ejectionsActive++;
+    this.setActive(this.ejectionsActive + 1);
+    if (this.stats) {
+      this.stats.outlier_detection_ejections_enforced_total++;
+      this.stats[`outlier_detection_ejections_enforced_${STAT_KIND[kind]}`]++;
+    }
     m.numEjections++;
     m.lastEjectionMs = this.clock();
     m.jitterMs = c.maxEjectionTimeJitterMs > 0 ? randomBelow(this.random, c.maxEjectionTimeJitterMs + 1) : 0;
@@ -191,7 +225,7 @@ export class OutlierDetector {
       if (!h.ejected || m.lastEjectionMs === undefined) continue;
       if (this.ejectionDurationMs(h) <= now - m.lastEjectionMs) {
         h.ejected = false;
-        this.ejectionsActive--;
+        this.setActive(this.ejectionsActive - 1);
         m.consecutive5xx = 0;
         m.consecutiveGatewayFailure = 0;
         m.consecutiveLocalOriginFailure = 0;

@@ -122,4 +122,24 @@ test('GIVEN a wrong config (consecutive_5xx 5 instead of 2) THEN two 500s do not
   assert.not.ok(wrong.hosts[0]!.ejected);
 });
 
+test('GIVEN a stats sink WHEN gateway failures are detected but not enforced, one 5xx ejection happens, one is refused by max_ejection_percent and the host returns THEN the counters are Envoy\'s', () => {
+  const hosts = hostsFromAssignment(cla('c', [1, 2].map((i) => ({ ip: `10.0.0.${i}`, port: 80 }))));
+  const clock = manualClock();
+  const stats = { outlier_detection_ejections_active: 0, outlier_detection_ejections_overflow: 0, outlier_detection_ejections_enforced_total: 0, outlier_detection_ejections_detected_consecutive_5xx: 0, outlier_detection_ejections_enforced_consecutive_5xx: 0, outlier_detection_ejections_detected_consecutive_gateway_failure: 0, outlier_detection_ejections_enforced_consecutive_gateway_failure: 0, outlier_detection_ejections_detected_consecutive_local_origin_failure: 0, outlier_detection_ejections_enforced_consecutive_local_origin_failure: 0 };
+  const d = new OutlierDetector(create(OutlierDetectionSchema, { consecutive5xx: 2, consecutiveGatewayFailure: 2, interval: { nanos: 100_000_000 }, baseEjectionTime: { nanos: 300_000_000 }, maxEjectionPercent: 50 }), new HostSet(hosts), clock.now, scripted(0), stats);
+  d.putHttpStatus(hosts[0]!, 503); d.putHttpStatus(hosts[0]!, 503);
+  assert.ok(hosts[0]!.ejected);
+  d.putHttpStatus(hosts[1]!, 500); d.putHttpStatus(hosts[1]!, 500);
+  assert.not.ok(hosts[1]!.ejected, 'a second ejection would be 100 % of two hosts');
+  assert.equal(stats, {
+    ...stats, outlier_detection_ejections_active: 1, outlier_detection_ejections_enforced_total: 1, outlier_detection_ejections_overflow: 1,
+    outlier_detection_ejections_detected_consecutive_5xx: 2, outlier_detection_ejections_enforced_consecutive_5xx: 1,
+    outlier_detection_ejections_detected_consecutive_gateway_failure: 1, outlier_detection_ejections_enforced_consecutive_gateway_failure: 0,
+  });
+  clock.advance(400);
+  d.onIntervalTimer();
+  assert.not.ok(hosts[0]!.ejected);
+  assert.is(stats.outlier_detection_ejections_active, 0, 'the gauge follows the unejection');
+});
+
 test.run();

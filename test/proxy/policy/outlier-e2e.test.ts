@@ -30,6 +30,10 @@ test('GIVEN consecutive_5xx 2 and max_ejection_percent 50 WHEN one of two endpoi
       const after: number[] = [];
       for (let i = 0; i < 10; i++) after.push((await env.request()).status);
       assert.equal(after, Array(10).fill(200));
+      // Envoy's outlier statistics, as /stats/prometheus shows them.
+      const st = env.proxy.stats.cluster('svc');
+      assert.equal([st.outlier_detection_ejections_active, st.outlier_detection_ejections_enforced_total, st.outlier_detection_ejections_detected_consecutive_5xx, st.outlier_detection_ejections_enforced_consecutive_5xx, st.outlier_detection_ejections_overflow], [1, 1, 1, 1, 0]);
+      assert.match(env.proxy.stats.prometheus(), /envoy_cluster_outlier_detection_ejections_active\{envoy_cluster_name="svc"\} 1/);
     });
   } finally { await bad.close(); await good.close(); }
 });

@@ -14,7 +14,7 @@ import { CircuitBreaker } from '../circuit-breaker.js';
 import { compileHashPolicy, type HashResult } from '../hash-policy.js';
 import { HostSet, hostSetOptions, type Host, type LbContext, type LoadBalancer } from '../lb/host-set.js';
 import { createLoadBalancer } from '../lb/index.js';
-import { OutlierDetector, startOutlierTimer } from '../outlier-detection.js';
+import { OutlierDetector, startOutlierTimer, type OutlierStats } from '../outlier-detection.js';
 import type { RetryState } from '../retry.js';
 
 /** `ex.state` key of the request's {@link RetryState} (the balancer reads the previous-hosts predicate). */
@@ -132,7 +132,7 @@ export class ClusterPolicies {
   }
 
   /** The core's `LoadBalancerFactory` for every `lb_policy` the policy units implement. */
-  readonly factory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: RandomSource): CoreLoadBalancer => {
+  readonly factory = (cluster: Cluster, hosts: readonly UpstreamHost[], random: RandomSource, stats?: OutlierStats): CoreLoadBalancer => {
     let cp = this.byName.get(cluster.name);
     // Envoy keeps a cluster (counters, ejections) when a CDS update carries it unchanged.
     const same = cp !== undefined && (cp.source === cluster || equals(ClusterSchema, cp.source, cluster));
@@ -147,7 +147,7 @@ export class ClusterPolicies {
     if (!cp || !same) {
       cp?.stop?.();
       const protocol = compileCluster(cluster).protocol;
-      const outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, set, this.clock, random) : undefined;
+      const outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, set, this.clock, random, stats) : undefined;
       cp = {
         source: cluster, breaker: new CircuitBreaker(cluster.circuitBreakers), http1: protocol === 'http1' ? true : protocol === 'downstream' ? 'downstream' : false,
         outlier, set, lb: createLoadBalancer(cluster, set, random), byUpstream, waiters: [],
