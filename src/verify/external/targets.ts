@@ -29,6 +29,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { editDistance } from '../../checks/config/did-you-mean.js';
 
 export interface CallerTarget {
   /** `<namespace>/<workload>` whose per-proxy view the caller serves. */
@@ -75,20 +76,7 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
 
 /** The key of `keys` closest to `k` (edit distance at most 2), for "did you mean". */
 function nearest(k: string, keys: readonly string[]): string | undefined {
-  const d = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  return keys.map((x) => [x, d(k.toLowerCase(), x.toLowerCase())] as const).filter(([, n]) => n <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
+  return keys.map((x) => [x, editDistance(k.toLowerCase(), x.toLowerCase())] as const).filter(([, n]) => n <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
 }
 
 const REF = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;

@@ -1,4 +1,5 @@
 import { isRecord } from '../../../mesh/object.js';
+import { editDistance } from '../../config/did-you-mean.js';
 import type { Rule } from '../../rule.js';
 
 /**
@@ -28,24 +29,10 @@ function suggestion(policy: string): string | undefined {
   for (const p of RETRY_ON) if (squash(p) === want) return p;
   let best: [string, number] | undefined;
   for (const p of RETRY_ON) {
-    const d = distance(want, squash(p));
+    const d = editDistance(want, squash(p));
     if (d <= 2 && (!best || d < best[1])) best = [p, d];
   }
   return best?.[0];
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** `validation/http-retry` (IST0106): retry policies Istio's webhook refuses (`validateHTTPRetry`). */
