@@ -83,6 +83,12 @@ export interface XdsServeOptions {
   readonly debounceMs?: number;
   /** ADS stream limits (e.g. `drainTimeoutMs` in tests). */
   readonly drainTimeoutMs?: number;
+  /**
+   * How long a placed proxy (`<ns>/<workload>?inbound=…`) keeps its placement and snapshot after its
+   * last stream closed, in ms; it gets them again when it reconnects. Bounds memory when pods come
+   * and go with new IPs. @default 60000
+   */
+  readonly forgetPlacedAfterMs?: number;
   readonly log: (line: string) => void;
 }
 
@@ -134,6 +140,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (!p) {
       const key = nodeCacheKey(node, known);
       if (!known(key) && !unserved.has(key)) {
+        // Logged once per node id; the memory of which ids were told is bounded.
+        if (unserved.size >= 1024) unserved.clear();
         unserved.add(key);
         opts.log(`xds serve: node ${id === key ? `"${id}"` : `"${id}" (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
       }
@@ -156,7 +164,22 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const membership = graph.membershipOf(w);
     return `workload ${m[1]}/${m[2]} runs no Istio proxy (data plane ${membership.dataplane}: ${membership.reason})`;
   };
-  const ads = new AdsServer({ cache, nodeKey, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
+  // A placed proxy whose last stream closed is forgotten after forgetPlacedAfterMs (unless it came back).
+  const forgetTimers = new Map<string, NodeJS.Timeout>();
+  const onNodeGone = (key: string) => {
+    if (!placed.has(key)) return;
+    clearTimeout(forgetTimers.get(key));
+    const timer = setTimeout(() => {
+      forgetTimers.delete(key);
+      if (ads.hasStream(key)) return;
+      placed.delete(key);
+      cache.clearSnapshot(key);
+      opts.log(`xds serve: ${key}: no stream for ${opts.forgetPlacedAfterMs ?? 60_000} ms; its placement and snapshot are dropped (it gets them again when it reconnects)`);
+    }, opts.forgetPlacedAfterMs ?? 60_000);
+    timer.unref();
+    forgetTimers.set(key, timer);
+  };
+  const ads = new AdsServer({ cache, nodeKey, onNodeGone, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
   let ca: CertificateAuthority | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
@@ -322,6 +345,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     close: async () => {
       clearTimeout(reloadTimer);
       clearTimeout(renewTimer);
+      for (const t of forgetTimers.values()) clearTimeout(t);
       for (const w of watchers) w.close();
       await kube?.stop();
       statusServer?.closeAllConnections();

@@ -29,6 +29,8 @@ export interface AdsServerOptions {
   readonly nodeKey?: NodeKeyFn;
   /** Extra @grpc/grpc-js server options (e.g. `grpc.max_receive_message_length`, default 4 MiB). */
   readonly grpcOptions?: grpc.ServerOptions;
+  /** Called when the last open stream of a node (by its snapshot-cache key) closes. */
+  readonly onNodeGone?: (key: string) => void;
 }
 
 export class AdsServer {
@@ -55,6 +57,12 @@ export class AdsServer {
   /** Open ADS streams. */
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  /** Whether a stream of the node with this snapshot-cache key is open. */
+  hasStream(key: string): boolean {
+    for (const s of this.streams) if (s.node === key) return true;
+    return false;
   }
 
   /** Stops accepting streams and ends open ones after `graceMs` (default 1000 ms). */
@@ -97,7 +105,9 @@ export class AdsServer {
     const finish = () => {
       writer.close();
       stream.close();
-      this.streams.delete(stream);
+      if (!this.streams.delete(stream)) return;
+      const key = stream.node;
+      if (key !== undefined && this.options.onNodeGone && !this.hasStream(key)) this.options.onNodeGone(key);
     };
     call.on('data', (req: DiscoveryRequest | Undecodable) => {
       try {
