@@ -121,9 +121,10 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     const sidecar = dataplane === 'sidecar';
     // In a namespace the pod address is the namespace's own and the app listens on its 127.0.0.1, as in a pod.
     const host = net ? await net.addHost(`${w.namespace}/${w.name}`) : undefined;
-    const address = host?.address ?? addresses.allocate();
-    const appAddress = sidecar ? (host ? '127.0.0.1' : addresses.allocate()) : address;
     const ports = [...new Set(w.containerPorts.map((p) => p.containerPort))];
+    // On loopback, addresses another process holds (a second verify run on this machine) are skipped.
+    const address = host?.address ?? await allocateFree(addresses, ports);
+    const appAddress = sidecar ? (host ? '127.0.0.1' : await allocateFree(addresses, ports)) : address;
     workloads.push({ workload: w, address, appAddress, sidecar, ports, ...(host ? { host } : {}) });
     instances.push({ name: w.name, namespace: w.namespace, address, labels: { ...w.labels, ...(sidecar ? { [TLS_MODE_LABEL]: 'istio' } : {}) }, ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])) });
     for (const port of ports) {
