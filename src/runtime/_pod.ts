@@ -1,4 +1,6 @@
 /** Pod pieces every runtime workload shares. */
+import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
 
 /** The namespace the control plane, the proxies and the expectations Job run in. */
 export const SYSTEM_NAMESPACE = 'meshproof-system';
@@ -33,4 +35,16 @@ export function dnsLabel(...parts: string[]): string {
   let h = 0;
   for (const c of raw) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
   return `${raw.slice(0, 54).replace(/-+$/, '')}-${h.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * A one-replica Deployment of the runtime's own (`meshproof-system`) with pods labelled `app: <name>`
+ * and managed-by, as construct `Deployment` under `scope`. `podSpec` is the pod template's spec.
+ */
+export function systemDeployment(scope: Construct, name: string, podSpec: Record<string, unknown>): ApiObject {
+  const labels = { app: name, ...MANAGED_BY };
+  return new ApiObject(scope, 'Deployment', {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
+    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec: podSpec } },
+  });
 }

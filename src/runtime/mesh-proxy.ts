@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ProxyPlan } from './plan.js';
-import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, dnsLabel, podSecurity } from './_pod.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, dnsLabel, podSecurity, systemDeployment } from './_pod.js';
 
 export interface MeshProxyProps {
   /** The runtime image (`meshproof proxy`). */
@@ -46,24 +46,15 @@ export class MeshProxy extends Construct {
     const name = MeshProxy.serviceNameOf(p);
     this.serviceName = name;
     const labels = { app: name, ...MANAGED_BY };
-    new ApiObject(this, 'Deployment', {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
-      spec: {
-        replicas: 1, selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels },
-          spec: {
-            automountServiceAccountToken: false, securityContext: podSecurity(p.ports.some((x) => x < 1024)),
-            containers: [{
-              name: 'proxy', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
-              args: ['proxy', '--xds', props.xds, '--node', p.nodeId, '--role', p.role, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--prometheus', '0.0.0.0:15090', '--readiness', `0.0.0.0:${READINESS_PORT}`, '--access-log', '-'],
-              ports: [...p.ports.map((port) => ({ name: `http-${port}`, containerPort: port })), { name: 'http-admin', containerPort: ADMIN_PORT }, { name: 'http-envoy-prom', containerPort: 15090 }, { name: 'http-ready', containerPort: READINESS_PORT }],
-              readinessProbe: { httpGet: { path: '/healthz/ready', port: READINESS_PORT }, periodSeconds: 2, failureThreshold: 60 },
-              resources: RESOURCES, securityContext: CONTAINER_SECURITY,
-            }],
-          },
-        },
-      },
+    systemDeployment(this, name, {
+      automountServiceAccountToken: false, securityContext: podSecurity(p.ports.some((x) => x < 1024)),
+      containers: [{
+        name: 'proxy', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+        args: ['proxy', '--xds', props.xds, '--node', p.nodeId, '--role', p.role, '--admin', `0.0.0.0:${ADMIN_PORT}`, '--prometheus', '0.0.0.0:15090', '--readiness', `0.0.0.0:${READINESS_PORT}`, '--access-log', '-'],
+        ports: [...p.ports.map((port) => ({ name: `http-${port}`, containerPort: port })), { name: 'http-admin', containerPort: ADMIN_PORT }, { name: 'http-envoy-prom', containerPort: 15090 }, { name: 'http-ready', containerPort: READINESS_PORT }],
+        readinessProbe: { httpGet: { path: '/healthz/ready', port: READINESS_PORT }, periodSeconds: 2, failureThreshold: 60 },
+        resources: RESOURCES, securityContext: CONTAINER_SECURITY,
+      }],
     });
     new ApiObject(this, 'Service', {
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },

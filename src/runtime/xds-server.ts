@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ConfigBundle } from './config-bundle.js';
-import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, podSecurity } from './_pod.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, podSecurity, systemDeployment } from './_pod.js';
 
 export interface XdsServerProps {
   /** The runtime image, e.g. `meshproof-runtime:e2e` (its entrypoint is the meshproof CLI). */
@@ -62,26 +62,17 @@ export class XdsServer extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace: SYSTEM_NAMESPACE }],
     });
-    new ApiObject(this, 'Deployment', {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
-      spec: {
-        replicas: 1, selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name, automountServiceAccountToken: true, securityContext: podSecurity(false),
-            containers: [{
-              name: 'xds', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
-              args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`, '--ca-cert', CA_MOUNT.cert, '--ca-key', CA_MOUNT.key],
-              ports: [{ name: 'grpc-xds', containerPort: XDS_PORT }, { name: 'http-status', containerPort: XDS_STATUS_PORT }],
-              readinessProbe: { tcpSocket: { port: XDS_PORT }, periodSeconds: 2, failureThreshold: 60 },
-              resources: RESOURCES, securityContext: CONTAINER_SECURITY,
-              volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }, { name: 'ca', mountPath: CA_MOUNT.path, readOnly: true }],
-            }],
-            volumes: [props.bundle.volume('config'), { name: 'ca', secret: { secretName: this.caSecret, defaultMode: 0o440 } }],
-          },
-        },
-      },
+    systemDeployment(this, name, {
+      serviceAccountName: name, automountServiceAccountToken: true, securityContext: podSecurity(false),
+      containers: [{
+        name: 'xds', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+        args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`, '--ca-cert', CA_MOUNT.cert, '--ca-key', CA_MOUNT.key],
+        ports: [{ name: 'grpc-xds', containerPort: XDS_PORT }, { name: 'http-status', containerPort: XDS_STATUS_PORT }],
+        readinessProbe: { tcpSocket: { port: XDS_PORT }, periodSeconds: 2, failureThreshold: 60 },
+        resources: RESOURCES, securityContext: CONTAINER_SECURITY,
+        volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }, { name: 'ca', mountPath: CA_MOUNT.path, readOnly: true }],
+      }],
+      volumes: [props.bundle.volume('config'), { name: 'ca', secret: { secretName: this.caSecret, defaultMode: 0o440 } }],
     });
     new ApiObject(this, 'Service', {
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
