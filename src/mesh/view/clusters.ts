@@ -11,6 +11,7 @@ import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
+import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterView, ServiceEntryEndpointView } from './types.js';
 
@@ -42,6 +43,47 @@ export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
 /** Cluster views shared by every proxy of a graph: same DestinationRule(s), port and subset, same cluster. */
 const SHARED = new WeakMap<MeshGraph, Map<string, ClusterView>>();
 
+/** Per graph and host: the DestinationRule every namespace outside the host's `namespacesSeeingDifferently` uses. */
+const OUTSIDER_RULES = new WeakMap<MeshGraph, Map<string, MergedDestinationRule | null>>();
+
+const RULE_KEYS = new WeakMap<MergedDestinationRule, string>();
+
+/** A shared cluster view as a proxy with another DestinationRule scope sees it → the shared one. */
+const SCOPE_VARIANTS = new WeakMap<ClusterView, Map<string, ClusterView>>();
+const SHARED_OF = new WeakMap<ClusterView, ClusterView>();
+
+/**
+ * The shared cluster view with `destinationRule.scope` as this proxy found the rule (the same rule
+ * is `client-namespace` in its own namespace and `service-namespace` or `root-namespace` elsewhere).
+ */
+function scopeVariant(shared: ClusterView, scope: string): ClusterView {
+  let variants = SCOPE_VARIANTS.get(shared);
+  if (!variants) SCOPE_VARIANTS.set(shared, (variants = new Map()));
+  let v = variants.get(scope);
+  if (!v) {
+    variants.set(scope, (v = { ...shared, destinationRule: { scope, rules: shared.destinationRule!.rules } }));
+    SHARED_OF.set(v, shared);
+  }
+  return v;
+}
+
+/**
+ * The cluster view every proxy with the same DestinationRule(s), port and subset shares, whatever the
+ * rule's scope from where it stands: everything in it but `destinationRule.scope` is the same, so
+ * translations of it (`xds/translate/cache.ts`) are keyed on this one.
+ */
+export function sharedClusterView(c: ClusterView): ClusterView {
+  return SHARED_OF.get(c) ?? c;
+}
+
+/** `<namespace>/<rule names>` of a merged rule (`-` for none): part of the shared cluster view key. */
+function ruleKey(dr: MergedDestinationRule | null): string {
+  if (!dr) return '-';
+  let key = RULE_KEYS.get(dr);
+  if (key === undefined) RULE_KEYS.set(dr, (key = `${dr.namespace}/${dr.rules.map((r) => r.name).join(',')}`));
+  return key;
+}
+
 /** Collects clusters for one proxy; DestinationRule lookups are memoised per host. */
 export class ClusterCollector {
   private readonly clusters = new Map<string, ClusterView>();
@@ -58,10 +100,23 @@ export class ClusterCollector {
     this.shared = shared;
   }
 
-  /** The merged DestinationRule this proxy uses for `host` (resolved FQDN). */
+  /**
+   * The merged DestinationRule this proxy uses for `host` (resolved FQDN). A namespace that sees the
+   * host as every outsider does (`push-index.ts`) gets the one rule object all outsiders share.
+   */
   destinationRule(host: string): MergedDestinationRule | null {
-    if (!this.rules.has(host)) this.rules.set(host, this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels));
-    return this.rules.get(host)!;
+    let rule = this.rules.get(host);
+    if (rule !== undefined) return rule;
+    if (seesAsOutsider(this.graph, host, this.proxyNamespace)) {
+      let outsiders = OUTSIDER_RULES.get(this.graph);
+      if (!outsiders) OUTSIDER_RULES.set(this.graph, (outsiders = new Map()));
+      rule = outsiders.get(host);
+      if (rule === undefined) outsiders.set(host, (rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels)));
+    } else {
+      rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels);
+    }
+    this.rules.set(host, rule);
+    return rule;
   }
 
   /** Adds (once) the cluster for `service` on `port`, `subset`; returns its name. */
@@ -69,10 +124,10 @@ export class ClusterCollector {
     const name = outboundClusterName(port, subset, host);
     if (this.clusters.has(name)) return name;
     const dr = this.destinationRule(host);
-    const sharedKey = `${dr ? `${dr.namespace}/${dr.rules.map((r) => r.name).join(',')}` : '-'}\u0000${name}`;
+    const sharedKey = `${ruleKey(dr)}\u0000${name}`;
     const known = this.shared.get(sharedKey);
     if (known) {
-      this.clusters.set(name, known);
+      this.clusters.set(name, dr && known.destinationRule?.scope !== dr.scope ? scopeVariant(known, dr.scope) : known);
       return name;
     }
     const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;

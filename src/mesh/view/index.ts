@@ -2,6 +2,7 @@
 export { buildProxyView } from './build.js';
 export { describeProxy, proxiesOf, proxyOf } from './proxy.js';
 export { outboundClusterName } from './traffic-policy.js';
+export { sharedClusterView } from './clusters.js';
 export { servedByHcm } from './routes.js';
 export { buildInbound, containerPortOf, mtlsView } from './inbound.js';
 export { replaceTrustDomainAliases } from './inbound-authz.js';

@@ -23,9 +23,12 @@ export interface RouteEnv {
   readonly scope: MatchScope;
   /** The service a host names, if this proxy can see it. */
   readonly visible: (host: string) => ServiceInfo | undefined;
-  readonly clusters: ClusterCollector;
+  readonly clusters: ClusterSource;
   readonly problems: ViewProblem[];
 }
+
+/** What route translation asks of the proxy's cluster collector. */
+export type ClusterSource = Pick<ClusterCollector, 'add' | 'destinationRule'>;
 
 type Raw = Readonly<Record<string, unknown>>;
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);

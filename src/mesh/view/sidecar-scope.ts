@@ -13,7 +13,8 @@ import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
-import type { HostRoutesView, Origin, ProxyIdentity, ServiceView } from './types.js';
+import { matchesNameTheClient, seesAsOutsider } from './push-index.js';
+import type { HostRoutesView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
 
 /** The Sidecar resource in force and its egress imports (null = import everything exported). */
 export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick<RouteEnv, 'problems'>): { sidecar: MeshObject | null; hosts: EgressHost[] | null } {
@@ -67,32 +68,89 @@ function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity
   return { applied: null, ignored: [] };
 }
 
-/** Computes the sidecar scope. `env.visible` must answer for every service exported to the proxy's namespace. */
+/** The routes of one service's ports for a sidecar, and the services those routes make visible. */
+interface ServiceRoutes {
+  readonly routes: readonly HostRoutesView[];
+  readonly targets: readonly ServiceInfo[];
+}
+
+/** Routes computed for the outsiders of every host they looked at, with what computing them did to the proxy's view. */
+interface SharedServiceRoutes extends ServiceRoutes {
+  /** Every host whose services or DestinationRule the routes depend on. */
+  readonly hosts: readonly string[];
+  readonly problems: readonly ViewProblem[];
+  readonly adds: readonly (readonly [ServiceInfo, string, number, string | undefined])[];
+}
+
+/** Per graph and service: its routes as any namespace outside every host they depend on sees them. */
+const SHARED_ROUTES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, SharedServiceRoutes>>();
+
+/**
+ * Computes the sidecar scope. `env.visible` must answer for every service exported to the proxy's namespace.
+ * Without Sidecar egress imports and client-naming matches, the routes of a service that the proxy's
+ * namespace sees as an outsider (`push-index.ts`) are computed once per graph and shared: same
+ * route objects, same problems, same clusters added.
+ */
 export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null): { services: ServiceInfo[]; routes: HostRoutesView[] } {
   const services = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined));
   const seen = new Set(services);
   const routes: HostRoutesView[] = [];
   const queue = [...services];
+  let shared = imports === null && !matchesNameTheClient(graph) ? SHARED_ROUTES.get(graph) : undefined;
+  if (!shared && imports === null && !matchesNameTheClient(graph)) SHARED_ROUTES.set(graph, (shared = new WeakMap()));
   for (let i = 0; i < queue.length; i++) {
     const s = queue[i]!;
-    const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
-    const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
-    for (const port of s.ports) {
-      const kinds = routeKindsFor(port.protocol);
-      const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
-      const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
-      const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
-      const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
-      routes.push({
-        host: s.host, port: port.number, protocol: port.protocol, virtualServices: vsOrigins,
-        ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
-      });
-      // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
-      for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {
-        const target = d.known ? env.visible(d.host) : undefined;
-        if (target && !seen.has(target)) { seen.add(target); queue.push(target); }
-      }
-    }
+    const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared) : serviceRoutes(graph, proxy, env, imports, s);
+    routes.push(...r.routes);
+    for (const target of r.targets) if (!seen.has(target)) { seen.add(target); queue.push(target); }
   }
   return { services: queue, routes };
+}
+
+function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, s: ServiceInfo, shared: WeakMap<ServiceInfo, SharedServiceRoutes>): ServiceRoutes {
+  const known = shared.get(s);
+  if (known && known.hosts.every((h) => seesAsOutsider(graph, h, proxy.namespace))) {
+    env.problems.push(...known.problems);
+    for (const [service, host, port, subset] of known.adds) env.clusters.add(service, host, port, subset);
+    return known;
+  }
+  const hosts = new Set([s.host]);
+  const problems: ViewProblem[] = [];
+  const adds: [ServiceInfo, string, number, string | undefined][] = [];
+  const recording: RouteEnv = {
+    ...env, problems,
+    visible: (h) => { hosts.add(h); return env.visible(h); },
+    clusters: {
+      add: (service, host, port, subset) => { hosts.add(host); adds.push([service, host, port, subset]); return env.clusters.add(service, host, port, subset); },
+      destinationRule: (h) => { hosts.add(h); return env.clusters.destinationRule(h); },
+    },
+  };
+  const r = serviceRoutes(graph, proxy, recording, null, s);
+  env.problems.push(...problems);
+  if (!known && [...hosts].every((h) => seesAsOutsider(graph, h, proxy.namespace))) shared.set(s, { ...r, hosts: [...hosts], problems, adds });
+  return r;
+}
+
+function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null, s: ServiceInfo): ServiceRoutes {
+  const routes: HostRoutesView[] = [];
+  const targets: ServiceInfo[] = [];
+  const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
+  const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
+  for (const port of s.ports) {
+    const kinds = routeKindsFor(port.protocol);
+    const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
+    const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
+    const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
+    const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
+    routes.push({
+      host: s.host, port: port.number, protocol: port.protocol, virtualServices: vsOrigins,
+      ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
+    });
+    // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
+    for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {
+      const target = d.known ? env.visible(d.host) : undefined;
+      if (target) targets.push(target);
+    }
+  }
+  return { routes, targets };
 }

@@ -8,8 +8,8 @@
  *
  * | resource | objects | string |
  * |---|---|---|
- * | outbound `Cluster` | the `ClusterView`, its `ServiceView` | proxyless |
- * | `ClusterLoadAssignment` | the workloads list, the `ClusterView`, its `ServiceView` | – |
+ * | outbound `Cluster` | the `ClusterView` (`sharedClusterView`), its `ServiceView` | proxyless |
+ * | `ClusterLoadAssignment` | the workloads list, the `ClusterView` (`sharedClusterView`), its `ServiceView` | – |
  * | sidecar `RouteConfiguration`s | `view.routes`, `view.services`, `view.clusters` | proxy namespace, cluster domain, outbound traffic policy, proxyless, the default cluster names |
  *
  * The view entries are immutable and shared: `buildProxyView` caches a sidecar's scope per
@@ -29,7 +29,7 @@
 import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
-import type { ClusterView, ProxyView, ServiceView } from '../../mesh/view/index.js';
+import { type ClusterView, type ProxyView, type ServiceView, sharedClusterView } from '../../mesh/view/index.js';
 import { markReusable } from '../pack-cache.js';
 import { buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
@@ -89,12 +89,12 @@ export function translationCacheBuilds(): { clusters: number; endpoints: number;
 
 /** `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless). */
 export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean): Cluster {
-  return CLUSTERS.get([c, service ?? NO_SERVICE], proxyless ? 'proxyless' : 'proxy', () => markReusable(buildOutboundCluster(c, service, proxyless)));
+  return CLUSTERS.get([sharedClusterView(c), service ?? NO_SERVICE], proxyless ? 'proxyless' : 'proxy', () => markReusable(buildOutboundCluster(c, service, proxyless)));
 }
 
 /** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */
 export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
-  return ASSIGNMENTS.get([workloads, c, service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads))));
+  return ASSIGNMENTS.get([workloads, sharedClusterView(c), service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads))));
 }
 
 /** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */
@@ -130,7 +130,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
     const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless };
-    return Object.freeze(buildRouteConfigurations(view, env, proxyless).map(markReusable));
+    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map(markReusable));
   });
 }
 

@@ -88,6 +88,24 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   return match;
 }
 
+/**
+ * What the Envoy routes of `routes` read from `env` besides the routes themselves: per destination
+ * and mirror, the cluster named (after the `env.clusters` check) and its consistent hash, as a string.
+ */
+export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv): string {
+  let out = '';
+  const add = (d: DestinationView) => {
+    const c = clusterOf(d, env);
+    const hash = env.consistentHash?.get(c);
+    out += hash ? `${c} ${JSON.stringify(hash)}\u0000` : `${c}\u0000`;
+  };
+  for (const r of routes) {
+    for (const d of r.destinations) add(d);
+    for (const m of r.mirrors) add(m.destination);
+  }
+  return out;
+}
+
 function clusterOf(d: DestinationView, env: RouteEnv): string {
   return d.cluster !== null && env.clusters.has(d.cluster) ? d.cluster : BLACKHOLE_CLUSTER;
 }

@@ -9,7 +9,7 @@ import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchem
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
-import { type RouteEnv, translateHttpRoute } from './route.js';
+import { type RouteEnv, routedClusters, translateHttpRoute } from './route.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -26,9 +26,12 @@ export function grpcListenerName(host: string, port: number): string {
 
 /**
  * Every route configuration of a proxy: sidecar outbound per port (or, for a proxyless gRPC node,
- * one per host and port), or the gateway servers' for a router.
+ * one per host and port), or the gateway servers' for a router. With `shared`, a sidecar's virtual
+ * hosts may be messages other proxies' route configurations hold too (`sharedVirtualHost`): for
+ * callers that treat the result as read-only (the translation cache). @default shared false
  */
-export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyless: boolean): RouteConfiguration[] {
+export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyless: boolean, shared = false): RouteConfiguration[] {
+  const virtualHost = shared ? sharedVirtualHost : buildVirtualHost;
   if (view.proxy.type === 'router') return buildGatewayRouteConfigurations(view, env);
   const byPort = new Map<number, HostRoutesView[]>();
   for (const r of view.routes) {
@@ -40,7 +43,7 @@ export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyle
   const out: RouteConfiguration[] = [];
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
     if (!proxyless) {
-      const vhosts = dedupeDomains(hosts.map((h) => buildVirtualHost(h, domainsOf(view, h.host, port), env)));
+      const vhosts = dedupeDomains(hosts.map((h) => virtualHost(h, domainsOf(view, h.host, port), env)));
       vhosts.push(view.outboundTrafficPolicy === 'ALLOW_ANY' ? allowAny(port) : blockAll(port));
       out.push(create(RouteConfigurationSchema, { name: outboundRouteName(port), virtualHosts: vhosts, validateClusters: false }));
       continue;
@@ -48,7 +51,7 @@ export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyle
     for (const h of hosts) {
       out.push(create(RouteConfigurationSchema, {
         name: grpcListenerName(h.host, port),
-        virtualHosts: [buildVirtualHost(h, [grpcListenerName(h.host, port), h.host], env)],
+        virtualHosts: [virtualHost(h, [grpcListenerName(h.host, port), h.host], env)],
       }));
     }
   }
@@ -64,6 +67,23 @@ export function buildVirtualHost(h: HostRoutesView, domains: string[], env: Rout
     // Istio sets this on every virtual host it builds: upstreams see x-envoy-attempt-count.
     includeRequestAttemptCount: true,
   });
+}
+
+const VIRTUAL_HOSTS = new WeakMap<HostRoutesView, Map<string, VirtualHost>>();
+
+/**
+ * `buildVirtualHost`, once per host routes view (the view shares one between namespaces that see
+ * the host alike) and everything else it reads: the domains, and per destination and mirror the
+ * cluster the route names (after the `env.clusters` check) and its consistent hash. The message is
+ * shared by route configurations of several proxies: read-only (see `dedupeDomains`).
+ */
+export function sharedVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
+  let byVariant = VIRTUAL_HOSTS.get(h);
+  if (!byVariant) VIRTUAL_HOSTS.set(h, (byVariant = new Map()));
+  const variant = `${env.proxyless === true ? 'proxyless' : 'proxy'}\u0000${domains.join(' ')}\u0000${routedClusters(h.http, env)}`;
+  let vh = byVariant.get(variant);
+  if (!vh) byVariant.set(variant, (vh = buildVirtualHost(h, domains, env)));
+  return vh;
 }
 
 /**
@@ -98,13 +118,19 @@ function servicesByHost(services: readonly ServiceView[]): ReadonlyMap<string, S
   return map;
 }
 
-/** Envoy rejects a route configuration in which two virtual hosts share a domain: later ones lose it. */
+/**
+ * Envoy rejects a route configuration in which two virtual hosts share a domain: later ones lose it.
+ * A virtual host that loses a domain is copied (it may be shared, see `sharedVirtualHost`).
+ */
 function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
   const seen = new Set<string>();
+  const out: VirtualHost[] = [];
   for (const vh of vhosts) {
-    vh.domains = vh.domains.filter((d) => !seen.has(d) && (seen.add(d), true));
+    const domains = vh.domains.filter((d) => !seen.has(d) && (seen.add(d), true));
+    if (domains.length === vh.domains.length) out.push(vh);
+    else if (domains.length > 0) out.push({ ...vh, domains });
   }
-  return vhosts.filter((vh) => vh.domains.length > 0);
+  return out;
 }
 
 /** `outboundTrafficPolicy: ALLOW_ANY`: unknown hosts pass through to their original destination. */

@@ -1,0 +1,108 @@
+/**
+ * What istiod's PushContext indexes once for every proxy (`pilot/pkg/model/push_context.go`), here:
+ * for a host, the namespaces whose sidecars may see it differently from every other namespace.
+ *
+ * A sidecar in namespace P sees a host through three namespace-dependent lookups: the services of
+ * the host exported to P (`exportTo`), the VirtualServices of the host exported to P, and the
+ * DestinationRule P uses for it (P's own rules first, then the service's namespace, then the root
+ * namespace, each filtered by `exportTo`). Each answer depends on P only when P is
+ * - a namespace holding a Service, ServiceEntry, VirtualService or DestinationRule for the host
+ *   (`exportTo: "."` exports to that namespace alone; P's own DestinationRules come first),
+ * - a namespace named in such an object's `exportTo`,
+ * - the root namespace, or the namespace the host's name says it lives in (`<name>.<ns>.svc.…`).
+ * Every other namespace gets the same three answers: the host's "outsiders". Their sidecars can
+ * share whatever is computed from those answers (routes, cluster views), as istiod's SidecarScope
+ * shares the PushContext indexes.
+ */
+import { isWildcard, resolveHost, wildcardsCovering } from '../hosts.js';
+import type { MeshGraph } from '../graph.js';
+import { stringList, type MeshObject } from '../object.js';
+import { exportToOf } from '../visibility.js';
+
+interface HostIndex {
+  /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
+  readonly byHost: Map<string, Set<string>>;
+  /** Per host: the namespaces that see it differently, or null (every namespace does: a wildcard host). */
+  readonly special: Map<string, ReadonlySet<string> | null>;
+}
+
+const INDEX = new WeakMap<MeshGraph, HostIndex>();
+
+/** `exportTo` values that name a namespace (not `*`, `.` or `~`). */
+function namedNamespaces(values: readonly string[]): string[] {
+  return values.filter((v) => v !== '*' && v !== '.' && v !== '~');
+}
+
+function note(byHost: Map<string, Set<string>>, host: string, o: MeshObject, exportTo: readonly string[]): void {
+  let set = byHost.get(host);
+  if (!set) byHost.set(host, (set = new Set()));
+  set.add(o.namespace);
+  for (const n of namedNamespaces(exportTo)) set.add(n);
+}
+
+function indexOf(graph: MeshGraph): HostIndex {
+  let index = INDEX.get(graph);
+  if (index) return index;
+  const byHost = new Map<string, Set<string>>();
+  for (const o of graph.ofKind('DestinationRule')) {
+    if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
+    note(byHost, resolveHost(o.spec.host, o.namespace, graph.clusterDomain).fqdn, o, exportToOf(o, graph.meshConfig).values);
+  }
+  // Every VirtualService, whatever its gateways: a namespace counted too many only shares less.
+  for (const o of graph.ofKind('VirtualService')) {
+    const exportTo = exportToOf(o, graph.meshConfig).values;
+    for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
+  }
+  INDEX.set(graph, (index = { byHost, special: new Map() }));
+  return index;
+}
+
+/**
+ * The namespaces whose sidecars may see `host` (a resolved FQDN, as the view queries it) unlike
+ * every other namespace; null when no namespace can be treated as an outsider (a wildcard host).
+ * Computed once per graph and host.
+ */
+export function namespacesSeeingDifferently(graph: MeshGraph, host: string): ReadonlySet<string> | null {
+  const index = indexOf(graph);
+  if (index.special.has(host)) return index.special.get(host)!;
+  let out: Set<string> | null = null;
+  if (!isWildcard(host)) {
+    out = new Set([graph.rootNamespace]);
+    const kube = /^[^.]+\.([^.]+)\.svc\./.exec(host);
+    if (kube) out.add(kube[1]!);
+    for (const h of [host, ...wildcardsCovering(host)]) for (const n of index.byHost.get(h) ?? []) out.add(n);
+    for (const s of graph.services.forHost(host, null)) {
+      out.add(s.namespace);
+      for (const n of namedNamespaces(s.exportTo)) out.add(n);
+    }
+  }
+  index.special.set(host, out);
+  return out;
+}
+
+/** Whether a sidecar in `namespace` sees `host` as every outsider does (see {@link namespacesSeeingDifferently}). */
+export function seesAsOutsider(graph: MeshGraph, host: string, namespace: string): boolean {
+  const special = namespacesSeeingDifferently(graph, host);
+  return special !== null && !special.has(namespace);
+}
+
+const CLIENT_MATCHES = new WeakMap<MeshGraph, boolean>();
+
+/**
+ * Whether any VirtualService route match names its client (`sourceLabels`, `sourceNamespace`), so
+ * that the routes of a host may differ between namespaces that see the host alike.
+ */
+export function matchesNameTheClient(graph: MeshGraph): boolean {
+  let v = CLIENT_MATCHES.get(graph);
+  if (v === undefined) {
+    v = graph.ofKind('VirtualService').some((o) => ['http', 'tcp', 'tls'].some((k) => {
+      const routes = o.spec[k];
+      return Array.isArray(routes) && routes.some((r) => {
+        const match = (r as { match?: unknown } | null)?.match;
+        return Array.isArray(match) && match.some((m) => typeof m === 'object' && m !== null && ('sourceLabels' in m || 'sourceNamespace' in m));
+      });
+    }));
+    CLIENT_MATCHES.set(graph, v);
+  }
+  return v;
+}
