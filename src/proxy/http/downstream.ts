@@ -1,11 +1,14 @@
 /**
- * The downstream side of one request, over node's HTTP/1.1 (`IncomingMessage`/`ServerResponse`) and
- * HTTP/2 compatibility API (`Http2ServerRequest`/`Http2ServerResponse`): request headers for the
+ * The downstream side of one request, over the HTTP/1.1 fast path (`H1ServerRequest` /
+ * `H1ServerResponse`, plaintext connections), node's HTTP/1.1 (`IncomingMessage`/`ServerResponse`,
+ * over TLS) and HTTP/2 compatibility API (`Http2ServerRequest`/`Http2ServerResponse`): request headers for the
  * upstream, local replies (Envoy's shape, and gRPC's trailers-only form for gRPC requests), and the
  * response sink.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
+import { H1ServerRequest, type H1ServerResponse } from './h1-server-exchange.js';
 import type { LocalReply, ResponseSink } from './pipeline.js';
 
 /** The raw TCP socket behind a wrapped stream (TLS, peeked HTTP/2): where remote/local addresses are read. */
@@ -13,8 +16,16 @@ export const RAW_SOCKET = Symbol('meshproof.raw-socket');
 /** The TLS socket behind a wrapped stream (HTTP/2 over TLS): peer certificates, ALPN. */
 export const TLS_SOCKET = Symbol('meshproof.tls-socket');
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
-export type DownstreamResponse = ServerResponse | Http2ServerResponse;
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest | H1ServerRequest;
+export type DownstreamResponse = ServerResponse | Http2ServerResponse | H1ServerResponse;
+
+/** The request body stream, or null when the request has none (HTTP/2: END_STREAM on HEADERS; HTTP/1.1: no Content-Length > 0 and no Transfer-Encoding). */
+export function requestBody(req: DownstreamRequest): Readable | null {
+  if (req instanceof H1ServerRequest) return req.body;
+  if ('stream' in req) return (req.stream as { endAfterHeaders?: boolean }).endAfterHeaders ? null : req;
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined ? req : null;
+}
 
 /** Request headers never forwarded upstream (hop-by-hop; undici refuses several of them; host is set from the authority). */
 const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host', 'expect', 'trailer']);
@@ -80,7 +91,7 @@ function isHttp2(res: DownstreamResponse): res is Http2ServerResponse {
 /** Writes response headers from a flat list. */
 export function writeHead(res: DownstreamResponse, status: number, headers: readonly string[]): void {
   if (isHttp2(res)) res.writeHead(status, headerObject(headers) as never);
-  else res.writeHead(status, headers as string[]);
+  else (res as ServerResponse).writeHead(status, headers as string[]);
 }
 
 /**
@@ -90,7 +101,7 @@ export function writeHead(res: DownstreamResponse, status: number, headers: read
  */
 export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, reply: LocalReply, closeConnection: boolean): number {
   if (res.headersSent) {
-    res.destroy();
+    (res as ServerResponse).destroy();
     return 0;
   }
   const extra = reply.headers ?? [];
@@ -103,7 +114,7 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
     } else {
       writeHead(res, 200, ['content-type', 'application/grpc', ...status, ...extra]);
     }
-    res.end();
+    (res as ServerResponse).end();
     return 0;
   }
   const body = reply.body ?? '';
@@ -112,7 +123,7 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
   h.push('content-length', String(Buffer.byteLength(body)));
   if (closeConnection && !isHttp2(res)) h.push('connection', 'close');
   writeHead(res, reply.status, h);
-  res.end(body);
+  (res as ServerResponse).end(body);
   return Buffer.byteLength(body);
 }
 
@@ -126,7 +137,7 @@ export function responseSink(res: DownstreamResponse, counter: { bytesSent: numb
     },
     end: (trailers) => {
       if (h2 && trailers && trailers.length > 0) res.addTrailers(headerObject(trailers));
-      res.end();
+      (res as ServerResponse).end();
     },
     onDrain: (resume) => { (res as ServerResponse).on('drain', resume); },
   };

@@ -12,19 +12,9 @@
  * classifier reads: the socket's own (`ECONNREFUSED`… → UF), `UND_ERR_CONNECT_TIMEOUT` (UF),
  * `HPE_*` from the parser (UPE), `UND_ERR_SOCKET` for a connection closed before the response ended (UC).
  */
-import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
-
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(chunk: Buffer): number | Error;
-  finish(): undefined | Error;
-  close(): void;
-  [k: number]: unknown;
-}
-interface NativeParserClass { new(): NativeParser; readonly RESPONSE: number; readonly kOnHeaders: number; readonly kOnHeadersComplete: number; readonly kOnBody: number; readonly kOnMessageComplete: number; readonly kOnExecute: number }
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass };
+import { HTTPParser } from './native-parser.js';
 
 /** What the pool calls for one request (undici's `Dispatcher.DispatchHandlers` subset). */
 export interface H1Handler {

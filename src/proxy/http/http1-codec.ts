@@ -20,9 +20,18 @@
  *   `envoy.reloadable_features.http_reject_path_with_fragment`, default on): a `#fragment` in
  *   `:path` → 400 `path_normalization_failed`, for HTTP/1.1 and HTTP/2 alike.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Http1ProtocolOptions } from '../../xds/gen/envoy/config/core/v3/protocol_pb.js';
 import type { LocalReply } from './pipeline.js';
+
+/** What the checks read of a request (node:http's IncomingMessage and the fast path's request alike). */
+export interface Http1RequestHead {
+  readonly headers: IncomingHttpHeaders;
+  url?: string;
+  readonly method?: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+}
 
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 
@@ -36,7 +45,7 @@ function codecError(status: number, body: string, details: string): LocalReply {
  * target and for `default_host_for_http_10`. Returns the local reply to send, or undefined to go on.
  * `options` is the HCM's `http_protocol_options` (absent: Envoy's defaults).
  */
-export function http1CodecChecks(req: IncomingMessage, options: Http1ProtocolOptions | undefined): LocalReply | undefined {
+export function http1CodecChecks(req: Http1RequestHead, options: Http1ProtocolOptions | undefined): LocalReply | undefined {
   const te = req.headers['transfer-encoding'];
   if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.method === 'CONNECT')) {
     return codecError(501, 'Not Implemented', 'http1.invalid_transfer_encoding');

@@ -2,8 +2,9 @@
  * One bound Listener: a net.Server on its socket address. Each connection is peeked (first bytes) to
  * choose the filter chain (`filter_chain_match` through the registered selector, else the first
  * chain), then handed to TLS (when the chain has a transport socket; ALPN h2 / http/1.1), to a network
- * filter (tcp_proxy…), or to the chain's HTTP connection manager: node:http for HTTP/1.1, node:http2
- * for HTTP/2 (prior-knowledge h2c is recognised by its preface; `codec_type` can force one).
+ * filter (tcp_proxy…), or to the chain's HTTP connection manager: plaintext HTTP/1.1 to the fast
+ * path (h1-server-connection.ts: llhttp on the raw socket), HTTP/1.1 over TLS to node:http,
+ * HTTP/2 to node:http2 (prior-knowledge h2c is recognised by its preface; `codec_type` can force one).
  *
  * New config for the same address replaces the chains for new connections; connections already open
  * keep the servers they started with, so nothing in flight is dropped. Draining stops accepting,
@@ -20,11 +21,12 @@ import type { ConnectionInfo, ProxyExtensions } from './pipeline.js';
 import { type HandlerEnv, handleRequest } from './request-handler.js';
 import { handleClientError } from './client-error.js';
 import { inspectConnection } from '../tcp/inspect.js';
-import { RAW_SOCKET, TLS_SOCKET } from './downstream.js';
+import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET } from './downstream.js';
+import { H1ConnectionSet, type H1ServerOptions } from './h1-server-connection.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
-interface HcmServers { readonly h1: http.Server; readonly h2: http2.Http2Server }
+interface HcmServers { readonly h1: http.Server; readonly h2: http2.Http2Server; readonly fast: H1ServerOptions }
 
 export class ListenerServer {
   private readonly server: net.Server;
@@ -32,6 +34,7 @@ export class ListenerServer {
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
   private readonly servers = new WeakMap<CompiledHcm, HcmServers>();
   private readonly allServers = new Set<HcmServers>();
+  private readonly fastConnections = new H1ConnectionSet();
   private draining = false;
   private boundPort = 0;
 
@@ -177,7 +180,8 @@ export class ListenerServer {
     // Over TLS the stream is a TLSSocket on a JS stream that may already hold decrypted bytes, which
     // node:http2 cannot replay there: it gets a fresh wrapper that forwards them.
     if (h2) return void servers.h2.emit('connection', stream === raw ? stream : replayable(stream, raw));
-    servers.h1.emit('connection', stream);
+    if (stream === raw) this.fastConnections.add(raw, servers.fast);
+    else servers.h1.emit('connection', stream);
     if (stream === raw && raw.isPaused()) raw.resume();
   }
 
@@ -185,7 +189,7 @@ export class ListenerServer {
     let s = this.servers.get(hcm);
     if (s) return s;
     const ctx = { listenerName: this.config.name, hcm, stats: this.stats.httpPrefix(hcm.statPrefix), localPort: this.config.port || this.boundPort };
-    const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => handleRequest(this.env, ctx, req, res);
+    const onRequest = (req: DownstreamRequest, res: DownstreamResponse) => handleRequest(this.env, ctx, req, res);
     const h1 = http.createServer({
       maxHeaderSize: hcm.maxRequestHeadersKb * 1024,
       headersTimeout: hcm.requestHeadersTimeoutMs,
@@ -206,7 +210,14 @@ export class ListenerServer {
       if (this.draining) session.close();
     });
     h2.on('sessionError', () => {});
-    s = { h1, h2 };
+    const fast: H1ServerOptions = {
+      maxHeaderSize: hcm.maxRequestHeadersKb * 1024,
+      headersTimeoutMs: hcm.requestHeadersTimeoutMs,
+      idleTimeoutMs: hcm.idleTimeoutMs,
+      onRequest,
+      onClientError: (err, socket) => handleClientError(err, socket, this.env, ctx),
+    };
+    s = { h1, h2, fast };
     this.servers.set(hcm, s);
     this.allServers.add(s);
     return s;
@@ -221,10 +232,12 @@ export class ListenerServer {
     this.draining = true;
     await new Promise<void>((resolve) => { this.server.close(() => resolve()); });
     for (const s of this.allServers) s.h1.closeIdleConnections();
+    this.fastConnections.closeIdle();
     for (const session of this.h2Sessions) session.close();
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
       for (const s of this.allServers) s.h1.closeIdleConnections();
+      this.fastConnections.closeIdle();
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const s of this.sockets) s.destroy();

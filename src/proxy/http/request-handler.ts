@@ -17,7 +17,7 @@ import { normalizeRequestPath } from '../path-normalize.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
-import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
+import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
 import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
@@ -78,7 +78,7 @@ class HttpExchange implements Exchange {
     readonly req: DownstreamRequest, readonly res: DownstreamResponse, readonly downstream: DownstreamInfo,
     readonly method: string, readonly path: string, readonly authority: string, readonly scheme: string, readonly headers: HeaderBag,
   ) {
-    this.body = hasBody(req) ? (req as Readable) : null;
+    this.body = requestBody(req);
   }
 
   get signal(): AbortSignal {
@@ -110,13 +110,6 @@ class HttpExchange implements Exchange {
   get state(): Map<symbol, unknown> {
     return (this.stateMap ??= new Map());
   }
-}
-
-function hasBody(req: DownstreamRequest): boolean {
-  const h = req.headers;
-  if ('stream' in req) return !(req.stream as { endAfterHeaders?: boolean }).endAfterHeaders;
-  const cl = h['content-length'];
-  return (cl !== undefined && cl !== '0') || h['transfer-encoding'] !== undefined;
 }
 
 function stripPort(authority: string, mode: CompiledHcm['stripPort'], localPort: number): string {
@@ -155,7 +148,7 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   st.downstream_rq_total++;
   st.downstream_rq_active++;
   if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
-  res.on('close', () => onClose(env, ctx, ex));
+  (res as import('node:http').ServerResponse).on('close', () => onClose(env, ctx, ex));
   // The HCM generates x-request-id before any filter runs (generate_request_id, default true), so local replies log it too.
   if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = randomUUID();
   const rejected = codecReply ?? fragmentReply(req.url ?? '/');
@@ -298,7 +291,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   } catch {
     // Reset after the response started: Envoy resets the downstream stream too.
     if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
-    ex.res.destroy();
+    (ex.res as import('node:http').ServerResponse).destroy();
   } finally {
     clearTimeout(timer);
   }

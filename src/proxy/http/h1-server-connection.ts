@@ -1,0 +1,293 @@
+/**
+ * The downstream HTTP/1.1 codec for plaintext connections: Node's native llhttp parser in request
+ * mode (strict, as node:http runs it) on the raw `net.Socket`, feeding the request pipeline directly
+ * instead of through `http.Server`. It keeps node:http's answers byte for byte (the proxy's
+ * behaviour must not depend on which codec served a connection) and Envoy's serial processing:
+ *
+ * - Parse errors (`HPE_*`) and the `request_headers_timeout` (ERR_HTTP_REQUEST_TIMEOUT, measured
+ *   from the first byte of a request's head, checked every `max(50, min(1000, timeout / 4))` ms
+ *   as node:http does) go to the same `clientError` handler (client-error.ts: 400 / 408 / 431,
+ *   flag DPE, connection closed). Nothing reaches a filter or an upstream before its head parsed.
+ * - Requests are handled one at a time in arrival order (Envoy's HTTP/1.1 codec); a pipelined
+ *   request waits, and reading pauses, until the response before it finished.
+ * - HTTP/1.1 without Host → node:http's bare 400 and close; `Expect: 100-continue` → `100 Continue`
+ *   then the request; another expectation → 417; CONNECT and the HTTP/2 preface on this codec →
+ *   the connection is closed; `Upgrade` on other methods is served as a plain request.
+ * - Backpressure: a request body Readable that is not read pauses the socket; a response is
+ *   written straight to the socket (the router waits for 'drain').
+ * - Client half-close or disconnect: requests in flight are aborted (the pipeline logs DC); a body
+ *   cut short is the parser's EOF error first, as node:http reports it.
+ * - Idle connections (no request in progress) close after the HCM `idle_timeout`; `drain()` closes
+ *   idle ones now and the rest after their response (`Connection: close` is added while draining).
+ */
+import type { Socket } from 'node:net';
+import { H1RequestBody, type H1ResponseOwner, H1ServerRequest, H1ServerResponse } from './h1-server-exchange.js';
+import { HTTPParser, METHODS, type NativeParser } from './native-parser.js';
+
+/** What a connection needs from its listener and HCM. */
+export interface H1ServerOptions {
+  /** `max_request_headers_kb` × 1024. */
+  readonly maxHeaderSize: number;
+  /** `request_headers_timeout` (ms, > 0). */
+  readonly headersTimeoutMs: number;
+  /** HCM `common_http_protocol_options.idle_timeout` (ms); 0 disables it. */
+  readonly idleTimeoutMs: number;
+  /** Handles one request (the pipeline's handleRequest). */
+  onRequest(req: H1ServerRequest, res: H1ServerResponse): void;
+  /** node:http's 'clientError': parse errors and the headers timeout. */
+  onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
+}
+
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+/** node:http keeps at most this many raw header entries (its parser's maxHeaderPairs default). */
+const MAX_HEADER_ENTRIES = 2000;
+
+interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerResponse; readonly keepAlive: boolean; dispatched: boolean }
+
+export class H1ServerConnection implements H1ResponseOwner {
+  private readonly parser: NativeParser = new HTTPParser();
+  readonly keepAliveSeconds: number;
+  /** Requests parsed and not yet finished, oldest (the one being served) first. */
+  private readonly queue: Pending[] = [];
+  /** The request whose head or body the parser is in. */
+  private parsing: Pending | undefined;
+  private headBuffer: string[] = [];
+  private urlBuffer = '';
+  /** performance.now() when the current request's head began; 0 when not inside a head. */
+  headersStart = 0;
+  /** performance.now() when the connection last became idle. */
+  idleSince: number;
+  private bodyPaused = false;
+  private pipelinePaused = false;
+  private errored = false;
+  /** A `Connection: close` response went out: no further request is served. */
+  private closing = false;
+  private closed = false;
+
+  constructor(readonly socket: Socket, private readonly o: H1ServerOptions) {
+    this.keepAliveSeconds = Math.floor(Math.min(o.idleTimeoutMs, 2 ** 31 - 1) / 1000);
+    this.idleSince = performance.now();
+    const p = this.parser;
+    p.initialize(HTTPParser.REQUEST, {}, o.maxHeaderSize, 0);
+    p[HTTPParser.kOnMessageBegin] = () => { this.headersStart = performance.now(); };
+    p[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
+      for (const x of headers) if (this.headBuffer.length < MAX_HEADER_ENTRIES) this.headBuffer.push(x);
+      this.urlBuffer += url;
+    };
+    p[HTTPParser.kOnHeadersComplete] = (maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, _s: unknown, _m: unknown, _upgrade: boolean, keepAlive: boolean) =>
+      this.onHeadersComplete(maj, min, headers, method, url, keepAlive);
+    p[HTTPParser.kOnBody] = (b: Buffer) => this.onBody(b);
+    p[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
+    p[HTTPParser.kOnExecute] = () => {};
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
+    socket.on('drain', () => this.queue[0]?.res.emitDrain());
+    socket.once('close', () => this.onClose());
+  }
+
+  /** No request in progress and no partial one buffered. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.parsing === undefined && this.headersStart === 0;
+  }
+
+  private onData(d: Buffer): void {
+    if (this.errored) return;
+    const r = this.parser.execute(d);
+    if (typeof r !== 'number') this.clientError(r);
+  }
+
+  private onHeadersComplete(maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
+    this.headersStart = 0;
+    let raw = headers;
+    if (raw === undefined || this.headBuffer.length > 0) {
+      raw = this.headBuffer.concat(raw ?? []);
+      if (raw.length > MAX_HEADER_ENTRIES) raw.length = MAX_HEADER_ENTRIES;
+      this.headBuffer = [];
+    }
+    const target = url ?? this.urlBuffer;
+    this.urlBuffer = '';
+    const name = METHODS[method] ?? String(method);
+    // node:http without 'connect' listeners closes CONNECT; the HTTP/2 preface on the HTTP/1.1 codec alike.
+    if (name === 'CONNECT' || name === 'PRI') { this.socket.destroy(); return 1; }
+    const req = new H1ServerRequest(this.socket, name, target, raw, maj, min);
+    const cl = req.headers['content-length'];
+    if ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined) req.body = new H1RequestBody(() => this.onBodyRead());
+    const res = new H1ServerResponse(this, req, keepAlive);
+    const pending: Pending = { req, res, keepAlive, dispatched: false };
+    this.parsing = pending;
+    this.queue.push(pending);
+    if (this.queue.length === 1 && !this.closing) this.dispatch(pending);
+    else if (!this.pipelinePaused) { this.pipelinePaused = true; this.socket.pause(); }
+    return 0;
+  }
+
+  private dispatch(p: Pending): void {
+    p.dispatched = true;
+    const { req, res } = p;
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
+      // node:http's own answers before any 'request' event (requireHostHeader, checkExpectation).
+      if (req.headers.host === undefined) { res.writeHead(400, ['Connection', 'close']); res.end(); return; }
+      const expect = req.headers.expect;
+      if (expect !== undefined) {
+        if (!CONTINUE.test(expect)) { res.writeHead(417, []); res.end(); return; }
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      }
+    }
+    this.o.onRequest(req, res);
+  }
+
+  private onBody(b: Buffer): void {
+    const body = this.parsing?.req.body;
+    if (!body || body.destroyed) return;
+    if (!body.push(b) && !this.bodyPaused) { this.bodyPaused = true; this.socket.pause(); }
+  }
+
+  private onBodyRead(): void {
+    if (!this.bodyPaused) return;
+    this.bodyPaused = false;
+    if (!this.pipelinePaused && !this.closed) this.socket.resume();
+  }
+
+  private onMessageComplete(): void {
+    const p = this.parsing;
+    this.headBuffer = [];
+    if (!p) return;
+    this.parsing = undefined;
+    p.req.complete = true;
+    const body = p.req.body;
+    if (body && !body.destroyed) body.push(null);
+    if (p.res.writableFinished) this.finish(p);
+  }
+
+  /** H1ResponseOwner: the response's bytes are all with the socket. */
+  responseDone(res: H1ServerResponse): void {
+    const p = this.queue[0];
+    if (!p || p.res !== res) return;
+    if (res.last) {
+      this.closing = true;
+    } else if (!p.req.complete) {
+      // Envoy and node:http read (and drop) the rest of a body nobody consumed before the next request.
+      const body = p.req.body;
+      if (body && !body.readableFlowing && body.listenerCount('data') === 0) { body.destroy(); this.onBodyRead(); }
+    }
+    process.nextTick(emitClose, res);
+    if (p.req.complete) this.finish(p);
+  }
+
+  /** The head request is answered and fully read: serve the next one. */
+  private finish(p: Pending): void {
+    if (this.queue[0] !== p) return;
+    this.queue.shift();
+    if (this.queue.length === 0) this.idleSince = performance.now();
+    if (this.closed || this.errored || this.closing) return;
+    const next = this.queue[0];
+    if (next !== undefined) process.nextTick(dispatchNext, this, next);
+    else if (this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.socket.resume(); }
+  }
+
+  /** @internal */
+  dispatchNext(p: Pending): void {
+    if (this.closed || this.errored || this.closing || this.queue[0] !== p) return;
+    if (this.queue.length === 1 && this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.socket.resume(); }
+    this.dispatch(p);
+  }
+
+  private clientError(err: NodeJS.ErrnoException): void {
+    if (this.errored) return;
+    this.errored = true;
+    this.socket.removeAllListeners('data');
+    this.o.onClientError(err, this.socket);
+  }
+
+  /** The request head did not complete within request_headers_timeout (called by the listener's sweep). */
+  headersTimedOut(): void {
+    this.headersStart = 0;
+    this.clientError(Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }));
+  }
+
+  private onEnd(): void {
+    if (this.errored) { this.socket.end(); return; }
+    const r = this.parser.finish();
+    if (r instanceof Error) { this.clientError(r); return; }
+    this.abortAll();
+    if (this.socket.writable) this.socket.end();
+  }
+
+  private abortAll(): void {
+    for (const p of this.queue) {
+      const body = p.req.body;
+      if (body && !body.readableEnded && !body.destroyed) {
+        if (body.listenerCount('error') > 0) body.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+        else body.destroy();
+      }
+    }
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.abortAll();
+    for (const p of this.queue.splice(0)) if (!p.res.writableFinished) p.res.emitClose();
+    this.parsing = undefined;
+    this.parser.close();
+  }
+
+  /** Draining: closes the connection now when idle, else after the response in progress. */
+  closeIfIdle(): void {
+    if (this.idle) this.socket.destroy();
+  }
+}
+
+function emitClose(res: H1ServerResponse): void {
+  // As node:http's resOnFinish: a `Connection: close` response ends the connection once written.
+  if (res.last) res.socket.destroySoon();
+  res.emitClose();
+}
+
+function dispatchNext(c: H1ServerConnection, p: Pending): void {
+  c.dispatchNext(p);
+}
+
+/**
+ * The fast-path connections of one listener: one timer (not one per request) checks
+ * request_headers_timeout and idle_timeout, as node:http's connectionsCheckingInterval does.
+ */
+export class H1ConnectionSet {
+  private readonly all = new Set<{ conn: H1ServerConnection; o: H1ServerOptions }>();
+  private timer: NodeJS.Timeout | undefined;
+  private intervalMs = 1000;
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Serves `socket` with the fast path until it closes. */
+  add(socket: Socket, o: H1ServerOptions): H1ServerConnection {
+    const conn = new H1ServerConnection(socket, o);
+    const entry = { conn, o };
+    this.all.add(entry);
+    socket.once('close', () => {
+      this.all.delete(entry);
+      if (this.all.size === 0 && this.timer) { clearInterval(this.timer); this.timer = undefined; }
+    });
+    const interval = Math.max(50, Math.min(1000, Math.floor(o.headersTimeoutMs / 4)));
+    if (this.timer === undefined || interval < this.intervalMs) {
+      clearInterval(this.timer);
+      this.intervalMs = interval;
+      this.timer = setInterval(() => this.sweep(), interval).unref();
+    }
+    return conn;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const { conn, o } of this.all) {
+      if (conn.headersStart !== 0 && now - conn.headersStart > o.headersTimeoutMs) conn.headersTimedOut();
+      else if (o.idleTimeoutMs > 0 && conn.idle && now - conn.idleSince > o.idleTimeoutMs) conn.socket.destroy();
+    }
+  }
+
+  /** Draining: closes the idle connections now (the others close after their response). */
+  closeIdle(): void {
+    for (const { conn } of this.all) conn.closeIfIdle();
+  }
+}
