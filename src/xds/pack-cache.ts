@@ -9,8 +9,15 @@
  * caller that builds a resource, snapshots it, changes a nested field and snapshots it again still
  * gets the new bytes.
  */
-import type { Any } from '@bufbuild/protobuf/wkt';
-import { type ResourceKind, type XdsResource, packResource, resourceName } from './resources.js';
+import { create, type DescMessage } from '@bufbuild/protobuf';
+import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
+import { ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
+import { SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { encodedSize, writeEncoded } from './encode.js';
+import { type ResourceKind, type XdsResource, resourceName } from './resources.js';
 
 /** A resource as a snapshot holds it. */
 export interface PackedResource {
@@ -41,42 +48,53 @@ export function isReusable(message: XdsResource): boolean {
   return REUSABLE.has(message);
 }
 
+/** The message type of each kind (as `packResource` packs it). */
+const SCHEMAS: Record<ResourceKind, DescMessage> = {
+  cluster: ClusterSchema, endpoint: ClusterLoadAssignmentSchema, listener: ListenerSchema, route: RouteConfigurationSchema, secret: SecretSchema,
+};
+
 /**
  * `message` packed and framed: remembered for a reusable message, computed afresh otherwise. The
- * caller must pass the message's own kind (as `packResource`).
+ * caller must pass the message's own kind (as `packResource`). The same bytes as
+ * `packResource(kind, message)` and its framing, written once: the resource is encoded straight
+ * into its frame (`encode.ts`, sized first), and the Any's `value` is a view of those bytes.
  */
 export function packOnce(kind: ResourceKind, message: XdsResource): PackedResource {
   const known = PACKED.get(message);
   if (known) return known;
-  const any = Object.freeze(packResource(kind, message));
-  const packed: PackedResource = { any, framed: frame(resourceName(kind, message), any) };
+  const packed = pack(kind, message);
   if (REUSABLE.has(message)) PACKED.set(message, packed);
   return packed;
 }
 
-// One buffer per resource, written in place: building it from a dozen small Buffers cost as much
-// as hashing them.
-function frame(name: string, any: Any): Buffer {
+// One buffer per resource, `<name> NUL <Any: 0x0a len type_url 0x12 len value> NUL`, written in
+// place (the Any's fields as toBinary(AnySchema) writes them: an empty value is left out).
+function pack(kind: ResourceKind, message: XdsResource): PackedResource {
+  const schema = SCHEMAS[kind];
+  const name = resourceName(kind, message);
+  const typeUrl = `type.googleapis.com/${schema.typeName}`;
+  const valueLen = encodedSize(schema, message as never);
   const nameLen = Buffer.byteLength(name, 'utf8');
-  const urlLen = Buffer.byteLength(any.typeUrl, 'utf8');
-  const valueLen = any.value.length;
-  const size = nameLen + 1 + (urlLen > 0 ? 1 + varintSize(urlLen) + urlLen : 0) + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
+  const urlLen = typeUrl.length;
+  const size = nameLen + 1 + 1 + varintSize(urlLen) + urlLen + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
   const out = Buffer.allocUnsafe(size);
-  let at = out.write(name, 0, 'utf8');
+  let at = nameLen === name.length ? out.write(name, 0, 'latin1') : out.write(name, 0, 'utf8');
   out[at++] = 0;
-  if (urlLen > 0) {
-    out[at++] = 0x0a;
-    at = writeVarint(out, at, urlLen);
-    at += out.write(any.typeUrl, at, 'utf8');
-  }
+  out[at++] = 0x0a;
+  at = writeVarint(out, at, urlLen);
+  at += out.write(typeUrl, at, 'latin1');
+  let value = new Uint8Array(0);
   if (valueLen > 0) {
     out[at++] = 0x12;
     at = writeVarint(out, at, valueLen);
-    out.set(any.value, at);
-    at += valueLen;
+    const end = writeEncoded(schema, message as never, out, at);
+    if (end !== at + valueLen) throw new Error(`pack ${kind} "${name}": wrote ${end - at} bytes, sized ${valueLen} (the message changed while it was packed?)`);
+    value = new Uint8Array(out.buffer, out.byteOffset + at, valueLen);
+    at = end;
   }
   out[at] = 0;
-  return out;
+  const any = Object.freeze(create(AnySchema, { typeUrl, value }));
+  return { any, framed: out };
 }
 
 function varintSize(n: number): number {

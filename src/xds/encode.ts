@@ -1,0 +1,68 @@
+/**
+ * A protobuf binary encoder for the generated Envoy messages that writes each message into one
+ * buffer of its exact size: a size pass first (nested lengths and UTF-8 string lengths remembered in
+ * visit order), then a write pass that consumes them. Byte for byte what `toBinary(schema, message)`
+ * of @bufbuild/protobuf writes (fields in number order, proto3 implicit presence omits zero values,
+ * explicit presence and oneofs write what is set, packed repeated scalars, map entries with key and
+ * value always written, `google.protobuf.Struct` fields held as JSON, unwrapped wrapper fields,
+ * unknown fields last), without its growing buffers, copies and per-field closures: a cold
+ * 1,000-service snapshot encodes 6,000 resources.
+ *
+ * Generated code, generated from the generated descriptors: the first time a message type is
+ * encoded, straight-line JavaScript is generated for it and every type it reaches (one size and one
+ * write function per type, each field inline: `encode-codegen.ts`) and compiled once per process.
+ * Anything it does not handle the way `toBinary` does (group encoding, a value of the wrong
+ * JavaScript type, a foreign message, a missing proto2 required field) makes it hand the message to
+ * `toBinary`, which then encodes it or throws its own error: same bytes or same error, always.
+ */
+import { type DescMessage, type MessageShape, protoInt64, toBinary } from '@bufbuild/protobuf';
+import { compileEncoder, type CompiledEncoder } from './encode-codegen.js';
+
+const ENCODERS = new WeakMap<DescMessage, CompiledEncoder>();
+
+function encoderOf(desc: DescMessage): CompiledEncoder {
+  let e = ENCODERS.get(desc);
+  if (!e) ENCODERS.set(desc, (e = compileEncoder(desc, protoInt64)));
+  return e;
+}
+
+let pending: { message: unknown; bytes: Uint8Array | undefined } | undefined;
+
+/** The byte length of `message` encoded; pair with {@link writeEncoded} (the next call of this module) to write it. */
+export function encodedSize<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): number {
+  pending = undefined;
+  const encoder = encoderOf(schema);
+  try {
+    const size = encoder.size(message);
+    pending = { message, bytes: undefined };
+    return size;
+  } catch (e) {
+    if (!encoder.isFallback(e)) throw e;
+    const bytes = toBinary(schema, message);
+    pending = { message, bytes };
+    return bytes.length;
+  }
+}
+
+/**
+ * Writes `message`, sized by the {@link encodedSize} call just before, into `target` at `offset`
+ * (exactly that many bytes must fit, and the message must not have changed since). Returns the
+ * offset after it. Throws if `message` is not the one just sized.
+ */
+export function writeEncoded<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, target: Uint8Array, offset: number): number {
+  const p = pending;
+  pending = undefined;
+  if (p?.message !== message) throw new Error('writeEncoded: call encodedSize(schema, message) for this message first');
+  if (p.bytes) {
+    target.set(p.bytes, offset);
+    return offset + p.bytes.length;
+  }
+  return encoderOf(schema).write(message, target, offset);
+}
+
+/** `toBinary(schema, message)`: the same bytes, in one allocation of the exact size. */
+export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(encodedSize(schema, message));
+  writeEncoded(schema, message, out, 0);
+  return out;
+}
