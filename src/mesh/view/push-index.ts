@@ -80,10 +80,20 @@ export function namespacesSeeingDifferently(graph: MeshGraph, host: string): Rea
   return out;
 }
 
-/** Whether a sidecar in `namespace` sees `host` as every outsider does (see {@link namespacesSeeingDifferently}). */
+const OUTSIDER_TESTS = new WeakMap<MeshGraph, Map<string, Map<string, boolean>>>();
+
+/** Whether a sidecar in `namespace` sees `host` as every outsider does (see {@link namespacesSeeingDifferently}); memoised per namespace and host. */
 export function seesAsOutsider(graph: MeshGraph, host: string, namespace: string): boolean {
-  const special = namespacesSeeingDifferently(graph, host);
-  return special !== null && !special.has(namespace);
+  let byNamespace = OUTSIDER_TESTS.get(graph);
+  if (!byNamespace) OUTSIDER_TESTS.set(graph, (byNamespace = new Map()));
+  let answers = byNamespace.get(namespace);
+  if (!answers) byNamespace.set(namespace, (answers = new Map()));
+  let answer = answers.get(host);
+  if (answer === undefined) {
+    const special = namespacesSeeingDifferently(graph, host);
+    answers.set(host, (answer = special !== null && !special.has(namespace)));
+  }
+  return answer;
 }
 
 const CLIENT_MATCHES = new WeakMap<MeshGraph, boolean>();

@@ -127,7 +127,15 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
   };
   const r = serviceRoutes(graph, proxy, recording, null, s);
   env.problems.push(...problems);
-  if (!known && [...hosts].every((h) => seesAsOutsider(graph, h, proxy.namespace))) shared.set(s, { ...r, hosts: [...hosts], problems, adds });
+  if (!known && [...hosts].every((h) => seesAsOutsider(graph, h, proxy.namespace))) {
+    // A repeated add is a no-op (the first one made the cluster): replay the first of each.
+    const once = new Map<string, (typeof adds)[number]>();
+    for (const a of adds) {
+      const key = `${a[1]}\u0000${a[2]}\u0000${a[3] ?? ''}`;
+      if (!once.has(key)) once.set(key, a);
+    }
+    shared.set(s, { ...r, hosts: [...hosts], problems, adds: [...once.values()] });
+  }
   return r;
 }
 

@@ -88,20 +88,22 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   return match;
 }
 
+const ROUTED = new WeakMap<readonly HttpRouteView[], readonly (string | null)[]>();
+
 /**
- * What the Envoy routes of `routes` read from `env` besides the routes themselves: per destination
- * and mirror, the cluster named (after the `env.clusters` check) and its consistent hash, as a string.
+ * What the Envoy routes of `routes` read from `env` besides the routes themselves, as a string: per
+ * destination and mirror, whether its cluster is in `env.clusters` (else the route names
+ * `BlackHoleCluster`) and the cluster's consistent hash.
  */
 export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv): string {
+  let names = ROUTED.get(routes);
+  if (!names) ROUTED.set(routes, (names = routes.flatMap((r) => [...r.destinations.map((d) => d.cluster), ...r.mirrors.map((m) => m.destination.cluster)])));
+  const hashes = env.consistentHash !== undefined && env.consistentHash.size > 0 ? env.consistentHash : undefined;
   let out = '';
-  const add = (d: DestinationView) => {
-    const c = clusterOf(d, env);
-    const hash = env.consistentHash?.get(c);
-    out += hash ? `${c} ${JSON.stringify(hash)}\u0000` : `${c}\u0000`;
-  };
-  for (const r of routes) {
-    for (const d of r.destinations) add(d);
-    for (const m of r.mirrors) add(m.destination);
+  for (const c of names) {
+    if (c === null || !env.clusters.has(c)) { out += '0'; continue; }
+    const hash = hashes?.get(c);
+    out += hash ? `1${JSON.stringify(hash)}\u0000` : '1';
   }
   return out;
 }

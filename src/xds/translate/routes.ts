@@ -3,7 +3,7 @@
  * host and port (`"<fqdn>:<port>"`), and gateway RDS (`http.<listener port>`, and
  * `https.<port>.<port name>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
@@ -84,6 +84,59 @@ export function sharedVirtualHost(h: HostRoutesView, domains: string[], env: Rou
   let vh = byVariant.get(variant);
   if (!vh) byVariant.set(variant, (vh = buildVirtualHost(h, domains, env)));
   return vh;
+}
+
+const VIRTUAL_HOST_BYTES = new WeakMap<VirtualHost, Uint8Array>();
+
+/**
+ * `toBinary(RouteConfigurationSchema, rc)`, byte for byte, with each virtual host encoded once per
+ * message (a shared virtual host is encoded for the first route configuration that holds it):
+ * protobuf writes fields in number order, so the encoding is field 1 (`name`), then one
+ * `0x12 <length> <VirtualHost>` per virtual host (repeated field 2), then every other field, as the
+ * encoding of `rc` without virtual hosts has them. Virtual hosts must not change once encoded.
+ */
+export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
+  const rest = toBinary(RouteConfigurationSchema, { ...rc, virtualHosts: [] });
+  let split = 0;
+  if (rest[0] === 0x0a) {
+    let len = 0;
+    let shift = 1;
+    let at = 1;
+    for (;;) {
+      const b = rest[at++]!;
+      len += (b & 0x7f) * shift;
+      if (b < 0x80) break;
+      shift *= 128;
+    }
+    split = at + len;
+  }
+  const parts = rc.virtualHosts.map((vh) => {
+    let bytes = VIRTUAL_HOST_BYTES.get(vh);
+    if (!bytes) VIRTUAL_HOST_BYTES.set(vh, (bytes = toBinary(VirtualHostSchema, vh)));
+    return bytes;
+  });
+  let size = rest.length;
+  for (const b of parts) size += 1 + varintSize(b.length) + b.length;
+  const out = new Uint8Array(size);
+  out.set(rest.subarray(0, split), 0);
+  let at = split;
+  for (const b of parts) {
+    out[at++] = 0x12;
+    for (let n = b.length; ; n = Math.floor(n / 128)) {
+      if (n < 0x80) { out[at++] = n; break; }
+      out[at++] = (n & 0x7f) | 0x80;
+    }
+    out.set(b, at);
+    at += b.length;
+  }
+  out.set(rest.subarray(split), at);
+  return out;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  for (; n >= 0x80; n = Math.floor(n / 128)) size++;
+  return size;
 }
 
 /**

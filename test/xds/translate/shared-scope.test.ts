@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { join } from 'node:path';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
@@ -11,6 +12,8 @@ import { packOnce } from '../../../src/xds/pack-cache.js';
 import { type ResourceKind, type ResourceSet, type XdsResource, packResource, resourceName } from '../../../src/xds/resources.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { parseWorkloadFile, translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
+import { encodeRouteConfiguration } from '../../../src/xds/translate/routes.js';
+import { RouteConfigurationSchema } from '../../../src/xds/gen/envoy/config/route/v3/route_pb.js';
 import { meshOf } from '../../../bench/view/mesh.js';
 import { manifests } from '../../mesh/_graph.js';
 import { DIST } from './_apps.js';
@@ -178,6 +181,23 @@ test('GIVEN the comparison used above WHEN two views differ in one destination T
   const a = translateProxy(buildProxyView(graph, byNs.get('plain')!), []);
   const b = translateProxy(buildProxyView(graph, byNs.get('own-rule')!), []);
   assert.match(firstDifference(encoded(a), encoded(b)) ?? '', /^\.(cluster|route) /);
+});
+
+test('GIVEN sidecar route configurations of several namespaces (shared virtual hosts), one without a name and one with a 200-byte name WHEN spliced from per-virtual-host encodings THEN the bytes equal toBinary; a changed virtual host list changes them', () => {
+  const graph = MeshGraph.from(manifests(...meshOf(30)));
+  const firsts = [...new Map(proxiesOf(graph).filter((p) => p.type === 'sidecar').map((p) => [p.namespace, p])).values()].slice(0, 4);
+  const same = (rc: Parameters<typeof encodeRouteConfiguration>[0]) => Buffer.from(encodeRouteConfiguration(rc)).equals(Buffer.from(toBinary(RouteConfigurationSchema, rc)));
+  let checked = 0;
+  for (const p of firsts) {
+    for (const rc of translateProxy(buildProxyView(graph, p), []).routes) {
+      assert.ok(same(rc), `${p.namespace} ${rc.name}`);
+      for (const name of ['', 'x'.repeat(200)]) assert.ok(same(create(RouteConfigurationSchema, { ...rc, name })), `${p.namespace} name of ${name.length} bytes`);
+      const fewer = create(RouteConfigurationSchema, { ...rc, virtualHosts: rc.virtualHosts.slice(1) });
+      assert.not.ok(Buffer.from(encodeRouteConfiguration(fewer)).equals(Buffer.from(toBinary(RouteConfigurationSchema, rc))));
+      checked++;
+    }
+  }
+  assert.ok(checked >= 4);
 });
 
 test.run();
