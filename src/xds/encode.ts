@@ -15,7 +15,8 @@
  * JavaScript type, a foreign message, a missing proto2 required field) makes it hand the message to
  * `toBinary`, which then encodes it or throws its own error: same bytes or same error, always.
  */
-import { type DescMessage, type MessageShape, protoInt64, toBinary } from '@bufbuild/protobuf';
+import { type DescMessage, type MessageShape, create, protoInt64, toBinary } from '@bufbuild/protobuf';
+import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
 import { compileEncoder, type CompiledEncoder } from './encode-codegen.js';
 
 const ENCODERS = new WeakMap<DescMessage, CompiledEncoder>();
@@ -65,4 +66,9 @@ export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: M
   const out = new Uint8Array(encodedSize(schema, message));
   writeEncoded(schema, message, out, 0);
   return out;
+}
+
+/** `anyPack(schema, message)` of @bufbuild/protobuf (`type.googleapis.com/<type name>` and the message's bytes), encoded by {@link encodeMessage}. */
+export function packAny<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Any {
+  return create(AnySchema, { typeUrl: `type.googleapis.com/${schema.typeName}`, value: encodeMessage(schema, message) });
 }

@@ -2,15 +2,15 @@
  * Clusters: one Envoy `Cluster` per upstream (host, port, subset) the proxy's view needs, with the
  * DestinationRule traffic policy translated (Istio `pilot/pkg/networking/core/cluster*.go`).
  */
-import { create, type JsonObject } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
-import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy, Cluster_LeastRequestLbConfigSchema, Cluster_MaglevLbConfigSchema, Cluster_RingHashLbConfigSchema, Cluster_RoundRobinLbConfigSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { create, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
+import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
+import { packAny } from '../encode.js';
 import { buildStaticLoadAssignment } from './endpoints.js';
 
 export { outboundClusterName };
@@ -50,15 +50,20 @@ export function buildDefaultClusters(view: ProxyView): Cluster[] {
   return out;
 }
 
+/** A `Cluster` under construction: the init object `create(ClusterSchema, init)` turns into the message once. */
+export type ClusterInit = MessageInitShape<typeof ClusterSchema> & { name: string };
+
 /**
  * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. `proxyless`: the
  * client is proxyless gRPC, whose `lb_policy` support is ROUND_ROBIN and RING_HASH only (grpc-js-xds
  * 1.14 refuses LEAST_REQUEST): other simple policies become ROUND_ROBIN, as istiod's grpcgen does.
+ * The message is created once from one init object (each `apply*` adds its concern to the init).
  */
 export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false): Cluster {
   const p = c.policy;
-  const cluster = create(ClusterSchema, {
-    name: outboundClusterName(c.port, c.subset, c.host),
+  const name = outboundClusterName(c.port, c.subset, c.host);
+  const cluster: ClusterInit = {
+    name,
     clusterDiscoveryType: { case: 'type', value: DISCOVERY[c.discovery] },
     connectTimeout: duration(p.connectionPool.connectTimeoutMs),
     circuitBreakers: {
@@ -72,12 +77,12 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
       }],
     },
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
-  });
-  if (c.discovery === 'EDS') cluster.edsClusterConfig = create(ClusterSchema, { edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: cluster.name } }).edsClusterConfig;
+  };
+  if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: ADS_SOURCE, serviceName: name };
   if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
     // LOGICAL_DNS takes exactly one endpoint (Envoy refuses more): the first, as Istio validates.
     const eps = c.discovery === 'LOGICAL_DNS' ? (c.endpoints ?? []).slice(0, 1) : (c.endpoints ?? []);
-    cluster.loadAssignment = buildStaticLoadAssignment(cluster.name, eps);
+    cluster.loadAssignment = buildStaticLoadAssignment(name, eps);
     cluster.dnsLookupFamily = Cluster_DnsLookupFamily.V4_ONLY;
   }
   applyLoadBalancer(cluster, p.loadBalancer);
@@ -87,7 +92,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   applyOutlierDetection(cluster, c);
   applyHttpProtocolOptions(cluster, c, service);
   applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? []);
-  return cluster;
+  return create(ClusterSchema, cluster);
 }
 
 function clusterMetadata(c: ClusterView): JsonObject {
@@ -103,57 +108,55 @@ function clusterMetadata(c: ClusterView): JsonObject {
  * `ringHash.minimumRingSize` (or the deprecated `minimumRingSize`, default 1024) or MAGLEV with
  * `maglev.tableSize`; `warmupDurationSecs` → `slow_start_config.slow_start_window` (ROUND_ROBIN, LEAST_REQUEST).
  */
-export function applyLoadBalancer(cluster: Cluster, lb: LoadBalancerView): void {
+export function applyLoadBalancer(cluster: ClusterInit, lb: LoadBalancerView): void {
   if (lb.consistentHash) {
     const ch = lb.consistentHash as { maglev?: { tableSize?: number }; minimumRingSize?: number; ringHash?: { minimumRingSize?: number } };
     if (ch.maglev !== undefined) {
       cluster.lbPolicy = Cluster_LbPolicy.MAGLEV;
       const table = typeof ch.maglev?.tableSize === 'number' ? ch.maglev.tableSize : undefined;
-      if (table !== undefined) cluster.lbConfig = { case: 'maglevLbConfig', value: create(Cluster_MaglevLbConfigSchema, { tableSize: BigInt(table) }) };
+      if (table !== undefined) cluster.lbConfig = { case: 'maglevLbConfig', value: { tableSize: BigInt(table) } };
       return;
     }
     cluster.lbPolicy = Cluster_LbPolicy.RING_HASH;
     const size = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize ?? 1024;
-    cluster.lbConfig = { case: 'ringHashLbConfig', value: create(Cluster_RingHashLbConfigSchema, { minimumRingSize: BigInt(size) }) };
+    cluster.lbConfig = { case: 'ringHashLbConfig', value: { minimumRingSize: BigInt(size) } };
     return;
   }
   const slowStart = lb.warmupDurationMs !== undefined ? { slowStartConfig: { slowStartWindow: duration(lb.warmupDurationMs) } } : undefined;
   switch ((lb.simple ?? 'LEAST_REQUEST').toUpperCase()) {
     case 'ROUND_ROBIN':
       cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
-      if (slowStart) cluster.lbConfig = { case: 'roundRobinLbConfig', value: create(Cluster_RoundRobinLbConfigSchema, slowStart) };
+      if (slowStart) cluster.lbConfig = { case: 'roundRobinLbConfig', value: slowStart };
       break;
     case 'RANDOM': cluster.lbPolicy = Cluster_LbPolicy.RANDOM; break;
     case 'PASSTHROUGH': cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED; break;
     default:
       cluster.lbPolicy = Cluster_LbPolicy.LEAST_REQUEST;
-      if (slowStart) cluster.lbConfig = { case: 'leastRequestLbConfig', value: create(Cluster_LeastRequestLbConfigSchema, slowStart) };
+      if (slowStart) cluster.lbConfig = { case: 'leastRequestLbConfig', value: slowStart };
   }
 }
 
 /** Istio `OutlierDetection` → Envoy `outlier_detection`; gateway errors are enforced only when set. */
-export function applyOutlierDetection(cluster: Cluster, c: ClusterView): void {
+export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView): void {
   const od = c.policy.outlierDetection;
   if (!od) return;
-  cluster.outlierDetection = create(ClusterSchema, {
-    outlierDetection: {
-      consecutive5xx: od.consecutive5xxErrors,
-      enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
-      consecutiveGatewayFailure: od.consecutiveGatewayErrors,
-      enforcingConsecutiveGatewayFailure: od.consecutiveGatewayErrors > 0 ? 100 : 0,
-      interval: duration(od.intervalMs),
-      baseEjectionTime: duration(od.baseEjectionTimeMs),
-      maxEjectionPercent: od.maxEjectionPercent,
-      enforcingSuccessRate: 0,
-      splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
-    },
-  }).outlierDetection;
+  cluster.outlierDetection = {
+    consecutive5xx: od.consecutive5xxErrors,
+    enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
+    consecutiveGatewayFailure: od.consecutiveGatewayErrors,
+    enforcingConsecutiveGatewayFailure: od.consecutiveGatewayErrors > 0 ? 100 : 0,
+    interval: duration(od.intervalMs),
+    baseEjectionTime: duration(od.baseEjectionTimeMs),
+    maxEjectionPercent: od.maxEjectionPercent,
+    enforcingSuccessRate: 0,
+    splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
+  };
   // Istio's minHealthPercent is Envoy's panic threshold.
-  cluster.commonLbConfig = create(ClusterSchema, { commonLbConfig: { healthyPanicThreshold: { value: od.minHealthPercent } } }).commonLbConfig;
+  cluster.commonLbConfig = { healthyPanicThreshold: { value: od.minHealthPercent } };
 }
 
 /** Idle timeout, max requests per connection and HTTP/2 upstream (grpc/http2 ports, or h2UpgradePolicy UPGRADE). */
-export function applyHttpProtocolOptions(cluster: Cluster, c: ClusterView, service: ServiceView | undefined): void {
+export function applyHttpProtocolOptions(cluster: ClusterInit, c: ClusterView, service: ServiceView | undefined): void {
   const pool = c.policy.connectionPool;
   const protocol = service?.ports.find((p) => p.number === c.port)?.protocol;
   const h2 = protocol === 'GRPC' || protocol === 'HTTP2' || protocol === 'GRPC-Web' || (pool.h2UpgradePolicy === 'UPGRADE' && protocol === 'HTTP');
@@ -165,7 +168,7 @@ export function applyHttpProtocolOptions(cluster: Cluster, c: ClusterView, servi
     },
     upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: h2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } } },
   });
-  cluster.typedExtensionProtocolOptions[HTTP_OPTIONS] = anyPack(HttpProtocolOptionsSchema, opts);
+  cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: packAny(HttpProtocolOptionsSchema, opts) };
 }
 
 /** SNI Istio uses for ISTIO_MUTUAL: `outbound_.<port>_.<subset>_.<fqdn>`. */
@@ -180,18 +183,16 @@ export function istioMutualSni(c: ClusterView): string {
  * verify the server's URI SAN: the DestinationRule's `subjectAltNames`, else `serviceAccounts` (the
  * SPIFFE ids behind the service, Istio `buildIstioMutualTLS`); with neither, any mesh certificate passes.
  */
-export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = []): void {
+export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = []): void {
   if (tls.mode === 'DISABLE') return;
   if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
     const sans = (tls.subjectAltNames ?? []).length > 0 ? tls.subjectAltNames! : serviceAccounts;
-    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans)) } };
-    if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = create(ClusterSchema, { transportSocket: socket }).transportSocket; return; }
-    cluster.transportSocketMatches = create(ClusterSchema, {
-      transportSocketMatches: [
-        { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
-        { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } },
-      ],
-    }).transportSocketMatches;
+    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: packAny(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans)) } };
+    if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = socket; return; }
+    cluster.transportSocketMatches = [
+      { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
+      { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } },
+    ];
     return;
   }
   const san = (tls.subjectAltNames ?? []).map((v) => ({ sanType: SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact' as const, value: v } } }));
@@ -210,7 +211,7 @@ export function applyUpstreamTls(cluster: Cluster, c: ClusterView, tls: ClientTl
       validationContextType: validation,
     },
   });
-  cluster.transportSocket = create(ClusterSchema, { transportSocket: { name: TLS_SOCKET, configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, ctx) } } }).transportSocket;
+  cluster.transportSocket = { name: TLS_SOCKET, configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, ctx) } };
 }
 
 function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[]) {
