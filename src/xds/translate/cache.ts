@@ -30,11 +30,11 @@ import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
 import { type ClusterView, type ProxyView, type ServiceView, sharedClusterView } from '../../mesh/view/index.js';
-import { markReusable } from '../pack-cache.js';
+import { markReusable, withEncoding } from '../pack-cache.js';
 import { buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
-import { buildRouteConfigurations } from './routes.js';
+import { buildRouteConfigurations, encodeRouteConfiguration } from './routes.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 /** Stands for "no service" in a key (a cluster whose host has no ServiceView in the view). */
@@ -130,7 +130,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
     const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless };
-    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map(markReusable));
+    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => encodeRouteConfiguration(rc)))));
   });
 }
 

@@ -3,7 +3,8 @@
  * host and port (`"<fqdn>:<port>"`), and gateway RDS (`http.<listener port>`, and
  * `https.<port>.<port name>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
  */
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
+import { encodeMessage } from '../encode.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
@@ -96,7 +97,7 @@ const VIRTUAL_HOST_BYTES = new WeakMap<VirtualHost, Uint8Array>();
  * encoding of `rc` without virtual hosts has them. Virtual hosts must not change once encoded.
  */
 export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
-  const rest = toBinary(RouteConfigurationSchema, { ...rc, virtualHosts: [] });
+  const rest = encodeMessage(RouteConfigurationSchema, { ...rc, virtualHosts: [] });
   let split = 0;
   if (rest[0] === 0x0a) {
     let len = 0;
@@ -112,7 +113,7 @@ export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
   }
   const parts = rc.virtualHosts.map((vh) => {
     let bytes = VIRTUAL_HOST_BYTES.get(vh);
-    if (!bytes) VIRTUAL_HOST_BYTES.set(vh, (bytes = toBinary(VirtualHostSchema, vh)));
+    if (!bytes) VIRTUAL_HOST_BYTES.set(vh, (bytes = encodeMessage(VirtualHostSchema, vh)));
     return bytes;
   });
   let size = rest.length;
