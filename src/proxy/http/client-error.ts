@@ -4,7 +4,9 @@
  * `max_request_headers_kb`, CR/LF in a header value, headers not complete within
  * `request_headers_timeout`): answered as Envoy's codec does, 400 / 431 / 408 with
  * `connection: close`, then the connection is closed. Nothing reaches an upstream. Logged with the
- * flag DPE (downstream protocol error) and the parser's reason as response code details.
+ * flag DPE (downstream protocol error) and the parser's reason as response code details. Bodies as
+ * Envoy's: the status reason for codec errors ("Bad Request", "Request Header Fields Too Large"),
+ * "request header timeout" for the 408.
  */
 import type { Socket } from 'node:net';
 import type { HandlerEnv, HcmContext } from './request-handler.js';
@@ -26,7 +28,9 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket, en
   ctx.stats.downstream_cx_protocol_error++;
   if (status === 408) ctx.stats.downstream_rq_timeout++;
   ctx.stats.response(status);
-  const body = status === 408 ? 'request headers timeout' : status === 431 ? 'request headers too large' : 'bad request';
+  // Envoy's wording: a codec error's body is the status reason (`CodeUtility::toString`, sendProtocolError);
+  // the request_headers_timeout reply is the HCM's "request header timeout".
+  const body = status === 408 ? 'request header timeout' : reason;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
   socket.destroySoon?.();
   env.accessLog?.log({

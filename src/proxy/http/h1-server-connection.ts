@@ -46,7 +46,7 @@ interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerRespons
 
 export class H1ServerConnection implements H1ResponseOwner {
   private readonly parser: NativeParser = new HTTPParser();
-  readonly keepAliveSeconds: number;
+  readonly keepAliveLine: string;
   /** Requests parsed and not yet finished, oldest (the one being served) first. */
   private readonly queue: Pending[] = [];
   /** The request whose head or body the parser is in. */
@@ -65,7 +65,8 @@ export class H1ServerConnection implements H1ResponseOwner {
   private closed = false;
 
   constructor(readonly socket: Socket, private readonly o: H1ServerOptions) {
-    this.keepAliveSeconds = Math.floor(Math.min(o.idleTimeoutMs, 2 ** 31 - 1) / 1000);
+    const keepAliveMs = Math.min(o.idleTimeoutMs, 2 ** 31 - 1);
+    this.keepAliveLine = keepAliveMs > 0 ? `Keep-Alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n` : '';
     this.idleSince = performance.now();
     const p = this.parser;
     p.initialize(HTTPParser.REQUEST, {}, o.maxHeaderSize, 0);

@@ -14,8 +14,8 @@ import { Readable } from 'node:stream';
 /** What the fast path's response needs from its connection. */
 export interface H1ResponseOwner {
   readonly socket: Socket;
-  /** `max(1, floor(idle_timeout / 1000))` style `Keep-Alive: timeout=` seconds; 0 omits the header (node:http's keepAliveTimeout 0). */
-  readonly keepAliveSeconds: number;
+  /** The `Keep-Alive: timeout=N\r\n` line node:http adds to kept-alive responses (N = floor(idle_timeout s)), or '' when idle_timeout is 0. */
+  readonly keepAliveLine: string;
   /** The response finished (all bytes handed to the socket): the connection may go on. */
   responseDone(res: H1ServerResponse): void;
 }
@@ -168,7 +168,7 @@ export class H1ServerResponse {
     if (!connection) {
       if (keepAlive && (contLen || chunkedByDefault)) {
         head += 'Connection: keep-alive\r\n';
-        if (this.owner.keepAliveSeconds > 0) head += `Keep-Alive: timeout=${this.owner.keepAliveSeconds}\r\n`;
+        head += this.owner.keepAliveLine;
       } else {
         this.last = true;
         head += 'Connection: close\r\n';

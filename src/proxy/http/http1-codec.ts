@@ -1,7 +1,8 @@
 /**
  * What Envoy's HTTP/1.1 server codec (`source/common/http/http1/codec_impl.cc`) decides once a
  * request's headers are parsed, for the checks node's parser does not make, plus the HCM's fragment
- * rule. Each failure is a local reply with the flag DPE and Envoy's response code details; the
+ * rule. Each failure is a local reply with the flag DPE and Envoy's response code details (body: the
+ * status reason for the codec's own errors, empty for the HCM's 426 and fragment replies, as Envoy); the
  * request never reaches a filter or an upstream, and the connection is closed after the reply.
  *
  * - `Transfer-Encoding` other than exactly `chunked` (case-insensitive; `gzip, chunked`…), or any
@@ -62,7 +63,7 @@ export function http1CodecChecks(req: Http1RequestHead, options: Http1ProtocolOp
     req.url = m![3] === '' ? '/' : m![3]!;
   }
   if (req.httpVersionMajor === 0 || (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)) {
-    if (!options?.acceptHttp10) return codecError(426, 'Upgrade Required', 'low_version');
+    if (!options?.acceptHttp10) return codecError(426, '', 'low_version');
     if (req.headers.host === undefined && options.defaultHostForHttp10 !== '') req.headers.host = options.defaultHostForHttp10;
   }
   return undefined;
@@ -70,5 +71,5 @@ export function http1CodecChecks(req: Http1RequestHead, options: Http1ProtocolOp
 
 /** The HCM's fragment rule: `:path` with `#` → 400 `path_normalization_failed` (Envoy's default). */
 export function fragmentReply(path: string): LocalReply | undefined {
-  return path.includes('#') ? { status: 400, body: 'Bad Request', details: 'path_normalization_failed' } : undefined;
+  return path.includes('#') ? { status: 400, body: '', details: 'path_normalization_failed' } : undefined;
 }

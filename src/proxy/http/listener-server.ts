@@ -230,7 +230,9 @@ export class ListenerServer {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    await new Promise<void>((resolve) => { this.server.close(() => resolve()); });
+    // Not awaited: net.Server's close callback waits for every connection, idle keep-alive ones
+    // included, which are exactly what the loop below closes.
+    this.server.close();
     for (const s of this.allServers) s.h1.closeIdleConnections();
     this.fastConnections.closeIdle();
     for (const session of this.h2Sessions) session.close();

@@ -34,21 +34,29 @@ export interface NativeParserClass {
 
 const REQUIRED = ['REQUEST', 'RESPONSE', 'kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kOnExecute'] as const;
 
+/**
+ * Checks a loaded `_http_common` (or what a require returned) has the parser the codec needs;
+ * throws an Error naming the Node version and every missing member. Exported for its test.
+ */
+export function nativeParserFrom(mod: { HTTPParser?: unknown; methods?: unknown } | undefined, version = process.version): { HTTPParser: NativeParserClass; methods: readonly string[] } {
+  const P = mod?.HTTPParser as (NativeParserClass & Record<string, unknown>) | undefined;
+  const missing: string[] = typeof P !== 'function' ? ['HTTPParser'] : REQUIRED.filter((k) => typeof P[k] !== 'number').map((k) => `HTTPParser.${k}`);
+  if (typeof P === 'function' && typeof (P.prototype as { execute?: unknown }).execute !== 'function') missing.push('HTTPParser.prototype.execute');
+  if (!Array.isArray(mod?.methods)) missing.push('methods');
+  if (missing.length > 0) {
+    throw new Error(`meshproof proxy: Node ${version}'s internal module _http_common lacks ${missing.join(', ')}; the proxy's HTTP/1.1 codec needs Node's native llhttp parser as Node 20 and 22 ship it`);
+  }
+  return { HTTPParser: P!, methods: mod!.methods as string[] };
+}
+
 function load(): { HTTPParser: NativeParserClass; methods: readonly string[] } {
-  let mod: { HTTPParser?: NativeParserClass; methods?: string[] };
+  let mod: { HTTPParser?: unknown; methods?: unknown };
   try {
     mod = createRequire(import.meta.url)('_http_common') as typeof mod;
   } catch (e) {
     throw new Error(`meshproof proxy: Node ${process.version} has no internal module _http_common (${(e as Error).message}); the proxy's HTTP/1.1 codec needs Node's native llhttp parser: run it on Node 20 or 22`);
   }
-  const P = mod.HTTPParser;
-  const missing = P === undefined ? ['HTTPParser'] : REQUIRED.filter((k) => typeof P[k] !== 'number');
-  if (P !== undefined && typeof P.prototype?.execute !== 'function') missing.push('HTTPParser.prototype.execute');
-  if (!Array.isArray(mod.methods)) missing.push('methods');
-  if (missing.length > 0) {
-    throw new Error(`meshproof proxy: Node ${process.version}'s _http_common lacks ${missing.join(', ')}; the proxy's HTTP/1.1 codec needs Node's native llhttp parser as Node 20 and 22 ship it`);
-  }
-  return { HTTPParser: P!, methods: mod.methods! };
+  return nativeParserFrom(mod);
 }
 
 const native = load();

@@ -153,8 +153,10 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = randomUUID();
   const rejected = codecReply ?? fragmentReply(req.url ?? '/');
   if (rejected) return localReply(env, ex, rejected);
-  if (rawAuthority === '') return localReply(env, ex, { status: 400, body: 'missing host header', details: 'missing_host_header' });
+  if (rawAuthority === '') return localReply(env, ex, { status: 400, body: '', details: 'missing_host_header' });
   // Envoy's codec: more than max_headers_count headers is 431; two Host headers are a 400 (node would join them).
+  // Local reply bodies as Envoy's: codec errors carry the status reason, the HCM's own checks
+  // (missing host, path normalization) an empty body.
   const raw = req.rawHeaders;
   let count = 0;
   let hosts = 0;
@@ -164,9 +166,9 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
     count++;
     if (n.length === 4 && n.toLowerCase() === 'host') hosts++;
   }
-  if (count > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'request headers too large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
-  if (!h2 && hosts > 1) return localReply(env, ex, { status: 400, body: 'bad request', details: 'http1.duplicate_host_header' });
-  if (norm.kind === 'reject') return localReply(env, ex, { status: 400, body: 'bad request', details: norm.details });
+  if (count > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'Request Header Fields Too Large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
+  if (!h2 && hosts > 1) return localReply(env, ex, { status: 400, body: 'Bad Request', details: 'http1.duplicate_host_header' });
+  if (norm.kind === 'reject') return localReply(env, ex, { status: 400, body: '', details: norm.details });
   if (norm.kind === 'redirect') return localReply(env, ex, { status: 307, headers: ['location', norm.path], details: 'path_normalization_redirect' });
   const table = ctx.hcm.inlineRoutes ?? (ctx.hcm.rds !== undefined ? env.routes(ctx.hcm.rds) : undefined);
   if (!table) {
