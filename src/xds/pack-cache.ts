@@ -48,15 +48,24 @@ export function isReusable(message: XdsResource): boolean {
   return REUSABLE.has(message);
 }
 
-const ENCODINGS = new WeakMap<object, () => Uint8Array>();
+/** A message's encoding, sized before it is written (as `encodedSize` and `writeEncoded`). */
+export interface PresizedEncoding {
+  /** Byte length of the encoding. */
+  readonly size: number;
+  /** Writes the `size` bytes at `offset` of `target`; returns the offset after them. */
+  write(target: Uint8Array, offset: number): number;
+}
+
+const ENCODINGS = new WeakMap<object, () => PresizedEncoding>();
 
 /**
  * Gives a reusable `message` an encoding cheaper than encoding it field by field (a route
- * configuration spliced from virtual hosts encoded once, `encodeRouteConfiguration`): `encode` must
- * return exactly the bytes `toBinary` writes for it, and the packing copies them. Returns `message`.
+ * configuration spliced from virtual hosts encoded once, `routeConfigurationEncoding`): what
+ * `encoding()` writes must be exactly the bytes `toBinary` writes for the message. It is written
+ * straight into the resource's frame (a large resource's fresh pages are touched once). Returns `message`.
  */
-export function withEncoding<T extends XdsResource>(message: T, encode: () => Uint8Array): T {
-  ENCODINGS.set(message, encode);
+export function withEncoding<T extends XdsResource>(message: T, encoding: () => PresizedEncoding): T {
+  ENCODINGS.set(message, encoding);
   return message;
 }
 
@@ -86,7 +95,7 @@ function pack(kind: ResourceKind, message: XdsResource): PackedResource {
   const name = resourceName(kind, message);
   const typeUrl = `type.googleapis.com/${schema.typeName}`;
   const given = ENCODINGS.get(message)?.();
-  const valueLen = given ? given.length : encodedSize(schema, message as never);
+  const valueLen = given ? given.size : encodedSize(schema, message as never);
   const nameLen = Buffer.byteLength(name, 'utf8');
   const urlLen = typeUrl.length;
   const size = nameLen + 1 + 1 + varintSize(urlLen) + urlLen + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
@@ -100,8 +109,7 @@ function pack(kind: ResourceKind, message: XdsResource): PackedResource {
   if (valueLen > 0) {
     out[at++] = 0x12;
     at = writeVarint(out, at, valueLen);
-    if (given) out.set(given, at);
-    const end = given ? at + valueLen : writeEncoded(schema, message as never, out, at);
+    const end = given ? given.write(out, at) : writeEncoded(schema, message as never, out, at);
     if (end !== at + valueLen) throw new Error(`pack ${kind} "${name}": wrote ${end - at} bytes, sized ${valueLen} (the message changed while it was packed?)`);
     value = new Uint8Array(out.buffer, out.byteOffset + at, valueLen);
     at = end;

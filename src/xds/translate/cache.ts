@@ -34,7 +34,7 @@ import { markReusable, withEncoding } from '../pack-cache.js';
 import { buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
-import { buildRouteConfigurations, encodeRouteConfiguration } from './routes.js';
+import { buildRouteConfigurations, routeConfigurationEncoding } from './routes.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 /** Stands for "no service" in a key (a cluster whose host has no ServiceView in the view). */
@@ -130,7 +130,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
     const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless };
-    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => encodeRouteConfiguration(rc)))));
+    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => routeConfigurationEncoding(rc)))));
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { encodeMessage } from '../encode.js';
+import type { PresizedEncoding } from '../pack-cache.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
@@ -90,13 +91,14 @@ export function sharedVirtualHost(h: HostRoutesView, domains: string[], env: Rou
 const VIRTUAL_HOST_BYTES = new WeakMap<VirtualHost, Uint8Array>();
 
 /**
- * `toBinary(RouteConfigurationSchema, rc)`, byte for byte, with each virtual host encoded once per
- * message (a shared virtual host is encoded for the first route configuration that holds it):
- * protobuf writes fields in number order, so the encoding is field 1 (`name`), then one
+ * The encoding of `rc`, byte for byte `toBinary(RouteConfigurationSchema, rc)`, with each virtual host
+ * encoded once per message (a shared virtual host is encoded for the first route configuration that
+ * holds it): protobuf writes fields in number order, so the encoding is field 1 (`name`), then one
  * `0x12 <length> <VirtualHost>` per virtual host (repeated field 2), then every other field, as the
- * encoding of `rc` without virtual hosts has them. Virtual hosts must not change once encoded.
+ * encoding of `rc` without virtual hosts has them. Sized first, written where the caller says
+ * (pack-cache `withEncoding`). Virtual hosts must not change once encoded.
  */
-export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
+export function routeConfigurationEncoding(rc: RouteConfiguration): PresizedEncoding {
   const rest = encodeMessage(RouteConfigurationSchema, { ...rc, virtualHosts: [] });
   let split = 0;
   if (rest[0] === 0x0a) {
@@ -118,19 +120,31 @@ export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
   });
   let size = rest.length;
   for (const b of parts) size += 1 + varintSize(b.length) + b.length;
-  const out = new Uint8Array(size);
-  out.set(rest.subarray(0, split), 0);
-  let at = split;
-  for (const b of parts) {
-    out[at++] = 0x12;
-    for (let n = b.length; ; n = Math.floor(n / 128)) {
-      if (n < 0x80) { out[at++] = n; break; }
-      out[at++] = (n & 0x7f) | 0x80;
-    }
-    out.set(b, at);
-    at += b.length;
-  }
-  out.set(rest.subarray(split), at);
+  return {
+    size,
+    write(out: Uint8Array, offset: number): number {
+      out.set(rest.subarray(0, split), offset);
+      let at = offset + split;
+      for (const b of parts) {
+        out[at++] = 0x12;
+        for (let n = b.length; ; n = Math.floor(n / 128)) {
+          if (n < 0x80) { out[at++] = n; break; }
+          out[at++] = (n & 0x7f) | 0x80;
+        }
+        out.set(b, at);
+        at += b.length;
+      }
+      out.set(rest.subarray(split), at);
+      return at + rest.length - split;
+    },
+  };
+}
+
+/** {@link routeConfigurationEncoding} into a buffer of its own. */
+export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
+  const e = routeConfigurationEncoding(rc);
+  const out = new Uint8Array(e.size);
+  e.write(out, 0);
   return out;
 }
 
