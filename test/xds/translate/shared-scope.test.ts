@@ -8,7 +8,7 @@ import { loadInputs } from '../../../src/mesh/load.js';
 import type { ManifestObject } from '../../../src/mesh/parse.js';
 import { buildProxyView, proxiesOf, type ProxyIdentity, type ProxyView } from '../../../src/mesh/view/index.js';
 import { namespacesSeeingDifferently } from '../../../src/mesh/view/push-index.js';
-import { packOnce } from '../../../src/xds/pack-cache.js';
+import { markReusable, packOnce, withEncoding } from '../../../src/xds/pack-cache.js';
 import { type ResourceKind, type ResourceSet, type XdsResource, packResource, resourceName } from '../../../src/xds/resources.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { parseWorkloadFile, translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
@@ -198,6 +198,18 @@ test('GIVEN sidecar route configurations of several namespaces (shared virtual h
     }
   }
   assert.ok(checked >= 4);
+});
+
+test('GIVEN a reusable route configuration given a wrong presized encoding WHEN packed THEN the bytes compared by these tests differ from toBinary (the byte-equality check can fail)', () => {
+  const graph = MeshGraph.from(manifests(...meshOf(3)));
+  const set = translateProxy(buildProxyView(graph, proxiesOf(graph).find((p) => p.type === 'sidecar')!), [], { cache: false });
+  const rc = markReusable(create(RouteConfigurationSchema, set.routes[0]!));
+  const right = encodeRouteConfiguration(rc);
+  const wrong = Uint8Array.from(right);
+  wrong[wrong.length - 1] ^= 1;
+  withEncoding(rc, () => ({ size: wrong.length, write: (out, at) => (out.set(wrong, at), at + wrong.length) }));
+  const seen = encoded({ clusters: [], endpoints: [], listeners: [], routes: [rc] }).get(`route ${rc.name}`) ?? '';
+  assert.ok(seen.startsWith('packed ') && seen.includes(' != toBinary '), seen.slice(0, 80));
 });
 
 test.run();
