@@ -15,8 +15,9 @@
  * JavaScript type, a foreign message, a missing proto2 required field) makes it hand the message to
  * `toBinary`, which then encodes it or throws its own error: same bytes or same error, always.
  */
-import { type DescMessage, type MessageShape, create, protoInt64, toBinary } from '@bufbuild/protobuf';
+import { type DescMessage, type MessageShape, protoInt64, toBinary } from '@bufbuild/protobuf';
 import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
+import { createMessage as create } from './create-message.js';
 import { compileEncoder, type CompiledEncoder } from './encode-codegen.js';
 
 const ENCODERS = new WeakMap<DescMessage, CompiledEncoder>();
@@ -63,7 +64,11 @@ export function writeEncoded<Desc extends DescMessage>(schema: Desc, message: Me
 
 /** `toBinary(schema, message)`: the same bytes, in one allocation of the exact size. */
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(encodedSize(schema, message));
+  const size = encodedSize(schema, message);
+  // Small sizes come from Node's shared pool (one ArrayBuffer per 8 KiB, not one per message); a
+  // plain Uint8Array view of it, so the result is what toBinary returns in all but its buffer.
+  const pooled = Buffer.allocUnsafe(size);
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
   writeEncoded(schema, message, out, 0);
   return out;
 }

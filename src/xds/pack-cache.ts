@@ -9,13 +9,14 @@
  * caller that builds a resource, snapshots it, changes a nested field and snapshots it again still
  * gets the new bytes.
  */
-import { create, type DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
 import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
 import { ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
 import { SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { createMessage as create } from './create-message.js';
 import { encodedSize, writeEncoded } from './encode.js';
 import { type ResourceKind, type XdsResource, resourceName } from './resources.js';
 

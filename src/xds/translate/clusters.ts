@@ -2,7 +2,7 @@
  * Clusters: one Envoy `Cluster` per upstream (host, port, subset) the proxy's view needs, with the
  * DestinationRule traffic policy translated (Istio `pilot/pkg/networking/core/cluster*.go`).
  */
-import { create, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
+import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
 import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
@@ -10,6 +10,7 @@ import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sock
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
+import { createMessage as create } from '../create-message.js';
 import { packAny } from '../encode.js';
 import { buildStaticLoadAssignment } from './endpoints.js';
 

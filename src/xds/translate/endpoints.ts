@@ -2,7 +2,7 @@
  * Endpoints: one `ClusterLoadAssignment` per EDS cluster, from workload instances resolved through
  * Service selectors and subset labels, as istiod does with pods (`pilot/pkg/xds/endpoints`).
  */
-import { create } from '@bufbuild/protobuf';
+import { createMessage as create } from '../create-message.js';
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { outboundClusterName, type ClusterView, type ProxyView, type ServiceEntryEndpointView, type ServicePortView, type ServiceView } from '../../mesh/view/index.js';
 import type { WorkloadInstance } from './workload-file.js';

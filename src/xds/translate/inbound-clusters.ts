@@ -2,8 +2,9 @@
  * Inbound clusters: one `inbound|<port>||` per port the workload serves (Istio's naming, the port
  * being the container port), from the sidecar to the application on loopback.
  */
-import { create, type JsonObject } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { createMessage as create } from '../create-message.js';
+import { packAny } from '../encode.js';
 import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import type { InboundPortView, ProxyView } from '../../mesh/view/index.js';
@@ -62,7 +63,7 @@ export function buildInboundCluster(p: InboundPortView): Cluster {
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: inboundMetadata(p) } },
   });
   if (p.protocol === 'HTTP2' || p.protocol === 'GRPC' || p.protocol === 'GRPC-Web') {
-    cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = anyPack(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
+    cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
       upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } },
     }));
   }
