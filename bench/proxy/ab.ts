@@ -1,0 +1,129 @@
+/**
+ * Paired A/B of the proxy's own CPU per request: each variant's proxy (this checkout, and the one
+ * at BENCH_BASE_ROOT, e.g. a worktree of an earlier commit) runs in a child process of its own
+ * (bench/proxy/ab-proxy.ts) on the bench mesh (bench/proxy/mesh.ts: 90/10 split, Istio's default
+ * retry policy); the load generator (an undici pool) and the two backends run here. The child's CPU
+ * time comes from /proc/<pid>/task/*\/schedstat (nanoseconds), so the figure is the proxy's alone.
+ * Rounds interleave the variants; each is reported by its median round and the ratio as the median
+ * of per-round ratios (the figure to trust on a shared machine).
+ *
+ * Environment: BENCH_BASE_ROOT (required), BENCH_REQUESTS per round (default 10000),
+ * BENCH_CONCURRENCY (default 50), BENCH_ROUNDS (default 5).
+ * Run: `BENCH_BASE_ROOT=/tmp/mp-base node --import tsx bench/proxy/ab.ts`. Exit 1 when a request
+ * fails or answers other than 200. Every child it starts, it stops.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
+const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
+const LISTENER = '0.0.0.0_9080';
+
+interface Variant { readonly name: string; readonly child: ChildProcess; readonly mesh: BenchMesh; readonly pool: Pool; readonly rounds: number[] }
+
+/** CPU nanoseconds used so far by every thread of `pid`. */
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread gone */ }
+  }
+  return ns;
+}
+
+async function startBackends(): Promise<{ port: number; servers: http.Server[] }> {
+  const body = Buffer.from('reviews\n');
+  const handler: http.RequestListener = (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+    res.end(body);
+  };
+  const first = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r) => first.listen(0, BACKENDS.v1, r));
+  const port = (first.address() as { port: number }).port;
+  const second = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
+  return { port, servers: [first, second] };
+}
+
+async function startVariant(name: string, root: string, backendPort: number, dir: string): Promise<Variant> {
+  const vdir = join(dir, name);
+  mkdirSync(vdir);
+  const mesh = await startBenchMesh(vdir, BACKENDS, backendPort, { host: '127.0.0.1', port: 0 });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/proxy/ab-proxy.ts'), root, `127.0.0.1:${mesh.adsPort}`, mesh.nodeId, LISTENER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const port = await new Promise<number>((res, rej) => {
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /ready (\d+)/.exec(out); if (m) res(Number(m[1])); });
+    child.once('exit', (code) => rej(new Error(`bench/proxy/ab.ts: proxy ${name} exited ${code}: ${out.slice(-500)}`)));
+  });
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
+  return { name, child, mesh, pool, rounds: [] };
+}
+
+/** `n` GETs over CONCURRENCY workers; returns the proxy's CPU µs per request. */
+async function round(v: Variant, n: number): Promise<number> {
+  let left = n;
+  let failed = 0;
+  const worker = async () => {
+    while (left > 0) {
+      left--;
+      try {
+        const r = await v.pool.request({ path: '/reviews', method: 'GET', headers: { host: HOST } });
+        await r.body.dump();
+        if (r.statusCode !== 200) failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const c0 = cpuNs(v.child.pid!);
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const c = cpuNs(v.child.pid!) - c0;
+  if (failed > 0) throw new Error(`bench/proxy/ab.ts: ${failed} of ${n} requests through ${v.name} failed or were not 200`);
+  return c / 1000 / n;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  if (!BASE_ROOT) throw new Error('bench/proxy/ab.ts: set BENCH_BASE_ROOT to the checkout to compare with (git worktree add --detach /tmp/mp-base HEAD~1 && ln -s $PWD/node_modules /tmp/mp-base/)');
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-ab-'));
+  const { port, servers } = await startBackends();
+  const variants: Variant[] = [];
+  try {
+    variants.push(await startVariant('base', resolve(BASE_ROOT), port, dir));
+    variants.push(await startVariant('head', ROOT, port, dir));
+    for (const v of variants) await round(v, Math.min(REQUESTS, 3000));
+    for (let i = 0; i < ROUNDS; i++) for (const v of variants) v.rounds.push(await round(v, REQUESTS));
+    console.log(`proxy-only A/B: ${REQUESTS} requests x ${ROUNDS} rounds, ${CONCURRENCY} concurrent; proxy CPU µs per request, median round`);
+    for (const v of variants) console.log(`  ${v.name.padEnd(5)} ${median(v.rounds).toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(1)).join(' ')}`);
+    const paired = variants[1]!.rounds.map((x, i) => x / variants[0]!.rounds[i]!);
+    console.log(`  head/base ${median(paired).toFixed(3)} (per round: ${paired.map((x) => x.toFixed(2)).join(' ')})`);
+  } finally {
+    for (const v of variants) {
+      await v.pool.close().catch(() => {});
+      const exited = new Promise((r) => v.child.once('exit', r));
+      v.child.kill('SIGTERM');
+      const t = setTimeout(() => v.child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+      await v.mesh.close().catch(() => {});
+    }
+    for (const s of servers) { s.closeAllConnections(); s.close(); }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error((e as Error).stack ?? String(e));
+  process.exitCode = 1;
+});
