@@ -15,6 +15,7 @@
  * shares the PushContext indexes.
  */
 import { isWildcard, resolveHost, wildcardsCovering } from '../hosts.js';
+import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
 import { exportToOf } from '../visibility.js';
@@ -115,4 +116,39 @@ export function matchesNameTheClient(graph: MeshGraph): boolean {
     CLIENT_MATCHES.set(graph, v);
   }
   return v;
+}
+
+/** A namespace no object can name: it sees every host as its outsiders do. */
+const OUTSIDER = '\u0000outsider';
+
+const IDS = new WeakMap<object, number>();
+let nextId = 1;
+
+function idOf(o: object): number {
+  let id = IDS.get(o);
+  if (id === undefined) IDS.set(o, (id = nextId++));
+  return id;
+}
+
+/**
+ * What a sidecar in `namespace` sees of `host`, as a string of object identities: the services of the
+ * host exported to it, the mesh VirtualServices for it (grouped, most specific first: the applied one
+ * and the ignored ones), and the rules of the DestinationRule it uses (`rule`, from its cluster
+ * collector). Two namespaces with equal strings get equal answers, whatever `namespacesSeeingDifferently` says.
+ */
+export function answersKey(graph: MeshGraph, host: string, namespace: string, rule: MergedDestinationRule | null): string {
+  const services = graph.services.forHost(host, namespace).map(idOf).join(',');
+  const vs = graph.virtualServiceGroupsFor(host, 'mesh', namespace).map((g) => g.map(idOf).join(',')).join(';');
+  return `${services}|${vs}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
+}
+
+const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();
+
+/** {@link answersKey} of a namespace outside `host`'s `namespacesSeeingDifferently`, once per graph and host. */
+export function outsiderAnswersKey(graph: MeshGraph, host: string): string {
+  let byHost = OUTSIDER_ANSWERS.get(graph);
+  if (!byHost) OUTSIDER_ANSWERS.set(graph, (byHost = new Map()));
+  let key = byHost.get(host);
+  if (key === undefined) byHost.set(host, (key = answersKey(graph, host, OUTSIDER, graph.destinationRuleFor(host, OUTSIDER))));
+  return key;
 }

@@ -13,7 +13,7 @@ import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
-import { matchesNameTheClient, seesAsOutsider } from './push-index.js';
+import { answersKey, matchesNameTheClient, outsiderAnswersKey, seesAsOutsider } from './push-index.js';
 import type { HostRoutesView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
 
 /** The Sidecar resource in force and its egress imports (null = import everything exported). */
@@ -108,8 +108,12 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
 }
 
 function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, s: ServiceInfo, shared: WeakMap<ServiceInfo, SharedServiceRoutes>): ServiceRoutes {
+  // A host this namespace may see differently is still shared when its answers are the outsiders'
+  // (its own services: the same rules found as client-namespace instead of service-namespace).
+  const alike = (h: string): boolean => seesAsOutsider(graph, h, proxy.namespace)
+    || answersKey(graph, h, proxy.namespace, env.clusters.destinationRule(h)) === outsiderAnswersKey(graph, h);
   const known = shared.get(s);
-  if (known && known.hosts.every((h) => seesAsOutsider(graph, h, proxy.namespace))) {
+  if (known && known.hosts.every(alike)) {
     env.problems.push(...known.problems);
     for (const [service, host, port, subset] of known.adds) env.clusters.add(service, host, port, subset);
     return known;
@@ -127,7 +131,7 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
   };
   const r = serviceRoutes(graph, proxy, recording, null, s);
   env.problems.push(...problems);
-  if (!known && [...hosts].every((h) => seesAsOutsider(graph, h, proxy.namespace))) {
+  if (!known && [...hosts].every(alike)) {
     // A repeated add is a no-op (the first one made the cluster): replay the first of each.
     const once = new Map<string, (typeof adds)[number]>();
     for (const a of adds) {

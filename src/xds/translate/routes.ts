@@ -6,8 +6,9 @@
 import { create } from '@bufbuild/protobuf';
 import { encodeMessage } from '../encode.js';
 import type { PresizedEncoding } from '../pack-cache.js';
+import { spliced, splicedEncoding } from './_splice.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
-import { RedirectAction_RedirectResponseCode, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { RedirectAction_RedirectResponseCode, type Route, RouteSchema, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
@@ -62,16 +63,21 @@ export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyle
 
 /** One virtual host `<host>:<port>` with the routes of its (merged) VirtualServices, in order. */
 export function buildVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
+  return virtualHostOf(h, domains, h.http.flatMap((r) => translateHttpRoute(r, env)));
+}
+
+function virtualHostOf(h: HostRoutesView, domains: string[], routes: Route[]): VirtualHost {
   return create(VirtualHostSchema, {
     name: `${h.host}:${h.port}`,
     domains,
-    routes: h.http.flatMap((r) => translateHttpRoute(r, env)),
+    routes,
     // Istio sets this on every virtual host it builds: upstreams see x-envoy-attempt-count.
     includeRequestAttemptCount: true,
   });
 }
 
 const VIRTUAL_HOSTS = new WeakMap<HostRoutesView, Map<string, VirtualHost>>();
+const SHARED_ROUTES = new WeakMap<HostRoutesView, Map<string, Route[]>>();
 
 /**
  * `buildVirtualHost`, once per host routes view (the view shares one between namespaces that see
@@ -82,62 +88,43 @@ const VIRTUAL_HOSTS = new WeakMap<HostRoutesView, Map<string, VirtualHost>>();
 export function sharedVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
   let byVariant = VIRTUAL_HOSTS.get(h);
   if (!byVariant) VIRTUAL_HOSTS.set(h, (byVariant = new Map()));
-  const variant = `${env.proxyless === true ? 'proxyless' : 'proxy'}\u0000${domains.join(' ')}\u0000${routedClusters(h.http, env)}`;
+  const routesVariant = `${env.proxyless === true ? 'proxyless' : 'proxy'}\u0000${routedClusters(h.http, env)}`;
+  const variant = `${routesVariant}\u0000${domains.join(' ')}`;
   let vh = byVariant.get(variant);
-  if (!vh) byVariant.set(variant, (vh = buildVirtualHost(h, domains, env)));
+  if (vh) return vh;
+  // The same routes under other domains (the host's own namespace adds its short name): shared too.
+  let routesByVariant = SHARED_ROUTES.get(h);
+  if (!routesByVariant) SHARED_ROUTES.set(h, (routesByVariant = new Map()));
+  let routes = routesByVariant.get(routesVariant);
+  if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
+  byVariant.set(variant, (vh = virtualHostOf(h, domains, routes)));
   return vh;
 }
 
 const VIRTUAL_HOST_BYTES = new WeakMap<VirtualHost, Uint8Array>();
+const ROUTE_BYTES = new WeakMap<Route, Uint8Array>();
 
 /**
- * The encoding of `rc`, byte for byte `toBinary(RouteConfigurationSchema, rc)`, with each virtual host
- * encoded once per message (a shared virtual host is encoded for the first route configuration that
- * holds it): protobuf writes fields in number order, so the encoding is field 1 (`name`), then one
- * `0x12 <length> <VirtualHost>` per virtual host (repeated field 2), then every other field, as the
- * encoding of `rc` without virtual hosts has them. Sized first, written where the caller says
- * (pack-cache `withEncoding`). Virtual hosts must not change once encoded.
+ * The encoding of `rc`, byte for byte `toBinary(RouteConfigurationSchema, rc)`, spliced (`_splice.ts`)
+ * from its virtual hosts' encodings (repeated field 2), each spliced in turn from its routes'
+ * (`VirtualHost.routes`, field 3): a virtual host or route shared by several route configurations
+ * is encoded for the first one. Sized first, written where the caller says (pack-cache
+ * `withEncoding`). Virtual hosts and routes must not change once encoded.
  */
 export function routeConfigurationEncoding(rc: RouteConfiguration): PresizedEncoding {
-  const rest = encodeMessage(RouteConfigurationSchema, { ...rc, virtualHosts: [] });
-  let split = 0;
-  if (rest[0] === 0x0a) {
-    let len = 0;
-    let shift = 1;
-    let at = 1;
-    for (;;) {
-      const b = rest[at++]!;
-      len += (b & 0x7f) * shift;
-      if (b < 0x80) break;
-      shift *= 128;
-    }
-    split = at + len;
-  }
-  const parts = rc.virtualHosts.map((vh) => {
-    let bytes = VIRTUAL_HOST_BYTES.get(vh);
-    if (!bytes) VIRTUAL_HOST_BYTES.set(vh, (bytes = encodeMessage(VirtualHostSchema, vh)));
-    return bytes;
-  });
-  let size = rest.length;
-  for (const b of parts) size += 1 + varintSize(b.length) + b.length;
-  return {
-    size,
-    write(out: Uint8Array, offset: number): number {
-      out.set(rest.subarray(0, split), offset);
-      let at = offset + split;
-      for (const b of parts) {
-        out[at++] = 0x12;
-        for (let n = b.length; ; n = Math.floor(n / 128)) {
-          if (n < 0x80) { out[at++] = n; break; }
-          out[at++] = (n & 0x7f) | 0x80;
-        }
-        out.set(b, at);
-        at += b.length;
-      }
-      out.set(rest.subarray(split), at);
-      return at + rest.length - split;
-    },
-  };
+  return splicedEncoding(encodeMessage(RouteConfigurationSchema, { ...rc, virtualHosts: [] }), 2, rc.virtualHosts.map(virtualHostBytes));
+}
+
+function virtualHostBytes(vh: VirtualHost): Uint8Array {
+  let bytes = VIRTUAL_HOST_BYTES.get(vh);
+  if (!bytes) VIRTUAL_HOST_BYTES.set(vh, (bytes = spliced(encodeMessage(VirtualHostSchema, { ...vh, routes: [] }), 3, vh.routes.map(routeBytes))));
+  return bytes;
+}
+
+function routeBytes(r: Route): Uint8Array {
+  let bytes = ROUTE_BYTES.get(r);
+  if (!bytes) ROUTE_BYTES.set(r, (bytes = encodeMessage(RouteSchema, r)));
+  return bytes;
 }
 
 /** {@link routeConfigurationEncoding} into a buffer of its own. */
@@ -146,12 +133,6 @@ export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
   const out = new Uint8Array(e.size);
   e.write(out, 0);
   return out;
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  for (; n >= 0x80; n = Math.floor(n / 128)) size++;
-  return size;
 }
 
 /**
