@@ -2,8 +2,7 @@
  * One Istio `HTTPRoute` → Envoy `Route`s (one per `match` entry, in order; first match wins), as
  * Istio's `pilot/pkg/networking/core/route/route.go` translates it.
  */
-import { create, type JsonObject } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
@@ -17,6 +16,8 @@ import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
+import { createMessage as create } from '../create-message.js';
+import { packAny as anyPack } from '../encode.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
 const PREVIOUS_HOSTS = {

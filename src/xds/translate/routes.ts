@@ -3,7 +3,7 @@
  * host and port (`"<fqdn>:<port>"`), and gateway RDS (`http.<listener port>`, and
  * `https.<port>.<port name>.<gateway>.<namespace>` for each TLS-terminating server), as istiod names them.
  */
-import { create } from '@bufbuild/protobuf';
+import { createMessage as create } from '../create-message.js';
 import { encodeMessage } from '../encode.js';
 import type { PresizedEncoding } from '../pack-cache.js';
 import { spliced, splicedEncoding } from './_splice.js';
