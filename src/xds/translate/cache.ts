@@ -31,7 +31,7 @@ import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endp
 import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
 import { type ClusterView, type ProxyView, type ServiceView, sharedClusterView } from '../../mesh/view/index.js';
 import { markReusable, withEncoding } from '../pack-cache.js';
-import { buildOutboundCluster } from './clusters.js';
+import { SHARED_PARTS, buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
 import { buildRouteConfigurations, routeConfigurationEncoding } from './routes.js';
@@ -101,7 +101,7 @@ export function translationCacheBuilds(): { clusters: number; endpoints: number;
 
 /** `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless). */
 export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean): Cluster {
-  return CLUSTERS.get([sharedClusterView(c), service ?? NO_SERVICE], proxyless ? 'proxyless' : 'proxy', () => markReusable(buildOutboundCluster(c, service, proxyless)));
+  return CLUSTERS.get([sharedClusterView(c), service ?? NO_SERVICE], proxyless ? 'proxyless' : 'proxy', () => markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS)));
 }
 
 /** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */

@@ -3,8 +3,12 @@
  * DestinationRule traffic policy translated (Istio `pilot/pkg/networking/core/cluster*.go`).
  */
 import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
-import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { type Cluster, ClusterSchema, Cluster_CommonLbConfigSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy, Cluster_TransportSocketMatchSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { DurationSchema } from '@bufbuild/protobuf/wkt';
+import { CircuitBreakersSchema } from '../gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
+import { OutlierDetectionSchema } from '../gen/envoy/config/cluster/v3/outlier_detection_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
+import { ConfigSourceSchema } from '../gen/envoy/config/core/v3/config_source_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
@@ -55,31 +59,60 @@ export function buildDefaultClusters(view: ProxyView): Cluster[] {
 export type ClusterInit = MessageInitShape<typeof ClusterSchema> & { name: string };
 
 /**
+ * Where a cluster's sub-messages that many clusters have alike (timeouts, circuit breakers, outlier
+ * detection, the plaintext socket match, ADS config source, DestinationRule origins) come from:
+ * made afresh for each cluster ({@link FRESH_PARTS}), or made once per content and shared by
+ * read-only clusters ({@link SHARED_PARTS}, the translation cache's: most default clusters differ
+ * only in name, EDS service name, SNI and SANs).
+ */
+export interface ClusterParts {
+  part<T>(key: string, make: () => T): T;
+}
+
+/** Every part made afresh: the cluster owns all of its sub-messages. */
+export const FRESH_PARTS: ClusterParts = { part: (_key, make) => make() };
+
+const SHARED = new Map<string, unknown>();
+
+/** Parts shared by content, for clusters nobody edits (bounded: cleared past 4,096 distinct parts). */
+export const SHARED_PARTS: ClusterParts = {
+  part<T>(key: string, make: () => T): T {
+    let v = SHARED.get(key) as T | undefined;
+    if (v === undefined) {
+      if (SHARED.size >= 4096) SHARED.clear();
+      SHARED.set(key, (v = make()));
+    }
+    return v;
+  },
+};
+
+/**
  * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. `proxyless`: the
  * client is proxyless gRPC, whose `lb_policy` support is ROUND_ROBIN and RING_HASH only (grpc-js-xds
  * 1.14 refuses LEAST_REQUEST): other simple policies become ROUND_ROBIN, as istiod's grpcgen does.
  * The message is created once from one init object (each `apply*` adds its concern to the init).
  */
-export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false): Cluster {
+export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false, parts: ClusterParts = FRESH_PARTS): Cluster {
   const p = c.policy;
+  const pool = p.connectionPool;
   const name = outboundClusterName(c.port, c.subset, c.host);
   const cluster: ClusterInit = {
     name,
     clusterDiscoveryType: { case: 'type', value: DISCOVERY[c.discovery] },
-    connectTimeout: duration(p.connectionPool.connectTimeoutMs),
-    circuitBreakers: {
+    connectTimeout: parts.part(`duration ${pool.connectTimeoutMs}`, () => create(DurationSchema, duration(pool.connectTimeoutMs))),
+    circuitBreakers: parts.part(`circuitBreakers ${pool.maxConnections} ${pool.http1MaxPendingRequests} ${pool.http2MaxRequests} ${pool.maxRetries}`, () => create(CircuitBreakersSchema, {
       thresholds: [{
         priority: RoutingPriority.DEFAULT,
-        maxConnections: p.connectionPool.maxConnections,
-        maxPendingRequests: p.connectionPool.http1MaxPendingRequests,
-        maxRequests: p.connectionPool.http2MaxRequests,
-        maxRetries: p.connectionPool.maxRetries,
+        maxConnections: pool.maxConnections,
+        maxPendingRequests: pool.http1MaxPendingRequests,
+        maxRequests: pool.http2MaxRequests,
+        maxRetries: pool.maxRetries,
         trackRemaining: true,
       }],
-    },
-    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
+    })),
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c, parts) } },
   };
-  if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: ADS_SOURCE, serviceName: name };
+  if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: parts.part('ads', () => create(ConfigSourceSchema, ADS_SOURCE)), serviceName: name };
   if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
     // LOGICAL_DNS takes exactly one endpoint (Envoy refuses more): the first, as Istio validates.
     const eps = c.discovery === 'LOGICAL_DNS' ? (c.endpoints ?? []).slice(0, 1) : (c.endpoints ?? []);
@@ -90,16 +123,27 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   // ORIGINAL_DST (resolution NONE, or `simple: PASSTHROUGH`, which the view turns into it) needs CLUSTER_PROVIDED.
   if (c.discovery === 'ORIGINAL_DST') cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
   if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
-  applyOutlierDetection(cluster, c);
+  applyOutlierDetection(cluster, c, parts);
   applyHttpProtocolOptions(cluster, c, service);
-  applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? []);
+  applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? [], parts);
   return create(ClusterSchema, cluster);
 }
 
-function clusterMetadata(c: ClusterView): JsonObject {
+const ORIGINS = new WeakMap<object, JsonObject[]>();
+
+function clusterMetadata(c: ClusterView, parts: ClusterParts): JsonObject {
   const md: JsonObject = { host: c.host, port: c.port };
   if (c.subset) md.subset = c.subset;
-  if (c.destinationRule) md.destinationRule = c.destinationRule.rules.map(originJson);
+  const dr = c.destinationRule;
+  if (dr) {
+    // The origins of one DestinationRule, once for all of its clusters when parts are shared.
+    let origins = parts === FRESH_PARTS ? undefined : ORIGINS.get(dr.rules);
+    if (!origins) {
+      origins = dr.rules.map(originJson);
+      if (parts !== FRESH_PARTS) ORIGINS.set(dr.rules, origins);
+    }
+    md.destinationRule = origins;
+  }
   return md;
 }
 
@@ -138,10 +182,11 @@ export function applyLoadBalancer(cluster: ClusterInit, lb: LoadBalancerView): v
 }
 
 /** Istio `OutlierDetection` → Envoy `outlier_detection`; gateway errors are enforced only when set. */
-export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView): void {
+export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView, parts: ClusterParts = FRESH_PARTS): void {
   const od = c.policy.outlierDetection;
   if (!od) return;
-  cluster.outlierDetection = {
+  const key = `${od.consecutive5xxErrors} ${od.consecutiveGatewayErrors} ${od.intervalMs} ${od.baseEjectionTimeMs} ${od.maxEjectionPercent} ${od.splitExternalLocalOriginErrors}`;
+  cluster.outlierDetection = parts.part(`outlierDetection ${key}`, () => create(OutlierDetectionSchema, {
     consecutive5xx: od.consecutive5xxErrors,
     enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
     consecutiveGatewayFailure: od.consecutiveGatewayErrors,
@@ -151,9 +196,9 @@ export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView): voi
     maxEjectionPercent: od.maxEjectionPercent,
     enforcingSuccessRate: 0,
     splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
-  };
+  }));
   // Istio's minHealthPercent is Envoy's panic threshold.
-  cluster.commonLbConfig = { healthyPanicThreshold: { value: od.minHealthPercent } };
+  cluster.commonLbConfig = parts.part(`commonLbConfig ${od.minHealthPercent}`, () => create(Cluster_CommonLbConfigSchema, { healthyPanicThreshold: { value: od.minHealthPercent } }));
 }
 
 /** Idle timeout, max requests per connection and HTTP/2 upstream (grpc/http2 ports, or h2UpgradePolicy UPGRADE). */
@@ -184,7 +229,7 @@ export function istioMutualSni(c: ClusterView): string {
  * verify the server's URI SAN: the DestinationRule's `subjectAltNames`, else `serviceAccounts` (the
  * SPIFFE ids behind the service, Istio `buildIstioMutualTLS`); with neither, any mesh certificate passes.
  */
-export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = []): void {
+export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = [], parts: ClusterParts = FRESH_PARTS): void {
   if (tls.mode === 'DISABLE') return;
   if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
     const sans = (tls.subjectAltNames ?? []).length > 0 ? tls.subjectAltNames! : serviceAccounts;
@@ -192,7 +237,7 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
     if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = socket; return; }
     cluster.transportSocketMatches = [
       { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
-      { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } },
+      parts.part('tlsMode-disabled', () => create(Cluster_TransportSocketMatchSchema, { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } })),
     ];
     return;
   }
