@@ -60,7 +60,7 @@ export type ClusterInit = MessageInitShape<typeof ClusterSchema> & { name: strin
 
 /**
  * Where a cluster's sub-messages that many clusters have alike (timeouts, circuit breakers, outlier
- * detection, the plaintext socket match, ADS config source, DestinationRule origins) come from:
+ * detection, the panic threshold, the plaintext socket match, the ADS config source) come from:
  * made afresh for each cluster ({@link FRESH_PARTS}), or made once per content and shared by
  * read-only clusters ({@link SHARED_PARTS}, the translation cache's: most default clusters differ
  * only in name, EDS service name, SNI and SANs).
@@ -110,7 +110,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
         trackRemaining: true,
       }],
     })),
-    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c, parts) } },
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
   };
   if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: parts.part('ads', () => create(ConfigSourceSchema, ADS_SOURCE)), serviceName: name };
   if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
@@ -129,21 +129,10 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   return create(ClusterSchema, cluster);
 }
 
-const ORIGINS = new WeakMap<object, JsonObject[]>();
-
-function clusterMetadata(c: ClusterView, parts: ClusterParts): JsonObject {
+function clusterMetadata(c: ClusterView): JsonObject {
   const md: JsonObject = { host: c.host, port: c.port };
   if (c.subset) md.subset = c.subset;
-  const dr = c.destinationRule;
-  if (dr) {
-    // The origins of one DestinationRule, once for all of its clusters when parts are shared.
-    let origins = parts === FRESH_PARTS ? undefined : ORIGINS.get(dr.rules);
-    if (!origins) {
-      origins = dr.rules.map(originJson);
-      if (parts !== FRESH_PARTS) ORIGINS.set(dr.rules, origins);
-    }
-    md.destinationRule = origins;
-  }
+  if (c.destinationRule) md.destinationRule = c.destinationRule.rules.map(originJson);
   return md;
 }
 
