@@ -249,4 +249,48 @@ test('GIVEN an upstream announcing Keep-Alive: timeout=1 WHEN two requests go on
   } finally { pool.destroy(); await b.close(); }
 });
 
+test('GIVEN an upstream that sends stray bytes after a complete response WHEN the connection is idle THEN it is closed, never reused for the next request', async () => {
+  for (const stray of ['HTTP/1.1 2', 'garbage']) {
+    const b = await raw((_h, s) => { s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'); setTimeout(() => s.write(stray), 20); });
+    const pool = poolFor(b.port);
+    try {
+      assert.is((await send(pool, {})).body, 'ok');
+      const t0 = Date.now();
+      while (pool.disconnects === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+      assert.is(pool.disconnects, 1, `the connection that received ${JSON.stringify(stray)} while idle closed`);
+      assert.is((await send(pool, {})).body, 'ok');
+      assert.is(pool.connects, 2);
+    } finally { pool.destroy(); await b.close(); }
+  }
+});
+
+test('GIVEN a 16 MiB response and a handler that refuses data WHEN it resumes later THEN reading stopped meanwhile and every byte arrives', async () => {
+  const size = 16 * 1024 * 1024;
+  const b = await raw((_h, s) => { s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`); s.write(Buffer.alloc(size, 97)); });
+  const pool = poolFor(b.port);
+  try {
+    let received = 0;
+    let resume: (() => void) | undefined;
+    let afterPause = -1;
+    let completedPaused = false;
+    const done = new Promise<void>((resolve, reject) => {
+      pool.dispatch({ method: 'GET', path: '/', headers: ['host', 'b'], body: null }, {
+        onConnect() {},
+        onHeaders(_s, _r, r) { resume = r; return true; },
+        onData(chunk) {
+          received += chunk.length;
+          if (afterPause < 0) { afterPause = 0; setTimeout(() => { afterPause = received; resume!(); }, 300); return false; }
+          return true;
+        },
+        onComplete() { completedPaused = afterPause <= 0; resolve(); },
+        onError: reject,
+      });
+    });
+    await done;
+    assert.not.ok(completedPaused, 'the whole response arrived while the handler had paused');
+    assert.is(received, size);
+    assert.ok(afterPause < 4 * 1024 * 1024, `${afterPause} bytes arrived while the handler had paused`);
+  } finally { pool.destroy(); await b.close(); }
+});
+
 test.run();

@@ -14,7 +14,7 @@
  */
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
-import { HTTPParser } from './native-parser.js';
+import { HTTPParser, type StreamHandle } from './native-parser.js';
 
 /** What the pool calls for one request (undici's `Dispatcher.DispatchHandlers` subset). */
 export interface H1Handler {
@@ -119,6 +119,9 @@ class Connection {
   private failure: Error | undefined;
   private body: Readable | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** The socket's handle once the parser reads from it directly. */
+  private handle: StreamHandle | undefined;
+  private paused = false;
 
   constructor(private readonly pool: H1Pool) {
     const o = pool.options;
@@ -131,6 +134,7 @@ class Connection {
     s.once('connect', () => {
       clearTimeout(this.connectTimer);
       this.connected = true;
+      this.consume();
       s.setKeepAlive(true, 60_000);
       o.onConnect?.();
     });
@@ -142,7 +146,7 @@ class Connection {
     p.initialize(HTTPParser.RESPONSE, {}, o.maxHeaderSize, 0);
     p[HTTPParser.kOnHeaders] = (headers: string[]) => { for (const x of headers) this.headBuffer.push(x); };
     p[HTTPParser.kOnHeadersComplete] = (_maj: number, _min: number, headers: string[] | undefined, _m: unknown, _u: unknown, status: number, _msg: string, upgrade: boolean, keepAlive: boolean) => this.onHeadersComplete(headers, status, upgrade, keepAlive);
-    p[HTTPParser.kOnBody] = (b: Buffer) => { if (this.handler && !this.handler.onData(b)) this.socket.pause(); };
+    p[HTTPParser.kOnBody] = (b: Buffer) => { if (this.handler && !this.handler.onData(b)) this.pause(); };
     p[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     p[HTTPParser.kOnExecute] = () => {};
   }
@@ -156,7 +160,7 @@ class Connection {
     this.skipBody = r.method === 'HEAD';
     handler.onConnect((err) => this.fail(err ?? codedError('request aborted', 'UND_ERR_ABORTED')));
     // The previous response may have paused reading for backpressure just before it completed.
-    if (this.socket.isPaused()) this.socket.resume();
+    if (this.paused) this.resume();
     const body = r.body;
     let framing;
     try {
@@ -211,7 +215,7 @@ class Connection {
     this.headersDone = true;
     this.keepAlive = keepAlive;
     if (keepAlive) this.keepAliveMs = keepAliveHint(raw, this.pool.options.keepAliveTimeoutMs);
-    h.onHeaders(status, raw, () => { if (this.handler === h) this.socket.resume(); });
+    h.onHeaders(status, raw, () => { if (this.handler === h) this.resume(); });
     return this.skipBody ? 1 : 0;
   }
 
@@ -226,6 +230,37 @@ class Connection {
     if (!reuse) this.socket.destroy();
     h.onComplete(trailers);
     if (reuse) this.pool.release(this);
+  }
+
+  /**
+   * Reads from the connected socket's handle straight into the parser (node:http's consume): no
+   * Buffer and stream event per read in JavaScript. Data while no request is in flight is a
+   * message beginning without a handler (the connection is destroyed) or a parse error.
+   */
+  private consume(): void {
+    const handle = (this.socket as unknown as { _handle?: StreamHandle })._handle;
+    const p = this.parser;
+    if (!handle?.isStreamBase || handle._consumed || typeof p.consume !== 'function') return;
+    handle._consumed = true;
+    p.consume(handle);
+    this.handle = handle;
+    p[HTTPParser.kOnMessageBegin] = () => { if (!this.handler) this.socket.destroy(); };
+    p[HTTPParser.kOnExecute] = (r: number | Error) => {
+      if (typeof r === 'number') return;
+      if (this.handler) this.fail(r); else this.socket.destroy();
+    };
+  }
+
+  private pause(): void {
+    this.paused = true;
+    const h = this.handle;
+    if (h !== undefined) { if (h.reading) { h.reading = false; h.readStop(); } } else this.socket.pause();
+  }
+
+  private resume(): void {
+    this.paused = false;
+    const h = this.handle;
+    if (h !== undefined) { if (!h.reading && !this.socket.destroyed) { h.reading = true; h.readStart(); } } else this.socket.resume();
   }
 
   private onData(d: Buffer): void {
@@ -247,6 +282,7 @@ class Connection {
     this.pool.forget(this);
     if (this.connected) this.pool.options.onDisconnect?.();
     if (this.handler) this.fail(this.failure ?? codedError(`upstream ${this.pool.options.address}:${this.pool.options.port} closed the connection`, 'UND_ERR_SOCKET'));
+    if (this.handle !== undefined) this.parser.unconsume?.();
     this.parser.close();
   }
 

@@ -22,7 +22,7 @@
  */
 import type { Socket } from 'node:net';
 import { H1RequestBody, type H1ResponseOwner, H1ServerRequest, H1ServerResponse } from './h1-server-exchange.js';
-import { HTTPParser, METHODS, type NativeParser } from './native-parser.js';
+import { HTTPParser, METHODS, type NativeParser, type StreamHandle } from './native-parser.js';
 
 /** What a connection needs from its listener and HCM. */
 export interface H1ServerOptions {
@@ -60,6 +60,8 @@ export class H1ServerConnection implements H1ResponseOwner {
   private bodyPaused = false;
   private pipelinePaused = false;
   private errored = false;
+  /** The socket's handle when the parser consumes it. */
+  private handle: StreamHandle | undefined;
   /** A `Connection: close` response went out: no further request is served. */
   private closing = false;
   private closed = false;
@@ -80,7 +82,17 @@ export class H1ServerConnection implements H1ResponseOwner {
     p[HTTPParser.kOnBody] = (b: Buffer) => this.onBody(b);
     p[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     p[HTTPParser.kOnExecute] = () => {};
+    // Bytes already buffered on the socket (peeked and put back) arrive as 'data'; later reads go
+    // from the handle straight into the parser (node:http's consume), without a Buffer and a
+    // stream event per read in JavaScript.
     socket.on('data', (d: Buffer) => this.onData(d));
+    const handle = (socket as unknown as { _handle?: StreamHandle })._handle;
+    if (handle?.isStreamBase && !handle._consumed && typeof p.consume === 'function') {
+      handle._consumed = true;
+      p.consume(handle);
+      this.handle = handle;
+      p[HTTPParser.kOnExecute] = (r: number | Error) => { if (typeof r !== 'number') this.clientError(r); };
+    }
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.queue[0]?.res.emitDrain());
     socket.once('close', () => this.onClose());
@@ -89,6 +101,18 @@ export class H1ServerConnection implements H1ResponseOwner {
   /** No request in progress and no partial one buffered. */
   get idle(): boolean {
     return this.queue.length === 0 && this.parsing === undefined && this.headersStart === 0;
+  }
+
+  /** Stops reading from the socket (the consumed handle directly: the stream's pause does not reach it). */
+  private pause(): void {
+    const h = this.handle;
+    if (h !== undefined) { if (h.reading) { h.reading = false; h.readStop(); } } else this.socket.pause();
+  }
+
+  private resume(): void {
+    if (this.closed) return;
+    const h = this.handle;
+    if (h !== undefined) { if (!h.reading) { h.reading = true; h.readStart(); } } else this.socket.resume();
   }
 
   private onData(d: Buffer): void {
@@ -118,7 +142,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     this.parsing = pending;
     this.queue.push(pending);
     if (this.queue.length === 1 && !this.closing) this.dispatch(pending);
-    else if (!this.pipelinePaused) { this.pipelinePaused = true; this.socket.pause(); }
+    else if (!this.pipelinePaused) { this.pipelinePaused = true; this.pause(); }
     return 0;
   }
 
@@ -140,13 +164,13 @@ export class H1ServerConnection implements H1ResponseOwner {
   private onBody(b: Buffer): void {
     const body = this.parsing?.req.body;
     if (!body || body.destroyed) return;
-    if (!body.push(b) && !this.bodyPaused) { this.bodyPaused = true; this.socket.pause(); }
+    if (!body.push(b) && !this.bodyPaused) { this.bodyPaused = true; this.pause(); }
   }
 
   private onBodyRead(): void {
     if (!this.bodyPaused) return;
     this.bodyPaused = false;
-    if (!this.pipelinePaused && !this.closed) this.socket.resume();
+    if (!this.pipelinePaused) this.resume();
   }
 
   private onMessageComplete(): void {
@@ -183,13 +207,13 @@ export class H1ServerConnection implements H1ResponseOwner {
     if (this.closed || this.errored || this.closing) return;
     const next = this.queue[0];
     if (next !== undefined) process.nextTick(dispatchNext, this, next);
-    else if (this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.socket.resume(); }
+    else if (this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
   }
 
   /** @internal */
   dispatchNext(p: Pending): void {
     if (this.closed || this.errored || this.closing || this.queue[0] !== p) return;
-    if (this.queue.length === 1 && this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.socket.resume(); }
+    if (this.queue.length === 1 && this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
     this.dispatch(p);
   }
 
@@ -197,6 +221,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     if (this.errored) return;
     this.errored = true;
     this.socket.removeAllListeners('data');
+    if (this.handle !== undefined) this.parser[HTTPParser.kOnExecute] = () => {};
     this.o.onClientError(err, this.socket);
   }
 
@@ -229,6 +254,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     this.abortAll();
     for (const p of this.queue.splice(0)) if (!p.res.writableFinished) p.res.emitClose();
     this.parsing = undefined;
+    if (this.handle !== undefined) this.parser.unconsume?.();
     this.parser.close();
   }
 

@@ -17,8 +17,14 @@ export interface NativeParser {
   /** End of input: an Error when a message was cut short (`HPE_INVALID_EOF_STATE`). */
   finish(): undefined | (Error & { code?: string });
   close(): void;
+  /** Reads from a stream handle directly (node:http's fast path); results arrive through kOnExecute. */
+  consume?(handle: object): void;
+  unconsume?(): void;
   [k: number]: unknown;
 }
+
+/** The libuv stream handle of a net.Socket (TCPWrap) a parser can consume, as node:http uses it. */
+export interface StreamHandle { isStreamBase?: boolean; _consumed?: boolean; reading?: boolean; readStart(): number; readStop(): number }
 
 export interface NativeParserClass {
   new(): NativeParser;
