@@ -65,10 +65,8 @@ export function writeEncoded<Desc extends DescMessage>(schema: Desc, message: Me
 /** `toBinary(schema, message)`: the same bytes, in one allocation of the exact size. */
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array<ArrayBuffer> {
   const size = encodedSize(schema, message);
-  // Small sizes come from Node's shared pool (one ArrayBuffer per 8 KiB, not one per message); a
-  // plain Uint8Array view of it, so the result is what toBinary returns in all but its buffer.
-  const pooled = Buffer.allocUnsafe(size);
-  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
+  // A plain Uint8Array view of a slab, so the result is what toBinary returns in all but its buffer.
+  const out = allocate(size);
   writeEncoded(schema, message, out, 0);
   return out;
 }
@@ -76,4 +74,25 @@ export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: M
 /** `anyPack(schema, message)` of @bufbuild/protobuf (`type.googleapis.com/<type name>` and the message's bytes), encoded by {@link encodeMessage}. */
 export function packAny<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Any {
   return create(AnySchema, { typeUrl: `type.googleapis.com/${schema.typeName}`, value: encodeMessage(schema, message) });
+}
+
+const SLAB_SIZE = 256 * 1024;
+let slab = new ArrayBuffer(0);
+let slabAt = 0;
+
+/**
+ * `size` bytes (not zeroed) carved from a shared 256 KiB slab, so thousands of small encodings are
+ * not thousands of ArrayBuffers (each one external memory the garbage collector accounts for).
+ * Sizes above 32 KiB get their own buffer. A slab lives as long as any view of it.
+ */
+export function allocate(size: number): Uint8Array<ArrayBuffer> {
+  if (size > SLAB_SIZE / 8) return new Uint8Array(size);
+  if (slabAt + size > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const out = new Uint8Array(slab, slabAt, size);
+  // 8-byte aligned starts, as Node's own pool keeps them.
+  slabAt += (size + 7) & ~7;
+  return out;
 }
