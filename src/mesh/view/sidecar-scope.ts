@@ -87,9 +87,11 @@ const SHARED_ROUTES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, SharedServiceR
 
 /**
  * Computes the sidecar scope. `env.visible` must answer for every service exported to the proxy's namespace.
- * Without Sidecar egress imports and client-naming matches, the routes of a service that the proxy's
- * namespace sees as an outsider (`push-index.ts`) are computed once per graph and shared: same
- * route objects, same problems, same clusters added.
+ * Without Sidecar egress imports and client-naming matches, the routes of a service are computed once
+ * per graph for every namespace that sees each host they depend on as the outsiders do (outside the
+ * host's `namespacesSeeingDifferently`, or with the outsiders' `answersKey`: a namespace's own
+ * services, usually) and shared: same route objects, same problems, same clusters added (each
+ * proxy's collector makes its own cluster views from them).
  */
 export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null): { services: ServiceInfo[]; routes: HostRoutesView[] } {
   const services = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined));
@@ -98,20 +100,21 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
   const queue = [...services];
   let shared = imports === null && !matchesNameTheClient(graph) ? SHARED_ROUTES.get(graph) : undefined;
   if (!shared && imports === null && !matchesNameTheClient(graph)) SHARED_ROUTES.set(graph, (shared = new WeakMap()));
+  // A host this namespace may see differently is still shared when its answers are the outsiders'
+  // (its own services: the same rules found as client-namespace instead of service-namespace).
+  const alike = (h: string): boolean => seesAsOutsider(graph, h, proxy.namespace)
+    || answersKey(graph, h, proxy.namespace, env.clusters.destinationRule(h)) === outsiderAnswersKey(graph, h);
   for (let i = 0; i < queue.length; i++) {
     const s = queue[i]!;
-    const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared) : serviceRoutes(graph, proxy, env, imports, s);
+    const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared, alike) : serviceRoutes(graph, proxy, env, imports, s);
     routes.push(...r.routes);
     for (const target of r.targets) if (!seen.has(target)) { seen.add(target); queue.push(target); }
   }
   return { services: queue, routes };
 }
 
-function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, s: ServiceInfo, shared: WeakMap<ServiceInfo, SharedServiceRoutes>): ServiceRoutes {
-  // A host this namespace may see differently is still shared when its answers are the outsiders'
-  // (its own services: the same rules found as client-namespace instead of service-namespace).
-  const alike = (h: string): boolean => seesAsOutsider(graph, h, proxy.namespace)
-    || answersKey(graph, h, proxy.namespace, env.clusters.destinationRule(h)) === outsiderAnswersKey(graph, h);
+/** The routes of `s`: shared when every host they depend on is `alike` (seen as outsiders see it), else computed for this proxy. */
+function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, s: ServiceInfo, shared: WeakMap<ServiceInfo, SharedServiceRoutes>, alike: (host: string) => boolean): ServiceRoutes {
   const known = shared.get(s);
   if (known && known.hosts.every(alike)) {
     env.problems.push(...known.problems);

@@ -161,6 +161,25 @@ test('GIVEN a host that some namespaces see differently (own DestinationRule, a 
   assert.is(view('hidden').clusters.some((c) => c.host === 'b.app.svc.cluster.local'), false);
 });
 
+test("GIVEN a DestinationRule exported to its own namespace only (exportTo: ['.']) WHEN a sidecar of another namespace is computed before and after one of the rule's namespace THEN the rule's namespace does not take the outsiders' routes (its answers differ), in either order", () => {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } });
+  const client = (namespace: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'client', namespace }, spec: { template: { metadata: { labels: { app: 'client' } }, spec: { containers: [{ name: 'c' }] } } } });
+  const ms = manifests(ns('app'), ns('plain'), ns('other'), client('app'), client('plain'), client('other'),
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'app' }, spec: { selector: { app: 'a' }, ports: [{ port: 80, name: 'http' }] } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'a', namespace: 'app' }, spec: { host: 'a', exportTo: ['.'], subsets: [{ name: 'v2', labels: { version: 'v2' } }] } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'a', namespace: 'app' }, spec: { hosts: ['a'], http: [{ route: [{ destination: { host: 'a', subset: 'v2' } }] }] } });
+  const host = 'a.app.svc.cluster.local';
+  for (const order of [['plain', 'app', 'other'], ['app', 'plain', 'other']]) {
+    const graph = MeshGraph.from(ms);
+    const byNs = new Map(proxiesOf(graph).filter((p) => p.type === 'sidecar').map((p) => [p.namespace, p]));
+    assert.is(compareWithFresh(graph, () => MeshGraph.from(ms), order.map((n) => byNs.get(n)!), []), 3, order.join(' → '));
+    const labels = (n: string) => buildProxyView(graph, byNs.get(n)!).routes.find((r) => r.host === host)!.http[0]!.destinations[0]!.subsetLabels;
+    assert.equal([labels('app'), labels('plain'), labels('other')], [{ version: 'v2' }, undefined, undefined], order.join(' → '));
+    const routesOf = (n: string) => buildProxyView(graph, byNs.get(n)!).routes.find((r) => r.host === host);
+    assert.ok(routesOf('plain') === routesOf('other') && routesOf('app') !== routesOf('plain'), 'outsiders share, app has its own');
+  }
+});
+
 test('GIVEN two services whose virtual hosts claim one address WHEN sidecars of two namespaces are translated THEN the later virtual host loses the domain in each route configuration, and the shared virtual host message keeps all of its own', () => {
   const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } });
   const client = (namespace: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'client', namespace }, spec: { template: { metadata: { labels: { app: 'client' } }, spec: { containers: [{ name: 'c' }] } } } });
