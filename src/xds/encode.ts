@@ -76,14 +76,15 @@ export function packAny<Desc extends DescMessage>(schema: Desc, message: Message
   return create(AnySchema, { typeUrl: `type.googleapis.com/${schema.typeName}`, value: encodeMessage(schema, message) });
 }
 
-const SLAB_SIZE = 256 * 1024;
+const SLAB_SIZE = 64 * 1024;
 let slab = new ArrayBuffer(0);
 let slabAt = 0;
 
 /**
- * `size` bytes (not zeroed) carved from a shared 256 KiB slab, so thousands of small encodings are
+ * `size` bytes (not zeroed) carved from a shared 64 KiB slab, so thousands of small encodings are
  * not thousands of ArrayBuffers (each one external memory the garbage collector accounts for).
- * Sizes above 32 KiB get their own buffer. A slab lives as long as any view of it.
+ * Sizes above 8 KiB get their own buffer. A slab lives as long as any view of it: use it for bytes
+ * that live about as long as their neighbours (a graph's translation cache).
  */
 export function allocate(size: number): Uint8Array<ArrayBuffer> {
   if (size > SLAB_SIZE / 8) return new Uint8Array(size);

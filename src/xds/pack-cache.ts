@@ -84,14 +84,18 @@ const SCHEMAS: Record<ResourceKind, DescMessage> = {
 export function packOnce(kind: ResourceKind, message: XdsResource): PackedResource {
   const known = PACKED.get(message);
   if (known) return known;
-  const packed = pack(kind, message);
-  if (REUSABLE.has(message)) PACKED.set(message, packed);
+  const reusable = REUSABLE.has(message);
+  const packed = pack(kind, message, reusable);
+  if (reusable) PACKED.set(message, packed);
   return packed;
 }
 
 // One buffer per resource, `<name> NUL <Any: 0x0a len type_url 0x12 len value> NUL`, written in
 // place (the Any's fields as toBinary(AnySchema) writes them: an empty value is left out).
-function pack(kind: ResourceKind, message: XdsResource): PackedResource {
+// A shared (reusable) resource's frame is carved from a slab it shares with the other resources of
+// its graph, which live and die together; any other frame gets a buffer of its own (Node's pool), so
+// a frame that outlives its neighbours never keeps a slab alive.
+function pack(kind: ResourceKind, message: XdsResource, reusable: boolean): PackedResource {
   const schema = SCHEMAS[kind];
   const name = resourceName(kind, message);
   const typeUrl = `type.googleapis.com/${schema.typeName}`;
@@ -100,8 +104,8 @@ function pack(kind: ResourceKind, message: XdsResource): PackedResource {
   const nameLen = Buffer.byteLength(name, 'utf8');
   const urlLen = typeUrl.length;
   const size = nameLen + 1 + 1 + varintSize(urlLen) + urlLen + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
-  const slice = allocate(size);
-  const out = Buffer.from(slice.buffer, slice.byteOffset, size);
+  const slice = reusable ? allocate(size) : undefined;
+  const out = slice ? Buffer.from(slice.buffer, slice.byteOffset, size) : Buffer.allocUnsafe(size);
   let at = nameLen === name.length ? out.write(name, 0, 'latin1') : out.write(name, 0, 'utf8');
   out[at++] = 0;
   out[at++] = 0x0a;
