@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ProxyHandle } from '../../src/proxy/main.js';
 import type { AccessLogEntry } from '../../src/proxy/access-log.js';
+import { H1ConnectionSet } from '../../src/proxy/http/h1-server-connection.js';
 import { assignment, edsCluster, httpListener, routeConfig, startTestProxy, startXds, until } from './_harness.js';
 
 const ADDR = '127.0.9.81';
@@ -223,6 +224,36 @@ test('GIVEN idle_timeout 200 ms WHEN a connection stays idle after a response TH
   const t0 = performance.now();
   await c.waitClosed(3000);
   assert.ok(performance.now() - t0 >= 150, 'not closed before the idle timeout');
+});
+
+test('GIVEN a request handler that throws WHEN a request arrives THEN only that connection is closed; the next connection is served', async () => {
+  const set = new H1ConnectionSet();
+  let calls = 0;
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    set.add(s, {
+      maxHeaderSize: 8192, headersTimeoutMs: 1000, idleTimeoutMs: 0,
+      onRequest: (_req, res) => { calls++; if (calls === 1) throw new Error('bug'); res.writeHead(200, ['content-length', '2']); res.end('ok'); },
+      onClientError: (_e, sock) => sock.destroy(),
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const at = (server.address() as net.AddressInfo).port;
+  const ask = () => new Promise<{ text: string; closed: boolean }>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port: at }, () => s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    let text = '';
+    s.on('data', (d: Buffer) => { text += d.toString('latin1'); if (text.endsWith('ok')) { s.destroy(); resolve({ text, closed: false }); } });
+    s.on('error', () => {});
+    s.on('close', () => resolve({ text, closed: true }));
+  });
+  try {
+    const first = await ask();
+    assert.equal(first, { text: '', closed: true });
+    const second = await ask();
+    assert.match(second.text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*ok$/);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
 
 test('GIVEN a drain WHEN one connection is idle and one waits for a slow response THEN the idle one closes now, the busy one gets its response and closes', async () => {

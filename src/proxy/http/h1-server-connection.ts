@@ -158,7 +158,13 @@ export class H1ServerConnection implements H1ResponseOwner {
         this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
       }
     }
-    this.o.onRequest(req, res);
+    try {
+      this.o.onRequest(req, res);
+    } catch {
+      // The pipeline answers its own failures; anything escaping it (a bug) costs this connection,
+      // never the process (a throw inside a parser callback would reach the native parser).
+      this.socket.destroy();
+    }
   }
 
   private onBody(b: Buffer): void {
