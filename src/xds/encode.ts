@@ -77,8 +77,20 @@ export function packAny<Desc extends DescMessage>(schema: Desc, message: Message
 }
 
 const SLAB_SIZE = 64 * 1024;
-let slab = new ArrayBuffer(0);
+let slab = Buffer.allocUnsafeSlow(0);
 let slabAt = 0;
+
+/** Where the next `size` bytes of the slab start (a new slab, uninitialised, when it is full). */
+function carve(size: number): number {
+  if (slabAt + size > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  // 8-byte aligned starts, as Node's own pool keeps them.
+  slabAt += (size + 7) & ~7;
+  return at;
+}
 
 /**
  * `size` bytes (not zeroed) carved from a shared 64 KiB slab, so thousands of small encodings are
@@ -88,12 +100,13 @@ let slabAt = 0;
  */
 export function allocate(size: number): Uint8Array<ArrayBuffer> {
   if (size > SLAB_SIZE / 8) return new Uint8Array(size);
-  if (slabAt + size > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabAt = 0;
-  }
-  const out = new Uint8Array(slab, slabAt, size);
-  // 8-byte aligned starts, as Node's own pool keeps them.
-  slabAt += (size + 7) & ~7;
-  return out;
+  const at = carve(size);
+  return new Uint8Array(slab.buffer, slab.byteOffset + at, size);
+}
+
+/** {@link allocate} as a Buffer (a view of the slab, or its own buffer above 8 KiB). */
+export function allocateBuffer(size: number): Buffer<ArrayBuffer> {
+  if (size > SLAB_SIZE / 8) return Buffer.allocUnsafe(size);
+  const at = carve(size);
+  return Buffer.from(slab.buffer, slab.byteOffset + at, size);
 }

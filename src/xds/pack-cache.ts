@@ -17,7 +17,7 @@ import { ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
 import { SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { createMessage as create } from './create-message.js';
-import { allocate, encodedSize, writeEncoded } from './encode.js';
+import { allocateBuffer, encodedSize, writeEncoded } from './encode.js';
 import { type ResourceKind, type XdsResource, resourceName } from './resources.js';
 
 /** A resource as a snapshot holds it. */
@@ -104,8 +104,7 @@ function pack(kind: ResourceKind, message: XdsResource, reusable: boolean): Pack
   const nameLen = Buffer.byteLength(name, 'utf8');
   const urlLen = typeUrl.length;
   const size = nameLen + 1 + 1 + varintSize(urlLen) + urlLen + (valueLen > 0 ? 1 + varintSize(valueLen) + valueLen : 0) + 1;
-  const slice = reusable ? allocate(size) : undefined;
-  const out = slice ? Buffer.from(slice.buffer, slice.byteOffset, size) : Buffer.allocUnsafe(size);
+  const out = reusable ? allocateBuffer(size) : Buffer.allocUnsafe(size);
   let at = nameLen === name.length ? out.write(name, 0, 'latin1') : out.write(name, 0, 'utf8');
   out[at++] = 0;
   out[at++] = 0x0a;
