@@ -106,7 +106,7 @@ export function cachedOutboundCluster(c: ClusterView, service: ServiceView | und
 
 /** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */
 export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
-  return ASSIGNMENTS.get([workloads, sharedClusterView(c), service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads))));
+  return ASSIGNMENTS.get([workloads, sharedClusterView(c), service ?? NO_SERVICE], '', () => markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads), SHARED_PARTS)));
 }
 
 /** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */

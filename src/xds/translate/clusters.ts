@@ -17,6 +17,9 @@ import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.
 import { createMessage as create } from '../create-message.js';
 import { packAny } from '../encode.js';
 import { buildStaticLoadAssignment } from './endpoints.js';
+import { type ClusterParts, FRESH_PARTS } from './_parts.js';
+
+export { type ClusterParts, FRESH_PARTS, SHARED_PARTS } from './_parts.js';
 
 export { outboundClusterName };
 
@@ -57,34 +60,6 @@ export function buildDefaultClusters(view: ProxyView): Cluster[] {
 
 /** A `Cluster` under construction: the init object `create(ClusterSchema, init)` turns into the message once. */
 export type ClusterInit = MessageInitShape<typeof ClusterSchema> & { name: string };
-
-/**
- * Where a cluster's sub-messages that many clusters have alike (timeouts, circuit breakers, outlier
- * detection, the panic threshold, the plaintext socket match, the ADS config source) come from:
- * made afresh for each cluster ({@link FRESH_PARTS}), or made once per content and shared by
- * read-only clusters ({@link SHARED_PARTS}, the translation cache's: most default clusters differ
- * only in name, EDS service name, SNI and SANs).
- */
-export interface ClusterParts {
-  part<T>(key: string, make: () => T): T;
-}
-
-/** Every part made afresh: the cluster owns all of its sub-messages. */
-export const FRESH_PARTS: ClusterParts = { part: (_key, make) => make() };
-
-const SHARED = new Map<string, unknown>();
-
-/** Parts shared by content, for clusters nobody edits (bounded: cleared past 4,096 distinct parts). */
-export const SHARED_PARTS: ClusterParts = {
-  part<T>(key: string, make: () => T): T {
-    let v = SHARED.get(key) as T | undefined;
-    if (v === undefined) {
-      if (SHARED.size >= 4096) SHARED.clear();
-      SHARED.set(key, (v = make()));
-    }
-    return v;
-  },
-};
 
 /**
  * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. `proxyless`: the

@@ -3,7 +3,10 @@
  * Service selectors and subset labels, as istiod does with pods (`pilot/pkg/xds/endpoints`).
  */
 import { createMessage as create } from '../create-message.js';
+import { type ClusterParts, FRESH_PARTS } from './_parts.js';
+import { LocalitySchema } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { LbEndpointSchema } from '../gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import { outboundClusterName, type ClusterView, type ProxyView, type ServiceEntryEndpointView, type ServicePortView, type ServiceView } from '../../mesh/view/index.js';
 import type { WorkloadInstance } from './workload-file.js';
 
@@ -79,7 +82,7 @@ function groupOf(byLocality: Map<string, Group>, region: string, zone: string, s
  * An endpoint labelled `security.istio.io/tlsMode` (other than `disabled`) carries it as
  * `envoy.transport_socket_match` metadata, which auto mTLS clusters match on.
  */
-export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[] | WorkloadIndex): ClusterLoadAssignment {
+export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[] | WorkloadIndex, parts: ClusterParts = FRESH_PARTS): ClusterLoadAssignment {
   const port = service?.ports.find((p) => p.number === c.port);
   const byLocality = new Map<string, Group>();
   for (const e of c.endpoints ?? []) {
@@ -97,7 +100,7 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
       groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push({ address: w.address, port: target, weight: 1, ...tlsModeOf(w.labels) });
     }
   }
-  return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality);
+  return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality, parts);
 }
 
 /**
@@ -110,20 +113,22 @@ function tlsModeOf(labels: Readonly<Record<string, string>>): { tlsMode?: string
   return mode && mode !== 'disabled' ? { tlsMode: mode } : {};
 }
 
-function assignment(clusterName: string, byLocality: Map<string, Group>): ClusterLoadAssignment {
+// Localities and endpoints are parts: a workload's endpoint is in its service's default cluster and
+// in its subset's, and the translation cache shares one message between them.
+function assignment(clusterName: string, byLocality: Map<string, Group>, parts: ClusterParts): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
     clusterName,
     endpoints: [...byLocality.values()].sort((a, b) => `${a.region}/${a.zone}/${a.subZone}`.localeCompare(`${b.region}/${b.zone}/${b.subZone}`)).map((g) => ({
-      locality: { region: g.region, zone: g.zone, subZone: g.subZone },
+      locality: parts.part(`locality\0${g.region}\0${g.zone}\0${g.subZone}`, () => create(LocalitySchema, { region: g.region, zone: g.zone, subZone: g.subZone })),
       loadBalancingWeight: g.addrs.reduce((n, a) => n + a.weight, 0),
-      lbEndpoints: g.addrs.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port).map((a) => ({
+      lbEndpoints: g.addrs.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port).map((a) => parts.part(`lbEndpoint\0${a.address}\0${a.port}\0${a.weight}\0${a.tlsMode ?? ''}`, () => create(LbEndpointSchema, {
         hostIdentifier: {
           case: 'endpoint' as const,
           value: { address: { address: { case: 'socketAddress' as const, value: { address: a.address, portSpecifier: { case: 'portValue' as const, value: a.port } } } } },
         },
         loadBalancingWeight: a.weight,
         ...(a.tlsMode ? { metadata: { filterMetadata: { 'envoy.transport_socket_match': { tlsMode: a.tlsMode } } } } : {}),
-      })),
+      }))),
     })),
   });
 }
@@ -135,7 +140,7 @@ export function buildStaticLoadAssignment(clusterName: string, endpoints: readon
     const [region = '', zone = '', subZone = ''] = e.locality.split('/');
     groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight });
   }
-  return assignment(clusterName, byLocality);
+  return assignment(clusterName, byLocality, FRESH_PARTS);
 }
 
 /** The workload's port for a service port: a named targetPort looked up in the workload's ports, a numbered one as is, else the port's own name, else the service port. */
