@@ -8,7 +8,8 @@
  * of per-round ratios (the figure to trust on a shared machine).
  *
  * Environment: BENCH_BASE_ROOT (required), BENCH_REQUESTS per round (default 10000),
- * BENCH_CONCURRENCY (default 50), BENCH_ROUNDS (default 5).
+ * BENCH_CONCURRENCY (default 50), BENCH_ROUNDS (default 5), BENCH_PROXY_NODE_FLAGS (node flags for
+ * this checkout's proxy, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * Run: `BENCH_BASE_ROOT=/tmp/mp-base node --import tsx bench/proxy/ab.ts`. Exit 1 when a request
  * fails or answers other than 200. Every child it starts, it stops.
  */
@@ -28,7 +29,13 @@ const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
 const LISTENER = '0.0.0.0_9080';
 
-interface Variant { readonly name: string; readonly child: ChildProcess; readonly mesh: BenchMesh; readonly pool: Pool; readonly rounds: number[] }
+interface Variant { readonly name: string; readonly child: ChildProcess; readonly mesh: BenchMesh; readonly pool: Pool; readonly rounds: number[]; user: number; system: number }
+
+/** utime and stime of `pid` so far, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function userSystem(pid: number): [number, number] {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return [Number(f[11]), Number(f[12])];
+}
 
 /** CPU nanoseconds used so far by every thread of `pid`. */
 function cpuNs(pid: number): number {
@@ -58,7 +65,8 @@ async function startVariant(name: string, root: string, backendPort: number, dir
   const vdir = join(dir, name);
   mkdirSync(vdir);
   const mesh = await startBenchMesh(vdir, BACKENDS, backendPort, { host: '127.0.0.1', port: 0 });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/proxy/ab-proxy.ts'), root, `127.0.0.1:${mesh.adsPort}`, mesh.nodeId, LISTENER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const flags = name === 'head' ? (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench/proxy/ab-proxy.ts'), root, `127.0.0.1:${mesh.adsPort}`, mesh.nodeId, LISTENER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const port = await new Promise<number>((res, rej) => {
@@ -66,7 +74,7 @@ async function startVariant(name: string, root: string, backendPort: number, dir
     child.once('exit', (code) => rej(new Error(`bench/proxy/ab.ts: proxy ${name} exited ${code}: ${out.slice(-500)}`)));
   });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
-  return { name, child, mesh, pool, rounds: [] };
+  return { name, child, mesh, pool, rounds: [], user: 0, system: 0 };
 }
 
 /** `n` GETs over CONCURRENCY workers; returns the proxy's CPU µs per request. */
@@ -86,8 +94,12 @@ async function round(v: Variant, n: number): Promise<number> {
     }
   };
   const c0 = cpuNs(v.child.pid!);
+  const [u0, s0] = userSystem(v.child.pid!);
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const c = cpuNs(v.child.pid!) - c0;
+  const [u1, s1] = userSystem(v.child.pid!);
+  v.user += u1 - u0;
+  v.system += s1 - s0;
   if (failed > 0) throw new Error(`bench/proxy/ab.ts: ${failed} of ${n} requests through ${v.name} failed or were not 200`);
   return c / 1000 / n;
 }
@@ -103,9 +115,13 @@ async function main(): Promise<void> {
     variants.push(await startVariant('base', resolve(BASE_ROOT), port, dir));
     variants.push(await startVariant('head', ROOT, port, dir));
     for (const v of variants) await round(v, Math.min(REQUESTS, 3000));
-    for (let i = 0; i < ROUNDS; i++) for (const v of variants) v.rounds.push(await round(v, REQUESTS));
     console.log(`proxy-only A/B: ${REQUESTS} requests x ${ROUNDS} rounds, ${CONCURRENCY} concurrent; proxy CPU µs per request, median round`);
-    for (const v of variants) console.log(`  ${v.name.padEnd(5)} ${median(v.rounds).toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(1)).join(' ')}`);
+    for (const v of variants) v.user = v.system = 0;
+    for (let i = 0; i < ROUNDS; i++) for (const v of variants) v.rounds.push(await round(v, REQUESTS));
+    for (const v of variants) {
+      const kernel = (100 * v.system / Math.max(1, v.user + v.system)).toFixed(0);
+      console.log(`  ${v.name.padEnd(5)} ${median(v.rounds).toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(1)).join(' ')}   (${kernel} % in the kernel)`);
+    }
     const paired = variants[1]!.rounds.map((x, i) => x / variants[0]!.rounds[i]!);
     console.log(`  head/base ${median(paired).toFixed(3)} (per round: ${paired.map((x) => x.toFixed(2)).join(' ')})`);
   } finally {
