@@ -27,8 +27,13 @@ export function requestBody(req: DownstreamRequest): Readable | null {
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined ? req : null;
 }
 
-/** Request headers never forwarded upstream (hop-by-hop; undici refuses several of them; host is set from the authority). */
-const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host', 'expect', 'trailer']);
+/**
+ * Request headers never forwarded upstream as the client sent them: hop-by-hop ones (undici refuses
+ * several), `host` (set from the authority), and `x-forwarded-proto`, which the proxy sets from the
+ * downstream connection: with no trusted hops (`xff_num_trusted_hops` 0, Istio's default) Envoy
+ * overwrites a client's value (ConnectionManagerUtility::mutateRequestHeaders).
+ */
+const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host', 'expect', 'trailer', 'x-forwarded-proto']);
 const DROP_LENGTHS = new Set([...DROP_REQUEST].map((n) => n.length));
 
 /**

@@ -278,6 +278,8 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   const h = response.headers;
   applyHeaderMutations(h, d.responseHeaders);
   if (d.corsHeaders) h.push(...d.corsHeaders);
+  // Set, not added, as Envoy's router: a proxy behind this one (an inbound sidecar) already sent its own.
+  removeHeader(h, 'x-envoy-upstream-service-time');
   h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
   if (env.draining() && !('stream' in ex.req)) h.push('connection', 'close');
   ex.status = response.status;
@@ -339,6 +341,14 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
     authority: ex.authority, upstreamHost: ex.upstreamHost?.key, upstreamCluster: ex.clusterName || undefined, details: ex.details || undefined,
     downstreamPeerUriSan: peerSpiffeId(ex.downstream.tls),
   });
+}
+
+/** Removes every `name` (lower case) from a flat header list, in place. */
+function removeHeader(h: string[], name: string): void {
+  for (let i = h.length - 2; i >= 0; i -= 2) {
+    const n = h[i]!;
+    if (n.length === name.length && n.toLowerCase() === name) h.splice(i, 2);
+  }
 }
 
 /**
