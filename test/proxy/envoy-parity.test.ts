@@ -133,6 +133,10 @@ test('GIVEN an absolute-form request target WHEN Host names another authority TH
   const got = echo.received.find((x) => x.url === '/abs?q=1');
   assert.ok(got, `upstream saw ${JSON.stringify(echo.received.map((x) => x.url))}`);
   assert.is(got!.headers.host, 'echo');
+  // Userinfo is not part of the authority (nor logged as one).
+  await raw('GET http://user:pw@echo/userinfo HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n');
+  assert.is(echo.received.find((x) => x.url === '/userinfo')?.headers.host, 'echo');
+  assert.is((await lastLog((x) => x.path === '/userinfo')).authority, 'echo');
   const bad = await raw('GET http://[bad/x HTTP/1.1\r\nHost: echo\r\n\r\n');
   assert.match(bad.text, /^HTTP\/1\.1 400 /);
 });
@@ -141,6 +145,8 @@ test('GIVEN HTTP/1.0 WHEN accept_http_10 is unset THEN 426 Upgrade Required, wit
   for (const req of ['GET /old HTTP/1.0\r\n\r\n', 'GET /old HTTP/1.0\r\nHost: echo\r\n\r\n']) {
     const r = await raw(req);
     assert.match(r.text, /^HTTP\/1\.1 426 /);
+    // The codec's reply carries the status reason as its body (sendProtocolError).
+    assert.match(r.text, /\r\n\r\nUpgrade Required$/);
     assert.ok(r.closed);
   }
   const e = await lastLog((x) => x.status === 426);

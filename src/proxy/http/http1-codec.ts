@@ -2,7 +2,8 @@
  * What Envoy's HTTP/1.1 server codec (`source/common/http/http1/codec_impl.cc`) decides once a
  * request's headers are parsed, for the checks node's parser does not make, plus the HCM's fragment
  * rule. Each failure is a local reply with the flag DPE and Envoy's response code details (body: the
- * status reason for the codec's own errors, empty for the HCM's 426 and fragment replies, as Envoy); the
+ * status reason for the codec's own errors, 426 included, as `sendProtocolError` sends
+ * `CodeUtility::toString(error_code_)`; empty for the HCM's fragment reply, as Envoy); the
  * request never reaches a filter or an upstream, and the connection is closed after the reply.
  *
  * - `Transfer-Encoding` other than exactly `chunked` (case-insensitive; `gzip, chunked`…), or any
@@ -10,7 +11,8 @@
  *   understood; forwarding de-chunked bytes would change the body's meaning).
  * - Absolute-form request target (`GET http://host/path HTTP/1.1`), accepted as Envoy's
  *   `Http1ProtocolOptions.allow_absolute_url` default (true): `:authority` and `:path` are taken from
- *   the URI and the received Host is ignored (RFC 7230 §5.4); `req.url` and `req.headers.host` are
+ *   the URI and the received Host is ignored (RFC 7230 §5.4); userinfo (`user:pw@`) is not part of the
+ *   authority (Envoy takes the URL parser's host and port only); `req.url` and `req.headers.host` are
  *   rewritten in place, as Envoy rewrites its header map. A URL that does not parse → 400
  *   `http1.invalid_url`; a scheme other than http/https → 400 `http1.invalid_scheme`.
  *   `allow_absolute_url: false` leaves the target as the path (no route will match it).
@@ -59,11 +61,12 @@ export function http1CodecChecks(req: Http1RequestHead, options: Http1ProtocolOp
     if (!valid) return codecError(400, 'Bad Request', 'http1.invalid_url');
     const scheme = m![1]!.toLowerCase();
     if (scheme !== 'http' && scheme !== 'https') return codecError(400, 'Bad Request', 'http1.invalid_scheme');
-    req.headers.host = m![2]!;
+    const authority = m![2]!;
+    req.headers.host = authority.slice(authority.lastIndexOf('@') + 1);
     req.url = m![3] === '' ? '/' : m![3]!;
   }
   if (req.httpVersionMajor === 0 || (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)) {
-    if (!options?.acceptHttp10) return codecError(426, '', 'low_version');
+    if (!options?.acceptHttp10) return codecError(426, 'Upgrade Required', 'low_version');
     if (req.headers.host === undefined && options.defaultHostForHttp10 !== '') req.headers.host = options.defaultHostForHttp10;
   }
   return undefined;
