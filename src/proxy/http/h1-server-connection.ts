@@ -42,7 +42,7 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 /** node:http keeps at most this many raw header entries (its parser's maxHeaderPairs default). */
 const MAX_HEADER_ENTRIES = 2000;
 
-interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerResponse; readonly keepAlive: boolean; dispatched: boolean }
+interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerResponse }
 
 export class H1ServerConnection implements H1ResponseOwner {
   private readonly parser: NativeParser = new HTTPParser();
@@ -138,7 +138,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     const cl = req.headers['content-length'];
     if ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined) req.body = new H1RequestBody(() => this.onBodyRead());
     const res = new H1ServerResponse(this, req, keepAlive);
-    const pending: Pending = { req, res, keepAlive, dispatched: false };
+    const pending: Pending = { req, res };
     this.parsing = pending;
     this.queue.push(pending);
     if (this.queue.length === 1 && !this.closing) this.dispatch(pending);
@@ -147,7 +147,6 @@ export class H1ServerConnection implements H1ResponseOwner {
   }
 
   private dispatch(p: Pending): void {
-    p.dispatched = true;
     const { req, res } = p;
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
       // node:http's own answers before any 'request' event (requireHostHeader, checkExpectation).
