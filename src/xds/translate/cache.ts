@@ -24,7 +24,9 @@
  * of a router (its view is computed afresh per proxy, so nothing would be shared).
  *
  * Cached messages are shared between calls and snapshots: treat them as read-only (they are marked
- * reusable, so the snapshot packs them once).
+ * reusable, so the snapshot packs them once). Being read-only, cached clusters and load assignments
+ * also share the sub-messages they have alike (`_parts.ts`: timeouts, circuit breakers, outlier
+ * detection, the plaintext socket match, one endpoint in a service's default and subset assignment).
  */
 import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
