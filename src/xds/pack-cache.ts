@@ -32,21 +32,21 @@ export interface PackedResource {
   readonly framed: Buffer;
 }
 
-const REUSABLE = new WeakSet<object>();
-const PACKED = new WeakMap<object, PackedResource>();
+/** Per reusable message: its packing once made, `null` until then (one weak entry per message, not two). */
+const PACKED = new WeakMap<object, PackedResource | null>();
 
 /**
  * Marks `message` as shared and never changed again, so its packing can be remembered (until the
  * message is garbage collected: the memo is a WeakMap). Returns `message`.
  */
 export function markReusable<T extends XdsResource>(message: T): T {
-  REUSABLE.add(message);
+  if (!PACKED.has(message)) PACKED.set(message, null);
   return message;
 }
 
 /** Whether `message` was marked by {@link markReusable} (tests, and callers deciding whether to copy). */
 export function isReusable(message: XdsResource): boolean {
-  return REUSABLE.has(message);
+  return PACKED.has(message);
 }
 
 /** A message's encoding, sized before it is written (as `encodedSize` and `writeEncoded`). */
@@ -84,7 +84,7 @@ const SCHEMAS: Record<ResourceKind, DescMessage> = {
 export function packOnce(kind: ResourceKind, message: XdsResource): PackedResource {
   const known = PACKED.get(message);
   if (known) return known;
-  const reusable = REUSABLE.has(message);
+  const reusable = known === null;
   const packed = pack(kind, message, reusable);
   if (reusable) PACKED.set(message, packed);
   return packed;
