@@ -12,12 +12,14 @@ import * as assert from 'uvu/assert';
 import type { ProxyHandle } from '../../src/proxy/main.js';
 import type { AccessLogEntry } from '../../src/proxy/access-log.js';
 import { H1ConnectionSet } from '../../src/proxy/http/h1-server-connection.js';
+import { HttpConnectionManager_CodecType } from '../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { assignment, edsCluster, httpListener, routeConfig, startTestProxy, startXds, until } from './_harness.js';
 
 const ADDR = '127.0.9.81';
 let proxy: ProxyHandle & { log: AccessLogEntry[] };
 let port = 0;
 let idlePort = 0;
+let http1Port = 0;
 /** What the backend saw: url, arrival and answer times (ms), body. */
 const seen: { url: string; at: number; answeredAt: number; body: string; headers: http.IncomingHttpHeaders }[] = [];
 let backend: http.Server;
@@ -57,6 +59,8 @@ test.before(async () => {
     listeners: [
       httpListener('fast', ADDR, 'rt', { requestHeadersTimeout: { seconds: 0n, nanos: 300_000_000 } }),
       httpListener('idle', ADDR, 'rt', { commonHttpProtocolOptions: { idleTimeout: { seconds: 0n, nanos: 200_000_000 } } }),
+      // codec_type HTTP1: no first read to look for the HTTP/2 preface, the codec reads from the start.
+      httpListener('http1', ADDR, 'rt', { codecType: HttpConnectionManager_CodecType.HTTP1 }),
     ],
     routes: [routeConfig('rt', [{ name: 'vh', domains: ['*'], routes: [route] }])],
   });
@@ -66,6 +70,7 @@ test.before(async () => {
   await proxy.waitReady();
   port = proxy.listenerAddress('fast')!.port;
   idlePort = proxy.listenerAddress('idle')!.port;
+  http1Port = proxy.listenerAddress('http1')!.port;
 });
 
 test.after(async () => {
@@ -101,6 +106,18 @@ test('GIVEN a kept-alive connection WHEN two requests follow each other THEN bot
   assert.match(c.text(), /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=3600\r\n/);
   assert.match(c.text(), /\r\nx-envoy-upstream-service-time: \d+\r\n/);
   assert.not.ok(c.closed());
+});
+
+test('GIVEN codec_type HTTP1 (nothing peeked) WHEN a request, a body in pieces and a malformed request follow THEN served, then 400', async () => {
+  const c = await client(http1Port);
+  c.s.write('POST /h1only HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc');
+  await new Promise((r) => setTimeout(r, 30));
+  c.s.write('def');
+  await c.waitFor(/ok \/h1only/);
+  assert.is(seen.find((x) => x.url === '/h1only')?.body, 'abcdef');
+  c.s.write('GET /x y HTTP/1.1\r\nHost: a\r\n\r\n');
+  await c.waitClosed();
+  assert.match(c.text(), /HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nBad Request$/);
 });
 
 test('GIVEN three pipelined requests, the first slow WHEN sent in one write THEN answered in order, the next forwarded only after the previous answered (Envoy serial)', async () => {
