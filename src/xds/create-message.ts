@@ -53,7 +53,7 @@ function compileCreators(root: DescMessage): Creator {
   // A type compiled before (in CREATORS, so not in `types`) is called through X.
   const ref = (d: DescMessage) => {
     const i = index.get(d);
-    if (i !== undefined) return `C${i}`;
+    if (i !== undefined) return creatorName(i, d);
     let k = external.indexOf(d);
     if (k < 0) k = external.push(d) - 1;
     return `X[${k}]`;
@@ -62,12 +62,12 @@ function compileCreators(root: DescMessage): Creator {
     'function own(o,k,v){if(k==="__proto__")Object.defineProperty(o,k,{value:v,writable:true,enumerable:true,configurable:true});else o[k]=v;}'];
   for (const [i, t] of types.entries()) {
     if (!generated(t)) {
-      parts.push(`const C${i}=(init)=>CREATE(D[${i}],init);`);
+      parts.push(`const ${creatorName(i, t)}=(init)=>CREATE(D[${i}],init);`);
       continue;
     }
     parts.push(creatorSource(t, i, ref, constants));
   }
-  parts.push(`return [${types.map((_, i) => `C${i}`).join(',')}];`);
+  parts.push(`return [${types.map((t, i) => creatorName(i, t)).join(',')}];`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const made = new Function('CREATE', 'D', 'K', 'X', parts.join('\n'))(create, types, constants, external.map((d) => CREATORS.get(d)!)) as Creator[];
   types.forEach((t, i) => CREATORS.set(t, made[i]!));
@@ -75,6 +75,9 @@ function compileCreators(root: DescMessage): Creator {
 }
 
 const q = (s: string) => JSON.stringify(s);
+
+/** `C<i>_<Message>`: a creator's name, which profiles show. */
+const creatorName = (i: number, d: DescMessage) => `C${i}_${d.name}`;
 
 /** create's `compileConvertMessage`: the expression converting init value `v` of a message-typed field, or undefined (used as is). */
 function convertMessage(f: DescField, ref: (d: DescMessage) => string, v: string): string | undefined {
@@ -135,5 +138,5 @@ function creatorSource(desc: DescMessage, i: number, ref: (d: DescMessage) => st
       }
     }
   }
-  return `// ${desc.typeName}\nfunction C${i}(init){if(init!==null&&typeof init==="object"&&typeof init.$typeName==="string"&&init.$typeName===${q(desc.typeName)})return init;const o=init==null?undefined:init;const m={$typeName:${q(desc.typeName)}};let v;${body.join('')}return m;}`;
+  return `// ${desc.typeName}\nfunction ${creatorName(i, desc)}(init){if(init!==null&&typeof init==="object"&&typeof init.$typeName==="string"&&init.$typeName===${q(desc.typeName)})return init;const o=init==null?undefined:init;const m={$typeName:${q(desc.typeName)}};let v;${body.join('')}return m;}`;
 }

@@ -31,7 +31,7 @@ export function compileEncoder(root: DescMessage, int64: Int64): CompiledEncoder
   const index = new Map(types.map((t, i) => [t, i]));
   const parts: string[] = [RUNTIME];
   for (const [i, t] of types.entries()) parts.push(messageSource(t, i, index));
-  parts.push('return { size(m) { pa = 0; return S0(m); }, write(m, target, offset) { buf = target; pos = offset; ra = 0; try { W0(m); return pos; } finally { buf = undefined; dvOf = undefined; } }, isFallback(e) { return e === FB; } };');
+  parts.push(`return { size(m) { pa = 0; return S0_${root.name}(m); }, write(m, target, offset) { buf = target; pos = offset; ra = 0; try { W0_${root.name}(m); return pos; } finally { buf = undefined; dvOf = undefined; } }, isFallback(e) { return e === FB; } };`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('Buffer', 'I64', parts.join('\n'))(Buffer, int64) as CompiledEncoder;
 }
@@ -120,7 +120,7 @@ function child(f: DescField, index: ReadonlyMap<DescMessage, number>, v: string)
     return { size: `(${isSet(inner, inner.scalar!, v)}?1+s${s}(${v}):0)`, write: `if(${isSet(inner, inner.scalar!, v)}){${tagOf(1, wireTypeOf(inner.scalar!)).write}w${s}(${v});}` };
   }
   const i = index.get(m)!;
-  return { size: `(${v}===undefined?0:S${i}(${v}))`, write: `if(${v}!==undefined)W${i}(${v});` };
+  return { size: `(${v}===undefined?0:S${i}_${m.name}(${v}))`, write: `if(${v}!==undefined)W${i}_${m.name}(${v});` };
 }
 
 function messageSource(desc: DescMessage, i: number, index: ReadonlyMap<DescMessage, number>): string {
@@ -135,7 +135,8 @@ function messageSource(desc: DescMessage, i: number, index: ReadonlyMap<DescMess
   }
   size.push('const u=m.$unknown;if(u!==undefined)for(let j=0;j<u.length;j++)n+=vs(((u[j].no<<3)|u[j].wireType)>>>0)+u[j].data.length;');
   write.push('const u=m.$unknown;if(u!==undefined)for(let j=0;j<u.length;j++){wv(((u[j].no<<3)|u[j].wireType)>>>0);buf.set(u[j].data,pos);pos+=u[j].data.length;}');
-  return `// ${desc.typeName}\nfunction S${i}(m){let n=0;${size.join('')}return n;}\nfunction W${i}(m){${write.join('')}}`;
+  // S<i>_<Message> and W<i>_<Message>: the names profiles show.
+  return `// ${desc.typeName}\nfunction S${i}_${desc.name}(m){let n=0;${size.join('')}return n;}\nfunction W${i}_${desc.name}(m){${write.join('')}}`;
 }
 
 function fieldSource(f: DescField, index: ReadonlyMap<DescMessage, number>): [string, string] {
