@@ -26,14 +26,14 @@ const IMPLICIT = 2;
 const LEGACY_REQUIRED = 3;
 
 /** Compiles the encoder of `root` and every message type it reaches. */
-export function compileEncoder(root: DescMessage, int64: Int64): CompiledEncoder {
+export function compileEncoder(root: DescMessage, int64: Int64, preencoded: symbol): CompiledEncoder {
   const types = reachable(root);
   const index = new Map(types.map((t, i) => [t, i]));
   const parts: string[] = [RUNTIME];
   for (const [i, t] of types.entries()) parts.push(messageSource(t, i, index));
   parts.push(`return { size(m) { pa = 0; return S0_${root.name}(m); }, write(m, target, offset) { buf = target; pos = offset; ra = 0; try { W0_${root.name}(m); return pos; } finally { buf = undefined; dvOf = undefined; } }, isFallback(e) { return e === FB; } };`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('Buffer', 'I64', parts.join('\n'))(Buffer, int64) as CompiledEncoder;
+  return new Function('Buffer', 'I64', 'PRE', parts.join('\n'))(Buffer, int64, preencoded) as CompiledEncoder;
 }
 
 function reachable(root: DescMessage): DescMessage[] {
@@ -120,7 +120,11 @@ function child(f: DescField, index: ReadonlyMap<DescMessage, number>, v: string)
     return { size: `(${isSet(inner, inner.scalar!, v)}?1+s${s}(${v}):0)`, write: `if(${isSet(inner, inner.scalar!, v)}){${tagOf(1, wireTypeOf(inner.scalar!)).write}w${s}(${v});}` };
   }
   const i = index.get(m)!;
-  return { size: `(${v}===undefined?0:S${i}_${m.name}(${v}))`, write: `if(${v}!==undefined)W${i}_${m.name}(${v});` };
+  // A message encoded once already (its bytes under PRE, see encode.ts preencode) is copied.
+  return {
+    size: `(${v}===undefined?0:${v}[PRE]!==undefined?${v}[PRE].length:S${i}_${m.name}(${v}))`,
+    write: `if(${v}!==undefined){const p=${v}[PRE];if(p!==undefined){buf.set(p,pos);pos+=p.length;}else W${i}_${m.name}(${v});}`,
+  };
 }
 
 function messageSource(desc: DescMessage, i: number, index: ReadonlyMap<DescMessage, number>): string {

@@ -24,8 +24,23 @@ const ENCODERS = new WeakMap<DescMessage, CompiledEncoder>();
 
 function encoderOf(desc: DescMessage): CompiledEncoder {
   let e = ENCODERS.get(desc);
-  if (!e) ENCODERS.set(desc, (e = compileEncoder(desc, protoInt64)));
+  if (!e) ENCODERS.set(desc, (e = compileEncoder(desc, protoInt64, PREENCODED)));
   return e;
+}
+
+/** Where {@link preencode} keeps a message's bytes (a non-enumerable property the generated encoders read). */
+const PREENCODED = Symbol('meshproof.preencoded');
+
+/**
+ * Encodes `message` now and keeps the bytes on it, so every message that holds it as a field (the
+ * translation cache's shared parts: one circuit breaker or endpoint in thousands of clusters and
+ * load assignments) copies them instead of encoding it again. The message must never change
+ * afterwards (a changed part would still be sent as it was). The bytes are a non-enumerable symbol
+ * property: invisible to Object.keys, spread, JSON and equality. Returns `message`.
+ */
+export function preencode<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): MessageShape<Desc> {
+  Object.defineProperty(message, PREENCODED, { value: encodeMessage(schema, message), enumerable: false });
+  return message;
 }
 
 let pending: { message: unknown; bytes: Uint8Array | undefined } | undefined;

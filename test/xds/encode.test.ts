@@ -9,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
 import { MeshGraph } from '../../src/mesh/graph.js';
-import { encodeMessage, encodedSize, writeEncoded } from '../../src/xds/encode.js';
+import { encodeMessage, encodedSize, preencode, writeEncoded } from '../../src/xds/encode.js';
+import { CircuitBreakersSchema } from '../../src/xds/gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { ClusterSchema, Cluster_LbPolicy } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { RouteSchema } from '../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { UpstreamTlsContextSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
@@ -166,6 +167,19 @@ test('GIVEN encodedSize then writeEncoded WHEN another message is written THEN i
   encodedSize(ClusterSchema, a);
   assert.is(writeEncoded(ClusterSchema, a, target, 2), 2 + size);
   assert.equal(Buffer.from(target.subarray(2, 2 + size)), Buffer.from(toBinary(ClusterSchema, a)));
+});
+
+test('GIVEN a preencoded part held by two clusters WHEN they are encoded THEN the bytes are toBinary\'s, taken from the part (a part changed afterwards keeps its old bytes: parts must not change)', () => {
+  const part = preencode(CircuitBreakersSchema, create(CircuitBreakersSchema, { thresholds: [{ maxConnections: 7, trackRemaining: true }] }));
+  assert.equal(Object.keys(part), Object.keys(create(CircuitBreakersSchema)), 'the bytes are not an enumerable property');
+  const a = create(ClusterSchema, { name: 'a', circuitBreakers: part });
+  const b = create(ClusterSchema, { name: 'b', circuitBreakers: part, connectTimeout: { seconds: 1n } });
+  assert.is(mismatch(ClusterSchema, a), undefined);
+  assert.is(mismatch(ClusterSchema, b), undefined);
+  const before = Buffer.from(encodeMessage(ClusterSchema, a));
+  part.thresholds[0]!.maxConnections = 8;
+  assert.equal(Buffer.from(encodeMessage(ClusterSchema, a)), before);
+  assert.ok(mismatch(ClusterSchema, a), 'toBinary sees the change the preencoded bytes do not');
 });
 
 test.run();

@@ -74,8 +74,8 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   const cluster: ClusterInit = {
     name,
     clusterDiscoveryType: { case: 'type', value: DISCOVERY[c.discovery] },
-    connectTimeout: parts.part(`duration ${pool.connectTimeoutMs}`, () => create(DurationSchema, duration(pool.connectTimeoutMs))),
-    circuitBreakers: parts.part(`circuitBreakers ${pool.maxConnections} ${pool.http1MaxPendingRequests} ${pool.http2MaxRequests} ${pool.maxRetries}`, () => create(CircuitBreakersSchema, {
+    connectTimeout: parts.part(`duration ${pool.connectTimeoutMs}`, DurationSchema, () => create(DurationSchema, duration(pool.connectTimeoutMs))),
+    circuitBreakers: parts.part(`circuitBreakers ${pool.maxConnections} ${pool.http1MaxPendingRequests} ${pool.http2MaxRequests} ${pool.maxRetries}`, CircuitBreakersSchema, () => create(CircuitBreakersSchema, {
       thresholds: [{
         priority: RoutingPriority.DEFAULT,
         maxConnections: pool.maxConnections,
@@ -87,7 +87,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
     })),
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
   };
-  if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: parts.part('ads', () => create(ConfigSourceSchema, ADS_SOURCE)), serviceName: name };
+  if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: parts.part('ads', ConfigSourceSchema, () => create(ConfigSourceSchema, ADS_SOURCE)), serviceName: name };
   if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
     // LOGICAL_DNS takes exactly one endpoint (Envoy refuses more): the first, as Istio validates.
     const eps = c.discovery === 'LOGICAL_DNS' ? (c.endpoints ?? []).slice(0, 1) : (c.endpoints ?? []);
@@ -150,7 +150,7 @@ export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView, part
   const od = c.policy.outlierDetection;
   if (!od) return;
   const key = `${od.consecutive5xxErrors} ${od.consecutiveGatewayErrors} ${od.intervalMs} ${od.baseEjectionTimeMs} ${od.maxEjectionPercent} ${od.splitExternalLocalOriginErrors}`;
-  cluster.outlierDetection = parts.part(`outlierDetection ${key}`, () => create(OutlierDetectionSchema, {
+  cluster.outlierDetection = parts.part(`outlierDetection ${key}`, OutlierDetectionSchema, () => create(OutlierDetectionSchema, {
     consecutive5xx: od.consecutive5xxErrors,
     enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
     consecutiveGatewayFailure: od.consecutiveGatewayErrors,
@@ -162,7 +162,7 @@ export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView, part
     splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
   }));
   // Istio's minHealthPercent is Envoy's panic threshold.
-  cluster.commonLbConfig = parts.part(`commonLbConfig ${od.minHealthPercent}`, () => create(Cluster_CommonLbConfigSchema, { healthyPanicThreshold: { value: od.minHealthPercent } }));
+  cluster.commonLbConfig = parts.part(`commonLbConfig ${od.minHealthPercent}`, Cluster_CommonLbConfigSchema, () => create(Cluster_CommonLbConfigSchema, { healthyPanicThreshold: { value: od.minHealthPercent } }));
 }
 
 /** Idle timeout, max requests per connection and HTTP/2 upstream (grpc/http2 ports, or h2UpgradePolicy UPGRADE). */
@@ -201,7 +201,7 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
     if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = socket; return; }
     cluster.transportSocketMatches = [
       { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
-      parts.part('tlsMode-disabled', () => create(Cluster_TransportSocketMatchSchema, { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } })),
+      parts.part('tlsMode-disabled', Cluster_TransportSocketMatchSchema, () => create(Cluster_TransportSocketMatchSchema, { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } })),
     ];
     return;
   }

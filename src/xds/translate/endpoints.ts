@@ -119,9 +119,9 @@ function assignment(clusterName: string, byLocality: Map<string, Group>, parts: 
   return create(ClusterLoadAssignmentSchema, {
     clusterName,
     endpoints: [...byLocality.values()].sort((a, b) => `${a.region}/${a.zone}/${a.subZone}`.localeCompare(`${b.region}/${b.zone}/${b.subZone}`)).map((g) => ({
-      locality: parts.part(`locality\0${g.region}\0${g.zone}\0${g.subZone}`, () => create(LocalitySchema, { region: g.region, zone: g.zone, subZone: g.subZone })),
+      locality: parts.part(`locality\0${g.region}\0${g.zone}\0${g.subZone}`, LocalitySchema, () => create(LocalitySchema, { region: g.region, zone: g.zone, subZone: g.subZone })),
       loadBalancingWeight: g.addrs.reduce((n, a) => n + a.weight, 0),
-      lbEndpoints: g.addrs.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port).map((a) => parts.part(`lbEndpoint\0${a.address}\0${a.port}\0${a.weight}\0${a.tlsMode ?? ''}`, () => create(LbEndpointSchema, {
+      lbEndpoints: g.addrs.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port).map((a) => parts.part(`lbEndpoint\0${a.address}\0${a.port}\0${a.weight}\0${a.tlsMode ?? ''}`, LbEndpointSchema, () => create(LbEndpointSchema, {
         hostIdentifier: {
           case: 'endpoint' as const,
           value: { address: { address: { case: 'socketAddress' as const, value: { address: a.address, portSpecifier: { case: 'portValue' as const, value: a.port } } } } },
