@@ -1,9 +1,10 @@
 /**
  * The downstream HTTP/1.1 fast path (h1-server-connection.ts) over real sockets: keep-alive,
- * pipelining served in order one at a time, streamed request bodies, Expect, Upgrade / CONNECT,
+ * pipelining served in order one at a time, streamed request bodies, Expect: 100-continue, CONNECT,
  * Connection: close, HEAD, chunked responses, backpressure, request_headers_timeout on a kept-alive
  * connection, idle_timeout and drain. The bad inputs (400/408/431/501/426…) are in bad-input,
- * envoy-parity and header-limits, which run through this path too.
+ * envoy-parity and header-limits, which run through this path too; errors after a request, upgrades,
+ * a missing Host, other expectations and early replies in h1-serial.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -149,37 +150,11 @@ test('GIVEN Expect: 100-continue WHEN the head arrives THEN 100 Continue first, 
   assert.is(seen.find((x) => x.url === '/expect')?.body, 'data');
 });
 
-test('GIVEN another expectation WHEN sent THEN 417 as node:http, nothing upstream, the connection still serves', async () => {
-  const c = await client();
-  c.s.write('POST /exp417 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nExpect: teapot\r\n\r\nx');
-  await c.waitFor(/^HTTP\/1\.1 417 Expectation Failed\r\n[\s\S]*0\r\n\r\n$/);
-  c.s.write('GET /after417 HTTP/1.1\r\nHost: a\r\n\r\n');
-  await c.waitFor(/ok \/after417/);
-  assert.not.ok(seen.some((x) => x.url === '/exp417'));
-});
-
-test('GIVEN HTTP/1.1 without Host WHEN sent THEN 400, closed, nothing upstream', async () => {
-  const c = await client();
-  c.s.write('GET /nohost HTTP/1.1\r\n\r\n');
-  await c.waitClosed();
-  assert.match(c.text(), /^HTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n/);
-  assert.not.ok(seen.some((x) => x.url === '/nohost'));
-});
-
 test('GIVEN CONNECT WHEN sent THEN the connection is closed and nothing goes upstream', async () => {
   const c = await client();
   c.s.write('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n');
   await c.waitClosed();
   assert.is(c.text(), '');
-});
-
-test('GIVEN Upgrade: websocket on a GET WHEN sent THEN served as a plain request, no upgrade headers upstream', async () => {
-  const c = await client();
-  c.s.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-  await c.waitFor(/ok \/ws/);
-  const got = seen.find((x) => x.url === '/ws')!;
-  assert.is(got.headers.upgrade, undefined);
-  assert.is(got.headers.connection, undefined);
 });
 
 test('GIVEN Connection: close WHEN answered THEN the response says so and the proxy closes the connection', async () => {

@@ -51,6 +51,8 @@ export function upstreamHeaders(rawHeaders: readonly string[], authority: string
     const lower = DROP_LENGTHS.has(name.length) ? name.toLowerCase() : '';
     if (lower !== '' && DROP_REQUEST.has(lower)) {
       if (lower === 'te' && rawHeaders[i + 1]!.toLowerCase() === 'trailers') out.push('te', 'trailers');
+      // Envoy's HCM answers `Expect: 100-continue` itself and removes it; another expectation is forwarded.
+      else if (lower === 'expect' && rawHeaders[i + 1]!.toLowerCase() !== '100-continue') out.push(name, rawHeaders[i + 1]!);
       continue;
     }
     out.push(name, rawHeaders[i + 1]!);

@@ -5,14 +5,18 @@
  * behaviour must not depend on which codec served a connection) and Envoy's serial processing:
  *
  * - Parse errors (`HPE_*`) and the `request_headers_timeout` (ERR_HTTP_REQUEST_TIMEOUT, measured
- *   from the first byte of a request's head, checked every `max(50, min(1000, timeout / 4))` ms
- *   as node:http does) go to the same `clientError` handler (client-error.ts: 400 / 408 / 431,
- *   flag DPE, connection closed). Nothing reaches a filter or an upstream before its head parsed.
- * - Requests are handled one at a time in arrival order (Envoy's HTTP/1.1 codec); a pipelined
- *   request waits, and reading pauses, until the response before it finished.
- * - HTTP/1.1 without Host → node:http's bare 400 and close; `Expect: 100-continue` → `100 Continue`
- *   then the request; another expectation → 417; CONNECT and the HTTP/2 preface on this codec →
- *   the connection is closed; `Upgrade` on other methods is served as a plain request.
+ *   from the first byte of a request's head, or from the end of the previous response when the head
+ *   began during it, checked every `max(50, min(1000, timeout / 4))` ms as node:http does) go to the
+ *   same `clientError` handler (client-error.ts: 400 / 408 / 431, flag DPE, connection closed).
+ *   Nothing reaches a filter or an upstream before its head parsed.
+ * - Requests are handled one at a time in arrival order, as Envoy's HTTP/1.1 codec (which pauses
+ *   its parser after each message): a pipelined request waits, and reading pauses, until the
+ *   response before it finished; a parse error in bytes after a request is answered after that
+ *   request's response, never inside it, and never instead of it (see clientError).
+ * - `Expect: 100-continue` → `100 Continue` then the request. A missing Host, another expectation
+ *   and upgrades are the pipeline's (request-handler.ts: 400 missing_host_header, forwarded, 403
+ *   upgrade_failed); after a non-h2c upgrade head nothing more is read (its reply closes the
+ *   connection). CONNECT and the HTTP/2 preface on this codec → the connection is closed.
  * - Backpressure: a request body Readable that is not read pauses the socket; a response is
  *   written straight to the socket (the router waits for 'drain').
  * - Client half-close or disconnect: requests in flight are aborted (the pipeline logs DC); a body
@@ -38,7 +42,9 @@ export interface H1ServerOptions {
   onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
 }
 
-const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+/** Envoy's HCM answers this expectation itself (proxy_100_continue false); any other is forwarded. */
+const CONTINUE = /^100-continue$/i;
+const H2C = /^h2c$/i;
 /** node:http keeps at most this many raw header entries (its parser's maxHeaderPairs default). */
 const MAX_HEADER_ENTRIES = 2000;
 
@@ -60,6 +66,10 @@ export class H1ServerConnection implements H1ResponseOwner {
   private bodyPaused = false;
   private pipelinePaused = false;
   private errored = false;
+  /** A parse error in bytes after requests still to be answered: replied once they are (Envoy reads the next request only then). */
+  private deferredError: NodeJS.ErrnoException | undefined;
+  /** The last head was an `Upgrade: h2c` request: llhttp stopped after it, the rest of that read is parsed again. */
+  private h2cUpgrade = false;
   /** The socket's handle when the parser consumes it. */
   private handle: StreamHandle | undefined;
   /** A `Connection: close` response went out: no further request is served. */
@@ -77,8 +87,8 @@ export class H1ServerConnection implements H1ResponseOwner {
       for (const x of headers) if (this.headBuffer.length < MAX_HEADER_ENTRIES) this.headBuffer.push(x);
       this.urlBuffer += url;
     };
-    p[HTTPParser.kOnHeadersComplete] = (maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, _s: unknown, _m: unknown, _upgrade: boolean, keepAlive: boolean) =>
-      this.onHeadersComplete(maj, min, headers, method, url, keepAlive);
+    p[HTTPParser.kOnHeadersComplete] = (maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) =>
+      this.onHeadersComplete(maj, min, headers, method, url, keepAlive, upgrade);
     p[HTTPParser.kOnBody] = (b: Buffer) => this.onBody(b);
     p[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     p[HTTPParser.kOnExecute] = () => {};
@@ -91,11 +101,19 @@ export class H1ServerConnection implements H1ResponseOwner {
       handle._consumed = true;
       p.consume(handle);
       this.handle = handle;
-      p[HTTPParser.kOnExecute] = (r: number | Error) => { if (typeof r !== 'number') this.clientError(r); };
+      p[HTTPParser.kOnExecute] = (r: number | Error) => {
+        if (typeof r !== 'number') this.clientError(r);
+        else if (this.h2cUpgrade) this.afterUpgrade(p.getCurrentBuffer?.(), r);
+      };
     }
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.queue[0]?.res.emitDrain());
     socket.once('close', () => this.onClose());
+  }
+
+  /** Inside a request head while no earlier request waits for its response: request_headers_timeout runs. */
+  get readingHead(): boolean {
+    return this.headersStart !== 0 && this.queue.length === 0;
   }
 
   /** No request in progress and no partial one buffered. */
@@ -110,7 +128,7 @@ export class H1ServerConnection implements H1ResponseOwner {
   }
 
   private resume(): void {
-    if (this.closed) return;
+    if (this.closed || this.errored) return;
     const h = this.handle;
     if (h !== undefined) { if (!h.reading) { h.reading = true; h.readStart(); } } else this.socket.resume();
   }
@@ -119,9 +137,20 @@ export class H1ServerConnection implements H1ResponseOwner {
     if (this.errored) return;
     const r = this.parser.execute(d);
     if (typeof r !== 'number') this.clientError(r);
+    else if (this.h2cUpgrade) this.afterUpgrade(d, r);
   }
 
-  private onHeadersComplete(maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
+  /**
+   * llhttp stops after an upgrade request's head. `Upgrade: h2c` is served as a plain request (Envoy
+   * strips it), so the bytes after it are the next request: parse them. Other upgrades are refused
+   * with a `connection: close` reply (request-handler.ts); what follows them is never parsed.
+   */
+  private afterUpgrade(buf: Buffer | undefined, parsed: number): void {
+    this.h2cUpgrade = false;
+    if (buf !== undefined && parsed < buf.length) this.onData(buf.subarray(parsed));
+  }
+
+  private onHeadersComplete(maj: number, min: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean, upgrade: boolean): number {
     this.headersStart = 0;
     let raw = headers;
     if (raw === undefined || this.headBuffer.length > 0) {
@@ -135,6 +164,11 @@ export class H1ServerConnection implements H1ResponseOwner {
     // node:http without 'connect' listeners closes CONNECT; the HTTP/2 preface on the HTTP/1.1 codec alike.
     if (name === 'CONNECT' || name === 'PRI') { this.socket.destroy(); return 1; }
     const req = new H1ServerRequest(this.socket, name, target, raw, maj, min);
+    if (upgrade) {
+      const u = req.headers.upgrade;
+      if (u !== undefined && H2C.test(u)) this.h2cUpgrade = true;
+      else this.pause();
+    }
     const cl = req.headers['content-length'];
     if ((cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined) req.body = new H1RequestBody(() => this.onBodyRead());
     const res = new H1ServerResponse(this, req, keepAlive);
@@ -148,14 +182,12 @@ export class H1ServerConnection implements H1ResponseOwner {
 
   private dispatch(p: Pending): void {
     const { req, res } = p;
+    // A missing Host and the header count are the pipeline's (400 missing_host_header, 431
+    // too_many_headers, logged); `Expect: 100-continue` is answered here (Envoy's HCM sends the 100
+    // and removes the header), any other expectation goes through as a header.
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
-      // node:http's own answers before any 'request' event (requireHostHeader, checkExpectation).
-      if (req.headers.host === undefined) { res.writeHead(400, ['Connection', 'close']); res.end(); return; }
       const expect = req.headers.expect;
-      if (expect !== undefined) {
-        if (!CONTINUE.test(expect)) { res.writeHead(417, []); res.end(); return; }
-        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-      }
+      if (expect !== undefined && CONTINUE.test(expect)) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     }
     try {
       this.o.onRequest(req, res);
@@ -208,26 +240,64 @@ export class H1ServerConnection implements H1ResponseOwner {
   private finish(p: Pending): void {
     if (this.queue[0] !== p) return;
     this.queue.shift();
-    if (this.queue.length === 0) this.idleSince = performance.now();
-    if (this.closed || this.errored || this.closing) return;
+    if (this.queue.length === 0) {
+      const now = performance.now();
+      this.idleSince = now;
+      // The next request's head is read only now (Envoy): its request_headers_timeout starts here.
+      if (this.headersStart !== 0) this.headersStart = now;
+    }
+    if (this.closed || this.closing) return;
     const next = this.queue[0];
     if (next !== undefined) process.nextTick(dispatchNext, this, next);
+    else if (this.deferredError !== undefined) process.nextTick(replyDeferred, this);
     else if (this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
+  }
+
+  /** @internal The requests parsed before a parse error are answered: now the error's reply. */
+  replyDeferred(): void {
+    const err = this.deferredError;
+    this.deferredError = undefined;
+    if (err === undefined || this.closed || this.closing || this.queue.length > 0) return;
+    this.o.onClientError(err, this.socket);
   }
 
   /** @internal */
   dispatchNext(p: Pending): void {
-    if (this.closed || this.errored || this.closing || this.queue[0] !== p) return;
+    if (this.closed || this.closing || this.queue[0] !== p) return;
     if (this.queue.length === 1 && this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
     this.dispatch(p);
   }
 
+  /**
+   * A parse error or the headers timeout. Envoy parses one request at a time, so an error in bytes
+   * after a complete request is met only once that request is answered: requests parsed before the
+   * error are served first and the error's reply (400 / 408 / 431, close) follows them; after a
+   * `Connection: close` response there is none. An error inside the body of the request being
+   * served gets its reply now unless that response started (Envoy's sendProtocolError sends a local
+   * reply only `if (!startedResponse())`): then the connection is reset.
+   */
   private clientError(err: NodeJS.ErrnoException): void {
     if (this.errored) return;
     this.errored = true;
     this.socket.removeAllListeners('data');
     if (this.handle !== undefined) this.parser[HTTPParser.kOnExecute] = () => {};
-    this.o.onClientError(err, this.socket);
+    this.pause();
+    const head = this.queue[0];
+    const p = this.parsing;
+    this.parsing = undefined;
+    if (p !== undefined && p !== head) {
+      // A pipelined request whose body broke: never dispatched, it is dropped with the error.
+      this.queue.splice(this.queue.indexOf(p), 1);
+      p.req.body?.destroy();
+    }
+    if (this.closing) return;
+    if (head === undefined || (p === head && !head.res.headersSent)) {
+      this.o.onClientError(err, this.socket);
+      if (head !== undefined) head.res.emitClose();
+      return;
+    }
+    if (p === head) { this.socket.destroy(); return; }
+    this.deferredError = err;
   }
 
   /** The request head did not complete within request_headers_timeout (called by the listener's sweep). */
@@ -237,7 +307,7 @@ export class H1ServerConnection implements H1ResponseOwner {
   }
 
   private onEnd(): void {
-    if (this.errored) { this.socket.end(); return; }
+    if (this.errored) { if (this.queue.length === 0 && this.deferredError === undefined) this.socket.end(); return; }
     const r = this.parser.finish();
     if (r instanceof Error) { this.clientError(r); return; }
     this.abortAll();
@@ -279,6 +349,10 @@ function dispatchNext(c: H1ServerConnection, p: Pending): void {
   c.dispatchNext(p);
 }
 
+function replyDeferred(c: H1ServerConnection): void {
+  c.replyDeferred();
+}
+
 /**
  * The fast-path connections of one listener: one timer (not one per request) checks
  * request_headers_timeout and idle_timeout, as node:http's connectionsCheckingInterval does.
@@ -313,7 +387,7 @@ export class H1ConnectionSet {
   private sweep(): void {
     const now = performance.now();
     for (const { conn, o } of this.all) {
-      if (conn.headersStart !== 0 && now - conn.headersStart > o.headersTimeoutMs) conn.headersTimedOut();
+      if (conn.readingHead && now - conn.headersStart > o.headersTimeoutMs) conn.headersTimedOut();
       else if (o.idleTimeoutMs > 0 && conn.idle && now - conn.idleSince > o.idleTimeoutMs) conn.socket.destroy();
     }
   }

@@ -197,12 +197,15 @@ export class ListenerServer {
       keepAliveTimeout: Math.min(hcm.idleTimeoutMs, 2 ** 31 - 1),
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(hcm.requestHeadersTimeoutMs / 4))),
       noDelay: true,
-      requireHostHeader: true,
+      // A missing Host is the pipeline's 400 missing_host_header (logged, counted), as on the fast path.
+      requireHostHeader: false,
       joinDuplicateHeaders: true,
     } as http.ServerOptions, onRequest);
     // Node starts its header/request timeout checks on 'listening'; this server never listens itself.
     h1.emit('listening');
     h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => handleClientError(err, socket, this.env, ctx));
+    // An expectation other than 100-continue is forwarded as Envoy does (node:http would answer 417).
+    h1.on('checkExpectation', onRequest);
     const h2 = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: hcm.maxRequestHeadersKb * 1024 } }, onRequest);
     h2.on('session', (session: http2.ServerHttp2Session) => {
       this.h2Sessions.add(session);

@@ -20,6 +20,8 @@ export interface NativeParser {
   /** Reads from a stream handle directly (node:http's fast path); results arrive through kOnExecute. */
   consume?(handle: object): void;
   unconsume?(): void;
+  /** A copy of the buffer the parser is executing (or last executed); what follows an upgrade request's head is read from it. */
+  getCurrentBuffer?(): Buffer;
   [k: number]: unknown;
 }
 

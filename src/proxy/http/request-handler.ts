@@ -153,8 +153,8 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = randomUUID();
   const rejected = codecReply ?? fragmentReply(req.url ?? '/');
   if (rejected) return localReply(env, ex, rejected);
-  if (rawAuthority === '') return localReply(env, ex, { status: 400, body: '', details: 'missing_host_header' });
-  // Envoy's codec: more than max_headers_count headers is 431; two Host headers are a 400 (node would join them).
+  // Envoy's codec: more than max_headers_count headers is 431 (before the HCM looks for a Host: a
+  // parser's own entry cap may have dropped it); two Host headers are a 400 (node would join them).
   // Local reply bodies as Envoy's: codec errors carry the status reason, the HCM's own checks
   // (missing host, path normalization) an empty body.
   const raw = req.rawHeaders;
@@ -168,8 +168,13 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   }
   if (count > ctx.hcm.maxHeadersCount) return localReply(env, ex, { status: 431, body: 'Request Header Fields Too Large', details: `${h2 ? 'http2' : 'http1'}.too_many_headers` });
   if (!h2 && hosts > 1) return localReply(env, ex, { status: 400, body: 'Bad Request', details: 'http1.duplicate_host_header' });
+  if (rawAuthority === '') return localReply(env, ex, { status: 400, body: '', details: 'missing_host_header' });
   if (norm.kind === 'reject') return localReply(env, ex, { status: 400, body: '', details: norm.details });
   if (norm.kind === 'redirect') return localReply(env, ex, { status: 307, headers: ['location', norm.path], details: 'path_normalization_redirect' });
+  if (!h2) {
+    const refused = upgradeReply(req, ctx.hcm);
+    if (refused) return localReply(env, ex, refused);
+  }
   const table = ctx.hcm.inlineRoutes ?? (ctx.hcm.rds !== undefined ? env.routes(ctx.hcm.rds) : undefined);
   if (!table) {
     st.no_route++;
@@ -281,7 +286,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   // Set, not added, as Envoy's router: a proxy behind this one (an inbound sidecar) already sent its own.
   removeHeader(h, 'x-envoy-upstream-service-time');
   h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
-  if (env.draining() && !('stream' in ex.req)) h.push('connection', 'close');
+  if (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req))) h.push('connection', 'close');
   ex.status = response.status;
   try {
     writeHead(ex.res, response.status, h);
@@ -307,8 +312,45 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
   if (reply.details) ex.details = reply.details;
   if (ex.finished) return;
   ex.status = reply.status;
-  const close = reply.status === 400 || reply.status === 408 || reply.status === 426 || reply.status === 431 || reply.status === 501 || (env.draining() && !('stream' in ex.req));
+  const close = reply.status === 400 || reply.status === 408 || reply.status === 426 || reply.status === 431 || reply.status === 501
+    || (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req)));
   ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);
+}
+
+/**
+ * HTTP/1: the request body is still arriving. Envoy's encodeHeaders then sets the connection to
+ * close (`connection: close`; it will not read the rest of the body to reach the next request), as
+ * for a 403 from RBAC on a large POST; an upgrade request's payload never completes.
+ */
+function requestIncomplete(req: DownstreamRequest): boolean {
+  return (requestBody(req) !== null && !(req as { complete?: boolean }).complete) || upgradeType(req) !== undefined;
+}
+
+const UPGRADE_TOKEN = /(?:^|[\s,])upgrade(?:$|[\s,])/i;
+
+/**
+ * Envoy's `Utility::isUpgrade` (a `connection` token `upgrade` and an `upgrade` header) on HTTP/1.
+ * `h2c` is served as a plain request (Envoy's codec removes it; so does upstreamHeaders). Any other
+ * upgrade without `upgrade_configs` for its type is refused as Envoy's HCM refuses it (403, empty
+ * body, details `upgrade_failed`); the reply closes the connection (the upgrade payload that would
+ * follow is never read). With `upgrade_configs` Envoy would tunnel the connection: this proxy does
+ * not tunnel, so it refuses the same way and says why in the body.
+ */
+function upgradeReply(req: DownstreamRequest, hcm: CompiledHcm): LocalReply | undefined {
+  const type = upgradeType(req);
+  if (type === undefined) return undefined;
+  const configured = hcm.source.upgradeConfigs.some((u) => u.upgradeType.toLowerCase() === type && u.enabled !== false);
+  return { status: 403, body: configured ? `meshproof proxy does not tunnel ${type} upgrades` : '', details: 'upgrade_failed' };
+}
+
+/** The HTTP/1 upgrade a request asks for (lower case), h2c excepted; undefined for none. */
+function upgradeType(req: DownstreamRequest): string | undefined {
+  const upgrade = req.headers.upgrade;
+  if (upgrade === undefined || 'stream' in req) return undefined;
+  const conn = req.headers.connection;
+  if (typeof conn !== 'string' || !UPGRADE_TOKEN.test(conn)) return undefined;
+  const type = upgrade.toLowerCase();
+  return type === 'h2c' ? undefined : type;
 }
 
 function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
