@@ -27,6 +27,7 @@ test.before(async () => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     if (req.url === '/big') { res.writeHead(200, { 'content-length': String(BIG) }); res.end(Buffer.alloc(BIG, 120)); return; }
     if (req.url === '/early') { res.writeHead(200, { 'content-length': '5' }); res.end('early'); return; }
+    if (req.url === '/stream-back') { res.writeHead(200); res.write('started'); req.resume(); req.on('end', () => res.end()); return; }
     req.resume();
     req.on('end', () => { res.writeHead(200, { 'content-length': String(3 + (req.url ?? '').length) }); res.end(`ok ${req.url}`); });
   });
@@ -142,6 +143,16 @@ test('GIVEN a good request then a malformed one (duplicate Content-Length) in on
   assert.is(body, 'ok /first-ok');
   assert.match(rest, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*Bad Request$/);
   assert.not.ok(seen.some((x) => x.url === '/p2'));
+});
+
+test('GIVEN a chunked upload whose response already started WHEN the next chunk is malformed THEN the connection is reset, no 400 written into the response', async () => {
+  const c = await client();
+  c.s.write('POST /stream-back HTTP/1.1\r\nHost: b\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  await c.waitFor(/started\r\n$/);
+  c.s.write('zz\r\nbad\r\n');
+  await c.waitClosed();
+  assert.not.match(c.text(), /400 Bad Request/);
+  assert.match(c.text(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n7\r\nstarted\r\n$/);
 });
 
 test('GIVEN Upgrade: websocket with no upgrade_configs WHEN a request follows in the same write THEN 403 upgrade_failed, empty body, connection: close, closed; nothing upstream', async () => {
