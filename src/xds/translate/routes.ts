@@ -46,7 +46,7 @@ export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyle
   const out: RouteConfiguration[] = [];
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
     if (!proxyless) {
-      const vhosts = dedupeDomains(hosts.map((h) => virtualHost(h, domainsOf(view, h.host, port), env)));
+      const vhosts = dedupeDomains(hosts.map((h) => (shared ? sharedVirtualHost(h, sharedDomainsOf(view, h.host, port), env) : buildVirtualHost(h, domainsOf(view, h.host, port), env))));
       vhosts.push(view.outboundTrafficPolicy === 'ALLOW_ANY' ? allowAny(port) : blockAll(port));
       out.push(create(RouteConfigurationSchema, { name: outboundRouteName(port), virtualHosts: vhosts, validateClusters: false }));
       continue;
@@ -66,17 +66,17 @@ export function buildVirtualHost(h: HostRoutesView, domains: string[], env: Rout
   return virtualHostOf(h, domains, h.http.flatMap((r) => translateHttpRoute(r, env)));
 }
 
-function virtualHostOf(h: HostRoutesView, domains: string[], routes: Route[]): VirtualHost {
+function virtualHostOf(h: HostRoutesView, domains: readonly string[], routes: Route[]): VirtualHost {
   return create(VirtualHostSchema, {
     name: `${h.host}:${h.port}`,
-    domains,
+    domains: domains as string[],
     routes,
     // Istio sets this on every virtual host it builds: upstreams see x-envoy-attempt-count.
     includeRequestAttemptCount: true,
   });
 }
 
-const VIRTUAL_HOSTS = new WeakMap<HostRoutesView, Map<string, VirtualHost>>();
+const VIRTUAL_HOSTS = new WeakMap<HostRoutesView, Map<string, Map<readonly string[] | string, VirtualHost>>>();
 const SHARED_ROUTES = new WeakMap<HostRoutesView, Map<string, Route[]>>();
 
 /**
@@ -85,19 +85,22 @@ const SHARED_ROUTES = new WeakMap<HostRoutesView, Map<string, Route[]>>();
  * cluster the route names (after the `env.clusters` check) and its consistent hash. The message is
  * shared by route configurations of several proxies: read-only (see `dedupeDomains`).
  */
-export function sharedVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
+export function sharedVirtualHost(h: HostRoutesView, domains: readonly string[], env: RouteEnv): VirtualHost {
   let byVariant = VIRTUAL_HOSTS.get(h);
   if (!byVariant) VIRTUAL_HOSTS.set(h, (byVariant = new Map()));
   const routesVariant = `${env.proxyless === true ? 'proxyless' : 'proxy'}\u0000${routedClusters(h.http, env)}`;
-  const variant = `${routesVariant}\u0000${domains.join(' ')}`;
-  let vh = byVariant.get(variant);
+  let byDomains = byVariant.get(routesVariant);
+  if (!byDomains) byVariant.set(routesVariant, (byDomains = new Map()));
+  // Lists from `sharedDomainsOf` are frozen and shared: keyed by identity; any other by content.
+  const domainsKey = Object.isFrozen(domains) ? domains : domains.join(' ');
+  let vh = byDomains.get(domainsKey);
   if (vh) return vh;
   // The same routes under other domains (the host's own namespace adds its short name): shared too.
   let routesByVariant = SHARED_ROUTES.get(h);
   if (!routesByVariant) SHARED_ROUTES.set(h, (routesByVariant = new Map()));
   let routes = routesByVariant.get(routesVariant);
   if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
-  byVariant.set(variant, (vh = virtualHostOf(h, domains, routes)));
+  byDomains.set(domainsKey, (vh = virtualHostOf(h, domains, routes)));
   return vh;
 }
 
@@ -141,6 +144,36 @@ export function encodeRouteConfiguration(rc: RouteConfiguration): Uint8Array {
  * `:<port>`, plus the service's addresses (Istio's `generateVirtualHostDomains`).
  */
 export function domainsOf(view: ProxyView, host: string, port: number): string[] {
+  return [...sharedDomainsOf(view, host, port)];
+}
+
+interface DomainsMemo {
+  readonly clusterDomain: string;
+  /** `<ns>` of a `<name>.<ns>.svc.<domain>` host, else null. */
+  readonly namespace: string | null;
+  /** By port, negated when the proxy is in `namespace` (the short name is a domain too). */
+  readonly lists: Map<number, readonly string[]>;
+}
+
+const DOMAINS = new WeakMap<ServiceView, DomainsMemo>();
+
+/** {@link domainsOf}, one read-only list per service, port and whether the proxy is in the host's namespace. */
+function sharedDomainsOf(view: ProxyView, host: string, port: number): readonly string[] {
+  const service = servicesByHost(view.services).get(host);
+  if (!service) return computeDomains(view, host, port);
+  let memo = DOMAINS.get(service);
+  if (!memo || memo.clusterDomain !== view.clusterDomain) {
+    const suffix = `.svc.${view.clusterDomain}`;
+    const parts = host.endsWith(suffix) ? host.slice(0, -suffix.length).split('.') : [];
+    DOMAINS.set(service, (memo = { clusterDomain: view.clusterDomain, namespace: parts.length === 2 && parts[0] && parts[1] ? parts[1] : null, lists: new Map() }));
+  }
+  const key = memo.namespace === view.proxy.namespace ? -port : port;
+  let list = memo.lists.get(key);
+  if (!list) memo.lists.set(key, (list = Object.freeze(computeDomains(view, host, port))));
+  return list;
+}
+
+function computeDomains(view: ProxyView, host: string, port: number): string[] {
   const names = [host];
   const suffix = `.svc.${view.clusterDomain}`;
   if (host.endsWith(suffix)) {
