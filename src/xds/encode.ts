@@ -39,7 +39,11 @@ const PREENCODED = Symbol('meshproof.preencoded');
  * property: invisible to Object.keys, spread, JSON and equality. Returns `message`.
  */
 export function preencode<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): MessageShape<Desc> {
-  Object.defineProperty(message, PREENCODED, { value: encodeMessage(schema, message), enumerable: false });
+  // Its own buffer: a part may outlive the graph it was made for, and must not keep a slab alive.
+  const size = encodedSize(schema, message);
+  const bytes = new Uint8Array(size);
+  writeEncoded(schema, message, bytes, 0);
+  Object.defineProperty(message, PREENCODED, { value: bytes, enumerable: false });
   return message;
 }
 
