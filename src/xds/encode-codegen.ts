@@ -16,8 +16,6 @@ export interface CompiledEncoder {
   size(message: unknown): number;
   /** Write pass over the message just sized, into `target` at `offset`; returns the end offset. */
   write(message: unknown, target: Uint8Array, offset: number): number;
-  /** Whether `e` is the marker that hands the message to `toBinary`. */
-  isFallback(e: unknown): boolean;
 }
 
 interface Int64 { enc(v: unknown): { lo: number; hi: number }; uEnc(v: unknown): { lo: number; hi: number }; parse(v: string): unknown; uParse(v: string): unknown }
@@ -31,7 +29,7 @@ export function compileEncoder(root: DescMessage, int64: Int64, preencoded: symb
   const index = new Map(types.map((t, i) => [t, i]));
   const parts: string[] = [RUNTIME];
   for (const [i, t] of types.entries()) parts.push(messageSource(t, i, index));
-  parts.push(`return { size(m) { pa = 0; return S0_${root.name}(m); }, write(m, target, offset) { buf = target; pos = offset; ra = 0; try { W0_${root.name}(m); return pos; } finally { buf = undefined; dvOf = undefined; } }, isFallback(e) { return e === FB; } };`);
+  parts.push(`return { size(m) { pa = 0; return S0_${root.name}(m); }, write(m, target, offset) { buf = target; pos = offset; ra = 0; try { W0_${root.name}(m); return pos; } finally { buf = undefined; dvOf = undefined; } } };`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('Buffer', 'I64', 'PRE', parts.join('\n'))(Buffer, int64, preencoded) as CompiledEncoder;
 }

@@ -52,13 +52,13 @@ let pending: { message: unknown; bytes: Uint8Array | undefined } | undefined;
 /** The byte length of `message` encoded; pair with {@link writeEncoded} (the next call of this module) to write it. */
 export function encodedSize<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): number {
   pending = undefined;
-  const encoder = encoderOf(schema);
   try {
-    const size = encoder.size(message);
+    const size = encoderOf(schema).size(message);
     pending = { message, bytes: undefined };
     return size;
-  } catch (e) {
-    if (!encoder.isFallback(e)) throw e;
+  } catch {
+    // The fallback marker, or anything else a malformed message made the fast path trip on:
+    // toBinary decides, so the caller gets its bytes or its error.
     const bytes = toBinary(schema, message);
     pending = { message, bytes };
     return bytes.length;

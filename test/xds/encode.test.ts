@@ -148,6 +148,12 @@ test('GIVEN values toBinary decides (wrong JavaScript types, a foreign message) 
   try { toBinary(ClusterSchema, foreign); } catch (e) { foreignError = (e as Error).message; }
   assert.ok(foreignError !== '', 'toBinary refuses a foreign message in a field');
   assert.throws(() => encodeMessage(ClusterSchema, foreign), (e: Error) => e.message === foreignError);
+  const malformed = create(ClusterSchema, { name: 'z' });
+  (malformed as { healthChecks: unknown }).healthChecks = undefined;
+  let malformedError = '';
+  try { toBinary(ClusterSchema, malformed); } catch (e) { malformedError = (e as Error).message; }
+  assert.ok(malformedError !== '', 'toBinary refuses a list field that is not a list');
+  assert.throws(() => encodeMessage(ClusterSchema, malformed), (e: Error) => e.message === malformedError);
 });
 
 test('GIVEN the comparison WHEN the bytes differ THEN it reports where (the check can fail)', () => {
