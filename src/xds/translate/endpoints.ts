@@ -59,11 +59,14 @@ export class WorkloadIndex {
   /** Workloads in `namespace` that carry every label of `selector` (a non-empty selector). */
   select(namespace: string, selector: Readonly<Record<string, string>>): WorkloadInstance[] {
     let smallest: WorkloadInstance[] | undefined;
-    for (const [k, v] of Object.entries(selector)) {
-      const list = this.byLabel.get(`${namespace}\0${k}\0${v}`) ?? [];
+    for (const k in selector) {
+      const list = this.byLabel.get(`${namespace}\0${k}\0${selector[k]}`);
+      if (!list) return [];
       if (!smallest || list.length < smallest.length) smallest = list;
     }
-    return (smallest ?? []).filter((w) => matches(selector, w.labels));
+    const out: WorkloadInstance[] = [];
+    for (const w of smallest ?? []) if (matches(selector, w.labels)) out.push(w);
+    return out;
   }
 }
 
@@ -87,7 +90,7 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
   const byLocality = new Map<string, Group>();
   for (const e of c.endpoints ?? []) {
     const [region = '', zone = '', subZone = ''] = e.locality.split('/');
-    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight, ...tlsModeOf(e.labels) });
+    groupOf(byLocality, region, zone, subZone).addrs.push(addr(e.address, e.port, e.weight, e.labels));
   }
   if (service?.selector && port) {
     const selector = { ...service.selector, ...c.subsetLabels };
@@ -97,20 +100,20 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
     for (const w of selected) {
       const target = targetPort(port, w);
       if (target === undefined) continue;
-      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push({ address: w.address, port: target, weight: 1, ...tlsModeOf(w.labels) });
+      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push(addr(w.address, target, 1, w.labels));
     }
   }
   return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality, parts);
 }
 
 /**
- * The endpoint's sidecar marker, as istiod's `AppendLbEndpointMetadata`: the pod label
+ * An endpoint of a group, with its sidecar marker as istiod's `AppendLbEndpointMetadata`: the pod label
  * `security.istio.io/tlsMode` (the injector sets `istio`); absent or `disabled` gives no metadata,
  * so auto mTLS (`transport_socket_matches`) falls back to plaintext for that endpoint.
  */
-function tlsModeOf(labels: Readonly<Record<string, string>>): { tlsMode?: string } {
+function addr(address: string, port: number, weight: number, labels: Readonly<Record<string, string>>): Group['addrs'][number] {
   const mode = labels[TLS_MODE_LABEL];
-  return mode && mode !== 'disabled' ? { tlsMode: mode } : {};
+  return mode && mode !== 'disabled' ? { address, port, weight, tlsMode: mode } : { address, port, weight };
 }
 
 // Localities and endpoints are parts: a workload's endpoint is in its service's default cluster and
@@ -154,5 +157,6 @@ export function targetPort(port: ServicePortView, w: WorkloadInstance): number |
 }
 
 function matches(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
 }
