@@ -22,6 +22,7 @@ import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost }
 import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 import { fragmentReply, http1CodecChecks } from './http1-codec.js';
+import { requestIncomplete, upgradeReply } from './http1-hcm.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -315,42 +316,6 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
   const close = reply.status === 400 || reply.status === 408 || reply.status === 426 || reply.status === 431 || reply.status === 501
     || (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req)));
   ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);
-}
-
-/**
- * HTTP/1: the request body is still arriving. Envoy's encodeHeaders then sets the connection to
- * close (`connection: close`; it will not read the rest of the body to reach the next request), as
- * for a 403 from RBAC on a large POST; an upgrade request's payload never completes.
- */
-function requestIncomplete(req: DownstreamRequest): boolean {
-  return (requestBody(req) !== null && !(req as { complete?: boolean }).complete) || upgradeType(req) !== undefined;
-}
-
-const UPGRADE_TOKEN = /(?:^|[\s,])upgrade(?:$|[\s,])/i;
-
-/**
- * Envoy's `Utility::isUpgrade` (a `connection` token `upgrade` and an `upgrade` header) on HTTP/1.
- * `h2c` is served as a plain request (Envoy's codec removes it; so does upstreamHeaders). Any other
- * upgrade without `upgrade_configs` for its type is refused as Envoy's HCM refuses it (403, empty
- * body, details `upgrade_failed`); the reply closes the connection (the upgrade payload that would
- * follow is never read). With `upgrade_configs` Envoy would tunnel the connection: this proxy does
- * not tunnel, so it refuses the same way and says why in the body.
- */
-function upgradeReply(req: DownstreamRequest, hcm: CompiledHcm): LocalReply | undefined {
-  const type = upgradeType(req);
-  if (type === undefined) return undefined;
-  const configured = hcm.source.upgradeConfigs.some((u) => u.upgradeType.toLowerCase() === type && u.enabled !== false);
-  return { status: 403, body: configured ? `meshproof proxy does not tunnel ${type} upgrades` : '', details: 'upgrade_failed' };
-}
-
-/** The HTTP/1 upgrade a request asks for (lower case), h2c excepted; undefined for none. */
-function upgradeType(req: DownstreamRequest): string | undefined {
-  const upgrade = req.headers.upgrade;
-  if (upgrade === undefined || 'stream' in req) return undefined;
-  const conn = req.headers.connection;
-  if (typeof conn !== 'string' || !UPGRADE_TOKEN.test(conn)) return undefined;
-  const type = upgrade.toLowerCase();
-  return type === 'h2c' ? undefined : type;
 }
 
 function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
