@@ -47,8 +47,11 @@ test('GIVEN a dist/ whose split is swapped WHEN the promise is proven with traff
     const id = 'bookinfo/reviews-routes#v1-v3-split.split';
     const { verdicts } = await createRuntime().run(await graphOf(work), [byId(id)], () => {}, OPTIONS);
     assert.is(verdicts.get(id)?.status, 'broken');
-    // 25 % expected after the swap; the small sample (tolerance 20 points) spreads it.
-    assert.match(verdicts.get(id)!.detail, /v1: [123]\d\.\d % of \d+ \(expected 75\.0 %/, verdicts.get(id)!.detail);
+    // 25 % observed in the long run after the swap; a small sequential sample spreads it widely (2 of 22
+    // is 9.1 %), so the check is the side of the split, not a band: far below the promised 75 %.
+    const m = /v1: (\d+(?:\.\d)?) % of (\d+) \(expected 75\.0 %/.exec(verdicts.get(id)!.detail);
+    assert.ok(m, verdicts.get(id)!.detail);
+    assert.ok(Number(m![1]) < 60 && Number(m![2]) > 0, verdicts.get(id)!.detail);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
