@@ -1,7 +1,7 @@
 /**
  * Paired A/B of the proxy's own CPU per request: each variant's proxy (this checkout, and the one
  * at BENCH_BASE_ROOT, e.g. a worktree of an earlier commit) runs in a child process of its own
- * (bench/proxy/ab-proxy.ts) on the bench mesh (bench/proxy/mesh.ts: 90/10 split, Istio's default
+ * (bench/proxy/ab-proxy.ts bundled with that checkout's sources by esbuild, as the shipped CLI is) on the bench mesh (bench/proxy/mesh.ts: 90/10 split, Istio's default
  * retry policy); the load generator (an undici pool) and the two backends run here. The child's CPU
  * time comes from /proc/<pid>/task/*\/schedstat (nanoseconds), so the figure is the proxy's alone.
  * Rounds interleave the variants; each is reported by its median round and the ratio as the median
@@ -14,7 +14,7 @@
  * fails or answers other than 200. Every child it starts, it stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,12 +61,30 @@ async function startBackends(): Promise<{ port: number; servers: http.Server[] }
   return { port, servers: [first, second] };
 }
 
+/** Bundles bench/proxy/ab-proxy.ts (this checkout's) with `root`'s src/proxy/main.ts into `<vdir>/ab-proxy.cjs`. */
+async function bundleVariant(root: string, vdir: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = join(vdir, 'ab-proxy.cjs');
+  const result = await esbuild.build({
+    stdin: {
+      contents: `import { startProxy } from './src/proxy/main.ts';\nimport { runAbProxy } from ${JSON.stringify(join(ROOT, 'bench/proxy/ab-proxy.ts'))};\nvoid runAbProxy(startProxy, process.argv.slice(2));\n`,
+      resolveDir: root, sourcefile: 'ab-proxy-entry.ts', loader: 'ts',
+    },
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent', legalComments: 'none',
+    define: { 'import.meta.url': '__meshproof_url' },
+    banner: { js: `var __meshproof_url = ${JSON.stringify(`file://${join(root, 'src', 'proxy', 'main.ts')}`)};` },
+  });
+  writeFileSync(out, result.outputFiles[0]!.text);
+  return out;
+}
+
 async function startVariant(name: string, root: string, backendPort: number, dir: string): Promise<Variant> {
   const vdir = join(dir, name);
   mkdirSync(vdir);
+  const bundle = await bundleVariant(root, vdir);
   const mesh = await startBenchMesh(vdir, BACKENDS, backendPort, { host: '127.0.0.1', port: 0 });
   const flags = name === 'head' ? (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench/proxy/ab-proxy.ts'), root, `127.0.0.1:${mesh.adsPort}`, mesh.nodeId, LISTENER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...flags, bundle, `127.0.0.1:${mesh.adsPort}`, mesh.nodeId, LISTENER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const port = await new Promise<number>((res, rej) => {

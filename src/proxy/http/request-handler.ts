@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { AccessLog } from '../access-log.js';
-import type { HttpStats, StatsStore } from '../admin/stats.js';
+import type { ClusterStats, HttpStats, StatsStore } from '../admin/stats.js';
 import type { CompiledHcm } from '../config/listener-config.js';
 import { applyHeaderMutations } from '../header-mutation.js';
 import { normalizeRequestPath } from '../path-normalize.js';
@@ -23,6 +23,7 @@ import { ON_ABORT, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 import { fragmentReply, http1CodecChecks } from './http1-codec.js';
 import { requestIncomplete, upgradeReply } from './http1-hcm.js';
+import { armDeadline, type DeadlineOwner, disarmDeadline } from './route-deadlines.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -50,7 +51,7 @@ const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 /** Downstream facts per connection, computed on its first request (keep-alive connections reuse them). */
 const connections = new WeakMap<Socket, DownstreamInfo>();
 
-class HttpExchange implements Exchange {
+class HttpExchange implements Exchange, DeadlineOwner {
   decision: RouteDecision | undefined = undefined;
   clusterName = '';
   readonly flags: ResponseFlag[] = [];
@@ -74,6 +75,13 @@ class HttpExchange implements Exchange {
   upstreamMs: number | undefined = undefined;
   finished = false;
   originalPath: string | undefined = undefined;
+  // The route timeout (route-deadlines.ts): counted on this cluster's stats when it fires.
+  deadlineAt = 0;
+  deadlinePrev: DeadlineOwner | undefined = undefined;
+  deadlineNext: DeadlineOwner | undefined = undefined;
+  deadlineTimer: NodeJS.Timeout | undefined = undefined;
+  deadlineArmed = false;
+  timeoutStats: ClusterStats | undefined = undefined;
 
   constructor(
     readonly req: DownstreamRequest, readonly res: DownstreamResponse, readonly downstream: DownstreamInfo,
@@ -105,6 +113,12 @@ class HttpExchange implements Exchange {
     if (this.aborted) return false;
     (this.abortHooks ??= []).push(onAbort);
     return true;
+  }
+
+  /** The route timeout passed: Envoy's router answers 504 UT (upstream_rq_timeout). */
+  onDeadline(): void {
+    if (this.timeoutStats) this.timeoutStats.upstream_rq_timeout++;
+    this.abort(new UpstreamError('UT', 504, 'upstream request timeout'));
   }
 
   /** Created on first use: most requests never need unit state. */
@@ -259,20 +273,17 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   }
   const timeout = d.action.timeout;
   const timeoutMs = timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : Number(timeout.seconds) * 1000 + Math.floor(timeout.nanos / 1e6);
-  let timer: NodeJS.Timeout | undefined;
-  if (timeoutMs > 0) {
-    timer = setTimeout(() => {
-      cluster.stats.upstream_rq_timeout++;
-      ex.abort(new UpstreamError('UT', 504, 'upstream request timeout'));
-    }, timeoutMs);
-  }
   const chain = env.forwards.get(d.route);
   const t0 = performance.now();
+  if (timeoutMs > 0) {
+    ex.timeoutStats = cluster.stats;
+    armDeadline(ex, timeoutMs, t0);
+  }
   let response;
   try {
     response = await chain(ex, d);
   } catch (e) {
-    clearTimeout(timer);
+    disarmDeadline(ex);
     if (ex.finished) return;
     const err = e instanceof UpstreamError ? e : (ex.abortReason instanceof UpstreamError ? ex.abortReason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
     if (err.host) ex.upstreamHost = err.host;
@@ -280,7 +291,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   }
   ex.upstreamMs = performance.now() - t0;
   ex.upstreamHost = response.host;
-  if (ex.finished) { clearTimeout(timer); response.dump(); return; }
+  if (ex.finished) { disarmDeadline(ex); response.dump(); return; }
   const h = response.headers;
   applyHeaderMutations(h, d.responseHeaders);
   if (d.corsHeaders) h.push(...d.corsHeaders);
@@ -292,7 +303,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   try {
     writeHead(ex.res, response.status, h);
   } catch (e) {
-    clearTimeout(timer);
+    disarmDeadline(ex);
     response.dump();
     return localReply(env, ex, { status: 502, flag: 'UPE', body: `upstream response headers rejected: ${(e as Error).message}`, details: 'upstream_response_headers_invalid' });
   }
@@ -303,7 +314,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
     (ex.res as import('node:http').ServerResponse).destroy();
   } finally {
-    clearTimeout(timer);
+    disarmDeadline(ex);
   }
 }
 
@@ -321,6 +332,7 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
 function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
   if (ex.finished) return;
   ex.finished = true;
+  disarmDeadline(ex);
   ctx.stats.downstream_rq_active--;
   const res = ex.res;
   if (!res.writableFinished) {
