@@ -136,16 +136,25 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
 
 /** A sink writing to the downstream response; trailers go out on HTTP/2 only (HTTP/1.1 responses here are not chunked with trailers). */
 export function responseSink(res: DownstreamResponse, counter: { bytesSent: number }): ResponseSink {
-  const h2 = isHttp2(res);
-  return {
-    write: (chunk) => {
-      counter.bytesSent += chunk.length;
-      return (res as ServerResponse).write(chunk);
-    },
-    end: (trailers) => {
-      if (h2 && trailers && trailers.length > 0) res.addTrailers(headerObject(trailers));
-      (res as ServerResponse).end();
-    },
-    onDrain: (resume) => { (res as ServerResponse).on('drain', resume); },
-  };
+  return new DownstreamSink(res, counter);
+}
+
+/** One object per response, no closures (it is made for every forwarded request). */
+class DownstreamSink implements ResponseSink {
+  constructor(private readonly res: DownstreamResponse, private readonly counter: { bytesSent: number }) {}
+
+  write(chunk: Buffer): boolean {
+    this.counter.bytesSent += chunk.length;
+    return (this.res as ServerResponse).write(chunk);
+  }
+
+  end(trailers?: readonly string[]): void {
+    const res = this.res;
+    if (trailers && trailers.length > 0 && isHttp2(res)) res.addTrailers(headerObject(trailers));
+    (res as ServerResponse).end();
+  }
+
+  onDrain(resume: () => void): void {
+    (this.res as ServerResponse).on('drain', resume);
+  }
 }

@@ -14,6 +14,8 @@ import { classifyUpstreamError } from './upstream-errors.js';
 /** Response headers never forwarded (hop-by-hop, RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 const text = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1'));
 
 /** Converts raw response headers (undici's buffers or the parser's strings) to a flat lower-case-name list without hop-by-hop headers. */
@@ -43,7 +45,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
   private resume: (() => void) | undefined;
   private started = false;
 
-  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats) {
+  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats, private onSettled: (() => void) | undefined) {
     this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
   }
 
@@ -62,8 +64,15 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     this.status = statusCode;
     this.headers = responseHeaders(rawHeaders);
     this.resume = resume;
+    this.settle();
     this.resolve(this);
     return true;
+  }
+
+  /** Calls `onSettled` once, when the attempt resolves or rejects. */
+  private settle(): void {
+    const f = this.onSettled;
+    if (f) { this.onSettled = undefined; f(); }
   }
 
   onData(chunk: Buffer): boolean {
@@ -79,6 +88,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
 
   onError(err: Error): void {
     if (!this.started) {
+      this.settle();
       this.reject(err instanceof UpstreamError ? err : classifyUpstreamError(err, this.host, this.stats));
       return;
     }
@@ -88,14 +98,15 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
 
   pipe(sink: ResponseSink): Promise<void> {
     this.sink = sink;
+    if (this.pending) {
+      for (const c of this.pending) sink.write(c);
+      this.pending = undefined;
+    }
+    if (this.failed) return Promise.reject(this.failed);
+    // A small response is usually complete by now (head and body in one read): no promise to make.
+    if (this.done) { sink.end(this.done.trailers); return RESOLVED; }
     sink.onDrain(() => this.resume?.());
     return new Promise((resolve, reject) => {
-      if (this.pending) {
-        for (const c of this.pending) sink.write(c);
-        this.pending = undefined;
-      }
-      if (this.failed) return reject(this.failed);
-      if (this.done) { sink.end(this.done.trailers); return resolve(); }
       this.pipeResolve = resolve;
       this.pipeReject = reject;
     });
@@ -111,16 +122,20 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
 /**
  * Dispatches one request. `headers` is the flat upstream header list (hop-by-hop removed, `host` set).
  * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). The abort of `abortOn`
- * (its ON_ABORT subscription when it offers one, else its signal) aborts it.
+ * (its ON_ABORT subscription when it offers one, else its signal) aborts it. `onSettled` is called
+ * once, synchronously, just before the returned promise resolves or rejects.
  */
-export function forwardHttp1(pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, abortOn: Exchange): Promise<UpstreamResponse> {
-  const attempt = new Http1Attempt(host, stats);
+export function forwardHttp1(
+  pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, abortOn: Exchange,
+  onSettled?: () => void,
+): Promise<UpstreamResponse> {
+  const attempt = new Http1Attempt(host, stats, onSettled);
   const subscribe = abortOn[ON_ABORT];
   if (subscribe !== undefined) {
-    if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) return Promise.reject(abortOn.signal.reason as Error);
+    if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) { onSettled?.(); return Promise.reject(abortOn.signal.reason as Error); }
   } else {
     const signal = abortOn.signal;
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (signal.aborted) { onSettled?.(); return Promise.reject(signal.reason as Error); }
     signal.addEventListener('abort', () => attempt.abort(signal.reason as Error), { once: true });
   }
   if (pool instanceof H1Pool) pool.dispatch({ path, method, headers, body }, attempt);
