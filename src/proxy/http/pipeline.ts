@@ -112,6 +112,14 @@ export interface Exchange {
   readonly signal: AbortSignal;
   /** Per-exchange storage for units, keyed by the unit's own symbol. */
   readonly state: Map<symbol, unknown>;
+  /**
+   * The router policies' retry state of this request (policy/retry.ts `RetryState`; the balancer
+   * reads its previous-hosts predicate), undefined without retries. A field, not a `state` entry:
+   * Istio puts a retry policy on every route, and a Map per request is measurable.
+   */
+  retryState?: unknown;
+  /** The route's hash of this request once computed (policy/hash-policy.ts `HashResult`), as {@link retryState}. */
+  hashResult?: unknown;
   /** See {@link ON_ABORT}. */
   readonly [ON_ABORT]?: (onAbort: (reason: unknown) => void) => boolean;
 }

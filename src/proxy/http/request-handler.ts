@@ -66,6 +66,8 @@ class HttpExchange implements Exchange, DeadlineOwner {
   aborted = false;
   abortReason: unknown = undefined;
   private stateMap: Map<symbol, unknown> | undefined = undefined;
+  retryState: unknown = undefined;
+  hashResult: unknown = undefined;
   /** The x-request-id the core generated (none when the client sent one). */
   requestId: string | undefined = undefined;
   readonly startMs = Date.now();

@@ -17,12 +17,20 @@ import { createLoadBalancer } from '../lb/index.js';
 import { OutlierDetector, startOutlierTimer, type OutlierStats } from '../outlier-detection.js';
 import type { RetryState } from '../retry.js';
 
-/** `ex.state` key of the request's {@link RetryState} (the balancer reads the previous-hosts predicate). */
-export const RETRY_STATE = Symbol('policy.retry-state');
-/** `ex.state` key of the hash result (the router adds its generated cookie to the response). */
-export const HASH_RESULT = Symbol('policy.hash-result');
-/** `ex.state` key marking a mirrored copy: policies skip it. */
+/** `ex.state` key marking a mirrored copy: policies skip it (checked through {@link isShadow}). */
 export const SHADOW = Symbol('policy.shadow');
+/** The mirrored copies (router-attempt.ts `shadowOf`): a lookup that makes no `state` Map for every other request. */
+const SHADOWS = new WeakSet<object>();
+
+/** Marks `copy` as a mirrored copy. */
+export function markShadow(copy: Exchange): void {
+  SHADOWS.add(copy);
+}
+
+/** True for a mirrored copy (policies skip it). */
+export function isShadow(ex: Exchange): boolean {
+  return SHADOWS.has(ex);
+}
 /**
  * `ex.state` key a connection-level caller (tcp_proxy with `hash_policy.source_ip`) sets to a
  * bigint hash key (e.g. `xxHash64(sourceIp)`, as Envoy's tcp_proxy) when there is no HTTP route.
@@ -84,12 +92,12 @@ function hashPolicyOf(route: CompiledRoute): ReturnType<typeof compileHashPolicy
 
 /** The route's hash of this request, computed once (it may generate a cookie). */
 function hashOf(ex: Exchange, hp: NonNullable<ReturnType<typeof compileHashPolicy>>): bigint | undefined {
-  let r = ex.state.get(HASH_RESULT) as HashResult | undefined;
+  let r = ex.hashResult as HashResult | undefined;
   if (!r) {
     const ds = ex.downstream;
     const v6 = (a: string) => (a.includes(':') ? `[${a}]` : a);
     r = hp({ headers: ex.headers, path: ex.path, sourceIp: ds.remoteAddress, remoteAddress: `${v6(ds.remoteAddress)}:${ds.remotePort}`, localAddress: `${v6(ds.localAddress)}:${ds.localPort}` });
-    ex.state.set(HASH_RESULT, r);
+    ex.hashResult = r;
   }
   return r.hash;
 }
@@ -107,18 +115,17 @@ class PickContext implements LbContext {
 }
 
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
-  const state = ex?.state;
-  if (!state || state.has(SHADOW)) return undefined;
-  const d = ex!.decision;
+  if (ex === undefined || isShadow(ex)) return undefined;
+  const d = ex.decision;
   if (!d) {
-    const k = state.get(CONNECTION_HASH);
+    const k = ex.state?.get(CONNECTION_HASH);
     return typeof k === 'bigint' ? { hashKey: k } : undefined;
   }
   const hp = d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
-  const rs = state.get(RETRY_STATE) as RetryState | undefined;
+  const rs = ex.retryState as RetryState | undefined;
   // Without a hash policy or a previous-hosts predicate, every pick would go as without a context.
   if (!hp && !rs?.policy.avoidPreviousHosts) return undefined;
-  return new PickContext(ex!, hp, rs);
+  return new PickContext(ex, hp, rs);
 }
 
 /** The registry of per-cluster policy state, shared by the balancer factory and the router interceptor. */

@@ -12,7 +12,7 @@ import type { ForwardDecision } from '../../route-select.js';
 import type { HeaderBag } from '../../route-match.js';
 import { OVERFLOW_REPLY } from '../circuit-breaker.js';
 import { ATTEMPT_COUNT_HEADER, RetryOn, type AttemptOutcome, type CompiledRetryPolicy } from '../retry.js';
-import { SHADOW, type ClusterPolicy } from './cluster-state.js';
+import { markShadow, SHADOW, type ClusterPolicy } from './cluster-state.js';
 
 /** Envoy's default `per_request_buffer_limit_bytes` for retries and shadows is the listener buffer (1 MiB). */
 const BUFFER_LIMIT = 1024 * 1024;
@@ -62,11 +62,13 @@ export function withSignal(ex: Exchange, signal: AbortSignal): Exchange {
 
 /** A detached copy for a mirror: own signal and state, writes kept to itself. */
 export function shadowOf(ex: Exchange, signal: AbortSignal): Exchange {
-  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [], [ON_ABORT]: undefined };
-  return new Proxy(ex, {
+  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [], [ON_ABORT]: undefined, retryState: undefined, hashResult: undefined };
+  const copy = new Proxy(ex, {
     get: (t, p) => (p in own ? own[p] : Reflect.get(t, p, t)),
     set: (_t, p, v) => { own[p] = v; return true; },
   });
+  markShadow(copy);
+  return copy;
 }
 
 const attemptHeaderLists = new WeakMap<readonly HeaderMutation[], (readonly HeaderMutation[])[]>();

@@ -20,7 +20,7 @@ import type { HashResult } from '../hash-policy.js';
 import { compileMirrorPolicies, mirrorTargets, type CompiledMirror } from '../mirror.js';
 import { ATTEMPT_COUNT_HEADER, compileRetryPolicy, RetryState, type AttemptOutcome, type CompiledRetryPolicy } from '../retry.js';
 import { attemptTimer, compileRouteTimeouts, finalTimeout, type RouteTimeouts, type TimeoutPlan } from '../timeout.js';
-import { HASH_RESULT, RETRY_STATE, SHADOW, type ClusterPolicies, type ClusterPolicy } from './cluster-state.js';
+import { isShadow, type ClusterPolicies, type ClusterPolicy } from './cluster-state.js';
 import {
   bufferBody, outlierStatus, overflow, ReleasingResponse, releaseConnectionSlot, responseOutcome, shadowOf, sleep,
   tryConnectionSlot, waitConnectionSlot, withAttemptCount, withSignal,
@@ -71,7 +71,7 @@ export function routerPolicies(clusters: ClusterPolicies, random: RandomSource, 
     if (route.source.action.case !== 'route') return undefined;
     let p: RoutePolicies | UpstreamError | undefined;
     return function routerPolicy(ex, d) {
-      if (ex.state.has(SHADOW)) return next(ex, d);
+      if (isShadow(ex)) return next(ex, d);
       p ??= compileRoutePolicies(route, d);
       if (p instanceof UpstreamError) return Promise.reject(p);
       const cp = clusters.get(d.cluster);
@@ -133,7 +133,7 @@ class RouterCall {
       }
       if (p.retry && replayable) {
         this.rs = new RetryState(p.retry, this.random, this.cp?.breaker);
-        ex.state.set(RETRY_STATE, this.rs);
+        ex.retryState = this.rs;
       }
       return this.attempt();
     } catch (e) {
@@ -201,7 +201,7 @@ class RouterCall {
       else if (decision.why === 'overflow') flag(ex, 'UO');
       rs.finish();
     }
-    const hashed = ex.state.get(HASH_RESULT) as HashResult | undefined;
+    const hashed = ex.hashResult as HashResult | undefined;
     if (hashed?.setCookie) response.headers.push('set-cookie', hashed.setCookie);
     if (this.p.attemptCountInResponse) response.headers.push(ATTEMPT_COUNT_HEADER, String(rs?.attemptCount ?? 1));
     if (!cp) return response;
