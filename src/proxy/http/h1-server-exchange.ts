@@ -96,6 +96,8 @@ export class H1ServerResponse {
   private hasBody: boolean;
   /** Close the connection after this response (`Connection: close` sent). */
   last = false;
+  /** The first 'close' listener (the request pipeline's), then any others: no array per response. */
+  private closeListener: Listener | undefined;
   private closeListeners: Listener[] | undefined;
   private drainListeners: Listener[] | undefined;
   closed = false;
@@ -109,7 +111,10 @@ export class H1ServerResponse {
   }
 
   on(event: 'close' | 'drain', fn: Listener): this {
-    if (event === 'close') (this.closeListeners ??= []).push(fn);
+    if (event === 'close') {
+      if (this.closeListener === undefined && this.closeListeners === undefined) this.closeListener = fn;
+      else (this.closeListeners ??= []).push(fn);
+    }
     else (this.drainListeners ??= []).push(fn);
     return this;
   }
@@ -124,8 +129,11 @@ export class H1ServerResponse {
   emitClose(): void {
     if (this.closed) return;
     this.closed = true;
+    const first = this.closeListener;
     const l = this.closeListeners;
+    this.closeListener = undefined;
     this.closeListeners = undefined;
+    if (first) first();
     if (l) for (const f of l) f();
   }
 

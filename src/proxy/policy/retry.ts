@@ -227,6 +227,8 @@ export class RetryState {
   private holdsSlot = false;
   /** Made on the first backoff, and the host set on the first host recorded: most requests need neither. */
   private backoff: JitteredExponentialBackOff | undefined = undefined;
+  /** The first host attempted; the set holds the others (most requests see one host: no Set). */
+  private firstHost: string | undefined = undefined;
   private attempted: Set<string> | undefined = undefined;
   /** The 1-based number of the attempt about to be (or last) sent: the `x-envoy-attempt-count` value. */
   attemptCount = 1;
@@ -250,12 +252,14 @@ export class RetryState {
 
   /** Records the host an attempt went to (for the `previous_hosts` predicate). */
   onHostAttempted(hostKey: string): void {
-    if (this.policy.avoidPreviousHosts) (this.attempted ??= new Set()).add(hostKey);
+    if (!this.policy.avoidPreviousHosts) return;
+    if (this.firstHost === undefined) this.firstHost = hostKey;
+    else if (this.firstHost !== hostKey) (this.attempted ??= new Set()).add(hostKey);
   }
 
   /** Envoy `shouldSelectAnotherHost`: the LB asks this for each pick, up to `hostSelectionRetryMaxAttempts` extra times. */
   shouldSelectAnotherHost(hostKey: string): boolean {
-    return this.attempted !== undefined && this.attempted.has(hostKey);
+    return hostKey === this.firstHost || (this.attempted !== undefined && this.attempted.has(hostKey));
   }
 
   /** The request is over: return the retry slot if one is held. Idempotent. */
