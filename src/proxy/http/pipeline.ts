@@ -154,12 +154,21 @@ export interface HttpFilterFactory {
 }
 
 /** What an upstream attempt returned once response headers arrived. */
+/**
+ * The settled promise `UpstreamResponse.pipe` returns when the response was complete before the
+ * call returned (a small body read with its head): callers may go on without awaiting it.
+ */
+export const PIPED: Promise<void> = Promise.resolve();
+
 export interface UpstreamResponse {
   readonly status: number;
   /** Flat `[name, value, …]`, hop-by-hop headers removed. */
   readonly headers: string[];
   readonly host: UpstreamHost;
-  /** Streams the body (and trailers) to `sink`; resolves when done, rejects on an upstream reset. */
+  /**
+   * Streams the body (and trailers) to `sink`; resolves when done, rejects on an upstream reset.
+   * Returns {@link PIPED} when the whole body (and its end) reached the sink before it returned.
+   */
   pipe(sink: ResponseSink): Promise<void>;
   /** Discards the body and releases the connection (a retry throws this response away). */
   dump(): void;

@@ -19,7 +19,7 @@ import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, sele
 import type { ClusterManager } from './cluster-manager.js';
 import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
-import { ON_ABORT, UpstreamError } from './pipeline.js';
+import { ON_ABORT, PIPED, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 import { fragmentReply, http1CodecChecks } from './http1-codec.js';
 import { requestIncomplete, upgradeReply } from './http1-hcm.js';
@@ -310,7 +310,8 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     return localReply(env, ex, { status: 502, flag: 'UPE', body: `upstream response headers rejected: ${(e as Error).message}`, details: 'upstream_response_headers_invalid' });
   }
   try {
-    await response.pipe(responseSink(ex.res, ex));
+    const piped = response.pipe(responseSink(ex.res, ex));
+    if (piped !== PIPED) await piped;
   } catch {
     // Reset after the response started: Envoy resets the downstream stream too.
     if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');

@@ -8,13 +8,11 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { ClusterStats } from '../admin/stats.js';
 import { H1Pool } from './h1-pool.js';
-import { type Exchange, ON_ABORT, type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
+import { type Exchange, ON_ABORT, PIPED, type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
 /** Response headers never forwarded (hop-by-hop, RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 const text = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('latin1'));
 
@@ -104,7 +102,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     }
     if (this.failed) return Promise.reject(this.failed);
     // A small response is usually complete by now (head and body in one read): no promise to make.
-    if (this.done) { sink.end(this.done.trailers); return RESOLVED; }
+    if (this.done) { sink.end(this.done.trailers); return PIPED; }
     sink.onDrain(() => this.resume?.());
     return new Promise((resolve, reject) => {
       this.pipeResolve = resolve;

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import type { HeaderMutation } from '../../header-mutation.js';
 import type { Exchange, ResponseSink, UpstreamHost, UpstreamResponse } from '../../http/pipeline.js';
-import { ON_ABORT, UpstreamError } from '../../http/pipeline.js';
+import { ON_ABORT, PIPED, UpstreamError } from '../../http/pipeline.js';
 import type { ForwardDecision } from '../../route-select.js';
 import type { HeaderBag } from '../../route-match.js';
 import { OVERFLOW_REPLY } from '../circuit-breaker.js';
@@ -165,7 +165,8 @@ export class ReleasingResponse implements UpstreamResponse {
 
   pipe(sink: ResponseSink): Promise<void> {
     const p = this.inner.pipe(sink);
-    if (this.held) p.then(this.release, this.release);
+    if (p === PIPED) this.release();
+    else if (this.held) p.then(this.release, this.release);
     return p;
   }
 
