@@ -62,7 +62,13 @@ export function buildProxyView(graph: MeshGraph, proxy: ProxyIdentity): ProxyVie
 function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
   const problems: ViewProblem[] = [];
   const clusters = new ClusterCollector(graph, proxy.namespace, proxy.labels);
-  const visible = (host: string): ServiceInfo | undefined => graph.services.forHost(host, proxy.namespace).find((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace));
+  // Asked for every destination of every route (three per service in a split): once per host.
+  const seen = new Map<string, ServiceInfo | null>();
+  const visible = (host: string): ServiceInfo | undefined => {
+    let s = seen.get(host);
+    if (s === undefined) seen.set(host, (s = graph.services.forHost(host, proxy.namespace).find((x) => exportedTo(x.exportTo, x.namespace, proxy.namespace)) ?? null));
+    return s ?? undefined;
+  };
   const env: RouteEnv = {
     graph, visible, clusters, problems,
     scope: { gateway: 'mesh', port: 0, labels: proxy.labels, namespace: proxy.namespace },

@@ -13,7 +13,7 @@ import { selects } from '../services.js';
 import { originOf } from './origin.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
-import type { ClusterDiscovery, ClusterView, ServiceEntryEndpointView } from './types.js';
+import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
 
 const DATAPLANES = new WeakMap<ServiceInfo, Dataplane>();
 
@@ -37,11 +37,35 @@ function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
  * its selector-less policy, else the mesh policy in the root namespace, else PERMISSIVE.
  */
 export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
-  return decideMtls(graph.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode;
+  let modes = NAMESPACE_MTLS.get(graph);
+  if (!modes) NAMESPACE_MTLS.set(graph, (modes = new Map()));
+  let mode = modes.get(namespace);
+  if (mode === undefined) modes.set(namespace, (mode = decideMtls(graph.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode));
+  return mode;
 }
 
-/** Cluster views shared by every proxy of a graph: same DestinationRule(s), port and subset, same cluster. */
-const SHARED = new WeakMap<MeshGraph, Map<string, ClusterView>>();
+const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
+
+/** Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`), then cluster name. */
+const SHARED = new WeakMap<MeshGraph, Map<string, Map<string, ClusterView>>>();
+
+type RuleView = NonNullable<ClusterView['destinationRule']>;
+
+/** `ClusterView.destinationRule` of a merged rule: one object per rule, shared by its clusters. */
+const RULE_VIEWS = new WeakMap<MergedDestinationRule, RuleView>();
+
+function ruleView(dr: MergedDestinationRule): RuleView {
+  let v = RULE_VIEWS.get(dr);
+  if (!v) RULE_VIEWS.set(dr, (v = { scope: dr.scope, rules: dr.rules.map((o) => originOf(o, ['spec'])) }));
+  return v;
+}
+
+/**
+ * The policy of a service's port without a subset policy of its own, per graph, service, port and
+ * merged rule (null: none): the default cluster and every subset without `trafficPolicy` share it
+ * (`clusterPolicy` gives equal answers for them).
+ */
+const PORT_POLICIES = new WeakMap<ServiceInfo, Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>>();
 
 /** Per graph and host: the DestinationRule every namespace outside the host's `namespacesSeeingDifferently` uses. */
 const OUTSIDER_RULES = new WeakMap<MeshGraph, Map<string, MergedDestinationRule | null>>();
@@ -88,7 +112,7 @@ function ruleKey(dr: MergedDestinationRule | null): string {
 export class ClusterCollector {
   private readonly clusters = new Map<string, ClusterView>();
   private readonly rules = new Map<string, MergedDestinationRule | null>();
-  private readonly shared: Map<string, ClusterView>;
+  private readonly shared: Map<string, Map<string, ClusterView>>;
 
   constructor(
     private readonly graph: MeshGraph,
@@ -124,17 +148,17 @@ export class ClusterCollector {
     const name = outboundClusterName(port, subset, host);
     if (this.clusters.has(name)) return name;
     const dr = this.destinationRule(host);
-    const sharedKey = `${ruleKey(dr)}\u0000${name}`;
-    const known = this.shared.get(sharedKey);
+    const rk = ruleKey(dr);
+    let byName = this.shared.get(rk);
+    if (!byName) this.shared.set(rk, (byName = new Map()));
+    const known = byName.get(name);
     if (known) {
       this.clusters.set(name, dr && known.destinationRule?.scope !== dr.scope ? scopeVariant(known, dr.scope) : known);
       return name;
     }
-    const labels = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset)?.labels;
-    const policy = clusterPolicy(dr, port, subset, this.graph.meshConfig, {
-      dataplane: serviceDataplane(this.graph, service), external: service.location === 'MESH_EXTERNAL',
-      passthrough: service.kind === 'ServiceEntry' && service.resolution === 'NONE', namespaceMtls: namespaceMtls(this.graph, service.namespace),
-    });
+    const own = subset === undefined ? undefined : dr?.subsets.find((s) => s.name === subset);
+    const labels = own?.labels;
+    const policy = own?.trafficPolicy ? this.policyOf(dr, service, port, subset) : this.portPolicy(dr, service, port);
     // `loadBalancer.simple: PASSTHROUGH` connects to the address the client asked for (Istio: ORIGINAL_DST).
     const discovery = policy.loadBalancer.simple?.toUpperCase() === 'PASSTHROUGH' ? 'ORIGINAL_DST' : discoveryOf(service);
     const endpoints = discovery === 'ORIGINAL_DST' || service.kind !== 'ServiceEntry' ? undefined : serviceEntryEndpoints(this.graph, service, host, port, labels);
@@ -144,11 +168,29 @@ export class ClusterCollector {
       ...(subset !== undefined ? { subset } : {}),
       ...(labels ? { subsetLabels: { ...labels } } : {}),
       policy,
-      destinationRule: dr && { scope: dr.scope, rules: dr.rules.map((o) => originOf(o, ['spec'])) },
+      destinationRule: dr && ruleView(dr),
     };
-    this.shared.set(sharedKey, view);
+    byName.set(name, view);
     this.clusters.set(name, view);
     return name;
+  }
+
+  private policyOf(dr: MergedDestinationRule | null, service: ServiceInfo, port: number, subset: string | undefined): ClusterPolicyView {
+    return clusterPolicy(dr, port, subset, this.graph.meshConfig, {
+      dataplane: serviceDataplane(this.graph, service), external: service.location === 'MESH_EXTERNAL',
+      passthrough: service.kind === 'ServiceEntry' && service.resolution === 'NONE', namespaceMtls: namespaceMtls(this.graph, service.namespace),
+    });
+  }
+
+  /** {@link policyOf} without a subset, once per (service, port, rule): see `PORT_POLICIES`. */
+  private portPolicy(dr: MergedDestinationRule | null, service: ServiceInfo, port: number): ClusterPolicyView {
+    let byPort = PORT_POLICIES.get(service);
+    if (!byPort) PORT_POLICIES.set(service, (byPort = new Map()));
+    let byRule = byPort.get(port);
+    if (!byRule) byPort.set(port, (byRule = new Map()));
+    let policy = byRule.get(dr);
+    if (!policy) byRule.set(dr, (policy = this.policyOf(dr, service, port, undefined)));
+    return policy;
   }
 
   all(): ClusterView[] {

@@ -2,7 +2,7 @@
  * Clusters: one Envoy `Cluster` per upstream (host, port, subset) the proxy's view needs, with the
  * DestinationRule traffic policy translated (Istio `pilot/pkg/networking/core/cluster*.go`).
  */
-import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
+import type { JsonObject, JsonValue, MessageInitShape } from '@bufbuild/protobuf';
 import { type Cluster, ClusterSchema, Cluster_CommonLbConfigSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy, Cluster_TransportSocketMatchSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { CircuitBreakersSchema } from '../gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
@@ -12,7 +12,7 @@ import { ConfigSourceSchema } from '../gen/envoy/config/core/v3/config_source_pb
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
-import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type Origin, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny } from '../encode.js';
@@ -85,7 +85,7 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
         trackRemaining: true,
       }],
     })),
-    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c) } },
+    metadata: { filterMetadata: { [METADATA_NAMESPACE]: clusterMetadata(c, parts !== FRESH_PARTS) } },
   };
   if (c.discovery === 'EDS') cluster.edsClusterConfig = { edsConfig: parts.part('ads', ConfigSourceSchema, () => create(ConfigSourceSchema, ADS_SOURCE)), serviceName: name };
   if (c.discovery === 'STRICT_DNS' || c.discovery === 'LOGICAL_DNS') {
@@ -104,10 +104,21 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   return create(ClusterSchema, cluster);
 }
 
-function clusterMetadata(c: ClusterView): JsonObject {
+/** The metadata's `destinationRule` list per list of rule origins (the view shares one per rule), for read-only clusters. */
+const RULE_ORIGINS = new WeakMap<readonly Origin[], JsonValue[]>();
+
+function clusterMetadata(c: ClusterView, shared: boolean): JsonObject {
   const md: JsonObject = { host: c.host, port: c.port };
   if (c.subset) md.subset = c.subset;
-  if (c.destinationRule) md.destinationRule = c.destinationRule.rules.map(originJson);
+  if (c.destinationRule) {
+    const rules = c.destinationRule.rules;
+    let list = shared ? RULE_ORIGINS.get(rules) : undefined;
+    if (!list) {
+      list = rules.map(originJson);
+      if (shared) RULE_ORIGINS.set(rules, list);
+    }
+    md.destinationRule = list;
+  }
   return md;
 }
 
