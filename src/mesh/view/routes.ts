@@ -52,12 +52,12 @@ export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, w
   }
   const cluster = service && port !== null ? env.clusters.add(service, host, port, subset) : port !== null ? `outbound|${port}|${subset ?? ''}|${host}` : null;
   const labels = subset === undefined ? undefined : env.clusters.destinationRule(host)?.subsets.find((s) => s.name === subset)?.labels;
-  return {
-    host, port, weight, cluster, known: service !== undefined,
-    ...(subset !== undefined ? { subset } : {}),
-    ...(labels ? { subsetLabels: { ...labels } } : {}),
-    origin: originOf(vs, path),
-  };
+  // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
+  const d: { -readonly [K in keyof DestinationView]?: DestinationView[K] } = { host, port, weight, cluster, known: service !== undefined };
+  if (subset !== undefined) d.subset = subset;
+  if (labels) d.subsetLabels = { ...labels };
+  d.origin = originOf(vs, path);
+  return d as DestinationView;
 }
 
 function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, path: FieldPath): DestinationView[] {
@@ -108,7 +108,10 @@ function headerOps(v: unknown): HeaderOperations | undefined {
   };
 }
 
-function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath) {
+type RouteDraft = { -readonly [K in keyof HttpRouteView]?: HttpRouteView[K] };
+
+/** Sets the route's redirect, direct response, rewrite, headers and CORS policy that `raw` has, in that order. */
+function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath, into: RouteDraft): void {
   const at = (k: string): Origin => originOf(vs, [...path, k]);
   const r = isRecord(raw.redirect) ? raw.redirect : undefined;
   const d = isRecord(raw.directResponse) ? raw.directResponse : undefined;
@@ -136,10 +139,11 @@ function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath) {
     allowMethods: stringList(c.allowMethods) ?? [], allowHeaders: stringList(c.allowHeaders) ?? [], exposeHeaders: stringList(c.exposeHeaders) ?? [],
     maxAgeMs: durationMs(c.maxAge), allowCredentials: typeof c.allowCredentials === 'boolean' ? c.allowCredentials : null, origin: at('corsPolicy'),
   };
-  return {
-    ...(redirect ? { redirect } : {}), ...(directResponse ? { directResponse } : {}), ...(rewrite ? { rewrite } : {}),
-    ...(headers ? { headers } : {}), ...(corsPolicy ? { corsPolicy } : {}),
-  };
+  if (redirect) into.redirect = redirect;
+  if (directResponse) into.directResponse = directResponse;
+  if (rewrite) into.rewrite = rewrite;
+  if (headers) into.headers = headers;
+  if (corsPolicy) into.corsPolicy = corsPolicy;
 }
 
 /** Translates one `HTTPRoute`; null when none of its matches applies to this proxy. */
@@ -151,17 +155,18 @@ export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path
   const fault = translateFault(raw.fault, originOf(vs, [...path, 'fault']));
   const timeoutMs = fault ? null : durationMs(raw.timeout);
   const retry = retryPolicy(raw.retries, env.graph.meshConfig);
-  return {
-    ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
-    match: applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i])),
-    destinations: translateDestinations(env, vs, raw.route, [...path, 'route']),
-    timeoutMs,
-    retries: fault ? null : { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null },
-    ...(fault ? { fault } : {}),
-    mirrors: translateMirrors(env, vs, raw, path),
-    ...translateExtras(raw, vs, path),
-    origin,
-  };
+  // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
+  const r: RouteDraft = {};
+  if (typeof raw.name === 'string') r.name = raw.name;
+  r.match = applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i]));
+  r.destinations = translateDestinations(env, vs, raw.route, [...path, 'route']);
+  r.timeoutMs = timeoutMs;
+  r.retries = fault ? null : { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
+  if (fault) r.fault = fault;
+  r.mirrors = translateMirrors(env, vs, raw, path);
+  translateExtras(raw, vs, path, r);
+  r.origin = origin;
+  return r as HttpRouteView;
 }
 
 /**
