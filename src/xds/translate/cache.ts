@@ -172,7 +172,7 @@ function servicesByHost(view: ProxyView): ReadonlyMap<string, ServiceView> {
 export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly string[], proxyless: boolean): readonly RouteConfiguration[] {
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
-    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless };
+    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless, parts: SHARED_PARTS };
     return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => routeConfigurationEncoding(rc)))));
   });
 }

@@ -6,7 +6,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
-  RedirectAction_RedirectResponseCode, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
+  RedirectAction_RedirectResponseCode, type RetryPolicy, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
@@ -15,6 +15,7 @@ import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host
 import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
+import { type ClusterParts, FRESH_PARTS } from './_parts.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
@@ -36,6 +37,11 @@ export interface RouteEnv {
   readonly proxyless?: boolean;
   /** Istio `loadBalancer.consistentHash` of each cluster that has one: the route says what to hash. @default none */
   readonly consistentHash?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /**
+   * Where alike sub-messages come from (`_parts.ts`): `SHARED_PARTS` for routes nobody edits (the
+   * translation cache's: most routes have one of a few retry policies). @default FRESH_PARTS
+   */
+  readonly parts?: ClusterParts;
 }
 
 /** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */
@@ -149,15 +155,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: duration(route.timeoutMs ?? 0),
     ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: duration(route.timeoutMs ?? 0) } } : { maxGrpcTimeout: duration(route.timeoutMs ?? 0) }),
-    ...(retries && retries.attempts > 0 ? { retryPolicy: {
-      ...retryOn(retries.retryOn), numRetries: retries.attempts,
-      ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
-      // Istio's DefaultPolicy: try other hosts first, except with consistent hashing (one destination
-      // with a hash policy: DefaultConsistentHashPolicy keeps the same host).
-      ...(dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0 ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
-      hostSelectionRetryMaxAttempts: 5n,
-      retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
-    } } : {}),
+    ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0, env.parts ?? FRESH_PARTS) } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
     ...(rw?.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: rw.authority } } : {}),
@@ -176,6 +174,22 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     r.responseHeadersToAdd.push(...h.responseHeadersToAdd);
     r.responseHeadersToRemove.push(...h.responseHeadersToRemove);
   }
+}
+
+/**
+ * A route's `retry_policy` (Istio `retry.go`). Istio's DefaultPolicy tries other hosts first
+ * (`previous_hosts`), except with consistent hashing (`hashed`: one destination with a hash policy,
+ * DefaultConsistentHashPolicy keeps the same host). One message per content from `parts`.
+ */
+function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: boolean, parts: ClusterParts): RetryPolicy {
+  const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${hashed} ${retries.backoffBaseMs}`;
+  return parts.part(key, RetryPolicySchema, () => create(RetryPolicySchema, {
+    ...retryOn(retries.retryOn), numRetries: retries.attempts,
+    ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
+    ...(hashed ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
+    hostSelectionRetryMaxAttempts: 5n,
+    retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
+  }));
 }
 
 function headerFields(r: Route) {
