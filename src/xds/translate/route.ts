@@ -14,6 +14,7 @@ import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/f
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
+import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
@@ -147,14 +148,17 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
   const dests = route.destinations;
   const retries = route.retries;
   const rw = route.rewrite;
+  const parts = env.parts ?? FRESH_PARTS;
+  const timeoutMs = route.timeoutMs ?? 0;
+  const timeout = () => parts.part(`duration ${timeoutMs}`, DurationSchema, () => create(DurationSchema, duration(timeoutMs)));
   const action = create(RouteSchema, { action: { case: 'route', value: {
     clusterSpecifier: dests.length === 1
       ? { case: 'cluster' as const, value: clusterOf(dests[0]!, env) }
       : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight, ...headerFields(destinationHeaders(d)) })) } },
     // Istio disables Envoy's 15 s default: no timeout unless the route sets one. gRPC reads
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
-    timeout: duration(route.timeoutMs ?? 0),
-    ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: duration(route.timeoutMs ?? 0) } } : { maxGrpcTimeout: duration(route.timeoutMs ?? 0) }),
+    timeout: timeout(),
+    ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: timeout() } } : { maxGrpcTimeout: timeout() }),
     ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0, env.parts ?? FRESH_PARTS) } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),

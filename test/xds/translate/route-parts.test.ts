@@ -1,6 +1,6 @@
 /**
  * Shared route parts (src/xds/translate/route.ts `retryPolicyOf`): the translation cache's
- * read-only route configurations share one `RetryPolicy` message per content; uncached ones own
+ * read-only route configurations share one `RetryPolicy` and timeout `Duration` message per content; uncached ones own
  * theirs, so a caller that edits one route never changes another. Bytes are the same either way.
  */
 import { test } from 'uvu';
@@ -9,7 +9,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { RouteConfigurationSchema } from '../../../src/xds/gen/envoy/config/route/v3/route_pb.js';
-import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import type { Route, RouteAction } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { ResourceSet } from '../../../src/xds/resources.js';
 import { translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
 import { meshOf } from '../../../bench/view/mesh.js';
@@ -28,14 +28,16 @@ function routesOf(set: ResourceSet, i: number): Route[] {
   return rc.virtualHosts.find((vh) => vh.name === `svc${i}.ns${i}.svc.cluster.local:8080`)!.routes;
 }
 
-function retryPolicy(r: Route) {
-  assert.is(r.action.case, 'route');
-  return r.action.case === 'route' ? r.action.value.retryPolicy : undefined;
+function action(r: Route): RouteAction {
+  if (r.action.case !== 'route') throw new Error(`route ${r.name}: a route action expected, got ${String(r.action.case)}`);
+  return r.action.value;
 }
+
+const retryPolicy = (r: Route) => action(r).retryPolicy;
 
 const bytes = (set: ResourceSet) => set.routes.map((rc) => Buffer.from(toBinary(RouteConfigurationSchema, rc)).toString('hex'));
 
-test('GIVEN cached sidecar routes WHEN built THEN routes with alike retries share one RetryPolicy message, routes with other retries do not', () => {
+test('GIVEN cached sidecar routes WHEN built THEN routes with alike retries share one RetryPolicy message (routes with other retries do not), and alike timeouts one Duration', () => {
   const set = translateProxy(sidecarView(), workloads);
   const [h0, split0] = routesOf(set, 0);
   const [h1, split1] = routesOf(set, 1);
@@ -45,6 +47,9 @@ test('GIVEN cached sidecar routes WHEN built THEN routes with alike retries shar
   assert.is(retryPolicy(split0!)!.numRetries, 3);
   assert.is(retryPolicy(split0!)!.perTryTimeout!.seconds, 2n);
   assert.is(retryPolicy(h0!)!.numRetries, 2);
+  assert.ok(action(split0!).timeout && action(split0!).timeout === action(split1!).timeout, 'the 2 s timeout is shared');
+  assert.is(action(split0!).timeout!.seconds, 2n);
+  assert.is(action(h0!).maxGrpcTimeout, action(h1!).maxGrpcTimeout, 'the 0 s max_grpc_timeout is shared');
 });
 
 test('GIVEN uncached translation WHEN one route\'s retry policy is edited in place THEN no other route changes (they own their retry policies), and the bytes equal the cached ones before', () => {
@@ -54,6 +59,8 @@ test('GIVEN uncached translation WHEN one route\'s retry policy is edited in pla
   assert.equal(bytes(fresh), bytes(cached));
   retryPolicy(routesOf(fresh, 0)[1]!)!.numRetries = 7;
   assert.is(retryPolicy(routesOf(fresh, 1)[1]!)!.numRetries, 3, 'the other service\'s route is untouched');
+  action(routesOf(fresh, 0)[1]!).timeout!.seconds = 9n;
+  assert.is(action(routesOf(fresh, 1)[1]!).timeout!.seconds, 2n, 'and so is its timeout');
   assert.is.not(bytes(fresh)[0], bytes(cached)[0], 'the edit shows in the encoding');
   assert.equal(bytes(translateProxy(view, workloads)), bytes(cached), 'the cache is untouched');
 });
