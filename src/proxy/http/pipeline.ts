@@ -120,6 +120,12 @@ export interface Exchange {
   retryState?: unknown;
   /** The route's hash of this request once computed (policy/hash-policy.ts `HashResult`), as {@link retryState}. */
   hashResult?: unknown;
+  /**
+   * The `x-envoy-attempt-count` (1-based) the router sets before each attempt when the virtual host
+   * has `include_request_attempt_count`; the core sends it after the route's header operations
+   * (overwriting any sent by the client). Undefined (the default): not sent.
+   */
+  attemptCount?: number;
   /** See {@link ON_ABORT}. */
   readonly [ON_ABORT]?: (onAbort: (reason: unknown) => void) => boolean;
 }

@@ -14,6 +14,7 @@ import type { ClusterStats, HttpStats, StatsStore } from '../admin/stats.js';
 import type { CompiledHcm } from '../config/listener-config.js';
 import { applyHeaderMutations } from '../header-mutation.js';
 import { normalizeRequestPath } from '../path-normalize.js';
+import { ATTEMPT_COUNT_HEADER } from '../policy/retry.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
@@ -68,6 +69,7 @@ class HttpExchange implements Exchange, DeadlineOwner {
   private stateMap: Map<symbol, unknown> | undefined = undefined;
   retryState: unknown = undefined;
   hashResult: unknown = undefined;
+  attemptCount: number | undefined = undefined;
   /** The x-request-id the core generated (none when the client sent one). */
   requestId: string | undefined = undefined;
   readonly startMs = Date.now();
@@ -393,5 +395,13 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
     h.push('x-envoy-original-path', ex.path);
   }
   if (d.requestHeaders.length > 0) applyHeaderMutations(h, d.requestHeaders);
+  const n = ex.attemptCount;
+  if (n !== undefined) {
+    removeHeader(h, ATTEMPT_COUNT_HEADER);
+    h.push(ATTEMPT_COUNT_HEADER, n < ATTEMPT_COUNTS.length ? ATTEMPT_COUNTS[n]! : String(n));
+  }
   return h;
 }
+
+/** `String(n)` for the attempt counts retries reach, made once. */
+const ATTEMPT_COUNTS = Array.from({ length: 16 }, (_, i) => String(i));

@@ -11,7 +11,7 @@ import { ON_ABORT, PIPED, UpstreamError } from '../../http/pipeline.js';
 import type { ForwardDecision } from '../../route-select.js';
 import type { HeaderBag } from '../../route-match.js';
 import { OVERFLOW_REPLY } from '../circuit-breaker.js';
-import { ATTEMPT_COUNT_HEADER, RetryOn, type AttemptOutcome, type CompiledRetryPolicy } from '../retry.js';
+import { RetryOn, type AttemptOutcome, type CompiledRetryPolicy } from '../retry.js';
 import { markShadow, SHADOW, type ClusterPolicy } from './cluster-state.js';
 
 /** Envoy's default `per_request_buffer_limit_bytes` for retries and shadows is the listener buffer (1 MiB). */
@@ -62,26 +62,13 @@ export function withSignal(ex: Exchange, signal: AbortSignal): Exchange {
 
 /** A detached copy for a mirror: own signal and state, writes kept to itself. */
 export function shadowOf(ex: Exchange, signal: AbortSignal): Exchange {
-  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [], [ON_ABORT]: undefined, retryState: undefined, hashResult: undefined };
+  const own: Record<string | symbol, unknown> = { signal, state: new Map([[SHADOW, true]]), flags: [], [ON_ABORT]: undefined, retryState: undefined, hashResult: undefined, attemptCount: undefined };
   const copy = new Proxy(ex, {
     get: (t, p) => (p in own ? own[p] : Reflect.get(t, p, t)),
     set: (_t, p, v) => { own[p] = v; return true; },
   });
   markShadow(copy);
   return copy;
-}
-
-const attemptHeaderLists = new WeakMap<readonly HeaderMutation[], (readonly HeaderMutation[])[]>();
-
-/**
- * The decision with `x-envoy-attempt-count: n` appended to the request header operations. The
- * lists are kept per (route operations, n), so a request allocates only the decision copy.
- */
-export function withAttemptCount(d: ForwardDecision, n: number): ForwardDecision {
-  let byN = attemptHeaderLists.get(d.requestHeaders);
-  if (byN === undefined) attemptHeaderLists.set(d.requestHeaders, (byN = []));
-  const requestHeaders = (byN[n] ??= [...d.requestHeaders, { remove: [], add: [{ name: ATTEMPT_COUNT_HEADER, value: String(n), action: 'overwrite-or-add' }] }]);
-  return { ...d, requestHeaders };
 }
 
 /** Envoy maps a gRPC status in a 2xx trailers-only response to an HTTP code for outlier detection. */

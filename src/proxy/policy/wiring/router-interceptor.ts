@@ -23,7 +23,7 @@ import { attemptTimer, compileRouteTimeouts, finalTimeout, type RouteTimeouts, t
 import { isShadow, type ClusterPolicies, type ClusterPolicy } from './cluster-state.js';
 import {
   bufferBody, outlierStatus, overflow, ReleasingResponse, releaseConnectionSlot, responseOutcome, shadowOf, sleep,
-  tryConnectionSlot, waitConnectionSlot, withAttemptCount, withSignal,
+  tryConnectionSlot, waitConnectionSlot, withSignal,
 } from './router-attempt.js';
 
 interface RoutePolicies {
@@ -145,7 +145,8 @@ class RouterCall {
   private attempt(): Promise<UpstreamResponse> {
     this.view = this.ex;
     if (this.plan) this.armTimer(this.plan);
-    const d = this.p.countAttempts ? withAttemptCount(this.d, this.rs?.attemptCount ?? 1) : this.d;
+    if (this.p.countAttempts) this.view.attemptCount = this.rs?.attemptCount ?? 1;
+    const d = this.d;
     let sent: Promise<UpstreamResponse>;
     try {
       this.slot = false;
