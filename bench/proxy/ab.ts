@@ -15,18 +15,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
-import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
+import { BACKENDS, HOST, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
-const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
 const LISTENER = '0.0.0.0_9080';
 
 interface Variant { readonly name: string; readonly child: ChildProcess; readonly mesh: BenchMesh; readonly pool: Pool; readonly rounds: number[]; user: number; system: number }
@@ -44,21 +42,6 @@ function cpuNs(pid: number): number {
     try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* thread gone */ }
   }
   return ns;
-}
-
-async function startBackends(): Promise<{ port: number; servers: http.Server[] }> {
-  const body = Buffer.from('reviews\n');
-  const handler: http.RequestListener = (req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  };
-  const first = http.createServer({ keepAlive: true }, handler);
-  await new Promise<void>((r) => first.listen(0, BACKENDS.v1, r));
-  const port = (first.address() as { port: number }).port;
-  const second = http.createServer({ keepAlive: true }, handler);
-  await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
-  return { port, servers: [first, second] };
 }
 
 /** Bundles bench/proxy/ab-proxy.ts (this checkout's) with `root`'s src/proxy/main.ts into `<vdir>/ab-proxy.cjs`. */

@@ -20,20 +20,18 @@
  * BENCH_ROUNDS (default 5), BENCH_BASE_ROOT. Run: `node --import tsx bench/proxy/inprocess.ts`.
  * Exit 1 when a request fails or answers other than 200.
  */
-import * as http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { HOST, startBenchMesh, type BenchMesh } from './mesh.js';
+import { BACKENDS, HOST, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 8000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
-const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
 const LISTENER = '0.0.0.0_9080';
 
 interface ProxyLike {
@@ -48,21 +46,6 @@ interface Variant {
   readonly mesh: BenchMesh;
   readonly pool: Pool;
   readonly rounds: number[];
-}
-
-async function startBackends(): Promise<{ port: number; servers: http.Server[] }> {
-  const body = Buffer.from('reviews\n');
-  const handler: http.RequestListener = (req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  };
-  const first = http.createServer({ keepAlive: true }, handler);
-  await new Promise<void>((r) => first.listen(0, BACKENDS.v1, r));
-  const port = (first.address() as { port: number }).port;
-  const second = http.createServer({ keepAlive: true }, handler);
-  await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
-  return { port, servers: [first, second] };
 }
 
 /** Starts the proxy of the checkout at `root` (its own module graph), with or without router interceptors. */

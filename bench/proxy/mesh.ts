@@ -5,6 +5,7 @@
  * the caller's per-proxy view (no hand-written Envoy config), served by our ADS server in-process.
  */
 import { writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import { join } from 'node:path';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import { loadInputs } from '../../src/mesh/load.js';
@@ -107,4 +108,23 @@ export async function startBenchMesh(dir: string, backends: { v1: string; v2: st
   const ads = new AdsServer({ cache });
   const adsPort = await ads.listen('127.0.0.1:0');
   return { adsPort, nodeId, close: () => ads.close(200) };
+}
+
+/** The A/B benches' two backends (v1, v2): one loopback address each, the same port. */
+export const BACKENDS = { v1: '127.79.0.1', v2: '127.79.0.2' };
+
+/** Starts the two keep-alive backends of the A/B benches on {@link BACKENDS}, answering `reviews\n`. */
+export async function startBackends(): Promise<{ port: number; servers: http.Server[] }> {
+  const body = Buffer.from('reviews\n');
+  const handler: http.RequestListener = (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+    res.end(body);
+  };
+  const first = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r) => first.listen(0, BACKENDS.v1, r));
+  const port = (first.address() as { port: number }).port;
+  const second = http.createServer({ keepAlive: true }, handler);
+  await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
+  return { port, servers: [first, second] };
 }
