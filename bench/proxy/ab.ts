@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
-import { BACKENDS, HOST, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
+import { BACKENDS, median, sendGets, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
@@ -80,23 +80,9 @@ async function startVariant(name: string, root: string, backendPort: number, dir
 
 /** `n` GETs over CONCURRENCY workers; returns the proxy's CPU µs per request. */
 async function round(v: Variant, n: number): Promise<number> {
-  let left = n;
-  let failed = 0;
-  const worker = async () => {
-    while (left > 0) {
-      left--;
-      try {
-        const r = await v.pool.request({ path: '/reviews', method: 'GET', headers: { host: HOST } });
-        await r.body.dump();
-        if (r.statusCode !== 200) failed++;
-      } catch {
-        failed++;
-      }
-    }
-  };
   const c0 = cpuNs(v.child.pid!);
   const [u0, s0] = userSystem(v.child.pid!);
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const failed = await sendGets(v.pool, n, CONCURRENCY);
   const c = cpuNs(v.child.pid!) - c0;
   const [u1, s1] = userSystem(v.child.pid!);
   v.user += u1 - u0;
@@ -104,8 +90,6 @@ async function round(v: Variant, n: number): Promise<number> {
   if (failed > 0) throw new Error(`bench/proxy/ab.ts: ${failed} of ${n} requests through ${v.name} failed or were not 200`);
   return c / 1000 / n;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   if (!BASE_ROOT) throw new Error('bench/proxy/ab.ts: set BENCH_BASE_ROOT to the checkout to compare with (git worktree add --detach /tmp/mp-base HEAD~1 && ln -s $PWD/node_modules /tmp/mp-base/)');

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { BACKENDS, HOST, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
+import { BACKENDS, median, sendGets, startBackends, startBenchMesh, type BenchMesh } from './mesh.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 8000);
@@ -69,28 +69,12 @@ async function startVariant(name: string, root: string, interceptors: boolean, b
 
 /** `n` GETs over `CONCURRENCY` workers; returns CPU µs of this process per request. */
 async function round(v: Variant, n: number): Promise<number> {
-  let left = n;
-  let failed = 0;
-  const worker = async () => {
-    while (left > 0) {
-      left--;
-      try {
-        const r = await v.pool.request({ path: '/reviews', method: 'GET', headers: { host: HOST } });
-        await r.body.dump();
-        if (r.statusCode !== 200) failed++;
-      } catch {
-        failed++;
-      }
-    }
-  };
   const c0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const failed = await sendGets(v.pool, n, CONCURRENCY);
   const c = process.cpuUsage(c0);
   if (failed > 0) throw new Error(`bench/proxy/inprocess.ts: ${failed} of ${n} requests through ${v.name} failed or were not 200`);
   return (c.user + c.system) / n;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-inprocess-'));

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import type { Pool } from 'undici';
 import { join } from 'node:path';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import { loadInputs } from '../../src/mesh/load.js';
@@ -128,3 +129,26 @@ export async function startBackends(): Promise<{ port: number; servers: http.Ser
   await new Promise<void>((r, j) => { second.once('error', j); second.listen(port, BACKENDS.v2, r); });
   return { port, servers: [first, second] };
 }
+
+/** `n` GETs of `/reviews` (Host {@link HOST}) over `concurrency` workers on `pool`; resolves with how many failed or were not 200. */
+export async function sendGets(pool: Pool, n: number, concurrency: number): Promise<number> {
+  let left = n;
+  let failed = 0;
+  const worker = async () => {
+    while (left > 0) {
+      left--;
+      try {
+        const r = await pool.request({ path: '/reviews', method: 'GET', headers: { host: HOST } });
+        await r.body.dump();
+        if (r.statusCode !== 200) failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return failed;
+}
+
+/** The median of a non-empty list (the upper one of an even count), as the A/B benches report rounds. */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
