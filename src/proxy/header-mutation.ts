@@ -61,10 +61,12 @@ function indexOfHeader(headers: string[], name: string, from = 0): number {
   return -1;
 }
 
-function removeAll(headers: string[], name: string): boolean {
+/** Removes every header `name` (lower case) from a flat list, in place; true when one was there. */
+export function removeAll(headers: string[], name: string): boolean {
   let found = false;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (headers[i]!.toLowerCase() === name) { headers.splice(i, 2); found = true; }
+    const n = headers[i]!;
+    if (n.length === name.length && n.toLowerCase() === name) { headers.splice(i, 2); found = true; }
   }
   return found;
 }

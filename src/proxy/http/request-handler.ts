@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AccessLog } from '../access-log.js';
 import type { ClusterStats, HttpStats, StatsStore } from '../admin/stats.js';
 import type { CompiledHcm } from '../config/listener-config.js';
-import { applyHeaderMutations } from '../header-mutation.js';
+import { applyHeaderMutations, removeAll } from '../header-mutation.js';
 import { normalizeRequestPath } from '../path-normalize.js';
 import { ATTEMPT_COUNT_HEADER } from '../policy/retry.js';
 import type { HeaderBag } from '../route-match.js';
@@ -300,7 +300,7 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
   applyHeaderMutations(h, d.responseHeaders);
   if (d.corsHeaders) h.push(...d.corsHeaders);
   // Set, not added, as Envoy's router: a proxy behind this one (an inbound sidecar) already sent its own.
-  removeHeader(h, 'x-envoy-upstream-service-time');
+  removeAll(h, 'x-envoy-upstream-service-time');
   h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
   if (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req))) h.push('connection', 'close');
   ex.status = response.status;
@@ -367,14 +367,6 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
   });
 }
 
-/** Removes every `name` (lower case) from a flat header list, in place. */
-function removeHeader(h: string[], name: string): void {
-  for (let i = h.length - 2; i >= 0; i -= 2) {
-    const n = h[i]!;
-    if (n.length === name.length && n.toLowerCase() === name) h.splice(i, 2);
-  }
-}
-
 /**
  * The upstream request headers for a forward decision: downstream headers without hop-by-hop ones,
  * `host` (rewritten when the route says so), x-forwarded-proto, x-request-id (generated when
@@ -397,7 +389,7 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
   if (d.requestHeaders.length > 0) applyHeaderMutations(h, d.requestHeaders);
   const n = ex.attemptCount;
   if (n !== undefined) {
-    removeHeader(h, ATTEMPT_COUNT_HEADER);
+    removeAll(h, ATTEMPT_COUNT_HEADER);
     h.push(ATTEMPT_COUNT_HEADER, n < ATTEMPT_COUNTS.length ? ATTEMPT_COUNTS[n]! : String(n));
   }
   return h;
