@@ -17,17 +17,15 @@
  *   route configurations by name, load assignments by `cluster_name`); an invalid regex → 400.
  * The dumps are proto-JSON with proto field names, as Envoy prints them.
  */
-import { type DescMessage, type JsonObject, type JsonValue, createRegistry, toJson } from '@bufbuild/protobuf';
+import { type DescMessage, type JsonObject, type JsonValue, toJson } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
-import { CorsPolicySchema } from '../../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
-import { XDS_REGISTRY } from '../../xds/resources.js';
+import { TRANSLATE_REGISTRY } from '../../xds/translate/dump.js';
 import type { ConfigStore } from '../config/config-store.js';
 
-const REGISTRY = createRegistry(XDS_REGISTRY, CorsPolicySchema);
-const JSON_OPTS = { registry: REGISTRY, useProtoFieldName: true } as const;
+const JSON_OPTS = { registry: TRANSLATE_REGISTRY, useProtoFieldName: true } as const;
 const ADMIN = 'type.googleapis.com/envoy.admin.v3';
 
 /** What the dump reads from the proxy. */
