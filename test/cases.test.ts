@@ -6,7 +6,7 @@
  *                           { minSeverity, kind, name } (or { minSeverity, anyOf: [{kind,name}] }),
  *                           optionally with messageIncludes: a finding at or above minSeverity
  *                           on that resource must (want) / must not (notWant) exist;
- *   istio-parity/*.yaml     the header's `# CODES:` lists IST codes, `# EXPECT-ISTIO:` lines what
+ *   istio-parity*/*.yaml    the header's `# CODES:` lists IST codes, `# EXPECT-ISTIO:` lines what
  *                           Istio reports: for those codes meshproof's findings must be exactly those.
  * Checked as `meshproof check --profile strict` does; an optional `<file>.config.yaml` next to a
  * case is its meshproof.config.yaml.
@@ -54,16 +54,18 @@ for (const folder of fs.readdirSync(ROOT).sort()) {
   }
 }
 
-const parity = path.join(ROOT, 'istio-parity');
-for (const file of fs.existsSync(parity) ? fs.readdirSync(parity).filter((n) => n.endsWith('.yaml') && !n.endsWith('.config.yaml')).sort() : []) {
-  const text = fs.readFileSync(path.join(parity, file), 'utf8');
-  const codes = new Set((text.match(/^# CODES: (.*)$/m)?.[1] ?? '').trim().split(/\s+/));
-  const want = [...text.matchAll(/^# EXPECT-ISTIO: (.*)$/gm)].map((m) => m[1]!.replace(/\s+\(.*$/, '').trim()).filter((s) => s && s !== '(none)').sort();
-  test(`istio-parity/${file}: GIVEN codes ${[...codes].join(' ')} WHEN checked THEN exactly Istio's findings (${want.join(', ') || 'none'})`, async () => {
-    const found = (await findingsOf(path.join(parity, file))).filter((f) => f.istioCode !== null && codes.has(f.istioCode));
-    const got = [...new Set(found.map((f) => `${f.istioCode} ${f.resource?.kind} ${f.resource?.namespace}/${f.resource?.name}`))].sort();
-    assert.equal(got, want, show(found));
-  });
+for (const folder of fs.readdirSync(ROOT).filter((n) => n.startsWith('istio-parity')).sort()) {
+  const parity = path.join(ROOT, folder);
+  for (const file of fs.readdirSync(parity).filter((n) => n.endsWith('.yaml') && !n.endsWith('.config.yaml')).sort()) {
+    const text = fs.readFileSync(path.join(parity, file), 'utf8');
+    const codes = new Set((text.match(/^# CODES: (.*)$/m)?.[1] ?? '').trim().split(/\s+/));
+    const want = [...text.matchAll(/^# EXPECT-ISTIO: (.*)$/gm)].map((m) => m[1]!.replace(/\s+\(.*$/, '').trim()).filter((s) => s && s !== '(none)').sort();
+    test(`${folder}/${file}: GIVEN codes ${[...codes].join(' ')} WHEN checked THEN exactly Istio's findings (${want.join(', ') || 'none'})`, async () => {
+      const found = (await findingsOf(path.join(parity, file))).filter((f) => f.istioCode !== null && codes.has(f.istioCode));
+      const got = [...new Set(found.map((f) => `${f.istioCode} ${f.resource?.kind} ${f.resource?.namespace}/${f.resource?.name}`))].sort();
+      assert.equal(got, want, show(found));
+    });
+  }
 }
 
 test.run();
