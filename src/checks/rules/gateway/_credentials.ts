@@ -106,10 +106,13 @@ export function secretCatalog(graph: MeshGraph): SecretCatalog {
 export function certificateProblem(secret: MeshObject, now: Date): string | undefined {
   const data = secretData(secret);
   if (data === undefined) return '`data` is not valid base64';
-  const pair = data.get('cert') && data.get('key') ? (['cert', 'key'] as const) : data.get('tls.crt') && data.get('tls.key') ? (['tls.crt', 'tls.key'] as const) : undefined;
+  // A Buffer is truthy even when empty: Istio's hasValue() wants len > 0 for both keys of a pair.
+  const filled = (a: string, b: string): boolean => (data.get(a)?.length ?? 0) > 0 && (data.get(b)?.length ?? 0) > 0;
+  const pair = filled('cert', 'key') ? (['cert', 'key'] as const) : filled('tls.crt', 'tls.key') ? (['tls.crt', 'tls.key'] as const) : undefined;
   if (!pair) {
     const keys = [...data.keys()].sort();
-    return `it holds ${keys.length > 0 ? `only the keys ${keys.join(', ')}` : 'no data'}, but a server certificate needs non-empty tls.crt and tls.key (or cert and key)`;
+    const empty = keys.filter((k) => data.get(k)!.length === 0);
+    return `it holds ${keys.length > 0 ? `only the keys ${keys.join(', ')}${empty.length > 0 ? ` (empty: ${empty.join(', ')})` : ''}` : 'no data'}, but a server certificate needs non-empty tls.crt and tls.key (or cert and key)`;
   }
   const pem = data.get(pair[0])!.toString('utf8');
   const block = pem.match(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/);
