@@ -6,7 +6,7 @@
  *                           { minSeverity, kind, name } (or { minSeverity, anyOf: [{kind,name}] }),
  *                           optionally with messageIncludes: a finding at or above minSeverity
  *                           on that resource must (want) / must not (notWant) exist;
- *   istio-parity*/*.yaml    the header's `# CODES:` lists IST codes, `# EXPECT-ISTIO:` lines what
+ *   istio-parity…/*.yaml  the header's `# CODES:` lists IST codes, `# EXPECT-ISTIO:` lines what
  *                           Istio reports: for those codes meshproof's findings must be exactly those.
  * Checked as `meshproof check --profile strict` does; an optional `<file>.config.yaml` next to a
  * case is its meshproof.config.yaml.
