@@ -72,17 +72,23 @@ export interface GatewayRef {
 export function gatewayRefsOf(vs: MeshObject): GatewayRef[] {
   const list = stringList(vs.spec.gateways);
   if (!list || list.length === 0) return [{ ref: 'mesh', mesh: true, key: 'mesh', namespace: '', name: 'mesh', path: ['spec'] }];
-  return list.map((ref, i) => {
-    const path: FieldPath = ['spec', 'gateways', i];
-    if (ref === 'mesh') return { ref, mesh: true, key: 'mesh', namespace: '', name: 'mesh', path };
-    const slash = ref.indexOf('/');
-    let namespace: string;
-    let name: string;
-    if (slash >= 0) [namespace, name] = [ref.slice(0, slash), ref.slice(slash + 1)];
-    else if (ref.includes('.')) [name, namespace] = ref.split('.') as [string, string];
-    else [namespace, name] = [vs.namespace, ref];
-    return { ref, mesh: false, key: `${namespace}/${name}`, namespace, name, path };
-  });
+  return list.map((ref, i) => gatewayRefOf(ref, vs.namespace, ['spec', 'gateways', i]));
+}
+
+/**
+ * One gateway name as istiod resolves it for a VirtualService in `namespace` (Istio's
+ * `resolveGatewayName`, used for `spec.gateways` and `match[].gateways` alike): `mesh`, `ns/name`,
+ * the legacy `name.ns[.svc.cluster.local]`, or a short name in the VirtualService's namespace.
+ */
+export function gatewayRefOf(ref: string, namespace: string, path: FieldPath): GatewayRef {
+  if (ref === 'mesh') return { ref, mesh: true, key: 'mesh', namespace: '', name: 'mesh', path };
+  const slash = ref.indexOf('/');
+  let ns: string;
+  let name: string;
+  if (slash >= 0) [ns, name] = [ref.slice(0, slash), ref.slice(slash + 1)];
+  else if (ref.includes('.')) [name, ns] = ref.split('.') as [string, string];
+  else [ns, name] = [namespace, ref];
+  return { ref, mesh: false, key: `${ns}/${name}`, namespace: ns, name, path };
 }
 
 /** VirtualServices by host and by bound gateway. */

@@ -3,6 +3,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import type { FieldPath } from '../../types.js';
 import { push } from '../../../mesh/services.js';
+import { gatewayRefOf } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone, nameOf } from './_helpers.js';
 
@@ -71,9 +72,8 @@ function matchGatewayRefs(vs: MeshObject): { ref: string; key: string; namespace
         (isRecord(m) ? stringList(m.gateways) ?? [] : []).forEach((ref, k) => {
           const path: FieldPath = ['spec', section, i, 'match', j, 'gateways', k];
           if (ref === 'mesh') return;
-          const slash = ref.indexOf('/');
-          const [namespace, name] = slash >= 0 ? [ref.slice(0, slash), ref.slice(slash + 1)] : [vs.namespace, ref];
-          out.push({ ref, key: `${namespace}/${name}`, namespace, name, path });
+          const { key, namespace, name } = gatewayRefOf(ref, vs.namespace, path);
+          out.push({ ref, key, namespace, name, path });
         });
       });
     });

@@ -1,6 +1,6 @@
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound } from './_helpers.js';
+import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, type HttpRule } from './_helpers.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
@@ -13,6 +13,8 @@ const defaultRouteRequired: Rule = {
     'header-based canary (`end-user: jason` → v2) without a final unmatched rule cuts off everyone else. Fix: end',
     '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version. A',
     'match on `port` alone counts as a default route when that is the only port the VirtualService\'s hosts serve.',
+    'Match entries whose `gateways` leave out `mesh` are ignored and `gateways: [mesh]` narrows nothing, since',
+    'only the sidecars are judged here (Istio\'s route.go `sourceMatchHTTP`).',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
     '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent.',
   ].join(' '),
@@ -20,11 +22,17 @@ const defaultRouteRequired: Rule = {
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs) || (stringList(vs.spec.hosts) ?? []).length === 0) continue;
-      const rules = httpRulesOf(vs);
+      const all = httpRulesOf(vs);
+      const rules = all.flatMap((r) => sidecarView(r) ?? []);
       const ports = hostPortsOf(graph, vs);
-      if (rules.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined)) continue;
-      const last = rules[rules.length - 1]!;
+      if (all.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined)) continue;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
+      if (rules.length === 0) {
+        ctx.report(vs, `No route for the sidecars: every match of every http rule names gateways without "mesh", so requests to ${hosts} ` +
+          'from inside the mesh get 404 (NR); add "mesh" to a rule\'s match gateways, or a last rule without match', { path: [...all[all.length - 1]!.path, 'match'] });
+        continue;
+      }
+      const last = rules[rules.length - 1]!;
       const which = rules.length === 1 ? 'its only http rule has' : `all ${rules.length} http rules have`;
       const host = destinationsOf(vs).map((d) => hostOf(d.destination)).find((h) => h !== undefined);
       const example = host ? `, e.g. "- route: [{destination: {host: ${host}}}]"` : '';
@@ -37,5 +45,20 @@ const defaultRouteRequired: Rule = {
     }
   },
 };
+
+/**
+ * The rule as the sidecars see it: match entries restricted to gateways other than `mesh` dropped,
+ * `gateways` removed from the rest; undefined when every match is for gateways only.
+ */
+function sidecarView(r: HttpRule): HttpRule | undefined {
+  if (r.matches.length === 0) return r;
+  const matches = r.matches.flatMap((m) => {
+    const gateways = stringList(m.gateways);
+    if (gateways && gateways.length > 0 && !gateways.includes('mesh')) return [];
+    const { gateways: _ignored, ...rest } = m;
+    return [rest];
+  });
+  return matches.length > 0 ? { ...r, matches } : undefined;
+}
 
 export default defaultRouteRequired;
