@@ -39,6 +39,18 @@ export interface GraphOptions {
   readonly rootNamespace?: string;
   /** Overrides `context.clusterDomain`. */
   readonly clusterDomain?: string;
+  /**
+   * The graph this one replaces after an input change (`xds serve` on reload): what was built for
+   * it and does not depend on what changed is reused (the xDS translation's carry-over,
+   * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Held weakly: a
+   * graph never keeps its predecessor alive. Implies `carryOver`. @default none
+   */
+  readonly previous?: MeshGraph;
+  /**
+   * Keep what the translation builds for this graph by content, so that a graph built with this
+   * one as `previous` can reuse it (the first graph of a server). @default false (true with `previous`)
+   */
+  readonly carryOver?: boolean;
 }
 
 /** A DestinationRule subset and the workloads its labels select. */
@@ -85,6 +97,9 @@ export class MeshGraph {
   private readonly policies: PolicyIndex;
   private readonly namespaceSet: readonly string[];
   private readonly membershipCache = new Map<Workload, Membership>();
+  /** Whether translations for this graph are kept by content for a successor (`GraphOptions.carryOver`). */
+  readonly carryOver: boolean;
+  private readonly previousRef: WeakRef<MeshGraph> | undefined;
 
   constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
     this.objects = objects;
@@ -98,6 +113,8 @@ export class MeshGraph {
     this.rootNamespace = meshConfig.rootNamespace;
     this.clusterDomain = this.context.clusterDomain;
     this.trustDomain = meshConfig.trustDomain;
+    this.carryOver = opts.carryOver === true || opts.previous !== undefined;
+    this.previousRef = opts.previous && new WeakRef(opts.previous);
     const duplicates: MeshObject[] = [];
     const namespaces = new Set<string>();
     for (const o of objects) {
@@ -124,6 +141,11 @@ export class MeshGraph {
   static from(input: readonly ParsedFile[] | readonly ManifestObject[], opts?: GraphOptions): MeshGraph {
     const manifests = input.flatMap((x) => ('objects' in x ? x.objects : [x]));
     return new MeshGraph(manifests.map(toMeshObject), opts);
+  }
+
+  /** `GraphOptions.previous` while it is still alive (held weakly), else undefined. */
+  previousGraph(): MeshGraph | undefined {
+    return this.previousRef?.deref();
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

@@ -24,6 +24,17 @@ interface PushCache {
 
 const CACHE = new WeakMap<MeshGraph, PushCache>();
 
+/** The graph each computed view came from, by its `clusters` list (one list per computed scope). */
+const GRAPHS = new WeakMap<object, MeshGraph>();
+
+/**
+ * The graph `view` was computed from by {@link buildProxyView} (undefined for a view made another
+ * way): the xDS translation's carry-over store hangs off it.
+ */
+export function graphOfView(view: Pick<ProxyView, 'clusters'>): MeshGraph | undefined {
+  return GRAPHS.get(view.clusters);
+}
+
 /**
  * Whether two sidecars in one namespace under one Sidecar resource can see different config:
  * only when a DestinationRule has a `workloadSelector` or a route match uses `sourceLabels`.
@@ -89,6 +100,8 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     : graph.meshConfig.outboundTrafficPolicy.mode;
   const routes = [...scope.routes].sort((a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   if (proxy.type === 'sidecar') problems.push(...tcpPortConflicts(routes, services));
+  const all = clusters.all();
+  GRAPHS.set(all, graph);
   return {
     clusterDomain: graph.clusterDomain,
     trustDomain: graph.trustDomain,
@@ -98,7 +111,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     sidecar: sidecar && originOf(sidecar, ['spec']),
     services,
     routes,
-    clusters: clusters.all(),
+    clusters: all,
     gatewayServers,
     gatewayApiRoutes: gatewayApiRoutes(graph, proxy, new Set(services.map((s) => s.host))),
     problems,

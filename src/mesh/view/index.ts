@@ -1,5 +1,5 @@
 /** The per-proxy view: istiod's SidecarScope and PushContext for one proxy. The xDS translator's only input. */
-export { buildProxyView } from './build.js';
+export { buildProxyView, graphOfView } from './build.js';
 export { describeProxy, proxiesOf, proxyOf } from './proxy.js';
 export { outboundClusterName } from './traffic-policy.js';
 export { sharedClusterView } from './clusters.js';

@@ -31,8 +31,9 @@
 import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
-import { type ClusterView, type ProxyView, type ServiceView, sharedClusterView } from '../../mesh/view/index.js';
+import { type ClusterView, type ProxyView, type ServiceView, graphOfView, sharedClusterView } from '../../mesh/view/index.js';
 import { markReusable, withEncoding } from '../pack-cache.js';
+import { type CarryOverStore, assignmentKey, carryOverStoreOf, clusterKey } from './carry-over.js';
 import { SHARED_PARTS, buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
@@ -118,33 +119,48 @@ export function translationCacheBuilds(): { clusters: number; endpoints: number;
   return { clusters: builds.clusters, endpoints: builds.endpoints, routes: ROUTES.builds };
 }
 
-/** `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless). */
-export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean): Cluster {
-  const e = entryOf(CLUSTERS, sharedClusterView(c), service ?? NO_SERVICE);
+/**
+ * `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless);
+ * with a carry-over store (`carry-over.ts`), once per their content across graphs.
+ */
+export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean, carry?: CarryOverStore): Cluster {
+  const shared = sharedClusterView(c);
+  const e = entryOf(CLUSTERS, shared, service ?? NO_SERVICE);
   const known = proxyless ? e.proxyless : e.value;
   if (known) return known;
-  builds.clusters++;
-  const cluster = markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS));
+  const make = (): Cluster => {
+    builds.clusters++;
+    return markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS));
+  };
+  const cluster = carry ? carry.take('clusters', clusterKey(carry, shared, service, proxyless), make) : make();
   if (proxyless) e.proxyless = cluster;
   else e.value = cluster;
   return cluster;
 }
 
-/** `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service view). */
-export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment {
+/**
+ * `buildClusterLoadAssignment(c, service, workloads)`, once per (workloads list, cluster view, service
+ * view); with a carry-over store, once per their content across graphs and workloads lists.
+ */
+export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[], carry?: CarryOverStore): ClusterLoadAssignment {
   let byView = ASSIGNMENTS.get(workloads);
   if (!byView) ASSIGNMENTS.set(workloads, (byView = new WeakMap()));
-  const e = entryOf(byView, sharedClusterView(c), service ?? NO_SERVICE);
+  const shared = sharedClusterView(c);
+  const e = entryOf(byView, shared, service ?? NO_SERVICE);
   if (e.value) return e.value;
-  builds.endpoints++;
-  return (e.value = markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads), SHARED_PARTS)));
+  const make = (): ClusterLoadAssignment => {
+    builds.endpoints++;
+    return markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads), SHARED_PARTS));
+  };
+  return (e.value = carry ? carry.take('endpoints', assignmentKey(carry, shared, service, workloads), make) : make());
 }
 
 /** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */
 export function cachedOutboundClusters(view: ProxyView, proxyless: boolean): readonly Cluster[] {
   return CLUSTER_LISTS.get([view.clusters, view.services], proxyless ? 'proxyless' : 'proxy', () => {
     const services = servicesByHost(view);
-    return Object.freeze(view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless)));
+    const carry = carryOverStoreOf(graphOfView(view));
+    return Object.freeze(view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless, carry)));
   });
 }
 
@@ -152,7 +168,8 @@ export function cachedOutboundClusters(view: ProxyView, proxyless: boolean): rea
 export function cachedClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): readonly ClusterLoadAssignment[] {
   return ASSIGNMENT_LISTS.get([workloads, view.clusters, view.services], '', () => {
     const services = servicesByHost(view);
-    return Object.freeze(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads)));
+    const carry = carryOverStoreOf(graphOfView(view));
+    return Object.freeze(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads, carry)));
   });
 }
 
@@ -172,7 +189,8 @@ function servicesByHost(view: ProxyView): ReadonlyMap<string, ServiceView> {
 export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly string[], proxyless: boolean): readonly RouteConfiguration[] {
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
-    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless, parts: SHARED_PARTS };
+    const carry = carryOverStoreOf(graphOfView(view));
+    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless, parts: SHARED_PARTS, ...(carry ? { carry } : {}) };
     return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => routeConfigurationEncoding(rc)))));
   });
 }

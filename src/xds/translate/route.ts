@@ -20,6 +20,7 @@ import { type ClusterParts, FRESH_PARTS } from './_parts.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
+import type { CarryOverStore } from './carry-over.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
 const PREVIOUS_HOSTS = {
@@ -43,6 +44,8 @@ export interface RouteEnv {
    * translation cache's: most routes have one of a few retry policies). @default FRESH_PARTS
    */
   readonly parts?: ClusterParts;
+  /** Where shared virtual hosts are kept by content across graphs (`carry-over.ts`). @default none */
+  readonly carry?: CarryOverStore;
 }
 
 /** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */

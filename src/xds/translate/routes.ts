@@ -13,6 +13,7 @@ import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyVie
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, routedClusters, translateHttpRoute } from './route.js';
+import { virtualHostKey } from './carry-over.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -95,12 +96,15 @@ export function sharedVirtualHost(h: HostRoutesView, domains: readonly string[],
   const domainsKey = Object.isFrozen(domains) ? domains : domains.join(' ');
   let vh = byDomains.get(domainsKey);
   if (vh) return vh;
-  // The same routes under other domains (the host's own namespace adds its short name): shared too.
-  let routesByVariant = SHARED_ROUTES.get(h);
-  if (!routesByVariant) SHARED_ROUTES.set(h, (routesByVariant = new Map()));
-  let routes = routesByVariant.get(routesVariant);
-  if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
-  byDomains.set(domainsKey, (vh = virtualHostOf(h, domains, routes)));
+  const make = (): VirtualHost => {
+    // The same routes under other domains (the host's own namespace adds its short name): shared too.
+    let routesByVariant = SHARED_ROUTES.get(h);
+    if (!routesByVariant) SHARED_ROUTES.set(h, (routesByVariant = new Map()));
+    let routes = routesByVariant.get(routesVariant);
+    if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
+    return virtualHostOf(h, domains, routes);
+  };
+  byDomains.set(domainsKey, (vh = env.carry ? env.carry.take('virtualHosts', virtualHostKey(env.carry, h, routesVariant, domains), make) : make()));
   return vh;
 }
 

@@ -1,0 +1,201 @@
+/**
+ * Carry-over: translations kept by CONTENT across graphs, so a graph rebuilt after an input change
+ * (`MeshGraph.from(files, { previous })`, as `xds serve` reloads) reuses the outbound clusters, load
+ * assignments and virtual hosts (and their packed bytes) whose inputs did not change, as istiod's
+ * XdsCache keeps CDS/EDS/RDS entries across pushes and clears only those whose dependent configs
+ * changed (`pilot/pkg/model/xds_cache.go`, `DependentConfigs()` of the cluster and route cache keys
+ * in `pilot/pkg/networking/core`).
+ *
+ * The object-identity caches (`cache.ts`) answer first, within one graph; this store is asked only
+ * when they miss, i.e. once per shared view per graph. Its keys are fingerprints of exactly what the
+ * builder reads (so a changed input can only miss, never serve stale config):
+ *
+ * | entry | key |
+ * |---|---|
+ * | outbound `Cluster` (`buildOutboundCluster`) | the shared `ClusterView`'s fields, its `ServiceView`, proxyless |
+ * | `ClusterLoadAssignment` | the shared `ClusterView`, its `ServiceView`, the workload instances in the service's namespace (when it has a selector) |
+ * | `VirtualHost` (`sharedVirtualHost`) | the `HostRoutesView`, its domains, and per destination whether its cluster exists and its consistent hash |
+ *
+ * A fingerprint is the view's JSON (`JSON.stringify`; views are plain, read-only data: strings,
+ * numbers, booleans, arrays and records, including every origin's file, line and column), and
+ * objects that many views share (a cluster's policy and DestinationRule view, a service view) are
+ * printed once per object: their JSON interned to a short id (`printOf`), memoised in a WeakMap.
+ *
+ * Memory: a graph's store holds what that graph used; a successor's store reads its predecessor's
+ * and copies over only the entries it reuses. {@link releaseCarryOver} drops the link once the
+ * successor has translated every proxy (the entries no successor reused are then garbage), and a
+ * store dies with its graph. So at most two generations are alive, and one after release.
+ */
+import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { VirtualHost } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import type { MeshGraph } from '../../mesh/graph.js';
+import type { ClusterView, HostRoutesView, ServiceView } from '../../mesh/view/index.js';
+import type { WorkloadInstance } from './workload-file.js';
+
+type Kind = 'clusters' | 'endpoints' | 'virtualHosts';
+
+/** How many entries a store built and how many it took from its predecessor, per kind. */
+export interface CarryOverCounts {
+  readonly built: Readonly<Record<Kind, number>>;
+  readonly reused: Readonly<Record<Kind, number>>;
+}
+
+/** The content-keyed translations of one graph (see the module comment). */
+export class CarryOverStore {
+  private readonly entries: Record<Kind, Map<string, unknown>> = { clusters: new Map(), endpoints: new Map(), virtualHosts: new Map() };
+  private readonly built: Record<Kind, number> = { clusters: 0, endpoints: 0, virtualHosts: 0 };
+  private readonly reused: Record<Kind, number> = { clusters: 0, endpoints: 0, virtualHosts: 0 };
+  /** Fingerprint ids by JSON (see `printOf`), carried over like the entries. */
+  private readonly ids = new Map<string, string>();
+
+  constructor(private previous: CarryOverStore | undefined) {}
+
+  /** The entry for `key`: this graph's, else the predecessor's (copied over), else `build()`. */
+  take<T>(kind: Kind, key: string, build: () => T): T {
+    const mine = this.entries[kind];
+    let v = mine.get(key) as T | undefined;
+    if (v !== undefined) return v;
+    v = this.previous?.entries[kind].get(key) as T | undefined;
+    if (v !== undefined) this.reused[kind]++;
+    else {
+      v = build();
+      this.built[kind]++;
+    }
+    mine.set(key, v);
+    return v;
+  }
+
+  /** The id of `json`: this store's, else the predecessor's (copied over), else `fresh()`. */
+  intern(json: string, fresh: () => string): string {
+    let id = this.ids.get(json) ?? this.previous?.ids.get(json);
+    if (id === undefined) id = fresh();
+    this.ids.set(json, id);
+    return id;
+  }
+
+  /** Drops the link to the predecessor: what this graph did not reuse can be collected. */
+  release(): void {
+    this.previous = undefined;
+  }
+
+  /** Whether the predecessor's entries are still reachable from here. */
+  get linked(): boolean {
+    return this.previous !== undefined;
+  }
+
+  /** Entries held, per kind. */
+  get sizes(): Readonly<Record<Kind | 'prints', number>> {
+    return { clusters: this.entries.clusters.size, endpoints: this.entries.endpoints.size, virtualHosts: this.entries.virtualHosts.size, prints: this.ids.size };
+  }
+
+  get counts(): CarryOverCounts {
+    return { built: { ...this.built }, reused: { ...this.reused } };
+  }
+}
+
+const STORES = new WeakMap<MeshGraph, CarryOverStore>();
+
+/**
+ * The store of `graph`, made on first use, linked to the store of `graph.previousGraph()` when that
+ * graph is alive and kept one; undefined when the graph keeps nothing (`GraphOptions.carryOver`).
+ */
+export function carryOverStoreOf(graph: MeshGraph | undefined): CarryOverStore | undefined {
+  if (!graph?.carryOver) return undefined;
+  let store = STORES.get(graph);
+  if (!store) {
+    const previous = graph.previousGraph();
+    STORES.set(graph, (store = new CarryOverStore(previous && STORES.get(previous))));
+  }
+  return store;
+}
+
+/**
+ * Call once every proxy of `graph` has been translated: entries of its predecessor that it did not
+ * reuse are released (the predecessor's store stays only as long as the predecessor graph itself).
+ */
+export function releaseCarryOver(graph: MeshGraph): void {
+  STORES.get(graph)?.release();
+}
+
+/** Per object: its JSON, its id, and the store that interned it last. */
+const PRINTS = new WeakMap<object, { readonly json: string; id: string; store: CarryOverStore }>();
+let nextId = 0;
+const freshId = (): string => `#${(nextId++).toString(36)}`;
+
+/**
+ * The fingerprint of a read-only view object, once per object: its JSON interned to a short id
+ * (cheaper than hashing it, and keys stay short) in `store`'s table, or its predecessor's. Ids come
+ * from one process-wide counter and are never reused, so one id always names one JSON: equal ids
+ * mean equal content (equal content under two ids only misses). An object met again under another
+ * store (a workloads list used by two graphs) is interned there too, so the next graph finds it.
+ */
+function printOf(o: object, store: CarryOverStore): string {
+  let p = PRINTS.get(o);
+  if (p === undefined) {
+    const json = JSON.stringify(o);
+    PRINTS.set(o, (p = { json, id: store.intern(json, freshId), store }));
+  } else if (p.store !== store) {
+    p.id = store.intern(p.json, () => p!.id);
+    p.store = store;
+  }
+  return p.id;
+}
+
+/** A field's fingerprint: `~` for undefined, a shared object's id, else its JSON. */
+function fieldPrint(v: unknown, store: CarryOverStore): string {
+  if (v === undefined) return '~';
+  if (typeof v === 'object' && v !== null) return printOf(v, store);
+  return JSON.stringify(v);
+}
+
+const CLUSTER_PRINTS = new WeakMap<ClusterView, string>();
+
+/** Every field of a (shared) cluster view, objects by hash: its policy and rule view are shared by many clusters. */
+function clusterPrint(c: ClusterView, store: CarryOverStore): string {
+  let p = CLUSTER_PRINTS.get(c);
+  if (p === undefined) {
+    p = '';
+    for (const k in c) p += `${k}=${fieldPrint((c as unknown as Record<string, unknown>)[k], store)};`;
+    CLUSTER_PRINTS.set(c, p);
+  }
+  return p;
+}
+
+/** Key of the outbound cluster of `c` (a shared cluster view) for `service`. */
+export function clusterKey(store: CarryOverStore, c: ClusterView, service: ServiceView | undefined, proxyless: boolean): string {
+  return `${clusterPrint(c, store)}|${service ? printOf(service, store) : '-'}|${proxyless ? 'proxyless' : 'proxy'}`;
+}
+
+const BY_NAMESPACE = new WeakMap<readonly WorkloadInstance[], ReadonlyMap<string, readonly WorkloadInstance[]>>();
+
+/** Fingerprint of the workload instances of `namespace` in `workloads`, in list order (what a selector can select). */
+function workloadsPrint(store: CarryOverStore, workloads: readonly WorkloadInstance[], namespace: string): string {
+  let byNamespace = BY_NAMESPACE.get(workloads);
+  if (!byNamespace) {
+    const lists = new Map<string, WorkloadInstance[]>();
+    for (const w of workloads) {
+      const list = lists.get(w.namespace);
+      if (list) list.push(w);
+      else lists.set(w.namespace, [w]);
+    }
+    BY_NAMESPACE.set(workloads, (byNamespace = lists));
+  }
+  const list = byNamespace.get(namespace);
+  return list ? printOf(list, store) : 'none';
+}
+
+/**
+ * Key of the load assignment of `c` for `service`: it reads the cluster view's endpoints, the
+ * service's ports and selector and, with a selector, the workload instances of the service's namespace.
+ */
+export function assignmentKey(store: CarryOverStore, c: ClusterView, service: ServiceView | undefined, workloads: readonly WorkloadInstance[]): string {
+  const selected = service?.selector ? workloadsPrint(store, workloads, service.namespace) : '-';
+  return `${clusterPrint(c, store)}|${service ? printOf(service, store) : '-'}|${selected}`;
+}
+
+/** Key of a shared virtual host: the host's routes (by hash), what the routes read from the environment, the domains. */
+export function virtualHostKey(store: CarryOverStore, h: HostRoutesView, routesVariant: string, domains: readonly string[]): string {
+  return `${printOf(h, store)}\u0000${routesVariant}\u0000${domains.join(' ')}`;
+}
+
