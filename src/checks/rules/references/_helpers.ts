@@ -81,3 +81,16 @@ export function destinationRulesByHost(graph: MeshGraph): Map<string, MeshObject
   }
   return out;
 }
+
+/**
+ * For `name.ns.svc.<domain>` naming a Service of the input under a cluster domain other than the
+ * graph's: a sentence saying which domain was assumed (or set) and how to tell meshproof; else undefined.
+ */
+export function otherDomainHint(graph: MeshGraph, fqdn: string): string | undefined {
+  const m = /^([^.]+)\.([^.]+)\.svc\.(.+)$/.exec(fqdn);
+  if (!m || m[3] === graph.clusterDomain || !graph.get('Service', m[2]!, m[1]!)) return undefined;
+  const [name, namespace, domain] = [m[1]!, m[2]!, m[3]!];
+  const how = graph.clusterDomain === 'cluster.local' ? "assumed; meshproof's default" : 'as set by clusterDomain or --cluster-domain';
+  return `Service ${namespace}/${name} exists, but with cluster domain ${graph.clusterDomain} (${how}) its name is ` +
+    `${name}.${namespace}.svc.${graph.clusterDomain}. If this cluster's domain is ${domain}, tell meshproof (clusterDomain in the config, or --cluster-domain)`;
+}

@@ -1,7 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isExportedTo } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
-import { destinationsOf } from './_helpers.js';
+import { destinationsOf, otherDomainHint } from './_helpers.js';
 import type { RuleContext, Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -43,10 +43,8 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
       const s = all[0]!;
       const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
       hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
-    } else if (otherDomain(graph, resolved.fqdn)) {
-      const o = otherDomain(graph, resolved.fqdn)!;
-      hint = `: Service ${o.namespace}/${o.name} exists, but with cluster domain ${graph.clusterDomain} (${graph.clusterDomain === 'cluster.local' ? "assumed; meshproof's default" : 'as set by clusterDomain or --cluster-domain'}) its name is ` +
-        `${o.name}.${o.namespace}.svc.${graph.clusterDomain}. If this cluster's domain is ${o.domain}, tell meshproof (clusterDomain in the config, or --cluster-domain)`;
+    } else if (otherDomainHint(graph, resolved.fqdn)) {
+      hint = `: ${otherDomainHint(graph, resolved.fqdn)}`;
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
     }
@@ -60,13 +58,6 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}; ${available.length > 0 ? `it exposes ${available.join(', ')}` : 'it declares no ports'}`, {
     path: [...path, 'port', 'number'],
   });
-}
-
-/** `name.ns.svc.<domain>` naming a Service of the input under a cluster domain other than the graph's. */
-function otherDomain(graph: MeshGraph, fqdn: string): { name: string; namespace: string; domain: string } | undefined {
-  const m = /^([^.]+)\.([^.]+)\.svc\.(.+)$/.exec(fqdn);
-  if (!m || m[3] === graph.clusterDomain || !graph.get('Service', m[2]!, m[1]!)) return undefined;
-  return { name: m[1]!, namespace: m[2]!, domain: m[3]! };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { nameOf } from './_helpers.js';
+import { nameOf, otherDomainHint } from './_helpers.js';
 
 /** `references/destination-rule-host-exists` (IST0174): a DestinationRule's host names a known service. */
 const destinationRuleHostExists: Rule = {
@@ -13,6 +13,7 @@ const destinationRuleHostExists: Rule = {
     'DestinationRule namespace (`reviews` in `prod` is `reviews.prod.svc.cluster.local`), so a rule written in the',
     'wrong namespace with a short host silently configures nothing; `name.namespace` forms are not expanded.',
     'Fix: use the full `name.namespace.svc.cluster.local` host, or add the missing Service or ServiceEntry.',
+    'A `name.ns.svc.<domain>` host of an input Service under another cluster domain says which domain was assumed.',
     'Wildcard hosts (`*.example.com`, `*.local`) are policy for hosts that may not exist yet and are not checked.',
     'Mirrors `istioctl analyze` IST0174.',
   ].join(' '),
@@ -29,6 +30,8 @@ const destinationRuleHostExists: Rule = {
       let hint = 'add the Service or ServiceEntry, or correct the host';
       if (hidden.length > 0) {
         hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to namespace ${dr.namespace}`;
+      } else if (otherDomainHint(graph, resolved.fqdn)) {
+        hint = otherDomainHint(graph, resolved.fqdn)!;
       } else if (resolved.likely && graph.services.forHost(resolved.likely, dr.namespace).length > 0) {
         hint = `Istio does not expand "${host}": write "${resolved.likely}"`;
       } else if (resolved.form === 'short') {

@@ -22,9 +22,10 @@ const egressNamespaceNotFound: Rule = {
       for (const l of sidecarEgress(sc).listeners) {
         for (const h of l.hosts) {
           if (h.namespace === '*' || h.namespace === '~' || namespaces.has(h.namespace)) continue;
-          const service = graph.get('Service', sc.namespace, h.namespace);
+          const service = graph.get('Service', sc.namespace, h.namespace) ?? graph.ofKind('Service').find((s) => s.name === h.namespace);
           const hint = service
-            ? `; "${h.namespace}" is a Service in namespace ${sc.namespace}: write "./${h.namespace}.${sc.namespace}.svc.${graph.clusterDomain}"`
+            ? `; "${h.namespace}" is a Service in namespace ${service.namespace}: write ` +
+              `"${service.namespace === sc.namespace ? '.' : service.namespace}/${h.namespace}.${service.namespace}.svc.${graph.clusterDomain}"`
             : '; fix the namespace, or add the Namespace to the input';
           ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it imports nothing${hint}`, { path: h.path });
         }
