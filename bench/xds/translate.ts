@@ -11,9 +11,14 @@
  * - warm: the 2nd to 10th sidecars of the first namespace, median of 9: the Nth sidecar of a
  *   namespace, which gets the scope (istiod's SidecarScope), the clusters, load assignments and
  *   route configurations, and their packed bytes, from the translation cache the first one filled;
- * - cold after a change: the first sidecar of a second fresh graph of the same mesh, in this
- *   process after the cases above (code optimised, heap grown): what `xds serve` pays after an
- *   input change. "cold" itself follows only a 3-sidecar warm-up, as the first proxy after start-up.
+ * - cold after a change, without carry-over: the first sidecar of a second fresh graph of the same
+ *   mesh with one VirtualService's weights changed, built from scratch (no previous graph), in this
+ *   process after the cases above (code optimised, heap grown): what `xds serve` paid before carry-over;
+ * - cold after a change, carried over: the same changed mesh built with the measured graph as its
+ *   base (`MeshGraph.from(…, { previous })`, as `xds serve` reloads): the clusters, load assignments
+ *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`).
+ * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
+ * translations for a successor (`carryOver`), as `xds serve`'s first graph does.
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
  * measured graph cannot use), so JIT warm-up is not counted as cold.
  *
@@ -29,7 +34,7 @@ import { MeshGraph } from '../../src/mesh/graph.js';
 import type { ManifestObject } from '../../src/mesh/parse.js';
 import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
 import { createSnapshot } from '../../src/xds/snapshot.js';
-import { translateProxy, type WorkloadInstance } from '../../src/xds/translate/index.js';
+import { type CarryOverCounts, carryOverStoreOf, translateProxy, type WorkloadInstance } from '../../src/xds/translate/index.js';
 import { meshOf } from '../view/mesh.js';
 import { fmt } from '../lib/measure.js';
 
@@ -67,44 +72,62 @@ const median = (xs: Split[]): Split => {
   return { viewMs: by('viewMs'), translateMs: by('translateMs'), snapshotMs: by('snapshotMs'), totalMs: by('totalMs'), cpuMs: by('cpuMs'), resources: by('resources') };
 };
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split } {
+/** The bench mesh with one VirtualService's split changed (90/10 → 60/40): the input change the carry-over case measures. */
+function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const vs = out.find((b) => b.kind === 'VirtualService' && (b.metadata as { name: string }).name === 'svc1') as { spec: { http: { route: { weight?: number }[] }[] } };
+  const split = vs.spec.http[1]!.route;
+  split[0]!.weight = 60;
+  split[1]!.weight = 40;
+  return out;
+}
+
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
-  const warmup = MeshGraph.from(manifests(bodies));
+  const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
   for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
-  const graph = MeshGraph.from(manifests(bodies));
+  const graph = MeshGraph.from(manifests(bodies), { carryOver: true });
   const sidecars = proxiesOf(graph).filter((p) => p.type === 'sidecar' && p.namespace === 'ns0');
   const cold = once(graph, sidecars[0]!, workloads);
   const otherNamespace = once(graph, proxiesOf(graph).find((p) => p.type === 'sidecar' && p.namespace === 'ns1')!, workloads);
   const warm = median(sidecars.slice(1, 10).map((p) => once(graph, p, workloads)));
-  // What `xds serve` does after an input change: a fresh graph (nothing cached for it) in a process
-  // whose code has run the whole translation once (optimised, its heap grown).
-  const next = MeshGraph.from(manifests(bodies));
-  const changed = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
-  return { n, cold, otherNamespace, warm, changed };
+  const edited = changedMesh(bodies);
+  // Before carry-over: a fresh graph (nothing cached for it) in a process whose code has run the whole translation once.
+  const fresh = MeshGraph.from(manifests(edited));
+  const changed = once(fresh, proxiesOf(fresh).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
+  // As `xds serve` reloads: the new graph on the previous one, a workloads list read afresh (equal content).
+  const next = MeshGraph.from(manifests(edited), { previous: graph });
+  const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloadsOf(n));
+  return { n, cold, otherNamespace, warm, changed, carried, reused: carryOverStoreOf(next)!.counts };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change (fresh graph, process warmed)', r.changed]] as const) {
+    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried]] as const) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
   const big = rows.find((r) => r.n === 1000);
   console.log('\ncold: first sidecar of a fresh graph, nothing cached; first of another namespace: outbound clusters and load assignments');
   console.log('come from the translation cache, scope and route configurations are new; warm: the Nth sidecar of a namespace, with the');
-  console.log('scope, clusters, load assignments, route configurations and their packed bytes cached by the first; cold after a change:');
-  console.log('the first sidecar of a fresh graph of the same mesh in this process, as `xds serve` after an input change.');
+  console.log('scope, clusters, load assignments, route configurations and their packed bytes cached by the first; cold after a change');
+  console.log('(one VirtualService\'s weights changed): the first sidecar of the changed mesh\'s graph, built from scratch, or on the');
+  console.log('previous graph as `xds serve` reloads (clusters, load assignments and virtual hosts carried over by content).');
+  for (const r of rows) {
+    const { built, reused } = r.reused;
+    console.log(`${fmt(r.n)} services, carried over: clusters ${fmt(reused.clusters)} reused / ${fmt(built.clusters)} built, load assignments ${fmt(reused.endpoints)} / ${fmt(built.endpoints)}, virtual hosts ${fmt(reused.virtualHosts)} / ${fmt(built.virtualHosts)}`);
+  }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change ${fmt(big.changed.totalMs)} ms ${met(big.changed)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over ${fmt(big.carried.totalMs)} ms ${met(big.carried)}`);
 }
 
 /**
  * `--profile`: V8 CPU profiles of the measured 1,000-service snapshots alone (cold, first of another
- * namespace, warm; not the mesh generation, graph building or warm-up), written to
- * `<dir>/bench-xds-translate-{cold,other-namespace,warm}.cpuprofile` (`--profile=<dir>`, default the OS temp
+ * namespace, warm, cold after a change carried over; not the mesh generation, graph building or
+ * warm-up), written to `<dir>/bench-xds-translate-{cold,other-namespace,warm,carried}.cpuprofile` (`--profile=<dir>`, default the OS temp
  * directory), with the 25 functions of most self time printed.
  */
 function profile(dir: string): void {
@@ -112,7 +135,7 @@ function profile(dir: string): void {
   const workloads = workloadsOf(1000);
   const warmup = MeshGraph.from(manifests(bodies));
   for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
-  const graph = MeshGraph.from(manifests(bodies));
+  const graph = MeshGraph.from(manifests(bodies), { carryOver: true });
   const sidecars = proxiesOf(graph).filter((p) => p.type === 'sidecar' && p.namespace === 'ns0');
   const session = new Session();
   session.connect();
@@ -123,9 +146,11 @@ function profile(dir: string): void {
   };
   post('Profiler.enable');
   const other = proxiesOf(graph).find((p) => p.type === 'sidecar' && p.namespace === 'ns1')!;
-  for (const [label, proxy] of [['cold', sidecars[0]!], ['other-namespace', other], ['warm', sidecars[1]!]] as const) {
+  const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph });
+  const carried = proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!;
+  for (const [label, g, proxy] of [['cold', graph, sidecars[0]!], ['other-namespace', graph, other], ['warm', graph, sidecars[1]!], ['carried', next, carried]] as const) {
     post('Profiler.start');
-    const split = once(graph, proxy, workloads);
+    const split = once(g, proxy, workloads);
     const { profile: prof } = post<{ profile: CpuProfile }>('Profiler.stop');
     const file = join(dir, `bench-xds-translate-${label}.cpuprofile`);
     writeFileSync(file, JSON.stringify(prof));

@@ -25,7 +25,7 @@ import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { parseWorkloadFile, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
@@ -234,7 +234,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
       if (errors.length > 0) return reject('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
     }
-    const graph = MeshGraph.from(loaded.files);
+    // Built on the previous graph: what the change did not touch is carried over (xds/translate/carry-over.ts).
+    const graph = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph } : {}) });
     ca ??= opts.caCert && opts.caKey
       ? await loadCaFromFiles({ certFile: resolve(opts.cwd, opts.caCert), keyFile: resolve(opts.cwd, opts.caKey), trustDomain: graph.trustDomain })
       : await createCa({ trustDomain: graph.trustDomain });
@@ -275,6 +276,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (r.published) published++;
       if (r.spiffeId && cache.getSnapshot(p.nodeId)) served++;
     }
+    releaseCarryOver(graph);
     certs.retain(identities);
     await scheduleRenewal();
     const at = new Date().toISOString();
