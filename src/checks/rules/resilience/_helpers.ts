@@ -1,4 +1,5 @@
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import { parseGoDuration } from '../../../validate/go-duration.js';
 
@@ -10,13 +11,53 @@ export interface HttpRouteAt {
   readonly label: string;
 }
 
-export function httpRoutesOf(vs: MeshObject): HttpRouteAt[] {
+/**
+ * The http routes of `vs` as istiod applies them. Given the graph, delegation is resolved as in Istio's
+ * `mergeHTTPRoute`: a root's routes that delegate are left out, and each route of a delegate (a
+ * VirtualService without hosts) appears once per delegating root route, with that root route's
+ * `timeout`, `retries` and `fault` where the delegate sets none (the label says which it inherited).
+ */
+export function httpRoutesOf(vs: MeshObject, graph?: MeshGraph): HttpRouteAt[] {
   const routes = Array.isArray(vs.spec.http) ? vs.spec.http : [];
-  const out: HttpRouteAt[] = [];
+  const own: HttpRouteAt[] = [];
   routes.forEach((r, i) => {
     if (!isRecord(r)) return;
-    out.push({ route: r, path: ['spec', 'http', i], label: typeof r.name === 'string' && r.name !== '' ? `route "${r.name}"` : `spec.http[${i}]` });
+    own.push({ route: r, path: ['spec', 'http', i], label: typeof r.name === 'string' && r.name !== '' ? `route "${r.name}"` : `spec.http[${i}]` });
   });
+  if (!graph) return own;
+  if ((stringList(vs.spec.hosts) ?? []).length > 0) return own.filter((r) => !isRecord(r.route.delegate));
+  const roots = delegatingRoutesOf(graph, vs);
+  if (roots.length === 0) return own;
+  const out: HttpRouteAt[] = [];
+  const seen = new Set<string>();
+  for (const { root, index, rule } of roots) {
+    for (const r of own) {
+      const inherited = INHERITED.filter((k) => r.route[k] === undefined && rule[k] !== undefined);
+      const route = { ...r.route, ...Object.fromEntries(inherited.map((k) => [k, rule[k]])) };
+      const key = `${r.path.join('.')} ${JSON.stringify(INHERITED.map((k) => route[k]))}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const from = `${root.namespace}/${root.name} spec.http[${index}]`;
+      out.push({ route, path: r.path, label: inherited.length > 0 ? `${r.label} (with ${inherited.join(', ')} from its root ${from})` : r.label });
+    }
+  }
+  return out;
+}
+
+/** Fields a delegate route takes from the root route when it sets none (Istio `mergeHTTPRoute`). */
+const INHERITED = ['timeout', 'retries', 'fault'] as const;
+
+/** The root routes (`spec.http[i]` of VirtualServices with hosts) whose `delegate` names `delegate`. */
+function delegatingRoutesOf(graph: MeshGraph, delegate: MeshObject): { root: MeshObject; index: number; rule: Readonly<Record<string, unknown>> }[] {
+  const out: { root: MeshObject; index: number; rule: Readonly<Record<string, unknown>> }[] = [];
+  for (const root of graph.ofKind('VirtualService')) {
+    if ((stringList(root.spec.hosts) ?? []).length === 0 || !Array.isArray(root.spec.http)) continue;
+    root.spec.http.forEach((rule, index) => {
+      if (!isRecord(rule) || !isRecord(rule.delegate) || rule.delegate.name !== delegate.name) return;
+      const ns = typeof rule.delegate.namespace === 'string' && rule.delegate.namespace !== '' ? rule.delegate.namespace : root.namespace;
+      if (ns === delegate.namespace) out.push({ root, index, rule });
+    });
+  }
   return out;
 }
 

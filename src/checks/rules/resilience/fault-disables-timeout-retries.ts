@@ -18,7 +18,7 @@ const faultDisablesTimeoutRetries: Rule = {
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs)) {
+      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
         const injected = route.fault;
         if (!isRecord(injected)) continue;
         const kinds = ['delay', 'abort'].filter((k) => isRecord(injected[k]));

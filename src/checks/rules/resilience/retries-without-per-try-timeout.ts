@@ -18,7 +18,7 @@ const retriesWithoutPerTryTimeout: Rule = {
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs)) {
+      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
         if (route.fault !== undefined || !isRecord(route.retries) || route.retries.perTryTimeout !== undefined) continue;
         const timeout = durationMs(route.timeout);
         const attempts = retryAttempts(route.retries);

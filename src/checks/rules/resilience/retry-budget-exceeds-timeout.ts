@@ -20,7 +20,7 @@ const retryBudgetExceedsTimeout: Rule = {
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs)) {
+      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
         if (route.fault !== undefined || !isRecord(route.retries)) continue;
         const timeout = durationMs(route.timeout);
         const perTry = durationMs(route.retries.perTryTimeout);

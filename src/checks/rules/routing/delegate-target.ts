@@ -1,15 +1,17 @@
 import { isRecord, stringList } from '../../../mesh/object.js';
+import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 
 /** `routing/delegate-target`: an http rule's `delegate` names a VirtualService that cannot serve as one. */
 const delegateTarget: Rule = {
   id: 'routing/delegate-target',
   severity: 'warning',
-  summary: 'An http rule delegates to a VirtualService that does not exist, declares hosts (so it is not a delegate), or delegates again.',
+  summary: 'An http rule delegates to a VirtualService that does not exist, declares hosts (so it is not a delegate), is not exported to the root\'s namespace, or delegates again.',
   docs: [
     '`http[].delegate: {name, namespace}` hands the rule\'s traffic to another VirtualService, looked up by name in',
     '`namespace` (default: the delegating VirtualService\'s namespace). istiod only uses a target that has no `hosts`',
-    '(a VirtualService with hosts is a root, never a delegate), and it does not follow a second level of delegation.',
+    '(a VirtualService with hosts is a root, never a delegate) and whose `exportTo` includes the root\'s namespace',
+    '(Istio\'s `mergeVirtualServices`: "is not exported to"), and it does not follow a second level of delegation.',
     'Otherwise the delegating rule is dropped and its requests get 404 (`NR`). Fix: remove `hosts` (and `gateways`)',
     'from the target, correct its name or namespace, or merge the nested delegate into it.',
   ].join(' '),
@@ -32,6 +34,13 @@ const delegateTarget: Rule = {
         if ((stringList(target.spec.hosts) ?? []).length > 0) {
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} declares hosts (${(stringList(target.spec.hosts) ?? []).join(', ')}), so istiod treats it as a root, not a delegate; ` +
             'this rule is dropped and its requests get 404 (NR): remove hosts and gateways from the delegate', { path });
+          return;
+        }
+        const exportTo = exportToOf(target, graph.meshConfig);
+        if (!exportedTo(exportTo.values, target.namespace, vs.namespace)) {
+          ctx.report(vs, `Delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}` +
+            `${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod cannot use it for this root; this rule is dropped and its requests get 404 (NR): ` +
+            `add "${vs.namespace}" to the delegate's exportTo`, { path });
           return;
         }
         const nested = (Array.isArray(target.spec.http) ? target.spec.http : []).findIndex((r) => isRecord(r) && r.delegate !== undefined);

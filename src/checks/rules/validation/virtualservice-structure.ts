@@ -1,5 +1,7 @@
 import { hostsIntersect } from '../../../mesh/hosts.js';
 import { isRecord, stringList } from '../../../mesh/object.js';
+import { formatPath } from '../../../mesh/parse.js';
+import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { Rule } from '../../rule.js';
 
 /** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
@@ -7,14 +9,15 @@ const virtualServiceStructure: Rule = {
   id: 'validation/virtualservice-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, or no routes.',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, or a total destination weight of 0.',
   docs: [
     'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
     'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
     'bound to the mesh gateway"); two hosts of one VirtualService that overlap (`*.foo.com` and `api.foo.com`, or the',
     'same host twice as written); a delegate (no `hosts`) with `gateways`, `tls` or `tcp`; a VirtualService with none',
     'of `http`, `tcp`, `tls`; an http rule with `delegate` that also has `route` or `redirect`; and a delegate\'s',
-    'http rule that delegates again. `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
+    'http rule that delegates again; a route of several destinations whose weights are all 0 or unset ("total',
+    'destination weight = 0"; any positive total is valid, weights being relative). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
     'IST0106. Fix as the message says.',
   ].join(' '),
   kinds: ['VirtualService'],
@@ -43,6 +46,13 @@ const virtualServiceStructure: Rule = {
       }
       if (!['http', 'tcp', 'tls'].some((k) => Array.isArray(vs.spec[k]) && (vs.spec[k] as unknown[]).length > 0)) {
         ctx.report(vs, 'http, tcp or tls must be provided in virtual service', { path: ['spec'] });
+      }
+      for (const r of routeRulesOf(vs)) {
+        const route = Array.isArray(r.rule.route) ? r.rule.route : [];
+        if (route.length > 1 && route.every((d) => isRecord(d) && (d.weight === undefined || d.weight === 0))) {
+          ctx.report(vs, `total destination weight = 0 in ${formatPath([...r.path, 'route'])}: with ${route.length} destinations at least one needs a weight > 0 ` +
+            '(weights are relative: each destination gets weight / sum)', { path: [...r.path, 'route'] });
+        }
       }
       (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
         if (!isRecord(rule) || rule.delegate === undefined) return;
