@@ -15,6 +15,7 @@
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { HTTPParser, type StreamHandle } from './native-parser.js';
+import { SocketWriter } from './socket-writer.js';
 
 /** What the pool calls for one request (undici's `Dispatcher.DispatchHandlers` subset). */
 export interface H1Handler {
@@ -54,6 +55,8 @@ export interface H1PoolOptions {
   readonly onConnect?: () => void;
   readonly onDisconnect?: () => void;
 }
+
+const noop = (): void => {};
 
 /** Errors with the code the classifier maps (see upstream-errors.ts). */
 function codedError(message: string, code: string): Error {
@@ -103,6 +106,8 @@ export function keepAliveHint(raw: readonly string[], fallbackMs: number): numbe
 
 class Connection {
   readonly socket: net.Socket;
+  /** Head (and small buffered body) writes; a streamed body goes through the socket with its 'drain'. */
+  private readonly writer: SocketWriter;
   private readonly parser = new HTTPParser();
   handler: H1Handler | undefined;
   requests = 0;
@@ -128,6 +133,7 @@ class Connection {
     this.keepAliveMs = o.keepAliveTimeoutMs;
     const s = net.connect({ host: o.address, port: o.port, noDelay: true });
     this.socket = s;
+    this.writer = new SocketWriter(s, noop);
     this.connectTimer = setTimeout(() => {
       s.destroy(codedError(`connect timeout after ${o.connectTimeoutMs} ms to ${o.address}:${o.port}`, 'UND_ERR_CONNECT_TIMEOUT'));
     }, o.connectTimeoutMs);
@@ -170,18 +176,27 @@ class Connection {
       return;
     }
     const s = this.socket;
-    if (body === null) { this.bodyDone = true; s.write(framing.head, 'latin1'); return; }
+    if (body === null) { this.bodyDone = true; this.writer.write(framing.head); return; }
     if (Buffer.isBuffer(body)) {
       this.bodyDone = true;
+      if (body.length <= 16_384) {
+        // One write for the head and a small body, as the downstream response's.
+        const n = framing.head.length;
+        const out = Buffer.allocUnsafe(n + body.length);
+        out.write(framing.head, 0, n, 'latin1');
+        body.copy(out, n);
+        this.writer.write(out);
+        return;
+      }
       s.cork();
       s.write(framing.head, 'latin1');
-      if (body.length > 0) s.write(body);
+      s.write(body);
       s.uncork();
       return;
     }
     this.bodyDone = false;
     this.body = body;
-    s.write(framing.head, 'latin1');
+    this.writer.write(framing.head);
     const chunked = framing.chunked;
     const onChunk = (c: Buffer | string) => {
       const buf = typeof c === 'string' ? Buffer.from(c) : c;

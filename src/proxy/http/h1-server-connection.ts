@@ -27,6 +27,7 @@
 import type { Socket } from 'node:net';
 import { H1RequestBody, type H1ResponseOwner, H1ServerRequest, H1ServerResponse } from './h1-server-exchange.js';
 import { HTTPParser, METHODS, type NativeParser, type StreamHandle } from './native-parser.js';
+import { SocketWriter } from './socket-writer.js';
 
 /** What a connection needs from its listener and HCM. */
 export interface H1ServerOptions {
@@ -53,6 +54,7 @@ interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerRespons
 export class H1ServerConnection implements H1ResponseOwner {
   private readonly parser: NativeParser = new HTTPParser();
   readonly keepAliveLine: string;
+  readonly writer: SocketWriter;
   /** Requests parsed and not yet finished, oldest (the one being served) first. */
   private readonly queue: Pending[] = [];
   /** The request whose head or body the parser is in. */
@@ -80,6 +82,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     const keepAliveMs = Math.min(o.idleTimeoutMs, 2 ** 31 - 1);
     this.keepAliveLine = keepAliveMs > 0 ? `Keep-Alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n` : '';
     this.idleSince = performance.now();
+    this.writer = new SocketWriter(socket, () => this.queue[0]?.res.emitDrain());
     const p = this.parser;
     p.initialize(HTTPParser.REQUEST, {}, o.maxHeaderSize, 0);
     p[HTTPParser.kOnMessageBegin] = () => { this.headersStart = performance.now(); };

@@ -10,10 +10,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { SocketWriter } from './socket-writer.js';
 
 /** What the fast path's response needs from its connection. */
 export interface H1ResponseOwner {
   readonly socket: Socket;
+  /** Writes to `socket` (its single-write fast path); its `onDrain` must reach {@link H1ServerResponse.emitDrain}. */
+  readonly writer: SocketWriter;
   /** The `Keep-Alive: timeout=N\r\n` line node:http adds to kept-alive responses (N = floor(idle_timeout s)), or '' when idle_timeout is 0. */
   readonly keepAliveLine: string;
   /** The response finished (all bytes handed to the socket): the connection may go on. */
@@ -198,8 +201,9 @@ export class H1ServerResponse {
   write(chunk: Buffer | string): boolean {
     if (this.writableFinished || this.closed) return false;
     const socket = this.owner.socket;
+    const writer = this.owner.writer;
     if (!this.hasBody) {
-      if (this.head !== '') { const h = this.head; this.head = ''; return socket.write(h, 'latin1'); }
+      if (this.head !== '') { const h = this.head; this.head = ''; return writer.write(h); }
       return true;
     }
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -207,7 +211,7 @@ export class H1ServerResponse {
     if (this.chunked) {
       const prefix = `${this.head}${buf.length === 0 ? '' : `${buf.length.toString(16)}\r\n`}`;
       this.head = '';
-      if (buf.length === 0) return socket.write(prefix, 'latin1');
+      if (buf.length === 0) return writer.write(prefix);
       socket.cork();
       socket.write(prefix, 'latin1');
       socket.write(buf);
@@ -215,7 +219,7 @@ export class H1ServerResponse {
       socket.uncork();
       return ok;
     }
-    if (this.head === '') return socket.write(buf);
+    if (this.head === '') return writer.write(buf);
     const head = this.head;
     this.head = '';
     if (buf.length <= 16_384) {
@@ -224,7 +228,7 @@ export class H1ServerResponse {
       const out = Buffer.allocUnsafe(n + buf.length);
       out.write(head, 0, n, 'latin1');
       buf.copy(out, n);
-      return socket.write(out);
+      return writer.write(out);
     }
     socket.cork();
     socket.write(head, 'latin1');
@@ -237,16 +241,16 @@ export class H1ServerResponse {
   end(body?: Buffer | string): this {
     if (this.writableFinished || this.closed) return this;
     if (!this.headersSent) this.writeHead(200, []);
-    const socket = this.owner.socket;
+    const writer = this.owner.writer;
     const b = body === undefined || body === '' ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (this.chunked) {
       if (b !== undefined && this.hasBody) this.write(b);
-      socket.write(`${this.head}0\r\n\r\n`, 'latin1');
+      writer.write(`${this.head}0\r\n\r\n`);
       this.head = '';
     } else if (b !== undefined && this.hasBody) {
       this.write(b);
     } else if (this.head !== '') {
-      socket.write(this.head, 'latin1');
+      writer.write(this.head);
       this.head = '';
     }
     this.writableFinished = true;
