@@ -25,7 +25,7 @@ import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { parseWorkloadFile, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
@@ -277,6 +277,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (r.spiffeId && cache.getSnapshot(p.nodeId)) served++;
     }
     releaseCarryOver(graph);
+    // Keyed while the server waits for the next change, so the next reload finds it at once.
+    setImmediate(() => prepareCarryOver(graph)).unref();
     certs.retain(identities);
     await scheduleRenewal();
     const at = new Date().toISOString();

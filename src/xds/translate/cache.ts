@@ -132,7 +132,7 @@ export function cachedOutboundCluster(c: ClusterView, service: ServiceView | und
     builds.clusters++;
     return markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS));
   };
-  const cluster = carry ? carry.take('clusters', clusterKey(carry, shared, service, proxyless), make) : make();
+  const cluster = carry ? carry.take('clusters', (store) => clusterKey(store, shared, service, proxyless), make) : make();
   if (proxyless) e.proxyless = cluster;
   else e.value = cluster;
   return cluster;
@@ -152,7 +152,7 @@ export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView
     builds.endpoints++;
     return markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads), SHARED_PARTS));
   };
-  return (e.value = carry ? carry.take('endpoints', assignmentKey(carry, shared, service, workloads), make) : make());
+  return (e.value = carry ? carry.take('endpoints', (store) => assignmentKey(store, shared, service, workloads), make) : make());
 }
 
 /** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */

@@ -21,6 +21,10 @@
  * objects that many views share (a cluster's policy and DestinationRule view, a service view) are
  * printed once per object: their JSON interned to a short id (`printOf`), memoised in a WeakMap.
  *
+ * A graph without a predecessor (the first one) computes no fingerprint while it translates: its
+ * entries are keyed later, by {@link prepareCarryOver} (`xds serve` calls it after publishing, while
+ * it waits for the next change) or else by its successor's store when it is made.
+ *
  * Memory: a graph's store holds what that graph used; a successor's store reads its predecessor's
  * and copies over only the entries it reuses. {@link releaseCarryOver} drops the link once the
  * successor has translated every proxy (the entries no successor reused are then garbage), and a
@@ -34,6 +38,8 @@ import type { ClusterView, HostRoutesView, ServiceView } from '../../mesh/view/i
 import type { WorkloadInstance } from './workload-file.js';
 
 type Kind = 'clusters' | 'endpoints' | 'virtualHosts';
+/** Computes an entry's key (its fingerprints interned in the given store). */
+type KeyOf = (store: CarryOverStore) => string;
 
 /** How many entries a store built and how many it took from its predecessor, per kind. */
 export interface CarryOverCounts {
@@ -49,21 +55,47 @@ export class CarryOverStore {
   /** Fingerprint ids by JSON (see `printOf`), carried over like the entries. */
   private readonly ids = new Map<string, string>();
 
-  constructor(private previous: CarryOverStore | undefined) {}
+  /**
+   * Entries built while there was no predecessor to look in, with how to key them: keyed only when
+   * a successor needs them ({@link index}), so a graph without a predecessor (the first one) pays
+   * no fingerprints while it translates.
+   */
+  private pending: { kind: Kind; key: KeyOf; value: unknown }[] = [];
 
-  /** The entry for `key`: this graph's, else the predecessor's (copied over), else `build()`. */
-  take<T>(kind: Kind, key: string, build: () => T): T {
+  constructor(private previous: CarryOverStore | undefined) {
+    previous?.index();
+  }
+
+  /**
+   * The entry `key` names: this graph's, else the predecessor's (copied over), else `build()`.
+   * Without a predecessor, `build()` at once (its key is computed later, by {@link index}).
+   */
+  take<T>(kind: Kind, key: KeyOf, build: () => T): T {
+    if (this.previous === undefined) {
+      const value = build();
+      this.built[kind]++;
+      this.pending.push({ kind, key, value });
+      return value;
+    }
+    const k = key(this);
     const mine = this.entries[kind];
-    let v = mine.get(key) as T | undefined;
+    let v = mine.get(k) as T | undefined;
     if (v !== undefined) return v;
-    v = this.previous?.entries[kind].get(key) as T | undefined;
+    v = this.previous.entries[kind].get(k) as T | undefined;
     if (v !== undefined) this.reused[kind]++;
     else {
       v = build();
       this.built[kind]++;
     }
-    mine.set(key, v);
+    mine.set(k, v);
     return v;
+  }
+
+  /** Keys what was built without a predecessor, so a successor can find it (`prepareCarryOver`). */
+  index(): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const e of pending) this.entries[e.kind].set(e.key(this), e.value);
   }
 
   /** The id of `json`: this store's, else the predecessor's (copied over), else `fresh()`. */
@@ -84,9 +116,9 @@ export class CarryOverStore {
     return this.previous !== undefined;
   }
 
-  /** Entries held, per kind. */
-  get sizes(): Readonly<Record<Kind | 'prints', number>> {
-    return { clusters: this.entries.clusters.size, endpoints: this.entries.endpoints.size, virtualHosts: this.entries.virtualHosts.size, prints: this.ids.size };
+  /** Entries held (keyed), per kind, the fingerprint ids held, and the entries not keyed yet. */
+  get sizes(): Readonly<Record<Kind | 'prints' | 'pending', number>> {
+    return { clusters: this.entries.clusters.size, endpoints: this.entries.endpoints.size, virtualHosts: this.entries.virtualHosts.size, prints: this.ids.size, pending: this.pending.length };
   }
 
   get counts(): CarryOverCounts {
@@ -108,6 +140,15 @@ export function carryOverStoreOf(graph: MeshGraph | undefined): CarryOverStore |
     STORES.set(graph, (store = new CarryOverStore(previous && STORES.get(previous))));
   }
   return store;
+}
+
+/**
+ * Keys what `graph`'s translations built (their fingerprints), so that a successor finds them at
+ * once: `xds serve` calls it once a reload has published, while it waits for the next change. A
+ * successor does it itself otherwise (then at its own cost).
+ */
+export function prepareCarryOver(graph: MeshGraph): void {
+  STORES.get(graph)?.index();
 }
 
 /**

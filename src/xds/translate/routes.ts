@@ -104,7 +104,7 @@ export function sharedVirtualHost(h: HostRoutesView, domains: readonly string[],
     if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
     return virtualHostOf(h, domains, routes);
   };
-  byDomains.set(domainsKey, (vh = env.carry ? env.carry.take('virtualHosts', virtualHostKey(env.carry, h, routesVariant, domains), make) : make()));
+  byDomains.set(domainsKey, (vh = env.carry ? env.carry.take('virtualHosts', (store) => virtualHostKey(store, h, routesVariant, domains), make) : make()));
   return vh;
 }
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
-import { carryOverStoreOf, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
+import { carryOverStoreOf, prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
 import { translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
 import { BASE, baseWorkloads, differences, graphOfYaml, packedMesh } from './_carry.js';
 
@@ -85,6 +85,20 @@ test('GIVEN a VirtualService weight change WHEN carried over THEN only its host\
   assert.equal(built.endpoints, 0);
   assert.ok(built.virtualHosts >= 1, JSON.stringify(built));
   assert.ok(reused.virtualHosts > 0 && reused.clusters > 0 && reused.endpoints > 0, JSON.stringify(reused));
+});
+
+test('GIVEN a first graph (no predecessor) WHEN translated THEN it keys nothing until prepareCarryOver (no fingerprints while it translates), and a successor then finds every entry', async () => {
+  const before = await graphOfYaml(BASE, { carryOver: true });
+  packedMesh(before, baseWorkloads());
+  const store = carryOverStoreOf(before)!;
+  assert.ok(store.sizes.pending > 0);
+  assert.equal([store.sizes.clusters, store.sizes.endpoints, store.sizes.virtualHosts], [0, 0, 0]);
+  prepareCarryOver(before);
+  assert.equal(store.sizes.pending, 0);
+  assert.ok(store.sizes.clusters > 0 && store.sizes.endpoints > 0 && store.sizes.virtualHosts > 0, JSON.stringify(store.sizes));
+  const after = await graphOfYaml(BASE, { previous: before });
+  packedMesh(after, baseWorkloads());
+  assert.equal(carryOverStoreOf(after)!.counts.built, { clusters: 0, endpoints: 0, virtualHosts: 0 });
 });
 
 test('GIVEN graphs built without carry-over WHEN translated THEN no store is kept (other callers pay nothing)', async () => {
