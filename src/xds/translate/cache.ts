@@ -16,8 +16,14 @@
  * namespace and Sidecar resource (istiod's SidecarScope), a `ClusterView` per destination rule and
  * cluster name, a `ServiceView` per service, all per `MeshGraph`. So a new graph (any config change)
  * or a new workloads list brings new key objects, and what was built for the old ones is never
- * served for them. Memory: every entry hangs off a WeakMap keyed on those objects and is collected
- * with them (the graph holds its views; the caller holds its workloads list).
+ * served for them through these keys. Memory: every entry hangs off a WeakMap keyed on those
+ * objects and is collected with them (the graph holds its views; the caller holds its workloads list).
+ *
+ * Across graphs: a graph built with `carryOver` or on a `previous` graph (`xds serve` reloads) also
+ * keeps its clusters, load assignments and virtual hosts by CONTENT (`carry-over.ts`): when the
+ * object keys above miss, an entry whose fingerprint (exactly what its builder reads) is unchanged
+ * since the previous graph is taken from it, with its packed bytes, as istiod's XdsCache keeps
+ * entries whose dependent configs did not change. The per-graph view itself is still computed afresh.
  *
  * Not cached: listeners (the verify runtime rewrites outbound listener addresses in place), inbound
  * clusters and listeners (per workload, rewritten the same way), default clusters, and everything
