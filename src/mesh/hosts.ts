@@ -14,7 +14,8 @@ export interface ResolvedHost {
   readonly fqdn: string;
   readonly form: HostForm;
   /**
-   * For `name.ns` / `name.ns.svc`: the Kubernetes service FQDN it looks like. Istio does NOT
+   * For `name.ns` / `name.ns.svc`: the Kubernetes service FQDN it looks like; for
+   * `name.svc.<domain>` (namespace left out), that name in the resource's namespace. Istio does NOT
    * expand these in VirtualService or DestinationRule hosts; rules use this for "did you mean".
    */
   readonly likely?: string;
@@ -31,6 +32,8 @@ export function resolveHost(host: string, namespace: string, domain = DEFAULT_CL
   const labels = h.split('.');
   if (labels.length === 2) return { fqdn: h, form: 'partial', likely: `${h}.svc.${domain}` };
   if (labels.length === 3 && labels[2] === 'svc') return { fqdn: h, form: 'partial', likely: `${h}.${domain}` };
+  // `name.svc.<domain>`: a service FQDN with the namespace left out; it names no Kubernetes Service.
+  if (h === `${labels[0]}.svc.${domain}`) return { fqdn: h, form: 'fqdn', likely: `${labels[0]}.${namespace}.svc.${domain}` };
   return { fqdn: h, form: 'fqdn' };
 }
 

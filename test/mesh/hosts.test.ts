@@ -19,6 +19,14 @@ test('GIVEN hosts as written WHEN resolved from namespace prod THEN Istio short-
   assert.is(resolveHost('reviews.default', 'prod').likely, 'reviews.default.svc.cluster.local');
 });
 
+test('GIVEN name.svc.<domain> (namespace left out) WHEN resolved THEN kept as written, likely names the resource namespace', () => {
+  const r = resolveHost('recommend.svc.cluster.local', 'shop');
+  assert.equal([r.fqdn, r.form, r.likely], ['recommend.svc.cluster.local', 'fqdn', 'recommend.shop.svc.cluster.local']);
+  assert.is(resolveHost('recommend.svc.corp.internal', 'shop', 'corp.internal').likely, 'recommend.shop.svc.corp.internal');
+  assert.is(resolveHost('recommend.svc.cluster.local', 'shop', 'corp.internal').likely, undefined);
+  assert.is(resolveHost('api.example.com', 'shop').likely, undefined);
+});
+
 test('GIVEN wildcard patterns WHEN matched THEN suffix semantics as in Istio', () => {
   const table: [string, string, boolean][] = [
     ['*.example.com', 'a.example.com', true],

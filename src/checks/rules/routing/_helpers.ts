@@ -2,6 +2,7 @@ import { RE2JS } from 're2js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
+import { gatewayRefOf, gatewayRefsOf } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
 export { destinationsOf, hostOf, listOrNone, nameOf, portOf, subsetOf, type DestinationRef } from '../references/_helpers.js';
@@ -255,6 +256,25 @@ function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
 }
 
 /**
+ * `r` with `gateways` removed from match entries whose gateways include every gateway the
+ * VirtualService is bound to (e.g. `gateways: [mesh]` on a mesh-only VirtualService): such a
+ * condition narrows nothing, as Istio's route.go `sourceMatchHTTP` holds on every proxy it builds for.
+ */
+export function withoutNeutralGateways(vs: MeshObject, r: HttpRule): HttpRule {
+  if (!r.matches.some((m) => m.gateways !== undefined)) return r;
+  const bound = gatewayRefsOf(vs).map((g) => g.key);
+  const matches = r.matches.map((m) => {
+    const listed = stringList(m.gateways);
+    if (!listed) return m;
+    const keys = new Set(listed.map((ref) => gatewayRefOf(ref, vs.namespace, []).key));
+    if (!bound.every((k) => keys.has(k))) return m;
+    const { gateways: _neutral, ...rest } = m;
+    return rest;
+  });
+  return { ...r, matches };
+}
+
+/**
  * Walks `spec.http` in order, as Envoy does (first match wins), and says for each rule whether
  * it can still match and which of its match entries earlier entries already take (`hostPorts`
  * as for `isCatchAllMatch`). Earlier rules' matches are looked up through a `CoverIndex`, so
@@ -266,7 +286,7 @@ export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> 
   const byKey = new Map<string, SeenMatch>();
   let seq = 0;
   let catchAll: RuleReachability['afterCatchAll'] = null;
-  for (const r of httpRulesOf(vs)) {
+  for (const r of httpRulesOf(vs).map((rule) => withoutNeutralGateways(vs, rule))) {
     if (catchAll) {
       out.push({ rule: r, afterCatchAll: catchAll, shadowed: [], unreachable: true });
       continue;

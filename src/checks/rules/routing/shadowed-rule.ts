@@ -14,7 +14,8 @@ const shadowedRule: Rule = {
     'Envoy tries `spec.http` rules in order and stops at the first that matches. Istio\'s own IST0130',
     '(`routing/unreachable-rule`) only sees rules after a rule without `match` and matches written twice. This rule',
     'sees the rest: a rule after one whose match takes every request (`uri: {prefix: /}` alone, a `.*` regex, or',
-    '`port: N` alone when N is the only port the hosts serve), and a rule whose every match an earlier, more general',
+    '`port: N` alone when N is the only port the hosts serve; `gateways` naming every gateway the VirtualService is',
+    'bound to, such as `[mesh]` on a mesh-only one, narrows nothing), and a rule whose every match an earlier, more general',
     'match covers (`prefix: /api` before `prefix: /api/v1`, a header regex before an exact value). Comparison is',
     'conservative: conditions it cannot compare must be written identically. It has no IST code because',
     '`istioctl analyze` does not report these. Fix: move the specific rules before the general one, or delete the',
@@ -35,12 +36,17 @@ const shadowedRule: Rule = {
 function reason(r: RuleReachability): string {
   if (r.afterCatchAll) {
     const by = r.afterCatchAll;
-    const what = by.match === null ? 'has no match' : `matches every request with match[${by.match}] ${describeMatch(by.rule.matches[by.match])}`;
+    const what = by.match === null ? 'has no match' : `matches every request with match[${by.match}] ${describeMatch(asWritten(by.rule, by.match))}`;
     return `${ruleLabel(by.rule)} before it ${what}; move this rule above it or remove it`;
   }
   const by = [...new Set(r.shadowed.map((s) => ruleLabel(s.byRule)))];
   const how = r.shadowed.every((s) => s.exact) ? 'repeat matches of' : 'are covered by matches of';
   return `all its matches ${how} ${by.join(', ')}; make its matches more specific, move it up, or remove it`;
+}
+
+/** Match entry `j` of `r` as written (the analysis drops gateway conditions that narrow nothing). */
+function asWritten(r: RuleReachability['rule'], j: number): unknown {
+  return Array.isArray(r.rule.match) ? r.rule.match[j] : r.matches[j];
 }
 
 export default shadowedRule;
