@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import type { ManifestObject } from '../../src/mesh/parse.js';
-import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
+import { buildProxyView, proxiesOf, type ProxyIdentity } from '../../src/mesh/view/index.js';
 import { createSnapshot } from '../../src/xds/snapshot.js';
 import { type CarryOverCounts, carryOverStoreOf, prepareCarryOver, translateProxy, type WorkloadInstance } from '../../src/xds/translate/index.js';
 import { meshOf } from '../view/mesh.js';
@@ -150,10 +150,15 @@ function profile(dir: string): void {
   };
   post('Profiler.enable');
   const other = proxiesOf(graph).find((p) => p.type === 'sidecar' && p.namespace === 'ns1')!;
-  prepareCarryOver(graph);
-  const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph });
-  const carried = proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!;
-  for (const [label, g, proxy] of [['cold', graph, sidecars[0]!], ['other-namespace', graph, other], ['warm', graph, sidecars[1]!], ['carried', next, carried]] as const) {
+  // The carried case after the others, on the graph they filled, keyed first (as xds serve does while idle).
+  const carriedCase = (): [MeshGraph, ProxyIdentity] => {
+    prepareCarryOver(graph);
+    const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph });
+    return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
+  };
+  const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', carriedCase]];
+  for (const [label, make] of cases) {
+    const [g, proxy] = make();
     post('Profiler.start');
     const split = once(g, proxy, workloads);
     const { profile: prof } = post<{ profile: CpuProfile }>('Profiler.stop');

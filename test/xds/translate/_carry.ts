@@ -11,7 +11,7 @@ import { translateProxy, type WorkloadInstance } from '../../../src/xds/translat
 /**
  * Two namespaces: `shop` (reviews v1/v2 with a DestinationRule, a 80/20 VirtualService, a
  * PeerAuthentication, an AuthorizationPolicy) and `front` (ratings, productpage), an external
- * ServiceEntry, and the `istio` ConfigMap. Each mutation in the tests edits this text.
+ * ServiceEntry, an ingress gateway routing `ratings.example.com`, and the `istio` ConfigMap. Each mutation in the tests edits this text.
  */
 export const BASE = `apiVersion: v1
 kind: Namespace
@@ -20,6 +20,37 @@ metadata: { name: shop, labels: { istio-injection: enabled } }
 apiVersion: v1
 kind: Namespace
 metadata: { name: front, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: istio-system }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ingress, namespace: istio-system }
+spec:
+  template:
+    metadata: { labels: { istio: ingressgateway } }
+    spec: { containers: [{ name: istio-proxy, args: [proxy, router] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: public, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 80, name: http, protocol: HTTP }
+    hosts: ["*/*.example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ratings-public, namespace: front }
+spec:
+  hosts: [ratings.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route:
+    - destination: { host: ratings }
 ---
 apiVersion: v1
 kind: ConfigMap

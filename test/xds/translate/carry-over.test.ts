@@ -33,6 +33,7 @@ const CHANGES: Change[] = [
   { what: 'a VirtualService exportTo', edit: swap('  hosts: [reviews]\n  exportTo: ["*"]', '  hosts: [reviews]\n  exportTo: ["."]') },
   { what: 'VirtualService gateways', edit: swap('  hosts: [reviews]\n  exportTo: ["*"]', '  hosts: [reviews]\n  exportTo: ["*"]\n  gateways: [istio-system/public]') },
   { what: 'a ServiceEntry port', edit: swap('- { number: 80, name: http, protocol: HTTP }', '- { number: 8000, name: http, protocol: HTTP }') },
+  { what: 'a ServiceEntry\'s endpoints (resolution and addresses)', edit: swap('  resolution: DNS\n', '  resolution: STATIC\n  endpoints: [{ address: 10.9.9.9 }]\n') },
   { what: 'a Sidecar added', edit: (y) => `${y}---\napiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: { name: default, namespace: front }\nspec:\n  egress:\n  - hosts: ["./*"]\n`, rebuilds: false },
   { what: 'a PeerAuthentication mode', edit: swap('mtls: { mode: PERMISSIVE }', 'mtls: { mode: STRICT }'), rebuilds: false },
   { what: 'an AuthorizationPolicy source', edit: swap('source: { namespaces: [front] }', 'source: { namespaces: [shop] }'), rebuilds: false },
