@@ -5,5 +5,6 @@ export { default as destinationRuleHostExists } from './destination-rule-host-ex
 export { default as duplicateObject } from './duplicate-object.js';
 export { default as gatewayExists } from './gateway-exists.js';
 export { default as internalGateway } from './internal-gateway.js';
+export { default as matchGatewayExists } from './match-gateway-exists.js';
 export { default as subsetExists } from './subset-exists.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';
