@@ -5,7 +5,6 @@
  * stats and one access-log entry. See pipeline.ts for the order and the extension points.
  */
 import { peerSpiffeId } from '../tls/peer.js';
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -19,12 +18,13 @@ import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
-import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost } from './pipeline.js';
+import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost, UpstreamResponse } from './pipeline.js';
 import { ON_ABORT, PIPED, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 import { fragmentReply, http1CodecChecks } from './http1-codec.js';
 import { requestIncomplete, upgradeReply } from './http1-hcm.js';
 import { armDeadline, type DeadlineOwner, disarmDeadline } from './route-deadlines.js';
+import { generateRequestId } from './request-id.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -169,7 +169,7 @@ export function handleRequest(env: HandlerEnv, ctx: HcmContext, req: DownstreamR
   if (h2) st.downstream_rq_http2_total++; else st.downstream_rq_http1_total++;
   (res as import('node:http').ServerResponse).on('close', () => onClose(env, ctx, ex));
   // The HCM generates x-request-id before any filter runs (generate_request_id, default true), so local replies log it too.
-  if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = randomUUID();
+  if (headers['x-request-id'] === undefined && ctx.hcm.source.generateRequestId !== false) ex.requestId = generateRequestId();
   const rejected = codecReply ?? fragmentReply(req.url ?? '/');
   if (rejected) return localReply(env, ex, rejected);
   // Envoy's codec: more than max_headers_count headers is 431 (before the HCM looks for a Host: a
@@ -259,7 +259,7 @@ function route(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
       return localReply(env, ex, { status: d.status, body: d.body, headers: h, details: 'direct_response' });
     }
     case 'forward':
-      return void forward(env, ctx, ex, d).catch((e: unknown) => internalError(env, ex, e));
+      return forward(env, ctx, ex, d);
   }
 }
 
@@ -268,7 +268,13 @@ function clusterNotFoundStatus(d: ForwardDecision): number {
   return c === 1 ? 404 : c === 2 ? 500 : 503;
 }
 
-async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: ForwardDecision): Promise<void> {
+/**
+ * Sends the request through the route's Forward chain. Plain callbacks on the chain's promise (no
+ * async function: its promise, the await and a `.catch` per request), with the same microtask
+ * timing: the response or the error is handled one tick after the chain settles, as an `await`
+ * would, and a throw from the chain before it returns is answered at once.
+ */
+function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: ForwardDecision): void {
   ex.clusterName = d.cluster;
   const cluster = env.clusters.get(d.cluster);
   if (!cluster) {
@@ -283,16 +289,38 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     ex.timeoutStats = cluster.stats;
     armDeadline(ex, timeoutMs, t0);
   }
-  let response;
+  let sent: Promise<UpstreamResponse>;
   try {
-    response = await chain(ex, d);
+    sent = chain(ex, d);
   } catch (e) {
-    disarmDeadline(ex);
-    if (ex.finished) return;
-    const err = e instanceof UpstreamError ? e : (ex.abortReason instanceof UpstreamError ? ex.abortReason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
-    if (err.host) ex.upstreamHost = err.host;
-    return localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}`, ...(err.headers ? { headers: err.headers } : {}) });
+    return upstreamFailed(env, ex, e);
   }
+  sent.then((response) => {
+    try {
+      upstreamResponded(env, ex, d, response, t0);
+    } catch (e) {
+      internalError(env, ex, e);
+    }
+  }, (e: unknown) => {
+    try {
+      upstreamFailed(env, ex, e);
+    } catch (e2) {
+      internalError(env, ex, e2);
+    }
+  });
+}
+
+/** The chain failed before response headers: the router's local reply (Envoy: 503 UF/UH/UO…, 504 UT). */
+function upstreamFailed(env: HandlerEnv, ex: HttpExchange, e: unknown): void {
+  disarmDeadline(ex);
+  if (ex.finished) return;
+  const err = e instanceof UpstreamError ? e : (ex.abortReason instanceof UpstreamError ? ex.abortReason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
+  if (err.host) ex.upstreamHost = err.host;
+  localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}`, ...(err.headers ? { headers: err.headers } : {}) });
+}
+
+/** Response headers arrived: the route's response header operations, then head and body downstream. */
+function upstreamResponded(env: HandlerEnv, ex: HttpExchange, d: ForwardDecision, response: UpstreamResponse, t0: number): void {
   ex.upstreamMs = performance.now() - t0;
   ex.upstreamHost = response.host;
   if (ex.finished) { disarmDeadline(ex); response.dump(); return; }
@@ -311,16 +339,21 @@ async function forward(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange, d: Fo
     response.dump();
     return localReply(env, ex, { status: 502, flag: 'UPE', body: `upstream response headers rejected: ${(e as Error).message}`, details: 'upstream_response_headers_invalid' });
   }
+  let piped: Promise<void>;
   try {
-    const piped = response.pipe(responseSink(ex.res, ex));
-    if (piped !== PIPED) await piped;
+    piped = response.pipe(responseSink(ex.res, ex));
   } catch {
-    // Reset after the response started: Envoy resets the downstream stream too.
-    if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
-    (ex.res as import('node:http').ServerResponse).destroy();
-  } finally {
-    disarmDeadline(ex);
+    return bodyFailed(ex);
   }
+  if (piped === PIPED) { disarmDeadline(ex); return; }
+  piped.then(() => disarmDeadline(ex), () => bodyFailed(ex));
+}
+
+/** Reset after the response started: Envoy resets the downstream stream too. */
+function bodyFailed(ex: HttpExchange): void {
+  if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
+  (ex.res as import('node:http').ServerResponse).destroy();
+  disarmDeadline(ex);
 }
 
 /** Answers locally (status, flag, details) unless the downstream is gone. */
@@ -379,7 +412,7 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
   h.push('x-forwarded-proto', ex.scheme);
   if (ex.headers['x-request-id'] === undefined) {
     const hx = ex as HttpExchange;
-    const id = hx.requestId ??= randomUUID();
+    const id = hx.requestId ??= generateRequestId();
     h.push('x-request-id', id);
   }
   if (d.path !== ex.path) {
