@@ -183,16 +183,24 @@ function printOf(o: object, store: CarryOverStore): string {
   return p.id;
 }
 
-/** A field's fingerprint: `~` for undefined, a shared object's id, else its JSON. */
+/**
+ * A field's fingerprint, unambiguous per type: `~` undefined, `n` null, `t`/`f`, `d<number>`,
+ * `s<length>:<string>`, and an object by its interned JSON id.
+ */
 function fieldPrint(v: unknown, store: CarryOverStore): string {
-  if (v === undefined) return '~';
-  if (typeof v === 'object' && v !== null) return printOf(v, store);
-  return JSON.stringify(v);
+  switch (typeof v) {
+    case 'undefined': return '~';
+    case 'string': return `s${v.length}:${v}`;
+    case 'number': return `d${v}`;
+    case 'boolean': return v ? 't' : 'f';
+    case 'object': return v === null ? 'n' : printOf(v, store);
+    default: return `?${String(v)}`;
+  }
 }
 
 const CLUSTER_PRINTS = new WeakMap<ClusterView, string>();
 
-/** Every field of a (shared) cluster view, objects by hash: its policy and rule view are shared by many clusters. */
+/** Every field of a (shared) cluster view, objects by interned id: its policy and rule view are shared by many clusters. */
 function clusterPrint(c: ClusterView, store: CarryOverStore): string {
   let p = CLUSTER_PRINTS.get(c);
   if (p === undefined) {
