@@ -25,7 +25,8 @@ const mergedRouteShadowed: Rule = {
     'then namespace, and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
     'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
     'after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
-    'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties. `match.gateways`',
+    'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties; when the',
+    'VirtualServices do not all carry a creationTimestamp, the reverse order is checked too, since either may happen. `match.gateways`',
     'entries that exclude the Gateway are left out. Fix: keep one VirtualService per gateway host and delegate paths to',
     'team VirtualServices (`delegate`), or make the matches disjoint. Rules shadowed inside one VirtualService are',
     '`routing/shadowed-rule`\'s. Mirrors istio-vet\'s ConflictingVirtualServiceHost and Kiali\'s KIA1106.',
@@ -46,15 +47,26 @@ const mergedRouteShadowed: Rule = {
       if (members.length < 2) continue;
       const [gatewayKey, host] = key.split('\u0000') as [string, string];
       members.sort(configOrder);
-      for (const finding of shadowedAcross(members, gatewayKey)) {
+      const findings = shadowedAcross(members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
+      // Without creationTimestamps the input does not fix the order (istiod uses the cluster's creation
+      // times, which git does not record): the reverse order is as possible, so its shadows count too.
+      if (!members.every(hasCreationTimestamp)) {
+        const reversed = [...members].reverse();
+        const known = new Set(findings.map((f) => `${nameOf(f.vs)} ${f.rule.index}`));
+        for (const f of shadowedAcross(reversed, gatewayKey)) {
+          if (!known.has(`${nameOf(f.vs)} ${f.rule.index}`)) findings.push({ ...f, ifFirst: f.by.catchAll ? f.by.vs : f.by.rules[0]!.vs });
+        }
+      }
+      for (const finding of findings) {
         const by = finding.by;
         const why = by.catchAll
           ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request`
           : `matches of ${by.rules.map((s) => `${ruleLabel(s.rule)} of VirtualService ${nameOf(s.vs)}`).join(', ')} take all of its requests`;
         ctx.report(
           finding.vs,
-          `${capitalize(ruleLabel(finding.rule))} is never used on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
-            `binding this host into one route table (creation time, then name) and ${why}; ` +
+          `${capitalize(ruleLabel(finding.rule))} ${finding.ifFirst ? 'may never be used' : 'is never used'} on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
+            `binding this host into one route table (creation time, then name) and ` +
+            `${finding.ifFirst ? `should VirtualService ${nameOf(finding.ifFirst)} be created before ${nameOf(finding.vs)} (no creationTimestamp in the input rules that out), ` : ''}${why}; ` +
             'keep one VirtualService per gateway host and delegate paths, or make the matches disjoint',
           { path: finding.rule.path },
         );
@@ -148,6 +160,11 @@ function appliesTo(m: Readonly<Record<string, unknown>>, vs: MeshObject, gateway
   const gateways = stringList(m.gateways);
   if (!gateways || gateways.length === 0) return true;
   return gateways.some((g) => (g.includes('/') ? g : `${vs.namespace}/${g}`) === gatewayKey);
+}
+
+function hasCreationTimestamp(o: MeshObject): boolean {
+  const meta = o.body.metadata;
+  return typeof meta === 'object' && meta !== null && typeof (meta as Record<string, unknown>).creationTimestamp === 'string';
 }
 
 function capitalize(s: string): string {

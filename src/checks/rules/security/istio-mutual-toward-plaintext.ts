@@ -13,7 +13,8 @@ const istioMutualTowardPlaintext: Rule = {
     'originate Istio mTLS, without auto-mTLS\'s fallback to plaintext. A server whose effective PeerAuthentication',
     'is DISABLE (UNSET modes inherited, `portLevelMtls` applied to the target port) has no mTLS filter chain, and a',
     'server without a sidecar (membership `none`) speaks plaintext itself: either way the TLS handshake fails and',
-    'clients see 503 (`UF`/`UC`, "upstream connect error"). Wildcard DestinationRule hosts are checked against every',
+    'clients see 503 (`UF`/`UC`, "upstream connect error"). Under DISABLE this holds whether or not the workload',
+    'has a sidecar, so it is reported even when the workload\'s Namespace (and so its injection) is not in the input. Wildcard DestinationRule hosts are checked against every',
     'service they cover. Fix: delete the `tls` block so auto-mTLS picks the right mode, use DISABLE toward such',
     'workloads, or switch the server to PERMISSIVE/STRICT.',
   ].join(' '),
@@ -29,7 +30,9 @@ const istioMutualTowardPlaintext: Rule = {
         const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
         const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => {
           const dataplane = graph.membershipOf(w).dataplane;
-          return dataplane === 'none' || (decision.mode === 'DISABLE' && dataplane !== 'unknown');
+          // With its Namespace missing from the input a workload may or may not have a sidecar, but under
+          // DISABLE it speaks plaintext either way, so forced Istio mTLS fails all the same.
+          return dataplane === 'none' || decision.mode === 'DISABLE';
         });
         if (!hit) continue;
         const why = graph.membershipOf(hit.workload).dataplane === 'none'
