@@ -1,9 +1,10 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { listenersAdmit, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly path: FieldPath }
+interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly sectionName?: string; readonly path: FieldPath }
 
 function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: string, defaultGroup: string): Ref | null {
   if (!isRecord(v) || typeof v.name !== 'string') return null;
@@ -12,6 +13,7 @@ function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: stri
     kind: typeof v.kind === 'string' ? v.kind : defaultKind,
     namespace: typeof v.namespace === 'string' && v.namespace !== '' ? v.namespace : route.namespace,
     name: v.name,
+    ...(typeof v.sectionName === 'string' && v.sectionName !== '' ? { sectionName: v.sectionName } : {}),
     path,
   };
 }
@@ -34,25 +36,34 @@ function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
 const routeReferenceNotFound: Rule = {
   id: 'gatewayapi/route-reference-not-found',
   severity: 'error',
-  summary: 'A Gateway API route attaches to a Gateway (or mesh Service) that does not exist, or sends to a backend Service that does not exist.',
+  summary: 'A Gateway API route attaches to a Gateway (or mesh Service) that does not exist or does not admit it, or sends to a backend Service that does not exist or is not permitted.',
   docs: [
     'An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute attaches through `parentRefs` (a Gateway, or for the mesh a',
     'Service; namespace defaults to the route\'s) and sends to `backendRefs` (a Service by default, or an Istio',
     'ServiceEntry as `kind: Hostname, group: networking.istio.io`). A missing parent means the route is never',
     'accepted (status `Accepted: False`, reason `NoMatchingParent`) and its hostnames answer 404; a missing backend',
-    'gets 500 for its share of traffic (`ResolvedRefs: False`, `BackendNotFound`). References to kinds meshproof',
+    'gets 500 for its share of traffic (`ResolvedRefs: False`, `BackendNotFound`). The same holds for references that',
+    'exist but are not allowed: a Gateway whose listeners do not admit the route\'s namespace (`allowedRoutes`,',
+    '`Same` by default: `NotAllowedByListeners`) and a backend Service in another namespace without a ReferenceGrant',
+    'there (`RefNotPermitted`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
   ].join(' '),
-  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
+  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry', 'ReferenceGrant', 'Namespace'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const route of k8s.routes()) {
       const { parents, backends } = refsOf(route);
       for (const p of parents) {
         if (p.group === GATEWAY_API_GROUP && p.kind === 'Gateway') {
-          if (k8s.get('Gateway', p.namespace, p.name)) continue;
-          ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
+          const gateway = k8s.get('Gateway', p.namespace, p.name);
+          if (!gateway) {
+            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
+          } else if (!listenersAdmit(gateway, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels)) {
+            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''} does not admit routes from namespace ${route.namespace} ` +
+              '(listeners[].allowedRoutes.namespaces.from is Same by default): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ' +
+              `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+          }
         } else if (p.group === '' && p.kind === 'Service') {
           if (graph.get('Service', p.namespace, p.name)) continue;
           ctx.report(route, `${route.kind} parentRef Service "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
@@ -62,6 +73,12 @@ const routeReferenceNotFound: Rule = {
         let found: boolean | undefined;
         if (b.group === '' && b.kind === 'Service') found = graph.get('Service', b.namespace, b.name) !== undefined;
         else if (b.group === 'networking.istio.io' && b.kind === 'Hostname') found = graph.servicesForHost(b.name, route.namespace).length > 0;
+        if (found === true && b.kind === 'Service' && b.namespace !== route.namespace &&
+          !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace: b.namespace, name: b.name })) {
+          ctx.report(route, `${route.kind} backendRef Service "${b.namespace}/${b.name}" is in another namespace and no ReferenceGrant in ${b.namespace} permits it ` +
+            `(RefNotPermitted): requests sent to it get 500; add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
+          continue;
+        }
         if (found !== false) continue;
         const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
         ctx.report(route, `${route.kind} backendRef ${what} not found: requests sent to it get 500; fix the name or namespace, or create it`, { path: b.path });
