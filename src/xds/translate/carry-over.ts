@@ -20,6 +20,10 @@
  * numbers, booleans, arrays and records, including every origin's file, line and column), and
  * objects that many views share (a cluster's policy and DestinationRule view, a service view) are
  * printed once per object: their JSON interned to a short id (`printOf`), memoised in a WeakMap.
+ * This relies on views being JSON-faithful: no `undefined` inside a nested record that a builder
+ * tells from an absent key, no NaN or Infinity that a builder tells from null (a cluster view's own
+ * fields are printed by type, `undefined` included). The view (scope, cluster and service views)
+ * is still computed afresh for each graph: only the translations are carried over.
  *
  * A graph without a predecessor (the first one) computes no fingerprint while it translates: its
  * entries are keyed later, by {@link prepareCarryOver} (`xds serve` calls it after publishing, while
@@ -30,9 +34,6 @@
  * successor has translated every proxy (the entries no successor reused are then garbage), and a
  * store dies with its graph. So at most two generations are alive, and one after release.
  */
-import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
-import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
-import type { VirtualHost } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { ClusterView, HostRoutesView, ServiceView } from '../../mesh/view/index.js';
 import type { WorkloadInstance } from './workload-file.js';
