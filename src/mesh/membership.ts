@@ -10,7 +10,8 @@ import type { Workload } from './workloads.js';
 /**
  * - `sidecar`: an Envoy sidecar is injected (or the pod already carries `istio-proxy`).
  * - `gateway`: the pod is an Istio gateway (router) proxy.
- * - `ambient`: no sidecar; traffic goes through ztunnel (`istio.io/dataplane-mode=ambient`).
+ * - `ambient`: no sidecar; traffic goes through ztunnel (`istio.io/dataplane-mode=ambient`, or the
+ *   `ambient.istio.io/redirection: enabled` annotation istio-cni writes on a captured pod).
  * - `none`: not in the mesh.
  * - `unknown`: the answer depends on a Namespace object that is not in the input.
  */
@@ -75,6 +76,12 @@ export function membershipOf(w: Workload, namespace: MeshObject | undefined, ing
     const args = (containers[proxyIndex] as Record<string, unknown>).args;
     const router = Array.isArray(args) && args.includes('router');
     return result(router ? 'gateway' : 'sidecar', router ? 'its istio-proxy container runs as a router (gateway)' : 'its pod already has an istio-proxy container (manual injection)', at('spec', 'containers', proxyIndex));
+  }
+  // istio-cni writes this annotation on every pod it has captured for ztunnel: a pod manifest that
+  // carries it (e.g. `kubectl get pod -o yaml`) is ambient whatever the labels say (Istio
+  // util.PodInAmbientMode reads only this).
+  if (t.annotations['ambient.istio.io/redirection'] === 'enabled') {
+    return result('ambient', 'its pod carries ambient.istio.io/redirection: enabled (captured by ztunnel)', at('metadata', 'annotations', 'ambient.istio.io/redirection'));
   }
   if (t.spec.hostNetwork === true) return result('none', 'pods on the host network are never injected', at('spec', 'hostNetwork'));
   if (IGNORED_NAMESPACES.has(w.namespace)) return result('none', `the injector ignores namespace ${w.namespace}`, null);

@@ -1,5 +1,4 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
-import { podAnnotations } from '../security/_helpers.js';
 
 /**
  * Istio `util.NamespaceInAmbientMode`: the Namespace is labelled `istio.io/dataplane-mode: ambient`
@@ -14,11 +13,10 @@ export function namespaceInAmbientMode(graph: MeshGraph, namespace: string): boo
 }
 
 /**
- * Whether ztunnel captures `w` instead of a sidecar: the mesh model says ambient, or the pod
- * carries `ambient.istio.io/redirection: enabled` (what the CNI agent writes; Istio `PodInAmbientMode`).
+ * Whether ztunnel captures `w` instead of a sidecar, as the mesh model decides it (namespace or pod
+ * `istio.io/dataplane-mode: ambient`, or the `ambient.istio.io/redirection: enabled` annotation the
+ * CNI agent writes on a captured pod, which is all Istio `PodInAmbientMode` reads).
  */
 export function workloadInAmbientMode(graph: MeshGraph, w: Workload): boolean {
-  if (graph.membershipOf(w).dataplane === 'ambient') return true;
-  const annotations = w.kind === 'Pod' ? w.object.annotations : podAnnotations(w);
-  return annotations['ambient.istio.io/redirection'] === 'enabled';
+  return graph.membershipOf(w).dataplane === 'ambient';
 }
