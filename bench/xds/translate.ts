@@ -185,23 +185,34 @@ function selfTimes(p: CpuProfile): [string, number][] {
 
 /**
  * `--all[=<n>]`: the snapshots of every proxy of an n-service mesh (default 1,000), one after the
- * other as `xds serve` publishes them, on a fresh graph after a warm-up: total wall and CPU, and
- * the mean per proxy.
+ * other as `xds serve` publishes them, on a fresh graph after a warm-up; then, as a reload after one
+ * VirtualService's weights changed, every proxy again: on a fresh graph (before carry-over) and on a
+ * graph built on the first one (carried over, after `prepareCarryOver`, timed apart). Total wall and
+ * CPU, and the mean per proxy, for each.
  */
 function wholeMesh(n: number): void {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies));
   for (const p of proxiesOf(warmup).filter((p) => p.type === 'sidecar').slice(0, 3)) once(warmup, p, workloads);
-  const graph = MeshGraph.from(manifests(bodies));
-  const proxies = proxiesOf(graph);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const p of proxies) createSnapshot(translateProxy(buildProxyView(graph, p), workloads));
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  const cpu = (c.user + c.system) / 1000;
-  console.log(`every proxy of a ${fmt(n)}-service mesh (${fmt(proxies.length)} proxies, 10 namespaces): wall ${fmt(wall)} ms, CPU ${fmt(cpu)} ms; per proxy: wall ${fmt(wall / proxies.length, 1)} ms, CPU ${fmt(cpu / proxies.length, 1)} ms`);
+  const all = (label: string, graph: MeshGraph, list: readonly WorkloadInstance[]): void => {
+    const proxies = proxiesOf(graph);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const p of proxies) createSnapshot(translateProxy(buildProxyView(graph, p), list));
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1000;
+    console.log(`${label}: every proxy of a ${fmt(n)}-service mesh (${fmt(proxies.length)} proxies, 10 namespaces): wall ${fmt(wall)} ms, CPU ${fmt(cpu)} ms; per proxy: wall ${fmt(wall / proxies.length, 1)} ms, CPU ${fmt(cpu / proxies.length, 1)} ms`);
+  };
+  const graph = MeshGraph.from(manifests(bodies), { carryOver: true });
+  all('fresh graph', graph, workloads);
+  const edited = changedMesh(bodies);
+  all('after a change, without carry-over (fresh graph)', MeshGraph.from(manifests(edited)), workloadsOf(n));
+  const k0 = performance.now();
+  prepareCarryOver(graph);
+  console.log(`keying the first graph's entries (prepareCarryOver, while xds serve waits for a change): ${fmt(performance.now() - k0)} ms`);
+  all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph }), workloadsOf(n));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
