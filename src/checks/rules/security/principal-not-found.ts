@@ -1,5 +1,6 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { closest, editDistance } from '../../config/did-you-mean.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -31,14 +32,21 @@ function identitiesOf(graph: MeshGraph): Map<string, NamespaceIdentities> {
   return out;
 }
 
-/** Every `from[].source.principals[]` entry of an AuthorizationPolicy, with its field path. */
+/**
+ * Every principal an AuthorizationPolicy matches callers by, with its field path: `from[].source.principals[]`
+ * and the values of `when[]` conditions on `source.principal` (the same matcher in Istio's generator.go).
+ */
 function principalsOf(ap: MeshObject): { principal: string; path: FieldPath }[] {
   const out: { principal: string; path: FieldPath }[] = [];
   (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
-    if (!isRecord(rule) || !Array.isArray(rule.from)) return;
-    rule.from.forEach((from, j) => {
+    if (!isRecord(rule)) return;
+    (Array.isArray(rule.from) ? rule.from : []).forEach((from, j) => {
       const source = isRecord(from) && isRecord(from.source) ? from.source : undefined;
       (stringList(source?.principals) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'from', j, 'source', 'principals', k] }));
+    });
+    (Array.isArray(rule.when) ? rule.when : []).forEach((cond, j) => {
+      if (!isRecord(cond) || cond.key !== 'source.principal') return;
+      (stringList(cond.values) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'when', j, 'values', k] }));
     });
   });
   return out;
@@ -60,7 +68,10 @@ const principalNotFound: Rule = {
     'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
     'written exactly (no `*`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
-    'namespaces whose workloads are in the input. Fix the principal or the workload\'s `serviceAccountName`.',
+    'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one or two',
+    'edits from a namespace running that account, is reported as a typo. Conditions on `source.principal` (`when`)',
+    'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
+    'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
@@ -69,13 +80,27 @@ const principalNotFound: Rule = {
     // Istio (trustdomain.Bundle.ReplaceTrustDomainAliases) treats `cluster.local` in a principal as the local trust domain.
     const domains = new Set([graph.trustDomain, ...graph.meshConfig.trustDomainAliases, 'cluster.local']);
     const identities = identitiesOf(graph);
+    const namespaces = new Set(graph.namespaces());
     for (const ap of policies) {
       for (const { principal, path } of principalsOf(ap)) {
+        if (principal.startsWith('spiffe://')) {
+          ctx.report(ap, `Principal "${principal}" starts with spiffe://, which Istio adds itself (it matches "spiffe://${principal}"), so it never matches; ` +
+            `write "${principal.slice('spiffe://'.length)}"`, { path });
+          continue;
+        }
         const m = PRINCIPAL.exec(principal);
         if (!m || !domains.has(m[1]!)) continue;
         const [, , ns, sa] = m as unknown as [string, string, string, string];
         const known = identities.get(ns);
-        if (!known || known.runAs.size === 0) continue; // the namespace's workloads are not in the input
+        if (!known || known.runAs.size === 0) {
+          // Nothing at all of this namespace is in the input, but a namespace spelt nearly the same runs the account: a typo.
+          const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
+          if (near !== undefined && editDistance(ns, near) <= 2) {
+            ctx.report(ap, `Principal "${principal}" names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
+              `the rule never matches: did you mean "${m[1]}/ns/${near}/sa/${sa}"?`, { path });
+          }
+          continue;
+        }
         const runners = known.runAs.get(sa) ?? [];
         if (runners.length === 0) {
           if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
