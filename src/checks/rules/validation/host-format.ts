@@ -7,21 +7,23 @@ import { isIpAddress, wildcardDomainError } from './_dns.js';
  * `validation/host-format` (IST0106): hosts Istio's admission webhook refuses as not a (wildcard) domain name.
  * Mirrors `ValidateWildcardDomain` as called by ValidateVirtualService (`spec.hosts`, IP addresses allowed),
  * ValidateDestinationRule (`spec.host`), ValidateGateway via validateNamespaceSlashWildcardHostname
- * (`spec.servers[].hosts`, an optional `namespace/` prefix) and ValidateServiceEntry (`spec.hosts`, IPs allowed).
+ * (`spec.servers[].hosts`, an optional `namespace/` prefix), ValidateServiceEntry (`spec.hosts`, IPs allowed) and
+ * ValidateSidecar (`spec.egress[].hosts` must be `namespace/dnsName`, neither part empty).
  */
 const hostFormat: Rule = {
   id: 'validation/host-format',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService, DestinationRule, Gateway or ServiceEntry host that is not a valid domain name, so Istio\'s admission webhook refuses the object.',
+  summary: 'A VirtualService, DestinationRule, Gateway or ServiceEntry host that is not a valid domain name, or a Sidecar egress host not of the form namespace/dnsName, so Istio\'s admission webhook refuses the object.',
   docs: [
     'Istio validates hosts with `ValidateWildcardDomain`: at most 255 characters, labels of 1-63 ASCII letters, digits',
     'and `-` (no `_`, spaces, non-ASCII, no empty label as in `a..b`), a wildcard only as the first label (`*` or',
     '`*.example.com`), and a top-level label that is not all digits. VirtualService and ServiceEntry hosts may also be',
-    'IP addresses; Gateway server hosts may carry a `namespace/` prefix. `kubectl apply` fails and `istioctl analyze`',
+    'IP addresses; Gateway server hosts may carry a `namespace/` prefix; Sidecar egress hosts must be `namespace/dnsName`',
+    'with neither part empty. `kubectl apply` fails and `istioctl analyze`',
     'reports IST0106. Fix: write the host as a DNS name (for non-ASCII names, the punycode `xn--` form).',
   ].join(' '),
-  kinds: ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry'],
+  kinds: ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar'],
   check(graph, ctx) {
     const check = (o: MeshObject, host: string, path: FieldPath, allowIp: boolean) => {
       if (allowIp && isIpAddress(host)) return;
@@ -36,6 +38,20 @@ const hostFormat: Rule = {
     }
     for (const dr of graph.ofKind('DestinationRule')) {
       if (typeof dr.spec.host === 'string') check(dr, dr.spec.host, ['spec', 'host'], false);
+    }
+    for (const sc of graph.ofKind('Sidecar')) {
+      (Array.isArray(sc.spec.egress) ? sc.spec.egress : []).forEach((l, i) => {
+        if (!isRecord(l)) return;
+        (stringList(l.hosts) ?? []).forEach((h, j) => {
+          const slash = h.indexOf('/');
+          const path: FieldPath = ['spec', 'egress', i, 'hosts', j];
+          if (slash < 0) {
+            ctx.report(sc, `egress host "${h}": host must be of form namespace/dnsName; write "<namespace>/${h}" with the namespace of the service ("./${h}" for this Sidecar's own, "*/${h}" for any)`, { path });
+          } else if (slash === 0 || slash === h.length - 1) {
+            ctx.report(sc, `egress host "${h}": config namespace and dnsName in host entry cannot be empty; write e.g. "./*" or "istio-system/*"`, { path });
+          }
+        });
+      });
     }
     for (const gw of graph.ofKind('Gateway')) {
       (Array.isArray(gw.spec.servers) ? gw.spec.servers : []).forEach((s, i) => {
