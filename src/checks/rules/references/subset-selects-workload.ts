@@ -19,7 +19,10 @@ const subsetSelectsWorkload: Rule = {
     'least one workload (or endpoint) of it. Like istiod, endpoints carry the node and topology labels it adds',
     '(`kubernetes.io/hostname` from the pod\'s `nodeName`, region, zone and subzone from that Node\'s labels); a',
     'subset that selects on such a label is only judged when the input determines its value (a Pod with `nodeName`',
-    'and the Node, or a `nodeSelector`), never from the pod template\'s own labels. Mirrors `istioctl analyze` IST0173.',
+    'and the Node, or a `nodeSelector`), never from the pod template\'s own labels. Mirrors `istioctl analyze` IST0173,',
+    'with one deliberate difference: istioctl matches subset labels against every pod of the input (the Service it',
+    'converts for the check has no workload selector), so a label carried only by ANOTHER service\'s pods satisfies it;',
+    'istiod builds the subset from this service\'s endpoints, so meshproof reports it.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
   check(graph, ctx) {
