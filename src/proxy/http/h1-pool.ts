@@ -29,6 +29,8 @@ export interface H1Handler {
   onComplete(trailers: string[] | null): void;
   /** The request failed (at most once, never after onComplete). */
   onError(err: Error): void;
+  /** Everything one read from the socket carried for this request was parsed (after the calls above for those bytes). */
+  onReadEnd?(): void;
 }
 
 export interface H1Request {
@@ -261,7 +263,7 @@ class Connection {
     this.handle = handle;
     p[HTTPParser.kOnMessageBegin] = () => { if (!this.handler) this.socket.destroy(); };
     p[HTTPParser.kOnExecute] = (r: number | Error) => {
-      if (typeof r === 'number') return;
+      if (typeof r === 'number') { this.handler?.onReadEnd?.(); return; }
       if (this.handler) this.fail(r); else this.socket.destroy();
     };
   }
@@ -282,6 +284,7 @@ class Connection {
     if (!this.handler) { this.socket.destroy(); return; }
     const r = this.parser.execute(d);
     if (r instanceof Error) this.fail(r);
+    else this.handler?.onReadEnd?.();
   }
 
   private onEnd(): void {

@@ -42,9 +42,18 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
   private pipeReject: ((e: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private started = false;
+  /**
+   * Our pool's attempts hand the response on when the read that carried its head is parsed (or the
+   * response completed), not at the head: a small body read with its head is then complete when
+   * the router pipes it (one downstream write, no promise), as the parser's body callback would
+   * otherwise run the router's microtasks between the head and the rest of that read.
+   */
+  private readonly deferHead: boolean;
+  private headPending = false;
 
-  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats, private onSettled: (() => void) | undefined) {
+  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats, private onSettled: (() => void) | undefined, pool: Pool | H1Pool) {
     this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
+    this.deferHead = pool instanceof H1Pool;
   }
 
   abort(err: Error): void {
@@ -62,9 +71,21 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     this.status = statusCode;
     this.headers = responseHeaders(rawHeaders);
     this.resume = resume;
+    if (this.deferHead) this.headPending = true;
+    else this.deliver();
+    return true;
+  }
+
+  /** Resolves the attempt with this response. */
+  private deliver(): void {
+    this.headPending = false;
     this.settle();
     this.resolve(this);
-    return true;
+  }
+
+  /** H1Pool: the read that carried the head (and maybe more) is parsed. */
+  onReadEnd(): void {
+    if (this.headPending) this.deliver();
   }
 
   /** Calls `onSettled` once, when the attempt resolves or rejects. */
@@ -82,6 +103,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
   onComplete(trailers: string[] | null): void {
     const t = trailers ?? [];
     if (this.sink) { this.sink.end(t); this.pipeResolve!(); } else this.done = { trailers: t };
+    if (this.headPending) this.deliver();
   }
 
   onError(err: Error): void {
@@ -92,6 +114,7 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     }
     if (this.pipeReject) this.pipeReject(err);
     else this.failed = err;
+    if (this.headPending) this.deliver();
   }
 
   pipe(sink: ResponseSink): Promise<void> {
@@ -119,7 +142,8 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
 
 /**
  * Dispatches one request. `headers` is the flat upstream header list (hop-by-hop removed, `host` set).
- * Resolves at response headers; rejects with UpstreamError (UF / UC / UPE). The abort of `abortOn`
+ * Resolves at response headers (through our pool: once the read that carried them is parsed, see
+ * Http1Attempt's deferHead); rejects with UpstreamError (UF / UC / UPE). The abort of `abortOn`
  * (its ON_ABORT subscription when it offers one, else its signal) aborts it. `onSettled` is called
  * once, synchronously, just before the returned promise resolves or rejects.
  */
@@ -127,7 +151,7 @@ export function forwardHttp1(
   pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, abortOn: Exchange,
   onSettled?: () => void,
 ): Promise<UpstreamResponse> {
-  const attempt = new Http1Attempt(host, stats, onSettled);
+  const attempt = new Http1Attempt(host, stats, onSettled, pool);
   const subscribe = abortOn[ON_ABORT];
   if (subscribe !== undefined) {
     if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) { onSettled?.(); return Promise.reject(abortOn.signal.reason as Error); }
