@@ -4,9 +4,11 @@
  * - a backendRef into another namespace needs a ReferenceGrant in the backend's namespace whose
  *   `from` names the route's group, kind and namespace and whose `to` names the backend's group and
  *   kind (and name, when it gives one); otherwise `ResolvedRefs: False`, reason `RefNotPermitted`;
- * - a parentRef to a Gateway is accepted only by listeners whose `allowedRoutes.namespaces.from`
- *   admits the route's namespace (`Same`, the default: the Gateway's own; `All`; `Selector`: by
- *   namespace labels); otherwise `Accepted: False`, reason `NotAllowedByListeners`.
+ * - a parentRef to a Gateway is accepted only by listeners that take the route's kind
+ *   (`allowedRoutes.kinds`, else by protocol: HTTP/HTTPS take HTTPRoute and GRPCRoute, TLS takes
+ *   TLSRoute, TCP TCPRoute) and whose `allowedRoutes.namespaces.from` admits the route's namespace
+ *   (`Same`, the default: the Gateway's own; `All`; `Selector`: by namespace labels); otherwise
+ *   `Accepted: False`, reason `NotAllowedByListeners` (or `NoMatchingParent` for an unknown sectionName).
  */
 import { GATEWAY_API_GROUP, type GatewayApiIndex } from './gateway-api.js';
 import { isRecord, type MeshObject } from './object.js';
@@ -31,32 +33,58 @@ export function referenceGrantFor(index: GatewayApiIndex, from: ReferenceEnd, to
   });
 }
 
+/** Route kinds a listener takes by default, by its protocol (Gateway API: listener supportedKinds). */
+const KINDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
+};
+
 /**
- * Whether some listener of `gateway` (only the one named `sectionName`, when given) admits routes
- * from `routeNamespace`. A `Selector` listener admits when the namespace's labels are unknown
- * (`namespaceLabels` undefined) or match its `matchLabels`; `matchExpressions` are not judged (admit).
+ * Why no listener of `gateway` (only the one named `sectionName`, when given) accepts a `routeKind`
+ * from `routeNamespace`: 'no-listener' (no listener of that name), 'kind' (no candidate listener takes
+ * the kind: `allowedRoutes.kinds`, else its protocol's kinds), 'namespace' (those that take the kind do
+ * not admit the namespace); undefined when one accepts it. A `Selector` listener admits when the
+ * namespace's labels are unknown (`namespaceLabels` undefined) or match its `matchLabels`;
+ * `matchExpressions` are not judged (admit). A Gateway without listeners is not judged.
  */
-export function listenersAdmit(
+export function listenerRejection(
   gateway: MeshObject,
+  routeKind: string,
   routeNamespace: string,
   sectionName: string | undefined,
   namespaceLabels: Readonly<Record<string, string>> | undefined,
-): boolean {
-  const listeners = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(
-    (l) => isRecord(l) && (sectionName === undefined || l.name === sectionName),
-  ) as Record<string, unknown>[];
-  if (listeners.length === 0) return sectionName === undefined; // no listeners at all: not ours to judge here
-  return listeners.some((l) => {
-    const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
-    const from = typeof ns.from === 'string' ? ns.from : 'Same';
-    if (from === 'All') return true;
-    if (from === 'Same') return routeNamespace === gateway.namespace;
-    if (from !== 'Selector') return true;
-    const selector = isRecord(ns.selector) ? ns.selector : {};
-    if (namespaceLabels === undefined || selector.matchExpressions !== undefined) return true;
-    const match = isRecord(selector.matchLabels) ? selector.matchLabels : {};
-    return Object.entries(match).every(([k, v]) => namespaceLabels[k] === v);
-  });
+): 'no-listener' | 'kind' | 'namespace' | undefined {
+  const all = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
+  if (all.length === 0) return undefined;
+  const named = all.filter((l) => sectionName === undefined || l.name === sectionName);
+  if (named.length === 0) return 'no-listener';
+  const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
+  if (takingKind.length === 0) return 'kind';
+  return takingKind.some((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels)) ? undefined : 'namespace';
+}
+
+/** Route kinds a listener takes: `allowedRoutes.kinds[].kind`, else by protocol (unknown protocol: any). */
+export function kindsOf(listener: Readonly<Record<string, unknown>>): readonly string[] {
+  const kinds = isRecord(listener.allowedRoutes) && Array.isArray(listener.allowedRoutes.kinds) ? listener.allowedRoutes.kinds : [];
+  const listed = kinds.flatMap((k) => (isRecord(k) && typeof k.kind === 'string' ? [k.kind] : []));
+  if (listed.length > 0) return listed;
+  const protocol = typeof listener.protocol === 'string' ? listener.protocol.toUpperCase() : '';
+  return KINDS_BY_PROTOCOL[protocol] ?? ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
+}
+
+function admitsNamespace(l: Readonly<Record<string, unknown>>, gatewayNamespace: string, routeNamespace: string, namespaceLabels: Readonly<Record<string, string>> | undefined): boolean {
+  const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
+  const from = typeof ns.from === 'string' ? ns.from : 'Same';
+  if (from === 'All') return true;
+  if (from === 'Same') return routeNamespace === gatewayNamespace;
+  if (from !== 'Selector') return true;
+  const selector = isRecord(ns.selector) ? ns.selector : {};
+  if (namespaceLabels === undefined || selector.matchExpressions !== undefined) return true;
+  const match = isRecord(selector.matchLabels) ? selector.matchLabels : {};
+  return Object.entries(match).every(([k, v]) => namespaceLabels[k] === v);
 }
 
 /** The Gateway API group, re-exported for callers that build ReferenceEnds. */

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GatewayApiIndex } from '../../src/mesh/gateway-api.js';
-import { listenersAdmit, referenceGrantFor } from '../../src/mesh/gateway-api-attachment.js';
+import { listenerRejection, referenceGrantFor } from '../../src/mesh/gateway-api-attachment.js';
 import type { MeshObject } from '../../src/mesh/object.js';
 
 const G = 'gateway.networking.k8s.io';
@@ -10,24 +10,37 @@ const obj = (kind: string, namespace: string, name: string, spec: Record<string,
 
 const gateway = (listeners: unknown[]) => obj('Gateway', 'edge', 'public', { listeners });
 
-test('GIVEN listeners without allowedRoutes WHEN a route from another namespace attaches THEN not admitted (Same is the default)', () => {
-  const gw = gateway([{ name: 'https', port: 443 }]);
-  assert.is(listenersAdmit(gw, 'shop', undefined, undefined), false);
-  assert.is(listenersAdmit(gw, 'edge', undefined, undefined), true);
+test('GIVEN listeners without allowedRoutes WHEN a route from another namespace attaches THEN rejected by namespace (Same is the default)', () => {
+  const gw = gateway([{ name: 'https', port: 443, protocol: 'HTTPS' }]);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', undefined, undefined), 'namespace');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'edge', undefined, undefined), undefined);
 });
 
 test('GIVEN listeners with All, Selector and sectionName WHEN judged THEN as the Gateway API says', () => {
   const gw = gateway([
-    { name: 'internal', port: 80 },
-    { name: 'public', port: 443, allowedRoutes: { namespaces: { from: 'All' } } },
-    { name: 'teams', port: 8443, allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'shop' } } } } },
+    { name: 'internal', port: 80, protocol: 'HTTP' },
+    { name: 'public', port: 443, protocol: 'HTTPS', allowedRoutes: { namespaces: { from: 'All' } } },
+    { name: 'teams', port: 8443, protocol: 'HTTPS', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'shop' } } } } },
   ]);
-  assert.is(listenersAdmit(gw, 'shop', 'public', undefined), true);
-  assert.is(listenersAdmit(gw, 'shop', 'internal', undefined), false);
-  assert.is(listenersAdmit(gw, 'shop', 'teams', { team: 'shop' }), true);
-  assert.is(listenersAdmit(gw, 'shop', 'teams', { team: 'web' }), false);
-  assert.is(listenersAdmit(gw, 'shop', 'teams', undefined), true, 'labels unknown: not judged');
-  assert.is(listenersAdmit(gw, 'shop', 'missing', undefined), false, 'a sectionName naming no listener admits nothing');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'public', undefined), undefined);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'internal', undefined), 'namespace');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'teams', { team: 'shop' }), undefined);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'teams', { team: 'web' }), 'namespace');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'teams', undefined), undefined, 'labels unknown: not judged');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'missing', undefined), 'no-listener');
+});
+
+test('GIVEN listeners of TLS and TCP protocol WHEN an HTTPRoute attaches THEN rejected by kind; the matching kinds are taken', () => {
+  const gw = gateway([
+    { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' }, allowedRoutes: { namespaces: { from: 'All' } } },
+    { name: 'tcp', port: 9000, protocol: 'TCP', allowedRoutes: { namespaces: { from: 'All' } } },
+    { name: 'custom', port: 8080, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' }, kinds: [{ kind: 'GRPCRoute' }] } },
+  ]);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', undefined, undefined), 'kind');
+  assert.is(listenerRejection(gw, 'TLSRoute', 'shop', 'tls', undefined), undefined);
+  assert.is(listenerRejection(gw, 'TCPRoute', 'shop', undefined, undefined), undefined);
+  assert.is(listenerRejection(gw, 'GRPCRoute', 'shop', 'custom', undefined), undefined);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'custom', undefined), 'kind');
 });
 
 test('GIVEN ReferenceGrants WHEN a cross-namespace backend is looked up THEN only a grant in the target namespace matching from and to counts', () => {

@@ -1,5 +1,5 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
-import { listenersAdmit, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { listenerRejection, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -43,7 +43,8 @@ const routeReferenceNotFound: Rule = {
     'ServiceEntry as `kind: Hostname, group: networking.istio.io`). A missing parent means the route is never',
     'accepted (status `Accepted: False`, reason `NoMatchingParent`) and its hostnames answer 404; a missing backend',
     'gets 500 for its share of traffic (`ResolvedRefs: False`, `BackendNotFound`). The same holds for references that',
-    'exist but are not allowed: a Gateway whose listeners do not admit the route\'s namespace (`allowedRoutes`,',
+    'exist but are not allowed: a Gateway without the listener `sectionName` names, whose listeners do not take the',
+    'route\'s kind (an HTTPRoute on a TLS or TCP listener) or do not admit the route\'s namespace (`allowedRoutes`,',
     '`Same` by default: `NotAllowedByListeners`) and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
@@ -59,10 +60,20 @@ const routeReferenceNotFound: Rule = {
           const gateway = k8s.get('Gateway', p.namespace, p.name);
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
-          } else if (!listenersAdmit(gateway, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels)) {
-            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''} does not admit routes from namespace ${route.namespace} ` +
-              '(listeners[].allowedRoutes.namespaces.from is Same by default): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ' +
-              `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+          } else {
+            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels);
+            const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}`;
+            if (why === 'no-listener') {
+              const names = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).flatMap((l) => (isRecord(l) && typeof l.name === 'string' ? [`"${l.name}"`] : []));
+              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached and its hostnames get 404; fix sectionName`, { path: p.path });
+            } else if (why === 'kind') {
+              ctx.report(route, `${where} does not take ${route.kind}s (by its protocol, or allowedRoutes.kinds): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
+                `attach to a listener of the matching protocol (HTTPRoute/GRPCRoute: HTTP or HTTPS, TLSRoute: TLS passthrough, TCPRoute: TCP), or use the route kind the listener takes`, { path: p.path });
+            } else if (why === 'namespace') {
+              ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
+                '(listeners[].allowedRoutes.namespaces.from is Same by default): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ' +
+                `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+            }
           }
         } else if (p.group === '' && p.kind === 'Service') {
           if (graph.get('Service', p.namespace, p.name)) continue;
