@@ -1,6 +1,6 @@
 /**
- * The kinds meshproof models, by API group. A kind in another group (e.g. the Gateway API's
- * `gateway.networking.k8s.io` Gateway) is a different kind and is treated as unknown.
+ * The kinds meshproof models, by API group. A kind in another group is a different kind: the
+ * Gateway API's `gateway.networking.k8s.io` Gateway is not Istio's Gateway (see {@link isModelledKind}).
  */
 export interface KindInfo {
   readonly kind: string;
@@ -37,6 +37,21 @@ add('PersistentVolume', '');
 export function groupOf(apiVersion: string): string {
   const slash = apiVersion.lastIndexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+/**
+ * Kubernetes Gateway API kinds (`gateway.networking.k8s.io`, any version) that the rules read. They
+ * have no {@link kindInfo} entry on purpose: MeshGraph indexes kinds by name, and the Gateway API
+ * `Gateway` would collide with Istio's; `gateway-api.ts` indexes them by API group instead.
+ */
+const GATEWAY_API_READ = new Set(['Gateway', 'ReferenceGrant', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
+
+/**
+ * Whether meshproof models (kind, group): it has a {@link kindInfo} entry or is a Gateway API kind
+ * the rules read. Anything else gets the `input/unknown-kind` note.
+ */
+export function isModelledKind(kind: string, apiVersion: string): boolean {
+  return kindInfo(kind, apiVersion) !== undefined || (groupOf(apiVersion) === 'gateway.networking.k8s.io' && GATEWAY_API_READ.has(kind));
 }
 
 /** The kind's entry, or undefined when meshproof does not model (kind, group). */

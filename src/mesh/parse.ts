@@ -1,5 +1,5 @@
 import type { FieldPath, FileLocation, SourceOrigin } from './types.js';
-import { kindInfo } from './kinds.js';
+import { isModelledKind } from './kinds.js';
 import { LineIndex } from './lines.js';
 import { describeValue, expandLists, isRecord } from './lists.js';
 import { problem, type InputProblem } from './problems.js';
@@ -206,7 +206,7 @@ function addObject(
   }
   const kind = body.kind as string;
   const apiVersion = body.apiVersion as string;
-  if (!kindInfo(kind, apiVersion)) {
+  if (!isModelledKind(kind, apiVersion)) {
     problems.push(problem('input/unknown-kind', `${kind} (${apiVersion}) "${(metadata as Record<string, unknown>).name as string}" is not a kind meshproof models; rules ignore it`, location, 'info', false));
   }
   out.push({ body, file: lines.file, docIndex: doc.index, itemIndex, location, locate, source: null });

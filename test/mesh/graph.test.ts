@@ -3,17 +3,29 @@ import * as assert from 'uvu/assert';
 import { parseManifests } from '../../src/mesh/parse.js';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import { loadInputs } from '../../src/mesh/load.js';
+import { gatewayApiOf, GATEWAY_API_ROUTE_KINDS } from '../../src/mesh/gateway-api.js';
+import { isModelledKind } from '../../src/mesh/kinds.js';
 
 const { files, problems } = await loadInputs(['test/fixtures/input/mesh']);
 const graph = MeshGraph.from(files);
 const workload = (name: string) => graph.workloads.all.find((w) => w.name === name)!;
 const names = (objects: readonly { name: string }[]) => objects.map((o) => o.name);
 
-test('GIVEN the mesh fixture WHEN loaded THEN only the Gateway API Gateway is unknown', () => {
-  assert.equal(problems.map((p) => [p.code, p.location.line]), [['input/unknown-kind', 236]]);
+test('GIVEN the mesh fixture WHEN loaded THEN nothing is unknown, and the Gateway API Gateway is not indexed as an Istio Gateway', () => {
+  assert.equal(problems.map((p) => [p.code, p.location.line]), []);
   assert.equal(names(graph.ofKind('Gateway')), ['public', 'local']);
+  assert.equal(names(gatewayApiOf(graph).ofKind('Gateway')), ['k8s-gateway']);
   assert.equal(graph.namespaces(), ['default', 'istio-system', 'prod']);
   assert.is(graph.get('Service', 'prod', 'ratings')?.file, 'test/fixtures/input/mesh/mesh.yaml');
+});
+
+test('GIVEN Gateway API kinds the rules read WHEN asked THEN each is modelled in any version, and only in its own group', () => {
+  for (const kind of ['Gateway', 'ReferenceGrant', ...GATEWAY_API_ROUTE_KINDS]) {
+    for (const v of ['v1', 'v1beta1', 'v1alpha2']) assert.ok(isModelledKind(kind, `gateway.networking.k8s.io/${v}`), `${kind} ${v}`);
+  }
+  assert.not.ok(isModelledKind('BackendTLSPolicy', 'gateway.networking.k8s.io/v1alpha3'));
+  assert.not.ok(isModelledKind('HTTPRoute', 'networking.istio.io/v1'));
+  assert.ok(isModelledKind('Gateway', 'networking.istio.io/v1'));
 });
 
 test('GIVEN hosts WHEN looked up in the service registry THEN short, FQDN, wildcard SE and exportTo apply', () => {
