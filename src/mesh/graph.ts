@@ -43,7 +43,9 @@ export interface GraphOptions {
    * The graph this one replaces after an input change (`xds serve` on reload): what was built for
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
    * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Held weakly: a
-   * graph never keeps its predecessor alive. Implies `carryOver`. @default none
+   * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
+   * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
+   * Implies `carryOver`. @default none
    */
   readonly previous?: MeshGraph;
   /**
