@@ -7,7 +7,7 @@ import { getHeader } from '../header-mutation.js';
 import type { CompiledRoute } from '../route-table.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { type Exchange, type Forward, type ProxyExtensions, UpstreamError } from './pipeline.js';
-import { buildUpstreamHeaders } from './request-handler.js';
+import { buildUpstreamHeaders } from './upstream-request-headers.js';
 import { forwardHttp1 } from './upstream-http1.js';
 
 /** One upstream attempt with the cluster's load balancer; counts it on the cluster and the host. */

@@ -13,11 +13,10 @@ import type { ClusterStats, HttpStats, StatsStore } from '../admin/stats.js';
 import type { CompiledHcm } from '../config/listener-config.js';
 import { applyHeaderMutations, removeAll } from '../header-mutation.js';
 import { normalizeRequestPath } from '../path-normalize.js';
-import { ATTEMPT_COUNT_HEADER } from '../policy/retry.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
-import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, upstreamHeaders, writeHead } from './downstream.js';
+import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost, UpstreamResponse } from './pipeline.js';
 import { ON_ABORT, PIPED, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
@@ -399,34 +398,3 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
     downstreamPeerUriSan: peerSpiffeId(ex.downstream.tls),
   });
 }
-
-/**
- * The upstream request headers for a forward decision: downstream headers without hop-by-hop ones,
- * `host` (rewritten when the route says so), x-forwarded-proto, x-request-id (generated when
- * absent), x-envoy-original-path when the path was rewritten, then the route's header operations.
- */
-export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: UpstreamHost): string[] {
-  const authority = d.authority ?? (d.autoHostRewrite && host.hostname ? host.hostname : ex.authority);
-  const req = (ex as HttpExchange).req;
-  const h = upstreamHeaders(req.rawHeaders, authority);
-  h.push('x-forwarded-proto', ex.scheme);
-  if (ex.headers['x-request-id'] === undefined) {
-    const hx = ex as HttpExchange;
-    const id = hx.requestId ??= generateRequestId();
-    h.push('x-request-id', id);
-  }
-  if (d.path !== ex.path) {
-    (ex as HttpExchange).originalPath = ex.path;
-    h.push('x-envoy-original-path', ex.path);
-  }
-  if (d.requestHeaders.length > 0) applyHeaderMutations(h, d.requestHeaders);
-  const n = ex.attemptCount;
-  if (n !== undefined) {
-    removeAll(h, ATTEMPT_COUNT_HEADER);
-    h.push(ATTEMPT_COUNT_HEADER, n < ATTEMPT_COUNTS.length ? ATTEMPT_COUNTS[n]! : String(n));
-  }
-  return h;
-}
-
-/** `String(n)` for the attempt counts retries reach, made once. */
-const ATTEMPT_COUNTS = Array.from({ length: 16 }, (_, i) => String(i));
