@@ -43,8 +43,8 @@ const KINDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Why no listener of `gateway` (only the one named `sectionName`, when given) accepts a `routeKind`
- * from `routeNamespace`: 'no-listener' (no listener of that name), 'kind' (no candidate listener takes
+ * Why no listener of `gateway` (only the one named `sectionName` and on `port`, when given) accepts a
+ * `routeKind` from `routeNamespace`: 'no-listener' (no listener of that name and port), 'kind' (no candidate listener takes
  * the kind: `allowedRoutes.kinds`, else its protocol's kinds), 'namespace' (those that take the kind do
  * not admit the namespace); undefined when one accepts it. A `Selector` listener admits when the
  * namespace's labels are unknown (`namespaceLabels` undefined) or match its `matchLabels`;
@@ -56,10 +56,11 @@ export function listenerRejection(
   routeNamespace: string,
   sectionName: string | undefined,
   namespaceLabels: Readonly<Record<string, string>> | undefined,
+  port?: number,
 ): 'no-listener' | 'kind' | 'namespace' | undefined {
   const all = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
   if (all.length === 0) return undefined;
-  const named = all.filter((l) => sectionName === undefined || l.name === sectionName);
+  const named = all.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
   if (named.length === 0) return 'no-listener';
   const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
   if (takingKind.length === 0) return 'kind';

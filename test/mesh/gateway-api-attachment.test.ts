@@ -28,6 +28,8 @@ test('GIVEN listeners with All, Selector and sectionName WHEN judged THEN as the
   assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'teams', { team: 'web' }), 'namespace');
   assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'teams', undefined), undefined, 'labels unknown: not judged');
   assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'missing', undefined), 'no-listener');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', undefined, undefined, 443), undefined, 'port 443 is the public listener');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'shop', 'public', undefined, 8443), 'no-listener', 'public listens on 443, not 8443');
 });
 
 test('GIVEN listeners of TLS and TCP protocol WHEN an HTTPRoute attaches THEN rejected by kind; the matching kinds are taken', () => {

@@ -4,7 +4,7 @@ import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly sectionName?: string; readonly path: FieldPath }
+interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly sectionName?: string; readonly port?: number; readonly path: FieldPath }
 
 function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: string, defaultGroup: string): Ref | null {
   if (!isRecord(v) || typeof v.name !== 'string') return null;
@@ -14,6 +14,7 @@ function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: stri
     namespace: typeof v.namespace === 'string' && v.namespace !== '' ? v.namespace : route.namespace,
     name: v.name,
     ...(typeof v.sectionName === 'string' && v.sectionName !== '' ? { sectionName: v.sectionName } : {}),
+    ...(typeof v.port === 'number' ? { port: v.port } : {}),
     path,
   };
 }
@@ -61,11 +62,11 @@ const routeReferenceNotFound: Rule = {
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
           } else {
-            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels);
-            const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}`;
+            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels, p.port);
+            const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
             if (why === 'no-listener') {
-              const names = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).flatMap((l) => (isRecord(l) && typeof l.name === 'string' ? [`"${l.name}"`] : []));
-              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached and its hostnames get 404; fix sectionName`, { path: p.path });
+              const names = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).flatMap((l) => (isRecord(l) && typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
+              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and its hostnames get 404; fix sectionName or port`, { path: p.path });
             } else if (why === 'kind') {
               ctx.report(route, `${where} does not take ${route.kind}s (by its protocol, or allowedRoutes.kinds): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
                 `attach to a listener of the matching protocol (HTTPRoute/GRPCRoute: HTTP or HTTPS, TLSRoute: TLS passthrough, TCPRoute: TCP), or use the route kind the listener takes`, { path: p.path });
