@@ -246,6 +246,6 @@ export function assignmentKey(store: CarryOverStore, c: ClusterView, service: Se
 
 /** Key of a shared virtual host: the host's routes (by hash), what the routes read from the environment, the domains. */
 export function virtualHostKey(store: CarryOverStore, h: HostRoutesView, routesVariant: string, domains: readonly string[]): string {
-  return `${printOf(h, store)}\u0000${routesVariant}\u0000${domains.join(' ')}`;
+  return `${printOf(h, store)}\u0000${routesVariant}\u0000${JSON.stringify(domains)}`;
 }
 
