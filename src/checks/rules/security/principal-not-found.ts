@@ -68,8 +68,8 @@ const principalNotFound: Rule = {
     'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
     'written exactly (no `*`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
-    'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one or two',
-    'edits from a namespace running that account, is reported as a typo. Conditions on `source.principal` (`when`)',
+    'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one edit',
+    '(two for names of six letters or more) from a namespace running that account, is reported as a typo. Conditions on `source.principal` (`when`)',
     'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
     'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
@@ -95,7 +95,7 @@ const principalNotFound: Rule = {
         if (!known || known.runAs.size === 0) {
           // Nothing at all of this namespace is in the input, but a namespace spelt nearly the same runs the account: a typo.
           const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
-          if (near !== undefined && editDistance(ns, near) <= 2) {
+          if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1)) {
             ctx.report(ap, `Principal "${principal}" names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
               `the rule never matches: did you mean "${m[1]}/ns/${near}/sa/${sa}"?`, { path });
           }
