@@ -18,7 +18,7 @@ const matchGatewayNotBound: Rule = {
     '(Istio\'s route.go `sourceMatchHTTP`, names resolved like `spec.gateways`: a short name is in the',
     'VirtualService\'s namespace). A match naming an existing gateway, or `mesh`, that is missing from',
     '`spec.gateways` therefore matches nothing anywhere; when every match of a rule is like that, the rule is dead.',
-    'A gateway that exists nowhere is `references/gateway-exists`. Fix: add the gateway to `spec.gateways`, or',
+    'A gateway that exists nowhere is `references/match-gateway-exists`. Fix: add the gateway to `spec.gateways`, or',
     'name a bound one in the match (e.g. `istio-system/public-gw`, not `public-gw` from another namespace).',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
