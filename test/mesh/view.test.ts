@@ -120,6 +120,22 @@ test('GIVEN delegation WHEN resolved THEN the delegate defaults to the root name
   assert.match(self.problems[0]!.message, /delegate cycle/);
 });
 
+test('GIVEN a delegate in another namespace WHEN its exportTo leaves out the root namespace THEN the route is dropped with a problem, as istiod mergeVirtualServices', () => {
+  const objects = (exportTo: string[] | undefined) => [
+    svc('reviews', 'prod'), svc('ratings', 'team'),
+    vs('root', 'prod', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' } }], delegate: { name: 'api', namespace: 'team' } }] }),
+    vs('api', 'team', { ...(exportTo ? { exportTo } : {}), http: [{ route: [route('ratings.team.svc.cluster.local')] }] }),
+  ];
+  const routed = (exportTo: string[] | undefined) => {
+    const v = buildProxyView(graphOf(objects(exportTo)), client);
+    return [routesOf(v, REVIEWS)?.http.length ?? 0, v.problems.map((p) => p.code)] as const;
+  };
+  for (const ok of [undefined, ['*'], ['prod'], ['prod', 'team']]) assert.equal(routed(ok), [1, []], JSON.stringify(ok));
+  for (const bad of [['.'], ['team'], ['~'], ['other']]) assert.equal(routed(bad), [0, ['view/delegate-not-exported']], JSON.stringify(bad));
+  const v = buildProxyView(graphOf(objects(['.'])), client);
+  assert.match(v.problems[0]!.message, /team\/api is not exported to namespace prod .*add "prod" to the delegate's exportTo/);
+});
+
 test('GIVEN a Sidecar with egress hosts WHEN viewed THEN only imported services are visible, plus hosts its VirtualServices route to', () => {
   const g = graphOf([
     svc('reviews', 'prod'), svc('ratings', 'prod'), svc('details', 'prod'), svc('local', 'web'),

@@ -8,6 +8,7 @@ import type { FieldPath } from '../types.js';
 import type { MeshGraph } from '../graph.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
+import { exportedTo, exportToOf } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
 import { httpMatch, matchApplies, mergeMatches, stringMatch, type MatchScope } from './matches.js';
@@ -224,6 +225,12 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
   }
   if ((stringList(target.spec.hosts) ?? []).length > 0) {
     env.problems.push({ code: 'view/delegate-has-hosts', message: `delegate VirtualService ${namespace}/${name} has hosts, so Istio does not treat it as a delegate and the route is dropped. Fix: remove spec.hosts from ${namespace}/${name}`, origin });
+    return null;
+  }
+  // istiod's mergeVirtualServices: a delegate must be exported to the root's namespace.
+  const exportTo = exportToOf(target, env.graph.meshConfig);
+  if (!exportedTo(exportTo.values, target.namespace, vs.namespace)) {
+    env.problems.push({ code: 'view/delegate-not-exported', message: `delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod ignores it for this root and the route is dropped (Envoy answers 404 NR). Fix: add "${vs.namespace}" to the delegate's exportTo`, origin });
     return null;
   }
   return target;
