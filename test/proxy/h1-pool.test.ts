@@ -237,6 +237,14 @@ test('GIVEN Keep-Alive: timeout= hints WHEN read THEN the idle time is 1 s short
   assert.is(keepAliveHint(['Keep-Alive', 'timeout=1'], 60_000), 0);
   assert.is(keepAliveHint(['Keep-Alive', 'max=5'], 30_000), 30_000);
   assert.is(keepAliveHint(['x-timeout', 'timeout=1'], 30_000), 30_000);
+  // The same value again (remembered), values alternating, `Connection` (same length) first, a hint-less keep-alive before one with a timeout.
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=5, max=1000'], 60_000), 4000);
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=5, max=1000'], 3000), 3000);
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=9'], 60_000), 8000);
+  assert.is(keepAliveHint(['Keep-Alive', 'timeout=5, max=1000'], 60_000), 4000);
+  assert.is(keepAliveHint(['Connection', 'timeout=2', 'KEEP-ALIVE', 'timeout=3'], 60_000), 2000);
+  assert.is(keepAliveHint(['keep-alive', 'max=5', 'keep-alive', 'timeout=4'], 60_000), 3000);
+  assert.is(keepAliveHint(['keep-alive', 'max=5'], 60_000), 60_000);
 });
 
 test('GIVEN an upstream announcing Keep-Alive: timeout=1 WHEN two requests go one after another THEN the connection is not reused into the upstream\'s close', async () => {

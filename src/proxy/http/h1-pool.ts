@@ -99,11 +99,26 @@ function requestHead(r: H1Request, bodyLength: number | 'stream' | null): { head
  */
 export function keepAliveHint(raw: readonly string[], fallbackMs: number): number {
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'keep-alive') continue;
-    const m = /(?:^|[,;\s])timeout=(\d+)/i.exec(raw[i + 1]!);
-    if (m) return Math.min(fallbackMs, Math.max(0, Number(m[1]) * 1000 - 1000));
+    const name = raw[i]!;
+    // `Connection` has the same length: its first letter tells them apart without lower-casing.
+    if (name.length !== 10 || (name.charCodeAt(0) | 0x20) !== 0x6b || name.toLowerCase() !== 'keep-alive') continue;
+    const s = timeoutSeconds(raw[i + 1]!);
+    if (s >= 0) return Math.min(fallbackMs, Math.max(0, s * 1000 - 1000));
   }
   return fallbackMs;
+}
+
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout=(\d+)/i;
+/** The last `Keep-Alive` value parsed and its `timeout=` (s, -1 without one): an upstream sends the same one on every response. */
+let lastKeepAlive = '';
+let lastTimeoutS = -1;
+
+function timeoutSeconds(value: string): number {
+  if (value === lastKeepAlive) return lastTimeoutS;
+  const m = KEEP_ALIVE_TIMEOUT.exec(value);
+  lastKeepAlive = value;
+  lastTimeoutS = m ? Number(m[1]) : -1;
+  return lastTimeoutS;
 }
 
 class Connection {
