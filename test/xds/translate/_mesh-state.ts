@@ -1,0 +1,93 @@
+/**
+ * A mesh input as data, for the differential carry-over test: documents (plain objects) spread over
+ * files, each with blank-comment padding above it (so moving, padding or reordering changes the
+ * file:line every origin carries), and the workload instances of the embedded runtime.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { MeshGraph, type GraphOptions } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
+import type { WorkloadInstance } from '../../../src/xds/translate/index.js';
+import { meshOf } from '../../../bench/view/mesh.js';
+import { BASE, baseWorkloads } from './_carry.js';
+import { DIST, appNames } from './_apps.js';
+
+/** A document of the input. */
+export type Doc = Record<string, any>;
+
+export interface Placed {
+  doc: Doc;
+  /** Index into {@link FILES}. */
+  file: number;
+  /** Comment lines written above the document. */
+  pad: number;
+  /** Flow style (`{ a: 1 }`) instead of block: moves columns and lines. */
+  flow: boolean;
+}
+
+export interface MeshState {
+  readonly corpus: string;
+  placed: Placed[];
+  workloads: WorkloadInstance[];
+}
+
+export const FILES = ['a.yaml', 'b.yaml'];
+
+/** A deep copy (documents and workloads are edited in place by mutations). */
+export function cloneState(s: MeshState): MeshState {
+  return { corpus: s.corpus, placed: s.placed.map((p) => ({ ...p, doc: structuredClone(p.doc) })), workloads: structuredClone(s.workloads) };
+}
+
+/** The files' text. */
+export function render(s: MeshState): string[] {
+  return FILES.map((_, i) => s.placed.filter((p) => p.file === i).map((p) => `${'#\n'.repeat(p.pad)}${p.flow ? `${stringify(p.doc, { collectionStyle: 'flow' })}` : stringify(p.doc)}`).join('---\n'));
+}
+
+/** The graph of `s`, loaded through the real loader from `dir` (so file names and lines are real). */
+export async function graphOf(s: MeshState, dir: string, opts: GraphOptions = {}): Promise<MeshGraph> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const texts = render(s);
+  const names: string[] = [];
+  texts.forEach((t, i) => {
+    if (t.trim() === '') return;
+    writeFileSync(join(dir, FILES[i]!), t);
+    names.push(FILES[i]!);
+  });
+  const loaded = await loadInputs(names, { cwd: dir });
+  const unusable = loaded.problems.filter((p) => p.unusable);
+  if (unusable.length > 0) throw new Error(`mesh unusable: ${unusable.map((p) => p.message).join('; ')}`);
+  return MeshGraph.from(loaded.files, opts);
+}
+
+const TLS_MODE = 'security.istio.io/tlsMode';
+
+/** One workload instance per Deployment (its pod template labels), addresses 10.<corpus>.<i>. */
+export function workloadsOf(docs: readonly Doc[], net: number): WorkloadInstance[] {
+  return docs.filter((d) => d.kind === 'Deployment' && d.metadata?.namespace !== 'istio-system').map((d, i) => ({
+    name: String(d.metadata.name), namespace: String(d.metadata.namespace ?? 'default'), address: `10.${net}.${i >> 8}.${(i & 255) + 1}`,
+    labels: { ...(d.spec?.template?.metadata?.labels ?? {}), [TLS_MODE]: 'istio' }, ports: {},
+  }));
+}
+
+function placedOf(docs: readonly Doc[]): Placed[] {
+  return docs.map((doc, i) => ({ doc, file: i % 3 === 2 ? 1 : 0, pad: 0, flow: false }));
+}
+
+const parse = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJS() as Doc).filter((d) => d && typeof d === 'object');
+
+/**
+ * The corpora: the carry-over tests' mesh (`_carry.ts` BASE), each committed app in `dist/`, and
+ * the bench mesh generator at 20 services (last).
+ */
+export function corpora(): MeshState[] {
+  const out: MeshState[] = [{ corpus: 'carry-base', placed: placedOf(parse(BASE)), workloads: baseWorkloads() }];
+  appNames().forEach((app, i) => {
+    const docs = parse(readFileSync(join(DIST, `${app}.k8s.yaml`), 'utf8'));
+    out.push({ corpus: `dist/${app}`, placed: placedOf(docs), workloads: workloadsOf(docs, 10 + i) });
+  });
+  const bench = meshOf(20) as Doc[];
+  out.push({ corpus: 'bench-20', placed: placedOf(bench), workloads: workloadsOf(bench, 40) });
+  return out;
+}
