@@ -7,6 +7,9 @@
  * Rounds interleave the variants; each is reported by its median round and the ratio as the median
  * of per-round ratios (the figure to trust on a shared machine).
  *
+ * The ratio is printed with a 95 % bootstrap interval of that median: on a machine shared with other
+ * work, many short rounds (BENCH_REQUESTS=1000 BENCH_ROUNDS=300, about 2 minutes) resolve a few
+ * percent where 15 long ones spread over ±7 %.
  * Environment: BENCH_BASE_ROOT (required), BENCH_REQUESTS per round (default 10000),
  * BENCH_CONCURRENCY (default 50), BENCH_ROUNDS (default 5), BENCH_PROXY_NODE_FLAGS (node flags for
  * this checkout's proxy, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
@@ -108,7 +111,8 @@ async function main(): Promise<void> {
       console.log(`  ${v.name.padEnd(5)} ${median(v.rounds).toFixed(1).padStart(7)} µs   rounds: ${v.rounds.map((x) => x.toFixed(1)).join(' ')}   (${kernel} % in the kernel)`);
     }
     const paired = variants[1]!.rounds.map((x, i) => x / variants[0]!.rounds[i]!);
-    console.log(`  head/base ${median(paired).toFixed(3)} (per round: ${paired.map((x) => x.toFixed(2)).join(' ')})`);
+    const [lo, hi] = bootstrapInterval(paired);
+    console.log(`  head/base ${median(paired).toFixed(3)}, 95 % interval ${lo.toFixed(3)}-${hi.toFixed(3)} (per round: ${paired.map((x) => x.toFixed(2)).join(' ')})`);
   } finally {
     for (const v of variants) {
       await v.pool.close().catch(() => {});
@@ -122,6 +126,18 @@ async function main(): Promise<void> {
     for (const s of servers) { s.closeAllConnections(); s.close(); }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A 95 % bootstrap interval of the median of `xs` (2,000 resamples): how far the reported ratio may
+ * be from the true one on this machine. Under load from other processes it narrows with many short
+ * rounds (e.g. BENCH_REQUESTS=1000 BENCH_ROUNDS=300) more than with a few long ones.
+ */
+function bootstrapInterval(xs: readonly number[]): [number, number] {
+  const meds: number[] = [];
+  for (let b = 0; b < 2000; b++) meds.push(median(xs.map(() => xs[Math.floor(Math.random() * xs.length)]!)));
+  meds.sort((a, b) => a - b);
+  return [meds[50]!, meds[1949]!];
 }
 
 main().catch((e: unknown) => {
