@@ -106,4 +106,34 @@ test('GIVEN a head followed in the same write by a malformed chunk WHEN the atte
   }
 });
 
+test('GIVEN an attempt that holds the active counters WHEN it resolves, fails to connect, or its exchange had already aborted THEN upstream_rq_active and host.active are given back once each time', async () => {
+  const b = await backend((s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const stats = new StatsStore().cluster('c');
+  const pool = new H1Pool({ address: '127.0.0.1', port: b.port, connectTimeoutMs: 1000, keepAliveTimeoutMs: 5000, maxRequestsPerConnection: 0, maxHeaderSize: 96 * 1024 });
+  const host: UpstreamHost = { key: `127.0.0.1:${b.port}`, address: '127.0.0.1', port: b.port, weight: 1, hostname: '', locality: '', healthy: true, active: 0 };
+  const live = { [ON_ABORT]: () => true, signal: new AbortController().signal } as unknown as Exchange;
+  const aborted = { [ON_ABORT]: () => false, signal: AbortSignal.abort(new Error('gone')) } as unknown as Exchange;
+  const hold = () => { stats.upstream_rq_active++; host.active++; };
+  try {
+    hold();
+    const r = await forwardHttp1(pool, host, stats, 'GET', '/', ['host', 'b'], null, live, undefined, true);
+    assert.is(r.status, 200);
+    assert.is(stats.upstream_rq_active, 0);
+    assert.is(host.active, 0);
+    hold();
+    await forwardHttp1(pool, host, stats, 'GET', '/', ['host', 'b'], null, aborted, undefined, true).catch(() => {});
+    assert.is(stats.upstream_rq_active, 0);
+    assert.is(host.active, 0);
+    const closed = new H1Pool({ address: '127.0.0.1', port: 1, connectTimeoutMs: 1000, keepAliveTimeoutMs: 5000, maxRequestsPerConnection: 0, maxHeaderSize: 1024 });
+    closed.close();
+    hold();
+    await forwardHttp1(closed, host, stats, 'GET', '/', ['host', 'b'], null, live, undefined, true).catch(() => {});
+    assert.is(stats.upstream_rq_active, 0);
+    assert.is(host.active, 0);
+  } finally {
+    pool.destroy();
+    await b.close();
+  }
+});
+
 test.run();

@@ -144,6 +144,8 @@ class Connection {
   /** The socket's handle once the parser reads from it directly. */
   private handle: StreamHandle | undefined;
   private paused = false;
+  /** What each request's handler gets to abort it: fails the request in flight (one function per connection, not per request). */
+  private readonly abortCurrent = (err?: Error): void => this.fail(err ?? codedError('request aborted', 'UND_ERR_ABORTED'));
 
   constructor(private readonly pool: H1Pool) {
     const o = pool.options;
@@ -181,7 +183,7 @@ class Connection {
     this.headersDone = false;
     this.info = false;
     this.skipBody = r.method === 'HEAD';
-    handler.onConnect((err) => this.fail(err ?? codedError('request aborted', 'UND_ERR_ABORTED')));
+    handler.onConnect(this.abortCurrent);
     // The previous response may have paused reading for backpressure just before it completed.
     if (this.paused) this.resume();
     const body = r.body;

@@ -51,7 +51,10 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
   private readonly deferHead: boolean;
   private headPending = false;
 
-  constructor(readonly host: UpstreamHost, private readonly stats: ClusterStats, private onSettled: (() => void) | undefined, pool: Pool | H1Pool) {
+  constructor(
+    readonly host: UpstreamHost, private readonly stats: ClusterStats, private onSettled: (() => void) | undefined, pool: Pool | H1Pool,
+    private holdsActive: boolean,
+  ) {
     this.promise = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
     this.deferHead = pool instanceof H1Pool;
   }
@@ -83,13 +86,19 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
     this.resolve(this);
   }
 
+  /** The attempt ends before it was sent (the exchange had aborted): its settlement now. */
+  settleNow(): void {
+    this.settle();
+  }
+
   /** H1Pool: the read that carried the head (and maybe more) is parsed. */
   onReadEnd(): void {
     if (this.headPending) this.deliver();
   }
 
-  /** Calls `onSettled` once, when the attempt resolves or rejects. */
+  /** Calls `onSettled` (and gives the active counters back) once, when the attempt resolves or rejects. */
   private settle(): void {
+    if (this.holdsActive) { this.holdsActive = false; this.stats.upstream_rq_active--; this.host.active--; }
     const f = this.onSettled;
     if (f) { this.onSettled = undefined; f(); }
   }
@@ -145,19 +154,21 @@ class Http1Attempt implements Dispatcher.DispatchHandlers, UpstreamResponse {
  * Resolves at response headers (through our pool: once the read that carried them is parsed, see
  * Http1Attempt's deferHead); rejects with UpstreamError (UF / UC / UPE). The abort of `abortOn`
  * (its ON_ABORT subscription when it offers one, else its signal) aborts it. `onSettled` is called
- * once, synchronously, just before the returned promise resolves or rejects.
+ * once, synchronously, just before the returned promise resolves or rejects; with `holdsActive` the
+ * caller counted the request in `stats.upstream_rq_active` and `host.active`, and the attempt takes
+ * both back at that moment (no closure per request for it).
  */
 export function forwardHttp1(
   pool: Pool | H1Pool, host: UpstreamHost, stats: ClusterStats, method: string, path: string, headers: string[], body: Readable | Buffer | null, abortOn: Exchange,
-  onSettled?: () => void,
+  onSettled?: () => void, holdsActive = false,
 ): Promise<UpstreamResponse> {
-  const attempt = new Http1Attempt(host, stats, onSettled, pool);
+  const attempt = new Http1Attempt(host, stats, onSettled, pool, holdsActive);
   const subscribe = abortOn[ON_ABORT];
   if (subscribe !== undefined) {
-    if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) { onSettled?.(); return Promise.reject(abortOn.signal.reason as Error); }
+    if (!subscribe.call(abortOn, (reason) => attempt.abort(reason as Error))) { attempt.settleNow(); return Promise.reject(abortOn.signal.reason as Error); }
   } else {
     const signal = abortOn.signal;
-    if (signal.aborted) { onSettled?.(); return Promise.reject(signal.reason as Error); }
+    if (signal.aborted) { attempt.settleNow(); return Promise.reject(signal.reason as Error); }
     signal.addEventListener('abort', () => attempt.abort(signal.reason as Error), { once: true });
   }
   if (pool instanceof H1Pool) pool.dispatch({ path, method, headers, body }, attempt);

@@ -153,7 +153,7 @@ export class ReleasingResponse implements UpstreamResponse {
   pipe(sink: ResponseSink): Promise<void> {
     const p = this.inner.pipe(sink);
     if (p === PIPED) this.release();
-    else if (this.held) p.then(this.release, this.release);
+    else if (this.held) p.then(() => this.release(), () => this.release());
     return p;
   }
 
@@ -162,10 +162,11 @@ export class ReleasingResponse implements UpstreamResponse {
     this.release();
   }
 
-  private readonly release = (): void => {
+  /** Gives the resources back once (a method, not a closure per response: most responses are complete when piped). */
+  private release(): void {
     if (!this.held) return;
     this.held = false;
     if (this.slot) releaseConnectionSlot(this.cp);
     if (this.request) this.cp.breaker.requests.release();
-  };
+  }
 }
