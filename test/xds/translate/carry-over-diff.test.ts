@@ -21,10 +21,10 @@ import { MUTATIONS, type Mutation } from './_mutations.js';
 const SEED = Number(process.env.MESHPROOF_CARRY_SEED ?? 20261130);
 const CHAINS = Number(process.env.MESHPROOF_CARRY_CHAINS ?? 30);
 
-/** The corpora in turn, the bench mesh (ten times the resources of the others) every fifteenth chain. */
+/** The corpora in turn; the bench mesh (ten times the resources of the others) is chain 14 only. */
 function corpusOf(bases: readonly MeshState[], chain: number): MeshState {
-  const bench = bases[bases.length - 1]!;
-  return chain % 15 === 14 ? bench : bases[(chain - Math.floor(chain / 15)) % (bases.length - 1)]!;
+  if (chain === 14) return bases[bases.length - 1]!;
+  return bases[(chain - (chain > 14 ? 1 : 0)) % (bases.length - 1)]!;
 }
 
 interface Tally { applied: number; changed: number }
