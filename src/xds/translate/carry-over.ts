@@ -21,8 +21,8 @@
  * objects that many views share (a cluster's policy and DestinationRule view, a service view) are
  * printed once per object: their JSON interned to a short id (`printOf`), memoised in a WeakMap.
  * This relies on views being JSON-faithful: no `undefined` inside a nested record that a builder
- * tells from an absent key, no NaN or Infinity that a builder tells from null (a cluster view's own
- * fields are printed by type, `undefined` included). The view (scope, cluster and service views)
+ * tells from an absent key (a cluster view's own fields are printed by type, `undefined`
+ * included); NaN and ±Infinity, which JSON prints as null, are printed apart (`fingerprintJson`). The view (scope, cluster and service views)
  * is still computed afresh for each graph: only the translations are carried over.
  *
  * A graph without a predecessor (the first one) computes no fingerprint while it translates: its
@@ -175,13 +175,43 @@ const freshId = (): string => `#${(nextId++).toString(36)}`;
 function printOf(o: object, store: CarryOverStore): string {
   let p = PRINTS.get(o);
   if (p === undefined) {
-    const json = JSON.stringify(o);
+    const json = fingerprintJson(o);
     PRINTS.set(o, (p = { json, id: store.intern(json, freshId), store }));
   } else if (p.store !== store) {
     p.id = store.intern(p.json, () => p!.id);
     p.store = store;
   }
   return p.id;
+}
+
+/**
+ * `JSON.stringify(o)`, except that NaN and ±Infinity (which JSON prints as null) are told from null
+ * and from each other: a builder does (`minimumRingSize ?? 1024` takes null; `BigInt(Infinity)`
+ * throws), and raw records of the input such as `consistentHash` keep what the YAML said (`.inf`).
+ * Views nearly never hold a non-finite number: the walk for one runs only when the JSON holds a
+ * null, and the slower replacer only when the walk finds one.
+ */
+function fingerprintJson(o: object): string {
+  const json = JSON.stringify(o);
+  return json.includes('null') && hasNonFinite(o) ? `~${JSON.stringify(o, nonFinite)}` : json;
+}
+
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  for (const k in v) if (hasNonFinite((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
+/**
+ * A replacer printing a non-finite number as a string after a NUL (`"\u0000NaN"`), and a string that
+ * starts with a NUL after one more, so neither passes for the other (the `~` before such JSON keeps
+ * it apart from plain JSON, which starts with `{` or `[`).
+ */
+function nonFinite(_key: string, v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : `\u0000${v}`;
+  return typeof v === 'string' && v.startsWith('\u0000') ? `\u0000${v}` : v;
 }
 
 /**

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MeshGraph } from '../../../src/mesh/graph.js';
-import { prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
+import { carryOverStoreOf, prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
 import { seeded } from '../../_random.js';
-import { differences, packedMesh } from './_carry.js';
+import { BASE, baseWorkloads, differences, graphOfYaml, packedMesh } from './_carry.js';
 import { type MeshState, cloneState, corpora, graphOf } from './_mesh-state.js';
 import { MUTATIONS, type Mutation } from './_mutations.js';
 
@@ -30,15 +30,16 @@ function corpusOf(bases: readonly MeshState[], chain: number): MeshState {
 interface Tally { applied: number; changed: number }
 
 /** One reload: `state` built on `previous` and from scratch, compared byte for byte; returns whether the output changed. */
-async function reload(label: string, state: MeshState, previous: MeshGraph, before: Map<string, string>, dir: string): Promise<{ graph: MeshGraph; packed: Map<string, string>; changed: boolean }> {
+async function reload(label: string, state: MeshState, previous: MeshGraph, before: Map<string, string>, dir: string): Promise<{ graph: MeshGraph; packed: Map<string, string>; changed: boolean; reused: number }> {
   const graph = await graphOf(state, dir, { previous });
   const carried = packedMesh(graph, state.workloads);
   const scratch = packedMesh(await graphOf(state, dir), state.workloads, false);
   const diff = differences(carried, scratch);
   if (diff.length > 0) assert.unreachable(`STALE CONFIG (seed ${SEED}) ${label}: ${diff.length} resource(s) differ from a from-scratch translation, e.g. ${diff.slice(0, 4).join(' | ')}\nreproduce: MESHPROOF_CARRY_SEED=${SEED} node --import tsx node_modules/uvu/bin.js test carry-over-diff`);
+  const { reused } = carryOverStoreOf(graph)!.counts;
   releaseCarryOver(graph);
   prepareCarryOver(graph);
-  return { graph, packed: carried, changed: differences(before, scratch).length > 0 };
+  return { graph, packed: carried, changed: differences(before, scratch).length > 0, reused: reused.clusters + reused.endpoints + reused.virtualHosts };
 }
 
 test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded on its predecessor (chains, reverts) THEN every proxy's every resource is byte-equal to a from-scratch translation`, async () => {
@@ -52,6 +53,7 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
   let changedSteps = 0;
   let reverts = 0;
   let invalid = 0;
+  let reused = 0;
   const started = performance.now();
   const perCorpus = new Map<string, number>();
   try {
@@ -90,6 +92,7 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
         }
         if (applied[0] === first) { next++; tries = 0; }
         steps++;
+        reused += result.reused;
         if (result.changed) changedSteps++;
         else if (process.env.MESHPROOF_CARRY_DEBUG) console.log(`no output change:\n${history.join('\n')}`);
         for (const m of applied) {
@@ -112,9 +115,38 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
   }
   const never = [...tally].filter(([, t]) => t.applied === 0).map(([n]) => n);
   const silent = [...tally].filter(([, t]) => t.applied > 0 && t.changed === 0).map(([n]) => n);
-  console.log(`carry-over-diff: seed ${SEED}, ${CHAINS} chains, ${steps} reloads (${changedSteps} changed the output, ${reverts} reverts, ${invalid} unusable inputs skipped), ${MUTATIONS.length} mutations, ${Math.round(performance.now() - started)} ms ${JSON.stringify(Object.fromEntries(perCorpus))}${silent.length > 0 ? `; never changed the output: ${silent.join(', ')}` : ''}`);
+  console.log(`carry-over-diff: seed ${SEED}, ${CHAINS} chains, ${steps} reloads (${changedSteps} changed the output, ${reverts} reverts, ${invalid} unusable inputs skipped, ${reused} entries carried over), ${MUTATIONS.length} mutations, ${Math.round(performance.now() - started)} ms ${JSON.stringify(Object.fromEntries(perCorpus))}${silent.length > 0 ? `; never changed the output: ${silent.join(', ')}` : ''}`);
+  assert.ok(reused > steps, `reloads carry entries over (else they compare a from-scratch translation with itself): ${reused} in ${steps} reloads`);
   assert.ok(changedSteps > steps / 2, `most reloads change the output (else the test proves little): ${changedSteps}/${steps}`);
   assert.equal(never, [], 'every mutation of the table ran at least once');
 });
+
+/** The packed mesh, or the error its translation throws. */
+function outcome(translate: () => Map<string, string>): Map<string, string> | string {
+  try {
+    return translate();
+  } catch (e) {
+    return `throws: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+const RING = (size: string) => BASE.replace('outlierDetection: { consecutive5xxErrors: 3 }', `outlierDetection: { consecutive5xxErrors: 3 }\n    loadBalancer: { consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: ${size} } } }`);
+
+// Regression (found by this test's probes): JSON prints Infinity and NaN as null, so a cluster whose
+// DestinationRule said `minimumRingSize: null` (ring size 1024) and one saying `.inf` had one
+// fingerprint: the reload served the old cluster where a from-scratch translation fails.
+for (const [from, to] of [['null', '.inf'], ['null', '.nan']] as const) {
+  test(`GIVEN a ring-hash DestinationRule with minimumRingSize ${from} WHEN it becomes ${to} and the mesh reloads on its predecessor THEN the carried translation does what a from-scratch one does (no old cluster served under a fingerprint that JSON made equal)`, async () => {
+    const before = await graphOfYaml(RING(from), { carryOver: true });
+    const old = outcome(() => packedMesh(before, baseWorkloads()));
+    const after = await graphOfYaml(RING(to), { previous: before });
+    const carried = outcome(() => packedMesh(after, baseWorkloads()));
+    const fresh = await graphOfYaml(RING(to));
+    const scratch = outcome(() => packedMesh(fresh, baseWorkloads(), false));
+    if (typeof scratch === 'string' || typeof carried === 'string') assert.equal(carried, scratch);
+    else assert.equal(differences(carried, scratch), []);
+    assert.not.equal(typeof old === 'string' ? old : [...old].join(), typeof scratch === 'string' ? scratch : [...scratch].join(), 'the change is visible (else this case proves nothing)');
+  });
+}
 
 test.run();
