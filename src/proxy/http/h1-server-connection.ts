@@ -10,8 +10,9 @@
  *   same `clientError` handler (client-error.ts: 400 / 408 / 431, flag DPE, connection closed).
  *   Nothing reaches a filter or an upstream before its head parsed.
  * - Requests are handled one at a time in arrival order, as Envoy's HTTP/1.1 codec (which pauses
- *   its parser after each message): a pipelined request waits, and reading pauses, until the
- *   response before it finished; a parse error in bytes after a request is answered after that
+ *   its parser after each message): a pipelined request waits until the response before it
+ *   finished; reading goes on (so the peer's close is seen, as Envoy's detect_early_close) until
+ *   PIPELINE_READ_AHEAD requests wait; a parse error in bytes after a request is answered after that
  *   request's response, never inside it, and never instead of it (see clientError).
  * - `Expect: 100-continue` → `100 Continue` then the request. A missing Host, another expectation
  *   and upgrades are the pipeline's (request-handler.ts: 400 missing_host_header, forwarded, 403
@@ -48,6 +49,15 @@ const CONTINUE = /^100-continue$/i;
 const H2C = /^h2c$/i;
 /** node:http keeps at most this many raw header entries (its parser's maxHeaderPairs default). */
 const MAX_HEADER_ENTRIES = 2000;
+/**
+ * Pipelined requests parsed (not served) while one is in flight before reading stops. Envoy
+ * read-disables on pipelined data but keeps watching for the peer's close (`detect_early_close`);
+ * Node has no such watch on a stopped handle, so the socket keeps being read (and the parser keeps
+ * queueing heads) up to this many waiting requests: a FIN or RST meanwhile is seen at once and the
+ * request in flight is reset (DC). Beyond it, or behind a pipelined body over the stream's 16 KiB
+ * buffer, reading stops and a close is seen when reading resumes.
+ */
+const PIPELINE_READ_AHEAD = 64;
 
 interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerResponse }
 
@@ -179,7 +189,7 @@ export class H1ServerConnection implements H1ResponseOwner {
     this.parsing = pending;
     this.queue.push(pending);
     if (this.queue.length === 1 && !this.closing) this.dispatch(pending);
-    else if (!this.pipelinePaused) { this.pipelinePaused = true; this.pause(); }
+    else if (!this.pipelinePaused && (this.closing || this.queue.length > PIPELINE_READ_AHEAD)) { this.pipelinePaused = true; this.pause(); }
     return 0;
   }
 
@@ -267,7 +277,7 @@ export class H1ServerConnection implements H1ResponseOwner {
   /** @internal */
   dispatchNext(p: Pending): void {
     if (this.closed || this.closing || this.queue[0] !== p) return;
-    if (this.queue.length === 1 && this.pipelinePaused) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
+    if (this.pipelinePaused && this.queue.length <= PIPELINE_READ_AHEAD) { this.pipelinePaused = false; if (!this.bodyPaused) this.resume(); }
     this.dispatch(p);
   }
 
