@@ -7,7 +7,7 @@
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -67,24 +67,43 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   }
   const graph = MeshGraph.from(loaded.files);
   const proxies = proxiesOf(graph);
-  const written = new Set<string>();
-  let failed = false;
-  for (const proxy of proxies) {
-    const set = translateProxy(buildProxyView(graph, proxy), workloads, { proxyless: values.proxyless });
-    const snapshot = createSnapshot(set);
-    const problems = checkSnapshot(snapshot);
-    const name = `${proxy.namespace}.${proxy.name}.json`;
-    if (problems.length > 0) {
-      io.stderr.write(`xds compile: ${proxy.namespace}/${proxy.name}: the translated config is inconsistent (a meshproof bug; please report it):\n${formatProblems(problems)}\n`);
-      failed = true;
-      continue;
+  // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it
+  // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.
+  const stage = mkdtempSync(join(out, '.meshproof-stage-'));
+  try {
+    const written = new Set<string>();
+    let failed = false;
+    for (const proxy of proxies) {
+      const id = `${proxy.namespace}/${proxy.name}`;
+      let snapshot: ReturnType<typeof createSnapshot>;
+      try {
+        snapshot = createSnapshot(translateProxy(buildProxyView(graph, proxy), workloads, { proxyless: values.proxyless }));
+      } catch (e) {
+        io.stderr.write(`xds compile: ${id}: cannot translate its config: ${(e as Error).message}. ${values['no-check'] ? 'The input holds a value no Envoy config can carry (e.g. .nan or .inf, a negative or fractional number where Envoy wants an unsigned integer), which the check suite refuses: run `meshproof check` on the same paths and fix its errors instead of passing --no-check' : 'This is a meshproof bug; please report it with the input'}\n`);
+        failed = true;
+        continue;
+      }
+      const problems = checkSnapshot(snapshot);
+      if (problems.length > 0) {
+        io.stderr.write(`xds compile: ${id}: the translated config is inconsistent (a meshproof bug; please report it):\n${formatProblems(problems)}\n`);
+        failed = true;
+        continue;
+      }
+      const name = `${proxy.namespace}.${proxy.name}.json`;
+      writeFileSync(join(stage, name), `${JSON.stringify(configDump(snapshot), null, 2)}\n`);
+      written.add(name);
     }
-    writeFileSync(join(out, name), `${JSON.stringify(configDump(snapshot), null, 2)}\n`);
-    written.add(name);
+    if (failed) {
+      io.stderr.write(`xds compile: nothing written to ${values.out} (its dumps are as they were)\n`);
+      return EXIT_USAGE;
+    }
+    for (const name of written) renameSync(join(stage, name), join(out, name));
+    const removed = removeStaleDumps(out, written);
+    io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
+    return EXIT_OK;
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
-  const removed = removeStaleDumps(out, written);
-  io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
-  return failed ? EXIT_USAGE : EXIT_OK;
 }
 
 export { startServe, type XdsServeHandle, type XdsServeOptions, type PublishState } from './xds-serve.js';

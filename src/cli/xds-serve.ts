@@ -119,12 +119,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const identity = p.as ?? { namespace: proxy.namespace, serviceAccount: proxy.serviceAccount };
     const spiffeId = workloadSpiffeId(graph.trustDomain, identity.namespace, identity.serviceAccount);
     const cert = await certs.certificateFor(spiffeId);
-    const set = placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p);
     try {
+      const set = placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p);
       return { published: cache.setSnapshot(p.nodeId, createSnapshot({ ...set, secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] })), spiffeId };
     } catch (e) {
-      if (!(e instanceof SnapshotInconsistentError)) throw e;
-      opts.log(`xds serve: ${p.nodeId}: ${e.message}; keeping its last good config`);
+      opts.log(`xds serve: ${p.nodeId}: ${untranslatable(e)}; keeping its last good config`);
       return { published: false, spiffeId };
     }
   };
@@ -264,8 +263,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
           if (cache.setSnapshot(id, createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets }))) published++;
           served++;
         } catch (e) {
-          if (!(e instanceof SnapshotInconsistentError)) throw e;
-          opts.log(`xds serve: ${id}: ${e.message}; keeping its last good config`);
+          opts.log(`xds serve: ${id}: ${untranslatable(e)}; keeping its last good config`);
         }
       }
     }
@@ -391,4 +389,14 @@ export function splitHostPort(value: string): [string, number] {
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new ServeStartError(`"${value}" is not host:port, e.g. 127.0.0.1:15014 (port 0 picks a free one)`);
   return [m[1] ?? (m[2] || '127.0.0.1'), port];
+}
+
+/**
+ * The log text for a proxy whose config could not be published: the consistency check's message,
+ * or why translating or encoding failed (with `--no-check`, input the API server refuses, e.g. a
+ * `.nan` weight, reaches the translator and cannot be encoded as Envoy config).
+ */
+function untranslatable(e: unknown): string {
+  if (e instanceof SnapshotInconsistentError) return e.message;
+  return `cannot translate its config (${e instanceof Error ? e.message : String(e)}); the input holds a value no Envoy config can carry, which the check suite refuses: run \`meshproof check\` on the inputs and fix its errors`;
 }

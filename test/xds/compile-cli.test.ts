@@ -3,7 +3,7 @@
  * compiled (unless --no-check), empty input is an error, dumps of proxies gone from the input are
  * removed (and nothing else), and an unusable --out is a usage error that fails fast.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -75,6 +75,37 @@ test('GIVEN a Deployment renamed between two runs WHEN compiled into the same --
   assert.is(r.code, 0, r.err);
   assert.equal(readdirSync(join(work, 'out')).sort(), ['README.json', 'shop.web-v2.json']);
   assert.match(r.out, /removed 1 dump .*shop\.web\.json/);
+});
+
+test('GIVEN maxEjectionPercent: .inf and --no-check WHEN compiled over earlier dumps THEN exit 2 naming the proxy and the value, no stack trace, and --out exactly as it was', async () => {
+  writeFileSync(join(work, 'good.yaml'), app('web'));
+  assert.is((await compile(['good.yaml', '--out', 'nan-out'])).code, 0);
+  const before = readFileSync(join(work, 'nan-out', 'shop.web.json'), 'utf8');
+  writeFileSync(join(work, 'nan.yaml'), `${app('web')}---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: web, namespace: shop }
+spec: { host: web, trafficPolicy: { outlierDetection: { maxEjectionPercent: .inf } } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: api, image: nginx:1.27 }] }
+`);
+  const checked = await compile(['nan.yaml', '--out', 'nan-out']);
+  assert.is(checked.code, 2);
+  assert.match(checked.err, /must be a finite number/);
+  const r = await compile(['nan.yaml', '--out', 'nan-out', '--no-check']);
+  assert.is(r.code, 2, r.err + r.out);
+  assert.match(r.err, /shop\/web: cannot translate its config: .*Infinity.*run `meshproof check`/);
+  assert.match(r.err, /nothing written to nan-out/);
+  assert.not.match(r.err, /    at /, 'no stack trace');
+  assert.equal(readdirSync(join(work, 'nan-out')), ['shop.web.json'], 'no dump of the other proxy, no staging folder left');
+  assert.is(readFileSync(join(work, 'nan-out', 'shop.web.json'), 'utf8'), before, 'the earlier dump is untouched');
 });
 
 test('GIVEN a file without Kubernetes objects WHEN compiled (with or without checks) THEN exit 2, not "0 proxies"', async () => {
