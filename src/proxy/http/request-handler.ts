@@ -341,18 +341,33 @@ function upstreamResponded(env: HandlerEnv, ex: HttpExchange, d: ForwardDecision
   let piped: Promise<void>;
   try {
     piped = response.pipe(responseSink(ex.res, ex));
-  } catch {
-    return bodyFailed(ex);
+  } catch (e) {
+    return bodyFailed(ex, e);
   }
   if (piped === PIPED) { disarmDeadline(ex); return; }
-  piped.then(() => disarmDeadline(ex), () => bodyFailed(ex));
+  piped.then(() => disarmDeadline(ex), (e: unknown) => bodyFailed(ex, e));
 }
 
-/** Reset after the response started: Envoy resets the downstream stream too. */
-function bodyFailed(ex: HttpExchange): void {
-  if (!ex.flags.includes('DC')) ex.flags.push(ex.abortReason instanceof UpstreamError ? ex.abortReason.flag : 'UC');
-  (ex.res as import('node:http').ServerResponse).destroy();
+/**
+ * Reset after the response started: Envoy resets the downstream stream too, and logs why (the
+ * router's onUpstreamReset / onResponseTimeout): the route timeout → UT `upstream_response_timeout`;
+ * a response that stops parsing (`HPE_*`) → UPE `upstream_reset_after_response_started{protocol_error}`;
+ * any other upstream close → UC `…{connection_termination}`. The proxy closes the downstream
+ * itself, so no DC is added (onClose sees the exchange aborted with this reason); a client that
+ * left first keeps its DC alone.
+ */
+function bodyFailed(ex: HttpExchange, e: unknown): void {
   disarmDeadline(ex);
+  if (!ex.flags.includes('DC')) {
+    const prior = ex.abortReason instanceof UpstreamError ? ex.abortReason : undefined;
+    const code = (e as { code?: unknown } | undefined)?.code;
+    const flag = prior?.flag ?? (typeof code === 'string' && code.startsWith('HPE_') ? 'UPE' : 'UC');
+    ex.flags.push(flag);
+    ex.details = flag === 'UT' ? 'upstream_response_timeout'
+      : flag === 'DC' ? ex.details : `upstream_reset_after_response_started{${flag === 'UPE' ? 'protocol_error' : 'connection_termination'}}`;
+    ex.abort(prior ?? new UpstreamError(flag, 0, ex.details));
+  }
+  (ex.res as import('node:http').ServerResponse).destroy();
 }
 
 /** Answers locally (status, flag, details) unless the downstream is gone. */
@@ -372,8 +387,9 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
   disarmDeadline(ex);
   ctx.stats.downstream_rq_active--;
   const res = ex.res;
-  if (!res.writableFinished) {
-    // The client went away before the response was complete (Envoy: downstream connection termination).
+  if (!res.writableFinished && !(ex.abortReason instanceof UpstreamError && ex.abortReason.flag !== 'DC' && ex.status !== 0)) {
+    // The client went away before the response was complete (Envoy: downstream connection termination);
+    // not when the proxy reset the response itself after its head (bodyFailed).
     if (!ex.flags.includes('DC')) ex.flags.push('DC');
     ctx.stats.downstream_rq_rx_reset++;
     ex.abort(new UpstreamError('DC', 0, 'downstream connection termination'));
