@@ -108,6 +108,26 @@ export function keepAliveHint(raw: readonly string[], fallbackMs: number): numbe
   return fallbackMs;
 }
 
+/** `transfer-encoding` / `content-length` when a 1xx or 204 head carries one Envoy refuses (any TE; a CL other than "0"). */
+function bodyHeaderOnNoBodyStatus(raw: readonly string[]): 'transfer-encoding' | 'content-length' | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') return 'transfer-encoding';
+    if (n.length === 14 && n.toLowerCase() === 'content-length' && raw[i + 1]!.trim() !== '0') return 'content-length';
+  }
+  return undefined;
+}
+
+/** The head without its `Content-Length` entries (Envoy removes `Content-Length: 0` from a 1xx / 204). */
+function withoutContentLength(raw: string[]): string[] {
+  let i = 0;
+  while (i < raw.length && !(raw[i]!.length === 14 && raw[i]!.toLowerCase() === 'content-length')) i += 2;
+  if (i >= raw.length) return raw;
+  const out: string[] = [];
+  for (let j = 0; j < raw.length; j += 2) if (!(raw[j]!.length === 14 && raw[j]!.toLowerCase() === 'content-length')) out.push(raw[j]!, raw[j + 1]!);
+  return out;
+}
+
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout=(\d+)/i;
 /** The last `Keep-Alive` value parsed and its `timeout=` (s, -1 without one): an upstream sends the same one on every response. */
 let lastKeepAlive = '';
@@ -245,7 +265,17 @@ class Connection {
       this.fail(codedError(`unexpected upgrade response (status ${status}) from ${this.pool.options.address}:${this.pool.options.port}`, 'HPE_UNEXPECTED_UPGRADE'));
       return 1;
     }
-    if (status < 200) { this.info = true; return 0; }
+    if (status < 200 || status === 204) {
+      // Envoy's HTTP/1 client codec (strict_1xx_and_204_headers): Transfer-Encoding, or a
+      // Content-Length other than 0, on a 1xx or 204 is a protocol error (502 UPE); `Content-Length: 0` is dropped.
+      const bad = bodyHeaderOnNoBodyStatus(raw);
+      if (bad !== undefined) {
+        this.fail(codedError(`${bad} not allowed in a ${status} response from ${this.pool.options.address}:${this.pool.options.port}`, bad === 'transfer-encoding' ? 'HPE_TRANSFER_ENCODING_NOT_ALLOWED' : 'HPE_CONTENT_LENGTH_NOT_ALLOWED'));
+        return 1;
+      }
+      if (status < 200) { this.info = true; return 0; }
+      raw = withoutContentLength(raw);
+    }
     this.headersDone = true;
     this.keepAlive = keepAlive;
     if (keepAlive) this.keepAliveMs = keepAliveHint(raw, this.pool.options.keepAliveTimeoutMs);
