@@ -28,6 +28,15 @@ export function requestBody(req: DownstreamRequest): Readable | null {
 }
 
 /**
+ * `%BYTES_RECEIVED%` of a request without Content-Length (a chunked body): the body bytes the
+ * HTTP/1.1 fast path parsed (after chunked decoding, as Envoy counts decoded body bytes). Node's
+ * servers (TLS, HTTP/2) keep no such count: 0 there.
+ */
+export function bodyBytesReceived(req: DownstreamRequest): number {
+  return req instanceof H1ServerRequest ? req.bodyBytes : 0;
+}
+
+/**
  * Request headers never forwarded upstream as the client sent them: hop-by-hop ones (undici refuses
  * several), `host` (set from the authority), and `x-forwarded-proto`, which the proxy sets from the
  * downstream connection: with no trusted hops (`xff_num_trusted_hops` 0, Istio's default) Envoy

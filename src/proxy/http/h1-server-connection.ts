@@ -212,7 +212,10 @@ export class H1ServerConnection implements H1ResponseOwner {
   }
 
   private onBody(b: Buffer): void {
-    const body = this.parsing?.req.body;
+    const req = this.parsing?.req;
+    if (req === undefined) return;
+    req.bodyBytes += b.length;
+    const body = req.body;
     if (!body || body.destroyed) return;
     if (!body.push(b) && !this.bodyPaused) { this.bodyPaused = true; this.pause(); }
   }

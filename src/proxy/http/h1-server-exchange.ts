@@ -55,6 +55,8 @@ export class H1ServerRequest {
   body: Readable | null = null;
   /** The whole message (head and body) was parsed. */
   complete = false;
+  /** Body bytes parsed so far (after chunked decoding): `%BYTES_RECEIVED%` when there is no Content-Length. */
+  bodyBytes = 0;
   constructor(
     readonly socket: Socket, readonly method: string, public url: string, readonly rawHeaders: string[],
     readonly httpVersionMajor: number, readonly httpVersionMinor: number,

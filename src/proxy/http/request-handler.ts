@@ -16,7 +16,7 @@ import { normalizeRequestPath } from '../path-normalize.js';
 import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
-import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, requestBody, responseSink, sendLocalReply, writeHead } from './downstream.js';
+import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, bodyBytesReceived, requestBody, responseSink, sendLocalReply, writeHead } from './downstream.js';
 import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost, UpstreamResponse } from './pipeline.js';
 import { ON_ABORT, PIPED, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
@@ -406,7 +406,7 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
   const cl = h['content-length'];
   log.log({
     startMs: ex.startMs, method: ex.method, path: ex.originalPath ?? ex.path, protocol: ex.downstream.protocol, status: ex.status, flags: ex.flags,
-    bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : 0, bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
+    bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : bodyBytesReceived(ex.req), bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
     upstreamServiceTimeMs: ex.upstreamMs === undefined ? undefined : Math.round(ex.upstreamMs),
     xForwardedFor: h['x-forwarded-for'] as string | undefined, userAgent: h['user-agent'] as string | undefined,
     requestId: ex.requestId ?? h['x-request-id'] as string | undefined,
