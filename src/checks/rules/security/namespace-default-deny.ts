@@ -1,6 +1,6 @@
-import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import type { Dataplane, MeshGraph, Workload } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
-import { describeWorkload, gatewayWorkloads, isAllowNothing, podAnnotations, selectorOf } from './_helpers.js';
+import { describeWorkload, gatewayWorkloads, isAllowNothing, selectorOf } from './_helpers.js';
 
 /** `security/namespace-default-deny`: every meshed namespace denies by default. */
 const namespaceDefaultDeny: Rule = {
@@ -13,9 +13,12 @@ const namespaceDefaultDeny: Rule = {
     'namespace (or in the root namespace, for the whole mesh) makes every workload deny by default, so each',
     'caller has to be allowed explicitly. Fix: add `apiVersion: security.istio.io/v1, kind: AuthorizationPolicy,',
     'metadata: {name: allow-nothing, namespace: <ns>}, spec: {}` and ALLOW policies for the real callers.',
-    'Not counted: workloads opted out of injection (`sidecar.istio.io/inject: "false"`), namespaces labelled',
-    '`istio-injection: disabled`, and gateway workloads (selected by a Gateway or injected with the gateway',
-    'template), whose job is to accept outside traffic; option `includeGateways: true` counts them too.',
+    'Counted: workloads the mesh model puts in the mesh (a sidecar, or captured by ztunnel in ambient mode),',
+    'so not those outside it (no injection label on the namespace, `istio-injection: disabled`,',
+    '`sidecar.istio.io/inject: "false"`) nor those of a namespace whose Namespace object is not in the input',
+    '(membership unknown: pass it with --context), and not gateway workloads (selected by a Gateway or',
+    'injected with the gateway template), whose job is to accept outside traffic; option `includeGateways: true`',
+    'counts them too.',
     'Reported on the Namespace object when the input has it, else on the first workload of the namespace.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'Namespace', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
@@ -30,8 +33,9 @@ const namespaceDefaultDeny: Rule = {
     const gateways = ctx.options.includeGateways === true ? new Set<Workload>() : gatewayWorkloads(graph);
     for (const ns of graph.namespaces()) {
       const namespace = graph.get('Namespace', '', ns);
-      if (namespace?.labels['istio-injection'] === 'disabled') continue;
-      const meshed = graph.workloads.inNamespace(ns).filter((w) => !gateways.has(w) && !optedOut(w));
+      // Only workloads the mesh model says run a sidecar or are captured by ztunnel (where
+      // AuthorizationPolicies are enforced); `unknown` (the Namespace is not in the input) is not guessed.
+      const meshed = graph.workloads.inNamespace(ns).filter((w) => !gateways.has(w) && enforcesPolicy(graph.membershipOf(w).dataplane, ctx.options.includeGateways === true));
       if (meshed.length === 0 || denying.has(ns)) continue;
       const names = meshed.slice(0, 3).map(describeWorkload).join(', ') + (meshed.length > 3 ? `, and ${meshed.length - 3} more` : '');
       const message = `namespace ${ns} runs ${meshed.length} meshed workload${meshed.length === 1 ? '' : 's'} (${names}) but has no default-deny ` +
@@ -52,8 +56,8 @@ function namespacesWithDefaultDeny(graph: MeshGraph): Set<string> {
   return out;
 }
 
-function optedOut(w: Workload): boolean {
-  return w.labels['sidecar.istio.io/inject'] === 'false' || podAnnotations(w)['sidecar.istio.io/inject'] === 'false';
+function enforcesPolicy(dataplane: Dataplane, includeGateways: boolean): boolean {
+  return dataplane === 'sidecar' || dataplane === 'ambient' || (includeGateways && dataplane === 'gateway');
 }
 
 export default namespaceDefaultDeny;
