@@ -2,6 +2,7 @@ import { RE2JS } from 're2js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
+import { routeKindsFor } from '../../../mesh/protocol.js';
 import { gatewayRefOf, gatewayRefsOf } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
@@ -62,7 +63,7 @@ function isCatchAllUri(u: unknown): boolean {
 
 /**
  * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex),
- * or only `port: N` when `hostPorts` (every port the VirtualService's hosts serve) is exactly {N}.
+ * or only `port: N` when `hostPorts` (the ports where its http routes apply, `hostPortsOf`) is exactly {N}.
  */
 export function isCatchAllMatch(m: Readonly<Record<string, unknown>>, hostPorts: ReadonlySet<number> | null = null): boolean {
   const onlyPort = (k: string) => k === 'port' && hostPorts !== null && hostPorts.size === 1 && hostPorts.has(m.port as number);
@@ -77,8 +78,12 @@ export function catchAllMatchOf(r: HttpRule, hostPorts: ReadonlySet<number> | nu
 }
 
 /**
- * Every port the hosts of `vs` serve (Service and ServiceEntry ports visible from its namespace),
- * or null when a host is a wildcard or resolves to no service in the input (then unknown).
+ * The ports of the hosts of `vs` where its `http` routes apply (Service and ServiceEntry ports
+ * visible from its namespace whose protocol is HTTP, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, or is
+ * sniffed: `routeKindsFor` in mesh/protocol.ts). HTTPS, TLS, TCP, Mongo ... ports take `tls`/`tcp`
+ * routes only (istiod builds http route configs only for `Instance.IsHTTP()` or sniffed listeners),
+ * so a request on them never meets an http rule. Null when a host is a wildcard, resolves to no
+ * service in the input, or no port carries HTTP (then unknown).
  */
 export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
   const hosts = stringList(vs.spec.hosts) ?? [];
@@ -88,9 +93,26 @@ export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
     if (h.includes('*')) return null;
     const services = graph.servicesForHost(h, vs.namespace);
     if (services.length === 0) return null;
-    for (const s of services) for (const p of s.ports) ports.add(p.number);
+    for (const s of services) for (const p of s.ports) if (routeKindsFor(p.protocol).includes('http')) ports.add(p.number);
   }
   return ports.size > 0 ? ports : null;
+}
+
+/**
+ * Whether the http rules (in order) between them catch every request by port alone: each port in
+ * `hostPorts` has a match entry that is only `port: N` (plus neutral keys) in some rule, e.g.
+ * `port: 80` then `port: 8080` on a service whose HTTP ports are 80 and 8080. False when
+ * `hostPorts` is null (unknown).
+ */
+export function portsAllCaught(rules: readonly HttpRule[], hostPorts: ReadonlySet<number> | null): boolean {
+  if (hostPorts === null) return false;
+  const caught = new Set<number>();
+  for (const r of rules) {
+    for (const m of r.matches) {
+      if (typeof m.port === 'number' && Object.keys(m).every((k) => k === 'port' || NEUTRAL_KEYS.has(k))) caught.add(m.port);
+    }
+  }
+  return [...hostPorts].every((p) => caught.has(p));
 }
 
 /** Canonical JSON of a match entry, without `name` (Istio's duplicate test). */

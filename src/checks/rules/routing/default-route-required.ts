@@ -1,6 +1,6 @@
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, type HttpRule } from './_helpers.js';
+import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, type HttpRule } from './_helpers.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
@@ -12,7 +12,9 @@ const defaultRouteRequired: Rule = {
     'request that matches none of them has no route and the sidecar answers 404 with response flag `NR`: a',
     'header-based canary (`end-user: jason` → v2) without a final unmatched rule cuts off everyone else. Fix: end',
     '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version. A',
-    'match on `port` alone counts as a default route when that is the only port the VirtualService\'s hosts serve.',
+    'match on `port` alone counts as a default route when that is the only port of the VirtualService\'s hosts that',
+    'carries HTTP (http routes apply only on HTTP, HTTP2, gRPC or sniffed ports; HTTPS, TLS and TCP ports take',
+    '`tls`/`tcp` routes), and so do `port` matches that between them name every such port.',
     'Match entries whose `gateways` leave out `mesh` are ignored and `gateways: [mesh]` narrows nothing, since',
     'only the sidecars are judged here (Istio\'s route.go `sourceMatchHTTP`).',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
@@ -25,7 +27,7 @@ const defaultRouteRequired: Rule = {
       const all = httpRulesOf(vs);
       const rules = all.flatMap((r) => sidecarView(r) ?? []);
       const ports = hostPortsOf(graph, vs);
-      if (all.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined)) continue;
+      if (all.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined) || portsAllCaught(rules, ports)) continue;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
       if (rules.length === 0) {
         ctx.report(vs, `No route for the sidecars: every match of every http rule names gateways without "mesh", so requests to ${hosts} ` +
