@@ -69,7 +69,8 @@ const principalNotFound: Rule = {
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
     'written exactly (no `*`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
     'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one edit',
-    '(two for names of six letters or more) from a namespace running that account, is reported as a typo. Conditions on `source.principal` (`when`)',
+    '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
+    'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
     'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
     'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
@@ -95,9 +96,9 @@ const principalNotFound: Rule = {
         if (!known || known.runAs.size === 0) {
           // Nothing at all of this namespace is in the input, but a namespace spelt nearly the same runs the account: a typo.
           const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
-          if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1)) {
+          if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1) && !siblingNamespaces(ns, near)) {
             ctx.report(ap, `Principal "${principal}" names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
-              `the rule never matches: did you mean "${m[1]}/ns/${near}/sa/${sa}"?`, { path });
+              `if ${ns} is a typo the rule never matches: did you mean "${m[1]}/ns/${near}/sa/${sa}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
           }
           continue;
         }
@@ -118,3 +119,19 @@ const principalNotFound: Rule = {
 };
 
 export default principalNotFound;
+
+/**
+ * Whether two namespace names look like siblings rather than a typo of each other: the same name
+ * with another numeric suffix (`app1` / `app2`) or another short last part after a separator
+ * (`team-a` / `team-b`, `ns-eu` / `ns-us`). Teams name namespaces so, and callers from a sibling
+ * namespace are the ordinary use of a principal.
+ */
+export function siblingNamespaces(a: string, b: string): boolean {
+  const stem = (n: string) => n.replace(/\d+$/, '');
+  if (a !== b && /\d$/.test(a) && /\d$/.test(b) && stem(a) === stem(b)) return true;
+  const cut = (n: string) => Math.max(n.lastIndexOf('-'), n.lastIndexOf('.'), n.lastIndexOf('_'));
+  const ia = cut(a);
+  const ib = cut(b);
+  if (ia <= 0 || ib <= 0 || a.slice(0, ia) !== b.slice(0, ib)) return false;
+  return a.length - ia - 1 <= 3 && b.length - ib - 1 <= 3;
+}
