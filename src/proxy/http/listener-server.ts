@@ -246,6 +246,11 @@ export class ListenerServer {
       await new Promise((r) => setTimeout(r, 25));
     }
     for (const s of this.sockets) s.destroy();
+    // A destroyed socket's 'close' (which resets and logs the requests it cut, as Envoy logs the
+    // streams reset on a drain close) comes on a later turn: wait for it (at most 1 s), so those
+    // lines reach the access log before the proxy closes it.
+    const closeBy = Date.now() + 1000;
+    while (this.sockets.size > 0 && Date.now() < closeBy) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** Closes at once (tests, and the end of a drain). */

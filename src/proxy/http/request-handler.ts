@@ -406,7 +406,7 @@ function onClose(env: HandlerEnv, ctx: HcmContext, ex: HttpExchange): void {
   const cl = h['content-length'];
   log.log({
     startMs: ex.startMs, method: ex.method, path: ex.originalPath ?? ex.path, protocol: ex.downstream.protocol, status: ex.status, flags: ex.flags,
-    bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : bodyBytesReceived(ex.req), bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
+    bytesReceived: typeof cl === 'string' ? Number(cl) || 0 : ex.body === null ? 0 : bodyBytesReceived(ex.req), bytesSent: ex.bytesSent, durationMs: performance.now() - ex.start,
     upstreamServiceTimeMs: ex.upstreamMs === undefined ? undefined : Math.round(ex.upstreamMs),
     xForwardedFor: h['x-forwarded-for'] as string | undefined, userAgent: h['user-agent'] as string | undefined,
     requestId: ex.requestId ?? h['x-request-id'] as string | undefined,
