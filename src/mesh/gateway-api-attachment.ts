@@ -46,9 +46,11 @@ const KINDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
  * Why no listener of `gateway` (only the one named `sectionName` and on `port`, when given) accepts a
  * `routeKind` from `routeNamespace`: 'no-listener' (no listener of that name and port), 'kind' (no candidate listener takes
  * the kind: `allowedRoutes.kinds`, else its protocol's kinds), 'namespace' (those that take the kind do
- * not admit the namespace); undefined when one accepts it. A `Selector` listener admits when the
- * namespace's labels are unknown (`namespaceLabels` undefined) or match its `matchLabels`;
- * `matchExpressions` are not judged (admit). A Gateway without listeners is not judged.
+ * not admit the namespace); undefined when one accepts it. A `Selector` listener admits when its
+ * selector (`matchLabels`, `matchExpressions`) selects the namespace's labels as written in the input
+ * (`namespaceLabels`) plus `kubernetes.io/metadata.name`, which the API server sets on every
+ * namespace; when the Namespace is not in the input (undefined) only that label is judged
+ * (`selectorAdmits`). A Gateway without listeners is not judged.
  */
 export function listenerRejection(
   gateway: MeshObject,
@@ -76,6 +78,48 @@ export function kindsOf(listener: Readonly<Record<string, unknown>>): readonly s
   return KINDS_BY_PROTOCOL[protocol] ?? ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
 }
 
+/**
+ * The label the API server sets on every Namespace (Kubernetes 1.22+, `NamespaceDefaultLabelName`):
+ * `kubernetes.io/metadata.name: <namespace name>`, immutable, whether or not a manifest writes it.
+ */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * The labels a namespace has in the cluster: those written in its manifest plus
+ * `kubernetes.io/metadata.name`; undefined when the Namespace is not in the input (then only that
+ * label is known, see `selectorAdmits`).
+ */
+export function namespaceLabelsOf(name: string, written: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  return written === undefined ? undefined : { ...written, [NAMESPACE_NAME_LABEL]: name };
+}
+
+/**
+ * Whether a Kubernetes LabelSelector (`matchLabels`, `matchExpressions` with In, NotIn, Exists,
+ * DoesNotExist) selects namespace `name`. `labels` are its labels (`namespaceLabelsOf`); when
+ * undefined (Namespace not in the input) only requirements on `kubernetes.io/metadata.name` are
+ * judged and the rest taken as met. An operator it does not know counts as met (not judged).
+ */
+export function selectorAdmits(selector: Readonly<Record<string, unknown>>, name: string, labels: Readonly<Record<string, string>> | undefined): boolean {
+  const known: Readonly<Record<string, string>> = labels ?? { [NAMESPACE_NAME_LABEL]: name };
+  const judged = (key: string) => labels !== undefined || key === NAMESPACE_NAME_LABEL;
+  const get = (key: string) => (Object.hasOwn(known, key) ? known[key] : undefined);
+  const matchLabels = isRecord(selector.matchLabels) ? selector.matchLabels : {};
+  for (const [k, v] of Object.entries(matchLabels)) if (judged(k) && get(k) !== String(v)) return false;
+  for (const e of Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []) {
+    if (!isRecord(e) || typeof e.key !== 'string' || !judged(e.key)) continue;
+    const values = Array.isArray(e.values) ? e.values.map(String) : [];
+    const value = get(e.key);
+    const has = value !== undefined;
+    switch (e.operator) {
+      case 'In': if (!has || !values.includes(value!)) return false; break;
+      case 'NotIn': if (has && values.includes(value!)) return false; break;
+      case 'Exists': if (!has) return false; break;
+      case 'DoesNotExist': if (has) return false; break;
+    }
+  }
+  return true;
+}
+
 function admitsNamespace(l: Readonly<Record<string, unknown>>, gatewayNamespace: string, routeNamespace: string, namespaceLabels: Readonly<Record<string, string>> | undefined): boolean {
   const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
   const from = typeof ns.from === 'string' ? ns.from : 'Same';
@@ -83,9 +127,34 @@ function admitsNamespace(l: Readonly<Record<string, unknown>>, gatewayNamespace:
   if (from === 'Same') return routeNamespace === gatewayNamespace;
   if (from !== 'Selector') return true;
   const selector = isRecord(ns.selector) ? ns.selector : {};
-  if (namespaceLabels === undefined || selector.matchExpressions !== undefined) return true;
-  const match = isRecord(selector.matchLabels) ? selector.matchLabels : {};
-  return Object.entries(match).every(([k, v]) => namespaceLabels[k] === v);
+  return selectorAdmits(selector, routeNamespace, namespaceLabelsOf(routeNamespace, namespaceLabels));
+}
+
+/**
+ * Why each listener of `gateway` that could take the route (by `sectionName`, `port` and kind)
+ * refuses namespace `routeNamespace`, for messages: `listener "http" allowedRoutes.namespaces.from:
+ * Selector {matchLabels: {team: web}} does not select namespace foo (labels: {...})`.
+ */
+export function describeNamespaceRefusals(
+  gateway: MeshObject,
+  routeKind: string,
+  routeNamespace: string,
+  sectionName: string | undefined,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+  port?: number,
+): string {
+  const all = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
+  const candidates = all.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port) && kindsOf(l).includes(routeKind));
+  return candidates.map((l) => {
+    const label = candidates.length > 1 || sectionName === undefined ? `listener ${typeof l.name === 'string' ? `"${l.name}"` : '(unnamed)'} ` : '';
+    const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
+    if (typeof ns.from !== 'string') return `${label}allowedRoutes.namespaces.from is unset, so Same: only routes in namespace ${gateway.namespace}`;
+    if (ns.from === 'Same') return `${label}allowedRoutes.namespaces.from is Same: only routes in namespace ${gateway.namespace}`;
+    const labels = namespaceLabelsOf(routeNamespace, namespaceLabels);
+    const shown = Object.entries(labels ?? { [NAMESPACE_NAME_LABEL]: routeNamespace }).map(([k, v]) => `${k}: ${v}`).join(', ');
+    return `${label}allowedRoutes.namespaces.from is Selector and its selector ${JSON.stringify(ns.selector ?? {})} does not select namespace ` +
+      `${routeNamespace}, whose labels are {${shown}}${labels === undefined ? ' (the only label known: the Namespace is not in the input)' : ''}`;
+  }).join('; ');
 }
 
 /** The Gateway API group, re-exported for callers that build ReferenceEnds. */

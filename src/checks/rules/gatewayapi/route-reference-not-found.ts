@@ -1,5 +1,5 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
-import { listenerRejection, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { describeNamespaceRefusals, listenerRejection, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -46,7 +46,8 @@ const routeReferenceNotFound: Rule = {
     'gets 500 for its share of traffic (`ResolvedRefs: False`, `BackendNotFound`). The same holds for references that',
     'exist but are not allowed: a Gateway without the listener `sectionName` names, whose listeners do not take the',
     'route\'s kind (an HTTPRoute on a TLS or TCP listener) or do not admit the route\'s namespace (`allowedRoutes`,',
-    '`Same` by default: `NotAllowedByListeners`) and a backend Service in another namespace without a ReferenceGrant',
+    '`Same` by default: `NotAllowedByListeners`; a `Selector` is matched against the namespace\'s labels plus',
+    '`kubernetes.io/metadata.name`, which the API server sets on every namespace) and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
@@ -62,7 +63,8 @@ const routeReferenceNotFound: Rule = {
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
           } else {
-            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels, p.port);
+            const nsLabels = graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels;
+            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port);
             const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
             if (why === 'no-listener') {
               const names = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).flatMap((l) => (isRecord(l) && typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
@@ -72,7 +74,7 @@ const routeReferenceNotFound: Rule = {
                 `attach to a listener of the matching protocol (HTTPRoute/GRPCRoute: HTTP or HTTPS, TLSRoute: TLS passthrough, TCPRoute: TCP), or use the route kind the listener takes`, { path: p.path });
             } else if (why === 'namespace') {
               ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
-                '(listeners[].allowedRoutes.namespaces.from is Same by default): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ' +
+                `(${describeNamespaceRefusals(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
                 `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
             }
           }
