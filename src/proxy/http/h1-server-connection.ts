@@ -55,9 +55,10 @@ const MAX_HEADER_ENTRIES = 2000;
  * Node has no such watch on a stopped handle, so the socket keeps being read (and the parser keeps
  * queueing heads) up to this many waiting requests: a FIN or RST meanwhile is seen at once and the
  * request in flight is reset (DC). Beyond it, or behind a pipelined body over the stream's 16 KiB
- * buffer, reading stops and a close is seen when reading resumes.
+ * buffer, reading stops and a close is seen when reading resumes. 16 heads of at most 60 KiB keep
+ * what one connection can make us hold near Envoy's per-connection buffer limit (1 MiB by default).
  */
-const PIPELINE_READ_AHEAD = 64;
+const PIPELINE_READ_AHEAD = 16;
 
 interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerResponse }
 
