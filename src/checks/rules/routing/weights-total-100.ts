@@ -11,7 +11,8 @@ const weightsTotal100: Rule = {
   docs: [
     'Istio itself does not require weights to sum to 100: each destination receives `weight / sum(weights)` of',
     'the traffic, a destination without a weight counts as 0 when others have one, and a lone destination',
-    'receives everything. A split like 80/10 therefore sends 88.9 % / 11.1 %, which is rarely what the author',
+    'receives everything whatever its weight (pilot\'s route translation turns its weight 0 into 100), so a route',
+    'with one destination is never reported. A split like 80/10 therefore sends 88.9 % / 11.1 %, which is rarely what the author',
     'meant. This rule enforces the common team policy that every split adds up to a fixed total.',
     'Option `total` (default 100). Fix: adjust the weights so they add up to the total.',
   ].join(' '),
@@ -34,7 +35,8 @@ const weightsTotal100: Rule = {
           continue;
         }
         const weights = dests.map((d) => (typeof d.weight === 'number' ? d.weight : undefined));
-        if (dests.length <= 1 && weights[0] === undefined) continue;
+        // A lone destination gets all the traffic whatever its weight (pilot route.go: weight 0 becomes 100).
+        if (dests.length <= 1) continue;
         const sum = weights.reduce<number>((a, w) => a + (w ?? 0), 0);
         if (sum === total) continue;
         const shares = sum > 0 && Number.isFinite(sum)
