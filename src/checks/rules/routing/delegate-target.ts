@@ -12,7 +12,9 @@ const delegateTarget: Rule = {
     '`namespace` (default: the delegating VirtualService\'s namespace). istiod only uses a target that has no `hosts`',
     '(a VirtualService with hosts is a root, never a delegate) and whose `exportTo` includes the root\'s namespace',
     '(Istio\'s `mergeVirtualServices`: "is not exported to"), and it does not follow a second level of delegation.',
-    'Otherwise the delegating rule is dropped and its requests get 404 (`NR`). Fix: remove `hosts` (and `gateways`)',
+    'Otherwise istiod drops only the delegating rule (`continue` in `mergeVirtualServices`): its requests fall',
+    'through to the root\'s later http rules, and get 404 (`NR`) only when none of those matches (or there are none),',
+    'so the traffic silently goes somewhere the author did not mean. Fix: remove `hosts` (and `gateways`)',
     'from the target, correct its name or namespace, or merge the nested delegate into it.',
   ].join(' '),
   kinds: ['VirtualService'],
@@ -28,18 +30,18 @@ const delegateTarget: Rule = {
         if (!target) {
           const here = graph.ofKind('VirtualService').filter((o) => o.name === name).map((o) => `${o.namespace}/${o.name}`);
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} not found${rule.delegate.namespace === undefined ? ' (namespace defaults to this VirtualService\'s)' : ''}; ` +
-            `this rule is dropped and its requests get 404 (NR)${here.length > 0 ? `; did you mean ${here.join(' or ')}?` : ''}`, { path });
+            `${dropped(http, i)}${here.length > 0 ? `; did you mean ${here.join(' or ')}?` : ''}`, { path });
           return;
         }
         if ((stringList(target.spec.hosts) ?? []).length > 0) {
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} declares hosts (${(stringList(target.spec.hosts) ?? []).join(', ')}), so istiod treats it as a root, not a delegate; ` +
-            'this rule is dropped and its requests get 404 (NR): remove hosts and gateways from the delegate', { path });
+            `${dropped(http, i)}: remove hosts and gateways from the delegate`, { path });
           return;
         }
         const exportTo = exportToOf(target, graph.meshConfig);
         if (!exportedTo(exportTo.values, target.namespace, vs.namespace)) {
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}` +
-            `${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod cannot use it for this root; this rule is dropped and its requests get 404 (NR): ` +
+            `${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod cannot use it for this root; ${dropped(http, i)}: ` +
             `add "${vs.namespace}" to the delegate's exportTo`, { path });
           return;
         }
@@ -51,5 +53,16 @@ const delegateTarget: Rule = {
     }
   },
 };
+
+/**
+ * What happens to the requests of a dropped delegating rule `spec.http[i]`: istiod skips only that
+ * rule, so they fall through to the later rules; 404 (NR) when there are none.
+ */
+function dropped(http: readonly unknown[], i: number): string {
+  const later = http.length - i - 1;
+  if (later === 0) return 'istiod drops this rule, and as it is the last http rule its requests get 404 (NR)';
+  const which = later === 1 ? `the next http rule (spec.http[${i + 1}])` : `the later http rules (spec.http[${i + 1}] to spec.http[${i + later}])`;
+  return `istiod drops this rule, so its requests fall through to ${which} and get 404 (NR) only if ${later === 1 ? 'it does not match' : 'none of them matches'}`;
+}
 
 export default delegateTarget;
