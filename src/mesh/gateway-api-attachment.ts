@@ -95,12 +95,12 @@ export function namespaceLabelsOf(name: string, written: Readonly<Record<string,
 
 /**
  * Whether a Kubernetes LabelSelector (`matchLabels`, `matchExpressions` with In, NotIn, Exists,
- * DoesNotExist) selects namespace `name`. `labels` are its labels (`namespaceLabelsOf`); when
- * undefined (Namespace not in the input) only requirements on `kubernetes.io/metadata.name` are
- * judged and the rest taken as met. An operator it does not know counts as met (not judged).
+ * DoesNotExist) selects namespace `name`. `labels` are its labels as written in the input, to which
+ * `kubernetes.io/metadata.name: name` is always added; when undefined (Namespace not in the input)
+ * only requirements on `kubernetes.io/metadata.name` are judged and the rest taken as met. An operator it does not know counts as met (not judged).
  */
 export function selectorAdmits(selector: Readonly<Record<string, unknown>>, name: string, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const known: Readonly<Record<string, string>> = labels ?? { [NAMESPACE_NAME_LABEL]: name };
+  const known: Readonly<Record<string, string>> = { ...labels, [NAMESPACE_NAME_LABEL]: name };
   const judged = (key: string) => labels !== undefined || key === NAMESPACE_NAME_LABEL;
   const get = (key: string) => (Object.hasOwn(known, key) ? known[key] : undefined);
   const matchLabels = isRecord(selector.matchLabels) ? selector.matchLabels : {};
@@ -127,7 +127,7 @@ function admitsNamespace(l: Readonly<Record<string, unknown>>, gatewayNamespace:
   if (from === 'Same') return routeNamespace === gatewayNamespace;
   if (from !== 'Selector') return true;
   const selector = isRecord(ns.selector) ? ns.selector : {};
-  return selectorAdmits(selector, routeNamespace, namespaceLabelsOf(routeNamespace, namespaceLabels));
+  return selectorAdmits(selector, routeNamespace, namespaceLabels);
 }
 
 /**

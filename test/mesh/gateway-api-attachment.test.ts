@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GatewayApiIndex } from '../../src/mesh/gateway-api.js';
-import { listenerRejection, referenceGrantFor } from '../../src/mesh/gateway-api-attachment.js';
+import { describeNamespaceRefusals, listenerRejection, referenceGrantFor, selectorAdmits } from '../../src/mesh/gateway-api-attachment.js';
 import type { MeshObject } from '../../src/mesh/object.js';
 
 const G = 'gateway.networking.k8s.io';
@@ -56,6 +56,31 @@ test('GIVEN ReferenceGrants WHEN a cross-namespace backend is looked up THEN onl
   assert.is(referenceGrantFor(new GatewayApiIndex(grants), from, to), undefined);
   const ok = obj('ReferenceGrant', 'billing', 'shop-routes', { from: [{ group: G, kind: 'HTTPRoute', namespace: 'shop' }], to: [{ kind: 'Service' }] });
   assert.is(referenceGrantFor(new GatewayApiIndex([...grants, ok]), from, to)?.name, 'shop-routes');
+});
+
+test('GIVEN a Selector on kubernetes.io/metadata.name WHEN the namespace manifest lacks the label or is not in the input THEN the API server label still counts', () => {
+  const gw = gateway([{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { 'kubernetes.io/metadata.name': 'foo' } } } } }]);
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'foo', 'http', {}), undefined, 'in the input, label not written');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'foo', 'http', undefined), undefined, 'not in the input');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'bar', 'http', {}), 'namespace');
+  assert.is(listenerRejection(gw, 'HTTPRoute', 'bar', 'http', undefined), 'namespace', 'the name label is known even for a namespace not in the input');
+  const why = describeNamespaceRefusals(gw, 'HTTPRoute', 'bar', 'http', { team: 'web' });
+  assert.ok(why.includes('from is Selector') && why.includes('team: web, kubernetes.io/metadata.name: bar') && !why.includes('by default'), why);
+});
+
+test('GIVEN matchExpressions WHEN judged THEN In, NotIn, Exists, DoesNotExist as Kubernetes; unknown labels judge only the name label', () => {
+  const sel = (operator: string, key: string, values?: string[]) => ({ matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] });
+  assert.ok(selectorAdmits(sel('In', 'team', ['a', 'b']), 'ns', { team: 'b' }));
+  assert.not.ok(selectorAdmits(sel('In', 'team', ['a']), 'ns', { team: 'b' }));
+  assert.not.ok(selectorAdmits(sel('In', 'team', ['a']), 'ns', {}));
+  assert.ok(selectorAdmits(sel('NotIn', 'team', ['a']), 'ns', {}));
+  assert.not.ok(selectorAdmits(sel('NotIn', 'kubernetes.io/metadata.name', ['ns']), 'ns', {}));
+  assert.ok(selectorAdmits(sel('Exists', 'kubernetes.io/metadata.name'), 'ns', {}));
+  assert.not.ok(selectorAdmits(sel('DoesNotExist', 'kubernetes.io/metadata.name'), 'ns', {}));
+  assert.not.ok(selectorAdmits(sel('Exists', 'team'), 'ns', {}));
+  assert.ok(selectorAdmits(sel('Exists', 'team'), 'ns', undefined), 'labels unknown: only the name label is judged');
+  assert.not.ok(selectorAdmits(sel('In', 'kubernetes.io/metadata.name', ['x']), 'ns', undefined));
+  assert.not.ok(selectorAdmits({ matchLabels: { constructor: 'x' } }, 'ns', {}), 'no prototype lookups');
 });
 
 test.run();
