@@ -82,8 +82,9 @@ export function catchAllMatchOf(r: HttpRule, hostPorts: ReadonlySet<number> | nu
  * visible from its namespace whose protocol is HTTP, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, or is
  * sniffed: `routeKindsFor` in mesh/protocol.ts). HTTPS, TLS, TCP, Mongo ... ports take `tls`/`tcp`
  * routes only (istiod builds http route configs only for `Instance.IsHTTP()` or sniffed listeners),
- * so a request on them never meets an http rule. Null when a host is a wildcard, resolves to no
- * service in the input, or no port carries HTTP (then unknown).
+ * so a request on them never meets an http rule. Empty when the hosts resolve but no port carries
+ * HTTP (the http routes never apply on the sidecars); null when a host is a wildcard or resolves to
+ * no service in the input (then unknown).
  */
 export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
   const hosts = stringList(vs.spec.hosts) ?? [];
@@ -93,9 +94,12 @@ export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
     if (h.includes('*')) return null;
     const services = graph.servicesForHost(h, vs.namespace);
     if (services.length === 0) return null;
-    for (const s of services) for (const p of s.ports) if (routeKindsFor(p.protocol).includes('http')) ports.add(p.number);
+    for (const s of services) {
+      if (s.ports.length === 0) return null;
+      for (const p of s.ports) if (routeKindsFor(p.protocol).includes('http')) ports.add(p.number);
+    }
   }
-  return ports.size > 0 ? ports : null;
+  return ports;
 }
 
 /**

@@ -27,6 +27,8 @@ const defaultRouteRequired: Rule = {
       const all = httpRulesOf(vs);
       const rules = all.flatMap((r) => sidecarView(r) ?? []);
       const ports = hostPortsOf(graph, vs);
+      // No port of the hosts carries HTTP: the http rules never apply (routing/routes-never-applied says so).
+      if (ports !== null && ports.size === 0) continue;
       if (all.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined) || portsAllCaught(rules, ports)) continue;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
       if (rules.length === 0) {
