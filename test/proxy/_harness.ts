@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { type Cluster, ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ApiVersion } from '../../src/xds/gen/envoy/config/core/v3/config_source_pb.js';
@@ -153,4 +154,29 @@ export async function until(f: () => boolean, ms = 3000, what = 'condition'): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A raw HTTP/1.1 backend on 127.0.0.1:0 for tests of misbehaving upstreams: `reply(requestLine,
+ * socket)` is called for each request head it reads (bodies are not read) and writes whatever bytes
+ * the test needs. `sockets` are its open connections (the proxy's pooled ones); `close` destroys them.
+ */
+export async function startRawBackend(reply: (requestLine: string, socket: net.Socket) => void): Promise<{ port: number; sockets: ReadonlySet<net.Socket>; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        const line = buf.slice(0, buf.indexOf('\r\n'));
+        buf = buf.slice(end + 4);
+        reply(line, s);
+      }
+    });
+  });
+  const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+  return { port, sockets, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
 }

@@ -9,34 +9,24 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccessLogEntry } from '../../src/proxy/access-log.js';
 import type { ProxyHandle } from '../../src/proxy/main.js';
-import { assignment, edsCluster, httpListener, routeConfig, startTestProxy, startXds, until } from './_harness.js';
+import { assignment, edsCluster, httpListener, routeConfig, startRawBackend, startTestProxy, startXds, until } from './_harness.js';
 
 const ADDR = '127.0.9.91';
 let proxy: ProxyHandle & { log: AccessLogEntry[] };
 let port = 0;
 /** Upstream sockets the backend holds open (the proxy's pooled connections). */
-const upstream = new Set<net.Socket>();
+let upstream: ReadonlySet<net.Socket> = new Set();
 const cleanup: (() => Promise<void> | void)[] = [];
 
 test.before(async () => {
-  const backend = net.createServer((s) => {
-    upstream.add(s);
-    s.on('close', () => upstream.delete(s));
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const line = buf.slice(0, buf.indexOf('\r\n'));
-      buf = buf.slice(end + 4);
-      if (line.startsWith('GET /shortkeep ')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
-      else if (line.startsWith('GET /late ')) setTimeout(() => { if (!s.destroyed) s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlate'); }, 1200);
-      else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    });
+  const backend = await startRawBackend((line, s) => {
+    if (line.startsWith('GET /shortkeep ')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
+    else if (line.startsWith('GET /late ')) setTimeout(() => { if (!s.destroyed) s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlate'); }, 1200);
+    else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
   });
-  const bport = await new Promise<number>((r) => backend.listen(0, '127.0.0.1', () => r((backend.address() as net.AddressInfo).port)));
-  cleanup.push(() => { for (const s of upstream) s.destroy(); backend.close(); });
+  cleanup.push(() => backend.close());
+  upstream = backend.sockets;
+  const bport = backend.port;
   const xds = await startXds({
     clusters: [edsCluster('b')], endpoints: [assignment('b', [{ port: bport }])],
     listeners: [httpListener('early', ADDR, 'rt')],

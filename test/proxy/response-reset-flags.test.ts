@@ -10,39 +10,29 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccessLogEntry } from '../../src/proxy/access-log.js';
 import type { ProxyHandle } from '../../src/proxy/main.js';
-import { assignment, edsCluster, httpListener, routeConfig, startTestProxy, startXds, until } from './_harness.js';
+import { assignment, edsCluster, httpListener, routeConfig, startRawBackend, startTestProxy, startXds, until } from './_harness.js';
 
 const ADDR = '127.0.9.92';
 let proxy: ProxyHandle & { log: AccessLogEntry[] };
 let port = 0;
-const upstream = new Set<net.Socket>();
+let upstream: ReadonlySet<net.Socket> = new Set();
 const cleanup: (() => Promise<void> | void)[] = [];
 
 test.before(async () => {
-  const backend = net.createServer((s) => {
-    upstream.add(s);
-    s.on('close', () => upstream.delete(s));
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const line = buf.slice(0, buf.indexOf('\r\n'));
-      buf = buf.slice(end + 4);
-      if (line.startsWith('GET /timeout/slow ')) {
-        s.write('HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n0123456789');
-        setTimeout(() => { if (!s.destroyed) s.write('0123456789'); }, 2000).unref();
-      } else if (line.startsWith('GET /cut ')) s.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789');
-      else if (line.startsWith('GET /badchunk ')) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nxx\r\n');
-      else if (line.startsWith('GET /badchunk-late ')) {
-        s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n');
-        setTimeout(() => { if (!s.destroyed) s.write('zz\r\nxx\r\n'); }, 100);
-      } else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    });
+  const backend = await startRawBackend((line, s) => {
+    if (line.startsWith('GET /timeout/slow ')) {
+      s.write('HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n0123456789');
+      setTimeout(() => { if (!s.destroyed) s.write('0123456789'); }, 2000).unref();
+    } else if (line.startsWith('GET /cut ')) s.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789');
+    else if (line.startsWith('GET /badchunk ')) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nxx\r\n');
+    else if (line.startsWith('GET /badchunk-late ')) {
+      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => { if (!s.destroyed) s.write('zz\r\nxx\r\n'); }, 100);
+    } else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
   });
-  const bport = await new Promise<number>((r) => backend.listen(0, '127.0.0.1', () => r((backend.address() as net.AddressInfo).port)));
-  cleanup.push(() => { for (const s of upstream) s.destroy(); backend.close(); });
+  cleanup.push(() => backend.close());
+  upstream = backend.sockets;
+  const bport = backend.port;
   const toB = (timeout?: { seconds: bigint; nanos: number }) => ({ case: 'route' as const, value: { clusterSpecifier: { case: 'cluster' as const, value: 'b' }, ...(timeout ? { timeout } : {}) } });
   const xds = await startXds({
     clusters: [edsCluster('b')], endpoints: [assignment('b', [{ port: bport }])],

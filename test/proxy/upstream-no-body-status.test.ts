@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccessLogEntry } from '../../src/proxy/access-log.js';
 import type { ProxyHandle } from '../../src/proxy/main.js';
-import { assignment, edsCluster, httpListener, routeConfig, startTestProxy, startXds, until } from './_harness.js';
+import { assignment, edsCluster, httpListener, routeConfig, startRawBackend, startTestProxy, startXds, until } from './_harness.js';
 
 const ADDR = '127.0.9.93';
 const REPLIES: Record<string, string> = {
@@ -22,26 +22,16 @@ const REPLIES: Record<string, string> = {
 };
 let proxy: ProxyHandle & { log: AccessLogEntry[] };
 let port = 0;
-const upstream = new Set<net.Socket>();
+let upstream: ReadonlySet<net.Socket> = new Set();
 const cleanup: (() => Promise<void> | void)[] = [];
 
 test.before(async () => {
-  const backend = net.createServer((s) => {
-    upstream.add(s);
-    s.on('close', () => upstream.delete(s));
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const path = buf.slice(0, buf.indexOf('\r\n')).split(' ')[1] ?? '';
-      buf = buf.slice(end + 4);
-      s.write(REPLIES[path] ?? 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    });
+  const backend = await startRawBackend((line, s) => {
+    s.write(REPLIES[line.split(' ')[1] ?? ''] ?? 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
   });
-  const bport = await new Promise<number>((r) => backend.listen(0, '127.0.0.1', () => r((backend.address() as net.AddressInfo).port)));
-  cleanup.push(() => { for (const s of upstream) s.destroy(); backend.close(); });
+  cleanup.push(() => backend.close());
+  upstream = backend.sockets;
+  const bport = backend.port;
   const xds = await startXds({
     clusters: [edsCluster('b')], endpoints: [assignment('b', [{ port: bport }])],
     listeners: [httpListener('nobody', ADDR, 'rt')],
