@@ -60,13 +60,23 @@ export function listenerRejection(
   namespaceLabels: Readonly<Record<string, string>> | undefined,
   port?: number,
 ): 'no-listener' | 'kind' | 'namespace' | undefined {
-  const all = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
+  const all = listenersOf(gateway);
   if (all.length === 0) return undefined;
-  const named = all.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
+  const named = all.filter((l) => addressed(l, sectionName, port));
   if (named.length === 0) return 'no-listener';
   const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
   if (takingKind.length === 0) return 'kind';
   return takingKind.some((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels)) ? undefined : 'namespace';
+}
+
+/** A Gateway's listeners (`spec.listeners`, records only). */
+function listenersOf(gateway: MeshObject): Readonly<Record<string, unknown>>[] {
+  return (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
+}
+
+/** Whether a parentRef's `sectionName` and `port` (each optional) name this listener. */
+function addressed(listener: Readonly<Record<string, unknown>>, sectionName: string | undefined, port: number | undefined): boolean {
+  return (sectionName === undefined || listener.name === sectionName) && (port === undefined || listener.port === port);
 }
 
 /** Route kinds a listener takes: `allowedRoutes.kinds[].kind`, else by protocol (unknown protocol: any). */
@@ -143,8 +153,7 @@ export function describeNamespaceRefusals(
   namespaceLabels: Readonly<Record<string, string>> | undefined,
   port?: number,
 ): string {
-  const all = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
-  const candidates = all.filter((l) => (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port) && kindsOf(l).includes(routeKind));
+  const candidates = listenersOf(gateway).filter((l) => addressed(l, sectionName, port) && kindsOf(l).includes(routeKind));
   return candidates.map((l) => {
     const label = candidates.length > 1 || sectionName === undefined ? `listener ${typeof l.name === 'string' ? `"${l.name}"` : '(unnamed)'} ` : '';
     const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
