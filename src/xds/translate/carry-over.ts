@@ -229,17 +229,27 @@ function fieldPrint(v: unknown, store: CarryOverStore): string {
   }
 }
 
-const CLUSTER_PRINTS = new WeakMap<ClusterView, string>();
+/** Per shared cluster view: its field print, its id, and the store that interned it last (as `PRINTS`). */
+const CLUSTER_PRINTS = new WeakMap<ClusterView, { readonly print: string; id: string; store: CarryOverStore }>();
 
-/** Every field of a (shared) cluster view, objects by interned id: its policy and rule view are shared by many clusters. */
+/**
+ * The fingerprint id of a (shared) cluster view: every field, by type, objects by interned id (its
+ * policy and rule view are shared by many clusters), interned to a short id once per view, so the
+ * cluster and load-assignment keys that start with it stay short (a Map lookup hashes, and first
+ * flattens, its whole key). The print starts with `cluster:`, which no JSON does, so it never
+ * shares an id with a `printOf` JSON.
+ */
 function clusterPrint(c: ClusterView, store: CarryOverStore): string {
   let p = CLUSTER_PRINTS.get(c);
   if (p === undefined) {
-    p = '';
-    for (const k in c) p += `${k}=${fieldPrint((c as unknown as Record<string, unknown>)[k], store)};`;
-    CLUSTER_PRINTS.set(c, p);
+    let print = 'cluster:';
+    for (const k in c) print += `${k}=${fieldPrint((c as unknown as Record<string, unknown>)[k], store)};`;
+    CLUSTER_PRINTS.set(c, (p = { print, id: store.intern(print, freshId), store }));
+  } else if (p.store !== store) {
+    p.id = store.intern(p.print, () => p!.id);
+    p.store = store;
   }
-  return p;
+  return p.id;
 }
 
 /** Key of the outbound cluster of `c` (a shared cluster view) for `service`. */
