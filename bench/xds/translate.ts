@@ -26,7 +26,7 @@
  *
  * Target: <= 100 ms for a 1,000-service sidecar snapshot.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,7 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
  * directory), with the 25 functions of most self time printed.
  */
 function profile(dir: string): void {
+  mkdirSync(dir, { recursive: true });
   const bodies = meshOf(1000);
   const workloads = workloadsOf(1000);
   const warmup = MeshGraph.from(manifests(bodies));
