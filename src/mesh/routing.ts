@@ -4,6 +4,7 @@ import { isRecord, stringList, type MeshObject } from './object.js';
 import { push } from './services.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { exportToOf, exportedTo } from './visibility.js';
+import { routeRulesOf, type RouteSection } from './route-rules.js';
 
 /** A host named in a VirtualService or DestinationRule, resolved in the object's namespace. */
 interface HostEntry {
@@ -89,6 +90,31 @@ export function gatewayRefOf(ref: string, namespace: string, path: FieldPath): G
   else if (ref.includes('.')) [name, ns] = ref.split('.') as [string, string];
   else [ns, name] = [namespace, ref];
   return { ref, mesh: false, key: `${ns}/${name}`, namespace: ns, name, path };
+}
+
+/** The gateways the matches of one http, tls or tcp rule are restricted to (`match[j].gateways[k]`). */
+export interface RuleMatchGateways {
+  readonly section: RouteSection;
+  /** Index of the rule in its section. */
+  readonly rule: number;
+  /** Every entry, resolved as `spec.gateways` ({@link gatewayRefOf}), `mesh` included; path `[...rule, 'match', j, 'gateways', k]`. */
+  readonly refs: readonly GatewayRef[];
+  /** Whether every match entry of the rule names gateways (then the rule applies only on those). */
+  readonly everyMatchNamesGateways: boolean;
+}
+
+/** The rules of `vs` (http, tls, tcp, in order) whose matches name gateways; rules without any are left out. */
+export function matchGatewaysOf(vs: MeshObject): RuleMatchGateways[] {
+  const out: RuleMatchGateways[] = [];
+  for (const { section, index, rule, path } of routeRulesOf(vs)) {
+    if (!Array.isArray(rule.match)) continue;
+    const refs = rule.match.flatMap((m, j) =>
+      (isRecord(m) ? stringList(m.gateways) ?? [] : []).map((ref, k) => gatewayRefOf(ref, vs.namespace, [...path, 'match', j, 'gateways', k])),
+    );
+    const everyMatchNamesGateways = rule.match.every((m) => isRecord(m) && (stringList(m.gateways) ?? []).length > 0);
+    if (refs.length > 0) out.push({ section, rule: index, refs, everyMatchNamesGateways });
+  }
+  return out;
 }
 
 /** VirtualServices by host and by bound gateway. */

@@ -1,8 +1,6 @@
 import { gatewayApiOf, isInternalGatewayReference } from '../../../mesh/gateway-api.js';
-import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
-import { gatewayRefOf } from '../../../mesh/routing.js';
-import type { FieldPath } from '../../types.js';
+import { matchGatewaysOf } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
 
 /** `references/match-gateway-exists`: every gateway a VirtualService rule's match is restricted to exists. */
@@ -24,8 +22,8 @@ const matchGatewayExists: Rule = {
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const m of matchGatewayRefs(vs)) {
-        if (m.key === 'mesh' || isInternalGatewayReference(m.ref) || graph.get('Gateway', m.namespace, m.name) || k8s.get('Gateway', m.namespace, m.name)) continue;
+      for (const m of matchGatewaysOf(vs).flatMap((r) => r.refs)) {
+        if (m.mesh || isInternalGatewayReference(m.ref) || graph.get('Gateway', m.namespace, m.name) || k8s.get('Gateway', m.namespace, m.name)) continue;
         const bound = graph.gatewaysOf(vs).filter((g) => !g.mesh && (g.gateway || k8s.get('Gateway', g.namespace, g.name))).map((g) => `"${g.ref}"`);
         ctx.report(vs, `Referenced gateway not found: "${m.ref}" in ${formatPath(m.path.slice(0, -2))}; this match never applies, so the rule is dead` +
           (bound.length > 0 ? `; did you mean ${bound.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
@@ -33,26 +31,5 @@ const matchGatewayExists: Rule = {
     }
   },
 };
-
-/** Every `match[].gateways[]` entry of the http, tcp and tls rules, resolved like `spec.gateways`. */
-function matchGatewayRefs(vs: MeshObject): { ref: string; key: string; namespace: string; name: string; path: FieldPath }[] {
-  const out: { ref: string; key: string; namespace: string; name: string; path: FieldPath }[] = [];
-  for (const section of ['http', 'tcp', 'tls']) {
-    const rules = vs.spec[section];
-    if (!Array.isArray(rules)) continue;
-    rules.forEach((rule, i) => {
-      if (!isRecord(rule) || !Array.isArray(rule.match)) return;
-      rule.match.forEach((m, j) => {
-        (isRecord(m) ? stringList(m.gateways) ?? [] : []).forEach((ref, k) => {
-          const path: FieldPath = ['spec', section, i, 'match', j, 'gateways', k];
-          if (ref === 'mesh') return;
-          const { key, namespace, name } = gatewayRefOf(ref, vs.namespace, path);
-          out.push({ ref, key, namespace, name, path });
-        });
-      });
-    });
-  }
-  return out;
-}
 
 export default matchGatewayExists;

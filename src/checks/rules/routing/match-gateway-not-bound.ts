@@ -1,6 +1,6 @@
-import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { stringList } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
-import { gatewayRefOf, gatewayRefsOf, type GatewayRef } from '../../../mesh/routing.js';
+import { gatewayRefsOf, matchGatewaysOf } from '../../../mesh/routing.js';
 import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import type { Rule } from '../../rule.js';
 
@@ -46,23 +46,5 @@ const matchGatewayNotBound: Rule = {
     }
   },
 };
-
-/** Every `match[j].gateways[k]` of the http, tcp and tls rules, resolved as istiod does. */
-function matchGatewaysOf(vs: MeshObject): { section: string; rule: number; refs: GatewayRef[]; everyMatchNamesGateways: boolean }[] {
-  const out: { section: string; rule: number; refs: GatewayRef[]; everyMatchNamesGateways: boolean }[] = [];
-  for (const section of ['http', 'tcp', 'tls']) {
-    const rules = vs.spec[section];
-    if (!Array.isArray(rules)) continue;
-    rules.forEach((r, i) => {
-      if (!isRecord(r) || !Array.isArray(r.match)) return;
-      const refs = r.match.flatMap((m, j) =>
-        (isRecord(m) ? stringList(m.gateways) ?? [] : []).map((ref, k) => gatewayRefOf(ref, vs.namespace, ['spec', section, i, 'match', j, 'gateways', k])),
-      );
-      const everyMatchNamesGateways = r.match.every((m) => isRecord(m) && (stringList(m.gateways) ?? []).length > 0);
-      if (refs.length > 0) out.push({ section, rule: i, refs, everyMatchNamesGateways });
-    });
-  }
-  return out;
-}
 
 export default matchGatewayNotBound;
