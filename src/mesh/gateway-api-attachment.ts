@@ -70,7 +70,7 @@ export function listenerRejection(
 }
 
 /** A Gateway's listeners (`spec.listeners`, records only). */
-function listenersOf(gateway: MeshObject): Readonly<Record<string, unknown>>[] {
+export function listenersOf(gateway: MeshObject): Readonly<Record<string, unknown>>[] {
   return (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).filter(isRecord);
 }
 

@@ -1,5 +1,5 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
-import { describeNamespaceRefusals, listenerRejection, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { describeNamespaceRefusals, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -63,11 +63,11 @@ const routeReferenceNotFound: Rule = {
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
           } else {
-            const nsLabels = graph.ofKind('Namespace').find((n) => n.name === route.namespace)?.labels;
+            const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
             const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port);
             const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
             if (why === 'no-listener') {
-              const names = (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).flatMap((l) => (isRecord(l) && typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
+              const names = listenersOf(gateway).flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
               ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and its hostnames get 404; fix sectionName or port`, { path: p.path });
             } else if (why === 'kind') {
               ctx.report(route, `${where} does not take ${route.kind}s (by its protocol, or allowedRoutes.kinds): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +

@@ -39,12 +39,13 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   const services = all.filter(visible);
   if (services.length === 0) {
     let hint = resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : '';
+    const domainHint = all.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
     if (all.length > 0) {
       const s = all[0]!;
       const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
       hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
-    } else if (otherDomainHint(graph, resolved.fqdn)) {
-      hint = `: ${otherDomainHint(graph, resolved.fqdn)}`;
+    } else if (domainHint) {
+      hint = `: ${domainHint}`;
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
     }

@@ -28,10 +28,11 @@ const destinationRuleHostExists: Rule = {
       const hidden = graph.services.forHost(resolved.fqdn, null);
       const written = `"${host}"${resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : ''}`;
       let hint = 'add the Service or ServiceEntry, or correct the host';
+      const domainHint = hidden.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
       if (hidden.length > 0) {
         hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to namespace ${dr.namespace}`;
-      } else if (otherDomainHint(graph, resolved.fqdn)) {
-        hint = otherDomainHint(graph, resolved.fqdn)!;
+      } else if (domainHint) {
+        hint = domainHint;
       } else if (resolved.likely && graph.services.forHost(resolved.likely, dr.namespace).length > 0) {
         hint = `Istio does not expand "${host}": write "${resolved.likely}"`;
       } else if (resolved.form === 'short') {
