@@ -44,14 +44,19 @@ export function groupOf(apiVersion: string): string {
  * have no {@link kindInfo} entry on purpose: MeshGraph indexes kinds by name, and the Gateway API
  * `Gateway` would collide with Istio's; `gateway-api.ts` indexes them by API group instead.
  */
-const GATEWAY_API_READ = new Set(['Gateway', 'ReferenceGrant', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']);
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+/** Route kinds of the Gateway API that attach to parents. */
+export const GATEWAY_API_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute'];
+
+const GATEWAY_API_READ = new Set(['Gateway', 'ReferenceGrant', ...GATEWAY_API_ROUTE_KINDS]);
 
 /**
  * Whether meshproof models (kind, group): it has a {@link kindInfo} entry or is a Gateway API kind
  * the rules read. Anything else gets the `input/unknown-kind` note.
  */
 export function isModelledKind(kind: string, apiVersion: string): boolean {
-  return kindInfo(kind, apiVersion) !== undefined || (groupOf(apiVersion) === 'gateway.networking.k8s.io' && GATEWAY_API_READ.has(kind));
+  return kindInfo(kind, apiVersion) !== undefined || (groupOf(apiVersion) === GATEWAY_API_GROUP && GATEWAY_API_READ.has(kind));
 }
 
 /** The kind's entry, or undefined when meshproof does not model (kind, group). */
