@@ -1,0 +1,58 @@
+/**
+ * The resilience rules read a delegate's http routes with what it inherits from each root route
+ * (timeout, retries, fault; Istio `mergeHTTPRoute`), but only from roots istiod actually merges it into:
+ * `mergeVirtualServicesIfNeeded` skips a delegate whose exportTo leaves out the root's namespace.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runRules } from '../../../src/checks/engine.js';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
+import retriesWithoutPerTryTimeout from '../../../src/checks/rules/resilience/retries-without-per-try-timeout.js';
+import faultDisablesTimeoutRetries from '../../../src/checks/rules/resilience/fault-disables-timeout-retries.js';
+
+/** A root in `shop` (timeout 300ms, fault abort) delegating to `catalog/catalog-routes` (retries, no perTryTimeout) exported to `exportTo`. */
+async function findings(exportTo: string | null, delegateNamespace = 'catalog') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-delegate-export-'));
+  const file = path.join(dir, 'vs.yaml');
+  fs.writeFileSync(file, [
+    'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: edge, namespace: shop}',
+    'spec:', '  hosts: [catalog.catalog.svc.cluster.local]', '  http:',
+    `  - delegate: {name: catalog-routes, namespace: ${delegateNamespace}}`, '    timeout: 300ms',
+    '---',
+    'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: catalog-routes, namespace: catalog}',
+    'spec:', ...(exportTo === null ? [] : [`  exportTo: ${exportTo}`]), '  http:', '  - retries: {attempts: 2}',
+    '    route:', '    - destination: {host: catalog.catalog.svc.cluster.local}', '',
+  ].join('\n'));
+  try {
+    const { files } = await loadInputs([file]);
+    return runRules(MeshGraph.from(files), [retriesWithoutPerTryTimeout, faultDisablesTimeoutRetries], {});
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const exportTo of ['[shop]', '["*"]', null]) {
+  test(`GIVEN a delegate exported with ${exportTo ?? 'the mesh default (*)'} to the root's namespace WHEN the resilience rules run THEN its retries are judged against the root's 300ms timeout`, async () => {
+    const found = await findings(exportTo);
+    assert.is(found.length, 1, found.map((f) => f.message).join('\n'));
+    assert.is(found[0]!.resource?.name, 'catalog-routes');
+    assert.match(found[0]!.message, /with timeout from its root shop\/edge spec\.http\[0\]/);
+  });
+}
+
+for (const exportTo of ['["."]', '[catalog]', '["~"]', '[payments]']) {
+  test(`GIVEN a delegate with exportTo ${exportTo} (not the root's namespace) WHEN the resilience rules run THEN it inherits nothing from that root (istiod does not merge it)`, async () => {
+    const found = await findings(exportTo);
+    assert.equal(found.map((f) => f.message), []);
+  });
+}
+
+test('GIVEN a root naming a delegate namespace the delegate is not in WHEN the resilience rules run THEN nothing is inherited', async () => {
+  assert.equal((await findings('[shop]', 'other')).map((f) => f.message), []);
+});
+
+test.run();
