@@ -4,7 +4,7 @@
  * PushContext and SidecarScope compute them. Malformed forms are problems, never guesses.
  */
 import type { FieldPath } from './types.js';
-import { hostsIntersect } from './hosts.js';
+import { hostMatches, hostsIntersect } from './hosts.js';
 import type { MeshConfig } from './mesh-config.js';
 import { isRecord, stringList, type MeshObject } from './object.js';
 
@@ -86,35 +86,52 @@ export function exportToProblems(o: MeshObject, exportTo: ExportTo): VisibilityP
 
 /** One Sidecar `egress[].hosts[]` entry, parsed. */
 export interface EgressHost {
-  /** `*` any namespace, `~` none, else a namespace name (`.` is resolved to the Sidecar's). */
+  /**
+   * `*` any namespace, else a namespace name (`.` is resolved to the Sidecar's). For an exclusion
+   * (`~ns/host`) the namespace after the `~`; a bare `~` is `*` (istiod's `excludePrefix`).
+   */
   readonly namespace: string;
   /** The DNS name pattern (`*`, `*.example.com`, a FQDN), lower-cased. */
   readonly host: string;
+  /**
+   * True for `~<namespace>/<dnsName>`: the entry imports nothing and takes the hosts it covers out of
+   * what the other entries of its listener import (`~/*` alone: the listener imports nothing).
+   */
+  readonly excluded: boolean;
+  /** Index of the egress listener (`egress[i]`) the entry belongs to; exclusions act within it. @default 0 */
+  readonly listener?: number;
   /** The entry as written. */
   readonly entry: string;
   readonly path: FieldPath;
 }
 
 /**
- * Parses `namespace/dnsName` (Istio `validateNamespaceSlashWildcardHostname`): namespace `.` is the
- * Sidecar's own, `*` any, `~` none. Returns a message for malformed entries.
+ * Parses `namespace/dnsName` as istiod does (`convertIstioListenerToWrapper`, validated by
+ * `ValidateNamespaceSlashWildcardHostname`): namespace `.` is the Sidecar's own, `*` any, else a
+ * namespace name; any of them after `~` (`~ns/x`, `~./x`, `~*` then `/x`, and a bare `~/x` for
+ * every namespace) excludes the hosts instead of importing them. Returns a message for malformed entries.
  */
-export function parseEgressHost(entry: string, sidecarNamespace: string, path: FieldPath = []): EgressHost | { readonly error: string } {
+export function parseEgressHost(entry: string, sidecarNamespace: string, path: FieldPath = [], listener?: number): EgressHost | { readonly error: string } {
   const parts = entry.split('/');
-  const fix = 'Fix: write "namespace/host", e.g. "./*", "istio-system/*" or "*/api.example.com"';
+  const fix = 'Fix: write "namespace/host", e.g. "./*", "istio-system/*" or "*/api.example.com" ("~ns/*" or "~/host" to exclude)';
   if (parts.length !== 2) return { error: `egress host "${entry}" must be "namespace/dnsName" with exactly one "/". ${fix}` };
-  const [ns, host] = parts as [string, string];
-  if (ns === '') return { error: `egress host "${entry}" has an empty namespace. ${fix}` };
-  if (ns !== '*' && ns !== '.' && ns !== '~' && !NAMESPACE.test(ns)) return { error: `egress host "${entry}": "${ns}" is not "*", ".", "~" or a namespace name. ${fix}` };
+  const [written, host] = parts as [string, string];
+  if (written === '') return { error: `egress host "${entry}" has an empty namespace. ${fix}` };
+  const excluded = written.startsWith('~');
+  const ns = excluded ? written.slice(1) : written;
+  if (!(excluded && ns === '') && ns !== '*' && ns !== '.' && !NAMESPACE.test(ns)) {
+    return { error: `egress host "${entry}": "${ns}" is not "*", ".", or a namespace name${excluded ? ' (after the "~" that excludes)' : ''}. ${fix}` };
+  }
   const h = host.toLowerCase();
-  if (h === '') return { error: `egress host "${entry}" has an empty host; use "${ns}/*" for every host. ${fix}` };
+  if (h === '') return { error: `egress host "${entry}" has an empty host; use "${written}/*" for every host. ${fix}` };
   if (h !== '*') {
     const labels = (h.startsWith('*.') ? h.slice(2) : h).split('.');
     if (labels.some((l) => !/^[a-z0-9_]([-a-z0-9_]{0,61}[a-z0-9_])?$/.test(l))) {
       return { error: `egress host "${entry}": "${host}" is not a DNS name (a wildcard may only be the whole first label, "*.example.com"). ${fix}` };
     }
   }
-  return { namespace: ns === '.' ? sidecarNamespace : ns, host: h, entry, path };
+  const namespace = ns === '' ? '*' : ns === '.' ? sidecarNamespace : ns;
+  return { namespace, host: h, excluded, ...(listener !== undefined ? { listener } : {}), entry, path };
 }
 
 /** The hosts one egress listener imports. */
@@ -140,7 +157,7 @@ export function sidecarEgress(sidecar: MeshObject): { listeners: EgressListenerI
         problems.push({ object: sidecar, path, message: `egress host must be a string "namespace/host"; got ${JSON.stringify(entry)}` });
         return;
       }
-      const parsed = parseEgressHost(entry, sidecar.namespace, path);
+      const parsed = parseEgressHost(entry, sidecar.namespace, path, i);
       if ('error' in parsed) problems.push({ object: sidecar, path, message: parsed.error });
       else hosts.push(parsed);
     });
@@ -150,7 +167,16 @@ export function sidecarEgress(sidecar: MeshObject): { listeners: EgressListenerI
   return { listeners, problems };
 }
 
-/** The egress host entry that imports `host` of an object in `namespace`, or undefined. */
+/**
+ * The egress host entry that imports `host` of an object in `namespace`, or undefined: an entry of
+ * that namespace (or `*`) whose host intersects, unless an exclusion of the same listener, in that
+ * namespace or `*`, covers `host` (istiod `hostClassification.Excluded`: `host` is a subset of the
+ * excluded pattern, so `~/*.example.com` drops `a.example.com`, not `*`).
+ */
 export function importingEntry(hosts: readonly EgressHost[], namespace: string, host: string): EgressHost | undefined {
-  return hosts.find((e) => e.namespace !== '~' && (e.namespace === '*' || e.namespace === namespace) && hostsIntersect(e.host, host.toLowerCase()));
+  const h = host.toLowerCase();
+  const applies = (e: EgressHost) => e.namespace === '*' || e.namespace === namespace;
+  const excludedIn = new Set<number>();
+  for (const e of hosts) if (e.excluded && applies(e) && hostMatches(e.host, h)) excludedIn.add(e.listener ?? 0);
+  return hosts.find((e) => !e.excluded && applies(e) && !excludedIn.has(e.listener ?? 0) && hostsIntersect(e.host, h));
 }

@@ -65,14 +65,13 @@ test('GIVEN Sidecar egress hosts in every form WHEN parsed THEN namespace and ho
     ['./reviews.shop.svc.cluster.local', 'shop', 'reviews.shop.svc.cluster.local'],
     ['*/api.example.com', '*', 'api.example.com'],
     ['istio-system/*', 'istio-system', '*'],
-    ['~/*', '~', '*'],
     ['*/*.example.com', '*', '*.example.com'],
     ['prod/API.Example.com', 'prod', 'api.example.com'],
   ];
   for (const [entry, ns, host] of ok) {
     const p = parseEgressHost(entry, 'shop');
     assert.ok(!('error' in p), entry);
-    if (!('error' in p)) assert.equal([p.namespace, p.host], [ns, host], entry);
+    if (!('error' in p)) assert.equal([p.namespace, p.host, p.excluded], [ns, host, false], entry);
   }
   const bad: [string, RegExp][] = [
     ['reviews', /exactly one "\/"/],
@@ -82,6 +81,9 @@ test('GIVEN Sidecar egress hosts in every form WHEN parsed THEN namespace and ho
     ['./', /empty host/],
     ['*/foo.*.com', /not a DNS name/],
     ['*/a b', /not a DNS name/],
+    ['~~/x.example.com', /"~" is not "\*", "\.", or a namespace name \(after the "~" that excludes\)/],
+    ['~Prod/*', /"Prod" is not .*after the "~"/],
+    ['~ns/', /empty host; use "~ns\/\*"/],
   ];
   for (const [entry, message] of bad) {
     const p = parseEgressHost(entry, 'shop');
@@ -107,7 +109,54 @@ test('GIVEN a Sidecar WHEN its egress is read THEN imports select by namespace a
   assert.is(importingEntry(hosts, 'istio-system', 'istiod.istio-system.svc.cluster.local')?.entry, 'istio-system/*');
   assert.is(importingEntry(hosts, 'ext', 'api.example.com')?.entry, '*/api.example.com');
   assert.is(importingEntry(hosts, 'other', 'reviews.other.svc.cluster.local'), undefined);
-  assert.is(importingEntry(listeners[1]!.hosts, 'shop', 'reviews.shop.svc.cluster.local'), undefined, '~ imports nothing');
+  assert.is(importingEntry(listeners[1]!.hosts, 'shop', 'reviews.shop.svc.cluster.local'), undefined, '~/* imports nothing');
+});
+
+// istiod `excludePrefix` (pilot/pkg/model/sidecar.go convertIstioListenerToWrapper, Istio 1.31): a `~` before the
+// namespace excludes; a bare `~` stands for `*`. Validation (ValidateNamespaceSlashWildcardHostname) trims one `~`.
+test('GIVEN ~-prefixed Sidecar egress hosts WHEN parsed THEN they are exclusions of that namespace, a bare ~ of every namespace', () => {
+  const ok: [string, string, string][] = [
+    ['~/*', '*', '*'],
+    ['~/api.example.com', '*', 'api.example.com'],
+    ['~*/api.example.com', '*', 'api.example.com'],
+    ['~./*', 'shop', '*'],
+    ['~legacy/*', 'legacy', '*'],
+    ['~prod/*.Example.com', 'prod', '*.example.com'],
+  ];
+  for (const [entry, ns, host] of ok) {
+    const p = parseEgressHost(entry, 'shop');
+    assert.ok(!('error' in p), `${entry}: ${'error' in p ? p.error : ''}`);
+    if (!('error' in p)) assert.equal([p.namespace, p.host, p.excluded], [ns, host, true], entry);
+  }
+});
+
+test('GIVEN "*/*" with exclusions WHEN imports are asked THEN an excluded namespace or host is not imported, everything else is', () => {
+  const g = graphOf([{
+    apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'shop' },
+    spec: { egress: [{ hosts: ['*/*', '~legacy/*', '~/api.example.com', '~./*.internal.example.com'] }] },
+  }]);
+  const { listeners, problems } = sidecarEgress(g.objects[0]!);
+  assert.equal(problems, []);
+  const hosts = listeners[0]!.hosts;
+  assert.is(importingEntry(hosts, 'prod', 'reviews.prod.svc.cluster.local')?.entry, '*/*');
+  assert.is(importingEntry(hosts, 'legacy', 'reviews.legacy.svc.cluster.local'), undefined, '~legacy/* drops the whole namespace');
+  assert.is(importingEntry(hosts, 'prod', 'api.example.com'), undefined, '~/api.example.com drops the host in every namespace');
+  assert.is(importingEntry(hosts, 'ext', 'API.example.com'), undefined, 'host names compare lower-cased');
+  assert.is(importingEntry(hosts, 'prod', 'www.example.com')?.entry, '*/*');
+  assert.is(importingEntry(hosts, 'shop', 'db.internal.example.com'), undefined, '~./*.internal… drops it in the Sidecar\'s namespace');
+  assert.is(importingEntry(hosts, 'prod', 'db.internal.example.com')?.entry, '*/*', '… and only there');
+  // Istio's Excluded is `host.SubsetOf(excluded)`: a wider wildcard host is not covered by a narrower exclusion.
+  assert.is(importingEntry(hosts, 'shop', '*.example.com')?.entry, '*/*');
+});
+
+test('GIVEN an exclusion in one egress listener WHEN another listener imports the host THEN the host is still imported (istiod unions listeners)', () => {
+  const g = graphOf([{
+    apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'shop' },
+    spec: { egress: [{ port: { number: 9080, protocol: 'HTTP', name: 'http' }, hosts: ['*/*', '~legacy/*'] }, { hosts: ['legacy/*'] }] },
+  }]);
+  const all = sidecarEgress(g.objects[0]!).listeners.flatMap((l) => l.hosts);
+  assert.is(importingEntry(all, 'legacy', 'old.legacy.svc.cluster.local')?.entry, 'legacy/*');
+  assert.is(importingEntry(all.filter((e) => e.listener === 0), 'legacy', 'old.legacy.svc.cluster.local'), undefined);
 });
 
 test.run();

@@ -1,14 +1,15 @@
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import type { Rule } from '../../rule.js';
-import { isIpAddress, wildcardDomainError } from './_dns.js';
+import { isDns1123Label, isIpAddress, wildcardDomainError } from './_dns.js';
 
 /**
  * `validation/host-format` (IST0106): hosts Istio's admission webhook refuses as not a (wildcard) domain name.
  * Mirrors `ValidateWildcardDomain` as called by ValidateVirtualService (`spec.hosts`, IP addresses allowed),
  * ValidateDestinationRule (`spec.host`), ValidateGateway via validateNamespaceSlashWildcardHostname
  * (`spec.servers[].hosts`, an optional `namespace/` prefix), ValidateServiceEntry (`spec.hosts`, IPs allowed) and
- * ValidateSidecar (`spec.egress[].hosts` must be `namespace/dnsName`, neither part empty).
+ * ValidateSidecar via ValidateNamespaceSlashWildcardHostname (`spec.egress[].hosts`: `namespace/dnsName`, the
+ * namespace `*`, `.` or a name, optionally after a `~` that excludes (Istio 1.31); the dnsName `*` or a FQDN).
  */
 const hostFormat: Rule = {
   id: 'validation/host-format',
@@ -20,7 +21,9 @@ const hostFormat: Rule = {
     'and `-` (no `_`, spaces, non-ASCII, no empty label as in `a..b`), a wildcard only as the first label (`*` or',
     '`*.example.com`), and a top-level label that is not all digits. VirtualService and ServiceEntry hosts may also be',
     'IP addresses; Gateway server hosts may carry a `namespace/` prefix; Sidecar egress hosts must be `namespace/dnsName`',
-    'with neither part empty. `kubectl apply` fails and `istioctl analyze`',
+    'with neither part empty, the namespace `*`, `.` or a namespace name (after a `~` it excludes: `~legacy/*`, and a bare',
+    '`~/api.example.com` excludes the host from every namespace) and the dnsName `*` or a fully qualified name',
+    '(`reviews` alone is refused as a short name). `kubectl apply` fails and `istioctl analyze`',
     'reports IST0106. Fix: write the host as a DNS name (for non-ASCII names, the punycode `xn--` form).',
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar'],
@@ -43,13 +46,8 @@ const hostFormat: Rule = {
       (Array.isArray(sc.spec.egress) ? sc.spec.egress : []).forEach((l, i) => {
         if (!isRecord(l)) return;
         (stringList(l.hosts) ?? []).forEach((h, j) => {
-          const slash = h.indexOf('/');
-          const path: FieldPath = ['spec', 'egress', i, 'hosts', j];
-          if (slash < 0) {
-            ctx.report(sc, `egress host "${h}": host must be of form namespace/dnsName; write "<namespace>/${h}" with the namespace of the service ("./${h}" for this Sidecar's own, "*/${h}" for any)`, { path });
-          } else if (slash === 0 || slash === h.length - 1) {
-            ctx.report(sc, `egress host "${h}": config namespace and dnsName in host entry cannot be empty; write e.g. "./*" or "istio-system/*"`, { path });
-          }
+          const err = sidecarEgressHostError(h);
+          if (err) ctx.report(sc, `egress host "${h}": ${err}`, { path: ['spec', 'egress', i, 'hosts', j] });
         });
       });
     }
@@ -64,5 +62,32 @@ const hostFormat: Rule = {
     }
   },
 };
+
+/**
+ * Istio `ValidateNamespaceSlashWildcardHostname(h, isGateway=false)` for one Sidecar egress host: the reason the
+ * webhook refuses it, with the fix, or null. The namespace is `*`, `.` or a DNS-1123 label, any of them after a `~`
+ * (an exclusion; a bare `~` is every namespace); the dnsName is `*` or a FQDN with at most a leading `*.` wildcard.
+ */
+export function sidecarEgressHostError(h: string): string | null {
+  const slash = h.indexOf('/');
+  if (slash < 0) return `host must be of form namespace/dnsName; write "<namespace>/${h}" with the namespace of the service ("./${h}" for this Sidecar's own, "*/${h}" for any)`;
+  const written = h.slice(0, slash);
+  const dnsName = h.slice(slash + 1);
+  if (written === '' || dnsName === '') return 'config namespace and dnsName in host entry cannot be empty; write e.g. "./*" or "istio-system/*"';
+  const reasons: string[] = [];
+  const ns = written.startsWith('~') ? written.slice(1) : written;
+  if (ns !== '' && ns !== '*' && ns !== '.' && !isDns1123Label(ns)) {
+    reasons.push(`invalid namespace value "${written}" in sidecar; write a namespace name, "." or "*" (after a "~" to exclude: "~legacy/*", "~/${dnsName}")`);
+  }
+  if (dnsName !== '*' && !dnsName.includes('.')) {
+    reasons.push(`short names (non FQDN) are not allowed; write the FQDN, e.g. "${written}/${dnsName}.<namespace>.svc.cluster.local"`);
+  }
+  const domain = wildcardDomainError(dnsName);
+  if (domain) reasons.push(`${domain}; write a DNS name: letters, digits and '-' in labels of up to 63 characters`);
+  if (dnsName.includes('*') && dnsName !== '*' && !dnsName.startsWith('*.')) {
+    reasons.push(`partial wildcard "${dnsName}" not allowed; a wildcard is the whole first label ("*.example.com") or "*"`);
+  }
+  return reasons.length > 0 ? reasons.join('; ') : null;
+}
 
 export default hostFormat;
