@@ -67,7 +67,7 @@ export interface GatewayRef {
 }
 
 /**
- * The gateways a VirtualService binds to: `ns/name`, a short name (the VirtualService's
+ * The gateways a VirtualService binds to: `ns/name`, `./name` or a short name (the VirtualService's
  * namespace), or the legacy `name.ns.svc.cluster.local`; no `gateways` means `mesh`.
  */
 export function gatewayRefsOf(vs: MeshObject): GatewayRef[] {
@@ -79,14 +79,15 @@ export function gatewayRefsOf(vs: MeshObject): GatewayRef[] {
 /**
  * One gateway name as istiod resolves it for a VirtualService in `namespace` (Istio's
  * `resolveGatewayName`, used for `spec.gateways` and `match[].gateways` alike): `mesh`, `ns/name`,
- * the legacy `name.ns[.svc.cluster.local]`, or a short name in the VirtualService's namespace.
+ * `./name` (the VirtualService's namespace), the legacy `name.ns[.svc.cluster.local]`, or a short name
+ * in the VirtualService's namespace.
  */
 export function gatewayRefOf(ref: string, namespace: string, path: FieldPath): GatewayRef {
   if (ref === 'mesh') return { ref, mesh: true, key: 'mesh', namespace: '', name: 'mesh', path };
   const slash = ref.indexOf('/');
   let ns: string;
   let name: string;
-  if (slash >= 0) [ns, name] = [ref.slice(0, slash), ref.slice(slash + 1)];
+  if (slash >= 0) [ns, name] = [ref.slice(0, slash) === '.' ? namespace : ref.slice(0, slash), ref.slice(slash + 1)];
   else if (ref.includes('.')) [name, ns] = ref.split('.') as [string, string];
   else [ns, name] = [namespace, ref];
   return { ref, mesh: false, key: `${ns}/${name}`, namespace: ns, name, path };

@@ -1,5 +1,7 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { gatewayRefOf } from '../../../mesh/routing.js';
+import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import type { Rule } from '../../rule.js';
 import { isMeshBound } from './_helpers.js';
@@ -8,7 +10,10 @@ type Section = 'http' | 'tcp' | 'tls';
 const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
 
 /** A port traffic for the VirtualService's hosts arrives on, with the protocol the proxy treats it as. */
-interface Port { readonly where: string; readonly protocol: IstioProtocol }
+interface Port { readonly where: string; readonly protocol: IstioProtocol; readonly number: unknown }
+
+/** Where a VirtualService's routes land: the sidecars (`mesh`) or one bound Gateway (`ns/name`), with its ports. */
+interface Target { readonly key: string; readonly what: string; readonly ports: Port[] }
 
 /** Ports of the services behind the hosts (sidecars), or null when a host is a wildcard or unknown. */
 function meshPorts(graph: MeshGraph, vs: MeshObject, hosts: readonly string[]): Port[] | null {
@@ -20,7 +25,7 @@ function meshPorts(graph: MeshGraph, vs: MeshObject, hosts: readonly string[]): 
     for (const s of services) {
       for (const p of s.ports) {
         const why = p.protocolInfo && p.protocolInfo.source !== 'none' ? ` by its ${p.protocolInfo.source === 'port-name' ? `name "${p.name}"` : p.protocolInfo.source}` : '';
-        out.push({ where: `${s.kind} ${s.namespace}/${s.object.name} port ${p.number} (${p.protocol}${why})`, protocol: p.protocol });
+        out.push({ where: `${s.kind} ${s.namespace}/${s.object.name} port ${p.number} (${p.protocol}${why})`, protocol: p.protocol, number: p.number });
       }
     }
   }
@@ -40,7 +45,7 @@ function gatewayPorts(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hos
       const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
       const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
       const protocol = terminated ? afterTlsTermination(declared) : declared;
-      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol });
+      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol, number: port.number });
     }
   }
   return out;
@@ -58,7 +63,10 @@ const routesNeverApplied: Rule = {
     'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP). When',
     'none of the ports serving the hosts fits, the routes are silently ignored: sidecars proxy the port as plain TCP',
     'to the default destination, and a gateway answers 404. Checked for mesh VirtualServices whose hosts all resolve',
-    'to services in the input, and for each Gateway a VirtualService binds to. Fix: name the port for its protocol',
+    'to services in the input, and for each Gateway a VirtualService binds to. A single rule whose every match names',
+    'a `port` is applied only on those ports: when each of them (on the sidecars or the bound Gateways the matches',
+    'allow) carries another kind of traffic, that rule is reported even though other rules of its section apply',
+    '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway'],
@@ -67,27 +75,55 @@ const routesNeverApplied: Rule = {
       const hosts = stringList(vs.spec.hosts) ?? [];
       const sections = SECTIONS.filter((s) => Array.isArray(vs.spec[s]) && (vs.spec[s] as unknown[]).length > 0);
       if (hosts.length === 0 || sections.length === 0) continue;
-      const targets: { what: string; ports: Port[] }[] = [];
+      const targets: Target[] = [];
       if (isMeshBound(vs)) {
         const ports = meshPorts(graph, vs, hosts);
-        if (ports && ports.length > 0) targets.push({ what: 'the sidecars', ports });
+        if (ports && ports.length > 0) targets.push({ key: 'mesh', what: 'the sidecars', ports });
       }
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || !g.gateway) continue;
         const ports = gatewayPorts(graph, vs, g.gateway, hosts);
-        if (ports.length > 0) targets.push({ what: `Gateway ${g.key}`, ports });
+        if (ports.length > 0) targets.push({ key: g.key, what: `Gateway ${g.key}`, ports });
       }
+      const unused = new Set<Section>();
       for (const s of sections) {
         for (const t of targets) {
           if (t.ports.some((p) => routeKindsFor(p.protocol).includes(s))) continue;
+          unused.add(s);
           const listed = t.ports.slice(0, 3).map((p) => p.where).join('; ') + (t.ports.length > 3 ? `; and ${t.ports.length - 3} more` : '');
           ctx.report(vs, `The ${s} routes of this VirtualService are never applied by ${t.what}: no port serving its hosts carries ${s.toUpperCase()} traffic (${listed}); ` +
             (s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
             { path: ['spec', s] });
         }
       }
+      reportPortMatchedRules(vs, targets, unused, ctx.report);
     }
   },
 };
+
+/**
+ * A rule whose every match names a `port` is applied only on those ports (Istio: the port match selects
+ * the listener / gateway server): when each of them that exists carries another kind of traffic (a tls
+ * rule on the terminating 443 server beside a passthrough 8443 one), the rule is never applied, although
+ * its section is. Rules of a section already reported as a whole are skipped.
+ */
+function reportPortMatchedRules(vs: MeshObject, targets: readonly Target[], unused: ReadonlySet<Section>, report: Parameters<Rule['check']>[1]['report']): void {
+  for (const { section, index, rule, path } of routeRulesOf(vs)) {
+    if (unused.has(section) || !Array.isArray(rule.match) || rule.match.length === 0) continue;
+    const matches = rule.match.filter(isRecord);
+    if (matches.length !== rule.match.length || !matches.every((m) => typeof m.port === 'number')) continue;
+    const wanted = new Set(matches.map((m) => m.port as number));
+    const gateways = matches.every((m) => (stringList(m.gateways) ?? []).length > 0)
+      ? new Set(matches.flatMap((m) => (stringList(m.gateways) ?? []).map((g) => gatewayRefOf(g, vs.namespace, []).key)))
+      : null;
+    const landing = targets.filter((t) => !gateways || gateways.has(t.key)).flatMap((t) => t.ports.filter((p) => wanted.has(p.number as number)));
+    if (landing.length === 0 || landing.some((p) => routeKindsFor(p.protocol).includes(section))) continue;
+    const label = typeof rule.name === 'string' && rule.name !== '' ? `route "${rule.name}" (spec.${section}[${index}])` : `spec.${section}[${index}]`;
+    const listed = landing.slice(0, 3).map((p) => p.where).join('; ') + (landing.length > 3 ? `; and ${landing.length - 3} more` : '');
+    report(vs, `${label} matches only port ${[...wanted].join(', ')}, and no such port carries ${section.toUpperCase()} traffic (${listed}), so the rule is never applied; ` +
+      (section === 'tls' ? 'match the port of a PASSTHROUGH server, or write it as an http rule for the terminating one' : `match a port that carries ${section.toUpperCase()}, or use the route kind that port carries`),
+      { path: [...path, 'match'] });
+  }
+}
 
 export default routesNeverApplied;
