@@ -38,9 +38,13 @@ import { type CarryOverCounts, carryOverStoreOf, prepareCarryOver, translateProx
 import { meshOf } from '../view/mesh.js';
 import { fmt } from '../lib/measure.js';
 
+/**
+ * The mesh as the loader gives it, without reading YAML: each object's `span` (its document's text,
+ * which a graph built on a predecessor compares to keep unchanged objects) is its JSON.
+ */
 function manifests(bodies: Record<string, unknown>[]): ManifestObject[] {
   const location = { file: 'bench.yaml', line: 1, column: 1 };
-  return bodies.map((body, i) => ({ body, file: 'bench.yaml', docIndex: i, itemIndex: null, location, locate: () => location, source: null }));
+  return bodies.map((body, i) => ({ body, file: 'bench.yaml', docIndex: i, itemIndex: null, location, locate: () => location, source: null, span: JSON.stringify(body) }));
 }
 
 function workloadsOf(n: number): WorkloadInstance[] {

@@ -17,6 +17,7 @@ import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { WorkloadRegistry, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
+import { keepUnchanged, sameObjects } from './graph-carry.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -42,7 +43,10 @@ export interface GraphOptions {
   /**
    * The graph this one replaces after an input change (`xds serve` on reload): what was built for
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
-   * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Held weakly: a
+   * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Objects whose source
+   * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices changed,
+   * so are the service, workload, DestinationRule and policy indexes, and the view shares what
+   * those alone feed (`viewBase`). Held weakly: a
    * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
    * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
    * Implies `carryOver`. @default none
@@ -102,8 +106,13 @@ export class MeshGraph {
   /** Whether translations for this graph are kept by content for a successor (`GraphOptions.carryOver`). */
   readonly carryOver: boolean;
   private readonly previousRef: WeakRef<MeshGraph> | undefined;
+  /** VirtualServices changed since the predecessor (both versions), when nothing else did (see `viewBase`). */
+  private readonly changedVirtualServices: readonly MeshObject[] | undefined;
 
-  constructor(objects: readonly MeshObject[], opts: GraphOptions = {}) {
+  constructor(input: readonly MeshObject[], opts: GraphOptions = {}) {
+    const prev = opts.previous;
+    const kept = prev && keepUnchanged(input, prev.objects);
+    const objects = kept ? kept.objects : input;
     this.objects = objects;
     const base = opts.context ?? DEFAULT_MESH_CONTEXT;
     const inInput = base.meshConfig === DEFAULT_MESH_CONFIG ? meshConfigInInput(objects, opts.rootNamespace ?? DEFAULT_MESH_CONFIG.rootNamespace) : null;
@@ -132,11 +141,19 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    this.services = new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
-    this.workloads = new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
-    this.destinationRules = new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
+    // Only VirtualServices changed (istiod's updateContext for a VirtualService push): every index
+    // but the VirtualService one is built from the very same objects in the same context, so the
+    // predecessor's serves (and the view may share what it built from them).
+    const onlyRoutes = prev !== undefined && kept !== undefined && kept.changed.every((o) => o.known && o.kind === 'VirtualService' && o.group === 'networking.istio.io')
+      && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
+      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
+    this.changedVirtualServices = onlyRoutes ? kept.changed : undefined;
+    this.services = onlyRoutes ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
+    this.workloads = onlyRoutes ? prev.workloads : new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
+    this.destinationRules = onlyRoutes ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
-    this.policies = new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
+    this.policies = onlyRoutes ? prev.policies : new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
+    if (onlyRoutes) for (const [w, m] of prev.membershipCache) this.membershipCache.set(w, m);
   }
 
   /** Builds the graph from loaded files (or manifest objects). */
@@ -148,6 +165,18 @@ export class MeshGraph {
   /** `GraphOptions.previous` while it is still alive (held weakly), else undefined. */
   previousGraph(): MeshGraph | undefined {
     return this.previousRef?.deref();
+  }
+
+  /**
+   * The predecessor (while alive) when only VirtualServices changed since it, with those
+   * VirtualServices (new, edited and removed, both versions): this graph shares its service,
+   * workload, DestinationRule and policy indexes, so what the view built from those alone
+   * (cluster views, DestinationRule choices) is valid here as built, and what it built from
+   * routes is valid unless a changed VirtualService reaches it. Undefined otherwise.
+   */
+  viewBase(): { readonly graph: MeshGraph; readonly changedVirtualServices: readonly MeshObject[] } | undefined {
+    const graph = this.changedVirtualServices && this.previousRef?.deref();
+    return graph && { graph, changedVirtualServices: this.changedVirtualServices! };
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

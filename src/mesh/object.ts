@@ -36,6 +36,8 @@ export interface MeshObject {
   readonly key: string;
   /** Location of the closest existing node along `path` (a key's line for mapping entries). */
   locate(path: FieldPath): FileLocation;
+  /** The source text of the object's document (`ManifestObject.span`); absent when not read from text. */
+  readonly span?: string;
 }
 
 /** The index key of an object: `kind/namespace/name`. */
@@ -72,6 +74,7 @@ export function toMeshObject(m: ManifestObject): MeshObject {
     ref: { kind, namespace, name },
     key: objectKey(kind, namespace, name),
     locate: m.locate,
+    ...(m.span !== undefined ? { span: m.span } : {}),
   };
 }
 

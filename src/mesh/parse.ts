@@ -22,6 +22,13 @@ export interface ManifestObject {
   readonly locate: (path: FieldPath) => FileLocation;
   /** TypeScript origin from a cdk8s source map, attached by the loader. */
   readonly source: SourceOrigin | null;
+  /**
+   * The file's text from this object's document to the next document (to the end of the file for
+   * the last). Two objects of one file, document and item with equal spans and locations have equal
+   * positions for every field path, so a graph may keep the earlier one in place of the later
+   * (`GraphOptions.previous`). Absent for objects not read from text (then never kept).
+   */
+  readonly span?: string;
 }
 
 /** One input file after parsing. */
@@ -115,7 +122,7 @@ export function parseManifests(
     return { ...empty(read.documents), truncated: read.truncated, ...progress };
   }
   const objects: ManifestObject[] = [];
-  for (const doc of read.docs) extractObjects(doc, lines, objects, problems);
+  read.docs.forEach((doc, i) => extractObjects(doc, text.slice(doc.offset, read.docs[i + 1]?.offset ?? text.length), lines, objects, problems));
   return {
     file: { file, absolutePath, format, bytes: Buffer.byteLength(text), documents: read.documents, objects },
     problems,
@@ -157,7 +164,7 @@ function notAManifest(docs: readonly YamlDocument[]): string | null {
 }
 
 /** Turns one document into objects, expanding Lists, validating the object header. */
-function extractObjects(doc: YamlDocument, lines: LineIndex, out: ManifestObject[], problems: InputProblem[]): void {
+function extractObjects(doc: YamlDocument, span: string, lines: LineIndex, out: ManifestObject[], problems: InputProblem[]): void {
   if (doc.value === null || doc.value === undefined) return;
   if (!isRecord(doc.value)) {
     problems.push(problem('input/not-an-object', `document ${doc.index} is ${describeValue(doc.value)}, not a Kubernetes object (a mapping with apiVersion, kind and metadata)`, lines.at(doc.offset)));
@@ -167,12 +174,13 @@ function extractObjects(doc: YamlDocument, lines: LineIndex, out: ManifestObject
   const expanded = expandLists(doc.value, what);
   for (const p of expanded.problems) problems.push(problem(p.code, p.message, lines.at(doc.locate(p.path))));
   const inList = expanded.objects.length !== 1 || expanded.objects[0]!.path.length > 0;
-  expanded.objects.forEach((o, i) => addObject(o.body, doc, inList ? i : null, o.path, lines, out, problems));
+  expanded.objects.forEach((o, i) => addObject(o.body, doc, span, inList ? i : null, o.path, lines, out, problems));
 }
 
 function addObject(
   body: Record<string, unknown>,
   doc: YamlDocument,
+  span: string,
   itemIndex: number | null,
   prefix: FieldPath,
   lines: LineIndex,
@@ -209,7 +217,7 @@ function addObject(
   if (!isModelledKind(kind, apiVersion)) {
     problems.push(problem('input/unknown-kind', `${kind} (${apiVersion}) "${(metadata as Record<string, unknown>).name as string}" is not a kind meshproof models; rules ignore it`, location, 'info', false));
   }
-  out.push({ body, file: lines.file, docIndex: doc.index, itemIndex, location, locate, source: null });
+  out.push({ body, file: lines.file, docIndex: doc.index, itemIndex, location, locate, source: null, span });
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);

@@ -11,6 +11,7 @@ import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
+import { sharedPerGraph } from './carry.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
@@ -37,8 +38,7 @@ function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
  * its selector-less policy, else the mesh policy in the root namespace, else PERMISSIVE.
  */
 export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
-  let modes = NAMESPACE_MTLS.get(graph);
-  if (!modes) NAMESPACE_MTLS.set(graph, (modes = new Map()));
+  const modes = sharedPerGraph(NAMESPACE_MTLS, graph, () => new Map<string, MtlsMode>());
   let mode = modes.get(namespace);
   if (mode === undefined) modes.set(namespace, (mode = decideMtls(graph.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode));
   return mode;
@@ -46,7 +46,10 @@ export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
 
 const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
 
-/** Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`), then cluster name. */
+/**
+ * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`), then cluster
+ * name; and by its successor when only VirtualServices changed (`carry.ts`: no VirtualService feeds one).
+ */
 const SHARED = new WeakMap<MeshGraph, Map<string, Map<string, ClusterView>>>();
 
 type RuleView = NonNullable<ClusterView['destinationRule']>;
@@ -131,9 +134,7 @@ export class ClusterCollector {
     private readonly proxyNamespace: string,
     private readonly proxyLabels: Readonly<Record<string, string>>,
   ) {
-    let shared = SHARED.get(graph);
-    if (!shared) SHARED.set(graph, (shared = new Map()));
-    this.shared = shared;
+    this.shared = sharedPerGraph(SHARED, graph, () => new Map<string, Map<string, ClusterView>>());
   }
 
   /**
@@ -144,8 +145,7 @@ export class ClusterCollector {
     let rule = this.rules.get(host);
     if (rule !== undefined) return rule;
     if (seesAsOutsider(this.graph, host, this.proxyNamespace)) {
-      let outsiders = OUTSIDER_RULES.get(this.graph);
-      if (!outsiders) OUTSIDER_RULES.set(this.graph, (outsiders = new Map()));
+      const outsiders = sharedPerGraph(OUTSIDER_RULES, this.graph, () => new Map<string, MergedDestinationRule | null>());
       rule = outsiders.get(host);
       if (rule === undefined) outsiders.set(host, (rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels)));
     } else {

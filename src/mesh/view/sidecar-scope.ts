@@ -9,6 +9,7 @@ import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
 import { routeKindsFor } from '../protocol.js';
 import { exportedTo, importingEntry, sidecarEgress, type EgressHost } from '../visibility.js';
+import { routesUnchanged } from './carry.js';
 import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
@@ -115,7 +116,13 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
 
 /** The routes of `s`: shared when every host they depend on is `alike` (seen as outsiders see it), else computed for this proxy. */
 function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, s: ServiceInfo, shared: WeakMap<ServiceInfo, SharedServiceRoutes>, alike: (host: string) => boolean): ServiceRoutes {
-  const known = shared.get(s);
+  let known = shared.get(s);
+  if (!known) {
+    // The predecessor's, when only VirtualServices changed and none reaches these routes (`carry.ts`).
+    const base = graph.viewBase()?.graph;
+    const before = base && SHARED_ROUTES.get(base)?.get(s);
+    if (before && routesUnchanged(graph, before.hosts)) shared.set(s, (known = before));
+  }
   if (known && known.hosts.every(alike)) {
     env.problems.push(...known.problems);
     for (const [service, host, port, subset] of known.adds) env.clusters.add(service, host, port, subset);

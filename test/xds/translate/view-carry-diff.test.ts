@@ -1,0 +1,125 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MeshGraph } from '../../../src/mesh/graph.js';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
+import { seeded } from '../../_random.js';
+import { differences, packedMesh } from './_carry.js';
+import { type MeshState, cloneState, corpora, graphOf } from './_mesh-state.js';
+import { MUTATIONS } from './_mutations.js';
+
+/**
+ * Differential test of the view carried over when only VirtualServices change (`MeshGraph.viewBase`,
+ * `src/mesh/view/carry.ts`): the graph shares its predecessor's indexes, cluster views and the routes
+ * no changed VirtualService reaches. Every corpus with its VirtualServices in a file of their own
+ * (so that editing one moves no other kind's lines), chains of VirtualService edits only (hosts,
+ * matches, destinations, weights, delegates, exportTo, added, removed, …), each reload compared
+ * byte for byte, every proxy, with a from-scratch translation. Seeded: MESHPROOF_CARRY_SEED.
+ */
+const SEED = Number(process.env.MESHPROOF_CARRY_SEED ?? 20261130);
+const CHAINS = Number(process.env.MESHPROOF_VIEW_CARRY_CHAINS ?? 24);
+const ROUTE_EDITS = MUTATIONS.filter((m) => m.name.startsWith('VirtualService'));
+
+/** VirtualServices in the second file, everything else in the first. */
+function routesApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = p.doc.kind === 'VirtualService' ? 1 : 0;
+  return s;
+}
+
+/** How many cluster views and host routes of `next`'s proxies are the predecessor's very objects. */
+function sharedObjects(previous: MeshGraph, next: MeshGraph): number {
+  let shared = 0;
+  const before = new Map(proxiesOf(previous).map((p) => [`${p.namespace}/${p.name}`, buildProxyView(previous, p)]));
+  for (const p of proxiesOf(next)) {
+    const old = before.get(`${p.namespace}/${p.name}`);
+    if (!old) continue;
+    const view = buildProxyView(next, p);
+    const oldClusters = new Set(old.clusters);
+    const oldRoutes = new Set(old.routes);
+    shared += view.clusters.filter((c) => oldClusters.has(c)).length + view.routes.filter((r) => oldRoutes.has(r)).length;
+  }
+  return shared;
+}
+
+test('GIVEN every corpus and seeded chains of VirtualService-only edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource is byte-equal to a from-scratch translation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
+  const r = seeded(SEED);
+  const bases = corpora().map((c) => routesApart(cloneState(c)));
+  let steps = 0;
+  let changed = 0;
+  let based = 0;
+  let shared = 0;
+  const tally = new Map(ROUTE_EDITS.map((m) => [m.name, 0]));
+  // Round robin over the edits, moving on once one has run (a corpus may have nothing it can edit).
+  let next = 0;
+  try {
+    for (let chain = 0; chain < CHAINS; chain++) {
+      const start = cloneState(bases[chain % bases.length]!);
+      let graph = await graphOf(start, join(dir, 'm'), { carryOver: true });
+      let packed = packedMesh(graph, start.workloads);
+      let state = start;
+      const history = [`chain ${chain} on ${start.corpus}`];
+      for (let step = 0; step < 3; step++) {
+        const candidate = cloneState(state);
+        const m = ROUTE_EDITS[next % ROUTE_EDITS.length]!;
+        const what = m.apply(candidate, r);
+        if (what === null) continue;
+        next++;
+        routesApart(candidate);
+        history.push(`  step ${step}: [${m.name}] ${what}`);
+        let reloaded: MeshGraph;
+        try {
+          reloaded = await graphOf(candidate, join(dir, 'm'), { previous: graph });
+        } catch (e) {
+          if (e instanceof Error && e.message.startsWith('mesh unusable')) continue;
+          throw e;
+        }
+        if (reloaded.viewBase()) based++;
+        shared += sharedObjects(graph, reloaded);
+        const carried = packedMesh(reloaded, candidate.workloads);
+        const scratch = packedMesh(await graphOf(candidate, join(dir, 'm')), candidate.workloads, false);
+        const diff = differences(carried, scratch);
+        if (diff.length > 0) assert.unreachable(`STALE CONFIG (seed ${SEED}) ${history.join('\n')}: ${diff.length} resource(s) differ from a from-scratch translation, e.g. ${diff.slice(0, 4).join(' | ')}\nreproduce: MESHPROOF_CARRY_SEED=${SEED} node --import tsx node_modules/uvu/bin.js test view-carry-diff`);
+        if (differences(packed, scratch).length > 0) changed++;
+        tally.set(m.name, tally.get(m.name)! + 1);
+        steps++;
+        releaseCarryOver(reloaded);
+        prepareCarryOver(reloaded);
+        graph = reloaded;
+        packed = carried;
+        state = candidate;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`view-carry-diff: seed ${SEED}, ${CHAINS} chains, ${steps} reloads (${changed} changed the output, ${based} on a view base), ${shared} view objects shared; edits ${JSON.stringify(Object.fromEntries(tally))}`);
+  assert.ok(based === steps, `every VirtualService-only reload gets a view base: ${based}/${steps}`);
+  assert.ok(shared > steps * 5, `reloads share view objects with their predecessor (else this compares a from-scratch view with itself): ${shared} in ${steps} reloads`);
+  assert.ok(changed > steps / 2, `most reloads change the output (else the test proves little): ${changed}/${steps}`);
+  assert.equal([...tally].filter(([, n]) => n === 0).map(([name]) => name), [], 'every VirtualService edit ran at least once');
+});
+
+test('GIVEN a reload where a Service moved down one line besides a VirtualService edit WHEN the graph is built on its predecessor THEN it has no view base (the Service changed) and its output still equals a from-scratch translation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
+  try {
+    const start = routesApart(cloneState(corpora()[0]!));
+    const graph = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    const candidate = cloneState(start);
+    const vs = candidate.placed.find((p) => p.doc.kind === 'VirtualService')!;
+    const route = vs.doc.spec.http[0];
+    route.timeout = '7s';
+    candidate.placed.find((p) => p.doc.kind === 'Service')!.pad += 1;
+    const next = await graphOf(candidate, join(dir, 'm'), { previous: graph });
+    assert.is(next.viewBase(), undefined);
+    const scratch = packedMesh(await graphOf(candidate, join(dir, 'm')), candidate.workloads, false);
+    assert.equal(differences(packedMesh(next, candidate.workloads), scratch), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
