@@ -191,7 +191,7 @@ function printOf(o: object, store: CarryOverStore): string {
  * Views nearly never hold a non-finite number: the walk for one runs only when the JSON holds a
  * null, and the slower replacer only when the walk finds one.
  */
-function fingerprintJson(o: object): string {
+export function fingerprintJson(o: object): string {
   const json = JSON.stringify(o);
   return json.includes('null') && hasNonFinite(o) ? `~${JSON.stringify(o, nonFinite)}` : json;
 }

@@ -20,7 +20,7 @@ import { type ClusterParts, FRESH_PARTS } from './_parts.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
-import type { CarryOverStore } from './carry-over.js';
+import { type CarryOverStore, fingerprintJson } from './carry-over.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
 const PREVIOUS_HOSTS = {
@@ -104,7 +104,8 @@ const ROUTED = new WeakMap<readonly HttpRouteView[], readonly (string | null)[]>
 /**
  * What the Envoy routes of `routes` read from `env` besides the routes themselves, as a string: per
  * destination and mirror, whether its cluster is in `env.clusters` (else the route names
- * `BlackHoleCluster`) and the cluster's consistent hash.
+ * `BlackHoleCluster`) and the cluster's consistent hash, printed by `fingerprintJson` (raw input:
+ * `useSourceIp: .inf` is truthy where null is not, and JSON prints both as null).
  */
 export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv): string {
   let names = ROUTED.get(routes);
@@ -114,7 +115,7 @@ export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv):
   for (const c of names) {
     if (c === null || !env.clusters.has(c)) { out += '0'; continue; }
     const hash = hashes?.get(c);
-    out += hash ? `1${JSON.stringify(hash)}\u0000` : '1';
+    out += hash ? `1${fingerprintJson(hash)}\u0000` : '1';
   }
   return out;
 }
