@@ -2,7 +2,7 @@ import { RE2JS } from 're2js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
-import { routeKindsFor } from '../../../mesh/protocol.js';
+import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { gatewayRefOf, gatewayRefsOf } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
@@ -100,6 +100,60 @@ export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
     }
   }
   return ports;
+}
+
+/** A port requests for a VirtualService's hosts arrive on, with the protocol the proxy treats them as. */
+export interface ServedPort {
+  /** `Service shop/x port 80 (HTTP by its name "http")`, `Gateway ns/gw server 0 (port 443 HTTPS, TLS SIMPLE terminated: HTTP)`. */
+  readonly where: string;
+  readonly protocol: IstioProtocol;
+  /** The port number as written (Service port, or Gateway server `port.number`). */
+  readonly number: unknown;
+}
+
+/** The servers of `gateway` serving one of `hosts` (each once), with their protocol after TLS termination (Istio: a server that is not PASSTHROUGH / AUTO_PASSTHROUGH terminates). */
+export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hosts: readonly string[]): ServedPort[] {
+  const seen = new Set<number>();
+  const out: ServedPort[] = [];
+  for (const h of hosts) {
+    for (const m of graph.gatewayServersForHost(gateway, graph.resolveHost(h, vs.namespace).fqdn, vs.namespace)) {
+      if (seen.has(m.serverIndex)) continue;
+      seen.add(m.serverIndex);
+      const port = isRecord(m.server.port) ? m.server.port : {};
+      const declared = declaredPortProtocol(typeof port.protocol === 'string' ? port.protocol : undefined).protocol;
+      const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
+      const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
+      const protocol = terminated ? afterTlsTermination(declared) : declared;
+      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol, number: port.number });
+    }
+  }
+  return out;
+}
+
+/**
+ * The ports where the http rules of `vs` meet requests on every proxy it is bound to: the sidecars'
+ * ({@link hostPortsOf}) when it is bound to `mesh`, and for each bound Gateway the server ports serving
+ * its hosts that carry HTTP after TLS termination (a gateway route's `match.port` is the server port).
+ * Null when any part is unknown (a host without a service for the sidecars, a Gateway not in the input).
+ */
+export function httpPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
+  const hosts = stringList(vs.spec.hosts) ?? [];
+  if (hosts.length === 0) return null;
+  const out = new Set<number>();
+  for (const g of graph.gatewaysOf(vs)) {
+    if (g.mesh) {
+      const mesh = hostPortsOf(graph, vs);
+      if (mesh === null) return null;
+      mesh.forEach((p) => out.add(p));
+      continue;
+    }
+    if (!g.gateway) return null;
+    for (const p of gatewayServerPortsOf(graph, vs, g.gateway, hosts)) {
+      if (typeof p.number !== 'number') return null;
+      if (routeKindsFor(p.protocol).includes('http')) out.add(p.number);
+    }
+  }
+  return out;
 }
 
 /**

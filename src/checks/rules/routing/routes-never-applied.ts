@@ -2,15 +2,14 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
-import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
+import { routeKindsFor } from '../../../mesh/protocol.js';
 import type { Rule } from '../../rule.js';
-import { isMeshBound } from './_helpers.js';
+import { gatewayServerPortsOf, isMeshBound, type ServedPort } from './_helpers.js';
 
 type Section = 'http' | 'tcp' | 'tls';
 const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
 
-/** A port traffic for the VirtualService's hosts arrives on, with the protocol the proxy treats it as. */
-interface Port { readonly where: string; readonly protocol: IstioProtocol; readonly number: unknown }
+type Port = ServedPort;
 
 /** Where a VirtualService's routes land: the sidecars (`mesh`) or one bound Gateway (`ns/name`), with its ports. */
 interface Target { readonly key: string; readonly what: string; readonly ports: Port[] }
@@ -27,25 +26,6 @@ function meshPorts(graph: MeshGraph, vs: MeshObject, hosts: readonly string[]): 
         const why = p.protocolInfo && p.protocolInfo.source !== 'none' ? ` by its ${p.protocolInfo.source === 'port-name' ? `name "${p.name}"` : p.protocolInfo.source}` : '';
         out.push({ where: `${s.kind} ${s.namespace}/${s.object.name} port ${p.number} (${p.protocol}${why})`, protocol: p.protocol, number: p.number });
       }
-    }
-  }
-  return out;
-}
-
-/** Protocols of the servers of `gateway` serving one of `hosts`, after TLS termination. */
-function gatewayPorts(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hosts: readonly string[]): Port[] {
-  const seen = new Set<number>();
-  const out: Port[] = [];
-  for (const h of hosts) {
-    for (const m of graph.gatewayServersForHost(gateway, graph.resolveHost(h, vs.namespace).fqdn, vs.namespace)) {
-      if (seen.has(m.serverIndex)) continue;
-      seen.add(m.serverIndex);
-      const port = isRecord(m.server.port) ? m.server.port : {};
-      const declared = declaredPortProtocol(typeof port.protocol === 'string' ? port.protocol : undefined).protocol;
-      const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
-      const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
-      const protocol = terminated ? afterTlsTermination(declared) : declared;
-      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol, number: port.number });
     }
   }
   return out;
@@ -82,7 +62,7 @@ const routesNeverApplied: Rule = {
       }
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || !g.gateway) continue;
-        const ports = gatewayPorts(graph, vs, g.gateway, hosts);
+        const ports = gatewayServerPortsOf(graph, vs, g.gateway, hosts);
         if (ports.length > 0) targets.push({ key: g.key, what: `Gateway ${g.key}`, ports });
       }
       const unused = new Set<Section>();

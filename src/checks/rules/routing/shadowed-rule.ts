@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { analyzeHttpRules, capitalize, describeMatch, hostPortsOf, ruleLabel, type RuleReachability } from './_helpers.js';
+import { analyzeHttpRules, capitalize, describeMatch, httpPortsOf, ruleLabel, type RuleReachability } from './_helpers.js';
 import { istioRouteAnalysis } from './_istio-unreachable.js';
 
 /**
@@ -14,7 +14,9 @@ const shadowedRule: Rule = {
     'Envoy tries `spec.http` rules in order and stops at the first that matches. Istio\'s own IST0130',
     '(`routing/unreachable-rule`) only sees rules after a rule without `match` and matches written twice. This rule',
     'sees the rest: a rule after one whose match takes every request (`uri: {prefix: /}` alone, a `.*` regex, or',
-    '`port: N` alone when N is the only port of the hosts that carries HTTP: HTTPS, TLS and TCP ports take no http routes;',
+    '`port: N` alone when N is the only port that carries HTTP for the hosts on every proxy the VirtualService is bound to',
+    '(the Service ports for the sidecars, the server ports serving the hosts on each bound Gateway; HTTPS, TLS and TCP',
+    'ports take no http routes, an HTTPS server that terminates TLS carries HTTP);',
     '`gateways` naming every gateway the VirtualService is',
     'bound to, such as `[mesh]` on a mesh-only one, narrows nothing), and a rule whose every match an earlier, more general',
     'match covers (`prefix: /api` before `prefix: /api/v1`, a header regex before an exact value). Comparison is',
@@ -26,7 +28,7 @@ const shadowedRule: Rule = {
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       const istio = new Set(istioRouteAnalysis(vs).unreachable.filter((u) => u.section === 'http').map((u) => u.rule));
-      for (const r of analyzeHttpRules(vs, hostPortsOf(graph, vs))) {
+      for (const r of analyzeHttpRules(vs, httpPortsOf(graph, vs))) {
         if (!r.unreachable || istio.has(r.rule.index)) continue;
         ctx.report(vs, `${capitalize(ruleLabel(r.rule))} is never used: ${reason(r)}`, { path: r.rule.path });
       }
