@@ -10,6 +10,7 @@ import { buildGatewayServers, gatewayApiRoutes } from './gateway-scope.js';
 import { buildInbound } from './inbound.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
+import { routeTraits } from './route-traits.js';
 import { tcpPortConflicts, type RouteEnv } from './routes.js';
 import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
@@ -41,10 +42,7 @@ export function graphOfView(view: Pick<ProxyView, 'clusters'>): MeshGraph | unde
  */
 function labelSensitive(graph: MeshGraph): boolean {
   if (graph.ofKind('DestinationRule').some((o) => o.spec.workloadSelector !== undefined)) return true;
-  return graph.ofKind('VirtualService').some((o) => ['http', 'tcp', 'tls'].some((k) => {
-    const routes = o.spec[k];
-    return Array.isArray(routes) && routes.some((r) => Array.isArray((r as { match?: unknown }).match) && ((r as { match: unknown[] }).match).some((m) => typeof m === 'object' && m !== null && 'sourceLabels' in m));
-  }));
+  return graph.ofKind('VirtualService').some((o) => routeTraits(o).sourceLabels);
 }
 
 function cacheOf(graph: MeshGraph): PushCache {

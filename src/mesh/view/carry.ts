@@ -13,7 +13,8 @@
 import { isWildcard, resolveHost } from '../hosts.js';
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
-import { isRecord, stringList } from '../object.js';
+import { stringList } from '../object.js';
+import { routeTraits } from './route-traits.js';
 
 /**
  * `store`'s value for `graph`, made on first use, or the predecessor's own value (the same object,
@@ -32,23 +33,16 @@ export function sharedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, g
 /** Per graph: the hosts its changed VirtualServices name (resolved), or null when any change may reach every host. */
 const TOUCHED = new WeakMap<MeshGraph, { readonly exact: ReadonlySet<string>; readonly wildcards: readonly string[] } | null>();
 
-function delegatesOf(vs: MeshObject): { name: string; namespace: string }[] {
-  const http = Array.isArray(vs.spec.http) ? vs.spec.http : [];
-  return http.flatMap((r) => (isRecord(r) && isRecord(r.delegate) && typeof r.delegate.name === 'string'
-    ? [{ name: r.delegate.name, namespace: typeof r.delegate.namespace === 'string' && r.delegate.namespace !== '' ? r.delegate.namespace : vs.namespace }]
-    : []));
-}
-
 function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): { readonly exact: ReadonlySet<string>; readonly wildcards: readonly string[] } | null {
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
   // root, or VirtualService some root names, and every host is recomputed.
   const named = new Set<string>();
-  for (const g of [graph, base]) for (const vs of g.ofKind('VirtualService')) for (const d of delegatesOf(vs)) named.add(`${d.namespace}/${d.name}`);
+  for (const g of [graph, base]) for (const vs of g.ofKind('VirtualService')) for (const d of routeTraits(vs).delegates) named.add(d);
   const exact = new Set<string>();
   const wildcards: string[] = [];
   for (const vs of changed) {
     const hosts = stringList(vs.spec.hosts) ?? [];
-    if (hosts.length === 0 || delegatesOf(vs).length > 0 || named.has(`${vs.namespace}/${vs.name}`)) return null;
+    if (hosts.length === 0 || routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`)) return null;
     for (const h of hosts) {
       for (const fqdn of new Set([h, resolveHost(h, vs.namespace, graph.clusterDomain).fqdn])) {
         if (fqdn === '*' || fqdn === '') return null;

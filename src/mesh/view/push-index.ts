@@ -19,6 +19,7 @@ import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
 import { exportToOf } from '../visibility.js';
+import { routeTraits } from './route-traits.js';
 
 interface HostIndex {
   /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
@@ -106,13 +107,7 @@ const CLIENT_MATCHES = new WeakMap<MeshGraph, boolean>();
 export function matchesNameTheClient(graph: MeshGraph): boolean {
   let v = CLIENT_MATCHES.get(graph);
   if (v === undefined) {
-    v = graph.ofKind('VirtualService').some((o) => ['http', 'tcp', 'tls'].some((k) => {
-      const routes = o.spec[k];
-      return Array.isArray(routes) && routes.some((r) => {
-        const match = (r as { match?: unknown } | null)?.match;
-        return Array.isArray(match) && match.some((m) => typeof m === 'object' && m !== null && ('sourceLabels' in m || 'sourceNamespace' in m));
-      });
-    }));
+    v = graph.ofKind('VirtualService').some((o) => routeTraits(o).namesClient);
     CLIENT_MATCHES.set(graph, v);
   }
   return v;

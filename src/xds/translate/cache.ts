@@ -133,7 +133,10 @@ export function cachedOutboundCluster(c: ClusterView, service: ServiceView | und
   const shared = sharedClusterView(c);
   const e = entryOf(CLUSTERS, shared, service ?? NO_SERVICE);
   const known = proxyless ? e.proxyless : e.value;
-  if (known) return known;
+  if (known) {
+    carry?.keep('clusters', (store) => clusterKey(store, shared, service, proxyless), known);
+    return known;
+  }
   const make = (): Cluster => {
     builds.clusters++;
     return markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS));
@@ -153,7 +156,10 @@ export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView
   if (!byView) ASSIGNMENTS.set(workloads, (byView = new WeakMap()));
   const shared = sharedClusterView(c);
   const e = entryOf(byView, shared, service ?? NO_SERVICE);
-  if (e.value) return e.value;
+  if (e.value) {
+    carry?.keep('endpoints', (store) => assignmentKey(store, shared, service, workloads), e.value);
+    return e.value;
+  }
   const make = (): ClusterLoadAssignment => {
     builds.endpoints++;
     return markReusable(buildClusterLoadAssignment(c, service, workloadIndex(workloads), SHARED_PARTS));

@@ -76,6 +76,7 @@ export class CarryOverStore {
       const value = build();
       this.built[kind]++;
       this.pending.push({ kind, key, value });
+      if (typeof value === 'object' && value !== null) HELD.set(value, this);
       return value;
     }
     const k = key(this);
@@ -89,7 +90,20 @@ export class CarryOverStore {
       this.built[kind]++;
     }
     mine.set(k, v);
+    if (typeof v === 'object' && v !== null) HELD.set(v, this);
     return v;
+  }
+
+  /**
+   * Holds `value`, which this graph got by identity from a translation cache (a view object its
+   * predecessor's view shared with it, `MeshGraph.viewBase`), as if taken here: keyed later (by
+   * {@link index}), so a successor built after a change this graph's view could not share still
+   * finds it by content. Once per value and store.
+   */
+  keep(kind: Kind, key: KeyOf, value: object): void {
+    if (HELD.get(value) === this) return;
+    HELD.set(value, this);
+    this.pending.push({ kind, key, value });
   }
 
   /** Keys what was built without a predecessor, so a successor can find it (`prepareCarryOver`). */
@@ -128,6 +142,8 @@ export class CarryOverStore {
 }
 
 const STORES = new WeakMap<MeshGraph, CarryOverStore>();
+/** Per entry value: the last store that holds it (taken or kept there). */
+const HELD = new WeakMap<object, CarryOverStore>();
 
 /**
  * The store of `graph`, made on first use, linked to the store of `graph.previousGraph()` when that
@@ -229,23 +245,30 @@ function fieldPrint(v: unknown, store: CarryOverStore): string {
   }
 }
 
-/** Per shared cluster view: its field print, its id, and the store that interned it last (as `PRINTS`). */
-const CLUSTER_PRINTS = new WeakMap<ClusterView, { readonly print: string; id: string; store: CarryOverStore }>();
+/** Per shared cluster view: its field print, the objects among its fields, its id, and the store that interned it last (as `PRINTS`). */
+const CLUSTER_PRINTS = new WeakMap<ClusterView, { readonly print: string; readonly parts: readonly object[]; id: string; store: CarryOverStore }>();
 
 /**
  * The fingerprint id of a (shared) cluster view: every field, by type, objects by interned id (its
  * policy and rule view are shared by many clusters), interned to a short id once per view, so the
  * cluster and load-assignment keys that start with it stay short (a Map lookup hashes, and first
  * flattens, its whole key). The print starts with `cluster:`, which no JSON does, so it never
- * shares an id with a `printOf` JSON.
+ * shares an id with a `printOf` JSON. Interned in another store, its objects are too: a successor
+ * store then knows their JSON, so a new view with equal content gets the same print there.
  */
 function clusterPrint(c: ClusterView, store: CarryOverStore): string {
   let p = CLUSTER_PRINTS.get(c);
   if (p === undefined) {
     let print = 'cluster:';
-    for (const k in c) print += `${k}=${fieldPrint((c as unknown as Record<string, unknown>)[k], store)};`;
-    CLUSTER_PRINTS.set(c, (p = { print, id: store.intern(print, freshId), store }));
+    const parts: object[] = [];
+    for (const k in c) {
+      const v = (c as unknown as Record<string, unknown>)[k];
+      if (typeof v === 'object' && v !== null) parts.push(v);
+      print += `${k}=${fieldPrint(v, store)};`;
+    }
+    CLUSTER_PRINTS.set(c, (p = { print, parts, id: store.intern(print, freshId), store }));
   } else if (p.store !== store) {
+    for (const o of p.parts) printOf(o, store);
     p.id = store.intern(p.print, () => p!.id);
     p.store = store;
   }

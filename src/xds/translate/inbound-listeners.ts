@@ -5,7 +5,7 @@
  * in front of `inbound|<port>||` (Istio `pilot/pkg/networking/core/listener_inbound.go`).
  */
 import { create, type JsonObject } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { packAny as anyPack } from '../encode.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { packAny as anyPack } from '../encode.js';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { CorsSchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';

@@ -8,7 +8,7 @@
  * policies a request no rule matches is denied (an ALLOW filter with no policies denies all).
  */
 import { create, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { packAny as anyPack } from '../encode.js';
 import { RBAC_Action, type PermissionSchema, type Policy, PolicySchema, type PrincipalSchema, type RBAC as RbacRules, RBACSchema as RbacRulesSchema } from '../gen/envoy/config/rbac/v3/rbac_pb.js';
 import { RBACSchema as HttpRbacSchema } from '../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RBACSchema as NetworkRbacSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';

@@ -95,7 +95,10 @@ export function sharedVirtualHost(h: HostRoutesView, domains: readonly string[],
   // Lists from `sharedDomainsOf` are frozen and shared: keyed by identity; any other by content.
   const domainsKey = Object.isFrozen(domains) ? domains : domains.join(' ');
   let vh = byDomains.get(domainsKey);
-  if (vh) return vh;
+  if (vh) {
+    env.carry?.keep('virtualHosts', (store) => virtualHostKey(store, h, routesVariant, domains), vh);
+    return vh;
+  }
   const make = (): VirtualHost => {
     // The same routes under other domains (the host's own namespace adds its short name): shared too.
     let routesByVariant = SHARED_ROUTES.get(h);

@@ -5,7 +5,7 @@
  * and whose only filter is `envoy.filters.network.tcp_proxy` (Istio `tls.go`, `networkfilter.go`).
  */
 import { create, type JsonObject } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { packAny as anyPack } from '../encode.js';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { isTls } from '../../mesh/protocol.js';

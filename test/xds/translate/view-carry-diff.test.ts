@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MeshGraph } from '../../../src/mesh/graph.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
-import { prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
+import { carryOverStoreOf, prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
 import { seeded } from '../../_random.js';
 import { differences, packedMesh } from './_carry.js';
 import { type MeshState, cloneState, corpora, graphOf } from './_mesh-state.js';
@@ -117,6 +117,39 @@ test('GIVEN a reload where a Service moved down one line besides a VirtualServic
     assert.is(next.viewBase(), undefined);
     const scratch = packedMesh(await graphOf(candidate, join(dir, 'm')), candidate.workloads, false);
     assert.equal(differences(packedMesh(next, candidate.workloads), scratch), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
+  try {
+    const first = routesApart(cloneState(corpora().at(-1)!));
+    const services = first.placed.filter((p) => p.doc.kind === 'Service').length;
+    const g1 = await graphOf(first, join(dir, 'm'), { carryOver: true });
+    packedMesh(g1, first.workloads);
+    prepareCarryOver(g1);
+    const second = cloneState(first);
+    const vs = second.placed.find((p) => p.doc.kind === 'VirtualService' && p.doc.metadata.name === 'svc1')!;
+    vs.doc.spec.http[1].route[0].weight = 60;
+    vs.doc.spec.http[1].route[1].weight = 40;
+    const g2 = await graphOf(second, join(dir, 'm'), { previous: g1 });
+    assert.ok(g2.viewBase(), 'a VirtualService-only reload');
+    packedMesh(g2, second.workloads);
+    releaseCarryOver(g2);
+    prepareCarryOver(g2);
+    const third = cloneState(second);
+    third.placed.find((p) => p.doc.kind === 'DestinationRule' && p.doc.metadata.name === 'svc3')!.doc.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 4;
+    const g3 = await graphOf(third, join(dir, 'm'), { previous: g2 });
+    assert.is(g3.viewBase(), undefined, 'a DestinationRule changed: no view base');
+    const carried = packedMesh(g3, third.workloads);
+    const { reused, built } = carryOverStoreOf(g3)!.counts;
+    // Three clusters per service (default, v1, v2); the edited rule's three are built anew.
+    assert.ok(reused.clusters >= 3 * (services - 1), `clusters found in the second graph's store: ${reused.clusters} reused, ${built.clusters} built`);
+    assert.ok(reused.endpoints >= 3 * (services - 1), `load assignments found in the second graph's store: ${reused.endpoints} reused, ${built.endpoints} built`);
+    const scratch = packedMesh(await graphOf(third, join(dir, 'm')), third.workloads, false);
+    assert.equal(differences(carried, scratch), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
