@@ -44,6 +44,7 @@ import { SHARED_PARTS, buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
 import { buildRouteConfigurations, routeConfigurationEncoding } from './routes.js';
+import { servicesByHost } from './_services-by-host.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 /** Stands for "no service" in a key (a cluster whose host has no ServiceView in the view). */
@@ -183,11 +184,6 @@ export function cachedClusterLoadAssignments(view: ProxyView, workloads: readonl
     const carry = carryOverStoreOf(graphOfView(view));
     return Object.freeze(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads, carry)));
   });
-}
-
-/** Services by host; the last of a host wins, as `new Map(view.services.map(...))` in the builders. */
-function servicesByHost(view: ProxyView): ReadonlyMap<string, ServiceView> {
-  return new Map(view.services.map((s) => [s.host, s]));
 }
 
 /**

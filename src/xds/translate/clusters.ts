@@ -18,6 +18,7 @@ import { createMessage as create } from '../create-message.js';
 import { packAny } from '../encode.js';
 import { buildStaticLoadAssignment } from './endpoints.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
+import { servicesByHost } from './_services-by-host.js';
 
 export { type ClusterParts, FRESH_PARTS, SHARED_PARTS } from './_parts.js';
 
@@ -45,7 +46,7 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
  * grpc-js-xds wants EDS with IPs); `NONE` → `ORIGINAL_DST`; `PassthroughCluster` on sidecars.
  */
 export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
-  const services = new Map(view.services.map((s) => [s.host, s]));
+  const services = servicesByHost(view);
   return [...view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), proxyless)), ...buildDefaultClusters(view)];
 }
 

@@ -4,6 +4,7 @@
  */
 import { createMessage as create } from '../create-message.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
+import { servicesByHost } from './_services-by-host.js';
 import { LocalitySchema } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { LbEndpointSchema } from '../gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
@@ -23,7 +24,7 @@ const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
  * count, which grpc-js-xds requires.
  */
 export function buildClusterLoadAssignments(view: ProxyView, workloads: readonly WorkloadInstance[]): ClusterLoadAssignment[] {
-  const services = new Map(view.services.map((s) => [s.host, s]));
+  const services = servicesByHost(view);
   const index = workloadIndex(workloads);
   return view.clusters
     .filter((c) => c.discovery === 'EDS')

@@ -14,6 +14,7 @@ import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, routedClusters, translateHttpRoute } from './route.js';
 import { virtualHostKey } from './carry-over.js';
+import { servicesByHost } from './_services-by-host.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -166,7 +167,7 @@ const DOMAINS = new WeakMap<ServiceView, DomainsMemo>();
 
 /** {@link domainsOf}, one read-only list per service, port and whether the proxy is in the host's namespace. */
 function sharedDomainsOf(view: ProxyView, host: string, port: number): readonly string[] {
-  const service = servicesByHost(view.services).get(host);
+  const service = servicesByHost(view).get(host);
   if (!service) return computeDomains(view, host, port);
   let memo = DOMAINS.get(service);
   if (!memo || memo.clusterDomain !== view.clusterDomain) {
@@ -190,21 +191,8 @@ function computeDomains(view: ProxyView, host: string, port: number): string[] {
       if (ns === view.proxy.namespace) names.push(name);
     }
   }
-  names.push(...(servicesByHost(view.services).get(host)?.addresses ?? []));
+  names.push(...(servicesByHost(view).get(host)?.addresses ?? []));
   return names.flatMap((n) => [n, `${n}:${port}`]);
-}
-
-const BY_HOST = new WeakMap<readonly ServiceView[], ReadonlyMap<string, ServiceView>>();
-
-/** `view.services` by host, built once per list (a linear search per virtual host was quadratic). The first service of a host wins, as `find` did. */
-function servicesByHost(services: readonly ServiceView[]): ReadonlyMap<string, ServiceView> {
-  let map = BY_HOST.get(services);
-  if (!map) {
-    const m = new Map<string, ServiceView>();
-    for (const s of services) if (!m.has(s.host)) m.set(s.host, s);
-    BY_HOST.set(services, (map = m));
-  }
-  return map;
 }
 
 /**
