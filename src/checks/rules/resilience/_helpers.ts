@@ -1,7 +1,7 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
-import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import { delegationsInto, droppedDelegateRule } from '../../../mesh/delegation.js';
 import { parseGoDuration } from '../../../validate/go-duration.js';
 
 /** One `spec.http[i]` route of a VirtualService. */
@@ -17,7 +17,8 @@ export interface HttpRouteAt {
  * `mergeHTTPRoute`: a root's routes that delegate are left out, and each route of a delegate (a
  * VirtualService without hosts) appears once per delegating root route, with that root route's
  * `timeout`, `retries` and `fault` where the delegate sets none (the label says which it inherited).
- * A root whose namespace the delegate is not exported to does not count (istiod skips that merge).
+ * A root whose namespace the delegate is not exported to does not count (istiod skips that merge), and a
+ * delegate route whose match lies outside the root route's is left out for that root (istiod drops it).
  */
 export function httpRoutesOf(vs: MeshObject, graph?: MeshGraph): HttpRouteAt[] {
   const routes = Array.isArray(vs.spec.http) ? vs.spec.http : [];
@@ -28,12 +29,13 @@ export function httpRoutesOf(vs: MeshObject, graph?: MeshGraph): HttpRouteAt[] {
   });
   if (!graph) return own;
   if ((stringList(vs.spec.hosts) ?? []).length > 0) return own.filter((r) => !isRecord(r.route.delegate));
-  const roots = delegatingRoutesOf(graph, vs);
+  const roots = delegationsInto(graph, vs);
   if (roots.length === 0) return own;
   const out: HttpRouteAt[] = [];
   const seen = new Set<string>();
   for (const { root, index, rule } of roots) {
     for (const r of own) {
+      if (droppedDelegateRule(rule, root.namespace, r.route, vs.namespace)) continue;
       const inherited = INHERITED.filter((k) => r.route[k] === undefined && rule[k] !== undefined);
       const route = { ...r.route, ...Object.fromEntries(inherited.map((k) => [k, rule[k]])) };
       const key = `${r.path.join('.')} ${JSON.stringify(INHERITED.map((k) => route[k]))}`;
@@ -48,38 +50,6 @@ export function httpRoutesOf(vs: MeshObject, graph?: MeshGraph): HttpRouteAt[] {
 
 /** Fields a delegate route takes from the root route when it sets none (Istio `mergeHTTPRoute`). */
 const INHERITED = ['timeout', 'retries', 'fault'] as const;
-
-interface DelegatingRoute { readonly root: MeshObject; readonly index: number; readonly rule: Readonly<Record<string, unknown>> }
-
-/** Per graph: `namespace/name` of a delegate → the root routes that delegate to it (built once). */
-const DELEGATING = new WeakMap<MeshGraph, Map<string, DelegatingRoute[]>>();
-
-/**
- * The root routes (`spec.http[i]` of VirtualServices with hosts) whose `delegate` names `delegate` and
- * that istiod merges it into: as in Istio's `mergeVirtualServicesIfNeeded`, a delegate whose exportTo
- * leaves out the root's namespace is skipped for that root ("is not exported to", `continue`), so it
- * inherits nothing from it (routing/delegate-target reports the dropped rule).
- */
-function delegatingRoutesOf(graph: MeshGraph, delegate: MeshObject): readonly DelegatingRoute[] {
-  const roots = (DELEGATING.get(graph) ?? indexDelegation(graph)).get(`${delegate.namespace}/${delegate.name}`) ?? [];
-  const exportTo = exportToOf(delegate, graph.meshConfig).values;
-  return roots.filter(({ root }) => exportedTo(exportTo, delegate.namespace, root.namespace));
-}
-
-function indexDelegation(graph: MeshGraph): Map<string, DelegatingRoute[]> {
-  const index = new Map<string, DelegatingRoute[]>();
-  for (const root of graph.ofKind('VirtualService')) {
-    if ((stringList(root.spec.hosts) ?? []).length === 0 || !Array.isArray(root.spec.http)) continue;
-    root.spec.http.forEach((rule, i) => {
-      if (!isRecord(rule) || !isRecord(rule.delegate) || typeof rule.delegate.name !== 'string') return;
-      const ns = typeof rule.delegate.namespace === 'string' && rule.delegate.namespace !== '' ? rule.delegate.namespace : root.namespace;
-      const key = `${ns}/${rule.delegate.name}`;
-      index.set(key, [...(index.get(key) ?? []), { root, index: i, rule }]);
-    });
-  }
-  DELEGATING.set(graph, index);
-  return index;
-}
 
 /** A protobuf Duration as written in Istio YAML (`2s`, `1.5s`, `300ms`), in milliseconds; undefined when absent or unparsable (schema validation reports those). */
 export function durationMs(v: unknown): number | undefined {
