@@ -1,4 +1,5 @@
 import { configOrder } from '../../../mesh/destination-rules.js';
+import { hostMatches, parseGatewayHost } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
@@ -21,7 +22,9 @@ const mergedRouteShadowed: Rule = {
   summary: 'Several VirtualServices bind the same host on one Gateway and a rule of one can never match: a rule of another, merged before it, takes its requests.',
   docs: [
     'A gateway proxy does not keep VirtualServices apart: istiod merges the http rules of every VirtualService that',
-    'binds the same host to the same Gateway into one route table, ordered by VirtualService creation time, then name,',
+    'binds the same host to the same Gateway into one route table (per virtual host: the narrower of each server host',
+    'and VirtualService host, so `*.example.com` and `shop.example.com` share one when the server lists only',
+    '`shop.example.com`, and a host no server of the Gateway serves is merged nowhere), ordered by VirtualService creation time, then name,',
     'then namespace, and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
     'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
     'after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
@@ -33,13 +36,21 @@ const mergedRouteShadowed: Rule = {
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
   check(graph, ctx) {
-    // gateway key + host → VirtualServices binding it.
+    // gateway key + virtual host → VirtualServices merged into it. As istiod's buildGatewayHTTPRouteConfig,
+    // the virtual host is each intersection of a server host (namespace-scoped) with a VirtualService host
+    // (host.Names.Intersection: the narrower of the two), so `*.example.com` and `shop.example.com` share a
+    // table when the server lists only shop.example.com, and a host no server serves is merged nowhere.
     const groups = new Map<string, MeshObject[]>();
     for (const vs of graph.ofKind('VirtualService')) {
       const hosts = new Set((stringList(vs.spec.hosts) ?? []).map((h) => graph.resolveHost(h, vs.namespace).fqdn));
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || !g.gateway) continue;
-        for (const h of hosts) push(groups, `${g.key}\u0000${h}`, vs);
+        for (const h of hosts) {
+          for (const m of graph.gatewayServersForHost(g.gateway, h, vs.namespace)) {
+            const server = parseGatewayHost(m.host, g.gateway.namespace).host.toLowerCase();
+            push(groups, `${g.key}\u0000${hostMatches(server, h) ? h : server}`, vs);
+          }
+        }
       }
     }
     for (const [key, list] of groups) {
