@@ -44,9 +44,10 @@ export interface GraphOptions {
    * The graph this one replaces after an input change (`xds serve` on reload): what was built for
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
    * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Objects whose source
-   * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices changed,
-   * so are the service, workload, DestinationRule and policy indexes, and the view shares what
-   * those alone feed (`viewBase`). Held weakly: a
+   * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices and
+   * DestinationRules changed, so are the service, workload and policy indexes (and the
+   * DestinationRule one when none changed), and the view shares what the changes do not reach
+   * (`viewBase`). Held weakly: a
    * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
    * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
    * Implies `carryOver`. @default none
@@ -106,8 +107,8 @@ export class MeshGraph {
   /** Whether translations for this graph are kept by content for a successor (`GraphOptions.carryOver`). */
   readonly carryOver: boolean;
   private readonly previousRef: WeakRef<MeshGraph> | undefined;
-  /** VirtualServices changed since the predecessor (both versions), when nothing else did (see `viewBase`). */
-  private readonly changedVirtualServices: readonly MeshObject[] | undefined;
+  /** VirtualServices and DestinationRules changed since the predecessor (both versions), when nothing else did (see `viewBase`). */
+  private readonly changedRouting: readonly MeshObject[] | undefined;
 
   constructor(input: readonly MeshObject[], opts: GraphOptions = {}) {
     const prev = opts.previous;
@@ -141,16 +142,17 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    // Only VirtualServices changed (istiod's updateContext for a VirtualService push): every index
-    // but the VirtualService one is built from the very same objects in the same context, so the
+    // Only VirtualServices and DestinationRules changed (istiod's updateContext for such a push):
+    // every other index is built from the very same objects in the same context, so the
     // predecessor's serves (and the view may share what it built from them).
-    const onlyRoutes = prev !== undefined && kept !== undefined && kept.changed.every((o) => o.known && o.kind === 'VirtualService' && o.group === 'networking.istio.io')
+    const onlyRoutes = prev !== undefined && kept !== undefined && kept.changed.every((o) => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io')
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
-    this.changedVirtualServices = onlyRoutes ? kept.changed : undefined;
+    this.changedRouting = onlyRoutes ? kept.changed : undefined;
+    const rulesKept = onlyRoutes && !kept.changed.some((o) => o.kind === 'DestinationRule');
     this.services = onlyRoutes ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
     this.workloads = onlyRoutes ? prev.workloads : new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
-    this.destinationRules = onlyRoutes ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
+    this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
     this.policies = onlyRoutes ? prev.policies : new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
     if (onlyRoutes) for (const [w, m] of prev.membershipCache) this.membershipCache.set(w, m);
@@ -168,15 +170,15 @@ export class MeshGraph {
   }
 
   /**
-   * The predecessor (while alive) when only VirtualServices changed since it, with those
-   * VirtualServices (new, edited and removed, both versions): this graph shares its service,
-   * workload, DestinationRule and policy indexes, so what the view built from those alone
-   * (cluster views, DestinationRule choices) is valid here as built, and what it built from
-   * routes is valid unless a changed VirtualService reaches it. Undefined otherwise.
+   * The predecessor (while alive) when only VirtualServices and DestinationRules changed since
+   * it, with those objects (new, edited and removed, both versions): this graph shares its
+   * service, workload and policy indexes, so what the view built from those is valid here as
+   * built, and what it built from routes and rules is valid unless a changed object names a host
+   * it read (`view/carry.ts`). Undefined otherwise.
    */
-  viewBase(): { readonly graph: MeshGraph; readonly changedVirtualServices: readonly MeshObject[] } | undefined {
-    const graph = this.changedVirtualServices && this.previousRef?.deref();
-    return graph && { graph, changedVirtualServices: this.changedVirtualServices! };
+  viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[] } | undefined {
+    const graph = this.changedRouting && this.previousRef?.deref();
+    return graph && { graph, changed: this.changedRouting! };
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

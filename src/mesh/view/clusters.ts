@@ -11,7 +11,7 @@ import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
-import { sharedPerGraph } from './carry.js';
+import { inheritedPerGraph, sharedPerGraph } from './carry.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
@@ -48,7 +48,8 @@ const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
 
 /**
  * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`), then cluster
- * name; and by its successor when only VirtualServices changed (`carry.ts`: no VirtualService feeds one).
+ * name; and by its successor when only VirtualServices and DestinationRules changed, but for the
+ * hosts a changed DestinationRule names (`carry.ts`: no VirtualService feeds one).
  */
 const SHARED = new WeakMap<MeshGraph, Map<string, Map<string, ClusterView>>>();
 
@@ -123,6 +124,16 @@ function ruleKey(dr: MergedDestinationRule | null): string {
   return key;
 }
 
+/** A copy of a graph's shared cluster views without those of the hosts `keep` refuses. */
+function copyClusterViews(previous: Map<string, Map<string, ClusterView>>, keep: (host: string) => boolean): Map<string, Map<string, ClusterView>> {
+  const out = new Map<string, Map<string, ClusterView>>();
+  for (const [rule, byName] of previous) {
+    const kept = new Map([...byName].filter(([, v]) => keep(v.host)));
+    if (kept.size > 0) out.set(rule, kept);
+  }
+  return out;
+}
+
 /** Collects clusters for one proxy; DestinationRule lookups are memoised per host. */
 export class ClusterCollector {
   private readonly clusters = new Map<string, ClusterView>();
@@ -134,7 +145,7 @@ export class ClusterCollector {
     private readonly proxyNamespace: string,
     private readonly proxyLabels: Readonly<Record<string, string>>,
   ) {
-    this.shared = sharedPerGraph(SHARED, graph, () => new Map<string, Map<string, ClusterView>>());
+    this.shared = inheritedPerGraph(SHARED, graph, () => new Map<string, Map<string, ClusterView>>(), copyClusterViews);
   }
 
   /**
@@ -145,7 +156,7 @@ export class ClusterCollector {
     let rule = this.rules.get(host);
     if (rule !== undefined) return rule;
     if (seesAsOutsider(this.graph, host, this.proxyNamespace)) {
-      const outsiders = sharedPerGraph(OUTSIDER_RULES, this.graph, () => new Map<string, MergedDestinationRule | null>());
+      const outsiders = inheritedPerGraph(OUTSIDER_RULES, this.graph, () => new Map<string, MergedDestinationRule | null>(), (previous, keep) => new Map([...previous].filter(([h]) => keep(h))));
       rule = outsiders.get(host);
       if (rule === undefined) outsiders.set(host, (rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels)));
     } else {

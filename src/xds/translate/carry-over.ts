@@ -42,10 +42,12 @@ type Kind = 'clusters' | 'endpoints' | 'virtualHosts';
 /** Computes an entry's key (its fingerprints interned in the given store). */
 type KeyOf = (store: CarryOverStore) => string;
 
-/** How many entries a store built and how many it took from its predecessor, per kind. */
+/** How many entries a store built, took from its predecessor by content, and kept by identity (a view base's), per kind. */
 export interface CarryOverCounts {
   readonly built: Readonly<Record<Kind, number>>;
   readonly reused: Readonly<Record<Kind, number>>;
+  /** Entries the translation caches served by identity, from view objects the predecessor's view shared (`keep`). */
+  readonly kept: Readonly<Record<Kind, number>>;
 }
 
 /** The content-keyed translations of one graph (see the module comment). */
@@ -53,6 +55,7 @@ export class CarryOverStore {
   private readonly entries: Record<Kind, Map<string, unknown>> = { clusters: new Map(), endpoints: new Map(), virtualHosts: new Map() };
   private readonly built: Record<Kind, number> = { clusters: 0, endpoints: 0, virtualHosts: 0 };
   private readonly reused: Record<Kind, number> = { clusters: 0, endpoints: 0, virtualHosts: 0 };
+  private readonly kept: Record<Kind, number> = { clusters: 0, endpoints: 0, virtualHosts: 0 };
   /** Fingerprint ids by JSON (see `printOf`), carried over like the entries. */
   private readonly ids = new Map<string, string>();
 
@@ -103,6 +106,7 @@ export class CarryOverStore {
   keep(kind: Kind, key: KeyOf, value: object): void {
     if (HELD.get(value) === this) return;
     HELD.set(value, this);
+    this.kept[kind]++;
     this.pending.push({ kind, key, value });
   }
 
@@ -137,7 +141,7 @@ export class CarryOverStore {
   }
 
   get counts(): CarryOverCounts {
-    return { built: { ...this.built }, reused: { ...this.reused } };
+    return { built: { ...this.built }, reused: { ...this.reused }, kept: { ...this.kept } };
   }
 }
 
