@@ -1,15 +1,16 @@
-import { hostsIntersect } from '../../../mesh/hosts.js';
-import { isRecord, stringList } from '../../../mesh/object.js';
+import { isIP } from 'node:net';
+import { hostMatches, hostsIntersect } from '../../../mesh/hosts.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
-import type { Rule } from '../../rule.js';
+import type { Rule, RuleContext } from '../../rule.js';
 
 /** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
 const virtualServiceStructure: Rule = {
   id: 'validation/virtualservice-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, or a total destination weight of 0.',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a total destination weight of 0, or a tls SNI host outside its hosts.',
   docs: [
     'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
     'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
@@ -18,7 +19,8 @@ const virtualServiceStructure: Rule = {
     'of `http`, `tcp`, `tls`; an http rule with `delegate` that also has `route` or `redirect`; and a delegate\'s',
     'http rule that delegates again; a route of several destinations whose weights are all 0 or unset ("total',
     'destination weight = 0"; any positive total is valid, weights being relative). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
-    'IST0106. Fix as the message says.',
+    'IST0106. Also every tls `match[].sniHosts` entry must lie within a host of the VirtualService as written (equal, or under',
+    'a wildcard host; `psp` does not cover `psp.shop.svc.cluster.local`): Istio `validateSniHost`. Fix as the message says.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
@@ -54,6 +56,7 @@ const virtualServiceStructure: Rule = {
             '(weights are relative: each destination gets weight / sum)', { path: [...r.path, 'route'] });
         }
       }
+      reportSniHostsOutsideHosts(vs, hosts, ctx.report);
       (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
         if (!isRecord(rule) || rule.delegate === undefined) return;
         if (delegate) {
@@ -67,5 +70,25 @@ const virtualServiceStructure: Rule = {
     }
   },
 };
+
+/**
+ * Istio `validateSniHost`: every `tls[].match[].sniHosts` entry must be a subset of a host of the
+ * VirtualService as written (`host.Name.SubsetOf`: equal, or under a wildcard host; short names are not
+ * expanded, so `psp` does not cover `psp.shop.svc.cluster.local`). IP addresses only get a webhook warning.
+ */
+function reportSniHostsOutsideHosts(vs: MeshObject, hosts: readonly string[], report: RuleContext['report']): void {
+  if (hosts.length === 0) return;
+  (Array.isArray(vs.spec.tls) ? vs.spec.tls : []).forEach((rule, i) => {
+    const matches = isRecord(rule) && Array.isArray(rule.match) ? rule.match : [];
+    matches.forEach((m, j) => {
+      (isRecord(m) ? stringList(m.sniHosts) ?? [] : []).forEach((sni, k) => {
+        if (isIP(sni) || hosts.some((h) => hostMatches(h, sni))) return;
+        report(vs, `SNI host "${sni}" is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]; the webhook refuses the VirtualService. ` +
+          'Hosts are compared as written (a short host does not cover its FQDN): add the SNI host to spec.hosts, or match an SNI this VirtualService declares',
+        { path: ['spec', 'tls', i, 'match', j, 'sniHosts', k] });
+      });
+    });
+  });
+}
 
 export default virtualServiceStructure;
