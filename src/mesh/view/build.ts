@@ -10,6 +10,7 @@ import { buildGatewayServers, gatewayApiRoutes } from './gateway-scope.js';
 import { buildInbound } from './inbound.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
+import { hostService, oneServicePerHost } from './host-services.js';
 import { routeTraits } from './route-traits.js';
 import { tcpPortConflicts, type RouteEnv } from './routes.js';
 import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
@@ -75,7 +76,12 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
   const seen = new Map<string, ServiceInfo | null>();
   const visible = (host: string): ServiceInfo | undefined => {
     let s = seen.get(host);
-    if (s === undefined) seen.set(host, (s = graph.services.forHost(host, proxy.namespace).find((x) => exportedTo(x.exportTo, x.namespace, proxy.namespace)) ?? null));
+    if (s === undefined) {
+      const candidates = graph.services.forHost(host, proxy.namespace).filter((x) => exportedTo(x.exportTo, x.namespace, proxy.namespace));
+      const exact = candidates.filter((x) => x.host === host);
+      // The host's own services by istiod's precedence; else the first wildcard ServiceEntry covering it.
+      seen.set(host, (s = (exact.length > 0 ? hostService(exact, proxy.namespace) : candidates[0]) ?? null));
+    }
     return s ?? undefined;
   };
   const env: RouteEnv = {
@@ -83,7 +89,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     scope: { gateway: 'mesh', port: 0, labels: proxy.labels, namespace: proxy.namespace },
   };
   const { sidecar, hosts } = sidecarImports(graph, proxy, env);
-  const scope = proxy.type === 'sidecar' ? buildSidecarScope(graph, proxy, env, hosts) : { services: graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), routes: [] };
+  const scope = proxy.type === 'sidecar' ? buildSidecarScope(graph, proxy, env, hosts) : { services: oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), proxy.namespace), routes: [] };
   const gatewayServers = proxy.type === 'router' ? buildGatewayServers(graph, proxy, env) : [];
   const services = scope.services.map((s) => serviceView(graph, s)).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   // istiod's CDS (`buildOutboundClusters`): every non-UDP port of every visible service gets its

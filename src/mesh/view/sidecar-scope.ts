@@ -10,6 +10,7 @@ import { configOrder } from '../destination-rules.js';
 import { routeKindsFor } from '../protocol.js';
 import { exportedTo, importingEntry, sidecarEgress, type EgressHost } from '../visibility.js';
 import { routesUnchanged } from './carry.js';
+import { oneServicePerHost } from './host-services.js';
 import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
@@ -95,8 +96,9 @@ const SHARED_ROUTES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, SharedServiceR
  * proxy's collector makes its own cluster views from them).
  */
 export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null): { services: ServiceInfo[]; routes: HostRoutesView[] } {
-  const services = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined));
-  const seen = new Set(services);
+  const services = oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined)), proxy.namespace);
+  // One service per host (istiod's SidecarScope): a route's destination host already in scope adds nothing.
+  const seen = new Set(services.map((s) => s.host));
   const routes: HostRoutesView[] = [];
   const queue = [...services];
   let shared = imports === null && !matchesNameTheClient(graph) ? SHARED_ROUTES.get(graph) : undefined;
@@ -109,7 +111,7 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
     const s = queue[i]!;
     const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared, alike) : serviceRoutes(graph, proxy, env, imports, s);
     routes.push(...r.routes);
-    for (const target of r.targets) if (!seen.has(target)) { seen.add(target); queue.push(target); }
+    for (const target of r.targets) if (!seen.has(target.host)) { seen.add(target.host); queue.push(target); }
   }
   return { services: queue, routes };
 }

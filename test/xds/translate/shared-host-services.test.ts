@@ -49,6 +49,30 @@ test('GIVEN a Kubernetes Service and an older ServiceEntry in another namespace 
   assert.ok(out.domains.includes('10.96.0.10') && !out.domains.includes('240.0.0.5'), out.domains.join(' '));
 });
 
+test('GIVEN a Kubernetes Service and an older DNS ServiceEntry in another namespace with an extra port claiming its host WHEN a client\'s view is built THEN it holds one service for the host, no cluster for the squatter\'s extra port, and the shared port\'s cluster is the Service\'s (EDS, not STRICT_DNS)', () => {
+  const objects = [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] } },
+    se('squat', 'ext', '2020-01-01T00:00:00Z', { hosts: [REVIEWS], resolution: 'DNS', ports: [{ number: 9080, name: 'http', protocol: 'HTTP' }, { number: 7070, name: 'tcp', protocol: 'TCP' }] }),
+  ];
+  const view = buildProxyView(graphOf(objects), describeProxy({ name: 'client', namespace: 'front' }));
+  assert.equal(view.services.filter((x) => x.host === REVIEWS).map((x) => x.kind), ['Service']);
+  const clusters = view.clusters.filter((c) => c.host === REVIEWS);
+  assert.equal(clusters.map((c) => [c.name, c.discovery]), [[`outbound|9080||${REVIEWS}`, 'EDS']]);
+  assert.equal(view.routes.filter((r) => r.host === REVIEWS).map((r) => r.port), [9080], 'one route view per port of the host');
+});
+
+test('GIVEN two ServiceEntries of one host in the client\'s namespace with different ports WHEN its view is built THEN istiod merges the later one\'s port into the first (one service, clusters for both ports)', () => {
+  const objects = [
+    se('first', 'front', '2020-01-01T00:00:00Z', { hosts: [PARTNER], resolution: 'DNS', ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }] }),
+    se('second', 'front', '2021-01-01T00:00:00Z', { hosts: [PARTNER], resolution: 'DNS', ports: [{ number: 9090, name: 'http-b', protocol: 'HTTP' }] }),
+  ];
+  const view = buildProxyView(graphOf(objects), describeProxy({ name: 'client', namespace: 'front' }));
+  const services = view.services.filter((x) => x.host === PARTNER);
+  assert.equal(services.map((x) => x.ports.map((p) => p.number)), [[8080, 9090]]);
+  assert.equal(view.clusters.filter((c) => c.host === PARTNER).map((c) => c.name), [`outbound|8080||${PARTNER}`, `outbound|9090||${PARTNER}`]);
+});
+
 const PARTNER = 'api.partner.example';
 const partners = [
   se('a', 'ext-a', '2026-01-01T00:00:00Z', { hosts: [PARTNER], addresses: ['240.0.0.1'], resolution: 'DNS', ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }] }),
