@@ -216,7 +216,7 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
   const target = env.graph.get('VirtualService', namespace, name);
   const origin = originOf(vs, path);
   if (!target) {
-    env.problems.push({ code: 'view/delegate-not-found', message: `delegate VirtualService ${namespace}/${name} is not in the input; the route is dropped (Envoy answers 404 NR). Fix: add it, or correct delegate.name/namespace`, origin });
+    env.problems.push({ code: 'view/delegate-not-found', message: `delegate VirtualService ${namespace}/${name} is not in the input; the route is dropped (istiod mergeVirtualServices): requests it matched fall through to the root's later routes, and get 404 NR when none matches. Fix: add it, or correct delegate.name/namespace`, origin });
     return null;
   }
   if (target === vs) {
@@ -230,7 +230,7 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
   // istiod's mergeVirtualServices: a delegate must be exported to the root's namespace.
   const exportTo = exportToOf(target, env.graph.meshConfig);
   if (!exportedTo(exportTo.values, target.namespace, vs.namespace)) {
-    env.problems.push({ code: 'view/delegate-not-exported', message: `delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod ignores it for this root and the route is dropped (Envoy answers 404 NR). Fix: add "${vs.namespace}" to the delegate's exportTo`, origin });
+    env.problems.push({ code: 'view/delegate-not-exported', message: `delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod ignores it for this root and the route is dropped (istiod mergeVirtualServices): requests it matched fall through to the root's later routes, and get 404 NR when none matches. Fix: add "${vs.namespace}" to the delegate's exportTo`, origin });
     return null;
   }
   return target;
