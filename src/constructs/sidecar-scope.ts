@@ -19,7 +19,10 @@ export interface SidecarScopeProps {
   readonly namespace?: string;
   /**
    * Hosts the proxies may reach, as `namespace/host` (`./*` this namespace, `istio-system/*`,
-   * `*\/api.example.com`, `~/*` none) or as routables (`<their namespace>/<host>`).
+   * `*\/api.example.com`, `~/*` none) or as routables (`<their namespace>/<host>`). A `~` before a
+   * namespace excludes instead (Istio 1.31 Sidecar `hosts`): `~legacy/*` drops what the other entries
+   * import from `legacy`, `~./debug.example.com` one host of this namespace, `~/x.example.com` one
+   * host of every namespace.
    * @default ['./*', 'istio-system/*']
    */
   readonly egressHosts?: readonly (string | IRoutable)[];
@@ -70,14 +73,18 @@ export class SidecarScope extends Construct {
   }
 }
 
-/** `namespace/host`: namespace `.`, `*`, `~` or a DNS label; host `*`, `*.suffix` or a DNS name. */
+/** `namespace/host`: namespace `.`, `*`, `~` or a DNS label, optionally after a `~` that excludes; host `*`, `*.suffix` or a DNS name. */
 function checkEgressHost(scope: Construct, field: string, value: string): string {
   const slash = typeof value === 'string' ? value.indexOf('/') : -1;
-  const allowed = 'expected "namespace/host", e.g. "./*", "istio-system/*" or "default/reviews.default.svc.cluster.local"';
+  const allowed = 'expected "namespace/host", e.g. "./*", "istio-system/*" or "default/reviews.default.svc.cluster.local" ("~legacy/*" or "~/host" to exclude)';
   if (slash <= 0) throw new PropError('MP_INVALID_HOST', scope, field, value, allowed);
-  const ns = value.slice(0, slash);
+  const written = value.slice(0, slash);
+  // One `~` excludes (`~ns/host`, `~./host`, `~/host`); `~/*` alone is the classic "nothing".
+  const excludes = written.startsWith('~') && written.length > 1;
+  const ns = excludes ? written.slice(1) : written;
   const host = value.slice(slash + 1);
-  if (!['.', '*', '~'].includes(ns) && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
+  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns);
+  if (excludes ? ns !== '.' && !label : !['.', '*', '~'].includes(ns) && !label) {
     throw new PropError('MP_INVALID_HOST', scope, field, value, allowed);
   }
   try {

@@ -169,4 +169,12 @@ test('GIVEN an egress host with an invalid namespace part WHEN constructed THEN 
     { code: 'MP_INVALID_HOST', field: 'egressHosts[0]', value: 'Bad_NS/*' });
 });
 
+test('GIVEN egress exclusions (~ns/*, ~./host, ~/host) WHEN synthesized THEN they are kept as written; a doubled ~, ~* or a bad namespace after ~ is refused', () => {
+  const sc = only(synth((c) => new SidecarScope(c, 'sidecar', { egressHosts: ['*/*', '~legacy/*', '~./debug.example.com', '~/x.example.com', '~/*'] })), 'Sidecar');
+  assert.equal((sc.spec as { egress: { hosts: string[] }[] }).egress[0]!.hosts, ['*/*', '~legacy/*', '~./debug.example.com', '~/x.example.com', '~/*']);
+  for (const bad of ['~~/x.example.com', '~*/x.example.com', '~Bad_NS/*']) {
+    throwsProp(() => synth((c) => new SidecarScope(c, 'sidecar', { egressHosts: [bad] })), { code: 'MP_INVALID_HOST', field: 'egressHosts[0]', value: bad });
+  }
+});
+
 test.run();

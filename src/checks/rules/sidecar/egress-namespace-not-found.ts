@@ -27,7 +27,7 @@ const egressNamespaceNotFound: Rule = {
             ? `; "${h.namespace}" is a Service in namespace ${service.namespace}: write ` +
               `"${service.namespace === sc.namespace ? '.' : service.namespace}/${h.namespace}.${service.namespace}.svc.${graph.clusterDomain}"`
             : '; fix the namespace, or add the Namespace to the input';
-          ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it imports nothing${hint}`, { path: h.path });
+          ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it ${h.excluded ? 'excludes' : 'imports'} nothing${hint}`, { path: h.path });
         }
       }
     }
