@@ -218,6 +218,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   };
 
   const reload = async (): Promise<boolean> => {
+    const started = performance.now();
     let workloads: WorkloadInstance[];
     try {
       workloads = kube ? kube.workloads() : readWorkloadFile(opts.workloads, opts.cwd);
@@ -281,7 +282,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     await scheduleRenewal();
     const at = new Date().toISOString();
     state = { outcome: 'published', at, published, errors: [], lastGoodAt: at };
-    opts.log(published > 0 ? `xds serve: ${published} snapshot(s) published` : `xds serve: unchanged: ${served} snapshot${served === 1 ? '' : 's'} still served`);
+    const how = `${Math.round(performance.now() - started)} ms (${howBuilt(graph)})`;
+    opts.log(published > 0 ? `xds serve: ${published} snapshot(s) published in ${how}` : `xds serve: unchanged: ${served} snapshot${served === 1 ? '' : 's'} still served; reloaded in ${how}`);
     return true;
   };
 
@@ -389,6 +391,14 @@ export function splitHostPort(value: string): [string, number] {
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new ServeStartError(`"${value}" is not host:port, e.g. 127.0.0.1:15014 (port 0 picks a free one)`);
   return [m[1] ?? (m[2] || '127.0.0.1'), port];
+}
+
+/** How a reload's graph was built, for the publish log line: first load, or on the previous graph and what it reused. */
+function howBuilt(graph: MeshGraph): string {
+  if (!graph.carried) return 'first load';
+  const { kept, changed } = graph.carried;
+  const reuse = graph.viewBase() ? 'views shared: only VirtualServices and DestinationRules changed' : 'translations carried over by content';
+  return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface KeptObjects {
   readonly objects: readonly MeshObject[];
   /** Objects of either graph that are not in both: new or edited ones, and removed or replaced ones of the predecessor. */
   readonly changed: readonly MeshObject[];
+  /** How many of `objects` are the predecessor's. */
+  readonly kept: number;
 }
 
 /** Whether `a` (of the predecessor) can stand for `b` (of the new input): see the module comment. */
@@ -60,7 +62,7 @@ export function keepUnchanged(objects: readonly MeshObject[], previous: readonly
     return p;
   });
   for (const p of previous) if (!used.has(p)) changed.push(p);
-  return { objects: out, changed };
+  return { objects: out, changed, kept: used.size };
 }
 
 /** Whether two lists hold the same objects in the same order. */

@@ -107,6 +107,11 @@ export class MeshGraph {
   /** Whether translations for this graph are kept by content for a successor (`GraphOptions.carryOver`). */
   readonly carryOver: boolean;
   private readonly previousRef: WeakRef<MeshGraph> | undefined;
+  /**
+   * With `GraphOptions.previous`: how many objects are the predecessor's (unchanged source) and how
+   * many changed (new, edited or removed; an edited one counts twice, both versions). Null without one.
+   */
+  readonly carried: { readonly kept: number; readonly changed: number } | null;
   /** VirtualServices and DestinationRules changed since the predecessor (both versions), when nothing else did (see `viewBase`). */
   private readonly changedRouting: readonly MeshObject[] | undefined;
 
@@ -149,6 +154,7 @@ export class MeshGraph {
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
     this.changedRouting = onlyRoutes ? kept.changed : undefined;
+    this.carried = kept ? { kept: kept.kept, changed: kept.changed.length } : null;
     const rulesKept = onlyRoutes && !kept.changed.some((o) => o.kind === 'DestinationRule');
     this.services = onlyRoutes ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
     this.workloads = onlyRoutes ? prev.workloads : new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));

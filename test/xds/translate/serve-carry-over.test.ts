@@ -17,7 +17,8 @@ test('GIVEN xds serve WHEN a VirtualService\'s weights change and it reloads THE
   const input = join(work, 'mesh.yaml');
   writeFileSync(input, BASE);
   writeFileSync(join(work, 'workloads.json'), JSON.stringify({ workloads: baseWorkloads() }));
-  const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: () => {} });
+  const logs: string[] = [];
+  const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: (l) => logs.push(l) });
   try {
     const changed = BASE.replace('weight: 80 }', 'weight: 30 }').replace('weight: 20 }', 'weight: 70 }');
     assert.not.equal(changed, BASE);
@@ -26,6 +27,15 @@ test('GIVEN xds serve WHEN a VirtualService\'s weights change and it reloads THE
     assert.ok(await h.reload(), 'the changed input is published');
     const after = translationCacheBuilds();
     assert.equal([after.clusters - before.clusters, after.endpoints - before.endpoints], [0, 0], 'clusters and assignments come from the previous graph');
+    // The log says how the reload was built: one VirtualService edited (two versions), the views shared.
+    assert.match(logs.at(-1)!, /^xds serve: \d+ snapshot\(s\) published in \d+ ms \(2 object versions changed, \d+ kept; views shared: only VirtualServices and DestinationRules changed\)$/);
+    assert.match(logs.find((l) => /published/.test(l))!, /\(first load\)$/);
+    // A Deployment edited too: no view base; what did not change is found by content.
+    writeFileSync(input, changed.replace('metadata: { name: reviews-v1, namespace: shop }', 'metadata: { name: reviews-v1, namespace: shop, labels: { team: a } }'));
+    assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /^xds serve: unchanged: 9 snapshots still served; reloaded in \d+ ms \(2 object versions changed, \d+ kept; translations carried over by content\)$/, logs.join('\n'));
+    writeFileSync(input, changed);
+    assert.ok(await h.reload());
 
     // From scratch, as a graph that never met the previous one would be translated; positions match
     // because the served file is read from the same directory under the same name.
