@@ -10,6 +10,7 @@
  *   (`Same`, the default: the Gateway's own; `All`; `Selector`: by namespace labels); otherwise
  *   `Accepted: False`, reason `NotAllowedByListeners` (or `NoMatchingParent` for an unknown sectionName).
  */
+import { hostsIntersect } from './hosts.js';
 import { GATEWAY_API_GROUP, type GatewayApiIndex } from './gateway-api.js';
 import { isRecord, type MeshObject } from './object.js';
 
@@ -46,7 +47,9 @@ const KINDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
  * Why no listener of `gateway` (only the one named `sectionName` and on `port`, when given) accepts a
  * `routeKind` from `routeNamespace`: 'no-listener' (no listener of that name and port), 'kind' (no candidate listener takes
  * the kind: `allowedRoutes.kinds`, else its protocol's kinds), 'namespace' (those that take the kind do
- * not admit the namespace); undefined when one accepts it. A `Selector` listener admits when its
+ * not admit the namespace), 'hostname' (the route lists `hostnames` and none intersects the `hostname` of
+ * any listener left; a listener without hostname takes all: Gateway API NoMatchingListenerHostname);
+ * undefined when one accepts it. A `Selector` listener admits when its
  * selector (`matchLabels`, `matchExpressions`) selects the namespace's labels as written in the input
  * (`namespaceLabels`) plus `kubernetes.io/metadata.name`, which the API server sets on every
  * namespace; when the Namespace is not in the input (undefined) only that label is judged
@@ -59,14 +62,24 @@ export function listenerRejection(
   sectionName: string | undefined,
   namespaceLabels: Readonly<Record<string, string>> | undefined,
   port?: number,
-): 'no-listener' | 'kind' | 'namespace' | undefined {
+  routeHostnames: readonly string[] = [],
+): 'no-listener' | 'kind' | 'namespace' | 'hostname' | undefined {
   const all = listenersOf(gateway);
   if (all.length === 0) return undefined;
   const named = all.filter((l) => addressed(l, sectionName, port));
   if (named.length === 0) return 'no-listener';
   const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
   if (takingKind.length === 0) return 'kind';
-  return takingKind.some((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels)) ? undefined : 'namespace';
+  const admitting = takingKind.filter((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels));
+  if (admitting.length === 0) return 'namespace';
+  return routeHostnames.length === 0 || admitting.some((l) => listenerTakesHostnames(l, routeHostnames)) ? undefined : 'hostname';
+}
+
+/** Whether a listener's `hostname` (none: every host) intersects one of `hostnames` (`*.` prefixes match by suffix, both ways). */
+export function listenerTakesHostnames(listener: Readonly<Record<string, unknown>>, hostnames: readonly string[]): boolean {
+  if (typeof listener.hostname !== 'string' || listener.hostname === '') return true;
+  const own = listener.hostname.toLowerCase();
+  return hostnames.some((h) => hostsIntersect(own, h.toLowerCase()));
 }
 
 /** A Gateway's listeners (`spec.listeners`, records only). */

@@ -1,6 +1,6 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { describeNamespaceRefusals, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -37,7 +37,7 @@ function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
 const routeReferenceNotFound: Rule = {
   id: 'gatewayapi/route-reference-not-found',
   severity: 'error',
-  summary: 'A Gateway API route attaches to a Gateway (or mesh Service) that does not exist or does not admit it, or sends to a backend Service that does not exist or is not permitted.',
+  summary: 'A Gateway API route attaches to a Gateway (or mesh Service) that does not exist or does not admit it (listener, kind, namespace or hostname), or sends to a backend Service that does not exist or is not permitted.',
   docs: [
     'An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute attaches through `parentRefs` (a Gateway, or for the mesh a',
     'Service; namespace defaults to the route\'s) and sends to `backendRefs` (a Service by default, or an Istio',
@@ -47,7 +47,9 @@ const routeReferenceNotFound: Rule = {
     'exist but are not allowed: a Gateway without the listener `sectionName` names, whose listeners do not take the',
     'route\'s kind (an HTTPRoute on a TLS or TCP listener) or do not admit the route\'s namespace (`allowedRoutes`,',
     '`Same` by default: `NotAllowedByListeners`; a `Selector` is matched against the namespace\'s labels plus',
-    '`kubernetes.io/metadata.name`, which the API server sets on every namespace) and a backend Service in another namespace without a ReferenceGrant',
+    '`kubernetes.io/metadata.name`, which the API server sets on every namespace), a route whose `hostnames` match no',
+    'hostname of the listeners left (a listener without hostname takes all; `*.` matches by suffix:',
+    '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
@@ -64,7 +66,8 @@ const routeReferenceNotFound: Rule = {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
           } else {
             const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
-            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port);
+            const hostnames = stringList(route.spec.hostnames) ?? [];
+            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port, hostnames);
             const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
             if (why === 'no-listener') {
               const names = listenersOf(gateway).flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
@@ -76,6 +79,10 @@ const routeReferenceNotFound: Rule = {
               ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
                 `(${describeNamespaceRefusals(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
                 `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+            } else if (why === 'hostname') {
+              const names = listenersOf(gateway).flatMap((l) => (typeof l.hostname === 'string' ? [`"${l.hostname}"`] : []));
+              ctx.report(route, `${where}: none of the route's hostnames (${hostnames.join(', ')}) matches a listener hostname (${names.join(', ')}), so the route is not accepted ` +
+                `(NoMatchingListenerHostname) and those hostnames get 404; add the hostname to a listener, or fix the route's hostnames`, { path: ['spec', 'hostnames'] });
             }
           }
         } else if (p.group === '' && p.kind === 'Service') {
