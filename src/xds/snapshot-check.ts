@@ -66,7 +66,7 @@ function checkListener(l: Listener, routeNames: Set<string>, clusterNames: Set<s
       const path = `${at} ${chainPath}.filters[${j}].typed_config`;
       checkHcmAny(path, f.configType.value, routeNames, clusterNames, out);
       if (anyIs(f.configType.value, TcpProxySchema)) {
-        const tcp = anyUnpack(f.configType.value, TcpProxySchema);
+        const tcp = unpacked(TCP_PROXIES, f.configType.value, () => anyUnpack(f.configType.value as Any, TcpProxySchema));
         const spec = tcp?.clusterSpecifier;
         if (spec?.case === 'cluster') requireCluster(`${path} (TcpProxy).cluster`, spec.value, clusterNames, out);
         if (spec?.case === 'weightedClusters') {
@@ -77,9 +77,21 @@ function checkListener(l: Listener, routeNames: Set<string>, clusterNames: Set<s
   }
 }
 
+// Decoded once per Any: a listener the translation shares between snapshots (a proxyless
+// `api_listener`, the same for every proxy) holds the same Any, which is read-only once packed.
+const HCMS = new WeakMap<Any, HttpConnectionManager | undefined>();
+const TCP_PROXIES = new WeakMap<Any, ReturnType<typeof anyUnpack<typeof TcpProxySchema>>>();
+
+function unpacked<T>(memo: WeakMap<Any, T>, any: Any, decode: () => T): T {
+  if (memo.has(any)) return memo.get(any) as T;
+  const value = decode();
+  memo.set(any, value);
+  return value;
+}
+
 function checkHcmAny(path: string, any: Any, routeNames: Set<string>, clusterNames: Set<string>, out: SnapshotProblem[]): void {
   if (!anyIs(any, HttpConnectionManagerSchema)) return;
-  const hcm: HttpConnectionManager | undefined = anyUnpack(any, HttpConnectionManagerSchema);
+  const hcm: HttpConnectionManager | undefined = unpacked(HCMS, any, () => anyUnpack(any, HttpConnectionManagerSchema));
   const spec = hcm?.routeSpecifier;
   if (spec?.case === 'rds' && !routeNames.has(spec.value.routeConfigName)) {
     out.push({

@@ -25,7 +25,8 @@
  * since the previous graph is taken from it, with its packed bytes, as istiod's XdsCache keeps
  * entries whose dependent configs did not change. The per-graph view itself is still computed afresh.
  *
- * Not cached: listeners (the verify runtime rewrites outbound listener addresses in place), inbound
+ * Not cached: listeners (the verify runtime rewrites outbound listener addresses in place; a
+ * proxyless node's `api_listener`s, which have no address, are shared per name: `buildApiListener`), inbound
  * clusters and listeners (per workload, rewritten the same way), default clusters, and everything
  * of a router (its view is computed afresh per proxy, so nothing would be shared).
  *

@@ -44,8 +44,9 @@ export interface TranslateOptions {
  * Pure and deterministic (resources sorted as the view is); never throws for a valid view. Routes
  * to hosts without a cluster go to `BlackHoleCluster`, so the result passes `checkSnapshot`.
  * With the cache (the default) outbound clusters, load assignments and a sidecar's route
- * configurations may be the very objects an earlier call returned: treat the result as read-only;
- * listeners and inbound clusters are always fresh. The same inputs give equal messages either way.
+ * configurations may be the very objects an earlier call returned, and so may a proxyless node's
+ * `api_listener`s (a function of their name): treat the result as read-only; other listeners and
+ * inbound clusters are always fresh. The same inputs give equal messages either way.
  */
 export function translateProxy(view: ProxyView, workloads: readonly WorkloadInstance[], opts: TranslateOptions = {}): ResourceSet {
   const proxyless = opts.proxyless === true && view.proxy.type === 'sidecar';
@@ -68,7 +69,7 @@ function translateUncached(view: ProxyView, workloads: readonly WorkloadInstance
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),
-    listeners: proxyless ? buildListeners(view, env, proxyless) : [...buildListeners(view, env, proxyless), ...buildInboundListeners(view)],
+    listeners: proxyless ? buildListeners(view, env, proxyless, false) : [...buildListeners(view, env, proxyless, false), ...buildInboundListeners(view)],
     routes: buildRouteConfigurations(view, env, proxyless),
   };
 }

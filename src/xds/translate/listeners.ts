@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { packAny as anyPack } from '../encode.js';
+import { markReusable } from '../pack-cache.js';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { CorsSchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
@@ -31,7 +32,7 @@ export function wildcardListenerName(port: number): string {
 }
 
 /** Every listener of a proxy. `proxyless`: the node is a proxyless gRPC client (api listeners only). */
-export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolean): Listener[] {
+export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolean, shared = true): Listener[] {
   if (view.proxy.type === 'router') return buildGatewayListeners(view, env);
   const byPort = new Map<number, HostRoutesView[]>();
   for (const r of view.routes) {
@@ -43,7 +44,7 @@ export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolea
   const services = new Map(view.services.map((s) => [s.host, s]));
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
     if (proxyless) {
-      out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port))));
+      out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port), shared)));
       continue;
     }
     out.push(...buildOutboundPortListeners(services, port, hosts, env, view.pathNormalization));
@@ -169,7 +170,22 @@ export function listenerAddress(address: string, port: number) {
   return { address: { case: 'socketAddress' as const, value: { address, portSpecifier: { case: 'portValue' as const, value: port } } } };
 }
 
-/** Proxyless-gRPC listener `<fqdn>:<port>`: an `api_listener` HCM with RDS of the same name (no path normalization, as istiod's grpcgen). */
-export function buildApiListener(name: string): Listener {
-  return create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name, 'NONE')) } });
+/** Proxyless listeners by name (`buildApiListener` with `shared`); cleared when it reaches {@link API_LISTENERS_MAX} names. */
+const API_LISTENERS = new Map<string, Listener>();
+const API_LISTENERS_MAX = 100_000;
+
+/**
+ * Proxyless-gRPC listener `<fqdn>:<port>`: an `api_listener` HCM with RDS of the same name (no path
+ * normalization, as istiod's grpcgen). A function of the name alone: `shared` (default) returns one
+ * read-only message per name for every proxy and snapshot (packed once, `markReusable`), as a mesh
+ * of N services gives each of its sidecars N of them.
+ */
+export function buildApiListener(name: string, shared = true): Listener {
+  let l = shared ? API_LISTENERS.get(name) : undefined;
+  if (l) return l;
+  l = create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name, 'NONE')) } });
+  if (!shared) return l;
+  if (API_LISTENERS.size >= API_LISTENERS_MAX) API_LISTENERS.clear();
+  API_LISTENERS.set(name, markReusable(l));
+  return l;
 }
