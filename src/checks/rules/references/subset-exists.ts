@@ -1,6 +1,8 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
+import { matchGatewaysOf } from '../../../mesh/routing.js';
 import { destinationRulesByHost, destinationsOf, hostOf, listOrNone, nameOf, subsetNames, subsetOf } from './_helpers.js';
 
 /** `references/subset-exists` (IST0101): every destination and mirror subset is defined by the DestinationRule that applies. */
@@ -11,51 +13,91 @@ const subsetExists: Rule = {
   summary: 'A VirtualService destination or mirror names a subset that the applicable DestinationRule does not define.',
   docs: [
     'A subset is only a name until a DestinationRule for the host defines it. Istio looks the DestinationRule up',
-    'from the VirtualService namespace: a rule in that namespace first, then one exported by the service',
+    'from the namespace of the proxy that routes: a rule in that namespace first, then one exported by the service',
     'namespace, then one in the root namespace; the first that matches wins, so a rule in the client namespace',
-    'hides the subsets of the service owner\'s rule. A route to an undefined subset has no cluster and fails',
+    'hides the subsets of the service owner\'s rule. For the sidecars the VirtualService namespace is used (as',
+    'istioctl does); for a VirtualService bound to a Gateway, the namespace its proxies run in (the pods its selector',
+    'matches, else the Gateway\'s namespace), so a rule exported only to `.` in the service namespace is invisible to',
+    'an ingress gateway in istio-system. A route to an undefined subset has no cluster and fails',
     'with 503 (`NR`/`UH`). Fix: add the subset (with its labels) to the DestinationRule that applies, or route to',
     'an existing subset. Mirrors `istioctl analyze` IST0101 ("host+subset in destinationrule").',
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
     let byHost: Map<string, MeshObject[]> | undefined;
+    const gateways = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { destination, path, what } of destinationsOf(vs)) {
+      const restricted = matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways);
+      for (const { destination, path, what, section, rule } of destinationsOf(vs)) {
         const host = hostOf(destination);
         const subset = subsetOf(destination);
         if (host === undefined || subset === undefined) continue;
-        const match = graph.destinationRulesFor(host, vs.namespace);
-        const defined = match ? subsetNames(match.rules) : [];
-        if (defined.includes(subset)) continue;
         const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
-        byHost ??= destinationRulesByHost(graph);
-        const elsewhere = (byHost.get(fqdn) ?? []).filter((dr) => !match?.rules.includes(dr) && subsetNames([dr]).includes(subset));
-        ctx.report(vs, message(graph, vs, what, subset, fqdn, match?.rules ?? [], defined, elsewhere), { path: [...path, 'subset'] });
+        const only = restricted.find((m) => m.section === section && m.rule === rule);
+        for (const consumer of consumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
+          const match = graph.destinationRulesFor(fqdn, consumer.namespace);
+          const defined = match ? subsetNames(match.rules) : [];
+          if (defined.includes(subset)) continue;
+          byHost ??= destinationRulesByHost(graph);
+          const elsewhere = (byHost.get(fqdn) ?? []).filter((dr) => !match?.rules.includes(dr) && subsetNames([dr]).includes(subset));
+          ctx.report(vs, message(graph, consumer, what, subset, fqdn, match?.rules ?? [], defined, elsewhere), { path: [...path, 'subset'] });
+          break;
+        }
       }
     }
   },
 };
 
-function message(graph: MeshGraph, vs: MeshObject, what: string, subset: string, fqdn: string, applied: readonly MeshObject[], defined: string[], elsewhere: MeshObject[]): string {
-  const head = `Referenced ${what} subset "${subset}" is not defined for ${fqdn}`;
-  const hint = elsewhere.length > 0 ? `; DestinationRule ${nameOf(elsewhere[0]!)} defines it but ${why(graph, vs, fqdn, elsewhere[0]!, applied)}` : '';
+/**
+ * Who looks the DestinationRule up for this VirtualService's routes, and from which namespace: the
+ * sidecars (from the VirtualService's namespace, as istioctl does) when it is bound to `mesh`, and the
+ * proxies of each bound Gateway from their own namespace (istiod's lookup is by the proxy's namespace;
+ * the Gateway's namespace when none of its pods is in the input). A rule whose every match names
+ * `gateways` is used only by those (`only`, resolved keys, `mesh` included).
+ */
+interface Consumer { readonly namespace: string; readonly who: string | null }
+
+function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, only: ReadonlySet<string> | null): Consumer[] {
+  const out: Consumer[] = [];
+  const seen = new Set<string>();
+  for (const g of graph.gatewaysOf(vs)) {
+    if (only && !only.has(g.key)) continue;
+    if (g.mesh) {
+      if (!seen.has(vs.namespace)) out.unshift({ namespace: vs.namespace, who: null });
+      seen.add(vs.namespace);
+      continue;
+    }
+    if (!g.gateway) continue;
+    const workloads = gateways.get(g.gateway)?.workloads ?? [];
+    const namespaces = workloads.length > 0 ? [...new Set(workloads.map((w) => w.namespace))].sort() : [g.gateway.namespace];
+    for (const ns of namespaces) {
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      out.push({ namespace: ns, who: `the proxies of Gateway ${g.key}${workloads.length > 0 ? '' : ' (assumed to run in its namespace: no pods of it in the input)'}` });
+    }
+  }
+  return out;
+}
+
+function message(graph: MeshGraph, consumer: Consumer, what: string, subset: string, fqdn: string, applied: readonly MeshObject[], defined: string[], elsewhere: MeshObject[]): string {
+  const head = `Referenced ${what} subset "${subset}" is not defined for ${fqdn}${consumer.who ? ` as ${consumer.who} see it` : ''}`;
+  const hint = elsewhere.length > 0 ? `; DestinationRule ${nameOf(elsewhere[0]!)} defines it but ${why(graph, consumer.namespace, fqdn, elsewhere[0]!, applied)}` : '';
   if (applied.length === 0) {
-    return `${head}: no DestinationRule for that host applies in namespace ${vs.namespace}${hint}; add a DestinationRule with host ${fqdn} and subset "${subset}"`;
+    return `${head}: no DestinationRule for that host applies in namespace ${consumer.namespace}${hint}; add a DestinationRule with host ${fqdn} and subset "${subset}"`;
   }
   const names = applied.map(nameOf).join(', ');
   return `${head} by DestinationRule ${names} (subsets: ${listOrNone(defined)})${hint}; add "${subset}" to it or route to an existing subset`;
 }
 
-/** Why a DestinationRule that defines the subset is not the one Istio uses from the VirtualService namespace. */
-function why(graph: MeshGraph, vs: MeshObject, fqdn: string, dr: MeshObject, applied: readonly MeshObject[]): string {
+/** Why a DestinationRule that defines the subset is not the one Istio uses from `namespace` (the consumer's). */
+function why(graph: MeshGraph, namespace: string, fqdn: string, dr: MeshObject, applied: readonly MeshObject[]): string {
   if (dr.spec.workloadSelector !== undefined) return 'it has a workloadSelector, so routing does not use it';
-  if (applied.length > 0) return `${nameOf(applied[0]!)} takes precedence for clients in namespace ${vs.namespace}`;
-  const serviceNamespace = graph.serviceNamespaceOf(fqdn, vs.namespace);
-  if (dr.namespace !== vs.namespace && dr.namespace !== serviceNamespace && dr.namespace !== graph.rootNamespace) {
-    return `Istio reads DestinationRules only from the client namespace (${vs.namespace}), the service namespace (${serviceNamespace ?? 'unknown'}) and the root namespace (${graph.rootNamespace})`;
+  if (applied.length > 0) return `${nameOf(applied[0]!)} takes precedence for clients in namespace ${namespace}`;
+  const serviceNamespace = graph.serviceNamespaceOf(fqdn, namespace);
+  if (dr.namespace !== namespace && dr.namespace !== serviceNamespace && dr.namespace !== graph.rootNamespace) {
+    return `Istio reads DestinationRules only from the client namespace (${namespace}), the service namespace (${serviceNamespace ?? 'unknown'}) and the root namespace (${graph.rootNamespace})`;
   }
-  return `it is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(dr.spec.exportTo)})`;
+  return `it is not exported to namespace ${namespace} (exportTo ${JSON.stringify(dr.spec.exportTo)})`;
 }
 
 export default subsetExists;

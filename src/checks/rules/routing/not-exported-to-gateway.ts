@@ -1,0 +1,50 @@
+import { stringList } from '../../../mesh/object.js';
+import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import type { Rule } from '../../rule.js';
+import { gatewaysOf } from '../gateway/_helpers.js';
+
+/** `routing/not-exported-to-gateway`: a VirtualService bound to a Gateway whose proxies run in a namespace it is not exported to. */
+const notExportedToGateway: Rule = {
+  id: 'routing/not-exported-to-gateway',
+  severity: 'warning',
+  summary: 'A VirtualService is bound to a Gateway, but its exportTo leaves out the namespace the gateway proxies run in, so they never get its routes.',
+  docs: [
+    'A gateway proxy receives only the VirtualServices bound to its Gateway that are exported to the proxy\'s own',
+    'namespace (Istio `PushContext.VirtualServicesForGateway`: private ones of that namespace, those exported to it,',
+    'and public ones). A VirtualService in `shop` with `exportTo: ["."]` bound to a Gateway whose pods run in',
+    '`istio-system` is therefore never applied there: its hosts get 404 at the gateway although everything else looks',
+    'right. The proxies\' namespaces are those of the workloads the Gateway `selector` matches; when none is in the',
+    'input, the Gateway\'s own namespace is assumed (and the message says so). Fix: add the gateway proxies\'',
+    'namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
+  ].join(' '),
+  kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  check(graph, ctx) {
+    const infos = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
+    for (const vs of graph.ofKind('VirtualService')) {
+      if ((stringList(vs.spec.hosts) ?? []).length === 0) continue;
+      const exportTo = exportToOf(vs, graph.meshConfig);
+      if (exportTo.values.includes('*')) continue;
+      for (const g of graph.gatewaysOf(vs)) {
+        if (g.mesh || !g.gateway) continue;
+        const info = infos.get(g.gateway);
+        const known = [...new Set((info?.workloads ?? []).map((w) => w.namespace))].sort();
+        const namespaces = known.length > 0 ? known : [g.gateway.namespace];
+        const hidden = namespaces.filter((ns) => !exportedTo(exportTo.values, vs.namespace, ns));
+        if (hidden.length === 0) continue;
+        const where = known.length > 0
+          ? `the proxies of Gateway ${g.key} run in ${hidden.length === 1 ? `namespace ${hidden[0]}` : `namespaces ${hidden.join(', ')}`} (${describeWorkloads(info!.workloads.filter((w) => hidden.includes(w.namespace)))})`
+          : `no pods of Gateway ${g.key} are in the input, so its proxies are assumed to run in its own namespace ${hidden[0]}`;
+        ctx.report(vs, `This VirtualService is exported only to ${JSON.stringify(exportTo.values)}${exportTo.source === 'mesh-default' ? ' (the mesh default)' : ''}, but ${where}: ` +
+          `istiod gives a gateway proxy only the VirtualServices exported to its own namespace, so these routes never reach it and ${(stringList(vs.spec.hosts) ?? []).join(', ')} get 404 there; ` +
+          `add ${hidden.map((ns) => `"${ns}"`).join(', ')} to exportTo, or remove exportTo`, { path: exportTo.path ?? g.path });
+      }
+    }
+  },
+};
+
+function describeWorkloads(ws: readonly { kind: string; namespace: string; name: string }[]): string {
+  const shown = ws.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`);
+  return ws.length > 2 ? `${shown.join(', ')} and ${ws.length - 2} more` : shown.join(', ');
+}
+
+export default notExportedToGateway;
