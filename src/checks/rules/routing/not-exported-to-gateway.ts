@@ -1,20 +1,26 @@
-import { stringList } from '../../../mesh/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { matchGatewaysOf, type RuleMatchGateways } from '../../../mesh/routing.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
-import type { Rule } from '../../rule.js';
+import type { Rule, RuleContext } from '../../rule.js';
+import { destinationsOf } from './_helpers.js';
 import { gatewaysOf } from '../gateway/_helpers.js';
 
 /** `routing/not-exported-to-gateway`: a VirtualService bound to a Gateway whose proxies run in a namespace it is not exported to. */
 const notExportedToGateway: Rule = {
   id: 'routing/not-exported-to-gateway',
   severity: 'warning',
-  summary: 'A VirtualService is bound to a Gateway, but its exportTo leaves out the namespace the gateway proxies run in, so they never get its routes.',
+  summary: 'A VirtualService is bound to a Gateway, but its exportTo leaves out the namespace the gateway proxies run in (so they never get its routes), or it routes them to a host not exported there.',
   docs: [
     'A gateway proxy receives only the VirtualServices bound to its Gateway that are exported to the proxy\'s own',
     'namespace (Istio `PushContext.VirtualServicesForGateway`: private ones of that namespace, those exported to it,',
     'and public ones). A VirtualService in `shop` with `exportTo: ["."]` bound to a Gateway whose pods run in',
     '`istio-system` is therefore never applied there: its hosts get 404 at the gateway although everything else looks',
     'right. The proxies\' namespaces are those of the workloads the Gateway `selector` matches; when none is in the',
-    'input, the Gateway\'s own namespace is assumed (and the message says so). Fix: add the gateway proxies\'',
+    'input, the Gateway\'s own namespace is assumed (and the message says so). Likewise a gateway proxy has clusters',
+    'only for the Services and ServiceEntries exported to its namespace (`networking.istio.io/exportTo` annotation,',
+    '`spec.exportTo`): a gateway route to a host exported only to `.` elsewhere gets 503 (no cluster). Rules whose',
+    'matches name only other gateways (or `mesh`) are not judged for this Gateway. Fix: add the gateway proxies\'',
     'namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
@@ -23,14 +29,17 @@ const notExportedToGateway: Rule = {
     for (const vs of graph.ofKind('VirtualService')) {
       if ((stringList(vs.spec.hosts) ?? []).length === 0) continue;
       const exportTo = exportToOf(vs, graph.meshConfig);
-      if (exportTo.values.includes('*')) continue;
+      const restricted = matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways);
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || !g.gateway) continue;
         const info = infos.get(g.gateway);
         const known = [...new Set((info?.workloads ?? []).map((w) => w.namespace))].sort();
         const namespaces = known.length > 0 ? known : [g.gateway.namespace];
         const hidden = namespaces.filter((ns) => !exportedTo(exportTo.values, vs.namespace, ns));
-        if (hidden.length === 0) continue;
+        if (hidden.length === 0) {
+          reportHiddenDestinations(graph, vs, g.key, namespaces, known.length === 0, restricted, ctx.report);
+          continue;
+        }
         const where = known.length > 0
           ? `the proxies of Gateway ${g.key} run in ${hidden.length === 1 ? `namespace ${hidden[0]}` : `namespaces ${hidden.join(', ')}`} (${describeWorkloads(info!.workloads.filter((w) => hidden.includes(w.namespace)))})`
           : `no pods of Gateway ${g.key} are in the input, so its proxies are assumed to run in its own namespace ${hidden[0]}`;
@@ -41,6 +50,28 @@ const notExportedToGateway: Rule = {
     }
   },
 };
+
+/**
+ * Route destinations (and mirrors) of `vs` used on Gateway `gatewayKey` whose host exists but no Service or
+ * ServiceEntry of it is exported to a namespace the gateway proxies run in: they have no cluster for it.
+ */
+function reportHiddenDestinations(graph: MeshGraph, vs: MeshObject, gatewayKey: string, namespaces: readonly string[], assumed: boolean,
+  restricted: readonly RuleMatchGateways[], report: RuleContext['report']): void {
+  for (const { destination, path, section, rule } of destinationsOf(vs)) {
+    const only = restricted.find((m) => m.section === section && m.rule === rule);
+    if (only && !only.refs.some((r) => r.key === gatewayKey)) continue;
+    if (typeof destination.host !== 'string' || destination.host === '') continue;
+    const fqdn = graph.resolveHost(destination.host, vs.namespace).fqdn;
+    const all = graph.services.forHost(fqdn, null);
+    if (all.length === 0) continue;
+    const hidden = namespaces.filter((ns) => graph.services.forHost(fqdn, ns).length === 0);
+    if (hidden.length === 0) continue;
+    const s = all[0]!;
+    report(vs, `Host "${destination.host}" is not visible to the proxies of Gateway ${gatewayKey} in ${hidden.length === 1 ? `namespace ${hidden[0]}` : `namespaces ${hidden.join(', ')}`}` +
+      `${assumed ? ' (assumed: no pods of the Gateway in the input)' : ''}: ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, and a gateway proxy has clusters only ` +
+      `for hosts exported to its namespace, so this route gets 503 (no cluster) there; export it to ${hidden.map((ns) => `"${ns}"`).join(', ')}`, { path: [...path, 'host'] });
+  }
+}
 
 function describeWorkloads(ws: readonly { kind: string; namespace: string; name: string }[]): string {
   const shown = ws.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`);
