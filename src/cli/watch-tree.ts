@@ -26,36 +26,71 @@ function directoriesUnder(root: string): string[] {
   return out;
 }
 
+/** `dev:ino` of what `path` names now (symlinks followed), or null when it cannot be read. */
+function identityOf(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Calls `onChange` on every change under `path` (absolute). `onError` gets a message when a
  * directory cannot be watched (it is retried on the next event). Close to release every watch.
+ *
+ * A directory replaced at its path (`mv in.new in`, a ConfigMap volume whose `..data` symlink
+ * kubelet swaps, a symlinked input re-pointed) is a new directory: each watch remembers the
+ * directory's `dev:ino` and is re-armed when the path names another one. The parent of the watched
+ * directory (of the file's directory, for a file) is watched too, so that such a swap is seen even
+ * though nothing changes inside the old directory; an event there counts only when the watched
+ * path now names another directory.
  */
 export function watchTree(path: string, onChange: () => void, onError: (message: string) => void): TreeWatcher {
   let isDir = false;
   try { isDir = statSync(path).isDirectory(); } catch { /* missing: watch the parent for its creation */ }
   const only = isDir ? undefined : basename(path);
-  const watchers = new Map<string, FSWatcher>();
+  const anchor = isDir ? path : dirname(path);
+  const watchers = new Map<string, { readonly watcher: FSWatcher; readonly identity: string | null }>();
   let closed = false;
+  let anchorIdentity = identityOf(anchor);
+
+  const arm = (dir: string, onEvent: (name: string | null) => void) => {
+    try {
+      const identity = identityOf(dir);
+      const w = watch(dir, { persistent: true }, (_event, name) => onEvent(name));
+      w.on('error', (e) => { w.close(); if (watchers.get(dir)?.watcher === w) watchers.delete(dir); onError(`cannot watch ${dir}: ${e.message}`); });
+      watchers.set(dir, { watcher: w, identity });
+    } catch (e) {
+      onError(`cannot watch ${dir}: ${(e as Error).message}`);
+    }
+  };
+  const changed = (name: string | null) => {
+    if (only !== undefined && name !== null && name !== only) return;
+    rearm();
+    onChange();
+  };
+  const parent = dirname(anchor);
+  const parentEvent = () => {
+    const now = identityOf(anchor);
+    if (now === anchorIdentity) return;
+    anchorIdentity = now;
+    rearm();
+    onChange();
+  };
 
   const rearm = () => {
     if (closed) return;
     const want = new Set(isDir ? directoriesUnder(path) : [dirname(path)]);
-    for (const [dir, w] of watchers) if (!want.has(dir)) { w.close(); watchers.delete(dir); }
-    for (const dir of want) {
-      if (watchers.has(dir)) continue;
-      try {
-        const w = watch(dir, { persistent: true }, (_event, name) => {
-          if (only !== undefined && name !== null && name !== only) return;
-          rearm();
-          onChange();
-        });
-        w.on('error', (e) => { w.close(); watchers.delete(dir); onError(`cannot watch ${dir}: ${e.message}`); });
-        watchers.set(dir, w);
-      } catch (e) {
-        onError(`cannot watch ${dir}: ${(e as Error).message}`);
-      }
+    for (const [dir, w] of watchers) {
+      // Released when no longer wanted, or re-armed when the path now names another directory.
+      if (dir === parent && !want.has(dir)) continue;
+      if (!want.has(dir) || w.identity !== identityOf(dir)) { w.watcher.close(); watchers.delete(dir); }
     }
+    for (const dir of want) if (!watchers.has(dir)) arm(dir, changed);
+    if (parent !== anchor && !want.has(parent) && !watchers.has(parent)) arm(parent, parentEvent);
   };
   rearm();
-  return { close: () => { closed = true; for (const w of watchers.values()) w.close(); watchers.clear(); } };
+  return { close: () => { closed = true; for (const w of watchers.values()) w.watcher.close(); watchers.clear(); } };
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServe } from '../../src/cli/xds-command.js';
@@ -52,5 +52,64 @@ for (const watched of ['directory', 'file'] as const) {
     }
   });
 }
+
+test('GIVEN xds serve watching a directory WHEN the directory is replaced at its path three times (mv in.new in), then edited in place THEN every replacement and the edit are reloaded', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-watch-'));
+  const input = join(work, 'in');
+  mkdirSync(input);
+  writeFileSync(join(input, 'app.yaml'), APP);
+  copyFileSync(join(ROOT, 'test/golden/xds/workloads.json'), join(work, 'workloads.json'));
+  const logs: string[] = [];
+  const published = () => logs.filter((l) => /snapshot\(s\) published/.test(l)).length;
+  const h = await startServe({ paths: [input], workloads: join(work, 'workloads.json'), listen: '127.0.0.1:0', cwd: work, watch: true, debounceMs: 50, check: false, log: (l) => logs.push(l) });
+  try {
+    for (let i = 1; i <= 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const next = join(work, `in.new${i}`);
+      mkdirSync(next);
+      writeFileSync(join(next, 'app.yaml'), APP.replace(/connectTimeout: \S+/, `connectTimeout: ${i + 1}s`));
+      renameSync(input, join(work, `in.old${i}`));
+      renameSync(next, input);
+      await until(() => published() >= 1 + i, 5000, `replacement ${i} to be reloaded; log:\n${logs.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    writeFileSync(join(input, 'app.yaml'), APP.replace(/connectTimeout: \S+/, 'connectTimeout: 9s'));
+    await until(() => published() >= 5, 5000, `the in-place edit after the replacements to be reloaded; log:\n${logs.join('\n')}`);
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN xds serve watching a ConfigMap volume\'s directory (dist -> ..data/dist, ..data -> ..<version>) WHEN kubelet swaps ..data three times THEN every update is reloaded', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-watch-'));
+  const volume = join(work, 'config');
+  mkdirSync(volume);
+  copyFileSync(join(ROOT, 'test/golden/xds/workloads.json'), join(work, 'workloads.json'));
+  // kubelet's AtomicWriter: a timestamped directory, `..data` pointing at it, user paths through `..data`.
+  const version = (i: number) => {
+    const dir = join(volume, `..v${i}`);
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'app.yaml'), APP.replace(/connectTimeout: \S+/, `connectTimeout: ${i + 1}s`));
+    return `..v${i}`;
+  };
+  symlinkSync(version(0), join(volume, '..data'));
+  symlinkSync(join('..data', 'dist'), join(volume, 'dist'));
+  const logs: string[] = [];
+  const published = () => logs.filter((l) => /snapshot\(s\) published/.test(l)).length;
+  const h = await startServe({ paths: [join(volume, 'dist')], workloads: join(work, 'workloads.json'), listen: '127.0.0.1:0', cwd: work, watch: true, debounceMs: 50, check: false, log: (l) => logs.push(l) });
+  try {
+    for (let i = 1; i <= 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      symlinkSync(version(i), join(volume, '..data_tmp'));
+      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+      rmSync(join(volume, `..v${i - 1}`), { recursive: true, force: true });
+      await until(() => published() >= 1 + i, 5000, `ConfigMap update ${i} to be reloaded; log:\n${logs.join('\n')}`);
+    }
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
 
 test.run();
