@@ -112,7 +112,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const { graph, workloads, rootSecret } = current;
     const w = graph.workloads.all.find((x) => x.namespace === p.namespace && x.name === p.workload);
     if (!w) {
-      opts.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it (name a Deployment or other workload of the inputs)`);
+      const had = cache.getSnapshot(p.nodeId) !== undefined;
+      // Its config was built from a workload that is gone: not served any longer (streams keep what they got).
+      cache.clearSnapshot(p.nodeId);
+      opts.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
       return { published: false };
     }
     const proxy = proxyOf(graph, w);
@@ -246,6 +249,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const identities = new Set<string>();
     let published = 0;
     let served = 0;
+    // Node ids this graph has a proxy for; any other snapshot (a workload removed, renamed, moved to a
+    // namespace without injection, a sidecar turned gateway) is dropped after publishing.
+    const present = new Set<string>();
     for (const proxy of proxiesOf(graph)) {
       const view = buildProxyView(graph, proxy);
       let creds = credentials.get(proxy.namespace);
@@ -260,6 +266,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
       if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
       for (const [id, proxyless] of ids) {
+        present.add(id);
         try {
           if (cache.setSnapshot(id, createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets }))) published++;
           served++;
@@ -269,6 +276,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       }
     }
     current = { graph, workloads, rootSecret };
+    const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
+    for (const id of gone) cache.clearSnapshot(id);
+    if (gone.length > 0) {
+      opts.log(`xds serve: ${gone.length} node${gone.length === 1 ? '' : 's'} no longer in the input, ${gone.length === 1 ? 'its snapshot' : 'their snapshots'} dropped (connected streams keep what they were sent; a new stream gets nothing): ${gone.slice(0, 5).join(', ')}${gone.length > 5 ? `, … (${gone.length - 5} more)` : ''}`);
+    }
     for (const p of placed.values()) {
       const r = await publishPlaced(p);
       if (r.spiffeId) identities.add(r.spiffeId);
