@@ -120,5 +120,6 @@ function withRefused(run: CheckRun, refused: readonly InputProblem[]): CheckRun 
     result: { ...run.result, findings, summary: { ...run.result.summary, errors: findings.filter((f) => f.severity === 'error').length } },
     unusableInput: true,
     problems: [...refused, ...run.problems],
+    files: run.files,
   };
 }

@@ -5,6 +5,7 @@ import { MeshGraph } from '../mesh/graph.js';
 import { readMeshContext } from '../mesh/mesh-context-load.js';
 import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js';
 import { problem } from '../mesh/problems.js';
+import type { ParsedFile } from '../mesh/parse.js';
 import type { Rule, RuleOptions } from './rule.js';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';
@@ -106,6 +107,8 @@ export interface CheckRun {
   /** Some input could not be read or parsed: the result is incomplete and must not pass. */
   readonly unusableInput: boolean;
   readonly problems: readonly InputProblem[];
+  /** The input files as read and parsed for this run (not `context` files): what was checked. */
+  readonly files: readonly ParsedFile[];
 }
 
 function problemFinding(p: InputProblem): Finding {
@@ -165,5 +168,5 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     today: options.today,
     files: loaded.files.length,
   });
-  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems };
+  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems, files: loaded.files };
 }

@@ -229,11 +229,13 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (!(e instanceof WorkloadFileError)) throw e;
       return reject('unusable', [e.message], 'workload file unusable');
     }
-    const loaded = await loadInputs(opts.paths, { cwd: opts.cwd });
+    // With the check suite, the files it read are the files served: one read, so a save landing
+    // between two reads can neither slip unchecked input through nor reject what was checked.
+    const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd }) : undefined;
+    const loaded = run ?? await loadInputs(opts.paths, { cwd: opts.cwd });
     const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
     if (unusable.length > 0) return reject('unusable', unusable, 'input unusable');
-    if (opts.check !== false) {
-      const run = await checkPaths(opts.paths, { cwd: opts.cwd });
+    if (run) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
       if (errors.length > 0) return reject('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
     }
