@@ -44,6 +44,29 @@ export function markReusable<T extends XdsResource>(message: T): T {
   return message;
 }
 
+const REUSABLE_LISTS = new WeakSet<readonly XdsResource[]>();
+
+/**
+ * Freezes `list` and its messages and marks it as a shared, never-changed list of reusable
+ * messages (the translation cache's per-scope lists: a namespace's load assignments, its sidecars'
+ * route configurations), so a snapshot of it is made once and shared by every snapshot that holds
+ * the very same list (`createSnapshot`). Marks each message reusable too. Returns `list`.
+ */
+export function markReusableList<T extends XdsResource>(list: readonly T[]): readonly T[] {
+  if (REUSABLE_LISTS.has(list)) return list;
+  for (const m of list) {
+    Object.freeze(m);
+    markReusable(m);
+  }
+  REUSABLE_LISTS.add(Object.freeze(list));
+  return list;
+}
+
+/** Whether `list` was marked by {@link markReusableList}. */
+export function isReusableList(list: readonly XdsResource[]): boolean {
+  return REUSABLE_LISTS.has(list);
+}
+
 /** Whether `message` was marked by {@link markReusable} (tests, and callers deciding whether to copy). */
 export function isReusable(message: XdsResource): boolean {
   return PACKED.has(message);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import { packOnce } from './pack-cache.js';
+import { isReusableList, packOnce } from './pack-cache.js';
 import { type ResourceKind, type ResourceSet, type XdsResource, PUSH_ORDER, resourceName } from './resources.js';
 
 /** One resource type inside a snapshot. */
@@ -50,6 +50,12 @@ export function createSnapshot(set: ResourceSet): Snapshot {
   const types = {} as Record<ResourceKind, TypeSnapshot>;
   for (const kind of PUSH_ORDER) {
     const list = (set[LIST_KEY[kind]] ?? []) as readonly XdsResource[];
+    // A shared list of the translation cache (`markReusableList`): its type snapshot is made once.
+    const shared = isReusableList(list) ? TYPES.get(list) : undefined;
+    if (shared && shared.kind === kind) {
+      types[kind] = shared.type;
+      continue;
+    }
     const resources = new Map<string, Any>();
     const framed = new Map<string, Buffer>();
     list.forEach((r, i) => {
@@ -61,12 +67,13 @@ export function createSnapshot(set: ResourceSet): Snapshot {
       framed.set(name, packed.framed);
     });
     types[kind] = Object.freeze({ version: hashType(framed), resources });
+    if (isReusableList(list)) TYPES.set(list, { kind, type: types[kind] });
   }
   const version = createHash('sha256').update(PUSH_ORDER.map((k) => types[k].version).join('/')).digest('hex').slice(0, 16);
   // Lists and messages are frozen, nested fields are not (deep-freezing thousands of messages cost
   // more than translating them). What is served is the packed bytes above, which nothing can change;
   // the messages are for the consistency check and dumps, and must be treated as read-only.
-  const frozen = <T extends object>(list: readonly T[]) => Object.freeze(list.map((m) => Object.freeze(m)));
+  const frozen = <T extends XdsResource>(list: readonly T[]) => (isReusableList(list) ? list : Object.freeze(list.map((m) => Object.freeze(m))));
   const resources = Object.freeze({
     clusters: frozen(set.clusters), endpoints: frozen(set.endpoints), listeners: frozen(set.listeners),
     routes: frozen(set.routes), secrets: frozen(set.secrets ?? []),
@@ -98,6 +105,9 @@ function hashType(framed: ReadonlyMap<string, Buffer>): string {
 }
 
 const EMPTY_VERSION = createHash('sha256').digest('hex').slice(0, 16);
+
+/** The type snapshot of each shared list (`markReusableList`), with the kind it was packed as. */
+const TYPES = new WeakMap<readonly XdsResource[], { readonly kind: ResourceKind; readonly type: TypeSnapshot }>();
 
 /** The last type version computed per first framed resource (frames are never changed; entries go with them). */
 const VERSIONS = new WeakMap<Buffer, { frames: readonly Buffer[]; version: string }>();

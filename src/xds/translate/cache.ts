@@ -39,7 +39,7 @@ import type { Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
 import { type ClusterView, type ProxyView, type ServiceView, graphOfView, sharedClusterView } from '../../mesh/view/index.js';
-import { markReusable, withEncoding } from '../pack-cache.js';
+import { markReusable, markReusableList, withEncoding } from '../pack-cache.js';
 import { type CarryOverStore, assignmentKey, carryOverStoreOf, clusterKey } from './carry-over.js';
 import { SHARED_PARTS, buildOutboundCluster } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
@@ -183,7 +183,7 @@ export function cachedClusterLoadAssignments(view: ProxyView, workloads: readonl
   return ASSIGNMENT_LISTS.get([workloads, view.clusters, view.services], '', () => {
     const services = servicesByHost(view);
     const carry = carryOverStoreOf(graphOfView(view));
-    return Object.freeze(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads, carry)));
+    return markReusableList(view.clusters.filter((c) => c.discovery === 'EDS').map((c) => cachedClusterLoadAssignment(c, services.get(c.host), workloads, carry)));
   });
 }
 
@@ -200,7 +200,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
     const carry = carryOverStoreOf(graphOfView(view));
     const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless, parts: SHARED_PARTS, ...(carry ? { carry } : {}) };
-    return Object.freeze(buildRouteConfigurations(view, env, proxyless, true).map((rc) => markReusable(withEncoding(rc, () => routeConfigurationEncoding(rc)))));
+    return markReusableList(buildRouteConfigurations(view, env, proxyless, true).map((rc) => withEncoding(rc, () => routeConfigurationEncoding(rc))));
   });
 }
 

@@ -57,9 +57,10 @@ export function translateProxy(view: ProxyView, workloads: readonly WorkloadInst
   const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
   return {
     clusters,
-    endpoints: [...cachedClusterLoadAssignments(view, workloads)],
+    // The cache's shared lists as they are (read-only): a snapshot of one is made once (`markReusableList`).
+    endpoints: cachedClusterLoadAssignments(view, workloads),
     listeners: proxyless ? buildListeners(view, env, proxyless) : [...buildListeners(view, env, proxyless), ...buildInboundListeners(view)],
-    routes: view.proxy.type === 'sidecar' ? [...cachedSidecarRoutes(view, defaults.map((c) => c.name), proxyless)] : buildRouteConfigurations(view, env, proxyless),
+    routes: view.proxy.type === 'sidecar' ? cachedSidecarRoutes(view, defaults.map((c) => c.name), proxyless) : buildRouteConfigurations(view, env, proxyless),
   };
 }
 

@@ -113,6 +113,12 @@ test('GIVEN the 100-service bench mesh WHEN a sidecar of each namespace and the 
   assert.ok(a.listeners[0] !== b.listeners[0], 'listeners are built per proxy (callers rewrite their addresses)');
   const anyA = packOnce('cluster', outbound(a)[0]!).any;
   assert.ok(packOnce('cluster', outbound(b)[0]!).any === anyA, 'a shared cluster is packed once');
+  // The namespace's shared lists come as they are: their type snapshots are made once.
+  assert.ok(a.endpoints === b.endpoints && a.routes === b.routes, 'the same load-assignment and route-configuration lists');
+  const [sa, sb] = [createSnapshot(a), createSnapshot(b)];
+  assert.ok(sa.types.endpoint === sb.types.endpoint && sa.types.route === sb.types.route, 'one type snapshot per shared list');
+  assert.ok(sa.types.listener !== sb.types.listener, 'listeners are per proxy');
+  assert.equal(createSnapshot({ ...b, endpoints: [...b.endpoints], routes: [...b.routes] }).version, sb.version, 'a copy of the lists (no sharing) gives the same versions');
 });
 
 test('GIVEN one DestinationRule changed (a new graph) WHEN a sidecar is translated with the cache THEN exactly the clusters of that host change, and the result equals a fresh translation (nothing stale)', () => {
