@@ -76,6 +76,22 @@ const median = (xs: Split[]): Split => {
   return { viewMs: by('viewMs'), translateMs: by('translateMs'), snapshotMs: by('snapshotMs'), totalMs: by('totalMs'), cpuMs: by('cpuMs'), resources: by('resources') };
 };
 
+/** The bench mesh with svc1's DestinationRule's outlier detection changed (3 → 4 consecutive 5xx): the view keeps all but svc1's cluster views. */
+function ruleChanged(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const dr = out.find((b) => b.kind === 'DestinationRule' && (b.metadata as { name: string }).name === 'svc1') as { spec: { trafficPolicy: { outlierDetection: { consecutive5xxErrors: number } } } };
+  dr.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 4;
+  return out;
+}
+
+/** The bench mesh with svc1's Deployment changed (a container renamed): no view base, translations found by content. */
+function deploymentChanged(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const d = out.find((b) => b.kind === 'Deployment' && (b.metadata as { name: string }).name === 'svc1') as { spec: { template: { spec: { containers: { name: string }[] } } } };
+  d.spec.template.spec.containers[0]!.name = 'app2';
+  return out;
+}
+
 /** The bench mesh with one VirtualService's split changed (90/10 → 60/40): the input change the carry-over case measures. */
 function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
   const out = structuredClone(bodies);
@@ -86,7 +102,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -101,20 +117,31 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const fresh = MeshGraph.from(manifests(edited));
   const changed = once(fresh, proxiesOf(fresh).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
   // As `xds serve` reloads: the previous graph's entries keyed while it waited (prepareCarryOver after
-  // publishing, timed apart), the new graph on it, a workloads list read afresh (equal content).
+  // publishing, timed apart), the new graph on it, the workloads list kept (serve keeps an unchanged one).
   const k0 = performance.now();
   prepareCarryOver(graph);
   const keyMs = performance.now() - k0;
   const next = MeshGraph.from(manifests(edited), { previous: graph });
-  const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloadsOf(n));
-  return { n, cold, otherNamespace, warm, changed, carried, keyMs, reused: carryOverStoreOf(next)!.counts };
+  const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
+  const reused = carryOverStoreOf(next)!.counts;
+  // Two more reloads, each on the one before: a DestinationRule edit (view base, one rule's
+  // clusters rebuilt), then a Deployment edit (no view base: the content carry-over alone).
+  const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[]): [MeshGraph, Split] => {
+    for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, workloads);
+    prepareCarryOver(previous);
+    const g = MeshGraph.from(manifests(edited), { previous });
+    return [g, once(g, proxiesOf(g).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads)];
+  };
+  const [ruleGraph, ruleCarried] = onPrevious(next, ruleChanged(edited));
+  const [, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried]] as const) {
+    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over (no view base)', r.deploymentCarried]] as const) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
@@ -123,14 +150,16 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('come from the translation cache, scope and route configurations are new; warm: the Nth sidecar of a namespace, with the');
   console.log('scope, clusters, load assignments, route configurations and their packed bytes cached by the first; cold after a change');
   console.log('(one VirtualService\'s weights changed): the first sidecar of the changed mesh\'s graph, built from scratch, or on the');
-  console.log('previous graph as `xds serve` reloads (clusters, load assignments and virtual hosts carried over by content).');
+  console.log('previous graph as `xds serve` reloads: only a VirtualService changed, so the view is shared with the previous graph');
+  console.log('(MeshGraph.viewBase) but for that host, and so are its translations; then a DestinationRule edited (view shared but for');
+  console.log('that rule\'s host), then a Deployment edited (no view base: translations found by content, carry-over.ts).');
   for (const r of rows) {
     const { built, reused, kept } = r.reused;
     const line = (k: keyof typeof built) => `${fmt(kept[k])} shared with the view / ${fmt(reused[k])} found by content / ${fmt(built[k])} built`;
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over ${fmt(big.carried.totalMs)} ms ${met(big.carried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}`);
 }
 
 /**
@@ -218,7 +247,7 @@ function wholeMesh(n: number): void {
   const k0 = performance.now();
   prepareCarryOver(graph);
   console.log(`keying the first graph's entries (prepareCarryOver, while xds serve waits for a change): ${fmt(performance.now() - k0)} ms`);
-  all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph }), workloadsOf(n));
+  all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph }), workloads);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

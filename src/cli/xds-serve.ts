@@ -106,7 +106,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
   // made when they first connect and again on every reload.
   const placed = new Map<string, Placement>();
-  let current: { graph: MeshGraph; workloads: WorkloadInstance[]; rootSecret: Secret } | undefined;
+  let current: { graph: MeshGraph; workloads: WorkloadInstance[]; workloadsJson: string; rootSecret: Secret } | undefined;
   const publishPlaced = async (p: Placement): Promise<{ published: boolean; spiffeId?: string }> => {
     if (!current || !certs) return { published: false };
     const { graph, workloads, rootSecret } = current;
@@ -229,6 +229,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (!(e instanceof WorkloadFileError)) throw e;
       return reject('unusable', [e.message], 'workload file unusable');
     }
+    // An unchanged workload list is kept (the very list), so what was built from it (load
+    // assignments) is found by identity, as unchanged input objects are (graph-carry.ts).
+    const workloadsJson = JSON.stringify(workloads);
+    if (current && current.workloadsJson === workloadsJson) workloads = current.workloads;
     // With the check suite, the files it read are the files served: one read, so a save landing
     // between two reads can neither slip unchecked input through nor reject what was checked.
     const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd }) : undefined;
@@ -277,7 +281,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
         }
       }
     }
-    current = { graph, workloads, rootSecret };
+    current = { graph, workloads, workloadsJson, rootSecret };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
     for (const id of gone) cache.clearSnapshot(id);
     if (gone.length > 0) {

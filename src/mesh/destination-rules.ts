@@ -129,6 +129,10 @@ export function mergeDestinationRules(scope: DestinationRuleScope, namespace: st
 /** Every DestinationRule, indexed per namespace, answering `PushContext.destinationRule`. */
 export class DestinationRuleResolver {
   private readonly byNamespace = new Map<string, NamespaceRules>();
+  /** `lookup`'s answers by question (cleared past 100,000: bounded whatever the callers ask). */
+  private readonly answers = new Map<string, MergedDestinationRule | null>();
+  /** Whether a rule has a `workloadSelector` (else the client's labels cannot change an answer). */
+  private selectorRules = false;
 
   constructor(rules: Iterable<MeshObject>, private readonly domain: string, private readonly meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
     for (const o of [...rules].sort(configOrder)) {
@@ -136,7 +140,9 @@ export class DestinationRuleResolver {
       const ws = isRecord(o.spec.workloadSelector) ? stringMap(o.spec.workloadSelector.matchLabels) : null;
       let t = this.byNamespace.get(o.namespace);
       if (!t) this.byNamespace.set(o.namespace, (t = new NamespaceRules()));
-      t.add({ host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo: exportToOf(o, this.meshConfig).values, selector: ws && Object.keys(ws).length > 0 ? ws : null });
+      const selector = ws && Object.keys(ws).length > 0 ? ws : null;
+      if (selector) this.selectorRules = true;
+      t.add({ host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo: exportToOf(o, this.meshConfig).values, selector });
     }
   }
 
@@ -145,6 +151,17 @@ export class DestinationRuleResolver {
    * uses for `fqdn` (resolved), whose service lives in `serviceNamespace` (null when unknown).
    */
   lookup(fqdn: string, clientNamespace: string, serviceNamespace: string | null, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
+    // Once per question: the rules never change, and the same merged object for the same question
+    // lets caches keyed on it (cluster policies, rule views) hold across proxies and carried graphs.
+    const key = `${fqdn}\u0000${clientNamespace}\u0000${serviceNamespace ?? ''}\u0000${clientLabels && this.selectorRules ? JSON.stringify(Object.entries(clientLabels).sort()) : ''}`;
+    if (this.answers.has(key)) return this.answers.get(key)!;
+    if (this.answers.size >= 100_000) this.answers.clear();
+    const answer = this.lookupUncached(fqdn, clientNamespace, serviceNamespace, clientLabels);
+    this.answers.set(key, answer);
+    return answer;
+  }
+
+  private lookupUncached(fqdn: string, clientNamespace: string, serviceNamespace: string | null, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
     const root = this.meshConfig.rootNamespace;
     const tiers: [DestinationRuleScope, string | null][] = [
       ['client-namespace', clientNamespace],

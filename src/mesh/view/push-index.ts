@@ -19,13 +19,33 @@ import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
 import { exportToOf } from '../visibility.js';
+import { routesUnchanged } from './carry.js';
 import { routeTraits } from './route-traits.js';
 
 interface HostIndex {
   /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
   readonly byHost: Map<string, Set<string>>;
-  /** Per host: the namespaces that see it differently, or null (every namespace does: a wildcard host). */
-  readonly special: Map<string, ReadonlySet<string> | null>;
+}
+
+/** Per graph and host: the namespaces that see it differently, or null (every namespace does: a wildcard host). */
+const SPECIAL = new WeakMap<MeshGraph, Map<string, ReadonlySet<string> | null>>();
+
+/**
+ * `store`'s per-host map for `graph`, and the answer for `host` in it, else the answer its view
+ * base's map holds when no changed VirtualService or DestinationRule names the host (`carry.ts`),
+ * kept in `graph`'s map; undefined when neither has it.
+ */
+function hostAnswer<T>(store: WeakMap<MeshGraph, Map<string, T>>, graph: MeshGraph, host: string): { readonly map: Map<string, T>; readonly found: boolean; readonly value: T | undefined } {
+  let map = store.get(graph);
+  if (!map) store.set(graph, (map = new Map()));
+  if (map.has(host)) return { map, found: true, value: map.get(host) };
+  const before = graph.viewBase() && store.get(graph.viewBase()!.graph);
+  if (before?.has(host) && routesUnchanged(graph, [host])) {
+    const value = before.get(host) as T;
+    map.set(host, value);
+    return { map, found: true, value };
+  }
+  return { map, found: false, value: undefined };
 }
 
 const INDEX = new WeakMap<MeshGraph, HostIndex>();
@@ -55,7 +75,7 @@ function indexOf(graph: MeshGraph): HostIndex {
     const exportTo = exportToOf(o, graph.meshConfig).values;
     for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
   }
-  INDEX.set(graph, (index = { byHost, special: new Map() }));
+  INDEX.set(graph, (index = { byHost }));
   return index;
 }
 
@@ -65,8 +85,9 @@ function indexOf(graph: MeshGraph): HostIndex {
  * Computed once per graph and host.
  */
 export function namespacesSeeingDifferently(graph: MeshGraph, host: string): ReadonlySet<string> | null {
+  const known = hostAnswer(SPECIAL, graph, host);
+  if (known.found) return known.value!;
   const index = indexOf(graph);
-  if (index.special.has(host)) return index.special.get(host)!;
   let out: Set<string> | null = null;
   if (!isWildcard(host)) {
     out = new Set([graph.rootNamespace]);
@@ -78,7 +99,7 @@ export function namespacesSeeingDifferently(graph: MeshGraph, host: string): Rea
       for (const n of namedNamespaces(s.exportTo)) out.add(n);
     }
   }
-  index.special.set(host, out);
+  known.map.set(host, out);
   return out;
 }
 
@@ -141,9 +162,9 @@ const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();
 
 /** {@link answersKey} of a namespace outside `host`'s `namespacesSeeingDifferently`, once per graph and host. */
 export function outsiderAnswersKey(graph: MeshGraph, host: string): string {
-  let byHost = OUTSIDER_ANSWERS.get(graph);
-  if (!byHost) OUTSIDER_ANSWERS.set(graph, (byHost = new Map()));
-  let key = byHost.get(host);
-  if (key === undefined) byHost.set(host, (key = answersKey(graph, host, OUTSIDER, graph.destinationRuleFor(host, OUTSIDER))));
+  const known = hostAnswer(OUTSIDER_ANSWERS, graph, host);
+  if (known.found) return known.value!;
+  const key = answersKey(graph, host, OUTSIDER, graph.destinationRuleFor(host, OUTSIDER));
+  known.map.set(host, key);
   return key;
 }
