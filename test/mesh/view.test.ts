@@ -113,11 +113,43 @@ test('GIVEN delegation WHEN resolved THEN the delegate defaults to the root name
     [['{"prefix":"/api/v1"}'], 4000, 'api', ['spec', 'http', 0]],
     [['{"prefix":"/api"}'], 1000, 'api', ['spec', 'http', 0]],
   ], 'the /other route conflicts with /api and is dropped');
-  assert.equal(v.problems.map((p) => p.code).sort(), ['view/delegate-chain', 'view/delegate-has-hosts', 'view/delegate-not-found']);
+  assert.equal(v.problems.map((p) => p.code).sort(), ['view/delegate-chain', 'view/delegate-has-hosts', 'view/delegate-match-conflict', 'view/delegate-not-found']);
+  assert.match(v.problems.find((p) => p.code === 'view/delegate-match-conflict')!.message, /prod\/api spec\.http\[1\]\.match\[0\] lies within no match of the root prod\/root spec\.http\[0\] \(uri prefix "\/other" is not within the root's prefix "\/api"\)/);
   assert.match(v.problems.find((p) => p.code === 'view/delegate-has-hosts')!.message, /Fix: remove spec.hosts/);
   assert.match(v.problems.find((p) => p.code === 'view/delegate-not-found')!.message, /other\/missing/);
   const self = buildProxyView(graphOf([svc('reviews', 'prod'), vs('loop', 'prod', { hosts: ['reviews'], http: [{ delegate: { name: 'loop' } }] })]), client);
   assert.match(self.problems[0]!.message, /delegate cycle/);
+});
+
+test('GIVEN a delegate rule with two match entries, one within the root\'s match and one not WHEN resolved THEN istiod drops the whole delegate rule (mergeHTTPMatchRequests), not just the entry', () => {
+  const objects = [
+    svc('reviews', 'prod'), svc('ratings', 'prod'),
+    vs('root', 'prod', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' } }], delegate: { name: 'api' } }] }),
+    vs('api', 'prod', { http: [
+      { match: [{ uri: { prefix: '/api/v1' } }, { uri: { prefix: '/admin' } }], route: [route('ratings')] },
+      { match: [{ uri: { prefix: '/api/v2' } }], route: [route('reviews')] },
+    ] }),
+  ];
+  const v = buildProxyView(graphOf(objects), client);
+  assert.equal(routesOf(v, REVIEWS)!.http.map((h) => h.match.map((m) => JSON.stringify(m.uri))), [['{"prefix":"/api/v2"}']]);
+  assert.equal(v.problems.map((p) => p.code), ['view/delegate-match-conflict']);
+});
+
+test('GIVEN a route match naming its gateway as ./name WHEN a gateway of the VirtualService\'s namespace is viewed THEN the match applies (istiod resolves ./ to the VirtualService\'s namespace)', () => {
+  const objects = [
+    svc('reviews', 'prod'),
+    deploy('ingress', 'prod', { istio: 'ingressgateway' }),
+    gw('public', 'prod', [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['reviews.example.com'] }]),
+    vs('edge', 'prod', { hosts: ['reviews.example.com'], gateways: ['./public'], http: [
+      { match: [{ gateways: ['./public'], uri: { prefix: '/a' } }], route: [route('reviews')] },
+    ] }),
+  ];
+  const g = graphOf(objects);
+  const router = proxiesOf(g).find((p) => p.type === 'router');
+  if (!router) return assert.unreachable('a gateway proxy');
+  const v = buildProxyView(g, router);
+  const http = v.gatewayServers.flatMap((s) => s.routes.flatMap((r) => r.http));
+  assert.equal(http.map((h) => h.match.map((m) => JSON.stringify(m.uri))), [['{"prefix":"/a"}']]);
 });
 
 test('GIVEN a delegate in another namespace WHEN its exportTo leaves out the root namespace THEN the route is dropped with a problem, as istiod mergeVirtualServices', () => {

@@ -41,6 +41,8 @@ function matchMap(v: unknown, lower: boolean): Record<string, StringMatch> | und
 /** A gateway reference as `spec.gateways` / `match.gateways` write it, resolved to `namespace/name` or `mesh`. */
 export function gatewayKey(ref: string, vsNamespace: string): string {
   if (ref === 'mesh') return 'mesh';
+  // `./name`: the VirtualService's own namespace (istiod `resolveGatewayName`).
+  if (ref.startsWith('./')) return `${vsNamespace}/${ref.slice(2)}`;
   const slash = ref.indexOf('/');
   if (slash >= 0) return ref;
   if (ref.includes('.')) {

@@ -8,6 +8,7 @@ import type { FieldPath } from '../types.js';
 import type { MeshGraph } from '../graph.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
+import { droppedDelegateRule } from '../delegation.js';
 import { exportedTo, exportToOf } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
@@ -192,6 +193,12 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
       const dpath: FieldPath = ['spec', 'http', j];
       if (isRecord(draw.delegate)) {
         env.problems.push({ code: 'view/delegate-chain', message: `VirtualService ${target.namespace}/${target.name} is a delegate and delegates again (spec.http[${j}].delegate); Istio supports one level of delegation and ignores this route. Fix: move these routes into ${target.namespace}/${target.name} itself`, origin: originOf(target, [...dpath, 'delegate']) });
+        return;
+      }
+      // istiod `mergeHTTPMatchRequests`: a delegate match entry that lies within no root entry drops the whole delegate rule.
+      const dropped = droppedDelegateRule(raw, vs.namespace, draw, target.namespace);
+      if (dropped) {
+        env.problems.push({ code: 'view/delegate-match-conflict', message: `delegate VirtualService ${target.namespace}/${target.name} spec.http[${j}].match[${dropped.match}] lies within no match of the root ${vs.namespace}/${vs.name} spec.http[${i}] (${dropped.reasons.join('; ')}), so istiod drops this delegate rule. Fix: narrow the delegate's match to lie within the root's, or widen the root's`, origin: originOf(target, [...dpath, 'match', dropped.match]) });
         return;
       }
       const d = translateHttpRoute(env, target, draw, dpath);
