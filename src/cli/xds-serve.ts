@@ -273,11 +273,21 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
       for (const [id, proxyless] of ids) {
         present.add(id);
+        const make = () => createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets });
+        const failed = (e: unknown) => opts.log(`xds serve: ${id}: ${untranslatable(e)}; keeping its last good config`);
+        if (proxyless) {
+          // A proxyless gRPC node's snapshot is made when it connects (or now, while it is connected):
+          // most sidecars never have one, and it holds an api_listener per service.
+          const r = cache.setSnapshotLazily(id, make, failed);
+          if (r === true) published++;
+          if (r !== false) served++;
+          continue;
+        }
         try {
-          if (cache.setSnapshot(id, createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets }))) published++;
+          if (cache.setSnapshot(id, make())) published++;
           served++;
         } catch (e) {
-          opts.log(`xds serve: ${id}: ${untranslatable(e)}; keeping its last good config`);
+          failed(e);
         }
       }
     }

@@ -18,8 +18,16 @@ export class SnapshotInconsistentError extends Error {
 /** Called with the node's new snapshot after each publish that changed its version. */
 export type SnapshotWatcher = (snapshot: Snapshot) => void;
 
+/** A snapshot to make when its node is first asked for (`setSnapshotLazily`). */
+interface Deferred {
+  readonly produce: () => Snapshot;
+  /** Told when `produce` throws or its snapshot fails the consistency check; the node keeps its last good snapshot. */
+  readonly onError: (error: unknown) => void;
+}
+
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
+  private readonly deferred = new Map<string, Deferred>();
   /** Snapshots are immutable, so one published to many nodes is checked once. */
   private readonly checked = new WeakMap<Snapshot, readonly SnapshotProblem[]>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
@@ -39,19 +47,56 @@ export class SnapshotCache {
     return true;
   }
 
-  /** The node's current snapshot, or `undefined` when none was published. */
+  /**
+   * Publishes the snapshot `produce` makes for `nodeId`: at once when the node has a watcher (an
+   * open stream), as {@link setSnapshot}; otherwise when the node is first asked for
+   * ({@link getSnapshot}, which a connecting stream calls), replacing any earlier deferred one. A
+   * snapshot nobody asks for is never made (istiod generates config only for connected proxies).
+   * `onError` gets what `produce` or the consistency check throws; the node keeps its last good
+   * snapshot. Returns what `setSnapshot` returned, false after an error, or `'deferred'`.
+   */
+  setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: (error: unknown) => void): boolean | 'deferred' {
+    if (!this.watchers.has(nodeId)) {
+      this.deferred.set(nodeId, { produce, onError });
+      return 'deferred';
+    }
+    this.deferred.delete(nodeId);
+    return this.produce(nodeId, { produce, onError });
+  }
+
+  private produce(nodeId: string, d: Deferred): boolean {
+    try {
+      return this.setSnapshot(nodeId, d.produce());
+    } catch (e) {
+      d.onError(e);
+      return false;
+    }
+  }
+
+  /** The node's current snapshot (made now when it was deferred), or `undefined` when none was published. */
   getSnapshot(nodeId: string): Snapshot | undefined {
+    const d = this.deferred.get(nodeId);
+    if (d) {
+      this.deferred.delete(nodeId);
+      this.produce(nodeId, d);
+    }
     return this.snapshots.get(nodeId);
   }
 
-  /** Forgets a node's snapshot (its streams keep what they were sent). */
+  /** The version of the node's snapshot without making a deferred one: `'deferred'` then, undefined when it has none. */
+  versionOf(nodeId: string): string | undefined {
+    return this.deferred.has(nodeId) ? 'deferred' : this.snapshots.get(nodeId)?.version;
+  }
+
+  /** Forgets a node's snapshot, made or deferred (its streams keep what they were sent). */
   clearSnapshot(nodeId: string): void {
+    this.deferred.delete(nodeId);
     this.snapshots.delete(nodeId);
   }
 
-  /** Node ids with a snapshot, sorted. */
+  /** Node ids with a snapshot, made or deferred, sorted. */
   nodeIds(): string[] {
-    return [...this.snapshots.keys()].sort();
+    return [...new Set([...this.snapshots.keys(), ...this.deferred.keys()])].sort();
   }
 
   /** Registers `watcher` for the node's future snapshots; returns the function that unregisters it. */

@@ -92,4 +92,39 @@ test('GIVEN a node with a snapshot WHEN the same content is published again THEN
   assert.is(cache.watcherCount(), 0);
 });
 
+test('GIVEN a node without a stream WHEN a snapshot is published lazily THEN nothing is made until the node is asked for, once; the status version says deferred; a throwing producer keeps the last good snapshot', () => {
+  const cache = new SnapshotCache();
+  const first = createSnapshot(good());
+  cache.setSnapshot('n1', first);
+  let made = 0;
+  const next = createSnapshot(meshResources('svc:80', { a: [1001], b: [1002] }, [weightedRoute({ a: 1, b: 1 })]));
+  assert.is(cache.setSnapshotLazily('n1', () => { made++; return next; }, () => assert.unreachable('no error')), 'deferred');
+  assert.is(made, 0);
+  assert.equal(cache.nodeIds(), ['n1']);
+  assert.is(cache.versionOf('n1'), 'deferred');
+  assert.is(cache.getSnapshot('n1'), next);
+  assert.is(cache.getSnapshot('n1'), next);
+  assert.is(made, 1);
+  assert.is(cache.versionOf('n1'), next.version);
+  const errors: unknown[] = [];
+  cache.setSnapshotLazily('n1', () => { throw new Error('untranslatable'); }, (e) => errors.push(e));
+  assert.is(cache.getSnapshot('n1'), next, 'the last good snapshot');
+  assert.equal(errors.map((e) => (e as Error).message), ['untranslatable']);
+  cache.setSnapshotLazily('n2', () => createSnapshot({ ...good(), clusters: [edsCluster('a')] }), (e) => errors.push(e));
+  assert.is(cache.getSnapshot('n2'), undefined, 'an inconsistent snapshot is not published');
+  assert.ok(errors[1] instanceof SnapshotInconsistentError);
+  cache.setSnapshotLazily('n3', () => next, () => {});
+  cache.clearSnapshot('n3');
+  assert.equal(cache.nodeIds(), ['n1']);
+});
+
+test('GIVEN a node with a stream WHEN a snapshot is published lazily THEN it is made and pushed at once', () => {
+  const cache = new SnapshotCache();
+  const seen: string[] = [];
+  cache.watch('n1', (s) => seen.push(s.version));
+  const snap = createSnapshot(good());
+  assert.is(cache.setSnapshotLazily('n1', () => snap, () => {}), true);
+  assert.equal(seen, [snap.version]);
+});
+
 test.run();

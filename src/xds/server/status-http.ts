@@ -21,7 +21,8 @@ export function statusHandler(status: XdsStatus, cache: SnapshotCache, extra?: S
     };
     if (req.method !== 'GET') return reply(405, { error: `${req.method} not allowed; use GET` });
     if (path === '/status') {
-      const snapshots = Object.fromEntries(cache.nodeIds().map((id) => [id, cache.getSnapshot(id)!.version]));
+      // A deferred snapshot (made when its node first connects) shows as `deferred`; reading the status makes none.
+      const snapshots = Object.fromEntries(cache.nodeIds().map((id) => [id, cache.versionOf(id)]));
       return reply(200, { ...status.report(), snapshots, ...extra?.() });
     }
     if (path === '/nacks') return reply(200, status.nacks());
