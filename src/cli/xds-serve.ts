@@ -191,6 +191,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   // Reloads never overlap: a change that arrives while one runs is picked up by one more run after it.
   let running: Promise<boolean> | undefined;
   let again = false;
+  let closed = false;
   const serialReload = async (): Promise<boolean> => {
     if (running) {
       again = true;
@@ -207,9 +208,16 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       return ok;
     } finally {
       running = undefined;
+      // A reload that threw leaves the change that arrived while it ran queued: load it now (after
+      // the debounce), not at the next file event.
+      if (again) {
+        again = false;
+        scheduleReload();
+      }
     }
   };
   const scheduleReload = () => {
+    if (closed) return;
     clearTimeout(reloadTimer);
     reloadTimer = setTimeout(() => void serialReload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
   };
@@ -375,6 +383,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     publish: () => state,
     ...(statusServer ? { statusPort: (statusServer.address() as { port: number }).port } : {}),
     close: async () => {
+      closed = true;
       clearTimeout(reloadTimer);
       clearTimeout(renewTimer);
       for (const t of forgetTimers.values()) clearTimeout(t);
