@@ -6,6 +6,7 @@
 import type { FieldPath } from '../types.js';
 import { isRecord, stringMap, type MeshObject } from '../object.js';
 import { selects } from '../services.js';
+import { gatewayRefOf } from '../routing.js';
 import { originOf } from './origin.js';
 import type { HttpMatchView, StringMatch } from './types.js';
 
@@ -38,18 +39,9 @@ function matchMap(v: unknown, lower: boolean): Record<string, StringMatch> | und
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** A gateway reference as `spec.gateways` / `match.gateways` write it, resolved to `namespace/name` or `mesh`. */
+/** A gateway reference as `spec.gateways` / `match.gateways` write it, resolved to `namespace/name` or `mesh` (`routing.ts` `gatewayRefOf`). */
 export function gatewayKey(ref: string, vsNamespace: string): string {
-  if (ref === 'mesh') return 'mesh';
-  // `./name`: the VirtualService's own namespace (istiod `resolveGatewayName`).
-  if (ref.startsWith('./')) return `${vsNamespace}/${ref.slice(2)}`;
-  const slash = ref.indexOf('/');
-  if (slash >= 0) return ref;
-  if (ref.includes('.')) {
-    const [name, ns] = ref.split('.');
-    return `${ns}/${name}`;
-  }
-  return `${vsNamespace}/${ref}`;
+  return gatewayRefOf(ref, vsNamespace, []).key;
 }
 
 /** Types one `HTTPMatchRequest`. */
