@@ -39,7 +39,8 @@ function hostAnswer<T>(store: WeakMap<MeshGraph, Map<string, T>>, graph: MeshGra
   let map = store.get(graph);
   if (!map) store.set(graph, (map = new Map()));
   if (map.has(host)) return { map, found: true, value: map.get(host) };
-  const before = graph.viewBase() && store.get(graph.viewBase()!.graph);
+  const base = graph.viewBase();
+  const before = base && store.get(base.graph);
   if (before?.has(host) && routesUnchanged(graph, [host])) {
     const value = before.get(host) as T;
     map.set(host, value);
