@@ -1,6 +1,7 @@
 import { configOrder } from '../../../mesh/destination-rules.js';
 import { hostMatches, parseGatewayHost } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { gatewayRefOf } from '../../../mesh/routing.js';
 import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
@@ -107,7 +108,8 @@ function shadowedAcross(members: readonly MeshObject[], gatewayKey: string): Sha
   for (const vs of members) {
     const added: { key: string; seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
     for (const r of httpRulesOf(vs)) {
-      const matches = r.matches.filter((m) => appliesTo(m, vs, gatewayKey));
+      // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
+      const matches = r.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
       if (r.matches.length > 0 && matches.length === 0) continue;
       if (catchAll) {
         if (catchAll.vs !== vs) out.push({ vs, rule: r, by: { catchAll: true, vs: catchAll.vs, rule: catchAll.rule } });
@@ -166,11 +168,20 @@ function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
   return uri && Object.keys(uri).length === 1 && typeof uri.prefix === 'string' && uri.prefix !== '' ? uri.prefix : undefined;
 }
 
-/** Whether a match entry applies on `gatewayKey` (`match.gateways` absent, or naming it). */
+/**
+ * Whether a match entry applies on `gatewayKey` (`match.gateways` absent, or naming it in any form istiod
+ * resolves: `ns/name`, `./name`, a short name, the legacy `name.ns.svc.cluster.local`; routing.ts gatewayRefOf).
+ */
 function appliesTo(m: Readonly<Record<string, unknown>>, vs: MeshObject, gatewayKey: string): boolean {
   const gateways = stringList(m.gateways);
   if (!gateways || gateways.length === 0) return true;
-  return gateways.some((g) => (g.includes('/') ? g : `${vs.namespace}/${g}`) === gatewayKey);
+  return gateways.some((g) => gatewayRefOf(g, vs.namespace, []).key === gatewayKey);
+}
+
+function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (m.gateways === undefined) return m;
+  const { gateways: _gateways, ...rest } = m;
+  return rest;
 }
 
 function hasCreationTimestamp(o: MeshObject): boolean {
