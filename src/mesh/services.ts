@@ -110,6 +110,8 @@ export class ServiceRegistry {
   private readonly wildcards = new Map<string, ServiceInfo[]>();
   /** Kubernetes Services by namespace, then by one `key=value` selector pair. */
   private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
+  /** ServiceEntry hosts with `workloadSelector`, the same way. */
+  private readonly entriesBySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
 
   constructor(objects: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
     const all: ServiceInfo[] = [];
@@ -117,10 +119,11 @@ export class ServiceRegistry {
       for (const s of servicesOf(o, domain, meshConfig)) {
         all.push(s);
         push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
-        if (s.kind === 'Service' && s.selector) {
+        if (s.selector) {
+          const index = s.kind === 'Service' ? this.bySelectorPair : this.entriesBySelectorPair;
           const [k, v] = Object.entries(s.selector)[0]!;
-          let m = this.bySelectorPair.get(s.namespace);
-          if (!m) this.bySelectorPair.set(s.namespace, (m = new Map()));
+          let m = index.get(s.namespace);
+          if (!m) index.set(s.namespace, (m = new Map()));
           push(m, `${k}=${v}`, s);
         }
       }
@@ -144,16 +147,34 @@ export class ServiceRegistry {
     return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
   }
 
-  /** Kubernetes Services in `namespace` whose selector selects `labels`. */
+  /**
+   * Kubernetes Services in `namespace` whose selector selects `labels` (ServiceEntries are left out:
+   * see {@link entriesSelecting}).
+   */
   selecting(namespace: string, labels: Readonly<Record<string, string>>): ServiceInfo[] {
-    const m = this.bySelectorPair.get(namespace);
-    if (!m) return [];
-    const out: ServiceInfo[] = [];
-    for (const k of Object.keys(labels)) {
-      for (const s of m.get(`${k}=${labels[k]}`) ?? []) if (selects(s.selector!, labels)) out.push(s);
-    }
-    return out;
+    return selectingIn(this.bySelectorPair, namespace, labels);
   }
+
+  /**
+   * ServiceEntry hosts in `namespace` whose `workloadSelector.labels` select `labels` (a pod or a
+   * WorkloadEntry of that namespace): istiod's ServiceEntry controller makes such workloads endpoints of
+   * every host of the entry, on its ports (`targetPort`, else the port number; a WorkloadEntry's
+   * `ports` map overrides by port name). One ServiceInfo per host, so a ServiceEntry with two hosts
+   * appears twice; [] when none.
+   */
+  entriesSelecting(namespace: string, labels: Readonly<Record<string, string>>): ServiceInfo[] {
+    return selectingIn(this.entriesBySelectorPair, namespace, labels);
+  }
+}
+
+function selectingIn(index: ReadonlyMap<string, ReadonlyMap<string, ServiceInfo[]>>, namespace: string, labels: Readonly<Record<string, string>>): ServiceInfo[] {
+  const m = index.get(namespace);
+  if (!m) return [];
+  const out: ServiceInfo[] = [];
+  for (const k of Object.keys(labels)) {
+    for (const s of m.get(`${k}=${labels[k]}`) ?? []) if (selects(s.selector!, labels)) out.push(s);
+  }
+  return out;
 }
 
 /** Whether every `selector` pair is in `labels` (an empty selector selects everything). */

@@ -1,4 +1,5 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
+import { endpointPortOf } from '../../../mesh/endpoint-port.js';
 import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { ClientTlsAt } from '../tls/_helpers.js';
 import type { MtlsDecision } from './_helpers.js';
@@ -24,7 +25,7 @@ export function serverTarget(graph: MeshGraph, dr: MeshObject, services: Service
     if (at.port === undefined && s.ports.length === 0) ports.push(undefined);
     for (const w of graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subsetLabels })) {
       for (const p of ports) {
-        const port = p && targetPortOf(p, w);
+        const port = p && (endpointPortOf(p, w) ?? p.number);
         const decision = graph.mtlsModeFor(w, port);
         if (bad(w, decision)) return { workload: w, port, decision };
       }
@@ -38,11 +39,3 @@ function labelsOfSubset(dr: MeshObject, name: string): Record<string, string> {
   const s = subsets.find((x) => isRecord(x) && x.name === name);
   return isRecord(s) ? stringMap(s.labels) : {};
 }
-
-/** The workload port a service port sends to: numeric targetPort, a named container port, or the port itself. */
-function targetPortOf(p: ServicePort, w: Workload): number {
-  if (typeof p.targetPort === 'number') return p.targetPort;
-  if (typeof p.targetPort === 'string') return w.containerPorts.find((c) => c.name === p.targetPort)?.containerPort ?? p.number;
-  return p.number;
-}
-

@@ -1,14 +1,7 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
+import { endpointPortOf } from '../../../mesh/endpoint-port.js';
 import type { MeshObject } from '../../../mesh/object.js';
-import { selects } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
-
-/** The container port a Service port sends to on `w`: numeric targetPort, a named container port, or the port itself. */
-function containerPortOf(p: ServicePort, w: Workload): number | undefined {
-  if (typeof p.targetPort === 'number') return p.targetPort;
-  if (typeof p.targetPort === 'string') return w.containerPorts.find((c) => c.name === p.targetPort)?.containerPort;
-  return p.number;
-}
 
 interface Use { readonly service: ServiceInfo; readonly port: ServicePort }
 
@@ -23,19 +16,18 @@ const conflictingTargetPortProtocols: Rule = {
     'must agree: with `http` on one and `grpc` or `tcp` on the other, istiod keeps only one of them (the oldest',
     'Service), so the other Service\'s clients get the wrong protocol handling (HTTP routing and metrics lost, or',
     'gRPC parsed as HTTP/1.1). A ServiceEntry with `workloadSelector` selects the pods of its namespace the same way',
-    '(its port `targetPort`, else the port number, is the container port). Ports whose protocol is left to detection do not conflict. Like Kiali KIA0701.',
+    '(its port `targetPort`, else the port number, is the container port). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict. Like Kiali KIA0701.',
     'Fix: give both Service ports the same protocol, or target different container ports.',
   ].join(' '),
   kinds: ['Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     const reported = new Set<string>();
-    const entries = selectingServiceEntries(graph);
     for (const w of graph.workloads.all) {
       const byPort = new Map<number, Use[]>();
-      for (const service of [...graph.servicesSelecting(w), ...entries(w)]) {
+      for (const service of [...graph.servicesSelecting(w), ...entriesSelecting(graph, w)]) {
         for (const port of service.ports) {
           if (port.protocolInfo?.sniffed) continue;
-          const target = containerPortOf(port, w);
+          const target = endpointPortOf(port, w);
           if (target === undefined) continue;
           const list = byPort.get(target);
           if (list) list.push({ service, port });
@@ -58,19 +50,10 @@ const conflictingTargetPortProtocols: Rule = {
   },
 };
 
-/**
- * ServiceEntries with `workloadSelector` that select a workload (same namespace, every label), one entry
- * per ServiceEntry (a ServiceEntry with several hosts has the same ports for each). Istio's ServiceEntry
- * controller makes the selected pods endpoints of the entry, so they share the inbound ports.
- */
-function selectingServiceEntries(graph: MeshGraph): (w: Workload) => ServiceInfo[] {
+/** The ServiceEntries whose `workloadSelector` selects `w` (services.ts entriesSelecting), one per entry: its hosts share its ports. */
+function entriesSelecting(graph: MeshGraph, w: Workload): ServiceInfo[] {
   const seen = new Set<MeshObject>();
-  const withSelector = graph.services.all.filter((s) => {
-    if (s.kind !== 'ServiceEntry' || !s.selector || seen.has(s.object)) return false;
-    seen.add(s.object);
-    return true;
-  });
-  return (w) => withSelector.filter((s) => s.namespace === w.namespace && selects(s.selector!, w.labels));
+  return graph.services.entriesSelecting(w.namespace, w.labels).filter((s) => !seen.has(s.object) && seen.add(s.object));
 }
 
 export default conflictingTargetPortProtocols;
