@@ -6,16 +6,22 @@
  * Inputs and the workload file are watched (debounced); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
- * get a snapshot of their own when they first connect, made again on every reload.
+ * get a snapshot of their own when they first connect.
+ *
+ * A node's snapshot is made when the node has a stream, else deferred until it connects
+ * (`xds-serve-nodes.ts`): a reload costs reading, checking and building the graph, plus one snapshot
+ * per connected node. An input whose objects are all the previous graph's, in order, keeps that
+ * graph, so a reload that changed nothing (or only the workload list) makes nothing it need not.
  */
 import type * as http from 'node:http';
 import { resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
 import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
+import { sameObjects } from '../mesh/graph-carry.js';
 import { loadInputs } from '../mesh/load.js';
-import { buildProxyView, proxiesOf, proxyOf } from '../mesh/view/index.js';
-import { type CertificateAuthority, createCa, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
+import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity, type ProxyView } from '../mesh/view/index.js';
+import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
 import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
@@ -23,9 +29,10 @@ import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type TreeWatcher, watchTree } from './watch-tree.js';
 import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
-import { SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
+import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
@@ -58,6 +65,18 @@ export interface PublishState {
   readonly errors: readonly string[];
   /** When the config that serves now was published. */
   readonly lastGoodAt?: string;
+  /**
+   * For `published`: snapshots made by the reload (nodes with a stream, every Envoy node when eager;
+   * `published` of them changed version), failed (the node keeps its last good config), deferred
+   * until their node connects, and left untouched (made from the very same input); then every
+   * node served (a snapshot made or deferred) and how many of those wait for their node.
+   */
+  readonly made?: number;
+  readonly failed?: number;
+  readonly deferred?: number;
+  readonly untouched?: number;
+  readonly served?: number;
+  readonly servedDeferred?: number;
 }
 
 export interface XdsServeOptions {
@@ -78,6 +97,18 @@ export interface XdsServeOptions {
   readonly caKey?: string;
   /** Run the check suite before publishing. @default true */
   readonly check?: boolean;
+  /**
+   * Make every Envoy node's snapshot on every (re)load, connected or not, as before snapshots were
+   * deferred (proxyless `grpc:` nodes are deferred either way): the baseline bench/xds/reload.ts
+   * compares with, and what tests compare deferred snapshots to. @default false
+   */
+  readonly eager?: boolean;
+  /**
+   * The workload certificates to serve (SDS `default`), with the CA that issues them (`--ca-cert`
+   * and `--ca-key` are then ignored). @default certificates of 24 h, renewed at half their life, from
+   * the CA files or a throwaway CA
+   */
+  readonly certificates?: WorkloadCertificates;
   /** Watch the inputs and reload on change, after `debounceMs` of quiet. @default true, 250 */
   readonly watch?: boolean;
   readonly debounceMs?: number;
@@ -103,32 +134,32 @@ export class ServeStartError extends Error {
 /** Starts the ADS server with snapshots translated from the inputs. */
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
   const cache = new SnapshotCache();
+  const nodes = new NodePublisher(cache, opts.log);
   // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
-  // made when they first connect and again on every reload.
+  // published when they first connect and again on every reload that changes what it is made from.
   const placed = new Map<string, Placement>();
-  let current: { graph: MeshGraph; workloads: WorkloadInstance[]; workloadsJson: string; rootSecret: Secret } | undefined;
-  const publishPlaced = async (p: Placement): Promise<{ published: boolean; spiffeId?: string }> => {
-    if (!current || !certs) return { published: false };
+  let current: Current | undefined;
+  const publishPlaced = async (p: Placement, counts: PublishCounts = noCounts()): Promise<string | undefined> => {
+    if (!current || !certs) return undefined;
     const { graph, workloads, rootSecret } = current;
     const w = graph.workloads.all.find((x) => x.namespace === p.namespace && x.name === p.workload);
     if (!w) {
-      const had = cache.getSnapshot(p.nodeId) !== undefined;
+      const had = cache.has(p.nodeId);
       // Its config was built from a workload that is gone: not served any longer (streams keep what they got).
       cache.clearSnapshot(p.nodeId);
+      nodes.forget(p.nodeId);
       opts.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
-      return { published: false };
+      return undefined;
     }
     const proxy = proxyOf(graph, w);
     const identity = p.as ?? { namespace: proxy.namespace, serviceAccount: proxy.serviceAccount };
     const spiffeId = workloadSpiffeId(graph.trustDomain, identity.namespace, identity.serviceAccount);
     const cert = await certs.certificateFor(spiffeId);
-    try {
-      const set = placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p);
-      return { published: cache.setSnapshot(p.nodeId, createSnapshot({ ...set, secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] })), spiffeId };
-    } catch (e) {
-      opts.log(`xds serve: ${p.nodeId}: ${untranslatable(e)}; keeping its last good config`);
-      return { published: false, spiffeId };
-    }
+    // The graph may have been replaced while the certificate was issued: the newer reload publishes it.
+    if (current.graph !== graph) return spiffeId;
+    const make = () => createSnapshot({ ...placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p), secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] });
+    nodes.publish(p.nodeId, { graph, workloads, cert }, make, false, counts);
+    return spiffeId;
   };
   const nodeKey: NodeKeyFn = (node, known) => {
     const id = node?.id ?? '';
@@ -176,6 +207,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (ads.hasStream(key)) return;
       placed.delete(key);
       cache.clearSnapshot(key);
+      nodes.forget(key);
       opts.log(`xds serve: ${key}: no stream for ${opts.forgetPlacedAfterMs ?? 60_000} ms; its placement and snapshot are dropped (it gets them again when it reconnects)`);
     }, opts.forgetPlacedAfterMs ?? 60_000);
     timer.unref();
@@ -252,74 +284,84 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (errors.length > 0) return reject('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
     }
     // Built on the previous graph: what the change did not touch is carried over (xds/translate/carry-over.ts).
-    const graph = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph } : {}) });
-    ca ??= opts.caCert && opts.caKey
+    const built = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph } : {}) });
+    const how = howBuilt(built);
+    // Every object the previous graph's, in the same order: the same mesh, so the previous graph
+    // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.
+    const keep = current !== undefined && sameObjects(built.objects, current.graph.objects);
+    const graph = keep ? current!.graph : built;
+    if (!keep) {
+      // The new graph's carry-over store is linked to its predecessor's now, while that is alive, so
+      // snapshots made later (nodes connecting) still find the translations by content; the link
+      // before it is dropped, so at most two generations are held.
+      carryOverStoreOf(graph);
+      if (current) releaseCarryOver(current.graph);
+    }
+    ca ??= opts.certificates?.ca ?? (opts.caCert && opts.caKey
       ? await loadCaFromFiles({ certFile: resolve(opts.cwd, opts.caCert), keyFile: resolve(opts.cwd, opts.caKey), trustDomain: graph.trustDomain })
-      : await createCa({ trustDomain: graph.trustDomain });
-    certs ??= new WorkloadCertificates(ca);
-    const secretObjects = graph.ofKind('Secret');
-    const credentials = new Map<string, ReturnType<typeof buildCredentialSecrets>>();
-    const rootSecret = buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
-    const identities = new Set<string>();
-    let published = 0;
-    let served = 0;
+      : await createCa({ trustDomain: graph.trustDomain }));
+    certs ??= opts.certificates ?? new WorkloadCertificates(ca);
+    const rootSecret = current?.rootSecret ?? buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
+    const credentials = keep ? current!.credentials : new Map<string, ReturnType<typeof buildCredentialSecrets>>();
+    const proxies = keep ? current!.proxies : proxiesOf(graph);
+    const issued = new Map<string, IssuedCertificate>();
+    const secretLists = new Map<string, Secret[]>();
+    const counts = noCounts();
     // Node ids this graph has a proxy for; any other snapshot (a workload removed, renamed, moved to a
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
     const present = new Set<string>();
-    for (const proxy of proxiesOf(graph)) {
-      const view = buildProxyView(graph, proxy);
+    for (const proxy of proxies) {
       let creds = credentials.get(proxy.namespace);
       if (!creds) {
-        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(secretObjects, proxy.namespace)));
+        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace)));
         for (const p of creds.problems) opts.log(`xds serve: ${p.message}`);
       }
       const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);
-      identities.add(spiffeId);
-      const cert = await certs.certificateFor(spiffeId);
-      const secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets];
+      let cert = issued.get(spiffeId);
+      if (!cert) issued.set(spiffeId, (cert = await certs.certificateFor(spiffeId)));
+      const secretsKey = `${spiffeId}\n${proxy.namespace}`;
+      let secrets = secretLists.get(secretsKey);
+      if (!secrets) secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
+      const view = viewOnce(graph, proxy);
+      const inputs = { graph, workloads, cert };
       const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
+      // A proxyless gRPC node's snapshot is deferred even when eager: most sidecars never have a
+      // proxyless client, and each such snapshot holds an api_listener per service.
       if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
       for (const [id, proxyless] of ids) {
         present.add(id);
-        const make = () => createSnapshot({ ...translateProxy(view, workloads, { proxyless }), secrets });
-        const failed = (e: unknown) => opts.log(`xds serve: ${id}: ${untranslatable(e)}; keeping its last good config`);
-        if (proxyless) {
-          // A proxyless gRPC node's snapshot is made when it connects (or now, while it is connected):
-          // most sidecars never have one, and it holds an api_listener per service.
-          const r = cache.setSnapshotLazily(id, make, failed);
-          if (r === true) published++;
-          if (r !== false) served++;
-          continue;
-        }
-        try {
-          if (cache.setSnapshot(id, make())) published++;
-          served++;
-        } catch (e) {
-          failed(e);
-        }
+        const list = secrets;
+        nodes.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: list }), opts.eager === true && !proxyless, counts);
       }
     }
-    current = { graph, workloads, workloadsJson, rootSecret };
+    const renewed = current ? [...issued].filter(([id, c]) => current!.certs.has(id) && current!.certs.get(id) !== c).length : 0;
+    current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
-    for (const id of gone) cache.clearSnapshot(id);
+    for (const id of gone) {
+      cache.clearSnapshot(id);
+      nodes.forget(id);
+    }
     if (gone.length > 0) {
       opts.log(`xds serve: ${gone.length} node${gone.length === 1 ? '' : 's'} no longer in the input, ${gone.length === 1 ? 'its snapshot' : 'their snapshots'} dropped (connected streams keep what they were sent; a new stream gets nothing): ${gone.slice(0, 5).join(', ')}${gone.length > 5 ? `, … (${gone.length - 5} more)` : ''}`);
     }
+    const identities = new Set(issued.keys());
     for (const p of placed.values()) {
-      const r = await publishPlaced(p);
-      if (r.spiffeId) identities.add(r.spiffeId);
-      if (r.published) published++;
-      if (r.spiffeId && cache.getSnapshot(p.nodeId)) served++;
+      const spiffeId = await publishPlaced(p, counts);
+      if (spiffeId) identities.add(spiffeId);
     }
-    releaseCarryOver(graph);
-    // Keyed while the server waits for the next change, so the next reload finds it at once.
-    setImmediate(() => prepareCarryOver(graph)).unref();
+    if (!keep) {
+      // With eager, every Envoy node is translated: the predecessor's entries it did not reuse can go.
+      if (opts.eager) releaseCarryOver(graph);
+      // Keyed while the server waits for the next change, so the next reload finds it at once.
+      setImmediate(() => prepareCarryOver(graph)).unref();
+    }
     certs.retain(identities);
     await scheduleRenewal();
     const at = new Date().toISOString();
-    state = { outcome: 'published', at, published, errors: [], lastGoodAt: at };
-    const how = `${Math.round(performance.now() - started)} ms (${howBuilt(graph)})`;
-    opts.log(published > 0 ? `xds serve: ${published} snapshot(s) published in ${how}` : `xds serve: unchanged: ${served} snapshot${served === 1 ? '' : 's'} still served; reloaded in ${how}`);
+    const served = cache.nodeIds().length;
+    const servedDeferred = cache.deferredCount();
+    state = { outcome: 'published', at, published: counts.published, errors: [], lastGoodAt: at, made: counts.made, failed: counts.failed, deferred: counts.deferred, untouched: counts.untouched, served, servedDeferred };
+    opts.log(`xds serve: ${reloadLine(counts, served, servedDeferred, renewed, `${Math.round(performance.now() - started)} ms (${how}${keep && built.carried ? '; the previous graph kept' : ''})`, !built.carried)}`);
     return true;
   };
 
@@ -438,12 +480,21 @@ function howBuilt(graph: MeshGraph): string {
   return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
 }
 
-/**
- * The log text for a proxy whose config could not be published: the consistency check's message,
- * or why translating or encoding failed (with `--no-check`, input the API server refuses, e.g. a
- * `.nan` weight, reaches the translator and cannot be encoded as Envoy config).
- */
-function untranslatable(e: unknown): string {
-  if (e instanceof SnapshotInconsistentError) return e.message;
-  return `cannot translate its config (${e instanceof Error ? e.message : String(e)}); the input holds a value no Envoy config can carry, which the check suite refuses: run \`meshproof check\` on the inputs and fix its errors`;
+/** What the last published (re)load was made from. */
+interface Current {
+  readonly graph: MeshGraph;
+  readonly workloads: WorkloadInstance[];
+  readonly workloadsJson: string;
+  readonly rootSecret: Secret;
+  readonly proxies: readonly ProxyIdentity[];
+  /** Kubernetes Secret credentials per proxy namespace. */
+  readonly credentials: Map<string, ReturnType<typeof buildCredentialSecrets>>;
+  /** The workload certificate per SPIFFE id of the proxies. */
+  readonly certs: ReadonlyMap<string, IssuedCertificate>;
+}
+
+/** The proxy's view, built on first use and then shared (by its Envoy and proxyless snapshots). */
+function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
+  let view: ProxyView | undefined;
+  return () => (view ??= buildProxyView(graph, proxy));
 }

@@ -2,6 +2,11 @@
  * Snapshot cache keyed by node id (go-control-plane's `SnapshotCache`): holds the last published,
  * consistent snapshot per node and tells watchers when it changes. The ADS server reads from it; whoever
  * builds snapshots (the translator, a test) writes to it. Neither knows the other.
+ *
+ * A snapshot may also be *deferred* (`setSnapshotLazily`): made only when its node has a stream, as
+ * istiod generates config only for connected proxies. A deferred snapshot that cannot be made falls
+ * back to the one it replaced before that was made, then to the last made one: the node gets what an
+ * eager publisher (make every node's snapshot on every change) would have kept serving it.
  */
 import { type SnapshotProblem, checkSnapshot, formatProblems } from './snapshot-check.js';
 import type { Snapshot } from './snapshot.js';
@@ -18,16 +23,53 @@ export class SnapshotInconsistentError extends Error {
 /** Called with the node's new snapshot after each publish that changed its version. */
 export type SnapshotWatcher = (snapshot: Snapshot) => void;
 
+/**
+ * Told what `produce` or the consistency check threw (the node keeps its last good snapshot); a
+ * string it returns is recorded for the node ({@link SnapshotCache.info}), else the error's message.
+ */
+export type SnapshotErrorHandler = (error: unknown) => unknown;
+
+/** Why the node's newest snapshot was not published (it serves its last good one, if any). */
+export interface SnapshotFailure {
+  readonly message: string;
+  /** ISO-8601 time of the failed attempt. */
+  readonly at: string;
+}
+
+/** What the cache holds for one node, without making anything (for `/status`). */
+export interface NodeSnapshotInfo {
+  /** Version of the snapshot made for the node (what a stream is served now, unless `deferredSince`). */
+  readonly version?: string;
+  /** Set when a newer snapshot waits to be made (when the node is first asked for): since when (ISO-8601). */
+  readonly deferredSince?: string;
+  /** How many older deferred snapshots are kept to fall back on, should the newest fail (at most {@link MAX_DEFERRED_FALLBACKS}). */
+  readonly fallbacks?: number;
+  /** The newest snapshot's failure, until a snapshot made from newer input is published. */
+  readonly failure?: SnapshotFailure;
+}
+
+/**
+ * How many superseded deferred snapshots a node keeps to fall back on (each may hold a whole
+ * generation of the mesh model alive). With 1, a node that never connected gets what an eager
+ * publisher would have kept, unless two reloads in a row cannot make its config: it then falls back
+ * to the last snapshot made for it, or has none.
+ */
+export const MAX_DEFERRED_FALLBACKS = 1;
+
 /** A snapshot to make when its node is first asked for (`setSnapshotLazily`). */
 interface Deferred {
   readonly produce: () => Snapshot;
-  /** Told when `produce` throws or its snapshot fails the consistency check; the node keeps its last good snapshot. */
-  readonly onError: (error: unknown) => void;
+  readonly onError: SnapshotErrorHandler;
+  /** The deferred snapshot this one replaced before it was made: the last good config should this one fail. */
+  readonly fallback: Deferred | undefined;
+  /** Date.now() when it was deferred. */
+  readonly since: number;
 }
 
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly deferred = new Map<string, Deferred>();
+  private readonly failures = new Map<string, SnapshotFailure>();
   /** Snapshots are immutable, so one published to many nodes is checked once. */
   private readonly checked = new WeakMap<Snapshot, readonly SnapshotProblem[]>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
@@ -48,29 +90,44 @@ export class SnapshotCache {
   }
 
   /**
-   * Publishes the snapshot `produce` makes for `nodeId`: at once when the node has a watcher (an
-   * open stream), as {@link setSnapshot}; otherwise when the node is first asked for
-   * ({@link getSnapshot}, which a connecting stream calls), replacing any earlier deferred one. A
-   * snapshot nobody asks for is never made (istiod generates config only for connected proxies).
-   * `onError` gets what `produce` or the consistency check throws; the node keeps its last good
-   * snapshot. Returns what `setSnapshot` returned, false after an error, or `'deferred'`.
+   * Makes the node's snapshot now with `produce` and publishes it as {@link setSnapshot}, replacing
+   * any deferred one. What `produce` or the check throws goes to `onError` and is recorded for the
+   * node ({@link info}); the node keeps its last good snapshot. Returns what `setSnapshot` returned, or
+   * false after an error.
    */
-  setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: (error: unknown) => void): boolean | 'deferred' {
-    if (!this.watchers.has(nodeId)) {
-      this.deferred.set(nodeId, { produce, onError });
-      return 'deferred';
-    }
+  makeSnapshot(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean {
     this.deferred.delete(nodeId);
-    return this.produce(nodeId, { produce, onError });
+    return this.produce(nodeId, { produce, onError, fallback: undefined, since: Date.now() });
   }
 
+  /**
+   * Publishes the snapshot `produce` makes for `nodeId`: at once when the node has a watcher (an
+   * open stream), as {@link makeSnapshot}; otherwise when the node is first asked for
+   * ({@link getSnapshot}, which a connecting stream calls), replacing any earlier deferred one (kept
+   * as its fallback, see {@link MAX_DEFERRED_FALLBACKS}). A snapshot nobody asks for is never made
+   * (istiod generates config only for connected proxies). Returns what `setSnapshot` returned, false
+   * after an error, or `'deferred'`.
+   */
+  setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean | 'deferred' {
+    if (this.watchers.has(nodeId)) return this.makeSnapshot(nodeId, produce, onError);
+    const replaced = this.deferred.get(nodeId);
+    this.deferred.set(nodeId, { produce, onError, fallback: replaced && keepFallbacks(replaced, MAX_DEFERRED_FALLBACKS - 1), since: Date.now() });
+    return 'deferred';
+  }
+
+  /** Makes `d`'s snapshot, else (after telling its `onError`) its fallbacks' in turn; records the newest's failure. */
   private produce(nodeId: string, d: Deferred): boolean {
-    try {
-      return this.setSnapshot(nodeId, d.produce());
-    } catch (e) {
-      d.onError(e);
-      return false;
+    for (let x: Deferred | undefined = d; x; x = x.fallback) {
+      try {
+        const published = this.setSnapshot(nodeId, x.produce());
+        if (x === d) this.failures.delete(nodeId);
+        return published;
+      } catch (e) {
+        const text = x.onError(e);
+        if (x === d) this.failures.set(nodeId, { message: typeof text === 'string' ? text : e instanceof Error ? e.message : String(e), at: new Date().toISOString() });
+      }
     }
+    return false;
   }
 
   /** The node's current snapshot (made now when it was deferred), or `undefined` when none was published. */
@@ -83,20 +140,46 @@ export class SnapshotCache {
     return this.snapshots.get(nodeId);
   }
 
+  /** Whether the node has a snapshot, made or deferred (makes nothing). */
+  has(nodeId: string): boolean {
+    return this.deferred.has(nodeId) || this.snapshots.has(nodeId);
+  }
+
   /** The version of the node's snapshot without making a deferred one: `'deferred'` then, undefined when it has none. */
   versionOf(nodeId: string): string | undefined {
     return this.deferred.has(nodeId) ? 'deferred' : this.snapshots.get(nodeId)?.version;
   }
 
-  /** Forgets a node's snapshot, made or deferred (its streams keep what they were sent). */
+  /** What the cache holds for the node (makes nothing); undefined when it holds nothing. */
+  info(nodeId: string): NodeSnapshotInfo | undefined {
+    const made = this.snapshots.get(nodeId);
+    const d = this.deferred.get(nodeId);
+    const failure = this.failures.get(nodeId);
+    if (!made && !d && !failure) return undefined;
+    let fallbacks = 0;
+    for (let x = d?.fallback; x; x = x.fallback) fallbacks++;
+    return {
+      ...(made ? { version: made.version } : {}),
+      ...(d ? { deferredSince: new Date(d.since).toISOString(), ...(fallbacks > 0 ? { fallbacks } : {}) } : {}),
+      ...(failure ? { failure } : {}),
+    };
+  }
+
+  /** Forgets a node's snapshot, made or deferred, and its failure (its streams keep what they were sent). */
   clearSnapshot(nodeId: string): void {
     this.deferred.delete(nodeId);
     this.snapshots.delete(nodeId);
+    this.failures.delete(nodeId);
   }
 
   /** Node ids with a snapshot, made or deferred, sorted. */
   nodeIds(): string[] {
     return [...new Set([...this.snapshots.keys(), ...this.deferred.keys()])].sort();
+  }
+
+  /** How many nodes have a deferred snapshot (not made yet). */
+  deferredCount(): number {
+    return this.deferred.size;
   }
 
   /** Registers `watcher` for the node's future snapshots; returns the function that unregisters it. */
@@ -110,10 +193,21 @@ export class SnapshotCache {
     };
   }
 
+  /** Whether the node has a watcher (an open stream): its snapshots are made at once. */
+  isWatched(nodeId: string): boolean {
+    return this.watchers.has(nodeId);
+  }
+
   /** Number of registered watchers (open streams that named a node), for status and leak tests. */
   watcherCount(): number {
     let n = 0;
     for (const s of this.watchers.values()) n += s.size;
     return n;
   }
+}
+
+/** `d` with at most `depth` fallbacks behind it (older ones dropped: they hold old generations alive). */
+function keepFallbacks(d: Deferred, depth: number): Deferred {
+  if (!d.fallback) return d;
+  return { ...d, fallback: depth > 0 ? keepFallbacks(d.fallback, depth - 1) : undefined };
 }

@@ -45,13 +45,18 @@ test('GIVEN xds serve --no-check WHEN a reload brings maxEjectionPercent: .inf T
     assert.ok(before, `a first snapshot for shop/web; log:\n${logs.join('\n')}`);
     writeFileSync(join(work, 'app.yaml'), APP + BAD_RULE);
     await h.reload();
+    assert.is(h.cache.versionOf('shop/web'), 'deferred', 'nothing is connected: its new snapshot waits for it');
+    assert.not.ok(logs.some((l) => l.includes('cannot translate its config')), 'not made yet, so not failed yet');
+    // What a connecting stream does: the deferred snapshot is made now, fails, and the node keeps its last good one.
+    assert.is(h.cache.getSnapshot('shop/web'), before, 'the last good snapshot keeps serving');
     const line = logs.find((l) => l.includes('cannot translate its config'));
     assert.ok(line, logs.join('\n'));
     assert.match(line!, /^xds serve: shop\/web: cannot translate its config \(.*Infinity.*\); .*run `meshproof check`.*; keeping its last good config$/);
-    assert.is(h.cache.getSnapshot('shop/web'), before, 'the last good snapshot keeps serving');
+    assert.match(h.cache.info('shop/web')?.failure?.message ?? '', /^cannot translate its config \(.*Infinity/, 'the failure is recorded for /status');
     writeFileSync(join(work, 'app.yaml'), APP);
     await h.reload();
     assert.is(h.cache.getSnapshot('shop/web')?.version, before!.version, 'the good input again publishes the same config');
+    assert.is(h.cache.info('shop/web')?.failure, undefined, 'and clears the failure');
   } finally {
     await h.close();
     rmSync(work, { recursive: true, force: true });

@@ -1,11 +1,17 @@
 /**
  * Read-only HTTP view of the control plane, for people and tests:
- *   GET /status  → XdsStatusReport plus the snapshot version per node (JSON)
- *   GET /nacks   → every recorded NACK, oldest first (JSON)
+ *   GET /status            → XdsStatusReport, the snapshot version per node (`deferred` for one made
+ *                            only when its node connects) and, under `nodeSnapshots`, the nodes with
+ *                            more to say: a deferred one that was made before (the version its streams
+ *                            were sent), one whose newest snapshot failed (why, and what it serves)
+ *   GET /status?node=<id>  → that node's snapshot, made now if it was deferred (as a connecting stream
+ *                            would): version, per type the version and resource names, any failure
+ *   GET /nacks             → every recorded NACK, oldest first (JSON)
  * Anything else is 404; methods other than GET are 405.
  */
 import * as http from 'node:http';
-import type { SnapshotCache } from '../snapshot-cache.js';
+import { PUSH_ORDER } from '../resources.js';
+import type { NodeSnapshotInfo, SnapshotCache } from '../snapshot-cache.js';
 import type { XdsStatus } from './xds-status.js';
 
 /** Extra top-level fields for `/status` (e.g. the publisher's last outcome), computed per request. */
@@ -14,20 +20,41 @@ export type StatusExtra = () => Record<string, unknown>;
 /** The handler, for mounting in an existing server. */
 export function statusHandler(status: XdsStatus, cache: SnapshotCache, extra?: StatusExtra): http.RequestListener {
   return function xdsStatusHandler(req, res) {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://status');
     const reply = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(`${JSON.stringify(body, null, 2)}\n`);
     };
     if (req.method !== 'GET') return reply(405, { error: `${req.method} not allowed; use GET` });
-    if (path === '/status') {
-      // A deferred snapshot (made when its node first connects) shows as `deferred`; reading the status makes none.
-      const snapshots = Object.fromEntries(cache.nodeIds().map((id) => [id, cache.versionOf(id)]));
-      return reply(200, { ...status.report(), snapshots, ...extra?.() });
+    if (url.pathname === '/status') {
+      const node = url.searchParams.get('node');
+      if (node !== null) return reply(...nodeReport(cache, node));
+      // Reading the status makes no deferred snapshot (?node= does, for one node).
+      const ids = cache.nodeIds();
+      const snapshots = Object.fromEntries(ids.map((id) => [id, cache.versionOf(id)]));
+      const report = status.report();
+      const nodeSnapshots: Record<string, NodeSnapshotInfo> = {};
+      for (const id of new Set([...ids, ...report.nodes.map((n) => n.nodeId)])) {
+        const info = cache.info(id);
+        if (info && (info.failure || (info.deferredSince && info.version))) nodeSnapshots[id] = info;
+      }
+      return reply(200, { ...report, snapshots, nodeSnapshots, ...extra?.() });
     }
-    if (path === '/nacks') return reply(200, status.nacks());
-    return reply(404, { error: `no such path ${path}; try /status or /nacks` });
+    if (url.pathname === '/nacks') return reply(200, status.nacks());
+    return reply(404, { error: `no such path ${url.pathname}; try /status, /status?node=<node id> or /nacks` });
   };
+}
+
+/** `/status?node=<id>`: the node's snapshot, made now if deferred; 404 naming what exists when it has none. */
+function nodeReport(cache: SnapshotCache, id: string): [number, unknown] {
+  if (!cache.has(id)) {
+    const info = cache.info(id);
+    return [404, { error: `no snapshot for node "${id}"; node ids with one are listed under "snapshots" in /status`, ...(info ? { node: info } : {}) }];
+  }
+  const snapshot = cache.getSnapshot(id);
+  const info = cache.info(id);
+  const types = snapshot && Object.fromEntries(PUSH_ORDER.map((k) => [k, { version: snapshot.types[k].version, resources: [...snapshot.types[k].resources.keys()] }]));
+  return [200, { nodeId: id, version: snapshot?.version ?? null, ...(types ? { types } : {}), ...(info?.failure ? { failure: info.failure } : {}) }];
 }
 
 /** Starts the status endpoint on `host:port` (port 0 picks one); resolves with the server once listening. */

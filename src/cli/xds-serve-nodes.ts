@@ -1,0 +1,108 @@
+/**
+ * How `xds serve` publishes a node's snapshot on a (re)load: made now when the node has a stream
+ * (or, with `eager`, for every Envoy node), otherwise deferred until the node connects
+ * (`SnapshotCache.setSnapshotLazily`), as istiod generates config only for connected proxies; and
+ * left as it is when what it is made from is the very same (the same mesh graph, workload list and
+ * workload certificate), so an unchanged reload makes nothing.
+ */
+import type { MeshGraph } from '../mesh/graph.js';
+import type { IssuedCertificate } from '../pki/index.js';
+import { type SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
+import type { Snapshot } from '../xds/snapshot.js';
+import type { WorkloadInstance } from '../xds/translate/index.js';
+
+/** What a node's snapshot is made from: objects compared by identity. */
+export interface NodeInputs {
+  readonly graph: MeshGraph;
+  readonly workloads: readonly WorkloadInstance[];
+  /** The workload certificate of its SDS `default` secret (re-issued at half its life). */
+  readonly cert: IssuedCertificate;
+}
+
+/** What one reload did to the nodes' snapshots (`PublishState`, the reload log line). */
+export interface PublishCounts {
+  /** Snapshots made during the reload (nodes with a stream; every Envoy node when eager). */
+  made: number;
+  /** Of `made`, those whose version changed (pushed to the node's streams). */
+  published: number;
+  /** Of `made`, those that could not be made: the node keeps its last good config. */
+  failed: number;
+  /** Snapshots deferred until their node connects. */
+  deferred: number;
+  /** Nodes whose inputs are the very same as last time: their snapshot, made or deferred, is left as it is. */
+  untouched: number;
+}
+
+export const noCounts = (): PublishCounts => ({ made: 0, published: 0, failed: 0, deferred: 0, untouched: 0 });
+
+export class NodePublisher {
+  private readonly inputs = new Map<string, NodeInputs>();
+  private failedNow = 0;
+
+  constructor(private readonly cache: SnapshotCache, private readonly log: (line: string) => void) {}
+
+  /**
+   * Publishes node `id`'s snapshot, which `make` builds from `inputs`: made now when `now` is set or
+   * the node has a stream, else deferred; nothing is done when the node has a snapshot (made or
+   * deferred) from the very same inputs. A failure is logged with the node and the fix, and recorded
+   * in the cache for `/status`; the node keeps its last good config.
+   */
+  publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts): void {
+    const last = this.inputs.get(id);
+    if (last && last.graph === inputs.graph && last.workloads === inputs.workloads && last.cert === inputs.cert && this.cache.has(id)) {
+      counts.untouched++;
+      return;
+    }
+    this.inputs.set(id, inputs);
+    const failed = (e: unknown): string => {
+      this.failedNow++;
+      const text = untranslatable(e);
+      this.log(`xds serve: ${id}: ${text}; keeping its last good config`);
+      return text;
+    };
+    const before = this.failedNow;
+    const r = now ? this.cache.makeSnapshot(id, make, failed) : this.cache.setSnapshotLazily(id, make, failed);
+    if (r === 'deferred') {
+      counts.deferred++;
+      return;
+    }
+    counts.made++;
+    if (r) counts.published++;
+    if (this.failedNow > before) counts.failed++;
+  }
+
+  /** Forgets what node `id` was made from (its snapshot was dropped). */
+  forget(id: string): void {
+    this.inputs.delete(id);
+  }
+}
+
+/**
+ * The reload's log line: `unchanged: N snapshots still served (D deferred …)` when it published,
+ * deferred and failed nothing, else what it did; then the time and how the graph was built.
+ */
+export function reloadLine(c: PublishCounts, served: number, servedDeferred: number, renewed: number, how: string, first: boolean): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const waiting = servedDeferred > 0 ? ` (${n(servedDeferred)} deferred until their node connects)` : '';
+  const certs = renewed > 0 ? `; ${n(renewed)} workload certificate${renewed === 1 ? '' : 's'} re-issued` : '';
+  if (c.published === 0 && c.deferred === 0 && c.failed === 0) {
+    return `unchanged: ${n(served)} snapshot${served === 1 ? '' : 's'} still served${waiting}${certs}; reloaded in ${how}`;
+  }
+  const parts = [`${n(c.published)} snapshot(s) published`];
+  const same = c.made - c.published - c.failed;
+  if (same > 0) parts.push(`${n(same)} made unchanged`);
+  if (c.failed > 0) parts.push(`${n(c.failed)} failed (last good config kept)`);
+  if (c.deferred > 0) parts.push(`${n(c.deferred)} deferred until their node connects`);
+  if (c.untouched > 0) parts.push(`${n(c.untouched)} untouched (same input)`);
+  return `${parts.join(', ')}${certs}; ${first ? 'loaded' : 'reloaded'} in ${how}`;
+}
+
+/**
+ * The log text for a proxy whose config could not be published: the consistency check's message,
+ * or why translating or encoding failed (with `--no-check`, input the API server refuses, e.g. a
+ * `.nan` weight, reaches the translator and cannot be encoded as Envoy config).
+ */
+export function untranslatable(e: unknown): string {
+  if (e instanceof SnapshotInconsistentError) return e.message;
+  return `cannot translate its config (${e instanceof Error ? e.message : String(e)}); the input holds a value no Envoy config can carry, which the check suite refuses: run \`meshproof check\` on the inputs and fix its errors`;
+}
