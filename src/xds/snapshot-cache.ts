@@ -111,7 +111,7 @@ export class SnapshotCache {
   setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean | 'deferred' {
     if (this.watchers.has(nodeId)) return this.makeSnapshot(nodeId, produce, onError);
     const replaced = this.deferred.get(nodeId);
-    this.deferred.set(nodeId, { produce, onError, fallback: replaced && keepFallbacks(replaced, MAX_DEFERRED_FALLBACKS - 1), since: Date.now() });
+    this.deferred.set(nodeId, { produce, onError, fallback: keepFallbacks(replaced, MAX_DEFERRED_FALLBACKS), since: Date.now() });
     return 'deferred';
   }
 
@@ -206,8 +206,8 @@ export class SnapshotCache {
   }
 }
 
-/** `d` with at most `depth` fallbacks behind it (older ones dropped: they hold old generations alive). */
-function keepFallbacks(d: Deferred, depth: number): Deferred {
-  if (!d.fallback) return d;
-  return { ...d, fallback: depth > 0 ? keepFallbacks(d.fallback, depth - 1) : undefined };
+/** The first `count` deferred snapshots of the chain from `d` (older ones dropped: they hold old generations alive). */
+function keepFallbacks(d: Deferred | undefined, count: number): Deferred | undefined {
+  if (!d || count <= 0) return undefined;
+  return { ...d, fallback: keepFallbacks(d.fallback, count - 1) };
 }

@@ -1,0 +1,92 @@
+/**
+ * A deferred snapshot that cannot be made when its node connects (`--no-check` input no Envoy config
+ * can carry) falls back to the config an eager build would have kept serving: the one deferred before
+ * it. The failure is logged and shown on `/status` (`nodeSnapshots`, `?node=`), with what the node
+ * serves instead.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startServe } from '../../src/cli/xds-command.js';
+import { createCa } from '../../src/pki/index.js';
+import { WorkloadCertificates } from '../../src/xds/sds/workload-certificates.js';
+
+const APP = `apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: nginx:1.27 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
+`;
+const rule = (maxEjectionPercent: string) => `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: web, namespace: shop }
+spec: { host: web, trafficPolicy: { outlierDetection: { maxEjectionPercent: ${maxEjectionPercent} } } }
+`;
+
+interface Status { snapshots: Record<string, string>; nodeSnapshots: Record<string, { version?: string; deferredSince?: string; failure?: { message: string; at: string } }> }
+
+test('GIVEN a node that never connected WHEN a reload brings config that cannot be translated and then the node connects THEN it gets the config an eager build kept (the previous reload\'s), and the failure is logged and on /status', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50'));
+  const certificates = new WorkloadCertificates(await createCa({ trustDomain: 'cluster.local' }));
+  const logs: string[] = [];
+  const common = { paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, certificates };
+  const eager = await startServe({ ...common, eager: true, log: () => {} });
+  const lazy = await startServe({ ...common, status: '127.0.0.1:0', log: (l) => logs.push(l) });
+  const status = async (query = '') => (await fetch(`http://127.0.0.1:${lazy.statusPort}/status${query}`)).json();
+  try {
+    assert.is(lazy.cache.versionOf('shop/web'), 'deferred');
+    writeFileSync(join(work, 'app.yaml'), APP + rule('.inf'));
+    assert.ok(await eager.reload());
+    assert.ok(await lazy.reload());
+    assert.not.ok(logs.some((l) => l.includes('cannot translate')), 'nothing made, nothing failed yet');
+    const kept = eager.cache.getSnapshot('shop/web');
+    assert.ok(kept, 'the eager build kept the first config');
+
+    const served = lazy.cache.getSnapshot('shop/web');
+    assert.ok(served, 'the lazy one serves a config too');
+    assert.is(served!.version, kept!.version, 'the same config: the previous reload\'s');
+    assert.ok(logs.some((l) => /^xds serve: shop\/web: cannot translate its config \(.*Infinity.*\); .*keeping its last good config$/.test(l)), logs.join('\n'));
+    const s = await status() as Status;
+    assert.is(s.snapshots['shop/web'], kept!.version);
+    assert.match(s.nodeSnapshots['shop/web']?.failure?.message ?? '', /^cannot translate its config \(.*Infinity/);
+    assert.is(s.nodeSnapshots['shop/web']?.version, kept!.version, 'what it serves instead');
+    const one = await status('?node=shop/web') as { version: string; types: Record<string, { resources: string[] }>; failure?: { message: string } };
+    assert.is(one.version, kept!.version);
+    assert.ok(one.types.cluster!.resources.includes('outbound|80||web.shop.svc.cluster.local'), JSON.stringify(one.types.cluster));
+    assert.match(one.failure?.message ?? '', /Infinity/);
+    const missing = await fetch(`http://127.0.0.1:${lazy.statusPort}/status?node=shop/nope`);
+    assert.is(missing.status, 404);
+    assert.match((await missing.json() as { error: string }).error, /no snapshot for node "shop\/nope"/);
+
+    // Fixed: deferred again (the node has no stream), its made version and the failure stay visible until it is made.
+    writeFileSync(join(work, 'app.yaml'), APP + rule('30'));
+    assert.ok(await lazy.reload());
+    const pending = (await status() as Status).nodeSnapshots['shop/web'];
+    assert.is(pending?.version, kept!.version);
+    assert.type(pending?.deferredSince, 'string');
+    assert.ok(lazy.cache.getSnapshot('shop/web')!.version !== kept!.version, 'the fixed config is made');
+    assert.is((await status() as Status).nodeSnapshots['shop/web'], undefined, 'nothing more to say about it');
+  } finally {
+    await eager.close();
+    await lazy.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
