@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import type { MeshGraph } from '../../../mesh/graph.js';
+import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
@@ -83,23 +83,33 @@ export function catchAllMatchOf(r: HttpRule, hostPorts: ReadonlySet<number> | nu
  * sniffed: `routeKindsFor` in mesh/protocol.ts). HTTPS, TLS, TCP, Mongo ... ports take `tls`/`tcp`
  * routes only (istiod builds http route configs only for `Instance.IsHTTP()` or sniffed listeners),
  * so a request on them never meets an http rule. Empty when the hosts resolve but no port carries
- * HTTP (the http routes never apply on the sidecars); null when a host is a wildcard or resolves to
- * no service in the input (then unknown).
+ * HTTP (the http routes never apply on the sidecars); null when a host is unknown (`meshServicesOfHost`).
  */
 export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
   const hosts = stringList(vs.spec.hosts) ?? [];
   if (hosts.length === 0) return null;
   const ports = new Set<number>();
   for (const h of hosts) {
-    if (h.includes('*')) return null;
-    const services = graph.servicesForHost(h, vs.namespace);
-    if (services.length === 0) return null;
+    const services = meshServicesOfHost(graph, vs, h);
+    if (services === null) return null;
     for (const s of services) {
       if (s.ports.length === 0) return null;
       for (const p of s.ports) if (routeKindsFor(p.protocol).includes('http')) ports.add(p.number);
     }
   }
   return ports;
+}
+
+/**
+ * The services visible from the VirtualService's namespace that requests to its host `h` reach on the
+ * sidecars, or null when the input cannot say: a host no service matches, or a wildcard outside the
+ * cluster domain (`*.example.com` may stand for hosts the input does not list). A wildcard inside it
+ * (`*.ns.svc.cluster.local`) stands for exactly the services it covers: no other host exists there.
+ */
+export function meshServicesOfHost(graph: MeshGraph, vs: MeshObject, h: string): ServiceInfo[] | null {
+  if (h.includes('*') && !graph.resolveHost(h, vs.namespace).fqdn.endsWith(`.svc.${graph.clusterDomain}`)) return null;
+  const services = graph.servicesForHost(h, vs.namespace);
+  return services.length === 0 ? null : services;
 }
 
 /** A port requests for a VirtualService's hosts arrive on, with the protocol the proxy treats them as. */

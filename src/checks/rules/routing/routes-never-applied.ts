@@ -4,7 +4,7 @@ import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { routeKindsFor } from '../../../mesh/protocol.js';
 import type { Rule } from '../../rule.js';
-import { gatewayServerPortsOf, isMeshBound, type ServedPort } from './_helpers.js';
+import { gatewayServerPortsOf, isMeshBound, meshServicesOfHost, type ServedPort } from './_helpers.js';
 
 type Section = 'http' | 'tcp' | 'tls';
 const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
@@ -14,13 +14,12 @@ type Port = ServedPort;
 /** Where a VirtualService's routes land: the sidecars (`mesh`) or one bound Gateway (`ns/name`), with its ports. */
 interface Target { readonly key: string; readonly what: string; readonly ports: Port[] }
 
-/** Ports of the services behind the hosts (sidecars), or null when a host is a wildcard or unknown. */
+/** Ports of the services behind the hosts on the sidecars (`meshServicesOfHost`), or null when a host is unknown. */
 function meshPorts(graph: MeshGraph, vs: MeshObject, hosts: readonly string[]): Port[] | null {
   const out: Port[] = [];
   for (const h of hosts) {
-    if (h.includes('*')) return null;
-    const services = graph.servicesForHost(h, vs.namespace);
-    if (services.length === 0) return null;
+    const services = meshServicesOfHost(graph, vs, h);
+    if (services === null) return null;
     for (const s of services) {
       for (const p of s.ports) {
         const why = p.protocolInfo && p.protocolInfo.source !== 'none' ? ` by its ${p.protocolInfo.source === 'port-name' ? `name "${p.name}"` : p.protocolInfo.source}` : '';
@@ -43,7 +42,7 @@ const routesNeverApplied: Rule = {
     'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP). When',
     'none of the ports serving the hosts fits, the routes are silently ignored: sidecars proxy the port as plain TCP',
     'to the default destination, and a gateway answers 404. Checked for mesh VirtualServices whose hosts all resolve',
-    'to services in the input, and for each Gateway a VirtualService binds to. A single rule whose every match names',
+    'to services in the input (a wildcard inside the cluster domain, `*.ns.svc.cluster.local`, stands for the services it covers), and for each Gateway a VirtualService binds to. A single rule whose every match names',
     'a `port` is applied only on those ports: when each of them (on the sidecars or the bound Gateways the matches',
     'allow) carries another kind of traffic, that rule is reported even though other rules of its section apply',
     '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). Fix: name the port for its protocol',
