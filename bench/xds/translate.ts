@@ -16,7 +16,10 @@
  *   process after the cases above (code optimised, heap grown): what `xds serve` paid before carry-over;
  * - cold after a change, carried over: the same changed mesh built with the measured graph as its
  *   base (`MeshGraph.from(…, { previous })`, as `xds serve` reloads): the clusters, load assignments
- *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`).
+ *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`);
+ * - then, each reload on the one before: a DestinationRule edited, a Deployment edited (both with a
+ *   view base: the view shared but for the hosts they reach), a Service edited (no view base: the
+ *   translations found by content).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
  * translations for a successor (`carryOver`), as `xds serve`'s first graph does.
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
@@ -84,11 +87,19 @@ function ruleChanged(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-/** The bench mesh with svc1's Deployment changed (a container renamed): no view base, translations found by content. */
+/** The bench mesh with svc1's Deployment changed (a container renamed): a view base; svc1's service view, cluster views and routes are made again. */
 function deploymentChanged(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
   const out = structuredClone(bodies);
   const d = out.find((b) => b.kind === 'Deployment' && (b.metadata as { name: string }).name === 'svc1') as { spec: { template: { spec: { containers: { name: string }[] } } } };
   d.spec.template.spec.containers[0]!.name = 'app2';
+  return out;
+}
+
+/** The bench mesh with svc2's Service labelled: no view base (the service index is rebuilt), translations found by content. */
+function serviceChanged(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const s = out.find((b) => b.kind === 'Service' && (b.metadata as { name: string }).name === 'svc2') as { metadata: { labels?: Record<string, string> } };
+  s.metadata.labels = { ...(s.metadata.labels ?? {}), team: 'blue' };
   return out;
 }
 
@@ -102,7 +113,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -124,8 +135,9 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const next = MeshGraph.from(manifests(edited), { previous: graph });
   const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
   const reused = carryOverStoreOf(next)!.counts;
-  // Two more reloads, each on the one before: a DestinationRule edit (view base, one rule's
-  // clusters rebuilt), then a Deployment edit (no view base: the content carry-over alone).
+  // Three more reloads, each on the one before: a DestinationRule edit (view base, one rule's
+  // clusters rebuilt), a Deployment edit (view base, its service's views rebuilt), then a Service
+  // edit (no view base: the content carry-over alone).
   const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[]): [MeshGraph, Split] => {
     for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, workloads);
     prepareCarryOver(previous);
@@ -133,15 +145,16 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
     return [g, once(g, proxiesOf(g).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads)];
   };
   const [ruleGraph, ruleCarried] = onPrevious(next, ruleChanged(edited));
-  const [, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
-  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, keyMs, reused };
+  const [deploymentGraph, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
+  const [, serviceCarried] = onPrevious(deploymentGraph, serviceChanged(deploymentChanged(ruleChanged(edited))));
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over (no view base)', r.deploymentCarried]] as const) {
+    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (no view base)', r.serviceCarried]] as const) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
@@ -152,14 +165,15 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('(one VirtualService\'s weights changed): the first sidecar of the changed mesh\'s graph, built from scratch, or on the');
   console.log('previous graph as `xds serve` reloads: only a VirtualService changed, so the view is shared with the previous graph');
   console.log('(MeshGraph.viewBase) but for that host, and so are its translations; then a DestinationRule edited (view shared but for');
-  console.log('that rule\'s host), then a Deployment edited (no view base: translations found by content, carry-over.ts).');
+  console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
+  console.log('Service edited (no view base: translations found by content, carry-over.ts).');
   for (const r of rows) {
     const { built, reused, kept } = r.reused;
     const line = (k: keyof typeof built) => `${fmt(kept[k])} shared with the view / ${fmt(reused[k])} found by content / ${fmt(built[k])} built`;
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}`);
 }
 
 /**

@@ -25,6 +25,15 @@ export type { Workload, ContainerPort } from './workloads.js';
 export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewayServerMatch } from './routing.js';
 export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
+
+/** Kinds whose objects define workloads (`workloads.ts`). */
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'];
+
+/** Workload kinds that run pods: a change to one reaches only the services selecting it (old or new labels), see `viewBase`. */
+const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS.filter((k) => k !== 'WorkloadEntry'));
+
+/** An Istio VirtualService or DestinationRule. */
+const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io';
 export type { MeshConfig, MeshContext } from './mesh-config.js';
 export type { MergedDestinationRule, MergedSubset } from './destination-rules.js';
 export type { Membership, Dataplane } from './membership.js';
@@ -44,10 +53,10 @@ export interface GraphOptions {
    * The graph this one replaces after an input change (`xds serve` on reload): what was built for
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
    * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Objects whose source
-   * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices and
-   * DestinationRules changed, so are the service, workload and policy indexes (and the
-   * DestinationRule one when none changed), and the view shares what the changes do not reach
-   * (`viewBase`). Held weakly: a
+   * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices,
+   * DestinationRules and pod workloads changed, so are the service and policy indexes (and the
+   * DestinationRule and workload ones when none of their kind changed), and the view shares what
+   * the changes do not reach (`viewBase`). Held weakly: a
    * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
    * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
    * Implies `carryOver`. @default none
@@ -112,8 +121,8 @@ export class MeshGraph {
    * many changed (new, edited or removed; an edited one counts twice, both versions). Null without one.
    */
   readonly carried: { readonly kept: number; readonly changed: number } | null;
-  /** VirtualServices and DestinationRules changed since the predecessor (both versions), when nothing else did (see `viewBase`). */
-  private readonly changedRouting: readonly MeshObject[] | undefined;
+  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules and pod workloads (see `viewBase`). */
+  private readonly changedForView: readonly MeshObject[] | undefined;
 
   constructor(input: readonly MeshObject[], opts: GraphOptions = {}) {
     const prev = opts.previous;
@@ -147,21 +156,28 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    // Only VirtualServices and DestinationRules changed (istiod's updateContext for such a push):
-    // every other index is built from the very same objects in the same context, so the
-    // predecessor's serves (and the view may share what it built from them).
-    const onlyRoutes = prev !== undefined && kept !== undefined && kept.changed.every((o) => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io')
+    // Only VirtualServices, DestinationRules and pod workloads changed (istiod's updateContext for
+    // such a push): every other index is built from the very same objects in the same context, so
+    // the predecessor's serves (and the view may share what it built from them).
+    const viewable = prev !== undefined && kept !== undefined && kept.changed.every((o) => isRoutingObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
-    this.changedRouting = onlyRoutes ? kept.changed : undefined;
+    this.changedForView = viewable ? kept.changed : undefined;
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length } : null;
-    const rulesKept = onlyRoutes && !kept.changed.some((o) => o.kind === 'DestinationRule');
-    this.services = onlyRoutes ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
-    this.workloads = onlyRoutes ? prev.workloads : new WorkloadRegistry(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'].flatMap((k) => this.ofKind(k)));
+    const rulesKept = viewable && !kept.changed.some((o) => o.kind === 'DestinationRule');
+    const workloadsKept = viewable && !kept.changed.some((o) => POD_WORKLOAD_KINDS.has(o.kind));
+    this.services = viewable ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
+    this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry(WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), viewable ? prev.workloads : undefined);
     this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
-    this.policies = onlyRoutes ? prev.policies : new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
-    if (onlyRoutes) for (const [w, m] of prev.membershipCache) this.membershipCache.set(w, m);
+    this.policies = viewable ? prev.policies : new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
+    // A kept workload (the predecessor's object, same Namespace, same MeshConfig) has the same membership.
+    if (viewable) {
+      for (const w of this.workloads.all) {
+        const m = prev.membershipCache.get(w);
+        if (m) this.membershipCache.set(w, m);
+      }
+    }
   }
 
   /** Builds the graph from loaded files (or manifest objects). */
@@ -176,15 +192,18 @@ export class MeshGraph {
   }
 
   /**
-   * The predecessor (while alive) when only VirtualServices and DestinationRules changed since
-   * it, with those objects (new, edited and removed, both versions): this graph shares its
-   * service, workload and policy indexes, so what the view built from those is valid here as
-   * built, and what it built from routes and rules is valid unless a changed object names a host
-   * it read (`view/carry.ts`). Undefined otherwise.
+   * The predecessor (while alive) when only VirtualServices, DestinationRules and pod workloads
+   * (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods; not WorkloadEntries,
+   * which are ServiceEntry endpoints) changed since it, with those objects (new, edited and
+   * removed, both versions): this graph shares its service and policy indexes (and its workload
+   * index when no workload changed, else the unchanged workloads' objects), so what the view built
+   * from those is valid here as built, and what it built from routes, rules and the workloads a
+   * service selects is valid unless a changed object reaches a host it read (`view/carry.ts`).
+   * Undefined otherwise.
    */
   viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[] } | undefined {
-    const graph = this.changedRouting && this.previousRef?.deref();
-    return graph && { graph, changed: this.changedRouting! };
+    const graph = this.changedForView && this.previousRef?.deref();
+    return graph && { graph, changed: this.changedForView! };
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

@@ -75,10 +75,15 @@ export class WorkloadRegistry {
   private readonly byNamespaceLabel = new Map<string, Workload[]>();
   private readonly byObject = new Map<MeshObject, Workload>();
 
-  constructor(objects: Iterable<MeshObject>) {
+  /**
+   * Indexes the workloads of `objects`. With `previous` (the registry of a graph this one replaces),
+   * an object of it gets its very `Workload` (a pure function of the object), so what is keyed on
+   * the workload (its membership) stays valid.
+   */
+  constructor(objects: Iterable<MeshObject>, previous?: WorkloadRegistry) {
     const all: Workload[] = [];
     for (const o of objects) {
-      const w = workloadOf(o);
+      const w = previous?.byObject.get(o) ?? workloadOf(o);
       if (!w) continue;
       all.push(w);
       this.byObject.set(o, w);

@@ -1,15 +1,19 @@
 /**
  * What the view of a graph built on its predecessor takes from the predecessor's view when only
- * VirtualServices and DestinationRules changed between them (`MeshGraph.viewBase`): the two graphs
- * then share their service, workload and policy indexes (and the objects in them), so
- * - a cache that neither kind feeds (a namespace's mTLS mode) is shared as it is
+ * VirtualServices, DestinationRules and pod workloads changed between them (`MeshGraph.viewBase`):
+ * the two graphs then share their service and policy indexes (and the objects in them), so
+ * - a cache that none of those kinds feeds (a namespace's mTLS mode) is shared as it is
  *   ({@link sharedPerGraph});
- * - a cache of what DestinationRules alone feed (cluster views, the DestinationRule outsiders use)
- *   is shared as it is when no DestinationRule changed, else copied without the hosts a changed
- *   one names ({@link inheritedPerGraph});
+ * - a cache of what DestinationRules and the services' workloads feed (cluster views, the
+ *   DestinationRule outsiders use) is shared as it is when neither changed, else copied without
+ *   the hosts a changed rule names or whose service selects a changed workload
+ *   ({@link inheritedPerGraph});
+ * - a per-service value (its data plane, its `ServiceView` with its service accounts, its ports'
+ *   cluster policies) is the predecessor's unless the service selects a changed workload, with
+ *   its labels before or after the change ({@link perServiceOf});
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
- *   DestinationRule (either version) names one of the hosts they read, or delegation is involved
- *   ({@link routesUnchanged}).
+ *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
+ *   selects a changed workload, or delegation is involved ({@link routesUnchanged}).
  * A changed object "names" a host when one of its hosts (resolved in its namespace) is the host, or
  * a wildcard covers it or is covered by it. `view-carry-diff.test.ts` holds every proxy's
  * translation on such a graph byte-equal to a from-scratch one over chains of such edits.
@@ -19,11 +23,12 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { stringList } from '../object.js';
 import { routeTraits } from './route-traits.js';
+import { selects, type ServiceInfo } from '../services.js';
 
 /**
  * `store`'s value for `graph`, made on first use, or the predecessor's own value (the same object,
- * shared from then on) when `graph` has a `viewBase`. Only for values neither a VirtualService nor
- * a DestinationRule feeds.
+ * shared from then on) when `graph` has a `viewBase`. Only for values no VirtualService,
+ * DestinationRule or workload feeds.
  */
 export function sharedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, graph: MeshGraph, make: () => T): T {
   let value = store.get(graph);
@@ -37,8 +42,9 @@ export function sharedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, g
 
 /**
  * `store`'s value for `graph`, made on first use; with a `viewBase`, the predecessor's value
- * itself when no DestinationRule changed, else `copy(previous, keep)` where `keep(host)` says
- * whether no changed DestinationRule names `host`. For values only DestinationRules (and the
+ * itself when no DestinationRule and no workload changed, else `copy(previous, keep)` where
+ * `keep(host)` says whether no changed DestinationRule names `host` and no service of `host`
+ * selects a changed workload. For values only DestinationRules, the services' workloads (and the
  * indexes a view base shares) feed, per host.
  */
 export function inheritedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, graph: MeshGraph, make: () => T, copy: (previous: T, keep: (host: string) => boolean) => T): T {
@@ -59,29 +65,90 @@ interface Hosts { readonly exact: ReadonlySet<string>; readonly suffixes: readon
 /** No object of the kind changed. */
 const NONE: Hosts = { exact: new Set(), suffixes: [] };
 
-/** Per graph: the hosts its changed VirtualServices and DestinationRules name (`routes`), and its changed DestinationRules alone (`rules`); null where a change may reach every host. */
-const TOUCHED = new WeakMap<MeshGraph, { readonly routes: Hosts | null; readonly rules: Hosts | null }>();
+/**
+ * What a graph's changes reach: the hosts its changed VirtualServices, DestinationRules and the
+ * services of its changed workloads name (`routes`), those of its changed DestinationRules and
+ * workloads' services alone (`rules`), null where a change may reach every host; and the services
+ * selecting a changed workload (`services`).
+ */
+interface Touched {
+  readonly routes: Hosts | null;
+  readonly rules: Hosts | null;
+  readonly services: ReadonlySet<ServiceInfo>;
+}
 
-function touchedOf(graph: MeshGraph): { readonly routes: Hosts | null; readonly rules: Hosts | null } {
+const TOUCHED = new WeakMap<MeshGraph, Touched>();
+
+function touchedOf(graph: MeshGraph): Touched {
   let t = TOUCHED.get(graph);
   if (t === undefined) {
     const base = graph.viewBase();
-    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed) : { routes: null, rules: null }));
+    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed) : { routes: null, rules: null, services: new Set() }));
   }
   return t;
 }
 
-function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): { readonly routes: Hosts | null; readonly rules: Hosts | null } {
+/**
+ * The services (of the registry both graphs share) whose selector selects a changed pod workload,
+ * with its labels in either graph: their data plane and service accounts (`ServiceView`), the
+ * auto-mTLS of their clusters and the routes to them may differ.
+ */
+function servicesOfWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Set<ServiceInfo> {
+  const out = new Set<ServiceInfo>();
+  for (const o of changed) {
+    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) {
+      if (!w || w.kind === 'WorkloadEntry') continue;
+      for (const s of graph.services.all) if (s.selector && s.namespace === w.namespace && selects(s.selector, w.labels)) out.add(s);
+    }
+  }
+  return out;
+}
+
+function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Touched {
+  const services = servicesOfWorkloads(graph, base, changed);
+  const selected = [...services].map((s) => s.host);
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
-  const ruleHosts = rules.length === 0 ? NONE : hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []]));
+  const ruleHosts = rules.length === 0 && selected.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), selected);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
   // root, or VirtualService some root names, and every host's routes are recomputed.
   const named = new Set<string>();
   for (const g of [graph, base]) for (const vs of g.ofKind('VirtualService')) for (const d of routeTraits(vs).delegates) named.add(d);
-  const services = changed.filter((o) => o.kind === 'VirtualService');
-  const delegation = services.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
-  const routeHosts = delegation ? null : hostsOf(graph, [...rules, ...services].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])]));
-  return { routes: routeHosts, rules: ruleHosts };
+  const virtualServices = changed.filter((o) => o.kind === 'VirtualService');
+  const delegation = virtualServices.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
+  const routeHosts = delegation ? null : withHosts(hostsOf(graph, [...rules, ...virtualServices].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])])), selected);
+  return { routes: routeHosts, rules: ruleHosts, services };
+}
+
+/** `hosts` and the service hosts `more` (FQDNs, or `*.` wildcards of ServiceEntries); null stays null. */
+function withHosts(hosts: Hosts | null, more: readonly string[]): Hosts | null {
+  if (hosts === null || more.length === 0) return hosts;
+  const exact = new Set(hosts.exact);
+  const suffixes = [...hosts.suffixes];
+  for (const h of more) {
+    if (h === '*' || (h.includes('*') && !h.startsWith('*.'))) return null;
+    if (isWildcard(h)) suffixes.push(h.slice(1));
+    else exact.add(h);
+  }
+  return { exact, suffixes };
+}
+
+/**
+ * `make()` for service `s` in `graph`, kept per graph: with a `viewBase` the predecessor's value
+ * when it has one and no changed workload is selected by `s` (the graphs then share `s`, and what
+ * is derived from it and its workloads is equal). For per-service values of the view that read
+ * the service, its workloads (data plane, service accounts) and the indexes a view base shares.
+ */
+export function perServiceOf<T>(store: WeakMap<MeshGraph, WeakMap<ServiceInfo, T>>, graph: MeshGraph, s: ServiceInfo, make: () => T): T {
+  let own = store.get(graph);
+  if (own === undefined) store.set(graph, (own = new WeakMap()));
+  let value = own.get(s);
+  if (value === undefined) {
+    const base = graph.viewBase();
+    if (base && !touchedOf(graph).services.has(s)) value = store.get(base.graph)?.get(s);
+    if (value === undefined) value = make();
+    own.set(s, value);
+  }
+  return value;
 }
 
 /** The hosts the objects name, each as written and resolved in the object's namespace; null when one names none or every host. */
@@ -116,8 +183,8 @@ function names(hosts: Hosts, host: string): boolean {
 /**
  * Whether routes the predecessor (`graph.viewBase()`) computed from `hosts` (every host they read:
  * the service's own, its destinations') are what `graph` computes: no changed VirtualService or
- * DestinationRule names one of them, and no changed VirtualService is a delegate, names one, or is
- * named as one. False without a view base.
+ * DestinationRule names one of them, none is the host of a service selecting a changed workload,
+ * and no changed VirtualService is a delegate, names one, or is named as one. False without a view base.
  */
 export function routesUnchanged(graph: MeshGraph, hosts: readonly string[]): boolean {
   if (!graph.viewBase()) return false;

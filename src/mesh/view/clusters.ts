@@ -11,18 +11,16 @@ import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
-import { inheritedPerGraph, sharedPerGraph } from './carry.js';
+import { inheritedPerGraph, perServiceOf, sharedPerGraph } from './carry.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
 
-const DATAPLANES = new WeakMap<ServiceInfo, Dataplane>();
+const DATAPLANES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, Dataplane>>();
 
 /** The data plane of the workloads behind a service: one answer when they agree, else `unknown`. */
 export function serviceDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
-  let d = DATAPLANES.get(s);
-  if (d === undefined) DATAPLANES.set(s, (d = computeDataplane(graph, s)));
-  return d;
+  return perServiceOf(DATAPLANES, graph, s, () => computeDataplane(graph, s));
 }
 
 function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
@@ -77,11 +75,12 @@ function ruleView(dr: MergedDestinationRule): RuleView {
 }
 
 /**
- * The policy of a service's port without a subset policy of its own, per graph, service, port and
- * merged rule (null: none): the default cluster and every subset without `trafficPolicy` share it
+ * The policy of a service's port without a subset policy of its own, per graph (`perServiceOf`:
+ * the predecessor's when the service's workloads did not change), service, port and merged rule
+ * (null: none): the default cluster and every subset without `trafficPolicy` share it
  * (`clusterPolicy` gives equal answers for them).
  */
-const PORT_POLICIES = new WeakMap<ServiceInfo, Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>>();
+const PORT_POLICIES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>>>();
 
 /** Per graph and host: the DestinationRule every namespace outside the host's `namespacesSeeingDifferently` uses. */
 const OUTSIDER_RULES = new WeakMap<MeshGraph, Map<string, MergedDestinationRule | null>>();
@@ -207,8 +206,7 @@ export class ClusterCollector {
 
   /** {@link policyOf} without a subset, once per (service, port, rule): see `PORT_POLICIES`. */
   private portPolicy(dr: MergedDestinationRule | null, service: ServiceInfo, port: number): ClusterPolicyView {
-    let byPort = PORT_POLICIES.get(service);
-    if (!byPort) PORT_POLICIES.set(service, (byPort = new Map()));
+    const byPort = perServiceOf(PORT_POLICIES, this.graph, service, () => new Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>());
     let byRule = byPort.get(port);
     if (!byRule) byPort.set(port, (byRule = new Map()));
     let policy = byRule.get(dr);

@@ -9,7 +9,7 @@ import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
 import { routeKindsFor } from '../protocol.js';
 import { exportedTo, importingEntry, sidecarEgress, type EgressHost } from '../visibility.js';
-import { routesUnchanged } from './carry.js';
+import { perServiceOf, routesUnchanged } from './carry.js';
 import { oneServicePerHost } from './host-services.js';
 import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
@@ -28,13 +28,14 @@ export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick
   return { sidecar, hosts: listeners.flatMap((l) => l.hosts) };
 }
 
-const SERVICE_VIEWS = new WeakMap<ServiceInfo, ServiceView>();
+const SERVICE_VIEWS = new WeakMap<MeshGraph, WeakMap<ServiceInfo, ServiceView>>();
 
-/** The view of a service (the same object for every proxy that sees it). */
+/**
+ * The view of a service (the same object for every proxy that sees it, and for the graph that
+ * replaces this one when none of the service's workloads changed: `perServiceOf`).
+ */
 export function serviceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
-  let v = SERVICE_VIEWS.get(s);
-  if (!v) SERVICE_VIEWS.set(s, (v = computeServiceView(graph, s)));
-  return v;
+  return perServiceOf(SERVICE_VIEWS, graph, s, () => computeServiceView(graph, s));
 }
 
 function computeServiceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
