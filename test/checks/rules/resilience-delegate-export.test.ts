@@ -24,7 +24,7 @@ async function findings(exportTo: string | null, delegateNamespace = 'catalog') 
     `  - delegate: {name: catalog-routes, namespace: ${delegateNamespace}}`, '    timeout: 300ms',
     '---',
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: catalog-routes, namespace: catalog}',
-    'spec:', ...(exportTo === null ? [] : [`  exportTo: ${exportTo}`]), '  http:', '  - retries: {attempts: 2}',
+    'spec:', ...(exportTo === null ? [] : [`  exportTo: ${exportTo}`]), '  http:', '  - retries: {attempts: 2, retryOn: gateway-error}',
     '    route:', '    - destination: {host: catalog.catalog.svc.cluster.local}', '',
   ].join('\n'));
   try {

@@ -71,3 +71,17 @@ export function formatMs(ms: number): string {
 export function retryAttempts(retries: Readonly<Record<string, unknown>>): number {
   return typeof retries.attempts === 'number' && Number.isFinite(retries.attempts) && retries.attempts > 0 ? Math.floor(retries.attempts) : 0;
 }
+
+/** Envoy retry-on conditions under which a try that hit its per-try timeout is retried. */
+const TIMEOUT_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset']);
+
+/**
+ * Whether a route's retry policy retries a try that timed out: only when `retries.retryOn` lists `5xx`,
+ * `gateway-error` or `reset` (Envoy retry_state_impl.cc: a per-try timeout is a local reset, retried only
+ * for those). Without `retryOn` Istio's default list applies (`connect-failure,refused-stream,unavailable,
+ * cancelled,retriable-status-codes`; pilot/pkg/networking/core/route/retry), which never retries a timeout.
+ */
+export function retriesTimeouts(retries: Readonly<Record<string, unknown>>): boolean {
+  if (typeof retries.retryOn !== 'string') return false;
+  return retries.retryOn.split(',').some((c) => TIMEOUT_RETRY_ON.has(c.trim()));
+}

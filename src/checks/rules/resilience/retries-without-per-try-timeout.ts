@@ -1,6 +1,6 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
+import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
 
 /** `resilience/retries-without-per-try-timeout`: retries under a route timeout, with no per-try timeout. */
 const retriesWithoutPerTryTimeout: Rule = {
@@ -12,7 +12,10 @@ const retriesWithoutPerTryTimeout: Rule = {
     'the route `timeout` fires. A slow upstream therefore uses the whole budget on the first try and the client',
     'gets 504 (`UT`) without a single retry: the retry policy only helps for failures that come back fast',
     '(connect-failure, refused-stream, 5xx). Checked on every http route with `timeout` > 0 and `retries.attempts`',
-    '> 0 and no fault (a fault disables both). Fix: set `perTryTimeout` to at most `timeout / (attempts + 1)` so',
+    '> 0 and no fault (a fault disables both) whose `retryOn` retries a timed-out try: Envoy retries a per-try',
+    'timeout only for `5xx`, `gateway-error` or `reset`, and Istio\'s default list (no `retryOn`:',
+    '`connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`) has none of them, so there a',
+    'per-try timeout would only end tries sooner. Fix: set `perTryTimeout` to at most `timeout / (attempts + 1)` so',
     'every try fits, e.g. timeout 300ms, attempts 2 → perTryTimeout 100ms.',
   ].join(' '),
   kinds: ['VirtualService'],
@@ -22,7 +25,8 @@ const retriesWithoutPerTryTimeout: Rule = {
         if (route.fault !== undefined || !isRecord(route.retries) || route.retries.perTryTimeout !== undefined) continue;
         const timeout = durationMs(route.timeout);
         const attempts = retryAttempts(route.retries);
-        if (!timeout || attempts === 0) continue;
+        // A policy that never retries a timed-out try gains nothing from perTryTimeout (it would only end tries sooner).
+        if (!timeout || attempts === 0 || !retriesTimeouts(route.retries)) continue;
         const fit = formatMs(timeout / (attempts + 1));
         ctx.report(vs, `${label}: retries.perTryTimeout is unset, so each try may take the whole route timeout (${formatMs(timeout)}); a try that times out leaves no time for the ${attempts} ` +
           `${attempts === 1 ? 'retry' : 'retries'} and the client gets 504 (UT); set perTryTimeout to at most ${fit}`, { path: [...path, 'retries'] });
