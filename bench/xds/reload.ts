@@ -1,29 +1,40 @@
 /**
  * bench/xds reload: what `xds serve` takes, end to end, to publish a changed mesh: read and parse the
- * inputs, run the check suite, build the graph on the previous one and publish every proxy's
- * snapshots (a sidecar gets two: Envoy's and proxyless gRPC's). bench/view's generated mesh (with a
- * v2 Deployment per service and mesh-wide STRICT mTLS, so the check suite passes it), one
- * YAML file per namespace (as `cdk8s synth` writes one per chart), two workload instances per
- * service, the server started in this process with `watch: false` and reloaded by hand. Cases:
- * - first load (the server's start, nothing before it): the baseline;
+ * inputs, run the check suite, build the graph on the previous one and publish the nodes' snapshots.
+ * bench/view's generated mesh (with a v2 Deployment per service and mesh-wide STRICT mTLS, so the
+ * check suite passes it), one YAML file per namespace (as `cdk8s synth` writes one per chart), two
+ * workload instances per service, the server started in this process with `watch: false` and
+ * reloaded by hand. Cases:
+ * - first load (the server's start, nothing before it);
  * - unchanged input reloaded;
  * - one VirtualService's weights edited (90/10 → 60/40): the views are shared with the previous graph;
  * - one Deployment's container renamed: no view base, translations found by content;
  * - the edited mesh loaded by a fresh server (from scratch: what a reload cost without carry-over).
- * Each reload's figure is its wall time from the call to its return, with the process CPU over it,
- * and the ratio to the from-scratch load of the same input.
+ * Each in four set-ups: the eager build (every Envoy node's snapshot made on every reload, `eager`:
+ * the baseline) and the default (a snapshot made only for a node with a stream, else when it
+ * connects), each with no stream and with N streams connected (lightweight ADS clients in a child
+ * process, one HTTP/2 connection each, for the first N sidecars, `svc<i>`; each subscribes to CDS and LDS,
+ * then to EDS and RDS for the names those carry, and ACKs everything). A figure is the reload's wall
+ * time from the call to its return (pushes to the streams included: they are written during it),
+ * with this process's CPU over it; "all ACKed" is how long after the return every stream had ACKed
+ * every type. Each figure is the median of the repetitions; the ratio is to the eager build with
+ * the same streams.
  *
- *   node --import tsx bench/xds/reload.ts [services…]   (default 100 1000)
+ *   node --import tsx bench/xds/reload.ts [--reps=3] [--streams=100] [services…]   (default 100 1000)
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startServe } from '../../src/cli/xds-serve.js';
+import { startServe, type XdsServeHandle } from '../../src/cli/xds-serve.js';
+import { PUSH_ORDER } from '../../src/xds/resources.js';
 import { meshOf } from '../view/mesh.js';
 import { fmt } from '../lib/measure.js';
+import { runClients } from './reload-clients.js';
 
-interface Row { label: string; wallMs: number; cpuMs: number; log: string }
+interface Sample { wallMs: number; cpuMs: number; ackMs?: number; log: string }
+const CASES = ['first load', 'unchanged input', 'one VirtualService edited', 'one Deployment edited', 'the edited mesh, fresh server'] as const;
 
 async function timed<T>(run: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
   const c0 = process.cpuUsage();
@@ -67,54 +78,112 @@ function servableMesh(n: number): Record<string, unknown>[] {
   return out;
 }
 
-async function measure(n: number): Promise<Row[]> {
+/** Resolves once every stream of `ids` has ACKed, for every type it was sent, the version it was sent; the ms it took. */
+async function allAcked(h: XdsServeHandle, ids: readonly string[]): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const pending = ids.some((id) => {
+      const types = h.ads.status.node(id, false)?.types;
+      return !types || PUSH_ORDER.some((k) => types[k] !== undefined && types[k]!.ackedVersion !== types[k]!.sentVersion);
+    });
+    if (!pending) return performance.now() - t0;
+    if (performance.now() - t0 > 120_000) throw new Error('bench: streams did not ACK within 120 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** One run of every case in one set-up; `clients` is the child process, `ids` the nodes it connects as. */
+async function measure(n: number, eager: boolean, clients: ChildProcess | undefined, ids: readonly string[]): Promise<Sample[]> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-bench-reload-'));
-  const rows: Row[] = [];
+  const samples: Sample[] = [];
   try {
     writeMesh(dir, servableMesh(n));
     const workloads = [];
     for (let i = 0; i < n; i++) for (const v of ['v1', 'v2']) workloads.push({ name: `svc${i}-${v}`, namespace: `ns${i % 10}`, address: `10.${(i >> 8) & 255}.${i & 255}.${v === 'v1' ? 1 : 2}`, labels: { app: `svc${i}`, version: v }, ports: {} });
     writeFileSync(join(dir, 'workloads.json'), JSON.stringify({ workloads }));
     const logs: string[] = [];
-    const start = () => startServe({ paths: ['.'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: dir, watch: false, log: (l) => logs.push(l) });
-    // A warm-up server on the same input (JIT), closed before the measured one starts.
-    await (await start()).close();
+    const start = () => startServe({ paths: ['.'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: dir, watch: false, eager, log: (l) => logs.push(l) });
     logs.length = 0;
     const first = await timed(start);
     const h = first.value;
-    rows.push({ label: 'first load (baseline)', wallMs: first.wallMs, cpuMs: first.cpuMs, log: logs.at(-1) ?? '' });
+    samples.push({ wallMs: first.wallMs, cpuMs: first.cpuMs, log: logs.at(-1) ?? '' });
     try {
+      if (clients) await clientsOpen(clients, h.port, ids);
       const reload = async (label: string) => {
         const r = await timed(() => h.reload());
         if (!r.value) throw new Error(`bench: ${label} was not published: ${logs.slice(-3).join(' | ')}`);
-        rows.push({ label, wallMs: r.wallMs, cpuMs: r.cpuMs, log: logs.at(-1) ?? '' });
+        const ackMs = clients ? await allAcked(h, ids) : undefined;
+        samples.push({ wallMs: r.wallMs, cpuMs: r.cpuMs, ...(ackMs !== undefined ? { ackMs } : {}), log: logs.at(-1) ?? '' });
       };
-      await reload('unchanged input');
+      await reload(CASES[1]);
       // svc1 lives in ns1: its split is the VirtualService's second http route.
       edit(dir, 'ns1.yaml', 'weight: 90', 'weight: 60');
       edit(dir, 'ns1.yaml', 'weight: 10', 'weight: 40');
-      await reload('one VirtualService edited (views shared)');
+      await reload(CASES[2]);
       edit(dir, 'ns1.yaml', '- name: app', '- name: apx');
-      await reload('one Deployment edited (translations by content)');
+      await reload(CASES[3]);
     } finally {
+      if (clients) await clientsClose(clients);
       await h.close();
     }
     logs.length = 0;
     const scratch = await timed(start);
     await scratch.value.close();
-    rows.push({ label: 'the edited mesh from scratch (fresh server)', wallMs: scratch.wallMs, cpuMs: scratch.cpuMs, log: logs.at(-1) ?? '' });
+    samples.push({ wallMs: scratch.wallMs, cpuMs: scratch.cpuMs, log: logs.at(-1) ?? '' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return rows;
+  return samples;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-console.log('| services | reload | wall (ms) | CPU (ms) | wall ÷ from scratch | xds serve says |');
-console.log('|---:|---|---:|---:|---:|---|');
-for (const n of sizes.length > 0 ? sizes : [100, 1000]) {
-  const rows = await measure(n);
-  const base = rows.at(-1)!.wallMs;
-  for (const r of rows) console.log(`| ${fmt(n)} | ${r.label} | ${fmt(r.wallMs)} | ${fmt(r.cpuMs)} | ${(r.wallMs / base).toFixed(2)}x | ${r.log.replace(/^xds serve: /, '').replace(/\|/g, '/')} |`);
+function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(msg as object);
+  });
 }
-process.exit(0);
+async function clientsOpen(child: ChildProcess, port: number, ids: readonly string[]): Promise<void> {
+  const r = await ask<{ opened: number; ms: number }>(child, { cmd: 'open', port, ids });
+  if (r.opened !== ids.length) throw new Error(`bench: only ${r.opened} of ${ids.length} streams got all four types`);
+}
+const clientsClose = (child: ChildProcess) => ask<{ closed: true }>(child, { cmd: 'close' });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const reps = Number(args.find((a) => a.startsWith('--reps='))?.slice(7) ?? 1);
+  const streams = Number(args.find((a) => a.startsWith('--streams='))?.slice(10) ?? 100);
+  const sizes = args.filter((a) => !a.startsWith('--')).map(Number).filter((x) => x > 0);
+  const child = fork(import.meta.filename, ['--clients'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((r) => child.once('message', r));
+  console.log(`| services | reload | streams | eager wall (ms) | eager CPU (ms) | wall (ms) | CPU (ms) | all ACKed (ms) | wall ÷ eager | xds serve says |`);
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  try {
+    for (const n of sizes.length > 0 ? sizes : [100, 1000]) {
+      // The first N sidecars (the Deployments svc<i>, version v1, in ns<i % 10>).
+      const ids = Array.from({ length: Math.min(streams, n) }, (_, i) => `ns${i % 10}/svc${i}`);
+      // A warm-up run of the eager build (JIT), not counted.
+      await measure(n, true, undefined, []);
+      for (const withStreams of [false, true]) {
+        const runs: Record<'eager' | 'lazy', Sample[][]> = { eager: [], lazy: [] };
+        for (let r = 0; r < reps; r++) {
+          for (const eager of [true, false]) runs[eager ? 'eager' : 'lazy'].push(await measure(n, eager, withStreams ? child : undefined, withStreams ? ids : []));
+        }
+        CASES.forEach((label, i) => {
+          const pick = (k: 'eager' | 'lazy', f: (s: Sample) => number | undefined) => median(runs[k].map((s) => f(s[i]!) ?? NaN));
+          const e = pick('eager', (s) => s.wallMs);
+          const l = pick('lazy', (s) => s.wallMs);
+          const ack = pick('lazy', (s) => s.ackMs);
+          const log = runs.lazy.at(-1)![i]!.log.replace(/^xds serve: /, '').replace(/\|/g, '/');
+          console.log(`| ${fmt(n)} | ${label} | ${withStreams ? ids.length : 0} | ${fmt(e)} | ${fmt(pick('eager', (s) => s.cpuMs))} | ${fmt(l)} | ${fmt(pick('lazy', (s) => s.cpuMs))} | ${Number.isNaN(ack) ? '–' : fmt(ack)} | ${(l / e).toFixed(3)}x | ${log} |`);
+        });
+      }
+    }
+  } finally {
+    child.kill();
+  }
+}
+
+if (process.argv.includes('--clients')) runClients();
+else await main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
