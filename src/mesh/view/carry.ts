@@ -24,6 +24,7 @@ import type { MeshObject } from '../object.js';
 import { stringList } from '../object.js';
 import { routeTraits } from './route-traits.js';
 import { selects, type ServiceInfo } from '../services.js';
+import type { Workload } from '../workloads.js';
 
 /**
  * `store`'s value for `graph`, made on first use, or the predecessor's own value (the same object,
@@ -68,13 +69,14 @@ const NONE: Hosts = { exact: new Set(), suffixes: [] };
 /**
  * What a graph's changes reach: the hosts its changed VirtualServices, DestinationRules and the
  * services of its changed workloads name (`routes`), those of its changed DestinationRules and
- * workloads' services alone (`rules`), null where a change may reach every host; and the services
- * selecting a changed workload (`services`).
+ * workloads' services alone (`rules`), null where a change may reach every host; and the changed
+ * pod workloads themselves (`workloads`: a service selecting one loses its per-service values).
  */
 interface Touched {
   readonly routes: Hosts | null;
   readonly rules: Hosts | null;
-  readonly services: ReadonlySet<ServiceInfo>;
+  /** The changed pod workloads (both versions). */
+  readonly workloads: readonly Workload[];
 }
 
 const TOUCHED = new WeakMap<MeshGraph, Touched>();
@@ -83,30 +85,33 @@ function touchedOf(graph: MeshGraph): Touched {
   let t = TOUCHED.get(graph);
   if (t === undefined) {
     const base = graph.viewBase();
-    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed) : { routes: null, rules: null, services: new Set() }));
+    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed) : { routes: null, rules: null, workloads: [] }));
   }
   return t;
 }
 
-/**
- * The services (of the registry both graphs share) whose selector selects a changed pod workload,
- * with its labels in either graph: their data plane and service accounts (`ServiceView`), the
- * auto-mTLS of their clusters and the routes to them may differ.
- */
-function servicesOfWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Set<ServiceInfo> {
-  const out = new Set<ServiceInfo>();
+/** The changed pod workloads, with their labels in either graph (`graph`'s version, then `base`'s). */
+function changedWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Workload[] {
+  const out: Workload[] = [];
   for (const o of changed) {
-    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) {
-      if (!w || w.kind === 'WorkloadEntry') continue;
-      for (const s of graph.services.all) if (s.selector && s.namespace === w.namespace && selects(s.selector, w.labels)) out.add(s);
-    }
+    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w && w.kind !== 'WorkloadEntry') out.push(w);
   }
   return out;
 }
 
+/**
+ * Whether `s` selects one of `workloads` (its namespace, its selector): then its data plane and
+ * service accounts (`ServiceView`), the auto-mTLS of its clusters and the routes to it may differ.
+ * Asked of the service itself, not of its identity: a service the view derives from registry ones
+ * (ports merged from ServiceEntries of the same host, `host-services.ts`) is another object.
+ */
+function selectsAny(s: ServiceInfo, workloads: readonly Workload[]): boolean {
+  return s.selector !== null && workloads.some((w) => s.namespace === w.namespace && selects(s.selector!, w.labels));
+}
+
 function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Touched {
-  const services = servicesOfWorkloads(graph, base, changed);
-  const selected = [...services].map((s) => s.host);
+  const workloads = changedWorkloads(graph, base, changed);
+  const selected = workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host);
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
   const ruleHosts = rules.length === 0 && selected.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), selected);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
@@ -116,7 +121,7 @@ function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshO
   const virtualServices = changed.filter((o) => o.kind === 'VirtualService');
   const delegation = virtualServices.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
   const routeHosts = delegation ? null : withHosts(hostsOf(graph, [...rules, ...virtualServices].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])])), selected);
-  return { routes: routeHosts, rules: ruleHosts, services };
+  return { routes: routeHosts, rules: ruleHosts, workloads };
 }
 
 /** `hosts` and the service hosts `more` (FQDNs, or `*.` wildcards of ServiceEntries); null stays null. */
@@ -144,7 +149,7 @@ export function perServiceOf<T>(store: WeakMap<MeshGraph, WeakMap<ServiceInfo, T
   let value = own.get(s);
   if (value === undefined) {
     const base = graph.viewBase();
-    if (base && !touchedOf(graph).services.has(s)) value = store.get(base.graph)?.get(s);
+    if (base && !selectsAny(s, touchedOf(graph).workloads)) value = store.get(base.graph)?.get(s);
     if (value === undefined) value = make();
     own.set(s, value);
   }
