@@ -61,13 +61,24 @@ function isCatchAllUri(u: unknown): boolean {
   return typeof u.regex === 'string' && CATCH_ALL_URI_REGEXES.has(u.regex);
 }
 
+/** Match fields Istio turns into Envoy pseudo-header matchers (`:method`, `:authority`, `:scheme`), which every request carries. */
+const PSEUDO_HEADER_KEYS = new Set(['method', 'authority', 'scheme']);
+const CATCH_ALL_VALUE_REGEXES = new Set(['.*', '^.*$']);
+
+/** Whether a `method` / `authority` / `scheme` StringMatch matches any value: regex `.*` (Envoy: the pseudo-header is always there). */
+function isCatchAllPseudoHeader(v: unknown): boolean {
+  return isRecord(v) && Object.keys(v).length === 1 && typeof v.regex === 'string' && CATCH_ALL_VALUE_REGEXES.has(v.regex);
+}
+
 /**
  * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex),
- * or only `port: N` when `hostPorts` (the ports where its http routes apply, `hostPortsOf`) is exactly {N}.
+ * `method` / `authority` / `scheme` regex `.*`, or only `port: N` when `hostPorts` (the ports where its
+ * http routes apply, `hostPortsOf`) is exactly {N}.
  */
 export function isCatchAllMatch(m: Readonly<Record<string, unknown>>, hostPorts: ReadonlySet<number> | null = null): boolean {
   const onlyPort = (k: string) => k === 'port' && hostPorts !== null && hostPorts.size === 1 && hostPorts.has(m.port as number);
-  return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)) || onlyPort(k));
+  return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)) ||
+    (PSEUDO_HEADER_KEYS.has(k) && isCatchAllPseudoHeader(m[k])) || onlyPort(k));
 }
 
 /** A rule without match entries (null), or the index of a match that takes every request; undefined when neither. */
@@ -253,6 +264,7 @@ export function matchCovers(a: Readonly<Record<string, unknown>>, b: Readonly<Re
       case 'scheme':
       case 'method':
       case 'authority':
+        if (isCatchAllPseudoHeader(av)) continue;
         if (!stringCovers(av, bv)) return false;
         continue;
       case 'headers':
