@@ -140,8 +140,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   const placed = new Map<string, Placement>();
   let current: Current | undefined;
   const publishPlaced = async (p: Placement, counts: PublishCounts = noCounts()): Promise<string | undefined> => {
-    if (!current || !certs) return undefined;
-    const { graph, workloads, rootSecret } = current;
+    const loaded = current;
+    if (!loaded || !certs) return undefined;
+    const { graph, workloads, rootSecret } = loaded;
     const w = graph.workloads.all.find((x) => x.namespace === p.namespace && x.name === p.workload);
     if (!w) {
       const had = cache.has(p.nodeId);
@@ -155,8 +156,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const identity = p.as ?? { namespace: proxy.namespace, serviceAccount: proxy.serviceAccount };
     const spiffeId = workloadSpiffeId(graph.trustDomain, identity.namespace, identity.serviceAccount);
     const cert = await certs.certificateFor(spiffeId);
-    // The graph may have been replaced while the certificate was issued: the newer reload publishes it.
-    if (current.graph !== graph) return spiffeId;
+    // A reload may have come while the certificate was issued: that one publishes it.
+    if (current !== loaded) return spiffeId;
     const make = () => createSnapshot({ ...placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p), secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] });
     nodes.publish(p.nodeId, { graph, workloads, cert }, make, false, counts);
     return spiffeId;
