@@ -8,7 +8,9 @@ import type { MeshGraph } from '../../../src/mesh/graph.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { prepareCarryOver } from '../../../src/xds/translate/carry-over.js';
 import type { WorkloadInstance } from '../../../src/xds/translate/index.js';
+import { seeded } from '../../_random.js';
 import { differences, packedMesh } from './_carry.js';
+import { MUTATIONS } from './_mutations.js';
 import { type Doc, type MeshState, cloneState, graphOf } from './_mesh-state.js';
 
 /**
@@ -261,7 +263,8 @@ function stateOf(extra = ''): MeshState {
 /** An edit of the input: what it does, and the edit itself (on the state's documents, in place). */
 interface Step {
   readonly what: string;
-  readonly edit: (s: MeshState) => void;
+  /** Edits in place; may say what it did (random edits). */
+  readonly edit: (s: MeshState) => void | string | null;
 }
 
 const find = (s: MeshState, kind: string, name: string): Doc => {
@@ -319,7 +322,16 @@ function sharedObjects(previous: MeshGraph, next: MeshGraph): number {
  * a view base, change some proxy's view or resources, share view objects with its predecessor, and
  * equal, view for view and byte for byte, a from-scratch graph of the same input.
  */
-async function reloads(start: MeshState, steps: readonly Step[], hooks: { readonly between?: (graph: MeshGraph, next: MeshGraph) => Promise<void> } = {}): Promise<MeshGraph[]> {
+interface ReloadOptions {
+  /** Runs once the reload is built on `graph`, before anything is compared. */
+  readonly between?: (graph: MeshGraph, next: MeshGraph) => Promise<void>;
+  /** Whether every step must change some view or resource. @default true */
+  readonly mustChange?: boolean;
+  /** Counts the steps that changed some view or resource. */
+  readonly changed?: { n: number };
+}
+
+async function reloads(start: MeshState, steps: readonly Step[], hooks: ReloadOptions = {}): Promise<MeshGraph[]> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-base-'));
   const graphs: MeshGraph[] = [];
   try {
@@ -331,10 +343,10 @@ async function reloads(start: MeshState, steps: readonly Step[], hooks: { readon
     const history: string[] = [];
     for (const step of steps) {
       const next = cloneState(state);
-      step.edit(next);
+      const said = step.edit(next);
       place(next);
       next.workloads = instancesOf(next.placed.map((p) => p.doc));
-      history.push(step.what);
+      history.push(typeof said === 'string' ? `${step.what} ${said}` : step.what);
       prepareCarryOver(graph);
       const reloaded = await graphOf(next, join(dir, 'm'), { previous: graph });
       const base = reloaded.viewBase();
@@ -349,7 +361,9 @@ async function reloads(start: MeshState, steps: readonly Step[], hooks: { readon
       const carried = packedMesh(reloaded, next.workloads);
       const scratch = packedMesh(fresh, next.workloads, false);
       assert.equal(differences(carried, scratch), [], `STALE CONFIG after ${history.join(' → ')}`);
-      assert.ok(viewDifferences(views, freshViews).length > 0 || differences(packed, scratch).length > 0, `${history.join(' → ')}: the edit changes some proxy's view or resources (else this proves nothing)`);
+      const changed = viewDifferences(views, freshViews).length > 0 || differences(packed, scratch).length > 0;
+      if (hooks.changed && changed) hooks.changed.n++;
+      assert.ok(changed || hooks.mustChange === false, `${history.join(' → ')}: the edit changes some proxy's view or resources (else this proves nothing)`);
       assert.ok(sharedObjects(graph, reloaded) > 0, `${history.join(' → ')}: the reload shares view objects with its predecessor`);
       graph = reloaded;
       views = carriedViews;
@@ -368,6 +382,226 @@ test('GIVEN two ServiceEntries of one host whose workloadSelector selects a Depl
     { what: 'legacy service account → legacy-v2', edit: (s) => { podSpec(s, 'Deployment', 'legacy').serviceAccountName = 'legacy-v2'; } },
     { what: 'legacy sidecar.istio.io/inject: "false"', edit: (s) => { podAnnotations(s, 'Deployment', 'legacy')['sidecar.istio.io/inject'] = 'false'; } },
   ]);
+});
+
+test('GIVEN a ServiceEntry workloadSelector WHEN a reload moves a Deployment into its selection (labels), then out again THEN both services\' views, endpoints and clusters equal a from-scratch graph\'s', async () => {
+  await reloads(stateOf(), [
+    { what: 'details labels app=legacy', edit: (s) => { podLabels(s, 'Deployment', 'details').app = 'legacy'; } },
+    { what: 'details labels app=details', edit: (s) => { podLabels(s, 'Deployment', 'details').app = 'details'; } },
+  ]);
+});
+
+test('GIVEN a Gateway with a bound VirtualService WHEN a reload turns the productpage Deployment into a gateway by label (istio: ingressgateway), then ratings by the gateway injection template, then both back THEN the proxies (sidecar or router), their views and resources equal a from-scratch graph\'s', async () => {
+  const graphs = await reloads(stateOf(), [
+    { what: 'productpage labels istio=ingressgateway', edit: (s) => { podLabels(s, 'Deployment', 'productpage').istio = 'ingressgateway'; } },
+    { what: 'ratings inject.istio.io/templates: gateway + istio=ingressgateway', edit: (s) => { podAnnotations(s, 'Deployment', 'ratings')['inject.istio.io/templates'] = 'gateway'; podLabels(s, 'Deployment', 'ratings').istio = 'ingressgateway'; } },
+    { what: 'both back', edit: (s) => { delete podLabels(s, 'Deployment', 'productpage').istio; delete podAnnotations(s, 'Deployment', 'ratings')['inject.istio.io/templates']; delete podLabels(s, 'Deployment', 'ratings').istio; } },
+  ]);
+  const routers = (g: MeshGraph) => proxiesOf(g).filter((p) => p.type === 'router').map((p) => p.name).sort();
+  assert.equal(graphs.map(routers), [['ingress'], ['ingress', 'productpage'], ['ingress', 'productpage', 'ratings'], ['ingress']]);
+});
+
+test('GIVEN reviews behind an ISTIO_MUTUAL DestinationRule (SANs from its pods\' service accounts) and an AuthorizationPolicy naming principals WHEN reloads change a reviews Deployment\'s service account, edit the DestinationRule, change productpage\'s service account, and restore reviews THEN every view and resource equals a from-scratch graph\'s', async () => {
+  await reloads(stateOf(), [
+    { what: 'reviews-v1 service account reviews-v1', edit: (s) => { podSpec(s, 'Deployment', 'reviews-v1').serviceAccountName = 'reviews-v1'; } },
+    { what: 'reviews DestinationRule subset v3', edit: (s) => { find(s, 'DestinationRule', 'reviews').spec.subsets.push({ name: 'v3', labels: { version: 'v3' } }); } },
+    { what: 'productpage service account pp (serviceAccount field)', edit: (s) => { const spec = podSpec(s, 'Deployment', 'productpage'); delete spec.serviceAccountName; spec.serviceAccount = 'pp'; } },
+    { what: 'reviews-v1 service account reviews', edit: (s) => { podSpec(s, 'Deployment', 'reviews-v1').serviceAccountName = 'reviews'; } },
+  ]);
+});
+
+test('GIVEN a Sidecar whose workloadSelector selects productpage (egress ./* only) WHEN reloads move productpage out of its selection, edit the reviews VirtualService, and move it back THEN productpage\'s view and resources equal a from-scratch graph\'s', async () => {
+  await reloads(stateOf(`apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: productpage, namespace: front }
+spec:
+  workloadSelector: { labels: { app: productpage } }
+  egress: [{ hosts: ["./*"] }]
+  outboundTrafficPolicy: { mode: REGISTRY_ONLY }
+`), [
+    { what: 'productpage labels app=productpage-x', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage-x'; } },
+    { what: 'reviews VirtualService timeout 3s', edit: (s) => { find(s, 'VirtualService', 'reviews').spec.http[0].timeout = '3s'; } },
+    { what: 'productpage labels app=productpage', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage'; } },
+  ]);
+});
+
+test('GIVEN a DestinationRule with a workloadSelector for productpage\'s calls to reviews, and a VirtualService route matching sourceLabels app=productpage WHEN reloads relabel productpage out of both and back, edit the rule, and give ratings the labels too THEN every view and resource equals a from-scratch graph\'s', async () => {
+  await reloads(stateOf(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-for-productpage, namespace: front }
+spec:
+  host: reviews.shop.svc.cluster.local
+  workloadSelector: { matchLabels: { app: productpage } }
+  trafficPolicy:
+    loadBalancer: { simple: LEAST_REQUEST }
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ratings, namespace: front }
+spec:
+  hosts: [ratings]
+  http:
+  - match: [{ sourceLabels: { app: productpage } }]
+    route: [{ destination: { host: reviews.shop.svc.cluster.local } }]
+  - route: [{ destination: { host: ratings } }]
+`), [
+    { what: 'productpage labels app=productpage-x', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage-x'; } },
+    { what: 'productpage labels app=productpage', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage'; } },
+    { what: 'DestinationRule for productpage: ROUND_ROBIN', edit: (s) => { find(s, 'DestinationRule', 'reviews-for-productpage').spec.trafficPolicy.loadBalancer.simple = 'ROUND_ROBIN'; } },
+    { what: 'ratings labels app=productpage too (a second pod the match names)', edit: (s) => { podLabels(s, 'Deployment', 'ratings').app = 'productpage'; } },
+  ]);
+});
+
+test('GIVEN reviews and details in one namespace WHEN reloads move reviews-v2 to details (labels), edit the reviews DestinationRule, and move it back THEN both services\' views and resources equal a from-scratch graph\'s', async () => {
+  await reloads(stateOf(), [
+    { what: 'reviews-v2 labels app=details', edit: (s) => { podLabels(s, 'Deployment', 'reviews-v2').app = 'details'; } },
+    { what: 'reviews DestinationRule outlierDetection', edit: (s) => { find(s, 'DestinationRule', 'reviews').spec.trafficPolicy.outlierDetection = { consecutive5xxErrors: 2 }; } },
+    { what: 'reviews-v2 labels app=reviews', edit: (s) => { podLabels(s, 'Deployment', 'reviews-v2').app = 'reviews'; } },
+  ]);
+});
+
+test('GIVEN a Pod and a Deployment with the same labels (details) WHEN reloads change the Pod\'s service account, turn its sidecar off by label, and remove it THEN every view and resource equals a from-scratch graph\'s', async () => {
+  await reloads(stateOf(`apiVersion: v1
+kind: Pod
+metadata: { name: details-pod, namespace: shop, labels: { app: details } }
+spec: { serviceAccountName: details, containers: [{ name: app }] }
+`), [
+    { what: 'details-pod service account details-pod', edit: (s) => { podSpec(s, 'Pod', 'details-pod').serviceAccountName = 'details-pod'; } },
+    { what: 'details-pod label sidecar.istio.io/inject: "false"', edit: (s) => { podLabels(s, 'Pod', 'details-pod')['sidecar.istio.io/inject'] = 'false'; } },
+    { what: 'details-pod removed', edit: (s) => { s.placed.splice(s.placed.findIndex((p) => p.doc.kind === 'Pod'), 1); } },
+  ]);
+});
+
+const KIND_DOCS = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: store, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: details, tier: store } }
+    spec: { serviceAccountName: store, containers: [{ name: app }] }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: front }
+spec:
+  template:
+    metadata: { labels: { app: ratings, tier: agent } }
+    spec: { serviceAccountName: agent, containers: [{ name: app }] }
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: { name: rs, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: legacy, tier: rs } }
+    spec: { serviceAccountName: rs, containers: [{ name: app }] }
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: job, namespace: front }
+spec:
+  template:
+    metadata: { labels: { app: productpage, tier: job } }
+    spec: { serviceAccountName: job, containers: [{ name: app }] }
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: { name: cron, namespace: shop }
+spec:
+  jobTemplate:
+    spec:
+      template:
+        metadata: { labels: { app: reviews, version: v1, tier: cron } }
+        spec: { serviceAccountName: cron, containers: [{ name: app }] }
+`;
+
+for (const [kind, name] of [['StatefulSet', 'store'], ['DaemonSet', 'agent'], ['ReplicaSet', 'rs'], ['Job', 'job'], ['CronJob', 'cron']] as const) {
+  test(`GIVEN a ${kind} a Service or ServiceEntry selects WHEN reloads change its service account, turn its sidecar off, and move it to another service THEN every view and resource equals a from-scratch graph's`, async () => {
+    await reloads(stateOf(KIND_DOCS), [
+      { what: `${kind} ${name} service account ${name}-2`, edit: (s) => { podSpec(s, kind, name).serviceAccountName = `${name}-2`; } },
+      { what: `${kind} ${name} sidecar.istio.io/inject: "false"`, edit: (s) => { podAnnotations(s, kind, name)['sidecar.istio.io/inject'] = 'false'; } },
+      { what: `${kind} ${name} labels app=old-${name}`, edit: (s) => { podLabels(s, kind, name).app = kind === 'DaemonSet' || kind === 'Job' ? 'productpage' : 'details'; delete podAnnotations(s, kind, name)['sidecar.istio.io/inject']; } },
+    ]);
+  });
+}
+
+test('GIVEN reviews pods WHEN reloads capture reviews-v2 in ambient (ambient.istio.io/redirection), put reviews-v1 on the host network, and undo both THEN reviews\' data plane, its clusters\' TLS and the proxies equal a from-scratch graph\'s', async () => {
+  await reloads(stateOf(), [
+    { what: 'reviews-v2 ambient.istio.io/redirection: enabled', edit: (s) => { podAnnotations(s, 'Deployment', 'reviews-v2')['ambient.istio.io/redirection'] = 'enabled'; } },
+    { what: 'reviews-v1 hostNetwork', edit: (s) => { podSpec(s, 'Deployment', 'reviews-v1').hostNetwork = true; } },
+    { what: 'reviews-v2 ambient too, hostNetwork off', edit: (s) => { podAnnotations(s, 'Deployment', 'reviews-v1')['ambient.istio.io/redirection'] = 'enabled'; delete podSpec(s, 'Deployment', 'reviews-v1').hostNetwork; } },
+    { what: 'both back', edit: (s) => { delete podAnnotations(s, 'Deployment', 'reviews-v1')['ambient.istio.io/redirection']; delete podAnnotations(s, 'Deployment', 'reviews-v2')['ambient.istio.io/redirection']; } },
+  ]);
+});
+
+test('GIVEN a Deployment in a namespace without injection (legacy/old) WHEN reloads turn its sidecar on by pod label, off by annotation while the label says true, and on by istio.io/rev THEN the proxies, views and resources equal a from-scratch graph\'s', async () => {
+  const graphs = await reloads(stateOf(), [
+    { what: 'old label sidecar.istio.io/inject: "true"', edit: (s) => { podLabels(s, 'Deployment', 'old')['sidecar.istio.io/inject'] = 'true'; } },
+    { what: 'details annotation sidecar.istio.io/inject: "false" (label "true")', edit: (s) => { podAnnotations(s, 'Deployment', 'details')['sidecar.istio.io/inject'] = 'false'; podLabels(s, 'Deployment', 'details')['sidecar.istio.io/inject'] = 'true'; } },
+    { what: 'old: label removed, istio.io/rev: canary', edit: (s) => { delete podLabels(s, 'Deployment', 'old')['sidecar.istio.io/inject']; podLabels(s, 'Deployment', 'old')['istio.io/rev'] = 'canary'; } },
+  ]);
+  const has = (g: MeshGraph, name: string) => proxiesOf(g).some((p) => p.name === name);
+  assert.equal(graphs.map((g) => has(g, 'old')), [false, true, true, true], 'legacy/old gets a sidecar');
+});
+
+/** Random edits of pod workloads (any kind, any namespace but istio-system's gateway): what the view reads of them. */
+const POD_EDITS: readonly ((s: MeshState, r: () => number) => string)[] = [
+  (s, r) => { const [k, n] = somePod(s, r); const app = pickOf(r, ['reviews', 'details', 'legacy', 'ratings', 'productpage', 'old', 'nobody']); podLabels(s, k, n).app = app; return `${k} ${n} app=${app}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const v = pickOf(r, ['v1', 'v2', 'v3']); podLabels(s, k, n).version = v; return `${k} ${n} version=${v}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const sa = pickOf(r, ['sa-a', 'sa-b', 'default']); podSpec(s, k, n).serviceAccountName = sa; return `${k} ${n} serviceAccountName ${sa}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const a = podAnnotations(s, k, n); if (a['sidecar.istio.io/inject']) delete a['sidecar.istio.io/inject']; else a['sidecar.istio.io/inject'] = 'false'; return `${k} ${n} inject annotation ${a['sidecar.istio.io/inject'] ?? '-'}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); const v = pickOf(r, ['true', 'false', undefined]); if (v === undefined) delete l['sidecar.istio.io/inject']; else l['sidecar.istio.io/inject'] = v; return `${k} ${n} inject label ${v ?? '-'}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const a = podAnnotations(s, k, n); if (a['ambient.istio.io/redirection']) delete a['ambient.istio.io/redirection']; else a['ambient.istio.io/redirection'] = 'enabled'; return `${k} ${n} ambient ${a['ambient.istio.io/redirection'] ?? '-'}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const spec = podSpec(s, k, n); spec.hostNetwork = spec.hostNetwork !== true; return `${k} ${n} hostNetwork ${spec.hostNetwork}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); if (l.istio) delete l.istio; else l.istio = 'ingressgateway'; return `${k} ${n} istio=${l.istio ?? '-'}`; },
+  (s, r) => { const [k, n] = somePod(s, r); podSpec(s, k, n).containers = [{ name: 'app', ports: [{ name: pickOf(r, ['http', 'web']), containerPort: pickOf(r, [9080, 9081, 8080]) }] }]; return `${k} ${n} container ports ${JSON.stringify(podSpec(s, k, n).containers[0].ports)}`; },
+  (s, r) => { const [k, n] = somePod(s, r); if (s.placed.filter((p) => POD_KINDS.includes(p.doc.kind)).length < 6) return 'nothing removed'; s.placed.splice(s.placed.findIndex((p) => p.doc.kind === k && p.doc.metadata.name === n), 1); return `${k} ${n} removed`; },
+  (s, r) => {
+    const kind = pickOf(r, POD_KINDS);
+    const ns = pickOf(r, ['shop', 'front', 'legacy']);
+    const name = `added-${Math.floor(r() * 1e6)}`;
+    const pod = { metadata: { labels: { app: pickOf(r, ['reviews', 'details', 'legacy', 'ratings', 'productpage', 'old']) } }, spec: { serviceAccountName: name, containers: [{ name: 'app' }] } };
+    const doc: Doc = kind === 'Pod' ? { apiVersion: 'v1', kind, metadata: { name, namespace: ns, ...pod.metadata }, spec: pod.spec }
+      : kind === 'CronJob' ? { apiVersion: 'batch/v1', kind, metadata: { name, namespace: ns }, spec: { jobTemplate: { spec: { template: pod } } } }
+        : { apiVersion: kind === 'Job' ? 'batch/v1' : 'apps/v1', kind, metadata: { name, namespace: ns }, spec: { template: pod } };
+    s.placed.push({ doc, file: 1, pad: 0, flow: false });
+    return `${kind} ${ns}/${name} added (app=${pod.metadata.labels.app})`;
+  },
+];
+
+function pickOf<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+/** A random pod workload outside istio-system: [kind, name]. */
+function somePod(s: MeshState, r: () => number): [string, string] {
+  const p = pickOf(r, s.placed.filter((x) => POD_KINDS.includes(x.doc.kind) && x.doc.metadata.namespace !== 'istio-system'));
+  return [p.doc.kind, p.doc.metadata.name];
+}
+
+test('GIVEN the mesh with every pod workload kind WHEN seeded chains of four reloads mix random pod workload edits (labels, service accounts, injection, ambient, host network, gateway, container ports, removed, added) with VirtualService and DestinationRule edits THEN every reload gets a view base AND every view and resource equals a from-scratch graph\'s', async () => {
+  const seed = Number(process.env.MESHPROOF_CARRY_SEED ?? 20261130);
+  const routeEdits = MUTATIONS.filter((m) => m.name.startsWith('VirtualService') || m.name.startsWith('DestinationRule'));
+  const r = seeded(seed);
+  const changed = { n: 0 };
+  let steps = 0;
+  for (let chain = 0; chain < Number(process.env.MESHPROOF_VIEW_BASE_CHAINS ?? 6); chain++) {
+    const list: Step[] = [];
+    for (let i = 0; i < 4; i++) {
+      if (r() < 0.25) {
+        const m = routeEdits[Math.floor(r() * routeEdits.length)]!;
+        list.push({ what: `[${m.name}]`, edit: (s) => m.apply(s, r) });
+      } else {
+        const e = POD_EDITS[Math.floor(r() * POD_EDITS.length)]!;
+        list.push({ what: '[pod workload]', edit: (s) => e(s, r) });
+      }
+    }
+    await reloads(stateOf(KIND_DOCS), list, { mustChange: false, changed });
+    steps += list.length;
+  }
+  assert.ok(changed.n > steps / 2, `most reloads change some view or resource: ${changed.n}/${steps}`);
 });
 
 test.run();
