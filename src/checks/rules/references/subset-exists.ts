@@ -1,4 +1,4 @@
-import type { MeshGraph } from '../../../mesh/graph.js';
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
@@ -18,7 +18,9 @@ const subsetExists: Rule = {
     'hides the subsets of the service owner\'s rule. For the sidecars the VirtualService namespace is used (as',
     'istioctl does); for a VirtualService bound to a Gateway, the namespace its proxies run in (the pods its selector',
     'matches, else the Gateway\'s namespace), so a rule exported only to `.` in the service namespace is invisible to',
-    'an ingress gateway in istio-system. A route to an undefined subset has no cluster and fails',
+    'an ingress gateway in istio-system. A rule with `workloadSelector` in the sidecars\' namespace is used by the',
+    'workloads it selects (and any rule for the host there stops the search), so the subset is then judged per client',
+    'workload of that namespace. A route to an undefined subset has no cluster and fails',
     'with 503 (`NR`/`UH`). Fix: add the subset (with its labels) to the DestinationRule that applies, or route to',
     'an existing subset. Mirrors `istioctl analyze` IST0101 ("host+subset in destinationrule").',
   ].join(' '),
@@ -35,10 +37,19 @@ const subsetExists: Rule = {
         const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
         const only = restricted.find((m) => m.section === section && m.rule === rule);
         for (const consumer of consumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
+          byHost ??= destinationRulesByHost(graph);
+          const selected = consumer.who === null ? selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer.namespace, subset) : null;
+          if (selected) {
+            if (selected.lacking.length === 0) continue;
+            // Clients that use a rule (selected or not) without the subset are named; when none uses any rule, the namespace-wide message says so.
+            if (selected.lacking.length < selected.clients || selected.lacking.some((l) => l.rules.length > 0)) {
+              ctx.report(vs, partialMessage(what, subset, fqdn, selected.lacking), { path: [...path, 'subset'] });
+              break;
+            }
+          }
           const match = graph.destinationRulesFor(fqdn, consumer.namespace);
           const defined = match ? subsetNames(match.rules) : [];
-          if (defined.includes(subset)) continue;
-          byHost ??= destinationRulesByHost(graph);
+          if (!selected && defined.includes(subset)) continue;
           const elsewhere = (byHost.get(fqdn) ?? []).filter((dr) => !match?.rules.includes(dr) && subsetNames([dr]).includes(subset));
           ctx.report(vs, message(graph, consumer, what, subset, fqdn, match?.rules ?? [], defined, elsewhere), { path: [...path, 'subset'] });
           break;
@@ -79,6 +90,36 @@ function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<Mes
   return out;
 }
 
+/** A client workload of the sidecars' namespace whose DestinationRule (workloadSelector honoured) lacks the subset. */
+interface Lacking { readonly workload: Workload; readonly rules: readonly MeshObject[] }
+
+/**
+ * When a DestinationRule for `fqdn` in the sidecars' namespace has a `workloadSelector`, each client workload
+ * there may use a different rule (istiod SidecarScope.DestinationRule: a rule of the proxy's namespace whose
+ * selector matches the proxy's labels wins, else the rule without selector), so the subset is judged per
+ * client: `lacking` are the clients whose rule does not define it. null when no such rule exists or the
+ * namespace has no workload in the input (then the namespace-wide answer stands).
+ */
+function selectedClients(graph: MeshGraph, rules: readonly MeshObject[], fqdn: string, namespace: string, subset: string): { clients: number; lacking: Lacking[] } | null {
+  if (!rules.some((dr) => dr.namespace === namespace && dr.spec.workloadSelector !== undefined)) return null;
+  const clients = graph.workloads.inNamespace(namespace);
+  if (clients.length === 0) return null;
+  const lacking: Lacking[] = [];
+  for (const w of clients) {
+    const merged = graph.destinationRuleFor(fqdn, namespace, w.labels);
+    if (!(merged ? subsetNames(merged.rules) : []).includes(subset)) lacking.push({ workload: w, rules: merged?.rules ?? [] });
+  }
+  return { clients: clients.length, lacking };
+}
+
+function partialMessage(what: string, subset: string, fqdn: string, lacking: readonly Lacking[]): string {
+  const first = lacking[0]!;
+  const who = lacking.slice(0, 3).map((l) => `${l.workload.kind} ${l.workload.namespace}/${l.workload.name}`).join(', ') + (lacking.length > 3 ? ` and ${lacking.length - 3} more` : '');
+  const rule = first.rules.length > 0 ? `DestinationRule ${first.rules.map(nameOf).join(', ')}, which applies to ${lacking.length > 1 ? 'them' : 'it'}, does not define it` : 'no DestinationRule for that host applies to them';
+  return `Referenced ${what} subset "${subset}" is not defined for ${fqdn} as the sidecars of ${who} see it: ${rule}, so their requests on this route fail (503 NR); ` +
+    `add "${subset}" to the DestinationRule they use, or narrow its workloadSelector`;
+}
+
 function message(graph: MeshGraph, consumer: Consumer, what: string, subset: string, fqdn: string, applied: readonly MeshObject[], defined: string[], elsewhere: MeshObject[]): string {
   const head = `Referenced ${what} subset "${subset}" is not defined for ${fqdn}${consumer.who ? ` as ${consumer.who} see it` : ''}`;
   const hint = elsewhere.length > 0 ? `; DestinationRule ${nameOf(elsewhere[0]!)} defines it but ${why(graph, consumer.namespace, fqdn, elsewhere[0]!, applied)}` : '';
@@ -91,7 +132,11 @@ function message(graph: MeshGraph, consumer: Consumer, what: string, subset: str
 
 /** Why a DestinationRule that defines the subset is not the one Istio uses from `namespace` (the consumer's). */
 function why(graph: MeshGraph, namespace: string, fqdn: string, dr: MeshObject, applied: readonly MeshObject[]): string {
-  if (dr.spec.workloadSelector !== undefined) return 'it has a workloadSelector, so routing does not use it';
+  if (dr.spec.workloadSelector !== undefined) {
+    return dr.namespace === namespace
+      ? `its workloadSelector selects no workload of namespace ${namespace} in the input, so no client there uses it`
+      : `it has a workloadSelector, which istiod honours only for clients in its own namespace (${dr.namespace})`;
+  }
   if (applied.length > 0) return `${nameOf(applied[0]!)} takes precedence for clients in namespace ${namespace}`;
   const serviceNamespace = graph.serviceNamespaceOf(fqdn, namespace);
   if (dr.namespace !== namespace && dr.namespace !== serviceNamespace && dr.namespace !== graph.rootNamespace) {
