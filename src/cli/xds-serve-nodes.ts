@@ -6,10 +6,14 @@
  * workload certificate), so an unchanged reload makes nothing.
  */
 import type { MeshGraph } from '../mesh/graph.js';
-import type { IssuedCertificate } from '../pki/index.js';
+import { buildProxyView, type ProxyIdentity, type ProxyView } from '../mesh/view/index.js';
+import { type IssuedCertificate, workloadSpiffeId } from '../pki/index.js';
+import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { buildCredentialSecrets, buildTlsCertificateSecret, WORKLOAD_CERT_SECRET } from '../xds/sds/secrets.js';
+import type { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
-import type { Snapshot } from '../xds/snapshot.js';
-import type { WorkloadInstance } from '../xds/translate/index.js';
+import { createSnapshot, type Snapshot } from '../xds/snapshot.js';
+import { translateProxy, type WorkloadInstance } from '../xds/translate/index.js';
 
 /** What a node's snapshot is made from: objects compared by identity. */
 export interface NodeInputs {
@@ -34,6 +38,20 @@ export interface PublishCounts {
 }
 
 export const noCounts = (): PublishCounts => ({ made: 0, published: 0, failed: 0, deferred: 0, untouched: 0 });
+
+/** What {@link NodePublisher.publishProxies} publishes: every proxy of one graph. */
+export interface ProxiesInput {
+  readonly graph: MeshGraph;
+  readonly workloads: readonly WorkloadInstance[];
+  readonly proxies: readonly ProxyIdentity[];
+  /** Kubernetes Secret credentials per proxy namespace, filled in as namespaces are met (problems logged then). */
+  readonly credentials: Map<string, ReturnType<typeof buildCredentialSecrets>>;
+  readonly certs: WorkloadCertificates;
+  /** SDS `ROOTCA`. */
+  readonly rootSecret: Secret;
+  /** Make every Envoy node's snapshot now, connected or not. */
+  readonly eager: boolean;
+}
 
 export class NodePublisher {
   private readonly inputs = new Map<string, NodeInputs>();
@@ -71,6 +89,42 @@ export class NodePublisher {
     if (this.failedNow > before) counts.failed++;
   }
 
+  /**
+   * Publishes `<ns>/<workload>` for every proxy, and `grpc:<ns>/<workload>` for every sidecar (deferred
+   * even when eager: most sidecars never have a proxyless client, and each such snapshot holds an
+   * api_listener per service). Each identity's workload certificate is fetched (issued, or re-issued
+   * when due) once. Returns the node ids published and the certificate per SPIFFE id.
+   */
+  async publishProxies(input: ProxiesInput, counts: PublishCounts): Promise<{ present: Set<string>; issued: Map<string, IssuedCertificate> }> {
+    const { graph, workloads, credentials, rootSecret } = input;
+    const present = new Set<string>();
+    const issued = new Map<string, IssuedCertificate>();
+    const secretLists = new Map<string, Secret[]>();
+    for (const proxy of input.proxies) {
+      let creds = credentials.get(proxy.namespace);
+      if (!creds) {
+        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace)));
+        for (const p of creds.problems) this.log(`xds serve: ${p.message}`);
+      }
+      const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);
+      let cert = issued.get(spiffeId);
+      if (!cert) issued.set(spiffeId, (cert = await input.certs.certificateFor(spiffeId)));
+      const secretsKey = `${spiffeId}\n${proxy.namespace}`;
+      let secrets = secretLists.get(secretsKey);
+      if (!secrets) secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
+      const view = viewOnce(graph, proxy);
+      const inputs = { graph, workloads, cert };
+      const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
+      if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
+      for (const [id, proxyless] of ids) {
+        present.add(id);
+        const list = secrets;
+        this.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: list }), input.eager && !proxyless, counts);
+      }
+    }
+    return { present, issued };
+  }
+
   /** Forgets what node `id` was made from (its snapshot was dropped). */
   forget(id: string): void {
     this.inputs.delete(id);
@@ -105,4 +159,18 @@ export function reloadLine(c: PublishCounts, served: number, servedDeferred: num
 export function untranslatable(e: unknown): string {
   if (e instanceof SnapshotInconsistentError) return e.message;
   return `cannot translate its config (${e instanceof Error ? e.message : String(e)}); the input holds a value no Envoy config can carry, which the check suite refuses: run \`meshproof check\` on the inputs and fix its errors`;
+}
+
+/** The proxy's view, built on first use and then shared (by its Envoy and proxyless snapshots). */
+function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
+  let view: ProxyView | undefined;
+  return () => (view ??= buildProxyView(graph, proxy));
+}
+
+/** How a reload's graph was built, for the reload log line: first load, or on the previous graph and what it reused. */
+export function howBuilt(graph: MeshGraph): string {
+  if (!graph.carried) return 'first load';
+  const { kept, changed } = graph.carried;
+  const reuse = graph.viewBase() ? 'views shared: only VirtualServices and DestinationRules changed' : 'translations carried over by content';
+  return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
 }

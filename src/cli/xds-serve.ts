@@ -20,7 +20,7 @@ import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { sameObjects } from '../mesh/graph-carry.js';
 import { loadInputs } from '../mesh/load.js';
-import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity, type ProxyView } from '../mesh/view/index.js';
+import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
 import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
@@ -32,7 +32,7 @@ import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
 import { carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
-import { NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
+import { howBuilt, NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
@@ -305,36 +305,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const rootSecret = current?.rootSecret ?? buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
     const credentials = keep ? current!.credentials : new Map<string, ReturnType<typeof buildCredentialSecrets>>();
     const proxies = keep ? current!.proxies : proxiesOf(graph);
-    const issued = new Map<string, IssuedCertificate>();
-    const secretLists = new Map<string, Secret[]>();
     const counts = noCounts();
     // Node ids this graph has a proxy for; any other snapshot (a workload removed, renamed, moved to a
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
-    const present = new Set<string>();
-    for (const proxy of proxies) {
-      let creds = credentials.get(proxy.namespace);
-      if (!creds) {
-        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace)));
-        for (const p of creds.problems) opts.log(`xds serve: ${p.message}`);
-      }
-      const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);
-      let cert = issued.get(spiffeId);
-      if (!cert) issued.set(spiffeId, (cert = await certs.certificateFor(spiffeId)));
-      const secretsKey = `${spiffeId}\n${proxy.namespace}`;
-      let secrets = secretLists.get(secretsKey);
-      if (!secrets) secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
-      const view = viewOnce(graph, proxy);
-      const inputs = { graph, workloads, cert };
-      const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
-      // A proxyless gRPC node's snapshot is deferred even when eager: most sidecars never have a
-      // proxyless client, and each such snapshot holds an api_listener per service.
-      if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
-      for (const [id, proxyless] of ids) {
-        present.add(id);
-        const list = secrets;
-        nodes.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: list }), opts.eager === true && !proxyless, counts);
-      }
-    }
+    const { present, issued } = await nodes.publishProxies({ graph, workloads, proxies, credentials, certs, rootSecret, eager: opts.eager === true }, counts);
     const renewed = current ? [...issued].filter(([id, c]) => current!.certs.has(id) && current!.certs.get(id) !== c).length : 0;
     current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
@@ -473,14 +447,6 @@ export function splitHostPort(value: string): [string, number] {
   return [m[1] ?? (m[2] || '127.0.0.1'), port];
 }
 
-/** How a reload's graph was built, for the publish log line: first load, or on the previous graph and what it reused. */
-function howBuilt(graph: MeshGraph): string {
-  if (!graph.carried) return 'first load';
-  const { kept, changed } = graph.carried;
-  const reuse = graph.viewBase() ? 'views shared: only VirtualServices and DestinationRules changed' : 'translations carried over by content';
-  return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
-}
-
 /** What the last published (re)load was made from. */
 interface Current {
   readonly graph: MeshGraph;
@@ -492,10 +458,4 @@ interface Current {
   readonly credentials: Map<string, ReturnType<typeof buildCredentialSecrets>>;
   /** The workload certificate per SPIFFE id of the proxies. */
   readonly certs: ReadonlyMap<string, IssuedCertificate>;
-}
-
-/** The proxy's view, built on first use and then shared (by its Envoy and proxyless snapshots). */
-function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
-  let view: ProxyView | undefined;
-  return () => (view ??= buildProxyView(graph, proxy));
 }
