@@ -1,17 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { startServe } from '../../../src/cli/xds-command.js';
 import type { MeshGraph } from '../../../src/mesh/graph.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { prepareCarryOver } from '../../../src/xds/translate/carry-over.js';
-import type { WorkloadInstance } from '../../../src/xds/translate/index.js';
+import { type ResourceKind, type ResourceSet, type XdsResource, packResource, resourceName } from '../../../src/xds/resources.js';
+import { translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
 import { seeded } from '../../_random.js';
 import { differences, packedMesh } from './_carry.js';
 import { MUTATIONS } from './_mutations.js';
-import { type Doc, type MeshState, cloneState, graphOf } from './_mesh-state.js';
+import { type Doc, FILES, type MeshState, cloneState, graphOf, render } from './_mesh-state.js';
 
 /**
  * Adversarial tests of the view base a reload gets when only VirtualServices, DestinationRules and
@@ -602,6 +606,118 @@ test('GIVEN the mesh with every pod workload kind WHEN seeded chains of four rel
     steps += list.length;
   }
   assert.ok(changed.n > steps / 2, `most reloads change some view or resource: ${changed.n}/${steps}`);
+});
+
+test('GIVEN a reload on a view base whose predecessor is garbage collected when only half its proxies were translated WHEN the rest are translated and a third graph is built on it after another workload edit THEN both graphs\' views and resources equal from-scratch ones', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-base-'));
+  try {
+    const s1 = stateOf();
+    const s2 = cloneState(s1);
+    podSpec(s2, 'Deployment', 'legacy').serviceAccountName = 'legacy-2';
+    podLabels(s2, 'Deployment', 'reviews-v2').app = 'details';
+    s2.workloads = instancesOf(s2.placed.map((p) => p.doc));
+    const s3 = cloneState(s2);
+    podAnnotations(s3, 'Deployment', 'details')['sidecar.istio.io/inject'] = 'false';
+    find(s3, 'VirtualService', 'reviews').spec.http[0].timeout = '5s';
+    let g1: MeshGraph | undefined = await graphOf(s1, join(dir, 'm'), { carryOver: true });
+    const before = viewsOf(g1);
+    packedMesh(g1, s1.workloads);
+    const g2 = await graphOf(s2, join(dir, 'm'), { previous: g1 });
+    assert.ok(g2.viewBase(), 'the second graph has a view base');
+    const half = proxiesOf(g2).slice(0, 4).map((p) => `${p.type} ${p.namespace}/${p.name}`);
+    for (const p of proxiesOf(g2).slice(0, 4)) buildProxyView(g2, p);
+    const collected = new WeakRef(g1);
+    g1 = undefined;
+    for (let i = 0; i < 3 && collected.deref() !== undefined; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    assert.is(collected.deref(), undefined, 'the first graph is garbage collected (else this tests nothing)');
+    assert.is(g2.viewBase(), undefined, 'no view base once the predecessor is gone');
+    const fresh2 = await graphOf(s2, join(dir, 'm'));
+    const views2 = viewsOf(g2);
+    assert.equal(viewDifferences(views2, viewsOf(fresh2)), []);
+    assert.ok(half.some((k) => views2.get(k) !== before.get(k)), 'the edit changed a view translated before the collection');
+    assert.equal(differences(packedMesh(g2, s2.workloads), packedMesh(fresh2, s2.workloads, false)), []);
+    const g3 = await graphOf(s3, join(dir, 'm'), { previous: g2 });
+    assert.ok(g3.viewBase(), 'the third graph has a view base (its predecessor is alive)');
+    const fresh3 = await graphOf(s3, join(dir, 'm'));
+    assert.equal(viewDifferences(viewsOf(g3), viewsOf(fresh3)), []);
+    assert.equal(differences(packedMesh(g3, s3.workloads), packedMesh(fresh3, s3.workloads, false)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const KINDS: [ResourceKind, keyof ResourceSet][] = [['cluster', 'clusters'], ['endpoint', 'endpoints'], ['listener', 'listeners'], ['route', 'routes']];
+
+test('GIVEN xds serve over two files (pod workloads and routing in the second) with every node\'s snapshot made WHEN reloads change the merged ServiceEntries\' Deployment\'s service account, turn productpage into a gateway, turn reviews-v2\'s sidecar off and edit the reviews VirtualService THEN each reload shares the views AND every node\'s served resources equal a from-scratch translation, and no snapshot is served for a proxy that is gone', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-view-base-serve-'));
+  const write = (s: MeshState) => {
+    render(s).forEach((text, i) => writeFileSync(join(work, FILES[i]!), text));
+    writeFileSync(join(work, 'workloads.json'), JSON.stringify({ workloads: s.workloads }));
+  };
+  let state = stateOf();
+  write(state);
+  const logs: string[] = [];
+  const h = await startServe({ paths: FILES, workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: (l) => logs.push(l) });
+  const dir = join(work, 'scratch');
+  try {
+    const nodeIds = (g: MeshGraph) => proxiesOf(g).flatMap((p) => (p.type === 'sidecar' ? [`${p.namespace}/${p.name}`, `grpc:${p.namespace}/${p.name}`] : [`${p.namespace}/${p.name}`]));
+    let previousIds = nodeIds(await graphOf(state, dir));
+    let servedBefore = new Map<string, string>();
+    for (const id of previousIds) {
+      const snapshot = h.cache.getSnapshot(id);
+      assert.ok(snapshot, `${id} is served`);
+      for (const [kind] of KINDS) servedBefore.set(`${id} ${kind}`, [...snapshot.types[kind].resources].map(([name, any]) => `${name} ${Buffer.from(any.value).toString('hex')}`).sort().join('\n'));
+    }
+    const steps: Step[] = [
+      { what: 'legacy service account legacy-2', edit: (s) => { podSpec(s, 'Deployment', 'legacy').serviceAccountName = 'legacy-2'; } },
+      { what: 'productpage istio=ingressgateway', edit: (s) => { podLabels(s, 'Deployment', 'productpage').istio = 'ingressgateway'; } },
+      { what: 'reviews-v2 sidecar off', edit: (s) => { podAnnotations(s, 'Deployment', 'reviews-v2')['sidecar.istio.io/inject'] = 'false'; } },
+      { what: 'reviews VirtualService 50/50', edit: (s) => { const route = find(s, 'VirtualService', 'reviews').spec.http[0].route; route[0].weight = 50; route[1].weight = 50; } },
+    ];
+    for (const step of steps) {
+      const next = cloneState(state);
+      step.edit(next);
+      place(next);
+      next.workloads = instancesOf(next.placed.map((p) => p.doc));
+      write(next);
+      assert.ok(await h.reload(), `${step.what}: published`);
+      assert.match(logs.at(-1)!, /views shared/, `${step.what}: the reload is built on a view base: ${logs.at(-1)}`);
+      const fresh = await graphOf(next, dir);
+      const ids = nodeIds(fresh);
+      let compared = 0;
+      const served: Map<string, string> = new Map();
+      for (const proxy of proxiesOf(fresh)) {
+        for (const proxyless of proxy.type === 'sidecar' ? [false, true] : [false]) {
+          const id = `${proxyless ? 'grpc:' : ''}${proxy.namespace}/${proxy.name}`;
+          const snapshot = h.cache.getSnapshot(id);
+          assert.ok(snapshot, `${step.what}: ${id} is served`);
+          const scratch = translateProxy(buildProxyView(fresh, proxy), next.workloads, { proxyless, cache: false });
+          for (const [kind, key] of KINDS) {
+            const expected = ((scratch[key] ?? []) as readonly XdsResource[]).map((r) => `${resourceName(kind, r)} ${Buffer.from(packResource(kind, r).value).toString('hex')}`).sort();
+            const got = [...snapshot.types[kind].resources].map(([name, any]) => `${name} ${Buffer.from(any.value).toString('hex')}`).sort();
+            assert.equal(got, expected, `STALE SERVED CONFIG after ${step.what}: ${id} ${kind}`);
+            compared += expected.length;
+            served.set(`${id} ${kind}`, got.join('\n'));
+          }
+        }
+      }
+      assert.ok(compared > 50, `${step.what}: compared ${compared} resources`);
+      assert.ok([...served].some(([k, v]) => servedBefore.get(k) !== v), `${step.what}: some served resource changed (else this proves nothing)`);
+      servedBefore = served;
+      for (const gone of previousIds.filter((id) => !ids.includes(id))) assert.is(h.cache.getSnapshot(gone), undefined, `${step.what}: ${gone} is no longer served`);
+      previousIds = ids;
+      state = next;
+    }
+    assert.ok(previousIds.includes('front/productpage') && !previousIds.includes('grpc:front/productpage'), 'productpage is a gateway now');
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test.run();
