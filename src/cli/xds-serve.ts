@@ -159,7 +159,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     // A reload may have come while the certificate was issued: that one publishes it.
     if (current !== loaded) return spiffeId;
     const make = () => createSnapshot({ ...placeResources(translateProxy(buildProxyView(graph, proxy), workloads), p), secrets: [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret] });
-    nodes.publish(p.nodeId, { graph, workloads, cert }, make, false, counts);
+    nodes.publish(p.nodeId, { graph, workloads, cert }, make, opts.eager === true, counts);
     return spiffeId;
   };
   const nodeKey: NodeKeyFn = (node, known) => {
@@ -190,6 +190,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   // Node ids already told they have no snapshot (logged once each).
   const unserved = new Set<string>();
   const whyUnserved = (key: string): string => {
+    const failure = cache.info(key)?.failure;
+    if (failure) return `its config could not be made (${failure.message.split('\n')[0]}); see /status`;
     const m = /^(?:grpc:)?([^/]+)\/([^/]+)$/.exec(key);
     if (!m) return 'node ids are <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio\'s sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>';
     const graph = current?.graph;
