@@ -11,7 +11,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServe } from '../../src/cli/xds-command.js';
 import { createCa } from '../../src/pki/index.js';
+import { TYPE_URL } from '../../src/xds/resources.js';
 import { WorkloadCertificates } from '../../src/xds/sds/workload-certificates.js';
+import { openAds } from './_ads-client.js';
 
 const APP = `apiVersion: v1
 kind: Namespace
@@ -85,6 +87,25 @@ test('GIVEN a node that never connected WHEN a reload brings config that cannot 
   } finally {
     await eager.close();
     await lazy.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a node whose first config cannot be made WHEN it connects THEN it gets nothing and is told why (its config, not its workload)', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('.inf'));
+  const logs: string[] = [];
+  const h = await startServe({ paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: (l) => logs.push(l) });
+  const stream = openAds(h.port);
+  try {
+    stream.send({ node: { id: 'shop/web' }, typeUrl: TYPE_URL.cluster });
+    assert.ok(await stream.silentFor(300), 'nothing to send');
+    assert.ok(logs.some((l) => /^xds serve: shop\/web: cannot translate its config/.test(l)), logs.join('\n'));
+    const told = logs.find((l) => l.includes('"shop/web" has no snapshot'));
+    assert.match(told ?? '', /has no snapshot and gets nothing: its config could not be made \(cannot translate its config \(.*Infinity/, logs.join('\n'));
+  } finally {
+    stream.close();
+    await h.close();
     rmSync(work, { recursive: true, force: true });
   }
 });
