@@ -4,14 +4,29 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-interface Ref { readonly group: string; readonly kind: string; readonly namespace: string; readonly name: string; readonly sectionName?: string; readonly port?: number; readonly path: FieldPath }
+interface Ref {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace: string;
+  /** Whether `namespace` was written (Istio refuses it on a Hostname backend). */
+  readonly namespaced: boolean;
+  readonly name: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+  /** `backendRef` (rules[].backendRefs[]) or `RequestMirror backendRef` (rules[].filters[].requestMirror.backendRef). */
+  readonly role?: string;
+  readonly path: FieldPath;
+}
 
-function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: string, defaultGroup: string): Ref | null {
+function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: string, defaultGroup: string, role?: string): Ref | null {
   if (!isRecord(v) || typeof v.name !== 'string') return null;
+  const namespaced = typeof v.namespace === 'string' && v.namespace !== '';
   return {
     group: typeof v.group === 'string' ? v.group : defaultGroup,
     kind: typeof v.kind === 'string' ? v.kind : defaultKind,
-    namespace: typeof v.namespace === 'string' && v.namespace !== '' ? v.namespace : route.namespace,
+    namespace: namespaced ? v.namespace as string : route.namespace,
+    namespaced,
+    ...(role ? { role } : {}),
     name: v.name,
     ...(typeof v.sectionName === 'string' && v.sectionName !== '' ? { sectionName: v.sectionName } : {}),
     ...(typeof v.port === 'number' ? { port: v.port } : {}),
@@ -19,18 +34,56 @@ function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: stri
   };
 }
 
-/** `parentRefs[]` and every `rules[].backendRefs[]` of a Gateway API route. */
+/**
+ * `parentRefs[]`, every `rules[].backendRefs[]`, and every `rules[].filters[]` RequestMirror backendRef (HTTPRoute,
+ * GRPCRoute) of a Gateway API route: istiod resolves all of them with one function (conversion.go buildDestination).
+ */
 function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
   const parents = (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).flatMap((p, i) => refOf(p, route, ['spec', 'parentRefs', i], 'Gateway', GATEWAY_API_GROUP) ?? []);
   const backends: Ref[] = [];
   (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
-    if (!isRecord(rule) || !Array.isArray(rule.backendRefs)) return;
-    rule.backendRefs.forEach((b, j) => {
-      const r = refOf(b, route, ['spec', 'rules', i, 'backendRefs', j], 'Service', '');
+    if (!isRecord(rule)) return;
+    (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, j) => {
+      const r = refOf(b, route, ['spec', 'rules', i, 'backendRefs', j], 'Service', '', 'backendRef');
+      if (r) backends.push(r);
+    });
+    (Array.isArray(rule.filters) ? rule.filters : []).forEach((f, j) => {
+      if (!isRecord(f) || f.type !== 'RequestMirror' || !isRecord(f.requestMirror)) return;
+      const r = refOf(f.requestMirror.backendRef, route, ['spec', 'rules', i, 'filters', j, 'requestMirror', 'backendRef'], 'Service', '', 'RequestMirror backendRef');
       if (r) backends.push(r);
     });
   });
   return { parents, backends };
+}
+
+/**
+ * What istiod refuses in a backend reference before looking it up (conversion.go buildDestination:
+ * InvalidDestination / InvalidDestinationKind, so the route's share of traffic gets 500), else null.
+ */
+function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, b: Ref): string | null {
+  const where = `${route.kind} ${b.role ?? 'backendRef'}`;
+  if (b.group === '' && b.kind === 'Service') {
+    if (b.name.includes('.')) {
+      const [name, ns] = b.name.split('.');
+      return `${where} names Service "${b.name}", a host name: Istio takes the name of the Service, not its host (InvalidDestination), so requests sent to it get 500; ` +
+        `write name: ${name}${ns && ns !== 'svc' && ns !== route.namespace ? `, namespace: ${ns}` : ''}`;
+    }
+    if (b.port === undefined) {
+      const ports = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).flatMap((p) => (isRecord(p) && typeof p.port === 'number' ? [p.port] : []));
+      return `${where} Service "${b.namespace}/${b.name}" has no port: Istio requires it ("port is required in backendRef", ResolvedRefs False), so requests sent to it get 500; ` +
+        `set port${ports.length > 0 ? ` to a port of the Service (${ports.join(', ')})` : ' to the Service port'}`;
+    }
+    return null;
+  }
+  if (b.group === 'networking.istio.io') {
+    if (b.kind !== 'Hostname') {
+      return `${where} kind "${b.kind}" (group networking.istio.io) is not a backend kind Istio supports (InvalidDestinationKind), so requests sent to it get 500; ` +
+        'name an Istio ServiceEntry host as kind: Hostname with the host as name, or a Service';
+    }
+    if (b.namespaced) return `${where} Hostname "${b.name}" sets namespace, which Istio refuses for a Hostname backend (InvalidDestination); remove namespace`;
+    if (b.port === undefined) return `${where} Hostname "${b.name}" has no port: Istio requires it ("port is required in backendRef"), so requests sent to it get 500; set port to a port of the ServiceEntry`;
+  }
+  return null;
 }
 
 /** `gatewayapi/route-reference-not-found`: an HTTPRoute (or other route) names a parent or backend that is not in the input. */
@@ -50,7 +103,10 @@ const routeReferenceNotFound: Rule = {
     '`kubernetes.io/metadata.name`, which the API server sets on every namespace), a route whose `hostnames` match no',
     'hostname of the listeners left (a listener without hostname takes all; `*.` matches by suffix:',
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
-    'there (`RefNotPermitted`). References to kinds meshproof',
+    'there (`RefNotPermitted`). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
+    'lookup, a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
+    '`orders`), a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
+    '(`kind: ServiceEntry` is not a backend kind: use `kind: Hostname`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
   ].join(' '),
@@ -91,18 +147,24 @@ const routeReferenceNotFound: Rule = {
         }
       }
       for (const b of backends) {
+        const invalid = invalidBackend(graph, route, b);
+        if (invalid) {
+          ctx.report(route, invalid, { path: b.path });
+          continue;
+        }
         let found: boolean | undefined;
         if (b.group === '' && b.kind === 'Service') found = graph.get('Service', b.namespace, b.name) !== undefined;
         else if (b.group === 'networking.istio.io' && b.kind === 'Hostname') found = graph.servicesForHost(b.name, route.namespace).length > 0;
         if (found === true && b.kind === 'Service' && b.namespace !== route.namespace &&
           !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace: b.namespace, name: b.name })) {
-          ctx.report(route, `${route.kind} backendRef Service "${b.namespace}/${b.name}" is in another namespace and no ReferenceGrant in ${b.namespace} permits it ` +
+          ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} Service "${b.namespace}/${b.name}" is in another namespace and no ReferenceGrant in ${b.namespace} permits it ` +
             `(RefNotPermitted): requests sent to it get 500; add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
           continue;
         }
         if (found !== false) continue;
         const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
-        ctx.report(route, `${route.kind} backendRef ${what} not found: requests sent to it get 500; fix the name or namespace, or create it`, { path: b.path });
+        const effect = b.role === 'RequestMirror backendRef' ? 'istiod drops the mirror (ResolvedRefs False)' : 'requests sent to it get 500';
+        ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} ${what} not found: ${effect}; fix the name or namespace, or create it`, { path: b.path });
       }
     }
   },
