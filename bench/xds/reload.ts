@@ -9,7 +9,7 @@
  * - unchanged input reloaded;
  * - one VirtualService's weights edited (90/10 → 60/40): the views are shared with the previous graph;
  * - one Deployment's container renamed: no view base, translations found by content;
- * - then the snapshot of the last sidecar (no stream) asked for, as its stream would on connecting:
+ * - then the snapshot of the last sidecar (`svc<n-1>-v2`, no stream) asked for, as its stream would on connecting:
  *   made now when deferred, at once when eager;
  * - the edited mesh loaded by a fresh server (from scratch: what a reload cost without carry-over).
  * Each in four set-ups: the eager build (every Envoy node's snapshot made on every reload, `eager`:
@@ -19,8 +19,8 @@
  * then to EDS and RDS for the names those carry, and ACKs everything). A figure is the reload's wall
  * time from the call to its return (pushes to the streams included: they are written during it),
  * with this process's CPU over it; "all ACKed" is how long after the return every stream had ACKed
- * every type. Each figure is the median of the repetitions; the ratio is to the eager build with
- * the same streams.
+ * every type. Each figure is the median of the repetitions; the ratios are to the eager build with
+ * the same streams (CPU is the steadier one when other processes share the cores).
  *
  *   node --import tsx bench/xds/reload.ts [--reps=3] [--streams=100] [services…]   (default 100 1000)
  */
@@ -130,7 +130,7 @@ async function measure(n: number, eager: boolean, clients: ChildProcess | undefi
       // What a connecting stream asks first: its snapshot (made now when deferred).
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      if (!h.cache.getSnapshot(`ns${(n - 1) % 10}/svc${n - 1}`)) throw new Error('bench: no snapshot for the last sidecar');
+      if (!h.cache.getSnapshot(`ns${(n - 1) % 10}/svc${n - 1}-v2`)) throw new Error('bench: no snapshot for the last sidecar');
       samples.push({ wallMs: performance.now() - t0, cpuMs: cpuMsSince(c0), log: '' });
     } finally {
       if (clients) await clientsClose(clients);
@@ -167,8 +167,8 @@ async function main(): Promise<void> {
   const sizes = args.filter((a) => !a.startsWith('--')).map(Number).filter((x) => x > 0);
   const child = fork(import.meta.filename, ['--clients'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((r) => child.once('message', r));
-  console.log(`| services | reload | streams | eager wall (ms) | eager CPU (ms) | wall (ms) | CPU (ms) | all ACKed (ms) | wall ÷ eager | xds serve says |`);
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log(`| services | reload | streams | eager wall (ms) | eager CPU (ms) | wall (ms) | CPU (ms) | all ACKed (ms) | wall ÷ eager | CPU ÷ eager | xds serve says |`);
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   try {
     for (const n of sizes.length > 0 ? sizes : [100, 1000]) {
       // The first N sidecars (the Deployments svc<i>, version v1, in ns<i % 10>).
@@ -186,8 +186,11 @@ async function main(): Promise<void> {
           const l = pick('lazy', (s) => s.wallMs);
           const ack = pick('lazy', (s) => s.ackMs);
           const log = runs.lazy.at(-1)![i]!.log.replace(/^xds serve: /, '').replace(/\|/g, '/');
+          const ec = pick('eager', (s) => s.cpuMs);
+          const lc = pick('lazy', (s) => s.cpuMs);
           const ms = (x: number) => fmt(x, x < 10 ? 1 : 0);
-          console.log(`| ${fmt(n)} | ${label} | ${withStreams ? ids.length : 0} | ${ms(e)} | ${ms(pick('eager', (s) => s.cpuMs))} | ${ms(l)} | ${ms(pick('lazy', (s) => s.cpuMs))} | ${Number.isNaN(ack) ? '–' : ms(ack)} | ${e < 1 ? '–' : `${(l / e).toFixed(3)}x`} | ${log} |`);
+          const ratio = (a: number, b: number) => (b < 1 ? '–' : `${(a / b).toFixed(3)}x`);
+          console.log(`| ${fmt(n)} | ${label} | ${withStreams ? ids.length : 0} | ${ms(e)} | ${ms(ec)} | ${ms(l)} | ${ms(lc)} | ${Number.isNaN(ack) ? '–' : ms(ack)} | ${ratio(l, e)} | ${ratio(lc, ec)} | ${log} |`);
         });
       }
     }
