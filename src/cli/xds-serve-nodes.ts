@@ -57,7 +57,8 @@ export class NodePublisher {
   private readonly inputs = new Map<string, NodeInputs>();
   private failedNow = 0;
 
-  constructor(private readonly cache: SnapshotCache, private readonly log: (line: string) => void) {}
+  /** `reuse`: leave a node alone when its inputs are the very same (false: make or defer every node every time, as the eager build did). */
+  constructor(private readonly cache: SnapshotCache, private readonly log: (line: string) => void, private readonly reuse = true) {}
 
   /**
    * Publishes node `id`'s snapshot, which `make` builds from `inputs`: made now when `now` is set or
@@ -67,7 +68,7 @@ export class NodePublisher {
    */
   publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts): void {
     const last = this.inputs.get(id);
-    if (last && last.graph === inputs.graph && last.workloads === inputs.workloads && last.cert === inputs.cert && this.cache.has(id)) {
+    if (this.reuse && last && last.graph === inputs.graph && last.workloads === inputs.workloads && last.cert === inputs.cert && this.cache.has(id)) {
       counts.untouched++;
       return;
     }

@@ -98,9 +98,10 @@ export interface XdsServeOptions {
   /** Run the check suite before publishing. @default true */
   readonly check?: boolean;
   /**
-   * Make every Envoy node's snapshot on every (re)load, connected or not, as before snapshots were
-   * deferred (proxyless `grpc:` nodes are deferred either way): the baseline bench/xds/reload.ts
-   * compares with, and what tests compare deferred snapshots to. @default false
+   * Make every Envoy node's snapshot on every (re)load, connected or not, and build every reload on
+   * a new graph, as before snapshots were deferred (proxyless `grpc:` nodes are deferred either way):
+   * the baseline bench/xds/reload.ts compares with, and what tests compare deferred snapshots to.
+   * @default false
    */
   readonly eager?: boolean;
   /**
@@ -134,7 +135,8 @@ export class ServeStartError extends Error {
 /** Starts the ADS server with snapshots translated from the inputs. */
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
   const cache = new SnapshotCache();
-  const nodes = new NodePublisher(cache, opts.log);
+  // The eager build is the one before snapshots were deferred: every node made on every reload.
+  const nodes = new NodePublisher(cache, opts.log, opts.eager !== true);
   // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
   // published when they first connect and again on every reload that changes what it is made from.
   const placed = new Map<string, Placement>();
@@ -291,7 +293,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const how = howBuilt(built);
     // Every object the previous graph's, in the same order: the same mesh, so the previous graph
     // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.
-    const keep = current !== undefined && sameObjects(built.objects, current.graph.objects);
+    const keep = opts.eager !== true && current !== undefined && sameObjects(built.objects, current.graph.objects);
     const graph = keep ? current!.graph : built;
     if (!keep) {
       // The new graph's carry-over store is linked to its predecessor's now, while that is alive, so
