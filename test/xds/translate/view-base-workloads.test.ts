@@ -406,14 +406,17 @@ test('GIVEN a ServiceEntry workloadSelector WHEN a reload moves a Deployment int
   ]);
 });
 
-test('GIVEN a Gateway with a bound VirtualService WHEN a reload turns the productpage Deployment into a gateway by label (istio: ingressgateway), then ratings by the gateway injection template, then both back THEN the proxies (sidecar or router), their views and resources equal a from-scratch graph\'s', async () => {
+test('GIVEN a Gateway with a bound VirtualService WHEN a reload turns the productpage Deployment into a gateway by label (istio: ingressgateway), then ratings by the gateway injection template, then both back, then change the gateway pod\'s container port THEN the proxies (sidecar or router), their views and resources equal a from-scratch graph\'s', async () => {
   const graphs = await reloads(stateOf(), [
     { what: 'productpage labels istio=ingressgateway', edit: (s) => { podLabels(s, 'Deployment', 'productpage').istio = 'ingressgateway'; } },
     { what: 'ratings inject.istio.io/templates: gateway + istio=ingressgateway', edit: (s) => { podAnnotations(s, 'Deployment', 'ratings')['inject.istio.io/templates'] = 'gateway'; podLabels(s, 'Deployment', 'ratings').istio = 'ingressgateway'; } },
     { what: 'both back', edit: (s) => { delete podLabels(s, 'Deployment', 'productpage').istio; delete podAnnotations(s, 'Deployment', 'ratings')['inject.istio.io/templates']; delete podLabels(s, 'Deployment', 'ratings').istio; } },
+    { what: 'ingress container port web 8080 → 8081 (the Service\'s named targetPort)', edit: (s) => { podSpec(s, 'Deployment', 'ingress').containers[0].ports[0].containerPort = 8081; } },
   ]);
   const routers = (g: MeshGraph) => proxiesOf(g).filter((p) => p.type === 'router').map((p) => p.name).sort();
-  assert.equal(graphs.map(routers), [['ingress'], ['ingress', 'productpage'], ['ingress', 'productpage', 'ratings'], ['ingress']]);
+  assert.equal(graphs.map(routers), [['ingress'], ['ingress', 'productpage'], ['ingress', 'productpage', 'ratings'], ['ingress'], ['ingress']]);
+  const listenerPorts = (g: MeshGraph) => buildProxyView(g, proxiesOf(g).find((p) => p.name === 'ingress')!).gatewayServers.map((x) => x.listenerPort);
+  assert.equal([listenerPorts(graphs[3]!), listenerPorts(graphs[4]!)], [[8080], [8081]], 'the gateway listens on the container port its Service\'s targetPort names');
 });
 
 test('GIVEN reviews behind an ISTIO_MUTUAL DestinationRule (SANs from its pods\' service accounts) and an AuthorizationPolicy naming principals WHEN reloads change a reviews Deployment\'s service account, edit the DestinationRule, change productpage\'s service account, and restore reviews THEN every view and resource equals a from-scratch graph\'s', async () => {
@@ -486,6 +489,44 @@ spec: { serviceAccountName: details, containers: [{ name: app }] }
     { what: 'details-pod service account details-pod', edit: (s) => { podSpec(s, 'Pod', 'details-pod').serviceAccountName = 'details-pod'; } },
     { what: 'details-pod label sidecar.istio.io/inject: "false"', edit: (s) => { podLabels(s, 'Pod', 'details-pod')['sidecar.istio.io/inject'] = 'false'; } },
     { what: 'details-pod removed', edit: (s) => { s.placed.splice(s.placed.findIndex((p) => p.doc.kind === 'Pod'), 1); } },
+  ]);
+});
+
+test('GIVEN a wildcard ServiceEntry (*.wild.internal) and a ServiceEntry for the reviews Service\'s own host in front, both selecting pods, with a VirtualService routing to a.wild.internal WHEN reloads change the selected pods\' service accounts and sidecars THEN the views (front\'s reviews is the ServiceEntry) and resources equal a from-scratch graph\'s', async () => {
+  await reloads(stateOf(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: wild, namespace: shop }
+spec:
+  hosts: ["*.wild.internal"]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector: { labels: { app: legacy } }
+  ports:
+  - { number: 80, name: http, protocol: HTTP }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: reviews-local, namespace: front }
+spec:
+  hosts: [reviews.shop.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector: { labels: { app: ratings } }
+  ports:
+  - { number: 9080, name: http, protocol: HTTP }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: wild, namespace: shop }
+spec:
+  hosts: [a.wild.internal]
+  http:
+  - route: [{ destination: { host: a.wild.internal } }]
+    timeout: 4s
+`), [
+    { what: 'legacy service account legacy-w', edit: (s) => { podSpec(s, 'Deployment', 'legacy').serviceAccountName = 'legacy-w'; } },
+    { what: 'ratings service account ratings-2', edit: (s) => { podSpec(s, 'Deployment', 'ratings').serviceAccountName = 'ratings-2'; } },
+    { what: 'legacy and ratings sidecars off', edit: (s) => { podAnnotations(s, 'Deployment', 'legacy')['sidecar.istio.io/inject'] = 'false'; podAnnotations(s, 'Deployment', 'ratings')['sidecar.istio.io/inject'] = 'false'; } },
   ]);
 });
 
