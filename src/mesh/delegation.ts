@@ -127,3 +127,49 @@ function stringMatchConflict(root: unknown, leaf: unknown): string | null {
 function describe(exact: string, prefix: string, regex: string): string {
   return exact !== '' ? `exact "${exact}"` : prefix !== '' ? `prefix "${prefix}"` : regex !== '' ? `regex "${regex}"` : 'an empty match';
 }
+
+/** One delegate rule as istiod merges it in place of a root rule: the delegate rule and its merged match entries. */
+export interface MergedDelegateRule {
+  readonly delegate: MeshObject;
+  /** Index of the rule in the delegate's `spec.http`. */
+  readonly index: number;
+  readonly rule: Rec;
+  /** The merged `match` entries (empty: matches every request). */
+  readonly matches: readonly Rec[];
+}
+
+/**
+ * The rules istiod puts in place of root rule `rule` (one with `delegate`) of VirtualService `root`
+ * (mergeVirtualServicesIfNeeded / mergeHTTPRoute): each delegate http rule not dropped for a match conflict,
+ * with its match entries merged under the root's (mergeHTTPMatchRequests: a delegate entry is combined with
+ * every root entry it lies within, the delegate's fields winning, headers / queryParams / withoutHeaders /
+ * sourceLabels joined). [] when the delegate does not exist, declares hosts or is not exported to the root's
+ * namespace (istiod then drops the root rule); null when `rule` does not delegate.
+ */
+export function mergedDelegateRules(graph: MeshGraph, root: MeshObject, rule: Rec): MergedDelegateRule[] | null {
+  if (!isRecord(rule.delegate) || typeof rule.delegate.name !== 'string') return null;
+  const ns = typeof rule.delegate.namespace === 'string' && rule.delegate.namespace !== '' ? rule.delegate.namespace : root.namespace;
+  const delegate = graph.get('VirtualService', ns, rule.delegate.name);
+  if (!delegate || (stringList(delegate.spec.hosts) ?? []).length > 0 || !Array.isArray(delegate.spec.http)) return [];
+  if (!exportedTo(exportToOf(delegate, graph.meshConfig).values, delegate.namespace, root.namespace)) return [];
+  const roots = Array.isArray(rule.match) ? rule.match.filter(isRecord) : [];
+  const out: MergedDelegateRule[] = [];
+  delegate.spec.http.forEach((leaf, index) => {
+    if (!isRecord(leaf) || droppedDelegateRule(rule, root.namespace, leaf, delegate.namespace)) return;
+    const leaves = Array.isArray(leaf.match) ? leaf.match.filter(isRecord) : [];
+    const matches = roots.length === 0 ? leaves : leaves.length === 0 ? roots
+      : leaves.flatMap((m) => roots.filter((r) => matchConflict(r, root.namespace, m, delegate.namespace) === null).map((r) => mergeMatch(r, m)));
+    out.push({ delegate, index, rule: leaf, matches });
+  });
+  return out;
+}
+
+const JOINED = new Set(['headers', 'queryParams', 'withoutHeaders', 'sourceLabels']);
+
+/** A delegate match entry combined with the root entry it lies within: the delegate's fields win, keyed maps are joined. */
+function mergeMatch(root: Rec, leaf: Rec): Rec {
+  const out: Record<string, unknown> = { ...root, ...leaf };
+  for (const k of JOINED) if (isRecord(root[k]) && isRecord(leaf[k])) out[k] = { ...root[k], ...leaf[k] };
+  for (const k of ['gateways', 'port', 'sourceNamespace'] as const) if (leaf[k] === undefined && root[k] !== undefined) out[k] = root[k];
+  return out;
+}

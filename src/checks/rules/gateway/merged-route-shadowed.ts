@@ -1,4 +1,6 @@
 import { configOrder } from '../../../mesh/destination-rules.js';
+import { mergedDelegateRules } from '../../../mesh/delegation.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
 import { hostMatches, parseGatewayHost } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
@@ -26,7 +28,8 @@ const mergedRouteShadowed: Rule = {
     'binds the same host to the same Gateway into one route table (per virtual host: the narrower of each server host',
     'and VirtualService host, so `*.example.com` and `shop.example.com` share one when the server lists only',
     '`shop.example.com`, and a host no server of the Gateway serves is merged nowhere), ordered by VirtualService creation time, then name,',
-    'then namespace, and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
+    'then namespace (a rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them),',
+    'and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
     'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
     'after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
     'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties; when the',
@@ -59,13 +62,13 @@ const mergedRouteShadowed: Rule = {
       if (members.length < 2) continue;
       const [gatewayKey, host] = key.split('\u0000') as [string, string];
       members.sort(configOrder);
-      const findings = shadowedAcross(members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
+      const findings = shadowedAcross(graph, members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
       // Without creationTimestamps the input does not fix the order (istiod uses the cluster's creation
       // times, which git does not record): the reverse order is as possible, so its shadows count too.
       if (!members.every(hasCreationTimestamp)) {
         const reversed = [...members].reverse();
         const known = new Set(findings.map((f) => `${nameOf(f.vs)} ${f.rule.index}`));
-        for (const f of shadowedAcross(reversed, gatewayKey)) {
+        for (const f of shadowedAcross(graph, reversed, gatewayKey)) {
           if (!known.has(`${nameOf(f.vs)} ${f.rule.index}`)) findings.push({ ...f, ifFirst: f.by.catchAll ? f.by.vs : f.by.rules[0]!.vs });
         }
       }
@@ -99,7 +102,7 @@ interface Shadowed {
  * prefix or exact value, through every prefix of it, so the walk is linear in the number of
  * match entries; only matches with other conditions are compared one by one.
  */
-function shadowedAcross(members: readonly MeshObject[], gatewayKey: string): Shadowed[] {
+function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string): Shadowed[] {
   const out: Shadowed[] = [];
   const byKey = new Map<string, Seen>();
   const byPrefix = new Map<string, Seen>();
@@ -107,7 +110,7 @@ function shadowedAcross(members: readonly MeshObject[], gatewayKey: string): Sha
   let catchAll: Seen | undefined;
   for (const vs of members) {
     const added: { key: string; seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
-    for (const r of httpRulesOf(vs)) {
+    for (const r of mergedHttpRulesOf(graph, vs)) {
       // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
       const matches = r.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
       if (r.matches.length > 0 && matches.length === 0) continue;
@@ -134,6 +137,19 @@ function shadowedAcross(members: readonly MeshObject[], gatewayKey: string): Sha
     }
   }
   return out;
+}
+
+/**
+ * The http rules of `vs` as the gateway's route table holds them: a rule that delegates is replaced by the
+ * delegate's rules with their matches merged under its own (mesh/delegation.ts mergedDelegateRules; none when
+ * istiod drops the delegation), labelled with the delegate rule they came from.
+ */
+function mergedHttpRulesOf(graph: MeshGraph, vs: MeshObject): HttpRule[] {
+  return httpRulesOf(vs).flatMap((r) => {
+    const merged = mergedDelegateRules(graph, vs, r.rule);
+    if (merged === null) return [r];
+    return merged.map((m) => ({ ...r, rule: { ...r.rule, name: `delegated to ${m.delegate.namespace}/${m.delegate.name} spec.http[${m.index}]` }, matches: m.matches }));
+  });
 }
 
 /** The earlier rule (of another VirtualService) whose match takes every request `m` takes, if any. */
