@@ -298,9 +298,14 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (!keep) {
       // The new graph's carry-over store is linked to its predecessor's now, while that is alive, so
       // snapshots made later (nodes connecting) still find the translations by content; the link
-      // before it is dropped, so at most two generations are held.
-      carryOverStoreOf(graph);
-      if (current) releaseCarryOver(current.graph);
+      // before it is dropped, so at most two generations are held. A predecessor that holds nothing
+      // (no node was made on it) is not linked: every lookup would pay a fingerprint and miss.
+      const store = carryOverStoreOf(graph);
+      if (current) {
+        const before = carryOverStoreOf(current.graph)?.sizes;
+        releaseCarryOver(current.graph);
+        if (before && before.clusters + before.endpoints + before.virtualHosts + before.pending === 0) store?.release();
+      }
     }
     ca ??= opts.certificates?.ca ?? (opts.caCert && opts.caKey
       ? await loadCaFromFiles({ certFile: resolve(opts.cwd, opts.caCert), keyFile: resolve(opts.cwd, opts.caKey), trustDomain: graph.trustDomain })
