@@ -3,6 +3,7 @@ import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
+import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { gatewayRefOf, gatewayRefsOf } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
@@ -377,18 +378,31 @@ export function withoutNeutralGateways(vs: MeshObject, r: HttpRule): HttpRule {
 }
 
 /**
+ * A rule that delegates, as the route table holds it: the match entries of the delegate's rules merged under
+ * its own (mesh/delegation.ts mergedDelegateRules; a merged rule without match stands for `{}`), or one entry
+ * nothing equals or covers when istiod drops the delegation. Other rules are returned as they are.
+ */
+function asDelegated(graph: MeshGraph, vs: MeshObject, r: HttpRule): HttpRule {
+  const merged = mergedDelegateRules(graph, vs, r.rule);
+  if (merged === null) return r;
+  const matches = merged.flatMap((m) => (m.matches.length > 0 ? m.matches : [{}]));
+  const effective = matches.length > 0 ? matches : [{ '(delegation dropped)': r.index }];
+  return { ...r, rule: { ...r.rule, match: effective }, matches: effective };
+}
+
+/**
  * Walks `spec.http` in order, as Envoy does (first match wins), and says for each rule whether
  * it can still match and which of its match entries earlier entries already take (`hostPorts`
  * as for `isCatchAllMatch`). Earlier rules' matches are looked up through a `CoverIndex`, so
  * URI-prefix routes cost the length of their paths, not the number of rules before them.
  */
-export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> | null = null): RuleReachability[] {
+export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> | null = null, graph?: MeshGraph): RuleReachability[] {
   const out: RuleReachability[] = [];
   const earlierRules = new CoverIndex();
   const byKey = new Map<string, SeenMatch>();
   let seq = 0;
   let catchAll: RuleReachability['afterCatchAll'] = null;
-  for (const r of httpRulesOf(vs).map((rule) => withoutNeutralGateways(vs, rule))) {
+  for (const r of httpRulesOf(vs).map((rule) => withoutNeutralGateways(vs, graph ? asDelegated(graph, vs, rule) : rule))) {
     if (catchAll) {
       out.push({ rule: r, afterCatchAll: catchAll, shadowed: [], unreachable: true });
       continue;

@@ -19,7 +19,8 @@ const shadowedRule: Rule = {
     'ports take no http routes, an HTTPS server that terminates TLS carries HTTP);',
     '`gateways` naming every gateway the VirtualService is',
     'bound to, such as `[mesh]` on a mesh-only one, narrows nothing), and a rule whose every match an earlier, more general',
-    'match covers (`prefix: /api` before `prefix: /api/v1`, a header regex before an exact value). Comparison is',
+    'match covers (`prefix: /api` before `prefix: /api/v1`, a header regex before an exact value). A rule that',
+    'delegates stands for the delegate\'s rules merged under its match, as istiod merges them. Comparison is',
     'conservative: conditions it cannot compare must be written identically. It has no IST code because',
     '`istioctl analyze` does not report these. Fix: move the specific rules before the general one, or delete the',
     'dead rule.',
@@ -28,7 +29,7 @@ const shadowedRule: Rule = {
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       const istio = new Set(istioRouteAnalysis(vs).unreachable.filter((u) => u.section === 'http').map((u) => u.rule));
-      for (const r of analyzeHttpRules(vs, httpPortsOf(graph, vs))) {
+      for (const r of analyzeHttpRules(vs, httpPortsOf(graph, vs), graph)) {
         if (!r.unreachable || istio.has(r.rule.index)) continue;
         ctx.report(vs, `${capitalize(ruleLabel(r.rule))} is never used: ${reason(r)}`, { path: r.rule.path });
       }
