@@ -45,9 +45,10 @@ export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
 const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
 
 /**
- * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`), then cluster
- * name; and by its successor when only VirtualServices and DestinationRules changed, but for the
- * hosts a changed DestinationRule names (`carry.ts`: no VirtualService feeds one).
+ * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`) and service
+ * (`serviceId`), then cluster name; and by its successor when only VirtualServices,
+ * DestinationRules and pod workloads changed, but for the hosts a changed DestinationRule names or
+ * whose service selects a changed workload (`carry.ts`: no VirtualService feeds one).
  */
 const SHARED = new WeakMap<MeshGraph, Map<string, Map<string, ClusterView>>>();
 
@@ -123,6 +124,16 @@ function ruleKey(dr: MergedDestinationRule | null): string {
   return key;
 }
 
+const SERVICE_IDS = new WeakMap<ServiceInfo, number>();
+let nextServiceId = 1;
+
+/** A number per service object (stable while it lives): part of the shared cluster view key. */
+function serviceId(s: ServiceInfo): number {
+  let id = SERVICE_IDS.get(s);
+  if (id === undefined) SERVICE_IDS.set(s, (id = nextServiceId++));
+  return id;
+}
+
 /** A copy of a graph's shared cluster views without those of the hosts `keep` refuses. */
 function copyClusterViews(previous: Map<string, Map<string, ClusterView>>, keep: (host: string) => boolean): Map<string, Map<string, ClusterView>> {
   const out = new Map<string, Map<string, ClusterView>>();
@@ -170,7 +181,9 @@ export class ClusterCollector {
     const name = outboundClusterName(port, subset, host);
     if (this.clusters.has(name)) return name;
     const dr = this.destinationRule(host);
-    const rk = ruleKey(dr);
+    // The service too: proxies of two namespaces may take different services for one host (a
+    // ServiceEntry in one for a Kubernetes Service's host, `host-services.ts`) under one rule.
+    const rk = `${ruleKey(dr)}\u0000${serviceId(service)}`;
     let byName = this.shared.get(rk);
     if (!byName) this.shared.set(rk, (byName = new Map()));
     const known = byName.get(name);

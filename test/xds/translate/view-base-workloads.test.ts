@@ -289,9 +289,11 @@ const podLabels = (s: MeshState, kind: string, name: string): Record<string, str
 const podAnnotations = (s: MeshState, kind: string, name: string): Record<string, string> => ((template(find(s, kind, name)).metadata ??= {}).annotations ??= {});
 const podSpec = (s: MeshState, kind: string, name: string): Doc => (template(find(s, kind, name)).spec ??= {});
 
-/** Every proxy's view as JSON, by `<namespace>/<name>`. */
-function viewsOf(graph: MeshGraph): Map<string, string> {
-  return new Map(proxiesOf(graph).map((p) => [`${p.type} ${p.namespace}/${p.name}`, JSON.stringify(buildProxyView(graph, p))]));
+/** Every proxy's view as JSON, by `<type> <namespace>/<name>`, computed in proxy order or (`reversed`) the other way round. */
+function viewsOf(graph: MeshGraph, reversed = false): Map<string, string> {
+  const proxies = proxiesOf(graph);
+  const views = new Map((reversed ? [...proxies].reverse() : proxies).map((p) => [`${p.type} ${p.namespace}/${p.name}`, JSON.stringify(buildProxyView(graph, p))]));
+  return new Map(proxies.map((p) => [`${p.type} ${p.namespace}/${p.name}`, views.get(`${p.type} ${p.namespace}/${p.name}`)!]));
 }
 
 /** Proxies whose view differs between two graphs (or that only one has), with the first difference. */
@@ -370,7 +372,9 @@ async function reloads(start: MeshState, steps: readonly Step[], hooks: ReloadOp
       await hooks.between?.(graph, reloaded);
       const fresh = await graphOf(next, join(dir, 'm'));
       const freshViews = viewsOf(fresh);
-      const carriedViews = viewsOf(reloaded);
+      // The other way round: a view must not depend on which proxy asked first (xds serve makes a
+      // node's snapshot when it connects).
+      const carriedViews = viewsOf(reloaded, true);
       const stale = viewDifferences(carriedViews, freshViews);
       assert.equal(stale, [], `STALE VIEW after ${history.join(' → ')}`);
       const carried = packedMesh(reloaded, next.workloads);
@@ -528,6 +532,35 @@ spec:
     { what: 'ratings service account ratings-2', edit: (s) => { podSpec(s, 'Deployment', 'ratings').serviceAccountName = 'ratings-2'; } },
     { what: 'legacy and ratings sidecars off', edit: (s) => { podAnnotations(s, 'Deployment', 'legacy')['sidecar.istio.io/inject'] = 'false'; podAnnotations(s, 'Deployment', 'ratings')['sidecar.istio.io/inject'] = 'false'; } },
   ]);
+});
+
+test('GIVEN a Kubernetes Service (shop) and a ServiceEntry for its host in front (an external DNS endpoint) WHEN the two namespaces\' proxies\' views are built in either order, in one graph THEN each namespace\'s cluster for the host is its own choice of service (shop: EDS; front: STRICT_DNS to the endpoint), whoever asked first', async () => {
+  const docs = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: reviews-external, namespace: front }
+spec:
+  hosts: [reviews.shop.svc.cluster.local]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports:
+  - { number: 9080, name: http, protocol: HTTP }
+  endpoints: [{ address: reviews.example.com }]
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-base-'));
+  try {
+    const reviews = (g: MeshGraph, ns: string) => {
+      const v = buildProxyView(g, proxiesOf(g).find((p) => p.namespace === ns)!);
+      return v.clusters.filter((c) => c.name === 'outbound|9080||reviews.shop.svc.cluster.local').map((c) => `${c.discovery} ${c.policy.tls.mode} ${(c.endpoints ?? []).map((e) => e.address).join(',')}`);
+    };
+    const shopFirst = await graphOf(stateOf(docs), join(dir, 'm'));
+    const frontFirst = await graphOf(stateOf(docs), join(dir, 'm'));
+    const a = { shop: reviews(shopFirst, 'shop'), front: reviews(shopFirst, 'front') };
+    const b = { front: reviews(frontFirst, 'front'), shop: reviews(frontFirst, 'shop') };
+    assert.equal(a, { shop: ['EDS ISTIO_MUTUAL '], front: ['STRICT_DNS ISTIO_MUTUAL reviews.example.com'] });
+    assert.equal(b, a, 'the same clusters whichever namespace asked first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const KIND_DOCS = `apiVersion: apps/v1
