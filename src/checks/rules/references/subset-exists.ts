@@ -3,6 +3,8 @@ import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
 import { matchGatewaysOf } from '../../../mesh/routing.js';
+import { delegationsInto } from '../../../mesh/delegation.js';
+import { stringList } from '../../../mesh/object.js';
 import { destinationRulesByHost, destinationsOf, hostOf, listOrNone, nameOf, subsetNames, subsetOf } from './_helpers.js';
 
 /** `references/subset-exists` (IST0101): every destination and mirror subset is defined by the DestinationRule that applies. */
@@ -20,7 +22,8 @@ const subsetExists: Rule = {
     'matches, else the Gateway\'s namespace), so a rule exported only to `.` in the service namespace is invisible to',
     'an ingress gateway in istio-system. A rule with `workloadSelector` in the sidecars\' namespace is used by the',
     'workloads it selects (and any rule for the host there stops the search), so the subset is then judged per client',
-    'workload of that namespace. A route to an undefined subset has no cluster and fails',
+    'workload of that namespace. A delegate VirtualService\'s routes are judged from the consumers of the roots that',
+    'merge it (istiod builds them for the root\'s proxies). A route to an undefined subset has no cluster and fails',
     'with 503 (`NR`/`UH`). Fix: add the subset (with its labels) to the DestinationRule that applies, or route to',
     'an existing subset. Mirrors `istioctl analyze` IST0101 ("host+subset in destinationrule").',
   ].join(' '),
@@ -36,7 +39,7 @@ const subsetExists: Rule = {
         if (host === undefined || subset === undefined) continue;
         const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
         const only = restricted.find((m) => m.section === section && m.rule === rule);
-        for (const consumer of consumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
+        for (const consumer of routingConsumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
           byHost ??= destinationRulesByHost(graph);
           const selected = consumer.who === null ? selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer.namespace, subset) : null;
           if (selected) {
@@ -67,6 +70,24 @@ const subsetExists: Rule = {
  * `gateways` is used only by those (`only`, resolved keys, `mesh` included).
  */
 interface Consumer { readonly namespace: string; readonly who: string | null }
+
+/**
+ * The consumers of a VirtualService's routes: its own ({@link consumersOf}), or for a delegate (no hosts) that
+ * roots merge (delegationsInto), the consumers of each root, restricted to the gateways the root rule's match
+ * names: istiod merges the delegate's routes into the root's and builds them for the root's proxies only.
+ */
+function routingConsumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, only: ReadonlySet<string> | null): Consumer[] {
+  const roots = (stringList(vs.spec.hosts) ?? []).length === 0 ? delegationsInto(graph, vs) : [];
+  if (roots.length === 0) return consumersOf(graph, vs, gateways, only);
+  const out = new Map<string, Consumer>();
+  for (const d of roots) {
+    const rootOnly = matchGatewaysOf(d.root).find((m) => m.section === 'http' && m.rule === d.index && m.everyMatchNamesGateways);
+    for (const c of consumersOf(graph, d.root, gateways, rootOnly ? new Set(rootOnly.refs.map((r) => r.key)) : null)) {
+      if (!out.has(c.namespace)) out.set(c.namespace, c.who === null ? { namespace: c.namespace, who: `the sidecars using root VirtualService ${nameOf(d.root)}` } : c);
+    }
+  }
+  return [...out.values()];
+}
 
 function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, only: ReadonlySet<string> | null): Consumer[] {
   const out: Consumer[] = [];
