@@ -2,6 +2,7 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { matchGatewaysOf, type RuleMatchGateways } from '../../../mesh/routing.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import { delegationsInto } from '../../../mesh/delegation.js';
 import type { Rule, RuleContext } from '../../rule.js';
 import { destinationsOf } from './_helpers.js';
 import { gatewaysOf } from '../gateway/_helpers.js';
@@ -19,15 +20,33 @@ const notExportedToGateway: Rule = {
     'right. The proxies\' namespaces are those of the workloads the Gateway `selector` matches; when none is in the',
     'input, the Gateway\'s own namespace is assumed (and the message says so). Likewise a gateway proxy has clusters',
     'only for the Services and ServiceEntries exported to its namespace (`networking.istio.io/exportTo` annotation,',
-    '`spec.exportTo`): a gateway route to a host exported only to `.` elsewhere gets 503 (no cluster). Rules whose',
+    '`spec.exportTo`): a gateway route to a host exported only to `.` elsewhere gets 503 (no cluster); this holds for the',
+    'routes of a delegate VirtualService too, which istiod builds for the proxies of its gateway roots. Rules whose',
     'matches name only other gateways (or `mesh`) are not judged for this Gateway. Fix: add the gateway proxies\'',
     'namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     const infos = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
+    const proxyNamespaces = (g: MeshObject) => {
+      const known = [...new Set((infos.get(g)?.workloads ?? []).map((w) => w.namespace))].sort();
+      return { namespaces: known.length > 0 ? known : [g.namespace], assumed: known.length === 0 };
+    };
     for (const vs of graph.ofKind('VirtualService')) {
-      if ((stringList(vs.spec.hosts) ?? []).length === 0) continue;
+      if ((stringList(vs.spec.hosts) ?? []).length === 0) {
+        // A delegate's routes are merged into each root and built for the root's gateway proxies.
+        const reported = new Set<string>();
+        for (const d of delegationsInto(graph, vs)) {
+          const only = matchGatewaysOf(d.root).find((m) => m.section === 'http' && m.rule === d.index && m.everyMatchNamesGateways);
+          for (const g of graph.gatewaysOf(d.root)) {
+            if (g.mesh || !g.gateway || (only && !only.refs.some((r) => r.key === g.key)) || reported.has(g.key)) continue;
+            reported.add(g.key);
+            const { namespaces, assumed } = proxyNamespaces(g.gateway);
+            reportHiddenDestinations(graph, vs, g.key, namespaces, assumed, matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways), ctx.report);
+          }
+        }
+        continue;
+      }
       const exportTo = exportToOf(vs, graph.meshConfig);
       const restricted = matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways);
       for (const g of graph.gatewaysOf(vs)) {
