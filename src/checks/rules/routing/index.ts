@@ -1,6 +1,7 @@
 // Rules of the routing area, one line each.
 export { default as conflictingMeshHosts } from './conflicting-mesh-hosts.js';
 export { default as defaultRouteRequired } from './default-route-required.js';
+export { default as delegateDestinationNotVisible } from './delegate-destination-not-visible.js';
 export { default as delegateMatchConflict } from './delegate-match-conflict.js';
 export { default as delegateTarget } from './delegate-target.js';
 export { default as gatewayHostMismatch } from './gateway-host-mismatch.js';
