@@ -33,23 +33,33 @@ function identitiesOf(graph: MeshGraph): Map<string, NamespaceIdentities> {
 }
 
 /**
- * Every principal an AuthorizationPolicy matches callers by, with its field path: `from[].source.principals[]`
- * and the values of `when[]` conditions on `source.principal` (the same matcher in Istio's generator.go).
+ * Every principal an AuthorizationPolicy matches or excludes callers by, with its field path:
+ * `from[].source.principals[]` / `notPrincipals[]` and the `values` / `notValues` of `when[]` conditions on
+ * `source.principal` (the same matcher in Istio's generator.go). `negated` for the exclusions.
  */
-function principalsOf(ap: MeshObject): { principal: string; path: FieldPath }[] {
-  const out: { principal: string; path: FieldPath }[] = [];
+function principalsOf(ap: MeshObject): { principal: string; path: FieldPath; negated: boolean }[] {
+  const out: { principal: string; path: FieldPath; negated: boolean }[] = [];
   (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
     if (!isRecord(rule)) return;
     (Array.isArray(rule.from) ? rule.from : []).forEach((from, j) => {
       const source = isRecord(from) && isRecord(from.source) ? from.source : undefined;
-      (stringList(source?.principals) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'from', j, 'source', 'principals', k] }));
+      for (const field of ['principals', 'notPrincipals'] as const) {
+        (stringList(source?.[field]) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'from', j, 'source', field, k], negated: field === 'notPrincipals' }));
+      }
     });
     (Array.isArray(rule.when) ? rule.when : []).forEach((cond, j) => {
       if (!isRecord(cond) || cond.key !== 'source.principal') return;
-      (stringList(cond.values) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'when', j, 'values', k] }));
+      for (const field of ['values', 'notValues'] as const) {
+        (stringList(cond[field]) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'when', j, field, k], negated: field === 'notValues' }));
+      }
     });
   });
   return out;
+}
+
+/** What a principal that matches nobody does to its rule. */
+function effectOf(negated: boolean): string {
+  return negated ? 'the exclusion never applies, so the rule still matches the callers it was meant to leave out' : 'the rule never matches';
 }
 
 /**
@@ -72,6 +82,8 @@ const principalNotFound: Rule = {
     '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
     'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
     'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
+    'Exclusions (`notPrincipals`, `notValues` on `source.principal`) are checked too: one that matches nobody excludes',
+    'nobody, so an ALLOW rule still admits (and a DENY rule still blocks) the callers it was meant to leave out.',
     'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
@@ -83,7 +95,7 @@ const principalNotFound: Rule = {
     const identities = identitiesOf(graph);
     const namespaces = new Set(graph.namespaces());
     for (const ap of policies) {
-      for (const { principal, path } of principalsOf(ap)) {
+      for (const { principal, path, negated } of principalsOf(ap)) {
         if (principal.startsWith('spiffe://')) {
           ctx.report(ap, `Principal "${principal}" starts with spiffe://, which Istio adds itself (it matches "spiffe://${principal}"), so it never matches; ` +
             `write "${principal.slice('spiffe://'.length)}"`, { path });
@@ -98,7 +110,7 @@ const principalNotFound: Rule = {
           const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
           if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1) && !siblingNamespaces(ns, near)) {
             ctx.report(ap, `Principal "${principal}" names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
-              `if ${ns} is a typo the rule never matches: did you mean "${m[1]}/ns/${near}/sa/${sa}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
+              `if ${ns} is a typo ${effectOf(negated)}: did you mean "${m[1]}/ns/${near}/sa/${sa}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
           }
           continue;
         }
@@ -107,12 +119,12 @@ const principalNotFound: Rule = {
           if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
           const others = [...known.runAs.keys()].sort();
           ctx.report(ap, `Principal "${principal}" names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}); ` +
-            'the rule never matches: fix the principal or the workload\'s serviceAccountName', { path });
+            `${effectOf(negated)}: fix the principal or the workload's serviceAccountName`, { path });
           continue;
         }
         if (runners.some((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; })) continue;
         ctx.report(ap, `Principal "${principal}" names service account ${sa}, but the workloads running as it have no proxy to present that identity (${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); ` +
-          'the rule never matches: inject a sidecar into the caller, or match it another way', { path });
+          `${effectOf(negated)}: inject a sidecar into the caller, or match it another way`, { path });
       }
     }
   },
