@@ -15,14 +15,14 @@
  * Each in four set-ups: the eager build (every Envoy node's snapshot made on every reload, `eager`:
  * the baseline) and the default (a snapshot made only for a node with a stream, else when it
  * connects), each with no stream and with N streams connected (lightweight ADS clients in a child
- * process, one HTTP/2 connection each, for the first N sidecars, `svc<i>`; each subscribes to CDS and LDS,
- * then to EDS and RDS for the names those carry, and ACKs everything). A figure is the reload's wall
+ * process, one HTTP/2 connection each, for the first N sidecars, `svc<i>`; each subscribes to all four
+ * types, EDS and RDS with the wildcard `*`, and ACKs everything: bench/xds/reload-clients.ts). A figure is the reload's wall
  * time from the call to its return (pushes to the streams included: they are written during it),
  * with this process's CPU over it; "all ACKed" is how long after the return every stream had ACKed
  * every type. Each figure is the median of the repetitions; the ratios are to the eager build with
  * the same streams (CPU is the steadier one when other processes share the cores).
  *
- *   node --import tsx bench/xds/reload.ts [--reps=3] [--streams=100] [services…]   (default 100 1000)
+ *   node --import tsx bench/xds/reload.ts [--reps=1] [--streams=0,100] [services…]   (default 100 1000)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -163,7 +163,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const reps = Number(args.find((a) => a.startsWith('--reps='))?.slice(7) ?? 1);
-  const streams = Number(args.find((a) => a.startsWith('--streams='))?.slice(10) ?? 100);
+  // Stream counts to run with: 0 (no stream) and N.
+  const streamCounts = (args.find((a) => a.startsWith('--streams='))?.slice(10) ?? '0,100').split(',').map(Number);
   const sizes = args.filter((a) => !a.startsWith('--')).map(Number).filter((x) => x > 0);
   const child = fork(import.meta.filename, ['--clients'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((r) => child.once('message', r));
@@ -172,10 +173,12 @@ async function main(): Promise<void> {
   try {
     for (const n of sizes.length > 0 ? sizes : [100, 1000]) {
       // The first N sidecars (the Deployments svc<i>, version v1, in ns<i % 10>).
-      const ids = Array.from({ length: Math.min(streams, n) }, (_, i) => `ns${i % 10}/svc${i}`);
+      const idsOf = (k: number) => Array.from({ length: Math.min(k, n) }, (_, i) => `ns${i % 10}/svc${i}`);
       // A warm-up run of the eager build (JIT), not counted.
       await measure(n, true, undefined, []);
-      for (const withStreams of [false, true]) {
+      for (const streams of streamCounts) {
+        const ids = idsOf(streams);
+        const withStreams = ids.length > 0;
         const runs: Record<'eager' | 'lazy', Sample[][]> = { eager: [], lazy: [] };
         for (let r = 0; r < reps; r++) {
           for (const eager of [true, false]) runs[eager ? 'eager' : 'lazy'].push(await measure(n, eager, withStreams ? child : undefined, withStreams ? ids : []));
