@@ -20,6 +20,9 @@ import { type Doc, FILES, type MeshState, cloneState } from './_mesh-state.js';
 
 export const POD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'];
 
+/** A removed document's placeholder kind: rendered as an empty document (`null`). */
+const REMOVED = '#removed';
+
 /**
  * Namespaces shop and front (injected), legacy (not injected), istio-system with an ingress gateway
  * (its Service's targetPort named after the gateway pod's container port) and a Gateway a front
@@ -237,7 +240,7 @@ const docsOf = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJ
  */
 export function place(s: MeshState): MeshState {
   // The gateway pod last: editing it moves no other pod.
-  const rank = (p: MeshState['placed'][number]) => (POD_KINDS.includes(p.doc.kind) ? (p.doc.metadata?.namespace === 'istio-system' ? 3 : 2) : p.doc.kind === 'VirtualService' || p.doc.kind === 'DestinationRule' ? 1 : 0);
+  const rank = (p: MeshState['placed'][number]) => (p.doc.kind === REMOVED ? 2 : POD_KINDS.includes(p.doc.kind) ? (p.doc.metadata?.namespace === 'istio-system' ? 3 : 2) : p.doc.kind === 'VirtualService' || p.doc.kind === 'DestinationRule' ? 1 : 0);
   for (const p of s.placed) p.file = rank(p) >= 2 ? 1 : 0;
   s.placed.sort((a, b) => rank(a) - rank(b));
   return s;
@@ -248,7 +251,7 @@ export function place(s: MeshState): MeshState {
  * object counts as changed), the rest in block style.
  */
 export function render(s: MeshState): string[] {
-  return FILES.map((_, i) => s.placed.filter((p) => p.file === i).map((p) => (i === 1 ? stringify(p.doc, { collectionStyle: 'flow', lineWidth: 0 }) : stringify(p.doc))).join('---\n'));
+  return FILES.map((_, i) => s.placed.filter((p) => p.file === i).map((p) => `${'#\n'.repeat(p.pad)}${p.doc.kind === REMOVED ? 'null # removed\n' : i === 1 ? stringify(p.doc, { collectionStyle: 'flow', lineWidth: 0 }) : stringify(p.doc)}`).join('---\n'));
 }
 
 /** The graph of `s` (rendered by {@link render}), loaded through the real loader from `dir`. */
@@ -304,6 +307,16 @@ export const find = (s: MeshState, kind: string, name: string): Doc => {
 /** Pod labels of workload `name` (any pod kind). */
 export const podLabels = (s: MeshState, kind: string, name: string): Record<string, string> => ((template(find(s, kind, name)).metadata ??= {}).labels ??= {});
 export const podAnnotations = (s: MeshState, kind: string, name: string): Record<string, string> => ((template(find(s, kind, name)).metadata ??= {}).annotations ??= {});
+/**
+ * Removes pod workload `name`, leaving an empty document in its place: the documents after it keep
+ * their index and lines, so no other object moves (a moved object counts as changed).
+ */
+export function removePod(s: MeshState, kind: string, name: string): void {
+  const p = s.placed.find((x) => x.doc.kind === kind && x.doc.metadata?.name === name);
+  if (!p) throw new Error(`no ${kind} ${name} in the test mesh`);
+  p.doc = { kind: REMOVED };
+}
+
 export const podSpec = (s: MeshState, kind: string, name: string): Doc => (template(find(s, kind, name)).spec ??= {});
 
 /** Every proxy's view as JSON, by `<type> <namespace>/<name>`, computed in proxy order or (`reversed`) the other way round. */
@@ -469,7 +482,9 @@ export const POD_EDITS: readonly ((s: MeshState, r: () => number) => string)[] =
   (s, r) => { const [k, n] = somePod(s, r); const spec = podSpec(s, k, n); spec.hostNetwork = spec.hostNetwork !== true; return `${k} ${n} hostNetwork ${spec.hostNetwork}`; },
   (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); if (l.istio) delete l.istio; else l.istio = 'ingressgateway'; return `${k} ${n} istio=${l.istio ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); podSpec(s, k, n).containers = [{ name: 'app', ports: [{ name: pickOf(r, ['http', 'web']), containerPort: pickOf(r, [9080, 9081, 8080]) }] }]; return `${k} ${n} container ports ${JSON.stringify(podSpec(s, k, n).containers[0].ports)}`; },
-  (s, r) => { const [k, n] = somePod(s, r); if (s.placed.filter((p) => POD_KINDS.includes(p.doc.kind)).length < 6) return 'nothing removed'; s.placed.splice(s.placed.findIndex((p) => p.doc.kind === k && p.doc.metadata.name === n), 1); return `${k} ${n} removed`; },
+  (s, r) => { const [k, n] = somePod(s, r); if (s.placed.filter((p) => POD_KINDS.includes(p.doc.kind)).length < 6) return 'nothing removed'; removePod(s, k, n); return `${k} ${n} removed`; },
+  (s, r) => { const [k, n] = somePod(s, r); const d = find(s, k, n); const to = pickOf(r, ['shop', 'front', 'legacy'].filter((x) => x !== d.metadata.namespace)); d.metadata.namespace = to; return `${k} ${n} moved to namespace ${to}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const d = find(s, k, n); if (!['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(k)) return `${k} ${n} kept its kind`; d.kind = pickOf(r, ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].filter((x) => x !== k)); return `${k} ${n} is a ${d.kind} now`; },
   (s, r) => {
     const kind = pickOf(r, POD_KINDS);
     const ns = pickOf(r, ['shop', 'front', 'legacy']);

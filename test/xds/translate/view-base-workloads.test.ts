@@ -15,7 +15,7 @@ import { differences, packedMesh } from './_carry.js';
 import { FILES, type MeshState, cloneState } from './_mesh-state.js';
 import { MUTATIONS } from './_mutations.js';
 import {
-  KIND_DOCS, POD_EDITS, type Step, find, graphOfState, instancesOf, place, podAnnotations, podLabels, podSpec, reloads, render, stateOf, viewDifferences, viewsOf,
+  KIND_DOCS, POD_EDITS, type Step, find, graphOfState, instancesOf, place, podAnnotations, podLabels, podSpec, reloads, removePod, render, stateOf, viewDifferences, viewsOf,
 } from './_view-base.js';
 
 /**
@@ -124,7 +124,7 @@ spec: { serviceAccountName: details, containers: [{ name: app }] }
 `), [
     { what: 'details-pod service account details-pod', edit: (s) => { podSpec(s, 'Pod', 'details-pod').serviceAccountName = 'details-pod'; } },
     { what: 'details-pod label sidecar.istio.io/inject: "false"', edit: (s) => { podLabels(s, 'Pod', 'details-pod')['sidecar.istio.io/inject'] = 'false'; } },
-    { what: 'details-pod removed', edit: (s) => { s.placed.splice(s.placed.findIndex((p) => p.doc.kind === 'Pod'), 1); } },
+    { what: 'details-pod removed', edit: (s) => { removePod(s, 'Pod', 'details-pod'); } },
   ]);
 });
 
