@@ -32,7 +32,7 @@ const tlsDisableTowardStrict: Rule = {
         const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
         if (!hit) continue;
         ctx.report(dr, `tls.mode DISABLE ${describeTarget(dr, at)} sends plaintext, but ${describeWorkload(hit.workload)} accepts only mTLS` +
-          `${hit.port !== undefined ? ` on port ${hit.port}` : ''} (${describePolicy(hit.decision.policy)} is STRICT), so its sidecar rejects ` +
+          `${hit.port !== undefined ? ` on port ${hit.port}` : ''} (${describePolicy(hit.decision.policy)} is STRICT), so ${graph.membershipOf(hit.workload).dataplane === 'ambient' ? 'ztunnel (ambient) rejects' : 'its sidecar rejects'} ` +
           'these connections (503); remove the tls block to let auto-mTLS apply, or use mode ISTIO_MUTUAL', { path: [...at.path, 'mode'] });
       }
     }
