@@ -1,4 +1,6 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { serviceFqdn } from '../../../mesh/hosts.js';
+import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
@@ -45,10 +47,11 @@ const routesNeverApplied: Rule = {
     'to services in the input (a wildcard inside the cluster domain, `*.ns.svc.cluster.local`, stands for the services it covers), and for each Gateway a VirtualService binds to. A single rule whose every match names',
     'a `port` is applied only on those ports: when each of them (on the sidecars or the bound Gateways the matches',
     'allow) carries another kind of traffic, that rule is reported even though other rules of its section apply',
-    '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). Fix: name the port for its protocol',
+    '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). A mesh HTTPRoute or GRPCRoute',
+    '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
-  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway'],
+  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       const hosts = stringList(vs.spec.hosts) ?? [];
@@ -77,8 +80,32 @@ const routesNeverApplied: Rule = {
       }
       reportPortMatchedRules(vs, targets, unused, ctx.report);
     }
+    reportMeshRoutesOnNonHttpPorts(graph, ctx.report);
   },
 };
+
+/**
+ * A mesh HTTPRoute or GRPCRoute (parentRef a Service, GAMMA) applies on the parent's port (`parentRef.port`,
+ * else every port), which must carry HTTP: on a port declared TCP the sidecars proxy plain TCP and the route
+ * is never applied (istiod turns the route into VirtualService http routes for the Service host).
+ */
+function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
+  const k8s = gatewayApiOf(graph);
+  for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
+    const parents = Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : [];
+    parents.forEach((p, i) => {
+      if (!isRecord(p) || p.kind !== 'Service' || (p.group !== '' && p.group !== undefined) || typeof p.name !== 'string') return;
+      const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
+      const service = graph.services.forHost(serviceFqdn(p.name, ns, graph.clusterDomain), null).find((s) => s.kind === 'Service');
+      if (!service) return;
+      const ports = service.ports.filter((sp) => typeof p.port !== 'number' || sp.number === p.port);
+      if (ports.length === 0 || ports.some((sp) => routeKindsFor(sp.protocol).includes('http'))) return;
+      const listed = ports.slice(0, 3).map((sp) => `port ${sp.number} (${sp.protocol}${sp.protocolInfo && sp.protocolInfo.source !== 'none' ? ` by its ${sp.protocolInfo.source === 'port-name' ? `name "${sp.name}"` : sp.protocolInfo.source}` : ''})`).join(', ');
+      report(route, `This ${route.kind} attaches to Service ${ns}/${p.name}${typeof p.port === 'number' ? ` port ${p.port}` : ''}, but ${listed} carries no HTTP: the sidecars proxy it as plain TCP, ` +
+        'so the route is never applied; name the port for HTTP (e.g. "http-web") or set appProtocol: http, or use a TCPRoute', { path: ['spec', 'parentRefs', i] });
+    });
+  }
+}
 
 /**
  * A rule whose every match names a `port` is applied only on those ports (Istio: the port match selects

@@ -1,0 +1,62 @@
+/**
+ * routing/routes-never-applied for a mesh HTTPRoute / GRPCRoute (parentRef a Service): it applies on the
+ * parent's port (parentRef.port, else every port), which must carry HTTP.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runRules } from '../../../src/checks/engine.js';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
+import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
+
+async function findings(ports: string, parentPort: string, kind = 'HTTPRoute') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-rna-mesh-route-'));
+  const file = path.join(dir, 'in.yaml');
+  fs.writeFileSync(file, `apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: shop}
+spec:
+  selector: {app: ledger}
+  ports: ${ports}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ${kind}
+metadata: {name: canary, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: ledger${parentPort ? `, port: ${parentPort}` : ''}}]
+  rules:
+  - backendRefs: [{name: ledger, port: 80}]
+`);
+  try {
+    const { files } = await loadInputs([file]);
+    return runRules(MeshGraph.from(files), [rule], {});
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('GIVEN a mesh HTTPRoute on a Service whose only port is tcp- WHEN checked THEN never applied', async () => {
+  const found = await findings('[{name: tcp-web, port: 80}]', '');
+  assert.equal(found.length, 1);
+  assert.ok(found[0]!.message.includes('port 80 (TCP by its name "tcp-web") carries no HTTP'), found[0]!.message);
+});
+
+test('GIVEN a GRPCRoute whose parentRef port is the tcp- one of two ports WHEN checked THEN never applied', async () => {
+  assert.equal((await findings('[{name: http, port: 8080}, {name: tcp-web, port: 80}]', '80', 'GRPCRoute')).length, 1);
+});
+
+for (const [ports, parentPort, what] of [
+  ['[{name: http, port: 8080}, {name: tcp-web, port: 80}]', '', 'no parentRef port and one HTTP port'],
+  ['[{name: http, port: 8080}, {name: tcp-web, port: 80}]', '8080', 'parentRef port on the HTTP port'],
+  ['[{name: tcp-web, port: 80, appProtocol: http}]', '', 'appProtocol http over a tcp- name'],
+  ['[{name: web, port: 80}]', '', 'a sniffed port'],
+]) {
+  test(`GIVEN ${what} WHEN checked THEN nothing`, async () => {
+    assert.equal((await findings(ports!, parentPort!)).map((f) => f.message), []);
+  });
+}
+
+test.run();
