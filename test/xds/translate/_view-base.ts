@@ -505,7 +505,9 @@ function pickOf<T>(r: () => number, xs: readonly T[]): T {
 /** A random pod workload (the ingress gateway one time in ten): [kind, name]. */
 function somePod(s: MeshState, r: () => number): [string, string] {
   const gateway = r() < 0.1;
-  const p = pickOf(r, s.placed.filter((x) => POD_KINDS.includes(x.doc.kind) && (x.doc.metadata.namespace === 'istio-system') === gateway));
+  const pods = s.placed.filter((x) => POD_KINDS.includes(x.doc.kind));
+  const wanted = pods.filter((x) => (x.doc.metadata.namespace === 'istio-system') === gateway);
+  const p = pickOf(r, wanted.length > 0 ? wanted : pods);
   return [p.doc.kind, p.doc.metadata.name];
 }
 
