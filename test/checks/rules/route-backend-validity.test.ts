@@ -80,6 +80,16 @@ for (const [yaml, says, what] of BAD) {
   });
 }
 
+test('GIVEN a rule whose backendRefs all have weight 0 WHEN checked THEN one error: every request gets 500', async () => {
+  const found = await findings('backendRefs: [{name: orders, port: 80, weight: 0}, {group: networking.istio.io, kind: Hostname, name: api.partner.example, port: 443, weight: 0}]');
+  assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.ok(found[0]!.message.includes('every backendRef weight 0') && found[0]!.message.includes('500'), found[0]!.message);
+});
+
+test('GIVEN one backendRef weight 0 and one without weight (1) WHEN checked THEN nothing', async () => {
+  assert.equal((await findings('backendRefs: [{name: orders, port: 80, weight: 0}, {group: networking.istio.io, kind: Hostname, name: api.partner.example, port: 443}]')).map((f) => f.message), []);
+});
+
 test('GIVEN a GRPCRoute backend without port WHEN checked THEN the same error', async () => {
   const found = await findings('backendRefs: [{name: orders}]', 'GRPCRoute');
   assert.ok(found.length === 1 && found[0]!.message.startsWith('GRPCRoute backendRef'), found.map((f) => f.message).join('\n'));

@@ -57,6 +57,23 @@ function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
 }
 
 /**
+ * Rules whose backendRefs all have weight 0 (an omitted weight is 1): per the Gateway API, and istiod's
+ * conversion (weightSum == 0), every request they match gets 500 (a TCP connection is refused), unless an
+ * HTTP rule redirects.
+ */
+function reportZeroWeightRules(route: MeshObject, report: Parameters<Rule['check']>[1]['report']): void {
+  (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
+    if (!isRecord(rule) || !Array.isArray(rule.backendRefs) || rule.backendRefs.length === 0) return;
+    const weights = rule.backendRefs.map((b) => (isRecord(b) && typeof b.weight === 'number' ? b.weight : 1));
+    if (weights.some((w) => w > 0)) return;
+    if (Array.isArray(rule.filters) && rule.filters.some((f) => isRecord(f) && f.type === 'RequestRedirect')) return;
+    const effect = route.kind === 'TCPRoute' || route.kind === 'TLSRoute' ? 'every connection it matches is refused' : 'every request it matches gets 500';
+    report(route, `${route.kind} rule spec.rules[${i}] gives every backendRef weight 0, so there is no backend to send to and ${effect} (Gateway API: no backend with weight > 0); ` +
+      'give at least one backendRef a weight above 0 (weights are relative)', { path: ['spec', 'rules', i, 'backendRefs'] });
+  });
+}
+
+/**
  * What istiod refuses in a backend reference before looking it up (conversion.go buildDestination:
  * InvalidDestination / InvalidDestinationKind, so the route's share of traffic gets 500), else null.
  */
@@ -104,7 +121,7 @@ const routeReferenceNotFound: Rule = {
     'hostname of the listeners left (a listener without hostname takes all; `*.` matches by suffix:',
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
-    'lookup, a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
+    'lookup, a rule whose backendRefs all have weight 0 (500 for every request it matches), a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
     '`orders`), a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
     '(`kind: ServiceEntry` is not a backend kind: use `kind: Hostname`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
@@ -114,6 +131,7 @@ const routeReferenceNotFound: Rule = {
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const route of k8s.routes()) {
+      reportZeroWeightRules(route, ctx.report);
       const { parents, backends } = refsOf(route);
       for (const p of parents) {
         if (p.group === GATEWAY_API_GROUP && p.kind === 'Gateway') {
