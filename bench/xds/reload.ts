@@ -97,8 +97,8 @@ async function allAcked(h: XdsServeHandle, ids: readonly string[]): Promise<numb
   }
 }
 
-/** One run of every case in one set-up; `clients` is the child process, `ids` the nodes it connects as. */
-async function measure(n: number, eager: boolean, clients: ChildProcess | undefined, ids: readonly string[]): Promise<Sample[]> {
+/** One run of every case in one set-up (`warmUp`: the first load only, not measured); `clients` is the child process, `ids` the nodes it connects as. */
+async function measure(n: number, eager: boolean, clients: ChildProcess | undefined, ids: readonly string[], warmUp = false): Promise<Sample[]> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-bench-reload-'));
   const samples: Sample[] = [];
   try {
@@ -107,8 +107,12 @@ async function measure(n: number, eager: boolean, clients: ChildProcess | undefi
     for (let i = 0; i < n; i++) for (const v of ['v1', 'v2']) workloads.push({ name: `svc${i}-${v}`, namespace: `ns${i % 10}`, address: `10.${(i >> 8) & 255}.${i & 255}.${v === 'v1' ? 1 : 2}`, labels: { app: `svc${i}`, version: v }, ports: {} });
     writeFileSync(join(dir, 'workloads.json'), JSON.stringify({ workloads }));
     const logs: string[] = [];
-    const start = () => startServe({ paths: ['.'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: dir, watch: false, eager, log: (l) => logs.push(l) });
-    logs.length = 0;
+    // A stream may stay blocked long while a hundred others take a 1,000-service config: not cut off here.
+    const start = () => startServe({ paths: ['.'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: dir, watch: false, eager, drainTimeoutMs: 600_000, log: (l) => logs.push(l) });
+    if (warmUp) {
+      await (await start()).close();
+      return [];
+    }
     const first = await timed(start);
     const h = first.value;
     samples.push({ wallMs: first.wallMs, cpuMs: first.cpuMs, log: logs.at(-1) ?? '' });
@@ -174,8 +178,8 @@ async function main(): Promise<void> {
     for (const n of sizes.length > 0 ? sizes : [100, 1000]) {
       // The first N sidecars (the Deployments svc<i>, version v1, in ns<i % 10>).
       const idsOf = (k: number) => Array.from({ length: Math.min(k, n) }, (_, i) => `ns${i % 10}/svc${i}`);
-      // A warm-up run of the eager build (JIT), not counted.
-      await measure(n, true, undefined, []);
+      // A warm-up load of the eager build (JIT), not counted.
+      await measure(n, true, undefined, [], true);
       for (const streams of streamCounts) {
         const ids = idsOf(streams);
         const withStreams = ids.length > 0;
