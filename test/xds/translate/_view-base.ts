@@ -426,8 +426,31 @@ export async function reloads(start: MeshState, steps: readonly Step[], hooks: R
   }
 }
 
-
-export const KIND_DOCS = `apiVersion: apps/v1
+/**
+ * More of the mesh: an ambient namespace with its service and pods, and one workload of every other
+ * pod kind (StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) that a Service or ServiceEntry selects.
+ */
+export const KIND_DOCS = `apiVersion: v1
+kind: Namespace
+metadata: { name: amb, labels: { istio.io/dataplane-mode: ambient } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: amb, namespace: amb }
+spec:
+  selector: { app: amb }
+  ports:
+  - { name: http, port: 8000 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: amb, namespace: amb }
+spec:
+  template:
+    metadata: { labels: { app: amb } }
+    spec: { serviceAccountName: amb, containers: [{ name: app }] }
+---
+apiVersion: apps/v1
 kind: StatefulSet
 metadata: { name: store, namespace: shop }
 spec:
@@ -471,23 +494,24 @@ spec:
 `;
 
 
-/** Random edits of pod workloads (any kind, the ingress gateway too): what the view reads of them. */
+/** Random edits of pod workloads (any kind, the ingress gateway too): what the view reads of them (labels, service account, injection, ambient, host network, gateway, revision, container ports, namespace, kind, removed, added). */
 export const POD_EDITS: readonly ((s: MeshState, r: () => number) => string)[] = [
-  (s, r) => { const [k, n] = somePod(s, r); const app = pickOf(r, ['reviews', 'details', 'legacy', 'ratings', 'productpage', 'old', 'nobody']); podLabels(s, k, n).app = app; return `${k} ${n} app=${app}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const app = pickOf(r, ['reviews', 'details', 'legacy', 'ratings', 'productpage', 'old', 'amb', 'nobody']); podLabels(s, k, n).app = app; return `${k} ${n} app=${app}`; },
   (s, r) => { const [k, n] = somePod(s, r); const v = pickOf(r, ['v1', 'v2', 'v3']); podLabels(s, k, n).version = v; return `${k} ${n} version=${v}`; },
   (s, r) => { const [k, n] = somePod(s, r); const sa = pickOf(r, ['sa-a', 'sa-b', 'default']); podSpec(s, k, n).serviceAccountName = sa; return `${k} ${n} serviceAccountName ${sa}`; },
   (s, r) => { const [k, n] = somePod(s, r); const a = podAnnotations(s, k, n); if (a['sidecar.istio.io/inject']) delete a['sidecar.istio.io/inject']; else a['sidecar.istio.io/inject'] = 'false'; return `${k} ${n} inject annotation ${a['sidecar.istio.io/inject'] ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); const v = pickOf(r, ['true', 'false', undefined]); if (v === undefined) delete l['sidecar.istio.io/inject']; else l['sidecar.istio.io/inject'] = v; return `${k} ${n} inject label ${v ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); const a = podAnnotations(s, k, n); if (a['ambient.istio.io/redirection']) delete a['ambient.istio.io/redirection']; else a['ambient.istio.io/redirection'] = 'enabled'; return `${k} ${n} ambient ${a['ambient.istio.io/redirection'] ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); const spec = podSpec(s, k, n); spec.hostNetwork = spec.hostNetwork !== true; return `${k} ${n} hostNetwork ${spec.hostNetwork}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); const v = pickOf(r, ['ambient', 'none', 'canary', undefined]); delete l['istio.io/dataplane-mode']; delete l['istio.io/rev']; if (v === 'canary') l['istio.io/rev'] = v; else if (v !== undefined) l['istio.io/dataplane-mode'] = v; return `${k} ${n} dataplane-mode/rev ${v ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); const l = podLabels(s, k, n); if (l.istio) delete l.istio; else l.istio = 'ingressgateway'; return `${k} ${n} istio=${l.istio ?? '-'}`; },
   (s, r) => { const [k, n] = somePod(s, r); podSpec(s, k, n).containers = [{ name: 'app', ports: [{ name: pickOf(r, ['http', 'web']), containerPort: pickOf(r, [9080, 9081, 8080]) }] }]; return `${k} ${n} container ports ${JSON.stringify(podSpec(s, k, n).containers[0].ports)}`; },
   (s, r) => { const [k, n] = somePod(s, r); if (s.placed.filter((p) => POD_KINDS.includes(p.doc.kind)).length < 6) return 'nothing removed'; removePod(s, k, n); return `${k} ${n} removed`; },
-  (s, r) => { const [k, n] = somePod(s, r); const d = find(s, k, n); const to = pickOf(r, ['shop', 'front', 'legacy'].filter((x) => x !== d.metadata.namespace)); d.metadata.namespace = to; return `${k} ${n} moved to namespace ${to}`; },
+  (s, r) => { const [k, n] = somePod(s, r); const d = find(s, k, n); const to = pickOf(r, ['shop', 'front', 'legacy', 'amb'].filter((x) => x !== d.metadata.namespace)); d.metadata.namespace = to; return `${k} ${n} moved to namespace ${to}`; },
   (s, r) => { const [k, n] = somePod(s, r); const d = find(s, k, n); if (!['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(k)) return `${k} ${n} kept its kind`; d.kind = pickOf(r, ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].filter((x) => x !== k)); return `${k} ${n} is a ${d.kind} now`; },
   (s, r) => {
     const kind = pickOf(r, POD_KINDS);
-    const ns = pickOf(r, ['shop', 'front', 'legacy']);
+    const ns = pickOf(r, ['shop', 'front', 'legacy', 'amb']);
     const name = `added-${Math.floor(r() * 1e6)}`;
     const pod = { metadata: { labels: { app: pickOf(r, ['reviews', 'details', 'legacy', 'ratings', 'productpage', 'old']) } }, spec: { serviceAccountName: name, containers: [{ name: 'app' }] } };
     const doc: Doc = kind === 'Pod' ? { apiVersion: 'v1', kind, metadata: { name, namespace: ns, ...pod.metadata }, spec: pod.spec }
