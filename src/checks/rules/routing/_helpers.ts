@@ -382,7 +382,7 @@ export function withoutNeutralGateways(vs: MeshObject, r: HttpRule): HttpRule {
  * its own (mesh/delegation.ts mergedDelegateRules; a merged rule without match stands for `{}`), or one entry
  * nothing equals or covers when istiod drops the delegation. Other rules are returned as they are.
  */
-function asDelegated(graph: MeshGraph, vs: MeshObject, r: HttpRule): HttpRule {
+export function asDelegated(graph: MeshGraph, vs: MeshObject, r: HttpRule): HttpRule {
   const merged = mergedDelegateRules(graph, vs, r.rule);
   if (merged === null) return r;
   const matches = merged.flatMap((m) => (m.matches.length > 0 ? m.matches : [{}]));

@@ -1,6 +1,6 @@
-import { stringList } from '../../../mesh/object.js';
+import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, type HttpRule } from './_helpers.js';
+import { asDelegated, catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, type HttpRule } from './_helpers.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
@@ -18,13 +18,16 @@ const defaultRouteRequired: Rule = {
     'Match entries whose `gateways` leave out `mesh` are ignored and `gateways: [mesh]` narrows nothing, since',
     'only the sidecars are judged here (Istio\'s route.go `sourceMatchHTTP`).',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
-    '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent.',
+    '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent: a parent',
+    'rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs) || (stringList(vs.spec.hosts) ?? []).length === 0) continue;
-      const all = httpRulesOf(vs);
+      // A rule that delegates stands for the delegate's rules merged under its match (istiod mergeHTTPRoute).
+      const all = httpRulesOf(vs).map((r) => asDelegated(graph, vs, r));
+      const delegated = all.some((r) => isRecord(r.rule.delegate));
       const rules = all.flatMap((r) => sidecarView(r) ?? []);
       const ports = hostPortsOf(graph, vs);
       // No port of the hosts carries HTTP: the http rules never apply (routing/routes-never-applied says so).
@@ -42,8 +45,8 @@ const defaultRouteRequired: Rule = {
       const example = host ? `, e.g. "- route: [{destination: {host: ${host}}}]"` : '';
       ctx.report(
         vs,
-        `No default route: ${which} match conditions, so requests to ${hosts} that match none get 404 (NR); ` +
-          `add a last rule without match that routes to the stable destination${example}`,
+        `No default route: ${which} match conditions${delegated ? ' (once istiod merges the delegate VirtualServices into it)' : ''}, so requests to ${hosts} that match none get 404 (NR); ` +
+          `add a last rule without match${delegated ? ' (in this VirtualService or at the end of its delegate)' : ''} that routes to the stable destination${example}`,
         { path: [...last.path, 'match'] },
       );
     }
