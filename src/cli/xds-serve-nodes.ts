@@ -172,6 +172,6 @@ function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
 export function howBuilt(graph: MeshGraph): string {
   if (!graph.carried) return 'first load';
   const { kept, changed } = graph.carried;
-  const reuse = graph.viewBase() ? 'views shared: only VirtualServices and DestinationRules changed' : 'translations carried over by content';
+  const reuse = graph.viewBase() ? 'views shared: only VirtualServices, DestinationRules and pod workloads changed' : 'translations carried over by content';
   return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
 }
