@@ -14,17 +14,17 @@ import { loadInputs } from '../../../src/mesh/load.js';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
 
 /** Clients web (tier front) and reports (tier back) in `web`; a rule in web selecting `selector` with `subsets`; optionally the host namespace's rule with v1. */
-async function findings(selector: string, subsets: string, hostRule: boolean) {
+async function findings(selector: string, subsets: string, hostRule: boolean, uninjectedBatch = false) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-selector-'));
   const file = path.join(dir, 'in.yaml');
-  const deploy = (name: string, tier: string) => `---
+  const deploy = (name: string, tier: string, inject = true) => `---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}, namespace: web}
 spec:
   selector: {matchLabels: {app: ${name}}}
   template:
-    metadata: {labels: {app: ${name}, tier: ${tier}}}
+    metadata: {labels: {app: ${name}, tier: ${tier}${inject ? '' : ', sidecar.istio.io/inject: "false"'}}}
     spec: {containers: [{name: app, image: ${name}:1}]}
 `;
   fs.writeFileSync(file, `apiVersion: v1
@@ -56,7 +56,7 @@ metadata: {name: catalog, namespace: catalog}
 spec:
   host: catalog
   subsets: [{name: v1, labels: {version: v1}}]
-` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}`);
+` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}${uninjectedBatch ? deploy('batch', 'back', false) : ''}`);
   try {
     const { files } = await loadInputs([file]);
     return runRules(MeshGraph.from(files), [subsetExists], {});
@@ -85,6 +85,10 @@ test('GIVEN the host namespace defines v1 but a selected rule in web (no subsets
   const found = await findings('{tier: front}', '[]', true);
   assert.equal(found.length, 1);
   assert.ok(found[0]!.message.includes('DestinationRule web/selected'), found[0]!.message);
+});
+
+test('GIVEN an unselected client without a sidecar (inject "false") WHEN checked THEN it is not counted (no proxy, no DestinationRule)', async () => {
+  assert.equal((await findings('{tier: front}', '[{name: v1, labels: {version: v1}}]', false, true)).map((f) => f.message), []);
 });
 
 test.run();

@@ -123,7 +123,8 @@ interface Lacking { readonly workload: Workload; readonly rules: readonly MeshOb
  */
 function selectedClients(graph: MeshGraph, rules: readonly MeshObject[], fqdn: string, namespace: string, subset: string): { clients: number; lacking: Lacking[] } | null {
   if (!rules.some((dr) => dr.namespace === namespace && dr.spec.workloadSelector !== undefined)) return null;
-  const clients = graph.workloads.inNamespace(namespace);
+  // Workloads without a proxy route nothing through Envoy, so they use no DestinationRule.
+  const clients = graph.workloads.inNamespace(namespace).filter((w) => graph.membershipOf(w).dataplane !== 'none');
   if (clients.length === 0) return null;
   const lacking: Lacking[] = [];
   for (const w of clients) {
