@@ -12,30 +12,44 @@ import { BASE, baseWorkloads, graphOfYaml } from './_carry.js';
 
 const KINDS: [ResourceKind, keyof ResourceSet][] = [['cluster', 'clusters'], ['endpoint', 'endpoints'], ['listener', 'listeners'], ['route', 'routes']];
 
-test('GIVEN xds serve WHEN a VirtualService\'s weights change and it reloads THEN every node\'s served resources are byte-equal to a from-scratch translation, and no cluster or load assignment was built again (carried over from the previous graph)', async () => {
+test('GIVEN xds serve with every node\'s snapshot made (as if every node had connected) WHEN a VirtualService\'s weights change and it reloads THEN the views are shared, every node\'s snapshot made on the new graph builds no cluster or load assignment again (carried over from the previous graph), and every served resource is byte-equal to a from-scratch translation', async () => {
   const work = mkdtempSync(join(tmpdir(), 'meshproof-serve-carry-'));
   const input = join(work, 'mesh.yaml');
   writeFileSync(input, BASE);
   writeFileSync(join(work, 'workloads.json'), JSON.stringify({ workloads: baseWorkloads() }));
   const logs: string[] = [];
   const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: (l) => logs.push(l) });
+  // Snapshots are made when their node connects (or is asked for): make every node's.
+  const makeAll = () => {
+    const ids = h.cache.nodeIds();
+    for (const id of ids) assert.ok(h.cache.getSnapshot(id), `${id} is served`);
+    return ids.length;
+  };
   try {
+    assert.is(makeAll(), 9, 'four sidecars (as Envoy and proxyless gRPC nodes) and the ingress gateway');
     const changed = BASE.replace('weight: 80 }', 'weight: 30 }').replace('weight: 20 }', 'weight: 70 }');
     assert.not.equal(changed, BASE);
     writeFileSync(input, changed);
-    const before = translationCacheBuilds();
     assert.ok(await h.reload(), 'the changed input is published');
+    // The log says how the reload was built: one VirtualService edited (two versions), the views shared.
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed, \d+ kept; views shared: only VirtualServices, DestinationRules and pod workloads changed\)$/);
+    assert.match(logs.find((l) => /deferred/.test(l))!, /\(first load\)$/);
+    const before = translationCacheBuilds();
+    makeAll();
     const after = translationCacheBuilds();
     assert.equal([after.clusters - before.clusters, after.endpoints - before.endpoints], [0, 0], 'clusters and assignments come from the previous graph');
-    // The log says how the reload was built: one VirtualService edited (two versions), the views shared.
-    assert.match(logs.at(-1)!, /^xds serve: \d+ snapshot\(s\) published in \d+ ms \(2 object versions changed, \d+ kept; views shared: only VirtualServices and DestinationRules changed\)$/);
-    assert.match(logs.find((l) => /published/.test(l))!, /\(first load\)$/);
-    // A Deployment edited too: no view base; what did not change is found by content.
+    // A Service edited too: no view base; what did not change is found by content.
+    writeFileSync(input, changed.replace('metadata: { name: reviews, namespace: shop }\nspec:\n  selector', 'metadata: { name: reviews, namespace: shop, labels: { team: a } }\nspec:\n  selector'));
+    assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed, \d+ kept; translations carried over by content\)$/, logs.join('\n'));
+    makeAll();
+    // A Deployment's labels edited: a view base again (a pod workload changed).
     writeFileSync(input, changed.replace('metadata: { name: reviews-v1, namespace: shop }', 'metadata: { name: reviews-v1, namespace: shop, labels: { team: a } }'));
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /^xds serve: unchanged: 9 snapshots still served; reloaded in \d+ ms \(2 object versions changed, \d+ kept; translations carried over by content\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(4 object versions changed, \d+ kept; translations carried over by content\)$/, logs.join('\n'));
     writeFileSync(input, changed);
     assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /views shared: only VirtualServices, DestinationRules and pod workloads changed\)$/, logs.join('\n'));
 
     // From scratch, as a graph that never met the previous one would be translated; positions match
     // because the served file is read from the same directory under the same name.
