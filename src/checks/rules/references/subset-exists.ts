@@ -41,7 +41,7 @@ const subsetExists: Rule = {
         const only = restricted.find((m) => m.section === section && m.rule === rule);
         for (const consumer of routingConsumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
           byHost ??= destinationRulesByHost(graph);
-          const selected = consumer.who === null ? selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer.namespace, subset) : null;
+          const selected = selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer, subset);
           if (selected) {
             if (selected.lacking.length === 0) continue;
             // Clients that use a rule (selected or not) without the subset are named; when none uses any rule, the namespace-wide message says so.
@@ -69,7 +69,12 @@ const subsetExists: Rule = {
  * the Gateway's namespace when none of its pods is in the input). A rule whose every match names
  * `gateways` is used only by those (`only`, resolved keys, `mesh` included).
  */
-interface Consumer { readonly namespace: string; readonly who: string | null }
+interface Consumer {
+  readonly namespace: string;
+  readonly who: string | null;
+  /** The gateway workloads of this namespace, for a Gateway's consumer (a DestinationRule workloadSelector may pick them). */
+  readonly workloads?: readonly Workload[];
+}
 
 /**
  * The consumers of a VirtualService's routes: its own ({@link consumersOf}), or for a delegate (no hosts) that
@@ -105,7 +110,7 @@ function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<Mes
     for (const ns of namespaces) {
       if (seen.has(ns)) continue;
       seen.add(ns);
-      out.push({ namespace: ns, who: `the proxies of Gateway ${g.key}${workloads.length > 0 ? '' : ' (assumed to run in its namespace: no pods of it in the input)'}` });
+      out.push({ namespace: ns, who: `the proxies of Gateway ${g.key}${workloads.length > 0 ? '' : ' (assumed to run in its namespace: no pods of it in the input)'}`, workloads: workloads.filter((w) => w.namespace === ns) });
     }
   }
   return out;
@@ -115,16 +120,17 @@ function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<Mes
 interface Lacking { readonly workload: Workload; readonly rules: readonly MeshObject[] }
 
 /**
- * When a DestinationRule for `fqdn` in the sidecars' namespace has a `workloadSelector`, each client workload
- * there may use a different rule (istiod SidecarScope.DestinationRule: a rule of the proxy's namespace whose
+ * When a DestinationRule for `fqdn` in the consumer's namespace has a `workloadSelector`, each client workload
+ * there (the sidecars' workloads, or the Gateway's pods) may use a different rule (istiod SidecarScope.DestinationRule: a rule of the proxy's namespace whose
  * selector matches the proxy's labels wins, else the rule without selector), so the subset is judged per
  * client: `lacking` are the clients whose rule does not define it. null when no such rule exists or the
  * namespace has no workload in the input (then the namespace-wide answer stands).
  */
-function selectedClients(graph: MeshGraph, rules: readonly MeshObject[], fqdn: string, namespace: string, subset: string): { clients: number; lacking: Lacking[] } | null {
+function selectedClients(graph: MeshGraph, rules: readonly MeshObject[], fqdn: string, consumer: Consumer, subset: string): { clients: number; lacking: Lacking[] } | null {
+  const namespace = consumer.namespace;
   if (!rules.some((dr) => dr.namespace === namespace && dr.spec.workloadSelector !== undefined)) return null;
-  // Workloads without a proxy route nothing through Envoy, so they use no DestinationRule.
-  const clients = graph.workloads.inNamespace(namespace).filter((w) => graph.membershipOf(w).dataplane !== 'none');
+  // The sidecars' namespace: its workloads with a proxy (the others route nothing through Envoy); a Gateway: its pods there.
+  const clients = consumer.workloads ?? (consumer.who === null ? graph.workloads.inNamespace(namespace).filter((w) => graph.membershipOf(w).dataplane !== 'none') : []);
   if (clients.length === 0) return null;
   const lacking: Lacking[] = [];
   for (const w of clients) {
@@ -138,7 +144,7 @@ function partialMessage(what: string, subset: string, fqdn: string, lacking: rea
   const first = lacking[0]!;
   const who = lacking.slice(0, 3).map((l) => `${l.workload.kind} ${l.workload.namespace}/${l.workload.name}`).join(', ') + (lacking.length > 3 ? ` and ${lacking.length - 3} more` : '');
   const rule = first.rules.length > 0 ? `DestinationRule ${first.rules.map(nameOf).join(', ')}, which applies to ${lacking.length > 1 ? 'them' : 'it'}, does not define it` : 'no DestinationRule for that host applies to them';
-  return `Referenced ${what} subset "${subset}" is not defined for ${fqdn} as the sidecars of ${who} see it: ${rule}, so their requests on this route fail (503 NR); ` +
+  return `Referenced ${what} subset "${subset}" is not defined for ${fqdn} as the proxies of ${who} see it: ${rule}, so their requests on this route fail (503 NR); ` +
     `add "${subset}" to the DestinationRule they use, or narrow its workloadSelector`;
 }
 
