@@ -64,7 +64,7 @@ test('GIVEN reviews behind an ISTIO_MUTUAL DestinationRule (SANs from its pods\'
   ]);
 });
 
-test('GIVEN a Sidecar whose workloadSelector selects productpage (egress ./* only) WHEN reloads move productpage out of its selection, edit the reviews VirtualService, and move it back THEN productpage\'s view and resources equal a from-scratch graph\'s', async () => {
+test('GIVEN a Sidecar whose workloadSelector selects productpage (egress ./* only) WHEN reloads move productpage out of its selection, edit the reviews VirtualService, move it back, and edit the ratings pods it imports THEN productpage\'s view and resources equal a from-scratch graph\'s', async () => {
   await reloads(stateOf(`apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: { name: productpage, namespace: front }
@@ -76,10 +76,11 @@ spec:
     { what: 'productpage labels app=productpage-x', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage-x'; } },
     { what: 'reviews VirtualService timeout 3s', edit: (s) => { find(s, 'VirtualService', 'reviews').spec.http[0].timeout = '3s'; } },
     { what: 'productpage labels app=productpage', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage'; } },
+    { what: 'ratings (imported by ./*) service account ratings-2 and sidecar off', edit: (s) => { podSpec(s, 'Deployment', 'ratings').serviceAccountName = 'ratings-2'; podAnnotations(s, 'Deployment', 'ratings')['sidecar.istio.io/inject'] = 'false'; } },
   ]);
 });
 
-test('GIVEN a DestinationRule with a workloadSelector for productpage\'s calls to reviews, and a VirtualService route matching sourceLabels app=productpage WHEN reloads relabel productpage out of both and back, edit the rule, and give ratings the labels too THEN every view and resource equals a from-scratch graph\'s', async () => {
+test('GIVEN a DestinationRule with a workloadSelector for productpage\'s calls to reviews, and a VirtualService route matching sourceLabels app=productpage WHEN reloads relabel productpage out of both and back, edit the rule, give ratings the labels too, and change the matched route\'s destination pods THEN every view and resource equals a from-scratch graph\'s', async () => {
   await reloads(stateOf(`apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews-for-productpage, namespace: front }
@@ -105,6 +106,28 @@ spec:
     { what: 'productpage labels app=productpage', edit: (s) => { podLabels(s, 'Deployment', 'productpage').app = 'productpage'; } },
     { what: 'DestinationRule for productpage: ROUND_ROBIN', edit: (s) => { find(s, 'DestinationRule', 'reviews-for-productpage').spec.trafficPolicy.loadBalancer.simple = 'ROUND_ROBIN'; } },
     { what: 'ratings labels app=productpage too (a second pod the match names)', edit: (s) => { podLabels(s, 'Deployment', 'ratings').app = 'productpage'; } },
+    { what: 'reviews-v1 (the matched route\'s destination) service account reviews-1', edit: (s) => { podSpec(s, 'Deployment', 'reviews-v1').serviceAccountName = 'reviews-1'; } },
+  ]);
+});
+
+test('GIVEN the reviews VirtualService delegating its routes (to reviews subsets and to details) to a VirtualService without hosts WHEN reloads change details\' and reviews-v2\'s pods, edit the delegate, and change details again THEN every view and resource equals a from-scratch graph\'s', async () => {
+  const start = stateOf(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews-delegate, namespace: shop }
+spec:
+  http:
+  - match: [{ uri: { prefix: /details } }]
+    route: [{ destination: { host: details } }]
+  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 80 }
+    - { destination: { host: reviews, subset: v2 }, weight: 20 }
+`);
+  find(start, 'VirtualService', 'reviews').spec.http = [{ match: [{ uri: { prefix: '/' } }], delegate: { name: 'reviews-delegate', namespace: 'shop' } }];
+  await reloads(start, [
+    { what: 'details service account details-2', edit: (s) => { podSpec(s, 'Deployment', 'details').serviceAccountName = 'details-2'; } },
+    { what: 'reviews-v2 labels version=v3', edit: (s) => { podLabels(s, 'Deployment', 'reviews-v2').version = 'v3'; } },
+    { what: 'delegate VirtualService: details route timeout 2s', edit: (s) => { find(s, 'VirtualService', 'reviews-delegate').spec.http[0].timeout = '2s'; } },
+    { what: 'details sidecar off', edit: (s) => { podAnnotations(s, 'Deployment', 'details')['sidecar.istio.io/inject'] = 'false'; } },
   ]);
 });
 
