@@ -148,12 +148,22 @@ export function perServiceOf<T>(store: WeakMap<MeshGraph, WeakMap<ServiceInfo, T
   if (own === undefined) store.set(graph, (own = new WeakMap()));
   let value = own.get(s);
   if (value === undefined) {
-    const base = graph.viewBase();
-    if (base && !selectsAny(s, touchedOf(graph).workloads)) value = store.get(base.graph)?.get(s);
+    const base = serviceBase(graph, s);
+    if (base) value = store.get(base)?.get(s);
     if (value === undefined) value = make();
     own.set(s, value);
   }
   return value;
+}
+
+/**
+ * The predecessor whose per-service values hold for `s` in `graph` (`graph.viewBase()`, when `s`
+ * selects no changed pod workload), else undefined. For caches that look a miss up there
+ * themselves instead of sharing the predecessor's value ({@link perServiceOf}).
+ */
+export function serviceBase(graph: MeshGraph, s: ServiceInfo): MeshGraph | undefined {
+  const base = graph.viewBase();
+  return base && !selectsAny(s, touchedOf(graph).workloads) ? base.graph : undefined;
 }
 
 /** The hosts the objects name, each as written and resolved in the object's namespace; null when one names none or every host. */

@@ -11,7 +11,7 @@ import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
-import { inheritedPerGraph, perServiceOf, sharedPerGraph } from './carry.js';
+import { inheritedPerGraph, perServiceOf, serviceBase, sharedPerGraph } from './carry.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
@@ -76,10 +76,12 @@ function ruleView(dr: MergedDestinationRule): RuleView {
 }
 
 /**
- * The policy of a service's port without a subset policy of its own, per graph (`perServiceOf`:
- * the predecessor's when the service's workloads did not change), service, port and merged rule
- * (null: none): the default cluster and every subset without `trafficPolicy` share it
- * (`clusterPolicy` gives equal answers for them).
+ * The policy of a service's port without a subset policy of its own, per graph, service, port and
+ * merged rule (null: none): the default cluster and every subset without `trafficPolicy` share it
+ * (`clusterPolicy` gives equal answers for them). A miss is looked up in the predecessor's map when
+ * the service's workloads did not change (`serviceBase`): copied, not shared, so a graph's map
+ * holds only what it asked for and dies with it (a map shared along a chain of reloads would keep
+ * every edited DestinationRule alive).
  */
 const PORT_POLICIES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>>>();
 
@@ -219,11 +221,20 @@ export class ClusterCollector {
 
   /** {@link policyOf} without a subset, once per (service, port, rule): see `PORT_POLICIES`. */
   private portPolicy(dr: MergedDestinationRule | null, service: ServiceInfo, port: number): ClusterPolicyView {
-    const byPort = perServiceOf(PORT_POLICIES, this.graph, service, () => new Map<number, Map<MergedDestinationRule | null, ClusterPolicyView>>());
+    let byService = PORT_POLICIES.get(this.graph);
+    if (!byService) PORT_POLICIES.set(this.graph, (byService = new WeakMap()));
+    let byPort = byService.get(service);
+    if (!byPort) byService.set(service, (byPort = new Map()));
     let byRule = byPort.get(port);
     if (!byRule) byPort.set(port, (byRule = new Map()));
     let policy = byRule.get(dr);
-    if (!policy) byRule.set(dr, (policy = this.policyOf(dr, service, port, undefined)));
+    if (!policy) {
+      // The predecessor's answer for the very same rule object (a view base that kept the rule
+      // index), looked up, not shared: each graph's map holds only the rules it asked about.
+      const base = serviceBase(this.graph, service);
+      policy = (base && PORT_POLICIES.get(base)?.get(service)?.get(port)?.get(dr)) || this.policyOf(dr, service, port, undefined);
+      byRule.set(dr, policy);
+    }
     return policy;
   }
 
