@@ -6,5 +6,6 @@ export { default as hostFormat } from './host-format.js';
 export { default as httpRetry } from './http-retry.js';
 export { default as invalidRegex } from './invalid-regex.js';
 export { default as serviceEntryStructure } from './serviceentry-structure.js';
+export { default as sidecarStructure } from './sidecar-structure.js';
 export { default as subsetName } from './subset-name.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
