@@ -177,6 +177,21 @@ export class DestinationRuleResolver {
         if (e.selector === null) return true;
         return scope === 'client-namespace' && clientLabels !== undefined && selects(e.selector, clientLabels);
       };
+      // A known client: its namespace's rules for the most specific host, workloadSelector ones
+      // included, are the only candidates (istiod's PushContext.destinationRule stops at the first
+      // namespace with a rule for the host; SidecarScope.DestinationRule then keeps the one that
+      // selects the client, else the one without selector, else none: no fall-through to the
+      // service's or the root namespace, and no less specific host).
+      if (scope === 'client-namespace' && clientLabels !== undefined && this.selectorRules) {
+        const all = table.mostSpecific(fqdn, (e) => exportedTo(e.exportTo, ns, clientNamespace));
+        if (all.length > 0) {
+          const found = all.filter(keep);
+          if (found.length === 0) return null;
+          const ordered = [...found.filter((e) => e.selector !== null), ...found.filter((e) => e.selector === null)];
+          return mergeDestinationRules(scope, ns, found[0]!.host, ordered.map((e) => e.object));
+        }
+        continue;
+      }
       const found = table.mostSpecific(fqdn, keep);
       if (found.length === 0) continue;
       const ordered = [...found.filter((e) => e.selector !== null), ...found.filter((e) => e.selector === null)];

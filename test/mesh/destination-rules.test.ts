@@ -67,6 +67,20 @@ test('GIVEN a rule with a workloadSelector WHEN clients look up THEN only select
   assert.equal(g.destinationRuleFor('reviews.prod.svc.cluster.local', 'web')?.rules.map((r) => r.name), ['wide']);
 });
 
+test('GIVEN the client namespace holds only a workloadSelector rule for the host (istiod: PushContext.destinationRule stops there, SidecarScope.DestinationRule keeps the selected rule or the selector-less one) WHEN a client it does not select looks up THEN it gets no rule, not the service namespace\'s; a selected client gets it; a client with unknown labels still reads the namespace-wide tiers', () => {
+  const g = graphOf([
+    svc('reviews', 'prod'),
+    dr('svc-ns', 'prod', { host: 'reviews', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }),
+    dr('only-canary', 'web', { host: 'reviews.prod.svc.cluster.local', workloadSelector: { matchLabels: { track: 'canary' } } }),
+    dr('wild', 'web', { host: '*.prod.svc.cluster.local' }),
+  ]);
+  assert.is(g.destinationRuleFor('reviews.prod.svc.cluster.local', 'web', { track: 'stable' }), null, 'the most specific host in web has only a selector rule that does not select the client');
+  assert.equal(g.destinationRuleFor('reviews.prod.svc.cluster.local', 'web', { track: 'canary' })?.rules.map((r) => r.name), ['only-canary']);
+  assert.equal(g.destinationRuleFor('details.prod.svc.cluster.local', 'web', { track: 'stable' })?.rules.map((r) => r.name), ['wild'], 'another host: the wildcard rule');
+  assert.equal(g.destinationRuleFor('reviews.prod.svc.cluster.local', 'other', { track: 'stable' })?.rules.map((r) => r.name), ['svc-ns'], 'a client in a namespace without rules falls through');
+  assert.equal(g.destinationRuleFor('reviews.prod.svc.cluster.local', 'web')?.rules.map((r) => r.name), ['wild'], 'without labels (a check asking for the namespace) the selector rule is left out');
+});
+
 test('GIVEN MeshConfig defaultDestinationRuleExportTo "." WHEN another namespace looks up THEN the rule is hidden', async () => {
   const { meshContextOrThrow } = await import('../../src/mesh/mesh-config.js');
   const context = meshContextOrThrow({ meshConfig: { text: 'defaultDestinationRuleExportTo: ["."]\n', file: 'm.yaml' } });
