@@ -265,6 +265,35 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     return false;
   };
 
+  // A refused (re)load leaves the last good config serving, and its certificates must still be
+  // renewed at half their life (else proxies keep, and new ones are handed, expired certificates
+  // until the input is fixed): the renewal then re-issues what is due on the last good config.
+  const renewLastGood = async (): Promise<void> => {
+    const last = current;
+    if (!last || !certs) return;
+    // Each identity's certificate as issued, or re-issued when due (WorkloadCertificates' own clock);
+    // a node whose certificate did not change is left alone.
+    {
+      const counts = noCounts();
+      const { issued } = await nodes.publishProxies({ graph: last.graph, workloads: last.workloads, proxies: last.proxies, credentials: last.credentials, certs, rootSecret: last.rootSecret, eager: opts.eager === true }, counts);
+      const renewed = [...issued].filter(([id, c]) => last.certs.get(id) !== c).length;
+      current = { ...last, certs: issued };
+      const identities = new Set(issued.keys());
+      for (const p of placed.values()) {
+        const spiffeId = await publishPlaced(p, counts);
+        if (spiffeId) identities.add(spiffeId);
+      }
+      certs.retain(identities);
+      if (renewed > 0) opts.log(`xds serve: ${renewed} workload certificate${renewed === 1 ? '' : 's'} re-issued on the last good config (the input is still refused): ${counts.published} snapshot(s) published, ${counts.deferred} deferred until their node connects${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`);
+    }
+    await scheduleRenewal();
+  };
+  const refuse = async (outcome: 'unusable' | 'rejected', errors: string[], why: string): Promise<false> => {
+    reject(outcome, errors, why);
+    await renewLastGood();
+    return false;
+  };
+
   const reload = async (): Promise<boolean> => {
     const started = performance.now();
     let workloads: WorkloadInstance[];
@@ -272,7 +301,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       workloads = kube ? kube.workloads() : readWorkloadFile(opts.workloads, opts.cwd);
     } catch (e) {
       if (!(e instanceof WorkloadFileError)) throw e;
-      return reject('unusable', [e.message], 'workload file unusable');
+      return refuse('unusable', [e.message], 'workload file unusable');
     }
     // An unchanged workload list is kept (the very list), so what was built from it (load
     // assignments) is found by identity, as unchanged input objects are (graph-carry.ts).
@@ -283,10 +312,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd }) : undefined;
     const loaded = run ?? await loadInputs(opts.paths, { cwd: opts.cwd });
     const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
-    if (unusable.length > 0) return reject('unusable', unusable, 'input unusable');
+    if (unusable.length > 0) return refuse('unusable', unusable, 'input unusable');
     if (run) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
-      if (errors.length > 0) return reject('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
+      if (errors.length > 0) return refuse('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
     }
     // Built on the previous graph: what the change did not touch is carried over (xds/translate/carry-over.ts).
     const built = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph } : {}) });

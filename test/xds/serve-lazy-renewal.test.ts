@@ -70,4 +70,42 @@ test('GIVEN lazy xds serve with one node connected WHEN an unchanged reload foll
   }
 });
 
+test('GIVEN lazy xds serve with one node connected WHEN the input becomes unusable (a YAML syntax error) and stays so past the certificates\' renewal time THEN the renewal still happens on the last good config: the connected node is pushed a new certificate, a node connecting later gets it, and renewal stays scheduled', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-renewal-'));
+  writeFileSync(join(work, 'mesh.yaml'), BASE);
+  writeFileSync(join(work, 'workloads.json'), JSON.stringify({ workloads: baseWorkloads() }));
+  let clock = Date.now();
+  const certificates = new WorkloadCertificates(await createCa({ trustDomain: 'cluster.local' }), { ttlSeconds: 3600, now: () => clock });
+  const logs: string[] = [];
+  const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, watch: false, check: false, certificates, log: (l) => logs.push(l) });
+  const stream = openAds(h.port);
+  try {
+    stream.send({ node: { id: 'shop/reviews-v1' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['default'] });
+    const first = await stream.next(5000);
+    stream.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['default'], versionInfo: first.versionInfo, responseNonce: first.nonce });
+    const oldChain = chainOf(first.resources[0]!);
+    const lastGood = h.cache.getSnapshot('shop/reviews-v1')!;
+    writeFileSync(join(work, 'mesh.yaml'), `${BASE}\n---\nkind: Service\nmetadata: { name: broken\n`);
+    assert.not.ok(await h.reload(), 'the broken input is refused');
+    assert.is(h.publish().outcome, 'unusable');
+
+    clock += 2000 * 1000;
+    assert.not.ok(await h.reload(), 'still refused past renewal time');
+    clock = Date.now();
+    assert.match(logs.at(-1)!, /^xds serve: \d+ workload certificates? re-issued on the last good config \(the input is still refused\): 1 snapshot\(s\) published/, logs.slice(-3).join('\n'));
+    const pushed = await stream.next(5000);
+    assert.is(pushed.typeUrl, SECRET_TYPE_URL);
+    const newChain = chainOf(pushed.resources[0]!);
+    assert.not.equal(newChain, oldChain, 'a new certificate, though the input is refused');
+    const now = h.cache.getSnapshot('shop/reviews-v1')!;
+    assert.is(now.types.route.version, lastGood.types.route.version, 'the routes are the last good config\'s');
+    assert.is(defaultOf(h.cache.getSnapshot('front/ratings')!), (await certificates.certificateFor(workloadSpiffeId('cluster.local', 'front', 'default'))).certificateChainPem, 'a node connecting later gets the re-issued certificate');
+    assert.is(h.publish().outcome, 'unusable', '/status still says the newest input is refused');
+  } finally {
+    stream.close();
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
