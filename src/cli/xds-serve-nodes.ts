@@ -172,6 +172,8 @@ function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
 export function howBuilt(graph: MeshGraph): string {
   if (!graph.carried) return 'first load';
   const { kept, changed } = graph.carried;
+  if (changed === 0) return `no object changed, ${kept} kept`;
   const reuse = graph.viewBase() ? 'views shared: only VirtualServices, DestinationRules and pod workloads changed' : 'translations carried over by content';
-  return `${changed} object version${changed === 1 ? '' : 's'} changed, ${kept} kept; ${reuse}`;
+  // An edited object counts twice: its old and its new version.
+  return `${changed} object version${changed === 1 ? '' : 's'} changed (old and new), ${kept} kept; ${reuse}`;
 }
