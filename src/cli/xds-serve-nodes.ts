@@ -55,6 +55,8 @@ export interface ProxiesInput {
 
 export class NodePublisher {
   private readonly inputs = new Map<string, NodeInputs>();
+  /** The SDS secrets (workload certificate, ROOTCA, namespace credentials) per identity and namespace, as last published. */
+  private readonly secretsNow = new Map<string, Secret[]>();
   private failedNow = 0;
 
   /** `reuse`: leave a node alone when its inputs are the very same (false: make or defer every node every time, as the eager build did). */
@@ -66,10 +68,19 @@ export class NodePublisher {
    * deferred) from the very same inputs. A failure is logged with the node and the fix, and recorded
    * in the cache for `/status`; the node keeps its last good config.
    */
-  publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts): void {
+  publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts, certificateWhenMade = false): void {
     const last = this.inputs.get(id);
     if (this.reuse && last && last.graph === inputs.graph && last.workloads === inputs.workloads && last.cert === inputs.cert && this.cache.has(id)) {
       counts.untouched++;
+      return;
+    }
+    // Only the certificate changed (re-issued) for a node whose snapshot waits: that snapshot, and
+    // the fallbacks behind it, read the node's current certificate when made, so it stays as it is
+    // (re-deferring it would push a fallback out for nothing: the last good config of a node whose
+    // newest one cannot be made).
+    if (this.reuse && certificateWhenMade && !now && last && last.graph === inputs.graph && last.workloads === inputs.workloads && this.cache.versionOf(id) === 'deferred') {
+      this.inputs.set(id, inputs);
+      counts.deferred++;
       return;
     }
     this.inputs.set(id, inputs);
@@ -112,7 +123,10 @@ export class NodePublisher {
       if (!cert) issued.set(spiffeId, (cert = await input.certs.certificateFor(spiffeId)));
       const secretsKey = `${spiffeId}\n${proxy.namespace}`;
       let secrets = secretLists.get(secretsKey);
-      if (!secrets) secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
+      if (!secrets) {
+        secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
+        this.secretsNow.set(secretsKey, secrets);
+      }
       const view = viewOnce(graph, proxy);
       const inputs = { graph, workloads, cert };
       const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
@@ -120,9 +134,12 @@ export class NodePublisher {
       for (const [id, proxyless] of ids) {
         present.add(id);
         const list = secrets;
-        this.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: list }), input.eager && !proxyless, counts);
+        // The secrets current when the snapshot is made (a deferred one may be made after its identity's certificate was re-issued).
+        this.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: this.secretsNow.get(secretsKey) ?? list }), input.eager && !proxyless, counts, true);
       }
     }
+    // Identities no longer in the mesh: their nodes' snapshots are dropped by the caller.
+    for (const k of [...this.secretsNow.keys()]) if (!secretLists.has(k)) this.secretsNow.delete(k);
     return { present, issued };
   }
 

@@ -91,6 +91,35 @@ test('GIVEN a node that never connected WHEN a reload brings config that cannot 
   }
 });
 
+test('GIVEN a node that never connected and a reload whose config cannot be translated WHEN the certificates are then re-issued (a renewal reload of the same input) and the node connects THEN it still gets the last good config, with its re-issued certificate', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50'));
+  let clock = Date.now();
+  const certificates = new WorkloadCertificates(await createCa({ trustDomain: 'cluster.local' }), { ttlSeconds: 3600, now: () => clock });
+  const logs: string[] = [];
+  const common = { paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, certificates };
+  const good = await startServe({ ...common, log: () => {} });
+  const lazy = await startServe({ ...common, log: (l) => logs.push(l) });
+  try {
+    const expected = good.cache.getSnapshot('shop/web')!;
+    writeFileSync(join(work, 'app.yaml'), APP + rule('.inf'));
+    assert.ok(await lazy.reload());
+    clock += 2000 * 1000;
+    assert.ok(await lazy.reload(), 'the same input past renewal time');
+    clock = Date.now();
+    assert.match(logs.at(-1)!, /workload certificates? re-issued/, logs.at(-1));
+    assert.is(lazy.cache.versionOf('shop/web'), 'deferred');
+    const served = lazy.cache.getSnapshot('shop/web');
+    assert.ok(served, `the node gets a config: ${logs.slice(-3).join(' | ')}`);
+    for (const kind of ['cluster', 'endpoint', 'listener', 'route'] as const) assert.is(served!.types[kind].version, expected.types[kind].version, `${kind}: the last good config`);
+    assert.not.equal(served!.types.secret.version, expected.types.secret.version, 'a re-issued certificate');
+  } finally {
+    await good.close();
+    await lazy.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('GIVEN a node whose first config cannot be made WHEN it connects THEN it gets nothing and is told why (its config, not its workload)', async () => {
   const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
   writeFileSync(join(work, 'app.yaml'), APP + rule('.inf'));
