@@ -267,26 +267,28 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 
   // A refused (re)load leaves the last good config serving, and its certificates must still be
   // renewed at half their life (else proxies keep, and new ones are handed, expired certificates
-  // until the input is fixed): the renewal then re-issues what is due on the last good config.
+  // until the input is fixed): once one is due, the last good config is published again, which
+  // re-issues what is due; a node whose certificate did not change is left alone.
   const renewLastGood = async (): Promise<void> => {
     const last = current;
-    if (!last || !certs) return;
-    // Each identity's certificate as issued, or re-issued when due (WorkloadCertificates' own clock);
-    // a node whose certificate did not change is left alone.
-    {
+    if (last && certs && (await certs.due())) {
       const counts = noCounts();
       const { issued } = await nodes.publishProxies({ graph: last.graph, workloads: last.workloads, proxies: last.proxies, credentials: last.credentials, certs, rootSecret: last.rootSecret, eager: opts.eager === true }, counts);
-      const renewed = [...issued].filter(([id, c]) => last.certs.get(id) !== c).length;
+      const renewed = renewedSince(last.certs, issued);
       current = { ...last, certs: issued };
-      const identities = new Set(issued.keys());
-      for (const p of placed.values()) {
-        const spiffeId = await publishPlaced(p, counts);
-        if (spiffeId) identities.add(spiffeId);
-      }
-      certs.retain(identities);
+      await publishPlacedAndRetain(issued, counts);
       if (renewed > 0) opts.log(`xds serve: ${renewed} workload certificate${renewed === 1 ? '' : 's'} re-issued on the last good config (the input is still refused): ${counts.published} snapshot(s) published, ${counts.deferred} deferred until their node connects${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`);
     }
     await scheduleRenewal();
+  };
+  // The placed nodes published on the current config, then only the identities in use keep certificates.
+  const publishPlacedAndRetain = async (issued: ReadonlyMap<string, IssuedCertificate>, counts: PublishCounts): Promise<void> => {
+    const identities = new Set(issued.keys());
+    for (const p of placed.values()) {
+      const spiffeId = await publishPlaced(p, counts);
+      if (spiffeId) identities.add(spiffeId);
+    }
+    certs!.retain(identities);
   };
   const refuse = async (outcome: 'unusable' | 'rejected', errors: string[], why: string): Promise<false> => {
     reject(outcome, errors, why);
@@ -347,7 +349,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     // Node ids this graph has a proxy for; any other snapshot (a workload removed, renamed, moved to a
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
     const { present, issued } = await nodes.publishProxies({ graph, workloads, proxies, credentials, certs, rootSecret, eager: opts.eager === true }, counts);
-    const renewed = current ? [...issued].filter(([id, c]) => current!.certs.has(id) && current!.certs.get(id) !== c).length : 0;
+    const renewed = current ? renewedSince(current.certs, issued) : 0;
     current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
     for (const id of gone) {
@@ -357,18 +359,13 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (gone.length > 0) {
       opts.log(`xds serve: ${gone.length} node${gone.length === 1 ? '' : 's'} no longer in the input, ${gone.length === 1 ? 'its snapshot' : 'their snapshots'} dropped (connected streams keep what they were sent; a new stream gets nothing): ${gone.slice(0, 5).join(', ')}${gone.length > 5 ? `, … (${gone.length - 5} more)` : ''}`);
     }
-    const identities = new Set(issued.keys());
-    for (const p of placed.values()) {
-      const spiffeId = await publishPlaced(p, counts);
-      if (spiffeId) identities.add(spiffeId);
-    }
+    await publishPlacedAndRetain(issued, counts);
     if (!keep) {
       // With eager, every Envoy node is translated: the predecessor's entries it did not reuse can go.
       if (opts.eager) releaseCarryOver(graph);
       // Keyed while the server waits for the next change, so the next reload finds it at once.
       setImmediate(() => prepareCarryOver(graph)).unref();
     }
-    certs.retain(identities);
     await scheduleRenewal();
     const at = new Date().toISOString();
     const served = cache.nodeIds().length;
@@ -452,6 +449,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 }
 
 /** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */
+/** How many identities of `before` have another certificate in `after` (re-issued). */
+function renewedSince(before: ReadonlyMap<string, IssuedCertificate>, after: ReadonlyMap<string, IssuedCertificate>): number {
+  return [...after].filter(([id, c]) => before.has(id) && before.get(id) !== c).length;
+}
+
 function listenReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && code.startsWith('E')) return code === 'EADDRINUSE' ? 'EADDRINUSE: the address is in use' : code;

@@ -88,6 +88,8 @@ test('GIVEN lazy xds serve with one node connected WHEN the input becomes unusab
     writeFileSync(join(work, 'mesh.yaml'), `${BASE}\n---\nkind: Service\nmetadata: { name: broken\n`);
     assert.not.ok(await h.reload(), 'the broken input is refused');
     assert.is(h.publish().outcome, 'unusable');
+    assert.not.ok(logs.some((l) => l.includes('re-issued on the last good config')), 'before renewal time a refused reload re-issues nothing');
+    assert.ok(await stream.silentFor(200), 'and pushes nothing');
 
     clock += 2000 * 1000;
     assert.not.ok(await h.reload(), 'still refused past renewal time');

@@ -49,6 +49,12 @@ export class WorkloadCertificates {
     return min;
   }
 
+  /** Whether a certificate held is past its renewal time (this object's clock): {@link certificateFor} re-issues it. */
+  async due(): Promise<boolean> {
+    const next = await this.nextRenewal();
+    return next !== undefined && this.now() >= next;
+  }
+
   /** Forgets identities not in `keep` (workloads that left the mesh). */
   retain(keep: ReadonlySet<string>): void {
     for (const id of this.issued.keys()) if (!keep.has(id)) this.issued.delete(id);
