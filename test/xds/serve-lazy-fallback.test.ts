@@ -14,31 +14,7 @@ import { createCa } from '../../src/pki/index.js';
 import { TYPE_URL } from '../../src/xds/resources.js';
 import { WorkloadCertificates } from '../../src/xds/sds/workload-certificates.js';
 import { openAds } from './_ads-client.js';
-
-const APP = `apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: nginx:1.27 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
-`;
-const rule = (maxEjectionPercent: string) => `---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: web, namespace: shop }
-spec: { host: web, trafficPolicy: { outlierDetection: { maxEjectionPercent: ${maxEjectionPercent} } } }
-`;
+import { APP, rule } from './_one-service-app.js';
 
 interface Status { snapshots: Record<string, string>; nodeSnapshots: Record<string, { version?: string; deferredSince?: string; failure?: { message: string; at: string } }> }
 

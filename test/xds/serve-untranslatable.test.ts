@@ -9,31 +9,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServe } from '../../src/cli/xds-command.js';
+import { APP, rule } from './_one-service-app.js';
 
-const APP = `apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: nginx:1.27 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
-`;
-const BAD_RULE = `---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: web, namespace: shop }
-spec: { host: web, trafficPolicy: { outlierDetection: { maxEjectionPercent: .inf } } }
-`;
+const BAD_RULE = rule('.inf');
 
 test('GIVEN xds serve --no-check WHEN a reload brings maxEjectionPercent: .inf THEN the node keeps its last good snapshot and the log names the node, the value and the fix', async () => {
   const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-untranslatable-'));
