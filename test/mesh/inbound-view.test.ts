@@ -38,6 +38,71 @@ test('GIVEN Services selecting the workload WHEN viewed THEN inbound ports are c
   assert.equal(v.problems, []);
 });
 
+const entry = (name: string, hosts: string[], ports: Obj[], spec: Obj = {}, meta: Obj = {}): Obj => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: NS, ...meta },
+  spec: { hosts, location: 'MESH_INTERNAL', resolution: 'STATIC', workloadSelector: { labels: { app: 'cart' } }, ports, ...spec },
+});
+const portsOf = (v: InboundView) => v.ports.map((p) => [p.port, p.protocol, p.services.map((s) => `${s.origin.ref.kind}/${s.host}:${s.port}`)]);
+
+test('GIVEN a ServiceEntry whose workloadSelector picks the pod and no Service WHEN viewed THEN its ports are inbound ports: targetPort, else a TCP container port named like the entry port, else the number', () => {
+  const pod = workload([{ containerPort: 8080, name: 'web' }, { containerPort: 9000, name: 'grpc' }, { containerPort: 5354, name: 'tcp-udp-only', protocol: 'UDP' }]);
+  const objects = [pod,
+    entry('cart-vm', ['cart.internal', 'cart.example.org'], [
+      { number: 80, name: 'http', protocol: 'HTTP', targetPort: 8080 }, // targetPort
+      { number: 9090, name: 'grpc', protocol: 'GRPC', targetPort: 7000 }, // container port "grpc" (pod port map) beats targetPort
+      { number: 5353, name: 'tcp-udp-only', protocol: 'TCP' }, // a UDP container port is not in the port map: the number
+      { number: 6000, name: 'tcp-raw' }, // no protocol: sniffed, on the number
+      { number: 53, name: 'dns', protocol: 'UDP' },
+    ]),
+    entry('other-pods', ['other.internal'], [{ number: 81, name: 'http' }], { workloadSelector: { labels: { app: 'other' } } }),
+    { ...entry('elsewhere', ['cart.elsewhere'], [{ number: 82, name: 'http' }]), metadata: { name: 'elsewhere', namespace: 'web' } },
+    entry('no-selector', ['cart.static'], [{ number: 83, name: 'http' }], { workloadSelector: undefined }),
+  ];
+  const v = buildProxyView(graphOf(objects), proxy).inbound!;
+  // Each host of the entry is a service of its own; ties in creation time are broken by hostname.
+  assert.equal(portsOf(v), [
+    [5353, 'TCP', ['ServiceEntry/cart.example.org:5353', 'ServiceEntry/cart.internal:5353']],
+    [6000, 'UnsupportedProtocol', ['ServiceEntry/cart.example.org:6000', 'ServiceEntry/cart.internal:6000']],
+    [8080, 'HTTP', ['ServiceEntry/cart.example.org:80', 'ServiceEntry/cart.internal:80']],
+    [9000, 'GRPC', ['ServiceEntry/cart.example.org:9090', 'ServiceEntry/cart.internal:9090']],
+  ]);
+  assert.equal(v.ports[3]!.services[0]!.origin.path, ['spec', 'ports', 1]);
+  assert.equal(v.ports[1]!.sniffed, true);
+  assert.equal(v.problems, []);
+});
+
+test('GIVEN a Service and a ServiceEntry sending to one container port WHEN viewed THEN istiod\'s order decides its protocol: older creationTimestamp, then hostname, then the Kubernetes registry', () => {
+  const tcpEntry = (host: string, meta: Obj = {}) => entry('cart-tcp', [host], [{ number: 7000, name: 'tcp', protocol: 'TCP', targetPort: 8080 }], {}, meta);
+  const svcAt = (ts?: string) => ts === undefined ? cartSvc : { ...cartSvc, metadata: { ...(cartSvc.metadata as Obj), creationTimestamp: ts } };
+  const table: [string, Obj[], string, string[]][] = [
+    ['no timestamps: the hostname sorting first', [tcpEntry('a-cart.internal'), svcAt()], 'TCP', ['ServiceEntry/a-cart.internal:7000', 'Service/cart.shop.svc.cluster.local:80']],
+    ['no timestamps, the Service host first', [tcpEntry('z-cart.internal'), svcAt()], 'HTTP', ['Service/cart.shop.svc.cluster.local:80', 'ServiceEntry/z-cart.internal:7000']],
+    ['older Service over an earlier hostname', [tcpEntry('a-cart.internal', { creationTimestamp: '2026-02-01T00:00:00Z' }), svcAt('2026-01-01T00:00:00Z')], 'HTTP', ['Service/cart.shop.svc.cluster.local:80', 'ServiceEntry/a-cart.internal:7000']],
+    ['older ServiceEntry over an earlier hostname', [tcpEntry('z-cart.internal', { creationTimestamp: '2025-12-01T00:00:00Z' }), svcAt('2026-01-01T00:00:00Z')], 'TCP', ['ServiceEntry/z-cart.internal:7000', 'Service/cart.shop.svc.cluster.local:80']],
+    ['one hostname: the Kubernetes registry first, whatever the input order', [tcpEntry('cart.shop.svc.cluster.local'), svcAt()], 'HTTP', ['Service/cart.shop.svc.cluster.local:80', 'ServiceEntry/cart.shop.svc.cluster.local:7000']],
+  ];
+  for (const [name, objects, protocol, services] of table) {
+    const v = buildProxyView(graphOf([workload(), ...objects]), proxy).inbound!;
+    const p8080 = v.ports.find((p) => p.port === 8080)!;
+    assert.equal([p8080.protocol, p8080.services.map((s) => `${s.origin.ref.kind}/${s.host}:${s.port}`)], [protocol, services], name);
+    assert.equal(v.ports.map((p) => p.port), [8080, 9000], `${name}: the Service's gRPC port stays`);
+  }
+});
+
+test('GIVEN a port only a ServiceEntry sends to WHEN viewed THEN portLevelMtls and AuthorizationPolicy to.ports apply to it as to a Service\'s container port', () => {
+  const v = inbound([
+    entry('cart-admin', ['cart-admin.internal'], [{ number: 443, name: 'tls-admin', protocol: 'TLS', targetPort: 7443 }]),
+    pa('wl', NS, { ...sel({ app: 'cart' }), mtls: { mode: 'PERMISSIVE' }, portLevelMtls: { 7443: { mode: 'STRICT' } } }),
+    ap('admin', NS, { ...sel({ app: 'cart' }), rules: [{ to: [{ operation: { ports: ['7443'] } }] }, { to: [{ operation: { ports: ['443'] } }] }] }),
+  ]);
+  assert.equal(v.ports.map((p) => [p.port, p.protocol, p.mtls.mode, p.mtls.source]), [
+    [7443, 'TLS', 'STRICT', 'workload-port'], [8080, 'HTTP', 'PERMISSIVE', 'workload'], [9000, 'GRPC', 'PERMISSIVE', 'workload'],
+  ]);
+  const [byTarget, byEntryPort] = v.authorizationPolicies[0]!.rules.map((r) => r.permissions[0]![0]!);
+  assert.is(byTarget!.note, undefined);
+  assert.match(byEntryPort!.note!, /port 443 is not a container port of this workload \(7443, 8080, 9000\)/);
+});
+
 test('GIVEN a named targetPort no container port carries WHEN viewed THEN the port is left out with a problem naming the Service field and the fix', () => {
   const bad = svc('cart', NS, [{ name: 'http', port: 80, targetPort: 'missing' }]);
   const v = buildProxyView(graphOf([workload(), bad]), proxy).inbound!;

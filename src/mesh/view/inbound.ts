@@ -1,12 +1,14 @@
 /**
  * The inbound side of a sidecar, as istiod computes it for the workload's own ports
  * (`pilot/pkg/networking/core/listener_inbound.go`, `pilot/pkg/security/authn`): the container
- * ports the Services selecting the workload send to, the PeerAuthentication mode on each, and the
- * AuthorizationPolicies that apply (`inbound-authz.ts`). Pure; never throws for bad input.
+ * ports that the Services selecting the workload, and the ServiceEntries whose `workloadSelector`
+ * selects it, send to; the PeerAuthentication mode on each; and the AuthorizationPolicies that apply
+ * (`inbound-authz.ts`). Pure; never throws for bad input.
  */
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
+import { endpointPortOf } from '../endpoint-port.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
@@ -35,10 +37,42 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   const problems: InboundProblem[] = [];
   const target = selectionTarget(proxy);
   const pas = graph.peerAuthenticationsFor(target);
-  const workload = workloadNamed(graph, proxy.namespace, proxy.name);
   const byPort = new Map<number, { protocol: ServicePort['protocol']; services: InboundServicePortView[] }>();
-  const services = proxy.type !== 'sidecar' ? [] : graph.services.selecting(proxy.namespace, proxy.labels).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  for (const s of services) {
+  const targets = proxy.type !== 'sidecar' ? [] : serviceTargets(graph, proxy, problems);
+  for (const t of targets) {
+    let entry = byPort.get(t.port);
+    // The first target of a port decides its protocol (istiod `getFilterChainsByServicePort`: "we will use the oldest Service").
+    if (!entry) byPort.set(t.port, (entry = { protocol: t.servicePort.protocol, services: [] }));
+    entry.services.push(servicePortView(t.service, t.servicePort));
+  }
+  const ports: InboundPortView[] = [...byPort].sort((a, b) => a[0] - b[0]).map(([port, e]) => ({
+    port, protocol: e.protocol, sniffed: e.protocol === 'UnsupportedProtocol', services: e.services, mtls: mtlsView(pas, port),
+  }));
+  const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
+  return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+/** One service port that sends to the workload, and the workload port it lands on (istiod's `ServiceTarget`). */
+interface ServiceTarget {
+  readonly service: ServiceInfo;
+  readonly servicePort: ServicePort;
+  /** The endpoint (container) port: what the inbound chain and cluster are keyed by. */
+  readonly port: number;
+}
+
+/**
+ * istiod's `proxy.ServiceTargets` (`model.Proxy.SetServiceTargets`): the Kubernetes registry's
+ * targets (Services whose selector picks the pod, `GetProxyServiceTargetsByPod`), then the
+ * ServiceEntry registry's (entries of the workload's namespace whose `workloadSelector` picks it, one
+ * per host and port, `convertWorkloadInstanceToServiceInstance`), stably sorted by the service's
+ * creationTimestamp, then hostname. The first target of a container port wins its protocol, whichever
+ * registry it came from. UDP ports are left out; a Service port whose named `targetPort` no
+ * container port carries is left out with a problem.
+ */
+function serviceTargets(graph: MeshGraph, proxy: ProxyIdentity, problems: InboundProblem[]): ServiceTarget[] {
+  const workload = workloadNamed(graph, proxy.namespace, proxy.name);
+  const out: ServiceTarget[] = [];
+  for (const s of graph.services.selecting(proxy.namespace, proxy.labels)) {
     for (const p of s.ports) {
       if (p.protocol === 'UDP') continue;
       const port = containerPortOf(p, workload);
@@ -51,16 +85,45 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
         });
         continue;
       }
-      let entry = byPort.get(port);
-      if (!entry) byPort.set(port, (entry = { protocol: p.protocol, services: [] }));
-      entry.services.push(servicePortView(s, p));
+      out.push({ service: s, servicePort: p, port });
     }
   }
-  const ports: InboundPortView[] = [...byPort].sort((a, b) => a[0] - b[0]).map(([port, e]) => ({
-    port, protocol: e.protocol, sniffed: e.protocol === 'UnsupportedProtocol', services: e.services, mtls: mtlsView(pas, port),
-  }));
-  const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
-  return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+  for (const s of graph.services.entriesSelecting(proxy.namespace, proxy.labels)) {
+    for (const p of s.ports) {
+      if (p.protocol === 'UDP') continue;
+      out.push({ service: s, servicePort: p, port: entryEndpointPort(p, workload) });
+    }
+  }
+  // Array.prototype.sort is stable: ties keep the Kubernetes registry first (istiod's aggregate
+  // controller puts Kubernetes registries before the ServiceEntry one) and each service's port order.
+  return out.sort((a, b) => {
+    const ta = creationTimestamp(a.service);
+    const tb = creationTimestamp(b.service);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    return a.service.host < b.service.host ? -1 : a.service.host > b.service.host ? 1 : 0;
+  });
+}
+
+/**
+ * The port a ServiceEntry port reaches on a workload its `workloadSelector` picks, by istiod's
+ * priority (`convertWorkloadInstanceToServiceInstance`: workload port map > `targetPort` > `number`):
+ * for a pod the port map is its named TCP container ports (`getPortMap`), so a container port named
+ * like the entry port wins; for a WorkloadEntry its `spec.ports` (`endpoint-port.ts`). An entry's
+ * `targetPort` is always a number, so a port is always found.
+ */
+export function entryEndpointPort(p: ServicePort, workload: Workload | undefined): number {
+  if (workload && workload.kind !== 'WorkloadEntry' && p.name !== '') {
+    const named = workload.containerPorts.find((c) => c.name === p.name && c.protocol === 'TCP');
+    if (named) return named.containerPort;
+  }
+  if (!workload) return typeof p.targetPort === 'number' ? p.targetPort : p.number;
+  return endpointPortOf(p, workload) ?? p.number;
+}
+
+/** `metadata.creationTimestamp` (RFC 3339: strings sort as times); absent sorts first, as Go's zero time. */
+function creationTimestamp(s: ServiceInfo): string {
+  const meta = s.object.body.metadata as { creationTimestamp?: unknown } | undefined;
+  return typeof meta?.creationTimestamp === 'string' ? meta.creationTimestamp : '';
 }
 
 const WORKLOADS = new WeakMap<MeshGraph, Map<string, Workload>>();

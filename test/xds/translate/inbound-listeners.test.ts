@@ -132,6 +132,22 @@ test('GIVEN a gateway, a workload no Service selects, or a proxyless node WHEN t
   }
 });
 
+test('GIVEN a ServiceEntry selecting the pod on one of the Service\'s container ports, its host sorting first (equal creation times) WHEN translated THEN that port takes the entry\'s protocol (HCM, not tcp_proxy), its metadata names both, and the entry\'s other port gets a chain and cluster', () => {
+  const entry: Obj = {
+    apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'cart-vm', namespace: NS },
+    spec: { hosts: ['a-cart.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', workloadSelector: { labels: { app: 'cart' } }, ports: [{ number: 5432, name: 'http-db', protocol: 'HTTP' }, { number: 7000, name: 'tcp-extra', protocol: 'TCP' }] },
+  };
+  const { set, listener } = translate([entry, pa('strict', { mtls: { mode: 'STRICT' } })]);
+  assert.equal(chainsOf(listener).map(([p]) => p), [5432, 7000, 8080, 9000, undefined]);
+  const db = listener!.filterChains[0]!;
+  assert.equal(db.filters.map((f) => f.name), ['envoy.filters.network.http_connection_manager'], 'the first service of the port (creation time, then hostname) decides: HTTP');
+  const md = db.metadata!.filterMetadata.meshproof as unknown as { protocol: string; services: { host: string; port: number; origin: { kind: string } }[] };
+  assert.equal([md.protocol, md.services.map((s) => `${s.origin.kind}/${s.host}:${s.port}`)], ['HTTP', ['ServiceEntry/a-cart.internal:5432', 'Service/cart.shop.svc.cluster.local:5432']]);
+  assert.equal(unpack(listener!.filterChains[1]!, 0, TcpProxySchema).clusterSpecifier, { case: 'cluster', value: 'inbound|7000||' });
+  assert.equal(set.clusters.filter((c) => c.name.startsWith('inbound|')).map((c) => c.name), ['inbound|5432||', 'inbound|7000||', 'inbound|8080||', 'inbound|9000||']);
+  assert.equal(checkSnapshot(createSnapshot(set)), []);
+});
+
 test('GIVEN the inbound listener WHEN printed as proto-JSON THEN every packed message is known to the registry (no unknown Any)', () => {
   const { listener } = translate([{ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a', namespace: NS }, spec: { rules: [{ from: [{ source: { namespaces: ['web'] } }] }] } }]);
   const json = toJsonString(ListenerSchema, listener!, { registry: TRANSLATE_REGISTRY });
