@@ -11,7 +11,7 @@ import { type IssuedCertificate, workloadSpiffeId } from '../pki/index.js';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { buildCredentialSecrets, buildTlsCertificateSecret, WORKLOAD_CERT_SECRET } from '../xds/sds/secrets.js';
 import type { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
-import { type SnapshotCache, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
+import { type SnapshotCache, type SnapshotFallback, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
 import { createSnapshot, type Snapshot } from '../xds/snapshot.js';
 import { translateProxy, type WorkloadInstance } from '../xds/translate/index.js';
 
@@ -35,9 +35,15 @@ export interface PublishCounts {
   deferred: number;
   /** Nodes whose inputs are the very same as last time: their snapshot, made or deferred, is left as it is. */
   untouched: number;
+  /**
+   * Older deferred snapshots made because a newer deferral pushed them out of their node's chain
+   * while every newer one may fail (`SnapshotCache.setSnapshotLazily`): the cost of keeping a node
+   * that does not connect on exactly the config an eager build would serve it.
+   */
+  fallbacksMade: number;
 }
 
-export const noCounts = (): PublishCounts => ({ made: 0, published: 0, failed: 0, deferred: 0, untouched: 0 });
+export const noCounts = (): PublishCounts => ({ made: 0, published: 0, failed: 0, deferred: 0, untouched: 0, fallbacksMade: 0 });
 
 /** What {@link NodePublisher.publishProxies} publishes: every proxy of one graph. */
 export interface ProxiesInput {
@@ -58,9 +64,17 @@ export class NodePublisher {
   /** The SDS secrets (workload certificate, ROOTCA, namespace credentials) per identity and namespace, as last published. */
   private readonly secretsNow = new Map<string, Secret[]>();
   private failedNow = 0;
+  /** Graphs on which a snapshot failed: a deferred snapshot of such a graph may fail too. */
+  private readonly failedOn = new WeakSet<MeshGraph>();
 
-  /** `reuse`: leave a node alone when its inputs are the very same (false: make or defer every node every time, as the eager build did). */
-  constructor(private readonly cache: SnapshotCache, private readonly log: (line: string) => void, private readonly reuse = true) {}
+  /**
+   * `reuse`: leave a node alone when its inputs are the very same (false: make or defer every node
+   * every time, as the eager build did). `checked`: every graph published passed the check suite, so a
+   * deferred snapshot is taken to be makeable (it may fail only once one on its graph did); without
+   * it (`--no-check`) any may fail, and a node's older deferred snapshot is made before it is pushed
+   * out of its chain (`SnapshotCache.setSnapshotLazily`).
+   */
+  constructor(private readonly cache: SnapshotCache, private readonly log: (line: string) => void, private readonly reuse = true, private readonly checked = true) {}
 
   /**
    * Publishes node `id`'s snapshot, which `make` builds from `inputs`: made now when `now` is set or
@@ -84,14 +98,18 @@ export class NodePublisher {
       return;
     }
     this.inputs.set(id, inputs);
-    const failed = (e: unknown): string => {
+    const failed = (e: unknown, fallback: SnapshotFallback): string => {
       this.failedNow++;
+      this.failedOn.add(inputs.graph);
       const text = untranslatable(e);
-      this.log(`xds serve: ${id}: ${text}; keeping its last good config`);
+      this.log(`xds serve: ${id}: ${text}; ${servedInstead(fallback)}`);
       return text;
     };
     const before = this.failedNow;
-    const r = now ? this.cache.makeSnapshot(id, make, failed) : this.cache.setSnapshotLazily(id, make, failed);
+    const fallbacksBefore = this.cache.fallbacksMade();
+    const mayFail = () => !this.checked || this.failedOn.has(inputs.graph);
+    const r = now ? this.cache.makeSnapshot(id, make, failed) : this.cache.setSnapshotLazily(id, make, failed, { mayFail });
+    counts.fallbacksMade += this.cache.fallbacksMade() - fallbacksBefore;
     if (r === 'deferred') {
       counts.deferred++;
       return;
@@ -166,7 +184,19 @@ export function reloadLine(c: PublishCounts, served: number, servedDeferred: num
   if (c.failed > 0) parts.push(`${n(c.failed)} failed (last good config kept)`);
   if (c.deferred > 0) parts.push(`${n(c.deferred)} deferred until their node connects`);
   if (c.untouched > 0) parts.push(`${n(c.untouched)} untouched (same input)`);
+  if (c.fallbacksMade > 0) parts.push(`${n(c.fallbacksMade)} older deferred snapshot(s) made to fall back on (their newer ones may fail)`);
   return `${parts.join(', ')}${certs}; ${first ? 'loaded' : 'reloaded'} in ${how}`;
+}
+
+/**
+ * What a node whose newest config could not be made is served instead, for its log line: never "its
+ * last good config" when it has none.
+ */
+export function servedInstead(f: SnapshotFallback): string {
+  const older = f.olderFailed > 0 ? ` (${f.olderFailed} older deferred config${f.olderFailed === 1 ? '' : 's'} could not be made either)` : '';
+  if (f.serves === 'deferred') return `serving its previous config instead, the one deferred at ${f.deferredAt} (version ${f.version})${older}`;
+  if (f.serves === 'made') return `keeping its last good config (version ${f.version})${older}`;
+  return `it has no config that could be made and gets nothing until the input is fixed${older}`;
 }
 
 /**

@@ -68,13 +68,19 @@ export interface PublishState {
   /**
    * For `published`: snapshots made by the reload (nodes with a stream, every Envoy node when eager;
    * `published` of them changed version), failed (the node keeps its last good config), deferred
-   * until their node connects, and left untouched (made from the very same input); then every
-   * node served (a snapshot made or deferred) and how many of those wait for their node.
+   * until their node connects, left untouched (made from the very same input), and older deferred
+   * snapshots made because a newer deferral pushed them out of their node's fallback chain
+   * (`fallbacksMade`, see `MAX_DEFERRED_FALLBACKS`).
    */
   readonly made?: number;
   readonly failed?: number;
   readonly deferred?: number;
   readonly untouched?: number;
+  readonly fallbacksMade?: number;
+  /**
+   * Now, not at the reload (read from the cache on each call): every node served (a snapshot made or
+   * deferred), and how many of those still wait for their node (connecting makes theirs).
+   */
   readonly served?: number;
   readonly servedDeferred?: number;
 }
@@ -136,7 +142,7 @@ export class ServeStartError extends Error {
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
   const cache = new SnapshotCache();
   // The eager build is the one before snapshots were deferred: every node made on every reload.
-  const nodes = new NodePublisher(cache, opts.log, opts.eager !== true);
+  const nodes = new NodePublisher(cache, opts.log, opts.eager !== true, opts.check !== false);
   // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
   // published when they first connect and again on every reload that changes what it is made from.
   const placed = new Map<string, Placement>();
@@ -222,6 +228,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   let ca: CertificateAuthority | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
+  // What the last reload did, with what is served now: nodes connect (and `?node=…&make=1` makes
+  // theirs) between reloads, so the served counts are read from the cache on each call.
+  const live = (): PublishState => (state.outcome === 'published' ? { ...state, served: cache.nodeIds().length, servedDeferred: cache.deferredCount() } : state);
   let renewTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let kube: KubernetesEndpointSource | undefined;
@@ -370,7 +379,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const at = new Date().toISOString();
     const served = cache.nodeIds().length;
     const servedDeferred = cache.deferredCount();
-    state = { outcome: 'published', at, published: counts.published, errors: [], lastGoodAt: at, made: counts.made, failed: counts.failed, deferred: counts.deferred, untouched: counts.untouched, served, servedDeferred };
+    state = { outcome: 'published', at, published: counts.published, errors: [], lastGoodAt: at, made: counts.made, failed: counts.failed, deferred: counts.deferred, untouched: counts.untouched, fallbacksMade: counts.fallbacksMade, served, servedDeferred };
     opts.log(`xds serve: ${reloadLine(counts, served, servedDeferred, renewed, `${Math.round(performance.now() - started)} ms (${how}${keep && built.carried ? '; the previous graph kept' : ''})`, !built.carried)}`);
     return true;
   };
@@ -416,7 +425,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   if (opts.status) {
     try {
       const [host, p] = splitHostPort(opts.status);
-      statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: state }));
+      statusServer = await listenStatus(ads.status, cache, host, p, () => ({ publish: live() }));
     } catch (e) {
       await stopStarted();
       if (e instanceof ServeStartError) throw new ServeStartError(`xds serve: --status ${e.message}`);
@@ -432,7 +441,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   }
   return {
     port, cache, ads, ca: ca!, reload: serialReload,
-    publish: () => state,
+    publish: live,
     ...(statusServer ? { statusPort: (statusServer.address() as { port: number }).port } : {}),
     close: async () => {
       closed = true;

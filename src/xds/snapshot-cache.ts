@@ -5,8 +5,9 @@
  *
  * A snapshot may also be *deferred* (`setSnapshotLazily`): made only when its node has a stream, as
  * istiod generates config only for connected proxies. A deferred snapshot that cannot be made falls
- * back to the one it replaced before that was made, then to the last made one: the node gets what an
- * eager publisher (make every node's snapshot on every change) would have kept serving it.
+ * back to the newest older one that can be, then to the last made one: the node gets exactly what an
+ * eager publisher (make every node's snapshot on every change, keep the last good one) would serve it.
+ * How that stays exact with a bounded chain: see {@link MAX_DEFERRED_FALLBACKS}.
  */
 import { type SnapshotProblem, checkSnapshot, formatProblems } from './snapshot-check.js';
 import type { Snapshot } from './snapshot.js';
@@ -23,11 +24,28 @@ export class SnapshotInconsistentError extends Error {
 /** Called with the node's new snapshot after each publish that changed its version. */
 export type SnapshotWatcher = (snapshot: Snapshot) => void;
 
+/** What a node is served when its newest snapshot could not be made (told to the {@link SnapshotErrorHandler}). */
+export interface SnapshotFallback {
+  /**
+   * `deferred`: an older deferred snapshot, made now (what an eager publisher made at that reload);
+   * `made`: the last snapshot made for the node; `none`: nothing (the node has no config that could be made).
+   */
+  readonly serves: 'deferred' | 'made' | 'none';
+  /** The version it is served (`deferred`, `made`). */
+  readonly version?: string;
+  /** ISO-8601 time the served deferred snapshot was deferred (`deferred`). */
+  readonly deferredAt?: string;
+  /** How many older deferred snapshots were tried before it and could not be made either. */
+  readonly olderFailed: number;
+}
+
 /**
- * Told what `produce` or the consistency check threw (the node keeps its last good snapshot); a
- * string it returns is recorded for the node ({@link SnapshotCache.info}), else the error's message.
+ * Told, once per failed attempt, what `produce` or the consistency check threw for the node's newest
+ * snapshot and what the node is served instead (older deferred snapshots tried after it are folded
+ * into `fallback.olderFailed`, not reported one by one). A string it returns is recorded for the node
+ * ({@link SnapshotCache.info}), else the error's message.
  */
-export type SnapshotErrorHandler = (error: unknown) => unknown;
+export type SnapshotErrorHandler = (error: unknown, fallback: SnapshotFallback) => unknown;
 
 /** Why the node's newest snapshot was not published (it serves its last good one, if any). */
 export interface SnapshotFailure {
@@ -44,15 +62,31 @@ export interface NodeSnapshotInfo {
   readonly deferredSince?: string;
   /** How many older deferred snapshots are kept to fall back on, should the newest fail (at most {@link MAX_DEFERRED_FALLBACKS}). */
   readonly fallbacks?: number;
-  /** The newest snapshot's failure, until a snapshot made from newer input is published. */
+  /** The newest snapshot's failure (nothing newer waits), until a snapshot made from newer input is published. */
   readonly failure?: SnapshotFailure;
+  /** An earlier attempt's failure while a newer snapshot waits (`deferredSince`): not what the node is on now. */
+  readonly previousFailure?: SnapshotFailure;
+}
+
+/** Options of {@link SnapshotCache.setSnapshotLazily}. */
+export interface LazyOptions {
+  /**
+   * Whether making the snapshot may fail, asked when an older deferred snapshot is about to be pushed
+   * out of the chain (false: its producer vouches it is made, e.g. input the check suite passed).
+   * @default () => true
+   */
+  readonly mayFail?: () => boolean;
 }
 
 /**
  * How many superseded deferred snapshots a node keeps to fall back on (each may hold a whole
- * generation of the mesh model alive). With 1, a node that never connected gets what an eager
- * publisher would have kept, unless two reloads in a row cannot make its config: it then falls back
- * to the last snapshot made for it, or has none.
+ * generation of the mesh model alive). When one more would be kept, the oldest is dropped, and made
+ * first (quietly, as the node's last made snapshot: there is no stream to push to) when it could
+ * still be the answer, i.e. when every newer one may fail ({@link LazyOptions.mayFail}). So the
+ * chain stays exact however many reloads in a row cannot make the node's config, with at most
+ * 1 + this many generations held per node. What it costs: one snapshot per re-deferral past the
+ * first, for nodes that do not connect, while their newer snapshots may fail (with `xds serve`:
+ * only with `--no-check`, or on a graph where a snapshot already failed).
  */
 export const MAX_DEFERRED_FALLBACKS = 1;
 
@@ -60,19 +94,20 @@ export const MAX_DEFERRED_FALLBACKS = 1;
 interface Deferred {
   readonly produce: () => Snapshot;
   readonly onError: SnapshotErrorHandler;
-  /** The deferred snapshot this one replaced before it was made: the last good config should this one fail. */
-  readonly fallback: Deferred | undefined;
+  readonly mayFail: () => boolean;
   /** Date.now() when it was deferred. */
   readonly since: number;
 }
 
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
-  private readonly deferred = new Map<string, Deferred>();
+  /** Per node, the deferred snapshots newest first (at most 1 + MAX_DEFERRED_FALLBACKS). */
+  private readonly deferred = new Map<string, Deferred[]>();
   private readonly failures = new Map<string, SnapshotFailure>();
   /** Snapshots are immutable, so one published to many nodes is checked once. */
   private readonly checked = new WeakMap<Snapshot, readonly SnapshotProblem[]>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
+  private fallbacksMadeCount = 0;
 
   /**
    * Publishes `snapshot` for `nodeId` after `checkSnapshot`; throws {@link SnapshotInconsistentError}
@@ -97,46 +132,87 @@ export class SnapshotCache {
    */
   makeSnapshot(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean {
     this.deferred.delete(nodeId);
-    return this.produce(nodeId, { produce, onError, fallback: undefined, since: Date.now() });
+    return this.produce(nodeId, [{ produce, onError, mayFail: always, since: Date.now() }]);
   }
 
   /**
    * Publishes the snapshot `produce` makes for `nodeId`: at once when the node has a watcher (an
    * open stream), as {@link makeSnapshot}; otherwise when the node is first asked for
-   * ({@link getSnapshot}, which a connecting stream calls), replacing any earlier deferred one (kept
-   * as its fallback, see {@link MAX_DEFERRED_FALLBACKS}). A snapshot nobody asks for is never made
-   * (istiod generates config only for connected proxies). Returns what `setSnapshot` returned, false
-   * after an error, or `'deferred'`.
+   * ({@link getSnapshot}, which a connecting stream calls), ahead of the earlier deferred ones (its
+   * fallbacks, see {@link MAX_DEFERRED_FALLBACKS}: the one pushed out is made first when it may still
+   * be the answer). A snapshot nobody asks for is otherwise never made (istiod generates config only
+   * for connected proxies). Returns what `setSnapshot` returned, false after an error, or `'deferred'`.
    */
-  setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean | 'deferred' {
+  setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler, options: LazyOptions = {}): boolean | 'deferred' {
     if (this.watchers.has(nodeId)) return this.makeSnapshot(nodeId, produce, onError);
-    const replaced = this.deferred.get(nodeId);
-    this.deferred.set(nodeId, { produce, onError, fallback: keepFallbacks(replaced, MAX_DEFERRED_FALLBACKS), since: Date.now() });
+    const chain = [{ produce, onError, mayFail: options.mayFail ?? always, since: Date.now() }, ...(this.deferred.get(nodeId) ?? [])];
+    while (chain.length > 1 + MAX_DEFERRED_FALLBACKS) {
+      const out = chain.pop()!;
+      // It is the answer only if every newer one fails: then make it now (it becomes the node's last
+      // made snapshot, what an eager publisher kept), else it can go unmade.
+      if (chain.every((d) => d.mayFail())) this.makeFallback(nodeId, out);
+    }
+    this.deferred.set(nodeId, chain);
     return 'deferred';
   }
 
-  /** Makes `d`'s snapshot, else (after telling its `onError`) its fallbacks' in turn; records the newest's failure. */
-  private produce(nodeId: string, d: Deferred): boolean {
-    for (let x: Deferred | undefined = d; x; x = x.fallback) {
+  /** How many deferred snapshots were made because they were pushed out of a chain (see {@link MAX_DEFERRED_FALLBACKS}); monotonic. */
+  fallbacksMade(): number {
+    return this.fallbacksMadeCount;
+  }
+
+  /** Makes a deferred snapshot pushed out of the chain as the node's last made one; one that fails is only dropped (never the answer then). */
+  private makeFallback(nodeId: string, d: Deferred): void {
+    this.fallbacksMadeCount++;
+    try {
+      this.setSnapshot(nodeId, d.produce());
+    } catch {
+      // An older made snapshot stays the last good one, as with an eager publisher.
+    }
+  }
+
+  /**
+   * Makes the chain's newest snapshot, else the next ones in turn, else keeps the last made one;
+   * tells the newest's `onError` once what failed and what the node is served instead.
+   */
+  private produce(nodeId: string, chain: readonly Deferred[]): boolean {
+    const newest = chain[0]!;
+    let error: unknown;
+    let olderFailed = 0;
+    for (const [i, d] of chain.entries()) {
       try {
-        const published = this.setSnapshot(nodeId, x.produce());
-        if (x === d) this.failures.delete(nodeId);
+        const snapshot = d.produce();
+        const published = this.setSnapshot(nodeId, snapshot);
+        if (i === 0) this.failures.delete(nodeId);
+        else this.fail(nodeId, newest, error, { serves: 'deferred', version: snapshot.version, deferredAt: new Date(d.since).toISOString(), olderFailed });
         return published;
       } catch (e) {
-        const text = x.onError(e);
-        if (x === d) this.failures.set(nodeId, { message: typeof text === 'string' ? text : e instanceof Error ? e.message : String(e), at: new Date().toISOString() });
+        if (i === 0) error = e;
+        else olderFailed++;
       }
     }
+    const made = this.snapshots.get(nodeId);
+    this.fail(nodeId, newest, error, made ? { serves: 'made', version: made.version, olderFailed } : { serves: 'none', olderFailed });
     return false;
+  }
+
+  private fail(nodeId: string, d: Deferred, error: unknown, fallback: SnapshotFallback): void {
+    const text = d.onError(error, fallback);
+    this.failures.set(nodeId, { message: typeof text === 'string' ? text : error instanceof Error ? error.message : String(error), at: new Date().toISOString() });
   }
 
   /** The node's current snapshot (made now when it was deferred), or `undefined` when none was published. */
   getSnapshot(nodeId: string): Snapshot | undefined {
-    const d = this.deferred.get(nodeId);
-    if (d) {
+    const chain = this.deferred.get(nodeId);
+    if (chain) {
       this.deferred.delete(nodeId);
-      this.produce(nodeId, d);
+      this.produce(nodeId, chain);
     }
+    return this.snapshots.get(nodeId);
+  }
+
+  /** The last snapshot made for the node, without making a deferred one (what its streams were last sent). */
+  madeSnapshot(nodeId: string): Snapshot | undefined {
     return this.snapshots.get(nodeId);
   }
 
@@ -153,15 +229,15 @@ export class SnapshotCache {
   /** What the cache holds for the node (makes nothing); undefined when it holds nothing. */
   info(nodeId: string): NodeSnapshotInfo | undefined {
     const made = this.snapshots.get(nodeId);
-    const d = this.deferred.get(nodeId);
+    const chain = this.deferred.get(nodeId);
     const failure = this.failures.get(nodeId);
-    if (!made && !d && !failure) return undefined;
-    let fallbacks = 0;
-    for (let x = d?.fallback; x; x = x.fallback) fallbacks++;
+    if (!made && !chain && !failure) return undefined;
+    const fallbacks = (chain?.length ?? 1) - 1;
     return {
       ...(made ? { version: made.version } : {}),
-      ...(d ? { deferredSince: new Date(d.since).toISOString(), ...(fallbacks > 0 ? { fallbacks } : {}) } : {}),
-      ...(failure ? { failure } : {}),
+      ...(chain ? { deferredSince: new Date(chain[0]!.since).toISOString(), ...(fallbacks > 0 ? { fallbacks } : {}) } : {}),
+      // A failure recorded before the newest deferred snapshot is an earlier attempt's.
+      ...(failure ? (chain ? { previousFailure: failure } : { failure }) : {}),
     };
   }
 
@@ -206,8 +282,4 @@ export class SnapshotCache {
   }
 }
 
-/** The first `count` deferred snapshots of the chain from `d` (older ones dropped: they hold old generations alive). */
-function keepFallbacks(d: Deferred | undefined, count: number): Deferred | undefined {
-  if (!d || count <= 0) return undefined;
-  return { ...d, fallback: keepFallbacks(d.fallback, count - 1) };
-}
+const always = (): boolean => true;

@@ -16,7 +16,8 @@ import { WorkloadCertificates } from '../../src/xds/sds/workload-certificates.js
 import { openAds } from './_ads-client.js';
 import { APP, rule } from './_one-service-app.js';
 
-interface Status { snapshots: Record<string, string>; nodeSnapshots: Record<string, { version?: string; deferredSince?: string; failure?: { message: string; at: string } }> }
+interface Failure { message: string; at: string }
+interface Status { snapshots: Record<string, string>; nodeSnapshots: Record<string, { version?: string; deferredSince?: string; failure?: Failure; previousFailure?: Failure }> }
 
 test('GIVEN a node that never connected WHEN a reload brings config that cannot be translated and then the node connects THEN it gets the config an eager build kept (the previous reload\'s), and the failure is logged and on /status', async () => {
   const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
@@ -39,7 +40,9 @@ test('GIVEN a node that never connected WHEN a reload brings config that cannot 
     const served = lazy.cache.getSnapshot('shop/web');
     assert.ok(served, 'the lazy one serves a config too');
     assert.is(served!.version, kept!.version, 'the same config: the previous reload\'s');
-    assert.ok(logs.some((l) => /^xds serve: shop\/web: cannot translate its config \(.*Infinity.*\); .*keeping its last good config$/.test(l)), logs.join('\n'));
+    const failedLines = logs.filter((l) => l.includes('cannot translate'));
+    assert.is(failedLines.length, 1, failedLines.join('\n'));
+    assert.match(failedLines[0]!, new RegExp(`^xds serve: shop/web: cannot translate its config \\(.*Infinity.*\\); .*; serving its previous config instead, the one deferred at \\S+ \\(version ${kept!.version}\\)$`));
     const s = await status() as Status;
     assert.is(s.snapshots['shop/web'], kept!.version);
     assert.match(s.nodeSnapshots['shop/web']?.failure?.message ?? '', /^cannot translate its config \(.*Infinity/);
@@ -52,12 +55,16 @@ test('GIVEN a node that never connected WHEN a reload brings config that cannot 
     assert.is(missing.status, 404);
     assert.match((await missing.json() as { error: string }).error, /no snapshot for node "shop\/nope"/);
 
-    // Fixed: deferred again (the node has no stream), its made version and the failure stay visible until it is made.
+    // Fixed: deferred again (the node has no stream): its made version stays visible, and the failure
+    // only as the previous attempt's (the newest snapshot, pending, has not failed).
     writeFileSync(join(work, 'app.yaml'), APP + rule('30'));
     assert.ok(await lazy.reload());
     const pending = (await status() as Status).nodeSnapshots['shop/web'];
     assert.is(pending?.version, kept!.version);
     assert.type(pending?.deferredSince, 'string');
+    assert.is(pending?.failure, undefined, 'no current failure: the newest snapshot is pending');
+    assert.match(pending?.previousFailure?.message ?? '', /^cannot translate its config \(.*Infinity/);
+    assert.ok(pending!.previousFailure!.at <= pending!.deferredSince!, 'the earlier attempt, before the pending snapshot');
     assert.ok(lazy.cache.getSnapshot('shop/web')!.version !== kept!.version, 'the fixed config is made');
     assert.is((await status() as Status).nodeSnapshots['shop/web'], undefined, 'nothing more to say about it');
   } finally {
@@ -105,7 +112,9 @@ test('GIVEN a node whose first config cannot be made WHEN it connects THEN it ge
   try {
     stream.send({ node: { id: 'shop/web' }, typeUrl: TYPE_URL.cluster });
     assert.ok(await stream.silentFor(300), 'nothing to send');
-    assert.ok(logs.some((l) => /^xds serve: shop\/web: cannot translate its config/.test(l)), logs.join('\n'));
+    const failed = logs.filter((l) => /^xds serve: shop\/web: cannot translate its config/.test(l));
+    assert.is(failed.length, 1, logs.join('\n'));
+    assert.match(failed[0]!, /; it has no config that could be made and gets nothing until the input is fixed$/, 'never "keeping its last good config": it has none');
     const told = logs.find((l) => l.includes('"shop/web" has no snapshot'));
     assert.match(told ?? '', /has no snapshot and gets nothing: its config could not be made \(cannot translate its config \(.*Infinity/, logs.join('\n'));
   } finally {

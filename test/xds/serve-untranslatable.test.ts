@@ -29,7 +29,7 @@ test('GIVEN xds serve --no-check WHEN a reload brings maxEjectionPercent: .inf T
     assert.is(h.cache.getSnapshot('shop/web'), before, 'the last good snapshot keeps serving');
     const line = logs.find((l) => l.includes('cannot translate its config'));
     assert.ok(line, logs.join('\n'));
-    assert.match(line!, /^xds serve: shop\/web: cannot translate its config \(.*Infinity.*\); .*run `meshproof check`.*; keeping its last good config$/);
+    assert.match(line!, /^xds serve: shop\/web: cannot translate its config \(.*Infinity.*\); .*run `meshproof check`.*; keeping its last good config \(version [0-9a-f]+\)$/);
     assert.match(h.cache.info('shop/web')?.failure?.message ?? '', /^cannot translate its config \(.*Infinity/, 'the failure is recorded for /status');
     writeFileSync(join(work, 'app.yaml'), APP);
     await h.reload();

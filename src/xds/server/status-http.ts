@@ -3,11 +3,15 @@
  *   GET /status            → XdsStatusReport, the snapshot version per node (`deferred` for one made
  *                            only when its node connects) and, under `nodeSnapshots`, the nodes with
  *                            more to say: a deferred one that was made before (the version its streams
- *                            were sent), one whose newest snapshot failed (why, and what it serves)
- *   GET /status?node=<id>  → that node's snapshot, made now if it was deferred (as a connecting stream
- *                            would): version, per type the version and resource names, any failure
+ *                            were sent), one whose newest snapshot failed (why, and what it serves),
+ *                            one with a newer snapshot pending after a failure (`previousFailure`)
+ *   GET /status?node=<id>  → what the cache holds for that node, making nothing: the made snapshot
+ *                            (version, per type the version and resource names) and, when a newer one
+ *                            waits for the node, `pending` (since when, how many fallbacks); any failure
+ *   GET /status?node=<id>&make=1 → makes a pending snapshot first, as a connecting stream would (on a
+ *                            fresh 1,000-service graph that can take a second or more of CPU), then as above
  *   GET /nacks             → every recorded NACK, oldest first (JSON)
- * Anything else is 404; methods other than GET are 405.
+ * Anything else is 404 (a `make` other than 1/true/0/false is 400); methods other than GET are 405.
  */
 import * as http from 'node:http';
 import { PUSH_ORDER } from '../resources.js';
@@ -28,7 +32,11 @@ export function statusHandler(status: XdsStatus, cache: SnapshotCache, extra?: S
     if (req.method !== 'GET') return reply(405, { error: `${req.method} not allowed; use GET` });
     if (url.pathname === '/status') {
       const node = url.searchParams.get('node');
-      if (node !== null) return reply(...nodeReport(cache, node));
+      if (node !== null) {
+        const make = url.searchParams.get('make');
+        if (make !== null && !/^(1|true|0|false)$/.test(make)) return reply(400, { error: `make=${make}: use make=1 to make the node's pending snapshot now (as a connecting stream would), or leave it out to read without making anything` });
+        return reply(...nodeReport(cache, node, make === '1' || make === 'true'));
+      }
       // Reading the status makes no deferred snapshot (?node= does, for one node).
       const ids = cache.nodeIds();
       const snapshots = Object.fromEntries(ids.map((id) => [id, cache.versionOf(id)]));
@@ -36,7 +44,7 @@ export function statusHandler(status: XdsStatus, cache: SnapshotCache, extra?: S
       const nodeSnapshots: Record<string, NodeSnapshotInfo> = {};
       for (const id of new Set([...ids, ...report.nodes.map((n) => n.nodeId)])) {
         const info = cache.info(id);
-        if (info && (info.failure || (info.deferredSince && info.version))) nodeSnapshots[id] = info;
+        if (info && (info.failure || info.previousFailure || (info.deferredSince && info.version))) nodeSnapshots[id] = info;
       }
       return reply(200, { ...report, snapshots, nodeSnapshots, ...extra?.() });
     }
@@ -45,16 +53,31 @@ export function statusHandler(status: XdsStatus, cache: SnapshotCache, extra?: S
   };
 }
 
-/** `/status?node=<id>`: the node's snapshot, made now if deferred; 404 naming what exists when it has none. */
-function nodeReport(cache: SnapshotCache, id: string): [number, unknown] {
+/**
+ * `/status?node=<id>`: the node's made snapshot and, when a newer one waits for the node, `pending`;
+ * with `make`, the pending one is made first (as a connecting stream would). 404 naming what exists
+ * when the node has none.
+ */
+function nodeReport(cache: SnapshotCache, id: string, make: boolean): [number, unknown] {
   if (!cache.has(id)) {
     const info = cache.info(id);
     return [404, { error: `no snapshot for node "${id}"; node ids with one are listed under "snapshots" in /status`, ...(info ? { node: info } : {}) }];
   }
-  const snapshot = cache.getSnapshot(id);
+  const snapshot = make ? cache.getSnapshot(id) : cache.madeSnapshot(id);
   const info = cache.info(id);
   const types = snapshot && Object.fromEntries(PUSH_ORDER.map((k) => [k, { version: snapshot.types[k].version, resources: [...snapshot.types[k].resources.keys()] }]));
-  return [200, { nodeId: id, version: snapshot?.version ?? null, ...(types ? { types } : {}), ...(info?.failure ? { failure: info.failure } : {}) }];
+  const pending = info?.deferredSince && {
+    since: info.deferredSince,
+    ...(info.fallbacks ? { fallbacks: info.fallbacks } : {}),
+    note: `a newer snapshot waits for the node: it is made when the node connects, or now with GET /status?node=${encodeURIComponent(id)}&make=1${snapshot ? '; version and types are of the snapshot made before it (what its streams were last sent)' : ''}`,
+  };
+  return [200, {
+    nodeId: id, version: snapshot?.version ?? null,
+    ...(pending ? { pending } : {}),
+    ...(types ? { types } : {}),
+    ...(info?.failure ? { failure: info.failure } : {}),
+    ...(info?.previousFailure ? { previousFailure: info.previousFailure } : {}),
+  }];
 }
 
 /** Starts the status endpoint on `host:port` (port 0 picks one); resolves with the server once listening. */
