@@ -71,6 +71,14 @@ test('GIVEN a ServiceEntry whose workloadSelector picks the pod and no Service W
   assert.equal(v.problems, []);
 });
 
+test('GIVEN a WorkloadEntry (VM) a ServiceEntry selects WHEN its sidecar is viewed THEN the WorkloadEntry ports map wins over targetPort, by entry port name', () => {
+  const vm: Obj = { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: 'cart-vm', namespace: NS }, spec: { address: '10.0.0.7', labels: { app: 'cart' }, ports: { http: 8081 } } };
+  const vmProxy = describeProxy({ name: 'cart-vm', namespace: NS, labels: { app: 'cart' } });
+  const e = entry('cart-vm', ['cart.internal'], [{ number: 80, name: 'http', protocol: 'HTTP', targetPort: 8080 }, { number: 9090, name: 'grpc', protocol: 'GRPC', targetPort: 7000 }]);
+  const v = buildProxyView(graphOf([vm, e]), vmProxy).inbound!;
+  assert.equal(portsOf(v), [[7000, 'GRPC', ['ServiceEntry/cart.internal:9090']], [8081, 'HTTP', ['ServiceEntry/cart.internal:80']]]);
+});
+
 test('GIVEN a Service and a ServiceEntry sending to one container port WHEN viewed THEN istiod\'s order decides its protocol: older creationTimestamp, then hostname, then the Kubernetes registry', () => {
   const tcpEntry = (host: string, meta: Obj = {}) => entry('cart-tcp', [host], [{ number: 7000, name: 'tcp', protocol: 'TCP', targetPort: 8080 }], {}, meta);
   const svcAt = (ts?: string) => ts === undefined ? cartSvc : { ...cartSvc, metadata: { ...(cartSvc.metadata as Obj), creationTimestamp: ts } };

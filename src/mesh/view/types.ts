@@ -448,10 +448,10 @@ export interface MtlsView {
   readonly origin: Origin | null;
 }
 
-/** A Service port that sends traffic to an inbound port. */
+/** A Service port, or a port of a ServiceEntry whose `workloadSelector` selects the workload, that sends traffic to an inbound port (`origin.ref.kind` tells which). */
 export interface InboundServicePortView {
   readonly host: string;
-  /** The Service port number (what clients dial; never what the sidecar sees). */
+  /** The Service (or ServiceEntry) port number (what clients dial; never what the sidecar sees). */
   readonly port: number;
   readonly name: string;
   readonly origin: Origin;
@@ -459,12 +459,12 @@ export interface InboundServicePortView {
 
 /** One port the workload serves, as the sidecar sees it (Istio's inbound listener chain and `inbound|<port>||` cluster). */
 export interface InboundPortView {
-  /** Container port: the Service `targetPort` resolved (a named one through the pod's `containerPort` names). */
+  /** Container port: the Service `targetPort` resolved (a named one through the pod's `containerPort` names), or a ServiceEntry port's endpoint port. */
   readonly port: number;
-  /** Protocol from the (first, by host) Service port targeting it (`protocol.ts`); `UnsupportedProtocol` = sniffed. */
+  /** Protocol of the first service port targeting it, in `services` order (`protocol.ts`); `UnsupportedProtocol` = sniffed. */
   readonly protocol: IstioProtocol;
   readonly sniffed: boolean;
-  /** Every Service port targeting this container port, sorted by host then port. */
+  /** Every Service and ServiceEntry port targeting this container port, in istiod's order (`SetServiceTargets`: creationTimestamp, then host; a Kubernetes Service first; each service's ports in its order). */
   readonly services: readonly InboundServicePortView[];
   readonly mtls: MtlsView;
 }
@@ -540,7 +540,7 @@ export interface InboundProblem {
 
 /** The inbound side of a proxy. */
 export interface InboundView {
-  /** Sorted by port. Empty when no Service selects the workload, and for routers. */
+  /** Sorted by port. Empty when no Service and no ServiceEntry `workloadSelector` selects the workload, and for routers. */
   readonly ports: readonly InboundPortView[];
   /** The workload-wide mode (no `portLevelMtls`): what ports no Service declares get. */
   readonly mtls: MtlsView;

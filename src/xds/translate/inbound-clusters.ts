@@ -23,7 +23,7 @@ export function inboundClusterName(port: number): string {
  * 127.0.0.1:<port>), ROUND_ROBIN, 10 s connect timeout (MeshConfig's default), HTTP/2 toward the
  * application for HTTP2 / gRPC ports. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
  * instead, which needs iptables; a STATIC loopback endpoint is what a proxy without redirection can
- * use. Metadata names the Service ports that target the port. Plus `InboundPassthroughCluster`
+ * use. Metadata names the Service and ServiceEntry (`workloadSelector`) ports that target the port. Plus `InboundPassthroughCluster`
  * for the passthrough chains. Empty for routers.
  */
 export function buildInboundClusters(view: ProxyView): Cluster[] {
@@ -70,7 +70,7 @@ export function buildInboundCluster(p: InboundPortView): Cluster {
   return cluster;
 }
 
-/** `{port, protocol, services: [{host, port, name, origin}]}` for `filter_metadata.meshproof`. */
+/** `{port, protocol, services: [{host, port, name, origin}]}` for `filter_metadata.meshproof` (`origin.kind`: `Service` or `ServiceEntry`). */
 export function inboundMetadata(p: InboundPortView): JsonObject {
   return {
     port: p.port, protocol: p.protocol,

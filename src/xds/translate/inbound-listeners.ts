@@ -38,8 +38,9 @@ export type TransportProtocol = 'tls' | 'raw_buffer';
  * `virtualInbound` (sidecars only) with one or two chains per inbound port: STRICT → a `tls` chain
  * terminating mTLS; DISABLE → a `raw_buffer` chain; PERMISSIVE → both; then Istio's passthrough
  * chains for ports no Service declares (no `destination_port`, so every port-specific chain wins
- * over them) under the workload-wide mode, to `InboundPassthroughCluster`. A sidecar no Service
- * selects gets nothing (Istio would still give it the passthrough chains). The TLS inspector decides
+ * over them) under the workload-wide mode, to `InboundPassthroughCluster`. The ports are the view's:
+ * those of the Services selecting the workload and of the ServiceEntries whose `workloadSelector`
+ * selects it. A sidecar neither selects gets nothing (Istio would still give it the passthrough chains). The TLS inspector decides
  * the transport protocol. The original destination port comes from the redirect (Istio's
  * `original_dst` listener filter, which needs iptables and is not emitted): a proxy without
  * redirection binds each chain's `destination_port` itself.
@@ -93,7 +94,7 @@ export function transportsFor(mode: InboundPortView['mtls']['mode']): TransportP
  * HCM (RBAC HTTP filters, router; `normalize_path`, client certificate details forwarded in
  * `x-forwarded-client-cert`) with the inline route configuration `inbound|<port>||`; every
  * other protocol (sniffed ports included) network RBAC filters and a `tcp_proxy`. Metadata names the
- * Service ports, the deciding PeerAuthentication and every AuthorizationPolicy rule.
+ * Service and ServiceEntry ports, the deciding PeerAuthentication and every AuthorizationPolicy rule.
  */
 export function buildInboundChains(p: InboundPortView, policies: readonly AuthzPolicyView[], normalization: PathNormalizationType): FilterChain[] {
   const http = isHttp(p.protocol);
