@@ -157,19 +157,60 @@ export function mergedDelegateRules(graph: MeshGraph, root: MeshObject, rule: Re
   delegate.spec.http.forEach((leaf, index) => {
     if (!isRecord(leaf) || droppedDelegateRule(rule, root.namespace, leaf, delegate.namespace)) return;
     const leaves = Array.isArray(leaf.match) ? leaf.match.filter(isRecord) : [];
-    const matches = roots.length === 0 ? leaves : leaves.length === 0 ? roots
-      : leaves.flatMap((m) => roots.filter((r) => matchConflict(r, root.namespace, m, delegate.namespace) === null).map((r) => mergeMatch(r, m)));
-    out.push({ delegate, index, rule: leaf, matches });
+    out.push({ delegate, index, rule: leaf, matches: mergedMatchEntries(roots, root.namespace, leaves, delegate.namespace).map((e) => e.match) });
+  });
+  return out;
+}
+
+/** One match entry of a merged delegate rule, with the entries it came from. */
+export interface MergedMatchEntry {
+  /** The merged `HTTPMatchRequest`; its `gateways` resolved to `namespace/name` or `mesh` (`gatewayRefOf`), whichever side they came from. */
+  readonly match: Rec;
+  /** Index in the root rule's `match` of the entry merged in; null when the root rule has none. */
+  readonly root: number | null;
+  /** Index in the delegate rule's `match` of the entry merged in; null when the delegate rule has none. */
+  readonly leaf: number | null;
+}
+
+/**
+ * The match entries istiod gives a delegate rule merged under a root rule (`mergeHTTPMatchRequests`):
+ * the delegate's when the root has none, the root's when the delegate has none, else every (delegate
+ * entry, root entry) pair without a conflict (`matchConflict`, Istio `hasConflict`), delegate entry
+ * first, merged (`mergeHTTPMatchRequest`). `roots` and `leaves` are the raw entries (non-records
+ * left out by the caller). Call it only when `droppedDelegateRule` is null: a delegate entry without
+ * a root entry it lies within drops the whole rule instead.
+ */
+export function mergedMatchEntries(roots: readonly Rec[], rootNamespace: string, leaves: readonly Rec[], leafNamespace: string): MergedMatchEntry[] {
+  const resolved = (m: Rec, namespace: string): Rec => {
+    const gateways = stringList(m.gateways);
+    return gateways && gateways.length > 0 ? { ...m, gateways: gateways.map((g) => gatewayRefOf(g, namespace, []).key) } : m;
+  };
+  if (roots.length === 0) return leaves.map((m, k) => ({ match: resolved(m, leafNamespace), root: null, leaf: k }));
+  if (leaves.length === 0) return roots.map((m, j) => ({ match: resolved(m, rootNamespace), root: j, leaf: null }));
+  const out: MergedMatchEntry[] = [];
+  leaves.forEach((m, k) => {
+    roots.forEach((r, j) => {
+      if (matchConflict(r, rootNamespace, m, leafNamespace) === null) out.push({ match: mergeMatch(resolved(r, rootNamespace), resolved(m, leafNamespace)), root: j, leaf: k });
+    });
   });
   return out;
 }
 
 const JOINED = new Set(['headers', 'queryParams', 'withoutHeaders', 'sourceLabels']);
 
-/** A delegate match entry combined with the root entry it lies within: the delegate's fields win, keyed maps are joined. */
+/**
+ * A delegate match entry combined with the root entry it lies within (Istio `mergeHTTPMatchRequest`):
+ * the delegate's fields win, keyed maps are joined (the delegate's keys winning); a field the
+ * delegate leaves unset or at Go's zero value (`port: 0`, `sourceNamespace: ""`, `gateways: []`)
+ * takes the root's; the names join as `<root>-<delegate>`.
+ */
 function mergeMatch(root: Rec, leaf: Rec): Rec {
   const out: Record<string, unknown> = { ...root, ...leaf };
   for (const k of JOINED) if (isRecord(root[k]) && isRecord(leaf[k])) out[k] = { ...root[k], ...leaf[k] };
-  for (const k of ['gateways', 'port', 'sourceNamespace'] as const) if (leaf[k] === undefined && root[k] !== undefined) out[k] = root[k];
+  const unset = (v: unknown) => v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && v.length === 0);
+  for (const k of ['gateways', 'port', 'sourceNamespace', 'statPrefix'] as const) if (unset(leaf[k]) && root[k] !== undefined) out[k] = root[k];
+  if (typeof root.name === 'string' && root.name !== '' && typeof leaf.name === 'string' && leaf.name !== '') out.name = `${root.name}-${leaf.name}`;
+  else if (typeof leaf.name !== 'string' || leaf.name === '') out.name = root.name;
+  if (out.name === undefined) delete out.name;
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * HTTP match conditions: typed from `HTTPMatchRequest`, filtered for one proxy (`gateways`,
- * `port`, `sourceLabels`, `sourceNamespace` as istiod filters them), and merged for delegation
- * (`mergeHTTPMatchRequests`: a delegate's match must lie within its root's).
+ * `port`, `sourceLabels`, `sourceNamespace` as istiod filters them). Delegation merges raw entries
+ * first (`mesh/delegation.ts` `mergedMatchEntries`, Istio `mergeHTTPMatchRequests`).
  */
 import type { FieldPath } from '../types.js';
 import { isRecord, stringMap, type MeshObject } from '../object.js';
@@ -78,42 +78,4 @@ export function matchApplies(raw: Readonly<Record<string, unknown>>, vsNamespace
   if (isRecord(raw.sourceLabels) && !selects(stringMap(raw.sourceLabels), scope.labels)) return false;
   if (typeof raw.sourceNamespace === 'string' && raw.sourceNamespace !== scope.namespace) return false;
   return true;
-}
-
-function sameMatch(a: StringMatch | undefined, b: StringMatch | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Whether the delegate's uri lies within the root's (prefix under prefix, exact under prefix, or equal). */
-function uriWithin(root: StringMatch, del: StringMatch): boolean {
-  if ('prefix' in root) return ('prefix' in del && del.prefix.startsWith(root.prefix)) || ('exact' in del && del.exact.startsWith(root.prefix));
-  return sameMatch(root, del);
-}
-
-/** Merges a root and a delegate match; null when they conflict (the delegate route is dropped, as in Istio). */
-export function mergeMatch(root: HttpMatchView, del: HttpMatchView): HttpMatchView | null {
-  if (root.uri && del.uri && !uriWithin(root.uri, del.uri)) return null;
-  for (const k of ['scheme', 'method', 'authority'] as const) if (root[k] && del[k] && !sameMatch(root[k], del[k])) return null;
-  if (root.port !== undefined && del.port !== undefined && root.port !== del.port) return null;
-  const merged: Record<string, unknown> = { ...root, ...del };
-  for (const k of ['headers', 'withoutHeaders', 'queryParams'] as const) {
-    const a = root[k] ?? {};
-    const b = del[k] ?? {};
-    for (const key of Object.keys(b)) if (a[key] && !sameMatch(a[key], b[key])) return null;
-    if (root[k] || del[k]) merged[k] = { ...a, ...b };
-  }
-  if (!del.uri && root.uri) merged.uri = root.uri;
-  return merged as unknown as HttpMatchView;
-}
-
-/** Root × delegate matches, conflicts dropped; null when every pair conflicts. */
-export function mergeMatches(root: readonly HttpMatchView[], del: readonly HttpMatchView[]): HttpMatchView[] | null {
-  if (root.length === 0) return [...del];
-  if (del.length === 0) return [...root];
-  const out: HttpMatchView[] = [];
-  for (const r of root) for (const d of del) {
-    const m = mergeMatch(r, d);
-    if (m) out.push(m);
-  }
-  return out.length > 0 ? out : null;
 }

@@ -8,15 +8,15 @@ import type { FieldPath } from '../types.js';
 import type { MeshGraph } from '../graph.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
-import { droppedDelegateRule } from '../delegation.js';
+import { droppedDelegateRule, mergedMatchEntries } from '../delegation.js';
 import { exportedTo, exportToOf } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
-import { httpMatch, matchApplies, mergeMatches, stringMatch, type MatchScope } from './matches.js';
+import { httpMatch, matchApplies, stringMatch, type MatchScope } from './matches.js';
 import { durationMs, originOf } from './origin.js';
 import type {
   CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
-  HostRoutesView, HttpRouteView, L4MatchView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ServiceView, ViewProblem,
+  HostRoutesView, HttpMatchView, HttpRouteView, L4MatchView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ServiceView, ViewProblem,
 } from './types.js';
 
 /** What route translation needs to know about the proxy. */
@@ -153,6 +153,11 @@ export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path
   const rawMatches = records(raw.match);
   const applicable = rawMatches.map((m, i) => [m, i] as const).filter(([m]) => matchApplies(m, vs.namespace, env.scope));
   if (rawMatches.length > 0 && applicable.length === 0) return null;
+  return routeView(env, vs, raw, path, applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i])));
+}
+
+/** One `HTTPRoute` with the given (applicable, typed) match entries. */
+function routeView(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath, match: HttpMatchView[]): HttpRouteView {
   const origin = originOf(vs, path);
   const fault = translateFault(raw.fault, originOf(vs, [...path, 'fault']));
   const timeoutMs = fault ? null : durationMs(raw.timeout);
@@ -160,7 +165,7 @@ export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path
   // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
   const r: RouteDraft = {};
   if (typeof raw.name === 'string') r.name = raw.name;
-  r.match = applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i]));
+  r.match = match;
   r.destinations = translateDestinations(env, vs, raw.route, [...path, 'route']);
   r.timeoutMs = timeoutMs;
   r.retries = fault ? null : { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
@@ -172,9 +177,12 @@ export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path
 }
 
 /**
- * Routes of `vs` for this proxy, delegation resolved: a route with `delegate` is replaced by the
- * delegate's routes, each with the root's match merged in (conflicts dropped) and the root's
- * timeout, retries, fault, mirrors, rewrite, headers and CORS where the delegate sets none.
+ * Routes of `vs` for this proxy, delegation resolved as istiod merges it (`mergeVirtualServicesIfNeeded`,
+ * `mergeHTTPRoute`): a route with `delegate` is replaced by the delegate's routes, each with its match
+ * entries merged under the root's (`mesh/delegation.ts` `mergedMatchEntries`: every delegate entry with
+ * every root entry it does not conflict with; a delegate rule with an entry outside all of them is
+ * dropped), then filtered for this proxy like any match; the name `<root>-<delegate>`; and the
+ * root's timeout, retries, fault, mirrors, rewrite, headers and CORS where the delegate sets none.
  */
 export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
   const out: HttpRouteView[] = [];
@@ -185,10 +193,14 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
       if (r) out.push(r);
       return;
     }
-    const root = translateHttpRoute(env, vs, raw, path);
-    if (!root) return;
+    // A merged entry's gateways, port, source labels and namespace are the root entry's or narrower
+    // (hasConflict), so when no root entry applies to this proxy, no merged one does.
+    const roots = records(raw.match);
+    if (roots.length > 0 && !roots.some((m) => matchApplies(m, vs.namespace, env.scope))) return;
     const target = resolveDelegate(env, vs, raw.delegate, [...path, 'delegate']);
     if (!target) return;
+    // The root's own fields; its matches reach the routes merged into the delegate's.
+    const root = routeView(env, vs, raw, path, []);
     records(target.spec.http).forEach((draw, j) => {
       const dpath: FieldPath = ['spec', 'http', j];
       if (isRecord(draw.delegate)) {
@@ -201,12 +213,17 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
         env.problems.push({ code: 'view/delegate-match-conflict', message: `delegate VirtualService ${target.namespace}/${target.name} spec.http[${j}].match[${dropped.match}] lies within no match of the root ${vs.namespace}/${vs.name} spec.http[${i}] (${dropped.reasons.join('; ')}), so istiod drops this delegate rule. Fix: narrow the delegate's match to lie within the root's, or widen the root's`, origin: originOf(target, [...dpath, 'match', dropped.match]) });
         return;
       }
-      const d = translateHttpRoute(env, target, draw, dpath);
-      if (!d) return;
-      const match = mergeMatches(root.match, d.match);
-      if (match === null) return;
+      const entries = mergedMatchEntries(roots, vs.namespace, records(draw.match), target.namespace);
+      // Gateways are resolved in the entries, so the namespace matchApplies resolves them in does not matter.
+      const applicable = entries.filter((e) => matchApplies(e.match, target.namespace, env.scope));
+      if (entries.length > 0 && applicable.length === 0) return;
+      // Each merged entry points at the delegate's entry it came from, else the root's.
+      const match = applicable.map((e) => (e.leaf !== null ? httpMatch(e.match, target, [...dpath, 'match', e.leaf]) : httpMatch(e.match, vs, [...path, 'match', e.root!])));
+      const d = routeView(env, target, draw, dpath, match);
+      const name = root.name && d.name ? `${root.name}-${d.name}` : (d.name ?? root.name);
       out.push({
         ...root, ...d, match,
+        ...(name !== undefined ? { name } : {}),
         timeoutMs: draw.timeout !== undefined ? d.timeoutMs : root.timeoutMs,
         retries: draw.retries !== undefined || draw.fault !== undefined ? d.retries : root.retries,
         mirrors: d.mirrors.length > 0 ? d.mirrors : root.mirrors,

@@ -51,13 +51,14 @@ export interface RouteEnv {
 /** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */
 export function translateHttpRoute(route: HttpRouteView, env: RouteEnv): Route[] {
   const matches: (HttpMatchView | undefined)[] = route.match.length > 0 ? [...route.match] : [undefined];
-  return matches.map((m, i) => {
+  return matches.map((m) => {
     const r = create(RouteSchema, {
       name: route.name ?? '',
       match: translateRouteMatch(m),
       metadata: { filterMetadata: { [METADATA_NAMESPACE]: routeMetadata(route, m) } },
     });
-    if (route.match.length > 1 && route.name) r.name = `${route.name}.${i}`;
+    // istiod translateRoute: the HTTPRoute's name, then `.<match name>` for a named match entry.
+    if (m?.name) r.name = `${route.name ?? ''}.${m.name}`;
     applyAction(r, route, env);
     applyHeaderOperations(r, route);
     applyFault(r, route);

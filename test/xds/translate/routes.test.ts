@@ -22,13 +22,13 @@ function routesFor(bodies: Record<string, unknown>[], port = 9080) {
   return rc;
 }
 
-test('GIVEN matches on uri, headers, query, method and authority WHEN a request is sent THEN it reaches the route and cluster Istio would pick', () => {
+test('GIVEN matches on uri, headers, query, method and authority WHEN a request is sent THEN it reaches the route and cluster Istio would pick, named as istiod names it (<route>.<match name>)', () => {
   const rc = routesFor([svc('reviews', 'prod'), svc('ratings', 'prod'), subsets, vs('reviews', 'prod', {
     hosts: ['reviews'],
     http: [
       { name: 'jason', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [route('reviews', { subset: 'v2' })] },
       { name: 'api', match: [{ uri: { prefix: '/api' }, method: { exact: 'POST' } }], route: [route('ratings')] },
-      { name: 'exact', match: [{ uri: { exact: '/health' } }, { queryParams: { debug: { exact: '1' } } }], directResponse: { status: 204 } },
+      { name: 'exact', match: [{ name: 'health', uri: { exact: '/health' } }, { queryParams: { debug: { exact: '1' } } }], directResponse: { status: 204 } },
       { name: 'regex', match: [{ uri: { regex: '/items/[0-9]+' }, authority: { prefix: 'reviews' } }], route: [route('reviews', { subset: 'v1' })] },
       { name: 'split', route: [route('reviews', { subset: 'v1' }, ), route('reviews', { subset: 'v2' })].map((r, i) => ({ ...r, weight: [90, 10][i] })) },
     ],
@@ -37,9 +37,9 @@ test('GIVEN matches on uri, headers, query, method and authority WHEN a request 
     [{ authority: 'reviews:9080', path: '/', headers: { 'end-user': 'jason' } }, 'jason', `outbound|9080|v2|${REVIEWS}`],
     [{ authority: REVIEWS, path: '/api/x', method: 'POST' }, 'api', `outbound|9080||${RATINGS}`],
     [{ authority: REVIEWS, path: '/api/x', method: 'GET' }, 'split', `outbound|9080|v1|${REVIEWS}=90,outbound|9080|v2|${REVIEWS}=10`],
-    [{ authority: 'reviews.prod', path: '/health' }, 'exact.0', 'direct:204'],
+    [{ authority: 'reviews.prod', path: '/health' }, 'exact.health', 'direct:204'],
     [{ authority: 'reviews.prod', path: '/healthz' }, 'split', `outbound|9080|v1|${REVIEWS}=90,outbound|9080|v2|${REVIEWS}=10`],
-    [{ authority: 'reviews.prod:9080', path: '/x?debug=1' }, 'exact.1', 'direct:204'],
+    [{ authority: 'reviews.prod:9080', path: '/x?debug=1' }, 'exact', 'direct:204'],
     [{ authority: 'reviews', path: '/items/42' }, 'regex', `outbound|9080|v1|${REVIEWS}`],
     [{ authority: 'reviews', path: '/items/abc' }, 'split', `outbound|9080|v1|${REVIEWS}=90,outbound|9080|v2|${REVIEWS}=10`],
     [{ authority: 'unknown.example.com', path: '/' }, 'allow_any', 'PassthroughCluster'],

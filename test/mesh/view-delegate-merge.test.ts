@@ -1,0 +1,83 @@
+/**
+ * Delegate match entries merged as istiod merges them (pilot/pkg/model/virtualservice.go
+ * `mergeHTTPMatchRequests`, `hasConflict`, `stringMatchConflict`, `mergeHTTPMatchRequest`,
+ * `mergeHTTPRoute`), seen through the per-proxy view that the xDS translation reads.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy, proxiesOf, type ProxyView } from '../../src/mesh/view/index.js';
+import { graphOf } from './_graph.js';
+import { deploy, gw, route, svc, vs } from './view-fixtures.js';
+
+const client = describeProxy({ name: 'client', namespace: 'web', labels: { app: 'client' } });
+const REVIEWS = 'reviews.prod.svc.cluster.local';
+const httpOf = (v: ProxyView) => v.routes.find((r) => r.host === REVIEWS && r.port === 9080)!.http;
+const delegated = (root: Record<string, unknown>, leaf: Record<string, unknown>) => buildProxyView(graphOf([
+  svc('reviews', 'prod'), svc('ratings', 'prod'),
+  vs('root', 'prod', { hosts: ['reviews'], http: [{ ...root, delegate: { name: 'leaf' } }, { route: [route('reviews')] }] }),
+  vs('leaf', 'prod', { http: [{ ...leaf, route: [route('ratings')] }] }),
+]), client);
+
+test('GIVEN a root header prefix and a delegate exact value within it WHEN merged THEN the route keeps the delegate\'s exact value (no conflict in istiod)', () => {
+  const v = delegated({ match: [{ headers: { 'x-user': { prefix: 'a' } } }] }, { match: [{ headers: { 'x-user': { exact: 'abc' } } }] });
+  const http = httpOf(v);
+  assert.is(http.length, 2, 'the delegate route is kept, not dropped');
+  assert.equal(http[0]!.match.map((m) => m.headers), [{ 'x-user': { exact: 'abc' } }]);
+  assert.is(http[0]!.origin.ref.name, 'leaf');
+  assert.equal(v.problems, []);
+});
+
+test('GIVEN a method prefix at the root and an exact method in the delegate WHEN merged THEN it merges (stringMatchConflict, not equality)', () => {
+  const http = httpOf(delegated({ match: [{ method: { prefix: 'P' } }] }, { match: [{ method: { exact: 'POST' } }] }));
+  assert.equal(http[0]!.match.map((m) => m.method), [{ exact: 'POST' }]);
+});
+
+test('GIVEN the same regex at the root and in the delegate WHEN another root entry admits it THEN only that pair is merged (two regexes conflict)', () => {
+  const http = httpOf(delegated(
+    { match: [{ uri: { regex: '/v[0-9]+' } }, { headers: { 'x-beta': { exact: '1' } } }] },
+    { match: [{ uri: { regex: '/v[0-9]+' } }] },
+  ));
+  assert.equal(http[0]!.match.map((m) => [m.uri, m.headers]), [[{ regex: '/v[0-9]+' }, { 'x-beta': { exact: '1' } }]]);
+  assert.equal(http[0]!.match[0]!.origin.path, ['spec', 'http', 0, 'match', 0], 'the merged entry points at the delegate\'s entry');
+});
+
+test('GIVEN two delegate entries and two root entries WHEN merged THEN every compatible pair is an entry, delegate entry first', () => {
+  const http = httpOf(delegated(
+    { match: [{ uri: { prefix: '/a' } }, { uri: { prefix: '/b' } }] },
+    { match: [{ uri: { prefix: '/a/x' } }, { uri: { prefix: '/b/y' } }] },
+  ));
+  assert.equal(http[0]!.match.map((m) => m.uri), [{ prefix: '/a/x' }, { prefix: '/b/y' }]);
+});
+
+test('GIVEN ignoreUriCase on one side only WHEN merged THEN the delegate rule is dropped with a problem (hasConflict)', () => {
+  const v = delegated({ match: [{ uri: { prefix: '/a' }, ignoreUriCase: true }] }, { match: [{ uri: { prefix: '/a/x' } }] });
+  assert.is(httpOf(v).length, 1, 'only the root\'s catch-all is left');
+  assert.equal(v.problems.map((p) => p.code), ['view/delegate-match-conflict']);
+});
+
+test('GIVEN named routes and match entries WHEN merged THEN the names join as <root>-<delegate>', () => {
+  const http = httpOf(delegated(
+    { name: 'api', match: [{ name: 'm', uri: { prefix: '/a' } }] },
+    { name: 'v1', match: [{ name: 'n', uri: { prefix: '/a/v1' } }] },
+  ));
+  assert.is(http[0]!.name, 'api-v1');
+  assert.is(http[0]!.match[0]!.name, 'm-n');
+  const onlyRoot = httpOf(delegated({ name: 'api', match: [{ uri: { prefix: '/a' } }] }, { match: [{ uri: { prefix: '/a/v1' } }] }));
+  assert.is(onlyRoot[0]!.name, 'api');
+});
+
+test('GIVEN a root match bound to a short-named Gateway of its own namespace WHEN the delegate lives elsewhere THEN the merged entry binds the root\'s Gateway', () => {
+  const g = graphOf([
+    svc('reviews', 'prod'), svc('ratings', 'prod'),
+    deploy('ingress', 'prod', { istio: 'ingressgateway' }),
+    gw('public', 'prod', [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*/shop.example.com'] }]),
+    gw('public', 'team', [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*/shop.example.com'] }], { istio: 'other' }),
+    vs('root', 'prod', { hosts: ['shop.example.com'], gateways: ['public'], http: [{ match: [{ gateways: ['public'], uri: { prefix: '/a' } }], delegate: { name: 'leaf', namespace: 'team' } }] }),
+    vs('leaf', 'team', { http: [{ match: [{ uri: { prefix: '/a/b' } }], route: [route('ratings.prod.svc.cluster.local')] }] }),
+  ]);
+  const router = proxiesOf(g).find((p) => p.type === 'router' && p.namespace === 'prod')!;
+  const routes = buildProxyView(g, router).gatewayServers[0]!.routes[0]!.http;
+  assert.equal(routes.map((h) => h.match.map((m) => m.uri)), [[{ prefix: '/a/b' }]], 'prod/public, not team/public');
+});
+
+test.run();
