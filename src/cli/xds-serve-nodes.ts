@@ -181,7 +181,7 @@ export function reloadLine(c: PublishCounts, served: number, servedDeferred: num
   const parts = [`${n(c.published)} snapshot(s) published`];
   const same = c.made - c.published - c.failed;
   if (same > 0) parts.push(`${n(same)} made unchanged`);
-  if (c.failed > 0) parts.push(`${n(c.failed)} failed (last good config kept)`);
+  if (c.failed > 0) parts.push(`${n(c.failed)} failed (each logged above with what it serves instead)`);
   if (c.deferred > 0) parts.push(`${n(c.deferred)} deferred until their node connects`);
   if (c.untouched > 0) parts.push(`${n(c.untouched)} untouched (same input)`);
   if (c.fallbacksMade > 0) parts.push(`${n(c.fallbacksMade)} older deferred snapshot(s) made to fall back on (their newer ones may fail)`);
