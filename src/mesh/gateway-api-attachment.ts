@@ -5,8 +5,8 @@
  *   `from` names the route's group, kind and namespace and whose `to` names the backend's group and
  *   kind (and name, when it gives one); otherwise `ResolvedRefs: False`, reason `RefNotPermitted`;
  * - a parentRef to a Gateway is accepted only by listeners that take the route's kind
- *   (`allowedRoutes.kinds`, else by protocol: HTTP/HTTPS take HTTPRoute and GRPCRoute, TLS takes
- *   TLSRoute, TCP TCPRoute) and whose `allowedRoutes.namespaces.from` admits the route's namespace
+ *   (by protocol: HTTP/HTTPS take HTTPRoute and GRPCRoute, TLS takes TLSRoute (and TCPRoute when it
+ *   terminates), TCP TCPRoute; narrowed by `allowedRoutes.kinds`) and whose `allowedRoutes.namespaces.from` admits the route's namespace
  *   (`Same`, the default: the Gateway's own; `All`; `Selector`: by namespace labels); otherwise
  *   `Accepted: False`, reason `NotAllowedByListeners` (or `NoMatchingParent` for an unknown sectionName).
  */
@@ -34,13 +34,16 @@ export function referenceGrantFor(index: GatewayApiIndex, from: ReferenceEnd, to
   });
 }
 
-/** Route kinds a listener takes by default, by its protocol (Gateway API: listener supportedKinds). */
+/**
+ * Route kinds a listener's protocol supports (Istio gatewaycommon GenerateGatewaySupportedKinds):
+ * HTTP/HTTPS take HTTPRoute and GRPCRoute, TCP TCPRoute, TLS TLSRoute (and TCPRoute when the listener
+ * terminates TLS); any other protocol (UDP included: Istio has no UDPRoute) takes none.
+ */
 const KINDS_BY_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
   HTTP: ['HTTPRoute', 'GRPCRoute'],
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TLS: ['TLSRoute'],
   TCP: ['TCPRoute'],
-  UDP: ['UDPRoute'],
 };
 
 /**
@@ -92,13 +95,21 @@ function addressed(listener: Readonly<Record<string, unknown>>, sectionName: str
   return (sectionName === undefined || listener.name === sectionName) && (port === undefined || listener.port === port);
 }
 
-/** Route kinds a listener takes: `allowedRoutes.kinds[].kind`, else by protocol (unknown protocol: any). */
+/**
+ * Route kinds a listener takes, as Istio decides it (gatewaycommon GenerateGatewaySupportedKinds): the kinds
+ * its protocol supports (`KINDS_BY_PROTOCOL`; a TLS listener whose `tls.mode` is Terminate, the API default
+ * when `tls` is written, also takes TCPRoute), intersected with `allowedRoutes.kinds` when that is set
+ * (a listed kind's `group` defaults to gateway.networking.k8s.io; a kind outside the protocol's set is
+ * dropped, status InvalidRouteKinds). Kinds are returned without group, for the Gateway API group only.
+ */
 export function kindsOf(listener: Readonly<Record<string, unknown>>): readonly string[] {
+  const protocol = typeof listener.protocol === 'string' ? listener.protocol : '';
+  const terminates = isRecord(listener.tls) && (listener.tls.mode === undefined || listener.tls.mode === 'Terminate');
+  const supported = [...(KINDS_BY_PROTOCOL[protocol] ?? []), ...(protocol === 'TLS' && terminates ? ['TCPRoute'] : [])];
   const kinds = isRecord(listener.allowedRoutes) && Array.isArray(listener.allowedRoutes.kinds) ? listener.allowedRoutes.kinds : [];
-  const listed = kinds.flatMap((k) => (isRecord(k) && typeof k.kind === 'string' ? [k.kind] : []));
-  if (listed.length > 0) return listed;
-  const protocol = typeof listener.protocol === 'string' ? listener.protocol.toUpperCase() : '';
-  return KINDS_BY_PROTOCOL[protocol] ?? ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
+  if (kinds.length === 0) return supported;
+  const listed = kinds.flatMap((k) => (isRecord(k) && typeof k.kind === 'string' && (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP ? [k.kind] : []));
+  return supported.filter((k) => listed.includes(k));
 }
 
 /**

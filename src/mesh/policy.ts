@@ -87,9 +87,14 @@ export class PolicyIndex {
     return this.of('Sidecar', this.rootNamespace).filter((o) => selectorOf(o) === null);
   }
 
+  /**
+   * The PeerAuthentications that decide `w`'s mTLS, by level. A policy with a selector counts only outside the
+   * root namespace: istiod ignores one in the root namespace, even for the root namespace's own workloads
+   * (pilot/pkg/security/authn/policy_applier.go ComposePeerAuthentication: `else if cfg.Namespace != rootNamespace`).
+   */
   peerAuthenticationsFor(w: Workload): PeerAuthenticationsForWorkload {
     const local = this.of('PeerAuthentication', w.namespace);
-    const workload = local.filter((o) => {
+    const workload = w.namespace === this.rootNamespace ? [] : local.filter((o) => {
       const sel = selectorOf(o);
       return sel !== null && selects(sel, w.labels);
     });

@@ -1,5 +1,5 @@
 import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
-import { describeNamespaceRefusals, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -103,6 +103,22 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
   return null;
 }
 
+/**
+ * Parents istiod attaches routes to (pilot/pkg/config/kube/gateway/conversion.go allowedParentReferences:
+ * Gateway, Service, ServiceEntry, ListenerSet) as `group/kind`; the experimental XListenerSet of older
+ * releases is left unjudged.
+ */
+const ATTACHABLE_PARENTS: ReadonlySet<string> = new Set([
+  `${GATEWAY_API_GROUP}/Gateway`, '/Service', 'networking.istio.io/ServiceEntry', `${GATEWAY_API_GROUP}/ListenerSet`, 'gateway.networking.x-k8s.io/XListenerSet',
+]);
+
+/** What a route that is not attached to its Gateway costs, by route kind. */
+function unattached(kind: string): string {
+  if (kind === 'TCPRoute') return 'no connection is routed by it';
+  if (kind === 'TLSRoute') return 'connections for its hostnames are not routed';
+  return 'its hostnames get 404';
+}
+
 /** `gatewayapi/route-reference-not-found`: an HTTPRoute (or other route) names a parent or backend that is not in the input. */
 const routeReferenceNotFound: Rule = {
   id: 'gatewayapi/route-reference-not-found',
@@ -137,7 +153,7 @@ const routeReferenceNotFound: Rule = {
         if (p.group === GATEWAY_API_GROUP && p.kind === 'Gateway') {
           const gateway = k8s.get('Gateway', p.namespace, p.name);
           if (!gateway) {
-            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and its hostnames get 404; fix the name or namespace, or create the Gateway`, { path: p.path });
+            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; fix the name or namespace, or create the Gateway`, { path: p.path });
           } else {
             const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
             const hostnames = stringList(route.spec.hostnames) ?? [];
@@ -145,13 +161,16 @@ const routeReferenceNotFound: Rule = {
             const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
             if (why === 'no-listener') {
               const names = listenersOf(gateway).flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
-              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and its hostnames get 404; fix sectionName or port`, { path: p.path });
+              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and ${unattached(route.kind)}; fix sectionName or port`, { path: p.path });
             } else if (why === 'kind') {
-              ctx.report(route, `${where} does not take ${route.kind}s (by its protocol, or allowedRoutes.kinds): the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
-                `attach to a listener of the matching protocol (HTTPRoute/GRPCRoute: HTTP or HTTPS, TLSRoute: TLS passthrough, TCPRoute: TCP), or use the route kind the listener takes`, { path: p.path });
+              const taken = listenersOf(gateway).filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || l.port === p.port))
+                .map((l) => `"${String(l.name)}" (${String(l.protocol)}) takes ${kindsOf(l).join(', ') || 'no route kind'}`);
+              ctx.report(route, `${where} does not take ${route.kind}s: listener ${taken.join('; ')} (the kinds its protocol supports, narrowed by allowedRoutes.kinds); ` +
+                `the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; attach to a listener whose protocol takes it (HTTPRoute/GRPCRoute: HTTP or HTTPS, ` +
+                `TLSRoute: TLS, TCPRoute: TCP or TLS with mode Terminate) and list it in allowedRoutes.kinds if that is set, or use the route kind the listener takes`, { path: p.path });
             } else if (why === 'namespace') {
               ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
-                `(${describeNamespaceRefusals(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and its hostnames get 404; ` +
+                `(${describeNamespaceRefusals(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; ` +
                 `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
             } else if (why === 'hostname') {
               const names = listenersOf(gateway).flatMap((l) => (typeof l.hostname === 'string' ? [`"${l.hostname}"`] : []));
@@ -162,6 +181,15 @@ const routeReferenceNotFound: Rule = {
         } else if (p.group === '' && p.kind === 'Service') {
           if (graph.get('Service', p.namespace, p.name)) continue;
           ctx.report(route, `${route.kind} parentRef Service "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
+        } else if (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry') {
+          if (graph.get('ServiceEntry', p.namespace, p.name)) continue;
+          ctx.report(route, `${route.kind} parentRef ServiceEntry "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
+        } else if (!ATTACHABLE_PARENTS.has(`${p.group}/${p.kind}`)) {
+          const hint = p.group === 'networking.istio.io' && p.kind === 'Gateway'
+            ? 'an Istio Gateway (networking.istio.io) is bound by a VirtualService\'s gateways, not by a route: attach to a gateway.networking.k8s.io Gateway, or write a VirtualService'
+            : 'use kind Gateway (group gateway.networking.k8s.io), a Service (group ""), or an Istio ServiceEntry';
+          ctx.report(route, `${route.kind} parentRef ${p.kind} "${p.namespace}/${p.name}" of group "${p.group}" is not a parent Istio attaches routes to ("unsupported parent"): ` +
+            `the route is never attached and ${unattached(route.kind)}; ${hint}`, { path: p.path });
         }
       }
       for (const b of backends) {

@@ -15,7 +15,9 @@ const meshStrictMtls: Rule = {
     `\`${MTLS_EXCEPTION_ANNOTATION}: "<why>"\`, so every plaintext door is reviewed. When the input has no`,
     'mesh-wide PeerAuthentication at all, one finding is reported on the first PeerAuthentication, else the first',
     'Namespace, else the first workload (nothing is reported for input with none of these). Repositories that',
-    'do not own the mesh-wide policy set option `requireMeshWide: false`; weakenings are still checked.',
+    'do not own the mesh-wide policy set option `requireMeshWide: false`; weakenings are still checked. A',
+    'PeerAuthentication with a selector in the root namespace is reported as a warning: istiod ignores it',
+    '(ComposePeerAuthentication), so it weakens nothing and protects nothing.',
   ].join(' '),
   kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
   optionsSchema: {
@@ -29,6 +31,7 @@ const meshStrictMtls: Rule = {
     for (const pa of graph.ofKind('PeerAuthentication')) {
       const selector = selectorOf(pa);
       if (pa.namespace === graph.rootNamespace && selector === null) meshWide.push(pa);
+      else if (pa.namespace === graph.rootNamespace) reportIgnored(ctx, pa);
       else checkWeakening(ctx, pa, selector !== null);
     }
     for (const pa of meshWide) {
@@ -42,6 +45,18 @@ const meshStrictMtls: Rule = {
     if (meshWide.length === 0 && requireMeshWide) reportMissing(graph, ctx);
   },
 };
+
+/**
+ * A PeerAuthentication with a selector in the root namespace: istiod ignores it (policy_applier.go
+ * ComposePeerAuthentication takes a selector policy as workload-level only outside the root namespace), so it
+ * changes no workload's mTLS, neither weakening nor strengthening it.
+ */
+function reportIgnored(ctx: RuleContext, pa: MeshObject): void {
+  const mode = mtlsModeOf(pa.spec.mtls) ?? 'UNSET';
+  ctx.report(pa, `PeerAuthentication with a selector in the root namespace ${pa.namespace} is ignored by istiod (only a selector-less policy there is mesh-wide, ` +
+    `and workload-level policies count only outside the root namespace), so its mtls.mode ${mode} applies to no workload; move it to the namespace of the ` +
+    'workloads it selects, or remove the selector to make it the mesh-wide policy', { path: ['spec', 'selector'], severity: 'warning' });
+}
 
 function checkWeakening(ctx: RuleContext, pa: MeshObject, workloadLevel: boolean): void {
   if ((pa.annotations[MTLS_EXCEPTION_ANNOTATION] ?? '').trim() !== '') return;

@@ -16,7 +16,7 @@ const conflictingTargetPortProtocols: Rule = {
     'must agree: with `http` on one and `grpc` or `tcp` on the other, istiod keeps only one of them (the oldest',
     'Service), so the other Service\'s clients get the wrong protocol handling (HTTP routing and metrics lost, or',
     'gRPC parsed as HTTP/1.1). A ServiceEntry with `workloadSelector` selects the pods of its namespace the same way',
-    '(its port `targetPort`, else the port number, is the container port). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict. Like Kiali KIA0701.',
+    '(its port `targetPort`, else the port number, is the container port). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict, nor do `protocol: UDP` ports (a container\'s 8080/UDP is not its 8080/TCP, and sidecars proxy no UDP). Like Kiali KIA0701.',
     'Fix: give both Service ports the same protocol, or target different container ports.',
   ].join(' '),
   kinds: ['Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
@@ -26,7 +26,8 @@ const conflictingTargetPortProtocols: Rule = {
       const byPort = new Map<number, Use[]>();
       for (const service of [...graph.servicesSelecting(w), ...entriesSelecting(graph, w)]) {
         for (const port of service.ports) {
-          if (port.protocolInfo?.sniffed) continue;
+          // A UDP port is another port than the TCP one of the same number, and the sidecar proxies no UDP (no inbound listener).
+          if (port.protocolInfo?.sniffed || port.protocol === 'UDP') continue;
           const target = endpointPortOf(port, w);
           if (target === undefined) continue;
           const list = byPort.get(target);
