@@ -5,6 +5,7 @@ import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
 import { matchGatewaysOf } from '../../../mesh/routing.js';
 import { delegationsInto } from '../../../mesh/delegation.js';
 import { stringList } from '../../../mesh/object.js';
+import { exportToOf } from '../../../mesh/visibility.js';
 import { destinationRulesByHost, destinationsOf, hostOf, listOrNone, nameOf, subsetNames, subsetOf } from './_helpers.js';
 
 /** `references/subset-exists` (IST0101): every destination and mirror subset is defined by the DestinationRule that applies. */
@@ -170,7 +171,9 @@ function why(graph: MeshGraph, namespace: string, fqdn: string, dr: MeshObject, 
   if (dr.namespace !== namespace && dr.namespace !== serviceNamespace && dr.namespace !== graph.rootNamespace) {
     return `Istio reads DestinationRules only from the client namespace (${namespace}), the service namespace (${serviceNamespace ?? 'unknown'}) and the root namespace (${graph.rootNamespace})`;
   }
-  return `it is not exported to namespace ${namespace} (exportTo ${JSON.stringify(dr.spec.exportTo)})`;
+  const exportTo = exportToOf(dr, graph.meshConfig);
+  const written = exportTo.source === 'mesh-default' ? `no exportTo, so the mesh default defaultDestinationRuleExportTo ${JSON.stringify(exportTo.values)} applies` : `exportTo ${JSON.stringify(exportTo.values)}`;
+  return `it is not exported to namespace ${namespace} (${written})`;
 }
 
 export default subsetExists;

@@ -131,9 +131,18 @@ export interface ServedPort {
   readonly protocol: IstioProtocol;
   /** The port number as written (Service port, or Gateway server `port.number`). */
   readonly number: unknown;
+  /**
+   * True for a Gateway server with `tls.mode: AUTO_PASSTHROUGH`: istiod forwards its connections by SNI to the
+   * mesh cluster the SNI names and reads no VirtualService for it (gateway.go buildGatewayNetworkFiltersFromTLSRoutes),
+   * so no route kind applies there.
+   */
+  readonly ignoresRoutes?: boolean;
 }
 
-/** The servers of `gateway` serving one of `hosts` (each once), with their protocol after TLS termination (Istio: a server that is not PASSTHROUGH / AUTO_PASSTHROUGH terminates). */
+/**
+ * The servers of `gateway` serving one of `hosts` (each once), with their protocol after TLS termination (Istio: a
+ * server that is not PASSTHROUGH / AUTO_PASSTHROUGH terminates); an AUTO_PASSTHROUGH server is marked `ignoresRoutes`.
+ */
 export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hosts: readonly string[]): ServedPort[] {
   const seen = new Set<number>();
   const out: ServedPort[] = [];
@@ -146,7 +155,11 @@ export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: 
       const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
       const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
       const protocol = terminated ? afterTlsTermination(declared) : declared;
-      out.push({ where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''})`, protocol, number: port.number });
+      const auto = mode === 'AUTO_PASSTHROUGH';
+      out.push({
+        where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''}${auto ? ', AUTO_PASSTHROUGH: routed by SNI, VirtualServices ignored' : ''})`,
+        protocol, number: port.number, ...(auto ? { ignoresRoutes: true } : {}),
+      });
     }
   }
   return out;
@@ -172,7 +185,7 @@ export function httpPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
     if (!g.gateway) return null;
     for (const p of gatewayServerPortsOf(graph, vs, g.gateway, hosts)) {
       if (typeof p.number !== 'number') return null;
-      if (routeKindsFor(p.protocol).includes('http')) out.add(p.number);
+      if (!p.ignoresRoutes && routeKindsFor(p.protocol).includes('http')) out.add(p.number);
     }
   }
   return out;

@@ -13,6 +13,9 @@ const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
 
 type Port = ServedPort;
 
+/** The VirtualService route kinds a port applies: none on an AUTO_PASSTHROUGH server, else by its protocol. */
+const kindsAt = (p: Port): readonly Section[] => (p.ignoresRoutes ? [] : routeKindsFor(p.protocol));
+
 /** Where a VirtualService's routes land: the sidecars (`mesh`) or one bound Gateway (`ns/name`), with its ports. */
 interface Target { readonly key: string; readonly what: string; readonly ports: Port[] }
 
@@ -41,7 +44,8 @@ const routesNeverApplied: Rule = {
     'Istio applies `http` routes only on ports whose protocol is HTTP (HTTP, HTTP2, gRPC, or sniffed), `tls` routes',
     'only on TLS or HTTPS ports it does not terminate, and `tcp` routes on TCP-like ports. The protocol comes from',
     'the Service port\'s `appProtocol` or name prefix (`tcp-web` is TCP), a ServiceEntry\'s `protocol`, or for a',
-    'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP). When',
+    'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP; an',
+    '`AUTO_PASSTHROUGH` server forwards by SNI and applies no VirtualService route at all). When',
     'none of the ports serving the hosts fits, the routes are silently ignored: sidecars proxy the port as plain TCP',
     'to the default destination, and a gateway answers 404. Checked for mesh VirtualServices whose hosts all resolve',
     'to services in the input (a wildcard inside the cluster domain, `*.ns.svc.cluster.local`, stands for the services it covers), and for each Gateway a VirtualService binds to. A single rule whose every match names',
@@ -70,11 +74,12 @@ const routesNeverApplied: Rule = {
       const unused = new Set<Section>();
       for (const s of sections) {
         for (const t of targets) {
-          if (t.ports.some((p) => routeKindsFor(p.protocol).includes(s))) continue;
+          if (t.ports.some((p) => kindsAt(p).includes(s))) continue;
           unused.add(s);
           const listed = t.ports.slice(0, 3).map((p) => p.where).join('; ') + (t.ports.length > 3 ? `; and ${t.ports.length - 3} more` : '');
           ctx.report(vs, `The ${s} routes of this VirtualService are never applied by ${t.what}: no port serving its hosts carries ${s.toUpperCase()} traffic (${listed}); ` +
-            (s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
+            (t.ports.every((p) => p.ignoresRoutes) ? 'an AUTO_PASSTHROUGH server forwards by SNI (outbound_.<port>_.<subset>_.<host>) and ignores VirtualServices: use tls.mode PASSTHROUGH for SNI routes, or drop the routes'
+                : s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
             { path: ['spec', s] });
         }
       }
@@ -123,7 +128,7 @@ function reportPortMatchedRules(vs: MeshObject, targets: readonly Target[], unus
       ? new Set(matches.flatMap((m) => (stringList(m.gateways) ?? []).map((g) => gatewayRefOf(g, vs.namespace, []).key)))
       : null;
     const landing = targets.filter((t) => !gateways || gateways.has(t.key)).flatMap((t) => t.ports.filter((p) => wanted.has(p.number as number)));
-    if (landing.length === 0 || landing.some((p) => routeKindsFor(p.protocol).includes(section))) continue;
+    if (landing.length === 0 || landing.some((p) => kindsAt(p).includes(section))) continue;
     const label = typeof rule.name === 'string' && rule.name !== '' ? `route "${rule.name}" (spec.${section}[${index}])` : `spec.${section}[${index}]`;
     const listed = landing.slice(0, 3).map((p) => p.where).join('; ') + (landing.length > 3 ? `; and ${landing.length - 3} more` : '');
     report(vs, `${label} matches only port ${[...wanted].join(', ')}, and no such port carries ${section.toUpperCase()} traffic (${listed}), so the rule is never applied; ` +

@@ -1,0 +1,72 @@
+/**
+ * routing/routes-never-applied on an AUTO_PASSTHROUGH Gateway server: istiod forwards its connections by SNI
+ * and reads no VirtualService for it (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTLSRoutes),
+ * so tls and tcp routes bound there are never applied; a PASSTHROUGH server applies tls routes.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runRules } from '../../../src/checks/engine.js';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
+import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
+
+async function findings(servers: string, section: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-auto-passthrough-'));
+  const file = path.join(dir, 'in.yaml');
+  fs.writeFileSync(file, `apiVersion: v1
+kind: Service
+metadata: {name: storefront, namespace: shop}
+spec:
+  selector: {app: storefront}
+  ports: [{name: https, port: 443}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+${servers}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: edge, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [gw]
+  ${section}:
+  - match: [{port: 443${section === 'tls' ? ', sniHosts: [shop.example.com]' : ''}}]
+    route: [{destination: {host: storefront, port: {number: 443}}}]
+`);
+  try {
+    const { files } = await loadInputs([file]);
+    return runRules(MeshGraph.from(files), [rule], {});
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const server = (port: number, mode: string) => `  - port: {number: ${port}, name: tls-${port}, protocol: TLS}\n    hosts: [shop.example.com]\n    tls: {mode: ${mode}}`;
+
+for (const section of ['tls', 'tcp']) {
+  test(`GIVEN ${section} routes on an AUTO_PASSTHROUGH server WHEN checked THEN one warning naming AUTO_PASSTHROUGH`, async () => {
+    const found = await findings(server(443, 'AUTO_PASSTHROUGH'), section);
+    assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
+    assert.ok(found[0]!.message.includes(`The ${section} routes`) && found[0]!.message.includes('ignores VirtualServices'), found[0]!.message);
+  });
+}
+
+test('GIVEN tls routes on a PASSTHROUGH server WHEN checked THEN no finding', async () => {
+  assert.equal((await findings(server(443, 'PASSTHROUGH'), 'tls')).map((f) => f.message), []);
+});
+
+test('GIVEN a tls rule matching port 443 where 443 is AUTO_PASSTHROUGH beside a PASSTHROUGH 8443 WHEN checked THEN the rule is reported', async () => {
+  const found = await findings(`${server(443, 'AUTO_PASSTHROUGH')}\n${server(8443, 'PASSTHROUGH')}`, 'tls');
+  assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.ok(found[0]!.message.includes('matches only port 443'), found[0]!.message);
+});
+
+test.run();
