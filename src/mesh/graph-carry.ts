@@ -1,26 +1,72 @@
 /**
  * What a graph built on its predecessor (`GraphOptions.previous`, as `xds serve` reloads) keeps of
  * it: the objects whose source did not change (the same `MeshObject`, so everything keyed on the
- * object stays valid), and, when the only objects that changed are VirtualServices, the
- * predecessor's indexes and the view's per-graph caches that no VirtualService feeds. istiod does
- * the same on a push: a config change rebuilds only the PushContext indexes of its kind
- * (`PushContext.updateContext`: `virtualServiceIndex` for a VirtualService; services,
- * DestinationRules, Sidecars and policies copied from the old context), and the SidecarScope
- * keeps what the changed configs do not reach.
+ * object stays valid), and, when the only objects that changed are VirtualServices,
+ * DestinationRules and pod workloads, the predecessor's indexes and the view's per-graph caches
+ * that the changes do not reach. istiod does the same on a push: a config change rebuilds only the
+ * PushContext indexes of its kind (`PushContext.updateContext`: `virtualServiceIndex` for a
+ * VirtualService; services, DestinationRules, Sidecars and policies copied from the old context),
+ * and the SidecarScope keeps what the changed configs do not reach.
  *
- * An object counts as unchanged when it comes from the same file, document and List item, starts
- * at the same line and column, has the same source text (`MeshObject.span`: equal text and start
- * give equal positions for every field, so equal origins) and the same TypeScript origin. Objects
- * without a span (built in code, not read from text) never count as unchanged.
+ * An object is KEPT (the predecessor's object stands for it) when it comes from the same file,
+ * document and List item, starts at the same line and column, has the same source text
+ * (`MeshObject.span`: equal text and start give equal positions for every field, so equal origins)
+ * and the same TypeScript origin. Objects without a span (built in code, not read from text) are
+ * never kept.
+ *
+ * An object is MOVED when it is not kept but has the same content: the same kind, API version and
+ * key, and the same source text or, failing that (a List whose other items changed, a restyle), an
+ * equal body. cdk8s writes one file per chart, so an edit that adds or removes lines moves every
+ * later document of the file: without this, every one of them would count as changed. A moved
+ * object is the NEW `MeshObject` (findings and origins need its new file, line, document and
+ * TypeScript origin); what its position reaches decides how the view base treats it
+ * ({@link movedRole}):
+ * - VirtualServices and DestinationRules: their origins are in route metadata and cluster
+ *   metadata, views a view base shares per host: they count as changed (the hosts they name are
+ *   rebuilt, with the new lines), exactly like an edit. A WorkloadEntry (an endpoint origin inside
+ *   the ServiceEntry cluster views the workload index feeds) counts as changed too, which costs the
+ *   view base as an edit of one does.
+ * - Services and ServiceEntries: their origin is in their service view, their default routes, the
+ *   inbound cluster metadata and ServiceEntry endpoints. The graph rebuilds its service index with
+ *   the predecessor's `ServiceInfo` for every object it kept and a new one for a moved object, so
+ *   every per-service value of the moved service is made again (keyed on the `ServiceInfo`), and
+ *   the view counts its hosts as touched (routes and cluster views that read them are rebuilt:
+ *   `view/carry.ts`).
+ * - Pod workloads: their position reaches only their own proxy's identity and membership evidence,
+ *   both per graph; what services derive from them (data plane, service accounts) reads labels,
+ *   namespace and template, all equal. The workload index is rebuilt (new `Workload`s for the
+ *   moved objects), nothing the view shares is touched.
+ * - Sidecars, PeerAuthentications and AuthorizationPolicies: read per proxy (inbound, scope), never
+ *   through a shared view; the policy index is rebuilt. Its answers depend on input order (the
+ *   first namespace-wide PeerAuthentication wins), which the shared per-namespace mTLS modes read:
+ *   a move that changes the order of these kinds counts as a change of them (no view base).
+ * - Namespaces: they decide memberships, whose evidence points at them; memberships are then not
+ *   copied from the predecessor.
+ * - Every other kind (Gateways, the `istio` ConfigMap, kinds meshproof does not model): read only
+ *   per graph, never through what a view base shares.
+ * The alternative, origins relative to their document and shifted at translation time, would have
+ * made every shared view object position-free, but origins are read as file:line by the xDS
+ * metadata, findings and proofs alike, and a shared object cannot hold two graphs' lines: moved
+ * objects are new objects, and what holds their positions is rebuilt.
  */
 import type { MeshObject } from './object.js';
+
+/** An object whose content is unchanged but whose position (file, document, item, line, column or TypeScript origin) is not. */
+export interface MovedObject {
+  /** The predecessor's object. */
+  readonly previous: MeshObject;
+  /** The new input's object (the one the new graph holds). */
+  readonly next: MeshObject;
+}
 
 /** The objects of a new graph with its predecessor's unchanged ones in their place, and what changed. */
 export interface KeptObjects {
   /** The new graph's objects, input order: the predecessor's object wherever it is unchanged. */
   readonly objects: readonly MeshObject[];
-  /** Objects of either graph that are not in both: new or edited ones, and removed or replaced ones of the predecessor. */
+  /** Objects of either graph that are not in both and not moved: new or edited ones, and removed or replaced ones of the predecessor. */
   readonly changed: readonly MeshObject[];
+  /** Objects whose content is unchanged but that moved (see the module comment), input order. */
+  readonly moved: readonly MovedObject[];
   /** How many of `objects` are the predecessor's. */
   readonly kept: number;
 }
@@ -29,7 +75,18 @@ export interface KeptObjects {
 export function sameSource(a: MeshObject, b: MeshObject): boolean {
   return a.span !== undefined && a.span === b.span && a.file === b.file && a.docIndex === b.docIndex && a.itemIndex === b.itemIndex
     && a.location.line === b.location.line && a.location.column === b.location.column && a.location.file === b.location.file
-    && a.kind === b.kind && a.apiVersion === b.apiVersion && a.key === b.key && a.known === b.known && sameOrigin(a.source, b.source);
+    && sameContent(a, b) && sameOrigin(a.source, b.source);
+}
+
+/**
+ * Whether `a` and `b`, both read from text, have the same content whatever their positions: same
+ * kind, API version, key and modelling, and the same document text (same List item) or an equal
+ * body (compared as JSON, key order included: a reordered mapping counts as an edit).
+ */
+export function sameContent(a: MeshObject, b: MeshObject): boolean {
+  if (a.span === undefined || b.span === undefined) return false;
+  if (a.kind !== b.kind || a.apiVersion !== b.apiVersion || a.key !== b.key || a.known !== b.known) return false;
+  return (a.span === b.span && a.itemIndex === b.itemIndex) || JSON.stringify(a.body) === JSON.stringify(b.body);
 }
 
 function sameOrigin(a: MeshObject['source'], b: MeshObject['source']): boolean {
@@ -39,8 +96,9 @@ function sameOrigin(a: MeshObject['source'], b: MeshObject['source']): boolean {
 
 /**
  * `objects` with every object that has an unchanged predecessor (same `kind/namespace/name`, see
- * {@link sameSource}) replaced by it. Each predecessor stands in at most once (a duplicate key
- * keeps its own object).
+ * {@link sameSource}) replaced by it; then the objects left whose content a predecessor left has
+ * ({@link sameContent}) are moved. Each predecessor stands in, or moves, at most once (a duplicate
+ * key keeps its own object).
  */
 export function keepUnchanged(objects: readonly MeshObject[], previous: readonly MeshObject[]): KeptObjects {
   const byKey = new Map<string, MeshObject[]>();
@@ -50,19 +108,52 @@ export function keepUnchanged(objects: readonly MeshObject[], previous: readonly
     else byKey.set(o.key, [o]);
   }
   const used = new Set<MeshObject>();
-  const changed: MeshObject[] = [];
-  const out = objects.map((o) => {
-    const candidates = byKey.get(o.key);
-    const p = candidates?.find((c) => !used.has(c) && sameSource(c, o));
+  const unmatched: number[] = [];
+  const out = objects.map((o, i) => {
+    const p = byKey.get(o.key)?.find((c) => !used.has(c) && sameSource(c, o));
     if (p === undefined) {
-      changed.push(o);
+      unmatched.push(i);
       return o;
     }
     used.add(p);
     return p;
   });
+  const kept = used.size;
+  const changed: MeshObject[] = [];
+  const moved: MovedObject[] = [];
+  for (const i of unmatched) {
+    const o = objects[i]!;
+    const p = byKey.get(o.key)?.find((c) => !used.has(c) && sameContent(c, o));
+    if (p === undefined) changed.push(o);
+    else {
+      used.add(p);
+      moved.push({ previous: p, next: o });
+    }
+  }
   for (const p of previous) if (!used.has(p)) changed.push(p);
-  return { objects: out, changed, kept: used.size };
+  return { objects: out, changed, moved, kept };
+}
+
+/**
+ * How the view base treats a moved object of this kind (see the module comment): `changed` (as an
+ * edit), `services` (index rebuilt, hosts touched), `workloads` (index rebuilt), `policies` (index
+ * rebuilt, order checked), `namespaces` (memberships made again), `none` (nothing shared reads it).
+ */
+export type MovedRole = 'changed' | 'services' | 'workloads' | 'policies' | 'namespaces' | 'none';
+
+const ISTIO_NETWORKING = 'networking.istio.io';
+const ISTIO_SECURITY = 'security.istio.io';
+const POD_WORKLOADS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+
+/** {@link MovedRole} of a moved object. */
+export function movedRole(o: MeshObject): MovedRole {
+  if (!o.known) return 'none';
+  if (o.group === ISTIO_NETWORKING && (o.kind === 'VirtualService' || o.kind === 'DestinationRule' || o.kind === 'WorkloadEntry')) return 'changed';
+  if (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === ISTIO_NETWORKING)) return 'services';
+  if (POD_WORKLOADS.has(o.kind)) return 'workloads';
+  if ((o.kind === 'Sidecar' && o.group === ISTIO_NETWORKING) || ((o.kind === 'PeerAuthentication' || o.kind === 'AuthorizationPolicy') && o.group === ISTIO_SECURITY)) return 'policies';
+  if (o.kind === 'Namespace') return 'namespaces';
+  return 'none';
 }
 
 /** Whether two lists hold the same objects in the same order. */

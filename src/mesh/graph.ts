@@ -17,7 +17,7 @@ import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { WorkloadRegistry, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
-import { keepUnchanged, sameObjects } from './graph-carry.js';
+import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -31,6 +31,12 @@ const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 
 
 /** Workload kinds that run pods: a change to one reaches only the services selecting it (old or new labels), see `viewBase`. */
 const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS.filter((k) => k !== 'WorkloadEntry'));
+
+/** Kinds of the policy index (`policy.ts`). */
+const POLICY_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'];
+
+/** Whether two lists hold objects of the same keys in the same order. */
+const sameKeys = (a: readonly MeshObject[], b: readonly MeshObject[]): boolean => a.length === b.length && a.every((o, i) => o.key === b[i]!.key);
 
 /** An Istio VirtualService or DestinationRule. */
 const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io';
@@ -54,9 +60,9 @@ export interface GraphOptions {
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
    * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Objects whose source
    * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices,
-   * DestinationRules and pod workloads changed, so are the service and policy indexes (and the
-   * DestinationRule and workload ones when none of their kind changed), and the view shares what
-   * the changes do not reach (`viewBase`). Held weakly: a
+   * DestinationRules and pod workloads changed (other objects at most moved), so are the service
+   * and policy indexes (and the DestinationRule and workload ones when none of their kind changed),
+   * and the view shares what the changes do not reach (`viewBase`). Held weakly: a
    * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
    * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
    * Implies `carryOver`. @default none
@@ -117,12 +123,16 @@ export class MeshGraph {
   readonly carryOver: boolean;
   private readonly previousRef: WeakRef<MeshGraph> | undefined;
   /**
-   * With `GraphOptions.previous`: how many objects are the predecessor's (unchanged source) and how
-   * many changed (new, edited or removed; an edited one counts twice, both versions). Null without one.
+   * With `GraphOptions.previous`: how many objects are the predecessor's (unchanged source), how
+   * many changed (new, edited, moved or removed; an edited or moved one counts twice, both
+   * versions) and how many of those moved (same content elsewhere, `graph-carry.ts`; both
+   * versions). Null without one.
    */
-  readonly carried: { readonly kept: number; readonly changed: number } | null;
+  readonly carried: { readonly kept: number; readonly changed: number; readonly moved: number } | null;
   /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules and pod workloads (see `viewBase`). */
   private readonly changedForView: readonly MeshObject[] | undefined;
+  /** With `changedForView`: the moved objects the view counts as moved, not changed (`graph-carry.ts` movedRole). */
+  private readonly movedForView: readonly MovedObject[] | undefined;
 
   constructor(input: readonly MeshObject[], opts: GraphOptions = {}) {
     const prev = opts.previous;
@@ -157,22 +167,32 @@ export class MeshGraph {
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
     // Only VirtualServices, DestinationRules and pod workloads changed (istiod's updateContext for
-    // such a push): every other index is built from the very same objects in the same context, so
-    // the predecessor's serves (and the view may share what it built from them).
-    const viewable = prev !== undefined && kept !== undefined && kept.changed.every((o) => isRoutingObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
+    // such a push), and other objects at most moved: every other index is built from the very same
+    // objects, or objects of the same content, in the same context, so the predecessor's serves, or
+    // is rebuilt reusing what it made from the kept objects (and the view may share what it built
+    // from them but for what the moved ones' positions reach: graph-carry.ts).
+    const moved = kept?.moved ?? [];
+    const roles = moved.map((m) => movedRole(m.next));
+    const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
+    const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
-      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
-    this.changedForView = viewable ? kept.changed : undefined;
-    this.carried = kept ? { kept: kept.kept, changed: kept.changed.length } : null;
-    const rulesKept = viewable && !kept.changed.some((o) => o.kind === 'DestinationRule');
-    const workloadsKept = viewable && !kept.changed.some((o) => POD_WORKLOAD_KINDS.has(o.kind));
-    this.services = viewable ? prev.services : new ServiceRegistry([...this.ofKind('Service'), ...this.ofKind('ServiceEntry')], this.clusterDomain, meshConfig);
+      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i])
+      && (!has('policies') || POLICY_KINDS.every((k) => sameKeys(prev.ofKind(k), this.ofKind(k))));
+    this.changedForView = viewable ? changedForView : undefined;
+    this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;
+    this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
+    const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule');
+    const workloadsKept = viewable && !changedForView.some((o) => POD_WORKLOAD_KINDS.has(o.kind)) && !has('workloads');
+    const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
+    this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : has('services') ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
     this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry(WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), viewable ? prev.workloads : undefined);
     this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
-    this.policies = viewable ? prev.policies : new PolicyIndex(['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].flatMap((k) => this.ofKind(k)), this.rootNamespace);
-    // A kept workload (the predecessor's object, same Namespace, same MeshConfig) has the same membership.
-    if (viewable) {
+    this.policies = viewable && !has('policies') ? prev.policies : new PolicyIndex(POLICY_KINDS.flatMap((k) => this.ofKind(k)), this.rootNamespace);
+    // A kept workload (the predecessor's object, same Namespace, same MeshConfig) has the same
+    // membership, but for its evidence when its Namespace moved.
+    if (viewable && !has('namespaces')) {
       for (const w of this.workloads.all) {
         const m = prev.membershipCache.get(w);
         if (m) this.membershipCache.set(w, m);
@@ -194,16 +214,21 @@ export class MeshGraph {
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules and pod workloads
    * (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods; not WorkloadEntries,
-   * which are ServiceEntry endpoints) changed since it, with those objects (new, edited and
-   * removed, both versions): this graph shares its service and policy indexes (and its workload
-   * index when no workload changed, else the unchanged workloads' objects), so what the view built
-   * from those is valid here as built, and what it built from routes, rules and the workloads a
-   * service selects is valid unless a changed object reaches a host it read (`view/carry.ts`).
-   * Undefined otherwise.
+   * which are ServiceEntry endpoints) changed since it, and other objects at most moved (same
+   * content, other position: `graph-carry.ts`), with
+   * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and
+   *   DestinationRules, both versions);
+   * - `moved`: the other moved objects (Services, ServiceEntries, pod workloads, policies, …).
+   * This graph shares its service and policy indexes (the service index rebuilt with the kept
+   * objects' very services when a Service or ServiceEntry moved, the policy index rebuilt when a
+   * policy moved), and its workload index when no workload changed or moved (else the kept
+   * workloads' objects), so what the view built from those is valid here as built, and what it
+   * built from routes, rules and the workloads a service selects is valid unless a changed object
+   * or a moved service reaches a host it read (`view/carry.ts`). Undefined otherwise.
    */
-  viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[] } | undefined {
+  viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[]; readonly moved: readonly MovedObject[] } | undefined {
     const graph = this.changedForView && this.previousRef?.deref();
-    return graph && { graph, changed: this.changedForView! };
+    return graph && { graph, changed: this.changedForView!, moved: this.movedForView! };
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

@@ -112,11 +112,20 @@ export class ServiceRegistry {
   private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
   /** ServiceEntry hosts with `workloadSelector`, the same way. */
   private readonly entriesBySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
+  /** The services of each object, for a successor's reuse (made on first use). */
+  private byObject: Map<MeshObject, readonly ServiceInfo[]> | undefined;
 
-  constructor(objects: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
+  /**
+   * Indexes the services of `objects`. With `previous` (the registry of a graph this one replaces,
+   * built with the same `domain` and `meshConfig`: the caller's duty), an object of it gets its very
+   * `ServiceInfo`s (a pure function of the object, domain and MeshConfig), so what is keyed on a
+   * service stays valid; an object it does not hold gets new ones.
+   */
+  constructor(objects: Iterable<MeshObject>, domain: string, meshConfig: MeshConfig = DEFAULT_MESH_CONFIG, previous?: ServiceRegistry) {
     const all: ServiceInfo[] = [];
+    const before = previous?.servicesByObject();
     for (const o of objects) {
-      for (const s of servicesOf(o, domain, meshConfig)) {
+      for (const s of before?.get(o) ?? servicesOf(o, domain, meshConfig)) {
         all.push(s);
         push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
         if (s.selector) {
@@ -129,6 +138,15 @@ export class ServiceRegistry {
       }
     }
     this.all = all;
+  }
+
+  private servicesByObject(): ReadonlyMap<MeshObject, readonly ServiceInfo[]> {
+    if (this.byObject === undefined) {
+      const m = new Map<MeshObject, ServiceInfo[]>();
+      for (const s of this.all) push(m, s.object, s);
+      this.byObject = m;
+    }
+    return this.byObject;
   }
 
   /**

@@ -13,7 +13,11 @@
  *   its labels before or after the change ({@link perServiceOf});
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
  *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
- *   selects a changed workload, or delegation is involved ({@link routesUnchanged}).
+ *   selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
+ * Objects that only moved (same content elsewhere, `graph-carry.ts`) count as changed when they are
+ * VirtualServices or DestinationRules; a moved Service or ServiceEntry has a new `ServiceInfo` (so
+ * its per-service values are made again, with its new origin) and touches its hosts as a service
+ * selecting a changed workload does; other moved kinds reach nothing shared here.
  * A changed object "names" a host when one of its hosts (resolved in its namespace) is the host, or
  * a wildcard covers it or is covered by it. `view-carry-diff.test.ts` holds every proxy's
  * translation on such a graph byte-equal to a from-scratch one over chains of such edits.
@@ -85,7 +89,7 @@ function touchedOf(graph: MeshGraph): Touched {
   let t = TOUCHED.get(graph);
   if (t === undefined) {
     const base = graph.viewBase();
-    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed) : { routes: null, rules: null, workloads: [] }));
+    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed, movedServiceHosts(graph, base.moved)) : { routes: null, rules: null, workloads: [] }));
   }
   return t;
 }
@@ -109,9 +113,21 @@ function selectsAny(s: ServiceInfo, workloads: readonly Workload[]): boolean {
   return s.selector !== null && workloads.some((w) => s.namespace === w.namespace && selects(s.selector!, w.labels));
 }
 
-function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Touched {
+/**
+ * The hosts of the services of moved Services and ServiceEntries (`MeshGraph.viewBase().moved`):
+ * their origins (service view, default routes, ServiceEntry endpoints) are at new lines, so what
+ * read those hosts is made again. Their content is unchanged, so their hosts are the same in
+ * either graph.
+ */
+function movedServiceHosts(graph: MeshGraph, moved: readonly { readonly next: MeshObject }[]): string[] {
+  const objects = new Set<MeshObject>();
+  for (const m of moved) if (m.next.kind === 'Service' || m.next.kind === 'ServiceEntry') objects.add(m.next);
+  return objects.size === 0 ? [] : graph.services.all.filter((s) => objects.has(s.object)).map((s) => s.host);
+}
+
+function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], movedHosts: readonly string[]): Touched {
   const workloads = changedWorkloads(graph, base, changed);
-  const selected = workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host);
+  const selected = [...(workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host)), ...movedHosts];
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
   const ruleHosts = rules.length === 0 && selected.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), selected);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { MeshGraph, type GraphOptions } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { runRules } from '../../../src/checks/engine.js';
+import { ALL_RULES } from '../../../src/checks/rules/index.js';
 import { type ResourceKind, type ResourceSet, type XdsResource, packResource, resourceName } from '../../../src/xds/resources.js';
 import { translateProxy, type WorkloadInstance } from '../../../src/xds/translate/index.js';
 
@@ -206,4 +208,39 @@ export function differences(a: Map<string, string>, b: Map<string, string>): str
   const diff = names.filter((n) => a.get(n) !== b.get(n));
   if (diff.length === 0 && JSON.stringify([...a.keys()]) !== JSON.stringify([...b.keys()])) return ['(order)'];
   return diff;
+}
+
+/** Proxies whose view (as JSON: problems, origins, subset labels, what no xDS byte shows) on `carried` differs from the one on `fresh`, with the first difference. */
+export function viewDifferences(carried: MeshGraph, fresh: MeshGraph): string[] {
+  const out: string[] = [];
+  const freshViews = new Map(proxiesOf(fresh).map((p) => [`${p.namespace}/${p.name}`, JSON.stringify(buildProxyView(fresh, p))]));
+  for (const p of proxiesOf(carried)) {
+    const a = JSON.stringify(buildProxyView(carried, p));
+    const b = freshViews.get(`${p.namespace}/${p.name}`);
+    if (a === b) continue;
+    let i = 0;
+    while (b !== undefined && i < a.length && a[i] === b[i]) i++;
+    out.push(`${p.namespace}/${p.name}: …${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b?.slice(Math.max(0, i - 80), i + 80)}…`);
+  }
+  return out;
+}
+
+/** How many cluster views and host routes of `next`'s proxies are the predecessor's very objects. */
+export function sharedObjects(previous: MeshGraph, next: MeshGraph): number {
+  let shared = 0;
+  const before = new Map(proxiesOf(previous).map((p) => [`${p.namespace}/${p.name}`, buildProxyView(previous, p)]));
+  for (const p of proxiesOf(next)) {
+    const old = before.get(`${p.namespace}/${p.name}`);
+    if (!old) continue;
+    const view = buildProxyView(next, p);
+    const oldClusters = new Set(old.clusters);
+    const oldRoutes = new Set(old.routes);
+    shared += view.clusters.filter((c) => oldClusters.has(c)).length + view.routes.filter((r) => oldRoutes.has(r)).length;
+  }
+  return shared;
+}
+
+/** Every rule's findings on `graph`, one JSON line each (rule, message, resource, file:line:column, TypeScript origin, field), sorted. */
+export function findingLines(graph: MeshGraph): string[] {
+  return runRules(graph, ALL_RULES).map((f) => JSON.stringify(f));
 }

@@ -7,7 +7,7 @@ import type { MeshGraph } from '../../../src/mesh/graph.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { carryOverStoreOf, prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
 import { seeded } from '../../_random.js';
-import { differences, packedMesh } from './_carry.js';
+import { differences, findingLines, packedMesh, sharedObjects, viewDifferences } from './_carry.js';
 import { type MeshState, cloneState, corpora, graphOf } from './_mesh-state.js';
 import { MUTATIONS, type Mutation } from './_mutations.js';
 
@@ -29,36 +29,6 @@ const ROUTE_EDITS = MUTATIONS.filter((m) => m.name.startsWith('VirtualService') 
 function routesApart(s: MeshState): MeshState {
   for (const p of s.placed) p.file = p.doc.kind === 'VirtualService' || p.doc.kind === 'DestinationRule' ? 1 : 0;
   return s;
-}
-
-/** Proxies whose view (as JSON) on `carried` differs from the one on `fresh`, with the first difference. */
-function viewDifferences(carried: MeshGraph, fresh: MeshGraph): string[] {
-  const out: string[] = [];
-  const freshViews = new Map(proxiesOf(fresh).map((p) => [`${p.namespace}/${p.name}`, JSON.stringify(buildProxyView(fresh, p))]));
-  for (const p of proxiesOf(carried)) {
-    const a = JSON.stringify(buildProxyView(carried, p));
-    const b = freshViews.get(`${p.namespace}/${p.name}`);
-    if (a === b) continue;
-    let i = 0;
-    while (b !== undefined && i < a.length && a[i] === b[i]) i++;
-    out.push(`${p.namespace}/${p.name}: …${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b?.slice(Math.max(0, i - 80), i + 80)}…`);
-  }
-  return out;
-}
-
-/** How many cluster views and host routes of `next`'s proxies are the predecessor's very objects. */
-function sharedObjects(previous: MeshGraph, next: MeshGraph): number {
-  let shared = 0;
-  const before = new Map(proxiesOf(previous).map((p) => [`${p.namespace}/${p.name}`, buildProxyView(previous, p)]));
-  for (const p of proxiesOf(next)) {
-    const old = before.get(`${p.namespace}/${p.name}`);
-    if (!old) continue;
-    const view = buildProxyView(next, p);
-    const oldClusters = new Set(old.clusters);
-    const oldRoutes = new Set(old.routes);
-    shared += view.clusters.filter((c) => oldClusters.has(c)).length + view.routes.filter((r) => oldRoutes.has(r)).length;
-  }
-  return shared;
 }
 
 /** Edits of pod workloads beyond `_mutations.ts`'s (labels, injection, service account, added). */
@@ -213,20 +183,32 @@ test('GIVEN reviews behind a PASSTHROUGH DestinationRule (its clusters\' TLS fol
   }
 });
 
-test('GIVEN a reload where a Service moved down one line besides a VirtualService edit WHEN the graph is built on its predecessor THEN it has no view base (the Service changed) and its output still equals a from-scratch translation', async () => {
+test('GIVEN a reload where a Service moved down one line besides a VirtualService edit WHEN the graph is built on its predecessor THEN it has a view base with the Service moved (not changed) AND its views, output and findings equal a from-scratch build\'s, the Service\'s origin at its new line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   try {
     const start = routesApart(cloneState(corpora()[0]!));
     const graph = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    packedMesh(graph, start.workloads);
     const candidate = cloneState(start);
     const vs = candidate.placed.find((p) => p.doc.kind === 'VirtualService')!;
     const route = vs.doc.spec.http[0];
     route.timeout = '7s';
-    candidate.placed.find((p) => p.doc.kind === 'Service')!.pad += 1;
+    const service = candidate.placed.find((p) => p.doc.kind === 'Service')!;
+    service.pad += 1;
     const next = await graphOf(candidate, join(dir, 'm'), { previous: graph });
-    assert.is(next.viewBase(), undefined);
-    const scratch = packedMesh(await graphOf(candidate, join(dir, 'm')), candidate.workloads, false);
+    const base = next.viewBase();
+    assert.ok(base, 'a moved Service keeps the view base');
+    assert.ok(base.moved.some((m) => m.next.kind === 'Service' && m.next.name === service.doc.metadata.name), 'the Service moved (and the documents after it in its file)');
+    assert.ok(base.changed.some((o) => o.kind === 'VirtualService' && o.name === vs.doc.metadata.name), 'the edited VirtualService changed');
+    assert.equal([...new Set(base.changed.map((o) => o.kind))].sort(), ['DestinationRule', 'VirtualService'], 'changed: the edited VirtualService and the routing objects it moved (counted as changed: their origins are in route and cluster metadata)');
+    const key = `Service/${service.doc.metadata.namespace}/${service.doc.metadata.name}`;
+    const line = (g: MeshGraph) => g.objects.find((o) => o.key === key)!.location.line;
+    assert.is(line(next), line(graph) + 1, 'the new graph holds the moved Service at its new line');
+    const fresh = await graphOf(candidate, join(dir, 'm'));
+    assert.equal(viewDifferences(next, fresh), []);
+    const scratch = packedMesh(fresh, candidate.workloads, false);
     assert.equal(differences(packedMesh(next, candidate.workloads), scratch), []);
+    assert.equal(findingLines(next), findingLines(fresh));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
