@@ -3,7 +3,17 @@ import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 import { describeWorkload, RequestAuthenticationIndex } from './_helpers.js';
 
-const CLAIM_PREFIX = '@request.auth.claims.';
+const CLAIM_PREFIX = '@request.auth.claims';
+
+/**
+ * Whether a header key routes on a JWT claim, as Istio's pkg/jwt ToRoutingClaim decides: the prefix
+ * `@request.auth.claims` in any case, then `.claim(.nested)*` or `[claim]([nested])*`.
+ */
+export function isRoutingClaim(key: string): boolean {
+  if (!key.toLowerCase().startsWith(CLAIM_PREFIX)) return false;
+  const rest = key.slice(CLAIM_PREFIX.length);
+  return (rest.startsWith('.') && rest.length > 1) || (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2);
+}
 
 /** `security/jwt-claim-routing-without-request-authentication` (IST0149). */
 const jwtClaimRoutingWithoutRequestAuthentication: Rule = {
@@ -12,7 +22,8 @@ const jwtClaimRoutingWithoutRequestAuthentication: Rule = {
   severity: 'error',
   summary: 'A gateway VirtualService routes on @request.auth.claims headers, but no RequestAuthentication covers the gateway workload.',
   docs: [
-    'Matching `headers` (or `withoutHeaders`) keys `@request.auth.claims.<claim>` routes on claims of a JWT that',
+    'Matching `headers` (or `withoutHeaders`) keys `@request.auth.claims.<claim>` (or `@request.auth.claims[<claim>]`,',
+    'the prefix in any case) routes on claims of a JWT that',
     'the gateway has validated. Claims exist only when a RequestAuthentication (in the gateway workload\'s',
     'namespace or the root namespace, selecting it or without selector) applies to the gateway pods; without one',
     'the match never succeeds and the claim-based route is dead. Fix: add a RequestAuthentication with the',
@@ -55,7 +66,7 @@ function firstClaimMatch(vs: MeshObject): FieldPath | undefined {
       for (const field of ['headers', 'withoutHeaders'] as const) {
         const headers = m[field];
         if (!isRecord(headers)) continue;
-        const key = Object.keys(headers).find((k) => k.startsWith(CLAIM_PREFIX));
+        const key = Object.keys(headers).find(isRoutingClaim);
         if (key !== undefined) return ['spec', 'http', i, 'match', j, field, key];
       }
     }
