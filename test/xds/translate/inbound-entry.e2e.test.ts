@@ -1,0 +1,91 @@
+/**
+ * Over real sockets: the inbound side translated for a pod that only a ServiceEntry's
+ * `workloadSelector` selects, served by our ADS server to the reference proxy (as verify's runtime
+ * serves an inbound sidecar: `inboundResources`, one listener per inbound port on the workload's own
+ * loopback address), with the workload certificate over SDS. STRICT refuses plaintext, the
+ * AuthorizationPolicy admits namespace `web` and refuses others with 403, and an admitted call
+ * reaches the application on the entry's `targetPort`.
+ */
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { createExtensions } from '../../../src/proxy/extensions.js';
+import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
+import { inboundResources } from '../../../src/verify/runtime/inbound.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { get, startTestProxy, startXds } from '../../proxy/_harness.js';
+import { httpsGet, waitSecrets } from '../../proxy/security/_e2e.js';
+import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
+
+type Obj = Record<string, unknown>;
+const NS = 'ledger';
+const octet = () => 1 + Math.floor(Math.random() * 250);
+/** Distinct loopback addresses for the sidecar and the application, so the entry's targetPort can be a real port on both. */
+const SIDECAR = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
+const APP = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 2}`);
+
+/** A port the system hands out on `host` (port 0), free again once returned: the entry's targetPort. */
+async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, host, r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function mesh(targetPort: number): Obj[] {
+  return [
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ledger', namespace: NS },
+      spec: { template: { metadata: { labels: { app: 'ledger' } }, spec: { serviceAccountName: 'ledger', containers: [{ name: 'app', ports: [{ containerPort: targetPort }] }] } } } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'ledger', namespace: NS },
+      spec: { hosts: ['ledger.internal.example'], location: 'MESH_INTERNAL', resolution: 'STATIC', workloadSelector: { labels: { app: 'ledger' } }, ports: [{ number: 80, name: 'http', protocol: 'HTTP', targetPort }] } },
+    { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'strict', namespace: NS }, spec: { mtls: { mode: 'STRICT' } } },
+    { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'from-web', namespace: NS },
+      spec: { selector: { matchLabels: { app: 'ledger' } }, rules: [{ from: [{ source: { namespaces: ['web'] } }] }] } },
+  ];
+}
+
+test('GIVEN a pod only a ServiceEntry selects, STRICT mTLS and an ALLOW policy WHEN its translated inbound side serves real callers THEN plaintext is refused, namespace web reaches the app on targetPort, others get 403', async () => {
+  const port = await freePort(SIDECAR);
+  const received: string[] = [];
+  const app = http.createServer((req, res) => { received.push(req.url ?? ''); res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ app: 'ledger', url: req.url })); });
+  await new Promise<void>((r) => app.listen(port, APP, r));
+  let xds: Awaited<ReturnType<typeof startXds>> | undefined;
+  let proxy: Awaited<ReturnType<typeof startTestProxy>> | undefined;
+  try {
+    const set = translateProxy(buildProxyView(graphOf(mesh(port)), describeProxy({ name: 'ledger', namespace: NS, labels: { app: 'ledger' }, serviceAccount: 'ledger' })), []);
+    const { listeners, clusters } = inboundResources(set, SIDECAR, APP);
+    assert.equal(listeners.map((l) => l.filterChains.map((c) => c.name)), [[`inbound_0.0.0.0_${port}_mtls`]], 'one STRICT chain on the entry\'s target port');
+    const pki = await testPki();
+    const secrets = [certSecret('default', await pki.workload(NS, 'ledger')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
+    xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets });
+    const ext = createExtensions();
+    proxy = await startTestProxy(xds.port, { extensions: ext });
+    await proxy.waitReady(5000);
+    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    assert.equal(proxy.ads.nacks.map((n) => n.message), []);
+    const as = async (ns: string, sa: string) => {
+      const c = await pki.workload(ns, sa);
+      return { host: SIDECAR, ca: pki.ca.rootCertificatePem, cert: c.certificateChainPem, key: c.privateKeyPem, checkServerIdentity: () => undefined };
+    };
+
+    const plain = await get(port, '/plain', {}, 'GET', undefined, SIDECAR).then((r) => `status ${r.status}`, (e: Error) => `error ${e.message}`);
+    assert.match(plain, /^error /, 'STRICT: no raw_buffer chain');
+    const web = await httpsGet(port, await as('web', 'frontend'), '/pay');
+    assert.is(web.status, 200, JSON.stringify(web));
+    assert.equal(JSON.parse(web.body!), { app: 'ledger', url: '/pay' });
+    const other = await httpsGet(port, await as('shop', 'cart'), '/pay');
+    assert.equal([other.status, other.body], [403, 'RBAC: access denied']);
+    assert.equal(received, ['/pay'], 'only the admitted call reached the application');
+  } finally {
+    await proxy?.close();
+    await xds?.close();
+    await new Promise((r) => { app.closeAllConnections(); app.close(r); });
+  }
+});
+
+test.run();
