@@ -130,6 +130,9 @@ export class NodePublisher {
     const present = new Set<string>();
     const issued = new Map<string, IssuedCertificate>();
     const secretLists = new Map<string, Secret[]>();
+    // Nodes made now (with a stream, or eager) go first, so a failure among them is known (this graph
+    // may fail) before the deferred ones decide whether an older snapshot must be made to fall back on.
+    const deferred: (() => void)[] = [];
     for (const proxy of input.proxies) {
       let creds = credentials.get(proxy.namespace);
       if (!creds) {
@@ -153,9 +156,13 @@ export class NodePublisher {
         present.add(id);
         const list = secrets;
         // The secrets current when the snapshot is made (a deferred one may be made after its identity's certificate was re-issued).
-        this.publish(id, inputs, () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: this.secretsNow.get(secretsKey) ?? list }), input.eager && !proxyless, counts, true);
+        const make = () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: this.secretsNow.get(secretsKey) ?? list });
+        const now = input.eager && !proxyless;
+        if (now || this.cache.isWatched(id)) this.publish(id, inputs, make, now, counts, true);
+        else deferred.push(() => this.publish(id, inputs, make, now, counts, true));
       }
     }
+    for (const publish of deferred) publish();
     // Identities no longer in the mesh: their nodes' snapshots are dropped by the caller.
     for (const k of [...this.secretsNow.keys()]) if (!secretLists.has(k)) this.secretsNow.delete(k);
     return { present, issued };

@@ -6,6 +6,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NodePublisher, noCounts, type NodeInputs } from '../../src/cli/xds-serve-nodes.js';
+import type { MeshGraph } from '../../src/mesh/graph.js';
+import type { IssuedCertificate } from '../../src/pki/index.js';
 import { MAX_DEFERRED_FALLBACKS, SnapshotCache, type SnapshotFallback } from '../../src/xds/snapshot-cache.js';
 import { createSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
 import { edsCluster, meshResources, weightedRoute } from './_fixtures.js';
@@ -104,6 +107,29 @@ test('GIVEN newer deferred snapshots that cannot fail (mayFail false) WHEN an ol
     assert.is(cache.fallbacksMade(), mayFail ? 2 : 0, `mayFail ${mayFail}`);
     assert.is(made, cache.fallbacksMade());
     assert.is(cache.getSnapshot('n')?.version, good(40).version);
+  }
+});
+
+test('GIVEN xds serve with the check suite (graphs taken to be makeable) WHEN a connected node\'s snapshot fails on two graphs in a row THEN a never-connected node\'s older snapshot is made before it is pushed out (those graphs may fail), and it gets it; on graphs where nothing failed it is dropped unmade', () => {
+  for (const connectedFails of [true, false]) {
+    const cache = new SnapshotCache();
+    const lines: string[] = [];
+    const nodes = new NodePublisher(cache, (l) => lines.push(l), true, true);
+    cache.watch('c', () => {});
+    const cert = {} as IssuedCertificate;
+    const inputsOf = (): NodeInputs => ({ graph: {} as MeshGraph, workloads: [], cert });
+    const counts = noCounts();
+    const fail = () => { throw new Error('cannot encode Infinity'); };
+    const g1 = inputsOf();
+    nodes.publish('x', g1, () => good(10), false, counts);
+    for (const _ of [2, 3]) {
+      const g = inputsOf();
+      nodes.publish('c', g, connectedFails ? fail : () => good(50), false, counts);
+      nodes.publish('x', g, fail, false, counts);
+    }
+    assert.is(counts.fallbacksMade, connectedFails ? 1 : 0, `connected node fails: ${connectedFails}`);
+    assert.is(cache.getSnapshot('x')?.version, connectedFails ? good(10).version : undefined);
+    assert.is(lines.filter((l) => l.startsWith('xds serve: x: ')).length, 1, lines.join('\n'));
   }
 });
 
