@@ -71,8 +71,10 @@ const httpRetry: Rule = {
         for (const policy of r.retryOn.split(',')) {
           const status = statusOf(policy);
           if (status !== null ? STATUS_TEXT.has(status) : RETRY_ON.has(policy)) continue;
-          const hint = status === null ? suggestion(policy) : undefined;
-          const fix = hint ? `did you mean "${hint}"?` : status !== null ? 'use a standard HTTP status code' : `use one of ${[...RETRY_ON].join(', ')}, or a status code`;
+          const trimmed = policy.trim();
+          const spaced = trimmed !== policy && (RETRY_ON.has(trimmed) || (statusOf(trimmed) !== null && STATUS_TEXT.has(statusOf(trimmed)!)));
+          const hint = status === null && !spaced ? suggestion(policy) : undefined;
+          const fix = spaced ? `remove the spaces around the commas ("${r.retryOn.split(',').map((p) => p.trim()).join(',')}"): Istio splits on "," alone` : hint ? `did you mean "${hint}"?` : status !== null ? 'use a standard HTTP status code' : `use one of ${[...RETRY_ON].join(', ')}, or a status code`;
           ctx.report(vs, `retries.retryOn ${JSON.stringify(r.retryOn)}: ${JSON.stringify(policy)} is not a valid retryOn policy (Envoy's retry conditions, comma-separated without spaces); ${fix}`, { path: [...at, 'retryOn'] });
         }
       });
