@@ -194,3 +194,74 @@ const CREATE: Record<string, (s: MeshState, r: Rng) => unknown> = {
 
 /** Every mutation, grouped by what it touches. */
 export const MUTATIONS: readonly Mutation[] = [...SERVICE, ...DESTINATION_RULE, ...VIRTUAL_SERVICE, ...SERVICE_ENTRY, ...POLICY, MESH_CONFIG, ...WORKLOADS, ...LAYOUT];
+
+/** A document of `s` that is neither the first nor the last (so edits before it move the ones after). */
+const midFile = (s: MeshState, r: Rng, ok: (p: Placed) => boolean): Placed | undefined => pick(r, s.placed.filter((p, i) => i > 0 && i < s.placed.length - 1 && ok(p)));
+
+/** A pod workload document for `svc`'s selector, version v3. */
+const deploymentFor = (svc: Doc, name: string): Doc => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns(svc) }, spec: { template: { metadata: { labels: { ...(svc.spec?.selector ?? {}), version: 'v3' } }, spec: { containers: [{ name: 'app' }] } } } });
+
+/**
+ * Edits that add, remove or reorder documents or lines in the middle of a file (as a cdk8s chart's
+ * one file changes), so that every document after the edit moves: content unchanged, other document
+ * index, lines or List item. Only VirtualServices, DestinationRules and pod workloads are edited;
+ * the rest only moves (`MeshGraph.viewBase` must survive every one of them).
+ */
+export const MID_FILE: readonly Mutation[] = [
+  { name: 'Deployment added before a Service', apply: (s, r) => {
+    const p = midFile(s, r, (x) => x.doc.kind === 'Service' && Array.isArray(x.doc.spec?.ports));
+    if (!p) return null;
+    const name = `${p.doc.metadata.name}-v3-${Math.floor(r() * 1e4)}`;
+    s.placed.splice(s.placed.indexOf(p), 0, { doc: deploymentFor(p.doc, name), file: p.file, pad: 0, flow: false });
+    return `Deployment ${ns(p.doc)}/${name} added before ${id(p.doc)}`;
+  } },
+  { name: 'VirtualService grown by a match', apply: (s, r) => {
+    const p = midFile(s, r, (x) => x.doc.kind === 'VirtualService' && httpRoutes(x.doc).length > 0);
+    if (!p) return null;
+    const first = httpRoutes(p.doc)[0]!;
+    const added: Doc = { match: [{ uri: { prefix: `/grown${Math.floor(r() * 100)}` } }, { headers: { 'x-grown': { exact: 'yes' } } }], ...(first.route ? { route: structuredClone(first.route) } : first.redirect ? { redirect: structuredClone(first.redirect) } : { directResponse: { status: 204 } }) };
+    p.doc.spec.http.unshift(added);
+    return `${id(p.doc)}: a matched http route added first (${JSON.stringify(added.match)})`;
+  } },
+  { name: 'DestinationRule grown by a subset', apply: (s, r) => {
+    const p = midFile(s, r, (x) => x.doc.kind === 'DestinationRule');
+    if (!p) return null;
+    const subsets: Doc[] = (spec(p.doc).subsets ??= []);
+    subsets.push({ name: `grown${Math.floor(r() * 1e4)}`, labels: { version: 'v3', tier: 'grown' } });
+    return `${id(p.doc)}: subset ${subsets.at(-1)!.name} added`;
+  } },
+  { name: 'document deleted mid-file', apply: (s, r) => {
+    const p = midFile(s, r, (x) => ['VirtualService', 'DestinationRule'].includes(x.doc.kind) || (x.doc.kind === 'Deployment' && ns(x.doc) !== 'istio-system'));
+    if (!p) return null;
+    s.placed.splice(s.placed.indexOf(p), 1);
+    return `${id(p.doc)} deleted`;
+  } },
+  { name: 'List item inserted', apply: (s, r) => {
+    let list = s.placed.find((p) => p.doc.kind === 'List');
+    if (!list) {
+      // First, two to four documents from a Service on become one List document (they move into it).
+      const p = midFile(s, r, (x) => x.doc.kind === 'Service' && Array.isArray(x.doc.spec?.ports));
+      if (!p) return null;
+      const at = s.placed.indexOf(p);
+      const run = s.placed.slice(at, at + 2 + Math.floor(r() * 3)).filter((x) => x.file === p.file && x.doc.kind !== 'List');
+      s.placed.splice(at, run.length, (list = { doc: { apiVersion: 'v1', kind: 'List', items: run.map((x) => x.doc) }, file: p.file, pad: 0, flow: false }));
+    }
+    const items: Doc[] = list.doc.items;
+    const svc = items.find((d) => d.kind === 'Service' && d.spec?.selector) ?? pick(r, services(s));
+    if (!svc) return null;
+    const name = `${svc.metadata.name}-item-${Math.floor(r() * 1e4)}`;
+    const i = Math.floor(r() * items.length);
+    items.splice(i, 0, deploymentFor(svc, name));
+    return `Deployment ${ns(svc)}/${name} inserted as List item ${i} of ${items.map(id).join(', ')}`;
+  } },
+  { name: 'document moved elsewhere in its file', apply: (s, r) => {
+    const p = midFile(s, r, (x) => ['Service', 'ServiceEntry', 'Deployment', 'VirtualService', 'DestinationRule'].includes(x.doc.kind));
+    if (!p) return null;
+    s.placed.splice(s.placed.indexOf(p), 1);
+    const same = s.placed.filter((x) => x.file === p.file);
+    const before = pick(r, same);
+    s.placed.splice(before ? s.placed.indexOf(before) : s.placed.length, 0, p);
+    return `${id(p.doc)} moved before ${before ? id(before.doc) : 'the end'}`;
+  } },
+  ...LAYOUT.filter((m) => m.name === 'object moved down some lines' || m.name === 'object restyled (flow)'),
+];

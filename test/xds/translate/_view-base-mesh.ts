@@ -273,3 +273,144 @@ spec:
         metadata: { labels: { app: reviews, version: v1, tier: cron } }
         spec: { serviceAccountName: cron, containers: [{ name: app }] }
 `;
+
+/**
+ * A mesh for the moved-object tests (`view-moved-*.test.ts`), in the order a chart file could hold
+ * it: first the routing objects that name other services (a VirtualService of `web`, in namespace
+ * front, sending /api to `api` and /pay to the `payments.example` ServiceEntry, both in shop, which
+ * front's proxies see as every other namespace does; a DestinationRule of `web`), then the
+ * services they route to, which have no VirtualService or DestinationRule of their own (so only
+ * their own position reaches what is routed to them: default routes, service views, ServiceEntry
+ * endpoints), then policies (a namespace-wide PeerAuthentication, an AuthorizationPolicy, a Sidecar
+ * of `api` pods), the Gateway with its VirtualService and the ingress pods. Editing a document in
+ * the middle moves the ones after it.
+ */
+export const MOVED_BASE = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: istio-system }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: front, labels: { istio-injection: enabled } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: front }
+spec:
+  hosts: [web]
+  http:
+  - match: [{ uri: { prefix: /api } }]
+    route: [{ destination: { host: api.shop } }]
+    timeout: 3s
+  - match: [{ uri: { prefix: /pay } }]
+    route: [{ destination: { host: payments.example } }]
+  - route: [{ destination: { host: web, subset: v1 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: web, namespace: front }
+spec:
+  host: web
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: front }
+spec:
+  selector: { app: web }
+  ports:
+  - { name: http, port: 8080 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: front }
+spec:
+  template:
+    metadata: { labels: { app: web, version: v1 } }
+    spec: { containers: [{ name: app }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { app: api }
+  ports:
+  - { name: http, port: 9090 }
+  - { name: grpc-admin, port: 9091 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api, namespace: shop }
+spec:
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: app, ports: [{ containerPort: 9090 }] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: payments, namespace: shop }
+spec:
+  hosts: [payments.example]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports:
+  - { number: 80, name: http, protocol: HTTP }
+  endpoints:
+  - { address: 10.9.0.1 }
+  - { address: 10.9.0.2, labels: { zone: b } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: shop }
+spec:
+  mtls: { mode: STRICT }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  rules:
+  - from: [{ source: { principals: [cluster.local/ns/shop/sa/default] } }]
+    to: [{ operation: { methods: [GET] } }]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: api, namespace: shop }
+spec:
+  workloadSelector: { labels: { app: api } }
+  egress:
+  - hosts: ["./*"]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: public, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 80, name: http, protocol: HTTP }
+    hosts: ["*/web.example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web-public, namespace: shop }
+spec:
+  hosts: [web.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route: [{ destination: { host: api.shop.svc.cluster.local } }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ingress, namespace: istio-system }
+spec:
+  template:
+    metadata: { labels: { istio: ingressgateway } }
+    spec: { containers: [{ name: istio-proxy, args: [proxy, router] }] }
+`;

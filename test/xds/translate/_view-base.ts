@@ -16,8 +16,8 @@ import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { prepareCarryOver } from '../../../src/xds/translate/carry-over.js';
 import type { WorkloadInstance } from '../../../src/xds/translate/index.js';
 import { differences, packedMesh } from './_carry.js';
-import { type Doc, FILES, type MeshState, cloneState } from './_mesh-state.js';
-import { BASE } from './_view-base-mesh.js';
+import { type Doc, FILES, type MeshState, cloneState, workloadsOf } from './_mesh-state.js';
+import { BASE, MOVED_BASE } from './_view-base-mesh.js';
 
 export { KIND_DOCS } from './_view-base-mesh.js';
 
@@ -264,3 +264,9 @@ function somePod(s: MeshState, r: () => number): [string, string] {
   return [p.doc.kind, p.doc.metadata.name];
 }
 
+
+/** The state of `_view-base-mesh.ts` MOVED_BASE, every document in the first file (as a chart's), one workload instance per Deployment. */
+export function movedState(): MeshState {
+  const docs = docsOf(MOVED_BASE);
+  return { corpus: 'moved-base', placed: docs.map((doc) => ({ doc, file: 0, pad: 0, flow: false })), workloads: workloadsOf(docs, 60) };
+}

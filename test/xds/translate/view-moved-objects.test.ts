@@ -1,0 +1,117 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MeshGraph } from '../../../src/mesh/graph.js';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { prepareCarryOver } from '../../../src/xds/translate/carry-over.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { differences, findingLines, packedMesh, sharedObjects, viewDifferences } from './_carry.js';
+import { type Doc, type MeshState, cloneState, graphOf } from './_mesh-state.js';
+import { movedState } from './_view-base.js';
+
+/**
+ * Reloads that move objects (`src/mesh/graph-carry.ts`) on `_view-base-mesh.ts` MOVED_BASE, one
+ * file as a cdk8s chart writes it: a document inserted in the middle moves every later one. The
+ * graph keeps its view base, and everything the moved objects' positions reach (service views,
+ * default routes, ServiceEntry endpoints, inbound and RBAC metadata, findings) shows their new
+ * lines, as a from-scratch build does.
+ */
+const at = (s: MeshState, kind: string, name: string): number => s.placed.findIndex((p) => p.doc.kind === kind && p.doc.metadata?.name === name);
+
+/** `s` with a Deployment `batch` (which no Service selects) inserted before document `kind/name`. */
+function insertedBefore(s: MeshState, kind: string, name: string): MeshState {
+  const next = cloneState(s);
+  const doc: Doc = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'batch', namespace: 'shop' }, spec: { template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'app' }] } } } };
+  next.placed.splice(at(next, kind, name), 0, { doc, file: 0, pad: 0, flow: false });
+  return next;
+}
+
+/** The line of `kind/shop/name` in `g`. */
+const lineOf = (g: MeshGraph, kind: string, name: string, ns = 'shop'): number => g.get(kind, ns, name)!.location.line;
+
+test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the api Service (api, the payments ServiceEntry, the policies, the Gateway and its VirtualService and the ingress pods move) THEN the graph keeps its view base with those objects moved, not changed, AND the views, xDS resources and findings equal a from-scratch build\'s, at the moved objects\' new lines, while the web host\'s views are the predecessor\'s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
+  try {
+    const start = movedState();
+    const g1 = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    const before = packedMesh(g1, start.workloads);
+    prepareCarryOver(g1);
+    const next = insertedBefore(start, 'Service', 'api');
+    const g2 = await graphOf(next, join(dir, 'm'), { previous: g1 });
+    const base = g2.viewBase();
+    assert.ok(base, 'the insertion keeps the view base');
+    assert.equal(base.changed.map((o) => `${o.kind} ${o.name}`).sort(), ['Deployment batch', 'VirtualService web-public', 'VirtualService web-public'], 'changed: the new Deployment, and the moved VirtualService (its origins are in route metadata) both versions');
+    assert.equal(base.moved.map((m) => m.next.kind).sort(), ['AuthorizationPolicy', 'Deployment', 'Deployment', 'Gateway', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Sidecar']);
+    assert.equal(g2.carried, { kept: 7, changed: 1 + 2 * 9, moved: 2 * 9 });
+    assert.ok(lineOf(g2, 'Service', 'api') > lineOf(g1, 'Service', 'api'), 'the new graph holds the api Service at its new line');
+
+    const fresh = await graphOf(next, join(dir, 'm'));
+    assert.equal(viewDifferences(g2, fresh), []);
+    const carried = packedMesh(g2, next.workloads);
+    assert.equal(differences(carried, packedMesh(fresh, next.workloads, false)), []);
+    assert.equal(findingLines(g2), findingLines(fresh));
+    assert.ok(differences(before, carried).length > 0, 'the moved origins changed the output');
+
+    // What the web sidecar sees of api: the service view and the default route, at api's new line.
+    const web = proxiesOf(g2).find((p) => p.name === 'web')!;
+    const view = buildProxyView(g2, web);
+    const api = view.services.find((s) => s.host === 'api.shop.svc.cluster.local')!;
+    assert.is(api.origin.location.line, g2.get('Service', 'shop', 'api')!.locate(['metadata', 'name']).line, 'the api service view points at the moved Service');
+    const apiRoute = view.routes.find((r) => r.host === 'api.shop.svc.cluster.local' && r.port === 9090)!;
+    assert.is(apiRoute.http[0]!.origin.location.line, g2.get('Service', 'shop', 'api')!.locate(['metadata', 'name']).line, 'the default route to api points at the moved Service');
+    const payments = view.clusters.find((c) => c.host === 'payments.example')!;
+    assert.is(payments.endpoints![0]!.origin.location.line, g2.get('ServiceEntry', 'shop', 'payments')!.locate(['spec', 'endpoints', 0]).line, 'the ServiceEntry endpoints point at the moved ServiceEntry');
+    // The route metadata Envoy gets for the api default route.
+    const rc = translateProxy(view, next.workloads).routes!.flatMap((r) => r.virtualHosts).find((v) => v.domains.includes('api.shop.svc.cluster.local'))!;
+    const md = JSON.stringify(rc.routes[0]!.metadata);
+    assert.ok(md.includes(`"line":${g2.get('Service', 'shop', 'api')!.locate(['metadata', 'name']).line}`), `route metadata at the new line: ${md}`);
+
+    // The web host's cluster views (its DestinationRule and Service did not move) are shared.
+    const oldWeb = buildProxyView(g1, proxiesOf(g1).find((p) => p.name === 'web')!);
+    const webClusters = (v: typeof view) => v.clusters.filter((c) => c.host === 'web.front.svc.cluster.local');
+    assert.ok(webClusters(view).length > 0 && webClusters(view).every((c, i) => c === webClusters(oldWeb)[i]), 'the web cluster views are the predecessor\'s objects');
+    assert.ok(sharedObjects(g1, g2) > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the AuthorizationPolicy swap places THEN the view base is kept (one policy of each kind: their order is the same) AND the inbound mTLS and RBAC metadata point at their new lines, as a from-scratch build\'s; WHEN two PeerAuthentications of one namespace swap THEN there is no view base (their order decides the namespace mode)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
+  try {
+    const start = movedState();
+    const g1 = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    packedMesh(g1, start.workloads);
+    const swapped = cloneState(start);
+    const i = at(swapped, 'PeerAuthentication', 'default');
+    const j = at(swapped, 'AuthorizationPolicy', 'api');
+    [swapped.placed[i], swapped.placed[j]] = [swapped.placed[j]!, swapped.placed[i]!];
+    const g2 = await graphOf(swapped, join(dir, 'm'), { previous: g1 });
+    assert.ok(g2.viewBase(), 'policies that only moved keep the view base');
+    const fresh = await graphOf(swapped, join(dir, 'm'));
+    assert.equal(viewDifferences(g2, fresh), []);
+    assert.equal(differences(packedMesh(g2, swapped.workloads), packedMesh(fresh, swapped.workloads, false)), []);
+    assert.equal(findingLines(g2), findingLines(fresh));
+    const inbound = buildProxyView(g2, proxiesOf(g2).find((p) => p.name === 'api')!).inbound!;
+    assert.is(inbound.mtls.origin!.location.line, g2.get('PeerAuthentication', 'shop', 'default')!.locate(['spec', 'mtls']).line);
+
+    // A second namespace-wide PeerAuthentication: the first in input order decides shop's mode.
+    const two = cloneState(start);
+    two.placed.splice(at(two, 'PeerAuthentication', 'default') + 1, 0, { doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'second', namespace: 'shop' }, spec: { mtls: { mode: 'DISABLE' } } }, file: 0, pad: 0, flow: false });
+    const g3 = await graphOf(two, join(dir, 'm'), { carryOver: true });
+    packedMesh(g3, two.workloads);
+    const reordered = cloneState(two);
+    const a = at(reordered, 'PeerAuthentication', 'default');
+    [reordered.placed[a], reordered.placed[a + 1]] = [reordered.placed[a + 1]!, reordered.placed[a]!];
+    const g4 = await graphOf(reordered, join(dir, 'm'), { previous: g3 });
+    assert.is(g4.viewBase(), undefined, 'PeerAuthentications reordered: no view base');
+    const fresh4 = await graphOf(reordered, join(dir, 'm'));
+    assert.equal(differences(packedMesh(g4, reordered.workloads), packedMesh(fresh4, reordered.workloads, false)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
