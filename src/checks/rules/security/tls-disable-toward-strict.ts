@@ -7,12 +7,14 @@ import { serverTarget } from './_server-target.js';
 const tlsDisableTowardStrict: Rule = {
   id: 'security/tls-disable-toward-strict',
   severity: 'error',
-  summary: 'A DestinationRule sets tls.mode DISABLE toward workloads whose PeerAuthentication is STRICT, so every connection is rejected.',
+  summary: 'A DestinationRule sets tls.mode DISABLE (or SIMPLE) toward workloads whose PeerAuthentication is STRICT, so every connection is rejected.',
   docs: [
     '`tls.mode: DISABLE` (top level, in a subset, or in `portLevelSettings`) makes client sidecars send plaintext',
     'and turns off auto-mTLS for that traffic. When the destination workloads accept only mTLS (their effective',
     'PeerAuthentication, with UNSET modes inherited and `portLevelMtls` applied to the target port, is STRICT),',
-    'the server sidecar resets every such connection and clients see 503 (`UC`/`URX`). Fix: delete the `tls`',
+    'the server sidecar resets every such connection and clients see 503 (`UC`/`URX`). `tls.mode: SIMPLE` fails the',
+    'same way: the client sidecar originates TLS without a client certificate, and a STRICT inbound listener has',
+    'only Istio mTLS filter chains (client certificate from the mesh CA, Istio ALPN). Fix: delete the `tls`',
     'block so auto-mTLS applies, or set `mode: ISTIO_MUTUAL`; if plaintext is really wanted, add a documented',
     'PERMISSIVE exception for that workload or port. Only hosts backed by a Service or ServiceEntry with a',
     'selector are checked, since only their workloads are known. A workload without a sidecar (membership `none`:',
@@ -27,13 +29,14 @@ const tlsDisableTowardStrict: Rule = {
       if (services.length === 0) continue;
       const portLevel = clientTlsSettings(dr, true);
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
-        if (at.tls.mode !== 'DISABLE') continue;
+        if (at.tls.mode !== 'DISABLE' && at.tls.mode !== 'SIMPLE') continue;
         const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
         const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
         if (!hit) continue;
-        ctx.report(dr, `tls.mode DISABLE ${describeTarget(dr, at)} sends plaintext, but ${describeWorkload(hit.workload)} accepts only mTLS` +
+        const simple = at.tls.mode === 'SIMPLE';
+        ctx.report(dr, `tls.mode ${at.tls.mode} ${describeTarget(dr, at)} ${simple ? 'originates TLS without a client certificate (not Istio mTLS)' : 'sends plaintext'}, but ${describeWorkload(hit.workload)} accepts only mTLS` +
           `${hit.port !== undefined ? ` on port ${hit.port}` : ''} (${describePolicy(hit.decision.policy)} is STRICT), so ${graph.membershipOf(hit.workload).dataplane === 'ambient' ? 'ztunnel (ambient) rejects' : 'its sidecar rejects'} ` +
-          'these connections (503); remove the tls block to let auto-mTLS apply, or use mode ISTIO_MUTUAL', { path: [...at.path, 'mode'] });
+          `these connections (503); remove the tls block to let auto-mTLS apply, or use mode ISTIO_MUTUAL${simple ? ' (an app that serves TLS itself is reached through a PERMISSIVE port)' : ''}`, { path: [...at.path, 'mode'] });
       }
     }
   },
