@@ -276,7 +276,9 @@ spec:
 
 /**
  * A mesh for the moved-object tests (`view-moved-*.test.ts`), in the order a chart file could hold
- * it: first the routing objects that name other services (a VirtualService of `web`, in namespace
+ * it: first an app of its own in namespace tools (Service, Deployment, DestinationRule, then its
+ * VirtualService, so that an edit just before the VirtualService moves it alone of the four), then
+ * the routing objects that name other services (a VirtualService of `web`, in namespace
  * front, sending /api to `api` and /pay to the `payments.example` ServiceEntry, both in shop, which
  * front's proxies see as every other namespace does; a DestinationRule of `web`), then the
  * services they route to, which have no VirtualService or DestinationRule of their own (so only
@@ -297,6 +299,43 @@ metadata: { name: istio-system }
 apiVersion: v1
 kind: Namespace
 metadata: { name: front, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: tools, labels: { istio-injection: enabled } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: static, namespace: tools }
+spec:
+  selector: { app: static }
+  ports:
+  - { name: http, port: 8000 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: static, namespace: tools }
+spec:
+  template:
+    metadata: { labels: { app: static, version: v1 } }
+    spec: { containers: [{ name: app }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: static, namespace: tools }
+spec:
+  host: static
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: static, namespace: tools }
+spec:
+  hosts: [static]
+  http:
+  - route: [{ destination: { host: static, subset: v1 } }]
+    timeout: 5s
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService

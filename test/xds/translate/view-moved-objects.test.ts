@@ -44,7 +44,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the api 
     assert.ok(base, 'the insertion keeps the view base');
     assert.equal(base.changed.map((o) => `${o.kind} ${o.name}`).sort(), ['Deployment batch', 'VirtualService web-public', 'VirtualService web-public'], 'changed: the new Deployment, and the moved VirtualService (its origins are in route metadata) both versions');
     assert.equal(base.moved.map((m) => m.next.kind).sort(), ['AuthorizationPolicy', 'Deployment', 'Deployment', 'Gateway', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Sidecar']);
-    assert.equal(g2.carried, { kept: 7, changed: 1 + 2 * 9, moved: 2 * 9 });
+    assert.equal(g2.carried, { kept: 12, changed: 1 + 2 * 9, moved: 2 * 9 });
     assert.ok(lineOf(g2, 'Service', 'api') > lineOf(g1, 'Service', 'api'), 'the new graph holds the api Service at its new line');
 
     const fresh = await graphOf(next, join(dir, 'm'));
@@ -73,6 +73,34 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the api 
     const webClusters = (v: typeof view) => v.clusters.filter((c) => c.host === 'web.front.svc.cluster.local');
     assert.ok(webClusters(view).length > 0 && webClusters(view).every((c, i) => c === webClusters(oldWeb)[i]), 'the web cluster views are the predecessor\'s objects');
     assert.ok(sharedObjects(g1, g2) > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tools VirtualService (it moves, its Service and DestinationRule before it do not) THEN the VirtualService counts as changed AND the routes of static, which front\'s proxies share with other namespaces, carry its new lines in their view and Envoy route metadata, as a from-scratch build\'s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
+  try {
+    const start = movedState();
+    const g1 = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    packedMesh(g1, start.workloads);
+    prepareCarryOver(g1);
+    const next = insertedBefore(start, 'VirtualService', 'static');
+    const g2 = await graphOf(next, join(dir, 'm'), { previous: g1 });
+    const base = g2.viewBase();
+    assert.ok(base, 'the insertion keeps the view base');
+    assert.ok(base.changed.some((o) => o.kind === 'VirtualService' && o.name === 'static'), 'the moved VirtualService counts as changed');
+    const vsLine = (g: MeshGraph) => g.get('VirtualService', 'tools', 'static')!.locate(['spec', 'http', 0]).line;
+    assert.ok(vsLine(g2) > vsLine(g1));
+    const fresh = await graphOf(next, join(dir, 'm'));
+    assert.equal(viewDifferences(g2, fresh), []);
+    assert.equal(differences(packedMesh(g2, next.workloads), packedMesh(fresh, next.workloads, false)), []);
+    assert.equal(findingLines(g2), findingLines(fresh));
+    const view = buildProxyView(g2, proxiesOf(g2).find((p) => p.name === 'web')!);
+    const route = view.routes.find((r) => r.host === 'static.tools.svc.cluster.local')!.http[0]!;
+    assert.is(route.origin.location.line, vsLine(g2), 'the static route points at the moved VirtualService');
+    const vh = translateProxy(view, next.workloads).routes!.flatMap((r) => r.virtualHosts).find((v) => v.domains.includes('static.tools.svc.cluster.local'))!;
+    assert.ok(JSON.stringify(vh.routes[0]!.metadata).includes(`"line":${vsLine(g2)}`), 'Envoy route metadata at the new line');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
