@@ -19,7 +19,8 @@
  *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`);
  * - then, each reload on the one before: a DestinationRule edited, a Deployment edited (both with a
  *   view base: the view shared but for the hosts they reach), a Service edited (no view base: the
- *   translations found by content).
+ *   translations found by content), a document inserted mid-file (every later object moved: a view
+ *   base, what the moved objects' positions reach rebuilt, `src/mesh/graph-carry.ts`).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
  * translations for a successor (`carryOver`), as `xds serve`'s first graph does.
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
@@ -103,6 +104,19 @@ function serviceChanged(bodies: Record<string, unknown>[]): Record<string, unkno
   return out;
 }
 
+/**
+ * The bench mesh with a Deployment (`batch`, selected by no Service) inserted before the middle
+ * service's Service: every later document moves (document index + 1), as in a cdk8s chart's one
+ * file; moved VirtualServices and DestinationRules count as changed, moved Services get new
+ * service views, the rest only moved (`graph-carry.ts`): a view base.
+ */
+function documentInserted(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const at = out.findIndex((b) => b.kind === 'Service' && (b.metadata as { name: string }).name === `svc${Math.floor((out.filter((x) => x.kind === 'Service').length) / 2)}`);
+  out.splice(at, 0, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'batch', namespace: 'ns0' }, spec: { template: { metadata: { labels: { app: 'batch' } }, spec: { containers: [{ name: 'app' }] } } } });
+  return out;
+}
+
 /** The bench mesh with one VirtualService's split changed (90/10 → 60/40): the input change the carry-over case measures. */
 function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
   const out = structuredClone(bodies);
@@ -113,7 +127,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -146,15 +160,19 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   };
   const [ruleGraph, ruleCarried] = onPrevious(next, ruleChanged(edited));
   const [deploymentGraph, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
-  const [, serviceCarried] = onPrevious(deploymentGraph, serviceChanged(deploymentChanged(ruleChanged(edited))));
-  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, keyMs, reused };
+  const serviceEdited = serviceChanged(deploymentChanged(ruleChanged(edited)));
+  const [serviceGraph, serviceCarried] = onPrevious(deploymentGraph, serviceEdited);
+  // Then a document inserted mid-file: half the objects moved (view base kept, `graph-carry.ts`).
+  const [insertedGraph, insertedCarried] = onPrevious(serviceGraph, documentInserted(serviceEdited));
+  const inserted = { viewBase: insertedGraph.viewBase() !== undefined, moved: insertedGraph.carried!.moved / 2 };
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, insertedCarried, inserted, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (no view base)', r.serviceCarried]] as const) {
+    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (no view base)', r.serviceCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]] as const) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
@@ -166,14 +184,16 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('previous graph as `xds serve` reloads: only a VirtualService changed, so the view is shared with the previous graph');
   console.log('(MeshGraph.viewBase) but for that host, and so are its translations; then a DestinationRule edited (view shared but for');
   console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
-  console.log('Service edited (no view base: translations found by content, carry-over.ts).');
+  console.log('Service edited (no view base: translations found by content, carry-over.ts), then a Deployment inserted before the middle');
+  console.log('service\'s Service (every later object moved: moved VirtualServices and DestinationRules rebuilt at their new');
+  console.log('positions, moved Services\' views made again, the rest of the view shared: graph-carry.ts).');
   for (const r of rows) {
     const { built, reused, kept } = r.reused;
     const line = (k: keyof typeof built) => `${fmt(kept[k])} shared with the view / ${fmt(reused[k])} found by content / ${fmt(built[k])} built`;
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
 }
 
 /**
