@@ -1,7 +1,9 @@
 /**
  * routing/routes-never-applied on an AUTO_PASSTHROUGH Gateway server: istiod forwards its connections by SNI
  * and reads no VirtualService for it (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTLSRoutes),
- * so tls and tcp routes bound there are never applied; a PASSTHROUGH server applies tls routes.
+ * so tls and tcp routes bound there are never applied; a PASSTHROUGH server applies tls routes only
+ * (createGatewayTCPFilterChainOpts builds a passthrough server from TLS routes alone), and a server that
+ * terminates TLS (protocol TLS, mode SIMPLE) applies tcp routes.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -61,6 +63,16 @@ for (const section of ['tls', 'tcp']) {
 
 test('GIVEN tls routes on a PASSTHROUGH server WHEN checked THEN no finding', async () => {
   assert.equal((await findings(server(443, 'PASSTHROUGH'), 'tls')).map((f) => f.message), []);
+});
+
+test('GIVEN tcp routes on a PASSTHROUGH server WHEN checked THEN one warning saying it applies only tls routes', async () => {
+  const found = await findings(server(443, 'PASSTHROUGH'), 'tcp');
+  assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.ok(found[0]!.message.includes('The tcp routes') && found[0]!.message.includes('applies only tls routes'), found[0]!.message);
+});
+
+test('GIVEN tcp routes on a TLS server that terminates (SIMPLE) WHEN checked THEN no finding', async () => {
+  assert.equal((await findings(`${server(443, 'SIMPLE')}\n    # credential\n`.replace('tls: {mode: SIMPLE}', 'tls: {mode: SIMPLE, credentialName: shop-cert}'), 'tcp')).map((f) => f.message), []);
 });
 
 test('GIVEN a tls rule matching port 443 where 443 is AUTO_PASSTHROUGH beside a PASSTHROUGH 8443 WHEN checked THEN the rule is reported', async () => {

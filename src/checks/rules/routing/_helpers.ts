@@ -132,16 +132,19 @@ export interface ServedPort {
   /** The port number as written (Service port, or Gateway server `port.number`). */
   readonly number: unknown;
   /**
-   * True for a Gateway server with `tls.mode: AUTO_PASSTHROUGH`: istiod forwards its connections by SNI to the
-   * mesh cluster the SNI names and reads no VirtualService for it (gateway.go buildGatewayNetworkFiltersFromTLSRoutes),
-   * so no route kind applies there.
+   * The VirtualService route kinds a Gateway server applies when its TLS mode decides them, overriding the
+   * protocol's (`routeKindsFor`): a PASSTHROUGH server applies only `tls` routes (gateway.go
+   * createGatewayTCPFilterChainOpts: "Passthrough server" builds from TLS routes alone), and an AUTO_PASSTHROUGH
+   * server none (buildGatewayNetworkFiltersFromTLSRoutes forwards by SNI and reads no VirtualService).
    */
+  readonly kinds?: readonly ('http' | 'tls' | 'tcp')[];
+  /** True for an AUTO_PASSTHROUGH server (see `kinds`). */
   readonly ignoresRoutes?: boolean;
 }
 
 /**
  * The servers of `gateway` serving one of `hosts` (each once), with their protocol after TLS termination (Istio: a
- * server that is not PASSTHROUGH / AUTO_PASSTHROUGH terminates); an AUTO_PASSTHROUGH server is marked `ignoresRoutes`.
+ * server that is not PASSTHROUGH / AUTO_PASSTHROUGH terminates); PASSTHROUGH and AUTO_PASSTHROUGH servers carry their route `kinds`.
  */
 export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: MeshObject, hosts: readonly string[]): ServedPort[] {
   const seen = new Set<number>();
@@ -157,8 +160,8 @@ export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: 
       const protocol = terminated ? afterTlsTermination(declared) : declared;
       const auto = mode === 'AUTO_PASSTHROUGH';
       out.push({
-        where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''}${auto ? ', AUTO_PASSTHROUGH: routed by SNI, VirtualServices ignored' : ''})`,
-        protocol, number: port.number, ...(auto ? { ignoresRoutes: true } : {}),
+        where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''}${auto ? ', AUTO_PASSTHROUGH: routed by SNI, VirtualServices ignored' : mode === 'PASSTHROUGH' ? ', PASSTHROUGH: tls routes only' : ''})`,
+        protocol, number: port.number, ...(auto ? { ignoresRoutes: true, kinds: [] } : mode === 'PASSTHROUGH' ? { kinds: ['tls'] } : {}),
       });
     }
   }
@@ -185,7 +188,7 @@ export function httpPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
     if (!g.gateway) return null;
     for (const p of gatewayServerPortsOf(graph, vs, g.gateway, hosts)) {
       if (typeof p.number !== 'number') return null;
-      if (!p.ignoresRoutes && routeKindsFor(p.protocol).includes('http')) out.add(p.number);
+      if ((p.kinds ?? routeKindsFor(p.protocol)).includes('http')) out.add(p.number);
     }
   }
   return out;

@@ -13,8 +13,8 @@ const SECTIONS: readonly Section[] = ['http', 'tcp', 'tls'];
 
 type Port = ServedPort;
 
-/** The VirtualService route kinds a port applies: none on an AUTO_PASSTHROUGH server, else by its protocol. */
-const kindsAt = (p: Port): readonly Section[] => (p.ignoresRoutes ? [] : routeKindsFor(p.protocol));
+/** The VirtualService route kinds a port applies: a Gateway server's TLS mode decides them when it sets `kinds`, else its protocol. */
+const kindsAt = (p: Port): readonly Section[] => p.kinds ?? routeKindsFor(p.protocol);
 
 /** Where a VirtualService's routes land: the sidecars (`mesh`) or one bound Gateway (`ns/name`), with its ports. */
 interface Target { readonly key: string; readonly what: string; readonly ports: Port[] }
@@ -45,7 +45,8 @@ const routesNeverApplied: Rule = {
     'only on TLS or HTTPS ports it does not terminate, and `tcp` routes on TCP-like ports. The protocol comes from',
     'the Service port\'s `appProtocol` or name prefix (`tcp-web` is TCP), a ServiceEntry\'s `protocol`, or for a',
     'Gateway its server protocol after TLS termination (an HTTPS server with `tls.mode: SIMPLE` carries HTTP; an',
-    '`AUTO_PASSTHROUGH` server forwards by SNI and applies no VirtualService route at all). When',
+    '`AUTO_PASSTHROUGH` server forwards by SNI and applies no VirtualService route at all, a `PASSTHROUGH` one only',
+    '`tls` routes). When',
     'none of the ports serving the hosts fits, the routes are silently ignored: sidecars proxy the port as plain TCP',
     'to the default destination, and a gateway answers 404. Checked for mesh VirtualServices whose hosts all resolve',
     'to services in the input (a wildcard inside the cluster domain, `*.ns.svc.cluster.local`, stands for the services it covers), and for each Gateway a VirtualService binds to. A single rule whose every match names',
@@ -79,6 +80,7 @@ const routesNeverApplied: Rule = {
           const listed = t.ports.slice(0, 3).map((p) => p.where).join('; ') + (t.ports.length > 3 ? `; and ${t.ports.length - 3} more` : '');
           ctx.report(vs, `The ${s} routes of this VirtualService are never applied by ${t.what}: no port serving its hosts carries ${s.toUpperCase()} traffic (${listed}); ` +
             (t.ports.every((p) => p.ignoresRoutes) ? 'an AUTO_PASSTHROUGH server forwards by SNI (outbound_.<port>_.<subset>_.<host>) and ignores VirtualServices: use tls.mode PASSTHROUGH for SNI routes, or drop the routes'
+                : s === 'tcp' && t.ports.some((p) => p.kinds?.includes('tls')) ? 'a PASSTHROUGH server applies only tls routes (by SNI): write them as tls routes with match.sniHosts'
                 : s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
             { path: ['spec', s] });
         }
