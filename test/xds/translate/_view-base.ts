@@ -31,9 +31,9 @@ const docsOf = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJ
 
 /**
  * Pod workloads in the second file; VirtualServices and DestinationRules last in the first: editing
- * one moves no object of another kind (a moved object counts as changed: a moved Service would
- * leave no view base, a moved VirtualService would recompute the routes a workload edit alone must
- * invalidate, moved workloads would touch every service).
+ * one moves no object of another kind (a moved VirtualService, DestinationRule or Service counts as
+ * changed for the hosts it reaches, `graph-carry.ts`, and would recompute the routes and views a
+ * workload edit alone must invalidate, hiding what the workload edit itself reaches).
  */
 export function place(s: MeshState): MeshState {
   // The gateway pod last: editing it moves no other pod.
@@ -44,8 +44,8 @@ export function place(s: MeshState): MeshState {
 }
 
 /**
- * The files' text: pod workloads one flow line each (editing one moves no other object: a moved
- * object counts as changed), the rest in block style.
+ * The files' text: pod workloads one flow line each (editing one moves no other object, see
+ * {@link place}), the rest in block style.
  */
 export function render(s: MeshState): string[] {
   return FILES.map((_, i) => s.placed.filter((p) => p.file === i).map((p) => `${'#\n'.repeat(p.pad)}${p.doc.kind === REMOVED ? 'null # removed\n' : i === 1 ? stringify(p.doc, { collectionStyle: 'flow', lineWidth: 0 }) : stringify(p.doc)}`).join('---\n'));
@@ -106,7 +106,7 @@ export const podLabels = (s: MeshState, kind: string, name: string): Record<stri
 export const podAnnotations = (s: MeshState, kind: string, name: string): Record<string, string> => ((template(find(s, kind, name)).metadata ??= {}).annotations ??= {});
 /**
  * Removes pod workload `name`, leaving an empty document in its place: the documents after it keep
- * their index and lines, so no other object moves (a moved object counts as changed).
+ * their index and lines, so no other object moves (see {@link place}).
  */
 export function removePod(s: MeshState, kind: string, name: string): void {
   const p = s.placed.find((x) => x.doc.kind === kind && x.doc.metadata?.name === name);
