@@ -1,4 +1,5 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { closest, editDistance } from '../../config/did-you-mean.js';
 import type { Rule } from '../../rule.js';
@@ -23,6 +24,10 @@ function identitiesOf(graph: MeshGraph): Map<string, NamespaceIdentities> {
     return e;
   };
   for (const sa of graph.objects) if (sa.kind === 'ServiceAccount' && sa.group === '') of(sa.namespace).accounts.add(sa.name);
+  for (const gw of gatewayApiOf(graph).ofKind('Gateway')) {
+    const account = deployedGatewayAccount(gw);
+    if (account) of(gw.namespace).accounts.add(account);
+  }
   for (const w of graph.workloads.all) {
     const e = of(w.namespace);
     const list = e.runAs.get(w.serviceAccount);
@@ -30,6 +35,23 @@ function identitiesOf(graph: MeshGraph): Map<string, NamespaceIdentities> {
     else e.runAs.set(w.serviceAccount, [w]);
   }
   return out;
+}
+
+/** Gateway classes whose istiod-deployed gateway is named after the Gateway alone (classinfo.go DisableNameSuffix). */
+const UNSUFFIXED_CLASSES: ReadonlySet<string> = new Set(['istio-waypoint', 'istio-east-west', 'agentgateway', 'agentgateway-waypoint']);
+
+/**
+ * The service account istiod's deployment controller gives the pods of a Gateway API Gateway it deploys
+ * (gatewaycommon/deploymentcontroller.go): the annotation gateway.istio.io/service-account, else
+ * `<gateway name>-<gatewayClassName>` (just `<gateway name>` for waypoint and east-west classes). Those pods
+ * are not in the input, so the account counts as declared. Undefined for a Gateway without a class.
+ */
+function deployedGatewayAccount(gw: MeshObject): string | undefined {
+  const annotated = gw.annotations['gateway.istio.io/service-account'];
+  if (annotated) return annotated;
+  const cls = gw.spec.gatewayClassName;
+  if (typeof cls !== 'string' || cls === '') return undefined;
+  return UNSUFFIXED_CLASSES.has(cls) ? gw.name : `${gw.name}-${cls}`;
 }
 
 /**
@@ -84,6 +106,8 @@ const principalNotFound: Rule = {
     'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
     'Exclusions (`notPrincipals`, `notValues` on `source.principal`) are checked too: one that matches nobody excludes',
     'nobody, so an ALLOW rule still admits (and a DENY rule still blocks) the callers it was meant to leave out.',
+    'A Gateway API Gateway counts as running as the service account istiod deploys it with (`<name>-<class>`, e.g.',
+    '`web-istio`; `<name>` for waypoints; or its `gateway.istio.io/service-account` annotation).',
     'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
@@ -118,8 +142,11 @@ const principalNotFound: Rule = {
         if (runners.length === 0) {
           if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
           const others = [...known.runAs.keys()].sort();
-          ctx.report(ap, `Principal "${principal}" names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}); ` +
-            `${effectOf(negated)}: fix the principal or the workload's serviceAccountName`, { path });
+          const near = closest(sa, [...others, ...known.accounts]);
+          const hint = near !== undefined && editDistance(sa, near) <= Math.max(2, Math.floor(sa.length / 3)) ? ` (did you mean "${m[1]}/ns/${ns}/sa/${near}"?)` : '';
+          ctx.report(ap, `Principal "${principal}" names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}` +
+            `${known.accounts.size > 0 ? `; declared accounts: ${[...known.accounts].sort().slice(0, 5).join(', ')}` : ''}); ` +
+            `${effectOf(negated)}: fix the principal${hint} or the workload's serviceAccountName`, { path });
           continue;
         }
         if (runners.some((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; })) continue;
