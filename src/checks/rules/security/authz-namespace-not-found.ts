@@ -1,3 +1,4 @@
+import { builtinNamespaces } from '../../../mesh/builtin-namespaces.js';
 import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { namespacePatternMatches } from './_helpers.js';
@@ -10,14 +11,15 @@ const authzNamespaceNotFound: Rule = {
   summary: 'An AuthorizationPolicy source.namespaces (or notNamespaces) entry matches no namespace in the input.',
   docs: [
     'Each entry of `rules[].from[].source.namespaces` and `notNamespaces` should name a namespace that exists:',
-    'a Namespace object, or a namespace some object in the input lives in. `*` matches every namespace;',
+    'a Namespace object, a namespace some object in the input lives in, one every cluster has (`default`,',
+    '`kube-system`, `kube-public`, `kube-node-lease`), or the mesh root namespace. `*` matches every namespace;',
     '`prefix*` and `*suffix` match by prefix and suffix. A typo (`bookinfo` vs `book-info`) silently makes an',
     'ALLOW rule match nobody (callers get 403) or a DENY rule protect nothing. Fix the name, or add the',
     'namespace to the input. Mirrors `istioctl analyze` IST0101 for AuthorizationPolicy.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'Namespace'],
   check(graph, ctx) {
-    const namespaces = graph.namespaces();
+    const namespaces = [...new Set([...graph.namespaces(), ...builtinNamespaces(graph.rootNamespace)])];
     const exact = new Set(namespaces.map((n) => n.toLowerCase()));
     const known = (p: string) => (p.includes('*') ? namespaces.some((n) => namespacePatternMatches(p, n)) : exact.has(p.toLowerCase()));
     const listed = namespaces.length === 0 ? 'there are none' : `known: ${namespaces.slice(0, 8).join(', ')}${namespaces.length > 8 ? ', …' : ''}`;

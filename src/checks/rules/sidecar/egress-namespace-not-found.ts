@@ -1,3 +1,4 @@
+import { builtinNamespaces } from '../../../mesh/builtin-namespaces.js';
 import { sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 
@@ -12,12 +13,11 @@ const egressNamespaceNotFound: Rule = {
     'common slip is writing a service name there (`bar/*` meaning the Service bar): the entry then imports nothing,',
     'and with `REGISTRY_ONLY` or a narrow Sidecar the workload cannot reach the service at all (502 `NR`/',
     'BlackHoleCluster). Reported when the namespace has no Namespace object and no object in the input (the root',
-    'namespace always exists). Fix: `./bar.<namespace>.svc.cluster.local` for one service, or the right namespace.',
+    'namespace and Kubernetes\' own `default`, `kube-system`, `kube-public`, `kube-node-lease` always exist). Fix: `./bar.<namespace>.svc.cluster.local` for one service, or the right namespace.',
   ].join(' '),
   kinds: ['Sidecar', 'Namespace', 'Service'],
   check(graph, ctx) {
-    const namespaces = new Set(graph.namespaces());
-    namespaces.add(graph.rootNamespace);
+    const namespaces = new Set([...graph.namespaces(), ...builtinNamespaces(graph.rootNamespace)]);
     for (const sc of graph.ofKind('Sidecar')) {
       for (const l of sidecarEgress(sc).listeners) {
         for (const h of l.hosts) {
