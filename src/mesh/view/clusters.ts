@@ -178,11 +178,20 @@ export class ClusterCollector {
     return rule;
   }
 
-  /** Adds (once) the cluster for `service` on `port`, `subset`; returns its name. */
+  /**
+   * Adds (once) the cluster for `service` on `port`, `subset`; returns its name. A subset the
+   * proxy's DestinationRule for the host does not define gets no cluster (the name is returned all
+   * the same: routes to it fail, as istiod's do).
+   */
   add(service: ServiceInfo, host: string, port: number, subset: string | undefined): string {
     const name = outboundClusterName(port, subset, host);
     if (this.clusters.has(name)) return name;
     const dr = this.destinationRule(host);
+    // istiod builds subset clusters only from the DestinationRule this proxy sees (cluster_builder
+    // applyDestinationRule over its subsets): a subset that rule does not define (or no rule: not
+    // exported here, shadowed by a rule of the proxy's namespace) has no cluster, and a route to it
+    // fails (Envoy 503 NC; here `BlackHoleCluster`). It does not get every pod of the service.
+    if (subset !== undefined && !dr?.subsets.some((s) => s.name === subset)) return name;
     // The service too: proxies of two namespaces may take different services for one host (a
     // ServiceEntry in one for a Kubernetes Service's host, `host-services.ts`) under one rule.
     const rk = `${ruleKey(dr)}\u0000${serviceId(service)}`;

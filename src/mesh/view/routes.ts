@@ -53,7 +53,17 @@ export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, w
     else if (service.ports.some((p) => p.number === env.scope.port)) port = env.scope.port;
   }
   const cluster = service && port !== null ? env.clusters.add(service, host, port, subset) : port !== null ? `outbound|${port}|${subset ?? ''}|${host}` : null;
-  const labels = subset === undefined ? undefined : env.clusters.destinationRule(host)?.subsets.find((s) => s.name === subset)?.labels;
+  const own = subset === undefined ? undefined : env.clusters.destinationRule(host)?.subsets.find((s) => s.name === subset);
+  const labels = own?.labels;
+  if (subset !== undefined && !own && service && port !== null) {
+    const rule = env.clusters.destinationRule(host);
+    env.problems.push({
+      code: 'view/subset-not-found',
+      message: `subset "${subset}" of ${host} is not defined by ${rule ? `the DestinationRule this proxy uses for it (${rule.namespace}/${rule.rules.map((r) => r.name).join(', ')})` : 'any DestinationRule this proxy sees for it (none is exported to its namespace)'}, so istiod builds no cluster ${cluster} for it and requests routed there fail (503 NC). ` +
+        `Fix: define subset "${subset}" in a DestinationRule for ${host} exported to the client's namespace, or route without the subset`,
+      origin: originOf(vs, [...path, 'subset']),
+    });
+  }
   // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
   const d: { -readonly [K in keyof DestinationView]?: DestinationView[K] } = { host, port, weight, cluster, known: service !== undefined };
   if (subset !== undefined) d.subset = subset;

@@ -18,7 +18,7 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
   writeFileSync(input, BASE);
   writeFileSync(join(work, 'workloads.json'), JSON.stringify({ workloads: baseWorkloads() }));
   const logs: string[] = [];
-  const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: (l) => logs.push(l) });
+  const h = await startServe({ paths: ['mesh.yaml'], workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: (l) => logs.push(l) });
   // Snapshots are made when their node connects (or is asked for): make every node's.
   const makeAll = () => {
     const ids = h.cache.nodeIds();

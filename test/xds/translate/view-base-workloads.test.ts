@@ -324,7 +324,7 @@ test('GIVEN xds serve over two files (pod workloads in the second) with every no
   let state = stateOf();
   write(state);
   const logs: string[] = [];
-  const h = await startServe({ paths: FILES, workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, check: false, log: (l) => logs.push(l) });
+  const h = await startServe({ paths: FILES, workloads: 'workloads.json', listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: (l) => logs.push(l) });
   const dir = join(work, 'scratch');
   try {
     const nodeIds = (g: MeshGraph) => proxiesOf(g).flatMap((p) => (p.type === 'sidecar' ? [`${p.namespace}/${p.name}`, `grpc:${p.namespace}/${p.name}`] : [`${p.namespace}/${p.name}`]));
