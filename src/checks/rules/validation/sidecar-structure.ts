@@ -6,12 +6,14 @@ const sidecarStructure: Rule = {
   id: 'validation/sidecar-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A Sidecar whose egress listeners Istio\'s admission webhook refuses: a listener without port that is not the last, two without port, or two on the same port.',
+  summary: 'A Sidecar whose listeners Istio\'s admission webhook refuses: an egress listener without port that is not the last, two without port, two on the same port, or a listener port without number.',
   docs: [
     'Istio\'s `ValidateSidecar` (pkg/config/validation) refuses egress listeners the CRD schema lets through: the',
     'catch-all listener (no `port`) must be the last one ("the egress listener with empty port should be the last',
     'listener in the list"), there can be only one ("egress can have only one listener with empty port"), and two',
     'listeners bound to IP addresses may not use the same port number ("ports on IP bound listeners must be unique").',
+    'A listener `port` written without `number` (by `name` only) is refused too: an egress port 0 needs a `unix://` bind',
+    '("ports with 0 value must have a unix domain socket bind address"), an ingress port needs a number in 1..65535.',
     'The whole Sidecar is then refused, so the workloads keep the namespace or mesh default. `kubectl apply` fails',
     'with the webhook\'s message and `istioctl analyze` reports IST0106. Fix: move the listener without port to the',
     'end, merge the duplicates.',
@@ -36,9 +38,22 @@ const sidecarStructure: Rule = {
           return;
         }
         const n = l.port.number;
+        if (n === undefined || n === 0) {
+          const bind = typeof l.bind === 'string' ? l.bind : '';
+          if (!bind.startsWith('unix://')) {
+            ctx.report(sc, `sidecar: ports with 0 value must have a unix domain socket bind address: spec.egress[${i}].port has no number` +
+              `${typeof l.port.name === 'string' ? ` (only name "${l.port.name}", which does not identify a port)` : ''}; set port.number, or bind to unix://<path>`, { path: [...path, 'port'] });
+          }
+          return;
+        }
         if (typeof n !== 'number' || n <= 0) return;
         if (ports.has(n)) ctx.report(sc, `sidecar: ports on IP bound listeners must be unique: spec.egress[${i}] repeats port ${n}; merge the two listeners' hosts`, { path: [...path, 'port', 'number'] });
         ports.add(n);
+      });
+      (Array.isArray(sc.spec.ingress) ? sc.spec.ingress : []).forEach((l, i) => {
+        if (!isRecord(l) || !isRecord(l.port) || (l.port.number !== undefined && l.port.number !== 0)) return;
+        ctx.report(sc, `port number 0 must be in the range 1..65535: spec.ingress[${i}].port has no number` +
+          `${typeof l.port.name === 'string' ? ` (only name "${l.port.name}", which does not identify a port)` : ''}; set port.number to the port the workload receives traffic on`, { path: ['spec', 'ingress', i, 'port'] });
       });
     }
   },
