@@ -42,6 +42,12 @@ export class PropError extends Error {
   constructor(code: PropErrorCode, scope: IConstruct | string, field: string, value: unknown, allowed: string) {
     const where = typeof scope === 'string' ? scope : scope.node.path || '<root>';
     super(`${where}: ${field} is ${showValue(value)}; ${allowed}`);
+    // The user's frame can sit below more than Node's default 10 frames (a construct validating a
+    // nested prop through helpers), and `formatError` finds the user's line in the stack: take it deep.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_DEPTH;
+    Error.captureStackTrace(this, new.target);
+    Error.stackTraceLimit = limit;
     this.name = 'PropError';
     this.code = code;
     this.constructPath = where;
@@ -50,6 +56,9 @@ export class PropError extends Error {
     this.allowed = allowed;
   }
 }
+
+/** Frames a PropError's stack keeps (Node's default is 10). */
+const STACK_DEPTH = 100;
 
 const MAX_SHOWN = 160;
 

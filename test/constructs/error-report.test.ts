@@ -14,6 +14,8 @@ import { enableSourceTracking } from '../../src/app/source-tracking.js';
 import { formatError, PropError, showValue } from '../../src/constructs/_errors.js';
 import { CanaryRelease } from '../../src/constructs/canary-release.js';
 import { Duration } from '../../src/constructs/duration.js';
+import { HeaderSplit } from '../../src/constructs/header-split.js';
+import { StringMatch } from '../../src/constructs/string-match.js';
 import { MeshService } from '../../src/constructs/mesh-service.js';
 import { Percent } from '../../src/constructs/percent.js';
 import { RouteTable } from '../../src/constructs/route-table.js';
@@ -45,6 +47,18 @@ test('GIVEN a bad canaryWeight WHEN formatted THEN one line: file:line:col, path
   const line = formatError(err, { root: ROOT, debug: false });
   assert.not.match(line, /\n/);
   assert.match(line, new RegExp(`^${THIS_FILE.replace(/\./g, '\\.')}:\\d+:\\d+ shop/cart-canary: canaryWeight is 120; expected an integer from 0 to 100 \\[MP_INVALID_WEIGHT\\]$`));
+});
+
+test('GIVEN a bad header name validated many frames below the user\'s line, called through 12 more user frames WHEN formatted THEN the line still starts at this file (Node keeps 10 frames by default)', () => {
+  const { chart, svc } = chartWithService();
+  const deep = (n: number): void => {
+    if (n > 0) return deep(n - 1);
+    new HeaderSplit(chart, 'cart-split', { service: svc, rules: [{ name: 'beta', match: { headers: { 'X-Tenant': StringMatch.regex('beta-.*') } }, subset: 'v2' }], defaultSubset: 'v1' });
+  };
+  const err = caught(() => deep(12));
+  assert.instance(err, PropError);
+  assert.match(formatError(err, { root: ROOT, debug: false }), new RegExp(`^${THIS_FILE.replace(/\./g, '\\.')}:\\d+:\\d+ shop/cart-split: .*X-Tenant.*\\[MP_INVALID_HEADER_NAME\\]$`));
+  assert.is(Error.stackTraceLimit, 10, 'the default is restored');
 });
 
 test('GIVEN the same error WHEN formatted with debug THEN the stack follows the line', () => {
