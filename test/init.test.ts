@@ -136,7 +136,6 @@ test('GIVEN init run twice WHEN nothing changed THEN the second run reports ever
 
 for (const [what, content, message] of [
   ['invalid JSON', '{ "name": ', /package\.json is not valid JSON .*nothing was written/],
-  ['"type": "commonjs"', '{ "name": "x", "type": "commonjs" }', /"type": "commonjs", but apps\/main\.ts is an ES module .*nothing was written/],
 ] as const) {
   test(`GIVEN a package.json with ${what} WHEN init runs THEN it exits 2 with a clear message and writes nothing`, async () => {
     const dir = tempDir();
@@ -147,6 +146,27 @@ for (const [what, content, message] of [
     assert.equal(Object.keys(snapshot(dir)), ['package.json']);
   });
 }
+
+test('GIVEN a package.json with "type": "commonjs" and CommonJS .js files WHEN init runs THEN it exits 2 naming them and writes nothing', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "name": "x", "type": "commonjs" }');
+  fs.mkdirSync(path.join(dir, 'scripts'));
+  fs.writeFileSync(path.join(dir, 'scripts', 'tool.js'), 'module.exports = {};\n');
+  const run = await init(dir);
+  assert.is(run.code, 2);
+  assert.match(run.stderr, /"type": "commonjs", but apps\/main\.ts is an ES module .*this \.js file would be read as ES modules: scripts\/tool\.js: set "type": "module" \(renaming CommonJS files to \.cjs\) or pass --force; nothing was written/);
+  assert.equal(Object.keys(snapshot(dir)).sort(), ['package.json', 'scripts/tool.js']);
+});
+
+test('GIVEN the package.json `npm init -y` writes (npm 11: "type": "commonjs") and no .js file WHEN init runs THEN it switches to "type": "module" and scaffolds, keeping the rest', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'payments-mesh', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, keywords: [], author: '', license: 'ISC', description: '', type: 'commonjs' }, null, 2)}\n`);
+  const run = await init(dir);
+  assert.is(run.code, 0, run.stderr);
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal([pkg.type, pkg.name, pkg.license, (pkg.scripts as Record<string, string>).test], ['module', 'payments-mesh', 'ISC', 'echo "Error: no test specified" && exit 1']);
+  assert.ok(fs.existsSync(path.join(dir, 'apps', 'main.ts')));
+});
 
 test('GIVEN a folder where one file cannot be written WHEN init runs THEN the files already written are removed again', async () => {
   const dir = tempDir();

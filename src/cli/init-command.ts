@@ -110,7 +110,13 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
   }
   if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) throw new UsageError(`${file} does not hold a JSON object; nothing was written`);
   if (pkg['type'] !== undefined && pkg['type'] !== 'module' && !force) {
-    throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof: set "type": "module" or pass --force; nothing was written`);
+    // `npm init -y` (npm 11) writes "type": "commonjs". The switch to ES modules changes only what
+    // `.js` files mean, so a project without any is switched; one with some is left to its owner.
+    const scripts = pkg['type'] === 'commonjs' ? commonJsFiles(dir) : ['?'];
+    if (scripts.length > 0) {
+      const which = pkg['type'] === 'commonjs' ? ` and ${scripts.length === 1 ? 'this .js file' : 'these .js files'} would be read as ES modules: ${scripts.slice(0, 5).join(', ')}${scripts.length > 5 ? `, … (${scripts.length - 5} more)` : ''}` : '';
+      throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof${which}: set "type": "module" (renaming CommonJS files to .cjs) or pass --force; nothing was written`);
+    }
   }
   const merged: Record<string, unknown> = { ...pkg, type: 'module' };
   const declared = declaredDependencies(pkg);
@@ -124,6 +130,28 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
   }
   const content = `${JSON.stringify(merged, null, 2)}\n`;
   return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update' };
+}
+
+/** The `.js` files of the project (its folder and the folders below, not node_modules or dot-folders; at most 4 levels, 50 names). */
+function commonJsFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (at: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(at, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (out.length >= 50) return;
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const full = path.join(at, e.name);
+      if (e.isDirectory() && depth < 4) walk(full, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.js')) out.push(path.relative(dir, full));
+    }
+  };
+  walk(dir, 1);
+  return out.sort();
 }
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
