@@ -1,5 +1,7 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
-import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { serviceFqdn } from '../../../mesh/hosts.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { matchGatewaysOf, type RuleMatchGateways } from '../../../mesh/routing.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import { delegationsInto } from '../../../mesh/delegation.js';
@@ -22,10 +24,12 @@ const notExportedToGateway: Rule = {
     'only for the Services and ServiceEntries exported to its namespace (`networking.istio.io/exportTo` annotation,',
     '`spec.exportTo`): a gateway route to a host exported only to `.` elsewhere gets 503 (no cluster); this holds for the',
     'routes of a delegate VirtualService too, which istiod builds for the proxies of its gateway roots. Rules whose',
-    'matches name only other gateways (or `mesh`) are not judged for this Gateway. Fix: add the gateway proxies\'',
-    'namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
+    'matches name only other gateways (or `mesh`) are not judged for this Gateway. The same holds for the backends of',
+    'a Gateway API route (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) attached to a Gateway API Gateway, whose proxies',
+    'istiod deploys in the Gateway\'s namespace (`DefaultSidecarScopeForGateway` keeps the services exported there).',
+    'Fix: add the gateway proxies\' namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
   ].join(' '),
-  kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
     const infos = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
     const proxyNamespaces = (g: MeshObject) => {
@@ -67,8 +71,47 @@ const notExportedToGateway: Rule = {
           `add ${hidden.map((ns) => `"${ns}"`).join(', ')} to exportTo, or remove exportTo`, { path: exportTo.path ?? g.path });
       }
     }
+    reportHiddenGatewayApiBackends(graph, ctx.report);
   },
 };
+
+/**
+ * Backends of Gateway API routes attached to a Gateway API Gateway whose Service or ServiceEntry exists but is not
+ * exported to the Gateway's namespace, where istiod deploys its proxies: they get no cluster for it (503).
+ */
+function reportHiddenGatewayApiBackends(graph: MeshGraph, report: RuleContext['report']): void {
+  const k8s = gatewayApiOf(graph);
+  for (const route of k8s.routes()) {
+    const gateways = new Set((Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).flatMap((p) => {
+      if (!isRecord(p) || typeof p.name !== 'string' || (p.kind ?? 'Gateway') !== 'Gateway' || (p.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP) return [];
+      const gw = k8s.get('Gateway', typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace, p.name);
+      return gw ? [gw] : [];
+    }));
+    if (gateways.size === 0) continue;
+    (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
+      if (!isRecord(rule)) return;
+      (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, j) => {
+        if (!isRecord(b) || typeof b.name !== 'string') return;
+        const kind = b.kind ?? 'Service';
+        const group = b.group ?? '';
+        const ns = typeof b.namespace === 'string' && b.namespace !== '' ? b.namespace : route.namespace;
+        const fqdn = kind === 'Service' && group === '' ? serviceFqdn(b.name, ns, graph.clusterDomain)
+          : kind === 'Hostname' && group === 'networking.istio.io' ? b.name : undefined;
+        if (fqdn === undefined) return;
+        const all = graph.services.forHost(fqdn, null);
+        if (all.length === 0) return;
+        for (const gw of gateways) {
+          if (graph.services.forHost(fqdn, gw.namespace).length > 0) continue;
+          const s = all[0]!;
+          report(route, `${route.kind} backend ${kind === 'Service' ? `Service "${ns}/${b.name}"` : `Hostname "${b.name}"`} is not visible to the proxies of Gateway ${gw.namespace}/${gw.name}, ` +
+            `which istiod deploys in namespace ${gw.namespace}: ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, and a gateway proxy has clusters only ` +
+            `for hosts exported to its namespace, so this backend's share of traffic gets 503 (no cluster); export it to "${gw.namespace}"`, { path: ['spec', 'rules', i, 'backendRefs', j] });
+        }
+      });
+    });
+  }
+}
+
 
 /**
  * Route destinations (and mirrors) of `vs` used on Gateway `gatewayKey` whose host exists but no Service or
