@@ -73,16 +73,17 @@ export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
  * both ends, or empty; annotation keys and values together ≤256 KiB. A YAML `on`, `true` or
  * `0100` unquoted is a boolean or number, which the API server refuses.
  * The same rules OBJECT_META states for Istio kinds, for objects no CRD schema covers.
- * Returns one violation per bad key or value, path from the object root.
+ * Returns one violation per bad key or value, path from the object root: `at` is where this
+ * metadata sits (default `metadata`; a pod template's `spec.template.metadata`).
  */
-export function labelAndAnnotationViolations(metadata: unknown): SchemaViolation[] {
+export function labelAndAnnotationViolations(metadata: unknown, at0: readonly (string | number)[] = ['metadata']): SchemaViolation[] {
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return [];
   const out: SchemaViolation[] = [];
   const add = (path: (string | number)[], what: string) => out.push({ path, kind: 'schema', message: `${formatPath(path)}: ${what}` });
   for (const field of ['labels', 'annotations'] as const) {
     const map = (metadata as Record<string, unknown>)[field];
     if (map === undefined || map === null) continue;
-    const at = ['metadata', field];
+    const at = [...at0, field];
     if (typeof map !== 'object' || Array.isArray(map)) {
       add(at, `must be a map of string keys to string values (got ${jsonType(map)} ${showValue(map)})`);
       continue;
