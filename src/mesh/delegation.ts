@@ -204,7 +204,9 @@ const JOINED = new Set(['headers', 'queryParams', 'withoutHeaders', 'sourceLabel
  * delegate leaves unset or at Go's zero value (`port: 0`, `sourceNamespace: ""`, `gateways: []`)
  * takes the root's; the names join as `<root>-<delegate>`.
  */
-function mergeMatch(root: Rec, leaf: Rec): Rec {
+function mergeMatch(root: Rec, leafWithNulls: Rec): Rec {
+  // A field written `null` is unset: the API server prunes nulls of non-nullable CRD fields, so istiod never sees them.
+  const leaf = Object.fromEntries(Object.entries(leafWithNulls).filter(([, v]) => v !== null));
   const out: Record<string, unknown> = { ...root, ...leaf };
   for (const k of JOINED) if (isRecord(root[k]) && isRecord(leaf[k])) out[k] = { ...root[k], ...leaf[k] };
   const unset = (v: unknown) => v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && v.length === 0);

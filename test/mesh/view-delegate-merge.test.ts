@@ -80,4 +80,11 @@ test('GIVEN a root match bound to a short-named Gateway of its own namespace WHE
   assert.equal(routes.map((h) => h.match.map((m) => m.uri)), [[{ prefix: '/a/b' }]], 'prod/public, not team/public');
 });
 
+test('GIVEN delegate fields written null (uri, headers, timeout) WHEN merged THEN they are unset, so the root\'s apply (the API server prunes nulls before istiod sees them)', () => {
+  const v = delegated({ match: [{ uri: { prefix: '/api' }, headers: { 'x-env': { exact: 'prod' } } }], timeout: '5s' }, { match: [{ uri: null, headers: null, method: { exact: 'GET' } }], timeout: null });
+  const h = httpOf(v)[0]!;
+  assert.equal(h.match.map((m) => [m.uri, m.headers, m.method]), [[{ prefix: '/api' }, { 'x-env': { exact: 'prod' } }, { exact: 'GET' }]]);
+  assert.is(h.timeoutMs, 5000);
+});
+
 test.run();

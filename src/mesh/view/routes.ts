@@ -234,8 +234,9 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
       out.push({
         ...root, ...d, match,
         ...(name !== undefined ? { name } : {}),
-        timeoutMs: draw.timeout !== undefined ? d.timeoutMs : root.timeoutMs,
-        retries: draw.retries !== undefined || draw.fault !== undefined ? d.retries : root.retries,
+        // `null` is unset (the API server prunes it), as istiod's mergeHTTPRoute sees the delegate.
+        timeoutMs: draw.timeout != null ? d.timeoutMs : root.timeoutMs,
+        retries: draw.retries != null || draw.fault != null ? d.retries : root.retries,
         mirrors: d.mirrors.length > 0 ? d.mirrors : root.mirrors,
         delegatedFrom: root.origin,
       });
