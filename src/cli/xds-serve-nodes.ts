@@ -61,8 +61,8 @@ export interface ProxiesInput {
 
 export class NodePublisher {
   private readonly inputs = new Map<string, NodeInputs>();
-  /** The SDS secrets (workload certificate, ROOTCA, namespace credentials) per identity and namespace, as last published. */
-  private readonly secretsNow = new Map<string, Secret[]>();
+  /** The workload certificate secret (`default`) per identity and namespace, as last issued. */
+  private readonly certNow = new Map<string, Secret>();
   private failedNow = 0;
   /** Graphs on which a snapshot failed: a deferred snapshot of such a graph may fail too. */
   private readonly failedOn = new WeakSet<MeshGraph>();
@@ -146,7 +146,7 @@ export class NodePublisher {
       let secrets = secretLists.get(secretsKey);
       if (!secrets) {
         secretLists.set(secretsKey, (secrets = [buildTlsCertificateSecret(WORKLOAD_CERT_SECRET, cert.certificateChainPem, cert.privateKeyPem), rootSecret, ...creds.secrets]));
-        this.secretsNow.set(secretsKey, secrets);
+        this.certNow.set(secretsKey, secrets[0]!);
       }
       const view = viewOnce(graph, proxy);
       const inputs = { graph, workloads, cert };
@@ -154,9 +154,14 @@ export class NodePublisher {
       if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
       for (const [id, proxyless] of ids) {
         present.add(id);
-        const list = secrets;
-        // The secrets current when the snapshot is made (a deferred one may be made after its identity's certificate was re-issued).
-        const make = () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: this.secretsNow.get(secretsKey) ?? list });
+        const own = secrets;
+        // This reload's secrets (its gateway credentials), with the workload certificate current when the
+        // snapshot is made: a deferred one may be made after its identity's certificate was re-issued, and a
+        // fallback must not pair its reload's listeners with a later reload's credentials.
+        const make = () => {
+          const cert = this.certNow.get(secretsKey);
+          return createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: cert && cert !== own[0] ? [cert, ...own.slice(1)] : own });
+        };
         const now = input.eager && !proxyless;
         if (now || this.cache.isWatched(id)) this.publish(id, inputs, make, now, counts, true);
         else deferred.push(() => this.publish(id, inputs, make, now, counts, true));
@@ -164,7 +169,7 @@ export class NodePublisher {
     }
     for (const publish of deferred) publish();
     // Identities no longer in the mesh: their nodes' snapshots are dropped by the caller.
-    for (const k of [...this.secretsNow.keys()]) if (!secretLists.has(k)) this.secretsNow.delete(k);
+    for (const k of [...this.certNow.keys()]) if (!secretLists.has(k)) this.certNow.delete(k);
     return { present, issued };
   }
 
@@ -225,9 +230,13 @@ function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
 /** How a reload's graph was built, for the reload log line: first load, or on the previous graph and what it reused. */
 export function howBuilt(graph: MeshGraph): string {
   if (!graph.carried) return 'first load';
-  const { kept, changed } = graph.carried;
+  const { kept, changed, moved } = graph.carried;
   if (changed === 0) return `no object changed, ${kept} kept`;
-  const reuse = graph.viewBase() ? 'views shared: only VirtualServices, DestinationRules and pod workloads changed' : 'translations carried over by content';
-  // An edited object counts twice: its old and its new version.
-  return `${changed} object version${changed === 1 ? '' : 's'} changed (old and new), ${kept} kept; ${reuse}`;
+  const edited = changed - moved;
+  const reuse = graph.viewBase()
+    ? `views shared: ${edited > 0 ? 'only VirtualServices, DestinationRules and pod workloads changed' : 'objects only moved'}`
+    : 'translations carried over by content';
+  // An edited object counts twice: its old and its new version; so does a moved one (same text, other place).
+  const parts = [...(edited > 0 ? [`${edited} object version${edited === 1 ? '' : 's'} changed (old and new)`] : []), ...(moved > 0 ? [`${moved / 2} object${moved === 2 ? '' : 's'} moved (same text, other line or document)`] : [])];
+  return `${parts.join(', ')}, ${kept} kept; ${reuse}`;
 }

@@ -156,16 +156,16 @@ export class SnapshotCache {
     return 'deferred';
   }
 
-  /** How many deferred snapshots were made because they were pushed out of a chain (see {@link MAX_DEFERRED_FALLBACKS}); monotonic. */
+  /** How many deferred snapshots were made because they were pushed out of a chain (see {@link MAX_DEFERRED_FALLBACKS}; one that could not be made is dropped and not counted); monotonic. */
   fallbacksMade(): number {
     return this.fallbacksMadeCount;
   }
 
   /** Makes a deferred snapshot pushed out of the chain as the node's last made one; one that fails is only dropped (never the answer then). */
   private makeFallback(nodeId: string, d: Deferred): void {
-    this.fallbacksMadeCount++;
     try {
       this.setSnapshot(nodeId, d.produce());
+      this.fallbacksMadeCount++;
     } catch {
       // An older made snapshot stays the last good one, as with an eager publisher.
     }

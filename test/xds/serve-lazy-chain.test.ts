@@ -99,6 +99,14 @@ test('GIVEN a failure recorded for a node WHEN a newer snapshot is deferred THEN
   assert.equal(cache.info('n'), { version: good(20).version });
 });
 
+test('GIVEN older deferred snapshots that cannot be made either WHEN they are pushed out of the chain THEN they are tried, dropped and not counted as made', () => {
+  const cache = new SnapshotCache();
+  let tried = 0;
+  for (let i = 0; i < 4; i++) cache.setSnapshotLazily('n', () => { tried++; throw new Error('cannot translate'); }, () => {}, { mayFail: () => true });
+  assert.is(tried, 2, 'the two pushed out were tried');
+  assert.is(cache.fallbacksMade(), 0, 'none made');
+});
+
 test('GIVEN newer deferred snapshots that cannot fail (mayFail false) WHEN an older one is pushed out of the chain THEN it is dropped unmade; when they may fail it is made first', () => {
   for (const mayFail of [false, true]) {
     const cache = new SnapshotCache();

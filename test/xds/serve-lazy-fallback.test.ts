@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServe } from '../../src/cli/xds-command.js';
-import { createCa } from '../../src/pki/index.js';
+import { createCa, issueServerCertificate } from '../../src/pki/index.js';
 import { TYPE_URL } from '../../src/xds/resources.js';
 import { WorkloadCertificates } from '../../src/xds/sds/workload-certificates.js';
 import { openAds } from './_ads-client.js';
@@ -120,6 +120,57 @@ test('GIVEN a node whose first config cannot be made WHEN it connects THEN it ge
   } finally {
     stream.close();
     await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+
+test('GIVEN a gateway that never connected WHEN a reload deletes its credential Secret and brings config that cannot be translated THEN on connecting it gets the previous reload\'s config with that reload\'s credential, as the eager build serves it', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
+  const ca = await createCa({ trustDomain: 'example.com' });
+  const cred = await issueServerCertificate(ca, { dnsNames: ['web.example.com'] });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const gateway = `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ingress, namespace: shop }
+spec:
+  selector: { matchLabels: { istio: ingressgateway } }
+  template:
+    metadata: { labels: { istio: ingressgateway } }
+    spec: { containers: [{ name: istio-proxy, image: istio/proxyv2, args: [proxy, router] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 443, name: https, protocol: HTTPS }, hosts: [web.example.com], tls: { mode: SIMPLE, credentialName: web-cred } }]
+`;
+  const secret = `---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-cred, namespace: shop }
+type: kubernetes.io/tls
+data: { tls.crt: ${b64(cred.certificateChainPem)}, tls.key: ${b64(cred.privateKeyPem)} }
+`;
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50') + gateway + secret);
+  const certificates = new WorkloadCertificates(await createCa({ trustDomain: 'cluster.local' }));
+  const common = { paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, certificates, log: () => {} };
+  const eager = await startServe({ ...common, eager: true });
+  const lazy = await startServe(common);
+  try {
+    writeFileSync(join(work, 'app.yaml'), APP + rule('.inf') + gateway);
+    assert.ok(await eager.reload());
+    assert.ok(await lazy.reload());
+    const kept = eager.cache.getSnapshot('shop/ingress')!;
+    assert.ok(kept.types.secret.resources.has('kubernetes://web-cred'), 'the eager build kept the first config, credential included');
+    const served = lazy.cache.getSnapshot('shop/ingress')!;
+    assert.ok(served.types.secret.resources.has('kubernetes://web-cred'), `the listener's credential is served with it: ${[...served.types.secret.resources.keys()].join(', ')}`);
+    assert.is(served.version, kept.version);
+  } finally {
+    await eager.close();
+    await lazy.close();
     rmSync(work, { recursive: true, force: true });
   }
 });

@@ -50,6 +50,12 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
     writeFileSync(input, changed);
     assert.ok(await h.reload());
     assert.match(logs.at(-1)!, /views shared: only VirtualServices, DestinationRules and pod workloads changed\)$/, logs.join('\n'));
+    // Two comment lines on top: every object moved, none edited; the log says so.
+    writeFileSync(input, `# moved\n# down\n${changed}`);
+    assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /\(\d+ objects moved \(same text, other line or document\), 0 kept; views shared: objects only moved\)$/, logs.join('\n'));
+    writeFileSync(input, changed);
+    assert.ok(await h.reload());
 
     // From scratch, as a graph that never met the previous one would be translated; positions match
     // because the served file is read from the same directory under the same name.
