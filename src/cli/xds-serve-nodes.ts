@@ -82,7 +82,7 @@ export class NodePublisher {
    * deferred) from the very same inputs. A failure is logged with the node and the fix, and recorded
    * in the cache for `/status`; the node keeps its last good config.
    */
-  publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts, certificateWhenMade = false): void {
+  publish(id: string, inputs: NodeInputs, make: () => Snapshot, now: boolean, counts: PublishCounts, certificateWhenMade = false, refresh?: (made: Snapshot) => Snapshot): void {
     const last = this.inputs.get(id);
     if (this.reuse && last && last.graph === inputs.graph && last.workloads === inputs.workloads && last.cert === inputs.cert && this.cache.has(id)) {
       counts.untouched++;
@@ -108,7 +108,7 @@ export class NodePublisher {
     const before = this.failedNow;
     const fallbacksBefore = this.cache.fallbacksMade();
     const mayFail = () => !this.checked || this.failedOn.has(inputs.graph);
-    const r = now ? this.cache.makeSnapshot(id, make, failed) : this.cache.setSnapshotLazily(id, make, failed, { mayFail });
+    const r = now ? this.cache.makeSnapshot(id, make, failed, { refresh }) : this.cache.setSnapshotLazily(id, make, failed, { mayFail, refresh });
     counts.fallbacksMade += this.cache.fallbacksMade() - fallbacksBefore;
     if (r === 'deferred') {
       counts.deferred++;
@@ -162,9 +162,17 @@ export class NodePublisher {
           const cert = this.certNow.get(secretsKey);
           return createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: cert && cert !== own[0] ? [cert, ...own.slice(1)] : own });
         };
+        // A node whose config cannot be made keeps its last made one, with its current workload
+        // certificate: never an expired one past a renewal.
+        const refresh = (made: Snapshot): Snapshot => {
+          const cert = this.certNow.get(secretsKey);
+          const secrets = made.resources.secrets;
+          if (!cert || secrets[0]?.name !== WORKLOAD_CERT_SECRET || secrets[0] === cert) return made;
+          return createSnapshot({ ...made.resources, secrets: [cert, ...secrets.slice(1)] });
+        };
         const now = input.eager && !proxyless;
-        if (now || this.cache.isWatched(id)) this.publish(id, inputs, make, now, counts, true);
-        else deferred.push(() => this.publish(id, inputs, make, now, counts, true));
+        if (now || this.cache.isWatched(id)) this.publish(id, inputs, make, now, counts, true, refresh);
+        else deferred.push(() => this.publish(id, inputs, make, now, counts, true, refresh));
       }
     }
     for (const publish of deferred) publish();

@@ -76,6 +76,13 @@ export interface LazyOptions {
    * @default () => true
    */
   readonly mayFail?: () => boolean;
+  /**
+   * When the newest snapshot cannot be made and the node falls back to its last made one: that
+   * snapshot brought up to date where it can be without making the node's config (its workload
+   * certificate, re-issued since), or the very same one. Its result is published in its place.
+   * @default none (the last made snapshot as it is)
+   */
+  readonly refresh?: (made: Snapshot) => Snapshot;
 }
 
 /**
@@ -95,6 +102,7 @@ interface Deferred {
   readonly produce: () => Snapshot;
   readonly onError: SnapshotErrorHandler;
   readonly mayFail: () => boolean;
+  readonly refresh: ((made: Snapshot) => Snapshot) | undefined;
   /** Date.now() when it was deferred. */
   readonly since: number;
 }
@@ -130,9 +138,9 @@ export class SnapshotCache {
    * node ({@link info}); the node keeps its last good snapshot. Returns what `setSnapshot` returned, or
    * false after an error.
    */
-  makeSnapshot(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler): boolean {
+  makeSnapshot(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler, options: Pick<LazyOptions, 'refresh'> = {}): boolean {
     this.deferred.delete(nodeId);
-    return this.produce(nodeId, [{ produce, onError, mayFail: always, since: Date.now() }]);
+    return this.produce(nodeId, [{ produce, onError, mayFail: always, refresh: options.refresh, since: Date.now() }]);
   }
 
   /**
@@ -144,8 +152,8 @@ export class SnapshotCache {
    * for connected proxies). Returns what `setSnapshot` returned, false after an error, or `'deferred'`.
    */
   setSnapshotLazily(nodeId: string, produce: () => Snapshot, onError: SnapshotErrorHandler, options: LazyOptions = {}): boolean | 'deferred' {
-    if (this.watchers.has(nodeId)) return this.makeSnapshot(nodeId, produce, onError);
-    const chain = [{ produce, onError, mayFail: options.mayFail ?? always, since: Date.now() }, ...(this.deferred.get(nodeId) ?? [])];
+    if (this.watchers.has(nodeId)) return this.makeSnapshot(nodeId, produce, onError, options);
+    const chain = [{ produce, onError, mayFail: options.mayFail ?? always, refresh: options.refresh, since: Date.now() }, ...(this.deferred.get(nodeId) ?? [])];
     while (chain.length > 1 + MAX_DEFERRED_FALLBACKS) {
       const out = chain.pop()!;
       // It is the answer only if every newer one fails: then make it now (it becomes the node's last
@@ -191,7 +199,18 @@ export class SnapshotCache {
         else olderFailed++;
       }
     }
-    const made = this.snapshots.get(nodeId);
+    let made = this.snapshots.get(nodeId);
+    if (made && newest.refresh) {
+      try {
+        const fresh = newest.refresh(made);
+        if (fresh.version !== made.version) {
+          this.setSnapshot(nodeId, fresh);
+          made = fresh;
+        }
+      } catch {
+        // The last made snapshot as it is.
+      }
+    }
     this.fail(nodeId, newest, error, made ? { serves: 'made', version: made.version, olderFailed } : { serves: 'none', olderFailed });
     return false;
   }

@@ -175,4 +175,32 @@ data: { tls.crt: ${b64(cred.certificateChainPem)}, tls.key: ${b64(cred.privateKe
   }
 });
 
+test('GIVEN nodes whose config cannot be made any more (--no-check) WHEN their workload certificates are re-issued THEN each keeps its last made config with the new certificate, never an expired one (made at once, eager, or when it connects)', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-lazy-fallback-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50'));
+  let clock = Date.now();
+  const certificates = new WorkloadCertificates(await createCa({ trustDomain: 'cluster.local' }), { ttlSeconds: 3600, now: () => clock });
+  const common = { paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, certificates, log: () => {} };
+  const eager = await startServe({ ...common, eager: true });
+  const lazy = await startServe(common);
+  try {
+    const first = eager.cache.getSnapshot('shop/web')!;
+    assert.is(lazy.cache.getSnapshot('shop/web')!.version, first.version, 'the lazy node made once, as if it had connected');
+    writeFileSync(join(work, 'app.yaml'), APP + rule('.inf'));
+    for (const h of [eager, lazy]) assert.ok(await h.reload());
+    clock += 2000 * 1000;
+    for (const h of [eager, lazy]) assert.ok(await h.reload(), 'the same input past renewal time');
+    for (const [name, h] of [['eager', eager], ['lazy', lazy]] as const) {
+      const served = h.cache.getSnapshot('shop/web')!;
+      for (const kind of ['cluster', 'endpoint', 'listener', 'route'] as const) assert.is(served.types[kind].version, first.types[kind].version, `${name} ${kind}: the last made config`);
+      assert.not.equal(served.types.secret.version, first.types.secret.version, `${name}: the re-issued certificate, not the one about to expire`);
+    }
+  } finally {
+    clock = Date.now();
+    await eager.close();
+    await lazy.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
