@@ -2,6 +2,7 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { allowRuleMatchesEverything, describeOpenFields } from '../../../validate/authorization.js';
 import type { Rule } from '../../rule.js';
+import { refusedRuleShapes } from '../validation/authorization-policy-structure.js';
 import { isAllowPolicy, selectorOf } from './_helpers.js';
 
 /**
@@ -26,7 +27,8 @@ const allowEverything: Rule = {
     '`notPaths`, `notHosts` alone admit everything they do not name: a denylist, the job of a DENY policy);',
     'or `ports` listing every declared container port of the workloads the policy selects (only decided when',
     'all of them are in the input and declare their ports). `notNamespaces`, `notMethods`, `notPorts` and any',
-    '`when` condition count as restrictions. `spec: {}` (no rules) allows nothing and is not reported.',
+    '`when` condition count as restrictions. `spec: {}` (no rules) allows nothing and is not reported, nor is a rule',
+    'Istio\'s webhook refuses (`from: []`, `source: {}`, `operation: {}`: see validation/authorization-policy-structure).',
     'Fix: name the callers (`principals: ["cluster.local/ns/<ns>/sa/<sa>"]`) and the operations, move',
     'exceptions into a DENY policy, or delete the rule.',
   ].join(' '),
@@ -37,6 +39,7 @@ const allowEverything: Rule = {
       if (!isAllowPolicy(ap) || !Array.isArray(ap.spec.rules)) continue;
       const workloadPorts = () => selectedContainerPorts(graph, ap);
       ap.spec.rules.forEach((rule, i) => {
+        if (refusedRuleShapes(rule, i).length > 0) return; // refused by the webhook: validation/authorization-policy-structure says so
         const open = allowRuleMatchesEverything(rule, { workloadPorts, trustDomains });
         if (open === null) return;
         const detail = open.fields.length > 0 ? ` (${describeOpenFields(open.fields)})` : '';

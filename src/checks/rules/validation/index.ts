@@ -1,5 +1,6 @@
 // Rules of the validation area (Istio's admission webhook beyond the CRD schema), one line each.
 export { default as authorizationPolicyPorts } from './authorization-policy-ports.js';
+export { default as authorizationPolicyStructure } from './authorization-policy-structure.js';
 export { default as destinationRuleStructure } from './destinationrule-structure.js';
 export { default as headerName } from './header-name.js';
 export { default as hostFormat } from './host-format.js';

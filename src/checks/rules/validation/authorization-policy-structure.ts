@@ -1,0 +1,62 @@
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+
+/** The source fields Istio's ValidateAuthorizationPolicy counts (one must be non-empty). */
+const SOURCE_FIELDS = ['principals', 'requestPrincipals', 'namespaces', 'ipBlocks', 'remoteIpBlocks', 'notPrincipals', 'notRequestPrincipals',
+  'notNamespaces', 'notIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
+/** The operation fields it counts. */
+const OPERATION_FIELDS = ['ports', 'methods', 'paths', 'hosts', 'notPorts', 'notMethods', 'notPaths', 'notHosts'];
+
+const filled = (o: Readonly<Record<string, unknown>>, fields: readonly string[]) => fields.some((f) => Array.isArray(o[f]) && (o[f] as unknown[]).length > 0);
+
+/**
+ * What Istio's ValidateAuthorizationPolicy (pkg/config/validation/validation.go) refuses in `rules[i]`:
+ * `from` or `to` written as an empty list, an entry without `source` / `operation`, or one whose source or
+ * operation sets none of its fields. Each problem is `[message, path]`; empty when the rule is accepted.
+ */
+export function refusedRuleShapes(rule: unknown, i: number): [string, FieldPath][] {
+  if (!isRecord(rule)) return [];
+  const out: [string, FieldPath][] = [];
+  const base: FieldPath = ['spec', 'rules', i];
+  for (const [list, key, fields] of [['from', 'source', SOURCE_FIELDS], ['to', 'operation', OPERATION_FIELDS]] as const) {
+    const entries = rule[list];
+    if (!Array.isArray(entries)) continue;
+    if (entries.length === 0) out.push([`\`${list}\` must not be empty, found at rule ${i}`, [...base, list]]);
+    entries.forEach((e, j) => {
+      const inner = isRecord(e) ? e[key] : undefined;
+      if (!isRecord(inner)) out.push([`\`${list}.${key}\` must not be nil, found at rule ${i}`, [...base, list, j]]);
+      else if (!filled(inner, fields)) out.push([`\`${list}.${key}\` must not be empty, found at rule ${i}`, [...base, list, j, key]]);
+    });
+  }
+  return out;
+}
+
+/** `validation/authorization-policy-structure` (IST0106): AuthorizationPolicy rules Istio's webhook refuses. */
+const authorizationPolicyStructure: Rule = {
+  id: 'validation/authorization-policy-structure',
+  istioCode: 'IST0106',
+  severity: 'error',
+  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, or a `from` / `to` entry whose source or operation is missing or sets nothing.',
+  docs: [
+    'Istio\'s `ValidateAuthorizationPolicy` refuses, beyond the CRD schema, a rule with `from: []` or `to: []`, a',
+    '`from` entry without `source` or with `source: {}` (none of principals, requestPrincipals, namespaces, ipBlocks,',
+    'remoteIpBlocks, serviceAccounts, trustDomains or their `not` forms), and a `to` entry without `operation` or',
+    'with `operation: {}` (none of ports, methods, paths, hosts or their `not` forms). The whole policy is refused, so',
+    'whatever it was meant to allow or deny does not happen. A common cause is a misspelt field (`source: {namespace:',
+    'x}`) that the schema drops, leaving the source empty. A rule that should match every request is written `{}`.',
+    'Fix: fill the source or operation, or remove the empty list.',
+  ].join(' '),
+  kinds: ['AuthorizationPolicy'],
+  check(graph, ctx) {
+    for (const ap of graph.ofKind('AuthorizationPolicy') as readonly MeshObject[]) {
+      (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
+        for (const [message, path] of refusedRuleShapes(rule, i)) {
+          ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; name what the ${String(path[3])} entry matches, or remove it (a rule matching every request is written {})`, { path });
+        }
+      });
+    }
+  },
+};
+
+export default authorizationPolicyStructure;
