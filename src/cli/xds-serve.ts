@@ -177,10 +177,15 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       p = parsePlacement(id);
     } catch (e) {
       opts.log(`xds serve: ${(e as Error).message}`);
-      return id;
+      throw e;
     }
     if (!p) {
       const key = nodeCacheKey(node, known);
+      if (!NODE_KEY.test(key)) {
+        const message = `node.id "${id.slice(0, 200)}" names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
+        opts.log(`xds serve: ${message}`);
+        throw new Error(message);
+      }
       if (!known(key) && !unserved.has(key)) {
         // Logged once per node id; the memory of which ids were told is bounded.
         if (unserved.size >= 1024) unserved.clear();
@@ -195,6 +200,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
     return p.nodeId;
   };
+  // What a node key can look like: `[grpc:]<namespace>/<workload>`.
+  const NODE_KEY = /^(grpc:)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
   // Node ids already told they have no snapshot (logged once each).
   const unserved = new Set<string>();
   const whyUnserved = (key: string): string => {

@@ -26,6 +26,11 @@ export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000, drainTi
  * Maps a node to its snapshot-cache key (go-control-plane's `NodeHash`); `known` tells whether the
  * cache holds a snapshot for a key. @default the node's id
  */
+/**
+ * The snapshot-cache key of a node (go-control-plane's `NodeHash`); `known(key)` says whether the cache
+ * holds a snapshot for a key. Throws (an Error whose message says what is wrong and which forms are
+ * accepted) for an id that can never name a node: the stream then ends with INVALID_ARGUMENT.
+ */
 export type NodeKeyFn = (node: Node | undefined, known: (key: string) => boolean) => string;
 
 /** gRPC status names the stream can end with (mapped to codes by the server). */
@@ -145,7 +150,16 @@ export class AdsStream {
         this.failWith('INVALID_ARGUMENT', `node.id is ${id.length} characters; at most 1024 are accepted`);
         return undefined;
       }
-      const key = this.io.nodeKey ? this.io.nodeKey(req.node, (k) => this.io.cache.getSnapshot(k) !== undefined) : id;
+      let key = id;
+      if (this.io.nodeKey) {
+        try {
+          key = this.io.nodeKey(req.node, (k) => this.io.cache.getSnapshot(k) !== undefined);
+        } catch (e) {
+          // A node id that can never name a node: the client is told why, not left waiting.
+          this.failWith('INVALID_ARGUMENT', e instanceof Error ? e.message : String(e));
+          return undefined;
+        }
+      }
       this.rawNodeId = id;
       this.nodeId = key;
       this.io.status.nodeIdentified(key);
