@@ -59,7 +59,7 @@ export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, w
     const rule = env.clusters.destinationRule(host);
     env.problems.push({
       code: 'view/subset-not-found',
-      message: `subset "${subset}" of ${host} is not defined by ${rule ? `the DestinationRule this proxy uses for it (${rule.namespace}/${rule.rules.map((r) => r.name).join(', ')})` : 'any DestinationRule this proxy sees for it (none is exported to its namespace)'}, so istiod builds no cluster ${cluster} for it and requests routed there fail (503 NC). ` +
+      message: `subset "${subset}" of ${host} is not defined by ${rule ? `the DestinationRule the client uses for it (${rule.namespace}/${rule.rules.map((r) => r.name).join(', ')})` : 'any DestinationRule the client sees for it (none is exported to its namespace)'}, so istiod builds no cluster ${cluster} for it and requests routed there fail (503 NC). ` +
         `Fix: define subset "${subset}" in a DestinationRule for ${host} exported to the client's namespace, or route without the subset`,
       origin: originOf(vs, [...path, 'subset']),
     });

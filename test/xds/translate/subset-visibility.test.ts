@@ -63,7 +63,7 @@ test('GIVEN a route to a subset no DestinationRule defines WHEN translated THEN 
   const objects = [...base.slice(0, -1), vs('reviews', 'shop', { hosts: ['reviews'], http: [{ route: [route('reviews', { subset: 'v9' })] }] }), dr('reviews', 'shop', subsets)];
   const view = buildProxyView(graphOf(objects), describeProxy({ name: 'client', namespace: 'front', labels: {} }));
   assert.not.ok(view.clusters.some((c) => c.subset === 'v9'));
-  assert.match(view.problems.find((p) => p.code === 'view/subset-not-found')!.message, /subset "v9" of reviews\.shop\.svc\.cluster\.local is not defined by the DestinationRule this proxy uses for it \(shop\/reviews\).*Fix: define subset "v9"/);
+  assert.match(view.problems.find((p) => p.code === 'view/subset-not-found')!.message, /subset "v9" of reviews\.shop\.svc\.cluster\.local is not defined by the DestinationRule the client uses for it \(shop\/reviews\).*Fix: define subset "v9"/);
 });
 
 test.run();

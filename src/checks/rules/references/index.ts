@@ -7,4 +7,5 @@ export { default as gatewayExists } from './gateway-exists.js';
 export { default as internalGateway } from './internal-gateway.js';
 export { default as matchGatewayExists } from './match-gateway-exists.js';
 export { default as subsetExists } from './subset-exists.js';
+export { default as subsetHiddenFromClients } from './subset-hidden-from-clients.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';
