@@ -47,7 +47,7 @@ Commands:
   runtime synth [dist] --out <dir> --image <ref>  In-cluster runtime manifests (xDS server, echo
                      backends, proxies, expectations Job); runtime smoke --plan <file> runs its traffic test
   echo               Echo backend of the in-cluster runtime (HTTP/1.1 and h2c), answers who it is
-  diff <base> <head> Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
+  diff <base> <head>  Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
 Options for check:
   --format <f>       text | json | sarif | github               (default: text)

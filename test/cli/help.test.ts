@@ -59,3 +59,16 @@ test('GIVEN a mistyped flag of rules or xds compile THEN the closest flag of tha
 });
 
 test.run();
+
+test('GIVEN every command USAGE lists WHEN its usage is cut THEN each synopsis holds only words, <operands>, [optional parts] and flags, never the description', async () => {
+  const { USAGE, commandUsage } = await import('../../src/cli/usage.js');
+  const commands = [...new Set(USAGE.split('\n\n').find((b) => b.startsWith('Commands:'))!.split('\n').slice(1).filter((l) => /^  \S/.test(l)).map((l) => l.slice(2).split(' ')[0]!))];
+  assert.ok(commands.length >= 10, commands.join(' '));
+  for (const command of commands) {
+    const head = commandUsage(command)!.split('\n\n')[0]!;
+    for (const synopsis of head.split('\n').filter((l) => /^(Usage: | {7})meshproof /.test(l))) {
+      const words = synopsis.replace(/^Usage: | {7}/, '').split(' ').slice(1, -1);
+      for (const w of words) assert.match(w, /^([a-z-]+|<[^>]+>|\[[^\]]+\]|--?[a-z-]+)$/, `${command}: "${synopsis}"`);
+    }
+  }
+});
