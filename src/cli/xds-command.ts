@@ -8,7 +8,7 @@
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { MeshGraph } from '../mesh/graph.js';
@@ -41,10 +41,13 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   });
   if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
   const out = resolve(io.cwd, values.out);
+  const paths = positionals.length > 0 ? positionals : ['dist'];
+  // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
+  const inside = paths.find((p) => p !== '-' && (out === resolve(io.cwd, p) || out.startsWith(`${resolve(io.cwd, p)}${sep}`)));
+  if (inside !== undefined) throw new UsageError(`xds compile: --out ${values.out} is inside the input ${inside}, so the dumps would be read as input next time and synced with the manifests; write them outside it, e.g. --out build/xds`);
   prepareOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;
-  const paths = positionals.length > 0 ? positionals : ['dist'];
   const loaded = await loadInputs(paths, { cwd: io.cwd });
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) {

@@ -3,7 +3,7 @@
  * compiled (unless --no-check), empty input is an error, dumps of proxies gone from the input are
  * removed (and nothing else), and an unusable --out is a usage error that fails fast.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -130,6 +130,19 @@ test('GIVEN --out naming a file, a path under a file, or /proc/nope WHEN compile
     assert.not.match(r.err, /internal error|    at /);
   }
   assert.not.ok(existsSync('/proc/nope'));
+});
+
+test('GIVEN --out inside the input folder (dist/xds for dist) WHEN compiled THEN a usage error says the dumps would be read as input, and nothing is written', async () => {
+  mkdirSync(join(work, 'synced'), { recursive: true });
+  writeFileSync(join(work, 'synced', 'app.yaml'), app('web'));
+  for (const [args, shown] of [[['synced', '--out', 'synced/xds'], 'synced'], [['synced', '--out', 'synced'], 'synced']] as const) {
+    const r = await compile([...args]);
+    assert.is(r.code, 2, r.err);
+    assert.match(r.err, `--out ${args[2]} is inside the input ${shown}, so the dumps would be read as input next time`);
+  }
+  assert.not.ok(existsSync(join(work, 'synced', 'xds')));
+  const ok = await compile(['synced', '--out', 'synced-xds']);
+  assert.is(ok.code, 0, ok.err);
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
