@@ -21,7 +21,7 @@ import { configDump } from '../xds/translate/dump.js';
 import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
-import { findingLine, ServeStartError, startServe, type XdsServeHandle } from './xds-serve.js';
+import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { prepareOutDir, removeStaleDumps } from './xds-out.js';
 import { checkPaths } from '../checks/api.js';
 
@@ -122,6 +122,15 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     },
   });
   if (!values.input || values.input.length === 0) throw new UsageError('xds serve: --input <path> is required (manifest files or folders, e.g. dist)');
+  // Addresses are checked before the input is read and checked (which can take seconds).
+  for (const [flag, value] of [['--listen', values.listen], ['--status', values.status]] as const) {
+    if (value === undefined) continue;
+    try {
+      splitHostPort(value);
+    } catch (e) {
+      throw new UsageError(`xds serve: ${flag} ${(e as Error).message}`);
+    }
+  }
   if ((values['ca-cert'] === undefined) !== (values['ca-key'] === undefined)) throw new UsageError('xds serve: --ca-cert and --ca-key go together (the CA certificate and its private key, as in Istio\'s cacerts secret)');
   if (values.workloads !== undefined && (values.kubeconfig !== undefined || values['in-cluster'])) throw new UsageError('xds serve: endpoints come from --workloads <file> or from a cluster (--kubeconfig <file> / --in-cluster), not both');
   let handle: XdsServeHandle;

@@ -82,6 +82,16 @@ async function bindable(port: number): Promise<boolean> {
   return ok;
 }
 
+test('GIVEN --listen or --status that is not host:port WHEN "xds serve" starts THEN a usage error names the flag at once, before any input is read', async () => {
+  for (const [flag, value] of [['--listen', 'notanaddress'], ['--listen', '127.0.0.1:99999'], ['--status', 'localhost']] as const) {
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'does-not-exist.yaml', flag, value], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.match(cap.stderr(), `xds serve: ${flag} "${value}" is not host:port`);
+    assert.not.match(cap.stderr(), /does-not-exist|internal error|    at /);
+  }
+});
+
 test('GIVEN a busy --listen port WHEN "xds serve" starts THEN exit 2 naming --listen, the address and EADDRINUSE, no stack trace', async () => {
   const busy = await busyPort();
   try {
