@@ -66,7 +66,12 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
     const headers = Object.fromEntries(Object.entries(rec(request.headers)).map(([k, v]) => [k.toLowerCase(), String(v)]));
     let n = 0;
     for (const authority of strings(request.authority)!) for (const method of strings(request.method)!) for (const uri of strings(request.uri)!) {
-      const spec: RequestSpec = { host: authority, path: new URL(uri, 'http://x').pathname, method, headers, via: viaFor(graph, authority) };
+      const via = viaFor(graph, authority);
+      // A sidecar's request names the service as its VirtualService resolves the host (`reviews` in
+      // shop: reviews.shop.svc.cluster.local), on the authority's port, else the service's HTTP port.
+      const port = portOf(authority);
+      const host = via.kind === 'mesh' ? graph.resolveHost(hostOf(authority), via.namespace).fqdn : hostOf(authority);
+      const spec: RequestSpec = { host, ...(via.kind === 'mesh' && port !== undefined ? { port } : {}), path: new URL(uri, 'http://x').pathname, method, headers, via };
       for (const [kind, outcome, words] of wantMatch ? outcomes : outcomes.slice(0, 1)) {
         out.push({
           id: `${display}#${i}.${n}.${kind}`,
@@ -87,15 +92,28 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
  * own (`<svc>.<ns>.svc.…`); else `default`.
  */
 function namespaceOf(graph: MeshGraph, authority: string): string {
-  const vs = graph.ofKind('VirtualService').find((v) => (strings(v.spec.hosts) ?? []).includes(authority));
-  return vs?.namespace ?? /^[^.]+\.([^.]+)\.svc\./.exec(authority)?.[1] ?? 'default';
+  const host = hostOf(authority);
+  const vs = graph.ofKind('VirtualService').find((v) => (strings(v.spec.hosts) ?? []).includes(host));
+  return vs?.namespace ?? /^[^.]+\.([^.]+)\.svc\./.exec(host)?.[1] ?? 'default';
+}
+
+/** An authority without its `:port` (`reviews:9080` → `reviews`; `[::1]:80` → `[::1]`). */
+function hostOf(authority: string): string {
+  return /^(\[[^\]]*\]|[^:]*)(?::\d+)?$/.exec(authority)?.[1] ?? authority;
+}
+
+/** The port of an authority (`reviews:9080` → 9080), or undefined. */
+function portOf(authority: string): number | undefined {
+  const m = /:(\d+)$/.exec(authority);
+  return m && hostOf(authority) !== authority ? Number(m[1]) : undefined;
 }
 
 /** The proxy that sends requests for `authority`: the gateway of a VirtualService naming it, else a sidecar. */
 function viaFor(graph: MeshGraph, authority: string): RequestVia {
+  const host = hostOf(authority);
   for (const vs of graph.ofKind('VirtualService')) {
     const hosts = strings(vs.spec.hosts) ?? [];
-    if (!hosts.includes(authority)) continue;
+    if (!hosts.includes(host)) continue;
     const gateway = (strings(vs.spec.gateways) ?? []).find((g) => g !== 'mesh');
     if (gateway === undefined) return { kind: 'mesh', namespace: vs.namespace };
     const ref = gateway.includes('/') ? gateway : `${vs.namespace}/${gateway}`;
@@ -104,7 +122,7 @@ function viaFor(graph: MeshGraph, authority: string): RequestVia {
     const server = servers.find((s) => rec(s.tls).httpsRedirect !== true) ?? servers[0];
     return { kind: 'gateway', gateway: ref, port: Number(rec(rec(server).port).number ?? 80) };
   }
-  const ns = /^[^.]+\.([^.]+)\.svc\./.exec(authority)?.[1] ?? 'default';
+  const ns = /^[^.]+\.([^.]+)\.svc\./.exec(host)?.[1] ?? 'default';
   return { kind: 'mesh', namespace: ns };
 }
 
