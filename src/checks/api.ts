@@ -30,6 +30,8 @@ export interface CheckApiOptions {
   readonly sourcemap?: string;
   /** Today's date `YYYY-MM-DD`, for exception expiry. @default today in UTC */
   readonly today?: string;
+  /** What the empty-input error (no Kubernetes object at all) tells the user to do. @default check the paths, or `--allow-empty` */
+  readonly emptyHint?: string;
 }
 
 /** A check run plus the exit code `meshproof check --fail-on <failOn>` would return for it. */
@@ -62,6 +64,7 @@ export async function checkPaths(paths: readonly string[], options: CheckApiOpti
     today: options.today ?? todayUtc(),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.sourcemap !== undefined ? { sourcemap: options.sourcemap } : {}),
+    ...(options.emptyHint !== undefined ? { emptyHint: options.emptyHint } : {}),
   });
   return withExit(run);
 }

@@ -41,7 +41,10 @@ export async function validateManifests(context: Cdk8sValidationContext, props: 
   const catalogue = ruleCatalogue();
   const configPath = findConfigFile(cwd);
   const config = configPath ? loadConfigFile(configPath, catalogue, cwd) : DEFAULT_CONFIG;
-  const run = await runCheck({ paths: [...context.manifests], cwd, config, today: todayUtc(), ...(props.profile ? { profile: props.profile } : {}) });
+  const run = await runCheck({
+    paths: [...context.manifests], cwd, config, today: todayUtc(), ...(props.profile ? { profile: props.profile } : {}),
+    emptyHint: 'The app synthesized nothing: add a Chart with constructs to the MeshApp in apps/main.ts (dist/ is kept as it was)',
+  });
   const rules = new Map<string, RuleMeta>(catalogue.map((r) => [r.id, r]));
 
   const byRule = new Map<string, Finding[]>();

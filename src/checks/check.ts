@@ -85,6 +85,11 @@ export interface CheckOptions {
   readonly limits?: Partial<InputLimits>;
   /** An input without any Kubernetes object passes instead of exiting 2 (`--allow-empty`). @default false */
   readonly allowEmpty?: boolean;
+  /**
+   * What the empty-input error tells the user to do, for callers without `--allow-empty` (the
+   * synth plugin, `xds serve`). @default 'Check the paths and exclude globs, or pass --allow-empty if an empty input is expected'
+   */
+  readonly emptyHint?: string;
   /** Explicit source map (`--sourcemap`); otherwise searched next to the manifests. */
   readonly sourcemap?: string;
   /** Rules to choose from. @default ruleCatalogue() */
@@ -119,11 +124,11 @@ function isRule(meta: RuleMeta): meta is Rule {
   return typeof (meta as Partial<Rule>).check === 'function';
 }
 
-function emptyInput(paths: readonly string[], files: number): InputProblem {
+function emptyInput(paths: readonly string[], files: number, hint = 'Check the paths and exclude globs, or pass --allow-empty if an empty input is expected'): InputProblem {
   const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
   return problem(
     'input/empty',
-    `no Kubernetes objects in ${paths.join(', ')} (${read}), so nothing was checked. Check the paths and exclude globs, or pass --allow-empty if an empty input is expected`,
+    `no Kubernetes objects in ${paths.length > 0 ? paths.join(', ') : 'the input'} (${read}), so nothing was checked. ${hint}`,
     { file: paths[0] ?? '-', line: 1, column: 1 },
   );
 }
@@ -139,7 +144,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     ...(options.sourcemap !== undefined ? { sourceMap: options.sourcemap } : {}),
   });
   const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
-  if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length));
+  if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.emptyHint));
   const meshConfig = options.meshConfig ?? options.config.meshConfig;
   const domain = options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : options.config.clusterDomain ? { clusterDomain: options.config.clusterDomain.value, clusterDomainAt: options.config.clusterDomain.at } : {};
   const mesh = readMeshContext({ cwd: options.cwd, ...(meshConfig !== undefined ? { meshConfig } : {}), ...domain });

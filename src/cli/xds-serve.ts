@@ -327,7 +327,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (current && current.workloadsJson === workloadsJson) workloads = current.workloads;
     // With the check suite, the files it read are the files served: one read, so a save landing
     // between two reads can neither slip unchecked input through nor reject what was checked.
-    const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd }) : undefined;
+    const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd, emptyHint: 'xds serve needs manifests to translate: check the --input paths (an emptied input is refused, and the last good config keeps serving)' }) : undefined;
     const loaded = run ?? await loadInputs(opts.paths, { cwd: opts.cwd });
     const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
     if (unusable.length > 0) return refuse('unusable', unusable, 'input unusable');

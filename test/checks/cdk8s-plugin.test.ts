@@ -29,4 +29,22 @@ test('GIVEN a synth with one error WHEN the plugin reports THEN the findings lin
   assert.is(clean.findings, '0 errors, 0 warnings, 0 info, 0 suppressed');
 });
 
+test('GIVEN an app that synthesized no manifest WHEN the plugin reports THEN it fails saying the app synthesized nothing and how to fix it, not a flag cdk8s does not have', async () => {
+  let recommendation = '';
+  let locations: string[] = [];
+  let status = '';
+  const context: Cdk8sValidationContext = {
+    manifests: [], metadata: {},
+    report: {
+      addViolation: (v) => { recommendation = v.recommendation; locations = v.violatingResources.flatMap((r) => r.locations); },
+      submit: (s) => { status = s; },
+    },
+    logger: { log: () => undefined },
+  };
+  await validateManifests(context, { failOn: 'error' }, join(FIXTURES, 'clean'));
+  assert.is(status, 'failure');
+  assert.match(locations.join('\n'), 'no Kubernetes objects in the input (no manifest file (.yaml, .yml, .json) was found), so nothing was checked. The app synthesized nothing: add a Chart with constructs to the MeshApp in apps/main.ts');
+  assert.not.match(locations.join('\n') + recommendation, '--allow-empty');
+});
+
 test.run();

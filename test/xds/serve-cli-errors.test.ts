@@ -172,6 +172,24 @@ test('GIVEN input the check suite rejects at start WHEN "xds serve" starts THEN 
   assert.not.match(text, /last good config/);
 });
 
+test('GIVEN a served input WHEN its file is emptied and reloaded THEN the reload is refused saying serve needs manifests (no flag it does not have), and the last good config keeps serving', async () => {
+  writeFileSync(join(work, 'emptied.yaml'), APP);
+  const logs: string[] = [];
+  const h = await startServe({ paths: [join(work, 'emptied.yaml')], listen: '127.0.0.1:0', cwd: work, watch: false, log: (l) => logs.push(l) });
+  try {
+    const before = h.cache.getSnapshot('shop/web')?.version;
+    assert.ok(before, logs.join('\n'));
+    writeFileSync(join(work, 'emptied.yaml'), '');
+    assert.not.ok(await h.reload());
+    const said = logs.join('\n');
+    assert.match(said, 'xds serve needs manifests to translate: check the --input paths');
+    assert.not.match(said, '--allow-empty');
+    assert.is(h.cache.getSnapshot('shop/web')?.version, before);
+  } finally {
+    await h.close();
+  }
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test.run();
