@@ -230,7 +230,7 @@ export class SnapshotCache {
     return this.snapshots.get(nodeId);
   }
 
-  /** The last snapshot made for the node, without making a deferred one (what its streams were last sent). */
+  /** The last snapshot made for the node, without making a deferred one (sent to its stream if it had one then, else kept to fall back on). */
   madeSnapshot(nodeId: string): Snapshot | undefined {
     return this.snapshots.get(nodeId);
   }

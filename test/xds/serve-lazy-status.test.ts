@@ -49,13 +49,13 @@ test('GIVEN deferred nodes WHEN /status?node=<id> is read THEN nothing is made (
     assert.equal([after.publish.served, after.publish.servedDeferred], [2, 1], 'live: one node made since the reload');
     assert.is(h.publish().servedDeferred, 1);
 
-    // A reload defers it again: reading shows the made version (what its streams were last sent) and the pending one.
+    // A reload defers it again: reading shows the made version (what it was sent while connected) and the pending one.
     writeFileSync(join(work, 'app.yaml'), APP + rule('30'));
     assert.ok(await h.reload());
     const again = (await get('?node=shop/web')).body as NodeReport;
     assert.is(again.version, made.version);
     assert.ok(again.types?.cluster, 'the made snapshot\'s types');
-    assert.match(again.pending?.note ?? '', /version and types are of the snapshot made before it/);
+    assert.match(again.pending?.note ?? '', /version and types are of the last snapshot made for it \(what it was sent if it was connected then, else the config it falls back on/);
     assert.is(h.cache.versionOf('shop/web'), 'deferred');
 
     const bad = await get('?node=shop/web&make=yes');

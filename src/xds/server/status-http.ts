@@ -69,7 +69,7 @@ function nodeReport(cache: SnapshotCache, id: string, make: boolean): [number, u
   const pending = info?.deferredSince && {
     since: info.deferredSince,
     ...(info.fallbacks ? { fallbacks: info.fallbacks } : {}),
-    note: `a newer snapshot waits for the node: it is made when the node connects, or now with GET /status?node=${encodeURIComponent(id)}&make=1${snapshot ? '; version and types are of the snapshot made before it (what its streams were last sent)' : ''}`,
+    note: `a newer snapshot waits for the node: it is made when the node connects, or now with GET /status?node=${encodeURIComponent(id)}&make=1${snapshot ? '; version and types are of the last snapshot made for it (what it was sent if it was connected then, else the config it falls back on should the newer one fail)' : ''}`,
   };
   return [200, {
     nodeId: id, version: snapshot?.version ?? null,
