@@ -124,5 +124,6 @@ function withRefused(run: CheckRun, refused: readonly InputProblem[]): CheckRun 
     unusableInput: true,
     problems: [...refused, ...run.problems],
     files: run.files,
+    graph: run.graph,
   };
 }

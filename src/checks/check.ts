@@ -114,6 +114,11 @@ export interface CheckRun {
   readonly problems: readonly InputProblem[];
   /** The input files as read and parsed for this run (not `context` files): what was checked. */
   readonly files: readonly ParsedFile[];
+  /**
+   * The mesh model the rules judged: the input's objects and the `context` files' (config `context`
+   * and `--context`), with the MeshConfig and cluster domain of the run.
+   */
+  readonly graph: MeshGraph;
 }
 
 function problemFinding(p: InputProblem): Finding {
@@ -173,5 +178,5 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     today: options.today,
     files: loaded.files.length,
   });
-  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems, files: loaded.files };
+  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems, files: loaded.files, graph };
 }

@@ -7,8 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
-import { MeshGraph } from '../mesh/graph.js';
-import { loadInputs } from '../mesh/load.js';
+import type { MeshGraph } from '../mesh/graph.js';
 import { EXPECTATIONS_PATH } from './expectations/path.js';
 import { loadRouteTests, RouteTestError } from './expectations/route-tests.js';
 import type { Expectation, ExpectationsFile } from './expectations/types.js';
@@ -90,18 +89,19 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     if (orphans > 0) earlyNotes.push(`${orphans} expect() promise${orphans === 1 ? ' is' : 's are'} filed under no chart (app/expect) in ${EXPECTATIONS_PATH}, so --app left ${orphans === 1 ? 'it' : 'them'} out: run \`npx cdk8s synth\` again to file ${orphans === 1 ? 'it' : 'them'} under ${orphans === 1 ? 'its' : 'their'} chart`);
     expectations = expectations.filter((e) => options.apps!.includes(appOf(e)));
   }
+  // The checks' run also gives the mesh model: dist/ with the config's context paths (e.g. the
+  // platform repository's gateway Deployment), MeshConfig and cluster domain, as `check` judges it.
+  const run = await checkPaths(['dist'], { cwd: root });
   if (!options.skipChecks) {
-    const run = await checkPaths(['dist'], { cwd: root });
     if (run.exitCode('error') !== 0) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').slice(0, 5);
       throw new VerifyInputError(`dist/ fails the checks (${run.result.summary.errors} error${run.result.summary.errors === 1 ? '' : 's'}), so its promises are not worth proving; fix them first (meshproof check dist):\n${errors.map((f) => `  ${f.location.file}:${f.location.line} ${f.ruleId}: ${f.message}`).join('\n')}`);
     }
   }
-  // Relative, so messages name dist/x.k8s.yaml:12 as the checks do.
-  const loaded = await loadInputs(['dist'], { cwd: root });
-  const unusable = loaded.problems.filter((p) => p.unusable);
+  // Paths relative to the root, so messages name dist/x.k8s.yaml:12 as the checks do.
+  const unusable = run.problems.filter((p) => p.unusable);
   if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
-  const graph = MeshGraph.from(loaded.files);
+  const graph = run.graph;
   const notes: string[] = [...earlyNotes];
   // Route-test promises are named after their file in the summary (`route tests (t1.yaml)`), not a chart.
   const testApps = new Map<string, string>();
