@@ -10,7 +10,7 @@ import { MeshGraph, type GraphOptions } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
 import type { WorkloadInstance } from '../../../src/xds/translate/index.js';
 import { meshOf } from '../../../bench/view/mesh.js';
-import { BASE, baseWorkloads } from './_carry.js';
+import { BASE, baseWorkloads, differences, packedMesh, viewDifferences } from './_carry.js';
 import { DIST, appNames } from './_apps.js';
 
 /** A document of the input. */
@@ -90,4 +90,38 @@ export function corpora(): MeshState[] {
   const bench = meshOf(20) as Doc[];
   out.push({ corpus: 'bench-20', placed: placedOf(bench), workloads: workloadsOf(bench, 40) });
   return out;
+}
+
+/** One reload of a seeded chain, compared: the graph built on its predecessor, a from-scratch graph of the same input, and both translated. */
+export interface ComparedReload {
+  readonly reloaded: MeshGraph;
+  readonly fresh: MeshGraph;
+  /** Every proxy's resources of `reloaded` (translation cache on), as `packedMesh` gives them. */
+  readonly carried: Map<string, string>;
+  /** The same of `fresh`, translated without the cache. */
+  readonly scratch: Map<string, string>;
+}
+
+/**
+ * One reload of a seeded chain: `candidate` built on `previous` (as `xds serve` reloads) and from
+ * scratch, in `dir`; throws (naming `context`, e.g. the seed and the chain's edits, and how to
+ * `reproduce`) when a view (problems, subset labels, origins: what no xDS byte shows) or an xDS
+ * resource differs. Null when the candidate is not a usable mesh.
+ */
+export async function compareReload(previous: MeshGraph, candidate: MeshState, dir: string, context: string, reproduce: string): Promise<ComparedReload | null> {
+  let reloaded: MeshGraph;
+  try {
+    reloaded = await graphOf(candidate, dir, { previous });
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('mesh unusable')) return null;
+    throw e;
+  }
+  const fresh = await graphOf(candidate, dir);
+  const views = viewDifferences(reloaded, fresh);
+  if (views.length > 0) throw new Error(`STALE VIEW ${context}: ${views.slice(0, 3).join(' | ')}`);
+  const carried = packedMesh(reloaded, candidate.workloads);
+  const scratch = packedMesh(fresh, candidate.workloads, false);
+  const diff = differences(carried, scratch);
+  if (diff.length > 0) throw new Error(`STALE CONFIG ${context}: ${diff.length} resource(s) differ from a from-scratch translation, e.g. ${diff.slice(0, 4).join(' | ')}\nreproduce: ${reproduce}`);
+  return { reloaded, fresh, carried, scratch };
 }
