@@ -155,20 +155,20 @@ export class NodePublisher {
       for (const [id, proxyless] of ids) {
         present.add(id);
         const own = secrets;
+        // `list` with the identity's workload certificate as last issued in its place (the same list when it is).
+        const certified = (list: readonly Secret[]): readonly Secret[] => {
+          const cert = this.certNow.get(secretsKey);
+          return cert && list[0]?.name === WORKLOAD_CERT_SECRET && list[0] !== cert ? [cert, ...list.slice(1)] : list;
+        };
         // This reload's secrets (its gateway credentials), with the workload certificate current when the
         // snapshot is made: a deferred one may be made after its identity's certificate was re-issued, and a
         // fallback must not pair its reload's listeners with a later reload's credentials.
-        const make = () => {
-          const cert = this.certNow.get(secretsKey);
-          return createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: cert && cert !== own[0] ? [cert, ...own.slice(1)] : own });
-        };
+        const make = () => createSnapshot({ ...translateProxy(view(), workloads, { proxyless }), secrets: certified(own) });
         // A node whose config cannot be made keeps its last made one, with its current workload
         // certificate: never an expired one past a renewal.
         const refresh = (made: Snapshot): Snapshot => {
-          const cert = this.certNow.get(secretsKey);
-          const secrets = made.resources.secrets;
-          if (!cert || secrets[0]?.name !== WORKLOAD_CERT_SECRET || secrets[0] === cert) return made;
-          return createSnapshot({ ...made.resources, secrets: [cert, ...secrets.slice(1)] });
+          const secrets = certified(made.resources.secrets);
+          return secrets === made.resources.secrets ? made : createSnapshot({ ...made.resources, secrets });
         };
         const now = input.eager && !proxyless;
         if (now || this.cache.isWatched(id)) this.publish(id, inputs, make, now, counts, true, refresh);
