@@ -1,14 +1,14 @@
 import type { IConstruct } from 'constructs';
 import { RE2JS } from 're2js';
+import { isKubernetesDnsLabel } from '../validate/object-meta.js';
 import { PropError } from './_errors.js';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+\-.^_`|~]+$/;
 const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i;
 
 /** A DNS-1123 label: lower-case alphanumerics and '-', at most 63 characters (names, subsets, versions). */
 export function checkDnsLabel(scope: IConstruct, field: string, value: string): string {
-  if (typeof value !== 'string' || value.length > 63 || !DNS1123_LABEL.test(value)) {
+  if (typeof value !== 'string' || !isKubernetesDnsLabel(value)) {
     throw new PropError('MP_INVALID_NAME', scope, field, value,
       'expected a DNS-1123 label: at most 63 lower-case letters, digits or "-", starting and ending with a letter or digit');
   }
@@ -114,7 +114,7 @@ export function checkDns1035Label(scope: IConstruct, field: string, value: strin
 /** A Kubernetes object name: a DNS-1123 subdomain (dot-separated DNS-1123 labels, at most 253 characters). */
 export function checkObjectName(scope: IConstruct, field: string, value: string, hint = ''): string {
   const ok = typeof value === 'string' && value.length > 0 && value.length <= 253 &&
-    value.split('.').every((part) => part.length <= 63 && DNS1123_LABEL.test(part));
+    value.split('.').every((part) => isKubernetesDnsLabel(part));
   if (!ok) {
     throw new PropError('MP_INVALID_NAME', scope, field, value,
       `expected a DNS-1123 subdomain: at most 253 lower-case letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit${hint}`);
@@ -208,7 +208,7 @@ export function checkExportTo(scope: IConstruct, field: string, list: readonly s
   }
   const seen = new Set<string>();
   list.forEach((e, i) => {
-    if (typeof e !== 'string' || !(e === '.' || e === '*' || (e.length <= 63 && DNS1123_LABEL.test(e)))) {
+    if (typeof e !== 'string' || !(e === '.' || e === '*' || isKubernetesDnsLabel(e))) {
       throw new PropError('MP_INVALID_EXPORT_TO', scope, `${field}[${i}]`, e, `${allowed} ("~" is for ServiceEntries alone)`);
     }
     const key = e === '.' && namespace !== undefined ? namespace : e;

@@ -6,6 +6,16 @@ import type { SchemaViolation } from './types.js';
 export const HINT = 'x-meshproof-hint';
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const DNS1123_LABEL_RE = new RegExp(`^${DNS1123_LABEL}$`);
+
+/**
+ * apimachinery `IsDNS1123Label`, as the API server checks names, namespaces and Service port
+ * names: 1-63 lower-case letters, digits and `-`, starting and ending with a letter or digit.
+ * (Istio's own `labels.IsDNS1123Label` also takes upper case: `checks/rules/validation/_dns.ts`.)
+ */
+export function isKubernetesDnsLabel(value: string): boolean {
+  return value.length <= 63 && DNS1123_LABEL_RE.test(value);
+}
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
 /** `[prefix/]name`; name at most 63 characters (the prefix length is bounded by maxLength). */
 const QUALIFIED_NAME = `^(${DNS1123_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`;

@@ -1,8 +1,6 @@
 import { isRecord } from '../../../mesh/object.js';
+import { isKubernetesDnsLabel } from '../../../validate/object-meta.js';
 import type { Rule } from '../../rule.js';
-
-/** apimachinery `IsDNS1123Label`: lower-case letters, digits and `-`, alphanumeric at both ends, at most 63. */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** apimachinery `IsValidPortName` (IANA_SVC_NAME): at most 15 of `[-a-z0-9]`, a letter among them, no `--`, no `-` at either end. */
 const portNameError = (name: string): string | null => {
   if (name.length === 0 || name.length > 15) return 'must be 1 to 15 characters';
@@ -46,8 +44,8 @@ const servicePorts: Rule = {
         const name = p.name;
         if (name === undefined || name === '') {
           if (ports.length > 1) ctx.report(svc, `spec.ports[${i}].name is required when a Service has more than one port; name it (e.g. "http-${String(p.port ?? i)}")`, at('port'));
-        } else if (typeof name !== 'string' || name.length > 63 || !DNS1123_LABEL.test(name)) {
-          ctx.report(svc, `spec.ports[${i}].name ${JSON.stringify(name)} must be a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63)${typeof name === 'string' && DNS1123_LABEL.test(name.toLowerCase()) ? `; write "${name.toLowerCase()}"` : ''}`, at('name'));
+        } else if (typeof name !== 'string' || !isKubernetesDnsLabel(name)) {
+          ctx.report(svc, `spec.ports[${i}].name ${JSON.stringify(name)} must be a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63)${typeof name === 'string' && isKubernetesDnsLabel(name.toLowerCase()) ? `; write "${name.toLowerCase()}"` : ''}`, at('name'));
         } else if (names.has(name)) {
           ctx.report(svc, `spec.ports[${i}].name "${name}" repeats spec.ports[${names.get(name)}].name; port names must be unique`, at('name'));
         } else {
