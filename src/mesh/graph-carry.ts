@@ -50,6 +50,7 @@
  * objects are new objects, and what holds their positions is rebuilt.
  */
 import type { MeshObject } from './object.js';
+import { POD_WORKLOAD_KINDS } from './workloads.js';
 
 /** An object whose content is unchanged but whose position (file, document, item, line, column or TypeScript origin) is not. */
 export interface MovedObject {
@@ -143,14 +144,13 @@ export type MovedRole = 'changed' | 'services' | 'workloads' | 'policies' | 'nam
 
 const ISTIO_NETWORKING = 'networking.istio.io';
 const ISTIO_SECURITY = 'security.istio.io';
-const POD_WORKLOADS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
 
 /** {@link MovedRole} of a moved object. */
 export function movedRole(o: MeshObject): MovedRole {
   if (!o.known) return 'none';
   if (o.group === ISTIO_NETWORKING && (o.kind === 'VirtualService' || o.kind === 'DestinationRule' || o.kind === 'WorkloadEntry')) return 'changed';
   if (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === ISTIO_NETWORKING)) return 'services';
-  if (POD_WORKLOADS.has(o.kind)) return 'workloads';
+  if (POD_WORKLOAD_KINDS.has(o.kind)) return 'workloads';
   if ((o.kind === 'Sidecar' && o.group === ISTIO_NETWORKING) || ((o.kind === 'PeerAuthentication' || o.kind === 'AuthorizationPolicy') && o.group === ISTIO_SECURITY)) return 'policies';
   if (o.kind === 'Namespace') return 'namespaces';
   return 'none';

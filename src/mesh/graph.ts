@@ -14,7 +14,7 @@ import {
   type GatewayServerMatch,
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
-import { WorkloadRegistry, type Workload } from './workloads.js';
+import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
@@ -25,12 +25,6 @@ export type { Workload, ContainerPort } from './workloads.js';
 export type { DestinationRuleMatch, DestinationRuleScope, GatewayRef, GatewayServerMatch } from './routing.js';
 export type { MtlsDecision, MtlsMode, PeerAuthenticationsForWorkload } from './policy.js';
 export type { ResolvedHost, HostForm } from './hosts.js';
-
-/** Kinds whose objects define workloads (`workloads.ts`). */
-const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'WorkloadEntry'];
-
-/** Workload kinds that run pods: a change to one reaches only the services selecting it (old or new labels), see `viewBase`. */
-const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(WORKLOAD_KINDS.filter((k) => k !== 'WorkloadEntry'));
 
 /** Kinds of the policy index (`policy.ts`). */
 const POLICY_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'];

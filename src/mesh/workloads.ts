@@ -3,6 +3,16 @@ import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
 import { TEMPLATE_PATHS } from '../validate/authorization.js';
 
+/**
+ * Kinds that run pods and that meshproof models as workloads (their pod template's labels are what
+ * selectors match, as istiod matches the pods they create): Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, Job, CronJob and Pod. A change to one reaches only the services selecting it.
+ */
+export const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+
+/** {@link POD_WORKLOAD_KINDS} and WorkloadEntry (a VM or other non-Kubernetes endpoint), the kinds a {@link WorkloadRegistry} indexes. */
+export const WORKLOAD_KINDS: readonly string[] = [...POD_WORKLOAD_KINDS, 'WorkloadEntry'];
+
 export interface ContainerPort {
   readonly container: string;
   readonly containerPort: number;
