@@ -25,7 +25,8 @@ const judged = (policyPorts: string[], port: number) => {
 test('GIVEN an ALLOW policy on the Service port (80) WHEN "admitted on port 80" is judged THEN broken: requests arrive on 8080, where the policy does not match', () => {
   const v = judged(['80'], 80);
   assert.is(v.status, 'broken', v.detail);
-  assert.match(v.detail, 'refuses (403) cluster.local/ns/istio-system/sa/gw (port 80 is a Service port; requests arrive on container port 8080');
+  assert.match(v.detail, 'refuses (403) cluster.local/ns/istio-system/sa/gw (port 80 is a port of Service pay/web; requests to it arrive on container port 8080 (targetPort)');
+  assert.match(v.detail, 'AuthorizationPolicy pay/allow-gw (test.yaml:301) names port 80, which never matches: write "8080" in to.operation.ports');
 });
 
 test('GIVEN the policy on the container port (8080) WHEN promised on the Service port or the container port THEN held', () => {

@@ -152,7 +152,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
             continue;
           }
           if (e.outcome.kind === 'authorization') {
-            out.set(e.id, await judgeAuthorizationWithTraffic(e.outcome, mesh));
+            out.set(e.id, await judgeAuthorizationWithTraffic(e.outcome, mesh, graph));
             continue;
           }
           if (e.outcome.kind === 'https-redirect' || e.outcome.kind === 'client-certificate-required') {

@@ -9,8 +9,10 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { MeshGraph } from '../../mesh/graph.js';
 import type { Expectation } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
+import { arrivalOf, explainArrival, noArrival } from '../static/arrival-port.js';
 import type { EmbeddedMesh, RuntimeWorkload } from './mesh.js';
 
 type Of<K extends Expectation['outcome']['kind']> = Extract<Expectation['outcome'], { kind: K }>;
@@ -82,8 +84,12 @@ export async function judgeStrictMtlsWithTraffic(o: Of<'mtls-strict'>, mesh: Sec
   return { status: 'held', detail: held.join('; '), requests };
 }
 
-/** The principal's mTLS client gets the echo backend (allowed) or 403 `RBAC: access denied` (denied) from every selected workload. */
-export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh: SecurityMesh): Promise<TrafficVerdict> {
+/**
+ * The principal's mTLS client gets the echo backend (allowed) or 403 `RBAC: access denied` (denied)
+ * from every selected workload. A promised Service port is sent to the container port it arrives on
+ * (its `targetPort`, as kube-proxy forwards it and Envoy's RBAC sees it), read from `graph`.
+ */
+export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh: SecurityMesh, graph: MeshGraph): Promise<TrafficVerdict> {
   const ws = targets(mesh, o.namespace, o.selector);
   if (ws.length === 0) return notRun(`no workload with a sidecar in ${o.namespace} matches ${o.selector ? JSON.stringify(o.selector) : 'the namespace'}`);
   let cert;
@@ -96,16 +102,19 @@ export async function judgeAuthorizationWithTraffic(o: Of<'authorization'>, mesh
   const seen: string[] = [];
   let requests = 0;
   for (const w of ws) {
-    const port = o.port ?? w.workload.containerPorts[0]?.containerPort;
+    const arrival = o.port === undefined ? undefined : arrivalOf(graph, w.workload, o.port);
+    if (arrival === null) return { status: 'broken', detail: noArrival(w.workload, o.port!), requests };
+    const port = arrival?.port ?? w.workload.containerPorts[0]?.containerPort;
     if (port === undefined) continue;
     const method = o.method ?? 'GET';
     const path = o.path ?? '/';
     const r = await probe(w.address, port, { tls, method, path });
     requests++;
-    const at = `${w.workload.namespace}/${w.workload.name}:${port} ${method} ${path}`;
+    const at = `${w.workload.namespace}/${w.workload.name}:${port}${arrival?.via ? ` (Service port ${arrival.via.servicePort})` : ''} ${method} ${path}`;
     const got = r.status === 0 ? `no answer (${r.error})` : `${r.status}${r.workload ? ` from ${r.workload}` : r.body ? ` "${r.body.slice(0, 40)}"` : ''}`;
     const ok = o.allowed ? r.status !== 0 && r.status !== 403 && r.workload !== '' : r.status === 403 && r.body === 'RBAC: access denied';
-    if (!ok) return { status: 'broken', detail: `${at} as ${o.principal}: ${got}; promised ${o.allowed ? 'to be let through' : '403 RBAC: access denied'}`, requests };
+    const why = arrival ? explainArrival(arrival, graph.authorizationPoliciesFor(w.workload)) : '';
+    if (!ok) return { status: 'broken', detail: `${at} as ${o.principal}: ${got}; promised ${o.allowed ? 'to be let through' : '403 RBAC: access denied'}${why}`, requests };
     seen.push(`${at}: ${got}`);
   }
   if (requests === 0) return notRun('the selected workloads have no container port');

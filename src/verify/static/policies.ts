@@ -5,8 +5,8 @@
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { Workload } from '../../mesh/workloads.js';
-import { endpointPortOf } from '../../mesh/endpoint-port.js';
 import type { Expectation, Outcome } from '../expectations/types.js';
+import { arrivalOf, explainArrival, noArrival } from './arrival-port.js';
 import { evaluateAuthorization } from './authz.js';
 import { describeOrigin, viewFor } from './select.js';
 import type { Verdict } from './verdict.js';
@@ -93,13 +93,12 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
     const who = `${w.kind} ${w.namespace}/${w.name}`;
     // Envoy's RBAC sees the port the request arrives on at the pod: a promise written with a Service
     // port is judged on the container port that Service port sends to.
-    const arrives = o.port === undefined ? undefined : arrivalPort(graph, w, o.port);
-    if (arrives === null) {
-      return { id: e.id, status: 'broken', detail: `${who} receives nothing on port ${o.port}: it is neither a container port of it (${w.containerPorts.map((c) => c.containerPort).join(', ')}) nor a port of a Service selecting it` };
-    }
-    const port = arrives ?? o.port ?? w.containerPorts[0]?.containerPort ?? 80;
-    const d = evaluateAuthorization(graph.authorizationPoliciesFor(w), { principal: o.principal, port, method: o.method ?? 'GET', path: o.path ?? '/' });
-    const via = arrives !== undefined && arrives !== o.port ? ` (port ${o.port} is a Service port; requests arrive on container port ${arrives}, and AuthorizationPolicy ports are container ports)` : '';
+    const arrival = o.port === undefined ? undefined : arrivalOf(graph, w, o.port);
+    if (arrival === null) return { id: e.id, status: 'broken', detail: noArrival(w, o.port!) };
+    const port = arrival?.port ?? w.containerPorts[0]?.containerPort ?? 80;
+    const policies = graph.authorizationPoliciesFor(w);
+    const d = evaluateAuthorization(policies, { principal: o.principal, port, method: o.method ?? 'GET', path: o.path ?? '/' });
+    const via = arrival ? explainArrival(arrival, policies) : '';
     if (d.decision === 'undecidable') return { id: e.id, status: 'runtime-only', detail: `${who}: ${d.reason}` };
     if ((d.decision === 'allow') !== o.allowed) {
       return { id: e.id, status: 'broken', detail: `${who} ${d.decision === 'allow' ? 'admits' : 'refuses (403)'} ${o.principal}${via}: ${d.reason}${d.policy ? ` (${d.policy.location.file}:${d.policy.location.line})` : ''}` };
@@ -108,17 +107,3 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
   return { id: e.id, status: 'held', detail: `${workloads.map((w) => w.name).join(', ')} ${o.allowed ? 'admit' : 'refuse'} ${o.principal}` };
 }
 
-/**
- * The port a request to `port` arrives on at workload `w`: `port` itself when it is a container port
- * of `w` (or `w` declares none), else the endpoint port of a Service port `port` of a Service
- * selecting `w` (`endpointPortOf`); null when neither.
- */
-function arrivalPort(graph: MeshGraph, w: Workload, port: number): number | null {
-  if (w.containerPorts.length === 0 || w.containerPorts.some((c) => c.containerPort === port)) return port;
-  for (const s of graph.servicesSelecting(w)) {
-    const p = s.ports.find((x) => x.number === port);
-    const target = p && endpointPortOf(p, w);
-    if (target !== undefined) return target;
-  }
-  return null;
-}
