@@ -111,7 +111,7 @@ function serviceTargets(graph: MeshGraph, proxy: ProxyIdentity, problems: Inboun
  * like the entry port wins; for a WorkloadEntry its `spec.ports` (`endpoint-port.ts`). An entry's
  * `targetPort` is always a number, so a port is always found.
  */
-function entryEndpointPort(p: ServicePort, workload: Workload | undefined): number {
+export function entryEndpointPort(p: ServicePort, workload: Workload | undefined): number {
   if (workload && workload.kind !== 'WorkloadEntry' && p.name !== '') {
     const named = workload.containerPorts.find((c) => c.name === p.name && c.protocol === 'TCP');
     if (named) return named.containerPort;

@@ -1,5 +1,5 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
-import { endpointPortOf } from '../../../mesh/endpoint-port.js';
+import { workloadPortOf } from '../_endpoint-port.js';
 import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { ClientTlsAt } from '../tls/_helpers.js';
 import type { MtlsDecision } from './_helpers.js';
@@ -25,7 +25,7 @@ export function serverTarget(graph: MeshGraph, dr: MeshObject, services: Service
     if (at.port === undefined && s.ports.length === 0) ports.push(undefined);
     for (const w of graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subsetLabels })) {
       for (const p of ports) {
-        const port = p && (endpointPortOf(p, w) ?? p.number);
+        const port = p && (workloadPortOf(s, p, w) ?? p.number);
         const decision = graph.mtlsModeFor(w, port);
         if (bad(w, decision)) return { workload: w, port, decision };
       }

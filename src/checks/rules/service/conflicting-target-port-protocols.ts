@@ -1,5 +1,5 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
-import { endpointPortOf } from '../../../mesh/endpoint-port.js';
+import { workloadPortOf } from '../_endpoint-port.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -16,7 +16,7 @@ const conflictingTargetPortProtocols: Rule = {
     'must agree: with `http` on one and `grpc` or `tcp` on the other, istiod keeps only one of them (the oldest',
     'Service), so the other Service\'s clients get the wrong protocol handling (HTTP routing and metrics lost, or',
     'gRPC parsed as HTTP/1.1). A ServiceEntry with `workloadSelector` selects the pods of its namespace the same way',
-    '(its port `targetPort`, else the port number, is the container port). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict, nor do `protocol: UDP` ports (a container\'s 8080/UDP is not its 8080/TCP, and sidecars proxy no UDP). Like Kiali KIA0701.',
+    '(the container port named like the entry port, else its `targetPort`, else the port number, is the container port: istiod\'s pod port map comes first). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict, nor do `protocol: UDP` ports (a container\'s 8080/UDP is not its 8080/TCP, and sidecars proxy no UDP). Like Kiali KIA0701.',
     'Fix: give both Service ports the same protocol, or target different container ports.',
   ].join(' '),
   kinds: ['Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
@@ -28,7 +28,7 @@ const conflictingTargetPortProtocols: Rule = {
         for (const port of service.ports) {
           // A UDP port is another port than the TCP one of the same number, and the sidecar proxies no UDP (no inbound listener).
           if (port.protocolInfo?.sniffed || port.protocol === 'UDP') continue;
-          const target = endpointPortOf(port, w);
+          const target = workloadPortOf(service, port, w);
           if (target === undefined) continue;
           const list = byPort.get(target);
           if (list) list.push({ service, port });
