@@ -61,25 +61,44 @@ export function exportedTo(values: readonly string[], ownerNamespace: string, fr
   return false;
 }
 
-/** Malformed exportTo values (Istio `ValidateExportTo`): bad names, `~` or `*` mixed with others, duplicates. */
+/**
+ * Malformed exportTo values (Istio `validateExportTo`, pkg/config/validation): bad names, `~` or `*`
+ * mixed with others, duplicates (`.` and the own namespace's name are one entry), `~` written on any
+ * kind but a ServiceEntry, and a DestinationRule with `workloadSelector` exported beyond its own
+ * namespace. Empty for the MeshConfig default. The Service annotation is not validated by a webhook:
+ * callers judging what the webhook refuses read only `source: 'spec'`.
+ */
 export function exportToProblems(o: MeshObject, exportTo: ExportTo): VisibilityProblem[] {
   if (exportTo.source === 'mesh-default' || exportTo.path === null) return [];
   const out: VisibilityProblem[] = [];
   const at = (i: number): FieldPath => (exportTo.source === 'spec' ? [...exportTo.path!, i] : exportTo.path!);
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   exportTo.values.forEach((v, i) => {
     if (v !== '*' && v !== '.' && v !== '~' && !NAMESPACE.test(v)) {
       out.push({ object: o, path: at(i), message: `exportTo value "${v}" is not "*", ".", "~" or a namespace name. Fix: use a lower-case namespace name, "." for this namespace or "*" for all` });
     }
     const key = v === '.' ? o.namespace : v;
-    if (seen.has(key)) out.push({ object: o, path: at(i), message: `exportTo lists "${v}" twice${v !== key ? ` ("." is ${o.namespace})` : ''}. Fix: remove the duplicate` });
-    seen.add(key);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const same = first === v ? '' : ` ("." is this ${o.kind}'s own namespace ${o.namespace}, so "${first}" and "${v}" are one entry)`;
+      out.push({ object: o, path: at(i), message: `exportTo lists "${v}" twice${same}. Fix: remove the duplicate` });
+    } else seen.set(key, v);
   });
   if (exportTo.values.length > 1 && exportTo.values.includes('~')) {
     out.push({ object: o, path: at(exportTo.values.indexOf('~')), message: 'exportTo "~" (no namespace) cannot be combined with other values. Fix: keep "~" alone, or remove it' });
   }
   if (exportTo.values.length > 1 && exportTo.values.includes('*')) {
     out.push({ object: o, path: at(exportTo.values.indexOf('*')), message: 'exportTo "*" (every namespace) cannot be combined with other values. Fix: keep "*" alone, or list the namespaces' });
+  }
+  if (exportTo.source === 'spec' && o.kind !== 'ServiceEntry' && exportTo.values.includes('~')) {
+    out.push({ object: o, path: at(exportTo.values.indexOf('~')), message: `exportTo "~" (no namespace) is allowed only on a ServiceEntry, not on a ${o.kind} ("exportTo ~ (none) is not allowed for Istio configuration objects"). Fix: export it to "." (this namespace) or to the namespaces that need it` });
+  }
+  if (o.kind === 'DestinationRule' && isRecord(o.spec.workloadSelector)) {
+    const keys = new Set(exportTo.values.map((v) => (v === '.' ? o.namespace : v)));
+    if (!keys.has(o.namespace) || keys.size > 1) {
+      out.push({ object: o, path: exportTo.path, message: `a DestinationRule with workloadSelector applies only to workloads of its own namespace ${o.namespace}, so exportTo [${exportTo.values.map((v) => `"${v}"`).join(', ')}] is refused ` +
+        `("destination rule with workload selector cannot have ${keys.has(o.namespace) ? 'multiple entries in exportTo' : 'exportTo beyond current namespace'}"). Fix: set exportTo ["."] or remove it; for clients elsewhere write a DestinationRule in their namespace` });
+    }
   }
   return out;
 }
