@@ -16,7 +16,7 @@ const CORE = ['Service', 'Pod', 'Namespace', 'Node', 'ConfigMap', 'Secret', 'Ser
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PriorityClass', 'StorageClass', 'IngressClass', 'PersistentVolume']);
 const OTHER: Record<string, string> = {
   Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps',
-  Job: 'batch', CronJob: 'batch',
+  Job: 'batch', CronJob: 'batch', Rollout: 'argoproj.io',
   Role: 'rbac.authorization.k8s.io', RoleBinding: 'rbac.authorization.k8s.io', ClusterRole: 'rbac.authorization.k8s.io', ClusterRoleBinding: 'rbac.authorization.k8s.io',
   HorizontalPodAutoscaler: 'autoscaling', PodDisruptionBudget: 'policy', NetworkPolicy: 'networking.k8s.io',
   Ingress: 'networking.k8s.io', IngressClass: 'networking.k8s.io', CustomResourceDefinition: 'apiextensions.k8s.io',

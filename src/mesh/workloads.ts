@@ -6,9 +6,18 @@ import { TEMPLATE_PATHS } from '../validate/authorization.js';
 /**
  * Kinds that run pods and that meshproof models as workloads (their pod template's labels are what
  * selectors match, as istiod matches the pods they create): Deployment, StatefulSet, DaemonSet,
- * ReplicaSet, Job, CronJob and Pod. A change to one reaches only the services selecting it.
+ * ReplicaSet, Job, CronJob, Pod and Argo Rollouts' `Rollout` (`argoproj.io`). A change to one
+ * reaches only the services selecting it.
  */
-export const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+export const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'Rollout']);
+
+/** The API group of Argo Rollouts (`argoproj.io/v1alpha1` `Rollout`). */
+export const ARGO_ROLLOUTS_GROUP = 'argoproj.io';
+
+/** The group each pod workload kind is modelled in (any other group's kind of that name is not a workload). */
+const WORKLOAD_GROUPS: Readonly<Record<string, string>> = {
+  Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps', Job: 'batch', CronJob: 'batch', Pod: '', Rollout: ARGO_ROLLOUTS_GROUP,
+};
 
 /** {@link POD_WORKLOAD_KINDS} and WorkloadEntry (a VM or other non-Kubernetes endpoint), the kinds a {@link WorkloadRegistry} indexes. */
 export const WORKLOAD_KINDS: readonly string[] = [...POD_WORKLOAD_KINDS, 'WorkloadEntry'];
@@ -36,6 +45,46 @@ export interface Workload {
 }
 
 
+/**
+ * What Argo Rollouts' `spec.workloadRef` (v1alpha1 `ObjectRef`) may name, as its template resolver
+ * (rollout/templateref.go `infoByGroupKind`) supports: group/kind → where the pod template sits.
+ */
+export const ROLLOUT_WORKLOAD_REF_KINDS: Readonly<Record<string, FieldPath>> = {
+  'apps/Deployment': ['spec', 'template'],
+  'apps/ReplicaSet': ['spec', 'template'],
+  '/PodTemplate': ['template'],
+};
+
+/** A Rollout's `spec.workloadRef`: the object whose pod template the Rollout runs, in the Rollout's namespace. */
+export interface RolloutWorkloadRef {
+  /** `workloadRef.apiVersion` (`apps/v1`), `''` when absent. */
+  readonly apiVersion: string;
+  /** API group of `apiVersion` (`apps`; `''` for `v1`). */
+  readonly group: string;
+  /** `workloadRef.kind`, `''` when absent. */
+  readonly kind: string;
+  /** `workloadRef.name`, `''` when absent. */
+  readonly name: string;
+  /** Path to `workloadRef` in the Rollout. */
+  readonly path: FieldPath;
+}
+
+/**
+ * The `spec.workloadRef` of an Argo `Rollout` (`argoproj.io`), or undefined when it has none (it
+ * then runs `spec.template`) or `o` is not a Rollout. Fields that are not strings read as `''`.
+ */
+export function rolloutWorkloadRef(o: MeshObject): RolloutWorkloadRef | undefined {
+  if (o.kind !== 'Rollout' || o.group !== ARGO_ROLLOUTS_GROUP || !isRecord(o.spec.workloadRef)) return undefined;
+  const r = o.spec.workloadRef;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const apiVersion = str(r.apiVersion);
+  const slash = apiVersion.lastIndexOf('/');
+  return {
+    apiVersion, group: slash < 0 ? '' : apiVersion.slice(0, slash), kind: str(r.kind), name: str(r.name),
+    path: ['spec', 'workloadRef'],
+  };
+}
+
 function dig(v: unknown, path: FieldPath): unknown {
   for (const p of path) v = isRecord(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[p] : undefined;
   return v;
@@ -51,7 +100,11 @@ function workloadOf(o: MeshObject): Workload | null {
     };
   }
   const templatePath = Object.hasOwn(TEMPLATE_PATHS, o.kind) ? TEMPLATE_PATHS[o.kind] : undefined;
-  if (!templatePath || (o.kind !== 'Pod' && o.group !== 'apps' && o.group !== 'batch')) return null;
+  if (!templatePath || !Object.hasOwn(WORKLOAD_GROUPS, o.kind) || (o.kind !== 'Pod' && WORKLOAD_GROUPS[o.kind] !== o.group)) return null;
+  // A Rollout with `spec.workloadRef` runs the referenced workload's pod template; that Deployment
+  // or ReplicaSet is the workload already (Argo scales it down and runs the same pods in its place),
+  // so the Rollout adds none of its own. Argo refuses a template beside workloadRef.
+  if (o.kind === 'Rollout' && rolloutWorkloadRef(o) !== undefined) return null;
   const template = dig(o.body, templatePath);
   if (!isRecord(template)) return null;
   const spec = isRecord(template.spec) ? template.spec : {};

@@ -310,8 +310,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 // Workloads
 
 /**
- * Where each workload kind keeps its pod template (Kubernetes `apps/v1`, `batch/v1`, `v1`): the one
- * table the mesh model (src/mesh/workloads.ts) reads too.
+ * Where each workload kind keeps its pod template (Kubernetes `apps/v1`, `batch/v1`, `v1`; Argo
+ * Rollouts `argoproj.io/v1alpha1` Rollout): the one table the mesh model (src/mesh/workloads.ts)
+ * reads too.
  */
 export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Deployment: ['spec', 'template'],
@@ -321,6 +322,7 @@ export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Job: ['spec', 'template'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
   Pod: [],
+  Rollout: ['spec', 'template'],
 };
 
 /** A workload's pod labels and declared container ports, read from a plain manifest. */

@@ -6,6 +6,8 @@ export { default as duplicateObject } from './duplicate-object.js';
 export { default as gatewayExists } from './gateway-exists.js';
 export { default as internalGateway } from './internal-gateway.js';
 export { default as matchGatewayExists } from './match-gateway-exists.js';
+export { default as rolloutTrafficRouting } from './rollout-traffic-routing.js';
+export { default as rolloutWorkloadRef } from './rollout-workload-ref.js';
 export { default as subsetExists } from './subset-exists.js';
 export { default as subsetHiddenFromClients } from './subset-hidden-from-clients.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';
