@@ -79,9 +79,9 @@ test('GIVEN an access log entry WHEN formatted THEN it is Envoy\'s default line 
   const line = formatAccessLog({
     startMs: Date.UTC(2026, 10, 29, 12, 0, 0, 5), method: 'GET', path: '/a?b', protocol: 'HTTP/1.1', status: 503, flags: ['UF', 'URX'],
     bytesReceived: 0, bytesSent: 91, durationMs: 12.4, upstreamServiceTimeMs: undefined, xForwardedFor: undefined, userAgent: 'curl/8 "x"',
-    requestId: 'id-1', authority: 'a.test', upstreamHost: '127.0.0.1:8080', upstreamCluster: 'outbound|80||a', details: 'upstream_reset_before_response_started{UF}',
+    requestId: 'id-1', authority: 'a.test', upstreamHost: '127.0.0.1:8080', upstreamCluster: 'outbound|80||a', details: 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}',
   });
-  assert.is(line, '[2026-11-29T12:00:00.005Z] "GET /a?b HTTP/1.1" 503 UF,URX 0 91 12 - "-" "curl/8 \\x22x\\x22" "id-1" "a.test" "127.0.0.1:8080" outbound|80||a upstream_reset_before_response_started{UF}\n');
+  assert.is(line, '[2026-11-29T12:00:00.005Z] "GET /a?b HTTP/1.1" 503 UF,URX 0 91 12 - "-" "curl/8 \\x22x\\x22" "id-1" "a.test" "127.0.0.1:8080" outbound|80||a upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}\n');
 });
 
 test.run();

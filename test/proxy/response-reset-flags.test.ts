@@ -1,6 +1,6 @@
 /**
  * Access-log flags and details when the proxy resets a response after its head (Envoy's router
- * onUpstreamReset / onResponseTimeout): the route timeout → UT `upstream_response_timeout`, an
+ * onUpstreamReset / onResponseTimeout): the route timeout → UT `response_timeout`, an
  * upstream close mid-body → UC `upstream_reset_after_response_started{connection_termination}`,
  * a malformed chunk → UPE `…{protocol_error}`. The proxy closed the downstream itself: no DC.
  * Real sockets: a raw `net` backend that misbehaves per path.
@@ -67,10 +67,10 @@ async function exchange(path: string): Promise<{ got: string; entry: AccessLogEn
   return { got, entry: proxy.log.find((e) => e.path === path)! };
 }
 
-test('GIVEN a route timeout after the response head WHEN it fires THEN the response is cut and logged UT upstream_response_timeout, without DC', async () => {
+test('GIVEN a route timeout after the response head WHEN it fires THEN the response is cut and logged UT response_timeout, without DC', async () => {
   const { got, entry } = await exchange('/timeout/slow');
   assert.ok(got.startsWith('HTTP/1.1 200 OK\r\n') && got.endsWith('\r\n\r\n0123456789'), got);
-  assert.equal([entry.status, entry.flags, entry.details, entry.bytesSent], [200, ['UT'], 'upstream_response_timeout', 10]);
+  assert.equal([entry.status, entry.flags, entry.details, entry.bytesSent], [200, ['UT'], 'response_timeout', 10]);
 });
 
 test('GIVEN an upstream that closes mid-body WHEN the proxy resets the client THEN UC upstream_reset_after_response_started{connection_termination}, without DC', async () => {

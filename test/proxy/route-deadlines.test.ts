@@ -98,7 +98,7 @@ test('GIVEN an upstream that hangs and a route timeout of 1.2 s WHEN forwarding 
     await until(() => { proxy.accessLog!.flush(); return proxy.log.some((e) => e.path === '/slow'); }, 3000, 'access log entry');
     const e = proxy.log.find((x) => x.path === '/slow')!;
     assert.equal(e.flags, ['UT']);
-    assert.is(e.details, 'upstream_response_timeout');
+    assert.is(e.details, 'response_timeout');
     assert.is(proxy.stats.clusters.get('hang')!.upstream_rq_timeout, 1);
     assert.is(sweptDeadlines(), 0, 'nothing left armed');
   } finally {

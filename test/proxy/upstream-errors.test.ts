@@ -12,7 +12,7 @@ test('GIVEN connection refused, a parser error and a reset WHEN classified THEN 
   const stats = new ClusterStats();
   const uf = classifyUpstreamError(err('ECONNREFUSED', 'connect ECONNREFUSED'), host, stats);
   assert.equal([uf.flag, uf.status], ['UF', 503]);
-  assert.match(uf.details, /^upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/);
+  assert.match(uf.details, /^upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused/);
   const upe = classifyUpstreamError(err('HPE_INVALID_CONSTANT'), host, stats);
   assert.equal([upe.flag, upe.status], ['UPE', 502]);
   const uc = classifyUpstreamError(err('UND_ERR_SOCKET', 'other side closed'), host, stats);

@@ -188,10 +188,16 @@ export interface ResponseSink {
   onDrain(resume: () => void): void;
 }
 
-/** An upstream attempt that failed before response headers: the router answers `status` with `flag`. */
+/**
+ * An upstream attempt that failed before response headers: the router answers `status` with `flag`
+ * and the local-reply body `details`. `responseCodeDetails` is what the access log's
+ * `%RESPONSE_CODE_DETAILS%` shows (Envoy's `StreamInfo::ResponseCodeDetails`, e.g.
+ * `upstream_reset_before_response_started{remote_connection_failure|…}`); when absent it follows
+ * from the flag (`responseCodeDetailsOf` in `upstream-errors.ts`).
+ */
 export class UpstreamError extends Error {
   /** `headers`: extra local-reply headers, flat `[name, value, …]` (e.g. `x-envoy-overloaded: true` on UO). */
-  constructor(readonly flag: ResponseFlag, readonly status: number, readonly details: string, readonly host?: UpstreamHost, readonly headers?: readonly string[]) {
+  constructor(readonly flag: ResponseFlag, readonly status: number, readonly details: string, readonly host?: UpstreamHost, readonly headers?: readonly string[], readonly responseCodeDetails?: string) {
     super(details);
     this.name = 'UpstreamError';
   }

@@ -24,6 +24,7 @@ import { fragmentReply, http1CodecChecks } from './http1-codec.js';
 import { requestIncomplete, upgradeReply } from './http1-hcm.js';
 import { armDeadline, type DeadlineOwner, disarmDeadline } from './route-deadlines.js';
 import { generateRequestId } from './request-id.js';
+import { responseCodeDetailsOf } from './upstream-errors.js';
 
 /** What a request handler needs from the proxy (one per proxy). */
 export interface HandlerEnv {
@@ -315,7 +316,7 @@ function upstreamFailed(env: HandlerEnv, ex: HttpExchange, e: unknown): void {
   if (ex.finished) return;
   const err = e instanceof UpstreamError ? e : (ex.abortReason instanceof UpstreamError ? ex.abortReason : new UpstreamError('UC', 503, `upstream error: ${(e as Error).message}`));
   if (err.host) ex.upstreamHost = err.host;
-  localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: err.flag === 'UT' ? 'upstream_response_timeout' : `upstream_reset_before_response_started{${err.flag}}`, ...(err.headers ? { headers: err.headers } : {}) });
+  localReply(env, ex, { status: err.status, body: err.details, flag: err.flag, details: responseCodeDetailsOf(err), ...(err.headers ? { headers: err.headers } : {}) });
 }
 
 /** Response headers arrived: the route's response header operations, then head and body downstream. */
@@ -350,7 +351,7 @@ function upstreamResponded(env: HandlerEnv, ex: HttpExchange, d: ForwardDecision
 
 /**
  * Reset after the response started: Envoy resets the downstream stream too, and logs why (the
- * router's onUpstreamReset / onResponseTimeout): the route timeout → UT `upstream_response_timeout`;
+ * router's onUpstreamReset / onResponseTimeout): the route timeout → UT `response_timeout`;
  * a response that stops parsing (`HPE_*`) → UPE `upstream_reset_after_response_started{protocol_error}`;
  * any other upstream close → UC `…{connection_termination}`. The proxy closes the downstream
  * itself, so no DC is added (onClose sees the exchange aborted with this reason); a client that
@@ -363,7 +364,7 @@ function bodyFailed(ex: HttpExchange, e: unknown): void {
     const code = (e as { code?: unknown } | undefined)?.code;
     const flag = prior?.flag ?? (typeof code === 'string' && code.startsWith('HPE_') ? 'UPE' : 'UC');
     ex.flags.push(flag);
-    ex.details = flag === 'UT' ? 'upstream_response_timeout'
+    ex.details = flag === 'UT' ? (prior?.responseCodeDetails ?? 'response_timeout')
       : flag === 'DC' ? ex.details : `upstream_reset_after_response_started{${flag === 'UPE' ? 'protocol_error' : 'connection_termination'}}`;
     ex.abort(prior ?? new UpstreamError(flag, 0, ex.details));
   }

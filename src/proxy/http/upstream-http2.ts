@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { ClusterStats } from '../admin/stats.js';
 import { type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
-import { classifyUpstreamError, resetBody } from './upstream-errors.js';
+import { classifyUpstreamError, earlyResetDetails, resetBody } from './upstream-errors.js';
 
 const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
 
@@ -79,7 +79,7 @@ export class Http2Upstream {
       stream.on('error', (e: NodeJS.ErrnoException) => {
         if (!started && e.code === 'ERR_HTTP2_STREAM_ERROR' && /REFUSED_STREAM/.test(e.message)) {
           started = true;
-          reject(new UpstreamError('UC', 503, resetBody('remote refused stream reset'), host));
+          reject(new UpstreamError('UC', 503, resetBody('remote refused stream reset'), host, undefined, earlyResetDetails('remote refused stream reset')));
           return;
         }
         fail(e);

@@ -22,6 +22,9 @@ export interface TcpUpstreamHost {
   readonly port: number;
 }
 
+/** Envoy's `LocalCloseReasons::TcpProxyInitializationFailure` (its spelling), followed by the `UpstreamFailureReason` number. */
+const INIT_FAILURE = 'tcp_initializion_failure:';
+
 /** One proxied connection's record (Envoy's TCP access log fields). */
 export interface TcpAccessRecord {
   readonly startMs: number;
@@ -32,7 +35,12 @@ export interface TcpAccessRecord {
   readonly bytesReceived: number;
   readonly bytesSent: number;
   readonly flags: readonly string[];
-  /** Connection termination details, e.g. `upstream_connect_failure: ECONNREFUSED`, `idle_timeout`. */
+  /**
+   * Connection termination details, e.g. `upstream_connect_failure: ECONNREFUSED`, `idle_timeout`;
+   * a connection tcp_proxy could not start gets Envoy's own `tcp_initializion_failure:<reason>`
+   * (`LocalCloseReasons::TcpProxyInitializationFailure`, spelling and all, with
+   * `UpstreamFailureReason` 1 NoHealthyUpstream (UH), 2 ResourceLimitExceeded (UO), 3 NoRoute (NC)).
+   */
   readonly details: string | undefined;
   /** The downstream peer's SPIFFE URI SAN (`%DOWNSTREAM_PEER_URI_SAN%`), when TLS was terminated. */
   readonly downstreamPeerUriSan: string | undefined;
@@ -146,13 +154,13 @@ export function proxyTcp(cfg: TcpProxy, env: TcpProxyEnv, down: Duplex, info: Tc
   };
 
   const cluster = env.cluster(clusterName);
-  if (!cluster) return fail('NC', `no cluster "${clusterName}"`);
+  if (!cluster) return fail('NC', `${INIT_FAILURE}3`);
   const host = env.choose(clusterName);
-  if (!host) return fail('UH', `no healthy upstream in cluster "${clusterName}"`);
+  if (!host) return fail('UH', `${INIT_FAILURE}1`);
   hostKey = host.key;
   let breaker = breakers.get(cluster);
   if (!breaker) { breaker = new CircuitBreaker(cluster.circuitBreakers); breakers.set(cluster, breaker); }
-  if (!breaker.connections.tryAcquire()) return fail('UO', `cluster "${clusterName}" max_connections (${breaker.connections.max}) reached`);
+  if (!breaker.connections.tryAcquire()) return fail('UO', `${INIT_FAILURE}2`);
   const b = breaker;
   release = () => b.connections.release();
 

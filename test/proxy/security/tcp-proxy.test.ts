@@ -91,7 +91,7 @@ test('GIVEN weighted clusters on real sockets WHEN two connections with a script
   } finally { a.close(); b.close(); f.close(); }
 });
 
-test('GIVEN failures WHEN connecting THEN UF for a refused port, UH for no host, NC for no cluster, UO over max_connections; the downstream is closed each time', async () => {
+test('GIVEN failures WHEN connecting THEN UF for a refused port, UH for no host, NC for no cluster, UO over max_connections, with Envoy termination details (tcp_initializion_failure:<reason>); the downstream is closed each time', async () => {
   const dead = net.createServer();
   await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
   const deadPort = (dead.address() as net.AddressInfo).port;
@@ -113,9 +113,10 @@ test('GIVEN failures WHEN connecting THEN UF for a refused port, UH for no host,
     const byCluster = Object.fromEntries(records.map((r) => [r.cluster, r]));
     assert.equal(byCluster.refused!.flags, ['UF']);
     assert.match(byCluster.refused!.details!, /^upstream_connect_failure: ECONNREFUSED/);
-    assert.equal(byCluster.empty!.flags, ['UH']);
-    assert.equal(byCluster.missing!.flags, ['NC']);
-    assert.equal(records.filter((r) => r.cluster === 'limited').map((r) => r.flags.join()).sort(), ['', 'UO']);
+    // Envoy's tcp_proxy closes with LocalCloseReasons::TcpProxyInitializationFailure + UpstreamFailureReason.
+    assert.equal([byCluster.empty!.flags, byCluster.empty!.details], [['UH'], 'tcp_initializion_failure:1']);
+    assert.equal([byCluster.missing!.flags, byCluster.missing!.details], [['NC'], 'tcp_initializion_failure:3']);
+    assert.equal(records.filter((r) => r.cluster === 'limited').map((r) => `${r.flags.join()} ${r.details ?? '-'}`).sort(), [' -', 'UO tcp_initializion_failure:2']);
   } finally { b.close(); for (const f of fronts) f.close(); }
 });
 

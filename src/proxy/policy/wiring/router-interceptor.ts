@@ -168,7 +168,8 @@ class RouterCall {
     const timer = attemptTimer(plan, this.clock() - this.start);
     if (timer.ms === undefined || (timer.kind === 'global' && plan.globalMs === this.p.timeouts.timeoutMs)) return;
     const ctl = new AbortController();
-    const err = new UpstreamError('UT', 504, 'upstream request timeout');
+    // Envoy's details: the final try's own deadline `upstream_per_try_timeout`, the route's `response_timeout`.
+    const err = new UpstreamError('UT', 504, 'upstream request timeout', undefined, undefined, timer.kind === 'per-try' ? 'upstream_per_try_timeout' : 'response_timeout');
     this.ctl = ctl;
     this.timerKind = timer.kind;
     this.timer = setTimeout(() => ctl.abort(err), timer.ms);
