@@ -3,11 +3,12 @@ import { isRecord } from '../../../mesh/object.js';
 
 /**
  * Istio's `ServiceAssociationAnalyzer` scope: Deployments in the mesh (not waypoints), and the
- * Services of their namespace whose non-empty selector matches the pod template labels.
+ * Services of their namespace whose non-empty selector matches the pod template labels. Argo
+ * Rollouts with their own `spec.template` count as Deployments (istiod sees the same pods).
  */
 export function meshedDeploymentsWithServices(graph: MeshGraph): { workload: Workload; services: ServiceInfo[] }[] {
   const out: { workload: Workload; services: ServiceInfo[] }[] = [];
-  for (const d of graph.ofKind('Deployment')) {
+  for (const d of [...graph.ofKind('Deployment'), ...graph.ofKind('Rollout')]) {
     if (d.labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller') continue;
     const w = graph.workloads.of(d);
     if (!w || !graph.membershipOf(w).meshed) continue;

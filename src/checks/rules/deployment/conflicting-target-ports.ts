@@ -10,11 +10,11 @@ const conflictingTargetPorts: Rule = {
   docs: [
     'istiod builds one inbound cluster per container port, named after the service port that targets it; when',
     'Service A maps port 80 and Service B port 8080 to the same targetPort, the two compete and only one port\'s',
-    'settings apply. As `istioctl analyze` IST0137 (DeploymentConflictingPorts): meshed Deployments only, Services of',
+    'settings apply. As `istioctl analyze` IST0137 (DeploymentConflictingPorts): meshed Deployments (and Argo Rollouts with a template) only, Services of',
     'the same namespace whose selector matches the pod template, targetPort defaulting to the port. Fix: give both',
     'Services the same port number for that targetPort.',
   ].join(' '),
-  kinds: ['Deployment', 'Service', 'Namespace'],
+  kinds: ['Deployment', 'Rollout', 'Service', 'Namespace'],
   check(graph, ctx) {
     for (const { workload, services } of meshedDeploymentsWithServices(graph)) {
       const byTarget = new Map<string, Map<number, string>>();
@@ -29,7 +29,7 @@ const conflictingTargetPorts: Rule = {
         if (ports.size < 2) continue;
         const names = [...new Set(ports.values())].sort();
         const numbers = [...ports.keys()].sort((a, b) => a - b);
-        ctx.report(workload.object, `This Deployment is associated with multiple services ${names.join(', ')} using targetPort ${target} but different ports: ${numbers.join(', ')}; use one service port for that targetPort`, { path: ['metadata', 'name'] });
+        ctx.report(workload.object, `This ${workload.kind} is associated with multiple services ${names.join(', ')} using targetPort ${target} but different ports: ${numbers.join(', ')}; use one service port for that targetPort`, { path: ['metadata', 'name'] });
       }
     }
   },

@@ -16,12 +16,12 @@ const invalidApplicationUid: Rule = {
     'The sidecar\'s iptables rules exempt traffic from UID 1337 so the proxy\'s own connections are not captured. An',
     'application running as 1337 therefore bypasses the proxy entirely: no mTLS, no routing, no policy, and inbound',
     'traffic may loop. As `istioctl analyze` IST0144 (InvalidApplicationUID): `runAsUser: 1337` at pod level, or on any',
-    'container other than `istio-proxy` / `istio-operator`, of a Pod or Deployment that is not part of the Istio',
+    'container other than `istio-proxy` / `istio-operator`, of a Pod or Deployment (or Argo Rollout template) that is not part of the Istio',
     'control plane (labelled `istio` or `release: istio`). Fix: run the application as another UID.',
   ].join(' '),
-  kinds: ['Pod', 'Deployment'],
+  kinds: ['Pod', 'Deployment', 'Rollout'],
   check(graph, ctx) {
-    for (const o of [...graph.ofKind('Pod'), ...graph.ofKind('Deployment')]) {
+    for (const o of [...graph.ofKind('Pod'), ...graph.ofKind('Deployment'), ...graph.ofKind('Rollout')]) {
       if (o.labels.istio !== undefined || o.labels.release === 'istio') continue;
       const base: FieldPath = o.kind === 'Pod' ? ['spec'] : ['spec', 'template', 'spec'];
       let spec: unknown = o.body;

@@ -10,10 +10,10 @@ const multipleServicesOnePort: Rule = {
   docs: [
     'istiod keys a workload\'s inbound listeners by port: when two Services selecting the same pods declare port N',
     'once as TCP and once as UDP (or SCTP), only one of them is configured. As `istioctl analyze` IST0116',
-    '(DeploymentAssociatedToMultipleServices): meshed Deployments only, Services of the same namespace whose selector',
+    '(DeploymentAssociatedToMultipleServices): meshed Deployments (and Argo Rollouts with a template) only, Services of the same namespace whose selector',
     'matches the pod template. Fix: use different port numbers, or one Service.',
   ].join(' '),
-  kinds: ['Deployment', 'Service', 'Namespace'],
+  kinds: ['Deployment', 'Rollout', 'Service', 'Namespace'],
   check(graph, ctx) {
     for (const { workload, services } of meshedDeploymentsWithServices(graph)) {
       const byPort = new Map<number, Map<string, string[]>>();
@@ -27,7 +27,7 @@ const multipleServicesOnePort: Rule = {
       for (const [port, protocols] of byPort) {
         if (protocols.size < 2) continue;
         const names = [...protocols.values()].flat().sort();
-        ctx.report(workload.object, `This Deployment is associated with multiple services using port ${port} but different protocols: ${names.join(', ')}; use different port numbers or one Service`, { path: ['metadata', 'name'] });
+        ctx.report(workload.object, `This ${workload.kind} is associated with multiple services using port ${port} but different protocols: ${names.join(', ')}; use different port numbers or one Service`, { path: ['metadata', 'name'] });
       }
     }
   },

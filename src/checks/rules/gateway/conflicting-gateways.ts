@@ -22,7 +22,7 @@ const conflictingGateways: Rule = {
     '(or merge the servers into one Gateway), or select different gateway workloads. Mirrors `istioctl analyze`',
     'IST0145 (ConflictingGateways); meshproof compares the workloads the selectors match rather than the selector text.',
   ].join(' '),
-  kinds: ['Gateway', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     const gateways = gatewaysOf(graph);
     const groups = new ScopeGroups(gateways);

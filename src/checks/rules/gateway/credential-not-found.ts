@@ -20,7 +20,7 @@ const credentialNotFound: Rule = {
     'selected pods run in is checked, where Istio checks the first matching pod\'s. Gateways selecting no workload',
     'are left to `gateway/selector-matches-no-workload`.',
   ].join(' '),
-  kinds: ['Gateway', 'Secret', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Secret', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     const catalog = secretCatalog(graph);
     for (const g of gatewaysOf(graph)) {

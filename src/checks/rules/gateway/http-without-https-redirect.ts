@@ -14,7 +14,7 @@ const httpWithoutHttpsRedirect: Rule = {
     'the same workloads. Public gateways are left to `gateway/public-server-without-tls`, which reports any',
     'plaintext server on them as an error.',
   ].join(' '),
-  kinds: ['Gateway', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     const gateways = gatewaysOf(graph);
     const groups = new ScopeGroups(gateways);

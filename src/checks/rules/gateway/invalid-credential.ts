@@ -17,7 +17,7 @@ const invalidCredential: Rule = {
     'checked against; default the time of the run. Secrets written by controllers (cert-manager, External Secrets)',
     'are not in the input and are not checked. Mirrors `istioctl analyze` IST0161 (InvalidGatewayCredential).',
   ].join(' '),
-  kinds: ['Gateway', 'Secret', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Secret', 'Deployment', 'Rollout', 'Pod'],
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

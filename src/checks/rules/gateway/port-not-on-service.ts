@@ -17,7 +17,7 @@ const gatewayPortNotOnService: Rule = {
     'Gateways selecting no workload are left to `gateway/selector-matches-no-workload`. Mirrors `istioctl analyze`',
     'IST0162 (GatewayPortNotDefinedOnService), which compares with the Service `port` or its `targetPort`.',
   ].join(' '),
-  kinds: ['Gateway', 'Service', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Service', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     for (const g of gatewaysOf(graph)) {
       if (g.workloads.length === 0) continue;

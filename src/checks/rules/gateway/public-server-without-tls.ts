@@ -13,7 +13,7 @@ const publicServerWithoutTls: Rule = {
     'set `tls.httpsRedirect: true` and serve the host from an HTTPS server. An HTTPS or TLS server without `tls`',
     'has no certificate and is rejected by Istio. Fix: add `tls` (mode SIMPLE or MUTUAL with a `credentialName`).',
   ].join(' '),
-  kinds: ['Gateway', 'Service', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Service', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     for (const g of gatewaysOf(graph)) {
       if (g.servers.length === 0 || !isPublicGateway(graph, g)) continue;

@@ -14,7 +14,7 @@ const gatewaySelectorMatchesNoWorkload: Rule = {
     'or add the gateway Deployment to the input. Input without any workload (Istio config checked on its own) is',
     'skipped, since nothing could match. Mirrors `istioctl analyze` IST0101 (ReferencedResourceNotFound, selector).',
   ].join(' '),
-  kinds: ['Gateway', 'Deployment', 'Pod'],
+  kinds: ['Gateway', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
     for (const g of gatewaysOf(graph)) {

@@ -24,7 +24,7 @@ const sharedCertificateOnWorkload: Rule = {
     'IST0138 already reports is not repeated here. Fix: merge the hosts into one server that holds the certificate,',
     'or give each server its own certificate.',
   ].join(' '),
-  kinds: ['Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['Gateway', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const users of sharedCertificates(graph)) {
       // Only servers on the same port can meet on one connection (the origin includes the port).

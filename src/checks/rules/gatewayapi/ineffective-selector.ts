@@ -20,7 +20,7 @@ const ineffectiveSelector: Rule = {
     'or pod template) of its own namespace is reported. Fix: replace `selector` with',
     '`targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: <gateway>}]`.',
   ].join(' '),
-  kinds: [...POLICY_KINDS, 'Pod', 'Deployment'],
+  kinds: [...POLICY_KINDS, 'Pod', 'Deployment', 'Rollout'],
   check(graph, ctx) {
     const gatewayPods = graph.workloads.all.filter((w) => w.labels[GATEWAY_NAME_LABEL] !== undefined);
     if (gatewayPods.length === 0) return;

@@ -29,7 +29,7 @@ const subsetHiddenFromClients: Rule = {
     'DestinationRule to those namespaces, add the subset to their own rule, or',
     'export the VirtualService only where its subsets are defined.',
   ].join(' '),
-  kinds: ['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'Sidecar', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     // One sidecar per namespace: what a namespace's sidecars route through is their namespace's (SidecarScope).
     const clients = new Map<string, ProxyIdentity>();

@@ -24,7 +24,7 @@ const subsetSelectsWorkload: Rule = {
     'converts for the check has no workload selector), so a label carried only by ANOTHER service\'s pods satisfies it;',
     'istiod builds the subset from this service\'s endpoints, so meshproof reports it.',
   ].join(' '),
-  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
+  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
   check(graph, ctx) {
     for (const dr of graph.ofKind('DestinationRule')) {
       const host = dr.spec.host;

@@ -29,7 +29,7 @@ const notExportedToGateway: Rule = {
     'istiod deploys in the Gateway\'s namespace (`DefaultSidecarScopeForGateway` keeps the services exported there).',
     'Fix: add the gateway proxies\' namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
   ].join(' '),
-  kinds: ['VirtualService', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
+  kinds: ['VirtualService', 'Gateway', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
     const infos = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
     const proxyNamespaces = (g: MeshObject) => {

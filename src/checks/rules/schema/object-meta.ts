@@ -15,7 +15,7 @@ const objectMeta: Rule = {
     'characters or not of `[-A-Za-z0-9_.]` alphanumeric at both ends, or the annotations total more than 256 KiB.',
     'Kubernetes kinds (Deployment, Service, Namespace, Gateway API routes, other custom resources) are checked,',
     'pod templates too (`spec.template.metadata` of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,',
-    'ReplicationControllers; CronJob `spec.jobTemplate`: a `sidecar.istio.io/inject: false` unquoted is refused there);',
+    'ReplicationControllers, Argo Rollouts; CronJob `spec.jobTemplate`: a `sidecar.istio.io/inject: false` unquoted is refused there);',
     'here; Istio kinds get the same checks from schema/crd-validation (IST0106). Fix: quote the value',
     '(`enabled: "on"`), or rename the key or value to the allowed syntax.',
   ].join(' '),
@@ -35,6 +35,7 @@ const TEMPLATES: Record<string, readonly (readonly string[])[]> = {
   Deployment: [['spec', 'template']], StatefulSet: [['spec', 'template']], DaemonSet: [['spec', 'template']],
   ReplicaSet: [['spec', 'template']], ReplicationController: [['spec', 'template']], Job: [['spec', 'template']],
   CronJob: [['spec', 'jobTemplate'], ['spec', 'jobTemplate', 'spec', 'template']], PodTemplate: [['template']],
+  Rollout: [['spec', 'template']],
 };
 
 /** The object's own metadata, then each template's (the API server validates them all: ValidatePodTemplateSpec). */

@@ -32,7 +32,7 @@ const allowEverything: Rule = {
     'Fix: name the callers (`principals: ["cluster.local/ns/<ns>/sa/<sa>"]`) and the operations, move',
     'exceptions into a DENY policy, or delete the rule.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'],
+  kinds: ['AuthorizationPolicy', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'],
   check(graph, ctx) {
     const trustDomains = [graph.trustDomain, ...graph.meshConfig.trustDomainAliases];
     for (const ap of graph.ofKind('AuthorizationPolicy')) {

@@ -24,7 +24,7 @@ const authzPortNotContainerPort: Rule = {
     'only when every selected workload declares its container ports; a policy without selector in the root namespace',
     '(mesh-wide) is not checked. Fix: use the container port (`"8080"`), as `targetPort` of the Service says.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['AuthorizationPolicy', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined || !Array.isArray(ap.spec.rules)) continue;

@@ -27,7 +27,7 @@ const authzSelectsNoWorkload: Rule = {
     'match against) and for policies using `targetRef(s)`; a workload whose Namespace is not in the input counts',
     'as possibly meshed.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  kinds: ['AuthorizationPolicy', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
     for (const ap of graph.ofKind('AuthorizationPolicy')) {

@@ -18,7 +18,7 @@ const istioMutualTowardPlaintext: Rule = {
     'service they cover. Fix: delete the `tls` block so auto-mTLS picks the right mode, use DISABLE toward such',
     'workloads, or switch the server to PERMISSIVE/STRICT.',
   ].join(' '),
-  kinds: ['DestinationRule', 'PeerAuthentication', 'Namespace', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['DestinationRule', 'PeerAuthentication', 'Namespace', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const dr of graph.ofKind('DestinationRule')) {
       if (typeof dr.spec.host !== 'string') continue;

@@ -30,7 +30,7 @@ const jwtClaimRoutingWithoutRequestAuthentication: Rule = {
     'issuer and jwksUri for the gateway workload (`selector.matchLabels` as the Gateway `selector`).',
     'Only gateways that exist and have a selector are checked. Mirrors `istioctl analyze` IST0149.',
   ].join(' '),
-  kinds: ['VirtualService', 'Gateway', 'RequestAuthentication', 'Deployment', 'Pod'],
+  kinds: ['VirtualService', 'Gateway', 'RequestAuthentication', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     let authn: RequestAuthenticationIndex | undefined;
     for (const vs of graph.ofKind('VirtualService')) {

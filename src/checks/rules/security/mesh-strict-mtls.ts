@@ -19,7 +19,7 @@ const meshStrictMtls: Rule = {
     'PeerAuthentication with a selector in the root namespace is reported as a warning: istiod ignores it',
     '(ComposePeerAuthentication), so it weakens nothing and protects nothing.',
   ].join(' '),
-  kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

@@ -21,7 +21,7 @@ const namespaceDefaultDeny: Rule = {
     'counts them too.',
     'Reported on the Namespace object when the input has it, else on the first workload of the namespace.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'Namespace', 'Gateway', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['AuthorizationPolicy', 'Namespace', 'Gateway', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   optionsSchema: {
     type: 'object',
     additionalProperties: false,

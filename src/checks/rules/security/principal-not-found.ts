@@ -110,7 +110,7 @@ const principalNotFound: Rule = {
     '`web-istio`; `<name>` for waypoints; or its `gateway.istio.io/service-account` annotation).',
     'Fix the principal or the workload\'s `serviceAccountName`.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     const policies = graph.ofKind('AuthorizationPolicy');
     if (policies.length === 0) return;

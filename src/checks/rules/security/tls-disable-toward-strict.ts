@@ -21,7 +21,7 @@ const tlsDisableTowardStrict: Rule = {
     'an injection opt-out, or a namespace without injection) enforces no PeerAuthentication, so plaintext toward it',
     'is right and not reported.',
   ].join(' '),
-  kinds: ['DestinationRule', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['DestinationRule', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const dr of graph.ofKind('DestinationRule')) {
       if (typeof dr.spec.host !== 'string') continue;

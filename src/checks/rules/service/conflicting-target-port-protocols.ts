@@ -19,7 +19,7 @@ const conflictingTargetPortProtocols: Rule = {
     '(the container port named like the entry port, else its `targetPort`, else the port number, is the container port: istiod\'s pod port map comes first). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict, nor do `protocol: UDP` ports (a container\'s 8080/UDP is not its 8080/TCP, and sidecars proxy no UDP). Like Kiali KIA0701.',
     'Fix: give both Service ports the same protocol, or target different container ports.',
   ].join(' '),
-  kinds: ['Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     const reported = new Set<string>();
     for (const w of graph.workloads.all) {

@@ -17,7 +17,7 @@ const ineffectivePolicy: Rule = {
     '`istio.io/rev`. Those Sidecars are then not reported as conflicts (IST0110, IST0111). Fix: delete the Sidecar,',
     'or configure egress for ambient workloads with a waypoint and ServiceEntries.',
   ].join(' '),
-  kinds: ['Sidecar', 'Namespace', 'Pod', 'Deployment'],
+  kinds: ['Sidecar', 'Namespace', 'Pod', 'Deployment', 'Rollout'],
   check(graph, ctx) {
     for (const sc of graph.ofKind('Sidecar')) {
       const selector = selectorOf(sc);

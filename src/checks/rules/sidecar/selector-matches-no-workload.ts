@@ -13,7 +13,7 @@ const sidecarSelectorMatchesNoWorkload: Rule = {
     'Fix the labels, or move the Sidecar to the namespace of the workload. Input without any workload (Istio',
     'config checked on its own) is skipped. Mirrors `istioctl analyze` IST0101 (ReferencedResourceNotFound, selector).',
   ].join(' '),
-  kinds: ['Sidecar', 'Deployment', 'Pod'],
+  kinds: ['Sidecar', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
     for (const sc of graph.ofKind('Sidecar')) {

@@ -17,7 +17,7 @@ const sidecarWorkloadSelectedTwice: Rule = {
     'traffic policy may change from one istiod push to the next. Fix: make the selectors disjoint, or merge the',
     'Sidecars. Mirrors `istioctl analyze` IST0110 (ConflictingSidecarWorkloadSelectors).',
   ].join(' '),
-  kinds: ['Sidecar', 'Deployment', 'Pod'],
+  kinds: ['Sidecar', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     const selecting = new Map<Workload, MeshObject[]>();
     for (const sc of graph.ofKind('Sidecar')) {
