@@ -122,9 +122,9 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
     divergentAt.push(divergentCount());
     const dupes = doc.errors.length === 0 ? duplicateKeys(doc.contents as YamlNode | null) : [];
     if (dupes.length > 0) {
-      for (const at of dupes.slice(0, MAX_ERRORS_PER_DOCUMENT)) problems.push(problem('input/duplicate-key', 'duplicate key: Map keys must be unique', lines.at(at)));
+      for (const d of dupes.slice(0, MAX_ERRORS_PER_DOCUMENT)) problems.push(duplicateKeyProblem(d, lines));
       const more = dupes.length - MAX_ERRORS_PER_DOCUMENT;
-      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(dupes[MAX_ERRORS_PER_DOCUMENT]!)));
+      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(dupes[MAX_ERRORS_PER_DOCUMENT]!.offset)));
       return;
     }
     if (doc.errors.length > 0) {
@@ -243,34 +243,50 @@ function countsAsNode(lexeme: string, scalarText: boolean): boolean {
   return lexeme.length === 1 ? c === '[' || c === '{' || c === '-' : c === '*';
 }
 
+/** A key written twice in one mapping: where the repeat is, where the key came first, and the mapping's path. */
+interface DuplicateKey {
+  readonly offset: number;
+  readonly firstOffset: number;
+  readonly key: string;
+  readonly path: FieldPath;
+}
+
 /**
- * Duplicate keys in every mapping under `root`, checked with one Set per mapping (`yaml`'s own
- * `uniqueKeys` compares each key with every earlier one: 50,000 keys took 22 s). Keys are equal
- * as `yaml` defines it: the same scalar value (`1` and `"1"` differ), or the same node;
- * `<<` merge keys may repeat. Iterative:
- * depth is bounded before this runs, but no stack is needed anyway.
+ * Duplicate keys in every mapping under `root`, in file order, checked with one Map per mapping
+ * (`yaml`'s own `uniqueKeys` compares each key with every earlier one: 50,000 keys took 22 s).
+ * Keys are equal as `yaml` defines it: the same scalar value (`1` and `"1"` differ), or the same
+ * node; `<<` merge keys may repeat. Iterative: depth is bounded before this runs, but no stack is
+ * needed anyway.
  */
-function duplicateKeys(root: YamlNode | null): number[] {
-  const found: number[] = [];
-  const stack: unknown[] = [root];
+function duplicateKeys(root: YamlNode | null): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  const stack: { node: unknown; path: FieldPath }[] = [{ node: root, path: [] }];
   while (stack.length > 0) {
-    const node = stack.pop();
+    const { node, path } = stack.pop()!;
     if (!isCollection(node)) continue;
-    const seen = new Set<unknown>();
-    for (const item of node.items) {
+    const seen = new Map<unknown, number>();
+    node.items.forEach((item, i) => {
       if (isPair(item)) {
         const key = item.key;
         const id = isScalar(key) ? key.value : key;
+        const at = (key as YamlNode | null)?.range?.[0] ?? 0;
         // `<<` merge keys (a Symbol value) may repeat, as with `yaml`'s own check.
         if (typeof id !== 'symbol') {
-          if (seen.has(id)) found.push((key as YamlNode | null)?.range?.[0] ?? 0);
-          else seen.add(id);
+          const first = seen.get(id);
+          if (first !== undefined) found.push({ offset: at, firstOffset: first, key: isScalar(key) ? String(key.value) : String(key), path });
+          else seen.set(id, at);
         }
-        stack.push(item.value, key);
-      } else stack.push(item);
-    }
+        stack.push({ node: item.value, path: [...path, isScalar(key) ? String(key.value) : String(key)] }, { node: key, path });
+      } else stack.push({ node: item, path: [...path, i] });
+    });
   }
-  return found.sort((a, b) => a - b);
+  return found.sort((a, b) => a.offset - b.offset);
+}
+
+/** `duplicate key "app" in metadata.labels (first at line 7): …` */
+function duplicateKeyProblem(d: DuplicateKey, lines: LineIndex): InputProblem {
+  const where = d.path.length === 0 ? 'at the top level' : `in ${formatPath(d.path)}`;
+  return problem('input/duplicate-key', `duplicate key ${JSON.stringify(d.key)} ${where} (first at line ${lines.at(d.firstOffset).line}): Map keys must be unique, and tools disagree on which value wins; keep one`, lines.at(d.offset));
 }
 
 /**
