@@ -104,6 +104,24 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
 }
 
 /**
+ * A backendRef port the Service (or ServiceEntry host) does not declare, else null: istiod converts it
+ * to destination port N as written (conversion.go buildDestination), but builds clusters only for
+ * declared ports (`outbound|<port>||<host>`), so the route points at a cluster that does not exist.
+ */
+function portNotOnBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, b: Ref): string | null {
+  if (b.port === undefined) return null;
+  const ports = b.kind === 'Service'
+    ? (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).flatMap((p) => (isRecord(p) && typeof p.port === 'number' ? [p.port] : []))
+    : graph.servicesForHost(b.name, route.namespace).flatMap((s) => s.ports.map((p) => p.number));
+  if (ports.length === 0 || ports.includes(b.port)) return null;
+  const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
+  const host = b.kind === 'Service' ? `${b.name}.${b.namespace}.svc.${graph.context.clusterDomain}` : b.name;
+  const effect = b.role === 'RequestMirror backendRef' ? 'the mirrored requests go nowhere' : 'requests sent to it fail (Envoy: cluster not found, 503 NC)';
+  return `${route.kind} ${b.role ?? 'backendRef'} ${what} port ${b.port} is not a port of it (ports: ${[...new Set(ports)].sort((x, y) => x - y).join(', ')}): ` +
+    `istiod sends to the cluster outbound|${b.port}||${host}, which it builds only for declared ports, so ${effect}; set port to the ${b.kind === 'Service' ? 'Service' : 'ServiceEntry'} port, not the container port`;
+}
+
+/**
  * Parents istiod attaches routes to (pilot/pkg/config/kube/gateway/conversion.go allowedParentReferences:
  * Gateway, Service, ServiceEntry, ListenerSet) as `group/kind`; the experimental XListenerSet of older
  * releases is left unjudged.
@@ -138,7 +156,9 @@ const routeReferenceNotFound: Rule = {
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
     'lookup, a rule whose backendRefs all have weight 0 (500 for every request it matches), a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
-    '`orders`), a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
+    '`orders`), a backend `port` the Service or ServiceEntry does not declare (istiod builds clusters only for declared ports, so the',
+    'route sends to a cluster that does not exist; a container port written instead of the Service port is the usual slip),',
+    'a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
     '(`kind: ServiceEntry` is not a backend kind: use `kind: Hostname`). References to kinds meshproof',
     'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
@@ -207,7 +227,12 @@ const routeReferenceNotFound: Rule = {
             `(RefNotPermitted): requests sent to it get 500; add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
           continue;
         }
-        if (found !== false) continue;
+        if (found === true) {
+          const missing = portNotOnBackend(graph, route, b);
+          if (missing) ctx.report(route, missing, { path: b.path });
+          continue;
+        }
+        if (found === undefined) continue;
         const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
         const effect = b.role === 'RequestMirror backendRef' ? 'istiod drops the mirror (ResolvedRefs False)' : 'requests sent to it get 500';
         ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} ${what} not found: ${effect}; fix the name or namespace, or create it`, { path: b.path });
