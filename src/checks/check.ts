@@ -176,7 +176,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     targets,
     exceptions: options.config.exceptions,
     today: options.today,
-    files: loaded.files.length,
+    files: loaded.filesRead,
   });
   return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems, files: loaded.files, graph };
 }

@@ -52,8 +52,13 @@ export interface LoadOptions extends Partial<InputLimits> {
 }
 
 export interface LoadResult {
-  /** Files in input order (directories expanded in sorted order), including files with problems. */
+  /** Files parsed, in input order (directories expanded in sorted order), including files with problems found while parsing. */
   readonly files: ParsedFile[];
+  /**
+   * Files opened, parsed or not: `files` plus those refused before parsing (binary or not UTF-8,
+   * unreadable, over the byte limit). The count a summary reports as "in N files".
+   */
+  readonly filesRead: number;
   readonly problems: InputProblem[];
   /** Bytes and YAML documents read, counted against the limits. */
   readonly bytes: number;
@@ -82,7 +87,9 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
   const budget: ByteBudget = { limit: limits.maxInputBytes, used: 0 };
   let documents = 0;
   let nodes = 0;
+  let filesRead = 0;
   for (const input of expanded.files) {
+    filesRead++;
     const read = await readBytes(input, budget, opts.stdin, limits.maxDocuments - documents);
     if (!Buffer.isBuffer(read) && !('cutAt' in read)) {
       problems.push(read);
@@ -122,7 +129,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
     }
   }
   problems.push(...sources.problems);
-  return { files, problems, bytes: budget.used, documents };
+  return { files, filesRead, problems, bytes: budget.used, documents };
 }
 
 function stopProblem(file: string, stop: NonNullable<ParseProgress['stopped']>, limits: InputLimits): InputProblem {
