@@ -8,7 +8,13 @@ const SOURCE_FIELDS = ['principals', 'requestPrincipals', 'namespaces', 'ipBlock
 /** The operation fields it counts. */
 const OPERATION_FIELDS = ['ports', 'methods', 'paths', 'hosts', 'notPorts', 'notMethods', 'notPaths', 'notHosts'];
 
-const filled = (o: Readonly<Record<string, unknown>>, fields: readonly string[]) => fields.some((f) => Array.isArray(o[f]) && (o[f] as unknown[]).length > 0);
+/**
+ * Whether a source or operation sets one of `fields`: a non-empty list, or a value of another type
+ * (`namespaces: web`), which the CRD schema refuses on its own (schema/crd-validation) and which is
+ * not an empty source.
+ */
+const filled = (o: Readonly<Record<string, unknown>>, fields: readonly string[]) =>
+  fields.some((f) => o[f] !== undefined && o[f] !== null && !(Array.isArray(o[f]) && (o[f] as unknown[]).length === 0));
 
 /**
  * What Istio's ValidateAuthorizationPolicy (pkg/config/validation/validation.go) refuses in `rules[i]`:
