@@ -34,6 +34,8 @@ export interface ScaffoldFile {
   readonly content: string;
   /** `create`: new; `overwrite`: replaces an existing file (only with --force); `update`: package.json merged. */
   readonly action: 'create' | 'overwrite' | 'update' | 'unchanged';
+  /** What init changed or kept that the user should know (package.json: version ranges that cannot work). */
+  readonly notes?: readonly string[];
 }
 
 export interface ScaffoldOptions {
@@ -128,8 +130,56 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
     const add = key === 'scripts' ? wanted[key] : Object.fromEntries(Object.entries(wanted[key]).filter(([d]) => !declared.has(d)));
     merged[key] = force ? { ...current, ...add } : { ...add, ...current };
   }
+  const notes = outdatedRanges(pkg, merged, { ...wanted.dependencies, ...wanted.devDependencies }, force);
   const content = `${JSON.stringify(merged, null, 2)}\n`;
-  return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update' };
+  return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update', ...(notes.length > 0 ? { notes } : {}) };
+}
+
+/**
+ * Dependencies the project already declares with a version range that cannot install what the
+ * scaffold needs (`cdk8s: ^1.0.0` where meshproof's apps need cdk8s 2): with `force` the range is
+ * replaced in `merged` (in the field that declares it) by the scaffold's; without, it is kept.
+ * Either way a note says so. Specs that are not one plain range (`file:`, git URLs, tarballs,
+ * `npm:` aliases, `*`, `||` unions) are deliberate and kept without a word.
+ */
+function outdatedRanges(pkg: Record<string, unknown>, merged: Record<string, unknown>, wanted: Readonly<Record<string, string>>, force: boolean): string[] {
+  const notes: string[] = [];
+  for (const field of DEPENDENCY_FIELDS) {
+    const deps = pkg[field];
+    if (typeof deps !== 'object' || deps === null || Array.isArray(deps)) continue;
+    for (const [name, spec] of Object.entries(deps as Record<string, unknown>)) {
+      const need = wanted[name];
+      if (need === undefined || typeof spec !== 'string') continue;
+      const have = releaseLine(spec);
+      const want = releaseLine(need);
+      if (have === undefined || want === undefined || have === want) continue;
+      if (force) {
+        merged[field] = { ...(merged[field] as Record<string, string>), [name]: need };
+        notes.push(`package.json: ${field}.${name} "${spec}" → "${need}" (--force: "${spec}" cannot install the ${name} ${want} meshproof needs)`);
+      } else {
+        notes.push(`package.json keeps ${field}.${name} "${spec}", which cannot install the ${name} ${want} meshproof needs ("${need}"): run init --force to update it, or npm install ${name}@${need}`);
+      }
+    }
+  }
+  return notes;
+}
+
+/**
+ * The release line a plain npm version range stays within, as its caret would: the major version
+ * (`2` for `^2.70.106`, `~2.1`, `2.x`, `2.3.4`, `>=2.0.0 <3`), or `0.<minor>` below 1.0. Undefined for
+ * anything else (`file:`, URLs, `latest`, `*`, `||` unions, ranges spanning majors).
+ */
+function releaseLine(spec: string): string | undefined {
+  const bounds = spec.trim().split(/\s+/);
+  const lines = new Set<string>();
+  for (const b of bounds) {
+    const m = /^(?:\^|~|>=|=|v)?v?(\d+)(?:\.(\d+|x|\*))?(?:\.(?:\d+|x|\*))?(?:-[0-9A-Za-z.-]+)?$/.exec(b);
+    if (m) { lines.add(m[1] === '0' && m[2] !== undefined && /^\d+$/.test(m[2]) ? `0.${m[2]}` : m[1]!); continue; }
+    // An exclusive upper bound of the next major (`<3`, `<3.0.0`) stays within the line.
+    if (/^<\d+(?:\.0){0,2}$/.test(b) && bounds.length > 1) continue;
+    return undefined;
+  }
+  return lines.size === 1 ? [...lines][0] : undefined;
 }
 
 /** The `.js` files of the project (its folder and the folders below, not node_modules or dot-folders; at most 4 levels, 50 names). */
@@ -217,6 +267,7 @@ export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> 
     return EXIT_USAGE;
   }
   for (const f of files) io.stdout.write(`  ${f.action.padEnd(9)} ${f.path}\n`);
+  for (const note of files.flatMap((f) => f.notes ?? [])) io.stderr.write(`meshproof: ${note}\n`);
   if (!values['no-install']) {
     io.stdout.write('\nInstalling dependencies (npm install)…\n');
     const npm = spawnSync('npm', ['install', '--no-fund', '--no-audit'], { cwd: dir, stdio: 'inherit', shell: process.platform === 'win32' });
@@ -230,7 +281,7 @@ export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> 
   io.stdout.write([
     '',
     'Next steps:',
-    ...(cd ? [`  cd ${cd}`] : []),
+    ...(cd ? [`  cd ${shellQuote(cd)}`] : []),
     ...(values['no-install'] ? ['  npm install'] : []),
     '  npx cdk8s synth             type-check apps/, synthesize dist/, run the checks',
     '  npx meshproof check dist    the same checks, as CI runs them',
@@ -239,6 +290,11 @@ export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> 
     '',
   ].join('\n'));
   return EXIT_OK;
+}
+
+/** `path` as one POSIX shell word: bare when it holds only safe characters, else in single quotes. */
+function shellQuote(p: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 function listTemplates(dir: string, prefix = ''): string[] {
