@@ -38,7 +38,7 @@ test('GIVEN max_requests 1 WHEN a second request arrives while one is in flight 
       g.release();
       assert.is((await third).status, 200);
       const log = await env.entries();
-      assert.ok(log.some((e) => e.path === '/2' && e.flags.includes('UO')));
+      assert.ok(log.some((e) => e.path === '/2' && e.flags.includes('UO') && e.details === 'upstream_reset_before_response_started{overflow}'), 'UO logged with Envoy\'s details');
     });
   } finally { g.release(); await g.echo.close(); }
 });
