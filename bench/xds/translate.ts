@@ -18,7 +18,8 @@
  *   base (`MeshGraph.from(…, { previous })`, as `xds serve` reloads): the clusters, load assignments
  *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`);
  * - then, each reload on the one before: a DestinationRule edited, a Deployment edited (both with a
- *   view base: the view shared but for the hosts they reach), a Service edited (no view base: the
+ *   view base: the view shared but for the hosts they reach), a Service edited (a view base: its
+ *   host rebuilt, the service index kept but for it), a PeerAuthentication added (no view base: the
  *   translations found by content), a document inserted mid-file (every later object moved: a view
  *   base, what the moved objects' positions reach rebuilt, `src/mesh/graph-carry.ts`).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
@@ -96,12 +97,21 @@ function deploymentChanged(bodies: Record<string, unknown>[]): Record<string, un
   return out;
 }
 
-/** The bench mesh with svc2's Service labelled: no view base (the service index is rebuilt), translations found by content. */
+/** The bench mesh with svc2's Service labelled: a view base (the service index rebuilt with the other services kept), svc2's host rebuilt. */
 function serviceChanged(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
   const out = structuredClone(bodies);
   const s = out.find((b) => b.kind === 'Service' && (b.metadata as { name: string }).name === 'svc2') as { metadata: { labels?: Record<string, string> } };
   s.metadata.labels = { ...(s.metadata.labels ?? {}), team: 'blue' };
   return out;
+}
+
+/**
+ * The bench mesh with a namespace-wide PERMISSIVE PeerAuthentication added (last, so nothing
+ * moves): a policy changed, so no view base (the policy index is rebuilt and the view made again),
+ * translations found by content (`carry-over.ts`); the output is unchanged (PERMISSIVE is the default).
+ */
+function policyAdded(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  return [...structuredClone(bodies), { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'ns3' }, spec: { mtls: { mode: 'PERMISSIVE' } } }];
 }
 
 /**
@@ -127,7 +137,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; policyCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -149,9 +159,10 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const next = MeshGraph.from(manifests(edited), { previous: graph });
   const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
   const reused = carryOverStoreOf(next)!.counts;
-  // Three more reloads, each on the one before: a DestinationRule edit (view base, one rule's
-  // clusters rebuilt), a Deployment edit (view base, its service's views rebuilt), then a Service
-  // edit (no view base: the content carry-over alone).
+  // Four more reloads, each on the one before: a DestinationRule edit (view base, one rule's
+  // clusters rebuilt), a Deployment edit (view base, its service's views rebuilt), a Service edit
+  // (view base, its host rebuilt), then a PeerAuthentication added (no view base: the content
+  // carry-over alone).
   const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[]): [MeshGraph, Split] => {
     for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, workloads);
     prepareCarryOver(previous);
@@ -162,17 +173,19 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const [deploymentGraph, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
   const serviceEdited = serviceChanged(deploymentChanged(ruleChanged(edited)));
   const [serviceGraph, serviceCarried] = onPrevious(deploymentGraph, serviceEdited);
+  const policyEdited = policyAdded(serviceEdited);
+  const [policyGraph, policyCarried] = onPrevious(serviceGraph, policyEdited);
   // Then a document inserted mid-file: half the objects moved (view base kept, `graph-carry.ts`).
-  const [insertedGraph, insertedCarried] = onPrevious(serviceGraph, documentInserted(serviceEdited));
+  const [insertedGraph, insertedCarried] = onPrevious(policyGraph, documentInserted(policyEdited));
   const inserted = { viewBase: insertedGraph.viewBase() !== undefined, moved: insertedGraph.carried!.moved / 2 };
-  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, insertedCarried, inserted, keyMs, reused };
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, policyCarried, insertedCarried, inserted, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (no view base)', r.serviceCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]] as const) {
+    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a PeerAuthentication added, carried over (no view base: found by content)', r.policyCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]] as const) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
@@ -184,7 +197,8 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('previous graph as `xds serve` reloads: only a VirtualService changed, so the view is shared with the previous graph');
   console.log('(MeshGraph.viewBase) but for that host, and so are its translations; then a DestinationRule edited (view shared but for');
   console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
-  console.log('Service edited (no view base: translations found by content, carry-over.ts), then a Deployment inserted before the middle');
+  console.log('Service edited (view shared but for its host), then a PeerAuthentication added (no view base: translations found by');
+  console.log('content, carry-over.ts), then a Deployment inserted before the middle');
   console.log('service\'s Service (every later object moved: moved VirtualServices and DestinationRules rebuilt at their new');
   console.log('positions, moved Services\' views made again, the rest of the view shared: graph-carry.ts).');
   for (const r of rows) {
@@ -193,7 +207,7 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, PeerAuthentication ${fmt(big.policyCarried.totalMs)} ms ${met(big.policyCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
 }
 
 /**

@@ -2,7 +2,7 @@
  * What a graph built on its predecessor (`GraphOptions.previous`, as `xds serve` reloads) keeps of
  * it: the objects whose source did not change (the same `MeshObject`, so everything keyed on the
  * object stays valid), and, when the only objects that changed are VirtualServices,
- * DestinationRules and pod workloads, the predecessor's indexes and the view's per-graph caches
+ * DestinationRules, Services, ServiceEntries and pod workloads, the predecessor's indexes and the view's per-graph caches
  * that the changes do not reach. istiod does the same on a push: a config change rebuilds only the
  * PushContext indexes of its kind (`PushContext.updateContext`: `virtualServiceIndex` for a
  * VirtualService; services, DestinationRules, Sidecars and policies copied from the old context),

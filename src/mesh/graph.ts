@@ -34,6 +34,9 @@ const sameKeys = (a: readonly MeshObject[], b: readonly MeshObject[]): boolean =
 
 /** An Istio VirtualService or DestinationRule. */
 const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io';
+
+/** A Kubernetes Service or an Istio ServiceEntry: an object of the service index. */
+const isServiceObject = (o: MeshObject): boolean => o.known && (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === 'networking.istio.io'));
 export type { MeshConfig, MeshContext } from './mesh-config.js';
 export type { MergedDestinationRule, MergedSubset } from './destination-rules.js';
 export type { Membership, Dataplane } from './membership.js';
@@ -54,8 +57,9 @@ export interface GraphOptions {
    * it and does not depend on what changed is reused (the xDS translation's carry-over,
    * `src/xds/translate/carry-over.ts`, as istiod's XdsCache survives a push). Objects whose source
    * did not change are the predecessor's (`graph-carry.ts`); when only VirtualServices,
-   * DestinationRules and pod workloads changed (other objects at most moved), so are the service
-   * and policy indexes (and the DestinationRule and workload ones when none of their kind changed),
+   * DestinationRules, Services, ServiceEntries and pod workloads changed (other objects at most
+   * moved), so is the policy index (and the service, DestinationRule and workload ones when none of
+   * their kinds changed; a rebuilt service index keeps the unchanged objects' services),
    * and the view shares what the changes do not reach (`viewBase`). Held weakly: a
    * graph never keeps its predecessor alive (a `WeakRef`: once looked up, the predecessor lives
    * until the current job ends, so a synchronous loop of rebuilds frees them when it yields).
@@ -123,7 +127,7 @@ export class MeshGraph {
    * versions). Null without one.
    */
   readonly carried: { readonly kept: number; readonly changed: number; readonly moved: number } | null;
-  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules and pod workloads (see `viewBase`). */
+  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads (see `viewBase`). */
   private readonly changedForView: readonly MeshObject[] | undefined;
   /** With `changedForView`: the moved objects the view counts as moved, not changed (`graph-carry.ts` movedRole). */
   private readonly movedForView: readonly MovedObject[] | undefined;
@@ -160,8 +164,9 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    // Only VirtualServices, DestinationRules and pod workloads changed (istiod's updateContext for
-    // such a push), and other objects at most moved: every other index is built from the very same
+    // Only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed
+    // (istiod's updateContext for such a push: the service index rebuilt, keeping the unchanged
+    // objects' services), and other objects at most moved: every other index is built from the very same
     // objects, or objects of the same content, in the same context, so the predecessor's serves, or
     // is rebuilt reusing what it made from the kept objects (and the view may share what it built
     // from them but for what the moved ones' positions reach: graph-carry.ts).
@@ -169,7 +174,7 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i])
       && (!has('policies') || POLICY_KINDS.every((k) => sameKeys(prev.ofKind(k), this.ofKind(k))));
@@ -179,7 +184,8 @@ export class MeshGraph {
     const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule');
     const workloadsKept = viewable && !changedForView.some((o) => POD_WORKLOAD_KINDS.has(o.kind)) && !has('workloads');
     const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
-    this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : has('services') ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
+    const servicesChanged = has('services') || changedForView.some(isServiceObject);
+    this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
     this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry(WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), viewable ? prev.workloads : undefined);
     this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
@@ -206,19 +212,21 @@ export class MeshGraph {
   }
 
   /**
-   * The predecessor (while alive) when only VirtualServices, DestinationRules and pod workloads
-   * (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods; not WorkloadEntries,
-   * which are ServiceEntry endpoints) changed since it, and other objects at most moved (same
+   * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
+   * ServiceEntries and pod workloads (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
+   * CronJobs, Pods; not WorkloadEntries, which are ServiceEntry endpoints) changed since it, and
+   * other objects at most moved (same
    * content, other position: `graph-carry.ts`), with
    * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and
    *   DestinationRules, both versions);
    * - `moved`: the other moved objects (Services, ServiceEntries, pod workloads, policies, …).
    * This graph shares its service and policy indexes (the service index rebuilt with the kept
-   * objects' very services when a Service or ServiceEntry moved, the policy index rebuilt when a
-   * policy moved), and its workload index when no workload changed or moved (else the kept
+   * objects' very services when a Service or ServiceEntry changed or moved, the policy index rebuilt
+   * when a policy moved), and its workload index when no workload changed or moved (else the kept
    * workloads' objects), so what the view built from those is valid here as built, and what it
-   * built from routes, rules and the workloads a service selects is valid unless a changed object
-   * or a moved service reaches a host it read (`view/carry.ts`). Undefined otherwise.
+   * built from routes, rules, services and the workloads a service selects is valid unless a
+   * changed object or a changed or moved service reaches a host it read (`view/carry.ts`).
+   * Undefined otherwise.
    */
   viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[]; readonly moved: readonly MovedObject[] } | undefined {
     const graph = this.changedForView && this.previousRef?.deref();

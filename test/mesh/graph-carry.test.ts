@@ -48,7 +48,8 @@ test('GIVEN an object WHEN it is restyled (flow mapping) THEN it moved; WHEN a f
   assert.equal(names(g2, 'moved'), ['Service a']);
   const g3 = await graphOfYaml(docs(ns('shop'), flow.replace('port: 80', 'port: 81')), { previous: g1 });
   assert.equal(g3.carried, { kept: 1, changed: 2, moved: 0 });
-  assert.is(g3.viewBase(), undefined, 'an edited Service leaves no view base');
+  assert.equal(g3.viewBase()?.changed.map((o) => `${o.kind} ${o.name} ${o.location.line}`), ['Service a 5', 'Service a 5'], 'an edited Service keeps the view base, both versions changed');
+  assert.ok(g3.services !== g1.services && g3.services.all.find((s) => s.host.startsWith('a.'))!.ports[0]!.number === 81, 'the service index is rebuilt, with the edited Service');
 });
 
 test('GIVEN keepUnchanged WHEN two predecessors share a key (a duplicate) THEN each stands in or moves at most once, and an object without source text never counts as unchanged or moved', async () => {

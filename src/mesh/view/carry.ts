@@ -1,23 +1,25 @@
 /**
  * What the view of a graph built on its predecessor takes from the predecessor's view when only
- * VirtualServices, DestinationRules and pod workloads changed between them (`MeshGraph.viewBase`):
- * the two graphs then share their service and policy indexes (and the objects in them), so
+ * VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed between
+ * them (`MeshGraph.viewBase`): the two graphs then share their policy index, and their service
+ * index's unchanged services (the objects in them), so
  * - a cache that none of those kinds feeds (a namespace's mTLS mode) is shared as it is
  *   ({@link sharedPerGraph});
- * - a cache of what DestinationRules and the services' workloads feed (cluster views, the
- *   DestinationRule outsiders use) is shared as it is when neither changed, else copied without
- *   the hosts a changed rule names or whose service selects a changed workload
- *   ({@link inheritedPerGraph});
+ * - a cache of what DestinationRules, services and the services' workloads feed (cluster views,
+ *   the DestinationRule outsiders use) is shared as it is when none changed, else copied without
+ *   the hosts a changed rule names, the hosts of changed Services and ServiceEntries, or whose
+ *   service selects a changed workload ({@link inheritedPerGraph});
  * - a per-service value (its data plane, its `ServiceView` with its service accounts, its ports'
  *   cluster policies) is the predecessor's unless the service selects a changed workload, with
- *   its labels before or after the change ({@link perServiceOf});
+ *   its labels before or after the change, or its host is one of a changed Service or
+ *   ServiceEntry ({@link perServiceOf}; a changed service is a new `ServiceInfo` anyway);
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
  *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
- *   selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
+ *   changed, selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
  * Objects that only moved (same content elsewhere, `graph-carry.ts`) count as changed when they are
  * VirtualServices or DestinationRules; a moved Service or ServiceEntry has a new `ServiceInfo` (so
- * its per-service values are made again, with its new origin) and touches its hosts as a service
- * selecting a changed workload does; other moved kinds reach nothing shared here.
+ * its per-service values are made again, with its new origin) and touches its hosts as an edited
+ * one does; other moved kinds reach nothing shared here.
  * A changed object "names" a host when one of its hosts (resolved in its namespace) is the host, or
  * a wildcard covers it or is covered by it. `view-carry-diff.test.ts` holds every proxy's
  * translation on such a graph byte-equal to a from-scratch one over chains of such edits.
@@ -70,6 +72,9 @@ interface Hosts { readonly exact: ReadonlySet<string>; readonly suffixes: readon
 /** No object of the kind changed. */
 const NONE: Hosts = { exact: new Set(), suffixes: [] };
 
+/** Every host (a changed ServiceEntry host `*`): the empty suffix ends every host. */
+const EVERY: Hosts = { exact: new Set(), suffixes: [''] };
+
 /**
  * What a graph's changes reach: the hosts its changed VirtualServices, DestinationRules and the
  * services of its changed workloads name (`routes`), those of its changed DestinationRules and
@@ -79,6 +84,8 @@ const NONE: Hosts = { exact: new Set(), suffixes: [] };
 interface Touched {
   readonly routes: Hosts | null;
   readonly rules: Hosts | null;
+  /** The hosts of changed and moved Services and ServiceEntries (either version): no per-service value of a service of such a host is shared. */
+  readonly services: Hosts;
   /** The changed pod workloads (both versions). */
   readonly workloads: readonly Workload[];
 }
@@ -89,7 +96,7 @@ function touchedOf(graph: MeshGraph): Touched {
   let t = TOUCHED.get(graph);
   if (t === undefined) {
     const base = graph.viewBase();
-    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed, movedServiceHosts(graph, base.moved)) : { routes: null, rules: null, workloads: [] }));
+    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed, serviceHostsOf(graph, base.graph, base.changed, base.moved)) : { routes: null, rules: null, services: NONE, workloads: [] }));
   }
   return t;
 }
@@ -114,20 +121,27 @@ function selectsAny(s: ServiceInfo, workloads: readonly Workload[]): boolean {
 }
 
 /**
- * The hosts of the services of moved Services and ServiceEntries (`MeshGraph.viewBase().moved`):
- * their origins (service view, default routes, ServiceEntry endpoints) are at new lines, so what
- * read those hosts is made again. Their content is unchanged, so their hosts are the same in
- * either graph.
+ * The hosts of the services of changed and moved Services and ServiceEntries (`MeshGraph.viewBase()`:
+ * `changed` holds both versions of an edited one, `moved` the ones whose content is unchanged), in
+ * either graph. An edited one may have other ports, selector, exportTo, addresses, resolution or
+ * endpoints; a moved one has its origins (service view, default routes, ServiceEntry endpoints) at
+ * new lines. Either way what read those hosts is made again, and the other services' values stay
+ * shared (istiod's `updateContext` rebuilds the service index, and the SidecarScope keeps what the
+ * changed services do not reach).
  */
-function movedServiceHosts(graph: MeshGraph, moved: readonly { readonly next: MeshObject }[]): string[] {
+function serviceHostsOf(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], moved: readonly { readonly next: MeshObject }[]): string[] {
   const objects = new Set<MeshObject>();
   for (const m of moved) if (m.next.kind === 'Service' || m.next.kind === 'ServiceEntry') objects.add(m.next);
-  return objects.size === 0 ? [] : graph.services.all.filter((s) => objects.has(s.object)).map((s) => s.host);
+  for (const o of changed) if (o.kind === 'Service' || o.kind === 'ServiceEntry') objects.add(o);
+  if (objects.size === 0) return [];
+  const hosts = new Set<string>();
+  for (const g of [graph, base]) for (const s of g.services.all) if (objects.has(s.object)) hosts.add(s.host);
+  return [...hosts];
 }
 
-function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], movedHosts: readonly string[]): Touched {
+function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], serviceHosts: readonly string[]): Touched {
   const workloads = changedWorkloads(graph, base, changed);
-  const selected = [...(workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host)), ...movedHosts];
+  const selected = [...(workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host)), ...serviceHosts];
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
   const ruleHosts = rules.length === 0 && selected.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), selected);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
@@ -137,7 +151,7 @@ function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshO
   const virtualServices = changed.filter((o) => o.kind === 'VirtualService');
   const delegation = virtualServices.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
   const routeHosts = delegation ? null : withHosts(hostsOf(graph, [...rules, ...virtualServices].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])])), selected);
-  return { routes: routeHosts, rules: ruleHosts, workloads };
+  return { routes: routeHosts, rules: ruleHosts, services: withHosts(NONE, serviceHosts) ?? EVERY, workloads };
 }
 
 /** `hosts` and the service hosts `more` (FQDNs, or `*.` wildcards of ServiceEntries); null stays null. */
@@ -179,7 +193,9 @@ export function perServiceOf<T>(store: WeakMap<MeshGraph, WeakMap<ServiceInfo, T
  */
 export function serviceBase(graph: MeshGraph, s: ServiceInfo): MeshGraph | undefined {
   const base = graph.viewBase();
-  return base && !selectsAny(s, touchedOf(graph).workloads) ? base.graph : undefined;
+  if (!base) return undefined;
+  const touched = touchedOf(graph);
+  return !selectsAny(s, touched.workloads) && !names(touched.services, s.host) ? base.graph : undefined;
 }
 
 /** The hosts the objects name, each as written and resolved in the object's namespace; null when one names none or every host. */

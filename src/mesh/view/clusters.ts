@@ -47,8 +47,9 @@ const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
 /**
  * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`) and service
  * (`serviceId`), then cluster name; and by its successor when only VirtualServices,
- * DestinationRules and pod workloads changed, but for the hosts a changed DestinationRule names or
- * whose service selects a changed workload (`carry.ts`: no VirtualService feeds one).
+ * DestinationRules, Services, ServiceEntries and pod workloads changed, but for the hosts a changed
+ * DestinationRule names, of a changed Service or ServiceEntry, or whose service selects a changed
+ * workload (`carry.ts`: no VirtualService feeds one).
  */
 const SHARED = new WeakMap<MeshGraph, Map<string, Map<string, ClusterView>>>();
 

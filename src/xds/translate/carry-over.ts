@@ -65,6 +65,13 @@ export class CarryOverStore {
    * no fingerprints while it translates.
    */
   private pending: { kind: Kind; key: KeyOf; value: unknown }[] = [];
+  /**
+   * This store's number, by which {@link HELD}, `PRINTS` and `CLUSTER_PRINTS` name it: a number, not
+   * the store, since what they are keyed on (values and view objects a view base shares) lives on
+   * in later graphs and must not keep a released predecessor's store, and every entry no successor
+   * reused, alive with it.
+   */
+  readonly id = nextStoreId++;
 
   constructor(private previous: CarryOverStore | undefined) {
     previous?.index();
@@ -79,7 +86,7 @@ export class CarryOverStore {
       const value = build();
       this.built[kind]++;
       this.pending.push({ kind, key, value });
-      if (typeof value === 'object' && value !== null) HELD.set(value, this);
+      if (typeof value === 'object' && value !== null) HELD.set(value, this.id);
       return value;
     }
     const k = key(this);
@@ -93,7 +100,7 @@ export class CarryOverStore {
       this.built[kind]++;
     }
     mine.set(k, v);
-    if (typeof v === 'object' && v !== null) HELD.set(v, this);
+    if (typeof v === 'object' && v !== null) HELD.set(v, this.id);
     return v;
   }
 
@@ -104,8 +111,8 @@ export class CarryOverStore {
    * finds it by content. Once per value and store.
    */
   keep(kind: Kind, key: KeyOf, value: object): void {
-    if (HELD.get(value) === this) return;
-    HELD.set(value, this);
+    if (HELD.get(value) === this.id) return;
+    HELD.set(value, this.id);
     this.kept[kind]++;
     this.pending.push({ kind, key, value });
   }
@@ -146,8 +153,9 @@ export class CarryOverStore {
 }
 
 const STORES = new WeakMap<MeshGraph, CarryOverStore>();
-/** Per entry value: the last store that holds it (taken or kept there). */
-const HELD = new WeakMap<object, CarryOverStore>();
+/** Per entry value: the number (`CarryOverStore.id`) of the last store that holds it (taken or kept there). */
+const HELD = new WeakMap<object, number>();
+let nextStoreId = 1;
 
 /**
  * The store of `graph`, made on first use, linked to the store of `graph.previousGraph()` when that
@@ -180,8 +188,8 @@ export function releaseCarryOver(graph: MeshGraph): void {
   STORES.get(graph)?.release();
 }
 
-/** Per object: its JSON, its id, and the store that interned it last. */
-const PRINTS = new WeakMap<object, { readonly json: string; id: string; store: CarryOverStore }>();
+/** Per object: its JSON, its id, and the number (`CarryOverStore.id`) of the store that interned it last. */
+const PRINTS = new WeakMap<object, { readonly json: string; id: string; store: number }>();
 let nextId = 0;
 const freshId = (): string => `#${(nextId++).toString(36)}`;
 
@@ -196,10 +204,10 @@ function printOf(o: object, store: CarryOverStore): string {
   let p = PRINTS.get(o);
   if (p === undefined) {
     const json = fingerprintJson(o);
-    PRINTS.set(o, (p = { json, id: store.intern(json, freshId), store }));
-  } else if (p.store !== store) {
+    PRINTS.set(o, (p = { json, id: store.intern(json, freshId), store: store.id }));
+  } else if (p.store !== store.id) {
     p.id = store.intern(p.json, () => p!.id);
-    p.store = store;
+    p.store = store.id;
   }
   return p.id;
 }
@@ -249,8 +257,8 @@ function fieldPrint(v: unknown, store: CarryOverStore): string {
   }
 }
 
-/** Per shared cluster view: its field print, the objects among its fields, its id, and the store that interned it last (as `PRINTS`). */
-const CLUSTER_PRINTS = new WeakMap<ClusterView, { readonly print: string; readonly parts: readonly object[]; id: string; store: CarryOverStore }>();
+/** Per shared cluster view: its field print, the objects among its fields, its id, and the number of the store that interned it last (as `PRINTS`). */
+const CLUSTER_PRINTS = new WeakMap<ClusterView, { readonly print: string; readonly parts: readonly object[]; id: string; store: number }>();
 
 /**
  * The fingerprint id of a (shared) cluster view: every field, by type, objects by interned id (its
@@ -270,11 +278,11 @@ function clusterPrint(c: ClusterView, store: CarryOverStore): string {
       if (typeof v === 'object' && v !== null) parts.push(v);
       print += `${k}=${fieldPrint(v, store)};`;
     }
-    CLUSTER_PRINTS.set(c, (p = { print, parts, id: store.intern(print, freshId), store }));
-  } else if (p.store !== store) {
+    CLUSTER_PRINTS.set(c, (p = { print, parts, id: store.intern(print, freshId), store: store.id }));
+  } else if (p.store !== store.id) {
     for (const o of p.parts) printOf(o, store);
     p.id = store.intern(p.print, () => p!.id);
-    p.store = store;
+    p.store = store.id;
   }
   return p.id;
 }

@@ -111,7 +111,7 @@ test('GIVEN graphs built without carry-over WHEN translated THEN no store is kep
   assert.equal(carryOverStoreOf(g), undefined);
 });
 
-test('GIVEN a successor graph that no longer uses a cluster WHEN the carry-over is released THEN the predecessor\'s unused entries are garbage while the reused ones stay with the successor', async () => {
+test('GIVEN a successor graph that no longer uses a cluster (only a Service\'s port changed: it shares its predecessor\'s view but for that host) WHEN the carry-over is released THEN the predecessor\'s unused entries are garbage (no view object the graphs share holds the released store) while the reused ones stay with the successor', async () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const collect = async (refs: WeakRef<object>[]): Promise<void> => {
@@ -125,6 +125,7 @@ test('GIVEN a successor graph that no longer uses a cluster WHEN the carry-over 
     const client = proxiesOf(before).find((p) => p.name === 'productpage')!;
     const old = translateProxy(buildProxyView(before, client), baseWorkloads());
     const after = await graphOfYaml(swap('- { name: http, port: 9080 }', '- { name: http, port: 9081 }')(BASE), { previous: before });
+    assert.ok(after.viewBase(), 'a view base: the graphs share view objects, whose fingerprints and entries must not hold the predecessor\'s store');
     packedMesh(after, baseWorkloads());
     const named = (name: string) => new WeakRef(old.clusters.find((c) => c.name === name)!);
     return { after, gone: named('outbound|9080|v1|reviews.shop.svc.cluster.local'), kept: named('outbound|8080||ratings.front.svc.cluster.local') };

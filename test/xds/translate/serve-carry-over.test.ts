@@ -32,24 +32,36 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
     writeFileSync(input, changed);
     assert.ok(await h.reload(), 'the changed input is published');
     // The log says how the reload was built: one VirtualService edited (two versions), the views shared.
-    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules and pod workloads changed\)$/);
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/);
     assert.match(logs.find((l) => /deferred/.test(l))!, /\(first load\)$/);
     const before = translationCacheBuilds();
     makeAll();
     const after = translationCacheBuilds();
     assert.equal([after.clusters - before.clusters, after.endpoints - before.endpoints], [0, 0], 'clusters and assignments come from the previous graph');
-    // A Service edited too: no view base; what did not change is found by content.
-    writeFileSync(input, changed.replace('metadata: { name: reviews, namespace: shop }\nspec:\n  selector', 'metadata: { name: reviews, namespace: shop, labels: { team: a } }\nspec:\n  selector'));
+    // A Service edited too: the views are still shared but for its host.
+    const serviceEdited = changed.replace('metadata: { name: reviews, namespace: shop }\nspec:\n  selector', 'metadata: { name: reviews, namespace: shop, labels: { team: a } }\nspec:\n  selector');
+    assert.not.equal(serviceEdited, changed);
+    writeFileSync(input, serviceEdited);
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; translations carried over by content\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
     makeAll();
-    // A Deployment's labels edited: a view base again (a pod workload changed).
-    writeFileSync(input, changed.replace('metadata: { name: reviews-v1, namespace: shop }', 'metadata: { name: reviews-v1, namespace: shop, labels: { team: a } }'));
+    // A PeerAuthentication edited (and the Service label undone): no view base (a policy changed); what did not change is found by content.
+    const policyEdited = changed.replace('mtls: { mode: PERMISSIVE }', 'mtls: { mode: STRICT }');
+    assert.not.equal(policyEdited, changed);
+    writeFileSync(input, policyEdited);
     assert.ok(await h.reload());
     assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(4 object versions changed \(old and new\), \d+ kept; translations carried over by content\)$/, logs.join('\n'));
     writeFileSync(input, changed);
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /views shared: only VirtualServices, DestinationRules and pod workloads changed\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /\(2 object versions changed \(old and new\), \d+ kept; translations carried over by content\)$/, logs.join('\n'));
+    // A Deployment's labels edited: a view base again (a pod workload changed).
+    writeFileSync(input, changed.replace('metadata: { name: reviews-v1, namespace: shop }', 'metadata: { name: reviews-v1, namespace: shop, labels: { team: a } }'));
+    assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /\(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
+    makeAll();
+    writeFileSync(input, changed);
+    assert.ok(await h.reload());
+    assert.match(logs.at(-1)!, /views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
     // Two comment lines on top: every object moved, none edited; the log says so.
     writeFileSync(input, `# moved\n# down\n${changed}`);
     assert.ok(await h.reload());

@@ -69,7 +69,7 @@ function podsAndRoutesApart(s: MeshState): MeshState {
  * Seeded chains of `edits` over every corpus (placed by `place`), each reload built on its
  * predecessor and compared, view and bytes, every proxy, with a from-scratch graph of the same input.
  */
-async function chains(edits: readonly Mutation[], place: (s: MeshState) => MeshState, label: string, seed: number): Promise<void> {
+async function chains(edits: readonly Mutation[], place: (s: MeshState) => MeshState, label: string, seed: number, count = CHAINS): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   const r = seeded(seed);
   const bases = corpora().map((c) => place(cloneState(c)));
@@ -82,7 +82,7 @@ async function chains(edits: readonly Mutation[], place: (s: MeshState) => MeshS
   // Round robin over the edits, moving on once one has run (a corpus may have nothing it can edit).
   let next = 0;
   try {
-    for (let chain = 0; chain < CHAINS; chain++) {
+    for (let chain = 0; chain < count; chain++) {
       const start = cloneState(bases[chain % bases.length]!);
       let graph = await graphOf(start, join(dir, 'm'), { carryOver: true });
       let packed = packedMesh(graph, start.workloads);
@@ -119,7 +119,7 @@ async function chains(edits: readonly Mutation[], place: (s: MeshState) => MeshS
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`view-carry-diff (${label}): seed ${seed}, ${CHAINS} chains, ${steps} reloads (${changed} changed the output, ${based} on a view base), ${shared} view objects shared; edits ${JSON.stringify(Object.fromEntries(tally))}`);
+  console.log(`view-carry-diff (${label}): seed ${seed}, ${count} chains, ${steps} reloads (${changed} changed the output, ${based} on a view base), ${shared} view objects shared; edits ${JSON.stringify(Object.fromEntries(tally))}`);
   assert.ok(based === expected && expected > steps * 0.8, `every reload that edits only ${label} (and keeps the namespaces) gets a view base: ${based}/${expected} of ${steps}`);
   assert.ok(shared > steps * 5, `reloads share view objects with their predecessor (else this compares a from-scratch view with itself): ${shared} in ${steps} reloads`);
   assert.ok(changed > steps / 3, `many reloads change the output (else the test proves little): ${changed}/${steps}`);
@@ -134,6 +134,49 @@ test('GIVEN every corpus and seeded chains of Deployment edits (labels, injectio
   // Each workload edit twice, and every fourth routing edit: the workload edits are the subject.
   const edits = [...POD_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...POD_EDITS];
   await chains(edits, podsAndRoutesApart, 'VirtualServices, DestinationRules and Deployments', SEED + 1);
+});
+
+/** Edits of Services and ServiceEntries (ports, names, protocols, selectors, exportTo, hosts, resolution, endpoints, location, added, removed); not those that add WorkloadEntries. */
+const SERVICE_EDITS = MUTATIONS.filter((m) => (m.name.startsWith('Service ') || m.name.startsWith('ServiceEntry ')) && !m.name.includes('WorkloadEntry'));
+
+/** Services and ServiceEntries in the second file (editing one moves no other kind's lines), everything else in the first. */
+function servicesApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = p.doc.kind === 'Service' || p.doc.kind === 'ServiceEntry' ? 1 : 0;
+  return s;
+}
+
+test('GIVEN every corpus and seeded chains of Service and ServiceEntry edits (ports, protocols, selectors, exportTo, hosts, resolution, endpoints, added, removed) mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+  const edits = [...SERVICE_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...SERVICE_EDITS];
+  // Half as many chains as the others: each edit still runs twice or more (asserted).
+  await chains(edits, servicesApart, 'Services, ServiceEntries, VirtualServices and DestinationRules', SEED + 2, Math.ceil(CHAINS / 2));
+});
+
+test('GIVEN a VirtualService for ratings that routes to reviews WHEN a reload edits only the reviews Service\'s port (9080 → 9081) THEN the graph has a view base AND the ratings routes (which read reviews) are made again, to the new port, equal to a from-scratch translation, while the view objects of the hosts the edit does not reach stay shared', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
+  try {
+    const start = servicesApart(cloneState(corpora()[0]!));
+    start.placed.push({ doc: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'ratings-to-reviews', namespace: 'front' }, spec: { hosts: ['ratings'], http: [{ match: [{ headers: { 'x-reviews': { exact: '1' } } }], route: [{ destination: { host: 'reviews.shop.svc.cluster.local' } }] }, { route: [{ destination: { host: 'ratings' } }] }] } }, file: 0, pad: 0, flow: false });
+    const g1 = await graphOf(start, join(dir, 'm'), { carryOver: true });
+    const before = packedMesh(g1, start.workloads);
+    const productpage = (g: MeshGraph) => buildProxyView(g, proxiesOf(g).find((p) => p.name === 'productpage')!);
+    const v1 = productpage(g1);
+    const next = cloneState(start);
+    next.placed.find((p) => p.doc.kind === 'Service' && p.doc.metadata.name === 'reviews')!.doc.spec.ports[0].port = 9081;
+    servicesApart(next);
+    const g2 = await graphOf(next, join(dir, 'm'), { previous: g1 });
+    assert.equal(g2.viewBase()?.changed.map((o) => `${o.kind} ${o.name}`), ['Service reviews', 'Service reviews'], 'only the reviews Service changed (both versions): a view base');
+    const v2 = productpage(g2);
+    const toReviews = (v: typeof v1) => v.routes.filter((r) => r.host === 'ratings.front.svc.cluster.local').flatMap((r) => r.http.flatMap((h) => h.destinations.filter((d) => d.host.startsWith('reviews.')).map((d) => d.cluster ?? 'none')));
+    assert.ok(toReviews(v1).length > 0 && toReviews(v1).every((c) => c.includes('|9080|')), `the ratings route goes to reviews on 9080 first: ${toReviews(v1)}`);
+    assert.ok(toReviews(v2).length > 0 && toReviews(v2).every((c) => c.includes('|9081|')), `then on 9081: ${toReviews(v2)}`);
+    const payments = (v: typeof v1) => v.clusters.filter((c) => c.host === 'api.payments.example');
+    assert.ok(payments(v2).length > 0 && payments(v2).every((c, i) => c === payments(v1)[i]), 'the payments ServiceEntry\'s cluster views are the predecessor\'s objects');
+    const scratch = packedMesh(await graphOf(next, join(dir, 'm')), next.workloads, false);
+    assert.equal(differences(packedMesh(g2, next.workloads), scratch), []);
+    assert.ok(differences(before, scratch).length > 0, 'the edit changed the output');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('GIVEN reviews behind a PASSTHROUGH DestinationRule (its clusters\' TLS follows the data plane of its workloads) WHEN a reload turns sidecar injection off for both reviews Deployments THEN the graph has a view base AND the reviews clusters go from ISTIO_MUTUAL to plaintext, equal to a from-scratch translation, while the ratings clusters stay shared', async () => {
@@ -202,7 +245,7 @@ test('GIVEN a reload where a Service moved down one line besides a VirtualServic
   }
 });
 
-test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule and a Service edit WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
+test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit and a PeerAuthentication added WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   try {
     const first = routesApart(cloneState(corpora().at(-1)!));
@@ -221,14 +264,14 @@ test('GIVEN a VirtualService-only reload (translations shared by identity) follo
     prepareCarryOver(g2);
     const third = cloneState(second);
     third.placed.find((p) => p.doc.kind === 'DestinationRule' && p.doc.metadata.name === 'svc3')!.doc.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 4;
-    // And a Service's port name (in place: no other object moves): no view base, so the third graph
-    // looks the rest up in the second's store by content.
-    third.placed.find((p) => p.doc.kind === 'Service' && p.doc.metadata.name === 'svc5')!.doc.spec.ports[0].name = 'grpc';
+    // And a PeerAuthentication added (last, so no other object moves): a policy changed, so no view
+    // base, and the third graph looks the rest up in the second's store by content.
+    third.placed.push({ doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'ns5' }, spec: { mtls: { mode: 'PERMISSIVE' } } }, file: 0, pad: 0, flow: false });
     const g3 = await graphOf(third, join(dir, 'm'), { previous: g2 });
-    assert.is(g3.viewBase(), undefined, 'a Service changed: no view base');
+    assert.is(g3.viewBase(), undefined, 'a PeerAuthentication added: no view base');
     const carried = packedMesh(g3, third.workloads);
     const { reused, built } = carryOverStoreOf(g3)!.counts;
-    // Three clusters per service (default, v1, v2), as a proxy and proxyless; the edited rule's and the edited Service's are built anew.
+    // Three clusters per service (default, v1, v2), as a proxy and proxyless; the edited rule's are built anew.
     assert.ok(reused.clusters >= 6 * (services - 2), `clusters found in the second graph's store: ${reused.clusters} reused, ${built.clusters} built`);
     assert.ok(reused.endpoints >= 3 * (services - 2), `load assignments found in the second graph's store: ${reused.endpoints} reused, ${built.endpoints} built`);
     const scratch = packedMesh(await graphOf(third, join(dir, 'm')), third.workloads, false);
