@@ -241,33 +241,27 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   let renewTimer: NodeJS.Timeout | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
   let kube: KubernetesEndpointSource | undefined;
-  // Reloads never overlap: a change that arrives while one runs is picked up by one more run after it.
+  // Reloads never overlap: a call that arrives while one runs (a file change, or an in-process
+  // caller) is answered by one more run after it, which reads what changed meanwhile; every call
+  // made during the same run shares that follow-up and gets its result, not the running one's.
   let running: Promise<boolean> | undefined;
-  let again = false;
+  let queued: Promise<boolean> | undefined;
   let closed = false;
-  const serialReload = async (): Promise<boolean> => {
-    if (running) {
-      again = true;
-      return running;
+  const serialReload = (): Promise<boolean> => {
+    if (running === undefined) {
+      const run = reload().finally(() => { if (running === run) running = undefined; });
+      running = run;
+      return run;
     }
-    try {
-      running = reload();
-      let ok = await running;
-      while (again) {
-        again = false;
-        running = reload();
-        ok = await running;
-      }
-      return ok;
-    } finally {
-      running = undefined;
-      // A reload that threw leaves the change that arrived while it ran queued: load it now (after
-      // the debounce), not at the next file event.
-      if (again) {
-        again = false;
-        scheduleReload();
-      }
+    if (queued === undefined) {
+      // A run that threw still lets the follow-up run (the caller of the failed run gets its error).
+      const follow = running.then(() => undefined, () => undefined).then(() => {
+        queued = undefined;
+        return serialReload();
+      });
+      queued = follow;
     }
+    return queued;
   };
   const scheduleReload = () => {
     if (closed) return;
