@@ -235,7 +235,11 @@ const routeReferenceNotFound: Rule = {
         if (found === undefined) continue;
         const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
         const effect = b.role === 'RequestMirror backendRef' ? 'istiod drops the mirror (ResolvedRefs False)' : 'requests sent to it get 500';
-        ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} ${what} not found: ${effect}; fix the name or namespace, or create it`, { path: b.path });
+        const hidden = b.kind === 'Hostname' ? graph.services.forHost(b.name, null) : [];
+        const fix = hidden.length > 0
+          ? `it exists (${hidden.map((h) => `${h.kind} ${h.namespace}/${h.object.name} exported to [${h.exportTo.map((e) => `"${e}"`).join(', ')}]`).join('; ')}) but is not visible in namespace ${route.namespace}, where istiod looks a Hostname up; export it to ${route.namespace}`
+          : 'fix the name or namespace, or create it';
+        ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} ${what} not found: ${effect}; ${fix}`, { path: b.path });
       }
     }
   },

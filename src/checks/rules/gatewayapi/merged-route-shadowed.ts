@@ -1,0 +1,167 @@
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { listenerRejection, listenersOf } from '../../../mesh/gateway-api-attachment.js';
+import { hostMatches } from '../../../mesh/hosts.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+
+/** One HTTPRoute match as istiod converts it: one Istio http route per match (conversion.go convertHTTPRoute). */
+interface Entry {
+  readonly route: MeshObject;
+  readonly rule: number;
+  /** Index in `matches`, or -1 when the rule has none (the CRD default: PathPrefix "/"). */
+  readonly match: number;
+  /** Path match type rank as istiod's getURIRank: Exact 3, PathPrefix 2, RegularExpression 1. */
+  readonly rank: number;
+  readonly length: number;
+  readonly method: boolean;
+  readonly headers: number;
+  readonly queryParams: number;
+  /** The whole match, normalized: equal keys match the same requests. */
+  readonly key: string;
+  readonly label: string;
+}
+
+const RANK: Record<string, number> = { Exact: 3, PathPrefix: 2, RegularExpression: 1 };
+
+/** A `{type, name, value}` list (headers, queryParams) as sorted canonical strings; header names are case-insensitive. */
+function pairs(list: unknown, lowerNames: boolean): string[] {
+  return (Array.isArray(list) ? list : []).filter(isRecord)
+    .map((h) => `${typeof h.type === 'string' ? h.type : 'Exact'}:${lowerNames ? String(h.name).toLowerCase() : String(h.name)}=${String(h.value)}`).sort();
+}
+
+function entryOf(route: MeshObject, rule: number, match: number, m: Readonly<Record<string, unknown>>): Entry {
+  const path = isRecord(m.path) ? m.path : {};
+  const type = typeof path.type === 'string' ? path.type : 'PathPrefix';
+  const written = typeof path.value === 'string' ? path.value : '/';
+  // A PathPrefix matches by path segment, so "/api/" and "/api" are the same prefix.
+  const value = type === 'PathPrefix' && written.length > 1 ? written.replace(/\/+$/, '') || '/' : written;
+  const method = typeof m.method === 'string' ? m.method : '';
+  const headers = pairs(m.headers, true);
+  const queryParams = pairs(m.queryParams, false);
+  const label = [`${type} ${written}`, ...(method ? [`method ${method}`] : []), ...headers.map((h) => `header ${h}`), ...queryParams.map((q) => `query ${q}`)].join(', ');
+  return {
+    route, rule, match, rank: RANK[type] ?? 0, length: value.length, method: method !== '', headers: headers.length, queryParams: queryParams.length,
+    key: JSON.stringify([type, value, method, headers, queryParams]), label,
+  };
+}
+
+function entriesOf(route: MeshObject): Entry[] {
+  const out: Entry[] = [];
+  (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((r, i) => {
+    if (!isRecord(r)) return;
+    const matches = Array.isArray(r.matches) && r.matches.length > 0 ? r.matches.filter(isRecord) : null;
+    if (!matches) out.push(entryOf(route, i, -1, {}));
+    else matches.forEach((m, k) => out.push(entryOf(route, i, k, m)));
+  });
+  return out;
+}
+
+/** istiod's sortHTTPRoutes comparator: path rank, path length, method, header count, query count (stable). */
+function precedence(a: Entry, b: Entry): number {
+  return b.rank - a.rank || b.length - a.length || Number(b.method) - Number(a.method) || b.headers - a.headers || b.queryParams - a.queryParams;
+}
+
+const created = (o: MeshObject): string => {
+  const meta = o.body.metadata as { creationTimestamp?: unknown } | undefined;
+  return typeof meta?.creationTimestamp === 'string' ? meta.creationTimestamp : '';
+};
+
+/** Route order before the sort: creationTimestamp, then namespace, then name (route_collections.go sortRoutesByCreationTime). */
+function routeOrder(a: MeshObject, b: MeshObject): number {
+  const ca = created(a);
+  const cb = created(b);
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The virtual hosts a route gets on one listener: each route hostname narrowed by the listener's, or the listener's own. */
+function virtualHosts(listener: Readonly<Record<string, unknown>>, hostnames: readonly string[]): string[] {
+  const own = typeof listener.hostname === 'string' && listener.hostname !== '' ? listener.hostname.toLowerCase() : '*';
+  if (hostnames.length === 0) return [own];
+  return hostnames.map((h) => h.toLowerCase()).flatMap((h) => (hostMatches(own, h) ? [h] : hostMatches(h, own) ? [own] : []));
+}
+
+const pathOf = (e: Entry): FieldPath => (e.match < 0 ? ['spec', 'rules', e.rule] : ['spec', 'rules', e.rule, 'matches', e.match]);
+const where = (e: Entry): string => `HTTPRoute ${e.route.namespace}/${e.route.name} spec.rules[${e.rule}]${e.match < 0 ? ' (no matches: PathPrefix /)' : `.matches[${e.match}]`}`;
+
+/**
+ * `gatewayapi/merged-route-shadowed`: HTTPRoutes sharing a hostname on one Gateway listener are merged
+ * into one route table, and a match that an earlier one repeats is never reached.
+ */
+const mergedRouteShadowed: Rule = {
+  id: 'gatewayapi/merged-route-shadowed',
+  severity: 'warning',
+  summary: 'Two HTTPRoute matches for the same hostname on one Gateway listener are identical: istiod merges the routes and only the first one (oldest route, then namespace/name) is ever reached.',
+  docs: [
+    'istiod merges every HTTPRoute attached to a Gateway for one hostname into one route table',
+    '(pilot/pkg/config/kube/gateway route_collections.go): the routes are ordered by `metadata.creationTimestamp`, then',
+    'namespace, then name (sortRoutesByCreationTime), each match becomes one Envoy route, and the table is sorted',
+    'stably by the Gateway API precedence (sortHTTPRoutes: Exact before PathPrefix before RegularExpression, longer',
+    'paths first, then matches with a method, more headers, more query parameters). Unlike VirtualService rules,',
+    'HTTPRoute rules are therefore not shadowed by the order they are written in (a PathPrefix "/" rule written first',
+    'still comes last); what is shadowed is a match another route or rule repeats exactly (the same path type and value,',
+    'a PathPrefix with or without trailing slash being one prefix, the same method, headers and query parameters): only',
+    'the first is reached, and the second route\'s backends get none of those requests. A rule without `matches` is',
+    'PathPrefix "/". Which route comes first depends on creation time, which git does not record: without',
+    'creationTimestamp the order checked is namespace then name, and the message says the order may differ in the',
+    'cluster. GRPCRoutes are not judged. Fix: make the matches differ (a longer path, a header) or move both rules into',
+    'one HTTPRoute and keep one.',
+  ].join(' '),
+  kinds: ['HTTPRoute', 'Gateway'],
+  check(graph, ctx) {
+    const k8s = gatewayApiOf(graph);
+    const groups = new Map<string, MeshObject[]>();
+    for (const route of k8s.ofKind('HTTPRoute')) {
+      const hostnames = stringList(route.spec.hostnames) ?? [];
+      const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
+      const keys = new Set<string>();
+      for (const p of Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []) {
+        if (!isRecord(p) || typeof p.name !== 'string') continue;
+        if ((typeof p.group === 'string' ? p.group : GATEWAY_API_GROUP) !== GATEWAY_API_GROUP || (typeof p.kind === 'string' ? p.kind : 'Gateway') !== 'Gateway') continue;
+        const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
+        const gateway = k8s.get('Gateway', ns, p.name);
+        if (!gateway) continue;
+        for (const l of listenersOf(gateway)) {
+          if (typeof l.name !== 'string') continue;
+          if (typeof p.sectionName === 'string' && p.sectionName !== l.name) continue;
+          if (typeof p.port === 'number' && p.port !== l.port) continue;
+          if (listenerRejection(gateway, 'HTTPRoute', route.namespace, l.name, nsLabels, undefined, hostnames) !== undefined) continue;
+          for (const h of virtualHosts(l, hostnames)) keys.add(`${ns}/${p.name}\u0000${String(l.port)}\u0000${h}`);
+        }
+      }
+      for (const key of keys) {
+        const list = groups.get(key);
+        if (list) list.push(route);
+        else groups.set(key, [route]);
+      }
+    }
+    const reported = new Set<string>();
+    for (const [key, routes] of groups) {
+      const [gateway, port, host] = key.split('\u0000') as [string, string, string];
+      const ordered = [...routes].sort(routeOrder);
+      const timed = ordered.every((r) => created(r) !== '');
+      const table = ordered.flatMap(entriesOf).sort(precedence);
+      const first = new Map<string, Entry>();
+      for (const e of table) {
+        const earlier = first.get(e.key);
+        if (!earlier) {
+          first.set(e.key, e);
+          continue;
+        }
+        const id = `${e.route.key}#${e.rule}#${e.match}`;
+        if (reported.has(id)) continue;
+        reported.add(id);
+        const order = earlier.route === e.route
+          ? `its own ${earlier.rule === e.rule ? `matches[${earlier.match}]` : `spec.rules[${earlier.rule}]`} has it first`
+          : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
+        ctx.report(e.route, `${where(e)}${e.match < 0 ? '' : ` (${e.label})`} is never reached for ${host} on Gateway ${gateway} port ${port}: ${order}; ` +
+          'istiod merges the HTTPRoutes of one gateway hostname into one route table and the first identical match takes every request. ' +
+          'Make the matches differ (a longer path, a header or method), or keep one of them', { path: pathOf(e) });
+      }
+    }
+  },
+};
+
+export default mergedRouteShadowed;
