@@ -3,6 +3,7 @@ import {
   rolloutIstioRouting, type ChosenRoutes, type RolloutIstioRouting, type RolloutVirtualServiceRef,
 } from '../../../mesh/argo-rollouts.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { rolloutWorkloadRef } from '../../../mesh/workloads.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -27,7 +28,8 @@ const rolloutTrafficRouting: Rule = {
     '(the part before the first dot) is the `stableService` and one that is the `canaryService`, or, with',
     '`destinationRule`, a destination with the `stableSubsetName` and one with the `canarySubsetName`. Every',
     'section the VirtualService has is checked, as Argo does. Without `destinationRule` (and without `pingPong`) both',
-    'Services must be set; they must exist in the Rollout\'s namespace and differ. The DestinationRule',
+    'Services must be set; they must exist in the Rollout\'s namespace, differ, and select only labels the Rollout\'s',
+    'pod template carries (`rollouts-pod-template-hash` aside, which Argo adds). The DestinationRule',
     '(`destinationRule.name`, in the Rollout\'s namespace) must exist and define both subsets: Argo only adds the',
     '`rollouts-pod-template-hash` label to subsets that exist, so a route to a missing one has no endpoints (503).',
     'The weights themselves are Argo\'s at runtime and are not judged here. Fix: make the VirtualService, its routes',
@@ -67,13 +69,33 @@ function checkServices(graph: MeshGraph, r: RolloutIstioRouting, ctx: RuleContex
       }
       continue;
     }
-    if (!graph.get('Service', ns, svc.name)) {
+    const service = graph.get('Service', ns, svc.name);
+    if (!service) {
       ctx.report(r.rollout, `${field} "${svc.name}" is not a Service in namespace ${ns}: ${REFUSED} (services "${svc.name}" not found; Argo looks it up in the Rollout's namespace); Services there: ${services()}. Create it (the Rollout's pod selector; Argo adds rollouts-pod-template-hash itself) or name an existing one`, { path: svc.path });
+      continue;
+    }
+    const labels = podLabelsOf(graph, r.rollout);
+    const selector = isRecord(service.spec.selector) ? service.spec.selector : {};
+    // validation_references.go ValidateService: every selector pair but the hash Argo adds must be a template label.
+    const unmatched = Object.keys(selector).filter((k) => k !== POD_TEMPLATE_HASH && labels !== undefined && labels[k] !== selector[k]);
+    if (unmatched.length > 0) {
+      const show = (m: Readonly<Record<string, unknown>>, keys: readonly string[]) => keys.map((k) => `${k}: ${m[k] === undefined ? '(none)' : String(m[k])}`).join(', ');
+      ctx.report(r.rollout, `${field} "${svc.name}" selects ${show(selector, unmatched)}, which the Rollout's pods do not carry (${show(labels!, unmatched)}): ${REFUSED} ("Service ${JSON.stringify(svc.name)} has unmatch label ${JSON.stringify(unmatched[0])} in rollout"); make the Service's selector a subset of the pod template labels`, { path: svc.path });
     }
   }
   if (r.stableService.name !== '' && r.stableService.name === r.canaryService.name) {
     ctx.report(r.rollout, `stable and canary are the same Service "${r.stableService.name}": ${REFUSED} ("This rollout uses the same service for the stable and canary services, but two different services are required."); create a second Service with the same selector for the canary`, { path: r.canaryService.path });
   }
+}
+
+/** Argo's ReplicaSet label (`v1alpha1.DefaultRolloutUniqueLabelKey`): it adds it to the Services' selectors itself. */
+const POD_TEMPLATE_HASH = 'rollouts-pod-template-hash';
+
+/** The labels of the Rollout's pods: its template's, or those of the Deployment or ReplicaSet `workloadRef` names; undefined when unknown. */
+function podLabelsOf(graph: MeshGraph, rollout: MeshObject): Readonly<Record<string, string>> | undefined {
+  const ref = rolloutWorkloadRef(rollout);
+  const source = ref ? graph.get(ref.kind, rollout.namespace, ref.name) : rollout;
+  return source ? graph.workloads.of(source)?.labels : undefined;
 }
 
 function checkDestinationRule(graph: MeshGraph, r: RolloutIstioRouting, ctx: RuleContext): void {
