@@ -8,6 +8,7 @@ export { default as gatewayHostMismatch } from './gateway-host-mismatch.js';
 export { default as ineffectiveMatch } from './ineffective-match.js';
 export { default as ingressBypassesSubsets } from './ingress-bypasses-subsets.js';
 export { default as matchGatewayNotBound } from './match-gateway-not-bound.js';
+export { default as matchPortNotServed } from './match-port-not-served.js';
 export { default as meshHostWithoutService } from './mesh-host-without-service.js';
 export { default as mirrorTarget } from './mirror-target.js';
 export { default as mirrorToWeightedDestination } from './mirror-to-weighted-destination.js';
