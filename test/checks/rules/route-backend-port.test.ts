@@ -86,4 +86,10 @@ test('GIVEN a Hostname backend on port 80 of a ServiceEntry that declares only 4
   assert.equal(await messages(route('HTTPRoute', 'http', '{group: networking.istio.io, kind: Hostname, name: api.payments.example, port: 443}')), []);
 });
 
+test('GIVEN a backendRef port written as the Service port name WHEN checked THEN the message says it must be the number and gives it', async () => {
+  const found = await messages(route('HTTPRoute', 'http', '{name: orders, port: http}'));
+  assert.is(found.length, 1, found.join('\n'));
+  assert.match(found[0]!, /port "http" is a name, but a backendRef port is the Service port number .*write port: 80$/);
+});
+
 test.run();

@@ -13,6 +13,8 @@ interface Ref {
   readonly name: string;
   readonly sectionName?: string;
   readonly port?: number;
+  /** `port` written as a string (a port name), which the schema refuses: PortNumber is an integer. */
+  readonly portName?: string;
   /** `backendRef` (rules[].backendRefs[]) or `RequestMirror backendRef` (rules[].filters[].requestMirror.backendRef). */
   readonly role?: string;
   readonly path: FieldPath;
@@ -30,6 +32,7 @@ function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: stri
     name: v.name,
     ...(typeof v.sectionName === 'string' && v.sectionName !== '' ? { sectionName: v.sectionName } : {}),
     ...(typeof v.port === 'number' ? { port: v.port } : {}),
+    ...(typeof v.port === 'string' ? { portName: v.port } : {}),
     path,
   };
 }
@@ -87,6 +90,11 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
     }
     if (b.port === undefined) {
       const ports = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).flatMap((p) => (isRecord(p) && typeof p.port === 'number' ? [p.port] : []));
+      if (b.portName !== undefined) {
+        const named = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).find((p) => isRecord(p) && p.name === b.portName);
+        return `${where} Service "${b.namespace}/${b.name}" port "${b.portName}" is a name, but a backendRef port is the Service port number (PortNumber, an integer 1-65535): ` +
+          `the API server refuses the ${route.kind}; write port: ${isRecord(named) && typeof named.port === 'number' ? named.port : ports.length > 0 ? ports.join(' or ') : '<the Service port number>'}`;
+      }
       return `${where} Service "${b.namespace}/${b.name}" has no port: Istio requires it ("port is required in backendRef", ResolvedRefs False), so requests sent to it get 500; ` +
         `set port${ports.length > 0 ? ` to a port of the Service (${ports.join(', ')})` : ' to the Service port'}`;
     }
