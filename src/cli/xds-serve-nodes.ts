@@ -242,7 +242,7 @@ export function howBuilt(graph: MeshGraph): string {
   if (changed === 0) return `no object changed, ${kept} kept`;
   const edited = changed - moved;
   const reuse = graph.viewBase()
-    ? `views shared: ${edited > 0 ? 'only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed' : 'objects only moved'}`
+    ? `views shared: ${edited > 0 ? 'rebuilt only for the hosts the changes reach' : 'objects only moved'}`
     : 'translations carried over by content';
   // An edited object counts twice: its old and its new version; so does a moved one (same text, other place).
   const parts = [...(edited > 0 ? [`${edited} object version${edited === 1 ? '' : 's'} changed (old and new)`] : []), ...(moved > 0 ? [`${moved / 2} object${moved === 2 ? '' : 's'} moved (same text, other line or document)`] : [])];

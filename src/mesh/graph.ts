@@ -35,6 +35,24 @@ const sameKeys = (a: readonly MeshObject[], b: readonly MeshObject[]): boolean =
 /** An Istio VirtualService or DestinationRule. */
 const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io';
 
+/**
+ * Kinds whose objects nothing the view shares between graphs reads (`view/carry.ts`): Istio Gateways
+ * (read per gateway proxy, never through a shared cache), Secrets (gateway credentials, read by
+ * `xds serve` per reload), ConfigMaps other than the root namespace's (the `istio` one carries the
+ * MeshConfig), RBAC, autoscaling, disruption budgets, NetworkPolicies, storage, quotas, CRDs and
+ * webhook configurations. A change of one of them, like a change of a kind meshproof does not
+ * model, keeps the view base.
+ */
+const UNSHARED_KINDS: ReadonlySet<string> = new Set([
+  'Gateway', 'Secret', 'ConfigMap', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
+  'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'PersistentVolumeClaim', 'PersistentVolume',
+  'LimitRange', 'ResourceQuota', 'PriorityClass', 'StorageClass', 'CustomResourceDefinition',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'IngressClass',
+]);
+
+/** Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}); `rootNamespace` holds the MeshConfig's ConfigMap. */
+const unsharedByView = (o: MeshObject, rootNamespace: string): boolean => !o.known || (UNSHARED_KINDS.has(o.kind) && !(o.kind === 'ConfigMap' && o.namespace === rootNamespace));
+
 /** A Kubernetes Service or an Istio ServiceEntry: an object of the service index. */
 const isServiceObject = (o: MeshObject): boolean => o.known && (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === 'networking.istio.io'));
 export type { MeshConfig, MeshContext } from './mesh-config.js';
@@ -174,7 +192,7 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || POD_WORKLOAD_KINDS.has(o.kind))
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || POD_WORKLOAD_KINDS.has(o.kind) || unsharedByView(o, this.rootNamespace))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i])
       && (!has('policies') || POLICY_KINDS.every((k) => sameKeys(prev.ofKind(k), this.ofKind(k))));
@@ -213,9 +231,9 @@ export class MeshGraph {
 
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
-   * ServiceEntries and pod workloads (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
-   * CronJobs, Pods; not WorkloadEntries, which are ServiceEntry endpoints) changed since it, and
-   * other objects at most moved (same
+   * ServiceEntries, pod workloads (`POD_WORKLOAD_KINDS`; not WorkloadEntries, which are ServiceEntry
+   * endpoints) and kinds no shared view object reads (`UNSHARED_KINDS`, unmodelled kinds) changed
+   * since it, and other objects at most moved (same
    * content, other position: `graph-carry.ts`), with
    * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and
    *   DestinationRules, both versions);

@@ -32,7 +32,7 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
     writeFileSync(input, changed);
     assert.ok(await h.reload(), 'the changed input is published');
     // The log says how the reload was built: one VirtualService edited (two versions), the views shared.
-    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/);
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: rebuilt only for the hosts the changes reach\)$/);
     assert.match(logs.find((l) => /deferred/.test(l))!, /\(first load\)$/);
     const before = translationCacheBuilds();
     makeAll();
@@ -43,7 +43,7 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
     assert.not.equal(serviceEdited, changed);
     writeFileSync(input, serviceEdited);
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /^xds serve: 0 snapshot\(s\) published, 9 deferred until their node connects; reloaded in \d+ ms \(2 object versions changed \(old and new\), \d+ kept; views shared: rebuilt only for the hosts the changes reach\)$/, logs.join('\n'));
     makeAll();
     // A PeerAuthentication edited (and the Service label undone): no view base (a policy changed); what did not change is found by content.
     const policyEdited = changed.replace('mtls: { mode: PERMISSIVE }', 'mtls: { mode: STRICT }');
@@ -57,11 +57,11 @@ test('GIVEN xds serve with every node\'s snapshot made (as if every node had con
     // A Deployment's labels edited: a view base again (a pod workload changed).
     writeFileSync(input, changed.replace('metadata: { name: reviews-v1, namespace: shop }', 'metadata: { name: reviews-v1, namespace: shop, labels: { team: a } }'));
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /\(2 object versions changed \(old and new\), \d+ kept; views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /\(2 object versions changed \(old and new\), \d+ kept; views shared: rebuilt only for the hosts the changes reach\)$/, logs.join('\n'));
     makeAll();
     writeFileSync(input, changed);
     assert.ok(await h.reload());
-    assert.match(logs.at(-1)!, /views shared: only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed\)$/, logs.join('\n'));
+    assert.match(logs.at(-1)!, /views shared: rebuilt only for the hosts the changes reach\)$/, logs.join('\n'));
     // Two comment lines on top: every object moved, none edited; the log says so.
     writeFileSync(input, `# moved\n# down\n${changed}`);
     assert.ok(await h.reload());

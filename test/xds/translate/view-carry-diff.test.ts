@@ -12,8 +12,8 @@ import { type MeshState, cloneState, compareReload, corpora, graphOf } from './_
 import { MUTATIONS, type Mutation } from './_mutations.js';
 
 /**
- * Differential test of the view carried over when only VirtualServices, DestinationRules and pod
- * workloads change (`MeshGraph.viewBase`, `src/mesh/view/carry.ts`): the graph shares its
+ * Differential test of the view carried over when only VirtualServices, DestinationRules, Services,
+ * ServiceEntries, pod workloads and kinds no shared view object reads change (`MeshGraph.viewBase`, `src/mesh/view/carry.ts`): the graph shares its
  * predecessor's indexes, and the cluster views, service views and routes no changed object
  * reaches. Every corpus with the edited kinds in a file of their own (so that editing one moves
  * no other kind's lines), chains of edits of those kinds only (hosts, matches, destinations,
@@ -149,6 +149,91 @@ test('GIVEN every corpus and seeded chains of Service and ServiceEntry edits (po
   const edits = [...SERVICE_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...SERVICE_EDITS];
   // Half as many chains as the others: each edit still runs twice or more (asserted).
   await chains(edits, servicesApart, 'Services, ServiceEntries, VirtualServices and DestinationRules', SEED + 2, Math.ceil(CHAINS / 2));
+});
+
+/** Namespaces of the state's objects (where an added object may go without adding a namespace). */
+const namespacesOf = (s: MeshState): string[] => [...new Set(s.placed.map((p) => String(p.doc.metadata?.namespace ?? '')).filter((n) => n !== ''))].sort();
+const pickOf = <T>(r: () => number, xs: readonly T[]): T | undefined => (xs.length === 0 ? undefined : xs[Math.floor(r() * xs.length)]);
+const placedOf = (s: MeshState, kind: string) => s.placed.filter((p) => p.doc.kind === kind);
+
+/**
+ * Edits of kinds nothing the view shares reads (`graph.ts` UNSHARED_KINDS, and kinds meshproof does
+ * not model): Istio Gateways (servers, hosts, TLS, selector, added, removed), Secrets, ConfigMaps
+ * outside the root namespace, ServiceAccounts, HorizontalPodAutoscalers and an unknown kind.
+ */
+const UNSHARED_EDITS: Mutation[] = [
+  { name: 'Gateway hosts', apply: (s, r) => {
+    const g = pickOf(r, placedOf(s, 'Gateway'))?.doc;
+    const server = g && pickOf<{ hosts?: string[] }>(r, Array.isArray(g.spec?.servers) ? g.spec.servers : []);
+    if (!server) return null;
+    server.hosts = [pickOf(r, ['*', '*/*.example.com', 'front/*', './ratings.example.com', 'reviews.example.com'])!];
+    return `Gateway ${g.metadata.namespace}/${g.metadata.name}: hosts ${JSON.stringify(server.hosts)}`;
+  } },
+  { name: 'Gateway server added (HTTPS)', apply: (s, r) => {
+    const g = pickOf(r, placedOf(s, 'Gateway'))?.doc;
+    if (!g || !Array.isArray(g.spec?.servers)) return null;
+    g.spec.servers.push({ port: { number: 443 + Math.floor(r() * 3), name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: pickOf(r, ['SIMPLE', 'MUTUAL', 'PASSTHROUGH'])!, credentialName: 'web-cert' } });
+    return `Gateway ${g.metadata.namespace}/${g.metadata.name}: HTTPS server ${g.spec.servers.at(-1).tls.mode}`;
+  } },
+  { name: 'Gateway selector', apply: (s, r) => {
+    const g = pickOf(r, placedOf(s, 'Gateway'))?.doc;
+    if (!g) return null;
+    g.spec.selector = r() < 0.5 ? { istio: 'ingressgateway' } : { istio: 'eastwest' };
+    return `Gateway ${g.metadata.namespace}/${g.metadata.name}: selector ${JSON.stringify(g.spec.selector)}`;
+  } },
+  { name: 'Gateway added/removed', apply: (s, r) => {
+    const gs = placedOf(s, 'Gateway');
+    if (gs.length > 0 && r() < 0.4) {
+      const p = pickOf(r, gs)!;
+      s.placed.splice(s.placed.indexOf(p), 1);
+      return `Gateway ${p.doc.metadata.namespace}/${p.doc.metadata.name} removed`;
+    }
+    const n = pickOf(r, namespacesOf(s))!;
+    s.placed.push({ doc: { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: `gw-${Math.floor(r() * 1e6)}`, namespace: n }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] } }, file: 1, pad: 0, flow: false });
+    return `Gateway added in ${n}`;
+  } },
+  { name: 'Secret added/edited', apply: (s, r) => {
+    const secrets = placedOf(s, 'Secret');
+    const existing = secrets.length > 0 && r() < 0.5 ? pickOf(r, secrets)!.doc : undefined;
+    if (existing) {
+      existing.data = { ...(existing.data ?? {}), extra: Buffer.from(String(r())).toString('base64') };
+      return `Secret ${existing.metadata.namespace}/${existing.metadata.name} edited`;
+    }
+    const n = pickOf(r, namespacesOf(s))!;
+    s.placed.push({ doc: { apiVersion: 'v1', kind: 'Secret', metadata: { name: pickOf(r, ['web-cert', `s-${Math.floor(r() * 1e6)}`])!, namespace: n }, type: 'Opaque', data: { key: 'a2V5' } }, file: 1, pad: 0, flow: false });
+    return `Secret added in ${n}`;
+  } },
+  { name: 'ConfigMap (not the MeshConfig) added/edited', apply: (s, r) => {
+    const maps = placedOf(s, 'ConfigMap').filter((p) => p.doc.metadata?.namespace !== 'istio-system');
+    const existing = maps.length > 0 && r() < 0.5 ? pickOf(r, maps)!.doc : undefined;
+    if (existing) {
+      existing.data = { ...(existing.data ?? {}), feature: String(Math.floor(r() * 100)) };
+      return `ConfigMap ${existing.metadata.namespace}/${existing.metadata.name} edited`;
+    }
+    const n = pickOf(r, namespacesOf(s).filter((x) => x !== 'istio-system'))!;
+    s.placed.push({ doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `settings-${Math.floor(r() * 1e6)}`, namespace: n }, data: { mesh: 'not a mesh config: outside the root namespace' } }, file: 1, pad: 0, flow: false });
+    return `ConfigMap added in ${n}`;
+  } },
+  { name: 'ServiceAccount, HorizontalPodAutoscaler or unknown kind added', apply: (s, r) => {
+    const n = pickOf(r, namespacesOf(s))!;
+    const k = Math.floor(r() * 3);
+    const doc = k === 0 ? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `sa-${Math.floor(r() * 1e6)}`, namespace: n } }
+      : k === 1 ? { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: `hpa-${Math.floor(r() * 1e6)}`, namespace: n }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }, minReplicas: 1, maxReplicas: 3 } }
+      : { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: `w-${Math.floor(r() * 1e6)}`, namespace: n }, spec: { size: 3 } };
+    s.placed.push({ doc, file: 1, pad: 0, flow: false });
+    return `${doc.kind} added in ${n}`;
+  } },
+];
+
+/** The kinds of {@link UNSHARED_EDITS} in the second file (editing one moves no other kind's lines), everything else in the first. */
+function unsharedApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = ['Gateway', 'Secret', 'ConfigMap', 'ServiceAccount', 'HorizontalPodAutoscaler', 'Widget'].includes(p.doc.kind) && !(p.doc.kind === 'ConfigMap' && p.doc.metadata?.namespace === 'istio-system') ? 1 : 0;
+  return s;
+}
+
+test('GIVEN every corpus and seeded chains of edits of kinds no shared view object reads (Gateways, Secrets, ConfigMaps outside the root namespace, ServiceAccounts, autoscalers, an unknown kind) mixed with VirtualService edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view (gateways included) equals a from-scratch one', async () => {
+  const edits = [...UNSHARED_EDITS, ...ROUTE_EDITS.filter((m, i) => m.name.startsWith('VirtualService') && i % 3 === 0), ...UNSHARED_EDITS];
+  await chains(edits, unsharedApart, 'Gateways, Secrets, ConfigMaps, other unshared kinds and VirtualServices', SEED + 3, Math.ceil(CHAINS / 2));
 });
 
 test('GIVEN a VirtualService for ratings that routes to reviews WHEN a reload edits only the reviews Service\'s port (9080 → 9081) THEN the graph has a view base AND the ratings routes (which read reviews) are made again, to the new port, equal to a from-scratch translation, while the view objects of the hosts the edit does not reach stay shared', async () => {
