@@ -1,0 +1,50 @@
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { stringList } from '../../../mesh/object.js';
+import { sidecarEgress } from '../../../mesh/visibility.js';
+import type { Rule } from '../../rule.js';
+
+/** `sidecar/egress-host-not-found`: a Sidecar egress host names a host no service or VirtualService of that namespace has. */
+const egressHostNotFound: Rule = {
+  id: 'sidecar/egress-host-not-found',
+  severity: 'warning',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, so it imports nothing.',
+  docs: [
+    'The dnsName part of a Sidecar egress host is matched literally against the hostnames of the namespace\'s services,',
+    'ServiceEntries and VirtualServices (pilot/pkg/model/sidecar.go: host matching on the registry\'s FQDNs); unlike a',
+    'VirtualService host it is never expanded, so `./bar.api` or `api/bar.api.svc` name no Service (the webhook already',
+    'refuses the bare short name `./bar`). The entry then imports nothing, and the workload loses the service it meant',
+    'to keep (with a narrow Sidecar or `REGISTRY_ONLY`: 502 `NR`/BlackHoleCluster). Judged only for an exact host in a',
+    'named namespace (`.` or a name, not `*`) whose services are in the input (at least one Service or ServiceEntry there),',
+    'so a service defined in another repository is not reported. Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
+    'domain>`, or the ServiceEntry host as written.',
+  ].join(' '),
+  kinds: ['Sidecar', 'Service', 'ServiceEntry', 'VirtualService'],
+  check(graph, ctx) {
+    for (const sc of graph.ofKind('Sidecar')) {
+      for (const l of sidecarEgress(sc).listeners) {
+        for (const h of l.hosts) {
+          // A host without a dot is refused by the webhook (validation/host-format says so).
+          if (h.excluded || h.namespace === '*' || h.host.includes('*') || !h.host.includes('.')) continue;
+          if (!graph.ofKind('Service').some((s) => s.namespace === h.namespace) && !graph.ofKind('ServiceEntry').some((s) => s.namespace === h.namespace)) continue;
+          if (graph.services.forHost(h.host, null).some((s) => s.namespace === h.namespace)) continue;
+          if (graph.ofKind('VirtualService').some((vs) => vs.namespace === h.namespace &&
+            (stringList(vs.spec.hosts) ?? []).some((x) => graph.resolveHost(x, vs.namespace).fqdn === h.host))) continue;
+          ctx.report(sc, `Egress host "${h.entry}" names ${h.host}, which no Service, ServiceEntry or VirtualService in namespace ${h.namespace} declares: ` +
+            `egress hosts are matched literally (never expanded like VirtualService short names), so it imports nothing${hint(graph, sc.namespace, h.namespace, h.host)}`, { path: h.path });
+        }
+      }
+    }
+  },
+};
+
+/** `; write "api/bar.api.svc.cluster.local"` when the host's labels name an existing Service; else a generic fix. */
+function hint(graph: MeshGraph, sidecarNamespace: string, namespace: string, host: string): string {
+  const [name, ns = namespace] = host.split('.');
+  const svc = graph.get('Service', ns, name!) ?? graph.get('Service', namespace, name!);
+  if (svc) {
+    return `; write "${svc.namespace === sidecarNamespace ? '.' : svc.namespace}/${svc.name}.${svc.namespace}.svc.${graph.clusterDomain}" for Service ${svc.namespace}/${svc.name}`;
+  }
+  return `; write the service's FQDN (<name>.${namespace}.svc.${graph.clusterDomain}) or the ServiceEntry host as written`;
+}
+
+export default egressHostNotFound;
