@@ -63,3 +63,41 @@ export function isModelledKind(kind: string, apiVersion: string): boolean {
 export function kindInfo(kind: string, apiVersion: string): KindInfo | undefined {
   return TABLE.get(`${groupOf(apiVersion)}/${kind}`);
 }
+
+/** The current stable version of each non-core group in the table, for "write it as group/version" hints. */
+const STABLE_VERSION: Record<string, string> = {
+  'networking.istio.io': 'v1', 'security.istio.io': 'v1', 'telemetry.istio.io': 'v1', 'extensions.istio.io': 'v1alpha1',
+  apps: 'v1', batch: 'v1', 'argoproj.io': 'v1alpha1', 'rbac.authorization.k8s.io': 'v1', autoscaling: 'v2', policy: 'v1',
+  'networking.k8s.io': 'v1', 'apiextensions.k8s.io': 'v1', 'admissionregistration.k8s.io': 'v1', 'scheduling.k8s.io': 'v1',
+  'storage.k8s.io': 'v1', 'discovery.k8s.io': 'v1', [GATEWAY_API_GROUP]: 'v1',
+};
+
+/** What an apiVersion without a version was meant to be: the group and a `group/version` to write instead. */
+export interface MissingVersion {
+  /** The API group the value names or the kind belongs to, e.g. `networking.istio.io`. */
+  readonly group: string;
+  /** A full apiVersion to suggest, e.g. `networking.istio.io/v1`. */
+  readonly suggestion: string;
+}
+
+/**
+ * When `apiVersion` has no `/` but names an API group (it holds a dot, or is a group of the kind
+ * table such as `apps`), or `kind` belongs to a non-core group while the value is a bare version
+ * (`v1beta1` on a DestinationRule): the group meant and a full apiVersion to write. The API server
+ * reads a value without `/` as core group, version = the value, and refuses such an object ("no
+ * matches for kind"), so meshproof must not quietly treat it as an unmodelled kind. Undefined for a
+ * well-formed apiVersion or a core kind at `v1`.
+ */
+export function missingVersion(apiVersion: string, kind: string): MissingVersion | undefined {
+  if (apiVersion.includes('/')) return undefined;
+  const lower = apiVersion.toLowerCase();
+  const known = lower in STABLE_VERSION;
+  if (lower.includes('.') || known) {
+    return { group: lower, suggestion: `${lower}/${STABLE_VERSION[lower] ?? 'v1'}` };
+  }
+  if (TABLE.has(`/${kind}`)) return undefined; // a core kind: `v1` and friends are right
+  const group = [...TABLE.values()].find((k) => k.kind === kind && k.group !== '')?.group
+    ?? (GATEWAY_API_READ.has(kind) && kind !== 'Gateway' ? GATEWAY_API_GROUP : undefined);
+  if (group === undefined) return undefined;
+  return { group, suggestion: `${group}/${/^v\d/.test(apiVersion) ? apiVersion : STABLE_VERSION[group] ?? 'v1'}` };
+}
