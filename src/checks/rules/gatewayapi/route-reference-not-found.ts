@@ -82,10 +82,12 @@ function reportZeroWeightRules(route: MeshObject, report: Parameters<Rule['check
  */
 function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, b: Ref): string | null {
   const where = `${route.kind} ${b.role ?? 'backendRef'}`;
+  // createMirrorFilter: an invalid mirror backend drops the mirror only; the rule keeps serving.
+  const effect = b.role === 'RequestMirror backendRef' ? 'istiod drops the mirror (the rule itself still serves)' : 'requests sent to it get 500';
   if (b.group === '' && b.kind === 'Service') {
     if (b.name.includes('.')) {
       const [name, ns] = b.name.split('.');
-      return `${where} names Service "${b.name}", a host name: Istio takes the name of the Service, not its host (InvalidDestination), so requests sent to it get 500; ` +
+      return `${where} names Service "${b.name}", a host name: Istio takes the name of the Service, not its host (InvalidDestination), so ${effect}; ` +
         `write name: ${name}${ns && ns !== 'svc' && ns !== route.namespace ? `, namespace: ${ns}` : ''}`;
     }
     if (b.port === undefined) {
@@ -95,18 +97,18 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
         return `${where} Service "${b.namespace}/${b.name}" port "${b.portName}" is a name, but a backendRef port is the Service port number (PortNumber, an integer 1-65535): ` +
           `the API server refuses the ${route.kind}; write port: ${isRecord(named) && typeof named.port === 'number' ? named.port : ports.length > 0 ? ports.join(' or ') : '<the Service port number>'}`;
       }
-      return `${where} Service "${b.namespace}/${b.name}" has no port: Istio requires it ("port is required in backendRef", ResolvedRefs False), so requests sent to it get 500; ` +
+      return `${where} Service "${b.namespace}/${b.name}" has no port: Istio requires it ("port is required in backendRef", ResolvedRefs False), so ${effect}; ` +
         `set port${ports.length > 0 ? ` to a port of the Service (${ports.join(', ')})` : ' to the Service port'}`;
     }
     return null;
   }
   if (b.group === 'networking.istio.io') {
     if (b.kind !== 'Hostname') {
-      return `${where} kind "${b.kind}" (group networking.istio.io) is not a backend kind Istio supports (InvalidDestinationKind), so requests sent to it get 500; ` +
+      return `${where} kind "${b.kind}" (group networking.istio.io) is not a backend kind Istio supports (InvalidDestinationKind), so ${effect}; ` +
         'name an Istio ServiceEntry host as kind: Hostname with the host as name, or a Service';
     }
     if (b.namespaced) return `${where} Hostname "${b.name}" sets namespace, which Istio refuses for a Hostname backend (InvalidDestination); remove namespace`;
-    if (b.port === undefined) return `${where} Hostname "${b.name}" has no port: Istio requires it ("port is required in backendRef"), so requests sent to it get 500; set port to a port of the ServiceEntry`;
+    if (b.port === undefined) return `${where} Hostname "${b.name}" has no port: Istio requires it ("port is required in backendRef"), so ${effect}; set port to a port of the ServiceEntry`;
   }
   return null;
 }
