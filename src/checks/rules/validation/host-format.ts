@@ -8,14 +8,15 @@ import { isDns1123Label, isIpAddress, wildcardDomainError } from './_dns.js';
  * Mirrors `ValidateWildcardDomain` as called by ValidateVirtualService (`spec.hosts`, IP addresses allowed),
  * ValidateDestinationRule (`spec.host`), ValidateGateway via validateNamespaceSlashWildcardHostname
  * (`spec.servers[].hosts`, an optional `namespace/` prefix), ValidateServiceEntry (`spec.hosts`, IPs allowed) and
- * ValidateSidecar via ValidateNamespaceSlashWildcardHostname (`spec.egress[].hosts`: `namespace/dnsName`, the
+ * validateDestination (every VirtualService route, mirror and mirrors destination `host`: `*` refused, otherwise
+ * ValidateWildcardDomain, so no IP address), ValidateSidecar via ValidateNamespaceSlashWildcardHostname (`spec.egress[].hosts`: `namespace/dnsName`, the
  * namespace `*`, `.` or a name, optionally after a `~` that excludes (Istio 1.31); the dnsName `*` or a FQDN).
  */
 const hostFormat: Rule = {
   id: 'validation/host-format',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService, DestinationRule, Gateway or ServiceEntry host that is not a valid domain name, or a Sidecar egress host not of the form namespace/dnsName, so Istio\'s admission webhook refuses the object.',
+  summary: 'A VirtualService (hosts or route destination), DestinationRule, Gateway or ServiceEntry host that is not a valid domain name, or a Sidecar egress host not of the form namespace/dnsName, so Istio\'s admission webhook refuses the object.',
   docs: [
     'Istio validates hosts with `ValidateWildcardDomain`: at most 255 characters, labels of 1-63 ASCII letters, digits',
     'and `-` (no `_`, spaces, non-ASCII, no empty label as in `a..b`), a wildcard only as the first label (`*` or',
@@ -24,7 +25,10 @@ const hostFormat: Rule = {
     'with neither part empty, the namespace `*`, `.` or a namespace name (after a `~` it excludes: `~legacy/*`, and a bare',
     '`~/api.example.com` excludes the host from every namespace) and the dnsName `*` or a fully qualified name',
     '(`reviews` alone is refused as a short name). `kubectl apply` fails and `istioctl analyze`',
-    'reports IST0106. Fix: write the host as a DNS name (for non-ASCII names, the punycode `xn--` form).',
+    'reports IST0106. Every VirtualService destination host (`http[].route[]`, `tcp[].route[]`, `tls[].route[]`, `mirror`,',
+    '`mirrors[]`) is checked the same way (Istio `validateDestination`): a short name, an FQDN or `*.example.com` is',
+    'accepted, `*` alone is refused ("invalid destination host *"), and so is an IP address.',
+    'Fix: write the host as a DNS name (for non-ASCII names, the punycode `xn--` form).',
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar'],
   check(graph, ctx) {
@@ -38,6 +42,16 @@ const hostFormat: Rule = {
         if (kind === 'ServiceEntry' && h === '*') return; // reported by validation/serviceentry-structure
         check(o, h, ['spec', 'hosts', i], true);
       });
+    }
+    for (const vs of graph.ofKind('VirtualService')) {
+      for (const { host, path } of destinationHosts(vs.spec)) {
+        if (host === '*') {
+          ctx.report(vs, 'invalid destination host *: a route destination names one service; write its name (e.g. "reviews" or "reviews.shop.svc.cluster.local"), or a ServiceEntry host', { path });
+        } else {
+          const err = wildcardDomainError(host);
+          if (err) ctx.report(vs, `destination host: ${err}; write the service's DNS name: letters, digits and '-' in labels of up to 63 characters, '*' only as the first label`, { path });
+        }
+      }
     }
     for (const dr of graph.ofKind('DestinationRule')) {
       if (typeof dr.spec.host === 'string') check(dr, dr.spec.host, ['spec', 'host'], false);
@@ -62,6 +76,30 @@ const hostFormat: Rule = {
     }
   },
 };
+
+/**
+ * Every `destination.host` Istio's `validateDestination` judges in a VirtualService spec, with its field path:
+ * `http[].route[].destination`, `http[].mirror`, `http[].mirrors[].destination`, `tcp[].route[].destination` and
+ * `tls[].route[].destination`. Values that are not strings are left to schema/crd-validation.
+ */
+export function destinationHosts(spec: Readonly<Record<string, unknown>>): { host: string; path: FieldPath }[] {
+  const out: { host: string; path: FieldPath }[] = [];
+  const add = (d: unknown, path: FieldPath) => {
+    if (isRecord(d) && typeof d.host === 'string') out.push({ host: d.host, path: [...path, 'host'] });
+  };
+  for (const section of ['http', 'tcp', 'tls'] as const) {
+    const rules = spec[section];
+    if (!Array.isArray(rules)) continue;
+    rules.forEach((r, i) => {
+      if (!isRecord(r)) return;
+      if (Array.isArray(r.route)) r.route.forEach((d, j) => { if (isRecord(d)) add(d.destination, ['spec', section, i, 'route', j, 'destination']); });
+      if (section !== 'http') return;
+      add(r.mirror, ['spec', section, i, 'mirror']);
+      if (Array.isArray(r.mirrors)) r.mirrors.forEach((m, k) => { if (isRecord(m)) add(m.destination, ['spec', section, i, 'mirrors', k, 'destination']); });
+    });
+  }
+  return out;
+}
 
 /**
  * Istio `ValidateNamespaceSlashWildcardHostname(h, isGateway=false)` for one Sidecar egress host: the reason the
