@@ -42,8 +42,13 @@ function percentage(raw: Raw, pctKey: string, legacyKey: string): number {
   return 100;
 }
 
-/** Resolves one `Destination` (host in the VirtualService's namespace) to a cluster. */
-export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, weight: number, path: FieldPath): DestinationView {
+/**
+ * Resolves one `Destination` (host in the VirtualService's namespace) to a cluster. `path` is where
+ * the view's origin points (a route entry: the `HTTPRouteDestination`, weight and headers included;
+ * a mirror: the `Destination`), `destinationPath` the `Destination` itself (its `subset` is what a
+ * problem points at).
+ */
+export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, weight: number, path: FieldPath, destinationPath: FieldPath = path): DestinationView {
   const host = env.graph.resolveHost(typeof dest.host === 'string' ? dest.host : '', vs.namespace).fqdn;
   const subset = typeof dest.subset === 'string' && dest.subset !== '' ? dest.subset : undefined;
   const service = env.visible(host);
@@ -61,7 +66,7 @@ export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, w
       code: 'view/subset-not-found',
       message: `subset "${subset}" of ${host} is not defined by ${rule ? `the DestinationRule the client uses for it (${rule.namespace}/${rule.rules.map((r) => r.name).join(', ')})` : 'any DestinationRule the client sees for it (none is exported to its namespace)'}, so istiod builds no cluster ${cluster} for it and requests routed there fail (503 NC). ` +
         `Fix: define subset "${subset}" in a DestinationRule for ${host} exported to the client's namespace, or route without the subset`,
-      origin: originOf(vs, [...path, 'subset']),
+      origin: originOf(vs, [...destinationPath, 'subset']),
     });
   }
   // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
@@ -77,7 +82,7 @@ function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, pa
   return list.flatMap((r, i) => {
     if (!isRecord(r.destination)) return [];
     const weight = typeof r.weight === 'number' ? r.weight : list.length === 1 ? 100 : 0;
-    const d = translateDestination(env, vs, r.destination, weight, [...path, i]);
+    const d = translateDestination(env, vs, r.destination, weight, [...path, i], [...path, i, 'destination']);
     const h = isRecord(r.headers) ? r.headers : undefined;
     const request = h && headerOps(h.request);
     const response = h && headerOps(h.response);

@@ -4,7 +4,7 @@ import { buildProxyView, proxyOf, type ProxyIdentity } from '../../../mesh/view/
 import { seesAsOutsider } from '../../../mesh/view/push-index.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
-import { destinationsOf, hostOf, subsetOf } from './_helpers.js';
+import { destinationsOf, hostOf, subsetNames, subsetOf } from './_helpers.js';
 
 /**
  * `references/subset-hidden-from-clients`: a mesh VirtualService routes to a subset that the
@@ -43,7 +43,7 @@ const subsetHiddenFromClients: Rule = {
         const { ref, path } = problem.origin;
         if (problem.code !== 'view/subset-not-found' || ref.kind !== 'VirtualService' || ref.namespace === namespace) continue;
         const vs = graph.get('VirtualService', ref.namespace, ref.name);
-        if (!vs) continue;
+        if (!vs || judgedBySubsetExists(graph, vs, path, namespace, proxy)) continue;
         const key = `${ref.namespace}/${ref.name}\u0000${path.join('.')}\u0000${problem.message}`;
         const entry = found.get(key) ?? { vs, path, namespaces: [], message: problem.message };
         if (!entry.namespaces.includes(namespace)) entry.namespaces.push(namespace);
@@ -56,6 +56,26 @@ const subsetHiddenFromClients: Rule = {
     }
   },
 };
+
+/**
+ * Whether the missing subset at `path` (a destination's `subset`) is `references/subset-exists`'
+ * finding already: the VirtualService's own namespace lacks it too, and the client namespace uses
+ * the very DestinationRules that rule judged (same rules), so this rule would only repeat it with
+ * an explanation (exportTo, shadowing) that does not apply.
+ */
+function judgedBySubsetExists(graph: MeshGraph, vs: MeshObject, path: readonly (string | number)[], namespace: string, proxy: ProxyIdentity): boolean {
+  let destination: unknown = vs.body;
+  for (const k of path.slice(0, -1)) destination = typeof destination === 'object' && destination !== null ? (destination as Record<string | number, unknown>)[k] : undefined;
+  if (typeof destination !== 'object' || destination === null) return false;
+  const host = hostOf(destination as Record<string, unknown>);
+  const subset = subsetOf(destination as Record<string, unknown>);
+  if (host === undefined || subset === undefined) return false;
+  const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
+  const own = graph.destinationRulesFor(fqdn, vs.namespace)?.rules ?? [];
+  if (subsetNames(own).includes(subset)) return false;
+  const client = graph.destinationRuleFor(fqdn, namespace, proxy.labels)?.rules ?? [];
+  return client.length === own.length && client.every((r) => own.includes(r));
+}
 
 /**
  * The client namespaces where some mesh VirtualService exported there routes to a subset that the
