@@ -42,7 +42,7 @@ test('GIVEN unknown, hidden and partial hosts and a wrong port WHEN IST0101 runs
   assert.equal(
     findings.map((f) => [f.istioCode, f.severity, f.location.line, f.message]),
     [
-      ['IST0101', 'error', 30, 'Referenced destination host not found: "reviewz" (resolved to reviewz.default.svc.cluster.local)'],
+      ['IST0101', 'error', 30, 'Referenced destination host not found: "reviewz" (resolved to reviewz.default.svc.cluster.local); did you mean "reviews"?'],
       ['IST0101', 'error', 31, 'Referenced destination host "reviews" has no port 8080; it exposes 9080 (http)'],
       ['IST0101', 'error', 32, 'Referenced destination host not found: "ratings.prod.svc.cluster.local": Service prod/ratings exists but is not exported to namespace default (exportTo ["."])'],
       ['IST0101', 'error', 33, 'Referenced destination host not found: "reviews.default": Istio does not expand "reviews.default"; did you mean "reviews.default.svc.cluster.local"?'],

@@ -1,6 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isExportedTo } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { closest } from '../../config/did-you-mean.js';
 import { destinationsOf, otherDomainHint } from './_helpers.js';
 import type { RuleContext, Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -48,6 +49,9 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
       hint = `: ${domainHint}`;
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
+    } else {
+      const near = nearestHost(graph, d.host, resolved.form === 'short', vs.namespace, visible);
+      if (near) hint += `; did you mean "${near}"?`;
     }
     ctx.report(vs, `Referenced ${what} host not found: "${d.host}"${hint}`, { path: hostPath });
     return;
@@ -59,6 +63,20 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}; ${available.length > 0 ? `it exposes ${available.join(', ')}` : 'it declares no ports'}`, {
     path: [...path, 'port', 'number'],
   });
+}
+
+/**
+ * The visible host nearest to a mistyped `host` by edit distance (`closest`: at most max(3, a third
+ * of its length) edits), written as the user wrote theirs: a short name against the Services of
+ * the VirtualService's namespace, a dotted name against every visible host's FQDN.
+ */
+function nearestHost(graph: MeshGraph, host: string, short: boolean, namespace: string, visible: (s: ServiceInfo) => boolean): string | undefined {
+  const suffix = `.${namespace}.svc.${graph.clusterDomain}`;
+  const candidates = graph.services.all.filter(visible).flatMap((s) => {
+    if (!short) return [s.host];
+    return s.host.endsWith(suffix) ? [s.host.slice(0, -suffix.length)] : [];
+  });
+  return closest(host, new Set(candidates));
 }
 
 /**

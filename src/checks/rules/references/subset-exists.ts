@@ -39,6 +39,9 @@ const subsetExists: Rule = {
         const subset = subsetOf(destination);
         if (host === undefined || subset === undefined) continue;
         const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
+        // A host no Service or ServiceEntry provides is destination-host-exists' finding; a second
+        // error here would only advise a DestinationRule for the typo.
+        if (graph.services.forHost(fqdn, null).length === 0) continue;
         const only = restricted.find((m) => m.section === section && m.rule === rule);
         for (const consumer of routingConsumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
           byHost ??= destinationRulesByHost(graph);
