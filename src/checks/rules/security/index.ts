@@ -8,5 +8,6 @@ export { default as jwksUriFetchUnrestricted } from './jwks-uri-fetch-unrestrict
 export { default as jwtClaimRoutingWithoutRequestAuthentication } from './jwt-claim-routing-without-request-authentication.js';
 export { default as meshStrictMtls } from './mesh-strict-mtls.js';
 export { default as namespaceDefaultDeny } from './namespace-default-deny.js';
+export { default as policyTargetNotFound } from './policy-target-not-found.js';
 export { default as principalNotFound } from './principal-not-found.js';
 export { default as tlsDisableTowardStrict } from './tls-disable-toward-strict.js';
