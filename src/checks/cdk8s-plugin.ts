@@ -46,6 +46,10 @@ export async function validateManifests(context: Cdk8sValidationContext, props: 
     emptyHint: 'The app synthesized nothing: add a Chart with constructs to the MeshApp in apps/main.ts (dist/ is kept as it was)',
   });
   const rules = new Map<string, RuleMeta>(catalogue.map((r) => [r.id, r]));
+  // cdk8s may run plugins from its output folder (.meshproof/synth): show paths from the project root
+  // (the config file's folder), so a context file reads `context/x.yaml`, not `../../context/x.yaml`.
+  const root = configPath ? path.dirname(path.resolve(cwd, configPath)) : cwd;
+  const shown = (file: string): string => (file === '-' ? file : path.relative(root, path.resolve(cwd, file)) || file);
 
   const byRule = new Map<string, Finding[]>();
   for (const f of run.result.findings) byRule.set(f.ruleId, [...(byRule.get(f.ruleId) ?? []), f]);
@@ -53,11 +57,11 @@ export async function validateManifests(context: Cdk8sValidationContext, props: 
     const rule = rules.get(ruleId);
     const resources = new Map<string, { resourceName: string; manifestPath: string; locations: string[] }>();
     for (const f of findings) {
-      const name = f.resource ? `${f.resource.kind} ${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.name}` : f.location.file;
+      const name = f.resource ? `${f.resource.kind} ${f.resource.namespace ? `${f.resource.namespace}/` : ''}${f.resource.name}` : shown(f.location.file);
       if (f.source) context.metadata[name] = { path: f.source.constructPath };
-      const entry = resources.get(name) ?? { resourceName: name, manifestPath: path.relative(cwd, path.resolve(cwd, f.location.file)), locations: [] };
+      const entry = resources.get(name) ?? { resourceName: name, manifestPath: shown(f.location.file), locations: [] };
       const ts = f.source?.file ? ` (${f.source.file}:${f.source.line})` : '';
-      entry.locations.push(`${f.severity} ${f.location.file}:${f.location.line}:${f.location.column}${ts} ${f.message}`);
+      entry.locations.push(`${f.severity} ${shown(f.location.file)}:${f.location.line}:${f.location.column}${ts} ${f.message}`);
       resources.set(name, entry);
     }
     context.report.addViolation({

@@ -155,9 +155,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   const mesh = readMeshContext({ cwd: options.cwd, ...(meshConfig !== undefined ? { meshConfig } : {}), ...domain });
   const contextPaths = [...(options.config.context ?? []), ...(options.context ?? [])];
   const context = contextPaths.length > 0 ? await loadInputs(contextPaths, { cwd: options.cwd }) : { files: [], problems: [] };
-  loaded.problems.push(...context.problems);
   // Input wins: a file given both as input and as context (directly or inside a context directory) is input.
   const inputPaths = new Set(loaded.files.flatMap((f) => (f.absolutePath ? [f.absolutePath] : [])));
+  // Nothing is reported on a context file (README "--context") but what makes the run unusable (a parse error
+  // exits 2): notes such as `input/not-a-manifest` on the configured mesh-config.yaml in context/ are dropped.
+  loaded.problems.push(...context.problems.filter((p) => p.unusable && !loaded.files.some((f) => f.file === p.location.file)));
   const contextOnly = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
   const inputNames = new Set(loaded.files.map((f) => f.file));
   const contextFiles = new Set(contextOnly.map((f) => f.file).filter((f) => !inputNames.has(f)));
