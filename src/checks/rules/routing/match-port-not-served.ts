@@ -1,5 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
-import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { httpPortsOf, httpRulesOf, ruleLabel } from './_helpers.js';
 
@@ -18,17 +18,21 @@ const matchPortNotServed: Rule = {
     '(pilot/pkg/networking/core/route/route.go: a match with a port other than the listener\'s is skipped), so an',
     'entry naming the container port (`targetPort`), a gateway pod port or a TCP port never matches; when it is the',
     'rule\'s only entry, the rule is dead and its requests fall through to the later rules. Judged only when every host',
-    'of the VirtualService is in the input (so its ports are known) and the entry does not narrow `gateways`. Fix:',
+    'of the VirtualService is in the input (so its ports are known), the entry does not narrow `gateways`, and no Sidecar',
+    'egress listener uses the port (its routes are matched on the listener port). Fix:',
     'use the Service port (or the Gateway server port), or remove the port to match on every port.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway'],
   check(graph, ctx) {
+    // A Sidecar egress listener on port N makes N a listener port of its workloads (its routes are matched there).
+    const egressPorts = new Set(graph.ofKind('Sidecar').flatMap((sc) => (Array.isArray(sc.spec.egress) ? sc.spec.egress : [])
+      .flatMap((l) => (isRecord(l) && isRecord(l.port) && typeof l.port.number === 'number' ? [l.port.number] : []))));
     for (const vs of graph.ofKind('VirtualService')) {
       const served = httpPortsOf(graph, vs);
       if (served === null || served.size === 0) continue;
       for (const r of httpRulesOf(vs)) {
         r.matches.forEach((m, j) => {
-          if (typeof m.port !== 'number' || served.has(m.port) || (stringList(m.gateways) ?? []).length > 0) return;
+          if (typeof m.port !== 'number' || served.has(m.port) || egressPorts.has(m.port) || (stringList(m.gateways) ?? []).length > 0) return;
           const only = r.matches.length === 1 ? '; it is the rule\'s only match entry, so the whole rule is dead and its requests fall through to the later rules' : '';
           ctx.report(vs, `Match[${j}] port ${m.port} of ${ruleLabel(r)} never matches: the http rules of this VirtualService meet requests only on port${served.size > 1 ? 's' : ''} ` +
             `${[...served].sort((a, b) => a - b).join(', ')}${hint(graph, vs, m.port, served)}${only}. ` +
