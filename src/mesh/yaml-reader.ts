@@ -5,6 +5,7 @@ import { locateInYamlNode } from './locate.js';
 import { problem, type InputProblem } from './problems.js';
 import { dialectDifferences, divergentCount, KUBERNETES_YAML, type DialectDifference } from './yaml-dialect.js';
 import { FastComposer, UNSUPPORTED } from './yaml-fast-compose.js';
+import { cheapQuotes, flattenStrings, LOCATORS, type Locator } from './yaml-memory.js';
 
 /** One YAML document after composition: its value, and where to find it again. */
 export interface YamlDocument {
@@ -91,16 +92,16 @@ export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResul
   }
   if (scanned.stopped || fast.docs.length > opts.maxDocuments) return null;
   const docs = fast.docs.map((d, index): YamlDocument => {
-    let locator: ((path: FieldPath) => number) | null | undefined;
-    return {
+    const self: YamlDocument = {
       index,
       value: d.value,
       offset: d.offset,
       locate: (path) => {
-        if (locator === undefined) locator = composeAgain(text, d.start, d.end, false);
+        const locator = LOCATORS.get(self, d.end - d.start, () => composeAgain(text, d.start, d.end, false));
         return locator ? locator(path) : d.start;
       },
     };
+    return self;
   });
   return { docs, problems: [], documents: docs.length, truncated: false, truncatedAt: null, nodes: scanned.nodes, stopped: null };
 }
@@ -153,18 +154,19 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
       problems.push(aliasProblem(doc, e, lines, opts.maxAliasCount));
       return;
     }
+    flattenStrings(value);
     const start = doc.range[0];
     const end = doc.range[2];
-    let locator: ((path: FieldPath) => number) | null | undefined;
-    docs.push({
+    const self: YamlDocument = {
       index,
       value,
       offset: root?.range?.[0] ?? start,
       locate: (path) => {
-        if (locator === undefined) locator = composeAgain(text, start, end, hasDirectives);
+        const locator = LOCATORS.get(self, end - start, () => composeAgain(text, start, end, hasDirectives));
         return locator ? locator(path) : start;
       },
-    });
+    };
+    docs.push(self);
   };
 
   const composer = new Composer(KUBERNETES_YAML);
@@ -179,6 +181,7 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
     return true;
   };
   const scanned = scanTokens(text, opts, () => documents, (token) => {
+    if (token.type === 'document') cheapQuotes(token);
     for (const doc of composer.next(token)) if (!take(doc)) return false;
     return true;
   });
@@ -294,12 +297,19 @@ function duplicateKeyProblem(d: DuplicateKey, lines: LineIndex): InputProblem {
  * document is read from its own slice, except in files with directives (`%YAML`, `%TAG`), where
  * the prefix is read too so that the directives apply.
  */
-function composeAgain(text: string, start: number, end: number, hasDirectives: boolean): ((path: FieldPath) => number) | null {
+function composeAgain(text: string, start: number, end: number, hasDirectives: boolean): Locator | null {
   const from = hasDirectives ? 0 : start;
-  const all = [...new Composer(KUBERNETES_YAML).compose(new Parser().parse(text.slice(from, end)))];
+  const all = [...new Composer(KUBERNETES_YAML).compose(withCheapQuotes(new Parser().parse(text.slice(from, end))))];
   const doc = hasDirectives ? all.find((d) => d.range[0] === start) : all[0];
   const root = (doc?.contents as YamlNode | null | undefined) ?? null;
   return root ? (path) => locateInYamlNode(root, path) + from : null;
+}
+
+function* withCheapQuotes(tokens: Iterable<CST.Token>): Generator<CST.Token> {
+  for (const token of tokens) {
+    if (token.type === 'document') cheapQuotes(token);
+    yield token;
+  }
 }
 
 function dialectProblem(d: DialectDifference, lines: LineIndex): InputProblem {
