@@ -3,6 +3,7 @@ import type { ConfigException, MeshproofConfig, Profile } from './config/types.j
 import { runRules } from './engine.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { readMeshContext } from '../mesh/mesh-context-load.js';
+import { onInputCopy } from './rules/references/duplicate-object.js';
 import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js';
 import { problem } from '../mesh/problems.js';
 import type { ParsedFile } from '../mesh/parse.js';
@@ -169,7 +170,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   const ruleOptions: Record<string, RuleOptions> = Object.fromEntries(enabled.map((e) => [e.rule.id, e.options]));
   const targets: SuppressionTarget[] = graph.objects.filter((o) => !contextFiles.has(o.file)).map((o) => ({ resource: o.ref, annotations: o.annotations, location: o.location, source: o.source, locate: o.locate }));
   const result = finalizeResult({
-    findings: runRules(graph, rules, ruleOptions).filter((f) => !(f.location && contextFiles.has(f.location.file))),
+    findings: runRules(graph, rules, ruleOptions).flatMap((f) => (!(f.location && contextFiles.has(f.location.file)) ? [f] : onInputCopy(graph, f, (file) => contextFiles.has(file)))),
     inputFindings: [
       ...loaded.problems.map(problemFinding),
       ...mesh.problems.map((p): Finding => ({ ruleId: p.code, istioCode: null, severity: 'error', message: p.message, resource: null, location: p.location, source: null })),

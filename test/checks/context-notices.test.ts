@@ -92,4 +92,20 @@ test('GIVEN a context file that does not parse WHEN checked THEN exit 2 naming i
   }
 });
 
+test('GIVEN dist/ re-defining an object of the context WHEN checked THEN references/duplicate-object on the dist copy, naming the context file', async () => {
+  const dir = project({ 'dup.yaml': APP, 'dup-twice.yaml': SERVICE.replace('name: cart', 'name: platform-only') + '---\n' + SERVICE.replace('name: cart', 'name: platform-only') });
+  try {
+    const io = captureIO(dir);
+    await main(['check', 'dist', '--format', 'json'], io.io);
+    const findings = (JSON.parse(io.stdout()) as { findings: { ruleId: string; message: string; location: { file: string; line: number } }[] }).findings;
+    const dups = findings.filter((f) => f.ruleId === 'references/duplicate-object');
+    // One finding, on the input copy; the duplicate inside the context (platform-only) is the platform's business.
+    assert.equal(dups.map((f) => `${f.location.file}:${f.location.line}`), ['dist/app.yaml:1'], JSON.stringify(dups));
+    assert.match(dups[0]!.message, 'VirtualService shop/cart is also defined by context file context/dup.yaml:1');
+    assert.match(dups[0]!.message, 'Delete one copy');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
