@@ -120,7 +120,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   }
   const staticStart = performance.now();
   const results: VerifyResult[] = expectations.map((e, i) => {
-    const v = judgeStatically(graph, e);
+    const v = judgeStatically(graph, e, expectations);
     options.progress?.('static', i + 1, expectations.length);
     return { expectation: e, static: v };
   });

@@ -12,8 +12,11 @@ import type { Verdict } from './static/verdict.js';
 
 export type { Verdict, VerdictStatus } from './static/verdict.js';
 
-/** Judges one expectation; never throws for bad input (a verdict says what is wrong). */
-export function judgeStatically(graph: MeshGraph, e: Expectation): Verdict {
+/**
+ * Judges one expectation; never throws for bad input (a verdict says what is wrong).
+ * @param others every promise of the run (an authorization promise may expect the refusal a routing promise meets). @default none
+ */
+export function judgeStatically(graph: MeshGraph, e: Expectation, others: readonly Expectation[] = []): Verdict {
   try {
     const o = e.outcome;
     switch (o.kind) {
@@ -29,7 +32,7 @@ export function judgeStatically(graph: MeshGraph, e: Expectation): Verdict {
         return judgeAuthorization(graph, e, o);
       default:
         if (!e.request) return { id: e.id, status: 'broken', detail: `a ${o.kind} expectation needs a request` };
-        return judgeRequest(graph, e as Expectation & { request: RequestSpec });
+        return judgeRequest(graph, e as Expectation & { request: RequestSpec }, others);
     }
   } catch (err) {
     return { id: e.id, status: 'broken', detail: `could not be judged: ${(err as Error).message}` };
@@ -38,5 +41,5 @@ export function judgeStatically(graph: MeshGraph, e: Expectation): Verdict {
 
 /** Judges every expectation, in order. */
 export function judgeAll(graph: MeshGraph, expectations: readonly Expectation[]): Verdict[] {
-  return expectations.map((e) => judgeStatically(graph, e));
+  return expectations.map((e) => judgeStatically(graph, e, expectations));
 }

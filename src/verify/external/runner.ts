@@ -28,6 +28,7 @@ import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic, type Securit
 import type { RuntimeWorkload } from '../runtime/mesh.js';
 import { pickCaller, type PickedCaller } from '../runtime/pick-caller.js';
 import { closeAgents, send, type Sent } from '../runtime/send.js';
+import { foreseenRefusal } from '../static/routing.js';
 import { remoteAccessLog, waitCallerReady, waitPortOpen } from './remote.js';
 import { namespacesNeeded } from './needed.js';
 import type { CallerTarget, RuntimeTargets } from './targets.js';
@@ -205,7 +206,7 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
           }
           out.set(e.id, await judgeWithTraffic(e, { ...r, port }, {
             address: caller.address, port, backends: [], confidence: options.confidence, tolerance: options.tolerance,
-            concurrency: concurrencyFor(graph, e), hostWorkloads,
+            concurrency: concurrencyFor(graph, e), hostWorkloads, refusal: foreseenRefusal(graph, e, expectations),
             ...(caller.admin ? { flagsOf: (sent: readonly Sent[]) => remoteFlags(caller.admin!, sent), attribute: (sent: Sent[]) => attributeDenied(sent, caller.admin!, ips) } : {}),
           }));
         }

@@ -8,13 +8,17 @@
  * starts is registered and stopped when the run ends, fails, or gets Ctrl-C.
  *
  * Reported as not run, with the reason: long timeouts and rare delays, proofs whose request the
- * destination's RBAC refuses, and gateway promises when dist/ has no gateway workload.
+ * destination's RBAC refuses, and gateway promises when dist/ has no gateway workload. A routing
+ * proof refused by the destination's sidecar is placed by the caller's access log, and counts as
+ * reaching it only where the config foresees that refusal as the probe's own or a promised one
+ * (`static/refusal.ts`).
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import { hostWorkloadsOf } from './host-workloads.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { TrafficRunner } from '../run.js';
+import { foreseenRefusal } from '../static/routing.js';
 import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
 import { judgeCircuitBreakerWithTraffic } from './judge-resilience.js';
@@ -143,6 +147,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
           return judgeWithTraffic(e, { ...r, port: r.via.port }, {
             address: at.gw.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance,
             concurrency: concurrencyFor(graph, e), attribute: (sent) => attributeDenied(sent, log, mesh), flagsOf: (sent) => accessLogFlags(sent, log), send: sendOne, hostWorkloads,
+            refusal: foreseenRefusal(graph, e, expectations),
           });
         };
         for (const e of ordered) {
@@ -209,7 +214,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
               out.set(e.id, await judgeRedirectWithTraffic(o, { ...r, port }, (spec) => callerClient(caller.address).send(port, spec)));
               continue;
             }
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads }));
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads, refusal: foreseenRefusal(graph, e, expectations) }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

@@ -13,6 +13,7 @@ import { formatShare } from '../stats.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import type { Sent } from './send.js';
+import type { Refusal } from '../static/refusal.js';
 
 type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
 
@@ -30,6 +31,28 @@ export interface ShareEnv {
   readonly backends: readonly EchoBackend[];
   /** The workloads each host's Services select (`hostWorkloadsOf`). @default namespace and version only */
   readonly hostWorkloads?: HostWorkloads;
+  /** The refusal the config foresees at the destination's sidecars (`routeRefusal`); see {@link reachedApp}. @default none */
+  readonly refusal?: Refusal | null;
+}
+
+/**
+ * Whether a request that landed on a destination's workload counts as reaching it: an answer of the
+ * app always; a 403 its sidecar gave instead (`deniedBy`) only when the config foresees it as the
+ * probe's own refusal (`request`: the client's other requests are admitted) or as a promised one.
+ * A refusal of every request of the client (`identity`), or one the config did not foresee, means
+ * the app was never reached.
+ */
+export function reachedApp(s: Sent, refusal: Refusal | null | undefined): boolean {
+  return s.deniedBy === undefined || (refusal?.kind === 'request' || refusal?.kind === 'promised');
+}
+
+/** Why requests refused at the promised destination (`landed`) broke a routing promise, or '' when none did. */
+export function refusalNote(sent: readonly Sent[], refusal: Refusal | null | undefined, landed: (s: Sent) => boolean): string {
+  const denied = sent.filter((s) => s.deniedBy !== undefined && landed(s));
+  if (denied.length === 0 || denied.every((s) => reachedApp(s, refusal))) return '';
+  if (refusal) return `: ${refusal.message}`;
+  const at = [...new Set(denied.map((s) => s.workload))].join(', ');
+  return `: the route reaches ${at}, but its sidecar answered 403 RBAC: access denied instead of the app, which the config judgement did not foresee (a when or ipBlocks condition, or a CUSTOM authorizer, only a running proxy decides); see that workload's AuthorizationPolicies`;
 }
 
 /**
@@ -71,9 +94,9 @@ const plan = (shares: readonly number[], env: ShareEnv) => new SequentialPlan(sh
 export async function judgeSplit(o: Of<'split'>, env: ShareEnv): Promise<TrafficVerdict> {
   const attribute = env.attribute ?? (async (s: Sent[]) => s);
   const { judgements, samples } = await runSequential(plan(o.shares.map((s) => s.percent / 100), env),
-    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination, env.hostWorkloads)));
+    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination, env.hostWorkloads) && reachedApp(sent, env.refusal)));
   const detail = o.shares.map((s, i) => `${s.destination.labels?.version ?? s.destination.host}: ${formatShare(judgements[i]!)}`).join('; ');
-  return { status: judgements.every((j) => j.holds) ? 'held' : 'broken', detail: `${detail}; ${stopped(judgements[0]!)}`, requests: samples.length };
+  return { status: judgements.every((j) => j.holds) ? 'held' : 'broken', detail: `${detail}; ${stopped(judgements[0]!)}${refusalNote(samples, env.refusal, (x) => o.shares.some((sh) => lands(x, sh.destination, env.hostWorkloads)))}`, requests: samples.length };
 }
 
 /** `FI×12, -×28`: how many requests carried each flag set (`-` none). */

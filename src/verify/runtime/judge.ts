@@ -9,7 +9,8 @@ import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import { sendManyWith } from './gateway-client.js';
-import { judgeAbort, judgeMirror, judgeSplit, lands, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
+import { judgeAbort, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
+import type { Refusal } from '../static/refusal.js';
 import { send, sendMany, type Sent } from './send.js';
 
 export interface JudgeEnv {
@@ -30,6 +31,12 @@ export interface JudgeEnv {
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
   /** The workloads each host's Services select, so a request answered by another service's workload of the same version does not count as landing. @default namespace and version only */
   readonly hostWorkloads?: HostWorkloads;
+  /**
+   * The refusal the config foresees at the destination's sidecars (`routeRefusal`): a 403 from
+   * them counts as reaching the destination only when it is the probe's own (`request`) or promised
+   * (`promised`); otherwise it breaks the promise, saying why. @default none foreseen
+   */
+  readonly refusal?: Refusal | null;
   /** Sends one request another way than plain HTTP to `address:port` (through the ingress gateway, over TLS). @default plain HTTP/1.1 */
   readonly send?: (request: RequestSpec, extra: Record<string, string>) => Promise<Sent>;
 }
@@ -63,7 +70,10 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
-  const shares: ShareEnv = { confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends, ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}) };
+  const shares: ShareEnv = {
+    confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
+    ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}), ...(env.refusal ? { refusal: env.refusal } : {}),
+  };
   switch (o.kind) {
     case 'reaches': {
       let sent = await attribute(await many(20));
@@ -74,8 +84,8 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
         const again = await attribute(await many(sent.filter(timedOut).length, undefined, 1));
         sent = [...sent.filter((s) => !timedOut(s)), ...again];
       }
-      const ok = sent.every((s) => lands(s, o.destination, env.hostWorkloads));
-      return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
+      const ok = sent.every((s) => lands(s, o.destination, env.hostWorkloads) && reachedApp(s, env.refusal));
+      return { status: ok ? 'held' : 'broken', detail: `${tally(sent)}${refusalNote(sent, env.refusal, (s) => lands(s, o.destination, env.hostWorkloads))}`, requests: sent.length };
     }
     case 'split':
       return judgeSplit(o, shares);

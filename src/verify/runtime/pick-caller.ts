@@ -5,7 +5,7 @@
  * request from the same place.
  */
 import type { MeshGraph, Workload } from '../../mesh/graph.js';
-import { evaluateAuthorization } from '../static/authz.js';
+import { evaluateAuthorization, refusesEveryRequest } from '../static/authz.js';
 
 /** A caller: the sidecar workload whose per-proxy view routes, and the identity (`namespace`/`serviceAccount`) it holds. */
 export interface PickedCaller {
@@ -18,7 +18,9 @@ export interface PickedCaller {
  * The sidecar workload of `namespace` to send from, and the identity it holds: its own when the
  * destination's AuthorizationPolicies admit it, else the first mesh identity (any namespace,
  * gateways included) they admit, so that a routing proof is not answered 403 by default deny
- * (authorization has proofs of its own). Without a known destination, the namespace's first.
+ * (authorization has proofs of its own). "Admit" first means `GET /` on the port; failing that, any
+ * request of the identity (bookinfo's reviews admits productpage only on `/reviews/*`), so the
+ * caller is one the destination serves at all. Without a known destination, the namespace's first.
  * `undefined` when the namespace has no sidecar workload.
  */
 export function pickCaller(graph: MeshGraph, namespace: string, host?: string, port?: number): PickedCaller | undefined {
@@ -27,11 +29,13 @@ export function pickCaller(graph: MeshGraph, namespace: string, host?: string, p
   if (candidates.length === 0) return undefined;
   const targets = host ? graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : [])) : [];
   // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
-  const admits = (c: Workload) => targets.every((t) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])].some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
+  const portsOf = (t: Workload) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])];
+  const admitsProbe = (c: Workload) => targets.every((t) => portsOf(t).some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
     principal: graph.principalOf(c), port: p, method: 'GET', path: '/',
   }).decision !== 'deny'));
-  const own = candidates.find(admits);
-  const borrowed = own ?? mesh.find(admits) ?? candidates[0]!;
+  const admitsSome = (c: Workload) => targets.every((t) => portsOf(t).some((p) => refusesEveryRequest(graph.authorizationPoliciesFor(t), graph.principalOf(c), p) === null));
+  const own = candidates.find(admitsProbe) ?? (mesh.some(admitsProbe) ? undefined : candidates.find(admitsSome));
+  const borrowed = own ?? mesh.find(admitsProbe) ?? mesh.find(admitsSome) ?? candidates[0]!;
   const workload = own ?? candidates[0]!;
   return { workload, serviceAccount: borrowed.serviceAccount, namespace: borrowed.namespace };
 }

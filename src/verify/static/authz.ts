@@ -12,9 +12,16 @@ export interface AuthzRequest {
   /** Peer principal `<trust domain>/ns/<ns>/sa/<sa>` (mTLS). */
   readonly principal: string;
   readonly port: number;
-  readonly method: string;
-  readonly path: string;
+  /** Absent: any method (a field naming methods may or may not match). */
+  readonly method?: string;
+  /** Absent: any path. */
+  readonly path?: string;
   readonly host?: string;
+  /**
+   * Judge every request this principal could send on `port`, not one: method, path, host and a JWT
+   * (`requestPrincipals`, which a real client may carry) are unknown. @default false (one request, no JWT)
+   */
+  readonly anyRequest?: boolean;
 }
 
 export type AuthzDecision =
@@ -58,13 +65,13 @@ function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean 
   const fromOk = from === undefined || from.length === 0 ? true : any(from.map((s) => all([
     field(s, 'principals', req.principal),
     field(s, 'namespaces', namespace),
-    // No JWT is sent: a request principal condition never matches.
-    list(s.requestPrincipals) !== undefined ? false : true,
+    // No JWT is sent with one request; any request may carry one.
+    list(s.requestPrincipals) !== undefined ? (req.anyRequest ? 'unknown' : false) : true,
     list(s.ipBlocks) !== undefined || list(s.notIpBlocks) !== undefined || list(s.remoteIpBlocks) !== undefined ? 'unknown' : true,
   ])));
   const toOk = to === undefined || to.length === 0 ? true : any(to.map((o) => all([
     field(o, 'methods', req.method),
-    field(o, 'paths', req.path.split('?')[0]),
+    field(o, 'paths', req.path?.split('?')[0]),
     field(o, 'ports', String(req.port)),
     field(o, 'hosts', req.host),
   ])));
@@ -99,4 +106,16 @@ export function evaluateAuthorization(policies: readonly MeshObject[], req: Auth
   }
   if (unknown) return { decision: 'undecidable', policy: unknown, reason: `${name(unknown)} (ALLOW) depends on conditions only a running proxy knows (when, ipBlocks)` };
   return { decision: 'deny', policy: null, reason: `none of ${allows.map(name).join(', ')} (ALLOW) matches` };
+}
+
+/**
+ * The refusal of every request `principal` could send to a workload on container `port` by its
+ * `policies`: a DENY policy matching the caller whatever the request, or ALLOW policies none of whose
+ * rules can match it (Istio: with any ALLOW policy on the workload, a request matching none is
+ * denied). Null when some request might be admitted (a rule naming paths, methods, hosts, JWT
+ * principals, `when` or `ipBlocks` might match) or a CUSTOM policy decides.
+ */
+export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, port: number): { readonly policy: MeshObject | null; readonly reason: string } | null {
+  const d = evaluateAuthorization(policies, { principal, port, anyRequest: true });
+  return d.decision === 'deny' ? { policy: d.policy, reason: d.reason } : null;
 }

@@ -7,6 +7,7 @@ import type { MeshGraph } from '../../mesh/graph.js';
 import { selects } from '../../mesh/services.js';
 import type { DestinationView, HttpRouteView, ProxyView } from '../../mesh/view/index.js';
 import type { DestinationSpec, Expectation, Outcome, RequestSpec } from '../expectations/types.js';
+import { refusalAt, type Refusal } from './refusal.js';
 import { describeOrigin, hostRoutesFor, routeLabel, selectRoute, viewFor } from './select.js';
 import type { Verdict } from './verdict.js';
 
@@ -50,8 +51,24 @@ function describeSplit(route: HttpRouteView): string {
   return shares(route).map((s) => `${+s.share.toFixed(3)} % to ${named(s.d)}`).join(', ') || 'nowhere';
 }
 
-/** Judges a promise with a request. */
-export function judgeRequest(graph: MeshGraph, e: Expectation & { request: RequestSpec }): Verdict {
+/**
+ * The refusal a routing promise's client meets at the destination's sidecars (`refusal.ts`), for a
+ * `reaches` or `split` promise whose route goes where promised; null otherwise.
+ */
+export function routeRefusal(graph: MeshGraph, e: Expectation & { request: RequestSpec }, route: HttpRouteView, others: readonly Expectation[]): Refusal | null {
+  if (e.outcome.kind !== 'reaches' && e.outcome.kind !== 'split') return null;
+  for (const d of activeDestinations(route)) {
+    const r = refusalAt(graph, e, { host: d.host, ...(d.subset !== undefined ? { subset: d.subset } : {}), ...(d.subsetLabels ? { subsetLabels: d.subsetLabels } : {}) }, d.port ?? undefined, others);
+    if (r) return r;
+  }
+  return null;
+}
+
+/**
+ * Judges a promise with a request.
+ * @param others every promise of the run: an authorization promise there may expect the refusal a routing promise meets
+ */
+export function judgeRequest(graph: MeshGraph, e: Expectation & { request: RequestSpec }, others: readonly Expectation[] = []): Verdict {
   const view = viewFor(graph, e.request.via);
   if (typeof view === 'string') return { id: e.id, status: 'broken', detail: view };
   const routes = hostRoutesFor(view, e.request);
@@ -74,9 +91,12 @@ export function judgeRequest(graph: MeshGraph, e: Expectation & { request: Reque
     return { id: e.id, status: 'runtime-only', detail: `selects ${where}, which forwards to ${activeDestinations(route).map(named).join(', ')}: the status comes from the backend`, evidence: route.origin };
   }
   const problem = judgeRoute(graph, view, route, e.outcome);
-  const verdict: Verdict = problem === null
-    ? { id: e.id, status: 'held', detail: `selects ${where}`, evidence: route.origin }
-    : { id: e.id, status: 'broken', detail: `selects ${where}, but ${problem}`, evidence: route.origin };
+  const refusal = problem === null && wantMatch ? routeRefusal(graph, e, route, others) : null;
+  const verdict: Verdict = problem !== null
+    ? { id: e.id, status: 'broken', detail: `selects ${where}, but ${problem}`, evidence: route.origin }
+    : refusal?.kind === 'identity'
+      ? { id: e.id, status: 'broken', detail: `selects ${where}; ${refusal.message}`, evidence: route.origin }
+      : { id: e.id, status: 'held', detail: `selects ${where}${refusal ? `; ${refusal.message}` : ''}`, evidence: route.origin };
   if (!wantMatch) return verdict.status === 'held' ? { ...verdict, status: 'broken', detail: `expected no match, but ${verdict.detail}` } : { ...verdict, status: 'held' };
   if (undefinedOrder && verdict.status === 'held') return { ...verdict, status: 'undefined', detail: `${verdict.detail}; ${undefinedOrder}` };
   return verdict;
@@ -164,4 +184,20 @@ export function judgeRoute(graph: MeshGraph, view: ProxyView, route: HttpRouteVi
     default:
       return `a ${outcome.kind} promise is not judged per route`;
   }
+}
+
+/**
+ * The refusal traffic for `e` will meet at its destination's sidecars, as the config foresees it
+ * (the route the request selects, `routeRefusal`); null when none (or no route is selected).
+ */
+export function foreseenRefusal(graph: MeshGraph, e: Expectation, others: readonly Expectation[]): Refusal | null {
+  if (!e.request || (e.outcome.kind !== 'reaches' && e.outcome.kind !== 'split')) return null;
+  const view = viewFor(graph, e.request.via);
+  if (typeof view === 'string') return null;
+  const routes = hostRoutesFor(view, e.request);
+  if (typeof routes === 'string') return null;
+  const selected = selectRoute(routes, e.request);
+  // A route that goes elsewhere breaks the promise on its own; what refuses there is not this destination's policy.
+  if (!selected || judgeRoute(graph, view, selected.route, e.outcome) !== null) return null;
+  return routeRefusal(graph, e as Expectation & { request: RequestSpec }, selected.route, others);
 }
