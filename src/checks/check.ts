@@ -3,6 +3,7 @@ import type { ConfigException, MeshproofConfig, Profile } from './config/types.j
 import { runRules } from './engine.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { readMeshContext } from '../mesh/mesh-context-load.js';
+import { templateHints } from '../mesh/template-hint.js';
 import { onInputCopy } from './rules/references/duplicate-object.js';
 import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js';
 import { problem } from '../mesh/problems.js';
@@ -149,6 +150,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.sourcemap !== undefined ? { sourceMap: options.sourcemap } : {}),
   });
+  loaded.problems.push(...templateHints(loaded.problems, options.cwd));
   const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
   if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.emptyHint));
   const meshConfig = options.meshConfig ?? options.config.meshConfig;

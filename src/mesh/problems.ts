@@ -27,7 +27,8 @@ export type InputProblemCode =
   | 'input/empty' // no Kubernetes object in the whole input (allowed with `--allow-empty`)
   | 'input/missing-field' // no apiVersion, kind or metadata.name
   | 'input/unknown-kind' // a kind meshproof does not model; rules ignore it
-  | 'input/source-map'; // a source map that exists but cannot be read
+  | 'input/source-map' // a source map that exists but cannot be read
+  | 'input/template'; // an unrendered Helm/Go template (`{{ .Values.x }}`) behind other input problems
 
 /** Something wrong with an input file, found before any rule runs. */
 export interface InputProblem {

@@ -105,6 +105,9 @@ export const KUBERNETES_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
   uniqueKeys: false,
   prettyErrors: false,
   keepSourceTokens: false,
+  // `yaml` would print its own warnings (a collection used as a map key: "Keys with collection values will be
+  // stringified") to stderr through process.emitWarning; the reader reports input problems itself.
+  logLevel: 'error',
 };
 
 /** A plain scalar read differently by Kubernetes (YAML 1.1) and by YAML 1.2 tools. */
