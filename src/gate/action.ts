@@ -5,6 +5,7 @@ import { checkFromArgs } from '../cli/check-command.js';
 import type { CliIO } from '../cli/io.js';
 import { isConfigError, isUsageError } from '../cli/usage.js';
 import type { CheckResult } from '../checks/types.js';
+import { FAIL_ON_VALUES } from '../checks/exit-code.js';
 import { sarifReporter } from '../checks/reporters/sarif.js';
 import { plural } from '../checks/reporters/_shared.js';
 import { loadTree } from '../diff/load-tree.js';
@@ -48,13 +49,22 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   const out = (s: string) => io.stdout.write(s);
   const paths = (env['INPUT_PATHS'] ?? '').split(/\s+/).filter(Boolean);
   const targets = paths.length > 0 ? paths : ['dist'];
-  const failOn = env['INPUT_FAIL_ON'] || 'error';
+  // Inputs are judged here, by their input names: the CLI's messages would name its flags (--fail-on).
+  // Values are case-insensitive, as `verify` is (YAML authors write `ERROR` or `Error`).
+  const failOn = (env['INPUT_FAIL_ON'] || 'error').trim().toLowerCase();
+  if (!(FAIL_ON_VALUES as readonly string[]).includes(failOn)) {
+    return fail(out, `the fail-on input must be one of ${FAIL_ON_VALUES.join(', ')} (any case); got "${env['INPUT_FAIL_ON']}"`);
+  }
+  const config = env['INPUT_CONFIG'] ?? '';
+  if (config !== '' && !fs.existsSync(path.resolve(io.cwd, config))) {
+    return fail(out, `the config input names a file that does not exist: ${config} (relative to the repository root, ${io.cwd}); fix the path or leave the input empty to find meshproof.config.yaml automatically`);
+  }
   // Relative inputs resolve against the repository root; defaults go to the runner's temp directory.
   const outputDir = env['RUNNER_TEMP'] ? path.join(env['RUNNER_TEMP'], 'meshproof') : '';
   const sarifFile = env['INPUT_SARIF_FILE'] || path.join(outputDir, 'meshproof.sarif');
   const reportFile = env['INPUT_REPORT_FILE'] || path.join(outputDir, 'meshproof-report.md');
   const verify = (env['INPUT_VERIFY'] || 'false').toLowerCase();
-  if (!['true', 'false'].includes(verify)) return fail(out, `the verify input must be true or false, got "${env['INPUT_VERIFY']}"`);
+  if (!['true', 'false'].includes(verify)) return fail(out, `the verify input must be true or false (any case); got "${env['INPUT_VERIFY']}"`);
 
   // The base: touched lines rank annotations; its copy of the tree gives the semantic diff.
   const base = await compareWithBase(io, targets);
@@ -75,7 +85,7 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   let verdict: string;
   if (missing.length === 0) {
     try {
-      const run = await (deps.check ?? checkFromArgs)([...targets, '--fail-on', failOn, ...(env['INPUT_CONFIG'] ? ['--config', env['INPUT_CONFIG']] : [])], io);
+      const run = await (deps.check ?? checkFromArgs)([...targets, '--fail-on', failOn, ...(config !== '' ? ['--config', config] : [])], io);
       check = run.run.result;
       checkCode = run.exitCode;
       verdict = checkVerdict(check, failOn, checkCode);
