@@ -10,4 +10,5 @@ export { default as meshStrictMtls } from './mesh-strict-mtls.js';
 export { default as namespaceDefaultDeny } from './namespace-default-deny.js';
 export { default as policyTargetNotFound } from './policy-target-not-found.js';
 export { default as principalNotFound } from './principal-not-found.js';
+export { default as routeDeniedByAuthorization } from './route-denied-by-authorization.js';
 export { default as tlsDisableTowardStrict } from './tls-disable-toward-strict.js';
