@@ -130,7 +130,7 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
     const add = key === 'scripts' ? wanted[key] : Object.fromEntries(Object.entries(wanted[key]).filter(([d]) => !declared.has(d)));
     merged[key] = force ? { ...current, ...add } : { ...add, ...current };
   }
-  const notes = outdatedRanges(pkg, merged, { ...wanted.dependencies, ...wanted.devDependencies }, force);
+  const notes = [...outdatedRanges(pkg, merged, { ...wanted.dependencies, ...wanted.devDependencies }, force), ...outsideSpecs(merged, dir)];
   const content = `${JSON.stringify(merged, null, 2)}\n`;
   return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update', ...(notes.length > 0 ? { notes } : {}) };
 }
@@ -159,6 +159,32 @@ function outdatedRanges(pkg: Record<string, unknown>, merged: Record<string, unk
       } else {
         notes.push(`package.json keeps ${field}.${name} "${spec}", which cannot install the ${name} ${want} meshproof needs ("${need}"): run init --force to update it, or npm install ${name}@${need}`);
       }
+    }
+  }
+  return notes;
+}
+
+/**
+ * Dependencies declared as a local path (`file:../pkg/meshproof-0.1.0.tgz`, `link:`, an absolute path) that
+ * lies outside the project folder: `npm ci` in the scaffolded workflow checks out only this repository, so the
+ * first CI run fails. One note each, naming the field, the spec and the ways out. Paths inside the project are
+ * fine (a vendored, committed tarball).
+ */
+function outsideSpecs(pkg: Record<string, unknown>, dir: string): string[] {
+  const notes: string[] = [];
+  const root = path.resolve(dir);
+  for (const field of DEPENDENCY_FIELDS) {
+    const deps = pkg[field];
+    if (typeof deps !== 'object' || deps === null || Array.isArray(deps)) continue;
+    for (const [name, spec] of Object.entries(deps as Record<string, unknown>)) {
+      if (typeof spec !== 'string') continue;
+      const m = /^(?:file:|link:)(.*)$/.exec(spec) ?? (/^(?:\.{1,2}\/|\/|~\/)/.test(spec) ? [spec, spec] : null);
+      if (!m) continue;
+      const target = path.resolve(root, m[1]!.replace(/^~(?=\/)/, process.env['HOME'] ?? '~'));
+      const rel = path.relative(root, target);
+      if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) continue;
+      notes.push(`warning: package.json ${field}.${name} is "${spec}", a path outside this repository: the workflow's npm ci (.github/workflows/mesh-gate.yml) cannot install it in CI. ` +
+        `Publish ${name} to a registry (npm, GitHub Packages) and depend on a version range, or copy the tarball into the repository (e.g. vendor/), commit it and install it from there (npm i -D ./vendor/<file>.tgz)`);
     }
   }
   return notes;
