@@ -53,7 +53,9 @@ test('GIVEN the same package.json WHEN init --force runs THEN the ranges are rep
     assert.equal([pkg.devDependencies.typescript, pkg.devDependencies.tsx], [own.devDependencies.typescript, '>=4.1.0 <5']);
     assert.match(run.stderr, `meshproof: package.json: dependencies.cdk8s "^1.0.0" → "${own.dependencies.cdk8s}" (--force: "^1.0.0" cannot install the cdk8s 2 meshproof needs)\n`);
     assert.match(run.stderr, `devDependencies.typescript "~4.9.0" → "${own.devDependencies.typescript}"`);
-    assert.is(run.stderr.split('\n').filter(Boolean).length, 2, run.stderr);
+    // The two changes, and the warning that the tarball outside the repository cannot be installed by CI's npm ci.
+    assert.is(run.stderr.split('\n').filter(Boolean).length, 3, run.stderr);
+    assert.match(run.stderr, 'meshproof: warning: package.json dependencies.meshproof is "file:../meshproof-0.1.0.tgz", a path outside this repository');
   } finally {
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
