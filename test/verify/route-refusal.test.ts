@@ -102,6 +102,9 @@ test('GIVEN an authorization promise that the gateway is refused at cart WHEN th
     const v = await prove(work, [REFUSAL_PROMISE]);
     assert.is(v.status, 'held', v.detail);
     assert.is(v.detail, '20× 403 RBAC: access denied at orders/cart-v1');
+    // The PR summary says why a ✅ came from 403s, not only the check mark.
+    const md = formatMarkdown({ ...report, results: report.results.map((x) => (x.expectation.id === GATEWAY_ROUTE ? { ...x, traffic: v } : x)) });
+    assert.match(md, /Held, but answered 403 by the destination's sidecar, not by its app:[\s\S]*\| ✅ \| GET shop\.example\.com\/cart through gateway orders\/shop-gateway:443: every request reaches cart v1 \| `apps\/orders\/orders\.ts:42` \| the route reaches cart v1 \(orders\/cart-v1\), whose sidecar refuses .* as promised by "the ingress gateway gets 403 from cart"/);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

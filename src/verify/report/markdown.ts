@@ -19,6 +19,13 @@ export function formatMarkdown(report: VerifyReport): string {
     }
     out.push('');
   }
+  // Held, but their requests were answered by the destination's sidecar (a 403 the config foresees), not its app: say so, not just ✅.
+  const refused = report.results.filter((r) => finalStatus(r) === 'held' && /RBAC: access denied at /.test(r.traffic?.detail ?? '') && r.traffic?.status === 'held');
+  if (refused.length > 0) {
+    out.push('Held, but answered 403 by the destination\'s sidecar, not by its app:', '', '| | Promise | Made at | Why the 403 still keeps it |', '|---|---|---|---|');
+    for (const r of refused) out.push(`| ✅ | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` | ${esc(r.static.detail.replace(/^selects .*?\); /, ''))} |`);
+    out.push('');
+  }
   out.push('<details><summary>Every promise</summary>', '', '| | Promise | Made at |', '|---|---|---|');
   for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` |`);
   out.push('', '</details>', '');
