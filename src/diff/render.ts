@@ -6,6 +6,7 @@
 import type { ChangedObject, DiffObject, FieldChange, MeshDiff } from './semantic-diff.js';
 import { formatPath } from './semantic-diff.js';
 import type { SplitChange } from './route-splits.js';
+import type { RouteChange } from './route-order.js';
 
 export const DIFF_FORMATS = ['text', 'json', 'markdown'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -41,6 +42,14 @@ function splitLine(s: SplitChange): string {
   return safe(`${s.route}: ${s.weights.map((w) => `${w.destination} ${weight(w.before)} → ${weight(w.after)}`).join(', ')}`);
 }
 
+/** `http[1] "pinned" moved from http[0] (first-match order changed)`, `http[0] added`, `tcp[2] "db" removed`. */
+function routeLine(r: RouteChange): string {
+  const label = (i: number) => `${r.section}[${i}]${r.name === undefined ? '' : ` ${JSON.stringify(r.name)}`}`;
+  if (r.change === 'added') return safe(`${label(r.after!)} added`);
+  if (r.change === 'removed') return safe(`${label(r.before!)} removed (its index in the base)`);
+  return safe(`${label(r.after!)} moved from ${r.section}[${r.before}]: the first-match order changed, so the routes it now precedes or follows may get other requests`);
+}
+
 function fieldLine(f: FieldChange, max: number): string {
   if (!('before' in f)) return `+ ${formatPath(f.path)}: ${value(f.after, max)}`;
   if (!('after' in f)) return `- ${formatPath(f.path)}: ${value(f.before, max)}`;
@@ -61,6 +70,7 @@ export function renderText(d: MeshDiff, opts: RenderOptions = {}): string {
   for (const o of d.removed) out.push(`removed  ${name(o)}  ${where(o)} (in the base)`);
   for (const o of d.changed) {
     out.push(`changed  ${name(o)}  ${where(o)}`);
+    for (const r of o.routes) out.push(`  route  ${routeLine(r)}`);
     for (const s of o.splits) out.push(`  split  ${splitLine(s)}`);
     for (const f of o.fields.slice(0, maxFields)) out.push(`  ${fieldLine(f, maxValue)}`);
     if (o.fields.length > maxFields) out.push(`  … and ${o.fields.length - maxFields} more fields (--format json lists all)`);
@@ -80,6 +90,9 @@ function safe(s: string): string {
 
 function changedMarkdown(o: ChangedObject, maxFields: number, maxValue: number): string[] {
   const out = [`#### ${cell(name(o))}`, '', `\`${cell(where(o))}\``, ''];
+  if (o.routes.length > 0) {
+    out.push(...o.routes.map((r) => `- Route ${cell(routeLine(r))}`), '');
+  }
   if (o.splits.length > 0) {
     out.push('| Route | Destination | Weight before | Weight after |', '|---|---|---:|---:|');
     for (const s of o.splits) for (const w of s.weights) out.push(`| ${cell(s.route)} | ${cell(w.destination)} | ${weight(w.before)} | ${weight(w.after)} |`);

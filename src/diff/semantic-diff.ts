@@ -9,6 +9,7 @@ import diff from 'microdiff';
 import type { MeshObject } from '../mesh/object.js';
 import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../mesh/types.js';
 import { routeSplits, splitChanges, type SplitChange } from './route-splits.js';
+import { pairRoutes, ROUTE_SECTIONS, routeChanges, routeList, routePath, withoutRoutes, type RouteChange } from './route-order.js';
 
 /** One object as the diff names it. */
 export interface DiffObject {
@@ -29,10 +30,17 @@ export interface FieldChange {
 }
 
 export interface ChangedObject extends DiffObject {
-  /** Every changed leaf (or added/removed subtree), in document order of the head object. */
+  /**
+   * Every changed leaf (or added/removed subtree), in document order of the head object. A
+   * VirtualService's routes are compared route by route as `route-order.ts` pairs them (by name,
+   * content, match), with head paths: an inserted route is one `+ spec.http[i]`, not an edit of
+   * every route after it.
+   */
   readonly fields: readonly FieldChange[];
   /** Traffic split changes of a VirtualService's routes (empty for other kinds). */
   readonly splits: readonly SplitChange[];
+  /** Routes of a VirtualService added, removed or moved in first-match order (empty for other kinds). */
+  readonly routes: readonly RouteChange[];
 }
 
 /** The diff of two meshes. Lists are sorted by kind, namespace, name. */
@@ -75,10 +83,13 @@ export function diffMeshes(base: readonly MeshObject[], head: readonly MeshObjec
       added.push(describe(o));
       continue;
     }
-    const fields = fieldChanges(old.body, o.body);
-    if (fields.length === 0) continue;
-    const splits = o.kind === 'VirtualService' ? splitChanges(routeSplits(old), routeSplits(o)) : [];
-    changed.push({ ...describe(o), fields, splits });
+    const virtualService = o.kind === 'VirtualService' && o.group === 'networking.istio.io';
+    const fields = virtualService ? virtualServiceChanges(old.body, o.body) : fieldChanges(old.body, o.body);
+    // Routes that only moved change no field but what each route receives.
+    const routes = virtualService ? routeChanges(old, o) : [];
+    if (fields.length === 0 && routes.length === 0) continue;
+    const splits = o.kind === 'VirtualService' ? splitChanges(virtualService ? pairedSplits(old, o) : routeSplits(old), routeSplits(o)) : [];
+    changed.push({ ...describe(o), fields, splits, routes });
   }
   for (const [id, o] of before) if (!after.has(id)) removed.push(describe(o));
   return { added: added.sort(byRef), removed: removed.sort(byRef), changed: changed.sort(byRef) };
@@ -91,6 +102,52 @@ export function fieldChanges(before: Readonly<Record<string, unknown>>, after: R
     if (d.type === 'REMOVE') return { path: d.path, before: d.oldValue };
     return { path: d.path, before: d.oldValue, after: d.value };
   });
+}
+
+/**
+ * The base's route splits keyed as the head's routes they pair with (`route-order.ts`): an unnamed
+ * route is keyed by its index (`http[0]`), so a route inserted before it would otherwise compare
+ * it with whatever route took its index. A base route with no pair keeps a key of its own.
+ */
+function pairedSplits(before: MeshObject, after: MeshObject): ReturnType<typeof routeSplits> {
+  const splits = routeSplits(before);
+  const out: ReturnType<typeof routeSplits> = new Map();
+  const moves = new Map<string, string>();
+  for (const section of ROUTE_SECTIONS) {
+    const { pairs, removed } = pairRoutes(routeList(before.body, section) ?? [], routeList(after.body, section) ?? []);
+    for (const [i, j] of pairs) moves.set(`${section}[${i}]`, `${section}[${j}]`);
+    for (const i of removed) moves.set(`${section}[${i}]`, `removed ${section}[${i}]`);
+  }
+  for (const [key, split] of splits) out.set(moves.get(key) ?? key, split);
+  return out;
+}
+
+/**
+ * A VirtualService's field changes: everything but its route lists as {@link fieldChanges} gives
+ * them, then each route list route by route (`route-order.ts` pairs them): a removed route, an added
+ * one, and the field changes inside a paired one, at its head index.
+ */
+function virtualServiceChanges(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): FieldChange[] {
+  const out = fieldChanges(withoutRoutes(before), withoutRoutes(after));
+  for (const section of ROUTE_SECTIONS) {
+    const a = routeList(before, section) ?? [];
+    const b = routeList(after, section) ?? [];
+    const { pairs, removed, added } = pairRoutes(a, b);
+    for (const i of removed) out.push({ path: routePath(section, i), before: a[i] });
+    const inHead: FieldChange[] = [];
+    for (const j of added) inHead.push({ path: routePath(section, j), after: b[j] });
+    for (const [i, j] of pairs) {
+      const x = a[i];
+      const y = b[j];
+      if (x !== null && typeof x === 'object' && !Array.isArray(x) && y !== null && typeof y === 'object' && !Array.isArray(y)) {
+        for (const f of fieldChanges(x as Record<string, unknown>, y as Record<string, unknown>)) inHead.push({ ...f, path: [...routePath(section, j), ...f.path] });
+      } else if (JSON.stringify(x) !== JSON.stringify(y)) {
+        inHead.push({ path: routePath(section, j), before: x, after: y });
+      }
+    }
+    out.push(...inHead.sort((p, q) => (p.path[2] as number) - (q.path[2] as number)));
+  }
+  return out;
 }
 
 /** `spec.http[0].route[1].weight`. */

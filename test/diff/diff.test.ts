@@ -119,4 +119,56 @@ test('GIVEN one path WHEN diff runs THEN a usage error says it needs the base an
   assert.match(c.stderr(), /two paths, the base and the head/);
 });
 
+const ROUTES = (...routes: string[]) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  hosts: [reviews]
+  http:
+${routes.join('')}`;
+const PINNED = `  - name: pinned
+    match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+`;
+const SPLIT = (v1: number, name = '') => `  - ${name ? `name: ${name}
+    ` : ''}route:
+    - {destination: {host: reviews, subset: v1}, weight: ${v1}}
+    - {destination: {host: reviews, subset: v2}, weight: ${100 - v1}}
+`;
+
+test('GIVEN a pinned route inserted before an unnamed split WHEN diffed THEN the route is added at http[0] and the split is not shown as edited (no "subset v1 → v2" on the old route)', async () => {
+  const dir = trees({ 'a.yaml': ROUTES(SPLIT(90)) }, { 'a.yaml': ROUTES(PINNED, SPLIT(90)) });
+  const r = await run(dir);
+  assert.is(r.code, 1);
+  assert.match(r.out, /route  http\[0\] "pinned" added/);
+  assert.match(r.out, /\+ spec\.http\[0\]: \{"name":"pinned"/);
+  assert.not.match(r.out, /~ spec\.http/, r.out);
+  assert.match(r.out, /split  http\[0\] "pinned": reviews\/v2 — → 100/);
+  assert.not.match(r.out, /split  http\[1\]/, `the split route kept its weights: ${r.out}`);
+  assert.not.match(r.out, /moved from/, `an insertion moves no route:\n${r.out}`);
+});
+
+test('GIVEN two named routes swapped WHEN diffed THEN one route line says it moved in first-match order AND no field changes are listed (each route is unchanged)', async () => {
+  const dir = trees({ 'a.yaml': ROUTES(PINNED, SPLIT(90, 'split')) }, { 'a.yaml': ROUTES(SPLIT(90, 'split'), PINNED) });
+  const r = await run(dir);
+  assert.is(r.code, 1);
+  assert.match(r.out, /route  http\[0\] "split" moved from http\[1\]: the first-match order changed/);
+  assert.not.match(r.out, /[~+-] spec\.http/, r.out);
+  const md = await run(dir, '--format', 'markdown');
+  assert.match(md.out, /- Route http\[0\] "split" moved from http\[1\]/);
+  const json = JSON.parse((await run(dir, '--format', 'json')).out) as { changed: { routes: unknown[] }[] };
+  assert.equal(json.changed[0]!.routes, [{ section: 'http', change: 'moved', name: 'split', before: 1, after: 0 }]);
+});
+
+test('GIVEN an unnamed pinned route inserted before an unnamed split whose weights also changed WHEN diffed THEN the split is paired by its match (none) and shows only its weight changes at its new index', async () => {
+  const unnamed = PINNED.replace('  - name: pinned\n    match', '  - match');
+  const dir = trees({ 'a.yaml': ROUTES(SPLIT(90)) }, { 'a.yaml': ROUTES(unnamed, SPLIT(50)) });
+  const r = await run(dir);
+  assert.match(r.out, /route  http\[0\] added/);
+  assert.match(r.out, /~ spec\.http\[1\]\.route\[0\]\.weight: 90 → 50/);
+  assert.not.match(r.out, /~ spec\.http\[1\]\.route\[0\]\.destination/, r.out);
+});
+
 test.run();

@@ -57,6 +57,7 @@ function hugeDiff(n: number): MeshDiff {
       source: null,
       fields: Array.from({ length: 25 }, (_, j) => ({ path: ['data', `key-${j}`], before: 'x'.repeat(90), after: 'y'.repeat(90) })),
       splits: [],
+      routes: [],
     })),
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * A VirtualService's routes as the diff compares them. Istio tries `http`, `tcp` and `tls` routes in
+ * order and the first that matches wins, so a route is an entry of an ordered list, not a position:
+ * inserting a route before another is an addition, not an edit of the other; swapping two routes
+ * is a move that changes which requests each gets. Routes of the base and head are paired by
+ * `name` (Istio's `HTTPRoute.name`), then by identical content, then by identical `match`, then the
+ * rest in order; a pair is `moved` when its relative order among the paired routes changed (the
+ * routes outside a longest run kept in order), so an insertion does not mark every later route.
+ */
+import type { MeshObject } from '../mesh/object.js';
+import { isRecord } from '../mesh/object.js';
+import type { FieldPath } from '../mesh/types.js';
+
+/** The route lists of a VirtualService, in the order Istio tries them per protocol. */
+export const ROUTE_SECTIONS = ['http', 'tcp', 'tls'] as const;
+export type RouteSection = (typeof ROUTE_SECTIONS)[number];
+
+/** One route that was added, removed or moved; routes only edited in place show as field changes. */
+export interface RouteChange {
+  readonly section: RouteSection;
+  /** `added`, `removed`, or `moved` (its first-match order relative to the other routes changed). */
+  readonly change: 'added' | 'removed' | 'moved';
+  /** `HTTPRoute.name` (or the tcp/tls route's), when set. */
+  readonly name?: string;
+  /** Index in the base's list (null when added). */
+  readonly before: number | null;
+  /** Index in the head's list (null when removed). */
+  readonly after: number | null;
+}
+
+/** Base index → head index of the paired routes of one section, and the unpaired ones. */
+export interface RoutePairing {
+  readonly pairs: ReadonlyMap<number, number>;
+  readonly removed: readonly number[];
+  readonly added: readonly number[];
+}
+
+/** The route list `section` of a VirtualService body, or null when it is absent or not a list. */
+export function routeList(body: Readonly<Record<string, unknown>>, section: RouteSection): readonly unknown[] | null {
+  const spec = body.spec;
+  const list = isRecord(spec) ? spec[section] : undefined;
+  return Array.isArray(list) ? list : null;
+}
+
+const nameOf = (r: unknown): string | undefined => (isRecord(r) && typeof r.name === 'string' && r.name !== '' ? r.name : undefined);
+const matchOf = (r: unknown): string => JSON.stringify(isRecord(r) ? (r.match ?? null) : null);
+
+/** Pairs the routes of two lists (see the module comment). */
+export function pairRoutes(before: readonly unknown[], after: readonly unknown[]): RoutePairing {
+  const pairs = new Map<number, number>();
+  const taken = new Set<number>();
+  const pair = (i: number, j: number) => { pairs.set(i, j); taken.add(j); };
+  const free = (test: (i: number, j: number) => boolean): void => {
+    for (let i = 0; i < before.length; i++) {
+      if (pairs.has(i)) continue;
+      for (let j = 0; j < after.length; j++) {
+        if (!taken.has(j) && test(i, j)) { pair(i, j); break; }
+      }
+    }
+  };
+  // A named route keeps its name: a route of that name in the head is the same route, wherever it is.
+  free((i, j) => nameOf(before[i]) !== undefined && nameOf(before[i]) === nameOf(after[j]));
+  const json = (r: unknown) => JSON.stringify(r);
+  free((i, j) => nameOf(before[i]) === undefined && nameOf(after[j]) === undefined && json(before[i]) === json(after[j]));
+  free((i, j) => nameOf(before[i]) === undefined && nameOf(after[j]) === undefined && matchOf(before[i]) === matchOf(after[j]));
+  // The rest in order: an edited unnamed route (its match changed too) stays where it was.
+  const leftBefore = before.map((_, i) => i).filter((i) => !pairs.has(i) && nameOf(before[i]) === undefined);
+  const leftAfter = after.map((_, j) => j).filter((j) => !taken.has(j) && nameOf(after[j]) === undefined);
+  for (let k = 0; k < Math.min(leftBefore.length, leftAfter.length); k++) pair(leftBefore[k]!, leftAfter[k]!);
+  return {
+    pairs,
+    removed: before.map((_, i) => i).filter((i) => !pairs.has(i)),
+    added: after.map((_, j) => j).filter((j) => !taken.has(j)),
+  };
+}
+
+/**
+ * The base indexes of paired routes whose order relative to the others changed: those outside a
+ * longest subsequence of pairs that kept their order.
+ */
+function movedOf(pairs: ReadonlyMap<number, number>): Set<number> {
+  const byHead = [...pairs].sort((a, b) => a[1] - b[1]).map(([i]) => i);
+  // Longest increasing subsequence of base indexes in head order (patience sorting, O(n log n)).
+  const tails: number[] = [];
+  const tailAt: number[] = [];
+  const prev: number[] = new Array<number>(byHead.length).fill(-1);
+  byHead.forEach((v, k) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tails[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    tails[lo] = v;
+    tailAt[lo] = k;
+    prev[k] = lo > 0 ? tailAt[lo - 1]! : -1;
+  });
+  const kept = new Set<number>();
+  for (let k = tailAt[tails.length - 1] ?? -1; k >= 0; k = prev[k]!) kept.add(byHead[k]!);
+  return new Set(byHead.filter((i) => !kept.has(i)));
+}
+
+/** Route additions, removals and moves of a VirtualService, per section in Istio's order, then head order. */
+export function routeChanges(before: MeshObject, after: MeshObject): RouteChange[] {
+  const out: RouteChange[] = [];
+  for (const section of ROUTE_SECTIONS) {
+    const a = routeList(before.body, section) ?? [];
+    const b = routeList(after.body, section) ?? [];
+    if (a.length === 0 && b.length === 0) continue;
+    const { pairs, removed, added } = pairRoutes(a, b);
+    const moved = movedOf(pairs);
+    const name = (r: unknown) => { const n = nameOf(r); return n === undefined ? {} : { name: n }; };
+    for (const i of removed) out.push({ section, change: 'removed', ...name(a[i]), before: i, after: null });
+    for (const j of added) out.push({ section, change: 'added', ...name(b[j]), before: null, after: j });
+    for (const [i, j] of pairs) if (moved.has(i)) out.push({ section, change: 'moved', ...name(b[j]), before: i, after: j });
+  }
+  return out.sort((x, y) => ROUTE_SECTIONS.indexOf(x.section) - ROUTE_SECTIONS.indexOf(y.section) || (x.after ?? x.before!) - (y.after ?? y.before!));
+}
+
+/**
+ * The VirtualService body with its route lists left out (compared apart, route by route), and how
+ * to compare them: per section, the pairing of its routes.
+ */
+export function withoutRoutes(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  if (!isRecord(body.spec)) return { ...body };
+  const spec: Record<string, unknown> = { ...body.spec };
+  for (const section of ROUTE_SECTIONS) if (Array.isArray(spec[section])) delete spec[section];
+  return { ...body, spec };
+}
+
+/** `spec.<section>[index]`. */
+export function routePath(section: RouteSection, index: number): FieldPath {
+  return ['spec', section, index];
+}
