@@ -150,7 +150,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.sourcemap !== undefined ? { sourceMap: options.sourcemap } : {}),
   });
-  loaded.problems.push(...templateHints(loaded.problems, options.cwd));
+  loaded.problems.push(...templateHints(loaded.problems, options.cwd, loaded.files.flatMap((f) => f.objects)));
   const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
   if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.emptyHint));
   const meshConfig = options.meshConfig ?? options.config.meshConfig;

@@ -11,18 +11,30 @@ const TEMPLATE = /\{\{-?\s*[^{}\n]*?\s*-?\}\}/;
 /** Files larger than this are not re-read for the hint (the budget of one YAML file is far above any chart template). */
 const MAX_BYTES = 4 * 1024 * 1024;
 
+/** What {@link templateHints} reads of a parsed object. */
+export interface TemplatedObject {
+  readonly file: string;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly location: { readonly line: number };
+}
+
 /**
  * One `input/template` error for each file that has a problem an unrendered Helm/Go template causes
- * (malformed YAML, no metadata.name, …) and holds `{{ … }}`: naming the first template line and how to
+ * (malformed YAML, no metadata.name, …) or an object named `{{ … }}` (a template with every `{{ }}` quoted), and holds `{{ … }}`: naming the first template line and how to
  * render it, so the reader is not left with the YAML parser's "Implicit keys need to be on a single line"
  * or "document 0 has no metadata.name". `cwd` resolves the problem's file as given on the command line;
  * stdin (`-`) and unreadable files get no hint. Never throws.
  */
-export function templateHints(problems: readonly InputProblem[], cwd: string): InputProblem[] {
+export function templateHints(problems: readonly InputProblem[], cwd: string, objects: readonly TemplatedObject[] = []): InputProblem[] {
   const files = new Map<string, Set<number>>();
-  for (const p of problems) {
-    if (!SYMPTOMS.has(p.code) || p.location.file === '-') continue;
-    files.set(p.location.file, (files.get(p.location.file) ?? new Set()).add(p.location.line));
+  const symptom = (file: string, line: number) => {
+    if (file !== '-') files.set(file, (files.get(file) ?? new Set()).add(line));
+  };
+  for (const p of problems) if (SYMPTOMS.has(p.code)) symptom(p.location.file, p.location.line);
+  // A template whose `{{ }}` are all quoted parses: its objects are named "{{ .Values.name }}".
+  for (const o of objects) {
+    const meta = o.body.metadata as Record<string, unknown> | undefined;
+    if ([meta?.name, meta?.namespace].some((v) => typeof v === 'string' && TEMPLATE.test(v))) symptom(o.file, o.location.line);
   }
   const out: InputProblem[] = [];
   for (const [file, problemLines] of files) {
@@ -37,7 +49,7 @@ export function templateHints(problems: readonly InputProblem[], cwd: string): I
     const match = TEMPLATE.exec(lines[at]!)!;
     const snippet = match[0].length > 60 ? `${match[0].slice(0, 57)}…` : match[0];
     out.push(problem('input/template',
-      `line ${at + 1}: "${snippet}" looks like an unrendered Helm/Go template: YAML reads "{{ … }}" as a nested mapping (or fails on it), so this file is not a manifest yet and its other input errors follow from it. ` +
+      `line ${at + 1}: "${snippet}" looks like an unrendered Helm/Go template, so this file is not a manifest yet (YAML reads an unquoted "{{ … }}" as a nested mapping, "{{- if }}" lines break the syntax, a quoted one becomes the name) and its other errors follow from it. ` +
       'Render it first (helm template <release> <chart> > rendered.yaml, then meshproof check rendered.yaml), or exclude the template folder (exclude: in meshproof.config.yaml, or --exclude)',
       { file, line: at + 1, column: match.index + 1 }));
   }

@@ -36,6 +36,15 @@ spec:
         host: cart
 {{- end }}
 `;
+// Every {{ }} quoted: the file parses, and the object is named "{{ .Values.name }}".
+const ALL_QUOTED = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: "{{ .Values.name }}"
+  namespace: shop
+spec:
+  hosts: ["{{ .Values.host }}"]
+`;
 // A valid manifest whose strings hold braces (an EnvoyFilter Lua script, Argo templating) gets no hint.
 const BRACES_IN_STRINGS = `apiVersion: v1
 kind: ConfigMap
@@ -48,6 +57,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'meshproof-helm-'));
 writeFileSync(path.join(dir, 'unquoted.yaml'), UNQUOTED);
 writeFileSync(path.join(dir, 'quoted.yaml'), QUOTED);
 writeFileSync(path.join(dir, 'fine.yaml'), BRACES_IN_STRINGS);
+writeFileSync(path.join(dir, 'all-quoted.yaml'), ALL_QUOTED);
 
 async function check(file: string): Promise<{ code: number; out: string; findings: { ruleId: string; message: string; location: { line: number } }[] }> {
   const io = captureIO(dir);
@@ -71,6 +81,12 @@ test('GIVEN quoted values and {{- if }} lines WHEN checked THEN the hint points 
   const hint = r.findings.filter((f) => f.ruleId === 'input/template');
   assert.equal(hint.map((f) => f.location.line), [12], r.out);
   assert.match(hint[0]!.message, '"{{- if .Values.mirror }}"');
+});
+
+test('GIVEN a template with every {{ }} quoted (it parses) WHEN checked THEN the object named "{{ .Values.name }}" brings the hint, exit 2', async () => {
+  const r = await check('all-quoted.yaml');
+  assert.is(r.code, 2);
+  assert.equal(r.findings.filter((f) => f.ruleId === 'input/template').map((f) => f.location.line), [4], r.out);
 });
 
 test('GIVEN braces inside string values of a valid manifest WHEN checked THEN no template hint', async () => {
