@@ -1,3 +1,4 @@
+import * as v8 from 'node:v8';
 import { parseManifests, type ManifestObject, type ParsedFile, type ParseProgress } from './parse.js';
 import { problem, type InputProblem } from './problems.js';
 import { decodeText, expandPaths, readBytes, type ByteBudget } from './read.js';
@@ -118,7 +119,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
     files.push(input.absolutePath ? await attachSources(parsed.file, input.absolutePath, sources) : parsed.file);
     if (parsed.stopped) {
       problems.push(stopProblem(input.file, parsed.stopped, limits));
-      if (parsed.stopped.code === 'input/too-many-nodes') break;
+      if (parsed.stopped.code === 'input/too-many-nodes' || parsed.stopped.code === 'input/too-large') break;
       continue;
     }
     if (parsed.truncated || cut !== null) {
@@ -140,6 +141,10 @@ function stopProblem(file: string, stop: NonNullable<ParseProgress['stopped']>, 
       return problem(stop.code, `${file} ${doc} takes the input past the limit of ${n(limits.maxNodes)} YAML nodes (scalars, aliases, collections and sequence items, across all files); it and the rest of the input are not checked. Raise --max-nodes (or limits.maxNodes in meshproof.config.yaml), or check fewer files at once`, stop.location);
     case 'input/too-deep':
       return problem(stop.code, `${file} ${doc} nests collections more than ${n(limits.maxDepth)} levels deep (no Kubernetes object needs that many); the rest of the file is not checked. Flatten the structure, or raise --max-depth (or limits.maxDepth in meshproof.config.yaml)`, stop.location);
+    case 'input/too-large': {
+      const limit = v8.getHeapStatistics().heap_size_limit;
+      return problem(stop.code, `${file} ${doc} takes more memory than this Node process may use: ${n(Math.round(stop.reached / 1024 / 1024))} MiB of its ${n(Math.round(limit / 1024 / 1024))} MiB heap were in use when reading stopped; it and the rest of the input are not checked. Give Node a larger heap (NODE_OPTIONS=--max-old-space-size=${Math.ceil((limit * 2) / 1024 / 1024)}), check fewer files at once, or lower --max-input-size (limits.maxInputBytes) so the input is refused before it is read`, stop.location);
+    }
     case 'input/scalar-too-long':
       return problem(stop.code, `${file} ${doc} has a scalar of ${n(stop.reached)} characters, over the limit of ${n(limits.maxScalarLength)} (the API server refuses objects over 1.5 MiB); the rest of the file is not checked. Move the data out of the manifest, or raise --max-scalar-length (or limits.maxScalarLength in meshproof.config.yaml)`, stop.location);
   }

@@ -1,5 +1,6 @@
 import { CST, Composer, isAlias, isCollection, isPair, isScalar, Lexer, Parser, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { FieldPath } from './types.js';
+import { HeapGuard } from './heap-guard.js';
 import type { LineIndex } from './lines.js';
 import { locateInYamlNode } from './locate.js';
 import { problem, type InputProblem } from './problems.js';
@@ -29,15 +30,21 @@ export interface ReadYamlOptions {
   readonly maxDepth?: number;
   /** Characters a scalar may hold, as written. @default Infinity */
   readonly maxScalarLength?: number;
+  /**
+   * Reading stops with `input/too-large` once the V8 heap in use passes this share of its limit
+   * after a garbage collection (`HeapGuard`, sampled every 4,096 tokens), so that an input the heap
+   * cannot hold is refused with a message instead of a V8 "heap out of memory" abort. @default 0.6
+   */
+  readonly maxHeapShare?: number;
 }
 
 /** Why reading stopped before the end of the file, at `offset`. */
 export interface ReadStop {
-  readonly code: 'input/too-many-nodes' | 'input/too-deep' | 'input/scalar-too-long';
+  readonly code: 'input/too-many-nodes' | 'input/too-deep' | 'input/scalar-too-long' | 'input/too-large';
   readonly offset: number;
   /** Document being read when reading stopped (0-based). */
   readonly document: number;
-  /** The node count (too-many-nodes), depth (too-deep) or length (scalar-too-long) reached. */
+  /** The node count (too-many-nodes), depth (too-deep), length (scalar-too-long) or heap bytes in use (too-large) reached. */
   readonly reached: number;
 }
 
@@ -76,7 +83,12 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
   return (hasDirectives ? null : readFast(lines, opts)) ?? readComposed(lines, opts, hasDirectives);
 }
 
-/** The file read with `FastComposer`, or null when it leaves its subset or reaches a limit. */
+/**
+ * The file read with `FastComposer`, or null when it leaves its subset or passes the document
+ * limit. A node, depth, scalar-length or heap limit reached ends the read here, with the documents
+ * before it: they are what `yaml`'s Composer would give (FastComposer accepted each one whole), and
+ * reading the file a second time only to stop at the same token doubled the time of such inputs.
+ */
 export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResult | null {
   const text = lines.text;
   const fast = new FastComposer(opts.maxAliasCount);
@@ -90,7 +102,7 @@ export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResul
     if (e === UNSUPPORTED) return null;
     throw e;
   }
-  if (scanned.stopped || fast.docs.length > opts.maxDocuments) return null;
+  if (fast.docs.length > opts.maxDocuments) return null;
   const docs = fast.docs.map((d, index): YamlDocument => {
     const self: YamlDocument = {
       index,
@@ -103,7 +115,7 @@ export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResul
     };
     return self;
   });
-  return { docs, problems: [], documents: docs.length, truncated: false, truncatedAt: null, nodes: scanned.nodes, stopped: null };
+  return { docs, problems: [], documents: docs.length, truncated: false, truncatedAt: null, nodes: scanned.nodes, stopped: scanned.stopped };
 }
 
 /** The file read with `yaml`'s Composer alone: every error, warning and limit reported (the reference `FastComposer` is tested against). */
@@ -191,6 +203,13 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
   return { docs, problems, documents, truncated, truncatedAt, nodes: scanned.nodes, stopped: scanned.stopped };
 }
 
+/**
+ * Share of V8's heap limit live at which reading stops. Composing a document after its tokens are
+ * read can take about as much again as its tokens (`yaml`'s node tree), so this leaves room.
+ */
+const DEFAULT_HEAP_SHARE = 0.6;
+const HEAP_CHECK_EVERY = 4096;
+
 interface Scan {
   /** YAML nodes read (see `countsAsNode`). */
   readonly nodes: number;
@@ -208,6 +227,8 @@ function scanTokens(text: string, opts: ReadYamlOptions, documents: () => number
   const maxNodes = opts.maxNodes ?? Infinity;
   const maxDepth = opts.maxDepth ?? Infinity;
   const maxScalar = opts.maxScalarLength ?? Infinity;
+  const heap = new HeapGuard(opts.maxHeapShare ?? DEFAULT_HEAP_SHARE);
+  let untilHeapCheck = HEAP_CHECK_EVERY;
   const scalarMark = CST.SCALAR;
   const parser = new Parser();
   let nodes = 0;
@@ -224,6 +245,14 @@ function scanTokens(text: string, opts: ReadYamlOptions, documents: () => number
     if (countsAsNode(lexeme, scalarText) && ++nodes > maxNodes) {
       stop('input/too-many-nodes', nodes);
       break;
+    }
+    if (--untilHeapCheck === 0) {
+      untilHeapCheck = HEAP_CHECK_EVERY;
+      const used = heap.check();
+      if (used !== null) {
+        stop("input/too-large", used);
+        break;
+      }
     }
     for (const token of parser.next(lexeme)) if (!sink(token)) return { nodes, stopped };
     // The document, then one entry per open collection, pair or scalar.
