@@ -52,10 +52,15 @@ const TIMEOUT_RETRY_ROUNDS = 3;
 /** A request that ended in a gateway timeout with no backend's answer (Envoy response flag UT). */
 const timedOut = (s: Sent): boolean => s.status === 504 && s.workload === '' && s.deniedBy === undefined;
 
-function tally(sent: readonly Sent[]): string {
+/**
+ * `20× 200 orders/cart-v1, 3× 503 UF (no backend)`: where answers came from. A proxy's own answer
+ * (no echo backend) carries its Envoy response flags from the caller's access log when known.
+ */
+function tally(sent: readonly Sent[], flags?: ReadonlyMap<string, readonly string[]>): string {
   const counts = new Map<string, number>();
   for (const s of sent) {
-    const k = s.deniedBy !== undefined ? `${s.status} RBAC: access denied at ${s.workload}` : s.workload !== '' ? `${s.status} ${s.workload}` : s.error ? `error ${s.error}` : `${s.status} (no backend)`;
+    const f = flags?.get(s.requestId)?.join(',');
+    const k = s.deniedBy !== undefined ? `${s.status} RBAC: access denied at ${s.workload}` : s.workload !== '' ? `${s.status} ${s.workload}` : s.error ? `error ${s.error}` : `${s.status}${f ? ` ${f}` : ''} (no backend)`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
@@ -85,7 +90,10 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
         sent = [...sent.filter((s) => !timedOut(s)), ...again];
       }
       const ok = sent.every((s) => lands(s, o.destination, env.hostWorkloads) && reachedApp(s, env.refusal));
-      return { status: ok ? 'held' : 'broken', detail: `${tally(sent)}${refusalNote(sent, env.refusal, (s) => lands(s, o.destination, env.hostWorkloads))}`, requests: sent.length };
+      // Answers no app gave (a proxy's local reply: NR, UH, UF, UO…) name their response flags.
+      const proxyAnswers = sent.filter((s) => s.workload === '' && !s.error);
+      const flags = !ok && flagsOf && proxyAnswers.length > 0 ? await flagsOf(proxyAnswers) : undefined;
+      return { status: ok ? 'held' : 'broken', detail: `${tally(sent, flags)}${refusalNote(sent, env.refusal, (s) => lands(s, o.destination, env.hostWorkloads))}`, requests: sent.length };
     }
     case 'split':
       return judgeSplit(o, shares);
