@@ -75,9 +75,10 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC 
   // One echo per app workload version: bookinfo 6, customers 4, httpbin 1.
   assert.is(names('Deployment').filter((n) => n.endsWith('-echo')).length, 11);
   assert.ok(names('Deployment').includes('bookinfo/reviews-v3-echo'));
-  // Callers as pickCaller picks them: productpage and web-frontend, each also holding the ingress gateway's identity where only it is admitted.
+  // Callers as pickCaller picks them: productpage and web-frontend, each also holding the ingress gateway's identity where only it is admitted;
+  // reviews for ratings, which admits reviews (on /ratings/*) and nobody else.
   assert.equal(names('Deployment').filter((n) => n.startsWith('meshproof-system/proxy-')), [
-    'meshproof-system/proxy-bookinfo-productpage-v1', 'meshproof-system/proxy-bookinfo-productpage-v1-as-istio-ingress-istio-i-dbd5c030',
+    'meshproof-system/proxy-bookinfo-productpage-v1', 'meshproof-system/proxy-bookinfo-productpage-v1-as-istio-ingress-istio-i-dbd5c030', 'meshproof-system/proxy-bookinfo-reviews-v1',
     'meshproof-system/proxy-customers-web-frontend-v1', 'meshproof-system/proxy-customers-web-frontend-v1-as-istio-ingress-istio-690e21b5',
     'meshproof-system/proxy-istio-ingress-istio-ingressgateway']);
   const borrowed = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'proxy-bookinfo-productpage-v1-as-istio-ingress-istio-i-dbd5c030')!;
