@@ -110,7 +110,26 @@ test('GIVEN an authorization promise that the gateway is refused at cart WHEN th
   }
 });
 
-test('GIVEN allow-cart admitting the gateway only on /api/* WHEN the /cart route is judged THEN it holds (the gateway\'s other requests are served) and says the probe itself is refused', async () => {
+test('GIVEN allow-cart admitting the gateway only on /cart/* WHEN the /cart route is judged THEN it holds (the route\'s other requests are served) and says the probe GET /cart itself is refused', async () => {
+  const work = copyFixture();
+  try {
+    allowCart((rule) => {
+      rule.from[0].source.principals.push(GATEWAY_PRINCIPAL);
+      rule.to[0].operation.paths = ['/cart/*'];
+    })(work);
+    const report = await verifyProject({ root: work, apps: ['orders'], skipChecks: true });
+    const s = report.results.find((x) => x.expectation.id === GATEWAY_ROUTE)!.static;
+    assert.is(s.status, 'held', s.detail);
+    assert.match(s.detail, /orders\/cart-v1's sidecar answers GET \/cart from cluster\.local\/ns\/istio-ingress\/sa\/istio-ingressgateway 403 \(AuthorizationPolicy orders\/allow-cart \([^)]*\) admits this caller only on paths \/cart\/\*; methods GET\)/);
+    const v = await prove(work);
+    assert.is(v.status, 'held', v.detail);
+    assert.is(v.detail, '20× 403 RBAC: access denied at orders/cart-v1');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN allow-cart admitting the gateway only on /api/* WHEN the /cart route (prefix /cart) is judged THEN broken: no path this route takes is admitted', async () => {
   const work = copyFixture();
   try {
     allowCart((rule) => {
@@ -119,11 +138,8 @@ test('GIVEN allow-cart admitting the gateway only on /api/* WHEN the /cart route
     })(work);
     const report = await verifyProject({ root: work, apps: ['orders'], skipChecks: true });
     const s = report.results.find((x) => x.expectation.id === GATEWAY_ROUTE)!.static;
-    assert.is(s.status, 'held', s.detail);
-    assert.match(s.detail, /orders\/cart-v1's sidecar answers GET \/cart from cluster\.local\/ns\/istio-ingress\/sa\/istio-ingressgateway 403 \(AuthorizationPolicy orders\/allow-cart \([^)]*\) admits this caller only on paths \/api\/\*; methods GET\)/);
-    const v = await prove(work);
-    assert.is(v.status, 'held', v.detail);
-    assert.is(v.detail, '20× 403 RBAC: access denied at orders/cart-v1');
+    assert.is(s.status, 'broken', s.detail);
+    assert.match(s.detail, /its sidecar \(orders\/cart-v1, port 8080\) refuses every request this route sends it \(paths under \/cart\) from gateway istio-ingress\/istio-ingressgateway .*orders\/allow-cart \([^)]*\) admits it only on paths \/api\/\*; methods GET; fix: add an ALLOW rule for cluster\.local\/ns\/istio-ingress\/sa\/istio-ingressgateway on port 8080 and the paths this route takes to orders\/allow-cart, or route elsewhere$/);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -22,6 +22,8 @@ export interface AuthzRequest {
    * (`requestPrincipals`, which a real client may carry) are unknown. @default false (one request, no JWT)
    */
   readonly anyRequest?: boolean;
+  /** With `anyRequest`: the paths are only those a route takes (its match's exact path or prefix). @default any path */
+  readonly pathWithin?: { readonly exact: string } | { readonly prefix: string };
 }
 
 export type AuthzDecision =
@@ -58,6 +60,28 @@ function any(results: (boolean | 'unknown')[]): boolean | 'unknown' {
   return results.includes('unknown') ? 'unknown' : false;
 }
 
+/** `paths` / `notPaths` for any path within an exact path or a prefix: true (all match), false (none), or unknown (some). */
+function pathsWithin(obj: Record<string, unknown>, within: NonNullable<AuthzRequest['pathWithin']>): boolean | 'unknown' {
+  const pos = list(obj.paths);
+  const neg = list(obj.notPaths);
+  const fits = (p: string): boolean | 'unknown' => {
+    if ('exact' in within) return valueMatches(p, within.exact);
+    if (p === '*') return true;
+    if (p.endsWith('*')) {
+      const x = p.slice(0, -1);
+      return within.prefix.startsWith(x) ? true : x.startsWith(within.prefix) ? 'unknown' : false;
+    }
+    return p.startsWith('*') || p.startsWith(within.prefix) ? 'unknown' : false;
+  };
+  const out: (boolean | 'unknown')[] = [];
+  if (pos !== undefined) out.push(any(pos.map(fits)));
+  if (neg !== undefined) {
+    const n = any(neg.map(fits));
+    out.push(n === 'unknown' ? 'unknown' : !n);
+  }
+  return all(out);
+}
+
 function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean | 'unknown' {
   const namespace = /\/ns\/([^/]+)\//.exec(req.principal)?.[1];
   const from = Array.isArray(rule.from) ? rule.from.filter(isRecord).map((f) => (isRecord(f.source) ? f.source : {})) : undefined;
@@ -71,7 +95,7 @@ function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean 
   ])));
   const toOk = to === undefined || to.length === 0 ? true : any(to.map((o) => all([
     field(o, 'methods', req.method),
-    field(o, 'paths', req.path?.split('?')[0]),
+    req.path === undefined && req.pathWithin ? pathsWithin(o, req.pathWithin) : field(o, 'paths', req.path?.split('?')[0]),
     field(o, 'ports', String(req.port)),
     field(o, 'hosts', req.host),
   ])));
@@ -113,9 +137,10 @@ export function evaluateAuthorization(policies: readonly MeshObject[], req: Auth
  * `policies`: a DENY policy matching the caller whatever the request, or ALLOW policies none of whose
  * rules can match it (Istio: with any ALLOW policy on the workload, a request matching none is
  * denied). Null when some request might be admitted (a rule naming paths, methods, hosts, JWT
- * principals, `when` or `ipBlocks` might match) or a CUSTOM policy decides.
+ * principals, `when` or `ipBlocks` might match) or a CUSTOM policy decides. With `pathWithin`, only
+ * the paths a route takes count (an ALLOW rule on `/api/*` admits nothing a `/cart` prefix route sends).
  */
-export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, port: number): { readonly policy: MeshObject | null; readonly reason: string } | null {
-  const d = evaluateAuthorization(policies, { principal, port, anyRequest: true });
+export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, port: number, pathWithin?: AuthzRequest['pathWithin']): { readonly policy: MeshObject | null; readonly reason: string } | null {
+  const d = evaluateAuthorization(policies, { principal, port, anyRequest: true, ...(pathWithin ? { pathWithin } : {}) });
   return d.decision === 'deny' ? { policy: d.policy, reason: d.reason } : null;
 }

@@ -24,7 +24,7 @@ import type { Workload } from '../../mesh/workloads.js';
 import type { DestinationSpec, Expectation, RequestSpec } from '../expectations/types.js';
 import { pickCaller } from '../runtime/pick-caller.js';
 import { arrivalOf } from './arrival-port.js';
-import { evaluateAuthorization, refusesEveryRequest } from './authz.js';
+import { evaluateAuthorization, refusesEveryRequest, type AuthzRequest } from './authz.js';
 
 /** The client a routing promise's requests come from, as traffic sends them. */
 export interface RouteClient {
@@ -105,7 +105,8 @@ function promisedRefusal(others: readonly Expectation[], principal: string, w: W
  * @param others every promise of the run, for authorization promises that expect the refusal
  */
 export function refusalAt(graph: MeshGraph, e: Expectation & { request: RequestSpec },
-  destination: DestinationSpec & { subsetLabels?: Readonly<Record<string, string>> }, servicePort: number | undefined, others: readonly Expectation[]): Refusal | null {
+  destination: DestinationSpec & { subsetLabels?: Readonly<Record<string, string>> }, servicePort: number | undefined, others: readonly Expectation[],
+  pathWithin?: AuthzRequest['pathWithin']): Refusal | null {
   const namespace = e.request.via.kind === 'mesh' ? e.request.via.namespace : (e.request.via.gateway.split('/')[0] ?? 'default');
   const { pods, port } = podsOf(graph, destination, namespace, servicePort);
   const client = routeClient(graph, e.request, port);
@@ -119,7 +120,10 @@ export function refusalAt(graph: MeshGraph, e: Expectation & { request: RequestS
     if (probe.decision !== 'deny') continue;
     const workload = `${w.namespace}/${w.name}`;
     const base = { client, workload, port: arrival.port };
-    const every = refusesEveryRequest(policies, client.principal, arrival.port);
+    const anyPath = refusesEveryRequest(policies, client.principal, arrival.port);
+    // Admitted on some paths, but none this route takes: as dead for this client as a refused identity.
+    const every = anyPath ?? (pathWithin ? refusesEveryRequest(policies, client.principal, arrival.port, pathWithin) : null);
+    const onRoute = anyPath === null && every !== null ? ` this route sends it (${'exact' in pathWithin! ? `path ${pathWithin.exact}` : `paths under ${pathWithin!.prefix}`})` : '';
     if (every === null) {
       return {
         ...base, kind: 'request',
@@ -134,17 +138,17 @@ export function refusalAt(graph: MeshGraph, e: Expectation & { request: RequestS
     const allows = allowsOf(policies);
     const why = every.policy
       ? `${policyName(every.policy)} (DENY, ${at(every.policy)}) matches every request from it`
-      : allows.map((p, i) => `${i === 0 ? policyName(p) : `${p.namespace}/${p.name}`} (${at(p)}) ${admitted(p)}`).join('; ');
+      : allows.map((p, i) => `${i === 0 ? policyName(p) : `${p.namespace}/${p.name}`} (${at(p)}) ${onRoute && refusesEveryRequest([p], client.principal, arrival.port) === null ? `admits it only ${onlyFor(p)}` : admitted(p)}`).join('; ');
     // The policy to extend: one selecting the workload with rules of its own, not a namespace's default deny.
     const extend = allows.find((p) => selectorOf(p) !== null && Array.isArray(p.spec.rules) && p.spec.rules.length > 0);
     const mesh = e.request.via.kind === 'mesh';
     const whom = mesh ? `the callers that should reach it (e.g. ${client.principal})` : client.principal;
     const fix = every.policy
       ? `narrow that DENY policy so it leaves ${client.principal} out, or route elsewhere`
-      : `add an ALLOW rule for ${whom} on port ${arrival.port} ${extend ? `to ${extend.namespace}/${extend.name}` : `in a policy selecting ${workload}`}, or route elsewhere`;
+      : `add an ALLOW rule for ${whom} on port ${arrival.port}${onRoute ? ' and the paths this route takes' : ''} ${extend ? `to ${extend.namespace}/${extend.name}` : `in a policy selecting ${workload}`}, or route elsewhere`;
     return {
       ...base, kind: 'identity',
-      message: `the route goes to ${label} as promised, but its sidecar (${workload}, port ${arrival.port}) refuses every request from ${mesh ? 'every caller in the mesh (no workload identity in the input is admitted)' : `${client.who} (${client.principal})`} with 403 RBAC: access denied: ${why}; fix: ${fix}`,
+      message: `the route goes to ${label} as promised, but its sidecar (${workload}, port ${arrival.port}) refuses every request${onRoute} from ${mesh ? 'every caller in the mesh (no workload identity in the input is admitted)' : `${client.who} (${client.principal})`} with 403 RBAC: access denied: ${why}; fix: ${fix}`,
     };
   }
   return null;

@@ -55,10 +55,13 @@ function describeSplit(route: HttpRouteView): string {
  * The refusal a routing promise's client meets at the destination's sidecars (`refusal.ts`), for a
  * `reaches` or `split` promise whose route goes where promised; null otherwise.
  */
-export function routeRefusal(graph: MeshGraph, e: Expectation & { request: RequestSpec }, route: HttpRouteView, others: readonly Expectation[]): Refusal | null {
+export function routeRefusal(graph: MeshGraph, e: Expectation & { request: RequestSpec }, route: HttpRouteView, others: readonly Expectation[], matchIndex: number | null = null): Refusal | null {
   if (e.outcome.kind !== 'reaches' && e.outcome.kind !== 'split') return null;
+  // The paths the route takes, as the destination sees them (not after a rewrite, nor case-folded).
+  const uri = matchIndex === null ? undefined : route.match[matchIndex];
+  const within = uri?.uri && !uri.ignoreUriCase && !route.rewrite && !('regex' in uri.uri) ? uri.uri : undefined;
   for (const d of activeDestinations(route)) {
-    const r = refusalAt(graph, e, { host: d.host, ...(d.subset !== undefined ? { subset: d.subset } : {}), ...(d.subsetLabels ? { subsetLabels: d.subsetLabels } : {}) }, d.port ?? undefined, others);
+    const r = refusalAt(graph, e, { host: d.host, ...(d.subset !== undefined ? { subset: d.subset } : {}), ...(d.subsetLabels ? { subsetLabels: d.subsetLabels } : {}) }, d.port ?? undefined, others, within);
     if (r) return r;
   }
   return null;
@@ -91,7 +94,7 @@ export function judgeRequest(graph: MeshGraph, e: Expectation & { request: Reque
     return { id: e.id, status: 'runtime-only', detail: `selects ${where}, which forwards to ${activeDestinations(route).map(named).join(', ')}: the status comes from the backend`, evidence: route.origin };
   }
   const problem = judgeRoute(graph, view, route, e.outcome);
-  const refusal = problem === null && wantMatch ? routeRefusal(graph, e, route, others) : null;
+  const refusal = problem === null && wantMatch ? routeRefusal(graph, e, route, others, selected.matchIndex) : null;
   const verdict: Verdict = problem !== null
     ? { id: e.id, status: 'broken', detail: `selects ${where}, but ${problem}`, evidence: route.origin }
     : refusal?.kind === 'identity'
@@ -199,5 +202,5 @@ export function foreseenRefusal(graph: MeshGraph, e: Expectation, others: readon
   const selected = selectRoute(routes, e.request);
   // A route that goes elsewhere breaks the promise on its own; what refuses there is not this destination's policy.
   if (!selected || judgeRoute(graph, view, selected.route, e.outcome) !== null) return null;
-  return routeRefusal(graph, e as Expectation & { request: RequestSpec }, selected.route, others);
+  return routeRefusal(graph, e as Expectation & { request: RequestSpec }, selected.route, others, selected.matchIndex);
 }
