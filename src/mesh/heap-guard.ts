@@ -15,9 +15,9 @@ export class HeapGuard {
   private readonly limit: number;
   private mark: number;
 
-  /** @param share of `v8.getHeapStatistics().heap_size_limit` (0..1) past which reading stops. */
+  /** @param share of the old generation's limit (`oldSpaceLimit()`, 0..1) past which reading stops. */
   constructor(private readonly share: number) {
-    this.limit = v8.getHeapStatistics().heap_size_limit;
+    this.limit = oldSpaceLimit();
     this.mark = this.limit * share;
   }
 
@@ -31,6 +31,19 @@ export class HeapGuard {
     this.mark = live + this.limit / 10;
     return null;
   }
+}
+
+/** What V8 adds to `--max-old-space-size` for the young generation on 64-bit hosts (3 × 16 MiB semi-spaces). */
+const YOUNG_GENERATION = 48 * 1024 * 1024;
+
+/**
+ * Bytes the old generation may hold (`--max-old-space-size`, or V8's default for this host): the
+ * heap limit less the young generation. Live data ends up there, and "heap out of memory" is the
+ * old generation full; after a full collection the young generation is empty.
+ */
+export function oldSpaceLimit(): number {
+  const total = v8.getHeapStatistics().heap_size_limit;
+  return total > 2 * YOUNG_GENERATION ? total - YOUNG_GENERATION : total / 2;
 }
 
 let gc: (() => void) | null | undefined;

@@ -1,4 +1,4 @@
-import * as v8 from 'node:v8';
+import { oldSpaceLimit } from './heap-guard.js';
 import { parseManifests, type ManifestObject, type ParsedFile, type ParseProgress } from './parse.js';
 import { problem, type InputProblem } from './problems.js';
 import { decodeText, expandPaths, readBytes, type ByteBudget } from './read.js';
@@ -142,8 +142,8 @@ function stopProblem(file: string, stop: NonNullable<ParseProgress['stopped']>, 
     case 'input/too-deep':
       return problem(stop.code, `${file} ${doc} nests collections more than ${n(limits.maxDepth)} levels deep (no Kubernetes object needs that many); the rest of the file is not checked. Flatten the structure, or raise --max-depth (or limits.maxDepth in meshproof.config.yaml)`, stop.location);
     case 'input/too-large': {
-      const limit = v8.getHeapStatistics().heap_size_limit;
-      return problem(stop.code, `${file} ${doc} takes more memory than this Node process may use: ${n(Math.round(stop.reached / 1024 / 1024))} MiB of its ${n(Math.round(limit / 1024 / 1024))} MiB heap were in use when reading stopped; it and the rest of the input are not checked. Give Node a larger heap (NODE_OPTIONS=--max-old-space-size=${Math.ceil((limit * 2) / 1024 / 1024)}), check fewer files at once, or lower --max-input-size (limits.maxInputBytes) so the input is refused before it is read`, stop.location);
+      const limit = oldSpaceLimit();
+      return problem(stop.code, `${file} ${doc} takes more memory than this Node process may use: ${n(Math.round(stop.reached / 1024 / 1024))} MiB of its ${n(Math.round(limit / 1024 / 1024))} MiB heap (old space) were in use when reading stopped; it and the rest of the input are not checked. Give Node a larger heap (NODE_OPTIONS=--max-old-space-size=${Math.ceil((limit * 2) / 1024 / 1024)}), check fewer files at once, or lower --max-input-size (limits.maxInputBytes) so the input is refused before it is read`, stop.location);
     }
     case 'input/scalar-too-long':
       return problem(stop.code, `${file} ${doc} has a scalar of ${n(stop.reached)} characters, over the limit of ${n(limits.maxScalarLength)} (the API server refuses objects over 1.5 MiB); the rest of the file is not checked. Move the data out of the manifest, or raise --max-scalar-length (or limits.maxScalarLength in meshproof.config.yaml)`, stop.location);
