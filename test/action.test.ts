@@ -143,8 +143,9 @@ test('GIVEN another repository with a bad route WHEN the action runs THEN it ann
     assert.match(run.stdout, /::error title=meshproof \[IST0101\][^,]*,file=dist\/app\.k8s\.yaml,line=11/);
     const outDir = path.join(run.runnerTemp, 'meshproof');
     assert.equal(run.outputs, { 'sarif-file': path.join(outDir, 'meshproof.sarif'), ...countsByCli(workspace), verified: 'skipped', report: path.join(outDir, 'meshproof-report.md') });
-    assert.is(run.outputs['errors'], '1');
-    assert.is((JSON.parse(run.files['sarif']!) as { runs: { results: unknown[] }[] }).runs[0]!.results.length, 1, 'SARIF written under RUNNER_TEMP');
+    // Two errors: the host is not found (IST0101), and not a host Istio's webhook accepts (IST0106).
+    assert.is(run.outputs['errors'], '2');
+    assert.is((JSON.parse(run.files['sarif']!) as { runs: { results: unknown[] }[] }).runs[0]!.results.length, 2, 'SARIF written under RUNNER_TEMP');
     assert.is(run.files['report'], run.summary, 'the report file holds the summary');
     assert.equal(fs.readdirSync(workspace).sort(), ['dist', 'package.json'], 'nothing written into the checkout');
     assert.ok(run.summary?.includes('"x&lt;b&gt;\\|y"'), `summary escapes < > |:\n${run.summary}`);
@@ -160,7 +161,7 @@ test('GIVEN fail-on none WHEN the action runs on findings THEN it passes and sti
   try {
     const run = runAction(workspace, { 'fail-on': 'none' });
     assert.is(run.status, 0, run.stdout);
-    assert.is(run.outputs['errors'], '1');
+    assert.is(run.outputs['errors'], '2');
   } finally {
     fs.rmSync(path.dirname(workspace), { recursive: true, force: true });
   }
