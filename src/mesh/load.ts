@@ -3,6 +3,7 @@ import { parseManifests, type ManifestObject, type ParsedFile, type ParseProgres
 import { problem, type InputProblem } from './problems.js';
 import { decodeText, expandPaths, readBytes, type ByteBudget } from './read.js';
 import { SourceMapResolver } from './source-map.js';
+import { newLocatorCache } from './yaml-memory.js';
 
 export type { ManifestObject, ParsedFile } from './parse.js';
 export type { InputProblem, InputProblemCode } from './problems.js';
@@ -86,6 +87,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
   const files: ParsedFile[] = [];
   const sources = new SourceMapResolver(opts.sourceMap);
   const budget: ByteBudget = { limit: limits.maxInputBytes, used: 0 };
+  const locators = newLocatorCache();
   let documents = 0;
   let nodes = 0;
   let filesRead = 0;
@@ -112,6 +114,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
       maxNodes: limits.maxNodes - nodes,
       maxDepth: limits.maxDepth,
       maxScalarLength: limits.maxScalarLength,
+      locators,
     });
     documents += parsed.file.documents;
     nodes += parsed.nodes;

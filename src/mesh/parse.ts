@@ -3,6 +3,7 @@ import { isModelledKind } from './kinds.js';
 import { LineIndex } from './lines.js';
 import { describeValue, expandLists, isRecord } from './lists.js';
 import { problem, type InputProblem } from './problems.js';
+import type { LocatorCache } from './yaml-memory.js';
 import { formatPath, readYamlDocuments, type ReadStop, type YamlDocument } from './yaml-reader.js';
 
 export { formatPath } from './yaml-reader.js';
@@ -56,6 +57,8 @@ export interface ParseOptions {
   readonly maxDepth?: number;
   /** Characters a scalar may hold, as written. @default unlimited */
   readonly maxScalarLength?: number;
+  /** Where located documents' `yaml` node trees are kept (bounded), shared by the files of one load. @default one for this file */
+  readonly locators?: LocatorCache;
 }
 
 /** How far a file was read, for the input-wide limits. */
@@ -104,6 +107,7 @@ export function parseManifests(
       maxNodes: opts.maxNodes ?? Infinity,
       maxDepth: opts.maxDepth ?? Infinity,
       maxScalarLength: opts.maxScalarLength ?? Infinity,
+      ...(opts.locators ? { locators: opts.locators } : {}),
     });
   } catch (e) {
     // Only pathological input gets here (e.g. nesting deep enough to exhaust the stack).

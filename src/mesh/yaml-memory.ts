@@ -102,8 +102,10 @@ export class LocatorCache {
 }
 
 /**
- * Locators kept across every file read: 4 Mi characters of document text (a node tree is ~20-40
- * bytes a character, so ~100 MB at most) and 4,096 documents, enough for every document of a
- * 10,000-object mesh with findings to be composed about once.
+ * The locator cache of one load (every file of one `loadInputs`): 8 Mi characters of document text
+ * (a node tree is ~20-40 bytes a character) and 8,192 documents, enough for each located document
+ * of a 10,000-object mesh to be composed once. It lives as long as the load's objects do.
  */
-export const LOCATORS = new LocatorCache(4 * 1024 * 1024, 4096);
+export function newLocatorCache(): LocatorCache {
+  return new LocatorCache(8 * 1024 * 1024, 8192);
+}

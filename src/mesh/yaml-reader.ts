@@ -6,7 +6,7 @@ import { locateInYamlNode } from './locate.js';
 import { problem, type InputProblem } from './problems.js';
 import { dialectDifferences, divergentCount, KUBERNETES_YAML, type DialectDifference } from './yaml-dialect.js';
 import { FastComposer, UNSUPPORTED } from './yaml-fast-compose.js';
-import { cheapQuotes, flattenStrings, LOCATORS, type Locator } from './yaml-memory.js';
+import { cheapQuotes, flattenStrings, newLocatorCache, type Locator, type LocatorCache } from './yaml-memory.js';
 
 /** One YAML document after composition: its value, and where to find it again. */
 export interface YamlDocument {
@@ -36,6 +36,8 @@ export interface ReadYamlOptions {
    * cannot hold is refused with a message instead of a V8 "heap out of memory" abort. @default 0.6
    */
   readonly maxHeapShare?: number;
+  /** Where the documents' locators are kept, shared by the files of one load. @default a cache for this file alone */
+  readonly locators?: LocatorCache;
 }
 
 /** Why reading stopped before the end of the file, at `offset`. */
@@ -92,6 +94,7 @@ export function readYamlDocuments(lines: LineIndex, opts: ReadYamlOptions): Read
 export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResult | null {
   const text = lines.text;
   const fast = new FastComposer(opts.maxAliasCount);
+  const locators = opts.locators ?? newLocatorCache();
   let scanned: Scan;
   try {
     scanned = scanTokens(text, opts, () => fast.docs.length, (token) => {
@@ -109,7 +112,7 @@ export function readFast(lines: LineIndex, opts: ReadYamlOptions): ReadYamlResul
       value: d.value,
       offset: d.offset,
       locate: (path) => {
-        const locator = LOCATORS.get(self, d.end - d.start, () => composeAgain(text, d.start, d.end, false));
+        const locator = locators.get(self, d.end - d.start, () => composeAgain(text, d.start, d.end, false));
         return locator ? locator(path) : d.start;
       },
     };
@@ -123,6 +126,7 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
   const text = lines.text;
   const problems: InputProblem[] = [];
   const docs: YamlDocument[] = [];
+  const locators = opts.locators ?? newLocatorCache();
   // `yaml`'s Composer yields a document once the next one is composed, so a document's 1.1/1.2
   // differences are counted by the time the one before it is handled, or by its own handling.
   const divergentAt = [divergentCount(), divergentCount()];
@@ -174,7 +178,7 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
       value,
       offset: root?.range?.[0] ?? start,
       locate: (path) => {
-        const locator = LOCATORS.get(self, end - start, () => composeAgain(text, start, end, hasDirectives));
+        const locator = locators.get(self, end - start, () => composeAgain(text, start, end, hasDirectives));
         return locator ? locator(path) : start;
       },
     };
