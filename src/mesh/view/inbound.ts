@@ -8,7 +8,7 @@
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
-import { endpointPortOf } from '../endpoint-port.js';
+import { entryEndpointPort } from '../endpoint-port.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
@@ -102,22 +102,6 @@ function serviceTargets(graph: MeshGraph, proxy: ProxyIdentity, problems: Inboun
     if (ta !== tb) return ta < tb ? -1 : 1;
     return a.service.host < b.service.host ? -1 : a.service.host > b.service.host ? 1 : 0;
   });
-}
-
-/**
- * The port a ServiceEntry port reaches on a workload its `workloadSelector` picks, by istiod's
- * priority (`convertWorkloadInstanceToServiceInstance`: workload port map > `targetPort` > `number`):
- * for a pod the port map is its named TCP container ports (`getPortMap`), so a container port named
- * like the entry port wins; for a WorkloadEntry its `spec.ports` (`endpoint-port.ts`). An entry's
- * `targetPort` is always a number, so a port is always found.
- */
-export function entryEndpointPort(p: ServicePort, workload: Workload | undefined): number {
-  if (workload && workload.kind !== 'WorkloadEntry' && p.name !== '') {
-    const named = workload.containerPorts.find((c) => c.name === p.name && c.protocol === 'TCP');
-    if (named) return named.containerPort;
-  }
-  if (!workload) return typeof p.targetPort === 'number' ? p.targetPort : p.number;
-  return endpointPortOf(p, workload) ?? p.number;
 }
 
 /** `metadata.creationTimestamp` (RFC 3339: strings sort as times); absent sorts first, as Go's zero time. */

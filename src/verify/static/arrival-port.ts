@@ -7,7 +7,7 @@
  * send on the arrival port and explain the difference with `explainArrival`.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
-import { endpointPortOf } from '../../mesh/endpoint-port.js';
+import { workloadPortOf } from '../../mesh/endpoint-port.js';
 import { isRecord, type MeshObject } from '../../mesh/object.js';
 import type { Workload } from '../../mesh/workloads.js';
 
@@ -21,7 +21,7 @@ export interface Arrival {
 
 /**
  * The arrival of a request to `port` at workload `w`: `port` itself when it is a container port of
- * `w` (or `w` declares none), else the endpoint port (`endpointPortOf`: WorkloadEntry port map,
+ * `w` (or `w` declares none), else the endpoint port (`workloadPortOf`: WorkloadEntry port map,
  * numeric or named `targetPort`) of port `port` of the first Service selecting `w` that has one;
  * null when neither, i.e. the workload receives nothing on that port.
  */
@@ -29,7 +29,7 @@ export function arrivalOf(graph: MeshGraph, w: Workload, port: number): Arrival 
   if (w.containerPorts.length === 0 || w.containerPorts.some((c) => c.containerPort === port)) return { port };
   for (const s of graph.servicesSelecting(w)) {
     const p = s.ports.find((x) => x.number === port);
-    const target = p && endpointPortOf(p, w);
+    const target = p && workloadPortOf(s, p, w);
     if (target !== undefined) return { port: target, via: { service: `${s.namespace}/${s.object.name}`, servicePort: port } };
   }
   return null;

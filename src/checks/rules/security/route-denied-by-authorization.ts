@@ -1,5 +1,5 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
-import { endpointPortOf } from '../../../mesh/endpoint-port.js';
+import { workloadPortOf } from '../../../mesh/endpoint-port.js';
 import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import { authorizationPoliciesOf } from '../../../mesh/view/inbound-authz.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
@@ -98,7 +98,7 @@ function refusal(graph: MeshGraph, vs: MeshObject, dest: Record<string, unknown>
   const servicePort = written !== undefined ? service.ports.find((p) => p.number === written) : service.ports.length === 1 ? service.ports[0] : undefined;
   const pods = graph.workloads.selectedBy(service.namespace, { ...service.selector, ...labels }).filter((w) => graph.membershipOf(w).dataplane === 'sidecar');
   for (const w of pods) {
-    const port = servicePort ? endpointPortOf(servicePort, w) : undefined;
+    const port = servicePort ? workloadPortOf(service, servicePort, w) : undefined;
     const policies = authorizationPoliciesOf(graph, proxyOf(graph, w), w.containerPorts.map((p) => p.containerPort)).policies.filter((p) => !p.dryRun);
     if (policies.some((p) => p.action === 'CUSTOM')) continue;
     const deny = policies.find((p) => p.action === 'DENY' && p.rules.some((r) => ruleMatches(r, client, port) === true));

@@ -1,5 +1,5 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
-import { workloadPortOf } from '../_endpoint-port.js';
+import { workloadPortOf } from '../../../mesh/endpoint-port.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
