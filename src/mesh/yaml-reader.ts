@@ -196,8 +196,14 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
     handle(doc);
     return true;
   };
-  const scanned = scanTokens(text, opts, () => documents, (token) => {
-    if (token.type === 'document') cheapQuotes(token);
+  // The Composer hands a document over only once the next one starts, so the document being read
+  // when a limit stops the scan is the count of whole document tokens seen, not of documents handled.
+  let documentTokens = 0;
+  const scanned = scanTokens(text, opts, () => documentTokens, (token) => {
+    if (token.type === 'document') {
+      documentTokens++;
+      cheapQuotes(token);
+    }
     for (const doc of composer.next(token)) if (!take(doc)) return false;
     return true;
   });

@@ -149,8 +149,8 @@ test('GIVEN a limit reached WHEN read THEN the document limit is left to the Com
   const deep = 'a: 1\n---\na:\n  b:\n    c: 1\n';
   const fast = readFast(lines(deep), { ...OPTS, maxDepth: 2 });
   const composed = readComposed(lines(deep), { ...OPTS, maxDepth: 2 }, false).stopped;
-  // The Composer hands a document over only once the next one starts, so it counts one fewer.
   assert.equal(fast?.stopped, { code: 'input/too-deep', offset: composed?.offset, document: 1, reached: 3 });
+  assert.equal(composed, fast?.stopped, 'both name the second document (index 1)');
   assert.equal(fast?.docs.map((d) => d.value), [{ a: 1 }]);
   assert.ok(readFast(lines('a: 1\n---\nb: 2\n'), { ...OPTS, maxDocuments: 2 }));
 });
