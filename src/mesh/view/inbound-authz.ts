@@ -32,7 +32,7 @@ interface RuleEnv {
  */
 export function authorizationPoliciesOf(graph: MeshGraph, proxy: ProxyIdentity, ports: readonly number[]): { policies: AuthzPolicyView[]; problems: InboundProblem[] } {
   const env: RuleEnv = { trustDomains: [graph.trustDomain, ...graph.meshConfig.trustDomainAliases], ports };
-  const policies = graph.authorizationPoliciesFor(selectionTarget(proxy)).map((ap) => policyView(graph, ap, env));
+  const policies = graph.authorizationPoliciesFor(selectionTarget(proxy)).map((ap) => sharedPolicyView(graph, ap, env));
   const problems: InboundProblem[] = [];
   const targetRefs = targetRefPolicies(graph);
   for (const ns of new Set([graph.rootNamespace, proxy.namespace])) {
@@ -60,6 +60,25 @@ function targetRefPolicies(graph: MeshGraph): Map<string, MeshObject[]> {
     }
   }
   return m;
+}
+
+/** Policy views per graph, policy and container ports (the trust domains are the graph's): one object for every proxy that reads the policy. */
+const POLICY_VIEWS = new WeakMap<MeshGraph, WeakMap<MeshObject, Map<string, AuthzPolicyView>>>();
+
+/**
+ * {@link policyView}, once per graph, policy and set of container ports: a namespace-wide policy is
+ * read by every sidecar of its namespace (and a mesh-wide one by every sidecar), and its view, with
+ * the origin of every field, is the same for all whose container ports are the same.
+ */
+function sharedPolicyView(graph: MeshGraph, ap: MeshObject, env: RuleEnv): AuthzPolicyView {
+  let byPolicy = POLICY_VIEWS.get(graph);
+  if (!byPolicy) POLICY_VIEWS.set(graph, (byPolicy = new WeakMap()));
+  let byPorts = byPolicy.get(ap);
+  if (!byPorts) byPolicy.set(ap, (byPorts = new Map()));
+  const key = env.ports.join(',');
+  let view = byPorts.get(key);
+  if (!view) byPorts.set(key, (view = policyView(graph, ap, env)));
+  return view;
 }
 
 function policyView(graph: MeshGraph, ap: MeshObject, env: RuleEnv): AuthzPolicyView {

@@ -98,8 +98,9 @@ function refusal(graph: MeshGraph, vs: MeshObject, dest: Record<string, unknown>
   const servicePort = written !== undefined ? service.ports.find((p) => p.number === written) : service.ports.length === 1 ? service.ports[0] : undefined;
   const pods = graph.workloads.selectedBy(service.namespace, { ...service.selector, ...labels }).filter((w) => graph.membershipOf(w).dataplane === 'sidecar');
   for (const w of pods) {
+    const policies = policiesOf(graph, w);
+    if (policies.length === 0) continue;
     const port = servicePort ? workloadPortOf(service, servicePort, w) : undefined;
-    const policies = authorizationPoliciesOf(graph, proxyOf(graph, w), w.containerPorts.map((p) => p.containerPort)).policies.filter((p) => !p.dryRun);
     if (policies.some((p) => p.action === 'CUSTOM')) continue;
     const deny = policies.find((p) => p.action === 'DENY' && p.rules.some((r) => ruleMatches(r, client, port) === true));
     const allows = policies.filter((p) => p.action === 'ALLOW');
@@ -107,6 +108,24 @@ function refusal(graph: MeshGraph, vs: MeshObject, dest: Record<string, unknown>
     if (allows.length > 0 && allows.every((p) => p.rules.every((r) => ruleMatches(r, client, port) === false))) return { workload: w, port, deny: null, allows };
   }
   return null;
+}
+
+const POLICIES = new WeakMap<MeshGraph, WeakMap<Workload, readonly AuthzPolicyView[]>>();
+
+/**
+ * The enforced (not dry-run) AuthorizationPolicies of `w`'s inbound sidecar, as the per-proxy view
+ * reads them, once per graph and workload (many routes reach the same pods); [] without a policy
+ * selecting it (then nothing is refused, and no view is built).
+ */
+function policiesOf(graph: MeshGraph, w: Workload): readonly AuthzPolicyView[] {
+  let byWorkload = POLICIES.get(graph);
+  if (!byWorkload) POLICIES.set(graph, (byWorkload = new WeakMap()));
+  let policies = byWorkload.get(w);
+  if (policies === undefined) {
+    policies = graph.authorizationPoliciesFor(w).length === 0 ? [] : authorizationPoliciesOf(graph, proxyOf(graph, w), w.containerPorts.map((p) => p.containerPort)).policies.filter((p) => !p.dryRun);
+    byWorkload.set(w, policies);
+  }
+  return policies;
 }
 
 type Tri = boolean | 'unknown';
