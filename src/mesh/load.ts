@@ -162,8 +162,11 @@ function lineOf(bytes: Buffer, end: number): number {
 async function attachSources(file: ParsedFile, absolutePath: string, sources: SourceMapResolver): Promise<ParsedFile> {
   const objects: ManifestObject[] = [];
   for (const o of file.objects) {
-    const name = (o.body.metadata as { name: string }).name;
-    const source = await sources.originOf(absolutePath, o.docIndex, name);
+    const meta = o.body.metadata as { name: string; namespace?: unknown };
+    // Kind and namespace too: an entry written for another object at this document index (a
+    // hand-written document inserted before it) is not this object's.
+    const identity = { kind: String(o.body.kind), ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}) };
+    const source = await sources.originOf(absolutePath, o.docIndex, meta.name, identity);
     objects.push(source ? { ...o, source } : o);
   }
   return { ...file, objects };

@@ -55,6 +55,14 @@ test('GIVEN kind and namespace WHEN two entries share a name THEN the entry of t
   assert.is(await r.originOf(same, 0, 'unknown'), null);
 });
 
+test('GIVEN a file whose Service and DestinationRule share a name, shifted by a hand-written ConfigMap WHEN loaded THEN each gets its own kind\'s TypeScript line (the loader passes kind and namespace)', async () => {
+  const same = path.join(root, 'dist', 'same.k8s.yaml');
+  const dr = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: orders\n';
+  writeFileSync(same, [doc('ConfigMap', 'hotfix'), doc('Service', 'cart'), dr].join('---\n'));
+  const { files } = await loadInputs([same]);
+  assert.equal(files[0]!.objects.map((o) => o.source?.line ?? null), [null, 40, 41]);
+});
+
 test('GIVEN an old source map without kind/name WHEN loaded THEN the index entry is used as before', async () => {
   const old = path.join(root, 'old');
   mkdirSync(path.join(old, '.meshproof'), { recursive: true });
