@@ -2,14 +2,20 @@ import type { FieldPath, FileLocation } from '../types.js';
 import type { MeshObject } from '../object.js';
 import type { Origin } from './types.js';
 
-/**
- * The origin of `path` in `o`: reference, field path, file position and TypeScript origin. The file
- * position is found when first read (`location`, an enumerable getter, so JSON, spreads and deep
- * equality see it as a field): finding it may read the object's document again (`MeshObject.locate`),
- * and most origins a view holds are never read (a check rule that builds views for a verdict, a
- * proxy whose translation is cached). The object is let go once the position is known.
- */
+/** The origin of `path` in `o`: reference, field path, file position and TypeScript origin. */
 export function originOf(o: MeshObject, path: FieldPath): Origin {
+  return { ref: o.ref, path, location: o.locate(path), source: o.source };
+}
+
+/**
+ * {@link originOf}, with the file position found when first read (`location`, an enumerable getter,
+ * so JSON, spreads and deep equality see it as a field), and the object let go once it is known.
+ * Finding a position may read the object's document again (`MeshObject.locate`): for origins made
+ * in bulk and seldom read, such as every proxy's (`proxyOf`: a check rule may make one per
+ * workload and report none). Not for view fields read on every translation: a getter per origin
+ * costs the cold 1,000-service snapshot about 150 ms (bench/xds/translate.ts).
+ */
+export function lazyOriginOf(o: MeshObject, path: FieldPath): Origin {
   let object: MeshObject | undefined = o;
   let location: FileLocation | undefined;
   return {

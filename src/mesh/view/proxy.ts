@@ -1,7 +1,7 @@
 /** Proxy identities: from a workload in the graph, or described directly. */
 import type { MeshGraph } from '../graph.js';
 import type { Workload } from '../workloads.js';
-import { originOf } from './origin.js';
+import { lazyOriginOf } from './origin.js';
 import type { ProxyIdentity, ProxyType } from './types.js';
 
 /** The proxy of `workload`: a router for gateway pods, else a sidecar. */
@@ -9,7 +9,7 @@ export function proxyOf(graph: MeshGraph, workload: Workload): ProxyIdentity {
   const type: ProxyType = graph.membershipOf(workload).dataplane === 'gateway' ? 'router' : 'sidecar';
   return {
     type, name: workload.name, namespace: workload.namespace, labels: { ...workload.labels },
-    serviceAccount: workload.serviceAccount, origin: originOf(workload.object, workload.templatePath),
+    serviceAccount: workload.serviceAccount, origin: lazyOriginOf(workload.object, workload.templatePath),
   };
 }
 
