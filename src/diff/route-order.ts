@@ -7,7 +7,6 @@
  * rest in order; a pair is `moved` when its relative order among the paired routes changed (the
  * routes outside a longest run kept in order), so an insertion does not mark every later route.
  */
-import type { MeshObject } from '../mesh/object.js';
 import { isRecord } from '../mesh/object.js';
 import type { FieldPath } from '../mesh/types.js';
 
@@ -101,16 +100,28 @@ function movedOf(pairs: ReadonlyMap<number, number>): Set<number> {
   return new Set(byHead.filter((i) => !kept.has(i)));
 }
 
+/** One route list of a VirtualService in base and head, and how its routes pair ({@link pairRoutes}). */
+export interface SectionPairing extends RoutePairing {
+  readonly section: RouteSection;
+  readonly before: readonly unknown[];
+  readonly after: readonly unknown[];
+}
+
+/** The pairing of every route list of two versions of a VirtualService body, in Istio's order; computed once per VirtualService and read by each part of its diff. */
+export function pairSections(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): SectionPairing[] {
+  return ROUTE_SECTIONS.map((section) => {
+    const a = routeList(before, section) ?? [];
+    const b = routeList(after, section) ?? [];
+    return { section, before: a, after: b, ...pairRoutes(a, b) };
+  });
+}
+
 /** Route additions, removals and moves of a VirtualService, per section in Istio's order, then head order. */
-export function routeChanges(before: MeshObject, after: MeshObject): RouteChange[] {
+export function routeChanges(sections: readonly SectionPairing[]): RouteChange[] {
   const out: RouteChange[] = [];
-  for (const section of ROUTE_SECTIONS) {
-    const a = routeList(before.body, section) ?? [];
-    const b = routeList(after.body, section) ?? [];
-    if (a.length === 0 && b.length === 0) continue;
-    const { pairs, removed, added } = pairRoutes(a, b);
+  const name = (r: unknown) => { const n = nameOf(r); return n === undefined ? {} : { name: n }; };
+  for (const { section, before: a, after: b, pairs, removed, added } of sections) {
     const moved = movedOf(pairs);
-    const name = (r: unknown) => { const n = nameOf(r); return n === undefined ? {} : { name: n }; };
     for (const i of removed) out.push({ section, change: 'removed', ...name(a[i]), before: i, after: null });
     for (const j of added) out.push({ section, change: 'added', ...name(b[j]), before: null, after: j });
     for (const [i, j] of pairs) if (moved.has(i)) out.push({ section, change: 'moved', ...name(b[j]), before: i, after: j });
@@ -118,10 +129,7 @@ export function routeChanges(before: MeshObject, after: MeshObject): RouteChange
   return out.sort((x, y) => ROUTE_SECTIONS.indexOf(x.section) - ROUTE_SECTIONS.indexOf(y.section) || (x.after ?? x.before!) - (y.after ?? y.before!));
 }
 
-/**
- * The VirtualService body with its route lists left out (compared apart, route by route), and how
- * to compare them: per section, the pairing of its routes.
- */
+/** The VirtualService body with its route lists left out (they are compared apart, route by route). */
 export function withoutRoutes(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
   if (!isRecord(body.spec)) return { ...body };
   const spec: Record<string, unknown> = { ...body.spec };

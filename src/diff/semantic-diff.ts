@@ -9,7 +9,7 @@ import diff from 'microdiff';
 import type { MeshObject } from '../mesh/object.js';
 import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../mesh/types.js';
 import { routeSplits, splitChanges, type SplitChange } from './route-splits.js';
-import { pairRoutes, ROUTE_SECTIONS, routeChanges, routeList, routePath, withoutRoutes, type RouteChange } from './route-order.js';
+import { pairSections, routeChanges, routePath, withoutRoutes, type RouteChange, type SectionPairing } from './route-order.js';
 
 /** One object as the diff names it. */
 export interface DiffObject {
@@ -84,11 +84,12 @@ export function diffMeshes(base: readonly MeshObject[], head: readonly MeshObjec
       continue;
     }
     const virtualService = o.kind === 'VirtualService' && o.group === 'networking.istio.io';
-    const fields = virtualService ? virtualServiceChanges(old.body, o.body) : fieldChanges(old.body, o.body);
+    const sections = virtualService ? pairSections(old.body, o.body) : null;
+    const fields = sections ? virtualServiceChanges(old.body, o.body, sections) : fieldChanges(old.body, o.body);
     // Routes that only moved change no field but what each route receives.
-    const routes = virtualService ? routeChanges(old, o) : [];
+    const routes = sections ? routeChanges(sections) : [];
     if (fields.length === 0 && routes.length === 0) continue;
-    const splits = o.kind === 'VirtualService' ? splitChanges(virtualService ? pairedSplits(old, o) : routeSplits(old), routeSplits(o)) : [];
+    const splits = o.kind === 'VirtualService' ? splitChanges(sections ? pairedSplits(old, sections) : routeSplits(old), routeSplits(o)) : [];
     changed.push({ ...describe(o), fields, splits, routes });
   }
   for (const [id, o] of before) if (!after.has(id)) removed.push(describe(o));
@@ -109,12 +110,11 @@ export function fieldChanges(before: Readonly<Record<string, unknown>>, after: R
  * route is keyed by its index (`http[0]`), so a route inserted before it would otherwise compare
  * it with whatever route took its index. A base route with no pair keeps a key of its own.
  */
-function pairedSplits(before: MeshObject, after: MeshObject): ReturnType<typeof routeSplits> {
+function pairedSplits(before: MeshObject, sections: readonly SectionPairing[]): ReturnType<typeof routeSplits> {
   const splits = routeSplits(before);
   const out: ReturnType<typeof routeSplits> = new Map();
   const moves = new Map<string, string>();
-  for (const section of ROUTE_SECTIONS) {
-    const { pairs, removed } = pairRoutes(routeList(before.body, section) ?? [], routeList(after.body, section) ?? []);
+  for (const { section, pairs, removed } of sections) {
     for (const [i, j] of pairs) moves.set(`${section}[${i}]`, `${section}[${j}]`);
     for (const i of removed) moves.set(`${section}[${i}]`, `removed ${section}[${i}]`);
   }
@@ -127,12 +127,9 @@ function pairedSplits(before: MeshObject, after: MeshObject): ReturnType<typeof 
  * them, then each route list route by route (`route-order.ts` pairs them): a removed route, an added
  * one, and the field changes inside a paired one, at its head index.
  */
-function virtualServiceChanges(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): FieldChange[] {
+function virtualServiceChanges(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>, sections: readonly SectionPairing[]): FieldChange[] {
   const out = fieldChanges(withoutRoutes(before), withoutRoutes(after));
-  for (const section of ROUTE_SECTIONS) {
-    const a = routeList(before, section) ?? [];
-    const b = routeList(after, section) ?? [];
-    const { pairs, removed, added } = pairRoutes(a, b);
+  for (const { section, before: a, after: b, pairs, removed, added } of sections) {
     for (const i of removed) out.push({ path: routePath(section, i), before: a[i] });
     const inHead: FieldChange[] = [];
     for (const j of added) inHead.push({ path: routePath(section, j), after: b[j] });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main.js';
 import { captureIO } from '../cli/_io.js';
 
-const VS = (weights: [number, number], extra = '') => `apiVersion: networking.istio.io/v1
+const ROUTES = (...routes: string[]) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
   name: reviews
@@ -14,13 +14,14 @@ metadata:
 spec:
   hosts: [reviews]
   http:
-  - name: canary
+${routes.join('')}`;
+const VS = (weights: [number, number], extra = '') => ROUTES(`  - name: canary
     route:
     - destination: {host: reviews, subset: v1}
       weight: ${weights[0]}
     - destination: {host: reviews, subset: v2}
       weight: ${weights[1]}${extra}
-`;
+`);
 
 const DR = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -119,15 +120,6 @@ test('GIVEN one path WHEN diff runs THEN a usage error says it needs the base an
   assert.match(c.stderr(), /two paths, the base and the head/);
 });
 
-const ROUTES = (...routes: string[]) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: reviews
-  namespace: shop
-spec:
-  hosts: [reviews]
-  http:
-${routes.join('')}`;
 const PINNED = `  - name: pinned
     match: [{headers: {end-user: {exact: jason}}}]
     route: [{destination: {host: reviews, subset: v2}}]
