@@ -1,4 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allocateFree, LoopbackAllocator } from '../../src/verify/runtime/addresses.js';
@@ -26,6 +28,13 @@ test('GIVEN another process holding a port on the next address WHEN a free addre
   } finally {
     holder.close();
   }
+});
+
+test('GIVEN the runtime\'s loopback allocators (workloads, callers, gateways, failing replicas) WHEN an address is taken for a listener THEN always through allocateFree, so a second verify run on the machine is skipped, not collided with', () => {
+  const dir = resolve(import.meta.dirname, '../../src/verify/runtime');
+  const bare = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'addresses.ts')
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').flatMap((line, i) => (/\.allocate\(\)/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])));
+  assert.equal(bare, [], 'addresses handed out without checking that their ports are free');
 });
 
 test.run();

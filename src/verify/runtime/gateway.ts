@@ -25,7 +25,7 @@ import { buildTlsCertificateSecret, buildValidationContextSecret } from '../../x
 import { CA_SUFFIX } from '../../xds/translate/downstream-tls.js';
 import { translateProxy } from '../../xds/translate/index.js';
 import type { AccessLogEntry } from '../../proxy/access-log.js';
-import { LoopbackAllocator } from './addresses.js';
+import { allocateFree, LoopbackAllocator } from './addresses.js';
 import type { EmbeddedMesh } from './mesh.js';
 
 /** Gateway proxies' addresses (`127.79.y.z`), never reused within a process. */
@@ -118,18 +118,21 @@ async function credentialSecrets(view: ProxyView, mesh: EmbeddedMesh): Promise<S
 async function startGateway(graph: MeshGraph, mesh: EmbeddedMesh, workload: Workload): Promise<IngressGateway | string> {
   const view = buildProxyView(graph, { ...proxyOf(graph, workload), type: 'router' });
   const set = translateProxy(view, [...mesh.instances]);
-  const address = gatewayAddresses.allocate();
-  const ports = new Map<number, number>();
-  const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_')).map((l) => {
-    const sa = l.address?.address;
-    if (sa?.case === 'socketAddress') {
-      sa.value.address = address;
-      const port = sa.value.portSpecifier.case === 'portValue' ? sa.value.portSpecifier.value : undefined;
-      if (port !== undefined) ports.set(port, port);
-    }
-    return l;
-  });
+  const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_'));
   if (listeners.length === 0) return `the gateway ${workload.namespace}/${workload.name} has no listener: no Gateway server selects it with a port the translator serves`;
+  const ports = new Map<number, number>();
+  for (const l of listeners) {
+    const sa = l.address?.address;
+    if (sa?.case === 'socketAddress' && sa.value.portSpecifier.case === 'portValue') ports.set(sa.value.portSpecifier.value, sa.value.portSpecifier.value);
+  }
+  // Another verify run on this machine may hold the same 127.79.y.z addresses: skip those.
+  let address: string;
+  try {
+    address = await allocateFree(gatewayAddresses, [...ports.keys()]);
+  } catch (e) {
+    return `no address for the gateway ${workload.namespace}/${workload.name}: ${(e as Error).message}`;
+  }
+  for (const l of listeners) if (l.address?.address.case === 'socketAddress') l.address.address.value.address = address;
   let secrets: Secret[];
   try {
     secrets = [...await mesh.identities.secretsFor(workload.namespace, workload.serviceAccount), ...await credentialSecrets(view, mesh)];

@@ -24,7 +24,7 @@ import { translateProxy, type WorkloadInstance } from '../../xds/translate/index
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { formatShare, judgeShare } from '../stats.js';
-import { LoopbackAllocator } from './addresses.js';
+import { allocateFree, LoopbackAllocator } from './addresses.js';
 import { EchoBackend } from './echo.js';
 import { inboundResources } from './inbound.js';
 import type { Caller, EmbeddedMesh, RuntimeWorkload } from './mesh.js';
@@ -57,8 +57,16 @@ interface Replica {
 /** Starts a failing replica of `rw`: echo backends answering 503 and, for a sidecar workload, its inbound sidecar. */
 async function startReplica(graph: MeshGraph, mesh: EmbeddedMesh, registry: ProcessRegistry, rw: RuntimeWorkload): Promise<Replica | string> {
   const w = rw.workload;
-  const address = replicaAddresses.allocate();
-  const appAddress = rw.sidecar ? replicaAddresses.allocate() : address;
+  // Another verify run on this machine may hold the same 127.76.y.z addresses: skip those.
+  const ports = [...new Set(w.containerPorts.map((p) => p.containerPort))];
+  let address: string;
+  let appAddress: string;
+  try {
+    address = await allocateFree(replicaAddresses, ports);
+    appAddress = rw.sidecar ? await allocateFree(replicaAddresses, ports) : address;
+  } catch (e) {
+    return `no address for a failing replica of ${w.namespace}/${w.name}: ${(e as Error).message}`;
+  }
   const name = `${w.name}-failing`;
   const instance: WorkloadInstance = {
     name, namespace: w.namespace, address,
@@ -70,7 +78,7 @@ async function startReplica(graph: MeshGraph, mesh: EmbeddedMesh, registry: Proc
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c();
   };
-  for (const port of new Set(w.containerPorts.map((p) => p.containerPort))) {
+  for (const port of ports) {
     const echo = registry.add(new EchoBackend({ namespace: w.namespace, workload: name, labels: w.labels }, appAddress, port, { failWith: FAIL_STATUS }));
     closers.push(() => echo.close());
     await echo.start();
