@@ -4,7 +4,7 @@ import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, type MeshConfig
 import { meshConfigInInput } from './mesh-config-in-input.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
-import { PolicyIndex, decideMtls, type MtlsDecision, type PeerAuthenticationsForWorkload } from './policy.js';
+import { PolicyIndex, decideMtls, type MtlsDecision, type MtlsMode, type PeerAuthenticationsForWorkload } from './policy.js';
 import {
   VirtualServiceIndex,
   gatewayRefsOf,
@@ -29,8 +29,8 @@ export type { ResolvedHost, HostForm } from './hosts.js';
 /** Kinds of the policy index (`policy.ts`). */
 const POLICY_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'];
 
-/** Whether two lists hold objects of the same keys in the same order. */
-const sameKeys = (a: readonly MeshObject[], b: readonly MeshObject[]): boolean => a.length === b.length && a.every((o, i) => o.key === b[i]!.key);
+/** An Istio Sidecar, PeerAuthentication or AuthorizationPolicy: an object of the policy index. */
+const isPolicyObject = (o: MeshObject): boolean => o.known && (o.kind === 'Sidecar' ? o.group === 'networking.istio.io' : (o.kind === 'PeerAuthentication' || o.kind === 'AuthorizationPolicy') && o.group === 'security.istio.io');
 
 /** An Istio VirtualService or DestinationRule. */
 const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'VirtualService' || o.kind === 'DestinationRule') && o.group === 'networking.istio.io';
@@ -145,7 +145,7 @@ export class MeshGraph {
    * versions). Null without one.
    */
   readonly carried: { readonly kept: number; readonly changed: number; readonly moved: number } | null;
-  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads (see `viewBase`). */
+  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads, Sidecars, PeerAuthentications, AuthorizationPolicies or kinds no shared view object reads (see `viewBase`). */
   private readonly changedForView: readonly MeshObject[] | undefined;
   /** With `changedForView`: the moved objects the view counts as moved, not changed (`graph-carry.ts` movedRole). */
   private readonly movedForView: readonly MovedObject[] | undefined;
@@ -182,9 +182,9 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    // Only VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed
-    // (istiod's updateContext for such a push: the service index rebuilt, keeping the unchanged
-    // objects' services), and other objects at most moved: every other index is built from the very same
+    // Only VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads and policies
+    // changed (istiod's updateContext for such a push: the service index rebuilt, keeping the
+    // unchanged objects' services; the policy index rebuilt), and other objects at most moved: every other index is built from the very same
     // objects, or objects of the same content, in the same context, so the predecessor's serves, or
     // is rebuilt reusing what it made from the kept objects (and the view may share what it built
     // from them but for what the moved ones' positions reach: graph-carry.ts).
@@ -192,10 +192,9 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || POD_WORKLOAD_KINDS.has(o.kind) || unsharedByView(o, this.rootNamespace))
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || POD_WORKLOAD_KINDS.has(o.kind) || unsharedByView(o, this.rootNamespace))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
-      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i])
-      && (!has('policies') || POLICY_KINDS.every((k) => sameKeys(prev.ofKind(k), this.ofKind(k))));
+      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
     this.changedForView = viewable ? changedForView : undefined;
     this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
@@ -207,7 +206,10 @@ export class MeshGraph {
     this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry(WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), viewable ? prev.workloads : undefined);
     this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
-    this.policies = viewable && !has('policies') ? prev.policies : new PolicyIndex(POLICY_KINDS.flatMap((k) => this.ofKind(k)), this.rootNamespace);
+    // A changed or moved Sidecar, PeerAuthentication or AuthorizationPolicy: a new policy index (so
+    // new namespace mTLS modes); what the view shares reads only those modes (`view/carry.ts`).
+    const policiesKept = viewable && !has('policies') && !changedForView.some(isPolicyObject);
+    this.policies = policiesKept ? prev.policies : new PolicyIndex(POLICY_KINDS.flatMap((k) => this.ofKind(k)), this.rootNamespace);
     // A kept workload (the predecessor's object, same Namespace, same MeshConfig) has the same
     // membership, but for its evidence when its Namespace moved.
     if (viewable && !has('namespaces')) {
@@ -232,15 +234,16 @@ export class MeshGraph {
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
    * ServiceEntries, pod workloads (`POD_WORKLOAD_KINDS`; not WorkloadEntries, which are ServiceEntry
-   * endpoints) and kinds no shared view object reads (`UNSHARED_KINDS`, unmodelled kinds) changed
-   * since it, and other objects at most moved (same
-   * content, other position: `graph-carry.ts`), with
+   * endpoints), Sidecars, PeerAuthentications, AuthorizationPolicies and kinds no shared view
+   * object reads (`UNSHARED_KINDS`, unmodelled kinds) changed since it, and other objects at most
+   * moved (same content, other position: `graph-carry.ts`), with
    * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and
    *   DestinationRules, both versions);
    * - `moved`: the other moved objects (Services, ServiceEntries, pod workloads, policies, …).
    * This graph shares its service and policy indexes (the service index rebuilt with the kept
    * objects' very services when a Service or ServiceEntry changed or moved, the policy index rebuilt
-   * when a policy moved), and its workload index when no workload changed or moved (else the kept
+   * when a Sidecar, PeerAuthentication or AuthorizationPolicy changed or moved: the view then
+   * shares nothing that reads a namespace whose mTLS mode changed), and its workload index when no workload changed or moved (else the kept
    * workloads' objects), so what the view built from those is valid here as built, and what it
    * built from routes, rules, services and the workloads a service selects is valid unless a
    * changed object or a changed or moved service reaches a host it read (`view/carry.ts`).
@@ -367,6 +370,14 @@ export class MeshGraph {
   /** PeerAuthentications bearing on `workload`, by precedence. */
   peerAuthenticationsFor(workload: Workload): PeerAuthenticationsForWorkload {
     return this.policies.peerAuthenticationsFor(workload);
+  }
+
+  /**
+   * The PeerAuthentication mode auto mTLS reads for a destination in `namespace` (Istio
+   * `GetNamespaceMutualTLSMode`: namespace policy, else mesh policy, else PERMISSIVE).
+   */
+  namespaceMtls(namespace: string): MtlsMode {
+    return this.policies.namespaceMtlsMode(namespace);
   }
 
   /** The mTLS mode `workload` accepts on `port` (undefined = workload-wide) and the policy that decides it. */

@@ -61,6 +61,7 @@ export function selectorOf(o: MeshObject): Record<string, string> | null {
 /** Sidecars, PeerAuthentications and AuthorizationPolicies by namespace, split by selector. */
 export class PolicyIndex {
   private readonly byKindNamespace = new Map<string, MeshObject[]>();
+  private readonly namespaceModes = new Map<string, MtlsMode>();
 
   constructor(objects: Iterable<MeshObject>, private readonly rootNamespace: string) {
     for (const o of objects) push(this.byKindNamespace, `${o.kind}/${o.namespace}`, o);
@@ -101,6 +102,18 @@ export class PolicyIndex {
     const namespace = local.filter((o) => selectorOf(o) === null);
     const mesh = w.namespace === this.rootNamespace ? namespace : this.of('PeerAuthentication', this.rootNamespace).filter((o) => selectorOf(o) === null);
     return { workload, namespace, mesh, effective: decideMtls({ workload, namespace, mesh }).policy };
+  }
+
+  /**
+   * The PeerAuthentication mode of `namespace` as auto mTLS reads it (Istio
+   * `GetNamespaceMutualTLSMode`): its selector-less policy, else the mesh policy in the root
+   * namespace, else PERMISSIVE; no workload-level or port-level policy. Kept per index, so graphs
+   * that share the index (a reload that changed no policy) share the answers.
+   */
+  namespaceMtlsMode(namespace: string): MtlsMode {
+    let mode = this.namespaceModes.get(namespace);
+    if (mode === undefined) this.namespaceModes.set(namespace, (mode = decideMtls(this.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode));
+    return mode;
   }
 
   /**

@@ -1,21 +1,27 @@
 /**
  * What the view of a graph built on its predecessor takes from the predecessor's view when only
- * VirtualServices, DestinationRules, Services, ServiceEntries and pod workloads changed between
- * them (`MeshGraph.viewBase`): the two graphs then share their policy index, and their service
- * index's unchanged services (the objects in them), so
- * - a cache that none of those kinds feeds (a namespace's mTLS mode) is shared as it is
- *   ({@link sharedPerGraph});
- * - a cache of what DestinationRules, services and the services' workloads feed (cluster views,
- *   the DestinationRule outsiders use) is shared as it is when none changed, else copied without
- *   the hosts a changed rule names, the hosts of changed Services and ServiceEntries, or whose
- *   service selects a changed workload ({@link inheritedPerGraph});
+ * VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads, Sidecars,
+ * PeerAuthentications and AuthorizationPolicies changed between them (`MeshGraph.viewBase`): the
+ * two graphs then share their service index's unchanged services (the objects in them), and their
+ * policy index when no policy changed, so
+ * - a cache of what DestinationRules, services, the services' workloads and the namespaces' mTLS
+ *   modes feed (cluster views, the DestinationRule outsiders use) is shared as it is when none
+ *   changed, else copied without the hosts a changed rule names, the hosts of changed Services and
+ *   ServiceEntries, whose service selects a changed workload, or whose service's namespace has
+ *   another PeerAuthentication mode now ({@link inheritedPerGraph});
  * - a per-service value (its data plane, its `ServiceView` with its service accounts, its ports'
  *   cluster policies) is the predecessor's unless the service selects a changed workload, with
- *   its labels before or after the change, or its host is one of a changed Service or
- *   ServiceEntry ({@link perServiceOf}; a changed service is a new `ServiceInfo` anyway);
+ *   its labels before or after the change, its host is one of a changed Service or ServiceEntry,
+ *   or its namespace's mTLS mode changed ({@link perServiceOf}; a changed service is a new
+ *   `ServiceInfo` anyway);
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
  *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
  *   changed, selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
+ * Sidecars and AuthorizationPolicies reach nothing shared here: a proxy a Sidecar imports for
+ * computes its own routes, and inbound views (authorization, mTLS) are per graph. A
+ * PeerAuthentication reaches shared values only through its namespace's mode, which auto mTLS reads
+ * (istiod's `BestEffortInferServiceMTLSMode`), so the modes of both graphs are compared, namespace
+ * by namespace, and the hosts of the namespaces whose mode differs are touched.
  * Objects that only moved (same content elsewhere, `graph-carry.ts`) count as changed when they are
  * VirtualServices or DestinationRules; a moved Service or ServiceEntry has a new `ServiceInfo` (so
  * its per-service values are made again, with its new origin) and touches its hosts as an edited
@@ -33,26 +39,12 @@ import { selects, type ServiceInfo } from '../services.js';
 import type { Workload } from '../workloads.js';
 
 /**
- * `store`'s value for `graph`, made on first use, or the predecessor's own value (the same object,
- * shared from then on) when `graph` has a `viewBase`. Only for values no VirtualService,
- * DestinationRule or workload feeds.
- */
-export function sharedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, graph: MeshGraph, make: () => T): T {
-  let value = store.get(graph);
-  if (value === undefined) {
-    const base = graph.viewBase()?.graph;
-    value = (base && store.get(base)) || make();
-    store.set(graph, value);
-  }
-  return value;
-}
-
-/**
  * `store`'s value for `graph`, made on first use; with a `viewBase`, the predecessor's value
- * itself when no DestinationRule and no workload changed, else `copy(previous, keep)` where
- * `keep(host)` says whether no changed DestinationRule names `host` and no service of `host`
- * selects a changed workload. For values only DestinationRules, the services' workloads (and the
- * indexes a view base shares) feed, per host.
+ * itself when no DestinationRule, workload, service or namespace mTLS mode changed, else
+ * `copy(previous, keep)` where `keep(host)` says whether no changed DestinationRule names `host`,
+ * no service of `host` selects a changed workload or changed, and its namespace's mTLS mode is the
+ * same. For values only DestinationRules, the services, their workloads and namespace mTLS modes
+ * (and the indexes a view base shares) feed, per host.
  */
 export function inheritedPerGraph<T extends object>(store: WeakMap<MeshGraph, T>, graph: MeshGraph, make: () => T, copy: (previous: T, keep: (host: string) => boolean) => T): T {
   let value = store.get(graph);
@@ -84,7 +76,7 @@ const EVERY: Hosts = { exact: new Set(), suffixes: [''] };
 interface Touched {
   readonly routes: Hosts | null;
   readonly rules: Hosts | null;
-  /** The hosts of changed and moved Services and ServiceEntries (either version): no per-service value of a service of such a host is shared. */
+  /** The hosts of changed and moved Services and ServiceEntries (either version) and of services in a namespace whose mTLS mode changed: no per-service value of a service of such a host is shared. */
   readonly services: Hosts;
   /** The changed pod workloads (both versions). */
   readonly workloads: readonly Workload[];
@@ -96,7 +88,7 @@ function touchedOf(graph: MeshGraph): Touched {
   let t = TOUCHED.get(graph);
   if (t === undefined) {
     const base = graph.viewBase();
-    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed, serviceHostsOf(graph, base.graph, base.changed, base.moved)) : { routes: null, rules: null, services: NONE, workloads: [] }));
+    TOUCHED.set(graph, (t = base ? touchedHosts(graph, base.graph, base.changed, serviceHostsOf(graph, base.graph, base.changed, base.moved), mtlsHostsOf(graph, base.graph)) : { routes: null, rules: null, services: NONE, workloads: [] }));
   }
   return t;
 }
@@ -139,11 +131,31 @@ function serviceHostsOf(graph: MeshGraph, base: MeshGraph, changed: readonly Mes
   return [...hosts];
 }
 
-function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], serviceHosts: readonly string[]): Touched {
+/**
+ * The hosts of the services (in either graph) whose namespace's PeerAuthentication mode, as auto
+ * mTLS reads it (`MeshGraph.namespaceMtls`), differs between the graphs: a namespace or mesh policy
+ * added, removed, edited, or another one first. Their cluster policies (client TLS) may differ.
+ */
+function mtlsHostsOf(graph: MeshGraph, base: MeshGraph): string[] {
+  const modes = new Map<string, boolean>();
+  const hosts = new Set<string>();
+  for (const g of [graph, base]) {
+    for (const s of g.services.all) {
+      let differs = modes.get(s.namespace);
+      if (differs === undefined) modes.set(s.namespace, (differs = graph.namespaceMtls(s.namespace) !== base.namespaceMtls(s.namespace)));
+      if (differs) hosts.add(s.host);
+    }
+  }
+  return [...hosts];
+}
+
+function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], serviceHosts: readonly string[], mtlsHosts: readonly string[]): Touched {
   const workloads = changedWorkloads(graph, base, changed);
   const selected = [...(workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host)), ...serviceHosts];
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
-  const ruleHosts = rules.length === 0 && selected.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), selected);
+  // A namespace's mTLS mode feeds cluster policies only (client TLS), not routes.
+  const forRules = [...selected, ...mtlsHosts];
+  const ruleHosts = rules.length === 0 && forRules.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), forRules);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
   // root, or VirtualService some root names, and every host's routes are recomputed.
   const named = new Set<string>();
@@ -151,7 +163,7 @@ function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshO
   const virtualServices = changed.filter((o) => o.kind === 'VirtualService');
   const delegation = virtualServices.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
   const routeHosts = delegation ? null : withHosts(hostsOf(graph, [...rules, ...virtualServices].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])])), selected);
-  return { routes: routeHosts, rules: ruleHosts, services: withHosts(NONE, serviceHosts) ?? EVERY, workloads };
+  return { routes: routeHosts, rules: ruleHosts, services: withHosts(NONE, [...serviceHosts, ...mtlsHosts]) ?? EVERY, workloads };
 }
 
 /** `hosts` and the service hosts `more` (FQDNs, or `*.` wildcards of ServiceEntries); null stays null. */

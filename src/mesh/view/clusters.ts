@@ -6,12 +6,10 @@ import type { MeshGraph } from '../graph.js';
 import type { ServiceInfo } from '../services.js';
 import type { Dataplane } from '../membership.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
-import { decideMtls, type MtlsMode } from '../policy.js';
-import type { Workload } from '../workloads.js';
 import { isRecord, stringMap } from '../object.js';
 import { selects } from '../services.js';
 import { originOf } from './origin.js';
-import { inheritedPerGraph, perServiceOf, serviceBase, sharedPerGraph } from './carry.js';
+import { inheritedPerGraph, perServiceOf, serviceBase } from './carry.js';
 import { seesAsOutsider } from './push-index.js';
 import { clusterPolicy, outboundClusterName } from './traffic-policy.js';
 import type { ClusterDiscovery, ClusterPolicyView, ClusterView, ServiceEntryEndpointView } from './types.js';
@@ -31,18 +29,6 @@ function computeDataplane(graph: MeshGraph, s: ServiceInfo): Dataplane {
   return planes.size === 1 ? [...planes][0]! : 'unknown';
 }
 
-/**
- * The PeerAuthentication mode of a namespace as auto mTLS reads it (Istio `GetNamespaceMutualTLSMode`):
- * its selector-less policy, else the mesh policy in the root namespace, else PERMISSIVE.
- */
-export function namespaceMtls(graph: MeshGraph, namespace: string): MtlsMode {
-  const modes = sharedPerGraph(NAMESPACE_MTLS, graph, () => new Map<string, MtlsMode>());
-  let mode = modes.get(namespace);
-  if (mode === undefined) modes.set(namespace, (mode = decideMtls(graph.peerAuthenticationsFor({ namespace, labels: {} } as unknown as Workload)).mode));
-  return mode;
-}
-
-const NAMESPACE_MTLS = new WeakMap<MeshGraph, Map<string, MtlsMode>>();
 
 /**
  * Cluster views shared by every proxy of a graph: same DestinationRule(s) (`ruleKey`) and service
@@ -225,7 +211,7 @@ export class ClusterCollector {
   private policyOf(dr: MergedDestinationRule | null, service: ServiceInfo, port: number, subset: string | undefined): ClusterPolicyView {
     return clusterPolicy(dr, port, subset, this.graph.meshConfig, {
       dataplane: serviceDataplane(this.graph, service), external: service.location === 'MESH_EXTERNAL',
-      passthrough: service.kind === 'ServiceEntry' && service.resolution === 'NONE', namespaceMtls: namespaceMtls(this.graph, service.namespace),
+      passthrough: service.kind === 'ServiceEntry' && service.resolution === 'NONE', namespaceMtls: this.graph.namespaceMtls(service.namespace),
     });
   }
 

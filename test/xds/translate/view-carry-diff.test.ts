@@ -236,6 +236,55 @@ test('GIVEN every corpus and seeded chains of edits of kinds no shared view obje
   await chains(edits, unsharedApart, 'Gateways, Secrets, ConfigMaps, other unshared kinds and VirtualServices', SEED + 3, Math.ceil(CHAINS / 2));
 });
 
+/**
+ * Edits of Sidecars, PeerAuthentications and AuthorizationPolicies: `_mutations.ts`'s (a Sidecar
+ * added or edited, a namespace PeerAuthentication's mode, an AuthorizationPolicy's rules) and
+ * removals, workload and port-level PeerAuthentications, mesh-wide ones in the root namespace and
+ * a second namespace-wide one ahead of the first (istiod reads the first).
+ */
+const POLICY_EDITS: Mutation[] = [
+  ...MUTATIONS.filter((m) => m.name.startsWith('Sidecar') || m.name === 'PeerAuthentication' || m.name === 'AuthorizationPolicy'),
+  { name: 'policy removed', apply: (s, r) => {
+    const p = pickOf(r, s.placed.filter((x) => ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].includes(x.doc.kind)));
+    if (!p) return null;
+    s.placed.splice(s.placed.indexOf(p), 1);
+    return `${p.doc.kind} ${p.doc.metadata.namespace}/${p.doc.metadata.name} removed`;
+  } },
+  { name: 'PeerAuthentication mesh-wide', apply: (s, r) => {
+    const mode = pickOf(r, ['STRICT', 'PERMISSIVE', 'DISABLE'])!;
+    const mesh = placedOf(s, 'PeerAuthentication').find((p) => p.doc.metadata.namespace === 'istio-system' && p.doc.spec?.selector === undefined);
+    if (mesh) mesh.doc.spec = { ...(mesh.doc.spec ?? {}), mtls: { mode } };
+    else s.placed.push({ doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'mesh', namespace: 'istio-system' }, spec: { mtls: { mode } } }, file: 1, pad: 0, flow: false });
+    return `mesh-wide PeerAuthentication ${mode}`;
+  } },
+  { name: 'PeerAuthentication for a workload, port-level', apply: (s, r) => {
+    const d = pickOf(r, placedOf(s, 'Deployment').filter((p) => p.doc.metadata?.namespace !== 'istio-system'))?.doc;
+    const labels = d?.spec?.template?.metadata?.labels;
+    if (!d || !labels) return null;
+    const mode = pickOf(r, ['STRICT', 'PERMISSIVE', 'DISABLE'])!;
+    s.placed.push({ doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `pa-${Math.floor(r() * 1e6)}`, namespace: d.metadata.namespace }, spec: { selector: { matchLabels: labels }, mtls: { mode }, portLevelMtls: { 9080: { mode: pickOf(r, ['STRICT', 'DISABLE'])! } } } }, file: 1, pad: 0, flow: false });
+    return `PeerAuthentication ${mode} for ${d.metadata.namespace}/${d.metadata.name}, port 9080`;
+  } },
+  { name: 'PeerAuthentication ahead of another', apply: (s, r) => {
+    const first = pickOf(r, placedOf(s, 'PeerAuthentication').filter((p) => p.doc.spec?.selector === undefined));
+    if (!first) return null;
+    const mode = first.doc.spec?.mtls?.mode === 'DISABLE' ? 'STRICT' : 'DISABLE';
+    s.placed.splice(s.placed.indexOf(first), 0, { doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `aa-${Math.floor(r() * 1e6)}`, namespace: first.doc.metadata.namespace }, spec: { mtls: { mode } } }, file: 1, pad: 0, flow: false });
+    return `PeerAuthentication ${mode} in ${first.doc.metadata.namespace} ahead of ${first.doc.metadata.name}`;
+  } },
+];
+
+/** Sidecars, PeerAuthentications and AuthorizationPolicies in the second file (editing one moves no other kind's lines), everything else in the first. */
+function policiesApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].includes(p.doc.kind) ? 1 : 0;
+  return s;
+}
+
+test('GIVEN every corpus and seeded chains of Sidecar, PeerAuthentication (namespace, mesh-wide, workload, port-level, removed, another one first) and AuthorizationPolicy edits mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+  const edits = [...POLICY_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...POLICY_EDITS];
+  await chains(edits, policiesApart, 'Sidecars, PeerAuthentications, AuthorizationPolicies, VirtualServices and DestinationRules', SEED + 4, Math.ceil(CHAINS / 2));
+});
+
 test('GIVEN a VirtualService for ratings that routes to reviews WHEN a reload edits only the reviews Service\'s port (9080 → 9081) THEN the graph has a view base AND the ratings routes (which read reviews) are made again, to the new port, equal to a from-scratch translation, while the view objects of the hosts the edit does not reach stay shared', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   try {
@@ -330,7 +379,7 @@ test('GIVEN a reload where a Service moved down one line besides a VirtualServic
   }
 });
 
-test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit and a PeerAuthentication added WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
+test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit and an empty Namespace added WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   try {
     const first = routesApart(cloneState(corpora().at(-1)!));
@@ -349,11 +398,11 @@ test('GIVEN a VirtualService-only reload (translations shared by identity) follo
     prepareCarryOver(g2);
     const third = cloneState(second);
     third.placed.find((p) => p.doc.kind === 'DestinationRule' && p.doc.metadata.name === 'svc3')!.doc.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 4;
-    // And a PeerAuthentication added (last, so no other object moves): a policy changed, so no view
-    // base, and the third graph looks the rest up in the second's store by content.
-    third.placed.push({ doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'ns5' }, spec: { mtls: { mode: 'PERMISSIVE' } } }, file: 0, pad: 0, flow: false });
+    // And an empty Namespace added (last, so no other object moves): the namespaces changed, so no
+    // view base, and the third graph looks the rest up in the second's store by content.
+    third.placed.push({ doc: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'spare' } }, file: 0, pad: 0, flow: false });
     const g3 = await graphOf(third, join(dir, 'm'), { previous: g2 });
-    assert.is(g3.viewBase(), undefined, 'a PeerAuthentication added: no view base');
+    assert.is(g3.viewBase(), undefined, 'a Namespace added: no view base');
     const carried = packedMesh(g3, third.workloads);
     const { reused, built } = carryOverStoreOf(g3)!.counts;
     // Three clusters per service (default, v1, v2), as a proxy and proxyless; the edited rule's are built anew.
