@@ -106,7 +106,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tool
   }
 });
 
-test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the AuthorizationPolicy swap places THEN the view base is kept (one policy of each kind: their order is the same) AND the inbound mTLS and RBAC metadata point at their new lines, as a from-scratch build\'s; WHEN two PeerAuthentications of one namespace swap THEN there is no view base (their order decides the namespace mode)', async () => {
+test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the AuthorizationPolicy swap places THEN the view base is kept (one policy of each kind: their order is the same) AND the inbound mTLS and RBAC metadata point at their new lines, as a from-scratch build\'s; WHEN two PeerAuthentications of one namespace swap THEN the view base is kept AND the namespace mode, decided by the first, changes the output as a from-scratch build\'s does', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
   try {
     const start = movedState();
@@ -134,9 +134,12 @@ test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the Authoriza
     const a = at(reordered, 'PeerAuthentication', 'default');
     [reordered.placed[a], reordered.placed[a + 1]] = [reordered.placed[a + 1]!, reordered.placed[a]!];
     const g4 = await graphOf(reordered, join(dir, 'm'), { previous: g3 });
-    assert.is(g4.viewBase(), undefined, 'PeerAuthentications reordered: no view base');
+    assert.ok(g4.viewBase(), 'PeerAuthentications reordered: a view base, with shop\'s mode compared');
     const fresh4 = await graphOf(reordered, join(dir, 'm'));
-    assert.equal(differences(packedMesh(g4, reordered.workloads), packedMesh(fresh4, reordered.workloads, false)), []);
+    assert.is.not(g4.namespaceMtls('shop'), g3.namespaceMtls('shop'), 'the other policy decides shop\'s mode now');
+    const packed4 = packedMesh(g4, reordered.workloads);
+    assert.ok(differences(packedMesh(g3, two.workloads, false), packed4).length > 0, 'the output changed (client TLS toward shop)');
+    assert.equal(differences(packed4, packedMesh(fresh4, reordered.workloads, false)), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
