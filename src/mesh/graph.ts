@@ -29,6 +29,9 @@ export type { ResolvedHost, HostForm } from './hosts.js';
 /** Kinds of the policy index (`policy.ts`). */
 const POLICY_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'];
 
+/** A pod workload (`POD_WORKLOAD_KINDS`) or an Istio WorkloadEntry: an object of the workload index. */
+const isWorkloadObject = (o: MeshObject): boolean => POD_WORKLOAD_KINDS.has(o.kind) || (o.known && o.kind === 'WorkloadEntry' && o.group === 'networking.istio.io');
+
 /** An Istio Sidecar, PeerAuthentication or AuthorizationPolicy: an object of the policy index. */
 const isPolicyObject = (o: MeshObject): boolean => o.known && (o.kind === 'Sidecar' ? o.group === 'networking.istio.io' : (o.kind === 'PeerAuthentication' || o.kind === 'AuthorizationPolicy') && o.group === 'security.istio.io');
 
@@ -192,14 +195,14 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || POD_WORKLOAD_KINDS.has(o.kind) || unsharedByView(o, this.rootNamespace))
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || unsharedByView(o, this.rootNamespace))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
     this.changedForView = viewable ? changedForView : undefined;
     this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
     const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule');
-    const workloadsKept = viewable && !changedForView.some((o) => POD_WORKLOAD_KINDS.has(o.kind)) && !has('workloads');
+    const workloadsKept = viewable && !changedForView.some(isWorkloadObject) && !has('workloads');
     const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
     const servicesChanged = has('services') || changedForView.some(isServiceObject);
     this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
@@ -233,7 +236,7 @@ export class MeshGraph {
 
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
-   * ServiceEntries, pod workloads (`POD_WORKLOAD_KINDS`; not WorkloadEntries, which are ServiceEntry
+   * ServiceEntries, workloads (`POD_WORKLOAD_KINDS` and WorkloadEntries, which are also ServiceEntry
    * endpoints), Sidecars, PeerAuthentications, AuthorizationPolicies and kinds no shared view
    * object reads (`UNSHARED_KINDS`, unmodelled kinds) changed since it, and other objects at most
    * moved (same content, other position: `graph-carry.ts`), with

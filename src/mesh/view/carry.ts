@@ -93,11 +93,15 @@ function touchedOf(graph: MeshGraph): Touched {
   return t;
 }
 
-/** The changed pod workloads, with their labels in either graph (`graph`'s version, then `base`'s). */
+/**
+ * The changed workloads (pod workloads and WorkloadEntries), with their labels in either graph
+ * (`graph`'s version, then `base`'s). A WorkloadEntry is also an endpoint of the ServiceEntries
+ * whose `workloadSelector` selects it: those are among the services that select it.
+ */
 function changedWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Workload[] {
   const out: Workload[] = [];
   for (const o of changed) {
-    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w && w.kind !== 'WorkloadEntry') out.push(w);
+    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w) out.push(w);
   }
   return out;
 }

@@ -237,6 +237,60 @@ test('GIVEN every corpus and seeded chains of edits of kinds no shared view obje
 });
 
 /**
+ * Edits of WorkloadEntries (a ServiceEntry given a workloadSelector and a WorkloadEntry; an entry's
+ * address, labels, ports, weight, service account; added beside another; removed), with Service and
+ * ServiceEntry edits: a WorkloadEntry is a workload (data plane, service accounts) and an endpoint
+ * of the ServiceEntries selecting it.
+ */
+const vmAdded: Mutation = { name: 'ServiceEntry for VMs added, with a WorkloadEntry', apply: (s, r) => {
+    const n = pickOf(r, namespacesOf(s).filter((x) => x !== 'istio-system'))!;
+    const app = `vm${Math.floor(r() * 1e6)}`;
+    s.placed.push({ doc: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: app, namespace: n }, spec: { hosts: [`${app}.vms.example`], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP', targetPort: 8080 }], workloadSelector: { labels: { app } } } }, file: 1, pad: 0, flow: false });
+    s.placed.push({ doc: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: `${app}-1`, namespace: n }, spec: { address: `10.9.1.${1 + Math.floor(r() * 200)}`, labels: { app, version: 'v1' }, serviceAccount: 'vm-sa' } }, file: 1, pad: 0, flow: false });
+    return `ServiceEntry ${n}/${app} (workloadSelector app=${app}) and WorkloadEntry ${app}-1 added`;
+} };
+
+/** `m`, or where it finds nothing to edit (no ServiceEntry or WorkloadEntry yet), {@link vmAdded}: every edit applies, so the round robin never stalls. */
+const orVmAdded = (m: Mutation): Mutation => ({ name: m.name, apply: (s, r) => m.apply(s, r) ?? vmAdded.apply(s, r) });
+
+const WORKLOAD_ENTRY_EDITS: Mutation[] = [vmAdded, ...([
+  ...MUTATIONS.filter((m) => m.name.includes('WorkloadEntry')),
+  { name: 'WorkloadEntry ports, weight or service account', apply: (s, r) => {
+    const we = pickOf(r, placedOf(s, 'WorkloadEntry'))?.doc;
+    if (!we) return null;
+    const k = Math.floor(r() * 3);
+    if (k === 0) we.spec.ports = { http: 8000 + Math.floor(r() * 100), 'http-web': 9000 };
+    else if (k === 1) we.spec.weight = 1 + Math.floor(r() * 9);
+    else we.spec.serviceAccount = `vm-sa-${Math.floor(r() * 9)}`;
+    return `WorkloadEntry ${we.metadata.namespace}/${we.metadata.name}: ${JSON.stringify(we.spec)}`;
+  } },
+  { name: 'WorkloadEntry added or removed', apply: (s, r) => {
+    const wes = placedOf(s, 'WorkloadEntry');
+    if (wes.length > 0 && r() < 0.5) {
+      const p = pickOf(r, wes)!;
+      s.placed.splice(s.placed.indexOf(p), 1);
+      return `WorkloadEntry ${p.doc.metadata.namespace}/${p.doc.metadata.name} removed`;
+    }
+    const like = pickOf(r, wes)?.doc;
+    const n = like?.metadata.namespace ?? pickOf(r, namespacesOf(s))!;
+    const labels = like ? { ...like.spec.labels, version: 'v9' } : { app: 'vm' };
+    s.placed.push({ doc: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: `vm-${Math.floor(r() * 1e6)}`, namespace: n }, spec: { address: `10.9.0.${1 + Math.floor(r() * 200)}`, labels } }, file: 1, pad: 0, flow: false });
+    return `WorkloadEntry added in ${n} ${JSON.stringify(labels)}`;
+  } },
+] as Mutation[]).map(orVmAdded)];
+
+/** Services, ServiceEntries and WorkloadEntries in the second file (editing one moves no other kind's lines), everything else in the first. */
+function entriesApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = ['Service', 'ServiceEntry', 'WorkloadEntry'].includes(p.doc.kind) ? 1 : 0;
+  return s;
+}
+
+test('GIVEN every corpus and seeded chains of WorkloadEntry edits (selected by a ServiceEntry, address, labels, ports, weight, service account, added, removed) mixed with Service and ServiceEntry edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+  const edits = [...WORKLOAD_ENTRY_EDITS, ...SERVICE_EDITS.filter((_, i) => i % 3 === 0), ...WORKLOAD_ENTRY_EDITS];
+  await chains(edits, entriesApart, 'WorkloadEntries, Services and ServiceEntries', SEED + 5);
+});
+
+/**
  * Edits of Sidecars, PeerAuthentications and AuthorizationPolicies: `_mutations.ts`'s (a Sidecar
  * added or edited, a namespace PeerAuthentication's mode, an AuthorizationPolicy's rules) and
  * removals, workload and port-level PeerAuthentications, mesh-wide ones in the root namespace and
