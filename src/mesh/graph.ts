@@ -29,6 +29,9 @@ export type { ResolvedHost, HostForm } from './hosts.js';
 /** Kinds of the policy index (`policy.ts`). */
 const POLICY_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'];
 
+/** A Kubernetes Namespace: its labels decide its workloads' data plane (`membership.ts`). */
+const isNamespaceObject = (o: MeshObject): boolean => o.known && o.kind === 'Namespace' && o.group === '';
+
 /** A pod workload (`POD_WORKLOAD_KINDS`) or an Istio WorkloadEntry: an object of the workload index. */
 const isWorkloadObject = (o: MeshObject): boolean => POD_WORKLOAD_KINDS.has(o.kind) || (o.known && o.kind === 'WorkloadEntry' && o.group === 'networking.istio.io');
 
@@ -148,7 +151,7 @@ export class MeshGraph {
    * versions). Null without one.
    */
   readonly carried: { readonly kept: number; readonly changed: number; readonly moved: number } | null;
-  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads, Sidecars, PeerAuthentications, AuthorizationPolicies or kinds no shared view object reads (see `viewBase`). */
+  /** The objects changed since the predecessor (both versions) when all are VirtualServices, DestinationRules, Services, ServiceEntries, workloads, Namespaces, Sidecars, PeerAuthentications, AuthorizationPolicies or kinds no shared view object reads (see `viewBase`). */
   private readonly changedForView: readonly MeshObject[] | undefined;
   /** With `changedForView`: the moved objects the view counts as moved, not changed (`graph-carry.ts` movedRole). */
   private readonly movedForView: readonly MovedObject[] | undefined;
@@ -195,7 +198,7 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || unsharedByView(o, this.rootNamespace))
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unsharedByView(o, this.rootNamespace))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
       && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
     this.changedForView = viewable ? changedForView : undefined;
@@ -214,10 +217,12 @@ export class MeshGraph {
     const policiesKept = viewable && !has('policies') && !changedForView.some(isPolicyObject);
     this.policies = policiesKept ? prev.policies : new PolicyIndex(POLICY_KINDS.flatMap((k) => this.ofKind(k)), this.rootNamespace);
     // A kept workload (the predecessor's object, same Namespace, same MeshConfig) has the same
-    // membership, but for its evidence when its Namespace moved.
-    if (viewable && !has('namespaces')) {
+    // membership, but for its evidence when its Namespace moved, and unless its Namespace changed
+    // (labels: injection, revision, ambient).
+    if (viewable) {
+      const namespacesTouched = new Set([...changedForView, ...moved.map((m) => m.next)].filter(isNamespaceObject).map((o) => o.name));
       for (const w of this.workloads.all) {
-        const m = prev.membershipCache.get(w);
+        const m = namespacesTouched.has(w.namespace) ? undefined : prev.membershipCache.get(w);
         if (m) this.membershipCache.set(w, m);
       }
     }
@@ -237,7 +242,8 @@ export class MeshGraph {
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
    * ServiceEntries, workloads (`POD_WORKLOAD_KINDS` and WorkloadEntries, which are also ServiceEntry
-   * endpoints), Sidecars, PeerAuthentications, AuthorizationPolicies and kinds no shared view
+   * endpoints), Namespaces (with the same set of namespaces), Sidecars, PeerAuthentications,
+   * AuthorizationPolicies and kinds no shared view
    * object reads (`UNSHARED_KINDS`, unmodelled kinds) changed since it, and other objects at most
    * moved (same content, other position: `graph-carry.ts`), with
    * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and

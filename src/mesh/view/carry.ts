@@ -1,6 +1,6 @@
 /**
  * What the view of a graph built on its predecessor takes from the predecessor's view when only
- * VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads, Sidecars,
+ * VirtualServices, DestinationRules, Services, ServiceEntries, workloads, Namespaces, Sidecars,
  * PeerAuthentications and AuthorizationPolicies changed between them (`MeshGraph.viewBase`): the
  * two graphs then share their service index's unchanged services (the objects in them), and their
  * policy index when no policy changed, so
@@ -17,7 +17,8 @@
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
  *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
  *   changed, selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
- * Sidecars and AuthorizationPolicies reach nothing shared here: a proxy a Sidecar imports for
+ * A changed Namespace (its labels: injection, revision, ambient) counts as a change of every
+ * workload in it. Sidecars and AuthorizationPolicies reach nothing shared here: a proxy a Sidecar imports for
  * computes its own routes, and inbound views (authorization, mTLS) are per graph. A
  * PeerAuthentication reaches shared values only through its namespace's mode, which auto mTLS reads
  * (istiod's `BestEffortInferServiceMTLSMode`), so the modes of both graphs are compared, namespace
@@ -100,9 +101,14 @@ function touchedOf(graph: MeshGraph): Touched {
  */
 function changedWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Workload[] {
   const out: Workload[] = [];
+  const namespaces = new Set<string>();
   for (const o of changed) {
+    if (o.kind === 'Namespace') namespaces.add(o.name);
     for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w) out.push(w);
   }
+  // A changed Namespace (its labels: injection, revision, ambient) may change the data plane of
+  // every workload in it: they count as changed.
+  if (namespaces.size > 0) for (const g of [graph, base]) for (const w of g.workloads.all) if (namespaces.has(w.namespace)) out.push(w);
   return out;
 }
 

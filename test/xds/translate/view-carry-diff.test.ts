@@ -291,6 +291,35 @@ test('GIVEN every corpus and seeded chains of WorkloadEntry edits (selected by a
 });
 
 /**
+ * Edits of Namespaces' labels (injection on and off, ambient, a revision, an unrelated label): a
+ * Namespace's labels decide the data plane of every workload in it (`membership.ts`).
+ */
+const NAMESPACE_EDITS: Mutation[] = [
+  ...MUTATIONS.filter((m) => m.name === 'Namespace labels'),
+  { name: 'Namespace revision or injection label', apply: (s, r) => {
+    const n = pickOf(r, placedOf(s, 'Namespace').filter((p) => p.doc.metadata?.name !== 'istio-system'))?.doc;
+    if (!n) return null;
+    const labels = ((n.metadata ??= {}).labels ??= {});
+    const k = Math.floor(r() * 3);
+    if (k === 0) { delete labels['istio-injection']; labels['istio.io/rev'] = 'canary'; }
+    else if (k === 1) labels['istio-injection'] = 'disabled';
+    else { delete labels['istio.io/dataplane-mode']; labels['istio-injection'] = 'enabled'; }
+    return `Namespace ${n.metadata.name}: labels ${JSON.stringify(labels)}`;
+  } },
+];
+
+/** Namespaces in the second file (editing one moves no other kind's lines), everything else in the first. */
+function namespacesApart(s: MeshState): MeshState {
+  for (const p of s.placed) p.file = p.doc.kind === 'Namespace' ? 1 : 0;
+  return s;
+}
+
+test('GIVEN every corpus and seeded chains of Namespace label edits (injection on, off, disabled, ambient, a revision, unrelated) mixed with Deployment edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+  const edits = [...NAMESPACE_EDITS, ...POD_EDITS.filter((_, i) => i % 2 === 0), ...NAMESPACE_EDITS];
+  await chains(edits, namespacesApart, 'Namespaces and Deployments', SEED + 6, Math.ceil(CHAINS / 2));
+});
+
+/**
  * Edits of Sidecars, PeerAuthentications and AuthorizationPolicies: `_mutations.ts`'s (a Sidecar
  * added or edited, a namespace PeerAuthentication's mode, an AuthorizationPolicy's rules) and
  * removals, workload and port-level PeerAuthentications, mesh-wide ones in the root namespace and
