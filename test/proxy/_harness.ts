@@ -147,11 +147,18 @@ export function get(port: number, path: string, headers: Record<string, string> 
   });
 }
 
-/** Waits until `f()` is true (polling every 10 ms) or throws after `ms`. */
+/**
+ * How many times its stated `ms` a wait allows before failing: `ms` is what an idle machine comfortably
+ * needs, a loaded CI machine can be several times slower, and a wait that returns as soon as its
+ * condition holds costs nothing for the slack (a hang still fails, after 10 x `ms`).
+ */
+export const WAIT_SLACK = 10;
+
+/** Waits until `f()` is true (polling every 10 ms) or throws after `ms` x {@link WAIT_SLACK}. */
 export async function until(f: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + ms * WAIT_SLACK;
   while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms * WAIT_SLACK} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -28,7 +28,7 @@ test('GIVEN the proxy command serving a slow request WHEN SIGTERM arrives THEN t
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
-    await until(() => /admin (\d+)/.test(stderr), 15_000, `the proxy to start (stderr: ${stderr})`);
+    await until(() => /admin (\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
     const admin = Number(/admin (\d+)/.exec(stderr)![1]);
     let ready = false;
     for (let i = 0; i < 200 && !ready; i++) {

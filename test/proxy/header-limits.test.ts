@@ -34,7 +34,7 @@ test('GIVEN the default max_headers_count and a listener with max_headers_count 
   });
   const proxy = await startTestProxy(xds.port);
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     const dflt = proxy.listenerAddress('dflt')!.port;
     const ten = proxy.listenerAddress('ten')!.port;
     assert.match(await send(dflt, `GET /ok HTTP/1.1\r\n${H}${headers(98)}\r\n`), /^HTTP\/1\.1 200 /, '99 headers are within the default 100');

@@ -45,7 +45,7 @@ test('GIVEN a writable --access-log file WHEN the proxy starts and quits THEN th
     const file = join(dir, 'access.log');
     const running = main(['proxy', '--xds', `127.0.0.1:${xdsPort}`, '--node', 'a/b', '--admin', '127.0.0.1:0', '--prometheus', 'off', '--readiness', 'off', '--drain-timeout', '0', '--access-log', file], c.io);
     let adminPort = 0;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while (adminPort === 0 && Date.now() < deadline) {
       adminPort = Number(/admin (\d+)/.exec(c.stderr())?.[1] ?? 0);
       await new Promise((r) => setTimeout(r, 20));

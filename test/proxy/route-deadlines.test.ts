@@ -38,7 +38,7 @@ test('GIVEN a route timeout of 1 s WHEN armed on the sweep THEN it fires once, a
   const t0 = performance.now();
   armDeadline(o, COARSE_MIN_MS, t0);
   assert.is(sweptDeadlines(), 1, 'a timeout of 1 s is swept, not timed on its own');
-  await until(() => o.firedAt.length > 0, 30_000, 'the deadline to fire');
+  await until(() => o.firedAt.length > 0, 3000, 'the deadline to fire');
   const late = o.firedAt[0]! - (t0 + COARSE_MIN_MS);
   const loopLag = await lag;
   assert.ok(late >= 0, `fired ${-late} ms before its deadline`);
@@ -57,7 +57,7 @@ test('GIVEN a route timeout under 1 s WHEN armed THEN it keeps a precise timer o
   armDeadline(o, 120, t0);
   assert.is(sweptDeadlines(), 0, 'not on the sweep');
   assert.ok(o.deadlineTimer !== undefined);
-  await until(() => o.firedAt.length > 0, 30_000, 'the deadline to fire');
+  await until(() => o.firedAt.length > 0, 3000, 'the deadline to fire');
   const late = o.firedAt[0]! - (t0 + 120);
   assert.ok(late >= -1, `fired ${-late} ms before its deadline`);
   // A plain timer armed at the same moment runs in the same pass of the event loop, however late that

@@ -36,7 +36,7 @@ export async function withProxy(cfg: { clusters: Cluster[]; endpoints: ClusterLo
   let proxy: Awaited<ReturnType<typeof startTestProxy>> | undefined;
   try {
     proxy = await startTestProxy(xds.port, { extensions: createExtensions({ random: cfg.random }) });
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     const p = proxy;
     const { port } = p.listenerAddress('l1')!;
     await fn({

@@ -29,7 +29,7 @@ async function withFault(fault: Record<string, unknown>, fn: (port: number, prox
   });
   const proxy = await startTestProxy(xds.port, { extensions: createExtensions({ random: seeded(42) }) });
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     assert.equal(proxy.ads.nacks, []);
     await fn(proxy.listenerAddress('l1')!.port, proxy, echo);
   } finally {

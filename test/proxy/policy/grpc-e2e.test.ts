@@ -42,7 +42,7 @@ async function withGrpcProxy(backendPort: number, action: Record<string, unknown
   const xds = await startXds({ clusters: [edsCluster('svc', { http2: true })], endpoints: [assignment('svc', [{ port: backendPort }])], listeners: [listener], routes: [routeConfig('r1', [vhost('svc', action, route)])] });
   const proxy = await startTestProxy(xds.port, { extensions: createExtensions() });
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await fn(proxy.listenerAddress('l1')!.port);
   } finally {
     await proxy.close();

@@ -80,7 +80,7 @@ export function assignment(name: string, ports: number[], metadata: Array<JsonOb
 }
 
 /** Waits until the proxy holds every named SDS secret. */
-export async function waitSecrets(p: ProxyHandle, tlsProvider: SecurityTls, names: string[], ms = 5000): Promise<void> {
+export async function waitSecrets(p: ProxyHandle, tlsProvider: SecurityTls, names: string[], ms = 30_000): Promise<void> {
   const t0 = Date.now();
   while (!names.every((n) => tlsProvider.secrets.get(n))) {
     if (Date.now() - t0 > ms) throw new Error(`secrets ${names.filter((n) => !tlsProvider.secrets.get(n)).join(', ')} not received after ${ms} ms; NACKs: ${p.ads.nacks.map((x) => x.message).join(' | ') || 'none'}`);

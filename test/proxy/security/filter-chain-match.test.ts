@@ -108,7 +108,7 @@ test('GIVEN a TLS client and a plaintext client on real sockets WHEN inspected T
     const p = net.connect(port, '127.0.0.1', () => p.write('GET / HTTP/1.1\r\n\r\n'));
     p.on('error', () => {});
     const t0 = Date.now();
-    while (seen.length < 2 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    while (seen.length < 2 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 10));
     t.destroy(); p.destroy();
     const sorted = seen.sort((a, b) => a.tp.localeCompare(b.tp));
     assert.equal(sorted, [{ tp: 'raw_buffer', sni: '', first: 'G'.charCodeAt(0) }, { tp: 'tls', sni: 'svc.example', first: 0x16 }]);

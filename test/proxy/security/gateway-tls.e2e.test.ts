@@ -41,7 +41,7 @@ test('GIVEN a gateway with SIMPLE, MUTUAL, SNI passthrough and TCP listeners WHE
   const ext = createExtensions();
   const proxy = await startTestProxy(xds.port, { extensions: ext });
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['kubernetes://simple', 'kubernetes://mutual', 'kubernetes://mutual-cacert']);
     const gw = proxy.listenerAddress('gateway-443')!.port;
     const ca = pki.ca.rootCertificatePem;
@@ -72,7 +72,7 @@ test('GIVEN a gateway with SIMPLE, MUTUAL, SNI passthrough and TCP listeners WHE
     // Plain TCP proxying.
     assert.is(await roundTrip(proxy.listenerAddress('tcp-9000')!.port, 'ping'), 'tcp:ping');
     const t0 = Date.now();
-    while (!proxy.log.some((e) => e.upstreamCluster === 'tcp') && Date.now() - t0 < 2000) { proxy.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
+    while (!proxy.log.some((e) => e.upstreamCluster === 'tcp') && Date.now() - t0 < 30_000) { proxy.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
     const tcpLine = proxy.log.find((e) => e.upstreamCluster === 'tcp');
     assert.ok(tcpLine, `tcp_proxy access log entries: ${JSON.stringify(proxy.log.map((e) => e.upstreamCluster))}`);
     assert.equal([tcpLine!.flags, tcpLine!.bytesReceived, tcpLine!.bytesSent], [[], 4, 8]);

@@ -42,7 +42,7 @@ test('GIVEN HTTP/1.1 over TLS (node:http) WHEN Host is missing, Expect: foo, a w
     return proxy.log.find((e) => e.path === path)!;
   };
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['kubernetes://simple']);
     const port = proxy.listenerAddress('gw')!.port;
     const ca = pki.ca.rootCertificatePem;

@@ -56,7 +56,7 @@ test('GIVEN STRICT and PERMISSIVE inbound chains with AuthorizationPolicy RBAC a
   const ext = createExtensions();
   const proxy = await startTestProxy(xds.port, { extensions: ext });
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
     const strict = proxy.listenerAddress('strict')!.port;
     const permissive = proxy.listenerAddress('permissive')!.port;
@@ -99,11 +99,11 @@ test('GIVEN STRICT and PERMISSIVE inbound chains with AuthorizationPolicy RBAC a
     xds.publish({ clusters: [inbound([app.port]), outbound(strict)], endpoints: [], listeners, routes: [], secrets });
     const t0 = Date.now();
     let hop = await get(proxy.listenerAddress('outbound')!.port, '/hop');
-    while (hop.status !== 200 && Date.now() - t0 < 3000) { await new Promise((r) => setTimeout(r, 50)); hop = await get(proxy.listenerAddress('outbound')!.port, '/hop'); }
+    while (hop.status !== 200 && Date.now() - t0 < 30_000) { await new Promise((r) => setTimeout(r, 50)); hop = await get(proxy.listenerAddress('outbound')!.port, '/hop'); }
     assert.is(hop.status, 200, JSON.stringify(hop));
     assert.is(JSON.parse(hop.body).url, '/hop');
     const t1 = Date.now();
-    while (!proxy.log.some((e) => e.path === '/hop' && e.downstreamPeerUriSan) && Date.now() - t1 < 2000) { proxy.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
+    while (!proxy.log.some((e) => e.path === '/hop' && e.downstreamPeerUriSan) && Date.now() - t1 < 30_000) { proxy.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
     const inboundLine = proxy.log.find((e) => e.path === '/hop' && e.upstreamCluster === 'inbound|8080||');
     assert.is(inboundLine?.downstreamPeerUriSan, FRONTEND, 'the inbound side logs the caller SPIFFE ID');
     const denied = proxy.log.find((e) => e.status === 403);

@@ -54,7 +54,7 @@ function exchange(port: number, payload: Buffer, halfClose = true): Promise<Buff
   });
 }
 
-const until = async (cond: () => boolean, ms = 3000) => { const t0 = Date.now(); while (!cond() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10)); };
+const until = async (cond: () => boolean, ms = 30_000) => { const t0 = Date.now(); while (!cond() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10)); };
 
 test('GIVEN tcp_proxy to one cluster WHEN binary bytes are sent and the client half-closes THEN they arrive untouched, the reply comes back, the log counts bytes', async () => {
   const b = await backend('a');

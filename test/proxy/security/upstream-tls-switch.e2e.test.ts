@@ -49,14 +49,14 @@ test('GIVEN a cluster switched plaintext → TLS → plaintext by new snapshots 
   const clusterHasTls = () => proxy.store.clusters.get('web')?.compiled.source.transportSocket !== undefined;
   const settle = () => new Promise((r) => setTimeout(r, 50));
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     const port = proxy.listenerAddress('in')!.port;
     const first = await get(port, '/', { host: 'web' });
     assert.is(first.body, 'plain', JSON.stringify(first));
     assert.is((await get(port, '/', { host: 'web' })).body, 'plain'); // the keep-alive connection is reused
 
     xds.publish(set(true));
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 30_000;
     while (!clusterHasTls()) { if (Date.now() > deadline) throw new Error('TLS cluster not accepted'); await settle(); }
     await settle();
     const afterTls = await get(port, '/', { host: 'web' });
@@ -64,7 +64,7 @@ test('GIVEN a cluster switched plaintext → TLS → plaintext by new snapshots 
     assert.is(afterTls.body, 'tls', 'after the cluster switched to TLS the next request must be encrypted');
 
     xds.publish(set(false));
-    const deadline2 = Date.now() + 3000;
+    const deadline2 = Date.now() + 30_000;
     while (clusterHasTls()) { if (Date.now() > deadline2) throw new Error('plaintext cluster not accepted'); await settle(); }
     await settle();
     assert.is((await get(port, '/', { host: 'web' })).body, 'plain', 'after the switch back the next request must be plaintext');
@@ -87,12 +87,12 @@ test('GIVEN transport_socket_matches WHEN an endpoint\'s tlsMode metadata change
   const proxy = await startTestProxy(xds.port, { extensions: createExtensions() });
   const labelled = () => proxy.store.clusters.get('web')?.compiled.staticHosts[0]?.transportSocketMatch !== undefined;
   const waitFor = async (want: boolean) => {
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 30_000;
     while (labelled() !== want) { if (Date.now() > deadline) throw new Error(`metadata ${want ? 'set' : 'cleared'} not accepted`); await new Promise((r) => setTimeout(r, 20)); }
     await new Promise((r) => setTimeout(r, 50));
   };
   try {
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     const port = proxy.listenerAddress('in')!.port;
     assert.is((await get(port, '/', { host: 'web' })).body, 'plain');
     xds.publish(set(true));
