@@ -18,7 +18,7 @@ const AdsClientCtor = grpc.makeGenericClientConstructor(definition, 'AggregatedD
 
 export interface AdsTestStream {
   send(req: MessageInitShape<typeof DiscoveryRequestSchema>): void;
-  /** The next response; rejects after `ms` (default 2000) or when the stream ends first. */
+  /** The next response; rejects after `ms` (default 30 s: a loaded machine may answer late, a lost push still fails) or when the stream ends first. */
   next(ms?: number): Promise<DiscoveryResponse>;
   /** Resolves true when no response arrives within `ms`. */
   silentFor(ms: number): Promise<boolean>;
@@ -41,7 +41,7 @@ export function openAds(port: number, client: grpc.Client = newAdsClient(port)):
   });
   return {
     send: (req) => call.write(create(DiscoveryRequestSchema, req)),
-    next: (ms = 2000) => new Promise((resolve, reject) => {
+    next: (ms = 30_000) => new Promise((resolve, reject) => {
       if (queue.length) return resolve(queue.shift()!);
       if (finished) return reject(new Error('stream ended'));
       const t = setTimeout(() => { waiter = undefined; reject(new Error(`no response within ${ms} ms`)); }, ms);

@@ -23,7 +23,7 @@ const snap = (i: number) => createSnapshot(meshResources('svc:80', { a: [1000 + 
 /** The bystander: a stream opened first, which must still receive a push after each bad input. */
 async function healthyStillServed(): Promise<void> {
   cache.setSnapshot('healthy', snap(++healthyVersion));
-  const r = await healthy.next(3000);
+  const r = await healthy.next(30_000);
   assert.is(r.typeUrl, TYPE_URL.endpoint);
   healthy.send({ typeUrl: TYPE_URL.endpoint, resourceNames: ['a'], versionInfo: r.versionInfo, responseNonce: r.nonce });
 }
@@ -133,7 +133,7 @@ test('GIVEN 2,000 streams opened, served and dropped WHEN all are gone THEN stre
       return s;
     });
     for (let i = 0; i < 100; i++) if (!cache.getSnapshot(`churn-${i}`)) cache.setSnapshot(`churn-${i}`, snap(0));
-    await Promise.all(streams.map((s) => s.next(10_000)));
+    await Promise.all(streams.map((s) => s.next(30_000)));
     for (const s of streams) s.cancel();
     await until(() => server.streamCount === 1, 10_000, () => `all churned streams to close (open: ${server.streamCount}, status: ${server.status.report().streams})`);
   };

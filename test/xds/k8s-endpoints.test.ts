@@ -20,7 +20,7 @@ let source: KubernetesEndpointSource;
 let changes = 0;
 const logs: string[] = [];
 
-const until = async (cond: () => boolean, what: () => string, ms = 5000) => {
+const until = async (cond: () => boolean, what: () => string, ms = 30_000) => {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what()}`);

@@ -51,7 +51,7 @@ async function fetchSecrets(node: Parameters<AdsTestStream['send']>[0]['node'], 
   const s = openAds(h.port);
   try {
     s.send({ node, typeUrl: SECRET_TYPE_URL, resourceNames: names });
-    const r = await s.next(5000);
+    const r = await s.next(30_000);
     assert.is(r.typeUrl, SECRET_TYPE_URL);
     s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
     return secretsOf(r);
@@ -111,7 +111,7 @@ test('GIVEN a stream subscribed to Secrets WHEN nothing changes and it ACKs THEN
   const s = openAds(h.port);
   try {
     s.send({ node: { id: 'bookinfo/details-v1' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['default'] });
-    const r = await s.next(5000);
+    const r = await s.next(30_000);
     s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['default'], versionInfo: r.versionInfo, responseNonce: r.nonce });
     assert.ok(await h.reload());
     assert.ok(await s.silentFor(300), 'a reload of unchanged input re-uses the issued certificate, so nothing is pushed');

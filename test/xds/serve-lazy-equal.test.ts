@@ -58,7 +58,7 @@ test('GIVEN an eager and a lazy xds serve on one mesh WHEN reloads edit a Virtua
     // Subscribed to ratings' load assignment, which the edit moves to another address.
     const ratings = ['outbound|8080||ratings.front.svc.cluster.local'];
     stream.send({ node: { id: connected }, typeUrl: TYPE_URL.endpoint, resourceNames: ratings });
-    const first = await stream.next(5000);
+    const first = await stream.next(30_000);
     assert.is(first.resources.length, 1);
     stream.send({ typeUrl: TYPE_URL.endpoint, resourceNames: ratings, versionInfo: first.versionInfo, responseNonce: first.nonce });
 
@@ -71,7 +71,7 @@ test('GIVEN an eager and a lazy xds serve on one mesh WHEN reloads edit a Virtua
     const after = lazy.publish();
     assert.equal([after.made, after.published], [1, 1], `only the connected node is made: ${JSON.stringify(after)}`);
     assert.ok((after.deferred ?? 0) > 5, 'the others are deferred');
-    const pushed = await stream.next(5000);
+    const pushed = await stream.next(30_000);
     assert.is(pushed.typeUrl, TYPE_URL.endpoint);
     assert.not.equal(pushed.versionInfo, first.versionInfo, 'the connected node got the change');
     for (const id of lazy.cache.nodeIds()) if (id !== connected) assert.is(lazy.cache.versionOf(id), 'deferred', `${id} waits for its node`);

@@ -26,7 +26,7 @@ test('GIVEN xds serve on bookinfo, eager WHEN nothing is connected THEN grpc: sn
     assert.is(h.cache.versionOf(grpc), 'deferred');
     assert.is(h.cache.versionOf('grpc:bookinfo/details-v1'), 'deferred');
     stream.send({ node: { id: grpc }, typeUrl: TYPE_URL.listener, resourceNames: [] });
-    const r = await stream.next(5000);
+    const r = await stream.next(30_000);
     assert.ok(r.resources.length > 0, 'the proxyless node gets its api_listeners');
     assert.match(h.cache.versionOf(grpc) ?? '', /^[0-9a-f]{16}$/);
     const file = readdirSync(work).map((f) => join(work, f)).find((f) => /timeout: \S+/.test(readFileSync(f, 'utf8')));

@@ -38,7 +38,7 @@ test('GIVEN lazy xds serve with one node connected WHEN an unchanged reload foll
   const stream = openAds(h.port);
   try {
     stream.send({ node: { id: 'shop/reviews-v1' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['default'] });
-    const first = await stream.next(5000);
+    const first = await stream.next(30_000);
     stream.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['default'], versionInfo: first.versionInfo, responseNonce: first.nonce });
     const oldChain = chainOf(first.resources[0]!);
 
@@ -55,7 +55,7 @@ test('GIVEN lazy xds serve with one node connected WHEN an unchanged reload foll
     const renewal = h.publish();
     assert.equal([renewal.made, renewal.published], [1, 1], `the connected node is made again: ${JSON.stringify(renewal)}`);
     assert.match(logs.at(-1)!, /^xds serve: 1 snapshot\(s\) published, \d+ deferred until their node connects; \d+ workload certificates re-issued; reloaded in .*the previous graph kept\)$/, logs.at(-1));
-    const pushed = await stream.next(5000);
+    const pushed = await stream.next(30_000);
     assert.is(pushed.typeUrl, SECRET_TYPE_URL);
     const newChain = chainOf(pushed.resources[0]!);
     assert.not.equal(newChain, oldChain, 'a new certificate');
@@ -81,7 +81,7 @@ test('GIVEN lazy xds serve with one node connected WHEN the input becomes unusab
   const stream = openAds(h.port);
   try {
     stream.send({ node: { id: 'shop/reviews-v1' }, typeUrl: SECRET_TYPE_URL, resourceNames: ['default'] });
-    const first = await stream.next(5000);
+    const first = await stream.next(30_000);
     stream.send({ typeUrl: SECRET_TYPE_URL, resourceNames: ['default'], versionInfo: first.versionInfo, responseNonce: first.nonce });
     const oldChain = chainOf(first.resources[0]!);
     const lastGood = h.cache.getSnapshot('shop/reviews-v1')!;
@@ -95,7 +95,7 @@ test('GIVEN lazy xds serve with one node connected WHEN the input becomes unusab
     assert.not.ok(await h.reload(), 'still refused past renewal time');
     clock = Date.now();
     assert.match(logs.at(-1)!, /^xds serve: \d+ workload certificates? re-issued on the last good config \(the input is still refused\): 1 snapshot\(s\) published/, logs.slice(-3).join('\n'));
-    const pushed = await stream.next(5000);
+    const pushed = await stream.next(30_000);
     assert.is(pushed.typeUrl, SECRET_TYPE_URL);
     const newChain = chainOf(pushed.resources[0]!);
     assert.not.equal(newChain, oldChain, 'a new certificate, though the input is refused');

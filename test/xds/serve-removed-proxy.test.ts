@@ -23,7 +23,7 @@ test('GIVEN xds serve on bookinfo WHEN details-v1 is renamed and reviews-v1 (als
   const stream = openAds(h.port);
   try {
     stream.send({ node: { id: placed }, typeUrl: TYPE_URL.listener, resourceNames: [] });
-    assert.ok((await stream.next(5000)).resources.length > 0);
+    assert.ok((await stream.next(30_000)).resources.length > 0);
     for (const id of ['bookinfo/details-v1', 'grpc:bookinfo/details-v1', 'bookinfo/reviews-v1', placed]) assert.ok(h.cache.getSnapshot(id), `${id} served at first`);
     const file = readdirSync(work).map((f) => join(work, f)).find((f) => readFileSync(f, 'utf8').includes('name: details-v1'))!;
     let text = readFileSync(file, 'utf8').replaceAll('name: details-v1', 'name: details-v9');

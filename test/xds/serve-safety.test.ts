@@ -45,7 +45,7 @@ test('GIVEN a served mesh WHEN an edit makes the check suite report an error THE
   try {
     // The gateway's route table for bookinfo: the edit below routes it to an undefined subset.
     s.send({ node: { id: 'istio-ingress/istio-ingressgateway' }, typeUrl: TYPE_URL.listener });
-    const lds = await s.next(5000);
+    const lds = await s.next(30_000);
     s.send({ typeUrl: TYPE_URL.listener, versionInfo: lds.versionInfo, responseNonce: lds.nonce });
     const goodVersion = h.cache.getSnapshot('istio-ingress/istio-ingressgateway')!.version;
     const before = rejections();

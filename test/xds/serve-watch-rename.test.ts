@@ -42,10 +42,10 @@ for (const watched of ['directory', 'file'] as const) {
       assert.is(published(), 1, logs.join('\n'));
       await new Promise((r) => setTimeout(r, 100));
       atomicSave(input, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 7s'), 1);
-      await until(() => published() >= 2, 5000, `the first atomic save to be reloaded; log:\n${logs.join('\n')}`);
+      await until(() => published() >= 2, 30_000, `the first atomic save to be reloaded; log:\n${logs.join('\n')}`);
       await new Promise((r) => setTimeout(r, 150));
       atomicSave(input, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 9s'), 2);
-      await until(() => published() >= 3, 5000, `the second atomic save to be reloaded; log:\n${logs.join('\n')}`);
+      await until(() => published() >= 3, 30_000, `the second atomic save to be reloaded; log:\n${logs.join('\n')}`);
     } finally {
       await h.close();
       rmSync(work, { recursive: true, force: true });
@@ -70,11 +70,11 @@ test('GIVEN xds serve watching a directory WHEN the directory is replaced at its
       writeFileSync(join(next, 'app.yaml'), APP.replace(/connectTimeout: \S+/, `connectTimeout: ${i + 1}s`));
       renameSync(input, join(work, `in.old${i}`));
       renameSync(next, input);
-      await until(() => published() >= 1 + i, 5000, `replacement ${i} to be reloaded; log:\n${logs.join('\n')}`);
+      await until(() => published() >= 1 + i, 30_000, `replacement ${i} to be reloaded; log:\n${logs.join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 150));
     writeFileSync(join(input, 'app.yaml'), APP.replace(/connectTimeout: \S+/, 'connectTimeout: 9s'));
-    await until(() => published() >= 5, 5000, `the in-place edit after the replacements to be reloaded; log:\n${logs.join('\n')}`);
+    await until(() => published() >= 5, 30_000, `the in-place edit after the replacements to be reloaded; log:\n${logs.join('\n')}`);
   } finally {
     await h.close();
     rmSync(work, { recursive: true, force: true });
@@ -104,7 +104,7 @@ test('GIVEN xds serve watching a ConfigMap volume\'s directory (dist -> ..data/d
       symlinkSync(version(i), join(volume, '..data_tmp'));
       renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
       rmSync(join(volume, `..v${i - 1}`), { recursive: true, force: true });
-      await until(() => published() >= 1 + i, 5000, `ConfigMap update ${i} to be reloaded; log:\n${logs.join('\n')}`);
+      await until(() => published() >= 1 + i, 30_000, `ConfigMap update ${i} to be reloaded; log:\n${logs.join('\n')}`);
     }
   } finally {
     await h.close();

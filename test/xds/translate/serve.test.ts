@@ -29,7 +29,7 @@ test.after(async () => {
 test('GIVEN xds serve on an app WHEN a sidecar node subscribes to CDS THEN it receives the translated clusters; an edited input is pushed, an unusable one is not', async () => {
   const s = openAds(h.port);
   s.send({ node: { id: 'httpbin/httpbin-v1' }, typeUrl: TYPE_URL.cluster });
-  const first = await s.next(5000);
+  const first = await s.next(30_000);
   assert.ok(first.resources.length > 2, `only ${first.resources.length} clusters`);
   assert.ok(h.cache.getSnapshot('grpc:httpbin/httpbin-v1'), 'proxyless node id published too');
   s.send({ typeUrl: TYPE_URL.cluster, versionInfo: first.versionInfo, responseNonce: first.nonce });
@@ -42,7 +42,7 @@ test('GIVEN xds serve on an app WHEN a sidecar node subscribes to CDS THEN it re
 
   const original = readFileSync(join(ROOT, 'dist/httpbin.k8s.yaml'), 'utf8');
   writeFileSync(input, original.replace(/connectTimeout: \S+|maxConnections: \d+/, (m) => (m.startsWith('max') ? 'maxConnections: 7' : 'connectTimeout: 7s')));
-  const pushed = await s.next(5000);
+  const pushed = await s.next(30_000);
   assert.not.equal(pushed.versionInfo, first.versionInfo, 'the watcher re-translated the edited input and pushed it');
   s.close();
 });
