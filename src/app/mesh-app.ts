@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
 import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, STAGE_DIR, writeAtomically } from './promote.js';
-import { enableSourceTracking, sourceOf } from './source-tracking.js';
+import { enableSourceTracking, fieldSourcesOf, sourceOf, type SourcePosition } from './source-tracking.js';
 import { installErrorReporter } from '../constructs/_errors.js';
 import { addSyncWaves } from './sync-waves.js';
 import { planSynth, type SynthPlan } from './synth-plan.js';
@@ -37,6 +37,8 @@ export interface SourceMapEntry {
   readonly constructPath: string;
   readonly file?: string;
   readonly line?: number;
+  /** Lines of parts of the object made elsewhere, by field path joined with dots (`spec.http.2`: the `addRoute` that added the third route). */
+  readonly fields?: Readonly<Record<string, SourcePosition>>;
 }
 
 /**
@@ -106,12 +108,14 @@ export class MeshApp extends App {
       const file = `${outRel}/${Names.toDnsLabel(chart)}${this.outputFileExtension}`;
       (byChart.get(chart) ?? []).forEach(({ object, json }, i) => {
         const src = sourceOf(object, root);
+        const fields = fieldSourcesOf(object, root, src);
         out[`${file}#${i}`] = {
           kind: json.kind,
           ...(json.metadata.namespace ? { namespace: json.metadata.namespace } : {}),
           name: json.metadata.name,
           constructPath: object.node.path,
           ...(src ? { file: src.file, line: src.line } : {}),
+          ...(fields ? { fields } : {}),
         };
       });
     }

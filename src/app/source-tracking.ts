@@ -57,3 +57,34 @@ export function sourceOfStack(stack: string | undefined, root: string): SourcePo
   }
   return undefined;
 }
+
+/** What made one part of an object: a captured call stack (`addRoute`), or a construct (where it was created). */
+export type FieldMaker = { readonly stack: string } | { readonly construct: IConstruct };
+
+const FIELD_MAKERS = new WeakMap<IConstruct, () => Readonly<Record<string, FieldMaker>>>();
+
+/**
+ * Registers, for an ApiObject, what made its parts, by field path joined with dots (`spec.http.2`),
+ * asked for at synth time (`makers` runs then, when parts added after construction are known).
+ * The source map records their TypeScript lines (`SourceOrigin.fields`) so findings on a part
+ * point at the line that made it. A construct registers for the objects it renders (RouteTable).
+ */
+export function registerFieldMakers(object: IConstruct, makers: () => Readonly<Record<string, FieldMaker>>): void {
+  FIELD_MAKERS.set(object, makers);
+}
+
+/**
+ * The TypeScript lines of the parts of `object` registered with {@link registerFieldMakers} whose
+ * line differs from `own` (the object's), in field path order; undefined when none.
+ */
+export function fieldSourcesOf(object: IConstruct, root: string, own: SourcePosition | undefined): Record<string, SourcePosition> | undefined {
+  const makers = FIELD_MAKERS.get(object)?.();
+  if (!makers) return undefined;
+  const out: Record<string, SourcePosition> = {};
+  for (const key of Object.keys(makers).sort()) {
+    const maker = makers[key]!;
+    const at = 'stack' in maker ? sourceOfStack(maker.stack, root) : sourceOf(maker.construct, root);
+    if (at && (at.file !== own?.file || at.line !== own?.line)) out[key] = at;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -1,5 +1,6 @@
 import type { MeshGraph } from '../mesh/graph.js';
 import type { MeshObject } from '../mesh/object.js';
+import { sourceAt } from '../mesh/types.js';
 import type { Rule, RuleContext, RuleOptions } from './rule.js';
 import type { Finding } from './types.js';
 
@@ -24,7 +25,7 @@ export function runRules(graph: MeshGraph, rules: readonly Rule[], ruleOptions: 
           message,
           resource: object.ref,
           location: opts.path ? object.locate(opts.path) : object.location,
-          source: object.source,
+          source: sourceAt(object.source, opts.path),
           ...(opts.path ? { fieldPath: opts.path } : {}),
         });
       },

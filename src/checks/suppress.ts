@@ -1,5 +1,6 @@
 import { exceptionMatches, expiredNotice, isExpired } from './config/exceptions.js';
 import type { ConfigException } from './config/types.js';
+import { sourceAt } from '../mesh/types.js';
 import type { FieldPath, FileLocation, Finding, ResourceRef, RuleMeta, SourceOrigin, SuppressedFinding } from './types.js';
 
 /** Comma-separated rule ids or istioctl codes whose findings on this object are waived. */
@@ -58,7 +59,7 @@ export function suppressionProblems(targets: Iterable<SuppressionTarget>): Findi
       message: `${SUPPRESS_ANNOTATION}: "${codes}" is ignored because ${SUPPRESS_REASON_ANNOTATION} is missing; add a reason or remove the suppression`,
       resource: target.resource,
       location: target.locate?.(fieldPath) ?? target.location,
-      source: target.source,
+      source: sourceAt(target.source, fieldPath),
       fieldPath,
     });
   }

@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { VirtualService, type VirtualServiceSpec, type VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
+import { registerFieldMakers } from '../app/source-tracking.js';
 import { PropError } from './_errors.js';
 import { checkDnsLabel, checkExportTo, checkHost, checkObjectName } from './_validate.js';
 import type { IRoutable } from './destination.js';
@@ -99,6 +100,9 @@ export class RouteTable extends Construct {
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
     this.node.addValidation({ validate: () => this.validateRoutes() });
+    // The source map's per-route lines: the addRoute call, or the construct that added the route.
+    registerFieldMakers(this.virtualService, () => (this.props.overrides?.http !== undefined ? {} : Object.fromEntries(
+      this.ordered().map((e, i) => [`spec.http.${i}`, e.stack !== undefined ? { stack: e.stack } : { construct: e.by }]))));
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import diff from 'microdiff';
 import type { MeshObject } from '../mesh/object.js';
-import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../mesh/types.js';
+import { sourceAt, type FieldPath, type FileLocation, type ResourceRef, type SourceOrigin } from '../mesh/types.js';
 import { routeSplits, splitChanges, type SplitChange } from './route-splits.js';
 import { pairSections, routeChanges, routePath, withoutRoutes, type RouteChange, type SectionPairing } from './route-order.js';
 
@@ -60,7 +60,7 @@ function identity(o: MeshObject): string {
 }
 
 function describe(o: MeshObject): DiffObject {
-  return { ref: o.ref, group: o.group, location: o.location, source: o.source };
+  return { ref: o.ref, group: o.group, location: o.location, source: sourceAt(o.source) };
 }
 
 function byRef(a: DiffObject, b: DiffObject): number {

@@ -8,7 +8,7 @@
 import type { MeshGraph } from '../mesh/graph.js';
 import { isRecord, type MeshObject } from '../mesh/object.js';
 import { routeRulesOf } from '../mesh/route-rules.js';
-import type { FileLocation, SourceOrigin } from '../mesh/types.js';
+import { sourceAt, type FileLocation, type SourceOrigin } from '../mesh/types.js';
 
 /** One destination of a route: `host[/subset][:port]` and its share in percent (0–100). */
 export interface MapDestination {
@@ -137,7 +137,7 @@ function routesOf(vs: MeshObject, graph: MeshGraph): MapRoute[] {
       retries,
       terminal,
       location: vs.locate(path),
-      source: vs.source,
+      source: sourceAt(vs.source, path),
       virtualService: `${vs.namespace}/${vs.name}`,
     });
   }

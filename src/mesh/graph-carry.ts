@@ -92,7 +92,7 @@ export function sameContent(a: MeshObject, b: MeshObject): boolean {
 
 function sameOrigin(a: MeshObject['source'], b: MeshObject['source']): boolean {
   if (a === null || b === null) return a === b;
-  return a.constructPath === b.constructPath && a.file === b.file && a.line === b.line;
+  return a.constructPath === b.constructPath && a.file === b.file && a.line === b.line && JSON.stringify(a.fields ?? null) === JSON.stringify(b.fields ?? null);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SourceOrigin } from './types.js';
+import type { SourceOrigin, SourcePosition } from './types.js';
 import { problem, type InputProblem } from './problems.js';
 
 /**
@@ -8,7 +8,9 @@ import { problem, type InputProblem } from './problems.js';
  * `{"version":1,"objects":{"dist/0000-app.k8s.yaml#3":{"kind":"VirtualService","namespace":"shop","name":"cart","constructPath":"…","file":"apps/x.ts","line":42}}}`.
  * Keys are manifest paths relative to the project root (forward slashes) plus `#<0-based document index>`;
  * `kind`/`namespace`/`name` say which object the entry was written for (`namespace` absent when the
- * manifest had none), `file`/`line` are absent when no TypeScript line was found.
+ * manifest had none), `file`/`line` are absent when no TypeScript line was found; `fields` (optional)
+ * maps field paths joined with dots to the lines that made those parts (`"spec.http.2":{"file":
+ * "apps/x.ts","line":57}`: the `addRoute` of a RouteTable's third route).
  */
 export interface SourceMapFile {
   readonly version: 1;
@@ -103,7 +105,8 @@ export class SourceMapResolver {
       const byIdentity = new Map<string, LoadedEntry | null>();
       for (const [k, v] of Object.entries(json.objects)) {
         if (!v || typeof v.constructPath !== 'string') continue;
-        const origin = { constructPath: v.constructPath, file: typeof v.file === 'string' ? v.file : '', line: typeof v.line === 'number' ? v.line : 0 };
+        const fields = fieldsOf(v.fields);
+        const origin: SourceOrigin = { constructPath: v.constructPath, file: typeof v.file === 'string' ? v.file : '', line: typeof v.line === 'number' ? v.line : 0, ...(fields ? { fields } : {}) };
         const object = typeof v.kind === 'string' && typeof v.name === 'string'
           ? { kind: v.kind, name: v.name, ...(typeof v.namespace === 'string' ? { namespace: v.namespace } : {}) } : undefined;
         const entry: LoadedEntry = object ? { origin, object } : { origin };
@@ -142,6 +145,17 @@ export class SourceMapResolver {
     if (!p) cache.set(key, (p = make()));
     return p;
   }
+}
+
+/** An entry's `fields` (field path → TypeScript line), keeping only well-formed ones; undefined when none. */
+function fieldsOf(v: unknown): Record<string, SourcePosition> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, SourcePosition> = {};
+  for (const [k, p] of Object.entries(v as Record<string, unknown>)) {
+    const at = p as Partial<SourcePosition> | null;
+    if (at && typeof at.file === 'string' && at.file !== '' && typeof at.line === 'number' && Number.isInteger(at.line) && at.line > 0) out[k] = { file: at.file, line: at.line };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Whether a map entry's object is `wanted`; kind and namespace are compared only when `wanted` has a kind. */

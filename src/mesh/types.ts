@@ -17,6 +17,18 @@ export interface SourceOrigin {
   /** Source file relative to the project root, e.g. `apps/bookinfo/reviews.ts`. */
   readonly file: string;
   readonly line: number;
+  /**
+   * TypeScript lines of parts of the object made elsewhere than the object itself, by field path
+   * joined with dots (`spec.http.2`: the `addRoute` call, or the CanaryRelease or HeaderSplit,
+   * that added the third HTTP route of a RouteTable). Read through `sourceAt`. @default none
+   */
+  readonly fields?: Readonly<Record<string, SourcePosition>>;
+}
+
+/** A line of the project's TypeScript: `file` relative to the project root, `line` 1-based. */
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
 }
 
 export interface ResourceRef {
@@ -27,3 +39,19 @@ export interface ResourceRef {
 
 /** A path into an object's body, e.g. `['spec', 'http', 0, 'route', 1, 'weight']`. */
 export type FieldPath = readonly (string | number)[];
+
+/**
+ * The TypeScript origin of `path` in an object whose origin is `source`: the line of the deepest
+ * part of `path` that `source.fields` names (a route added by `addRoute`), else the object's own;
+ * without `fields` either way (what findings and reports carry). Null stays null.
+ */
+export function sourceAt(source: SourceOrigin | null, path?: FieldPath): SourceOrigin | null {
+  if (source === null) return null;
+  const plain: SourceOrigin = { constructPath: source.constructPath, file: source.file, line: source.line };
+  if (!source.fields || !path) return source.fields ? plain : source;
+  for (let n = path.length; n > 0; n--) {
+    const at = source.fields[path.slice(0, n).join('.')];
+    if (at) return { constructPath: source.constructPath, file: at.file, line: at.line };
+  }
+  return plain;
+}

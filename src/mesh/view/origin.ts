@@ -1,10 +1,10 @@
-import type { FieldPath, FileLocation } from '../types.js';
+import { sourceAt, type FieldPath, type FileLocation } from '../types.js';
 import type { MeshObject } from '../object.js';
 import type { Origin } from './types.js';
 
 /** The origin of `path` in `o`: reference, field path, file position and TypeScript origin. */
 export function originOf(o: MeshObject, path: FieldPath): Origin {
-  return { ref: o.ref, path, location: o.locate(path), source: o.source };
+  return { ref: o.ref, path, location: o.locate(path), source: sourceAt(o.source, path) };
 }
 
 /**
@@ -28,7 +28,7 @@ export function lazyOriginOf(o: MeshObject, path: FieldPath): Origin {
       }
       return location;
     },
-    source: o.source,
+    source: sourceAt(o.source, path),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { sourceAt } from '../../../mesh/types.js';
 import type { Rule } from '../../rule.js';
 import type { Finding } from '../../types.js';
 
@@ -46,7 +47,7 @@ export function onInputCopy(graph: MeshGraph, f: Finding, isContextFile: (file: 
     message: `${first.kind} ${where} is also defined by context file ${f.location.file}:${f.location.line}: in GitOps two applications (Argo CD, Flux) would own one object and the last sync wins; meshproof checks this copy. Delete one copy, or rename this one (metadata.name) if both are meant to exist`,
     resource: first.ref,
     location: first.location,
-    source: first.source,
+    source: sourceAt(first.source),
   }];
 }
 
