@@ -65,7 +65,8 @@ test('GIVEN a 48 MB file of `---` WHEN loaded with the default limits THEN the d
   const { problems, documents } = await loadInputs([file]);
   assert.equal(problems.map((p) => p.code), ['input/too-many-documents']);
   assert.is(documents, 200_000);
-  assert.ok(performance.now() - t < 20_000);
+  // Without the document limit the load runs out of a 4 GB heap after about two minutes; with it, seconds (60 s: a loaded machine).
+  assert.ok(performance.now() - t < 60_000, `${(performance.now() - t).toFixed(0)} ms`);
 });
 
 test('GIVEN 200 MB of anchored YAML across 50 files WHEN checked in a 192 MB heap THEN the byte limit stops it with exit 2, never an out-of-memory crash', () => {
