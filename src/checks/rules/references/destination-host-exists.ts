@@ -50,8 +50,10 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
     } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
       hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
     } else {
-      const near = nearestHost(graph, d.host, resolved.form === 'short', vs.namespace, visible);
-      if (near) hint += `; did you mean "${near}"?`;
+      const elsewhere = resolved.form === 'short' ? sameNameElsewhere(graph, d.host, visible) : undefined;
+      const near = elsewhere ? undefined : nearestHost(graph, d.host, resolved.form === 'short', vs.namespace, visible);
+      if (elsewhere) hint += `; Service ${elsewhere.namespace}/${elsewhere.object.name} exists in another namespace: write "${elsewhere.host}"`;
+      else if (near) hint += `; did you mean "${near}"?`;
     }
     ctx.report(vs, `Referenced ${what} host not found: "${d.host}"${hint}`, { path: hostPath });
     return;
@@ -63,6 +65,16 @@ function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d:
   ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}; ${available.length > 0 ? `it exposes ${available.join(', ')}` : 'it declares no ports'}`, {
     path: [...path, 'port', 'number'],
   });
+}
+
+/**
+ * A visible Kubernetes Service of another namespace named like the short `host`: the Service a short
+ * name meant when it was written in a VirtualService of another namespace (istiod expands a short name
+ * with the namespace of the VirtualService that writes it, a delegate's own included).
+ */
+function sameNameElsewhere(graph: MeshGraph, host: string, visible: (s: ServiceInfo) => boolean): ServiceInfo | undefined {
+  const name = host.toLowerCase();
+  return graph.services.all.find((s) => s.kind === 'Service' && s.object.name === name && visible(s));
 }
 
 /**
