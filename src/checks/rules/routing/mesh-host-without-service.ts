@@ -1,5 +1,6 @@
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { otherDomainHint } from '../references/_helpers.js';
 import { isMeshBound } from './_helpers.js';
 
 /** `routing/mesh-host-without-service`: a mesh VirtualService host that no Service or ServiceEntry provides. */
@@ -30,9 +31,11 @@ const meshHostWithoutService: Rule = {
       hosts.forEach((h, i) => {
         if (found[i]) return;
         const resolved = graph.resolveHost(h, vs.namespace);
-        const hint = resolved.likely && graph.servicesForHost(resolved.likely, vs.namespace).length > 0
-          ? `; Istio does not expand "${h}": did you mean "${resolved.likely}"?`
-          : resolved.form === 'short' ? ` (resolved to ${resolved.fqdn}); fix the host or add the Service` : '; fix the host, or add a ServiceEntry for it';
+        const domainHint = otherDomainHint(graph, resolved.fqdn);
+        const hint = domainHint ? `: ${domainHint}`
+          : resolved.likely && graph.servicesForHost(resolved.likely, vs.namespace).length > 0
+            ? `; Istio does not expand "${h}": did you mean "${resolved.likely}"?`
+            : resolved.form === 'short' ? ` (resolved to ${resolved.fqdn}); fix the host or add the Service` : '; fix the host, or add a ServiceEntry for it';
         ctx.report(vs, `Host ${JSON.stringify(h)} of this mesh VirtualService matches no Service or ServiceEntry visible in namespace ${vs.namespace}, so sidecars never apply its routes${hint}`, { path: ['spec', 'hosts', i] });
       });
     }
