@@ -5,13 +5,16 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-/** One HTTPRoute match as istiod converts it: one Istio http route per match (conversion.go convertHTTPRoute). */
+/** One HTTPRoute or GRPCRoute match as istiod converts it: one Istio http route per match (conversion.go convertHTTPRoute, convertGRPCRoute). */
 interface Entry {
   readonly route: MeshObject;
   readonly rule: number;
   /** Index in `matches`, or -1 when the rule has none (the CRD default: PathPrefix "/"). */
   readonly match: number;
-  /** Path match type rank as istiod's getURIRank: Exact 3, PathPrefix 2, RegularExpression 1. */
+  /**
+   * Path match type rank as istiod's getURIRank: Exact 3, PathPrefix 2, RegularExpression 1, no path -1;
+   * a GRPCRoute rule without matches (no match at all) ranks -2: sortHTTPRoutes puts match-less routes last.
+   */
   readonly rank: number;
   readonly length: number;
   readonly method: boolean;
@@ -46,18 +49,47 @@ function entryOf(route: MeshObject, rule: number, match: number, m: Readonly<Rec
   };
 }
 
+/**
+ * The path istiod matches for a GRPCRoute method match (conversion.go createGRPCURIMatch): gRPC calls are
+ * POST /<service>/<method>, so an Exact service and method is an exact path, a service alone a prefix, and
+ * a method alone or a RegularExpression a regex. Undefined when the match has no method (headers only).
+ */
+function grpcPathOf(method: unknown): { readonly type: string; readonly value: string } | undefined {
+  if (!isRecord(method)) return undefined;
+  const service = typeof method.service === 'string' ? method.service : undefined;
+  const name = typeof method.method === 'string' ? method.method : undefined;
+  if (service === undefined && name === undefined) return undefined;
+  const regex = method.type === 'RegularExpression';
+  if (service === undefined) return { type: 'RegularExpression', value: `/[^/]+/${name!}` };
+  if (name === undefined) return regex ? { type: 'RegularExpression', value: `/${service}/.+` } : { type: 'PathPrefix', value: `/${service}/` };
+  return { type: regex ? 'RegularExpression' : 'Exact', value: `/${service}/${name}` };
+}
+
+function grpcEntryOf(route: MeshObject, rule: number, match: number, m: Readonly<Record<string, unknown>> | undefined): Entry {
+  if (!m) return { route, rule, match, rank: -2, length: 0, method: false, headers: 0, queryParams: 0, key: JSON.stringify(['all']), label: 'every call' };
+  const path = grpcPathOf(m.method);
+  const headers = pairs(m.headers, true);
+  const method = isRecord(m.method) ? [m.method.service, m.method.method].filter((x) => typeof x === 'string').join('/') : '';
+  const label = [...(method ? [`method ${method}`] : []), ...headers.map((h) => `header ${h}`)].join(', ');
+  return {
+    route, rule, match, rank: path ? RANK[path.type]! : -1, length: path?.value.length ?? 0, method: false, headers: headers.length, queryParams: 0,
+    key: JSON.stringify([path?.type ?? '', path?.value ?? '', '', headers, []]), label,
+  };
+}
+
 function entriesOf(route: MeshObject): Entry[] {
   const out: Entry[] = [];
+  const grpc = route.kind === 'GRPCRoute';
   (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((r, i) => {
     if (!isRecord(r)) return;
     const matches = Array.isArray(r.matches) && r.matches.length > 0 ? r.matches.filter(isRecord) : null;
-    if (!matches) out.push(entryOf(route, i, -1, {}));
-    else matches.forEach((m, k) => out.push(entryOf(route, i, k, m)));
+    if (!matches) out.push(grpc ? grpcEntryOf(route, i, -1, undefined) : entryOf(route, i, -1, {}));
+    else matches.forEach((m, k) => out.push(grpc ? grpcEntryOf(route, i, k, m) : entryOf(route, i, k, m)));
   });
   return out;
 }
 
-/** istiod's sortHTTPRoutes comparator: path rank, path length, method, header count, query count (stable). */
+/** istiod's sortHTTPRoutes comparator: match-less last, then path rank, path length, method, header count, query count (stable). */
 function precedence(a: Entry, b: Entry): number {
   return b.rank - a.rank || b.length - a.length || Number(b.method) - Number(a.method) || b.headers - a.headers || b.queryParams - a.queryParams;
 }
@@ -84,16 +116,18 @@ function virtualHosts(listener: Readonly<Record<string, unknown>>, hostnames: re
 }
 
 const pathOf = (e: Entry): FieldPath => (e.match < 0 ? ['spec', 'rules', e.rule] : ['spec', 'rules', e.rule, 'matches', e.match]);
-const where = (e: Entry): string => `HTTPRoute ${e.route.namespace}/${e.route.name} spec.rules[${e.rule}]${e.match < 0 ? ' (no matches: PathPrefix /)' : `.matches[${e.match}]`}`;
+const noMatches = (e: Entry): string => (e.route.kind === 'GRPCRoute' ? ' (no matches: every call)' : ' (no matches: PathPrefix /)');
+const where = (e: Entry): string => `${e.route.kind} ${e.route.namespace}/${e.route.name} spec.rules[${e.rule}]${e.match < 0 ? noMatches(e) : `.matches[${e.match}]`}`;
 
 /**
- * `gatewayapi/merged-route-shadowed`: HTTPRoutes sharing a hostname on one Gateway listener are merged
- * into one route table, and a match that an earlier one repeats is never reached.
+ * `gatewayapi/merged-route-shadowed`: HTTPRoutes (and, apart from them, GRPCRoutes) sharing a hostname
+ * on one Gateway listener are merged into one route table, and a match that an earlier one repeats is
+ * never reached.
  */
 const mergedRouteShadowed: Rule = {
   id: 'gatewayapi/merged-route-shadowed',
   severity: 'warning',
-  summary: 'Two HTTPRoute matches for the same hostname on one Gateway listener are identical: istiod merges the routes and only the first one (oldest route, then namespace/name) is ever reached.',
+  summary: 'Two HTTPRoute (or two GRPCRoute) matches for the same hostname on one Gateway listener are identical: istiod merges the routes and only the first one (oldest route, then namespace/name) is ever reached.',
   docs: [
     'istiod merges every HTTPRoute attached to a Gateway for one hostname into one route table',
     '(pilot/pkg/config/kube/gateway route_collections.go): the routes are ordered by `metadata.creationTimestamp`, then',
@@ -106,14 +140,17 @@ const mergedRouteShadowed: Rule = {
     'the first is reached, and the second route\'s backends get none of those requests. A rule without `matches` is',
     'PathPrefix "/". Which route comes first depends on creation time, which git does not record: without',
     'creationTimestamp the order checked is namespace then name, and the message says the order may differ in the',
-    'cluster. GRPCRoutes are not judged. Fix: make the matches differ (a longer path, a header) or move both rules into',
-    'one HTTPRoute and keep one.',
+    'cluster. GRPCRoutes are merged the same way among themselves (route_collections.go GRPCRouteMerged), a method',
+    'match becoming the path /<service>/<method> (createGRPCURIMatch: an exact service and method an Exact path, a',
+    'service alone a prefix, a method alone or a RegularExpression a regex) and a rule without matches taking every call',
+    'after all others. Fix: make the matches differ (a longer path, a header, another method) or move both rules into',
+    'one route and keep one.',
   ].join(' '),
-  kinds: ['HTTPRoute', 'Gateway'],
+  kinds: ['HTTPRoute', 'GRPCRoute', 'Gateway'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const groups = new Map<string, MeshObject[]>();
-    for (const route of k8s.ofKind('HTTPRoute')) {
+    for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
       const hostnames = stringList(route.spec.hostnames) ?? [];
       const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
       const keys = new Set<string>();
@@ -127,8 +164,9 @@ const mergedRouteShadowed: Rule = {
           if (typeof l.name !== 'string') continue;
           if (typeof p.sectionName === 'string' && p.sectionName !== l.name) continue;
           if (typeof p.port === 'number' && p.port !== l.port) continue;
-          if (listenerRejection(gateway, 'HTTPRoute', route.namespace, l.name, nsLabels, undefined, hostnames) !== undefined) continue;
-          for (const h of virtualHosts(l, hostnames)) keys.add(`${ns}/${p.name}\u0000${String(l.port)}\u0000${h}`);
+          if (listenerRejection(gateway, route.kind, route.namespace, l.name, nsLabels, undefined, hostnames) !== undefined) continue;
+          // HTTPRoutes and GRPCRoutes are merged in separate collections: one table per kind.
+          for (const h of virtualHosts(l, hostnames)) keys.add(`${ns}/${p.name}\u0000${String(l.port)}\u0000${h}\u0000${route.kind}`);
         }
       }
       for (const key of keys) {
@@ -139,7 +177,7 @@ const mergedRouteShadowed: Rule = {
     }
     const reported = new Set<string>();
     for (const [key, routes] of groups) {
-      const [gateway, port, host] = key.split('\u0000') as [string, string, string];
+      const [gateway, port, host, kind] = key.split('\u0000') as [string, string, string, string];
       const ordered = [...routes].sort(routeOrder);
       const timed = ordered.every((r) => created(r) !== '');
       const table = ordered.flatMap(entriesOf).sort(precedence);
@@ -157,8 +195,8 @@ const mergedRouteShadowed: Rule = {
           ? `its own ${earlier.rule === e.rule ? `matches[${earlier.match}]` : `spec.rules[${earlier.rule}]`} has it first`
           : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
         ctx.report(e.route, `${where(e)}${e.match < 0 ? '' : ` (${e.label})`} is never reached for ${host} on Gateway ${gateway} port ${port}: ${order}; ` +
-          'istiod merges the HTTPRoutes of one gateway hostname into one route table and the first identical match takes every request. ' +
-          'Make the matches differ (a longer path, a header or method), or keep one of them', { path: pathOf(e) });
+          `istiod merges the ${kind}s of one gateway hostname into one route table and the first identical match takes every request. ` +
+          `Make the matches differ (${kind === 'GRPCRoute' ? 'another service or method, a header' : 'a longer path, a header or method'}), or keep one of them`, { path: pathOf(e) });
       }
     }
   },
