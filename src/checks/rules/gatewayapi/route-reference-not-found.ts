@@ -60,6 +60,17 @@ function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
 }
 
 /**
+ * How to fix a parentRef to a missing Gateway: a Gateway of that name in another namespace is the one
+ * meant (parentRefs[].namespace defaults to the route's namespace), else fix the name or create it.
+ */
+function gatewayElsewhere(gateways: readonly MeshObject[], p: Ref): string {
+  const same = gateways.filter((g) => g.name === p.name).map((g) => g.namespace);
+  if (same.length === 0) return 'fix the name or namespace, or create the Gateway';
+  const how = p.namespaced ? `set namespace: ${same[0]!}` : `add namespace: ${same[0]!} (an omitted namespace is the route's own, ${p.namespace})`;
+  return `Gateway ${p.name} exists in namespace ${same.join(', ')}: ${how} to the parentRef`;
+}
+
+/**
  * Rules whose backendRefs all have weight 0 (an omitted weight is 1): per the Gateway API, and istiod's
  * conversion (weightSum == 0), every request they match gets 500 (a TCP connection is refused), unless an
  * HTTP rule redirects.
@@ -183,7 +194,7 @@ const routeReferenceNotFound: Rule = {
         if (p.group === GATEWAY_API_GROUP && p.kind === 'Gateway') {
           const gateway = k8s.get('Gateway', p.namespace, p.name);
           if (!gateway) {
-            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; fix the name or namespace, or create the Gateway`, { path: p.path });
+            ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; ${gatewayElsewhere(k8s.ofKind('Gateway'), p)}`, { path: p.path });
           } else {
             const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
             const hostnames = stringList(route.spec.hostnames) ?? [];
