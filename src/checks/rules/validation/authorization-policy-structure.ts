@@ -1,4 +1,5 @@
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { refusedConditions } from './_authz-conditions.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -43,7 +44,7 @@ const authorizationPolicyStructure: Rule = {
   id: 'validation/authorization-policy-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, or a `from` / `to` entry whose source or operation is missing or sets nothing.',
+  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, a `from` / `to` entry whose source or operation is missing or sets nothing, or a `when` condition on an unknown attribute or with values it cannot parse.',
   docs: [
     'Istio\'s `ValidateAuthorizationPolicy` refuses, beyond the CRD schema, a rule with `from: []` or `to: []`, a',
     '`from` entry without `source` or with `source: {}` (none of principals, requestPrincipals, namespaces, ipBlocks,',
@@ -51,7 +52,12 @@ const authorizationPolicyStructure: Rule = {
     'with `operation: {}` (none of ports, methods, paths, hosts or their `not` forms). The whole policy is refused, so',
     'whatever it was meant to allow or deny does not happen. A common cause is a misspelt field (`source: {namespace:',
     'x}`) that the schema drops, leaving the source empty. A rule that should match every request is written `{}`.',
-    'Fix: fill the source or operation, or remove the empty list.',
+    'It also refuses a `when` condition without `key`, with neither `values` nor `notValues`, or that',
+    'security.ValidateAttribute refuses: an attribute Istio does not know (`source.namespaces` for `source.namespace`; the',
+    'source FIELDS are plural, the condition ATTRIBUTES singular), a header or claim key not written `name[x]`, an empty',
+    'value, an IP or CIDR (`source.ip`, `remote.ip`, `destination.ip`) or port (`destination.port`) that does not parse,',
+    'and the retired `destination.namespace` / `destination.labels[...]` / `destination.name` / `destination.user`.',
+    'Fix: fill the source or operation, or remove the empty list; spell the condition key as an attribute.',
   ].join(' '),
   kinds: ['AuthorizationPolicy'],
   check(graph, ctx) {
@@ -59,6 +65,10 @@ const authorizationPolicyStructure: Rule = {
       (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
         for (const [message, path] of refusedRuleShapes(rule, i)) {
           ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; name what the ${String(path[3])} entry matches, or remove it (a rule matching every request is written {})`, { path });
+        }
+        for (const [message, path] of refusedConditions(rule, i)) {
+          ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; write the condition with a key Istio knows (source.namespace, source.principal, ` +
+            'source.ip, remote.ip, request.headers[name], request.auth.claims[name], destination.port, connection.sni, …) and at least one value', { path });
         }
       });
     }
