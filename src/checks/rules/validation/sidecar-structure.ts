@@ -1,12 +1,33 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
+/** The loopback and wildcard hosts ValidateSidecar accepts in an ingress `defaultEndpoint` ("" is ":port"). */
+const ENDPOINT_HOSTS = ['', '127.0.0.1', '0.0.0.0', '::1', '::'];
+
+/**
+ * Why Istio's ValidateSidecar refuses an ingress `defaultEndpoint`, or undefined: `unix://<path>`, or
+ * host:port as Go's net.SplitHostPort reads it, with a loopback or wildcard host and a port NUMBER in
+ * 1..65535 (a port name such as `127.0.0.1:http` is "not a number").
+ */
+function defaultEndpointProblem(endpoint: string): string | undefined {
+  if (endpoint.startsWith('unix://')) return endpoint.length > 'unix://'.length ? undefined : 'unix address must not be empty';
+  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(endpoint);
+  const colon = endpoint.lastIndexOf(':');
+  if (!bracketed && colon < 0) return `address ${endpoint}: missing port in address`;
+  const [host, port] = bracketed ? [bracketed[1]!, bracketed[2]!] : [endpoint.slice(0, colon), endpoint.slice(colon + 1)];
+  if (!bracketed && host.includes(':')) return `address ${endpoint}: too many colons in address`;
+  if (!ENDPOINT_HOSTS.includes(host)) return 'sidecar: defaultEndpoint must be of form 127.0.0.1:<port>,0.0.0.0:<port>,[::1]:port,[::]:port,unix://filepath or unset';
+  if (!/^[+-]?\d+$/.test(port)) return `sidecar: defaultEndpoint port (${port}) is not a number`;
+  const n = Number(port);
+  return n >= 1 && n <= 65535 ? undefined : `port number ${n} must be in the range 1..65535`;
+}
+
 /** `validation/sidecar-structure` (IST0106): Sidecar egress listeners Istio's ValidateSidecar refuses beyond the CRD schema. */
 const sidecarStructure: Rule = {
   id: 'validation/sidecar-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A Sidecar whose listeners Istio\'s admission webhook refuses: an egress listener without port that is not the last, two without port, two on the same port, or a listener port without number.',
+  summary: 'A Sidecar whose listeners Istio\'s admission webhook refuses: an egress listener without port that is not the last, two without port, two on the same port, a listener port without number, or an ingress defaultEndpoint that is not a loopback or wildcard address with a port number.',
   docs: [
     'Istio\'s `ValidateSidecar` (pkg/config/validation) refuses egress listeners the CRD schema lets through: the',
     'catch-all listener (no `port`) must be the last one ("the egress listener with empty port should be the last',
@@ -14,6 +35,9 @@ const sidecarStructure: Rule = {
     'listeners bound to IP addresses may not use the same port number ("ports on IP bound listeners must be unique").',
     'A listener `port` written without `number` (by `name` only) is refused too: an egress port 0 needs a `unix://` bind',
     '("ports with 0 value must have a unix domain socket bind address"), an ingress port needs a number in 1..65535.',
+    'An ingress `defaultEndpoint` must be `127.0.0.1:<port>`, `0.0.0.0:<port>`, `[::1]:<port>`, `[::]:<port>` or',
+    '`unix://<path>` with a port NUMBER: `127.0.0.1:http` is refused ("defaultEndpoint port (http) is not a number"),',
+    'as is a host name such as `localhost:8080`.',
     'The whole Sidecar is then refused, so the workloads keep the namespace or mesh default. `kubectl apply` fails',
     'with the webhook\'s message and `istioctl analyze` reports IST0106. Fix: move the listener without port to the',
     'end, merge the duplicates.',
@@ -51,7 +75,15 @@ const sidecarStructure: Rule = {
         ports.add(n);
       });
       (Array.isArray(sc.spec.ingress) ? sc.spec.ingress : []).forEach((l, i) => {
-        if (!isRecord(l) || !isRecord(l.port) || (l.port.number !== undefined && l.port.number !== 0)) return;
+        if (!isRecord(l)) return;
+        if (typeof l.defaultEndpoint === 'string' && l.defaultEndpoint !== '') {
+          const problem = defaultEndpointProblem(l.defaultEndpoint);
+          if (problem) {
+            ctx.report(sc, `${problem}: spec.ingress[${i}].defaultEndpoint is "${l.defaultEndpoint}"; write the address the application listens on as ` +
+              '127.0.0.1:<port number>, 0.0.0.0:<port number> (or [::1], [::]), or unix://<path>, e.g. 127.0.0.1:8080', { path: ['spec', 'ingress', i, 'defaultEndpoint'] });
+          }
+        }
+        if (!isRecord(l.port) || (l.port.number !== undefined && l.port.number !== 0)) return;
         ctx.report(sc, `port number 0 must be in the range 1..65535: spec.ingress[${i}].port has no number` +
           `${typeof l.port.name === 'string' ? ` (only name "${l.port.name}", which does not identify a port)` : ''}; set port.number to the port the workload receives traffic on`, { path: ['spec', 'ingress', i, 'port'] });
       });
