@@ -54,25 +54,53 @@ function deployedGatewayAccount(gw: MeshObject): string | undefined {
   return UNSUFFIXED_CLASSES.has(cls) ? gw.name : `${gw.name}-${cls}`;
 }
 
+/** One identity a policy names: a principal as written, or a service account turned into the principal it matches. */
+interface NamedIdentity {
+  /** `<trust domain>/ns/<namespace>/sa/<service account>`. */
+  readonly principal: string;
+  readonly path: FieldPath;
+  /** An exclusion (`notPrincipals`, `notServiceAccounts`, `notValues`). */
+  readonly negated: boolean;
+  /** How messages name it: `Principal "…"` or `Service account "…"`. */
+  readonly label: string;
+  /** The value to suggest for namespace `ns`, account `sa`, written as this identity was. */
+  readonly suggest: (trustDomain: string, ns: string, sa: string) => string;
+}
+
 /**
- * Every principal an AuthorizationPolicy matches or excludes callers by, with its field path:
+ * Every identity an AuthorizationPolicy matches or excludes callers by, with its field path:
  * `from[].source.principals[]` / `notPrincipals[]` and the `values` / `notValues` of `when[]` conditions on
- * `source.principal` (the same matcher in Istio's generator.go). `negated` for the exclusions.
+ * `source.principal` (the same matcher in Istio's generator.go), and `from[].source.serviceAccounts[]` /
+ * `notServiceAccounts[]` and `when[]` conditions on `source.serviceAccount`, written `<namespace>/<name>` or
+ * `<name>` in the policy's namespace (generator.go serviceAccountRegex: any trust domain, that namespace and
+ * account). `negated` for the exclusions.
  */
-function principalsOf(ap: MeshObject): { principal: string; path: FieldPath; negated: boolean }[] {
-  const out: { principal: string; path: FieldPath; negated: boolean }[] = [];
+function principalsOf(ap: MeshObject): NamedIdentity[] {
+  const out: NamedIdentity[] = [];
+  const principal = (value: string, path: FieldPath, negated: boolean) => out.push({
+    principal: value, path, negated, label: `Principal "${value}"`, suggest: (td, ns, sa) => `${td}/ns/${ns}/sa/${sa}`,
+  });
+  const account = (value: string, path: FieldPath, negated: boolean) => {
+    const [ns, sa] = value.includes('/') ? value.split('/', 2) as [string, string] : [ap.namespace, value];
+    out.push({
+      principal: `cluster.local/ns/${ns}/sa/${sa}`, path, negated, label: `Service account "${value}"`,
+      suggest: (_, n, a) => (value.includes('/') || n !== ap.namespace ? `${n}/${a}` : a),
+    });
+  };
   (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
     if (!isRecord(rule)) return;
     (Array.isArray(rule.from) ? rule.from : []).forEach((from, j) => {
       const source = isRecord(from) && isRecord(from.source) ? from.source : undefined;
-      for (const field of ['principals', 'notPrincipals'] as const) {
-        (stringList(source?.[field]) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'from', j, 'source', field, k], negated: field === 'notPrincipals' }));
+      for (const field of ['principals', 'notPrincipals', 'serviceAccounts', 'notServiceAccounts'] as const) {
+        const add = field.endsWith('rincipals') ? principal : account;
+        (stringList(source?.[field]) ?? []).forEach((v, k) => add(v, ['spec', 'rules', i, 'from', j, 'source', field, k], field.startsWith('not')));
       }
     });
     (Array.isArray(rule.when) ? rule.when : []).forEach((cond, j) => {
-      if (!isRecord(cond) || cond.key !== 'source.principal') return;
+      if (!isRecord(cond) || (cond.key !== 'source.principal' && cond.key !== 'source.serviceAccount')) return;
+      const add = cond.key === 'source.principal' ? principal : account;
       for (const field of ['values', 'notValues'] as const) {
-        (stringList(cond[field]) ?? []).forEach((principal, k) => out.push({ principal, path: ['spec', 'rules', i, 'when', j, field, k], negated: field === 'notValues' }));
+        (stringList(cond[field]) ?? []).forEach((v, k) => add(v, ['spec', 'rules', i, 'when', j, field, k], field === 'notValues'));
       }
     });
   });
@@ -104,6 +132,8 @@ const principalNotFound: Rule = {
     '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
     'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
     'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
+    'Service accounts (`source.serviceAccounts`, `notServiceAccounts`, conditions on `source.serviceAccount`;',
+    '`<namespace>/<name>`, or `<name>` in the policy\'s namespace) are checked the same way.',
     'Exclusions (`notPrincipals`, `notValues` on `source.principal`) are checked too: one that matches nobody excludes',
     'nobody, so an ALLOW rule still admits (and a DENY rule still blocks) the callers it was meant to leave out.',
     'A Gateway API Gateway counts as running as the service account istiod deploys it with (`<name>-<class>`, e.g.',
@@ -119,7 +149,7 @@ const principalNotFound: Rule = {
     const identities = identitiesOf(graph);
     const namespaces = new Set(graph.namespaces());
     for (const ap of policies) {
-      for (const { principal, path, negated } of principalsOf(ap)) {
+      for (const { principal, path, negated, label, suggest } of principalsOf(ap)) {
         if (principal.startsWith('spiffe://')) {
           ctx.report(ap, `Principal "${principal}" starts with spiffe://, which Istio adds itself (it matches "spiffe://${principal}"), so it never matches; ` +
             `write "${principal.slice('spiffe://'.length)}"`, { path });
@@ -133,8 +163,8 @@ const principalNotFound: Rule = {
           // Nothing at all of this namespace is in the input, but a namespace spelt nearly the same runs the account: a typo.
           const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
           if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1) && !siblingNamespaces(ns, near)) {
-            ctx.report(ap, `Principal "${principal}" names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
-              `if ${ns} is a typo ${effectOf(negated)}: did you mean "${m[1]}/ns/${near}/sa/${sa}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
+            ctx.report(ap, `${label} names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
+              `if ${ns} is a typo ${effectOf(negated)}: did you mean "${suggest(m[1]!, near, sa)}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
           }
           continue;
         }
@@ -143,14 +173,14 @@ const principalNotFound: Rule = {
           if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
           const others = [...known.runAs.keys()].sort();
           const near = closest(sa, [...others, ...known.accounts]);
-          const hint = near !== undefined && editDistance(sa, near) <= Math.max(2, Math.floor(sa.length / 3)) ? ` (did you mean "${m[1]}/ns/${ns}/sa/${near}"?)` : '';
-          ctx.report(ap, `Principal "${principal}" names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}` +
+          const hint = near !== undefined && editDistance(sa, near) <= Math.max(2, Math.floor(sa.length / 3)) ? ` (did you mean "${suggest(m[1]!, ns, near)}"?)` : '';
+          ctx.report(ap, `${label} names service account ${sa}, but no workload in namespace ${ns} runs as it (they run as ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''}` +
             `${known.accounts.size > 0 ? `; declared accounts: ${[...known.accounts].sort().slice(0, 5).join(', ')}` : ''}); ` +
             `${effectOf(negated)}: fix the principal${hint} or the workload's serviceAccountName`, { path });
           continue;
         }
         if (runners.some((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; })) continue;
-        ctx.report(ap, `Principal "${principal}" names service account ${sa}, but the workloads running as it have no proxy to present that identity (${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); ` +
+        ctx.report(ap, `${label} names service account ${sa}, but the workloads running as it have no proxy to present that identity (${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); ` +
           `${effectOf(negated)}: inject a sidecar into the caller, or match it another way`, { path });
       }
     }
