@@ -257,9 +257,14 @@ const routeReferenceNotFound: Rule = {
         const what = b.kind === 'Service' ? `Service "${b.namespace}/${b.name}"` : `Hostname "${b.name}"`;
         const effect = b.role === 'RequestMirror backendRef' ? 'istiod drops the mirror (ResolvedRefs False)' : 'requests sent to it get 500';
         const hidden = b.kind === 'Hostname' ? graph.services.forHost(b.name, null) : [];
+        // A Service of that name in another namespace is the one meant: backendRefs[].namespace defaults to the route's.
+        const elsewhere = b.kind === 'Service' ? graph.ofKind('Service').filter((svc) => svc.name === b.name).map((svc) => svc.namespace) : [];
         const fix = hidden.length > 0
           ? `it exists (${hidden.map((h) => `${h.kind} ${h.namespace}/${h.object.name} exported to [${h.exportTo.map((e) => `"${e}"`).join(', ')}]`).join('; ')}) but is not visible in namespace ${route.namespace}, where istiod looks a Hostname up; export it to ${route.namespace}`
-          : 'fix the name or namespace, or create it';
+          : elsewhere.length > 0
+            ? `Service ${b.name} exists in namespace ${elsewhere.join(', ')}: ${b.namespaced ? `set namespace: ${elsewhere[0]!}` : `add namespace: ${elsewhere[0]!} (an omitted namespace is the route's own, ${route.namespace})`} ` +
+              `and a ReferenceGrant in ${elsewhere[0]!} from ${route.kind} in ${route.namespace} to Service`
+            : 'fix the name or namespace, or create it';
         ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} ${what} not found: ${effect}; ${fix}`, { path: b.path });
       }
     }
