@@ -19,6 +19,19 @@ export interface PeerAuthenticationsForWorkload {
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
+/** Go's `strconv.ParseBool` true values, which istiod reads `istio.io/dry-run` with. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * Whether an AuthorizationPolicy is in dry-run (annotation `istio.io/dry-run` true as Go's
+ * `strconv.ParseBool` reads it: `1`, `t`, `T`, `TRUE`, `true`, `True`): istiod puts its rules in
+ * Envoy's `shadow_rules`, evaluated and logged but never enforced (authz builder `isDryRun`).
+ */
+export function isDryRun(policy: MeshObject): boolean {
+  const v = policy.annotations['istio.io/dry-run'];
+  return v !== undefined && GO_TRUE.has(v);
+}
+
 /** The mode a PeerAuthentication `mtls` (or `portLevelMtls` entry) sets; undefined when UNSET or absent. */
 export function mtlsModeOf(mtls: unknown): MtlsMode | undefined {
   const mode = isRecord(mtls) ? mtls.mode : undefined;

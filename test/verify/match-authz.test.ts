@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requestMatches, routeMatches } from '../../src/verify/static/match.js';
 import { evaluateAuthorization } from '../../src/verify/static/authz.js';
+import { isDryRun } from '../../src/mesh/policy.js';
 import { graphOf } from '../mesh/_graph.js';
 
 const req = (path: string, headers: Record<string, string> = {}, method = 'GET') => ({ authority: 'reviews', path, method, headers });
@@ -51,6 +52,20 @@ test('GIVEN a DENY policy or a when condition WHEN evaluated THEN DENY wins and 
   const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/admin/x' };
   assert.is(evaluateAuthorization(policies, base).decision, 'deny');
   assert.is(evaluateAuthorization(policies, { ...base, path: '/' }).decision, 'undecidable');
+});
+
+test('GIVEN a DENY policy in dry-run (istio.io/dry-run as Go\'s ParseBool reads it) WHEN evaluated THEN it is not enforced (Envoy shadow rules) AND an annotation ParseBool reads as false or cannot read still enforces it', () => {
+  const deny = (name: string, dryRun: string) => ({ ...ap(name, { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['shop'] } }] }] }), metadata: { name, namespace: 'shop', annotations: { 'istio.io/dry-run': dryRun } } });
+  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/' };
+  for (const v of ['true', 'True', 'TRUE', '1', 't']) {
+    const g = graphOf([deny('shadow', v)]);
+    assert.is(evaluateAuthorization(g.ofKind('AuthorizationPolicy'), base).decision, 'allow', v);
+    assert.ok(isDryRun(g.ofKind('AuthorizationPolicy')[0]!), v);
+  }
+  for (const v of ['false', '0', 'yes', '']) {
+    const g = graphOf([deny('enforced', v)]);
+    assert.is(evaluateAuthorization(g.ofKind('AuthorizationPolicy'), base).decision, 'deny', v);
+  }
 });
 
 test.run();

@@ -7,7 +7,7 @@
  */
 import type { MeshGraph } from '../graph.js';
 import { isRecord, type MeshObject } from '../object.js';
-import { selectorOf } from '../policy.js';
+import { isDryRun, selectorOf } from '../policy.js';
 import type { FieldPath } from '../types.js';
 import { allowRuleMatchesEverything, describeOpenFields, parseIpBlock } from '../../validate/authorization.js';
 import { re2 } from '../../validate/re2.js';
@@ -91,7 +91,7 @@ function policyView(graph: MeshGraph, ap: MeshObject, env: RuleEnv): AuthzPolicy
   return {
     name: ap.name, namespace: ap.namespace, action, scope,
     ...(provider !== undefined ? { provider } : {}),
-    dryRun: ap.annotations['istio.io/dry-run'] === 'true',
+    dryRun: isDryRun(ap),
     rules: rules.map((r, i) => ruleView(ap, r, i, action, env)),
     origin: originOf(ap, ['spec']),
   };

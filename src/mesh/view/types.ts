@@ -524,7 +524,7 @@ export interface AuthzPolicyView {
   readonly scope: 'mesh' | 'namespace' | 'workload';
   /** CUSTOM: `spec.provider.name`. */
   readonly provider?: string;
-  /** Annotation `istio.io/dry-run: "true"`: evaluated and logged, never enforced (Envoy `shadow_rules`). */
+  /** Annotation `istio.io/dry-run` true (Go `ParseBool`: `true`, `True`, `1`, …): evaluated and logged, never enforced (Envoy `shadow_rules`). */
   readonly dryRun: boolean;
   /** Empty for `spec: {}` (an ALLOW policy without rules allows nothing). */
   readonly rules: readonly AuthzRuleView[];

@@ -1,11 +1,12 @@
 /**
  * Istio AuthorizationPolicy evaluation for one workload and one request, as the proxy's RBAC
  * filters apply it: DENY policies first (any match denies), then ALLOW policies (none at all
- * allows; otherwise some rule must match). CUSTOM policies, `when` conditions and `ipBlocks`
+ * allows; otherwise some rule must match); dry-run policies are not enforced. CUSTOM policies, `when` conditions and `ipBlocks`
  * depend on what only a running proxy knows: they make the answer `undecidable` rather than a guess.
  * Value patterns as Istio: exact, `prefix*`, `*suffix`, `*`.
  */
 import { isRecord, type MeshObject } from '../../mesh/object.js';
+import { isDryRun } from '../../mesh/policy.js';
 
 /** The request as the authorization filters see it. */
 export interface AuthzRequest {
@@ -110,8 +111,12 @@ function policyMatches(p: MeshObject, req: AuthzRequest): boolean | 'unknown' {
 
 const name = (p: MeshObject) => `AuthorizationPolicy ${p.namespace}/${p.name}`;
 
-/** The decision of `policies` (those applying to one workload) for `req`. */
-export function evaluateAuthorization(policies: readonly MeshObject[], req: AuthzRequest): AuthzDecision {
+/**
+ * The decision of `policies` (those applying to one workload) for `req`. Dry-run policies
+ * (`istio.io/dry-run`) are left out: Envoy evaluates them as shadow rules and enforces nothing.
+ */
+export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequest): AuthzDecision {
+  const policies = all.filter((p) => !isDryRun(p));
   const action = (p: MeshObject) => (typeof p.spec.action === 'string' ? p.spec.action : 'ALLOW');
   const custom = policies.find((p) => action(p) === 'CUSTOM');
   if (custom) return { decision: 'undecidable', policy: custom, reason: `${name(custom)} delegates to an external authorizer (CUSTOM)` };
