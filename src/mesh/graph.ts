@@ -129,6 +129,8 @@ export class MeshGraph {
   readonly clusterDomain: string;
   /** MeshConfig `trustDomain`: principals are `<trustDomain>/ns/<ns>/sa/<sa>`. */
   readonly trustDomain: string;
+  /** `trustDomain` then MeshConfig `trustDomainAliases`: the trust domains a policy principal may name for this mesh (istiod's trust domain bundle). */
+  readonly trustDomains: readonly string[];
   readonly services: ServiceRegistry;
   readonly workloads: WorkloadRegistry;
   /** Objects that share `kind/namespace/name` with an earlier one (the earlier one is indexed). */
@@ -171,6 +173,7 @@ export class MeshGraph {
     this.rootNamespace = meshConfig.rootNamespace;
     this.clusterDomain = this.context.clusterDomain;
     this.trustDomain = meshConfig.trustDomain;
+    this.trustDomains = [meshConfig.trustDomain, ...meshConfig.trustDomainAliases];
     this.carryOver = opts.carryOver === true || opts.previous !== undefined;
     this.previousRef = opts.previous && new WeakRef(opts.previous);
     const duplicates: MeshObject[] = [];

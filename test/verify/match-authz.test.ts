@@ -34,7 +34,7 @@ test('GIVEN default deny plus an ALLOW for one principal WHEN callers are evalua
     ap('allow-web', { rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }], to: [{ operation: { methods: ['GET'], paths: ['/cart/*'], ports: ['8080'] } }] }] }),
   ]);
   const policies = g.ofKind('AuthorizationPolicy');
-  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/cart/items' };
+  const base = { principal: 'cluster.local/ns/shop/sa/web', trustDomains: ['cluster.local'], port: 8080, method: 'GET', path: '/cart/items' };
   assert.is(evaluateAuthorization(policies, base).decision, 'allow');
   assert.is(evaluateAuthorization(policies, { ...base, principal: 'cluster.local/ns/shop/sa/other' }).decision, 'deny');
   assert.is(evaluateAuthorization(policies, { ...base, method: 'POST' }).decision, 'deny');
@@ -49,14 +49,14 @@ test('GIVEN a DENY policy or a when condition WHEN evaluated THEN DENY wins and 
     ap('allow-all-tenant', { rules: [{ when: [{ key: 'request.headers[x-tenant]', values: ['a'] }] }] }),
   ]);
   const policies = g.ofKind('AuthorizationPolicy');
-  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/admin/x' };
+  const base = { principal: 'cluster.local/ns/shop/sa/web', trustDomains: ['cluster.local'], port: 8080, method: 'GET', path: '/admin/x' };
   assert.is(evaluateAuthorization(policies, base).decision, 'deny');
   assert.is(evaluateAuthorization(policies, { ...base, path: '/' }).decision, 'undecidable');
 });
 
 test('GIVEN a DENY policy in dry-run (istio.io/dry-run as Go\'s ParseBool reads it) WHEN evaluated THEN it is not enforced (Envoy shadow rules) AND an annotation ParseBool reads as false or cannot read still enforces it', () => {
   const deny = (name: string, dryRun: string) => ({ ...ap(name, { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['shop'] } }] }] }), metadata: { name, namespace: 'shop', annotations: { 'istio.io/dry-run': dryRun } } });
-  const base = { principal: 'cluster.local/ns/shop/sa/web', port: 8080, method: 'GET', path: '/' };
+  const base = { principal: 'cluster.local/ns/shop/sa/web', trustDomains: ['cluster.local'], port: 8080, method: 'GET', path: '/' };
   for (const v of ['true', 'True', 'TRUE', '1', 't']) {
     const g = graphOf([deny('shadow', v)]);
     assert.is(evaluateAuthorization(g.ofKind('AuthorizationPolicy'), base).decision, 'allow', v);
@@ -66,6 +66,19 @@ test('GIVEN a DENY policy in dry-run (istio.io/dry-run as Go\'s ParseBool reads 
     const g = graphOf([deny('enforced', v)]);
     assert.is(evaluateAuthorization(g.ofKind('AuthorizationPolicy'), base).decision, 'deny', v);
   }
+});
+
+test('GIVEN a mesh whose trust domain is corp.example with alias old.example AND an ALLOW policy naming old.example and cluster.local principals WHEN callers of corp.example are evaluated THEN both admit them (istiod writes each principal for every trust domain of the bundle) AND a foreign trust domain is still refused', () => {
+  const g = graphOf([
+    ap('allow-old', { rules: [{ from: [{ source: { principals: ['old.example/ns/shop/sa/web'] } }] }] }),
+    ap('allow-local', { rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/cart'] } }] }] }),
+  ]);
+  const policies = g.ofKind('AuthorizationPolicy');
+  const req = (principal: string) => ({ principal, trustDomains: ['corp.example', 'old.example'], port: 8080, method: 'GET', path: '/' });
+  assert.is(evaluateAuthorization(policies, req('corp.example/ns/shop/sa/web')).decision, 'allow');
+  assert.is(evaluateAuthorization(policies, req('corp.example/ns/shop/sa/cart')).decision, 'allow');
+  assert.is(evaluateAuthorization(policies, req('other.example/ns/shop/sa/web')).decision, 'deny');
+  assert.is(evaluateAuthorization(policies, { ...req('corp.example/ns/shop/sa/web'), trustDomains: ['corp.example'] }).decision, 'deny', 'without the alias, old.example is a foreign trust domain');
 });
 
 test.run();

@@ -31,7 +31,7 @@ interface RuleEnv {
  * @param ports the workload's inbound container ports (for the `to.ports` note)
  */
 export function authorizationPoliciesOf(graph: MeshGraph, proxy: ProxyIdentity, ports: readonly number[]): { policies: AuthzPolicyView[]; problems: InboundProblem[] } {
-  const env: RuleEnv = { trustDomains: [graph.trustDomain, ...graph.meshConfig.trustDomainAliases], ports };
+  const env: RuleEnv = { trustDomains: graph.trustDomains, ports };
   const policies = graph.authorizationPoliciesFor(selectionTarget(proxy)).map((ap) => sharedPolicyView(graph, ap, env));
   const problems: InboundProblem[] = [];
   const targetRefs = targetRefPolicies(graph);

@@ -31,9 +31,9 @@ export function pickCaller(graph: MeshGraph, namespace: string, host?: string, p
   // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
   const portsOf = (t: Workload) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])];
   const admitsProbe = (c: Workload) => targets.every((t) => portsOf(t).some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
-    principal: graph.principalOf(c), port: p, method: 'GET', path: '/',
+    principal: graph.principalOf(c), trustDomains: graph.trustDomains, port: p, method: 'GET', path: '/',
   }).decision !== 'deny'));
-  const admitsSome = (c: Workload) => targets.every((t) => portsOf(t).some((p) => refusesEveryRequest(graph.authorizationPoliciesFor(t), graph.principalOf(c), p) === null));
+  const admitsSome = (c: Workload) => targets.every((t) => portsOf(t).some((p) => refusesEveryRequest(graph.authorizationPoliciesFor(t), graph.principalOf(c), graph.trustDomains, p) === null));
   const own = candidates.find(admitsProbe) ?? (mesh.some(admitsProbe) ? undefined : candidates.find(admitsSome));
   const borrowed = own ?? mesh.find(admitsProbe) ?? mesh.find(admitsSome) ?? candidates[0]!;
   const workload = own ?? candidates[0]!;

@@ -7,11 +7,18 @@
  */
 import { isRecord, type MeshObject } from '../../mesh/object.js';
 import { isDryRun } from '../../mesh/policy.js';
+import { replaceTrustDomainAliases } from '../../mesh/view/inbound-authz.js';
 
 /** The request as the authorization filters see it. */
 export interface AuthzRequest {
   /** Peer principal `<trust domain>/ns/<ns>/sa/<sa>` (mTLS). */
   readonly principal: string;
+  /**
+   * The mesh's trust domain then its aliases (MeshConfig `trustDomain`, `trustDomainAliases`): a
+   * policy principal of any of them (or `cluster.local`) stands for all of them, as istiod rewrites
+   * it (`replaceTrustDomainAliases`).
+   */
+  readonly trustDomains: readonly string[];
   readonly port: number;
   /** Absent: any method (a field naming methods may or may not match). */
   readonly method?: string;
@@ -83,12 +90,22 @@ function pathsWithin(obj: Record<string, unknown>, within: NonNullable<AuthzRequ
   return all(out);
 }
 
+/** A rule's `source` with its `principals` and `notPrincipals` written for every trust domain of the mesh. */
+function withAliases(source: Record<string, unknown>, trustDomains: readonly string[]): Record<string, unknown> {
+  const out = { ...source };
+  for (const k of ['principals', 'notPrincipals']) {
+    const v = list(source[k]);
+    if (v !== undefined) out[k] = replaceTrustDomainAliases(v, trustDomains);
+  }
+  return out;
+}
+
 function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean | 'unknown' {
   const namespace = /\/ns\/([^/]+)\//.exec(req.principal)?.[1];
   const from = Array.isArray(rule.from) ? rule.from.filter(isRecord).map((f) => (isRecord(f.source) ? f.source : {})) : undefined;
   const to = Array.isArray(rule.to) ? rule.to.filter(isRecord).map((t) => (isRecord(t.operation) ? t.operation : {})) : undefined;
   const fromOk = from === undefined || from.length === 0 ? true : any(from.map((s) => all([
-    field(s, 'principals', req.principal),
+    field(withAliases(s, req.trustDomains), 'principals', req.principal),
     field(s, 'namespaces', namespace),
     // No JWT is sent with one request; any request may carry one.
     list(s.requestPrincipals) !== undefined ? (req.anyRequest ? 'unknown' : false) : true,
@@ -145,7 +162,7 @@ export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequ
  * principals, `when` or `ipBlocks` might match) or a CUSTOM policy decides. With `pathWithin`, only
  * the paths a route takes count (an ALLOW rule on `/api/*` admits nothing a `/cart` prefix route sends).
  */
-export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, port: number, pathWithin?: AuthzRequest['pathWithin']): { readonly policy: MeshObject | null; readonly reason: string } | null {
-  const d = evaluateAuthorization(policies, { principal, port, anyRequest: true, ...(pathWithin ? { pathWithin } : {}) });
+export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, trustDomains: readonly string[], port: number, pathWithin?: AuthzRequest['pathWithin']): { readonly policy: MeshObject | null; readonly reason: string } | null {
+  const d = evaluateAuthorization(policies, { principal, trustDomains, port, anyRequest: true, ...(pathWithin ? { pathWithin } : {}) });
   return d.decision === 'deny' ? { policy: d.policy, reason: d.reason } : null;
 }

@@ -97,7 +97,7 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
     if (arrival === null) return { id: e.id, status: 'broken', detail: noArrival(w, o.port!) };
     const port = arrival?.port ?? w.containerPorts[0]?.containerPort ?? 80;
     const policies = graph.authorizationPoliciesFor(w);
-    const d = evaluateAuthorization(policies, { principal: o.principal, port, method: o.method ?? 'GET', path: o.path ?? '/' });
+    const d = evaluateAuthorization(policies, { principal: o.principal, trustDomains: graph.trustDomains, port, method: o.method ?? 'GET', path: o.path ?? '/' });
     const via = arrival ? explainArrival(arrival, policies) : '';
     if (d.decision === 'undecidable') return { id: e.id, status: 'runtime-only', detail: `${who}: ${d.reason}` };
     if ((d.decision === 'allow') !== o.allowed) {

@@ -116,18 +116,18 @@ export function refusalAt(graph: MeshGraph, e: Expectation & { request: RequestS
     const arrival = port === undefined ? { port: w.containerPorts[0]?.containerPort ?? 80 } : arrivalOf(graph, w, port);
     if (!arrival) continue;
     const policies = graph.authorizationPoliciesFor(w);
-    const probe = evaluateAuthorization(policies, { principal: client.principal, port: arrival.port, method: e.request.method, path: e.request.path, host: e.request.host });
+    const probe = evaluateAuthorization(policies, { principal: client.principal, trustDomains: graph.trustDomains, port: arrival.port, method: e.request.method, path: e.request.path, host: e.request.host });
     if (probe.decision !== 'deny') continue;
     const workload = `${w.namespace}/${w.name}`;
     const base = { client, workload, port: arrival.port };
-    const anyPath = refusesEveryRequest(policies, client.principal, arrival.port);
+    const anyPath = refusesEveryRequest(policies, client.principal, graph.trustDomains, arrival.port);
     // Admitted on some paths, but none this route takes: as dead for this client as a refused identity.
-    const every = anyPath ?? (pathWithin ? refusesEveryRequest(policies, client.principal, arrival.port, pathWithin) : null);
+    const every = anyPath ?? (pathWithin ? refusesEveryRequest(policies, client.principal, graph.trustDomains, arrival.port, pathWithin) : null);
     const onRoute = anyPath === null && every !== null ? ` this route sends it (${'exact' in pathWithin! ? `path ${pathWithin.exact}` : `paths under ${pathWithin!.prefix}`})` : '';
     if (every === null) {
       return {
         ...base, kind: 'request',
-        message: `${workload}'s sidecar answers ${e.request.method} ${e.request.path} from ${client.principal} 403 (${probe.policy ? `${policyName(probe.policy)} (DENY, ${at(probe.policy)}) matches it` : allowsOf(policies).filter((p) => refusesEveryRequest([p], client.principal, arrival.port) === null).map((p) => `${policyName(p)} (${at(p)}) admits this caller only ${onlyFor(p)}`).join('; ')}), so the refusal, not the app, answers this probe: the route still serves the caller's other requests`,
+        message: `${workload}'s sidecar answers ${e.request.method} ${e.request.path} from ${client.principal} 403 (${probe.policy ? `${policyName(probe.policy)} (DENY, ${at(probe.policy)}) matches it` : allowsOf(policies).filter((p) => refusesEveryRequest([p], client.principal, graph.trustDomains, arrival.port) === null).map((p) => `${policyName(p)} (${at(p)}) admits this caller only ${onlyFor(p)}`).join('; ')}), so the refusal, not the app, answers this probe: the route still serves the caller's other requests`,
       };
     }
     const promised = promisedRefusal(others, client.principal, w);
@@ -138,7 +138,7 @@ export function refusalAt(graph: MeshGraph, e: Expectation & { request: RequestS
     const allows = allowsOf(policies);
     const why = every.policy
       ? `${policyName(every.policy)} (DENY, ${at(every.policy)}) matches every request from it`
-      : allows.map((p, i) => `${i === 0 ? policyName(p) : `${p.namespace}/${p.name}`} (${at(p)}) ${onRoute && refusesEveryRequest([p], client.principal, arrival.port) === null ? `admits it only ${onlyFor(p)}` : admitted(p)}`).join('; ');
+      : allows.map((p, i) => `${i === 0 ? policyName(p) : `${p.namespace}/${p.name}`} (${at(p)}) ${onRoute && refusesEveryRequest([p], client.principal, graph.trustDomains, arrival.port) === null ? `admits it only ${onlyFor(p)}` : admitted(p)}`).join('; ');
     // The policy to extend: one selecting the workload with rules of its own, not a namespace's default deny.
     const extend = allows.find((p) => selectorOf(p) !== null && Array.isArray(p.spec.rules) && p.spec.rules.length > 0);
     const mesh = e.request.via.kind === 'mesh';

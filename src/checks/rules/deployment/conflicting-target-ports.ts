@@ -6,17 +6,19 @@ const conflictingTargetPorts: Rule = {
   id: 'deployment/conflicting-target-ports',
   istioCode: 'IST0137',
   severity: 'warning',
-  summary: 'Services selecting one meshed Deployment map different service ports to the same targetPort.',
+  summary: 'Services selecting one meshed Deployment (or two ports of one Service) map different service ports to the same targetPort.',
   docs: [
     'istiod builds one inbound cluster per container port, named after the service port that targets it; when',
     'Service A maps port 80 and Service B port 8080 to the same targetPort, the two compete and only one port\'s',
     'settings apply. As `istioctl analyze` IST0137 (DeploymentConflictingPorts): meshed Deployments (and Argo Rollouts with a template) only, Services of',
-    'the same namespace whose selector matches the pod template, targetPort defaulting to the port. Fix: give both',
-    'Services the same port number for that targetPort.',
+    'the same namespace whose selector matches the pod template, targetPort defaulting to the port; two ports of one',
+    'Service count as well (serviceTargetPortsMap keys every service port). Fix: give both Services the same port',
+    'number for that targetPort, or keep one of the two ports.',
   ].join(' '),
   kinds: ['Deployment', 'Rollout', 'Service', 'Namespace'],
   check(graph, ctx) {
-    for (const { workload, services } of meshedDeploymentsWithServices(graph)) {
+    // One Service is enough: two of its ports may target one container port (services.go serviceTargetPortsMap).
+    for (const { workload, services } of meshedDeploymentsWithServices(graph, 1)) {
       const byTarget = new Map<string, Map<number, string>>();
       for (const s of services) {
         for (const p of rawPorts(s)) {

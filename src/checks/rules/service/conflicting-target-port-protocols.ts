@@ -9,13 +9,13 @@ interface Use { readonly service: ServiceInfo; readonly port: ServicePort }
 const conflictingTargetPortProtocols: Rule = {
   id: 'service/conflicting-target-port-protocols',
   severity: 'warning',
-  summary: 'Two Services (or a Service and a ServiceEntry with workloadSelector) select the same workload and send to the same container port with different protocols.',
+  summary: 'Two Services (or a Service and a ServiceEntry with workloadSelector, or two ports of one Service) send to the same container port of a workload with different protocols.',
   docs: [
     'istiod builds one inbound listener per workload port, with one protocol. When several Services select a',
     'workload and target the same container port, the protocols they declare (port name prefix or `appProtocol`)',
     'must agree: with `http` on one and `grpc` or `tcp` on the other, istiod keeps only one of them (the oldest',
     'Service), so the other Service\'s clients get the wrong protocol handling (HTTP routing and metrics lost, or',
-    'gRPC parsed as HTTP/1.1). A ServiceEntry with `workloadSelector` selects the pods of its namespace the same way',
+    'gRPC parsed as HTTP/1.1). Two ports of ONE Service that target the same container port conflict the same way. A ServiceEntry with `workloadSelector` selects the pods of its namespace the same way',
     '(the container port named like the entry port, else its `targetPort`, else the port number, is the container port: istiod\'s pod port map comes first). A VM (WorkloadEntry) receives each service port on the port its `ports` map gives for the service port\'s name, which wins over `targetPort`. Ports whose protocol is left to detection do not conflict, nor do `protocol: UDP` ports (a container\'s 8080/UDP is not its 8080/TCP, and sidecars proxy no UDP). Like Kiali KIA0701.',
     'Fix: give both Service ports the same protocol, or target different container ports.',
   ].join(' '),
@@ -38,13 +38,14 @@ const conflictingTargetPortProtocols: Rule = {
       for (const [target, uses] of byPort) {
         if (new Set(uses.map((u) => u.port.protocol)).size < 2) continue;
         for (const u of uses) {
-          const other = uses.find((o) => o.port.protocol !== u.port.protocol && o.service !== u.service);
+          const other = uses.find((o) => o.port.protocol !== u.port.protocol);
           const key = `${u.service.object.key}#${u.port.number}`;
           if (!other || reported.has(key)) continue;
           reported.add(key);
           ctx.report(u.service.object, `Port ${u.port.number} (${u.port.protocol}) sends to container port ${target} of ${w.kind} ${w.namespace}/${w.name}, which ` +
-            `${other.service.kind} ${other.service.namespace}/${other.service.object.name} port ${other.port.number} declares as ${other.port.protocol}; istiod keeps one protocol per workload port, ` +
-            'so one Service\'s clients get the wrong protocol: declare the same protocol on both, or target different container ports', { path: u.port.path });
+            `${other.service === u.service ? `its own port ${other.port.number}` : `${other.service.kind} ${other.service.namespace}/${other.service.object.name} port ${other.port.number}`} ` +
+            `declares as ${other.port.protocol}; istiod keeps one protocol per workload port, ` +
+            'so one port\'s clients get the wrong protocol: declare the same protocol on both, or target different container ports', { path: u.port.path });
         }
       }
     }
