@@ -24,7 +24,8 @@ test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops ev
     }
     const t = Date.now();
     child.kill('SIGINT');
-    const result = await exited;
+    // A child that never exits fails here after 60 s instead of hanging the suite.
+    const result = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('verify still running 60 s after SIGINT')), 60_000).unref())]);
     assert.ok(Date.now() - t < 8000, `took ${Date.now() - t} ms to stop`);
     assert.ok(result.signal === 'SIGINT' || result.code === 130, JSON.stringify(result));
     // The address is free again.
