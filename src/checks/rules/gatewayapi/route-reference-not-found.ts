@@ -151,6 +151,9 @@ const ATTACHABLE_PARENTS: ReadonlySet<string> = new Set([
   `${GATEWAY_API_GROUP}/Gateway`, '/Service', 'networking.istio.io/ServiceEntry', `${GATEWAY_API_GROUP}/ListenerSet`, 'gateway.networking.x-k8s.io/XListenerSet',
 ]);
 
+/** A mesh parent (GAMMA): a Service or an Istio ServiceEntry, for whose consumers istiod builds the route. */
+const isMeshParent = (p: Ref): boolean => (p.group === '' && p.kind === 'Service') || (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry');
+
 /** What a route that is not attached to its Gateway costs, by route kind. */
 function unattached(kind: string): string {
   if (kind === 'TCPRoute') return 'no connection is routed by it';
@@ -175,7 +178,8 @@ const routeReferenceNotFound: Rule = {
     '`kubernetes.io/metadata.name`, which the API server sets on every namespace), a route whose `hostnames` match no',
     'hostname of the listeners left (a listener without hostname takes all; `*.` matches by suffix:',
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
-    'there (`RefNotPermitted`). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
+    'there (`RefNotPermitted`; only for a route with a Gateway parent: istiod does not enforce ReferenceGrants for a mesh',
+    'route whose parents are all Services or ServiceEntries). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
     'lookup, a rule whose backendRefs all have weight 0 (500 for every request it matches), a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
     '`orders`), a backend `port` the Service or ServiceEntry does not declare (istiod builds clusters only for declared ports, so the',
     'route sends to a cluster that does not exist; a container port written instead of the Service port is the usual slip),',
@@ -233,6 +237,9 @@ const routeReferenceNotFound: Rule = {
             `the route is never attached and ${unattached(route.kind)}; ${hint}`, { path: p.path });
         }
       }
+      // istiod enforces ReferenceGrants only for the routes it builds for Gateways: a mesh (GAMMA) route, whose
+      // parents are all Services or ServiceEntries, is converted with enforceRefGrant false (route_collections.go !mesh).
+      const enforceGrant = parents.length === 0 || parents.some((p) => !isMeshParent(p));
       for (const b of backends) {
         const invalid = invalidBackend(graph, route, b);
         if (invalid) {
@@ -242,10 +249,11 @@ const routeReferenceNotFound: Rule = {
         let found: boolean | undefined;
         if (b.group === '' && b.kind === 'Service') found = graph.get('Service', b.namespace, b.name) !== undefined;
         else if (b.group === 'networking.istio.io' && b.kind === 'Hostname') found = graph.servicesForHost(b.name, route.namespace).length > 0;
-        if (found === true && b.kind === 'Service' && b.namespace !== route.namespace &&
+        if (found === true && enforceGrant && b.kind === 'Service' && b.namespace !== route.namespace &&
           !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace: b.namespace, name: b.name })) {
           ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} Service "${b.namespace}/${b.name}" is in another namespace and no ReferenceGrant in ${b.namespace} permits it ` +
-            `(RefNotPermitted): requests sent to it get 500; add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
+            `(RefNotPermitted): requests sent to it${parents.some(isMeshParent) ? ' through the route\'s Gateway parents (its mesh parents need no grant)' : ''} get 500; ` +
+            `add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
           continue;
         }
         if (found === true) {
