@@ -96,20 +96,23 @@ function touchedOf(graph: MeshGraph): Touched {
 
 /**
  * The changed workloads (pod workloads and WorkloadEntries), with their labels in either graph
- * (`graph`'s version, then `base`'s). A WorkloadEntry is also an endpoint of the ServiceEntries
- * whose `workloadSelector` selects it: those are among the services that select it.
+ * (`graph`'s version, then `base`'s), and the workloads of changed Namespaces (`members`: their
+ * labels are the same, their membership, so data plane, may differ). A WorkloadEntry is also an
+ * endpoint of the ServiceEntries whose `workloadSelector` selects it: those are among the services
+ * that select it.
  */
-function changedWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): Workload[] {
-  const out: Workload[] = [];
+function changedWorkloads(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[]): { readonly edited: Workload[]; readonly members: Workload[] } {
+  const edited: Workload[] = [];
+  const members: Workload[] = [];
   const namespaces = new Set<string>();
   for (const o of changed) {
     if (o.kind === 'Namespace') namespaces.add(o.name);
-    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w) out.push(w);
+    for (const w of [graph.workloads.of(o), base.workloads.of(o)]) if (w) edited.push(w);
   }
   // A changed Namespace (its labels: injection, revision, ambient) may change the data plane of
-  // every workload in it: they count as changed.
-  if (namespaces.size > 0) for (const g of [graph, base]) for (const w of g.workloads.all) if (namespaces.has(w.namespace)) out.push(w);
-  return out;
+  // every workload in it.
+  if (namespaces.size > 0) for (const g of [graph, base]) for (const w of g.workloads.all) if (namespaces.has(w.namespace)) members.push(w);
+  return { edited, members };
 }
 
 /**
@@ -160,11 +163,15 @@ function mtlsHostsOf(graph: MeshGraph, base: MeshGraph): string[] {
 }
 
 function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshObject[], serviceHosts: readonly string[], mtlsHosts: readonly string[]): Touched {
-  const workloads = changedWorkloads(graph, base, changed);
-  const selected = [...(workloads.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, workloads)).map((s) => s.host)), ...serviceHosts];
+  const { edited, members } = changedWorkloads(graph, base, changed);
+  const hostsSelecting = (ws: readonly Workload[]): string[] => (ws.length === 0 ? [] : graph.services.all.filter((s) => selectsAny(s, ws)).map((s) => s.host));
+  const selected = [...hostsSelecting(edited), ...serviceHosts];
   const rules = changed.filter((o) => o.kind === 'DestinationRule');
-  // A namespace's mTLS mode feeds cluster policies only (client TLS), not routes.
-  const forRules = [...selected, ...mtlsHosts];
+  // A namespace's mTLS mode, and its workloads' data plane, feed cluster policies (client TLS) and
+  // service views only, not routes.
+  const memberHosts = hostsSelecting(members);
+  const forRules = [...selected, ...mtlsHosts, ...memberHosts];
+  const workloads = [...edited, ...members];
   const ruleHosts = rules.length === 0 && forRules.length === 0 ? NONE : withHosts(hostsOf(graph, rules.map((o) => [o, typeof o.spec.host === 'string' ? [o.spec.host] : []])), forRules);
   // Delegation reaches a root's routes through a VirtualService without hosts: a changed delegate,
   // root, or VirtualService some root names, and every host's routes are recomputed.
@@ -173,7 +180,7 @@ function touchedHosts(graph: MeshGraph, base: MeshGraph, changed: readonly MeshO
   const virtualServices = changed.filter((o) => o.kind === 'VirtualService');
   const delegation = virtualServices.some((vs) => routeTraits(vs).delegates.length > 0 || named.has(`${vs.namespace}/${vs.name}`));
   const routeHosts = delegation ? null : withHosts(hostsOf(graph, [...rules, ...virtualServices].map((o) => [o, o.kind === 'DestinationRule' ? (typeof o.spec.host === 'string' ? [o.spec.host] : []) : (stringList(o.spec.hosts) ?? [])])), selected);
-  return { routes: routeHosts, rules: ruleHosts, services: withHosts(NONE, [...serviceHosts, ...mtlsHosts]) ?? EVERY, workloads };
+  return { routes: routeHosts, rules: ruleHosts, services: withHosts(NONE, [...serviceHosts, ...mtlsHosts, ...memberHosts]) ?? EVERY, workloads };
 }
 
 /** `hosts` and the service hosts `more` (FQDNs, or `*.` wildcards of ServiceEntries); null stays null. */
