@@ -1,0 +1,51 @@
+import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { serviceFqdn } from '../../../mesh/hosts.js';
+import { isRecord, stringList } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+
+/**
+ * `gatewayapi/consumer-route-not-visible`: a mesh (GAMMA) route in another namespace than the Service or
+ * ServiceEntry it attaches to is a consumer route, used only by the sidecars of its own namespace; when that
+ * parent is not exported there, those sidecars do not know the host and never apply the route.
+ */
+const consumerRouteNotVisible: Rule = {
+  id: 'gatewayapi/consumer-route-not-visible',
+  severity: 'warning',
+  summary: 'A mesh route attached to a Service or ServiceEntry of another namespace (a consumer route) whose parent is not exported to the route\'s namespace: the route never applies.',
+  docs: [
+    'An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute whose parentRef is a Service (group "") or an Istio ServiceEntry is a',
+    'mesh route. In the parent\'s namespace it is a producer route, applied for every client; in another namespace it is',
+    'a consumer route, applied only for the clients of the route\'s namespace (istiod builds it as a VirtualService of',
+    'that namespace for the parent\'s host). A sidecar selects a VirtualService only for hosts in its registry',
+    '(pilot/pkg/model/virtualservice.go SelectVirtualServices, hostClassification.VSMatches), which holds only the',
+    'Services and ServiceEntries exported to its namespace (`networking.istio.io/exportTo`, `spec.exportTo`). A',
+    'consumer route for a parent that is not exported to the route\'s namespace therefore never applies: its splits,',
+    'timeouts and filters are lost and the clients there cannot resolve the host through the mesh at all. Fix: export',
+    'the parent to the route\'s namespace, or move the route into the parent\'s namespace (a producer route).',
+  ].join(' '),
+  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
+  check(graph, ctx) {
+    for (const route of gatewayApiOf(graph).routes()) {
+      (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).forEach((p, i) => {
+        if (!isRecord(p) || typeof p.name !== 'string') return;
+        const group = typeof p.group === 'string' ? p.group : 'gateway.networking.k8s.io';
+        const kind = typeof p.kind === 'string' ? p.kind : 'Gateway';
+        const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
+        if (ns === route.namespace) return; // a producer route: for every client that sees the parent
+        let hosts: string[];
+        if (group === '' && kind === 'Service') hosts = graph.get('Service', ns, p.name) ? [serviceFqdn(p.name, ns, graph.clusterDomain)] : [];
+        else if (group === 'networking.istio.io' && kind === 'ServiceEntry') hosts = stringList(graph.get('ServiceEntry', ns, p.name)?.spec.hosts) ?? [];
+        else return;
+        const all = hosts.flatMap((h) => graph.services.forHost(h, null).filter((s) => s.namespace === ns));
+        if (all.length === 0) return; // a missing parent: gatewayapi/route-reference-not-found
+        if (hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0)) return;
+        const s = all[0]!;
+        ctx.report(route, `${route.kind} ${route.namespace}/${route.name} attaches to ${kind} ${ns}/${p.name} from another namespace, so it is a consumer route used only by the ` +
+          `sidecars of ${route.namespace}; but ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${route.namespace}, so those sidecars do not ` +
+          `know ${hosts.join(', ')} and never apply this route; export it to "${route.namespace}", or move the route into namespace ${ns}`, { path: ['spec', 'parentRefs', i] });
+      });
+    }
+  },
+};
+
+export default consumerRouteNotVisible;
