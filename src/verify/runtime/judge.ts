@@ -4,6 +4,7 @@
  * (`stats.ts`); sample sizes follow from the tolerance.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
@@ -113,8 +114,10 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (promised 504 UT by ${o.timeoutMs} ms)`, requests: 1 };
     }
     case 'retries': {
-      const retriable = (o.retryOn ?? []).some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
-      if (!retriable) return notRun(`retryOn ${(o.retryOn ?? ['(default)']).join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
+      // Without retryOn Istio's default policy applies, and it retries 503 (retriable-status-codes with [503]).
+      const retryOn = o.retryOn ?? DEFAULT_RETRY_ON.split(',');
+      const retriable = retryOn.some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
+      if (!retriable) return notRun(`retryOn ${retryOn.join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
       const id = randomUUID();
       const s = await one({ 'x-echo-status': '503', 'x-meshproof-request': id });
       if (refused(s)) return refusedDetail(request, 1);
