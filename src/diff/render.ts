@@ -47,7 +47,9 @@ function routeLine(r: RouteChange): string {
   const label = (i: number) => `${r.section}[${i}]${r.name === undefined ? '' : ` ${JSON.stringify(r.name)}`}`;
   if (r.change === 'added') return safe(`${label(r.after!)} added`);
   if (r.change === 'removed') return safe(`${label(r.before!)} removed (its index in the base)`);
-  return safe(`${label(r.after!)} moved from ${r.section}[${r.before}]: the first-match order changed, so the routes it now precedes or follows may get other requests`);
+  const now = (r.crossed ?? []).map((c) => `${c.nowBefore ? 'before' : 'after'} ${c.label}`);
+  const where = now.length > 0 ? ` (now ${now.join(', ')}; the other way round in the base)` : '';
+  return safe(`${label(r.after!)} moved from ${r.section}[${r.before}]${where}: the first-match order changed, so the routes it now precedes or follows may get other requests`);
 }
 
 function fieldLine(f: FieldChange, max: number): string {

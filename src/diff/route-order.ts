@@ -25,6 +25,11 @@ export interface RouteChange {
   readonly before: number | null;
   /** Index in the head's list (null when removed). */
   readonly after: number | null;
+  /**
+   * With `moved`: the routes whose order relative to this one flipped (it preceded them and now
+   * follows them, or the reverse), each as `http[2] "name"` at its head index, in head order.
+   */
+  readonly crossed?: readonly { readonly label: string; readonly nowBefore: boolean }[];
 }
 
 /** Base index → head index of the paired routes of one section, and the unpaired ones. */
@@ -75,11 +80,41 @@ export function pairRoutes(before: readonly unknown[], after: readonly unknown[]
 
 /**
  * The base indexes of paired routes whose order relative to the others changed: those outside a
- * longest subsequence of pairs that kept their order.
+ * longest subsequence of pairs that kept their order. Of the longest ones, the one keeping most
+ * routes at their own index is chosen, so that of two swapped routes the one whose index changed
+ * is called moved (an insertion before both shifts neither's order). Quadratic up to 2,000 pairs,
+ * beyond that any longest subsequence (patience sorting).
  */
 function movedOf(pairs: ReadonlyMap<number, number>): Set<number> {
-  const byHead = [...pairs].sort((a, b) => a[1] - b[1]).map(([i]) => i);
-  // Longest increasing subsequence of base indexes in head order (patience sorting, O(n log n)).
+  const byHead = [...pairs].sort((a, b) => a[1] - b[1]);
+  const n = byHead.length;
+  if (n > 2000) return movedByPatience(byHead.map(([i]) => i));
+  // length[k], stay[k]: the best increasing run of base indexes ending at k (longest, then most
+  // routes at an unchanged index), and prev[k] its previous element.
+  const length = new Array<number>(n).fill(1);
+  const stay: number[] = byHead.map(([i, j]) => (i === j ? 1 : 0));
+  const prev = new Array<number>(n).fill(-1);
+  for (let k = 0; k < n; k++) {
+    const own = byHead[k]![0] === byHead[k]![1] ? 1 : 0;
+    for (let m = 0; m < k; m++) {
+      if (byHead[m]![0] >= byHead[k]![0]) continue;
+      const l = length[m]! + 1;
+      const st = stay[m]! + own;
+      if (l > length[k]! || (l === length[k]! && st > stay[k]!)) { length[k] = l; stay[k] = st; prev[k] = m; }
+    }
+  }
+  let best = -1;
+  // Ties: the run ending at the smaller base index (of two swapped routes, the one that moved up is called moved).
+  for (let k = 0; k < n; k++) {
+    if (best < 0 || length[k]! > length[best]! || (length[k] === length[best] && (stay[k]! > stay[best]! || (stay[k] === stay[best] && byHead[k]![0] < byHead[best]![0])))) best = k;
+  }
+  const kept = new Set<number>();
+  for (let k = best; k >= 0; k = prev[k]!) kept.add(byHead[k]![0]);
+  return new Set(byHead.map(([i]) => i).filter((i) => !kept.has(i)));
+}
+
+/** {@link movedOf} for long lists: any longest increasing subsequence of base indexes in head order (patience sorting, O(n log n)). */
+function movedByPatience(byHead: readonly number[]): Set<number> {
   const tails: number[] = [];
   const tailAt: number[] = [];
   const prev: number[] = new Array<number>(byHead.length).fill(-1);
@@ -124,7 +159,13 @@ export function routeChanges(sections: readonly SectionPairing[]): RouteChange[]
     const moved = movedOf(pairs);
     for (const i of removed) out.push({ section, change: 'removed', ...name(a[i]), before: i, after: null });
     for (const j of added) out.push({ section, change: 'added', ...name(b[j]), before: null, after: j });
-    for (const [i, j] of pairs) if (moved.has(i)) out.push({ section, change: 'moved', ...name(b[j]), before: i, after: j });
+    const label = (j: number) => { const n = nameOf(b[j]); return `${section}[${j}]${n === undefined ? '' : ` ${JSON.stringify(n)}`}`; };
+    for (const [i, j] of pairs) {
+      if (!moved.has(i)) continue;
+      // The routes whose order with this one flipped, in head order (up to five).
+      const crossed = [...pairs].filter(([i2, j2]) => i2 !== i && (i2 < i) !== (j2 < j)).sort((x, y) => x[1] - y[1]).slice(0, 5).map(([, j2]) => ({ label: label(j2), nowBefore: j < j2 }));
+      out.push({ section, change: 'moved', ...name(b[j]), before: i, after: j, crossed });
+    }
   }
   return out.sort((x, y) => ROUTE_SECTIONS.indexOf(x.section) - ROUTE_SECTIONS.indexOf(y.section) || (x.after ?? x.before!) - (y.after ?? y.before!));
 }

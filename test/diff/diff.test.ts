@@ -146,12 +146,27 @@ test('GIVEN two named routes swapped WHEN diffed THEN one route line says it mov
   const dir = trees({ 'a.yaml': ROUTES(PINNED, SPLIT(90, 'split')) }, { 'a.yaml': ROUTES(SPLIT(90, 'split'), PINNED) });
   const r = await run(dir);
   assert.is(r.code, 1);
-  assert.match(r.out, /route  http\[0\] "split" moved from http\[1\]: the first-match order changed/);
+  assert.match(r.out, /route  http\[0\] "split" moved from http\[1\] \(now before http\[1\] "pinned"; the other way round in the base\): the first-match order changed/);
   assert.not.match(r.out, /[~+-] spec\.http/, r.out);
   const md = await run(dir, '--format', 'markdown');
   assert.match(md.out, /- Route http\[0\] "split" moved from http\[1\]/);
   const json = JSON.parse((await run(dir, '--format', 'json')).out) as { changed: { routes: unknown[] }[] };
-  assert.equal(json.changed[0]!.routes, [{ section: 'http', change: 'moved', name: 'split', before: 1, after: 0 }]);
+  assert.equal(json.changed[0]!.routes, [{ section: 'http', change: 'moved', name: 'split', before: 1, after: 0, crossed: [{ label: 'http[1] "pinned"', nowBefore: true }] }]);
+});
+
+test('GIVEN a route inserted first AND two named routes swapped in the same change WHEN diffed THEN the route whose index changed is the one said to have moved, naming the route it crossed, AND the one that kept its index is not called moved', async () => {
+  const abort = `  - name: chaos-abort
+    match: [{headers: {x-chaos: {exact: abort}}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+`;
+  const delay = abort.replace(/abort/g, 'delay');
+  const dir = trees({ 'a.yaml': ROUTES(abort, delay, SPLIT(90, 'split')) }, { 'a.yaml': ROUTES(PINNED, delay, abort, SPLIT(90, 'split')) });
+  const r = await run(dir);
+  assert.is(r.code, 1);
+  assert.match(r.out, /route  http\[0\] "pinned" added/);
+  assert.match(r.out, /route  http\[2\] "chaos-abort" moved from http\[0\] \(now after http\[1\] "chaos-delay"; the other way round in the base\)/, r.out);
+  assert.not.match(r.out, /"chaos-delay" moved/, r.out);
+  assert.not.match(r.out, /"split" moved/, r.out);
 });
 
 test('GIVEN an unnamed pinned route inserted before an unnamed split whose weights also changed WHEN diffed THEN the split is paired by its match (none) and shows only its weight changes at its new index', async () => {
