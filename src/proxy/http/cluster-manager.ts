@@ -3,9 +3,14 @@
  * the cluster's load_assignment), its load balancer, and a keep-alive connection pool per host
  * (undici `Pool` for HTTP/1.1, one node:http2 session for HTTP/2). An EDS or CDS update keeps the
  * pools of hosts that stay, and closes the others gracefully (requests in flight finish).
+ *
+ * TLS material is read for each new connection, not when a pool is made: an SDS update (a renewed
+ * certificate, a new root) applies to the next connection of every pool, as in Envoy, while open
+ * connections keep the certificate they started with.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Pool } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
+import { buildConnector, Pool } from 'undici';
 import { type Cluster, ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterStats, StatsStore } from '../admin/stats.js';
 import type { CompiledCluster } from '../config/cluster-config.js';
@@ -74,7 +79,7 @@ export class UpstreamCluster {
         headersTimeout: 0, bodyTimeout: 0, pipelining: 1,
         maxRequestsPerClient: this.config.maxRequestsPerConnection || undefined,
         maxHeaderSize: 96 * 1024,
-        connect: { ...tls, timeout: this.config.connectTimeoutMs },
+        connect: this.tlsConnector(host),
       });
       u.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
       u.on('disconnect', () => { stats.upstream_cx_active--; });
@@ -85,11 +90,34 @@ export class UpstreamCluster {
     return p;
   }
 
-  /** The HTTP/2 session holder of a host. */
+  /**
+   * undici's connector for a host's TLS pool, asking the TLS provider for each connection. The
+   * provider returns the same options object while the material stays, so the connector (and its
+   * TLS session cache) is rebuilt only when a secret or the cluster changed.
+   */
+  private tlsConnector(host: UpstreamHost): buildConnector.connector {
+    let last: { tls: ConnectionOptions; timeout: number; connect: buildConnector.connector } | undefined;
+    return (opts, callback) => {
+      let tls: ConnectionOptions | undefined;
+      try {
+        tls = this.ext.tls?.upstream?.(this.config.source, host);
+      } catch (e) {
+        callback(e as Error, null);
+        return;
+      }
+      // A switch to plaintext retires the pool (setHosts, syncClusters); this pool only speaks TLS.
+      if (!tls) { callback(new Error(`cluster ${this.config.source.name}: host ${host.key} no longer uses TLS`), null); return; }
+      const timeout = this.config.connectTimeoutMs;
+      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
+      last.connect(opts, callback);
+    };
+  }
+
+  /** The HTTP/2 session holder of a host; its TLS options are read for each new session. */
   http2(host: UpstreamHost): Http2Upstream {
     let s = this.h2.get(host.key);
     if (!s) {
-      s = new Http2Upstream(host, this.config.connectTimeoutMs, this.ext.tls?.upstream?.(this.config.source, host), this.stats);
+      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.ext.tls?.upstream?.(this.config.source, host), this.stats);
       this.h2.set(host.key, s);
     }
     return s;

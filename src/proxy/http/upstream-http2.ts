@@ -16,12 +16,14 @@ const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-
 export class Http2Upstream {
   private session: http2.ClientHttp2Session | undefined;
 
-  constructor(private readonly host: UpstreamHost, private readonly connectTimeoutMs: number, private readonly tls: ConnectionOptions | undefined, private readonly stats: ClusterStats) {}
+  /** `tls` gives the TLS options (undefined: h2c) for each new session, so an SDS update applies to the next one. */
+  constructor(private readonly host: UpstreamHost, private readonly connectTimeoutMs: number, private readonly tls: () => ConnectionOptions | undefined, private readonly stats: ClusterStats) {}
 
   private get(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const authority = `${this.tls ? 'https' : 'http'}://${this.host.key}`;
-    const s = http2.connect(authority, { ...(this.tls ?? {}), settings: { enablePush: false } });
+    const tls = this.tls();
+    const authority = `${tls ? 'https' : 'http'}://${this.host.key}`;
+    const s = http2.connect(authority, { ...(tls ?? {}), settings: { enablePush: false } });
     this.stats.upstream_cx_total++;
     this.stats.upstream_cx_active++;
     const timer = setTimeout(() => s.destroy(Object.assign(new Error(`connect timeout after ${this.connectTimeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), this.connectTimeoutMs);
