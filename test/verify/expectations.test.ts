@@ -60,6 +60,10 @@ test('GIVEN a HeaderSplit and route policies WHEN collected THEN each rule, the 
   ]);
   assert.equal(ex[2]!.outcome, { kind: 'abort', status: 503, percent: 30 });
   assert.equal(ex[2]!.request!.path, '/chaos');
+  // The 30 % the fault aborts never reach a backend: the destination is promised for the rest.
+  assert.equal(ex[1]!.outcome, { kind: 'reaches', destination: { host: 'cart.shop.svc.cluster.local', subset: 'v1', labels: { version: 'v1' } }, aborted: { status: 503, percent: 30 } });
+  assert.is(ex[1]!.promise, 'GET cart.shop.svc.cluster.local/chaos: every request not aborted reaches cart v1');
+  assert.not.ok('aborted' in ex[3]!.outcome, 'a route without a fault promises every request');
   assert.equal(ex[4]!.outcome, { kind: 'retries', attempts: 3, retryOn: ['5xx'] });
   assert.is(ex[5]!.source.line, lineOf("table.addRoute({ name: 'main'"), 'the addRoute line, not the RouteTable line');
 });

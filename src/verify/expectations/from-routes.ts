@@ -145,14 +145,18 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
   }
   if (http.directResponse) out.push(['status', { kind: 'status', status: http.directResponse.status }, `answered ${http.directResponse.status} directly`]);
   const weighted = (http.route ?? []).filter((d) => (http.route!.length === 1 ? true : (d.weight ?? 0) > 0));
-  if (weighted.length > 0 && !(abort && (abort.percentage?.value ?? 100) >= 100)) {
+  // A partial abort answers its share before routing: the routing promise is about the rest.
+  const abortPct = abort ? abort.percentage?.value ?? 100 : 0;
+  const aborted = abort?.httpStatus !== undefined && abortPct > 0 ? { aborted: { status: abort.httpStatus, percent: abortPct } } : {};
+  const rest = 'aborted' in aborted ? ' not aborted' : '';
+  if (weighted.length > 0 && abortPct < 100) {
     const total = weighted.reduce((s, d) => s + (http.route!.length === 1 ? 100 : d.weight ?? 0), 0);
     if (weighted.length === 1) {
       const dest = destinationOf(weighted[0]!.destination, table, ctx);
-      out.push(['reaches', { kind: 'reaches', destination: dest }, `every request reaches ${label(dest)}`]);
+      out.push(['reaches', { kind: 'reaches', destination: dest, ...aborted }, `every request${rest} reaches ${label(dest)}`]);
     } else {
       const shares = weighted.map((d) => ({ destination: destinationOf(d.destination, table, ctx), percent: ((d.weight ?? 0) * 100) / total }));
-      out.push(['split', { kind: 'split', shares }, `split ${shares.map((s) => `${s.percent} % to ${label(s.destination)}`).join(', ')}`]);
+      out.push(['split', { kind: 'split', shares, ...aborted }, `${rest ? 'requests not aborted ' : ''}split ${shares.map((s) => `${s.percent} % to ${label(s.destination)}`).join(', ')}`]);
     }
   }
   if (abort?.httpStatus !== undefined) {

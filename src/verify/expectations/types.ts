@@ -59,12 +59,22 @@ export interface CircuitBreakerLimits {
   readonly maxRetries?: number;
 }
 
+/**
+ * A route's partial fault abort (Istio `fault.abort` under 100 %): `percent` of requests are answered
+ * `status` by the proxy (flag FI) and never reach a destination, so a routing promise of that route
+ * speaks of the others.
+ */
+export interface AbortedShare {
+  readonly status: number;
+  readonly percent: number;
+}
+
 /** What must happen. `percent` values are 0..100. */
 export type Outcome =
-  /** Every request reaches this destination. */
-  | { readonly kind: 'reaches'; readonly destination: DestinationSpec }
-  /** Requests split across destinations by these shares (total 100). */
-  | { readonly kind: 'split'; readonly shares: readonly { readonly destination: DestinationSpec; readonly percent: number }[] }
+  /** Every request reaches this destination; with `aborted`, every request the fault does not abort. */
+  | { readonly kind: 'reaches'; readonly destination: DestinationSpec; readonly aborted?: AbortedShare }
+  /** Requests split across destinations by these shares (total 100); with `aborted`, the requests the fault does not abort. */
+  | { readonly kind: 'split'; readonly shares: readonly { readonly destination: DestinationSpec; readonly percent: number }[]; readonly aborted?: AbortedShare }
   /** `percent` of responses carry `status` with response flag FI (fault abort). */
   | { readonly kind: 'abort'; readonly status: number; readonly percent: number }
   /** `percent` of requests wait at least `delayMs` (fault delay, flag DI). */

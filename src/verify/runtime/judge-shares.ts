@@ -6,10 +6,10 @@
  * broken one stops after the first batch.
  */
 import { randomUUID } from 'node:crypto';
-import type { DestinationSpec, Outcome, RequestSpec } from '../expectations/types.js';
+import type { AbortedShare, DestinationSpec, Outcome, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { runSequential, SequentialPlan, type SequentialJudgement } from '../sequential.js';
-import { formatShare } from '../stats.js';
+import { formatShare, judgeShare } from '../stats.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import type { Sent } from './send.js';
@@ -90,13 +90,56 @@ function stopped(j: SequentialJudgement): string {
 
 const plan = (shares: readonly number[], env: ShareEnv) => new SequentialPlan(shares, { confidence: env.confidence, tolerance: env.tolerance });
 
-/** A weighted split: each destination's share of plain requests. */
+/**
+ * The requests of `sent` the route's partial fault abort answered: `a.status` from the proxy (no
+ * backend), with flag FI in the caller's access log when it is read; and the flags read.
+ */
+export async function abortedOf(sent: readonly Sent[], a: AbortedShare, flagsOf: ShareEnv['flagsOf']): Promise<{ ids: Set<string>; flags?: ReadonlyMap<string, readonly string[]> }> {
+  const candidates = sent.filter((s) => s.status === a.status && s.workload === '' && !s.error);
+  const flags = flagsOf && candidates.length > 0 ? await flagsOf(candidates) : undefined;
+  const ids = new Set(candidates.filter((s) => !flagsOf || (flags?.get(s.requestId) ?? []).includes('FI')).map((s) => s.requestId));
+  return { ids, ...(flags ? { flags } : {}) };
+}
+
+/** `; aborted 503 (FI): 41.2 % of 34 (expected 40.0 %; …)`: the aborted share of every request sent, judged against the fault's percentage. */
+export function abortedShare(a: AbortedShare, aborted: number, sent: number, confidence: number): { holds: boolean; detail: string } {
+  if (sent === 0) return { holds: false, detail: `; aborted ${a.status} (FI): no request sent` };
+  const j = judgeShare(aborted, sent, a.percent / 100, confidence);
+  return { holds: j.holds, detail: `; aborted ${a.status} (FI): ${formatShare(j)}` };
+}
+
+/** A weighted split: each destination's share of plain requests (with `aborted`, of those the fault does not abort). */
 export async function judgeSplit(o: Of<'split'>, env: ShareEnv): Promise<TrafficVerdict> {
   const attribute = env.attribute ?? (async (s: Sent[]) => s);
+  const a = o.aborted;
+  let sentAll = 0;
+  let abortedAll = 0;
+  const spare: Sent[] = [];
+  const sample = async (n: number): Promise<Sent[]> => {
+    if (!a) return attribute(await env.many(n));
+    // Requests the fault aborts are left out of the split; enough are sent that n are routed.
+    const out = spare.splice(0, n);
+    const keep = Math.max(0.05, 1 - a.percent / 100);
+    while (out.length < n && sentAll < 20 * n / keep) {
+      const batch = await attribute(await env.many(Math.ceil((n - out.length) / keep)));
+      const { ids } = await abortedOf(batch, a, env.flagsOf);
+      sentAll += batch.length;
+      abortedAll += ids.size;
+      const routed = batch.filter((s) => !ids.has(s.requestId));
+      out.push(...routed.splice(0, n - out.length));
+      spare.push(...routed);
+    }
+    return out;
+  };
   const { judgements, samples } = await runSequential(plan(o.shares.map((s) => s.percent / 100), env),
-    async (n) => attribute(await env.many(n)), (sent) => o.shares.map((s) => lands(sent, s.destination, env.hostWorkloads) && reachedApp(sent, env.refusal)));
+    sample, (sent) => o.shares.map((s) => lands(sent, s.destination, env.hostWorkloads) && reachedApp(sent, env.refusal)));
+  const share = a ? abortedShare(a, abortedAll, sentAll, env.confidence) : undefined;
   const detail = o.shares.map((s, i) => `${s.destination.labels?.version ?? s.destination.host}: ${formatShare(judgements[i]!)}`).join('; ');
-  return { status: judgements.every((j) => j.holds) ? 'held' : 'broken', detail: `${detail}; ${stopped(judgements[0]!)}${refusalNote(samples, env.refusal, (x) => o.shares.some((sh) => lands(x, sh.destination, env.hostWorkloads)))}`, requests: samples.length };
+  return {
+    status: judgements.every((j) => j.holds) && (share?.holds ?? true) ? 'held' : 'broken',
+    detail: `${detail}; ${stopped(judgements[0]!)}${share ? `${share.detail}, left out of the split` : ''}${refusalNote(samples, env.refusal, (x) => o.shares.some((sh) => lands(x, sh.destination, env.hostWorkloads)))}`,
+    requests: a ? sentAll : samples.length,
+  };
 }
 
 /** `FI×12, -×28`: how many requests carried each flag set (`-` none). */

@@ -10,7 +10,7 @@ import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import { sendManyWith } from './gateway-client.js';
-import { judgeAbort, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
+import { abortedOf, abortedShare, judgeAbort, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
 import type { Refusal } from '../static/refusal.js';
 import { send, sendMany, type Sent } from './send.js';
 
@@ -47,6 +47,9 @@ const MAX_WAIT_MS = 4000;
 
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });
 
+/** Most requests a `reaches` judgement sends to see about 20 routed past a partial fault abort. */
+const MAX_ABORTED_SAMPLE = 200;
+
 /** Rounds a `reaches` judgement re-sends requests that timed out (504, no backend answered). */
 const TIMEOUT_RETRY_ROUNDS = 3;
 
@@ -82,7 +85,12 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   };
   switch (o.kind) {
     case 'reaches': {
-      let sent = await attribute(await many(20));
+      const a = o.aborted;
+      // A partial fault abort answers its share itself: enough are sent that about 20 are routed.
+      const n = a ? Math.min(MAX_ABORTED_SAMPLE, Math.ceil(20 / Math.max(0.05, 1 - a.percent / 100))) : 20;
+      const first = await attribute(await many(n));
+      const aborted = a ? (await abortedOf(first, a, flagsOf)).ids : new Set<string>();
+      let sent = first.filter((s) => !aborted.has(s.requestId));
       // A 504 no backend answered is a timeout (Envoy UT), not a route: on a loaded machine a starved
       // backend times out now and then. Those are sent again, one at a time, up to three rounds;
       // timeouts that persist (a fault delay past the route timeout) still break the promise.
@@ -90,11 +98,14 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
         const again = await attribute(await many(sent.filter(timedOut).length, undefined, 1));
         sent = [...sent.filter((s) => !timedOut(s)), ...again];
       }
-      const ok = sent.every((s) => lands(s, o.destination, env.hostWorkloads) && reachedApp(s, env.refusal));
-      // Answers no app gave (a proxy's local reply: NR, UH, UF, UO…) name their response flags.
-      const proxyAnswers = sent.filter((s) => s.workload === '' && !s.error);
-      const flags = !ok && flagsOf && proxyAnswers.length > 0 ? await flagsOf(proxyAnswers) : undefined;
-      return { status: ok ? 'held' : 'broken', detail: `${tally(sent, flags)}${refusalNote(sent, env.refusal, (s) => lands(s, o.destination, env.hostWorkloads))}`, requests: sent.length };
+      // Aborts are judged as a share of the first n (a re-sent timeout may be aborted too: it stays in the tally).
+      const share = a ? abortedShare(a, aborted.size, n, env.confidence) : undefined;
+      const ok = sent.length > 0 && sent.every((s) => lands(s, o.destination, env.hostWorkloads) && reachedApp(s, env.refusal)) && (share?.holds ?? true);
+      const all = [...first.filter((s) => aborted.has(s.requestId)), ...sent];
+      // Answers no app gave (a proxy's local reply: NR, UH, UF, UO, FI…) name their response flags.
+      const proxyAnswers = all.filter((s) => s.workload === '' && !s.error);
+      const flags = (!ok || a) && flagsOf && proxyAnswers.length > 0 ? await flagsOf(proxyAnswers) : undefined;
+      return { status: ok ? 'held' : 'broken', detail: `${tally(all, flags)}${share?.detail ?? ''}${refusalNote(sent, env.refusal, (s) => lands(s, o.destination, env.hostWorkloads))}`, requests: all.length };
     }
     case 'split':
       return judgeSplit(o, shares);
