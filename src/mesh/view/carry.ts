@@ -17,9 +17,11 @@
  * - a host's routes computed for the predecessor are valid unless a changed VirtualService or
  *   DestinationRule (either version) names one of the hosts they read, one of those hosts' services
  *   changed, selects a changed workload or moved, or delegation is involved ({@link routesUnchanged}).
- * A changed Namespace (its labels: injection, revision, ambient) counts as a change of every
- * workload in it. Sidecars and AuthorizationPolicies reach nothing shared here: a proxy a Sidecar imports for
- * computes its own routes, and inbound views (authorization, mTLS) are per graph. A
+ * A changed Namespace (its labels: injection, revision, ambient) may change the data plane of
+ * every workload in it: the services selecting them get new cluster policies and service views
+ * (not new routes). Sidecars and AuthorizationPolicies reach nothing shared here: a proxy a
+ * Sidecar's egress applies to computes its own routes, and inbound views (authorization, mTLS)
+ * are per graph. A
  * PeerAuthentication reaches shared values only through its namespace's mode, which auto mTLS reads
  * (istiod's `BestEffortInferServiceMTLSMode`), so the modes of both graphs are compared, namespace
  * by namespace, and the hosts of the namespaces whose mode differs are touched.
@@ -77,9 +79,9 @@ const EVERY: Hosts = { exact: new Set(), suffixes: [''] };
 interface Touched {
   readonly routes: Hosts | null;
   readonly rules: Hosts | null;
-  /** The hosts of changed and moved Services and ServiceEntries (either version) and of services in a namespace whose mTLS mode changed: no per-service value of a service of such a host is shared. */
+  /** The hosts of changed and moved Services and ServiceEntries (either version), of services in a namespace whose mTLS mode changed, and of services selecting a workload of a changed Namespace: no per-service value of a service of such a host is shared. */
   readonly services: Hosts;
-  /** The changed pod workloads (both versions). */
+  /** The changed workloads (both versions), and the workloads of changed Namespaces. */
   readonly workloads: readonly Workload[];
 }
 
