@@ -6,8 +6,9 @@
  *
  * The public surface, named one by one so that growing it is a decision (test/public-api.test.ts
  * lists it): the constructs, their props and option interfaces, value types (Duration, Percent,
- * StringMatch, PolicyScope, Destination), PropError and its codes, MeshApp. Translators and
- * validators (`translate*`, `check*`) are internal.
+ * StringMatch, PolicyScope, Destination), PropError and its codes, MeshApp, and `expect` (the
+ * user's own promises for `meshproof verify`). Translators and validators (`translate*`, `check*`)
+ * are internal.
  */
 export { MeshApp, type MeshAppProps, type SourceMapEntry } from './app/mesh-app.js';
 export { PropError, type PropErrorCode } from './constructs/_errors.js';
@@ -33,3 +34,4 @@ export { RouteTable, type RouteTableProps } from './constructs/route-table.js';
 export { type OutboundTrafficMode, SidecarScope, type SidecarScopeProps } from './constructs/sidecar-scope.js';
 export { StringMatch, type StringMatchKind, type StringMatchSpec } from './constructs/string-match.js';
 export { type ClientTlsMode, type ClientTlsOptions, type PortTrafficPolicyOptions, type TrafficPolicyOptions } from './constructs/traffic-policy.js';
+export { expect, type ExpectedRequest, type ExpectedTarget } from './verify/expectations/expect.js';

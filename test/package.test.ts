@@ -53,8 +53,8 @@ test('GIVEN a folder holding only a package.json WHEN the tarball is installed T
   const version = sh('npx', ['--no-install', 'meshproof', '--version'], team);
   assert.is(version.status, 0, version.output);
   assert.match(version.output, /^meshproof \d+\.\d+\.\d+/);
-  const api = sh('node', ['--input-type=module', '-e', "const m = await import('meshproof'); const c = await import('meshproof/checks'); console.log(typeof m.MeshApp, typeof m.MeshService, typeof c.checkObjects)"], team);
-  assert.is(api.output.trim(), 'function function function', api.output);
+  const api = sh('node', ['--input-type=module', '-e', "const m = await import('meshproof'); const c = await import('meshproof/checks'); console.log(typeof m.MeshApp, typeof m.MeshService, typeof m.expect, typeof c.checkObjects)"], team);
+  assert.is(api.output.trim(), 'function function function function', api.output);
 });
 
 test('GIVEN the installed package WHEN npx meshproof init runs THEN it scaffolds and installs the project', () => {
