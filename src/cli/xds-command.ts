@@ -7,7 +7,7 @@
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -22,7 +22,7 @@ import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInst
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
-import { prepareOutDir, removeStaleDumps } from './xds-out.js';
+import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths } from '../checks/api.js';
 
 /** Runs `meshproof xds <subcommand>`. */
@@ -72,11 +72,23 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   const proxies = proxiesOf(graph);
   // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it
   // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.
-  const stage = mkdtempSync(join(out, '.meshproof-stage-'));
+  // SIGINT or SIGTERM while translating stops at the next proxy and removes the stage (a handler
+  // runs only between proxies, hence the yield); a stage a killed run left is removed next time.
+  removeDeadStages(out);
+  const stage = makeStage(out);
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => { interrupted = signal; };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const written = new Set<string>();
     let failed = false;
     for (const proxy of proxies) {
+      await new Promise((r) => setImmediate(r));
+      if (interrupted) {
+        io.stderr.write(`xds compile: stopped by ${interrupted}; nothing written to ${values.out} (its dumps are as they were)\n`);
+        return EXIT_USAGE;
+      }
       const id = `${proxy.namespace}/${proxy.name}`;
       let snapshot: ReturnType<typeof createSnapshot>;
       try {
@@ -105,7 +117,11 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
     return EXIT_OK;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rmSync(stage, { recursive: true, force: true });
+    // Die of the signal, as without a handler, so the shell sees Ctrl-C (exit 130) and not exit 2.
+    if (interrupted) process.kill(process.pid, interrupted);
   }
 }
 

@@ -2,9 +2,10 @@
  * The `--out` folder of `meshproof xds compile`: made ready (or refused with a usage error) before
  * anything is translated, and cleared of the dumps an earlier run wrote for proxies that no longer
  * exist. Only files this command owns are removed: `<namespace>.<workload>.json` whose content is a
- * config dump (`{"configs": [...]}` as {@link configDump} writes it).
+ * config dump (`{"configs": [...]}` as {@link configDump} writes it), and the staging folders of
+ * runs that are no longer alive.
  */
-import { accessSync, constants, mkdirSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from './usage.js';
 
@@ -72,6 +73,49 @@ export function removeStaleDumps(dir: string, written: ReadonlySet<string>): str
     const file = join(dir, name);
     if (!isDump(file)) continue;
     rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Staging folders: `.meshproof-stage-<pid>-<random>` (the pid of the run that made it). */
+export const STAGE_PREFIX = '.meshproof-stage-';
+const STAGE_OF_PID = /^\.meshproof-stage-(\d+)-[^/]+$/;
+/** A stage named without a pid (as earlier versions made them) is another run's only while that run can still be going. */
+const UNOWNED_STAGE_MAX_AGE_MS = 10 * 60_000;
+
+/** Makes this run's staging folder inside `dir`. */
+export function makeStage(dir: string): string {
+  return mkdtempSync(join(dir, `${STAGE_PREFIX}${process.pid}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the staging folders in `dir` of runs that ended without cleaning up (killed, or stopped
+ * by a signal in an earlier version): those whose pid is not alive, and those without a pid older than
+ * {@link UNOWNED_STAGE_MAX_AGE_MS}. A live run's stage is left alone. Returns the removed names.
+ */
+export function removeDeadStages(dir: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.startsWith(STAGE_PREFIX)) continue;
+    const file = join(dir, name);
+    const owner = STAGE_OF_PID.exec(name);
+    let dead: boolean;
+    if (owner) dead = Number(owner[1]) !== process.pid && !alive(Number(owner[1]));
+    else {
+      try { dead = now - statSync(file).mtimeMs > UNOWNED_STAGE_MAX_AGE_MS; } catch { dead = false; }
+    }
+    if (!dead) continue;
+    rmSync(file, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
