@@ -3,11 +3,12 @@
  * synthesized trees (typically the base branch's dist/ and the pull request's): objects added,
  * removed and changed by identity, changed fields before → after, and each VirtualService route's
  * traffic split before → after. Exit 0 when the meshes are the same, 1 when they differ, 2 when a
- * side cannot be read (missing path, unparsable YAML).
+ * side cannot be read (missing path, unparsable YAML) or holds no Kubernetes object (an empty or wrong
+ * checkout would otherwise read as "every object removed"; `--allow-empty` compares it anyway).
  */
 import { parseArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { loadTree } from '../diff/load-tree.js';
+import { type LoadedTree, loadTree } from '../diff/load-tree.js';
 import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
 import { writeFileAtomic, type CliIO } from './io.js';
@@ -18,7 +19,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' } },
+    options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' }, 'allow-empty': { type: 'boolean' } },
   });
   if (positionals.length !== 2) throw new UsageError(`diff takes two paths, the base and the head (e.g. meshproof diff base/dist dist); got ${positionals.length}`);
   const format = (values.format ?? 'text') as DiffFormat;
@@ -33,6 +34,13 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
     io.stderr.write('meshproof diff: cannot compare: fix the input above (a diff of half-read trees would be wrong)\n');
     return EXIT_USAGE;
   }
+  if (values['allow-empty'] !== true) {
+    const empty = emptySides({ path: basePath, tree: base }, { path: headPath, tree: head });
+    if (empty.length > 0) {
+      for (const line of empty) io.stderr.write(`meshproof diff: ${line}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const d = diffMeshes(base.objects, head.objects);
   const text = renderDiff(d, format, { maxFields });
   if (values.output !== undefined) {
@@ -43,4 +51,17 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
     }
   } else io.stdout.write(text);
   return isEmptyDiff(d) ? EXIT_OK : EXIT_FINDINGS;
+}
+
+/** Why each side without a Kubernetes object cannot be compared, as `check` refuses an empty input. */
+function emptySides(base: { path: string; tree: LoadedTree }, head: { path: string; tree: LoadedTree }): string[] {
+  const out: string[] = [];
+  for (const [side, { path, tree }, other] of [['base', base, head], ['head', head, base]] as const) {
+    if (tree.objects.length > 0) continue;
+    const read = tree.files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${tree.files} file${tree.files === 1 ? '' : 's'} read`;
+    const n = other.tree.objects.length;
+    const would = n === 0 ? 'the diff would be empty' : `every object of the ${side === 'base' ? 'head would show as added' : 'base would show as removed'} (${n})`;
+    out.push(`${side}: no Kubernetes objects in ${path} (${read}), so there is nothing to compare: ${would}. Check the path (an empty or wrong checkout?), or pass --allow-empty if an empty ${side} is expected`);
+  }
+  return out;
 }

@@ -85,7 +85,8 @@ Options for diff:
   --format <f>       text | json | markdown                     (default: text)
   -o, --output <file> Write the diff to a file instead of stdout (written atomically)
   --max-fields <n>   Field rows shown per changed object in text and markdown (default: 25)
-  Exit codes: 0 the meshes are the same, 1 they differ, 2 a side cannot be read.
+  --allow-empty      Compare a side that holds no Kubernetes object (default: exit 2)
+  Exit codes: 0 the meshes are the same, 1 they differ, 2 a side cannot be read or is empty.
 
 Options for proxy:
   --xds <h:p>        ADS address of the control plane (required), e.g. 127.0.0.1:15010

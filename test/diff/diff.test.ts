@@ -106,6 +106,25 @@ test('GIVEN a head path that does not exist WHEN diffed THEN exit 2 naming the s
   assert.is(r.out, '');
 });
 
+test('GIVEN an empty head folder WHEN diffed THEN exit 2 naming the head, its path, that no manifest was found and --allow-empty; no diff printed (not "every object removed")', async () => {
+  const dir = trees({ 'a.yaml': DR }, {});
+  const r = await run(dir);
+  assert.is(r.code, 2, r.out);
+  assert.is(r.out, '');
+  assert.match(r.err, /meshproof diff: head: no Kubernetes objects in head \(no manifest file \(\.yaml, \.yml, \.json\) was found\), so there is nothing to compare: every object of the base would show as removed \(1\)\. Check the path .*--allow-empty/);
+  assert.not.match(r.err, /base:/);
+});
+
+test('GIVEN a base whose only file holds no object (comments) WHEN diffed THEN exit 2 naming the base and the file count; with --allow-empty THEN exit 1 and the head\'s object listed as added', async () => {
+  const dir = trees({ 'a.yaml': '# nothing here yet\n' }, { 'a.yaml': DR });
+  const r = await run(dir);
+  assert.is(r.code, 2, r.out);
+  assert.match(r.err, /base: no Kubernetes objects in base \(1 file read\), .*every object of the head would show as added \(1\)/);
+  const allowed = await run(dir, '--allow-empty');
+  assert.is(allowed.code, 1, allowed.err);
+  assert.match(allowed.out, /added/);
+});
+
 test('GIVEN an unparsable base WHEN diffed THEN exit 2 with the file and line, not a diff of a half-read tree', async () => {
   const dir = trees({ 'a.yaml': 'kind: [unclosed\n' }, { 'a.yaml': DR });
   const r = await run(dir);
