@@ -128,7 +128,7 @@ async function startGateway(graph: MeshGraph, mesh: EmbeddedMesh, workload: Work
   // Another verify run on this machine may hold the same 127.79.y.z addresses: skip those.
   let address: string;
   try {
-    address = await allocateFree(gatewayAddresses, [...ports.keys()]);
+    address = await allocateFree(gatewayAddresses, [...ports.keys()], mesh.leases);
   } catch (e) {
     return `no address for the gateway ${workload.namespace}/${workload.name}: ${(e as Error).message}`;
   }

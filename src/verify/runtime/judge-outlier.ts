@@ -62,8 +62,8 @@ async function startReplica(graph: MeshGraph, mesh: EmbeddedMesh, registry: Proc
   let address: string;
   let appAddress: string;
   try {
-    address = await allocateFree(replicaAddresses, ports);
-    appAddress = rw.sidecar ? await allocateFree(replicaAddresses, ports) : address;
+    address = await allocateFree(replicaAddresses, ports, registry);
+    appAddress = rw.sidecar ? await allocateFree(replicaAddresses, ports, registry) : address;
   } catch (e) {
     return `no address for a failing replica of ${w.namespace}/${w.name}: ${(e as Error).message}`;
   }

@@ -22,7 +22,7 @@ import { SnapshotCache } from '../../xds/snapshot-cache.js';
 import { createSnapshot } from '../../xds/snapshot.js';
 import { translateProxy, type WorkloadInstance } from '../../xds/translate/index.js';
 import { pickCaller as pickCallerOf } from './pick-caller.js';
-import { allocateFree, LoopbackAllocator } from './addresses.js';
+import { allocateFree, LoopbackAllocator, type AddressLeases } from './addresses.js';
 import { EchoBackend } from './echo.js';
 import { MeshIdentities } from './identities.js';
 import { inboundResources } from './inbound.js';
@@ -90,6 +90,8 @@ export interface EmbeddedMesh {
    * registered for cleanup; a string says why it did not become ready or refused its config.
    */
   launchProxy(nodeId: string, address: string, resources: ProxyResources, role?: 'sidecar' | 'gateway'): Promise<LaunchedProxy | string>;
+  /** Holds the loopback addresses `allocateFree` hands out (their lock files) until the run ends. */
+  readonly leases: AddressLeases;
   /** Milliseconds spent starting backends, the ADS server and proxies so far. */
   startupMs(): number;
 }
@@ -123,8 +125,8 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     const host = net ? await net.addHost(`${w.namespace}/${w.name}`) : undefined;
     const ports = [...new Set(w.containerPorts.map((p) => p.containerPort))];
     // On loopback, addresses another process holds (a second verify run on this machine) are skipped.
-    const address = host?.address ?? await allocateFree(addresses, ports);
-    const appAddress = sidecar ? (host ? '127.0.0.1' : await allocateFree(addresses, ports)) : address;
+    const address = host?.address ?? await allocateFree(addresses, ports, registry);
+    const appAddress = sidecar ? (host ? '127.0.0.1' : await allocateFree(addresses, ports, registry)) : address;
     workloads.push({ workload: w, address, appAddress, sidecar, ports, ...(host ? { host } : {}) });
     instances.push({ name: w.name, namespace: w.namespace, address, labels: { ...w.labels, ...(sidecar ? { [TLS_MODE_LABEL]: 'istio' } : {}) }, ports: Object.fromEntries(w.containerPorts.filter((p) => p.name).map((p) => [p.name!, p.containerPort])) });
     for (const port of ports) {
@@ -209,7 +211,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     const ports = outbound.flatMap((l) => (l.address?.address.case === 'socketAddress' && l.address.address.value.portSpecifier.case === 'portValue' ? [l.address.address.value.portSpecifier.value] : []));
     let address: string;
     try {
-      address = await allocateFree(callerAddresses, ports);
+      address = await allocateFree(callerAddresses, ports, registry);
     } catch (e) {
       return `no address for the caller sidecar of ${w.namespace}/${w.name}: ${(e as Error).message}`;
     }
@@ -247,6 +249,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     },
     instances,
     launchProxy: launch,
+    leases: registry,
     startupMs: () => startup,
   };
 }
