@@ -1,12 +1,14 @@
 /**
- * An SDS update applies to the next new upstream connection, as in Envoy (open connections keep the
+ * An SDS update applies to the next new connection, as in Envoy (open connections keep the
  * certificate they started with): a proxy whose `default` and `ROOTCA` secrets are replaced (a new
- * mesh CA, as after `xds serve` restarts without `--ca-cert`) connects with the new client
- * certificate and verifies the server against the new root, over HTTP/1.1 and HTTP/2. Real proxy,
- * real ADS, a backend that requires a client certificate and answers with the one it saw.
+ * mesh CA, as after `xds serve` restarts without `--ca-cert`) connects upstream with the new client
+ * certificate and verifies the server against the new root (HTTP/1.1, HTTP/2 and tcp_proxy), and
+ * its ISTIO_MUTUAL listener serves the new certificate and admits only clients of the new root.
+ * Real proxy, real ADS, backends that require a client certificate.
  */
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import type * as net from 'node:net';
@@ -18,7 +20,7 @@ import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { get, startTestProxy, startXds } from '../_harness.js';
-import { chain, hcm, listener, staticCluster } from './_e2e.js';
+import { chain, hcm, httpsGet, listener, staticCluster, tcpProxy } from './_e2e.js';
 import { caSecret, certSecret, testPki } from './_pki.js';
 
 const sds = (name: string) => ({ name, sdsConfig: { ads: {} } });
@@ -57,10 +59,10 @@ async function mtlsBackend(protocol: 'http1' | 'http2', cert: IssuedCertificate,
   };
 }
 
-async function rotationCase(protocol: 'http1' | 'http2'): Promise<void> {
+async function rotationCase(protocol: 'http1' | 'http2' | 'tcp_proxy'): Promise<void> {
   const pki = await testPki();
   const [oldCa, newCa] = [pki.ca, pki.wrongCa];
-  const backend = await mtlsBackend(protocol, await pki.workload('shop', 'backend', oldCa), oldCa);
+  const backend = await mtlsBackend(protocol === 'http2' ? 'http2' : 'http1', await pki.workload('shop', 'backend', oldCa), oldCa);
   const cluster = staticCluster('backend', [backend.port], { tls: ISTIO_MUTUAL_CLIENT });
   if (protocol === 'http2') {
     cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = anyPack(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
@@ -68,7 +70,8 @@ async function rotationCase(protocol: 'http1' | 'http2'): Promise<void> {
     }));
   }
   const secretsBy = async (ca: CertificateAuthority) => [certSecret('default', await pki.workload('shop', 'frontend', ca)), caSecret('ROOTCA', ca.rootCertificatePem)];
-  const set = async (ca: CertificateAuthority) => ({ clusters: [cluster], endpoints: [], routes: [], secrets: await secretsBy(ca), listeners: [listener('out', [chain('plain', {}, [hcm('backend')])])] });
+  const filter = protocol === 'tcp_proxy' ? tcpProxy({ statPrefix: 'backend', cluster: 'backend' }) : hcm('backend');
+  const set = async (ca: CertificateAuthority) => ({ clusters: [cluster], endpoints: [], routes: [], secrets: await secretsBy(ca), listeners: [listener('out', [chain('plain', {}, [filter])])] });
   const xds = await startXds(await set(oldCa));
   const ext = createExtensions();
   const proxy = await startTestProxy(xds.port, { extensions: ext });
@@ -105,6 +108,50 @@ test('GIVEN an HTTP/1.1 ISTIO_MUTUAL cluster WHEN SDS replaces default and ROOTC
 
 test('GIVEN an HTTP/2 ISTIO_MUTUAL cluster WHEN SDS replaces default and ROOTCA (new CA) THEN the next new upstream session uses the new certificate and root', async () => {
   await rotationCase('http2');
+});
+
+test('GIVEN a tcp_proxy to an ISTIO_MUTUAL cluster WHEN SDS replaces default and ROOTCA (new CA) THEN the next upstream connection uses the new certificate and root', async () => {
+  await rotationCase('tcp_proxy');
+});
+
+test('GIVEN an ISTIO_MUTUAL listener WHEN SDS replaces default and ROOTCA (new CA) THEN the next handshake serves the new certificate, admits a client of the new root and refuses one of the old', async () => {
+  const pki = await testPki();
+  const [oldCa, newCa] = [pki.ca, pki.wrongCa];
+  const app = http.createServer((_req, res) => res.end('app'));
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const server = { requireClientCertificate: true, commonTlsContext: { tlsCertificateSdsSecretConfigs: [sds('default')], validationContextSdsSecretConfig: sds('ROOTCA') } };
+  const set = async (ca: CertificateAuthority) => ({
+    clusters: [staticCluster('app', [(app.address() as net.AddressInfo).port])], endpoints: [], routes: [],
+    secrets: [certSecret('default', await pki.workload('shop', 'backend', ca)), caSecret('ROOTCA', ca.rootCertificatePem)],
+    listeners: [listener('in', [chain('mtls', {}, [hcm('app')], server)])],
+  });
+  const client = async (ca: CertificateAuthority) => {
+    const c = await pki.workload('shop', 'frontend', ca);
+    return { cert: c.certificateChainPem, key: c.privateKeyPem, ca: ca.rootCertificatePem, checkServerIdentity: () => undefined };
+  };
+  const xds = await startXds(await set(oldCa));
+  const ext = createExtensions();
+  const proxy = await startTestProxy(xds.port, { extensions: ext });
+  const root = () => (ext.tls as SecurityTls).secrets.validationContext('ROOTCA')?.ctx.trustedCa?.specifier.value;
+  const waitRoot = async (pem: string) => {
+    const deadline = Date.now() + 30_000;
+    while (root() !== pem) { if (Date.now() > deadline) throw new Error('ROOTCA not received'); await new Promise((r) => setTimeout(r, 10)); }
+  };
+  try {
+    await proxy.waitReady(30_000);
+    await waitRoot(oldCa.rootCertificatePem);
+    const port = proxy.listenerAddress('in')!.port;
+    assert.equal(await httpsGet(port, await client(oldCa)), { status: 200, body: 'app' });
+    xds.publish(await set(newCa));
+    await waitRoot(newCa.rootCertificatePem);
+    assert.equal(await httpsGet(port, await client(newCa)), { status: 200, body: 'app' }, 'a client of the new root must be served with the new certificate');
+    const old = await httpsGet(port, await client(oldCa));
+    assert.ok(old.error !== undefined, `a client of the old root must fail the handshake: ${JSON.stringify(old)}`);
+  } finally {
+    await proxy.close();
+    await xds.close();
+    app.close();
+  }
 });
 
 test.run();
