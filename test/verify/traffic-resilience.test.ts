@@ -37,7 +37,8 @@ test('GIVEN customers limited to 1 connection and 1 pending request WHEN 6 slow 
     withoutRouteTimeouts(work);
     const v = await proveIn(work);
     assert.is(v?.status, 'held', v?.detail);
-    assert.match(v!.detail, /^6 requests at once \(limits \{"maxConnections":1,"http1MaxPendingRequests":1,"maxRequestsPerConnection":1\}\): [1-5] answered 503 UO \(x-envoy-overloaded\), [1-5] reached a backend/);
+    assert.match(v!.detail, /^6 requests at once \(limits \{"maxConnections":1,"http1MaxPendingRequests":1,"maxRequestsPerConnection":1\}\) to each cluster of the host: outbound\|80\|\|customers\.customers\.svc\.cluster\.local: [1-5] answered 503 UO \(x-envoy-overloaded\), [1-5] reached a backend, \d+ other; outbound\|80\|v1\|/, v!.detail);
+  for (const part of v!.detail.split(': ').slice(1).join(': ').split('; ')) assert.match(part, /^outbound\|80\|(v\d)?\|customers\.customers\.svc\.cluster\.local: [1-5] answered 503 UO \(x-envoy-overloaded\), [1-5] reached a backend, \d+ other$/);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -52,7 +53,33 @@ test('GIVEN a copy whose DestinationRule allows 100 connections and pending requ
     withoutRouteTimeouts(work);
     const v = await proveIn(work);
     assert.is(v?.status, 'broken', v?.detail);
-    assert.match(v!.detail, /: 0 answered 503 UO \(x-envoy-overloaded\), 6 reached a backend, 0 other$/);
+    assert.match(v!.detail, /: 0 answered 503 UO \(x-envoy-overloaded\), 6 reached a backend, 0 other(;|$)/);
+    assert.not.match(v!.detail, /: [1-9]\d* answered 503 UO/, 'no cluster overflows');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN customers limited to 5 connections and 5 pending requests and its routes splitting 50/50 over v1 and v2 WHEN the burst of 14 is proven THEN each cluster gets all 14 (pinned) and overflows, though through the split neither would; with the limits raised in the DestinationRule THEN it breaks', async () => {
+  const base = EXPECTATIONS.find((e) => e.id === ID)!;
+  const limits = { maxConnections: 5, http1MaxPendingRequests: 5 };
+  const e: Expectation = { ...base, outcome: { ...base.outcome, limits } as Expectation['outcome'] };
+  const prove = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID);
+  const split = (o: Record<string, any>) => {
+    for (const h of o.spec.http) if (h.route?.length === 2) { h.route[0].weight = 50; h.route[1].weight = 50; }
+  };
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', split);
+    breakObject(work, 'customers.k8s.yaml', 'DestinationRule', 'customers', (o) => { o.spec.trafficPolicy.connectionPool = { tcp: { maxConnections: 5 }, http: { http1MaxPendingRequests: 5 } }; });
+    const held = await prove(work);
+    assert.is(held?.status, 'held', held?.detail);
+    assert.match(held!.detail, /^14 requests at once \(limits \{"maxConnections":5,"http1MaxPendingRequests":5\}\) to each cluster of the host: /);
+    assert.match(held!.detail, /outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local: [1-4] answered 503 UO \(x-envoy-overloaded\), 1\d reached a backend, 0 other; outbound\|80\|v2\|customers\.customers\.svc\.cluster\.local: [1-4] answered 503 UO/, held!.detail);
+    breakObject(work, 'customers.k8s.yaml', 'DestinationRule', 'customers', (o) => { o.spec.trafficPolicy.connectionPool = { tcp: { maxConnections: 50 }, http: { http1MaxPendingRequests: 50 } }; });
+    const broken = await prove(work);
+    assert.is(broken?.status, 'broken', broken?.detail);
+    assert.match(broken!.detail, /outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local: 0 answered 503 UO \(x-envoy-overloaded\), 14 reached a backend, 0 other/);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -183,10 +183,11 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
               out.set(e.id, { status: 'not-run', detail: `${o.destination.host} is not a Kubernetes Service host with a known port`, requests: 0 });
               continue;
             }
-            const fresh = await mesh.freshCaller(namespace, o.destination.host, port);
+            // Envoy's limits are per cluster: each cluster of the host gets its own burst, whatever the routes' split.
+            const fresh = await mesh.freshCaller(namespace, o.destination.host, port, [], { pinClusters: true });
             if (typeof fresh === 'string') throw new Error(fresh);
             try {
-              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, fresh, port));
+              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, fresh, port, fresh.pinned));
             } finally {
               await fresh.release();
             }

@@ -30,6 +30,7 @@ import type { NetnsHost, NetnsNetwork } from './netns.js';
 import { RemoteWorkload } from './remote-workload.js';
 import type { ProcessRegistry } from './registry.js';
 import { closeAgent } from './send.js';
+import { clustersOfHost, pinClusters } from './pin-cluster.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
@@ -47,6 +48,22 @@ export interface Caller {
   readonly proxy: ProxyHandle;
   /** Access-log entries of this proxy so far (flushed on read). */
   readonly log: () => readonly AccessLogEntry[];
+}
+
+/** How a fresh caller is set up. */
+export interface FreshCallerOptions {
+  /**
+   * Give every cluster of the host (`outbound|<port>|<subset>|<host>`) a first route taking
+   * requests with `x-meshproof-cluster: <cluster>` straight there (`pinClusters`), for proofs of
+   * per-cluster behaviour such as circuit breaking. @default false
+   */
+  readonly pinClusters?: boolean;
+}
+
+/** A caller started for one proof: `release()` stops it; `pinned` lists the clusters it pins (`FreshCallerOptions.pinClusters`). */
+export interface FreshCaller extends Caller {
+  readonly pinned: readonly string[];
+  release(): Promise<void>;
 }
 
 /** What a proxy of the runtime is served over ADS: its whole snapshot. */
@@ -82,7 +99,7 @@ export interface EmbeddedMesh {
    * A new caller sidecar, for proofs that change a proxy's state (a retry or timeout proof makes
    * an endpoint fail, which outlier detection may eject): `release()` stops it.
    */
-  freshCaller(namespace: string, host?: string, port?: number, extraInstances?: readonly WorkloadInstance[]): Promise<(Caller & { release(): Promise<void> }) | string>;
+  freshCaller(namespace: string, host?: string, port?: number, extraInstances?: readonly WorkloadInstance[], options?: FreshCallerOptions): Promise<(FreshCaller) | string>;
   /** The workload instances every proxy's EDS is built from (pod addresses, labels, ports). */
   readonly instances: readonly WorkloadInstance[];
   /**
@@ -200,7 +217,7 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
   const pickCaller = (namespace: string, host?: string, port?: number) => pickCallerOf(graph, namespace, host, port);
 
   const callers = new Map<string, Promise<Caller | string>>();
-  const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }, extra: readonly WorkloadInstance[] = []): Promise<(Caller & { release(): Promise<void> }) | string> => {
+  const startCaller = async (picked: { workload: Workload; serviceAccount: string; namespace: string }, extra: readonly WorkloadInstance[] = [], pin?: { host: string; port: number }): Promise<FreshCaller | string> => {
     const w = picked.workload;
     const t = performance.now();
     const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), [...instances, ...extra]);
@@ -224,10 +241,14 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     const nodeId = `${w.namespace}/${w.name}${++proxies > 1 ? `~${proxies}` : ''}`;
     const clusters = set.clusters.filter((c) => !c.name.startsWith('inbound|') && c.name !== 'InboundPassthroughCluster');
     const secrets = await identities.secretsFor(picked.namespace, picked.serviceAccount);
-    const started = await launch(nodeId, address, { ...set, clusters, listeners, secrets });
+    // Clusters without endpoints (a subset no workload carries) answer 503 UH whatever their limits: not pinned.
+    const served = new Set(set.endpoints.filter((a) => a.endpoints.some((l) => l.lbEndpoints.length > 0)).map((a) => a.clusterName));
+    const pinned = pin ? clustersOfHost(clusters, pin.host, pin.port).filter((c) => served.has(c)) : [];
+    const routes = pin ? pinClusters(set.routes, pin.host, pinned) : set.routes;
+    const started = await launch(nodeId, address, { ...set, clusters, listeners, routes, secrets });
     startup += performance.now() - t;
     if (typeof started === 'string') return started;
-    return { namespace: w.namespace, workload: w.name, address, proxy: started.proxy, log: started.log, release: () => { closeAgent(address); return started.close(); } };
+    return { namespace: w.namespace, workload: w.name, address, proxy: started.proxy, log: started.log, pinned, release: () => { closeAgent(address); return started.close(); } };
   };
   const noCaller = (namespace: string) => `namespace ${namespace} has no workload with a sidecar to send from`;
 
@@ -243,9 +264,10 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
       if (!c) callers.set(key, (c = startCaller(picked)));
       return c;
     },
-    freshCaller: (namespace, host, port, extraInstances) => {
+    freshCaller: (namespace, host, port, extraInstances, options) => {
       const picked = pickCaller(namespace, host, port);
-      return picked ? startCaller(picked, extraInstances) : Promise.resolve(noCaller(namespace));
+      const pin = options?.pinClusters && host !== undefined && port !== undefined ? { host, port } : undefined;
+      return picked ? startCaller(picked, extraInstances, pin) : Promise.resolve(noCaller(namespace));
     },
     instances,
     launchProxy: launch,
