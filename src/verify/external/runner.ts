@@ -28,7 +28,7 @@ import { judgeAuthorizationWithTraffic, judgeStrictMtlsWithTraffic, type Securit
 import type { RuntimeWorkload } from '../runtime/mesh.js';
 import { pickCaller, type PickedCaller } from '../runtime/pick-caller.js';
 import { closeAgents, send, type Sent } from '../runtime/send.js';
-import { foreseenRefusal } from '../static/routing.js';
+import { foreseenRefusal, largestRouteShare } from '../static/routing.js';
 import { remoteAccessLog, waitCallerReady, waitPortOpen } from './remote.js';
 import { namespacesNeeded } from './needed.js';
 import type { CallerTarget, RuntimeTargets } from './targets.js';
@@ -179,7 +179,11 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
             const caller = picked ? callerFor(targets, graph, picked) : `${o.destination.host} is not a Kubernetes Service host of a namespace with sidecars`;
             if (port === undefined || typeof caller === 'string') out.set(e.id, notRun(typeof caller === 'string' ? caller : `no port known for ${o.destination.host}`));
             else if (!caller.admin) out.set(e.id, notRun(`caller ${caller.workload} has no admin address in the targets, so its UO flags cannot be read`));
-            else out.set(e.id, await judgeCircuitBreakerWithTraffic(o, { namespace: namespace!, address: caller.address, log: () => remoteAccessLog(caller.admin!) }, port));
+            else {
+              // Your processes' routes cannot be changed: the burst goes through them, sized for the split's largest cluster.
+              const largestShare = largestRouteShare(graph, { host: o.destination.host, port, path: '/', method: 'GET', headers: {}, via: { kind: 'mesh', namespace: namespace! } });
+              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, { namespace: namespace!, address: caller.address, log: () => remoteAccessLog(caller.admin!) }, port, { largestShare }));
+            }
             continue;
           }
           const r = e.request;

@@ -187,7 +187,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
             const fresh = await mesh.freshCaller(namespace, o.destination.host, port, [], { pinClusters: true });
             if (typeof fresh === 'string') throw new Error(fresh);
             try {
-              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, fresh, port, fresh.pinned));
+              out.set(e.id, await judgeCircuitBreakerWithTraffic(o, fresh, port, { pinned: fresh.pinned }));
             } finally {
               await fresh.release();
             }

@@ -204,3 +204,15 @@ export function foreseenRefusal(graph: MeshGraph, e: Expectation, others: readon
   if (!selected || judgeRoute(graph, view, selected.route, e.outcome) !== null) return null;
   return routeRefusal(graph, e as Expectation & { request: RequestSpec }, selected.route, others, selected.matchIndex);
 }
+
+/**
+ * The largest share (0..1] of the split of the route `request` takes (1 for a single destination,
+ * or when no route is known): what a burst through the route must be sized for to load one cluster.
+ */
+export function largestRouteShare(graph: MeshGraph, request: RequestSpec): number {
+  const view = viewFor(graph, request.via);
+  const routes = typeof view === 'string' ? view : hostRoutesFor(view, request);
+  const selected = typeof routes === 'string' ? null : selectRoute(routes, request);
+  const split = selected ? shares(selected.route) : [];
+  return split.length === 0 ? 1 : Math.max(...split.map((s) => s.share)) / 100;
+}
