@@ -41,7 +41,9 @@ function alive(pid: number): boolean {
 
 /**
  * Takes `address`'s lock file, or returns undefined when a running process (this one included: a
- * concurrent run in it) holds it. A lock whose pid is gone is taken over. Without a usable lock
+ * concurrent run in it) holds it. A lock whose pid is gone is taken over (two runs taking over the
+ * same stale lock in the same instant could both hold it: that needs a run killed with SIGKILL and
+ * two new ones starting together, and costs an EADDRINUSE, as before locks). Without a usable lock
  * folder (another user's, read-only) every address counts as unlocked and only the bind probe guards.
  */
 function lock(address: string): (() => void) | undefined {
