@@ -67,7 +67,7 @@ test('GIVEN one endpoint with a sidecar and one without behind one service WHEN 
     const ext = createExtensions();
     const proxy = await startTestProxy(xds.port, { extensions: ext });
     cleanups.push(() => proxy.close());
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
     const port = proxy.listenerAddress('0.0.0.0_9080')!.port;
 
@@ -103,7 +103,7 @@ test('GIVEN the sidecar endpoint loses its tlsMode label WHEN requests reach it 
     const ext = createExtensions();
     const proxy = await startTestProxy(xds.port, { extensions: ext });
     cleanups.push(() => proxy.close());
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     const r = await get(proxy.listenerAddress('0.0.0.0_9080')!.port, '/reviews', { host: `${REVIEWS}:9080` });
     assert.ok(r.status >= 500, `plaintext to an mTLS-only endpoint fails: ${r.status}`);
     assert.equal(sidecar.peers, []);
@@ -135,7 +135,7 @@ async function callReviews(serverSa: string, drSpec: Record<string, unknown> | u
     const ext = createExtensions();
     const proxy = await startTestProxy(xds.port, { extensions: ext });
     cleanups.push(() => proxy.close());
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
     const r = await get(proxy.listenerAddress('0.0.0.0_9080')!.port, '/reviews', { host: `${REVIEWS}:9080` });
     return { status: r.status, peers: sidecar.peers, sans };

@@ -65,7 +65,7 @@ test('GIVEN a pod only a ServiceEntry selects, STRICT mTLS and an ALLOW policy W
     xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets });
     const ext = createExtensions();
     proxy = await startTestProxy(xds.port, { extensions: ext });
-    await proxy.waitReady(5000);
+    await proxy.waitReady(30_000);
     await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
     assert.equal(proxy.ads.nacks.map((n) => n.message), []);
     const as = async (ns: string, sa: string) => {
