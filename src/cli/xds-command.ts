@@ -74,13 +74,16 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.
   // SIGINT or SIGTERM while translating stops at the next proxy and removes the stage (a handler
   // runs only between proxies, hence the yield); a stage a killed run left is removed next time.
+  // The handlers go in before the stage exists and come out after it is removed: a signal in
+  // between would otherwise kill the process with the stage in place.
   removeDeadStages(out);
-  const stage = makeStage(out);
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => { interrupted = signal; };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let stage: string | undefined;
   try {
+    stage = makeStage(out);
     const written = new Set<string>();
     let failed = false;
     for (const proxy of proxies) {
@@ -117,9 +120,9 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
     return EXIT_OK;
   } finally {
+    if (stage !== undefined) rmSync(stage, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    rmSync(stage, { recursive: true, force: true });
     // Die of the signal, as without a handler, so the shell sees Ctrl-C (exit 130) and not exit 2.
     if (interrupted) process.kill(process.pid, interrupted);
   }
