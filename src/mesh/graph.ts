@@ -191,9 +191,10 @@ export class MeshGraph {
     }
     this.duplicates = duplicates;
     this.namespaceSet = [...namespaces].sort();
-    // Only VirtualServices, DestinationRules, Services, ServiceEntries, pod workloads and policies
-    // changed (istiod's updateContext for such a push: the service index rebuilt, keeping the
-    // unchanged objects' services; the policy index rebuilt), and other objects at most moved: every other index is built from the very same
+    // Only VirtualServices, DestinationRules, Services, ServiceEntries, workloads, Namespaces and
+    // policies changed (istiod's updateContext for such a push: the service index rebuilt, keeping
+    // the unchanged objects' services; the policy index rebuilt), and other objects at most moved:
+    // every other index is built from the very same
     // objects, or objects of the same content, in the same context, so the predecessor's serves, or
     // is rebuilt reusing what it made from the kept objects (and the view may share what it built
     // from them but for what the moved ones' positions reach: graph-carry.ts).
@@ -246,16 +247,17 @@ export class MeshGraph {
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
    * ServiceEntries, workloads (`POD_WORKLOAD_KINDS` and WorkloadEntries, which are also ServiceEntry
    * endpoints), Namespaces (with the same set of namespaces), Sidecars, PeerAuthentications,
-   * AuthorizationPolicies and kinds no shared view
-   * object reads (`UNSHARED_KINDS`, unmodelled kinds) changed since it, and other objects at most
-   * moved (same content, other position: `graph-carry.ts`), with
+   * AuthorizationPolicies and kinds no shared view object reads (`UNSHARED_KINDS`, unmodelled
+   * kinds) changed since it, and other objects at most moved (same content, other position:
+   * `graph-carry.ts`), with
    * - `changed`: the changed objects (new, edited, removed, and moved VirtualServices and
    *   DestinationRules, both versions);
    * - `moved`: the other moved objects (Services, ServiceEntries, pod workloads, policies, …).
    * This graph shares its service and policy indexes (the service index rebuilt with the kept
    * objects' very services when a Service or ServiceEntry changed or moved, the policy index rebuilt
    * when a Sidecar, PeerAuthentication or AuthorizationPolicy changed or moved: the view then
-   * shares nothing that reads a namespace whose mTLS mode changed), and its workload index when no workload changed or moved (else the kept
+   * shares nothing that reads a namespace whose mTLS mode changed), and its workload index when
+   * no workload changed or moved (else the kept
    * workloads' objects), so what the view built from those is valid here as built, and what it
    * built from routes, rules, services and the workloads a service selects is valid unless a
    * changed object or a changed or moved service reaches a host it read (`view/carry.ts`).
