@@ -8,6 +8,7 @@
 import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from './usage.js';
+import { processAlive } from '../process-alive.js';
 
 /** How every dump this command writes begins (`JSON.stringify(configDump(…), null, 2)`). */
 export const DUMP_PREFIX = '{\n  "configs": [';
@@ -89,15 +90,6 @@ export function makeStage(dir: string): string {
   return mkdtempSync(join(dir, `${STAGE_PREFIX}${process.pid}-`));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the staging folders in `dir` of runs that ended without cleaning up (killed, or stopped
  * by a signal in an earlier version): those whose pid is not alive, and those without a pid older than
@@ -110,7 +102,7 @@ export function removeDeadStages(dir: string, now = Date.now()): string[] {
     const file = join(dir, name);
     const owner = STAGE_OF_PID.exec(name);
     let dead: boolean;
-    if (owner) dead = Number(owner[1]) !== process.pid && !alive(Number(owner[1]));
+    if (owner) dead = Number(owner[1]) !== process.pid && !processAlive(Number(owner[1]));
     else {
       try { dead = now - statSync(file).mtimeMs > UNOWNED_STAGE_MAX_AGE_MS; } catch { dead = false; }
     }

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Closable } from './registry.js';
+import { processAlive } from '../../process-alive.js';
 
 /**
  * Loopback addresses for the runtime: each workload and each proxy gets its own `127.x.y.z` (Linux
@@ -27,16 +28,6 @@ export const ADDRESS_LOCK_DIR = join(tmpdir(), 'meshproof-addresses');
 /** What holds an address's lock until the run ends: the run's `ProcessRegistry`. */
 export interface AddressLeases {
   add<T extends Closable>(c: T): T;
-}
-
-/** Whether process `pid` is running (a lock of a run that was killed is stale). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -78,7 +69,7 @@ function lock(address: string): (() => void) | undefined {
       }
       // A lock being written has no pid yet; one left empty for long lost its owner mid-write.
       const valid = Number.isInteger(owner) && owner > 0;
-      if (valid ? alive(owner) : age < 10_000) return undefined;
+      if (valid ? processAlive(owner) : age < 10_000) return undefined;
       try { unlinkSync(file); } catch { /* another run took it over first */ }
     }
   }
