@@ -26,10 +26,21 @@ const CHAINS = Number(process.env.MESHPROOF_VIEW_CARRY_CHAINS ?? 24);
 const ROUTE_EDITS = MUTATIONS.filter((m) => m.name.startsWith('VirtualService') || m.name.startsWith('DestinationRule'));
 
 /** VirtualServices and DestinationRules in the second file, everything else in the first. */
-function routesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = p.doc.kind === 'VirtualService' || p.doc.kind === 'DestinationRule' ? 1 : 0;
-  return s;
+/**
+ * A placer putting the objects `second` picks in the second file and everything else in the first,
+ * so that editing them moves no other kind's lines.
+ */
+function apart(second: (doc: MeshState['placed'][number]['doc']) => boolean): (s: MeshState) => MeshState {
+  return (s) => {
+    for (const p of s.placed) p.file = second(p.doc) ? 1 : 0;
+    return s;
+  };
 }
+
+/** Kinds in the second file (see {@link apart}). */
+const kindsApart = (...kinds: string[]) => apart((doc) => kinds.includes(doc.kind));
+
+const routesApart = kindsApart('VirtualService', 'DestinationRule');
 
 /** Edits of pod workloads beyond `_mutations.ts`'s (labels, injection, service account, added). */
 const POD_EDITS: Mutation[] = [
@@ -60,10 +71,7 @@ const POD_EDITS: Mutation[] = [
 ];
 
 /** VirtualServices, DestinationRules and pod workloads in the second file (editing one moves no other kind's lines), everything else in the first. */
-function podsAndRoutesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = ['VirtualService', 'DestinationRule', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod'].includes(p.doc.kind) ? 1 : 0;
-  return s;
-}
+const podsAndRoutesApart = kindsApart('VirtualService', 'DestinationRule', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod');
 
 /**
  * Seeded chains of `edits` over every corpus (placed by `place`), each reload built on its
@@ -141,10 +149,7 @@ test('GIVEN every corpus and seeded chains of Deployment edits (labels, injectio
 const SERVICE_EDITS = MUTATIONS.filter((m) => (m.name.startsWith('Service ') || m.name.startsWith('ServiceEntry ')) && !m.name.includes('WorkloadEntry'));
 
 /** Services and ServiceEntries in the second file (editing one moves no other kind's lines), everything else in the first. */
-function servicesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = p.doc.kind === 'Service' || p.doc.kind === 'ServiceEntry' ? 1 : 0;
-  return s;
-}
+const servicesApart = kindsApart('Service', 'ServiceEntry');
 
 test('GIVEN every corpus and seeded chains of Service and ServiceEntry edits (ports, protocols, selectors, exportTo, hosts, resolution, endpoints, added, removed) mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
   const edits = [...SERVICE_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...SERVICE_EDITS];
@@ -227,10 +232,7 @@ const UNSHARED_EDITS: Mutation[] = [
 ];
 
 /** The kinds of {@link UNSHARED_EDITS} in the second file (editing one moves no other kind's lines), everything else in the first. */
-function unsharedApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = ['Gateway', 'Secret', 'ConfigMap', 'ServiceAccount', 'HorizontalPodAutoscaler', 'Widget'].includes(p.doc.kind) && !(p.doc.kind === 'ConfigMap' && p.doc.metadata?.namespace === 'istio-system') ? 1 : 0;
-  return s;
-}
+const unsharedApart = apart((doc) => ['Gateway', 'Secret', 'ConfigMap', 'ServiceAccount', 'HorizontalPodAutoscaler', 'Widget'].includes(doc.kind) && !(doc.kind === 'ConfigMap' && doc.metadata?.namespace === 'istio-system'));
 
 test('GIVEN every corpus and seeded chains of edits of kinds no shared view object reads (Gateways, Secrets, ConfigMaps outside the root namespace, ServiceAccounts, autoscalers, an unknown kind) mixed with VirtualService edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view (gateways included) equals a from-scratch one', async () => {
   const edits = [...UNSHARED_EDITS, ...ROUTE_EDITS.filter((m, i) => m.name.startsWith('VirtualService') && i % 3 === 0), ...UNSHARED_EDITS];
@@ -281,10 +283,7 @@ const WORKLOAD_ENTRY_EDITS: Mutation[] = [vmAdded, ...([
 ] as Mutation[]).map(orVmAdded)];
 
 /** Services, ServiceEntries and WorkloadEntries in the second file (editing one moves no other kind's lines), everything else in the first. */
-function entriesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = ['Service', 'ServiceEntry', 'WorkloadEntry'].includes(p.doc.kind) ? 1 : 0;
-  return s;
-}
+const entriesApart = kindsApart('Service', 'ServiceEntry', 'WorkloadEntry');
 
 test('GIVEN every corpus and seeded chains of WorkloadEntry edits (selected by a ServiceEntry, address, labels, ports, weight, service account, added, removed) mixed with Service and ServiceEntry edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
   const edits = [...WORKLOAD_ENTRY_EDITS, ...SERVICE_EDITS.filter((_, i) => i % 3 === 0), ...WORKLOAD_ENTRY_EDITS];
@@ -310,10 +309,7 @@ const NAMESPACE_EDITS: Mutation[] = [
 ];
 
 /** Namespaces in the second file (editing one moves no other kind's lines), everything else in the first. */
-function namespacesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = p.doc.kind === 'Namespace' ? 1 : 0;
-  return s;
-}
+const namespacesApart = kindsApart('Namespace');
 
 test('GIVEN every corpus and seeded chains of Namespace label edits (injection on, off, disabled, ambient, a revision, unrelated) mixed with Deployment edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
   const edits = [...NAMESPACE_EDITS, ...POD_EDITS.filter((_, i) => i % 2 === 0), ...NAMESPACE_EDITS];
@@ -359,10 +355,7 @@ const POLICY_EDITS: Mutation[] = [
 ];
 
 /** Sidecars, PeerAuthentications and AuthorizationPolicies in the second file (editing one moves no other kind's lines), everything else in the first. */
-function policiesApart(s: MeshState): MeshState {
-  for (const p of s.placed) p.file = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy'].includes(p.doc.kind) ? 1 : 0;
-  return s;
-}
+const policiesApart = kindsApart('Sidecar', 'PeerAuthentication', 'AuthorizationPolicy');
 
 test('GIVEN every corpus and seeded chains of Sidecar, PeerAuthentication (namespace, mesh-wide, workload, port-level, removed, another one first) and AuthorizationPolicy edits mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
   const edits = [...POLICY_EDITS, ...ROUTE_EDITS.filter((_, i) => i % 4 === 0), ...POLICY_EDITS];
