@@ -66,6 +66,39 @@ export function listenerHostnames(gateway: MeshObject): string[] | null {
   return out;
 }
 
+/**
+ * One of a route's `parentRefs` (Gateway API `ParentReference`) with the API's defaults filled in:
+ * `group` gateway.networking.k8s.io, `kind` Gateway, `namespace` the route's own. `sectionName` and
+ * `port` as written (when a string, a number); `index` is its place in `spec.parentRefs`.
+ */
+export interface ParentRef {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+  readonly index: number;
+}
+
+/** The route's `spec.parentRefs` that name something (a string `name`), with defaults (see {@link ParentRef}). */
+export function parentRefsOf(route: MeshObject): ParentRef[] {
+  const out: ParentRef[] = [];
+  (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).forEach((p, index) => {
+    if (!isRecord(p) || typeof p.name !== 'string') return;
+    out.push({
+      group: typeof p.group === 'string' ? p.group : GATEWAY_API_GROUP,
+      kind: typeof p.kind === 'string' ? p.kind : 'Gateway',
+      namespace: typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace,
+      name: p.name,
+      ...(typeof p.sectionName === 'string' ? { sectionName: p.sectionName } : {}),
+      ...(typeof p.port === 'number' ? { port: p.port } : {}),
+      index,
+    });
+  });
+  return out;
+}
+
 const indexes = new WeakMap<object, GatewayApiIndex>();
 
 /** The index for a graph's objects, built once per graph. */

@@ -1,6 +1,6 @@
-import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
-import { isRecord, stringList } from '../../../mesh/object.js';
+import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
 /**
@@ -26,24 +26,20 @@ const consumerRouteNotVisible: Rule = {
   kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
     for (const route of gatewayApiOf(graph).routes()) {
-      (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).forEach((p, i) => {
-        if (!isRecord(p) || typeof p.name !== 'string') return;
-        const group = typeof p.group === 'string' ? p.group : 'gateway.networking.k8s.io';
-        const kind = typeof p.kind === 'string' ? p.kind : 'Gateway';
-        const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
-        if (ns === route.namespace) return; // a producer route: for every client that sees the parent
+      for (const { group, kind, namespace: ns, name, index: i } of parentRefsOf(route)) {
+        if (ns === route.namespace) continue; // a producer route: for every client that sees the parent
         let hosts: string[];
-        if (group === '' && kind === 'Service') hosts = graph.get('Service', ns, p.name) ? [serviceFqdn(p.name, ns, graph.clusterDomain)] : [];
-        else if (group === 'networking.istio.io' && kind === 'ServiceEntry') hosts = stringList(graph.get('ServiceEntry', ns, p.name)?.spec.hosts) ?? [];
-        else return;
+        if (group === '' && kind === 'Service') hosts = graph.get('Service', ns, name) ? [serviceFqdn(name, ns, graph.clusterDomain)] : [];
+        else if (group === 'networking.istio.io' && kind === 'ServiceEntry') hosts = stringList(graph.get('ServiceEntry', ns, name)?.spec.hosts) ?? [];
+        else continue;
         const all = hosts.flatMap((h) => graph.services.forHost(h, null).filter((s) => s.namespace === ns));
-        if (all.length === 0) return; // a missing parent: gatewayapi/route-reference-not-found
-        if (hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0)) return;
+        if (all.length === 0) continue; // a missing parent: gatewayapi/route-reference-not-found
+        if (hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0)) continue;
         const s = all[0]!;
-        ctx.report(route, `${route.kind} ${route.namespace}/${route.name} attaches to ${kind} ${ns}/${p.name} from another namespace, so it is a consumer route used only by the ` +
+        ctx.report(route, `${route.kind} ${route.namespace}/${route.name} attaches to ${kind} ${ns}/${name} from another namespace, so it is a consumer route used only by the ` +
           `sidecars of ${route.namespace}; but ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${route.namespace}, so those sidecars do not ` +
           `know ${hosts.join(', ')} and never apply this route; export it to "${route.namespace}", or move the route into namespace ${ns}`, { path: ['spec', 'parentRefs', i] });
-      });
+      }
     }
   },
 };

@@ -1,4 +1,4 @@
-import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { listenerRejection, listenersOf } from '../../../mesh/gateway-api-attachment.js';
 import { hostMatches } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
@@ -154,19 +154,17 @@ const mergedRouteShadowed: Rule = {
       const hostnames = stringList(route.spec.hostnames) ?? [];
       const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
       const keys = new Set<string>();
-      for (const p of Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []) {
-        if (!isRecord(p) || typeof p.name !== 'string') continue;
-        if ((typeof p.group === 'string' ? p.group : GATEWAY_API_GROUP) !== GATEWAY_API_GROUP || (typeof p.kind === 'string' ? p.kind : 'Gateway') !== 'Gateway') continue;
-        const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
-        const gateway = k8s.get('Gateway', ns, p.name);
+      for (const p of parentRefsOf(route)) {
+        if (p.group !== GATEWAY_API_GROUP || p.kind !== 'Gateway') continue;
+        const gateway = k8s.get('Gateway', p.namespace, p.name);
         if (!gateway) continue;
         for (const l of listenersOf(gateway)) {
           if (typeof l.name !== 'string') continue;
-          if (typeof p.sectionName === 'string' && p.sectionName !== l.name) continue;
-          if (typeof p.port === 'number' && p.port !== l.port) continue;
+          if (p.sectionName !== undefined && p.sectionName !== l.name) continue;
+          if (p.port !== undefined && p.port !== l.port) continue;
           if (listenerRejection(gateway, route.kind, route.namespace, l.name, nsLabels, undefined, hostnames) !== undefined) continue;
           // HTTPRoutes and GRPCRoutes are merged in separate collections: one table per kind.
-          for (const h of virtualHosts(l, hostnames)) keys.add(`${ns}/${p.name}\u0000${String(l.port)}\u0000${h}\u0000${route.kind}`);
+          for (const h of virtualHosts(l, hostnames)) keys.add(`${p.namespace}/${p.name}\u0000${String(l.port)}\u0000${h}\u0000${route.kind}`);
         }
       }
       for (const key of keys) {
