@@ -20,6 +20,8 @@ export interface StructuralSchema {
   readonly type?: string;
   readonly format?: string;
   readonly nullable?: boolean;
+  /** Value the API server sets when the field is missing (or a non-nullable null), before validating. */
+  readonly default?: unknown;
   readonly enum?: readonly unknown[];
   readonly required?: readonly string[];
   readonly properties?: Readonly<Record<string, StructuralSchema>>;
