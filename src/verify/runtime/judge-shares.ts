@@ -1,6 +1,6 @@
 /**
  * Traffic judgement of the promises that are shares of requests (a weighted split, a fault abort
- * percentage, a mirror percentage), sampled sequentially (`../sequential.ts`): requests go out in
+ * or delay percentage, a mirror percentage), sampled sequentially (`../sequential.ts`): requests go out in
  * batches and the proof stops at the first batch after which the verdict is certain at the stated
  * confidence and power, so a right config needs about half the fixed design's requests and a
  * broken one stops after the first batch.
@@ -21,8 +21,8 @@ type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
 export interface ShareEnv {
   readonly confidence: number;
   readonly tolerance: number;
-  /** Sends `n` requests (with per-request extra headers) through the caller. */
-  readonly many: (n: number, extra?: (i: number) => Record<string, string>) => Promise<Sent[]>;
+  /** Sends `n` requests (with per-request extra headers) through the caller, `concurrency` at a time. @default the proof's concurrency */
+  readonly many: (n: number, extra?: (i: number) => Record<string, string>, concurrency?: number) => Promise<Sent[]>;
   /** Names the workload of requests an inbound sidecar refused. @default identity */
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
   /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. */
@@ -88,7 +88,7 @@ function stopped(j: SequentialJudgement): string {
   return `stopped after ${j.trials} of at most ${s.maxTrials} requests (look ${s.look} of ${s.looks}, ${why})`;
 }
 
-const plan = (shares: readonly number[], env: ShareEnv) => new SequentialPlan(shares, { confidence: env.confidence, tolerance: env.tolerance });
+const plan = (shares: readonly number[], env: Pick<ShareEnv, 'confidence' | 'tolerance'>) => new SequentialPlan(shares, { confidence: env.confidence, tolerance: env.tolerance });
 
 /**
  * The requests of `sent` the route's partial fault abort answered: `a.status` from the proxy (no
@@ -164,6 +164,59 @@ export async function judgeAbort(o: Of<'abort'>, env: ShareEnv): Promise<Traffic
   return {
     status: j!.holds ? 'held' : 'broken',
     detail: `answered ${o.status}${flagsOf ? ' with flag FI' : ''} by the proxy: ${formatShare(j!)}; ${stopped(j!)}${flagsOf ? `; response flags ${flagSummary(samples, flags)}` : ''}`,
+    requests: samples.length,
+  };
+}
+
+/**
+ * Requests a delay proof keeps in flight: a fault delay holds each request in the caller's sidecar
+ * before any upstream connection, so they do not count against the destination's circuit breakers.
+ * As many as the sender keeps sockets to one caller (`send.ts`).
+ */
+const DELAY_CONCURRENCY = 16;
+
+/** Most time the requests of a delay proof may wait in all, over `DELAY_CONCURRENCY` at once, ms. */
+export const MAX_DELAY_WAIT_MS = 60_000;
+
+/**
+ * Why a delay of `delayMs` on `percent` % is not proven with traffic (its worst-case sample would
+ * wait longer than `MAX_DELAY_WAIT_MS`), or undefined when it is.
+ */
+export function delayTooLong(o: Of<'delay'>, env: Pick<ShareEnv, 'confidence' | 'tolerance'>): string | undefined {
+  const max = plan([o.percent / 100], env).maxTrials;
+  const waitMs = (max * (o.percent / 100) * o.delayMs) / DELAY_CONCURRENCY;
+  if (waitMs <= MAX_DELAY_WAIT_MS) return undefined;
+  return `a ${o.delayMs} ms delay on ${o.percent} % of requests needs up to ${max} requests (tolerance ${env.tolerance}), about ${Math.round(waitMs / 1000)} s of waiting, more than a proof spends (${MAX_DELAY_WAIT_MS / 1000} s); a larger --tolerance sends fewer`;
+}
+
+/**
+ * A fault delay: the share of requests answered at least `delayMs` after they were sent, measured
+ * at the caller, and (with the access log) carrying flag DI; judged against the fault's percentage
+ * with the same sequential exact binomial test as an abort. A request slow for another reason (a
+ * loaded machine) does not count without DI; one the fault delayed counts whatever the answer was
+ * (a 503 UO of the destination's circuit breakers, which these concurrent requests may trip).
+ */
+export async function judgeDelay(o: Of<'delay'>, env: ShareEnv): Promise<TrafficVerdict> {
+  const flagsOf = env.flagsOf;
+  const flags = new Map<string, readonly string[]>();
+  // Timers may fire a millisecond early against performance.now(); the delay itself is whole milliseconds.
+  const late = (s: Sent) => s.elapsedMs >= o.delayMs - 1;
+  const delayed = (s: Sent) => late(s) && (!flagsOf || (flags.get(s.requestId) ?? []).includes('DI'));
+  const { judgements: [j], samples } = await runSequential(plan([o.percent / 100], env), async (n) => {
+    const sent = await env.many(n, undefined, DELAY_CONCURRENCY);
+    if (flagsOf) for (const [id, f] of await flagsOf(sent)) flags.set(id, f);
+    return sent;
+  }, (s) => [delayed(s)]);
+  const ms = (xs: readonly Sent[]) => xs.map((s) => Math.round(s.elapsedMs)).sort((a, b) => a - b);
+  const slow = ms(samples.filter(delayed));
+  const fast = ms(samples.filter((s) => !delayed(s)));
+  const times = [
+    slow.length > 0 ? `delayed ones answered after ${slow[0]}–${slow[slow.length - 1]} ms` : '',
+    fast.length > 0 ? `the others after ${fast[0]}–${fast[fast.length - 1]} ms` : '',
+  ].filter((t) => t !== '').join(', ');
+  return {
+    status: j!.holds ? 'held' : 'broken',
+    detail: `answered at least ${o.delayMs} ms late${flagsOf ? ' with flag DI' : ''} at the caller: ${formatShare(j!)}; ${stopped(j!)}; ${times}`,
     requests: samples.length,
   };
 }

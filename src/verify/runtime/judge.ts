@@ -10,7 +10,7 @@ import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import { sendManyWith } from './gateway-client.js';
-import { abortedOf, abortedShare, judgeAbort, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
+import { abortedOf, abortedShare, delayTooLong, judgeAbort, judgeDelay, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
 import type { Refusal } from '../static/refusal.js';
 import { send, sendMany, type Sent } from './send.js';
 
@@ -80,7 +80,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
   const shares: ShareEnv = {
-    confidence: env.confidence, tolerance: env.tolerance, many: (n, extra) => many(n, extra), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
+    confidence: env.confidence, tolerance: env.tolerance, many: (n, extra, concurrency) => many(n, extra, concurrency), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
     ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}), ...(env.refusal ? { refusal: env.refusal } : {}),
   };
   switch (o.kind) {
@@ -139,9 +139,11 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
     }
     case 'mirror':
       return judgeMirror(o, request, shares);
-    case 'delay':
+    case 'delay': {
       if (o.delayMs > MAX_WAIT_MS || o.percent < 5) return notRun(`a ${o.delayMs} ms delay on ${o.percent} % of requests needs more waiting than a proof spends`);
-      return notRun('delay proofs are not implemented yet');
+      const tooLong = delayTooLong(o, shares);
+      return tooLong ? notRun(tooLong) : judgeDelay(o, shares);
+    }
     default:
       return notRun(`${o.kind} proofs need what this runtime does not start yet (inbound sidecars with mTLS and RBAC, the ingress gateway with its certificates, concurrency and failure injection)`);
   }
