@@ -15,7 +15,8 @@ const RETIRED: Readonly<Record<string, string>> = {
   'destination.user': 'is a deprecated attribute, only supported in v1alpha1',
 };
 
-const badIp = (v: string): boolean => {
+/** Whether security.ValidateIPs refuses `v`: neither an IP address nor a CIDR prefix netip.ParsePrefix accepts. */
+export const badIp = (v: string): boolean => {
   const [addr, bits, ...rest] = v.split('/');
   if (rest.length > 0 || !isIP(addr!)) return true;
   if (bits === undefined) return false;

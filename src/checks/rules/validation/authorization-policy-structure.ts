@@ -1,5 +1,6 @@
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { refusedConditions } from './_authz-conditions.js';
+import { refusedForAction, refusedSourceValues } from './_authz-sources.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -44,7 +45,7 @@ const authorizationPolicyStructure: Rule = {
   id: 'validation/authorization-policy-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, a `from` / `to` entry whose source or operation is missing or sets nothing, or a `when` condition on an unknown attribute or with values it cannot parse.',
+  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, a `from` / `to` entry whose source or operation is missing or sets nothing, a source value it cannot parse (IP block, service account, trust domain), a `when` condition on an unknown attribute or with values it cannot parse, or a rule its action does not support (CUSTOM with source identities).',
   docs: [
     'Istio\'s `ValidateAuthorizationPolicy` refuses, beyond the CRD schema, a rule with `from: []` or `to: []`, a',
     '`from` entry without `source` or with `source: {}` (none of principals, requestPrincipals, namespaces, ipBlocks,',
@@ -57,14 +58,31 @@ const authorizationPolicyStructure: Rule = {
     'source FIELDS are plural, the condition ATTRIBUTES singular), a header or claim key not written `name[x]`, an empty',
     'value, an IP or CIDR (`source.ip`, `remote.ip`, `destination.ip`) or port (`destination.port`) that does not parse,',
     'and the retired `destination.namespace` / `destination.labels[...]` / `destination.name` / `destination.user`.',
-    'Fix: fill the source or operation, or remove the empty list; spell the condition key as an attribute.',
+    'It refuses source values that do not parse: an `ipBlocks` / `remoteIpBlocks` entry (and their `not` forms) that is',
+    'neither an address nor a CIDR (security.ValidateIPs), a `serviceAccounts` entry with a wildcard, an empty part or',
+    'more than one "/" (security.CheckServiceAccount: service accounts are exact, "ns/name" or "name"), a `trustDomains`',
+    'entry with "/" or a wildcard in the middle, and empty strings. By action: a CUSTOM policy without `rules` or',
+    '`provider.name`, a CUSTOM rule with source identities (namespaces, principals, serviceAccounts, trustDomains,',
+    'requestPrincipals) or a condition on source.namespace / source.principal / source.serviceAccount /',
+    'source.trustDomain / request.auth.*, which the external authorizer filter cannot see; `provider` on another',
+    'action; a DENY policy without `rules`.',
+    'Fix: fill the source or operation, or remove the empty list; spell the condition key as an attribute; write',
+    'the value in the form named; for CUSTOM, match on operations and headers and leave identities to an ALLOW or',
+    'DENY policy.',
   ].join(' '),
   kinds: ['AuthorizationPolicy'],
   check(graph, ctx) {
     for (const ap of graph.ofKind('AuthorizationPolicy') as readonly MeshObject[]) {
+      for (const [message, path] of refusedForAction(ap.spec)) {
+        ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy, so it neither allows nor denies anything`, { path });
+      }
       (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
         for (const [message, path] of refusedRuleShapes(rule, i)) {
           ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; name what the ${String(path[3])} entry matches, or remove it (a rule matching every request is written {})`, { path });
+        }
+        for (const [message, path] of refusedSourceValues(rule, i)) {
+          ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; write each value in the form named (an IP address or CIDR such as ` +
+            '10.8.0.0/23; a service account as "namespace/name" or "name", without wildcards; a trust domain without "/")', { path });
         }
         for (const [message, path] of refusedConditions(rule, i)) {
           ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; write the condition with a key Istio knows (source.namespace, source.principal, ` +
