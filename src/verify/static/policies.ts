@@ -4,10 +4,13 @@
  * AuthorizationPolicies of the workloads concerned.
  */
 import type { MeshGraph } from '../../mesh/graph.js';
+import type { MeshObject } from '../../mesh/object.js';
+import { selectorOf } from '../../mesh/policy.js';
 import type { Workload } from '../../mesh/workloads.js';
 import type { Expectation, Outcome } from '../expectations/types.js';
 import { arrivalOf, explainArrival, noArrival } from './arrival-port.js';
-import { evaluateAuthorization } from './authz.js';
+import { evaluateAuthorization, type AuthzDecision } from './authz.js';
+import { allowsOf, at } from './refusal.js';
 import { describeOrigin, viewFor } from './select.js';
 import type { Verdict } from './verdict.js';
 
@@ -101,9 +104,36 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
     const via = arrival ? explainArrival(arrival, policies) : '';
     if (d.decision === 'undecidable') return { id: e.id, status: 'runtime-only', detail: `${who}: ${d.reason}` };
     if ((d.decision === 'allow') !== o.allowed) {
-      return { id: e.id, status: 'broken', detail: `${who} ${d.decision === 'allow' ? 'admits' : 'refuses (403)'} ${o.principal}${via}: ${d.reason}${d.policy ? ` (${d.policy.location.file}:${d.policy.location.line})` : ''}` };
+      const fix = via.includes('which never matches') ? '' : `; fix: ${authorizationFix(w, policies, d, o, port)}`;
+      return { id: e.id, status: 'broken', detail: `${who} ${d.decision === 'allow' ? 'admits' : 'refuses (403)'} ${o.principal}${via}: ${d.reason} (${decidedAt(policies, d)})${fix}` };
     }
   }
   return { id: e.id, status: 'held', detail: `${workloads.map((w) => w.name).join(', ')} ${o.allowed ? 'admit' : 'refuse'} ${o.principal}` };
 }
 
+
+const policyName = (p: MeshObject) => `${p.namespace}/${p.name}`;
+
+/** Where the policies that decided `d` are: the one that matched, else every ALLOW policy none of whose rules did. */
+function decidedAt(policies: readonly MeshObject[], d: AuthzDecision): string {
+  if (d.policy) return at(d.policy);
+  const allows = allowsOf(policies);
+  if (allows.length === 0) return 'no ALLOW AuthorizationPolicy selects the workload';
+  return allows.map((p) => `${policyName(p)} at ${at(p)}`).join(', ');
+}
+
+/** How to make the workload's policies decide the promised way (`o.allowed`) where they decided `d`. */
+function authorizationFix(w: Workload, policies: readonly MeshObject[], d: AuthzDecision, o: Of<'authorization'>, port: number): string {
+  const request = `${o.method ?? 'GET'} ${o.path ?? '/'} on port ${port}`;
+  const workload = `${w.kind} ${w.namespace}/${w.name}`;
+  if (o.allowed) {
+    if (d.policy) return `narrow AuthorizationPolicy ${policyName(d.policy)} (DENY) so that it leaves ${o.principal} out, or drop the promise`;
+    // The policy to extend: one selecting the workload with rules of its own, not a namespace's default deny.
+    const extend = allowsOf(policies).find((p) => selectorOf(p) !== null && Array.isArray(p.spec.rules) && p.spec.rules.length > 0);
+    return extend
+      ? `add a rule to AuthorizationPolicy ${policyName(extend)} with from.source.principals ["${o.principal}"] and a to.operation covering ${request} (or add the principal to the rule that should admit it), or drop the promise`
+      : `add an ALLOW AuthorizationPolicy selecting ${workload} with a rule for ${o.principal} covering ${request}, or drop the promise`;
+  }
+  if (d.policy) return `take ${o.principal} out of the rule of AuthorizationPolicy ${policyName(d.policy)} that admits it (or narrow its to.operation so ${request} is not covered), or drop the promise`;
+  return `add an ALLOW AuthorizationPolicy selecting ${workload} with rules for only the callers that should reach it (any ALLOW policy refuses every other caller), or a DENY policy for ${o.principal}, or drop the promise`;
+}

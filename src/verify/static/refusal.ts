@@ -63,8 +63,8 @@ export function routeClient(graph: MeshGraph, request: RequestSpec, port: number
 }
 
 const policyName = (p: MeshObject) => `AuthorizationPolicy ${p.namespace}/${p.name}`;
-/** `dist/orders.k8s.yaml:319; apps/orders/orders.ts:44` */
-function at(p: MeshObject): string {
+/** `dist/orders.k8s.yaml:319; apps/orders/orders.ts:44`: where a policy's spec is, in the YAML and the TypeScript that made it. */
+export function at(p: MeshObject): string {
   const o = originOf(p, ['spec']);
   return `${o.location.file}:${o.location.line}${o.source?.file !== undefined ? `; ${o.source.file}:${o.source.line ?? 1}` : ''}`;
 }
@@ -170,6 +170,6 @@ function onlyFor(p: MeshObject): string {
   return words.length > 0 ? `on ${words.join('; ')}` : 'for other requests';
 }
 
-function allowsOf(policies: readonly MeshObject[]): MeshObject[] {
+export function allowsOf(policies: readonly MeshObject[]): MeshObject[] {
   return policies.filter((p) => (typeof p.spec.action === 'string' ? p.spec.action : 'ALLOW') === 'ALLOW');
 }
