@@ -1,5 +1,5 @@
 /**
- * bench/xds: first the translation time per proxy (bench/xds/translate.ts, in a fresh process: view,
+ * bench/xds: first the translation time per proxy (bench/xds/translate.ts, medians of 5 fresh processes: view,
  * translation and snapshot for one sidecar of a 100- and a 1,000-service mesh: cold, first of another
  * namespace, and warm, the Nth sidecar of a namespace served from the translation cache); then
  * N concurrent ADS streams (N = 100 and 1,000 by default) from lightweight clients in

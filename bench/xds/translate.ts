@@ -29,14 +29,18 @@
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
  * measured graph cannot use), so JIT warm-up is not counted as cold.
  *
- *   node --import tsx bench/xds/translate.ts [--profile[=<dir>] | --all[=<n>]]   (also run by npm run bench:xds)
+ *   node --import tsx bench/xds/translate.ts [--runs=<k>]   medians of k fresh processes per size (default 5; run by npm run bench:xds)
+ *   node --import tsx bench/xds/translate.ts --once | --one=<n> | --profile[=<dir>] | --all[=<n>]
+ * (`--once`: one process, both sizes, the full table; `--one=<n>`: one size, one JSON line.)
  *
  * Target: <= 100 ms for a 1,000-service sidecar snapshot.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MeshGraph } from '../../src/mesh/graph.js';
 import type { ManifestObject } from '../../src/mesh/parse.js';
 import { buildProxyView, proxiesOf, type ProxyIdentity } from '../../src/mesh/view/index.js';
@@ -213,7 +217,7 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    for (const [label, s] of [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], ['then the MeshConfig given, carried over (no view base: found by content)', r.meshConfigCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]] as const) {
+    for (const [label, s] of rowsOf(r)) {
       console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
     }
   }
@@ -327,12 +331,65 @@ function wholeMesh(n: number): void {
   all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph }), workloads);
 }
 
+type Measured = ReturnType<typeof measureTranslation>;
+
+/** The rows of the table, by label, from one measurement (the order printed). */
+function rowsOf(r: Measured): [string, Split][] {
+  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], ['then the MeshConfig given, carried over (no view base: found by content)', r.meshConfigCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
+}
+
+/**
+ * `--runs=<k>` (default 5): each size measured in k fresh processes (`--one=<n>`, one JSON line
+ * each), so no run inherits another's heap, JIT state or garbage; prints per row the median total
+ * wall time with its range, the median of each phase, and the ratio of the median to the baseline
+ * row measured in the same processes: *cold after a change, without carry-over* (a fresh graph of
+ * the same mesh in a process that has translated it once: what every reload cost before carry-over).
+ */
+function runs(sizes: readonly number[], k: number): void {
+  const script = fileURLToPath(import.meta.url);
+  const bySize = sizes.map((n) => {
+    const all: Measured[] = [];
+    for (let i = 0; i < k; i++) {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script, `--one=${n}`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      if (child.status !== 0) throw new Error(`bench/xds/translate.ts --one=${n} failed (${child.status}):\n${child.stderr}`);
+      all.push(JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured);
+    }
+    return all;
+  });
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`Medians of ${k} fresh processes per size (range of the total in brackets); ratio: the row's median total over the baseline's, *cold after a change, without carry-over (fresh graph)*.\n`);
+  console.log('| services | snapshot | view (ms) | translate (ms) | pack + hash (ms) | total wall (ms) [range] | total CPU (ms) | vs baseline | resources |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  const summary: string[] = [];
+  for (const all of bySize) {
+    const n = all[0]!.n;
+    const tables = all.map(rowsOf);
+    const baseline = mid(all.map((r) => r.changed.totalMs));
+    tables[0]!.forEach(([label], row) => {
+      const splits = tables.map((t) => t[row]![1]);
+      const total = splits.map((s) => s.totalMs);
+      const m = mid(total);
+      console.log(`| ${fmt(n)} | ${label} | ${fmt(mid(splits.map((s) => s.viewMs)), 1)} | ${fmt(mid(splits.map((s) => s.translateMs)), 1)} | ${fmt(mid(splits.map((s) => s.snapshotMs)), 1)} | ${fmt(m, 1)} [${fmt(Math.min(...total))}–${fmt(Math.max(...total))}] | ${fmt(mid(splits.map((s) => s.cpuMs)), 1)} | ${(m / baseline).toFixed(2)} | ${fmt(splits[0]!.resources)} |`);
+      if (n === 1000) summary.push(`${label.replace(/ \(.*$/, '')}: ${fmt(m)} ms ${m <= 100 ? 'MET' : 'NOT MET'}`);
+    });
+  }
+  if (summary.length) console.log(`\n1,000-service sidecar snapshot, medians (target <= 100 ms): ${summary.join('; ')}`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const all = process.argv.find((a) => a === '--all' || a.startsWith('--all='));
-  if (all) wholeMesh(all.includes('=') ? Number(all.slice(all.indexOf('=') + 1)) : 1000);
+  const arg = (name: string) => process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const value = (a: string) => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined);
+  const all = arg('all');
+  const one = arg('one');
+  const flag = arg('profile');
+  const once1 = arg('once');
+  if (all) wholeMesh(Number(value(all) ?? 1000));
+  else if (one) console.log(JSON.stringify(measureTranslation(Number(value(one)))));
+  else if (flag) profile(value(flag) ?? tmpdir());
+  else if (once1) printTranslation([measureTranslation(100), measureTranslation(1000)]);
   else {
-    const flag = process.argv.find((a) => a === '--profile' || a.startsWith('--profile='));
-    if (flag) profile(flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : tmpdir());
-    else printTranslation([measureTranslation(100), measureTranslation(1000)]);
+    const k = Number(value(arg('runs') ?? '--runs=5'));
+    if (!Number.isInteger(k) || k < 1) throw new Error(`--runs=${k}: expected a whole number of runs >= 1`);
+    runs([100, 1000], k);
   }
 }
