@@ -1,6 +1,8 @@
 import { gatewayApiOf, isInternalGatewayReference } from '../../../mesh/gateway-api.js';
 import { formatPath } from '../../../mesh/parse.js';
-import { matchGatewaysOf } from '../../../mesh/routing.js';
+import { delegationsInto } from '../../../mesh/delegation.js';
+import { stringList } from '../../../mesh/object.js';
+import { gatewayRefsOf, matchGatewaysOf } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
 
 /** `references/match-gateway-exists`: every gateway a VirtualService rule's match is restricted to exists. */
@@ -24,9 +26,16 @@ const matchGatewayExists: Rule = {
     for (const vs of graph.ofKind('VirtualService')) {
       for (const m of matchGatewaysOf(vs).flatMap((r) => r.refs)) {
         if (m.mesh || isInternalGatewayReference(m.ref) || graph.get('Gateway', m.namespace, m.name) || k8s.get('Gateway', m.namespace, m.name)) continue;
-        const bound = graph.gatewaysOf(vs).filter((g) => !g.mesh && (g.gateway || k8s.get('Gateway', g.namespace, g.name))).map((g) => `"${g.ref}"`);
-        ctx.report(vs, `Referenced gateway not found: "${m.ref}" in ${formatPath(m.path.slice(0, -2))}; this match never applies, so the rule is dead` +
-          (bound.length > 0 ? `; did you mean ${bound.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
+        const isDelegate = (stringList(vs.spec.hosts) ?? []).length === 0;
+        // A delegate's routes are served on its roots' gateways; a short name is still resolved in the delegate's namespace.
+        const boundRefs = isDelegate ? delegationsInto(graph, vs).flatMap((d) => gatewayRefsOf(d.root)) : graph.gatewaysOf(vs);
+        const named = (g: { namespace: string; name: string }) => graph.get('Gateway', g.namespace, g.name) || k8s.get('Gateway', g.namespace, g.name);
+        const bound = [...new Set(boundRefs.filter((g) => !g.mesh && named(g)).map((g) => `"${isDelegate ? g.key : g.ref}"`))];
+        const elsewhere = [...graph.ofKind('Gateway'), ...k8s.ofKind('Gateway')].filter((g) => g.name === m.name && g.namespace !== m.namespace).map((g) => `"${g.namespace}/${g.name}"`);
+        const resolved = m.ref.includes('/') ? '' : ` (a short name is resolved in the ${isDelegate ? 'delegate\'s' : 'VirtualService\'s'} own namespace: ${m.key})`;
+        const hints = [...new Set([...bound, ...elsewhere])];
+        ctx.report(vs, `Referenced gateway not found: "${m.ref}"${resolved} in ${formatPath(m.path.slice(0, -2))}; this match never applies, so the rule is dead` +
+          (hints.length > 0 ? `; did you mean ${hints.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
       }
     }
   },
