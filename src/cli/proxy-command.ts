@@ -3,10 +3,12 @@
  * [--prometheus <host:port>] [--readiness <host:port>] [--drain-timeout <ms>] [--access-log <file|-|off>]`:
  * the reference proxy, configured only by ADS from the control plane (`meshproof xds serve`). Runs
  * until SIGTERM/SIGINT (or `POST /quitquitquit` on the admin port), then drains gracefully and exits 0.
+ * A control plane that refuses the node id (INVALID_ARGUMENT: it can never name a node) ends it
+ * with exit 2; an unreachable one is retried.
  */
 import { type WriteStream, createWriteStream, openSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
+import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
@@ -64,6 +66,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   const accessLog = logTarget === 'off' ? undefined : file ? (t: string) => { if (file.writable) file.write(t); } : (t: string) => { io.stdout.write(t); };
   let exit: () => void = () => {};
   const exited = new Promise<void>((r) => { exit = r; });
+  let refused: string | undefined;
   // Loaded only once the flags are valid: the proxy pulls in the generated Envoy messages.
   const { ProxyStartError, startProxy } = await import('../proxy/main.js');
   let proxy;
@@ -72,6 +75,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
       xds: values.xds, nodeId: values.node, role: values.role,
       admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
       drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
+      onRefused: (message) => { refused = message; exit(); },
     });
   } catch (e) {
     file?.end();
@@ -86,6 +90,12 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   await exited;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  if (refused !== undefined) {
+    await running.close();
+    file?.end();
+    io.stderr.write(`proxy: ${refused}; pass a --node the control plane serves (meshproof xds serve: <namespace>/<workload> of its inputs)\n`);
+    return EXIT_USAGE;
+  }
   file?.end();
   return EXIT_OK;
 }

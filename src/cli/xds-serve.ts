@@ -231,7 +231,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     timer.unref();
     forgetTimers.set(key, timer);
   };
-  const ads = new AdsServer({ cache, nodeKey, onNodeGone, ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
+  // A proxy whose node has no snapshot is told why (it logs it), not left waiting in silence.
+  const ads = new AdsServer({ cache, nodeKey, onNodeGone, whyUnserved: (key) => (placed.has(key) ? undefined : whyUnserved(key)), ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
   let ca: CertificateAuthority | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };

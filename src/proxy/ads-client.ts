@@ -4,13 +4,16 @@
  * → LDS (wildcard) → RDS (the HCMs' route config names), plus extra types such as SDS secrets;
  * answers every response with an ACK (its version and nonce) or a NACK (the last accepted version,
  * the nonce, `error_detail` code 3 with the store's message). When the stream ends it reconnects
- * with exponential backoff (0.5 s doubling to 30 s, ±25 % jitter) and keeps serving what it has.
+ * with exponential backoff (0.5 s doubling to 30 s, ±25 % jitter) and keeps serving what it has,
+ * except when the server refuses the node itself (INVALID_ARGUMENT: a node id it can never serve),
+ * which no retry changes: then it stops and says so (`onRefused`). Why a node gets no config, when
+ * the server says (initial metadata `meshproof-unserved-bin`, see `AdsServerOptions.whyUnserved`), is logged.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { TYPE_URL } from '../xds/resources.js';
+import { TYPE_URL, UNSERVED_METADATA } from '../xds/resources.js';
 import { type Change, ConfigStore, type Kind } from './config/config-store.js';
 import type { ExtraResourceType } from './http/pipeline.js';
 
@@ -43,6 +46,11 @@ export interface AdsClientOptions {
   onChange(change: Change): void | Promise<string[]>;
   /** Diagnostic lines (connects, NACKs); never per request. */
   log(line: string): void;
+  /**
+   * The server refused the node (gRPC INVALID_ARGUMENT, e.g. a node id that names no node): the
+   * client has stopped and will not reconnect. `message` says what and where. @default logged
+   */
+  onRefused?(message: string): void;
   /** First reconnect delay in ms. @default 500 */
   readonly initialBackoffMs?: number;
   /** Longest reconnect delay in ms. @default 30000 */
@@ -96,14 +104,22 @@ export class AdsClient {
     const call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
     this.call = call;
     let ended = false;
-    const end = (why: string) => {
+    const end = (why: string, code?: grpc.status) => {
       if (ended) return;
       ended = true;
       this.connected = false;
       if (this.call === call) this.call = undefined;
       if (this.closed) return;
+      if (code === grpc.status.INVALID_ARGUMENT) {
+        // The node itself is refused: every reconnect would be refused the same way.
+        this.close();
+        const message = `the control plane at ${this.o.address} refuses node "${this.o.nodeId}" (${why}); not retrying`;
+        if (this.o.onRefused) this.o.onRefused(message); else this.o.log(`xds: ${message}`);
+        return;
+      }
       const delay = Math.round(this.backoffMs * (0.75 + Math.random() * 0.5));
-      this.o.log(`xds: stream to ${this.o.address} ended (${why}); keeping the last good config, reconnecting in ${delay} ms`);
+      const kept = this.o.store.versions.size > 0 ? 'keeping the last good config' : 'no config received yet';
+      this.o.log(`xds: stream to ${this.o.address} ended (${why}); ${kept}, reconnecting in ${delay} ms`);
       this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
       this.timer = setTimeout(() => this.open(), delay);
     };
@@ -115,8 +131,12 @@ export class AdsClient {
         this.o.log(`xds: internal error handling ${r.typeUrl}: ${e.stack ?? e}`);
       });
     });
-    call.on('status', (s: grpc.StatusObject) => end(`${grpc.status[s.code]}: ${s.details}`));
-    call.on('error', (e: Error) => end(e.message));
+    call.on('metadata', (md: grpc.Metadata) => {
+      const why = md.get(UNSERVED_METADATA)[0];
+      if (why !== undefined) this.o.log(`xds: the control plane at ${this.o.address} serves node "${this.o.nodeId}" no config: ${Buffer.from(why).toString('utf8')}`);
+    });
+    call.on('status', (s: grpc.StatusObject) => end(`${grpc.status[s.code]}: ${s.details}`, s.code));
+    call.on('error', (e: grpc.ServiceError) => end(e.code !== undefined ? `${grpc.status[e.code]}: ${e.details}` : e.message, e.code));
     call.on('end', () => end('server closed the stream'));
     // Every type is subscribed afresh on a new stream, carrying the version last accepted.
     for (const s of this.types.values()) s.sent = false;

@@ -47,6 +47,8 @@ export interface ProxyOptions {
   readonly maxBackoffMs?: number;
   /** Called when `POST /quitquitquit` (or a drain) finishes. */
   readonly onExit?: () => void;
+  /** The control plane refused the node (`AdsClientOptions.onRefused`): no config will ever come. @default logged */
+  readonly onRefused?: (message: string) => void;
 }
 
 export interface ProxyHandle {
@@ -158,6 +160,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const ads = new AdsClient({
     address: o.xds, nodeId: o.nodeId, store, extraTypes: ext.extraResourceTypes, onChange, log,
     metadata: { ROLE: o.role ?? 'sidecar' }, initialBackoffMs: o.initialBackoffMs, maxBackoffMs: o.maxBackoffMs,
+    ...(o.onRefused ? { onRefused: o.onRefused } : {}),
   });
 
   const state = (): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' => {

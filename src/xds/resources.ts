@@ -39,6 +39,12 @@ export const TYPE_URL = {
 /** SDS over the same ADS stream: certificates and validation contexts by name (`default`, `ROOTCA`, `kubernetes://…`). */
 export const SECRET_TYPE_URL = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
+/**
+ * Initial-metadata key (binary, UTF-8) on an ADS stream by which meshproof's server tells a client why
+ * its node gets no config (`AdsServerOptions.whyUnserved`); meshproof's proxy logs it.
+ */
+export const UNSERVED_METADATA = 'meshproof-unserved-bin';
+
 /** Every type URL the server serves, by kind. */
 export const SERVED_TYPE_URL = { ...TYPE_URL, secret: SECRET_TYPE_URL } as const;
 

@@ -8,6 +8,7 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { AggregatedDiscoveryService } from '../gen/envoy/service/discovery/v3/ads_pb.js';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { UNSERVED_METADATA } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn } from './ads-stream.js';
 import { StreamWriter } from './stream-writer.js';
@@ -31,6 +32,12 @@ export interface AdsServerOptions {
   readonly grpcOptions?: grpc.ServerOptions;
   /** Called when the last open stream of a node (by its snapshot-cache key) closes. */
   readonly onNodeGone?: (key: string) => void;
+  /**
+   * Why a node the cache holds no snapshot for gets nothing (undefined: no reason to tell), sent to
+   * its client once, when its stream names the node, as initial metadata `UNSERVED_METADATA`
+   * (UTF-8): the stream stays open, and a snapshot made later is still pushed. @default none told
+   */
+  readonly whyUnserved?: (key: string) => string | undefined;
 }
 
 export class AdsServer {
@@ -98,6 +105,13 @@ export class AdsServer {
       status: this.status,
       limits,
       ...(this.options.nodeKey ? { nodeKey: this.options.nodeKey } : {}),
+      ...(this.options.whyUnserved ? { whyUnserved: this.options.whyUnserved } : {}),
+      notice: (message) => {
+        if (ended) return;
+        const md = new grpc.Metadata();
+        md.set(UNSERVED_METADATA, Buffer.from(message, 'utf8'));
+        call.sendMetadata(md);
+      },
       send: (response, kind) => { if (!ended) writer.send(kind, response); },
       fail,
     }, peer);

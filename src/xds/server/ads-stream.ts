@@ -45,6 +45,10 @@ export interface AdsStreamIo {
   send(response: Uint8Array, kind: ResourceKind): void;
   /** Ends the stream with an error status; no further calls follow. */
   fail(code: AdsFailure, message: string): void;
+  /** Why a node without a snapshot gets nothing (`AdsServerOptions.whyUnserved`). @default none */
+  readonly whyUnserved?: (key: string) => string | undefined;
+  /** Tells the client `message` before any response (initial metadata). @default not told */
+  notice?(message: string): void;
 }
 
 interface Subscription {
@@ -163,6 +167,10 @@ export class AdsStream {
       this.rawNodeId = id;
       this.nodeId = key;
       this.io.status.nodeIdentified(key);
+      if (this.io.cache.getSnapshot(key) === undefined) {
+        const why = this.io.whyUnserved?.(key);
+        if (why !== undefined) this.io.notice?.(why);
+      }
       this.unwatch = this.io.cache.watch(key, (s) => this.pushChanged(s));
       return key;
     }
