@@ -1,4 +1,6 @@
 // Rules of the resilience area, one line each: export { default as camelName } from './file.js';
 export { default as faultDisablesTimeoutRetries } from './fault-disables-timeout-retries.js';
+export { default as perTryTimeoutIgnored } from './per-try-timeout-ignored.js';
 export { default as retriesWithoutPerTryTimeout } from './retries-without-per-try-timeout.js';
 export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-timeout.js';
+export { default as routeTimeoutUnreachable } from './route-timeout-unreachable.js';

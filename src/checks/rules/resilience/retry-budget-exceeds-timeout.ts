@@ -1,6 +1,6 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
+import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
 
 /** `resilience/retry-budget-exceeds-timeout`: retries that the route timeout cuts short. */
 const retryBudgetExceedsTimeout: Rule = {
@@ -14,8 +14,11 @@ const retryBudgetExceedsTimeout: Rule = {
     '(504, response flag `UT`) before the later retries happen, so the retry policy promises more than it',
     'delivers. Nothing to check when `timeout` is unset or 0 (disabled), when `perTryTimeout` is unset (it',
     'defaults to the route timeout), when `attempts` is 0 (no retries) or when the route has a fault (then Istio',
-    'applies neither; see `resilience/fault-disables-timeout-retries`). Fix: raise `timeout` to at least the',
-    'retry budget, or lower `perTryTimeout` or `attempts`.',
+    'applies neither; see `resilience/fault-disables-timeout-retries`). Two cases belong to other rules: a',
+    '`perTryTimeout` not shorter than `timeout`, which Envoy ignores (`resilience/per-try-timeout-ignored`), and a',
+    '`retryOn` without `5xx`, `gateway-error` or `reset` (Istio\'s default), under which a try that times out is not',
+    'retried at all, so there is no budget to exceed (`resilience/route-timeout-unreachable`). Fix: raise `timeout`',
+    'to at least the retry budget, or lower `perTryTimeout` or `attempts`.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
@@ -25,14 +28,11 @@ const retryBudgetExceedsTimeout: Rule = {
         const timeout = durationMs(route.timeout);
         const perTry = durationMs(route.retries.perTryTimeout);
         const attempts = retryAttempts(route.retries);
-        if (!timeout || !perTry || attempts === 0) continue;
+        if (!timeout || !perTry || attempts === 0 || perTry >= timeout || !retriesTimeouts(route.retries)) continue;
         const tries = attempts + 1;
         const budget = perTry * tries;
         if (budget <= timeout) continue;
-        const fit = Math.floor(timeout / perTry);
-        const cut = fit === 0
-          ? 'so the route timeout fires before even the first try reaches its per-try timeout'
-          : `so only ${fit} of ${tries} tries can run to their per-try timeout`;
+        const cut = `so only ${Math.floor(timeout / perTry)} of ${tries} tries can run to their per-try timeout`;
         ctx.report(
           vs,
           `${label}: retries need up to ${formatMs(budget)} (perTryTimeout ${formatMs(perTry)} × ${tries} tries: the first plus ${attempts} ` +
