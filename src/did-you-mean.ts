@@ -1,5 +1,6 @@
 /**
- * "Did you mean …?" for mistyped names (CLI flags, config keys, rule ids). Hand-written rather than
+ * "Did you mean …?" for mistyped names (CLI flags, config keys, rule ids, workload file keys), for
+ * every stage (checks, xDS, verify, CLI), so it lives outside them. Hand-written rather than
  * a dependency: the candidate lists are a few dozen short names, and the whole of it is one
  * Levenshtein row.
  */

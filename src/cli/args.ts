@@ -1,5 +1,5 @@
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from '../checks/config/did-you-mean.js';
+import { closest } from '../did-you-mean.js';
 import { UsageError } from './usage.js';
 
 /**

@@ -43,7 +43,8 @@ test('GIVEN a served workload file WHEN it becomes malformed THEN the reload pub
   for (const [text, message] of [
     ['{"workloads":[{"name":"x","namespace":"httpbin","address":"10.3.0.9","labels":{"app":7}}]}', /workloads\.json: workloads\[0\]\.labels\.app: is 7; expected a string/],
     ['{"workloads": [', /workloads\.json: not valid JSON/],
-    ['{"pods":[]}', /workloads\.json: workloads: missing or not an array/],
+    ['{"pods":[]}', /workloads\.json: pods: is not a known key; expected workloads/],
+    ['{}', /workloads\.json: workloads: missing or not an array/],
   ] as const) {
     writeFileSync(workloads, text);
     assert.is(await h.reload(), false);

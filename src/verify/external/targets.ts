@@ -29,7 +29,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { editDistance } from '../../checks/config/did-you-mean.js';
+import { editDistance } from '../../did-you-mean.js';
 
 export interface CallerTarget {
   /** `<namespace>/<workload>` whose per-proxy view the caller serves. */

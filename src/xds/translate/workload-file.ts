@@ -3,6 +3,7 @@
  * `{"workloads":[{"name","namespace","address","labels":{…},"ports":{"<name>":<number>}}]}`.
  */
 import { isIP } from 'node:net';
+import { closest } from '../../did-you-mean.js';
 
 /** One workload instance: an IP and its labels, like a pod. */
 export interface WorkloadInstance {
@@ -34,6 +35,7 @@ export function parseWorkloadFile(text: string, file = 'workloads.json'): Worklo
   } catch (e) {
     throw new WorkloadFileError(file, `not valid JSON (${(e as Error).message}); expected {"workloads":[{"name","namespace","address","labels","ports"}]}`);
   }
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) knownKeys(doc as Record<string, unknown>, `${file}: `, FILE_KEYS);
   const list = (doc as { workloads?: unknown } | null)?.workloads;
   if (!Array.isArray(list)) throw new WorkloadFileError(`${file}: workloads`, 'missing or not an array; expected {"workloads":[…]}');
   return list.map((w, i) => parseWorkload(w, `${file}: workloads[${i}]`));
@@ -42,6 +44,7 @@ export function parseWorkloadFile(text: string, file = 'workloads.json'): Worklo
 function parseWorkload(w: unknown, at: string): WorkloadInstance {
   if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new WorkloadFileError(at, `is ${JSON.stringify(w)}; expected an object with name, namespace, address, labels, ports`);
   const o = w as Record<string, unknown>;
+  knownKeys(o, `${at}.`, WORKLOAD_KEYS);
   for (const f of ['name', 'namespace', 'address'] as const) {
     if (typeof o[f] !== 'string' || o[f] === '') throw new WorkloadFileError(`${at}.${f}`, `is ${JSON.stringify(o[f])}; expected a non-empty string`);
   }
@@ -49,6 +52,18 @@ function parseWorkload(w: unknown, at: string): WorkloadInstance {
   const labels = stringMap(o.labels ?? {}, `${at}.labels`, (v) => typeof v === 'string', 'a string');
   const ports = stringMap(o.ports ?? {}, `${at}.ports`, (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, 'a port number 1..65535');
   return { name: o.name as string, namespace: o.namespace as string, address: o.address as string, labels, ports } as WorkloadInstance;
+}
+
+const FILE_KEYS = ['workloads'] as const;
+const WORKLOAD_KEYS = ['name', 'namespace', 'address', 'labels', 'ports'] as const;
+
+/** An unknown key (a typo such as `adress`) is an error naming the nearest known key, never ignored. */
+function knownKeys(o: Record<string, unknown>, at: string, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (keys.includes(k)) continue;
+    const near = closest(k, keys);
+    throw new WorkloadFileError(`${at}${k}`, `is not a known key${near ? ` (did you mean "${near}"?)` : ''}; expected ${keys.join(', ')}`);
+  }
 }
 
 function stringMap<T>(v: unknown, at: string, ok: (x: unknown) => boolean, what: string): Record<string, T> {

@@ -41,7 +41,7 @@ test('GIVEN a Service without targetPort WHEN resolved THEN the endpoint uses th
   assert.equal([sa?.address, sa?.portSpecifier], ['10.0.0.9', { case: 'portValue', value: 9080 }]);
 });
 
-test('GIVEN malformed workload files WHEN parsed THEN the error names the entry, field and bad value', () => {
+test('GIVEN malformed workload files WHEN parsed THEN the error names the entry, field and bad value (an unknown key with the nearest known one)', () => {
   const table: [string, RegExp][] = [
     ['{', /^w\.json: not valid JSON/],
     ['{"workloads":{}}', /w\.json: workloads: missing or not an array/],
@@ -49,6 +49,11 @@ test('GIVEN malformed workload files WHEN parsed THEN the error names the entry,
     ['{"workloads":[{"name":"a","address":"10.0.0.1"}]}', /workloads\[0\]\.namespace: is undefined; expected a non-empty string/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","ports":{"http":70000}}]}', /workloads\[0\]\.ports\.http: is 70000; expected a port number/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"x":1}}]}', /workloads\[0\]\.labels\.x: is 1; expected a string/],
+    // An unknown key is named with the nearest known one, before the field it stands for is missed.
+    ['{"workloads":[{"name":"a","namespace":"b","adress":"10.0.0.1"}]}', /^w\.json: workloads\[0\]\.adress: is not a known key \(did you mean "address"\?\); expected name, namespace, address, labels, ports$/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","lables":{}}]}', /workloads\[0\]\.lables: is not a known key \(did you mean "labels"\?\)/],
+    ['{"workload":[]}', /^w\.json: workload: is not a known key \(did you mean "workloads"\?\); expected workloads$/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","zzzzzzzzzz":1}]}', /workloads\[0\]\.zzzzzzzzzz: is not a known key; expected name, namespace, address, labels, ports$/],
   ];
   for (const [text, re] of table) {
     const err = (() => { try { parseWorkloadFile(text, 'w.json'); } catch (e) { return e; } return undefined; })();
