@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Generates lib/generated/istio/ (CRD index, schemas and ajv standalone validators) from
-// schemas/istio/crd-all.gen.yaml. Run by `npm run build` after tsc; see src/validate/codegen.ts.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Generates lib/generated/crds/ (CRD index, schemas and ajv standalone validators) from
+// schemas/istio/crd-all.gen.yaml and schemas/gateway-api/*.yaml. Run by `npm run build` after tsc;
+// see src/validate/codegen.ts.
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { generateValidatorArtifacts } = await import(join(root, 'lib/src/validate/codegen.js'));
+const { generateValidatorArtifacts, readCrdSources } = await import(join(root, 'lib/src/validate/codegen.js'));
 const { GENERATED_PATH } = await import(join(root, 'lib/src/validate/generated.js'));
 
 const started = Date.now();
-const files = generateValidatorArtifacts(readFileSync(join(root, 'schemas/istio/crd-all.gen.yaml'), 'utf8'));
+const files = generateValidatorArtifacts(readCrdSources());
 const out = join(root, ...GENERATED_PATH);
 // Write beside, then swap: an interrupted build never leaves a half-written folder in place.
 const staging = `${out}.tmp-${process.pid}`;

@@ -5,7 +5,7 @@ import { Bookinfo } from '../apps/bookinfo.js';
 import { Customers } from '../apps/customers.js';
 import { Httpbin } from '../apps/httpbin.js';
 import { Platform } from '../apps/platform.js';
-import { isIstioKind, validateIstioObject } from '../src/validate/index.js';
+import { isIstioKind, validateCrdObject } from '../src/validate/index.js';
 import type { Manifest } from './_synth.js';
 
 const app = Testing.app();
@@ -27,7 +27,7 @@ test('GIVEN every app WHEN synthesized THEN every Istio object passes the CRD sc
   const istio = all.filter((o) => isIstioKind(o.apiVersion, o.kind));
   assert.ok(istio.length >= 30, `expected the apps to produce many Istio objects, got ${istio.length}`);
   for (const o of istio) {
-    const violations = validateIstioObject(o);
+    const violations = validateCrdObject(o);
     assert.equal(violations, [], `${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${violations.map((v) => v.message).join('; ')}`);
   }
 });
@@ -35,7 +35,7 @@ test('GIVEN every app WHEN synthesized THEN every Istio object passes the CRD sc
 test('GIVEN an app object with a sub-millisecond timeout WHEN validated THEN the CEL rule rejects it', () => {
   const vs = structuredClone(all.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'ratings')!);
   vs.spec.http[1].timeout = '0.5ms';
-  const violations = validateIstioObject(vs);
+  const violations = validateCrdObject(vs);
   assert.ok(violations.some((v) => v.kind === 'cel' && v.path.join('.') === 'spec.http.1.timeout'), JSON.stringify(violations));
 });
 

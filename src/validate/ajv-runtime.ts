@@ -1,7 +1,7 @@
 import { re2 } from './re2.js';
 
 /**
- * What the generated validators (lib/generated/istio/*.validate.cjs, see codegen.ts) call back
+ * What the generated validators (lib/generated/crds/*.validate.cjs, see codegen.ts) call back
  * into: the regular-expression engine and the string formats. Build-time compilation and run
  * time share these definitions (generated code reads them as `rt.re2` and `rt.formats`), so a generated validator behaves exactly like one compiled now.
  */

@@ -47,3 +47,46 @@ export function usesVariable(source: string, name: string): boolean {
   }
   return false;
 }
+
+/**
+ * Rewrites `has(<expr>.<field>)` whose operand is not an identifier chain (`has(self.matches[0].path)`,
+ * `has(self[0].matches)`: CEL allows any expression there, cel-js only `a.b.c`) to
+ * `<fn>(<expr>, '<field>')`. Calls on identifier chains stay as they are.
+ */
+export function rewriteHasOfExpressions(source: string, fn: string): string {
+  let out = '';
+  let last = 0;
+  for (const [start, end] of identifiers(source)) {
+    if (start < last || source.slice(start, end) !== 'has' || /\.\s*$/.test(source.slice(0, start))) continue;
+    const open = source.slice(end).search(/\S/) + end;
+    if (source[open] !== '(') continue;
+    const close = matchingParen(source, open);
+    if (close < 0) continue;
+    const inner = source.slice(open + 1, close);
+    const select = /^([\s\S]*[^\s?])\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(inner);
+    if (!select || /^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*\s*$/.test(select[1]!)) continue;
+    out += `${source.slice(last, start)}${fn}(${rewriteHasOfExpressions(select[1]!, fn)}, '${select[2]!}')`;
+    last = close + 1;
+  }
+  return out + source.slice(last);
+}
+
+/** Index of the `)` closing the `(` at `open`, skipping string literals; -1 when unbalanced. */
+function matchingParen(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '"' || c === "'") {
+      const triple = source.startsWith(c.repeat(3), i);
+      const close = triple ? c.repeat(3) : c;
+      i += close.length;
+      while (i < source.length && !source.startsWith(close, i)) i += source[i] === '\\' ? 2 : 1;
+      i += close.length - 1;
+    } else if (c === '(') {
+      depth++;
+    } else if (c === ')' && --depth === 0) {
+      return i;
+    }
+  }
+  return -1;
+}

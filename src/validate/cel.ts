@@ -105,34 +105,57 @@ function customMessage(program: ParseResult | undefined, self: unknown): string 
 
 /**
  * The value as CEL sees it under the schema: `integer` (and int-or-string numbers) become CEL
- * ints (bigint); `number` stays a double. Subtrees without integer fields are passed as they are.
+ * ints (bigint); `number` stays a double; a declared property whose name is not a CEL identifier
+ * is read under its escaped name (`namespace` as `__namespace__`, see escapePropertyName).
+ * Subtrees without integer fields or such names are passed as they are.
  */
 function toCel(value: unknown, schema: StructuralSchema | undefined): unknown {
-  if (!schema || !hasIntegers(schema)) return value;
+  if (!schema || !needsConversion(schema)) return value;
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map((v) => toCel(v, schema.items));
   if (value === null || typeof value !== 'object') return value;
   const mapValues = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
   const out: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(value)) {
-    const own = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : mapValues;
-    out[key] = toCel((value as Record<string, unknown>)[key], own);
+    const declared = schema.properties !== undefined && Object.hasOwn(schema.properties, key);
+    const own = declared ? schema.properties![key] : mapValues;
+    out[declared ? escapePropertyName(key) : key] = toCel((value as Record<string, unknown>)[key], own);
   }
   return out;
 }
 
-const integerCache = new WeakMap<StructuralSchema, boolean>();
+/** CEL's reserved words: a property of that name is read as `__<name>__`. */
+const CEL_RESERVED = new Set([
+  'true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import',
+  'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while',
+]);
 
-function hasIntegers(schema: StructuralSchema): boolean {
-  let known = integerCache.get(schema);
+/**
+ * The name a rule reads a declared property under, as k8s.io/apiserver pkg/cel `Escape`: a
+ * reserved word `w` is `__w__`; `__`, `.`, `-` and `/` become `__underscores__`, `__dot__`,
+ * `__dash__` and `__slash__` (Gateway API rules read a parentRef's `namespace` as `p.__namespace__`).
+ */
+export function escapePropertyName(name: string): string {
+  if (CEL_RESERVED.has(name)) return `__${name}__`;
+  return name.replace(/__|[./-]/g, (s) => ESCAPES[s]!);
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { __: '__underscores__', '.': '__dot__', '-': '__dash__', '/': '__slash__' };
+
+const conversionCache = new WeakMap<StructuralSchema, boolean>();
+
+function needsConversion(schema: StructuralSchema): boolean {
+  let known = conversionCache.get(schema);
   if (known === undefined) {
     const children = [
       ...Object.values(schema.properties ?? {}),
       ...(typeof schema.additionalProperties === 'object' ? [schema.additionalProperties] : []),
       ...(schema.items ? [schema.items] : []),
     ];
-    known = schema.type === 'integer' || schema['x-kubernetes-int-or-string'] === true || children.some(hasIntegers);
-    integerCache.set(schema, known);
+    known = schema.type === 'integer' || schema['x-kubernetes-int-or-string'] === true
+      || Object.keys(schema.properties ?? {}).some((name) => escapePropertyName(name) !== name)
+      || children.some(needsConversion);
+    conversionCache.set(schema, known);
   }
   return known;
 }

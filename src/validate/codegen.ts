@@ -1,23 +1,26 @@
 /**
  * Build-time generation of the CRD validators (run by `npm run build` through
- * scripts/build-schemas.mjs; never imported by `meshproof check`). Parsing Istio's ~1 MB CRD
- * file and compiling its schemas with ajv took over a second on every run; this does it once
- * and writes plain JSON and ajv standalone code that a run loads per kind, when first needed.
+ * scripts/build-schemas.mjs; never imported by `meshproof check`). Parsing the vendored CRD files
+ * (Istio's ~1 MB, Gateway API's ~1.2 MB) and compiling their schemas with ajv took over a second
+ * on every run; this does it once and writes plain JSON and ajv standalone code that a run loads
+ * per kind, when first needed.
  *
- * Output, by file name (all under lib/generated/istio/):
- * - `index.json`: every CRD's group, kind and versions, each naming its schema id, and the
- *   SHA-256 of the CRD file the artifacts were generated from;
- * - `<id>.schema.json`: a served version's `openAPIV3Schema` (normalization, CEL and list checks read it);
+ * Output, by file name (all under lib/generated/crds/):
+ * - `index.json`: every CRD's group, kind and versions, each naming its schema id, and the path
+ *   and SHA-256 of each CRD file the artifacts were generated from;
+ * - `<id>.schema.json`: a served version's `openAPIV3Schema` (defaulting, CEL and list checks read it);
  * - `<id>.validate.cjs`: the ajv validator of that schema as translated by `toJsonSchema`.
- * The output is a pure function of the CRD text and this code: test/validate/generated.test.ts
+ * The output is a pure function of the CRD texts and this code: test/validate/generated.test.ts
  * regenerates it and fails when lib/ is stale.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { _, Ajv, type AnySchema, type ValidateFunction } from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { parseAllDocuments } from 'yaml';
 import { VALIDATOR_RUNTIME } from './ajv-runtime.js';
 import type { GeneratedIndex } from './generated.js';
+import { packagePath } from '../package-root.js';
 import { HINT } from './object-meta.js';
 import { re2 } from './re2.js';
 import { NUMBER_FORMAT, toJsonSchema, type JsonSchema } from './structural.js';
@@ -40,24 +43,51 @@ const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCo
 /** The generated files, by name, in a stable order. */
 export type GeneratedFiles = ReadonlyMap<string, string>;
 
-/** Generates every artifact from the text of crd-all.gen.yaml. Throws on a CRD it cannot read. */
-export function generateValidatorArtifacts(crdYaml: string): GeneratedFiles {
+/** One vendored CRD file: its path under the package root, as the index names it, and its text. */
+export interface CrdSource {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** Folder of the Gateway API CRDs (one file per CRD, see its SOURCES.md). */
+const GATEWAY_API_DIR = 'schemas/gateway-api';
+
+/**
+ * The vendored CRD files validators are generated from, in a stable order: Istio's
+ * `schemas/istio/crd-all.gen.yaml`, then every `schemas/gateway-api/*.yaml`.
+ */
+export function readCrdSources(): CrdSource[] {
+  const gatewayApi = readdirSync(packagePath(GATEWAY_API_DIR)).filter((name) => name.endsWith('.yaml')).sort()
+    .map((name) => `${GATEWAY_API_DIR}/${name}`);
+  return ['schemas/istio/crd-all.gen.yaml', ...gatewayApi]
+    .map((path) => ({ path, text: readFileSync(packagePath(...path.split('/')), 'utf8') }));
+}
+
+/** Generates every artifact from the CRD files. Throws on a CRD it cannot read, or a kind defined twice. */
+export function generateValidatorArtifacts(sources: readonly CrdSource[]): GeneratedFiles {
   const files = new Map<string, string>();
   const idsByText = new Map<string, string>();
-  const index: GeneratedIndex = { sourceSha256: sha256(crdYaml), crds: [] };
-  for (const crd of readCrds(crdYaml)) {
-    const versions = crd.versions.map((v) => {
-      const structural = JSON.stringify(v.schema);
-      let id = idsByText.get(structural);
-      if (!id) {
-        id = `${crd.kind.toLowerCase()}-${v.name}`;
-        idsByText.set(structural, id);
-        files.set(`${id}.schema.json`, `${structural}\n`);
-        files.set(`${id}.validate.cjs`, validatorModule(v.schema, index.sourceSha256));
+  const index: GeneratedIndex = { sources: [], crds: [] };
+  for (const source of sources) {
+    const sourceSha256 = sha256(source.text);
+    index.sources.push({ path: source.path, sha256: sourceSha256 });
+    for (const crd of readCrds(source.text, source.path)) {
+      if (index.crds.some((c) => c.group === crd.group && c.kind === crd.kind)) {
+        throw new Error(`${source.path}: ${crd.group}/${crd.kind} is defined by an earlier CRD file too`);
       }
-      return { name: v.name, served: v.served, schema: id };
-    });
-    index.crds.push({ group: crd.group, kind: crd.kind, versions });
+      const versions = crd.versions.map((v) => {
+        const structural = JSON.stringify(v.schema);
+        let id = idsByText.get(structural);
+        if (!id) {
+          id = `${crd.group}_${crd.kind.toLowerCase()}-${v.name}`;
+          idsByText.set(structural, id);
+          files.set(`${id}.schema.json`, `${structural}\n`);
+          files.set(`${id}.validate.cjs`, validatorModule(v.schema, source.path, sourceSha256));
+        }
+        return { name: v.name, served: v.served, schema: id };
+      });
+      index.crds.push({ group: crd.group, kind: crd.kind, versions });
+    }
   }
   files.set('index.json', `${JSON.stringify(index, null, 1)}\n`);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
@@ -69,13 +99,13 @@ interface RawCrd {
   readonly versions: readonly { name: string; served: boolean; schema: StructuralSchema }[];
 }
 
-function readCrds(text: string): RawCrd[] {
+function readCrds(text: string, path: string): RawCrd[] {
   const out: RawCrd[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`CRD file: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]!.message}`);
     const spec = (doc.toJS() as { spec?: { group?: string; names?: { kind?: string }; versions?: unknown[] } } | null)?.spec;
     if (!spec) continue;
-    if (!spec.group || !spec.names?.kind || !Array.isArray(spec.versions)) throw new Error('CRD file: a CRD lacks spec.group, spec.names.kind or spec.versions');
+    if (!spec.group || !spec.names?.kind || !Array.isArray(spec.versions)) throw new Error(`${path}: a CRD lacks spec.group, spec.names.kind or spec.versions`);
     const versions = spec.versions.map((v) => {
       const version = v as { name: string; served?: boolean; schema?: { openAPIV3Schema?: StructuralSchema } };
       return { name: version.name, served: version.served !== false, schema: version.schema?.openAPIV3Schema ?? {} };
@@ -89,7 +119,7 @@ function readCrds(text: string): RawCrd[] {
  * One CommonJS module exporting `makeValidator(rt)`: ajv's standalone code for the schema,
  * wrapped so that the regular-expression engine and formats come from `rt` (VALIDATOR_RUNTIME).
  */
-function validatorModule(schema: StructuralSchema, sourceSha256: string): string {
+function validatorModule(schema: StructuralSchema, sourcePath: string, sourceSha256: string): string {
   // A fresh instance per schema keeps generated names (validate10, schema11…) independent of order.
   const ajv = new Ajv({
     allErrors: true, // the API server reports every violation, not the first
@@ -110,7 +140,7 @@ function validatorModule(schema: StructuralSchema, sourceSha256: string): string
   const header = `"use strict";module.exports = ${String(name)};module.exports.default = ${String(name)};`;
   if (!name || !code.startsWith(header)) throw new Error('ajv standalone code has an unexpected shape; update codegen.ts');
   return [
-    '// Generated by src/validate/codegen.ts (npm run build) from schemas/istio/crd-all.gen.yaml',
+    `// Generated by src/validate/codegen.ts (npm run build) from ${sourcePath}`,
     `// sha256:${sourceSha256}. Do not edit.`,
     '"use strict";',
     'module.exports = function makeValidator(rt) {',

@@ -12,7 +12,7 @@ export interface CrdVersion {
   readonly schema: StructuralSchema;
 }
 
-/** A CustomResourceDefinition of Istio's vendored CRDs (schemas/istio/crd-all.gen.yaml), reduced to what validation needs. */
+/** A vendored CustomResourceDefinition (Istio's schemas/istio/crd-all.gen.yaml, Gateway API's schemas/gateway-api/), reduced to what validation needs. */
 export interface Crd {
   readonly group: string;
   readonly kind: string;
@@ -22,8 +22,8 @@ export interface Crd {
 let crds: Map<string, Crd> | undefined;
 
 /**
- * The CRDs by `group/kind`, from the index generated at build time (codegen.ts): the CRD file
- * itself (~1 MB of YAML) is never parsed at run time, and a version's schema is read only
+ * The CRDs by `group/kind`, from the index generated at build time (codegen.ts): the CRD files
+ * themselves (~2 MB of YAML) are never parsed at run time, and a version's schema is read only
  * when an object of that version is validated.
  */
 function crdIndex(): Map<string, Crd> {
@@ -46,7 +46,7 @@ export function tryFindCrd(group: string, kind: string): Crd | undefined {
   return crdIndex().get(`${group}/${kind}`);
 }
 
-/** The kinds the CRD file defines in `group`, sorted. */
+/** The kinds the vendored CRDs define in `group`, sorted. */
 export function kindsInGroup(group: string): string[] {
   return [...crdIndex().keys()].filter((k) => k.startsWith(`${group}/`)).map((k) => k.slice(group.length + 1)).sort();
 }
@@ -61,4 +61,12 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 /** True when `group` is an Istio API group: `istio.io` or a subdomain of it. */
 export function isIstioGroup(group: string): boolean {
   return group === 'istio.io' || group.endsWith('.istio.io');
+}
+
+/** The Gateway API groups: the APIs (`gateway.networking.k8s.io`) and the experimental `X` kinds (`gateway.networking.x-k8s.io`). */
+export const GATEWAY_API_GROUPS: ReadonlySet<string> = new Set(['gateway.networking.k8s.io', 'gateway.networking.x-k8s.io']);
+
+/** True when `group` is a Gateway API group. */
+export function isGatewayApiGroup(group: string): boolean {
+  return GATEWAY_API_GROUPS.has(group);
 }

@@ -1,5 +1,5 @@
 /**
- * Loads the artifacts codegen.ts generates at build time (lib/generated/istio/): the CRD index,
+ * Loads the artifacts codegen.ts generates at build time (lib/generated/crds/): the CRD index,
  * one structural schema per served version, and its ajv validator. Each is read the first time
  * a kind needs it and kept for the rest of the run.
  */
@@ -12,12 +12,12 @@ import { VALIDATOR_RUNTIME, type ValidatorRuntime } from './ajv-runtime.js';
 import type { StructuralSchema } from './types.js';
 
 /** Where `npm run build` writes the artifacts, relative to the package root. */
-export const GENERATED_PATH = ['lib', 'generated', 'istio'] as const;
+export const GENERATED_PATH = ['lib', 'generated', 'crds'] as const;
 
-/** `index.json`: the CRDs of schemas/istio/crd-all.gen.yaml, reduced to what validation needs. */
+/** `index.json`: the CRDs of the vendored CRD files (see codegen.ts), reduced to what validation needs. */
 export interface GeneratedIndex {
-  /** SHA-256 (hex) of the CRD file the artifacts were generated from. */
-  readonly sourceSha256: string;
+  /** The CRD files the artifacts were generated from: path under the package root, SHA-256 (hex) of the text. */
+  readonly sources: { readonly path: string; readonly sha256: string }[];
   readonly crds: {
     readonly group: string;
     readonly kind: string;

@@ -1,13 +1,14 @@
 /**
- * Validates Istio objects the way the Kubernetes API server would on create, against Istio's
- * vendored CRDs (schemas/istio/crd-all.gen.yaml): OpenAPI structure and types with strict field
- * validation (unknown fields are errors), `x-kubernetes-list-type` uniqueness, ObjectMeta syntax,
- * and every `x-kubernetes-validations` CEL rule except transition rules. Beyond what the API
- * server checks, numbers must fit their protobuf type (`format: int32` fields) and be finite,
- * as Istio's validating webhook requires.
+ * Validates Istio and Gateway API objects the way the Kubernetes API server would on create,
+ * against the vendored CRDs (schemas/istio/crd-all.gen.yaml; schemas/gateway-api/, v1.4.1
+ * experimental channel): schema defaults applied first, then OpenAPI structure and types with
+ * strict field validation (unknown fields are errors), `x-kubernetes-list-type` uniqueness,
+ * ObjectMeta syntax, and every `x-kubernetes-validations` CEL rule except transition rules.
+ * Beyond what the API server checks, numbers must fit their protobuf type (`format: int32`
+ * fields) and be finite, as Istio's validating webhook requires.
  */
 import { celChecks } from './cel.js';
-import { isIstioGroup, kindsInGroup, splitApiVersion, tryFindCrd, type Crd } from './crds.js';
+import { isGatewayApiGroup, isIstioGroup, kindsInGroup, splitApiVersion, tryFindCrd, type Crd } from './crds.js';
 import { listTypeChecks } from './list-type.js';
 import { nonFiniteNumbers } from './finite.js';
 import { normalize } from './normalize.js';
@@ -20,16 +21,28 @@ export { skippedRules, type SkippedRule } from './cel.js';
 
 /** True when `apiVersion` names an Istio API group (`istio.io` or `*.istio.io`) and `kind` is given. */
 export function isIstioKind(apiVersion: string, kind: string): boolean {
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || kind === '') return false;
-  const split = splitApiVersion(apiVersion);
-  return split !== undefined && isIstioGroup(split.group);
+  return groupMatches(apiVersion, kind, isIstioGroup);
 }
 
 /**
- * The reasons the API server would reject `obj`; [] when it is valid or not an Istio kind.
- * Never throws: input that cannot be read at all yields one violation at the root.
+ * True when objects of `apiVersion` and `kind` are validated against a vendored CRD: an Istio
+ * group, or a Gateway API group (`gateway.networking.k8s.io`, `gateway.networking.x-k8s.io`).
  */
-export function validateIstioObject(obj: unknown): SchemaViolation[] {
+export function isValidatedKind(apiVersion: string, kind: string): boolean {
+  return groupMatches(apiVersion, kind, (group) => isIstioGroup(group) || isGatewayApiGroup(group));
+}
+
+function groupMatches(apiVersion: string, kind: string, predicate: (group: string) => boolean): boolean {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || kind === '') return false;
+  const split = splitApiVersion(apiVersion);
+  return split !== undefined && predicate(split.group);
+}
+
+/**
+ * The reasons the API server would reject `obj`; [] when it is valid or not a validated kind
+ * (`isValidatedKind`). Never throws: input that cannot be read at all yields one violation at the root.
+ */
+export function validateCrdObject(obj: unknown): SchemaViolation[] {
   try {
     return validate(obj);
   } catch (e) {
@@ -41,7 +54,7 @@ export function validateIstioObject(obj: unknown): SchemaViolation[] {
 function validate(obj: unknown): SchemaViolation[] {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return [];
   const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !isIstioKind(apiVersion, kind)) return [];
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !isValidatedKind(apiVersion, kind)) return [];
   const { group, version } = splitApiVersion(apiVersion)!;
   const crd = tryFindCrd(group, kind);
   const served = crd?.versions.find((v) => v.served && v.name === version);
@@ -69,7 +82,7 @@ function unknownKind(apiVersion: string, group: string, kind: string, crd: Crd |
     path: ['kind'], kind: 'unknown-kind',
     message: kinds.length > 0
       ? `kind: ${group} has no kind ${JSON.stringify(kind)}; its kinds are ${kinds.join(', ')}`
-      : `kind: no Istio CRD serves ${kind} in API group ${group}`,
+      : `kind: no ${isIstioGroup(group) ? 'Istio' : 'Gateway API'} CRD serves ${kind} in API group ${group}`,
   };
 }
 

@@ -1,10 +1,10 @@
-/** One reason the Kubernetes API server would reject an Istio object. */
+/** One reason the Kubernetes API server would reject an Istio or Gateway API object. */
 export interface SchemaViolation {
   /** JSON path segments into the object, e.g. ['spec','http',0,'timeout'] */
   readonly path: readonly (string | number)[];
   /** human message: what is wrong and what is allowed, e.g. 'spec.http[0].timeout: must be a valid duration greater than 1ms (got "0.5ms")' */
   readonly message: string;
-  /** 'schema' for OpenAPI structural/type errors, 'cel' for x-kubernetes-validations rules, 'unknown-kind' when the apiVersion/kind is an Istio group but no served version matches */
+  /** 'schema' for OpenAPI structural/type errors, 'cel' for x-kubernetes-validations rules, 'unknown-kind' when the apiVersion/kind is a validated group but no served version matches */
   readonly kind: 'schema' | 'cel' | 'unknown-kind';
   /** the CEL rule text for kind 'cel' */
   readonly rule?: string;

@@ -90,3 +90,85 @@ export const authorizationPolicy = () => ({
     }],
   },
 });
+
+/** Valid Gateway API objects (v1.4.1, experimental channel), as users write them: defaulted fields left out. */
+const GATEWAY_API = 'gateway.networking.k8s.io';
+const parentRefs = [{ name: 'edge', namespace: 'istio-ingress' }];
+
+export const gatewayClass = () => ({
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'GatewayClass', metadata: { name: 'istio' },
+  spec: { controllerName: 'istio.io/gateway-controller' },
+});
+
+export const k8sGateway = () => ({
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'Gateway', metadata: { name: 'edge', namespace: 'istio-ingress' },
+  spec: {
+    gatewayClassName: 'istio',
+    listeners: [
+      { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+      { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'shop.example.com', tls: { certificateRefs: [{ name: 'shop-cert' }] } },
+      { name: 'tls', port: 8443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+    ] as Record<string, unknown>[],
+  },
+});
+
+export const httpRoute = () => ({
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'HTTPRoute', metadata: meta('reviews'),
+  spec: {
+    parentRefs: parentRefs as Record<string, unknown>[],
+    hostnames: ['shop.example.com'],
+    rules: [
+      {
+        matches: [{ path: { value: '/reviews' } }, { headers: [{ name: 'x-user', value: 'tester' }] }],
+        backendRefs: [{ name: 'reviews', port: 9080, weight: 90 }, { name: 'reviews-v2', port: 9080, weight: 10 }] as Record<string, unknown>[],
+        timeouts: { request: '10s', backendRequest: '2s' },
+      },
+      {
+        filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }],
+        matches: [{ path: { type: 'PathPrefix', value: '/old' } }],
+        backendRefs: [{ name: 'reviews', port: 9080 }],
+      },
+    ] as { backendRefs: Record<string, unknown>[]; [field: string]: unknown }[],
+  },
+});
+
+export const grpcRoute = () => ({
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'GRPCRoute', metadata: meta('search'),
+  spec: {
+    parentRefs,
+    rules: [{ matches: [{ method: { service: 'search.v1.Search', method: 'Query' } }], backendRefs: [{ name: 'search', port: 50051 }] as Record<string, unknown>[] }],
+  },
+});
+
+export const tcpRoute = () => ({
+  apiVersion: `${GATEWAY_API}/v1alpha2`, kind: 'TCPRoute', metadata: meta('db'),
+  spec: { parentRefs: [{ name: 'edge', namespace: 'istio-ingress', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: 'db', port: 5432 }] as Record<string, unknown>[] }] },
+});
+
+export const tlsRoute = () => ({
+  apiVersion: `${GATEWAY_API}/v1alpha2`, kind: 'TLSRoute', metadata: meta('secure'),
+  spec: { parentRefs, hostnames: ['secure.example.com'], rules: [{ backendRefs: [{ name: 'secure', port: 443 }] as Record<string, unknown>[] }] },
+});
+
+export const udpRoute = () => ({
+  apiVersion: `${GATEWAY_API}/v1alpha2`, kind: 'UDPRoute', metadata: meta('dns'),
+  spec: { parentRefs, rules: [{ backendRefs: [{ name: 'dns', port: 53 }] as Record<string, unknown>[] }] },
+});
+
+export const referenceGrant = () => ({
+  apiVersion: `${GATEWAY_API}/v1beta1`, kind: 'ReferenceGrant', metadata: meta('allow-ingress'),
+  spec: { from: [{ group: GATEWAY_API, kind: 'HTTPRoute', namespace: 'istio-ingress' }], to: [{ group: '', kind: 'Service' }] as Record<string, unknown>[] },
+});
+
+export const backendTlsPolicy = () => ({
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'BackendTLSPolicy', metadata: meta('reviews-tls'),
+  spec: {
+    targetRefs: [{ group: '', kind: 'Service', name: 'reviews' }],
+    validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }], hostname: 'reviews.default.svc' } as Record<string, unknown>,
+  },
+});
+
+export const listenerSet = () => ({
+  apiVersion: 'gateway.networking.x-k8s.io/v1alpha1', kind: 'XListenerSet', metadata: meta('extra'),
+  spec: { parentRef: { name: 'edge', namespace: 'istio-ingress' }, listeners: [{ name: 'extra', port: 8080, protocol: 'HTTP' }] as Record<string, unknown>[] },
+});

@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateIstioObject, type SchemaViolation } from '../../src/validate/index.js';
+import { validateCrdObject, type SchemaViolation } from '../../src/validate/index.js';
 import {
   authorizationPolicy, destinationRule, gateway, peerAuthentication, serviceEntry, sidecar, virtualService,
 } from './_objects.js';
 
 /** The only violation found; fails when there are none or several. */
 function only(obj: unknown): SchemaViolation {
-  const found = validateIstioObject(obj);
+  const found = validateCrdObject(obj);
   assert.is(found.length, 1, JSON.stringify(found, null, 2));
   return found[0]!;
 }
@@ -26,7 +26,7 @@ test('GIVEN durations Go accepts WHEN validated THEN "1h30m", "1.5s", "1000us" a
   for (const timeout of ['1h30m', '1.5s', '1000us', '1ms']) {
     const vs = virtualService();
     vs.spec.http[0]!.timeout = timeout;
-    assert.equal(validateIstioObject(vs), [], timeout);
+    assert.equal(validateCrdObject(vs), [], timeout);
   }
 });
 
@@ -83,7 +83,7 @@ test('GIVEN a ServiceEntry port 0 and a wildcard host WHEN validated THEN both r
   const se = serviceEntry();
   se.spec.hosts = ['*'];
   se.spec.ports[0]!.number = 0;
-  const found = validateIstioObject(se);
+  const found = validateCrdObject(se);
   assert.equal(found.map((v) => v.path), [['spec', 'hosts', 0], ['spec', 'ports', 0, 'number']]);
   assert.match(found[1]!.message, 'spec.ports[0].number: port must be between 1-65535 (got 0)');
 });
@@ -91,7 +91,7 @@ test('GIVEN a ServiceEntry port 0 and a wildcard host WHEN validated THEN both r
 test('GIVEN ServiceEntry endpoints with a relative unix socket and a bad port name WHEN validated THEN the UDS and port-name rules fail', () => {
   const se = serviceEntry();
   Object.assign(se.spec, { resolution: 'STATIC', endpoints: [{ address: 'unix://relative.sock' }, { address: '10.0.0.2', ports: { '-https': 8443 } }] });
-  const found = validateIstioObject(se);
+  const found = validateCrdObject(se);
   assert.equal(found.map((v) => v.path), [['spec', 'endpoints', 0, 'address'], ['spec', 'endpoints', 1, 'ports']]);
   assert.match(found[0]!.message, 'UDS must be an absolute path or abstract socket');
   assert.match(found[1]!.message, 'port name must be valid');
@@ -126,7 +126,7 @@ test('GIVEN an AuthorizationPolicy with selector and targetRefs WHEN validated T
 test('GIVEN an AuthorizationPolicy with action CUSTOM and no provider WHEN validated THEN it passes: that rule is istiod\'s webhook, not the CRD', () => {
   const ap = authorizationPolicy();
   ap.spec.action = 'CUSTOM';
-  assert.equal(validateIstioObject(ap), []);
+  assert.equal(validateCrdObject(ap), []);
 });
 
 test('GIVEN a Sidecar workloadSelector with a wildcard WHEN validated THEN wildcards are not supported in selector', () => {

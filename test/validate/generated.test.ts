@@ -5,24 +5,35 @@ import * as assert from 'uvu/assert';
 import { Ajv, _ } from 'ajv';
 import { packagePath } from '../../src/package-root.js';
 import { VALIDATOR_RUNTIME } from '../../src/validate/ajv-runtime.js';
-import { generateValidatorArtifacts } from '../../src/validate/codegen.js';
+import { generateValidatorArtifacts, readCrdSources } from '../../src/validate/codegen.js';
 import { GENERATED_PATH, generatedIndex, generatedSchema, generatedValidator } from '../../src/validate/generated.js';
 import { HINT } from '../../src/validate/object-meta.js';
 import { NUMBER_FORMAT, toJsonSchema } from '../../src/validate/structural.js';
-import { destinationRule, gateway, serviceEntry, virtualService } from './_objects.js';
+import { destinationRule, gateway, httpRoute, serviceEntry, virtualService } from './_objects.js';
 
 const dir = packagePath(...GENERATED_PATH);
-const STALE = 'lib/generated/istio is stale: run `npm run build` (scripts/build-schemas.mjs regenerates it)';
+const STALE = 'lib/generated/crds is stale: run `npm run build` (scripts/build-schemas.mjs regenerates it)';
 
-test('GIVEN the CRD file and the generator WHEN the artifacts are generated again THEN lib/generated/istio holds exactly them', () => {
-  const fresh = generateValidatorArtifacts(fs.readFileSync(packagePath('schemas', 'istio', 'crd-all.gen.yaml'), 'utf8'));
+test('GIVEN the CRD files and the generator WHEN the artifacts are generated again THEN lib/generated/crds holds exactly them', () => {
+  const fresh = generateValidatorArtifacts(readCrdSources());
   assert.equal(fs.readdirSync(dir).sort(), [...fresh.keys()].sort(), STALE);
   for (const [name, text] of fresh) assert.ok(fs.readFileSync(`${dir}/${name}`, 'utf8') === text, `${name}: ${STALE}`);
 });
 
-test('GIVEN the vendored CRD file WHEN the generated index is read THEN it names that file\'s SHA-256', () => {
-  const text = fs.readFileSync(packagePath('schemas', 'istio', 'crd-all.gen.yaml'), 'utf8');
-  assert.is(generatedIndex().sourceSha256, createHash('sha256').update(text).digest('hex'), STALE);
+test('GIVEN the vendored CRD files WHEN the generated index is read THEN it names each file and its SHA-256', () => {
+  const gatewayApi = fs.readdirSync(packagePath('schemas', 'gateway-api')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `schemas/gateway-api/${f}`);
+  const expected = ['schemas/istio/crd-all.gen.yaml', ...gatewayApi].map((path) =>
+    ({ path, sha256: createHash('sha256').update(fs.readFileSync(packagePath(path), 'utf8')).digest('hex') }));
+  assert.is(gatewayApi.length, 12);
+  assert.equal(generatedIndex().sources, expected, STALE);
+});
+
+test('GIVEN an Istio and a Gateway API kind both named Gateway WHEN the index is read THEN each group has its own schema', () => {
+  const ids = generatedIndex().crds.filter((c) => c.kind === 'Gateway').map((c) => `${c.group}: ${c.versions.map((v) => v.schema).join(', ')}`);
+  assert.equal(ids, [
+    'networking.istio.io: networking.istio.io_gateway-v1, networking.istio.io_gateway-v1, networking.istio.io_gateway-v1',
+    'gateway.networking.k8s.io: gateway.networking.k8s.io_gateway-v1, gateway.networking.k8s.io_gateway-v1',
+  ]);
 });
 
 /** Objects with one defect each, in different parts of the schema, and valid ones. */
@@ -38,7 +49,9 @@ function samples(): unknown[] {
   (badGw.spec as Record<string, unknown>).servers = [{ port: { number: -1, protocol: 'HTTP' } }];
   const badSe = serviceEntry();
   Object.assign(badSe.spec, { resolution: 'DNS', ports: [{ number: 1e12 }], endpoints: 'x' });
-  return [vs, badVs, destinationRule(), badDr, gateway(), badGw, serviceEntry(), badSe,
+  const badRoute = httpRoute();
+  Object.assign(badRoute.spec.rules[0]!, { matches: [{ path: { type: 'Glob', value: 'x' } }], timeout: '1s' });
+  return [vs, badVs, destinationRule(), badDr, gateway(), badGw, serviceEntry(), badSe, httpRoute(), badRoute,
     { ...virtualService(), metadata: { name: 'Bad_Name', labels: { 'a/b/c': 'x' } } }];
 }
 

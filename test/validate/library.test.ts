@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renameCalls, usesVariable } from '../../src/validate/cel-source.js';
+import { compileCel } from '../../src/validate/cel-library.js';
+import { renameCalls, rewriteHasOfExpressions, usesVariable } from '../../src/validate/cel-source.js';
+import { escapePropertyName } from '../../src/validate/cel.js';
 import { parseGoDuration } from '../../src/validate/go-duration.js';
 import { parseRequestUri } from '../../src/validate/k8s-url.js';
 
@@ -39,6 +41,25 @@ test('GIVEN a rule with matches and duration calls WHEN renamed THEN string lite
 test('GIVEN rules WHEN asked whether they read oldSelf THEN only the variable counts, not a field or a string', () => {
   assert.ok(usesVariable('self == oldSelf', 'oldSelf'));
   assert.ok(!usesVariable('self.oldSelf == 1 && self.x == "oldSelf"', 'oldSelf'));
+});
+
+test('GIVEN has() of a field of an indexed value WHEN rewritten THEN it tests that key; has() of identifier chains and strings stay', () => {
+  assert.is(rewriteHasOfExpressions("!has(self.matches[0].path) || has(self.a.b) || 'has(x[0].y)' == ''", 'H'),
+    "!H(self.matches[0], 'path') || has(self.a.b) || 'has(x[0].y)' == ''");
+  assert.is(rewriteHasOfExpressions('has(self[f(1)].m)', 'H'), "H(self[f(1)], 'm')");
+  const run = (rule: string, self: unknown) => compileCel(rule)({ self });
+  assert.is(run('has(self[0].matches)', [{ matches: [] }]), true);
+  assert.is(run('has(self[0].matches)', [{}]), false);
+  assert.is(run('size(self) == 0 || !has(self[0].matches)', []), true);
+  assert.throws(() => run('has(self[1].matches)', [{}]), /index out of bounds/);
+});
+
+test('GIVEN property names that are not CEL identifiers WHEN escaped THEN they follow Kubernetes\' Escape', () => {
+  const cases: [string, string][] = [
+    ['namespace', '__namespace__'], ['in', '__in__'], ['name', 'name'], ['x-y', 'x__dash__y'], ['a.b', 'a__dot__b'],
+    ['a/b', 'a__slash__b'], ['a__b', 'a__underscores__b'], ['namespaces', 'namespaces'],
+  ];
+  for (const [name, escaped] of cases) assert.is(escapePropertyName(name), escaped, name);
 });
 
 test.run();

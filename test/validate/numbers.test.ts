@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkPaths } from '../../src/checks/api.js';
-import { validateIstioObject, type SchemaViolation } from '../../src/validate/index.js';
+import { validateCrdObject, type SchemaViolation } from '../../src/validate/index.js';
 import { virtualService } from './_objects.js';
 
 /** The only violation found; fails when there are none or several. */
 function only(obj: unknown): SchemaViolation {
-  const found = validateIstioObject(obj);
+  const found = validateCrdObject(obj);
   assert.is(found.length, 1, JSON.stringify(found, null, 2));
   return found[0]!;
 }
@@ -48,7 +48,7 @@ test('GIVEN int32 fields at both ends of the int32 range WHEN validated THEN the
   const vs = virtualService();
   (vs.spec.http[0]!.route[0] as Record<string, unknown>).weight = 2147483647;
   (vs.spec.http[0]!.retries as Record<string, unknown>).attempts = -2147483648;
-  assert.equal(validateIstioObject(vs), []);
+  assert.equal(validateCrdObject(vs), []);
 });
 
 test('GIVEN a uint32 port of 99999999999 WHEN validated THEN the uint32 maximum the CRD declares is named', () => {

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateIstioObject, type SchemaViolation } from '../../src/validate/index.js';
+import { validateCrdObject, type SchemaViolation } from '../../src/validate/index.js';
 import { destinationRule, gateway, serviceEntry, virtualService } from './_objects.js';
 
 /** The only violation found; fails when there are none or several. */
 function only(obj: unknown): SchemaViolation {
-  const found = validateIstioObject(obj);
+  const found = validateCrdObject(obj);
   assert.is(found.length, 1, JSON.stringify(found, null, 2));
   return found[0]!;
 }
@@ -126,7 +126,7 @@ test('GIVEN several mistakes in one object WHEN validated THEN all are reported'
   (vs.spec as Record<string, unknown>).hosts = 'reviews';
   (vs.spec.http[0] as Record<string, unknown>).timout = '1s';
   (vs.spec.http[0]!.route[1] as Record<string, unknown>).weight = 'ten';
-  assert.is(validateIstioObject(vs).length, 3);
+  assert.is(validateCrdObject(vs).length, 3);
 });
 
 test.run();

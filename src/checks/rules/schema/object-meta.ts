@@ -2,7 +2,7 @@ import { labelAndAnnotationViolations } from '../../../validate/object-meta.js';
 import type { Rule } from '../../rule.js';
 import { crdCovered } from './_crd-covered.js';
 
-/** `schema/object-meta`: labels or annotations the API server refuses, on a kind no Istio CRD schema covers. */
+/** `schema/object-meta`: labels or annotations the API server refuses, on a kind no vendored CRD schema (Istio, Gateway API) covers. */
 const objectMeta: Rule = {
   id: 'schema/object-meta',
   severity: 'error',
@@ -13,10 +13,10 @@ const objectMeta: Rule = {
     'unquoted), a key is not a qualified name (optional DNS-subdomain prefix up to 253 characters and `/`, then',
     'at most 63 letters, digits, `-`, `_` or `.`, alphanumeric at both ends), a label value is longer than 63',
     'characters or not of `[-A-Za-z0-9_.]` alphanumeric at both ends, or the annotations total more than 256 KiB.',
-    'Kubernetes kinds (Deployment, Service, Namespace, Gateway API routes, other custom resources) are checked,',
+    'Kubernetes kinds (Deployment, Service, Namespace, custom resources other than Istio\'s and Gateway API\'s) are checked,',
     'pod templates too (`spec.template.metadata` of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,',
     'ReplicationControllers, Argo Rollouts; CronJob `spec.jobTemplate`: a `sidecar.istio.io/inject: false` unquoted is refused there);',
-    'here; Istio kinds get the same checks from schema/crd-validation (IST0106). Fix: quote the value',
+    'here; Istio and Gateway API kinds get the same checks from schema/crd-validation (IST0106). Fix: quote the value',
     '(`enabled: "on"`), or rename the key or value to the allowed syntax.',
   ].join(' '),
   kinds: ['*'],
