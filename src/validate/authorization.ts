@@ -214,17 +214,23 @@ export interface IpRange {
 }
 
 /**
- * Parses an AuthorizationPolicy IP block the way Istio's webhook does (Go `netip.ParsePrefix` for
- * `addr/bits`, else `netip.ParseAddr`): an IPv4 or IPv6 address, optionally with a prefix length
- * (0–32 or 0–128); no zones, no leading zeros in IPv4 octets. Host bits may be set (`10.0.0.1/8`
- * is the range 10.0.0.0/8).
+ * Parses an AuthorizationPolicy IP block the way Istio does (pkg/config/security `ValidateIPs`, and
+ * pilot/pkg/networking/util `AddrStrToPrefix` for RBAC: Go `netip.ParsePrefix` when the text has a `/`,
+ * else `netip.ParseAddr`): an IPv4 or IPv6 address, optionally with a prefix length (0–32 or 0–128, no
+ * leading zeros); no leading zeros in IPv4 octets. An IPv6 address alone may carry a zone
+ * (`fe80::1%eth0`, any non-empty zone), which the range leaves out as istiod's `netip.PrefixFrom` does;
+ * a prefix may not (`netip.ParsePrefix`: "IPv6 zones cannot be present in a prefix"). Host bits may be
+ * set (`10.0.0.1/8` is the range 10.0.0.0/8).
  * @returns the range, or null when `text` is not an IP block.
  */
 export function parseIpBlock(text: string): IpRange | null {
-  if (typeof text !== 'string' || text.length === 0 || text.length > 64) return null;
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const v4 = parseIpv4(addr);
+  if (typeof text !== 'string' || text.length === 0) return null;
+  const slash = text.lastIndexOf('/');
+  const zone = slash < 0 ? text.indexOf('%') : -1;
+  if (zone === text.length - 1) return null;
+  const addr = slash >= 0 ? text.slice(0, slash) : zone >= 0 ? text.slice(0, zone) : text;
+  if (addr.length > 64) return null;
+  const v4 = zone >= 0 ? null : parseIpv4(addr);
   const parsed = v4 !== null ? { family: 4 as const, value: v4, bits: 32 } : (() => {
     const v6 = parseIpv6(addr);
     return v6 === null ? null : { family: 6 as const, value: v6, bits: 128 };

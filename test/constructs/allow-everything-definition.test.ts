@@ -16,7 +16,17 @@ test('GIVEN IP blocks in Go netip forms WHEN parsed THEN valid ones give ranges 
   assert.equal(parseIpBlock('::/0'), { family: 6, start: 0n, end: (1n << 128n) - 1n });
   assert.ok(parseIpBlock('2001:db8::/32'));
   assert.ok(parseIpBlock('::ffff:10.0.0.1'));
-  for (const bad of ['', '10.0.0.0/33', '10.0.0', '010.0.0.1', '256.0.0.1', '10.0.0.0/08', 'fe80::1%eth0', '1::2::3', '::/129', 'a.b.c.d', '10.0.0.0/', '1:2:3:4:5:6:7:8:9']) {
+  for (const bad of ['', '10.0.0.0/33', '10.0.0', '010.0.0.1', '256.0.0.1', '10.0.0.0/08', '1::2::3', '::/129', 'a.b.c.d', '10.0.0.0/', '1:2:3:4:5:6:7:8:9']) {
+    assert.is(parseIpBlock(bad), null, bad);
+  }
+});
+
+test('GIVEN an IPv6 zone WHEN parsed THEN accepted on an address and refused on a prefix, as Go netip.ParseAddr and ParsePrefix do', () => {
+  for (const zoned of ['fe80::1%eth0', 'fe80::1%25', 'fe80::1%en0.100', '::ffff:10.0.0.1%x']) {
+    assert.equal(parseIpBlock(zoned), parseIpBlock(zoned.slice(0, zoned.indexOf('%'))), zoned);
+  }
+  // ParsePrefix: "IPv6 zones cannot be present in a prefix"; ParseAddr: "zone must be a non-empty string"; IPv4 has no zone.
+  for (const bad of ['fe80::1%eth0/64', 'fe80::1%', '10.0.0.1%eth0', '%eth0', 'fe80::1%eth0/']) {
     assert.is(parseIpBlock(bad), null, bad);
   }
 });

@@ -245,8 +245,9 @@ function headerMatcher(name: string, v: string, ignoreCase: boolean) {
 function cidr(v: string) {
   const r = parseIpBlock(v);
   if (!r) return null;
-  const slash = v.indexOf('/');
-  return { addressPrefix: slash < 0 ? v : v.slice(0, slash), prefixLen: slash < 0 ? (r.family === 4 ? 32 : 128) : Number(v.slice(slash + 1)) };
+  const slash = v.lastIndexOf('/');
+  // An address alone may carry an IPv6 zone (fe80::1%eth0); istiod's netip.PrefixFrom drops it.
+  return { addressPrefix: slash < 0 ? v.split('%')[0]! : v.slice(0, slash), prefixLen: slash < 0 ? (r.family === 4 ? 32 : 128) : Number(v.slice(slash + 1)) };
 }
 
 const JWT_FILTER = 'envoy.filters.http.jwt_authn';

@@ -192,6 +192,12 @@ test('GIVEN when conditions on headers, JWT claims, SNI and source IP WHEN trans
   assert.match(json, /"requestedServerName","value":\{[^}]*"suffix","value":".shop"/);
 });
 
+test('GIVEN ipBlocks with an IPv6 zone (fe80::1%eth0) WHEN translated THEN the address without its zone, /128, as istiod\'s netip.PrefixFrom gives', () => {
+  const filters = httpFilters(inboundListener([ap('link-local', { action: 'DENY', rules: [{ from: [{ source: { ipBlocks: ['fe80::1%eth0'] } }] }] })]));
+  const json = JSON.stringify(rbacAt(filters, 0).rules!.policies, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  assert.match(json, /"directRemoteIp","value":\{[^}]*"addressPrefix":"fe80::1","prefixLen":128/);
+});
+
 test('GIVEN a policy using every field and condition WHEN the listener is encoded THEN it survives protobuf and proto-JSON without loss', () => {
   const every = ap('every', {
     action: 'DENY',

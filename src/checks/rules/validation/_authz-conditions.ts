@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { isRecord } from '../../../mesh/object.js';
+import { parseIpBlock } from '../../../validate/authorization.js';
 import { closest } from '../../config/did-you-mean.js';
 import type { FieldPath } from '../../types.js';
 
@@ -15,13 +15,11 @@ const RETIRED: Readonly<Record<string, string>> = {
   'destination.user': 'is a deprecated attribute, only supported in v1alpha1',
 };
 
-/** Whether security.ValidateIPs refuses `v`: neither an IP address nor a CIDR prefix netip.ParsePrefix accepts. */
-export const badIp = (v: string): boolean => {
-  const [addr, bits, ...rest] = v.split('/');
-  if (rest.length > 0 || !isIP(addr!)) return true;
-  if (bits === undefined) return false;
-  return !/^(0|[1-9]\d*)$/.test(bits) || Number(bits) > (isIP(addr!) === 4 ? 32 : 128);
-};
+/**
+ * Whether security.ValidateIPs refuses `v` (Go `netip.ParsePrefix` with a `/`, else `netip.ParseAddr`): the one
+ * parser (`parseIpBlock`) the mesh view and the RBAC translation read ipBlocks with, so all three agree with istiod.
+ */
+export const badIp = (v: string): boolean => parseIpBlock(v) === null;
 const badPort = (v: string): boolean => !/^\d+$/.test(v) || Number(v) > 65535;
 const mapKeyOk = (key: string): boolean => {
   const open = key.indexOf('[');
