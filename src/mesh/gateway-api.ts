@@ -69,7 +69,7 @@ export function listenerHostnames(gateway: MeshObject): string[] | null {
 /**
  * One of a route's `parentRefs` (Gateway API `ParentReference`) with the API's defaults filled in:
  * `group` gateway.networking.k8s.io, `kind` Gateway, `namespace` the route's own. `sectionName` and
- * `port` as written (when a string, a number); `index` is its place in `spec.parentRefs`.
+ * `port` as written; `index` is its place in `spec.parentRefs`.
  */
 export interface ParentRef {
   readonly group: string;
@@ -81,15 +81,23 @@ export interface ParentRef {
   readonly index: number;
 }
 
-/** The route's `spec.parentRefs` that name something (a string `name`), with defaults (see {@link ParentRef}). */
+/**
+ * The route's `spec.parentRefs` with defaults (see {@link ParentRef}), each as the API server would store it.
+ * An entry the Gateway API CRD schema refuses by the type of a field that says what it refers to is left out:
+ * `name` not a non-empty string, `group` not a string, `kind`, `namespace` or `sectionName` not a non-empty
+ * string, `port` not a number. The API server refuses the whole route then (schema/crd-validation reports
+ * it), so no other rule should judge what such an entry would attach to. A `null` field counts as unset: the
+ * API server prunes it (non-nullable) and the default applies.
+ */
 export function parentRefsOf(route: MeshObject): ParentRef[] {
   const out: ParentRef[] = [];
   (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).forEach((p, index) => {
-    if (!isRecord(p) || typeof p.name !== 'string') return;
+    if (!isRecord(p) || !nonEmpty(p.name) || !optional(p.group, (v) => typeof v === 'string') || !optional(p.kind, nonEmpty) ||
+      !optional(p.namespace, nonEmpty) || !optional(p.sectionName, nonEmpty) || !optional(p.port, (v) => typeof v === 'number')) return;
     out.push({
       group: typeof p.group === 'string' ? p.group : GATEWAY_API_GROUP,
       kind: typeof p.kind === 'string' ? p.kind : 'Gateway',
-      namespace: typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace,
+      namespace: typeof p.namespace === 'string' ? p.namespace : route.namespace,
       name: p.name,
       ...(typeof p.sectionName === 'string' ? { sectionName: p.sectionName } : {}),
       ...(typeof p.port === 'number' ? { port: p.port } : {}),
@@ -98,6 +106,10 @@ export function parentRefsOf(route: MeshObject): ParentRef[] {
   });
   return out;
 }
+
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
+/** Whether an optional field is unset (absent or null) or passes `ok`. */
+const optional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || v === null || ok(v);
 
 const indexes = new WeakMap<object, GatewayApiIndex>();
 

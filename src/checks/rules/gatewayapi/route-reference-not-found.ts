@@ -1,6 +1,7 @@
-import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { otherDomainHint } from '../references/_helpers.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -42,7 +43,11 @@ function refOf(v: unknown, route: MeshObject, path: FieldPath, defaultKind: stri
  * GRPCRoute) of a Gateway API route: istiod resolves all of them with one function (conversion.go buildDestination).
  */
 function refsOf(route: MeshObject): { parents: Ref[]; backends: Ref[] } {
-  const parents = (Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).flatMap((p, i) => refOf(p, route, ['spec', 'parentRefs', i], 'Gateway', GATEWAY_API_GROUP) ?? []);
+  const written = Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : [];
+  const parents = parentRefsOf(route).map((p): Ref => {
+    const raw = written[p.index];
+    return { ...p, namespaced: isRecord(raw) && typeof raw.namespace === 'string', path: ['spec', 'parentRefs', p.index] };
+  });
   const backends: Ref[] = [];
   (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
     if (!isRecord(rule)) return;
@@ -267,7 +272,8 @@ const routeReferenceNotFound: Rule = {
         const hidden = b.kind === 'Hostname' ? graph.services.forHost(b.name, null) : [];
         // A Service of that name in another namespace is the one meant: backendRefs[].namespace defaults to the route's.
         const elsewhere = b.kind === 'Service' ? graph.ofKind('Service').filter((svc) => svc.name === b.name).map((svc) => svc.namespace) : [];
-        const fix = hidden.length > 0
+        const domainHint = b.kind === 'Hostname' ? otherDomainHint(graph, b.name) : undefined;
+        const fix = domainHint !== undefined ? domainHint : hidden.length > 0
           ? `it exists (${hidden.map((h) => `${h.kind} ${h.namespace}/${h.object.name} exported to [${h.exportTo.map((e) => `"${e}"`).join(', ')}]`).join('; ')}) but is not visible in namespace ${route.namespace}, where istiod looks a Hostname up; export it to ${route.namespace}`
           : elsewhere.length > 0
             ? `Service ${b.name} exists in namespace ${elsewhere.join(', ')}: ${b.namespaced ? `set namespace: ${elsewhere[0]!}` : `add namespace: ${elsewhere[0]!} (an omitted namespace is the route's own, ${route.namespace})`} ` +

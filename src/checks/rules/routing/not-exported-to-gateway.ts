@@ -1,5 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
-import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { matchGatewaysOf, type RuleMatchGateways } from '../../../mesh/routing.js';
@@ -82,9 +82,8 @@ const notExportedToGateway: Rule = {
 function reportHiddenGatewayApiBackends(graph: MeshGraph, report: RuleContext['report']): void {
   const k8s = gatewayApiOf(graph);
   for (const route of k8s.routes()) {
-    const gateways = new Set((Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []).flatMap((p) => {
-      if (!isRecord(p) || typeof p.name !== 'string' || (p.kind ?? 'Gateway') !== 'Gateway' || (p.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP) return [];
-      const gw = k8s.get('Gateway', typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace, p.name);
+    const gateways = new Set(parentRefsOf(route).flatMap((p) => {
+      const gw = p.kind === 'Gateway' && p.group === GATEWAY_API_GROUP ? k8s.get('Gateway', p.namespace, p.name) : undefined;
       return gw ? [gw] : [];
     }));
     if (gateways.size === 0) continue;
