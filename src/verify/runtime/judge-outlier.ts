@@ -106,11 +106,16 @@ function targetsOf(graph: MeshGraph, mesh: EmbeddedMesh, host: string, namespace
   return mesh.workloads.filter((rw) => selected.some((w) => w.namespace === rw.workload.namespace && w.name === rw.workload.name));
 }
 
-/** The caller's cluster that routed requests to `address` (its access log), with its number of hosts (`membership_total`). */
+/**
+ * The caller's cluster that holds `address` (its EDS), with its number of hosts: the one its access
+ * log names for a request sent there, else the smallest of those whose endpoints include it (a
+ * subset's cluster rather than the host's, as routes name subsets). The access log names only the
+ * last try of each request, so a request retried away from the replica does not name it.
+ */
 function clusterOf(caller: Caller, address: string): { name: string; hosts: number } | undefined {
-  const entry = caller.log().find((e) => e.upstreamHost?.startsWith(`${address}:`) && e.upstreamCluster);
-  if (!entry) return undefined;
-  return { name: entry.upstreamCluster!, hosts: caller.proxy.stats.clusters.get(entry.upstreamCluster!)?.membership_total ?? 0 };
+  const holding = [...caller.proxy.store.endpoints].filter(([, a]) => a.compiled.some((h) => h.address === address)).map(([name, a]) => ({ name, hosts: a.compiled.length }));
+  const logged = caller.log().find((e) => e.upstreamHost?.startsWith(`${address}:`) && e.upstreamCluster)?.upstreamCluster;
+  return holding.find((c) => c.name === logged) ?? holding.sort((a, b) => a.hosts - b.hosts || a.name.localeCompare(b.name))[0];
 }
 
 /** `18× customers-v1 (127.77.0.15:3000), 2× customers-v2 (…)`: the upstream hosts the caller's access log names for these `x-request-id`s (the last try of each). */
@@ -190,15 +195,16 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const percent = 100 / hosts;
       const allowed = percent <= o.maxEjectionPercent;
       const share = judgeShare(hits, after.length, 0, env.confidence);
-      const where = cluster ? `in the caller's cluster ${cluster.name} of ${cluster.hosts} hosts` : '(the caller logged no request to it)';
-      const head = `failing replica ${r.instance.name} (${r.address}) ${where} answered ${atEjection.get(r)} × ${FAIL_STATUS} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms it got ${hits}`;
+      const where = cluster ? `, a host of the caller's cluster ${cluster.name} (${cluster.hosts} hosts),` : '';
+      const tries = atEjection.get(r)!;
+      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
       if (allowed) return { ok: share.holds, text: `${head} (${formatShare(share)}): ${share.holds ? 'ejected, traffic moved' : 'not ejected, traffic did not move'}` };
       const ok = hits > 0;
       return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}` };
     });
     const names = new Map<string, string>([...mesh.workloads.map((w) => [w.address, w.workload.name] as const), ...replicas.map((r) => [r.address, r.instance.name] as const)]);
     const ok = parts.every((p) => p.ok);
-    return { status: ok ? 'held' : 'broken', detail: `${parts.map((p) => p.text).join('; ')}; the caller got ${tally([...before, ...after])}; its access log names as upstream after the ejection ${upstreams(c, after.map((x) => x.requestId), names)}`, requests: before.length + after.length };
+    return { status: ok ? 'held' : 'broken', detail: `${parts.map((p) => p.text).join('; ')}; the caller got ${tally([...before, ...after])}; after the ejection its access log names as the last try's upstream ${upstreams(c, after.map((x) => x.requestId), names)}`, requests: before.length + after.length };
   } finally {
     if (caller !== undefined && typeof caller !== 'string') await caller.release();
     for (const r of replicas) await r.close();
