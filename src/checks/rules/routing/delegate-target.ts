@@ -28,9 +28,14 @@ const delegateTarget: Rule = {
         const path = ['spec', 'http', i, 'delegate'];
         const target = graph.get('VirtualService', namespace, name);
         if (!target) {
-          const here = graph.ofKind('VirtualService').filter((o) => o.name === name).map((o) => `${o.namespace}/${o.name}`);
+          // delegate.name is the name alone; "ns/name" (the spec.gateways form) names nothing.
+          const [writtenNs, writtenName] = name.includes('/') ? name.split('/', 2) as [string, string] : [undefined, name];
+          const here = graph.ofKind('VirtualService').filter((o) => o.name === writtenName && (writtenNs === undefined || o.namespace === writtenNs)).map((o) => `${o.namespace}/${o.name}`);
+          const hint = writtenNs !== undefined
+            ? `; delegate.name is only the name (a VirtualService name has no "/"): write delegate: {name: ${writtenName}, namespace: ${writtenNs}}`
+            : here.length > 0 ? `; did you mean ${here.join(' or ')}?` : '';
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} not found${rule.delegate.namespace === undefined ? ' (namespace defaults to this VirtualService\'s)' : ''}; ` +
-            `${dropped(http, i)}${here.length > 0 ? `; did you mean ${here.join(' or ')}?` : ''}`, { path });
+            `${dropped(http, i)}${hint}`, { path });
           return;
         }
         if ((stringList(target.spec.hosts) ?? []).length > 0) {
