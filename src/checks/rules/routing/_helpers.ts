@@ -115,12 +115,17 @@ export function hostPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
 /**
  * The services visible from the VirtualService's namespace that requests to its host `h` reach on the
  * sidecars, or null when the input cannot say: a host no service matches, or a wildcard outside the
- * cluster domain (`*.example.com` may stand for hosts the input does not list). A wildcard inside it
+ * cluster domain (`*.example.com` may stand for hosts the input does not list) unless a visible
+ * ServiceEntry declares that very wildcard: then the VirtualService is written for that ServiceEntry and
+ * its ports are the ServiceEntry's, as for a concrete host. A wildcard inside the cluster domain
  * (`*.ns.svc.cluster.local`) stands for exactly the services it covers: no other host exists there.
  */
 export function meshServicesOfHost(graph: MeshGraph, vs: MeshObject, h: string): ServiceInfo[] | null {
-  if (h.includes('*') && !graph.resolveHost(h, vs.namespace).fqdn.endsWith(`.svc.${graph.clusterDomain}`)) return null;
   const services = graph.servicesForHost(h, vs.namespace);
+  if (h.includes('*')) {
+    const fqdn = graph.resolveHost(h, vs.namespace).fqdn;
+    if (!fqdn.endsWith(`.svc.${graph.clusterDomain}`) && !services.some((s) => s.host === fqdn)) return null;
+  }
   return services.length === 0 ? null : services;
 }
 
