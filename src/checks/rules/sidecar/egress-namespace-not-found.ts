@@ -1,3 +1,4 @@
+import { closest } from '../../config/did-you-mean.js';
 import { builtinNamespaces } from '../../../mesh/builtin-namespaces.js';
 import { sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
@@ -22,11 +23,12 @@ const egressNamespaceNotFound: Rule = {
       for (const l of sidecarEgress(sc).listeners) {
         for (const h of l.hosts) {
           if (h.namespace === '*' || h.namespace === '~' || namespaces.has(h.namespace)) continue;
+          const near = closest(h.namespace, namespaces);
           const service = graph.get('Service', sc.namespace, h.namespace) ?? graph.ofKind('Service').find((s) => s.name === h.namespace);
           const hint = service
             ? `; "${h.namespace}" is a Service in namespace ${service.namespace}: write ` +
               `"${service.namespace === sc.namespace ? '.' : service.namespace}/${h.namespace}.${service.namespace}.svc.${graph.clusterDomain}"`
-            : '; fix the namespace, or add the Namespace to the input';
+            : near !== undefined ? `; did you mean "${near}/${h.entry.slice(h.entry.indexOf('/') + 1)}"?` : '; fix the namespace, or add the Namespace to the input';
           ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it ${h.excluded ? 'excludes' : 'imports'} nothing${hint}`, { path: h.path });
         }
       }
