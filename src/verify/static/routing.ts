@@ -89,7 +89,10 @@ export function judgeRequest(graph: MeshGraph, e: Expectation & { request: Reque
     return { id: e.id, status: wantMatch ? 'broken' : 'held', detail: `no route for ${routes.host}:${routes.port} takes the request: Envoy answers 404 (NR)` };
   }
   const { route, index } = selected;
-  const where = `${routeLabel(route, index)} at ${describeOrigin(route.origin)}`;
+  // With no VirtualService for the host, the route is Istio's own (named "default", like a user's may be).
+  const where = routes.virtualServices.length === 0
+    ? `Istio's implicit default route (no VirtualService for ${routes.host}:${routes.port}: every request goes to the Service, ${describeOrigin(route.origin)})`
+    : `${routeLabel(route, index)} at ${describeOrigin(route.origin)}`;
   if (e.outcome.kind === 'status' && wantMatch && !route.directResponse && !route.redirect && !(route.fault?.abort && route.fault.abort.percentage >= 100)) {
     return { id: e.id, status: 'runtime-only', detail: `selects ${where}, which forwards to ${activeDestinations(route).map(named).join(', ')}: the status comes from the backend`, evidence: route.origin };
   }
