@@ -52,10 +52,12 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
     },
   });
   if (!values.xds) throw new UsageError('proxy: --xds <host:port> is required (the ADS address of meshproof xds serve, e.g. 127.0.0.1:15010)');
-  hostPortOption(values.xds, '--xds');
   // A control plane is dialled, never bound: port 0 (or off) would retry forever against nothing.
   if (values.xds === 'off' || /:0+$/.test(values.xds)) {
     throw new UsageError(`proxy: --xds "${values.xds}" must name the control plane's port (1..65535), e.g. 127.0.0.1:15010 (meshproof xds serve prints it)`);
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(values.xds) || Number(values.xds.slice(values.xds.lastIndexOf(':') + 1)) > 65535) {
+    throw new UsageError(`proxy: --xds "${values.xds}" is not <host>:<port> of the control plane (port 1..65535), e.g. 127.0.0.1:15010 (meshproof xds serve prints it)`);
   }
   if (!values.node) throw new UsageError('proxy: --node <id> is required (the node id the control plane knows, e.g. default/productpage)');
   if (values.role !== 'sidecar' && values.role !== 'gateway') throw new UsageError(`proxy: --role "${values.role}" is not sidecar or gateway`);

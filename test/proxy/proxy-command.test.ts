@@ -36,8 +36,13 @@ test('GIVEN no --node WHEN run THEN exit 2 naming the flag', async () => {
   assert.match(r.err, /proxy: --node <id> is required/);
 });
 
-test('GIVEN a malformed --xds or --role WHEN run THEN exit 2 naming the value', async () => {
-  assert.match((await run(['--xds', 'nowhere', '--node', 'a/b'])).err, /--xds "nowhere" is not <host>:<port>/);
+test('GIVEN a malformed --xds or --role WHEN run THEN exit 2 naming the value, with client-side hints for --xds', async () => {
+  for (const xds of ['nowhere', '127.0.0.1', ':15010', '127.0.0.1:70000']) {
+    const err = (await run(['--xds', xds, '--node', 'a/b'])).err;
+    // A client address: no "0 picks a free port", no "or off" (those are for addresses the proxy binds).
+    assert.ok(err.includes(`proxy: --xds "${xds}" is not <host>:<port> of the control plane (port 1..65535), e.g. 127.0.0.1:15010 (meshproof xds serve prints it)\n`), err);
+    assert.not.match(err, /free port|or off/);
+  }
   assert.match((await run(['--xds', '127.0.0.1:1', '--node', 'a/b', '--role', 'ingress'])).err, /--role "ingress" is not sidecar or gateway/);
 });
 
