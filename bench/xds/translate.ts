@@ -21,7 +21,8 @@
  *   view base: the view shared but for the hosts they reach), a Service edited (a view base: its
  *   host rebuilt, the service index kept but for it), a STRICT PeerAuthentication added to a
  *   namespace (a view base: the policy index rebuilt, the clusters of that namespace's services
- *   rebuilt), a Namespace labelled (a view base: the services of its workloads rebuilt), the
+ *   rebuilt), a Namespace labelled (a view base: the services of its workloads rebuilt), a namespace
+ *   onboarded (a view base: its new host built; a new workloads list with its instance), the
  *   MeshConfig given (no view base: the translations found by content), a document inserted mid-file (every later object moved: a view base, what the moved objects' positions
  *   reach rebuilt, `src/mesh/graph-carry.ts`).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
@@ -132,6 +133,22 @@ function namespaceLabelled(bodies: Record<string, unknown>[]): Record<string, un
 }
 
 /**
+ * The bench mesh with a namespace onboarded (appended, so nothing moves): its Namespace, a Service,
+ * a Deployment, a DestinationRule with a subset and a VirtualService; a view base (the namespace set
+ * changed, its objects are changed objects), the new host built, the rest shared. The workloads
+ * list gets the new Deployment's instance (a new list, as `xds serve` reads a changed workloads file).
+ */
+function namespaceOnboarded(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const ns = 'team-new';
+  return [...structuredClone(bodies),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: ns }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: ns }, spec: { selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api', version: 'v1' } }, spec: { containers: [{ name: 'app' }] } } } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'api', namespace: ns }, spec: { host: 'api', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } },
+    { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: ns }, spec: { hosts: ['api'], http: [{ route: [{ destination: { host: 'api', subset: 'v1' } }] }] } }];
+}
+
+/**
  * The bench mesh with the MeshConfig given in the root namespace's `istio` ConfigMap (added last, so
  * nothing moves; a trust domain alias, which no sidecar output of this mesh reads): the MeshConfig
  * changed, so no view base: the view is made again and the translations are found by content
@@ -164,7 +181,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; policyCarried: Split; namespaceCarried: Split; meshConfigCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; policyCarried: Split; namespaceCarried: Split; onboardedCarried: Split; onboardedViewBase: boolean; meshConfigCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -191,11 +208,11 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   // (view base, its host rebuilt), a PeerAuthentication added (view base, its namespace's clusters
   // rebuilt), a Namespace labelled (view base, its workloads' services rebuilt), then the MeshConfig
   // given (no view base: the content carry-over alone).
-  const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[]): [MeshGraph, Split] => {
-    for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, workloads);
+  const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[], before = workloads, after = workloads): [MeshGraph, Split] => {
+    for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, before);
     prepareCarryOver(previous);
     const g = MeshGraph.from(manifests(edited), { previous });
-    return [g, once(g, proxiesOf(g).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads)];
+    return [g, once(g, proxiesOf(g).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, after)];
   };
   const [ruleGraph, ruleCarried] = onPrevious(next, ruleChanged(edited));
   const [deploymentGraph, deploymentCarried] = onPrevious(ruleGraph, deploymentChanged(ruleChanged(edited)));
@@ -205,12 +222,15 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const [policyGraph, policyCarried] = onPrevious(serviceGraph, policyEdited);
   const namespaceEdited = namespaceLabelled(policyEdited);
   const [namespaceGraph, namespaceCarried] = onPrevious(policyGraph, namespaceEdited);
-  const meshConfigEdited = meshConfigGiven(namespaceEdited);
-  const [meshConfigGraph, meshConfigCarried] = onPrevious(namespaceGraph, meshConfigEdited);
+  const onboardedEdited = namespaceOnboarded(namespaceEdited);
+  const onboardedWorkloads = [...workloads, { name: 'api-v1', namespace: 'team-new', address: '10.250.0.1', labels: { app: 'api', version: 'v1' }, ports: {} }];
+  const [onboardedGraph, onboardedCarried] = onPrevious(namespaceGraph, onboardedEdited, workloads, onboardedWorkloads);
+  const meshConfigEdited = meshConfigGiven(onboardedEdited);
+  const [meshConfigGraph, meshConfigCarried] = onPrevious(onboardedGraph, meshConfigEdited, onboardedWorkloads, onboardedWorkloads);
   // Then a document inserted mid-file: half the objects moved (view base kept, `graph-carry.ts`).
-  const [insertedGraph, insertedCarried] = onPrevious(meshConfigGraph, documentInserted(meshConfigEdited));
+  const [insertedGraph, insertedCarried] = onPrevious(meshConfigGraph, documentInserted(meshConfigEdited), onboardedWorkloads, onboardedWorkloads);
   const inserted = { viewBase: insertedGraph.viewBase() !== undefined, moved: insertedGraph.carried!.moved / 2 };
-  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, policyCarried, namespaceCarried, meshConfigCarried, insertedCarried, inserted, keyMs, reused };
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, policyCarried, namespaceCarried, onboardedCarried, onboardedViewBase: onboardedGraph.viewBase() !== undefined, meshConfigCarried, insertedCarried, inserted, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
@@ -230,7 +250,8 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('(MeshGraph.viewBase) but for that host, and so are its translations; then a DestinationRule edited (view shared but for');
   console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
   console.log('Service edited (view shared but for its host), then a STRICT PeerAuthentication added to ns3 (view shared but for ns3\'s');
-  console.log('services), then ns5\'s Namespace labelled (view shared but for its services), then the MeshConfig given (no view base: translations');
+  console.log('services), then ns5\'s Namespace labelled (view shared but for its services), then a namespace onboarded (view shared but for its');
+  console.log('new host; a new workloads list), then the MeshConfig given (no view base: translations');
   console.log('found by content, carry-over.ts), then a Deployment inserted before the middle');
   console.log('service\'s Service (every later object moved: moved VirtualServices and DestinationRules rebuilt at their new');
   console.log('positions, moved Services\' views made again, the rest of the view shared: graph-carry.ts).');
@@ -240,7 +261,7 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, PeerAuthentication ${fmt(big.policyCarried.totalMs)} ms ${met(big.policyCarried)}, Namespace ${fmt(big.namespaceCarried.totalMs)} ms ${met(big.namespaceCarried)}, MeshConfig ${fmt(big.meshConfigCarried.totalMs)} ms ${met(big.meshConfigCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, PeerAuthentication ${fmt(big.policyCarried.totalMs)} ms ${met(big.policyCarried)}, Namespace ${fmt(big.namespaceCarried.totalMs)} ms ${met(big.namespaceCarried)}, namespace onboarded ${fmt(big.onboardedCarried.totalMs)} ms ${met(big.onboardedCarried)}, MeshConfig ${fmt(big.meshConfigCarried.totalMs)} ms ${met(big.meshConfigCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
 }
 
 /**
@@ -335,7 +356,7 @@ type Measured = ReturnType<typeof measureTranslation>;
 
 /** The rows of the table, by label, from one measurement (the order printed). */
 function rowsOf(r: Measured): [string, Split][] {
-  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], ['then the MeshConfig given, carried over (no view base: found by content)', r.meshConfigCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
+  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], [`then a namespace onboarded (Namespace, Service, Deployment and its workload, DestinationRule, VirtualService), carried over (view base ${r.onboardedViewBase ? 'kept' : 'LOST'})`, r.onboardedCarried], ['then the MeshConfig given, carried over (no view base: found by content)', r.meshConfigCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
 }
 
 /**

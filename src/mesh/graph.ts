@@ -204,7 +204,7 @@ export class MeshGraph {
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
     const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unsharedByView(o, this.rootNamespace))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
-      && sameObjects(prev.duplicates, duplicates) && prev.namespaceSet.length === this.namespaceSet.length && prev.namespaceSet.every((n, i) => n === this.namespaceSet[i]);
+      && sameObjects(prev.duplicates, duplicates);
     this.changedForView = viewable ? changedForView : undefined;
     this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
@@ -246,7 +246,7 @@ export class MeshGraph {
   /**
    * The predecessor (while alive) when only VirtualServices, DestinationRules, Services,
    * ServiceEntries, workloads (`POD_WORKLOAD_KINDS` and WorkloadEntries, which are also ServiceEntry
-   * endpoints), Namespaces (with the same set of namespaces), Sidecars, PeerAuthentications,
+   * endpoints), Namespaces (namespaces may appear or go: their objects are changed objects), Sidecars, PeerAuthentications,
    * AuthorizationPolicies and kinds no shared view object reads (`UNSHARED_KINDS`, unmodelled
    * kinds) changed since it, and other objects at most moved (same content, other position:
    * `graph-carry.ts`), with

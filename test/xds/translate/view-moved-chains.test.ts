@@ -64,7 +64,7 @@ test('GIVEN every corpus in one file and seeded chains of mid-file inserts, dele
         const compared = await compareReload(graph, candidate, join(dir, 'm'), `(seed ${SEED}) ${history.join('\n')}`, `MESHPROOF_CARRY_SEED=${SEED - 8} node --import tsx node_modules/uvu/bin.js test view-moved-chains`);
         if (!compared) continue;
         const { reloaded, fresh, carried, scratch } = compared;
-        const explained = JSON.stringify(reloaded.namespaces()) !== JSON.stringify(graph.namespaces()) || fresh.duplicates.length > 0;
+        const explained = fresh.duplicates.length > 0;
         if (reloaded.viewBase()) based++;
         else if (!explained) assert.unreachable(`NO VIEW BASE (seed ${SEED}) ${history.join('\n')}`);
         movedObjects += reloaded.carried!.moved / 2;
