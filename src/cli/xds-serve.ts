@@ -14,6 +14,7 @@
  * graph, so a reload that changed nothing (or only the workload list) makes nothing it need not.
  */
 import type * as http from 'node:http';
+import * as net from 'node:net';
 import { resolve } from 'node:path';
 import { checkPaths } from '../checks/api.js';
 import type { Finding } from '../checks/types.js';
@@ -140,6 +141,12 @@ export class ServeStartError extends Error {
 
 /** Starts the ADS server with snapshots translated from the inputs. */
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
+  // A busy address is found before the input is read and checked (seconds on a large mesh), and
+  // before grpc-js tries it (it logs its own "No address added…" line ahead of this message).
+  for (const [flag, address] of [['--listen', opts.listen], ['--status', opts.status]] as const) {
+    const why = address === undefined ? undefined : await unbindable(address);
+    if (why !== undefined) throw new ServeStartError(`xds serve: ${flag} ${address}: cannot listen there (${why}); choose a free address (port 0 picks one) or stop the process that holds it`);
+  }
   const cache = new SnapshotCache();
   // The eager build is the one before snapshots were deferred: every node made on every reload.
   const nodes = new NodePublisher(cache, opts.log, opts.eager !== true, opts.check !== false);
@@ -457,6 +464,27 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       await ads.close(500);
     },
   };
+}
+
+/**
+ * Why `address` cannot be listened on now (`listenReason`), found by listening there and closing at
+ * once; undefined when it can, for port 0 (any free port) and for an address that is not host:port
+ * (the listen itself reports that).
+ */
+async function unbindable(address: string): Promise<string | undefined> {
+  let host: string;
+  let port: number;
+  try {
+    [host, port] = splitHostPort(address);
+  } catch {
+    return undefined;
+  }
+  if (port === 0) return undefined;
+  const probe = net.createServer();
+  return new Promise((done) => {
+    probe.once('error', (e) => done(listenReason(e)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => done(undefined)));
+  });
 }
 
 /** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */

@@ -5,6 +5,7 @@
  * claim a last good config.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,27 @@ test('GIVEN a busy --listen port WHEN "xds serve" starts THEN exit 2 naming --li
     assert.match(cap.stderr(), new RegExp(`--listen 127\\.0\\.0\\.1:${busy.port}: cannot listen there \\(EADDRINUSE`));
     assert.not.match(cap.stderr(), /internal error|    at /);
   } finally {
+    await busy.close();
+  }
+});
+
+test('GIVEN a busy --listen or --status port WHEN "xds serve" starts THEN the address is refused before the input is read (a missing input is not reached), and grpc-js logs nothing', async () => {
+  const busy = await busyPort();
+  const grpcLines: string[] = [];
+  grpc.setLogger({ error: (...a: unknown[]) => grpcLines.push(a.join(' ')) });
+  try {
+    for (const [input, ...flags] of [
+      ['does-not-exist.yaml', '--listen', `127.0.0.1:${busy.port}`], ['does-not-exist.yaml', '--listen', '127.0.0.1:0', '--status', `127.0.0.1:${busy.port}`],
+      ['app.yaml', '--listen', `127.0.0.1:${busy.port}`],
+    ]) {
+      const cap = captureIO(work);
+      const code = await main(['xds', 'serve', '--input', input!, ...flags], cap.io);
+      assert.is(code, 2, cap.stderr());
+      assert.is(cap.stderr(), `xds serve: ${flags.at(-2)} 127.0.0.1:${busy.port}: cannot listen there (EADDRINUSE: the address is in use); choose a free address (port 0 picks one) or stop the process that holds it\n`);
+    }
+    assert.equal(grpcLines, [], 'grpc-js logged');
+  } finally {
+    grpc.setLogger(console);
     await busy.close();
   }
 });
