@@ -1,6 +1,7 @@
 import { isRecord } from '../../../mesh/object.js';
 import { parseIpBlock } from '../../../validate/authorization.js';
 import { closest } from '../../config/did-you-mean.js';
+import { serviceAccountProblem, wildcardProblem } from './_authz-values.js';
 import type { FieldPath } from '../../types.js';
 
 /** The attributes a `when` condition may name exactly (pkg/config/security/security.go). */
@@ -35,6 +36,8 @@ function attributeProblem(key: string, values: readonly string[]): string | unde
     const bad = values.filter(badIp);
     return bad.length > 0 ? `bad IP address or CIDR range (${bad.join(', ')})` : undefined;
   }
+  if (key === 'source.serviceAccount') return serviceAccountProblem(key, values);
+  if (key === 'source.trustDomain') return wildcardProblem(key, values);
   if (key === 'destination.port') {
     const bad = values.filter(badPort);
     return bad.length > 0 ? `bad port (${bad.join(', ')})` : undefined;

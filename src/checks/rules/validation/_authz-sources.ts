@@ -1,5 +1,6 @@
 import { isRecord } from '../../../mesh/object.js';
 import { badIp } from './_authz-conditions.js';
+import { serviceAccountProblem, trustDomainProblem } from './_authz-values.js';
 import type { FieldPath } from '../../types.js';
 
 /** Source fields whose values security.ValidateIPs parses (an address or a CIDR prefix). */
@@ -13,34 +14,6 @@ const CUSTOM_SOURCE_FIELDS = ['namespaces', 'notNamespaces', 'serviceAccounts', 
 const CUSTOM_CONDITION_KEYS = ['source.namespace', 'source.serviceAccount', 'source.trustDomain', 'source.principal'];
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-
-/** Why security.CheckServiceAccount refuses `values` of `field`, or undefined when it accepts them. */
-function serviceAccountProblem(field: string, values: readonly string[]): string | undefined {
-  if (values.length > 16) return `may not have more than 16 values, found ${values.length} in ${field}`;
-  for (const v of values) {
-    if (v === '') return `empty value not allowed, found in ${field}`;
-    if (v.includes('*')) return `wildcard not allowed, found ${JSON.stringify(v)} in ${field} (service accounts are exact; list each one, or use principals for a pattern)`;
-    const slashes = v.split('/').length - 1;
-    if (slashes > 1) return `expected format 'serviceAccount' or 'namespace/serviceAccount', found ${JSON.stringify(v)} in ${field}`;
-    if (v.length > 320) return `value cannot exceed 320 characters, found in ${field}`;
-    const [ns, sa] = v.split('/');
-    if (slashes === 1 && ns === '') return `expected format 'serviceAccount' or 'namespace/serviceAccount', found empty namespace ${JSON.stringify(v)} in ${field}`;
-    if (slashes === 1 && sa === '') return `expected format 'serviceAccount' or 'namespace/serviceAccount', found empty serviceAccount ${JSON.stringify(v)} in ${field}`;
-  }
-  return undefined;
-}
-
-/** Why security.CheckTrustDomainValues refuses `values` of `field` (CheckWildcardValues, no '/'), or undefined. */
-function trustDomainProblem(field: string, values: readonly string[]): string | undefined {
-  for (const v of values) {
-    if (v === '') return `empty value not allowed, found in ${field}`;
-    const stars = v.split('*').length - 1;
-    if (stars > 1) return `at most one wildcard is allowed, found in ${field}: ${JSON.stringify(v)}`;
-    if (stars === 1 && v !== '*' && !v.startsWith('*') && !v.endsWith('*')) return `wildcard is only allowed at the start or end, found in ${field}: ${JSON.stringify(v)}`;
-    if (v.includes('/')) return `trust domain must not contain '/', found in ${field}: ${JSON.stringify(v)}`;
-  }
-  return undefined;
-}
 
 /** Why Istio refuses the values of one source field, or undefined. */
 function sourceFieldProblem(field: string, values: readonly string[]): string | undefined {

@@ -57,6 +57,8 @@ const authorizationPolicyStructure: Rule = {
     'security.ValidateAttribute refuses: an attribute Istio does not know (`source.namespaces` for `source.namespace`; the',
     'source FIELDS are plural, the condition ATTRIBUTES singular), a header or claim key not written `name[x]`, an empty',
     'value, an IP or CIDR (`source.ip`, `remote.ip`, `destination.ip`) or port (`destination.port`) that does not parse,',
+    'a `source.serviceAccount` value refused as a serviceAccounts entry is, a `source.trustDomain` value with a wildcard',
+    'in the middle,',
     'and the retired `destination.namespace` / `destination.labels[...]` / `destination.name` / `destination.user`.',
     'It refuses source values that do not parse: an `ipBlocks` / `remoteIpBlocks` entry (and their `not` forms) that is',
     'neither an address nor a CIDR (security.ValidateIPs), a `serviceAccounts` entry with a wildcard, an empty part or',
