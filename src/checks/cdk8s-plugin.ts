@@ -46,10 +46,17 @@ export async function validateManifests(context: Cdk8sValidationContext, props: 
     emptyHint: 'The app synthesized nothing: add a Chart with constructs to the MeshApp in apps/main.ts (dist/ is kept as it was)',
   });
   const rules = new Map<string, RuleMeta>(catalogue.map((r) => [r.id, r]));
-  // cdk8s may run plugins from its output folder (.meshproof/synth): show paths from the project root
-  // (the config file's folder), so a context file reads `context/x.yaml`, not `../../context/x.yaml`.
+  // The plugin checks a staged synth from the stage (.meshproof/synth), which is laid out as the
+  // project: a file inside `cwd` shows as published (`dist/x.k8s.yaml`, not the stage folder removed
+  // after a failed synth), a file outside it from the project root (the config file's folder), so a
+  // context file reads `context/x.yaml`, not `../../context/x.yaml`.
   const root = configPath ? path.dirname(path.resolve(cwd, configPath)) : cwd;
-  const shown = (file: string): string => (file === '-' ? file : path.relative(root, path.resolve(cwd, file)) || file);
+  const shown = (file: string): string => {
+    if (file === '-') return file;
+    const absolute = path.resolve(cwd, file);
+    const inCwd = path.relative(cwd, absolute);
+    return (inCwd.startsWith('..') || path.isAbsolute(inCwd) ? path.relative(root, absolute) : inCwd) || file;
+  };
 
   const byRule = new Map<string, Finding[]>();
   for (const f of run.result.findings) byRule.set(f.ruleId, [...(byRule.get(f.ruleId) ?? []), f]);

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -45,6 +47,31 @@ test('GIVEN an app that synthesized no manifest WHEN the plugin reports THEN it 
   assert.is(status, 'failure');
   assert.match(locations.join('\n'), 'no Kubernetes objects in the input (no manifest file (.yaml, .yml, .json) was found), so nothing was checked. The app synthesized nothing: add a Chart with constructs to the MeshApp in apps/main.ts');
   assert.not.match(locations.join('\n') + recommendation, '--allow-empty');
+});
+
+test('GIVEN a project with meshproof.config.yaml whose synth is staged in .meshproof/synth WHEN the plugin checks the stage THEN findings show the published path dist/…:line with the TS line, not the stage folder', async () => {
+  const project = fs.mkdtempSync(join(os.tmpdir(), 'meshproof-plugin-'));
+  try {
+    fs.writeFileSync(join(project, 'meshproof.config.yaml'), 'profile: recommended\n');
+    const stage = join(project, '.meshproof/synth');
+    fs.cpSync(join(FIXTURES, 'broken/dist'), join(stage, 'dist'), { recursive: true });
+    fs.mkdirSync(join(stage, '.meshproof'));
+    fs.writeFileSync(join(stage, '.meshproof/sourcemap.json'), JSON.stringify({ version: 1, objects: {
+      'dist/mesh.yaml#1': { kind: 'VirtualService', namespace: 'default', name: 'reviews', constructPath: 'mesh/reviews', file: 'apps/main.ts', line: 12 },
+    } }));
+    const locations: string[] = [];
+    const context: Cdk8sValidationContext = {
+      manifests: ['dist/mesh.yaml'], metadata: {},
+      report: { addViolation: (v) => void locations.push(...v.violatingResources.flatMap((r) => [r.manifestPath, ...r.locations])), submit: () => undefined },
+      logger: { log: () => undefined },
+    };
+    await validateManifests(context, { failOn: 'error' }, stage);
+    assert.ok(locations.length > 0, 'no finding reported');
+    for (const l of locations) assert.not.match(l, '.meshproof', l);
+    assert.match(locations.join('\n'), /^error dist\/mesh\.yaml:\d+:\d+ \(apps\/main\.ts:12\) /m);
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true });
+  }
 });
 
 test.run();
