@@ -6,11 +6,20 @@ const GO_DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const GO_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const SYNTAX = 'expected a duration such as "250ms", "2s", "1m30s" or "1h" (units ms, s, m, h)';
 const RANGE = 'expected a finite, whole number of milliseconds, at least 1ms (Istio rejects shorter durations)';
+/**
+ * The longest duration the API server accepts in an Istio duration field: Istio's CRDs check each
+ * with the CEL rule `duration(self) >= duration('1ms')`, and CEL's `duration()` parses with Go's
+ * time.ParseDuration, which refuses more than 2^63-1 ns. (The field's protobuf Duration would hold
+ * up to 315,576,000,000 s, but such a value never gets past the API server.)
+ */
+const MAX_MS = 9_223_372_036_854;
+const TOO_LONG = 'expected at most 2562047h47m16.854s, about 292 years (the API server reads Istio durations as Go\'s time.Duration, 2^63-1 nanoseconds at most)';
 
 /**
  * A length of time, rendered the way Istio's protobuf Duration fields expect (`"250ms"`, `"2s"`,
  * `"3m"`, `"1h"`). Istio rejects durations under 1 ms, so a valid Duration is at least 1 ms and a
- * whole number of milliseconds.
+ * whole number of milliseconds; the API server rejects more than 2562047h47m16.854s (about 292
+ * years), so a valid Duration is at most that.
  *
  * The factories never throw: a Duration does not know which construct and field it will be used
  * in, so an invalid one (`Duration.seconds(NaN)`, `Duration.parse('2 s')`) is reported by the
@@ -52,7 +61,7 @@ export class Duration {
     this.milliseconds = ms;
     this.source = source;
     this.written = written;
-    this.problem = problem ?? (Number.isFinite(ms) && ms >= 1 && Number.isInteger(ms) ? undefined : RANGE);
+    this.problem = problem ?? (!Number.isFinite(ms) || ms < 1 || !Number.isInteger(ms) ? RANGE : ms > MAX_MS ? TOO_LONG : undefined);
   }
 
   /** True when Istio accepts this duration. */

@@ -32,7 +32,7 @@ export function parseGoDuration(text: string): bigint {
     rest = rest.slice(unit.length);
     total += BigInt(whole || '0') * nanos;
     if (fraction !== '') total += (BigInt(fraction) * nanos) / 10n ** BigInt(fraction.length);
-    if (total > MAX_NANOS + (negative ? 1n : 0n)) throw new Error(`invalid duration ${JSON.stringify(text)}: out of range`);
+    if (total > MAX_NANOS + (negative ? 1n : 0n)) throw new Error(`invalid duration ${JSON.stringify(text)}: out of range; Go's time.Duration (2^63-1 ns) holds at most 2562047h47m16.854775807s either way`);
   }
   return negative ? -total : total;
 }

@@ -1,5 +1,7 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { CanaryRelease } from '../../src/constructs/canary-release.js';
+import { Duration } from '../../src/constructs/duration.js';
 import { HeaderSplit } from '../../src/constructs/header-split.js';
 import type { HttpRouteOptions } from '../../src/constructs/http-route.js';
 import { MutualTlsGateway } from '../../src/constructs/mutual-tls-gateway.js';
@@ -55,6 +57,21 @@ test('GIVEN a perTryTimeout of "0.5ms" WHEN added THEN MP_INVALID_DURATION names
 test('GIVEN a canary timeout of "0.5ms" WHEN constructed THEN MP_INVALID_DURATION names timeout', () => {
   throwsProp(() => synth((chart) => new CanaryRelease(chart, 'c', { service: reviews, stable: 'v1', canary: 'v2', canaryWeight: 5, timeout: '0.5ms' })),
     { code: 'MP_INVALID_DURATION', field: 'timeout', path: 'test/c', value: '0.5ms' });
+});
+
+test('GIVEN a timeout of Duration.hours(100000000) WHEN added THEN MP_INVALID_DURATION names the timeout and the longest duration the API server accepts', () => {
+  const err = throwsProp(table({ ...toV1, timeout: Duration.hours(100_000_000) }),
+    { code: 'MP_INVALID_DURATION', field: 'routes[0].timeout', path: 'test/reviews' });
+  assert.match(err.message, 'routes[0].timeout is Duration.hours(100000000); expected at most 2562047h47m16.854s');
+});
+
+test('GIVEN the longest duration the API server accepts and one millisecond more WHEN used as a timeout THEN the first is rendered and the second refused', () => {
+  const longest = Duration.parse('2562047h47m16.854s');
+  assert.is(longest.toIstio(), '9223372036854ms');
+  const catchAll: HttpRouteOptions = { route: [{ destination: reviews, subset: 'v1' }] };
+  assert.not.throws(table({ ...catchAll, timeout: longest }));
+  throwsProp(table({ ...catchAll, timeout: Duration.millis(longest.milliseconds + 1) }),
+    { code: 'MP_INVALID_DURATION', field: 'routes[0].timeout', path: 'test/reviews' });
 });
 
 test('GIVEN an upper-case header name in a match WHEN added THEN MP_INVALID_HEADER_NAME names the header', () => {

@@ -38,6 +38,14 @@ test('GIVEN a perTryTimeout that is not a duration WHEN validated THEN the rule 
   assert.match(v.message, 'must be a valid duration greater than 1ms (got "2 seconds"); the rule could not be evaluated');
 });
 
+test('GIVEN a timeout of 100000000h WHEN validated THEN the message says it is out of range and the longest duration accepted', () => {
+  const vs = virtualService();
+  vs.spec.http[0]!.timeout = '100000000h';
+  const v = only(vs);
+  assert.equal(v.path, ['spec', 'http', 0, 'timeout']);
+  assert.match(v.message, 'the rule could not be evaluated: invalid duration "100000000h": out of range; Go\'s time.Duration (2^63-1 ns) holds at most 2562047h47m16.854775807s');
+});
+
 test('GIVEN a DestinationRule outlier interval of 0s WHEN validated THEN the duration rule fails there', () => {
   const dr = destinationRule();
   dr.spec.trafficPolicy.outlierDetection.interval = '0s';
