@@ -1,11 +1,12 @@
 /**
- * `meshproof echo --namespace <ns> --workload <name> [--label k=v]... [--listen <host:port>]...`:
+ * `meshproof echo --namespace <ns> --workload <name> [--label k=v]... [--listen <host:port>]... [--log]`:
  * the in-cluster echo backend of one workload version. Answers every request, over HTTP/1.1 and
  * prior-knowledge HTTP/2 (h2c) on the same port, with who it is: a JSON body
  * `{namespace, workload, labels, host, path, method, protocol}` and the headers
  * `x-meshproof-workload: <ns>/<name>` and `x-meshproof-version: <labels.version>`, the same answer as
  * verify's embedded echo backend (`src/verify/runtime/echo.ts`). `x-echo-status: 503` answers that
- * status; `x-echo-delay-ms: 1500` waits first (at most 60 s). Runs until SIGTERM/SIGINT, exit 0.
+ * status; `x-echo-delay-ms: 1500` waits first (at most 60 s). `--log` prints one line per request
+ * on stdout (`requestLine`). Runs until SIGTERM/SIGINT, exit 0.
  */
 import { createServer as createH1, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createH2, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
@@ -25,10 +26,12 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
  * first bytes (the HTTP/2 connection preface, RFC 9113 §3.4). Resolves once every address is bound;
  * rejects naming an address that cannot be bound.
  */
-export async function startEcho(identity: EchoIdentity, listen: readonly { host: string; port: number }[]): Promise<{ ports: number[]; close(): Promise<void> }> {
+export async function startEcho(identity: EchoIdentity, listen: readonly { host: string; port: number }[], log?: (line: string) => void): Promise<{ ports: number[]; close(): Promise<void> }> {
   const handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const host = req.headers[':authority'] ?? req.headers.host;
-    answerEcho(req, res, identity, { host, path: req.url, method: req.method, protocol: `HTTP/${req.httpVersion}` });
+    const protocol = `HTTP/${req.httpVersion}`;
+    const answered = answerEcho(req, res, identity, { host, path: req.url, method: req.method, protocol });
+    log?.(requestLine(new Date(), req.method ?? '', String(host ?? ''), req.url ?? '', protocol, answered, req.headers));
   };
   const h1 = createH1(handler);
   const h2 = createH2(handler);
@@ -72,6 +75,17 @@ export async function startEcho(identity: EchoIdentity, listen: readonly { host:
   };
 }
 
+/**
+ * `2026-11-30T18:00:00.000Z GET reviews:9080/x HTTP/1.1 -> 503 after 1500 ms (shadow) x-request-id=…`:
+ * one request as `--log` prints it when it arrives (the status it answers, and the delay first).
+ * A mirrored copy (Host `…-shadow`) is marked; `x-request-id` ties it to the proxies' access logs.
+ */
+export function requestLine(at: Date, method: string, host: string, path: string, protocol: string, answered: { status: number; delayMs: number }, headers: Readonly<Record<string, string | string[] | undefined>>): string {
+  const shadow = host.split(':')[0]!.endsWith('-shadow') ? ' (shadow)' : '';
+  const id = headers['x-request-id'];
+  return `${at.toISOString()} ${method} ${host}${path} ${protocol} -> ${answered.status}${answered.delayMs > 0 ? ` after ${answered.delayMs} ms` : ''}${shadow}${id !== undefined ? ` x-request-id=${String(id)}` : ''}`;
+}
+
 function parseListen(v: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(v);
   if (!m || Number(m[3]) > 65535) throw new UsageError(`echo: --listen "${v}" is not <host>:<port> (e.g. 0.0.0.0:9080; port 0 picks a free one)`);
@@ -81,7 +95,7 @@ function parseListen(v: string): { host: string; port: number } {
 export async function echoCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const { values } = parseArgs({
     args, strict: true,
-    options: { namespace: { type: 'string' }, workload: { type: 'string' }, label: { type: 'string', multiple: true }, listen: { type: 'string', multiple: true } },
+    options: { namespace: { type: 'string' }, workload: { type: 'string' }, label: { type: 'string', multiple: true }, listen: { type: 'string', multiple: true }, log: { type: 'boolean', default: false } },
   });
   if (!values.namespace || !values.workload) throw new UsageError('echo: --namespace <ns> and --workload <name> are required (who the backend says it is)');
   const labels: Record<string, string> = {};
@@ -93,7 +107,7 @@ export async function echoCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const listen = (values.listen?.length ? values.listen : ['0.0.0.0:8080']).map(parseListen);
   let echo: Awaited<ReturnType<typeof startEcho>>;
   try {
-    echo = await startEcho({ namespace: values.namespace, workload: values.workload, labels }, listen);
+    echo = await startEcho({ namespace: values.namespace, workload: values.workload, labels }, listen, values.log ? (line) => io.stdout.write(`${line}\n`) : undefined);
   } catch (e) {
     io.stderr.write(`${(e as Error).message}\n`);
     return 2;

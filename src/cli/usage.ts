@@ -116,7 +116,11 @@ Options for echo:
   --namespace <ns>   Namespace the backend reports (required)
   --workload <name>  Workload name the backend reports (required)
   --label <k=v>      Pod label it reports, e.g. version=v1 (repeatable)
-  --listen <h:p>     Address to serve HTTP/1.1 and h2c on (repeatable)
+  --listen <h:p>     Address to serve HTTP/1.1 and h2c on (repeatable) (default: 0.0.0.0:8080)
+  --log              Print one line per request on stdout: time, method, host and path,
+                     protocol, the status answered, any delay, (shadow) for a mirrored copy
+  Request headers it obeys: x-echo-status: <200-599> answers that status;
+                     x-echo-delay-ms: <ms> waits that long first (at most 60000)
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)

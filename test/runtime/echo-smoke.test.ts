@@ -8,6 +8,7 @@ import { connect } from 'node:http2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEcho } from '../../src/cli/echo-command.js';
+import { commandUsage } from '../../src/cli/usage.js';
 import { runSmoke } from '../../src/runtime/smoke.js';
 
 const identity = { namespace: 'bookinfo', workload: 'reviews-v2', labels: { app: 'reviews', version: 'v2' } };
@@ -53,6 +54,29 @@ test('GIVEN an echo backend WHEN asked over HTTP/1.1 and over h2c on the same po
     session.close();
     await echo.close();
   }
+});
+
+test('GIVEN an echo backend with a request log WHEN plain, failing, delayed and mirrored requests arrive THEN each is one line with method, host and path, protocol, status, delay, shadow and request id', async () => {
+  const lines: string[] = [];
+  const echo = await startEcho(identity, [{ host: '127.0.0.1', port: 0 }], (l) => lines.push(l));
+  try {
+    await h1(echo.ports[0]!, { host: 'reviews:9080', 'x-request-id': 'r1' });
+    await h1(echo.ports[0]!, { host: 'reviews:9080', 'x-echo-status': '503', 'x-echo-delay-ms': '20' });
+    await h1(echo.ports[0]!, { host: 'reviews-shadow:9080' });
+    assert.is(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z GET reviews:9080\/x HTTP\/1\.1 -> 200 x-request-id=r1$/);
+    assert.match(lines[1]!, /^\S+ GET reviews:9080\/x HTTP\/1\.1 -> 503 after 20 ms$/);
+    assert.match(lines[2]!, /^\S+ GET reviews-shadow:9080\/x HTTP\/1\.1 -> 200 \(shadow\)$/);
+  } finally {
+    await echo.close();
+  }
+});
+
+test('GIVEN "meshproof echo --help" THEN it documents --log and the x-echo-status and x-echo-delay-ms request headers', () => {
+  const help = commandUsage('echo')!;
+  assert.match(help, /--log +Print one line per request on stdout/);
+  assert.match(help, /x-echo-status: <200-599> answers that status/);
+  assert.match(help, /x-echo-delay-ms: <ms> waits that long first \(at most 60000\)/);
 });
 
 test('GIVEN an address already taken WHEN an echo starts there THEN it rejects naming the address', async () => {

@@ -87,14 +87,17 @@ interface EchoResponse {
  * a JSON body `{...identity, ...fields}` and the headers `x-meshproof-workload` (`ns/name`) and
  * `x-meshproof-version`. The request body is drained, not read. `statusOverride` replaces
  * `x-echo-status` (a backend told to fail).
+ * @returns the status it answers (or will, after the delay) and the delay in ms
  */
-export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoIdentity, fields: Record<string, unknown>, statusOverride?: number): void {
-  const delay = Number(req.headers['x-echo-delay-ms'] ?? 0);
-  const status = statusOverride ?? Number(req.headers['x-echo-status'] ?? 200);
+export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoIdentity, fields: Record<string, unknown>, statusOverride?: number): { status: number; delayMs: number } {
+  const asked = Number(req.headers['x-echo-delay-ms'] ?? 0);
+  const delay = Number.isFinite(asked) && asked > 0 ? Math.min(asked, 60_000) : 0;
+  const wanted = statusOverride ?? Number(req.headers['x-echo-status'] ?? 200);
+  const status = Number.isInteger(wanted) && wanted >= 200 && wanted <= 599 ? wanted : 200;
   const answer = () => {
     if (res.destroyed) return;
     const body = JSON.stringify({ ...identity, ...fields });
-    res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
+    res.writeHead(status, {
       'content-type': 'application/json',
       'x-meshproof-workload': `${identity.namespace}/${identity.workload}`,
       'x-meshproof-version': identity.labels.version ?? '',
@@ -102,6 +105,7 @@ export function answerEcho(req: EchoRequest, res: EchoResponse, identity: EchoId
     res.end(body);
   };
   req.resume();
-  if (Number.isFinite(delay) && delay > 0) setTimeout(answer, Math.min(delay, 60_000));
+  if (delay > 0) setTimeout(answer, delay);
   else answer();
+  return { status, delayMs: delay };
 }
