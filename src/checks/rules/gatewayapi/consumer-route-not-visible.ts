@@ -1,6 +1,7 @@
-import { gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
+import { gatewayApiOf, parentRefsOf, type ParentRef } from '../../../mesh/gateway-api.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { membershipOf } from '../../../mesh/membership.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
 
@@ -12,7 +13,7 @@ import type { Rule, RuleContext } from '../../rule.js';
 const consumerRouteNotVisible: Rule = {
   id: 'gatewayapi/consumer-route-not-visible',
   severity: 'warning',
-  summary: 'A mesh route attached to a Service or ServiceEntry of another namespace (a consumer route) whose parent is not exported to the route\'s namespace (the route never applies), or whose Service backend is not (its requests fail).',
+  summary: 'A mesh route attached to a Service or ServiceEntry of another namespace (a consumer route) whose parent is not exported to the route\'s namespace (the route never applies), or a mesh route whose Service backend is not exported to the namespaces that apply it (their requests to it fail).',
   docs: [
     'An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute whose parentRef is a Service (group "") or an Istio ServiceEntry is a',
     'mesh route. In the parent\'s namespace it is a producer route, applied for every client; in another namespace it is',
@@ -26,17 +27,19 @@ const consumerRouteNotVisible: Rule = {
     'same sidecars build clusters only for Services exported to their namespace, while istiod converts a backendRef',
     'after checking only that the Service exists (conversion.go buildDestination): a consumer route\'s Service',
     'backend that is not exported to the route\'s namespace gets its share of requests answered 503 (no cluster).',
-    'Fix: export the backend there too, or send to a Service the route\'s namespace sees.',
+    'A producer route (in its parent\'s namespace) is applied by every namespace that sees the parent, except one with',
+    'a consumer route of its own for it; its Service backend must be exported to each of those (judged for the',
+    'namespaces with sidecar workloads in the input). Fix: export the backend there too, or send to a Service',
+    'those namespaces see.',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
-    for (const route of gatewayApiOf(graph).routes()) {
-      for (const { group, kind, namespace: ns, name, index: i } of parentRefsOf(route)) {
+    const routes = gatewayApiOf(graph).routes();
+    for (const route of routes) {
+      for (const p of parentRefsOf(route)) {
+        const { kind, namespace: ns, name, index: i } = p;
         if (ns === route.namespace) continue; // a producer route: for every client that sees the parent
-        let hosts: string[];
-        if (group === '' && kind === 'Service') hosts = graph.get('Service', ns, name) ? [serviceFqdn(name, ns, graph.clusterDomain)] : [];
-        else if (group === 'networking.istio.io' && kind === 'ServiceEntry') hosts = stringList(graph.get('ServiceEntry', ns, name)?.spec.hosts) ?? [];
-        else continue;
+        const hosts = parentHosts(graph, p);
         const all = hosts.flatMap((h) => graph.services.forHost(h, null).filter((s) => s.namespace === ns));
         if (all.length === 0) continue; // a missing parent: gatewayapi/route-reference-not-found
         if (hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0)) continue;
@@ -45,28 +48,54 @@ const consumerRouteNotVisible: Rule = {
           `sidecars of ${route.namespace}; but ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${route.namespace}, so those sidecars do not ` +
           `know ${hosts.join(', ')} and never apply this route; export it to "${route.namespace}", or move the route into namespace ${ns}`, { path: ['spec', 'parentRefs', i] });
       }
-      if (appliesAsConsumerRoute(graph, route)) reportHiddenBackends(graph, route, ctx.report);
+      reportHiddenBackends(graph, route, clientNamespacesOf(graph, routes, route), ctx.report);
     }
   },
 };
 
-/** Whether some parent of `route` is a Service or ServiceEntry of another namespace that is exported to the route's namespace. */
-function appliesAsConsumerRoute(graph: MeshGraph, route: MeshObject): boolean {
-  return parentRefsOf(route).some(({ group, kind, namespace: ns, name }) => {
-    if (ns === route.namespace) return false;
-    const hosts = group === '' && kind === 'Service' ? (graph.get('Service', ns, name) ? [serviceFqdn(name, ns, graph.clusterDomain)] : [])
-      : group === 'networking.istio.io' && kind === 'ServiceEntry' ? stringList(graph.get('ServiceEntry', ns, name)?.spec.hosts) ?? [] : [];
-    return hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0);
-  });
+/** The hosts of a mesh parentRef (a Service, or an Istio ServiceEntry); empty for other kinds or a missing parent. */
+function parentHosts(graph: MeshGraph, { group, kind, namespace: ns, name }: ParentRef): string[] {
+  if (group === '' && kind === 'Service') return graph.get('Service', ns, name) ? [serviceFqdn(name, ns, graph.clusterDomain)] : [];
+  if (group === 'networking.istio.io' && kind === 'ServiceEntry') return stringList(graph.get('ServiceEntry', ns, name)?.spec.hosts) ?? [];
+  return [];
+}
+
+const sees = (graph: MeshGraph, hosts: readonly string[], ns: string) => hosts.some((h) => graph.services.forHost(h, ns).length > 0);
+
+/**
+ * The namespaces whose sidecars apply a mesh route. A consumer route (parent in another namespace) applies in its
+ * own namespace when that sees the parent. A producer route (parent in its namespace) is public: it applies in every
+ * namespace that sees the parent, except one with a consumer route of its own for that parent (which istiod
+ * selects first, SelectVirtualServices' "consumer override"); only namespaces with sidecar workloads in the input count.
+ */
+function clientNamespacesOf(graph: MeshGraph, routes: readonly MeshObject[], route: MeshObject): string[] {
+  const out = new Set<string>();
+  for (const p of parentRefsOf(route)) {
+    const hosts = parentHosts(graph, p);
+    if (hosts.length === 0) continue;
+    if (p.namespace !== route.namespace) {
+      if (sees(graph, hosts, route.namespace)) out.add(route.namespace);
+      continue;
+    }
+    const overridden = new Set(routes.filter((r) => r.namespace !== p.namespace && parentRefsOf(r).some((q) => q.kind === p.kind && q.group === p.group &&
+      q.namespace === p.namespace && q.name === p.name)).map((r) => r.namespace));
+    const meshed = graph.workloads.all.filter((w) => membershipOf(w, graph.get('Namespace', '', w.namespace)).dataplane === 'sidecar');
+    for (const ns of new Set(meshed.map((w) => w.namespace))) {
+      if (!overridden.has(ns) && sees(graph, hosts, ns)) out.add(ns);
+    }
+  }
+  return [...out].sort();
 }
 
 /**
- * A consumer route's Service backends that exist but are not exported to the route's namespace: the sidecars
- * there have no cluster for them, so the share of requests sent there fails (503, no cluster). istiod checks
- * only that the Service exists (conversion.go buildDestination); a Hostname backend it looks up with the
- * route's visibility, which gatewayapi/route-reference-not-found reports.
+ * A mesh route's Service backends that exist but are not exported to a namespace whose sidecars apply the route
+ * (clientNamespacesOf): those sidecars have no cluster for them, so the share of requests sent there fails (503, no
+ * cluster). istiod checks only that the Service exists (conversion.go buildDestination); a Hostname backend it looks
+ * up with the route's visibility, which gatewayapi/route-reference-not-found reports.
  */
-function reportHiddenBackends(graph: MeshGraph, route: MeshObject, report: RuleContext['report']): void {
+function reportHiddenBackends(graph: MeshGraph, route: MeshObject, clients: readonly string[], report: RuleContext['report']): void {
+  if (clients.length === 0) return;
+  const consumer = clients.length === 1 && clients[0] === route.namespace && parentRefsOf(route).every((p) => p.namespace !== route.namespace);
   (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
     if (!isRecord(rule)) return;
     (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, j) => {
@@ -74,11 +103,15 @@ function reportHiddenBackends(graph: MeshGraph, route: MeshObject, report: RuleC
       const ns = typeof b.namespace === 'string' && b.namespace !== '' ? b.namespace : route.namespace;
       const fqdn = serviceFqdn(b.name, ns, graph.clusterDomain);
       const all = graph.services.forHost(fqdn, null).filter((s) => s.namespace === ns);
-      if (all.length === 0 || graph.services.forHost(fqdn, route.namespace).length > 0) return;
+      if (all.length === 0) return;
+      const blind = clients.filter((c) => graph.services.forHost(fqdn, c).length === 0);
+      if (blind.length === 0) return;
       const s = all[0]!;
-      report(route, `${route.kind} ${route.namespace}/${route.name} spec.rules[${i}].backendRefs[${j}] sends to Service ${ns}/${b.name}, but this consumer route is applied by the ` +
-        `sidecars of ${route.namespace}, and ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${route.namespace}: those sidecars have no ` +
-        `cluster for ${fqdn}, so the requests this backend gets fail (503, no cluster); export it to "${route.namespace}", or send to a Service they see`, { path: ['spec', 'rules', i, 'backendRefs', j] });
+      const applied = consumer ? `this consumer route is applied by the sidecars of ${route.namespace}`
+        : `this route is applied by the sidecars of every namespace that sees its parent (${clients.join(', ')} in the input)`;
+      report(route, `${route.kind} ${route.namespace}/${route.name} spec.rules[${i}].backendRefs[${j}] sends to Service ${ns}/${b.name}, but ${applied}, and ${s.kind} ` +
+        `${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${blind.join(', ')}: those sidecars have no cluster for ${fqdn}, so the requests ` +
+        `this backend gets from there fail (503, no cluster); export it to ${blind.map((c) => `"${c}"`).join(', ')}, or send to a Service they see`, { path: ['spec', 'rules', i, 'backendRefs', j] });
     });
   });
 }
