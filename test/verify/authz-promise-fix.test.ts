@@ -17,7 +17,7 @@ const allowNothing = policy('allow-nothing', { action: 'ALLOW' });
 const allowInventory = (principal: string) => policy('allow-inventory', { selector: { matchLabels: { app: 'inventory' } }, action: 'ALLOW', rules: [{ from: [{ source: { principals: [principal] } }], to: [{ operation: { methods: ['GET'] } }] }] });
 const denyFrontend = policy('deny-frontend', { selector: { matchLabels: { app: 'inventory' } }, action: 'DENY', rules: [{ from: [{ source: { principals: [FRONTEND] } }] }] });
 
-const judged = (allowed: boolean, objects: object[]) => {
+const judged = (allowed: boolean, objects: Record<string, unknown>[]) => {
   const e: Expectation = {
     id: 'store/allow-inventory#allow.0', promise: `frontend is ${allowed ? 'admitted' : 'refused'}`, source: { constructPath: 'store/allow-inventory', file: 'apps/store.ts', line: 1 },
     outcome: { kind: 'authorization', namespace: 'store', selector: { app: 'inventory' }, principal: FRONTEND, port: 8080, allowed },
