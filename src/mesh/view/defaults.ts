@@ -3,7 +3,7 @@
  * the Istio or Envoy field it stands for.
  */
 import { isRecord } from '../object.js';
-import type { MeshConfig } from '../mesh-config.js';
+import { DEFAULT_RETRY_ON, type MeshConfig } from '../mesh-config.js';
 import type { ConnectionPoolView, OutlierDetectionView, RetryPolicyView } from './types.js';
 import { durationMs } from './origin.js';
 
@@ -24,17 +24,24 @@ export const OUTLIER_DEFAULTS: OutlierDetectionView = Object.freeze({
   splitExternalLocalOriginErrors: false,
 });
 
-/** The retry policy of a route: its `retries`, else MeshConfig `defaultHttpRetryPolicy` (2 attempts). */
+/**
+ * The retry policy of a route, as istiod's `translateRoute` and `route/retry.ConvertPolicy` make it:
+ * without `retries`, MeshConfig `defaultHttpRetryPolicy` (Istio's default: 2 attempts); with
+ * `retries`, Istio's built-in default policy overridden by the fields written, not the MeshConfig
+ * default: `attempts` unset is proto3's 0, which disables retries (`ConvertPolicy` returns no policy),
+ * and an unset or empty `retryOn` is Istio's default retry-on ({@link DEFAULT_RETRY_ON}), whatever
+ * the MeshConfig default says.
+ */
 export function retryPolicy(retries: unknown, mc: MeshConfig): Omit<RetryPolicyView, 'origin'> {
   const d = mc.defaultHttpRetryPolicy;
   if (!isRecord(retries)) {
     return { attempts: d.attempts, retryOn: d.retryOn, perTryTimeoutMs: null, retryRemoteLocalities: d.retryRemoteLocalities, backoffBaseMs: DEFAULT_RETRY_BACKOFF_MS, source: 'mesh-default' };
   }
   return {
-    attempts: typeof retries.attempts === 'number' ? retries.attempts : d.attempts,
-    retryOn: typeof retries.retryOn === 'string' && retries.retryOn !== '' ? retries.retryOn : d.retryOn,
+    attempts: typeof retries.attempts === 'number' ? retries.attempts : 0,
+    retryOn: typeof retries.retryOn === 'string' && retries.retryOn !== '' ? retries.retryOn : DEFAULT_RETRY_ON,
     perTryTimeoutMs: durationMs(retries.perTryTimeout),
-    retryRemoteLocalities: typeof retries.retryRemoteLocalities === 'boolean' ? retries.retryRemoteLocalities : d.retryRemoteLocalities,
+    retryRemoteLocalities: retries.retryRemoteLocalities === true,
     backoffBaseMs: DEFAULT_RETRY_BACKOFF_MS,
     source: 'route',
   };

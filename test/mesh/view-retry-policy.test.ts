@@ -1,0 +1,49 @@
+/**
+ * A route's retry policy as istiod makes it (pilot/pkg/networking/core/route `translateRoute` and
+ * route/retry `ConvertPolicy`): MeshConfig `defaultHttpRetryPolicy` only for a route without
+ * `retries`; a route's `retries` start from Istio's built-in default policy, so an unset `attempts`
+ * (proto3 0) disables retries and an unset `retryOn` is Istio's default retry-on, whatever the
+ * MeshConfig default says.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_RETRY_ON } from '../../src/mesh/mesh-config.js';
+import { buildProxyView, describeProxy } from '../../src/mesh/view/index.js';
+import { translateProxy } from '../../src/xds/translate/index.js';
+import { graphOf } from './_graph.js';
+import { route, svc, vs } from './view-fixtures.js';
+
+const client = describeProxy({ name: 'client', namespace: 'web', labels: { app: 'client' } });
+const REVIEWS = 'reviews.prod.svc.cluster.local';
+const meshConfig = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'defaultHttpRetryPolicy:\n  attempts: 5\n  retryOn: 5xx\n' } };
+const graph = graphOf([
+  meshConfig, svc('reviews', 'prod'),
+  vs('reviews', 'prod', { hosts: ['reviews'], http: [
+    { name: 'none', match: [{ headers: { 'x-case': { exact: 'none' } } }], route: [route('reviews')] },
+    { name: 'attempts', match: [{ headers: { 'x-case': { exact: 'attempts' } } }], route: [route('reviews')], retries: { attempts: 3 } },
+    { name: 'empty', route: [route('reviews')], retries: {} },
+  ] }),
+]);
+const view = buildProxyView(graph, client);
+const http = view.routes.find((r) => r.host === REVIEWS && r.port === 9080)!.http;
+const byName = (name: string) => http.find((r) => r.name === name)!;
+
+test('GIVEN a MeshConfig defaultHttpRetryPolicy of 5 attempts on 5xx WHEN a route has no retries THEN it gets the MeshConfig default', () => {
+  assert.equal([byName('none').retries?.attempts, byName('none').retries?.retryOn, byName('none').retries?.source], [5, '5xx', 'mesh-default']);
+});
+
+test('GIVEN that MeshConfig default WHEN a route sets only retries.attempts THEN retryOn is Istio\'s default retry-on, not the MeshConfig\'s (ConvertPolicy starts from DefaultPolicy)', () => {
+  assert.equal([byName('attempts').retries?.attempts, byName('attempts').retries?.retryOn], [3, DEFAULT_RETRY_ON]);
+});
+
+test('GIVEN that MeshConfig default WHEN a route has retries: {} THEN attempts is 0 (proto3 default) AND its Envoy route has no retry policy', () => {
+  assert.is(byName('empty').retries?.attempts, 0);
+  const routes = translateProxy(view, []).routes.flatMap((rc) => rc.virtualHosts).flatMap((vh) => vh.routes);
+  const empty = routes.find((r) => r.name.startsWith('empty'));
+  const none = routes.find((r) => r.name.startsWith('none'));
+  assert.ok(empty && none, `routes named empty and none: ${routes.map((r) => r.name).join(', ')}`);
+  assert.is(empty!.action.case === 'route' ? empty!.action.value.retryPolicy : 'not a route', undefined, 'no retry policy: retries disabled');
+  assert.is(none!.action.case === 'route' ? none!.action.value.retryPolicy?.numRetries : undefined, 5);
+});
+
+test.run();
