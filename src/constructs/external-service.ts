@@ -7,8 +7,10 @@ import {
   type ServiceEntrySpec,
   ServiceEntrySpecLocation as Location,
   ServiceEntrySpecResolution as Resolution,
+  toJson_ServiceEntrySpec,
 } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
+import { checkOverrideKeys } from './_overrides.js';
 import { checkDnsLabel, checkExportTo, checkHost, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { Duration } from './duration.js';
@@ -88,9 +90,9 @@ export interface ExternalServiceProps {
    * @default EXTERNAL_SERVICE_DEFAULT_TRAFFIC_POLICY
    */
   readonly trafficPolicy?: TrafficPolicyOptions;
-  /** Escape hatch: merged over the ServiceEntry spec (shallow). @default - none */
+  /** Escape hatch: merged over the ServiceEntry spec (shallow); unknown keys are refused (`MP_INVALID_PROP`). @default - none */
   readonly serviceEntryOverrides?: Partial<ServiceEntrySpec>;
-  /** Escape hatch: merged over each DestinationRule spec (shallow). @default - none */
+  /** Escape hatch: merged over each DestinationRule spec (shallow); unknown keys are refused (`MP_INVALID_PROP`). @default - none */
   readonly destinationRuleOverrides?: Partial<DestinationRuleSpec>;
 }
 
@@ -273,9 +275,10 @@ function hostPolicy(
   return { ...policy, portLevelSettings: [...others, originate] };
 }
 
-/** The ServiceEntry escape hatch may not empty `hosts` or `exportTo`. */
+/** The ServiceEntry escape hatch may not empty `hosts` or `exportTo` nor hold keys the spec does not have. */
 function checkServiceEntryOverrides(scope: Construct, o: Partial<ServiceEntrySpec> | undefined): Partial<ServiceEntrySpec> | undefined {
   if (o === undefined) return undefined;
+  checkOverrideKeys(scope, 'serviceEntryOverrides', o, toJson_ServiceEntrySpec, 'ServiceEntry spec');
   if ('hosts' in o) {
     if (!Array.isArray(o.hosts) || o.hosts.length === 0) {
       throw new PropError('MP_INVALID_HOST', scope, 'serviceEntryOverrides.hosts', o.hosts, 'expected at least one host');

@@ -2,8 +2,9 @@ import { Chart } from 'cdk8s';
 import { meshSettingsOf, type MeshSettings } from './mesh-namespace.js';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets } from '../../imports/networking.istio.io.js';
+import { DestinationRule, type DestinationRuleSpec, type DestinationRuleSpecSubsets, toJson_DestinationRuleSpec } from '../../imports/networking.istio.io.js';
 import { PropError } from './_errors.js';
+import { checkOverrideKeys } from './_overrides.js';
 import { checkDns1035Label, checkDnsLabel, checkEnvName, checkExportTo, checkHost, checkImage, checkInt32, checkPort, oneOf, recordEntries } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { removeConstructPathLabel } from './pod-labels.js';
@@ -84,7 +85,8 @@ export interface MeshServiceProps {
   /** Service-level traffic policy (DestinationRule `spec.trafficPolicy`). @default - none */
   readonly trafficPolicy?: TrafficPolicyOptions;
   /**
-   * Escape hatch: fields merged over the generated DestinationRule spec (shallow).
+   * Escape hatch: fields merged over the generated DestinationRule spec (shallow). A key the spec
+   * does not have, at any depth, is refused (`MP_INVALID_PROP`).
    * @default - none
    */
   readonly overrides?: Partial<DestinationRuleSpec>;
@@ -267,9 +269,13 @@ function envVariables(scope: Construct, field: string, env: Readonly<Record<stri
   return out;
 }
 
-/** The DestinationRule escape hatch may not blank out what Istio requires: `host`, or an `exportTo` of `[]`. @internal */
-export function checkOverrides<T extends { host?: string; exportTo?: string[] }>(scope: Construct, overrides: T | undefined, field = 'overrides'): T | undefined {
+/**
+ * The DestinationRule escape hatch may not blank out what Istio requires (`host`, or an `exportTo`
+ * of `[]`) nor hold keys the spec does not have (they would be dropped). @internal
+ */
+export function checkOverrides(scope: Construct, overrides: Partial<DestinationRuleSpec> | undefined, field = 'overrides'): Partial<DestinationRuleSpec> | undefined {
   if (overrides === undefined) return undefined;
+  checkOverrideKeys(scope, field, overrides, toJson_DestinationRuleSpec, 'DestinationRule spec');
   if ('host' in overrides) checkHost(scope, `${field}.host`, overrides.host as string);
   if ('exportTo' in overrides) checkExportTo(scope, `${field}.exportTo`, overrides.exportTo);
   return overrides;

@@ -1,8 +1,9 @@
 import { Lazy } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
-import { VirtualService, type VirtualServiceSpec, type VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
+import { toJson_VirtualServiceSpec, VirtualService, type VirtualServiceSpec, type VirtualServiceSpecHttp } from '../../imports/networking.istio.io.js';
 import { registerFieldMakers } from '../app/source-tracking.js';
 import { PropError } from './_errors.js';
+import { checkOverrideKeys } from './_overrides.js';
 import { checkDnsLabel, checkExportTo, checkHost, checkObjectName } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { type HttpRouteOptions, translateHttpRoute } from './http-route.js';
@@ -27,7 +28,10 @@ export interface RouteTableProps {
    * @default true
    */
   readonly requireDefaultRoute?: boolean;
-  /** Typed escape hatch: spec fields that replace the rendered ones, applied last. @default none */
+  /**
+   * Typed escape hatch: spec fields that replace the rendered ones, applied last. A key the spec
+   * does not have, at any depth, is refused (`MP_INVALID_PROP`). @default none
+   */
   readonly overrides?: Partial<VirtualServiceSpec>;
 }
 
@@ -85,6 +89,7 @@ export class RouteTable extends Construct {
       '; set `name` explicitly when the construct id is not one');
     this.namespace = props.namespace === undefined ? firstService?.namespace : checkDnsLabel(this, 'namespace', props.namespace);
     checkExportTo(this, 'exportTo', props.exportTo, this.namespace);
+    checkOverrideKeys(this, 'overrides', props.overrides, toJson_VirtualServiceSpec, 'VirtualService spec');
     if (props.overrides !== undefined && 'exportTo' in props.overrides) checkExportTo(this, 'overrides.exportTo', props.overrides.exportTo, this.namespace);
     props.gateways?.forEach((g, i) => checkGatewayRef(this, `gateways[${i}]`, g));
     if (props.defaultRoute !== undefined) {
