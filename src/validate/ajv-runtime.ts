@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { re2 } from './re2.js';
 
 /**
@@ -14,6 +15,18 @@ export interface ValidatorRuntime {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const DOTTED_QUAD = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
+
+/**
+ * An address Go's `net.ParseIP` accepts, as Kubernetes' `ipv4` and `ipv6` formats read it (the
+ * lenient parser: octets of any number of digits up to 255, leading zeros allowed): a dotted quad,
+ * or IPv6 text (an IPv4 tail allowed, no zone).
+ */
+function goParsesIp(text: string): boolean {
+  const quad = DOTTED_QUAD.exec(text);
+  if (quad) return quad.slice(1).every((octet) => Number(octet) <= 255);
+  return !text.includes('%') && isIPv6(text);
+}
 
 /**
  * ajv's hook for a custom regular-expression engine, as generated code calls it once per
@@ -32,5 +45,8 @@ export const VALIDATOR_RUNTIME: ValidatorRuntime = {
     'date-time': (s: string) => RFC3339.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))),
     date: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)),
     byte: (s: string) => BASE64.test(s),
+    // kube-openapi strfmt: net.ParseIP succeeds and the text holds a "." (ipv4) or a ":" (ipv6).
+    ipv4: (s: string) => s.includes('.') && goParsesIp(s),
+    ipv6: (s: string) => s.includes(':') && goParsesIp(s),
   },
 };

@@ -10,6 +10,8 @@ const FORMAT_WORDS: Record<string, string> = {
   'date-time': 'an RFC 3339 date-time, e.g. "2024-01-31T12:00:00Z"',
   date: 'a date, e.g. "2024-01-31"',
   byte: 'base64-encoded bytes',
+  ipv4: 'an IPv4 address, e.g. "10.0.0.1"',
+  ipv6: 'an IPv6 address, e.g. "2001:db8::1"',
 };
 
 /**
@@ -26,12 +28,12 @@ export function validateOpenApi(obj: unknown, schemaId: string): SchemaViolation
   const out: SchemaViolation[] = [];
   for (const error of errors) {
     if (junctors.some((prefix) => error.schemaPath.startsWith(prefix))) continue;
-    out.push(translate(error, obj));
+    out.push(translate(error, obj, errors));
   }
   return out;
 }
 
-function translate(error: ErrorObject, root: unknown): SchemaViolation {
+function translate(error: ErrorObject, root: unknown, all: readonly ErrorObject[]): SchemaViolation {
   const params = error.params as Record<string, unknown>;
   let path = pointerToPath(error.instancePath, root);
   let what: string;
@@ -89,9 +91,19 @@ function translate(error: ErrorObject, root: unknown): SchemaViolation {
       what = `key ${JSON.stringify(key)} must be ${typeof hint === 'string' ? hint : 'a valid key'}`;
       break;
     }
-    case 'oneOf': case 'anyOf':
+    case 'oneOf': case 'anyOf': {
+      const formats = formatErrorsWithin(error, all);
+      if (formats.length > 0 && !hasRequired(error.schema, 0)) {
+        // Gateway API addresses: `type: IPAddress` (the default) needs `value` in format ipv4 or ipv6.
+        path = pointerToPath(formats[0]!.instancePath, root);
+        const words = [...new Set(formats.map((f) => String((f.params as { format?: unknown }).format)))]
+          .map((f) => FORMAT_WORDS[f] ?? `in format ${f}`);
+        what = `must be ${words.join(', or ')} (got ${showValue(formats[0]!.data)})`;
+        break;
+      }
       what = exclusiveFields(error.keyword, error.schema, data);
       break;
+    }
     default:
       what = `must satisfy ${error.keyword} ${got}`;
   }
@@ -123,6 +135,18 @@ function exclusiveFields(keyword: string, branches: unknown, data: unknown): str
   if (keyword === 'anyOf' && set.length === 0) return `one of ${names.join(', ')} is required`;
   if (set.length > 1) return `only one of ${names.join(', ')} may be set (got ${set.join(', ')})`;
   return `must set exactly one of ${names.join(', ')}`;
+}
+
+/** The `format` errors inside a failed oneOf/anyOf, all at one value. */
+function formatErrorsWithin(junctor: ErrorObject, all: readonly ErrorObject[]): ErrorObject[] {
+  const inside = all.filter((e) => e.schemaPath.startsWith(`${junctor.schemaPath}/`) && e.keyword === 'format');
+  return inside.every((e) => e.instancePath === inside[0]!.instancePath) ? inside : [];
+}
+
+function hasRequired(schema: unknown, depth: number): boolean {
+  const found = new Set<string>();
+  collectRequired(schema, found, depth);
+  return found.size > 0;
 }
 
 function collectRequired(schema: unknown, into: Set<string>, depth: number): void {

@@ -14,7 +14,7 @@ const VALUE_KEYWORDS = [
  * String formats the API server checks. Other formats are not checked as formats: `int32`
  * becomes a range (below) and `double` needs a finite number (ajv's `strictNumbers`).
  */
-export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte']);
+export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte', 'ipv4', 'ipv6']);
 
 /** Annotation keyword: the protobuf number type behind a range, for messages about `minimum`/`maximum`. */
 export const NUMBER_FORMAT = 'x-meshproof-format';

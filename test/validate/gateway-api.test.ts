@@ -124,6 +124,17 @@ test('GIVEN a GRPCRoute WHEN its rules are validated THEN the match-count rule r
   assert.not.match(v.message, 'could not be evaluated');
 });
 
+test('GIVEN Gateway addresses WHEN the type is IPAddress, written or defaulted THEN the value must be an IP address (formats ipv4, ipv6)', () => {
+  const gw = k8sGateway();
+  const spec = gw.spec as Record<string, unknown>;
+  spec.addresses = [{ value: '10.0.0.1' }, { type: 'IPAddress', value: '2001:db8::1' }, { type: 'Hostname', value: 'gw.example.com' }];
+  assert.equal(validateCrdObject(gw), []);
+  spec.addresses = [{ value: '10.0.0.1:8080' }];
+  const v = only(gw);
+  assert.equal(v.path, ['spec', 'addresses', 0, 'value']);
+  assert.is(v.message, 'spec.addresses[0].value: must be an IPv4 address, e.g. "10.0.0.1", or an IPv6 address, e.g. "2001:db8::1" (got "10.0.0.1:8080")');
+});
+
 test('GIVEN a ReferenceGrant as v1alpha2 WHEN validated THEN it is not served: v1.4 serves v1beta1 only', () => {
   const v = only({ ...referenceGrant(), apiVersion: 'gateway.networking.k8s.io/v1alpha2' });
   assert.is(v.kind, 'unknown-kind');
