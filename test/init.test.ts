@@ -48,7 +48,32 @@ test('GIVEN an empty folder WHEN meshproof init runs THEN it writes the whole sc
   assert.match(cdk8s.app, /^npx tsc --noEmit 1>&2 && npx tsx apps\/main\.ts$/);
   assert.equal(cdk8s.validations, [{ package: './node_modules/meshproof/plugins/cdk8s-validation', class: 'MeshproofValidation', version: VERSION, properties: { failOn: 'error' } }]);
   assert.match(fs.readFileSync(path.join(dir, 'apps/main.ts'), 'utf8'), /from 'meshproof';/);
-  assert.match(run.stdout, /npx cdk8s synth/);
+  assert.match(run.stdout, /^  npm run synth {2,}type-check apps\//m);
+  assert.not.match(run.stdout, 'npx cdk8s synth');
+  assert.match(run.stdout, 'dist/, .meshproof/sourcemap.json and .meshproof/expectations.json are committed');
+});
+
+test('GIVEN init without --action WHEN its workflow is read THEN it checks and verifies with the installed package (npx meshproof), no action to fetch, and is valid', async () => {
+  const dir = tempDir();
+  await init(dir);
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/github/github-workflow.json'), 'utf8')));
+  const workflow = parse(fs.readFileSync(path.join(dir, '.github/workflows/mesh-gate.yml'), 'utf8')) as { jobs: { gate: { steps: { uses?: string; run?: string }[] } } };
+  assert.ok(validate(workflow), JSON.stringify(validate.errors?.slice(0, 3)));
+  const steps = workflow.jobs.gate.steps;
+  assert.equal(steps.flatMap((s) => (s.uses ? [s.uses.split('@')[0]] : [])), ['actions/checkout', 'actions/setup-node', 'github/codeql-action/upload-sarif']);
+  const runs = steps.flatMap((s) => (s.run ? [s.run] : []));
+  assert.ok(runs.some((r) => r.startsWith('npx meshproof check dist --format github')), runs.join('\n'));
+  assert.ok(runs.some((r) => r.startsWith('npx meshproof check dist --format sarif')), runs.join('\n'));
+  assert.ok(runs.includes('npx meshproof verify'), runs.join('\n'));
+});
+
+test('GIVEN the scaffold WHEN its .gitignore is read THEN the source map and the expectations are not ignored and the comment says both are committed', async () => {
+  const dir = tempDir();
+  await init(dir);
+  const ignore = fs.readFileSync(path.join(dir, '.gitignore'), 'utf8');
+  assert.match(ignore, /\.meshproof\/sourcemap\.json and\n# \.meshproof\/expectations\.json are committed/);
+  assert.not.match(ignore, /^[^#].*(expectations|sourcemap)/m);
 });
 
 test('GIVEN the scaffold WHEN its workflow is validated against SchemaStore THEN it is valid and uses the action with CDK8S_CHECK_UPGRADE off', async () => {

@@ -7,18 +7,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { planScaffold } from '../src/cli/init-command.js';
 import { ROOT } from './_project.js';
 import { ensureDebianTool } from './_debian.js';
 
 interface Script { where: string; text: string }
 
-function runSteps(file: string): Script[] {
-  // init's templates hold %%PLACEHOLDERS%% that init fills in.
-  const doc = parse(fs.readFileSync(file, 'utf8').replace(/%%[A-Z_]+%%/g, 'placeholder')) as { jobs?: Record<string, { steps?: { name?: string; run?: string }[] }>; runs?: { steps?: { name?: string; run?: string }[] } };
+function runSteps(file: string, text = fs.readFileSync(file, 'utf8')): Script[] {
+  const doc = parse(text) as { jobs?: Record<string, { steps?: { name?: string; run?: string }[] }>; runs?: { steps?: { name?: string; run?: string }[] } };
   const steps = doc.runs?.steps ? [['action', doc.runs.steps] as const] : Object.entries(doc.jobs ?? {}).map(([job, j]) => [job, j.steps ?? []] as const);
   const rel = path.relative(ROOT, file);
   return steps.flatMap(([job, list]) => list.flatMap((s, i) => (s.run ? [{ where: `${rel} ${job} step ${i + 1}${s.name ? ` (${s.name})` : ''}`, text: s.run }] : [])));
@@ -26,10 +27,14 @@ function runSteps(file: string): Script[] {
 
 const files = [
   ...fs.readdirSync(path.join(ROOT, '.github/workflows')).map((f) => path.join(ROOT, '.github/workflows', f)),
-  ...fs.readdirSync(path.join(ROOT, 'templates/project/dot-github/workflows')).map((f) => path.join(ROOT, 'templates/project/dot-github/workflows', f)),
   path.join(ROOT, 'action.yml'),
 ].filter((f) => /\.ya?ml$/.test(f));
-const scripts = files.flatMap(runSteps);
+/** init's workflow templates hold %%PLACEHOLDERS%%: lint them as init fills them, with and without --action. */
+const scaffolded = [undefined, 'acme/meshproof@v1'].flatMap((action) => planScaffold({ dir: path.join(os.tmpdir(), 'meshproof-lint-scaffold-never-written'), ...(action ? { action } : {}) })
+  .filter((f) => f.path.startsWith('.github/workflows/'))
+  .flatMap((f) => runSteps(path.join(ROOT, 'templates/project/dot-github/workflows', path.basename(f.path)), f.content)
+    .map((s) => ({ ...s, where: `${s.where}${action ? ` (--action ${action})` : ''}` }))));
+const scripts = [...files.flatMap((f) => runSteps(f)), ...scaffolded];
 
 const UNTRUSTED = /\$\{\{\s*(github\.head_ref|github\.event\.(pull_request\.(title|body|head\.(ref|label))|issue\.(title|body)|comment\.body|review\.body|head_commit\.message|commits))/;
 

@@ -9,6 +9,7 @@ import { UsageError } from './usage.js';
 import { VERSION } from './version.js';
 import { stringify } from 'yaml';
 import { argoCdApplicationYaml } from '../gitops/argocd-application.js';
+import { checkSteps } from './init-workflow.js';
 
 /** Where init writes the Argo CD Application, relative to the project. */
 const ARGOCD_APPLICATION = 'argocd/application.yaml';
@@ -21,8 +22,6 @@ const OPTIONS = {
   action: { type: 'string' },
 } as const;
 
-/** The GitHub Action the scaffold's PR workflow uses, unless `--action` names another. */
-export const DEFAULT_ACTION = `meshproof/meshproof@v${VERSION}`;
 const TEMPLATE_DIR = ['templates', 'project'] as const;
 /** Dependencies the scaffold takes from meshproof's own package.json, so versions match. */
 const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-27', 'constructs'] as const;
@@ -46,7 +45,10 @@ export interface ScaffoldOptions {
   readonly name?: string;
   /** Git URL Argo CD pulls from. @default a placeholder to edit */
   readonly repoUrl?: string;
-  /** `uses:` of the PR workflow's check step. @default DEFAULT_ACTION */
+  /**
+   * `uses:` of the PR workflow's check step (a GitHub Action such as `<owner>/meshproof@<ref>`).
+   * @default - none: the workflow runs the installed package (`npx meshproof check`, `npx meshproof verify`)
+   */
   readonly action?: string;
 }
 
@@ -63,7 +65,7 @@ export function planScaffold(options: ScaffoldOptions): ScaffoldFile[] {
     MESHPROOF_VERSION: VERSION,
     NAME: name,
     REPO_URL: options.repoUrl ?? 'https://github.com/your-org/your-repo.git',
-    ACTION: options.action ?? DEFAULT_ACTION,
+    CHECK_STEPS: checkSteps(options.action),
   };
   const templates = packagePath(...TEMPLATE_DIR);
   const files: ScaffoldFile[] = [];
@@ -309,9 +311,9 @@ export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> 
     'Next steps:',
     ...(cd ? [`  cd ${shellQuote(cd)}`] : []),
     ...(values['no-install'] ? ['  npm install'] : []),
-    '  npx cdk8s synth             type-check apps/, synthesize dist/, run the checks',
+    '  npm run synth               type-check apps/, synthesize dist/, run the checks',
     '  npx meshproof check dist    the same checks, as CI runs them',
-    '  git add -A && git commit    dist/ and .meshproof/sourcemap.json are committed',
+    '  git add -A && git commit    dist/, .meshproof/sourcemap.json and .meshproof/expectations.json are committed',
     `  edit argocd/application.yaml (repoURL), then: kubectl apply -f argocd/application.yaml`,
     '',
   ].join('\n'));

@@ -75,7 +75,8 @@ Options for init:
   --no-install       Do not run npm install
   --name <n>         Argo CD Application name (default: the folder name)
   --repo-url <url>   Git URL Argo CD syncs from (default: a placeholder to edit)
-  --action <ref>     The check action the PR workflow uses (default: meshproof/meshproof@v<version>)
+  --action <ref>     A GitHub Action (<owner>/meshproof@<ref>) for the PR workflow's checks
+                     (default: the installed package, npx meshproof check and verify)
 
 Options for map:
   -o, --out <file>   The HTML page to write (required; written atomically)

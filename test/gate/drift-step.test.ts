@@ -1,5 +1,5 @@
 /**
- * The scaffolded workflow's drift step (templates/project/dot-github/workflows/mesh-gate.yml), run for real
+ * The scaffolded workflow's drift step (templates/project/dot-github/workflows/mesh-gate.yml, as init fills it), run for real
  * with bash in a git repository: each drifted file gets its own `::error file=…` annotation saying what
  * happened to it (changed, deleted, never committed), and a clean tree passes.
  */
@@ -10,11 +10,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-
-const TEMPLATE = path.resolve(import.meta.dirname, '../../templates/project/dot-github/workflows/mesh-gate.yml');
+import { planScaffold } from '../../src/cli/init-command.js';
 
 function driftScript(): string {
-  const wf = parse(readFileSync(TEMPLATE, 'utf8').replaceAll('%%ACTION%%', 'meshproof/meshproof@v0')) as { jobs: { gate: { steps: { name?: string; run?: string }[] } } };
+  const scaffold = planScaffold({ dir: path.join(tmpdir(), 'meshproof-drift-scaffold-never-written') });
+  const workflow = scaffold.find((f) => f.path === '.github/workflows/mesh-gate.yml')!.content;
+  const wf = parse(workflow) as { jobs: { gate: { steps: { name?: string; run?: string }[] } } };
   const step = wf.jobs.gate.steps.find((s) => s.name?.startsWith('Synthesize'));
   assert.ok(step?.run, 'the workflow has a synthesize-and-compare step');
   // The synth itself is not under test: the tree below plays what it wrote.
@@ -64,6 +65,18 @@ test('GIVEN a changed, a deleted and an uncommitted dist file WHEN the drift ste
     assert.ok(errors.some((l) => l.startsWith('::error file=.meshproof/sourcemap.json,')), r.stdout);
     // Workflow-command properties escape ',' and ':'; the message keeps the name as written.
     assert.ok(errors.some((l) => l.startsWith('::error file=dist/cart%2C v2%3Anew.k8s.yaml,') && l.includes('dist/cart, v2:new.k8s.yaml is written by') && l.includes('not committed')), r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a synth that wrote .meshproof/expectations.json, never committed WHEN the drift step runs THEN it says to commit it, exit 1', () => {
+  const dir = repo();
+  try {
+    writeFileSync(path.join(dir, '.meshproof', 'expectations.json'), '{"version":1,"expectations":[]}\n');
+    const r = run(dir);
+    assert.is(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^::error file=\.meshproof\/expectations\.json,title=dist\/ drift::\.meshproof\/expectations\.json is written by 'npx cdk8s synth' but not committed/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
