@@ -130,8 +130,8 @@ test('GIVEN cdk8s synth --output out or --stdout WHEN planned THEN it exports th
 });
 
 test('GIVEN an outdir outside the project or inside .meshproof WHEN planned THEN it is refused naming the value', () => {
-  assert.throws(() => planSynth({ root: ROOT, outdir: '../elsewhere', env: {} }), /outdir "\.\.\/elsewhere" must be a folder inside the project root/);
-  assert.throws(() => planSynth({ root: ROOT, outdir: '.', env: {} }), /outdir "\."/);
+  assert.throws(() => planSynth({ root: ROOT, outdir: '../elsewhere', env: {} }), /^MeshApp: outdir is "\.\.\/elsewhere"; expected a folder inside the project root/);
+  assert.throws(() => planSynth({ root: ROOT, outdir: '.', env: {} }), /outdir is "\."/);
   assert.throws(() => planSynth({ root: ROOT, outdir: '.meshproof/out', env: {} }), /not the root itself or \.meshproof/);
 });
 

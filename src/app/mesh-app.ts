@@ -57,6 +57,8 @@ export class MeshApp extends App {
   private readonly projectOutdir: string;
 
   constructor(props: MeshAppProps = {}) {
+    // Before anything can throw (a bad outdir), so every error of the app prints as one line.
+    installErrorReporter();
     const plan = planSynth({ root: props.root ?? process.cwd(), outdir: props.outdir ?? 'dist', env: process.env });
     const outdir = plan.mode === 'project' ? path.join(plan.stageRoot, plan.outdir) : plan.outdir;
     super({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });

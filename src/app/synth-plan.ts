@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { PropError } from '../constructs/_errors.js';
 import { STAGE_DIR } from './promote.js';
 
 /**
@@ -26,12 +27,13 @@ export interface PlanInput {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Decides the plan; throws when `outdir` lies outside the project root. */
+/** Decides the plan; throws a PropError (`MP_INVALID_PROP`) when `outdir` lies outside the project root. */
 export function planSynth(input: PlanInput): SynthPlan {
   const root = path.resolve(input.root);
   const outdir = path.relative(root, path.resolve(root, input.outdir)).split(path.sep).join('/');
   if (outdir === '' || outdir.startsWith('..') || path.isAbsolute(outdir) || outdir.startsWith('.meshproof')) {
-    throw new Error(`MeshApp: outdir "${input.outdir}" must be a folder inside the project root ${root} (e.g. "dist"), not the root itself or .meshproof/`);
+    throw new PropError('MP_INVALID_PROP', 'MeshApp', 'outdir', input.outdir,
+      `expected a folder inside the project root ${root} (e.g. "dist"), not the root itself or .meshproof/`);
   }
   const stageRoot = path.join(root, STAGE_DIR);
   const cdk8sOut = input.env['CDK8S_OUTDIR'];

@@ -169,4 +169,26 @@ test('GIVEN an app process with a bad prop WHEN it runs THEN stderr is one line 
   }
 });
 
+test('GIVEN an app whose MeshApp outdir lies outside the project WHEN it runs THEN stderr is one line at apps/…:line:col naming outdir, no stack, exit 1', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-errors-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'apps'));
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.writeFileSync(path.join(dir, 'apps/shop.ts'), [
+      `import { MeshApp } from ${JSON.stringify(path.join(ROOT, 'src/app/mesh-app.ts'))};`,
+      `const app = new MeshApp({ outdir: '/abs/manifests' });`,
+      `app.synth();`,
+      ``,
+    ].join('\n'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'apps/shop.ts'], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, DEBUG: '', CDK8S_OUTDIR: '' }, timeout: 60_000,
+    });
+    assert.is(run.status, 1, run.stderr);
+    assert.is(run.stderr, `apps/shop.ts:2:13 MeshApp: outdir is "/abs/manifests"; expected a folder inside the project root ${dir} (e.g. "dist"), not the root itself or .meshproof/ [MP_INVALID_PROP]\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
