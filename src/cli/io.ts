@@ -46,13 +46,13 @@ export function processIO(): CliIO {
 }
 
 /**
- * Throws a UsageError unless a report can be written to `path` (shown as `given`): its folder
- * exists and is writable, and the path is not a folder. Called before any work is done.
+ * Throws a UsageError unless a report can be written to `path` (shown as `given`, after `flag`):
+ * its folder exists and is writable, and the path is not a folder. Called before any work is done.
  */
-export function assertWritable(path: string, given: string): void {
+export function assertWritable(path: string, given: string, flag = '--output'): void {
   const dir = dirname(path);
   const fail = (why: string, fix: string) => {
-    throw new UsageError(`--output ${given}: ${why}; ${fix}`);
+    throw new UsageError(`${flag} ${given}: ${why}; ${fix}`);
   };
   let dirStat;
   try {
@@ -62,7 +62,7 @@ export function assertWritable(path: string, given: string): void {
   }
   if (!dirStat.isDirectory()) fail(`${dir} is not a folder`, 'write the report elsewhere');
   try {
-    if (statSync(path).isDirectory()) fail('it is a folder', 'name a file, e.g. --output ' + join(given, 'report.json'));
+    if (statSync(path).isDirectory()) fail('it is a folder', `name a file, e.g. ${flag} ${join(given, flag === '--output' ? 'report.json' : 'map.html')}`);
   } catch (e) {
     if (isUsageError(e)) throw e;
   }

@@ -2,9 +2,9 @@
  * `meshproof map [paths...] --out <file.html>`: every host's traffic (entry points → routes with
  * their matches → destinations with weights, mirrors, faults, timeouts, retries) as one static HTML
  * page that opens offline, with links to the YAML and TypeScript lines. Exit 0 written, 2 when the
- * input cannot be read.
+ * input cannot be read, holds no Kubernetes object (unless `--allow-empty`, as `check` and `diff`),
+ * or `--out` names a folder that does not exist (as `check --output`).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -16,23 +16,26 @@ import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 
 export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, title: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, title: { type: 'string' }, 'allow-empty': { type: 'boolean' } } });
   if (values.out === undefined) throw new UsageError('--out <file.html> is required (e.g. meshproof map dist --out map.html)');
   const out = resolve(io.cwd, values.out);
-  try {
-    mkdirSync(dirname(out), { recursive: true });
-  } catch (e) {
-    throw new UsageError(`--out ${values.out}: cannot create its folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  assertWritable(out, values.out);
+  assertWritable(out, values.out, '--out');
   const objects = [];
-  for (const p of positionals.length > 0 ? positionals : ['dist']) {
+  const paths = positionals.length > 0 ? positionals : ['dist'];
+  let files = 0;
+  for (const p of paths) {
     const tree = await loadTree(p, io.cwd);
     if (tree.problems.length > 0) {
       for (const pr of tree.problems) io.stderr.write(`meshproof map: ${pr.location ? `${pr.location.file}:${pr.location.line}: ` : ''}${pr.message}\n`);
       return EXIT_USAGE;
     }
     objects.push(...tree.objects);
+    files += tree.files;
+  }
+  if (objects.length === 0 && values['allow-empty'] !== true) {
+    const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
+    io.stderr.write(`meshproof map: no Kubernetes objects in ${paths.join(' ')} (${read}), so there is nothing to map and no page was written. Check the path, or pass --allow-empty to write an empty map\n`);
+    return EXIT_USAGE;
   }
   const hosts = trafficMap(new MeshGraph(objects));
   try {

@@ -11,6 +11,7 @@ import { ensureDebianTool } from '../_debian.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-map-'));
 const page = path.join(dir, 'out', 'map.html');
+fs.mkdirSync(path.dirname(page));
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
