@@ -1,6 +1,6 @@
 import type { FieldPath } from './types.js';
 import { hostsIntersect, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
-import { isRecord, stringList, type MeshObject } from './object.js';
+import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 import { push } from './services.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { exportToOf, exportedTo } from './visibility.js';
@@ -116,6 +116,63 @@ export function matchGatewaysOf(vs: MeshObject): RuleMatchGateways[] {
     if (refs.length > 0) out.push({ section, rule: index, refs, everyMatchNamesGateways });
   }
   return out;
+}
+
+/**
+ * A proxy that builds routes from a VirtualService: the sidecars (`mesh`) or one Gateway (`namespace/name`),
+ * with what istiod reads of it when it trims match entries. A field left undefined is unknown (any sidecar).
+ */
+export interface RouteProxy {
+  /** `mesh` or the Gateway's `namespace/name` (as {@link gatewayRefOf} resolves it). */
+  readonly key: string;
+  /** The listener ports the VirtualService's routes are built for (a gateway's server ports); undefined = unknown. */
+  readonly ports?: ReadonlySet<number>;
+  /** The proxy workload's labels (`sourceLabels`); undefined = unknown. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The proxy workload's namespace (`sourceNamespace`); undefined = unknown. */
+  readonly namespace?: string;
+}
+
+/**
+ * Whether istiod keeps the http match entry `m` of a VirtualService in `vsNamespace` in the route table
+ * of `proxy` (Istio route.go TranslateRoute): `match.port` must be a listener port of the proxy, then
+ * `sourceMatchHTTP`: when `match.gateways` is set it alone decides (the proxy's gateway named in any form
+ * {@link gatewayRefOf} resolves, `mesh` for sidecars), else `sourceLabels` must be a subset of the proxy's
+ * labels and `sourceNamespace` its namespace. 'unknown' when it depends on what `proxy` leaves undefined.
+ */
+export function httpMatchAppliesOn(m: unknown, vsNamespace: string, proxy: RouteProxy): boolean | 'unknown' {
+  if (!isRecord(m)) return true;
+  let unknown = false;
+  if (typeof m.port === 'number' && m.port !== 0) {
+    if (!proxy.ports) unknown = true;
+    else if (!proxy.ports.has(m.port)) return false;
+  }
+  const gateways = stringList(m.gateways) ?? [];
+  if (gateways.length > 0) {
+    return gateways.some((g) => gatewayRefOf(g, vsNamespace, []).key === proxy.key) ? (unknown ? 'unknown' : true) : false;
+  }
+  const source = Object.entries(stringMap(m.sourceLabels));
+  if (source.length > 0) {
+    if (!proxy.labels) unknown = true;
+    else if (!source.every(([k, v]) => proxy.labels![k] === v)) return false;
+  }
+  if (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '') {
+    if (proxy.namespace === undefined) unknown = true;
+    else if (m.sourceNamespace !== proxy.namespace) return false;
+  }
+  return unknown ? 'unknown' : true;
+}
+
+/**
+ * Whether an http rule of a VirtualService in `vsNamespace` has a route on `proxy`: a rule without match
+ * entries always does, else when some entry applies ({@link httpMatchAppliesOn}; 'unknown' when none surely
+ * does and some might).
+ */
+export function httpRuleAppliesOn(rule: unknown, vsNamespace: string, proxy: RouteProxy): boolean | 'unknown' {
+  const matches = isRecord(rule) && Array.isArray(rule.match) ? rule.match : [];
+  if (matches.length === 0) return true;
+  const each = matches.map((m) => httpMatchAppliesOn(m, vsNamespace, proxy));
+  return each.includes(true) ? true : each.includes('unknown') ? 'unknown' : false;
 }
 
 /** VirtualServices by host and by bound gateway. */

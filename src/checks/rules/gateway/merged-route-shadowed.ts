@@ -3,7 +3,7 @@ import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { hostMatches, parseGatewayHost } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
-import { gatewayRefOf } from '../../../mesh/routing.js';
+import { httpMatchAppliesOn } from '../../../mesh/routing.js';
 import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
@@ -185,13 +185,11 @@ function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
 }
 
 /**
- * Whether a match entry applies on `gatewayKey` (`match.gateways` absent, or naming it in any form istiod
- * resolves: `ns/name`, `./name`, a short name, the legacy `name.ns.svc.cluster.local`; routing.ts gatewayRefOf).
+ * Whether a match entry may apply on `gatewayKey` (routing.ts httpMatchAppliesOn: `match.gateways` absent, or
+ * naming it in any form istiod resolves; its other fields are compared as match conditions).
  */
 function appliesTo(m: Readonly<Record<string, unknown>>, vs: MeshObject, gatewayKey: string): boolean {
-  const gateways = stringList(m.gateways);
-  if (!gateways || gateways.length === 0) return true;
-  return gateways.some((g) => gatewayRefOf(g, vs.namespace, []).key === gatewayKey);
+  return httpMatchAppliesOn(m, vs.namespace, { key: gatewayKey }) !== false;
 }
 
 function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {

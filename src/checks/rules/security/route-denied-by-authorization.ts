@@ -1,10 +1,13 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { workloadPortOf } from '../../../mesh/endpoint-port.js';
-import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { routeKindsFor } from '../../../mesh/protocol.js';
+import { httpRuleAppliesOn, type RouteProxy } from '../../../mesh/routing.js';
 import { authorizationPoliciesOf } from '../../../mesh/view/inbound-authz.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
 import type { AuthzMatchView, AuthzPolicyView, AuthzRuleView } from '../../../mesh/view/types.js';
 import type { Rule } from '../../rule.js';
+import { gatewayServerPortsOf, hostPortsOf } from '../routing/_helpers.js';
 import { namespacePatternMatches } from './_helpers.js';
 
 /**
@@ -26,7 +29,10 @@ const routeDeniedByAuthorization: Rule = {
     'input or its `--context`): reported when a DENY rule matches its principal or namespace whatever the',
     'request, or when no ALLOW rule can match it (every rule names other principals or namespaces, or other',
     'ports; `when` conditions only narrow a rule, so they cannot rescue one whose `from` excludes the client). For a route bound to the mesh, any workload may call, so only a destination that admits nobody is',
-    'reported (ALLOW policies without rules, an unconditional DENY). Conservative, never a guess: a rule with',
+    'reported (ALLOW policies without rules, an unconditional DENY). A route is judged only for the clients whose',
+    'proxy holds it, as istiod builds route tables (route.go `sourceMatchHTTP`): a match entry\'s `gateways` replaces',
+    'the VirtualService\'s, its `port` must be one the gateway serves the host on, and its `sourceLabels` and',
+    '`sourceNamespace` must fit the gateway\'s workload. Conservative, never a guess: a rule with',
     '`when` conditions, IP blocks, JWT principals (`requestPrincipals`), or request-dependent `to` fields',
     '(paths, methods, hosts) might match and keeps the rule quiet, as do CUSTOM policies, dry-run policies,',
     'unsupported fields, destinations without sidecars and gateways whose workload is not in the input.',
@@ -41,7 +47,9 @@ const routeDeniedByAuthorization: Rule = {
       for (const g of graph.gatewaysOf(vs)) {
         const client = g.mesh ? MESH : gatewayClient(graph, g.gateway);
         if (!client) continue;
+        const proxy = routeProxyOf(graph, vs, g.key, g.gateway, client);
         http.forEach((route, i) => {
+          if (httpRuleAppliesOn(route, vs.namespace, proxy) === false) return;
           const dests = isRecord(route) && Array.isArray(route.route) ? route.route.filter(isRecord) : [];
           dests.forEach((d, j) => {
             if (dests.length > 1 && typeof d.weight === 'number' && d.weight <= 0) return;
@@ -61,6 +69,8 @@ interface Client {
   readonly who: string;
   readonly principal?: string;
   readonly namespace?: string;
+  /** The gateway's workload labels (a match's `sourceLabels`); undefined for the mesh. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 const MESH: Client = { who: 'every caller in the mesh' };
@@ -71,7 +81,19 @@ function gatewayClient(graph: MeshGraph, gateway: MeshObject | null): Client | u
   const selector = stringMap(gateway.spec.selector);
   if (Object.keys(selector).length === 0) return undefined;
   const w = graph.workloadsSelectedBy(null, selector)[0];
-  return w ? { who: `gateway ${w.namespace}/${w.name}`, principal: graph.principalOf(w), namespace: w.namespace } : undefined;
+  return w ? { who: `gateway ${w.namespace}/${w.name}`, principal: graph.principalOf(w), namespace: w.namespace, labels: w.labels } : undefined;
+}
+
+/**
+ * The proxy whose route table the client's requests meet, for trimming each route's matches: a gateway's
+ * listener ports are its servers carrying HTTP for the VirtualService's hosts; the sidecars' are the hosts'
+ * HTTP ports (unknown when a host is), and any sidecar may call (labels and namespace unknown).
+ */
+function routeProxyOf(graph: MeshGraph, vs: MeshObject, key: string, gateway: MeshObject | null, client: Client): RouteProxy {
+  if (!gateway) return { key, ports: hostPortsOf(graph, vs) ?? undefined };
+  const served = gatewayServerPortsOf(graph, vs, gateway, stringList(vs.spec.hosts) ?? []).filter((p) => (p.kinds ?? routeKindsFor(p.protocol)).includes('http'));
+  const ports = served.every((p) => typeof p.number === 'number') ? new Set(served.map((p) => p.number as number)) : undefined;
+  return { key, ports, labels: client.labels, namespace: client.namespace };
 }
 
 /** A workload that refuses every request of the client, with the policies that decide it. */
@@ -170,13 +192,21 @@ function admits(p: AuthzPolicyView, client: Client): string {
   if (p.rules.length === 0) return 'has no rules, so it admits nothing';
   const names = new Set<string>();
   const ports = new Set<string>();
+  let itself = false;
   for (const r of p.rules) {
     for (const e of r.principals) for (const m of e) if (m.attribute === 'source.principal' || m.attribute === 'source.namespace') for (const v of m.values) names.add(m.attribute === 'source.namespace' ? `namespace ${v}` : v);
+    // Only a rule whose `from` admits the client tells on which ports it is admitted.
+    if (!fromAdmits(r, client)) continue;
+    itself = true;
     for (const e of r.permissions) for (const m of e) if (m.attribute === 'destination.port') for (const v of m.values) ports.add(v);
   }
-  const itself = p.rules.some((r) => r.principals.some((e) => e.every((m) => fieldMatches(m, client, undefined) !== false)));
   if (itself && ports.size > 0) return `admits it only on port${ports.size === 1 ? '' : 's'} ${[...ports].join(', ')}`;
   return names.size > 0 ? `admits only ${[...names].join(', ')}` : 'admits callers only on other ports';
+}
+
+/** Whether the rule's `from` may match the client (a rule without `from` admits every caller). */
+function fromAdmits(r: AuthzRuleView, client: Client): boolean {
+  return r.principals.length === 0 || r.principals.some((e) => e.every((m) => fieldMatches(m, client, undefined) !== false));
 }
 
 const line = (p: AuthzPolicyView) => `${p.origin.location.file}:${p.origin.location.line}`;
