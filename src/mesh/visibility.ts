@@ -62,6 +62,19 @@ export function exportedTo(values: readonly string[], ownerNamespace: string, fr
 }
 
 /**
+ * Where a VirtualService visible in `fromNamespace` stands in istiod's list for that namespace's sidecars
+ * (PushContext.VirtualServicesForGateway, model.SelectVirtualServices): 0 when it lives there and is not
+ * exported to every namespace, 1 when another namespace exports it there by name, 2 when it is exported to
+ * every namespace (`*`, MeshConfig default included in `values`). The first VirtualService for a host in that
+ * order is applied (istiod drops the others' virtual hosts as duplicate domains); config order ranks only
+ * within one tier, so a namespace's own scoped VirtualService overrides an older one exported everywhere.
+ */
+export function virtualServiceTier(values: readonly string[], ownerNamespace: string, fromNamespace: string): 0 | 1 | 2 {
+  if (values.includes('*')) return 2;
+  return ownerNamespace === fromNamespace ? 0 : 1;
+}
+
+/**
  * Malformed exportTo values (Istio `validateExportTo`, pkg/config/validation): bad names, `~` or `*`
  * mixed with others, duplicates (`.` and the own namespace's name are one entry), `~` written on any
  * kind but a ServiceEntry, and a DestinationRule with `workloadSelector` exported beyond its own

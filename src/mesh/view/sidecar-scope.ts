@@ -8,7 +8,7 @@ import type { MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
 import { routeKindsFor } from '../protocol.js';
-import { exportedTo, importingEntry, sidecarEgress, type EgressHost } from '../visibility.js';
+import { exportedTo, exportToOf, importingEntry, sidecarEgress, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { perServiceOf, routesUnchanged } from './carry.js';
 import { oneServicePerHost } from './host-services.js';
 import { serviceDataplane } from './clusters.js';
@@ -60,12 +60,17 @@ function serviceAccountsOf(graph: MeshGraph, s: ServiceInfo): string[] {
   return [...out].sort();
 }
 
-/** The mesh VirtualService for `host` this proxy applies (most specific host, then config order) and the ignored ones. */
+/**
+ * The mesh VirtualService for `host` this proxy applies and the ignored ones: most specific host, then istiod's
+ * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by name,
+ * those exported everywhere), then config order.
+ */
 function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: EgressHost[] | null): { applied: MeshObject | null; ignored: MeshObject[] } {
   for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
     const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
     if (kept.length === 0) continue;
-    const sorted = [...kept].sort(configOrder);
+    const tier = (vs: MeshObject) => virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, proxy.namespace);
+    const sorted = [...kept].sort((a, b) => tier(a) - tier(b) || configOrder(a, b));
     return { applied: sorted[0]!, ignored: sorted.slice(1) };
   }
   return { applied: null, ignored: [] };

@@ -1,5 +1,7 @@
 import { HostIndex } from '../../../mesh/host-index.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { exportToOf, virtualServiceTier } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 import { SHOWN, listSome } from '../_lists.js';
 import { isMeshBound, nameOf } from './_helpers.js';
@@ -33,8 +35,11 @@ const conflictingMeshHosts: Rule = {
   summary: 'Two or more mesh-bound VirtualServices declare the same (or, across scopes, an overlapping) host in the same exportTo scope.',
   docs: [
     'For sidecars Istio does not merge VirtualServices: when several bound to `mesh` declare the same host and are',
-    'visible in the same namespace, only one of them (the oldest) is used and the others are silently ignored, so',
-    'which routes apply depends on creation order. As `istioctl analyze` IST0109 does, VirtualServices are grouped',
+    'visible in the same namespace, only one of them is used and the others are silently ignored: a VirtualService',
+    'of that namespace not exported everywhere comes first, then one exported to it by name, then those exported to',
+    'every namespace, and within each of these the oldest, so which routes apply may depend on creation order. The',
+    'message names the one applied when that order decides it (a namespace overriding a host for its own sidecars',
+    'with `exportTo: ["."]`; suppress the finding if that is intended). As `istioctl analyze` IST0109 does, VirtualServices are grouped',
     'by exportTo scope (every namespace, or each namespace named) and host after short-name expansion (`reviews` in',
     '`default` is `reviews.default.svc.cluster.local`); a VirtualService exported to named namespaces also meets',
     'every VirtualService exported everywhere whose host overlaps its own, wildcards included (`*.catalog.example.com`',
@@ -80,6 +85,7 @@ const conflictingMeshHosts: Rule = {
         }
         if (group.length < 2) continue;
         const where = scope === ALL ? 'every namespace' : `namespace ${scope}`;
+        const fix = scope === ALL ? undefined : overrideOf(graph, group, scope);
         const head = group.slice(0, SHOWN + 1); // enough to name SHOWN rivals of anyone: messages stay O(1) each
         for (const c of group) {
           if (reported.has(c.vs)) continue;
@@ -88,7 +94,7 @@ const conflictingMeshHosts: Rule = {
           ctx.report(
             c.vs,
             `Host ${c.host} is also declared by mesh VirtualService ${listSome(shown, SHOWN, group.length - 1)} (both visible in ${where}); ` +
-              `sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo`,
+              (fix ?? 'sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo'),
             { path: ['spec', 'hosts', c.hostIndex] },
           );
         }
@@ -96,5 +102,20 @@ const conflictingMeshHosts: Rule = {
     }
   },
 };
+
+/**
+ * When every claim of a scoped group is on one host and istiod's precedence for that namespace's sidecars
+ * (`virtualServiceTier`) puts exactly one VirtualService first, what happens and what to do; else undefined.
+ */
+function overrideOf(graph: MeshGraph, group: readonly Claim[], scope: Scope): string | undefined {
+  if (new Set(group.map((c) => c.host)).size !== 1) return undefined;
+  const tiers: number[] = group.map((c) => virtualServiceTier(exportToOf(c.vs, graph.meshConfig).values, c.vs.namespace, scope));
+  const first = Math.min(...tiers);
+  if (tiers.filter((t) => t === first).length !== 1) return undefined;
+  const winner = group[tiers.indexOf(first)]!.vs;
+  const why = first === 0 ? 'a VirtualService of their own namespace that is not exported everywhere comes first' : 'one exported to their namespace by name comes before those exported to every namespace';
+  return `sidecars in ${scope} apply ${nameOf(winner)} (${why}) and ignore the others for this host; ` +
+    'if that override is intended, suppress this finding (istioctl analyze reports it too), else merge them into one VirtualService';
+}
 
 export default conflictingMeshHosts;
