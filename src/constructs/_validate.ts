@@ -18,11 +18,21 @@ export function checkDnsLabel(scope: IConstruct, field: string, value: string): 
 /** An HTTP header name as Istio matches it: lower case (Envoy lower-cases header names). */
 export function checkHeaderName(scope: IConstruct, field: string, value: string): string {
   if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
-    const hint = typeof value === 'string' && value.toLowerCase() !== value ? ` (use "${value.toLowerCase()}")` : '';
+    const suggestion = typeof value === 'string' ? headerNameLike(value) : undefined;
+    const hint = suggestion !== undefined ? ` (use "${suggestion}")` : '';
     throw new PropError('MP_INVALID_HEADER_NAME', scope, field, value,
       `expected a lower-case HTTP header name: letters a-z, digits and !#$%&'*+-.^_\`|~${hint}`);
   }
   return value;
+}
+
+/**
+ * A valid header name close to `value`: lower case, each run of other characters (spaces, `:`, `/`...) as
+ * one `-` (`X User` → `x-user`); undefined when nothing valid is left.
+ */
+function headerNameLike(value: string): string | undefined {
+  const name = value.toLowerCase().replace(/[^a-z0-9!#$%&'*+\-.^_`|~]+/g, '-').replace(/^-+|-+$/g, '');
+  return name !== '' && name !== value && HEADER_NAME.test(name) ? name : undefined;
 }
 
 /** A regular expression Envoy accepts: RE2 syntax (no look-around, no back-references). */

@@ -84,4 +84,19 @@ test('GIVEN a rule with an empty match list WHEN constructed THEN it is refused 
   }), { code: 'MP_INVALID_PROP', field: 'rules[0].match', path: 'test/s' });
 });
 
+const headerHints: [string, string][] = [
+  ['X User', ' (use "x-user")'],
+  ['X-Tenant', ' (use "x-tenant")'],
+  ['x-user:id', ' (use "x-user-id")'],
+  [' : ', ''],
+];
+for (const [name, hint] of headerHints) {
+  test(`GIVEN the header name ${JSON.stringify(name)} WHEN a HeaderSplit is constructed THEN the fix suggests ${hint === '' ? 'nothing' : 'a valid name'}`, () => {
+    const err = throwsProp(() => synth((chart) => {
+      new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: { headers: { [name]: 'a' } }, subset: 'v2' }], defaultSubset: 'v1' });
+    }), { code: 'MP_INVALID_HEADER_NAME', field: `rules[0].match[0].headers.${name}`, path: 'test/s', value: name });
+    assert.ok(err.message.endsWith(`!#$%&'*+-.^_\`|~${hint}`), err.message);
+  });
+}
+
 test.run();
