@@ -21,9 +21,11 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate nearest to `value` by edit distance (the first one on a tie), or undefined when
- * even the nearest is more than max(3, a third of `value`'s length) edits away: a guess that far
- * off teaches nothing.
+ * The candidate nearest to `value` by edit distance (the first one on a tie), or undefined when even
+ * the nearest is too far off to teach anything: more than max(3, a third of `value`'s length) edits
+ * away, or more than max(2, half of the part that differs) once the prefix and suffix they share are
+ * left out, so a long shared tail does not pass for a typo (`cart.shop.svc.cluster.local` is not
+ * `api.shop.svc.cluster.local`: all of `cart` would have to change).
  */
 export function closest(value: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -32,5 +34,15 @@ export function closest(value: string, candidates: Iterable<string>): string | u
     const d = editDistance(value, c);
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(3, value.length / 3) ? best : undefined;
+  if (best === undefined || bestDistance > Math.max(3, value.length / 3)) return undefined;
+  return bestDistance <= Math.max(2, differingLength(value, best) / 2) ? best : undefined;
+}
+
+/** The length of the longer of `a` and `b` once the prefix and suffix they share are left out. */
+function differingLength(a: string, b: string): number {
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return Math.max(a.length, b.length) - start - end;
 }

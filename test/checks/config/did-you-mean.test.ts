@@ -20,6 +20,20 @@ test('GIVEN two names WHEN their edit distance is taken THEN it counts single-ch
   assert.is(closest('zzzzzzzz', ['format', 'config']), undefined, 'no guess when every candidate is far off');
 });
 
+const near: [string, string[], string | undefined][] = [
+  ['cart.shop.svc.cluster.local', ['api.shop.svc.cluster.local'], undefined],
+  ['foo', ['bar'], undefined],
+  ['reviws.shop.svc.cluster.local', ['ratings.shop.svc.cluster.local', 'reviews.shop.svc.cluster.local'], 'reviews.shop.svc.cluster.local'],
+  ['istio-sytem', ['istio-system', 'shop'], 'istio-system'],
+  ['--fial-on', ['--fail-on', '--format'], '--fail-on'],
+  ['recomendaton', ['recommendation'], 'recommendation'],
+];
+for (const [value, candidates, expected] of near) {
+  test(`GIVEN ${JSON.stringify(value)} and ${candidates.join(', ')} WHEN the closest is asked THEN it is ${expected ?? 'none (the part that differs is mostly replaced)'}`, () => {
+    assert.is(closest(value, candidates), expected);
+  });
+}
+
 test('GIVEN a mistyped config key WHEN the config is parsed THEN the error names the key it is closest to', () => {
   assert.match(configError('prfile: strict\n'), /^meshproof\.config\.yaml:1:1: \(top level\): unknown key "prfile"; did you mean "profile"\?$/);
   assert.match(configError('limits:\n  maxDocument: 3\n'), /limits: unknown key "maxDocument"; did you mean "maxDocuments"\?$/);
