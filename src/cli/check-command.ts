@@ -7,7 +7,7 @@ import { globError } from '../checks/config/glob.js';
 import { exitCode, FAIL_ON_VALUES, type ExitCode, type FailOn } from '../checks/exit-code.js';
 import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
 import type { InputLimits } from '../mesh/load.js';
-import { assertWritable, wantsColor, writeFileAtomic, type CliIO } from './io.js';
+import { assertWritable, OUTPUT_OPTIONS, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { dnsNameProblem } from '../mesh/mesh-config.js';
 import { VERSION } from './version.js';
@@ -19,7 +19,7 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
   sourcemap: { type: 'string' },
   profile: { type: 'string' },
-  'no-color': { type: 'boolean' },
+  ...OUTPUT_OPTIONS,
   exclude: { type: 'string', multiple: true },
   'allow-empty': { type: 'boolean' },
   'max-input-size': { type: 'string' },

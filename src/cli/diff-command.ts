@@ -11,7 +11,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exi
 import { type LoadedTree, loadTree } from '../diff/load-tree.js';
 import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
-import { writeFileAtomic, type CliIO } from './io.js';
+import { OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { resolve } from 'node:path';
 
@@ -19,7 +19,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' }, 'allow-empty': { type: 'boolean' } },
+    options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' }, 'allow-empty': { type: 'boolean' }, ...OUTPUT_OPTIONS },
   });
   if (positionals.length !== 2) throw new UsageError(`diff takes two paths, the base and the head (e.g. meshproof diff base/dist dist); got ${positionals.length}`);
   const format = (values.format ?? 'text') as DiffFormat;

@@ -88,6 +88,12 @@ export function writeFileAtomic(path: string, content: string): void {
   }
 }
 
+/**
+ * Output flags every command that prints a report accepts (check, rules, diff, verify), so one script
+ * can pass them to each: only check colours its text; the others print no colour and ignore `--no-color`.
+ */
+export const OUTPUT_OPTIONS = { 'no-color': { type: 'boolean' } } as const;
+
 /** Colour when forced (`FORCE_COLOR`), else when writing to a TTY and `NO_COLOR` is unset. */
 export function wantsColor(env: CliIO['env'], isTTY: boolean, noColorFlag: boolean): boolean {
   if (noColorFlag) return false;

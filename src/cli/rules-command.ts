@@ -1,6 +1,6 @@
 import { parseArgs } from './args.js';
 import { EXIT_OK, type ExitCode } from '../checks/exit-code.js';
-import type { CliIO } from './io.js';
+import { OUTPUT_OPTIONS, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import type { RuleMeta } from '../checks/types.js';
 
@@ -47,7 +47,7 @@ export function renderRules(rules: readonly RuleMeta[], format: RulesFormat): st
 
 /** `meshproof rules [--format text|json|markdown]`. */
 export async function rulesCommand(args: string[], io: CliIO): Promise<ExitCode> {
-  const { values } = parseArgs({ args, options: { format: { type: 'string' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { format: { type: 'string' }, ...OUTPUT_OPTIONS }, strict: true, allowPositionals: false });
   const format = values.format ?? 'text';
   if (!(RULES_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${RULES_FORMATS.join(', ')}; got "${format}"`);
   const { ruleCatalogue } = await import('../checks/check.js');

@@ -88,6 +88,7 @@ Options for diff:
   -o, --output <file> Write the diff to a file instead of stdout (written atomically)
   --max-fields <n>   Field rows shown per changed object in text and markdown (default: 25)
   --allow-empty      Compare a side that holds no Kubernetes object (default: exit 2)
+  --no-color         Accepted as by check; this command prints no colour
   Exit codes: 0 the meshes are the same, 1 they differ, 2 a side cannot be read or is empty.
 
 Options for proxy:
@@ -126,6 +127,7 @@ Options for echo:
 
 Options for rules:
   --format <f>       text | json | markdown                     (default: text)
+  --no-color         Accepted as by check; this command prints no colour
 
 Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
@@ -148,6 +150,7 @@ Options for verify:
   --tolerance <t>    Smallest share deviation traffic must detect (default: 0.05)
   --no-check         Do not refuse a dist/ that fails the checks
   -v, --verbose      List held promises too
+  --no-color         Accepted as by check; this command prints no colour
 
 Options for xds serve:
   --input <path>     Manifests (files or folders; repeatable), watched for changes

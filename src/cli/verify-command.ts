@@ -19,7 +19,7 @@ import { formatMarkdown } from '../verify/report/markdown.js';
 import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
 import { verifyProject, VerifyInputError, type TrafficRunner } from '../verify/run.js';
-import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
+import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
@@ -61,6 +61,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       confidence: { type: 'string' },
       tolerance: { type: 'string' },
       verbose: { type: 'boolean', short: 'v', default: false },
+      ...OUTPUT_OPTIONS,
     },
   });
   if (positionals.length > 1) throw new UsageError(`verify takes one project folder; got ${positionals.length}: ${positionals.join(' ')}`);

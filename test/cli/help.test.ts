@@ -55,8 +55,23 @@ test('GIVEN a mistyped flag of rules or xds compile THEN the closest flag of tha
   const xds = await run('xds', 'compile', '--workload', 'w.json');
   assert.match(xds.stderr, /^meshproof: unknown option --workload; did you mean --workloads\?\n/);
   const none = await run('rules', '--zzzzzzzz');
-  assert.is(none.stderr, "meshproof: unknown option --zzzzzzzz; the options are --format\nRun 'meshproof rules --help' for usage.\n");
+  assert.is(none.stderr, "meshproof: unknown option --zzzzzzzz; the options are --format, --no-color\nRun 'meshproof rules --help' for usage.\n");
 });
+
+const PRINTING: [string[], RegExp | null][] = [
+  [['rules'], null],
+  [['diff'], /^meshproof: diff takes/],
+  [['verify', '--format', 'bogus'], /^meshproof: --format must be one of/],
+];
+for (const [argv, refusal] of PRINTING) {
+  test(`GIVEN ${argv.join(' ')} --no-color (a flag check accepts) WHEN run THEN it is accepted as an output flag, not an unknown option`, async () => {
+    const r = await run(...argv, '--no-color');
+    assert.not.match(r.stderr, /unknown option/);
+    if (refusal === null) assert.is(r.code, 0, r.stderr);
+    else assert.match(r.stderr, refusal);
+    assert.match((await run(argv[0]!, '--help')).stdout, /\n  --no-color +/, `${argv[0]} --help documents --no-color`);
+  });
+}
 
 test.run();
 
