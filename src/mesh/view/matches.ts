@@ -6,7 +6,7 @@
 import type { FieldPath } from '../types.js';
 import { isRecord, stringMap, type MeshObject } from '../object.js';
 import { selects } from '../services.js';
-import { gatewayRefOf } from '../routing.js';
+import { gatewayRefOf, httpMatchAppliesOn, type RouteProxy } from '../routing.js';
 import { originOf } from './origin.js';
 import type { HttpMatchView, StringMatch } from './types.js';
 
@@ -68,7 +68,22 @@ export function httpMatch(raw: Readonly<Record<string, unknown>>, object: MeshOb
   };
 }
 
-/** Whether a raw match applies to this proxy: `gateways`, `port`, `sourceLabels`, `sourceNamespace`. */
+const PROXIES = new WeakMap<MatchScope, RouteProxy>();
+
+/**
+ * Whether a raw HTTP match applies to this proxy, as `routing.ts` `httpMatchAppliesOn` decides for every stage
+ * (Istio `TranslateRoute`: `port`, then `sourceMatchHTTP`, where `gateways`, when set, alone decide).
+ */
+export function httpMatchApplies(raw: Readonly<Record<string, unknown>>, vsNamespace: string, scope: MatchScope): boolean {
+  let proxy = PROXIES.get(scope);
+  if (!proxy) PROXIES.set(scope, (proxy = { key: scope.gateway, ports: new Set([scope.port]), labels: scope.labels, namespace: scope.namespace }));
+  return httpMatchAppliesOn(raw, vsNamespace, proxy) === true;
+}
+
+/**
+ * Whether a raw `tcp` or `tls` match applies to this proxy: `gateways`, `port`, `sourceLabels` and
+ * `sourceNamespace` must all hold (Istio `matchTCP` / `matchTLS`; unlike HTTP, `gateways` do not replace the rest).
+ */
 export function matchApplies(raw: Readonly<Record<string, unknown>>, vsNamespace: string, scope: MatchScope): boolean {
   if (Array.isArray(raw.gateways) && raw.gateways.length > 0) {
     const keys = raw.gateways.filter((g): g is string => typeof g === 'string').map((g) => gatewayKey(g, vsNamespace));

@@ -12,7 +12,7 @@ import { droppedDelegateRule, mergedMatchEntries } from '../delegation.js';
 import { exportedTo, exportToOf } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
-import { httpMatch, matchApplies, stringMatch, type MatchScope } from './matches.js';
+import { httpMatch, httpMatchApplies, matchApplies, stringMatch, type MatchScope } from './matches.js';
 import { durationMs, originOf } from './origin.js';
 import type {
   CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
@@ -166,7 +166,7 @@ function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath, into: RouteD
 /** Translates one `HTTPRoute`; null when none of its matches applies to this proxy. */
 export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath): HttpRouteView | null {
   const rawMatches = records(raw.match);
-  const applicable = rawMatches.map((m, i) => [m, i] as const).filter(([m]) => matchApplies(m, vs.namespace, env.scope));
+  const applicable = rawMatches.map((m, i) => [m, i] as const).filter(([m]) => httpMatchApplies(m, vs.namespace, env.scope));
   if (rawMatches.length > 0 && applicable.length === 0) return null;
   return routeView(env, vs, raw, path, applicable.map(([m, i]) => httpMatch(m, vs, [...path, 'match', i])));
 }
@@ -211,7 +211,7 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
     // A merged entry's gateways, port, source labels and namespace are the root entry's or narrower
     // (hasConflict), so when no root entry applies to this proxy, no merged one does.
     const roots = records(raw.match);
-    if (roots.length > 0 && !roots.some((m) => matchApplies(m, vs.namespace, env.scope))) return;
+    if (roots.length > 0 && !roots.some((m) => httpMatchApplies(m, vs.namespace, env.scope))) return;
     const target = resolveDelegate(env, vs, raw.delegate, [...path, 'delegate']);
     if (!target) return;
     // The root's own fields; its matches reach the routes merged into the delegate's.
@@ -229,8 +229,8 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
         return;
       }
       const entries = mergedMatchEntries(roots, vs.namespace, records(draw.match), target.namespace);
-      // Gateways are resolved in the entries, so the namespace matchApplies resolves them in does not matter.
-      const applicable = entries.filter((e) => matchApplies(e.match, target.namespace, env.scope));
+      // Gateways are resolved in the entries, so the namespace httpMatchApplies resolves them in does not matter.
+      const applicable = entries.filter((e) => httpMatchApplies(e.match, target.namespace, env.scope));
       if (entries.length > 0 && applicable.length === 0) return;
       // Each merged entry points at the delegate's entry it came from, else the root's.
       const match = applicable.map((e) => (e.leaf !== null ? httpMatch(e.match, target, [...dpath, 'match', e.leaf]) : httpMatch(e.match, vs, [...path, 'match', e.root!])));
