@@ -76,6 +76,18 @@ test('GIVEN the scaffold WHEN npx cdk8s synth and npx meshproof check dist run T
   assert.match(check.output, /No findings/);
 });
 
+test('GIVEN the synthesized scaffold WHEN the default workflow\'s check steps run (the installed package: npx meshproof check as SARIF and as annotations, npx meshproof verify) THEN each succeeds', () => {
+  const workflow = fs.readFileSync(path.join(team, '.github/workflows/mesh-gate.yml'), 'utf8');
+  const runs = [...workflow.matchAll(/^ {8}run: (npx meshproof .*)$/gm)].map((m) => m[1]!.replaceAll('$RUNNER_TEMP', work));
+  assert.equal(runs.length, 3, workflow);
+  for (const command of runs) {
+    const args = command.split(' ').slice(1).map((a) => a.replace(/^"(.*)"$/, '$1'));
+    const run = sh('npx', ['--no-install', ...args], team);
+    assert.is(run.status, 0, `${command}\n${run.output}`);
+  }
+  assert.ok(JSON.parse(fs.readFileSync(path.join(work, 'meshproof.sarif'), 'utf8')).runs, 'the SARIF step wrote a SARIF log');
+});
+
 test('GIVEN a misspelled prop (timout) in apps/main.ts WHEN npx cdk8s synth runs THEN the type check fails it and dist/ stays as it was', () => {
   const before = snapshot(team, ['dist', '.meshproof/sourcemap.json']);
   const main = path.join(team, 'apps/main.ts');

@@ -61,6 +61,28 @@ test('GIVEN a route to a host that does not exist WHEN cdk8s synth runs THEN the
   assertUnchanged(run.output);
 });
 
+test('GIVEN a project with meshproof.config.yaml and a route to a host that does not exist WHEN cdk8s synth runs THEN the finding shows the published dist/ path and TS line, never the stage folder', () => {
+  fs.writeFileSync(path.join(work, 'meshproof.config.yaml'), 'profile: recommended\n');
+  try {
+    edit('apps/main.ts', (t) => t.replace('app.synth();', [
+      "import { ApiObject } from 'cdk8s';",
+      "new ApiObject(app.node.findChild('customers') as never, 'typo-route', {",
+      "  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'typo', namespace: 'customers' },",
+      "  spec: { hosts: ['typo'], http: [{ route: [{ destination: { host: 'custmers' } }] }] },",
+      '});',
+      'app.synth();',
+    ].join('\n')));
+    const run = cdk8sSynth(work, ...NO_TSC);
+    assert.is(run.status, 2, `synth should fail validation:\n${run.output}`);
+    assert.match(run.output, /error dist\/customers\.k8s\.yaml:\d+:\d+ \(apps\/main\.ts:\d+\) Referenced destination host not found/);
+    // cdk8s-cli lists the files it staged; every path meshproof reports is the published one.
+    assert.not.match(run.output, /\.meshproof\/synth\/dist\/\S+:\d+|Manifest Path: \.meshproof/);
+    assertUnchanged(run.output);
+  } finally {
+    fs.rmSync(path.join(work, 'meshproof.config.yaml'));
+  }
+});
+
 test('GIVEN a misspelled prop (timout) in apps/ WHEN cdk8s synth runs THEN the type check fails it at the file and line, and dist/ is unchanged', () => {
   edit('apps/customers.ts', (t) => t.replace('timeout: Duration.seconds(5)', 'timout: Duration.seconds(5)'));
   const run = cdk8sSynth(work);
