@@ -30,7 +30,7 @@ class Shop extends Chart {
     });
 
     new RouteTable(this, 'api-routes', { hosts: [api] })
-      .addRoute({ route: [{ destination: api, subset: 'v1' }], timeout: Duration.seconds(2), retries: { attempts: 1, perTryTimeout: Duration.seconds(1) } });
+      .addRoute({ route: [{ destination: api, subset: 'v1' }], timeout: Duration.seconds(2), retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['5xx', 'connect-failure'] } });
 
     new AllowPolicy(this, 'allow-api', {
       name: 'allow-api',
