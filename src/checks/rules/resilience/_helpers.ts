@@ -72,6 +72,25 @@ export function retryAttempts(retries: Readonly<Record<string, unknown>>): numbe
   return typeof retries.attempts === 'number' && Number.isFinite(retries.attempts) && retries.attempts > 0 ? Math.floor(retries.attempts) : 0;
 }
 
+/** An http route with `retries` and no fault, with its timings (`timeout` and `perTryTimeout` in ms, undefined when unset or unparsable). */
+export interface RetryingRouteAt extends HttpRouteAt {
+  readonly retries: Readonly<Record<string, unknown>>;
+  readonly timeoutMs: number | undefined;
+  readonly perTryTimeoutMs: number | undefined;
+  /** {@link retryAttempts}: 0 when retries are off. */
+  readonly attempts: number;
+}
+
+/**
+ * The routes of {@link httpRoutesOf} that have `retries` and no `fault` (with a fault Istio applies
+ * neither the route's timeout nor its retries), with the timings the retry/timeout rules compare.
+ */
+export function retryingRoutesOf(vs: MeshObject, graph?: MeshGraph): RetryingRouteAt[] {
+  return httpRoutesOf(vs, graph).flatMap((r) => (r.route.fault !== undefined || !isRecord(r.route.retries) ? [] : [{
+    ...r, retries: r.route.retries, timeoutMs: durationMs(r.route.timeout), perTryTimeoutMs: durationMs(r.route.retries.perTryTimeout), attempts: retryAttempts(r.route.retries),
+  }]));
+}
+
 /** Envoy retry-on conditions under which a try that hit its per-try timeout is retried. */
 const TIMEOUT_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset']);
 

@@ -2,7 +2,7 @@ import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { httpRouteRuleTimeouts } from '../../../mesh/http-route-timeouts.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
+import { formatMs, retriesTimeouts, retryingRoutesOf } from './_helpers.js';
 
 /**
  * `resilience/per-try-timeout-ignored`: a per-try timeout that never applies. Envoy drops a per-try timeout
@@ -31,13 +31,9 @@ const perTryTimeoutIgnored: Rule = {
   kinds: ['VirtualService', 'HTTPRoute'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
-        if (route.fault !== undefined || !isRecord(route.retries)) continue;
-        const timeout = durationMs(route.timeout);
-        const perTry = durationMs(route.retries.perTryTimeout);
-        const attempts = retryAttempts(route.retries);
+      for (const { retries, path, label, timeoutMs: timeout, perTryTimeoutMs: perTry, attempts } of retryingRoutesOf(vs, graph)) {
         if (!timeout || !perTry || attempts === 0 || perTry < timeout) continue;
-        const fix = retriesTimeouts(route.retries)
+        const fix = retriesTimeouts(retries)
           ? `set perTryTimeout to at most ${formatMs(timeout / (attempts + 1))} so each of the ${attempts + 1} tries fits, or remove it`
           : `remove it (retryOn does not retry a timed-out try anyway; with gateway-error in retryOn, a perTryTimeout of at most ${formatMs(timeout / (attempts + 1))} lets each of the ${attempts + 1} tries fit)`;
         ctx.report(vs, `${label}: retries.perTryTimeout ${formatMs(perTry)} is not shorter than the route timeout ${formatMs(timeout)}, so Envoy ignores it and a slow first try ` +

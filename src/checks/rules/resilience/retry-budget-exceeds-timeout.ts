@@ -1,6 +1,5 @@
-import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
+import { formatMs, retriesTimeouts, retryingRoutesOf } from './_helpers.js';
 
 /** `resilience/retry-budget-exceeds-timeout`: retries that the route timeout cuts short. */
 const retryBudgetExceedsTimeout: Rule = {
@@ -23,12 +22,8 @@ const retryBudgetExceedsTimeout: Rule = {
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
-        if (route.fault !== undefined || !isRecord(route.retries)) continue;
-        const timeout = durationMs(route.timeout);
-        const perTry = durationMs(route.retries.perTryTimeout);
-        const attempts = retryAttempts(route.retries);
-        if (!timeout || !perTry || attempts === 0 || perTry >= timeout || !retriesTimeouts(route.retries)) continue;
+      for (const { retries, path, label, timeoutMs: timeout, perTryTimeoutMs: perTry, attempts } of retryingRoutesOf(vs, graph)) {
+        if (!timeout || !perTry || attempts === 0 || perTry >= timeout || !retriesTimeouts(retries)) continue;
         const tries = attempts + 1;
         const budget = perTry * tries;
         if (budget <= timeout) continue;

@@ -2,7 +2,7 @@ import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { HTTP_ROUTE_RETRY_ON, httpRouteRuleTimeouts } from '../../../mesh/http-route-timeouts.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
+import { formatMs, retriesTimeouts, retryingRoutesOf } from './_helpers.js';
 
 /**
  * `resilience/route-timeout-unreachable`: a shorter timeout ends a slow request before the route timeout.
@@ -34,12 +34,9 @@ const routeTimeoutUnreachable: Rule = {
   kinds: ['VirtualService', 'HTTPRoute'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
-        if (route.fault !== undefined || !isRecord(route.retries) || retriesTimeouts(route.retries)) continue;
-        const timeout = durationMs(route.timeout);
-        const perTry = durationMs(route.retries.perTryTimeout);
-        if (!timeout || !perTry || retryAttempts(route.retries) === 0 || perTry >= timeout) continue;
-        const retryOn = typeof route.retries.retryOn === 'string' && route.retries.retryOn !== '' ? `retryOn "${route.retries.retryOn}"` : 'Istio\'s default retryOn';
+      for (const { retries, path, label, timeoutMs: timeout, perTryTimeoutMs: perTry, attempts } of retryingRoutesOf(vs, graph)) {
+        if (retriesTimeouts(retries) || !timeout || !perTry || attempts === 0 || perTry >= timeout) continue;
+        const retryOn = typeof retries.retryOn === 'string' && retries.retryOn !== '' ? `retryOn "${retries.retryOn}"` : 'Istio\'s default retryOn';
         ctx.report(vs, `${label}: a try that runs into retries.perTryTimeout ${formatMs(perTry)} is not retried (${retryOn} has none of 5xx, gateway-error, reset), so a slow ` +
           `upstream gets 504 (UT) after ${formatMs(perTry)} and the route timeout ${formatMs(timeout)} is not reached; add gateway-error to retryOn to retry slow tries ` +
           `within ${formatMs(timeout)}, or set timeout to ${formatMs(perTry)} if one try is the limit you want`, { path: [...path, 'timeout'] });
