@@ -83,12 +83,23 @@ export interface RetryingRouteAt extends HttpRouteAt {
 
 /**
  * The routes of {@link httpRoutesOf} that have `retries` and no `fault` (with a fault Istio applies
- * neither the route's timeout nor its retries), with the timings the retry/timeout rules compare.
+ * neither the route's timeout nor its retries), with the timings the retry/timeout rules compare. Given the
+ * graph, a route without `retries` takes the MeshConfig `defaultHttpRetryPolicy` when one is set, whole,
+ * `perTryTimeout` included (istio/istio pilot/pkg/networking/core/route/route.go: `policy := in.Retries`, nil →
+ * `Mesh.GetDefaultHttpRetryPolicy()`); its label says so. Istio's built-in default has no per-try timeout.
  */
 export function retryingRoutesOf(vs: MeshObject, graph?: MeshGraph): RetryingRouteAt[] {
-  return httpRoutesOf(vs, graph).flatMap((r) => (r.route.fault !== undefined || !isRecord(r.route.retries) ? [] : [{
-    ...r, retries: r.route.retries, timeoutMs: durationMs(r.route.timeout), perTryTimeoutMs: durationMs(r.route.retries.perTryTimeout), attempts: retryAttempts(r.route.retries),
-  }]));
+  const meshDefault = graph?.meshConfig.raw.defaultHttpRetryPolicy;
+  return httpRoutesOf(vs, graph).flatMap((r) => {
+    if (r.route.fault !== undefined) return [];
+    const own = isRecord(r.route.retries);
+    const retries = own ? r.route.retries as Readonly<Record<string, unknown>> : r.route.retries === undefined && isRecord(meshDefault) ? meshDefault : undefined;
+    if (!retries) return [];
+    return [{
+      ...r, label: own ? r.label : `${r.label} (no retries of its own: MeshConfig defaultHttpRetryPolicy applies)`, retries,
+      timeoutMs: durationMs(r.route.timeout), perTryTimeoutMs: durationMs(retries.perTryTimeout), attempts: retryAttempts(retries),
+    }];
+  });
 }
 
 /** Envoy retry-on conditions under which a try that hit its per-try timeout is retried. */

@@ -1,6 +1,5 @@
-import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retriesTimeouts, retryAttempts } from './_helpers.js';
+import { formatMs, retriesTimeouts, retryingRoutesOf } from './_helpers.js';
 
 /** `resilience/retries-without-per-try-timeout`: retries under a route timeout, with no per-try timeout. */
 const retriesWithoutPerTryTimeout: Rule = {
@@ -17,16 +16,15 @@ const retriesWithoutPerTryTimeout: Rule = {
     '`connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`) has none of them, so there a',
     'per-try timeout would only end tries sooner. Fix: set `perTryTimeout` to at most `timeout / (attempts + 1)` so',
     'every try fits, e.g. timeout 300ms, attempts 2 → perTryTimeout 100ms.',
+    'A route without `retries` is judged with the MeshConfig `defaultHttpRetryPolicy` when one is set (istiod gives it that policy whole).',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { route, path, label } of httpRoutesOf(vs, graph)) {
-        if (route.fault !== undefined || !isRecord(route.retries) || route.retries.perTryTimeout !== undefined) continue;
-        const timeout = durationMs(route.timeout);
-        const attempts = retryAttempts(route.retries);
+      for (const { retries, path, label, timeoutMs: timeout, attempts } of retryingRoutesOf(vs, graph)) {
+        if (retries.perTryTimeout !== undefined) continue;
         // A policy that never retries a timed-out try gains nothing from perTryTimeout (it would only end tries sooner).
-        if (!timeout || attempts === 0 || !retriesTimeouts(route.retries)) continue;
+        if (!timeout || attempts === 0 || !retriesTimeouts(retries)) continue;
         const fit = formatMs(timeout / (attempts + 1));
         ctx.report(vs, `${label}: retries.perTryTimeout is unset, so each try may take the whole route timeout (${formatMs(timeout)}); a try that times out leaves no time for the ${attempts} ` +
           `${attempts === 1 ? 'retry' : 'retries'} and the client gets 504 (UT); set perTryTimeout to at most ${fit}`, { path: [...path, 'retries'] });
