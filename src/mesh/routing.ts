@@ -175,6 +175,22 @@ export function httpRuleAppliesOn(rule: unknown, vsNamespace: string, proxy: Rou
   return each.includes(true) ? true : each.includes('unknown') ? 'unknown' : false;
 }
 
+/**
+ * Whether a rule of `section` (`http`, `tls`, `tcp`) of a VirtualService in `vsNamespace` has a route on
+ * `proxy`. HTTP as {@link httpRuleAppliesOn}. For tls and tcp only `match.gateways` is read (Istio matchTLS /
+ * matchTCP: an entry naming gateways applies only on those): their other fields are read against the ports of
+ * tls and tcp listeners, which `proxy.ports` (HTTP listener ports) does not give.
+ */
+export function ruleAppliesOn(section: RouteSection, rule: unknown, vsNamespace: string, proxy: RouteProxy): boolean | 'unknown' {
+  if (section === 'http') return httpRuleAppliesOn(rule, vsNamespace, proxy);
+  const matches = isRecord(rule) && Array.isArray(rule.match) ? rule.match : [];
+  if (matches.length === 0) return true;
+  return matches.some((m) => {
+    const gateways = isRecord(m) ? stringList(m.gateways) ?? [] : [];
+    return gateways.length === 0 || gateways.some((g) => gatewayRefOf(g, vsNamespace, []).key === proxy.key);
+  });
+}
+
 /** VirtualServices by host and by bound gateway. */
 export class VirtualServiceIndex {
   private readonly hosts = new HostTable();

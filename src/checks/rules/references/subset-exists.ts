@@ -2,7 +2,9 @@ import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
-import { matchGatewaysOf } from '../../../mesh/routing.js';
+import { ruleAppliesOn, type RouteProxy } from '../../../mesh/routing.js';
+import type { RouteSection } from '../../../mesh/route-rules.js';
+import { routeProxyFor } from '../routing/_helpers.js';
 import { delegationsInto } from '../../../mesh/delegation.js';
 import { stringList } from '../../../mesh/object.js';
 import { exportToOf } from '../../../mesh/visibility.js';
@@ -24,7 +26,9 @@ const subsetExists: Rule = {
     'an ingress gateway in istio-system. A rule with `workloadSelector` in the sidecars\' namespace is used by the',
     'workloads it selects (and any rule for the host there stops the search), so the subset is then judged per client',
     'workload of that namespace. A delegate VirtualService\'s routes are judged from the consumers of the roots that',
-    'merge it (istiod builds them for the root\'s proxies). A route to an undefined subset has no cluster and fails',
+    'merge it (istiod builds them for the root\'s proxies). A rule is judged only for the proxies that keep it: istiod',
+    'drops a match entry whose `gateways` leave the proxy out or whose `port` is not the listener\'s (the gateway server\'s',
+    'port, or a port of the host for the sidecars). A route to an undefined subset has no cluster and fails',
     'with 503 (`NR`/`UH`). Fix: add the subset (with its labels) to the DestinationRule that applies, or route to',
     'an existing subset. Mirrors `istioctl analyze` IST0101 ("host+subset in destinationrule").',
   ].join(' '),
@@ -33,7 +37,6 @@ const subsetExists: Rule = {
     let byHost: Map<string, MeshObject[]> | undefined;
     const gateways = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
     for (const vs of graph.ofKind('VirtualService')) {
-      const restricted = matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways);
       for (const { destination, path, what, section, rule } of destinationsOf(vs)) {
         const host = hostOf(destination);
         const subset = subsetOf(destination);
@@ -42,8 +45,7 @@ const subsetExists: Rule = {
         // A host no Service or ServiceEntry provides is destination-host-exists' finding; a second
         // error here would only advise a DestinationRule for the typo.
         if (graph.services.forHost(fqdn, null).length === 0) continue;
-        const only = restricted.find((m) => m.section === section && m.rule === rule);
-        for (const consumer of routingConsumersOf(graph, vs, gateways, only ? new Set(only.refs.map((r) => r.key)) : null)) {
+        for (const consumer of routingConsumersOf(graph, vs, gateways, section, rule)) {
           byHost ??= destinationRulesByHost(graph);
           const selected = selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer, subset);
           if (selected) {
@@ -70,8 +72,8 @@ const subsetExists: Rule = {
  * Who looks the DestinationRule up for this VirtualService's routes, and from which namespace: the
  * sidecars (from the VirtualService's namespace, as istioctl does) when it is bound to `mesh`, and the
  * proxies of each bound Gateway from their own namespace (istiod's lookup is by the proxy's namespace;
- * the Gateway's namespace when none of its pods is in the input). A rule whose every match names
- * `gateways` is used only by those (`only`, resolved keys, `mesh` included).
+ * the Gateway's namespace when none of its pods is in the input). Only the proxies whose route table holds
+ * the rule count (istiod trims its match entries by `gateways`, `port` and source: routing.ts ruleAppliesOn).
  */
 interface Consumer {
   readonly namespace: string;
@@ -81,35 +83,48 @@ interface Consumer {
 }
 
 /**
- * The consumers of a VirtualService's routes: its own ({@link consumersOf}), or for a delegate (no hosts) that
- * roots merge (delegationsInto), the consumers of each root, restricted to the gateways the root rule's match
- * names: istiod merges the delegate's routes into the root's and builds them for the root's proxies only.
+ * The consumers of rule `index` of `section` of a VirtualService: its own ({@link consumersOf}), or for a delegate
+ * (no hosts) that roots merge (delegationsInto), the consumers of each root whose proxies hold both the root rule
+ * and this one: istiod merges the delegate's routes into the root's (a merged match takes the root's `port`,
+ * `gateways` and source unless the delegate's sets them, and conflicting ones are dropped) and builds them for the
+ * root's proxies only, on the root's listener ports.
  */
-function routingConsumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, only: ReadonlySet<string> | null): Consumer[] {
+function routingConsumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, section: RouteSection, index: number): Consumer[] {
+  const own = ruleOf(vs, section, index);
   const roots = (stringList(vs.spec.hosts) ?? []).length === 0 ? delegationsInto(graph, vs) : [];
-  if (roots.length === 0) return consumersOf(graph, vs, gateways, only);
+  if (roots.length === 0) return consumersOf(graph, vs, gateways, (p) => ruleAppliesOn(section, own, vs.namespace, p) !== false);
   const out = new Map<string, Consumer>();
   for (const d of roots) {
-    const rootOnly = matchGatewaysOf(d.root).find((m) => m.section === 'http' && m.rule === d.index && m.everyMatchNamesGateways);
-    for (const c of consumersOf(graph, d.root, gateways, rootOnly ? new Set(rootOnly.refs.map((r) => r.key)) : null)) {
+    const root = ruleOf(d.root, 'http', d.index);
+    const holds = (p: RouteProxy) => ruleAppliesOn('http', root, d.root.namespace, p) !== false && ruleAppliesOn(section, own, vs.namespace, p) !== false;
+    for (const c of consumersOf(graph, d.root, gateways, holds)) {
       if (!out.has(c.namespace)) out.set(c.namespace, c.who === null ? { namespace: c.namespace, who: `the sidecars using root VirtualService ${nameOf(d.root)}` } : c);
     }
   }
   return [...out.values()];
 }
 
-function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, only: ReadonlySet<string> | null): Consumer[] {
+/** Rule `index` of `section` of `vs`. */
+function ruleOf(vs: MeshObject, section: RouteSection, index: number): unknown {
+  const rules = vs.spec[section];
+  return Array.isArray(rules) ? rules[index] : undefined;
+}
+
+/** The consumers of the proxies of `vs` (sidecars, each bound Gateway's pods by namespace) for which `holds` is true. */
+function consumersOf(graph: MeshGraph, vs: MeshObject, gateways: ReadonlyMap<MeshObject, GatewayInfo>, holds: (proxy: RouteProxy) => boolean): Consumer[] {
   const out: Consumer[] = [];
   const seen = new Set<string>();
   for (const g of graph.gatewaysOf(vs)) {
-    if (only && !only.has(g.key)) continue;
     if (g.mesh) {
+      if (!holds(routeProxyFor(graph, vs, g))) continue;
       if (!seen.has(vs.namespace)) out.unshift({ namespace: vs.namespace, who: null });
       seen.add(vs.namespace);
       continue;
     }
     if (!g.gateway) continue;
-    const workloads = gateways.get(g.gateway)?.workloads ?? [];
+    const all = gateways.get(g.gateway)?.workloads ?? [];
+    const workloads = all.length > 0 ? all.filter((w) => holds(routeProxyFor(graph, vs, g, w))) : all;
+    if (all.length > 0 ? workloads.length === 0 : !holds(routeProxyFor(graph, vs, g))) continue;
     const namespaces = workloads.length > 0 ? [...new Set(workloads.map((w) => w.namespace))].sort() : [g.gateway.namespace];
     for (const ns of namespaces) {
       if (seen.has(ns)) continue;

@@ -4,7 +4,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
-import { gatewayRefOf, gatewayRefsOf } from '../../../mesh/routing.js';
+import { gatewayRefOf, gatewayRefsOf, type RouteProxy } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
 export { destinationsOf, hostOf, listOrNone, nameOf, portOf, subsetOf, type DestinationRef } from '../references/_helpers.js';
@@ -448,4 +448,19 @@ export function analyzeHttpRules(vs: MeshObject, hostPorts: ReadonlySet<number> 
     if (c !== undefined && !unreachable) catchAll = { rule: r, match: c };
   }
   return out;
+}
+
+/**
+ * The proxy that builds the routes of `vs` for one of its gateways (`graph.gatewaysOf`), as istiod trims their
+ * match entries (routing.ts httpMatchAppliesOn): the sidecars listen on the hosts' HTTP ports ({@link hostPortsOf}),
+ * a Gateway's proxies on its servers carrying HTTP for the hosts of `vs`; `workload` (a gateway pod) gives the
+ * labels and namespace. What the input cannot say is left unknown.
+ */
+export function routeProxyFor(graph: MeshGraph, vs: MeshObject, g: { readonly key: string; readonly gateway: MeshObject | null },
+  workload?: { readonly labels: Readonly<Record<string, string>>; readonly namespace: string }): RouteProxy {
+  if (g.key === 'mesh') return { key: g.key, ports: hostPortsOf(graph, vs) ?? undefined };
+  if (!g.gateway) return { key: g.key };
+  const served = gatewayServerPortsOf(graph, vs, g.gateway, stringList(vs.spec.hosts) ?? []).filter((p) => (p.kinds ?? routeKindsFor(p.protocol)).includes('http'));
+  const ports = served.every((p) => typeof p.number === 'number') ? new Set(served.map((p) => p.number as number)) : undefined;
+  return { key: g.key, ports, ...(workload ? { labels: workload.labels, namespace: workload.namespace } : {}) };
 }

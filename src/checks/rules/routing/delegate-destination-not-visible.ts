@@ -1,8 +1,8 @@
 import { delegationsInto } from '../../../mesh/delegation.js';
 import { stringList } from '../../../mesh/object.js';
-import { matchGatewaysOf } from '../../../mesh/routing.js';
+import { ruleAppliesOn } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
-import { destinationsOf } from './_helpers.js';
+import { destinationsOf, routeProxyFor } from './_helpers.js';
 
 /**
  * `routing/delegate-destination-not-visible`: a delegate VirtualService routes to a host that is not
@@ -19,22 +19,30 @@ const delegateDestinationNotVisible: Rule = {
     '`spec.exportTo`), so when the delegate lives in another namespace than a mesh root and routes to a host exported',
     'only there (`"."`), the root\'s sidecars have no cluster for it and that route answers 503 (`NR`), although the',
     'delegate looks right on its own. Gateway roots are `routing/not-exported-to-gateway`\'s; hosts that exist nowhere',
-    'are `references/destination-host-exists`\'s. Fix: export the host to the root\'s namespace, or route to a host',
+    'are `references/destination-host-exists`\'s. A root rule or delegate rule the root\'s sidecars drop (its matches',
+    'name only gateways, or a `port` the root\'s hosts do not have) is not judged. Fix: export the host to the root\'s namespace, or route to a host',
     'visible there.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       if ((stringList(vs.spec.hosts) ?? []).length > 0) continue;
-      const roots = delegationsInto(graph, vs).filter((d) => {
-        if (d.root.namespace === vs.namespace || !graph.gatewaysOf(d.root).some((g) => g.mesh)) return false;
-        const only = matchGatewaysOf(d.root).find((m) => m.section === 'http' && m.rule === d.index && m.everyMatchNamesGateways);
-        return !only || only.refs.some((r) => r.mesh);
+      // The sidecars of each mesh root whose rule delegating here they hold (match gateways, port on the root's hosts).
+      const meshRoots = delegationsInto(graph, vs).flatMap((d) => {
+        const g = graph.gatewaysOf(d.root).find((r) => r.mesh);
+        if (d.root.namespace === vs.namespace || !g) return [];
+        const proxy = routeProxyFor(graph, d.root, g);
+        const rule = Array.isArray(d.root.spec.http) ? d.root.spec.http[d.index] : undefined;
+        return ruleAppliesOn('http', rule, d.root.namespace, proxy) !== false ? [{ root: d.root, proxy }] : [];
       });
-      const namespaces = [...new Set(roots.map((d) => d.root.namespace))].sort();
-      if (namespaces.length === 0) continue;
-      for (const { destination, path, what } of destinationsOf(vs)) {
+      if (meshRoots.length === 0) continue;
+      for (const { destination, path, what, section, rule } of destinationsOf(vs)) {
         if (typeof destination.host !== 'string' || destination.host === '') continue;
+        // The merged route keeps the delegate's match fields, read on the root's sidecars.
+        const own = Array.isArray(vs.spec[section]) ? (vs.spec[section] as unknown[])[rule] : undefined;
+        const roots = meshRoots.filter((d) => ruleAppliesOn(section, own, vs.namespace, d.proxy) !== false);
+        const namespaces = [...new Set(roots.map((d) => d.root.namespace))].sort();
+        if (namespaces.length === 0) continue;
         const fqdn = graph.resolveHost(destination.host, vs.namespace).fqdn;
         const all = graph.services.forHost(fqdn, null);
         if (all.length === 0) continue;

@@ -2,12 +2,13 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
-import { matchGatewaysOf, type RuleMatchGateways } from '../../../mesh/routing.js';
+import { ruleAppliesOn, type RouteProxy } from '../../../mesh/routing.js';
+import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import { delegationsInto } from '../../../mesh/delegation.js';
 import type { Rule, RuleContext } from '../../rule.js';
-import { destinationsOf } from './_helpers.js';
-import { gatewaysOf } from '../gateway/_helpers.js';
+import { destinationsOf, routeProxyFor } from './_helpers.js';
+import { gatewaysOf, type GatewayInfo } from '../gateway/_helpers.js';
 
 /** `routing/not-exported-to-gateway`: a VirtualService bound to a Gateway whose proxies run in a namespace it is not exported to. */
 const notExportedToGateway: Rule = {
@@ -23,8 +24,9 @@ const notExportedToGateway: Rule = {
     'input, the Gateway\'s own namespace is assumed (and the message says so). Likewise a gateway proxy has clusters',
     'only for the Services and ServiceEntries exported to its namespace (`networking.istio.io/exportTo` annotation,',
     '`spec.exportTo`): a gateway route to a host exported only to `.` elsewhere gets 503 (no cluster); this holds for the',
-    'routes of a delegate VirtualService too, which istiod builds for the proxies of its gateway roots. Rules whose',
-    'matches name only other gateways (or `mesh`) are not judged for this Gateway. The same holds for the backends of',
+    'routes of a delegate VirtualService too, which istiod builds for the proxies of its gateway roots. Rules istiod',
+    'drops from this Gateway\'s routes (every match names only other gateways or `mesh`, or a `port` it does not serve',
+    'the hosts on) are not judged for it, nor is a VirtualService none of whose rules it keeps. The same holds for the backends of',
     'a Gateway API route (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) attached to a Gateway API Gateway, whose proxies',
     'istiod deploys in the Gateway\'s namespace (`DefaultSidecarScopeForGateway` keeps the services exported there).',
     'Fix: add the gateway proxies\' namespace to `exportTo`, or remove `exportTo` (the mesh default is every namespace).',
@@ -41,26 +43,30 @@ const notExportedToGateway: Rule = {
         // A delegate's routes are merged into each root and built for the root's gateway proxies.
         const reported = new Set<string>();
         for (const d of delegationsInto(graph, vs)) {
-          const only = matchGatewaysOf(d.root).find((m) => m.section === 'http' && m.rule === d.index && m.everyMatchNamesGateways);
+          const root = Array.isArray(d.root.spec.http) ? d.root.spec.http[d.index] : undefined;
           for (const g of graph.gatewaysOf(d.root)) {
-            if (g.mesh || !g.gateway || (only && !only.refs.some((r) => r.key === g.key)) || reported.has(g.key)) continue;
+            if (g.mesh || !g.gateway || reported.has(g.key)) continue;
+            const proxies = gatewayProxies(graph, d.root, g, infos);
+            if (!proxies.some((p) => ruleAppliesOn('http', root, d.root.namespace, p) !== false)) continue;
             reported.add(g.key);
             const { namespaces, assumed } = proxyNamespaces(g.gateway);
-            reportHiddenDestinations(graph, vs, g.key, namespaces, assumed, matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways), ctx.report);
+            reportHiddenDestinations(graph, vs, g.key, namespaces, assumed, proxies.filter((p) => ruleAppliesOn('http', root, d.root.namespace, p) !== false), ctx.report);
           }
         }
         continue;
       }
       const exportTo = exportToOf(vs, graph.meshConfig);
-      const restricted = matchGatewaysOf(vs).filter((m) => m.everyMatchNamesGateways);
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || !g.gateway) continue;
+        // A VirtualService whose every rule is trimmed from this Gateway's routes (match gateways, port) gives it nothing to miss.
+        const proxies = gatewayProxies(graph, vs, g, infos);
+        if (!routeRulesOf(vs).some((r) => proxies.some((p) => ruleAppliesOn(r.section, r.rule, vs.namespace, p) !== false))) continue;
         const info = infos.get(g.gateway);
         const known = [...new Set((info?.workloads ?? []).map((w) => w.namespace))].sort();
         const namespaces = known.length > 0 ? known : [g.gateway.namespace];
         const hidden = namespaces.filter((ns) => !exportedTo(exportTo.values, vs.namespace, ns));
         if (hidden.length === 0) {
-          reportHiddenDestinations(graph, vs, g.key, namespaces, known.length === 0, restricted, ctx.report);
+          reportHiddenDestinations(graph, vs, g.key, namespaces, known.length === 0, proxies, ctx.report);
           continue;
         }
         const where = known.length > 0
@@ -113,14 +119,24 @@ function reportHiddenGatewayApiBackends(graph: MeshGraph, report: RuleContext['r
 
 
 /**
+ * The proxies of Gateway `g` that build the routes of `vs`, one per gateway pod in the input (its labels and
+ * namespace), else one with those unknown; each listens on the servers carrying HTTP for the hosts of `vs`.
+ */
+function gatewayProxies(graph: MeshGraph, vs: MeshObject, g: { readonly key: string; readonly gateway: MeshObject | null }, infos: ReadonlyMap<MeshObject, GatewayInfo>): RouteProxy[] {
+  const workloads = g.gateway ? infos.get(g.gateway)?.workloads ?? [] : [];
+  return workloads.length > 0 ? workloads.map((w) => routeProxyFor(graph, vs, g, w)) : [routeProxyFor(graph, vs, g)];
+}
+
+/**
  * Route destinations (and mirrors) of `vs` used on Gateway `gatewayKey` whose host exists but no Service or
- * ServiceEntry of it is exported to a namespace the gateway proxies run in: they have no cluster for it.
+ * ServiceEntry of it is exported to a namespace the gateway proxies run in: they have no cluster for it. Rules
+ * that none of `proxies` holds (routing.ts ruleAppliesOn: match gateways, port, source) are not judged.
  */
 function reportHiddenDestinations(graph: MeshGraph, vs: MeshObject, gatewayKey: string, namespaces: readonly string[], assumed: boolean,
-  restricted: readonly RuleMatchGateways[], report: RuleContext['report']): void {
+  proxies: readonly RouteProxy[], report: RuleContext['report']): void {
   for (const { destination, path, section, rule } of destinationsOf(vs)) {
-    const only = restricted.find((m) => m.section === section && m.rule === rule);
-    if (only && !only.refs.some((r) => r.key === gatewayKey)) continue;
+    const own = Array.isArray(vs.spec[section]) ? (vs.spec[section] as unknown[])[rule] : undefined;
+    if (!proxies.some((p) => ruleAppliesOn(section, own, vs.namespace, p) !== false)) continue;
     if (typeof destination.host !== 'string' || destination.host === '') continue;
     const fqdn = graph.resolveHost(destination.host, vs.namespace).fqdn;
     const all = graph.services.forHost(fqdn, null);

@@ -1,13 +1,12 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { workloadPortOf } from '../../../mesh/endpoint-port.js';
-import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
-import { routeKindsFor } from '../../../mesh/protocol.js';
-import { httpRuleAppliesOn, type RouteProxy } from '../../../mesh/routing.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { httpRuleAppliesOn } from '../../../mesh/routing.js';
 import { authorizationPoliciesOf } from '../../../mesh/view/inbound-authz.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
 import type { AuthzMatchView, AuthzPolicyView, AuthzRuleView } from '../../../mesh/view/types.js';
 import type { Rule } from '../../rule.js';
-import { gatewayServerPortsOf, hostPortsOf } from '../routing/_helpers.js';
+import { routeProxyFor } from '../routing/_helpers.js';
 import { namespacePatternMatches } from './_helpers.js';
 
 /**
@@ -47,7 +46,7 @@ const routeDeniedByAuthorization: Rule = {
       for (const g of graph.gatewaysOf(vs)) {
         const client = g.mesh ? MESH : gatewayClient(graph, g.gateway);
         if (!client) continue;
-        const proxy = routeProxyOf(graph, vs, g.key, g.gateway, client);
+        const proxy = routeProxyFor(graph, vs, g, client.labels && client.namespace !== undefined ? { labels: client.labels, namespace: client.namespace } : undefined);
         http.forEach((route, i) => {
           if (httpRuleAppliesOn(route, vs.namespace, proxy) === false) return;
           const dests = isRecord(route) && Array.isArray(route.route) ? route.route.filter(isRecord) : [];
@@ -82,18 +81,6 @@ function gatewayClient(graph: MeshGraph, gateway: MeshObject | null): Client | u
   if (Object.keys(selector).length === 0) return undefined;
   const w = graph.workloadsSelectedBy(null, selector)[0];
   return w ? { who: `gateway ${w.namespace}/${w.name}`, principal: graph.principalOf(w), namespace: w.namespace, labels: w.labels } : undefined;
-}
-
-/**
- * The proxy whose route table the client's requests meet, for trimming each route's matches: a gateway's
- * listener ports are its servers carrying HTTP for the VirtualService's hosts; the sidecars' are the hosts'
- * HTTP ports (unknown when a host is), and any sidecar may call (labels and namespace unknown).
- */
-function routeProxyOf(graph: MeshGraph, vs: MeshObject, key: string, gateway: MeshObject | null, client: Client): RouteProxy {
-  if (!gateway) return { key, ports: hostPortsOf(graph, vs) ?? undefined };
-  const served = gatewayServerPortsOf(graph, vs, gateway, stringList(vs.spec.hosts) ?? []).filter((p) => (p.kinds ?? routeKindsFor(p.protocol)).includes('http'));
-  const ports = served.every((p) => typeof p.number === 'number') ? new Set(served.map((p) => p.number as number)) : undefined;
-  return { key, ports, labels: client.labels, namespace: client.namespace };
 }
 
 /** A workload that refuses every request of the client, with the policies that decide it. */
