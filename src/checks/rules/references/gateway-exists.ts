@@ -37,8 +37,14 @@ const gatewayExists: Rule = {
             push(byNamespace, gw.namespace, gw.name);
           }
         }
-        const same = byName.get(g.name) ?? [];
-        const resolved = g.ref.includes('/') ? '' : ` (a short name means ${g.key}, in the VirtualService namespace)`;
+        // A name with a "." and no "/" is the legacy FQDN form <name>.<namespace>[.svc…] (resolveGatewayName),
+        // so a Gateway whose own name has a dot is reached only as namespace/name.
+        const legacy = !g.ref.includes('/') && g.ref.includes('.');
+        const dotted = legacy ? graph.get('Gateway', vs.namespace, g.ref) : undefined;
+        const same = dotted ? [dotted] : byName.get(g.name) ?? [];
+        const resolved = g.ref.includes('/') ? ''
+          : legacy ? ` (a name with a "." and no "/" is read as the legacy form <name>.<namespace>: ${g.key}${dotted ? `, not Gateway ${nameOf(dotted)}` : ''})`
+            : ` (a short name means ${g.key}, in the VirtualService namespace)`;
         const siblings = byNamespace.get(g.namespace) ?? [];
         const hint = same.length > 0
           ? `; did you mean ${same.map((gw) => `"${nameOf(gw)}"`).join(' or ')}?`
