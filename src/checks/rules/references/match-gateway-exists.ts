@@ -32,7 +32,10 @@ const matchGatewayExists: Rule = {
         const named = (g: { namespace: string; name: string }) => graph.get('Gateway', g.namespace, g.name) || k8s.get('Gateway', g.namespace, g.name);
         const bound = [...new Set(boundRefs.filter((g) => !g.mesh && named(g)).map((g) => `"${isDelegate ? g.key : g.ref}"`))];
         const elsewhere = [...graph.ofKind('Gateway'), ...k8s.ofKind('Gateway')].filter((g) => g.name === m.name && g.namespace !== m.namespace).map((g) => `"${g.namespace}/${g.name}"`);
-        const resolved = m.ref.includes('/') ? '' : ` (a short name is resolved in the ${isDelegate ? 'delegate\'s' : 'VirtualService\'s'} own namespace: ${m.key})`;
+        // A name with a "." and no "/" is the legacy FQDN form <name>.<namespace> (resolveGatewayName), not a short name.
+        const resolved = m.ref.includes('/') ? ''
+          : m.ref.includes('.') ? ` (a name with a "." and no "/" is read as the legacy form <name>.<namespace>: ${m.key})`
+            : ` (a short name is resolved in the ${isDelegate ? 'delegate\'s' : 'VirtualService\'s'} own namespace: ${m.key})`;
         const hints = [...new Set([...bound, ...elsewhere])];
         ctx.report(vs, `Referenced gateway not found: "${m.ref}"${resolved} in ${formatPath(m.path.slice(0, -2))}; this match never applies, so the rule is dead` +
           (hints.length > 0 ? `; did you mean ${hints.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
