@@ -1,8 +1,8 @@
 /**
  * What a gateway (router) proxy serves: the Gateways whose selector selects it, each server with
- * the VirtualServices bound to it, merged per host in Istio's order (creation time, then name:
- * a later VirtualService's routes come after an earlier one's, so a later catch-all is dead), and
- * the Gateway API routes whose parent is this gateway.
+ * the VirtualServices bound to it and exported to the proxy's namespace, merged per host in Istio's order
+ * (`virtualServiceTier`, then creation time and name: a later VirtualService's routes come after an earlier
+ * one's, so a later catch-all is dead), and the Gateway API routes whose parent is this gateway.
  */
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
@@ -10,7 +10,7 @@ import { hostMatches, parseGatewayHost } from '../hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
-import { exportedTo } from '../visibility.js';
+import { exportedTo, exportToOf, virtualServiceTier } from '../visibility.js';
 import { containerPortOf } from './inbound.js';
 import { originOf } from './origin.js';
 import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
@@ -33,7 +33,23 @@ function boundHost(vsHost: string, serverHost: string): string | null {
   return null;
 }
 
-function serverRoutes(graph: MeshGraph, env: RouteEnv, gateway: MeshObject, server: Record<string, unknown>, port: number, protocol: ReturnType<typeof declaredPortProtocol>['protocol']): HostRoutesView[] {
+/**
+ * The VirtualServices bound to Gateway `key` that a gateway proxy in `namespace` receives, in istiod's order
+ * (PushContext.VirtualServicesForGateway): those of its namespace not exported everywhere, then those other
+ * namespaces export to it by name, then those exported everywhere (`virtualServiceTier`), config order within
+ * each. A VirtualService not exported to `namespace` never reaches the proxy. istiod appends the routes of every
+ * VirtualService for a host in this order, so the order decides which of two overlapping routes wins.
+ */
+export function virtualServicesForGateway(graph: MeshGraph, key: string, namespace: string): MeshObject[] {
+  const tiers = new Map<MeshObject, number>();
+  for (const vs of graph.virtualServicesBoundTo(key)) {
+    const exportTo = exportToOf(vs, graph.meshConfig).values;
+    if (exportedTo(exportTo, vs.namespace, namespace)) tiers.set(vs, virtualServiceTier(exportTo, vs.namespace, namespace));
+  }
+  return [...tiers.keys()].sort((a, b) => tiers.get(a)! - tiers.get(b)! || configOrder(a, b));
+}
+
+function serverRoutes(graph: MeshGraph, env: RouteEnv, proxy: ProxyIdentity, gateway: MeshObject, server: Record<string, unknown>, port: number, protocol: ReturnType<typeof declaredPortProtocol>['protocol']): HostRoutesView[] {
   const key = `${gateway.namespace}/${gateway.name}`;
   const serverHosts = (stringList(server.hosts) ?? []).map((h) => parseGatewayHost(h, gateway.namespace));
   const tls = isRecord(server.tls) ? server.tls : null;
@@ -41,7 +57,7 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, gateway: MeshObject, serv
   const effective = terminated ? afterTlsTermination(protocol) : protocol;
   const kinds = routeKindsFor(effective);
   const byHost = new Map<string, MeshObject[]>();
-  for (const vs of graph.virtualServicesBoundTo(key)) {
+  for (const vs of virtualServicesForGateway(graph, key, proxy.namespace)) {
     for (const h of stringList(vs.spec.hosts) ?? []) {
       const host = graph.resolveHost(h, vs.namespace).fqdn;
       for (const sh of serverHosts) {
@@ -56,16 +72,13 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, gateway: MeshObject, serv
     }
   }
   const portEnv: RouteEnv = { ...env, scope: { ...env.scope, gateway: key, port } };
-  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => {
-    const merged = [...list].sort(configOrder);
-    return {
-      host, port, protocol: effective,
-      virtualServices: merged.map((o) => originOf(o, ['spec'])), ignoredVirtualServices: [],
-      http: kinds.includes('http') ? merged.flatMap((vs) => httpRoutesOf(portEnv, vs)) : [],
-      tcp: kinds.includes('tcp') ? merged.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tcp')) : [],
-      tls: kinds.includes('tls') ? merged.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tls')) : [],
-    };
-  });
+  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => ({
+    host, port, protocol: effective,
+    virtualServices: list.map((o) => originOf(o, ['spec'])), ignoredVirtualServices: [],
+    http: kinds.includes('http') ? list.flatMap((vs) => httpRoutesOf(portEnv, vs)) : [],
+    tcp: kinds.includes('tcp') ? list.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tcp')) : [],
+    tls: kinds.includes('tls') ? list.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tls')) : [],
+  }));
 }
 
 /**
@@ -98,7 +111,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
         gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number,
         portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number), protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
-        routes: serverRoutes(graph, env, gateway, server, server.port.number, protocol),
+        routes: serverRoutes(graph, env, proxy, gateway, server, server.port.number, protocol),
         origin: originOf(gateway, ['spec', 'servers', i]),
       });
     });
