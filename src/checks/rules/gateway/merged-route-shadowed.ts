@@ -5,9 +5,11 @@ import { hostMatches, parseGatewayHost } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { httpMatchAppliesOn } from '../../../mesh/routing.js';
 import { push } from '../../../mesh/services.js';
+import { exportToOf, virtualServiceTier } from '../../../mesh/visibility.js';
+import { virtualServicesForGateway } from '../../../mesh/view/gateway-scope.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
-import { nameOf } from './_helpers.js';
+import { gatewaysOf, nameOf } from './_helpers.js';
 
 /** A match entry already in the merged route table of one gateway host. */
 interface Seen {
@@ -27,7 +29,9 @@ const mergedRouteShadowed: Rule = {
     'A gateway proxy does not keep VirtualServices apart: istiod merges the http rules of every VirtualService that',
     'binds the same host to the same Gateway into one route table (per virtual host: the narrower of each server host',
     'and VirtualService host, so `*.example.com` and `shop.example.com` share one when the server lists only',
-    '`shop.example.com`, and a host no server of the Gateway serves is merged nowhere), ordered by VirtualService creation time, then name,',
+    '`shop.example.com`, and a host no server of the Gateway serves is merged nowhere), in the order istiod lists them for the',
+    'gateway proxy\'s namespace (PushContext.VirtualServicesForGateway: that namespace\'s VirtualServices not exported everywhere, then',
+    'those exported to it by name, then those exported everywhere; one not exported there is not merged), then by creation time, then name,',
     'then namespace (a rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them),',
     'and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
     'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
@@ -57,34 +61,56 @@ const mergedRouteShadowed: Rule = {
         }
       }
     }
+    const infos = new Map(gatewaysOf(graph).map((g) => [`${g.gateway.namespace}/${g.gateway.name}`, g]));
+    const ordered = new Map<string, MeshObject[]>();
     for (const [key, list] of groups) {
-      const members = [...new Set(list)];
-      if (members.length < 2) continue;
+      const bound = [...new Set(list)];
+      if (bound.length < 2) continue;
       const [gatewayKey, host] = key.split('\u0000') as [string, string];
-      members.sort(configOrder);
-      const findings = shadowedAcross(graph, members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
-      // Without creationTimestamps the input does not fix the order (istiod uses the cluster's creation
-      // times, which git does not record): the reverse order is as possible, so its shadows count too.
-      if (!members.every(hasCreationTimestamp)) {
-        const reversed = [...members].reverse();
-        const known = new Set(findings.map((f) => `${nameOf(f.vs)} ${f.rule.index}`));
-        for (const f of shadowedAcross(graph, reversed, gatewayKey)) {
-          if (!known.has(`${nameOf(f.vs)} ${f.rule.index}`)) findings.push({ ...f, ifFirst: f.by.catchAll ? f.by.vs : f.by.rules[0]!.vs });
+      const info = infos.get(gatewayKey);
+      const proxyNamespaces = info && info.workloads.length > 0 ? [...new Set(info.workloads.map((w) => w.namespace))].sort() : [gatewayKey.split('/')[0]!];
+      const reported = new Set<string>();
+      const orders = new Set<string>();
+      for (const namespace of proxyNamespaces) {
+        // istiod's order for a gateway proxy in `namespace`, as the view merges them.
+        const forProxy = `${gatewayKey}\u0000${namespace}`;
+        if (!ordered.has(forProxy)) ordered.set(forProxy, virtualServicesForGateway(graph, gatewayKey, namespace));
+        const members = ordered.get(forProxy)!.filter((vs) => bound.includes(vs));
+        const tiers = new Map(members.map((vs) => [vs, virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, namespace)]));
+        const order = members.map(nameOf).join(' ');
+        if (members.length < 2 || orders.has(order)) continue;
+        orders.add(order);
+        const findings = shadowedAcross(graph, members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
+        // Without creationTimestamps the input does not fix the order within a tier (istiod uses the cluster's
+        // creation times, which git does not record): the reverse order is as possible, so its shadows count too.
+        if (!members.every(hasCreationTimestamp)) {
+          const reversed = [...members].sort((a, b) => tiers.get(a)! - tiers.get(b)! || configOrder(b, a));
+          const known = new Set(findings.map((f) => `${nameOf(f.vs)} ${f.rule.index}`));
+          for (const f of shadowedAcross(graph, reversed, gatewayKey)) {
+            if (!known.has(`${nameOf(f.vs)} ${f.rule.index}`)) findings.push({ ...f, ifFirst: f.by.catchAll ? f.by.vs : f.by.rules[0]!.vs });
+          }
         }
-      }
-      for (const finding of findings) {
-        const by = finding.by;
-        const why = by.catchAll
-          ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request`
-          : `matches of ${by.rules.map((s) => `${ruleLabel(s.rule)} of VirtualService ${nameOf(s.vs)}`).join(', ')} take all of its requests`;
-        ctx.report(
-          finding.vs,
-          `${capitalize(ruleLabel(finding.rule))} ${finding.ifFirst ? 'may never be used' : 'is never used'} on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
-            `binding this host into one route table (creation time, then name) and ` +
-            `${finding.ifFirst ? `should VirtualService ${nameOf(finding.ifFirst)} be created before ${nameOf(finding.vs)} (no creationTimestamp in the input rules that out), ` : ''}${why}; ` +
-            'keep one VirtualService per gateway host and delegate paths, or make the matches disjoint',
-          { path: finding.rule.path },
-        );
+        const tiered = new Set(tiers.values()).size > 1;
+        const orderText = tiered
+          ? `for its proxies in namespace ${namespace}, the VirtualServices of that namespace not exported everywhere first, then those exported to it by name, then those exported everywhere, creation time, then name within each`
+          : 'creation time, then name';
+        for (const finding of findings) {
+          const id = `${nameOf(finding.vs)} ${finding.rule.index}`;
+          if (reported.has(id)) continue;
+          reported.add(id);
+          const by = finding.by;
+          const why = by.catchAll
+            ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request`
+            : `matches of ${by.rules.map((r) => `${ruleLabel(r.rule)} of VirtualService ${nameOf(r.vs)}`).join(', ')} take all of its requests`;
+          ctx.report(
+            finding.vs,
+            `${capitalize(ruleLabel(finding.rule))} ${finding.ifFirst ? 'may never be used' : 'is never used'} on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
+              `binding this host into one route table (${orderText}) and ` +
+              `${finding.ifFirst ? `should VirtualService ${nameOf(finding.ifFirst)} be created before ${nameOf(finding.vs)} (no creationTimestamp in the input rules that out), ` : ''}${why}; ` +
+              'keep one VirtualService per gateway host and delegate paths, or make the matches disjoint',
+            { path: finding.rule.path },
+          );
+        }
       }
     }
   },
