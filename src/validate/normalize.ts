@@ -37,14 +37,27 @@ export function normalize(value: unknown, schema: StructuralSchema | undefined):
     out[key] = normalize(v, own);
   }
   if (properties) {
-    for (const key of Object.keys(properties)) {
-      const property = properties[key]!;
-      if (hasDefault(property) && !Object.hasOwn(out, key)) {
+    for (const key of defaultedKeys(properties)) {
+      if (!Object.hasOwn(out, key)) {
+        const property = properties[key]!;
         out[key] = normalize(structuredClone(property.default), property);
       }
     }
   }
   return out;
+}
+
+const DEFAULTED = new WeakMap<Readonly<Record<string, StructuralSchema>>, readonly string[]>();
+
+/**
+ * The properties of a schema node that have a default, listed once per node: most nodes have none
+ * (Istio's CRDs declare no defaults), so an object costs a look at its own keys, not at every
+ * property its schema declares.
+ */
+function defaultedKeys(properties: Readonly<Record<string, StructuralSchema>>): readonly string[] {
+  let keys = DEFAULTED.get(properties);
+  if (!keys) DEFAULTED.set(properties, (keys = Object.keys(properties).filter((k) => hasDefault(properties[k]!))));
+  return keys;
 }
 
 /** A null array item stays null (a type error) unless its non-nullable schema has a default. */
