@@ -43,7 +43,8 @@ test('GIVEN the committed dist/ and source map WHEN copied THEN the fixture hold
   assert.ok('.meshproof/sourcemap.json' in before);
 });
 
-test('GIVEN a route to a host that does not exist WHEN cdk8s synth runs THEN the plugin fails it with rule, construct path and TS line, and dist/ is unchanged', () => {
+/** Adds to apps/main.ts a VirtualService in the customers chart routing to a host that does not exist (`custmers`). */
+function addTypoRoute(): void {
   edit('apps/main.ts', (t) => t.replace('app.synth();', [
     "import { ApiObject } from 'cdk8s';",
     "new ApiObject(app.node.findChild('customers') as never, 'typo-route', {",
@@ -52,6 +53,10 @@ test('GIVEN a route to a host that does not exist WHEN cdk8s synth runs THEN the
     '});',
     'app.synth();',
   ].join('\n')));
+}
+
+test('GIVEN a route to a host that does not exist WHEN cdk8s synth runs THEN the plugin fails it with rule, construct path and TS line, and dist/ is unchanged', () => {
+  addTypoRoute();
   const run = cdk8sSynth(work, ...NO_TSC);
   assert.is(run.status, 2, `synth should fail validation:\n${run.output}`);
   assert.match(run.output, /references\/destination-host-exists \(IST0101\)/);
@@ -64,14 +69,7 @@ test('GIVEN a route to a host that does not exist WHEN cdk8s synth runs THEN the
 test('GIVEN a project with meshproof.config.yaml and a route to a host that does not exist WHEN cdk8s synth runs THEN the finding shows the published dist/ path and TS line, never the stage folder', () => {
   fs.writeFileSync(path.join(work, 'meshproof.config.yaml'), 'profile: recommended\n');
   try {
-    edit('apps/main.ts', (t) => t.replace('app.synth();', [
-      "import { ApiObject } from 'cdk8s';",
-      "new ApiObject(app.node.findChild('customers') as never, 'typo-route', {",
-      "  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'typo', namespace: 'customers' },",
-      "  spec: { hosts: ['typo'], http: [{ route: [{ destination: { host: 'custmers' } }] }] },",
-      '});',
-      'app.synth();',
-    ].join('\n')));
+    addTypoRoute();
     const run = cdk8sSynth(work, ...NO_TSC);
     assert.is(run.status, 2, `synth should fail validation:\n${run.output}`);
     assert.match(run.output, /error dist\/customers\.k8s\.yaml:\d+:\d+ \(apps\/main\.ts:\d+\) Referenced destination host not found/);
