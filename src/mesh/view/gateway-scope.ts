@@ -49,7 +49,8 @@ export function virtualServicesForGateway(graph: MeshGraph, key: string, namespa
   return [...tiers.keys()].sort((a, b) => tiers.get(a)! - tiers.get(b)! || configOrder(a, b));
 }
 
-function serverRoutes(graph: MeshGraph, env: RouteEnv, proxy: ProxyIdentity, gateway: MeshObject, server: Record<string, unknown>, port: number, protocol: ReturnType<typeof declaredPortProtocol>['protocol']): HostRoutesView[] {
+/** The routes of one server of `gateway`, from `bound`: the VirtualServices {@link virtualServicesForGateway} gives the proxy for it. */
+function serverRoutes(graph: MeshGraph, env: RouteEnv, bound: readonly MeshObject[], gateway: MeshObject, server: Record<string, unknown>, port: number, protocol: ReturnType<typeof declaredPortProtocol>['protocol']): HostRoutesView[] {
   const key = `${gateway.namespace}/${gateway.name}`;
   const serverHosts = (stringList(server.hosts) ?? []).map((h) => parseGatewayHost(h, gateway.namespace));
   const tls = isRecord(server.tls) ? server.tls : null;
@@ -57,7 +58,7 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, proxy: ProxyIdentity, gat
   const effective = terminated ? afterTlsTermination(protocol) : protocol;
   const kinds = routeKindsFor(effective);
   const byHost = new Map<string, MeshObject[]>();
-  for (const vs of virtualServicesForGateway(graph, key, proxy.namespace)) {
+  for (const vs of bound) {
     for (const h of stringList(vs.spec.hosts) ?? []) {
       const host = graph.resolveHost(h, vs.namespace).fqdn;
       for (const sh of serverHosts) {
@@ -103,6 +104,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
   const listenerPorts = new Map<number, number>();
   const listenerPort = (n: number) => listenerPorts.get(n) ?? (listenerPorts.set(n, gatewayListenerPort(graph, proxy, n)), listenerPorts.get(n)!);
   for (const gateway of gatewaysFor(graph, proxy)) {
+    const bound = virtualServicesForGateway(graph, `${gateway.namespace}/${gateway.name}`, proxy.namespace);
     (Array.isArray(gateway.spec.servers) ? gateway.spec.servers : []).forEach((server, i) => {
       if (!isRecord(server) || !isRecord(server.port) || typeof server.port.number !== 'number') return;
       const protocol = declaredPortProtocol(typeof server.port.protocol === 'string' ? server.port.protocol : undefined).protocol;
@@ -111,7 +113,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
         gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number,
         portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number), protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
-        routes: serverRoutes(graph, env, proxy, gateway, server, server.port.number, protocol),
+        routes: serverRoutes(graph, env, bound, gateway, server, server.port.number, protocol),
         origin: originOf(gateway, ['spec', 'servers', i]),
       });
     });
