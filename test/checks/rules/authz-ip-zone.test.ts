@@ -4,20 +4,13 @@
  * them with Go netip: an IPv6 address may carry a zone (`netip.ParseAddr`), a prefix may not (`netip.ParsePrefix`:
  * "IPv6 zones cannot be present in a prefix"), and a zone may not be empty.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/validation/authorization-policy-structure.js';
+import { findingsOf } from './_harness.js';
 
 async function messages(ip: string): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-authz-ip-zone-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: security.istio.io/v1
+  return (await findingsOf(`apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: link-local, namespace: shop}
 spec:
@@ -27,13 +20,7 @@ spec:
     - source: {ipBlocks: [${JSON.stringify(ip)}]}
     when:
     - {key: source.ip, values: [${JSON.stringify(ip)}]}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {}).map((f) => f.message);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule])).map((f) => f.message);
 }
 
 for (const ip of ['fe80::1%eth0', '::ffff:10.0.0.1%x', 'fe80::/10']) {

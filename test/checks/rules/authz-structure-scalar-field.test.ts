@@ -3,20 +3,13 @@
  * field written with the wrong type (`namespaces: web`) is not empty: the CRD schema refuses it, and
  * schema/crd-validation says so ("must be an array"). One fault, one message.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/validation/authorization-policy-structure.js';
+import { findingsOf } from './_harness.js';
 
 async function messages(source: string): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-authz-scalar-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: security.istio.io/v1
+  return (await findingsOf(`apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: allow-callers, namespace: shop}
 spec:
@@ -24,13 +17,7 @@ spec:
   rules:
   - from:
     - source: ${source}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {}).map((f) => f.message);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule])).map((f) => f.message);
 }
 
 test('GIVEN namespaces written as a scalar WHEN checked THEN the source is not called empty', async () => {

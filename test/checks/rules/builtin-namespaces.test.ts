@@ -3,21 +3,15 @@
  * the mesh root namespace are not "not found" when nothing of them is in the input: security/authz-namespace-not-found
  * (IST0101, as istioctl analyze reports against a cluster) and sidecar/egress-namespace-not-found.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import authzNs from '../../../src/checks/rules/security/authz-namespace-not-found.js';
 import egressNs from '../../../src/checks/rules/sidecar/egress-namespace-not-found.js';
+import { graphOfYaml } from './_harness.js';
 
-async function graphOf(namespaces: string, egress: string, meshConfig = '') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-builtin-ns-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: apps/v1
+function graphOf(namespaces: string, egress: string, meshConfig = '') {
+  return graphOfYaml(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: shop}
 spec:
@@ -38,12 +32,6 @@ metadata: {name: sc, namespace: shop}
 spec:
   egress: [{hosts: ${egress}}]
 ${meshConfig}`);
-  try {
-    const { files } = await loadInputs([file]);
-    return MeshGraph.from(files);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 test('GIVEN Kubernetes\' own namespaces and the root namespace WHEN referenced THEN nothing is reported', async () => {

@@ -3,20 +3,13 @@
  * its ports send to the same container ports as the Services of those pods (targetPort, else the port
  * number), so a TCP entry on an HTTP Service's container port is the same conflict as two Services.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/service/conflicting-target-port-protocols.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(entry: { namespace?: string; selector?: string; protocol?: string; targetPort?: string }) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-se-protocol-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: apps/v1
+function findings(entry: { namespace?: string; selector?: string; protocol?: string; targetPort?: string }) {
+  return findingsOf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: payments, namespace: shop}
 spec:
@@ -41,13 +34,7 @@ spec:
   resolution: STATIC
   workloadSelector: {labels: ${entry.selector ?? '{app: payments}'}}
   ports: [{number: 9000, name: raw, protocol: ${entry.protocol ?? 'TCP'}${entry.targetPort ? `, targetPort: ${entry.targetPort}` : ', targetPort: 8080'}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN a TCP ServiceEntry selecting the pods of an HTTP Service on the same container port WHEN checked THEN both are reported once, naming each other by kind', async () => {

@@ -3,21 +3,14 @@
  * Service port targets the container's UDP port, which is another port than its TCP port of the same number
  * (pkg/config/kube/conversion.go ConvertProtocol gives it protocol UDP; inbound listeners are TCP only).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/service/conflicting-target-port-protocols.js';
+import { findingsOf } from './_harness.js';
 
 /** Service payments http 80→8080 and Service payments-other with `otherPort` targeting 8080. */
-async function findings(otherPort: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-udp-protocol-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: apps/v1
+function findings(otherPort: string) {
+  return findingsOf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: payments, namespace: shop}
 spec:
@@ -39,13 +32,7 @@ metadata: {name: payments-other, namespace: shop}
 spec:
   selector: {app: payments}
   ports: [${otherPort}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN a UDP port onto the same container port number WHEN checked THEN no conflict', async () => {

@@ -4,21 +4,14 @@
  * service port's name, which wins over `targetPort` (workload_entry.proto, WorkloadEntry.ports), else on
  * targetPort, else on the service port number (mesh/endpoint-port.ts).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/service/conflicting-target-port-protocols.js';
+import { findingsOf } from './_harness.js';
 
 /** Service http 80→8080 and ServiceEntry tcp-raw 9000 (`entryTargetPort`), both selecting a VM whose port map is `portMap`. */
-async function findings(portMap: string, entryTargetPort = '') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-we-protocol-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+function findings(portMap: string, entryTargetPort = '') {
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: {name: payments-vm, namespace: shop}
 spec: {address: 10.0.0.7, labels: {app: payments}, ports: ${portMap}}
@@ -39,13 +32,7 @@ spec:
   resolution: STATIC
   workloadSelector: {labels: {app: payments}}
   ports: [{number: 9000, name: tcp-raw, protocol: TCP${entryTargetPort ? `, targetPort: ${entryTargetPort}` : ''}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const conflicts: [string, string, string, number][] = [

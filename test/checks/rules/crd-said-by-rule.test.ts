@@ -5,17 +5,12 @@
  * gatewayapi/route-reference-not-found; the same refusal on a reference the dedicated rule does not
  * judge (a port name on an Istio Hostname backend) stays a schema finding.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import crdValidation from '../../../src/checks/rules/schema/crd-validation.js';
 import routeTimeouts from '../../../src/checks/rules/gatewayapi/route-timeouts.js';
 import routeReference from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
+import { findingsOf } from './_harness.js';
 
 const YAML = `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -44,15 +39,7 @@ spec: {selector: {app: orders}, ports: [{name: http, port: 80}]}
 `;
 
 async function findings() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-crd-said-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, YAML);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [crdValidation, routeTimeouts, routeReference]).map((f) => `${f.ruleId} ${f.location.line}`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return (await findingsOf(YAML, [crdValidation, routeTimeouts, routeReference])).map((f) => `${f.ruleId} ${f.location.line}`);
 }
 
 test('GIVEN HTTPRoute timeouts and Service backendRefs the CRD refuses WHEN checked THEN each is one finding, by the dedicated rule AND the schema rule keeps the refusal no other rule reports', async () => {

@@ -2,20 +2,13 @@
  * routing/default-route-required reads a rule that delegates as the delegate's rules merged under its match
  * (istiod mergeHTTPRoute): a match-less root rule delegating to rules that all have matches leaves no default.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/routing/default-route-required.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(delegateHttp: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-default-delegate-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(delegateHttp: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -35,13 +28,7 @@ kind: VirtualService
 metadata: {name: orders-routes, namespace: shop}
 spec:
   http: ${delegateHttp}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN a match-less root rule delegating to rules that all have matches WHEN checked THEN no default route', async () => {

@@ -2,15 +2,10 @@
  * gateway/host-without-route judges a Gateway's hosts only when the input holds VirtualServices: a repository
  * of Gateways alone (a platform team's) keeps the routes elsewhere, and every host would read as unrouted.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import gatewayHostWithoutRoute from '../../../src/checks/rules/gateway/host-without-route.js';
+import { findingsOf } from './_harness.js';
 
 const GATEWAY = `apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -32,15 +27,7 @@ spec:
 `;
 
 async function findings(yaml: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-host-without-route-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, yaml);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [gatewayHostWithoutRoute], {}).map((f) => f.message);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return (await findingsOf(yaml, [gatewayHostWithoutRoute])).map((f) => f.message);
 }
 
 test('GIVEN only a Gateway WHEN checked THEN its hosts are not judged (the routes live elsewhere)', async () => {

@@ -2,20 +2,13 @@
  * validation/http-retry: Istio's ValidateHTTPRetry splits retryOn on "," alone, so "reset, 503" holds the
  * policy " 503", which the webhook refuses; the message says to remove the spaces, not to pick another policy.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/validation/http-retry.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(retryOn: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-retry-spaces-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+function findings(retryOn: string) {
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: pricing, namespace: shop}
 spec:
@@ -23,13 +16,7 @@ spec:
   http:
   - retries: {attempts: 2, retryOn: "${retryOn}"}
     route: [{destination: {host: pricing.shop.svc.cluster.local}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN retryOn "reset, 503" WHEN checked THEN one error saying to remove the spaces, with the fixed value', async () => {

@@ -3,15 +3,10 @@
  * a JWT claim (pkg/jwt/routing.go ToRoutingClaim): the prefix `@request.auth.claims` in any case, followed by
  * `.claim` or `[claim]` (nested: `.a.b`, `[a][b]`); anything else is an ordinary header.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule, { isRoutingClaim } from '../../../src/checks/rules/security/jwt-claim-routing-without-request-authentication.js';
+import { findingsOf } from './_harness.js';
 
 test('GIVEN header keys WHEN isRoutingClaim THEN Istio\'s ToRoutingClaim verdict', () => {
   for (const k of ['@request.auth.claims.groups', '@request.auth.claims[groups]', '@request.auth.claims[kubernetes.io][namespace]', '@Request.Auth.Claims.sub', '@request.auth.claims.a.b']) {
@@ -22,10 +17,8 @@ test('GIVEN header keys WHEN isRoutingClaim THEN Istio\'s ToRoutingClaim verdict
   }
 });
 
-async function findings(key: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-jwt-claim-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: apps/v1
+function findings(key: string) {
+  return findingsOf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ingressgateway, namespace: istio-system}
 spec:
@@ -51,13 +44,7 @@ spec:
   - match: [{headers: {"${key}": {exact: beta}}}]
     route: [{destination: {host: beta.web.svc.cluster.local}}]
   - route: [{destination: {host: stable.web.svc.cluster.local}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 for (const key of ['@request.auth.claims[groups]', '@Request.Auth.Claims.groups']) {

@@ -4,21 +4,14 @@
  * the Gateway, and on that Gateway the entry's gateways condition holds, so a catch-all restricted to it
  * still swallows the rules merged after it.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import mergedRouteShadowed from '../../../src/checks/rules/gateway/merged-route-shadowed.js';
+import { findingsOf } from './_harness.js';
 
 /** An earlier VirtualService (in `firstNamespace`) whose only rule is `prefix: /` restricted to `matchGateways`, then /api/payments. */
-async function findings(firstNamespace: string, matchGateways: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-merged-matchgw-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+function findings(firstNamespace: string, matchGateways: string) {
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: istio-system}
 spec:
@@ -46,13 +39,7 @@ spec:
   http:
   - match: [{uri: {prefix: /api/payments}}]
     route: [{destination: {host: payments.shop.svc.cluster.local}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [mergedRouteShadowed], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [mergedRouteShadowed]);
 }
 
 const names: [string, string, string][] = [

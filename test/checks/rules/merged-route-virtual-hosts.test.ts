@@ -3,19 +3,12 @@
  * the intersection of each server host (namespace-scoped) with each VirtualService host, the narrower of
  * the two (gateway.go buildGatewayHTTPRouteConfig, host.Names.Intersection).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import mergedRouteShadowed from '../../../src/checks/rules/gateway/merged-route-shadowed.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(serverHosts: string, apiHost: string, paymentsHost: string, paymentsNamespace = 'shop') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-merged-vhost-'));
-  const file = path.join(dir, 'in.yaml');
+function findings(serverHosts: string, apiHost: string, paymentsHost: string, paymentsNamespace = 'shop') {
   const vs = (name: string, ns: string, host: string, prefix: string) => `---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -27,7 +20,7 @@ spec:
   - match: [{uri: {prefix: ${prefix}}}]
     route: [{destination: {host: ${name}.${ns}.svc.cluster.local}}]
 `;
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: istio-system}
 spec:
@@ -35,13 +28,7 @@ spec:
   servers:
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: ${serverHosts}
-${vs('api', 'shop', apiHost, '/api')}${vs('payments', paymentsNamespace, paymentsHost, '/api/payments')}`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [mergedRouteShadowed], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+${vs('api', 'shop', apiHost, '/api')}${vs('payments', paymentsNamespace, paymentsHost, '/api/payments')}`, [mergedRouteShadowed]);
 }
 
 test('GIVEN a server listing only shop.example.com WHEN VirtualServices bind *.example.com and shop.example.com THEN they share that virtual host and /api shadows /api/payments', async () => {

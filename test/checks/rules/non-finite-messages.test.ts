@@ -3,15 +3,11 @@
  * still runs (no crash) and no message shows NaN or Infinity (schema/crd-validation names the
  * field with the YAML spelling; other rules skip the value or say it is not a number).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RULE_CRASHED, runRules } from '../../../src/checks/engine.js';
+import { RULE_CRASHED } from '../../../src/checks/engine.js';
 import { ALL_RULES } from '../../../src/checks/rules/index.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
+import { findingsOf } from './_harness.js';
 
 const MANIFESTS = `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -67,12 +63,7 @@ spec:
 `;
 
 test('GIVEN .inf, -.inf and .nan in numeric fields WHEN every rule runs THEN none crashes and no message shows NaN or Infinity', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-nonfinite-'));
-  const file = path.join(dir, 'm.yaml');
-  fs.writeFileSync(file, MANIFESTS);
-  const { files } = await loadInputs([file]);
-  fs.rmSync(dir, { recursive: true, force: true });
-  const findings = runRules(MeshGraph.from(files), ALL_RULES, {});
+  const findings = await findingsOf(MANIFESTS, ALL_RULES, {}, 'm.yaml');
   assert.equal(findings.filter((f) => f.ruleId === RULE_CRASHED).map((f) => f.message), []);
   assert.ok(findings.some((f) => f.ruleId === 'routing/weights-total-100'), 'the weights rule still reports the route');
   assert.equal(findings.filter((f) => /NaN|Infinity/.test(f.message)).map((f) => `${f.ruleId}: ${f.message}`), []);

@@ -4,20 +4,13 @@
  * (pilot/pkg/model/sidecar.go DefaultSidecarScopeForGateway: servicesExportedToNamespace(configNamespace)).
  * A backend Service (or ServiceEntry Hostname) exported elsewhere gets 503 at that gateway.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/routing/not-exported-to-gateway.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(serviceExport: string, entryExport: string, backend: string, kind = 'HTTPRoute') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-gwapi-export-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(serviceExport: string, entryExport: string, backend: string, kind = 'HTTPRoute') {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: invoices, namespace: billing, annotations: {networking.istio.io/exportTo: "${serviceExport}"}}
 spec:
@@ -47,13 +40,7 @@ spec:
   parentRefs: [{name: public, namespace: edge}]
   rules:
   - backendRefs: [${backend}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const SERVICE = '{name: invoices, port: 80}';

@@ -3,20 +3,13 @@
  * proxies of its gateway roots, so a destination whose Service is not exported to their namespace has no
  * cluster there (503), though the delegate itself has no hosts or gateways.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/routing/not-exported-to-gateway.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(serviceExportTo: string, rootGateways: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-netg-delegate-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(serviceExportTo: string, rootGateways: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop, annotations: {networking.istio.io/exportTo: "${serviceExportTo}"}}
 spec:
@@ -48,13 +41,7 @@ metadata: {name: orders-routes, namespace: shop}
 spec:
   http:
   - route: [{destination: {host: orders, port: {number: 8080}}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN a delegate of a gateway root routing to a Service exported only to "." WHEN checked THEN the delegate route is reported for the gateway proxies', async () => {

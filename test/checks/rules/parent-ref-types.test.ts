@@ -4,19 +4,14 @@
  * judge what a parentRef attaches to skip the entry. They all read parentRefs through parentRefsOf
  * (mesh/gateway-api.ts); a null field is pruned by the API server, so its default applies.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
 import type { Rule } from '../../../src/checks/rule.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import { parentRefsOf } from '../../../src/mesh/gateway-api.js';
 import type { MeshObject } from '../../../src/mesh/object.js';
 import routeReferenceNotFound from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
 import notExportedToGateway from '../../../src/checks/rules/routing/not-exported-to-gateway.js';
+import { findingsOf } from './_harness.js';
 
 const route = (parentRefs: unknown[]): MeshObject => ({ kind: 'HTTPRoute', namespace: 'shop', name: 'r', spec: { parentRefs } }) as unknown as MeshObject;
 
@@ -32,9 +27,7 @@ test('GIVEN a parentRef with null kind, group and namespace WHEN read THEN the A
 });
 
 async function findings(rule: Rule, parentRef: string): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-parent-ref-types-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+  return (await findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: invoices, namespace: other, annotations: {networking.istio.io/exportTo: "."}}
 spec:
@@ -55,13 +48,7 @@ spec:
   parentRefs: [${parentRef}]
   rules:
   - backendRefs: [{name: invoices, namespace: other, port: 80}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {}).filter((f) => f.ruleId === rule.id).map((f) => f.message);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule])).filter((f) => f.ruleId === rule.id).map((f) => f.message);
 }
 
 test('GIVEN a parentRef with kind 5 naming a missing Gateway WHEN route-reference-not-found runs THEN it does not judge the entry', async () => {

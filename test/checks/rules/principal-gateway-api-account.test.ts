@@ -4,20 +4,13 @@
  * GetDefaultName: `<name>-<gatewayClassName>`, or `<name>` for classes with DisableNameSuffix such as
  * istio-waypoint): those pods are not in the input, so a principal naming that account is not a typo.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/security/principal-not-found.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(principal: string, gateway: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-gw-account-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(principal: string, gateway: string) {
+  return findingsOf(`apiVersion: v1
 kind: Namespace
 metadata: {name: edge, labels: {istio-injection: enabled}}
 ---
@@ -38,13 +31,7 @@ metadata: {name: callers, namespace: payments}
 spec:
   action: ALLOW
   rules: [{from: [{source: {principals: ["${principal}"]}}]}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const gw = (cls: string, annotations = '') => `apiVersion: gateway.networking.k8s.io/v1

@@ -3,20 +3,13 @@
  * condition naming an account nobody runs as exclude nobody (Istio generator.go builds them with the same
  * principal matcher, negated).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/security/principal-not-found.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(ruleYaml: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-principal-excl-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(ruleYaml: string) {
+  return findingsOf(`apiVersion: v1
 kind: Namespace
 metadata: {name: shop, labels: {istio-injection: enabled}}
 ---
@@ -36,13 +29,7 @@ spec:
   action: ALLOW
   rules:
   - ${ruleYaml}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN notPrincipals naming an account nobody runs as WHEN checked THEN reported: the exclusion never applies', async () => {

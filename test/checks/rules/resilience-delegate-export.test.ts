@@ -3,22 +3,15 @@
  * (timeout, retries, fault; Istio `mergeHTTPRoute`), but only from roots istiod actually merges it into:
  * `mergeVirtualServicesIfNeeded` skips a delegate whose exportTo leaves out the root's namespace.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import retriesWithoutPerTryTimeout from '../../../src/checks/rules/resilience/retries-without-per-try-timeout.js';
 import faultDisablesTimeoutRetries from '../../../src/checks/rules/resilience/fault-disables-timeout-retries.js';
+import { findingsOf } from './_harness.js';
 
 /** A root in `shop` (timeout 300ms, fault abort) delegating to `catalog/catalog-routes` (retries, no perTryTimeout) exported to `exportTo`. */
-async function findings(exportTo: string | null, delegateNamespace = 'catalog') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-delegate-export-'));
-  const file = path.join(dir, 'vs.yaml');
-  fs.writeFileSync(file, [
+function findings(exportTo: string | null, delegateNamespace = 'catalog') {
+  return findingsOf([
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: edge, namespace: shop}',
     'spec:', '  hosts: [catalog.catalog.svc.cluster.local]', '  http:',
     `  - delegate: {name: catalog-routes, namespace: ${delegateNamespace}}`, '    timeout: 300ms',
@@ -26,13 +19,7 @@ async function findings(exportTo: string | null, delegateNamespace = 'catalog') 
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: catalog-routes, namespace: catalog}',
     'spec:', ...(exportTo === null ? [] : [`  exportTo: ${exportTo}`]), '  http:', '  - retries: {attempts: 2, retryOn: gateway-error}',
     '    route:', '    - destination: {host: catalog.catalog.svc.cluster.local}', '',
-  ].join('\n'));
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [retriesWithoutPerTryTimeout, faultDisablesTimeoutRetries], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  ].join('\n'), [retriesWithoutPerTryTimeout, faultDisablesTimeoutRetries], {}, 'vs.yaml');
 }
 
 for (const exportTo of ['[shop]', '["*"]', null]) {

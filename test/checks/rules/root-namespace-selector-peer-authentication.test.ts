@@ -5,22 +5,16 @@
  * The mesh model (policy.ts peerAuthenticationsFor) leaves it out, and security/mesh-strict-mtls says it is ignored
  * instead of calling it a weakening.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import meshStrict from '../../../src/checks/rules/security/mesh-strict-mtls.js';
 import tlsDisable from '../../../src/checks/rules/security/tls-disable-toward-strict.js';
+import { graphOfYaml } from './_harness.js';
 
 /** A collector workload in `ns`, the mesh-wide policy `meshMode`, and a STRICT selector policy in `policyNs`. */
-async function graphOf(ns: string, policyNs: string, meshMode = 'PERMISSIVE') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-root-selector-pa-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function graphOf(ns: string, policyNs: string, meshMode = 'PERMISSIVE') {
+  return graphOfYaml(`apiVersion: v1
 kind: Service
 metadata: {name: collector, namespace: ${ns}}
 spec:
@@ -55,12 +49,6 @@ spec:
   host: collector.${ns}.svc.cluster.local
   trafficPolicy: {tls: {mode: DISABLE}}
 `);
-  try {
-    const { files } = await loadInputs([file]);
-    return MeshGraph.from(files);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 for (const ns of ['istio-system', 'telemetry']) {

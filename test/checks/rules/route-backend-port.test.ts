@@ -3,15 +3,10 @@
  * istiod converts it as written (pilot/pkg/config/kube/gateway/conversion.go buildDestination) but builds
  * clusters only for declared ports, so the route sends to outbound|<port>||<host>, which does not exist.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
+import { findingsOf } from './_harness.js';
 
 const BASE = `apiVersion: v1
 kind: Service
@@ -41,15 +36,7 @@ spec:
 `;
 
 async function messages(route: string): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-backend-port-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, BASE + route);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {}).map((f) => f.message);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return (await findingsOf(BASE + route, [rule])).map((f) => f.message);
 }
 
 const route = (kind: string, listener: string, backend: string) => `apiVersion: gateway.networking.k8s.io/${kind === 'TCPRoute' ? 'v1alpha2' : 'v1'}

@@ -4,20 +4,13 @@
  * before any lookup: a Service backend without port or named by its host, a Hostname backend with namespace
  * or without port, and networking.istio.io kinds other than Hostname.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(ruleYaml: string, kind = 'HTTPRoute') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-route-backend-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(ruleYaml: string, kind = 'HTTPRoute') {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -53,13 +46,7 @@ spec:
   parentRefs: [{name: edge}]
   rules:
   - ${ruleYaml}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const BAD: [string, string, string][] = [

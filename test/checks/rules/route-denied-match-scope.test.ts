@@ -5,24 +5,17 @@
  * the host on, `sourceLabels` and `sourceNamespace` must fit the gateway's workload. The "admits it only on
  * ports" text names the ports of the rules that admit the client, not of every rule.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import routeDeniedByAuthorization from '../../../src/checks/rules/security/route-denied-by-authorization.js';
+import { findingsOf } from './_harness.js';
 
 /**
  * An ingress gateway (port 80, shop.example.com) and a mesh bound to VirtualService shop/web whose first
  * rule (`match`) sends to web port 9090, which admits only web's own account; port 8080 admits istio-system.
  */
-async function findings(match: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-route-denied-match-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: apps/v1
+function findings(match: string) {
+  return findingsOf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: istio-ingressgateway, namespace: istio-system}
 spec:
@@ -83,13 +76,7 @@ spec:
     to: [{operation: {ports: ["8080"]}}]
   - from: [{source: {principals: [cluster.local/ns/shop/sa/web]}}]
     to: [{operation: {ports: ["9090"]}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [routeDeniedByAuthorization], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [routeDeniedByAuthorization]);
 }
 
 const notOnTheGateway: [string, string][] = [

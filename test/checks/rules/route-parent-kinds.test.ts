@@ -5,21 +5,14 @@
  * allowedRoutes.kinds; and only Gateway, Service, ServiceEntry and ListenerSet are parents
  * (conversion.go allowedParentReferences), anything else is an "unsupported parent".
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import { kindsOf } from '../../../src/mesh/gateway-api-attachment.js';
 import rule from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(listener: string, kind: string, parentRef = '{name: edge}') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-route-parent-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(listener: string, kind: string, parentRef = '{name: edge}') {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -56,13 +49,7 @@ spec:
   parentRefs: [${parentRef}]
   rules:
   - backendRefs: [{name: orders, port: 80}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const HTTP = '{name: web, port: 80, protocol: HTTP}';

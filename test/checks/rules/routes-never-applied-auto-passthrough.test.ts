@@ -5,20 +5,13 @@
  * (createGatewayTCPFilterChainOpts builds a passthrough server from TLS routes alone), and a server that
  * terminates TLS (protocol TLS, mode SIMPLE) applies tcp routes.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(servers: string, section: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-auto-passthrough-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(servers: string, section: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: storefront, namespace: shop}
 spec:
@@ -42,13 +35,7 @@ spec:
   ${section}:
   - match: [{port: 443${section === 'tls' ? ', sniHosts: [shop.example.com]' : ''}}]
     route: [{destination: {host: storefront, port: {number: 443}}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const server = (port: number, mode: string) => `  - port: {number: ${port}, name: tls-${port}, protocol: TLS}\n    hosts: [shop.example.com]\n    tls: {mode: ${mode}}`;

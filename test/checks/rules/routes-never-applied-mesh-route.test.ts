@@ -2,20 +2,13 @@
  * routing/routes-never-applied for a mesh HTTPRoute / GRPCRoute (parentRef a Service): it applies on the
  * parent's port (parentRef.port, else every port), which must carry HTTP.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(ports: string, parentPort: string, kind = 'HTTPRoute') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-rna-mesh-route-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(ports: string, parentPort: string, kind = 'HTTPRoute') {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: ledger, namespace: shop}
 spec:
@@ -29,13 +22,7 @@ spec:
   parentRefs: [{group: "", kind: Service, name: ledger${parentPort ? `, port: ${parentPort}` : ''}}]
   rules:
   - backendRefs: [{name: ledger, port: 80}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN a mesh HTTPRoute on a Service whose only port is tcp- WHEN checked THEN never applied', async () => {

@@ -3,26 +3,13 @@
  * those ports (gateway server ports, or Service ports on sidecars); when none of them carries the rule's
  * kind of traffic it is never applied, even though its section as a whole is.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import routesNeverApplied from '../../../src/checks/rules/routing/routes-never-applied.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(yaml: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-never-applied-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, yaml);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [routesNeverApplied], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function findings(yaml: string) {
+  return findingsOf(yaml, [routesNeverApplied]);
 }
 
 const GATEWAY = `apiVersion: networking.istio.io/v1

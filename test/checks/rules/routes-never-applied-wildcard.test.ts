@@ -5,20 +5,13 @@
  * default route is moot (routing/default-route-required stays quiet). A wildcard outside the cluster domain
  * may stand for hosts the input does not list, so it is left alone.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import routesNeverApplied from '../../../src/checks/rules/routing/routes-never-applied.js';
 import defaultRouteRequired from '../../../src/checks/rules/routing/default-route-required.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(host: string, ports: string[]) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-rna-wildcard-'));
-  const file = path.join(dir, 'in.yaml');
+function findings(host: string, ports: string[]) {
   const services = ports.map((p, i) => `apiVersion: v1
 kind: Service
 metadata: {name: svc-${i}, namespace: ledger}
@@ -27,7 +20,7 @@ spec:
   ports: [${p}]
 ---
 `).join('');
-  fs.writeFileSync(file, `${services}apiVersion: networking.istio.io/v1
+  return findingsOf(`${services}apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: external, namespace: ledger}
 spec:
@@ -44,13 +37,7 @@ spec:
   http:
   - match: [{uri: {prefix: /v1}}]
     route: [{destination: {host: svc-0.ledger.svc.cluster.local}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [routesNeverApplied, defaultRouteRequired], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [routesNeverApplied, defaultRouteRequired]);
 }
 
 const ids = (fs: readonly { ruleId: string }[]) => fs.map((f) => f.ruleId).sort();

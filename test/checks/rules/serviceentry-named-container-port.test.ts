@@ -5,18 +5,14 @@
  * its named TCP container ports, kube/controller/pod.go getPortMap). The checks reading endpoint
  * ports follow the same rule as the sidecar inbound view (src/mesh/view/inbound.ts).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import { buildInbound, proxyOf } from '../../../src/mesh/view/index.js';
 import protocols from '../../../src/checks/rules/service/conflicting-target-port-protocols.js';
 import disableTowardStrict from '../../../src/checks/rules/security/tls-disable-toward-strict.js';
 import type { Rule } from '../../../src/checks/rule.js';
+import { graphOfYaml } from './_harness.js';
 
 /** Pod payments (container ports `ports`), ServiceEntry payments.internal (port `entryPort`, HTTP) selecting it, and `extra`. */
 function yaml(ports: string, entryPort: string, extra: string): string {
@@ -42,16 +38,8 @@ ${extra}`;
 }
 
 async function run(text: string, rules: Rule[]) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-se-named-port-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, text);
-  try {
-    const { files } = await loadInputs([file]);
-    const graph = MeshGraph.from(files);
-    return { graph, findings: runRules(graph, rules, {}) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const graph = await graphOfYaml(text);
+  return { graph, findings: runRules(graph, rules, {}) };
 }
 
 const TCP_SERVICE = `---

@@ -2,20 +2,13 @@
  * routing/shadowed-rule reads a rule that delegates as istiod's merged route table holds it: the delegate's
  * rules merged under its match (mesh/delegation.ts mergedDelegateRules), nothing when the delegation is dropped.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import shadowedRule from '../../../src/checks/rules/routing/shadowed-rule.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(delegateHttp: string, delegateExtra = '') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-shadowed-delegate-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+function findings(delegateHttp: string, delegateExtra = '') {
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: root, namespace: shop}
 spec:
@@ -32,13 +25,7 @@ kind: VirtualService
 metadata: {name: leaf, namespace: shop}
 spec:
 ${delegateExtra}  http: ${delegateHttp}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [shadowedRule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [shadowedRule]);
 }
 
 test('GIVEN the /api delegate routes only /api/orders WHEN checked THEN the later /api/payments is reachable', async () => {

@@ -3,20 +3,13 @@
  * port carrying HTTP for the hosts on every proxy the VirtualService is bound to (for a Gateway, the
  * server ports serving its hosts, after TLS termination; Istio compares match.port with the server port).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import shadowedRule from '../../../src/checks/rules/routing/shadowed-rule.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(servers: string, gateways: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-shadowed-gw-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(servers: string, gateways: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: cart, namespace: shop}
 spec:
@@ -42,13 +35,7 @@ spec:
     route: [{destination: {host: cart, port: {number: 8080}}}]
   - match: [{uri: {prefix: /methods}}]
     route: [{destination: {host: cart, port: {number: 8080}}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [shadowedRule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [shadowedRule]);
 }
 
 const HTTP80 = '  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [cart.example.com]';

@@ -3,31 +3,18 @@
  * (pkg/config/validation/validation.go): an egress port 0 needs a unix:// bind (validateSidecarEgressPortBindAndCaptureMode),
  * an ingress port needs a number in 1..65535 (validateSidecarIngressPortAndBind, agent.ValidatePort).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/validation/sidecar-structure.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(spec: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-sidecar-port-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+function findings(spec: string) {
+  return findingsOf(`apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: sc, namespace: shop}
 spec:
 ${spec}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 const CASES: [string, string, string | null][] = [

@@ -4,20 +4,13 @@
  * roots' consumers (a gateway root: its proxies' namespace; a mesh root: the root's namespace), not from
  * the delegate's namespace.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(rootNamespace: string, rootGateways: string, drExportTo: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-delegate-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(rootNamespace: string, rootGateways: string, drExportTo: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -58,13 +51,7 @@ spec:
   http:
   - match: [{uri: {prefix: /orders}}]
     route: [{destination: {host: orders.shop.svc.cluster.local, subset: v2}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [subsetExists], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [subsetExists]);
 }
 
 test('GIVEN a gateway root in istio-ingress and the subset rule exported only to "." in shop WHEN checked THEN the delegate is reported from istio-ingress', async () => {

@@ -2,20 +2,13 @@
  * references/subset-exists for gateway routes when a DestinationRule in the gateway proxies' namespace has a
  * workloadSelector: istiod (SidecarScope.DestinationRule) uses it for the gateway pods it selects.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(selector: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-gw-selector-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(selector: string) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -56,13 +49,7 @@ spec:
   gateways: [edge]
   http:
   - route: [{destination: {host: orders.shop.svc.cluster.local, subset: v2}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [subsetExists], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [subsetExists]);
 }
 
 test('GIVEN the subset rule selects the gateway pods (istio: ingressgateway) WHEN checked THEN nothing', async () => {

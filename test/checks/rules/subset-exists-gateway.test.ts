@@ -4,20 +4,13 @@
  * the namespace its pods run in, not the VirtualService's; rules whose matches name only `mesh` are the
  * sidecars' alone.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(opts: { exportTo: string; gatewayPods?: boolean; matchGateways?: string }) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-gw-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(opts: { exportTo: string; gatewayPods?: boolean; matchGateways?: string }) {
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -59,13 +52,7 @@ spec:
   http:
   - ${opts.matchGateways ? `match: [{gateways: ${opts.matchGateways}}]\n    ` : ''}route:
     - destination: {host: orders, subset: v2, port: {number: 8080}}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [subsetExists], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [subsetExists]);
 }
 
 test('GIVEN a subset rule exported only to "." and gateway pods in istio-ingress WHEN checked THEN the gateway proxies do not see the subset, and the message says why', async () => {

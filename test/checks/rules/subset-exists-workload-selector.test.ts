@@ -3,20 +3,13 @@
  * istiod uses such a rule for the proxies it selects (SidecarScope.DestinationRule), so the subset is judged
  * per client workload of the VirtualService's namespace.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import { findingsOf } from './_harness.js';
 
 /** Clients web (tier front) and reports (tier back) in `web`; a rule in web selecting `selector` with `subsets`; optionally the host namespace's rule with v1. */
-async function findings(selector: string, subsets: string, hostRule: boolean, uninjectedBatch = false) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-selector-'));
-  const file = path.join(dir, 'in.yaml');
+function findings(selector: string, subsets: string, hostRule: boolean, uninjectedBatch = false) {
   const deploy = (name: string, tier: string, inject = true) => `---
 apiVersion: apps/v1
 kind: Deployment
@@ -27,7 +20,7 @@ spec:
     metadata: {labels: {app: ${name}, tier: ${tier}${inject ? '' : ', sidecar.istio.io/inject: "false"'}}}
     spec: {containers: [{name: app, image: ${name}:1}]}
 `;
-  fs.writeFileSync(file, `apiVersion: v1
+  return findingsOf(`apiVersion: v1
 kind: Service
 metadata: {name: catalog, namespace: catalog}
 spec:
@@ -56,13 +49,7 @@ metadata: {name: catalog, namespace: catalog}
 spec:
   host: catalog
   subsets: [{name: v1, labels: {version: v1}}]
-` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}${uninjectedBatch ? deploy('batch', 'back', false) : ''}`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [subsetExists], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}${uninjectedBatch ? deploy('batch', 'back', false) : ''}`, [subsetExists]);
 }
 
 test('GIVEN the only rule with subset v1 selects every client workload (tier front) WHEN checked THEN nothing', async () => {

@@ -5,16 +5,11 @@
  * finding alone (it was reported twice, the second time with an exportTo explanation that did not
  * apply); and the finding points at the destination's `subset` line.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import hidden from '../../../src/checks/rules/references/subset-hidden-from-clients.js';
 import exists from '../../../src/checks/rules/references/subset-exists.js';
+import { findingsOf } from './_harness.js';
 
 /** cart in shop with a DestinationRule (subset v1, `ruleExport`), a client namespace, and a VirtualService routing to `subset`. */
 function mesh(subset: string, ruleExport: string): string {
@@ -101,16 +96,8 @@ spec:
 `;
 }
 
-async function findings(yaml: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-subset-hidden-'));
-  try {
-    const file = path.join(dir, 'in.yaml');
-    fs.writeFileSync(file, yaml);
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [hidden, exists], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function findings(yaml: string) {
+  return findingsOf(yaml, [hidden, exists]);
 }
 
 /** The 1-based line of the destination's `subset:` in `yaml`. */

@@ -4,20 +4,13 @@
  * so the handshake fails as plaintext does. PERMISSIVE servers and servers without a sidecar are left alone;
  * MUTUAL (which may carry mesh certificates) and ISTIO_MUTUAL are not reported.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import rule from '../../../src/checks/rules/security/tls-disable-toward-strict.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(tls: string, serverMode = 'STRICT', podLabels = '{app: ledger}') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-tls-simple-'));
-  const file = path.join(dir, 'in.yaml');
-  fs.writeFileSync(file, `apiVersion: v1
+function findings(tls: string, serverMode = 'STRICT', podLabels = '{app: ledger}') {
+  return findingsOf(`apiVersion: v1
 kind: Namespace
 metadata: {name: ledger, labels: {istio-injection: enabled}}
 ---
@@ -48,13 +41,7 @@ metadata: {name: ledger-tls, namespace: shop}
 spec:
   host: ledger.ledger.svc.cluster.local
   trafficPolicy: {tls: ${tls}}
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [rule], {});
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [rule]);
 }
 
 test('GIVEN tls.mode SIMPLE toward a STRICT sidecar WHEN checked THEN one error saying TLS without a client certificate', async () => {

@@ -3,20 +3,13 @@
  * whose tls match names an SNI host that is not a subset of one of its hosts as written
  * (host.Name.SubsetOf; short hosts are not expanded; IP addresses only warn).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import virtualServiceStructure from '../../../src/checks/rules/validation/virtualservice-structure.js';
+import { findingsOf } from './_harness.js';
 
 async function sniFindings(hosts: string, sniHosts: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-sni-'));
-  const file = path.join(dir, 'vs.yaml');
-  fs.writeFileSync(file, `apiVersion: networking.istio.io/v1
+  return (await findingsOf(`apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: psp, namespace: shop}
 spec:
@@ -24,13 +17,7 @@ spec:
   tls:
   - match: [{port: 443, sniHosts: ${sniHosts}}]
     route: [{destination: {host: psp.shop.svc.cluster.local, port: {number: 443}}}]
-`);
-  try {
-    const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [virtualServiceStructure], {}).filter((f) => f.message.includes('SNI host'));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+`, [virtualServiceStructure], {}, 'vs.yaml')).filter((f) => f.message.includes('SNI host'));
 }
 
 test('GIVEN a short host psp and the SNI psp.shop.svc.cluster.local WHEN validated THEN refused, at the SNI entry, saying hosts are compared as written', async () => {

@@ -1,25 +1,15 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runRules } from '../../../src/checks/engine.js';
-import { MeshGraph } from '../../../src/mesh/graph.js';
-import { loadInputs } from '../../../src/mesh/load.js';
 import weightsTotal100 from '../../../src/checks/rules/routing/weights-total-100.js';
+import { findingsOf } from './_harness.js';
 
-async function findings(weight: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-weights-'));
-  const file = path.join(dir, 'vs.yaml');
-  fs.writeFileSync(file, [
+function findings(weight: string) {
+  return findingsOf([
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: r, namespace: shop}',
     'spec:', '  hosts: [reviews]', '  http:', '  - route:',
     '    - destination: {host: reviews, subset: v1}', `      weight: ${weight}`,
     '    - destination: {host: reviews, subset: v2}', '      weight: 10', '',
-  ].join('\n'));
-  const { files } = await loadInputs([file]);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return runRules(MeshGraph.from(files), [weightsTotal100], {});
+  ].join('\n'), [weightsTotal100], {}, 'vs.yaml');
 }
 
 for (const [weight, shown] of [['.inf', '.inf'], ['-.inf', '-.inf'], ['.nan', '.nan'], ['1e400', '"1e400"'], ['"50"', '"50"']] as const) {
