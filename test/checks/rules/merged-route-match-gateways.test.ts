@@ -1,15 +1,15 @@
 /**
  * gateway/merged-route-shadowed reads `match.gateways` as istiod does (routing.ts gatewayRefOf, Istio
  * resolveGatewayName): `ns/name`, `./name`, a short name and the legacy `name.ns.svc.cluster.local` all name
- * the Gateway, and on that Gateway the entry's gateways condition holds, so a catch-all restricted to it
- * still swallows the rules merged after it.
+ * the Gateway, and on that Gateway the entry's gateways condition holds, so an /api prefix restricted to it
+ * still swallows the /api/payments merged after it. (A catch-all would not: istiod moves it after the others.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import mergedRouteShadowed from '../../../src/checks/rules/gateway/merged-route-shadowed.js';
 import { findingsOf } from './_harness.js';
 
-/** An earlier VirtualService (in `firstNamespace`) whose only rule is `prefix: /` restricted to `matchGateways`, then /api/payments. */
+/** An earlier VirtualService (in `firstNamespace`) whose only rule is `prefix: /api` restricted to `matchGateways`, then /api/payments. */
 function findings(firstNamespace: string, matchGateways: string) {
   return findingsOf(`apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -27,7 +27,7 @@ spec:
   hosts: [shop.example.com]
   gateways: [istio-system/edge]
   http:
-  - match: [{gateways: ${matchGateways}, uri: {prefix: /}}]
+  - match: [{gateways: ${matchGateways}, uri: {prefix: /api}}]
     route: [{destination: {host: web.shop.svc.cluster.local}}]
 ---
 apiVersion: networking.istio.io/v1
@@ -51,7 +51,7 @@ const names: [string, string, string][] = [
   ['shop', '[mesh, istio-system/edge]', 'mesh and ns/name'],
 ];
 for (const [ns, gateways, form] of names) {
-  test(`GIVEN an earlier catch-all whose match.gateways names the Gateway as ${form} (${gateways}) WHEN merged THEN the later /api/payments is reported`, async () => {
+  test(`GIVEN an earlier /api prefix whose match.gateways names the Gateway as ${form} (${gateways}) WHEN merged THEN the later /api/payments is reported`, async () => {
     const found = await findings(ns, gateways);
     assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
     assert.equal(found[0]!.resource?.name, 'payments');
@@ -66,7 +66,7 @@ const others: [string, string, string][] = [
   ['shop', '[edge.shop.svc.cluster.local]', 'the legacy FQDN of another namespace'],
 ];
 for (const [ns, gateways, form] of others) {
-  test(`GIVEN an earlier catch-all restricted to ${form} (${gateways}) WHEN merged on istio-system/edge THEN nothing`, async () => {
+  test(`GIVEN an earlier /api prefix restricted to ${form} (${gateways}) WHEN merged on istio-system/edge THEN nothing`, async () => {
     assert.equal((await findings(ns, gateways)).map((f) => f.message), []);
   });
 }

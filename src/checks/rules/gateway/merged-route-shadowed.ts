@@ -34,8 +34,10 @@ const mergedRouteShadowed: Rule = {
     'those exported to it by name, then those exported everywhere; one not exported there is not merged), then by creation time, then name,',
     'then namespace (a rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them),',
     'and Envoy takes the first rule that matches. One team\'s `prefix: /api` then swallows another',
-    'team\'s `prefix: /api/payments`, and a rule without match (or with `prefix: /`) ends the table for everyone merged',
-    'after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
+    'team\'s `prefix: /api/payments`. A catch-all (a rule without match, or a match that is only `prefix: /` or',
+    '`regex: .*`, with no header or query condition) does not end the table: istiod moves the catch-all routes of a',
+    'gateway virtual host after all others, keeping their order (gateway.go → route.go SortVHostRoutes), so an older',
+    'catch-all swallows only the catch-alls merged after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
     'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties; when the',
     'VirtualServices do not all carry a creationTimestamp, the reverse order is checked too, since either may happen. `match.gateways`',
     'entries that exclude the Gateway are left out. Fix: keep one VirtualService per gateway host and delegate paths to',
@@ -100,7 +102,7 @@ const mergedRouteShadowed: Rule = {
           reported.add(id);
           const by = finding.by;
           const why = by.catchAll
-            ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request`
+            ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request (istiod moves the catch-all routes after the others but keeps their order)`
             : `matches of ${by.rules.map((r) => `${ruleLabel(r.rule)} of VirtualService ${nameOf(r.vs)}`).join(', ')} take all of its requests`;
           ctx.report(
             finding.vs,
@@ -122,33 +124,73 @@ interface Shadowed {
   readonly by: { readonly catchAll: true; readonly vs: MeshObject; readonly rule: HttpRule } | { readonly catchAll: false; readonly rules: readonly Seen[] };
 }
 
+/** The part of one merged rule that keeps its place in the gateway's route table, or the part istiod moves last. */
+interface Unit {
+  readonly vs: MeshObject;
+  readonly rule: HttpRule;
+  /** The rule's match entries in this part, without their gateways condition; empty for a rule without match. */
+  readonly matches: readonly Readonly<Record<string, unknown>>[];
+}
+
 /**
- * Walks the merged rules in order and returns the rules of later VirtualServices that an earlier
- * VirtualService's rules leave unreachable. Matches are looked up by exact key and, for a URI
- * prefix or exact value, through every prefix of it, so the walk is linear in the number of
- * match entries; only matches with other conditions are compared one by one.
+ * Walks the merged rules in the order the gateway's virtual host holds them and returns the rules of later
+ * VirtualServices that an earlier VirtualService's rules leave unreachable. istiod appends the routes of each
+ * VirtualService, one Envoy route per match entry, then moves the catch-all routes after all others, each group
+ * keeping its order (gateway.go buildGatewayHTTPRouteConfig → route.go SortVHostRoutes): so an older catch-all
+ * swallows only newer catch-alls. A rule is reported when every one of its match entries is taken earlier.
+ * Matches are looked up by exact key and, for a URI prefix or exact value, through every prefix of it, so the
+ * walk is linear in the number of match entries; only matches with other conditions are compared one by one.
  */
 function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string): Shadowed[] {
+  const kept: Unit[][] = [];
+  const last: Unit[][] = [];
+  for (const vs of members) {
+    const own: Unit[] = [];
+    const moved: Unit[] = [];
+    for (const rule of mergedHttpRulesOf(graph, vs)) {
+      // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
+      const matches = rule.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
+      if (rule.matches.length > 0 && matches.length === 0) continue;
+      const front = matches.filter((m) => !isEnvoyCatchAll(m));
+      if (front.length > 0) own.push({ vs, rule, matches: front });
+      if (matches.length === 0 || front.length < matches.length) moved.push({ vs, rule, matches: matches.filter(isEnvoyCatchAll) });
+    }
+    kept.push(own);
+    last.push(moved);
+  }
+  const walked = walk([...kept, ...last]);
   const out: Shadowed[] = [];
+  for (const [rule, parts] of walked) {
+    if (parts.some((p) => p.by === undefined)) continue;
+    const bys = parts.map((p) => p.by!);
+    const by = bys.length === 1 ? bys[0]! : { catchAll: false as const, rules: [...new Set(bys.flatMap((b) => (b.catchAll ? [{ vs: b.vs, rule: b.rule }] : b.rules)))] };
+    out.push({ vs: parts[0]!.vs, rule, by });
+  }
+  return out;
+}
+
+/** Walks groups of units (each group one VirtualService's) in order; per rule, what took each of its parts (undefined: reached). */
+function walk(groups: readonly (readonly Unit[])[]): Map<HttpRule, { vs: MeshObject; by: Shadowed['by'] | undefined }[]> {
+  const out = new Map<HttpRule, { vs: MeshObject; by: Shadowed['by'] | undefined }[]>();
+  const note = (u: Unit, by: Shadowed['by'] | undefined) => push(out, u.rule, { vs: u.vs, by });
   const byKey = new Map<string, Seen>();
   const byPrefix = new Map<string, Seen>();
   const general: { seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
   let catchAll: Seen | undefined;
-  for (const vs of members) {
+  for (const units of groups) {
     const added: { key: string; seen: Seen; m: Readonly<Record<string, unknown>> }[] = [];
-    for (const r of mergedHttpRulesOf(graph, vs)) {
-      // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
-      const matches = r.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
-      if (r.matches.length > 0 && matches.length === 0) continue;
+    for (const u of units) {
+      const { vs, rule: r, matches } = u;
       if (catchAll) {
-        if (catchAll.vs !== vs) out.push({ vs, rule: r, by: { catchAll: true, vs: catchAll.vs, rule: catchAll.rule } });
+        note(u, catchAll.vs !== vs ? { catchAll: true, vs: catchAll.vs, rule: catchAll.rule } : undefined);
         continue;
       }
       const covers = matches.map((m) => coverOf(m, vs, byKey, byPrefix, general));
       if (matches.length > 0 && covers.every((c) => c !== undefined)) {
-        out.push({ vs, rule: r, by: { catchAll: false, rules: [...new Set(covers as Seen[])] } });
+        note(u, { catchAll: false, rules: [...new Set(covers as Seen[])] });
         continue;
       }
+      note(u, undefined);
       const seen = { vs, rule: r };
       for (const m of matches) added.push({ key: matchKey(m), seen, m });
       if (matches.length === 0 || catchAllMatchOf({ ...r, matches }) !== undefined) catchAll = seen;
@@ -163,6 +205,20 @@ function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewa
     }
   }
   return out;
+}
+
+/** Fields istiod evaluates while building the gateway's routes, not in the Envoy route match (route.go sourceMatchHTTP, port check). */
+const BUILD_TIME = new Set(['name', 'statPrefix', 'gateways', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
+
+/**
+ * Whether the Envoy route of a match entry is a catch-all for route.go IsCatchAllRoute: path prefix "/" (also
+ * when `uri` is absent) or regex ".*", and no header or query parameter match (`method`, `scheme`, `authority`
+ * and `withoutHeaders` are header matches).
+ */
+function isEnvoyCatchAll(m: Readonly<Record<string, unknown>>): boolean {
+  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k))) return false;
+  const uri = m.uri as Record<string, unknown> | undefined;
+  return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
 }
 
 /**
