@@ -37,7 +37,8 @@ const mergedRouteShadowed: Rule = {
     'team\'s `prefix: /api/payments`. A catch-all (a rule without match, or a match that is only `prefix: /` or',
     '`regex: .*`, with no header or query condition) does not end the table: istiod moves the catch-all routes of a',
     'gateway virtual host after all others, keeping their order (gateway.go → route.go SortVHostRoutes), so an older',
-    'catch-all swallows only the catch-alls merged after it. Which VirtualService comes first depends on when each was created, which git does not record: the order',
+    'catch-all swallows only the catch-alls merged after it (inside one VirtualService, istiod builds no rule after its',
+    'first catch-all: that is `routing/shadowed-rule`\'s). Which VirtualService comes first depends on when each was created, which git does not record: the order',
     'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties; when the',
     'VirtualServices do not all carry a creationTimestamp, the reverse order is checked too, since either may happen. `match.gateways`',
     'entries that exclude the Gateway are left out. Fix: keep one VirtualService per gateway host and delegate paths to',
@@ -135,7 +136,8 @@ interface Unit {
 /**
  * Walks the merged rules in the order the gateway's virtual host holds them and returns the rules of later
  * VirtualServices that an earlier VirtualService's rules leave unreachable. istiod appends the routes of each
- * VirtualService, one Envoy route per match entry, then moves the catch-all routes after all others, each group
+ * VirtualService, one Envoy route per match entry up to its first catch-all (route.go
+ * BuildHTTPRoutesForVirtualService stops there), then moves the catch-all routes after all others, each group
  * keeping its order (gateway.go buildGatewayHTTPRouteConfig → route.go SortVHostRoutes): so an older catch-all
  * swallows only newer catch-alls. A rule is reported when every one of its match entries is taken earlier.
  * Matches are looked up by exact key and, for a URI prefix or exact value, through every prefix of it, so the
@@ -151,9 +153,14 @@ function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewa
       // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
       const matches = rule.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
       if (rule.matches.length > 0 && matches.length === 0) continue;
-      const front = matches.filter((m) => !isEnvoyCatchAll(m));
+      // istiod builds a VirtualService's routes up to its first catch-all and no further
+      // (route.go BuildHTTPRoutesForVirtualService); rules after it are routing/shadowed-rule's.
+      const at = matches.length === 0 ? 0 : matches.findIndex(isCatchAllRoute);
+      const front = at < 0 ? matches : matches.slice(0, at);
       if (front.length > 0) own.push({ vs, rule, matches: front });
-      if (matches.length === 0 || front.length < matches.length) moved.push({ vs, rule, matches: matches.filter(isEnvoyCatchAll) });
+      if (at < 0) continue;
+      moved.push({ vs, rule, matches: matches.length === 0 ? [] : [matches[at]!] });
+      break;
     }
     kept.push(own);
     last.push(moved);
@@ -205,20 +212,6 @@ function walk(groups: readonly (readonly Unit[])[]): Map<HttpRule, { vs: MeshObj
     }
   }
   return out;
-}
-
-/** Fields istiod evaluates while building the gateway's routes, not in the Envoy route match (route.go sourceMatchHTTP, port check). */
-const BUILD_TIME = new Set(['name', 'statPrefix', 'gateways', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
-
-/**
- * Whether the Envoy route of a match entry is a catch-all for route.go IsCatchAllRoute: path prefix "/" (also
- * when `uri` is absent) or regex ".*", and no header or query parameter match (`method`, `scheme`, `authority`
- * and `withoutHeaders` are header matches).
- */
-function isEnvoyCatchAll(m: Readonly<Record<string, unknown>>): boolean {
-  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k))) return false;
-  const uri = m.uri as Record<string, unknown> | undefined;
-  return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
 }
 
 /**
@@ -283,6 +276,21 @@ function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<Record<
 function hasCreationTimestamp(o: MeshObject): boolean {
   const meta = o.body.metadata;
   return typeof meta === 'object' && meta !== null && typeof (meta as Record<string, unknown>).creationTimestamp === 'string';
+}
+
+/** Match fields istiod applies while it builds a proxy's routes (route.go TranslateRoute, sourceMatchHTTP), not in the Envoy route match. */
+const BUILD_TIME = new Set(['name', 'statPrefix', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
+
+/**
+ * Whether the Envoy route of a match entry (gateways already removed) is a catch-all for route.go
+ * IsCatchAllRoute: path prefix "/" (also when `uri` is absent) or regex ".*", and no header or query
+ * parameter match (`method`, `scheme`, `authority` and `withoutHeaders` are header matches). The per-proxy
+ * view orders a gateway's routes by the same test (mesh/view/gateway-route-order.ts isCatchAllMatchView).
+ */
+function isCatchAllRoute(m: Readonly<Record<string, unknown>>): boolean {
+  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k))) return false;
+  const uri = m.uri as Record<string, unknown> | undefined;
+  return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
 }
 
 function capitalize(s: string): string {
