@@ -51,7 +51,7 @@ test('GIVEN two mesh VirtualServices for one host WHEN viewed THEN the earliest 
   assert.equal(r.http[0]!.destinations[0]!.subset, 'v1');
 });
 
-test('GIVEN gateway VirtualServices for one host WHEN viewed by the gateway THEN they merge by creation time then name', () => {
+test('GIVEN gateway VirtualServices for one host WHEN viewed by the gateway THEN they merge by creation time then name, and the catch-all route moves after the others (istiod SortVHostRoutes)', () => {
   const g = graphOf([
     svc('reviews', 'prod'), svc('ratings', 'prod'),
     deploy('ingress', 'istio-system', { istio: 'ingressgateway' }),
@@ -66,7 +66,7 @@ test('GIVEN gateway VirtualServices for one host WHEN viewed by the gateway THEN
   const r = v.gatewayServers[0]!.routes[0]!;
   assert.is(r.host, 'shop.example.com');
   assert.equal(r.virtualServices.map((o) => o.ref.name), ['z-catch-all', 'a-api', 'b-api']);
-  assert.equal(r.http.map((h) => h.origin.ref.name), ['z-catch-all', 'a-api', 'b-api'], 'the earlier catch-all shadows the later routes');
+  assert.equal(r.http.map((h) => h.origin.ref.name), ['a-api', 'b-api', 'z-catch-all'], 'the earlier catch-all moves after the later routes, which it does not shadow');
   assert.equal(r.http[1]!.destinations[0]!.cluster, 'outbound|9080||ratings.prod.svc.cluster.local');
 });
 

@@ -2,7 +2,8 @@
  * What a gateway (router) proxy serves: the Gateways whose selector selects it, each server with
  * the VirtualServices bound to it and exported to the proxy's namespace, merged per host in Istio's order
  * (`virtualServiceTier`, then creation time and name: a later VirtualService's routes come after an earlier
- * one's, so a later catch-all is dead), and the Gateway API routes whose parent is this gateway.
+ * one's, catch-all routes last, so only a later catch-all is dead: `gateway-route-order.ts`), and the Gateway
+ * API routes whose parent is this gateway.
  */
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
@@ -11,6 +12,7 @@ import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
 import { exportedTo, exportToOf, virtualServiceTier } from '../visibility.js';
+import { gatewayHostHttpRoutes } from './gateway-route-order.js';
 import { containerPortOf } from './inbound.js';
 import { originOf } from './origin.js';
 import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
@@ -76,7 +78,7 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, bound: readonly MeshObjec
   return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => ({
     host, port, protocol: effective,
     virtualServices: list.map((o) => originOf(o, ['spec'])), ignoredVirtualServices: [],
-    http: kinds.includes('http') ? list.flatMap((vs) => httpRoutesOf(portEnv, vs)) : [],
+    http: kinds.includes('http') ? gatewayHostHttpRoutes(list.map((vs) => httpRoutesOf(portEnv, vs))) : [],
     tcp: kinds.includes('tcp') ? list.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tcp')) : [],
     tls: kinds.includes('tls') ? list.flatMap((vs) => l4RoutesOf(portEnv, vs, 'tls')) : [],
   }));
