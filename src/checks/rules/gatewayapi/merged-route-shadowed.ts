@@ -120,14 +120,14 @@ const noMatches = (e: Entry): string => (e.route.kind === 'GRPCRoute' ? ' (no ma
 const where = (e: Entry): string => `${e.route.kind} ${e.route.namespace}/${e.route.name} spec.rules[${e.rule}]${e.match < 0 ? noMatches(e) : `.matches[${e.match}]`}`;
 
 /**
- * `gatewayapi/merged-route-shadowed`: HTTPRoutes (and, apart from them, GRPCRoutes) sharing a hostname
+ * `gatewayapi/merged-route-shadowed`: HTTPRoutes and GRPCRoutes sharing a hostname
  * on one Gateway listener are merged into one route table, and a match that an earlier one repeats is
  * never reached.
  */
 const mergedRouteShadowed: Rule = {
   id: 'gatewayapi/merged-route-shadowed',
   severity: 'warning',
-  summary: 'Two HTTPRoute (or two GRPCRoute) matches for the same hostname on one Gateway listener are identical: istiod merges the routes and only the first one (oldest route, then namespace/name) is ever reached.',
+  summary: 'Two HTTPRoute or GRPCRoute matches for the same hostname on one Gateway listener are identical: istiod merges the routes and only the first one (oldest route, then namespace/name) is ever reached.',
   docs: [
     'istiod merges every HTTPRoute attached to a Gateway for one hostname into one route table',
     '(pilot/pkg/config/kube/gateway route_collections.go): the routes are ordered by `metadata.creationTimestamp`, then',
@@ -140,7 +140,8 @@ const mergedRouteShadowed: Rule = {
     'the first is reached, and the second route\'s backends get none of those requests. A rule without `matches` is',
     'PathPrefix "/". Which route comes first depends on creation time, which git does not record: without',
     'creationTimestamp the order checked is namespace then name, and the message says the order may differ in the',
-    'cluster. GRPCRoutes are merged the same way among themselves (route_collections.go GRPCRouteMerged), a method',
+    'cluster. GRPCRoutes are merged into the same table as the HTTPRoutes of the hostname (Istio 1.30+: controller.go',
+    'HTTPAndGRPCMerged, "allowing HTTPRoute and GRPCRoute to coexist on the same hostname"), a method',
     'match becoming the path /<service>/<method> (createGRPCURIMatch: an exact service and method an Exact path, a',
     'service alone a prefix, a method alone or a RegularExpression a regex) and a rule without matches taking every call',
     'after all others. Fix: make the matches differ (a longer path, a header, another method) or move both rules into',
@@ -163,8 +164,8 @@ const mergedRouteShadowed: Rule = {
           if (p.sectionName !== undefined && p.sectionName !== l.name) continue;
           if (p.port !== undefined && p.port !== l.port) continue;
           if (listenerRejection(gateway, route.kind, route.namespace, l.name, nsLabels, undefined, hostnames) !== undefined) continue;
-          // HTTPRoutes and GRPCRoutes are merged in separate collections: one table per kind.
-          for (const h of virtualHosts(l, hostnames)) keys.add(`${p.namespace}/${p.name}\u0000${String(l.port)}\u0000${h}\u0000${route.kind}`);
+          // HTTPRoutes and GRPCRoutes of one gateway hostname are merged into one table (controller.go HTTPAndGRPCMerged).
+          for (const h of virtualHosts(l, hostnames)) keys.add(`${p.namespace}/${p.name}\u0000${String(l.port)}\u0000${h}`);
         }
       }
       for (const key of keys) {
@@ -175,7 +176,8 @@ const mergedRouteShadowed: Rule = {
     }
     const reported = new Set<string>();
     for (const [key, routes] of groups) {
-      const [gateway, port, host, kind] = key.split('\u0000') as [string, string, string, string];
+      const [gateway, port, host] = key.split('\u0000') as [string, string, string];
+      const kinds = [...new Set(routes.map((r) => `${r.kind}s`))].sort().join(' and ');
       const ordered = [...routes].sort(routeOrder);
       const timed = ordered.every((r) => created(r) !== '');
       const table = ordered.flatMap(entriesOf).sort(precedence);
@@ -193,8 +195,8 @@ const mergedRouteShadowed: Rule = {
           ? `its own ${earlier.rule === e.rule ? `matches[${earlier.match}]` : `spec.rules[${earlier.rule}]`} has it first`
           : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
         ctx.report(e.route, `${where(e)}${e.match < 0 ? '' : ` (${e.label})`} is never reached for ${host} on Gateway ${gateway} port ${port}: ${order}; ` +
-          `istiod merges the ${kind}s of one gateway hostname into one route table and the first identical match takes every request. ` +
-          `Make the matches differ (${kind === 'GRPCRoute' ? 'another service or method, a header' : 'a longer path, a header or method'}), or keep one of them`, { path: pathOf(e) });
+          `istiod merges the ${kinds} of one gateway hostname into one route table and the first identical match takes every request. ` +
+          `Make the matches differ (${e.route.kind === 'GRPCRoute' ? 'another service or method, a header' : 'a longer path, a header or method'}), or keep one of them`, { path: pathOf(e) });
       }
     }
   },
