@@ -66,7 +66,8 @@ function grpcPathOf(method: unknown): { readonly type: string; readonly value: s
 }
 
 function grpcEntryOf(route: MeshObject, rule: number, match: number, m: Readonly<Record<string, unknown>> | undefined): Entry {
-  if (!m) return { route, rule, match, rank: -2, length: 0, method: false, headers: 0, queryParams: 0, key: JSON.stringify(['all']), label: 'every call' };
+  // No match: every call, the Envoy route a PathPrefix "/" without headers, so it shares that key with an HTTPRoute catch-all.
+  if (!m) return { route, rule, match, rank: -2, length: 0, method: false, headers: 0, queryParams: 0, key: JSON.stringify(['PathPrefix', '/', '', [], []]), label: 'every call' };
   const path = grpcPathOf(m.method);
   const headers = pairs(m.headers, true);
   const method = isRecord(m.method) ? [m.method.service, m.method.method].filter((x) => typeof x === 'string').join('/') : '';
@@ -193,7 +194,9 @@ const mergedRouteShadowed: Rule = {
         reported.add(id);
         const order = earlier.route === e.route
           ? `its own ${earlier.rule === e.rule ? `matches[${earlier.match}]` : `spec.rules[${earlier.rule}]`} has it first`
-          : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
+          : earlier.rank > e.rank
+            ? `${where(earlier)} takes the same requests and sorts first (sortHTTPRoutes puts a rule without matches after every other)`
+            : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
         ctx.report(e.route, `${where(e)}${e.match < 0 ? '' : ` (${e.label})`} is never reached for ${host} on Gateway ${gateway} port ${port}: ${order}; ` +
           `istiod merges the ${kinds} of one gateway hostname into one route table and the first identical match takes every request. ` +
           `Make the matches differ (${e.route.kind === 'GRPCRoute' ? 'another service or method, a header' : 'a longer path, a header or method'}), or keep one of them`, { path: pathOf(e) });
