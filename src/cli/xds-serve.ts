@@ -38,6 +38,7 @@ import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
 import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
+import { quote } from '../quote.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -189,7 +190,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (!p) {
       const key = nodeCacheKey(node, known);
       if (!NODE_KEY.test(key)) {
-        const message = `node.id "${id.slice(0, 200)}" names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
+        const message = `node.id ${quote(id.slice(0, 200))} names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
         opts.log(`xds serve: ${message}`);
         throw new Error(message);
       }
@@ -197,7 +198,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
         // Logged once per node id; the memory of which ids were told is bounded.
         if (unserved.size >= 1024) unserved.clear();
         unserved.add(key);
-        opts.log(`xds serve: node ${id === key ? `"${id}"` : `"${id}" (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
+        opts.log(`xds serve: node ${id === key ? quote(id) : `${quote(id)} (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
       }
       return key;
     }
