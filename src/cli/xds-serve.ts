@@ -23,7 +23,7 @@ import { sameObjects } from '../mesh/graph-carry.js';
 import { loadInputs } from '../mesh/load.js';
 import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
-import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
+import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
@@ -404,7 +404,14 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   };
 
   if (opts.kubeconfig !== undefined || opts.inCluster) {
-    kube = new KubernetesEndpointSource({ kubeConfig: loadKubeConfig(opts.kubeconfig && resolve(opts.cwd, opts.kubeconfig)), onChange: scheduleReload, log: opts.log });
+    let kubeConfig: ReturnType<typeof loadKubeConfig>;
+    try {
+      kubeConfig = loadKubeConfig(opts.kubeconfig && resolve(opts.cwd, opts.kubeconfig));
+    } catch (e) {
+      if (e instanceof KubeConfigError) throw new ServeStartError(`xds serve: ${e.message}`);
+      throw e;
+    }
+    kube = new KubernetesEndpointSource({ kubeConfig, onChange: scheduleReload, log: opts.log });
     try {
       await kube.start();
     } catch (e) {
