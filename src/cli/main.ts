@@ -29,7 +29,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
       return EXIT_OK;
     }
     const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!entry) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(COMMANDS).join(', ')}`);
+    if (!entry) {
+      const commands = Object.keys(COMMANDS);
+      // `meshproof --format json check`: an option before any command.
+      if (command.startsWith('-')) throw new UsageError(`${command} is an option, not a command: options go after the command (meshproof <command> ${command}); commands are ${commands.join(', ')}`);
+      throw new UsageError(`unknown command "${command}"; commands are ${commands.join(', ')}`);
+    }
     // Flags after `--` are operands (a file named --help), not requests for help.
     const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
     if (flags.includes('--help') || flags.includes('-h')) {

@@ -18,7 +18,7 @@ import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { formatMarkdown } from '../verify/report/markdown.js';
 import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
-import { verifyProject, VerifyInputError, type TrafficRunner } from '../verify/run.js';
+import { verifyProject, VerifyInputError, VerifyInterrupted, type TrafficRunner } from '../verify/run.js';
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 
@@ -112,7 +112,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       },
     });
   } catch (e) {
-    if (e instanceof VerifyInputError) {
+    if (e instanceof VerifyInputError || e instanceof VerifyInterrupted) {
       io.stderr.write(`meshproof verify: ${e.message}\n`);
       return EXIT_USAGE;
     }

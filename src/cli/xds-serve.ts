@@ -23,7 +23,7 @@ import { sameObjects } from '../mesh/graph-carry.js';
 import { loadInputs } from '../mesh/load.js';
 import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
-import { KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
+import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
@@ -38,6 +38,7 @@ import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
 import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
+import { quote } from '../quote.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -189,7 +190,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (!p) {
       const key = nodeCacheKey(node, known);
       if (!NODE_KEY.test(key)) {
-        const message = `node.id "${id.slice(0, 200)}" names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
+        const message = `node.id ${quote(id.slice(0, 200))} names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
         opts.log(`xds serve: ${message}`);
         throw new Error(message);
       }
@@ -197,7 +198,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
         // Logged once per node id; the memory of which ids were told is bounded.
         if (unserved.size >= 1024) unserved.clear();
         unserved.add(key);
-        opts.log(`xds serve: node ${id === key ? `"${id}"` : `"${id}" (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
+        opts.log(`xds serve: node ${id === key ? quote(id) : `${quote(id)} (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
       }
       return key;
     }
@@ -403,7 +404,14 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   };
 
   if (opts.kubeconfig !== undefined || opts.inCluster) {
-    kube = new KubernetesEndpointSource({ kubeConfig: loadKubeConfig(opts.kubeconfig && resolve(opts.cwd, opts.kubeconfig)), onChange: scheduleReload, log: opts.log });
+    let kubeConfig: ReturnType<typeof loadKubeConfig>;
+    try {
+      kubeConfig = loadKubeConfig(opts.kubeconfig && resolve(opts.cwd, opts.kubeconfig));
+    } catch (e) {
+      if (e instanceof KubeConfigError) throw new ServeStartError(`xds serve: ${e.message}`);
+      throw e;
+    }
+    kube = new KubernetesEndpointSource({ kubeConfig, onChange: scheduleReload, log: opts.log });
     try {
       await kube.start();
     } catch (e) {

@@ -23,13 +23,25 @@ export class VerifyInputError extends Error {
   }
 }
 
+/**
+ * The run was stopped by a signal (Ctrl-C, SIGTERM) while sending traffic: the proofs cut short
+ * would read as broken promises, so there is no report.
+ */
+export class VerifyInterrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal} while sending traffic; everything it started was stopped, and no report was written`);
+    this.name = 'VerifyInterrupted';
+  }
+}
+
 /** Sends traffic for expectations; the runtime (src/verify/runtime/) implements it. */
 export interface TrafficRunner {
   /** Null when ready, else why no traffic can be sent (shown in the report). */
   unavailable(): string | null;
   /**
    * Proves the expectations that held statically; must stop everything it started, also on failure.
-   * Throws when the runtime cannot run (an address taken, a proxy that never becomes ready).
+   * Throws when the runtime cannot run (an address taken, a proxy that never becomes ready), and
+   * {@link VerifyInterrupted} when a signal stopped it.
    */
   run(graph: MeshGraph, expectations: readonly Expectation[], progress: (done: number, total: number) => void,
     options: { readonly confidence: number; readonly tolerance: number }): Promise<{ verdicts: Map<string, TrafficVerdict>; startupMs: number }>;
@@ -137,6 +149,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     try {
       traffic = await options.runtime.run(graph, worth, (d, n) => options.progress?.('traffic', d, n), { confidence, tolerance });
     } catch (e) {
+      if (e instanceof VerifyInterrupted) throw e;
       throw new VerifyInputError(`the traffic runtime could not run (everything it started was stopped): ${(e as Error).message}`);
     }
     trafficTimes = { startupMs: traffic.startupMs, trafficMs: performance.now() - t - traffic.startupMs };

@@ -106,7 +106,8 @@ const USAGE_CASES: [string, string[], RegExp][] = [
   ['a bad --format', ['check', '--format', 'xml'], /--format must be one of text, json, sarif, github; got "xml"/],
   ['a bad --fail-on', ['check', '--fail-on', 'fatal'], /--fail-on must be one of error, warning, info, none/],
   ['a bad --profile', ['check', '--profile', 'lax'], /--profile must be one of recommended, strict, istio-parity/],
-  ['an unknown command', ['lint'], /unknown command "lint"/],
+  ['an unknown command', ['lint'], /unknown command "lint"; commands are check, /],
+  ['an option where the command goes', ['--format', 'json', 'check'], /^meshproof: --format is an option, not a command: options go after the command \(meshproof <command> --format\); commands are /],
   ['no command', [], /Usage: meshproof/],
 ];
 for (const [name, argv, message] of USAGE_CASES) {

@@ -4,7 +4,8 @@
  * host `no_healthy_upstream` (also the PassthroughCluster, an ORIGINAL_DST cluster, when no original
  * destination was restored: this proxy has no iptables redirect), an unknown cluster
  * `cluster_not_found`, resets `upstream_reset_before_response_started{<reset reason>[|<transport
- * failure reason>]}`, the route timeout `response_timeout`, a per-try timeout `upstream_per_try_timeout`.
+ * failure reason>]}`, the route timeout `response_timeout`, a per-try timeout `upstream_per_try_timeout`;
+ * and a response from the upstream `via_upstream`.
  */
 import { create } from '@bufbuild/protobuf';
 import * as net from 'node:net';
@@ -30,22 +31,24 @@ test.before(async () => {
   const reset = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
   const garbage = net.createServer((s) => s.once('data', () => s.end('HTTP/1.1 2OO WHAT\r\nbroken header line\r\n\r\n')));
   const hang = net.createServer(() => {});
+  const ok = net.createServer((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')));
   const closed = net.createServer();
-  const servers = [reset, garbage, hang, closed];
+  const servers = [reset, garbage, hang, ok, closed];
   const ports = await Promise.all(servers.map((srv) => new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as net.AddressInfo).port)))));
   await new Promise<void>((r) => closed.close(() => r()));
-  cleanup.push(() => { for (const s of servers.slice(0, 3)) s.close(); });
+  cleanup.push(() => { for (const s of servers.slice(0, 4)) s.close(); });
   // Istio's PassthroughCluster, as the translator emits it for ALLOW_ANY.
   const passthrough = create(ClusterSchema, { name: 'PassthroughCluster', clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: { seconds: 1n } });
   const xds = await startXds({
-    clusters: [...['empty', 'refused', 'reset', 'garbage', 'hang'].map((n) => edsCluster(n, { connectTimeoutMs: 500 })), passthrough],
-    endpoints: [assignment('empty', []), assignment('refused', [{ port: ports[3]! }]), assignment('reset', [{ port: ports[0]! }]), assignment('garbage', [{ port: ports[1]! }]), assignment('hang', [{ port: ports[2]! }])],
+    clusters: [...['empty', 'refused', 'reset', 'garbage', 'hang', 'ok'].map((n) => edsCluster(n, { connectTimeoutMs: 500 })), passthrough],
+    endpoints: [assignment('empty', []), assignment('refused', [{ port: ports[4]! }]), assignment('reset', [{ port: ports[0]! }]), assignment('garbage', [{ port: ports[1]! }]), assignment('hang', [{ port: ports[2]! }]), assignment('ok', [{ port: ports[3]! }])],
     listeners: [httpListener('details', ADDR, 'rt')],
     routes: [routeConfig('rt', [
       { name: 'known', domains: ['ok.test'], routes: [
         route('/empty', 'empty'), { match: { pathSpecifier: { case: 'prefix' as const, value: '/nocluster' } }, action: { case: 'route' as const, value: { clusterSpecifier: { case: 'clusterHeader' as const, value: 'x-cluster' } } } }, route('/refused', 'refused'), route('/reset', 'reset'), route('/garbage', 'garbage'),
         route('/timeout', 'hang', { timeout: ms(200) }),
         route('/pertry', 'hang', { timeout: ms(2000), retryPolicy: { retryOn: '5xx', numRetries: 0, perTryTimeout: ms(200) } }),
+        route('/ok', 'ok'),
       ] },
       // Istio's catch-all for hosts no service declares (outboundTrafficPolicy ALLOW_ANY).
       { name: 'allow_any', domains: ['*'], routes: [route('/', 'PassthroughCluster')] },
@@ -88,6 +91,12 @@ for (const [what, path, status, flag, details] of CASES) {
     assert.is(entry.details, details);
   });
 }
+
+test('GIVEN an endpoint that answers WHEN its response is forwarded THEN no flag, details via_upstream (Envoy\'s router on upstream headers)', async () => {
+  const { status, entry } = await logged('/ok');
+  assert.is(status, 200);
+  assert.equal([entry.flags, entry.details], [[], 'via_upstream']);
+});
 
 test('GIVEN an unknown host routed to the PassthroughCluster (ORIGINAL_DST) WHEN no original destination was restored (no iptables redirect) THEN 503 UH no_healthy_upstream, as Envoy\'s original_dst load balancer finds no host', async () => {
   const { status, body, entry } = await logged('/anything', 'unknown.example.com');

@@ -33,10 +33,17 @@ test('GIVEN malformed placement node ids WHEN parsed THEN a PlacementError names
     ['bookinfo/reviews-v1?port=1', /unknown parameter "port"/],
     ['reviews-v1?bind=127.0.0.1', /"reviews-v1" is not <namespace>\/<workload>/],
     ['bookinfo/reviews-v1?', /no placement parameter/],
+    ['bookinfo/reviews-v1?bind=127.0.0.1&bind=10.0.0.1', /bind= is given 2 times/],
   ];
   for (const [id, re] of cases) {
     assert.throws(() => parsePlacement(id), (e: Error) => e instanceof PlacementError && re.test(e.message) && e.message.includes(`node id "${id}"`) && /expected <namespace>\/<workload>\?inbound=/.test(e.message), id);
   }
+});
+
+test('GIVEN a placement node id with a newline in a value or a repeated parameter WHEN parsed THEN it is refused, the message quoting the value escaped on one line', () => {
+  assert.throws(() => parsePlacement('bookinfo/reviews-v1?as=bookinfo/x\nforged'), (e: Error) => e instanceof PlacementError && e.message.includes('as="bookinfo/x\\nforged" is not') && !e.message.includes('\n'));
+  // The second bind= would never be checked, and the id would be logged and served as given.
+  assert.throws(() => parsePlacement('bookinfo/reviews-v1?bind=127.0.0.1&bind=\nforged'), (e: Error) => e instanceof PlacementError && /bind= is given 2 times/.test(e.message) && !e.message.includes('\n'));
 });
 
 test('GIVEN bookinfo reviews-v1 translated WHEN placed inbound or bound THEN the inbound side listens on the pod IP per port with clusters to the app, and the outbound side moves to the bound address', async () => {

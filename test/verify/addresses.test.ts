@@ -75,6 +75,19 @@ test('GIVEN an address lock left by a run that was killed (its pid is gone) WHEN
   }
 });
 
+test('GIVEN a run shutting down (Ctrl-C during start-up) WHEN an address is asked for THEN it fails and leaves no lock behind', async () => {
+  const port = await freePort();
+  const registry = new ProcessRegistry();
+  await registry.closeAll();
+  try {
+    await allocateFree(new LoopbackAllocator(95), [port], registry);
+    assert.unreachable('an address was handed out to a closed run');
+  } catch (e) {
+    assert.match((e as Error).message, /the verify runtime is shutting down/);
+  }
+  assert.not.ok(existsSync(join(ADDRESS_LOCK_DIR, '127.95.0.1.lock')), 'the lock of an address no run holds is left for others to skip');
+});
+
 test('GIVEN the runtime\'s loopback allocators (workloads, callers, gateways, failing replicas) WHEN an address is taken for a listener THEN always through allocateFree, so a second verify run on the machine is skipped, not collided with', () => {
   const dir = resolve(import.meta.dirname, '../../src/verify/runtime');
   const bare = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'addresses.ts')

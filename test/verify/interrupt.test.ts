@@ -4,6 +4,11 @@ import { connect, createServer } from 'node:net';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { loadInputs } from '../../src/mesh/load.js';
+import type { Expectation } from '../../src/verify/expectations/types.js';
+import { VerifyInterrupted } from '../../src/verify/run.js';
+import { createRuntime } from '../../src/verify/runtime/index.js';
 import { copyDist, ROOT } from './_dist.js';
 
 const canConnect = (host: string, port: number) => new Promise<boolean>((resolve) => {
@@ -35,6 +40,25 @@ test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops ev
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a timeout proof holding a slow backend WHEN SIGINT stops the runtime mid-proof THEN the run gives no verdicts (the cut-short proof would read as broken) but VerifyInterrupted', async () => {
+  const expectations = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
+  const timeout = expectations.find((e) => e.id === 'customers/customers-canary#customers-canary-pinned.timeout')!;
+  assert.is(timeout.outcome.kind, 'timeout');
+  const graph = MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files);
+  // Stands in for the shell: the runtime raises the signal again once it has stopped everything.
+  const survive = () => {};
+  process.on('SIGINT', survive);
+  try {
+    // progress(0, 1) comes as the proof starts; its backend then answers only after the 3 s timeout.
+    const run = createRuntime().run(graph, [timeout], (done) => { if (done === 0) setTimeout(() => process.kill(process.pid, 'SIGINT'), 500); }, { confidence: 0.999, tolerance: 0.2 });
+    const outcome = await run.then((r) => `verdicts: ${JSON.stringify([...r.verdicts])}`, (e: unknown) => e);
+    assert.instance(outcome, VerifyInterrupted, String(outcome));
+    assert.is((outcome as VerifyInterrupted).signal, 'SIGINT');
+  } finally {
+    process.off('SIGINT', survive);
   }
 });
 

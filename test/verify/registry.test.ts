@@ -37,4 +37,23 @@ test('GIVEN the allocator WHEN addresses are drawn THEN they are distinct 127.77
   assert.is(seen.size, 600);
 });
 
+test('GIVEN a registry stopping everything on SIGINT WHEN the run ends and closes it too THEN that close returns only once everything is stopped, and the registry names the signal', async () => {
+  // Stands in for the shell: the registry raises the signal again once it has stopped everything.
+  const survive = () => {};
+  process.on('SIGINT', survive);
+  try {
+    const registry = new ProcessRegistry();
+    let stopped = false;
+    registry.add({ name: 'proxy', close: () => new Promise<void>((r) => setTimeout(() => { stopped = true; r(); }, 200)) });
+    assert.is(registry.interrupted, undefined);
+    process.emit('SIGINT', 'SIGINT');
+    assert.equal(await registry.closeAll(), []);
+    assert.ok(stopped, 'closeAll returned while the signal\'s close was still stopping the proxy');
+    assert.is(registry.interrupted, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off('SIGINT', survive);
+  }
+});
+
 test.run();

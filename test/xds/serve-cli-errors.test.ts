@@ -13,6 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main.js';
 import { ServeStartError, startServe } from '../../src/cli/xds-serve.js';
+import { KubeConfigError, loadKubeConfig } from '../../src/xds/endpoints/kubernetes-source.js';
 import { captureIO } from '../cli/_io.js';
 import { openAds } from './_ads-client.js';
 
@@ -181,6 +182,22 @@ test('GIVEN a served input WHEN it reloads unchanged THEN the log says "unchange
   } finally {
     await h.close();
   }
+});
+
+test('GIVEN a --kubeconfig that is missing, not YAML, or names no cluster WHEN "xds serve" starts THEN exit 2 naming the flag, the file and what is wrong, no stack trace', async () => {
+  writeFileSync(join(work, 'not-kube.json'), '{"workloads":[]}');
+  writeFileSync(join(work, 'garbage.yaml'), 'clusters: [\n');
+  for (const [file, said] of [['nosuch.yaml', 'cannot read it (ENOENT)'], ['garbage.yaml', 'is not a kubeconfig ('], ['not-kube.json', 'names no cluster to talk to (no current-context)']] as const) {
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'app.yaml', '--kubeconfig', file, '--listen', '127.0.0.1:0'], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.ok(cap.stderr().startsWith(`xds serve: --kubeconfig ${join(work, file)}: ${said}`), cap.stderr());
+    assert.not.match(cap.stderr(), /internal error|    at /);
+  }
+});
+
+test('GIVEN no Kubernetes service environment WHEN --in-cluster config is loaded THEN it says it is not in a pod, instead of going on to https://undefined:undefined', () => {
+  assert.throws(() => loadKubeConfig(undefined, {}), (e: Error) => e instanceof KubeConfigError && e.message.startsWith('--in-cluster: not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)'));
 });
 
 test('GIVEN input the check suite rejects at start WHEN "xds serve" starts THEN it says nothing is served (no "last good config" that does not exist)', async () => {

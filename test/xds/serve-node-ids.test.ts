@@ -46,4 +46,32 @@ test('GIVEN xds serve WHEN streams identify as malformed node ids THEN each ends
   }
 });
 
+test('GIVEN xds serve WHEN node ids carry a newline or a terminal escape THEN each is logged and told quoted and escaped, one line per message, never raw', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-node-ids-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50'));
+  const logs: string[] = [];
+  const h = await startServe({ paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: (l) => logs.push(l) });
+  try {
+    const forged = 'xds serve: 9 snapshot(s) published';
+    const cases: [string, string][] = [
+      [`shop/web\n${forged}`, `node.id "shop/web\\n${forged}" names no node`],
+      ['shop/web\u001b[2J', 'node.id "shop/web\\u001b[2J" names no node'],
+      [`shop/web?bind=127.0.0.1&as=shop/x\n${forged}`, `as="shop/x\\n${forged}" is not`],
+      [`sidecar~10.0.0.1~nothing-7d4f9.shop~shop.svc.cluster.local\n${forged}`, `node "sidecar~10.0.0.1~nothing-7d4f9.shop~shop.svc.cluster.local\\n${forged}" (shop/nothing-7d4f9) has no snapshot`],
+    ];
+    for (const [id, said] of cases) {
+      const s = openAds(h.port);
+      s.send({ node: { id }, typeUrl: TYPE_URL.cluster });
+      const ended = await Promise.race([s.ended, s.silentFor(300).then(() => undefined)]);
+      if (ended) assert.ok(ended.details.includes(said), ended.details);
+      s.close();
+      assert.ok(logs.some((l) => l.includes(said)), `${said}\n${logs.join('\n')}`);
+    }
+    for (const l of logs) assert.not.match(l, /[\n\u001b]/, JSON.stringify(l));
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -332,6 +332,8 @@ function upstreamResponded(env: HandlerEnv, ex: HttpExchange, d: ForwardDecision
   h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
   if (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req))) h.push('connection', 'close');
   ex.status = response.status;
+  // %RESPONSE_CODE_DETAILS% of a response from the upstream (Envoy's router, onUpstreamHeaders).
+  ex.details = 'via_upstream';
   try {
     writeHead(ex.res, response.status, h);
   } catch (e) {

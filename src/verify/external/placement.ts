@@ -20,6 +20,7 @@
  * `<ns>/<workload>` (no token review): it is a test runtime, never a production control plane.
  */
 import { isIP } from 'node:net';
+import { quote } from '../../quote.js';
 import type { ResourceSet } from '../../xds/resources.js';
 import { inboundResources } from '../runtime/inbound.js';
 
@@ -41,7 +42,7 @@ export interface Placement {
 export class PlacementError extends Error {
   readonly code = 'PLACEMENT_BAD_NODE_ID';
   constructor(nodeId: string, what: string) {
-    super(`node id "${nodeId}": ${what}; expected <namespace>/<workload>?inbound=<pod ip>[&app=<ip>], ?bind=<ip>, ?as=<namespace>/<service account>, or bind= with &as=`);
+    super(`node id ${quote(nodeId)}: ${what}; expected <namespace>/<workload>?inbound=<pod ip>[&app=<ip>], ?bind=<ip>, ?as=<namespace>/<service account>, or bind= with &as=`);
     this.name = 'PlacementError';
   }
 }
@@ -53,13 +54,17 @@ export function parsePlacement(nodeId: string): Placement | undefined {
   const q = nodeId.indexOf('?');
   if (q < 0) return undefined;
   const [namespace, workload, ...rest] = nodeId.slice(0, q).split('/');
-  if (!namespace || !workload || rest.length > 0 || !NAME.test(namespace) || !NAME.test(workload)) throw new PlacementError(nodeId, `"${nodeId.slice(0, q)}" is not <namespace>/<workload>`);
+  if (!namespace || !workload || rest.length > 0 || !NAME.test(namespace) || !NAME.test(workload)) throw new PlacementError(nodeId, `${quote(nodeId.slice(0, q))} is not <namespace>/<workload>`);
   const params = new URLSearchParams(nodeId.slice(q + 1));
-  for (const k of params.keys()) if (!['inbound', 'app', 'bind', 'as'].includes(k)) throw new PlacementError(nodeId, `unknown parameter "${k}"`);
+  for (const k of params.keys()) {
+    if (!['inbound', 'app', 'bind', 'as'].includes(k)) throw new PlacementError(nodeId, `unknown parameter ${quote(k)}`);
+    // get() reads the first; a second one would ride along unchecked in the node id.
+    if (params.getAll(k).length > 1) throw new PlacementError(nodeId, `${k}= is given ${params.getAll(k).length} times`);
+  }
   const ip = (k: string): string | undefined => {
     const v = params.get(k);
     if (v === null) return undefined;
-    if (isIP(v) === 0) throw new PlacementError(nodeId, `${k}="${v}" is not an IP address`);
+    if (isIP(v) === 0) throw new PlacementError(nodeId, `${k}=${quote(v)} is not an IP address`);
     return v;
   };
   const inbound = ip('inbound');
@@ -72,7 +77,7 @@ export function parsePlacement(nodeId: string): Placement | undefined {
   let as: Placement['as'];
   if (asValue !== null) {
     const [ns, sa, ...more] = asValue.split('/');
-    if (!ns || !sa || more.length > 0 || !NAME.test(ns) || !NAME.test(sa)) throw new PlacementError(nodeId, `as="${asValue}" is not <namespace>/<service account>`);
+    if (!ns || !sa || more.length > 0 || !NAME.test(ns) || !NAME.test(sa)) throw new PlacementError(nodeId, `as=${quote(asValue)} is not <namespace>/<service account>`);
     as = { namespace: ns, serviceAccount: sa };
   }
   return {

@@ -112,7 +112,13 @@ export async function allocateFree(allocator: LoopbackAllocator, ports: readonly
       }
     }
     if (free) {
-      leases.add({ name: `address lock ${address}`, close: async () => release(), killNow: release });
+      try {
+        leases.add({ name: `address lock ${address}`, close: async () => release(), killNow: release });
+      } catch (e) {
+        // The run is shutting down (Ctrl-C during start-up): nothing would release the lock later.
+        release();
+        throw e;
+      }
       return address;
     }
     release();

@@ -17,7 +17,7 @@ import type { MeshGraph } from '../../mesh/graph.js';
 import { hostWorkloadsOf } from './host-workloads.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
-import type { TrafficRunner } from '../run.js';
+import { type TrafficRunner, VerifyInterrupted } from '../run.js';
 import { foreseenRefusal } from '../static/routing.js';
 import { viewFor } from '../static/select.js';
 import { judgeWithTraffic } from './judge.js';
@@ -226,6 +226,8 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
         closeAgents();
         const errors = await registry.closeAll();
         if (errors.length > 0) process.stderr.write(`meshproof verify: could not stop cleanly: ${errors.join('; ')}\n`);
+        // Verdicts or errors of proofs whose proxies a signal stopped mid-run say nothing about the config.
+        if (registry.interrupted) throw new VerifyInterrupted(registry.interrupted);
       }
     },
   };

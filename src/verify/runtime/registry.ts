@@ -2,6 +2,10 @@
  * Everything the runtime starts (servers, proxies, child processes) is registered here and stopped
  * by `closeAll`: in reverse start order, each with a deadline, also when the process gets SIGINT
  * or SIGTERM or exits. A registry removes its signal handlers once closed.
+ *
+ * On a signal the registry stops everything, then raises the signal again so that the process ends
+ * by it. Meanwhile the proofs in flight fail (their proxies and backends are gone) and would read
+ * as broken promises: a run whose registry was {@link ProcessRegistry.interrupted} has no verdicts.
  */
 export interface Closable {
   /** What it is, for messages: `echo bookinfo/reviews-v2 127.10.0.3:9080`. */
@@ -12,7 +16,10 @@ export interface Closable {
 export class ProcessRegistry {
   private readonly items: Closable[] = [];
   private closed = false;
+  private closing: Promise<string[]> | undefined;
+  private signal: NodeJS.Signals | undefined;
   private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.signal = signal;
     void this.closeAll().finally(() => process.kill(process.pid, signal));
   };
   private readonly onExit = () => {
@@ -37,10 +44,27 @@ export class ProcessRegistry {
     return this.items.length;
   }
 
-  /** Stops everything, last started first; each close gets `deadlineMs`. Errors are collected, never thrown. */
+  /** The signal (SIGINT, SIGTERM) that made the registry close, if one did. */
+  get interrupted(): NodeJS.Signals | undefined {
+    return this.signal;
+  }
+
+  /**
+   * Stops everything, last started first; each close gets `deadlineMs`. Errors are collected, never
+   * thrown. A call while a close runs (the run ending while a signal's close stops everything)
+   * resolves once that close has finished, with no errors of its own.
+   */
   async closeAll(deadlineMs = 3000): Promise<string[]> {
-    if (this.closed) return [];
+    if (this.closed) {
+      await this.closing;
+      return [];
+    }
     this.closed = true;
+    this.closing = this.stopAll(deadlineMs);
+    return this.closing;
+  }
+
+  private async stopAll(deadlineMs: number): Promise<string[]> {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     process.off('exit', this.onExit);

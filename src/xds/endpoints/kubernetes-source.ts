@@ -22,11 +22,38 @@ export interface KubernetesEndpointSourceOptions {
   readonly retryMs?: number;
 }
 
-/** Loads a kubeconfig file, or the in-cluster service account config when `file` is undefined. */
-export function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
+/** A kubeconfig that cannot be used; the message names the flag and what to pass instead. */
+export class KubeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeConfigError';
+  }
+}
+
+/**
+ * Loads a kubeconfig file, or the in-cluster service account config when `file` is undefined.
+ * @throws KubeConfigError when the file cannot be read or names no cluster, or when not in a pod
+ *   (client-node would go on to `https://undefined:undefined`, or throw "No active cluster!" later)
+ */
+export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  if (file === undefined) kc.loadFromCluster();
-  else kc.loadFromFile(file);
+  if (file === undefined) {
+    if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT) {
+      throw new KubeConfigError('--in-cluster: not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set); run it in a pod with a service account, or pass --kubeconfig <file>');
+    }
+    kc.loadFromCluster();
+    return kc;
+  }
+  try {
+    kc.loadFromFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KubeConfigError(`--kubeconfig ${file}: ${code ? `cannot read it (${code})` : `is not a kubeconfig (${(e as Error).message.split('\n')[0]})`}`);
+  }
+  if (!kc.getCurrentCluster()) {
+    const context = kc.getCurrentContext();
+    throw new KubeConfigError(`--kubeconfig ${file}: names no cluster to talk to (${context ? `current-context "${context}" has no cluster in clusters` : 'no current-context'}); pass a kubeconfig with a current context, as kubectl uses`);
+  }
   return kc;
 }
 

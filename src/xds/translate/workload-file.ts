@@ -38,7 +38,17 @@ export function parseWorkloadFile(text: string, file = 'workloads.json'): Worklo
   if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) knownKeys(doc as Record<string, unknown>, `${file}: `, FILE_KEYS);
   const list = (doc as { workloads?: unknown } | null)?.workloads;
   if (!Array.isArray(list)) throw new WorkloadFileError(`${file}: workloads`, 'missing or not an array; expected {"workloads":[…]}');
-  return list.map((w, i) => parseWorkload(w, `${file}: workloads[${i}]`));
+  const workloads = list.map((w, i) => parseWorkload(w, `${file}: workloads[${i}]`));
+  // One entry per pod address, as the Kubernetes source keys them: a repeat would be a second endpoint
+  // of the same pod, doubling its share of every split. (One name at several addresses is a dual-stack pod.)
+  const first = new Map<string, number>();
+  workloads.forEach((w, i) => {
+    const key = `${w.namespace}/${w.name} ${w.address}`;
+    const at = first.get(key);
+    if (at !== undefined) throw new WorkloadFileError(`${file}: workloads[${i}]`, `repeats workloads[${at}] (${w.namespace}/${w.name} at ${w.address}); list each pod address once, or give a second pod its own name`);
+    first.set(key, i);
+  });
+  return workloads;
 }
 
 function parseWorkload(w: unknown, at: string): WorkloadInstance {

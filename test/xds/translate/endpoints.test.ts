@@ -54,12 +54,19 @@ test('GIVEN malformed workload files WHEN parsed THEN the error names the entry,
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","lables":{}}]}', /workloads\[0\]\.lables: is not a known key \(did you mean "labels"\?\)/],
     ['{"workload":[]}', /^w\.json: workload: is not a known key \(did you mean "workloads"\?\); expected workloads$/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","zzzzzzzzzz":1}]}', /workloads\[0\]\.zzzzzzzzzz: is not a known key; expected name, namespace, address, labels, ports$/],
+    // The same pod twice would be two endpoints of one pod: twice its share of every split.
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"c","namespace":"b","address":"10.0.0.2"},{"name":"a","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads\[2\]: repeats workloads\[0\] \(b\/a at 10\.0\.0\.1\); list each pod address once/],
   ];
   for (const [text, re] of table) {
     const err = (() => { try { parseWorkloadFile(text, 'w.json'); } catch (e) { return e; } return undefined; })();
     assert.instance(err, WorkloadFileError, text);
     assert.match((err as Error).message, re);
   }
+});
+
+test('GIVEN a dual-stack pod (one name, an IPv4 and an IPv6 address) WHEN the workload file is parsed THEN both entries are kept', () => {
+  const list = parseWorkloadFile('{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"a","namespace":"b","address":"fd00::1"}]}', 'w.json');
+  assert.equal(list.map((w) => w.address), ['10.0.0.1', 'fd00::1']);
 });
 
 test.run();
