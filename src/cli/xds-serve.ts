@@ -39,6 +39,7 @@ import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
 import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
 import { quote } from '../quote.js';
+import { logBudget } from './log-budget.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -154,6 +155,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   // Placed proxies (`<ns>/<workload>?inbound=<ip>` …, see placement.ts) get a snapshot of their own,
   // published when they first connect and again on every reload that changes what it is made from.
   const placed = new Map<string, Placement>();
+  // Lines a client can cause at will (any node id it sends): at most 20 a minute, then a count.
+  const clientLog = logBudget(opts.log, 'xds serve: ');
   let current: Current | undefined;
   const publishPlaced = async (p: Placement, counts: PublishCounts = noCounts()): Promise<string | undefined> => {
     const loaded = current;
@@ -165,7 +168,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       // Its config was built from a workload that is gone: not served any longer (streams keep what they got).
       cache.clearSnapshot(p.nodeId);
       nodes.forget(p.nodeId);
-      opts.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
+      clientLog.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
       return undefined;
     }
     const proxy = proxyOf(graph, w);
@@ -184,21 +187,21 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     try {
       p = parsePlacement(id);
     } catch (e) {
-      opts.log(`xds serve: ${(e as Error).message}`);
+      clientLog.log(`xds serve: ${(e as Error).message}`);
       throw e;
     }
     if (!p) {
       const key = nodeCacheKey(node, known);
       if (!NODE_KEY.test(key)) {
         const message = `node.id ${quote(id.slice(0, 200))} names no node: expected "<namespace>/<workload>" or "grpc:<namespace>/<workload>" (namespace a DNS-1123 label, workload a DNS-1123 subdomain), an Istio id "sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>", or a placement id`;
-        opts.log(`xds serve: ${message}`);
+        clientLog.log(`xds serve: ${message}`);
         throw new Error(message);
       }
       if (!known(key) && !unserved.has(key)) {
         // Logged once per node id; the memory of which ids were told is bounded.
         if (unserved.size >= 1024) unserved.clear();
         unserved.add(key);
-        opts.log(`xds serve: node ${id === key ? quote(id) : `${quote(id)} (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
+        clientLog.log(`xds serve: node ${id === key ? quote(id) : `${quote(id)} (${key})`} has no snapshot and gets nothing: ${whyUnserved(key)}`);
       }
       return key;
     }

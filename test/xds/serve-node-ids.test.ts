@@ -74,4 +74,25 @@ test('GIVEN xds serve WHEN node ids carry a newline or a terminal escape THEN ea
   }
 });
 
+test('GIVEN xds serve WHEN a client cycles through 60 unknown node ids THEN at most 20 are logged in the minute (a client cannot grow the log at will), every stream still gets its answer', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-node-ids-'));
+  writeFileSync(join(work, 'app.yaml'), APP + rule('50'));
+  const logs: string[] = [];
+  const h = await startServe({ paths: ['app.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: (l) => logs.push(l) });
+  try {
+    for (let i = 0; i < 60; i++) {
+      const s = openAds(h.port);
+      s.send({ node: { id: i % 2 === 0 ? `shop/nothing-${i}` : `Shop/Bad-${i}` }, typeUrl: TYPE_URL.cluster });
+      const ended = await Promise.race([s.ended, s.silentFor(50).then(() => undefined)]);
+      if (i % 2 === 1) assert.is(ended?.code, grpc.status.INVALID_ARGUMENT, `stream ${i} is told why`);
+      s.close();
+    }
+    const told = logs.filter((l) => /has no snapshot|names no node/.test(l));
+    assert.is(told.length, 20, logs.join('\n'));
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
