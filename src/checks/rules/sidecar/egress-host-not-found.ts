@@ -1,19 +1,21 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList } from '../../../mesh/object.js';
-import { sidecarEgress } from '../../../mesh/visibility.js';
+import { exportedTo, exportToOf, sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 
 /** `sidecar/egress-host-not-found`: a Sidecar egress host names a host no service or VirtualService of that namespace has. */
 const egressHostNotFound: Rule = {
   id: 'sidecar/egress-host-not-found',
   severity: 'warning',
-  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, so it imports nothing.',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, so it imports nothing.',
   docs: [
     'The dnsName part of a Sidecar egress host is matched literally against the hostnames of the namespace\'s services,',
     'ServiceEntries and VirtualServices (pilot/pkg/model/sidecar.go: host matching on the registry\'s FQDNs); unlike a',
     'VirtualService host it is never expanded, so `./bar.api` or `api/bar.api.svc` name no Service (the webhook already',
     'refuses the bare short name `./bar`). The entry then imports nothing, and the workload loses the service it meant',
-    'to keep (with a narrow Sidecar or `REGISTRY_ONLY`: 502 `NR`/BlackHoleCluster). Judged only for an exact host in a',
+    'to keep (with a narrow Sidecar or `REGISTRY_ONLY`: 502 `NR`/BlackHoleCluster). The same holds when the host exists there',
+    'but is not exported to the Sidecar\'s namespace (exportTo `["."]` or other namespaces): istiod selects the scope\'s',
+    'services from those exported to that namespace (servicesExportedToNamespace). Judged only for an exact host in a',
     'named namespace (`.` or a name, not `*`) whose services are in the input (at least one Service or ServiceEntry there),',
     'so a service defined in another repository is not reported. Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
     'domain>`, or the ServiceEntry host as written.',
@@ -26,9 +28,20 @@ const egressHostNotFound: Rule = {
           // A host without a dot is refused by the webhook (validation/host-format says so).
           if (h.excluded || h.namespace === '*' || h.host.includes('*') || !h.host.includes('.')) continue;
           if (!graph.ofKind('Service').some((s) => s.namespace === h.namespace) && !graph.ofKind('ServiceEntry').some((s) => s.namespace === h.namespace)) continue;
-          if (graph.services.forHost(h.host, null).some((s) => s.namespace === h.namespace)) continue;
-          if (graph.ofKind('VirtualService').some((vs) => vs.namespace === h.namespace &&
-            (stringList(vs.spec.hosts) ?? []).some((x) => graph.resolveHost(x, vs.namespace).fqdn === h.host))) continue;
+          const services = graph.services.forHost(h.host, null).filter((s) => s.namespace === h.namespace);
+          const virtualServices = graph.ofKind('VirtualService').filter((vs) => vs.namespace === h.namespace &&
+            (stringList(vs.spec.hosts) ?? []).some((x) => graph.resolveHost(x, vs.namespace).fqdn === h.host));
+          if (services.length > 0 || virtualServices.length > 0) {
+            // The scope is built only from what is exported to the Sidecar's namespace (servicesExportedToNamespace).
+            if (services.some((s) => exportedTo(s.exportTo, s.namespace, sc.namespace))) continue;
+            if (virtualServices.some((vs) => exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, sc.namespace))) continue;
+            const what = [...services.map((s) => `${s.kind} ${s.namespace}/${s.object.name} (exportTo [${s.exportTo.map((v) => `"${v}"`).join(', ')}])`),
+              ...virtualServices.map((vs) => `VirtualService ${vs.namespace}/${vs.name}`)].join(', ');
+            ctx.report(sc, `Egress host "${h.entry}" names ${h.host}, but ${what} ${services.length + virtualServices.length > 1 ? 'are' : 'is'} not exported to namespace ${sc.namespace}: ` +
+              `istiod builds the Sidecar's scope only from what is exported to its namespace, so the entry imports nothing; ` +
+              `add "${sc.namespace}" (or "*") to the exportTo of ${services[0] ? `${services[0].kind} ${services[0].namespace}/${services[0].object.name}` : 'it'}`, { path: h.path });
+            continue;
+          }
           ctx.report(sc, `Egress host "${h.entry}" names ${h.host}, which no Service, ServiceEntry or VirtualService in namespace ${h.namespace} declares: ` +
             `egress hosts are matched literally (never expanded like VirtualService short names), so it imports nothing${hint(graph, sc.namespace, h.namespace, h.host)}`, { path: h.path });
         }
