@@ -280,6 +280,8 @@ function hasCreationTimestamp(o: MeshObject): boolean {
 
 /** Match fields istiod applies while it builds a proxy's routes (route.go TranslateRoute, sourceMatchHTTP), not in the Envoy route match. */
 const BUILD_TIME = new Set(['name', 'statPrefix', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
+/** Match fields that are maps of header or query parameter matchers. */
+const MATCHER_MAPS = new Set(['headers', 'withoutHeaders', 'queryParams']);
 
 /**
  * Whether the Envoy route of a match entry (gateways already removed) is a catch-all for route.go
@@ -288,7 +290,9 @@ const BUILD_TIME = new Set(['name', 'statPrefix', 'port', 'sourceLabels', 'sourc
  * view orders a gateway's routes by the same test (mesh/view/gateway-route-order.ts isCatchAllMatchView).
  */
 function isCatchAllRoute(m: Readonly<Record<string, unknown>>): boolean {
-  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k))) return false;
+  // An empty `headers`, `withoutHeaders` or `queryParams` map adds no matcher.
+  const empty = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k) || (MATCHER_MAPS.has(k) && empty(m[k])))) return false;
   const uri = m.uri as Record<string, unknown> | undefined;
   return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
 }

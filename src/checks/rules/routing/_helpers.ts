@@ -55,6 +55,9 @@ export function isMeshBound(vs: MeshObject): boolean {
 const CATCH_ALL_URI_REGEXES = new Set(['.*', '^.*$', '/.*', '^/.*$', '.+', '^.+$']);
 /** Match keys that do not narrow which requests match. */
 const NEUTRAL_KEYS = new Set(['name', 'statPrefix', 'ignoreUriCase']);
+/** Maps of header or query parameter matchers: an empty one adds no Envoy matcher. */
+const MATCHER_MAPS = new Set(['headers', 'withoutHeaders', 'queryParams']);
+const isEmptyMap = (v: unknown): boolean => isRecord(v) && Object.keys(v).length === 0;
 
 function isCatchAllUri(u: unknown): boolean {
   if (!isRecord(u)) return false;
@@ -73,13 +76,13 @@ function isCatchAllPseudoHeader(v: unknown): boolean {
 
 /**
  * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex),
- * `method` / `authority` / `scheme` regex `.*`, or only `port: N` when `hostPorts` (the ports where its
+ * `method` / `authority` / `scheme` regex `.*`, empty `headers` / `withoutHeaders` / `queryParams` maps, or only `port: N` when `hostPorts` (the ports where its
  * http routes apply, `hostPortsOf`) is exactly {N}.
  */
 export function isCatchAllMatch(m: Readonly<Record<string, unknown>>, hostPorts: ReadonlySet<number> | null = null): boolean {
   const onlyPort = (k: string) => k === 'port' && hostPorts !== null && hostPorts.size === 1 && hostPorts.has(m.port as number);
   return Object.keys(m).every((k) => NEUTRAL_KEYS.has(k) || (k === 'uri' && isCatchAllUri(m.uri)) ||
-    (PSEUDO_HEADER_KEYS.has(k) && isCatchAllPseudoHeader(m[k])) || onlyPort(k));
+    (PSEUDO_HEADER_KEYS.has(k) && isCatchAllPseudoHeader(m[k])) || (MATCHER_MAPS.has(k) && isEmptyMap(m[k])) || onlyPort(k));
 }
 
 /** A rule without match entries (null), or the index of a match that takes every request; undefined when neither. */
