@@ -237,8 +237,11 @@ export interface HttpRouteView {
   readonly destinations: readonly DestinationView[];
   /** Route `timeout`; null = disabled (Istio's default). */
   readonly timeoutMs: number | null;
-  /** Retries; with a fault configured Istio applies neither timeout nor retries (`null`). */
-  readonly retries: RetryPolicyView | null;
+  /**
+   * Retries (`attempts` 0: none). A `fault` leaves timeout and retries in place: Envoy's fault filter runs
+   * before the router, so a request it aborts is never retried and its delay is not bounded by the timeout.
+   */
+  readonly retries: RetryPolicyView;
   readonly fault?: FaultView;
   readonly mirrors: readonly MirrorView[];
   readonly redirect?: RedirectView;
