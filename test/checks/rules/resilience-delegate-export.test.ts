@@ -12,16 +12,16 @@ import { runRules } from '../../../src/checks/engine.js';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
 import retriesWithoutPerTryTimeout from '../../../src/checks/rules/resilience/retries-without-per-try-timeout.js';
-import faultDisablesTimeoutRetries from '../../../src/checks/rules/resilience/fault-disables-timeout-retries.js';
+import faultBypassesTimeoutRetries from '../../../src/checks/rules/resilience/fault-bypasses-timeout-retries.js';
 
-/** A root in `shop` (timeout 300ms, fault abort) delegating to `catalog/catalog-routes` (retries, no perTryTimeout) exported to `exportTo`. */
-async function findings(exportTo: string | null, delegateNamespace = 'catalog') {
+/** A root in `shop` (timeout 300ms) delegating to `catalog/catalog-routes` (retries, no perTryTimeout) exported to `exportTo`. */
+async function findings(exportTo: string | null, delegateNamespace = 'catalog', rootExtra: readonly string[] = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-delegate-export-'));
   const file = path.join(dir, 'vs.yaml');
   fs.writeFileSync(file, [
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: edge, namespace: shop}',
     'spec:', '  hosts: [catalog.catalog.svc.cluster.local]', '  http:',
-    `  - delegate: {name: catalog-routes, namespace: ${delegateNamespace}}`, '    timeout: 300ms',
+    `  - delegate: {name: catalog-routes, namespace: ${delegateNamespace}}`, '    timeout: 300ms', ...rootExtra,
     '---',
     'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: catalog-routes, namespace: catalog}',
     'spec:', ...(exportTo === null ? [] : [`  exportTo: ${exportTo}`]), '  http:', '  - retries: {attempts: 2, retryOn: gateway-error}',
@@ -29,7 +29,7 @@ async function findings(exportTo: string | null, delegateNamespace = 'catalog') 
   ].join('\n'));
   try {
     const { files } = await loadInputs([file]);
-    return runRules(MeshGraph.from(files), [retriesWithoutPerTryTimeout, faultDisablesTimeoutRetries], {});
+    return runRules(MeshGraph.from(files), [retriesWithoutPerTryTimeout, faultBypassesTimeoutRetries], {});
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -53,6 +53,14 @@ for (const exportTo of ['["."]', '[catalog]', '["~"]', '[payments]']) {
 
 test('GIVEN a root naming a delegate namespace the delegate is not in WHEN the resilience rules run THEN nothing is inherited', async () => {
   assert.equal((await findings('[shop]', 'other')).map((f) => f.message), []);
+});
+
+test('GIVEN a root with a 503 abort delegating to routes retried on gateway-error WHEN the resilience rules run THEN the abort is reported on the delegate route, which takes the fault from its root, and not where the delegate is not exported', async () => {
+  const abort = ['    fault: {abort: {httpStatus: 503, percentage: {value: 50}}}'];
+  const found = (await findings('[shop]', 'catalog', abort)).filter((f) => f.ruleId === 'resilience/fault-bypasses-timeout-retries');
+  assert.equal(found.map((f) => [f.resource?.name, f.location.line]), [['catalog-routes', 17]]);
+  assert.match(found[0]!.message, /^spec\.http\[0\] \(with timeout, fault from its root shop\/edge spec\.http\[0\]\): its fault aborts 50 % of requests with 503, which its retries \(attempts 2, retryOn "gateway-error"\)/);
+  assert.equal((await findings('[catalog]', 'catalog', abort)).map((f) => f.message), []);
 });
 
 test.run();
