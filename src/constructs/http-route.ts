@@ -64,7 +64,12 @@ export interface HttpRouteOptions {
   readonly timeout?: Duration | string;
   /** Retry policy (`retries`). @default the mesh default: 2 attempts */
   readonly retries?: RetryPolicy;
-  /** Client-side fault injection (`fault`). Istio then ignores the route's timeout and retries, so those are refused with it. @default none */
+  /**
+   * Client-side fault injection (`fault`). The route keeps its `timeout` and `retries`, but Envoy's fault
+   * filter runs before the router: an injected abort is never retried, and an injected delay is spent
+   * before the timeout starts (it is not cut by it). Requests the fault does not hit get both.
+   * @default none
+   */
   readonly fault?: FaultInjection;
   /**
    * Also send a copy of each request here, fire-and-forget (`mirror`). Not with `mirrors`, and not to
@@ -100,10 +105,6 @@ export function isRoutable(d: Destination | IRoutable): d is IRoutable {
  */
 export function translateHttpRoute(scope: IConstruct, o: HttpRouteOptions, field: string): VirtualServiceSpecHttp {
   checkAction(scope, o, field);
-  if (o.fault !== undefined && (o.timeout !== undefined || o.retries !== undefined)) {
-    throw new PropError('MP_INVALID_PROP', scope, `${field}.${o.timeout !== undefined ? 'timeout' : 'retries'}`, o.timeout ?? o.retries,
-      'expected no timeout or retries on a route with a fault: Istio does not apply them when a fault is configured');
-  }
   if (o.mirror !== undefined && o.mirrors !== undefined) {
     throw new PropError('MP_INVALID_PROP', scope, `${field}.mirrors`, o.mirrors.length, 'expected either mirror or mirrors, not both');
   }

@@ -12,15 +12,30 @@ export { DEFAULT_CLUSTER_DOMAIN };
 /** MeshConfig `outboundTrafficPolicy.mode`. */
 export type OutboundTrafficMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 
-/** MeshConfig `defaultHttpRetryPolicy` (Istio `HTTPRetry`), with Istio's defaults filled in. */
+/**
+ * MeshConfig `defaultHttpRetryPolicy` (Istio `HTTPRetry`) as istiod's `retry.ConvertPolicy` reads it for
+ * a route without `retries`: absent, Istio's built-in policy (2 attempts); present, its fields over that
+ * policy, so an unset `attempts` is proto3's 0, which disables retries.
+ */
 export interface MeshRetryPolicy {
-  /** Retries after the first try; 0 disables retries. @default 2 */
+  /** `attempts`: retries after the first try; 0 disables retries. @default 2 (policy absent), 0 (policy without attempts) */
   readonly attempts: number;
-  /** Envoy `retry_on`. @default 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes' */
+  /** `retryOn`, Envoy `retry_on`. @default 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes' */
   readonly retryOn: string;
-  /** Envoy `retry_host_predicate: previous_hosts`. @default true */
+  /** `perTryTimeout` in ms, Envoy `per_try_timeout`; null: each try may take the route timeout. @default null */
+  readonly perTryTimeoutMs: number | null;
+  /** `retryRemoteLocalities`: Envoy `retry_priority` previous_priorities (retries go to other localities). @default false */
   readonly retryRemoteLocalities: boolean;
+  /** `retryIgnorePreviousHosts`: Envoy `retry_host_predicate` previous_hosts; null leaves it to Istio (on unless the route hashes consistently). @default null */
+  readonly retryIgnorePreviousHosts: boolean | null;
+  /** `backoff` in ms, Envoy `retry_back_off.base_interval`; null: Envoy's 25 ms. @default null */
+  readonly backoffMs: number | null;
 }
+
+/** The fields of `HTTPRetry` (istio/api networking/v1alpha3/virtual_service.proto) and their types. */
+const HTTP_RETRY_FIELDS: Readonly<Record<string, FieldType>> = {
+  attempts: 'int', perTryTimeout: 'duration', retryOn: 'string', retryRemoteLocalities: 'bool', retryIgnorePreviousHosts: 'bool', backoff: 'duration',
+};
 
 /**
  * MeshConfig as meshproof reads it: the fields that change what istiod computes are typed with
@@ -87,7 +102,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   enableAutoMtls: true,
   connectTimeoutMs: 10_000,
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
-  defaultHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_RETRY_ON, retryRemoteLocalities: true },
+  defaultHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_RETRY_ON, perTryTimeoutMs: null, retryRemoteLocalities: false, retryIgnorePreviousHosts: null, backoffMs: null },
   raw: {},
 } as MeshConfig);
 
@@ -301,10 +316,30 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
     });
   }
   const retry = raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined;
-  if (retry && retry.attempts !== undefined && !(Number.isInteger(retry.attempts) && (retry.attempts as number) >= 0)) {
-    problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.attempts must be a whole number ≥ 0; got ${JSON.stringify(retry.attempts)}`, location: positions.at(['defaultHttpRetryPolicy', 'attempts']) });
-  }
+  problems.push(...retryPolicyProblems(retry, positions));
+  if (retry) raw.defaultHttpRetryPolicy = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
   return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems };
+}
+
+/** Problems of MeshConfig `defaultHttpRetryPolicy`: fields `HTTPRetry` does not have, wrong types, negative attempts, durations under 1 ms. */
+function retryPolicyProblems(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextProblem[] {
+  if (retry === undefined) return [];
+  const out: MeshContextProblem[] = [];
+  for (const [key, v] of Object.entries(retry)) {
+    const name = camel(key);
+    const at = positions.at(['defaultHttpRetryPolicy', key]);
+    const type = HTTP_RETRY_FIELDS[name];
+    if (!type) {
+      const near = Object.keys(HTTP_RETRY_FIELDS).find((f) => editDistance(f.toLowerCase(), name.toLowerCase()) <= 2);
+      out.push({ code: 'mesh-config/unknown-field', message: `unknown field "${key}" in MeshConfig defaultHttpRetryPolicy (an HTTPRetry). Fix: ${near ? `write "${near}"` : `use ${Object.keys(HTTP_RETRY_FIELDS).join(', ')}`}`, location: at });
+      continue;
+    }
+    const bad = typeProblem(type, v);
+    if (bad) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.${name} ${bad}; got ${JSON.stringify(v)}`, location: at });
+    else if (name === 'attempts' && (v as number) < 0) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.attempts must be a whole number ≥ 0 (0 disables retries); got ${JSON.stringify(v)}`, location: at });
+    else if (type === 'duration' && durationMs(v)! < 1) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.${name} must be at least 1ms (Istio ValidateDuration); got ${JSON.stringify(v)}`, location: at });
+  }
+  return out;
 }
 
 /** MeshConfig `pathNormalization.normalization` (Istio `ProxyPathNormalization.NormalizationType`, `DEFAULT` read as `BASE`). */
@@ -324,7 +359,7 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
   const d = DEFAULT_MESH_CONFIG;
   const str = (k: string, def: string): string => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : def);
   const list = (k: string, def: readonly string[]): readonly string[] => (Array.isArray(raw[k]) && (raw[k] as unknown[]).length > 0 ? (raw[k] as string[]) : def);
-  const retry = (raw.defaultHttpRetryPolicy ?? {}) as Record<string, unknown>;
+  const retry = raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined;
   const outbound = (raw.outboundTrafficPolicy ?? {}) as Record<string, unknown>;
   return Object.freeze({
     rootNamespace: str('rootNamespace', d.rootNamespace),
@@ -341,10 +376,13 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
     enableAutoMtls: typeof raw.enableAutoMtls === 'boolean' ? raw.enableAutoMtls : d.enableAutoMtls,
     connectTimeoutMs: durationMs(raw.connectTimeout) ?? d.connectTimeoutMs,
     h2UpgradePolicy: raw.h2UpgradePolicy === 'UPGRADE' ? 'UPGRADE' : 'DO_NOT_UPGRADE',
-    defaultHttpRetryPolicy: {
-      attempts: typeof retry.attempts === 'number' ? retry.attempts : d.defaultHttpRetryPolicy.attempts,
+    defaultHttpRetryPolicy: retry === undefined ? d.defaultHttpRetryPolicy : {
+      attempts: typeof retry.attempts === 'number' ? retry.attempts : 0,
       retryOn: typeof retry.retryOn === 'string' && retry.retryOn !== '' ? retry.retryOn : d.defaultHttpRetryPolicy.retryOn,
-      retryRemoteLocalities: typeof retry.retryRemoteLocalities === 'boolean' ? retry.retryRemoteLocalities : true,
+      perTryTimeoutMs: durationMs(retry.perTryTimeout),
+      retryRemoteLocalities: retry.retryRemoteLocalities === true,
+      retryIgnorePreviousHosts: typeof retry.retryIgnorePreviousHosts === 'boolean' ? retry.retryIgnorePreviousHosts : null,
+      backoffMs: durationMs(retry.backoff),
     },
     raw: Object.freeze({ ...raw }),
   });

@@ -17,7 +17,7 @@ test('GIVEN no MeshConfig WHEN defaults are read THEN they are Istio\'s', () => 
     [c.rootNamespace, c.trustDomain, c.outboundTrafficPolicy.mode, c.ingressService, c.ingressSelector, c.enableAutoMtls, c.connectTimeoutMs],
     ['istio-system', 'cluster.local', 'ALLOW_ANY', 'istio-ingressgateway', 'ingressgateway', true, 10_000],
   );
-  assert.equal(c.defaultHttpRetryPolicy, { attempts: 2, retryOn: DEFAULT_RETRY_ON, retryRemoteLocalities: true });
+  assert.equal(c.defaultHttpRetryPolicy, { attempts: 2, retryOn: DEFAULT_RETRY_ON, perTryTimeoutMs: null, retryRemoteLocalities: false, retryIgnorePreviousHosts: null, backoffMs: null });
   assert.equal([c.defaultServiceExportTo, c.defaultVirtualServiceExportTo, c.defaultDestinationRuleExportTo], [['*'], ['*'], ['*']]);
 });
 
@@ -46,6 +46,19 @@ test('GIVEN a MeshConfig file WHEN parsed THEN its fields override the defaults 
   assert.is(meshConfig.connectTimeoutMs, 2000);
 });
 
+test('GIVEN a MeshConfig defaultHttpRetryPolicy with every HTTPRetry field WHEN parsed THEN each is kept (snake_case too), as retry.ConvertPolicy reads them', () => {
+  const text = ['defaultHttpRetryPolicy:', '  attempts: 4', '  retryOn: 5xx,reset', '  per_try_timeout: 750ms', '  retryRemoteLocalities: true', '  retryIgnorePreviousHosts: false', '  backoff: 100ms'].join('\n');
+  const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.equal(meshConfig.defaultHttpRetryPolicy, { attempts: 4, retryOn: '5xx,reset', perTryTimeoutMs: 750, retryRemoteLocalities: true, retryIgnorePreviousHosts: false, backoffMs: 100 });
+});
+
+test('GIVEN a MeshConfig defaultHttpRetryPolicy without attempts WHEN parsed THEN attempts is 0 (proto3 default: ConvertPolicy then sends no retry policy) and retryOn Istio\'s default', () => {
+  const { meshConfig, problems } = parseMeshConfig('defaultHttpRetryPolicy:\n  perTryTimeout: 1s\n', 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.equal([meshConfig.defaultHttpRetryPolicy.attempts, meshConfig.defaultHttpRetryPolicy.retryOn, meshConfig.defaultHttpRetryPolicy.perTryTimeoutMs], [0, DEFAULT_RETRY_ON, 1000]);
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');
@@ -64,6 +77,11 @@ test('GIVEN bad MeshConfig files WHEN parsed THEN each problem has a code, file:
     ['defaultServiceExportTo: ["*", "Bad NS"]\n', 'mesh-config/bad-value', 1, /defaultServiceExportTo\[1\]/],
     ['connectTimeout: 10\n', 'mesh-config/bad-value', 1, /duration/],
     ['defaultHttpRetryPolicy:\n  attempts: -1\n', 'mesh-config/bad-value', 2, /attempts must be a whole number/],
+    ['defaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeOut: 1s\n', 'mesh-config/unknown-field', 3, /unknown field "perTryTimeOut" in MeshConfig defaultHttpRetryPolicy \(an HTTPRetry\)\. Fix: write "perTryTimeout"/],
+    ['defaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeout: 2\n', 'mesh-config/bad-value', 3, /defaultHttpRetryPolicy\.perTryTimeout must be a duration such as "10s".*; got 2/],
+    ['defaultHttpRetryPolicy:\n  attempts: 2\n  backoff: 0s\n', 'mesh-config/bad-value', 3, /defaultHttpRetryPolicy\.backoff must be at least 1ms/],
+    ['defaultHttpRetryPolicy:\n  attempts: 2\n  retryIgnorePreviousHosts: "no"\n', 'mesh-config/bad-value', 3, /defaultHttpRetryPolicy\.retryIgnorePreviousHosts must be true or false/],
+    ['defaultHttpRetryPolicy:\n  attempts: "3"\n', 'mesh-config/bad-value', 2, /defaultHttpRetryPolicy\.attempts must be an integer; got "3"/],
     ['- a\n- b\n', 'mesh-config/syntax', 1, /must be a YAML mapping/],
     ['rootNamespace: [a\n', 'mesh-config/syntax', 2, /not valid YAML/],
     ['trustDomain: a\ntrustDomain: b\n', 'mesh-config/syntax', 2, /not valid YAML/],

@@ -75,6 +75,7 @@ test('GIVEN the registry WHEN read THEN rules are sorted by id, ids are unique a
   for (const r of ALL_RULES) assert.ok(r.summary && r.docs && r.kinds.length > 0, r.id);
   assert.throws(() => buildRegistry([weightsTotal100, weightsTotal100]), /registered twice/);
   assert.throws(() => buildRegistry([{ ...weightsTotal100, id: 'NoArea' }]), /area\/name/);
+  assert.throws(() => buildRegistry([{ ...weightsTotal100, id: 'resilience/fault-disables-timeout-retries' }]), /was retired and is never reused/);
 });
 
 test.run();

@@ -87,4 +87,14 @@ test('GIVEN delegate fields written null (uri, headers, timeout) WHEN merged THE
   assert.is(h.timeoutMs, 5000);
 });
 
+test('GIVEN a delegate route with a fault and no timeout or retries WHEN merged THEN it takes the root\'s timeout and retries (mergeHTTPRoute: a fault decides neither)', () => {
+  const h = httpOf(delegated({ match: [{ uri: { prefix: '/api' } }], timeout: '5s', retries: { attempts: 4, retryOn: '5xx' } }, { fault: { abort: { httpStatus: 503, percentage: { value: 50 } } } }))[0]!;
+  assert.equal([h.fault?.abort?.percentage, h.timeoutMs, h.retries.attempts, h.retries.retryOn, h.retries.source], [50, 5000, 4, '5xx', 'route']);
+});
+
+test('GIVEN a root route with a fault and a delegate with its own retries WHEN merged THEN the delegate keeps its retries and takes the root\'s fault and timeout', () => {
+  const h = httpOf(delegated({ match: [{ uri: { prefix: '/api' } }], timeout: '5s', fault: { delay: { fixedDelay: '1s' } } }, { retries: { attempts: 1 } }))[0]!;
+  assert.equal([h.fault?.delay?.fixedDelayMs, h.timeoutMs, h.retries.attempts], [1000, 5000, 1]);
+});
+
 test.run();

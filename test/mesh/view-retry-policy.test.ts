@@ -46,4 +46,22 @@ test('GIVEN that MeshConfig default WHEN a route has retries: {} THEN attempts i
   assert.is(none!.action.case === 'route' ? none!.action.value.retryPolicy?.numRetries : undefined, 5);
 });
 
+test('GIVEN a MeshConfig defaultHttpRetryPolicy with perTryTimeout, backoff and retryIgnorePreviousHosts WHEN a route without retries (and the implicit route of a service without VirtualService) is viewed and translated THEN they carry every field (ConvertPolicy of the mesh default)', () => {
+  const mesh = { ...meshConfig, data: { mesh: 'defaultHttpRetryPolicy:\n  attempts: 3\n  retryOn: gateway-error\n  perTryTimeout: 500ms\n  backoff: 100ms\n  retryIgnorePreviousHosts: false\n' } };
+  const g = graphOf([mesh, svc('reviews', 'prod'), svc('ratings', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [{ name: 'plain', route: [route('reviews')], timeout: '2s' }] })]);
+  const v = buildProxyView(g, client);
+  const plain = v.routes.find((r) => r.host === REVIEWS && r.port === 9080)!.http[0]!;
+  const implicit = v.routes.find((r) => r.host === 'ratings.prod.svc.cluster.local' && r.port === 9080)!.http[0]!;
+  for (const h of [plain, implicit]) {
+    const r = h.retries;
+    assert.equal([r.attempts, r.retryOn, r.perTryTimeoutMs, r.backoffBaseMs, r.retryIgnorePreviousHosts, r.source], [3, 'gateway-error', 500, 100, false, 'mesh-default'], h.name);
+  }
+  const routes = translateProxy(v, []).routes.flatMap((rc) => rc.virtualHosts).flatMap((vh) => vh.routes);
+  for (const name of ['plain', 'default']) {
+    const r = routes.find((x) => x.name === name && x.action.case === 'route')!;
+    const p = r.action.case === 'route' ? r.action.value.retryPolicy : undefined;
+    assert.equal([p?.numRetries, p?.retryOn, p?.perTryTimeout?.nanos, p?.retryBackOff?.baseInterval?.nanos, p?.retryHostPredicate.length], [3, 'gateway-error', 500_000_000, 100_000_000, 0], name);
+  }
+});
+
 test.run();

@@ -68,6 +68,20 @@ test('GIVEN a HeaderSplit and route policies WHEN collected THEN each rule, the 
   assert.is(ex[5]!.source.line, lineOf("table.addRoute({ name: 'main'"), 'the addRoute line, not the RouteTable line');
 });
 
+test('GIVEN routes with a fault and their own retries and timeout WHEN collected THEN the retry and timeout promises speak of the requests the fault does not abort, and the timeout of a delayed one after its delay', () => {
+  const { app, chart, cart } = shop();
+  const table = new RouteTable(chart, 'routes', { hosts: [cart] });
+  table.addRoute({ name: 'abort', match: [{ uri: StringMatch.prefix('/a') }], route: [{ destination: cart, subset: 'v1' }], fault: { abort: { httpStatus: 503, percentage: 50 } }, timeout: Duration.seconds(2), retries: { attempts: 2, retryOn: ['5xx'] } });
+  table.addRoute({ name: 'delay', route: [{ destination: cart, subset: 'v1' }], fault: { delay: { fixedDelay: Duration.millis(500), percentage: 20 } }, timeout: Duration.seconds(1) });
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath === 'shop/routes');
+  const of = (id: string) => ex.find((e) => e.id === `shop/routes#${id}`)!;
+  assert.equal(of('abort.retries').outcome, { kind: 'retries', attempts: 2, retryOn: ['5xx'], aborted: { status: 503, percent: 50 } });
+  assert.is(of('abort.retries').promise, 'GET cart.shop.svc.cluster.local/a: retried up to 2 times on 5xx, except the 50 % the fault aborts');
+  assert.equal(of('abort.timeout').outcome, { kind: 'timeout', timeoutMs: 2000, aborted: { status: 503, percent: 50 } });
+  assert.equal(of('delay.timeout').outcome, { kind: 'timeout', timeoutMs: 1000, delayed: { delayMs: 500, percent: 20 } });
+  assert.is(of('delay.timeout').promise, "GET cart.shop.svc.cluster.local/: ends 504 (UT) after 1000 ms when the backend is slower (20 % only after the fault's 500 ms delay)");
+});
+
 test('GIVEN expect() calls next to an app WHEN collected THEN they become expectations at the calling line', () => {
   const { app, chart, cart } = shop();
   new RouteTable(chart, 'routes', { hosts: [cart] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });

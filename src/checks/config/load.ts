@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { packagePath } from '../../package-root.js';
+import { RETIRED_RULES } from '../retired-rules.js';
 import type { RuleMeta } from '../types.js';
 import { closest } from './did-you-mean.js';
 import { globError } from './glob.js';
@@ -43,6 +44,7 @@ function schemaFor(known: readonly RuleMeta[]): object {
 }
 
 function didYouMean(value: string, candidates: readonly string[]): string {
+  if (Object.hasOwn(RETIRED_RULES, value)) return `; it was retired: ${RETIRED_RULES[value]}`;
   const best = closest(value, candidates);
   return best !== undefined ? `; did you mean "${best}"?` : '; run `meshproof rules` for the list';
 }

@@ -26,23 +26,27 @@ export const OUTLIER_DEFAULTS: OutlierDetectionView = Object.freeze({
 
 /**
  * The retry policy of a route, as istiod's `translateRoute` and `route/retry.ConvertPolicy` make it:
- * without `retries`, MeshConfig `defaultHttpRetryPolicy` (Istio's default: 2 attempts); with
- * `retries`, Istio's built-in default policy overridden by the fields written, not the MeshConfig
- * default: `attempts` unset is proto3's 0, which disables retries (`ConvertPolicy` returns no policy),
- * and an unset or empty `retryOn` is Istio's default retry-on ({@link DEFAULT_RETRY_ON}), whatever
- * the MeshConfig default says.
+ * without `retries`, MeshConfig `defaultHttpRetryPolicy` (Istio's default: 2 attempts), every field
+ * of it; with `retries`, Istio's built-in default policy overridden by the fields written, not the
+ * MeshConfig default: `attempts` unset is proto3's 0, which disables retries (`ConvertPolicy` returns no
+ * policy), and an unset or empty `retryOn` is Istio's default retry-on ({@link DEFAULT_RETRY_ON}),
+ * whatever the MeshConfig default says. `backoff` unset is Envoy's 25 ms.
  */
 export function retryPolicy(retries: unknown, mc: MeshConfig): Omit<RetryPolicyView, 'origin'> {
   const d = mc.defaultHttpRetryPolicy;
   if (!isRecord(retries)) {
-    return { attempts: d.attempts, retryOn: d.retryOn, perTryTimeoutMs: null, retryRemoteLocalities: d.retryRemoteLocalities, backoffBaseMs: DEFAULT_RETRY_BACKOFF_MS, source: 'mesh-default' };
+    return {
+      attempts: d.attempts, retryOn: d.retryOn, perTryTimeoutMs: d.perTryTimeoutMs, retryRemoteLocalities: d.retryRemoteLocalities,
+      retryIgnorePreviousHosts: d.retryIgnorePreviousHosts, backoffBaseMs: d.backoffMs ?? DEFAULT_RETRY_BACKOFF_MS, source: 'mesh-default',
+    };
   }
   return {
     attempts: typeof retries.attempts === 'number' ? retries.attempts : 0,
     retryOn: typeof retries.retryOn === 'string' && retries.retryOn !== '' ? retries.retryOn : DEFAULT_RETRY_ON,
     perTryTimeoutMs: durationMs(retries.perTryTimeout),
     retryRemoteLocalities: retries.retryRemoteLocalities === true,
-    backoffBaseMs: DEFAULT_RETRY_BACKOFF_MS,
+    retryIgnorePreviousHosts: typeof retries.retryIgnorePreviousHosts === 'boolean' ? retries.retryIgnorePreviousHosts : null,
+    backoffBaseMs: durationMs(retries.backoff) ?? DEFAULT_RETRY_BACKOFF_MS,
     source: 'route',
   };
 }

@@ -175,7 +175,9 @@ export function translateHttpRoute(env: RouteEnv, vs: MeshObject, raw: Raw, path
 function routeView(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath, match: HttpMatchView[]): HttpRouteView {
   const origin = originOf(vs, path);
   const fault = translateFault(raw.fault, originOf(vs, [...path, 'fault']));
-  const timeoutMs = fault ? null : durationMs(raw.timeout);
+  // A fault keeps the timeout and retries (istiod applyHTTPRouteDestination sets both either way): Envoy's
+  // fault filter runs before the router, so only the requests it aborts or delays escape them.
+  const timeoutMs = durationMs(raw.timeout);
   const retry = retryPolicy(raw.retries, env.graph.meshConfig);
   // Field by field (no spreads: a runtime call each), in the order the JSON dumps show.
   const r: RouteDraft = {};
@@ -183,7 +185,7 @@ function routeView(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath, mat
   r.match = match;
   r.destinations = translateDestinations(env, vs, raw.route, [...path, 'route']);
   r.timeoutMs = timeoutMs;
-  r.retries = fault ? null : { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
+  r.retries = { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
   if (fault) r.fault = fault;
   r.mirrors = translateMirrors(env, vs, raw, path);
   translateExtras(raw, vs, path, r);
@@ -241,7 +243,7 @@ export function httpRoutesOf(env: RouteEnv, vs: MeshObject): HttpRouteView[] {
         ...(name !== undefined ? { name } : {}),
         // `null` is unset (the API server prunes it), as istiod's mergeHTTPRoute sees the delegate.
         timeoutMs: draw.timeout != null ? d.timeoutMs : root.timeoutMs,
-        retries: draw.retries != null || draw.fault != null ? d.retries : root.retries,
+        retries: draw.retries != null ? d.retries : root.retries,
         mirrors: d.mirrors.length > 0 ? d.mirrors : root.mirrors,
         delegatedFrom: root.origin,
       });

@@ -68,9 +68,11 @@ export interface RetryPolicyView {
   readonly retryOn: string;
   /** Per try timeout; null = the route timeout (Istio's default), itself possibly disabled. */
   readonly perTryTimeoutMs: number | null;
-  /** Envoy `retry_host_predicate: previous_hosts` (Istio default true). */
+  /** `retryRemoteLocalities`: Envoy `retry_priority` previous_priorities. Istio default false. */
   readonly retryRemoteLocalities: boolean;
-  /** Envoy retry back-off base interval. Envoy default 25 ms. */
+  /** `retryIgnorePreviousHosts`: Envoy `retry_host_predicate` previous_hosts; null = Istio's choice (on unless the route hashes consistently). */
+  readonly retryIgnorePreviousHosts: boolean | null;
+  /** `backoff`: Envoy retry back-off base interval. Envoy default 25 ms. */
   readonly backoffBaseMs: number;
   readonly source: 'route' | 'mesh-default';
   readonly origin: Origin | null;
@@ -237,8 +239,11 @@ export interface HttpRouteView {
   readonly destinations: readonly DestinationView[];
   /** Route `timeout`; null = disabled (Istio's default). */
   readonly timeoutMs: number | null;
-  /** Retries; with a fault configured Istio applies neither timeout nor retries (`null`). */
-  readonly retries: RetryPolicyView | null;
+  /**
+   * Retries (`attempts` 0: none). A `fault` leaves timeout and retries in place: Envoy's fault filter runs
+   * before the router, so a request it aborts is never retried and its delay is not bounded by the timeout.
+   */
+  readonly retries: RetryPolicyView;
   readonly fault?: FaultView;
   readonly mirrors: readonly MirrorView[];
   readonly redirect?: RedirectView;

@@ -168,6 +168,9 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
     const pct = delay.percentage?.value ?? 100;
     out.push(['delay', { kind: 'delay', delayMs, percent: pct }, `${pct} % delayed at least ${delayMs} ms (DI)`]);
   }
+  // The fault filter runs before the router: retries and the timeout apply to the requests it does not
+  // abort, and a delay is spent before the timeout starts.
+  const notAborted = 'aborted' in aborted ? `, except the ${abortPct} % the fault aborts` : '';
   if (http.retries && (http.retries.attempts ?? 0) > 0) {
     const r = { ...http.retries, attempts: http.retries.attempts ?? 0 };
     const perTry = ms(r.perTryTimeout);
@@ -175,10 +178,15 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
       kind: 'retries', attempts: r.attempts,
       ...(r.retryOn ? { retryOn: r.retryOn.split(',').map((s) => s.trim()).filter((s) => s !== '') } : {}),
       ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
-    }, `retried up to ${r.attempts} time${r.attempts === 1 ? '' : 's'}${r.retryOn ? ` on ${r.retryOn}` : ''}${perTry !== undefined ? `, ${perTry} ms per try` : ''}`]);
+      ...aborted,
+    }, `retried up to ${r.attempts} time${r.attempts === 1 ? '' : 's'}${r.retryOn ? ` on ${r.retryOn}` : ''}${perTry !== undefined ? `, ${perTry} ms per try` : ''}${notAborted}`]);
   }
   const timeoutMs = ms(http.timeout);
-  if (timeoutMs !== undefined) out.push(['timeout', { kind: 'timeout', timeoutMs }, `ends 504 (UT) after ${timeoutMs} ms when the backend is slower`]);
+  if (timeoutMs !== undefined) {
+    const delayed = delay && delayMs !== undefined ? { delayMs, percent: delay.percentage?.value ?? 100 } : undefined;
+    out.push(['timeout', { kind: 'timeout', timeoutMs, ...aborted, ...(delayed ? { delayed } : {}) },
+      `ends 504 (UT) after ${timeoutMs} ms when the backend is slower${notAborted}${delayed ? ` (${delayed.percent} % only after the fault's ${delayMs} ms delay)` : ''}`]);
+  }
   const mirrors = http.mirror ? [{ destination: http.mirror, percent: http.mirrorPercentage?.value ?? 100 }] : (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 }));
   mirrors.forEach((m, k) => {
     const dest = destinationOf(m.destination, table, ctx);

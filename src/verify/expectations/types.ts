@@ -60,12 +60,22 @@ export interface CircuitBreakerLimits {
 }
 
 /**
- * A route's partial fault abort (Istio `fault.abort` under 100 %): `percent` of requests are answered
- * `status` by the proxy (flag FI) and never reach a destination, so a routing promise of that route
- * speaks of the others.
+ * A route's fault abort (Istio `fault.abort`): `percent` of requests are answered `status` by the
+ * caller's sidecar (flag FI) before its router, so they never reach a destination, a retry or the
+ * route timeout; a routing, retry or timeout promise of that route speaks of the others. A routing
+ * promise carries it under 100 % only; at 100 % a retry or timeout promise cannot be shown by traffic.
  */
 export interface AbortedShare {
   readonly status: number;
+  readonly percent: number;
+}
+
+/**
+ * A route's fault delay (Istio `fault.delay`): `percent` of requests wait `delayMs` in the caller's
+ * sidecar before its router, so the delay adds to the route timeout instead of counting toward it.
+ */
+export interface DelayedShare {
+  readonly delayMs: number;
   readonly percent: number;
 }
 
@@ -79,10 +89,10 @@ export type Outcome =
   | { readonly kind: 'abort'; readonly status: number; readonly percent: number }
   /** `percent` of requests wait at least `delayMs` (fault delay, flag DI). */
   | { readonly kind: 'delay'; readonly delayMs: number; readonly percent: number }
-  /** The route retries: `attempts` retries on these conditions, each try limited to `perTryTimeoutMs`. */
-  | { readonly kind: 'retries'; readonly attempts: number; readonly retryOn?: readonly string[]; readonly perTryTimeoutMs?: number }
-  /** A request slower than `timeoutMs` ends 504 with flag UT. */
-  | { readonly kind: 'timeout'; readonly timeoutMs: number }
+  /** The route retries: `attempts` retries on these conditions, each try limited to `perTryTimeoutMs`; with `aborted`, the requests the fault does not abort (an aborted one is never retried). */
+  | { readonly kind: 'retries'; readonly attempts: number; readonly retryOn?: readonly string[]; readonly perTryTimeoutMs?: number; readonly aborted?: AbortedShare }
+  /** A request slower than `timeoutMs` ends 504 with flag UT; with `aborted`, one the fault does not abort; with `delayed`, one the fault delays after its delay plus `timeoutMs`. */
+  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly aborted?: AbortedShare; readonly delayed?: DelayedShare }
   /** `percent` of requests are copied to `destination` (Host `-shadow`). */
   | { readonly kind: 'mirror'; readonly destination: DestinationSpec; readonly percent: number }
   /** Answered with a redirect. */

@@ -1,13 +1,15 @@
 /**
  * The traffic runtime of `meshproof verify`: the embedded mesh (`mesh.ts`: echo backends behind
  * inbound sidecars with mTLS and RBAC, our ADS server with SDS in-process, caller sidecars) and the
- * proofs (`judge.ts` routing and resilience through a caller or the ingress gateway,
- * `judge-security.ts` mTLS and authorization at the inbound sidecars, `judge-resilience.ts` circuit
- * breaking, `judge-outlier.ts` outlier detection, `judge-gateway.ts` the gateway's HTTPS redirect
- * and client certificates). Gateway proxies (`gateway.ts`) start on first use. Everything it
- * starts is registered and stopped when the run ends, fails, or gets Ctrl-C.
+ * proofs (`judge.ts` routing and resilience through a caller or the ingress gateway, with
+ * `judge-router.ts` for the route timeout and retries past the route's fault, `judge-security.ts`
+ * mTLS and authorization at the inbound sidecars, `judge-resilience.ts` circuit breaking,
+ * `judge-outlier.ts` outlier detection, `judge-gateway.ts` the gateway's HTTPS redirect and client
+ * certificates). Gateway proxies (`gateway.ts`) start on first use. Everything it starts is
+ * registered and stopped when the run ends, fails, or gets Ctrl-C.
  *
- * Reported as not run, with the reason: long timeouts and rare delays, proofs whose request the
+ * Reported as not run, with the reason: long timeouts and rare delays, timeout and retry promises
+ * of a route whose fault aborts every request (none reaches the router), proofs whose request the
  * destination's RBAC refuses, and gateway promises when dist/ has no gateway workload. A routing
  * proof refused by the destination's sidecar is placed by the caller's access log, and counts as
  * reaching it only where the config foresees that refusal as the probe's own or a promised one

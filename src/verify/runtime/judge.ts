@@ -3,14 +3,13 @@
  * whether what came back keeps the promise. Shares are judged with the exact binomial test
  * (`stats.ts`); sample sizes follow from the tolerance.
  */
-import { randomUUID } from 'node:crypto';
-import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import type { HostWorkloads } from './host-workloads.js';
 import { sendManyWith } from './gateway-client.js';
-import { abortedOf, abortedShare, delayTooLong, judgeAbort, judgeDelay, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, refused, refusedDetail, type ShareEnv } from './judge-shares.js';
+import { judgeRetries, judgeTimeout, type RouterEnv } from './judge-router.js';
+import { abortedOf, abortedShare, delayTooLong, judgeAbort, judgeDelay, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, type ShareEnv } from './judge-shares.js';
 import type { Refusal } from '../static/refusal.js';
 import { send, sendMany, type Sent } from './send.js';
 
@@ -79,6 +78,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
+  const router: RouterEnv = { request, one, backends: env.backends, ...(flagsOf ? { flagsOf } : {}), maxWaitMs: MAX_WAIT_MS };
   const shares: ShareEnv = {
     confidence: env.confidence, tolerance: env.tolerance, many: (n, extra, concurrency) => many(n, extra, concurrency), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
     ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}), ...(env.refusal ? { refusal: env.refusal } : {}),
@@ -116,27 +116,10 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
       const ok = sent.every((s) => s.status === o.status);
       return { status: ok ? 'held' : 'broken', detail: tally(sent), requests: sent.length };
     }
-    case 'timeout': {
-      if (o.timeoutMs > MAX_WAIT_MS) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${MAX_WAIT_MS} ms)`);
-      const s = await one({ 'x-echo-delay-ms': String(o.timeoutMs + 1500) });
-      if (refused(s)) return refusedDetail(request, 1);
-      const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
-      const ok = s.status === 504 && s.elapsedMs <= o.timeoutMs + 1000 && (!flags || flags.includes('UT'));
-      return { status: ok ? 'held' : 'broken', detail: `a backend needing ${o.timeoutMs + 1500} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (promised 504 UT by ${o.timeoutMs} ms)`, requests: 1 };
-    }
-    case 'retries': {
-      // Without retryOn Istio's default policy applies, and it retries 503 (retriable-status-codes with [503]).
-      const retryOn = o.retryOn ?? DEFAULT_RETRY_ON.split(',');
-      const retriable = retryOn.some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
-      if (!retriable) return notRun(`retryOn ${retryOn.join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
-      const id = randomUUID();
-      const s = await one({ 'x-echo-status': '503', 'x-meshproof-request': id });
-      if (refused(s)) return refusedDetail(request, 1);
-      const seen = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
-      const ok = seen === o.attempts + 1;
-      const flags = flagsOf ? (await flagsOf([s])).get(s.requestId) ?? [] : undefined;
-      return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${seen} tr${seen === 1 ? 'y' : 'ies'} (promised ${o.attempts + 1}: 1 + ${o.attempts} retries); the caller got ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''}`, requests: 1 };
-    }
+    case 'timeout':
+      return judgeTimeout(o, router);
+    case 'retries':
+      return judgeRetries(o, router);
     case 'mirror':
       return judgeMirror(o, request, shares);
     case 'delay': {

@@ -146,7 +146,6 @@ export function judgeRoute(graph: MeshGraph, view: ProxyView, route: HttpRouteVi
     }
     case 'retries': {
       const r = route.retries;
-      if (r === null) return 'it has no retries (a fault on the route disables them)';
       const conditions = new Set(r.retryOn.split(',').map((s) => s.trim()));
       if (r.source === 'mesh-default' && (r.attempts !== outcome.attempts || (outcome.retryOn ?? []).some((c) => !conditions.has(c)))) {
         return `it has no retry policy: Istio's default applies (${r.attempts} attempts on ${r.retryOn}), not ${outcome.attempts} on ${(outcome.retryOn ?? []).join(',') || 'the default conditions'}`;
@@ -158,7 +157,7 @@ export function judgeRoute(graph: MeshGraph, view: ProxyView, route: HttpRouteVi
       return null;
     }
     case 'timeout':
-      if (route.timeoutMs === null) return `it has no timeout${route.fault ? ' (a fault on the route disables it)' : ''}, not ${outcome.timeoutMs} ms`;
+      if (route.timeoutMs === null) return `it has no timeout, not ${outcome.timeoutMs} ms`;
       return route.timeoutMs !== outcome.timeoutMs ? `its timeout is ${route.timeoutMs} ms, not ${outcome.timeoutMs} ms` : null;
     case 'mirror': {
       const m = route.mirrors.find((x) => x.destination.host === outcome.destination.host && x.destination.subset === outcome.destination.subset);

@@ -191,11 +191,13 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
  * DefaultConsistentHashPolicy keeps the same host). One message per content from `parts`.
  */
 function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: boolean, parts: ClusterParts): RetryPolicy {
-  const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${hashed} ${retries.backoffBaseMs}`;
+  // ConvertPolicy: retryIgnorePreviousHosts, when set, decides the previous_hosts predicate; unset, it is on unless the route hashes.
+  const previousHosts = retries.retryIgnorePreviousHosts ?? !hashed;
+  const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${previousHosts} ${retries.backoffBaseMs}`;
   return parts.part(key, RetryPolicySchema, () => create(RetryPolicySchema, {
     ...retryOn(retries.retryOn), numRetries: retries.attempts,
     ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
-    ...(hashed ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
+    ...(previousHosts ? { retryHostPredicate: [PREVIOUS_HOSTS] } : {}),
     hostSelectionRetryMaxAttempts: 5n,
     retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
   }));

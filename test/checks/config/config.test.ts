@@ -91,6 +91,14 @@ test('GIVEN an unknown rule id THEN ConfigError at the key, with a suggestion', 
   assert.match(e.message, /^meshproof\.config\.yaml:3:3: rules: unknown rule id "routing\/weights-total-10"; did you mean "routing\/weights-total-100"\?/);
 });
 
+test('GIVEN a retired rule id in rules or an exception THEN ConfigError saying why it was retired and what reports it now', () => {
+  const e = configError('rules:\n  resilience/fault-disables-timeout-retries: off\n');
+  assert.is(e.at?.line, 2);
+  assert.match(e.message, /unknown rule id "resilience\/fault-disables-timeout-retries"; it was retired: a fault does not disable a route's timeout and retries .*resilience\/fault-bypasses-timeout-retries reports those/);
+  const x = configError('exceptions:\n  - { rule: resilience/fault-disables-timeout-retries, resource: "VirtualService default/r", reason: chaos, expires: 2099-01-01 }\n');
+  assert.match(x.message, /it was retired: /);
+});
+
 test('GIVEN a bad severity THEN ConfigError at the value', () => {
   const e = configError('rules:\n  routing/weights-total-100: fatal\n');
   assert.is(e.at?.line, 2);

@@ -52,4 +52,29 @@ test('GIVEN a single destination with consistent hashing WHEN translated THEN no
   assert.equal([hashed?.numRetries, hashed?.retriableStatusCodes, hashed?.predicates], [3, [503], []]);
 });
 
+test('GIVEN routes whose retries set backoff and retryIgnorePreviousHosts WHEN translated THEN ConvertPolicy\'s fields follow: the back-off base interval, and the previous_hosts predicate as written, consistent hashing or not', () => {
+  const p = policies([svc('reviews', 'prod'), dr('reviews', 'prod', { host: 'reviews', trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } } }), vs('reviews', 'prod', {
+    hosts: ['reviews'],
+    http: [
+      { name: 'slow-backoff', match: [{ uri: { prefix: '/s' } }], route: [route('reviews')], retries: { attempts: 2, backoff: '200ms', retryIgnorePreviousHosts: false } },
+      { name: 'hashed-other-hosts', route: [route('reviews')], retries: { attempts: 2, retryIgnorePreviousHosts: true } },
+    ],
+  })]);
+  const slow = p.get('slow-backoff')!;
+  assert.equal([slow.retryBackOff?.baseInterval?.nanos, slow.retryHostPredicate.length], [200_000_000, 0]);
+  const hashed = p.get('hashed-other-hosts')!;
+  assert.equal([hashed.retryBackOff?.baseInterval?.nanos, hashed.retryHostPredicate.map((h) => h.name)], [25_000_000, ['envoy.retry_host_predicates.previous_hosts']]);
+});
+
+test('GIVEN a route with a fault, a timeout and retries WHEN translated THEN it carries the fault filter config and keeps its timeout and retry policy (istiod applyHTTPRouteDestination)', () => {
+  const set = translateProxy(buildProxyView(graphOf([svc('reviews', 'prod'), vs('reviews', 'prod', {
+    hosts: ['reviews'],
+    http: [{ name: 'chaos', route: [route('reviews')], timeout: '3s', retries: { attempts: 4, retryOn: '5xx' }, fault: { abort: { httpStatus: 503, percentage: { value: 50 } } } }],
+  })]), client), []);
+  const r = set.routes.find((x) => x.name === '9080')!.virtualHosts.find((v) => v.name === `${REVIEWS}:9080`)!.routes.find((x) => x.name === 'chaos')!;
+  const a = r.action.value as RouteAction;
+  assert.equal([a.timeout?.seconds, a.retryPolicy?.numRetries, a.retryPolicy?.retryOn], [3n, 4, '5xx']);
+  assert.equal(Object.keys(r.typedPerFilterConfig), ['envoy.filters.http.fault']);
+});
+
 test.run();

@@ -73,8 +73,8 @@ test('GIVEN a fault, a timeout with retries, a mirror, a rewrite, headers and CO
   })]);
   const [fault, rich] = rc.virtualHosts.find((v) => v.name === `${REVIEWS}:9080`)!.routes;
   assert.is(fault!.action.case, 'route');
-  const fa = fault!.action.value as { timeout?: { seconds: bigint }; retryPolicy?: unknown };
-  assert.equal([fa.timeout?.seconds, fa.retryPolicy], [0n, undefined], 'with a fault Istio applies neither timeout nor retries');
+  const fa = fault!.action.value as { timeout?: { seconds: bigint }; retryPolicy?: { numRetries: number } };
+  assert.equal([fa.timeout?.seconds, fa.retryPolicy?.numRetries], [3n, 2], 'a fault keeps the timeout and the default retries (istiod applyHTTPRouteDestination)');
   const hf = anyUnpack(fault!.typedPerFilterConfig['envoy.filters.http.fault']!, HTTPFaultSchema)!;
   assert.equal([hf.abort?.errorType, hf.abort?.percentage?.numerator, hf.abort?.percentage?.denominator], [{ case: 'httpStatus', value: 503 }, 125_000, 2]);
   assert.equal([hf.delay?.faultDelaySecifier.value, hf.delay?.percentage?.numerator], [{ $typeName: 'google.protobuf.Duration', seconds: 1n, nanos: 500_000_000 }, 500_000]);

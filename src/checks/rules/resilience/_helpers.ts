@@ -72,7 +72,7 @@ export function retryAttempts(retries: Readonly<Record<string, unknown>>): numbe
   return typeof retries.attempts === 'number' && Number.isFinite(retries.attempts) && retries.attempts > 0 ? Math.floor(retries.attempts) : 0;
 }
 
-/** An http route with `retries` and no fault, with its timings (`timeout` and `perTryTimeout` in ms, undefined when unset or unparsable). */
+/** An http route with `retries`, with its timings (`timeout` and `perTryTimeout` in ms, undefined when unset or unparsable). */
 export interface RetryingRouteAt extends HttpRouteAt {
   readonly retries: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number | undefined;
@@ -82,8 +82,9 @@ export interface RetryingRouteAt extends HttpRouteAt {
 }
 
 /**
- * The routes of {@link httpRoutesOf} that have `retries` and no `fault` (with a fault Istio applies
- * neither the route's timeout nor its retries), with the timings the retry/timeout rules compare. Given the
+ * The routes of {@link httpRoutesOf} that have `retries`, with the timings the retry/timeout rules compare.
+ * A route with a `fault` counts: istiod keeps its timeout and retries, and the requests the fault does not
+ * abort or delay get both (Envoy's fault filter runs before the router). Given the
  * graph, a route without `retries` takes the MeshConfig `defaultHttpRetryPolicy` when one is set, whole,
  * `perTryTimeout` included (istio/istio pilot/pkg/networking/core/route/route.go: `policy := in.Retries`, nil →
  * `Mesh.GetDefaultHttpRetryPolicy()`); its label says so. Istio's built-in default has no per-try timeout.
@@ -91,7 +92,6 @@ export interface RetryingRouteAt extends HttpRouteAt {
 export function retryingRoutesOf(vs: MeshObject, graph?: MeshGraph): RetryingRouteAt[] {
   const meshDefault = graph?.meshConfig.raw.defaultHttpRetryPolicy;
   return httpRoutesOf(vs, graph).flatMap((r) => {
-    if (r.route.fault !== undefined) return [];
     const own = isRecord(r.route.retries);
     const retries = own ? r.route.retries as Readonly<Record<string, unknown>> : r.route.retries === undefined && isRecord(meshDefault) ? meshDefault : undefined;
     if (!retries) return [];

@@ -1,5 +1,5 @@
 // Rules of the resilience area, one line each: export { default as camelName } from './file.js';
-export { default as faultDisablesTimeoutRetries } from './fault-disables-timeout-retries.js';
+export { default as faultBypassesTimeoutRetries } from './fault-bypasses-timeout-retries.js';
 export { default as perTryTimeoutIgnored } from './per-try-timeout-ignored.js';
 export { default as retriesWithoutPerTryTimeout } from './retries-without-per-try-timeout.js';
 export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-timeout.js';

@@ -20,7 +20,7 @@ const perTryTimeoutIgnored: Rule = {
     'Envoy ignores a per-try timeout that is not shorter than the route timeout (router.cc `finalTimeout` sets it to',
     '0), so every try may take the whole route timeout: a slow first try uses it all and no retry ever runs. Checked',
     'on VirtualService http routes (a delegate\'s routes with the timeout and retries they take from their root, and a route without retries with the MeshConfig `defaultHttpRetryPolicy` when one is set)',
-    'with `timeout` > 0, `retries.attempts` > 0 and no fault, and on HTTPRoute rules with a `retry` whose',
+    'with `timeout` > 0 and `retries.attempts` > 0 (with or without a fault), and on HTTPRoute rules with a `retry` whose',
     '`timeouts.backendRequest` equals `timeouts.request` (istiod makes backendRequest the per-try timeout; a',
     'longer one the API server refuses, `gatewayapi/route-timeouts` reports that). An HTTPRoute rule with',
     '`retry.attempts: 0` and `timeouts.backendRequest` is reported too: istiod puts backendRequest only into a',

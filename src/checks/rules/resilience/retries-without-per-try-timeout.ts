@@ -11,7 +11,7 @@ const retriesWithoutPerTryTimeout: Rule = {
     'the route `timeout` fires. A slow upstream therefore uses the whole budget on the first try and the client',
     'gets 504 (`UT`) without a single retry: the retry policy only helps for failures that come back fast',
     '(connect-failure, refused-stream, 5xx). Checked on every http route with `timeout` > 0 and `retries.attempts`',
-    '> 0 and no fault (a fault disables both) whose `retryOn` retries a timed-out try: Envoy retries a per-try',
+    '> 0 (a fault keeps both for the requests it does not hit) whose `retryOn` retries a timed-out try: Envoy retries a per-try',
     'timeout only for `5xx`, `gateway-error` or `reset`, and Istio\'s default list (no `retryOn`:',
     '`connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`) has none of them, so there a',
     'per-try timeout would only end tries sooner. Fix: set `perTryTimeout` to at most `timeout / (attempts + 1)` so',

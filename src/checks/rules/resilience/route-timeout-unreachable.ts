@@ -24,7 +24,7 @@ const routeTimeoutUnreachable: Rule = {
     'a slow upstream gets 504 (`UT`) at the per-try timeout and the longer route timeout does not apply to it: the',
     'YAML promises retries within the route timeout that do not happen. Checked on VirtualService http routes',
     '(delegates with what they take from their root; a route without retries with the MeshConfig `defaultHttpRetryPolicy` when one is set) with `timeout` > 0, `retries.attempts` > 0, a `perTryTimeout`',
-    'shorter than `timeout` and no fault, and on HTTPRoute rules: istiod retries an HTTPRoute `retry` on',
+    'shorter than `timeout` (with or without a fault), and on HTTPRoute rules: istiod retries an HTTPRoute `retry` on',
     '`connect-failure,refused-stream,unavailable,cancelled` and its `codes`, never on a per-try timeout, so a',
     '`timeouts.backendRequest` shorter than `timeouts.request` ends a slow request; without `retry`, istiod makes',
     'backendRequest the route timeout in place of request. Fix: add `gateway-error` to `retryOn` so a slow try is',
