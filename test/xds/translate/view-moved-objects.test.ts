@@ -17,7 +17,7 @@ import { movedState } from './_view-base.js';
  * graph keeps its view base, and everything the moved objects' positions reach (service views,
  * default routes, ServiceEntry endpoints, inbound mTLS, findings) shows their new lines, as a
  * from-scratch build does; the xDS resources, whose metadata names objects and fields but no line,
- * are the same bytes.
+ * are the same bytes, and those of a moved VirtualService are found by content.
  */
 const at = (s: MeshState, kind: string, name: string): number => s.placed.findIndex((p) => p.doc.kind === kind && p.doc.metadata?.name === name);
 
@@ -78,7 +78,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the api 
   }
 });
 
-test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tools VirtualService (it moves, its Service and DestinationRule before it do not) THEN the VirtualService counts as changed AND the routes of static, which front\'s proxies share with other namespaces, carry its new lines in their view, as a from-scratch build\'s, AND its Envoy route metadata names it and the field, no line', async () => {
+test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tools VirtualService (it moves, its Service and DestinationRule before it do not) THEN the VirtualService counts as changed AND the routes of static, which front\'s proxies share with other namespaces, carry its new lines in their view, as a from-scratch build\'s, AND its Envoy virtual host is the predecessor\'s very message, found by content (its metadata names no line)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
   try {
     const start = movedState();
@@ -86,6 +86,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tool
     packedMesh(g1, start.workloads);
     const staticHost = (g: MeshGraph, workloads: MeshState['workloads']) => translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.name === 'web')!), workloads).routes!
       .flatMap((r) => r.virtualHosts).find((v) => v.domains.includes('static.tools.svc.cluster.local'))!;
+    const before = staticHost(g1, start.workloads);
     prepareCarryOver(g1);
     const next = insertedBefore(start, 'VirtualService', 'static');
     const g2 = await graphOf(next, join(dir, 'm'), { previous: g1 });
@@ -102,6 +103,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tool
     const route = view.routes.find((r) => r.host === 'static.tools.svc.cluster.local')!.http[0]!;
     assert.is(route.origin.location.line, vsLine(g2), 'the static route points at the moved VirtualService');
     const vh = staticHost(g2, next.workloads);
+    assert.ok(vh === before, 'the static virtual host is the predecessor\'s message: its route views were rebuilt at the new lines, and found it by content');
     assert.equal(vh.routes[0]!.metadata!.filterMetadata.meshproof!.origin, { kind: 'VirtualService', namespace: 'tools', name: 'static', path: ['spec', 'http', 0], file: route.origin.location.file });
   } finally {
     rmSync(dir, { recursive: true, force: true });
