@@ -36,7 +36,13 @@ export function positionFreeJson(o: object, print: (o: object) => string): strin
 
 /** The origin of `path` in `o`: reference, field path, file position and TypeScript origin. */
 export function originOf(o: MeshObject, path: FieldPath): Origin {
-  return { __proto__: ORIGIN_PROTO, ref: o.ref, path, location: o.locate(path), source: sourceAt(o.source, path) } as Origin;
+  // Object.create and assignments, not a literal with `__proto__` (V8 makes that one about twice as slowly).
+  const origin = Object.create(ORIGIN_PROTO) as { -readonly [K in keyof Origin]: Origin[K] };
+  origin.ref = o.ref;
+  origin.path = path;
+  origin.location = o.locate(path);
+  origin.source = sourceAt(o.source, path);
+  return origin;
 }
 
 /**
