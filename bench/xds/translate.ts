@@ -23,8 +23,8 @@
  *   namespace (a view base: the policy index rebuilt, the clusters of that namespace's services
  *   rebuilt), a Namespace labelled (a view base: the services of its workloads rebuilt), a namespace
  *   onboarded (a view base: its new host built; a new workloads list with its instance), the
- *   MeshConfig given (no view base: the translations found by content), a document inserted mid-file (every later object moved: a view base, what the moved objects' positions
- *   reach rebuilt, `src/mesh/graph-carry.ts`).
+ *   MeshConfig given (no view base: the translations found by content), a document inserted mid-file (every later object moved: a view base, the views that
+ *   hold the moved objects' positions rebuilt, their translations found by content, `src/mesh/graph-carry.ts`).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
  * translations for a successor (`carryOver`), as `xds serve`'s first graph does.
  * Each size runs in this process after a warm-up on a separate graph (whose cache entries the
@@ -52,11 +52,15 @@ import { fmt } from '../lib/measure.js';
 
 /**
  * The mesh as the loader gives it, without reading YAML: each object's `span` (its document's text,
- * which a graph built on a predecessor compares to keep unchanged objects) is its JSON.
+ * which a graph built on a predecessor compares to keep unchanged objects) is its JSON, and each
+ * document is 20 lines of one file (document i at line 1 + 20i, every field at its document's line),
+ * so a document inserted moves every later one's lines, as in a chart's file.
  */
 function manifests(bodies: Record<string, unknown>[]): ManifestObject[] {
-  const location = { file: 'bench.yaml', line: 1, column: 1 };
-  return bodies.map((body, i) => ({ body, file: 'bench.yaml', docIndex: i, itemIndex: null, location, locate: () => location, source: null, span: JSON.stringify(body) }));
+  return bodies.map((body, i) => {
+    const location = { file: 'bench.yaml', line: 1 + 20 * i, column: 1 };
+    return { body, file: 'bench.yaml', docIndex: i, itemIndex: null, location, locate: () => location, source: null, span: JSON.stringify(body) };
+  });
 }
 
 function workloadsOf(n: number): WorkloadInstance[] {
@@ -253,8 +257,8 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('services), then ns5\'s Namespace labelled (view shared but for its services), then a namespace onboarded (view shared but for its');
   console.log('new host; a new workloads list), then the MeshConfig given (no view base: translations');
   console.log('found by content, carry-over.ts), then a Deployment inserted before the middle');
-  console.log('service\'s Service (every later object moved: moved VirtualServices and DestinationRules rebuilt at their new');
-  console.log('positions, moved Services\' views made again, the rest of the view shared: graph-carry.ts).');
+  console.log('service\'s Service (every later object moved 20 lines: the views of moved VirtualServices, DestinationRules and');
+  console.log('Services made again at their new lines, their translations found by content, the rest of the view shared: graph-carry.ts).');
   for (const r of rows) {
     const { built, reused, kept } = r.reused;
     const line = (k: keyof typeof built) => `${fmt(kept[k])} shared with the view / ${fmt(reused[k])} found by content / ${fmt(built[k])} built`;

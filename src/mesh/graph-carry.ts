@@ -21,9 +21,12 @@
  * object is the NEW `MeshObject` (findings and origins need its new file, line, document and
  * TypeScript origin); what its position reaches decides how the view base treats it
  * ({@link movedRole}):
- * - VirtualServices and DestinationRules: their origins are in route metadata and cluster
- *   metadata, views a view base shares per host: they count as changed (the hosts they name are
- *   rebuilt, with the new lines), exactly like an edit. A WorkloadEntry (an endpoint origin inside
+ * - VirtualServices and DestinationRules: their origins are in the route and cluster views a view
+ *   base shares per host (proofs read their lines there): they count as changed (the hosts they
+ *   name get new views, with the new lines), exactly like an edit. Their translations are not made
+ *   again: Envoy metadata names no line, and the translations' carry-over fingerprints print origins
+ *   without positions (`xds/translate/carry-over.ts`), so a moved one's virtual hosts and clusters
+ *   are found by content, packed bytes included. A WorkloadEntry (an endpoint origin inside
  *   the ServiceEntry cluster views the workload index feeds) counts as changed too, which costs the
  *   view base as an edit of one does.
  * - Services and ServiceEntries: their origin is in their service view, their default routes, the
@@ -44,10 +47,10 @@
  *   copied from the predecessor.
  * - Every other kind (Gateways, the `istio` ConfigMap, kinds meshproof does not model): read only
  *   per graph, never through what a view base shares.
- * The alternative, origins relative to their document and shifted at translation time, would have
- * made every shared view object position-free, but origins are read as file:line by the xDS
- * metadata, findings and proofs alike, and a shared object cannot hold two graphs' lines: moved
- * objects are new objects, and what holds their positions is rebuilt.
+ * The alternative, origins relative to their document and shifted when read, would have made every
+ * shared view object position-free, but the view's origins are read as file:line by findings and
+ * proofs, and a shared object cannot hold two graphs' lines: moved objects are new objects, and the
+ * view objects that hold their positions are rebuilt (their translations, which hold none, are not).
  */
 import type { MeshObject } from './object.js';
 import { POD_WORKLOAD_KINDS } from './workloads.js';

@@ -78,6 +78,22 @@ test('GIVEN a gateway route to cart v1 whose AuthorizationPolicies admit only or
   }
 });
 
+test('GIVEN the same config with a ConfigMap inserted at the top of dist/orders.k8s.yaml (every object moves 6 lines down) WHEN verified statically THEN the proof names the route and policies at their new lines and the same TypeScript lines (found through the loaded mesh; the Envoy metadata carries no line)', async () => {
+  const work = copyFixture();
+  try {
+    const manifest = path.join(work, 'dist/orders.k8s.yaml');
+    fs.writeFileSync(manifest, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inserted\n  namespace: orders\n---\n${fs.readFileSync(manifest, 'utf8')}`);
+    const report = await verifyProject({ root: work, apps: ['orders'], skipChecks: true });
+    const r = report.results.find((x) => x.expectation.id === GATEWAY_ROUTE)!.static;
+    assert.is(r.status, 'broken', r.detail);
+    assert.match(r.detail, 'selects route "cart" at dist/orders.k8s.yaml:298 (VirtualService orders/shop-gateway spec.http[0]; apps/orders/orders.ts:33); ');
+    assert.match(r.detail, 'AuthorizationPolicy orders/allow-nothing (dist/orders.k8s.yaml:33; apps/orders/orders.ts:13) has no rules');
+    assert.match(r.detail, 'orders/allow-cart (dist/orders.k8s.yaml:325; apps/orders/orders.ts:44) admits only');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('GIVEN the same config WHEN the gateway route is sent real requests through the gateway proxy THEN cart\'s sidecar answers 403 and the promise breaks with the same explanation', async () => {
   const work = copyFixture();
   try {

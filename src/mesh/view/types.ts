@@ -4,8 +4,9 @@
  * this view as its only input; nothing downstream re-derives Istio semantics.
  *
  * Conventions: hosts are resolved FQDNs (lower case); durations are milliseconds; every resolved
- * piece carries an `Origin` (object, field path, file:line, TypeScript line) so a finding or an
- * Envoy route can point back at the YAML and at the construct that produced it.
+ * piece carries an `Origin` (object, field path, file:line, TypeScript line) so a finding or a
+ * proof can point back at the YAML and at the construct that produced it (an Envoy route's metadata
+ * names the object, field path and files, without lines: `originJson`).
  */
 import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../types.js';
 import type { Dataplane } from '../membership.js';

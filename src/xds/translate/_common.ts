@@ -22,14 +22,22 @@ export const ADS_SOURCE = { configSourceSpecifier: { case: 'ads' as const, value
 /** Metadata filter namespace under which every emitted route and cluster names its source. */
 export const METADATA_NAMESPACE = 'meshproof';
 
-/** An origin as a JSON object for `Metadata.filter_metadata.meshproof`: object, field path, file:line, TypeScript line. */
+/**
+ * An origin as a JSON object for `Metadata.filter_metadata.meshproof`: the object (kind, namespace,
+ * name), the field path, the manifest file and, when the object came from a cdk8s app, its
+ * TypeScript construct path and file. No line numbers: they move whenever a document or a line is
+ * added above, so carrying them would change every later route and cluster of a dump (and its
+ * packed bytes) for an edit elsewhere. Whoever needs a line finds it through the loaded mesh: the
+ * object by `kind/namespace/name` (`MeshGraph.get`), then `MeshObject.locate(path)` and
+ * `sourceAt(object.source, path)`, as findings and proofs do (`originOf`).
+ */
 export function originJson(o: Origin): JsonObject {
   const out: JsonObject = {
     kind: o.ref.kind, namespace: o.ref.namespace, name: o.ref.name,
     path: o.path.map((p) => (typeof p === 'number' ? p : String(p))),
-    file: o.location.file, line: o.location.line,
+    file: o.location.file,
   };
-  if (o.source) out.source = JSON.parse(JSON.stringify(o.source)) as JsonObject;
+  if (o.source) out.source = { constructPath: o.source.constructPath, file: o.source.file };
   return out;
 }
 

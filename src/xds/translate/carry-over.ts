@@ -17,7 +17,11 @@
  * | `VirtualHost` (`sharedVirtualHost`) | the `HostRoutesView`, its domains, and per destination whether its cluster exists and its consistent hash |
  *
  * A fingerprint is the view's JSON (`JSON.stringify`; views are plain, read-only data: strings,
- * numbers, booleans, arrays and records, including every origin's file, line and column), and
+ * numbers, booleans, arrays and records), with every origin printed as the translators read it:
+ * object, field path, manifest file and TypeScript construct path and file, without the lines and
+ * columns that Envoy metadata does not carry (`positionFreeJson`). So the translations of an object
+ * that only moved (a document inserted above it: `src/mesh/graph-carry.ts`), whose view the view
+ * base rebuilds at its new lines, are found by content, with their packed bytes; and
  * objects that many views share (a cluster's policy and DestinationRule view, a service view) are
  * printed once per object: their JSON interned to a short id (`printOf`), memoised in a WeakMap.
  * This relies on views being JSON-faithful: no `undefined` inside a nested record that a builder
@@ -36,6 +40,7 @@
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { ClusterView, HostRoutesView, ServiceView } from '../../mesh/view/index.js';
+import { positionFreeJson } from '../../mesh/view/origin.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 type Kind = 'clusters' | 'endpoints' | 'virtualHosts';
@@ -213,15 +218,18 @@ function printOf(o: object, store: CarryOverStore): string {
 }
 
 /**
- * `JSON.stringify(o)`, except that NaN and ±Infinity (which JSON prints as null) are told from null
+ * `JSON.stringify(o)` with origins printed without lines and columns (`positionFreeJson`: the
+ * translators read none), except that NaN and ±Infinity (which JSON prints as null) are told from null
  * and from each other: a builder does (`minimumRingSize ?? 1024` takes null; `BigInt(Infinity)`
  * throws), and raw records of the input such as `consistentHash` keep what the YAML said (`.inf`).
  * Views nearly never hold a non-finite number: the walk for one runs only when the JSON holds a
  * null, and the slower replacer only when the walk finds one.
  */
 export function fingerprintJson(o: object): string {
-  const json = JSON.stringify(o);
-  return json.includes('null') && hasNonFinite(o) ? `~${JSON.stringify(o, nonFinite)}` : json;
+  return positionFreeJson(o, (v) => {
+    const json = JSON.stringify(v);
+    return json.includes('null') && hasNonFinite(v) ? `~${JSON.stringify(v, nonFinite)}` : json;
+  });
 }
 
 function hasNonFinite(v: unknown): boolean {

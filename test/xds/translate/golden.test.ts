@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../../src/cli/main.js';
@@ -34,6 +34,28 @@ for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]),
     }
   });
 }
+
+/** `meshproof xds compile dist` in `project` (its dist/ and .meshproof/sourcemap.json), each dump's text by file name. */
+async function compileDumps(project: string, out: string): Promise<Map<string, string>> {
+  const cap = captureIO(project);
+  const code = await main(['xds', 'compile', 'dist', '--out', out, '--workloads', join(GOLDEN, 'workloads.json'), '--no-check'], cap.io);
+  assert.is(code, 0, cap.stderr());
+  return new Map(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+}
+
+test('GIVEN the committed dist/ and source map WHEN a Deployment is inserted at the top of dist/bookinfo.k8s.yaml (every bookinfo object moves down) THEN every other proxy\'s config dump is byte-identical: route, cluster and listener metadata carry no line', async () => {
+  const project = join(work, 'inserted');
+  cpSync(join(ROOT, 'dist'), join(project, 'dist'), { recursive: true });
+  cpSync(join(ROOT, '.meshproof/sourcemap.json'), join(project, '.meshproof/sourcemap.json'));
+  const before = await compileDumps(project, join(work, 'inserted-before'));
+  const manifest = join(project, 'dist/bookinfo.k8s.yaml');
+  const batch = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: batch\n  namespace: bookinfo\nspec:\n  selector:\n    matchLabels:\n      app: batch\n  template:\n    metadata:\n      labels:\n        app: batch\n    spec:\n      containers:\n        - name: batch\n          image: batch\n---\n';
+  writeFileSync(manifest, batch + readFileSync(manifest, 'utf8'));
+  const after = await compileDumps(project, join(work, 'inserted-after'));
+  assert.equal([...after.keys()].filter((f) => !before.has(f)), ['bookinfo.batch.json'], 'the inserted Deployment is one more proxy');
+  assert.ok([...before.values()].some((d) => d.includes('"constructPath"')), 'the dumps name TypeScript origins (the source map was found)');
+  for (const [f, dump] of before) assert.fixture(after.get(f)!, dump, `${f} changed although only its objects' lines did`);
+});
 
 test('GIVEN xds compile without --out, or with a malformed workload file WHEN run THEN it exits 2 and says what to fix', async () => {
   const noOut = captureIO(ROOT);
