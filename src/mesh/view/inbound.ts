@@ -9,6 +9,7 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
 import { entryEndpointPort } from '../endpoint-port.js';
+import { isHttp } from '../protocol.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
@@ -50,6 +51,17 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
   return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+/**
+ * Whether container `port` of sidecar `proxy` is served by an HTTP connection manager (the protocol
+ * that decides the port is HTTP, istiod's `IsHTTP`). Otherwise its inbound chain is network RBAC and
+ * a `tcp_proxy`: TCP, TLS, Mongo, Redis and MySQL ports, ports left to protocol sniffing, and ports no
+ * Service targets (the passthrough chain). On those a refusal is a closed connection, never a 403.
+ */
+export function inboundServesHttp(graph: MeshGraph, proxy: ProxyIdentity, port: number): boolean {
+  const p = buildInbound(graph, proxy).ports.find((x) => x.port === port);
+  return p !== undefined && isHttp(p.protocol);
 }
 
 /** One service port that sends to the workload, and the workload port it lands on (istiod's `ServiceTarget`). */
