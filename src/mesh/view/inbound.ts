@@ -54,14 +54,15 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
 }
 
 /**
- * Whether container `port` of sidecar `proxy` is served by an HTTP connection manager (the protocol
- * that decides the port is HTTP, istiod's `IsHTTP`). Otherwise its inbound chain is network RBAC and
- * a `tcp_proxy`: TCP, TLS, Mongo, Redis and MySQL ports, ports left to protocol sniffing, and ports no
- * Service targets (the passthrough chain). On those a refusal is a closed connection, never a 403.
+ * Whether container `port` of sidecar `proxy` is declared a TCP port: the Service port that decides
+ * its protocol names one that is not HTTP (TCP, TLS, HTTPS, Mongo, Redis, MySQL), so istiod gives it
+ * only network filters: network RBAC and a `tcp_proxy`. There a refusal is a closed connection,
+ * never a 403, and HTTP-only authorization fields cannot apply. A port left to protocol sniffing or
+ * targeted by no Service is not one (istiod serves an HTTP client there with an HTTP chain).
  */
-export function inboundServesHttp(graph: MeshGraph, proxy: ProxyIdentity, port: number): boolean {
+export function inboundPortIsTcp(graph: MeshGraph, proxy: ProxyIdentity, port: number): boolean {
   const p = buildInbound(graph, proxy).ports.find((x) => x.port === port);
-  return p !== undefined && isHttp(p.protocol);
+  return p !== undefined && !p.sniffed && !isHttp(p.protocol);
 }
 
 /** One service port that sends to the workload, and the workload port it lands on (istiod's `ServiceTarget`). */

@@ -7,8 +7,8 @@
  * sending the promised method, path and port, is answered by the echo backend when allowed, and 403
  * `RBAC: access denied` by the proxy when not).
  *
- * A port whose inbound chain is not HTTP (TCP, TLS, Redis, MySQL, Mongo, sniffed or undeclared
- * ports: network RBAC and a `tcp_proxy`) answers no 403: the network RBAC filter closes a denied
+ * A port declared TCP (a Service port named tcp, tls, redis, mysql, mongo…: network RBAC and a
+ * `tcp_proxy`) answers no 403: the network RBAC filter closes a denied
  * connection once the mTLS handshake is done, sending nothing back. There an allowed connection is
  * proven by the echo backend's answer relayed through the `tcp_proxy`, a refusal by a completed
  * handshake followed by a close with no bytes (no TLS alert, no timeout), and STRICT mTLS by plaintext
@@ -17,7 +17,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { MeshGraph } from '../../mesh/graph.js';
-import { inboundServesHttp, proxyOf } from '../../mesh/view/index.js';
+import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
 import type { Expectation } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { arrivalOf, explainArrival, noArrival } from '../static/arrival-port.js';
@@ -82,9 +82,9 @@ export function closedAfterHandshake(r: Probe): boolean {
   return r.handshake && r.bytes === 0 && r.status === 0 && (r.error === 'ECONNRESET' || r.error === 'EPIPE');
 }
 
-/** Whether container `port` of `w` is served by network filters and a `tcp_proxy` rather than an HTTP connection manager. */
+/** Whether container `port` of `w` is declared TCP: network RBAC and a `tcp_proxy`, no HTTP connection manager. */
 function tcpPort(graph: MeshGraph, w: RuntimeWorkload, port: number): boolean {
-  return !inboundServesHttp(graph, proxyOf(graph, w.workload), port);
+  return inboundPortIsTcp(graph, proxyOf(graph, w.workload), port);
 }
 
 const notRun = (detail: string): TrafficVerdict => ({ status: 'not-run', detail, requests: 0 });

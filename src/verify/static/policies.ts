@@ -6,7 +6,7 @@
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { MeshObject } from '../../mesh/object.js';
 import { selectorOf } from '../../mesh/policy.js';
-import { inboundServesHttp, proxyOf } from '../../mesh/view/index.js';
+import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
 import type { Workload } from '../../mesh/workloads.js';
 import type { Expectation, Outcome } from '../expectations/types.js';
 import { arrivalOf, explainArrival, noArrival } from './arrival-port.js';
@@ -101,7 +101,7 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
     if (arrival === null) return { id: e.id, status: 'broken', detail: noArrival(w, o.port!) };
     const port = arrival?.port ?? w.containerPorts[0]?.containerPort ?? 80;
     const policies = graph.authorizationPoliciesFor(w);
-    const tcp = !inboundServesHttp(graph, proxyOf(graph, w), port);
+    const tcp = inboundPortIsTcp(graph, proxyOf(graph, w), port);
     const d = evaluateAuthorization(policies, { principal: o.principal, trustDomains: graph.trustDomains, port, method: o.method ?? 'GET', path: o.path ?? '/', ...(tcp ? { tcp } : {}) });
     const via = arrival ? explainArrival(arrival, policies) : '';
     if (d.decision === 'undecidable') return { id: e.id, status: 'runtime-only', detail: `${who}: ${d.reason}` };
