@@ -18,6 +18,62 @@ import type { AuthzAttribute, AuthzMatchView, AuthzPolicyView, AuthzRuleView, In
 const ACTIONS = new Set(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']);
 const HTTP_ONLY: ReadonlySet<AuthzAttribute> = new Set(['host', 'method', 'path', 'request.headers', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'request.auth.claims']);
 
+/** `from.source` fields: positive name, negated name, the attribute both match. */
+const SOURCE_FIELDS: readonly (readonly [string, string, AuthzAttribute])[] = [
+  ['principals', 'notPrincipals', 'source.principal'],
+  ['requestPrincipals', 'notRequestPrincipals', 'request.auth.principal'],
+  ['namespaces', 'notNamespaces', 'source.namespace'],
+  ['remoteIpBlocks', 'notRemoteIpBlocks', 'remote.ip'],
+  ['ipBlocks', 'notIpBlocks', 'source.ip'],
+];
+/** `to.operation` fields: positive name, negated name, the attribute both match. */
+const OPERATION_FIELDS: readonly (readonly [string, string, AuthzAttribute])[] = [
+  ['hosts', 'notHosts', 'host'],
+  ['methods', 'notMethods', 'method'],
+  ['paths', 'notPaths', 'path'],
+  ['ports', 'notPorts', 'destination.port'],
+];
+
+/**
+ * istiod's `rule.checkError` (`pilot/pkg/security/authz/model/model.go`): a field the filter cannot
+ * evaluate (an HTTP-only field on a TCP filter chain, a value Envoy cannot express) drops a whole
+ * ALLOW rule (it then matches nothing: less is allowed) and is left out of a DENY, AUDIT or CUSTOM
+ * rule (which then matches more: more is denied).
+ */
+export function unusableFieldDropsRule(action: AuthzPolicyView['action']): boolean {
+  return action === 'ALLOW';
+}
+
+/**
+ * One AuthorizationPolicy rule (`spec.rules[i]`, as written) as a TCP filter chain
+ * (`envoy.filters.network.rbac`) enforces it, the way istiod builds it (`BuildTCP`, `Generate(forTCP)`):
+ * null when it is an ALLOW rule using an HTTP-only field (hosts, methods, paths, requestPrincipals,
+ * `when` on request headers or JWT claims): the rule is dropped; otherwise the rule without those
+ * fields (a DENY rule on `methods: [POST]` alone denies every connection).
+ */
+export function ruleOnTcpChain(rule: Readonly<Record<string, unknown>>, action: AuthzPolicyView['action']): Record<string, unknown> | null {
+  const httpFields = (body: Record<string, unknown>, table: typeof SOURCE_FIELDS) =>
+    table.filter(([, , a]) => HTTP_ONLY.has(a)).flatMap(([n, not]) => [n, not]).filter((k) => body[k] !== undefined);
+  const sides = [['from', 'source', SOURCE_FIELDS], ['to', 'operation', OPERATION_FIELDS]] as const;
+  const httpWhen = (c: unknown) => isRecord(c) && typeof c.key === 'string' && HTTP_ONLY.has(whenAttribute(c.key) ?? 'unsupported');
+  const used = sides.some(([list, inner, table]) => Array.isArray(rule[list]) && (rule[list] as unknown[]).some((x) => isRecord(x) && isRecord(x[inner]) && httpFields(x[inner], table).length > 0))
+    || (Array.isArray(rule.when) && rule.when.some(httpWhen));
+  if (!used) return { ...rule };
+  if (unusableFieldDropsRule(action)) return null;
+  const out: Record<string, unknown> = { ...rule };
+  for (const [list, inner, table] of sides) {
+    if (!Array.isArray(rule[list])) continue;
+    out[list] = (rule[list] as unknown[]).map((x) => {
+      if (!isRecord(x) || !isRecord(x[inner])) return x;
+      const body = { ...x[inner] };
+      for (const k of httpFields(body, table)) delete body[k];
+      return { ...x, [inner]: body };
+    });
+  }
+  if (Array.isArray(rule.when)) out.when = rule.when.filter((c) => !httpWhen(c));
+  return out;
+}
+
 /** What one rule is resolved against: the mesh's trust domains and the workload's inbound (container) ports. */
 interface RuleEnv {
   readonly trustDomains: readonly string[];
@@ -111,23 +167,12 @@ function ruleView(ap: MeshObject, rule: unknown, i: number, action: AuthzPolicyV
   const principals = from.length === 0 ? [whenPrincipals] : from.map((f, j) => {
     const src = isRecord(f) && isRecord(f.source) ? f.source : {};
     const p = [...at, 'from', j, 'source'];
-    return [
-      field(ap, src, p, 'principals', 'notPrincipals', 'source.principal', env),
-      field(ap, src, p, 'requestPrincipals', 'notRequestPrincipals', 'request.auth.principal', env),
-      field(ap, src, p, 'namespaces', 'notNamespaces', 'source.namespace', env),
-      field(ap, src, p, 'remoteIpBlocks', 'notRemoteIpBlocks', 'remote.ip', env),
-      field(ap, src, p, 'ipBlocks', 'notIpBlocks', 'source.ip', env),
-    ].filter((m): m is AuthzMatchView => m !== null).concat(whenPrincipals);
+    return SOURCE_FIELDS.map(([n, not, a]) => field(ap, src, p, n, not, a, env)).filter((m): m is AuthzMatchView => m !== null).concat(whenPrincipals);
   });
   const permissions = to.length === 0 ? [whenPermissions] : to.map((t, j) => {
     const op = isRecord(t) && isRecord(t.operation) ? t.operation : {};
     const p = [...at, 'to', j, 'operation'];
-    return [
-      field(ap, op, p, 'hosts', 'notHosts', 'host', env),
-      field(ap, op, p, 'methods', 'notMethods', 'method', env),
-      field(ap, op, p, 'paths', 'notPaths', 'path', env),
-      field(ap, op, p, 'ports', 'notPorts', 'destination.port', env),
-    ].filter((m): m is AuthzMatchView => m !== null).concat(whenPermissions);
+    return OPERATION_FIELDS.map(([n, not, a]) => field(ap, op, p, n, not, a, env)).filter((m): m is AuthzMatchView => m !== null).concat(whenPermissions);
   });
   let allowsEverything: string | null = null;
   if (action === 'ALLOW') {
@@ -150,24 +195,28 @@ function conditionView(ap: MeshObject, c: unknown, path: FieldPath, env: RuleEnv
   const values = strings(c.values);
   const notValues = strings(c.notValues);
   if (values.length === 0 && notValues.length === 0) return null;
-  const simple: Record<string, AuthzAttribute> = {
-    'source.ip': 'source.ip', 'remote.ip': 'remote.ip', 'source.namespace': 'source.namespace', 'source.principal': 'source.principal',
-    'request.auth.principal': 'request.auth.principal', 'request.auth.audiences': 'request.auth.audiences', 'request.auth.presenter': 'request.auth.presenter',
-    'destination.ip': 'destination.ip', 'destination.port': 'destination.port', 'connection.sni': 'connection.sni',
-  };
-  if (Object.hasOwn(simple, k)) return matchView(ap, simple[k]!, [], values, notValues, path, env);
-  if (k.startsWith('request.headers')) {
-    const name = k.slice('request.headers'.length).match(/^\[([^[\]]+)\]$/);
-    if (name) return matchView(ap, 'request.headers', [name[1]!.toLowerCase()], values, notValues, path, env);
-  }
-  if (k.startsWith('request.auth.claims')) {
-    const rest = k.slice('request.auth.claims'.length);
-    const claims = [...rest.matchAll(/\[([^[\]]+)\]/g)].map((m) => m[1]!);
-    if (claims.length > 0 && claims.map((x) => `[${x}]`).join('') === rest) return matchView(ap, 'request.auth.claims', claims, values, notValues, path, env);
-  }
+  const attribute = whenAttribute(k);
+  if (attribute === 'request.headers') return matchView(ap, attribute, [k.slice('request.headers['.length, -1).toLowerCase()], values, notValues, path, env);
+  if (attribute === 'request.auth.claims') return matchView(ap, attribute, [...k.matchAll(/\[([^[\]]+)\]/g)].map((m) => m[1]!), values, notValues, path, env);
+  if (attribute !== null) return matchView(ap, attribute, [], values, notValues, path, env);
   const why = k.startsWith('experimental.envoy.filters.') ? `the experimental attribute "${k}" (Envoy dynamic metadata) is not translated`
     : `"${k}" is not an attribute Istio's RBAC translation knows (source.ip, remote.ip, source.namespace, source.principal, request.headers[<name>], request.auth.principal|audiences|presenter|claims[<name>], destination.ip, destination.port, connection.sni)`;
   return { attribute: 'unsupported', key: [k], values: [], notValues: [], httpOnly: false, unsupported: why, origin: originOf(ap, path) };
+}
+
+const WHEN_KEYS: Readonly<Record<string, AuthzAttribute>> = {
+  'source.ip': 'source.ip', 'remote.ip': 'remote.ip', 'source.namespace': 'source.namespace', 'source.principal': 'source.principal',
+  'request.auth.principal': 'request.auth.principal', 'request.auth.audiences': 'request.auth.audiences', 'request.auth.presenter': 'request.auth.presenter',
+  'destination.ip': 'destination.ip', 'destination.port': 'destination.port', 'connection.sni': 'connection.sni',
+};
+
+/** The attribute a `when` key names (Istio's `model.New` switch), or null when Istio's RBAC translation does not know it. */
+function whenAttribute(k: string): AuthzAttribute | null {
+  if (Object.hasOwn(WHEN_KEYS, k)) return WHEN_KEYS[k]!;
+  if (/^request\.headers\[[^[\]]+\]$/.test(k)) return 'request.headers';
+  const rest = k.startsWith('request.auth.claims') ? k.slice('request.auth.claims'.length) : null;
+  if (rest !== null && /^(\[[^[\]]+\])+$/.test(rest)) return 'request.auth.claims';
+  return null;
 }
 
 /** A `source` / `operation` field pair (`principals` + `notPrincipals`…), or null when both are absent or empty. */

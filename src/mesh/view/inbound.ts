@@ -9,6 +9,7 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
 import { entryEndpointPort } from '../endpoint-port.js';
+import { isHttp } from '../protocol.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
@@ -50,6 +51,18 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
   return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+/**
+ * Whether container `port` of sidecar `proxy` is declared a TCP port: the Service port that decides
+ * its protocol names one that is not HTTP (TCP, TLS, HTTPS, Mongo, Redis, MySQL), so istiod gives it
+ * only network filters: network RBAC and a `tcp_proxy`. There a refusal is a closed connection,
+ * never a 403, and HTTP-only authorization fields cannot apply. A port left to protocol sniffing or
+ * targeted by no Service is not one (istiod serves an HTTP client there with an HTTP chain).
+ */
+export function inboundPortIsTcp(graph: MeshGraph, proxy: ProxyIdentity, port: number): boolean {
+  const p = buildInbound(graph, proxy).ports.find((x) => x.port === port);
+  return p !== undefined && !p.sniffed && !isHttp(p.protocol);
 }
 
 /** One service port that sends to the workload, and the workload port it lands on (istiod's `ServiceTarget`). */

@@ -169,7 +169,7 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
           }
           if (o.kind === 'mtls-strict' || o.kind === 'authorization') {
             if (!security) out.set(e.id, notRun('the targets give no mesh CA (ca.cert, ca.key), so no client holds a mesh certificate'));
-            else out.set(e.id, o.kind === 'mtls-strict' ? await judgeStrictMtlsWithTraffic(o, security) : await judgeAuthorizationWithTraffic(o, security, graph));
+            else out.set(e.id, o.kind === 'mtls-strict' ? await judgeStrictMtlsWithTraffic(o, security, graph) : await judgeAuthorizationWithTraffic(o, security, graph));
             continue;
           }
           if (o.kind === 'circuit-breaker') {

@@ -155,7 +155,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
         for (const e of ordered) {
           progress(done++, expectations.length);
           if (e.outcome.kind === 'mtls-strict') {
-            out.set(e.id, await judgeStrictMtlsWithTraffic(e.outcome, mesh));
+            out.set(e.id, await judgeStrictMtlsWithTraffic(e.outcome, mesh, graph));
             continue;
           }
           if (e.outcome.kind === 'authorization') {

@@ -5,6 +5,7 @@
  * request from the same place.
  */
 import type { MeshGraph, Workload } from '../../mesh/graph.js';
+import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
 import { evaluateAuthorization, refusesEveryRequest } from '../static/authz.js';
 
 /** A caller: the sidecar workload whose per-proxy view routes, and the identity (`namespace`/`serviceAccount`) it holds. */
@@ -30,10 +31,12 @@ export function pickCaller(graph: MeshGraph, namespace: string, host?: string, p
   const targets = host ? graph.services.forHost(host, namespace).flatMap((s) => (s.selector ? graph.workloadsSelectedBy(s.namespace, s.selector) : [])) : [];
   // Authorization sees the container (target) port, not the Service port the request names: any of them will do.
   const portsOf = (t: Workload) => [...new Set([...t.containerPorts.map((p) => p.containerPort), ...(port !== undefined ? [port] : [])])];
+  // A TCP port's network RBAC drops ALLOW rules naming paths, methods or hosts (istiod's TCP rule handling).
+  const tcp = (t: Workload, p: number) => inboundPortIsTcp(graph, proxyOf(graph, t), p);
   const admitsProbe = (c: Workload) => targets.every((t) => portsOf(t).some((p) => evaluateAuthorization(graph.authorizationPoliciesFor(t), {
-    principal: graph.principalOf(c), trustDomains: graph.trustDomains, port: p, method: 'GET', path: '/',
+    principal: graph.principalOf(c), trustDomains: graph.trustDomains, port: p, method: 'GET', path: '/', tcp: tcp(t, p),
   }).decision !== 'deny'));
-  const admitsSome = (c: Workload) => targets.every((t) => portsOf(t).some((p) => refusesEveryRequest(graph.authorizationPoliciesFor(t), graph.principalOf(c), graph.trustDomains, p) === null));
+  const admitsSome = (c: Workload) => targets.every((t) => portsOf(t).some((p) => refusesEveryRequest(graph.authorizationPoliciesFor(t), graph.principalOf(c), graph.trustDomains, p, undefined, tcp(t, p)) === null));
   const own = candidates.find(admitsProbe) ?? (mesh.some(admitsProbe) ? undefined : candidates.find(admitsSome));
   const borrowed = own ?? mesh.find(admitsProbe) ?? mesh.find(admitsSome) ?? candidates[0]!;
   const workload = own ?? candidates[0]!;

@@ -7,7 +7,7 @@
  */
 import { isRecord, type MeshObject } from '../../mesh/object.js';
 import { isDryRun } from '../../mesh/policy.js';
-import { replaceTrustDomainAliases } from '../../mesh/view/inbound-authz.js';
+import { replaceTrustDomainAliases, ruleOnTcpChain } from '../../mesh/view/inbound-authz.js';
 
 /** The request as the authorization filters see it. */
 export interface AuthzRequest {
@@ -32,6 +32,12 @@ export interface AuthzRequest {
   readonly anyRequest?: boolean;
   /** With `anyRequest`: the paths are only those a route takes (its match's exact path or prefix). @default any path */
   readonly pathWithin?: { readonly exact: string } | { readonly prefix: string };
+  /**
+   * `port` is served by a TCP filter chain (network RBAC, `tcp_proxy`): rules are taken as istiod
+   * builds them there (`ruleOnTcpChain`: an ALLOW rule with an HTTP-only field is dropped, a DENY
+   * rule loses the field), and method, path and host are not seen. @default false (an HTTP port)
+   */
+  readonly tcp?: boolean;
 }
 
 export type AuthzDecision =
@@ -100,7 +106,7 @@ function withAliases(source: Record<string, unknown>, trustDomains: readonly str
   return out;
 }
 
-function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean | 'unknown' {
+function ruleMatches(rule: Readonly<Record<string, unknown>>, req: AuthzRequest): boolean | 'unknown' {
   const namespace = /\/ns\/([^/]+)\//.exec(req.principal)?.[1];
   const from = Array.isArray(rule.from) ? rule.from.filter(isRecord).map((f) => (isRecord(f.source) ? f.source : {})) : undefined;
   const to = Array.isArray(rule.to) ? rule.to.filter(isRecord).map((t) => (isRecord(t.operation) ? t.operation : {})) : undefined;
@@ -121,8 +127,11 @@ function ruleMatches(rule: Record<string, unknown>, req: AuthzRequest): boolean 
   return all([fromOk, toOk, when]);
 }
 
+const actionOf = (p: MeshObject) => (typeof p.spec.action === 'string' ? p.spec.action : 'ALLOW') as 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+
 function policyMatches(p: MeshObject, req: AuthzRequest): boolean | 'unknown' {
-  const rules = Array.isArray(p.spec.rules) ? p.spec.rules.filter(isRecord) : [];
+  const written = Array.isArray(p.spec.rules) ? p.spec.rules.filter(isRecord) : [];
+  const rules = req.tcp ? written.map((r) => ruleOnTcpChain(r, actionOf(p))).filter((r) => r !== null) : written;
   return any(rules.map((r) => ruleMatches(r, req)));
 }
 
@@ -134,7 +143,7 @@ const name = (p: MeshObject) => `AuthorizationPolicy ${p.namespace}/${p.name}`;
  */
 export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequest): AuthzDecision {
   const policies = all.filter((p) => !isDryRun(p));
-  const action = (p: MeshObject) => (typeof p.spec.action === 'string' ? p.spec.action : 'ALLOW');
+  const action = actionOf;
   const custom = policies.find((p) => action(p) === 'CUSTOM');
   if (custom) return { decision: 'undecidable', policy: custom, reason: `${name(custom)} delegates to an external authorizer (CUSTOM)` };
   for (const p of policies.filter((x) => action(x) === 'DENY')) {
@@ -143,7 +152,7 @@ export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequ
     if (m === 'unknown') return { decision: 'undecidable', policy: p, reason: `${name(p)} (DENY) depends on conditions only a running proxy knows (when, ipBlocks)` };
   }
   const allows = policies.filter((x) => action(x) === 'ALLOW');
-  if (allows.length === 0) return { decision: 'allow', policy: null, reason: 'no ALLOW policy applies, so every request is allowed' };
+  if (allows.length === 0) return { decision: 'allow', policy: null, reason: `no ALLOW policy applies, so every ${req.tcp ? 'connection' : 'request'} is allowed` };
   let unknown: MeshObject | undefined;
   for (const p of allows) {
     const m = policyMatches(p, req);
@@ -151,7 +160,9 @@ export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequ
     if (m === 'unknown') unknown ??= p;
   }
   if (unknown) return { decision: 'undecidable', policy: unknown, reason: `${name(unknown)} (ALLOW) depends on conditions only a running proxy knows (when, ipBlocks)` };
-  return { decision: 'deny', policy: null, reason: `none of ${allows.map(name).join(', ')} (ALLOW) matches` };
+  const dropped = req.tcp ? allows.filter((p) => Array.isArray(p.spec.rules) && p.spec.rules.some((r) => isRecord(r) && ruleOnTcpChain(r, 'ALLOW') === null)).map(name) : [];
+  const why = dropped.length > 0 ? `; port ${req.port} is a TCP port, where a rule naming hosts, methods, paths, requestPrincipals or request headers/claims is dropped, as istiod does (${dropped.join(', ')})` : '';
+  return { decision: 'deny', policy: null, reason: `none of ${allows.map(name).join(', ')} (ALLOW) matches${why}` };
 }
 
 /**
@@ -162,7 +173,7 @@ export function evaluateAuthorization(all: readonly MeshObject[], req: AuthzRequ
  * principals, `when` or `ipBlocks` might match) or a CUSTOM policy decides. With `pathWithin`, only
  * the paths a route takes count (an ALLOW rule on `/api/*` admits nothing a `/cart` prefix route sends).
  */
-export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, trustDomains: readonly string[], port: number, pathWithin?: AuthzRequest['pathWithin']): { readonly policy: MeshObject | null; readonly reason: string } | null {
-  const d = evaluateAuthorization(policies, { principal, trustDomains, port, anyRequest: true, ...(pathWithin ? { pathWithin } : {}) });
+export function refusesEveryRequest(policies: readonly MeshObject[], principal: string, trustDomains: readonly string[], port: number, pathWithin?: AuthzRequest['pathWithin'], tcp = false): { readonly policy: MeshObject | null; readonly reason: string } | null {
+  const d = evaluateAuthorization(policies, { principal, trustDomains, port, anyRequest: true, ...(pathWithin ? { pathWithin } : {}), ...(tcp ? { tcp } : {}) });
   return d.decision === 'deny' ? { policy: d.policy, reason: d.reason } : null;
 }

@@ -6,6 +6,7 @@
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { MeshObject } from '../../mesh/object.js';
 import { selectorOf } from '../../mesh/policy.js';
+import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
 import type { Workload } from '../../mesh/workloads.js';
 import type { Expectation, Outcome } from '../expectations/types.js';
 import { arrivalOf, explainArrival, noArrival } from './arrival-port.js';
@@ -100,12 +101,13 @@ export function judgeAuthorization(graph: MeshGraph, e: Expectation, o: Of<'auth
     if (arrival === null) return { id: e.id, status: 'broken', detail: noArrival(w, o.port!) };
     const port = arrival?.port ?? w.containerPorts[0]?.containerPort ?? 80;
     const policies = graph.authorizationPoliciesFor(w);
-    const d = evaluateAuthorization(policies, { principal: o.principal, trustDomains: graph.trustDomains, port, method: o.method ?? 'GET', path: o.path ?? '/' });
+    const tcp = inboundPortIsTcp(graph, proxyOf(graph, w), port);
+    const d = evaluateAuthorization(policies, { principal: o.principal, trustDomains: graph.trustDomains, port, method: o.method ?? 'GET', path: o.path ?? '/', ...(tcp ? { tcp } : {}) });
     const via = arrival ? explainArrival(arrival, policies) : '';
     if (d.decision === 'undecidable') return { id: e.id, status: 'runtime-only', detail: `${who}: ${d.reason}` };
     if ((d.decision === 'allow') !== o.allowed) {
-      const fix = via.includes('which never matches') ? '' : `; fix: ${authorizationFix(w, policies, d, o, port)}`;
-      return { id: e.id, status: 'broken', detail: `${who} ${d.decision === 'allow' ? 'admits' : 'refuses (403)'} ${o.principal}${via}: ${d.reason} (${decidedAt(policies, d)})${fix}` };
+      const fix = via.includes('which never matches') ? '' : `; fix: ${authorizationFix(w, policies, d, o, port, tcp)}`;
+      return { id: e.id, status: 'broken', detail: `${who} ${d.decision === 'allow' ? 'admits' : tcp ? `refuses (closes the connection on TCP port ${port})` : 'refuses (403)'} ${o.principal}${via}: ${d.reason} (${decidedAt(policies, d)})${fix}` };
     }
   }
   return { id: e.id, status: 'held', detail: `${workloads.map((w) => w.name).join(', ')} ${o.allowed ? 'admit' : 'refuse'} ${o.principal}` };
@@ -123,8 +125,8 @@ function decidedAt(policies: readonly MeshObject[], d: AuthzDecision): string {
 }
 
 /** How to make the workload's policies decide the promised way (`o.allowed`) where they decided `d`. */
-function authorizationFix(w: Workload, policies: readonly MeshObject[], d: AuthzDecision, o: Of<'authorization'>, port: number): string {
-  const request = `${o.method ?? 'GET'} ${o.path ?? '/'} on port ${port}`;
+function authorizationFix(w: Workload, policies: readonly MeshObject[], d: AuthzDecision, o: Of<'authorization'>, port: number, tcp: boolean): string {
+  const request = tcp ? `port ${port} with no hosts, methods, paths or other HTTP-only field (port ${port} is TCP)` : `${o.method ?? 'GET'} ${o.path ?? '/'} on port ${port}`;
   const workload = `${w.kind} ${w.namespace}/${w.name}`;
   if (o.allowed) {
     if (d.policy) return `narrow AuthorizationPolicy ${policyName(d.policy)} (DENY) so that it leaves ${o.principal} out, or drop the promise`;

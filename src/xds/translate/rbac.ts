@@ -12,7 +12,7 @@ import { packAny as anyPack } from '../encode.js';
 import { RBAC_Action, type PermissionSchema, type Policy, PolicySchema, type PrincipalSchema, type RBAC as RbacRules, RBACSchema as RbacRulesSchema } from '../gen/envoy/config/rbac/v3/rbac_pb.js';
 import { RBACSchema as HttpRbacSchema } from '../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RBACSchema as NetworkRbacSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
-import type { AuthzMatchView, AuthzPolicyView, AuthzRuleView } from '../../mesh/view/index.js';
+import { type AuthzMatchView, type AuthzPolicyView, type AuthzRuleView, unusableFieldDropsRule } from '../../mesh/view/index.js';
 import { parseIpBlock } from '../../validate/authorization.js';
 import { originJson } from './_common.js';
 
@@ -142,7 +142,7 @@ export function translateRule(rule: AuthzRuleView, action: AuthzPolicyView['acti
       const dropped = unusable(m);
       const why = dropped ?? m.unsupported ?? null;
       if (why === null) continue;
-      if (action === 'ALLOW') return { notes: [`rule dropped (less is allowed): ${why}`] };
+      if (unusableFieldDropsRule(action)) return { notes: [`rule dropped (less is allowed): ${why}`] };
       notes.push(dropped !== null ? `field ignored (more is denied): ${why}` : `values ignored (more is denied): ${why}`);
     }
   }
