@@ -147,6 +147,8 @@ const FIELDS: Readonly<Record<string, FieldType>> = {
   inboundClusterStatName: 'string', outboundClusterStatName: 'string', certificates: 'list', serviceSettings: 'list',
   enablePrometheusMerge: 'bool', verifyCertificateAtClient: 'bool', ca: 'object', extensionProviders: 'list',
   defaultProviders: 'object', discoverySelectors: 'list', pathNormalization: 'object', defaultHttpRetryPolicy: 'object',
+  // Istio 1.31 (retry.ConvertInboundPolicy: inbound routes' retries): accepted, not modelled (inbound routes get no retry policy here).
+  defaultInboundHttpRetryPolicy: 'object',
   meshMTLS: 'object', tlsDefaults: 'object', compliancePolicy: 'string', serviceScopeConfigs: 'list',
 };
 

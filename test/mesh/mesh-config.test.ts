@@ -59,6 +59,12 @@ test('GIVEN a MeshConfig defaultHttpRetryPolicy without attempts WHEN parsed THE
   assert.equal([meshConfig.defaultHttpRetryPolicy.attempts, meshConfig.defaultHttpRetryPolicy.retryOn, meshConfig.defaultHttpRetryPolicy.perTryTimeoutMs], [0, DEFAULT_RETRY_ON, 1000]);
 });
 
+test('GIVEN a MeshConfig of Istio 1.31 with defaultInboundHttpRetryPolicy WHEN parsed THEN it is a known field (no unknown-field problem), and a misspelling of it is told the right name', () => {
+  assert.equal(parseMeshConfig('defaultInboundHttpRetryPolicy:\n  attempts: 3\n  retryOn: reset-before-request\n', 'mesh.yaml').problems, []);
+  const { problems } = parseMeshConfig('defaultInboundHttpRetryPolicyy:\n  attempts: 3\n', 'mesh.yaml');
+  assert.match(problems[0]!.message, /Fix: write "defaultInboundHttpRetryPolicy"/);
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');
