@@ -107,12 +107,27 @@ test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s TH
 
 const RETRIES = 'customers/customers-canary#customers-canary-split.retries';
 
-test('GIVEN the customers split retried once with no retryOn (Istio\'s default policy: retriable-status-codes with 503) WHEN a backend answers 503 THEN it sees 2 tries and the promise holds', async () => {
+test('GIVEN the customers split retried once with no retryOn (Istio >= 1.24\'s default policy: retriable-status-codes with no code) WHEN proven THEN it is left to the config: nothing an answering backend sends is retried, and the detail says so', async () => {
   const { retryOn: _, ...outcome } = EXPECTATIONS.find((x) => x.id === RETRIES)!.outcome as Extract<Expectation['outcome'], { kind: 'retries' }>;
   const e: Expectation = { ...EXPECTATIONS.find((x) => x.id === RETRIES)!, outcome };
   const work = copyDist();
   try {
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) if (h.retries) delete h.retries.retryOn; });
+    const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+    const v = (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(RETRIES);
+    assert.is(v?.status, 'not-run', v?.detail);
+    assert.match(v!.detail, /Istio's default: no status code since Istio 1\.24\) has no condition an echo backend can trigger/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN the customers split retried once on retryOn "503" (a bare code: retriable-status-codes [503]) WHEN a backend answers 503 THEN it sees 2 tries and the promise holds', async () => {
+  const base = EXPECTATIONS.find((x) => x.id === RETRIES)!;
+  const e: Expectation = { ...base, outcome: { ...(base.outcome as Extract<Expectation['outcome'], { kind: 'retries' }>), retryOn: ['503'] } };
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) if (h.retries) h.retries.retryOn = '503'; });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
     const v = (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(RETRIES);
     assert.is(v?.status, 'held', v?.detail);

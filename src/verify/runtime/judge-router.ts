@@ -105,10 +105,11 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
 export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<TrafficVerdict> {
   const a = o.aborted;
   if (a && a.percent >= 100) return allAborted(a, 'reaches the router to be retried');
-  // Without retryOn Istio's default policy applies, and it retries 503 (retriable-status-codes with [503]).
+  // Without retryOn Istio's default policy applies: retriable-status-codes with no code (Istio >= 1.24 dropped
+  // its 503), so nothing an answering backend sends is retried; a 503 is retried by 5xx, gateway-error or 503.
   const retryOn = o.retryOn ?? DEFAULT_RETRY_ON.split(',');
-  const retriable = retryOn.some((c) => c === '5xx' || c === 'gateway-error' || c === '503' || c === 'retriable-status-codes');
-  if (!retriable) return notRun(`retryOn ${retryOn.join(',')} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
+  const retriable = retryOn.some((c) => c === '5xx' || c === 'gateway-error' || c === '503');
+  if (!retriable) return notRun(`retryOn ${retryOn.join(',')}${o.retryOn ? '' : ' (Istio\'s default: no status code since Istio 1.24)'} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
   const want = o.attempts + 1;
   const seen = (id: string) => env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
   let proof: { s: Sent; tries: number; flags: readonly string[] | undefined } | undefined;

@@ -221,9 +221,9 @@ function destinationHeaders(d: DestinationView) {
  * `retriable_status_codes` plus the `retriable-status-codes` policy (Istio `retry.go`); the rest is kept.
  */
 export function retryOn(list: string): { retryOn: string; retriableStatusCodes: number[] } {
-  // Istio's DefaultPolicy (retry.go): the default retry_on comes with retriable_status_codes [503]
-  // (unless istiod runs with EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY); an explicit retryOn replaces both.
-  if (list === DEFAULT_RETRY_ON) return { retryOn: DEFAULT_RETRY_ON, retriableStatusCodes: [503] };
+  // Istio's DefaultPolicy (route/retry/retry.go): the default retry_on names retriable-status-codes
+  // but lists no code. Istio before 1.24 added [503]; 1.24 stopped (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY
+  // on by default) and later releases removed the switch, so a 503 is not retried by default.
   const parts = list.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const codes = parts.filter((p) => /^\d{3}$/.test(p)).map(Number);
   const policies = parts.filter((p) => !/^\d{3}$/.test(p));

@@ -34,10 +34,10 @@ test('GIVEN routes with no retries, only attempts, an explicit retryOn and attem
       { name: 'default', route: [route('reviews')] },
     ],
   })]);
-  const defaults = { retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', retriableStatusCodes: [503], hostSelectionRetryMaxAttempts: 5n, predicates: ['envoy.retry_host_predicates.previous_hosts'] };
+  const defaults = { retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes', retriableStatusCodes: [], hostSelectionRetryMaxAttempts: 5n, predicates: ['envoy.retry_host_predicates.previous_hosts'] };
   assert.equal(shape(p.get('default')), { ...defaults, numRetries: 2 });
   assert.equal(shape(p.get('attempts-only')), { ...defaults, numRetries: 3 });
-  // retryOn given: its codes replace [503], retriable-status-codes is appended; the predicate stays.
+  // Istio >= 1.24's default lists no status code (no 503). retryOn given: its codes are listed, retriable-status-codes is appended; the predicate stays.
   assert.equal(shape(p.get('explicit')), { ...defaults, numRetries: 1, retryOn: 'gateway-error,retriable-status-codes', retriableStatusCodes: [504] });
   assert.is(p.get('off'), undefined);
   const predicate = p.get('default')!.retryHostPredicate[0]!;
@@ -49,7 +49,7 @@ test('GIVEN a single destination with consistent hashing WHEN translated THEN no
     hosts: ['reviews'], http: [{ name: 'hashed', route: [route('reviews')], retries: { attempts: 3 } }],
   })]);
   const hashed = shape(p.get('hashed'));
-  assert.equal([hashed?.numRetries, hashed?.retriableStatusCodes, hashed?.predicates], [3, [503], []]);
+  assert.equal([hashed?.numRetries, hashed?.retriableStatusCodes, hashed?.predicates], [3, [], []]);
 });
 
 test('GIVEN routes whose retries set backoff and retryIgnorePreviousHosts WHEN translated THEN ConvertPolicy\'s fields follow: the back-off base interval, and the previous_hosts predicate as written, consistent hashing or not', () => {

@@ -14,10 +14,11 @@ function percentOf(f: Raw): number {
 /**
  * Whether `retryOn` retries an upstream answer with HTTP `status` (Envoy: `5xx`, `gateway-error` 502-504,
  * `retriable-4xx` 409, `retriable-status-codes` with the codes listed; Istio adds that condition for a bare
- * code) or gRPC status `grpc` (`UNAVAILABLE` → `unavailable`). No `retryOn`: Istio's default, with 503.
+ * code) or gRPC status `grpc` (`UNAVAILABLE` → `unavailable`). No `retryOn`: Istio's default, which lists no
+ * status code since Istio 1.24 (route/retry/retry.go DefaultPolicy), so only its gRPC conditions apply.
  */
 function retries(retryOn: unknown, status: number | undefined, grpc: string | undefined): boolean {
-  const list = typeof retryOn === 'string' && retryOn !== '' ? retryOn : `${DEFAULT_RETRY_ON},503`;
+  const list = typeof retryOn === 'string' && retryOn !== '' ? retryOn : DEFAULT_RETRY_ON;
   const conditions = list.split(',').map((c) => c.trim());
   if (grpc !== undefined) return conditions.includes(grpc.toLowerCase().replace(/_/g, '-'));
   if (status === undefined) return false;
@@ -42,7 +43,7 @@ const faultBypassesTimeoutRetries: Rule = {
     'router starts the route timeout and the per-try timeout, so it never ends in 504 (`UT`): a delayed request',
     'waits the delay and then gets the whole timeout. Requests the fault does not hit are retried and timed out as',
     'usual. Reported: an abort whose HTTP status (or gRPC status) the route\'s own `retries` (`attempts` > 0) would',
-    'retry from an upstream (without `retryOn`, Istio\'s default retries 503), and a delay at least as long as the',
+    'retry from an upstream (without `retryOn`, Istio\'s default retries no HTTP status, only gRPC unavailable and cancelled), and a delay at least as long as the',
     'route `timeout` or, with retries, `retries.perTryTimeout`. A delegate route is judged with what it takes from',
     'its root. Fix: when the point is to exercise the retries or the timeout, let the upstream fail or stall',
     'instead: inject the fault on a route of the next hop (as Istio\'s request-timeouts task does) or make the',
@@ -62,7 +63,7 @@ const faultBypassesTimeoutRetries: Rule = {
           const grpc = typeof abort.grpcStatus === 'string' ? abort.grpcStatus : undefined;
           if (retries(r.retryOn, status, grpc)) {
             const what = grpc !== undefined ? `gRPC status ${grpc}` : `${status}`;
-            const on = typeof r.retryOn === 'string' && r.retryOn !== '' ? `retryOn "${r.retryOn}"` : 'Istio\'s default retryOn, which retries 503';
+            const on = typeof r.retryOn === 'string' && r.retryOn !== '' ? `retryOn "${r.retryOn}"` : 'Istio\'s default retryOn';
             ctx.report(vs, `${label}: its fault aborts ${percentOf(abort)} % of requests with ${what}, which its retries (attempts ${attempts}, ${on}) would retry from an upstream, ` +
               `but Envoy's fault filter answers them before the router: the caller gets ${what} (flag FI) without a retry, and the retries apply only to the requests not aborted; ` +
               'to exercise the retries, let the upstream fail instead (a fault on a route of the next hop)', { path: [...path, 'fault', 'abort'] });
