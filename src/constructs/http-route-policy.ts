@@ -33,7 +33,8 @@ export interface RetryPolicy {
   /**
    * Conditions that trigger a retry (`retryOn`, comma-joined): Envoy's retry-on and gRPC
    * retry-on names, or HTTP status codes such as `'503'`; anything else is refused, as Istio does.
-   * @default connect-failure, refused-stream, unavailable, cancelled (mesh default)
+   * @default Istio's: connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes with no
+   * code (Istio 1.24 dropped 503 from it, so a 503 is not retried: add `'503'` or `'5xx'` to retry it)
    */
   readonly retryOn?: readonly RetryOn[];
   /** Retry on endpoints in other localities (`retryRemoteLocalities`). @default false */
