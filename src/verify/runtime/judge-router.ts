@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
+import { retryOnRetriesStatus } from '../../mesh/retry-on.js';
 import type { AbortedShare, Outcome, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
@@ -108,8 +109,7 @@ export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<Tr
   // Without retryOn Istio's default policy applies: retriable-status-codes with no code (Istio >= 1.24 dropped
   // its 503), so nothing an answering backend sends is retried; a 503 is retried by 5xx, gateway-error or 503.
   const retryOn = o.retryOn ?? DEFAULT_RETRY_ON.split(',');
-  const retriable = retryOn.some((c) => c === '5xx' || c === 'gateway-error' || c === '503');
-  if (!retriable) return notRun(`retryOn ${retryOn.join(',')}${o.retryOn ? '' : ' (Istio\'s default: no status code since Istio 1.24)'} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
+  if (!retryOnRetriesStatus(retryOn, 503)) return notRun(`retryOn ${retryOn.join(',')}${o.retryOn ? '' : ' (Istio\'s default: no status code since Istio 1.24)'} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
   const want = o.attempts + 1;
   const seen = (id: string) => env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
   let proof: { s: Sent; tries: number; flags: readonly string[] | undefined } | undefined;

@@ -12,7 +12,6 @@ import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
-import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';

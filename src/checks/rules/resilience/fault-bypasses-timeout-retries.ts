@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY_ON } from '../../../mesh/mesh-config.js';
 import { isRecord } from '../../../mesh/object.js';
+import { retryOnRetriesStatus } from '../../../mesh/retry-on.js';
 import type { Rule } from '../../rule.js';
 import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
 
@@ -21,9 +22,7 @@ function retries(retryOn: unknown, status: number | undefined, grpc: string | un
   const list = typeof retryOn === 'string' && retryOn !== '' ? retryOn : DEFAULT_RETRY_ON;
   const conditions = list.split(',').map((c) => c.trim());
   if (grpc !== undefined) return conditions.includes(grpc.toLowerCase().replace(/_/g, '-'));
-  if (status === undefined) return false;
-  return conditions.some((c) => (c === '5xx' && status >= 500 && status < 600) || (c === 'gateway-error' && status >= 502 && status <= 504)
-    || (c === 'retriable-4xx' && status === 409) || c === String(status));
+  return status !== undefined && retryOnRetriesStatus(conditions, status);
 }
 
 /**
