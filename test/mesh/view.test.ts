@@ -19,13 +19,13 @@ test('GIVEN a service without VirtualService WHEN viewed THEN the default route 
   assert.equal([h.timeoutMs, h.retries?.attempts, h.retries?.retryOn, h.retries?.perTryTimeoutMs, h.retries?.source], [null, 2, DEFAULT_RETRY_ON, null, 'mesh-default']);
 });
 
-test('GIVEN routes with timeouts, retries and faults WHEN viewed THEN perTryTimeout defaults to the route timeout and a fault keeps both (istiod applyHTTPRouteDestination)', () => {
+test('GIVEN routes with timeouts, retries and faults WHEN viewed THEN perTryTimeout stays unset unless given (istiod route/retry ConvertPolicy; Envoy then limits each try by the route timeout) and a fault keeps both (istiod applyHTTPRouteDestination)', () => {
   const table: [Record<string, unknown>, number | null, number | null | undefined, number | null | undefined][] = [
-    [{ timeout: '3s' }, 3000, 2, 3000],
-    [{ timeout: '3s', retries: { attempts: 5 } }, 3000, 5, 3000],
+    [{ timeout: '3s' }, 3000, 2, null],
+    [{ timeout: '3s', retries: { attempts: 5 } }, 3000, 5, null],
     [{ timeout: '3s', retries: { attempts: 1, perTryTimeout: '500ms' } }, 3000, 1, 500],
     [{ retries: { attempts: 0 } }, null, 0, null],
-    [{ timeout: '3s', fault: { abort: { httpStatus: 503, percentage: { value: 10 } } } }, 3000, 2, 3000],
+    [{ timeout: '3s', fault: { abort: { httpStatus: 503, percentage: { value: 10 } } } }, 3000, 2, null],
     [{ timeout: '3s', retries: { attempts: 4, perTryTimeout: '1s' }, fault: { delay: { fixedDelay: '5s', percentage: { value: 50 } } } }, 3000, 4, 1000],
   ];
   for (const [extra, timeout, attempts, perTry] of table) {

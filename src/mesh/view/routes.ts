@@ -185,7 +185,7 @@ function routeView(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath, mat
   r.match = match;
   r.destinations = translateDestinations(env, vs, raw.route, [...path, 'route']);
   r.timeoutMs = timeoutMs;
-  r.retries = { ...retry, perTryTimeoutMs: retry.perTryTimeoutMs ?? timeoutMs, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
+  r.retries = { ...retry, origin: raw.retries !== undefined ? originOf(vs, [...path, 'retries']) : null };
   if (fault) r.fault = fault;
   r.mirrors = translateMirrors(env, vs, raw, path);
   translateExtras(raw, vs, path, r);
