@@ -41,7 +41,8 @@ const mergedRouteShadowed: Rule = {
     'first catch-all: that is `routing/shadowed-rule`\'s). Which VirtualService comes first depends on when each was created, which git does not record: the order',
     'checked is `metadata.creationTimestamp` when present, else name then namespace, as istiod breaks ties; when the',
     'VirtualServices do not all carry a creationTimestamp, the reverse order is checked too, since either may happen. `match.gateways`',
-    'entries that exclude the Gateway are left out. Fix: keep one VirtualService per gateway host and delegate paths to',
+    'entries that exclude the Gateway are left out, and a match entry with a `port` counts only in the route table of that server port (each',
+    'port has its own; route.go TranslateRoute drops the entry elsewhere). Fix: keep one VirtualService per gateway host and delegate paths to',
     'team VirtualServices (`delegate`), or make the matches disjoint. Rules shadowed inside one VirtualService are',
     '`routing/shadowed-rule`\'s. Mirrors istio-vet\'s ConflictingVirtualServiceHost and Kiali\'s KIA1106.',
   ].join(' '),
@@ -52,6 +53,8 @@ const mergedRouteShadowed: Rule = {
     // (host.Names.Intersection: the narrower of the two), so `*.example.com` and `shop.example.com` share a
     // table when the server lists only shop.example.com, and a host no server serves is merged nowhere.
     const groups = new Map<string, MeshObject[]>();
+    // The same key → the port numbers of the servers that serve it: each port has its own route table.
+    const serverPorts = new Map<string, Set<number>>();
     for (const vs of graph.ofKind('VirtualService')) {
       const hosts = new Set((stringList(vs.spec.hosts) ?? []).map((h) => graph.resolveHost(h, vs.namespace).fqdn));
       for (const g of graph.gatewaysOf(vs)) {
@@ -59,7 +62,10 @@ const mergedRouteShadowed: Rule = {
         for (const h of hosts) {
           for (const m of graph.gatewayServersForHost(g.gateway, h, vs.namespace)) {
             const server = parseGatewayHost(m.host, g.gateway.namespace).host.toLowerCase();
-            push(groups, `${g.key}\u0000${hostMatches(server, h) ? h : server}`, vs);
+            const key = `${g.key}\u0000${hostMatches(server, h) ? h : server}`;
+            push(groups, key, vs);
+            const port = serverPortOf(m.server);
+            if (port !== undefined) serverPorts.set(key, (serverPorts.get(key) ?? new Set()).add(port));
           }
         }
       }
@@ -83,13 +89,14 @@ const mergedRouteShadowed: Rule = {
         const order = members.map(nameOf).join(' ');
         if (members.length < 2 || orders.has(order)) continue;
         orders.add(order);
-        const findings = shadowedAcross(graph, members, gatewayKey).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
+        const ports = portsToWalk(members, serverPorts.get(key));
+        const findings = shadowedOnPorts(graph, members, gatewayKey, ports).map((f) => ({ ...f, ifFirst: undefined as MeshObject | undefined }));
         // Without creationTimestamps the input does not fix the order within a tier (istiod uses the cluster's
         // creation times, which git does not record): the reverse order is as possible, so its shadows count too.
         if (!members.every(hasCreationTimestamp)) {
           const reversed = [...members].sort((a, b) => tiers.get(a)! - tiers.get(b)! || configOrder(b, a));
           const known = new Set(findings.map((f) => `${nameOf(f.vs)} ${f.rule.index}`));
-          for (const f of shadowedAcross(graph, reversed, gatewayKey)) {
+          for (const f of shadowedOnPorts(graph, reversed, gatewayKey, ports)) {
             if (!known.has(`${nameOf(f.vs)} ${f.rule.index}`)) findings.push({ ...f, ifFirst: f.by.catchAll ? f.by.vs : f.by.rules[0]!.vs });
           }
         }
@@ -105,9 +112,10 @@ const mergedRouteShadowed: Rule = {
           const why = by.catchAll
             ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request (istiod moves the catch-all routes after the others but keeps their order)`
             : `matches of ${by.rules.map((r) => `${ruleLabel(r.rule)} of VirtualService ${nameOf(r.vs)}`).join(', ')} take all of its requests`;
+          const onPorts = finding.ports.length > 0 && finding.ports.length < ports.length ? ` on server port ${finding.ports.join(', ')} of` : ' on';
           ctx.report(
             finding.vs,
-            `${capitalize(ruleLabel(finding.rule))} ${finding.ifFirst ? 'may never be used' : 'is never used'} on Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
+            `${capitalize(ruleLabel(finding.rule))} ${finding.ifFirst ? 'may never be used' : 'is never used'}${onPorts} Gateway ${gatewayKey} for host ${host}: istiod merges the ${members.length > 3 ? `${members.length} VirtualServices` : `VirtualServices ${members.map(nameOf).join(', ')}`} ` +
               `binding this host into one route table (${orderText}) and ` +
               `${finding.ifFirst ? `should VirtualService ${nameOf(finding.ifFirst)} be created before ${nameOf(finding.vs)} (no creationTimestamp in the input rules that out), ` : ''}${why}; ` +
               'keep one VirtualService per gateway host and delegate paths, or make the matches disjoint',
@@ -134,6 +142,49 @@ interface Unit {
 }
 
 /**
+ * The server ports whose route tables differ for `members`: when a match entry names a `port`, each port
+ * serving the host is walked apart (istiod builds one route table per server port and keeps a match only on
+ * its own port); otherwise one walk stands for all (`[undefined]`).
+ */
+function portsToWalk(members: readonly MeshObject[], served: ReadonlySet<number> | undefined): (number | undefined)[] {
+  const named = members.some((vs) => httpRulesOf(vs).some((r) => r.matches.some((m) => m.port !== undefined)));
+  return named && served && served.size > 0 ? [...served].sort((a, b) => a - b) : [undefined];
+}
+
+/** `shadowedAcross` on each of `ports`, each finding once with the ports where it holds. */
+function shadowedOnPorts(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string, ports: readonly (number | undefined)[]): (Shadowed & { ports: number[] })[] {
+  const out = new Map<string, Shadowed & { ports: number[] }>();
+  for (const port of ports) {
+    for (const f of shadowedAcross(graph, members, gatewayKey, port)) {
+      const id = `${nameOf(f.vs)} ${f.rule.index}`;
+      const known = out.get(id);
+      if (known) {
+        if (port !== undefined) known.ports.push(port);
+      } else out.set(id, { ...f, ports: port === undefined ? [] : [port] });
+    }
+  }
+  return [...out.values()];
+}
+
+/** The port number of a Gateway server, if written. */
+function serverPortOf(server: Readonly<Record<string, unknown>>): number | undefined {
+  const port = server.port as Record<string, unknown> | undefined;
+  return typeof port?.number === 'number' ? port.number : undefined;
+}
+
+/**
+ * A match entry as the route table of server port `port` holds it (route.go TranslateRoute): undefined when it
+ * names another port (istiod builds no route for it there), else without its `port`, which that table always
+ * meets. With `port` undefined (no entry names a port) the entry is kept as written.
+ */
+function onPort(m: Readonly<Record<string, unknown>>, port: number | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (port === undefined || m.port === undefined || m.port === 0) return m;
+  if (m.port !== port) return undefined;
+  const { port: _port, ...rest } = m;
+  return rest;
+}
+
+/**
  * Walks the merged rules in the order the gateway's virtual host holds them and returns the rules of later
  * VirtualServices that an earlier VirtualService's rules leave unreachable. istiod appends the routes of each
  * VirtualService, one Envoy route per match entry up to its first catch-all (route.go
@@ -143,7 +194,7 @@ interface Unit {
  * Matches are looked up by exact key and, for a URI prefix or exact value, through every prefix of it, so the
  * walk is linear in the number of match entries; only matches with other conditions are compared one by one.
  */
-function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string): Shadowed[] {
+function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string, port: number | undefined): Shadowed[] {
   const kept: Unit[][] = [];
   const last: Unit[][] = [];
   for (const vs of members) {
@@ -151,7 +202,8 @@ function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewa
     const moved: Unit[] = [];
     for (const rule of mergedHttpRulesOf(graph, vs)) {
       // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
-      const matches = rule.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways);
+      const matches = rule.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways)
+        .map((m) => onPort(m, port)).filter((m): m is Readonly<Record<string, unknown>> => m !== undefined);
       if (rule.matches.length > 0 && matches.length === 0) continue;
       // istiod builds a VirtualService's routes up to its first catch-all and no further
       // (route.go BuildHTTPRoutesForVirtualService); rules after it are routing/shadowed-rule's.
