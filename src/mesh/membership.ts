@@ -57,7 +57,15 @@ function result(dataplane: Dataplane, reason: string, evidence: MembershipEviden
  * is MeshConfig `ingressSelector` (pods labelled `istio: <value>` are gateways).
  */
 export function membershipOf(w: Workload, namespace: MeshObject | undefined, ingressSelector = 'ingressgateway'): Membership {
-  if (w.kind === 'WorkloadEntry') return result('sidecar', 'a WorkloadEntry stands for a VM running the Istio sidecar', { object: w.object, path: ['spec'] });
+  if (w.kind === 'WorkloadEntry') {
+    // istiod reads the endpoint's TLS mode from this label first (serviceentry/conversion.go
+    // getTLSModeFromWorkloadEntry): a value other than "istio" says the VM speaks no Istio mTLS.
+    const tlsMode = w.labels['security.istio.io/tlsMode'];
+    if (tlsMode !== undefined && tlsMode !== 'istio') {
+      return result('none', `its WorkloadEntry is labelled security.istio.io/tlsMode: ${tlsMode}, so istiod treats the VM as running no Istio proxy`, { object: w.object, path: ['spec', 'labels', 'security.istio.io/tlsMode'] });
+    }
+    return result('sidecar', 'a WorkloadEntry stands for a VM running the Istio sidecar', { object: w.object, path: ['spec'] });
+  }
   const t = template(w);
   const at = (...p: (string | number)[]): MembershipEvidence => ({ object: w.object, path: [...t.path, ...p] });
 
