@@ -41,6 +41,7 @@ export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]>
   ['envoy.extensions.transport_sockets.tls.v3.Secret', 'envoy/extensions/transport_sockets/tls/v3/secret.proto'],
   ['envoy.extensions.upstreams.http.v3.HttpProtocolOptions', 'envoy/extensions/upstreams/http/v3/http_protocol_options.proto'],
   ['envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', 'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto'],
+  ['envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', 'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto'],
   ['envoy.service.discovery.v3.AggregatedDiscoveryService', 'envoy/service/discovery/v3/ads.proto'],
 ];
 

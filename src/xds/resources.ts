@@ -21,6 +21,7 @@ import { type Secret, SecretSchema } from './gen/envoy/extensions/transport_sock
 import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from './gen/envoy/service/discovery/v3/discovery_pb.js';
 
 /**
@@ -114,4 +115,5 @@ export const XDS_REGISTRY: Registry = createRegistry(
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
   NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
   HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema, PreviousHostsPredicateSchema,
+  PreviousPrioritiesConfigSchema,
 );

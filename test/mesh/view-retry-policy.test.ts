@@ -64,4 +64,28 @@ test('GIVEN a MeshConfig defaultHttpRetryPolicy with perTryTimeout, backoff and 
   }
 });
 
+test('GIVEN routes with retries.retryRemoteLocalities true, a backoff, or neither WHEN translated THEN retry_priority is previous_priorities (update_frequency 2) only with retryRemoteLocalities, and retry_back_off only with a backoff (ConvertPolicy sets neither by default; Envoy\'s 25 ms base applies)', () => {
+  const g = graphOf([svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [
+    { name: 'remote', match: [{ headers: { 'x-case': { exact: 'remote' } } }], route: [route('reviews')], retries: { attempts: 2, retryRemoteLocalities: true } },
+    { name: 'backoff', match: [{ headers: { 'x-case': { exact: 'backoff' } } }], route: [route('reviews')], retries: { attempts: 2, backoff: '40ms' } },
+    { name: 'plain', route: [route('reviews')], retries: { attempts: 2 } },
+  ] })]);
+  const routes = translateProxy(buildProxyView(g, client), []).routes.flatMap((rc) => rc.virtualHosts).flatMap((vh) => vh.routes);
+  const policy = (name: string) => {
+    const r = routes.find((x) => x.name.startsWith(name) && x.action.case === 'route');
+    assert.ok(r, `route ${name}`);
+    return r!.action.case === 'route' ? r!.action.value.retryPolicy : undefined;
+  };
+  const remote = policy('remote');
+  assert.is(remote?.retryPriority?.name, 'envoy.retry_priorities.previous_priorities');
+  const any = remote?.retryPriority?.configType.case === 'typedConfig' ? remote.retryPriority.configType.value : undefined;
+  assert.is(any?.typeUrl, 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig');
+  assert.equal([...(any?.value ?? [])], [0x08, 0x02], 'update_frequency: 2');
+  assert.is(remote?.retryBackOff, undefined);
+  assert.is(policy('backoff')?.retryPriority, undefined);
+  assert.is(policy('backoff')?.retryBackOff?.baseInterval?.nanos, 40_000_000);
+  assert.is(policy('plain')?.retryPriority, undefined);
+  assert.is(policy('plain')?.retryBackOff, undefined);
+});
+
 test.run();

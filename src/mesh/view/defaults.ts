@@ -30,14 +30,15 @@ export const OUTLIER_DEFAULTS: OutlierDetectionView = Object.freeze({
  * of it; with `retries`, Istio's built-in default policy overridden by the fields written, not the
  * MeshConfig default: `attempts` unset is proto3's 0, which disables retries (`ConvertPolicy` returns no
  * policy), and an unset or empty `retryOn` is Istio's default retry-on ({@link DEFAULT_RETRY_ON}),
- * whatever the MeshConfig default says. `backoff` unset is Envoy's 25 ms.
+ * whatever the MeshConfig default says. `backoff` unset stays null: istiod sets no `retry_back_off`, so
+ * Envoy's 25 ms base applies ({@link DEFAULT_RETRY_BACKOFF_MS}).
  */
 export function retryPolicy(retries: unknown, mc: MeshConfig): Omit<RetryPolicyView, 'origin'> {
   const d = mc.defaultHttpRetryPolicy;
   if (!isRecord(retries)) {
     return {
       attempts: d.attempts, retryOn: d.retryOn, perTryTimeoutMs: d.perTryTimeoutMs, retryRemoteLocalities: d.retryRemoteLocalities,
-      retryIgnorePreviousHosts: d.retryIgnorePreviousHosts, backoffBaseMs: d.backoffMs ?? DEFAULT_RETRY_BACKOFF_MS, source: 'mesh-default',
+      retryIgnorePreviousHosts: d.retryIgnorePreviousHosts, backoffBaseMs: d.backoffMs, source: 'mesh-default',
     };
   }
   return {
@@ -46,7 +47,7 @@ export function retryPolicy(retries: unknown, mc: MeshConfig): Omit<RetryPolicyV
     perTryTimeoutMs: durationMs(retries.perTryTimeout),
     retryRemoteLocalities: retries.retryRemoteLocalities === true,
     retryIgnorePreviousHosts: typeof retries.retryIgnorePreviousHosts === 'boolean' ? retries.retryIgnorePreviousHosts : null,
-    backoffBaseMs: durationMs(retries.backoff) ?? DEFAULT_RETRY_BACKOFF_MS,
+    backoffBaseMs: durationMs(retries.backoff),
     source: 'route',
   };
 }

@@ -73,8 +73,8 @@ export interface RetryPolicyView {
   readonly retryRemoteLocalities: boolean;
   /** `retryIgnorePreviousHosts`: Envoy `retry_host_predicate` previous_hosts; null = Istio's choice (on unless the route hashes consistently). */
   readonly retryIgnorePreviousHosts: boolean | null;
-  /** `backoff`: Envoy retry back-off base interval. Envoy default 25 ms. */
-  readonly backoffBaseMs: number;
+  /** `backoff`: Envoy `retry_back_off.base_interval`; null = not set (istiod sets none), Envoy's 25 ms default. */
+  readonly backoffBaseMs: number | null;
   readonly source: 'route' | 'mesh-default';
   readonly origin: Origin | null;
 }

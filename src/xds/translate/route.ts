@@ -12,6 +12,7 @@ import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { PreviousPrioritiesConfigSchema } from '../gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
@@ -25,6 +26,16 @@ import { type CarryOverStore, fingerprintJson } from './carry-over.js';
 const PREVIOUS_HOSTS = {
   name: 'envoy.retry_host_predicates.previous_hosts',
   configType: { case: 'typedConfig' as const, value: anyPack(PreviousHostsPredicateSchema, create(PreviousHostsPredicateSchema)) },
+};
+
+/**
+ * Istio's retry priority for `retryRemoteLocalities: true` (route/retry `cachedRetryRemoteLocalitiesPredicate`):
+ * `envoy.retry_priorities.previous_priorities` with `update_frequency` 2, so retries go to localities
+ * (priorities) not tried yet.
+ */
+const PREVIOUS_PRIORITIES = {
+  name: 'envoy.retry_priorities.previous_priorities',
+  configType: { case: 'typedConfig' as const, value: anyPack(PreviousPrioritiesConfigSchema, create(PreviousPrioritiesConfigSchema, { updateFrequency: 2 })) },
 };
 
 /** HTTP filter names used in `typed_per_filter_config` and in the HCM filter chain. */
@@ -192,13 +203,15 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
 function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: boolean, parts: ClusterParts): RetryPolicy {
   // ConvertPolicy: retryIgnorePreviousHosts, when set, decides the previous_hosts predicate; unset, it is on unless the route hashes.
   const previousHosts = retries.retryIgnorePreviousHosts ?? !hashed;
-  const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${previousHosts} ${retries.backoffBaseMs}`;
+  const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${previousHosts} ${retries.retryRemoteLocalities} ${retries.backoffBaseMs}`;
   return parts.part(key, RetryPolicySchema, () => create(RetryPolicySchema, {
     ...retryOn(retries.retryOn), numRetries: retries.attempts,
     ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
+    ...(retries.retryRemoteLocalities ? { retryPriority: PREVIOUS_PRIORITIES } : {}),
     ...(previousHosts ? { retryHostPredicate: [PREVIOUS_HOSTS] } : {}),
     hostSelectionRetryMaxAttempts: 5n,
-    retryBackOff: { baseInterval: duration(retries.backoffBaseMs) },
+    // ConvertPolicy sets retry_back_off only when `backoff` is written; unset, Envoy's 25 ms base applies.
+    ...(retries.backoffBaseMs !== null ? { retryBackOff: { baseInterval: duration(retries.backoffBaseMs) } } : {}),
   }));
 }
 

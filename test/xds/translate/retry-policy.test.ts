@@ -52,7 +52,7 @@ test('GIVEN a single destination with consistent hashing WHEN translated THEN no
   assert.equal([hashed?.numRetries, hashed?.retriableStatusCodes, hashed?.predicates], [3, [], []]);
 });
 
-test('GIVEN routes whose retries set backoff and retryIgnorePreviousHosts WHEN translated THEN ConvertPolicy\'s fields follow: the back-off base interval, and the previous_hosts predicate as written, consistent hashing or not', () => {
+test('GIVEN routes whose retries set backoff and retryIgnorePreviousHosts WHEN translated THEN ConvertPolicy\'s fields follow: the back-off base interval (none when unset: Envoy\'s 25 ms), and the previous_hosts predicate as written, consistent hashing or not', () => {
   const p = policies([svc('reviews', 'prod'), dr('reviews', 'prod', { host: 'reviews', trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } } }), vs('reviews', 'prod', {
     hosts: ['reviews'],
     http: [
@@ -63,7 +63,7 @@ test('GIVEN routes whose retries set backoff and retryIgnorePreviousHosts WHEN t
   const slow = p.get('slow-backoff')!;
   assert.equal([slow.retryBackOff?.baseInterval?.nanos, slow.retryHostPredicate.length], [200_000_000, 0]);
   const hashed = p.get('hashed-other-hosts')!;
-  assert.equal([hashed.retryBackOff?.baseInterval?.nanos, hashed.retryHostPredicate.map((h) => h.name)], [25_000_000, ['envoy.retry_host_predicates.previous_hosts']]);
+  assert.equal([hashed.retryBackOff?.baseInterval?.nanos, hashed.retryHostPredicate.map((h) => h.name)], [undefined, ['envoy.retry_host_predicates.previous_hosts']]);
 });
 
 test('GIVEN a route with a fault, a timeout and retries WHEN translated THEN it carries the fault filter config and keeps its timeout and retry policy (istiod applyHTTPRouteDestination)', () => {
