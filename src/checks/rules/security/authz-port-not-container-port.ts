@@ -1,4 +1,5 @@
-import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import type { MeshGraph, ServiceInfo, Workload } from '../../../mesh/graph.js';
+import { workloadPortOf } from '../../../mesh/endpoint-port.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -12,6 +13,24 @@ function targetsOf(graph: MeshGraph, ap: MeshObject): Workload[] {
   return graph.workloadsSelectedBy(root ? null : ap.namespace, selector);
 }
 
+/** Kubernetes Services and ServiceEntries (by workloadSelector) that select `w`. */
+function servicesOf(graph: MeshGraph, w: Workload): ServiceInfo[] {
+  return [...graph.servicesSelecting(w), ...graph.services.entriesSelecting(w.namespace, w.labels)];
+}
+
+/**
+ * The ports requests arrive on at `w`: a pod's container ports; for a WorkloadEntry (a VM declares no
+ * container ports) the endpoint ports istiod gives it for every service that selects it (its `ports` map,
+ * else the `targetPort`, else the port number: serviceentry/conversion.go) and the ports its map names.
+ */
+function listeningPorts(graph: MeshGraph, w: Workload): number[] {
+  if (w.kind !== 'WorkloadEntry') return w.containerPorts.map((c) => c.containerPort);
+  const mapped = w.object.spec.ports;
+  const own = mapped !== null && typeof mapped === 'object' ? Object.values(mapped).filter((v): v is number => typeof v === 'number') : [];
+  const served = servicesOf(graph, w).flatMap((s) => s.ports.map((p) => workloadPortOf(s, p, w))).filter((n): n is number => n !== undefined);
+  return [...new Set([...own, ...served])];
+}
+
 /** `security/authz-port-not-container-port`: `to.operation.ports` naming a port no selected workload listens on. */
 const authzPortNotContainerPort: Rule = {
   id: 'security/authz-port-not-container-port',
@@ -21,16 +40,18 @@ const authzPortNotContainerPort: Rule = {
     'AuthorizationPolicy ports are matched against the port the request arrives on at the workload: the container',
     '(target) port, not the Service port. `ports: ["80"]` for a Service that maps 80 to container port 8080 never',
     'matches: an ALLOW rule then lets nothing in (403 behind default-deny) and a DENY rule blocks nothing. Checked',
-    'only when every selected workload declares its container ports; a policy without selector in the root namespace',
+    'only when every selected workload declares its container ports (for a WorkloadEntry: the ports istiod gives it for the',
+    'services selecting it, its `ports` map first); a policy without selector in the root namespace',
     '(mesh-wide) is not checked. Fix: use the container port (`"8080"`), as `targetPort` of the Service says.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['AuthorizationPolicy', 'Service', 'ServiceEntry', 'WorkloadEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined || !Array.isArray(ap.spec.rules)) continue;
       const workloads = targetsOf(graph, ap);
-      if (workloads.length === 0 || workloads.some((w) => w.containerPorts.length === 0)) continue;
-      const listening = new Set(workloads.flatMap((w) => w.containerPorts.map((c) => c.containerPort)));
+      const ports = workloads.map((w) => listeningPorts(graph, w));
+      if (workloads.length === 0 || ports.some((p) => p.length === 0)) continue;
+      const listening = new Set(ports.flat());
       ap.spec.rules.forEach((rule, i) => {
         if (!isRecord(rule) || !Array.isArray(rule.to)) return;
         rule.to.forEach((to, j) => {
@@ -40,10 +61,10 @@ const authzPortNotContainerPort: Rule = {
               const n = Number(port);
               if (!Number.isInteger(n) || listening.has(n)) return;
               const path: FieldPath = ['spec', 'rules', i, 'to', j, 'operation', field, k];
-              const service = workloads.flatMap((w) => graph.servicesSelecting(w)).flatMap((s) => s.ports.filter((p) => p.number === n).map((p) => ({ s, p })))[0];
-              const target = service ? (typeof service.p.targetPort === 'number' ? service.p.targetPort : undefined) : undefined;
+              const service = workloads.flatMap((w) => servicesOf(graph, w).flatMap((s) => s.ports.filter((p) => p.number === n).map((p) => ({ s, p, w }))))[0];
+              const target = service ? workloadPortOf(service.s, service.p, service.w) : undefined;
               const hint = service
-                ? `; ${n} is a port of Service ${service.s.namespace}/${service.s.object.name}${target !== undefined ? `, which sends it to container port ${target}: write "${target}"` : ': write the container port it targets'}`
+                ? `; ${n} is a port of ${service.s.kind} ${service.s.namespace}/${service.s.object.name}${target !== undefined ? `, which sends it to ${service.w.kind === 'WorkloadEntry' ? `port ${target} of WorkloadEntry ${service.w.namespace}/${service.w.name}` : `container port ${target}`}: write "${target}"` : ': write the container port it targets'}`
                 : `; they listen on ${[...listening].sort((a, b) => a - b).join(', ')}`;
               ctx.report(ap, `${field} entry "${port}" is not a container port of the workloads this policy applies to, so it never matches${hint}`, { path });
             });
