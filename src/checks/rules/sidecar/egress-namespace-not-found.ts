@@ -25,10 +25,12 @@ const egressNamespaceNotFound: Rule = {
           if (h.namespace === '*' || h.namespace === '~' || namespaces.has(h.namespace)) continue;
           const near = closest(h.namespace, namespaces);
           const service = graph.get('Service', sc.namespace, h.namespace) ?? graph.ofKind('Service').find((s) => s.name === h.namespace);
+          // An exclusion (Istio 1.31 `~ns/host`) keeps its "~" in the suggestion: without it the entry would import what it meant to leave out.
+          const tilde = h.excluded ? '~' : '';
           const hint = service
             ? `; "${h.namespace}" is a Service in namespace ${service.namespace}: write ` +
-              `"${service.namespace === sc.namespace ? '.' : service.namespace}/${h.namespace}.${service.namespace}.svc.${graph.clusterDomain}"`
-            : near !== undefined ? `; did you mean "${near}/${h.entry.slice(h.entry.indexOf('/') + 1)}"?` : '; fix the namespace, or add the Namespace to the input';
+              `"${tilde}${service.namespace === sc.namespace && !h.excluded ? '.' : service.namespace}/${h.namespace}.${service.namespace}.svc.${graph.clusterDomain}"`
+            : near !== undefined ? `; did you mean "${tilde}${near}/${h.entry.slice(h.entry.indexOf('/') + 1)}"?` : '; fix the namespace, or add the Namespace to the input';
           ctx.report(sc, `Egress host "${h.entry}" names namespace "${h.namespace}", which does not exist, so it ${h.excluded ? 'excludes' : 'imports'} nothing${hint}`, { path: h.path });
         }
       }
