@@ -6,6 +6,7 @@ export { default as duplicateObject } from './duplicate-object.js';
 export { default as gatewayExists } from './gateway-exists.js';
 export { default as internalGateway } from './internal-gateway.js';
 export { default as matchGatewayExists } from './match-gateway-exists.js';
+export { default as portLevelSettingsPortNotFound } from './port-level-settings-port-not-found.js';
 export { default as rolloutTrafficRouting } from './rollout-traffic-routing.js';
 export { default as rolloutWorkloadRef } from './rollout-workload-ref.js';
 export { default as subsetExists } from './subset-exists.js';
