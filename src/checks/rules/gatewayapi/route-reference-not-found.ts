@@ -156,6 +156,23 @@ const ATTACHABLE_PARENTS: ReadonlySet<string> = new Set([
   `${GATEWAY_API_GROUP}/Gateway`, '/Service', 'networking.istio.io/ServiceEntry', `${GATEWAY_API_GROUP}/ListenerSet`, 'gateway.networking.x-k8s.io/XListenerSet',
 ]);
 
+/**
+ * A mesh parentRef `port` the Service (or ServiceEntry) does not declare, else null. istiod scopes every match
+ * of a mesh route to the parentRef port (conversion.go augmentPortMatch), and sidecars build routes only for
+ * the service's own ports, so the route applies to no call. A Service's targetPort is the usual slip.
+ */
+function meshParentPortNotFound(route: MeshObject, p: Ref, parent: MeshObject): string | null {
+  if (p.port === undefined) return null;
+  const declared = (Array.isArray(parent.spec.ports) ? parent.spec.ports : []).filter(isRecord)
+    .map((q) => ({ number: parent.kind === 'Service' ? q.port : q.number, target: q.targetPort }))
+    .filter((q): q is { number: number; target: unknown } => typeof q.number === 'number');
+  if (declared.length === 0 || declared.some((q) => q.number === p.port)) return null;
+  const behind = declared.find((q) => q.target === p.port);
+  return `${route.kind} parentRef ${parent.kind} "${p.namespace}/${p.name}" port ${p.port} is not a port of the ${parent.kind} (ports: ${declared.map((q) => q.number).join(', ')}): ` +
+    `istiod scopes the route's matches to port ${p.port}, where no call to it arrives, so the route never applies to mesh traffic; ` +
+    `${behind ? `${p.port} is the targetPort of port ${behind.number}: write port: ${behind.number}` : `set port to a ${parent.kind} port, or leave it out to cover every port`}`;
+}
+
 /** A mesh parent (GAMMA): a Service or an Istio ServiceEntry, for whose consumers istiod builds the route. */
 const isMeshParent = (p: Ref): boolean => (p.group === '' && p.kind === 'Service') || (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry');
 
@@ -185,7 +202,8 @@ const routeReferenceNotFound: Rule = {
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`; only for a route with a Gateway parent: istiod does not enforce ReferenceGrants for a mesh',
     'route whose parents are all Services or ServiceEntries). RequestMirror filter backends are judged the same way. Istio also refuses, before any',
-    'lookup, a rule whose backendRefs all have weight 0 (500 for every request it matches), a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
+    'lookup, a mesh parentRef `port` the Service or ServiceEntry does not declare (istiod scopes the route to that port; the targetPort is the usual slip),',
+    'a rule whose backendRefs all have weight 0 (500 for every request it matches), a Service backend without `port` or named by its host (`orders.shop.svc.cluster.local` instead of',
     '`orders`), a backend `port` the Service or ServiceEntry does not declare (istiod builds clusters only for declared ports, so the',
     'route sends to a cluster that does not exist; a container port written instead of the Service port is the usual slip),',
     'a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
@@ -229,10 +247,20 @@ const routeReferenceNotFound: Rule = {
             }
           }
         } else if (p.group === '' && p.kind === 'Service') {
-          if (graph.get('Service', p.namespace, p.name)) continue;
+          const service = graph.get('Service', p.namespace, p.name);
+          if (service) {
+            const wrong = meshParentPortNotFound(route, p, service);
+            if (wrong) ctx.report(route, wrong, { path: p.path });
+            continue;
+          }
           ctx.report(route, `${route.kind} parentRef Service "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
         } else if (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry') {
-          if (graph.get('ServiceEntry', p.namespace, p.name)) continue;
+          const entry = graph.get('ServiceEntry', p.namespace, p.name);
+          if (entry) {
+            const wrong = meshParentPortNotFound(route, p, entry);
+            if (wrong) ctx.report(route, wrong, { path: p.path });
+            continue;
+          }
           ctx.report(route, `${route.kind} parentRef ServiceEntry "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
         } else if (!ATTACHABLE_PARENTS.has(`${p.group}/${p.kind}`)) {
           const hint = p.group === 'networking.istio.io' && p.kind === 'Gateway'
