@@ -98,6 +98,9 @@ test('GIVEN a ServiceEntry with two ports and a listener on one of them WHEN vie
   assert.equal(clustersOf(one), ['outbound|443||api.example.com']);
   const proxy = view([{ port: { number: 3128, protocol: 'HTTP_PROXY', name: 'proxy' }, hosts: ['ext/*'] }], ext);
   assert.equal(clustersOf(proxy), ['outbound|443||api.example.com', 'outbound|80||api.example.com']);
+  const wildcard = se('wild', 'ext', '*.example.com', [443]);
+  assert.equal(clustersOf(view([{ hosts: ['ext/api.example.com'] }], wildcard)), [], 'a host does not import a wildcard ServiceEntry covering it (SubsetOf)');
+  assert.equal(clustersOf(view([{ hosts: ['ext/*.example.com'] }], wildcard)), ['outbound|443||*.example.com']);
 });
 
 test('GIVEN a rule with a match naming another sourceNamespace beside one naming none WHEN the Sidecar imports its VirtualService THEN its destination is not imported (virtualServiceDestinationsFilteredBySourceNamespace)', () => {

@@ -24,6 +24,7 @@
  * Service replaces a ServiceEntry and is never replaced by one; otherwise the first stays.
  */
 import type { MeshGraph } from '../graph.js';
+import { hostMatches } from '../hosts.js';
 import { isRecord, stringList, type MeshObject } from '../object.js';
 import { routeRulesOf } from '../route-rules.js';
 import { serviceCreationOrder } from '../service-precedence.js';
@@ -117,9 +118,20 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
 
 /** istiod `selectServices` with `matchingService`: the services `hosts` import, trimmed to `port` when set. */
 function selectServices(exported: readonly ServiceInfo[], hosts: readonly EgressHost[], port: number | undefined, namespace: string): ImportedService[] {
-  const imported = exported.filter((s) => importingEntry(hosts, s.namespace, s.host) !== undefined
+  const imported = exported.filter((s) => importsServiceHost(hosts, s.namespace, s.host)
     && (port === undefined || s.ports.some((p) => p.number === port)));
   return oneServicePerHost(imported, namespace).map((s) => ({ service: s, ports: port === undefined ? s.ports.map((p) => p.number) : [port] }));
+}
+
+/**
+ * istiod `hostClassification.Matches` under `Excluded`: an entry of the service's namespace or `*`
+ * covers the service's host (`SubsetOf`: `ns/api.example.com` does not import a `*.example.com`
+ * ServiceEntry), and no exclusion of them covers it.
+ */
+function importsServiceHost(hosts: readonly EgressHost[], namespace: string, host: string): boolean {
+  const applies = (e: EgressHost) => e.namespace === '*' || e.namespace === namespace;
+  if (hosts.some((e) => e.excluded && applies(e) && hostMatches(e.host, host))) return false;
+  return hosts.some((e) => !e.excluded && applies(e) && hostMatches(e.host, host));
 }
 
 /** istiod `serviceMatchingListenerPort`: the service with the listener's port alone, or nothing when it lacks it. */
