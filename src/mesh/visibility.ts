@@ -175,8 +175,13 @@ export interface EgressListenerImports {
   readonly hosts: readonly EgressHost[];
 }
 
-/** Parses every egress listener of a Sidecar; malformed hosts become problems and import nothing. */
-export function sidecarEgress(sidecar: MeshObject): { listeners: EgressListenerImports[]; problems: VisibilityProblem[] } {
+/**
+ * Parses every egress listener of a Sidecar; malformed hosts become problems and import nothing.
+ * `configNamespace` is what `.` stands for: the namespace of the sidecars it configures (istiod
+ * `convertIstioListenerToWrapper`; a root-namespace Sidecar's `./*` is each namespace's own).
+ * @default the Sidecar's namespace
+ */
+export function sidecarEgress(sidecar: MeshObject, configNamespace: string = sidecar.namespace): { listeners: EgressListenerImports[]; problems: VisibilityProblem[] } {
   const listeners: EgressListenerImports[] = [];
   const problems: VisibilityProblem[] = [];
   const egress = Array.isArray(sidecar.spec.egress) ? sidecar.spec.egress : [];
@@ -189,7 +194,7 @@ export function sidecarEgress(sidecar: MeshObject): { listeners: EgressListenerI
         problems.push({ object: sidecar, path, message: `egress host must be a string "namespace/host"; got ${JSON.stringify(entry)}` });
         return;
       }
-      const parsed = parseEgressHost(entry, sidecar.namespace, path, i);
+      const parsed = parseEgressHost(entry, configNamespace, path, i);
       if ('error' in parsed) problems.push({ object: sidecar, path, message: parsed.error });
       else hosts.push(parsed);
     });

@@ -13,7 +13,7 @@ import { selectionTarget } from './proxy.js';
 import { hostService, oneServicePerHost } from './host-services.js';
 import { routeTraits } from './route-traits.js';
 import { tcpPortConflicts, type RouteEnv } from './routes.js';
-import { buildSidecarScope, serviceView, sidecarImports } from './sidecar-scope.js';
+import { buildSidecarScope, importedServiceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
 
 type Scoped = Omit<ProxyView, 'proxy' | 'inbound'>;
@@ -88,14 +88,16 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     graph, visible, clusters, problems,
     scope: { gateway: 'mesh', port: 0, labels: proxy.labels, namespace: proxy.namespace },
   };
-  const { sidecar, hosts } = sidecarImports(graph, proxy, env);
-  const scope = proxy.type === 'sidecar' ? buildSidecarScope(graph, proxy, env, hosts) : { services: oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), proxy.namespace), routes: [] };
+  const { sidecar, scope: imports } = sidecarImports(graph, proxy, env);
+  const scope = proxy.type === 'sidecar'
+    ? buildSidecarScope(graph, proxy, env, imports)
+    : { services: oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), proxy.namespace).map((s) => ({ service: s, ports: s.ports.map((p) => p.number) })), routes: [] };
   const gatewayServers = proxy.type === 'router' ? buildGatewayServers(graph, proxy, env) : [];
-  const services = scope.services.map((s) => serviceView(graph, s)).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  // istiod's CDS (`buildOutboundClusters`): every non-UDP port of every visible service gets its
-  // cluster, and one per DestinationRule subset, whether or not a route names it; gateways too.
-  for (const s of scope.services) for (const p of s.ports) {
-    if (p.protocol === 'UDP') continue;
+  const services = scope.services.map((i) => importedServiceView(graph, i)).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  // istiod's CDS (`buildOutboundClusters`): every non-UDP imported port of every service in scope
+  // gets its cluster, and one per DestinationRule subset, whether or not a route names it; gateways too.
+  for (const { service: s, ports } of scope.services) for (const p of s.ports) {
+    if (p.protocol === 'UDP' || !ports.includes(p.number)) continue;
     clusters.add(s, s.host, p.number, undefined);
     for (const sub of clusters.destinationRule(s.host)?.subsets ?? []) clusters.add(s, s.host, p.number, sub.name);
   }

@@ -1,14 +1,15 @@
 /**
- * istiod's SidecarScope for a sidecar proxy: the services it sees (exportTo, then the Sidecar's
- * egress imports, plus hosts that a visible VirtualService routes to), the VirtualService that
- * applies per host, and the routes per (host, port).
+ * istiod's SidecarScope for a sidecar proxy: the services it sees and which of their ports (exportTo,
+ * then the Sidecar's egress listeners and the destinations of the VirtualServices they import:
+ * `sidecar-imports.ts`), the VirtualService that applies per host, and the routes per (host, port).
  */
+import { isIP } from 'node:net';
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
-import { routeKindsFor } from '../protocol.js';
-import { exportedTo, exportToOf, importingEntry, sidecarEgress, virtualServiceTier, type EgressHost } from '../visibility.js';
+import { isHttp, routeKindsFor } from '../protocol.js';
+import { exportedTo, exportToOf, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { perServiceOf, routesUnchanged } from './carry.js';
 import { oneServicePerHost } from './host-services.js';
 import { serviceDataplane } from './clusters.js';
@@ -16,16 +17,20 @@ import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
 import { answersKey, matchesNameTheClient, outsiderAnswersKey, seesAsOutsider } from './push-index.js';
+import { sidecarImportScope, type ImportedService, type SidecarImportScope } from './sidecar-imports.js';
+import { outboundClusterName } from './traffic-policy.js';
 import type { HostRoutesView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
 
-/** The Sidecar resource in force and its egress imports (null = import everything exported). */
-export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick<RouteEnv, 'problems'>): { sidecar: MeshObject | null; hosts: EgressHost[] | null } {
+/**
+ * The Sidecar resource in force and istiod's SidecarScope of it for the proxy's namespace
+ * (`sidecar-imports.ts`; null: no Sidecar, or one without egress listeners, imports everything exported).
+ */
+export function sidecarImports(graph: MeshGraph, proxy: ProxyIdentity, env: Pick<RouteEnv, 'problems'>): { sidecar: MeshObject | null; scope: SidecarImportScope | null } {
   const sidecar = graph.sidecarsFor(selectionTarget(proxy))[0] ?? null;
-  if (!sidecar) return { sidecar: null, hosts: null };
-  const { listeners, problems } = sidecarEgress(sidecar);
-  for (const p of problems) env.problems.push({ code: 'view/egress-host', message: p.message, origin: originOf(p.object, p.path) });
-  if (listeners.length === 0) return { sidecar, hosts: null };
-  return { sidecar, hosts: listeners.flatMap((l) => l.hosts) };
+  if (!sidecar) return { sidecar: null, scope: null };
+  const scope = sidecarImportScope(graph, sidecar, proxy.namespace);
+  for (const p of scope?.problems ?? []) env.problems.push({ code: 'view/egress-host', message: p.message, origin: originOf(p.object, p.path) });
+  return { sidecar, scope };
 }
 
 const SERVICE_VIEWS = new WeakMap<MeshGraph, WeakMap<ServiceInfo, ServiceView>>();
@@ -36,6 +41,12 @@ const SERVICE_VIEWS = new WeakMap<MeshGraph, WeakMap<ServiceInfo, ServiceView>>(
  */
 export function serviceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
   return perServiceOf(SERVICE_VIEWS, graph, s, () => computeServiceView(graph, s));
+}
+
+/** The view of a service in a proxy's scope with only the ports imported there (istiod's trimmed copy of the service). */
+export function importedServiceView(graph: MeshGraph, i: ImportedService): ServiceView {
+  const whole = serviceView(graph, i.service);
+  return i.ports.length === whole.ports.length ? whole : { ...whole, ports: whole.ports.filter((p) => i.ports.includes(p.number)) };
 }
 
 function computeServiceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
@@ -65,7 +76,7 @@ function serviceAccountsOf(graph: MeshGraph, s: ServiceInfo): string[] {
  * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by name,
  * those exported everywhere), then config order.
  */
-function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: EgressHost[] | null): { applied: MeshObject | null; ignored: MeshObject[] } {
+function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): { applied: MeshObject | null; ignored: MeshObject[] } {
   for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
     const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
     if (kept.length === 0) continue;
@@ -94,32 +105,83 @@ interface SharedServiceRoutes extends ServiceRoutes {
 const SHARED_ROUTES = new WeakMap<MeshGraph, WeakMap<ServiceInfo, SharedServiceRoutes>>();
 
 /**
- * Computes the sidecar scope. `env.visible` must answer for every service exported to the proxy's namespace.
+ * Computes the sidecar scope: the services CDS builds clusters from, with the ports of each, and the
+ * routes per (host, port). Without a Sidecar egress (`scope` null, istiod's default listener `*\/*`)
+ * every service exported to the proxy's namespace, whole, and their routes; with one, {@link buildEgressScope}.
+ * `env.visible` must answer for every service exported to the proxy's namespace.
  * Without Sidecar egress imports and client-naming matches, the routes of a service are computed once
  * per graph for every namespace that sees each host they depend on as the outsiders do (outside the
  * host's `namespacesSeeingDifferently`, or with the outsiders' `answersKey`: a namespace's own
  * services, usually) and shared: same route objects, same problems, same clusters added (each
  * proxy's collector makes its own cluster views from them).
  */
-export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null): { services: ServiceInfo[]; routes: HostRoutesView[] } {
-  const services = oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace) && (imports === null || importingEntry(imports, s.namespace, s.host) !== undefined)), proxy.namespace);
+export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, scope: SidecarImportScope | null): { services: ImportedService[]; routes: HostRoutesView[] } {
+  if (scope) return buildEgressScope(graph, proxy, env, scope);
+  const services = oneServicePerHost(graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, proxy.namespace)), proxy.namespace);
   // One service per host (istiod's SidecarScope): a route's destination host already in scope adds nothing.
   const seen = new Set(services.map((s) => s.host));
   const routes: HostRoutesView[] = [];
   const queue = [...services];
-  let shared = imports === null && !matchesNameTheClient(graph) ? SHARED_ROUTES.get(graph) : undefined;
-  if (!shared && imports === null && !matchesNameTheClient(graph)) SHARED_ROUTES.set(graph, (shared = new WeakMap()));
+  let shared = !matchesNameTheClient(graph) ? SHARED_ROUTES.get(graph) : undefined;
+  if (!shared && !matchesNameTheClient(graph)) SHARED_ROUTES.set(graph, (shared = new WeakMap()));
   // A host this namespace may see differently is still shared when its answers are the outsiders'
   // (its own services: the same rules found as client-namespace instead of service-namespace).
   const alike = (h: string): boolean => seesAsOutsider(graph, h, proxy.namespace)
     || answersKey(graph, h, proxy.namespace, env.clusters.destinationRule(h)) === outsiderAnswersKey(graph, h);
   for (let i = 0; i < queue.length; i++) {
     const s = queue[i]!;
-    const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared, alike) : serviceRoutes(graph, proxy, env, imports, s);
+    const r = shared ? sharedServiceRoutes(graph, proxy, env, s, shared, alike) : serviceRoutes(graph, proxy, env, null, s, s.ports.map((p) => p.number));
     routes.push(...r.routes);
+    // istiod adds the destinations of the VirtualServices it imports (`collectImportedServices`).
     for (const target of r.targets) if (!seen.has(target.host)) { seen.add(target.host); queue.push(target); }
   }
-  return { services: queue, routes };
+  return { services: queue.map((s) => ({ service: s, ports: s.ports.map((p) => p.number) })), routes };
+}
+
+/**
+ * The scope under a Sidecar's egress listeners, as istiod builds it:
+ * - services and ports: `scope.services` (`collectImportedServices`), what CDS builds from; a route
+ *   destination outside them adds no cluster (the route keeps the cluster name, which does not
+ *   exist: Envoy answers 503 NC);
+ * - routes (`buildSidecarOutboundListeners`, `BuildSidecarOutboundVirtualHosts`): per listener in
+ *   order, for each service its hosts import (`ilw.services`, not the VirtualService destinations
+ *   added for CDS) and each of its imported ports, with the VirtualServices that listener imports. A
+ *   listener without port (or HTTP_PROXY) adds nothing on a port a port-bound listener took: istiod
+ *   locks the listener `0.0.0.0:<port>` it built; only a non-HTTP port of a service with its own IP
+ *   address gets its own listener `<vip>:<port>` there. A (host, port) is built once, by the first listener.
+ */
+function buildEgressScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, scope: SidecarImportScope): { services: ImportedService[]; routes: HostRoutesView[] } {
+  const cds = new Map<string, ReadonlySet<number>>();
+  for (const i of scope.services) cds.set(i.service.host, new Set(i.ports));
+  const gated: RouteEnv = {
+    ...env,
+    clusters: {
+      add: (service, host, port, subset) => (cds.get(host)?.has(port) ? env.clusters.add(service, host, port, subset) : outboundClusterName(port, subset, host)),
+      destinationRule: (host) => env.clusters.destinationRule(host),
+    },
+  };
+  const locked = new Set(scope.listeners.filter((l) => l.matchPort).map((l) => l.port!));
+  const built = new Set<string>();
+  const routes: HostRoutesView[] = [];
+  for (const l of scope.listeners) {
+    for (const { service, ports } of l.services) {
+      const own = ports.filter((n) => {
+        const key = `${service.host}\u0000${n}`;
+        if (built.has(key)) return false;
+        if (!l.matchPort && locked.has(n) && !ownAddressListener(service, n)) return false;
+        built.add(key);
+        return true;
+      });
+      if (own.length > 0) routes.push(...serviceRoutes(graph, proxy, gated, l.hosts, service, own).routes);
+    }
+  }
+  return { services: [...scope.services], routes };
+}
+
+/** Whether istiod builds `port` of `service` on a listener of its own (`<vip>:<port>`): a non-HTTP port and an IP address. */
+function ownAddressListener(service: ServiceInfo, port: number): boolean {
+  const p = service.ports.find((x) => x.number === port);
+  return p !== undefined && !isHttp(p.protocol) && service.addresses.some((a) => isIP(a) !== 0);
 }
 
 /** The routes of `s`: shared when every host they depend on is `alike` (seen as outsiders see it), else computed for this proxy. */
@@ -147,7 +209,7 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
       destinationRule: (h) => { hosts.add(h); return env.clusters.destinationRule(h); },
     },
   };
-  const r = serviceRoutes(graph, proxy, recording, null, s);
+  const r = serviceRoutes(graph, proxy, recording, null, s, s.ports.map((p) => p.number));
   env.problems.push(...problems);
   if (!known && [...hosts].every(alike)) {
     // A repeated add is a no-op (the first one made the cluster): replay the first of each.
@@ -161,12 +223,14 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
   return r;
 }
 
-function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: EgressHost[] | null, s: ServiceInfo): ServiceRoutes {
+/** The routes of `ports` of `s`, with the VirtualServices `imports` import (null: every one exported here), and the services their destinations name. */
+function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: readonly EgressHost[] | null, s: ServiceInfo, ports: readonly number[]): ServiceRoutes {
   const routes: HostRoutesView[] = [];
   const targets: ServiceInfo[] = [];
   const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
   const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
   for (const port of s.ports) {
+    if (!ports.includes(port.number)) continue;
     const kinds = routeKindsFor(port.protocol);
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
     const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];

@@ -21,10 +21,12 @@ export function endpointProblem(graph: MeshGraph, view: ProxyView, d: Destinatio
     return `it goes to ${named(d)}, not ${named(expected)}`;
   }
   const service = graph.services.forHost(d.host, view.proxy.namespace)[0];
-  if (!service?.selector) return null;
-  if (d.subset !== undefined && d.subsetLabels === undefined) {
+  if (service?.selector && d.subset !== undefined && d.subsetLabels === undefined) {
     return `subset ${d.subset} is defined by no DestinationRule for ${d.host}, so its cluster has no endpoints (503)`;
   }
+  const missing = missingCluster(view, d);
+  if (missing !== null) return missing;
+  if (!service?.selector) return null;
   const pods = graph.workloads.selectedBy(service.namespace, { ...service.selector, ...d.subsetLabels });
   if (pods.length === 0) return `${named(d)} selects no pod (${Object.entries({ ...service.selector, ...d.subsetLabels }).map(([k, v]) => `${k}=${v}`).join(',')}): 503 UH`;
   if (expected.labels) {
@@ -35,6 +37,17 @@ export function endpointProblem(graph: MeshGraph, view: ProxyView, d: Destinatio
     }
   }
   return null;
+}
+
+/**
+ * Why `d` has no cluster in the sender's view (istiod sends none: the host, or this port of it, is
+ * outside its sidecar scope, e.g. a Sidecar egress listener bound to another port), or null when it
+ * has one. Envoy answers such a route 503 (NC, cluster not found).
+ */
+export function missingCluster(view: ProxyView, d: DestinationView): string | null {
+  if (d.cluster !== null && view.clusters.some((c) => c.name === d.cluster)) return null;
+  const what = d.cluster ?? `${d.host} (no port)`;
+  return `${view.proxy.namespace}/${view.proxy.name} has no cluster ${what}: ${d.host}${d.port !== null ? ` port ${d.port}` : ''} is not in its sidecar scope${view.sidecar ? ` (Sidecar ${view.sidecar.ref.namespace}/${view.sidecar.ref.name} does not import it)` : ''}, so Envoy answers 503 (NC)`;
 }
 
 function activeDestinations(route: HttpRouteView): DestinationView[] {
@@ -93,6 +106,11 @@ export function judgeRequest(graph: MeshGraph, e: Expectation & { request: Reque
   const where = routes.virtualServices.length === 0
     ? `Istio's implicit default route (no VirtualService for ${routes.host}:${routes.port}: every request goes to the Service, ${describeOrigin(route.origin)})`
     : `${routeLabel(route, index)} at ${describeOrigin(route.origin)}`;
+  const unrouted = route.directResponse || route.redirect ? [] : activeDestinations(route).map((d) => missingCluster(view, d));
+  if (e.outcome.kind === 'status' && wantMatch && unrouted.length > 0 && unrouted.every((m) => m !== null) && !(route.fault?.abort && route.fault.abort.percentage >= 100)) {
+    const detail = `selects ${where}, but ${unrouted[0]!}`;
+    return e.outcome.status === 503 ? { id: e.id, status: 'held', detail, evidence: route.origin } : { id: e.id, status: 'broken', detail: `${detail}, not ${e.outcome.status}`, evidence: route.origin };
+  }
   if (e.outcome.kind === 'status' && wantMatch && !route.directResponse && !route.redirect && !(route.fault?.abort && route.fault.abort.percentage >= 100)) {
     return { id: e.id, status: 'runtime-only', detail: `selects ${where}, which forwards to ${activeDestinations(route).map(named).join(', ')}: the status comes from the backend`, evidence: route.origin };
   }

@@ -1,0 +1,243 @@
+/**
+ * The services, and the ports of each, that a Sidecar's egress listeners import for the sidecars of
+ * one namespace: istiod's `SidecarScope` (istio/istio pilot/pkg/model/sidecar.go, Istio 1.31 with its
+ * default flags `PILOT_UNIFIED_SIDECAR_SCOPE` and `PILOT_SIDECAR_PICK_BEST_SERVICE_NAMESPACE` on).
+ *
+ * Per egress listener (`convertIstioListenerToWrapper`):
+ * - `matchPort` (`needsPortMatch`): the listener has a port and its protocol is not HTTP_PROXY;
+ * - `services` (`selectServices` → `matchingService`): the services exported to the namespace that an
+ *   entry of `hosts` imports (`ns/host`, `./host`, `*` for the namespace, `~` excludes); with
+ *   `matchPort` only those that have the listener's port, each with that port alone
+ *   (`serviceMatchingListenerPort`); one service per host (`service-precedence.ts`);
+ * - `virtualServices` (`SelectVirtualServices`): the mesh VirtualServices exported to the namespace
+ *   one of whose hosts an entry imports.
+ * Then `collectImportedServices` forms the scope's services (what CDS, and so EDS, builds from): per
+ * listener in order, its `services`, then the destinations of its `virtualServices`
+ * (`virtualServiceDestinationsFilteredBySourceNamespace`: route destinations and mirrors of the rules
+ * that apply to the namespace, each host with the ports written, "no port" meaning every port), each
+ * resolved to the host's service in the namespace itself, else the best visible one
+ * (`pickBestVisibleNamespace`: a Kubernetes Service, else the oldest ServiceEntry), with `matchPort`
+ * only the listener's port (`serviceMatchingListenerPort`), else only the destinations' ports
+ * (`serviceMatchingVirtualServicePorts`; none of them on the service: not added). A host added
+ * again merges its ports into the first one's (`appendSidecarServices`) when both are the same
+ * service, or services of one namespace, kind and resolution (`canMergeServices`); a Kubernetes
+ * Service replaces a ServiceEntry and is never replaced by one; otherwise the first stays.
+ */
+import type { MeshGraph } from '../graph.js';
+import { hostMatches } from '../hosts.js';
+import { isRecord, stringList, type MeshObject } from '../object.js';
+import { routeRulesOf } from '../route-rules.js';
+import { serviceCreationOrder } from '../service-precedence.js';
+import type { ServiceInfo } from '../services.js';
+import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressHost, type VisibilityProblem } from '../visibility.js';
+import { oneServicePerHost } from './host-services.js';
+
+/** A service in a sidecar's scope and the port numbers of it that are imported, in the service's order. */
+export interface ImportedService {
+  readonly service: ServiceInfo;
+  readonly ports: readonly number[];
+}
+
+/** One egress listener as istiod wraps it (`IstioEgressListenerWrapper`). */
+export interface EgressListenerScope {
+  /** Its index in `spec.egress`. */
+  readonly index: number;
+  /** `egress[i].port.number`, when set. */
+  readonly port: number | undefined;
+  /** istiod `needsPortMatch`: a port is set and its protocol is not HTTP_PROXY. */
+  readonly matchPort: boolean;
+  readonly hosts: readonly EgressHost[];
+  /** istiod `ilw.services`: what its `hosts` import (the listeners and routes are built from these). */
+  readonly services: readonly ImportedService[];
+  /** istiod `ilw.virtualServices`: the mesh VirtualServices its `hosts` import. */
+  readonly virtualServices: readonly MeshObject[];
+}
+
+/** istiod's SidecarScope of one Sidecar for one namespace. */
+export interface SidecarImportScope {
+  readonly listeners: readonly EgressListenerScope[];
+  /** istiod `SidecarScope.services`, the union over the listeners that CDS builds from, in istiod's order. */
+  readonly services: readonly ImportedService[];
+  /** Malformed egress hosts (they import nothing). */
+  readonly problems: readonly VisibilityProblem[];
+}
+
+const SCOPES = new WeakMap<MeshGraph, Map<string, SidecarImportScope | null>>();
+
+/**
+ * istiod's SidecarScope for the sidecars of `namespace` under `sidecar`: null when the Sidecar has no
+ * egress listener (istiod's default listener `*\/*` then imports every service exported to the
+ * namespace, whole). Memoised per graph.
+ */
+export function sidecarImportScope(graph: MeshGraph, sidecar: MeshObject, namespace: string): SidecarImportScope | null {
+  let byKey = SCOPES.get(graph);
+  if (!byKey) SCOPES.set(graph, (byKey = new Map()));
+  const key = `${namespace}\u0000${sidecar.key}`;
+  let scope = byKey.get(key);
+  if (scope === undefined) byKey.set(key, (scope = computeScope(graph, sidecar, namespace)));
+  return scope;
+}
+
+/** Whether `scope` imports `port` of `host`: the cluster `outbound|port||host` exists. */
+export function importsPort(scope: SidecarImportScope, host: string, port: number): boolean {
+  return scope.services.some((i) => i.service.host === host && i.ports.includes(port));
+}
+
+function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string): SidecarImportScope | null {
+  const { listeners: parsed, problems } = sidecarEgress(sidecar, namespace);
+  if (parsed.length === 0) return null;
+  const egress = Array.isArray(sidecar.spec.egress) ? sidecar.spec.egress : [];
+  const exported = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, namespace));
+  const meshVirtualServices = graph.ofKind('VirtualService').filter((vs) =>
+    graph.gatewaysOf(vs).some((g) => g.mesh) && exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, namespace));
+  const listeners = parsed.map((l): EgressListenerScope => {
+    const index = l.path[2] as number;
+    const written = egress[index];
+    const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol.toUpperCase() : '';
+    const matchPort = l.port !== undefined && l.port !== 0 && protocol !== 'HTTP_PROXY';
+    return {
+      index, port: l.port, matchPort, hosts: l.hosts,
+      services: selectServices(exported, l.hosts, matchPort ? l.port : undefined, namespace),
+      virtualServices: meshVirtualServices.filter((vs) => (stringList(vs.spec.hosts) ?? [])
+        .some((h) => importingEntry(l.hosts, vs.namespace, graph.resolveHost(h, vs.namespace).fqdn) !== undefined)),
+    };
+  });
+  const services = new ScopeServices();
+  for (const l of listeners) {
+    for (const i of l.services) services.append(i);
+    for (const vs of l.virtualServices) {
+      for (const [host, ports] of virtualServiceDestinations(graph, vs, namespace)) {
+        const s = pickService(graph, host, namespace);
+        const imported = s && (l.matchPort ? matchingListenerPort(s, l.port!) : matchingVirtualServicePorts(s, ports));
+        if (imported) services.append(imported);
+      }
+    }
+  }
+  return { listeners, services: services.list(), problems };
+}
+
+/** istiod `selectServices` with `matchingService`: the services `hosts` import, trimmed to `port` when set. */
+function selectServices(exported: readonly ServiceInfo[], hosts: readonly EgressHost[], port: number | undefined, namespace: string): ImportedService[] {
+  const imported = exported.filter((s) => importsServiceHost(hosts, s.namespace, s.host)
+    && (port === undefined || s.ports.some((p) => p.number === port)));
+  return oneServicePerHost(imported, namespace).map((s) => ({ service: s, ports: port === undefined ? s.ports.map((p) => p.number) : [port] }));
+}
+
+/**
+ * istiod `hostClassification.Matches` under `Excluded`: an entry of the service's namespace or `*`
+ * covers the service's host (`SubsetOf`: `ns/api.example.com` does not import a `*.example.com`
+ * ServiceEntry), and no exclusion of them covers it.
+ */
+function importsServiceHost(hosts: readonly EgressHost[], namespace: string, host: string): boolean {
+  const applies = (e: EgressHost) => e.namespace === '*' || e.namespace === namespace;
+  if (hosts.some((e) => e.excluded && applies(e) && hostMatches(e.host, host))) return false;
+  return hosts.some((e) => !e.excluded && applies(e) && hostMatches(e.host, host));
+}
+
+/** istiod `serviceMatchingListenerPort`: the service with the listener's port alone, or nothing when it lacks it. */
+function matchingListenerPort(s: ServiceInfo, port: number): ImportedService | undefined {
+  return s.ports.some((p) => p.number === port) ? { service: s, ports: [port] } : undefined;
+}
+
+/**
+ * istiod `serviceMatchingVirtualServicePorts`: the service's ports the destinations name (0: a
+ * destination without port, so every port), or nothing when it has none of them.
+ */
+function matchingVirtualServicePorts(s: ServiceInfo, ports: ReadonlySet<number>): ImportedService | undefined {
+  if (ports.size === 0 || ports.has(0)) return { service: s, ports: s.ports.map((p) => p.number) };
+  const found = s.ports.map((p) => p.number).filter((n) => ports.has(n));
+  return found.length > 0 ? { service: s, ports: found } : undefined;
+}
+
+/**
+ * istiod `virtualServiceDestinationsFilteredBySourceNamespace`: each destination host (resolved in
+ * the VirtualService's namespace) with the ports its route destinations and mirrors name (0 for
+ * one without port), over the http rules that apply to `namespace` (no match names a
+ * `sourceNamespace`, or one names it) and every tcp and tls rule.
+ */
+export function virtualServiceDestinations(graph: MeshGraph, vs: MeshObject, namespace: string): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  const add = (d: unknown) => {
+    if (!isRecord(d) || typeof d.host !== 'string' || d.host === '') return;
+    const host = graph.resolveHost(d.host, vs.namespace).fqdn;
+    const port = isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : 0;
+    let ports = out.get(host);
+    if (!ports) out.set(host, (ports = new Set()));
+    ports.add(port);
+  };
+  for (const r of routeRulesOf(vs)) {
+    if (r.section === 'http' && !appliesTo(r.rule, namespace)) continue;
+    for (const d of r.destinations) add(d.destination);
+    if (r.section !== 'http') continue;
+    add(r.rule.mirror);
+    if (Array.isArray(r.rule.mirrors)) for (const m of r.rule.mirrors) if (isRecord(m)) add(m.destination);
+  }
+  return out;
+}
+
+/**
+ * Whether an http rule's destinations count for the sidecars of `namespace` (istiod
+ * `virtualServiceDestinationsFilteredBySourceNamespace`): no match names a `sourceNamespace`, or one
+ * names `namespace` (a match without `sourceNamespace` next to one naming another does not count).
+ */
+export function appliesTo(rule: Readonly<Record<string, unknown>>, namespace: string): boolean {
+  let applies = true;
+  for (const m of Array.isArray(rule.match) ? rule.match : []) {
+    if (!isRecord(m) || typeof m.sourceNamespace !== 'string' || m.sourceNamespace === '') continue;
+    if (m.sourceNamespace === namespace) return true;
+    applies = false;
+  }
+  return applies;
+}
+
+/**
+ * The service istiod takes for a VirtualService destination host (`ServiceIndex.HostnameAndNamespace`,
+ * exact host): the one in `namespace` whatever its exportTo, else among those visible there a
+ * Kubernetes Service, else the oldest ServiceEntry (`pickBestVisibleNamespace`).
+ */
+function pickService(graph: MeshGraph, host: string, namespace: string): ServiceInfo | undefined {
+  const all = graph.services.forHost(host, null).filter((s) => s.host === host);
+  const own = all.filter((s) => s.namespace === namespace);
+  if (own.length > 0) return oneServicePerHost(own, namespace)[0];
+  const visible = all.filter((s) => exportedTo(s.exportTo, s.namespace, namespace));
+  const k8s = visible.find((s) => s.kind === 'Service');
+  const ns = k8s?.namespace ?? [...visible].sort(serviceCreationOrder)[0]?.namespace;
+  return ns === undefined ? undefined : oneServicePerHost(visible.filter((s) => s.namespace === ns), namespace)[0];
+}
+
+/** Merged services per kept service and the ports merged into it (one object per combination). */
+const MERGED = new WeakMap<ServiceInfo, Map<string, ServiceInfo>>();
+
+/** istiod `appendSidecarServices`: one entry per host, in the order hosts were first added. */
+class ScopeServices {
+  private readonly byHost = new Map<string, ImportedService>();
+
+  append(i: ImportedService): void {
+    const existing = this.byHost.get(i.service.host);
+    if (!existing) { this.byHost.set(i.service.host, i); return; }
+    const a = existing.service;
+    const b = i.service;
+    if (a.kind === 'Service' && b.kind !== 'Service') return;
+    if (a.kind !== 'Service' && b.kind === 'Service') { this.byHost.set(b.host, i); return; }
+    if (a !== b && !(a.namespace === b.namespace && a.kind === b.kind && a.resolution === b.resolution)) return;
+    const added = i.ports.filter((p) => !existing.ports.includes(p));
+    if (added.length === 0) return;
+    this.byHost.set(a.host, { service: withPorts(a, b, added), ports: [...existing.ports, ...added] });
+  }
+
+  list(): ImportedService[] {
+    return [...this.byHost.values()];
+  }
+}
+
+/** `kept` with the ports of `from` among `ports` it lacks (canMergeServices: same namespace, kind and resolution). */
+function withPorts(kept: ServiceInfo, from: ServiceInfo, ports: readonly number[]): ServiceInfo {
+  const missing = from.ports.filter((p) => ports.includes(p.number) && !kept.ports.some((q) => q.number === p.number));
+  if (missing.length === 0) return kept;
+  let byKey = MERGED.get(kept);
+  if (!byKey) MERGED.set(kept, (byKey = new Map()));
+  const key = missing.map((p) => p.number).join(',');
+  let merged = byKey.get(key);
+  if (!merged) byKey.set(key, (merged = { ...kept, ports: [...kept.ports, ...missing] }));
+  return merged;
+}
