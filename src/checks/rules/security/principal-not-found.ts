@@ -5,8 +5,11 @@ import { closest, editDistance } from '../../config/did-you-mean.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-/** `<trust domain>/ns/<namespace>/sa/<service account>`, written exactly (no `*`). */
-const PRINCIPAL = /^([^/*]+)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
+/**
+ * `<trust domain>/ns/<namespace>/sa/<service account>`, written exactly, or with `*` as the whole trust domain
+ * (generator.go makes a leading `*` a suffix match: any trust domain, that namespace and account).
+ */
+const PRINCIPAL = /^([^/*]+|\*)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
 
 /** What the input says about the identities of one namespace. */
 interface NamespaceIdentities {
@@ -127,7 +130,7 @@ const principalNotFound: Rule = {
     'ServiceAccount object of that name exists), or only workloads without a proxy do, the principal never matches:',
     'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
-    'written exactly (no `*`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
+    'written exactly (no `*`, except a `*` standing for the whole trust domain: `*/ns/<ns>/sa/<account>`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
     'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one edit',
     '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
     'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
@@ -156,7 +159,7 @@ const principalNotFound: Rule = {
           continue;
         }
         const m = PRINCIPAL.exec(principal);
-        if (!m || !domains.has(m[1]!)) continue;
+        if (!m || (m[1] !== '*' && !domains.has(m[1]!))) continue;
         const [, , ns, sa] = m as unknown as [string, string, string, string];
         const known = identities.get(ns);
         if (!known || known.runAs.size === 0) {
