@@ -7,9 +7,10 @@ import type { FieldPath } from '../../types.js';
 
 /**
  * `<trust domain>/ns/<namespace>/sa/<service account>`, written exactly, or with `*` as the whole trust domain
- * (generator.go makes a leading `*` a suffix match: any trust domain, that namespace and account).
+ * (generator.go makes a leading `*` a suffix match: any trust domain, that namespace and account), or `*` as
+ * the whole account (a trailing `*`, a prefix match: every account of that namespace).
  */
-const PRINCIPAL = /^([^/*]+|\*)\/ns\/([^/*]+)\/sa\/([^/*]+)$/;
+const PRINCIPAL = /^([^/*]+|\*)\/ns\/([^/*]+)\/sa\/([^/*]+|\*)$/;
 
 /** What the input says about the identities of one namespace. */
 interface NamespaceIdentities {
@@ -130,7 +131,7 @@ const principalNotFound: Rule = {
     'ServiceAccount object of that name exists), or only workloads without a proxy do, the principal never matches:',
     'an ALLOW rule lets nobody in (behind default-deny every call gets 403, RBAC: access denied) and a DENY rule',
     'blocks nobody. Typical causes: a typo (`sa/order` for `sa/orders`) or the wrong namespace. Only principals',
-    'written exactly (no `*`, except a `*` standing for the whole trust domain: `*/ns/<ns>/sa/<account>`) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
+    'written exactly (no `*`, except a `*` standing for the whole trust domain, `*/ns/<ns>/sa/<account>`, or the whole account, `<td>/ns/<ns>/sa/*`, whose namespace is then checked) in the trust domain of the mesh, one of its aliases, or `cluster.local` (which Istio reads as the local trust domain) are checked, and only for',
     'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one edit',
     '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
     'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
@@ -164,13 +165,16 @@ const principalNotFound: Rule = {
         const known = identities.get(ns);
         if (!known || known.runAs.size === 0) {
           // Nothing at all of this namespace is in the input, but a namespace spelt nearly the same runs the account: a typo.
-          const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => e.runAs.has(sa) || e.accounts.has(sa)).map(([n]) => n));
+          const runs = (e: NamespaceIdentities) => (sa === '*' ? e.runAs.size > 0 : e.runAs.has(sa) || e.accounts.has(sa));
+          const near = namespaces.has(ns) ? undefined : closest(ns, [...identities].filter(([, e]) => runs(e)).map(([n]) => n));
           if (near !== undefined && editDistance(ns, near) <= (ns.length >= 6 ? 2 : 1) && !siblingNamespaces(ns, near)) {
-            ctx.report(ap, `${label} names namespace ${ns}, which nothing in the input belongs to, while service account ${sa} exists in namespace ${near}; ` +
+            const there = sa === '*' ? `namespace ${near} runs workloads` : `service account ${sa} exists in namespace ${near}`;
+            ctx.report(ap, `${label} names namespace ${ns}, which nothing in the input belongs to, while ${there}; ` +
               `if ${ns} is a typo ${effectOf(negated)}: did you mean "${suggest(m[1]!, near, sa)}"? (If ${ns} is a namespace kept outside this input, pass it with --context.)`, { path });
           }
           continue;
         }
+        if (sa === '*') continue; // every account of a namespace whose workloads are in the input
         const runners = known.runAs.get(sa) ?? [];
         if (runners.length === 0) {
           if (known.accounts.has(sa)) continue; // declared; its workloads may be deployed from elsewhere
