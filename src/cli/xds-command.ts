@@ -130,7 +130,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
 
 export { startServe, type XdsServeHandle, type XdsServeOptions, type PublishState } from './xds-serve.js';
 
-/** The CLI shell of {@link startServe}: runs until SIGINT or SIGTERM. */
+/** The CLI shell of {@link startServe}: runs until SIGINT or SIGTERM, then closes everything and dies of that signal. */
 async function serve(args: string[], io: CliIO): Promise<ExitCode> {
   const { values } = parseArgs({
     args, strict: true,
@@ -171,11 +171,19 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     throw e;
   }
   io.stdout.write(`xds serve: ADS on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   await handle.close();
+  // Die of the signal once everything is closed, as `xds compile` and `verify` do: the shell sees
+  // Ctrl-C (exit 130) or SIGTERM (143), not a clean exit 0 (see README, xds serve).
+  process.kill(process.pid, signal);
   return EXIT_OK;
 }
 
