@@ -18,7 +18,7 @@ import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
 import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
-import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
@@ -69,6 +69,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     }
   }
   const graph = MeshGraph.from(loaded.files);
+  if (values.workloads !== undefined) for (const line of boundedNotes('xds compile: ', workloadsBackingNothing(graph, workloads, values.workloads))) io.stderr.write(`${line}\n`);
   const proxies = proxiesOf(graph);
   // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it
   // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.

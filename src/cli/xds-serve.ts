@@ -32,7 +32,7 @@ import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import { howBuilt, NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
@@ -331,6 +331,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     return false;
   };
 
+  // The workload entries backing no Service last logged (joined), so an unchanged list is not logged again.
+  let orphansTold = '';
   const reload = async (): Promise<boolean> => {
     const started = performance.now();
     let workloads: WorkloadInstance[];
@@ -385,6 +387,13 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
     const { present, issued } = await nodes.publishProxies({ graph, workloads, proxies, credentials, certs, rootSecret, eager: opts.eager === true }, counts);
     const renewed = current ? renewedSince(current.certs, issued) : 0;
+    // Workload-file entries that back no Service (a typo in namespace or labels): said at load, and again when that changes.
+    if (!kube && opts.workloads !== undefined && (!current || current.graph !== graph || current.workloads !== workloads)) {
+      const notes = workloadsBackingNothing(graph, workloads, opts.workloads);
+      const text = notes.join('\n');
+      if (text !== orphansTold) for (const line of boundedNotes('xds serve: ', notes)) opts.log(line);
+      orphansTold = text;
+    }
     current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
     for (const id of gone) {
