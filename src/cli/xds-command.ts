@@ -200,7 +200,7 @@ function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] 
     return parseWorkloadFile(text, file);
   } catch (e) {
     if (!(e instanceof WorkloadFileError)) throw e;
-    io.stderr.write(`meshproof: ${e.message}\n`);
+    io.stderr.write(`xds compile: ${e.message}\n`);
     return EXIT_USAGE;
   }
 }
