@@ -30,14 +30,14 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const [base, head] = await Promise.all([loadTree(basePath, io.cwd), loadTree(headPath, io.cwd)]);
   const problems = [...base.problems.map((p) => ({ side: 'base', p })), ...head.problems.map((p) => ({ side: 'head', p }))];
   if (problems.length > 0) {
-    for (const { side, p } of problems) io.stderr.write(`meshproof diff: ${side}: ${p.location ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
-    io.stderr.write('meshproof diff: cannot compare: fix the input above (a diff of half-read trees would be wrong)\n');
+    for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
+    io.stderr.write('diff: cannot compare: fix the input above (a diff of half-read trees would be wrong)\n');
     return EXIT_USAGE;
   }
   if (values['allow-empty'] !== true) {
     const empty = emptySides({ path: basePath, tree: base }, { path: headPath, tree: head });
     if (empty.length > 0) {
-      for (const line of empty) io.stderr.write(`meshproof diff: ${line}\n`);
+      for (const line of empty) io.stderr.write(`diff: ${line}\n`);
       return EXIT_USAGE;
     }
   }

@@ -26,7 +26,7 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   for (const p of paths) {
     const tree = await loadTree(p, io.cwd);
     if (tree.problems.length > 0) {
-      for (const pr of tree.problems) io.stderr.write(`meshproof map: ${pr.location ? `${pr.location.file}:${pr.location.line}: ` : ''}${pr.message}\n`);
+      for (const pr of tree.problems) io.stderr.write(`map: ${pr.location ? `${pr.location.file}:${pr.location.line}: ` : ''}${pr.message}\n`);
       return EXIT_USAGE;
     }
     objects.push(...tree.objects);
@@ -34,7 +34,7 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   }
   if (objects.length === 0 && values['allow-empty'] !== true) {
     const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
-    io.stderr.write(`meshproof map: no Kubernetes objects in ${paths.join(' ')} (${read}), so there is nothing to map and no page was written. Check the path, or pass --allow-empty to write an empty map\n`);
+    io.stderr.write(`map: no Kubernetes objects in ${paths.join(' ')} (${read}), so there is nothing to map and no page was written. Check the path, or pass --allow-empty to write an empty map\n`);
     return EXIT_USAGE;
   }
   const hosts = trafficMap(new MeshGraph(objects));
@@ -43,6 +43,6 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   } catch (e) {
     throw new UsageError(`--out ${values.out}: cannot write the map: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  io.stderr.write(`meshproof map: ${hosts.length} hosts, ${hosts.reduce((n, h) => n + h.routes.length, 0)} routes written to ${values.out}\n`);
+  io.stderr.write(`map: ${hosts.length} hosts, ${hosts.reduce((n, h) => n + h.routes.length, 0)} routes written to ${values.out}\n`);
   return EXIT_OK;
 }

@@ -166,6 +166,8 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --no-check         Publish even when the check suite reports errors
+  Runs until Ctrl-C or SIGTERM, then closes its listeners and ends by that signal (exit 130 / 143);
+  exit 2 when it cannot start (an address in use, a first load rejected).
 
 Global options:
   -h, --help         Show this help

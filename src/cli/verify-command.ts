@@ -88,7 +88,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
     // Asked for namespaces and cannot make them: a run that could not run (exit 2), not a report without traffic.
     const why = values.netns ? runtime.unavailable() : null;
     if (why !== null) {
-      io.stderr.write(`meshproof verify: ${why}\n`);
+      io.stderr.write(`verify: ${why}\n`);
       return EXIT_USAGE;
     }
   }
@@ -113,7 +113,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
     });
   } catch (e) {
     if (e instanceof VerifyInputError || e instanceof VerifyInterrupted) {
-      io.stderr.write(`meshproof verify: ${e.message}\n`);
+      io.stderr.write(`verify: ${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -18,7 +18,7 @@ import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
 import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
-import { parseWorkloadFile, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
@@ -69,6 +69,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     }
   }
   const graph = MeshGraph.from(loaded.files);
+  if (values.workloads !== undefined) for (const line of boundedNotes('xds compile: ', workloadsBackingNothing(graph, workloads, values.workloads))) io.stderr.write(`${line}\n`);
   const proxies = proxiesOf(graph);
   // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it
   // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.
@@ -130,7 +131,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
 
 export { startServe, type XdsServeHandle, type XdsServeOptions, type PublishState } from './xds-serve.js';
 
-/** The CLI shell of {@link startServe}: runs until SIGINT or SIGTERM. */
+/** The CLI shell of {@link startServe}: runs until SIGINT or SIGTERM, then closes everything and dies of that signal. */
 async function serve(args: string[], io: CliIO): Promise<ExitCode> {
   const { values } = parseArgs({
     args, strict: true,
@@ -171,11 +172,19 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     throw e;
   }
   io.stdout.write(`xds serve: ADS on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   await handle.close();
+  // Die of the signal once everything is closed, as `xds compile` and `verify` do: the shell sees
+  // Ctrl-C (exit 130) or SIGTERM (143), not a clean exit 0 (see README, xds serve).
+  process.kill(process.pid, signal);
   return EXIT_OK;
 }
 
@@ -191,7 +200,7 @@ function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] 
     return parseWorkloadFile(text, file);
   } catch (e) {
     if (!(e instanceof WorkloadFileError)) throw e;
-    io.stderr.write(`meshproof: ${e.message}\n`);
+    io.stderr.write(`xds compile: ${e.message}\n`);
     return EXIT_USAGE;
   }
 }

@@ -32,7 +32,7 @@ import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import { howBuilt, NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
 import { readFileSync } from 'node:fs';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
@@ -157,6 +157,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   const placed = new Map<string, Placement>();
   // Lines a client can cause at will (any node id it sends): at most 20 a minute, then a count.
   const clientLog = logBudget(opts.log, 'xds serve: ');
+  // Placed node ids already told that their as= identity is no ServiceAccount of the input.
+  const strangers = new Set<string>();
   let current: Current | undefined;
   const publishPlaced = async (p: Placement, counts: PublishCounts = noCounts()): Promise<string | undefined> => {
     const loaded = current;
@@ -174,6 +176,16 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const proxy = proxyOf(graph, w);
     const identity = p.as ?? { namespace: proxy.namespace, serviceAccount: proxy.serviceAccount };
     const spiffeId = workloadSpiffeId(graph.trustDomain, identity.namespace, identity.serviceAccount);
+    if (p.as && !knownAccounts(graph).has(`${p.as.namespace}/${p.as.serviceAccount}`)) {
+      // Node ids are trusted, so the certificate is issued; a typo in as= is said once per node (again after a reload that fixed it).
+      if (!strangers.has(p.nodeId)) {
+        if (strangers.size >= 1024) strangers.clear();
+        strangers.add(p.nodeId);
+        clientLog.log(`xds serve: node ${quote(p.nodeId)}: its identity as=${p.as.namespace}/${p.as.serviceAccount} (${spiffeId}) matches no ServiceAccount of ${opts.paths.join(', ')} (no ServiceAccount object, no workload runs as it); it gets that certificate, but no policy naming a real service account admits it`);
+      }
+    } else {
+      strangers.delete(p.nodeId);
+    }
     const cert = await certs.certificateFor(spiffeId);
     // A reload may have come while the certificate was issued: that one publishes it.
     if (current !== loaded) return spiffeId;
@@ -235,6 +247,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       forgetTimers.delete(key);
       if (ads.hasStream(key)) return;
       placed.delete(key);
+      strangers.delete(key);
       cache.clearSnapshot(key);
       nodes.forget(key);
       opts.log(`xds serve: ${key}: no stream for ${opts.forgetPlacedAfterMs ?? 60_000} ms; its placement and snapshot are dropped (it gets them again when it reconnects)`);
@@ -318,6 +331,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     return false;
   };
 
+  // The workload entries backing no Service last logged (joined), so an unchanged list is not logged again.
+  let orphansTold = '';
   const reload = async (): Promise<boolean> => {
     const started = performance.now();
     let workloads: WorkloadInstance[];
@@ -372,6 +387,13 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
     const { present, issued } = await nodes.publishProxies({ graph, workloads, proxies, credentials, certs, rootSecret, eager: opts.eager === true }, counts);
     const renewed = current ? renewedSince(current.certs, issued) : 0;
+    // Workload-file entries that back no Service (a typo in namespace or labels): said at load, and again when that changes.
+    if (!kube && opts.workloads !== undefined && (!current || current.graph !== graph || current.workloads !== workloads)) {
+      const notes = workloadsBackingNothing(graph, workloads, opts.workloads);
+      const text = notes.join('\n');
+      if (text !== orphansTold) for (const line of boundedNotes('xds serve: ', notes)) opts.log(line);
+      orphansTold = text;
+    }
     current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
     for (const id of gone) {
@@ -548,4 +570,21 @@ interface Current {
   readonly credentials: Map<string, ReturnType<typeof buildCredentialSecrets>>;
   /** The workload certificate per SPIFFE id of the proxies. */
   readonly certs: ReadonlyMap<string, IssuedCertificate>;
+}
+
+const accountsByGraph = new WeakMap<MeshGraph, ReadonlySet<string>>();
+
+/**
+ * The service accounts (`<namespace>/<name>`) the input knows: ServiceAccount objects, and the
+ * accounts its workloads run as (`default` when they name none). Made once per graph.
+ */
+function knownAccounts(graph: MeshGraph): ReadonlySet<string> {
+  let known = accountsByGraph.get(graph);
+  if (!known) {
+    const set = new Set<string>();
+    for (const o of graph.ofKind('ServiceAccount')) if (o.group === '') set.add(`${o.namespace}/${o.name}`);
+    for (const w of graph.workloads.all) set.add(`${w.namespace}/${w.serviceAccount}`);
+    accountsByGraph.set(graph, (known = set));
+  }
+  return known;
 }

@@ -145,13 +145,17 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
       return;
     }
     if (doc.errors.length > 0) {
-      for (const err of doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
+      // `yaml` may report a second error where one already is (a key without its colon: "Nested mappings are
+      // not allowed in compact mappings", then "Implicit keys need to be on a single line" at the same
+      // offset), a consequence of the first: one line per position, the first error, which is the cause.
+      const errors = doc.errors.filter((e, i, all) => all.findIndex((o) => o.pos[0] === e.pos[0]) === i);
+      for (const err of errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
         const code = err.code === 'DUPLICATE_KEY' ? 'input/duplicate-key' : 'input/syntax';
         const what = code === 'input/duplicate-key' ? 'duplicate key' : 'malformed YAML';
         problems.push(problem(code, `${what}: ${firstLine(err.message)}`, lines.at(err.pos[0])));
       }
-      const more = doc.errors.length - MAX_ERRORS_PER_DOCUMENT;
-      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(doc.errors[MAX_ERRORS_PER_DOCUMENT]!.pos[0])));
+      const more = errors.length - MAX_ERRORS_PER_DOCUMENT;
+      if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(errors[MAX_ERRORS_PER_DOCUMENT]!.pos[0])));
       return;
     }
     for (const w of doc.warnings) problems.push(problem('input/syntax', `YAML warning: ${firstLine(w.message)}`, lines.at(w.pos[0]), 'warning'));

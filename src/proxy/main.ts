@@ -193,7 +193,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const admin: AdminSource = {
     nodeId: o.nodeId, store, stats, state,
     listenerAddresses: () => [...listeners].map(([name, l]) => ({ name, ...l.address() })),
-    clusterHosts: () => [...clusters.clusters].map(([cluster, c]) => ({ cluster, hosts: c.hosts.map((h) => ({ key: h.key, active: h.active, healthy: h.healthy, weight: h.weight })) })),
+    clusterHosts: () => [...clusters.clusters].map(([cluster, c]) => ({ cluster, hosts: c.hosts.map((h) => ({ key: h.key, address: h.address, port: h.port, active: h.active, healthy: h.healthy, weight: h.weight, hostname: h.hostname, locality: h.locality, priority: h.priority ?? 0 })) })),
     quit: () => { void drain(); },
     ...(accessLog ? { recentAccessLog: () => { accessLog.flush(); return recent; } } : {}),
   };

@@ -111,7 +111,7 @@ test('GIVEN an empty head folder WHEN diffed THEN exit 2 naming the head, its pa
   const r = await run(dir);
   assert.is(r.code, 2, r.out);
   assert.is(r.out, '');
-  assert.match(r.err, /meshproof diff: head: no Kubernetes objects in head \(no manifest file \(\.yaml, \.yml, \.json\) was found\), so there is nothing to compare: every object of the base would show as removed \(1\)\. Check the path .*--allow-empty/);
+  assert.match(r.err, /diff: head: no Kubernetes objects in head \(no manifest file \(\.yaml, \.yml, \.json\) was found\), so there is nothing to compare: every object of the base would show as removed \(1\)\. Check the path .*--allow-empty/);
   assert.not.match(r.err, /base:/);
 });
 

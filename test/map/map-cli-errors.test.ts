@@ -31,7 +31,7 @@ test('GIVEN a folder with no Kubernetes object WHEN meshproof map runs THEN exit
   const out = path.join(dir, 'map.html');
   const c = captureIO(dir);
   assert.is(await main(['map', 'empty', '--out', out], c.io), 2);
-  assert.match(c.stderr(), 'meshproof map: no Kubernetes objects in empty (1 file read), so there is nothing to map and no page was written');
+  assert.match(c.stderr(), 'map: no Kubernetes objects in empty (1 file read), so there is nothing to map and no page was written');
   assert.match(c.stderr(), '--allow-empty');
   assert.not.ok(fs.existsSync(out));
   const allowed = captureIO(dir);

@@ -53,6 +53,24 @@ test('GIVEN a running proxy WHEN the admin endpoints are read THEN they have Env
     assert.equal(ls.listener_statuses, [{ name: '0.0.0.0_80', local_address: { socket_address: { address: ADDR, port_value: port } } }]);
     assert.is((await get(proxy.adminPort!, '/nope')).status, 404);
 
+    // /clusters?format=json: Envoy's envoy.admin.v3.Clusters (proto JSON: snake_case, defaults left out).
+    const clusters = await get(proxy.adminPort!, '/clusters?format=json');
+    assert.is(clusters.headers['content-type'], 'application/json');
+    const statuses = (JSON.parse(clusters.body) as { cluster_statuses: { name: string }[] }).cluster_statuses;
+    assert.equal(statuses.find((c) => c.name === 'outbound|80||a.default.svc.cluster.local'), {
+      name: 'outbound|80||a.default.svc.cluster.local',
+      added_via_api: true,
+      host_statuses: [{
+        address: { socket_address: { address: '127.0.0.1', port_value: a.port } },
+        stats: [{ type: 'GAUGE', name: 'rq_active' }],
+        health_status: { eds_health_status: 'HEALTHY' },
+        weight: 1,
+        locality: { region: 'r', zone: 'z' },
+      }],
+      observability_name: 'outbound|80||a.default.svc.cluster.local',
+    });
+    assert.match((await get(proxy.adminPort!, '/clusters')).body, new RegExp(`^outbound\\|80\\|\\|a\\.default\\.svc\\.cluster\\.local::127\\.0\\.0\\.1:${a.port}::rq_active::0\n`, 'm'));
+
     // Draining: /ready turns 503 DRAINING.
     const drained = proxy.drain();
     await until(() => proxy.state() === 'DRAINING', 1000);

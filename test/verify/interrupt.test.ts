@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +10,7 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { VerifyInterrupted } from '../../src/verify/run.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { copyDist, ROOT } from './_dist.js';
+import { addressesLockedBy, bindOnce, locked } from './_locks.js';
 
 const canConnect = (host: string, port: number) => new Promise<boolean>((resolve) => {
   const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
@@ -21,11 +22,15 @@ test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops ev
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev-cli.ts'), 'verify', work, '--no-check', '--app', 'bookinfo'], { cwd: ROOT, stdio: 'ignore' });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   try {
-    // The first backend (bookinfo's first workload) listens on 127.77.0.1:9080 once the runtime is up.
+    // The runtime is up once an address the child holds (its address locks name its pid) answers on bookinfo's
+    // port 9080. Which addresses it gets depends on other verify runs on the machine: they are read, not assumed.
     const deadline = Date.now() + 20_000;
-    while (!(await canConnect('127.77.0.1', 9080))) {
+    let serving: string[] = [];
+    while (serving.length === 0) {
       assert.ok(Date.now() < deadline, 'the runtime did not start within 20 s');
       await new Promise((r) => setTimeout(r, 100));
+      const held = addressesLockedBy(child.pid!);
+      for (const a of held) if (await canConnect(a, 9080)) serving.push(a);
     }
     const t = Date.now();
     child.kill('SIGINT');
@@ -33,10 +38,9 @@ test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops ev
     const result = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('verify still running 60 s after SIGINT')), 60_000).unref())]);
     assert.ok(Date.now() - t < 8000, `took ${Date.now() - t} ms to stop`);
     assert.ok(result.signal === 'SIGINT' || result.code === 130, JSON.stringify(result));
-    // The address is free again.
-    const probe = createServer();
-    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen({ host: '127.77.0.1', port: 9080, exclusive: true }, () => resolve()); });
-    probe.close();
+    // Its addresses are released and free again (one another run has locked since is that run's to bind).
+    assert.equal(addressesLockedBy(child.pid!), [], 'address locks left behind');
+    for (const a of serving) if (!locked(a)) await bindOnce(a, 9080);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     fs.rmSync(work, { recursive: true, force: true });

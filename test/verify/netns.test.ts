@@ -48,7 +48,7 @@ test('GIVEN no `ip` on PATH WHEN verify --netns runs THEN it exits 2 saying what
     else assert.match(reason!, /needs root/);
     const code = await main(['verify', work, '--netns', '--no-check'], io as never);
     assert.is(code, 2);
-    assert.match(err.join(''), /meshproof verify: --netns needs (the `ip` command|root)/);
+    assert.match(err.join(''), /verify: --netns needs (the `ip` command|root)/);
   } finally {
     process.env.PATH = saved;
   }

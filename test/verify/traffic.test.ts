@@ -9,6 +9,7 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { verifyProject, VerifyInputError } from '../../src/verify/run.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { addressesLockedBy, bindOnce, locked } from './_locks.js';
 import { SequentialPlan } from '../../src/verify/sequential.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
@@ -59,23 +60,30 @@ test('GIVEN a dist/ whose split is swapped WHEN the promise is proven with traff
 
 test('GIVEN a workload address already taken by another process (a second verify run) WHEN verify starts the runtime THEN it skips that address and the promises are proven, and nothing it started is left listening', async () => {
   const blocker = createServer();
-  // The runtime would give the first workload 127.77.0.1 (its inbound sidecar) and its echo backend 127.77.0.2.
   const graph = await graphOf(ROOT);
   const first = graph.workloads.all.find((w) => graph.membershipOf(w).dataplane !== 'gateway' && w.containerPorts.length > 0)!;
   assert.is(graph.membershipOf(first).dataplane, 'sidecar');
   const port = first.containerPorts[0]!.containerPort;
+  // The address the runtime would take first: the first 127.77.0.z no other verify run holds (with none running, 127.77.0.1).
+  let blocked = '';
+  for (let z = 1; z < 255 && blocked === ''; z++) {
+    const a = `127.77.0.${z}`;
+    if (!locked(a) && await bindOnce(a, port).then(() => true, () => false)) blocked = a;
+  }
+  const used = new Set<string>();
   try {
-    await new Promise<void>((r) => blocker.listen({ host: '127.77.0.2', port, exclusive: true }, () => r()));
+    await new Promise<void>((r) => blocker.listen({ host: blocked, port, exclusive: true }, () => r()));
     const id = 'bookinfo/reviews-routes#jason-on-v2.reaches';
-    const { verdicts } = await createRuntime().run(graph, [byId(id)], () => {}, OPTIONS);
+    const { verdicts } = await createRuntime().run(graph, [byId(id)], () => { for (const a of addressesLockedBy(process.pid)) used.add(a); }, OPTIONS);
     assert.is(verdicts.get(id)?.status, 'held', verdicts.get(id)?.detail);
   } finally {
     blocker.close();
   }
+  assert.ok(used.size > 0, 'no address lock seen while the runtime ran');
+  assert.not.ok(used.has(blocked), `the runtime took ${blocked}, where another process listens on ${port}`);
   // Every address the runtime used is free again: the ADS server, backends and proxies were stopped.
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen({ host: '127.77.0.1', port: 9080, exclusive: true }, () => resolve()); });
-  probe.close();
+  assert.equal(addressesLockedBy(process.pid).filter((a) => used.has(a)), [], 'address locks left behind');
+  for (const a of used) if (!locked(a)) await bindOnce(a, port);
 });
 
 test.run();

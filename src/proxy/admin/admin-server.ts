@@ -2,13 +2,14 @@
  * Envoy's admin interface, the parts users reach for: `/config_dump` (Envoy's shape and query:
  * `include_eds`, `resource`, `mask`, `name_regex`; see config-dump.ts), `/stats/prometheus`,
  * `/ready` (LIVE / PRE_INITIALIZING / DRAINING), `/listeners` (bound addresses, `?format=json`),
- * `/clusters` (hosts and counters), `/access_log` (the latest access-log entries as JSON, for
+ * `/clusters` (hosts and counters; `?format=json` as Envoy's `envoy.admin.v3.Clusters`), `/access_log` (the latest access-log entries as JSON, for
  * callers that judge response flags from outside the process: `meshproof verify --runtime`), and `POST /quitquitquit` (graceful drain and exit, as Istio's
  * pilot-agent uses it). Istio's separate ports are served too: Prometheus on 15090
  * (`/stats/prometheus`) and readiness on 15021 (`/healthz/ready`).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { answerConfigDump, type DumpSource } from './config-dump.js';
 import type { StatsStore } from './stats.js';
 import type { AccessLogEntry } from '../access-log.js';
@@ -21,11 +22,58 @@ export interface AdminSource extends DumpSource {
   /** Bound listeners: name → address. */
   listenerAddresses(): { name: string; host: string; port: number }[];
   /** Hosts per cluster with their active request counts. */
-  clusterHosts(): { cluster: string; hosts: { key: string; active: number; healthy: boolean; weight: number }[] }[];
+  clusterHosts(): { cluster: string; hosts: AdminHost[] }[];
   /** Starts a graceful drain and exit. */
   quit(): void;
   /** The latest access-log entries, oldest first; absent when the access log is off. */
   recentAccessLog?(): readonly AccessLogEntry[];
+}
+
+/** One upstream host as `/clusters` shows it. */
+export interface AdminHost {
+  /** `ip:port`. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  /** Requests in flight (`rq_active`). */
+  readonly active: number;
+  /** EDS health: HEALTHY or UNKNOWN count as healthy. */
+  readonly healthy: boolean;
+  readonly weight: number;
+  /** `Endpoint.hostname`, may be empty. */
+  readonly hostname: string;
+  /** `region/zone/sub_zone`, parts may be empty. */
+  readonly locality: string;
+  /** `LocalityLbEndpoints.priority` (0 by default). */
+  readonly priority: number;
+}
+
+/**
+ * `/clusters?format=json` in Envoy's shape (`envoy.admin.v3.Clusters`, proto JSON as Envoy prints it:
+ * field names in snake_case, defaults left out, uint64 values as strings): one `cluster_statuses`
+ * entry per cluster with its `host_statuses` (address, stats, health status, weight, hostname,
+ * priority, locality). Of the per-host stats only the `rq_active` gauge is kept here.
+ */
+export function clustersJson(clusters: ReturnType<AdminSource['clusterHosts']>): JsonObject {
+  return {
+    cluster_statuses: clusters.map((c) => ({
+      name: c.cluster,
+      added_via_api: true,
+      host_statuses: c.hosts.map((h) => {
+        const [region = '', zone = '', subZone = ''] = h.locality.split('/');
+        return {
+          address: { socket_address: { address: h.address, port_value: h.port } },
+          stats: [{ type: 'GAUGE', ...(h.active !== 0 ? { value: String(h.active) } : {}), name: 'rq_active' }],
+          health_status: { eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
+          weight: h.weight,
+          ...(h.hostname !== '' ? { hostname: h.hostname } : {}),
+          ...(h.priority !== 0 ? { priority: h.priority } : {}),
+          locality: { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { sub_zone: subZone } : {}) },
+        };
+      }),
+      observability_name: c.cluster,
+    })),
+  };
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
@@ -61,6 +109,7 @@ export function adminHandler(src: AdminSource): http.RequestListener {
         return send(res, 200, 'text/plain', ls.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
       }
       case '/clusters':
+        if (url.searchParams.get('format') === 'json') return send(res, 200, 'application/json', `${JSON.stringify(clustersJson(src.clusterHosts()), null, 1)}\n`);
         return send(res, 200, 'text/plain', src.clusterHosts().flatMap((c) => c.hosts.map((h) => `${c.cluster}::${h.key}::rq_active::${h.active}\n${c.cluster}::${h.key}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}\n${c.cluster}::${h.key}::weight::${h.weight}\n`)).join(''));
       case '/access_log': {
         // `?request_id=a,b` narrows to those x-request-ids; 404 when the proxy keeps no access log.
@@ -75,7 +124,7 @@ export function adminHandler(src: AdminSource): http.RequestListener {
         send(res, 200, 'text/plain', 'OK\n');
         return src.quit();
       default:
-        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds][&resource=dynamic_active_clusters|dynamic_listeners|dynamic_route_configs|dynamic_endpoint_configs][&mask=<field paths>][&name_regex=<RE2>] /stats/prometheus /ready /listeners[?format=json] /clusters /access_log[?request_id=a,b] POST /quitquitquit\n');
+        return send(res, 404, 'text/plain', 'admin endpoints: /config_dump[?include_eds][&resource=dynamic_active_clusters|dynamic_listeners|dynamic_route_configs|dynamic_endpoint_configs][&mask=<field paths>][&name_regex=<RE2>] /stats/prometheus /ready /listeners[?format=json] /clusters[?format=json] /access_log[?request_id=a,b] POST /quitquitquit\n');
     }
   };
 }

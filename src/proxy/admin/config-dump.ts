@@ -159,7 +159,10 @@ export function answerConfigDump(src: DumpSource, q: DumpQuery): DumpAnswer {
   try {
     matches = nameMatcher(q.nameRegex);
   } catch (e) {
-    return { status: 400, body: `Error while parsing name_regex from ${q.nameRegex}: ${(e as Error).message}\n` };
+    // Envoy quotes the pattern as given, then the parser's reason; the anchored RegExp built from it
+    // (`Invalid regular expression: /^(?:…)$/u: `) is ours, not the user's, so only its reason is kept.
+    const reason = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    return { status: 400, body: `Error while parsing name_regex from ${q.nameRegex}: ${reason}\n` };
   }
   const all = dumps(src, q.includeEds, matches);
   const paths = q.mask === null || q.mask === undefined ? undefined : q.mask.split(',').map((p) => p.trim()).filter((p) => p !== '');

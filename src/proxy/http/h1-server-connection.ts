@@ -64,7 +64,6 @@ interface Pending { readonly req: H1ServerRequest; readonly res: H1ServerRespons
 
 export class H1ServerConnection implements H1ResponseOwner {
   private readonly parser: NativeParser = new HTTPParser();
-  readonly keepAliveLine: string;
   readonly writer: SocketWriter;
   /** Requests parsed and not yet finished, oldest (the one being served) first. */
   private readonly queue: Pending[] = [];
@@ -90,8 +89,6 @@ export class H1ServerConnection implements H1ResponseOwner {
   private closed = false;
 
   constructor(readonly socket: Socket, private readonly o: H1ServerOptions) {
-    const keepAliveMs = Math.min(o.idleTimeoutMs, 2 ** 31 - 1);
-    this.keepAliveLine = keepAliveMs > 0 ? `Keep-Alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n` : '';
     this.idleSince = performance.now();
     this.writer = new SocketWriter(socket, () => this.queue[0]?.res.emitDrain());
     const p = this.parser;

@@ -2,9 +2,10 @@
  * The request and response objects of the downstream HTTP/1.1 fast path (h1-server-connection.ts):
  * the subset of node:http's `IncomingMessage` / `ServerResponse` the request pipeline reads, with
  * node:http's wire behaviour kept byte for byte (status line and reason, `Date`, `Connection:
- * keep-alive` and `Keep-Alive: timeout=N`, chunked framing when no length is known, no body for
- * HEAD / 1xx / 204 / 304, `Connection: close` ending the connection after the response), but no
- * stream machinery per request: the head is one string, a small response one socket write.
+ * keep-alive`, chunked framing when no length is known, no body for HEAD / 1xx / 204 / 304,
+ * `Connection: close` ending the connection after the response), except that no `Keep-Alive:
+ * timeout=N` hint is sent, as Envoy sends none (the idle timeout closes the connection all the
+ * same); but no stream machinery per request: the head is one string, a small response one socket write.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
@@ -17,8 +18,6 @@ export interface H1ResponseOwner {
   readonly socket: Socket;
   /** Writes to `socket` (its single-write fast path); its `onDrain` must reach {@link H1ServerResponse.emitDrain}. */
   readonly writer: SocketWriter;
-  /** The `Keep-Alive: timeout=N\r\n` line node:http adds to kept-alive responses (N = floor(idle_timeout s)), or '' when idle_timeout is 0. */
-  readonly keepAliveLine: string;
   /** The response finished (all bytes handed to the socket): the connection may go on. */
   responseDone(res: H1ServerResponse): void;
 }
@@ -181,7 +180,6 @@ export class H1ServerResponse {
     if (!connection) {
       if (keepAlive && (contLen || chunkedByDefault)) {
         head += 'Connection: keep-alive\r\n';
-        head += this.owner.keepAliveLine;
       } else {
         this.last = true;
         head += 'Connection: close\r\n';

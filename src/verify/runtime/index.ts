@@ -227,7 +227,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
       } finally {
         closeAgents();
         const errors = await registry.closeAll();
-        if (errors.length > 0) process.stderr.write(`meshproof verify: could not stop cleanly: ${errors.join('; ')}\n`);
+        if (errors.length > 0) process.stderr.write(`verify: could not stop cleanly: ${errors.join('; ')}\n`);
         // Verdicts or errors of proofs whose proxies a signal stopped mid-run say nothing about the config.
         if (registry.interrupted) throw new VerifyInterrupted(registry.interrupted);
       }

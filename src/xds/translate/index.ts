@@ -20,6 +20,7 @@ export { VIRTUAL_INBOUND, VIRTUAL_INBOUND_PORT } from './inbound-listeners.js';
 export { inboundClusterName } from './inbound-clusters.js';
 export { METADATA_NAMESPACE } from './_common.js';
 export { parseWorkloadFile, WorkloadFileError, type WorkloadInstance } from './workload-file.js';
+export { boundedNotes, workloadsBackingNothing } from './workload-orphans.js';
 export { carryOverStoreOf, prepareCarryOver, releaseCarryOver, type CarryOverCounts } from './carry-over.js';
 
 export interface TranslateOptions {

@@ -36,6 +36,15 @@ test('GIVEN malformed YAML WHEN loaded THEN input/syntax at its line, unusable',
   assert.is(files[0]!.objects.length, 0);
 });
 
+test('GIVEN a key missing its colon before a nested map WHEN loaded THEN one line per position: the cause, not the follow-up error yaml reports at the same place', async () => {
+  const file = write('colon.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  limits\n    cpu: 1\n    memory: 2\n');
+  const { problems } = await loadInputs([file]);
+  assert.equal(problems.map((p) => `${p.location.line}:${p.location.column} ${p.message}`), [
+    '6:3 malformed YAML: Implicit keys need to be on a single line',
+    '7:10 malformed YAML: Nested mappings are not allowed in compact mappings',
+  ]);
+});
+
 test('GIVEN malformed JSON WHEN loaded THEN input/syntax with line and column', async () => {
   const p = await only('bad.json', '{\n  "kind": "Service",\n  "apiVersion" "v1"\n}\n');
   assert.is(p.code, 'input/syntax');
