@@ -9,6 +9,7 @@ export { default as jwtClaimRoutingWithoutRequestAuthentication } from './jwt-cl
 export { default as meshStrictMtls } from './mesh-strict-mtls.js';
 export { default as namespaceDefaultDeny } from './namespace-default-deny.js';
 export { default as policyTargetNotFound } from './policy-target-not-found.js';
+export { default as portLevelMtlsIsServicePort } from './port-level-mtls-is-service-port.js';
 export { default as principalNotFound } from './principal-not-found.js';
 export { default as routeDeniedByAuthorization } from './route-denied-by-authorization.js';
 export { default as tlsDisableTowardStrict } from './tls-disable-toward-strict.js';
