@@ -64,6 +64,10 @@ export function membershipOf(w: Workload, namespace: MeshObject | undefined, ing
     if (tlsMode !== undefined && tlsMode !== 'istio') {
       return result('none', `its WorkloadEntry is labelled security.istio.io/tlsMode: ${tlsMode}, so istiod treats the VM as running no Istio proxy`, { object: w.object, path: ['spec', 'labels', 'security.istio.io/tlsMode'] });
     }
+    // Without the label, istiod gives the endpoint Istio mTLS only when the entry names a serviceAccount.
+    if (tlsMode === undefined && !hasServiceAccount(w.object)) {
+      return result('none', 'its WorkloadEntry names no serviceAccount and no security.istio.io/tlsMode label, so istiod gives its endpoints TLS mode disabled and treats the VM as running no Istio proxy (set spec.serviceAccount for a VM that runs the sidecar)', { object: w.object, path: ['spec'] });
+    }
     return result('sidecar', 'a WorkloadEntry stands for a VM running the Istio sidecar', { object: w.object, path: ['spec'] });
   }
   const t = template(w);
@@ -127,4 +131,9 @@ export function membershipOf(w: Workload, namespace: MeshObject | undefined, ing
       podMode === 'ambient' ? at('metadata', 'labels', 'istio.io/dataplane-mode') : nsAt('istio.io/dataplane-mode'));
   }
   return result('none', `namespace ${w.namespace} has no istio-injection, istio.io/rev or istio.io/dataplane-mode label`, { object: namespace, path: ['metadata'] });
+}
+
+/** Whether a WorkloadEntry's `spec.serviceAccount` is set (istiod getTLSModeFromWorkloadEntry reads it as written: no default). */
+function hasServiceAccount(o: MeshObject): boolean {
+  return typeof o.spec.serviceAccount === 'string' && o.spec.serviceAccount !== '';
 }

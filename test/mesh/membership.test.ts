@@ -81,4 +81,20 @@ test('GIVEN a MeshConfig ingressSelector WHEN a pod carries istio: <selector> TH
   assert.is(plain.membershipOf(plain.workloads.all[0]!).dataplane, 'unknown');
 });
 
+test('GIVEN WorkloadEntries WHEN membership is decided THEN a VM runs the sidecar exactly when istiod gives its endpoints TLS mode istio (getTLSModeFromWorkloadEntry: the tlsMode label first, else a serviceAccount)', () => {
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['serviceAccount, no label', { address: '10.0.0.1', serviceAccount: 'vm' }, 'sidecar', /running the Istio sidecar/],
+    ['no serviceAccount, no label', { address: '10.0.0.2' }, 'none', /names no serviceAccount/],
+    ['empty serviceAccount', { address: '10.0.0.3', serviceAccount: '' }, 'none', /names no serviceAccount/],
+    ['label istio, no serviceAccount', { address: '10.0.0.4', labels: { 'security.istio.io/tlsMode': 'istio' } }, 'sidecar', /running the Istio sidecar/],
+    ['label disabled, serviceAccount', { address: '10.0.0.5', serviceAccount: 'vm', labels: { 'security.istio.io/tlsMode': 'disabled' } }, 'none', /tlsMode: disabled/],
+  ];
+  for (const [name, spec, expected, reason] of cases) {
+    const g = graphOf([{ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: 'vm', namespace: 'shop' }, spec }]);
+    const m = g.membershipOf(g.workloads.all[0]!);
+    assert.is(m.dataplane, expected, name);
+    assert.match(m.reason, reason, name);
+  }
+});
+
 test.run();

@@ -280,7 +280,7 @@ export function serviceEntryEndpoints(graph: MeshGraph, service: ServiceInfo, ho
     const named = ports[port.name];
     const target = typeof named === 'number' ? named : typeof port.targetPort === 'number' ? port.targetPort : port.number;
     out.push({
-      address: entry.address, port: target, labels: { ...labels },
+      address: entry.address, port: target, labels: { ...labels }, tlsMode: endpointTlsMode(entry, labels),
       locality: typeof entry.locality === 'string' ? entry.locality : '',
       weight: typeof entry.weight === 'number' && entry.weight > 0 ? entry.weight : 1,
       origin,
@@ -288,7 +288,17 @@ export function serviceEntryEndpoints(graph: MeshGraph, service: ServiceInfo, ho
   }
   const dns = service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN';
   if (dns && raw.length === 0 && !service.selector) {
-    out.push({ address: host, port: typeof port.targetPort === 'number' ? port.targetPort : port.number, labels: {}, locality: '', weight: 1, origin: originOf(se, service.hostPath) });
+    out.push({ address: host, port: typeof port.targetPort === 'number' ? port.targetPort : port.number, labels: {}, tlsMode: 'disabled', locality: '', weight: 1, origin: originOf(se, service.hostPath) });
   }
   return out;
+}
+
+/**
+ * istiod's `getTLSModeFromWorkloadEntry` for a WorkloadEntry or an inline ServiceEntry endpoint: the
+ * `security.istio.io/tlsMode` label when present, else `istio` when `serviceAccount` is set, else `disabled`.
+ */
+function endpointTlsMode(entry: Record<string, unknown>, labels: Readonly<Record<string, string>>): string {
+  const label = labels['security.istio.io/tlsMode'];
+  if (label !== undefined) return label;
+  return typeof entry.serviceAccount === 'string' && entry.serviceAccount !== '' ? 'istio' : 'disabled';
 }

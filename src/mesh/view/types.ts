@@ -337,6 +337,12 @@ export interface ServiceEntryEndpointView {
   /** The endpoint port for this cluster's service port: `ports[<port name>]`, else `targetPort`, else the port number. */
   readonly port: number;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The endpoint's TLS mode as istiod reads it (serviceentry/conversion.go `getTLSModeFromWorkloadEntry`):
+   * the `security.istio.io/tlsMode` label; without it `istio` when the entry names a `serviceAccount`,
+   * else `disabled`. Auto mTLS sends Istio mTLS only toward `istio` (Envoy `transport_socket_matches`).
+   */
+  readonly tlsMode: string;
   /** `locality` as `region/zone/subzone`; empty when unset. */
   readonly locality: string;
   /** `weight`; 1 when unset. */

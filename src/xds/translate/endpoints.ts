@@ -91,7 +91,7 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
   const byLocality = new Map<string, Group>();
   for (const e of c.endpoints ?? []) {
     const [region = '', zone = '', subZone = ''] = e.locality.split('/');
-    groupOf(byLocality, region, zone, subZone).addrs.push(addr(e.address, e.port, e.weight, e.labels));
+    groupOf(byLocality, region, zone, subZone).addrs.push(addr(e.address, e.port, e.weight, e.tlsMode));
   }
   if (service?.selector && port) {
     const selector = { ...service.selector, ...c.subsetLabels };
@@ -101,19 +101,19 @@ export function buildClusterLoadAssignment(c: ClusterView, service: ServiceView 
     for (const w of selected) {
       const target = targetPort(port, w);
       if (target === undefined) continue;
-      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push(addr(w.address, target, 1, w.labels));
+      groupOf(byLocality, w.labels[REGION] ?? '', w.labels[ZONE] ?? '', '').addrs.push(addr(w.address, target, 1, w.labels[TLS_MODE_LABEL]));
     }
   }
   return assignment(outboundClusterName(c.port, c.subset, c.host), byLocality, parts);
 }
 
 /**
- * An endpoint of a group, with its sidecar marker as istiod's `AppendLbEndpointMetadata`: the pod label
- * `security.istio.io/tlsMode` (the injector sets `istio`); absent or `disabled` gives no metadata,
- * so auto mTLS (`transport_socket_matches`) falls back to plaintext for that endpoint.
+ * An endpoint of a group, with its sidecar marker as istiod's `AppendLbEndpointMetadata`: the endpoint's
+ * TLS mode (a pod's label `security.istio.io/tlsMode`, which the injector sets to `istio`; a ServiceEntry
+ * endpoint's {@link ServiceEntryEndpointView.tlsMode}); absent or `disabled` gives no metadata, so auto
+ * mTLS (`transport_socket_matches`) falls back to plaintext for that endpoint.
  */
-function addr(address: string, port: number, weight: number, labels: Readonly<Record<string, string>>): Group['addrs'][number] {
-  const mode = labels[TLS_MODE_LABEL];
+function addr(address: string, port: number, weight: number, mode: string | undefined): Group['addrs'][number] {
   return mode && mode !== 'disabled' ? { address, port, weight, tlsMode: mode } : { address, port, weight };
 }
 
@@ -137,12 +137,12 @@ function assignment(clusterName: string, byLocality: Map<string, Group>, parts: 
   });
 }
 
-/** The inline `load_assignment` of a STRICT_DNS / LOGICAL_DNS cluster: the ServiceEntry's addresses (host names allowed). */
+/** The inline `load_assignment` of a STRICT_DNS / LOGICAL_DNS cluster: the ServiceEntry's addresses (host names allowed), with their TLS mode metadata as EDS endpoints. */
 export function buildStaticLoadAssignment(clusterName: string, endpoints: readonly ServiceEntryEndpointView[]): ClusterLoadAssignment {
   const byLocality = new Map<string, Group>();
   for (const e of endpoints) {
     const [region = '', zone = '', subZone = ''] = e.locality.split('/');
-    groupOf(byLocality, region, zone, subZone).addrs.push({ address: e.address, port: e.port, weight: e.weight });
+    groupOf(byLocality, region, zone, subZone).addrs.push(addr(e.address, e.port, e.weight, e.tlsMode));
   }
   return assignment(clusterName, byLocality, FRESH_PARTS);
 }

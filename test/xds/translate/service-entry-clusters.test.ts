@@ -84,4 +84,25 @@ test('GIVEN a STATIC ServiceEntry endpoint on a unix socket or without address W
   assert.equal(endpointsOf(set.endpoints.find((e) => e.clusterName === 'outbound|80||mixed.internal')), ['10.2.0.1:80']);
 });
 
+test('GIVEN ServiceEntry endpoints and WorkloadEntries with and without serviceAccount and tlsMode label WHEN translated THEN each endpoint carries tlsMode istio exactly where istiod\'s getTLSModeFromWorkloadEntry gives it (the label first, else a serviceAccount), in EDS and in a DNS cluster\'s inline assignment', () => {
+  const set = translate([
+    se('vms', { hosts: ['vm.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }],
+      endpoints: [{ address: '10.2.0.1', serviceAccount: 'vm' }, { address: '10.2.0.2' }, { address: '10.2.0.3', serviceAccount: 'vm', labels: { 'security.istio.io/tlsMode': 'disabled' } }],
+      workloadSelector: { labels: { app: 'vm' } } }),
+    we('vm-sa', 'prod', { address: '10.2.0.4', serviceAccount: 'vm', labels: { app: 'vm' } }),
+    we('vm-no-sa', 'prod', { address: '10.2.0.5', labels: { app: 'vm' } }),
+    we('vm-label', 'prod', { address: '10.2.0.6', labels: { app: 'vm', 'security.istio.io/tlsMode': 'istio' } }),
+    se('dns-vms', { hosts: ['dns-vm.internal'], location: 'MESH_INTERNAL', resolution: 'DNS', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+      endpoints: [{ address: 'a.vm.internal', serviceAccount: 'vm' }, { address: 'b.vm.internal' }] }),
+  ]);
+  const modes = (a: ClusterLoadAssignment | undefined) => Object.fromEntries((a?.endpoints ?? []).flatMap((l) => l.lbEndpoints).map((e) => {
+    const sa = e.hostIdentifier.case === 'endpoint' ? e.hostIdentifier.value.address?.address : undefined;
+    const meta = e.metadata?.filterMetadata['envoy.transport_socket_match'] as { tlsMode?: string } | undefined;
+    return [sa?.case === 'socketAddress' ? sa.value.address : '?', meta?.tlsMode ?? '-'];
+  }));
+  assert.equal(modes(set.endpoints.find((e) => e.clusterName === 'outbound|8080||vm.internal')),
+    { '10.2.0.1': 'istio', '10.2.0.2': '-', '10.2.0.3': '-', '10.2.0.4': 'istio', '10.2.0.5': '-', '10.2.0.6': 'istio' });
+  assert.equal(modes(set.clusters.find((c) => c.name === 'outbound|80||dns-vm.internal')?.loadAssignment), { 'a.vm.internal': 'istio', 'b.vm.internal': '-' });
+});
+
 test.run();
