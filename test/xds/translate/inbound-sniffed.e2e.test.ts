@@ -19,7 +19,10 @@ import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { inboundResources } from '../../../src/verify/runtime/inbound.js';
-import { translateProxy } from '../../../src/xds/translate/index.js';
+import { clone, create } from '@bufbuild/protobuf';
+import { AddressSchema } from '../../../src/xds/gen/envoy/config/core/v3/address_pb.js';
+import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { get, startTestProxy, startXds } from '../../proxy/_harness.js';
 import { waitSecrets } from '../../proxy/security/_e2e.js';
@@ -140,6 +143,53 @@ test('GIVEN a sniffed port (PERMISSIVE) whose only ALLOW rule names paths, and a
     await proxy?.close();
     await xds?.close();
     await new Promise((r) => { app.closeAllConnections(); app.close(r); });
+  }
+});
+
+test('GIVEN mTLS DISABLE, a sniffed port and a declared TCP port whose application speaks first (SMTP-like greeting) WHEN a client connects to the TCP port and waits THEN the greeting arrives: http_inspector is off on that port (filter_disabled) and no inspector waits for client bytes', async () => {
+  const sniffed = await freePort(SIDECAR);
+  const smtp = await freePort(SIDECAR);
+  const greeter = net.createServer((s) => { s.on('error', () => {}); s.end('220 cart ready\r\n'); });
+  await new Promise<void>((r) => greeter.listen(smtp, APP, r));
+  let xds: Awaited<ReturnType<typeof startXds>> | undefined;
+  let proxy: Awaited<ReturnType<typeof startTestProxy>> | undefined;
+  try {
+    const objects: Obj[] = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: NS },
+        spec: { template: { metadata: { labels: { app: 'cart' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: sniffed }, { containerPort: smtp }] }] } } } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: NS }, spec: { selector: { app: 'cart' }, ports: [{ name: 'web', port: sniffed }, { name: 'tcp-smtp', port: smtp }] } },
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'off', namespace: NS }, spec: { mtls: { mode: 'DISABLE' } } },
+    ];
+    const set = translateProxy(buildProxyView(graphOf(objects), describeProxy({ name: 'cart', namespace: NS, labels: { app: 'cart' }, serviceAccount: 'cart' })), []);
+    const clusters = [...inboundResources(set, SIDECAR, APP).clusters, set.clusters.find((c) => c.name === 'InboundPassthroughCluster')!];
+    // virtualInbound whole (every port's chains and the passthrough chains), bound on each port as a
+    // redirect would deliver it: the chain is chosen by destination_port among all of them.
+    const virtual = set.listeners.find((l) => l.name === VIRTUAL_INBOUND)!;
+    assert.equal(virtual.listenerFilters.map((f) => f.name), ['envoy.filters.listener.http_inspector'], 'DISABLE: no chain matches tls, so no tls_inspector');
+    const listeners = [sniffed, smtp].map((port) => {
+      const l = clone(ListenerSchema, virtual);
+      l.name = `${VIRTUAL_INBOUND}_${port}`;
+      l.address = create(AddressSchema, { address: { case: 'socketAddress', value: { address: SIDECAR, portSpecifier: { case: 'portValue', value: port } } } });
+      return l;
+    });
+    xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets: [] });
+    proxy = await startTestProxy(xds.port);
+    await proxy.waitReady(30_000);
+    assert.equal(proxy.ads.nacks.map((n) => n.message), []);
+    const greeting = await new Promise<string>((resolve) => {
+      const c = net.connect(smtp, SIDECAR);
+      const timer = setTimeout(() => { c.destroy(); resolve('nothing within 3000 ms'); }, 3000);
+      c.once('data', (d: Buffer) => { clearTimeout(timer); resolve(d.toString('latin1')); c.destroy(); });
+      c.on('error', (e) => { clearTimeout(timer); resolve(`error ${e.message}`); });
+    });
+    assert.is(greeting, '220 cart ready\r\n');
+    // The sniffed port still tells HTTP apart: a request line reaches the HTTP chain (no application there: 503 from the HCM).
+    const r = await get(sniffed, '/x', {}, 'GET', undefined, SIDECAR);
+    assert.is(r.status, 503, 'answered by the HTTP connection manager, not closed by a tcp_proxy');
+  } finally {
+    await proxy?.close();
+    await xds?.close();
+    await new Promise((r) => greeter.close(r));
   }
 });
 
