@@ -11,6 +11,7 @@ import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../
 import { entryEndpointPort } from '../endpoint-port.js';
 import type { MeshConfig } from '../mesh-config.js';
 import { isHttp, type IstioProtocol } from '../protocol.js';
+import { retryOnRetriesStatus } from '../retry-on.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
@@ -66,6 +67,16 @@ export function inboundRetryOf(meshConfig: MeshConfig, protocol: IstioProtocol):
   if (protocol === 'GRPC' || protocol === 'GRPC-Web') return null;
   const p = meshConfig.defaultInboundHttpRetryPolicy;
   return p.attempts > 0 ? { attempts: p.attempts, retryOn: p.retryOn, backoffMs: p.backoffMs } : null;
+}
+
+/**
+ * How many times an inbound sidecar retries a request its application answers with HTTP `status`
+ * on a port of `protocol` ({@link inboundRetryOf}'s `num_retries` when its `retryOn` retries that
+ * status, else 0: Istio's built-in `reset-before-request` retries no answer).
+ */
+export function inboundRetriesOfStatus(meshConfig: MeshConfig, protocol: IstioProtocol, status: number): number {
+  const r = inboundRetryOf(meshConfig, protocol);
+  return r && retryOnRetriesStatus(r.retryOn.split(',').map((c) => c.trim()), status) ? r.attempts : 0;
 }
 
 /**
