@@ -94,6 +94,8 @@ export interface MeshConfig {
   readonly defaultHttpRetryPolicy: MeshRetryPolicy;
   /** `defaultInboundHttpRetryPolicy` (Istio 1.31), Istio's built-in inbound policy when absent. */
   readonly defaultInboundHttpRetryPolicy: MeshInboundRetryPolicy;
+  /** `protocolDetectionTimeout` in ms: how long a listener's inspectors wait for the client's first bytes (Envoy `listener_filters_timeout`); 0 waits indefinitely. @default 0 */
+  readonly protocolDetectionTimeoutMs: number;
   /** Every field as given (after validation), camelCase. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -126,6 +128,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
   defaultHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_RETRY_ON, perTryTimeoutMs: null, retryRemoteLocalities: false, retryIgnorePreviousHosts: null, backoffMs: null },
   defaultInboundHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_INBOUND_RETRY_ON, backoffMs: null },
+  protocolDetectionTimeoutMs: 0,
   raw: {},
 } as MeshConfig);
 
@@ -430,6 +433,7 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
       retryIgnorePreviousHosts: typeof retry.retryIgnorePreviousHosts === 'boolean' ? retry.retryIgnorePreviousHosts : null,
       backoffMs: durationMs(retry.backoff),
     },
+    protocolDetectionTimeoutMs: durationMs(raw.protocolDetectionTimeout) ?? d.protocolDetectionTimeoutMs,
     defaultInboundHttpRetryPolicy: inboundRetry === undefined ? d.defaultInboundHttpRetryPolicy : {
       attempts: typeof inboundRetry.attempts === 'number' ? inboundRetry.attempts : 0,
       retryOn: typeof inboundRetry.retryOn === 'string' && inboundRetry.retryOn !== '' ? inboundRetry.retryOn : DEFAULT_INBOUND_RETRY_ON,

@@ -53,7 +53,7 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
     retry: inboundRetryOf(graph.meshConfig, e.protocol),
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
-  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
 }
 
 /**

@@ -568,6 +568,8 @@ export interface InboundView {
   readonly mtls: MtlsView;
   /** The retry policy of the passthrough HTTP chains' route (ports no Service declares: a sniffed protocol, so not gRPC). */
   readonly passthroughRetry: InboundRetryView | null;
+  /** MeshConfig `protocolDetectionTimeout` in ms (istiod's `listener_filters_timeout` on inbound listeners; 0: none). */
+  readonly protocolDetectionTimeoutMs: number;
   /** Policies that apply: root namespace first, then the workload's namespace, input order. */
   readonly authorizationPolicies: readonly AuthzPolicyView[];
   readonly problems: readonly InboundProblem[];

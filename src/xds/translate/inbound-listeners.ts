@@ -46,7 +46,8 @@ export type { TransportProtocol } from './inbound-chain-options.js';
  * the Services selecting the workload and of the ServiceEntries whose `workloadSelector` selects it. A
  * sidecar neither selects gets nothing (Istio would still give it the passthrough chains). The listener
  * filters are istiod's `populateListenerFilters`: `tls_inspector` and `http_inspector` where a chain
- * needs them. The original destination port comes from the redirect (Istio's `original_dst` listener
+ * needs them, waiting MeshConfig `protocolDetectionTimeout` (0 by default: no limit) and then going on
+ * (`continue_on_listener_filters_timeout`). The original destination port comes from the redirect (Istio's `original_dst` listener
  * filter, which needs iptables and is not emitted): a proxy without redirection binds each chain's
  * `destination_port` itself.
  */
@@ -62,6 +63,10 @@ export function buildInboundListeners(view: ProxyView): Listener[] {
     address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: VIRTUAL_INBOUND_PORT } } } },
     trafficDirection: TrafficDirection.INBOUND,
     listenerFilters: inboundListenerFilters(filterChains),
+    // istiod's buildInboundListener: inspectors wait protocolDetectionTimeout (0: as long as it takes),
+    // then the chain is chosen with what is known.
+    listenerFiltersTimeout: duration(inbound.protocolDetectionTimeoutMs),
+    continueOnListenerFiltersTimeout: true,
     filterChains,
   })];
 }

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { meshContextOrThrow } from '../../../src/mesh/mesh-config.js';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
@@ -186,6 +187,42 @@ test('GIVEN mTLS DISABLE, a sniffed port and a declared TCP port whose applicati
     // The sniffed port still tells HTTP apart: a request line reaches the HTTP chain (no application there: 503 from the HCM).
     const r = await get(sniffed, '/x', {}, 'GET', undefined, SIDECAR);
     assert.is(r.status, 503, 'answered by the HTTP connection manager, not closed by a tcp_proxy');
+  } finally {
+    await proxy?.close();
+    await xds?.close();
+    await new Promise((r) => greeter.close(r));
+  }
+});
+
+test('GIVEN MeshConfig protocolDetectionTimeout 300ms and a server-first application on a sniffed port WHEN a client connects and waits THEN after the timeout the chain is chosen with what is known (continue_on_listener_filters_timeout): plaintext TCP, and the greeting arrives', async () => {
+  const sniffed = await freePort(SIDECAR);
+  const greeter = net.createServer((s) => { s.on('error', () => {}); s.end('220 cart ready\r\n'); });
+  await new Promise<void>((r) => greeter.listen(sniffed, APP, r));
+  let xds: Awaited<ReturnType<typeof startXds>> | undefined;
+  let proxy: Awaited<ReturnType<typeof startTestProxy>> | undefined;
+  try {
+    const objects: Obj[] = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: NS },
+        spec: { template: { metadata: { labels: { app: 'cart' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: sniffed }] }] } } } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: NS }, spec: { selector: { app: 'cart' }, ports: [{ name: 'smtp', port: sniffed }] } },
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'off', namespace: NS }, spec: { mtls: { mode: 'DISABLE' } } },
+    ];
+    const context = meshContextOrThrow({ meshConfig: { text: 'protocolDetectionTimeout: 300ms\n', file: 'mesh.yaml' } });
+    const set = translateProxy(buildProxyView(graphOf(objects, { context }), describeProxy({ name: 'cart', namespace: NS, labels: { app: 'cart' }, serviceAccount: 'cart' })), []);
+    const { listeners, clusters } = inboundResources(set, SIDECAR, APP);
+    xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets: [] });
+    proxy = await startTestProxy(xds.port);
+    await proxy.waitReady(30_000);
+    assert.equal(proxy.ads.nacks.map((n) => n.message), []);
+    const t0 = Date.now();
+    const greeting = await new Promise<string>((resolve) => {
+      const c = net.connect(sniffed, SIDECAR);
+      const timer = setTimeout(() => { c.destroy(); resolve('nothing within 5000 ms'); }, 5000);
+      c.once('data', (d: Buffer) => { clearTimeout(timer); resolve(d.toString('latin1')); c.destroy(); });
+      c.on('error', (e) => { clearTimeout(timer); resolve(`error ${e.message}`); });
+    });
+    assert.is(greeting, '220 cart ready\r\n');
+    assert.ok(Date.now() - t0 >= 250, 'the http_inspector waited for the protocol detection timeout first');
   } finally {
     await proxy?.close();
     await xds?.close();

@@ -124,7 +124,7 @@ test('GIVEN an ALLOW rule on paths only WHEN a sniffed port is translated THEN i
   assert.equal([md(httpChain!), md(tcpChain)], [true, false], 'each chain\'s metadata says what its RBAC did with the rule');
 });
 
-test('GIVEN chains on declared, sniffed and undeclared ports WHEN translated THEN the listener filters are istiod\'s: tls_inspector off where no chain matches tls, http_inspector off on every port none of whose chains matches http/1.1 or h2c', () => {
+test('GIVEN chains on declared, sniffed and undeclared ports WHEN translated THEN the listener filters are istiod\'s: tls_inspector off where no chain matches tls, http_inspector off on every port none of whose chains matches http/1.1 or h2c, waiting MeshConfig protocolDetectionTimeout and then continuing', () => {
   const { listener } = translate([{ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'wl', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'cart' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } } }]);
   const filters = listener!.listenerFilters.map((f) => [f.name, JSON.stringify(f.filterDisabled?.rule, (k, v) => (k === '$typeName' ? undefined : v))]);
   assert.equal(filters, [
@@ -137,6 +137,9 @@ test('GIVEN chains on declared, sniffed and undeclared ports WHEN translated THE
     ['envoy.filters.listener.tls_inspector', undefined],
     ['envoy.filters.listener.http_inspector', JSON.stringify({ case: 'orMatch', value: { rules: [range(8080), range(9000)] } })],
   ], 'PERMISSIVE: TLS inspected on every port; HTTP sniffed on the sniffed port and undeclared ports only');
+  const timeoutOf = (l: Listener) => [l.listenerFiltersTimeout && Number(l.listenerFiltersTimeout.seconds) * 1000 + l.listenerFiltersTimeout.nanos / 1e6, l.continueOnListenerFiltersTimeout];
+  assert.equal(timeoutOf(translate().listener!), [0, true], 'MeshConfig protocolDetectionTimeout (Istio\'s default 0: no limit), then go on with what is known');
+  assert.equal(timeoutOf(translate([], 'protocolDetectionTimeout: 1.5s\n').listener!), [1500, true]);
 });
 
 test('GIVEN Istio\'s default MeshConfig WHEN translated THEN every inbound HTTP route but the gRPC port\'s retries twice on reset-before-request (ConvertInboundPolicy(nil)), no host predicate, no per-try timeout', () => {
