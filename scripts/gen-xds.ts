@@ -36,6 +36,7 @@ export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]>
   ['envoy.extensions.filters.network.rbac.v3.RBAC', 'envoy/extensions/filters/network/rbac/v3/rbac.proto'],
   ['envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', 'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto'],
   ['envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', 'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto'],
+  ['envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', 'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto'],
   ['envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', 'envoy/extensions/transport_sockets/tls/v3/tls.proto'],
   ['envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', 'envoy/extensions/transport_sockets/tls/v3/tls.proto'],
   ['envoy.extensions.transport_sockets.tls.v3.Secret', 'envoy/extensions/transport_sockets/tls/v3/secret.proto'],

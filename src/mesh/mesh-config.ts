@@ -32,6 +32,26 @@ export interface MeshRetryPolicy {
   readonly backoffMs: number | null;
 }
 
+/**
+ * MeshConfig `defaultInboundHttpRetryPolicy` (Istio 1.31) as istiod's `retry.ConvertInboundPolicy` reads
+ * it for the default route of every sidecar inbound HTTP chain (`route.BuildDefaultHTTPInboundRoute`):
+ * absent, Istio's built-in inbound policy (2 retries on `reset-before-request`); present, `attempts`,
+ * `retryOn` and `backoff` over that policy (an unset `attempts` is proto3's 0, which disables inbound
+ * retries). `perTryTimeout`, `retryRemoteLocalities` and `retryIgnorePreviousHosts` are accepted and
+ * ignored, as istiod does (its validation only warns): an inbound route has one local endpoint.
+ */
+export interface MeshInboundRetryPolicy {
+  /** `attempts`: retries after the first try, Envoy `num_retries`; 0 disables inbound retries. @default 2 (policy absent), 0 (policy without attempts) */
+  readonly attempts: number;
+  /** `retryOn`, Envoy `retry_on` (status codes in it become `retriable_status_codes`). @default 'reset-before-request' */
+  readonly retryOn: string;
+  /** `backoff` in ms, Envoy `retry_back_off.base_interval`; null: Envoy's 25 ms. @default null */
+  readonly backoffMs: number | null;
+}
+
+/** Istio's inbound retry condition (`route/retry.defaultInboundRetryOn`): a request reset before it reached the application. */
+export const DEFAULT_INBOUND_RETRY_ON = 'reset-before-request';
+
 /** The fields of `HTTPRetry` (istio/api networking/v1alpha3/virtual_service.proto) and their types. */
 const HTTP_RETRY_FIELDS: Readonly<Record<string, FieldType>> = {
   attempts: 'int', perTryTimeout: 'duration', retryOn: 'string', retryRemoteLocalities: 'bool', retryIgnorePreviousHosts: 'bool', backoff: 'duration',
@@ -72,6 +92,10 @@ export interface MeshConfig {
   readonly h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
   /** `defaultHttpRetryPolicy`, Istio's default when absent. */
   readonly defaultHttpRetryPolicy: MeshRetryPolicy;
+  /** `defaultInboundHttpRetryPolicy` (Istio 1.31), Istio's built-in inbound policy when absent. */
+  readonly defaultInboundHttpRetryPolicy: MeshInboundRetryPolicy;
+  /** `protocolDetectionTimeout` in ms: how long a listener's inspectors wait for the client's first bytes (Envoy `listener_filters_timeout`); 0 waits indefinitely. @default 0 */
+  readonly protocolDetectionTimeoutMs: number;
   /** Every field as given (after validation), camelCase. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -103,6 +127,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   connectTimeoutMs: 10_000,
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
   defaultHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_RETRY_ON, perTryTimeoutMs: null, retryRemoteLocalities: false, retryIgnorePreviousHosts: null, backoffMs: null },
+  defaultInboundHttpRetryPolicy: { attempts: 2, retryOn: DEFAULT_INBOUND_RETRY_ON, backoffMs: null },
+  protocolDetectionTimeoutMs: 0,
   raw: {},
 } as MeshConfig);
 
@@ -147,7 +173,6 @@ const FIELDS: Readonly<Record<string, FieldType>> = {
   inboundClusterStatName: 'string', outboundClusterStatName: 'string', certificates: 'list', serviceSettings: 'list',
   enablePrometheusMerge: 'bool', verifyCertificateAtClient: 'bool', ca: 'object', extensionProviders: 'list',
   defaultProviders: 'object', discoverySelectors: 'list', pathNormalization: 'object', defaultHttpRetryPolicy: 'object',
-  // Istio 1.31 (retry.ConvertInboundPolicy: inbound routes' retries): accepted, not modelled (inbound routes get no retry policy here).
   defaultInboundHttpRetryPolicy: 'object',
   meshMTLS: 'object', tlsDefaults: 'object', compliancePolicy: 'string', serviceScopeConfigs: 'list',
 };
@@ -317,31 +342,52 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
       }
     });
   }
-  const retry = raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined;
-  problems.push(...retryPolicyProblems(retry, positions));
-  if (retry) raw.defaultHttpRetryPolicy = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
+  for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
+    const retry = raw[field] as Record<string, unknown> | undefined;
+    problems.push(...retryPolicyProblems(field, retry, positions));
+    if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
+  }
+  problems.push(...inboundRetryProblems(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions));
   return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems };
 }
 
-/** Problems of MeshConfig `defaultHttpRetryPolicy`: fields `HTTPRetry` does not have, wrong types, negative attempts, durations under 1 ms. */
-function retryPolicyProblems(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextProblem[] {
+/** Problems of a MeshConfig `HTTPRetry` field (`defaultHttpRetryPolicy`, `defaultInboundHttpRetryPolicy`): fields `HTTPRetry` does not have, wrong types, negative attempts, durations under 1 ms. */
+function retryPolicyProblems(field: string, retry: Record<string, unknown> | undefined, positions: Positions): MeshContextProblem[] {
   if (retry === undefined) return [];
   const out: MeshContextProblem[] = [];
   for (const [key, v] of Object.entries(retry)) {
     const name = camel(key);
-    const at = positions.at(['defaultHttpRetryPolicy', key]);
+    const at = positions.at([field, key]);
     const type = HTTP_RETRY_FIELDS[name];
     if (!type) {
       const near = Object.keys(HTTP_RETRY_FIELDS).find((f) => editDistance(f.toLowerCase(), name.toLowerCase()) <= 2);
-      out.push({ code: 'mesh-config/unknown-field', message: `unknown field "${key}" in MeshConfig defaultHttpRetryPolicy (an HTTPRetry). Fix: ${near ? `write "${near}"` : `use ${Object.keys(HTTP_RETRY_FIELDS).join(', ')}`}`, location: at });
+      out.push({ code: 'mesh-config/unknown-field', message: `unknown field "${key}" in MeshConfig ${field} (an HTTPRetry). Fix: ${near ? `write "${near}"` : `use ${Object.keys(HTTP_RETRY_FIELDS).join(', ')}`}`, location: at });
       continue;
     }
     const bad = typeProblem(type, v);
-    if (bad) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.${name} ${bad}; got ${JSON.stringify(v)}`, location: at });
-    else if (name === 'attempts' && (v as number) < 0) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.attempts must be a whole number ≥ 0 (0 disables retries); got ${JSON.stringify(v)}`, location: at });
-    else if (type === 'duration' && durationMs(v)! < 1) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig defaultHttpRetryPolicy.${name} must be at least 1ms (Istio ValidateDuration); got ${JSON.stringify(v)}`, location: at });
+    if (bad) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} ${bad}; got ${JSON.stringify(v)}`, location: at });
+    else if (name === 'attempts' && (v as number) < 0) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.attempts must be a whole number ≥ 0 (0 disables retries); got ${JSON.stringify(v)}`, location: at });
+    else if (type === 'duration' && durationMs(v)! < 1) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} must be at least 1ms (Istio ValidateDuration); got ${JSON.stringify(v)}`, location: at });
   }
   return out;
+}
+
+/**
+ * What istiod's `validateMeshConfigDefaultInboundHTTPRetryPolicy` (pkg/config/validation/agent)
+ * refuses beyond the field types: with `attempts` 0 or unset (inbound retries off), a `retryOn`,
+ * `perTryTimeout`, `retryRemoteLocalities` (`ValidateHTTPRetry`: "http retry policy configured when
+ * attempts are set to 0") or `backoff` ("backoff configured when attempts are set to 0").
+ */
+function inboundRetryProblems(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextProblem[] {
+  if (retry === undefined || (typeof retry.attempts === 'number' && retry.attempts !== 0)) return [];
+  const set = ['retryOn', 'perTryTimeout', 'retryRemoteLocalities', 'backoff'].filter((k) => retry[k] !== undefined && !(k === 'retryOn' && retry[k] === ''));
+  if (set.length === 0) return [];
+  return [{
+    code: 'mesh-config/bad-value',
+    message: `MeshConfig defaultInboundHttpRetryPolicy sets ${set.join(', ')} with attempts ${retry.attempts === undefined ? 'unset (0)' : '0'}, which disables inbound retries; ` +
+      'istiod refuses the MeshConfig (invalid default inbound http retry policy). Fix: give attempts ≥ 1, or remove the other fields',
+    location: positions.at(['defaultInboundHttpRetryPolicy', retry.attempts === undefined ? set[0]! : 'attempts']),
+  }];
 }
 
 /** MeshConfig `pathNormalization.normalization` (Istio `ProxyPathNormalization.NormalizationType`, `DEFAULT` read as `BASE`). */
@@ -362,6 +408,7 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
   const str = (k: string, def: string): string => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : def);
   const list = (k: string, def: readonly string[]): readonly string[] => (Array.isArray(raw[k]) && (raw[k] as unknown[]).length > 0 ? (raw[k] as string[]) : def);
   const retry = raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined;
+  const inboundRetry = raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined;
   const outbound = (raw.outboundTrafficPolicy ?? {}) as Record<string, unknown>;
   return Object.freeze({
     rootNamespace: str('rootNamespace', d.rootNamespace),
@@ -385,6 +432,12 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
       retryRemoteLocalities: retry.retryRemoteLocalities === true,
       retryIgnorePreviousHosts: typeof retry.retryIgnorePreviousHosts === 'boolean' ? retry.retryIgnorePreviousHosts : null,
       backoffMs: durationMs(retry.backoff),
+    },
+    protocolDetectionTimeoutMs: durationMs(raw.protocolDetectionTimeout) ?? d.protocolDetectionTimeoutMs,
+    defaultInboundHttpRetryPolicy: inboundRetry === undefined ? d.defaultInboundHttpRetryPolicy : {
+      attempts: typeof inboundRetry.attempts === 'number' ? inboundRetry.attempts : 0,
+      retryOn: typeof inboundRetry.retryOn === 'string' && inboundRetry.retryOn !== '' ? inboundRetry.retryOn : DEFAULT_INBOUND_RETRY_ON,
+      backoffMs: durationMs(inboundRetry.backoff),
     },
     raw: Object.freeze({ ...raw }),
   });

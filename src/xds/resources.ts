@@ -14,6 +14,7 @@ import { HTTPFaultSchema } from './gen/envoy/extensions/filters/http/fault/v3/fa
 import { RBACPerRouteSchema, RBACSchema as HttpRBACSchema } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RouterSchema } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from './gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
+import { HttpInspectorSchema } from './gen/envoy/extensions/filters/listener/http_inspector/v3/http_inspector_pb.js';
 import { HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RBACSchema as NetworkRBACSchema } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
@@ -113,7 +114,7 @@ export function packResource(kind: ResourceKind, r: XdsResource): Any {
 export const XDS_REGISTRY: Registry = createRegistry(
   ClusterSchema, ClusterLoadAssignmentSchema, ListenerSchema, RouteConfigurationSchema,
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
-  NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
+  NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, HttpInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
   HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema, PreviousHostsPredicateSchema,
   PreviousPrioritiesConfigSchema,
 );

@@ -65,6 +65,35 @@ test('GIVEN a MeshConfig of Istio 1.31 with defaultInboundHttpRetryPolicy WHEN p
   assert.match(problems[0]!.message, /Fix: write "defaultInboundHttpRetryPolicy"/);
 });
 
+test('GIVEN no defaultInboundHttpRetryPolicy WHEN parsed THEN the inbound policy is Istio\'s built-in one: 2 retries on reset-before-request (retry.ConvertInboundPolicy(nil))', () => {
+  const { meshConfig, problems } = parseMeshConfig('trustDomain: td.example\n', 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.equal(meshConfig.defaultInboundHttpRetryPolicy, { attempts: 2, retryOn: 'reset-before-request', backoffMs: null });
+});
+
+test('GIVEN defaultInboundHttpRetryPolicy with attempts, retryOn and backoff WHEN parsed THEN they replace the built-in policy; without attempts it is 0 (inbound retries off); perTryTimeout is accepted and ignored', () => {
+  const set = parseMeshConfig('default_inbound_http_retry_policy:\n  attempts: 4\n  retry_on: connect-failure,503\n  backoff: 50ms\n  perTryTimeout: 2s\n', 'mesh.yaml');
+  assert.equal(set.problems, []);
+  assert.equal(set.meshConfig.defaultInboundHttpRetryPolicy, { attempts: 4, retryOn: 'connect-failure,503', backoffMs: 50 });
+  const off = parseMeshConfig('defaultInboundHttpRetryPolicy: {}\n', 'mesh.yaml');
+  assert.equal(off.problems, []);
+  assert.is(off.meshConfig.defaultInboundHttpRetryPolicy.attempts, 0);
+});
+
+test('GIVEN bad defaultInboundHttpRetryPolicy values WHEN parsed THEN each is a problem at its file:line, as istiod refuses the MeshConfig', () => {
+  const text = 'trustDomain: td.example\ndefaultInboundHttpRetryPolicy:\n  attempts: -1\n  backof: 1s\n';
+  const { problems } = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(problems.map((p) => [p.code, p.location.line]), [['mesh-config/bad-value', 3], ['mesh-config/unknown-field', 4]]);
+  assert.match(problems[0]!.message, /defaultInboundHttpRetryPolicy\.attempts must be a whole number ≥ 0/);
+  assert.match(problems[1]!.message, /Fix: write "backoff"/);
+  const zero = parseMeshConfig('defaultInboundHttpRetryPolicy:\n  attempts: 0\n  backoff: 1s\n', 'mesh.yaml').problems;
+  assert.equal(zero.map((p) => [p.code, p.location.line]), [['mesh-config/bad-value', 2]]);
+  assert.match(zero[0]!.message, /sets backoff with attempts 0, which disables inbound retries/);
+  const unset = parseMeshConfig('defaultInboundHttpRetryPolicy:\n  retryOn: 5xx\n', 'mesh.yaml').problems;
+  assert.equal(unset.map((p) => [p.code, p.location.line]), [['mesh-config/bad-value', 2]]);
+  assert.match(unset[0]!.message, /retryOn with attempts unset \(0\)/);
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');

@@ -9,13 +9,15 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { decideMtls, mtlsModeOf, type PeerAuthenticationsForWorkload } from '../policy.js';
 import { entryEndpointPort } from '../endpoint-port.js';
-import { isHttp } from '../protocol.js';
+import type { MeshConfig } from '../mesh-config.js';
+import { isHttp, type IstioProtocol } from '../protocol.js';
+import { retryOnRetriesStatus } from '../retry-on.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
-import type { InboundPortView, InboundProblem, InboundServicePortView, InboundView, MtlsView, ProxyIdentity } from './types.js';
+import type { InboundPortView, InboundProblem, InboundRetryView, InboundServicePortView, InboundView, MtlsView, ProxyIdentity } from './types.js';
 
 const CACHE = new WeakMap<MeshGraph, Map<string, InboundView>>();
 
@@ -48,9 +50,33 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   }
   const ports: InboundPortView[] = [...byPort].sort((a, b) => a[0] - b[0]).map(([port, e]) => ({
     port, protocol: e.protocol, sniffed: e.protocol === 'UnsupportedProtocol', services: e.services, mtls: mtlsView(pas, port),
+    retry: inboundRetryOf(graph.meshConfig, e.protocol),
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
-  return { ports, mtls: mtlsView(pas), authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+}
+
+/**
+ * The retry policy istiod puts on the default route of an inbound HTTP chain
+ * (`route.BuildDefaultHTTPInboundRoute` → `retry.ConvertInboundPolicy(mesh.defaultInboundHttpRetryPolicy)`,
+ * no feature flag): none on gRPC and gRPC-Web ports ("reset-before-request does not work well for gRPC
+ * streaming"), none when `attempts` is 0, else the MeshConfig policy (Istio's built-in one by default).
+ * A sniffed port's HTTP chain gets it (its protocol is not gRPC).
+ */
+export function inboundRetryOf(meshConfig: MeshConfig, protocol: IstioProtocol): InboundRetryView | null {
+  if (protocol === 'GRPC' || protocol === 'GRPC-Web') return null;
+  const p = meshConfig.defaultInboundHttpRetryPolicy;
+  return p.attempts > 0 ? { attempts: p.attempts, retryOn: p.retryOn, backoffMs: p.backoffMs } : null;
+}
+
+/**
+ * How many times an inbound sidecar retries a request its application answers with HTTP `status`
+ * on a port of `protocol` ({@link inboundRetryOf}'s `num_retries` when its `retryOn` retries that
+ * status, else 0: Istio's built-in `reset-before-request` retries no answer).
+ */
+export function inboundRetriesOfStatus(meshConfig: MeshConfig, protocol: IstioProtocol, status: number): number {
+  const r = inboundRetryOf(meshConfig, protocol);
+  return r && retryOnRetriesStatus(r.retryOn.split(',').map((c) => c.trim()), status) ? r.attempts : 0;
 }
 
 /**

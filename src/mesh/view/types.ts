@@ -479,6 +479,22 @@ export interface InboundPortView {
   /** Every Service and ServiceEntry port targeting this container port, in istiod's order (`SetServiceTargets`: creationTimestamp, then host; a Kubernetes Service first; each service's ports in its order). */
   readonly services: readonly InboundServicePortView[];
   readonly mtls: MtlsView;
+  /**
+   * The retry policy of the default route of the port's HTTP chain (istiod `route.BuildDefaultHTTPInboundRoute`):
+   * MeshConfig `defaultInboundHttpRetryPolicy` (Istio's built-in: 2 retries on `reset-before-request`);
+   * null on gRPC and gRPC-Web ports (never retried inbound) and when the policy's `attempts` is 0.
+   */
+  readonly retry: InboundRetryView | null;
+}
+
+/** A retry policy on an inbound route (istiod `retry.ConvertInboundPolicy`): attempts, conditions, backoff only. */
+export interface InboundRetryView {
+  /** Envoy `num_retries`. */
+  readonly attempts: number;
+  /** Istio `retryOn` as written: Envoy conditions and HTTP status codes. */
+  readonly retryOn: string;
+  /** Envoy `retry_back_off.base_interval` in ms; null: Envoy's 25 ms. */
+  readonly backoffMs: number | null;
 }
 
 /**
@@ -556,6 +572,10 @@ export interface InboundView {
   readonly ports: readonly InboundPortView[];
   /** The workload-wide mode (no `portLevelMtls`): what ports no Service declares get. */
   readonly mtls: MtlsView;
+  /** The retry policy of the passthrough HTTP chains' route (ports no Service declares: a sniffed protocol, so not gRPC). */
+  readonly passthroughRetry: InboundRetryView | null;
+  /** MeshConfig `protocolDetectionTimeout` in ms (istiod's `listener_filters_timeout` on inbound listeners; 0: none). */
+  readonly protocolDetectionTimeoutMs: number;
   /** Policies that apply: root namespace first, then the workload's namespace, input order. */
   readonly authorizationPolicies: readonly AuthzPolicyView[];
   readonly problems: readonly InboundProblem[];

@@ -21,6 +21,7 @@ import type { ConnectionInfo, ProxyExtensions } from './pipeline.js';
 import { type HandlerEnv, handleRequest } from './request-handler.js';
 import { handleClientError } from './client-error.js';
 import { inspectConnection } from '../tcp/inspect.js';
+import { enabledInspectors } from '../tcp/listener-filters.js';
 import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET } from './downstream.js';
 import { H1ConnectionSet, type H1ServerOptions } from './h1-server-connection.js';
 
@@ -84,8 +85,9 @@ export class ListenerServer {
       return this.serveChain(chain, socket, socket, undefined);
     }
     const l = config.source;
-    if (l.listenerFilters.length === 0 && !config.chains.some((c) => c.tls) && !config.defaultChain?.tls) {
-      // No listener filters (no tls_inspector / http_inspector): as Envoy, the chain is chosen from the
+    const inspect = enabledInspectors(l, config.chains.some((c) => c.tls) || !!config.defaultChain?.tls, socket.localPort ?? 0);
+    if (!inspect.tls && !inspect.http) {
+      // No listener filter runs (none configured, or filter_disabled on this port): as Envoy, the chain is chosen from the
       // addresses alone and the bytes go straight to the codec; an AUTO codec looks at the first read
       // for the HTTP/2 preface (Envoy's `determineNextProtocol`), so a malformed or incomplete
       // request line reaches the HTTP/1.1 parser (400, or 408 after request_headers_timeout).
@@ -95,6 +97,7 @@ export class ListenerServer {
       };
       const chain = this.selectChain(info);
       if (!chain) { socket.destroy(); return; }
+      if (chain.tls) return this.serveTls(chain, socket, info);
       if (chain.network || chain.hcm?.codec !== 'auto') return this.serveChain(chain, socket, socket, undefined);
       firstRead(socket).then((firstBytes) => {
         if (firstBytes === undefined) { socket.destroy(); return; }
@@ -102,10 +105,10 @@ export class ListenerServer {
       }, () => socket.destroy());
       return;
     }
-    // Listener filters (tls_inspector, http_inspector): peek SNI, ALPN or the plaintext protocol;
-    // the bytes are put back for TLS or the HTTP codec.
+    // Listener filters (tls_inspector, http_inspector, those enabled on this port): peek SNI, ALPN or
+    // the plaintext protocol; the bytes are put back for TLS or the HTTP codec.
     const timeoutMs = l.listenerFiltersTimeout ? Number(l.listenerFiltersTimeout.seconds) * 1000 + Math.floor(l.listenerFiltersTimeout.nanos / 1e6) : 15_000;
-    inspectConnection(socket, { tls: true, http: true, timeoutMs, continueOnTimeout: l.continueOnListenerFiltersTimeout }).then((r) => {
+    inspectConnection(socket, { tls: inspect.tls, http: inspect.http, timeoutMs, continueOnTimeout: l.continueOnListenerFiltersTimeout }).then((r) => {
       const info: ConnectionInfo = {
         localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0,
         transportProtocol: r.transportProtocol === 'tls' ? 'tls' : 'raw_buffer', firstBytes: r.firstBytes ?? Buffer.alloc(0),

@@ -17,6 +17,7 @@
  */
 import type { MeshGraph } from '../../mesh/graph.js';
 import { hostWorkloadsOf } from './host-workloads.js';
+import { inboundRetriesOfStatus } from '../../mesh/view/index.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { type TrafficRunner, VerifyInterrupted } from '../run.js';
@@ -52,6 +53,19 @@ export function portOf(graph: MeshGraph, request: RequestSpec): number | undefin
   const service = graph.services.forHost(request.host, request.via.kind === 'mesh' ? request.via.namespace : 'default')[0];
   const http = service?.ports.filter((p) => /^(http|grpc)/i.test(p.name) || p.protocol === 'HTTP') ?? [];
   return (http[0] ?? service?.ports[0])?.number;
+}
+
+/**
+ * Retries the inbound sidecars of `request`'s host add to a try their application answers 503
+ * (MeshConfig `defaultInboundHttpRetryPolicy` on the port's inbound route; 0 under Istio's built-in
+ * policy, for a gRPC port, or when no workload of the host has a sidecar).
+ */
+export function inboundRetriesFor(graph: MeshGraph, request: RequestSpec, port: number): number {
+  const service = graph.services.forHost(request.host, request.via.kind === 'mesh' ? request.via.namespace : 'default')[0];
+  const sp = service?.ports.find((p) => p.number === port);
+  if (!service?.selector || !sp) return 0;
+  const sidecars = graph.workloadsSelectedBy(service.namespace, service.selector).some((w) => graph.membershipOf(w).dataplane === 'sidecar');
+  return sidecars ? inboundRetriesOfStatus(graph.meshConfig, sp.protocol, 503) : 0;
 }
 
 /**
@@ -217,7 +231,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
               out.set(e.id, await judgeRedirectWithTraffic(o, { ...r, port }, (spec) => callerClient(caller.address).send(port, spec)));
               continue;
             }
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads, refusal: foreseenRefusal(graph, e, expectations) }));
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads, refusal: foreseenRefusal(graph, e, expectations), inboundRetries: inboundRetriesFor(graph, r, port) }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

@@ -28,6 +28,12 @@ export interface RouterEnv {
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<Flags>;
   /** Longest single request a proof may wait for. */
   readonly maxWaitMs: number;
+  /**
+   * Retries the destination's inbound sidecar adds to each try its application answers 503 (its
+   * inbound route's retry policy: MeshConfig `defaultInboundHttpRetryPolicy`); Istio's built-in
+   * inbound policy retries only a request reset before it reached the application: 0. @default 0
+   */
+  readonly inboundRetries?: number;
 }
 
 const notRun = (detail: string, requests = 0): TrafficVerdict => ({ status: 'not-run', detail, requests });
@@ -98,7 +104,8 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
 }
 
 /**
- * Retries: a backend answering 503 sees 1 + `attempts` tries of a request the fault does not abort,
+ * Retries: a backend answering 503 sees 1 + `attempts` tries of a request the fault does not abort
+ * (times 1 + `inboundRetries` when the destination's inbound sidecar retries a 503 as well),
  * and none of one it aborts. With a partial abort, requests go one at a time until one got through
  * (asked to fail) and one was aborted; after the first that got through they no longer ask to fail,
  * since every failing try counts toward outlier detection, which would eject the endpoint.
@@ -110,7 +117,10 @@ export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<Tr
   // its 503), so nothing an answering backend sends is retried; a 503 is retried by 5xx, gateway-error or 503.
   const retryOn = o.retryOn ?? DEFAULT_RETRY_ON.split(',');
   if (!retryOnRetriesStatus(retryOn, 503)) return notRun(`retryOn ${retryOn.join(',')}${o.retryOn ? '' : ' (Istio\'s default: no status code since Istio 1.24)'} has no condition an echo backend can trigger (5xx, gateway-error, 503)`);
-  const want = o.attempts + 1;
+  // Each try the caller's router makes reaches the destination's inbound sidecar, which may retry it too.
+  const inbound = env.inboundRetries ?? 0;
+  const want = (o.attempts + 1) * (inbound + 1);
+  const promised = `promised ${want}: 1 + ${o.attempts} retries${inbound > 0 ? `, each tried ${inbound + 1} times by the destination's inbound sidecar (MeshConfig defaultInboundHttpRetryPolicy retries a 503 ${inbound === 1 ? 'once' : `${inbound} times`})` : ''}`;
   const seen = (id: string) => env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
   let proof: { s: Sent; tries: number; flags: readonly string[] | undefined } | undefined;
   const cut: number[] = [];
@@ -130,12 +140,12 @@ export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<Tr
   const { s, tries, flags } = proof;
   const caller = `${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''}`;
   const ok = tries === want && cut.every((t) => t === 0);
-  if (!a) return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${triesOf([tries])} (promised ${want}: 1 + ${o.attempts} retries); the caller got ${caller}`, requests: 1 };
+  if (!a) return { status: ok ? 'held' : 'broken', detail: `a backend answering 503: it saw ${triesOf([tries])} (${promised}); the caller got ${caller}`, requests: 1 };
   const aborts = cut.length === 0 ? `none of the ${sent} requests sent was aborted by the route's ${a.percent} % fault`
     : `${cut.length} of the ${sent} requests sent ${cut.length === 1 ? 'was' : 'were'} aborted ${a.status} (FI) by the route's ${a.percent} % fault, and the backend saw ${triesOf(cut)} of them (promised 0: an abort is answered before the router, never retried)`;
   return {
     status: ok ? 'held' : 'broken',
-    detail: `a backend answering 503: a request not aborted, it saw ${triesOf([tries])} (promised ${want}: 1 + ${o.attempts} retries); the caller got ${caller}; ${aborts}`,
+    detail: `a backend answering 503: a request not aborted, it saw ${triesOf([tries])} (${promised}); the caller got ${caller}; ${aborts}`,
     requests: sent,
   };
 }

@@ -15,7 +15,8 @@
  * getting no bytes while an mTLS client completes its handshake (answered or closed by RBAC).
  */
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import type { MeshGraph } from '../../mesh/graph.js';
 import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
 import type { Expectation } from '../expectations/types.js';
@@ -49,6 +50,15 @@ interface ProbeOptions {
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
+/**
+ * The ALPN a client sidecar offers for HTTP/1.1 it sends over mTLS (Istio's `istio.alpn` filter,
+ * `mtlsHTTP11ALPN`): the probe is such a request, so it meets the chain a mesh HTTP caller meets
+ * (a sniffed port's HTTP chain, not its TCP chain; declared ports match no ALPN).
+ */
+const SIDECAR_MTLS_ALPN = ['istio-http/1.1', 'istio', 'http/1.1'];
+/** node:https hands every option to `tls.connect`, ALPN included; its types leave ALPN out. */
+type HttpsRequestOptions = RequestOptions & Pick<ConnectionOptions, 'ALPNProtocols'>;
+
 /** One request to `address:port`, a fresh connection each time, 5 s at most. */
 export function probe(address: string, port: number, o: ProbeOptions = {}): Promise<Probe> {
   return new Promise((resolve) => {
@@ -61,7 +71,7 @@ export function probe(address: string, port: number, o: ProbeOptions = {}): Prom
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), workload: String(res.headers['x-meshproof-workload'] ?? ''), handshake, bytes }));
     };
     const req = o.tls
-      ? httpsRequest({ ...options, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, checkServerIdentity: () => undefined }, onResponse)
+      ? httpsRequest({ ...options, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, ALPNProtocols: SIDECAR_MTLS_ALPN, checkServerIdentity: () => undefined } as HttpsRequestOptions, onResponse)
       : httpRequest(options, onResponse);
     req.on('socket', (socket) => {
       socket.once('secureConnect', () => { handshake = true; });

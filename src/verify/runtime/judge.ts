@@ -27,6 +27,8 @@ export interface JudgeEnv {
    * them. @default identity
    */
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
+  /** Retries the destination's inbound sidecar adds to a try its application answers 503 (`RouterEnv.inboundRetries`). @default 0 */
+  readonly inboundRetries?: number;
   /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. @default none known */
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
   /** The workloads each host's Services select, so a request answered by another service's workload of the same version does not count as landing. @default namespace and version only */
@@ -78,7 +80,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
-  const router: RouterEnv = { request, one, backends: env.backends, ...(flagsOf ? { flagsOf } : {}), maxWaitMs: MAX_WAIT_MS };
+  const router: RouterEnv = { request, one, backends: env.backends, ...(flagsOf ? { flagsOf } : {}), maxWaitMs: MAX_WAIT_MS, ...(env.inboundRetries ? { inboundRetries: env.inboundRetries } : {}) };
   const shares: ShareEnv = {
     confidence: env.confidence, tolerance: env.tolerance, many: (n, extra, concurrency) => many(n, extra, concurrency), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
     ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}), ...(env.refusal ? { refusal: env.refusal } : {}),

@@ -56,7 +56,8 @@ test('GIVEN a pod only a ServiceEntry workloadSelector picks WHEN translated THE
   assert.equal(listener!.filterChains.map((c) => [c.filterChainMatch?.destinationPort, c.filterChainMatch?.transportProtocol, c.name]), [
     [8111, 'tls', 'inbound_0.0.0.0_8111_mtls'], [8111, 'raw_buffer', 'inbound_0.0.0.0_8111_plaintext'],
     [9443, 'tls', 'inbound_0.0.0.0_9443_mtls'],
-    [undefined, 'tls', 'inbound_passthrough_mtls'], [undefined, 'raw_buffer', 'inbound_passthrough_plaintext'],
+    [undefined, 'tls', 'inbound_passthrough_mtls_http'], [undefined, 'raw_buffer', 'inbound_passthrough_plaintext_http'],
+    [undefined, 'tls', 'inbound_passthrough_mtls'], [undefined, 'raw_buffer', 'inbound_passthrough_plaintext'], [undefined, 'tls', 'inbound_passthrough_tls'],
   ]);
   const [http, , admin] = listener!.filterChains;
   const hcm = anyUnpack(typed(http!, 'envoy.filters.network.http_connection_manager'), HttpConnectionManagerSchema)!;

@@ -49,12 +49,14 @@ test('GIVEN STRICT, PERMISSIVE and DISABLE ports WHEN translated THEN virtualInb
   assert.ok(listener, 'virtualInbound exists');
   assert.is(listener!.address?.address.case, 'socketAddress');
   assert.is((listener!.address!.address.value as { portSpecifier: { value: number } }).portSpecifier.value, 15006);
-  assert.equal(listener!.listenerFilters.map((f) => f.name), ['envoy.filters.listener.tls_inspector']);
+  assert.equal(listener!.listenerFilters.map((f) => [f.name, f.filterDisabled?.rule]), [
+    ['envoy.filters.listener.tls_inspector', { case: 'destinationPortRange', value: { $typeName: 'envoy.type.v3.Int32Range', start: 9000, end: 9001 } }],
+  ], 'istiod populateListenerFilters: the TLS inspector off on the DISABLE port; no http_inspector (no chain matches http/1.1 or h2c)');
   assert.equal(chainsOf(listener), [
     [5432, 'tls', 'inbound_0.0.0.0_5432_mtls'], [5432, 'raw_buffer', 'inbound_0.0.0.0_5432_plaintext'],
     [8080, 'tls', 'inbound_0.0.0.0_8080_mtls'],
     [9000, 'raw_buffer', 'inbound_0.0.0.0_9000_plaintext'],
-    [undefined, 'tls', 'inbound_passthrough_mtls'],
+    [undefined, 'tls', 'inbound_passthrough_mtls_http'], [undefined, 'tls', 'inbound_passthrough_mtls'],
   ]);
   const md = listener!.filterChains[2]!.metadata!.filterMetadata.meshproof as unknown as { mtls: { mode: string; source: string; origin: { name: string; path: string[] } }; services: { host: string; port: number }[] };
   assert.equal([md.mtls.mode, md.mtls.source, md.mtls.origin.name, md.mtls.origin.path], ['STRICT', 'workload', 'wl', ['spec', 'mtls']]);
@@ -63,17 +65,25 @@ test('GIVEN STRICT, PERMISSIVE and DISABLE ports WHEN translated THEN virtualInb
 
 test('GIVEN no PeerAuthentication WHEN translated THEN every port is PERMISSIVE (Istio\'s default): both chains', () => {
   const { listener } = translate([]);
-  assert.equal(chainsOf(listener).map(([p, t]) => `${p}/${t}`), ['5432/tls', '5432/raw_buffer', '8080/tls', '8080/raw_buffer', '9000/tls', '9000/raw_buffer', 'undefined/tls', 'undefined/raw_buffer']);
+  assert.equal(chainsOf(listener).map(([p, t]) => `${p}/${t}`), [
+    '5432/tls', '5432/raw_buffer', '8080/tls', '8080/raw_buffer', '9000/tls', '9000/raw_buffer',
+    'undefined/tls', 'undefined/raw_buffer', 'undefined/tls', 'undefined/raw_buffer', 'undefined/tls',
+  ]);
 });
 
-test('GIVEN ports no Service declares WHEN translated THEN the passthrough chains (no destination_port) apply the workload-wide mode and network RBAC in front of InboundPassthroughCluster (ORIGINAL_DST)', () => {
+test('GIVEN ports no Service declares WHEN translated THEN the passthrough chains (no destination_port, protocol sniffed) apply the workload-wide mode, HTTP RBAC on the HTTP chain and network RBAC on the TCP chain, in front of InboundPassthroughCluster (ORIGINAL_DST)', () => {
   const deny = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-legacy', namespace: NS }, spec: { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }] }] } };
   const { set, listener } = translate([pa('wl', { selector: { matchLabels: { app: 'cart' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'DISABLE' } } }), deny]);
   const pass = listener!.filterChains.filter((c) => c.name.startsWith('inbound_passthrough'));
-  assert.equal(pass.map((c) => [c.filterChainMatch?.destinationPort, c.filterChainMatch?.transportProtocol, c.filters.map((f) => f.name)]), [
-    [undefined, 'tls', ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']],
+  assert.equal(pass.map((c) => [c.filterChainMatch?.destinationPort, c.filterChainMatch?.transportProtocol, c.filterChainMatch?.applicationProtocols, c.filters.map((f) => f.name)]), [
+    [undefined, 'tls', ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'], ['envoy.filters.network.http_connection_manager']],
+    [undefined, 'tls', [], ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']],
   ], 'STRICT workload-wide even though port 8080 is DISABLE');
-  assert.equal(unpack(pass[0]!, 1, TcpProxySchema).clusterSpecifier, { case: 'cluster', value: 'InboundPassthroughCluster' });
+  const hcm = unpack(pass[0]!, 0, HttpConnectionManagerSchema);
+  assert.equal(hcm.httpFilters.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.router']);
+  const rc = hcm.routeSpecifier.value as { name: string; virtualHosts: { name: string; routes: { action: { value: { clusterSpecifier: { value: string } } } }[] }[] };
+  assert.equal([rc.name, rc.virtualHosts[0]!.name, rc.virtualHosts[0]!.routes[0]!.action.value.clusterSpecifier.value], ['InboundPassthroughCluster', 'inbound|http|0', 'InboundPassthroughCluster']);
+  assert.equal(unpack(pass[1]!, 1, TcpProxySchema).clusterSpecifier, { case: 'cluster', value: 'InboundPassthroughCluster' });
   const cluster = set.clusters.find((c) => c.name === 'InboundPassthroughCluster')!;
   assert.equal([cluster.clusterDiscoveryType.case, cluster.clusterDiscoveryType.value], ['type', 4], 'ORIGINAL_DST');
 });
@@ -138,7 +148,7 @@ test('GIVEN a ServiceEntry selecting the pod on one of the Service\'s container 
     spec: { hosts: ['a-cart.internal'], location: 'MESH_INTERNAL', resolution: 'STATIC', workloadSelector: { labels: { app: 'cart' } }, ports: [{ number: 5432, name: 'http-db', protocol: 'HTTP' }, { number: 7000, name: 'tcp-extra', protocol: 'TCP' }] },
   };
   const { set, listener } = translate([entry, pa('strict', { mtls: { mode: 'STRICT' } })]);
-  assert.equal(chainsOf(listener).map(([p]) => p), [5432, 7000, 8080, 9000, undefined]);
+  assert.equal(chainsOf(listener).map(([p]) => p), [5432, 7000, 8080, 9000, undefined, undefined]);
   const db = listener!.filterChains[0]!;
   assert.equal(db.filters.map((f) => f.name), ['envoy.filters.network.http_connection_manager'], 'the first service of the port (creation time, then hostname) decides: HTTP');
   const md = db.metadata!.filterMetadata.meshproof as unknown as { protocol: string; services: { host: string; port: number; origin: { kind: string } }[] };

@@ -42,7 +42,9 @@ const flag = (ex: Exchange, f: ResponseFlag) => { if (!ex.flags.includes(f)) ex.
 
 const OVERFLOW: AttemptOutcome = Object.freeze({ reset: 'overflow' });
 const PER_TRY_TIMEOUT: AttemptOutcome = Object.freeze({ reset: 'per-try-timeout' });
-const CONNECT_FAILURE: AttemptOutcome = Object.freeze({ reset: 'connect-failure' });
+// A connection that never came up carried no byte of the request: Envoy's `upstream_request_started` is false, so
+// `reset-before-request` (Istio's inbound retry condition) retries it (`RetryStateImpl::wouldRetryFromReset`).
+const CONNECT_FAILURE: AttemptOutcome = Object.freeze({ reset: 'connect-failure', requestSent: false });
 const TERMINATION: AttemptOutcome = Object.freeze({ reset: 'connection-termination' });
 
 /**
