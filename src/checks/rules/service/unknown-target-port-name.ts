@@ -1,5 +1,6 @@
 import type { Workload } from '../../../mesh/graph.js';
 import { declaredPodPorts } from '../../../mesh/pod-ports.js';
+import { closest } from '../../../did-you-mean.js';
 import type { Rule } from '../../rule.js';
 import { servicesWithPods, workloadList } from './_target-ports.js';
 
@@ -25,9 +26,12 @@ const unknownTargetPortName: Rule = {
         // A digits-only string is no port name: the API server refuses it (schema/service-ports).
         if (typeof p.target !== 'string' || /^\d+$/.test(p.target)) continue;
         const missing: Workload[] = [];
+        const declaredNames = new Set<string>();
         let otherProtocol: string | undefined;
         for (const w of workloads) {
-          const named = declaredPodPorts(w, graph.membershipOf(w).meshed && graph.membershipOf(w).dataplane !== 'ambient').filter((c) => c.name === p.target);
+          const declared = declaredPodPorts(w, graph.membershipOf(w).meshed && graph.membershipOf(w).dataplane !== 'ambient');
+          for (const c of declared) if (c.name) declaredNames.add(c.name);
+          const named = declared.filter((c) => c.name === p.target);
           if (named.some((c) => c.protocol === p.protocol)) continue;
           missing.push(w);
           otherProtocol ??= named[0]?.protocol;
@@ -37,7 +41,9 @@ const unknownTargetPortName: Rule = {
         const effect = missing.length === workloads.length
           ? 'so the port has no endpoints at all and every request to it fails'
           : `so their pods get no endpoint for this port (${workloadList(workloads.filter((w) => !missing.includes(w)))} ${workloads.length - missing.length === 1 ? 'declares' : 'declare'} it)`;
+        const near = otherProtocol === undefined ? closest(p.target, declaredNames) : undefined;
         ctx.report(service, `Port ${p.port} sends to targetPort "${p.target}", a name no container port of ${workloadList(missing)} has${why}, ${effect}; ` +
+          (near !== undefined ? `did you mean "${near}"? ` : '') +
           'name the container port like the targetPort, or set targetPort to a name (or number) the pods declare', { path: p.path });
       }
     }
