@@ -179,6 +179,9 @@ export class ClusterCollector {
     // exported here, shadowed by a rule of the proxy's namespace) has no cluster, and a route to it
     // fails (Envoy 503 NC; here `BlackHoleCluster`). It does not get every pod of the service.
     if (subset !== undefined && !dr?.subsets.some((s) => s.name === subset)) return name;
+    // Nor a port the service does not have: istiod builds outbound clusters from the service's ports
+    // (buildOutboundClusters), so a route destination naming another port fails the same way (503 NC).
+    if (!service.ports.some((p) => p.number === port)) return name;
     // The service too: proxies of two namespaces may take different services for one host (a
     // ServiceEntry in one for a Kubernetes Service's host, `host-services.ts`) under one rule.
     const rk = `${ruleKey(dr)}\u0000${serviceId(service)}`;

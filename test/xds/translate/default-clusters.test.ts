@@ -80,4 +80,15 @@ test('GIVEN outboundTrafficPolicy ALLOW_ANY or REGISTRY_ONLY WHEN a sidecar is t
   }
 });
 
+test('GIVEN a VirtualService routing to a port its service does not have WHEN a sidecar is translated THEN no cluster is made for that port (istiod builds clusters from the service ports only) and the route goes to BlackHoleCluster, as it would to istiod\'s missing cluster (503 NC)', () => {
+  const g = graphOf([...MESH.filter((o) => !(o.kind === 'VirtualService')),
+    vs('ratings', 'prod', { hosts: ['ratings'], http: [{ route: [route('ratings', { port: { number: 9999 } })] }] })]);
+  const set = translateProxy(buildProxyView(g, client), []);
+  const names = set.clusters.map((c) => c.name);
+  assert.not.ok(names.some((n) => n.includes('|9999|')), names.filter((n) => n.includes('ratings')).join(', '));
+  const vh = set.routes.find((r) => r.name === '9080')!.virtualHosts.find((v) => v.name === `${RATINGS}:9080`)!;
+  const action = vh.routes[0]!.action;
+  assert.is(action.case === 'route' && action.value.clusterSpecifier.case === 'cluster' ? action.value.clusterSpecifier.value : undefined, 'BlackHoleCluster');
+});
+
 test.run();
