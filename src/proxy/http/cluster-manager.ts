@@ -135,18 +135,23 @@ export class UpstreamCluster {
       // A switch to plaintext retires the pool (setHosts, syncClusters); this pool only speaks TLS.
       if (!tls) { callback(new Error(`cluster ${this.config.source.name}: host ${host.key} no longer uses TLS`), null); return; }
       const timeout = this.config.connectTimeoutMs;
-      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: alpn ? alpnConnector(tls, alpn, timeout) : buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
+      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: alpn ? alpnConnector(host, tls, alpn, timeout) : buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
       last.connect(opts, callback);
     };
   }
 
   /**
    * The HTTP/2 session holder of a host; its TLS options are read for each new session. `alpn`
-   * (istio.alpn) replaces the cluster's ALPN when the session uses TLS (one holder per list).
+   * (istio.alpn) replaces the cluster's ALPN when the session uses TLS (one holder per list); a
+   * plaintext host's one holder is filed under the override's key too, as in {@link pool}.
    */
   http2(host: UpstreamHost, alpn?: readonly string[]): Http2Upstream {
     const key = poolKey(host, alpn);
     let s = this.h2.get(key);
+    if (!s && alpn && !this.ext.tls?.upstream?.(this.config.source, host)) {
+      s = this.http2(host);
+      this.h2.set(key, s);
+    }
     if (!s) {
       s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.ext.tls?.upstream?.(this.config.source, host), this.stats, alpn);
       this.h2.set(key, s);
@@ -156,7 +161,7 @@ export class UpstreamCluster {
 
   close(): void {
     for (const p of new Set(this.pools.values())) closePool(p);
-    for (const s of this.h2.values()) s.close();
+    for (const s of new Set(this.h2.values())) s.close();
     this.pools.clear();
     this.h2.clear();
   }
@@ -164,7 +169,7 @@ export class UpstreamCluster {
   /** Ends every connection at once (shutdown after the drain timeout). */
   destroy(): void {
     for (const p of new Set(this.pools.values())) { if (p instanceof H1Pool) p.destroy(); else void p.destroy().catch(() => {}); }
-    for (const s of this.h2.values()) s.close();
+    for (const s of new Set(this.h2.values())) s.close();
     this.pools.clear();
     this.h2.clear();
   }
@@ -174,9 +179,9 @@ export class UpstreamCluster {
  * undici's `buildConnector` always offers `http/1.1` as ALPN; this connector offers `alpn` instead
  * (istio.alpn), with the same connect timeout and `no_delay`. No TLS session reuse.
  */
-function alpnConnector(tls: ConnectionOptions, alpn: readonly string[], timeoutMs: number): buildConnector.connector {
-  return (opts, callback) => {
-    const socket = tlsModule.connect({ ...tls, ALPNProtocols: [...alpn], host: opts.hostname, port: Number(opts.port) || 443 });
+function alpnConnector(host: UpstreamHost, tls: ConnectionOptions, alpn: readonly string[], timeoutMs: number): buildConnector.connector {
+  return (_opts, callback) => {
+    const socket = tlsModule.connect({ ...tls, ALPNProtocols: [...alpn], host: host.address, port: host.port });
     let done = false;
     const finish = (err?: Error) => {
       if (done) return;

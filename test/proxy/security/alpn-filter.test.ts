@@ -48,13 +48,15 @@ test('GIVEN an HCM with istio.alpn, and one with an unknown filter that is not o
   assert.throws(() => compileHcm(hcm([alpnFilter(), lua]), ext), (e: Error) => /HTTP filter "envoy\.filters\.http\.lua".*is not supported by this proxy and is not marked is_optional/.test(e.message));
 });
 
-test('GIVEN a plaintext host WHEN requests ask for the HTTP/1.1 pool with and without an ALPN override THEN they share one pool (plaintext ignores the override)', () => {
+test('GIVEN a plaintext host WHEN requests ask for the HTTP/1.1 pool or the HTTP/2 session with and without an ALPN override THEN they share one pool and one session (plaintext ignores the override)', () => {
   const cluster = compileCluster(edsCluster('plain'));
   const c = new UpstreamCluster(cluster, new StatsStore().cluster('plain'), createExtensions(), Math.random);
   c.setHosts(hostsOf(assignment('plain', [{ port: 1 }])));
   const host = c.hosts[0]!;
   const plain = c.pool(host);
   assert.ok(c.pool(host, ['istio-http/1.1', 'istio', 'http/1.1']) === plain, 'the same pool');
+  const h2c = c.http2(host);
+  assert.ok(c.http2(host, ['istio-h2', 'istio', 'h2']) === h2c, 'the same session holder');
   c.close();
 });
 
