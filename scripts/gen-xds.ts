@@ -10,6 +10,11 @@
  * (`@bufbuild/protoc-gen-es`). `--type` prunes the image to the messages below and what they reference,
  * so only the types meshproof emits or reads are generated. docs/xds-protobuf.md says why.
  *
+ * Vendored: `proto/istio-api/` holds .proto files copied verbatim (license header kept) from istio/api
+ * for Istio's own Envoy extensions that no npm package ships (the `istio.alpn` HTTP filter's
+ * `istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig`). It is one more buf module beside the
+ * grpc-js-xds ones; a root type names its module in `XDS_TYPES` (default `envoy-api`).
+ *
  * The generated code is committed: building, installing or running meshproof needs neither buf nor
  * @grpc/grpc-js-xds, only the runtime @bufbuild/protobuf.
  */
@@ -20,8 +25,11 @@ import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-/** Fully-qualified message (or service) names to generate, with the file that declares each. */
-export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]> = [
+/**
+ * Fully-qualified message (or service) names to generate, with the file that declares each and the
+ * buf module holding that file (`envoy-api` unless given).
+ */
+export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string, module?: string]> = [
   ['envoy.config.listener.v3.Listener', 'envoy/config/listener/v3/listener.proto'],
   ['envoy.config.route.v3.RouteConfiguration', 'envoy/config/route/v3/route.proto'],
   ['envoy.config.cluster.v3.Cluster', 'envoy/config/cluster/v3/cluster.proto'],
@@ -44,9 +52,12 @@ export const XDS_TYPES: ReadonlyArray<readonly [typeName: string, file: string]>
   ['envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', 'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto'],
   ['envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', 'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto'],
   ['envoy.service.discovery.v3.AggregatedDiscoveryService', 'envoy/service/discovery/v3/ads.proto'],
+  ['istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig', 'envoy/config/filter/http/alpn/v2alpha1/config.proto', 'istio-api'],
 ];
 
 const DEPS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'] as const;
+/** Vendored buf modules under `proto/` (see the module docstring). */
+const VENDORED = ['istio-api'] as const;
 
 /** Generates into `outDir` (emptied first). Throws with buf's own message when compilation fails. */
 export function generateXds(outDir: string): void {
@@ -55,8 +66,9 @@ export function generateXds(outDir: string): void {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-gen-xds-'));
   try {
     for (const dep of DEPS) fs.symlinkSync(path.join(xds, dep), path.join(ws, dep), 'dir');
+    for (const v of VENDORED) fs.symlinkSync(path.join(root, 'proto', v), path.join(ws, v), 'dir');
     patchValidateProto(ws, xds);
-    fs.writeFileSync(path.join(ws, 'buf.yaml'), `version: v2\nmodules:\n${DEPS.map((d) => `  - path: ${d}\n`).join('')}`);
+    fs.writeFileSync(path.join(ws, 'buf.yaml'), `version: v2\nmodules:\n${[...DEPS, ...VENDORED].map((d) => `  - path: ${d}\n`).join('')}`);
     fs.rmSync(outDir, { recursive: true, force: true });
     const template = {
       version: 'v2',
@@ -68,7 +80,7 @@ export function generateXds(outDir: string): void {
       }],
     };
     const args = ['generate', '--template', JSON.stringify(template)];
-    for (const [type, file] of XDS_TYPES) args.push('--type', type, '--path', `envoy-api/${file}`);
+    for (const [type, file, module = 'envoy-api'] of XDS_TYPES) args.push('--type', type, '--path', `${module}/${file}`);
     execFileSync(path.join(root, 'node_modules', '.bin', 'buf'), args, { cwd: ws, stdio: ['ignore', 'inherit', 'inherit'] });
   } finally {
     fs.rmSync(ws, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import { createRegistry, type Registry } from '@bufbuild/protobuf';
 import { type Any, anyPack } from '@bufbuild/protobuf/wkt';
 import { type Cluster, ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { FilterConfigSchema as AlpnFilterConfigSchema } from './gen/envoy/config/filter/http/alpn/v2alpha1/config_pb.js';
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { type Listener, ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
@@ -116,5 +117,5 @@ export const XDS_REGISTRY: Registry = createRegistry(
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
   NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, HttpInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
   HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema, PreviousHostsPredicateSchema,
-  PreviousPrioritiesConfigSchema,
+  PreviousPrioritiesConfigSchema, AlpnFilterConfigSchema,
 );

@@ -33,6 +33,12 @@ export interface CompiledCluster {
   readonly lbPolicy: string;
   /** Hosts from `load_assignment` (STATIC, DNS types); EDS hosts come separately. */
   readonly staticHosts: readonly UpstreamHost[];
+  /**
+   * Whether a request's `istio.alpn` override applies to this cluster's TLS connections: false when
+   * `metadata.filter_metadata.istio.alpn_override` is `"false"` (istiod sets it on clusters whose
+   * DestinationRule originates SIMPLE or MUTUAL TLS, which keep their own ALPN).
+   */
+  readonly alpnOverride: boolean;
   readonly source: Cluster;
 }
 
@@ -73,6 +79,7 @@ export function compileCluster(c: Cluster): CompiledCluster {
     edsName: type === 'EDS' ? (c.edsClusterConfig?.serviceName || c.name) : undefined,
     connectTimeoutMs: ms(c.connectTimeout, 5000),
     protocol, idleTimeoutMs, maxRequestsPerConnection, lbPolicy, staticHosts, source: c,
+    alpnOverride: c.metadata?.filterMetadata.istio?.alpn_override !== 'false',
   };
 }
 

@@ -7,8 +7,14 @@
  * TLS material is read for each new connection, not when a pool is made: an SDS update (a renewed
  * certificate, a new root) applies to the next connection of every pool, as in Envoy, while open
  * connections keep the certificate they started with.
+ *
+ * A request may carry an ALPN override (`istio.alpn`): a TLS host then gets a pool (or HTTP/2
+ * session) per ALPN list, as Envoy keys its connection pools by the transport socket options, so a
+ * connection only serves requests that would offer the ALPN it was opened with. A plaintext host
+ * ignores the override and keeps one pool.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
+import * as tlsModule from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { buildConnector, Pool } from 'undici';
 import { type Cluster, ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -19,6 +25,17 @@ import { roundRobinFallback } from './default-lb.js';
 import { H1Pool } from './h1-pool.js';
 import type { LoadBalancer, ProxyExtensions, UpstreamHost } from './pipeline.js';
 import { Http2Upstream } from './upstream-http2.js';
+
+/** The key of a host's pool for an ALPN override (none: the host's key). */
+function poolKey(host: UpstreamHost, alpn: readonly string[] | undefined): string {
+  return alpn ? `${host.key}\0${alpn.join(',')}` : host.key;
+}
+
+/** The host part of a {@link poolKey}. */
+function hostOfPoolKey(key: string): string {
+  const i = key.indexOf('\0');
+  return i < 0 ? key : key.slice(0, i);
+}
 
 export class UpstreamCluster {
   hosts: readonly UpstreamHost[] = [];
@@ -42,8 +59,8 @@ export class UpstreamCluster {
       return h;
     });
     const keep = new Set(hosts.map((h) => h.key).filter((k) => !retire.has(k)));
-    for (const [key, pool] of this.pools) if (!keep.has(key)) { this.pools.delete(key); closePool(pool); }
-    for (const [key, s] of this.h2) if (!keep.has(key)) { this.h2.delete(key); s.close(); }
+    for (const [key, pool] of this.pools) if (!keep.has(hostOfPoolKey(key))) { this.pools.delete(key); closePool(pool); }
+    for (const [key, s] of this.h2) if (!keep.has(hostOfPoolKey(key))) { this.h2.delete(key); s.close(); }
     this.hosts = hosts;
     this.stats.membership_total = hosts.length;
     this.stats.membership_healthy = hosts.filter((h) => h.healthy).length;
@@ -56,12 +73,22 @@ export class UpstreamCluster {
     this.lb = factory ? factory(this.config.source, this.hosts, this.random, this.stats) : roundRobinFallback(this.hosts);
   }
 
-  /** The HTTP/1.1 pool of a host (created on first use): our own for plaintext, undici's for TLS. */
-  pool(host: UpstreamHost): Pool | H1Pool {
-    let p = this.pools.get(host.key);
+  /**
+   * The HTTP/1.1 pool of a host (created on first use): our own for plaintext, undici's for TLS.
+   * `alpn` (istio.alpn) replaces the cluster's ALPN on a TLS host's connections; a plaintext host's
+   * one pool is also filed under the override's key, so later requests find it without asking TLS.
+   */
+  pool(host: UpstreamHost, alpn?: readonly string[]): Pool | H1Pool {
+    const key = poolKey(host, alpn);
+    let p = this.pools.get(key);
     if (!p) {
       const tls = this.ext.tls?.upstream?.(this.config.source, host);
       const stats = this.stats;
+      if (!tls && alpn) {
+        p = this.pool(host);
+        this.pools.set(key, p);
+        return p;
+      }
       if (!tls) {
         p = new H1Pool({
           address: host.address, port: host.port, connectTimeoutMs: this.config.connectTimeoutMs,
@@ -79,12 +106,12 @@ export class UpstreamCluster {
         headersTimeout: 0, bodyTimeout: 0, pipelining: 1,
         maxRequestsPerClient: this.config.maxRequestsPerConnection || undefined,
         maxHeaderSize: 96 * 1024,
-        connect: this.tlsConnector(host),
+        connect: this.tlsConnector(host, alpn),
       });
       u.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
       u.on('disconnect', () => { stats.upstream_cx_active--; });
       u.on('connectionError', () => {});
-      this.pools.set(host.key, u);
+      this.pools.set(key, u);
       p = u;
     }
     return p;
@@ -95,7 +122,7 @@ export class UpstreamCluster {
    * provider returns the same options object while the material stays, so the connector (and its
    * TLS session cache) is rebuilt only when a secret or the cluster changed.
    */
-  private tlsConnector(host: UpstreamHost): buildConnector.connector {
+  private tlsConnector(host: UpstreamHost, alpn: readonly string[] | undefined): buildConnector.connector {
     let last: { tls: ConnectionOptions; timeout: number; connect: buildConnector.connector } | undefined;
     return (opts, callback) => {
       let tls: ConnectionOptions | undefined;
@@ -108,35 +135,66 @@ export class UpstreamCluster {
       // A switch to plaintext retires the pool (setHosts, syncClusters); this pool only speaks TLS.
       if (!tls) { callback(new Error(`cluster ${this.config.source.name}: host ${host.key} no longer uses TLS`), null); return; }
       const timeout = this.config.connectTimeoutMs;
-      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
+      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: alpn ? alpnConnector(host, tls, alpn, timeout) : buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
       last.connect(opts, callback);
     };
   }
 
-  /** The HTTP/2 session holder of a host; its TLS options are read for each new session. */
-  http2(host: UpstreamHost): Http2Upstream {
-    let s = this.h2.get(host.key);
+  /**
+   * The HTTP/2 session holder of a host; its TLS options are read for each new session. `alpn`
+   * (istio.alpn) replaces the cluster's ALPN when the session uses TLS (one holder per list); a
+   * plaintext host's one holder is filed under the override's key too, as in {@link pool}.
+   */
+  http2(host: UpstreamHost, alpn?: readonly string[]): Http2Upstream {
+    const key = poolKey(host, alpn);
+    let s = this.h2.get(key);
+    if (!s && alpn && !this.ext.tls?.upstream?.(this.config.source, host)) {
+      s = this.http2(host);
+      this.h2.set(key, s);
+    }
     if (!s) {
-      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.ext.tls?.upstream?.(this.config.source, host), this.stats);
-      this.h2.set(host.key, s);
+      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.ext.tls?.upstream?.(this.config.source, host), this.stats, alpn);
+      this.h2.set(key, s);
     }
     return s;
   }
 
   close(): void {
-    for (const p of this.pools.values()) closePool(p);
-    for (const s of this.h2.values()) s.close();
+    for (const p of new Set(this.pools.values())) closePool(p);
+    for (const s of new Set(this.h2.values())) s.close();
     this.pools.clear();
     this.h2.clear();
   }
 
   /** Ends every connection at once (shutdown after the drain timeout). */
   destroy(): void {
-    for (const p of this.pools.values()) { if (p instanceof H1Pool) p.destroy(); else void p.destroy().catch(() => {}); }
-    for (const s of this.h2.values()) s.close();
+    for (const p of new Set(this.pools.values())) { if (p instanceof H1Pool) p.destroy(); else void p.destroy().catch(() => {}); }
+    for (const s of new Set(this.h2.values())) s.close();
     this.pools.clear();
     this.h2.clear();
   }
+}
+
+/**
+ * undici's `buildConnector` always offers `http/1.1` as ALPN; this connector offers `alpn` instead
+ * (istio.alpn), with the same connect timeout and `no_delay`. No TLS session reuse.
+ */
+function alpnConnector(host: UpstreamHost, tls: ConnectionOptions, alpn: readonly string[], timeoutMs: number): buildConnector.connector {
+  return (_opts, callback) => {
+    const socket = tlsModule.connect({ ...tls, ALPNProtocols: [...alpn], host: host.address, port: host.port });
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.off('error', finish);
+      if (err) { socket.destroy(); callback(err, null); } else callback(null, socket);
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error(`connect timeout after ${timeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
+    socket.setNoDelay(true);
+    socket.once('secureConnect', () => finish());
+    socket.once('error', finish);
+  };
 }
 
 /** Graceful close: requests in flight finish. */

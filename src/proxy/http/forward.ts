@@ -28,9 +28,11 @@ export function coreAttempt(clusters: ClusterManager): Forward {
     host.active++;
     const headers = buildUpstreamHeaders(ex, d, host);
     const protocol = cluster.config.protocol === 'downstream' ? (ex.downstream.protocol === 'HTTP/2' ? 'http2' : 'http1') : cluster.config.protocol;
-    if (protocol !== 'http2') return forwardHttp1(cluster.pool(host), host, stats, ex.method, d.path, headers, ex.body, ex, undefined, true);
+    // istio.alpn: the ALPN for the protocol used (unless the cluster opts out); the pools apply it only to TLS connections.
+    const alpn = ex.upstreamAlpn && cluster.config.alpnOverride ? (protocol === 'http2' ? ex.upstreamAlpn.http2 : ex.upstreamAlpn.http11) : undefined;
+    if (protocol !== 'http2') return forwardHttp1(cluster.pool(host, alpn), host, stats, ex.method, d.path, headers, ex.body, ex, undefined, true);
     const done = () => { stats.upstream_rq_active--; host.active--; };
-    const p = cluster.http2(host).forward(ex.method, d.path, 'http', getHeader(headers, 'host') ?? ex.authority, headers, ex.body, ex.signal);
+    const p = cluster.http2(host, alpn).forward(ex.method, d.path, 'http', getHeader(headers, 'host') ?? ex.authority, headers, ex.body, ex.signal);
     p.then(done, done);
     return p;
   };

@@ -126,8 +126,24 @@ export interface Exchange {
    * (overwriting any sent by the client). Undefined (the default): not sent.
    */
   attemptCount?: number;
+  /**
+   * ALPN to offer instead of the cluster's `alpn_protocols` when this request goes upstream over TLS,
+   * by upstream protocol (`istio.alpn`, see `tls/alpn-filter.ts`). Undefined: the cluster's own.
+   */
+  upstreamAlpn?: UpstreamAlpn;
   /** See {@link ON_ABORT}. */
   readonly [ON_ABORT]?: (onAbort: (reason: unknown) => void) => boolean;
+}
+
+/**
+ * Upstream ALPN overrides by the protocol of the upstream request (`FilterConfig.Protocol`
+ * HTTP10, HTTP11, HTTP2). HTTP/1.x requests go upstream as HTTP/1.1 (Envoy sends HTTP/1.0
+ * downstream requests upstream as HTTP/1.1 too), so `http10` is never chosen.
+ */
+export interface UpstreamAlpn {
+  readonly http10?: readonly string[];
+  readonly http11?: readonly string[];
+  readonly http2?: readonly string[];
 }
 
 /** A response produced without going upstream (filters, the router's errors). */

@@ -17,7 +17,7 @@ import type { HeaderBag } from '../route-match.js';
 import { type CompiledRouteTable, type ForwardDecision, type RouteDecision, selectRoute } from '../route-select.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { type DownstreamRequest, type DownstreamResponse, RAW_SOCKET, TLS_SOCKET, bodyBytesReceived, requestBody, responseSink, sendLocalReply, writeHead } from './downstream.js';
-import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamHost, UpstreamResponse } from './pipeline.js';
+import type { DownstreamInfo, Exchange, LocalReply, ResponseFlag, UpstreamAlpn, UpstreamHost, UpstreamResponse } from './pipeline.js';
 import { ON_ABORT, PIPED, UpstreamError } from './pipeline.js';
 import type { ForwardChains } from './forward.js';
 import { fragmentReply, http1CodecChecks } from './http1-codec.js';
@@ -69,6 +69,7 @@ class HttpExchange implements Exchange, DeadlineOwner {
   private stateMap: Map<symbol, unknown> | undefined = undefined;
   retryState: unknown = undefined;
   hashResult: unknown = undefined;
+  upstreamAlpn: UpstreamAlpn | undefined = undefined;
   attemptCount: number | undefined = undefined;
   /** The x-request-id the core generated (none when the client sent one). */
   requestId: string | undefined = undefined;

@@ -5,7 +5,7 @@
  */
 import * as http2 from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { ClusterStats } from '../admin/stats.js';
 import { type ResponseSink, UpstreamError, type UpstreamHost, type UpstreamResponse } from './pipeline.js';
 import { classifyUpstreamError, earlyResetDetails, resetBody } from './upstream-errors.js';
@@ -16,14 +16,20 @@ const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-
 export class Http2Upstream {
   private session: http2.ClientHttp2Session | undefined;
 
-  /** `tls` gives the TLS options (undefined: h2c) for each new session, so an SDS update applies to the next one. */
-  constructor(private readonly host: UpstreamHost, private readonly connectTimeoutMs: number, private readonly tls: () => ConnectionOptions | undefined, private readonly stats: ClusterStats) {}
+  /**
+   * `tls` gives the TLS options (undefined: h2c) for each new session, so an SDS update applies to the
+   * next one. `alpn` (istio.alpn) is offered on TLS sessions instead of node's `h2`.
+   */
+  constructor(private readonly host: UpstreamHost, private readonly connectTimeoutMs: number, private readonly tls: () => ConnectionOptions | undefined, private readonly stats: ClusterStats, private readonly alpn?: readonly string[]) {}
 
   private get(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const tls = this.tls();
     const authority = `${tls ? 'https' : 'http'}://${this.host.key}`;
-    const s = http2.connect(authority, { ...(tls ?? {}), settings: { enablePush: false } });
+    // node:http2 offers only `h2` on its own TLS sockets; an override needs a socket made here.
+    const alpn = this.alpn;
+    const own = tls && alpn ? { createConnection: () => tlsConnect({ ...tls, host: this.host.address, port: this.host.port, ALPNProtocols: [...alpn] }) } : {};
+    const s = http2.connect(authority, { ...(tls ?? {}), ...own, settings: { enablePush: false } });
     this.stats.upstream_cx_total++;
     this.stats.upstream_cx_active++;
     const timer = setTimeout(() => s.destroy(Object.assign(new Error(`connect timeout after ${this.connectTimeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), this.connectTimeoutMs);

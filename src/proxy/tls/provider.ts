@@ -13,6 +13,7 @@ import { selectFilterChain } from '../filter-chain-match.js';
 import type { ConnectionInfo, ExtraResourceType, FilterChainSelector, HttpFilterFactory, NetworkFilterFactory, TlsProvider, UpstreamHost } from '../http/pipeline.js';
 import { httpRbacFilterFactory } from '../rbac/http-filter.js';
 import { networkRbacFactory, tcpProxyFactory } from '../tcp/network-filters.js';
+import { ALPN_FILTER_NAME, alpnFilterFactory } from './alpn-filter.js';
 import { DownstreamTls, TlsConfigError } from './downstream.js';
 import { SecretStore } from './secrets.js';
 import { UpstreamTls } from './upstream.js';
@@ -88,7 +89,7 @@ export function securityExtensions(): SecurityExtensions {
     tls,
     filterChainSelector: envoyFilterChainSelector,
     extraResourceTypes: [secrets],
-    httpFilters: [['envoy.filters.http.rbac', httpRbacFilterFactory]],
+    httpFilters: [['envoy.filters.http.rbac', httpRbacFilterFactory], [ALPN_FILTER_NAME, alpnFilterFactory]],
     networkFilters: [['envoy.filters.network.tcp_proxy', tcpProxyFactory((cluster, host) => tls.upstream(cluster, host as UpstreamHost))], ['envoy.filters.network.rbac', networkRbacFactory]],
   };
 }

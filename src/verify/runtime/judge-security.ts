@@ -19,6 +19,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import type { MeshGraph } from '../../mesh/graph.js';
 import { inboundPortIsTcp, proxyOf } from '../../mesh/view/index.js';
+import { MTLS_HTTP11_ALPN } from '../../xds/translate/alpn.js';
 import type { Expectation } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { arrivalOf, explainArrival, noArrival } from '../static/arrival-port.js';
@@ -51,11 +52,12 @@ interface ProbeOptions {
 }
 
 /**
- * The ALPN a client sidecar offers for HTTP/1.1 it sends over mTLS (Istio's `istio.alpn` filter,
- * `mtlsHTTP11ALPN`): the probe is such a request, so it meets the chain a mesh HTTP caller meets
- * (a sniffed port's HTTP chain, not its TCP chain; declared ports match no ALPN).
+ * The ALPN a client sidecar offers for HTTP/1.1 it sends over mTLS (the `istio.alpn` filter the
+ * translator puts on outbound HCMs, `mtlsHTTP11ALPN`): the probe is such a request, so it meets the
+ * chain a mesh HTTP caller meets (a sniffed port's HTTP chain, not its TCP chain; declared ports
+ * match no ALPN).
  */
-const SIDECAR_MTLS_ALPN = ['istio-http/1.1', 'istio', 'http/1.1'];
+const SIDECAR_MTLS_ALPN = [...MTLS_HTTP11_ALPN];
 /** node:https hands every option to `tls.connect`, ALPN included; its types leave ALPN out. */
 type HttpsRequestOptions = RequestOptions & Pick<ConnectionOptions, 'ALPNProtocols'>;
 

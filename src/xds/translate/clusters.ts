@@ -234,6 +234,8 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
     },
   });
   cluster.transportSocket = { name: TLS_SOCKET, configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, ctx) } };
+  // istiod `AddALPNOverrideToMetadata`: TLS the DestinationRule originates keeps its own ALPN (istio.alpn skips the cluster).
+  if (tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL') cluster.metadata = { ...cluster.metadata, filterMetadata: { ...cluster.metadata?.filterMetadata, istio: { alpn_override: 'false' } } };
 }
 
 function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[]) {

@@ -19,6 +19,7 @@ import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ADS_SOURCE } from './_common.js';
 import { buildGatewayListeners } from './gateway-listeners.js';
+import { alpnFilter } from './alpn.js';
 import { CORS_FILTER, FAULT_FILTER, type RouteEnv } from './route.js';
 import { grpcListenerName, isHttp, outboundRouteName } from './routes.js';
 import { buildOutboundL4Chains } from './tcp-proxy.js';
@@ -121,12 +122,15 @@ function l4Listener(name: string, address: string, port: number, chains: FilterC
 export type HttpFilterEntry = NonNullable<Parameters<typeof create<typeof HttpConnectionManagerSchema>>[1]>['httpFilters'] extends (infer F)[] | undefined ? F : never;
 
 /**
- * The HTTP filters Istio installs: `authz` first (RBAC, as on Istio's gateways and inbound chains),
- * then fault, CORS (optional: proxyless gRPC does not know it), router last.
+ * The HTTP filters Istio installs (pilot `listener_builder.go` `buildHTTPConnectionManager`): `authz`
+ * first (RBAC, as on Istio's gateways and inbound chains), then `istio.alpn` when `alpn` (every HCM
+ * but a sidecar's inbound ones and proxyless gRPC's), fault, CORS (optional: proxyless gRPC does not
+ * know it), router last.
  */
-function httpFilters(authz: readonly HttpFilterEntry[]) {
+function httpFilters(authz: readonly HttpFilterEntry[], alpn: boolean) {
   return [
     ...authz,
+    ...(alpn ? [alpnFilter()] : []),
     { name: FAULT_FILTER, configType: { case: 'typedConfig' as const, value: anyPack(HTTPFaultSchema, create(HTTPFaultSchema)) } },
     { name: CORS_FILTER, isOptional: true, configType: { case: 'typedConfig' as const, value: anyPack(CorsSchema, create(CorsSchema)) } },
     { name: 'envoy.filters.http.router', configType: { case: 'typedConfig' as const, value: anyPack(RouterSchema, create(RouterSchema)) } },
@@ -150,13 +154,14 @@ export function pathNormalizationFields(n: PathNormalizationType) {
  * An HTTP connection manager that takes route configuration `routeConfigName` from RDS over ADS,
  * normalizing request paths per `normalization` (see {@link pathNormalizationFields});
  * `authz` (e.g. the RBAC filters of the AuthorizationPolicies selecting a gateway) go before the rest.
+ * `alpn` adds Istio's `istio.alpn` filter (sidecar outbound and gateway HCMs; not proxyless gRPC's).
  */
-export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string, normalization: PathNormalizationType, authz: readonly HttpFilterEntry[] = []): HttpConnectionManager {
+export function buildHttpConnectionManager(statPrefix: string, routeConfigName: string, normalization: PathNormalizationType, authz: readonly HttpFilterEntry[] = [], alpn = true): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
     ...pathNormalizationFields(normalization),
     routeSpecifier: { case: 'rds', value: { configSource: ADS_SOURCE, routeConfigName } },
-    httpFilters: httpFilters(authz),
+    httpFilters: httpFilters(authz, alpn),
   });
 }
 
@@ -183,7 +188,7 @@ const API_LISTENERS_MAX = 100_000;
 export function buildApiListener(name: string, shared = true): Listener {
   let l = shared ? API_LISTENERS.get(name) : undefined;
   if (l) return l;
-  l = create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name, 'NONE')) } });
+  l = create(ListenerSchema, { name, apiListener: { apiListener: anyPack(HttpConnectionManagerSchema, buildHttpConnectionManager(name, name, 'NONE', [], false)) } });
   if (!shared) return l;
   if (API_LISTENERS.size >= API_LISTENERS_MAX) API_LISTENERS.clear();
   API_LISTENERS.set(name, markReusable(l));

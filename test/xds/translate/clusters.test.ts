@@ -58,6 +58,20 @@ test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS co
   assert.equal([simple.sni, vc?.case, vc?.case === 'validationContext' ? vc.value.trustedCa?.specifier : null], ['reviews.example.com', 'validationContext', { case: 'filename', value: '/etc/ca.pem' }]);
 });
 
+test('GIVEN DestinationRule TLS SIMPLE, MUTUAL, ISTIO_MUTUAL and none WHEN translated THEN only the SIMPLE and MUTUAL clusters carry istio metadata alpn_override "false", so istio.alpn leaves their ALPN alone (istiod AddALPNOverrideToMetadata)', () => {
+  const cs = clusters({
+    trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+    subsets: [
+      { name: 'simple', labels: { version: 'simple' }, trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'reviews.example.com' } } },
+      { name: 'mutual', labels: { version: 'mutual' }, trafficPolicy: { tls: { mode: 'MUTUAL', clientCertificate: '/etc/c.pem', privateKey: '/etc/k.pem' } } },
+      { name: 'mesh', labels: { version: 'mesh' } },
+    ],
+  });
+  const istio = (subset: string) => cs.get(`outbound|9080|${subset}|${REVIEWS}`)!.metadata?.filterMetadata.istio;
+  assert.equal(['', 'simple', 'mutual', 'mesh'].map((s) => [s, istio(s)]), [['', undefined], ['simple', { alpn_override: 'false' }], ['mutual', { alpn_override: 'false' }], ['mesh', undefined]]);
+  assert.ok(cs.get(`outbound|9080|simple|${REVIEWS}`)!.metadata?.filterMetadata.meshproof, 'the meshproof metadata stays');
+});
+
 test('GIVEN no DestinationRule TLS WHEN translated THEN auto mTLS is transport_socket_matches (per endpoint), except external, DISABLE namespaces and passthrough, as istiod', () => {
   const pa = (namespace: string, mode: string, selector?: Record<string, string>) => ({
     apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: `pa-${namespace}-${mode}`, namespace },

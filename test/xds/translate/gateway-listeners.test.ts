@@ -126,7 +126,7 @@ test('GIVEN an AUTO_PASSTHROUGH server WHEN translated THEN a chain per mesh clu
 
 
 
-test('GIVEN an AuthorizationPolicy selecting the gateway pods WHEN translated THEN every HTTP chain of the gateway runs its RBAC filter before the router; without it there is none', async () => {
+test('GIVEN an AuthorizationPolicy selecting the gateway pods WHEN translated THEN every HTTP chain of the gateway runs its RBAC filter first, then istio.alpn (istiod adds it for every class but SidecarInbound), router last; without the policy there is no RBAC', async () => {
   const { HttpConnectionManagerSchema } = await import('../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js');
   const { anyUnpack } = await import('@bufbuild/protobuf/wkt');
   const objects = [
@@ -139,10 +139,7 @@ test('GIVEN an AuthorizationPolicy selecting the gateway pods WHEN translated TH
     .map((f) => anyUnpack(f.configType.value as never, HttpConnectionManagerSchema)!.httpFilters.map((h) => h.name));
   const withPolicy = filtersOf(translate([...objects, deny]));
   assert.is(withPolicy.length, 2, 'the HTTP and the HTTPS chain');
-  for (const names of withPolicy) {
-    assert.is(names[0], 'envoy.filters.http.rbac');
-    assert.is(names[names.length - 1], 'envoy.filters.http.router');
-  }
+  for (const names of withPolicy) assert.equal(names, ['envoy.filters.http.rbac', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
   for (const names of filtersOf(translate(objects))) assert.not.ok(names.includes('envoy.filters.http.rbac'));
 });
 

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Any, anyUnpack } from '@bufbuild/protobuf/wkt';
 import { buildProxyView, describeProxy, proxiesOf } from '../../../src/mesh/view/index.js';
+import { FilterConfig_Protocol, FilterConfigSchema } from '../../../src/xds/gen/envoy/config/filter/http/alpn/v2alpha1/config_pb.js';
 import { VirtualHost_TlsRequirementType } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { HttpConnectionManagerSchema } from '../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { DownstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
@@ -12,14 +13,24 @@ import { deploy, gw, route, svc, vs } from '../../mesh/view-fixtures.js';
 const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
 const REVIEWS = 'reviews.prod.svc.cluster.local';
 
-test('GIVEN a sidecar WHEN translated THEN each HTTP port has 0.0.0.0_<port> with an HCM that takes RDS "<port>" over ADS, router last', () => {
+test('GIVEN a sidecar WHEN translated THEN each HTTP port has 0.0.0.0_<port> with an HCM that takes RDS "<port>" over ADS, istio.alpn before fault and CORS, router last', () => {
   const set = translateProxy(buildProxyView(graphOf([svc('reviews', 'prod'), svc('db', 'prod', [{ port: 5432, name: 'tcp-pg' }])]), client), []);
   assert.equal(set.listeners.map((l) => l.name), ['0.0.0.0_5432', '0.0.0.0_9080']);
   const f = set.listeners[1]!.filterChains[0]!.filters[0]!;
   assert.is(f.configType.case, 'typedConfig');
   const hcm = anyUnpack(f.configType.value as Any, HttpConnectionManagerSchema)!;
   assert.equal([hcm.routeSpecifier.case, hcm.routeSpecifier.case === 'rds' && hcm.routeSpecifier.value.routeConfigName, hcm.routeSpecifier.case === 'rds' && hcm.routeSpecifier.value.configSource?.configSourceSpecifier.case], ['rds', '9080', 'ads']);
-  assert.equal(hcm.httpFilters.map((h) => h.name), ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+  assert.equal(hcm.httpFilters.map((h) => h.name), ['istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+  const alpn = anyUnpack(hcm.httpFilters[0]!.configType.value as Any, FilterConfigSchema)!;
+  assert.equal(alpn.alpnOverride.map((o) => [FilterConfig_Protocol[o.upstreamProtocol], o.alpnOverride]), [
+    ['HTTP10', ['istio-http/1.0', 'istio', 'http/1.0']], ['HTTP11', ['istio-http/1.1', 'istio', 'http/1.1']], ['HTTP2', ['istio-h2', 'istio', 'h2']],
+  ], 'istiod mtlsHTTP10ALPN, mtlsHTTP11ALPN, mtlsHTTP2ALPN');
+  // The reviews pod's own inbound HTTP chains (a sidecar's inbound class): no istio.alpn.
+  const server = translateProxy(buildProxyView(graphOf([svc('reviews', 'prod')]), describeProxy({ name: 'reviews', namespace: 'prod', labels: { app: 'reviews' } })), []);
+  const inbound = server.listeners.find((l) => l.name === 'virtualInbound')!.filterChains.flatMap((c) => c.filters).filter((x) => x.name === 'envoy.filters.network.http_connection_manager')
+    .map((x) => anyUnpack(x.configType.value as Any, HttpConnectionManagerSchema)!.httpFilters.map((h) => h.name));
+  assert.ok(inbound.length > 0, 'the inbound listener has HTTP chains');
+  for (const names of inbound) assert.equal(names, ['envoy.filters.http.router'], 'inbound HCMs: no istio.alpn');
   assert.is(set.listeners[0]!.filterChains[0]!.filters[0]!.name, 'envoy.filters.network.tcp_proxy');
 });
 
@@ -29,6 +40,7 @@ test('GIVEN a proxyless gRPC node WHEN translated THEN listeners are api_listene
   assert.equal(set.listeners.map((l) => [l.name, l.filterChains.length]), [[`${REVIEWS}:9080`, 0]]);
   const hcm = anyUnpack(set.listeners[0]!.apiListener!.apiListener!, HttpConnectionManagerSchema)!;
   assert.is(hcm.routeSpecifier.case === 'rds' && hcm.routeSpecifier.value.routeConfigName, `${REVIEWS}:9080`);
+  assert.not.ok(hcm.httpFilters.some((h) => h.name === 'istio.alpn'), 'grpcgen builds no istio.alpn');
   assert.equal(set.routes.map((r) => [r.name, r.virtualHosts[0]!.domains]), [[`${REVIEWS}:9080`, [`${REVIEWS}:9080`, REVIEWS]]]);
 });
 

@@ -1,0 +1,136 @@
+/**
+ * Over real sockets, sidecar to sidecar: a client sidecar (the translated outbound side of
+ * web/frontend) sends HTTP to cart's sidecar (the translated inbound side) on a port with no declared
+ * protocol, over Istio mTLS (auto mTLS: cart's endpoint carries `security.istio.io/tlsMode: istio`).
+ * The client's `istio.alpn` filter makes the upstream TLS connection offer `istio-http/1.1` (HTTP/1.1
+ * upstream) or `istio-h2` (HTTP/2 upstream) instead of the cluster's `istio-peer-exchange, istio`, so
+ * cart's sidecar picks the port's HTTP chain, whose RBAC keeps the path-only ALLOW rule. Without the
+ * override the request would meet the TCP chain, where that rule is dropped, and be refused.
+ */
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { createExtensions } from '../../../src/proxy/extensions.js';
+import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
+import { inboundResources } from '../../../src/verify/runtime/inbound.js';
+import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { graphOf } from '../../mesh/_graph.js';
+import { get, startTestProxy, startXds } from '../_harness.js';
+import { waitSecrets } from './_e2e.js';
+import { caSecret, certSecret, testPki } from './_pki.js';
+
+type Obj = Record<string, unknown>;
+const NS = 'shop';
+const HOST = `cart.${NS}.svc.cluster.local`;
+const PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const octet = () => 1 + Math.floor(Math.random() * 250);
+/** cart's sidecar, cart's application and the client sidecar on three loopback addresses. */
+const SIDECAR = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
+const APP = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 2}`);
+const CLIENT = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 3}`);
+
+async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, host, r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** cart behind Service port "web" (no protocol: sniffed), ALLOW only /public/* (an HTTP-only rule); web/frontend calls it. */
+function mesh(port: number): Obj[] {
+  return [
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: NS },
+      spec: { template: { metadata: { labels: { app: 'cart' } }, spec: { serviceAccountName: 'cart', containers: [{ name: 'app', ports: [{ containerPort: port }] }] } } } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: NS }, spec: { selector: { app: 'cart' }, ports: [{ name: 'web', port }] } },
+    { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'public-only', namespace: NS },
+      spec: { selector: { matchLabels: { app: 'cart' } }, rules: [{ to: [{ operation: { paths: ['/public/*'] } }] }] } },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' },
+      spec: { template: { metadata: { labels: { app: 'frontend' } }, spec: { serviceAccountName: 'frontend', containers: [{ name: 'app' }] } } } },
+  ];
+}
+
+/** Writes `bytes` on a fresh TLS connection to cart's sidecar; what came back before the close. */
+function exchange(port: number, bytes: string, o: tls.ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const c = tls.connect({ host: SIDECAR, port, ...o }, () => c.write(bytes));
+    const timer = setTimeout(() => { c.destroy(); resolve(`timeout after ${JSON.stringify(got)}`); }, 5000);
+    c.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+    c.once('close', () => { clearTimeout(timer); resolve(got === '' ? 'closed' : got); });
+    c.on('error', () => {});
+  });
+}
+
+for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
+  test(`GIVEN a client sidecar whose cluster to cart speaks ${upstream} over auto mTLS, and cart's sidecar with a path-only ALLOW rule on a sniffed port WHEN the client sidecar forwards GETs THEN istio.alpn offers ${upstream === 'HTTP/2' ? 'istio-h2' : 'istio-http/1.1'}: the HTTP chain admits /public (200) and refuses /admin (403); raw TCP over mTLS with Istio's TCP ALPN is still closed`, async () => {
+    const port = await freePort(SIDECAR);
+    const received: string[] = [];
+    const protocols: string[] = [];
+    const app = http.createServer((req, res) => { received.push(req.url ?? ''); res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ app: 'cart', url: req.url })); });
+    await new Promise<void>((r) => app.listen(port, APP, r));
+    const started: { close(): Promise<void> }[] = [];
+    try {
+      const g = graphOf(mesh(port));
+      const pki = await testPki();
+      // cart's sidecar: the inbound side only, as verify's runtime serves it.
+      const serverSet = translateProxy(buildProxyView(g, describeProxy({ name: 'cart', namespace: NS, labels: { app: 'cart' }, serviceAccount: 'cart' })), []);
+      const inbound = inboundResources(serverSet, SIDECAR, APP);
+      const serverXds = await startXds({ clusters: inbound.clusters, endpoints: [], listeners: inbound.listeners, routes: [], secrets: [certSecret('default', await pki.workload(NS, 'cart')), caSecret('ROOTCA', pki.ca.rootCertificatePem)] });
+      started.push(serverXds);
+      const serverExt = createExtensions();
+      const server = await startTestProxy(serverXds.port, { extensions: serverExt });
+      started.push(server);
+      // frontend's sidecar: the outbound listener of the port, moved to the client's address.
+      const instances = [{ name: 'cart', namespace: NS, address: SIDECAR, labels: { app: 'cart', 'security.istio.io/tlsMode': 'istio' }, ports: {} }];
+      const clientSet = translateProxy(buildProxyView(g, describeProxy({ name: 'frontend', namespace: 'web', labels: { app: 'frontend' }, serviceAccount: 'frontend' })), instances);
+      const listener = clientSet.listeners.find((l) => l.name === `0.0.0.0_${port}`)!;
+      const sa = listener.address!.address;
+      if (sa.case === 'socketAddress') sa.value.address = CLIENT;
+      const clusters = clientSet.clusters.filter((c) => !c.name.startsWith('inbound|') && c.name !== 'InboundPassthroughCluster');
+      const cart = clusters.find((c) => c.name === `outbound|${port}||${HOST}`)!;
+      if (upstream === 'HTTP/2') {
+        // The sniffed port's cluster has no protocol options (HTTP/1.1); give it HTTP/2 upstream, as an h2 port's cluster has.
+        assert.is(cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS], undefined);
+        const o = create(HttpProtocolOptionsSchema, { upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } } });
+        cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS] = anyPack(HttpProtocolOptionsSchema, o);
+      }
+      const client = await pki.workload('web', 'frontend');
+      const clientXds = await startXds({ clusters, endpoints: clientSet.endpoints, listeners: [listener], routes: clientSet.routes, secrets: [certSecret('default', client), caSecret('ROOTCA', pki.ca.rootCertificatePem)] });
+      started.push(clientXds);
+      const clientExt = createExtensions();
+      const sidecar = await startTestProxy(clientXds.port, { extensions: clientExt });
+      started.push(sidecar);
+      await Promise.all([server.waitReady(30_000), sidecar.waitReady(30_000)]);
+      await waitSecrets(server, serverExt.tls as SecurityTls, ['default', 'ROOTCA']);
+      await waitSecrets(sidecar, clientExt.tls as SecurityTls, ['default', 'ROOTCA']);
+      assert.equal([...server.ads.nacks, ...sidecar.ads.nacks].map((n) => n.message), []);
+      app.on('request', (req: http.IncomingMessage) => { protocols.push(req.httpVersion); });
+
+      const open = await get(port, '/public/items', { host: HOST }, 'GET', undefined, CLIENT);
+      assert.equal([open.status, open.body], [200, JSON.stringify({ app: 'cart', url: '/public/items' })], 'admitted by the HTTP chain');
+      const closed = await get(port, '/admin', { host: HOST }, 'GET', undefined, CLIENT);
+      assert.equal([closed.status, closed.body], [403, 'RBAC: access denied'], 'refused by the HTTP chain\'s RBAC, answered through the client sidecar');
+      assert.equal(received, ['/public/items']);
+      server.accessLog?.flush();
+      const t0 = Date.now();
+      while (server.log.length < 2 && Date.now() - t0 < 5000) { server.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
+      assert.equal(server.log.map((e) => [e.path, e.protocol]), [['/public/items', upstream], ['/admin', upstream]], `cart's sidecar received ${upstream} on the HTTP chain`);
+
+      const mtls: tls.ConnectionOptions = { ca: pki.ca.rootCertificatePem, cert: client.certificateChainPem, key: client.privateKeyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['istio-peer-exchange', 'istio'] };
+      assert.is(await exchange(port, `GET /public/tcp HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, mtls), 'closed', 'TCP over mTLS: the TCP chain, whose network RBAC has no usable ALLOW rule');
+    } finally {
+      for (const s of started.reverse()) await s.close();
+      await new Promise((r) => { app.closeAllConnections(); app.close(r); });
+    }
+  });
+}
+
+test.run();
