@@ -187,3 +187,24 @@ export async function startRawBackend(reply: (requestLine: string, socket: net.S
   const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
   return { port, sockets, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
 }
+
+/**
+ * `count` distinct loopback addresses in one random /24 of 127.100–199.x (the first at a random last
+ * octet, the others after it), so that concurrent test files (and two suite runs) seldom share one.
+ */
+export function loopbackNeighbours(count: number): string[] {
+  const octet = () => 1 + Math.floor(Math.random() * 250);
+  const prefix = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}`;
+  const last = octet();
+  return Array.from({ length: count }, (_, i) => `${prefix}.${i === 0 ? last : ((last + i - 1) % 250) + 2}`);
+}
+
+/** A port the system hands out on `host` (port 0), free again once returned. */
+export async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, host, r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+

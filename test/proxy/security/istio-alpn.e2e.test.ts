@@ -8,8 +8,6 @@
  * override the request would meet the TCP chain, where that rule is dropped, and be refused.
  */
 import * as http from 'node:http';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
@@ -22,7 +20,7 @@ import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { get, startTestProxy, startXds } from '../_harness.js';
+import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../_harness.js';
 import { waitSecrets } from './_e2e.js';
 import { caSecret, certSecret, testPki } from './_pki.js';
 
@@ -30,19 +28,8 @@ type Obj = Record<string, unknown>;
 const NS = 'shop';
 const HOST = `cart.${NS}.svc.cluster.local`;
 const PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-const octet = () => 1 + Math.floor(Math.random() * 250);
-/** cart's sidecar, cart's application and the client sidecar on three loopback addresses. */
-const SIDECAR = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
-const APP = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 2}`);
-const CLIENT = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 3}`);
-
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** The sidecar, its application and the client sidecar on neighbouring loopback addresses. */
+const [SIDECAR, APP, CLIENT] = loopbackNeighbours(3);
 
 /** cart behind Service port "web" (no protocol: sniffed), ALLOW only /public/* (an HTTP-only rule); web/frontend calls it. */
 function mesh(port: number): Obj[] {

@@ -7,8 +7,6 @@
  * reaches the application on the entry's `targetPort`.
  */
 import * as http from 'node:http';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
@@ -17,25 +15,14 @@ import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { get, startTestProxy, startXds } from '../../proxy/_harness.js';
+import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../../proxy/_harness.js';
 import { httpsGet, waitSecrets } from '../../proxy/security/_e2e.js';
 import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'ledger';
-const octet = () => 1 + Math.floor(Math.random() * 250);
-/** Distinct loopback addresses for the sidecar and the application, so the entry's targetPort can be a real port on both. */
-const SIDECAR = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
-const APP = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 2}`);
-
-/** A port the system hands out on `host` (port 0), free again once returned: the entry's targetPort. */
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** The sidecar, its application on neighbouring loopback addresses. */
+const [SIDECAR, APP] = loopbackNeighbours(2);
 
 function mesh(targetPort: number): Obj[] {
   return [

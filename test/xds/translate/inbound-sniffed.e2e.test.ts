@@ -11,7 +11,6 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,24 +24,14 @@ import { AddressSchema } from '../../../src/xds/gen/envoy/config/core/v3/address
 import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { get, startTestProxy, startXds } from '../../proxy/_harness.js';
+import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../../proxy/_harness.js';
 import { waitSecrets } from '../../proxy/security/_e2e.js';
 import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'shop';
-const octet = () => 1 + Math.floor(Math.random() * 250);
-/** Distinct loopback addresses for the sidecar and the application, so both can use the container port. */
-const SIDECAR = `127.${100 + Math.floor(Math.random() * 100)}.${octet()}.${octet()}`;
-const APP = SIDECAR.replace(/\.\d+$/, (m) => `.${(Number(m.slice(1)) % 250) + 2}`);
-
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** The sidecar, its application on neighbouring loopback addresses. */
+const [SIDECAR, APP] = loopbackNeighbours(2);
 
 /** cart: container port `sniffed` behind Service port "web" (no protocol), `declared` behind "http"; ALLOW only /public/*. */
 function mesh(sniffed: number, declared: number): Obj[] {
