@@ -66,7 +66,7 @@ export function membershipOf(w: Workload, namespace: MeshObject | undefined, ing
     }
     // Without the label, istiod gives the endpoint Istio mTLS only when the entry names a serviceAccount.
     if (tlsMode === undefined && !hasServiceAccount(w.object)) {
-      return result('none', 'its WorkloadEntry names no serviceAccount and no security.istio.io/tlsMode label, so istiod gives its endpoints TLS mode disabled and treats the VM as running no Istio proxy (set spec.serviceAccount for a VM that runs the sidecar)', { object: w.object, path: ['spec'] });
+      return result('none', 'its WorkloadEntry names no serviceAccount and no security.istio.io/tlsMode label, so istiod gives its endpoints TLS mode disabled: callers send it plaintext, as to a VM without the Istio sidecar (set spec.serviceAccount for a VM that runs the sidecar)', { object: w.object, path: ['spec'] });
     }
     return result('sidecar', 'a WorkloadEntry stands for a VM running the Istio sidecar', { object: w.object, path: ['spec'] });
   }
