@@ -9,28 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { APP } from './_one-service-app.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'meshproof-serve-interrupt-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
-writeFileSync(join(work, 'app.yaml'), `apiVersion: v1
-kind: Namespace
-metadata: { name: shop, labels: { istio-injection: enabled } }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web, version: v1 } }
-    spec: { containers: [{ name: web, image: nginx:1.27 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop }
-spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
-`);
+writeFileSync(join(work, 'app.yaml'), APP);
 
 const connects = (port: number) => new Promise<boolean>((resolve) => {
   const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });

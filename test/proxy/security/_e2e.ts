@@ -21,6 +21,11 @@ import { TcpProxySchema, type TcpProxyJson } from '../../../src/xds/gen/envoy/ex
 import { type DownstreamTlsContextJson, DownstreamTlsContextSchema, type UpstreamTlsContextJson, UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import type { ProxyHandle } from '../../../src/proxy/main.js';
+import { createExtensions } from '../../../src/proxy/extensions.js';
+import type { IssuedCertificate } from '../../../src/pki/index.js';
+import type { ResourceSet } from '../../../src/xds/resources.js';
+import { startTestProxy, startXds } from '../_harness.js';
+import { caSecret, certSecret } from './_pki.js';
 
 export const ADS = { configSourceSpecifier: { case: 'ads' as const, value: {} }, resourceApiVersion: ApiVersion.V3 };
 const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', configType: { case: 'typedConfig' as const, value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } };
@@ -126,4 +131,27 @@ export function roundTrip(port: number, msg: string, tlsOpts?: tls.ConnectionOpt
     c.once('close', () => { clearTimeout(timer); resolve('closed'); });
     c.on('error', (e) => { clearTimeout(timer); resolve(`error: ${e.message}`); });
   });
+}
+
+/**
+ * A sidecar under test: `resources` served by our xDS server to a test proxy, with `workload`'s
+ * certificate as the SDS secret `default` and `rootPem` as `ROOTCA` (the names Istio's sidecars
+ * use). `ready()` waits for the config and both secrets; `close()` stops the proxy, then the server.
+ */
+export async function startSidecar(resources: Omit<ResourceSet, 'secrets'>, workload: IssuedCertificate, rootPem: string) {
+  const xds = await startXds({ ...resources, secrets: [certSecret('default', workload), caSecret('ROOTCA', rootPem)] });
+  const ext = createExtensions();
+  const proxy = await startTestProxy(xds.port, { extensions: ext }).catch(async (e: unknown) => { await xds.close(); throw e; });
+  return {
+    xds,
+    proxy,
+    async ready(): Promise<void> {
+      await proxy.waitReady(30_000);
+      await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    },
+    async close(): Promise<void> {
+      await proxy.close();
+      await xds.close();
+    },
+  };
 }

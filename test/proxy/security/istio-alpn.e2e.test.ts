@@ -14,15 +14,13 @@ import { anyPack } from '@bufbuild/protobuf/wkt';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
-import { createExtensions } from '../../../src/proxy/extensions.js';
-import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../_harness.js';
-import { waitSecrets } from './_e2e.js';
-import { caSecret, certSecret, testPki } from './_pki.js';
+import { freePort, get, loopbackNeighbours } from '../_harness.js';
+import { startSidecar } from './_e2e.js';
+import { testPki } from './_pki.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'shop';
@@ -70,11 +68,9 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       // cart's sidecar: the inbound side only, as verify's runtime serves it.
       const serverSet = translateProxy(buildProxyView(g, describeProxy({ name: 'cart', namespace: NS, labels: { app: 'cart' }, serviceAccount: 'cart' })), []);
       const inbound = inboundResources(serverSet, SIDECAR, APP);
-      const serverXds = await startXds({ clusters: inbound.clusters, endpoints: [], listeners: inbound.listeners, routes: [], secrets: [certSecret('default', await pki.workload(NS, 'cart')), caSecret('ROOTCA', pki.ca.rootCertificatePem)] });
-      started.push(serverXds);
-      const serverExt = createExtensions();
-      const server = await startTestProxy(serverXds.port, { extensions: serverExt });
-      started.push(server);
+      const serverSide = await startSidecar({ clusters: inbound.clusters, endpoints: [], listeners: inbound.listeners, routes: [] }, await pki.workload(NS, 'cart'), pki.ca.rootCertificatePem);
+      started.push(serverSide);
+      const server = serverSide.proxy;
       // frontend's sidecar: the outbound listener of the port, moved to the client's address.
       const instances = [{ name: 'cart', namespace: NS, address: SIDECAR, labels: { app: 'cart', 'security.istio.io/tlsMode': 'istio' }, ports: {} }];
       const clientSet = translateProxy(buildProxyView(g, describeProxy({ name: 'frontend', namespace: 'web', labels: { app: 'frontend' }, serviceAccount: 'frontend' })), instances);
@@ -90,14 +86,10 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
         cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS] = anyPack(HttpProtocolOptionsSchema, o);
       }
       const client = await pki.workload('web', 'frontend');
-      const clientXds = await startXds({ clusters, endpoints: clientSet.endpoints, listeners: [listener], routes: clientSet.routes, secrets: [certSecret('default', client), caSecret('ROOTCA', pki.ca.rootCertificatePem)] });
-      started.push(clientXds);
-      const clientExt = createExtensions();
-      const sidecar = await startTestProxy(clientXds.port, { extensions: clientExt });
-      started.push(sidecar);
-      await Promise.all([server.waitReady(30_000), sidecar.waitReady(30_000)]);
-      await waitSecrets(server, serverExt.tls as SecurityTls, ['default', 'ROOTCA']);
-      await waitSecrets(sidecar, clientExt.tls as SecurityTls, ['default', 'ROOTCA']);
+      const clientSide = await startSidecar({ clusters, endpoints: clientSet.endpoints, listeners: [listener], routes: clientSet.routes }, client, pki.ca.rootCertificatePem);
+      started.push(clientSide);
+      const sidecar = clientSide.proxy;
+      await Promise.all([serverSide.ready(), clientSide.ready()]);
       assert.equal([...server.ads.nacks, ...sidecar.ads.nacks].map((n) => n.message), []);
       app.on('request', (req: http.IncomingMessage) => { protocols.push(req.httpVersion); });
 

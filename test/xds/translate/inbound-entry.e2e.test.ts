@@ -10,14 +10,12 @@ import * as http from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
-import { createExtensions } from '../../../src/proxy/extensions.js';
-import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../../proxy/_harness.js';
-import { httpsGet, waitSecrets } from '../../proxy/security/_e2e.js';
-import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
+import { httpsGet, startSidecar } from '../../proxy/security/_e2e.js';
+import { testPki } from '../../proxy/security/_pki.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'ledger';
@@ -48,12 +46,10 @@ test('GIVEN a pod only a ServiceEntry selects, STRICT mTLS and an ALLOW policy W
     const { listeners, clusters } = inboundResources(set, SIDECAR, APP);
     assert.equal(listeners.map((l) => l.filterChains.map((c) => c.name)), [[`inbound_0.0.0.0_${port}_mtls`]], 'one STRICT chain on the entry\'s target port');
     const pki = await testPki();
-    const secrets = [certSecret('default', await pki.workload(NS, 'ledger')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
-    xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets });
-    const ext = createExtensions();
-    proxy = await startTestProxy(xds.port, { extensions: ext });
-    await proxy.waitReady(30_000);
-    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    const sidecar = await startSidecar({ clusters, endpoints: [], listeners, routes: [] }, await pki.workload(NS, 'ledger'), pki.ca.rootCertificatePem);
+    xds = sidecar.xds;
+    proxy = sidecar.proxy;
+    await sidecar.ready();
     assert.equal(proxy.ads.nacks.map((n) => n.message), []);
     const as = async (ns: string, sa: string) => {
       const c = await pki.workload(ns, sa);

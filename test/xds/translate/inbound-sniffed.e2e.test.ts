@@ -16,8 +16,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { meshContextOrThrow } from '../../../src/mesh/mesh-config.js';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
-import { createExtensions } from '../../../src/proxy/extensions.js';
-import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
 import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { clone, create } from '@bufbuild/protobuf';
 import { AddressSchema } from '../../../src/xds/gen/envoy/config/core/v3/address_pb.js';
@@ -25,8 +23,8 @@ import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/li
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../../proxy/_harness.js';
-import { waitSecrets } from '../../proxy/security/_e2e.js';
-import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
+import { startSidecar } from '../../proxy/security/_e2e.js';
+import { testPki } from '../../proxy/security/_pki.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'shop';
@@ -95,12 +93,10 @@ test('GIVEN a sniffed port (PERMISSIVE) whose only ALLOW rule names paths, and a
     const set = translateProxy(buildProxyView(graphOf(mesh(sniffed, declared)), describeProxy({ name: 'cart', namespace: NS, labels: { app: 'cart' }, serviceAccount: 'cart' })), []);
     const { listeners, clusters } = inboundResources(set, SIDECAR, APP);
     const pki = await testPki();
-    const secrets = [certSecret('default', await pki.workload(NS, 'cart')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
-    xds = await startXds({ clusters, endpoints: [], listeners, routes: [], secrets });
-    const ext = createExtensions();
-    proxy = await startTestProxy(xds.port, { extensions: ext });
-    await proxy.waitReady(30_000);
-    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    const sidecar = await startSidecar({ clusters, endpoints: [], listeners, routes: [] }, await pki.workload(NS, 'cart'), pki.ca.rootCertificatePem);
+    xds = sidecar.xds;
+    proxy = sidecar.proxy;
+    await sidecar.ready();
     assert.equal(proxy.ads.nacks.map((n) => n.message), []);
     const client = await pki.workload('web', 'frontend');
     const mtls = (alpn: string[]): tls.ConnectionOptions => ({ ca: pki.ca.rootCertificatePem, cert: client.certificateChainPem, key: client.privateKeyPem, checkServerIdentity: () => undefined, ALPNProtocols: alpn });
