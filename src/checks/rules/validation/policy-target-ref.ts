@@ -2,7 +2,7 @@ import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
-/** Policy kinds whose Istio validation runs validateOneOfSelectorType and validatePolicyTargetReference(s). */
+/** Policy kinds whose Istio validation runs validatePolicyTargetReference(s). */
 const POLICY_KINDS = ['AuthorizationPolicy', 'RequestAuthentication'] as const;
 
 /**
@@ -26,22 +26,19 @@ function suggestion(kind: string): string {
   return match[0] === 'core' ? `write group: "" (or leave it out) for kind ${kind}` : `write group: ${match[0]} for kind ${kind}`;
 }
 
-/** `[message, path]` for each target reference of `policy` that Istio's validation refuses. */
-function refusedTargetRefs(policy: MeshObject): [string, FieldPath][] {
+/** `[message, fix, path]` for each target reference of `policy` that Istio's validation refuses. */
+function refusedTargetRefs(policy: MeshObject): [string, string, FieldPath][] {
   const refs: [unknown, FieldPath][] = [];
   if (policy.spec.targetRef !== undefined && policy.spec.targetRef !== null) refs.push([policy.spec.targetRef, ['spec', 'targetRef']]);
   if (Array.isArray(policy.spec.targetRefs)) policy.spec.targetRefs.forEach((r, i) => refs.push([r, ['spec', 'targetRefs', i]]));
-  const out: [string, FieldPath][] = [];
+  const out: [string, string, FieldPath][] = [];
   for (const [ref, path] of refs) {
     if (!isRecord(ref) || typeof ref.kind !== 'string') continue;
     const group = typeof ref.group === 'string' ? ref.group : '';
     if (ALLOWED.some(([g, k]) => g === canonicalGroup(group) && k === ref.kind)) continue;
     out.push([`targetRef must be to one of core/Service, networking.istio.io/ServiceEntry, gateway.networking.k8s.io/Gateway, ` +
-      `gateway.networking.k8s.io/GatewayClass but was ${show(group, ref.kind)}`, path]);
+      `gateway.networking.k8s.io/GatewayClass but was ${show(group, ref.kind)}`, suggestion(ref.kind), path]);
   }
-  const set = [policy.spec.selector != null, policy.spec.targetRef != null,
-    Array.isArray(policy.spec.targetRefs) && policy.spec.targetRefs.length > 0].filter(Boolean).length;
-  if (set > 1) out.push(['only one of targetRefs or workloadSelector can be set', ['spec', policy.spec.selector != null ? 'selector' : 'targetRef']]);
   return out;
 }
 
@@ -53,26 +50,24 @@ const policyTargetRef: Rule = {
   id: 'validation/policy-target-ref',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'An AuthorizationPolicy or RequestAuthentication whose targetRef(s) names a group/kind Istio cannot attach to (kind Gateway without group gateway.networking.k8s.io), or that sets both selector and targetRef(s): Istio\'s webhook refuses it.',
+  summary: 'An AuthorizationPolicy or RequestAuthentication whose targetRef(s) names a group/kind Istio cannot attach to (kind Gateway without group gateway.networking.k8s.io): Istio\'s webhook refuses it.',
   docs: [
     'Istio\'s ValidateAuthorizationPolicy and ValidateRequestAuthentication (pkg/config/validation/validation.go) run',
     'validatePolicyTargetReference on `targetRef` and every `targetRefs` entry: the group, with an empty group read',
     'as the core group, and the kind must be core/Service, networking.istio.io/ServiceEntry,',
     'gateway.networking.k8s.io/Gateway or gateway.networking.k8s.io/GatewayClass. The CRD schema accepts any group',
     'and kind, so `{kind: Gateway, name: edge}` without `group: gateway.networking.k8s.io` passes the schema and is',
-    'then refused as core/Gateway. validateOneOfSelectorType refuses a policy that sets more than one of `selector`,',
-    '`targetRef` and `targetRefs`. The whole policy is refused, so the gateway or service it was meant to protect',
-    'is not protected by it. (A `namespace` in a reference is refused by the CRD schema: schema/crd-validation.)',
+    'then refused as core/Gateway. The whole policy is refused, so the gateway or service it was meant to protect',
+    'is not protected by it. (A `namespace` in a reference, and a selector beside target references, are refused by',
+    'the CRD schema: schema/crd-validation.)',
     'Fix: write the group the kind belongs to (`gateway.networking.k8s.io` for Gateway and GatewayClass,',
-    '`networking.istio.io` for ServiceEntry, "" or "core" for Service), and attach by selector or by targetRefs, not both.',
+    '`networking.istio.io` for ServiceEntry, "" or "core" for Service).',
   ].join(' '),
   kinds: [...POLICY_KINDS],
   check(graph, ctx) {
     for (const kind of POLICY_KINDS) {
       for (const policy of graph.ofKind(kind) as readonly MeshObject[]) {
-        for (const [message, path] of refusedTargetRefs(policy)) {
-          const ref = path[1] === 'selector' ? undefined : (path.length === 3 ? (policy.spec.targetRefs as unknown[])[path[2] as number] : policy.spec.targetRef);
-          const fix = isRecord(ref) && typeof ref.kind === 'string' ? suggestion(ref.kind) : 'keep either the selector or the target references';
+        for (const [message, fix, path] of refusedTargetRefs(policy)) {
           ctx.report(policy, `${message}: Istio refuses this ${kind}, so it applies to nothing; ${fix}`, { path });
         }
       }
