@@ -7,7 +7,7 @@ import type { Rule } from '../../rule.js';
 const egressHostNotFound: Rule = {
   id: 'sidecar/egress-host-not-found',
   severity: 'warning',
-  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, so it imports nothing.',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, or is `namespace/*` for a namespace that exports nothing to the Sidecar\'s namespace, so it imports nothing.',
   docs: [
     'The dnsName part of a Sidecar egress host is matched literally against the hostnames of the namespace\'s services,',
     'ServiceEntries and VirtualServices (pilot/pkg/model/sidecar.go: host matching on the registry\'s FQDNs); unlike a',
@@ -17,7 +17,9 @@ const egressHostNotFound: Rule = {
     'but is not exported to the Sidecar\'s namespace (exportTo `["."]` or other namespaces): istiod selects the scope\'s',
     'services from those exported to that namespace (servicesExportedToNamespace). Judged only for an exact host in a',
     'named namespace (`.` or a name, not `*`) whose services are in the input (at least one Service or ServiceEntry there),',
-    'so a service defined in another repository is not reported. Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
+    'so a service defined in another repository is not reported. Likewise `namespace/*` imports nothing when none of',
+    'that namespace\'s services and VirtualServices in the input is exported to the Sidecar\'s namespace.',
+    'Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
     'domain>`, or the ServiceEntry host as written.',
   ].join(' '),
   kinds: ['Sidecar', 'Service', 'ServiceEntry', 'VirtualService'],
@@ -25,6 +27,15 @@ const egressHostNotFound: Rule = {
     for (const sc of graph.ofKind('Sidecar')) {
       for (const l of sidecarEgress(sc).listeners) {
         for (const h of l.hosts) {
+          if (!h.excluded && h.host === '*' && h.namespace !== '*' && h.namespace !== sc.namespace) {
+            const hidden = nothingExported(graph, h.namespace, sc.namespace);
+            if (hidden) {
+              ctx.report(sc, `Egress host "${h.entry}" imports nothing: ${hidden} of namespace ${h.namespace} ${hidden.includes(', ') ? 'are' : 'is'} not exported to namespace ${sc.namespace}, ` +
+                `and istiod builds the Sidecar's scope only from what is exported to its namespace; add "${sc.namespace}" (or "*") to their exportTo ` +
+                '(for a Service, the networking.istio.io/exportTo annotation), or remove the entry', { path: h.path });
+            }
+            continue;
+          }
           // A host without a dot is refused by the webhook (validation/host-format says so).
           if (h.excluded || h.namespace === '*' || h.host.includes('*') || !h.host.includes('.')) continue;
           if (!graph.ofKind('Service').some((s) => s.namespace === h.namespace) && !graph.ofKind('ServiceEntry').some((s) => s.namespace === h.namespace)) continue;
@@ -49,6 +60,19 @@ const egressHostNotFound: Rule = {
     }
   },
 };
+
+/**
+ * The services and VirtualServices of `namespace` when the input holds at least one Service or ServiceEntry there
+ * and none of them, nor any of its VirtualServices, is exported to `to`; undefined otherwise.
+ */
+function nothingExported(graph: MeshGraph, namespace: string, to: string): string | undefined {
+  const services = graph.services.all.filter((s) => s.namespace === namespace);
+  if (services.length === 0 || services.some((s) => exportedTo(s.exportTo, s.namespace, to))) return undefined;
+  const virtualServices = graph.ofKind('VirtualService').filter((vs) => vs.namespace === namespace);
+  if (virtualServices.some((vs) => exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, to))) return undefined;
+  const shown = services.slice(0, 3).map((s) => `${s.kind} ${s.namespace}/${s.object.name} (exportTo [${s.exportTo.map((v) => `"${v}"`).join(', ')}])`);
+  return services.length > 3 ? `${shown.join(', ')} and ${services.length - 3} more` : shown.join(', ');
+}
 
 /** `; write "api/bar.api.svc.cluster.local"` when the host's labels name an existing Service; else a generic fix. */
 function hint(graph: MeshGraph, sidecarNamespace: string, namespace: string, host: string): string {
