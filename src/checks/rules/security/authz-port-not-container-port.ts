@@ -35,11 +35,12 @@ function listeningPorts(graph: MeshGraph, w: Workload): number[] {
 const authzPortNotContainerPort: Rule = {
   id: 'security/authz-port-not-container-port',
   severity: 'warning',
-  summary: 'An AuthorizationPolicy `to.operation.ports` entry is not a container port of the workloads it selects (often a Service port).',
+  summary: 'An AuthorizationPolicy `to.operation.ports` or `notPorts` entry is not a container port of the workloads it selects (often a Service port).',
   docs: [
     'AuthorizationPolicy ports are matched against the port the request arrives on at the workload: the container',
     '(target) port, not the Service port. `ports: ["80"]` for a Service that maps 80 to container port 8080 never',
-    'matches: an ALLOW rule then lets nothing in (403 behind default-deny) and a DENY rule blocks nothing. Checked',
+    'matches: an ALLOW rule then lets nothing in (403 behind default-deny) and a DENY rule blocks nothing. A `notPorts`',
+    'entry on such a port excludes nothing: a DENY rule then blocks the very port it meant to spare. Checked',
     'only when every selected workload declares its container ports (for a WorkloadEntry: the ports istiod gives it for the',
     'services selecting it, its `ports` map first); a policy without selector in the root namespace',
     '(mesh-wide) is not checked. Fix: use the container port (`"8080"`), as `targetPort` of the Service says.',
@@ -66,7 +67,9 @@ const authzPortNotContainerPort: Rule = {
               const hint = service
                 ? `; ${n} is a port of ${service.s.kind} ${service.s.namespace}/${service.s.object.name}${target !== undefined ? `, which sends it to ${service.w.kind === 'WorkloadEntry' ? `port ${target} of WorkloadEntry ${service.w.namespace}/${service.w.name}` : `container port ${target}`}: write "${target}"` : ': write the container port it targets'}`
                 : `; they listen on ${[...listening].sort((a, b) => a - b).join(', ')}`;
-              ctx.report(ap, `${field} entry "${port}" is not a container port of the workloads this policy applies to, so it never matches${hint}`, { path });
+              const effect = field === 'ports' ? 'so it never matches'
+                : 'so it excludes nothing: every request arrives on another port, and the rule applies to all of them';
+              ctx.report(ap, `${field} entry "${port}" is not a container port of the workloads this policy applies to, ${effect}${hint}`, { path });
             });
           }
         });
