@@ -123,7 +123,7 @@ function effectOf(negated: boolean): string {
 const principalNotFound: Rule = {
   id: 'security/principal-not-found',
   severity: 'warning',
-  summary: 'An AuthorizationPolicy principal names a service account that no meshed workload in the input runs as.',
+  summary: 'An AuthorizationPolicy principal names a service account that no meshed workload in the input runs as, or a source namespace whose workloads all run without a proxy.',
   docs: [
     'A principal `<trust domain>/ns/<namespace>/sa/<service account>` matches callers whose mTLS certificate carries',
     'that identity: pods of that namespace running as that service account, with a proxy (sidecar, gateway or',
@@ -142,7 +142,10 @@ const principalNotFound: Rule = {
     'nobody, so an ALLOW rule still admits (and a DENY rule still blocks) the callers it was meant to leave out.',
     'A Gateway API Gateway counts as running as the service account istiod deploys it with (`<name>-<class>`, e.g.',
     '`web-istio`; `<name>` for waypoints; or its `gateway.istio.io/service-account` annotation).',
-    'Fix the principal or the workload\'s `serviceAccountName`.',
+    'A source namespace (`namespaces`, `notNamespaces`, a `source.namespace` condition) is read from the same',
+    'certificate: when every workload of that namespace in the input runs without a proxy (no injection; a namespace',
+    'holding a Gateway API Gateway excepted), its calls carry no namespace and the entry never matches them.',
+    'Fix the principal or the workload\'s `serviceAccountName`; inject sidecars into the calling namespace.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ServiceAccount', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
@@ -190,9 +193,42 @@ const principalNotFound: Rule = {
         ctx.report(ap, `${label} names service account ${sa}, but the workloads running as it have no proxy to present that identity (${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); ` +
           `${effectOf(negated)}: inject a sidecar into the caller, or match it another way`, { path });
       }
+      for (const { namespace: ns, path, negated, label } of namespacesOf(ap)) {
+        const runners = [...(identities.get(ns)?.runAs.values() ?? [])].flat();
+        if (runners.length === 0 || gatewayApiOf(graph).ofKind('Gateway').some((gw) => gw.namespace === ns)) continue;
+        if (runners.some((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; })) continue;
+        ctx.report(ap, `${label} is read from the caller's mTLS certificate, but no workload of namespace ${ns} has a proxy to present one ` +
+          `(${runners[0]!.kind} ${ns}/${runners[0]!.name}: ${graph.membershipOf(runners[0]!).reason}); their calls arrive as plaintext without a namespace, so ` +
+          `${effectOf(negated)}: inject sidecars into ${ns}, or match its callers another way (ipBlocks)`, { path });
+      }
     }
   },
 };
+
+/** The exact source namespaces of a policy: `namespaces`, `notNamespaces` and `source.namespace` conditions. */
+function namespacesOf(ap: MeshObject): { namespace: string; path: FieldPath; negated: boolean; label: string }[] {
+  const out: { namespace: string; path: FieldPath; negated: boolean; label: string }[] = [];
+  (Array.isArray(ap.spec.rules) ? ap.spec.rules : []).forEach((rule, i) => {
+    if (!isRecord(rule)) return;
+    (Array.isArray(rule.from) ? rule.from : []).forEach((from, j) => {
+      const source = isRecord(from) && isRecord(from.source) ? from.source : undefined;
+      for (const field of ['namespaces', 'notNamespaces'] as const) {
+        (stringList(source?.[field]) ?? []).forEach((v, k) => {
+          if (!v.includes('*')) out.push({ namespace: v, path: ['spec', 'rules', i, 'from', j, 'source', field, k], negated: field === 'notNamespaces', label: `Namespace "${v}" (in ${field})` });
+        });
+      }
+    });
+    (Array.isArray(rule.when) ? rule.when : []).forEach((cond, j) => {
+      if (!isRecord(cond) || cond.key !== 'source.namespace') return;
+      for (const field of ['values', 'notValues'] as const) {
+        (stringList(cond[field]) ?? []).forEach((v, k) => {
+          if (!v.includes('*')) out.push({ namespace: v, path: ['spec', 'rules', i, 'when', j, field, k], negated: field === 'notValues', label: `Namespace "${v}" (source.namespace condition)` });
+        });
+      }
+    });
+  });
+  return out;
+}
 
 export default principalNotFound;
 
