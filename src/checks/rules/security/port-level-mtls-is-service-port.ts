@@ -1,6 +1,6 @@
-import { workloadPortOf } from '../../../mesh/endpoint-port.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { servicePortTarget } from '../_service-port-target.js';
 
 /**
  * `security/port-level-mtls-is-service-port`: a PeerAuthentication `portLevelMtls` key that is a Service port
@@ -16,11 +16,12 @@ const portLevelMtlsIsServicePort: Rule = {
     '(pilot/pkg/security/authn/policy_applier.go; one inbound chain per workload port). An entry for 80 on a workload',
     'behind a Service that maps 80 to 8080 changes nothing: 8080 keeps the workload\'s (or namespace\'s) mode, so the',
     'PERMISSIVE or DISABLE exception meant for the port is not there and plaintext clients are refused (or STRICT is not',
-    'enforced where it was meant to be). Reported only when the key is a port of a Service selecting the policy\'s',
+    'enforced where it was meant to be). Reported only when the key is a port of a Service (or of a ServiceEntry whose',
+    'workloadSelector picks them) selecting the policy\'s',
     'workloads that targets another port on all of them, and is not itself a container port they declare. Fix: key the',
     'entry by the targetPort, as the message says.',
   ].join(' '),
-  kinds: ['PeerAuthentication', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['PeerAuthentication', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const pa of graph.ofKind('PeerAuthentication')) {
       const levels = pa.spec.portLevelMtls;
@@ -31,12 +32,11 @@ const portLevelMtlsIsServicePort: Rule = {
         const number = Number(key);
         if (!Number.isInteger(number)) continue;
         if (workloads.some((w) => w.containerPorts.some((c) => c.containerPort === number))) continue;
-        // For every workload: the port a Service port `number` of a Service selecting it reaches it on.
-        const targets = workloads.map((w) => graph.servicesSelecting(w).flatMap((s) => s.ports.filter((p) => p.number === number).map((p) => ({ s, target: workloadPortOf(s, p, w) }))));
-        if (targets.some((t) => t.length === 0 || t.some((x) => x.target === undefined || x.target === number))) continue;
-        const { s, target } = targets[0]![0]!;
+        const found = servicePortTarget(graph, workloads, number);
+        if (!found) continue;
+        const { service, target } = found;
         const mode = isRecord(levels[key]) ? String(levels[key].mode ?? 'UNSET') : 'UNSET';
-        ctx.report(pa, `portLevelMtls ${number} (${mode}) is port ${number} of Service ${s.namespace}/${s.object.name}, which sends its traffic to the workloads' port ${target}: ` +
+        ctx.report(pa, `portLevelMtls ${number} (${mode}) is port ${number} of ${service}, which sends its traffic to the workloads' port ${target}: ` +
           `portLevelMtls is keyed by the port traffic arrives on at the workload, so this entry applies to nothing and port ${target} keeps the mode the rest of the policy, its namespace or the mesh gives it; key it ${target}`,
         { path: ['spec', 'portLevelMtls', key] });
       }

@@ -1,7 +1,6 @@
-import { workloadPortOf } from '../../../mesh/endpoint-port.js';
-import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { servicePortTarget } from '../_service-port-target.js';
 
 /**
  * `sidecar/ingress-port-is-service-port`: a Sidecar ingress listener names a Service port whose traffic
@@ -18,12 +17,13 @@ const ingressPortIsServicePort: Rule = {
     '(pilot/pkg/networking/core/listener_inbound.go builds the chains from the Sidecar ingress ports when it declares',
     'them). A listener on Service port 80 of a Service that targets container port 8080 therefore receives nothing, and',
     'the real traffic on 8080 gets none of its protocol, bind or defaultEndpoint. Reported only when the number is a port',
-    'of a Service selecting the Sidecar\'s workloads and that port targets another port on all of them (a workload may',
+    'of a Service (or a ServiceEntry whose workloadSelector picks them) selecting the Sidecar\'s workloads and that',
+    'port targets another port on all of them (a workload may',
     'also listen on ports it does not declare). Likewise `defaultEndpoint` (127.0.0.1:<port>) is where the application',
     'listens inside the pod: one naming such a Service port, which no container of the workloads declares, forwards',
     'every request to a closed port (503). Fix: use the targetPort, as the message says.',
   ].join(' '),
-  kinds: ['Sidecar', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: ['Sidecar', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
     for (const sc of graph.ofKind('Sidecar')) {
       if (sc.namespace === graph.rootNamespace || !Array.isArray(sc.spec.ingress)) continue;
@@ -35,7 +35,7 @@ const ingressPortIsServicePort: Rule = {
         if (typeof number !== 'number') return;
         const listener = servicePortTarget(graph, workloads, number);
         if (listener) {
-          ctx.report(sc, `Ingress listener port ${number} is port ${number} of Service ${listener.service}, which sends its traffic to the workloads' port ${listener.target}: ` +
+          ctx.report(sc, `Ingress listener port ${number} is port ${number} of ${listener.service}, which sends its traffic to the workloads' port ${listener.target}: ` +
             `a Sidecar ingress port is the port traffic arrives on at the workload, so this listener receives nothing and the traffic on ${listener.target} gets none of its settings; ` +
             `write number: ${listener.target}`, { path: ['spec', 'ingress', i, 'port', 'number'] });
           return;
@@ -45,23 +45,12 @@ const ingressPortIsServicePort: Rule = {
         if (port === undefined || port === number || workloads.some((w) => w.containerPorts.some((c) => c.containerPort === port))) return;
         const forward = servicePortTarget(graph, workloads, port);
         if (!forward) return;
-        ctx.report(sc, `Ingress listener ${number} forwards to defaultEndpoint ${String(l.defaultEndpoint)}, but ${port} is port ${port} of Service ${forward.service}, ` +
+        ctx.report(sc, `Ingress listener ${number} forwards to defaultEndpoint ${String(l.defaultEndpoint)}, but ${port} is port ${port} of ${forward.service}, ` +
           `which the workloads receive on ${forward.target}: the defaultEndpoint is where the application listens inside the pod, and no container declares ${port}, ` +
           `so every request gets 503 (connection refused); write defaultEndpoint: ${endpoint![1]}:${forward.target}`, { path: ['spec', 'ingress', i, 'defaultEndpoint'] });
       });
     }
   },
 };
-
-/**
- * The Service (namespace/name) with a port `number` selecting every workload, and the other port that Service port
- * reaches them on; undefined unless every workload is reached on the same other port.
- */
-function servicePortTarget(graph: MeshGraph, workloads: readonly Workload[], number: number): { service: string; target: number } | undefined {
-  const targets = workloads.map((w) => graph.servicesSelecting(w).flatMap((s) => s.ports.filter((p) => p.number === number).map((p) => ({ s, target: workloadPortOf(s, p, w) }))));
-  if (targets.some((t) => t.length === 0 || t.some((x) => x.target === undefined || x.target === number))) return undefined;
-  const { s, target } = targets[0]![0]!;
-  return { service: `${s.namespace}/${s.object.name}`, target: target! };
-}
 
 export default ingressPortIsServicePort;
