@@ -76,6 +76,13 @@ function nothingExported(graph: MeshGraph, namespace: string, to: string): strin
 
 /** `; write "api/bar.api.svc.cluster.local"` when the host's labels name an existing Service; else a generic fix. */
 function hint(graph: MeshGraph, sidecarNamespace: string, namespace: string, host: string): string {
+  // The host is declared, but in another namespace: the namespace part names where the service is defined.
+  const elsewhere = graph.services.forHost(host, null).filter((s) => s.namespace !== namespace && exportedTo(s.exportTo, s.namespace, sidecarNamespace));
+  if (elsewhere.length > 0) {
+    const owner = elsewhere[0]!;
+    return `; ${owner.kind} ${owner.namespace}/${owner.object.name} declares it in namespace ${owner.namespace} (the namespace part is where the service is defined): ` +
+      `write "${owner.namespace === sidecarNamespace ? '.' : owner.namespace}/${host}" or "*/${host}"`;
+  }
   const [name, ns = namespace] = host.split('.');
   const svc = graph.get('Service', ns, name!) ?? graph.get('Service', namespace, name!);
   if (svc) {
