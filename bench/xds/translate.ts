@@ -23,7 +23,8 @@
  *   namespace (a view base: the policy index rebuilt, the clusters of that namespace's services
  *   rebuilt), a Namespace labelled (a view base: the services of its workloads rebuilt), a namespace
  *   onboarded (a view base: its new host built; a new workloads list with its instance), the
- *   MeshConfig given (no view base: the translations found by content), a document inserted mid-file (every later object moved: a view base, the views that
+ *   MeshConfig given with a field only per-graph values read (a view base), then a MeshConfig field
+ *   shared values read (no view base: the translations found by content), a document inserted mid-file (every later object moved: a view base, the views that
  *   hold the moved objects' positions rebuilt, their translations found by content, `src/mesh/graph-carry.ts`).
  * "cold" follows only a 3-sidecar warm-up, as the first proxy after start-up; its graph keeps its
  * translations for a successor (`carryOver`), as `xds serve`'s first graph does.
@@ -154,12 +155,23 @@ function namespaceOnboarded(bodies: Record<string, unknown>[]): Record<string, u
 
 /**
  * The bench mesh with the MeshConfig given in the root namespace's `istio` ConfigMap (added last, so
- * nothing moves; a trust domain alias, which no sidecar output of this mesh reads): the MeshConfig
- * changed, so no view base: the view is made again and the translations are found by content
- * (`carry-over.ts`); the output is unchanged.
+ * nothing moves; a trust domain alias, which only per-graph values read: each proxy's inbound
+ * authorization, `PER_GRAPH_MESH_CONFIG_FIELDS`): a view base; the output is unchanged.
  */
 function meshConfigGiven(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
   return [...structuredClone(bodies), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'trustDomainAliases: [old.example]\n' } }];
+}
+
+/**
+ * The bench mesh after {@link meshConfigGiven} with a MeshConfig field that values shared between
+ * graphs read (`ingressSelector`: memberships; no pod of this mesh is an ingress gateway): no view
+ * base, the view made again and the translations found by content (`carry-over.ts`); the output is unchanged.
+ */
+function meshConfigSharedField(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
+  const out = structuredClone(bodies);
+  const cm = out.find((b) => b.kind === 'ConfigMap' && (b.metadata as { name: string }).name === 'istio') as { data: { mesh: string } };
+  cm.data.mesh += 'ingressSelector: edge\n';
+  return out;
 }
 
 /**
@@ -185,7 +197,7 @@ function changedMesh(bodies: Record<string, unknown>[]): Record<string, unknown>
   return out;
 }
 
-export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; policyCarried: Split; namespaceCarried: Split; onboardedCarried: Split; onboardedViewBase: boolean; meshConfigCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
+export function measureTranslation(n: number): { n: number; cold: Split; otherNamespace: Split; warm: Split; changed: Split; carried: Split; ruleCarried: Split; deploymentCarried: Split; serviceCarried: Split; policyCarried: Split; namespaceCarried: Split; onboardedCarried: Split; onboardedViewBase: boolean; meshConfigCarried: Split; meshConfigViewBase: boolean; meshConfigSharedCarried: Split; insertedCarried: Split; inserted: { viewBase: boolean; moved: number }; keyMs: number; reused: CarryOverCounts } {
   const bodies = meshOf(n);
   const workloads = workloadsOf(n);
   const warmup = MeshGraph.from(manifests(bodies), { carryOver: true });
@@ -230,11 +242,14 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const onboardedWorkloads = [...workloads, { name: 'api-v1', namespace: 'team-new', address: '10.250.0.1', labels: { app: 'api', version: 'v1' }, ports: {} }];
   const [onboardedGraph, onboardedCarried] = onPrevious(namespaceGraph, onboardedEdited, workloads, onboardedWorkloads);
   const meshConfigEdited = meshConfigGiven(onboardedEdited);
-  const [meshConfigGraph, meshConfigCarried] = onPrevious(onboardedGraph, meshConfigEdited, onboardedWorkloads, onboardedWorkloads);
+  const [meshConfigFirstGraph, meshConfigCarried] = onPrevious(onboardedGraph, meshConfigEdited, onboardedWorkloads, onboardedWorkloads);
+  const meshConfigSharedEdited = meshConfigSharedField(meshConfigEdited);
+  const [meshConfigGraph, meshConfigSharedCarried] = onPrevious(meshConfigFirstGraph, meshConfigSharedEdited, onboardedWorkloads, onboardedWorkloads);
+  if (meshConfigGraph.viewBase() !== undefined) throw new Error('bench: a MeshConfig field shared values read kept the view base');
   // Then a document inserted mid-file: half the objects moved (view base kept, `graph-carry.ts`).
-  const [insertedGraph, insertedCarried] = onPrevious(meshConfigGraph, documentInserted(meshConfigEdited), onboardedWorkloads, onboardedWorkloads);
+  const [insertedGraph, insertedCarried] = onPrevious(meshConfigGraph, documentInserted(meshConfigSharedEdited), onboardedWorkloads, onboardedWorkloads);
   const inserted = { viewBase: insertedGraph.viewBase() !== undefined, moved: insertedGraph.carried!.moved / 2 };
-  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, policyCarried, namespaceCarried, onboardedCarried, onboardedViewBase: onboardedGraph.viewBase() !== undefined, meshConfigCarried, insertedCarried, inserted, keyMs, reused };
+  return { n, cold, otherNamespace, warm, changed, carried, ruleCarried, deploymentCarried, serviceCarried, policyCarried, namespaceCarried, onboardedCarried, onboardedViewBase: onboardedGraph.viewBase() !== undefined, meshConfigCarried, meshConfigViewBase: meshConfigFirstGraph.viewBase() !== undefined, meshConfigSharedCarried, insertedCarried, inserted, keyMs, reused };
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
@@ -255,7 +270,8 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
   console.log('Service edited (view shared but for its host), then a STRICT PeerAuthentication added to ns3 (view shared but for ns3\'s');
   console.log('services), then ns5\'s Namespace labelled (view shared but for its services), then a namespace onboarded (view shared but for its');
-  console.log('new host; a new workloads list), then the MeshConfig given (no view base: translations');
+  console.log('new host; a new workloads list), then the MeshConfig given (a trust domain alias, which only per-graph values read: a view base),');
+  console.log('then a MeshConfig field shared values read (ingressSelector: no view base, translations');
   console.log('found by content, carry-over.ts), then a Deployment inserted before the middle');
   console.log('service\'s Service (every later object moved 20 lines: the views of moved VirtualServices, DestinationRules and');
   console.log('Services made again at their new lines, their translations found by content, the rest of the view shared: graph-carry.ts).');
@@ -265,13 +281,13 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
     console.log(`${fmt(r.n)} services, carried over: clusters ${line('clusters')}; load assignments ${line('endpoints')}; virtual hosts ${line('virtualHosts')}; keying the previous graph's entries (prepareCarryOver, while xds serve waits for a change) ${fmt(r.keyMs, 1)} ms`);
   }
   const met = (s: Split) => (s.totalMs <= 100 ? 'MET' : 'NOT MET');
-  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, PeerAuthentication ${fmt(big.policyCarried.totalMs)} ms ${met(big.policyCarried)}, Namespace ${fmt(big.namespaceCarried.totalMs)} ms ${met(big.namespaceCarried)}, namespace onboarded ${fmt(big.onboardedCarried.totalMs)} ms ${met(big.onboardedCarried)}, MeshConfig ${fmt(big.meshConfigCarried.totalMs)} ms ${met(big.meshConfigCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
+  if (big) console.log(`1,000-service sidecar snapshot (target <= 100 ms): cold ${fmt(big.cold.totalMs)} ms ${met(big.cold)}, first of another namespace ${fmt(big.otherNamespace.totalMs)} ms ${met(big.otherNamespace)}, warm ${fmt(big.warm.totalMs)} ms ${met(big.warm)}, cold after a change without carry-over ${fmt(big.changed.totalMs)} ms ${met(big.changed)}, carried over: VirtualService ${fmt(big.carried.totalMs)} ms ${met(big.carried)}, DestinationRule ${fmt(big.ruleCarried.totalMs)} ms ${met(big.ruleCarried)}, Deployment ${fmt(big.deploymentCarried.totalMs)} ms ${met(big.deploymentCarried)}, Service ${fmt(big.serviceCarried.totalMs)} ms ${met(big.serviceCarried)}, PeerAuthentication ${fmt(big.policyCarried.totalMs)} ms ${met(big.policyCarried)}, Namespace ${fmt(big.namespaceCarried.totalMs)} ms ${met(big.namespaceCarried)}, namespace onboarded ${fmt(big.onboardedCarried.totalMs)} ms ${met(big.onboardedCarried)}, MeshConfig (per-graph field) ${fmt(big.meshConfigCarried.totalMs)} ms ${met(big.meshConfigCarried)}, MeshConfig (shared field) ${fmt(big.meshConfigSharedCarried.totalMs)} ms ${met(big.meshConfigSharedCarried)}, document inserted mid-file ${fmt(big.insertedCarried.totalMs)} ms ${met(big.insertedCarried)}`);
 }
 
 /**
  * `--profile`: V8 CPU profiles of the measured 1,000-service snapshots alone (cold, first of another
- * namespace, warm, cold after a change carried over; not the mesh generation, graph building or
- * warm-up), written to `<dir>/bench-xds-translate-{cold,other-namespace,warm,carried}.cpuprofile` (`--profile=<dir>`, default the OS temp
+ * namespace, warm, cold after a change carried over, then a document inserted mid-file; not the mesh generation, graph building or
+ * warm-up), written to `<dir>/bench-xds-translate-{cold,other-namespace,warm,carried,inserted}.cpuprofile` (`--profile=<dir>`, default the OS temp
  * directory), with the 25 functions of most self time printed.
  */
 function profile(dir: string): void {
@@ -297,7 +313,15 @@ function profile(dir: string): void {
     const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph });
     return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
   };
-  const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', carriedCase]];
+  // Then a document inserted mid-file, on the carried graph once its first 10 sidecars are translated and it is keyed.
+  let carriedGraph: MeshGraph | undefined;
+  const insertedCase = (): [MeshGraph, ProxyIdentity] => {
+    for (const p of proxiesOf(carriedGraph!).filter((x) => x.type === 'sidecar').slice(0, 10)) once(carriedGraph!, p, workloads);
+    prepareCarryOver(carriedGraph!);
+    const next = MeshGraph.from(manifests(documentInserted(changedMesh(bodies))), { previous: carriedGraph! });
+    return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
+  };
+  const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', () => { const c = carriedCase(); carriedGraph = c[0]; return c; }], ['inserted', insertedCase]];
   for (const [label, make] of cases) {
     const [g, proxy] = make();
     post('Profiler.start');
@@ -360,7 +384,7 @@ type Measured = ReturnType<typeof measureTranslation>;
 
 /** The rows of the table, by label, from one measurement (the order printed). */
 function rowsOf(r: Measured): [string, Split][] {
-  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], [`then a namespace onboarded (Namespace, Service, Deployment and its workload, DestinationRule, VirtualService), carried over (view base ${r.onboardedViewBase ? 'kept' : 'LOST'})`, r.onboardedCarried], ['then the MeshConfig given, carried over (no view base: found by content)', r.meshConfigCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
+  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], [`then a namespace onboarded (Namespace, Service, Deployment and its workload, DestinationRule, VirtualService), carried over (view base ${r.onboardedViewBase ? 'kept' : 'LOST'})`, r.onboardedCarried], [`then the MeshConfig given, a field only per-graph values read (trust domain alias), carried over (view base ${r.meshConfigViewBase ? 'kept' : 'LOST'})`, r.meshConfigCarried], ['then a MeshConfig field shared values read edited (ingressSelector), carried over (no view base: found by content)', r.meshConfigSharedCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
 }
 
 /**

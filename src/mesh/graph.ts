@@ -1,6 +1,6 @@
 import type { FieldPath } from './types.js';
 import { resolveHost, type ResolvedHost } from './hosts.js';
-import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, type MeshConfig, type MeshContext } from './mesh-config.js';
+import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, sameForSharedViews, type MeshConfig, type MeshContext } from './mesh-config.js';
 import { meshConfigInInput } from './mesh-config-in-input.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
@@ -44,10 +44,10 @@ const isRoutingObject = (o: MeshObject): boolean => o.known && (o.kind === 'Virt
 /**
  * Kinds whose objects nothing the view shares between graphs reads (`view/carry.ts`): Istio Gateways
  * (read per gateway proxy, never through a shared cache), Secrets (gateway credentials, read by
- * `xds serve` per reload), ConfigMaps other than the root namespace's (the `istio` one carries the
- * MeshConfig), RBAC, autoscaling, disruption budgets, NetworkPolicies, storage, quotas, CRDs and
- * webhook configurations. A change of one of them, like a change of a kind meshproof does not
- * model, keeps the view base.
+ * `xds serve` per reload), ConfigMaps (the root namespace's `istio` one carries the MeshConfig: the
+ * graph compares the MeshConfig itself, `sameForSharedViews`), RBAC, autoscaling, disruption
+ * budgets, NetworkPolicies, storage, quotas, CRDs and webhook configurations. A change of one of
+ * them, like a change of a kind meshproof does not model, keeps the view base.
  */
 const UNSHARED_KINDS: ReadonlySet<string> = new Set([
   'Gateway', 'Secret', 'ConfigMap', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
@@ -56,8 +56,8 @@ const UNSHARED_KINDS: ReadonlySet<string> = new Set([
   'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'IngressClass',
 ]);
 
-/** Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}); `rootNamespace` holds the MeshConfig's ConfigMap. */
-const unsharedByView = (o: MeshObject, rootNamespace: string): boolean => !o.known || (UNSHARED_KINDS.has(o.kind) && !(o.kind === 'ConfigMap' && o.namespace === rootNamespace));
+/** Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}). */
+const unsharedByView = (o: MeshObject): boolean => !o.known || UNSHARED_KINDS.has(o.kind);
 
 /** A Kubernetes Service or an Istio ServiceEntry: an object of the service index. */
 const isServiceObject = (o: MeshObject): boolean => o.known && (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === 'networking.istio.io'));
@@ -202,8 +202,8 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unsharedByView(o, this.rootNamespace))
-      && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && JSON.stringify(prev.meshConfig) === JSON.stringify(meshConfig)
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unsharedByView(o))
+      && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && sameForSharedViews(prev.meshConfig, meshConfig)
       && sameObjects(prev.duplicates, duplicates);
     this.changedForView = viewable ? changedForView : undefined;
     this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;

@@ -402,6 +402,49 @@ export function pathNormalizationOf(meshConfig: MeshConfig): PathNormalizationTy
   return v === 'NONE' || v === 'MERGE_SLASHES' || v === 'DECODE_AND_MERGE_SLASHES' ? v : 'BASE';
 }
 
+/**
+ * MeshConfig fields (typed name, and the key it is written under in `raw`) that only per-graph or
+ * per-proxy values read, never a value a graph built on its predecessor shares with it (service
+ * and DestinationRule indexes, memberships, cluster, service and route views, `view/carry.ts`):
+ * - `trustDomainAliases`: authorization principals, read by each proxy's inbound view and the
+ *   checks (`MeshGraph.trustDomains`), both per graph;
+ * - `outboundTrafficPolicy`: the proxy view's own field (its passthrough or blackhole virtual hosts
+ *   and clusters; the translation cache keys on it);
+ * - `pathNormalization`: the proxy view's own field (every connection manager's normalization);
+ * - `defaultInboundHttpRetryPolicy`, `protocolDetectionTimeout`: the inbound view, per graph;
+ * - `defaultConfig` (ProxyConfig), `ingressService`, `ingressClass`: read by nothing that builds
+ *   the view (`ingressSelector` is not here: memberships, which a view base copies, read it).
+ * `view-carry-diff.test.ts` edits each of them and holds every proxy's output on the view base equal
+ * to a from-scratch one; an edit of any other field (and of a field meshproof does not model) gives
+ * no view base.
+ */
+export const PER_GRAPH_MESH_CONFIG_FIELDS: readonly (readonly [keyof MeshConfig | null, string])[] = [
+  ['trustDomainAliases', 'trustDomainAliases'],
+  ['outboundTrafficPolicy', 'outboundTrafficPolicy'],
+  [null, 'pathNormalization'],
+  ['defaultInboundHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'],
+  ['protocolDetectionTimeoutMs', 'protocolDetectionTimeout'],
+  ['defaultConfig', 'defaultConfig'],
+  ['ingressService', 'ingressService'],
+  ['ingressClass', 'ingressClass'],
+];
+
+/**
+ * Whether `a` and `b` agree on every field a value shared between graphs may read: all but
+ * {@link PER_GRAPH_MESH_CONFIG_FIELDS}, as modelled and as written (`raw`, so a field meshproof
+ * reads only through `raw` counts). `MeshGraph` keeps its predecessor's view base only then.
+ */
+export function sameForSharedViews(a: MeshConfig, b: MeshConfig): boolean {
+  if (a === b) return true;
+  const typed = new Set<string>(PER_GRAPH_MESH_CONFIG_FIELDS.flatMap(([k]) => (k === null ? [] : [k])));
+  const raw = new Set(PER_GRAPH_MESH_CONFIG_FIELDS.map(([, k]) => k));
+  const shared = (o: Readonly<Record<string, unknown>>, skip: Set<string>): string =>
+    JSON.stringify(Object.keys(o).filter((k) => !skip.has(k) && o[k] !== undefined).sort().map((k) => [k, o[k]]));
+  const { raw: rawA, ...restA } = a;
+  const { raw: rawB, ...restB } = b;
+  return shared(restA, typed) === shared(restB, typed) && shared(rawA, raw) === shared(rawB, raw);
+}
+
 /** MeshConfig from already-validated camelCase fields, Istio's defaults for the rest. */
 export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConfig {
   const d = DEFAULT_MESH_CONFIG;

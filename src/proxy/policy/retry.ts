@@ -4,7 +4,9 @@
  * RouteConfiguration arrives; a {@link RetryState} lives for one downstream request and decides,
  * after each upstream attempt, whether to try again and after how long.
  */
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { RetryPolicy } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { PreviousPrioritiesConfigSchema } from '../../xds/gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { ConfigError } from '../config/config-error.js';
 import { compileHeaderMatcher, type HeaderBag } from '../route-match.js';
 import { durationMs, firstHeader, randomBelow, type RandomSource } from './_common.js';
@@ -82,6 +84,32 @@ export interface CompiledRetryPolicy {
   readonly avoidPreviousHosts: boolean;
   /** `host_selection_retry_max_attempts`: extra host picks when the predicate rejects a host. */
   readonly hostSelectionRetryMaxAttempts: number;
+  /**
+   * `retry_priority`: the `previous_priorities` retry priority (Envoy
+   * `envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig`), its
+   * `update_frequency` (how many attempted hosts between two recomputations of the priority load;
+   * Istio sets 2 for `retryRemoteLocalities`); null without one.
+   */
+  readonly retryPriority: { readonly updateFrequency: number } | null;
+}
+
+/** The retry priority Istio sets for `retryRemoteLocalities`: retries go to priorities not attempted yet. */
+export const PREVIOUS_PRIORITIES = 'envoy.retry_priorities.previous_priorities';
+
+/**
+ * `retry_priority` checked: a `previous_priorities` typed config with `update_frequency` > 0 (its
+ * proto's validation rule). Throws {@link ConfigError} at `retry_priority` for any other extension
+ * (Envoy refuses a route naming a retry priority it does not have) or a bad frequency.
+ */
+function compileRetryPriority(p: RetryPolicy['retryPriority']): { updateFrequency: number } | null {
+  if (p === undefined) return null;
+  const typed = p.configType.case === 'typedConfig' ? p.configType.value : undefined;
+  if (typed === undefined || !typed.typeUrl.endsWith(`/${PreviousPrioritiesConfigSchema.typeName}`)) {
+    throw new ConfigError('retry_priority', `unsupported retry priority ${JSON.stringify(typed?.typeUrl ?? p.name)}; the only one supported is ${PREVIOUS_PRIORITIES} with a typed_config of type.googleapis.com/${PreviousPrioritiesConfigSchema.typeName}`);
+  }
+  const config = anyUnpack(typed, PreviousPrioritiesConfigSchema)!;
+  if (config.updateFrequency <= 0) throw new ConfigError('retry_priority.typed_config.update_frequency', `must be greater than 0, got ${config.updateFrequency}`);
+  return { updateFrequency: config.updateFrequency };
 }
 
 /**
@@ -127,6 +155,7 @@ export function compileRetryPolicy(p: RetryPolicy | undefined): CompiledRetryPol
     retriableHeaders,
     avoidPreviousHosts: p.retryHostPredicate.some((h) => h.name === PREVIOUS_HOSTS_PREDICATE),
     hostSelectionRetryMaxAttempts: Number(p.hostSelectionRetryMaxAttempts),
+    retryPriority: compileRetryPriority(p.retryPriority),
   };
 }
 
@@ -230,6 +259,10 @@ export class RetryState {
   /** The first host attempted; the set holds the others (most requests see one host: no Set). */
   private firstHost: string | undefined = undefined;
   private attempted: Set<string> | undefined = undefined;
+  /** With a retry priority: the priority of each host attempted since the last reset, the priorities excluded, and the load last computed. */
+  private attemptedPriorities: number[] | undefined = undefined;
+  private excludedPriorities: boolean[] | undefined = undefined;
+  private retryLoad: number[] | undefined = undefined;
   /** The 1-based number of the attempt about to be (or last) sent: the `x-envoy-attempt-count` value. */
   attemptCount = 1;
 
@@ -250,11 +283,51 @@ export class RetryState {
     return { retry: true, backoffMs: d === 'immediately' ? 0 : (this.backoff ??= new JitteredExponentialBackOff(this.policy.baseIntervalMs, this.policy.maxIntervalMs, this.random)).nextBackOffMs() };
   }
 
-  /** Records the host an attempt went to (for the `previous_hosts` predicate). */
-  onHostAttempted(hostKey: string): void {
+  /** Records the host an attempt went to, and its priority (for the `previous_hosts` predicate and the `previous_priorities` retry priority). */
+  onHostAttempted(hostKey: string, priority = 0): void {
+    if (this.policy.retryPriority) (this.attemptedPriorities ??= []).push(priority);
     if (!this.policy.avoidPreviousHosts) return;
     if (this.firstHost === undefined) this.firstHost = hostKey;
     else if (this.firstHost !== hostKey) (this.attempted ??= new Set()).add(hostKey);
+  }
+
+  /**
+   * The per-priority load (percent per priority) a retry's host pick uses, as Envoy's
+   * `PreviousPrioritiesRetryPriority::determinePriorityLoad`: `original` on the first attempt, without
+   * a retry priority, and until `update_frequency` hosts were attempted; then, each time the number
+   * of hosts attempted is a multiple of it, the priorities of the attempted hosts are excluded and
+   * the load is spread over the others by their `health` (percent per priority, overprovisioned and
+   * capped at 100, as the host set computes it), the first available priority taking what rounding
+   * leaves; between two updates the last load computed. When every priority is excluded, the
+   * attempted hosts are forgotten and `original` is used (Envoy keeps its exclusions then, so the
+   * load stays the original for the rest of the request).
+   */
+  priorityLoadForRetry(health: readonly number[], original: readonly number[]): readonly number[] {
+    const frequency = this.policy.retryPriority?.updateFrequency;
+    if (frequency === undefined || this.attemptCount <= 1) return original;
+    const attempted = this.attemptedPriorities ?? [];
+    if (attempted.length < frequency) return original;
+    if (attempted.length % frequency === 0) {
+      const excluded = (this.excludedPriorities ??= []);
+      for (const p of attempted) excluded[p] = true;
+      const available = health.map((h, i) => (excluded[i] ? 0 : h));
+      const total = Math.min(100, available.reduce((a, b) => a + b, 0));
+      if (total === 0) {
+        this.attemptedPriorities = [];
+        return original;
+      }
+      const load = available.map(() => 0);
+      let left = 100;
+      while (left !== 0) {
+        for (let i = 0; i < available.length && left !== 0; i++) {
+          const delta = Math.min(left, Math.floor((available[i]! * 100) / total));
+          load[i] += delta;
+          left -= delta;
+        }
+      }
+      this.retryLoad = load;
+    }
+    return this.retryLoad ?? original;
   }
 
   /** Envoy `shouldSelectAnotherHost`: the LB asks this for each pick, up to `hostSelectionRetryMaxAttempts` extra times. */

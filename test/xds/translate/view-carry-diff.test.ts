@@ -511,7 +511,78 @@ test('GIVEN a reload where a Service moved down one line besides a VirtualServic
   }
 });
 
-test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit and the MeshConfig given WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
+/**
+ * MeshConfig texts that set only fields no value shared between graphs reads
+ * (`PER_GRAPH_MESH_CONFIG_FIELDS`): one per field, outputs changed (RBAC principals, passthrough vs
+ * blackhole, connection managers' path normalization, inbound retries, the inspectors' timeout) or not.
+ */
+const PER_GRAPH_MESH_LINES = [
+  'trustDomainAliases: [old.example, legacy.example]\n',
+  'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n',
+  'outboundTrafficPolicy:\n  mode: ALLOW_ANY\n',
+  'pathNormalization:\n  normalization: MERGE_SLASHES\n',
+  'defaultInboundHttpRetryPolicy:\n  attempts: 4\n  retryOn: 503,reset-before-request\n',
+  'protocolDetectionTimeout: 5s\n',
+  'defaultConfig:\n  concurrency: 2\n',
+  'ingressService: edge-gateway\n',
+  'ingressClass: edge\n',
+];
+
+/** The lines {@link PER_GRAPH_MESH_CONFIG} has set, first or second. */
+const perGraphLinesUsed = new Set<string>();
+let perGraphNext = 0;
+
+/** The root namespace's `istio` ConfigMap given the next of {@link PER_GRAPH_MESH_LINES}, and half the time a random second one (the previous text replaced). */
+const PER_GRAPH_MESH_CONFIG: Mutation = {
+  name: 'MeshConfig per-graph fields', apply: (s, r) => {
+    let p = s.placed.find((x) => x.doc.kind === 'ConfigMap' && x.doc.metadata?.name === 'istio' && x.doc.metadata?.namespace === 'istio-system');
+    if (!p) s.placed.push((p = { doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: '' } }, file: 1, pad: 0, flow: false }));
+    const first = PER_GRAPH_MESH_LINES[perGraphNext++ % PER_GRAPH_MESH_LINES.length]!;
+    const second = PER_GRAPH_MESH_LINES[Math.floor(r() * PER_GRAPH_MESH_LINES.length)]!;
+    const key = (line: string) => line.split(':')[0];
+    const mesh = r() < 0.5 || key(first) === key(second) ? first : first + second;
+    if (p.doc.data?.mesh === mesh) return null;
+    p.doc.data = { mesh };
+    perGraphLinesUsed.add(first);
+    if (mesh !== first) perGraphLinesUsed.add(second);
+    return `MeshConfig ${JSON.stringify(mesh)}`;
+  },
+};
+
+/** The MeshConfig's ConfigMap in the second file (editing it moves no other object), everything else in the first. */
+const meshConfigApart = apart((doc) => doc.kind === 'ConfigMap' && doc.metadata?.namespace === 'istio-system' && doc.metadata?.name === 'istio');
+
+test('GIVEN every corpus and seeded chains of MeshConfig edits of fields only per-graph values read (trust domain aliases, outbound traffic policy, path normalization, inbound retries, protocol detection timeout, ProxyConfig, ingress service and class) mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+  const edits = [PER_GRAPH_MESH_CONFIG, ...ROUTE_EDITS.filter((_, i) => i % 6 === 0).flatMap((m) => [m, PER_GRAPH_MESH_CONFIG])];
+  await chains(edits, meshConfigApart, 'the MeshConfig\'s per-graph fields, VirtualServices and DestinationRules', SEED + 9, Math.ceil(CHAINS / 2));
+  assert.equal(PER_GRAPH_MESH_LINES.filter((l) => !perGraphLinesUsed.has(l)), [], 'every per-graph MeshConfig field was edited');
+});
+
+test('GIVEN a mesh WHEN a reload sets a MeshConfig field a shared value reads (or one meshproof does not model) THEN the graph has no view base AND every proxy\'s output equals a from-scratch translation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
+  const shared = ['enableAutoMtls: false\n', 'defaultServiceExportTo: ["."]\n', 'defaultVirtualServiceExportTo: ["."]\n', 'defaultDestinationRuleExportTo: ["."]\n', 'connectTimeout: 3s\n', 'h2UpgradePolicy: UPGRADE\n', 'defaultHttpRetryPolicy:\n  attempts: 5\n', 'trustDomain: example.org\n', 'ingressSelector: edge\n', 'accessLogFile: /dev/stdout\n', 'trustDomainAliases: [old.example]\nconnectTimeout: 3s\n'];
+  try {
+    const base = meshConfigApart(cloneState(corpora()[0]!));
+    const g1 = await graphOf(base, join(dir, 'm'), { carryOver: true });
+    packedMesh(g1, base.workloads);
+    prepareCarryOver(g1);
+    for (const mesh of shared) {
+      const next = cloneState(base);
+      const given = next.placed.find((x) => x.doc.kind === 'ConfigMap' && x.doc.metadata?.name === 'istio' && x.doc.metadata?.namespace === 'istio-system');
+      if (given) given.doc.data = { mesh };
+      else next.placed.push({ doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh } }, file: 1, pad: 0, flow: false });
+      meshConfigApart(next);
+      const compared = await compareReload(g1, next, join(dir, 'm'), `MeshConfig ${JSON.stringify(mesh)}`, 'node --import tsx node_modules/uvu/bin.js test view-carry-diff');
+      assert.ok(compared, `a usable mesh with MeshConfig ${JSON.stringify(mesh)}`);
+      assert.is(compared.reloaded.viewBase(), undefined, `MeshConfig ${JSON.stringify(mesh)}: no view base`);
+      assert.equal(compared.reloaded.duplicates, [], 'the MeshConfig is edited, not given twice');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a VirtualService-only reload (translations shared by identity) followed by a DestinationRule edit and a MeshConfig field shared values read WHEN the third graph is built on the second THEN it finds by content, in the second graph\'s carry-over store, every cluster and load assignment the edit did not touch, and its output equals a from-scratch translation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
   try {
     const first = routesApart(cloneState(corpora().at(-1)!));
@@ -530,10 +601,10 @@ test('GIVEN a VirtualService-only reload (translations shared by identity) follo
     prepareCarryOver(g2);
     const third = cloneState(second);
     third.placed.find((p) => p.doc.kind === 'DestinationRule' && p.doc.metadata.name === 'svc3')!.doc.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 4;
-    // And the MeshConfig given (last, so no other object moves; a trust domain alias, which no
-    // sidecar's outbound output reads): the MeshConfig changed, so no view base, and the third
-    // graph looks the rest up in the second's store by content.
-    third.placed.push({ doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'trustDomainAliases: [old.example]\n' } }, file: 0, pad: 0, flow: false });
+    // And the MeshConfig given (last, so no other object moves; the ingress gateways' selector,
+    // which memberships read, but no proxy of this mesh carries): a field shared values read
+    // changed, so no view base, and the third graph looks the rest up in the second's store by content.
+    third.placed.push({ doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'ingressSelector: edge\n' } }, file: 0, pad: 0, flow: false });
     const g3 = await graphOf(third, join(dir, 'm'), { previous: g2 });
     assert.is(g3.viewBase(), undefined, 'the MeshConfig changed: no view base');
     const carried = packedMesh(g3, third.workloads);

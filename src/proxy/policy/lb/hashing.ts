@@ -46,7 +46,7 @@ export abstract class HashingLoadBalancer implements LoadBalancer {
   chooseHost(ctx?: LbContext): Host | undefined {
     if (this.set.hosts.length === 0) return undefined;
     const h = ctx?.hashKey ?? random64(this.random);
-    const table = this.table(this.set.choosePriority(Number(h % 100n)));
+    const table = this.table(this.set.choosePriority(Number(h % 100n), ctx?.priorityLoad?.(this.set)));
     const max = (ctx?.hostSelectionRetryCount ?? 0) + 1;
     let host: Host | undefined;
     for (let attempt = 0; attempt < max; attempt++) {

@@ -119,6 +119,7 @@ export class HostSet {
   private healthyByPriority: Host[][] = [];
   private panicByPriority: boolean[] = [];
   private load: number[] = [];
+  private health: number[] = [];
   private usable: HostsToUse[] = [];
   private readonly byLocality = new Map<string, HostsToUse>();
 
@@ -146,7 +147,7 @@ export class HostSet {
   }
 
   private computeLoad(): void {
-    const health = this.byPriority.map((g, i) => (g.length === 0 ? 0 : Math.min(100, Math.floor((this.overprovisioning * this.healthyByPriority[i]!.length) / g.length))));
+    const health = (this.health = this.byPriority.map((g, i) => (g.length === 0 ? 0 : Math.min(100, Math.floor((this.overprovisioning * this.healthyByPriority[i]!.length) / g.length)))));
     const total = Math.min(100, health.reduce((a, b) => a + b, 0));
     if (total === 0 && this.panicThreshold === 0) {
       // Panic disabled and nothing healthy: all load on P0, which has no healthy host (503 UH), as Envoy.
@@ -186,33 +187,40 @@ export class HostSet {
     return this.load;
   }
 
+  /** Per-priority health in percent (Envoy `per_priority_health`: healthy share × overprovisioning, at most 100), what a retry priority spreads load by. */
+  priorityHealth(): readonly number[] {
+    this.refresh();
+    return this.health;
+  }
+
   /** Whether `priority` is in panic (healthy share below the threshold, or no healthy host anywhere). */
   inPanic(priority: number): boolean {
     this.refresh();
     return this.panicByPriority[priority] ?? false;
   }
 
-  /** Envoy `choosePriority`: the priority whose cumulative load covers `draw % 100`. */
-  choosePriority(draw: number): number {
+  /** Envoy `choosePriority`: the priority whose cumulative load covers `draw % 100`, in `load` (default {@link priorityLoad}; a retry priority's otherwise). */
+  choosePriority(draw: number, load: readonly number[] = this.priorityLoad()): number {
     this.refresh();
     const x = draw % 100;
     let acc = 0;
-    for (let i = 0; i < this.load.length; i++) {
-      acc += this.load[i]!;
+    for (let i = 0; i < load.length; i++) {
+      acc += load[i]!;
       if (x < acc) return i;
     }
-    return Math.max(0, this.load.findIndex((l) => l > 0));
+    return Math.max(0, load.findIndex((l) => l > 0));
   }
 
   /**
-   * The hosts a pick chooses among: the chosen priority's healthy hosts, or all of them in panic;
+   * The hosts a pick chooses among: the chosen priority's (by `load`, default {@link priorityLoad})
+   * healthy hosts, or all of them in panic;
    * with locality weighting, only those of one locality drawn by locality weight × availability.
    * Empty when the cluster has no host to use (Envoy: no healthy upstream, `UH`).
    */
-  hostsToUse(priorityDraw: number, random: RandomSource): HostsToUse {
+  hostsToUse(priorityDraw: number, random: RandomSource, load?: readonly number[]): HostsToUse {
     this.refresh();
     if (this.hosts.length === 0) return NONE;
-    const p = this.choosePriority(priorityDraw);
+    const p = this.choosePriority(priorityDraw, load);
     const use = this.usable[p] ?? NONE;
     if (!this.localityWeighted || use.hosts.length === 0) return use;
     const loc = this.chooseLocality(p, this.panicByPriority[p] ?? false, random);
@@ -253,6 +261,8 @@ export interface LbContext {
   readonly hostSelectionRetryCount?: number;
   /** The retry predicate (`previous_hosts`). */
   shouldSelectAnotherHost?(host: Host): boolean;
+  /** Envoy `LoadBalancerContext::determinePriorityLoad`: the per-priority load this pick uses (a retry priority's on retries), given the set's. */
+  priorityLoad?(set: HostSet): readonly number[];
 }
 
 /** A cluster's load balancer. `undefined` = no host available (503 `UH`). */
@@ -280,7 +290,7 @@ export abstract class HostSetLoadBalancer implements LoadBalancer {
   }
 
   protected chooseOnce(ctx: LbContext | undefined, attempt: number): Host | undefined {
-    const use = this.set.hostsToUse(randomBelow(this.random, 100), this.random);
+    const use = this.set.hostsToUse(randomBelow(this.random, 100), this.random, ctx?.priorityLoad?.(this.set));
     return use.hosts.length === 0 ? undefined : this.pick(use, ctx, attempt);
   }
 }

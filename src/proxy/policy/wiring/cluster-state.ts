@@ -112,6 +112,7 @@ class PickContext implements LbContext {
   get hashKey(): bigint | undefined { return this.hp ? hashOf(this.ex, this.hp) : undefined; }
   get hostSelectionRetryCount(): number { return this.rs?.policy.hostSelectionRetryMaxAttempts ?? 0; }
   shouldSelectAnotherHost(h: Host): boolean { return this.rs !== undefined && this.rs.shouldSelectAnotherHost(h.key); }
+  priorityLoad(set: HostSet): readonly number[] { return this.rs ? this.rs.priorityLoadForRetry(set.priorityHealth(), set.priorityLoad()) : set.priorityLoad(); }
 }
 
 function contextOf(ex: Exchange | undefined): LbContext | undefined {
@@ -123,8 +124,8 @@ function contextOf(ex: Exchange | undefined): LbContext | undefined {
   }
   const hp = d.kind === 'forward' ? hashPolicyOf(d.route) : undefined;
   const rs = ex.retryState as RetryState | undefined;
-  // Without a hash policy or a previous-hosts predicate, every pick would go as without a context.
-  if (!hp && !rs?.policy.avoidPreviousHosts) return undefined;
+  // Without a hash policy, a previous-hosts predicate or a retry priority, every pick would go as without a context.
+  if (!hp && !rs?.policy.avoidPreviousHosts && !rs?.policy.retryPriority) return undefined;
   return new PickContext(ex, hp, rs);
 }
 

@@ -194,7 +194,7 @@ class RouterCall {
       if (h) cp.outlier.putHttpStatus(h, outlierStatus(response));
     }
     if (rs) {
-      if (host) rs.onHostAttempted(host.key);
+      if (host) rs.onHostAttempted(host.key, host.priority ?? 0);
       const decision = rs.shouldRetry(responseOutcome(rs.policy, response.status, response.headers));
       if (decision.retry) {
         response.dump();
@@ -240,7 +240,7 @@ class RouterCall {
       else if (error.flag === 'UH' || error.flag === 'NC') { outcome = OVERFLOW; global = true; }
       else { outcome = error.flag === 'UF' ? CONNECT_FAILURE : TERMINATION; global = false; }
     }
-    if (ex.upstreamHost) rs?.onHostAttempted(ex.upstreamHost.key);
+    if (ex.upstreamHost) rs?.onHostAttempted(ex.upstreamHost.key, ex.upstreamHost.priority ?? 0);
     if (global || !rs) {
       this.finish();
       throw error;
