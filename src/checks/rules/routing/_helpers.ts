@@ -209,14 +209,18 @@ export function httpPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<numbe
  * `hostPorts` is null (unknown).
  */
 export function portsAllCaught(rules: readonly HttpRule[], hostPorts: ReadonlySet<number> | null): boolean {
-  if (hostPorts === null) return false;
+  return hostPorts !== null && uncaughtPorts(rules, hostPorts).length === 0;
+}
+
+/** The HTTP ports of the hosts that no port-only match entry of `rules` names (all of them when none does). */
+export function uncaughtPorts(rules: readonly HttpRule[], hostPorts: ReadonlySet<number>): number[] {
   const caught = new Set<number>();
   for (const r of rules) {
     for (const m of r.matches) {
       if (typeof m.port === 'number' && Object.keys(m).every((k) => k === 'port' || NEUTRAL_KEYS.has(k))) caught.add(m.port);
     }
   }
-  return [...hostPorts].every((p) => caught.has(p));
+  return [...hostPorts].filter((p) => !caught.has(p)).sort((a, b) => a - b);
 }
 
 /** Canonical JSON of a match entry, without `name` (Istio's duplicate test). */

@@ -1,6 +1,6 @@
 import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { asDelegated, catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, type HttpRule } from './_helpers.js';
+import { asDelegated, catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, uncaughtPorts, type HttpRule } from './_helpers.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
@@ -43,9 +43,13 @@ const defaultRouteRequired: Rule = {
       const which = rules.length === 1 ? 'its only http rule has' : `all ${rules.length} http rules have`;
       const host = destinationsOf(vs).map((d) => hostOf(d.destination)).find((h) => h !== undefined);
       const example = host ? `, e.g. "- route: [{destination: {host: ${host}}}]"` : '';
+      // Port-only matches catch some HTTP ports: name the ones left without a default route.
+      const left = ports === null ? [] : uncaughtPorts(rules, ports);
+      const where = ports !== null && left.length > 0 && left.length < ports.size
+        ? ` (a port-only match catches ${[...ports].filter((p) => !left.includes(p)).join(', ')}, but nothing catches port${left.length > 1 ? 's' : ''} ${left.join(', ')})` : '';
       ctx.report(
         vs,
-        `No default route: ${which} match conditions${delegated ? ' (once istiod merges the delegate VirtualServices into it)' : ''}, so requests to ${hosts} that match none get 404 (NR); ` +
+        `No default route: ${which} match conditions${delegated ? ' (once istiod merges the delegate VirtualServices into it)' : ''}, so requests to ${hosts} that match none get 404 (NR)${where}; ` +
           `add a last rule without match${delegated ? ' (in this VirtualService or at the end of its delegate)' : ''} that routes to the stable destination${example}`,
         { path: [...last.path, 'match'] },
       );
