@@ -24,7 +24,7 @@ interface Seen {
 const mergedRouteShadowed: Rule = {
   id: 'gateway/merged-route-shadowed',
   severity: 'warning',
-  summary: 'Several VirtualServices bind the same host on one Gateway and a rule of one can never match: a rule of another, merged before it, takes its requests.',
+  summary: 'Several VirtualServices bind the same host on one Gateway (or on Gateways whose plain-text HTTP servers share gateway pods and a port) and a rule of one can never match: a rule of another, merged before it, takes its requests.',
   docs: [
     'A gateway proxy does not keep VirtualServices apart: istiod merges the http rules of every VirtualService that',
     'binds the same host to the same Gateway into one route table (per virtual host: the narrower of each server host',
@@ -43,7 +43,11 @@ const mergedRouteShadowed: Rule = {
     'VirtualServices do not all carry a creationTimestamp, the reverse order is checked too, since either may happen. `match.gateways`',
     'entries that exclude the Gateway are left out, and a match entry with a `port` counts only in the route table of that server port (each',
     'port has its own; route.go TranslateRoute drops the entry elsewhere). Fix: keep one VirtualService per gateway host and delegate paths to',
-    'team VirtualServices (`delegate`), or make the matches disjoint. Rules shadowed inside one VirtualService are',
+    'team VirtualServices (`delegate`), or make the matches disjoint. Plain-text HTTP servers of different Gateways that',
+    'select the same gateway pods on one port share one route table too (mergeGateways: `http.<port>`, no duplicate-host',
+    'check for plain text): the host\'s routes are those of each Gateway\'s VirtualServices in turn, Gateways by creation',
+    'time (both orders are checked when a Gateway has no creationTimestamp); a rule taken by another Gateway\'s',
+    'VirtualService is reported as well. Rules shadowed inside one VirtualService are',
     '`routing/shadowed-rule`\'s. Mirrors istio-vet\'s ConflictingVirtualServiceHost and Kiali\'s KIA1106.',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
@@ -72,6 +76,7 @@ const mergedRouteShadowed: Rule = {
     }
     const infos = new Map(gatewaysOf(graph).map((g) => [`${g.gateway.namespace}/${g.gateway.name}`, g]));
     const ordered = new Map<string, MeshObject[]>();
+    const done = new Set<string>();
     for (const [key, list] of groups) {
       const bound = [...new Set(list)];
       if (bound.length < 2) continue;
@@ -106,7 +111,8 @@ const mergedRouteShadowed: Rule = {
           : 'creation time, then name';
         for (const finding of findings) {
           const id = `${nameOf(finding.vs)} ${finding.rule.index}`;
-          if (reported.has(id)) continue;
+          if (reported.has(id) || done.has(id)) continue;
+          done.add(id);
           reported.add(id);
           const by = finding.by;
           const why = by.catchAll
@@ -124,8 +130,71 @@ const mergedRouteShadowed: Rule = {
         }
       }
     }
+    reportAcrossGateways(graph, infos, done, (vs, message, path) => ctx.report(vs, message, { path }));
   },
 };
+
+/**
+ * Plain-text HTTP servers of DIFFERENT Gateways on the same proxies and port share one route table (mergeGateways:
+ * serversByRouteName `http.<port>`, no duplicate-host check for plain text), and buildGatewayHTTPRouteConfig appends
+ * the routes of each server's VirtualServices to the host's virtual host in server order: Gateways by creation time,
+ * each Gateway's VirtualServices in its own order. A rule another Gateway's VirtualService takes first is never used.
+ */
+function reportAcrossGateways(graph: MeshGraph, infos: ReadonlyMap<string, ReturnType<typeof gatewaysOf>[number]>, done: Set<string>,
+  report: (vs: MeshObject, message: string, path: HttpRule['path']) => void): void {
+  const groups = new Map<string, { key: string; vs: MeshObject }[]>();
+  for (const vs of graph.ofKind('VirtualService')) {
+    const hosts = new Set((stringList(vs.spec.hosts) ?? []).map((h) => graph.resolveHost(h, vs.namespace).fqdn));
+    for (const g of graph.gatewaysOf(vs)) {
+      const info = g.gateway && !g.mesh ? infos.get(g.key) : undefined;
+      if (!info || info.workloads.length === 0) continue;
+      for (const h of hosts) {
+        for (const m of graph.gatewayServersForHost(g.gateway!, h, vs.namespace)) {
+          const port = serverPortOf(m.server);
+          const tls = m.server.tls as Record<string, unknown> | undefined;
+          if (port === undefined || (tls !== undefined && Object.keys(tls).some((k) => k !== 'httpsRedirect'))) continue;
+          const server = parseGatewayHost(m.host, g.gateway!.namespace).host.toLowerCase();
+          push(groups, `${info.scopeKey}\u0000${port}\u0000${hostMatches(server, h) ? h : server}`, { key: g.key, vs });
+        }
+      }
+    }
+  }
+  for (const [groupKey, list] of groups) {
+    const gateways = [...new Set(list.map((e) => e.key))];
+    if (gateways.length < 2) continue;
+    const [, portText, host] = groupKey.split('\u0000') as [string, string, string];
+    const port = Number(portText);
+    const objects = gateways.map((k) => infos.get(k)!.gateway);
+    const oldest = [...objects].sort(configOrder).map((o) => `${o.namespace}/${o.name}`);
+    const orders = objects.every(hasCreationTimestamp) ? [oldest] : [oldest, [...oldest].reverse()];
+    orders.forEach((order, i) => {
+      const keyOf = new Map<MeshObject, string>();
+      for (const key of order) {
+        const bound = new Set(list.filter((e) => e.key === key).map((e) => e.vs));
+        const namespace = infos.get(key)!.workloads[0]!.namespace;
+        for (const vs of virtualServicesForGateway(graph, key, namespace)) if (bound.has(vs) && !keyOf.has(vs)) keyOf.set(vs, key);
+      }
+      const members = [...keyOf.keys()];
+      if (members.length < 2) return;
+      for (const f of shadowedOnPorts(graph, members, (vs) => keyOf.get(vs)!, [port])) {
+        const takers = f.by.catchAll ? [f.by.vs] : f.by.rules.map((r) => r.vs);
+        const id = `${nameOf(f.vs)} ${f.rule.index}`;
+        if (done.has(id) || takers.every((t) => keyOf.get(t) === keyOf.get(f.vs))) continue;
+        done.add(id);
+        const why = f.by.catchAll
+          ? `${ruleLabel(f.by.rule)} of VirtualService ${nameOf(f.by.vs)} (Gateway ${keyOf.get(f.by.vs)}) before it matches every request`
+          : `matches of ${f.by.rules.map((r) => `${ruleLabel(r.rule)} of VirtualService ${nameOf(r.vs)} (Gateway ${keyOf.get(r.vs)})`).join(', ')} take all of its requests`;
+        report(f.vs, `${capitalize(ruleLabel(f.rule))} ${i > 0 ? 'may never be used' : 'is never used'} on port ${port} for host ${host}: Gateways ${gateways.join(' and ')} ` +
+          `select the same gateway pods with plain-text HTTP servers on that port, so istiod merges them into one route table (http.${port}) and appends ` +
+          `each Gateway's VirtualServices in turn (Gateways by creation time${i > 0 ? '; without creationTimestamps either Gateway may come first' : ''}); ${why}; ` +
+          'serve the host from one Gateway, or make the matches disjoint', f.rule.path);
+      }
+    });
+  }
+}
+
+/** The Gateway (`namespace/name`) a member VirtualService is merged for. */
+type KeyOf = (vs: MeshObject) => string;
 
 interface Shadowed {
   readonly vs: MeshObject;
@@ -152,10 +221,11 @@ function portsToWalk(members: readonly MeshObject[], served: ReadonlySet<number>
 }
 
 /** `shadowedAcross` on each of `ports`, each finding once with the ports where it holds. */
-function shadowedOnPorts(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string, ports: readonly (number | undefined)[]): (Shadowed & { ports: number[] })[] {
+function shadowedOnPorts(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string | KeyOf, ports: readonly (number | undefined)[]): (Shadowed & { ports: number[] })[] {
   const out = new Map<string, Shadowed & { ports: number[] }>();
+  const keyOf = typeof gatewayKey === 'string' ? () => gatewayKey : gatewayKey;
   for (const port of ports) {
-    for (const f of shadowedAcross(graph, members, gatewayKey, port)) {
+    for (const f of shadowedAcross(graph, members, keyOf, port)) {
       const id = `${nameOf(f.vs)} ${f.rule.index}`;
       const known = out.get(id);
       if (known) {
@@ -194,7 +264,7 @@ function onPort(m: Readonly<Record<string, unknown>>, port: number | undefined):
  * Matches are looked up by exact key and, for a URI prefix or exact value, through every prefix of it, so the
  * walk is linear in the number of match entries; only matches with other conditions are compared one by one.
  */
-function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewayKey: string, port: number | undefined): Shadowed[] {
+function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], keyOf: KeyOf, port: number | undefined): Shadowed[] {
   const kept: Unit[][] = [];
   const last: Unit[][] = [];
   for (const vs of members) {
@@ -202,7 +272,7 @@ function shadowedAcross(graph: MeshGraph, members: readonly MeshObject[], gatewa
     const moved: Unit[] = [];
     for (const rule of mergedHttpRulesOf(graph, vs)) {
       // On this gateway a match entry naming it holds its gateways condition: compare it without that field.
-      const matches = rule.matches.filter((m) => appliesTo(m, vs, gatewayKey)).map(withoutGateways)
+      const matches = rule.matches.filter((m) => appliesTo(m, vs, keyOf(vs))).map(withoutGateways)
         .map((m) => onPort(m, port)).filter((m): m is Readonly<Record<string, unknown>> => m !== undefined);
       if (rule.matches.length > 0 && matches.length === 0) continue;
       // istiod builds a VirtualService's routes up to its first catch-all and no further
