@@ -1,3 +1,4 @@
 // Rules of the serviceentry area, one line each: export { default as camelName } from './file.js';
 export { default as addressesRequired } from './addresses-required.js';
 export { default as conflictingProtocols } from './conflicting-protocols.js';
+export { default as staticWithoutEndpoints } from './static-without-endpoints.js';
