@@ -82,6 +82,23 @@ test('GIVEN routes with a fault and their own retries and timeout WHEN collected
   assert.is(of('delay.timeout').promise, "GET cart.shop.svc.cluster.local/: ends 504 (UT) after 1000 ms when the backend is slower (20 % only after the fault's 500 ms delay)");
 });
 
+test('GIVEN routes whose per-try timeouts end a slow request before the route timeout WHEN collected THEN the timeout promise says when it ends and why: one try when retryOn retries no timed-out try, else every try; no per-try part when the route timeout comes first', () => {
+  const { app, chart, cart } = shop();
+  const table = new RouteTable(chart, 'routes', { hosts: [cart] });
+  // The README's CanaryRelease: no retryOn (Istio's default retries no per-try timeout).
+  table.addRoute({ name: 'one', match: [{ uri: StringMatch.prefix('/one') }], route: [{ destination: cart, subset: 'v1' }], timeout: Duration.seconds(3), retries: { attempts: 2, perTryTimeout: Duration.millis(900) } });
+  table.addRoute({ name: 'all', match: [{ uri: StringMatch.prefix('/all') }], route: [{ destination: cart, subset: 'v1' }], timeout: Duration.seconds(3), retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['gateway-error'] } });
+  table.addRoute({ name: 'route', route: [{ destination: cart, subset: 'v1' }], timeout: Duration.seconds(3), retries: { attempts: 2, perTryTimeout: Duration.seconds(1), retryOn: ['5xx'] } });
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath === 'shop/routes');
+  const of = (id: string) => ex.find((e) => e.id === `shop/routes#${id}`)!;
+  assert.equal(of('one.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 900, tries: 1 } });
+  assert.is(of('one.timeout').promise, "GET cart.shop.svc.cluster.local/one: ends 504 (UT) after 900 ms when the backend is slower: its 900 ms per-try timeout ends it before the 3000 ms route timeout (retryOn Istio's default retries no timed-out try)");
+  assert.equal(of('all.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 1000, tries: 2 } });
+  assert.is(of('all.timeout').promise, 'GET cart.shop.svc.cluster.local/all: ends 504 (UT) after 2000 ms when the backend is slower: 2 tries of 1000 ms end it before the 3000 ms route timeout');
+  assert.equal(of('route.timeout').outcome, { kind: 'timeout', timeoutMs: 3000 }, '3 tries of 1 s reach the 3 s route timeout');
+  assert.is(of('route.timeout').promise, 'GET cart.shop.svc.cluster.local/: ends 504 (UT) after 3000 ms when the backend is slower');
+});
+
 test('GIVEN expect() calls next to an app WHEN collected THEN they become expectations at the calling line', () => {
   const { app, chart, cart } = shop();
   new RouteTable(chart, 'routes', { hosts: [cart] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });

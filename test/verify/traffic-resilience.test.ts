@@ -92,7 +92,7 @@ test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s TH
   const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT);
   const held = await run(ROOT);
   assert.is(held?.status, 'held', held?.detail);
-  assert.match(held!.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after \d+ ms \(promised 504 UT by 3000 ms\)$/, held!.detail);
+  assert.match(held!.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after \d+ ms \(promised 504 UT at 2000 ms: 2 tries of 1000 ms, before the 3000 ms route timeout\)$/, held!.detail);
   const work = copyDist();
   try {
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) { delete h.timeout; delete h.retries; } });
@@ -104,6 +104,17 @@ test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s TH
   }
 });
 
+
+test('GIVEN the customers split, whose 2 tries of 1 s end a slow request at 2 s WHEN a promise says the 3 s route timeout ends it, or a 500 ms per-try timeout does THEN both break: the request ended sooner, or later, than the timer promised (an early 504 UT is not the route timeout at work)', async () => {
+  const e = EXPECTATIONS.find((x) => x.id === TIMEOUT)!;
+  const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files), [{ ...e, outcome }], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT)!;
+  const late = await run({ kind: 'timeout', timeoutMs: 3000 });
+  assert.is(late.status, 'broken', late.detail);
+  assert.match(late.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after (19|2\d)\d\d ms \(promised 504 UT at 3000 ms: the 3000 ms timeout\)$/, late.detail);
+  const early = await run({ kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 500, tries: 1 } });
+  assert.is(early.status, 'broken', early.detail);
+  assert.match(early.detail, /\(promised 504 UT at 500 ms: the 500 ms per-try timeout \(no timed-out try retried\), before the 3000 ms route timeout\)$/, early.detail);
+});
 
 const RETRIES = 'customers/customers-canary#customers-canary-split.retries';
 

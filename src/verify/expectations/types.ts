@@ -91,8 +91,14 @@ export type Outcome =
   | { readonly kind: 'delay'; readonly delayMs: number; readonly percent: number }
   /** The route retries: `attempts` retries on these conditions, each try limited to `perTryTimeoutMs`; with `aborted`, the requests the fault does not abort (an aborted one is never retried). */
   | { readonly kind: 'retries'; readonly attempts: number; readonly retryOn?: readonly string[]; readonly perTryTimeoutMs?: number; readonly aborted?: AbortedShare }
-  /** A request slower than `timeoutMs` ends 504 with flag UT; with `aborted`, one the fault does not abort; with `delayed`, one the fault delays after its delay plus `timeoutMs`. */
-  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly aborted?: AbortedShare; readonly delayed?: DelayedShare }
+  /**
+   * A request slower than `timeoutMs` ends 504 with flag UT; with `aborted`, one the fault does not
+   * abort; with `delayed`, one the fault delays after its delay plus `timeoutMs`. With `perTry`, the
+   * route's per-try timeouts end it first: `tries` tries of `perTryTimeoutMs` each (1 when `retryOn`
+   * retries no timed-out try: only `5xx`, `gateway-error` and `reset` do), so at
+   * {@link timeoutDeadlineMs} rather than at `timeoutMs`.
+   */
+  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly perTry?: { readonly perTryTimeoutMs: number; readonly tries: number }; readonly aborted?: AbortedShare; readonly delayed?: DelayedShare }
   /** `percent` of requests are copied to `destination` (Host `-shadow`). */
   | { readonly kind: 'mirror'; readonly destination: DestinationSpec; readonly percent: number }
   /** Answered with a redirect. */
@@ -138,4 +144,13 @@ export interface Expectation {
 export interface ExpectationsFile {
   readonly version: 1;
   readonly expectations: readonly Expectation[];
+}
+
+/**
+ * When a timeout expectation's request ends (ms after the router starts it, the fault's delay not
+ * counted): the route timeout, or the per-try timeouts' total when they end it first (Envoy's router
+ * answers 504 UT when the last try's per-try timeout fires and no retry is left or allowed).
+ */
+export function timeoutDeadlineMs(o: { readonly timeoutMs: number; readonly perTry?: { readonly perTryTimeoutMs: number; readonly tries: number } }): number {
+  return o.perTry ? Math.min(o.timeoutMs, o.perTry.perTryTimeoutMs * o.perTry.tries) : o.timeoutMs;
 }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import { retryOnRetriesStatus } from '../../mesh/retry-on.js';
-import type { AbortedShare, Outcome, RequestSpec } from '../expectations/types.js';
+import { timeoutDeadlineMs, type AbortedShare, type Outcome, type RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import { refused, refusedDetail } from './judge-shares.js';
@@ -65,14 +65,20 @@ function triesOf(xs: readonly number[]): string {
 const allAborted = (a: AbortedShare, what: string): TrafficVerdict =>
   notRun(`the route's fault aborts every request (${a.status}, flag FI) before the router, so none ever ${what}; judged on the config`);
 
-/** A route timeout: a backend slower than it, through the caller, ends 504 UT by the timeout (plus the fault's delay when it delayed the request). */
+/**
+ * A route timeout: a backend slower than it, through the caller, ends 504 UT at the timeout (plus the
+ * fault's delay when it delayed the request), or at the per-try timeouts' total when they end it
+ * first ({@link timeoutDeadlineMs}): not later (1 s of slack) and not sooner (100 ms), so that it is
+ * this timer that ended it.
+ */
 export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<TrafficVerdict> {
   const a = o.aborted;
   const d = o.delayed;
+  const deadline = timeoutDeadlineMs(o);
   if (a && a.percent >= 100) return allAborted(a, 'reaches the route timeout');
-  if (o.timeoutMs > env.maxWaitMs) return notRun(`a ${o.timeoutMs} ms timeout is longer than a proof waits (${env.maxWaitMs} ms)`);
-  if (d && d.percent >= 100 && d.delayMs + o.timeoutMs > env.maxWaitMs) {
-    return notRun(`every request first waits the fault's ${d.delayMs} ms delay, then the ${o.timeoutMs} ms timeout: longer than a proof waits (${env.maxWaitMs} ms)`);
+  if (deadline > env.maxWaitMs) return notRun(`a ${deadline} ms timeout is longer than a proof waits (${env.maxWaitMs} ms)`);
+  if (d && d.percent >= 100 && d.delayMs + deadline > env.maxWaitMs) {
+    return notRun(`every request first waits the fault's ${d.delayMs} ms delay, then the ${deadline} ms timeout: longer than a proof waits (${env.maxWaitMs} ms)`);
   }
   const slow = o.timeoutMs + 1500;
   const abortedFirst: Sent[] = [];
@@ -92,10 +98,13 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   if (!s) return notRun(`all ${abortedFirst.length} requests sent were aborted ${a!.status} (FI) by the route's ${a!.percent} % fault, so none reached the route timeout`, abortedFirst.length);
   // A delayed request: flag DI in the access log, or (without it) an answer no sooner than the delay.
   const delayedMs = d && (flags ? flags.includes('DI') : s.elapsedMs >= d.delayMs) ? d.delayMs : 0;
-  const by = o.timeoutMs + delayedMs;
-  // The delay is served in full (the timeout starts after it), and the timeout fires after the delay.
-  const ok = s.status === 504 && s.elapsedMs <= by + 1000 && s.elapsedMs >= delayedMs && (!flags || flags.includes('UT'));
-  const promised = delayedMs > 0 ? `promised 504 UT by ${by} ms: the fault's ${delayedMs} ms delay (DI), then the ${o.timeoutMs} ms timeout` : `promised 504 UT by ${o.timeoutMs} ms`;
+  const by = deadline + delayedMs;
+  // The delay is served in full (the timeout starts after it), and the timeout fires after the delay, not before.
+  const ok = s.status === 504 && s.elapsedMs <= by + 1000 && s.elapsedMs >= by - 100 && (!flags || flags.includes('UT'));
+  const timer = o.perTry
+    ? `${o.perTry.tries === 1 ? `the ${o.perTry.perTryTimeoutMs} ms per-try timeout (no timed-out try retried)` : `${o.perTry.tries} tries of ${o.perTry.perTryTimeoutMs} ms`}, before the ${o.timeoutMs} ms route timeout`
+    : `the ${o.timeoutMs} ms timeout`;
+  const promised = delayedMs > 0 ? `promised 504 UT at ${by} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${by} ms: ${timer}`;
   return {
     status: ok ? 'held' : 'broken',
     detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}`,
