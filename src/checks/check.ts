@@ -176,6 +176,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     inputFindings: [
       ...loaded.problems.map(problemFinding),
       ...mesh.problems.map((p): Finding => ({ ruleId: p.code, istioCode: null, severity: 'error', message: p.message, resource: null, location: p.location, source: null })),
+      ...mesh.warnings.map((w): Finding => ({ ruleId: w.code, istioCode: null, severity: 'warning', message: w.message, resource: null, location: w.location, source: null })),
     ],
     enabled,
     targets,

@@ -38,7 +38,8 @@ export interface MeshRetryPolicy {
  * absent, Istio's built-in inbound policy (2 retries on `reset-before-request`); present, `attempts`,
  * `retryOn` and `backoff` over that policy (an unset `attempts` is proto3's 0, which disables inbound
  * retries). `perTryTimeout`, `retryRemoteLocalities` and `retryIgnorePreviousHosts` are accepted and
- * ignored, as istiod does (its validation only warns): an inbound route has one local endpoint.
+ * ignored, as istiod does, with a warning each (`mesh-config/ignored-field`, as istiod's validation
+ * warns): an inbound route has one local endpoint.
  */
 export interface MeshInboundRetryPolicy {
   /** `attempts`: retries after the first try, Envoy `num_retries`; 0 disables inbound retries. @default 2 (policy absent), 0 (policy without attempts) */
@@ -144,6 +145,16 @@ export type MeshContextProblemCode =
 /** A problem with the mesh context: the input is unusable (the CLI exits 2). */
 export interface MeshContextProblem {
   readonly code: MeshContextProblemCode;
+  readonly message: string;
+  readonly location: FileLocation;
+}
+
+/**
+ * Something in the mesh context istiod accepts but does not act on (its validation warns): reported
+ * with file:line as a warning; the input stays usable.
+ */
+export interface MeshContextWarning {
+  readonly code: 'mesh-config/ignored-field';
   readonly message: string;
   readonly location: FileLocation;
 }
@@ -277,11 +288,12 @@ class Positions {
  * reads), or the `istio` ConfigMap whose `data.mesh` holds it. Snake_case keys are accepted like
  * istiod does. Unknown fields, wrong types and bad enum values are problems with file:line.
  */
-export function parseMeshConfig(text: string, file: string): { meshConfig: MeshConfig; problems: MeshContextProblem[] } {
+export function parseMeshConfig(text: string, file: string): { meshConfig: MeshConfig; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
   const problems: MeshContextProblem[] = [];
   const fail = (message: string, line = 1, column = 1) => ({
     meshConfig: DEFAULT_MESH_CONFIG,
     problems: [{ code: 'mesh-config/syntax' as const, message, location: { file, line, column } }],
+    warnings: [],
   });
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
@@ -342,13 +354,41 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
       }
     });
   }
+  const warnings = ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions);
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
     problems.push(...retryPolicyProblems(field, retry, positions));
     if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
   }
   problems.push(...inboundRetryProblems(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions));
-  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems };
+  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
+}
+
+/** The `HTTPRetry` fields istiod's `retry.ConvertInboundPolicy` drops, and why. */
+const IGNORED_INBOUND_RETRY_FIELDS: Readonly<Record<string, string>> = {
+  perTryTimeout: 'the inbound route goes to the one local application cluster and istiod sets no per-try timeout on it',
+  retryRemoteLocalities: 'an inbound route has one local endpoint, so there is no other locality to retry in',
+  retryIgnorePreviousHosts: 'an inbound route has one local endpoint, so there is no other host to pick',
+};
+
+/**
+ * What istiod's `validateMeshConfigDefaultInboundHTTPRetryPolicy` warns about: `perTryTimeout`,
+ * `retryRemoteLocalities` and `retryIgnorePreviousHosts` set (any value) in
+ * `defaultInboundHttpRetryPolicy`, which `retry.ConvertInboundPolicy` ignores (it keeps `attempts`,
+ * `retryOn` and `backoff`). `retry` has the keys as written (snake_case accepted).
+ */
+function ignoredInboundRetryFields(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextWarning[] {
+  if (retry === undefined) return [];
+  return Object.keys(retry).flatMap((key) => {
+    const why = IGNORED_INBOUND_RETRY_FIELDS[camel(key)];
+    if (why === undefined) return [];
+    return [{
+      code: 'mesh-config/ignored-field' as const,
+      message: `MeshConfig defaultInboundHttpRetryPolicy.${camel(key)} is ignored: istiod builds the inbound retry policy from attempts, retryOn and backoff only ` +
+        `(retry.ConvertInboundPolicy), since ${why}. Fix: remove it (set it in a VirtualService retries or defaultHttpRetryPolicy for outbound calls)`,
+      location: positions.at(['defaultInboundHttpRetryPolicy', key]),
+    }];
+  });
 }
 
 /** Problems of a MeshConfig `HTTPRetry` field (`defaultHttpRetryPolicy`, `defaultInboundHttpRetryPolicy`): fields `HTTPRetry` does not have, wrong types, negative attempts, durations under 1 ms. */
@@ -493,8 +533,8 @@ export function meshConfigFrom(raw: Readonly<Record<string, unknown>>): MeshConf
 export function meshContextFrom(input: {
   readonly meshConfig?: { readonly text: string; readonly file: string };
   readonly clusterDomain?: { readonly value: unknown; readonly at: FileLocation };
-}): { context: MeshContext; problems: MeshContextProblem[] } {
-  const parsed = input.meshConfig ? parseMeshConfig(input.meshConfig.text, input.meshConfig.file) : { meshConfig: DEFAULT_MESH_CONFIG, problems: [] };
+}): { context: MeshContext; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
+  const parsed = input.meshConfig ? parseMeshConfig(input.meshConfig.text, input.meshConfig.file) : { meshConfig: DEFAULT_MESH_CONFIG, problems: [], warnings: [] };
   const problems = [...parsed.problems];
   let clusterDomain = DEFAULT_CLUSTER_DOMAIN;
   if (input.clusterDomain) {
@@ -502,7 +542,7 @@ export function meshContextFrom(input: {
     if (p) problems.push(p);
     else clusterDomain = input.clusterDomain.value as string;
   }
-  return { context: Object.freeze({ meshConfig: parsed.meshConfig, clusterDomain }), problems };
+  return { context: Object.freeze({ meshConfig: parsed.meshConfig, clusterDomain }), problems, warnings: parsed.warnings };
 }
 
 /** `meshContextFrom`, throwing a MeshContextError (every problem) when anything is wrong. */

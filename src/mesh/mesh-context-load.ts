@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FileLocation } from './types.js';
-import { DEFAULT_MESH_CONTEXT, meshContextFrom, type MeshContext, type MeshContextProblem } from './mesh-config.js';
+import { DEFAULT_MESH_CONTEXT, meshContextFrom, type MeshContext, type MeshContextProblem, type MeshContextWarning } from './mesh-config.js';
 
 export interface MeshContextOptions {
   /** MeshConfig file (plain MeshConfig YAML or the `istio` ConfigMap), relative to `cwd`. */
@@ -17,9 +17,12 @@ export interface MeshContextOptions {
   readonly cwd: string;
 }
 
-/** The mesh context for a run, and every problem with it (each makes the input unusable: exit 2). */
-export function readMeshContext(opts: MeshContextOptions): { context: MeshContext; problems: MeshContextProblem[] } {
-  if (opts.meshConfig === undefined && opts.clusterDomain === undefined) return { context: DEFAULT_MESH_CONTEXT, problems: [] };
+/**
+ * The mesh context for a run, every problem with it (each makes the input unusable: exit 2), and
+ * what istiod accepts but ignores (warnings).
+ */
+export function readMeshContext(opts: MeshContextOptions): { context: MeshContext; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
+  if (opts.meshConfig === undefined && opts.clusterDomain === undefined) return { context: DEFAULT_MESH_CONTEXT, problems: [], warnings: [] };
   let meshConfig: { text: string; file: string } | undefined;
   if (opts.meshConfig !== undefined) {
     try {
@@ -27,6 +30,7 @@ export function readMeshContext(opts: MeshContextOptions): { context: MeshContex
     } catch (e) {
       return {
         context: DEFAULT_MESH_CONTEXT,
+        warnings: [],
         problems: [{ code: 'mesh-config/syntax', message: `cannot read the MeshConfig file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Fix: pass the path of the mesh config YAML (the "mesh" key of the istio ConfigMap)`, location: { file: opts.meshConfig, line: 1, column: 1 } }],
       };
     }

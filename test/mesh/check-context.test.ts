@@ -92,6 +92,16 @@ test('GIVEN a bad MeshConfig or cluster domain WHEN checking THEN the input is u
   assert.ok(missing.unusableInput);
 });
 
+test('GIVEN a MeshConfig whose defaultInboundHttpRetryPolicy sets perTryTimeout WHEN checking THEN a warning finding at mesh.yaml:3 names the ignored field; the input stays usable and the MeshConfig applies', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'mesh.yaml': 'rootNamespace: istio-system\ndefaultInboundHttpRetryPolicy:\n  perTryTimeout: 2s\n  attempts: 3\n' });
+  const r = await run(cwd, { meshConfig: 'mesh.yaml' });
+  assert.not.ok(r.unusableInput);
+  const f = r.result.findings.filter((x) => x.ruleId.startsWith('mesh-config/'));
+  assert.equal(f.map((x) => [x.ruleId, x.severity, x.location.file, x.location.line]), [['mesh-config/ignored-field', 'warning', 'mesh.yaml', 3]]);
+  assert.match(f[0]!.message, /defaultInboundHttpRetryPolicy\.perTryTimeout is ignored/);
+  assert.is(r.graph.meshConfig.defaultInboundHttpRetryPolicy.attempts, 3);
+});
+
 test('GIVEN meshproof.config.yaml with meshConfig, clusterDomain and context WHEN checking THEN they apply like the flags, and the flags win', async () => {
   const cwd = project({
     'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM, 'mesh.yaml': 'trustDomain: corp.example\n',

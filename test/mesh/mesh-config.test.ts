@@ -80,6 +80,21 @@ test('GIVEN defaultInboundHttpRetryPolicy with attempts, retryOn and backoff WHE
   assert.is(off.meshConfig.defaultInboundHttpRetryPolicy.attempts, 0);
 });
 
+test('GIVEN defaultInboundHttpRetryPolicy with perTryTimeout, retry_remote_localities and retryIgnorePreviousHosts WHEN parsed THEN each is a warning at its file:line naming the field and why istiod ignores it (ConvertInboundPolicy keeps attempts, retryOn, backoff); the policy is still used and the kept fields warn nothing', () => {
+  const text = 'defaultInboundHttpRetryPolicy:\n  attempts: 3\n  perTryTimeout: 2s\n  retry_remote_localities: false\n  retryIgnorePreviousHosts: true\n  backoff: 10ms\n';
+  const parsed = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(parsed.problems, []);
+  assert.equal(parsed.meshConfig.defaultInboundHttpRetryPolicy, { attempts: 3, retryOn: 'reset-before-request', backoffMs: 10 });
+  assert.equal(parsed.warnings.map((w) => [w.code, w.location.file, w.location.line]), [
+    ['mesh-config/ignored-field', 'mesh.yaml', 3], ['mesh-config/ignored-field', 'mesh.yaml', 4], ['mesh-config/ignored-field', 'mesh.yaml', 5],
+  ]);
+  assert.match(parsed.warnings[0]!.message, /^MeshConfig defaultInboundHttpRetryPolicy\.perTryTimeout is ignored: istiod builds the inbound retry policy from attempts, retryOn and backoff only \(retry\.ConvertInboundPolicy\), since /);
+  assert.match(parsed.warnings[1]!.message, /defaultInboundHttpRetryPolicy\.retryRemoteLocalities is ignored: .* no other locality/);
+  assert.match(parsed.warnings[2]!.message, /defaultInboundHttpRetryPolicy\.retryIgnorePreviousHosts is ignored: .* no other host/);
+  assert.equal(parseMeshConfig('defaultInboundHttpRetryPolicy:\n  attempts: 3\n  retryOn: 5xx\n  backoff: 10ms\ndefaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeout: 1s\n', 'mesh.yaml').warnings, [], 'kept fields, and the outbound policy, which honours perTryTimeout');
+  assert.equal(meshContextFrom({ meshConfig: { text, file: 'mesh.yaml' } }).warnings.length, 3, 'the mesh context carries them');
+});
+
 test('GIVEN bad defaultInboundHttpRetryPolicy values WHEN parsed THEN each is a problem at its file:line, as istiod refuses the MeshConfig', () => {
   const text = 'trustDomain: td.example\ndefaultInboundHttpRetryPolicy:\n  attempts: -1\n  backof: 1s\n';
   const { problems } = parseMeshConfig(text, 'mesh.yaml');

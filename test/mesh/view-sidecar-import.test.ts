@@ -120,4 +120,43 @@ test('GIVEN a Sidecar in the root namespace importing "./*" WHEN a sidecar of an
   assert.equal(clustersOf(v), [`outbound|9080||${ORDERS}`]);
 });
 
+/** orders (web) delegates /ledger to the VirtualService `leaf` in namespace `routes`, whose rule is `leaf`; the rest goes to orders. */
+const delegating = (egress: unknown[], root: Record<string, unknown>, leaf: Record<string, unknown>) => clustersOf(view(egress,
+  vs('orders', 'web', { hosts: ['orders'], http: [
+    { match: [{ uri: { prefix: '/ledger' } }], ...root, delegate: { name: 'leaf', namespace: 'routes' } },
+    { route: [route('orders', { port: { number: 9080 } })] },
+  ] }),
+  vs('leaf', 'routes', { http: [leaf] }),
+)).filter((c) => c.endsWith(LEDGER));
+
+test('GIVEN an imported VirtualService delegating to a VirtualService that routes to ledger WHEN the Sidecar imports only "./*" THEN ledger is imported from the delegate\'s destination (istiod reads the merged VirtualServices), its short host resolved in the delegate\'s namespace', () => {
+  assert.equal(delegating([{ hosts: ['./*'] }], {}, { route: [route(LEDGER, { port: { number: 8080 } })] }), [`outbound|8080||${LEDGER}`]);
+  const short = view([{ hosts: ['./*'] }],
+    vs('orders', 'web', { hosts: ['orders'], http: [{ delegate: { name: 'leaf', namespace: 'ledger' } }] }),
+    vs('leaf', 'ledger', { http: [{ route: [route('ledger')] }] }));
+  assert.equal(clustersOf(short).filter((c) => c.endsWith(LEDGER)), [`outbound|8080||${LEDGER}`], '"ledger" in namespace ledger');
+});
+
+test('GIVEN a root rule mirroring to ledger WHEN it delegates THEN ledger is imported only through a delegate rule without mirror of its own (mergeHTTPRoute gives it the root\'s mirror; istiod drops the root rule itself)', () => {
+  const egress = [{ hosts: ['./*'] }];
+  const toOrders = { route: [route(ORDERS)] };
+  assert.equal(delegating(egress, { mirror: { host: LEDGER } }, toOrders), [`outbound|8080||${LEDGER}`], 'inherited');
+  assert.equal(delegating(egress, { mirror: { host: LEDGER } }, { ...toOrders, mirror: { host: ORDERS } }), [], 'the delegate rule\'s own mirror replaces it');
+  assert.equal(delegating(egress, { mirror: { host: LEDGER } }, { ...toOrders, match: [{ uri: { prefix: '/orders' } }] }), [], 'no delegate rule merges: nothing inherits it');
+});
+
+test('GIVEN a delegating rule WHEN the merged match names another sourceNamespace, or the root drops the delegate rule for a match conflict THEN the delegate\'s destination is not imported', () => {
+  const toLedger = { route: [route(LEDGER)] };
+  assert.equal(delegating([{ hosts: ['./*'] }], {}, { ...toLedger, match: [{ uri: { prefix: '/ledger/x' }, sourceNamespace: 'other' }] }), [], 'sourceNamespace other');
+  assert.equal(delegating([{ hosts: ['./*'] }], {}, { ...toLedger, match: [{ uri: { prefix: '/ledger/x' }, sourceNamespace: 'web' }] }), [`outbound|8080||${LEDGER}`], 'sourceNamespace web');
+  assert.equal(delegating([{ hosts: ['./*'] }], {}, { ...toLedger, match: [{ uri: { prefix: '/orders' } }] }), [], '/orders is not within /ledger: dropped');
+});
+
+test('GIVEN egress hosts "./*" and "~ledger/*" WHEN an imported VirtualService, direct or through a delegate, routes to ledger.ledger THEN ledger is still imported: the exclusion applies to selectServices and SelectVirtualServices, not to the destinations collectImportedServices adds', () => {
+  const egress = [{ hosts: ['./*', '~ledger/*'] }];
+  assert.equal(clustersOf(view(egress, ordersVs(8080))).filter((c) => c.endsWith(LEDGER)), [`outbound|8080||${LEDGER}`], 'direct');
+  assert.equal(delegating(egress, {}, { route: [route(LEDGER, { port: { number: 8080 } })] }), [`outbound|8080||${LEDGER}`], 'delegate');
+  assert.equal(clustersOf(view([{ hosts: ['./*', '~ledger/*', 'ledger/*'] }])).filter((c) => c.endsWith(LEDGER)), [], 'the exclusion does hold for the hosts themselves');
+});
+
 test.run();

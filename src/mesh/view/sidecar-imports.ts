@@ -23,6 +23,7 @@
  * service, or services of one namespace, kind and resolution (`canMergeServices`); a Kubernetes
  * Service replaces a ServiceEntry and is never replaced by one; otherwise the first stays.
  */
+import { mergedDelegateRules } from '../delegation.js';
 import type { MeshGraph } from '../graph.js';
 import { hostMatches } from '../hosts.js';
 import { isRecord, stringList, type MeshObject } from '../object.js';
@@ -150,27 +151,49 @@ function matchingVirtualServicePorts(s: ServiceInfo, ports: ReadonlySet<number>)
 }
 
 /**
- * istiod `virtualServiceDestinationsFilteredBySourceNamespace`: each destination host (resolved in
- * the VirtualService's namespace) with the ports its route destinations and mirrors name (0 for
- * one without port), over the http rules that apply to `namespace` (no match names a
- * `sourceNamespace`, or one names it) and every tcp and tls rule.
+ * istiod `virtualServiceDestinationsFilteredBySourceNamespace` on the merged VirtualService (istiod
+ * reads `MergedVirtualServices`, `mergeVirtualServices` / `mergeHTTPRoute`): each destination host
+ * (resolved in the namespace of the VirtualService that names it) with the ports its route
+ * destinations and mirrors name (0 for one without port), over the http rules that apply to
+ * `namespace` (no match names a `sourceNamespace`, or one names it) and every tcp and tls rule. A
+ * rule with `delegate` stands for the delegate's http rules merged under it (`mergedDelegateRules`):
+ * their merged matches decide whether they apply, their routes count, and so do their mirrors, or the
+ * root rule's when the delegate rule sets none. The delegate's own tcp and tls rules are not merged.
  */
 export function virtualServiceDestinations(graph: MeshGraph, vs: MeshObject, namespace: string): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
-  const add = (d: unknown) => {
+  const add = (d: unknown, from: string) => {
     if (!isRecord(d) || typeof d.host !== 'string' || d.host === '') return;
-    const host = graph.resolveHost(d.host, vs.namespace).fqdn;
+    const host = graph.resolveHost(d.host, from).fqdn;
     const port = isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : 0;
     let ports = out.get(host);
     if (!ports) out.set(host, (ports = new Set()));
     ports.add(port);
   };
+  const addMirrors = (rule: Readonly<Record<string, unknown>>, from: string) => {
+    add(rule.mirror, from);
+    if (Array.isArray(rule.mirrors)) for (const m of rule.mirrors) if (isRecord(m)) add(m.destination, from);
+  };
+  // mergeHTTPRoute: a delegate rule without `mirror` (or `mirrors`) takes the root rule's.
+  const unset = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+  const addMergedMirrors = (leaf: Readonly<Record<string, unknown>>, leafNamespace: string, root: Readonly<Record<string, unknown>>) => {
+    addMirrors({ mirror: unset(leaf.mirror) ? root.mirror : leaf.mirror }, unset(leaf.mirror) ? vs.namespace : leafNamespace);
+    addMirrors({ mirrors: unset(leaf.mirrors) ? root.mirrors : leaf.mirrors }, unset(leaf.mirrors) ? vs.namespace : leafNamespace);
+  };
   for (const r of routeRulesOf(vs)) {
+    const merged = r.section === 'http' ? mergedDelegateRules(graph, vs, r.rule) : null;
+    if (merged) {
+      for (const leaf of merged) {
+        if (!appliesTo({ match: leaf.matches }, namespace)) continue;
+        const from = leaf.delegate.namespace;
+        for (const e of Array.isArray(leaf.rule.route) ? leaf.rule.route : []) if (isRecord(e)) add(e.destination, from);
+        addMergedMirrors(leaf.rule, from, r.rule);
+      }
+      continue;
+    }
     if (r.section === 'http' && !appliesTo(r.rule, namespace)) continue;
-    for (const d of r.destinations) add(d.destination);
-    if (r.section !== 'http') continue;
-    add(r.rule.mirror);
-    if (Array.isArray(r.rule.mirrors)) for (const m of r.rule.mirrors) if (isRecord(m)) add(m.destination);
+    for (const d of r.destinations) add(d.destination, vs.namespace);
+    if (r.section === 'http') addMirrors(r.rule, vs.namespace);
   }
   return out;
 }

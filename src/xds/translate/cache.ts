@@ -8,7 +8,7 @@
  *
  * | resource | objects | string |
  * |---|---|---|
- * | outbound `Cluster` | the `ClusterView` (`sharedClusterView`), its `ServiceView` | proxyless |
+ * | outbound `Cluster` | the `ClusterView` (`sharedClusterView`), its `ServiceView` | client (sidecar, proxyless, router) |
  * | `ClusterLoadAssignment` | the workloads list, the `ClusterView` (`sharedClusterView`), its `ServiceView` | – |
  * | sidecar `RouteConfiguration`s | `view.routes`, `view.services`, `view.clusters` | proxy namespace, cluster domain, outbound traffic policy, proxyless, the default cluster names |
  *
@@ -41,7 +41,7 @@ import type { RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.j
 import { type ClusterView, type ProxyView, type ServiceView, graphOfView, sharedClusterView } from '../../mesh/view/index.js';
 import { markReusable, markReusableList, withEncoding } from '../pack-cache.js';
 import { type CarryOverStore, assignmentKey, carryOverStoreOf, clusterKey } from './carry-over.js';
-import { SHARED_PARTS, buildOutboundCluster } from './clusters.js';
+import { type OutboundClient, SHARED_PARTS, buildOutboundCluster, outboundClient } from './clusters.js';
 import { buildClusterLoadAssignment, workloadIndex } from './endpoints.js';
 import type { RouteEnv } from './route.js';
 import { buildRouteConfigurations, routeConfigurationEncoding } from './routes.js';
@@ -101,7 +101,7 @@ export class ObjectKeyedMemo<T> {
  * view's host has one service), and any other service view it met. One WeakMap entry and one small
  * object per cluster instead of a chain of WeakMaps: a cold 1,000-service sidecar builds 6,000.
  */
-interface Entry<T> { readonly service: object; value?: T; proxyless?: T; others?: Map<object, Entry<T>> }
+interface Entry<T> { readonly service: object; value?: T; proxyless?: T; router?: T; others?: Map<object, Entry<T>> }
 
 function entryOf<T>(map: WeakMap<object, Entry<T>>, view: object, service: object): Entry<T> {
   let e = map.get(view);
@@ -128,25 +128,23 @@ export function translationCacheBuilds(): { clusters: number; endpoints: number;
 }
 
 /**
- * `buildOutboundCluster(c, service, proxyless)`, once per (cluster view, service view, proxyless);
+ * `buildOutboundCluster(c, service, client)`, once per (cluster view, service view, client);
  * with a carry-over store (`carry-over.ts`), once per their content across graphs.
  */
-export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless: boolean, carry?: CarryOverStore): Cluster {
+export function cachedOutboundCluster(c: ClusterView, service: ServiceView | undefined, client: OutboundClient, carry?: CarryOverStore): Cluster {
   const shared = sharedClusterView(c);
   const e = entryOf(CLUSTERS, shared, service ?? NO_SERVICE);
-  const known = proxyless ? e.proxyless : e.value;
+  const slot = client === 'sidecar' ? 'value' : client;
+  const known = e[slot];
   if (known) {
-    carry?.keep('clusters', (store) => clusterKey(store, shared, service, proxyless), known);
+    carry?.keep('clusters', (store) => clusterKey(store, shared, service, client), known);
     return known;
   }
   const make = (): Cluster => {
     builds.clusters++;
-    return markReusable(buildOutboundCluster(c, service, proxyless, SHARED_PARTS));
+    return markReusable(buildOutboundCluster(c, service, client, SHARED_PARTS));
   };
-  const cluster = carry ? carry.take('clusters', (store) => clusterKey(store, shared, service, proxyless), make) : make();
-  if (proxyless) e.proxyless = cluster;
-  else e.value = cluster;
-  return cluster;
+  return (e[slot] = carry ? carry.take('clusters', (store) => clusterKey(store, shared, service, client), make) : make());
 }
 
 /**
@@ -169,12 +167,13 @@ export function cachedClusterLoadAssignment(c: ClusterView, service: ServiceView
   return (e.value = carry ? carry.take('endpoints', (store) => assignmentKey(store, shared, service, workloads), make) : make());
 }
 
-/** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, proxyless). */
+/** Every outbound cluster of the view, in `view.clusters` order, once per (clusters, services, client: `outboundClient`). */
 export function cachedOutboundClusters(view: ProxyView, proxyless: boolean): readonly Cluster[] {
-  return CLUSTER_LISTS.get([view.clusters, view.services], proxyless ? 'proxyless' : 'proxy', () => {
+  const client = outboundClient(view, proxyless);
+  return CLUSTER_LISTS.get([view.clusters, view.services], client, () => {
     const services = servicesByHost(view);
     const carry = carryOverStoreOf(graphOfView(view));
-    return Object.freeze(view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), proxyless, carry)));
+    return Object.freeze(view.clusters.map((c) => cachedOutboundCluster(c, services.get(c.host), client, carry)));
   });
 }
 

@@ -12,7 +12,7 @@
  *
  * | entry | key |
  * |---|---|
- * | outbound `Cluster` (`buildOutboundCluster`) | the shared `ClusterView`'s fields, its `ServiceView`, proxyless |
+ * | outbound `Cluster` (`buildOutboundCluster`) | the shared `ClusterView`'s fields, its `ServiceView`, its client (sidecar, proxyless, router) |
  * | `ClusterLoadAssignment` | the shared `ClusterView`, its `ServiceView`, the workload instances in the service's namespace (when it has a selector) |
  * | `VirtualHost` (`sharedVirtualHost`) | the `HostRoutesView`, its domains, and per destination whether its cluster exists and its consistent hash |
  *
@@ -41,6 +41,7 @@
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { ClusterView, HostRoutesView, ServiceView } from '../../mesh/view/index.js';
 import { positionFreeJson } from '../../mesh/view/origin.js';
+import type { OutboundClient } from './clusters.js';
 import type { WorkloadInstance } from './workload-file.js';
 
 type Kind = 'clusters' | 'endpoints' | 'virtualHosts';
@@ -296,8 +297,8 @@ function clusterPrint(c: ClusterView, store: CarryOverStore): string {
 }
 
 /** Key of the outbound cluster of `c` (a shared cluster view) for `service`. */
-export function clusterKey(store: CarryOverStore, c: ClusterView, service: ServiceView | undefined, proxyless: boolean): string {
-  return `${clusterPrint(c, store)}|${service ? printOf(service, store) : '-'}|${proxyless ? 'proxyless' : 'proxy'}`;
+export function clusterKey(store: CarryOverStore, c: ClusterView, service: ServiceView | undefined, client: OutboundClient): string {
+  return `${clusterPrint(c, store)}|${service ? printOf(service, store) : '-'}|${client}`;
 }
 
 const BY_NAMESPACE = new WeakMap<readonly WorkloadInstance[], ReadonlyMap<string, readonly WorkloadInstance[]>>();

@@ -47,7 +47,20 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
  */
 export function buildClusters(view: ProxyView, proxyless = false): Cluster[] {
   const services = servicesByHost(view);
-  return [...view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), proxyless)), ...buildDefaultClusters(view)];
+  const client = outboundClient(view, proxyless);
+  return [...view.clusters.map((c) => buildOutboundCluster(c, services.get(c.host), client)), ...buildDefaultClusters(view)];
+}
+
+/**
+ * Who an outbound cluster is built for. istiod builds them alike but for two things: the upstream
+ * protocol of a sniffed port (the downstream's on sidecars only, `setUpstreamProtocol`) and the
+ * `lb_policy`s proxyless gRPC accepts.
+ */
+export type OutboundClient = 'sidecar' | 'proxyless' | 'router';
+
+/** The {@link OutboundClient} of a view (`proxyless` applies to sidecars only). */
+export function outboundClient(view: ProxyView, proxyless: boolean): OutboundClient {
+  return view.proxy.type === 'router' ? 'router' : proxyless ? 'proxyless' : 'sidecar';
 }
 
 /** The clusters every proxy has besides its outbound ones: `BlackHoleCluster`, and `PassthroughCluster` on sidecars. */
@@ -63,12 +76,12 @@ export function buildDefaultClusters(view: ProxyView): Cluster[] {
 export type ClusterInit = MessageInitShape<typeof ClusterSchema> & { name: string };
 
 /**
- * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy. `proxyless`: the
- * client is proxyless gRPC, whose `lb_policy` support is ROUND_ROBIN and RING_HASH only (grpc-js-xds
- * 1.14 refuses LEAST_REQUEST): other simple policies become ROUND_ROBIN, as istiod's grpcgen does.
+ * One outbound cluster `outbound|<port>|<subset>|<fqdn>` with its traffic policy, for `client`: a
+ * proxyless gRPC client's `lb_policy` support is ROUND_ROBIN and RING_HASH only (grpc-js-xds 1.14
+ * refuses LEAST_REQUEST): other simple policies become ROUND_ROBIN, as istiod's grpcgen does.
  * The message is created once from one init object (each `apply*` adds its concern to the init).
  */
-export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, proxyless = false, parts: ClusterParts = FRESH_PARTS): Cluster {
+export function buildOutboundCluster(c: ClusterView, service: ServiceView | undefined, client: OutboundClient = 'sidecar', parts: ClusterParts = FRESH_PARTS): Cluster {
   const p = c.policy;
   const pool = p.connectionPool;
   const name = outboundClusterName(c.port, c.subset, c.host);
@@ -98,9 +111,9 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   applyLoadBalancer(cluster, p.loadBalancer);
   // ORIGINAL_DST (resolution NONE, or `simple: PASSTHROUGH`, which the view turns into it) needs CLUSTER_PROVIDED.
   if (c.discovery === 'ORIGINAL_DST') cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
-  if (proxyless && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
+  if (client === 'proxyless' && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c, parts);
-  applyHttpProtocolOptions(cluster, c, service);
+  applyHttpProtocolOptions(cluster, c, service, client === 'sidecar');
   applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? [], parts);
   return create(ClusterSchema, cluster);
 }
@@ -177,18 +190,28 @@ export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView, part
   cluster.commonLbConfig = parts.part(`commonLbConfig ${od.minHealthPercent}`, Cluster_CommonLbConfigSchema, () => create(Cluster_CommonLbConfigSchema, { healthyPanicThreshold: { value: od.minHealthPercent } }));
 }
 
-/** Idle timeout, max requests per connection and HTTP/2 upstream (grpc/http2 ports, or h2UpgradePolicy UPGRADE). */
-export function applyHttpProtocolOptions(cluster: ClusterInit, c: ClusterView, service: ServiceView | undefined): void {
+/**
+ * Idle timeout, max requests per connection and the upstream protocol (istiod `setUpstreamProtocol`,
+ * `applyH2Upgrade`): HTTP/2 for grpc/http2 ports, or http ports under h2UpgradePolicy UPGRADE; on a
+ * sidecar, a sniffed port's cluster uses the downstream's protocol (`use_downstream_protocol_config`:
+ * an HTTP/2 caller goes upstream as HTTP/2), which istiod sets before the traffic policy, so UPGRADE
+ * leaves it as it is (`setH2Options` keeps options already set); otherwise HTTP/1.1.
+ */
+export function applyHttpProtocolOptions(cluster: ClusterInit, c: ClusterView, service: ServiceView | undefined, sidecar = true): void {
   const pool = c.policy.connectionPool;
-  const protocol = service?.ports.find((p) => p.number === c.port)?.protocol;
+  const port = service?.ports.find((p) => p.number === c.port);
+  const protocol = port?.protocol;
   const h2 = protocol === 'GRPC' || protocol === 'HTTP2' || protocol === 'GRPC-Web' || (pool.h2UpgradePolicy === 'UPGRADE' && protocol === 'HTTP');
-  if (pool.idleTimeoutMs === null && pool.maxRequestsPerConnection === 0 && !h2) return;
+  const downstream = sidecar && !h2 && port?.sniffed === true;
+  if (pool.idleTimeoutMs === null && pool.maxRequestsPerConnection === 0 && !h2 && !downstream) return;
   const opts = create(HttpProtocolOptionsSchema, {
     commonHttpProtocolOptions: {
       ...(pool.idleTimeoutMs !== null ? { idleTimeout: duration(pool.idleTimeoutMs) } : {}),
       ...(pool.maxRequestsPerConnection > 0 ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
     },
-    upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: h2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } } },
+    upstreamProtocolOptions: downstream
+      ? { case: 'useDownstreamProtocolConfig', value: { httpProtocolOptions: {}, http2ProtocolOptions: {} } }
+      : { case: 'explicitHttpConfig', value: { protocolConfig: h2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } } },
   });
   cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: packAny(HttpProtocolOptionsSchema, opts) };
 }

@@ -2,15 +2,17 @@
  * Over real sockets, sidecar to sidecar: a client sidecar (the translated outbound side of
  * web/frontend) sends HTTP to cart's sidecar (the translated inbound side) on a port with no declared
  * protocol, over Istio mTLS (auto mTLS: cart's endpoint carries `security.istio.io/tlsMode: istio`).
+ * The sniffed port's outbound cluster uses the downstream's protocol (istiod `setUpstreamProtocol`),
+ * so an HTTP/1.1 caller goes upstream as HTTP/1.1 and an HTTP/2 (h2c) caller as HTTP/2.
  * The client's `istio.alpn` filter makes the upstream TLS connection offer `istio-http/1.1` (HTTP/1.1
  * upstream) or `istio-h2` (HTTP/2 upstream) instead of the cluster's `istio-peer-exchange, istio`, so
  * cart's sidecar picks the port's HTTP chain, whose RBAC keeps the path-only ALLOW rule. Without the
  * override the request would meet the TCP chain, where that rule is dropped, and be refused.
  */
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as tls from 'node:tls';
-import { create } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
@@ -42,6 +44,22 @@ function mesh(port: number): Obj[] {
   ];
 }
 
+/** A request over HTTP/2 with prior knowledge (h2c), as an HTTP/2 caller of a plaintext port sends it. */
+function getH2(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://${CLIENT}:${port}`);
+    session.on('error', reject);
+    const req = session.request({ ':path': path, ':authority': host });
+    let status = 0;
+    let body = '';
+    req.on('response', (h) => { status = Number(h[':status']); });
+    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('end', () => { session.close(); resolve({ status, body }); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Writes `bytes` on a fresh TLS connection to cart's sidecar; what came back before the close. */
 function exchange(port: number, bytes: string, o: tls.ConnectionOptions): Promise<string> {
   return new Promise((resolve) => {
@@ -55,7 +73,7 @@ function exchange(port: number, bytes: string, o: tls.ConnectionOptions): Promis
 }
 
 for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
-  test(`GIVEN a client sidecar whose cluster to cart speaks ${upstream} over auto mTLS, and cart's sidecar with a path-only ALLOW rule on a sniffed port WHEN the client sidecar forwards GETs THEN istio.alpn offers ${upstream === 'HTTP/2' ? 'istio-h2' : 'istio-http/1.1'}: the HTTP chain admits /public (200) and refuses /admin (403); raw TCP over mTLS with Istio's TCP ALPN is still closed`, async () => {
+  test(`GIVEN a client sidecar whose cluster to cart uses the downstream protocol over auto mTLS, and cart's sidecar with a path-only ALLOW rule on a sniffed port WHEN an ${upstream} caller sends GETs through the client sidecar THEN they go upstream as ${upstream} and istio.alpn offers ${upstream === 'HTTP/2' ? 'istio-h2' : 'istio-http/1.1'}: the HTTP chain admits /public (200) and refuses /admin (403); raw TCP over mTLS with Istio's TCP ALPN is still closed`, async () => {
     const port = await freePort(SIDECAR);
     const received: string[] = [];
     const protocols: string[] = [];
@@ -79,12 +97,8 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       if (sa.case === 'socketAddress') sa.value.address = CLIENT;
       const clusters = clientSet.clusters.filter((c) => !c.name.startsWith('inbound|') && c.name !== 'InboundPassthroughCluster');
       const cart = clusters.find((c) => c.name === `outbound|${port}||${HOST}`)!;
-      if (upstream === 'HTTP/2') {
-        // The sniffed port's cluster has no protocol options (HTTP/1.1); give it HTTP/2 upstream, as an h2 port's cluster has.
-        assert.is(cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS], undefined);
-        const o = create(HttpProtocolOptionsSchema, { upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } } });
-        cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS] = anyPack(HttpProtocolOptionsSchema, o);
-      }
+      const options = cart.typedExtensionProtocolOptions[PROTOCOL_OPTIONS];
+      assert.is(options && anyUnpack(options, HttpProtocolOptionsSchema)?.upstreamProtocolOptions.case, 'useDownstreamProtocolConfig', 'the sniffed port\'s cluster as translated');
       const client = await pki.workload('web', 'frontend');
       const clientSide = await startSidecar({ clusters, endpoints: clientSet.endpoints, listeners: [listener], routes: clientSet.routes }, client, pki.ca.rootCertificatePem);
       started.push(clientSide);
@@ -93,9 +107,10 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       assert.equal([...server.ads.nacks, ...sidecar.ads.nacks].map((n) => n.message), []);
       app.on('request', (req: http.IncomingMessage) => { protocols.push(req.httpVersion); });
 
-      const open = await get(port, '/public/items', { host: HOST }, 'GET', undefined, CLIENT);
+      const call = (path: string) => (upstream === 'HTTP/2' ? getH2(port, path, HOST) : get(port, path, { host: HOST }, 'GET', undefined, CLIENT));
+      const open = await call('/public/items');
       assert.equal([open.status, open.body], [200, JSON.stringify({ app: 'cart', url: '/public/items' })], 'admitted by the HTTP chain');
-      const closed = await get(port, '/admin', { host: HOST }, 'GET', undefined, CLIENT);
+      const closed = await call('/admin');
       assert.equal([closed.status, closed.body], [403, 'RBAC: access denied'], 'refused by the HTTP chain\'s RBAC, answered through the client sidecar');
       assert.equal(received, ['/public/items']);
       server.accessLog?.flush();

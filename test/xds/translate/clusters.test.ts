@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { Cluster_DiscoveryType, Cluster_LbPolicy, type Cluster } from '../../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
@@ -116,6 +117,29 @@ test('GIVEN workloads with and without the sidecar label WHEN endpoints are tran
     return [a?.case === 'socketAddress' ? a.value.address : '?', e.metadata?.filterMetadata['envoy.transport_socket_match'] ?? null];
   });
   assert.equal(meta, [['10.0.0.1', { tlsMode: 'istio' }], ['10.0.0.2', null], ['10.0.0.3', null]]);
+});
+
+/** The upstream protocol a cluster's HttpProtocolOptions choose: `downstream`, `h2`, `http1`, or `-` without options. */
+function upstreamProtocol(c: Cluster): string {
+  const any = c.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+  const up = any ? anyUnpack(any, HttpProtocolOptionsSchema)!.upstreamProtocolOptions : undefined;
+  if (!up) return '-';
+  if (up.case === 'useDownstreamProtocolConfig') return up.value.httpProtocolOptions && up.value.http2ProtocolOptions ? 'downstream' : 'downstream without h1/h2 options';
+  return up.case === 'explicitHttpConfig' && up.value.protocolConfig.case === 'http2ProtocolOptions' ? 'h2' : 'http1';
+}
+
+test('GIVEN a service with a sniffed port (named "web"), an http, a grpc and a tcp port WHEN translated for a sidecar, a proxyless client and a gateway THEN only the sidecar\'s sniffed-port cluster uses the downstream protocol (istiod setUpstreamProtocol), also under h2UpgradePolicy UPGRADE; grpc is h2 everywhere', () => {
+  const ports = [{ port: 8080, name: 'web' }, { port: 9080, name: 'http' }, { port: 9090, name: 'grpc' }, { port: 9000, name: 'tcp' }];
+  const protocolsOf = (proxy: ReturnType<typeof describeProxy>, drSpec?: Record<string, unknown>, proxyless = false) => {
+    const g = graphOf([svc('reviews', 'prod', ports), ...(drSpec ? [dr('reviews', 'prod', { host: 'reviews', ...drSpec })] : [])]);
+    const set = translateProxy(buildProxyView(g, proxy), [], { proxyless });
+    return ports.map((p) => upstreamProtocol(set.clusters.find((c) => c.name === `outbound|${p.port}||${REVIEWS}`)!));
+  };
+  assert.equal(protocolsOf(client), ['downstream', '-', 'h2', '-'], 'sidecar');
+  assert.equal(protocolsOf(client, { trafficPolicy: { connectionPool: { http: { h2UpgradePolicy: 'UPGRADE' } } } }), ['downstream', 'h2', 'h2', '-'], 'UPGRADE leaves the sniffed port as it is (setH2Options keeps options already set)');
+  assert.equal(protocolsOf(client, undefined, true), ['-', '-', 'h2', '-'], 'proxyless (grpcgen sets no protocol options)');
+  const gateway = describeProxy({ type: 'router', name: 'ingress', namespace: 'istio-system', labels: { istio: 'ingressgateway' } });
+  assert.equal(protocolsOf(gateway), ['-', '-', 'h2', '-'], 'gateway: no use_downstream_protocol (protocol detection is off there)');
 });
 
 test.run();

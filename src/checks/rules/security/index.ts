@@ -13,3 +13,4 @@ export { default as portLevelMtlsIsServicePort } from './port-level-mtls-is-serv
 export { default as principalNotFound } from './principal-not-found.js';
 export { default as routeDeniedByAuthorization } from './route-denied-by-authorization.js';
 export { default as tlsDisableTowardStrict } from './tls-disable-toward-strict.js';
+export { default as workloadEntryWithoutTlsMode } from './workload-entry-without-tls-mode.js';
