@@ -86,7 +86,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   }
   io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${proxy.adminPort ?? 'off'}, prometheus ${proxy.prometheusPort ?? 'off'}, readiness ${proxy.readinessPort ?? 'off'}\n`);
   const running = proxy;
-  const onSignal = () => { io.stderr.write('proxy: draining (SIGTERM)\n'); void running.drain(); };
+  const onSignal = (signal: NodeJS.Signals) => { io.stderr.write(`proxy: draining (${signal})\n`); void running.drain(); };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   await exited;

@@ -7,7 +7,7 @@
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -42,6 +42,12 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
   const out = resolve(io.cwd, values.out);
   const paths = positionals.length > 0 ? positionals : ['dist'];
+  const missing = paths.find((p) => p !== '-' && !existsSync(resolve(io.cwd, p)));
+  if (missing !== undefined) {
+    throw new UsageError(positionals.length > 0
+      ? `xds compile: path not found: ${missing}`
+      : `xds compile: no paths given and the default dist/ does not exist in ${io.cwd}; synthesize it first (npx cdk8s synth) or name the manifests to compile`);
+  }
   // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
   const inside = paths.find((p) => p !== '-' && (out === resolve(io.cwd, p) || out.startsWith(`${resolve(io.cwd, p)}${sep}`)));
   if (inside !== undefined) throw new UsageError(`xds compile: --out ${values.out} is inside the input ${inside}, so the dumps would be read as input next time and synced with the manifests; write them outside it, e.g. --out build/xds`);
@@ -52,6 +58,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) {
     for (const p of unusable) io.stderr.write(`${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}\n`);
+    io.stderr.write(`xds compile: the input cannot be read (above); nothing written to ${values.out}\n`);
     return EXIT_USAGE;
   }
   if (loaded.files.every((f) => f.objects.length === 0)) {

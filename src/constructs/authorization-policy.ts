@@ -204,6 +204,8 @@ export function translateRule(scope: Construct, field: string, rule: Authorizati
       if (!c.values?.length && !c.notValues?.length) {
         throw new PropError('MP_INVALID_PROP', scope, f, c, 'expected values or notValues');
       }
+      noEmptyValue(scope, f, 'values', c.values);
+      noEmptyValue(scope, f, 'notValues', c.notValues);
       return { key: c.key, values: list(c.values), notValues: list(c.notValues) };
     }),
   });
@@ -218,6 +220,7 @@ function translateSource(scope: Construct, field: string, s: RequestSource): Aut
       }
     });
   }
+  for (const key of ['principals', 'notPrincipals', 'requestPrincipals', 'namespaces', 'notNamespaces'] as const) noEmptyValue(scope, field, key, s[key]);
   const out: AuthorizationPolicySpecRulesFromSource = {
     principals: list(s.principals), notPrincipals: list(s.notPrincipals),
     namespaces: list(s.namespaces), notNamespaces: list(s.notNamespaces),
@@ -240,6 +243,7 @@ function translateOperation(scope: Construct, field: string, o: RequestOperation
       }
     });
   }
+  for (const key of ['hosts', 'notHosts'] as const) noEmptyValue(scope, field, key, o[key]);
   const ports = (key: 'ports' | 'notPorts') => o[key]?.map((p, i) => String(checkPort(scope, `${field}.${key}[${i}]`, p)));
   const out: AuthorizationPolicySpecRulesToOperation = {
     methods: list(o.methods), notMethods: list(o.notMethods),
@@ -248,6 +252,19 @@ function translateOperation(scope: Construct, field: string, o: RequestOperation
     hosts: list(o.hosts), notHosts: list(o.notHosts),
   };
   return nonEmpty(scope, field, out);
+}
+
+/**
+ * Istio's webhook refuses an empty string in any source, operation or condition value list
+ * (security.CheckEmptyValues: "empty value not allowed"); a blank principal is also easy to
+ * produce from an unset variable, so it is refused here, naming the entry.
+ */
+function noEmptyValue(scope: Construct, field: string, key: string, values: readonly string[] | undefined): void {
+  values?.forEach((v, i) => {
+    if (typeof v === 'string' && v.trim() === '') {
+      throw new PropError('MP_INVALID_PROP', scope, `${field}.${key}[${i}]`, v, 'expected a non-blank value (Istio refuses an empty one, and a blank one matches no request); leave the entry out instead');
+    }
+  });
 }
 
 /** Istio rejects an empty `source` or `operation`; it would also read as "anything". */

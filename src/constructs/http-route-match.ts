@@ -65,6 +65,7 @@ export function translateRequestMatches(scope: IConstruct, matches: readonly Req
 
 /** Maps one RequestMatch (ANDed conditions) to an Istio `HTTPMatchRequest`. */
 export function translateRequestMatch(scope: IConstruct, m: RequestMatch, field: string): VirtualServiceSpecHttpMatch {
+  checkHasCondition(scope, m, field);
   const headers = translateHeaderMap(scope, m.headers, `${field}.headers`);
   if (m.cookie !== undefined) {
     if (headers?.cookie !== undefined) {
@@ -74,6 +75,25 @@ export function translateRequestMatch(scope: IConstruct, m: RequestMatch, field:
     return { ...translatePlain(scope, m, field), headers: { ...headers, cookie: translateCookie(scope, m.cookie, `${field}.cookie`) } };
   }
   return { ...translatePlain(scope, m, field), headers };
+}
+
+/**
+ * Refuses a RequestMatch without a condition (`{}`, or only `name`/`ignoreUriCase`): Istio reads it
+ * as matching every request, yet the route has a `match`, so a RouteTable orders it among the
+ * matched routes, ahead of the catch-alls (another construct's split included), which it would
+ * silently make unreachable.
+ */
+function checkHasCondition(scope: IConstruct, m: RequestMatch, field: string): void {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+    throw new PropError('MP_INVALID_PROP', scope, field, m, 'expected a RequestMatch object such as { headers: { "x-user": "beta" } }');
+  }
+  const given = (v: unknown) => v !== undefined && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+  const conditions: (keyof RequestMatch)[] = ['uri', 'scheme', 'method', 'authority', 'headers', 'withoutHeaders', 'cookie',
+    'queryParams', 'sourceLabels', 'sourceNamespace', 'gateways', 'port'];
+  if (!conditions.some((k) => given(m[k]))) {
+    throw new PropError('MP_INVALID_PROP', scope, field, m,
+      `expected at least one condition (${conditions.join(', ')}): without one it matches every request and, ordered among the matched routes, hides the routes after it; for every request leave out match`);
+  }
 }
 
 function translatePlain(scope: IConstruct, m: RequestMatch, field: string): VirtualServiceSpecHttpMatch {

@@ -127,3 +127,14 @@ test('GIVEN a gateway host "*foo.com" (wildcard not a whole label) WHEN construc
 });
 
 test.run();
+
+test('GIVEN a route whose match list holds an empty entry WHEN added to a RouteTable THEN MP_INVALID_PROP names that entry (a catch-all leaves out match)', () => {
+  throwsProp(table(toV1, { match: [{ port: 9080 }, {}], route: [{ destination: reviews, subset: 'v2' }] }, { route: [{ destination: reviews, subset: 'v1' }] }),
+    { code: 'MP_INVALID_PROP', field: 'routes[1].match[1]', path: 'test/reviews', value: {} });
+});
+
+test('GIVEN routes whose matches each have one condition WHEN added to a RouteTable THEN they are accepted', () => {
+  table({ match: [{ port: 9080 }], route: [{ destination: reviews, subset: 'v2' }] },
+    { match: [{ gateways: ['mesh'] }], route: [{ destination: reviews, subset: 'v3' }] },
+    { route: [{ destination: reviews, subset: 'v1' }] })();
+});

@@ -84,6 +84,19 @@ test('GIVEN a rule with an empty match list WHEN constructed THEN it is refused 
   }), { code: 'MP_INVALID_PROP', field: 'rules[0].match', path: 'test/s' });
 });
 
+test('GIVEN a rule whose match has no condition ({}) WHEN constructed THEN it is refused (it would match every request and hide the rules after it)', () => {
+  const err = throwsProp(() => synth((chart) => {
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: {}, subset: 'v2' }, { match: { headers: { 'end-user': 'jason' } }, subset: 'v3' }], defaultSubset: 'v1' });
+  }), { code: 'MP_INVALID_PROP', field: 'rules[0].match[0]', path: 'test/s', value: {} });
+  assert.match(err.message, /expected at least one condition \(uri, .*\): without one it matches every request/);
+});
+
+test('GIVEN a rule whose match has only a name and empty header conditions WHEN constructed THEN it is refused as conditionless', () => {
+  throwsProp(() => synth((chart) => {
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: [{ headers: { 'end-user': 'jason' } }, { name: 'all', headers: {} }], subset: 'v2' }], defaultSubset: 'v1' });
+  }), { code: 'MP_INVALID_PROP', field: 'rules[0].match[1]', path: 'test/s' });
+});
+
 const headerHints: [string, string][] = [
   ['X User', ' (use "x-user")'],
   ['X-Tenant', ' (use "x-tenant")'],

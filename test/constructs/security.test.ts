@@ -124,6 +124,19 @@ test('GIVEN an empty source WHEN constructed THEN it is refused', () => {
     { code: 'MP_INVALID_PROP', field: 'rules[0].from[0]' });
 });
 
+test('GIVEN an empty or blank value in principals, namespaces, hosts or a when condition WHEN constructed THEN MP_INVALID_PROP names that entry (Istio refuses empty values)', () => {
+  const cases: [object, string, string][] = [
+    [{ from: [{ principals: ['cluster.local/ns/shop/sa/web', ''] }] }, 'rules[0].from[0].principals[1]', ''],
+    [{ from: [{ namespaces: ['  '] }] }, 'rules[0].from[0].namespaces[0]', '  '],
+    [{ from: [{ principals: ['cluster.local/ns/shop/sa/web'] }], to: [{ hosts: [''] }] }, 'rules[0].to[0].hosts[0]', ''],
+    [{ from: [{ principals: ['cluster.local/ns/shop/sa/web'] }], when: [{ key: 'request.headers[x-tenant]', values: [''] }] }, 'rules[0].when[0].values[0]', ''],
+  ];
+  for (const [rule, field, value] of cases) {
+    const err = throwsProp(() => synth((c) => new AllowPolicy(c, 'allow', { name: 'x', rules: [rule] })), { code: 'MP_INVALID_PROP', field, path: 'test/allow', value });
+    assert.match(err.message, /expected a non-blank value/);
+  }
+});
+
 test('GIVEN a lower-case method WHEN constructed THEN it is refused', () => {
   throwsProp(() => synth((c) => new AllowPolicy(c, 'allow', { name: 'x', rules: [{ to: [{ methods: ['get'] }] }] })),
     { code: 'MP_INVALID_PROP', field: 'rules[0].to[0].methods[0]', value: 'get' });

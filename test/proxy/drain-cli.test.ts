@@ -1,6 +1,6 @@
 /**
  * `meshproof proxy` as a real process: it follows our ADS server, serves, and on SIGTERM stops
- * accepting, lets the request in flight finish, and exits 0.
+ * accepting, lets the request in flight finish, and exits 0; Ctrl-C (SIGINT) drains the same way.
  */
 import { spawn } from 'node:child_process';
 import type * as http from 'node:http';
@@ -59,6 +59,26 @@ test('GIVEN the proxy command serving a slow request WHEN SIGTERM arrives THEN t
     if (child.exitCode === null) child.kill('SIGKILL');
     await xds.close();
     await slow.close();
+  }
+});
+
+test('GIVEN the proxy command running in a terminal WHEN Ctrl-C (SIGINT) arrives THEN it drains naming SIGINT, not SIGTERM, and exits 0', async () => {
+  const xds = await startXds({ clusters: [], endpoints: [], listeners: [], routes: [] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', 'proxy', '--xds', `127.0.0.1:${xds.port}`, '--node', 'test/proxy',
+    '--admin', '127.0.0.1:0', '--prometheus', 'off', '--readiness', 'off', '--drain-timeout', '0', '--access-log', 'off'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await until(() => /admin (\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<string>((res) => setTimeout(() => res('timeout'), 5000))]);
+    assert.is(code, 0, stderr);
+    assert.match(stderr, /proxy: draining \(SIGINT\)/);
+    assert.not.match(stderr, /SIGTERM/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await xds.close();
   }
 });
 

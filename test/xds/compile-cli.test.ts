@@ -145,6 +145,29 @@ test('GIVEN --out inside the input folder (dist/xds for dist) WHEN compiled THEN
   assert.is(ok.code, 0, ok.err);
 });
 
+test('GIVEN no paths and no dist/ in the working folder WHEN compiled THEN a usage error names the default dist/ and the folder, and --out is not created', async () => {
+  const r = await compile(['--out', 'nodist-out']);
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, `xds compile: no paths given and the default dist/ does not exist in ${work}; synthesize it first`);
+  assert.not.match(r.err, /dist:1:1/);
+  assert.not.ok(existsSync(join(work, 'nodist-out')));
+});
+
+test('GIVEN a named path that does not exist WHEN compiled THEN a usage error names it, and --out is not created', async () => {
+  const r = await compile(['nope/dist', '--out', 'nope-out']);
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, 'xds compile: path not found: nope/dist');
+  assert.not.ok(existsSync(join(work, 'nope-out')));
+});
+
+test('GIVEN a file that is not valid YAML WHEN compiled THEN its file:line, then a line saying nothing was written', async () => {
+  writeFileSync(join(work, 'malformed.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n   namespace: y\n');
+  const r = await compile(['malformed.yaml', '--out', 'malformed-out']);
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, /^malformed\.yaml:\d+:\d+: malformed YAML/m);
+  assert.match(r.err, /xds compile: the input cannot be read \(above\); nothing written to malformed-out\n$/);
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test.run();
