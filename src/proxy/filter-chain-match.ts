@@ -79,13 +79,22 @@ function mostSpecific(ranges: (m: FilterChainMatch | undefined) => readonly Cidr
   };
 }
 
+/** A chain's `server_names` in lower case, as Envoy stores them (the SNI is lower-cased too: names compare case-insensitively). */
+const LOWER_NAMES = new WeakMap<readonly string[], readonly string[]>();
+function serverNamesOf(c: { readonly m?: { readonly serverNames: readonly string[] } | undefined }): readonly string[] {
+  const names = c.m?.serverNames ?? [];
+  let lower = LOWER_NAMES.get(names);
+  if (!lower) LOWER_NAMES.set(names, (lower = names.map((n) => n.toLowerCase())));
+  return lower;
+}
+
 const byServerName: Level = (cands, input) => {
   const name = (input.serverName ?? '').toLowerCase();
-  const exact = cands.filter((c) => name !== '' && c.m?.serverNames.includes(name));
+  const exact = cands.filter((c) => name !== '' && serverNamesOf(c).includes(name));
   if (exact.length) return exact;
   for (let pos = name.indexOf('.', 1); pos !== -1 && pos < name.length - 1; pos = name.indexOf('.', pos + 1)) {
     const wildcard = `*${name.slice(pos)}`;
-    const hit = cands.filter((c) => c.m?.serverNames.includes(wildcard));
+    const hit = cands.filter((c) => serverNamesOf(c).includes(wildcard));
     if (hit.length) return hit;
   }
   return cands.filter((c) => !c.m?.serverNames.length);
@@ -149,7 +158,7 @@ export function checkFilterChains(listener: Pick<Listener, 'name' | 'filterChain
     const axes = [
       [String(m?.destinationPort ?? 0)],
       or((m?.prefixRanges ?? []).map(cidrKey)),
-      or(m?.serverNames ?? []),
+      or((m?.serverNames ?? []).map((n) => n.toLowerCase())),
       [m?.transportProtocol ?? ''],
       or(m?.applicationProtocols ?? []),
       or((m?.directSourcePrefixRanges ?? []).map(cidrKey)),

@@ -99,6 +99,14 @@ test('GIVEN routes whose per-try timeouts end a slow request before the route ti
   assert.is(of('route.timeout').promise, 'GET cart.shop.svc.cluster.local/: ends 504 (UT) after 3000 ms when the backend is slower');
 });
 
+test('GIVEN upper-case hosts in a route table and in expect() WHEN collected THEN requests name them in lower case (hosts compare case-insensitively: Envoy lower-cases domains, Host and SNI, and the model its hosts)', () => {
+  const { app, chart, cart } = shop();
+  new RouteTable(chart, 'routes', { hosts: ['Cart.Shop.svc.cluster.local'] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });
+  expect(chart).request({ host: 'Shop.Example.com', path: '/x', gateway: 'shop/public' }).answers(404);
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath.startsWith('shop'));
+  assert.equal([...new Set(ex.map((e) => e.request!.host))].sort(), ['cart.shop.svc.cluster.local', 'shop.example.com']);
+});
+
 test('GIVEN expect() calls next to an app WHEN collected THEN they become expectations at the calling line', () => {
   const { app, chart, cart } = shop();
   new RouteTable(chart, 'routes', { hosts: [cart] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });

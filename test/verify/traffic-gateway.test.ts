@@ -52,6 +52,26 @@ test('GIVEN the committed apps WHEN the ingress gateway is sent real requests TH
   assert.is(v.get(MUTUAL_ROUTE)!.detail, '20× 200 httpbin/httpbin-v1');
 });
 
+test('GIVEN a copy whose httpbin Gateway and VirtualService write the host in mixed case (Httpbin.Example.COM) WHEN the gateway promises are proven with the host so written THEN they hold: Envoy lower-cases server names, SNI and Host, and the Location host compares case-insensitively', async () => {
+  const work = copyDist();
+  const upper = (h: unknown) => (h === 'httpbin.example.com' ? 'Httpbin.Example.COM' : h);
+  try {
+    breakObject(work, 'httpbin.k8s.yaml', 'Gateway', 'httpbin-gateway', (o) => { for (const srv of o.spec.servers) srv.hosts = srv.hosts.map(upper); });
+    breakObject(work, 'httpbin.k8s.yaml', 'VirtualService', 'httpbin-gateway', (o) => { o.spec.hosts = o.spec.hosts.map(upper); });
+    const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+    const written = [MUTUAL, REDIRECT_HTTPBIN, MUTUAL_ROUTE].map((id) => {
+      const e = EXPECTATIONS.find((x) => x.id === id)!;
+      const outcome = 'hosts' in e.outcome ? { ...e.outcome, hosts: e.outcome.hosts.map(upper) as string[] } : e.outcome;
+      return { ...e, outcome, ...(e.request ? { request: { ...e.request, host: upper(e.request.host) as string } } : {}) } as Expectation;
+    });
+    const v = (await createRuntime().run(graph, written, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
+    for (const id of [MUTUAL, REDIRECT_HTTPBIN, MUTUAL_ROUTE]) assert.is(v.get(id)?.status, 'held', `${id}: ${v.get(id)?.detail}`);
+    assert.match(v.get(REDIRECT_HTTPBIN)!.detail, /→ 301 Location https:\/\/httpbin\.example\.com\//i);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('GIVEN a copy with the MUTUAL server made SIMPLE, the redirect dropped and the gateway route sent to reviews v2 WHEN proven with traffic THEN each promise breaks saying how, and verify reports them broken', async () => {
   const work = copyDist();
   try {

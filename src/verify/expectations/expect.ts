@@ -104,7 +104,8 @@ export function expect(scope: IConstruct) {
 /** Turns a pending expectation into data (`source` already resolved). */
 export function toExpectation(p: PendingExpectation, source: Expectation['source'], clusterDomain: string): Expectation {
   const r = p.request;
-  const host = typeof r.host === 'string' ? r.host : r.host.host;
+  // Host names compare case-insensitively (Envoy lower-cases domains, the Host header and SNI; the model lower-cases hosts).
+  const host = (typeof r.host === 'string' ? r.host : r.host.host).toLowerCase();
   const namespace = r.from ?? (typeof r.host === 'string' ? (host.split('.')[1] && host.includes('.svc.') ? host.split('.')[1]! : 'default') : r.host.namespace ?? 'default');
   void clusterDomain;
   const request: RequestSpec = {

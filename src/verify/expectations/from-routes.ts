@@ -27,9 +27,10 @@ export interface RouteContext {
 
 type Raw = Readonly<Record<string, unknown>>;
 
+/** `host` as the client sends it: a short name in `namespace` made an FQDN, a leading `*.` made `verify.`, lower case (hosts compare case-insensitively). */
 function fqdn(host: string, namespace: string | undefined, clusterDomain: string): string {
-  if (host.includes('.') || host.includes('*')) return host.replace(/^\*\./, 'verify.');
-  return `${host}.${namespace ?? 'default'}.svc.${clusterDomain}`;
+  if (host.includes('.') || host.includes('*')) return host.replace(/^\*\./, 'verify.').toLowerCase();
+  return `${host}.${namespace ?? 'default'}.svc.${clusterDomain}`.toLowerCase();
 }
 
 function sample(m: unknown): string | undefined {
@@ -106,7 +107,8 @@ export function routeExpectations(table: RouteTable, ctx: RouteContext): Expecta
   const gatewayPort = gateways.length > 0 ? ctx.gatewayPort(gateways[0]!) : undefined;
   if (gateways.length > 0 && gatewayPort === undefined) return [];
   const via: RequestVia = gateways.length > 0 ? { kind: 'gateway', gateway: gateways[0]!, port: gatewayPort! } : { kind: 'mesh', namespace: table.namespace ?? 'default' };
-  const host = via.kind === 'gateway' ? host0.replace(/^\*\./, 'verify.') : fqdn(host0, table.namespace, ctx.clusterDomain);
+  // Host names compare case-insensitively (Envoy lower-cases domains, the Host header and SNI; the model lower-cases hosts).
+  const host = (via.kind === 'gateway' ? host0.replace(/^\*\./, 'verify.') : fqdn(host0, table.namespace, ctx.clusterDomain)).toLowerCase();
   const routes = table.routeOrigins.map((o) => o.http);
   const out: Expectation[] = [];
   routes.forEach((http, i) => {

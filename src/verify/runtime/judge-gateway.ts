@@ -71,7 +71,8 @@ export async function judgeHttpsRedirectWithTraffic(o: Of<'https-redirect'>, gw:
     } catch {
       target = undefined;
     }
-    const ok = s.status === 301 && s.workload === '' && target?.protocol === 'https:' && target.hostname === host && `${target.pathname}${target.search}` === path;
+    // URL lower-cases the host name; host names compare case-insensitively.
+    const ok = s.status === 301 && s.workload === '' && target?.protocol === 'https:' && target.hostname === host.toLowerCase() && `${target.pathname}${target.search}` === path;
     const line = `http://${host}${path} → ${got(s)}`;
     if (!ok) return { status: 'broken', detail: `${line}; promised 301 from the gateway with Location https://${host}${path}`, requests: seen.length + 1 };
     seen.push(line);
@@ -127,7 +128,7 @@ export async function judgeRedirectWithTraffic(o: Of<'redirect'>, request: Reque
   if (!target) wrong.push('no Location');
   else {
     if (o.scheme !== undefined && target.protocol !== `${o.scheme}:`) wrong.push(`scheme ${target.protocol.slice(0, -1)}, not ${o.scheme}`);
-    if (o.authority !== undefined && target.hostname !== o.authority) wrong.push(`authority ${target.hostname}, not ${o.authority}`);
+    if (o.authority !== undefined && target.hostname !== o.authority.toLowerCase()) wrong.push(`authority ${target.hostname}, not ${o.authority}`);
     if (o.uri !== undefined && target.pathname !== o.uri) wrong.push(`path ${target.pathname}, not ${o.uri}`);
     if (o.port !== undefined && Number(target.port || (target.protocol === 'https:' ? 443 : 80)) !== o.port) wrong.push(`port ${target.port || '(default)'}, not ${o.port}`);
   }

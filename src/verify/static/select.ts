@@ -30,15 +30,17 @@ export function viewFor(graph: MeshGraph, via: RequestVia): ProxyView | string {
 /** The routes the proxy applies for the request's host and port, or why there are none. */
 export function hostRoutesFor(view: ProxyView, request: RequestSpec): HostRoutesView | string {
   const via = request.via;
+  // The view's hosts are lower case; a request's host compares case-insensitively, as Envoy matches it.
+  const host = request.host.toLowerCase();
   if (via.kind === 'gateway') {
     const servers = view.gatewayServers.filter((s) => s.gateway === via.gateway && s.port === via.port);
     if (servers.length === 0) return `gateway ${via.gateway} has no server on port ${via.port} for proxy ${view.proxy.namespace}/${view.proxy.name}`;
-    const routes = servers.flatMap((s) => s.routes).filter((r) => hostMatches(r.host, request.host));
+    const routes = servers.flatMap((s) => s.routes).filter((r) => hostMatches(r.host, host));
     // The most specific virtual host wins, as Envoy picks exact domains before wildcards.
-    routes.sort((a, b) => Number(b.host === request.host) - Number(a.host === request.host) || b.host.length - a.host.length);
+    routes.sort((a, b) => Number(b.host === host) - Number(a.host === host) || b.host.length - a.host.length);
     return routes[0] ?? `gateway ${via.gateway}:${via.port} has no VirtualService for host ${request.host} (Envoy answers 404 NR)`;
   }
-  const candidates = view.routes.filter((r) => r.host === request.host && (request.port === undefined || r.port === request.port));
+  const candidates = view.routes.filter((r) => r.host === host && (request.port === undefined || r.port === request.port));
   const http = candidates.filter((r) => r.http.length > 0);
   if (http.length === 0) return `the sidecar of ${view.proxy.namespace}/${view.proxy.name} has no HTTP route for ${request.host}${request.port !== undefined ? `:${request.port}` : ''} (not visible, or not an HTTP port)`;
   return http[0]!;

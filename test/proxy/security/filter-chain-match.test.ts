@@ -23,6 +23,8 @@ const table: Array<{ name: string; chains: Array<{ name: string; match?: Record<
   { name: 'exact server name beats wildcard', chains: [{ name: 'wild', match: { serverNames: ['*.example.com'] } }, { name: 'exact', match: { serverNames: ['api.example.com'] } }], input: conn({ serverName: 'api.example.com', transportProtocol: 'tls' }), want: 'exact' },
   { name: 'wildcard matches several labels, longest suffix first', chains: [{ name: 'com', match: { serverNames: ['*.com'] } }, { name: 'example', match: { serverNames: ['*.example.com'] } }], input: conn({ serverName: 'a.b.example.com' }), want: 'example' },
   { name: 'wildcard does not match the bare domain', chains: [{ name: 'wild', match: { serverNames: ['*.example.com'] } }, { name: 'none' }], input: conn({ serverName: 'example.com' }), want: 'none' },
+  { name: 'server names compare case-insensitively (Envoy lower-cases both): an upper-case Gateway host matches a lower-case SNI', chains: [{ name: 'pay', match: { serverNames: ['Pay.Example.com'] } }, { name: 'other' }], input: conn({ serverName: 'pay.example.com', transportProtocol: 'tls' }), want: 'pay' },
+  { name: 'an upper-case wildcard server name matches a mixed-case SNI', chains: [{ name: 'wild', match: { serverNames: ['*.EXAMPLE.com'] } }, { name: 'other' }], input: conn({ serverName: 'Api.Example.COM', transportProtocol: 'tls' }), want: 'wild' },
   { name: 'no SNI takes the chain without server names', chains: [{ name: 'sni', match: { serverNames: ['a.com'] } }, { name: 'plain' }], input: conn(), want: 'plain' },
   { name: 'SNI matched, deeper level fails: no backtracking to the catch-all', chains: [{ name: 'sni-raw', match: { serverNames: ['a.com'], transportProtocol: 'raw_buffer' } }, { name: 'catch' }], input: conn({ serverName: 'a.com', transportProtocol: 'tls' }), want: undefined },
   { name: 'STRICT: only a tls chain; plaintext finds nothing', chains: [{ name: 'mtls', match: { transportProtocol: 'tls' } }], input: conn(), want: undefined },
@@ -52,6 +54,10 @@ test('GIVEN overlapping chains, a bad CIDR and a mid-name wildcard WHEN checked 
   assert.match(errs[1]!, /filter_chains\[2\] \(c\)\.filter_chain_match\.prefix_ranges\[0\]: address_prefix "nope"/);
   assert.match(errs[2]!, /server_names\[0\]: "a\.\*\.com" is not a server name/);
   assert.equal(checkFilterChains(listener([{ name: 'tls', match: { transportProtocol: 'tls' } }, { name: 'raw', match: { transportProtocol: 'raw_buffer' } }])), []);
+  // Envoy stores server names in lower case, so two spellings of one name overlap.
+  const cased = checkFilterChains(listener([{ name: 'upper', match: { serverNames: ['Pay.Example.com'] } }, { name: 'lower', match: { serverNames: ['pay.example.com'] } }]));
+  assert.is(cased.length, 1, cased.join('\n'));
+  assert.match(cased[0]!, /filter_chains\[1\] \(lower\)\.filter_chain_match: overlaps filter_chains\[0\]/);
 });
 
 /** The bytes a real node:tls client sends first, split to exercise reassembly. */
