@@ -20,10 +20,14 @@ const gatewaySelectorMatchesNoWorkload: Rule = {
     for (const g of gatewaysOf(graph)) {
       if (g.workloads.length > 0) continue;
       const hasSelector = g.gateway.spec.selector !== undefined;
+      // The usual cause of Istio's default selector matching nothing: the gateway Deployment is the
+      // platform team's and lives in another repository (or was not passed in).
+      const fix = g.selectorText === 'istio=ingressgateway'
+        ? 'the gateway Deployment (labelled istio: ingressgateway) is not in the input: add its manifests, or pass them as context (`context:` in meshproof.config.yaml, or --context <dir>) when the platform team owns it'
+        : 'set spec.selector to the labels of the gateway pods (e.g. istio: ingressgateway), or add the gateway Deployment (or pass its manifests as context: `context:` in meshproof.config.yaml, --context <dir>)';
       ctx.report(
         g.gateway,
-        `Referenced selector not found: "${g.selectorText}" matches no workload in any namespace; ` +
-          'set spec.selector to the labels of the gateway pods (e.g. istio: ingressgateway)',
+        `Referenced selector not found: "${g.selectorText}" matches no workload in any namespace; ${fix}`,
         { path: hasSelector ? ['spec', 'selector'] : ['spec'] },
       );
     }
