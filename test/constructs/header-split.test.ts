@@ -72,6 +72,24 @@ test('GIVEN a HeaderSplit composed into a table with its own default route WHEN 
   assert.equal(vs.spec.http.map((r: { name: string }) => r.name), ['s-v2', 'stable']);
 });
 
+test('GIVEN three unnamed rules to one subset and a named one WHEN synthesized THEN the unnamed ones get distinct names (-2, -3 after the first), the named one keeps its name', () => {
+  const objects = synth((chart) => {
+    new HeaderSplit(chart, 'checkout-split', {
+      service: reviews,
+      rules: [
+        { match: { headers: { 'x-beta': 'on' } }, subset: 'v2' },
+        { match: { uri: StringMatch.prefix('/beta/') }, subset: 'v2' },
+        { name: 'cookie-beta', match: { cookie: { name: 'beta', value: 'on' } }, subset: 'v2' },
+        { match: { queryParams: { beta: StringMatch.exact('1') } }, subset: 'v2' },
+        { match: { headers: { 'x-next': 'on' } }, subset: 'v3' },
+      ],
+      defaultSubset: 'v1',
+    });
+  });
+  const http = (only(objects, 'VirtualService').spec as { http: { name: string }[] }).http;
+  assert.equal(http.map((h) => h.name), ['checkout-split-v2', 'checkout-split-v2-2', 'cookie-beta', 'checkout-split-v2-3', 'checkout-split-v3', 'checkout-split-default']);
+});
+
 test('GIVEN no default subset and no shared table WHEN constructed THEN the missing default route is refused', () => {
   throwsProp(() => synth((chart) => {
     new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: { headers: { 'end-user': 'jason' } }, subset: 'v2' }] });
