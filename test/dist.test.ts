@@ -13,7 +13,7 @@ function freshSynth(): string {
   const run = cdk8sSynth(work);
   assert.is(run.status, 0, `cdk8s synth failed:\n${run.output}`);
   assert.match(run.output, /Validations ended succesfully/);
-  assert.match(run.output, /meshproof: published dist\/ and \.meshproof\/sourcemap\.json/);
+  assert.match(run.output, /meshproof: published dist\/, \.meshproof\/sourcemap\.json and \.meshproof\/expectations\.json \(commit them together\)/);
   return work;
 }
 

@@ -46,19 +46,27 @@ class MeshproofValidation {
 }
 
 function publishOrDiscard(promote, root, stageRoot, stage, publish) {
+  const fs = require('node:fs');
   try {
     if (publish) {
       promote.promote(root, stageRoot);
-      process.stdout.write(`meshproof: published ${stage.outdir}/${stage.sourceMap ? ` and ${promote.SOURCE_MAP_PATH}` : ''}\n`);
+      const extra = stage.sourceMap ? `, ${promote.SOURCE_MAP_PATH} and ${promote.EXPECTATIONS_PATH} (commit them together)` : '';
+      process.stdout.write(`meshproof: published ${stage.outdir}/${extra}\n`);
     } else {
-      require('node:fs').rmSync(stageRoot, { recursive: true, force: true });
+      fs.rmSync(stageRoot, { recursive: true, force: true });
       process.stderr.write(`meshproof: synth failed; ${stage.outdir}/ and ${promote.SOURCE_MAP_PATH} are unchanged\n`);
     }
   } catch (e) {
     promote.recoverPromotion(root);
-    process.stderr.write(`meshproof: could not publish ${stage.outdir}/ (${e instanceof Error ? e.message : String(e)}); the previous output is unchanged\n`);
+    // The stage is this run's: a failed publish discards it too (the next synth makes a new one).
+    try { fs.rmSync(stageRoot, { recursive: true, force: true }); } catch { /* left for the next synth, which clears it */ }
+    const code = e && typeof e === 'object' ? e.code : undefined;
+    const fix = code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? `make ${stage.outdir}/ and .meshproof/ writable by this user, then synth again`
+      : 'fix the cause above, then synth again';
+    process.stderr.write(`meshproof: could not publish ${stage.outdir}/ (${e instanceof Error ? e.message : String(e)}); the previous output is unchanged; ${fix}\n`);
     process.exitCode = 1;
   }
 }
 
-module.exports = { MeshproofValidation };
+module.exports = { MeshproofValidation, publishOrDiscard };

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 
 /**
  * How a synthesized output reaches `dist/` and `.meshproof/sourcemap.json` together.
@@ -24,7 +25,8 @@ export const SOURCE_MAP_PATH = '.meshproof/sourcemap.json';
 /** Where `cdk8s synth` writes (cdk8s.yaml `output:`): the stage, relative to the project root. */
 export const STAGE_DIR = '.meshproof/synth';
 /** The promises `meshproof verify` checks, published with the source map (see src/verify/expectations/). */
-const EXPECTATIONS = '.meshproof/expectations.json';
+const EXPECTATIONS = EXPECTATIONS_PATH;
+export { EXPECTATIONS_PATH };
 const STAGE_INFO = 'stage.json';
 const JOURNAL = '.meshproof/promotion.json';
 const PREVIOUS = '.meshproof/previous';
