@@ -70,6 +70,20 @@ test('GIVEN a routing promise proven by 403s, one broken by the config and a sta
   assert.match(every, /\| promise c \| `bookinfo\/c` \|/);
 });
 
+test('GIVEN a promise held on the config while traffic was sent (left to the config) and one proven WHEN reported verbosely THEN the first is marked config only, in text and Markdown, and the proven one is not', () => {
+  const results: VerifyResult[] = [
+    { expectation: ex('r', { kind: 'retries', attempts: 2 }, { constructPath: 'bookinfo/r' }), static: { id: 'r', status: 'held', detail: 'retries 2' }, traffic: { status: 'not-run', detail: "retryOn has no condition an echo backend can trigger", requests: 0 } },
+    { expectation: ex('p', reaches, { constructPath: 'bookinfo/p' }), static: { id: 'p', status: 'held', detail: 'route' }, traffic: { status: 'held', detail: '20× 200 bookinfo/reviews-v2', requests: 20 } },
+  ];
+  const text = formatText(reportOf(results, true), true);
+  assert.match(text, /^✓ HELD \(config only\)  promise r$/m);
+  assert.match(text, /^✓ HELD  promise p$/m);
+  const md = formatMarkdown(reportOf(results, true));
+  assert.match(md, /\| ✅ \(config only\) \| promise r \|/);
+  assert.match(md, /\| ✅ \| promise p \|/);
+  assert.not.match(formatText(reportOf(results, false), true), /config only/, 'without traffic every promise is judged on the config: nothing to set apart');
+});
+
 test('GIVEN an expectations file written before expect() promises had a chart (app/expect) WHEN verified with --app THEN a note says they were left out and how to file them', async () => {
   const work = copyDist();
   try {

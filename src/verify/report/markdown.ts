@@ -27,7 +27,9 @@ export function formatMarkdown(report: VerifyReport): string {
     out.push('');
   }
   out.push('<details><summary>Every promise</summary>', '', '| | Promise | Made at |', '|---|---|---|');
-  for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]} | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` |`);
+  // Held on the config alone while traffic was sent: marked, so a reader does not take it for proven.
+  const onConfig = (r: VerifyResult) => finalStatus(r) === 'held' && report.traffic.ran && r.traffic?.status !== 'held' ? ' (config only)' : '';
+  for (const r of report.results) out.push(`| ${ICON[finalStatus(r)]}${onConfig(r)} | ${esc(r.expectation.promise)} | \`${madeAt(r.expectation.source)}\` |`);
   out.push('', '</details>', '');
   return out.join('\n');
 }

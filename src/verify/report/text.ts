@@ -14,7 +14,9 @@ export function formatText(report: VerifyReport, verbose = false): string {
   for (const r of report.results) {
     const status = finalStatus(r);
     if (status === 'held' && !verbose) continue;
-    lines.push(`${MARK[status]} ${status.toUpperCase()}  ${r.expectation.promise}`);
+    // Held on the config alone while traffic was sent (left to the config: the detail says why): not proven.
+    const configOnly = status === 'held' && report.traffic.ran && r.traffic?.status !== 'held';
+    lines.push(`${MARK[status]} ${status.toUpperCase()}${configOnly ? ' (config only)' : ''}  ${r.expectation.promise}`);
     lines.push(`    promised at ${where(r)}  [${r.expectation.id}]`);
     if (status !== 'held' || verbose) lines.push(`    config: ${r.static.detail}`);
     const traffic = trafficLine(report, r);
