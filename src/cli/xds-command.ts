@@ -71,7 +71,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     const run = await checkPaths(paths, { cwd: io.cwd });
     const errors = run.result.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0) {
-      io.stderr.write(`xds compile: input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing written. Fix them, or pass --no-check to compile anyway:\n${errors.map((f) => `  ${findingLine(f)}`).join('\n')}\n`);
+      io.stderr.write(`xds compile: input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing written. Fix ${errors.length === 1 ? 'it' : 'them'}, or pass --no-check to compile anyway:\n${errors.map((f) => `  ${findingLine(f)}`).join('\n')}\n`);
       return EXIT_USAGE;
     }
   }
@@ -93,6 +93,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   try {
     stage = makeStage(out);
     const written = new Set<string>();
+    let bytes = 0;
     let failed = false;
     for (const proxy of proxies) {
       await new Promise((r) => setImmediate(r));
@@ -116,7 +117,9 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
         continue;
       }
       const name = `${proxy.namespace}.${proxy.name}.json`;
-      writeFileSync(join(stage, name), `${JSON.stringify(configDump(snapshot), null, 2)}\n`);
+      const text = `${JSON.stringify(configDump(snapshot), null, 2)}\n`;
+      writeFileSync(join(stage, name), text);
+      bytes += Buffer.byteLength(text);
       written.add(name);
     }
     if (failed) {
@@ -125,7 +128,8 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     }
     for (const name of written) renameSync(join(stage, name), join(out, name));
     const removed = removeStaleDumps(out, written);
-    io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out}${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
+    io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out} (${megabytes(bytes)})${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
+    if (bytes > LARGE_OUTPUT_BYTES) io.stderr.write(`xds compile: note: ${megabytes(bytes)} of dumps: every sidecar gets a cluster and route for every service exported to its namespace, so the dumps grow with services × proxies; a Sidecar resource per namespace whose egress hosts name what its workloads call cuts them (and what istiod would send each proxy)\n`);
     return EXIT_OK;
   } finally {
     if (stage !== undefined) rmSync(stage, { recursive: true, force: true });
@@ -210,4 +214,12 @@ function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] 
     io.stderr.write(`xds compile: ${e.message}\n`);
     return EXIT_USAGE;
   }
+}
+
+/** Dumps past this size get a note on scoping sidecars (bytes). */
+const LARGE_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** `12.3 MB` (10^6 bytes), `0.4 MB`. */
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

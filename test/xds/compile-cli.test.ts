@@ -75,6 +75,9 @@ test('GIVEN a Deployment renamed between two runs WHEN compiled into the same --
   assert.is(r.code, 0, r.err);
   assert.equal(readdirSync(join(work, 'out')).sort(), ['README.json', 'shop.web-v2.json']);
   assert.match(r.out, /removed 1 dump .*shop\.web\.json/);
+  // The summary says how much it wrote (a mesh without Sidecar scoping grows as services × proxies); no note this small.
+  assert.match(r.out, /^xds compile: 1 proxy → out \(\d+\.\d MB\) \(removed/);
+  assert.not.match(r.err, /note: .* of dumps/);
 });
 
 test('GIVEN maxEjectionPercent: .inf and --no-check WHEN compiled over earlier dumps THEN exit 2 naming the proxy and the value, no stack trace, and --out exactly as it was', async () => {
