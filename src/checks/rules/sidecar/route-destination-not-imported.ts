@@ -1,3 +1,5 @@
+import { mergedDelegateRules } from '../../../mesh/delegation.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { appliesTo, sidecarImportScope } from '../../../mesh/view/sidecar-imports.js';
 import type { Rule } from '../../rule.js';
@@ -38,10 +40,10 @@ const routeDestinationNotImported: Rule = {
         seen.add(vs);
         const importing = scope.listeners.filter((l) => l.virtualServices.includes(vs));
         if (!importing.some((l) => l.matchPort)) continue;
-        for (const d of destinationsOf(vs)) {
+        for (const d of destinationsJudged(graph, vs, ns)) {
           const written = hostOf(d.destination);
-          if (!written || !appliesIn(vs, d.section, d.rule, ns)) continue;
-          const host = graph.resolveHost(written, vs.namespace).fqdn;
+          if (!written) continue;
+          const host = graph.resolveHost(written, d.object.namespace).fqdn;
           if (host.includes('*')) continue;
           const service = graph.services.forHost(host, ns).find((s) => s.host === host);
           if (!service) continue;
@@ -49,7 +51,7 @@ const routeDestinationNotImported: Rule = {
           const ports = imported.get(host)?.ports ?? [];
           if (ports.length > 0 && (port === undefined || ports.includes(port))) continue;
           const via = importing.filter((l) => l.matchPort).map((l) => `spec.egress[${String(l.index)}] (port ${String(l.port)})`);
-          ctx.report(vs, `Route ${d.what} ${host}${port !== undefined ? ` port ${String(port)}` : ''} is not in the scope of the sidecars Sidecar ${ns}/${sc.name} configures: ` +
+          ctx.report(d.object, `Route ${d.what} ${host}${port !== undefined ? ` port ${String(port)}` : ''}${d.object !== vs ? ` (delegated from VirtualService ${vs.namespace}/${vs.name})` : ''} is not in the scope of the sidecars Sidecar ${ns}/${sc.name} configures: ` +
             (ports.length === 0
               ? `its egress listener ${via.join(', ')} imports this VirtualService, but istiod adds a VirtualService destination to a listener bound to a port only when the service has that port (sidecar.go serviceMatchingListenerPort), and no egress host imports ${service.namespace}/${host}`
               : `its egress listeners import ${service.namespace}/${host} only on port ${[...ports].sort((a, b) => a - b).join(', ')}`) +
@@ -61,11 +63,39 @@ const routeDestinationNotImported: Rule = {
   },
 };
 
-/** Whether a rule's destinations count for proxies in `ns`, as the view reads it (`appliesTo`). */
-function appliesIn(vs: MeshObject, section: string, rule: number, ns: string): boolean {
-  if (section !== 'http') return true;
-  const r = (vs.spec.http as unknown[])[rule];
-  return isRecord(r) && appliesTo(r, ns);
+/** A destination the rule judges: where it is written (the VirtualService, or a delegate of it) and what it is. */
+interface JudgedDestination {
+  readonly object: MeshObject;
+  readonly destination: Readonly<Record<string, unknown>>;
+  readonly path: readonly (string | number)[];
+  readonly what: string;
+}
+
+/**
+ * The route destinations and mirrors of `vs` that count for proxies in `ns`, as the view reads them
+ * (`virtualServiceDestinations`: istiod's merged VirtualServices): an http rule's when it applies to
+ * `ns` (`appliesTo`), tcp and tls rules' always; a rule with `delegate` stands for the delegate's
+ * http rules merged under it (`mergedDelegateRules`), judged where the delegate writes them, when
+ * their merged matches apply to `ns`.
+ */
+function destinationsJudged(graph: MeshGraph, vs: MeshObject, ns: string): JudgedDestination[] {
+  const out: JudgedDestination[] = [];
+  for (const d of destinationsOf(vs)) {
+    const r = d.section === 'http' ? (vs.spec.http as unknown[])[d.rule] : undefined;
+    if (d.section === 'http' && (!isRecord(r) || !appliesTo(r, ns))) continue;
+    out.push({ object: vs, destination: d.destination, path: d.path, what: d.what });
+  }
+  (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule) => {
+    if (!isRecord(rule)) return;
+    for (const leaf of mergedDelegateRules(graph, vs, rule) ?? []) {
+      if (!appliesTo({ match: leaf.matches }, ns)) continue;
+      (Array.isArray(leaf.rule.route) ? leaf.rule.route : []).forEach((e, k) => {
+        if (isRecord(e) && isRecord(e.destination)) out.push({ object: leaf.delegate, destination: e.destination, path: ['spec', 'http', leaf.index, 'route', k, 'destination'], what: 'destination' });
+      });
+      if (isRecord(leaf.rule.mirror)) out.push({ object: leaf.delegate, destination: leaf.rule.mirror, path: ['spec', 'http', leaf.index, 'mirror'], what: 'mirror' });
+    }
+  });
+  return out;
 }
 
 export default routeDestinationNotImported;
