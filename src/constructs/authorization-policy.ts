@@ -15,6 +15,7 @@ import { checkDnsLabel, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import { prune } from './connection-pool.js';
 import { meshSettingsOf } from './mesh-namespace.js';
 import { PolicyScope } from './peer-authentication.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** Who sends the request (Istio `Source`). Fields are ANDed; values in one field are ORed. */
 export interface RequestSource {
@@ -116,6 +117,9 @@ const ACTIONS: Record<AuthorizationAction, Action> = {
   ALLOW: Action.ALLOW, DENY: Action.DENY, AUDIT: Action.AUDIT, CUSTOM: Action.CUSTOM,
 };
 
+/** Every key of {@link AllowPolicyProps} (`checkPropKeys`). */
+const ALLOW_POLICY_PROP_KEYS: PropKeys<AllowPolicyProps> = { name: true, scope: true, action: true, provider: true, rules: true, allowAll: true };
+
 /** An `AuthorizationPolicy` from typed rules; ALLOW by default. */
 export class AllowPolicy extends Construct {
   /** L1 escape hatch. */
@@ -123,6 +127,7 @@ export class AllowPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: AllowPolicyProps) {
     super(scope, id);
+    checkPropKeys(this, props, ALLOW_POLICY_PROP_KEYS);
     const name = checkDnsLabel(this, 'name', props.name);
     const policyScope = props.scope ?? PolicyScope.namespace();
     const namespace = policyScope.resolveNamespace(this);
@@ -175,6 +180,9 @@ export interface DefaultDenyPolicyProps {
   readonly name?: string;
 }
 
+/** Every key of {@link DefaultDenyPolicyProps} (`checkPropKeys`). */
+const DEFAULT_DENY_PROP_KEYS: PropKeys<DefaultDenyPolicyProps> = { namespace: true, name: true };
+
 /**
  * Denies every request to a namespace unless another ALLOW policy matches it: an
  * `AuthorizationPolicy` whose spec is `{}` (no selector, no rules).
@@ -185,6 +193,7 @@ export class DefaultDenyPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: DefaultDenyPolicyProps = {}) {
     super(scope, id);
+    checkPropKeys(this, props, DEFAULT_DENY_PROP_KEYS);
     const namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     const name = checkDnsLabel(this, 'name', props.name ?? 'allow-nothing');
     this.authorizationPolicy = new AuthorizationPolicy(this, 'Resource', { metadata: { name, namespace }, spec: {} });

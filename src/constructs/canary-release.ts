@@ -8,6 +8,7 @@ import { type RequestMatch, type RetryPolicy, checkServicePort, checkSubset, tra
 import { Percent, toPercent } from './percent.js';
 import { RouteTable } from './route-table.js';
 import { StringMatch, toStringMatch } from './string-match.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** Requests carrying this header value always go to the canary. */
 export interface HeaderPin {
@@ -77,6 +78,9 @@ export interface CanaryReleaseProps {
   readonly name?: string;
 }
 
+/** Every key of {@link CanaryReleaseProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<CanaryReleaseProps> = { service: true, stable: true, canary: true, canaryWeight: true, pinCanary: true, mirrorToCanary: true, mirror: true, port: true, timeout: true, retries: true, routeTable: true, name: true };
+
 /**
  * A canary release of one service: a weighted split between a stable and a canary subset,
  * optionally with requests pinned to the canary by header or cookie, and optionally mirroring
@@ -97,6 +101,7 @@ export class CanaryRelease extends Construct {
 
   constructor(scope: Construct, id: string, props: CanaryReleaseProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     const { service } = props;
     const stable = checkSubset(this, 'stable', service, props.stable);
     const canary = checkSubset(this, 'canary', service, props.canary);

@@ -16,6 +16,7 @@ import type { IRoutable } from './destination.js';
 import { Duration } from './duration.js';
 import { checkOverrides, ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
 import { type PortTrafficPolicyOptions, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** A port of the external host (ServiceEntry `ports[]`). */
 export interface ExternalServicePort {
@@ -112,6 +113,9 @@ export const EXTERNAL_SERVICE_DEFAULT_TRAFFIC_POLICY: TrafficPolicyOptions = {
   },
 };
 
+/** Every key of {@link ExternalServiceProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<ExternalServiceProps> = { name: true, namespace: true, hosts: true, ports: true, location: true, resolution: true, exportTo: true, tlsOrigination: true, trafficPolicy: true, serviceEntryOverrides: true, destinationRuleOverrides: true };
+
 /**
  * A host outside the mesh made known to it: a ServiceEntry (MESH_EXTERNAL, DNS resolution) and a
  * DestinationRule per host carrying resilient defaults and, optionally, TLS origination.
@@ -135,6 +139,7 @@ export class ExternalService extends Construct implements IRoutable {
 
   constructor(scope: Construct, id: string, props: ExternalServiceProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     const name = checkDnsLabel(this, 'name', props.name);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     const resolution = props.resolution ?? 'DNS';

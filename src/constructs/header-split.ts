@@ -8,6 +8,7 @@ import {
   checkServicePort, checkSubset, translateDestination, translateHttpRoute, translateRetries,
 } from './http-route.js';
 import { RouteTable } from './route-table.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** One rule of a HeaderSplit: requests matching it go to `subset`. */
 export interface HeaderSplitRule {
@@ -49,6 +50,9 @@ export interface HeaderSplitProps {
   readonly name?: string;
 }
 
+/** Every key of {@link HeaderSplitProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<HeaderSplitProps> = { service: true, rules: true, defaultSubset: true, defaultDestination: true, port: true, timeout: true, retries: true, routeTable: true, name: true };
+
 /**
  * Content-based routing of one service: requests matching a rule (by header, cookie, query
  * parameter, URI or method) go to that rule's subset, everything else to the default. Each rule
@@ -64,6 +68,7 @@ export class HeaderSplit extends Construct {
 
   constructor(scope: Construct, id: string, props: HeaderSplitProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     const { service } = props;
     const name = props.name ?? id;
     const port = checkServicePort(this, 'port', service, props.port);

@@ -11,6 +11,7 @@ import { PropError } from './_errors.js';
 import { checkDnsLabel, checkHost, checkPort, checkSelectorLabels, oneOf } from './_validate.js';
 import type { HttpRouteOptions } from './http-route.js';
 import { RouteTable } from './route-table.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** TLS versions an IngressGateway accepts as its minimum; older ones are refused. */
 export type TlsVersion = 'TLSV1_2' | 'TLSV1_3';
@@ -71,6 +72,9 @@ const MAX_VERSIONS: Record<TlsVersion, GatewaySpecServersTlsMaxProtocolVersion> 
   TLSV1_3: GatewaySpecServersTlsMaxProtocolVersion.TLSV1_UNDERSCORE_3,
 };
 
+/** Every key of {@link IngressGatewayProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<IngressGatewayProps> = { tlsMode: true, hosts: true, credentialName: true, caCertCredentialName: true, minProtocolVersion: true, maxProtocolVersion: true, subjectAltNames: true, cipherSuites: true, selector: true, httpsPort: true, httpsRedirect: true, name: true, namespace: true, routeTableName: true, defaultRoute: true };
+
 /**
  * An ingress Gateway that terminates TLS (SIMPLE, or MUTUAL with client certificates) with TLS 1.2
  * or later and, by default, an HTTP server that redirects to HTTPS. Its routes live in `routes`,
@@ -88,6 +92,7 @@ export class IngressGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: IngressGatewayProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     if (!Array.isArray(props.hosts) || props.hosts.length === 0) {
       throw new PropError('MP_INVALID_HOST', this, 'hosts', props.hosts, 'expected at least one host');
     }

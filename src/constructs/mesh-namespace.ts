@@ -5,6 +5,7 @@ import { PropError } from './_errors.js';
 import { checkDnsLabel, checkSelectorLabels } from './_validate.js';
 import { DefaultDenyPolicy } from './authorization-policy.js';
 import { PeerAuthenticationPolicy, PolicyScope, type MtlsMode } from './peer-authentication.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** Construct-context keys for the mesh settings every construct reads (set once on the App). */
 export const CLUSTER_DOMAIN_CONTEXT = 'meshproof:clusterDomain';
@@ -55,6 +56,9 @@ export interface MeshNamespaceProps {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** Every key of {@link MeshNamespaceProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<MeshNamespaceProps> = { name: true, revision: true, mtls: true, defaultDeny: true, labels: true };
+
 /**
  * A namespace joined to the mesh: sidecar injection (label `istio-injection: enabled`, or
  * `istio.io/rev: <revision>`), a namespace-wide PeerAuthentication (STRICT by default), and a
@@ -75,6 +79,7 @@ export class MeshNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: MeshNamespaceProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     this.name = checkDnsLabel(this, 'name', props.name);
     const settings = meshSettingsOf(this);
     this.trustDomain = settings.trustDomain;

@@ -9,6 +9,7 @@ import { checkDns1035Label, checkDnsLabel, checkEnvName, checkExportTo, checkHos
 import type { IRoutable } from './destination.js';
 import { removeConstructPathLabel } from './pod-labels.js';
 import { asSubsetTrafficPolicy, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /**
  * Application protocol of a port. Istio selects the protocol from the Service port name
@@ -92,6 +93,9 @@ export interface MeshServiceProps {
   readonly overrides?: Partial<DestinationRuleSpec>;
 }
 
+/** Every key of {@link MeshServiceProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<MeshServiceProps> = { name: true, namespace: true, ports: true, versions: true, serviceAccount: true, podSecurityContext: true, trafficPolicy: true, overrides: true };
+
 /**
  * A service in the mesh: one Deployment per version (`app`/`version` labels), a Service selecting
  * all versions, a ServiceAccount, and a DestinationRule with one subset per version. Every object
@@ -121,6 +125,7 @@ export class MeshService extends Construct implements IRoutable {
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     this.name = checkDns1035Label(this, 'name', props.name);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     this.settings = meshSettingsOf(this);

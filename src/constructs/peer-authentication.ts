@@ -9,6 +9,7 @@ import {
 } from '../../imports/security.istio.io.js';
 import { PropError } from './_errors.js';
 import { checkDnsLabel, checkPort, checkSelectorLabels, oneOf, recordEntries } from './_validate.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** Mutual TLS mode a workload accepts (Istio `PeerAuthentication.MutualTLS.Mode`). */
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -87,6 +88,9 @@ const PORT_MODES: Record<MtlsMode, PeerAuthenticationSpecPortLevelMtlsMode> = {
   DISABLE: PeerAuthenticationSpecPortLevelMtlsMode.DISABLE,
 };
 
+/** Every key of {@link PeerAuthenticationPolicyProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<PeerAuthenticationPolicyProps> = { scope: true, name: true, mode: true, portLevelMtls: true };
+
 /** Which traffic a workload accepts: a `PeerAuthentication`, STRICT mTLS by default. */
 export class PeerAuthenticationPolicy extends Construct {
   /** L1 escape hatch. */
@@ -94,6 +98,7 @@ export class PeerAuthenticationPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: PeerAuthenticationPolicyProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     const namespace = props.scope.resolveNamespace(this);
     const selector = props.scope.checkSelector(this);
     if (props.name === undefined && props.scope.kind === 'workload') {

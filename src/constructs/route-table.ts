@@ -7,6 +7,7 @@ import { checkOverrideKeys } from './_overrides.js';
 import { checkDnsLabel, checkExportTo, checkHost, checkObjectName } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { type HttpRouteOptions, translateHttpRoute } from './http-route.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** Props of a RouteTable: one VirtualService. */
 export interface RouteTableProps {
@@ -54,6 +55,9 @@ export interface RouteOrigin {
   readonly stack?: string;
 }
 
+/** Every key of {@link RouteTableProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<RouteTableProps> = { hosts: true, gateways: true, exportTo: true, namespace: true, name: true, defaultRoute: true, requireDefaultRoute: true, overrides: true };
+
 /**
  * The routes for one or more hosts: an Istio VirtualService that several constructs (a
  * CanaryRelease, a HeaderSplit, ...) can add HTTP routes to. The spec renders lazily at synth
@@ -79,6 +83,7 @@ export class RouteTable extends Construct {
 
   constructor(scope: Construct, id: string, props: RouteTableProps) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     this.props = props;
     if (!Array.isArray(props.hosts) || props.hosts.length === 0) {
       throw new PropError('MP_INVALID_HOST', this, 'hosts', props.hosts, 'expected at least one host');

@@ -4,6 +4,7 @@ import { Sidecar, SidecarSpecOutboundTrafficPolicyMode as Mode } from '../../imp
 import { PropError } from './_errors.js';
 import { checkDnsLabel, checkHost, checkSelectorLabels, oneOf } from './_validate.js';
 import type { IRoutable } from './destination.js';
+import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** What happens to traffic for hosts outside the registry (Istio `OutboundTrafficPolicy.Mode`). */
 export type OutboundTrafficMode = 'REGISTRY_ONLY' | 'ALLOW_ANY';
@@ -43,6 +44,9 @@ const MODES: Record<OutboundTrafficMode, Mode> = {
   ALLOW_ANY: Mode.ALLOW_UNDERSCORE_ANY,
 };
 
+/** Every key of {@link SidecarScopeProps} (`checkPropKeys`). */
+const PROP_KEYS: PropKeys<SidecarScopeProps> = { name: true, namespace: true, egressHosts: true, workloadSelector: true, outboundTrafficPolicy: true };
+
 /**
  * Limits what a namespace's (or some workloads') proxies know about and may reach: an Istio
  * `Sidecar` with egress hosts and, by default, REGISTRY_ONLY outbound traffic.
@@ -53,6 +57,7 @@ export class SidecarScope extends Construct {
 
   constructor(scope: Construct, id: string, props: SidecarScopeProps = {}) {
     super(scope, id);
+    checkPropKeys(this, props, PROP_KEYS);
     const namespace = checkDnsLabel(this, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     const name = checkDnsLabel(this, 'name', props.name ?? 'default');
     const hosts = (props.egressHosts ?? ['./*', 'istio-system/*']).map((h, i) =>
