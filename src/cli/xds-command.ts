@@ -216,8 +216,8 @@ function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] 
   }
 }
 
-/** Dumps past this size get a note on scoping sidecars (bytes). */
-const LARGE_OUTPUT_BYTES = 256 * 1024 * 1024;
+/** Dumps past this size (256 MB, as `megabytes` prints it) get a note on scoping sidecars (bytes). */
+const LARGE_OUTPUT_BYTES = 256e6;
 
 /** `12.3 MB` (10^6 bytes), `0.4 MB`. */
 function megabytes(bytes: number): string {

@@ -12,7 +12,7 @@ import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** One rule of a HeaderSplit: requests matching it go to `subset`. */
 export interface HeaderSplitRule {
-  /** Route name (`name`). @default `<split name>-<subset>`, then `-2`, `-3`… for further unnamed rules to the same subset */
+  /** Route name (`name`). @default `<split name>-<subset>`, with `-2`, `-3`… when another route already has that name */
   readonly name?: string;
   /**
    * Conditions on headers, cookie, query parameters, URI or method. Conditions inside one
@@ -79,19 +79,25 @@ export class HeaderSplit extends Construct {
     if (!Array.isArray(props.rules) || props.rules.length === 0) {
       throw new PropError('MP_INVALID_PROP', this, 'rules', props.rules, 'expected at least one rule; for a plain route use a RouteTable');
     }
-    // Default names are `<name>-<subset>`; a subset that several rules without a name route to gets
-    // `-2`, `-3`… from its second rule on, so route names (access logs, proofs, source lines) stay apart.
-    const seen = new Map<string, number>();
+    // Default names are `<name>-<subset>`; a rule without a name whose default is taken (another
+    // rule to the subset, an explicit name, the `<name>-default` route) gets `-2`, `-3`…, so route
+    // names (access logs, proofs, source lines) stay apart.
+    const used = new Set<string>([`${name}-default`, ...props.rules.flatMap((r) => (typeof r?.name === 'string' ? [r.name] : []))]);
+    const unique = (base: string): string => {
+      let n = 1;
+      let candidate = base;
+      while (used.has(candidate)) candidate = `${base}-${++n}`;
+      used.add(candidate);
+      return candidate;
+    };
     this.ruleRoutes = props.rules.map((rule, i) => {
       const subset = checkSubset(this, `rules[${i}].subset`, service, rule.subset);
-      const nth = rule.name === undefined ? (seen.get(subset) ?? 0) + 1 : 0;
-      if (rule.name === undefined) seen.set(subset, nth);
       const match: readonly RequestMatch[] = Array.isArray(rule.match) ? rule.match : [rule.match as RequestMatch];
       if (match.length === 0) {
         throw new PropError('MP_INVALID_PROP', this, `rules[${i}].match`, [], 'expected at least one match; use defaultSubset for the catch-all');
       }
       return translateHttpRoute(this, {
-        name: rule.name ?? (nth > 1 ? `${name}-${subset}-${nth}` : `${name}-${subset}`), match, route: [{ destination: service, subset, port }], ...forwarding,
+        name: rule.name ?? unique(`${name}-${subset}`), match, route: [{ destination: service, subset, port }], ...forwarding,
       }, `rules[${i}]`);
     });
 

@@ -447,7 +447,9 @@ export function pathNormalizationOf(meshConfig: MeshConfig): PathNormalizationTy
  * per-proxy values read, never a value a graph built on its predecessor shares with it (service
  * and DestinationRule indexes, memberships, cluster, service and route views, `view/carry.ts`):
  * - `trustDomainAliases`: authorization principals, read by each proxy's inbound view and the
- *   checks (`MeshGraph.trustDomains`), both per graph;
+ *   checks (`MeshGraph.trustDomains`), both per graph. (istiod also expands outbound SANs with the
+ *   aliases, `spiffe.ExpandWithTrustDomains`; meshproof's service views do not yet. Modelling that puts
+ *   the field in shared service views: it must then leave this list.)
  * - `outboundTrafficPolicy`: the proxy view's own field (its passthrough or blackhole virtual hosts
  *   and clusters; the translation cache keys on it);
  * - `pathNormalization`: the proxy view's own field (every connection manager's normalization);

@@ -90,6 +90,22 @@ test('GIVEN three unnamed rules to one subset and a named one WHEN synthesized T
   assert.equal(http.map((h) => h.name), ['checkout-split-v2', 'checkout-split-v2-2', 'cookie-beta', 'checkout-split-v2-3', 'checkout-split-v3', 'checkout-split-default']);
 });
 
+test('GIVEN an explicit rule name equal to a generated one WHEN synthesized THEN the generated name moves on, every route name distinct', () => {
+  const objects = synth((chart) => {
+    new HeaderSplit(chart, 'split', {
+      service: reviews,
+      rules: [
+        { match: { headers: { a: '1' } }, subset: 'v2' },
+        { match: { headers: { b: '1' } }, subset: 'v2' },
+        { name: 'split-v2-2', match: { headers: { c: '1' } }, subset: 'v3' },
+      ],
+      defaultSubset: 'v1',
+    });
+  });
+  const http = (only(objects, 'VirtualService').spec as { http: { name: string }[] }).http;
+  assert.equal(http.map((h) => h.name), ['split-v2', 'split-v2-3', 'split-v2-2', 'split-default']);
+});
+
 test('GIVEN no default subset and no shared table WHEN constructed THEN the missing default route is refused', () => {
   throwsProp(() => synth((chart) => {
     new HeaderSplit(chart, 's', { service: reviews, rules: [{ match: { headers: { 'end-user': 'jason' } }, subset: 'v2' }] });

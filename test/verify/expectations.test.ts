@@ -77,7 +77,7 @@ test('GIVEN routes with a fault and their own retries and timeout WHEN collected
   const of = (id: string) => ex.find((e) => e.id === `shop/routes#${id}`)!;
   assert.equal(of('abort.retries').outcome, { kind: 'retries', attempts: 2, retryOn: ['5xx'], aborted: { status: 503, percent: 50 } });
   assert.is(of('abort.retries').promise, 'GET cart.shop.svc.cluster.local/a: retried up to 2 times on 5xx, except the 50 % the fault aborts');
-  assert.equal(of('abort.timeout').outcome, { kind: 'timeout', timeoutMs: 2000, aborted: { status: 503, percent: 50 } });
+  assert.equal(of('abort.timeout').outcome, { kind: 'timeout', timeoutMs: 2000, routeRetries: true, aborted: { status: 503, percent: 50 } });
   assert.equal(of('delay.timeout').outcome, { kind: 'timeout', timeoutMs: 1000, delayed: { delayMs: 500, percent: 20 } });
   assert.is(of('delay.timeout').promise, "GET cart.shop.svc.cluster.local/: ends 504 (UT) after 1000 ms when the backend is slower (20 % only after the fault's 500 ms delay)");
 });
@@ -91,12 +91,20 @@ test('GIVEN routes whose per-try timeouts end a slow request before the route ti
   table.addRoute({ name: 'route', route: [{ destination: cart, subset: 'v1' }], timeout: Duration.seconds(3), retries: { attempts: 2, perTryTimeout: Duration.seconds(1), retryOn: ['5xx'] } });
   const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath === 'shop/routes');
   const of = (id: string) => ex.find((e) => e.id === `shop/routes#${id}`)!;
-  assert.equal(of('one.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 900, tries: 1 } });
+  assert.equal(of('one.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 900, tries: 1 }, routeRetries: true });
   assert.is(of('one.timeout').promise, "GET cart.shop.svc.cluster.local/one: ends 504 (UT) after 900 ms when the backend is slower: its 900 ms per-try timeout ends it before the 3000 ms route timeout (retryOn Istio's default retries no timed-out try)");
-  assert.equal(of('all.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 1000, tries: 2 } });
+  assert.equal(of('all.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, perTry: { perTryTimeoutMs: 1000, tries: 2, backoffMaxMs: 25 }, routeRetries: true });
   assert.is(of('all.timeout').promise, 'GET cart.shop.svc.cluster.local/all: ends 504 (UT) after 2000 ms when the backend is slower: 2 tries of 1000 ms end it before the 3000 ms route timeout');
-  assert.equal(of('route.timeout').outcome, { kind: 'timeout', timeoutMs: 3000 }, '3 tries of 1 s reach the 3 s route timeout');
+  assert.equal(of('route.timeout').outcome, { kind: 'timeout', timeoutMs: 3000, routeRetries: true }, '3 tries of 1 s reach the 3 s route timeout');
   assert.is(of('route.timeout').promise, 'GET cart.shop.svc.cluster.local/: ends 504 (UT) after 3000 ms when the backend is slower');
+});
+
+test('GIVEN a route whose retries back off 1 s between 500 ms tries WHEN collected THEN the timeout promise is a window from the tries alone to the route timeout the back-off can reach', () => {
+  const { app, chart, cart } = shop();
+  new RouteTable(chart, 'routes', { hosts: [cart] }).addRoute({ name: 'slow', route: [{ destination: cart, subset: 'v1' }], timeout: Duration.millis(3900), retries: { attempts: 3, perTryTimeout: Duration.millis(500), retryOn: ['5xx'], backoff: Duration.seconds(1) } as never });
+  const e = collectExpectations(app, ROOT).find((x) => x.id === 'shop/routes#slow.timeout')!;
+  assert.equal(e.outcome, { kind: 'timeout', timeoutMs: 3900, perTry: { perTryTimeoutMs: 500, tries: 4, backoffMaxMs: 7000 }, routeRetries: true });
+  assert.is(e.promise, 'GET cart.shop.svc.cluster.local/: ends 504 (UT) after 2000 to 3900 ms when the backend is slower: 4 tries of 500 ms and up to 7000 ms of back-off end it before the 3900 ms route timeout');
 });
 
 test('GIVEN upper-case hosts in a route table and in expect() WHEN collected THEN requests name them in lower case (hosts compare case-insensitively: Envoy lower-cases domains, Host and SNI, and the model its hosts)', () => {

@@ -62,7 +62,8 @@ test('GIVEN a copy whose httpbin Gateway and VirtualService write the host in mi
     const written = [MUTUAL, REDIRECT_HTTPBIN, MUTUAL_ROUTE].map((id) => {
       const e = EXPECTATIONS.find((x) => x.id === id)!;
       const outcome = 'hosts' in e.outcome ? { ...e.outcome, hosts: e.outcome.hosts.map(upper) as string[] } : e.outcome;
-      return { ...e, outcome, ...(e.request ? { request: { ...e.request, host: upper(e.request.host) as string } } : {}) } as Expectation;
+      // Route promises name the host as synth writes it (lower case); Gateway promises list the server hosts as written.
+      return { ...e, outcome } as Expectation;
     });
     const v = (await createRuntime().run(graph, written, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
     for (const id of [MUTUAL, REDIRECT_HTTPBIN, MUTUAL_ROUTE]) assert.is(v.get(id)?.status, 'held', `${id}: ${v.get(id)?.detail}`);

@@ -116,6 +116,26 @@ test('GIVEN the customers split, whose 2 tries of 1 s end a slow request at 2 s 
   assert.match(early.detail, /\(promised 504 UT at 500 ms: the 500 ms per-try timeout \(no timed-out try retried\), before the 3000 ms route timeout\)$/, early.detail);
 });
 
+test('GIVEN a route that writes no retries and a MeshConfig defaultHttpRetryPolicy with a 1 s per-try timeout retried on 5xx WHEN its 3 s timeout is proven THEN the promise holds at 2 s (2 tries), the detail naming the MeshConfig, and a route writing its own retries does not take the mesh default', async () => {
+  const ID = 'customers/web-frontend-routes#route0.timeout';
+  const e = EXPECTATIONS.find((x) => x.id === ID)!;
+  const work = copyDist();
+  try {
+    fs.writeFileSync(path.join(work, 'dist', 'zz-mesh.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    defaultHttpRetryPolicy:\n      attempts: 1\n      perTryTimeout: 1s\n      retryOn: 5xx\n');
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'web-frontend', (o) => { o.spec.http[0].timeout = '3s'; });
+    const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
+    const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(graph, [{ ...e, outcome }], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID)!;
+    const held = await run({ kind: 'timeout', timeoutMs: 3000 });
+    assert.is(held.status, 'held', held.detail);
+    assert.match(held.detail, /\(promised 504 UT at 2000 ms: 2 tries of 1000 ms \(MeshConfig defaultHttpRetryPolicy: the route writes no retries\), before the 3000 ms route timeout\)$/, held.detail);
+    // A promise made from a route that writes retries (routeRetries) keeps the route's own policy: here none ends it first, so 3 s, which this route does not reach.
+    const own = await run({ kind: 'timeout', timeoutMs: 3000, routeRetries: true });
+    assert.is(own.status, 'broken', own.detail);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 const RETRIES = 'customers/customers-canary#customers-canary-split.retries';
 
 test('GIVEN the customers split retried once with no retryOn (Istio >= 1.24\'s default policy: retriable-status-codes with no code) WHEN proven THEN it is left to the config: nothing an answering backend sends is retried, and the detail says so', async () => {

@@ -11,7 +11,7 @@ import type { RouteTable } from '../../constructs/route-table.js';
 import { routeMatches, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
 import { asMatchRequest } from './match-request.js';
 import { describeRequest } from './describe.js';
-import { timeoutDeadlineMs, type DestinationSpec, type Expectation, type ExpectationSource, type Outcome, type RequestSpec, type RequestVia } from './types.js';
+import { perTryEnding, timeoutWindowMs, type DestinationSpec, type Expectation, type ExpectationSource, type Outcome, type RequestSpec, type RequestVia } from './types.js';
 
 /** What the collector knows about the app, for resolving hosts, versions and gateway ports. */
 export interface RouteContext {
@@ -186,11 +186,14 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
   const timeoutMs = ms(http.timeout);
   if (timeoutMs !== undefined) {
     const delayed = delay && delayMs !== undefined ? { delayMs, percent: delay.percentage?.value ?? 100 } : undefined;
-    const perTry = perTryEnding(http.retries, timeoutMs);
+    const r = http.retries;
+    const perTry = r ? perTryEnding({ attempts: r.attempts ?? 0, perTryTimeoutMs: ms(r.perTryTimeout), retryOn: r.retryOn, backoffMs: ms((r as { backoff?: string }).backoff) }, timeoutMs) : undefined;
+    const w = timeoutWindowMs({ timeoutMs, perTry });
+    const when = w.to - w.from >= 200 ? `${w.from} to ${w.to}` : `${w.from}`;
     const ends = perTry
-      ? `ends 504 (UT) after ${timeoutDeadlineMs({ timeoutMs, perTry })} ms when the backend is slower: ${perTry.tries === 1 ? `its ${perTry.perTryTimeoutMs} ms per-try timeout ends it before the ${timeoutMs} ms route timeout (retryOn ${http.retries!.retryOn ? http.retries!.retryOn : 'Istio\'s default'} retries no timed-out try)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms end it before the ${timeoutMs} ms route timeout`}`
+      ? `ends 504 (UT) after ${when} ms when the backend is slower: ${perTry.tries === 1 ? `its ${perTry.perTryTimeoutMs} ms per-try timeout ends it before the ${timeoutMs} ms route timeout (retryOn ${r!.retryOn ? r!.retryOn : 'Istio\'s default'} retries no timed-out try)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && w.to - w.from >= 200 ? ` and up to ${perTry.backoffMaxMs} ms of back-off` : ''} end it before the ${timeoutMs} ms route timeout`}`
       : `ends 504 (UT) after ${timeoutMs} ms when the backend is slower`;
-    out.push(['timeout', { kind: 'timeout', timeoutMs, ...(perTry ? { perTry } : {}), ...aborted, ...(delayed ? { delayed } : {}) },
+    out.push(['timeout', { kind: 'timeout', timeoutMs, ...(perTry ? { perTry } : {}), ...(r ? { routeRetries: true as const } : {}), ...aborted, ...(delayed ? { delayed } : {}) },
       `${ends}${notAborted}${delayed ? ` (${delayed.percent} % only after the fault's ${delayMs} ms delay)` : ''}`]);
   }
   const mirrors = http.mirror ? [{ destination: http.mirror, percent: http.mirrorPercentage?.value ?? 100 }] : (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 }));
@@ -201,20 +204,3 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
   return out;
 }
 
-/** `retry_on` conditions under which Envoy retries a try its per-try timeout ended. */
-const RETRIES_TIMED_OUT_TRY = new Set(['5xx', 'gateway-error', 'reset']);
-
-/**
- * The per-try timeouts of `retries` when they end a slow request before `timeoutMs` (Istio sets
- * `per_try_timeout` only with attempts and a written `perTryTimeout`): one try when `retryOn` (else
- * Istio's default, which has none of them) retries no timed-out try, else 1 + attempts; undefined
- * when the route timeout comes first.
- */
-function perTryEnding(retries: { readonly attempts?: number; readonly perTryTimeout?: string; readonly retryOn?: string } | undefined, timeoutMs: number): { perTryTimeoutMs: number; tries: number } | undefined {
-  const attempts = retries?.attempts ?? 0;
-  const perTryTimeoutMs = attempts > 0 ? ms(retries!.perTryTimeout) : undefined;
-  if (perTryTimeoutMs === undefined || perTryTimeoutMs <= 0) return undefined;
-  const retried = (retries!.retryOn ?? '').split(',').some((c) => RETRIES_TIMED_OUT_TRY.has(c.trim()));
-  const tries = retried ? attempts + 1 : 1;
-  return perTryTimeoutMs * tries < timeoutMs ? { perTryTimeoutMs, tries } : undefined;
-}

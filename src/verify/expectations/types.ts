@@ -94,11 +94,11 @@ export type Outcome =
   /**
    * A request slower than `timeoutMs` ends 504 with flag UT; with `aborted`, one the fault does not
    * abort; with `delayed`, one the fault delays after its delay plus `timeoutMs`. With `perTry`, the
-   * route's per-try timeouts end it first: `tries` tries of `perTryTimeoutMs` each (1 when `retryOn`
-   * retries no timed-out try: only `5xx`, `gateway-error` and `reset` do), so at
-   * {@link timeoutDeadlineMs} rather than at `timeoutMs`.
+   * route's per-try timeouts end it first (see {@link PerTryEnding}: {@link timeoutWindowMs}).
+   * `routeRetries`: the route writes `retries`, so MeshConfig `defaultHttpRetryPolicy` (which the
+   * synth cannot see and verify applies) does not apply to it.
    */
-  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly perTry?: { readonly perTryTimeoutMs: number; readonly tries: number }; readonly aborted?: AbortedShare; readonly delayed?: DelayedShare }
+  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly perTry?: PerTryEnding; readonly routeRetries?: true; readonly aborted?: AbortedShare; readonly delayed?: DelayedShare }
   /** `percent` of requests are copied to `destination` (Host `-shadow`). */
   | { readonly kind: 'mirror'; readonly destination: DestinationSpec; readonly percent: number }
   /** Answered with a redirect. */
@@ -147,10 +147,46 @@ export interface ExpectationsFile {
 }
 
 /**
- * When a timeout expectation's request ends (ms after the router starts it, the fault's delay not
- * counted): the route timeout, or the per-try timeouts' total when they end it first (Envoy's router
- * answers 504 UT when the last try's per-try timeout fires and no retry is left or allowed).
+ * How per-try timeouts end a slow request before the route timeout: `tries` tries of
+ * `perTryTimeoutMs` (1 when `retryOn` retries no timed-out try: only `5xx`, `gateway-error` and
+ * `reset` do; else 1 + attempts), with at most `backoffMaxMs` of retry back-off between them (Envoy's
+ * full-jitter back-off: before retry n, up to base · 2^(n-1), capped at 10 × base; base 25 ms
+ * unless `backoff` is written).
  */
-export function timeoutDeadlineMs(o: { readonly timeoutMs: number; readonly perTry?: { readonly perTryTimeoutMs: number; readonly tries: number } }): number {
-  return o.perTry ? Math.min(o.timeoutMs, o.perTry.perTryTimeoutMs * o.perTry.tries) : o.timeoutMs;
+export interface PerTryEnding {
+  readonly perTryTimeoutMs: number;
+  readonly tries: number;
+  readonly backoffMaxMs?: number;
+}
+
+/** `retry_on` conditions under which Envoy retries a try its per-try timeout ended. */
+const RETRIES_TIMED_OUT_TRY = new Set(['5xx', 'gateway-error', 'reset']);
+
+/**
+ * The per-try ending of a retry policy (`attempts`, `perTryTimeoutMs`, `retryOn` as written,
+ * `backoffMs` base) when it can end a slow request before `timeoutMs`; undefined when it has no
+ * attempts or per-try timeout (Istio then sets no `per_try_timeout`) or the route timeout comes first.
+ */
+export function perTryEnding(p: { readonly attempts: number; readonly perTryTimeoutMs: number | null | undefined; readonly retryOn: string | readonly string[] | undefined; readonly backoffMs?: number | null | undefined }, timeoutMs: number): PerTryEnding | undefined {
+  const perTryTimeoutMs = p.attempts > 0 ? p.perTryTimeoutMs ?? undefined : undefined;
+  if (perTryTimeoutMs === undefined || perTryTimeoutMs <= 0) return undefined;
+  const conditions = typeof p.retryOn === 'string' ? p.retryOn.split(',') : p.retryOn ?? [];
+  const tries = conditions.some((c) => RETRIES_TIMED_OUT_TRY.has(c.trim())) ? p.attempts + 1 : 1;
+  if (perTryTimeoutMs * tries >= timeoutMs) return undefined;
+  const base = p.backoffMs ?? 25;
+  let backoffMaxMs = 0;
+  for (let n = 1; n < tries; n++) backoffMaxMs += Math.min(base * 2 ** (n - 1), 10 * base);
+  return { perTryTimeoutMs, tries, ...(backoffMaxMs > 0 ? { backoffMaxMs } : {}) };
+}
+
+/**
+ * When a timeout expectation's request ends (ms after the router starts it, the fault's delay not
+ * counted): at the route timeout, or between the per-try timeouts' total and that plus the most
+ * back-off, never after the route timeout (Envoy's router answers 504 UT when the last try's per-try
+ * timeout fires and no retry is left or allowed, or when the route timeout fires first).
+ */
+export function timeoutWindowMs(o: { readonly timeoutMs: number; readonly perTry?: PerTryEnding | undefined }): { readonly from: number; readonly to: number } {
+  if (!o.perTry) return { from: o.timeoutMs, to: o.timeoutMs };
+  const tries = o.perTry.perTryTimeoutMs * o.perTry.tries;
+  return { from: Math.min(o.timeoutMs, tries), to: Math.min(o.timeoutMs, tries + (o.perTry.backoffMaxMs ?? 0)) };
 }

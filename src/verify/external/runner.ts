@@ -210,7 +210,7 @@ export function createExternalRuntime(targets: RuntimeTargets): TrafficRunner {
           }
           out.set(e.id, await judgeWithTraffic(e, { ...r, port }, {
             address: caller.address, port, backends: [], confidence: options.confidence, tolerance: options.tolerance,
-            concurrency: concurrencyFor(graph, e), hostWorkloads, refusal: foreseenRefusal(graph, e, expectations),
+            concurrency: concurrencyFor(graph, e), hostWorkloads, refusal: foreseenRefusal(graph, e, expectations), meshRetry: graph.meshConfig.defaultHttpRetryPolicy,
             ...(caller.admin ? { flagsOf: (sent: readonly Sent[]) => remoteFlags(caller.admin!, sent), attribute: (sent: Sent[]) => attributeDenied(sent, caller.admin!, ips) } : {}),
           }));
         }

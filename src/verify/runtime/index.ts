@@ -231,7 +231,7 @@ export function createRuntime(runtimeOptions: RuntimeOptions = {}): TrafficRunne
               out.set(e.id, await judgeRedirectWithTraffic(o, { ...r, port }, (spec) => callerClient(caller.address).send(port, spec)));
               continue;
             }
-            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads, refusal: foreseenRefusal(graph, e, expectations), inboundRetries: inboundRetriesFor(graph, r, port) }));
+            out.set(e.id, await judgeWithTraffic(e, { ...r, port }, { address: caller.address, port, backends: mesh.backends, confidence: options.confidence, tolerance: options.tolerance, concurrency: concurrencyFor(graph, e), attribute, flagsOf, hostWorkloads, refusal: foreseenRefusal(graph, e, expectations), inboundRetries: inboundRetriesFor(graph, r, port), meshRetry: graph.meshConfig.defaultHttpRetryPolicy }));
           } finally {
             if (fresh !== undefined && typeof fresh !== 'string') await fresh.release();
           }

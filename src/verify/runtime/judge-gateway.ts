@@ -41,7 +41,8 @@ function got(s: GatewaySent): string {
  * cannot be judged through here (PASSTHROUGH, AUTO_PASSTHROUGH, ISTIO_MUTUAL).
  */
 export async function clientTlsFor(gw: IngressGateway, identities: MeshIdentities, gatewayRef: string, port: number, host: string): Promise<ClientTls | undefined | string> {
-  const servers = gw.view.gatewayServers.filter((s) => s.gateway === gatewayRef && s.port === port && s.hosts.some((h) => hostMatches(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, host)));
+  // Server hosts are kept as written; host names compare case-insensitively (Envoy lower-cases SNI and server names).
+  const servers = gw.view.gatewayServers.filter((s) => s.gateway === gatewayRef && s.port === port && s.hosts.some((h) => hostMatches((h.includes('/') ? h.slice(h.indexOf('/') + 1) : h).toLowerCase(), host.toLowerCase())));
   const server = servers[0];
   if (!server) return `gateway ${gatewayRef} has no server on port ${port} for host ${host}`;
   const tls = serverTls(server);

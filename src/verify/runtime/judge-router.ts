@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
 import { retryOnRetriesStatus } from '../../mesh/retry-on.js';
-import { timeoutDeadlineMs, type AbortedShare, type Outcome, type RequestSpec } from '../expectations/types.js';
+import { perTryEnding, timeoutWindowMs, type AbortedShare, type Outcome, type RequestSpec } from '../expectations/types.js';
+import type { MeshRetryPolicy } from '../../mesh/mesh-config.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import { refused, refusedDetail } from './judge-shares.js';
@@ -34,6 +35,8 @@ export interface RouterEnv {
    * inbound policy retries only a request reset before it reached the application: 0. @default 0
    */
   readonly inboundRetries?: number;
+  /** MeshConfig `defaultHttpRetryPolicy`: what a route that writes no `retries` gets (its per-try timeout may end a slow request first). @default Istio's (no per-try timeout) */
+  readonly meshRetry?: MeshRetryPolicy;
 }
 
 const notRun = (detail: string, requests = 0): TrafficVerdict => ({ status: 'not-run', detail, requests });
@@ -67,18 +70,22 @@ const allAborted = (a: AbortedShare, what: string): TrafficVerdict =>
 
 /**
  * A route timeout: a backend slower than it, through the caller, ends 504 UT at the timeout (plus the
- * fault's delay when it delayed the request), or at the per-try timeouts' total when they end it
- * first ({@link timeoutDeadlineMs}): not later (1 s of slack) and not sooner (100 ms), so that it is
- * this timer that ended it.
+ * fault's delay when it delayed the request), or when the per-try timeouts end it first
+ * ({@link timeoutWindowMs}: the route's, or MeshConfig `defaultHttpRetryPolicy`'s for a route that
+ * writes no `retries`): not later (1 s of slack past the window) and not sooner (100 ms before it),
+ * so that it is this timer that ended it.
  */
 export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<TrafficVerdict> {
   const a = o.aborted;
   const d = o.delayed;
-  const deadline = timeoutDeadlineMs(o);
+  const m = env.meshRetry;
+  const meshPerTry = !o.perTry && !o.routeRetries && m ? perTryEnding({ attempts: m.attempts, perTryTimeoutMs: m.perTryTimeoutMs, retryOn: m.retryOn, backoffMs: m.backoffMs }, o.timeoutMs) : undefined;
+  const perTry = o.perTry ?? meshPerTry;
+  const w = timeoutWindowMs({ timeoutMs: o.timeoutMs, perTry });
   if (a && a.percent >= 100) return allAborted(a, 'reaches the route timeout');
-  if (deadline > env.maxWaitMs) return notRun(`a ${deadline} ms timeout is longer than a proof waits (${env.maxWaitMs} ms)`);
-  if (d && d.percent >= 100 && d.delayMs + deadline > env.maxWaitMs) {
-    return notRun(`every request first waits the fault's ${d.delayMs} ms delay, then the ${deadline} ms timeout: longer than a proof waits (${env.maxWaitMs} ms)`);
+  if (w.to > env.maxWaitMs) return notRun(`a ${w.to} ms timeout is longer than a proof waits (${env.maxWaitMs} ms)`);
+  if (d && d.percent >= 100 && d.delayMs + w.to > env.maxWaitMs) {
+    return notRun(`every request first waits the fault's ${d.delayMs} ms delay, then the ${w.to} ms timeout: longer than a proof waits (${env.maxWaitMs} ms)`);
   }
   const slow = o.timeoutMs + 1500;
   const abortedFirst: Sent[] = [];
@@ -97,14 +104,17 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const before = abortedFirst.length > 0 ? `; before it ${abortedFirst.length} aborted ${a!.status} (FI) at once, never reaching the router` : '';
   if (!s) return notRun(`all ${abortedFirst.length} requests sent were aborted ${a!.status} (FI) by the route's ${a!.percent} % fault, so none reached the route timeout`, abortedFirst.length);
   // A delayed request: flag DI in the access log, or (without it) an answer no sooner than the delay.
-  const delayedMs = d && (flags ? flags.includes('DI') : s.elapsedMs >= d.delayMs) ? d.delayMs : 0;
-  const by = deadline + delayedMs;
-  // The delay is served in full (the timeout starts after it), and the timeout fires after the delay, not before.
-  const ok = s.status === 504 && s.elapsedMs <= by + 1000 && s.elapsedMs >= by - 100 && (!flags || flags.includes('UT'));
-  const timer = o.perTry
-    ? `${o.perTry.tries === 1 ? `the ${o.perTry.perTryTimeoutMs} ms per-try timeout (no timed-out try retried)` : `${o.perTry.tries} tries of ${o.perTry.perTryTimeoutMs} ms`}, before the ${o.timeoutMs} ms route timeout`
+  // Without access-log flags, a request counts as delayed only when it ended no sooner than the delay plus the window.
+  const delayedMs = d && (flags ? flags.includes('DI') : s.elapsedMs >= d.delayMs + w.from - 100) ? d.delayMs : 0;
+  const from = w.from + delayedMs;
+  const to = w.to + delayedMs;
+  // The delay is served in full (the timeout starts after it), and the timer fires in its window, not before.
+  const ok = s.status === 504 && s.elapsedMs <= to + 1000 && s.elapsedMs >= from - 100 && (!flags || flags.includes('UT'));
+  const at = to - from >= 200 ? `${from} to ${to}` : `${from}`;
+  const timer = perTry
+    ? `${perTry.tries === 1 ? `the ${perTry.perTryTimeoutMs} ms per-try timeout (no timed-out try retried)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && to - from >= 200 ? ` with up to ${perTry.backoffMaxMs} ms of back-off` : ''}`}${meshPerTry ? ' (MeshConfig defaultHttpRetryPolicy: the route writes no retries)' : ''}, before the ${o.timeoutMs} ms route timeout`
     : `the ${o.timeoutMs} ms timeout`;
-  const promised = delayedMs > 0 ? `promised 504 UT at ${by} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${by} ms: ${timer}`;
+  const promised = delayedMs > 0 ? `promised 504 UT at ${at} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${at} ms: ${timer}`;
   return {
     status: ok ? 'held' : 'broken',
     detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}`,

@@ -12,6 +12,7 @@ import { judgeRetries, judgeTimeout, type RouterEnv } from './judge-router.js';
 import { abortedOf, abortedShare, delayTooLong, judgeAbort, judgeDelay, judgeMirror, judgeSplit, lands, reachedApp, refusalNote, type ShareEnv } from './judge-shares.js';
 import type { Refusal } from '../static/refusal.js';
 import { send, sendMany, type Sent } from './send.js';
+import type { MeshRetryPolicy } from '../../mesh/mesh-config.js';
 
 export interface JudgeEnv {
   readonly address: string;
@@ -29,6 +30,8 @@ export interface JudgeEnv {
   readonly attribute?: (sent: Sent[]) => Promise<Sent[]>;
   /** Retries the destination's inbound sidecar adds to a try its application answers 503 (`RouterEnv.inboundRetries`). @default 0 */
   readonly inboundRetries?: number;
+  /** MeshConfig `defaultHttpRetryPolicy` (`RouterEnv.meshRetry`). @default Istio's */
+  readonly meshRetry?: MeshRetryPolicy;
   /** Envoy response flags of sent requests from the caller's access log, by `x-request-id`. @default none known */
   readonly flagsOf?: (sent: readonly Sent[]) => Promise<ReadonlyMap<string, readonly string[]>>;
   /** The workloads each host's Services select, so a request answered by another service's workload of the same version does not count as landing. @default namespace and version only */
@@ -80,7 +83,7 @@ export async function judgeWithTraffic(e: Expectation, request: RequestSpec, env
   const one = (extra: Record<string, string> = {}) => (env.send ? env.send(request, extra) : send(address, port, request, extra));
   const many = (n: number, extra: (i: number) => Record<string, string> = () => ({}), concurrency = env.concurrency) => (env.send
     ? sendManyWith((i) => env.send!(request, extra(i)), n, concurrency) : sendMany(address, port, request, n, extra, concurrency));
-  const router: RouterEnv = { request, one, backends: env.backends, ...(flagsOf ? { flagsOf } : {}), maxWaitMs: MAX_WAIT_MS, ...(env.inboundRetries ? { inboundRetries: env.inboundRetries } : {}) };
+  const router: RouterEnv = { request, one, backends: env.backends, ...(flagsOf ? { flagsOf } : {}), maxWaitMs: MAX_WAIT_MS, ...(env.inboundRetries ? { inboundRetries: env.inboundRetries } : {}), ...(env.meshRetry ? { meshRetry: env.meshRetry } : {}) };
   const shares: ShareEnv = {
     confidence: env.confidence, tolerance: env.tolerance, many: (n, extra, concurrency) => many(n, extra, concurrency), attribute, ...(flagsOf ? { flagsOf } : {}), backends: env.backends,
     ...(env.hostWorkloads ? { hostWorkloads: env.hostWorkloads } : {}), ...(env.refusal ? { refusal: env.refusal } : {}),

@@ -24,7 +24,7 @@ const staticWithoutEndpoints: Rule = {
       if (isRecord(se.spec.workloadSelector)) continue;
       const hosts = stringList(se.spec.hosts) ?? [];
       const named = hosts.length === 0 ? 'its hosts' : hosts.slice(0, 3).join(', ') + (hosts.length > 3 ? ` and ${hosts.length - 3} more` : '');
-      ctx.report(se, `resolution STATIC with no endpoints and no workloadSelector: its clusters get no endpoint, so every call to ${named} fails (503, flag UH); list the addresses under spec.endpoints, select WorkloadEntries or pods with spec.workloadSelector, or use resolution DNS or NONE`, { path: ['spec', 'resolution'] });
+      ctx.report(se, `resolution STATIC with no endpoints and no workloadSelector: its clusters get no endpoint, so every call to ${named} fails (HTTP: 503 with flag UH; TCP: the connection is closed); list the addresses under spec.endpoints, select WorkloadEntries or pods with spec.workloadSelector, or use resolution DNS or NONE`, { path: ['spec', 'resolution'] });
     }
   },
 };

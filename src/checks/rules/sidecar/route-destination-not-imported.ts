@@ -53,7 +53,7 @@ const routeDestinationNotImported: Rule = {
           const via = importing.filter((l) => l.matchPort).map((l) => `spec.egress[${String(l.index)}] (port ${String(l.port)})`);
           ctx.report(d.object, `Route ${d.what} ${host}${port !== undefined ? ` port ${String(port)}` : ''}${d.object !== vs ? ` (delegated from VirtualService ${vs.namespace}/${vs.name})` : ''} is not in the scope of the sidecars Sidecar ${ns}/${sc.name} configures: ` +
             (ports.length === 0
-              ? `its egress listener ${via.join(', ')} imports this VirtualService, but istiod adds a VirtualService destination to a listener bound to a port only when the service has that port (sidecar.go serviceMatchingListenerPort), and no egress host imports ${service.namespace}/${host}`
+              ? `its egress listener ${via.join(', ')} imports ${d.object === vs ? 'this VirtualService' : `VirtualService ${vs.namespace}/${vs.name}`}, but istiod adds a VirtualService destination to a listener bound to a port only when the service has that port (sidecar.go serviceMatchingListenerPort), and no egress host imports ${service.namespace}/${host}`
               : `its egress listeners import ${service.namespace}/${host} only on port ${[...ports].sort((a, b) => a - b).join(', ')}`) +
             `, so they have no cluster for it and requests on this route get 503 (NC). Fix: add "${service.namespace === ns ? '.' : service.namespace}/${host}" to the hosts of an egress listener without port` +
             `${port !== undefined ? ` or with port ${String(port)}` : ''}`, { path: d.path });
@@ -93,6 +93,9 @@ function destinationsJudged(graph: MeshGraph, vs: MeshObject, ns: string): Judge
         if (isRecord(e) && isRecord(e.destination)) out.push({ object: leaf.delegate, destination: e.destination, path: ['spec', 'http', leaf.index, 'route', k, 'destination'], what: 'destination' });
       });
       if (isRecord(leaf.rule.mirror)) out.push({ object: leaf.delegate, destination: leaf.rule.mirror, path: ['spec', 'http', leaf.index, 'mirror'], what: 'mirror' });
+      (Array.isArray(leaf.rule.mirrors) ? leaf.rule.mirrors : []).forEach((m, k) => {
+        if (isRecord(m) && isRecord(m.destination)) out.push({ object: leaf.delegate, destination: m.destination, path: ['spec', 'http', leaf.index, 'mirrors', k, 'destination'], what: 'mirror' });
+      });
     }
   });
   return out;
