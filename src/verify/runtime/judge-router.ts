@@ -7,10 +7,9 @@
  * at 100 % abort no request ever reaches the router and they are reported as not run.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_RETRY_ON } from '../../mesh/mesh-config.js';
+import { DEFAULT_RETRY_ON, type MeshRetryPolicy } from '../../mesh/mesh-config.js';
 import { retryOnRetriesStatus } from '../../mesh/retry-on.js';
 import { perTryEnding, timeoutWindowMs, type AbortedShare, type Outcome, type RequestSpec } from '../expectations/types.js';
-import type { MeshRetryPolicy } from '../../mesh/mesh-config.js';
 import type { TrafficVerdict } from '../report/types.js';
 import type { EchoBackend } from './echo.js';
 import { refused, refusedDetail } from './judge-shares.js';
