@@ -208,3 +208,47 @@ export async function freePort(host: string): Promise<number> {
   return port;
 }
 
+
+/**
+ * An application answering HTTP/1.1 and h2c (prior knowledge) on one port, as a sniffed port's
+ * application must (istiod gives its inbound cluster the caller's protocol): the first bytes (the h2
+ * preface starts "PRI") pick the server a connection is piped to. Answers 200 with
+ * `{app, url}`; `received` and `versions` record each request's path and HTTP version.
+ */
+export async function startDualProtocolApp(host: string, port: number, app = 'cart'): Promise<{ received: string[]; versions: string[]; close(): Promise<void> }> {
+  const received: string[] = [];
+  const versions: string[] = [];
+  const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    received.push(req.url ?? '');
+    versions.push(req.httpVersion);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ app, url: req.url }));
+  };
+  const h1 = http.createServer(handle);
+  const h2 = http2.createServer(handle);
+  await new Promise<void>((r) => h1.listen(0, host, r));
+  await new Promise<void>((r) => h2.listen(0, host, r));
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    sock.once('data', (first: Buffer) => {
+      const to = first.subarray(0, 3).toString() === 'PRI' ? h2 : h1;
+      const up = net.connect((to.address() as net.AddressInfo).port, host);
+      sockets.add(up);
+      up.on('error', () => sock.destroy());
+      up.write(first);
+      sock.pipe(up).pipe(sock);
+    });
+  });
+  await new Promise<void>((r) => front.listen(port, host, r));
+  return {
+    received, versions,
+    close: async () => {
+      for (const sock of sockets) sock.destroy();
+      h1.closeAllConnections();
+      await Promise.all([front, h1, h2].map((srv) => new Promise((r) => srv.close(r))));
+    },
+  };
+}

@@ -21,7 +21,8 @@ export function inboundClusterName(port: number): string {
 /**
  * One STATIC cluster per inbound port with its endpoint inline (`load_assignment`
  * 127.0.0.1:<port>), ROUND_ROBIN, 10 s connect timeout (MeshConfig's default), HTTP/2 toward the
- * application for HTTP2 / gRPC ports. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
+ * application for HTTP2 / gRPC ports, the caller's protocol (use_downstream_protocol_config) for a
+ * sniffed one, as istiod's `setUpstreamProtocol`. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
  * instead, which needs iptables; a STATIC loopback endpoint is what a proxy without redirection can
  * use. Metadata names the Service and ServiceEntry (`workloadSelector`) ports that target the port. Plus `InboundPassthroughCluster`
  * for the passthrough chains. Empty for routers.
@@ -65,6 +66,12 @@ export function buildInboundCluster(p: InboundPortView): Cluster {
   if (p.protocol === 'HTTP2' || p.protocol === 'GRPC' || p.protocol === 'GRPC-Web') {
     cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
       upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } },
+    }));
+  } else if (p.sniffed) {
+    // istiod `setUpstreamProtocol` on sidecars (inbound as outbound): a sniffed port's application gets the
+    // caller's protocol, HTTP/2 for an h2 (or h2c) request, HTTP/1.1 otherwise.
+    cluster.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] = packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, {
+      upstreamProtocolOptions: { case: 'useDownstreamProtocolConfig', value: { httpProtocolOptions: {}, http2ProtocolOptions: {} } },
     }));
   }
   return cluster;

@@ -20,7 +20,7 @@ import { inboundResources } from '../../../src/verify/runtime/inbound.js';
 import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { freePort, get, loopbackNeighbours } from '../_harness.js';
+import { freePort, get, loopbackNeighbours, startDualProtocolApp } from '../_harness.js';
 import { startSidecar } from './_e2e.js';
 import { testPki } from './_pki.js';
 
@@ -75,10 +75,9 @@ function exchange(port: number, bytes: string, o: tls.ConnectionOptions): Promis
 for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
   test(`GIVEN a client sidecar whose cluster to cart uses the downstream protocol over auto mTLS, and cart's sidecar with a path-only ALLOW rule on a sniffed port WHEN an ${upstream} caller sends GETs through the client sidecar THEN they go upstream as ${upstream} and istio.alpn offers ${upstream === 'HTTP/2' ? 'istio-h2' : 'istio-http/1.1'}: the HTTP chain admits /public (200) and refuses /admin (403); raw TCP over mTLS with Istio's TCP ALPN is still closed`, async () => {
     const port = await freePort(SIDECAR);
-    const received: string[] = [];
-    const protocols: string[] = [];
-    const app = http.createServer((req, res) => { received.push(req.url ?? ''); res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ app: 'cart', url: req.url })); });
-    await new Promise<void>((r) => app.listen(port, APP, r));
+    // cart's application speaks HTTP/1.1 and h2c: its sidecar's inbound cluster uses the caller's protocol (istiod setUpstreamProtocol).
+    const app = await startDualProtocolApp(APP, port);
+    const { received, versions } = app;
     const started: { close(): Promise<void> }[] = [];
     try {
       const g = graphOf(mesh(port));
@@ -105,7 +104,6 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       const sidecar = clientSide.proxy;
       await Promise.all([serverSide.ready(), clientSide.ready()]);
       assert.equal([...server.ads.nacks, ...sidecar.ads.nacks].map((n) => n.message), []);
-      app.on('request', (req: http.IncomingMessage) => { protocols.push(req.httpVersion); });
 
       const call = (path: string) => (upstream === 'HTTP/2' ? getH2(port, path, HOST) : get(port, path, { host: HOST }, 'GET', undefined, CLIENT));
       const open = await call('/public/items');
@@ -113,6 +111,7 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       const closed = await call('/admin');
       assert.equal([closed.status, closed.body], [403, 'RBAC: access denied'], 'refused by the HTTP chain\'s RBAC, answered through the client sidecar');
       assert.equal(received, ['/public/items']);
+      assert.equal(versions, [upstream === 'HTTP/2' ? '2.0' : '1.1'], 'the application got the caller\'s protocol');
       server.accessLog?.flush();
       const t0 = Date.now();
       while (server.log.length < 2 && Date.now() - t0 < 5000) { server.accessLog?.flush(); await new Promise((r) => setTimeout(r, 20)); }
@@ -122,7 +121,7 @@ for (const upstream of ['HTTP/1.1', 'HTTP/2'] as const) {
       assert.is(await exchange(port, `GET /public/tcp HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, mtls), 'closed', 'TCP over mTLS: the TCP chain, whose network RBAC has no usable ALLOW rule');
     } finally {
       for (const s of started.reverse()) await s.close();
-      await new Promise((r) => { app.closeAllConnections(); app.close(r); });
+      await app.close();
     }
   });
 }

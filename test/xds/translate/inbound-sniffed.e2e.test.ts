@@ -22,7 +22,7 @@ import { AddressSchema } from '../../../src/xds/gen/envoy/config/core/v3/address
 import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { freePort, get, loopbackNeighbours, startTestProxy, startXds } from '../../proxy/_harness.js';
+import { freePort, get, loopbackNeighbours, startDualProtocolApp, startTestProxy, startXds } from '../../proxy/_harness.js';
 import { startSidecar } from '../../proxy/security/_e2e.js';
 import { testPki } from '../../proxy/security/_pki.js';
 
@@ -84,9 +84,10 @@ function h2cGet(port: number, path: string): Promise<string> {
 test('GIVEN a sniffed port (PERMISSIVE) whose only ALLOW rule names paths, and a declared HTTP port whose application is down WHEN real callers come THEN HTTP (request line, h2c preface, istio-http ALPN) meets HTTP RBAC (200 on /public, 403 elsewhere), raw TCP and mTLS TCP are closed, and the inbound route retries the failed connection twice', async () => {
   const sniffed = await freePort(SIDECAR);
   const declared = await freePort(SIDECAR);
-  const received: string[] = [];
-  const app = http.createServer((req, res) => { received.push(req.url ?? ''); res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ app: 'cart', url: req.url })); });
-  await new Promise<void>((r) => app.listen(sniffed, APP, r));
+  // The application speaks HTTP/1.1 and h2c on its one port, as a sniffed port's application must:
+  // istiod gives its inbound cluster the caller's protocol (setUpstreamProtocol).
+  const app = await startDualProtocolApp(APP, sniffed);
+  const { received, versions } = app;
   let xds: Awaited<ReturnType<typeof startXds>> | undefined;
   let proxy: Awaited<ReturnType<typeof startTestProxy>> | undefined;
   try {
@@ -117,6 +118,7 @@ test('GIVEN a sniffed port (PERMISSIVE) whose only ALLOW rule names paths, and a
     assert.equal([(await mtlsGet(sniffed, mtls(['istio-http/1.1']), '/admin')).status], [403]);
     assert.is(await exchange(sniffed, 'GET /public/tcp HTTP/1.1\r\nhost: cart\r\n\r\n', mtls(['istio-peer-exchange', 'istio'])), 'closed', 'TCP over mTLS: refused by network RBAC even for HTTP bytes');
     assert.equal(received, ['/public/items', '/public/h2', '/public/tls'], 'only the admitted HTTP calls reached the application');
+    assert.equal(versions, ['1.1', '2.0', '1.1'], 'each in the protocol its caller spoke (use_downstream_protocol_config)');
 
     // The declared HTTP port's application is down: ConvertInboundPolicy's reset-before-request retries the connect failure twice.
     const down = await get(declared, '/public/down', {}, 'GET', undefined, SIDECAR);
@@ -128,7 +130,7 @@ test('GIVEN a sniffed port (PERMISSIVE) whose only ALLOW rule names paths, and a
   } finally {
     await proxy?.close();
     await xds?.close();
-    await new Promise((r) => { app.closeAllConnections(); app.close(r); });
+    await app.close();
   }
 });
 

@@ -12,6 +12,7 @@ import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { FilterChain } from '../../../src/xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { type Listener, ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { RBACSchema as HttpRbacSchema } from '../../../src/xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { HttpConnectionManagerSchema } from '../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RBACSchema as NetworkRbacSchema } from '../../../src/xds/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
@@ -157,6 +158,18 @@ test('GIVEN MeshConfig defaultInboundHttpRetryPolicy WHEN translated THEN its at
   const off = translate([], 'defaultInboundHttpRetryPolicy:\n  attempts: 0\n').listener;
   assert.is(retryOf(chainsOn(off, 8080)[0]!), undefined);
   assert.is(retryOf(chainsOn(off, 7070)[0]!), undefined);
+});
+
+test('GIVEN a sniffed port, a declared HTTP port and a gRPC port WHEN translated THEN the sniffed port\'s inbound cluster uses the downstream protocol (istiod setUpstreamProtocol: the application gets h2 from an h2 caller), the gRPC port\'s HTTP/2, the HTTP port\'s none (HTTP/1.1)', () => {
+  const { set } = translate();
+  const options = (port: number) => {
+    const c = set.clusters.find((x) => x.name === `inbound|${port}||`)!;
+    const any = c.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    if (!any) return 'none';
+    const o = anyUnpack(any, HttpProtocolOptionsSchema)!;
+    return o.upstreamProtocolOptions.case === 'explicitHttpConfig' ? `explicit ${o.upstreamProtocolOptions.value.protocolConfig.case}` : o.upstreamProtocolOptions.case;
+  };
+  assert.equal([options(7070), options(9000), options(8080)], ['useDownstreamProtocolConfig', 'explicit http2ProtocolOptions', 'none']);
 });
 
 test.run();
