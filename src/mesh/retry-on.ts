@@ -13,3 +13,17 @@ export function retryOnRetriesStatus(conditions: readonly string[], status: numb
   return conditions.some((c) => (c === '5xx' && status >= 500 && status < 600) || (c === 'gateway-error' && status >= 502 && status <= 504)
     || (c === 'retriable-4xx' && status === 409) || c === String(status));
 }
+
+/** Envoy retry-on conditions under which a try that hit its per-try timeout is retried. */
+const TIMEOUT_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset']);
+
+/**
+ * Whether the retry conditions `conditions` (Istio `retryOn` entries, a comma-separated string or a
+ * list) retry a try that hit its per-try timeout: only `5xx`, `gateway-error` or `reset` (Envoy
+ * retry_state_impl.cc: a per-try timeout is a local reset, retried only for those). Istio's default
+ * list (`connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`) never does.
+ */
+export function retryOnRetriesTimeout(conditions: string | readonly string[] | undefined): boolean {
+  const list = typeof conditions === 'string' ? conditions.split(',') : conditions ?? [];
+  return list.some((c) => TIMEOUT_RETRY_ON.has(c.trim()));
+}

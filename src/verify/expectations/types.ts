@@ -1,3 +1,4 @@
+import { retryOnRetriesTimeout } from '../../mesh/retry-on.js';
 /**
  * Expectations: what a construct (or a user, or a route-test file) promises about traffic, as
  * plain, JSON-serialisable data. `cdk8s synth` writes them to `.meshproof/expectations.json`
@@ -159,9 +160,6 @@ export interface PerTryEnding {
   readonly backoffMaxMs?: number;
 }
 
-/** `retry_on` conditions under which Envoy retries a try its per-try timeout ended. */
-const RETRIES_TIMED_OUT_TRY = new Set(['5xx', 'gateway-error', 'reset']);
-
 /**
  * The per-try ending of a retry policy (`attempts`, `perTryTimeoutMs`, `retryOn` as written,
  * `backoffMs` base) when it can end a slow request before `timeoutMs`; undefined when it has no
@@ -170,8 +168,7 @@ const RETRIES_TIMED_OUT_TRY = new Set(['5xx', 'gateway-error', 'reset']);
 export function perTryEnding(p: { readonly attempts: number; readonly perTryTimeoutMs: number | null | undefined; readonly retryOn: string | readonly string[] | undefined; readonly backoffMs?: number | null | undefined }, timeoutMs: number): PerTryEnding | undefined {
   const perTryTimeoutMs = p.attempts > 0 ? p.perTryTimeoutMs ?? undefined : undefined;
   if (perTryTimeoutMs === undefined || perTryTimeoutMs <= 0) return undefined;
-  const conditions = typeof p.retryOn === 'string' ? p.retryOn.split(',') : p.retryOn ?? [];
-  const tries = conditions.some((c) => RETRIES_TIMED_OUT_TRY.has(c.trim())) ? p.attempts + 1 : 1;
+  const tries = retryOnRetriesTimeout(p.retryOn) ? p.attempts + 1 : 1;
   if (perTryTimeoutMs * tries >= timeoutMs) return undefined;
   const base = p.backoffMs ?? 25;
   let backoffMaxMs = 0;

@@ -3,6 +3,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import { delegationsInto, droppedDelegateRule } from '../../../mesh/delegation.js';
 import { parseGoDuration } from '../../../validate/go-duration.js';
+import { retryOnRetriesTimeout } from '../../../mesh/retry-on.js';
 
 /** One `spec.http[i]` route of a VirtualService. */
 export interface HttpRouteAt {
@@ -102,16 +103,11 @@ export function retryingRoutesOf(vs: MeshObject, graph?: MeshGraph): RetryingRou
   });
 }
 
-/** Envoy retry-on conditions under which a try that hit its per-try timeout is retried. */
-const TIMEOUT_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset']);
-
 /**
  * Whether a route's retry policy retries a try that timed out: only when `retries.retryOn` lists `5xx`,
- * `gateway-error` or `reset` (Envoy retry_state_impl.cc: a per-try timeout is a local reset, retried only
- * for those). Without `retryOn` Istio's default list applies (`connect-failure,refused-stream,unavailable,
- * cancelled,retriable-status-codes`; pilot/pkg/networking/core/route/retry), which never retries a timeout.
+ * `gateway-error` or `reset` (`retryOnRetriesTimeout`). Without `retryOn` Istio's default list applies
+ * (pilot/pkg/networking/core/route/retry), which never retries a timeout.
  */
 export function retriesTimeouts(retries: Readonly<Record<string, unknown>>): boolean {
-  if (typeof retries.retryOn !== 'string') return false;
-  return retries.retryOn.split(',').some((c) => TIMEOUT_RETRY_ON.has(c.trim()));
+  return typeof retries.retryOn === 'string' && retryOnRetriesTimeout(retries.retryOn);
 }
