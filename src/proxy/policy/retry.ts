@@ -10,6 +10,7 @@ import { PreviousPrioritiesConfigSchema } from '../../xds/gen/envoy/extensions/r
 import { ConfigError } from '../config/config-error.js';
 import { compileHeaderMatcher, type HeaderBag } from '../route-match.js';
 import { durationMs, firstHeader, randomBelow, type RandomSource } from './_common.js';
+import { distributeLoad } from './lb/host-set.js';
 
 /** `retry_on` conditions as bit flags (Envoy `RetryPolicy::RETRY_ON_*`). */
 export const RetryOn = {
@@ -310,20 +311,10 @@ export class RetryState {
     if (attempted.length % frequency === 0) {
       const excluded = (this.excludedPriorities ??= []);
       for (const p of attempted) excluded[p] = true;
-      const available = health.map((h, i) => (excluded[i] ? 0 : h));
-      const total = Math.min(100, available.reduce((a, b) => a + b, 0));
-      if (total === 0) {
+      const load = distributeLoad(health.map((h, i) => (excluded[i] ? 0 : h)));
+      if (load === undefined) {
         this.attemptedPriorities = [];
         return original;
-      }
-      const load = available.map(() => 0);
-      let left = 100;
-      while (left !== 0) {
-        for (let i = 0; i < available.length && left !== 0; i++) {
-          const delta = Math.min(left, Math.floor((available[i]! * 100) / total));
-          load[i] += delta;
-          left -= delta;
-        }
       }
       this.retryLoad = load;
     }

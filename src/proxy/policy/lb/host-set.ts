@@ -105,6 +105,25 @@ const toUse = (hosts: readonly Host[], source: string): HostsToUse => ({ hosts, 
 const NONE: HostsToUse = { hosts: [], source: 'none', equalWeights: true };
 
 /**
+ * Envoy `distributeLoad`: 100 % spread over priorities by their `health` (percent each, their sum
+ * capped at 100), each taking its share of what is left, what rounding leaves going to the first
+ * priority with health; undefined when no priority has any. The host set's load, and the load a
+ * retry priority computes over the priorities it has not excluded (`retry.ts`).
+ */
+export function distributeLoad(health: readonly number[]): number[] | undefined {
+  const total = Math.min(100, health.reduce((a, b) => a + b, 0));
+  if (total === 0) return undefined;
+  let left = 100;
+  const load = health.map((h) => {
+    const l = Math.min(left, Math.floor((h * 100) / total));
+    left -= l;
+    return l;
+  });
+  load[health.findIndex((h) => h > 0)]! += left;
+  return load;
+}
+
+/**
  * A cluster's hosts by priority. Health-derived state is recomputed lazily when {@link version}
  * changes: call {@link healthChanged} after ejecting or unejecting a host.
  */
@@ -163,14 +182,7 @@ export class HostSet {
       this.giveRest(this.byPriority.findIndex((g) => g.length > 0));
       return;
     }
-    // Envoy `distributeLoad`: each priority takes its health share of what is left; rounding goes to the first healthy one.
-    let left = 100;
-    this.load = health.map((h) => {
-      const l = Math.min(left, Math.floor((h * 100) / total));
-      left -= l;
-      return l;
-    });
-    this.giveRest(health.findIndex((h) => h > 0));
+    this.load = distributeLoad(health)!;
     this.panicByPriority = this.byPriority.map((g, i) =>
       this.panicThreshold > 0 && (g.length === 0 ? 0 : (100 * this.healthyByPriority[i]!.length) / g.length) < this.panicThreshold);
   }
