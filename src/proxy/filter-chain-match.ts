@@ -158,7 +158,7 @@ export function checkFilterChains(listener: Pick<Listener, 'name' | 'filterChain
     const axes = [
       [String(m?.destinationPort ?? 0)],
       or((m?.prefixRanges ?? []).map(cidrKey)),
-      or((m?.serverNames ?? []).map((n) => n.toLowerCase())),
+      or(serverNamesOf({ m })),
       [m?.transportProtocol ?? ''],
       or(m?.applicationProtocols ?? []),
       or((m?.directSourcePrefixRanges ?? []).map(cidrKey)),
