@@ -24,7 +24,7 @@ export function runRules(graph: MeshGraph, rules: readonly Rule[], ruleOptions: 
           severity: opts.severity ?? rule.severity,
           message,
           resource: object.ref,
-          location: opts.path ? object.locate(opts.path) : object.location,
+          location: opts.at ?? (opts.path ? object.locate(opts.path) : object.location),
           source: sourceAt(object.source, opts.path),
           ...(opts.path ? { fieldPath: opts.path } : {}),
         });

@@ -1,6 +1,7 @@
 import type { MeshGraph } from '../mesh/graph.js';
 import type { MeshObject } from '../mesh/object.js';
 import type { FieldPath, Finding, RuleMeta, Severity } from './types.js';
+import type { FileLocation } from '../mesh/types.js';
 
 /** Options for one rule from configuration, e.g. `{ total: 100 }`. */
 export type RuleOptions = Readonly<Record<string, unknown>>;
@@ -10,6 +11,11 @@ export interface ReportOptions {
   readonly path?: FieldPath;
   /** Overrides the rule's default severity for this finding. */
   readonly severity?: Severity;
+  /**
+   * A position inside the field at `path` (text a string field embeds, such as the MeshConfig YAML
+   * in a ConfigMap's `data.mesh`): the finding points there instead of at the field's key.
+   */
+  readonly at?: FileLocation;
 }
 
 /** What a rule gets besides the graph. */

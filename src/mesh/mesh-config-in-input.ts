@@ -14,14 +14,15 @@ export interface InputMeshConfig {
 }
 
 /**
- * The MeshConfig of the `istio` ConfigMap in `rootNamespace` among `objects`, or null when there is
- * none, it has no `data.mesh` string, or that text is not a valid MeshConfig (Istio's defaults
- * then apply, as istiod would refuse to start on it).
+ * The MeshConfig of the `istio` ConfigMap in `rootNamespace` among `objects`, read as istiod reads
+ * it (unknown fields dropped, the rest applied), or null when there is none, it has no `data.mesh`
+ * string, or that text is not a valid MeshConfig (Istio's defaults then apply, as istiod ignores an
+ * invalid mesh config). The check `validation/mesh-config` reports what is wrong with it.
  */
 export function meshConfigInInput(objects: readonly MeshObject[], rootNamespace: string): InputMeshConfig | null {
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.group === '' && o.name === 'istio' && o.namespace === rootNamespace);
   const data = cm?.body.data as Record<string, unknown> | undefined;
   if (!cm || typeof data?.mesh !== 'string') return null;
-  const parsed = parseMeshConfig(data.mesh, `${cm.file} (ConfigMap ${cm.namespace}/${cm.name} data.mesh)`);
+  const parsed = parseMeshConfig(data.mesh, `${cm.file} (ConfigMap ${cm.namespace}/${cm.name} data.mesh)`, { unknownFields: 'ignore' });
   return parsed.problems.length === 0 ? { meshConfig: parsed.meshConfig, from: cm } : null;
 }

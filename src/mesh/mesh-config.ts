@@ -154,7 +154,7 @@ export interface MeshContextProblem {
  * with file:line as a warning; the input stays usable.
  */
 export interface MeshContextWarning {
-  readonly code: 'mesh-config/ignored-field';
+  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field';
   readonly message: string;
   readonly location: FileLocation;
 }
@@ -288,7 +288,32 @@ class Positions {
  * reads), or the `istio` ConfigMap whose `data.mesh` holds it. Snake_case keys are accepted like
  * istiod does. Unknown fields, wrong types and bad enum values are problems with file:line.
  */
-export function parseMeshConfig(text: string, file: string): { meshConfig: MeshConfig; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
+export function parseMeshConfig(text: string, file: string, opts: ParseMeshConfigOptions = {}): { meshConfig: MeshConfig; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
+  const parsed = parseStrict(text, file, opts);
+  if (opts.unknownFields !== 'ignore') return parsed;
+  // As istiod's protomarshal.ApplyYAML: a strict decode, then, on failure, one that allows unknown
+  // fields, so unknown fields are dropped and the rest applies; wrong types and values still refuse it.
+  const unknown = parsed.problems.filter((p) => p.code === 'mesh-config/unknown-field');
+  if (unknown.length === 0) return parsed;
+  const problems = parsed.problems.filter((p) => p.code !== 'mesh-config/unknown-field');
+  const warnings: MeshContextWarning[] = [
+    ...unknown.map((p) => ({ code: 'mesh-config/unknown-field' as const, message: p.message.replace('. Fix:', ': istiod drops it and applies the rest of the MeshConfig (protomarshal.ApplyYAML allows unknown fields). Fix:'), location: p.location })),
+    ...parsed.warnings,
+  ];
+  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : parsed.meshConfig, problems, warnings };
+}
+
+/** How {@link parseMeshConfig} reads a MeshConfig. */
+export interface ParseMeshConfigOptions {
+  /**
+   * `refuse` (default): an unknown field is a problem (`--mesh-config`: the run cannot trust the
+   * file). `ignore`: as istiod reads the `istio` ConfigMap, an unknown field is dropped with a
+   * `mesh-config/unknown-field` warning and the rest applies.
+   */
+  readonly unknownFields?: 'refuse' | 'ignore';
+}
+
+function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): { meshConfig: MeshConfig; problems: MeshContextProblem[]; warnings: MeshContextWarning[] } {
   const problems: MeshContextProblem[] = [];
   const fail = (message: string, line = 1, column = 1) => ({
     meshConfig: DEFAULT_MESH_CONFIG,
@@ -310,7 +335,7 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
   if (body.kind === 'ConfigMap') {
     const data = body.data as Record<string, unknown> | undefined;
     if (typeof data?.mesh !== 'string') return fail('a ConfigMap given as MeshConfig must hold the MeshConfig YAML under data.mesh (like the "istio" ConfigMap)');
-    return parseMeshConfig(data.mesh, `${file} (data.mesh)`);
+    return parseStrict(data.mesh, `${file} (data.mesh)`, opts);
   }
   const raw: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(body)) {
@@ -361,7 +386,9 @@ export function parseMeshConfig(text: string, file: string): { meshConfig: MeshC
     if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
   }
   problems.push(...inboundRetryProblems(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions));
-  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
+  // Unknown fields are problems here; meshConfigFrom reads known fields only, so dropping them (`ignore`) is applying the rest.
+  const refusing = problems.some((p) => p.code !== 'mesh-config/unknown-field') || (problems.length > 0 && opts.unknownFields !== 'ignore');
+  return { meshConfig: refusing ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
 }
 
 /** The `HTTPRetry` fields istiod's `retry.ConvertInboundPolicy` drops, and why. */

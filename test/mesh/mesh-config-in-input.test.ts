@@ -56,11 +56,19 @@ test('GIVEN a MeshConfig given explicitly WHEN the input also holds the istio Co
 });
 
 test('GIVEN the ConfigMap outside the root namespace, or with a mesh text that is not a valid MeshConfig WHEN the graph is built THEN Istio\'s defaults apply', () => {
-  for (const cm of [istioConfigMap('default', MESH), istioConfigMap('istio-system', 'trustDomain: [not, a, string]\n'), istioConfigMap('istio-system', 'trustDomian: typo.example\n')]) {
+  for (const cm of [istioConfigMap('default', MESH), istioConfigMap('istio-system', 'trustDomain: [not, a, string]\n'), istioConfigMap('istio-system', 'trustDomian: typo.example\nconnectTimeout: fast\n')]) {
     const graph = graphOf([cm]);
     assert.is(graph.trustDomain, 'cluster.local');
     assert.is(graph.meshConfigSource, null);
   }
+});
+
+test('GIVEN the ConfigMap with an unknown field beside valid ones WHEN the graph is built THEN, as istiod (protomarshal.ApplyYAML), the unknown field is dropped and the rest applies', () => {
+  const graph = graphOf([istioConfigMap('istio-system', 'trustDomian: typo.example\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\ndefaultHttpRetryPolicy:\n  attemps: 4\n  attempts: 1\n')]);
+  assert.is(graph.trustDomain, 'cluster.local');
+  assert.is(graph.meshConfig.outboundTrafficPolicy.mode, 'REGISTRY_ONLY');
+  assert.is(graph.meshConfig.defaultHttpRetryPolicy.attempts, 1);
+  assert.is(graph.meshConfigSource?.name, 'istio');
 });
 
 test('GIVEN a root namespace chosen for the graph WHEN the istio ConfigMap is there THEN it is read from that namespace and the root namespace stays the chosen one', () => {

@@ -65,6 +65,30 @@ test('GIVEN a VirtualService routing to a host that does not exist (IST0101) WHE
   assert.ok(readdirSync(join(work, 'broken-out')).length > 0);
 });
 
+test('GIVEN an istio ConfigMap whose MeshConfig istiod refuses (a duration that is not one) WHEN compiled THEN exit 2 naming the line inside data.mesh; fixed, it compiles', async () => {
+  const configMap = (timeout: string) => `---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: istio, namespace: istio-system }
+data:
+  mesh: |
+    outboundTrafficPolicy:
+      mode: REGISTRY_ONLY
+    connectTimeout: ${timeout}
+`;
+  const text = app('web') + configMap('fast');
+  writeFileSync(join(work, 'mesh.yaml'), text);
+  const line = text.split('\n').findIndex((l) => l.includes('connectTimeout')) + 1;
+  const r = await compile(['mesh.yaml', '--out', 'mesh-out']);
+  assert.is(r.code, 2, r.err + r.out);
+  assert.match(r.err, /validation\/mesh-config/);
+  assert.ok(r.err.includes(`mesh.yaml:${line}: validation/mesh-config`), `the line of connectTimeout inside data.mesh (${line}): ${r.err}`);
+  assert.equal(readdirSync(join(work, 'mesh-out')), [], 'nothing written');
+  writeFileSync(join(work, 'mesh.yaml'), app('web') + configMap('5s'));
+  const fixed = await compile(['mesh.yaml', '--out', 'mesh-out']);
+  assert.is(fixed.code, 0, fixed.err);
+});
+
 test('GIVEN a Deployment renamed between two runs WHEN compiled into the same --out THEN the old dump is removed, other files stay', async () => {
   writeFileSync(join(work, 'app.yaml'), app('web'));
   assert.is((await compile(['app.yaml', '--out', 'out'])).code, 0);

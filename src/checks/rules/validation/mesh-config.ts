@@ -1,0 +1,87 @@
+import { parseMeshConfig } from '../../../mesh/mesh-config.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import type { FileLocation } from '../../../mesh/types.js';
+import type { Rule } from '../../rule.js';
+
+/** istiod's namespace when the MeshConfig names no other root namespace. */
+const ISTIO_SYSTEM = 'istio-system';
+
+/** `istio` or a revision's `istio-<revision>` (not `istio-ca-root-cert`, `istio-sidecar-injector`…, which hold no `mesh`). */
+const MESH_CONFIG_MAP = /^istio(-[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
+
+/** A block literal header: `mesh: |`, `mesh: |-`, `mesh: |2+`, quoted key allowed, a trailing comment allowed. */
+const BLOCK_LITERAL = /^\s*(mesh|"mesh"|'mesh')\s*:\s*\|[-+0-9]*\s*(#.*)?$/;
+
+/**
+ * Where line `line`, column `column` of the MeshConfig text sits in the ConfigMap's file: exact
+ * when `data.mesh` is a block literal (`mesh: |`) of a document read from YAML, whose content
+ * lines follow the key line one for one after the block's indentation; undefined otherwise (a
+ * quoted or folded string, JSON, a `List` item), when the finding points at the `mesh:` key.
+ */
+export function meshTextPosition(cm: MeshObject, text: string, line: number, column: number): FileLocation | undefined {
+  if (cm.span === undefined || cm.itemIndex !== null) return undefined;
+  const key = cm.locate(['data', 'mesh']);
+  const spanLines = cm.span.split('\n');
+  const header = key.line - cm.location.line;
+  if (!BLOCK_LITERAL.test(spanLines[header] ?? '')) return undefined;
+  const first = spanLines.slice(header + 1).find((l) => l.trim() !== '');
+  const indent = first === undefined ? 0 : first.length - first.trimStart().length;
+  const fileLine = spanLines[header + line];
+  const textLine = text.split('\n')[line - 1];
+  // The text's line must be the file's line without the block's indentation, or the mapping is off.
+  if (fileLine === undefined || textLine === undefined || (fileLine.trim() !== '' && fileLine.slice(indent) !== textLine)) return undefined;
+  return { file: cm.file, line: key.line + line, column: indent + column };
+}
+
+/** The ConfigMaps istiod may read its MeshConfig from, among those `graph` holds. */
+function meshConfigMaps(objects: readonly MeshObject[], rootNamespace: string): MeshObject[] {
+  return objects.filter((o) => o.group === '' && MESH_CONFIG_MAP.test(o.name) && (o.namespace === rootNamespace || o.namespace === ISTIO_SYSTEM)
+    && typeof (o.body.data as Record<string, unknown> | undefined)?.mesh === 'string');
+}
+
+/**
+ * `validation/mesh-config`: the MeshConfig in the `istio` ConfigMap (`data.mesh`, or a revision's
+ * `istio-<revision>`) as istiod reads it: a value istiod's validation refuses (wrong type, unknown
+ * enum value, a retry policy it rejects, YAML that does not parse) makes istiod ignore the whole
+ * MeshConfig; an unknown field is dropped and the rest applies; a field it accepts but ignores is
+ * a warning. Points at the line inside `data.mesh` when it is a block literal (`mesh: |`).
+ */
+const meshConfigRule: Rule = {
+  id: 'validation/mesh-config',
+  severity: 'error',
+  summary: 'The MeshConfig in the istio ConfigMap (data.mesh) has a value istiod refuses, so istiod ignores the whole MeshConfig and runs on its defaults (or the last good one); unknown and ignored fields are warnings.',
+  docs: [
+    'istiod reads its MeshConfig from the `istio` ConfigMap (`istio-<revision>` for a revision) in its namespace:',
+    'pkg/config/mesh `ApplyMeshConfig` decodes `data.mesh` with protomarshal.ApplyYAML, which drops unknown fields',
+    'and keeps the rest, then runs `agent.ValidateMeshConfig`. A value that does not decode or validate (a string',
+    'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, a default retry policy it refuses,',
+    'YAML that does not parse) makes istiod log "invalid mesh config, ignoring" and keep Istio\'s defaults (or the',
+    'last good MeshConfig): every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
+    'server accepts the ConfigMap as any other. meshproof reads the ConfigMap the same way for its other checks',
+    'and for `xds compile`/`serve`. Unknown fields (a typo such as `defaultHttpRetryPolicy.attemps`) are warnings:',
+    'istiod drops them, so the setting meant is not applied. Fields istiod accepts and ignores',
+    '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too.',
+    'Fix: correct the field named in the message; the message points at its line inside `data.mesh` when the',
+    'MeshConfig is written as a block literal (`mesh: |`).',
+  ].join(' '),
+  kinds: ['ConfigMap'],
+  check(graph, ctx) {
+    for (const cm of meshConfigMaps(graph.ofKind('ConfigMap') as readonly MeshObject[], graph.rootNamespace)) {
+      const text = (cm.body.data as Record<string, string>).mesh!;
+      const { problems, warnings } = parseMeshConfig(text, cm.file, { unknownFields: 'ignore' });
+      const where = (l: FileLocation) => meshTextPosition(cm, text, l.line, l.column);
+      const near = (l: FileLocation) => (where(l) ? '' : ` (line ${l.line} of data.mesh)`);
+      for (const p of problems) {
+        const at = where(p.location);
+        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, ignoring": Istio's defaults or the last good one apply, none of its settings): ${p.message}${near(p.location)}`,
+          { path: ['data', 'mesh'], ...(at ? { at } : {}) });
+      }
+      for (const w of warnings) {
+        const at = where(w.location);
+        ctx.report(cm, `${w.message}${near(w.location)}`, { path: ['data', 'mesh'], severity: 'warning', ...(at ? { at } : {}) });
+      }
+    }
+  },
+};
+
+export default meshConfigRule;
