@@ -4,7 +4,8 @@ import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
-import { routeKindsFor } from '../../../mesh/protocol.js';
+import { parseProtocol, routeKindsFor } from '../../../mesh/protocol.js';
+import { exportedTo, exportToOf, importingEntry, sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 import { gatewayServerPortsOf, isMeshBound, meshServicesOfHost, type ServedPort } from './_helpers.js';
 
@@ -53,7 +54,9 @@ const routesNeverApplied: Rule = {
     'a `port` is applied only on those ports: when each of them (on the sidecars or the bound Gateways the matches',
     'allow) carries another kind of traffic, that rule is reported even though other rules of its section apply',
     '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). A mesh HTTPRoute or GRPCRoute',
-    '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. Fix: name the port for its protocol',
+    '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. A Sidecar egress listener',
+    'bound to a port builds the listener of every service it imports with the Sidecar\'s `port.protocol`, not the service port\'s: declared',
+    'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
@@ -88,6 +91,7 @@ const routesNeverApplied: Rule = {
       reportPortMatchedRules(vs, targets, unused, ctx.report);
     }
     reportMeshRoutesOnNonHttpPorts(graph, ctx.report);
+    reportSidecarListenerProtocols(graph, ctx.report);
   },
 };
 
@@ -111,6 +115,43 @@ function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rul
       report(route, `This ${route.kind} attaches to Service ${ns}/${p.name}${typeof p.port === 'number' ? ` port ${p.port}` : ''}, but ${listed} carries no HTTP: the sidecars proxy it as plain TCP, ` +
         'so the route is never applied; name the port for HTTP (e.g. "http-web") or set appProtocol: http, or use a TCPRoute', { path: ['spec', 'parentRefs', i] });
     });
+  }
+}
+
+/**
+ * A Sidecar egress listener bound to a port builds the outbound listener of every service it imports with the
+ * Sidecar's port protocol, not the service port's (listener.go buildSidecarOutboundListeners: listenPort from
+ * `egress[].port`, passed as listenerOpts.port for each service). Declared TCP over an HTTP service port, the
+ * workloads the Sidecar configures get a tcp_proxy there, and a mesh VirtualService's http routes for the service
+ * never apply to them (the reverse for tcp routes on an HTTP listener). Root-namespace Sidecars are skipped.
+ */
+function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
+  for (const sc of graph.ofKind('Sidecar')) {
+    if (sc.namespace === graph.rootNamespace) continue;
+    const egress = Array.isArray(sc.spec.egress) ? sc.spec.egress : [];
+    const who = isRecord(sc.spec.workloadSelector) ? `the workloads Sidecar ${sc.namespace}/${sc.name} selects` : `the workloads of namespace ${sc.namespace} (Sidecar ${sc.namespace}/${sc.name})`;
+    for (const l of sidecarEgress(sc).listeners) {
+      const written = egress[l.path[2] as number];
+      const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
+      if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
+      const kinds = routeKindsFor(parseProtocol(protocol));
+      for (const vs of graph.ofKind('VirtualService')) {
+        if (!isMeshBound(vs) || !exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, sc.namespace)) continue;
+        for (const h of stringList(vs.spec.hosts) ?? []) {
+          const imported = (meshServicesOfHost(graph, vs, h) ?? []).filter((s) => exportedTo(s.exportTo, s.namespace, sc.namespace) && importingEntry(l.hosts, s.namespace, s.host));
+          const ports = imported.flatMap((s) => s.ports.filter((p) => p.number === l.port).map((p) => ({ s, p })));
+          for (const section of SECTIONS) {
+            if (!Array.isArray(vs.spec[section]) || (vs.spec[section] as unknown[]).length === 0 || kinds.includes(section)) continue;
+            const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
+            if (!hit) continue;
+            report(vs, `The ${section} routes of this VirtualService for ${h} are never applied to ${who}: the Sidecar's egress listener on port ${l.port} is declared ${protocol.toUpperCase()}, ` +
+              `and istiod builds that listener for every service it imports with the Sidecar's protocol, not ${hit.s.kind} ${hit.s.namespace}/${hit.s.object.name} port ${hit.p.number} (${hit.p.protocol}), ` +
+              `so those workloads ${section === 'http' ? 'proxy the port as plain TCP' : 'treat the port as HTTP'}; set the listener's port.protocol to ${hit.p.protocol} (or leave it out), or bind the listener to another port`,
+            { path: ['spec', section] });
+          }
+        }
+      }
+    }
   }
 }
 

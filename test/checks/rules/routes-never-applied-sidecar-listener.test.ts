@@ -1,0 +1,57 @@
+/**
+ * routing/routes-never-applied through a Sidecar egress listener bound to a port: istiod builds that listener
+ * with the Sidecar's port protocol for every service it imports, so http routes of an HTTP service port do not
+ * apply to the workloads of a Sidecar that declares the port TCP.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
+import { findingsOf } from './_harness.js';
+
+function findings(listenerPort: string, hosts = '[shop/*]', sidecarNamespace = 'web') {
+  return findingsOf(`apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: shop}
+spec:
+  selector: {app: orders}
+  ports: [{name: http-api, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: orders, namespace: shop}
+spec:
+  hosts: [orders.shop.svc.cluster.local]
+  http:
+  - route: [{destination: {host: orders.shop.svc.cluster.local}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: egress, namespace: ${sidecarNamespace}}
+spec:
+  egress:
+  - port: ${listenerPort}
+    hosts: ${hosts}
+  - hosts: [istio-system/*]
+`, [rule]);
+}
+
+test('GIVEN a Sidecar egress listener declared TCP on the HTTP service port WHEN checked THEN the http routes are never applied for its workloads', async () => {
+  const found = await findings('{number: 8080, protocol: TCP, name: tcp}');
+  assert.equal(found.length, 1);
+  assert.ok(found[0]!.message.includes('never applied to the workloads of namespace web (Sidecar web/egress)'), found[0]!.message);
+  assert.ok(found[0]!.message.includes('declared TCP'), found[0]!.message);
+});
+
+for (const [port, hosts, ns, what] of [
+  ['{number: 8080, protocol: HTTP, name: http}', '[shop/*]', 'web', 'the listener declared HTTP'],
+  ['{number: 8080, name: unnamed}', '[shop/*]', 'web', 'no listener protocol (sniffed)'],
+  ['{number: 9090, protocol: TCP, name: tcp}', '[shop/*]', 'web', 'the TCP listener on another port'],
+  ['{number: 8080, protocol: TCP, name: tcp}', '[billing/*]', 'web', 'the TCP listener importing another namespace'],
+  ['{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'istio-system', 'a root-namespace Sidecar'],
+]) {
+  test(`GIVEN ${what} WHEN checked THEN nothing`, async () => {
+    assert.equal((await findings(port!, hosts!, ns!)).map((f) => f.message), []);
+  });
+}
+
+test.run();
