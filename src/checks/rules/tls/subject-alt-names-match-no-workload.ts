@@ -1,0 +1,60 @@
+import type { Workload } from '../../../mesh/graph.js';
+import { isRecord, stringList, stringMap } from '../../../mesh/object.js';
+import type { Rule } from '../../rule.js';
+import { clientTlsSettings, describeTarget, tlsMode } from './_helpers.js';
+
+/** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
+const SPIFFE = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
+
+/**
+ * `tls/subject-alt-names-match-no-workload`: an ISTIO_MUTUAL DestinationRule pins `subjectAltNames` that no
+ * workload behind its host presents, so every handshake fails.
+ */
+const subjectAltNamesMatchNoWorkload: Rule = {
+  id: 'tls/subject-alt-names-match-no-workload',
+  severity: 'warning',
+  summary: 'An ISTIO_MUTUAL DestinationRule pins subjectAltNames that no workload behind its host presents, so every connection fails the TLS handshake.',
+  docs: [
+    'With `tls.mode: ISTIO_MUTUAL`, istiod verifies the server\'s certificate against the service\'s accounts, unless the',
+    'DestinationRule writes `subjectAltNames`: then those are used instead (cluster_tls.go buildUpstreamTLSSettings,',
+    '"Use Service Accounts if Subject Alt names are not specified"), matched exactly (match_subject_alt_names). A sidecar\'s',
+    'certificate carries `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`, so when no SPIFFE name written matches',
+    'the namespace and account of any workload the host\'s services select, every connection fails with',
+    'CERTIFICATE_VERIFY_FAILED (503 UF). Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
+    'host resolves to services that select workloads in the input (subsets narrow them). Fix: name the account the pods run',
+    'as (`serviceAccountName`), or drop subjectAltNames to verify against the service\'s accounts.',
+  ].join(' '),
+  kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  check(graph, ctx) {
+    for (const dr of graph.ofKind('DestinationRule')) {
+      const host = dr.spec.host;
+      if (typeof host !== 'string') continue;
+      const services = graph.servicesForHost(host, dr.namespace).filter((s) => s.location === 'MESH_INTERNAL' && s.selector !== null);
+      if (services.length === 0) continue;
+      for (const at of [...clientTlsSettings(dr, false), ...clientTlsSettings(dr, true)]) {
+        if (tlsMode(at.tls) !== 'ISTIO_MUTUAL') continue;
+        const sans = stringList(at.tls.subjectAltNames) ?? [];
+        const parsed = sans.map((s) => SPIFFE.exec(s));
+        if (sans.length === 0 || parsed.some((m) => m === null)) continue;
+        const subset = at.subset === undefined ? {} : subsetLabels(dr.spec.subsets, at.subset);
+        const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
+        if (workloads.length === 0) continue;
+        const presents = (w: Workload) => parsed.some((m) => m![2] === w.namespace && m![3] === w.serviceAccount);
+        if (workloads.some(presents)) continue;
+        const accounts = [...new Set(workloads.map((w) => `spiffe://${graph.meshConfig.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`))];
+        const shown = accounts.slice(0, 3).join(', ') + (accounts.length > 3 ? `, and ${accounts.length - 3} more` : '');
+        ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but the workloads behind it ` +
+          `(${workloads.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}${workloads.length > 2 ? ', …' : ''}) present ${shown}: ` +
+          `the written names replace the service's accounts in the upstream check, so every handshake fails (503 UF, CERTIFICATE_VERIFY_FAILED); ` +
+          `write ${accounts.length === 1 ? accounts[0] : 'one of those names'}, or drop subjectAltNames`, { path: [...at.path, 'subjectAltNames'] });
+      }
+    }
+  },
+};
+
+function subsetLabels(subsets: unknown, name: string): Record<string, string> {
+  const s = Array.isArray(subsets) ? subsets.find((x) => isRecord(x) && x.name === name) : undefined;
+  return isRecord(s) ? stringMap(s.labels) : {};
+}
+
+export default subjectAltNamesMatchNoWorkload;
