@@ -155,11 +155,11 @@ function namespaceOnboarded(bodies: Record<string, unknown>[]): Record<string, u
 
 /**
  * The bench mesh with the MeshConfig given in the root namespace's `istio` ConfigMap (added last, so
- * nothing moves; a trust domain alias, which only per-graph values read: each proxy's inbound
- * authorization, `PER_GRAPH_MESH_CONFIG_FIELDS`): a view base; the output is unchanged.
+ * nothing moves; a protocol detection timeout, which only per-graph values read: each workload's
+ * inbound listener, `PER_GRAPH_MESH_CONFIG_FIELDS`): a view base; inbound listeners change.
  */
 function meshConfigGiven(bodies: Record<string, unknown>[]): Record<string, unknown>[] {
-  return [...structuredClone(bodies), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'trustDomainAliases: [old.example]\n' } }];
+  return [...structuredClone(bodies), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'protocolDetectionTimeout: 5s\n' } }];
 }
 
 /**
@@ -270,7 +270,7 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
   console.log('that rule\'s host), then a Deployment edited (view shared but for the host of the service selecting it), then a');
   console.log('Service edited (view shared but for its host), then a STRICT PeerAuthentication added to ns3 (view shared but for ns3\'s');
   console.log('services), then ns5\'s Namespace labelled (view shared but for its services), then a namespace onboarded (view shared but for its');
-  console.log('new host; a new workloads list), then the MeshConfig given (a trust domain alias, which only per-graph values read: a view base),');
+  console.log('new host; a new workloads list), then the MeshConfig given (a protocol detection timeout, which only per-graph values read: a view base),');
   console.log('then a MeshConfig field shared values read (ingressSelector: no view base, translations');
   console.log('found by content, carry-over.ts), then a Deployment inserted before the middle');
   console.log('service\'s Service (every later object moved 20 lines: the views of moved VirtualServices, DestinationRules and');
@@ -384,7 +384,7 @@ type Measured = ReturnType<typeof measureTranslation>;
 
 /** The rows of the table, by label, from one measurement (the order printed). */
 function rowsOf(r: Measured): [string, Split][] {
-  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], [`then a namespace onboarded (Namespace, Service, Deployment and its workload, DestinationRule, VirtualService), carried over (view base ${r.onboardedViewBase ? 'kept' : 'LOST'})`, r.onboardedCarried], [`then the MeshConfig given, a field only per-graph values read (trust domain alias), carried over (view base ${r.meshConfigViewBase ? 'kept' : 'LOST'})`, r.meshConfigCarried], ['then a MeshConfig field shared values read edited (ingressSelector), carried over (no view base: found by content)', r.meshConfigSharedCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
+  return [['cold', r.cold], ['first of another namespace', r.otherNamespace], ['warm: Nth of the namespace (median of 9)', r.warm], ['cold after a change, without carry-over (fresh graph)', r.changed], ['cold after a change, carried over (graph on the previous one)', r.carried], ['then a DestinationRule edited, carried over', r.ruleCarried], ['then a Deployment edited, carried over', r.deploymentCarried], ['then a Service edited, carried over (view shared but for its host)', r.serviceCarried], ['then a STRICT PeerAuthentication added to a namespace, carried over (view shared but for its services)', r.policyCarried], ['then a Namespace labelled, carried over (view shared but for its workloads\' services)', r.namespaceCarried], [`then a namespace onboarded (Namespace, Service, Deployment and its workload, DestinationRule, VirtualService), carried over (view base ${r.onboardedViewBase ? 'kept' : 'LOST'})`, r.onboardedCarried], [`then the MeshConfig given, a field only per-graph values read (protocol detection timeout), carried over (view base ${r.meshConfigViewBase ? 'kept' : 'LOST'})`, r.meshConfigCarried], ['then a MeshConfig field shared values read edited (ingressSelector), carried over (no view base: found by content)', r.meshConfigSharedCarried], [`then a document inserted mid-file (objects after it moved: ${fmt(r.inserted.moved)}; view base ${r.inserted.viewBase ? 'kept' : 'LOST'})`, r.insertedCarried]];
 }
 
 /**

@@ -473,10 +473,8 @@ export function pathNormalizationOf(meshConfig: MeshConfig): PathNormalizationTy
  * MeshConfig fields (typed name, and the key it is written under in `raw`) that only per-graph or
  * per-proxy values read, never a value a graph built on its predecessor shares with it (service
  * and DestinationRule indexes, memberships, cluster, service and route views, `view/carry.ts`):
- * - `trustDomainAliases`: authorization principals, read by each proxy's inbound view and the
- *   checks (`MeshGraph.trustDomains`), both per graph. (istiod also expands outbound SANs with the
- *   aliases, `spiffe.ExpandWithTrustDomains`; meshproof's service views do not yet. Modelling that puts
- *   the field in shared service views: it must then leave this list.)
+ * (`trustDomainAliases` is not here: service views, which a view base shares, expand the service
+ * accounts a client verifies with them, as istiod's `spiffe.ExpandWithTrustDomains`.)
  * - `outboundTrafficPolicy`: the proxy view's own field (its passthrough or blackhole virtual hosts
  *   and clusters; the translation cache keys on it);
  * - `pathNormalization`: the proxy view's own field (every connection manager's normalization);
@@ -488,7 +486,6 @@ export function pathNormalizationOf(meshConfig: MeshConfig): PathNormalizationTy
  * no view base.
  */
 export const PER_GRAPH_MESH_CONFIG_FIELDS: readonly (readonly [keyof MeshConfig | null, string])[] = [
-  ['trustDomainAliases', 'trustDomainAliases'],
   ['outboundTrafficPolicy', 'outboundTrafficPolicy'],
   [null, 'pathNormalization'],
   ['defaultInboundHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'],

@@ -62,13 +62,34 @@ function computeServiceView(graph: MeshGraph, s: ServiceInfo): ServiceView {
   };
 }
 
-/** Istio's `Service.ServiceAccounts`: SPIFFE ids of the selected workloads, plus ServiceEntry `subjectAltNames`. */
+/**
+ * Istio's service accounts of a service as a client verifies them (`PushContext.addServiceAccounts`):
+ * SPIFFE ids of the selected workloads, plus ServiceEntry `subjectAltNames`, each SPIFFE id also in
+ * every MeshConfig `trustDomainAliases` domain (`spiffe.ExpandWithTrustDomains`), sorted.
+ */
 function serviceAccountsOf(graph: MeshGraph, s: ServiceInfo): string[] {
   const out = new Set<string>();
   if (s.selector) for (const w of graph.workloadsSelectedBy(s.namespace, s.selector)) out.add(`spiffe://${graph.principalOf(w)}`);
   const sans = s.kind === 'ServiceEntry' ? (s.object.spec as { subjectAltNames?: unknown }).subjectAltNames : undefined;
   if (Array.isArray(sans)) for (const v of sans) if (typeof v === 'string' && v !== '') out.add(v);
-  return [...out].sort();
+  return expandWithTrustDomains(out, graph.meshConfig.trustDomainAliases).sort();
+}
+
+/** `spiffe://<td>/ns/<ns>/sa/<sa>`: the form `spiffe.ParseIdentity` accepts. */
+const SPIFFE_IDENTITY = /^spiffe:\/\/([^/]+)(\/ns\/[^/]+\/sa\/[^/]+)$/;
+
+/**
+ * istiod's `spiffe.ExpandWithTrustDomains`: every id, and each SPIFFE identity again in every alias
+ * trust domain (ids that are not SPIFFE identities, such as DNS names, are kept as they are).
+ */
+export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly string[]): string[] {
+  const out = new Set<string>(ids);
+  if (aliases.length === 0) return [...out];
+  for (const id of [...out]) {
+    const m = SPIFFE_IDENTITY.exec(id);
+    if (m) for (const td of aliases) out.add(`spiffe://${td}${m[2]}`);
+  }
+  return [...out];
 }
 
 /**

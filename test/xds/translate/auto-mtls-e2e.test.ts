@@ -22,6 +22,7 @@ import { deploy, dr, ns, svc } from '../../mesh/view-fixtures.js';
 import { get, startEcho, startTestProxy, startXds } from '../../proxy/_harness.js';
 import { waitSecrets } from '../../proxy/security/_e2e.js';
 import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
+import { createCa, issueWorkloadCertificate } from '../../../src/pki/index.js';
 
 const REVIEWS = 'reviews.prod.svc.cluster.local';
 const CLIENT_ID = 'spiffe://cluster.local/ns/prod/sa/client';
@@ -112,13 +113,22 @@ test('GIVEN the sidecar endpoint loses its tlsMode label WHEN requests reach it 
   }
 });
 
-/** One request through a client sidecar toward a single mTLS endpoint of reviews whose certificate names `serverSa`. */
-async function callReviews(serverSa: string, drSpec: Record<string, unknown> | undefined): Promise<{ status: number; peers: string[]; sans: string[] }> {
+/**
+ * One request through a client sidecar toward a single mTLS endpoint of reviews whose certificate
+ * names `serverSa` (a service account of cluster.local, or a whole SPIFFE id), with the MeshConfig
+ * `mesh` in the istio ConfigMap when given.
+ */
+async function callReviews(serverSa: string, drSpec: Record<string, unknown> | undefined, mesh?: string): Promise<{ status: number; peers: string[]; sans: string[] }> {
   const pki = await testPki();
-  const sidecar = await mtlsBackend(await pki.workload('prod', serverSa), pki.ca.rootCertificatePem);
+  // A whole SPIFFE id is issued by a CA of its own trust domain, whose root the client trusts too (as during a migration).
+  const other = serverSa.startsWith('spiffe://') ? await createCa({ trustDomain: new URL(serverSa).host, ttlSeconds: 86_400 }) : undefined;
+  const cert = other ? await issueWorkloadCertificate(other, { spiffeId: serverSa, ttlSeconds: 3600 }) : await pki.workload('prod', serverSa);
+  const roots = other ? `${pki.ca.rootCertificatePem}\n${other.rootCertificatePem}` : pki.ca.rootCertificatePem;
+  const sidecar = await mtlsBackend(cert, pki.ca.rootCertificatePem);
   const cleanups: (() => unknown)[] = [() => sidecar.close()];
   try {
-    const g = graphOf([ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' }), ...(drSpec ? [dr('reviews', 'prod', { host: 'reviews', ...drSpec })] : [])]);
+    const meshConfig = mesh === undefined ? [] : [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh } }];
+    const g = graphOf([...meshConfig, ns('prod'), svc('reviews', 'prod'), deploy('reviews', 'prod', { app: 'reviews' }), ...(drSpec ? [dr('reviews', 'prod', { host: 'reviews', ...drSpec })] : [])]);
     const set = translateProxy(buildProxyView(g, describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' }, serviceAccount: 'client' })), [
       { name: 'reviews-1', namespace: 'prod', address: '127.0.0.1', labels: { app: 'reviews', 'security.istio.io/tlsMode': 'istio' }, ports: { http: sidecar.port } },
     ]);
@@ -129,7 +139,7 @@ async function callReviews(serverSa: string, drSpec: Record<string, unknown> | u
     const sans = v.case === 'combinedValidationContext' ? v.value.defaultValidationContext!.matchTypedSubjectAltNames.map((m) => String(m.matcher!.matchPattern.value)) : [];
     const listeners = set.listeners.filter((l) => l.name === '0.0.0.0_9080');
     listeners.forEach(onLoopback);
-    const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', pki.ca.rootCertificatePem)];
+    const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', roots)];
     const xds = await startXds({ ...set, listeners, secrets });
     cleanups.push(() => xds.close());
     const ext = createExtensions();
@@ -159,6 +169,16 @@ test('GIVEN ISTIO_MUTUAL with DestinationRule subjectAltNames WHEN translated an
   assert.equal(r.sans, ['spiffe://cluster.local/ns/prod/sa/imposter']);
   assert.is(r.status, 200);
   assert.is((await callReviews('default', spec)).status, 503, 'the service account is no longer accepted');
+});
+
+test('GIVEN MeshConfig trustDomainAliases (a trust domain migration) WHEN the endpoint presents its identity in the alias domain THEN the client accepts it, as istiod expands the verified service accounts (spiffe.ExpandWithTrustDomains); without the alias it refuses it', async () => {
+  const migrated = 'spiffe://old.example/ns/prod/sa/default';
+  const withAlias = await callReviews(migrated, undefined, 'trustDomainAliases: [old.example]\n');
+  assert.equal(withAlias.sans, ['spiffe://cluster.local/ns/prod/sa/default', migrated], 'the service account in the trust domain and in its alias');
+  assert.is(withAlias.status, 200);
+  const without = await callReviews(migrated, undefined);
+  assert.is(without.status, 503, 'without the alias the old domain\'s identity is refused');
+  assert.equal(without.peers, []);
 });
 
 test.run();

@@ -513,11 +513,10 @@ test('GIVEN a reload where a Service moved down one line besides a VirtualServic
 
 /**
  * MeshConfig texts that set only fields no value shared between graphs reads
- * (`PER_GRAPH_MESH_CONFIG_FIELDS`): one per field, outputs changed (RBAC principals, passthrough vs
+ * (`PER_GRAPH_MESH_CONFIG_FIELDS`): one per field, outputs changed (passthrough vs
  * blackhole, connection managers' path normalization, inbound retries, the inspectors' timeout) or not.
  */
 const PER_GRAPH_MESH_LINES = [
-  'trustDomainAliases: [old.example, legacy.example]\n',
   'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n',
   'outboundTrafficPolicy:\n  mode: ALLOW_ANY\n',
   'pathNormalization:\n  normalization: MERGE_SLASHES\n',
@@ -552,7 +551,7 @@ const PER_GRAPH_MESH_CONFIG: Mutation = {
 /** The MeshConfig's ConfigMap in the second file (editing it moves no other object), everything else in the first. */
 const meshConfigApart = apart((doc) => doc.kind === 'ConfigMap' && doc.metadata?.namespace === 'istio-system' && doc.metadata?.name === 'istio');
 
-test('GIVEN every corpus and seeded chains of MeshConfig edits of fields only per-graph values read (trust domain aliases, outbound traffic policy, path normalization, inbound retries, protocol detection timeout, ProxyConfig, ingress service and class) mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
+test('GIVEN every corpus and seeded chains of MeshConfig edits of fields only per-graph values read (outbound traffic policy, path normalization, inbound retries, protocol detection timeout, ProxyConfig, ingress service and class) mixed with VirtualService and DestinationRule edits WHEN each reloads on its predecessor THEN the view shares the predecessor\'s objects AND every proxy\'s every resource and view equals a from-scratch one', async () => {
   const edits = [PER_GRAPH_MESH_CONFIG, ...ROUTE_EDITS.filter((_, i) => i % 6 === 0).flatMap((m) => [m, PER_GRAPH_MESH_CONFIG])];
   await chains(edits, meshConfigApart, 'the MeshConfig\'s per-graph fields, VirtualServices and DestinationRules', SEED + 9, Math.ceil(CHAINS / 2));
   assert.equal(PER_GRAPH_MESH_LINES.filter((l) => !perGraphLinesUsed.has(l)), [], 'every per-graph MeshConfig field was edited');
@@ -560,7 +559,7 @@ test('GIVEN every corpus and seeded chains of MeshConfig edits of fields only pe
 
 test('GIVEN a mesh WHEN a reload sets a MeshConfig field a shared value reads (or one meshproof does not model) THEN the graph has no view base AND every proxy\'s output equals a from-scratch translation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-carry-'));
-  const shared = ['enableAutoMtls: false\n', 'defaultServiceExportTo: ["."]\n', 'defaultVirtualServiceExportTo: ["."]\n', 'defaultDestinationRuleExportTo: ["."]\n', 'connectTimeout: 3s\n', 'h2UpgradePolicy: UPGRADE\n', 'defaultHttpRetryPolicy:\n  attempts: 5\n', 'trustDomain: example.org\n', 'ingressSelector: edge\n', 'accessLogFile: /dev/stdout\n', 'trustDomainAliases: [old.example]\nconnectTimeout: 3s\n'];
+  const shared = ['enableAutoMtls: false\n', 'defaultServiceExportTo: ["."]\n', 'defaultVirtualServiceExportTo: ["."]\n', 'defaultDestinationRuleExportTo: ["."]\n', 'connectTimeout: 3s\n', 'h2UpgradePolicy: UPGRADE\n', 'defaultHttpRetryPolicy:\n  attempts: 5\n', 'trustDomain: example.org\n', 'ingressSelector: edge\n', 'accessLogFile: /dev/stdout\n', 'trustDomainAliases: [old.example]\n', 'protocolDetectionTimeout: 5s\nconnectTimeout: 3s\n'];
   try {
     const base = meshConfigApart(cloneState(corpora()[0]!));
     const g1 = await graphOf(base, join(dir, 'm'), { carryOver: true });
