@@ -4,3 +4,4 @@ export { default as perTryTimeoutIgnored } from './per-try-timeout-ignored.js';
 export { default as retriesWithoutPerTryTimeout } from './retries-without-per-try-timeout.js';
 export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-timeout.js';
 export { default as routeTimeoutUnreachable } from './route-timeout-unreachable.js';
+export { default as retryOnRetriesNothing } from './retry-on-retries-nothing.js';
