@@ -285,7 +285,7 @@ const routeReferenceNotFound: Rule = {
         if (found === true && enforceGrant && b.kind === 'Service' && b.namespace !== route.namespace &&
           !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, { group: '', kind: 'Service', namespace: b.namespace, name: b.name })) {
           ctx.report(route, `${route.kind} ${b.role ?? 'backendRef'} Service "${b.namespace}/${b.name}" is in another namespace and no ReferenceGrant in ${b.namespace} permits it ` +
-            `(RefNotPermitted): requests sent to it${parents.some(isMeshParent) ? ' through the route\'s Gateway parents (its mesh parents need no grant)' : ''} get 500; ` +
+            `(RefNotPermitted): ${refused(b.role === 'RequestMirror backendRef', parents.some(isMeshParent) ? ' through the route\'s Gateway parents (its mesh parents need no grant)' : '')}; ` +
             `add a ReferenceGrant in namespace ${b.namespace} from ${route.kind} in ${route.namespace} to Service`, { path: b.path });
           continue;
         }
@@ -312,5 +312,10 @@ const routeReferenceNotFound: Rule = {
     }
   },
 };
+
+/** What a backend refused for want of a ReferenceGrant costs: a dropped mirror, or 500 for the requests sent to it; `where` narrows it to the Gateway parents. */
+function refused(mirror: boolean, where: string): string {
+  return mirror ? `istiod drops the mirror${where}, so no request is mirrored (the rule itself still serves)` : `requests sent to it${where} get 500`;
+}
 
 export default routeReferenceNotFound;
