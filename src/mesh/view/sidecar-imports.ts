@@ -32,6 +32,7 @@ import { serviceCreationOrder } from '../service-precedence.js';
 import type { ServiceInfo } from '../services.js';
 import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressHost, type VisibilityProblem } from '../visibility.js';
 import { oneServicePerHost } from './host-services.js';
+import type { FieldPath } from '../types.js';
 
 /** A service in a sidecar's scope and the port numbers of it that are imported, in the service's order. */
 export interface ImportedService {
@@ -150,50 +151,77 @@ function matchingVirtualServicePorts(s: ServiceInfo, ports: ReadonlySet<number>)
   return found.length > 0 ? { service: s, ports: found } : undefined;
 }
 
+/** One route destination or mirror of a VirtualService merged with its delegates, where it is written. */
+export interface MergedDestination {
+  /** The VirtualService, or the delegate that writes it. */
+  readonly object: MeshObject;
+  /** The `Destination` mapping as written (`host`, `subset`, `port.number`). */
+  readonly destination: Readonly<Record<string, unknown>>;
+  /** Path of that mapping in `object`. */
+  readonly path: FieldPath;
+  readonly what: 'destination' | 'mirror';
+}
+
 /**
- * istiod `virtualServiceDestinationsFilteredBySourceNamespace` on the merged VirtualService (istiod
- * reads `MergedVirtualServices`, `mergeVirtualServices` / `mergeHTTPRoute`): each destination host
- * (resolved in the namespace of the VirtualService that names it) with the ports its route
- * destinations and mirrors name (0 for one without port), over the http rules that apply to
- * `namespace` (no match names a `sourceNamespace`, or one names it) and every tcp and tls rule. A
- * rule with `delegate` stands for the delegate's http rules merged under it (`mergedDelegateRules`):
- * their merged matches decide whether they apply, their routes count, and so do their mirrors, or the
- * root rule's when the delegate rule sets none. The delegate's own tcp and tls rules are not merged.
+ * The destinations istiod's `virtualServiceDestinationsFilteredBySourceNamespace` reads on the merged
+ * VirtualService (istiod reads `MergedVirtualServices`, `mergeVirtualServices` / `mergeHTTPRoute`):
+ * the route destinations and mirrors of the http rules that apply to `namespace` (no match names a
+ * `sourceNamespace`, or one names it) and of every tcp and tls rule. A rule with `delegate` stands
+ * for the delegate's http rules merged under it (`mergedDelegateRules`): their merged matches decide
+ * whether they apply, their routes count, and so do their mirrors, or the root rule's when the
+ * delegate rule sets none. The delegate's own tcp and tls rules are not merged. Each written
+ * destination once, in rule order; a host resolves in its `object`'s namespace.
  */
-export function virtualServiceDestinations(graph: MeshGraph, vs: MeshObject, namespace: string): Map<string, Set<number>> {
-  const out = new Map<string, Set<number>>();
-  const add = (d: unknown, from: string) => {
-    if (!isRecord(d) || typeof d.host !== 'string' || d.host === '') return;
-    const host = graph.resolveHost(d.host, from).fqdn;
-    const port = isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : 0;
-    let ports = out.get(host);
-    if (!ports) out.set(host, (ports = new Set()));
-    ports.add(port);
+export function mergedDestinations(graph: MeshGraph, vs: MeshObject, namespace: string): MergedDestination[] {
+  const out: MergedDestination[] = [];
+  const seen = new Set<string>();
+  const push = (object: MeshObject, destination: unknown, path: FieldPath, what: MergedDestination['what']) => {
+    if (!isRecord(destination)) return;
+    const key = `${object.key}\u0000${path.join('.')}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ object, destination, path, what });
   };
-  const addMirrors = (rule: Readonly<Record<string, unknown>>, from: string) => {
-    add(rule.mirror, from);
-    if (Array.isArray(rule.mirrors)) for (const m of rule.mirrors) if (isRecord(m)) add(m.destination, from);
+  const pushMirrors = (object: MeshObject, rule: Readonly<Record<string, unknown>>, at: FieldPath, field: 'mirror' | 'mirrors') => {
+    if (field === 'mirror') push(object, rule.mirror, [...at, 'mirror'], 'mirror');
+    else if (Array.isArray(rule.mirrors)) rule.mirrors.forEach((m, k) => { if (isRecord(m)) push(object, m.destination, [...at, 'mirrors', k, 'destination'], 'mirror'); });
   };
   // mergeHTTPRoute: a delegate rule without `mirror` (or `mirrors`) takes the root rule's.
   const unset = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
-  const addMergedMirrors = (leaf: Readonly<Record<string, unknown>>, leafNamespace: string, root: Readonly<Record<string, unknown>>) => {
-    addMirrors({ mirror: unset(leaf.mirror) ? root.mirror : leaf.mirror }, unset(leaf.mirror) ? vs.namespace : leafNamespace);
-    addMirrors({ mirrors: unset(leaf.mirrors) ? root.mirrors : leaf.mirrors }, unset(leaf.mirrors) ? vs.namespace : leafNamespace);
-  };
   for (const r of routeRulesOf(vs)) {
     const merged = r.section === 'http' ? mergedDelegateRules(graph, vs, r.rule) : null;
     if (merged) {
       for (const leaf of merged) {
         if (!appliesTo({ match: leaf.matches }, namespace)) continue;
-        const from = leaf.delegate.namespace;
-        for (const e of Array.isArray(leaf.rule.route) ? leaf.rule.route : []) if (isRecord(e)) add(e.destination, from);
-        addMergedMirrors(leaf.rule, from, r.rule);
+        const at: FieldPath = ['spec', 'http', leaf.index];
+        (Array.isArray(leaf.rule.route) ? leaf.rule.route : []).forEach((e, k) => { if (isRecord(e)) push(leaf.delegate, e.destination, [...at, 'route', k, 'destination'], 'destination'); });
+        for (const field of ['mirror', 'mirrors'] as const) {
+          if (unset(leaf.rule[field])) pushMirrors(vs, r.rule, r.path, field);
+          else pushMirrors(leaf.delegate, leaf.rule, at, field);
+        }
       }
       continue;
     }
     if (r.section === 'http' && !appliesTo(r.rule, namespace)) continue;
-    for (const d of r.destinations) add(d.destination, vs.namespace);
-    if (r.section === 'http') addMirrors(r.rule, vs.namespace);
+    for (const d of r.destinations) push(vs, d.destination, [...d.path, 'destination'], 'destination');
+    if (r.section === 'http') for (const field of ['mirror', 'mirrors'] as const) pushMirrors(vs, r.rule, r.path, field);
+  }
+  return out;
+}
+
+/**
+ * The hosts of {@link mergedDestinations} (each resolved in the namespace of the VirtualService
+ * that names it) with the ports they name (0 for a destination without port).
+ */
+export function virtualServiceDestinations(graph: MeshGraph, vs: MeshObject, namespace: string): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const { object, destination: d } of mergedDestinations(graph, vs, namespace)) {
+    if (typeof d.host !== 'string' || d.host === '') continue;
+    const host = graph.resolveHost(d.host, object.namespace).fqdn;
+    const port = isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : 0;
+    let ports = out.get(host);
+    if (!ports) out.set(host, (ports = new Set()));
+    ports.add(port);
   }
   return out;
 }

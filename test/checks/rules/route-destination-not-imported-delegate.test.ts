@@ -62,4 +62,20 @@ test('GIVEN the same delegate route to a service that has the listener\'s port W
   assert.equal(await findingsOf(input('[{name: http, port: 9080}]'), [rule]), []);
 });
 
+/** The root's delegating rule mirrors to ledger (port 8080 only); the delegate rule sets its own mirror, or none. */
+const mirrored = (delegateMirror: string) => input('[{name: http, port: 8080}]')
+  .replace('    delegate: {name: orders-ledger, namespace: shop}', '    delegate: {name: orders-ledger, namespace: shop}\n    mirror: {host: ledger.ledger.svc.cluster.local}')
+  .replace('  - route: [{destination: {host: ledger.ledger.svc.cluster.local}}]\n', `  - route: [{destination: {host: orders}}]\n${delegateMirror}`);
+
+test('GIVEN a delegating root rule with a mirror the delegate rule overrides WHEN checked THEN the root\'s mirror is not judged: istiod\'s merged rule (mergeHTTPRoute) keeps the delegate\'s', async () => {
+  assert.equal(await findingsOf(mirrored('    mirror: {host: orders}\n'), [rule]), []);
+});
+
+test('GIVEN a delegating root rule with a mirror the delegate rule does not set WHEN checked THEN the root\'s mirror is judged (the merged rule takes it), once, at the root\'s line', async () => {
+  const found = await findingsOf(mirrored(''), [rule]);
+  assert.is(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.match(found[0]!.message, /^Route mirror ledger\.ledger\.svc\.cluster\.local is not in the scope/);
+  assert.is(found[0]!.location.line, 31, 'the root rule\'s mirror');
+});
+
 test.run();

@@ -1,9 +1,7 @@
-import { mergedDelegateRules } from '../../../mesh/delegation.js';
-import type { MeshGraph } from '../../../mesh/graph.js';
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
-import { appliesTo, sidecarImportScope } from '../../../mesh/view/sidecar-imports.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import { mergedDestinations, sidecarImportScope } from '../../../mesh/view/sidecar-imports.js';
 import type { Rule } from '../../rule.js';
-import { destinationsOf, hostOf, portOf } from '../references/_helpers.js';
+import { hostOf, portOf } from '../references/_helpers.js';
 
 /**
  * `sidecar/route-destination-not-imported`: a Sidecar's egress listener bound to a port imports a
@@ -40,7 +38,7 @@ const routeDestinationNotImported: Rule = {
         seen.add(vs);
         const importing = scope.listeners.filter((l) => l.virtualServices.includes(vs));
         if (!importing.some((l) => l.matchPort)) continue;
-        for (const d of destinationsJudged(graph, vs, ns)) {
+        for (const d of mergedDestinations(graph, vs, ns)) {
           const written = hostOf(d.destination);
           if (!written) continue;
           const host = graph.resolveHost(written, d.object.namespace).fqdn;
@@ -62,43 +60,5 @@ const routeDestinationNotImported: Rule = {
     }
   },
 };
-
-/** A destination the rule judges: where it is written (the VirtualService, or a delegate of it) and what it is. */
-interface JudgedDestination {
-  readonly object: MeshObject;
-  readonly destination: Readonly<Record<string, unknown>>;
-  readonly path: readonly (string | number)[];
-  readonly what: string;
-}
-
-/**
- * The route destinations and mirrors of `vs` that count for proxies in `ns`, as the view reads them
- * (`virtualServiceDestinations`: istiod's merged VirtualServices): an http rule's when it applies to
- * `ns` (`appliesTo`), tcp and tls rules' always; a rule with `delegate` stands for the delegate's
- * http rules merged under it (`mergedDelegateRules`), judged where the delegate writes them, when
- * their merged matches apply to `ns`.
- */
-function destinationsJudged(graph: MeshGraph, vs: MeshObject, ns: string): JudgedDestination[] {
-  const out: JudgedDestination[] = [];
-  for (const d of destinationsOf(vs)) {
-    const r = d.section === 'http' ? (vs.spec.http as unknown[])[d.rule] : undefined;
-    if (d.section === 'http' && (!isRecord(r) || !appliesTo(r, ns))) continue;
-    out.push({ object: vs, destination: d.destination, path: d.path, what: d.what });
-  }
-  (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule) => {
-    if (!isRecord(rule)) return;
-    for (const leaf of mergedDelegateRules(graph, vs, rule) ?? []) {
-      if (!appliesTo({ match: leaf.matches }, ns)) continue;
-      (Array.isArray(leaf.rule.route) ? leaf.rule.route : []).forEach((e, k) => {
-        if (isRecord(e) && isRecord(e.destination)) out.push({ object: leaf.delegate, destination: e.destination, path: ['spec', 'http', leaf.index, 'route', k, 'destination'], what: 'destination' });
-      });
-      if (isRecord(leaf.rule.mirror)) out.push({ object: leaf.delegate, destination: leaf.rule.mirror, path: ['spec', 'http', leaf.index, 'mirror'], what: 'mirror' });
-      (Array.isArray(leaf.rule.mirrors) ? leaf.rule.mirrors : []).forEach((m, k) => {
-        if (isRecord(m) && isRecord(m.destination)) out.push({ object: leaf.delegate, destination: m.destination, path: ['spec', 'http', leaf.index, 'mirrors', k, 'destination'], what: 'mirror' });
-      });
-    }
-  });
-  return out;
-}
 
 export default routeDestinationNotImported;
