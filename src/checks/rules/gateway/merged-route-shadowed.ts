@@ -10,6 +10,7 @@ import { virtualServicesForGateway } from '../../../mesh/view/gateway-scope.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
 import { gatewaysOf, nameOf } from './_helpers.js';
+import { isCatchAllRoute, prefixOnly, withoutGateways } from './_route-match.js';
 
 /** A match entry already in the merged route table of one gateway host. */
 interface Seen {
@@ -371,16 +372,6 @@ function coverOf(
   return undefined;
 }
 
-const NEUTRAL = new Set(['name', 'statPrefix']);
-
-/** The prefix of a match that is `uri: {prefix: P}` and nothing else (case-sensitive), else undefined. */
-function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
-  const keys = Object.keys(m).filter((k) => !NEUTRAL.has(k));
-  if (keys.length !== 1 || keys[0] !== 'uri') return undefined;
-  const uri = m.uri as Record<string, unknown> | undefined;
-  return uri && Object.keys(uri).length === 1 && typeof uri.prefix === 'string' && uri.prefix !== '' ? uri.prefix : undefined;
-}
-
 /**
  * Whether a match entry may apply on `gatewayKey` (routing.ts httpMatchAppliesOn: `match.gateways` absent, or
  * naming it in any form istiod resolves; its other fields are compared as match conditions).
@@ -389,34 +380,9 @@ function appliesTo(m: Readonly<Record<string, unknown>>, vs: MeshObject, gateway
   return httpMatchAppliesOn(m, vs.namespace, { key: gatewayKey }) !== false;
 }
 
-function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-  if (m.gateways === undefined) return m;
-  const { gateways: _gateways, ...rest } = m;
-  return rest;
-}
-
 function hasCreationTimestamp(o: MeshObject): boolean {
   const meta = o.body.metadata;
   return typeof meta === 'object' && meta !== null && typeof (meta as Record<string, unknown>).creationTimestamp === 'string';
-}
-
-/** Match fields istiod applies while it builds a proxy's routes (route.go TranslateRoute, sourceMatchHTTP), not in the Envoy route match. */
-const BUILD_TIME = new Set(['name', 'statPrefix', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
-/** Match fields that are maps of header or query parameter matchers. */
-const MATCHER_MAPS = new Set(['headers', 'withoutHeaders', 'queryParams']);
-
-/**
- * Whether the Envoy route of a match entry (gateways already removed) is a catch-all for route.go
- * IsCatchAllRoute: path prefix "/" (also when `uri` is absent) or regex ".*", and no header or query
- * parameter match (`method`, `scheme`, `authority` and `withoutHeaders` are header matches). The per-proxy
- * view orders a gateway's routes by the same test (mesh/view/gateway-route-order.ts isCatchAllMatchView).
- */
-function isCatchAllRoute(m: Readonly<Record<string, unknown>>): boolean {
-  // An empty `headers`, `withoutHeaders` or `queryParams` map adds no matcher.
-  const empty = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
-  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k) || (MATCHER_MAPS.has(k) && empty(m[k])))) return false;
-  const uri = m.uri as Record<string, unknown> | undefined;
-  return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
 }
 
 function capitalize(s: string): string {
