@@ -36,7 +36,7 @@ export function meshTextPosition(cm: MeshObject, text: string, line: number, col
 /** The ConfigMaps istiod may read its MeshConfig from, among those `graph` holds. */
 function meshConfigMaps(objects: readonly MeshObject[], rootNamespace: string): MeshObject[] {
   return objects.filter((o) => o.group === '' && MESH_CONFIG_MAP.test(o.name) && (o.namespace === rootNamespace || o.namespace === ISTIO_SYSTEM)
-    && typeof (o.body.data as Record<string, unknown> | undefined)?.mesh === 'string');
+    && (o.body.data as Record<string, unknown> | undefined)?.mesh !== undefined);
 }
 
 /**
@@ -60,14 +60,21 @@ const meshConfigRule: Rule = {
     'server accepts the ConfigMap as any other. meshproof reads the ConfigMap the same way for its other checks',
     'and for `xds compile`/`serve`. Unknown fields (a typo such as `defaultHttpRetryPolicy.attemps`) are warnings:',
     'istiod drops them, so the setting meant is not applied. Fields istiod accepts and ignores',
-    '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too.',
+    '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too. A `data.mesh` written as a YAML mapping rather',
+    'than a block of text is refused by the API server (ConfigMap data values are strings).',
     'Fix: correct the field named in the message; the message points at its line inside `data.mesh` when the',
     'MeshConfig is written as a block literal (`mesh: |`).',
   ].join(' '),
   kinds: ['ConfigMap'],
   check(graph, ctx) {
     for (const cm of meshConfigMaps(graph.ofKind('ConfigMap') as readonly MeshObject[], graph.rootNamespace)) {
-      const text = (cm.body.data as Record<string, string>).mesh!;
+      const mesh = (cm.body.data as Record<string, unknown>).mesh;
+      if (typeof mesh !== 'string') {
+        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so istiod keeps Istio's defaults. ` +
+          'Fix: write the MeshConfig as a block of text, `mesh: |` with the MeshConfig YAML indented on the lines below', { path: ['data', 'mesh'] });
+        continue;
+      }
+      const text = mesh;
       const { problems, warnings } = parseMeshConfig(text, cm.file, { unknownFields: 'ignore' });
       const where = (l: FileLocation) => meshTextPosition(cm, text, l.line, l.column);
       const near = (l: FileLocation) => (where(l) ? '' : ` (line ${l.line} of data.mesh)`);
