@@ -1,0 +1,73 @@
+import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { isHttp, isTls, parseProtocol } from '../../../mesh/protocol.js';
+import type { Rule } from '../../rule.js';
+import type { FieldPath } from '../../types.js';
+
+const nonEmpty = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
+
+/** Fields an ISTIO_MUTUAL server may not set, with Istio's wording for each. */
+const ISTIO_MUTUAL_REFUSES: readonly [string, string][] = [
+  ['serverCertificate', 'server certificate'], ['privateKey', 'private key'], ['caCertificates', 'CA bundle'],
+  ['tlsCertificates', 'tlsCertificates'], ['credentialName', 'credentialName'], ['credentialNames', 'credentialNames'],
+];
+
+/** What validateServer / validateTLSOptions refuse in one server's `tls`: [message, path]. */
+function serverTlsProblems(server: Record<string, unknown>, at: FieldPath): [string, FieldPath][] {
+  const port = isRecord(server.port) ? server.port : {};
+  if (typeof port.protocol !== 'string') return [];
+  const protocol = parseProtocol(port.protocol);
+  if (protocol === 'UnsupportedProtocol') return [];
+  const tls = server.tls;
+  const where = `server port ${String(port.number ?? '?')} (${port.protocol})`;
+  if (!isRecord(tls)) {
+    return isTls(protocol) ? [[`server must have TLS settings for HTTPS/TLS protocols: ${where} has no tls; add tls with mode SIMPLE and credentialName ` +
+      '(or mode PASSTHROUGH to forward TLS by SNI)', [...at, 'port', 'protocol']]] : [];
+  }
+  // The TLSmode enum's zero value is PASSTHROUGH: an unset mode is PASSTHROUGH.
+  const mode = typeof tls.mode === 'string' ? tls.mode : 'PASSTHROUGH';
+  const out: [string, FieldPath][] = [];
+  if (!isTls(protocol)) {
+    if (!isHttp(protocol)) {
+      out.push([`server cannot have TLS settings for non HTTPS/TLS ports: ${where} sets tls; remove it, or declare the port TLS to terminate or pass through TLS`, [...at, 'tls']]);
+    } else if ((mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH') || ['caCertificates', 'privateKey', 'serverCertificate'].some((k) => nonEmpty(tls[k]))) {
+      out.push([`server cannot have TLS settings for plain text HTTP ports: ${where} sets tls${typeof tls.mode === 'string' ? ` mode ${mode}` : ' with certificate files'}; ` +
+        'a plain-text HTTP server takes tls only as {httpsRedirect: true} (mode left unset); terminate TLS on a separate HTTPS server', [...at, 'tls', typeof tls.mode === 'string' ? 'mode' : 'serverCertificate']]);
+    }
+  }
+  if (mode === 'ISTIO_MUTUAL') {
+    for (const [k, what] of ISTIO_MUTUAL_REFUSES) {
+      if (nonEmpty(tls[k])) out.push([`ISTIO_MUTUAL TLS cannot have associated ${what}: ${where} sets tls.${k}; ISTIO_MUTUAL serves the gateway's own Istio certificate, so remove ${k} (or use mode MUTUAL with it)`, [...at, 'tls', k]]);
+    }
+    return out;
+  }
+  const sources = [nonEmpty(tls.serverCertificate) && nonEmpty(tls.privateKey), nonEmpty(tls.credentialName), nonEmpty(tls.credentialNames), nonEmpty(tls.tlsCertificates)].filter(Boolean).length;
+  if (sources > 1) out.push([`only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified: ${where} sets ${sources} of them; keep one`, [...at, 'tls']]);
+  return out;
+}
+
+/** `validation/gateway-server-tls` (IST0106): Gateway server TLS settings Istio's webhook refuses (`validateServer`, `validateTLSOptions`). */
+const gatewayServerTls: Rule = {
+  id: 'validation/gateway-server-tls',
+  istioCode: 'IST0106',
+  severity: 'error',
+  summary: 'A Gateway server\'s tls settings do not fit its protocol or mode, so Istio\'s admission webhook refuses the Gateway.',
+  docs: [
+    'Istio validates each Gateway server (pkg/config/validation validateServer, validateTLSOptions): an HTTPS or TLS server',
+    'needs `tls`; a plain-text HTTP server may carry `tls` only as a redirect, in PASSTHROUGH mode (the zero value, so',
+    '`{httpsRedirect: true}` alone) without certificate files, and any other non-TLS server none at all; an ISTIO_MUTUAL server',
+    'uses the gateway\'s Istio certificate and may not name a credentialName, certificate files or a CA bundle; and at most',
+    'one certificate source (credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates) may be set. The',
+    'webhook refuses the whole Gateway, every server with it (IST0106). Fix: as the message says for the field named.',
+  ].join(' '),
+  kinds: ['Gateway'],
+  check(graph, ctx) {
+    for (const gw of graph.ofKind('Gateway') as MeshObject[]) {
+      (Array.isArray(gw.spec.servers) ? gw.spec.servers : []).forEach((s, i) => {
+        if (!isRecord(s)) return;
+        for (const [message, path] of serverTlsProblems(s, ['spec', 'servers', i])) ctx.report(gw, message, { path });
+      });
+    }
+  },
+};
+
+export default gatewayServerTls;
