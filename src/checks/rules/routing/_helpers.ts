@@ -2,7 +2,7 @@ import { RE2JS } from 're2js';
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
-import { afterTlsTermination, declaredPortProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
+import { afterTlsTermination, declaredPortProtocol, isTls, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { gatewayRefOf, gatewayRefsOf, type RouteProxy } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
@@ -148,6 +148,8 @@ export interface ServedPort {
   readonly kinds?: readonly ('http' | 'tls' | 'tcp')[];
   /** True for an AUTO_PASSTHROUGH server (see `kinds`). */
   readonly ignoresRoutes?: boolean;
+  /** True for a PASSTHROUGH HTTPS or TLS server (written, or `tls` without a mode). */
+  readonly passthrough?: boolean;
 }
 
 /**
@@ -163,13 +165,17 @@ export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: 
       seen.add(m.serverIndex);
       const port = isRecord(m.server.port) ? m.server.port : {};
       const declared = declaredPortProtocol(typeof port.protocol === 'string' ? port.protocol : undefined).protocol;
-      const mode = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
+      // The TLS mode matters only on an HTTPS or TLS server (gateway.go IsHTTPServer: an HTTP server is HTTP whatever
+      // its tls says, a redirect included); there an unset mode is PASSTHROUGH, the TLSmode enum's zero value.
+      const written = isRecord(m.server.tls) && typeof m.server.tls.mode === 'string' ? m.server.tls.mode : undefined;
+      const mode = !isTls(declared) || !isRecord(m.server.tls) ? undefined : written ?? 'PASSTHROUGH';
       const terminated = mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
       const protocol = terminated ? afterTlsTermination(declared) : declared;
       const auto = mode === 'AUTO_PASSTHROUGH';
+      const passthrough = mode === 'PASSTHROUGH' ? `, ${written ? '' : 'tls.mode unset, so '}PASSTHROUGH: tls routes only` : '';
       out.push({
-        where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''}${auto ? ', AUTO_PASSTHROUGH: routed by SNI, VirtualServices ignored' : mode === 'PASSTHROUGH' ? ', PASSTHROUGH: tls routes only' : ''})`,
-        protocol, number: port.number, ...(auto ? { ignoresRoutes: true, kinds: [] } : mode === 'PASSTHROUGH' ? { kinds: ['tls'] } : {}),
+        where: `Gateway ${gateway.namespace}/${gateway.name} server ${m.serverIndex} (port ${String(port.number ?? '?')} ${declared}${terminated ? `, TLS ${mode} terminated: ${protocol}` : ''}${auto ? ', AUTO_PASSTHROUGH: routed by SNI, VirtualServices ignored' : passthrough})`,
+        protocol, number: port.number, ...(auto ? { ignoresRoutes: true, kinds: [] } : mode === 'PASSTHROUGH' ? { kinds: ['tls'], passthrough: true } : {}),
       });
     }
   }

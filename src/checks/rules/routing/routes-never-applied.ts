@@ -84,6 +84,7 @@ const routesNeverApplied: Rule = {
           ctx.report(vs, `The ${s} routes of this VirtualService are never applied by ${t.what}: no port serving its hosts carries ${s.toUpperCase()} traffic (${listed}); ` +
             (t.ports.every((p) => p.ignoresRoutes) ? 'an AUTO_PASSTHROUGH server forwards by SNI (outbound_.<port>_.<subset>_.<host>) and ignores VirtualServices: use tls.mode PASSTHROUGH for SNI routes, or drop the routes'
                 : s === 'tcp' && t.ports.some((p) => p.kinds?.includes('tls')) ? 'a PASSTHROUGH server applies only tls routes (by SNI): write them as tls routes with match.sniHosts'
+                : s === 'http' && t.ports.every((p) => p.passthrough) ? 'a PASSTHROUGH server forwards TLS by SNI without terminating it (an unset tls.mode is PASSTHROUGH): set tls.mode SIMPLE with credentialName to terminate and apply http routes, or write tls routes'
                 : s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
             { path: ['spec', s] });
         }
