@@ -24,8 +24,13 @@ const matchGatewayExists: Rule = {
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const m of matchGatewaysOf(vs).flatMap((r) => r.refs)) {
-        if (m.mesh || isInternalGatewayReference(m.ref) || graph.get('Gateway', m.namespace, m.name) || k8s.get('Gateway', m.namespace, m.name)) continue;
+      const refs = matchGatewaysOf(vs).flatMap((r) => r.refs);
+      const live = (m: (typeof refs)[number]) => m.mesh || isInternalGatewayReference(m.ref) || graph.get('Gateway', m.namespace, m.name) || k8s.get('Gateway', m.namespace, m.name);
+      for (const m of refs) {
+        if (live(m)) continue;
+        // The other gateways of the same match entry, which still take it (match.gateways is an OR).
+        const entry = formatPath(m.path.slice(0, -2));
+        const beside = refs.filter((o) => o !== m && formatPath(o.path.slice(0, -2)) === entry && live(o)).map((o) => (o.mesh ? 'the sidecars (mesh)' : `"${o.ref}"`));
         const isDelegate = (stringList(vs.spec.hosts) ?? []).length === 0;
         // A delegate's routes are served on its roots' gateways; a short name is still resolved in the delegate's namespace.
         const boundRefs = isDelegate ? delegationsInto(graph, vs).flatMap((d) => gatewayRefsOf(d.root)) : graph.gatewaysOf(vs);
@@ -36,8 +41,10 @@ const matchGatewayExists: Rule = {
         const resolved = m.ref.includes('/') ? ''
           : m.ref.includes('.') ? ` (a name with a "." and no "/" is read as the legacy form <name>.<namespace>: ${m.key})`
             : ` (a short name is resolved in the ${isDelegate ? 'delegate\'s' : 'VirtualService\'s'} own namespace: ${m.key})`;
-        const hints = [...new Set([...bound, ...elsewhere])];
-        ctx.report(vs, `Referenced gateway not found: "${m.ref}"${resolved} in ${formatPath(m.path.slice(0, -2))}; this match never applies, so the rule is dead` +
+        // Gateway names are compared exactly: "Mesh" is a Gateway named Mesh, not the sidecars.
+        const hints = m.ref.toLowerCase() === 'mesh' ? ['"mesh" (lower case: gateway names are compared exactly)'] : [...new Set([...bound, ...elsewhere])];
+        const effect = beside.length > 0 ? `the match still applies on ${beside.join(' and ')}, but never on the gateway meant` : 'this match never applies, so the rule is dead';
+        ctx.report(vs, `Referenced gateway not found: "${m.ref}"${resolved} in ${entry}; ${effect}` +
           (hints.length > 0 ? `; did you mean ${hints.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
       }
     }
