@@ -40,7 +40,13 @@ const credentialNotFound: Rule = {
         }
         if (missing.length === 0) continue;
         const elsewhere = catalog.namespacesOf(name).filter((ns) => !missing.includes(ns));
-        const hint = elsewhere.length > 0
+        // A server that terminates nothing never loads its credential (validateTLSOptions: "mode does not use
+        // certificates, they will be ignored"); Istio's analyzer still looks the name up, whatever the mode.
+        const mode = typeof s.tls?.mode === 'string' ? s.tls.mode : 'PASSTHROUGH';
+        const unused = (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') && (s.protocol === 'HTTPS' || s.protocol === 'TLS');
+        const hint = unused
+          ? `; the server is ${mode}${typeof s.tls?.mode === 'string' ? '' : ' (tls.mode unset)'} and never loads a certificate, so remove credentialName (or set mode SIMPLE if it should terminate TLS)`
+          : elsewhere.length > 0
           ? `; a Secret "${name}" exists in namespace ${elsewhere.join(', ')}, but the gateway proxy only reads Secrets of its own namespace: create it in ${missing.join(', ')}`
           : `; create a kubernetes.io/tls Secret "${name}" in namespace ${missing.join(', ')}`;
         ctx.report(
