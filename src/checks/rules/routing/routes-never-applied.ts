@@ -85,6 +85,7 @@ const routesNeverApplied: Rule = {
             (t.ports.every((p) => p.ignoresRoutes) ? 'an AUTO_PASSTHROUGH server forwards by SNI (outbound_.<port>_.<subset>_.<host>) and ignores VirtualServices: use tls.mode PASSTHROUGH for SNI routes, or drop the routes'
                 : s === 'tcp' && t.ports.some((p) => p.kinds?.includes('tls')) ? 'a PASSTHROUGH server applies only tls routes (by SNI): write them as tls routes with match.sniHosts'
                 : s === 'http' && t.ports.every((p) => p.passthrough) ? 'a PASSTHROUGH server forwards TLS by SNI without terminating it (an unset tls.mode is PASSTHROUGH): set tls.mode SIMPLE with credentialName to terminate and apply http routes, or write tls routes'
+                : s === 'http' && t.key !== 'mesh' ? 'declare the server HTTP, or HTTPS with a terminating tls.mode (SIMPLE, MUTUAL, ISTIO_MUTUAL: a terminated TLS server carries TCP), or use tcp routes'
                 : s === 'http' ? 'name the port for HTTP (e.g. "http-web") or use tcp routes' : s === 'tls' ? 'tls routes need a TLS port that is not terminated (PASSTHROUGH); use http routes behind a terminating server' : 'use the route kind the port carries'),
             { path: ['spec', s] });
         }
