@@ -42,6 +42,26 @@ function serverTlsProblems(server: Record<string, unknown>, at: FieldPath): [str
   }
   const sources = [nonEmpty(tls.serverCertificate) && nonEmpty(tls.privateKey), nonEmpty(tls.credentialName), nonEmpty(tls.credentialNames), nonEmpty(tls.tlsCertificates)].filter(Boolean).length;
   if (sources > 1) out.push([`only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified: ${where} sets ${sources} of them; keep one`, [...at, 'tls']]);
+  if (nonEmpty(tls.caCrl) && nonEmpty(tls.credentialName)) out.push([`CRL is not supported with credentialName. CRL has to be specified in the credential: ${where} sets caCrl; put the CRL into the Secret (ca.crl) instead`, [...at, 'tls', 'caCrl']]);
+  if (nonEmpty(tls.caCrl) && mode === 'SIMPLE') out.push([`CRL is not supported with SIMPLE TLS: ${where} sets caCrl; remove it, or use mode MUTUAL to verify client certificates`, [...at, 'tls', 'caCrl']]);
+  if (['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(mode) && !nonEmpty(tls.credentialName) && !nonEmpty(tls.credentialNames)) out.push(...fileCertificateProblems(tls, mode, where, at));
+  return out;
+}
+
+/**
+ * A terminating server without credentialName(s) reads its certificate from files: each of `tlsCertificates` (or the
+ * top-level pair) needs serverCertificate and privateKey, and MUTUAL / OPTIONAL_MUTUAL a caCertificates bundle.
+ */
+function fileCertificateProblems(tls: Record<string, unknown>, mode: string, where: string, at: FieldPath): [string, FieldPath][] {
+  const prefix = mode === 'SIMPLE' ? 'SIMPLE TLS' : 'MUTUAL TLS';
+  const fix = 'name the Secret that holds the certificate in tls.credentialName (the usual way), or mount the files and set serverCertificate and privateKey';
+  const out: [string, FieldPath][] = [];
+  if (prefix === 'MUTUAL TLS' && !nonEmpty(tls.caCertificates)) out.push([`${prefix} requires a client CA bundle: ${where} is ${mode} without credentialName or caCertificates; ${fix}, with caCertificates`, [...at, 'tls', 'mode']]);
+  const certs = Array.isArray(tls.tlsCertificates) && tls.tlsCertificates.length > 0 ? tls.tlsCertificates.map((c) => (isRecord(c) ? c : {})) : [tls];
+  for (const c of certs) {
+    if (!nonEmpty(c.serverCertificate)) out.push([`${prefix} requires a server certificate: ${where} is ${mode} without credentialName or serverCertificate; ${fix}`, [...at, 'tls', 'mode']]);
+    if (!nonEmpty(c.privateKey)) out.push([`${prefix} requires a private key: ${where} is ${mode} without credentialName or privateKey; ${fix}`, [...at, 'tls', 'mode']]);
+  }
   return out;
 }
 
@@ -56,7 +76,9 @@ const gatewayServerTls: Rule = {
     'needs `tls`; a plain-text HTTP server may carry `tls` only as a redirect, in PASSTHROUGH mode (the zero value, so',
     '`{httpsRedirect: true}` alone) without certificate files, and any other non-TLS server none at all; an ISTIO_MUTUAL server',
     'uses the gateway\'s Istio certificate and may not name a credentialName, certificate files or a CA bundle; and at most',
-    'one certificate source (credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates) may be set. The',
+    'one certificate source (credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates) may be set; a',
+    'SIMPLE or MUTUAL server without credentialName needs serverCertificate and privateKey (MUTUAL also caCertificates), and',
+    '`caCrl` goes neither with credentialName nor with SIMPLE. The',
     'webhook refuses the whole Gateway, every server with it (IST0106). Fix: as the message says for the field named.',
   ].join(' '),
   kinds: ['Gateway'],
