@@ -4,6 +4,7 @@
  * `--domain`, not part of MeshConfig). Defaults are Istio's (`mesh.DefaultMeshConfig()`).
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { parseGoDuration } from '../validate/go-duration.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
 
@@ -237,12 +238,19 @@ function camel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^meshMtls$/, 'meshMTLS');
 }
 
+/**
+ * A MeshConfig `google.protobuf.Duration` in milliseconds, as istiod's jsonpb decodes it (Go's
+ * time.ParseDuration: `10s`, `500ms`, `1m30s`, `0`); null when it is not a string Go parses, or
+ * negative.
+ */
 function durationMs(v: unknown): number | null {
   if (typeof v !== 'string') return null;
-  const m = v.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/);
-  if (!m) return null;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  try {
+    const nanos = parseGoDuration(v);
+    return nanos < 0n ? null : Number(nanos) / 1e6;
+  } catch {
+    return null;
+  }
 }
 
 function typeProblem(type: FieldType, v: unknown): string | null {
@@ -251,7 +259,7 @@ function typeProblem(type: FieldType, v: unknown): string | null {
     case 'string': return typeof v === 'string' ? null : 'must be a string';
     case 'bool': return typeof v === 'boolean' ? null : 'must be true or false';
     case 'int': return Number.isInteger(v) ? null : 'must be an integer';
-    case 'duration': return durationMs(v) !== null ? null : 'must be a duration such as "10s", "500ms" or "1m"';
+    case 'duration': return durationMs(v) !== null ? null : 'must be a duration such as "10s", "500ms" or "1m30s"';
     case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings';
     case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'must be a mapping';
     case 'list': return Array.isArray(v) ? null : 'must be a list';

@@ -46,6 +46,16 @@ test('GIVEN a MeshConfig file WHEN parsed THEN its fields override the defaults 
   assert.is(meshConfig.connectTimeoutMs, 2000);
 });
 
+test('GIVEN MeshConfig durations written as Go durations (1m30s, 1.5s, 0) WHEN parsed THEN they apply, as istiod\'s jsonpb decodes a Duration with time.ParseDuration', () => {
+  const text = 'connectTimeout: 1m30s\nprotocolDetectionTimeout: "0"\ndefaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeout: 1.5s\n  backoff: 1s250ms\n';
+  const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.connectTimeoutMs, 90_000);
+  assert.is(meshConfig.protocolDetectionTimeoutMs, 0);
+  assert.is(meshConfig.defaultHttpRetryPolicy.perTryTimeoutMs, 1500);
+  assert.is(meshConfig.defaultHttpRetryPolicy.backoffMs, 1250);
+});
+
 test('GIVEN a MeshConfig defaultHttpRetryPolicy with every HTTPRetry field WHEN parsed THEN each is kept (snake_case too), as retry.ConvertPolicy reads them', () => {
   const text = ['defaultHttpRetryPolicy:', '  attempts: 4', '  retryOn: 5xx,reset', '  per_try_timeout: 750ms', '  retryRemoteLocalities: true', '  retryIgnorePreviousHosts: false', '  backoff: 100ms'].join('\n');
   const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
