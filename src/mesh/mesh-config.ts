@@ -375,6 +375,7 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.mode must be one of ${modes.join(', ')}; got ${JSON.stringify(policy.mode)}`, location: positions.at([field, 'mode']) });
     }
   }
+  problems.push(...timeoutProblems(raw, positions));
   for (const f of ['rootNamespace'] as const) {
     if (typeof raw[f] === 'string' && !DNS_LABEL.test(raw[f] as string)) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f} "${raw[f]}" is not a namespace name (DNS-1123 label). Fix: e.g. "istio-system"`, location: positions.at([f]) });
@@ -397,6 +398,33 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
   // Unknown fields are problems here; meshConfigFrom reads known fields only, so dropping them (`ignore`) is applying the rest.
   const refusing = problems.some((p) => p.code !== 'mesh-config/unknown-field') || (problems.length > 0 && opts.unknownFields !== 'ignore');
   return { meshConfig: refusing ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
+}
+
+/**
+ * What istiod's `ValidateMeshConfig` refuses in the MeshConfig timeouts beyond their syntax:
+ * `connectTimeout` outside 1ms..1h or finer than a millisecond (`ValidateConnectTimeout`), and
+ * `protocolDetectionTimeout` finer than a millisecond (`ValidateProtocolDetectionTimeout`; 0 is
+ * allowed and turns the timeout off).
+ */
+function timeoutProblems(raw: Readonly<Record<string, unknown>>, positions: Positions): MeshContextProblem[] {
+  const out: MeshContextProblem[] = [];
+  const connect = durationMs(raw.connectTimeout);
+  if (connect !== null && (connect < 1 || connect > 3_600_000 || !Number.isInteger(connect))) {
+    out.push({
+      code: 'mesh-config/bad-value',
+      message: `MeshConfig connectTimeout must be from 1ms to 1h in whole milliseconds (Istio ValidateConnectTimeout); got ${JSON.stringify(raw.connectTimeout)}. Fix: e.g. "10s" (the default)`,
+      location: positions.at(['connectTimeout']),
+    });
+  }
+  const detection = durationMs(raw.protocolDetectionTimeout);
+  if (detection !== null && !Number.isInteger(detection)) {
+    out.push({
+      code: 'mesh-config/bad-value',
+      message: `MeshConfig protocolDetectionTimeout must be whole milliseconds (Istio ValidateProtocolDetectionTimeout); got ${JSON.stringify(raw.protocolDetectionTimeout)}. Fix: e.g. "100ms", or "0s" to turn the timeout off`,
+      location: positions.at(['protocolDetectionTimeout']),
+    });
+  }
+  return out;
 }
 
 /** The `HTTPRetry` fields istiod's `retry.ConvertInboundPolicy` drops, and why. */
