@@ -210,6 +210,20 @@ export function dnsNameProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Why `domain` is not a trust domain istiod's `ValidateTrustDomain` accepts (dot-separated DNS-1123
+ * labels; a trailing dot allowed), or null when it is one.
+ */
+function trustDomainProblem(domain: string): string | null {
+  if (domain === '') return 'it is empty';
+  const labels = domain.split('.');
+  for (const [i, label] of labels.entries()) {
+    if (i === labels.length - 1 && label === '') return null;
+    if (!DNS_LABEL.test(label)) return label === '' ? 'it has an empty label' : `the label "${label}" is not lower-case letters, digits and inner "-", at most 63 characters`;
+  }
+  return null;
+}
+
 /** Validates a cluster domain; `where` says where it was given (`--cluster-domain`, `meshproof.config.yaml:4:3`). */
 export function clusterDomainProblem(value: unknown, location: FileLocation): MeshContextProblem | null {
   const why = typeof value === 'string' ? dnsNameProblem(value) : `it is a ${typeof value}, not a string`;
@@ -379,6 +393,20 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
   for (const f of ['rootNamespace'] as const) {
     if (typeof raw[f] === 'string' && !DNS_LABEL.test(raw[f] as string)) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f} "${raw[f]}" is not a namespace name (DNS-1123 label). Fix: e.g. "istio-system"`, location: positions.at([f]) });
+    }
+  }
+  const domains: [string, readonly (string | number)[]][] = [
+    ...(typeof raw.trustDomain === 'string' ? [[raw.trustDomain, ['trustDomain']] as [string, (string | number)[]]] : []),
+    ...((raw.trustDomainAliases as string[] | undefined) ?? []).map((d, i) => [d, ['trustDomainAliases', i]] as [string, (string | number)[]]),
+  ];
+  for (const [domain, path] of domains) {
+    const why = trustDomainProblem(domain);
+    if (why !== null) {
+      problems.push({
+        code: 'mesh-config/bad-value',
+        message: `MeshConfig ${path.length === 1 ? 'trustDomain' : `trustDomainAliases[${String(path[1])}]`} ${JSON.stringify(domain)} is not a trust domain istiod accepts (ValidateTrustDomain): ${why}. Fix: dot-separated DNS labels, e.g. "cluster.local" or "corp.example"`,
+        location: positions.at(path),
+      });
     }
   }
   for (const f of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
