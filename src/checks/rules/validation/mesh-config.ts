@@ -21,7 +21,7 @@ const BLOCK_LITERAL = /^\s*(mesh|"mesh"|'mesh')\s*:\s*\|[-+0-9]*\s*(#.*)?$/;
 export function meshTextPosition(cm: MeshObject, text: string, line: number, column: number): FileLocation | undefined {
   if (cm.span === undefined || cm.itemIndex !== null) return undefined;
   const key = cm.locate(['data', 'mesh']);
-  const spanLines = cm.span.split('\n');
+  const spanLines = cm.span.split(/\r?\n/);
   const header = key.line - cm.location.line;
   if (!BLOCK_LITERAL.test(spanLines[header] ?? '')) return undefined;
   const first = spanLines.slice(header + 1).find((l) => l.trim() !== '');
