@@ -55,8 +55,9 @@ const meshConfigRule: Rule = {
     'pkg/config/mesh `ApplyMeshConfig` decodes `data.mesh` with protomarshal.ApplyYAML, which drops unknown fields',
     'and keeps the rest, then runs `agent.ValidateMeshConfig`. A value that does not decode or validate (a string',
     'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, a default retry policy it refuses,',
-    'YAML that does not parse) makes istiod log "invalid mesh config, ignoring" and keep Istio\'s defaults (or the',
-    'last good MeshConfig): every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
+    'YAML that does not parse) makes istiod log "invalid mesh config, using last known state" (meshwatcher',
+    'NewCollection; "invalid mesh config, ignoring" when SHARED_MESH_CONFIG adds a second source) and keep the last',
+    'good MeshConfig, Istio\'s defaults at startup: every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
     'server accepts the ConfigMap as any other. meshproof reads the ConfigMap the same way for its other checks',
     'and for `xds compile`/`serve`. Unknown fields (a typo such as `defaultHttpRetryPolicy.attemps`) are warnings:',
     'istiod drops them, so the setting meant is not applied. Fields istiod accepts and ignores',
@@ -80,7 +81,7 @@ const meshConfigRule: Rule = {
       const near = (l: FileLocation) => (where(l) ? '' : ` (line ${l.line} of data.mesh)`);
       for (const p of problems) {
         const at = where(p.location);
-        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, ignoring": Istio's defaults or the last good one apply, none of its settings): ${p.message}${near(p.location)}`,
+        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, using last known state": the last good MeshConfig, or Istio's defaults at startup, applies, none of these settings): ${p.message}${near(p.location)}`,
           { path: ['data', 'mesh'], ...(at ? { at } : {}) });
       }
       for (const w of warnings) {
