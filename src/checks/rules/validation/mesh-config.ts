@@ -71,7 +71,7 @@ const meshConfigRule: Rule = {
     for (const cm of meshConfigMaps(graph.ofKind('ConfigMap') as readonly MeshObject[], graph.rootNamespace)) {
       const mesh = (cm.body.data as Record<string, unknown>).mesh;
       if (typeof mesh !== 'string') {
-        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so istiod keeps Istio's defaults. ` +
+        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so none of it reaches istiod, which keeps the MeshConfig it runs with (Istio's defaults when the cluster has no istio ConfigMap). ` +
           'Fix: write the MeshConfig as a block of text, `mesh: |` with the MeshConfig YAML indented on the lines below', { path: ['data', 'mesh'] });
         continue;
       }
