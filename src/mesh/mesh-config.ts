@@ -3,7 +3,7 @@
  * file `istioctl analyze --meshConfigFile` takes) and the Kubernetes cluster domain (istiod's
  * `--domain`, not part of MeshConfig). Defaults are Istio's (`mesh.DefaultMeshConfig()`).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { parseGoDuration } from '../validate/go-duration.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
@@ -155,7 +155,7 @@ export interface MeshContextProblem {
  * with file:line as a warning; the input stays usable.
  */
 export interface MeshContextWarning {
-  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field';
+  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field' | 'mesh-config/ignored-document';
   readonly message: string;
   readonly location: FileLocation;
 }
@@ -343,14 +343,27 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     warnings: [],
   });
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  // istiod's YAML decoder (sigs.k8s.io/yaml over go-yaml v2 Unmarshal) reads the first document
+  // only: later ones, after a `---`, are neither applied nor parsed.
+  const all = parseAllDocuments(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
+  const [doc, ...rest] = Array.isArray(all) ? all : [];
+  if (doc && doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
     return fail(`not valid YAML: ${e.message.split('\n')[0]}. Fix: the file must be the MeshConfig mapping (rootNamespace:, trustDomain: …)`, pos.line, pos.col);
   }
-  let value: unknown = doc.toJS({ maxAliasCount: 100 });
-  const positions = new Positions(file, doc.contents as YamlNode | null, lines);
+  let value: unknown = doc?.toJS({ maxAliasCount: 100 }) ?? null;
+  const positions = new Positions(file, (doc?.contents ?? null) as YamlNode | null, lines);
+  const ignored = rest.find((d) => d.errors.length > 0 || (d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)));
+  const documentWarnings: MeshContextWarning[] = [];
+  if (ignored) {
+    const pos = lines.linePos(ignored.range[0]);
+    documentWarnings.push({
+      code: 'mesh-config/ignored-document',
+      message: 'the MeshConfig text holds more than one YAML document: istiod reads the first only (sigs.k8s.io/yaml), so what follows this "---" is not applied. Fix: remove the "---" line to apply it, or the rest to say what istiod runs with',
+      location: { file, line: pos.line, column: pos.col },
+    });
+  }
   if (value === null || value === undefined) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) return fail('a MeshConfig file must be a YAML mapping of MeshConfig fields (rootNamespace:, trustDomain: …)');
   let body = value as Record<string, unknown>;
@@ -416,7 +429,7 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       }
     });
   }
-  const warnings = ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions);
+  const warnings = [...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions)];
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
     problems.push(...retryPolicyProblems(field, retry, positions));

@@ -56,6 +56,15 @@ test('GIVEN MeshConfig durations written as Go durations (1m30s, 1.5s, 0) WHEN p
   assert.is(meshConfig.defaultHttpRetryPolicy.backoffMs, 1250);
 });
 
+test('GIVEN MeshConfig text with a second YAML document WHEN parsed THEN the first applies and the rest is a warning at its "---", as istiod\'s decoder (go-yaml v2 Unmarshal) reads the first document only', () => {
+  const { meshConfig, problems, warnings } = parseMeshConfig('trustDomain: corp.example\n---\nconnectTimeout: fast\nrootNamespace: [\n', 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.trustDomain, 'corp.example');
+  assert.equal(warnings.map((w) => [w.code, w.location.line]), [['mesh-config/ignored-document', 2]]);
+  assert.match(warnings[0]!.message, /istiod reads the first only .*Fix: remove the "---" line/);
+  assert.equal(parseMeshConfig('trustDomain: corp.example\n---\n', 'mesh.yaml').warnings, [], 'an empty document after "---" says nothing');
+});
+
 test('GIVEN a MeshConfig defaultHttpRetryPolicy with every HTTPRetry field WHEN parsed THEN each is kept (snake_case too), as retry.ConvertPolicy reads them', () => {
   const text = ['defaultHttpRetryPolicy:', '  attempts: 4', '  retryOn: 5xx,reset', '  per_try_timeout: 750ms', '  retryRemoteLocalities: true', '  retryIgnorePreviousHosts: false', '  backoff: 100ms'].join('\n');
   const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
