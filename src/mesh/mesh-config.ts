@@ -3,7 +3,8 @@
  * file `istioctl analyze --meshConfigFile` takes) and the Kubernetes cluster domain (istiod's
  * `--domain`, not part of MeshConfig). Defaults are Istio's (`mesh.DefaultMeshConfig()`).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { parseGoDuration } from '../validate/go-duration.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
 
@@ -154,7 +155,7 @@ export interface MeshContextProblem {
  * with file:line as a warning; the input stays usable.
  */
 export interface MeshContextWarning {
-  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field';
+  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field' | 'mesh-config/ignored-document';
   readonly message: string;
   readonly location: FileLocation;
 }
@@ -209,6 +210,20 @@ export function dnsNameProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Why `domain` is not a trust domain istiod's `ValidateTrustDomain` accepts (dot-separated DNS-1123
+ * labels; a trailing dot allowed), or null when it is one.
+ */
+function trustDomainProblem(domain: string): string | null {
+  if (domain === '') return 'it is empty';
+  const labels = domain.split('.');
+  for (const [i, label] of labels.entries()) {
+    if (i === labels.length - 1 && label === '') return null;
+    if (!DNS_LABEL.test(label)) return label === '' ? 'it has an empty label' : `the label "${label}" is not lower-case letters, digits and inner "-", at most 63 characters`;
+  }
+  return null;
+}
+
 /** Validates a cluster domain; `where` says where it was given (`--cluster-domain`, `meshproof.config.yaml:4:3`). */
 export function clusterDomainProblem(value: unknown, location: FileLocation): MeshContextProblem | null {
   const why = typeof value === 'string' ? dnsNameProblem(value) : `it is a ${typeof value}, not a string`;
@@ -237,12 +252,19 @@ function camel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^meshMtls$/, 'meshMTLS');
 }
 
+/**
+ * A MeshConfig `google.protobuf.Duration` in milliseconds, as istiod's jsonpb decodes it (Go's
+ * time.ParseDuration: `10s`, `500ms`, `1m30s`, `0`); null when it is not a string Go parses, or
+ * negative.
+ */
 function durationMs(v: unknown): number | null {
   if (typeof v !== 'string') return null;
-  const m = v.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)$/);
-  if (!m) return null;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  try {
+    const nanos = parseGoDuration(v);
+    return nanos < 0n ? null : Number(nanos) / 1e6;
+  } catch {
+    return null;
+  }
 }
 
 function typeProblem(type: FieldType, v: unknown): string | null {
@@ -251,7 +273,7 @@ function typeProblem(type: FieldType, v: unknown): string | null {
     case 'string': return typeof v === 'string' ? null : 'must be a string';
     case 'bool': return typeof v === 'boolean' ? null : 'must be true or false';
     case 'int': return Number.isInteger(v) ? null : 'must be an integer';
-    case 'duration': return durationMs(v) !== null ? null : 'must be a duration such as "10s", "500ms" or "1m"';
+    case 'duration': return durationMs(v) !== null ? null : 'must be a duration such as "10s", "500ms" or "1m30s"';
     case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'must be a list of strings';
     case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'must be a mapping';
     case 'list': return Array.isArray(v) ? null : 'must be a list';
@@ -321,14 +343,27 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     warnings: [],
   });
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  // istiod's YAML decoder (sigs.k8s.io/yaml over go-yaml v2 Unmarshal) reads the first document
+  // only: later ones, after a `---`, are neither applied nor parsed.
+  const all = parseAllDocuments(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
+  const [doc, ...rest] = Array.isArray(all) ? all : [];
+  if (doc && doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
     return fail(`not valid YAML: ${e.message.split('\n')[0]}. Fix: the file must be the MeshConfig mapping (rootNamespace:, trustDomain: …)`, pos.line, pos.col);
   }
-  let value: unknown = doc.toJS({ maxAliasCount: 100 });
-  const positions = new Positions(file, doc.contents as YamlNode | null, lines);
+  let value: unknown = doc?.toJS({ maxAliasCount: 100 }) ?? null;
+  const positions = new Positions(file, (doc?.contents ?? null) as YamlNode | null, lines);
+  const ignored = rest.find((d) => d.errors.length > 0 || (d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)));
+  const documentWarnings: MeshContextWarning[] = [];
+  if (ignored) {
+    const pos = lines.linePos(ignored.range[0]);
+    documentWarnings.push({
+      code: 'mesh-config/ignored-document',
+      message: 'the MeshConfig text holds more than one YAML document: istiod reads the first only (sigs.k8s.io/yaml), so what follows this "---" is not applied. Fix: remove the "---" line to apply it, or the rest to say what istiod runs with',
+      location: { file, line: pos.line, column: pos.col },
+    });
+  }
   if (value === null || value === undefined) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) return fail('a MeshConfig file must be a YAML mapping of MeshConfig fields (rootNamespace:, trustDomain: …)');
   let body = value as Record<string, unknown>;
@@ -367,9 +402,24 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.mode must be one of ${modes.join(', ')}; got ${JSON.stringify(policy.mode)}`, location: positions.at([field, 'mode']) });
     }
   }
+  problems.push(...timeoutProblems(raw, positions));
   for (const f of ['rootNamespace'] as const) {
     if (typeof raw[f] === 'string' && !DNS_LABEL.test(raw[f] as string)) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f} "${raw[f]}" is not a namespace name (DNS-1123 label). Fix: e.g. "istio-system"`, location: positions.at([f]) });
+    }
+  }
+  const domains: [string, readonly (string | number)[]][] = [
+    ...(typeof raw.trustDomain === 'string' ? [[raw.trustDomain, ['trustDomain']] as [string, (string | number)[]]] : []),
+    ...((raw.trustDomainAliases as string[] | undefined) ?? []).map((d, i) => [d, ['trustDomainAliases', i]] as [string, (string | number)[]]),
+  ];
+  for (const [domain, path] of domains) {
+    const why = trustDomainProblem(domain);
+    if (why !== null) {
+      problems.push({
+        code: 'mesh-config/bad-value',
+        message: `MeshConfig ${path.length === 1 ? 'trustDomain' : `trustDomainAliases[${String(path[1])}]`} ${JSON.stringify(domain)} is not a trust domain istiod accepts (ValidateTrustDomain): ${why}. Fix: dot-separated DNS labels, e.g. "cluster.local" or "corp.example"`,
+        location: positions.at(path),
+      });
     }
   }
   for (const f of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
@@ -379,7 +429,7 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       }
     });
   }
-  const warnings = ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions);
+  const warnings = [...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions)];
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
     problems.push(...retryPolicyProblems(field, retry, positions));
@@ -389,6 +439,33 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
   // Unknown fields are problems here; meshConfigFrom reads known fields only, so dropping them (`ignore`) is applying the rest.
   const refusing = problems.some((p) => p.code !== 'mesh-config/unknown-field') || (problems.length > 0 && opts.unknownFields !== 'ignore');
   return { meshConfig: refusing ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
+}
+
+/**
+ * What istiod's `ValidateMeshConfig` refuses in the MeshConfig timeouts beyond their syntax:
+ * `connectTimeout` outside 1ms..1h or finer than a millisecond (`ValidateConnectTimeout`), and
+ * `protocolDetectionTimeout` finer than a millisecond (`ValidateProtocolDetectionTimeout`; 0 is
+ * allowed and turns the timeout off).
+ */
+function timeoutProblems(raw: Readonly<Record<string, unknown>>, positions: Positions): MeshContextProblem[] {
+  const out: MeshContextProblem[] = [];
+  const connect = durationMs(raw.connectTimeout);
+  if (connect !== null && (connect < 1 || connect > 3_600_000 || !Number.isInteger(connect))) {
+    out.push({
+      code: 'mesh-config/bad-value',
+      message: `MeshConfig connectTimeout must be from 1ms to 1h in whole milliseconds (Istio ValidateConnectTimeout); got ${JSON.stringify(raw.connectTimeout)}. Fix: e.g. "10s" (the default)`,
+      location: positions.at(['connectTimeout']),
+    });
+  }
+  const detection = durationMs(raw.protocolDetectionTimeout);
+  if (detection !== null && !Number.isInteger(detection)) {
+    out.push({
+      code: 'mesh-config/bad-value',
+      message: `MeshConfig protocolDetectionTimeout must be whole milliseconds (Istio ValidateProtocolDetectionTimeout); got ${JSON.stringify(raw.protocolDetectionTimeout)}. Fix: e.g. "100ms", or "0s" to turn the timeout off`,
+      location: positions.at(['protocolDetectionTimeout']),
+    });
+  }
+  return out;
 }
 
 /** The `HTTPRetry` fields istiod's `retry.ConvertInboundPolicy` drops, and why. */

@@ -56,10 +56,11 @@ test('GIVEN a MeshConfig given explicitly WHEN the input also holds the istio Co
 });
 
 test('GIVEN the ConfigMap outside the root namespace, or with a mesh text that is not a valid MeshConfig WHEN the graph is built THEN Istio\'s defaults apply', () => {
-  for (const cm of [istioConfigMap('default', MESH), istioConfigMap('istio-system', 'trustDomain: [not, a, string]\n'), istioConfigMap('istio-system', 'trustDomian: typo.example\nconnectTimeout: fast\n')]) {
+  for (const cm of [istioConfigMap('default', MESH), istioConfigMap('istio-system', 'trustDomain: [not, a, string]\n'), istioConfigMap('istio-system', 'trustDomian: typo.example\nconnectTimeout: fast\n'), istioConfigMap('istio-system', 'trustDomain: corp.example\ntrustDomainAliases: [old_cluster]\n')]) {
     const graph = graphOf([cm]);
     assert.is(graph.trustDomain, 'cluster.local');
     assert.is(graph.meshConfigSource, null);
+    assert.equal(graph.meshConfig.trustDomainAliases, []);
   }
 });
 

@@ -46,6 +46,25 @@ test('GIVEN a MeshConfig file WHEN parsed THEN its fields override the defaults 
   assert.is(meshConfig.connectTimeoutMs, 2000);
 });
 
+test('GIVEN MeshConfig durations written as Go durations (1m30s, 1.5s, 0) WHEN parsed THEN they apply, as istiod\'s jsonpb decodes a Duration with time.ParseDuration', () => {
+  const text = 'connectTimeout: 1m30s\nprotocolDetectionTimeout: "0"\ndefaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeout: 1.5s\n  backoff: 1s250ms\n';
+  const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.connectTimeoutMs, 90_000);
+  assert.is(meshConfig.protocolDetectionTimeoutMs, 0);
+  assert.is(meshConfig.defaultHttpRetryPolicy.perTryTimeoutMs, 1500);
+  assert.is(meshConfig.defaultHttpRetryPolicy.backoffMs, 1250);
+});
+
+test('GIVEN MeshConfig text with a second YAML document WHEN parsed THEN the first applies and the rest is a warning at its "---", as istiod\'s decoder (go-yaml v2 Unmarshal) reads the first document only', () => {
+  const { meshConfig, problems, warnings } = parseMeshConfig('trustDomain: corp.example\n---\nconnectTimeout: fast\nrootNamespace: [\n', 'mesh.yaml');
+  assert.equal(problems, []);
+  assert.is(meshConfig.trustDomain, 'corp.example');
+  assert.equal(warnings.map((w) => [w.code, w.location.line]), [['mesh-config/ignored-document', 2]]);
+  assert.match(warnings[0]!.message, /istiod reads the first only .*Fix: remove the "---" line/);
+  assert.equal(parseMeshConfig('trustDomain: corp.example\n---\n', 'mesh.yaml').warnings, [], 'an empty document after "---" says nothing');
+});
+
 test('GIVEN a MeshConfig defaultHttpRetryPolicy with every HTTPRetry field WHEN parsed THEN each is kept (snake_case too), as retry.ConvertPolicy reads them', () => {
   const text = ['defaultHttpRetryPolicy:', '  attempts: 4', '  retryOn: 5xx,reset', '  per_try_timeout: 750ms', '  retryRemoteLocalities: true', '  retryIgnorePreviousHosts: false', '  backoff: 100ms'].join('\n');
   const { meshConfig, problems } = parseMeshConfig(text, 'mesh.yaml');
@@ -124,8 +143,15 @@ test('GIVEN bad MeshConfig files WHEN parsed THEN each problem has a code, file:
     ['outboundTrafficPolicy:\n  mode: ALLOW_SOME\n', 'mesh-config/bad-value', 2, /ALLOW_ANY, REGISTRY_ONLY; got "ALLOW_SOME"/],
     ['outboundTrafficPolicy:\n  mod: ALLOW_ANY\n', 'mesh-config/unknown-field', 2, /unknown field "mod"/],
     ['rootNamespace: Istio_System\n', 'mesh-config/bad-value', 1, /not a namespace name/],
+    ['trustDomain: Corp_Example.com\n', 'mesh-config/bad-value', 1, /trustDomain "Corp_Example.com" is not a trust domain istiod accepts \(ValidateTrustDomain\): the label "Corp_Example"/],
+    ['trustDomain: ""\n', 'mesh-config/bad-value', 1, /trustDomain "" is not a trust domain istiod accepts \(ValidateTrustDomain\): it is empty/],
+    ['trustDomain: corp.example\ntrustDomainAliases:\n- old.example.\n- "old example"\n', 'mesh-config/bad-value', 4, /trustDomainAliases\[1\] "old example" is not a trust domain/],
     ['defaultServiceExportTo: ["*", "Bad NS"]\n', 'mesh-config/bad-value', 1, /defaultServiceExportTo\[1\]/],
     ['connectTimeout: 10\n', 'mesh-config/bad-value', 1, /duration/],
+    ['trustDomain: a.example\nconnectTimeout: 0s\n', 'mesh-config/bad-value', 2, /connectTimeout must be from 1ms to 1h in whole milliseconds \(Istio ValidateConnectTimeout\); got "0s"/],
+    ['connectTimeout: 2h\n', 'mesh-config/bad-value', 1, /connectTimeout must be from 1ms to 1h/],
+    ['connectTimeout: 1500us\n', 'mesh-config/bad-value', 1, /connectTimeout must be from 1ms to 1h in whole milliseconds/],
+    ['protocolDetectionTimeout: 0.5ms\n', 'mesh-config/bad-value', 1, /protocolDetectionTimeout must be whole milliseconds \(Istio ValidateProtocolDetectionTimeout\); got "0.5ms"/],
     ['defaultHttpRetryPolicy:\n  attempts: -1\n', 'mesh-config/bad-value', 2, /attempts must be a whole number/],
     ['defaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeOut: 1s\n', 'mesh-config/unknown-field', 3, /unknown field "perTryTimeOut" in MeshConfig defaultHttpRetryPolicy \(an HTTPRetry\)\. Fix: write "perTryTimeout"/],
     ['defaultHttpRetryPolicy:\n  attempts: 2\n  perTryTimeout: 2\n', 'mesh-config/bad-value', 3, /defaultHttpRetryPolicy\.perTryTimeout must be a duration such as "10s".*; got 2/],

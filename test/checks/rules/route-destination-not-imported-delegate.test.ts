@@ -78,4 +78,14 @@ test('GIVEN a delegating root rule with a mirror the delegate rule does not set 
   assert.is(found[0]!.location.line, 31, 'the root rule\'s mirror');
 });
 
+test('GIVEN a delegating root rule with a mirror whose delegate rules all match another sourceNamespace WHEN checked THEN the root\'s mirror is not judged: no merged rule that takes it applies to the Sidecar\'s namespace', async () => {
+  assert.equal(await findingsOf(mirrored('    match: [{sourceNamespace: elsewhere}]\n'), [rule]), []);
+});
+
+test('GIVEN a mirror whose service is not imported WHEN checked THEN the message says the mirrored copies are dropped, not that the requests fail: Envoy skips a shadow whose cluster does not exist', async () => {
+  const [f] = await findingsOf(mirrored(''), [rule]);
+  assert.match(f!.message, /Envoy drops the mirrored copies/);
+  assert.not.match(f!.message, /503/);
+});
+
 test.run();

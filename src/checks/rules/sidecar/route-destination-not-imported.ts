@@ -53,7 +53,9 @@ const routeDestinationNotImported: Rule = {
             (ports.length === 0
               ? `its egress listener ${via.join(', ')} imports ${d.object === vs ? 'this VirtualService' : `VirtualService ${vs.namespace}/${vs.name}`}, but istiod adds a VirtualService destination to a listener bound to a port only when the service has that port (sidecar.go serviceMatchingListenerPort), and no egress host imports ${service.namespace}/${host}`
               : `its egress listeners import ${service.namespace}/${host} only on port ${[...ports].sort((a, b) => a - b).join(', ')}`) +
-            `, so they have no cluster for it and requests on this route get 503 (NC). Fix: add "${service.namespace === ns ? '.' : service.namespace}/${host}" to the hosts of an egress listener without port` +
+            `, so they have no cluster for it and ${d.what === 'mirror'
+              ? 'Envoy drops the mirrored copies (it skips a shadow whose cluster it does not have; the requests themselves are served)'
+              : 'requests on this route get 503 (NC)'}. Fix: add "${service.namespace === ns ? '.' : service.namespace}/${host}" to the hosts of an egress listener without port` +
             `${port !== undefined ? ` or with port ${String(port)}` : ''}`, { path: d.path });
         }
       }

@@ -21,7 +21,7 @@ const BLOCK_LITERAL = /^\s*(mesh|"mesh"|'mesh')\s*:\s*\|[-+0-9]*\s*(#.*)?$/;
 export function meshTextPosition(cm: MeshObject, text: string, line: number, column: number): FileLocation | undefined {
   if (cm.span === undefined || cm.itemIndex !== null) return undefined;
   const key = cm.locate(['data', 'mesh']);
-  const spanLines = cm.span.split('\n');
+  const spanLines = cm.span.split(/\r?\n/);
   const header = key.line - cm.location.line;
   if (!BLOCK_LITERAL.test(spanLines[header] ?? '')) return undefined;
   const first = spanLines.slice(header + 1).find((l) => l.trim() !== '');
@@ -55,12 +55,14 @@ const meshConfigRule: Rule = {
     'pkg/config/mesh `ApplyMeshConfig` decodes `data.mesh` with protomarshal.ApplyYAML, which drops unknown fields',
     'and keeps the rest, then runs `agent.ValidateMeshConfig`. A value that does not decode or validate (a string',
     'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, a default retry policy it refuses,',
-    'YAML that does not parse) makes istiod log "invalid mesh config, ignoring" and keep Istio\'s defaults (or the',
-    'last good MeshConfig): every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
+    'YAML that does not parse) makes istiod log "invalid mesh config, using last known state" (meshwatcher',
+    'NewCollection; "invalid mesh config, ignoring" when SHARED_MESH_CONFIG adds a second source) and keep the last',
+    'good MeshConfig, Istio\'s defaults at startup: every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
     'server accepts the ConfigMap as any other. meshproof reads the ConfigMap the same way for its other checks',
     'and for `xds compile`/`serve`. Unknown fields (a typo such as `defaultHttpRetryPolicy.attemps`) are warnings:',
     'istiod drops them, so the setting meant is not applied. Fields istiod accepts and ignores',
-    '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too. A `data.mesh` written as a YAML mapping rather',
+    '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too, and so is a second YAML document after a `---`',
+    'in the text, which istiod neither parses nor applies (it reads the first). A `data.mesh` written as a YAML mapping rather',
     'than a block of text is refused by the API server (ConfigMap data values are strings).',
     'Fix: correct the field named in the message; the message points at its line inside `data.mesh` when the',
     'MeshConfig is written as a block literal (`mesh: |`).',
@@ -70,7 +72,7 @@ const meshConfigRule: Rule = {
     for (const cm of meshConfigMaps(graph.ofKind('ConfigMap') as readonly MeshObject[], graph.rootNamespace)) {
       const mesh = (cm.body.data as Record<string, unknown>).mesh;
       if (typeof mesh !== 'string') {
-        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so istiod keeps Istio's defaults. ` +
+        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so none of it reaches istiod, which keeps the MeshConfig it runs with (Istio's defaults when the cluster has no istio ConfigMap). ` +
           'Fix: write the MeshConfig as a block of text, `mesh: |` with the MeshConfig YAML indented on the lines below', { path: ['data', 'mesh'] });
         continue;
       }
@@ -80,7 +82,7 @@ const meshConfigRule: Rule = {
       const near = (l: FileLocation) => (where(l) ? '' : ` (line ${l.line} of data.mesh)`);
       for (const p of problems) {
         const at = where(p.location);
-        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, ignoring": Istio's defaults or the last good one apply, none of its settings): ${p.message}${near(p.location)}`,
+        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, using last known state": the last good MeshConfig, or Istio's defaults at startup, applies, none of these settings): ${p.message}${near(p.location)}`,
           { path: ['data', 'mesh'], ...(at ? { at } : {}) });
       }
       for (const w of warnings) {
