@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import rule from '../../../src/checks/rules/routing/routes-never-applied.js';
 import { findingsOf } from './_harness.js';
 
-function findings(listenerPort: string, hosts = '[shop/*]', sidecarNamespace = 'web') {
-  return findingsOf(`apiVersion: v1
+function findings(listenerPort: string, hosts = '[shop/*]', sidecarNamespace = 'web', extra = '') {
+  return findingsOf(`${extra}apiVersion: v1
 kind: Service
 metadata: {name: orders, namespace: shop}
 spec:
@@ -47,11 +47,18 @@ for (const [port, hosts, ns, what] of [
   ['{number: 8080, name: unnamed}', '[shop/*]', 'web', 'no listener protocol (sniffed)'],
   ['{number: 9090, protocol: TCP, name: tcp}', '[shop/*]', 'web', 'the TCP listener on another port'],
   ['{number: 8080, protocol: TCP, name: tcp}', '[billing/*]', 'web', 'the TCP listener importing another namespace'],
-  ['{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'istio-system', 'a root-namespace Sidecar'],
+  ['{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'istio-system', 'a root-namespace Sidecar and no workload in the input'],
 ]) {
   test(`GIVEN ${what} WHEN checked THEN nothing`, async () => {
     assert.equal((await findings(port!, hosts!, ns!)).map((f) => f.message), []);
   });
 }
+
+test('GIVEN the mesh-default Sidecar (root namespace, no selector) declares the listener TCP WHEN a namespace without its own Sidecar runs workloads THEN the routes are never applied for that namespace', async () => {
+  const found = await findings('{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'istio-system',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: storefront, namespace: web}\nspec: {containers: [{name: app, image: storefront:1}]}\n---\n');
+  assert.equal(found.length, 1);
+  assert.ok(found[0]!.message.includes('never applied to the workloads of namespace web (mesh-default Sidecar istio-system/egress)'), found[0]!.message);
+});
 
 test.run();

@@ -56,7 +56,8 @@ const routesNeverApplied: Rule = {
     '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). A mesh HTTPRoute or GRPCRoute',
     '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. A Sidecar egress listener',
     'bound to a port builds the listener of every service it imports with the Sidecar\'s `port.protocol`, not the service port\'s: declared',
-    'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures. Fix: name the port for its protocol',
+    'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures (for the',
+    'root namespace\'s Sidecar without selector: every namespace with workloads in the input and no Sidecar of its own). Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
@@ -125,34 +126,49 @@ function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rul
  * Sidecar's port protocol, not the service port's (listener.go buildSidecarOutboundListeners: listenPort from
  * `egress[].port`, passed as listenerOpts.port for each service). Declared TCP over an HTTP service port, the
  * workloads the Sidecar configures get a tcp_proxy there, and a mesh VirtualService's http routes for the service
- * never apply to them (the reverse for tcp routes on an HTTP listener). Root-namespace Sidecars are skipped.
+ * never apply to them (the reverse for tcp routes on an HTTP listener). A root-namespace Sidecar without
+ * workloadSelector is the default of every namespace without a Sidecar of its own, its `.` that namespace.
  */
 function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
+  const own = new Set(graph.ofKind('Sidecar').filter((sc) => sc.namespace !== graph.rootNamespace).map((sc) => sc.namespace));
+  const meshDefaultFor = [...new Set(graph.workloads.all.map((w) => w.namespace))].filter((ns) => !own.has(ns)).sort();
   for (const sc of graph.ofKind('Sidecar')) {
-    if (sc.namespace === graph.rootNamespace) continue;
+    const selects = isRecord(sc.spec.workloadSelector);
+    const clients = sc.namespace === graph.rootNamespace && !selects ? meshDefaultFor : [sc.namespace];
     const egress = Array.isArray(sc.spec.egress) ? sc.spec.egress : [];
-    const who = isRecord(sc.spec.workloadSelector) ? `the workloads Sidecar ${sc.namespace}/${sc.name} selects` : `the workloads of namespace ${sc.namespace} (Sidecar ${sc.namespace}/${sc.name})`;
-    for (const l of sidecarEgress(sc).listeners) {
-      const written = egress[l.path[2] as number];
-      const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
-      if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
-      const kinds = routeKindsFor(parseProtocol(protocol));
-      for (const vs of graph.ofKind('VirtualService')) {
-        if (!isMeshBound(vs) || !exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, sc.namespace)) continue;
-        for (const h of stringList(vs.spec.hosts) ?? []) {
-          const imported = (meshServicesOfHost(graph, vs, h) ?? []).filter((s) => exportedTo(s.exportTo, s.namespace, sc.namespace) && importingEntry(l.hosts, s.namespace, s.host));
-          const ports = imported.flatMap((s) => s.ports.filter((p) => p.number === l.port).map((p) => ({ s, p })));
-          for (const section of SECTIONS) {
-            if (!Array.isArray(vs.spec[section]) || (vs.spec[section] as unknown[]).length === 0 || kinds.includes(section)) continue;
-            const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
-            if (!hit) continue;
-            report(vs, `The ${section} routes of this VirtualService for ${h} are never applied to ${who}: the Sidecar's egress listener on port ${l.port} is declared ${protocol.toUpperCase()}, ` +
-              `and istiod builds that listener for every service it imports with the Sidecar's protocol, not ${hit.s.kind} ${hit.s.namespace}/${hit.s.object.name} port ${hit.p.number} (${hit.p.protocol}), ` +
-              `so those workloads ${section === 'http' ? 'proxy the port as plain TCP' : 'treat the port as HTTP'}; set the listener's port.protocol to ${hit.p.protocol} (or leave it out), or bind the listener to another port`,
-            { path: ['spec', section] });
+    // VirtualService, section, host → the client namespaces whose listener drops those routes, and why.
+    const hits = new Map<string, { vs: MeshObject; section: Section; host: string; port: number; protocol: string; target: string; namespaces: string[] }>();
+    for (const ns of clients) {
+      for (const l of sidecarEgress(sc, ns).listeners) {
+        const written = egress[l.path[2] as number];
+        const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
+        if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
+        const kinds = routeKindsFor(parseProtocol(protocol));
+        for (const vs of graph.ofKind('VirtualService')) {
+          if (!isMeshBound(vs) || !exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, ns)) continue;
+          for (const h of stringList(vs.spec.hosts) ?? []) {
+            const imported = (meshServicesOfHost(graph, vs, h) ?? []).filter((x) => exportedTo(x.exportTo, x.namespace, ns) && importingEntry(l.hosts, x.namespace, x.host));
+            const ports = imported.flatMap((x) => x.ports.filter((p) => p.number === l.port).map((p) => ({ x, p })));
+            for (const section of SECTIONS) {
+              if (!Array.isArray(vs.spec[section]) || (vs.spec[section] as unknown[]).length === 0 || kinds.includes(section)) continue;
+              const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
+              if (!hit) continue;
+              const key = `${vs.namespace}/${vs.name}\u0000${section}\u0000${h}`;
+              const entry = hits.get(key) ?? { vs, section, host: h, port: l.port, protocol: protocol.toUpperCase(), target: `${hit.x.kind} ${hit.x.namespace}/${hit.x.object.name} port ${hit.p.number} (${hit.p.protocol})`, namespaces: [] };
+              if (!entry.namespaces.includes(ns)) entry.namespaces.push(ns);
+              hits.set(key, entry);
+            }
           }
         }
       }
+    }
+    for (const e of hits.values()) {
+      const who = selects ? `the workloads Sidecar ${sc.namespace}/${sc.name} selects`
+        : `the workloads of namespace${e.namespaces.length > 1 ? 's' : ''} ${e.namespaces.join(', ')} (${sc.namespace === graph.rootNamespace ? 'mesh-default ' : ''}Sidecar ${sc.namespace}/${sc.name})`;
+      report(e.vs, `The ${e.section} routes of this VirtualService for ${e.host} are never applied to ${who}: the Sidecar's egress listener on port ${e.port} is declared ${e.protocol}, ` +
+        `and istiod builds that listener for every service it imports with the Sidecar's protocol, not ${e.target}, ` +
+        `so those workloads ${e.section === 'http' ? 'proxy the port as plain TCP' : 'treat the port as HTTP'}; set the listener's port.protocol to match (or leave it out), or bind the listener to another port`,
+      { path: ['spec', e.section] });
     }
   }
 }
