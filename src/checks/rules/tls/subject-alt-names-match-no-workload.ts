@@ -13,14 +13,14 @@ const SPIFFE = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
 const subjectAltNamesMatchNoWorkload: Rule = {
   id: 'tls/subject-alt-names-match-no-workload',
   severity: 'warning',
-  summary: 'An ISTIO_MUTUAL DestinationRule pins subjectAltNames that no workload behind its host presents, so every connection fails the TLS handshake.',
+  summary: 'An ISTIO_MUTUAL DestinationRule pins subjectAltNames that workloads behind its host do not present, so connections to them fail the TLS handshake.',
   docs: [
     'With `tls.mode: ISTIO_MUTUAL`, istiod verifies the server\'s certificate against the service\'s accounts, unless the',
     'DestinationRule writes `subjectAltNames`: then those are used instead (cluster_tls.go buildUpstreamTLSSettings,',
     '"Use Service Accounts if Subject Alt names are not specified"), matched exactly (match_subject_alt_names). A sidecar\'s',
-    'certificate carries `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`, so when no SPIFFE name written matches',
-    'the namespace and account of any workload the host\'s services select, every connection fails with',
-    'CERTIFICATE_VERIFY_FAILED (503 UF). Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
+    'certificate carries `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`, so a workload the host\'s services',
+    'select whose namespace and account no SPIFFE name written matches refuses every connection that lands on it',
+    '(CERTIFICATE_VERIFY_FAILED, 503 UF): all of them when none matches. Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
     'host resolves to services that select workloads in the input (subsets narrow them). Fix: name the account the pods run',
     'as (`serviceAccountName`), or drop subjectAltNames to verify against the service\'s accounts.',
   ].join(' '),
@@ -40,13 +40,15 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
         const presents = (w: Workload) => parsed.some((m) => m![2] === w.namespace && m![3] === w.serviceAccount);
-        if (workloads.some(presents)) continue;
-        const accounts = [...new Set(workloads.map((w) => `spiffe://${graph.meshConfig.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`))];
+        const refused = workloads.filter((w) => !presents(w));
+        if (refused.length === 0) continue;
+        const accounts = [...new Set(refused.map((w) => `spiffe://${graph.meshConfig.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`))];
         const shown = accounts.slice(0, 3).join(', ') + (accounts.length > 3 ? `, and ${accounts.length - 3} more` : '');
-        ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but the workloads behind it ` +
-          `(${workloads.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}${workloads.length > 2 ? ', …' : ''}) present ${shown}: ` +
-          `the written names replace the service's accounts in the upstream check, so every handshake fails (503 UF, CERTIFICATE_VERIFY_FAILED); ` +
-          `write ${accounts.length === 1 ? accounts[0] : 'one of those names'}, or drop subjectAltNames`, { path: [...at.path, 'subjectAltNames'] });
+        const all = refused.length === workloads.length;
+        ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but ${all ? 'the workloads behind it' : 'some workloads behind it'} ` +
+          `(${refused.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}${refused.length > 2 ? ', …' : ''}) present ${shown}: ` +
+          `the written names replace the service's accounts in the upstream check, so ${all ? 'every handshake fails' : 'every connection that lands on them fails'} (503 UF, CERTIFICATE_VERIFY_FAILED); ` +
+          `${all ? 'write' : 'add'} ${accounts.length === 1 ? accounts[0] : 'those names'}, or drop subjectAltNames`, { path: [...at.path, 'subjectAltNames'] });
       }
     }
   },
