@@ -148,6 +148,12 @@ export interface MeshContextProblem {
   readonly code: MeshContextProblemCode;
   readonly message: string;
   readonly location: FileLocation;
+  /**
+   * istiod accepts the MeshConfig with it (its validation does not look there) and the harm is done
+   * later, as the message says (e.g. a default retry back-off Envoy refuses). Only in
+   * `unknownFields: 'ignore'` mode, which then applies the MeshConfig.
+   */
+  readonly acceptedByIstiod?: true;
 }
 
 /**
@@ -155,7 +161,7 @@ export interface MeshContextProblem {
  * with file:line as a warning; the input stays usable.
  */
 export interface MeshContextWarning {
-  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field' | 'mesh-config/ignored-document';
+  readonly code: 'mesh-config/ignored-field' | 'mesh-config/unknown-field' | 'mesh-config/ignored-document' | 'mesh-config/not-validated';
   readonly message: string;
   readonly location: FileLocation;
 }
@@ -322,7 +328,7 @@ export function parseMeshConfig(text: string, file: string, opts: ParseMeshConfi
     ...unknown.map((p) => ({ code: 'mesh-config/unknown-field' as const, message: p.message.replace('. Fix:', ': istiod drops it and applies the rest of the MeshConfig (protomarshal.ApplyYAML allows unknown fields). Fix:'), location: p.location })),
     ...parsed.warnings,
   ];
-  return { meshConfig: problems.length > 0 ? DEFAULT_MESH_CONFIG : parsed.meshConfig, problems, warnings };
+  return { meshConfig: problems.some((p) => p.acceptedByIstiod !== true) ? DEFAULT_MESH_CONFIG : parsed.meshConfig, problems, warnings };
 }
 
 /** How {@link parseMeshConfig} reads a MeshConfig. */
@@ -432,12 +438,20 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
   const warnings = [...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions)];
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
-    problems.push(...retryPolicyProblems(field, retry, positions));
+    // istiod validates only the inbound default (validateMeshConfigDefaultInboundHTTPRetryPolicy);
+    // read as istiod, the outbound one's values are judged by what they do (outboundRetryValueFindings).
+    if (field === 'defaultHttpRetryPolicy' && opts.unknownFields === 'ignore') {
+      const { problems: typed, findings } = retryPolicyProblems(field, retry, positions, false);
+      problems.push(...typed, ...findings.problems);
+      warnings.push(...findings.warnings);
+    } else {
+      problems.push(...retryPolicyProblems(field, retry, positions, true).problems);
+    }
     if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
   }
   problems.push(...inboundRetryProblems(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions));
   // Unknown fields are problems here; meshConfigFrom reads known fields only, so dropping them (`ignore`) is applying the rest.
-  const refusing = problems.some((p) => p.code !== 'mesh-config/unknown-field') || (problems.length > 0 && opts.unknownFields !== 'ignore');
+  const refusing = problems.some((p) => p.code !== 'mesh-config/unknown-field' && p.acceptedByIstiod !== true) || (problems.length > 0 && opts.unknownFields !== 'ignore');
   return { meshConfig: refusing ? DEFAULT_MESH_CONFIG : meshConfigFrom(raw), problems, warnings };
 }
 
@@ -495,9 +509,16 @@ function ignoredInboundRetryFields(retry: Record<string, unknown> | undefined, p
   });
 }
 
-/** Problems of a MeshConfig `HTTPRetry` field (`defaultHttpRetryPolicy`, `defaultInboundHttpRetryPolicy`): fields `HTTPRetry` does not have, wrong types, negative attempts, durations under 1 ms. */
-function retryPolicyProblems(field: string, retry: Record<string, unknown> | undefined, positions: Positions): MeshContextProblem[] {
-  if (retry === undefined) return [];
+/**
+ * Problems of a MeshConfig `HTTPRetry` field (`defaultHttpRetryPolicy`, `defaultInboundHttpRetryPolicy`):
+ * fields `HTTPRetry` does not have, wrong types (istiod's decode refuses them), and, when `validated`
+ * (istiod's validation looks at the field, or the file is read strictly), negative attempts and
+ * durations under 1 ms. Not `validated`, those come back as `findings`: what istiod's `ConvertPolicy`
+ * and Envoy make of them.
+ */
+function retryPolicyProblems(field: string, retry: Record<string, unknown> | undefined, positions: Positions, validated: boolean): { problems: MeshContextProblem[]; findings: { problems: MeshContextProblem[]; warnings: MeshContextWarning[] } } {
+  const findings = { problems: [] as MeshContextProblem[], warnings: [] as MeshContextWarning[] };
+  if (retry === undefined) return { problems: [], findings };
   const out: MeshContextProblem[] = [];
   for (const [key, v] of Object.entries(retry)) {
     const name = camel(key);
@@ -510,10 +531,36 @@ function retryPolicyProblems(field: string, retry: Record<string, unknown> | und
     }
     const bad = typeProblem(type, v);
     if (bad) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} ${bad}; got ${JSON.stringify(v)}`, location: at });
+    else if (!validated) outboundRetryValueFindings(field, name, type, v, at, findings);
     else if (name === 'attempts' && (v as number) < 0) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.attempts must be a whole number ≥ 0 (0 disables retries); got ${JSON.stringify(v)}`, location: at });
     else if (type === 'duration' && durationMs(v)! < 1) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} must be at least 1ms (Istio ValidateDuration); got ${JSON.stringify(v)}`, location: at });
   }
-  return out;
+  return { problems: out, findings };
+}
+
+/**
+ * The outbound default retry policy's values that istiod accepts without validating them, judged by
+ * what they do on every route that writes no retries (`retry.ConvertPolicy`): negative attempts
+ * disable retries (a warning); a per-try timeout of 0 sets none (a warning) while one under 1 ms ends
+ * every try at once (an error); a back-off of 0 is refused by Envoy (`RetryBackOff.base_interval`
+ * must be > 0: every route configuration is NACKed, an error).
+ */
+function outboundRetryValueFindings(field: string, name: string, type: FieldType, v: unknown, at: FileLocation, out: { problems: MeshContextProblem[]; warnings: MeshContextWarning[] }): void {
+  const notValidated = `istiod does not validate ${field} (only the inbound default) and applies it to every route that writes no retries`;
+  if (name === 'attempts' && (v as number) < 0) {
+    out.warnings.push({ code: 'mesh-config/not-validated', message: `MeshConfig ${field}.attempts is ${JSON.stringify(v)}: ${notValidated}, where attempts ≤ 0 means no retries (retry.ConvertPolicy). Fix: write 0 to disable retries, or the number of retries`, location: at });
+    return;
+  }
+  if (type !== 'duration') return;
+  const ms = durationMs(v)!;
+  if (ms >= 1) return;
+  if (name === 'perTryTimeout' && ms === 0) {
+    out.warnings.push({ code: 'mesh-config/not-validated', message: `MeshConfig ${field}.perTryTimeout is ${JSON.stringify(v)}: ${notValidated}, and Envoy reads a per-try timeout of 0 as none. Fix: remove it, or give the time one try may take (≥ 1ms)`, location: at });
+  } else if (name === 'perTryTimeout') {
+    out.problems.push({ code: 'mesh-config/bad-value', acceptedByIstiod: true, message: `MeshConfig ${field}.perTryTimeout is ${JSON.stringify(v)}: ${notValidated}, so every try of those routes times out after under a millisecond (504 UT). Fix: give the time one try may take, e.g. 2s`, location: at });
+  } else if (name === 'backoff' && ms === 0) {
+    out.problems.push({ code: 'mesh-config/bad-value', acceptedByIstiod: true, message: `MeshConfig ${field}.backoff is ${JSON.stringify(v)}: ${notValidated}, and Envoy refuses a retry back-off of 0 (RetryBackOff.base_interval must be > 0), so it rejects the route configurations that carry it. Fix: remove it (Envoy's default is 25ms) or give at least 1ms`, location: at });
+  }
 }
 
 /**

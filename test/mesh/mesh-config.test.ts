@@ -128,6 +128,23 @@ test('GIVEN bad defaultInboundHttpRetryPolicy values WHEN parsed THEN each is a 
   assert.match(unset[0]!.message, /retryOn with attempts unset \(0\)/);
 });
 
+test('GIVEN an outbound defaultHttpRetryPolicy with values istiod does not validate WHEN read as istiod reads the ConfigMap THEN the MeshConfig applies, negative attempts and a 0 per-try timeout warn, a 0 back-off (Envoy refuses it) is an accepted-by-istiod error; read strictly (--mesh-config) each is a problem', () => {
+  const text = 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\ndefaultHttpRetryPolicy:\n  attempts: -1\n  perTryTimeout: 0s\n  backoff: 0s\n';
+  const asIstiod = parseMeshConfig(text, 'mesh.yaml', { unknownFields: 'ignore' });
+  assert.is(asIstiod.meshConfig.outboundTrafficPolicy.mode, 'REGISTRY_ONLY', 'istiod applies it');
+  assert.is(asIstiod.meshConfig.defaultHttpRetryPolicy.attempts, -1);
+  assert.equal(asIstiod.warnings.map((w) => [w.code, w.location.line]), [['mesh-config/not-validated', 4], ['mesh-config/not-validated', 5]]);
+  assert.equal(asIstiod.problems.map((p) => [p.code, p.location.line, p.acceptedByIstiod]), [['mesh-config/bad-value', 6, true]]);
+  assert.match(asIstiod.problems[0]!.message, /base_interval must be > 0/);
+  const strict = parseMeshConfig(text, 'mesh.yaml');
+  assert.is(strict.meshConfig, DEFAULT_MESH_CONFIG);
+  assert.equal(strict.problems.map((p) => p.location.line), [4, 5, 6]);
+  // The inbound default is validated by istiod: the same values refuse the MeshConfig.
+  const inbound = parseMeshConfig('defaultInboundHttpRetryPolicy:\n  attempts: -1\n', 'mesh.yaml', { unknownFields: 'ignore' });
+  assert.is(inbound.meshConfig, DEFAULT_MESH_CONFIG);
+  assert.ok(inbound.problems.every((p) => p.acceptedByIstiod === undefined));
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');

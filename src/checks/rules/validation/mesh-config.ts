@@ -1,13 +1,8 @@
 import { parseMeshConfig } from '../../../mesh/mesh-config.js';
+import { isMeshConfigMap } from '../../../mesh/mesh-config-in-input.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { FileLocation } from '../../../mesh/types.js';
 import type { Rule } from '../../rule.js';
-
-/** istiod's namespace when the MeshConfig names no other root namespace. */
-const ISTIO_SYSTEM = 'istio-system';
-
-/** `istio` or a revision's `istio-<revision>` (not `istio-ca-root-cert`, `istio-sidecar-injector`…, which hold no `mesh`). */
-const MESH_CONFIG_MAP = /^istio(-[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
 
 /** A block literal header: `mesh: |`, `mesh: |-`, `mesh: |2+`, quoted key allowed, a trailing comment allowed. */
 const BLOCK_LITERAL = /^\s*(mesh|"mesh"|'mesh')\s*:\s*\|[-+0-9]*\s*(#.*)?$/;
@@ -33,12 +28,6 @@ export function meshTextPosition(cm: MeshObject, text: string, line: number, col
   return { file: cm.file, line: key.line + line, column: indent + column };
 }
 
-/** The ConfigMaps istiod may read its MeshConfig from, among those `graph` holds. */
-function meshConfigMaps(objects: readonly MeshObject[], rootNamespace: string): MeshObject[] {
-  return objects.filter((o) => o.group === '' && MESH_CONFIG_MAP.test(o.name) && (o.namespace === rootNamespace || o.namespace === ISTIO_SYSTEM)
-    && (o.body.data as Record<string, unknown> | undefined)?.mesh !== undefined);
-}
-
 /**
  * `validation/mesh-config`: the MeshConfig in the `istio` ConfigMap (`data.mesh`, or a revision's
  * `istio-<revision>`) as istiod reads it: a value istiod's validation refuses (wrong type, unknown
@@ -54,7 +43,7 @@ const meshConfigRule: Rule = {
     'istiod reads its MeshConfig from the `istio` ConfigMap (`istio-<revision>` for a revision) in its namespace:',
     'pkg/config/mesh `ApplyMeshConfig` decodes `data.mesh` with protomarshal.ApplyYAML, which drops unknown fields',
     'and keeps the rest, then runs `agent.ValidateMeshConfig`. A value that does not decode or validate (a string',
-    'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, a default retry policy it refuses,',
+    'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, an inbound default retry policy it refuses,',
     'YAML that does not parse) makes istiod log "invalid mesh config, using last known state" (meshwatcher',
     'NewCollection; "invalid mesh config, ignoring" when SHARED_MESH_CONFIG adds a second source) and keep the last',
     'good MeshConfig, Istio\'s defaults at startup: every setting in the ConfigMap is then silently not applied, and the Kubernetes API',
@@ -63,13 +52,18 @@ const meshConfigRule: Rule = {
     'istiod drops them, so the setting meant is not applied. Fields istiod accepts and ignores',
     '(`defaultInboundHttpRetryPolicy.perTryTimeout`) are warnings too, and so is a second YAML document after a `---`',
     'in the text, which istiod neither parses nor applies (it reads the first). A `data.mesh` written as a YAML mapping rather',
-    'than a block of text is refused by the API server (ConfigMap data values are strings).',
+    'than a block of text is refused by the API server (ConfigMap data values are strings). istiod does not validate',
+    'the outbound `defaultHttpRetryPolicy`: its values are judged by what they do (negative attempts and a 0 per-try',
+    'timeout warn; a 0 back-off, which Envoy refuses on every route carrying it, is an error). What is modelled: the',
+    'top-level field types and enums, timeouts, trust domain and aliases, exportTo defaults, rootNamespace and both',
+    'default retry policies; nested messages such as `defaultConfig` (ProxyConfig) and `extensionProviders` are',
+    'checked for being a mapping or list only.',
     'Fix: correct the field named in the message; the message points at its line inside `data.mesh` when the',
     'MeshConfig is written as a block literal (`mesh: |`).',
   ].join(' '),
   kinds: ['ConfigMap'],
   check(graph, ctx) {
-    for (const cm of meshConfigMaps(graph.ofKind('ConfigMap') as readonly MeshObject[], graph.rootNamespace)) {
+    for (const cm of (graph.ofKind('ConfigMap') as readonly MeshObject[]).filter((o) => isMeshConfigMap(o, graph.rootNamespace))) {
       const mesh = (cm.body.data as Record<string, unknown>).mesh;
       if (typeof mesh !== 'string') {
         ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so none of it reaches istiod, which keeps the MeshConfig it runs with (Istio's defaults when the cluster has no istio ConfigMap). ` +
@@ -82,7 +76,8 @@ const meshConfigRule: Rule = {
       const near = (l: FileLocation) => (where(l) ? '' : ` (line ${l.line} of data.mesh)`);
       for (const p of problems) {
         const at = where(p.location);
-        ctx.report(cm, `istiod ignores this whole MeshConfig ("invalid mesh config, using last known state": the last good MeshConfig, or Istio's defaults at startup, applies, none of these settings): ${p.message}${near(p.location)}`,
+        const refused = p.acceptedByIstiod ? '' : 'istiod ignores this whole MeshConfig ("invalid mesh config, using last known state": the last good MeshConfig, or Istio\'s defaults at startup, applies, none of these settings): ';
+        ctx.report(cm, `${refused}${p.message}${near(p.location)}`,
           { path: ['data', 'mesh'], ...(at ? { at } : {}) });
       }
       for (const w of warnings) {
