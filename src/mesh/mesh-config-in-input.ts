@@ -41,5 +41,5 @@ const MESH_CONFIG_MAP = /^istio(-[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
  */
 export function isMeshConfigMap(o: MeshObject, rootNamespace: string): boolean {
   return o.kind === 'ConfigMap' && o.group === '' && MESH_CONFIG_MAP.test(o.name) && (o.namespace === rootNamespace || o.namespace === ISTIO_SYSTEM)
-    && (o.body.data as Record<string, unknown> | undefined)?.mesh !== undefined;
+    && (o.body.data as Record<string, unknown> | undefined)?.mesh != null;
 }

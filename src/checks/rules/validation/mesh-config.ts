@@ -63,10 +63,17 @@ const meshConfigRule: Rule = {
   ].join(' '),
   kinds: ['ConfigMap'],
   check(graph, ctx) {
-    for (const cm of (graph.ofKind('ConfigMap') as readonly MeshObject[]).filter((o) => isMeshConfigMap(o, graph.rootNamespace))) {
+    const maps = (graph.ofKind('ConfigMap') as readonly MeshObject[]).filter((o) => isMeshConfigMap(o, graph.rootNamespace));
+    if (!maps.some((cm) => cm.name === 'istio')) {
+      for (const cm of maps) {
+        ctx.report(cm, `meshproof applies the default revision's MeshConfig (ConfigMap ${cm.namespace}/istio) to every workload, and the input has none, so this revision's MeshConfig is validated but the checks and xDS use Istio's defaults. ` +
+          `Fix: to judge with it, pass its data.mesh with --mesh-config (or add the istio ConfigMap)`, { path: ['data', 'mesh'], severity: 'info' });
+      }
+    }
+    for (const cm of maps) {
       const mesh = (cm.body.data as Record<string, unknown>).mesh;
       if (typeof mesh !== 'string') {
-        ctx.report(cm, `data.mesh is ${mesh === null ? 'null' : Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so none of it reaches istiod, which keeps the MeshConfig it runs with (Istio's defaults when the cluster has no istio ConfigMap). ` +
+        ctx.report(cm, `data.mesh is ${Array.isArray(mesh) ? 'a list' : typeof mesh === 'object' ? 'a mapping' : `a ${typeof mesh}`}, but ConfigMap data values are strings: the API server refuses this ConfigMap, so none of it reaches istiod, which keeps the MeshConfig it runs with (Istio's defaults when the cluster has no istio ConfigMap). ` +
           'Fix: write the MeshConfig as a block of text, `mesh: |` with the MeshConfig YAML indented on the lines below', { path: ['data', 'mesh'] });
         continue;
       }
