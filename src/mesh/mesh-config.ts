@@ -356,7 +356,7 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
   if (doc && doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
-    return fail(`not valid YAML: ${e.message.split('\n')[0]}. Fix: the file must be the MeshConfig mapping (rootNamespace:, trustDomain: …)`, pos.line, pos.col);
+    return fail(`not valid YAML: ${e.message.split('\n')[0]}. Fix: the MeshConfig must be a YAML mapping of its fields (rootNamespace:, trustDomain: …)`, pos.line, pos.col);
   }
   let value: unknown = doc?.toJS({ maxAliasCount: 100 }) ?? null;
   const positions = new Positions(file, (doc?.contents ?? null) as YamlNode | null, lines);
@@ -371,7 +371,7 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     });
   }
   if (value === null || value === undefined) value = {};
-  if (typeof value !== 'object' || Array.isArray(value)) return fail('a MeshConfig file must be a YAML mapping of MeshConfig fields (rootNamespace:, trustDomain: …)');
+  if (typeof value !== 'object' || Array.isArray(value)) return fail('a MeshConfig must be a YAML mapping of its fields (rootNamespace:, trustDomain: …)');
   let body = value as Record<string, unknown>;
   if (body.kind === 'ConfigMap') {
     const data = body.data as Record<string, unknown> | undefined;
