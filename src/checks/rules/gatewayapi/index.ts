@@ -5,3 +5,4 @@ export { default as ineffectiveSelector } from './ineffective-selector.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
 export { default as routeReferenceNotFound } from './route-reference-not-found.js';
 export { default as routeTimeouts } from './route-timeouts.js';
+export { default as unsupportedFilter } from './unsupported-filter.js';
