@@ -1,6 +1,7 @@
 import type { IConstruct } from 'constructs';
 import { RE2JS } from 're2js';
 import { isKubernetesDnsLabel } from '../validate/object-meta.js';
+import { RETRY_ON_POLICIES, isValidRetryOnEntry } from '../validate/retry-on.js';
 import { PropError } from './_errors.js';
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+\-.^_`|~]+$/;
@@ -233,26 +234,9 @@ export function checkExportTo(scope: IConstruct, field: string, list: readonly s
   return [...list];
 }
 
-/**
- * Retry conditions Istio accepts in `retries.retryOn` (istio/istio `supportedRetryOnPolicies`):
- * Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` values.
- */
-export const RETRY_ON_POLICIES: readonly string[] = [
-  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
-  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
-  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
-];
-
-/** HTTP status codes Go's `http.StatusText` knows, which Istio accepts as retryOn entries. */
-const KNOWN_STATUS = new Set<number>([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424,
-  425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
-]);
-
 /** One `retryOn` entry: a retry condition Istio knows, or an HTTP status code such as "503". */
 export function checkRetryOn(scope: IConstruct, field: string, value: string): string {
-  const ok = typeof value === 'string' && (RETRY_ON_POLICIES.includes(value) || (/^\d{3}$/.test(value) && KNOWN_STATUS.has(Number(value))));
+  const ok = typeof value === 'string' && (RETRY_ON_POLICIES.includes(value) || (/^\d{3}$/.test(value) && isValidRetryOnEntry(value)));
   if (!ok) {
     throw new PropError('MP_INVALID_RETRY_ON', scope, field, value,
       `expected one of ${RETRY_ON_POLICIES.join(', ')}, or an HTTP status code such as "503" (Istio refuses other values)`);

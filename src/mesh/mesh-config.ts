@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { parseGoDuration } from '../validate/go-duration.js';
+import { RETRY_ON_POLICIES, isValidRetryOnEntry } from '../validate/retry-on.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
 
@@ -530,8 +531,17 @@ function retryPolicyProblems(field: string, retry: Record<string, unknown> | und
       continue;
     }
     const bad = typeProblem(type, v);
+    // Validation reads entries as written (" reset" is refused); unvalidated, istiod's parseRetryOn trims them and skips empty ones.
+    const unknownConditions = name === 'retryOn' && typeof v === 'string' && v !== ''
+      ? v.split(',').filter((c) => (validated ? !isValidRetryOnEntry(c) : c.trim() !== '' && !isValidRetryOnEntry(c.trim())))
+      : [];
     if (bad) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} ${bad}; got ${JSON.stringify(v)}`, location: at });
-    else if (!validated) outboundRetryValueFindings(field, name, type, v, at, findings);
+    else if (unknownConditions.length > 0) {
+      const what = `MeshConfig ${field}.retryOn ${JSON.stringify(v)}: ${unknownConditions.map((c) => JSON.stringify(c)).join(', ')} ${unknownConditions.length === 1 ? 'is not a retry condition' : 'are not retry conditions'} Istio accepts (Envoy's, comma-separated without spaces, or an HTTP status code)`;
+      const fix = `Fix: write ${RETRY_ON_POLICIES.slice(0, 6).join(', ')}, … or a status code such as 503`;
+      if (validated) out.push({ code: 'mesh-config/bad-value', message: `${what} (validateHTTPRetry). ${fix}`, location: at });
+      else findings.warnings.push({ code: 'mesh-config/not-validated', message: `${what}: istiod does not validate ${field} and Envoy ignores a condition it does not know, so those retries never happen. ${fix}`, location: at });
+    } else if (!validated) outboundRetryValueFindings(field, name, type, v, at, findings);
     else if (name === 'attempts' && (v as number) < 0) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.attempts must be a whole number ≥ 0 (0 disables retries); got ${JSON.stringify(v)}`, location: at });
     else if (type === 'duration' && durationMs(v)! < 1) out.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.${name} must be at least 1ms (Istio ValidateDuration); got ${JSON.stringify(v)}`, location: at });
   }

@@ -145,6 +145,21 @@ test('GIVEN an outbound defaultHttpRetryPolicy with values istiod does not valid
   assert.ok(inbound.problems.every((p) => p.acceptedByIstiod === undefined));
 });
 
+test('GIVEN retryOn conditions Istio does not know in the default retry policies WHEN read as istiod reads the ConfigMap THEN the inbound one refuses the MeshConfig (validateHTTPRetry, entries as written), the outbound one warns (unvalidated; istiod trims entries, so "5xx, reset" is fine there)', () => {
+  const inbound = parseMeshConfig('defaultInboundHttpRetryPolicy:\n  attempts: 2\n  retryOn: bogus,5xx\n', 'mesh.yaml', { unknownFields: 'ignore' });
+  assert.is(inbound.meshConfig, DEFAULT_MESH_CONFIG);
+  assert.equal(inbound.problems.map((p) => [p.code, p.location.line]), [['mesh-config/bad-value', 3]]);
+  assert.match(inbound.problems[0]!.message, /"bogus" is not a retry condition/);
+  const outbound = parseMeshConfig('defaultHttpRetryPolicy:\n  attempts: 2\n  retryOn: 5xx, reset,retriable-4x\n', 'mesh.yaml', { unknownFields: 'ignore' });
+  assert.equal(outbound.problems, []);
+  assert.equal(outbound.warnings.map((w) => [w.code, w.location.line]), [['mesh-config/not-validated', 3]]);
+  assert.match(outbound.warnings[0]!.message, /"retriable-4x" is not a retry condition/);
+  assert.not.match(outbound.warnings[0]!.message, /" reset"/);
+  assert.is(outbound.meshConfig.defaultHttpRetryPolicy.retryOn, '5xx, reset,retriable-4x', 'applied as istiod applies it');
+  // Read strictly (--mesh-config), the spaced entry is refused too.
+  assert.equal(parseMeshConfig('defaultHttpRetryPolicy:\n  attempts: 2\n  retryOn: 5xx, reset\n', 'mesh.yaml').problems.map((p) => p.code), ['mesh-config/bad-value']);
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');

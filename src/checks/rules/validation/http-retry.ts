@@ -1,34 +1,15 @@
 import { isRecord } from '../../../mesh/object.js';
 import { editDistance } from '../../config/did-you-mean.js';
 import type { Rule } from '../../rule.js';
-
-/**
- * Envoy's retry conditions Istio's webhook accepts in `HTTPRetry.retryOn` (`supportedRetryOnPolicies`
- * in pkg/config/validation): `x-envoy-retry-on` and `x-envoy-retry-grpc-on` values.
- */
-const RETRY_ON = new Set([
-  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
-  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
-  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
-]);
-
-/** Status codes Go's `http.StatusText` names: a bare number in `retryOn` must be one of them. */
-const STATUS_TEXT = new Set([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423,
-  424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
-]);
-
-/** Go's `strconv.Atoi` accepts an optional sign and decimal digits only. */
-const statusOf = (policy: string): number | null => (/^[+-]?\d+$/.test(policy) ? Number(policy) : null);
+import { RETRY_ON_POLICIES, isValidRetryOnEntry, retryOnStatusOf } from '../../../validate/retry-on.js';
 
 /** The closest supported condition, for the hint: same letters after dropping case, spaces and separators. */
 function suggestion(policy: string): string | undefined {
   const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
   const want = squash(policy);
-  for (const p of RETRY_ON) if (squash(p) === want) return p;
+  for (const p of RETRY_ON_POLICIES) if (squash(p) === want) return p;
   let best: [string, number] | undefined;
-  for (const p of RETRY_ON) {
+  for (const p of RETRY_ON_POLICIES) {
     const d = editDistance(want, squash(p));
     if (d <= 2 && (!best || d < best[1])) best = [p, d];
   }
@@ -69,12 +50,12 @@ const httpRetry: Rule = {
         }
         if (typeof r.retryOn !== 'string' || r.retryOn === '') return;
         for (const policy of r.retryOn.split(',')) {
-          const status = statusOf(policy);
-          if (status !== null ? STATUS_TEXT.has(status) : RETRY_ON.has(policy)) continue;
+          if (isValidRetryOnEntry(policy)) continue;
+          const status = retryOnStatusOf(policy);
           const trimmed = policy.trim();
-          const spaced = trimmed !== policy && (RETRY_ON.has(trimmed) || (statusOf(trimmed) !== null && STATUS_TEXT.has(statusOf(trimmed)!)));
+          const spaced = trimmed !== policy && isValidRetryOnEntry(trimmed);
           const hint = status === null && !spaced ? suggestion(policy) : undefined;
-          const fix = spaced ? `remove the spaces around the commas ("${r.retryOn.split(',').map((p) => p.trim()).join(',')}"): Istio splits on "," alone` : hint ? `did you mean "${hint}"?` : status !== null ? 'use a standard HTTP status code' : `use one of ${[...RETRY_ON].join(', ')}, or a status code`;
+          const fix = spaced ? `remove the spaces around the commas ("${r.retryOn.split(',').map((p) => p.trim()).join(',')}"): Istio splits on "," alone` : hint ? `did you mean "${hint}"?` : status !== null ? 'use a standard HTTP status code' : `use one of ${RETRY_ON_POLICIES.join(', ')}, or a status code`;
           ctx.report(vs, `retries.retryOn ${JSON.stringify(r.retryOn)}: ${JSON.stringify(policy)} is not a valid retryOn policy (Envoy's retry conditions, comma-separated without spaces); ${fix}`, { path: [...at, 'retryOn'] });
         }
       });
