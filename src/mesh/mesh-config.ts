@@ -410,6 +410,10 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     }
   }
   problems.push(...timeoutProblems(raw, positions));
+  // ValidateMeshConfig: ValidatePort(ProxyListenPort) (an explicit 0 overwrites the default 15001 and is refused).
+  if (typeof raw.proxyListenPort === 'number' && !(raw.proxyListenPort >= 1 && raw.proxyListenPort <= 65535)) {
+    problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig proxyListenPort must be a port from 1 to 65535 (Istio ValidatePort); got ${JSON.stringify(raw.proxyListenPort)}. Fix: remove it (the default is 15001) or give the outbound capture port`, location: positions.at(['proxyListenPort']) });
+  }
   for (const f of ['rootNamespace'] as const) {
     if (typeof raw[f] === 'string' && !DNS_LABEL.test(raw[f] as string)) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${f} "${raw[f]}" is not a namespace name (DNS-1123 label). Fix: e.g. "istio-system"`, location: positions.at([f]) });

@@ -182,6 +182,8 @@ test('GIVEN bad MeshConfig files WHEN parsed THEN each problem has a code, file:
     ['connectTimeout: 10\n', 'mesh-config/bad-value', 1, /duration/],
     ['trustDomain: a.example\nconnectTimeout: 0s\n', 'mesh-config/bad-value', 2, /connectTimeout must be from 1ms to 1h in whole milliseconds \(Istio ValidateConnectTimeout\); got "0s"/],
     ['connectTimeout: 2h\n', 'mesh-config/bad-value', 1, /connectTimeout must be from 1ms to 1h/],
+    ['proxyListenPort: 70000\n', 'mesh-config/bad-value', 1, /proxyListenPort must be a port from 1 to 65535 \(Istio ValidatePort\); got 70000/],
+    ['proxyListenPort: 0\n', 'mesh-config/bad-value', 1, /proxyListenPort must be a port/],
     ['connectTimeout: 1500us\n', 'mesh-config/bad-value', 1, /connectTimeout must be from 1ms to 1h in whole milliseconds/],
     ['protocolDetectionTimeout: 0.5ms\n', 'mesh-config/bad-value', 1, /protocolDetectionTimeout must be whole milliseconds \(Istio ValidateProtocolDetectionTimeout\); got "0.5ms"/],
     ['defaultHttpRetryPolicy:\n  attempts: -1\n', 'mesh-config/bad-value', 2, /attempts must be a whole number/],
