@@ -61,4 +61,24 @@ test('GIVEN the mesh-default Sidecar (root namespace, no selector) declares the 
   assert.ok(found[0]!.message.includes('never applied to the workloads of namespace web (mesh-default Sidecar istio-system/egress)'), found[0]!.message);
 });
 
+const gammaRoute = (ns: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: orders-canary, namespace: ${ns}}
+spec:
+  parentRefs: [{group: "", kind: Service, name: orders, namespace: shop}]
+  rules:
+  - backendRefs: [{name: orders, namespace: shop, port: 8080}]
+---
+`;
+
+test('GIVEN a producer mesh HTTPRoute for the service WHEN the Sidecar declares the listener TCP THEN the HTTPRoute is never applied for its workloads', async () => {
+  const found = (await findings('{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'web', gammaRoute('shop'))).filter((f) => f.resource?.kind === 'HTTPRoute');
+  assert.equal(found.length, 1);
+  assert.ok(found[0]!.message.includes('This HTTPRoute (a mesh route for orders.shop.svc.cluster.local) is never applied to the workloads of namespace web'), found[0]!.message);
+});
+
+test('GIVEN a consumer mesh HTTPRoute of another namespace WHEN web\'s Sidecar declares the listener TCP THEN nothing for the HTTPRoute (only billing applies it)', async () => {
+  assert.equal((await findings('{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'web', gammaRoute('billing'))).filter((f) => f.resource?.kind === 'HTTPRoute').length, 0);
+});
+
 test.run();

@@ -1,4 +1,4 @@
-import type { MeshGraph } from '../../../mesh/graph.js';
+import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
@@ -57,7 +57,8 @@ const routesNeverApplied: Rule = {
     '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. A Sidecar egress listener',
     'bound to a port builds the listener of every service it imports with the Sidecar\'s `port.protocol`, not the service port\'s: declared',
     'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures (for the',
-    'root namespace\'s Sidecar without selector: every namespace with workloads in the input and no Sidecar of its own). Fix: name the port for its protocol',
+    'root namespace\'s Sidecar without selector: every namespace with workloads in the input and no Sidecar of its own); the',
+    'same holds for a mesh HTTPRoute or GRPCRoute on that service (a consumer route only for its own namespace). Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
@@ -121,6 +122,40 @@ function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rul
   }
 }
 
+/** Routes the sidecars apply for service hosts: mesh VirtualServices, and mesh (GAMMA) HTTPRoutes and GRPCRoutes, which istiod turns into http routes for their parent Service. */
+interface MeshRouteSource {
+  readonly obj: MeshObject;
+  readonly sections: readonly Section[];
+  /** Hosts with the services behind them; `port` narrows a GAMMA route to its parentRef port. */
+  readonly targets: readonly { host: string; services: readonly ServiceInfo[]; port?: number }[];
+  /** Whether the sidecars of a namespace apply it: exportTo for a VirtualService; a consumer route only in its own namespace. */
+  readonly visibleTo: (namespace: string) => boolean;
+}
+
+function meshRouteSources(graph: MeshGraph): MeshRouteSource[] {
+  const out: MeshRouteSource[] = [];
+  for (const vs of graph.ofKind('VirtualService')) {
+    if (!isMeshBound(vs)) continue;
+    const sections = SECTIONS.filter((x) => Array.isArray(vs.spec[x]) && (vs.spec[x] as unknown[]).length > 0);
+    const targets = (stringList(vs.spec.hosts) ?? []).map((host) => ({ host, services: meshServicesOfHost(graph, vs, host) ?? [] }));
+    const exportTo = exportToOf(vs, graph.meshConfig).values;
+    out.push({ obj: vs, sections, targets, visibleTo: (ns) => exportedTo(exportTo, vs.namespace, ns) });
+  }
+  const k8s = gatewayApiOf(graph);
+  for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
+    for (const p of Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : []) {
+      if (!isRecord(p) || p.kind !== 'Service' || (p.group !== '' && p.group !== undefined) || typeof p.name !== 'string') continue;
+      const ns = typeof p.namespace === 'string' && p.namespace !== '' ? p.namespace : route.namespace;
+      const host = serviceFqdn(p.name, ns, graph.clusterDomain);
+      const services = graph.services.forHost(host, null).filter((x) => x.kind === 'Service' && x.namespace === ns);
+      if (services.length === 0) continue;
+      out.push({ obj: route, sections: ['http'], targets: [{ host, services, ...(typeof p.port === 'number' ? { port: p.port } : {}) }],
+        visibleTo: (client) => ns === route.namespace || client === route.namespace });
+    }
+  }
+  return out;
+}
+
 /**
  * A Sidecar egress listener bound to a port builds the outbound listener of every service it imports with the
  * Sidecar's port protocol, not the service port's (listener.go buildSidecarOutboundListeners: listenPort from
@@ -131,12 +166,13 @@ function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rul
  */
 function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
   const own = new Set(graph.ofKind('Sidecar').filter((sc) => sc.namespace !== graph.rootNamespace).map((sc) => sc.namespace));
+  const routeSources = meshRouteSources(graph);
   const meshDefaultFor = [...new Set(graph.workloads.all.map((w) => w.namespace))].filter((ns) => !own.has(ns)).sort();
   for (const sc of graph.ofKind('Sidecar')) {
     const selects = isRecord(sc.spec.workloadSelector);
     const clients = sc.namespace === graph.rootNamespace && !selects ? meshDefaultFor : [sc.namespace];
     const egress = Array.isArray(sc.spec.egress) ? sc.spec.egress : [];
-    // VirtualService, section, host → the client namespaces whose listener drops those routes, and why.
+    // Route object, section, host → the client namespaces whose listener drops those routes, and why.
     const hits = new Map<string, { vs: MeshObject; section: Section; host: string; port: number; protocol: string; target: string; namespaces: string[] }>();
     for (const ns of clients) {
       for (const l of sidecarEgress(sc, ns).listeners) {
@@ -144,17 +180,18 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
         const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
         if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
         const kinds = routeKindsFor(parseProtocol(protocol));
-        for (const vs of graph.ofKind('VirtualService')) {
-          if (!isMeshBound(vs) || !exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, ns)) continue;
-          for (const h of stringList(vs.spec.hosts) ?? []) {
-            const imported = (meshServicesOfHost(graph, vs, h) ?? []).filter((x) => exportedTo(x.exportTo, x.namespace, ns) && importingEntry(l.hosts, x.namespace, x.host));
+        for (const src of routeSources) {
+          if (!src.visibleTo(ns)) continue;
+          for (const { host: h, services, port } of src.targets) {
+            if (port !== undefined && port !== l.port) continue;
+            const imported = services.filter((x) => exportedTo(x.exportTo, x.namespace, ns) && importingEntry(l.hosts, x.namespace, x.host));
             const ports = imported.flatMap((x) => x.ports.filter((p) => p.number === l.port).map((p) => ({ x, p })));
-            for (const section of SECTIONS) {
-              if (!Array.isArray(vs.spec[section]) || (vs.spec[section] as unknown[]).length === 0 || kinds.includes(section)) continue;
+            for (const section of src.sections) {
+              if (kinds.includes(section)) continue;
               const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
               if (!hit) continue;
-              const key = `${vs.namespace}/${vs.name}\u0000${section}\u0000${h}`;
-              const entry = hits.get(key) ?? { vs, section, host: h, port: l.port, protocol: protocol.toUpperCase(), target: `${hit.x.kind} ${hit.x.namespace}/${hit.x.object.name} port ${hit.p.number} (${hit.p.protocol})`, namespaces: [] };
+              const key = `${src.obj.kind}/${src.obj.namespace}/${src.obj.name}\u0000${section}\u0000${h}`;
+              const entry = hits.get(key) ?? { vs: src.obj, section, host: h, port: l.port, protocol: protocol.toUpperCase(), target: `${hit.x.kind} ${hit.x.namespace}/${hit.x.object.name} port ${hit.p.number} (${hit.p.protocol})`, namespaces: [] };
               if (!entry.namespaces.includes(ns)) entry.namespaces.push(ns);
               hits.set(key, entry);
             }
@@ -165,10 +202,11 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
     for (const e of hits.values()) {
       const who = selects ? `the workloads Sidecar ${sc.namespace}/${sc.name} selects`
         : `the workloads of namespace${e.namespaces.length > 1 ? 's' : ''} ${e.namespaces.join(', ')} (${sc.namespace === graph.rootNamespace ? 'mesh-default ' : ''}Sidecar ${sc.namespace}/${sc.name})`;
-      report(e.vs, `The ${e.section} routes of this VirtualService for ${e.host} are never applied to ${who}: the Sidecar's egress listener on port ${e.port} is declared ${e.protocol}, ` +
+      const what = e.vs.kind === 'VirtualService' ? `The ${e.section} routes of this VirtualService for ${e.host} are` : `This ${e.vs.kind} (a mesh route for ${e.host}) is`;
+      report(e.vs, `${what} never applied to ${who}: the Sidecar's egress listener on port ${e.port} is declared ${e.protocol}, ` +
         `and istiod builds that listener for every service it imports with the Sidecar's protocol, not ${e.target}, ` +
         `so those workloads ${e.section === 'http' ? 'proxy the port as plain TCP' : 'treat the port as HTTP'}; set the listener's port.protocol to match (or leave it out), or bind the listener to another port`,
-      { path: ['spec', e.section] });
+      { path: e.vs.kind === 'VirtualService' ? ['spec', e.section] : ['spec', 'parentRefs'] });
     }
   }
 }
