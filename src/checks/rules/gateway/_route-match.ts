@@ -5,7 +5,7 @@
 const NEUTRAL = new Set(['name', 'statPrefix']);
 
 /** The prefix of a match that is `uri: {prefix: P}` and nothing else (case-sensitive), else undefined. */
-export function prefixOnly(m: Readonly<Record<string, unknown>>): string | undefined {
+export function bareUriPrefix(m: Readonly<Record<string, unknown>>): string | undefined {
   const keys = Object.keys(m).filter((k) => !NEUTRAL.has(k));
   if (keys.length !== 1 || keys[0] !== 'uri') return undefined;
   const uri = m.uri as Record<string, unknown> | undefined;

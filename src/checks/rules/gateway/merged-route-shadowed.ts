@@ -10,7 +10,7 @@ import { virtualServicesForGateway } from '../../../mesh/view/gateway-scope.js';
 import type { Rule } from '../../rule.js';
 import { catchAllMatchOf, httpRulesOf, matchCovers, matchKey, ruleLabel, type HttpRule } from '../routing/_helpers.js';
 import { gatewaysOf, nameOf } from './_helpers.js';
-import { isCatchAllRoute, prefixOnly, withoutGateways } from './_route-match.js';
+import { isCatchAllRoute, bareUriPrefix, withoutGateways } from './_route-match.js';
 
 /** A match entry already in the merged route table of one gateway host. */
 interface Seen {
@@ -328,7 +328,7 @@ function walk(groups: readonly (readonly Unit[])[]): Map<HttpRule, { vs: MeshObj
     // A VirtualService's own matches shadow only later VirtualServices here.
     for (const { key, seen, m } of added) {
       if (!byKey.has(key)) byKey.set(key, seen);
-      const prefix = prefixOnly(m);
+      const prefix = bareUriPrefix(m);
       if (prefix !== undefined) {
         if (!byPrefix.has(prefix)) byPrefix.set(prefix, seen);
       } else general.push({ seen, m });
