@@ -147,6 +147,11 @@ export class RouteTable extends Construct {
     return this.ordered().map((e) => ({ http: e.http, by: e.by, ...(e.stack !== undefined ? { stack: e.stack } : {}) }));
   }
 
+  /** Names of the routes in the table so far (the default route's included), for constructs that generate route names. */
+  get routeNames(): string[] {
+    return this.ordered().flatMap((e) => (e.http.name !== undefined ? [e.http.name] : []));
+  }
+
   /** The HTTP routes in rendered order (matched, then catch-alls, then the default route). */
   get httpRoutes(): VirtualServiceSpecHttp[] {
     return this.ordered().map((e) => e.http);
