@@ -191,6 +191,15 @@ export class RouteTable extends Construct {
       errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR). `
         + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), or set requireDefaultRoute: false');
     }
+    // Istio accepts duplicate route names, but access logs, Envoy stats and verify's promises could not tell the routes apart.
+    const named = new Map<string, Entry>();
+    for (const e of routes) {
+      if (e.http.name === undefined) continue;
+      const first = named.get(e.http.name);
+      if (first === undefined) { named.set(e.http.name, e); continue; }
+      errors.push(`route name ${label(e)} is used twice in VirtualService ${this.name} (added by ${first.origin} and by ${e.origin}): `
+        + 'access logs, Envoy stats and meshproof verify\'s promises cannot tell the two routes apart. Give one of them another name');
+    }
     for (const extra of catchAlls.slice(1)) {
       errors.push(`route ${label(extra)} (added by ${extra.origin}) is unreachable: `
         + `it follows catch-all route ${label(catchAlls[0]!)} (added by ${catchAlls[0]!.origin}). Keep one route without match`);

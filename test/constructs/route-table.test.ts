@@ -129,4 +129,14 @@ test('GIVEN a table with no routes WHEN validated THEN it reports that Istio rej
   assert.equal(table.node.validate(), ['VirtualService reviews has no routes; Istio rejects it. Add a route (addRoute) or a defaultRoute']);
 });
 
+test('GIVEN two routes of one table with the same name WHEN validated THEN the second is reported, naming both adders', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews] });
+  table.addRoute({ name: 'r', match: [{ uri: StringMatch.prefix('/x') }], route: [{ destination: reviews, subset: 'v3' }] });
+  table.addRoute({ name: 'r', route: [{ destination: reviews, subset: 'v1' }] });
+  assert.equal(table.node.validate(), [
+    'route name "r" is used twice in VirtualService reviews (added by test/reviews and by test/reviews): access logs, Envoy stats and meshproof verify\'s promises cannot tell the two routes apart. Give one of them another name',
+  ]);
+});
+
 test.run();
