@@ -109,7 +109,7 @@ export class RouteTable extends Construct {
       metadata: { name: this.name, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) },
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
-    this.node.addValidation({ validate: () => this.validateRoutes() });
+    this.node.addValidation({ validate: () => [...this.validateName(), ...this.validateRoutes()] });
     // The source map's per-route lines: the addRoute call, or the construct that added the route.
     registerFieldMakers(this.virtualService, () => (this.props.overrides?.http !== undefined ? {} : Object.fromEntries(
       this.ordered().map((e, i) => [`spec.http.${i}`, e.stack !== undefined ? { stack: e.stack } : { construct: e.by }]))));
@@ -178,6 +178,19 @@ export class RouteTable extends Construct {
       http: http.length > 0 ? http : undefined,
       ...p.overrides,
     };
+  }
+
+  /**
+   * Another RouteTable of the app rendering a VirtualService of the same namespace and name (two
+   * tables for one service both default to its short name): reported on every table after the first.
+   */
+  private validateName(): string[] {
+    const namespace = this.virtualService.metadata.namespace;
+    const same = this.node.root.node.findAll().filter((c): c is RouteTable => c instanceof RouteTable
+      && c.name === this.name && c.virtualService.metadata.namespace === namespace);
+    if (same.length < 2 || same[0] === this) return [];
+    return [`VirtualService ${namespace !== undefined ? `${namespace}/` : ''}${this.name} is also rendered by ${same[0]!.node.path}: `
+      + 'kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name'];
   }
 
   private validateRoutes(): string[] {

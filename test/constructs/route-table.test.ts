@@ -139,4 +139,18 @@ test('GIVEN two routes of one table with the same name WHEN validated THEN the s
   ]);
 });
 
+test('GIVEN two tables for one service, each named after it by default WHEN validated THEN the second is reported (one VirtualService default/reviews would replace the other); in another namespace, or named apart, nothing', () => {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'default' });
+  const route = { route: [{ destination: reviews, subset: 'v1' }] };
+  const mesh = new RouteTable(chart, 'mesh', { hosts: [reviews], defaultRoute: route });
+  const edge = new RouteTable(chart, 'edge', { hosts: [reviews], gateways: ['edge'], defaultRoute: route });
+  const other = new RouteTable(chart, 'other', { hosts: [reviews], namespace: 'other', defaultRoute: route });
+  const named = new RouteTable(chart, 'named', { hosts: [reviews], name: 'reviews-edge', defaultRoute: route });
+  assert.equal(mesh.node.validate(), []);
+  assert.equal(edge.node.validate(), [
+    'VirtualService default/reviews is also rendered by test/mesh: kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name',
+  ]);
+  assert.equal([other.node.validate(), named.node.validate()], [[], []]);
+});
+
 test.run();
