@@ -146,9 +146,10 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
  * - routes (`buildSidecarOutboundListeners`, `BuildSidecarOutboundVirtualHosts`): per listener in
  *   order, for each service its hosts import (`ilw.services`, not the VirtualService destinations
  *   added for CDS) and each of its imported ports, with the VirtualServices that listener imports. A
- *   listener without port (or HTTP_PROXY) adds nothing on a port a port-bound listener took: istiod
- *   locks the listener `0.0.0.0:<port>` it built; only a non-HTTP port of a service with its own IP
- *   address gets its own listener `<vip>:<port>` there. A (host, port) is built once, by the first listener;
+ *   listener without port (or HTTP_PROXY) adds nothing on a port where a port-bound listener built
+ *   `0.0.0.0:<port>` (an HTTP one, or a TCP or sniffed one for a service without IP): istiod locks it;
+ *   only a non-HTTP port of a service with its own IP address gets its own listener `<vip>:<port>`
+ *   there. A (host, port) is built once, by the first listener;
  * - protocol: a port-bound listener builds its listener with its own `port.protocol`, not the
  *   service port's ({@link listenerRouteKinds}).
  */
@@ -162,7 +163,14 @@ function buildEgressScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv,
       destinationRule: (host) => env.clusters.destinationRule(host),
     },
   };
-  const locked = new Set(scope.listeners.filter((l) => l.matchPort).map((l) => l.port!));
+  // istiod locks the listeners the port-bound egress listeners built (keyed by address and port): an
+  // HTTP one on 0.0.0.0:<port>; a TCP or sniffed one on each service's IP, or 0.0.0.0:<port> for a
+  // service without one; UDP builds none. Only 0.0.0.0:<port> can hold a later listener's services.
+  const locked = new Set<number>();
+  for (const l of scope.listeners) {
+    if (!l.matchPort || l.protocol === 'UDP') continue;
+    if (l.services.some((i) => isHttp(l.protocol) || !i.service.addresses.some((a) => isIP(a) !== 0))) locked.add(l.port!);
+  }
   const built = new Set<string>();
   const routes: HostRoutesView[] = [];
   for (const l of scope.listeners) {

@@ -75,4 +75,25 @@ test('GIVEN an HTTP service port WHEN the egress listener says UDP THEN istiod b
   assert.equal(translate('http-web', 'UDP').view, []);
 });
 
+test('GIVEN a port-bound egress listener on 9080 for reviews (ClusterIP) and a listener without port for the rest WHEN the first says TCP THEN istiod built reviews\' listener on its own address, so ratings\' HTTP port 9080 still gets 0.0.0.0_9080 from the second; WHEN it says HTTP THEN 0.0.0.0_9080 is locked and ratings:9080 is left out', () => {
+  const build = (protocol: string) => {
+    const view = buildProxyView(graphOf([
+      withIp('reviews', '10.96.0.20', [{ port: 9080, name: 'http-web' }]),
+      withIp('ratings', '10.96.0.30', [{ port: 9080, name: 'http-web' }]),
+      sidecar('default', 'prod', { egress: [
+        { port: { number: 9080, name: 'egress', protocol }, hosts: [`./${REVIEWS}`] },
+        { hosts: ['./*'] },
+      ] }),
+    ]), client);
+    const set = translateProxy(view, []);
+    assertRoundTrip(set);
+    return {
+      routes: view.routes.map((r) => `${r.host.split('.')[0]}:${r.port} ${r.protocol}`).sort(),
+      listeners: set.listeners.map((l) => l.name).filter((n) => n.endsWith('_9080')).sort(),
+    };
+  };
+  assert.equal(build('TCP'), { routes: ['ratings:9080 HTTP', 'reviews:9080 TCP'], listeners: ['0.0.0.0_9080', '10.96.0.20_9080'] });
+  assert.equal(build('HTTP'), { routes: ['reviews:9080 HTTP'], listeners: ['0.0.0.0_9080'] });
+});
+
 test.run();
