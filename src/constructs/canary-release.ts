@@ -7,6 +7,7 @@ import { type Duration, toDuration } from './duration.js';
 import { type RequestMatch, type RetryPolicy, checkServicePort, checkSubset, translateHttpRoute, translateRetries } from './http-route.js';
 import { Percent, toPercent } from './percent.js';
 import { RouteTable } from './route-table.js';
+import { routeNamer } from './_route-names.js';
 import { StringMatch, toStringMatch } from './string-match.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
@@ -74,7 +75,7 @@ export interface CanaryReleaseProps {
   readonly retries?: RetryPolicy;
   /** Route table to add the routes to, shared with other constructs. @default a new RouteTable for the service */
   readonly routeTable?: RouteTable;
-  /** Prefix of the route names (`<name>-pinned`, `<name>-split`). @default the construct id */
+  /** Prefix of the route names (`<name>-pinned`, `<name>-split`; `-2`, `-3`… added when `routeTable` already has the name). @default the construct id */
   readonly name?: string;
 }
 
@@ -115,17 +116,19 @@ export class CanaryRelease extends Construct {
     // Validated here so errors name this construct's props rather than a route field.
     const timeout = props.timeout === undefined ? undefined : toDuration(props.timeout, this, 'timeout');
     if (props.retries !== undefined) translateRetries(this, props.retries, 'retries');
+    // `<name>-pinned` and `<name>-split`, or `-2`, `-3`… after them when the given table already has the name.
+    const unique = routeNamer(props.routeTable?.routeNames ?? []);
     const name = props.name ?? id;
     const forwarding = { timeout, retries: props.retries };
     const target = { destination: service, port };
 
     if (pinMatch !== undefined) {
       this.pinnedRoute = translateHttpRoute(this, {
-        name: `${name}-pinned`, match: [pinMatch], route: [{ ...target, subset: canary }], ...forwarding,
+        name: unique(`${name}-pinned`), match: [pinMatch], route: [{ ...target, subset: canary }], ...forwarding,
       }, 'pinCanary');
     }
     this.splitRoute = translateHttpRoute(this, {
-      name: `${name}-split`,
+      name: unique(`${name}-split`),
       route: [{ ...target, subset: stable, weight: 100 - weight }, { ...target, subset: canary, weight }],
       mirror: mirror === undefined ? undefined : { ...target, subset: mirror.subset },
       mirrorPercentage: mirror?.percent,

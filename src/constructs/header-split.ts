@@ -8,6 +8,7 @@ import {
   checkServicePort, checkSubset, translateDestination, translateHttpRoute, translateRetries,
 } from './http-route.js';
 import { RouteTable } from './route-table.js';
+import { routeNamer } from './_route-names.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
 /** One rule of a HeaderSplit: requests matching it go to `subset`. */
@@ -30,7 +31,7 @@ export interface HeaderSplitProps {
   /** Rules in priority order: the first that matches wins. */
   readonly rules: readonly HeaderSplitRule[];
   /**
-   * Subset for requests no rule matches (the catch-all route `<name>-default`). One of
+   * Subset for requests no rule matches (the catch-all route `<name>-default`, `-2`… added when a rule or `routeTable` has that name). One of
    * `defaultSubset` and `defaultDestination` is required unless `routeTable` is given, in which
    * case another construct may supply the table's catch-all (checked at synth time).
    * @default none
@@ -80,16 +81,12 @@ export class HeaderSplit extends Construct {
       throw new PropError('MP_INVALID_PROP', this, 'rules', props.rules, 'expected at least one rule; for a plain route use a RouteTable');
     }
     // Default names are `<name>-<subset>`; a rule without a name whose default is taken (another
-    // rule to the subset, an explicit name, the `<name>-default` route) gets `-2`, `-3`…, so route
-    // names (access logs, proofs, source lines) stay apart.
-    const used = new Set<string>([`${name}-default`, ...props.rules.flatMap((r) => (typeof r?.name === 'string' ? [r.name] : []))]);
-    const unique = (base: string): string => {
-      let n = 1;
-      let candidate = base;
-      while (used.has(candidate)) candidate = `${base}-${++n}`;
-      used.add(candidate);
-      return candidate;
-    };
+    // rule to the subset, an explicit name, a route of the given table, the default route) gets `-2`,
+    // `-3`…, so route names (access logs, proofs, source lines) stay apart. The default route is
+    // `<name>-default` unless the table already has that name.
+    const taken = [...(props.routeTable?.routeNames ?? []), ...props.rules.flatMap((r) => (typeof r?.name === 'string' ? [r.name] : []))];
+    const defaultName = routeNamer(taken)(`${name}-default`);
+    const unique = routeNamer([...taken, defaultName]);
     this.ruleRoutes = props.rules.map((rule, i) => {
       const subset = checkSubset(this, `rules[${i}].subset`, service, rule.subset);
       const match: readonly RequestMatch[] = Array.isArray(rule.match) ? rule.match : [rule.match as RequestMatch];
@@ -103,7 +100,7 @@ export class HeaderSplit extends Construct {
 
     const target = this.defaultTarget(props, port);
     if (target !== undefined) {
-      this.defaultRoute = translateHttpRoute(this, { name: `${name}-default`, route: [target], ...forwarding }, 'default');
+      this.defaultRoute = translateHttpRoute(this, { name: defaultName, route: [target], ...forwarding }, 'default');
     }
 
     this.routeTable = props.routeTable ?? new RouteTable(this, 'Routes', { hosts: [service] });

@@ -109,7 +109,7 @@ export class RouteTable extends Construct {
       metadata: { name: this.name, ...(this.namespace !== undefined ? { namespace: this.namespace } : {}) },
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
-    this.node.addValidation({ validate: () => this.validateRoutes() });
+    this.node.addValidation({ validate: () => [...this.validateName(), ...this.validateRoutes()] });
     // The source map's per-route lines: the addRoute call, or the construct that added the route.
     registerFieldMakers(this.virtualService, () => (this.props.overrides?.http !== undefined ? {} : Object.fromEntries(
       this.ordered().map((e, i) => [`spec.http.${i}`, e.stack !== undefined ? { stack: e.stack } : { construct: e.by }]))));
@@ -147,6 +147,11 @@ export class RouteTable extends Construct {
     return this.ordered().map((e) => ({ http: e.http, by: e.by, ...(e.stack !== undefined ? { stack: e.stack } : {}) }));
   }
 
+  /** Names of the routes in the table so far (the default route's included), for constructs that generate route names. */
+  get routeNames(): string[] {
+    return this.ordered().flatMap((e) => (e.http.name !== undefined ? [e.http.name] : []));
+  }
+
   /** The HTTP routes in rendered order (matched, then catch-alls, then the default route). */
   get httpRoutes(): VirtualServiceSpecHttp[] {
     return this.ordered().map((e) => e.http);
@@ -175,6 +180,19 @@ export class RouteTable extends Construct {
     };
   }
 
+  /**
+   * Another RouteTable of the app rendering a VirtualService of the same namespace and name (two
+   * tables for one service both default to its short name): reported on every table after the first.
+   */
+  private validateName(): string[] {
+    const namespace = this.virtualService.metadata.namespace;
+    const same = this.node.root.node.findAll().filter((c): c is RouteTable => c instanceof RouteTable
+      && c.name === this.name && c.virtualService.metadata.namespace === namespace);
+    if (same.length < 2 || same[0] === this) return [];
+    return [`VirtualService ${namespace !== undefined ? `${namespace}/` : ''}${this.name} is also rendered by ${same[0]!.node.path}: `
+      + 'kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name'];
+  }
+
   private validateRoutes(): string[] {
     const routes = this.ordered();
     if (routes.length === 0 && this.props.overrides?.http === undefined) {
@@ -185,6 +203,15 @@ export class RouteTable extends Construct {
     if (catchAlls.length === 0 && this.props.requireDefaultRoute !== false) {
       errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR). `
         + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), or set requireDefaultRoute: false');
+    }
+    // Istio accepts duplicate route names, but access logs, Envoy stats and verify's promises could not tell the routes apart.
+    const named = new Map<string, Entry>();
+    for (const e of routes) {
+      if (e.http.name === undefined) continue;
+      const first = named.get(e.http.name);
+      if (first === undefined) { named.set(e.http.name, e); continue; }
+      errors.push(`route name ${label(e)} is used twice in VirtualService ${this.name} (added by ${first.origin} and by ${e.origin}): `
+        + 'access logs, Envoy stats and meshproof verify\'s promises cannot tell the two routes apart. Give one of them another name');
     }
     for (const extra of catchAlls.slice(1)) {
       errors.push(`route ${label(extra)} (added by ${extra.origin}) is unreachable: `

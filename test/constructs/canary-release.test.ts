@@ -175,4 +175,13 @@ test('GIVEN mirror to a version the service lacks, or an out-of-range mirror.per
   }), { code: 'MP_INVALID_PERCENT', field: 'mirror.percent', path: 'test/c', value: 150 });
 });
 
+test('GIVEN a table whose route is already named canary-pinned WHEN a CanaryRelease named canary adds to it THEN its pinned route is canary-pinned-2: generated names never repeat one in the table', () => {
+  const vs = only(synth((chart) => {
+    const table = new RouteTable(chart, 't', { hosts: [reviews] });
+    table.addRoute({ name: 'canary-pinned', match: [{ uri: StringMatch.prefix('/x') }], route: [{ destination: reviews, subset: 'v3' }] });
+    new CanaryRelease(chart, 'canary', { service: reviews, stable: 'v1', canary: 'v2', canaryWeight: 10, pinCanary: { header: 'x-canary', value: 'always' }, routeTable: table });
+  }), 'VirtualService');
+  assert.equal(vs.spec.http.map((h: { name: string }) => h.name), ['canary-pinned', 'canary-pinned-2', 'canary-split']);
+});
+
 test.run();

@@ -146,4 +146,23 @@ for (const [name, hint] of headerHints) {
   });
 }
 
+test('GIVEN a table that already has a route named s-v2, or a second HeaderSplit named s WHEN a HeaderSplit named s adds a rule to v2 THEN its route is s-v2-2: generated names never repeat one in the table', () => {
+  for (const first of ['addRoute', 'HeaderSplit']) {
+    const vs = only(synth((chart) => {
+      const table = new RouteTable(chart, 't', { hosts: [reviews], defaultRoute: { name: 'stable', route: [{ destination: reviews, subset: 'v1' }] } });
+      if (first === 'addRoute') table.addRoute({ name: 's-v2', match: [{ uri: StringMatch.prefix('/x') }], route: [{ destination: reviews, subset: 'v2' }] });
+      else new HeaderSplit(chart, 'a', { name: 's', service: reviews, rules: [{ match: { uri: StringMatch.prefix('/x') }, subset: 'v2' }], routeTable: table });
+      new HeaderSplit(chart, 'b', { name: 's', service: reviews, rules: [{ match: { headers: { 'x-beta': 'on' } }, subset: 'v2' }], routeTable: table });
+    }), 'VirtualService');
+    assert.equal(vs.spec.http.map((h: { name: string }) => h.name), ['s-v2', 's-v2-2', 'stable'], first);
+  }
+});
+
+test('GIVEN a rule explicitly named like the default route (<name>-default) WHEN synthesized THEN the default route takes <name>-default-2', () => {
+  const vs = only(synth((chart) => {
+    new HeaderSplit(chart, 's', { service: reviews, rules: [{ name: 's-default', match: { headers: { 'x-beta': 'on' } }, subset: 'v2' }], defaultSubset: 'v1' });
+  }), 'VirtualService');
+  assert.equal(vs.spec.http.map((h: { name: string }) => h.name), ['s-default', 's-default-2']);
+});
+
 test.run();

@@ -129,4 +129,28 @@ test('GIVEN a table with no routes WHEN validated THEN it reports that Istio rej
   assert.equal(table.node.validate(), ['VirtualService reviews has no routes; Istio rejects it. Add a route (addRoute) or a defaultRoute']);
 });
 
+test('GIVEN two routes of one table with the same name WHEN validated THEN the second is reported, naming both adders', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const table = new RouteTable(chart, 'reviews', { hosts: [reviews] });
+  table.addRoute({ name: 'r', match: [{ uri: StringMatch.prefix('/x') }], route: [{ destination: reviews, subset: 'v3' }] });
+  table.addRoute({ name: 'r', route: [{ destination: reviews, subset: 'v1' }] });
+  assert.equal(table.node.validate(), [
+    'route name "r" is used twice in VirtualService reviews (added by test/reviews and by test/reviews): access logs, Envoy stats and meshproof verify\'s promises cannot tell the two routes apart. Give one of them another name',
+  ]);
+});
+
+test('GIVEN two tables for one service, each named after it by default WHEN validated THEN the second is reported (one VirtualService default/reviews would replace the other); in another namespace, or named apart, nothing', () => {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'default' });
+  const route = { route: [{ destination: reviews, subset: 'v1' }] };
+  const mesh = new RouteTable(chart, 'mesh', { hosts: [reviews], defaultRoute: route });
+  const edge = new RouteTable(chart, 'edge', { hosts: [reviews], gateways: ['edge'], defaultRoute: route });
+  const other = new RouteTable(chart, 'other', { hosts: [reviews], namespace: 'other', defaultRoute: route });
+  const named = new RouteTable(chart, 'named', { hosts: [reviews], name: 'reviews-edge', defaultRoute: route });
+  assert.equal(mesh.node.validate(), []);
+  assert.equal(edge.node.validate(), [
+    'VirtualService default/reviews is also rendered by test/mesh: kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name',
+  ]);
+  assert.equal([other.node.validate(), named.node.validate()], [[], []]);
+});
+
 test.run();

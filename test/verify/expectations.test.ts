@@ -107,6 +107,24 @@ test('GIVEN a route whose retries back off 1 s between 500 ms tries WHEN collect
   assert.is(e.promise, 'GET cart.shop.svc.cluster.local/: ends 504 (UT) after 2000 to 3900 ms when the backend is slower: 4 tries of 500 ms and up to 7000 ms of back-off end it before the 3900 ms route timeout');
 });
 
+test('GIVEN routes with per-try timeouts but no route timeout WHEN collected THEN the timeout promise is the per-try ending alone (timeoutMs 0), tries per retryOn, back-off counted; a route with no timer promises no timeout', () => {
+  const { app, chart, cart } = shop();
+  const table = new RouteTable(chart, 'routes', { hosts: [cart] });
+  table.addRoute({ name: 'five', match: [{ uri: StringMatch.prefix('/five') }], route: [{ destination: cart, subset: 'v1' }], retries: { attempts: 1, perTryTimeout: Duration.seconds(1), retryOn: ['5xx'] } });
+  table.addRoute({ name: 'once', match: [{ uri: StringMatch.prefix('/once') }], route: [{ destination: cart, subset: 'v1' }], retries: { attempts: 2, perTryTimeout: Duration.millis(900) } });
+  table.addRoute({ name: 'zero', match: [{ uri: StringMatch.prefix('/zero') }], route: [{ destination: cart, subset: 'v1' }], retries: { attempts: 3, perTryTimeout: Duration.millis(500), retryOn: ['reset'], backoff: Duration.seconds(1) } as never });
+  table.addRoute({ name: 'plain', route: [{ destination: cart, subset: 'v1' }], retries: { attempts: 2, retryOn: ['5xx'] } });
+  const ex = collectExpectations(app, ROOT).filter((e) => e.source.constructPath === 'shop/routes');
+  const of = (id: string) => ex.find((e) => e.id === `shop/routes#${id}`);
+  assert.equal(of('five.timeout')!.outcome, { kind: 'timeout', timeoutMs: 0, perTry: { perTryTimeoutMs: 1000, tries: 2, backoffMaxMs: 25 }, routeRetries: true });
+  assert.is(of('five.timeout')!.promise, 'GET cart.shop.svc.cluster.local/five: ends 504 (UT) after 2000 ms when the backend is slower: 2 tries of 1000 ms end it (the route has no timeout)');
+  assert.equal(of('once.timeout')!.outcome, { kind: 'timeout', timeoutMs: 0, perTry: { perTryTimeoutMs: 900, tries: 1 }, routeRetries: true });
+  assert.is(of('once.timeout')!.promise, "GET cart.shop.svc.cluster.local/once: ends 504 (UT) after 900 ms when the backend is slower: its 900 ms per-try timeout ends it (the route has no timeout) (retryOn Istio's default retries no timed-out try)");
+  assert.equal(of('zero.timeout')!.outcome, { kind: 'timeout', timeoutMs: 0, perTry: { perTryTimeoutMs: 500, tries: 4, backoffMaxMs: 7000 }, routeRetries: true });
+  assert.is(of('zero.timeout')!.promise, 'GET cart.shop.svc.cluster.local/zero: ends 504 (UT) after 2000 to 9000 ms when the backend is slower: 4 tries of 500 ms and up to 7000 ms of back-off end it (the route has no timeout)');
+  assert.is(of('plain.timeout'), undefined, 'retries without a per-try timeout end nothing');
+});
+
 test('GIVEN upper-case hosts in a route table and in expect() WHEN collected THEN requests name them in lower case (hosts compare case-insensitively: Envoy lower-cases domains, Host and SNI, and the model its hosts)', () => {
   const { app, chart, cart } = shop();
   new RouteTable(chart, 'routes', { hosts: ['Cart.Shop.svc.cluster.local'] }).addRoute({ route: [{ destination: cart, subset: 'v1' }] });

@@ -27,6 +27,7 @@ import { mergedDelegateRules } from '../delegation.js';
 import type { MeshGraph } from '../graph.js';
 import { hostMatches } from '../hosts.js';
 import { isRecord, stringList, type MeshObject } from '../object.js';
+import { parseProtocol, type IstioProtocol } from '../protocol.js';
 import { routeRulesOf } from '../route-rules.js';
 import { serviceCreationOrder } from '../service-precedence.js';
 import type { ServiceInfo } from '../services.js';
@@ -48,6 +49,12 @@ export interface EgressListenerScope {
   readonly port: number | undefined;
   /** istiod `needsPortMatch`: a port is set and its protocol is not HTTP_PROXY. */
   readonly matchPort: boolean;
+  /**
+   * `egress[i].port.protocol` as istiod parses it (`protocol.Parse`; unset: `UnsupportedProtocol`, sniffed).
+   * With `matchPort`, the protocol of the listener built for each service on that port, whatever the
+   * service port's (`buildSidecarOutboundListeners`: `listenPort.Protocol`).
+   */
+  readonly protocol: IstioProtocol;
   readonly hosts: readonly EgressHost[];
   /** istiod `ilw.services`: what its `hosts` import (the listeners and routes are built from these). */
   readonly services: readonly ImportedService[];
@@ -95,10 +102,10 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
   const listeners = parsed.map((l): EgressListenerScope => {
     const index = l.path[2] as number;
     const written = egress[index];
-    const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol.toUpperCase() : '';
+    const protocol = parseProtocol(isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : '');
     const matchPort = l.port !== undefined && l.port !== 0 && protocol !== 'HTTP_PROXY';
     return {
-      index, port: l.port, matchPort, hosts: l.hosts,
+      index, port: l.port, matchPort, protocol, hosts: l.hosts,
       services: selectServices(exported, l.hosts, matchPort ? l.port : undefined, namespace),
       virtualServices: meshVirtualServices.filter((vs) => (stringList(vs.spec.hosts) ?? [])
         .some((h) => importingEntry(l.hosts, vs.namespace, graph.resolveHost(h, vs.namespace).fqdn) !== undefined)),

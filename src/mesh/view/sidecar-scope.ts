@@ -8,7 +8,7 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
-import { isHttp, routeKindsFor } from '../protocol.js';
+import { isHttp, routeKindsFor, type IstioProtocol } from '../protocol.js';
 import { exportedTo, exportToOf, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { perServiceOf, routesUnchanged } from './carry.js';
 import { oneServicePerHost } from './host-services.js';
@@ -167,9 +167,12 @@ export function buildSidecarScope(graph: MeshGraph, proxy: ProxyIdentity, env: R
  * - routes (`buildSidecarOutboundListeners`, `BuildSidecarOutboundVirtualHosts`): per listener in
  *   order, for each service its hosts import (`ilw.services`, not the VirtualService destinations
  *   added for CDS) and each of its imported ports, with the VirtualServices that listener imports. A
- *   listener without port (or HTTP_PROXY) adds nothing on a port a port-bound listener took: istiod
- *   locks the listener `0.0.0.0:<port>` it built; only a non-HTTP port of a service with its own IP
- *   address gets its own listener `<vip>:<port>` there. A (host, port) is built once, by the first listener.
+ *   listener without port (or HTTP_PROXY) adds nothing on a port where a port-bound listener built
+ *   `0.0.0.0:<port>` (an HTTP one, or a TCP or sniffed one for a service without IP): istiod locks it;
+ *   only a non-HTTP port of a service with its own IP address gets its own listener `<vip>:<port>`
+ *   there. A (host, port) is built once, by the first listener;
+ * - protocol: a port-bound listener builds its listener with its own `port.protocol`, not the
+ *   service port's ({@link listenerRouteKinds}).
  */
 function buildEgressScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, scope: SidecarImportScope): { services: ImportedService[]; routes: HostRoutesView[] } {
   const cds = new Map<string, ReadonlySet<number>>();
@@ -181,7 +184,14 @@ function buildEgressScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv,
       destinationRule: (host) => env.clusters.destinationRule(host),
     },
   };
-  const locked = new Set(scope.listeners.filter((l) => l.matchPort).map((l) => l.port!));
+  // istiod locks the listeners the port-bound egress listeners built (keyed by address and port): an
+  // HTTP one on 0.0.0.0:<port>; a TCP or sniffed one on each service's IP, or 0.0.0.0:<port> for a
+  // service without one; UDP builds none. Only 0.0.0.0:<port> can hold a later listener's services.
+  const locked = new Set<number>();
+  for (const l of scope.listeners) {
+    if (!l.matchPort || l.protocol === 'UDP') continue;
+    if (l.services.some((i) => isHttp(l.protocol) || !i.service.addresses.some((a) => isIP(a) !== 0))) locked.add(l.port!);
+  }
   const built = new Set<string>();
   const routes: HostRoutesView[] = [];
   for (const l of scope.listeners) {
@@ -193,7 +203,7 @@ function buildEgressScope(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv,
         built.add(key);
         return true;
       });
-      if (own.length > 0) routes.push(...serviceRoutes(graph, proxy, gated, l.hosts, service, own).routes);
+      if (own.length > 0) routes.push(...serviceRoutes(graph, proxy, gated, l.hosts, service, own, l.matchPort ? l.protocol : undefined).routes);
     }
   }
   return { services: [...scope.services], routes };
@@ -244,21 +254,27 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
   return r;
 }
 
-/** The routes of `ports` of `s`, with the VirtualServices `imports` import (null: every one exported here), and the services their destinations name. */
-function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: readonly EgressHost[] | null, s: ServiceInfo, ports: readonly number[]): ServiceRoutes {
+/**
+ * The routes of `ports` of `s`, with the VirtualServices `imports` import (null: every one exported
+ * here), and the services their destinations name. `listenerProtocol`: the protocol of the Sidecar
+ * egress listener bound to the port, which the listener is built with instead of the port's.
+ */
+function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: readonly EgressHost[] | null, s: ServiceInfo, ports: readonly number[], listenerProtocol?: IstioProtocol): ServiceRoutes {
   const routes: HostRoutesView[] = [];
   const targets: ServiceInfo[] = [];
   const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
   const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
   for (const port of s.ports) {
     if (!ports.includes(port.number)) continue;
-    const kinds = routeKindsFor(port.protocol);
+    const protocol = listenerProtocol ?? port.protocol;
+    const kinds = listenerProtocol === undefined ? routeKindsFor(port.protocol) : listenerRouteKinds(listenerProtocol, port.protocol);
+    if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
     const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
     const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
     const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
     routes.push({
-      host: s.host, port: port.number, protocol: port.protocol, virtualServices: vsOrigins,
+      host: s.host, port: port.number, protocol, virtualServices: vsOrigins,
       ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
     });
     // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
@@ -268,4 +284,24 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     }
   }
   return { routes, targets };
+}
+
+/**
+ * The route kinds a port-bound Sidecar egress listener of `listener` protocol builds for a service
+ * port of `service` protocol (istiod `buildSidecarOutboundListener`, which switches on the listener's
+ * protocol, and `BuildSidecarVirtualHostWrapper`, which gives a virtual host only to HTTP or sniffed
+ * service ports):
+ * - HTTP listener (HCM): `http` when the service port is HTTP or sniffed; else none, as istiod's route
+ *   configuration has no virtual host for it (a request for it meets only the allow-any or
+ *   block-all virtual host);
+ * - TCP-like listener: the listener protocol's L4 kinds (`tcp`, `tls` for TLS/HTTPS), so an HTTP
+ *   service behind `protocol: TCP` gets tcp_proxy and its `http` routes do not apply;
+ * - protocol unset (sniffed): `tcp`, plus `http` when the service port is HTTP or sniffed;
+ * - UDP: none (istiod builds no listener).
+ */
+export function listenerRouteKinds(listener: IstioProtocol, service: IstioProtocol): readonly ('http' | 'tls' | 'tcp')[] {
+  const serviceHttp = isHttp(service) || service === 'UnsupportedProtocol';
+  if (isHttp(listener)) return serviceHttp ? ['http'] : [];
+  if (listener === 'UnsupportedProtocol') return serviceHttp ? ['http', 'tcp'] : ['tcp'];
+  return routeKindsFor(listener);
 }

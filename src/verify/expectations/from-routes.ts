@@ -183,15 +183,17 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
       ...aborted,
     }, `retried up to ${r.attempts} time${r.attempts === 1 ? '' : 's'}${r.retryOn ? ` on ${r.retryOn}` : ''}${perTry !== undefined ? `, ${perTry} ms per try` : ''}${notAborted}`]);
   }
-  const timeoutMs = ms(http.timeout);
-  if (timeoutMs !== undefined) {
+  // No timeout, or `0s`, disables the route timeout (Istio): then only per-try timeouts end a slow request.
+  const timeoutMs = ms(http.timeout) ?? 0;
+  const r = http.retries;
+  const perTry = r ? perTryEnding({ attempts: r.attempts ?? 0, perTryTimeoutMs: ms(r.perTryTimeout), retryOn: r.retryOn, backoffMs: ms((r as { backoff?: string }).backoff) }, timeoutMs) : undefined;
+  if (timeoutMs > 0 || perTry) {
     const delayed = delay && delayMs !== undefined ? { delayMs, percent: delay.percentage?.value ?? 100 } : undefined;
-    const r = http.retries;
-    const perTry = r ? perTryEnding({ attempts: r.attempts ?? 0, perTryTimeoutMs: ms(r.perTryTimeout), retryOn: r.retryOn, backoffMs: ms((r as { backoff?: string }).backoff) }, timeoutMs) : undefined;
     const w = timeoutWindowMs({ timeoutMs, perTry });
     const when = w.to - w.from >= 200 ? `${w.from} to ${w.to}` : `${w.from}`;
+    const before = timeoutMs > 0 ? `before the ${timeoutMs} ms route timeout` : '(the route has no timeout)';
     const ends = perTry
-      ? `ends 504 (UT) after ${when} ms when the backend is slower: ${perTry.tries === 1 ? `its ${perTry.perTryTimeoutMs} ms per-try timeout ends it before the ${timeoutMs} ms route timeout (retryOn ${r!.retryOn ? r!.retryOn : 'Istio\'s default'} retries no timed-out try)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && w.to - w.from >= 200 ? ` and up to ${perTry.backoffMaxMs} ms of back-off` : ''} end it before the ${timeoutMs} ms route timeout`}`
+      ? `ends 504 (UT) after ${when} ms when the backend is slower: ${perTry.tries === 1 ? `its ${perTry.perTryTimeoutMs} ms per-try timeout ends it ${before} (retryOn ${r!.retryOn ? r!.retryOn : 'Istio\'s default'} retries no timed-out try)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && w.to - w.from >= 200 ? ` and up to ${perTry.backoffMaxMs} ms of back-off` : ''} end it ${before}`}`
       : `ends 504 (UT) after ${timeoutMs} ms when the backend is slower`;
     out.push(['timeout', { kind: 'timeout', timeoutMs, ...(perTry ? { perTry } : {}), ...(r ? { routeRetries: true as const } : {}), ...aborted, ...(delayed ? { delayed } : {}) },
       `${ends}${notAborted}${delayed ? ` (${delayed.percent} % only after the fault's ${delayMs} ms delay)` : ''}`]);

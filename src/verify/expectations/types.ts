@@ -96,6 +96,8 @@ export type Outcome =
    * A request slower than `timeoutMs` ends 504 with flag UT; with `aborted`, one the fault does not
    * abort; with `delayed`, one the fault delays after its delay plus `timeoutMs`. With `perTry`, the
    * route's per-try timeouts end it first (see {@link PerTryEnding}: {@link timeoutWindowMs}).
+   * `timeoutMs` 0: the route has no timeout (Istio's default, or `0s`: disabled), and `perTry` alone
+   * ends the request: Envoy answers 504 UT when the last try's per-try timeout fires.
    * `routeRetries`: the route writes `retries`, so MeshConfig `defaultHttpRetryPolicy` (which the
    * synth cannot see and verify applies) does not apply to it.
    */
@@ -162,14 +164,15 @@ export interface PerTryEnding {
 
 /**
  * The per-try ending of a retry policy (`attempts`, `perTryTimeoutMs`, `retryOn` as written,
- * `backoffMs` base) when it can end a slow request before `timeoutMs`; undefined when it has no
- * attempts or per-try timeout (Istio then sets no `per_try_timeout`) or the route timeout comes first.
+ * `backoffMs` base) when it can end a slow request before `timeoutMs` (0: no route timeout, so
+ * whenever it has one); undefined when it has no attempts or per-try timeout (Istio then sets no
+ * `per_try_timeout`) or the route timeout comes first.
  */
 export function perTryEnding(p: { readonly attempts: number; readonly perTryTimeoutMs: number | null | undefined; readonly retryOn: string | readonly string[] | undefined; readonly backoffMs?: number | null | undefined }, timeoutMs: number): PerTryEnding | undefined {
   const perTryTimeoutMs = p.attempts > 0 ? p.perTryTimeoutMs ?? undefined : undefined;
   if (perTryTimeoutMs === undefined || perTryTimeoutMs <= 0) return undefined;
   const tries = retryOnRetriesTimeout(p.retryOn) ? p.attempts + 1 : 1;
-  if (perTryTimeoutMs * tries >= timeoutMs) return undefined;
+  if (timeoutMs > 0 && perTryTimeoutMs * tries >= timeoutMs) return undefined;
   const base = p.backoffMs ?? 25;
   let backoffMaxMs = 0;
   for (let n = 1; n < tries; n++) backoffMaxMs += Math.min(base * 2 ** (n - 1), 10 * base);
@@ -179,11 +182,13 @@ export function perTryEnding(p: { readonly attempts: number; readonly perTryTime
 /**
  * When a timeout expectation's request ends (ms after the router starts it, the fault's delay not
  * counted): at the route timeout, or between the per-try timeouts' total and that plus the most
- * back-off, never after the route timeout (Envoy's router answers 504 UT when the last try's per-try
- * timeout fires and no retry is left or allowed, or when the route timeout fires first).
+ * back-off, never after the route timeout when there is one (`timeoutMs` > 0) (Envoy's router
+ * answers 504 UT when the last try's per-try timeout fires and no retry is left or allowed, or when
+ * the route timeout fires first).
  */
 export function timeoutWindowMs(o: { readonly timeoutMs: number; readonly perTry?: PerTryEnding | undefined }): { readonly from: number; readonly to: number } {
   if (!o.perTry) return { from: o.timeoutMs, to: o.timeoutMs };
   const tries = o.perTry.perTryTimeoutMs * o.perTry.tries;
-  return { from: Math.min(o.timeoutMs, tries), to: Math.min(o.timeoutMs, tries + (o.perTry.backoffMaxMs ?? 0)) };
+  const cap = o.timeoutMs > 0 ? o.timeoutMs : Infinity;
+  return { from: Math.min(cap, tries), to: Math.min(cap, tries + (o.perTry.backoffMaxMs ?? 0)) };
 }

@@ -71,8 +71,8 @@ const allAborted = (a: AbortedShare, what: string): TrafficVerdict =>
  * A route timeout: a backend slower than it, through the caller, ends 504 UT at the timeout (plus the
  * fault's delay when it delayed the request), or when the per-try timeouts end it first
  * ({@link timeoutWindowMs}: the route's, or MeshConfig `defaultHttpRetryPolicy`'s for a route that
- * writes no `retries`): not later (1 s of slack past the window) and not sooner (100 ms before it),
- * so that it is this timer that ended it.
+ * writes no `retries`; with no route timeout, `timeoutMs` 0, they alone): not later (1 s of slack
+ * past the window) and not sooner (100 ms before it), so that it is this timer that ended it.
  */
 export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<TrafficVerdict> {
   const a = o.aborted;
@@ -81,12 +81,14 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const meshPerTry = !o.perTry && !o.routeRetries && m ? perTryEnding({ attempts: m.attempts, perTryTimeoutMs: m.perTryTimeoutMs, retryOn: m.retryOn, backoffMs: m.backoffMs }, o.timeoutMs) : undefined;
   const perTry = o.perTry ?? meshPerTry;
   const w = timeoutWindowMs({ timeoutMs: o.timeoutMs, perTry });
+  if (o.timeoutMs <= 0 && !perTry) return notRun('the promise names neither a route timeout nor per-try timeouts: no timer ends a slow request');
   if (a && a.percent >= 100) return allAborted(a, 'reaches the route timeout');
   if (w.to > env.maxWaitMs) return notRun(`a ${w.to} ms timeout is longer than a proof waits (${env.maxWaitMs} ms)`);
   if (d && d.percent >= 100 && d.delayMs + w.to > env.maxWaitMs) {
     return notRun(`every request first waits the fault's ${d.delayMs} ms delay, then the ${w.to} ms timeout: longer than a proof waits (${env.maxWaitMs} ms)`);
   }
-  const slow = o.timeoutMs + 1500;
+  // Slower than the route timeout, or with none (0), than the per-try window: no timer but the promised one ends it.
+  const slow = Math.max(o.timeoutMs, w.to) + 1500;
   const abortedFirst: Sent[] = [];
   let s: Sent | undefined;
   let flags: readonly string[] | undefined;
@@ -111,7 +113,7 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const ok = s.status === 504 && s.elapsedMs <= to + 1000 && s.elapsedMs >= from - 100 && (!flags || flags.includes('UT'));
   const at = to - from >= 200 ? `${from} to ${to}` : `${from}`;
   const timer = perTry
-    ? `${perTry.tries === 1 ? `the ${perTry.perTryTimeoutMs} ms per-try timeout (no timed-out try retried)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && to - from >= 200 ? ` with up to ${perTry.backoffMaxMs} ms of back-off` : ''}`}${meshPerTry ? ' (MeshConfig defaultHttpRetryPolicy: the route writes no retries)' : ''}, before the ${o.timeoutMs} ms route timeout`
+    ? `${perTry.tries === 1 ? `the ${perTry.perTryTimeoutMs} ms per-try timeout (no timed-out try retried)` : `${perTry.tries} tries of ${perTry.perTryTimeoutMs} ms${perTry.backoffMaxMs && to - from >= 200 ? ` with up to ${perTry.backoffMaxMs} ms of back-off` : ''}`}${meshPerTry ? ' (MeshConfig defaultHttpRetryPolicy: the route writes no retries)' : ''}${o.timeoutMs > 0 ? `, before the ${o.timeoutMs} ms route timeout` : ' (the route has no timeout)'}`
     : `the ${o.timeoutMs} ms timeout`;
   const promised = delayedMs > 0 ? `promised 504 UT at ${at} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${at} ms: ${timer}`;
   return {

@@ -6,7 +6,7 @@
 import type { MeshGraph } from '../../mesh/graph.js';
 import { selects } from '../../mesh/services.js';
 import type { DestinationView, HttpRouteView, ProxyView } from '../../mesh/view/index.js';
-import type { DestinationSpec, Expectation, Outcome, RequestSpec } from '../expectations/types.js';
+import { perTryEnding, timeoutWindowMs, type DestinationSpec, type Expectation, type Outcome, type RequestSpec } from '../expectations/types.js';
 import { refusalAt, type Refusal } from './refusal.js';
 import { describeOrigin, hostRoutesFor, routeLabel, selectRoute, viewFor } from './select.js';
 import type { Verdict } from './verdict.js';
@@ -126,6 +126,24 @@ export function judgeRequest(graph: MeshGraph, e: Expectation & { request: Reque
   return verdict;
 }
 
+/**
+ * Null when the route's timers end a slow request in the window of a timeout promise made without a
+ * route timeout (`timeoutMs` 0: its per-try timeouts alone), else what breaks it. The route's retries
+ * are the view's: its own, or MeshConfig `defaultHttpRetryPolicy` when it writes none.
+ */
+function perTryProblem(route: HttpRouteView, outcome: Extract<Outcome, { kind: 'timeout' }>): string | null {
+  const r = route.retries;
+  const routeTimeoutMs = route.timeoutMs ?? 0;
+  const perTry = perTryEnding({ attempts: r.attempts, perTryTimeoutMs: r.perTryTimeoutMs, retryOn: r.retryOn, backoffMs: r.backoffBaseMs }, routeTimeoutMs);
+  if (!perTry && routeTimeoutMs <= 0) return 'it has neither a timeout nor a per-try timeout: nothing ends a slow request';
+  const got = timeoutWindowMs({ timeoutMs: routeTimeoutMs, perTry });
+  const want = timeoutWindowMs(outcome);
+  if (got.from === want.from && got.to === want.to) return null;
+  const at = (w: { from: number; to: number }) => (w.to > w.from ? `${w.from} to ${w.to}` : `${w.from}`);
+  const why = perTry ? `${perTry.tries} tr${perTry.tries === 1 ? 'y' : 'ies'} of ${perTry.perTryTimeoutMs} ms${routeTimeoutMs > 0 ? `, ${routeTimeoutMs} ms route timeout` : ''}` : `its ${routeTimeoutMs} ms timeout`;
+  return `its timers end a slow request at ${at(got)} ms (${why}), not ${at(want)} ms`;
+}
+
 /** Null when `route` keeps `outcome`, else what breaks it. */
 export function judgeRoute(graph: MeshGraph, view: ProxyView, route: HttpRouteView, outcome: Outcome): string | null {
   switch (outcome.kind) {
@@ -175,6 +193,7 @@ export function judgeRoute(graph: MeshGraph, view: ProxyView, route: HttpRouteVi
       return null;
     }
     case 'timeout':
+      if (outcome.timeoutMs <= 0) return perTryProblem(route, outcome);
       if (route.timeoutMs === null) return `it has no timeout, not ${outcome.timeoutMs} ms`;
       return route.timeoutMs !== outcome.timeoutMs ? `its timeout is ${route.timeoutMs} ms, not ${outcome.timeoutMs} ms` : null;
     case 'mirror': {
