@@ -83,8 +83,8 @@ const SPIFFE_IDENTITY = /^spiffe:\/\/([^/]+)(\/ns\/[^/]+\/sa\/[^/]+)$/;
  * trust domain (ids that are not SPIFFE identities, such as DNS names, are kept as they are).
  */
 export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly string[]): string[] {
+  if (aliases.length === 0) return [...ids];
   const out = new Set<string>(ids);
-  if (aliases.length === 0) return [...out];
   for (const id of [...out]) {
     const m = SPIFFE_IDENTITY.exec(id);
     if (m) for (const td of aliases) out.add(`spiffe://${td}${m[2]}`);
