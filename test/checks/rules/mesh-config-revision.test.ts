@@ -19,7 +19,7 @@ ${mesh.split('\n').map((l) => `    ${l}`).join('\n')}
 test('GIVEN only a revision\'s istio-canary MeshConfig WHEN checked THEN an info finding says it is not applied and how to judge with it', async () => {
   const found = await findingsOf(map('istio-canary', 'trustDomain: corp.example'), [rule]);
   assert.equal(found.map((f) => [f.severity, f.resource?.name]), [['info', 'istio-canary']]);
-  assert.match(found[0]!.message, /validated but the checks and xDS use Istio's defaults/);
+  assert.match(found[0]!.message, /validated but not applied: the checks and xDS use the --mesh-config file when one is given, else Istio's defaults/);
   assert.match(found[0]!.message, /--mesh-config/);
 });
 

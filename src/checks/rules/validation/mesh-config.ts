@@ -66,7 +66,7 @@ const meshConfigRule: Rule = {
     const maps = (graph.ofKind('ConfigMap') as readonly MeshObject[]).filter((o) => isMeshConfigMap(o, graph.rootNamespace));
     if (!maps.some((cm) => cm.name === 'istio')) {
       for (const cm of maps) {
-        ctx.report(cm, `meshproof applies the default revision's MeshConfig (ConfigMap ${cm.namespace}/istio) to every workload, and the input has none, so this revision's MeshConfig is validated but the checks and xDS use Istio's defaults. ` +
+        ctx.report(cm, `meshproof applies the default revision's MeshConfig (ConfigMap ${cm.namespace}/istio) to every workload, and the input has none, so this revision's MeshConfig is validated but not applied: the checks and xDS use the --mesh-config file when one is given, else Istio's defaults. ` +
           `Fix: to judge with it, pass its data.mesh with --mesh-config (or add the istio ConfigMap)`, { path: ['data', 'mesh'], severity: 'info' });
       }
     }
