@@ -274,6 +274,14 @@ function durationMs(v: unknown): number | null {
   }
 }
 
+/**
+ * An integer field's value as istiod's jsonpb decodes it: a quoted integer (`"15001"`) is read as
+ * the number (proto3 JSON accepts both); any other value is returned as it is.
+ */
+function jsonpbInt(type: FieldType, v: unknown): unknown {
+  return type === 'int' && typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
 function typeProblem(type: FieldType, v: unknown): string | null {
   if (Array.isArray(type)) return typeof v === 'string' && type.includes(v) ? null : `must be one of ${type.join(', ')}`;
   switch (type) {
@@ -392,12 +400,13 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       });
       continue;
     }
-    const bad = typeProblem(type, v);
+    const value = opts.unknownFields === 'ignore' ? jsonpbInt(type, v) : v;
+    const bad = typeProblem(type, value);
     if (bad) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${name} ${bad}; got ${JSON.stringify(v)}`, location: positions.at([key]) });
       continue;
     }
-    raw[name] = v;
+    raw[name] = value;
   }
   for (const [field, modes] of Object.entries(MODES)) {
     const policy = raw[field] as Record<string, unknown> | undefined;
@@ -446,13 +455,14 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     // istiod validates only the inbound default (validateMeshConfigDefaultInboundHTTPRetryPolicy);
     // read as istiod, the outbound one's values are judged by what they do (outboundRetryValueFindings).
     if (field === 'defaultHttpRetryPolicy' && opts.unknownFields === 'ignore') {
-      const { problems: typed, findings } = retryPolicyProblems(field, retry, positions, false);
+      const { problems: typed, findings } = retryPolicyProblems(field, retry, positions, false, true);
       problems.push(...typed, ...findings.problems);
       warnings.push(...findings.warnings);
     } else {
-      problems.push(...retryPolicyProblems(field, retry, positions, true).problems);
+      problems.push(...retryPolicyProblems(field, retry, positions, true, opts.unknownFields === 'ignore').problems);
     }
-    if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), v]));
+    const jsonpb = opts.unknownFields === 'ignore';
+    if (retry) raw[field] = Object.fromEntries(Object.entries(retry).map(([k, v]) => [camel(k), jsonpb && HTTP_RETRY_FIELDS[camel(k)] ? jsonpbInt(HTTP_RETRY_FIELDS[camel(k)]!, v) : v]));
   }
   problems.push(...inboundRetryProblems(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions));
   // Unknown fields are problems here; meshConfigFrom reads known fields only, so dropping them (`ignore`) is applying the rest.
@@ -521,14 +531,15 @@ function ignoredInboundRetryFields(retry: Record<string, unknown> | undefined, p
  * durations under 1 ms. Not `validated`, those come back as `findings`: what istiod's `ConvertPolicy`
  * and Envoy make of them.
  */
-function retryPolicyProblems(field: string, retry: Record<string, unknown> | undefined, positions: Positions, validated: boolean): { problems: MeshContextProblem[]; findings: { problems: MeshContextProblem[]; warnings: MeshContextWarning[] } } {
+function retryPolicyProblems(field: string, retry: Record<string, unknown> | undefined, positions: Positions, validated: boolean, jsonpb: boolean): { problems: MeshContextProblem[]; findings: { problems: MeshContextProblem[]; warnings: MeshContextWarning[] } } {
   const findings = { problems: [] as MeshContextProblem[], warnings: [] as MeshContextWarning[] };
   if (retry === undefined) return { problems: [], findings };
   const out: MeshContextProblem[] = [];
-  for (const [key, v] of Object.entries(retry)) {
+  for (const [key, written] of Object.entries(retry)) {
     const name = camel(key);
     const at = positions.at([field, key]);
     const type = HTTP_RETRY_FIELDS[name];
+    const v = jsonpb && type ? jsonpbInt(type, written) : written;
     if (!type) {
       const near = Object.keys(HTTP_RETRY_FIELDS).find((f) => editDistance(f.toLowerCase(), name.toLowerCase()) <= 2);
       out.push({ code: 'mesh-config/unknown-field', message: `unknown field "${key}" in MeshConfig ${field} (an HTTPRetry). Fix: ${near ? `write "${near}"` : `use ${Object.keys(HTTP_RETRY_FIELDS).join(', ')}`}`, location: at });

@@ -160,6 +160,17 @@ test('GIVEN retryOn conditions Istio does not know in the default retry policies
   assert.equal(parseMeshConfig('defaultHttpRetryPolicy:\n  attempts: 2\n  retryOn: 5xx, reset\n', 'mesh.yaml').problems.map((p) => p.code), ['mesh-config/bad-value']);
 });
 
+test('GIVEN quoted integers (proxyListenPort: "15001", attempts: "3") WHEN read as istiod reads the ConfigMap THEN they are the numbers, as jsonpb decodes proto3 JSON; read strictly (--mesh-config) they are refused', () => {
+  const text = 'proxyListenPort: "15001"\ndefaultHttpRetryPolicy:\n  attempts: "3"\ndefaultInboundHttpRetryPolicy:\n  attempts: "4"\n  retryOn: reset-before-request\n';
+  const asIstiod = parseMeshConfig(text, 'mesh.yaml', { unknownFields: 'ignore' });
+  assert.equal([asIstiod.problems, asIstiod.warnings], [[], []]);
+  assert.is(asIstiod.meshConfig.defaultHttpRetryPolicy.attempts, 3);
+  assert.is(asIstiod.meshConfig.defaultInboundHttpRetryPolicy.attempts, 4);
+  assert.equal(parseMeshConfig(text, 'mesh.yaml').problems.filter((p) => p.message.includes('must be an integer')).map((p) => p.location.line), [1, 3, 5]);
+  // Not an integer, even quoted: refused either way.
+  assert.equal(parseMeshConfig('proxyListenPort: "lots"\n', 'mesh.yaml', { unknownFields: 'ignore' }).problems.map((p) => p.code), ['mesh-config/bad-value']);
+});
+
 test('GIVEN the istio ConfigMap WHEN parsed as MeshConfig THEN data.mesh is read', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio}\ndata:\n  mesh: |\n    trustDomain: td.example\n';
   const { meshConfig, problems } = parseMeshConfig(text, 'cm.yaml');
