@@ -42,9 +42,11 @@ function serverTlsProblems(server: Record<string, unknown>, at: FieldPath): [str
   }
   const sources = [nonEmpty(tls.serverCertificate) && nonEmpty(tls.privateKey), nonEmpty(tls.credentialName), nonEmpty(tls.credentialNames), nonEmpty(tls.tlsCertificates)].filter(Boolean).length;
   if (sources > 1) out.push([`only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified: ${where} sets ${sources} of them; keep one`, [...at, 'tls']]);
+  // A terminating server with credentialName(s) is accepted before caCrl is looked at (validateTLSOptions returns early).
+  if (['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(mode) && (nonEmpty(tls.credentialName) || nonEmpty(tls.credentialNames))) return out;
+  if (['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(mode)) out.push(...fileCertificateProblems(tls, mode, where, at));
   if (nonEmpty(tls.caCrl) && nonEmpty(tls.credentialName)) out.push([`CRL is not supported with credentialName. CRL has to be specified in the credential: ${where} sets caCrl; put the CRL into the Secret (ca.crl) instead`, [...at, 'tls', 'caCrl']]);
   if (nonEmpty(tls.caCrl) && mode === 'SIMPLE') out.push([`CRL is not supported with SIMPLE TLS: ${where} sets caCrl; remove it, or use mode MUTUAL to verify client certificates`, [...at, 'tls', 'caCrl']]);
-  if (['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(mode) && !nonEmpty(tls.credentialName) && !nonEmpty(tls.credentialNames)) out.push(...fileCertificateProblems(tls, mode, where, at));
   return out;
 }
 
@@ -78,7 +80,8 @@ const gatewayServerTls: Rule = {
     'uses the gateway\'s Istio certificate and may not name a credentialName, certificate files or a CA bundle; and at most',
     'one certificate source (credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates) may be set; a',
     'SIMPLE or MUTUAL server without credentialName needs serverCertificate and privateKey (MUTUAL also caCertificates), and',
-    '`caCrl` goes neither with credentialName nor with SIMPLE. The',
+    '`caCrl` goes neither with SIMPLE certificate files nor with a credentialName on a server that does not terminate TLS',
+    '(a SIMPLE or MUTUAL server with credentialName is accepted before caCrl is looked at). The',
     'webhook refuses the whole Gateway, every server with it (IST0106). Fix: as the message says for the field named.',
   ].join(' '),
   kinds: ['Gateway'],
