@@ -189,8 +189,14 @@ export class RouteTable extends Construct {
     const same = this.node.root.node.findAll().filter((c): c is RouteTable => c instanceof RouteTable
       && c.name === this.name && c.virtualService.metadata.namespace === namespace);
     if (same.length < 2 || same[0] === this) return [];
-    return [`VirtualService ${namespace !== undefined ? `${namespace}/` : ''}${this.name} is also rendered by ${same[0]!.node.path}: `
-      + 'kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name'];
+    const first = same[0]!;
+    // Composing into the first table is a fix only when both bind the same proxies: a mesh route added to a gateway's table stops applying to sidecars.
+    const compose = gatewaysKey(first.props.gateways) === gatewaysKey(this.props.gateways)
+      ? `Add these routes to that table (pass ${first.node.path} as the routeTable prop, or call its addRoute), or give`
+      : `The two tables bind different gateways (${gatewaysKey(first.props.gateways)}; ${gatewaysKey(this.props.gateways)}), so give`;
+    return [`VirtualService ${namespace !== undefined ? `${namespace}/` : ''}${this.name} is also rendered by ${first.node.path}: `
+      + `kubectl apply keeps only one of them. ${compose} one table another name (RouteTable's name prop; `
+      + 'a CanaryRelease or HeaderSplit names its own table after the service, so create a RouteTable with a name and pass it as their routeTable)'];
   }
 
   private validateRoutes(): string[] {
@@ -227,6 +233,11 @@ function isCatchAll(http: VirtualServiceSpecHttp): boolean {
 
 function label(e: Entry): string {
   return e.http.name !== undefined ? JSON.stringify(e.http.name) : '(unnamed)';
+}
+
+/** The gateways a table binds, in a stable order for comparison and messages (`mesh` when unset, Istio's default). */
+function gatewaysKey(gateways: readonly string[] | undefined): string {
+  return gateways === undefined || gateways.length === 0 ? 'mesh' : [...gateways].sort().join(', ');
 }
 
 /** `mesh`, `<name>` or `<namespace>/<name>` of a Gateway (VirtualService `gateways`). */

@@ -148,9 +148,26 @@ test('GIVEN two tables for one service, each named after it by default WHEN vali
   const named = new RouteTable(chart, 'named', { hosts: [reviews], name: 'reviews-edge', defaultRoute: route });
   assert.equal(mesh.node.validate(), []);
   assert.equal(edge.node.validate(), [
-    'VirtualService default/reviews is also rendered by test/mesh: kubectl apply keeps only one of them. Add these routes to that table (the routeTable prop, or addRoute), or set name',
+    'VirtualService default/reviews is also rendered by test/mesh: kubectl apply keeps only one of them. The two tables bind different gateways (mesh; edge), so give one table '
+    + 'another name (RouteTable\'s name prop; a CanaryRelease or HeaderSplit names its own table after the service, so create a RouteTable with a name and pass it as their routeTable)',
   ]);
   assert.equal([other.node.validate(), named.node.validate()], [[], []]);
+});
+
+test('GIVEN two mesh tables for one service WHEN validated THEN the second is told to compose into the first; GIVEN a gateway and a mesh table THEN not (mesh routes in a gateway table stop applying to sidecars)', () => {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'default' });
+  const route = { route: [{ destination: reviews, subset: 'v1' }] };
+  new RouteTable(chart, 'first', { hosts: [reviews], defaultRoute: route });
+  const second = new RouteTable(chart, 'second', { hosts: [reviews], gateways: ['mesh'], defaultRoute: route });
+  const [message] = second.node.validate();
+  assert.ok(message?.includes('Add these routes to that table (pass test/first as the routeTable prop, or call its addRoute), or give one table another name'), message);
+
+  const chart2 = new Chart(Testing.app(), 'test', { namespace: 'default' });
+  new RouteTable(chart2, 'public', { hosts: [reviews], gateways: ['istio-ingress/public'], defaultRoute: route });
+  const mesh = new RouteTable(chart2, 'mesh', { hosts: [reviews], defaultRoute: route });
+  const [other] = mesh.node.validate();
+  assert.ok(other?.includes('bind different gateways (istio-ingress/public; mesh), so give one table another name'), other);
+  assert.not.ok(other?.includes('Add these routes'), other);
 });
 
 test.run();
