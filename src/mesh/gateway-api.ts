@@ -107,6 +107,32 @@ export function parentRefsOf(route: MeshObject): ParentRef[] {
   return out;
 }
 
+/** The GatewayClasses istiod creates and converts routes for (gatewayClassName; pilot/pkg/config/kube/gateway builtin classes). */
+const ISTIO_GATEWAY_CLASSES: ReadonlySet<string> = new Set(['istio', 'istio-waypoint', 'istio-east-west', 'istio-remote']);
+
+/**
+ * Whether istiod converts routes for this parent: a Service or ServiceEntry (the mesh), or a Gateway of one of
+ * Istio's classes (a GatewayClass in the input whose controllerName is `istio.io/...` counts too). A Gateway not
+ * in the input is taken to be Istio's. istiod fetches only parents it owns (extractParentReferenceInfo) and
+ * converts a route only when it has one (buildMeshAndGatewayRoutes): a route attached only to another
+ * controller's Gateway (Envoy Gateway, nginx, a cloud load balancer) is never converted by istiod.
+ */
+export function parentHandledByIstiod(ref: ParentRef, index: GatewayApiIndex): boolean {
+  if (ref.kind !== 'Gateway' || ref.group !== GATEWAY_API_GROUP) return ref.kind === 'Service' || ref.kind === 'ServiceEntry';
+  const gateway = index.get('Gateway', ref.namespace, ref.name);
+  if (gateway === undefined) return true;
+  const cls = gateway.spec.gatewayClassName;
+  if (typeof cls !== 'string') return false;
+  if (ISTIO_GATEWAY_CLASSES.has(cls)) return true;
+  const gatewayClass = index.ofKind('GatewayClass').find((c) => c.name === cls);
+  return typeof gatewayClass?.spec.controllerName === 'string' && gatewayClass.spec.controllerName.startsWith('istio.io/');
+}
+
+/** Whether istiod converts the route at all: some parentRef is one it handles ({@link parentHandledByIstiod}). */
+export function convertedByIstiod(route: MeshObject, index: GatewayApiIndex): boolean {
+  return parentRefsOf(route).some((ref) => parentHandledByIstiod(ref, index));
+}
+
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 /** Whether an optional field is unset (absent or null) or passes `ok`. */
 const optional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || v === null || ok(v);

@@ -1,4 +1,4 @@
-import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { convertedByIstiod, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord } from '../../../mesh/object.js';
 import { re2 } from '../../../validate/re2.js';
 import type { Rule } from '../../rule.js';
@@ -38,11 +38,14 @@ const routeInvalidRegex: Rule = {
     'pattern RE2 does not accept (an unbalanced parenthesis, look-around `(?=…)`, a back-reference) makes the proxy',
     'refuse the whole route configuration of that listener (an RDS NACK), so it keeps the routes it had -- none, for a',
     'new gateway -- and no change to any host on that port reaches it. Fix: write the pattern in RE2 syntax.',
+    'Judged only for routes istiod converts: a parent that is a Service or ServiceEntry, or a Gateway of an Istio class (a route',
+    'attached only to another controller\'s Gateway is never converted by istiod).',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
+      if (!convertedByIstiod(route, k8s)) continue;
       const report = (regex: string, path: FieldPath, what: string) => {
         const problem = re2Problem(regex);
         if (problem) {

@@ -1,4 +1,4 @@
-import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { convertedByIstiod, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -27,12 +27,15 @@ const unsupportedFilter: Rule = {
     '"unsupported filter type", ConfigError InvalidFilter): the rule is not built, the route reports the error in its',
     'status, and its requests fall to other rules or get 404. Fix: write RequestMirror, URLRewrite and RequestRedirect',
     'in the rule\'s `filters`, and replace ExtensionRef filters with Istio policy (EnvoyFilter, WasmPlugin).',
+    'Judged only for routes istiod converts: a parent that is a Service or ServiceEntry, or a Gateway of an Istio class (a route',
+    'attached only to another controller\'s Gateway is never converted by istiod).',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
     for (const kind of ['HTTPRoute', 'GRPCRoute'] as const) {
       const supported = SUPPORTED[kind]!;
       for (const route of gatewayApiOf(graph).ofKind(kind)) {
+        if (!convertedByIstiod(route, gatewayApiOf(graph))) continue;
         (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
           if (!isRecord(rule)) return;
           const at = ['spec', 'rules', i];
