@@ -18,14 +18,15 @@ const SUPPORTED: Readonly<Record<string, { readonly rule: ReadonlySet<string>; r
 const unsupportedFilter: Rule = {
   id: 'gatewayapi/unsupported-filter',
   severity: 'error',
-  summary: 'An HTTPRoute or GRPCRoute filter type istiod does not implement at that position (e.g. RequestMirror inside a backendRef), so istiod drops the whole rule.',
+  summary: 'An HTTPRoute or GRPCRoute filter type istiod does not implement at that position (e.g. RequestMirror inside a backendRef), so istiod builds none of the route\'s rules.',
   docs: [
     'istiod converts HTTPRoute rule filters RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, RequestMirror,',
     'URLRewrite and CORS, GRPCRoute rule filters RequestHeaderModifier, ResponseHeaderModifier and RequestMirror, and inside',
     'a backendRef (`backendRefs[].filters`) only the two header modifiers. Any other type where it is written',
-    '(ExtensionRef, a RequestMirror or URLRewrite on a backendRef) fails the conversion of the whole rule (conversion.go:',
-    '"unsupported filter type", ConfigError InvalidFilter): the rule is not built, the route reports the error in its',
-    'status, and its requests fall to other rules or get 404. Fix: write RequestMirror, URLRewrite and RequestRedirect',
+    '(ExtensionRef, a RequestMirror or URLRewrite on a backendRef) fails the conversion (conversion.go: "unsupported',
+    'filter type", ConfigError InvalidFilter) with no route, which computeRoute (route_collections.go) takes as a hard',
+    'error: none of the route\'s rules is built, only the error in its status, and its hosts get no route from it (other',
+    'routes for them, or 404). Fix: write RequestMirror, URLRewrite and RequestRedirect',
     'in the rule\'s `filters`, and replace ExtensionRef filters with Istio policy (EnvoyFilter, WasmPlugin).',
     'Judged only for routes istiod converts: a parent that is a Service or ServiceEntry, or a Gateway of an Istio class (a route',
     'attached only to another controller\'s Gateway is never converted by istiod).',
@@ -44,7 +45,7 @@ const unsupportedFilter: Rule = {
               if (!isRecord(f) || typeof f.type !== 'string' || supported[where].has(f.type)) return;
               const movable = where === 'backend' && supported.rule.has(f.type);
               ctx.report(route, `${kind} spec.rules[${i}]${where === 'backend' ? `.backendRefs[${path[4]}]` : ''}: istiod does not support the ${f.type} filter ` +
-                `${where === 'backend' ? 'inside a backendRef' : `in a ${kind} rule`} ("unsupported filter type"), so it drops the whole rule and its requests fall to other rules or get 404; ` +
+                `${where === 'backend' ? 'inside a backendRef' : `in a ${kind} rule`} ("unsupported filter type"), so istiod builds none of this ${kind}'s rules (a hard conversion error) and its hosts get no route from it; ` +
                 (movable ? `move the ${f.type} filter to the rule's filters` : `remove it${f.type === 'ExtensionRef' ? ' and express the behaviour with Istio policy (EnvoyFilter, WasmPlugin)' : ''}`),
               { path: [...path, j, 'type'] });
             });
