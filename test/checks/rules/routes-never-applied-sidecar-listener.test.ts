@@ -81,4 +81,44 @@ test('GIVEN a consumer mesh HTTPRoute of another namespace WHEN web\'s Sidecar d
   assert.equal((await findings('{number: 8080, protocol: TCP, name: tcp}', '[shop/*]', 'web', gammaRoute('billing'))).filter((f) => f.resource?.kind === 'HTTPRoute').length, 0);
 });
 
+
+/** orders with two HTTP ports; the Sidecar declares 9000 TCP and imports shop/* on its other ports too. */
+function twoPorts(vsHttp: string) {
+  return findingsOf(`apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: shop}
+spec:
+  selector: {app: orders}
+  ports: [{name: http-api, port: 8080}, {name: http-admin, port: 9000}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: orders, namespace: shop}
+spec:
+  hosts: [orders.shop.svc.cluster.local]
+  http:
+${vsHttp}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: egress, namespace: web}
+spec:
+  egress:
+  - port: {number: 9000, protocol: TCP, name: tcp-admin}
+    hosts: [shop/*]
+  - hosts: [shop/*, istio-system/*]
+`, [rule]);
+}
+
+test('GIVEN a TCP listener on one HTTP port of a two-port service and the routes match no port WHEN checked THEN nothing: the listener without port applies them on the other port', async () => {
+  const found = await twoPorts('  - route: [{destination: {host: orders.shop.svc.cluster.local, port: {number: 8080}}}]');
+  assert.equal(found.map((f) => f.message), []);
+});
+
+test('GIVEN the same listeners and a route written for the TCP-declared port (match port 9000) WHEN checked THEN it is reported', async () => {
+  const found = await twoPorts('  - match: [{port: 9000}]\n    route: [{destination: {host: orders.shop.svc.cluster.local, port: {number: 9000}}}]\n  - route: [{destination: {host: orders.shop.svc.cluster.local, port: {number: 8080}}}]');
+  assert.equal(found.length, 1, found.map((f) => f.message).join('\n'));
+  assert.ok(found[0]!.message.includes('declared TCP'), found[0]!.message);
+});
+
 test.run();

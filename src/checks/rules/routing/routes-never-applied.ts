@@ -5,7 +5,8 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { parseProtocol, routeKindsFor } from '../../../mesh/protocol.js';
-import { exportedTo, exportToOf, importingEntry, sidecarEgress } from '../../../mesh/visibility.js';
+import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressListenerImports } from '../../../mesh/visibility.js';
+import { listenerRouteKinds } from '../../../mesh/view/sidecar-scope.js';
 import type { Rule } from '../../rule.js';
 import { gatewayServerPortsOf, isMeshBound, meshServicesOfHost, type ServedPort } from './_helpers.js';
 
@@ -58,7 +59,8 @@ const routesNeverApplied: Rule = {
     'bound to a port builds the listener of every service it imports with the Sidecar\'s `port.protocol`, not the service port\'s: declared',
     'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures (for the',
     'root namespace\'s Sidecar without selector: every namespace with workloads in the input and no Sidecar of its own); the',
-    'same holds for a mesh HTTPRoute or GRPCRoute on that service (a consumer route only for its own namespace). Fix: name the port for its protocol',
+    'same holds for a mesh HTTPRoute or GRPCRoute on that service (a consumer route only for its own namespace). Reported only when',
+    'no other egress listener of the Sidecar builds those routes on another port of the service, or a route matches that port. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
@@ -175,7 +177,8 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
     // Route object, section, host → the client namespaces whose listener drops those routes, and why.
     const hits = new Map<string, { vs: MeshObject; section: Section; host: string; port: number; protocol: string; target: string; namespaces: string[] }>();
     for (const ns of clients) {
-      for (const l of sidecarEgress(sc, ns).listeners) {
+      const listeners = sidecarEgress(sc, ns).listeners;
+      for (const l of listeners) {
         const written = egress[l.path[2] as number];
         const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
         if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
@@ -190,6 +193,8 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
               if (kinds.includes(section)) continue;
               const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
               if (!hit) continue;
+              // Routes without a port match apply on every port of the host: they are lost only when no other port takes them.
+              if (port === undefined && !matchesPortExplicitly(src.obj, section, l.port) && appliesOnAnotherPort(listeners, egress, services, ns, section, l.port)) continue;
               const key = `${src.obj.kind}/${src.obj.namespace}/${src.obj.name}\u0000${section}\u0000${h}`;
               const entry = hits.get(key) ?? { vs: src.obj, section, host: h, port: l.port, protocol: protocol.toUpperCase(), target: `${hit.x.kind} ${hit.x.namespace}/${hit.x.object.name} port ${hit.p.number} (${hit.p.protocol})`, namespaces: [] };
               if (!entry.namespaces.includes(ns)) entry.namespaces.push(ns);
@@ -209,6 +214,31 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
       { path: e.vs.kind === 'VirtualService' ? ['spec', e.section] : ['spec', 'parentRefs'] });
     }
   }
+}
+
+/** Whether some `section` route of a VirtualService has a match naming `port` (a route written for that port). */
+function matchesPortExplicitly(obj: MeshObject, section: Section, port: number): boolean {
+  if (obj.kind !== 'VirtualService' || !Array.isArray(obj.spec[section])) return false;
+  return (obj.spec[section] as unknown[]).some((r) => isRecord(r) && Array.isArray(r.match) && r.match.some((m) => isRecord(m) && m.port === port));
+}
+
+/**
+ * Whether the Sidecar's egress listeners (for client namespace `ns`) build `section` routes for one of `services` on a
+ * port other than `port`: a port-bound listener by its own protocol (`listenerRouteKinds`; unset is sniffed), the
+ * listener without port on the service ports no port-bound listener took, by the service port's protocol.
+ */
+function appliesOnAnotherPort(listeners: readonly EgressListenerImports[], egress: readonly unknown[], services: readonly ServiceInfo[], ns: string, section: Section, port: number): boolean {
+  const bound = new Set(listeners.filter((l) => l.port !== undefined).map((l) => l.port!));
+  return listeners.some((l) => {
+    if (l.port === port) return false;
+    const written = egress[l.path[2] as number];
+    const declared = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? parseProtocol(written.port.protocol) : 'UnsupportedProtocol';
+    if (declared === 'HTTP_PROXY') return false;
+    const imported = services.filter((x) => exportedTo(x.exportTo, x.namespace, ns) && importingEntry(l.hosts, x.namespace, x.host));
+    return imported.some((x) => x.ports.some((p) => (l.port === undefined
+      ? !bound.has(p.number) && routeKindsFor(p.protocol).includes(section)
+      : p.number === l.port && listenerRouteKinds(declared, p.protocol).includes(section))));
+  });
 }
 
 /**
