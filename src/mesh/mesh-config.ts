@@ -731,3 +731,15 @@ export function meshContextOrThrow(input: Parameters<typeof meshContextFrom>[0])
 export function principalOf(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
+
+/** `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`, each part non-empty. */
+const ISTIO_IDENTITY = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
+
+/**
+ * The parts of an Istio workload identity (`spiffe.ParseIdentity`), the inverse of
+ * `spiffe://` + {@link principalOf}; undefined for anything else (a DNS name, another SPIFFE path).
+ */
+export function parseIstioIdentity(id: string): { trustDomain: string; namespace: string; serviceAccount: string } | undefined {
+  const m = ISTIO_IDENTITY.exec(id);
+  return m ? { trustDomain: m[1]!, namespace: m[2]!, serviceAccount: m[3]! } : undefined;
+}

@@ -8,6 +8,7 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
+import { parseIstioIdentity, principalOf } from '../mesh-config.js';
 import { isHttp, routeKindsFor, type IstioProtocol } from '../protocol.js';
 import { exportedTo, exportToOf, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { perServiceOf, routesUnchanged } from './carry.js';
@@ -75,9 +76,6 @@ function serviceAccountsOf(graph: MeshGraph, s: ServiceInfo): string[] {
   return expandWithTrustDomains(out, graph.meshConfig.trustDomainAliases).sort();
 }
 
-/** `spiffe://<td>/ns/<ns>/sa/<sa>`: the form `spiffe.ParseIdentity` accepts. */
-const SPIFFE_IDENTITY = /^spiffe:\/\/([^/]+)(\/ns\/[^/]+\/sa\/[^/]+)$/;
-
 /**
  * istiod's `spiffe.ExpandWithTrustDomains`: every id, and each SPIFFE identity again in every alias
  * trust domain (ids that are not SPIFFE identities, such as DNS names, are kept as they are).
@@ -86,8 +84,8 @@ export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly 
   if (aliases.length === 0) return [...ids];
   const out = new Set<string>(ids);
   for (const id of [...out]) {
-    const m = SPIFFE_IDENTITY.exec(id);
-    if (m) for (const td of aliases) out.add(`spiffe://${td}${m[2]}`);
+    const identity = parseIstioIdentity(id);
+    if (identity) for (const td of aliases) out.add(`spiffe://${principalOf(td, identity.namespace, identity.serviceAccount)}`);
   }
   return [...out];
 }

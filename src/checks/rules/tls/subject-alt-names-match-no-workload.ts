@@ -1,10 +1,8 @@
 import type { Workload } from '../../../mesh/graph.js';
+import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
 import { isRecord, stringList, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { clientTlsSettings, describeTarget, tlsMode } from './_helpers.js';
-
-/** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
-const SPIFFE = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
 
 /**
  * `tls/subject-alt-names-match-no-workload`: an ISTIO_MUTUAL DestinationRule pins `subjectAltNames` that no
@@ -34,15 +32,15 @@ const subjectAltNamesMatchNoWorkload: Rule = {
       for (const at of [...clientTlsSettings(dr, false), ...clientTlsSettings(dr, true)]) {
         if (tlsMode(at.tls) !== 'ISTIO_MUTUAL') continue;
         const sans = stringList(at.tls.subjectAltNames) ?? [];
-        const parsed = sans.map((s) => SPIFFE.exec(s));
-        if (sans.length === 0 || parsed.some((m) => m === null)) continue;
+        const parsed = sans.map(parseIstioIdentity);
+        if (sans.length === 0 || parsed.some((m) => m === undefined)) continue;
         const subset = at.subset === undefined ? {} : subsetLabels(dr.spec.subsets, at.subset);
         const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
-        const presents = (w: Workload) => parsed.some((m) => m![2] === w.namespace && m![3] === w.serviceAccount);
+        const presents = (w: Workload) => parsed.some((m) => m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
         const refused = workloads.filter((w) => !presents(w));
         if (refused.length === 0) continue;
-        const accounts = [...new Set(refused.map((w) => `spiffe://${graph.meshConfig.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`))];
+        const accounts = [...new Set(refused.map((w) => `spiffe://${graph.principalOf(w)}`))];
         const shown = accounts.slice(0, 3).join(', ') + (accounts.length > 3 ? `, and ${accounts.length - 3} more` : '');
         const all = refused.length === workloads.length;
         ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but ${all ? 'the workloads behind it' : 'some workloads behind it'} ` +
