@@ -1,7 +1,7 @@
 import type { MeshGraph, ServiceInfo, ServicePort, Workload } from '../../../mesh/graph.js';
 import { workloadPortOf } from '../../../mesh/endpoint-port.js';
-import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
-import type { ClientTlsAt } from '../tls/_helpers.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import { subsetLabelsOf, type ClientTlsAt } from '../tls/_helpers.js';
 import type { MtlsDecision } from './_helpers.js';
 
 export interface ServerHit {
@@ -18,7 +18,7 @@ export interface ServerHit {
  */
 export function serverTarget(graph: MeshGraph, dr: MeshObject, services: ServiceInfo[], at: ClientTlsAt, overridden: Set<number>,
   bad: (w: Workload, decision: MtlsDecision) => boolean): ServerHit | undefined {
-  const subsetLabels = at.subset === undefined ? {} : labelsOfSubset(dr, at.subset);
+  const subsetLabels = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
   for (const s of services) {
     // A port-level block is matched against the service's own ports (cluster_builder.go
     // selectTrafficPolicyComponents): a port the service lacks governs none of its clusters. Only when the
@@ -37,10 +37,4 @@ export function serverTarget(graph: MeshGraph, dr: MeshObject, services: Service
     }
   }
   return undefined;
-}
-
-function labelsOfSubset(dr: MeshObject, name: string): Record<string, string> {
-  const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
-  const s = subsets.find((x) => isRecord(x) && x.name === name);
-  return isRecord(s) ? stringMap(s.labels) : {};
 }

@@ -1,4 +1,4 @@
-import { isRecord, type MeshObject } from '../../../mesh/object.js';
+import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 
 /** One `ClientTLSSettings` block of a DestinationRule, with where it sits. */
@@ -70,3 +70,10 @@ export function describeTarget(dr: MeshObject, at: ClientTlsAt): string {
 export const CA_FIX =
   'set caCertificates to the CA bundle that signs the server certificate (or credentialName together with a workloadSelector); ' +
   'without it the proxy verifies the server only if istiod falls back to the system roots (VERIFY_CERTIFICATE_AT_CLIENT), which this file cannot show';
+
+/** The labels of the DestinationRule's subset `name` (`{}` when it has none or no such subset). */
+export function subsetLabelsOf(dr: MeshObject, name: string): Record<string, string> {
+  const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
+  const s = subsets.find((x) => isRecord(x) && x.name === name);
+  return isRecord(s) ? stringMap(s.labels) : {};
+}

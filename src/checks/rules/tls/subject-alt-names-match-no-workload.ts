@@ -1,8 +1,8 @@
 import type { Workload } from '../../../mesh/graph.js';
 import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
-import { isRecord, stringList, stringMap } from '../../../mesh/object.js';
+import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { clientTlsSettings, describeTarget, tlsMode } from './_helpers.js';
+import { clientTlsSettings, describeTarget, subsetLabelsOf, tlsMode } from './_helpers.js';
 
 /**
  * `tls/subject-alt-names-match-no-workload`: an ISTIO_MUTUAL DestinationRule pins `subjectAltNames` that no
@@ -34,7 +34,7 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         const sans = stringList(at.tls.subjectAltNames) ?? [];
         const parsed = sans.map(parseIstioIdentity);
         if (sans.length === 0 || parsed.some((m) => m === undefined)) continue;
-        const subset = at.subset === undefined ? {} : subsetLabels(dr.spec.subsets, at.subset);
+        const subset = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
         const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
         const presents = (w: Workload) => parsed.some((m) => m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
@@ -51,10 +51,5 @@ const subjectAltNamesMatchNoWorkload: Rule = {
     }
   },
 };
-
-function subsetLabels(subsets: unknown, name: string): Record<string, string> {
-  const s = Array.isArray(subsets) ? subsets.find((x) => isRecord(x) && x.name === name) : undefined;
-  return isRecord(s) ? stringMap(s.labels) : {};
-}
 
 export default subjectAltNamesMatchNoWorkload;
