@@ -182,7 +182,7 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
         const written = egress[l.path[2] as number];
         const protocol = isRecord(written) && isRecord(written.port) && typeof written.port.protocol === 'string' ? written.port.protocol : undefined;
         if (l.port === undefined || protocol === undefined || protocol.toUpperCase() === 'HTTP_PROXY') continue;
-        const kinds = routeKindsFor(parseProtocol(protocol));
+        const declared = parseProtocol(protocol);
         for (const src of routeSources) {
           if (!src.visibleTo(ns)) continue;
           for (const { host: h, services, port } of src.targets) {
@@ -190,8 +190,8 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
             const imported = services.filter((x) => exportedTo(x.exportTo, x.namespace, ns) && importingEntry(l.hosts, x.namespace, x.host));
             const ports = imported.flatMap((x) => x.ports.filter((p) => p.number === l.port).map((p) => ({ x, p })));
             for (const section of src.sections) {
-              if (kinds.includes(section)) continue;
-              const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section));
+              // The view's answer for this listener over each service port (istiod's buildSidecarOutboundListener).
+              const hit = ports.find(({ p }) => routeKindsFor(p.protocol).includes(section) && !listenerRouteKinds(declared, p.protocol).includes(section));
               if (!hit) continue;
               // Routes without a port match apply on every port of the host: they are lost only when no other port takes them.
               if (port === undefined && !matchesPortExplicitly(src.obj, section, l.port) && appliesOnAnotherPort(listeners, egress, services, ns, section, l.port)) continue;
