@@ -27,7 +27,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file envoy/config/core/v3/base.proto.
  */
 export const file_envoy_config_core_v3_base: GenFile = /*@__PURE__*/
-  fileDesc("Ch9lbnZveS9jb25maWcvY29yZS92My9iYXNlLnByb3RvEhRlbnZveS5jb25maWcuY29yZS52MyJdCghMb2NhbGl0eRIOCgZyZWdpb24YASABKAkSDAoEem9uZRgCIAEoCRIQCghzdWJfem9uZRgDIAEoCTohmsWIHhwKGmVudm95LmFwaS52Mi5jb3JlLkxvY2FsaXR5IpEBCgxCdWlsZFZlcnNpb24SLwoHdmVyc2lvbhgBIAEoCzIeLmVudm95LnR5cGUudjMuU2VtYW50aWNWZXJzaW9uEikKCG1ldGFkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDolmsWIHiAKHmVudm95LmFwaS52Mi5jb3JlLkJ1aWxkVmVyc2lvbiLPAQoJRXh0ZW5zaW9uEgwKBG5hbWUYASABKAkSEAoIY2F0ZWdvcnkYAiABKAkSJAoPdHlwZV9kZXNjcmlwdG9yGAMgASgJQgsYAZLHhtgEAzMuMBIzCgd2ZXJzaW9uGAQgASgLMiIuZW52b3kuY29uZmlnLmNvcmUudjMuQnVpbGRWZXJzaW9uEhAKCGRpc2FibGVkGAUgASgIEhEKCXR5cGVfdXJscxgGIAMoCToimsWIHh0KG2Vudm95LmFwaS52Mi5jb3JlLkV4dGVuc2lvbiKKBQoETm9kZRIKCgJpZBgBIAEoCRIPCgdjbHVzdGVyGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBJNChJkeW5hbWljX3BhcmFtZXRlcnMYDCADKAsyMS5lbnZveS5jb25maWcuY29yZS52My5Ob2RlLkR5bmFtaWNQYXJhbWV0ZXJzRW50cnkSMAoIbG9jYWxpdHkYBCABKAsyHi5lbnZveS5jb25maWcuY29yZS52My5Mb2NhbGl0eRIXCg91c2VyX2FnZW50X25hbWUYBiABKAkSHAoSdXNlcl9hZ2VudF92ZXJzaW9uGAcgASgJSAASRgoYdXNlcl9hZ2VudF9idWlsZF92ZXJzaW9uGAggASgLMiIuZW52b3kuY29uZmlnLmNvcmUudjMuQnVpbGRWZXJzaW9uSAASMwoKZXh0ZW5zaW9ucxgJIAMoCzIfLmVudm95LmNvbmZpZy5jb3JlLnYzLkV4dGVuc2lvbhIXCg9jbGllbnRfZmVhdHVyZXMYCiADKAkSRwoTbGlzdGVuaW5nX2FkZHJlc3NlcxgLIAMoCzIdLmVudm95LmNvbmZpZy5jb3JlLnYzLkFkZHJlc3NCCxgBkseG2AQDMy4wGlQKFkR5bmFtaWNQYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoueGRzLmNvcmUudjMuQ29udGV4dFBhcmFtczoCOAE6HZrFiB4YChZlbnZveS5hcGkudjIuY29yZS5Ob2RlQhkKF3VzZXJfYWdlbnRfdmVyc2lvbl90eXBlSgQIBRAGUg1idWlsZF92ZXJzaW9uIpADCghNZXRhZGF0YRJZCg9maWx0ZXJfbWV0YWRhdGEYASADKAsyMi5lbnZveS5jb25maWcuY29yZS52My5NZXRhZGF0YS5GaWx0ZXJNZXRhZGF0YUVudHJ5Qgz6QgmaAQYiBHICEAESZAoVdHlwZWRfZmlsdGVyX21ldGFkYXRhGAIgAygLMjcuZW52b3kuY29uZmlnLmNvcmUudjMuTWV0YWRhdGEuVHlwZWRGaWx0ZXJNZXRhZGF0YUVudHJ5Qgz6QgmaAQYiBHICEAEaTgoTRmlsdGVyTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0OgI4ARpQChhUeXBlZEZpbHRlck1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiMKBXZhbHVlGAIgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueToCOAE6IZrFiB4cChplbnZveS5hcGkudjIuY29yZS5NZXRhZGF0YSJsCg1SdW50aW1lVUludDMyEhUKDWRlZmF1bHRfdmFsdWUYAiABKA0SHAoLcnVudGltZV9rZXkYAyABKAlCB/pCBHICEAE6JprFiB4hCh9lbnZveS5hcGkudjIuY29yZS5SdW50aW1lVUludDMyImwKDVJ1bnRpbWVEb3VibGUSFQoNZGVmYXVsdF92YWx1ZRgBIAEoARIcCgtydW50aW1lX2tleRgCIAEoCUIH+kIEcgIQATommsWIHiEKH2Vudm95LmFwaS52Mi5jb3JlLlJ1bnRpbWVEb3VibGUinAEKElJ1bnRpbWVGZWF0dXJlRmxhZxI7Cg1kZWZhdWx0X3ZhbHVlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZUII+kIFigECEAESHAoLcnVudGltZV9rZXkYAiABKAlCB/pCBHICEAE6K5rFiB4mCiRlbnZveS5hcGkudjIuY29yZS5SdW50aW1lRmVhdHVyZUZsYWcitwEKC0hlYWRlclZhbHVlEh4KA2tleRgBIAEoCUIR+kIOcgwQASiAgAHIAQDAAQESMAoFdmFsdWUYAiABKAlCIfpCDHIKKICAAcgBAMABAvKY/o8FDBIKdmFsdWVfdHlwZRIwCglyYXdfdmFsdWUYAyABKAxCHfpCCHoGEAAYgIAB8pj+jwUMEgp2YWx1ZV90eXBlOiSaxYgeHwodZW52b3kuYXBpLnYyLmNvcmUuSGVhZGVyVmFsdWUiqwMKEUhlYWRlclZhbHVlT3B0aW9uEjsKBmhlYWRlchgBIAEoCzIhLmVudm95LmNvbmZpZy5jb3JlLnYzLkhlYWRlclZhbHVlQgj6QgWKAQIQARI3CgZhcHBlbmQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuQm9vbFZhbHVlQgsYAZLHhtgEAzMuMBJbCg1hcHBlbmRfYWN0aW9uGAMgASgOMjouZW52b3kuY29uZmlnLmNvcmUudjMuSGVhZGVyVmFsdWVPcHRpb24uSGVhZGVyQXBwZW5kQWN0aW9uQgj6QgWCAQIQARIYChBrZWVwX2VtcHR5X3ZhbHVlGAQgASgIIn0KEkhlYWRlckFwcGVuZEFjdGlvbhIbChdBUFBFTkRfSUZfRVhJU1RTX09SX0FERBAAEhEKDUFERF9JRl9BQlNFTlQQARIeChpPVkVSV1JJVEVfSUZfRVhJU1RTX09SX0FERBACEhcKE09WRVJXUklURV9JRl9FWElTVFMQAzoqmsWIHiUKI2Vudm95LmFwaS52Mi5jb3JlLkhlYWRlclZhbHVlT3B0aW9uIikKEFdhdGNoZWREaXJlY3RvcnkSFQoEcGF0aBgBIAEoCUIH+kIEcgIQASL9AQoKRGF0YVNvdXJjZRIbCghmaWxlbmFtZRgBIAEoCUIH+kIEcgIQAUgAEhYKDGlubGluZV9ieXRlcxgCIAEoDEgAEhcKDWlubGluZV9zdHJpbmcYAyABKAlIABInChRlbnZpcm9ubWVudF92YXJpYWJsZRgEIAEoCUIH+kIEcgIQAUgAEkEKEXdhdGNoZWRfZGlyZWN0b3J5GAUgASgLMiYuZW52b3kuY29uZmlnLmNvcmUudjMuV2F0Y2hlZERpcmVjdG9yeTojmsWIHh4KHGVudm95LmFwaS52Mi5jb3JlLkRhdGFTb3VyY2VCEAoJc3BlY2lmaWVyEgP4QgEi4wQKC1JldHJ5UG9saWN5Ej0KDnJldHJ5X2JhY2tfb2ZmGAEgASgLMiUuZW52b3kuY29uZmlnLmNvcmUudjMuQmFja29mZlN0cmF0ZWd5EkYKC251bV9yZXRyaWVzGAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQzMlZhbHVlQhPymP6PBQ0KC21heF9yZXRyaWVzEhAKCHJldHJ5X29uGAMgASgJEkcKDnJldHJ5X3ByaW9yaXR5GAQgASgLMi8uZW52b3kuY29uZmlnLmNvcmUudjMuUmV0cnlQb2xpY3kuUmV0cnlQcmlvcml0eRJSChRyZXRyeV9ob3N0X3ByZWRpY2F0ZRgFIAMoCzI0LmVudm95LmNvbmZpZy5jb3JlLnYzLlJldHJ5UG9saWN5LlJldHJ5SG9zdFByZWRpY2F0ZRIpCiFob3N0X3NlbGVjdGlvbl9yZXRyeV9tYXhfYXR0ZW1wdHMYBiABKAMaYwoNUmV0cnlQcmlvcml0eRIVCgRuYW1lGAEgASgJQgf6QgRyAhABEiwKDHR5cGVkX2NvbmZpZxgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnlIAEINCgtjb25maWdfdHlwZRpoChJSZXRyeUhvc3RQcmVkaWNhdGUSFQoEbmFtZRgBIAEoCUIH+kIEcgIQARIsCgx0eXBlZF9jb25maWcYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55SABCDQoLY29uZmlnX3R5cGU6JJrFiB4fCh1lbnZveS5hcGkudjIuY29yZS5SZXRyeVBvbGljeSKdAQoPVHJhbnNwb3J0U29ja2V0EhUKBG5hbWUYASABKAlCB/pCBHICEAESLAoMdHlwZWRfY29uZmlnGAMgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueUgAOiiaxYgeIwohZW52b3kuYXBpLnYyLmNvcmUuVHJhbnNwb3J0U29ja2V0Qg0KC2NvbmZpZ190eXBlSgQIAhADUgZjb25maWcipQEKGFJ1bnRpbWVGcmFjdGlvbmFsUGVyY2VudBJBCg1kZWZhdWx0X3ZhbHVlGAEgASgLMiAuZW52b3kudHlwZS52My5GcmFjdGlvbmFsUGVyY2VudEII+kIFigECEAESEwoLcnVudGltZV9rZXkYAiABKAk6MZrFiB4sCiplbnZveS5hcGkudjIuY29yZS5SdW50aW1lRnJhY3Rpb25hbFBlcmNlbnQiSQoMQ29udHJvbFBsYW5lEhIKCmlkZW50aWZpZXIYASABKAk6JZrFiB4gCh5lbnZveS5hcGkudjIuY29yZS5Db250cm9sUGxhbmUqKAoPUm91dGluZ1ByaW9yaXR5EgsKB0RFRkFVTFQQABIICgRISUdIEAEqiQEKDVJlcXVlc3RNZXRob2QSFgoSTUVUSE9EX1VOU1BFQ0lGSUVEEAASBwoDR0VUEAESCAoESEVBRBACEggKBFBPU1QQAxIHCgNQVVQQBBIKCgZERUxFVEUQBRILCgdDT05ORUNUEAYSCwoHT1BUSU9OUxAHEgkKBVRSQUNFEAgSCQoFUEFUQ0gQCSo+ChBUcmFmZmljRGlyZWN0aW9uEg8KC1VOU1BFQ0lGSUVEEAASCwoHSU5CT1VORBABEgwKCE9VVEJPVU5EEAJCfQoiaW8uZW52b3lwcm94eS5lbnZveS5jb25maWcuY29yZS52M0IJQmFzZVByb3RvUAFaQmdpdGh1Yi5jb20vZW52b3lwcm94eS9nby1jb250cm9sLXBsYW5lL2Vudm95L2NvbmZpZy9jb3JlL3YzO2NvcmV2M7qAyNEGAhACYgZwcm90bzM", [file_envoy_config_core_v3_address, file_envoy_config_core_v3_backoff, file_envoy_type_v3_percent, file_envoy_type_v3_semantic_version, file_google_protobuf_any, file_google_protobuf_struct, file_google_protobuf_wrappers, file_xds_core_v3_context_params, file_envoy_annotations_deprecation, file_udpa_annotations_migrate, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
+  fileDesc("Ch9lbnZveS9jb25maWcvY29yZS92My9iYXNlLnByb3RvEhRlbnZveS5jb25maWcuY29yZS52MyJdCghMb2NhbGl0eRIOCgZyZWdpb24YASABKAkSDAoEem9uZRgCIAEoCRIQCghzdWJfem9uZRgDIAEoCTohmsWIHhwKGmVudm95LmFwaS52Mi5jb3JlLkxvY2FsaXR5IpEBCgxCdWlsZFZlcnNpb24SLwoHdmVyc2lvbhgBIAEoCzIeLmVudm95LnR5cGUudjMuU2VtYW50aWNWZXJzaW9uEikKCG1ldGFkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDolmsWIHiAKHmVudm95LmFwaS52Mi5jb3JlLkJ1aWxkVmVyc2lvbiLPAQoJRXh0ZW5zaW9uEgwKBG5hbWUYASABKAkSEAoIY2F0ZWdvcnkYAiABKAkSJAoPdHlwZV9kZXNjcmlwdG9yGAMgASgJQgsYAZLHhtgEAzMuMBIzCgd2ZXJzaW9uGAQgASgLMiIuZW52b3kuY29uZmlnLmNvcmUudjMuQnVpbGRWZXJzaW9uEhAKCGRpc2FibGVkGAUgASgIEhEKCXR5cGVfdXJscxgGIAMoCToimsWIHh0KG2Vudm95LmFwaS52Mi5jb3JlLkV4dGVuc2lvbiKKBQoETm9kZRIKCgJpZBgBIAEoCRIPCgdjbHVzdGVyGAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBJNChJkeW5hbWljX3BhcmFtZXRlcnMYDCADKAsyMS5lbnZveS5jb25maWcuY29yZS52My5Ob2RlLkR5bmFtaWNQYXJhbWV0ZXJzRW50cnkSMAoIbG9jYWxpdHkYBCABKAsyHi5lbnZveS5jb25maWcuY29yZS52My5Mb2NhbGl0eRIXCg91c2VyX2FnZW50X25hbWUYBiABKAkSHAoSdXNlcl9hZ2VudF92ZXJzaW9uGAcgASgJSAASRgoYdXNlcl9hZ2VudF9idWlsZF92ZXJzaW9uGAggASgLMiIuZW52b3kuY29uZmlnLmNvcmUudjMuQnVpbGRWZXJzaW9uSAASMwoKZXh0ZW5zaW9ucxgJIAMoCzIfLmVudm95LmNvbmZpZy5jb3JlLnYzLkV4dGVuc2lvbhIXCg9jbGllbnRfZmVhdHVyZXMYCiADKAkSRwoTbGlzdGVuaW5nX2FkZHJlc3NlcxgLIAMoCzIdLmVudm95LmNvbmZpZy5jb3JlLnYzLkFkZHJlc3NCCxgBkseG2AQDMy4wGlQKFkR5bmFtaWNQYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEikKBXZhbHVlGAIgASgLMhoueGRzLmNvcmUudjMuQ29udGV4dFBhcmFtczoCOAE6HZrFiB4YChZlbnZveS5hcGkudjIuY29yZS5Ob2RlQhkKF3VzZXJfYWdlbnRfdmVyc2lvbl90eXBlSgQIBRAGUg1idWlsZF92ZXJzaW9uIpADCghNZXRhZGF0YRJZCg9maWx0ZXJfbWV0YWRhdGEYASADKAsyMi5lbnZveS5jb25maWcuY29yZS52My5NZXRhZGF0YS5GaWx0ZXJNZXRhZGF0YUVudHJ5Qgz6QgmaAQYiBHICEAESZAoVdHlwZWRfZmlsdGVyX21ldGFkYXRhGAIgAygLMjcuZW52b3kuY29uZmlnLmNvcmUudjMuTWV0YWRhdGEuVHlwZWRGaWx0ZXJNZXRhZGF0YUVudHJ5Qgz6QgmaAQYiBHICEAEaTgoTRmlsdGVyTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0OgI4ARpQChhUeXBlZEZpbHRlck1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiMKBXZhbHVlGAIgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueToCOAE6IZrFiB4cChplbnZveS5hcGkudjIuY29yZS5NZXRhZGF0YSJsCg1SdW50aW1lVUludDMyEhUKDWRlZmF1bHRfdmFsdWUYAiABKA0SHAoLcnVudGltZV9rZXkYAyABKAlCB/pCBHICEAE6JprFiB4hCh9lbnZveS5hcGkudjIuY29yZS5SdW50aW1lVUludDMyImwKDVJ1bnRpbWVEb3VibGUSFQoNZGVmYXVsdF92YWx1ZRgBIAEoARIcCgtydW50aW1lX2tleRgCIAEoCUIH+kIEcgIQATommsWIHiEKH2Vudm95LmFwaS52Mi5jb3JlLlJ1bnRpbWVEb3VibGUinAEKElJ1bnRpbWVGZWF0dXJlRmxhZxI7Cg1kZWZhdWx0X3ZhbHVlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZUII+kIFigECEAESHAoLcnVudGltZV9rZXkYAiABKAlCB/pCBHICEAE6K5rFiB4mCiRlbnZveS5hcGkudjIuY29yZS5SdW50aW1lRmVhdHVyZUZsYWciNQoOUXVlcnlQYXJhbWV0ZXISFAoDa2V5GAEgASgJQgf6QgRyAhABEg0KBXZhbHVlGAIgASgJIrcBCgtIZWFkZXJWYWx1ZRIeCgNrZXkYASABKAlCEfpCDnIMEAEogIAByAEAwAEBEjAKBXZhbHVlGAIgASgJQiH6QgxyCiiAgAHIAQDAAQLymP6PBQwSCnZhbHVlX3R5cGUSMAoJcmF3X3ZhbHVlGAMgASgMQh36Qgh6BhAAGICAAfKY/o8FDBIKdmFsdWVfdHlwZTokmsWIHh8KHWVudm95LmFwaS52Mi5jb3JlLkhlYWRlclZhbHVlIqsDChFIZWFkZXJWYWx1ZU9wdGlvbhI7CgZoZWFkZXIYASABKAsyIS5lbnZveS5jb25maWcuY29yZS52My5IZWFkZXJWYWx1ZUII+kIFigECEAESNwoGYXBwZW5kGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkJvb2xWYWx1ZUILGAGSx4bYBAMzLjASWwoNYXBwZW5kX2FjdGlvbhgDIAEoDjI6LmVudm95LmNvbmZpZy5jb3JlLnYzLkhlYWRlclZhbHVlT3B0aW9uLkhlYWRlckFwcGVuZEFjdGlvbkII+kIFggECEAESGAoQa2VlcF9lbXB0eV92YWx1ZRgEIAEoCCJ9ChJIZWFkZXJBcHBlbmRBY3Rpb24SGwoXQVBQRU5EX0lGX0VYSVNUU19PUl9BREQQABIRCg1BRERfSUZfQUJTRU5UEAESHgoaT1ZFUldSSVRFX0lGX0VYSVNUU19PUl9BREQQAhIXChNPVkVSV1JJVEVfSUZfRVhJU1RTEAM6KprFiB4lCiNlbnZveS5hcGkudjIuY29yZS5IZWFkZXJWYWx1ZU9wdGlvbiJjCglIZWFkZXJNYXASMgoHaGVhZGVycxgBIAMoCzIhLmVudm95LmNvbmZpZy5jb3JlLnYzLkhlYWRlclZhbHVlOiKaxYgeHQobZW52b3kuYXBpLnYyLmNvcmUuSGVhZGVyTWFwIikKEFdhdGNoZWREaXJlY3RvcnkSFQoEcGF0aBgBIAEoCUIH+kIEcgIQASL9AQoKRGF0YVNvdXJjZRIbCghmaWxlbmFtZRgBIAEoCUIH+kIEcgIQAUgAEhYKDGlubGluZV9ieXRlcxgCIAEoDEgAEhcKDWlubGluZV9zdHJpbmcYAyABKAlIABInChRlbnZpcm9ubWVudF92YXJpYWJsZRgEIAEoCUIH+kIEcgIQAUgAEkEKEXdhdGNoZWRfZGlyZWN0b3J5GAUgASgLMiYuZW52b3kuY29uZmlnLmNvcmUudjMuV2F0Y2hlZERpcmVjdG9yeTojmsWIHh4KHGVudm95LmFwaS52Mi5jb3JlLkRhdGFTb3VyY2VCEAoJc3BlY2lmaWVyEgP4QgEi4wQKC1JldHJ5UG9saWN5Ej0KDnJldHJ5X2JhY2tfb2ZmGAEgASgLMiUuZW52b3kuY29uZmlnLmNvcmUudjMuQmFja29mZlN0cmF0ZWd5EkYKC251bV9yZXRyaWVzGAIgASgLMhwuZ29vZ2xlLnByb3RvYnVmLlVJbnQzMlZhbHVlQhPymP6PBQ0KC21heF9yZXRyaWVzEhAKCHJldHJ5X29uGAMgASgJEkcKDnJldHJ5X3ByaW9yaXR5GAQgASgLMi8uZW52b3kuY29uZmlnLmNvcmUudjMuUmV0cnlQb2xpY3kuUmV0cnlQcmlvcml0eRJSChRyZXRyeV9ob3N0X3ByZWRpY2F0ZRgFIAMoCzI0LmVudm95LmNvbmZpZy5jb3JlLnYzLlJldHJ5UG9saWN5LlJldHJ5SG9zdFByZWRpY2F0ZRIpCiFob3N0X3NlbGVjdGlvbl9yZXRyeV9tYXhfYXR0ZW1wdHMYBiABKAMaYwoNUmV0cnlQcmlvcml0eRIVCgRuYW1lGAEgASgJQgf6QgRyAhABEiwKDHR5cGVkX2NvbmZpZxgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnlIAEINCgtjb25maWdfdHlwZRpoChJSZXRyeUhvc3RQcmVkaWNhdGUSFQoEbmFtZRgBIAEoCUIH+kIEcgIQARIsCgx0eXBlZF9jb25maWcYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55SABCDQoLY29uZmlnX3R5cGU6JJrFiB4fCh1lbnZveS5hcGkudjIuY29yZS5SZXRyeVBvbGljeSKdAQoPVHJhbnNwb3J0U29ja2V0EhUKBG5hbWUYASABKAlCB/pCBHICEAESLAoMdHlwZWRfY29uZmlnGAMgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueUgAOiiaxYgeIwohZW52b3kuYXBpLnYyLmNvcmUuVHJhbnNwb3J0U29ja2V0Qg0KC2NvbmZpZ190eXBlSgQIAhADUgZjb25maWcipQEKGFJ1bnRpbWVGcmFjdGlvbmFsUGVyY2VudBJBCg1kZWZhdWx0X3ZhbHVlGAEgASgLMiAuZW52b3kudHlwZS52My5GcmFjdGlvbmFsUGVyY2VudEII+kIFigECEAESEwoLcnVudGltZV9rZXkYAiABKAk6MZrFiB4sCiplbnZveS5hcGkudjIuY29yZS5SdW50aW1lRnJhY3Rpb25hbFBlcmNlbnQiSQoMQ29udHJvbFBsYW5lEhIKCmlkZW50aWZpZXIYASABKAk6JZrFiB4gCh5lbnZveS5hcGkudjIuY29yZS5Db250cm9sUGxhbmUqKAoPUm91dGluZ1ByaW9yaXR5EgsKB0RFRkFVTFQQABIICgRISUdIEAEqiQEKDVJlcXVlc3RNZXRob2QSFgoSTUVUSE9EX1VOU1BFQ0lGSUVEEAASBwoDR0VUEAESCAoESEVBRBACEggKBFBPU1QQAxIHCgNQVVQQBBIKCgZERUxFVEUQBRILCgdDT05ORUNUEAYSCwoHT1BUSU9OUxAHEgkKBVRSQUNFEAgSCQoFUEFUQ0gQCSo+ChBUcmFmZmljRGlyZWN0aW9uEg8KC1VOU1BFQ0lGSUVEEAASCwoHSU5CT1VORBABEgwKCE9VVEJPVU5EEAJCfQoiaW8uZW52b3lwcm94eS5lbnZveS5jb25maWcuY29yZS52M0IJQmFzZVByb3RvUAFaQmdpdGh1Yi5jb20vZW52b3lwcm94eS9nby1jb250cm9sLXBsYW5lL2Vudm95L2NvbmZpZy9jb3JlL3YzO2NvcmV2M7qAyNEGAhACYgZwcm90bzM", [file_envoy_config_core_v3_address, file_envoy_config_core_v3_backoff, file_envoy_type_v3_percent, file_envoy_type_v3_semantic_version, file_google_protobuf_any, file_google_protobuf_struct, file_google_protobuf_wrappers, file_xds_core_v3_context_params, file_envoy_annotations_deprecation, file_udpa_annotations_migrate, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
 
 /**
  * Identifies location of where either Envoy runs or where upstream hosts run.
@@ -803,6 +803,55 @@ export const RuntimeFeatureFlagSchema: GenMessage<RuntimeFeatureFlag, {jsonType:
   messageDesc(file_envoy_config_core_v3_base, 7);
 
 /**
+ * Query parameter name/value pair.
+ *
+ * @generated from message envoy.config.core.v3.QueryParameter
+ */
+export type QueryParameter = Message<"envoy.config.core.v3.QueryParameter"> & {
+  /**
+   * The key of the query parameter. Case sensitive.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The value of the query parameter.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Query parameter name/value pair.
+ *
+ * @generated from message envoy.config.core.v3.QueryParameter
+ */
+export type QueryParameterJson = {
+  /**
+   * The key of the query parameter. Case sensitive.
+   *
+   * @generated from field: string key = 1;
+   */
+  key?: string;
+
+  /**
+   * The value of the query parameter.
+   *
+   * @generated from field: string value = 2;
+   */
+  value?: string;
+};
+
+/**
+ * Describes the message envoy.config.core.v3.QueryParameter.
+ * Use `create(QueryParameterSchema)` to create a new message.
+ */
+export const QueryParameterSchema: GenMessage<QueryParameter, {jsonType: QueryParameterJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_config_core_v3_base, 8);
+
+/**
  * Header name/value pair.
  *
  * @generated from message envoy.config.core.v3.HeaderValue
@@ -877,7 +926,7 @@ export type HeaderValueJson = {
  * Use `create(HeaderValueSchema)` to create a new message.
  */
 export const HeaderValueSchema: GenMessage<HeaderValue, {jsonType: HeaderValueJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 8);
+  messageDesc(file_envoy_config_core_v3_base, 9);
 
 /**
  * Header name/value pair plus option to control append behavior.
@@ -980,7 +1029,7 @@ export type HeaderValueOptionJson = {
  * Use `create(HeaderValueOptionSchema)` to create a new message.
  */
 export const HeaderValueOptionSchema: GenMessage<HeaderValueOption, {jsonType: HeaderValueOptionJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 9);
+  messageDesc(file_envoy_config_core_v3_base, 10);
 
 /**
  * Describes the supported actions types for header append action.
@@ -1037,7 +1086,38 @@ export type HeaderValueOption_HeaderAppendActionJson = "APPEND_IF_EXISTS_OR_ADD"
  * Describes the enum envoy.config.core.v3.HeaderValueOption.HeaderAppendAction.
  */
 export const HeaderValueOption_HeaderAppendActionSchema: GenEnum<HeaderValueOption_HeaderAppendAction, HeaderValueOption_HeaderAppendActionJson> = /*@__PURE__*/
-  enumDesc(file_envoy_config_core_v3_base, 9, 0);
+  enumDesc(file_envoy_config_core_v3_base, 10, 0);
+
+/**
+ * Wrapper for a set of headers.
+ *
+ * @generated from message envoy.config.core.v3.HeaderMap
+ */
+export type HeaderMap = Message<"envoy.config.core.v3.HeaderMap"> & {
+  /**
+   * @generated from field: repeated envoy.config.core.v3.HeaderValue headers = 1;
+   */
+  headers: HeaderValue[];
+};
+
+/**
+ * Wrapper for a set of headers.
+ *
+ * @generated from message envoy.config.core.v3.HeaderMap
+ */
+export type HeaderMapJson = {
+  /**
+   * @generated from field: repeated envoy.config.core.v3.HeaderValue headers = 1;
+   */
+  headers?: HeaderValueJson[];
+};
+
+/**
+ * Describes the message envoy.config.core.v3.HeaderMap.
+ * Use `create(HeaderMapSchema)` to create a new message.
+ */
+export const HeaderMapSchema: GenMessage<HeaderMap, {jsonType: HeaderMapJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_config_core_v3_base, 11);
 
 /**
  * A directory that is watched for changes, e.g. by inotify on Linux. Move/rename
@@ -1074,7 +1154,7 @@ export type WatchedDirectoryJson = {
  * Use `create(WatchedDirectorySchema)` to create a new message.
  */
 export const WatchedDirectorySchema: GenMessage<WatchedDirectory, {jsonType: WatchedDirectoryJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 10);
+  messageDesc(file_envoy_config_core_v3_base, 12);
 
 /**
  * Data source consisting of a file, an inline value, or an environment variable.
@@ -1202,7 +1282,7 @@ export type DataSourceJson = {
  * Use `create(DataSourceSchema)` to create a new message.
  */
 export const DataSourceSchema: GenMessage<DataSource, {jsonType: DataSourceJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 11);
+  messageDesc(file_envoy_config_core_v3_base, 13);
 
 /**
  * The message specifies the retry policy of remote data source when fetching fails.
@@ -1315,7 +1395,7 @@ export type RetryPolicyJson = {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy, {jsonType: RetryPolicyJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 12);
+  messageDesc(file_envoy_config_core_v3_base, 14);
 
 /**
  * See :ref:`RetryPriority <envoy_v3_api_field_config.route.v3.RetryPolicy.retry_priority>`.
@@ -1362,7 +1442,7 @@ export type RetryPolicy_RetryPriorityJson = {
  * Use `create(RetryPolicy_RetryPrioritySchema)` to create a new message.
  */
 export const RetryPolicy_RetryPrioritySchema: GenMessage<RetryPolicy_RetryPriority, {jsonType: RetryPolicy_RetryPriorityJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 12, 0);
+  messageDesc(file_envoy_config_core_v3_base, 14, 0);
 
 /**
  * See :ref:`RetryHostPredicate <envoy_v3_api_field_config.route.v3.RetryPolicy.retry_host_predicate>`.
@@ -1409,7 +1489,7 @@ export type RetryPolicy_RetryHostPredicateJson = {
  * Use `create(RetryPolicy_RetryHostPredicateSchema)` to create a new message.
  */
 export const RetryPolicy_RetryHostPredicateSchema: GenMessage<RetryPolicy_RetryHostPredicate, {jsonType: RetryPolicy_RetryHostPredicateJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 12, 1);
+  messageDesc(file_envoy_config_core_v3_base, 14, 1);
 
 /**
  * Configuration for transport socket in :ref:`listeners <config_listeners>` and
@@ -1471,7 +1551,7 @@ export type TransportSocketJson = {
  * Use `create(TransportSocketSchema)` to create a new message.
  */
 export const TransportSocketSchema: GenMessage<TransportSocket, {jsonType: TransportSocketJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 13);
+  messageDesc(file_envoy_config_core_v3_base, 15);
 
 /**
  * Runtime derived FractionalPercent with defaults for when the numerator or denominator is not
@@ -1538,7 +1618,7 @@ export type RuntimeFractionalPercentJson = {
  * Use `create(RuntimeFractionalPercentSchema)` to create a new message.
  */
 export const RuntimeFractionalPercentSchema: GenMessage<RuntimeFractionalPercent, {jsonType: RuntimeFractionalPercentJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 14);
+  messageDesc(file_envoy_config_core_v3_base, 16);
 
 /**
  * Identifies a specific ControlPlane instance that Envoy is connected to.
@@ -1577,7 +1657,7 @@ export type ControlPlaneJson = {
  * Use `create(ControlPlaneSchema)` to create a new message.
  */
 export const ControlPlaneSchema: GenMessage<ControlPlane, {jsonType: ControlPlaneJson}> = /*@__PURE__*/
-  messageDesc(file_envoy_config_core_v3_base, 15);
+  messageDesc(file_envoy_config_core_v3_base, 17);
 
 /**
  * Envoy supports :ref:`upstream priority routing

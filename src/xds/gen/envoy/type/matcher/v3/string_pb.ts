@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file envoy/type/matcher/v3/string.proto.
  */
 export const file_envoy_type_matcher_v3_string: GenFile = /*@__PURE__*/
-  fileDesc("CiJlbnZveS90eXBlL21hdGNoZXIvdjMvc3RyaW5nLnByb3RvEhVlbnZveS50eXBlLm1hdGNoZXIudjMizgIKDVN0cmluZ01hdGNoZXISDwoFZXhhY3QYASABKAlIABIZCgZwcmVmaXgYAiABKAlCB/pCBHICEAFIABIZCgZzdWZmaXgYAyABKAlCB/pCBHICEAFIABJDCgpzYWZlX3JlZ2V4GAUgASgLMiMuZW52b3kudHlwZS5tYXRjaGVyLnYzLlJlZ2V4TWF0Y2hlckII+kIFigECEAFIABIbCghjb250YWlucxgHIAEoCUIH+kIEcgIQAUgAEjMKBmN1c3RvbRgIIAEoCzIhLnhkcy5jb3JlLnYzLlR5cGVkRXh0ZW5zaW9uQ29uZmlnSAASEwoLaWdub3JlX2Nhc2UYBiABKAg6J5rFiB4iCiBlbnZveS50eXBlLm1hdGNoZXIuU3RyaW5nTWF0Y2hlckIUCg1tYXRjaF9wYXR0ZXJuEgP4QgFKBAgEEAVSBXJlZ2V4QoQBCiNpby5lbnZveXByb3h5LmVudm95LnR5cGUubWF0Y2hlci52M0ILU3RyaW5nUHJvdG9QAVpGZ2l0aHViLmNvbS9lbnZveXByb3h5L2dvLWNvbnRyb2wtcGxhbmUvZW52b3kvdHlwZS9tYXRjaGVyL3YzO21hdGNoZXJ2M7qAyNEGAhACYgZwcm90bzM", [file_envoy_type_matcher_v3_regex, file_xds_core_v3_extension, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
+  fileDesc("CiJlbnZveS90eXBlL21hdGNoZXIvdjMvc3RyaW5nLnByb3RvEhVlbnZveS50eXBlLm1hdGNoZXIudjMizgIKDVN0cmluZ01hdGNoZXISDwoFZXhhY3QYASABKAlIABIZCgZwcmVmaXgYAiABKAlCB/pCBHICEAFIABIZCgZzdWZmaXgYAyABKAlCB/pCBHICEAFIABJDCgpzYWZlX3JlZ2V4GAUgASgLMiMuZW52b3kudHlwZS5tYXRjaGVyLnYzLlJlZ2V4TWF0Y2hlckII+kIFigECEAFIABIbCghjb250YWlucxgHIAEoCUIH+kIEcgIQAUgAEjMKBmN1c3RvbRgIIAEoCzIhLnhkcy5jb3JlLnYzLlR5cGVkRXh0ZW5zaW9uQ29uZmlnSAASEwoLaWdub3JlX2Nhc2UYBiABKAg6J5rFiB4iCiBlbnZveS50eXBlLm1hdGNoZXIuU3RyaW5nTWF0Y2hlckIUCg1tYXRjaF9wYXR0ZXJuEgP4QgFKBAgEEAVSBXJlZ2V4IoIBChFMaXN0U3RyaW5nTWF0Y2hlchJACghwYXR0ZXJucxgBIAMoCzIkLmVudm95LnR5cGUubWF0Y2hlci52My5TdHJpbmdNYXRjaGVyQgj6QgWSAQIIATormsWIHiYKJGVudm95LnR5cGUubWF0Y2hlci5MaXN0U3RyaW5nTWF0Y2hlckKEAQojaW8uZW52b3lwcm94eS5lbnZveS50eXBlLm1hdGNoZXIudjNCC1N0cmluZ1Byb3RvUAFaRmdpdGh1Yi5jb20vZW52b3lwcm94eS9nby1jb250cm9sLXBsYW5lL2Vudm95L3R5cGUvbWF0Y2hlci92MzttYXRjaGVydjO6gMjRBgIQAmIGcHJvdG8z", [file_envoy_type_matcher_v3_regex, file_xds_core_v3_extension, file_udpa_annotations_status, file_udpa_annotations_versioning, file_validate_validate]);
 
 /**
  * Specifies the way to match a string.
@@ -194,4 +194,35 @@ export type StringMatcherJson = {
  */
 export const StringMatcherSchema: GenMessage<StringMatcher, {jsonType: StringMatcherJson}> = /*@__PURE__*/
   messageDesc(file_envoy_type_matcher_v3_string, 0);
+
+/**
+ * Specifies a list of ways to match a string.
+ *
+ * @generated from message envoy.type.matcher.v3.ListStringMatcher
+ */
+export type ListStringMatcher = Message<"envoy.type.matcher.v3.ListStringMatcher"> & {
+  /**
+   * @generated from field: repeated envoy.type.matcher.v3.StringMatcher patterns = 1;
+   */
+  patterns: StringMatcher[];
+};
+
+/**
+ * Specifies a list of ways to match a string.
+ *
+ * @generated from message envoy.type.matcher.v3.ListStringMatcher
+ */
+export type ListStringMatcherJson = {
+  /**
+   * @generated from field: repeated envoy.type.matcher.v3.StringMatcher patterns = 1;
+   */
+  patterns?: StringMatcherJson[];
+};
+
+/**
+ * Describes the message envoy.type.matcher.v3.ListStringMatcher.
+ * Use `create(ListStringMatcherSchema)` to create a new message.
+ */
+export const ListStringMatcherSchema: GenMessage<ListStringMatcher, {jsonType: ListStringMatcherJson}> = /*@__PURE__*/
+  messageDesc(file_envoy_type_matcher_v3_string, 1);
 
