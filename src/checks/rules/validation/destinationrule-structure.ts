@@ -2,6 +2,7 @@ import { isRecord } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
+import { trafficPolicyProblems } from './_traffic-policy.js';
 
 const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
 const PORT_POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls'];
@@ -11,15 +12,20 @@ const destinationRuleStructure: Rule = {
   id: 'validation/destinationrule-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A DestinationRule traffic policy that Istio\'s admission webhook refuses: an empty trafficPolicy, or a portLevelSettings entry without port or without any setting.',
+  summary: 'A DestinationRule traffic policy that Istio\'s admission webhook refuses: an empty trafficPolicy, a portLevelSettings entry without port or without any setting, or settings validateConnectionPool, validateOutlierDetection or validateLoadBalancer refuse (h2UpgradePolicy UPGRADE with useClientProtocol, local-origin failures without splitting them, a maglev table size that is not prime…).',
   docs: [
     'Istio\'s `validateTrafficPolicy` and `validatePortTrafficPolicies` (pkg/config/validation, run on admission for',
     'the top-level `trafficPolicy` and each subset\'s) refuse what the CRD schema lets through: a `trafficPolicy` with',
     'no field set ("traffic policy must have at least one field"), a `portLevelSettings` entry without `port`',
     '("portTrafficPolicy must have valid port": without it the settings apply to no port), and an entry that sets',
     'none of `outlierDetection`, `connectionPool`, `loadBalancer`, `tls` ("port traffic policy must have at least one',
-    'field"). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports IST0106. Fix: set',
-    '`port: {number: <service port>}` on every port-level entry and give it a setting, or remove the empty policy.',
+    'field"). In every policy, top-level, subset and port-level alike, it also refuses a `connectionPool` with neither',
+    '`http` nor `tcp`, negative connection counts, `h2UpgradePolicy: UPGRADE` beside `useClientProtocol: true`, an',
+    '`http2KeepAlive` without interval or timeout, `consecutiveLocalOriginFailures` without',
+    '`splitExternalLocalOriginErrors: true`, a maglev `tableSize` that is unset, not prime or 5000011 and above, and',
+    '`localityLbSetting` beside `zoneAwareLbSetting`. `kubectl apply` fails with the webhook\'s message and',
+    '`istioctl analyze` reports IST0106: none of the DestinationRule applies. Fix: set `port: {number: <service port>}`',
+    'on every port-level entry and give it a setting, remove the empty policy, or keep one of the two settings named.',
   ].join(' '),
   kinds: ['DestinationRule'],
   check(graph, ctx) {
@@ -34,6 +40,7 @@ const destinationRuleStructure: Rule = {
           ctx.report(dr, `traffic policy must have at least one field: ${formatPath(path)} is empty; set a policy or remove it`, { path });
           continue;
         }
+        for (const [message, at] of trafficPolicyProblems(policy)) ctx.report(dr, message, { path: [...path, ...at] });
         (Array.isArray(policy.portLevelSettings) ? policy.portLevelSettings : []).forEach((p, i) => {
           const at: FieldPath = [...path, 'portLevelSettings', i];
           if (!isRecord(p)) return;
@@ -43,6 +50,7 @@ const destinationRuleStructure: Rule = {
           if (!PORT_POLICY_FIELDS.some((k) => p[k] !== undefined && p[k] !== null)) {
             ctx.report(dr, `port traffic policy must have at least one field: ${formatPath(at)} sets none of ${PORT_POLICY_FIELDS.join(', ')}; add one or remove the entry`, { path: at });
           }
+          for (const [message, rel] of trafficPolicyProblems(p)) ctx.report(dr, `${message} (in ${formatPath(at)})`, { path: [...at, ...rel] });
         });
       }
     }

@@ -1,0 +1,75 @@
+// What Istio's webhook refuses inside one DestinationRule traffic policy (top-level, subset or port-level)
+// beyond the CRD schema: istio/istio pkg/config/validation/validation.go validateConnectionPool,
+// validateOutlierDetection and validateLoadBalancer.
+import { isRecord } from '../../../mesh/object.js';
+import type { FieldPath } from '../../types.js';
+
+/** One refusal: the webhook's words plus advice, and the field it is about (relative to the policy). */
+export type PolicyProblem = readonly [message: string, at: FieldPath];
+
+const HTTP_COUNTS = ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'maxRetries', 'maxConcurrentStreams'];
+const MAGLEV_TABLE_LIMIT = 5000011;
+
+/** Envoy's isPrime (source/common/common/utility.cc), which Istio copies. */
+function isPrime(x: number): boolean {
+  if (x !== 0 && x < 4) return true;
+  if (x % 2 === 0) return false;
+  for (let f = 3; f <= Math.floor(Math.sqrt(x)); f += 2) if (x % f === 0) return false;
+  return true;
+}
+
+function connectionPoolProblems(pool: unknown): PolicyProblem[] {
+  if (!isRecord(pool)) return [];
+  const out: PolicyProblem[] = [];
+  if (!isRecord(pool.http) && !isRecord(pool.tcp)) {
+    return [['connection pool must have at least one field: connectionPool sets neither http nor tcp; add the limits meant or remove it', ['connectionPool']]];
+  }
+  const http = isRecord(pool.http) ? pool.http : {};
+  for (const k of HTTP_COUNTS) {
+    if (typeof http[k] === 'number' && http[k] < 0) out.push([`connectionPool.http.${k} must be non-negative (got ${http[k]})`, ['connectionPool', 'http', k]]);
+  }
+  if (http.h2UpgradePolicy === 'UPGRADE' && http.useClientProtocol === true) {
+    out.push(['use client protocol must not be true when H2UpgradePolicy is UPGRADE: connectionPool.http asks to upgrade to HTTP/2 and to keep the ' +
+      'client\'s protocol at once; drop useClientProtocol to upgrade, or drop h2UpgradePolicy to follow the client', ['connectionPool', 'http', 'useClientProtocol']]);
+  }
+  if (isRecord(http.http2KeepAlive)) {
+    for (const k of ['interval', 'timeout']) {
+      if (http.http2KeepAlive[k] === undefined) out.push([`http2 keepalive ${k} is required: connectionPool.http.http2KeepAlive sets no ${k}`, ['connectionPool', 'http', 'http2KeepAlive']]);
+    }
+  }
+  const tcp = isRecord(pool.tcp) ? pool.tcp : {};
+  if (typeof tcp.maxConnections === 'number' && tcp.maxConnections < 0) out.push([`connectionPool.tcp.maxConnections must be non-negative (got ${tcp.maxConnections})`, ['connectionPool', 'tcp', 'maxConnections']]);
+  return out;
+}
+
+function outlierProblems(outlier: unknown): PolicyProblem[] {
+  if (!isRecord(outlier)) return [];
+  const local = outlier.consecutiveLocalOriginFailures;
+  if (outlier.splitExternalLocalOriginErrors !== true && typeof local === 'number' && local > 0) {
+    return [['outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false: ' +
+      'set outlierDetection.splitExternalLocalOriginErrors: true, or remove consecutiveLocalOriginFailures', ['outlierDetection', 'consecutiveLocalOriginFailures']]];
+  }
+  return [];
+}
+
+function loadBalancerProblems(lb: unknown): PolicyProblem[] {
+  if (!isRecord(lb)) return [];
+  const out: PolicyProblem[] = [];
+  const maglev = isRecord(lb.consistentHash) && isRecord(lb.consistentHash.maglev) ? lb.consistentHash.maglev : undefined;
+  if (maglev) {
+    const size = typeof maglev.tableSize === 'number' ? maglev.tableSize : 0;
+    const at: FieldPath = ['loadBalancer', 'consistentHash', 'maglev', 'tableSize'];
+    if (size === 0) out.push(['tableSize must be set for maglev: loadBalancer.consistentHash.maglev has no tableSize; set a prime such as 65537', at]);
+    else if (size >= MAGLEV_TABLE_LIMIT) out.push([`tableSize must be less than ${MAGLEV_TABLE_LIMIT} for maglev (got ${size})`, at]);
+    else if (!isPrime(size)) out.push([`tableSize must be a prime number for maglev (got ${size}); use a prime such as 65537`, at]);
+  }
+  if (lb.localityLbSetting !== undefined && lb.zoneAwareLbSetting !== undefined) {
+    out.push(['only one of localityLbSetting and zoneAwareLbSetting can be set', ['loadBalancer']]);
+  }
+  return out;
+}
+
+/** Every refusal in one traffic policy's own connection pool, outlier detection and load balancer settings. */
+export function trafficPolicyProblems(policy: Readonly<Record<string, unknown>>): PolicyProblem[] {
+  return [...connectionPoolProblems(policy.connectionPool), ...outlierProblems(policy.outlierDetection), ...loadBalancerProblems(policy.loadBalancer)];
+}
