@@ -5,3 +5,4 @@ export { default as retriesWithoutPerTryTimeout } from './retries-without-per-tr
 export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-timeout.js';
 export { default as routeTimeoutUnreachable } from './route-timeout-unreachable.js';
 export { default as retryOnRetriesNothing } from './retry-on-retries-nothing.js';
+export { default as outlierGatewayErrorsIneffective } from './outlier-gateway-errors-ineffective.js';
