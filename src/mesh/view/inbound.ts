@@ -14,6 +14,7 @@ import { isHttp, type IstioProtocol } from '../protocol.js';
 import { retryOnRetriesStatus } from '../retry-on.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
+import { customAuthzOf } from './custom-authz.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
@@ -53,7 +54,7 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
     retry: inboundRetryOf(graph.meshConfig, e.protocol),
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
-  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, authorizationPolicies: authz.policies, problems: [...problems, ...authz.problems] };
+  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, authorizationPolicies: authz.policies, customAuthz: customAuthzOf(graph, authz.policies), problems: [...problems, ...authz.problems] };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { FieldPath, FileLocation, ResourceRef, SourceOrigin } from '../type
 import type { Dataplane } from '../membership.js';
 import type { IstioProtocol } from '../protocol.js';
 import type { OutboundTrafficMode, PathNormalizationType } from '../mesh-config.js';
+import type { ExtAuthzProvider } from '../extension-providers.js';
 
 /** Where a resolved value came from. Plain data (fit for Envoy route metadata). */
 export interface Origin {
@@ -578,5 +579,30 @@ export interface InboundView {
   readonly protocolDetectionTimeoutMs: number;
   /** Policies that apply: root namespace first, then the workload's namespace, input order. */
   readonly authorizationPolicies: readonly AuthzPolicyView[];
+  /** The extension providers the CUSTOM policies among them name, sorted by name (empty without CUSTOM policies). */
+  readonly customAuthz: readonly CustomAuthzView[];
   readonly problems: readonly InboundProblem[];
+}
+
+/**
+ * One provider named by CUSTOM policies of a proxy: istiod's builder (`buildHTTP` / `buildTCP`) makes,
+ * per provider, an RBAC filter in shadow mode and an ext_authz filter; when it cannot use the provider
+ * (unknown, invalid, its service not found, or more than one provider on the workload), an RBAC filter
+ * that DENIES what the CUSTOM rules match (`getBadCustomDenyRules`).
+ */
+export interface CustomAuthzView {
+  /** `AuthorizationPolicy.spec.provider.name`. */
+  readonly provider: string;
+  /** The provider with its service resolved; null when istiod cannot use it (see `error`). */
+  readonly extAuthz: ExtAuthzView | null;
+  /** Why istiod denies what this provider's CUSTOM rules match instead of asking it (istiod's log line); null when usable. */
+  readonly error: string | null;
+}
+
+/** A MeshConfig ext_authz provider and its authorizer's cluster (istiod `LookupCluster`). */
+export interface ExtAuthzView extends ExtAuthzProvider {
+  /** The authorizer's hostname (FQDN of its Service or ServiceEntry host). */
+  readonly host: string;
+  /** `outbound|<port>||<host>`: the cluster the ext_authz filter calls. */
+  readonly cluster: string;
 }

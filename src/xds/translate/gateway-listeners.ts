@@ -47,7 +47,7 @@ export function serverNames(s: GatewayServerView): string[] {
 /** Every gateway listener of the router, sorted by port. */
 export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
   const byPort = new Map<number, GatewayServerView[]>();
-  const authz = buildHttpRbacFilters(view.inbound?.authorizationPolicies ?? []);
+  const authz = buildHttpRbacFilters(view.inbound ?? { authorizationPolicies: [], customAuthz: [] });
   for (const s of acceptedGatewayServers(view)) byPort.set(s.listenerPort, [...(byPort.get(s.listenerPort) ?? []), s]);
   const out: Listener[] = [];
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {

@@ -19,7 +19,7 @@ import { isHttp } from '../../mesh/protocol.js';
 import type { AuthzPolicyView, InboundPortView, InboundRetryView, MtlsView, ProxyView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
 import { INBOUND_PASSTHROUGH_CLUSTER, inboundClusterName, inboundMetadata } from './inbound-clusters.js';
-import { buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
+import { type AuthzInput, buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
 import { pathNormalizationFields } from './listeners.js';
 import { retryOn } from './route.js';
 import { chainOptions, inboundListenerFilters, type ChainOption, type InboundListenerProtocol } from './inbound-chain-options.js';
@@ -55,8 +55,8 @@ export function buildInboundListeners(view: ProxyView): Listener[] {
   const inbound = view.inbound;
   if (!inbound || view.proxy.type !== 'sidecar' || inbound.ports.length === 0) return [];
   const filterChains = [
-    ...inbound.ports.flatMap((p) => buildInboundChains(p, inbound.authorizationPolicies, view.pathNormalization)),
-    ...buildPassthroughChains(inbound.mtls, inbound.authorizationPolicies, inbound.passthroughRetry, view.pathNormalization),
+    ...inbound.ports.flatMap((p) => buildInboundChains(p, inbound, view.pathNormalization)),
+    ...buildPassthroughChains(inbound.mtls, inbound, inbound.passthroughRetry, view.pathNormalization),
   ];
   return [create(ListenerSchema, {
     name: VIRTUAL_INBOUND,
@@ -78,7 +78,7 @@ export function buildInboundListeners(view: ProxyView): Listener[] {
  * `http_inspector` or the client's ALPN says is HTTP, TCP chains (network RBAC: HTTP-only ALLOW rules
  * cannot match there) for the rest, each to `InboundPassthroughCluster` (the connection's original destination).
  */
-export function buildPassthroughChains(mtls: MtlsView, policies: readonly AuthzPolicyView[], retry: InboundRetryView | null, normalization: PathNormalizationType): FilterChain[] {
+export function buildPassthroughChains(mtls: MtlsView, policies: AuthzInput, retry: InboundRetryView | null, normalization: PathNormalizationType): FilterChain[] {
   const mtlsJson: JsonObject = { mode: mtls.mode, source: mtls.source, ...(mtls.origin ? { origin: originJson(mtls.origin) } : {}) };
   const http = { cluster: INBOUND_PASSTHROUGH_CLUSTER, statPrefix: INBOUND_PASSTHROUGH_CLUSTER, vhostPort: 0, retry, routeMetadata: { passthrough: true } };
   return chainOptions('auto', mtls.mode).map((o) => create(FilterChainSchema, {
@@ -104,7 +104,7 @@ export function listenerProtocolOf(p: InboundPortView): InboundListenerProtocol 
  * network RBAC filters and a `tcp_proxy`. Metadata names the Service and ServiceEntry ports, the
  * deciding PeerAuthentication and every AuthorizationPolicy rule as that chain's RBAC translated it.
  */
-export function buildInboundChains(p: InboundPortView, policies: readonly AuthzPolicyView[], normalization: PathNormalizationType): FilterChain[] {
+export function buildInboundChains(p: InboundPortView, policies: AuthzInput, normalization: PathNormalizationType): FilterChain[] {
   const cluster = inboundClusterName(p.port);
   const http = { cluster, statPrefix: `inbound_0.0.0.0_${p.port}`, vhostPort: p.port, retry: p.retry, routeMetadata: inboundMetadata(p) };
   const mtls: JsonObject = { mode: p.mtls.mode, source: p.mtls.source, ...(p.mtls.origin ? { origin: originJson(p.mtls.origin) } : {}) };
@@ -157,7 +157,7 @@ interface InboundHttpTarget {
   readonly routeMetadata: JsonObject;
 }
 
-function hcmFilter(t: InboundHttpTarget, policies: readonly AuthzPolicyView[], normalization: PathNormalizationType) {
+function hcmFilter(t: InboundHttpTarget, policies: AuthzInput, normalization: PathNormalizationType) {
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: t.statPrefix,
     // MeshConfig pathNormalization (BASE by default): RBAC sees the path the application will see,

@@ -3,18 +3,31 @@
  * (`pilot/pkg/security/authz/builder`, `authz/model/generator.go`): one Envoy `Policy` per rule,
  * named `ns[<ns>]-policy[<name>]-rule[<i>]`; `from` entries as ORed principals and `to` entries as
  * ORed permissions, each an AND of its fields, each field an OR of its values and a NOT of its
- * `not*` values. Filters in Istio's order: AUDIT (LOG), CUSTOM, DENY, ALLOW; a DENY match answers 403
+ * `not*` values. Filters in Istio's order: CUSTOM (istiod's custom builder runs first:
+ * `listener_builder.go`, `networkfilter.go`), then AUDIT (LOG), DENY, ALLOW; a DENY match answers 403
  * before any ALLOW is looked at; without ALLOW policies everything not denied is allowed; with ALLOW
  * policies a request no rule matches is denied (an ALLOW filter with no policies denies all).
+ *
+ * CUSTOM, per provider the policies name (`builder.go` `buildHTTP` / `buildTCP`): a usable provider
+ * gets an RBAC filter holding the rules as `shadow_rules` (prefix `istio_ext_authz_`, never
+ * enforced: they only mark the request for the ext_authz filter after it, `ext-authz.ts`). Dry-run
+ * CUSTOM policies go to that filter's enforced `rules`, action DENY, as istiod (since the
+ * multi-provider change, #58082) puts them: so a request a dry-run CUSTOM rule matches is DENIED by
+ * the RBAC filter, whatever the authorizer would say (earlier istiod left dry-run CUSTOM policies
+ * out). A provider istiod cannot use (unknown, invalid, its service not found, more than one on the
+ * workload) gets an RBAC filter that DENIES what its enforced rules match (`getBadCustomDenyRules`:
+ * names suffixed `-deny-due-to-bad-CUSTOM-action`). On a TCP chain, an HTTP provider's CUSTOM
+ * policies are ignored. CUSTOM rule names carry the provider: `istio-ext-authz-<provider>-ns[…]-policy[…]-rule[…]`.
  */
 import { create, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
 import { packAny as anyPack } from '../encode.js';
 import { RBAC_Action, type PermissionSchema, type Policy, PolicySchema, type PrincipalSchema, type RBAC as RbacRules, RBACSchema as RbacRulesSchema } from '../gen/envoy/config/rbac/v3/rbac_pb.js';
 import { RBACSchema as HttpRbacSchema } from '../gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RBACSchema as NetworkRbacSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
-import { type AuthzMatchView, type AuthzPolicyView, type AuthzRuleView, unusableFieldDropsRule } from '../../mesh/view/index.js';
+import { type AuthzMatchView, type AuthzPolicyView, type AuthzRuleView, type CustomAuthzView, unusableFieldDropsRule } from '../../mesh/view/index.js';
 import { parseIpBlock } from '../../validate/authorization.js';
 import { originJson } from './_common.js';
+import { EXT_AUTHZ_SHADOW_PREFIX, customRuleName, httpExtAuthzFilter, networkExtAuthzFilter } from './ext-authz.js';
 
 /** Envoy filter names (HTTP and network RBAC). */
 export const HTTP_RBAC_FILTER = 'envoy.filters.http.rbac';
@@ -23,13 +36,21 @@ export const NETWORK_RBAC_FILTER = 'envoy.filters.network.rbac';
 type PermissionInit = MessageInitShape<typeof PermissionSchema>;
 type PrincipalInit = MessageInitShape<typeof PrincipalSchema>;
 
-/** Istio's order of RBAC filters and the Envoy action each gets (CUSTOM: see `translateCustom`). */
+/** Istio's order of the AUDIT, DENY and ALLOW RBAC filters (after CUSTOM's) and the Envoy action each gets. */
 const ORDER: readonly { action: AuthzPolicyView['action']; envoy: RBAC_Action; shadowPrefix: string }[] = [
   { action: 'AUDIT', envoy: RBAC_Action.LOG, shadowPrefix: 'istio_dry_run_audit_' },
-  { action: 'CUSTOM', envoy: RBAC_Action.DENY, shadowPrefix: 'istio_ext_authz_' },
   { action: 'DENY', envoy: RBAC_Action.DENY, shadowPrefix: 'istio_dry_run_deny_' },
   { action: 'ALLOW', envoy: RBAC_Action.ALLOW, shadowPrefix: 'istio_dry_run_allow_' },
 ];
+
+/** Istio's suffix of CUSTOM rules denied because their provider cannot be used (`badCustomActionSuffix`). */
+const BAD_CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
+
+/** What the authorization filters of a chain are built from: the policies that apply and the providers their CUSTOM ones name (an `InboundView`). */
+export interface AuthzInput {
+  readonly authorizationPolicies: readonly AuthzPolicyView[];
+  readonly customAuthz: readonly CustomAuthzView[];
+}
 
 /** One RBAC filter's configuration: enforced rules (absent when every policy is dry-run) and shadow rules. */
 export interface RbacConfig {
@@ -66,18 +87,70 @@ export function buildRbacConfigs(policies: readonly AuthzPolicyView[], forTcp: b
   return out;
 }
 
-function rulesOf(policies: readonly AuthzPolicyView[], action: RBAC_Action, forTcp: boolean): RbacRules {
+function rulesOf(policies: readonly AuthzPolicyView[], action: RBAC_Action, forTcp: boolean, name: (rule: string) => string = (r) => r): RbacRules {
   const rules = create(RbacRulesSchema, { action });
-  for (const p of policies) for (const r of p.rules) {
-    const o = translateRule(r, p.action, forTcp);
-    if (o.policy) rules.policies[r.name] = o.policy;
+  for (const p of policies) {
+    for (const r of p.rules) {
+      const o = translateRule(r, p.action, forTcp);
+      if (o.policy) rules.policies[name(r.name)] = o.policy;
+    }
+    // istiod: a policy without rules gets an explicit policy that never matches (`rbacPolicyMatchNever`).
+    if (p.rules.length === 0 && p.action === 'CUSTOM') rules.policies[name(`ns[${p.namespace}]-policy[${p.name}]-rule[0]`)] = create(PolicySchema, MATCH_NEVER);
   }
   return rules;
 }
 
-/** HTTP filters (`envoy.filters.http.rbac`), one per action present, in Istio's order. */
-export function buildHttpRbacFilters(policies: readonly AuthzPolicyView[]) {
-  return buildRbacConfigs(policies, false).map((c) => ({
+/** istiod `rbacPolicyMatchNever`: a permission and a principal that match nothing. */
+const MATCH_NEVER = {
+  permissions: [{ rule: { case: 'notRule' as const, value: { rule: { case: 'any' as const, value: true } } } }],
+  principals: [{ identifier: { case: 'notId' as const, value: { identifier: { case: 'any' as const, value: true } } } }],
+};
+
+/** One CUSTOM provider's RBAC configuration (see the module comment), and its usable provider when there is one. */
+interface CustomConfig {
+  readonly custom: CustomAuthzView;
+  readonly rules?: RbacRules;
+  readonly shadowRules?: RbacRules;
+}
+
+function customConfigs(authz: AuthzInput, forTcp: boolean): CustomConfig[] {
+  const out: CustomConfig[] = [];
+  for (const custom of authz.customAuthz) {
+    const of = authz.authorizationPolicies.filter((p) => p.action === 'CUSTOM' && (p.provider ?? '') === custom.provider);
+    const enforced = of.filter((p) => !p.dryRun);
+    const dryRun = of.filter((p) => p.dryRun);
+    const named = (r: string) => customRuleName(custom.provider, r);
+    if (!custom.extAuthz) {
+      out.push({ custom, rules: rulesOf(enforced, RBAC_Action.DENY, forTcp, (r) => named(r) + BAD_CUSTOM_SUFFIX) });
+      continue;
+    }
+    // istiod ignores CUSTOM policies of an HTTP authorizer on TCP chains.
+    if (forTcp && custom.extAuthz.kind !== 'envoyExtAuthzGrpc') continue;
+    out.push({
+      custom,
+      shadowRules: rulesOf(enforced, RBAC_Action.DENY, forTcp, named),
+      ...(dryRun.length > 0 ? { rules: rulesOf(dryRun, RBAC_Action.DENY, forTcp, named) } : {}),
+    });
+  }
+  return out;
+}
+
+/** HTTP filters: per CUSTOM provider an RBAC filter (and an ext_authz filter when usable), then one RBAC filter per other action present, in Istio's order. */
+export function buildHttpRbacFilters(authz: AuthzInput) {
+  const custom = customConfigs(authz, false).flatMap((c) => [
+    {
+      name: HTTP_RBAC_FILTER,
+      configType: {
+        case: 'typedConfig' as const,
+        value: anyPack(HttpRbacSchema, create(HttpRbacSchema, {
+          ...(c.rules ? { rules: c.rules } : {}),
+          ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: EXT_AUTHZ_SHADOW_PREFIX } : {}),
+        })),
+      },
+    },
+    ...(c.custom.extAuthz ? [httpExtAuthzFilter(c.custom.extAuthz)] : []),
+  ]);
+  return [...custom, ...buildRbacConfigs(authz.authorizationPolicies, false).map((c) => ({
     name: HTTP_RBAC_FILTER,
     configType: {
       case: 'typedConfig' as const,
@@ -86,12 +159,29 @@ export function buildHttpRbacFilters(policies: readonly AuthzPolicyView[]) {
         ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: c.shadowRulesStatPrefix ?? '' } : {}),
       })),
     },
-  }));
+  }))];
 }
 
-/** Network filters (`envoy.filters.network.rbac`, stat prefix `tcp.`), one per action present, in Istio's order. */
-export function buildNetworkRbacFilters(policies: readonly AuthzPolicyView[]) {
-  return buildRbacConfigs(policies, true).map((c) => ({
+/** Network filters (`envoy.filters.network.rbac`, stat prefix `tcp.`): CUSTOM's first (with `envoy.filters.network.ext_authz` for a usable gRPC authorizer), then one per other action present, in Istio's order. */
+export function buildNetworkRbacFilters(authz: AuthzInput) {
+  const custom = customConfigs(authz, true).flatMap((c) => {
+    const ext = c.custom.extAuthz ? networkExtAuthzFilter(c.custom.extAuthz) : undefined;
+    return [
+      {
+        name: NETWORK_RBAC_FILTER,
+        configType: {
+          case: 'typedConfig' as const,
+          value: anyPack(NetworkRbacSchema, create(NetworkRbacSchema, {
+            statPrefix: 'tcp.',
+            ...(c.rules ? { rules: c.rules } : {}),
+            ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: EXT_AUTHZ_SHADOW_PREFIX } : {}),
+          })),
+        },
+      },
+      ...(ext ? [ext] : []),
+    ];
+  });
+  return [...custom, ...buildRbacConfigs(authz.authorizationPolicies, true).map((c) => ({
     name: NETWORK_RBAC_FILTER,
     configType: {
       case: 'typedConfig' as const,
@@ -101,28 +191,43 @@ export function buildNetworkRbacFilters(policies: readonly AuthzPolicyView[]) {
         ...(c.shadowRules ? { shadowRules: c.shadowRules, shadowRulesStatPrefix: c.shadowRulesStatPrefix ?? '' } : {}),
       })),
     },
-  }));
+  }))];
 }
 
 /**
  * Where each rule came from and what translation did to it, for `filter_metadata.meshproof.rbac`:
- * `{ "<rule name>": { action, origin, dryRun, notes: [...] } }`. CUSTOM rules say that they deny.
+ * `{ "<rule name>": { action, origin, dryRun, notes: [...] } }`, keyed by the Envoy policy name.
+ * CUSTOM rules say what enforces them: the provider's authorizer, or a denial (and why).
  */
-export function rbacMetadata(policies: readonly AuthzPolicyView[], forTcp: boolean): JsonObject {
+export function rbacMetadata(authz: AuthzInput, forTcp: boolean): JsonObject {
   const out: JsonObject = {};
-  for (const p of policies) {
+  for (const p of authz.authorizationPolicies) {
+    const custom = p.action === 'CUSTOM' ? authz.customAuthz.find((c) => c.provider === (p.provider ?? '')) : undefined;
     for (const r of p.rules) {
       const o = translateRule(r, p.action, forTcp);
       const notes = [...o.notes];
-      if (p.action === 'CUSTOM') {
-        notes.unshift(`CUSTOM (provider "${p.provider ?? ''}") is enforced as DENY: meshproof emits no ext_authz filter, so requests this rule matches are refused (istiod does the same for an unknown provider)`);
+      let name = r.name;
+      if (custom) {
+        name = customRuleName(custom.provider, r.name);
+        const note = customNote(custom, p.dryRun, forTcp);
+        if (custom.extAuthz === null && !p.dryRun) name += BAD_CUSTOM_SUFFIX;
+        notes.unshift(note);
       }
       if (r.allowsEverything) notes.push(`matches every request: ${r.allowsEverything}`);
-      out[r.name] = { action: p.action, dryRun: p.dryRun, translated: o.policy !== undefined, origin: originJson(r.origin), ...(notes.length > 0 ? { notes } : {}) };
+      out[name] = { action: p.action, dryRun: p.dryRun, translated: o.policy !== undefined, origin: originJson(r.origin), ...(notes.length > 0 ? { notes } : {}) };
     }
     if (p.rules.length === 0) out[`ns[${p.namespace}]-policy[${p.name}]`] = { action: p.action, dryRun: p.dryRun, translated: false, origin: originJson(p.origin), notes: [p.action === 'ALLOW' ? 'no rules: allows nothing' : 'no rules: matches nothing'] };
   }
   return out;
+}
+
+/** What enforces a CUSTOM rule of `custom`'s provider on this chain, for the metadata notes. */
+function customNote(custom: CustomAuthzView, dryRun: boolean, forTcp: boolean): string {
+  const p = custom.extAuthz;
+  if (!p) return dryRun ? `CUSTOM (provider "${custom.provider}"), dry-run: not enforced; the provider is unusable (${custom.error})` : `CUSTOM (provider "${custom.provider}") is enforced as DENY: istiod cannot use the provider (${custom.error}), so requests this rule matches are refused`;
+  if (forTcp && p.kind !== 'envoyExtAuthzGrpc') return `CUSTOM (provider "${custom.provider}") is ignored on this TCP chain: an HTTP authorizer (envoyExtAuthzHttp) cannot check TCP connections (istiod leaves the policy out)`;
+  if (dryRun) return `CUSTOM (provider "${custom.provider}"), dry-run: istiod puts dry-run CUSTOM rules into the RBAC filter's enforced rules (action DENY), so requests this rule matches are refused without asking ${p.cluster}`;
+  return `CUSTOM (provider "${custom.provider}", ${p.kind}): requests this rule matches are checked by the authorizer at ${p.cluster}${p.failOpen ? ' (failOpen: let through when it cannot be reached)' : `; when it cannot be reached they are answered ${p.statusOnError ?? 403}`}`;
 }
 
 /**

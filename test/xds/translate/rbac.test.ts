@@ -83,7 +83,7 @@ test('GIVEN a DENY and an ALLOW policy WHEN translated for an HTTP port THEN the
   assert.is(notPath!.rule.case, 'notRule');
 });
 
-test('GIVEN AUDIT, CUSTOM, DENY and ALLOW policies, one dry-run WHEN translated THEN filters follow Istio\'s order (LOG, CUSTOM as DENY, DENY, ALLOW) and the dry-run one is in shadow_rules only', () => {
+test('GIVEN AUDIT, CUSTOM (provider unknown), DENY and ALLOW policies, one dry-run WHEN translated THEN filters follow Istio\'s order (CUSTOM first, as DENY for an unusable provider; LOG, DENY, ALLOW) and the dry-run one is in shadow_rules only', () => {
   const filters = httpFilters(inboundListener([
     ap('allow', { rules: [{ from: [{ source: { namespaces: ['web'] } }] }] }),
     ap('deny', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] }, { 'istio.io/dry-run': 'true' }),
@@ -91,7 +91,7 @@ test('GIVEN AUDIT, CUSTOM, DENY and ALLOW policies, one dry-run WHEN translated 
     ap('ext', { action: 'CUSTOM', provider: { name: 'oauth2' }, rules: [{ to: [{ operation: { paths: ['/login'] } }] }] }),
   ]));
   assert.equal(filters.map((f) => (typeof f === 'string' ? f : [f.rules?.action, f.shadowRules?.action, f.shadowRulesStatPrefix])), [
-    [RBAC_Action.LOG, undefined, ''], [RBAC_Action.DENY, undefined, ''], [undefined, RBAC_Action.DENY, 'istio_dry_run_deny_'], [RBAC_Action.ALLOW, undefined, ''], 'envoy.filters.http.router',
+    [RBAC_Action.DENY, undefined, ''], [RBAC_Action.LOG, undefined, ''], [undefined, RBAC_Action.DENY, 'istio_dry_run_deny_'], [RBAC_Action.ALLOW, undefined, ''], 'envoy.filters.http.router',
   ]);
 });
 
@@ -144,7 +144,7 @@ test('GIVEN HTTP-only fields on a TCP port WHEN translated THEN an ALLOW rule us
   assert.equal(Object.keys(rbacAt(httpFilters(l), 1).rules!.policies).sort(), ['ns[shop]-policy[allow-get]-rule[0]', 'ns[shop]-policy[allow-get]-rule[1]']);
 });
 
-test('GIVEN an unsupported when key WHEN translated THEN an ALLOW rule with it is dropped and a DENY rule ignores it; CUSTOM rules are noted as enforced by denying', () => {
+test('GIVEN an unsupported when key WHEN translated THEN an ALLOW rule with it is dropped and a DENY rule ignores it; CUSTOM rules of a provider the MeshConfig lacks are denied and noted so', () => {
   const l = inboundListener([
     ap('allow-odd', { rules: [{ when: [{ key: 'source.workload', values: ['x'] }] }] }),
     ap('deny-odd', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }], when: [{ key: 'source.workload', values: ['x'] }] }] }),
@@ -152,11 +152,11 @@ test('GIVEN an unsupported when key WHEN translated THEN an ALLOW rule with it i
   ]);
   const filters = httpFilters(l);
   assert.equal(filters.map((f) => (typeof f === 'string' ? f : Object.keys(f.rules!.policies))), [
-    ['ns[shop]-policy[ext]-rule[0]'], ['ns[shop]-policy[deny-odd]-rule[0]'], [], 'envoy.filters.http.router',
+    ['istio-ext-authz-oauth2-ns[shop]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action'], ['ns[shop]-policy[deny-odd]-rule[0]'], [], 'envoy.filters.http.router',
   ]);
   const md = l.filterChains.find((c) => c.filterChainMatch?.destinationPort === 8080)!.metadata!.filterMetadata.meshproof as unknown as { rbac: Record<string, { notes: string[] }> };
   assert.match(md.rbac['ns[shop]-policy[allow-odd]-rule[0]']!.notes[0]!, /rule dropped.*"source.workload" is not an attribute/);
-  assert.match(md.rbac['ns[shop]-policy[ext]-rule[0]']!.notes[0]!, /CUSTOM \(provider "oauth2"\) is enforced as DENY/);
+  assert.match(md.rbac['istio-ext-authz-oauth2-ns[shop]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action']!.notes[0]!, /CUSTOM \(provider "oauth2"\) is enforced as DENY: istiod cannot use the provider \(available providers are \[\] but found "oauth2"\)/);
 });
 
 test('GIVEN an IP block list with a malformed entry WHEN translated THEN a DENY rule keeps the valid blocks (noted) and an ALLOW rule is dropped', () => {
