@@ -20,10 +20,14 @@ export function customAuthzOf(graph: MeshGraph, policies: readonly AuthzPolicyVi
     const error = `multiple CUSTOM authorization providers per workload requires the PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS feature flag, found ${names.length} providers: [${names.join(' ')}]`;
     return names.map((provider) => ({ provider, extAuthz: null, error }));
   }
-  return names.map((provider) => resolve(graph, provider));
+  return names.map((provider) => resolveCustomProvider(graph, provider));
 }
 
-function resolve(graph: MeshGraph, provider: string): CustomAuthzView {
+/**
+ * One provider name as istiod resolves it for CUSTOM policies (`processExtensionProvider`,
+ * `getExtAuthz`, `LookupCluster`): usable, or the reason istiod denies what its rules match.
+ */
+export function resolveCustomProvider(graph: MeshGraph, provider: string): CustomAuthzView {
   const all = extensionProvidersOf(graph.meshConfig);
   const p = all.byName.get(provider);
   if (!p || !isExtAuthzProvider(p)) {

@@ -1,0 +1,79 @@
+import { DEFAULT_MESH_CONFIG, editDistance } from '../../../mesh/mesh-config.js';
+import { extensionProvidersOf, isExtAuthzProvider } from '../../../mesh/extension-providers.js';
+import { isDryRun } from '../../../mesh/policy.js';
+import type { MeshObject } from '../../../mesh/object.js';
+import { resolveCustomProvider } from '../../../mesh/view/index.js';
+import type { Rule } from '../../rule.js';
+
+const providerOf = (ap: MeshObject): string | null => {
+  const p = ap.spec.provider;
+  return typeof p === 'object' && p !== null && typeof (p as { name?: unknown }).name === 'string' ? (p as { name: string }).name : null;
+};
+
+/**
+ * `security/custom-provider-unusable`: a CUSTOM AuthorizationPolicy whose extension provider istiod
+ * cannot use, so the requests its rules match are denied instead of being checked by the authorizer.
+ */
+const customProviderUnusable: Rule = {
+  id: 'security/custom-provider-unusable',
+  severity: 'error',
+  summary: 'A CUSTOM AuthorizationPolicy names an extension provider istiod cannot use (not in the MeshConfig, invalid, its service not found, or a second provider on the same workload), so every request its rules match is denied instead of checked; a dry-run CUSTOM policy denies too.',
+  docs: [
+    'istiod enforces `action: CUSTOM` through the MeshConfig `extensionProviders` entry the policy names',
+    '(`envoyExtAuthzHttp` or `envoyExtAuthzGrpc`): per provider, an RBAC filter in shadow mode marks the',
+    'requests the rules match and Envoy\'s ext_authz filter asks the authorizer about them. When istiod cannot',
+    'build the provider (`pilot/pkg/security/authz/builder`: `processExtensionProvider`, `getExtAuthz`) it logs',
+    '"will generate deny configs" and puts the rules into an RBAC DENY filter (`-deny-due-to-bad-CUSTOM-action`):',
+    'the name is not in `extensionProviders` or names another kind of provider; the entry is invalid (port,',
+    'service, `statusOnError`, `pathPrefix`, a lone `*` header, a duplicate or non-DNS-label name); its service',
+    '(`<namespace>/<hostname>`, or a hostname of exactly one namespace, as `LookupCluster` reads it) is in no',
+    'Service or ServiceEntry; or the workload is selected by CUSTOM policies naming two providers (one per',
+    'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS). Users then see `403 RBAC: access denied` on',
+    'exactly the requests that should have gone to the authorizer. A dry-run (`istio.io/dry-run`) CUSTOM policy',
+    'is reported as a warning: istiod puts its rules into the RBAC filter\'s enforced DENY rules, so it denies',
+    'what it matches instead of only logging. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
+    'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped.',
+  ].join(' '),
+  kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  check(graph, ctx) {
+    if (graph.meshConfigSource === null && graph.meshConfig === DEFAULT_MESH_CONFIG) return;
+    const customs = graph.ofKind('AuthorizationPolicy').filter((ap) => ap.spec.action === 'CUSTOM' && ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined);
+    if (customs.length === 0) return;
+    const known = [...extensionProvidersOf(graph.meshConfig).byName.values()].filter(isExtAuthzProvider).map((p) => p.name);
+    const reported = new Set<MeshObject>();
+    for (const ap of customs) {
+      const name = providerOf(ap);
+      if (name === null) continue; // validation/authorization-policy-structure reports a CUSTOM policy without provider.name
+      const r = resolveCustomProvider(graph, name);
+      if (r.error === null) continue;
+      reported.add(ap);
+      const near = known.find((k) => editDistance(k, name) <= 2);
+      const fix = /available providers|not envoyExtAuthz/.test(r.error)
+        ? (near ? `write "${near}"` : `add an envoyExtAuthzHttp or envoyExtAuthzGrpc entry named "${name}" to extensionProviders in the istio ConfigMap's MeshConfig${known.length > 0 ? `, or name one of ${known.map((k) => `"${k}"`).join(', ')}` : ''}`)
+        : /could not find service|multiple namespaces/.test(r.error)
+          ? 'give the provider\'s service as <namespace>/<hostname> of a Service or ServiceEntry in the mesh (e.g. "auth/oauth2-proxy.auth.svc.cluster.local"), and deploy it'
+          : 'correct the extensionProviders entry in the istio ConfigMap\'s MeshConfig';
+      ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. istiod then denies every request this policy's rules match (403 RBAC: access denied) instead of asking an authorizer. Fix: ${fix}`,
+        { path: ['spec', 'provider', 'name'], ...(isDryRun(ap) ? { severity: 'warning' as const } : {}) });
+    }
+    // One provider per workload: CUSTOM policies of several providers on a workload all deny.
+    for (const w of graph.workloads.all) {
+      const policies = graph.authorizationPoliciesFor(w).filter((ap) => customs.includes(ap));
+      const names = [...new Set(policies.map(providerOf).filter((n): n is string => n !== null))].sort();
+      if (names.length < 2) continue;
+      for (const ap of policies) {
+        if (reported.has(ap)) continue;
+        reported.add(ap);
+        ctx.report(ap, `workload ${w.namespace}/${w.name} is selected by CUSTOM policies naming ${names.length} providers (${names.map((n) => `"${n}"`).join(', ')}); istiod allows one provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is set) and denies every request their rules match instead of asking an authorizer. Fix: use one provider for this workload's CUSTOM policies, or narrow the policies' selectors so no workload gets two`,
+          { path: ['spec', 'provider', 'name'] });
+      }
+    }
+    for (const ap of customs) {
+      if (reported.has(ap) || !isDryRun(ap)) continue;
+      ctx.report(ap, `dry-run CUSTOM policy: istiod puts the rules of a dry-run CUSTOM policy into the RBAC filter's enforced DENY rules (pilot authz builder since multiple CUSTOM providers per workload were introduced), so requests they match are denied (403) instead of only logged, and never reach the authorizer. Fix: remove the istio.io/dry-run annotation to enforce the policy through its provider, or delete the policy while it is being tried`,
+        { path: ['metadata', 'annotations', 'istio.io/dry-run'], severity: 'warning' });
+    }
+  },
+};
+
+export default customProviderUnusable;
