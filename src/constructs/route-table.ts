@@ -227,7 +227,7 @@ export class RouteTable extends Construct {
     errors.push(...portErrors);
     const ports = this.hostHttpPorts();
     const uncaught = ports?.filter((p) => !caught.has(p));
-    const allPortsCaught = uncaught !== undefined && uncaught.length === 0 && caught.size > 0;
+    const allPortsCaught = uncaught !== undefined && ports!.length > 0 && uncaught.length === 0;
     if (catchAlls.length === 0 && !allPortsCaught && this.props.requireDefaultRoute !== false) {
       const which = caught.size > 0 && uncaught !== undefined
         ? ` (port-only routes catch port ${[...caught].sort((a, b) => a - b).join(', ')}; nothing catches port ${uncaught.join(', ')})` : '';

@@ -111,4 +111,13 @@ test('GIVEN a RouteTable bound to a gateway WHEN a CanaryRelease names a port TH
   assert.equal(vs.spec.http, [{ name: 'c-split', route: [to('v1', 8080, 90), to('v2', 8080, 10)] }]);
 });
 
+test('GIVEN hosts with no HTTP port (TLS only) WHEN a route matching only a port precedes a route without match THEN neither is reported (http routes apply on no port of theirs)', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const tls = { host: 'pay.example.com', namespace: 'default', subsetNames: [], portNumbers: [443], httpPortNumbers: [] };
+  const table = new RouteTable(chart, 'pay', { hosts: [tls] });
+  table.addRoute({ name: 'p443', match: [{ port: 443 }], route: [{ destination: tls }] });
+  table.addRoute({ name: 'rest', route: [{ destination: tls }] });
+  assert.equal(table.node.validate(), []);
+});
+
 test.run();
