@@ -7,6 +7,7 @@ import { type Duration, toDuration } from './duration.js';
 import { type RequestMatch, type RetryPolicy, checkServicePort, checkSubset, translateHttpRoute, translateRetries } from './http-route.js';
 import { Percent, toPercent } from './percent.js';
 import { RouteTable } from './route-table.js';
+import { matchPortOf, onPort } from './_port-routes.js';
 import { routeNamer } from './_route-names.js';
 import { StringMatch, toStringMatch } from './string-match.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
@@ -67,7 +68,23 @@ export interface CanaryReleaseProps {
    * @default no mirroring
    */
   readonly mirror?: CanaryMirror;
-  /** Service port to route to (`destination.port.number`). @default the service's only port */
+  /**
+   * Service port (the Service's `port`, not the pods' `targetPort`) the release is for: the routes
+   * send requests to it (`destination.port.number`) and, when the service serves HTTP on several
+   * ports, apply only to requests to it (`match.port`, Istio `HTTPMatchRequest.port`: istiod then
+   * adds them to that port's route configuration only). So releases of different ports of one
+   * service compose in one `routeTable`; the same port twice is refused at synth time (the second
+   * split is unreachable). A port the service does not serve is refused (`MP_INVALID_PORT`, naming
+   * its ports). Required when the service has several ports.
+   *
+   * Order: the per-port routes render after every matched route of the table and before any route
+   * without match, so a route without `port` (a RouteTable `defaultRoute`, say) serves the other
+   * ports and never shadows this release on its port.
+   *
+   * No `match.port` is rendered when the table binds a gateway (there `match.port` is the gateway's
+   * listener port), so per-port releases need a mesh table.
+   * @default the service's only port
+   */
   readonly port?: number;
   /** Request timeout on the canary routes (`timeout`). @default disabled */
   readonly timeout?: Duration | string;
@@ -90,14 +107,14 @@ const PROP_KEYS: PropKeys<CanaryReleaseProps> = { service: true, stable: true, c
  * targets a subset the split sends requests to, so no request is processed twice.
  *
  * Renders a pinned route (`<name>-pinned`, matched, so ordered first) and a split route
- * (`<name>-split`, catch-all) into `routeTable`.
+ * (`<name>-split`, catch-all, or the catch-all of its port: see `port`) into `routeTable`.
  */
 export class CanaryRelease extends Construct {
   /** The route table holding the routes (the given one, or one created for the service). */
   readonly routeTable: RouteTable;
   /** The matched route sending pinned requests to the canary, when `pinCanary` is set. */
   readonly pinnedRoute?: VirtualServiceSpecHttp;
-  /** The catch-all route splitting traffic between stable and canary. */
+  /** The route splitting traffic between stable and canary: the catch-all, or the catch-all of `port` (`match: [{ port }]`). */
   readonly splitRoute: VirtualServiceSpecHttp;
 
   constructor(scope: Construct, id: string, props: CanaryReleaseProps) {
@@ -121,14 +138,16 @@ export class CanaryRelease extends Construct {
     const name = props.name ?? id;
     const forwarding = { timeout, retries: props.retries };
     const target = { destination: service, port };
+    const matchPort = matchPortOf(service, port, props.routeTable);
 
     if (pinMatch !== undefined) {
       this.pinnedRoute = translateHttpRoute(this, {
-        name: unique(`${name}-pinned`), match: [pinMatch], route: [{ ...target, subset: canary }], ...forwarding,
+        name: unique(`${name}-pinned`), match: onPort(this, () => 'pinCanary', [pinMatch], matchPort), route: [{ ...target, subset: canary }], ...forwarding,
       }, 'pinCanary');
     }
     this.splitRoute = translateHttpRoute(this, {
       name: unique(`${name}-split`),
+      match: matchPort === undefined ? undefined : onPort(this, () => 'port', [], matchPort),
       route: [{ ...target, subset: stable, weight: 100 - weight }, { ...target, subset: canary, weight }],
       mirror: mirror === undefined ? undefined : { ...target, subset: mirror.subset },
       mirrorPercentage: mirror?.percent,

@@ -12,6 +12,11 @@ export interface IRoutable {
   readonly subsetNames: readonly string[];
   /** Port numbers the host serves. Routes to a multi-port host must name a port. */
   readonly portNumbers: readonly number[];
+  /**
+   * The ports whose requests take `http` routes (HTTP, HTTP2 or gRPC): route constructs naming one
+   * of several such ports match on it. @default all of `portNumbers`
+   */
+  readonly httpPortNumbers?: readonly number[];
 }
 
 /** Where a route sends requests: a host, optionally a subset of it and a port. */

@@ -14,7 +14,7 @@ import { checkOverrideKeys } from './_overrides.js';
 import { checkDnsLabel, checkExportTo, checkHost, checkNonBlank, checkPort, oneOf } from './_validate.js';
 import type { IRoutable } from './destination.js';
 import { Duration } from './duration.js';
-import { checkOverrides, ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
+import { checkOverrides, HTTP_ROUTED, ISTIO_PROTOCOL, namePorts, type PortProtocol } from './mesh-service.js';
 import { type PortTrafficPolicyOptions, type TrafficPolicyOptions, translateTrafficPolicy } from './traffic-policy.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
@@ -132,6 +132,8 @@ export class ExternalService extends Construct implements IRoutable {
   readonly subsetNames: readonly string[] = [];
   /** ServiceEntry port numbers, the TLS origination port included. */
   readonly portNumbers: readonly number[];
+  /** Port numbers whose protocol is HTTP, HTTP2 or GRPC (the TLS origination port included), whose requests take http routes. */
+  readonly httpPortNumbers: readonly number[];
   /** L1 escape hatch. */
   readonly serviceEntry: ServiceEntry;
   /** L1 escape hatches, one per host, in host order. */
@@ -148,6 +150,7 @@ export class ExternalService extends Construct implements IRoutable {
     const origination = props.tlsOrigination && checkOrigination(this, props.tlsOrigination, this.hosts);
     const ports = externalPorts(this, props.ports ?? [{ number: 443, protocol: 'https' }], origination);
     this.portNumbers = ports.map((p) => p.number);
+    this.httpPortNumbers = ports.filter((p) => HTTP_ROUTED_ISTIO.has(p.protocol)).map((p) => p.number);
     const exportTo = checkExportTo(this, 'exportTo', props.exportTo ?? ['.'], this.namespace)!;
     const location = oneOf(this, 'location', props.location ?? 'MESH_EXTERNAL', LOCATION);
     const metadata = (n: string) => ({ name: n, namespace: this.namespace });
@@ -232,6 +235,9 @@ function checkOrigination(scope: Construct, o: TlsOriginationOptions, hosts: rea
   }
   return { ...o, port, targetPort };
 }
+
+/** Istio spelling of the protocols whose ports take http routes. */
+const HTTP_ROUTED_ISTIO: ReadonlySet<string> = new Set([...HTTP_ROUTED].map((p) => ISTIO_PROTOCOL[p]));
 
 function externalPorts(scope: Construct, given: readonly ExternalServicePort[], origination: Origination | undefined) {
   const ports = [...given];

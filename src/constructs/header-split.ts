@@ -8,6 +8,7 @@ import {
   checkServicePort, checkSubset, translateDestination, translateHttpRoute, translateRetries,
 } from './http-route.js';
 import { RouteTable } from './route-table.js';
+import { matchPortOf, onPort } from './_port-routes.js';
 import { routeNamer } from './_route-names.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
 
@@ -39,7 +40,19 @@ export interface HeaderSplitProps {
   readonly defaultSubset?: string;
   /** Destination (possibly another service) for requests no rule matches, instead of `defaultSubset`. @default none */
   readonly defaultDestination?: RouteTarget;
-  /** Service port to route to (`destination.port.number`). @default the service's only port */
+  /**
+   * Service port (the Service's `port`, not the pods' `targetPort`) the split is for: the routes send
+   * requests to it (`destination.port.number`) and, when the service serves HTTP on several ports,
+   * apply only to requests to it: every match of every rule gets `port` (Istio
+   * `HTTPMatchRequest.port`), and the default route becomes `match: [{ port }]`. So splits (or
+   * CanaryReleases) of different ports compose in one `routeTable`; two defaults for one port are
+   * refused at synth time. A rule match naming another port, or a port the service does not serve,
+   * is refused (`MP_INVALID_PORT`). Required when the service has several ports. The per-port default
+   * renders after every matched route and before routes without match; on a table binding a gateway
+   * no `match.port` is rendered (it would name the gateway's port). `defaultDestination` is routed as
+   * given, its own port included.
+   * @default the service's only port
+   */
   readonly port?: number;
   /** Request timeout on the split's routes (`timeout`). @default disabled */
   readonly timeout?: Duration | string;
@@ -64,7 +77,7 @@ export class HeaderSplit extends Construct {
   readonly routeTable: RouteTable;
   /** The matched routes, one per rule, in order. */
   readonly ruleRoutes: readonly VirtualServiceSpecHttp[];
-  /** The catch-all route, when `defaultSubset` or `defaultDestination` is set. */
+  /** The catch-all route (of `port`, when per-port), when `defaultSubset` or `defaultDestination` is set. */
   readonly defaultRoute?: VirtualServiceSpecHttp;
 
   constructor(scope: Construct, id: string, props: HeaderSplitProps) {
@@ -73,6 +86,7 @@ export class HeaderSplit extends Construct {
     const { service } = props;
     const name = props.name ?? id;
     const port = checkServicePort(this, 'port', service, props.port);
+    const matchPort = matchPortOf(service, port, props.routeTable);
     const timeout = props.timeout === undefined ? undefined : toDuration(props.timeout, this, 'timeout');
     if (props.retries !== undefined) translateRetries(this, props.retries, 'retries');
     const forwarding = { timeout, retries: props.retries };
@@ -89,10 +103,11 @@ export class HeaderSplit extends Construct {
     const unique = routeNamer([...taken, defaultName]);
     this.ruleRoutes = props.rules.map((rule, i) => {
       const subset = checkSubset(this, `rules[${i}].subset`, service, rule.subset);
-      const match: readonly RequestMatch[] = Array.isArray(rule.match) ? rule.match : [rule.match as RequestMatch];
-      if (match.length === 0) {
+      const given: readonly RequestMatch[] = Array.isArray(rule.match) ? rule.match : [rule.match as RequestMatch];
+      if (given.length === 0) {
         throw new PropError('MP_INVALID_PROP', this, `rules[${i}].match`, [], 'expected at least one match; use defaultSubset for the catch-all');
       }
+      const match = onPort(this, (m) => (Array.isArray(rule.match) ? `rules[${i}].match[${m}]` : `rules[${i}].match`), given, matchPort);
       return translateHttpRoute(this, {
         name: rule.name ?? unique(`${name}-${subset}`), match, route: [{ destination: service, subset, port }], ...forwarding,
       }, `rules[${i}]`);
@@ -100,7 +115,8 @@ export class HeaderSplit extends Construct {
 
     const target = this.defaultTarget(props, port);
     if (target !== undefined) {
-      this.defaultRoute = translateHttpRoute(this, { name: defaultName, route: [target], ...forwarding }, 'default');
+      const match = matchPort === undefined ? undefined : onPort(this, () => 'port', [], matchPort);
+      this.defaultRoute = translateHttpRoute(this, { name: defaultName, match, route: [target], ...forwarding }, 'default');
     }
 
     this.routeTable = props.routeTable ?? new RouteTable(this, 'Routes', { hosts: [service] });

@@ -22,6 +22,9 @@ export const ISTIO_PROTOCOL: Record<PortProtocol, string> = {
   http: 'HTTP', http2: 'HTTP2', grpc: 'GRPC', tcp: 'TCP', https: 'HTTPS', tls: 'TLS',
 };
 
+/** Protocols whose ports take http routes (the others take `tls` or `tcp` routes). */
+export const HTTP_ROUTED: ReadonlySet<PortProtocol> = new Set(['http', 'http2', 'grpc']);
+
 /** A port the service serves. */
 export interface MeshServicePort {
   /** Port number on the Service (and the default container port). */
@@ -112,6 +115,8 @@ export class MeshService extends Construct implements IRoutable {
   readonly subsetNames: readonly string[];
   /** Service port numbers, in the order given. */
   readonly portNumbers: readonly number[];
+  /** Port numbers declared `http`, `http2` or `grpc`, whose requests take http routes. */
+  readonly httpPortNumbers: readonly number[];
   /** The service name. */
   readonly name: string;
   /** ServiceAccount the pods run as. */
@@ -133,6 +138,7 @@ export class MeshService extends Construct implements IRoutable {
     const ports = checkPorts(this, props.ports);
     const versions = checkVersions(this, props.versions);
     this.portNumbers = ports.map((p) => p.port);
+    this.httpPortNumbers = props.ports.filter((p) => HTTP_ROUTED.has(p.protocol)).map((p) => p.port);
     this.subsetNames = versions.map((v) => v.name);
 
     const metadata = (name: string) => ({ name, namespace: this.namespace });

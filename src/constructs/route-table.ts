@@ -8,6 +8,7 @@ import { checkDnsLabel, checkExportTo, checkHost, checkObjectName } from './_val
 import type { IRoutable } from './destination.js';
 import { type HttpRouteOptions, translateHttpRoute } from './http-route.js';
 import { checkPropKeys, type PropKeys } from './_prop-keys.js';
+import { httpPortsOf } from './_port-routes.js';
 
 /** Props of a RouteTable: one VirtualService. */
 export interface RouteTableProps {
@@ -64,8 +65,12 @@ const PROP_KEYS: PropKeys<RouteTableProps> = { hosts: true, gateways: true, expo
  * time, so routes added after construction are included.
  *
  * Order: Istio takes the first route that matches, so matched routes render first (in the order
- * added), then catch-all routes, then `defaultRoute`. A catch-all can therefore never shadow a
- * matched route; a second catch-all is unreachable and reported at synth time.
+ * added), then port catch-alls (routes whose only condition is `port`, as a per-port CanaryRelease
+ * renders), then catch-all routes, then `defaultRoute`. A catch-all can therefore never shadow a
+ * matched route, nor a route without `port` shadow one for a port: a port catch-all owns its port
+ * and a catch-all serves the other ports. Reported at synth time as unreachable: a second port
+ * catch-all for a port, a second catch-all, and a catch-all after port catch-alls that cover every
+ * HTTP port of the table's services.
  */
 export class RouteTable extends Construct {
   /** The L1 VirtualService this table renders into. */
@@ -157,15 +162,27 @@ export class RouteTable extends Construct {
     return this.ordered().map((e) => e.http);
   }
 
+  /** True when the VirtualService binds only the sidecars (`gateways` unset or `[mesh]`), where `match.port` names a service port. */
+  get bindsSidecarsOnly(): boolean {
+    return gatewaysKey(this.props.gateways) === 'mesh';
+  }
+
   /** True when some route (or the default route) matches every request. */
   get hasCatchAll(): boolean {
     return this.ordered().some((e) => isCatchAll(e.http));
   }
 
   private ordered(): Entry[] {
-    const matched = this.entries.filter((e) => !isCatchAll(e.http));
+    const matched = this.entries.filter((e) => !isCatchAll(e.http) && portsCaught(e.http) === undefined);
+    const portCatchAll = this.entries.filter((e) => portsCaught(e.http) !== undefined);
     const catchAll = this.entries.filter((e) => isCatchAll(e.http));
-    return [...matched, ...catchAll, ...(this.defaultEntry !== undefined ? [this.defaultEntry] : [])];
+    return [...matched, ...portCatchAll, ...catchAll, ...(this.defaultEntry !== undefined ? [this.defaultEntry] : [])];
+  }
+
+  /** HTTP ports of the service hosts, or undefined when a host is a plain name whose ports the table cannot know. */
+  private hostHttpPorts(): number[] | undefined {
+    if (this.props.hosts.some((h) => typeof h === 'string')) return undefined;
+    return [...new Set((this.props.hosts as readonly IRoutable[]).flatMap((h) => httpPortsOf(h)))].sort((a, b) => a - b);
   }
 
   private renderSpec(): VirtualServiceSpec {
@@ -206,9 +223,21 @@ export class RouteTable extends Construct {
     }
     const errors: string[] = [];
     const catchAlls = routes.filter((e) => isCatchAll(e.http));
-    if (catchAlls.length === 0 && this.props.requireDefaultRoute !== false) {
-      errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR). `
-        + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), or set requireDefaultRoute: false');
+    const { caught, errors: portErrors } = this.portCatchAlls(routes);
+    errors.push(...portErrors);
+    const ports = this.hostHttpPorts();
+    const uncaught = ports?.filter((p) => !caught.has(p));
+    const allPortsCaught = uncaught !== undefined && ports!.length > 0 && uncaught.length === 0;
+    if (catchAlls.length === 0 && !allPortsCaught && this.props.requireDefaultRoute !== false) {
+      const which = caught.size > 0 && uncaught !== undefined
+        ? ` (port-only routes catch port ${[...caught].sort((a, b) => a - b).join(', ')}; nothing catches port ${uncaught.join(', ')})` : '';
+      errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR)${which}. `
+        + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), a route for each other port, or set requireDefaultRoute: false');
+    }
+    if (allPortsCaught && catchAlls.length > 0) {
+      const first = catchAlls[0]!;
+      errors.push(`route ${label(first)} (added by ${first.origin}) is unreachable: routes matching only a port catch every HTTP port `
+        + `of ${this.hosts.join(', ')} (${ports!.join(', ')}) before it. Remove it, or give one of those routes more conditions`);
     }
     // Istio accepts duplicate route names, but access logs, Envoy stats and verify's promises could not tell the routes apart.
     const named = new Map<string, Entry>();
@@ -225,6 +254,33 @@ export class RouteTable extends Construct {
     }
     return errors;
   }
+
+  /** The ports caught by port catch-alls, and a message for each one whose ports an earlier one already caught (a release of one port twice). */
+  private portCatchAlls(routes: readonly Entry[]): { caught: Set<number>; errors: string[] } {
+    const caught = new Map<number, Entry>();
+    const errors: string[] = [];
+    for (const e of routes) {
+      const ports = portsCaught(e.http);
+      if (ports === undefined) continue;
+      const before = [...ports].map((p) => caught.get(p));
+      if (before.every((b) => b !== undefined)) {
+        const first = before[0]!;
+        errors.push(`route ${label(e)} (added by ${e.origin}) is unreachable: it follows route ${label(first)} (added by ${first.origin}), `
+          + `which already takes every request to port ${[...ports].join(', ')}. Keep one route per port without other conditions `
+          + '(two CanaryReleases or HeaderSplit defaults for one port of a service cannot both apply)');
+      }
+      for (const p of ports) if (!caught.has(p)) caught.set(p, e);
+    }
+    return { caught: new Set(caught.keys()), errors };
+  }
+}
+
+/** The ports a route catches whole: every match names a port and nothing else (`name` aside); undefined otherwise. */
+function portsCaught(http: VirtualServiceSpecHttp): ReadonlySet<number> | undefined {
+  const matches = http.match ?? [];
+  if (matches.length === 0) return undefined;
+  const onlyPort = matches.every((m) => m.port !== undefined && Object.entries(m).every(([k, v]) => k === 'port' || k === 'name' || v === undefined));
+  return onlyPort ? new Set(matches.map((m) => m.port!)) : undefined;
 }
 
 function isCatchAll(http: VirtualServiceSpecHttp): boolean {

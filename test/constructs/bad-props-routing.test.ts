@@ -134,7 +134,10 @@ test('GIVEN a route whose match list holds an empty entry WHEN added to a RouteT
 });
 
 test('GIVEN routes whose matches each have one condition WHEN added to a RouteTable THEN they are accepted', () => {
-  table({ match: [{ port: 9080 }], route: [{ destination: reviews, subset: 'v2' }] },
-    { match: [{ gateways: ['mesh'] }], route: [{ destination: reviews, subset: 'v3' }] },
-    { route: [{ destination: reviews, subset: 'v1' }] })();
+  // Two HTTP ports, so the catch-all still serves 9443 after the route for 9080.
+  const twoPorts = { ...reviews, portNumbers: [9080, 9443] };
+  synth((chart) => new RouteTable(chart, 'reviews', { hosts: [twoPorts] }).addRoutes(
+    { match: [{ port: 9080 }], route: [{ destination: twoPorts, subset: 'v2', port: 9080 }] },
+    { match: [{ gateways: ['mesh'] }], route: [{ destination: twoPorts, subset: 'v3', port: 9080 }] },
+    { route: [{ destination: twoPorts, subset: 'v1', port: 9080 }] }));
 });

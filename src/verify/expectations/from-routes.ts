@@ -72,10 +72,24 @@ export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path
     if (query.some(([, v]) => v === undefined)) return undefined;
     if (query.length > 0) path += `?${new URLSearchParams(query as [string, string][]).toString()}`;
   }
-  return { ...base, host, path, method, headers };
+  // A match on `port` (a per-port CanaryRelease) is met by sending to that service port.
+  const port = base.via.kind === 'mesh' && typeof match?.port === 'number' ? { port: match.port } : {};
+  return { ...base, ...port, host, path, method, headers };
 }
 
 export { asMatchRequest };
+
+/**
+ * Whether an earlier route may take `request`: a match on another port than the request's never
+ * does (istiod leaves it out of that port's route configuration); a request without a port may
+ * arrive on any, so a port match does not rule it out.
+ */
+function takes(route: VirtualServiceSpecHttp, request: RequestSpec): boolean {
+  const all = (route.match ?? []).map((m) => m as Raw);
+  if (all.length === 0) return true;
+  const here = all.filter((m) => typeof m.port !== 'number' || request.port === undefined || m.port === request.port);
+  return here.length > 0 && routeMatches(here.map(conditions), asMatchRequest(request));
+}
 
 function conditions(raw: Raw): MatchConditions {
   const sm = (v: unknown) => (typeof v === 'object' && v !== null ? (v as StringMatch) : undefined);
@@ -114,13 +128,12 @@ export function routeExpectations(table: RouteTable, ctx: RouteContext): Expecta
   routes.forEach((http, i) => {
     const source = ctx.sourceOf(table, i);
     const name = http.name ?? `route${i}`;
-    const earlier = routes.slice(0, i).map((r) => (r.match ?? []).map((m) => conditions(m as Raw)));
     const matches: (Raw | undefined)[] = http.match && http.match.length > 0 ? http.match.map((m) => m as Raw) : [undefined];
     matches.forEach((m, j) => {
       const request = requestFor(m, { host, via });
       if (!request) return;
       // A request an earlier route takes says nothing about this one (a catch-all's plain request, an overlapping match).
-      if (earlier.some((e) => routeMatches(e, asMatchRequest(request)))) return;
+      if (routes.slice(0, i).some((r) => takes(r, request))) return;
       const suffix = matches.length > 1 ? `.m${j}` : '';
       for (const [kind, outcome, promise] of outcomesOf(http, table, ctx)) {
         out.push({ id: `${source.constructPath}#${name}${suffix}.${kind}`, promise: `${describeRequest(request)}: ${promise}`, source, request, outcome });
