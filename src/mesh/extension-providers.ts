@@ -32,7 +32,7 @@ export interface ExtAuthzRequestBody {
 export interface ExtAuthzProvider {
   /** `name`: what `AuthorizationPolicy.spec.provider.name` refers to. */
   readonly name: string;
-  /** Position in `extensionProviders` (for pointing at it). */
+  /** Position in `extensionProviders` (for pointing at it); -1 for Istio's built-in providers. */
   readonly index: number;
   /** Which provider message. */
   readonly kind: 'envoyExtAuthzHttp' | 'envoyExtAuthzGrpc';
@@ -66,11 +66,18 @@ export interface ExtAuthzProvider {
 
 /** The MeshConfig's extension providers by name: ext_authz ones parsed, others by kind only. */
 export interface ExtensionProviders {
-  /** Every named provider; a name given twice maps to its last entry with a "must be unique" problem (istiod's `resolved` map). */
+  /**
+   * Every named provider, Istio's built-in ones first (`prometheus`, `stackdriver`, `envoy`), then the
+   * MeshConfig's: an entry replaces an earlier one of its name (built-in or given), as istiod's
+   * `ApplyMeshConfig` merges `extensionProviders` into the defaults by name.
+   */
   readonly byName: ReadonlyMap<string, ExtAuthzProvider | { readonly name: string; readonly index: number; readonly kind: string }>;
   /** Problems of entries that have no usable name (an empty name), with their index. */
   readonly unnamed: readonly { readonly index: number; readonly problem: string }[];
 }
+
+/** The providers of Istio's default MeshConfig (`mesh.DefaultMeshConfig`): metrics and the stdout access log. */
+const BUILT_IN: readonly (readonly [name: string, kind: string])[] = [['prometheus', 'prometheus'], ['stackdriver', 'stackdriver'], ['envoy', 'envoyFileAccessLog']];
 
 const CACHE = new WeakMap<MeshConfig, ExtensionProviders>();
 
@@ -87,7 +94,7 @@ const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpp
 const normalised = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [camel(k), v]));
 
 function parseProviders(list: unknown): ExtensionProviders {
-  const byName = new Map<string, ExtAuthzProvider | { name: string; index: number; kind: string }>();
+  const byName = new Map<string, ExtAuthzProvider | { name: string; index: number; kind: string }>(BUILT_IN.map(([name, kind]) => [name, { name, index: -1, kind }]));
   const unnamed: { index: number; problem: string }[] = [];
   if (!Array.isArray(list)) return { byName, unnamed };
   list.forEach((entry, index) => {
@@ -98,7 +105,6 @@ function parseProviders(list: unknown): ExtensionProviders {
       unnamed.push({ index, problem: `extension provider name must not be empty, found empty at index: ${index}` });
       return;
     }
-    if (byName.has(name)) problems.push(`extension provider name must be unique, found duplicate: ${name}`);
     const nameProblem = providerNameProblem(name);
     if (nameProblem) problems.push(`invalid provider name "${name}": ${nameProblem}`);
     const kind = (['envoyExtAuthzHttp', 'envoyExtAuthzGrpc'] as const).find((k) => e[k] !== undefined);
