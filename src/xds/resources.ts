@@ -11,6 +11,8 @@ import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from './gen/e
 import { type Listener, ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
 import { CorsSchema } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { ExtAuthzSchema as HttpExtAuthzSchema } from './gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
+import { ExtAuthzSchema as NetworkExtAuthzSchema } from './gen/envoy/extensions/filters/network/ext_authz/v3/ext_authz_pb.js';
 import { HTTPFaultSchema } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { RBACPerRouteSchema, RBACSchema as HttpRBACSchema } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RouterSchema } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
@@ -117,5 +119,5 @@ export const XDS_REGISTRY: Registry = createRegistry(
   HttpConnectionManagerSchema, RouterSchema, HTTPFaultSchema, HttpRBACSchema, RBACPerRouteSchema, CorsSchema,
   NetworkRBACSchema, TcpProxySchema, TlsInspectorSchema, HttpInspectorSchema, UpstreamTlsContextSchema, DownstreamTlsContextSchema,
   HttpProtocolOptionsSchema, DiscoveryRequestSchema, DiscoveryResponseSchema, SecretSchema, PreviousHostsPredicateSchema,
-  PreviousPrioritiesConfigSchema, AlpnFilterConfigSchema,
+  PreviousPrioritiesConfigSchema, AlpnFilterConfigSchema, HttpExtAuthzSchema, NetworkExtAuthzSchema,
 );

@@ -16,6 +16,8 @@ import { ExtAuthzSchema as NetworkExtAuthzSchema } from '../../../src/xds/gen/en
 import { HttpConnectionManagerSchema } from '../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
+import { configDump } from '../../../src/xds/translate/dump.js';
+import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
 
 type Obj = Record<string, unknown>;
@@ -156,6 +158,15 @@ test('GIVEN a dry-run CUSTOM policy beside an enforced one WHEN translated THEN 
 test('GIVEN no CUSTOM policy WHEN the MeshConfig declares providers THEN no ext_authz filter is built (a provider alone changes nothing)', () => {
   const { filters } = httpChainFilters(inbound([meshConfigMap(HTTP_PROVIDER), authzService('oauth2-proxy')]));
   assert.equal(filters.map((f) => f.name), ['envoy.filters.http.router']);
+});
+
+test('GIVEN a proxy with CUSTOM policies of an HTTP and of a gRPC provider WHEN its snapshot is dumped as Envoy\'s config_dump THEN both ext_authz filters print with their type (the registry knows them) and the listeners survive a protobuf round trip', () => {
+  for (const [mesh, svc, ap] of [[HTTP_PROVIDER, 'oauth2-proxy', custom('ext', 'oauth2')], [GRPC_PROVIDER, 'opa', custom('opa-check', 'opa')]] as const) {
+    const set = translateProxy(buildProxyView(graphOf([workload, service, meshConfigMap(mesh), authzService(svc), ap]), proxy), []);
+    const dump = JSON.stringify(configDump(createSnapshot(set)));
+    assert.match(dump, /"@type":"type\.googleapis\.com\/envoy\.extensions\.filters\.http\.ext_authz\.v3\.ExtAuthz"/);
+    for (const l of set.listeners) assert.equal(fromBinary(ListenerSchema, toBinary(ListenerSchema, l)), l);
+  }
 });
 
 test.run();
