@@ -14,6 +14,7 @@ export * from './security/index.js';
 export * from './service/index.js';
 export * from './serviceentry/index.js';
 export * from './sidecar/index.js';
+export * from './telemetry/index.js';
 export * from './tls/index.js';
 export * from './validation/index.js';
 export * from './injection/index.js';
