@@ -3,6 +3,7 @@ export { default as allowEverything } from './allow-everything.js';
 export { default as authzNamespaceNotFound } from './authz-namespace-not-found.js';
 export { default as authzPortNotContainerPort } from './authz-port-not-container-port.js';
 export { default as authzSelectsNoWorkload } from './authz-selects-no-workload.js';
+export { default as authzHttpOnlyOnTcpPort } from './authz-http-only-on-tcp-port.js';
 export { default as customProviderUnusable } from './custom-provider-unusable.js';
 export { default as istioMutualTowardPlaintext } from './istio-mutual-toward-plaintext.js';
 export { default as jwksUriFetchUnrestricted } from './jwks-uri-fetch-unrestricted.js';
