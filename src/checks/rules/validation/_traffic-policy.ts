@@ -26,7 +26,7 @@ function connectionPoolProblems(pool: unknown): PolicyProblem[] {
   }
   const http = isRecord(pool.http) ? pool.http : {};
   for (const k of HTTP_COUNTS) {
-    if (typeof http[k] === 'number' && http[k] < 0) out.push([`connectionPool.http.${k} must be non-negative (got ${http[k]})`, ['connectionPool', 'http', k]]);
+    if (typeof http[k] === 'number' && Number.isFinite(http[k]) && http[k] < 0) out.push([`connectionPool.http.${k} must be non-negative (got ${http[k]})`, ['connectionPool', 'http', k]]);
   }
   if (http.h2UpgradePolicy === 'UPGRADE' && http.useClientProtocol === true) {
     out.push(['use client protocol must not be true when H2UpgradePolicy is UPGRADE: connectionPool.http asks to upgrade to HTTP/2 and to keep the ' +
@@ -38,7 +38,7 @@ function connectionPoolProblems(pool: unknown): PolicyProblem[] {
     }
   }
   const tcp = isRecord(pool.tcp) ? pool.tcp : {};
-  if (typeof tcp.maxConnections === 'number' && tcp.maxConnections < 0) out.push([`connectionPool.tcp.maxConnections must be non-negative (got ${tcp.maxConnections})`, ['connectionPool', 'tcp', 'maxConnections']]);
+  if (typeof tcp.maxConnections === 'number' && Number.isFinite(tcp.maxConnections) && tcp.maxConnections < 0) out.push([`connectionPool.tcp.maxConnections must be non-negative (got ${tcp.maxConnections})`, ['connectionPool', 'tcp', 'maxConnections']]);
   return out;
 }
 
