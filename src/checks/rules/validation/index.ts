@@ -3,6 +3,7 @@ export { default as authorizationPolicyPorts } from './authorization-policy-port
 export { default as authorizationPolicyStructure } from './authorization-policy-structure.js';
 export { default as destinationRuleStructure } from './destinationrule-structure.js';
 export { default as exportTo } from './export-to.js';
+export { default as gatewayServerPort } from './gateway-server-port.js';
 export { default as gatewayServerTls } from './gateway-server-tls.js';
 export { default as headerName } from './header-name.js';
 export { default as hostFormat } from './host-format.js';
