@@ -5,7 +5,10 @@
  * `topology.istio.io/cluster` and `topology.istio.io/network`. DestinationRule subsets select on
  * these labels like any other. Offline, a value is known only when the input says it (a Pod's
  * `nodeName` and that Node's labels, or a `nodeSelector` pinning the key); otherwise it is unknown,
- * and a selector on it can neither be proven to match nor to miss.
+ * and a selector on it can neither be proven to match nor to miss. A pod also carries the labels its
+ * controller adds: a StatefulSet's `statefulset.kubernetes.io/pod-name` (`<name>-<ordinal>`) and
+ * `apps.kubernetes.io/pod-index`, one value per replica; hashes (`pod-template-hash`,
+ * `controller-revision-hash`) that are unknown offline.
  */
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { selects } from './services.js';
@@ -22,11 +25,37 @@ export const LABEL_NETWORK = 'topology.istio.io/network';
 export const AUGMENTED_LABELS: readonly string[] = [LABEL_HOSTNAME, LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE, LABEL_CLUSTER, LABEL_NETWORK];
 const LOCALITY = [LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE] as const;
 
+export const LABEL_STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
+export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
+
+/** Labels a controller puts on the pods it creates whose value is a hash known only at run time. */
+const CONTROLLER_HASH_LABELS: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ['pod-template-hash'],
+  StatefulSet: ['controller-revision-hash'],
+  DaemonSet: ['controller-revision-hash', 'pod-template-generation'],
+  Rollout: ['rollouts-pod-template-hash'],
+};
+
 export interface EndpointLabels {
   /** Pod labels plus every augmented label whose value the input determines. */
   readonly labels: Readonly<Record<string, string>>;
-  /** Augmented labels istiod sets at run time from facts not in the input (node, cluster, network). */
+  /** Augmented labels istiod sets at run time from facts not in the input (node, cluster, network), and controller hashes. */
   readonly unknown: ReadonlySet<string>;
+  /** Labels whose value differs per pod of the workload (a StatefulSet's pod name and index): every value some pod carries. */
+  readonly perPod: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * The per-pod labels the StatefulSet controller sets on each pod it creates, overriding the template's
+ * (kubernetes pkg/controller/statefulset `initIdentity`): `<name>-<ordinal>` and the ordinal, for every
+ * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1).
+ */
+function statefulSetPodLabels(w: Workload): Record<string, readonly string[]> {
+  const spec = w.object.spec;
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const start = isRecord(spec.ordinals) && typeof spec.ordinals.start === 'number' ? spec.ordinals.start : 0;
+  const ordinals = Array.from({ length: Math.max(0, replicas) }, (_, i) => start + i);
+  return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
 }
 
 function podSpecOf(w: Workload): Record<string, unknown> {
@@ -48,12 +77,14 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
     LOCALITY.forEach((k, i) => { if (locality[i]) labels[k] = locality[i]!; });
     if (typeof w.object.spec.network === 'string' && w.object.spec.network !== '' && !labels[LABEL_NETWORK]) labels[LABEL_NETWORK] = w.object.spec.network;
     else if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
-    return { labels, unknown };
+    return { labels, unknown, perPod: {} };
   }
   const spec = podSpecOf(w);
   const labels: Record<string, string> = { ...w.labels };
-  const unknown = new Set<string>([LABEL_CLUSTER]);
+  const unknown = new Set<string>([LABEL_CLUSTER, ...(CONTROLLER_HASH_LABELS[w.kind] ?? []).filter((k) => labels[k] === undefined)]);
   if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
+  const perPod = w.kind === 'StatefulSet' ? statefulSetPodLabels(w) : {};
+  for (const k of Object.keys(perPod)) delete labels[k];
   const nodeSelector = stringMap(spec.nodeSelector);
   const nodeName = typeof spec.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : nodeSelector[LABEL_HOSTNAME];
   if (nodeName !== undefined) labels[LABEL_HOSTNAME] = nodeName;
@@ -64,7 +95,7 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
     if (v !== undefined && v !== '') labels[k] = v;
     else if (!node) unknown.add(k); // a known Node without the label: istiod adds none, the pod's own value stays
   }
-  return { labels, unknown };
+  return { labels, unknown, perPod };
 }
 
 /**
@@ -74,8 +105,12 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
 export function selectsEndpoint(selector: Readonly<Record<string, string>>, ep: EndpointLabels): 'yes' | 'no' | 'unknown' {
   let unknown = false;
   for (const k of Object.keys(selector)) {
-    if (ep.unknown.has(k)) unknown = true;
+    const perPod = ep.perPod[k];
+    if (perPod !== undefined) {
+      if (!perPod.includes(selector[k]!)) return 'no';
+    } else if (ep.unknown.has(k)) unknown = true;
     else if (ep.labels[k] !== selector[k]) return 'no';
   }
-  return unknown ? 'unknown' : selects(selector, ep.labels) ? 'yes' : 'no';
+  const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => ep.perPod[k] === undefined));
+  return unknown ? 'unknown' : selects(fixed, ep.labels) ? 'yes' : 'no';
 }

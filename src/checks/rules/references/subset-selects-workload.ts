@@ -1,7 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { endpointLabelsOf, selectsEndpoint } from '../../../mesh/endpoint-labels.js';
+import { endpointLabelsOf, selectsEndpoint, type EndpointLabels } from '../../../mesh/endpoint-labels.js';
 import { listOrNone, nameOf } from './_helpers.js';
 
 /** `references/subset-selects-workload` (IST0173): each subset's labels select at least one workload of its host. */
@@ -68,13 +68,13 @@ function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, st
   const verdicts = eps.map((ep) => selectsEndpoint(labels, ep));
   if (verdicts.includes('unknown')) return null;
   const selected = verdicts.filter((v) => v === 'yes').length;
-  return { selected, candidates: all.map((w, i) => `${w.kind} ${nameOf(w.object)} ${fmt(subsetKeys(eps[i]!.labels, labels))}`) };
+  return { selected, candidates: all.map((w, i) => `${w.kind} ${nameOf(w.object)} ${fmt(subsetKeys(eps[i]!, labels))}`) };
 }
 
-/** The workload's values for the keys the subset selects on (what the user compares). */
-function subsetKeys(workload: Readonly<Record<string, string>>, labels: Record<string, string>): Record<string, string> {
+/** The workload's values for the keys the subset selects on (what the user compares); a per-pod label lists its pods' values. */
+function subsetKeys(workload: EndpointLabels, labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(labels)) out[k] = workload[k] ?? '(unset)';
+  for (const k of Object.keys(labels)) out[k] = workload.perPod[k]?.join(' | ') ?? workload.labels[k] ?? '(unset)';
   return out;
 }
 
