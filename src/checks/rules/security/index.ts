@@ -5,6 +5,7 @@ export { default as authzPortNotContainerPort } from './authz-port-not-container
 export { default as authzSelectsNoWorkload } from './authz-selects-no-workload.js';
 export { default as authzHttpOnlyOnTcpPort } from './authz-http-only-on-tcp-port.js';
 export { default as customProviderUnusable } from './custom-provider-unusable.js';
+export { default as ipBlocksBehindSnat } from './ip-blocks-behind-snat.js';
 export { default as istioMutualTowardPlaintext } from './istio-mutual-toward-plaintext.js';
 export { default as jwksUriFetchUnrestricted } from './jwks-uri-fetch-unrestricted.js';
 export { default as jwtClaimRoutingWithoutRequestAuthentication } from './jwt-claim-routing-without-request-authentication.js';
