@@ -6,6 +6,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { parseGoDuration } from '../validate/go-duration.js';
 import { RETRY_ON_POLICIES, isValidRetryOnEntry } from '../validate/retry-on.js';
+import { inertRetryOn } from './retry-on.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
 
@@ -449,7 +450,10 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       }
     });
   }
-  const warnings = [...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions)];
+  const warnings = [
+    ...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions),
+    ...inertDefaultRetryOn(raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined, positions),
+  ];
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
     // istiod validates only the inbound default (validateMeshConfigDefaultInboundHTTPRetryPolicy);
@@ -522,6 +526,31 @@ function ignoredInboundRetryFields(retry: Record<string, unknown> | undefined, p
       location: positions.at(['defaultInboundHttpRetryPolicy', key]),
     }];
   });
+}
+
+/**
+ * A `defaultHttpRetryPolicy` with attempts > 0 whose `retryOn` retries nothing (only `retriable-status-codes`
+ * without a code, or `retriable-headers`: `inertRetryOn`). istiod does not validate it and gives it whole to every
+ * http route that writes no retries (route.go, retry.ConvertPolicy): one warning here, where it is written, rather
+ * than one per route (resilience/retry-on-retries-nothing judges routes' own retries). `retry` has the keys as
+ * written (snake_case accepted).
+ */
+function inertDefaultRetryOn(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextWarning[] {
+  if (retry === undefined) return [];
+  const key = (name: string) => Object.keys(retry).find((k) => camel(k) === name);
+  const retryOnKey = key('retryOn');
+  const attemptsKey = key('attempts');
+  const attempts = attemptsKey === undefined ? 0 : jsonpbInt('int', retry[attemptsKey]);
+  const conditions = retryOnKey === undefined ? undefined : inertRetryOn(retry[retryOnKey]);
+  if (!conditions || typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts <= 0) return [];
+  return [{
+    code: 'mesh-config/not-validated',
+    message: `MeshConfig defaultHttpRetryPolicy.retryOn ${JSON.stringify(retry[retryOnKey!])} lists no status code` +
+      `${conditions.includes('retriable-headers') ? ' and no header Istio could pass (it sets no retriable_headers)' : ''}: istiod does not validate it and applies it to every ` +
+      `http route that writes no retries (retry.ConvertPolicy), where Envoy then retries no response, reset or connect failure, so the ${attempts} ` +
+      `${attempts === 1 ? 'attempt never happens' : 'attempts never happen'}. Fix: add the codes to retry (e.g. "retriable-status-codes,503") or name the conditions meant (5xx, gateway-error, connect-failure)`,
+    location: positions.at(['defaultHttpRetryPolicy', retryOnKey!]),
+  }];
 }
 
 /**
