@@ -152,6 +152,15 @@ export function convertedByIstiod(route: MeshObject, index: GatewayApiIndex): bo
   return parentRefsOf(route).some((ref) => parentHandledByIstiod(ref, index));
 }
 
+/**
+ * Whether the route is attached only to parents of other controllers: it has parentRefs and istiod handles none of
+ * them ({@link parentHandledByIstiod}). A route without parentRefs is attached nowhere, by istiod or anyone.
+ */
+export function attachedOnlyElsewhere(route: MeshObject, index: GatewayApiIndex): boolean {
+  const refs = parentRefsOf(route);
+  return refs.length > 0 && !refs.some((ref) => parentHandledByIstiod(ref, index));
+}
+
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 /** Whether an optional field is unset (absent or null) or passes `ok`. */
 const optional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || v === null || ok(v);

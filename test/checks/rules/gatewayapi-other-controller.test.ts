@@ -7,6 +7,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import mergedRouteShadowed from '../../../src/checks/rules/gatewayapi/merged-route-shadowed.js';
+import perTryTimeoutIgnored from '../../../src/checks/rules/resilience/per-try-timeout-ignored.js';
+import routeTimeoutUnreachable from '../../../src/checks/rules/resilience/route-timeout-unreachable.js';
+import notExportedToGateway from '../../../src/checks/rules/routing/not-exported-to-gateway.js';
 import routeReferenceNotFound from '../../../src/checks/rules/gatewayapi/route-reference-not-found.js';
 import unsupportedFilter from '../../../src/checks/rules/gatewayapi/unsupported-filter.js';
 import { findingsOf } from './_harness.js';
@@ -88,5 +91,33 @@ spec:
   const istioGroup = await findingsOf(route('{group: networking.istio.io, kind: Gateway, name: classic}'), [routeReferenceNotFound]);
   assert.ok(istioGroup.some((f) => f.message.includes('bound by a VirtualService')), JSON.stringify(istioGroup.map((f) => f.message)));
 });
+
+for (const [cls, want] of [['istio', true], ['eg', false]] as const) {
+  test(`GIVEN an HTTPRoute on a Gateway of class ${cls} with timeouts istiod converts oddly and a backend not exported to the Gateway's namespace WHEN the resilience and routing rules run THEN ${want ? 'they report' : 'nothing (another controller converts the route)'}`, async () => {
+    const yaml = [gateway('public', cls), `apiVersion: v1
+kind: Service
+metadata: {name: invoices, namespace: billing, annotations: {networking.istio.io/exportTo: "."}}
+spec:
+  selector: {app: invoices}
+  ports: [{name: http, port: 80}]
+`, `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: invoices, namespace: billing}
+spec:
+  parentRefs: [{name: public, namespace: edge}]
+  rules:
+  - retry: {attempts: 2, codes: [503]}
+    timeouts: {request: 10s, backendRequest: 2s}
+    backendRefs: [{name: invoices, port: 80}]
+  - retry: {attempts: 0}
+    timeouts: {request: 5s, backendRequest: 1s}
+    backendRefs: [{name: invoices, port: 80}]
+`].join('---\n');
+    for (const rule of [notExportedToGateway, perTryTimeoutIgnored, routeTimeoutUnreachable]) {
+      const found = await findingsOf(yaml, [rule]);
+      assert.is(found.length > 0, want, `${rule.id}: ${JSON.stringify(found.map((f) => f.message))}`);
+    }
+  });
+}
 
 test.run();
