@@ -111,16 +111,12 @@ export function parentRefsOf(route: MeshObject): ParentRef[] {
 const ISTIO_GATEWAY_CLASSES: ReadonlySet<string> = new Set(['istio', 'istio-waypoint', 'istio-east-west', 'istio-remote']);
 
 /**
- * Whether istiod converts routes for this parent: a Service or ServiceEntry (the mesh), or a Gateway of one of
- * Istio's classes (a GatewayClass in the input whose controllerName is `istio.io/...` counts too). A Gateway not
- * in the input is taken to be Istio's. istiod fetches only parents it owns (extractParentReferenceInfo) and
- * converts a route only when it has one (buildMeshAndGatewayRoutes): a route attached only to another
- * controller's Gateway (Envoy Gateway, nginx, a cloud load balancer) is never converted by istiod.
+ * Whether istiod programs this Gateway API Gateway: its `gatewayClassName` is one of Istio's classes, or a
+ * GatewayClass in the input of that name has an `istio.io/...` controllerName. istiod builds Gateways only for
+ * classes whose controller it knows (gateway_collection.go: FetchGatewayClass, ClassInfos[controller]) and
+ * writes no status for others: a Gateway of Envoy Gateway, Cilium or nginx is another controller's.
  */
-export function parentHandledByIstiod(ref: ParentRef, index: GatewayApiIndex): boolean {
-  if (ref.kind !== 'Gateway' || ref.group !== GATEWAY_API_GROUP) return ref.kind === 'Service' || ref.kind === 'ServiceEntry';
-  const gateway = index.get('Gateway', ref.namespace, ref.name);
-  if (gateway === undefined) return true;
+export function gatewayHandledByIstiod(gateway: MeshObject, index: GatewayApiIndex): boolean {
   const cls = gateway.spec.gatewayClassName;
   if (typeof cls !== 'string') return false;
   if (ISTIO_GATEWAY_CLASSES.has(cls)) return true;
@@ -128,9 +124,41 @@ export function parentHandledByIstiod(ref: ParentRef, index: GatewayApiIndex): b
   return typeof gatewayClass?.spec.controllerName === 'string' && gatewayClass.spec.controllerName.startsWith('istio.io/');
 }
 
+/**
+ * Whether istiod converts routes for this parent: a Service or ServiceEntry (the mesh), a Gateway istiod
+ * programs ({@link gatewayHandledByIstiod}), or a ListenerSet of such a Gateway. A Gateway or ListenerSet not in
+ * the input is taken to be Istio's. istiod fetches
+ * only parents it owns (extractParentReferenceInfo) and converts a route only when it has one
+ * (buildMeshAndGatewayRoutes): a route attached only to another controller's Gateway (Envoy Gateway, nginx, a
+ * cloud load balancer) is never converted by istiod.
+ */
+export function parentHandledByIstiod(ref: ParentRef, index: GatewayApiIndex): boolean {
+  if (ref.group === GATEWAY_API_GROUP && ref.kind === 'ListenerSet') {
+    // A ListenerSet is programmed by its Gateway's controller (gateway_collection.go ListenerSetCollection).
+    const set = index.get('ListenerSet', ref.namespace, ref.name);
+    const parent = isRecord(set?.spec.parentRef) ? set.spec.parentRef : undefined;
+    if (set === undefined || parent === undefined || typeof parent.name !== 'string') return true;
+    const ns = typeof parent.namespace === 'string' && parent.namespace !== '' ? parent.namespace : set.namespace;
+    const gateway = index.get('Gateway', ns, parent.name);
+    return gateway === undefined || gatewayHandledByIstiod(gateway, index);
+  }
+  if (ref.kind !== 'Gateway' || ref.group !== GATEWAY_API_GROUP) return ref.kind === 'Service' || ref.kind === 'ServiceEntry';
+  const gateway = index.get('Gateway', ref.namespace, ref.name);
+  return gateway === undefined || gatewayHandledByIstiod(gateway, index);
+}
+
 /** Whether istiod converts the route at all: some parentRef is one it handles ({@link parentHandledByIstiod}). */
 export function convertedByIstiod(route: MeshObject, index: GatewayApiIndex): boolean {
   return parentRefsOf(route).some((ref) => parentHandledByIstiod(ref, index));
+}
+
+/**
+ * Whether the route is attached only to parents of other controllers: it has parentRefs and istiod handles none of
+ * them ({@link parentHandledByIstiod}). A route without parentRefs is attached nowhere, by istiod or anyone.
+ */
+export function attachedOnlyElsewhere(route: MeshObject, index: GatewayApiIndex): boolean {
+  const refs = parentRefsOf(route);
+  return refs.length > 0 && !refs.some((ref) => parentHandledByIstiod(ref, index));
 }
 
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';

@@ -6,6 +6,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { parseGoDuration } from '../validate/go-duration.js';
 import { RETRY_ON_POLICIES, isValidRetryOnEntry } from '../validate/retry-on.js';
+import { inertRetryOn } from './retry-on.js';
 import type { FileLocation } from './types.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './hosts.js';
 
@@ -200,6 +201,47 @@ const MODES: Readonly<Record<string, readonly string[]>> = {
   outboundTrafficPolicy: ['ALLOW_ANY', 'REGISTRY_ONLY'],
   inboundTrafficPolicy: ['PASSTHROUGH', 'LOCALHOST'],
 };
+
+/** The enum values of MODES and of `pathNormalization.normalization` by number (istio/api mesh/v1alpha1/config.proto). */
+const MODE_NUMBERS: Readonly<Record<string, Readonly<Record<number, string>>>> = {
+  outboundTrafficPolicy: { 0: 'REGISTRY_ONLY', 1: 'ALLOW_ANY', 3: 'ALLOW_ANY_DYNAMIC_DNS' },
+  inboundTrafficPolicy: { 0: 'PASSTHROUGH', 1: 'LOCALHOST' },
+};
+const NORMALIZATION_NUMBERS: Readonly<Record<number, string>> = { 0: 'DEFAULT', 1: 'NONE', 2: 'BASE', 3: 'MERGE_SLASHES', 4: 'DECODE_AND_MERGE_SLASHES' };
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * An enum field written as a number, as istiod's decoder (golang/protobuf jsonpb, protomarshal.ApplyYAML) reads it:
+ * any 32-bit integer is taken as the enum number, so a value's number stands for its name (`accessLogEncoding: 1`
+ * is JSON); a number outside int32, or not whole, fails the decode and istiod refuses the MeshConfig. A 32-bit
+ * number that is no value of the enum (proto3 enums are open) is accepted, but no code of istiod's compares equal to
+ * it: a problem istiod accepts, and the field is left at Istio's default here (`name` undefined).
+ */
+function enumFromNumber(field: string, byNumber: Readonly<Record<number, string>>, v: number, at: FileLocation): { name?: string; problem?: MeshContextProblem } {
+  const values = Object.entries(byNumber).map(([n, name]) => `${name} (${n})`).join(', ');
+  if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
+    return { problem: { code: 'mesh-config/bad-value', message: `MeshConfig ${field} ${JSON.stringify(v)} is not an enum number istiod's decoder reads (a whole 32-bit number, or the value's name). Fix: write one of ${values}`, location: at } };
+  }
+  const name = byNumber[v];
+  if (name !== undefined) return { name };
+  return {
+    problem: {
+      code: 'mesh-config/bad-value', acceptedByIstiod: true, location: at,
+      message: `MeshConfig ${field} ${v} is no value of the enum: istiod's decoder takes any 32-bit number for an enum, so it accepts the MeshConfig, but none of istiod's code acts on ${v} ` +
+        `(meshproof applies Istio's default). Fix: write one of ${values}`,
+    },
+  };
+}
+
+/** `object` with its enum `key` written by name, or without it (Istio's default) when `name` is undefined. */
+function withEnumName(object: Readonly<Record<string, unknown>>, key: string, name: string | undefined): Record<string, unknown> {
+  const out = { ...object };
+  if (name === undefined) delete out[key];
+  else out[key] = name;
+  return out;
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -400,7 +442,14 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       });
       continue;
     }
-    const value = opts.unknownFields === 'ignore' ? jsonpbInt(type, v) : v;
+    let value = opts.unknownFields === 'ignore' ? jsonpbInt(type, v) : v;
+    if (Array.isArray(type) && typeof value === 'number') {
+      // The top-level enums list their values in number order (config.proto).
+      const e = enumFromNumber(name, Object.fromEntries(type.map((n, i) => [i, n])), value, positions.at([key]));
+      if (e.problem) problems.push(e.problem);
+      if (e.name === undefined) continue;
+      value = e.name;
+    }
     const bad = typeProblem(type, value);
     if (bad) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${name} ${bad}; got ${JSON.stringify(v)}`, location: positions.at([key]) });
@@ -409,14 +458,25 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
     raw[name] = value;
   }
   for (const [field, modes] of Object.entries(MODES)) {
-    const policy = raw[field] as Record<string, unknown> | undefined;
+    let policy = raw[field] as Record<string, unknown> | undefined;
     if (policy === undefined) continue;
+    if (typeof policy.mode === 'number') {
+      const e = enumFromNumber(`${field}.mode`, MODE_NUMBERS[field]!, policy.mode, positions.at([field, 'mode']));
+      if (e.problem) problems.push(e.problem);
+      raw[field] = policy = withEnumName(policy, 'mode', e.name);
+    }
     for (const k of Object.keys(policy)) {
       if (k !== 'mode') problems.push({ code: 'mesh-config/unknown-field', message: `unknown field "${k}" in MeshConfig ${field}. Fix: only "mode" is allowed`, location: positions.at([field, k]) });
     }
     if (policy.mode !== undefined && !modes.includes(policy.mode as string)) {
       problems.push({ code: 'mesh-config/bad-value', message: `MeshConfig ${field}.mode must be one of ${modes.join(', ')}; got ${JSON.stringify(policy.mode)}`, location: positions.at([field, 'mode']) });
     }
+  }
+  const normalization = raw.pathNormalization as Record<string, unknown> | undefined;
+  if (typeof normalization?.normalization === 'number') {
+    const e = enumFromNumber('pathNormalization.normalization', NORMALIZATION_NUMBERS, normalization.normalization, positions.at(['pathNormalization', 'normalization']));
+    if (e.problem) problems.push(e.problem);
+    raw.pathNormalization = withEnumName(normalization, 'normalization', e.name);
   }
   problems.push(...timeoutProblems(raw, positions));
   // ValidateMeshConfig: ValidatePort(ProxyListenPort) (an explicit 0 overwrites the default 15001 and is refused).
@@ -449,7 +509,10 @@ function parseStrict(text: string, file: string, opts: ParseMeshConfigOptions): 
       }
     });
   }
-  const warnings = [...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions)];
+  const warnings = [
+    ...documentWarnings, ...ignoredInboundRetryFields(raw.defaultInboundHttpRetryPolicy as Record<string, unknown> | undefined, positions),
+    ...inertDefaultRetryOn(raw.defaultHttpRetryPolicy as Record<string, unknown> | undefined, positions),
+  ];
   for (const field of ['defaultHttpRetryPolicy', 'defaultInboundHttpRetryPolicy'] as const) {
     const retry = raw[field] as Record<string, unknown> | undefined;
     // istiod validates only the inbound default (validateMeshConfigDefaultInboundHTTPRetryPolicy);
@@ -522,6 +585,31 @@ function ignoredInboundRetryFields(retry: Record<string, unknown> | undefined, p
       location: positions.at(['defaultInboundHttpRetryPolicy', key]),
     }];
   });
+}
+
+/**
+ * A `defaultHttpRetryPolicy` with attempts > 0 whose `retryOn` retries nothing (only `retriable-status-codes`
+ * without a code, or `retriable-headers`: `inertRetryOn`). istiod does not validate it and gives it whole to every
+ * http route that writes no retries (route.go, retry.ConvertPolicy): one warning here, where it is written, rather
+ * than one per route (resilience/retry-on-retries-nothing judges routes' own retries). `retry` has the keys as
+ * written (snake_case accepted).
+ */
+function inertDefaultRetryOn(retry: Record<string, unknown> | undefined, positions: Positions): MeshContextWarning[] {
+  if (retry === undefined) return [];
+  const key = (name: string) => Object.keys(retry).find((k) => camel(k) === name);
+  const retryOnKey = key('retryOn');
+  const attemptsKey = key('attempts');
+  const attempts = attemptsKey === undefined ? 0 : jsonpbInt('int', retry[attemptsKey]);
+  const conditions = retryOnKey === undefined ? undefined : inertRetryOn(retry[retryOnKey]);
+  if (!conditions || typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts <= 0) return [];
+  return [{
+    code: 'mesh-config/not-validated',
+    message: `MeshConfig defaultHttpRetryPolicy.retryOn ${JSON.stringify(retry[retryOnKey!])} lists no status code` +
+      `${conditions.includes('retriable-headers') ? ' and no header Istio could pass (it sets no retriable_headers)' : ''}: istiod does not validate it and applies it to every ` +
+      `http route that writes no retries (retry.ConvertPolicy), where Envoy then retries no response, reset or connect failure, so the ${attempts} ` +
+      `${attempts === 1 ? 'attempt never happens' : 'attempts never happen'}. Fix: add the codes to retry (e.g. "retriable-status-codes,503") or name the conditions meant (5xx, gateway-error, connect-failure)`,
+    location: positions.at(['defaultHttpRetryPolicy', retryOnKey!]),
+  }];
 }
 
 /**

@@ -27,3 +27,22 @@ export function retryOnRetriesTimeout(conditions: string | readonly string[] | u
   const list = typeof conditions === 'string' ? conditions.split(',') : conditions ?? [];
   return list.some((c) => TIMEOUT_RETRY_ON.has(c.trim()));
 }
+
+/**
+ * Envoy retry conditions that retry nothing unless a list Istio never fills is given: `retriable-status-codes`
+ * without a status code (Istio moves only numeric `retryOn` tokens into `retriable_status_codes`) and
+ * `retriable-headers` (Istio sets no `retriable_headers`). A client may still name codes or headers per request
+ * (`x-envoy-retriable-status-codes`, `x-envoy-retriable-header-names`), which a config file cannot show.
+ */
+const INERT_RETRY_ON = new Set(['retriable-status-codes', 'retriable-headers']);
+
+/**
+ * The conditions of an Istio `retryOn` (comma-separated, entries trimmed and empty ones skipped as istiod's
+ * parseRetryOn does) when every one of them is inert (see INERT_RETRY_ON), so the policy retries nothing;
+ * undefined when some condition can fire or the list is empty (Istio's default list applies then).
+ */
+export function inertRetryOn(retryOn: unknown): string[] | undefined {
+  if (typeof retryOn !== 'string') return undefined;
+  const conditions = retryOn.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  return conditions.length > 0 && conditions.every((c) => INERT_RETRY_ON.has(c)) ? conditions : undefined;
+}

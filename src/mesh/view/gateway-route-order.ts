@@ -4,7 +4,22 @@
  * and then moves catch-all routes to the end, so an older VirtualService's catch-all does not take the requests
  * a newer one routes more precisely.
  */
-import type { HttpMatchView, HttpRouteView } from './types.js';
+import type { HttpRouteView, StringMatch } from './types.js';
+
+/**
+ * What `IsCatchAllRoute` reads of a match entry: its path and whether it has header or query parameter
+ * matchers. A typed `HttpMatchView` is one; so is a raw `HTTPMatchRequest` with `uri` typed (a check reading
+ * raw VirtualServices, gateway/_route-match.ts isCatchAllRoute, asks this same predicate).
+ */
+export interface CatchAllMatchInput {
+  readonly uri?: StringMatch;
+  readonly method?: unknown;
+  readonly authority?: unknown;
+  readonly scheme?: unknown;
+  readonly headers?: object;
+  readonly withoutHeaders?: object;
+  readonly queryParams?: object;
+}
 
 /**
  * Whether the Envoy route istiod builds for match entry `m` (undefined: a rule without `match`) is a
@@ -14,7 +29,7 @@ import type { HttpMatchView, HttpRouteView } from './types.js';
  * with any of them is not a catch-all; `port`, `sourceLabels`, `sourceNamespace` and `gateways` choose
  * the proxies that get the route and add no matcher.
  */
-export function isCatchAllMatchView(m: HttpMatchView | undefined): boolean {
+export function isCatchAllMatchView(m: CatchAllMatchInput | undefined): boolean {
   if (m === undefined) return true;
   const u = m.uri;
   const anyPath = u === undefined || ('prefix' in u && u.prefix === '/') || ('regex' in u && u.regex === '.*');
@@ -22,7 +37,7 @@ export function isCatchAllMatchView(m: HttpMatchView | undefined): boolean {
     && isEmpty(m.headers) && isEmpty(m.withoutHeaders) && isEmpty(m.queryParams);
 }
 
-function isEmpty(o: Readonly<Record<string, unknown>> | undefined): boolean {
+function isEmpty(o: object | undefined): boolean {
   if (o === undefined) return true;
   for (const _ in o) return false;
   return true;

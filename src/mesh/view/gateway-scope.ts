@@ -7,6 +7,7 @@
  */
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
+import { conversionFails } from '../gateway-api-filters.js';
 import { hostMatches, parseGatewayHost } from '../hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
@@ -145,13 +146,15 @@ function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: Prox
 /**
  * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
  * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
- * or a visible Service (GAMMA mesh routes, sidecars). Recognised and listed, not translated.
+ * or a visible Service (GAMMA mesh routes, sidecars). Recognised and listed, not translated. A route whose
+ * conversion istiod fails as a whole (an unsupported filter: route_collections.go computeRoute) is left out:
+ * istiod builds nothing from it.
  */
 export function gatewayApiRoutes(graph: MeshGraph, proxy: ProxyIdentity, visibleHosts: ReadonlySet<string>): GatewayApiRouteView[] {
   const gatewayName = proxy.labels['gateway.networking.k8s.io/gateway-name'] ?? proxy.labels['istio.io/gateway-name'];
   const out: GatewayApiRouteView[] = [];
   for (const o of graph.objects) {
-    if (o.group !== GATEWAY_API || !o.kind.endsWith('Route')) continue;
+    if (o.group !== GATEWAY_API || !o.kind.endsWith('Route') || conversionFails(o)) continue;
     (Array.isArray(o.spec.parentRefs) ? o.spec.parentRefs : []).forEach((ref, i) => {
       if (!isRecord(ref) || typeof ref.name !== 'string') return;
       const ns = typeof ref.namespace === 'string' ? ref.namespace : o.namespace;

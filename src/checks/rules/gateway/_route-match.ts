@@ -2,6 +2,10 @@
  * Match predicates of a gateway's merged route table (`merged-route-shadowed.ts`): which match
  * entries are a bare prefix, a catch-all as istiod sees it, and the entry without `gateways`.
  */
+import { isRecord } from '../../../mesh/object.js';
+import { isCatchAllMatchView } from '../../../mesh/view/gateway-route-order.js';
+import { stringMatch } from '../../../mesh/view/matches.js';
+
 const NEUTRAL = new Set(['name', 'statPrefix']);
 
 /** The prefix of a match that is `uri: {prefix: P}` and nothing else (case-sensitive), else undefined. */
@@ -19,21 +23,23 @@ export function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<
   return rest;
 }
 
-/** Match fields istiod applies while it builds a proxy's routes (route.go TranslateRoute, sourceMatchHTTP), not in the Envoy route match. */
-const BUILD_TIME = new Set(['name', 'statPrefix', 'port', 'sourceLabels', 'sourceNamespace', 'ignoreUriCase']);
-/** Match fields that are maps of header or query parameter matchers. */
-const MATCHER_MAPS = new Set(['headers', 'withoutHeaders', 'queryParams']);
-
 /**
  * Whether the Envoy route of a match entry (gateways already removed) is a catch-all for route.go
- * IsCatchAllRoute: path prefix "/" (also when `uri` is absent) or regex ".*", and no header or query
- * parameter match (`method`, `scheme`, `authority` and `withoutHeaders` are header matches). The per-proxy
- * view orders a gateway's routes by the same test (mesh/view/gateway-route-order.ts isCatchAllMatchView).
+ * IsCatchAllRoute, asked of the per-proxy view's predicate (mesh/view/gateway-route-order.ts
+ * isCatchAllMatchView), by which the view orders a gateway's routes: path prefix "/" (also when `uri` is absent,
+ * or an empty StringMatch, which istiod leaves at its default prefix "/") or regex ".*", and no header or query
+ * parameter matcher (`method`, `scheme`, `authority` and `withoutHeaders` are header matchers, an empty StringMatch
+ * among them too: translateHeaderMatch makes it a present match). `port`, `sourceLabels`, `sourceNamespace` choose
+ * the proxies and add no matcher. This is istiod's syntactic test, which decides where the route goes; whether an
+ * entry takes every request (a `method` regex ".*" does) is routing/_helpers.ts isCatchAllMatch.
  */
 export function isCatchAllRoute(m: Readonly<Record<string, unknown>>): boolean {
-  // An empty `headers`, `withoutHeaders` or `queryParams` map adds no matcher.
-  const empty = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
-  if (!Object.keys(m).every((k) => k === 'uri' || BUILD_TIME.has(k) || (MATCHER_MAPS.has(k) && empty(m[k])))) return false;
-  const uri = m.uri as Record<string, unknown> | undefined;
-  return uri === undefined || uri.prefix === '/' || uri.regex === '.*';
+  const present = (v: unknown) => (v === null ? undefined : v);
+  return isCatchAllMatchView({
+    ...(isRecord(m.uri) ? { uri: stringMatch(m.uri) } : {}),
+    method: present(m.method), authority: present(m.authority), scheme: present(m.scheme),
+    ...(isRecord(m.headers) ? { headers: m.headers } : {}),
+    ...(isRecord(m.withoutHeaders) ? { withoutHeaders: m.withoutHeaders } : {}),
+    ...(isRecord(m.queryParams) ? { queryParams: m.queryParams } : {}),
+  });
 }

@@ -1,4 +1,4 @@
-import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
 import { referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
@@ -22,13 +22,15 @@ const certificateRefNotFound: Rule = {
     '(`gateway/credential-not-found`), GitOps repositories usually keep Secrets out of git, so a missing Secret is',
     'reported only when the input holds Secrets (or cert-manager Certificates, ExternalSecrets, SealedSecrets) of',
     'that namespace, or one of that name elsewhere. Fix: create the Secret in the Gateway\'s namespace, add the',
-    'ReferenceGrant, or fix the name.',
+    'ReferenceGrant, or fix the name. Judged only for Gateways istiod programs (an Istio gatewayClassName, or a',
+    'GatewayClass with an istio.io controllerName): another controller\'s Gateway has its own rules and status.',
   ].join(' '),
   kinds: ['Gateway', 'Secret', 'ReferenceGrant'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const catalog = secretCatalog(graph);
     for (const gw of k8s.ofKind('Gateway')) {
+      if (!gatewayHandledByIstiod(gw, k8s)) continue;
       (Array.isArray(gw.spec.listeners) ? gw.spec.listeners : []).forEach((l, i) => {
         if (!isRecord(l) || !isRecord(l.tls) || (l.tls.mode !== undefined && l.tls.mode !== 'Terminate')) return;
         const refs = Array.isArray(l.tls.certificateRefs) ? l.tls.certificateRefs : [];

@@ -1,3 +1,4 @@
+import { gatewayApiOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import { selects } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
@@ -18,11 +19,19 @@ const ineffectiveSelector: Rule = {
     'silently does nothing (an ALLOW/DENY rule is not enforced, a JWT is not validated). As in `istioctl analyze`',
     'IST0166 (IneffectiveSelector), every such policy without `targetRef` whose selector matches a gateway pod (Pod',
     'or pod template) of its own namespace is reported. Fix: replace `selector` with',
-    '`targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: <gateway>}]`.',
+    '`targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: <gateway>}]`. Unlike istioctl, pods of a',
+    'Gateway in the input that istiod does not program (another controller\'s gatewayClassName) are left out: they run',
+    'no Istio proxy, so neither a selector nor a targetRef applies Istio policy there.',
   ].join(' '),
   kinds: [...POLICY_KINDS, 'Pod', 'Deployment', 'Rollout'],
   check(graph, ctx) {
-    const gatewayPods = graph.workloads.all.filter((w) => w.labels[GATEWAY_NAME_LABEL] !== undefined);
+    const k8s = gatewayApiOf(graph);
+    const gatewayPods = graph.workloads.all.filter((w) => {
+      const name = w.labels[GATEWAY_NAME_LABEL];
+      if (name === undefined) return false;
+      const gateway = k8s.get('Gateway', w.namespace, name);
+      return gateway === undefined || gatewayHandledByIstiod(gateway, k8s);
+    });
     if (gatewayPods.length === 0) return;
     for (const kind of POLICY_KINDS) {
       for (const p of graph.ofKind(kind)) {

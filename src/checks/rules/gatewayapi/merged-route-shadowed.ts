@@ -1,4 +1,4 @@
-import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { listenerRejection, listenersOf } from '../../../mesh/gateway-api-attachment.js';
 import { hostMatches } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
@@ -146,7 +146,8 @@ const mergedRouteShadowed: Rule = {
     'match becoming the path /<service>/<method> (createGRPCURIMatch: an exact service and method an Exact path, a',
     'service alone a prefix, a method alone or a RegularExpression a regex) and a rule without matches taking every call',
     'after all others. Fix: make the matches differ (a longer path, a header, another method) or move both rules into',
-    'one route and keep one.',
+    'one route and keep one. Only Gateways istiod programs are judged (an Istio gatewayClassName, or a GatewayClass with',
+    'an istio.io controllerName): another controller merges its routes its own way.',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute', 'Gateway'],
   check(graph, ctx) {
@@ -159,7 +160,7 @@ const mergedRouteShadowed: Rule = {
       for (const p of parentRefsOf(route)) {
         if (p.group !== GATEWAY_API_GROUP || p.kind !== 'Gateway') continue;
         const gateway = k8s.get('Gateway', p.namespace, p.name);
-        if (!gateway) continue;
+        if (!gateway || !gatewayHandledByIstiod(gateway, k8s)) continue;
         for (const l of listenersOf(gateway)) {
           if (typeof l.name !== 'string') continue;
           if (p.sectionName !== undefined && p.sectionName !== l.name) continue;

@@ -1,4 +1,4 @@
-import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, convertedByIstiod, gatewayApiOf, gatewayHandledByIstiod, parentHandledByIstiod, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { otherDomainHint } from '../references/_helpers.js';
@@ -106,17 +106,7 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
       return `${where} names Service "${b.name}", a host name: Istio takes the name of the Service, not its host (InvalidDestination), so ${effect}; ` +
         `write name: ${name}${ns && ns !== 'svc' && ns !== route.namespace ? `, namespace: ${ns}` : ''}`;
     }
-    if (b.port === undefined) {
-      const ports = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).flatMap((p) => (isRecord(p) && typeof p.port === 'number' ? [p.port] : []));
-      if (b.portName !== undefined) {
-        const named = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).find((p) => isRecord(p) && p.name === b.portName);
-        return `${where} Service "${b.namespace}/${b.name}" port "${b.portName}" is a name, but a backendRef port is the Service port number (PortNumber, an integer 1-65535): ` +
-          `the API server refuses the ${route.kind}; write port: ${isRecord(named) && typeof named.port === 'number' ? named.port : ports.length > 0 ? ports.join(' or ') : '<the Service port number>'}`;
-      }
-      return `${where} Service "${b.namespace}/${b.name}" has no port: Istio requires it ("port is required in backendRef", ResolvedRefs False), so ${effect}; ` +
-        `set port${ports.length > 0 ? ` to a port of the Service (${ports.join(', ')})` : ' to the Service port'}`;
-    }
-    return null;
+    return servicePortRefusal(graph, route, b, `Istio requires it ("port is required in backendRef", ResolvedRefs False), so ${effect}`);
   }
   if (b.group === 'networking.istio.io') {
     if (b.kind !== 'Hostname') {
@@ -127,6 +117,24 @@ function invalidBackend(graph: Parameters<Rule['check']>[0], route: MeshObject, 
     if (b.port === undefined) return `${where} Hostname "${b.name}" has no port: Istio requires it ("port is required in backendRef"), so ${effect}; set port to a port of the ServiceEntry`;
   }
   return null;
+}
+
+/**
+ * A Service backendRef without a port number (none, or a port name), which the Gateway API CRD refuses (PortNumber;
+ * CEL "Must have port for Service reference"; schema/crd-validation leaves both to this rule), else null.
+ * `missing` says what a missing port costs.
+ */
+function servicePortRefusal(graph: Parameters<Rule['check']>[0], route: MeshObject, b: Ref, missing: string): string | null {
+  if (b.group !== '' || b.kind !== 'Service' || b.port !== undefined) return null;
+  const where = `${route.kind} ${b.role ?? 'backendRef'}`;
+  const declared = (graph.get('Service', b.namespace, b.name)?.spec.ports as unknown[] | undefined ?? []).filter(isRecord);
+  const ports = declared.flatMap((p) => (typeof p.port === 'number' ? [p.port] : []));
+  if (b.portName !== undefined) {
+    const named = declared.find((p) => p.name === b.portName);
+    return `${where} Service "${b.namespace}/${b.name}" port "${b.portName}" is a name, but a backendRef port is the Service port number (PortNumber, an integer 1-65535): ` +
+      `the API server refuses the ${route.kind}; write port: ${typeof named?.port === 'number' ? named.port : ports.length > 0 ? ports.join(' or ') : '<the Service port number>'}`;
+  }
+  return `${where} Service "${b.namespace}/${b.name}" has no port: ${missing}; set port${ports.length > 0 ? ` to a port of the Service (${ports.join(', ')})` : ' to the Service port'}`;
 }
 
 /**
@@ -173,8 +181,14 @@ function meshParentPortNotFound(route: MeshObject, p: Ref, parent: MeshObject): 
     `${behind ? `${p.port} is the targetPort of port ${behind.number}: write port: ${behind.number}` : `set port to a ${parent.kind} port, or leave it out to cover every port`}`;
 }
 
+/**
+ * API groups whose parent kinds istiod knows: a parentRef of another group (an implementation's own parent kind)
+ * istiod skips as "maybe for another controller" (conversion.go extractParentReferenceInfo), and so does this rule.
+ */
+const ISTIO_READ_GROUPS: ReadonlySet<string> = new Set(['', GATEWAY_API_GROUP, 'gateway.networking.x-k8s.io', 'networking.istio.io']);
+
 /** A mesh parent (GAMMA): a Service or an Istio ServiceEntry, for whose consumers istiod builds the route. */
-const isMeshParent = (p: Ref): boolean => (p.group === '' && p.kind === 'Service') || (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry');
+const isMeshParent = (p: Pick<Ref, 'group' | 'kind'>): boolean => (p.group === '' && p.kind === 'Service') || (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry');
 
 /** What a route that is not attached to its Gateway costs, by route kind. */
 function unattached(kind: string): string {
@@ -208,7 +222,9 @@ const routeReferenceNotFound: Rule = {
     'route sends to a cluster that does not exist; a container port written instead of the Service port is the usual slip),',
     'a Hostname backend with `namespace` or without `port`, and any other networking.istio.io kind',
     '(`kind: ServiceEntry` is not a backend kind: use `kind: Hostname`). References to kinds meshproof',
-    'cannot see are not judged. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
+    'cannot see are not judged. A Gateway istiod does not program (another controller\'s gatewayClassName) is not judged,',
+    'nor are the backends of a route attached only to such Gateways: that controller resolves them; a parent kind of',
+    'another API group is taken to be another controller\'s, as istiod does. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry', 'ReferenceGrant', 'Namespace'],
@@ -222,7 +238,7 @@ const routeReferenceNotFound: Rule = {
           const gateway = k8s.get('Gateway', p.namespace, p.name);
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; ${gatewayElsewhere(k8s.ofKind('Gateway'), p)}`, { path: p.path });
-          } else {
+          } else if (gatewayHandledByIstiod(gateway, k8s)) {
             const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
             const hostnames = stringList(route.spec.hostnames) ?? [];
             const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port, hostnames);
@@ -262,7 +278,7 @@ const routeReferenceNotFound: Rule = {
             continue;
           }
           ctx.report(route, `${route.kind} parentRef ServiceEntry "${p.namespace}/${p.name}" not found: the route never applies to mesh traffic; fix the name or namespace`, { path: p.path });
-        } else if (!ATTACHABLE_PARENTS.has(`${p.group}/${p.kind}`)) {
+        } else if (!ATTACHABLE_PARENTS.has(`${p.group}/${p.kind}`) && ISTIO_READ_GROUPS.has(p.group)) {
           const hint = p.group === 'networking.istio.io' && p.kind === 'Gateway'
             ? 'an Istio Gateway (networking.istio.io) is bound by a VirtualService\'s gateways, not by a route: attach to a gateway.networking.k8s.io Gateway, or write a VirtualService'
             : 'use kind Gateway (group gateway.networking.k8s.io), a Service (group ""), or an Istio ServiceEntry';
@@ -272,7 +288,16 @@ const routeReferenceNotFound: Rule = {
       }
       // istiod enforces ReferenceGrants only for the routes it builds for Gateways: a mesh (GAMMA) route, whose
       // parents are all Services or ServiceEntries, is converted with enforceRefGrant false (route_collections.go !mesh).
-      const enforceGrant = parents.length === 0 || parents.some((p) => !isMeshParent(p));
+      // A route istiod does not convert (attached only to other controllers' Gateways, or to none) is resolved by
+      // those controllers: only what the API server refuses is judged.
+      if (!convertedByIstiod(route, k8s)) {
+        for (const b of backends) {
+          const refusal = servicePortRefusal(graph, route, b, `the Gateway API CRD requires it ("Must have port for Service reference"), so the API server refuses the ${route.kind}`);
+          if (refusal) ctx.report(route, refusal, { path: b.path });
+        }
+        continue;
+      }
+      const enforceGrant = parentRefsOf(route).some((p) => !isMeshParent(p) && parentHandledByIstiod(p, k8s));
       for (const b of backends) {
         const invalid = invalidBackend(graph, route, b);
         if (invalid) {

@@ -1,18 +1,6 @@
 import { convertedByIstiod, gatewayApiOf } from '../../../mesh/gateway-api.js';
-import { isRecord } from '../../../mesh/object.js';
+import { unsupportedFilters } from '../../../mesh/gateway-api-filters.js';
 import type { Rule } from '../../rule.js';
-
-/** The filter types istiod converts, per route kind and position (conversion.go convertHTTPRoute / convertGRPCRoute, build*Destination). */
-const SUPPORTED: Readonly<Record<string, { readonly rule: ReadonlySet<string>; readonly backend: ReadonlySet<string> }>> = {
-  HTTPRoute: {
-    rule: new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'RequestMirror', 'URLRewrite', 'CORS']),
-    backend: new Set(['RequestHeaderModifier', 'ResponseHeaderModifier']),
-  },
-  GRPCRoute: {
-    rule: new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror']),
-    backend: new Set(['RequestHeaderModifier', 'ResponseHeaderModifier']),
-  },
-};
 
 /** `gatewayapi/unsupported-filter`: an HTTPRoute or GRPCRoute filter istiod does not implement where it is written, so the rule is not built. */
 const unsupportedFilter: Rule = {
@@ -33,28 +21,15 @@ const unsupportedFilter: Rule = {
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
-    for (const kind of ['HTTPRoute', 'GRPCRoute'] as const) {
-      const supported = SUPPORTED[kind]!;
-      for (const route of gatewayApiOf(graph).ofKind(kind)) {
-        if (!convertedByIstiod(route, gatewayApiOf(graph))) continue;
-        (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
-          if (!isRecord(rule)) return;
-          const at = ['spec', 'rules', i];
-          const judge = (filters: unknown, where: 'rule' | 'backend', path: (string | number)[]) => {
-            (Array.isArray(filters) ? filters : []).forEach((f, j) => {
-              if (!isRecord(f) || typeof f.type !== 'string' || supported[where].has(f.type)) return;
-              const movable = where === 'backend' && supported.rule.has(f.type);
-              ctx.report(route, `${kind} spec.rules[${i}]${where === 'backend' ? `.backendRefs[${path[4]}]` : ''}: istiod does not support the ${f.type} filter ` +
-                `${where === 'backend' ? 'inside a backendRef' : `in a ${kind} rule`} ("unsupported filter type"), so istiod builds none of this ${kind}'s rules (a hard conversion error) and its hosts get no route from it; ` +
-                (movable ? `move the ${f.type} filter to the rule's filters` : `remove it${f.type === 'ExtensionRef' ? ' and express the behaviour with Istio policy (EnvoyFilter, WasmPlugin)' : ''}`),
-              { path: [...path, j, 'type'] });
-            });
-          };
-          judge(rule.filters, 'rule', [...at, 'filters']);
-          (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, k) => {
-            if (isRecord(b)) judge(b.filters, 'backend', [...at, 'backendRefs', k, 'filters']);
-          });
-        });
+    const k8s = gatewayApiOf(graph);
+    for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
+      if (!convertedByIstiod(route, k8s)) continue;
+      for (const f of unsupportedFilters(route)) {
+        const backend = f.backendRef !== undefined;
+        ctx.report(route, `${route.kind} spec.rules[${f.rule}]${backend ? `.backendRefs[${f.backendRef}]` : ''}: istiod does not support the ${f.type} filter ` +
+          `${backend ? 'inside a backendRef' : `in a ${route.kind} rule`} ("unsupported filter type"), so istiod builds none of this ${route.kind}'s rules (a hard conversion error) and its hosts get no route from it; ` +
+          (backend && f.supportedOnRule ? `move the ${f.type} filter to the rule's filters` : `remove it${f.type === 'ExtensionRef' ? ' and express the behaviour with Istio policy (EnvoyFilter, WasmPlugin)' : ''}`),
+        { path: f.path });
       }
     }
   },

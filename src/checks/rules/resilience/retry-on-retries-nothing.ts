@@ -1,13 +1,7 @@
+import { isRecord } from '../../../mesh/object.js';
+import { inertRetryOn } from '../../../mesh/retry-on.js';
 import type { Rule } from '../../rule.js';
 import { retryingRoutesOf } from './_helpers.js';
-
-/**
- * Envoy retry conditions that retry nothing unless a list Istio never fills is given: `retriable-status-codes`
- * without a status code (Istio moves only numeric `retryOn` tokens into `retriable_status_codes`) and
- * `retriable-headers` (Istio sets no `retriable_headers`). A client may still name codes or headers per request
- * (`x-envoy-retriable-status-codes`, `x-envoy-retriable-header-names`), which a config file cannot show.
- */
-const INERT = new Set(['retriable-status-codes', 'retriable-headers']);
 
 /** `resilience/retry-on-retries-nothing`: a retry policy whose retryOn conditions can never fire. */
 const retryOnRetriesNothing: Rule = {
@@ -20,17 +14,19 @@ const retryOnRetriesNothing: Rule = {
     'written beside it, and alone it retries none; `retriable-headers` needs `retriable_headers`, which Istio never sets. A',
     'policy made only of these retries no response, reset or connect failure, so its attempts are dead configuration',
     '(only a client that names codes in `x-envoy-retriable-status-codes` gets retries). Checked for every http route with',
-    '`retries.attempts` > 0 and a written `retryOn` (the MeshConfig `defaultHttpRetryPolicy` included). Fix: list the codes',
+    '`retries.attempts` > 0 and a written `retryOn`; a MeshConfig `defaultHttpRetryPolicy` that does this is reported once, on',
+    'the MeshConfig (validation/mesh-config, or the --mesh-config file), not on each route that takes it. Fix: list the codes',
     '(`retriable-status-codes,503`), or name the conditions meant (`5xx`, `gateway-error`, `connect-failure`).',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { retries, path, label, attempts } of retryingRoutesOf(vs, graph)) {
-        if (attempts === 0 || typeof retries.retryOn !== 'string' || retries.retryOn === '') continue;
-        const conditions = retries.retryOn.split(',').map((c) => c.trim()).filter((c) => c !== '');
-        if (conditions.length === 0 || !conditions.every((c) => INERT.has(c))) continue;
-        ctx.report(vs, `${label}: retries.retryOn "${retries.retryOn}" lists no status code${conditions.includes('retriable-headers') ? ' and no header Istio could pass (it sets no retriable_headers)' : ''}, ` +
+      for (const { route, retries, path, label, attempts } of retryingRoutesOf(vs, graph)) {
+        // A MeshConfig defaultHttpRetryPolicy is judged once, where it is written (validation/mesh-config, parseMeshConfig).
+        if (attempts === 0 || !isRecord(route.retries)) continue;
+        const conditions = inertRetryOn(retries.retryOn);
+        if (!conditions) continue;
+        ctx.report(vs, `${label}: retries.retryOn "${String(retries.retryOn)}" lists no status code${conditions.includes('retriable-headers') ? ' and no header Istio could pass (it sets no retriable_headers)' : ''}, ` +
           `so Envoy retries no response, reset or connect failure and the ${attempts} ${attempts === 1 ? 'attempt never happens' : 'attempts never happen'}; ` +
           'add the codes to retry (e.g. "retriable-status-codes,503") or name the conditions meant (5xx, gateway-error, connect-failure)', { path: [...path, 'retries', 'retryOn'] });
       }

@@ -1,4 +1,4 @@
-import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { attachedOnlyElsewhere, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { HTTP_ROUTE_RETRY_ON, httpRouteRuleTimeouts } from '../../../mesh/http-route-timeouts.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
@@ -43,6 +43,8 @@ const routeTimeoutUnreachable: Rule = {
       }
     }
     for (const route of gatewayApiOf(graph).ofKind('HTTPRoute')) {
+      // The timeouts as istiod converts them: a route attached only to another controller's Gateway is not.
+      if (attachedOnlyElsewhere(route, gatewayApiOf(graph))) continue;
       (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
         if (!isRecord(rule)) return;
         const { requestMs, backendRequestMs, retry, timeoutFrom } = httpRouteRuleTimeouts(rule);

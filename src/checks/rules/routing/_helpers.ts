@@ -61,7 +61,8 @@ const isEmptyMap = (v: unknown): boolean => isRecord(v) && Object.keys(v).length
 
 function isCatchAllUri(u: unknown): boolean {
   if (!isRecord(u)) return false;
-  if (u.prefix === '/' || u.prefix === '') return true;
+  // An empty StringMatch leaves istiod's default path match, prefix "/" (route.go TranslateRouteMatch).
+  if (Object.keys(u).length === 0 || u.prefix === '/' || u.prefix === '') return true;
   return typeof u.regex === 'string' && CATCH_ALL_URI_REGEXES.has(u.regex);
 }
 
@@ -69,15 +70,26 @@ function isCatchAllUri(u: unknown): boolean {
 const PSEUDO_HEADER_KEYS = new Set(['method', 'authority', 'scheme']);
 const CATCH_ALL_VALUE_REGEXES = new Set(['.*', '^.*$']);
 
-/** Whether a `method` / `authority` / `scheme` StringMatch matches any value: regex `.*` (Envoy: the pseudo-header is always there). */
+/**
+ * Whether a `method` / `authority` / `scheme` StringMatch matches any value: regex `.*`, or an empty StringMatch
+ * (istiod translateHeaderMatch makes it a present match); Envoy: the pseudo-header is always there.
+ */
 function isCatchAllPseudoHeader(v: unknown): boolean {
-  return isRecord(v) && Object.keys(v).length === 1 && typeof v.regex === 'string' && CATCH_ALL_VALUE_REGEXES.has(v.regex);
+  return isRecord(v) && (Object.keys(v).length === 0 || (Object.keys(v).length === 1 && typeof v.regex === 'string' && CATCH_ALL_VALUE_REGEXES.has(v.regex)));
 }
 
 /**
- * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex),
+ * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex, or an empty StringMatch),
  * `method` / `authority` / `scheme` regex `.*`, empty `headers` / `withoutHeaders` / `queryParams` maps, or only `port: N` when `hostPorts` (the ports where its
  * http routes apply, `hostPortsOf`) is exactly {N}.
+ *
+ * Not istiod's IsCatchAllRoute (gateway/_route-match.ts isCatchAllRoute, the view's isCatchAllMatchView), on purpose:
+ * that is a syntactic test on the Envoy route which decides where istiod puts a route (a gateway moves those routes
+ * last, a VirtualService's routes stop at the first), while this one asks whether an entry takes every request, which
+ * decides what a later rule can still reach. They differ where a matcher is present but matches everything (`method`
+ * regex ".*": a header matcher for istiod, every request here; also "^.*$", "/.*" and an empty prefix) and on
+ * `sourceLabels` / `sourceNamespace` (no Envoy matcher, but only some clients) and `port` (every request only when
+ * it is the one port the routes serve).
  */
 export function isCatchAllMatch(m: Readonly<Record<string, unknown>>, hostPorts: ReadonlySet<number> | null = null): boolean {
   const onlyPort = (k: string) => k === 'port' && hostPorts !== null && hostPorts.size === 1 && hostPorts.has(m.port as number);

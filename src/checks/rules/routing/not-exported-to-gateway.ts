@@ -1,5 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
-import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { ruleAppliesOn, type RouteProxy } from '../../../mesh/routing.js';
@@ -90,7 +90,8 @@ function reportHiddenGatewayApiBackends(graph: MeshGraph, report: RuleContext['r
   for (const route of k8s.routes()) {
     const gateways = new Set(parentRefsOf(route).flatMap((p) => {
       const gw = p.kind === 'Gateway' && p.group === GATEWAY_API_GROUP ? k8s.get('Gateway', p.namespace, p.name) : undefined;
-      return gw ? [gw] : [];
+      // Another controller's Gateway has no istiod-deployed proxies: Istio's exportTo does not decide what it sees.
+      return gw && gatewayHandledByIstiod(gw, k8s) ? [gw] : [];
     }));
     if (gateways.size === 0) continue;
     (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
