@@ -12,7 +12,7 @@
  */
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { selects } from './services.js';
-import type { Workload } from './workloads.js';
+import { perPodLabelsOf, type Workload } from './workloads.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
@@ -24,9 +24,6 @@ export const LABEL_NETWORK = 'topology.istio.io/network';
 /** Every label istiod may add to an endpoint (pilot `label.AugmentLabels`). */
 export const AUGMENTED_LABELS: readonly string[] = [LABEL_HOSTNAME, LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE, LABEL_CLUSTER, LABEL_NETWORK];
 const LOCALITY = [LABEL_REGION, LABEL_ZONE, LABEL_SUBZONE] as const;
-
-export const LABEL_STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
-export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
 
 /** Labels a controller puts on the pods it creates whose value is a hash known only at run time. */
 const CONTROLLER_HASH_LABELS: Readonly<Record<string, readonly string[]>> = {
@@ -45,18 +42,6 @@ export interface EndpointLabels {
   readonly perPod: Readonly<Record<string, readonly string[]>>;
 }
 
-/**
- * The per-pod labels the StatefulSet controller sets on each pod it creates, overriding the template's
- * (kubernetes pkg/controller/statefulset `initIdentity`): `<name>-<ordinal>` and the ordinal, for every
- * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1).
- */
-function statefulSetPodLabels(w: Workload): Record<string, readonly string[]> {
-  const spec = w.object.spec;
-  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  const start = isRecord(spec.ordinals) && typeof spec.ordinals.start === 'number' ? spec.ordinals.start : 0;
-  const ordinals = Array.from({ length: Math.max(0, replicas) }, (_, i) => start + i);
-  return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
-}
 
 function podSpecOf(w: Workload): Record<string, unknown> {
   let v: unknown = w.object.body;
@@ -83,7 +68,7 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
   const labels: Record<string, string> = { ...w.labels };
   const unknown = new Set<string>([LABEL_CLUSTER, ...(CONTROLLER_HASH_LABELS[w.kind] ?? []).filter((k) => labels[k] === undefined)]);
   if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
-  const perPod = w.kind === 'StatefulSet' ? statefulSetPodLabels(w) : {};
+  const perPod = perPodLabelsOf(w);
   for (const k of Object.keys(perPod)) delete labels[k];
   const nodeSelector = stringMap(spec.nodeSelector);
   const nodeName = typeof spec.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : nodeSelector[LABEL_HOSTNAME];

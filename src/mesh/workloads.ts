@@ -44,6 +44,33 @@ export interface Workload {
   readonly templatePath: FieldPath;
 }
 
+/** Labels the StatefulSet controller sets on each pod it creates. */
+export const LABEL_STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
+export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
+
+/**
+ * The labels whose value differs per pod of `w`, with every value some pod carries: for a StatefulSet, the
+ * per-pod labels its controller sets on each pod it creates, overriding the template's
+ * (kubernetes pkg/controller/statefulset `initIdentity`): `<name>-<ordinal>` and the ordinal, for every
+ * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1).
+ */
+export function perPodLabelsOf(w: Workload): Readonly<Record<string, readonly string[]>> {
+  if (w.kind !== 'StatefulSet') return {};
+  const spec = w.object.spec;
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const start = isRecord(spec.ordinals) && typeof spec.ordinals.start === 'number' ? spec.ordinals.start : 0;
+  const ordinals = Array.from({ length: Math.max(0, replicas) }, (_, i) => start + i);
+  return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
+}
+
+/**
+ * Whether `selector` selects at least one pod of `w`: its template labels, with a per-pod label
+ * ({@link perPodLabelsOf}) matching when some pod carries the value.
+ */
+export function selectsSomePod(selector: Readonly<Record<string, string>>, w: Workload): boolean {
+  const perPod = perPodLabelsOf(w);
+  return Object.keys(selector).every((k) => (perPod[k] ? perPod[k].includes(selector[k]!) : Object.hasOwn(w.labels, k) && w.labels[k] === selector[k]));
+}
 
 /**
  * What Argo Rollouts' `spec.workloadRef` (v1alpha1 `ObjectRef`) may name, as its template resolver
@@ -184,5 +211,13 @@ export class WorkloadRegistry {
       if (list.length === 0) return [];
     }
     return best!.filter((w) => selects(selector, w.labels));
+  }
+
+  /**
+   * Workloads at least one of whose pods `selector` selects ({@link selectsSomePod}), in `namespace` (or
+   * any namespace when null): what a policy or Sidecar selector binds, for judging whether it binds anything.
+   */
+  somePodSelectedBy(namespace: string | null, selector: Readonly<Record<string, string>>): Workload[] {
+    return (namespace === null ? this.all : this.inNamespace(namespace)).filter((w) => selectsSomePod(selector, w));
   }
 }

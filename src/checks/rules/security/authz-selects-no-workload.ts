@@ -35,7 +35,7 @@ const authzSelectsNoWorkload: Rule = {
       const selector = selectorOf(ap);
       const root = ap.namespace === graph.rootNamespace;
       if (!selector && root) continue;
-      const candidates = selector ? graph.workloadsSelectedBy(root ? null : ap.namespace, selector) : graph.workloads.inNamespace(ap.namespace);
+      const candidates = selector ? graph.workloads.somePodSelectedBy(root ? null : ap.namespace, selector) : graph.workloads.inNamespace(ap.namespace);
       if (candidates.some((w) => mayHaveProxy(graph, w))) continue;
       const outside = candidates.length > 0 ? `; ${candidates.length === 1 ? 'the only match has' : `its ${candidates.length} matches have`} no proxy (${graph.membershipOf(candidates[0]!).reason})` : '';
       if (!selector) {

@@ -18,9 +18,9 @@ const sidecarSelectorMatchesNoWorkload: Rule = {
     if (graph.workloads.all.length === 0) return;
     for (const sc of graph.ofKind('Sidecar')) {
       const selector = selectorOf(sc);
-      if (!selector || graph.workloadsSelectedBy(sc.namespace, selector).length > 0) continue;
+      if (!selector || graph.workloads.somePodSelectedBy(sc.namespace, selector).length > 0) continue;
       const text = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-      const elsewhere = graph.workloadsSelectedBy(null, selector)[0];
+      const elsewhere = graph.workloads.somePodSelectedBy(null, selector)[0];
       const hint = elsewhere ? ` (${elsewhere.kind} ${elsewhere.namespace}/${elsewhere.name} matches, but a Sidecar only selects workloads of its own namespace)` : '';
       ctx.report(sc, `Referenced selector not found: "${text}" matches no workload in namespace ${sc.namespace}${hint}; fix the labels or move the Sidecar`, {
         path: ['spec', 'workloadSelector', 'labels'],
