@@ -21,6 +21,13 @@ test('GIVEN Istio matches WHEN requests are matched THEN uri, headers, withoutHe
     [{ withoutHeaders: { 'x-test': { exact: '1' } } }, req('/', { 'x-test': '1' }), false],
     [{ queryParams: { v: { exact: '2' } } }, req('/p?v=2'), true],
     [{ method: { exact: 'POST' } }, req('/'), false],
+    // An empty StringMatch is a presence match (istiod present_match); on uri it is the default prefix "/".
+    [{ headers: { 'x-canary': {} } }, req('/', { 'x-canary': 'anything' }), true],
+    [{ headers: { 'x-canary': {} } }, req('/'), false],
+    [{ withoutHeaders: { 'x-legacy': {} } }, req('/', { 'x-legacy': '' }), false],
+    [{ withoutHeaders: { 'x-legacy': {} } }, req('/'), true],
+    [{ queryParams: { preview: {} } }, req('/p?preview'), true],
+    [{ uri: {} }, req('/anything'), true],
   ];
   for (const [m, r, want] of table) assert.is(requestMatches(m as never, r), want, JSON.stringify([m, r]));
   assert.ok(routeMatches([], req('/anything')));

@@ -8,7 +8,7 @@ import { isRecord, stringMap, type MeshObject } from '../object.js';
 import { selects } from '../services.js';
 import { gatewayRefOf, httpMatchAppliesOn, type RouteProxy } from '../routing.js';
 import { originOf } from './origin.js';
-import type { HttpMatchView, StringMatch } from './types.js';
+import type { HeaderMatch, HttpMatchView, StringMatch } from './types.js';
 
 /** The proxy a match is evaluated for. */
 export interface MatchScope {
@@ -29,12 +29,22 @@ export function stringMatch(v: unknown): StringMatch | undefined {
   return undefined;
 }
 
-function matchMap(v: unknown, lower: boolean): Record<string, StringMatch> | undefined {
+/**
+ * A header-like condition as istiod translates it (`translateHeaderMatch`, `translateQueryParamMatch`):
+ * an empty StringMatch (no exact, prefix or regex) or regex `*` is a presence match.
+ */
+export function headerMatch(v: unknown): HeaderMatch | undefined {
   if (!isRecord(v)) return undefined;
-  const out: Record<string, StringMatch> = {};
+  const sm = stringMatch(v);
+  return sm === undefined || ('regex' in sm && sm.regex === '*') ? { present: true } : sm;
+}
+
+function matchMap(v: unknown, lower: boolean): Record<string, HeaderMatch> | undefined {
+  if (!isRecord(v)) return undefined;
+  const out: Record<string, HeaderMatch> = {};
   for (const [k, m] of Object.entries(v)) {
-    const sm = stringMatch(m);
-    if (sm) out[lower ? k.toLowerCase() : k] = sm;
+    const hm = headerMatch(m);
+    if (hm) out[lower ? k.toLowerCase() : k] = hm;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
@@ -47,7 +57,7 @@ export function gatewayKey(ref: string, vsNamespace: string): string {
 /** Types one `HTTPMatchRequest`. */
 export function httpMatch(raw: Readonly<Record<string, unknown>>, object: MeshObject, path: FieldPath): HttpMatchView {
   const sm = (k: string) => {
-    const m = stringMatch(raw[k]);
+    const m = k === 'uri' ? stringMatch(raw[k]) : headerMatch(raw[k]);
     return m ? { [k]: m } : {};
   };
   const headers = matchMap(raw.headers, true);

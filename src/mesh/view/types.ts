@@ -44,17 +44,26 @@ export interface ProxyIdentity {
 /** A Kubernetes StringMatch: exactly one of exact, prefix, regex (RE2). */
 export type StringMatch = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
 
+/**
+ * A header, query parameter, `method`, `authority` or `scheme` condition: a StringMatch, or
+ * `{ present: true }` for an empty StringMatch (`x-canary: {}`) or regex `*`, which istiod turns into
+ * Envoy's `present_match` (`route.go` `canBeConvertedToPresentMatch`): the header (or parameter) must
+ * be there, whatever its value; under `withoutHeaders`, absent.
+ */
+export type HeaderMatch = StringMatch | { readonly present: true };
+
 /** Istio `HTTPMatchRequest`, resolved: gateway names as `namespace/name` or `mesh`. */
 export interface HttpMatchView {
   readonly name?: string;
+  /** An empty StringMatch leaves it out (istiod's default path match, prefix `/`). */
   readonly uri?: StringMatch;
-  readonly scheme?: StringMatch;
-  readonly method?: StringMatch;
-  readonly authority?: StringMatch;
+  readonly scheme?: HeaderMatch;
+  readonly method?: HeaderMatch;
+  readonly authority?: HeaderMatch;
   /** Lower-case header names. */
-  readonly headers?: Readonly<Record<string, StringMatch>>;
-  readonly withoutHeaders?: Readonly<Record<string, StringMatch>>;
-  readonly queryParams?: Readonly<Record<string, StringMatch>>;
+  readonly headers?: Readonly<Record<string, HeaderMatch>>;
+  readonly withoutHeaders?: Readonly<Record<string, HeaderMatch>>;
+  readonly queryParams?: Readonly<Record<string, HeaderMatch>>;
   readonly port?: number;
   readonly sourceLabels?: Readonly<Record<string, string>>;
   readonly sourceNamespace?: string;

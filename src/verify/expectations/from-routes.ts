@@ -8,7 +8,7 @@
 import type { VirtualServiceSpecHttp } from '../../../imports/networking.istio.io.js';
 import { Duration } from '../../constructs/duration.js';
 import type { RouteTable } from '../../constructs/route-table.js';
-import { routeMatches, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
+import { isPresenceMatch, routeMatches, type HeaderMatch, type MatchConditions, type MatchRequest, type StringMatch } from '../static/match.js';
 import { asMatchRequest } from './match-request.js';
 import { describeRequest } from './describe.js';
 import { perTryEnding, timeoutWindowMs, type DestinationSpec, type Expectation, type ExpectationSource, type Outcome, type RequestSpec, type RequestVia } from './types.js';
@@ -41,6 +41,11 @@ function sample(m: unknown): string | undefined {
   return undefined;
 }
 
+/** A value for a header-like condition: any value for a presence match (istiod's `present_match`), else {@link sample}. */
+function sampleValue(m: unknown, any: string): string | undefined {
+  return typeof m === 'object' && m !== null && isPresenceMatch(m as HeaderMatch) ? any : sample(m);
+}
+
 /** A request that satisfies one raw Istio match, or undefined when none can be written (regex). */
 export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path' | 'method' | 'headers'>): RequestSpec | undefined {
   let path = '/';
@@ -54,21 +59,21 @@ export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path
       path = p.startsWith('/') ? p : `/${p}`;
     }
     if (match.method !== undefined) {
-      const m = sample(match.method);
+      const m = sampleValue(match.method, method);
       if (m === undefined) return undefined;
       method = m;
     }
     if (match.authority !== undefined) {
-      const a = sample(match.authority);
+      const a = sampleValue(match.authority, host);
       if (a === undefined) return undefined;
       host = a;
     }
     for (const [k, v] of Object.entries((match.headers as Raw | undefined) ?? {})) {
-      const value = sample(v);
+      const value = sampleValue(v, '1');
       if (value === undefined) return undefined;
       headers[k.toLowerCase()] = value;
     }
-    const query = Object.entries((match.queryParams as Raw | undefined) ?? {}).map(([k, v]) => [k, sample(v)] as const);
+    const query = Object.entries((match.queryParams as Raw | undefined) ?? {}).map(([k, v]) => [k, sampleValue(v, '1')] as const);
     if (query.some(([, v]) => v === undefined)) return undefined;
     if (query.length > 0) path += `?${new URLSearchParams(query as [string, string][]).toString()}`;
   }

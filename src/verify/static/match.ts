@@ -10,16 +10,18 @@ import { RE2JS } from 're2js';
 
 /** Istio `StringMatch`: exactly one of exact, prefix, regex (RE2). */
 export type StringMatch = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
+/** A header-like condition: a StringMatch, or presence (`{ present: true }`, or a raw empty StringMatch `{}` / regex `*`, which istiod makes `present_match`). */
+export type HeaderMatch = StringMatch | { readonly present: true } | Readonly<Record<string, never>>;
 
 /** The match fields that decide routing (the view's `HttpMatchView`, or a raw Istio match). */
 export interface MatchConditions {
   readonly uri?: StringMatch;
-  readonly scheme?: StringMatch;
-  readonly method?: StringMatch;
-  readonly authority?: StringMatch;
-  readonly headers?: Readonly<Record<string, StringMatch>>;
-  readonly withoutHeaders?: Readonly<Record<string, StringMatch>>;
-  readonly queryParams?: Readonly<Record<string, StringMatch>>;
+  readonly scheme?: HeaderMatch;
+  readonly method?: HeaderMatch;
+  readonly authority?: HeaderMatch;
+  readonly headers?: Readonly<Record<string, HeaderMatch>>;
+  readonly withoutHeaders?: Readonly<Record<string, HeaderMatch>>;
+  readonly queryParams?: Readonly<Record<string, HeaderMatch>>;
   readonly ignoreUriCase?: boolean;
 }
 
@@ -51,12 +53,19 @@ function regex(pattern: string): RE2JS | null {
   return r;
 }
 
-/** Whether `value` satisfies `m`; an invalid regex matches nothing (Istio would refuse the object). */
-export function stringMatches(m: StringMatch, value: string, ignoreCase = false): boolean {
+/** Whether a header-like condition only asks for presence (istiod `canBeConvertedToPresentMatch`: no exact, prefix or regex, or regex `*`). */
+export function isPresenceMatch(m: HeaderMatch): boolean {
+  const r = m as { exact?: unknown; prefix?: unknown; regex?: unknown };
+  return typeof r.exact !== 'string' && typeof r.prefix !== 'string' && (typeof r.regex !== 'string' || r.regex === '*');
+}
+
+/** Whether `value` satisfies `m` (a presence match: any value); an invalid regex matches nothing (Istio would refuse the object). */
+export function stringMatches(m: HeaderMatch, value: string, ignoreCase = false): boolean {
+  if (isPresenceMatch(m)) return true;
   const v = ignoreCase ? value.toLowerCase() : value;
   if ('exact' in m) return (ignoreCase ? m.exact.toLowerCase() : m.exact) === v;
   if ('prefix' in m) return v.startsWith(ignoreCase ? m.prefix.toLowerCase() : m.prefix);
-  const r = regex(m.regex);
+  const r = regex((m as { regex: string }).regex);
   return r !== null && r.matches(value);
 }
 

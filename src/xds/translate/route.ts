@@ -13,7 +13,7 @@ import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/c
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import { PreviousPrioritiesConfigSchema } from '../gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
-import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, StringMatch } from '../../mesh/view/index.js';
+import type { DestinationView, HeaderMatch, HeaderOperations, HttpMatchView, HttpRouteView } from '../../mesh/view/index.js';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
@@ -95,17 +95,18 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
         : { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: u.regex }) };
     if (m.ignoreUriCase) match.caseSensitive = false;
   }
-  const headers: [string, StringMatch, boolean][] = [];
+  const headers: [string, HeaderMatch, boolean][] = [];
   if (m.method) headers.push([':method', m.method, false]);
   if (m.authority) headers.push([':authority', m.authority, false]);
   if (m.scheme) headers.push([':scheme', m.scheme, false]);
   for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
   for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
+  // istiod `translateHeaderMatch` / `translateQueryParamMatch`: an empty StringMatch is `present_match`.
   match.headers = headers.map(([name, v, invert]) => create(HeaderMatcherSchema, {
-    name, invertMatch: invert, headerMatchSpecifier: { case: 'stringMatch', value: translateStringMatch(v) },
+    name, invertMatch: invert, headerMatchSpecifier: 'present' in v ? { case: 'presentMatch', value: true } : { case: 'stringMatch', value: translateStringMatch(v) },
   }));
   match.queryParameters = Object.entries(m.queryParams ?? {}).map(([name, v]) => create(QueryParameterMatcherSchema, {
-    name, queryParameterMatchSpecifier: { case: 'stringMatch', value: translateStringMatch(v) },
+    name, queryParameterMatchSpecifier: 'present' in v ? { case: 'presentMatch', value: true } : { case: 'stringMatch', value: translateStringMatch(v) },
   }));
   return match;
 }

@@ -1,7 +1,7 @@
 /**
  * Which Envoy route a request reaches in a RouteConfiguration, the way Envoy picks it: virtual host
  * by exact domain (then `*`), then the first route whose path, header and query matchers all hold.
- * Enough of Envoy's matching for table tests (exact / prefix / safe_regex; string header matchers).
+ * Enough of Envoy's matching for table tests (exact / prefix / safe_regex; string and present header and query matchers).
  */
 import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { RouteConfiguration } from '../../../src/xds/gen/envoy/config/route/v3/route_pb.js';
@@ -34,11 +34,15 @@ function routeMatches(r: Route, req: TestRequest): boolean {
   if (!pathOk) return false;
   const headers: Record<string, string> = { ':method': req.method ?? 'GET', ':authority': req.authority, ...req.headers };
   for (const h of m.headers) {
-    const ok = h.headerMatchSpecifier.case === 'stringMatch' && strMatch(h.headerMatchSpecifier.value, headers[h.name]);
+    const spec = h.headerMatchSpecifier;
+    const ok = spec.case === 'presentMatch' ? (headers[h.name] !== undefined) === spec.value : spec.case === 'stringMatch' && strMatch(spec.value, headers[h.name]);
     if (ok === h.invertMatch) return false;
   }
   const params = new URLSearchParams(query);
-  return m.queryParameters.every((q) => q.queryParameterMatchSpecifier.case === 'stringMatch' && strMatch(q.queryParameterMatchSpecifier.value, params.get(q.name) ?? undefined));
+  return m.queryParameters.every((q) => {
+    const spec = q.queryParameterMatchSpecifier;
+    return spec.case === 'presentMatch' ? params.has(q.name) === spec.value : spec.case === 'stringMatch' && strMatch(spec.value, params.get(q.name) ?? undefined);
+  });
 }
 
 /** The route `req` reaches, or undefined (Envoy: 404 NR). */

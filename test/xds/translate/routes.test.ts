@@ -50,6 +50,30 @@ test('GIVEN matches on uri, headers, query, method and authority WHEN a request 
   }
 });
 
+test('GIVEN header, withoutHeaders and query matches written as an empty StringMatch ({}) WHEN translated THEN each is Envoy present_match, as istiod builds it (canBeConvertedToPresentMatch), and requests route by presence', () => {
+  const rc = routesFor([svc('reviews', 'prod'), subsets, vs('reviews', 'prod', {
+    hosts: ['reviews'],
+    http: [
+      { name: 'canary', match: [{ headers: { 'x-canary': {} }, withoutHeaders: { 'x-legacy': {} } }], route: [route('reviews', { subset: 'v2' })] },
+      { name: 'preview', match: [{ queryParams: { preview: {} }, method: {} }], route: [route('reviews', { subset: 'v2' })] },
+      { name: 'stable', route: [route('reviews', { subset: 'v1' })] },
+    ],
+  })]);
+  const canary = rc.virtualHosts[0]!.routes.find((r) => r.name === 'canary')!;
+  assert.equal(canary.match!.headers.map((h) => [h.name, h.headerMatchSpecifier.case, h.headerMatchSpecifier.value, h.invertMatch]), [['x-canary', 'presentMatch', true, false], ['x-legacy', 'presentMatch', true, true]]);
+  const preview = rc.virtualHosts[0]!.routes.find((r) => r.name === 'preview')!;
+  assert.equal(preview.match!.queryParameters.map((q) => [q.name, q.queryParameterMatchSpecifier.case]), [['preview', 'presentMatch']]);
+  assert.equal(preview.match!.headers.map((h) => [h.name, h.headerMatchSpecifier.case]), [[':method', 'presentMatch']]);
+  const table: [Parameters<typeof selectRoute>[1], string][] = [
+    [{ authority: REVIEWS, path: '/', headers: { 'x-canary': 'anything' } }, 'canary'],
+    [{ authority: REVIEWS, path: '/', headers: { 'x-canary': '' } }, 'canary'],
+    [{ authority: REVIEWS, path: '/', headers: { 'x-canary': '1', 'x-legacy': '1' } }, 'stable'],
+    [{ authority: REVIEWS, path: '/' }, 'stable'],
+    [{ authority: REVIEWS, path: '/?preview' }, 'preview'],
+  ];
+  for (const [req, name] of table) assert.is(selectRoute(rc, req)?.name, name, JSON.stringify(req));
+});
+
 test('GIVEN a route WHEN translated THEN its metadata names the VirtualService, field path and manifest file it came from, and no line (a line moves with every edit above it)', () => {
   const rc = routesFor([svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/a' } }], route: [route('reviews')] }] })]);
   const md = rc.virtualHosts[0]!.routes[0]!.metadata!.filterMetadata.meshproof as Record<string, unknown>;
