@@ -105,8 +105,8 @@ export function placementNodeId(p: Omit<Placement, 'nodeId'>): string {
 export function placeResources(set: ResourceSet, p: Placement): ResourceSet {
   if (!p.inbound && !p.bind) return set;
   if (p.inbound) {
-    const { listeners, clusters } = inboundResources(set, p.inbound.address, p.inbound.appAddress);
-    return { clusters, endpoints: [], listeners, routes: [] };
+    const { listeners, clusters, endpoints } = inboundResources(set, p.inbound.address, p.inbound.appAddress);
+    return { clusters, endpoints, listeners, routes: [] };
   }
   const listeners = set.listeners.filter((l) => l.name.startsWith('0.0.0.0_')).map((l) => {
     const sa = l.address?.address;

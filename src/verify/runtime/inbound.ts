@@ -6,19 +6,22 @@
  * caller connecting to `<workload address>:<port>` meets exactly the chains Istio would pick. The
  * inbound clusters `inbound|<port>||` (Istio: `127.0.0.1:<port>`, the app in the same pod) point at
  * the echo backend's own address. Passthrough chains for undeclared ports are left out: nothing
- * connects to ports no Service declares.
+ * connects to ports no Service declares. The clusters and load assignments of the authorizers the
+ * chains' ext_authz filters call (CUSTOM AuthorizationPolicies) come along, as translated.
  */
 import { clone, create } from '@bufbuild/protobuf';
 import { AddressSchema } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { extAuthzClustersOf } from '../../xds/translate/ext-authz.js';
 import { type Listener, ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { ResourceSet } from '../../xds/resources.js';
 import { VIRTUAL_INBOUND } from '../../xds/translate/index.js';
 
 /** Listeners and clusters of the inbound side; empty when the workload has no inbound port. */
-export function inboundResources(set: ResourceSet, address: string, appAddress: string): { listeners: Listener[]; clusters: Cluster[] } {
+export function inboundResources(set: ResourceSet, address: string, appAddress: string): { listeners: Listener[]; clusters: Cluster[]; endpoints: ClusterLoadAssignment[] } {
   const virtual = set.listeners.find((l) => l.name === VIRTUAL_INBOUND);
-  if (!virtual) return { listeners: [], clusters: [] };
+  if (!virtual) return { listeners: [], clusters: [], endpoints: [] };
   const ports = [...new Set(virtual.filterChains.map((c) => c.filterChainMatch?.destinationPort ?? 0).filter((p) => p > 0))].sort((a, b) => a - b);
   const listeners = ports.map((port) => {
     const l = clone(ListenerSchema, virtual);
@@ -36,5 +39,9 @@ export function inboundResources(set: ResourceSet, address: string, appAddress: 
     }
     return c;
   });
-  return { listeners, clusters };
+  // The authorizers CUSTOM policies call (ext_authz filters): their outbound clusters and endpoints, as the caller side has them.
+  const authorizers = new Set(extAuthzClustersOf(virtual));
+  clusters.push(...set.clusters.filter((c) => authorizers.has(c.name)));
+  const endpoints = set.endpoints.filter((e) => authorizers.has(e.clusterName));
+  return { listeners, clusters, endpoints };
 }

@@ -86,9 +86,9 @@ async function startReplica(graph: MeshGraph, mesh: EmbeddedMesh, registry: Proc
   }
   if (rw.sidecar) {
     const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), [...mesh.instances, instance]);
-    const { listeners, clusters } = inboundResources(set, address, appAddress);
+    const { listeners, clusters, endpoints } = inboundResources(set, address, appAddress);
     const secrets = await mesh.identities.secretsFor(w.namespace, w.serviceAccount);
-    const started = await mesh.launchProxy(`${w.namespace}/${name}~inbound`, address, { clusters, endpoints: [], listeners, routes: [], secrets });
+    const started = await mesh.launchProxy(`${w.namespace}/${name}~inbound`, address, { clusters, endpoints, listeners, routes: [], secrets });
     if (typeof started === 'string') {
       await close();
       return started;

@@ -189,8 +189,8 @@ export async function startMesh(graph: MeshGraph, registry: ProcessRegistry, opt
     let resources: ProxyResources | undefined;
     if (rw.sidecar) {
       const set = translateProxy(buildProxyView(graph, proxyOf(graph, w)), instances);
-      const { listeners, clusters } = inboundResources(set, rw.address, rw.appAddress);
-      if (listeners.length > 0) resources = { clusters, endpoints: [], listeners, routes: [], secrets: await identities.secretsFor(w.namespace, w.serviceAccount) };
+      const { listeners, clusters, endpoints } = inboundResources(set, rw.address, rw.appAddress);
+      if (listeners.length > 0) resources = { clusters, endpoints, listeners, routes: [], secrets: await identities.secretsFor(w.namespace, w.serviceAccount) };
     }
     const nodeId = `${w.namespace}/${w.name}~inbound`;
     if (net && rw.host) {

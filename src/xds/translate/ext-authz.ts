@@ -9,11 +9,14 @@
  * (`istio-ext-authz-<provider>-ns[<ns>]-policy[<name>]-rule[<i>]`).
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { packAny } from '../encode.js';
 import { ApiVersion } from '../gen/envoy/config/core/v3/config_source_pb.js';
 import type { GrpcServiceSchema } from '../gen/envoy/config/core/v3/grpc_service_pb.js';
 import { ExtAuthzSchema as HttpExtAuthzSchema } from '../gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
 import { ExtAuthzSchema as NetworkExtAuthzSchema } from '../gen/envoy/extensions/filters/network/ext_authz/v3/ext_authz_pb.js';
+import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import type { ListStringMatcherSchema } from '../gen/envoy/type/matcher/v3/string_pb.js';
 import type { MetadataMatcherSchema } from '../gen/envoy/type/matcher/v3/metadata_pb.js';
 import type { ExtAuthzView } from '../../mesh/view/index.js';
@@ -109,4 +112,33 @@ export function networkExtAuthzFilter(p: ExtAuthzView) {
     filterEnabledMetadata: filterEnabledMetadata('envoy.filters.network.rbac', p.name),
   });
   return { name: NETWORK_EXT_AUTHZ_FILTER, configType: { case: 'typedConfig' as const, value: packAny(NetworkExtAuthzSchema, config) } };
+}
+
+/**
+ * The clusters the ext_authz filters of `listener` call (HTTP service `server_uri.cluster`, gRPC
+ * `envoy_grpc.cluster_name`), in chain order without repeats: what a proxy serving only this
+ * listener (verify's inbound sidecars) needs besides its inbound clusters.
+ */
+export function extAuthzClustersOf(listener: Listener): string[] {
+  const out = new Set<string>();
+  const grpcCluster = (g: { targetSpecifier: { case?: string; value?: unknown } } | undefined) => {
+    if (g?.targetSpecifier.case === 'envoyGrpc') out.add((g.targetSpecifier.value as { clusterName: string }).clusterName);
+  };
+  for (const chain of listener.filterChains) {
+    for (const f of chain.filters) {
+      if (f.configType.case !== 'typedConfig') continue;
+      const any = f.configType.value;
+      if (any.typeUrl === `type.googleapis.com/${NetworkExtAuthzSchema.typeName}`) grpcCluster(anyUnpack(any, NetworkExtAuthzSchema)?.grpcService);
+      if (any.typeUrl !== `type.googleapis.com/${HttpConnectionManagerSchema.typeName}`) continue;
+      for (const h of anyUnpack(any, HttpConnectionManagerSchema)?.httpFilters ?? []) {
+        if (h.configType.case !== 'typedConfig' || h.configType.value.typeUrl !== `type.googleapis.com/${HttpExtAuthzSchema.typeName}`) continue;
+        const ext = anyUnpack(h.configType.value, HttpExtAuthzSchema);
+        if (ext?.services.case === 'httpService') {
+          const u = ext.services.value.serverUri?.httpUpstreamType;
+          if (u?.case === 'cluster') out.add(u.value);
+        } else if (ext?.services.case === 'grpcService') grpcCluster(ext.services.value);
+      }
+    }
+  }
+  return [...out];
 }
