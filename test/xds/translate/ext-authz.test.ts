@@ -100,7 +100,8 @@ test('GIVEN a CUSTOM policy naming an envoyExtAuthzHttp provider of the istio Co
   assert.is(ext.filterEnabledMetadata!.filter, 'envoy.filters.http.rbac');
   assert.equal(ext.filterEnabledMetadata!.path.map((p) => p.segment.value), ['istio_ext_authz_shadow_effective_policy_id']);
   const prefix = ext.filterEnabledMetadata!.value!.matchPattern.value as { matchPattern: { case: string; value: string } };
-  assert.equal([prefix.matchPattern.case, prefix.matchPattern.value], ['prefix', 'istio-ext-authz-oauth2-']);
+  // istiod's prefix ends with the provider name (generateFilterMatcherForProvider; `prefix: istio-ext-authz-default` in its golden files).
+  assert.equal([prefix.matchPattern.case, prefix.matchPattern.value], ['prefix', 'istio-ext-authz-oauth2']);
   assert.match(metadata.rbac['istio-ext-authz-oauth2-ns[shop]-policy[ext]-rule[0]']!.notes![0]!, /checked by the authorizer at outbound\|8000\|\|oauth2-proxy\.auth\.svc\.cluster\.local; when it cannot be reached they are answered 503/);
   // An HTTP authorizer cannot check TCP connections: istiod leaves the policy out of TCP chains.
   assert.equal(tcpChain(l).filters.map((f) => f.name), ['envoy.filters.network.tcp_proxy']);
@@ -121,6 +122,8 @@ test('GIVEN an envoyExtAuthzGrpc provider (snake_case fields, namespace/host ser
   assert.equal([netRbac.statPrefix, netRbac.shadowRulesStatPrefix, netRbac.rules], ['tcp.', 'istio_ext_authz_', undefined]);
   const netExt = anyUnpack(tcp.filters[1]!.configType.value as Any, NetworkExtAuthzSchema)!;
   assert.equal([netExt.statPrefix, netExt.filterEnabledMetadata!.filter, netExt.failureModeAllow], ['tcp.', 'envoy.filters.network.rbac', true]);
+  const netPrefix = netExt.filterEnabledMetadata!.value!.matchPattern.value as { matchPattern: { case: string; value: string } };
+  assert.equal([netPrefix.matchPattern.case, netPrefix.matchPattern.value], ['prefix', 'istio-ext-authz-opa']);
 });
 
 test('GIVEN providers istiod cannot use WHEN translated THEN the CUSTOM rules DENY what they match (getBadCustomDenyRules) and the metadata says why', () => {
