@@ -31,7 +31,8 @@ const customProviderUnusable: Rule = {
     'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS). Users then see `403 RBAC: access denied` on',
     'exactly the requests that should have gone to the authorizer. A dry-run (`istio.io/dry-run`) CUSTOM policy',
     'is reported as a warning: istiod puts its rules into the RBAC filter\'s enforced DENY rules, so it denies',
-    'what it matches instead of only logging. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
+    'what it matches instead of only logging; with an unusable provider it denies nothing until it is enforced, and',
+    'its provider still counts toward the one provider per workload. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
     'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
@@ -53,7 +54,12 @@ const customProviderUnusable: Rule = {
         : /could not find service|multiple namespaces/.test(r.error)
           ? 'give the provider\'s service as <namespace>/<hostname> of a Service or ServiceEntry in the mesh (e.g. "auth/oauth2-proxy.auth.svc.cluster.local"), and deploy it'
           : 'correct the extensionProviders entry in the istio ConfigMap\'s MeshConfig';
-      ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. istiod then denies every request this policy's rules match (403 RBAC: access denied) instead of asking an authorizer. Fix: ${fix}`,
+      // istiod denies only what the ENFORCED rules of an unusable provider match (getBadCustomDenyRules
+      // reads the provider's enforced rules): a dry-run policy's rules deny nothing then.
+      const effect = isDryRun(ap)
+        ? 'While the policy is dry-run this denies nothing (istiod builds the DENY rules of an unusable provider from enforced policies only), but once istio.io/dry-run is removed istiod denies every request its rules match (403 RBAC: access denied) instead of asking an authorizer'
+        : 'istiod then denies every request this policy\'s rules match (403 RBAC: access denied) instead of asking an authorizer';
+      ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. ${effect}. Fix: ${fix}`,
         { path: ['spec', 'provider', 'name'], ...(isDryRun(ap) ? { severity: 'warning' as const } : {}) });
     }
     // One provider per workload: CUSTOM policies of several providers on a workload all deny.
@@ -64,8 +70,15 @@ const customProviderUnusable: Rule = {
       for (const ap of policies) {
         if (reported.has(ap)) continue;
         reported.add(ap);
-        ctx.report(ap, `workload ${w.namespace}/${w.name} is selected by CUSTOM policies naming ${names.length} providers (${names.map((n) => `"${n}"`).join(', ')}); istiod allows one provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is set) and denies every request their rules match instead of asking an authorizer. Fix: use one provider for this workload's CUSTOM policies, or narrow the policies' selectors so no workload gets two`,
-          { path: ['spec', 'provider', 'name'] });
+        const where = `workload ${w.namespace}/${w.name} is selected by CUSTOM policies naming ${names.length} providers (${names.map((n) => `"${n}"`).join(', ')}); istiod allows one provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is set)`;
+        const fix = 'Fix: use one provider for this workload\'s CUSTOM policies, or narrow the policies\' selectors so no workload gets two';
+        // A dry-run policy's provider counts, but istiod's deny rules hold only the enforced policies' rules.
+        if (isDryRun(ap)) {
+          ctx.report(ap, `dry-run CUSTOM policy, and its provider still counts: ${where} and denies every request the workload's enforced CUSTOM policies match instead of asking an authorizer (the rules of this dry-run policy deny nothing). ${fix}`,
+            { path: ['spec', 'provider', 'name'], severity: 'warning' });
+        } else {
+          ctx.report(ap, `${where} and denies every request their rules match instead of asking an authorizer. ${fix}`, { path: ['spec', 'provider', 'name'] });
+        }
       }
     }
     for (const ap of customs) {
