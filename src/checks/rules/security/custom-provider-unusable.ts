@@ -28,14 +28,14 @@ const customProviderUnusable: Rule = {
     'service, `statusOnError`, `pathPrefix`, a lone `*` header, a duplicate or non-DNS-label name); its service',
     '(`<namespace>/<hostname>`, or a hostname of exactly one namespace, as `LookupCluster` reads it) is in no',
     'Service or ServiceEntry; or the workload is selected by CUSTOM policies naming two providers (one per',
-    'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS). Users then see `403 RBAC: access denied` on',
+    'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS; only workloads with a sidecar or gateway Envoy count). Users then see `403 RBAC: access denied` on',
     'exactly the requests that should have gone to the authorizer. A dry-run (`istio.io/dry-run`) CUSTOM policy',
     'is reported as a warning: istiod puts its rules into the RBAC filter\'s enforced DENY rules, so it denies',
     'what it matches instead of only logging; with an unusable provider it denies nothing until it is enforced, and',
     'its provider still counts toward the one provider per workload. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
     'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     if (graph.meshConfigSource === null && graph.meshConfig === DEFAULT_MESH_CONFIG) return;
     const customs = graph.ofKind('AuthorizationPolicy').filter((ap) => ap.spec.action === 'CUSTOM' && ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined);
@@ -64,6 +64,9 @@ const customProviderUnusable: Rule = {
     }
     // One provider per workload: CUSTOM policies of several providers on a workload all deny.
     for (const w of graph.workloads.all) {
+      // Only an Envoy (sidecar or gateway) gets istiod's CUSTOM filters; ztunnel ignores selector CUSTOM policies.
+      const { dataplane } = graph.membershipOf(w);
+      if (dataplane === 'none' || dataplane === 'ambient') continue;
       const policies = graph.authorizationPoliciesFor(w).filter((ap) => customs.includes(ap));
       const names = [...new Set(policies.map(providerOf).filter((n): n is string => n !== null))].sort();
       if (names.length < 2) continue;
