@@ -149,6 +149,17 @@ test('GIVEN providers istiod cannot use WHEN translated THEN the CUSTOM rules DE
   }
 });
 
+test('GIVEN a provider whose service is <namespace>/<wildcard host> of a ServiceEntry WHEN translated THEN istiod finds it (LookupCluster reads hosts as written) and the ext_authz filter calls that host\'s cluster', () => {
+  const mesh = 'extensionProviders:\n- name: edge\n  envoyExtAuthzGrpc: {service: "auth/*.authz.example.com", port: 9000}\n';
+  const entry: Obj = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'authz', namespace: 'auth' },
+    spec: { hosts: ['*.authz.example.com'], ports: [{ number: 9000, name: 'grpc', protocol: 'GRPC' }], resolution: 'NONE', location: 'MESH_EXTERNAL' } };
+  const { filters } = httpChainFilters(inbound([meshConfigMap(mesh), entry, custom('edge-check', 'edge')]));
+  assert.equal(filters.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.router']);
+  const ext = anyUnpack(filters[1]!.configType.value as Any, HttpExtAuthzSchema)!;
+  const grpc = ext.services.value as Extract<typeof ext.services, { case: 'grpcService' }>['value'];
+  assert.is((grpc.targetSpecifier.value as { clusterName: string }).clusterName, 'outbound|9000||*.authz.example.com');
+});
+
 test('GIVEN a dry-run CUSTOM policy beside an enforced one WHEN translated THEN the dry-run rule is in the RBAC filter\'s enforced rules (action DENY), as istiod puts it, and the enforced one in its shadow rules', () => {
   const { filters, metadata } = httpChainFilters(inbound([meshConfigMap(HTTP_PROVIDER), authzService('oauth2-proxy'), custom('ext', 'oauth2'), custom('try', 'oauth2', {}, { 'istio.io/dry-run': 'true' })]));
   const rbac = rbacOf(filters[0]!);
