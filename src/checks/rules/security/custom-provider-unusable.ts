@@ -17,7 +17,7 @@ const providerOf = (ap: MeshObject): string | null => {
 const customProviderUnusable: Rule = {
   id: 'security/custom-provider-unusable',
   severity: 'error',
-  summary: 'A CUSTOM AuthorizationPolicy names an extension provider istiod cannot use (not in the MeshConfig, invalid, its service not found, or a second provider on the same workload), so every request its rules match is denied instead of checked; a dry-run CUSTOM policy denies too; a sidecar without the provider\'s cluster cannot ask it.',
+  summary: 'A CUSTOM AuthorizationPolicy names an extension provider istiod cannot use (not in the MeshConfig, invalid, its service not found, or a second provider on the same workload), so every request its rules match is denied instead of checked; a dry-run CUSTOM policy denies too; a proxy without the provider\'s cluster cannot ask it.',
   docs: [
     'istiod enforces `action: CUSTOM` through the MeshConfig `extensionProviders` entry the policy names',
     '(`envoyExtAuthzHttp` or `envoyExtAuthzGrpc`): per provider, an RBAC filter in shadow mode marks the',
@@ -34,7 +34,7 @@ const customProviderUnusable: Rule = {
     'what it matches instead of only logging; with an unusable provider it denies nothing until it is enforced, and',
     'its provider still counts toward the one provider per workload. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
     'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped. A usable provider whose',
-    'service a sidecar does not import (its `exportTo`, or the Sidecar\'s egress hosts: `LookupCluster` ignores both,',
+    'service a sidecar or gateway does not import (its `exportTo`, or a Sidecar\'s egress hosts: `LookupCluster` ignores both,',
     'the proxy\'s clusters do not) leaves the ext_authz filter without a cluster: the requests the rules match are',
     'answered `statusOnError` (403), or let through unchecked with `failOpen`; that is reported too.',
   ].join(' '),
@@ -91,7 +91,7 @@ const customProviderUnusable: Rule = {
     // egress hosts: the ext_authz filter then names a cluster its proxy does not have.
     for (const w of graph.workloads.all) {
       const { dataplane } = graph.membershipOf(w);
-      if (dataplane !== 'sidecar' && dataplane !== 'unknown') continue;
+      if (dataplane !== 'sidecar' && dataplane !== 'gateway' && dataplane !== 'unknown') continue;
       const policies = graph.authorizationPoliciesFor(w).filter((ap) => customs.includes(ap) && !reported.has(ap) && !isDryRun(ap));
       if (policies.length === 0) continue;
       const view = buildProxyView(graph, proxyOf(graph, w));
@@ -99,11 +99,12 @@ const customProviderUnusable: Rule = {
       for (const custom of view.inbound?.customAuthz ?? []) {
         const p = custom.extAuthz;
         if (p === null || clusters.has(p.cluster)) continue;
+        // Gateways ignore Sidecar resources; their clusters follow exportTo only.
         const hiddenBy = view.sidecar ? `the Sidecar's egress hosts or the service's exportTo` : 'the service\'s exportTo';
         const effect = p.failOpen ? 'let through unchecked (failOpen)' : `answered ${p.statusOnError ?? 403} (the ext_authz filter cannot reach the authorizer)`;
         for (const ap of policies.filter((x) => providerOf(x) === custom.provider)) {
           reported.add(ap);
-          ctx.report(ap, `the sidecar of workload ${w.namespace}/${w.name} has no cluster ${p.cluster} for extension provider "${custom.provider}": istiod finds ${p.service} whatever its exportTo (LookupCluster) and points the ext_authz filter at that cluster, but ${hiddenBy} keep${view.sidecar ? '' : 's'} it out of this proxy's clusters, so every request this policy's rules match is ${effect}. Fix: export the provider's service to namespace ${w.namespace} and, with a Sidecar, add ${p.host.includes('*') ? p.service : `${p.service.includes('/') ? p.service.split('/')[0] : '*'}/${p.host}`} to its egress hosts`,
+          ctx.report(ap, `the ${dataplane === 'gateway' ? 'gateway' : 'sidecar'} proxy of workload ${w.namespace}/${w.name} has no cluster ${p.cluster} for extension provider "${custom.provider}": istiod finds ${p.service} whatever its exportTo (LookupCluster) and points the ext_authz filter at that cluster, but ${hiddenBy} keep${view.sidecar ? '' : 's'} it out of this proxy's clusters, so every request this policy's rules match is ${effect}. Fix: export the provider's service to namespace ${w.namespace} and, with a Sidecar, add ${p.host.includes('*') ? p.service : `${p.service.includes('/') ? p.service.split('/')[0] : '*'}/${p.host}`} to its egress hosts`,
             { path: ['spec', 'provider', 'name'] });
         }
       }
