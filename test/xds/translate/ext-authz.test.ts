@@ -18,6 +18,11 @@ import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { configDump } from '../../../src/xds/translate/dump.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
 import { graphOf } from '../../mesh/_graph.js';
 
 type Obj = Record<string, unknown>;
@@ -158,6 +163,33 @@ test('GIVEN a provider whose service is <namespace>/<wildcard host> of a Service
   const ext = anyUnpack(filters[1]!.configType.value as Any, HttpExtAuthzSchema)!;
   const grpc = ext.services.value as Extract<typeof ext.services, { case: 'grpcService' }>['value'];
   assert.is((grpc.targetSpecifier.value as { clusterName: string }).clusterName, 'outbound|9000||*.authz.example.com');
+});
+
+test('GIVEN xds serve reloading on its previous graph WHEN the MeshConfig edits the provider, then the provider\'s Service is removed THEN each next translation follows (nothing carries the old provider)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ext-authz-reload-'));
+  const doc = (o: Obj) => JSON.stringify(o);
+  const apps = (withOpa: boolean) => [workload, service, custom('opa-check', 'opa'), ...(withOpa ? [authzService('opa')] : [])].map(doc).join('\n---\n');
+  const mesh = (port: number) => doc(meshConfigMap(`extensionProviders:\n- name: opa\n  envoyExtAuthzGrpc: {service: opa.auth.svc.cluster.local, port: ${port}}\n`));
+  const reload = async (texts: [string, string], previous?: MeshGraph) => {
+    writeFileSync(join(dir, 'apps.yaml'), texts[0]);
+    writeFileSync(join(dir, 'mesh.yaml'), texts[1]);
+    return MeshGraph.from((await loadInputs(['apps.yaml', 'mesh.yaml'], { cwd: dir })).files, previous ? { previous } : {});
+  };
+  const grpcCluster = (g: MeshGraph) => {
+    const l = translateProxy(buildProxyView(g, proxy), []).listeners.find((x) => x.name === VIRTUAL_INBOUND)!;
+    const ext = httpChainFilters(fromBinary(ListenerSchema, toBinary(ListenerSchema, l))).filters.find((f) => f.name === 'envoy.filters.http.ext_authz');
+    if (!ext) return 'no ext_authz';
+    const grpc = anyUnpack(ext.configType.value as Any, HttpExtAuthzSchema)!.services.value as unknown as { targetSpecifier: { value: { clusterName: string } } };
+    return grpc.targetSpecifier.value.clusterName;
+  };
+  try {
+    const g1 = await reload([apps(true), mesh(9000)]);
+    const g2 = await reload([apps(true), mesh(8000)], g1);
+    const g3 = await reload([apps(false), mesh(8000)], g2);
+    assert.equal([grpcCluster(g1), grpcCluster(g2), grpcCluster(g3)], ['outbound|9000||opa.auth.svc.cluster.local', 'outbound|8000||opa.auth.svc.cluster.local', 'no ext_authz']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('GIVEN a dry-run CUSTOM policy beside an enforced one WHEN translated THEN the dry-run rule is in the RBAC filter\'s enforced rules (action DENY), as istiod puts it, and the enforced one in its shadow rules', () => {
