@@ -13,7 +13,8 @@
  */
 import { StatusCode } from '../xds/gen/envoy/type/v3/http_status_pb.js';
 import { parseGoDuration } from '../validate/go-duration.js';
-import { dnsNameProblem, type MeshConfig } from './mesh-config.js';
+import { parseIpBlock } from '../validate/authorization.js';
+import type { MeshConfig } from './mesh-config.js';
 
 /** Istio's default ext_authz timeout (`timeoutOrDefault`): 600 s. */
 export const DEFAULT_EXT_AUTHZ_TIMEOUT_MS = 600_000;
@@ -186,19 +187,62 @@ function extAuthzProvider(name: string, index: number, kind: ExtAuthzProvider['k
   };
 }
 
-/** istiod `validateExtensionProviderService`: a hostname or IP address, or `<namespace>/<hostname>`. */
+/**
+ * istiod `validateExtensionProviderService` (`pkg/config/validation/agent`): without `/`, a hostname
+ * (`ValidateFQDN`: DNS-1123 labels, a trailing dot allowed, a top-level label not all digits) or an
+ * IP address; with `/`, `ValidateNamespaceSlashWildcardHostname` as for a Sidecar egress host: the
+ * namespace a DNS label, `*`, `.` or `~`-prefixed, and the host a fully qualified name (no short
+ * names) whose first label may be a wildcard (`*.example.com`, a ServiceEntry host). A service that
+ * passes may still not be found (`LookupCluster`, `view/custom-authz.ts`).
+ */
 function extensionServiceProblem(service: string): string | null {
   if (service === '') return 'service must not be empty';
-  const parts = service.split('/');
-  if (parts.length === 1) {
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(service) || service.includes(':')) return null;
-    const why = dnsNameProblem(service);
-    return why ? `invalid service ${service}: ${why}` : null;
+  if (!service.includes('/')) {
+    // The service has no `/`, so an IP block here is an address (netip.ParseAddr).
+    if (fqdnProblem(service) === null || parseIpBlock(service) !== null) return null;
+    return `invalid service fmt ${service}: ${service} is not a valid IP`;
   }
-  const [ns, host] = parts;
-  if (parts.length !== 2 || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns!)) return `invalid service ${service}: expected <namespace>/<hostname>`;
-  const why = dnsNameProblem(host!);
-  return why ? `invalid service ${service}: ${why}` : null;
+  const slash = service.indexOf('/');
+  const [ns, host] = [service.slice(0, slash), service.slice(slash + 1)];
+  const errs: string[] = [];
+  if (ns === '' || host === '') errs.push('config namespace and dnsName in host entry cannot be empty');
+  const bare = ns.startsWith('~') ? ns.slice(1) : ns;
+  if (bare !== '' && bare !== '*' && bare !== '.' && !isDnsLabel(bare)) errs.push(`invalid namespace value "${ns}" in sidecar`);
+  if (host !== '*' && !host.includes('.')) errs.push('short names (non FQDN) are not allowed');
+  const wildcard = wildcardDomainProblem(host);
+  if (wildcard !== null) errs.push(wildcard);
+  if (host.includes('*') && host.length !== 1 && !host.startsWith('*.')) errs.push(`partial wildcard "${host}" not allowed`);
+  return errs.length > 0 ? `invalid service ${service}: ${errs.join('; ')}` : null;
+}
+
+const isDnsLabel = (l: string): boolean => l.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l);
+
+/** istiod `CheckDNS1123Preconditions` + `ValidateDNS1123Labels`. */
+function fqdnProblem(name: string): string | null {
+  if (name.length > 255) return `domain name "${name}" too long (max 255)`;
+  if (name === '') return 'empty domain name not allowed';
+  return dnsLabelsProblem(name);
+}
+
+function dnsLabelsProblem(domain: string): string | null {
+  const labels = domain.split('.');
+  const top = labels[labels.length - 1]!;
+  if (/^[+-]?\d+$/.test(top)) return `domain name "${domain}" invalid (top level domain "${top}" cannot be all-numeric)`;
+  for (const [i, label] of labels.entries()) {
+    if (i === labels.length - 1 && label === '') return null;
+    if (!isDnsLabel(label)) return `domain name "${domain}" invalid (label "${label}" invalid)`;
+  }
+  return null;
+}
+
+/** istiod `ValidateWildcardDomain`: a wildcard allowed in the first label only. */
+function wildcardDomainProblem(domain: string): string | null {
+  if (domain.length > 255) return `domain name "${domain}" too long (max 255)`;
+  if (domain === '') return 'empty domain name not allowed';
+  const dot = domain.indexOf('.');
+  const first = dot < 0 ? domain : domain.slice(0, dot);
+  if (!(first.length <= 63 && /^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.test(first))) return `domain name "${domain}" invalid (label "${first}" invalid)`;
+  return dot < 0 ? null : dnsLabelsProblem(domain.slice(dot + 1));
 }
 
 /**

@@ -46,4 +46,29 @@ test('GIVEN ext_authz providers istiod refuses WHEN read THEN each carries istio
   assert.equal(p.unnamed, [{ index: 3, problem: 'extension provider name must not be empty, found empty at index: 3' }]);
 });
 
+test('GIVEN provider services in the forms istiod\'s validateExtensionProviderService reads WHEN read THEN only what it refuses carries a problem: short names after <namespace>/, a port, a partial wildcard, a bad namespace', () => {
+  const cases: [service: string, problem: RegExp | null][] = [
+    ['auth/ext-authz', /short names \(non FQDN\) are not allowed/],
+    ['auth/*.authz.example.com', null],
+    ['*/ext-authz.auth.svc.cluster.local', null],
+    ['~auth/ext-authz.auth.svc.cluster.local', null],
+    ['Auth/ext-authz.auth.svc.cluster.local', /invalid namespace value "Auth"/],
+    ['auth/ext*.example.com', /partial wildcard/],
+    ['a/b/c.example.com', /invalid service a\/b\/c\.example\.com/],
+    ['ext-authz', null],
+    ['ext-authz.auth.svc.cluster.local.', null],
+    ['10.0.0.7', null],
+    ['fe80::1', null],
+    ['ext-authz:9000', /invalid service fmt ext-authz:9000: ext-authz:9000 is not a valid IP/],
+    ['ext-authz.123', /invalid service fmt/],
+    ['*.authz.example.com', /invalid service fmt/],
+  ];
+  for (const [service, problem] of cases) {
+    const p = providers(`extensionProviders:\n- name: authz\n  envoyExtAuthzGrpc: {service: "${service}", port: 9000}\n`).byName.get('authz');
+    assert.ok(isExtAuthzProvider(p), service);
+    if (problem === null) assert.equal(p.problems, [], service);
+    else assert.match(p.problems.join('; '), problem, service);
+  }
+});
+
 test.run();

@@ -6,7 +6,8 @@
  * filter holding the provider's CUSTOM rules as shadow rules (`rbac.ts`); the ext_authz filter is
  * enabled only for requests one of those rules matched, which the RBAC filter records in its dynamic
  * metadata as `istio_ext_authz_shadow_effective_policy_id` = the rule's name
- * (`istio-ext-authz-<provider>-ns[<ns>]-policy[<name>]-rule[<i>]`).
+ * (`istio-ext-authz-<provider>-ns[<ns>]-policy[<name>]-rule[<i>]`); the filter matches the prefix
+ * `istio-ext-authz-<provider>`.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -35,12 +36,17 @@ export function customRuleName(provider: string, ruleName: string): string {
   return `${MATCH_PREFIX}-${provider}-${ruleName}`;
 }
 
-/** istiod `generateFilterMatcherForProvider`: the RBAC filter's shadow effective policy id starts with `istio-ext-authz-<provider>-`. */
+/**
+ * istiod `generateFilterMatcherForProvider`: the RBAC filter's shadow effective policy id starts with
+ * `istio-ext-authz-<provider>`, no `-` after the provider (`custom-grpc-provider-out2.yaml`). So provider
+ * `a` would also match the rules of provider `a-b`; harmless while a workload may have one provider
+ * (PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS off, `custom-authz.ts`).
+ */
 function filterEnabledMetadata(rbacFilter: string, provider: string): MessageInitShape<typeof MetadataMatcherSchema> {
   return {
     filter: rbacFilter,
     path: [{ segment: { case: 'key', value: `${EXT_AUTHZ_SHADOW_PREFIX}shadow_effective_policy_id` } }],
-    value: { matchPattern: { case: 'stringMatch', value: { matchPattern: { case: 'prefix', value: `${MATCH_PREFIX}-${provider}-` } } } },
+    value: { matchPattern: { case: 'stringMatch', value: { matchPattern: { case: 'prefix', value: `${MATCH_PREFIX}-${provider}` } } } },
   };
 }
 

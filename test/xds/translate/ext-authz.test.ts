@@ -18,6 +18,11 @@ import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
 import { configDump } from '../../../src/xds/translate/dump.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
 import { graphOf } from '../../mesh/_graph.js';
 
 type Obj = Record<string, unknown>;
@@ -100,7 +105,8 @@ test('GIVEN a CUSTOM policy naming an envoyExtAuthzHttp provider of the istio Co
   assert.is(ext.filterEnabledMetadata!.filter, 'envoy.filters.http.rbac');
   assert.equal(ext.filterEnabledMetadata!.path.map((p) => p.segment.value), ['istio_ext_authz_shadow_effective_policy_id']);
   const prefix = ext.filterEnabledMetadata!.value!.matchPattern.value as { matchPattern: { case: string; value: string } };
-  assert.equal([prefix.matchPattern.case, prefix.matchPattern.value], ['prefix', 'istio-ext-authz-oauth2-']);
+  // istiod's prefix ends with the provider name (generateFilterMatcherForProvider; `prefix: istio-ext-authz-default` in its golden files).
+  assert.equal([prefix.matchPattern.case, prefix.matchPattern.value], ['prefix', 'istio-ext-authz-oauth2']);
   assert.match(metadata.rbac['istio-ext-authz-oauth2-ns[shop]-policy[ext]-rule[0]']!.notes![0]!, /checked by the authorizer at outbound\|8000\|\|oauth2-proxy\.auth\.svc\.cluster\.local; when it cannot be reached they are answered 503/);
   // An HTTP authorizer cannot check TCP connections: istiod leaves the policy out of TCP chains.
   assert.equal(tcpChain(l).filters.map((f) => f.name), ['envoy.filters.network.tcp_proxy']);
@@ -121,6 +127,8 @@ test('GIVEN an envoyExtAuthzGrpc provider (snake_case fields, namespace/host ser
   assert.equal([netRbac.statPrefix, netRbac.shadowRulesStatPrefix, netRbac.rules], ['tcp.', 'istio_ext_authz_', undefined]);
   const netExt = anyUnpack(tcp.filters[1]!.configType.value as Any, NetworkExtAuthzSchema)!;
   assert.equal([netExt.statPrefix, netExt.filterEnabledMetadata!.filter, netExt.failureModeAllow], ['tcp.', 'envoy.filters.network.rbac', true]);
+  const netPrefix = netExt.filterEnabledMetadata!.value!.matchPattern.value as { matchPattern: { case: string; value: string } };
+  assert.equal([netPrefix.matchPattern.case, netPrefix.matchPattern.value], ['prefix', 'istio-ext-authz-opa']);
 });
 
 test('GIVEN providers istiod cannot use WHEN translated THEN the CUSTOM rules DENY what they match (getBadCustomDenyRules) and the metadata says why', () => {
@@ -143,6 +151,44 @@ test('GIVEN providers istiod cannot use WHEN translated THEN the CUSTOM rules DE
     const note = Object.values(metadata.rbac).flatMap((r) => r.notes ?? []).find((n) => n.startsWith('CUSTOM'))!;
     assert.match(note, /is enforced as DENY: istiod cannot use the provider/, what);
     assert.match(note, why, what);
+  }
+});
+
+test('GIVEN a provider whose service is <namespace>/<wildcard host> of a ServiceEntry WHEN translated THEN istiod finds it (LookupCluster reads hosts as written) and the ext_authz filter calls that host\'s cluster', () => {
+  const mesh = 'extensionProviders:\n- name: edge\n  envoyExtAuthzGrpc: {service: "auth/*.authz.example.com", port: 9000}\n';
+  const entry: Obj = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'authz', namespace: 'auth' },
+    spec: { hosts: ['*.authz.example.com'], ports: [{ number: 9000, name: 'grpc', protocol: 'GRPC' }], resolution: 'NONE', location: 'MESH_EXTERNAL' } };
+  const { filters } = httpChainFilters(inbound([meshConfigMap(mesh), entry, custom('edge-check', 'edge')]));
+  assert.equal(filters.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.router']);
+  const ext = anyUnpack(filters[1]!.configType.value as Any, HttpExtAuthzSchema)!;
+  const grpc = ext.services.value as Extract<typeof ext.services, { case: 'grpcService' }>['value'];
+  assert.is((grpc.targetSpecifier.value as { clusterName: string }).clusterName, 'outbound|9000||*.authz.example.com');
+});
+
+test('GIVEN xds serve reloading on its previous graph WHEN the MeshConfig edits the provider, then the provider\'s Service is removed THEN each next translation follows (nothing carries the old provider)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ext-authz-reload-'));
+  const doc = (o: Obj) => JSON.stringify(o);
+  const apps = (withOpa: boolean) => [workload, service, custom('opa-check', 'opa'), ...(withOpa ? [authzService('opa')] : [])].map(doc).join('\n---\n');
+  const mesh = (port: number) => doc(meshConfigMap(`extensionProviders:\n- name: opa\n  envoyExtAuthzGrpc: {service: opa.auth.svc.cluster.local, port: ${port}}\n`));
+  const reload = async (texts: [string, string], previous?: MeshGraph) => {
+    writeFileSync(join(dir, 'apps.yaml'), texts[0]);
+    writeFileSync(join(dir, 'mesh.yaml'), texts[1]);
+    return MeshGraph.from((await loadInputs(['apps.yaml', 'mesh.yaml'], { cwd: dir })).files, previous ? { previous } : {});
+  };
+  const grpcCluster = (g: MeshGraph) => {
+    const l = translateProxy(buildProxyView(g, proxy), []).listeners.find((x) => x.name === VIRTUAL_INBOUND)!;
+    const ext = httpChainFilters(fromBinary(ListenerSchema, toBinary(ListenerSchema, l))).filters.find((f) => f.name === 'envoy.filters.http.ext_authz');
+    if (!ext) return 'no ext_authz';
+    const grpc = anyUnpack(ext.configType.value as Any, HttpExtAuthzSchema)!.services.value as unknown as { targetSpecifier: { value: { clusterName: string } } };
+    return grpc.targetSpecifier.value.clusterName;
+  };
+  try {
+    const g1 = await reload([apps(true), mesh(9000)]);
+    const g2 = await reload([apps(true), mesh(8000)], g1);
+    const g3 = await reload([apps(false), mesh(8000)], g2);
+    assert.equal([grpcCluster(g1), grpcCluster(g2), grpcCluster(g3)], ['outbound|9000||opa.auth.svc.cluster.local', 'outbound|8000||opa.auth.svc.cluster.local', 'no ext_authz']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -2,7 +2,7 @@ import { DEFAULT_MESH_CONFIG, editDistance } from '../../../mesh/mesh-config.js'
 import { extensionProvidersOf, isExtAuthzProvider } from '../../../mesh/extension-providers.js';
 import { isDryRun } from '../../../mesh/policy.js';
 import type { MeshObject } from '../../../mesh/object.js';
-import { resolveCustomProvider } from '../../../mesh/view/index.js';
+import { buildProxyView, proxyOf, resolveCustomProvider } from '../../../mesh/view/index.js';
 import type { Rule } from '../../rule.js';
 
 const providerOf = (ap: MeshObject): string | null => {
@@ -17,7 +17,7 @@ const providerOf = (ap: MeshObject): string | null => {
 const customProviderUnusable: Rule = {
   id: 'security/custom-provider-unusable',
   severity: 'error',
-  summary: 'A CUSTOM AuthorizationPolicy names an extension provider istiod cannot use (not in the MeshConfig, invalid, its service not found, or a second provider on the same workload), so every request its rules match is denied instead of checked; a dry-run CUSTOM policy denies too.',
+  summary: 'A CUSTOM AuthorizationPolicy names an extension provider istiod cannot use (not in the MeshConfig, invalid, its service not found, or a second provider on the same workload), so every request its rules match is denied instead of checked; a dry-run CUSTOM policy denies too; a proxy without the provider\'s cluster cannot ask it.',
   docs: [
     'istiod enforces `action: CUSTOM` through the MeshConfig `extensionProviders` entry the policy names',
     '(`envoyExtAuthzHttp` or `envoyExtAuthzGrpc`): per provider, an RBAC filter in shadow mode marks the',
@@ -28,13 +28,17 @@ const customProviderUnusable: Rule = {
     'service, `statusOnError`, `pathPrefix`, a lone `*` header, a duplicate or non-DNS-label name); its service',
     '(`<namespace>/<hostname>`, or a hostname of exactly one namespace, as `LookupCluster` reads it) is in no',
     'Service or ServiceEntry; or the workload is selected by CUSTOM policies naming two providers (one per',
-    'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS). Users then see `403 RBAC: access denied` on',
+    'workload unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS; only workloads with a sidecar or gateway Envoy count). Users then see `403 RBAC: access denied` on',
     'exactly the requests that should have gone to the authorizer. A dry-run (`istio.io/dry-run`) CUSTOM policy',
     'is reported as a warning: istiod puts its rules into the RBAC filter\'s enforced DENY rules, so it denies',
-    'what it matches instead of only logging. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
-    'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped.',
+    'what it matches instead of only logging; with an unusable provider it denies nothing until it is enforced, and',
+    'its provider still counts toward the one provider per workload. Judged only when the MeshConfig is known (the `istio` ConfigMap in',
+    'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped. A usable provider whose',
+    'service a sidecar or gateway does not import (its `exportTo`, or a Sidecar\'s egress hosts: `LookupCluster` ignores both,',
+    'the proxy\'s clusters do not) leaves the ext_authz filter without a cluster: the requests the rules match are',
+    'answered `statusOnError` (403), or let through unchecked with `failOpen`; that is reported too.',
   ].join(' '),
-  kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
+  kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     if (graph.meshConfigSource === null && graph.meshConfig === DEFAULT_MESH_CONFIG) return;
     const customs = graph.ofKind('AuthorizationPolicy').filter((ap) => ap.spec.action === 'CUSTOM' && ap.spec.targetRef === undefined && ap.spec.targetRefs === undefined);
@@ -53,19 +57,56 @@ const customProviderUnusable: Rule = {
         : /could not find service|multiple namespaces/.test(r.error)
           ? 'give the provider\'s service as <namespace>/<hostname> of a Service or ServiceEntry in the mesh (e.g. "auth/oauth2-proxy.auth.svc.cluster.local"), and deploy it'
           : 'correct the extensionProviders entry in the istio ConfigMap\'s MeshConfig';
-      ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. istiod then denies every request this policy's rules match (403 RBAC: access denied) instead of asking an authorizer. Fix: ${fix}`,
+      // istiod denies only what the ENFORCED rules of an unusable provider match (getBadCustomDenyRules
+      // reads the provider's enforced rules): a dry-run policy's rules deny nothing then.
+      const effect = isDryRun(ap)
+        ? 'While the policy is dry-run this denies nothing (istiod builds the DENY rules of an unusable provider from enforced policies only), but once istio.io/dry-run is removed istiod denies every request its rules match (403 RBAC: access denied) instead of asking an authorizer'
+        : 'istiod then denies every request this policy\'s rules match (403 RBAC: access denied) instead of asking an authorizer';
+      ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. ${effect}. Fix: ${fix}`,
         { path: ['spec', 'provider', 'name'], ...(isDryRun(ap) ? { severity: 'warning' as const } : {}) });
     }
     // One provider per workload: CUSTOM policies of several providers on a workload all deny.
     for (const w of graph.workloads.all) {
+      // Only an Envoy (sidecar or gateway) gets istiod's CUSTOM filters; ztunnel ignores selector CUSTOM policies.
+      const { dataplane } = graph.membershipOf(w);
+      if (dataplane === 'none' || dataplane === 'ambient') continue;
       const policies = graph.authorizationPoliciesFor(w).filter((ap) => customs.includes(ap));
       const names = [...new Set(policies.map(providerOf).filter((n): n is string => n !== null))].sort();
       if (names.length < 2) continue;
       for (const ap of policies) {
         if (reported.has(ap)) continue;
         reported.add(ap);
-        ctx.report(ap, `workload ${w.namespace}/${w.name} is selected by CUSTOM policies naming ${names.length} providers (${names.map((n) => `"${n}"`).join(', ')}); istiod allows one provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is set) and denies every request their rules match instead of asking an authorizer. Fix: use one provider for this workload's CUSTOM policies, or narrow the policies' selectors so no workload gets two`,
-          { path: ['spec', 'provider', 'name'] });
+        const where = `workload ${w.namespace}/${w.name} is selected by CUSTOM policies naming ${names.length} providers (${names.map((n) => `"${n}"`).join(', ')}); istiod allows one provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS is set)`;
+        const fix = 'Fix: use one provider for this workload\'s CUSTOM policies, or narrow the policies\' selectors so no workload gets two';
+        // A dry-run policy's provider counts, but istiod's deny rules hold only the enforced policies' rules.
+        if (isDryRun(ap)) {
+          ctx.report(ap, `dry-run CUSTOM policy, and its provider still counts: ${where} and denies every request the workload's enforced CUSTOM policies match instead of asking an authorizer (the rules of this dry-run policy deny nothing). ${fix}`,
+            { path: ['spec', 'provider', 'name'], severity: 'warning' });
+        } else {
+          ctx.report(ap, `${where} and denies every request their rules match instead of asking an authorizer. ${fix}`, { path: ['spec', 'provider', 'name'] });
+        }
+      }
+    }
+    // istiod's LookupCluster ignores exportTo, but a sidecar's clusters follow exportTo and its Sidecar's
+    // egress hosts: the ext_authz filter then names a cluster its proxy does not have.
+    for (const w of graph.workloads.all) {
+      const { dataplane } = graph.membershipOf(w);
+      if (dataplane !== 'sidecar' && dataplane !== 'gateway' && dataplane !== 'unknown') continue;
+      const policies = graph.authorizationPoliciesFor(w).filter((ap) => customs.includes(ap) && !reported.has(ap) && !isDryRun(ap));
+      if (policies.length === 0) continue;
+      const view = buildProxyView(graph, proxyOf(graph, w));
+      const clusters = new Set(view.clusters.map((c) => c.name));
+      for (const custom of view.inbound?.customAuthz ?? []) {
+        const p = custom.extAuthz;
+        if (p === null || clusters.has(p.cluster)) continue;
+        // Gateways ignore Sidecar resources; their clusters follow exportTo only.
+        const hiddenBy = view.sidecar ? `the Sidecar's egress hosts or the service's exportTo` : 'the service\'s exportTo';
+        const effect = p.failOpen ? 'let through unchecked (failOpen)' : `answered ${p.statusOnError ?? 403} (the ext_authz filter cannot reach the authorizer)`;
+        for (const ap of policies.filter((x) => providerOf(x) === custom.provider)) {
+          reported.add(ap);
+          ctx.report(ap, `the ${dataplane === 'gateway' ? 'gateway' : 'sidecar'} proxy of workload ${w.namespace}/${w.name} has no cluster ${p.cluster} for extension provider "${custom.provider}": istiod finds ${p.service} whatever its exportTo (LookupCluster) and points the ext_authz filter at that cluster, but ${hiddenBy} keep${view.sidecar ? '' : 's'} it out of this proxy's clusters, so every request this policy's rules match is ${effect}. Fix: export the provider's service to namespace ${w.namespace} and, with a Sidecar, add ${p.host.includes('*') ? p.service : `${p.service.includes('/') ? p.service.split('/')[0] : '*'}/${p.host}`} to its egress hosts`,
+            { path: ['spec', 'provider', 'name'] });
+        }
       }
     }
     for (const ap of customs) {
