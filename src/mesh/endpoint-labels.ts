@@ -5,14 +5,14 @@
  * `topology.istio.io/cluster` and `topology.istio.io/network`. DestinationRule subsets select on
  * these labels like any other. Offline, a value is known only when the input says it (a Pod's
  * `nodeName` and that Node's labels, or a `nodeSelector` pinning the key); otherwise it is unknown,
- * and a selector on it can neither be proven to match nor to miss. A pod also carries the labels its
- * controller adds: a StatefulSet's `statefulset.kubernetes.io/pod-name` (`<name>-<ordinal>`) and
+ * and a selector on it can neither be proven to match nor to miss. A pod also carries the labels the
+ * sidecar injector adds (when `injected`) and its controller adds: a StatefulSet's `statefulset.kubernetes.io/pod-name` (`<name>-<ordinal>`) and
  * `apps.kubernetes.io/pod-index`, one value per replica; hashes (`pod-template-hash`,
  * `controller-revision-hash`) that are unknown offline.
  */
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { selects } from './services.js';
-import { perPodLabelsOf, type Workload } from './workloads.js';
+import { injectedPodLabelsOf, perPodLabelsOf, type Workload } from './workloads.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
@@ -51,9 +51,9 @@ function podSpecOf(w: Workload): Record<string, unknown> {
 
 /**
  * The labels istiod gives the endpoints of `w`, as far as the input tells: `nodeOf` finds a Node
- * by name (undefined when the input has none of that name).
+ * by name (undefined when the input has none of that name); `injected`: the pods get a sidecar.
  */
-export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObject | undefined): EndpointLabels {
+export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObject | undefined, injected = false): EndpointLabels {
   if (w.kind === 'WorkloadEntry') {
     // WorkloadEntry locality and network are fields of the entry itself.
     const labels: Record<string, string> = { ...w.labels };
@@ -65,7 +65,7 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
     return { labels, unknown, perPod: {} };
   }
   const spec = podSpecOf(w);
-  const labels: Record<string, string> = { ...w.labels };
+  const labels: Record<string, string> = injected ? { ...injectedPodLabelsOf(w), ...w.labels } : { ...w.labels };
   const unknown = new Set<string>([LABEL_CLUSTER, ...(CONTROLLER_HASH_LABELS[w.kind] ?? []).filter((k) => labels[k] === undefined)]);
   if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
   const perPod = perPodLabelsOf(w);

@@ -64,12 +64,31 @@ export function perPodLabelsOf(w: Workload): Readonly<Record<string, readonly st
 }
 
 /**
- * Whether `selector` selects at least one pod of `w`: its template labels, with a per-pod label
- * ({@link perPodLabelsOf}) matching when some pod carries the value.
+ * The labels Istio's sidecar injector writes on a pod it injects, where the template does not
+ * (manifests/charts/istio-control/istio-discovery/files/injection-template.yaml `metadata.labels`):
+ * `security.istio.io/tlsMode: istio`, `service.istio.io/canonical-name` (from `app.kubernetes.io/name`,
+ * else `app`, else the workload's name) and `service.istio.io/canonical-revision` (from
+ * `app.kubernetes.io/version`, else `version`, else `latest`).
  */
-export function selectsSomePod(selector: Readonly<Record<string, string>>, w: Workload): boolean {
+export function injectedPodLabelsOf(w: Workload): Readonly<Record<string, string>> {
+  const l = w.labels;
+  const name = (l['service.istio.io/canonical-name'] ?? l['app.kubernetes.io/name'] ?? l.app ?? w.name).slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, '');
+  return {
+    'security.istio.io/tlsMode': l['security.istio.io/tlsMode'] ?? 'istio',
+    'service.istio.io/canonical-name': name,
+    'service.istio.io/canonical-revision': l['service.istio.io/canonical-revision'] ?? l['app.kubernetes.io/version'] ?? l.version ?? 'latest',
+  };
+}
+
+/**
+ * Whether `selector` selects at least one pod of `w`: its template labels (plus, when `injected`, the
+ * labels the sidecar injector adds), with a per-pod label ({@link perPodLabelsOf}) matching when some pod
+ * carries the value.
+ */
+export function selectsSomePod(selector: Readonly<Record<string, string>>, w: Workload, injected = false): boolean {
   const perPod = perPodLabelsOf(w);
-  return Object.keys(selector).every((k) => (perPod[k] ? perPod[k].includes(selector[k]!) : Object.hasOwn(w.labels, k) && w.labels[k] === selector[k]));
+  const labels = injected ? { ...injectedPodLabelsOf(w), ...w.labels } : w.labels;
+  return Object.keys(selector).every((k) => (perPod[k] ? perPod[k].includes(selector[k]!) : Object.hasOwn(labels, k) && labels[k] === selector[k]));
 }
 
 /**
@@ -216,8 +235,9 @@ export class WorkloadRegistry {
   /**
    * Workloads at least one of whose pods `selector` selects ({@link selectsSomePod}), in `namespace` (or
    * any namespace when null): what a policy or Sidecar selector binds, for judging whether it binds anything.
+   * @param injected whether a workload's pods get a sidecar (then they carry {@link injectedPodLabelsOf})
    */
-  somePodSelectedBy(namespace: string | null, selector: Readonly<Record<string, string>>): Workload[] {
-    return (namespace === null ? this.all : this.inNamespace(namespace)).filter((w) => selectsSomePod(selector, w));
+  somePodSelectedBy(namespace: string | null, selector: Readonly<Record<string, string>>, injected: (w: Workload) => boolean = () => false): Workload[] {
+    return (namespace === null ? this.all : this.inNamespace(namespace)).filter((w) => selectsSomePod(selector, w, injected(w)));
   }
 }

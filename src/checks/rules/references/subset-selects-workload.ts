@@ -64,7 +64,7 @@ function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, st
   const all = graph.workloadsSelectedBy(svc.namespace, svc.selector);
   if (all.length === 0) return null;
   const nodeOf = (name: string) => graph.get('Node', '', name);
-  const eps = all.map((w) => endpointLabelsOf(w, nodeOf));
+  const eps = all.map((w) => endpointLabelsOf(w, nodeOf, graph.membershipOf(w).dataplane === 'sidecar'));
   const verdicts = eps.map((ep) => selectsEndpoint(labels, ep));
   if (verdicts.includes('unknown')) return null;
   const selected = verdicts.filter((v) => v === 'yes').length;

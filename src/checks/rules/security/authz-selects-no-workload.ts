@@ -30,12 +30,13 @@ const authzSelectsNoWorkload: Rule = {
   kinds: ['AuthorizationPolicy', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
+    const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined) continue;
       const selector = selectorOf(ap);
       const root = ap.namespace === graph.rootNamespace;
       if (!selector && root) continue;
-      const candidates = selector ? graph.workloads.somePodSelectedBy(root ? null : ap.namespace, selector) : graph.workloads.inNamespace(ap.namespace);
+      const candidates = selector ? graph.workloads.somePodSelectedBy(root ? null : ap.namespace, selector, injected) : graph.workloads.inNamespace(ap.namespace);
       if (candidates.some((w) => mayHaveProxy(graph, w))) continue;
       const outside = candidates.length > 0 ? `; ${candidates.length === 1 ? 'the only match has' : `its ${candidates.length} matches have`} no proxy (${graph.membershipOf(candidates[0]!).reason})` : '';
       if (!selector) {

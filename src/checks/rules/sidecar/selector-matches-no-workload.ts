@@ -1,3 +1,4 @@
+import type { Workload } from '../../../mesh/workloads.js';
 import { selectorOf } from '../../../mesh/policy.js';
 import type { Rule } from '../../rule.js';
 
@@ -16,11 +17,12 @@ const sidecarSelectorMatchesNoWorkload: Rule = {
   kinds: ['Sidecar', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
+    const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const sc of graph.ofKind('Sidecar')) {
       const selector = selectorOf(sc);
-      if (!selector || graph.workloads.somePodSelectedBy(sc.namespace, selector).length > 0) continue;
+      if (!selector || graph.workloads.somePodSelectedBy(sc.namespace, selector, injected).length > 0) continue;
       const text = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-      const elsewhere = graph.workloads.somePodSelectedBy(null, selector)[0];
+      const elsewhere = graph.workloads.somePodSelectedBy(null, selector, injected)[0];
       const hint = elsewhere ? ` (${elsewhere.kind} ${elsewhere.namespace}/${elsewhere.name} matches, but a Sidecar only selects workloads of its own namespace)` : '';
       ctx.report(sc, `Referenced selector not found: "${text}" matches no workload in namespace ${sc.namespace}${hint}; fix the labels or move the Sidecar`, {
         path: ['spec', 'workloadSelector', 'labels'],
