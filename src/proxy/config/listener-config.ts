@@ -83,7 +83,7 @@ function factoryFor(ext: ProxyExtensions, name: string, config: Any | undefined)
 }
 
 /** Compiles an HCM's typed_config. */
-export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
+export function compileHcm(any: Any, ext: ProxyExtensions, env?: NetworkEnv): CompiledHcm {
   if (any.typeUrl !== HCM_TYPE) throw new ConfigError('typed_config', `type ${any.typeUrl} is not ${HttpConnectionManagerSchema.typeName}`);
   const hcm = anyUnpack(any, HttpConnectionManagerSchema)!;
   const rs = hcm.routeSpecifier;
@@ -112,7 +112,7 @@ export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
       throw new ConfigError('name', `HTTP filter "${f.name}"${config ? ` (${config.typeUrl})` : ''} is not supported by this proxy and is not marked is_optional; supported: ${[...ext.httpFilters.keys(), ROUTER_FILTER].join(', ')}`);
     }
     names.add(f.name);
-    filters.push({ name: f.name, filter: under('typed_config', () => factory.create(config)) });
+    filters.push({ name: f.name, filter: under('typed_config', () => factory.create(config, env)) });
   }));
   const codec = hcm.codecType === HttpConnectionManager_CodecType.HTTP1 ? 'http1' : hcm.codecType === HttpConnectionManager_CodecType.HTTP2 ? 'http2' : hcm.codecType === HttpConnectionManager_CodecType.AUTO ? 'auto' : undefined;
   if (!codec) throw new ConfigError('codec_type', `${HttpConnectionManager_CodecType[hcm.codecType]} is not supported; use AUTO, HTTP1 or HTTP2`);
@@ -159,7 +159,7 @@ function compileChain(chain: FilterChain, ext: ProxyExtensions, env: NetworkEnv)
   }));
   if (last.name === HCM_NAME || lastConfig?.typeUrl === HCM_TYPE) {
     if (!lastConfig) throw new ConfigError(`filters[${chain.filters.length - 1}]`, 'the HTTP connection manager needs a typed_config');
-    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext)), network: undefined, gates, tls };
+    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext, env)), network: undefined, gates, tls };
   }
   const network = under(`filters[${chain.filters.length - 1}]`, () => {
     const factory = ext.networkFilters.get(last.name);
