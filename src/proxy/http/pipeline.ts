@@ -140,7 +140,8 @@ export interface Exchange {
   /**
    * Request headers a filter changed for the upstream request (ext_authz's allowed upstream headers),
    * in order, applied after the downstream headers and before the route's header operations. Flat
-   * `[op, name, value, …]` where op is `set` (replace every value) or `add` (one more value).
+   * `[op, name, value, …]` where op is `set` (replace every value), `add` (one more value) or
+   * `remove` (value unused).
    */
   requestHeaderEdits?: string[];
   /** Headers a filter adds to the response (ext_authz's `allowed_client_headers_on_success`), flat `[name, value, …]`. */

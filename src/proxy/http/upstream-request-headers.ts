@@ -47,11 +47,12 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
   return h;
 }
 
-/** A filter's request header edits (see `Exchange.requestHeaderEdits`): `set` replaces every value, `add` adds one. */
+/** A filter's request header edits (see `Exchange.requestHeaderEdits`): `set` replaces every value, `add` adds one, `remove` drops all. */
 function applyFilterEdits(h: string[], edits: readonly string[]): void {
   for (let i = 0; i < edits.length; i += 3) {
-    if (edits[i] === 'set') removeAll(h, edits[i + 1]!);
-    h.push(edits[i + 1]!, edits[i + 2]!);
+    const op = edits[i];
+    if (op !== 'add') removeAll(h, edits[i + 1]!);
+    if (op !== 'remove') h.push(edits[i + 1]!, edits[i + 2]!);
   }
 }
 
