@@ -69,22 +69,30 @@ function grpcService(cluster: string, timeoutMs: number): ExtAuthzInit['services
   return { case: 'grpcService', value: { targetSpecifier: { case: 'envoyGrpc', value: { clusterName: cluster, authority: 'authz-grpc.shop.svc.cluster.local' } }, timeout: ms(timeoutMs) } };
 }
 
-interface HttpAuthz { port: number; calls: { method: string; url: string; headers: http.IncomingHttpHeaders }[]; close(): void }
+interface HttpAuthz { port: number; calls: { method: string; url: string; headers: http.IncomingHttpHeaders }[]; bodies: string[]; close(): void }
 
 /** The HTTP authorization server: `/check/checked/allow*` → 200, `/check/checked/slow` → never answers, `…/boom` → 503, anything else → 401. */
 async function startHttpAuthz(): Promise<HttpAuthz> {
   const calls: HttpAuthz['calls'] = [];
+  const bodies: string[] = [];
   const server = http.createServer((req, res) => {
     calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const url = req.url ?? '';
     if (url.startsWith('/check/checked/slow')) return;
     if (url.startsWith('/check/checked/boom')) { res.writeHead(503); res.end('unavailable'); return; }
+    if (url.startsWith('/check/checked/huge')) { res.writeHead(401); res.end(Buffer.alloc(2 * 1024 * 1024, 120)); return; }
+    if (url.startsWith('/check/checked/body')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => { bodies.push(Buffer.concat(chunks).toString()); res.writeHead(200); res.end(); });
+      return;
+    }
     if (url.startsWith('/check/checked/allow')) { res.writeHead(200, { 'x-auth-user': 'alice', 'x-client-note': 'checked', 'x-other': 'not-forwarded' }); res.end(); return; }
     res.writeHead(401, { 'x-deny-reason': 'no token', 'x-internal': 'hidden', 'content-type': 'text/plain' });
     res.end('denied by the http authz server');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, calls, close: () => { server.closeAllConnections(); server.close(); } };
+  return { port: (server.address() as AddressInfo).port, calls, bodies, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
 /** The gRPC authorization server (@grpc/grpc-js): allows paths under `/checked/allow` with a header, denies others with 403 and a body. */
@@ -122,7 +130,7 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const deadPort = (closed.address() as AddressInfo).port;
   closed.close();
-  const [aHttp, aGrpc, aDown, aOpen] = loopbackNeighbours(4);
+  const [aHttp, aGrpc, aDown, aOpen, aBody] = loopbackNeighbours(5);
   const HTTP_CLUSTER = 'outbound|8000||authz.shop.svc.cluster.local';
   const GRPC_CLUSTER = 'outbound|9000||authz-grpc.shop.svc.cluster.local';
   const DOWN_CLUSTER = 'outbound|9001||authz-down.shop.svc.cluster.local';
@@ -139,6 +147,10 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
       listener('grpc', aGrpc!, [shadowRbac('grpc'), extAuthz('grpc', { services: grpcService(GRPC_CLUSTER, 2000) })]),
       listener('down', aDown!, [shadowRbac('down'), extAuthz('down', { services: httpService(DOWN_CLUSTER, 2000) })]),
       listener('open', aOpen!, [shadowRbac('open'), extAuthz('open', { services: httpService(DOWN_CLUSTER, 2000), failureModeAllow: true })]),
+      listener('body', aBody!, [shadowRbac('body'), extAuthz('body', {
+        services: httpService(HTTP_CLUSTER, 2000), withRequestBody: { maxRequestBytes: 4, allowPartialMessage: true },
+        allowedHeaders: { patterns: [exact('x-envoy-auth-partial-body')] },
+      })]),
     ],
     routes: [routeConfig('rt', [{ name: 'vh', domains: ['*'], routes: [route] }])],
   });
@@ -174,6 +186,16 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
     const boom = await get(at('http'), '/checked/boom', { host: 'shop.local' }, 'GET', undefined, aHttp);
     assert.equal([boom.status, boom.body], [403, '']);
 
+    // A response larger than the proxy buffers (1 MiB) is an error, not a 2 MiB denial body kept in memory.
+    const huge = await get(at('http'), '/checked/huge', { host: 'shop.local' }, 'GET', undefined, aHttp);
+    assert.equal([huge.status, huge.body], [403, '']);
+
+    // with_request_body: the first max_request_bytes go to the service (partial), the whole body upstream.
+    const withBody = await get(at('body'), '/checked/body', { host: 'shop.local', 'content-type': 'text/plain' }, 'POST', 'payload', aBody);
+    assert.is(withBody.status, 200);
+    assert.equal([authz.bodies.at(-1), authz.calls.at(-1)!.headers['x-envoy-auth-partial-body'], authz.calls.at(-1)!.headers['content-length']], ['payl', 'true', '4']);
+    assert.is(backend.received.at(-1)!.body, 'payload');
+
     // The service does not answer within the timeout (400 ms): 403, ext_authz_error.
     const t0 = Date.now();
     const slow = await get(at('http'), '/checked/slow', { host: 'shop.local' }, 'GET', undefined, aHttp);
@@ -204,6 +226,7 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
     assert.equal([logOf('/checked/nope')?.flags, logOf('/checked/nope')?.details], [['UAEX'], 'ext_authz_denied']);
     assert.equal([logOf('/checked/slow')?.flags, logOf('/checked/slow')?.details], [['UAEX'], 'ext_authz_error']);
     assert.equal([logOf('/checked/boom')?.flags, logOf('/checked/boom')?.details], [['UAEX'], 'ext_authz_error']);
+    assert.equal([logOf('/checked/huge')?.flags, logOf('/checked/huge')?.details], [['UAEX'], 'ext_authz_error']);
     assert.equal(logOf('/public')?.flags, []);
   } finally {
     await proxy.close();

@@ -104,6 +104,13 @@ test('GIVEN an HTTP provider without allowed_headers WHEN checked THEN only Envo
   assert.equal([r.method, r.path, r.authority, r.headers], ['GET', '/p', 'shop.local', ['content-length', '0', 'authorization', 'a']]);
 });
 
+test('GIVEN an HTTP/2 request (node keeps its pseudo-headers in the header object) WHEN its check headers are collected THEN each pseudo-header appears once, from the exchange', () => {
+  const ex = exchange('/normalized', { ':path': '/raw/../normalized', ':method': 'GET', ':authority': 'shop.local', ':scheme': 'http', 'x-a': '1' });
+  const names = checkHeaders(ex, undefined).map(([n]) => n);
+  assert.equal(names.filter((n) => n.startsWith(':')), [':authority', ':method', ':path', ':scheme']);
+  assert.equal(checkHeaders(ex, undefined).find(([n]) => n === ':path'), [':path', '/normalized']);
+});
+
 const response = (status: number, headers: string[], body = ''): AsyncResponse => ({ status, headers, body: Buffer.from(body), trailers: [] });
 const svcWith = (res: Record<string, unknown>) => cfgOf({ services: httpSvc({ authorizationResponse: res }) }).service as HttpServiceConfig;
 

@@ -61,7 +61,8 @@ export function checkHeaders(ex: Exchange, allowed: HeaderNameMatcher | undefine
   const id = (ex as CoreExchange).requestId;
   if (id !== undefined) out.push(['x-request-id', id]);
   for (const [name, v] of Object.entries(ex.headers)) {
-    if (v === undefined || name === 'host' || name === 'x-forwarded-proto') continue;
+    // HTTP/2 requests carry their pseudo-headers in node's object too: the exchange's (normalized) ones above stand.
+    if (v === undefined || name.charCodeAt(0) === 58 || name === 'host' || name === 'x-forwarded-proto') continue;
     out.push([name, typeof v === 'string' ? v : v.join(',')]);
   }
   return allowed ? out.filter(([n]) => matchesName(allowed, n)) : out;
