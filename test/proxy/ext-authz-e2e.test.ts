@@ -15,9 +15,13 @@ import { ApiVersion } from '../../src/xds/gen/envoy/config/core/v3/config_source
 import { RBACSchema, type RBACJson } from '../../src/xds/gen/envoy/config/rbac/v3/rbac_pb.js';
 import { ExtAuthzSchema } from '../../src/xds/gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
 import { RBACSchema as HttpRbacSchema } from '../../src/xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { ExtAuthzSchema as NetworkExtAuthzSchema } from '../../src/xds/gen/envoy/extensions/filters/network/ext_authz/v3/ext_authz_pb.js';
+import { RBACSchema as NetworkRbacSchema } from '../../src/xds/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import type { Filter } from '../../src/xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { RouterSchema } from '../../src/xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { type CheckRequest, CheckRequestSchema, type CheckResponse, CheckResponseSchema } from '../../src/xds/gen/envoy/service/auth/v3/external_auth_pb.js';
 import { assignment, edsCluster, get, httpListener, loopbackNeighbours, routeConfig, startEcho, startTestProxy, startXds } from './_harness.js';
+import { chain, listener as tcpListener, roundTrip, staticCluster, tcpEcho, tcpProxy } from './security/_e2e.js';
 
 const PREFIX = 'istio_ext_authz_';
 
@@ -96,7 +100,7 @@ async function startHttpAuthz(): Promise<HttpAuthz> {
 }
 
 /** The gRPC authorization server (@grpc/grpc-js): allows paths under `/checked/allow` with a header, denies others with 403 and a body. */
-async function startGrpcAuthz(): Promise<{ port: number; calls: CheckRequest[]; close(): void }> {
+async function startGrpcAuthz(allow: (r: CheckRequest) => boolean = (r) => (r.attributes?.request?.http?.path ?? '').startsWith('/checked/allow')): Promise<{ port: number; calls: CheckRequest[]; close(): void }> {
   const calls: CheckRequest[] = [];
   const server = new grpc.Server();
   server.addService({
@@ -110,8 +114,7 @@ async function startGrpcAuthz(): Promise<{ port: number; calls: CheckRequest[]; 
   }, {
     check: (call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, cb: grpc.sendUnaryData<CheckResponse>) => {
       calls.push(call.request);
-      const path = call.request.attributes?.request?.http?.path ?? '';
-      if (path.startsWith('/checked/allow')) {
+      if (allow(call.request)) {
         cb(null, create(CheckResponseSchema, { status: { code: 0 }, httpResponse: { case: 'okResponse', value: { headers: [{ header: { key: 'x-auth-user', value: 'grpc-alice' } }] } } }));
       } else {
         cb(null, create(CheckResponseSchema, { status: { code: 7 }, httpResponse: { case: 'deniedResponse', value: { status: { code: 403 }, body: 'denied by the grpc authz server', headers: [{ header: { key: 'x-deny-reason', value: 'grpc says no' } }] } } }));
@@ -233,6 +236,70 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
     await xds.close();
     await backend.close();
     authz.close();
+    gauthz.close();
+  }
+});
+
+/** istiod's TCP pair for provider `p`: network RBAC in shadow mode (`rule` as its permission), then network ext_authz on the gRPC provider. */
+function tcpCustom(p: string, permission: object, cluster: string, failureModeAllow = false): Filter[] {
+  const rules = fromJson(RBACSchema, { action: 'DENY', policies: { [`istio-ext-authz-${p}-ns[shop]-policy[tcp]-rule[0]`]: { permissions: [permission], principals: [{ any: true }] } } } as RBACJson);
+  const ext = create(NetworkExtAuthzSchema, {
+    statPrefix: 'tcp.', transportApiVersion: ApiVersion.V3, failureModeAllow,
+    grpcService: { targetSpecifier: { case: 'envoyGrpc', value: { clusterName: cluster, authority: 'authz-grpc' } }, timeout: ms(2000) },
+    filterEnabledMetadata: {
+      filter: 'envoy.filters.network.rbac', path: [{ segment: { case: 'key', value: `${PREFIX}shadow_effective_policy_id` } }],
+      value: { matchPattern: { case: 'stringMatch', value: { matchPattern: { case: 'prefix', value: `istio-ext-authz-${p}-` } } } },
+    },
+  });
+  return [
+    { name: 'envoy.filters.network.rbac', configType: { case: 'typedConfig', value: anyPack(NetworkRbacSchema, create(NetworkRbacSchema, { statPrefix: 'tcp.', shadowRules: rules, shadowRulesStatPrefix: PREFIX })) } } as Filter,
+    { name: 'envoy.filters.network.ext_authz', configType: { case: 'typedConfig', value: anyPack(NetworkExtAuthzSchema, ext) } } as Filter,
+  ];
+}
+
+test('GIVEN CUSTOM policies on TCP ports with a gRPC provider WHEN connections come over real sockets THEN a matched connection is checked with its addresses (allowed: proxied; denied: closed), an unmatched one never checked, a provider that is down closes it unless failure_mode_allow', async () => {
+  const echo = await tcpEcho('tcp');
+  const allowedPorts = new Set<number>();
+  const gauthz = await startGrpcAuthz((r) => allowedPorts.has(r.attributes?.destination?.address?.address.case === 'socketAddress' ? (r.attributes.destination.address.address.value.portSpecifier.value as number) : -1));
+  const GRPC = 'outbound|9000||authz-grpc.shop.svc.cluster.local';
+  const DOWN = 'outbound|9001||authz-down.shop.svc.cluster.local';
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  closed.close();
+  const any = { any: true };
+  const proxyTo = tcpProxy({ statPrefix: 'tcp', cluster: 'echo' });
+  const grpcCluster = staticCluster(GRPC, [gauthz.port]);
+  grpcCluster.typedExtensionProtocolOptions = edsCluster('x', { http2: true }).typedExtensionProtocolOptions;
+  const xds = await startXds({
+    clusters: [staticCluster('echo', [echo.port]), grpcCluster, staticCluster(DOWN, [deadPort])], endpoints: [], routes: [],
+    listeners: [
+      tcpListener('allow', [chain('c', {}, [...tcpCustom('g', any, GRPC), proxyTo])]),
+      tcpListener('deny', [chain('c', {}, [...tcpCustom('g', any, GRPC), proxyTo])]),
+      tcpListener('skip', [chain('c', {}, [...tcpCustom('g', { destinationPort: 1 }, GRPC), proxyTo])]),
+      tcpListener('down', [chain('c', {}, [...tcpCustom('d', any, DOWN), proxyTo])]),
+      tcpListener('open', [chain('c', {}, [...tcpCustom('d', any, DOWN, true), proxyTo])]),
+    ],
+  });
+  const proxy = await startTestProxy(xds.port);
+  try {
+    await proxy.waitReady();
+    const at = (l: string) => proxy.listenerAddress(l)!.port;
+    allowedPorts.add(at('allow'));
+    assert.is(await roundTrip(at('allow'), 'hello'), 'tcp:hello');
+    const check = gauthz.calls.at(-1)!.attributes!;
+    assert.equal([check.destination?.address?.address.value, check.request?.http], [{ address: '127.0.0.1', portSpecifier: { case: 'portValue', value: at('allow') }, protocol: 0, resolverName: '', ipv4Compat: false, $typeName: 'envoy.config.core.v3.SocketAddress' }, undefined]);
+    assert.is(check.source?.address?.address.case, 'socketAddress');
+    assert.is(await roundTrip(at('deny'), 'hello'), 'closed');
+    const calls = gauthz.calls.length;
+    assert.is(await roundTrip(at('skip'), 'hello'), 'tcp:hello');
+    assert.is(gauthz.calls.length, calls);
+    assert.is(await roundTrip(at('down'), 'hello'), 'closed');
+    assert.is(await roundTrip(at('open'), 'hello'), 'tcp:hello');
+  } finally {
+    await proxy.close();
+    await xds.close();
+    echo.close();
     gauthz.close();
   }
 });

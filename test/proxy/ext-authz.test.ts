@@ -213,16 +213,25 @@ test('GIVEN transport_api_version AUTO WHEN read THEN refused: only V3', () => {
   assert.throws(() => readExtAuthz(anyPack(ExtAuthzSchema, create(ExtAuthzSchema, { services: httpSvc() } as Init))), (e: Error) => /^transport_api_version: AUTO: only V3/.test(e.message));
 });
 
-test('GIVEN a TCP chain with istiod\'s network RBAC and envoy.filters.network.ext_authz WHEN the listener is compiled THEN it is NACKed naming the filter', () => {
-  const env: NetworkEnv = { hosts: () => undefined, cluster: () => undefined, choose: () => undefined };
-  const l = create(ListenerSchema, {
-    name: 'tcp', address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: 0 } } } },
-    filterChains: [{ filters: [
-      { name: 'envoy.filters.network.ext_authz', configType: { case: 'typedConfig', value: anyPack(NetworkExtAuthzSchema, create(NetworkExtAuthzSchema, { statPrefix: 'tcp.' })) } },
-      { name: 'envoy.filters.network.tcp_proxy', configType: { case: 'typedConfig', value: anyPack(TcpProxySchema, create(TcpProxySchema, { statPrefix: 's', clusterSpecifier: { case: 'cluster', value: 'c' } })) } },
-    ] }],
-  });
-  assert.throws(() => compileListener(l, createExtensions(), env), (e: Error) => /^filter_chains\[0\]\.filters\[0\]\.typed_config: envoy\.filters\.network\.ext_authz .* is not implemented/.test(e.message));
+const tcpListenerWith = (ext: MessageInitShape<typeof NetworkExtAuthzSchema>, terminal = true) => create(ListenerSchema, {
+  name: 'tcp', address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: 0 } } } },
+  filterChains: [{ filters: [
+    { name: 'envoy.filters.network.ext_authz', configType: { case: 'typedConfig', value: anyPack(NetworkExtAuthzSchema, create(NetworkExtAuthzSchema, { statPrefix: 'tcp.', transportApiVersion: ApiVersion.V3, ...ext } as never)) } },
+    ...(terminal ? [{ name: 'envoy.filters.network.tcp_proxy', configType: { case: 'typedConfig' as const, value: anyPack(TcpProxySchema, create(TcpProxySchema, { statPrefix: 's', clusterSpecifier: { case: 'cluster', value: 'c' } })) } }] : []),
+  ] }],
+});
+const coreEnv: NetworkEnv = { hosts: () => undefined, cluster: () => undefined, choose: () => undefined, http: { send: () => Promise.reject(new Error('unused')) } };
+const grpcTarget = { targetSpecifier: { case: 'envoyGrpc' as const, value: { clusterName: 'outbound|9000||authz' } } };
+
+test('GIVEN istiod\'s network ext_authz before tcp_proxy WHEN the listener is compiled THEN it is accepted', () => {
+  assert.is(compileListener(tcpListenerWith({ grpcService: grpcTarget }), createExtensions(), coreEnv).chains[0]!.gates.length, 1);
+});
+
+test('GIVEN network ext_authz with a field istiod never sets, or as the last filter WHEN compiled THEN NACKed naming the field', () => {
+  assert.throws(() => compileListener(tcpListenerWith({ grpcService: grpcTarget, includePeerCertificate: true }), createExtensions(), coreEnv),
+    (e: Error) => /^filter_chains\[0\]\.filters\[0\]\.typed_config\.include_peer_certificate: is not supported/.test(e.message));
+  assert.throws(() => compileListener(tcpListenerWith({}), createExtensions(), coreEnv), (e: Error) => /^filter_chains\[0\]\.filters\[0\]\.typed_config\.grpc_service: is required/.test(e.message));
+  assert.throws(() => compileListener(tcpListenerWith({ grpcService: grpcTarget }, false), createExtensions(), coreEnv), (e: Error) => /^filter_chains\[0\]\.filters\[0\]\.name: envoy\.filters\.network\.ext_authz is not a terminal filter/.test(e.message));
 });
 
 test.run();

@@ -55,7 +55,7 @@ export interface CompiledChain {
   /** A network-filter connection handler (tcp_proxy …) when the chain has no HCM. */
   readonly network: ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => void) | undefined;
   /** Network filters before the terminal one (network RBAC), run in order on each connection; a string (why) closes it. */
-  readonly gates: readonly ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => string | undefined)[];
+  readonly gates: readonly import('../http/pipeline.js').NetworkGate[];
   readonly tls: boolean;
 }
 
@@ -150,7 +150,7 @@ function compileChain(chain: FilterChain, ext: ProxyExtensions, env: NetworkEnv)
   }
   const last = chain.filters[chain.filters.length - 1]!;
   const lastConfig = last.configType.case === 'typedConfig' ? last.configType.value : undefined;
-  // Filters before the terminal one (network RBAC) are gates run on each connection in order.
+  // Filters before the terminal one (network RBAC, network ext_authz) are gates run on each connection in order.
   const gates = chain.filters.slice(0, -1).map((f, i) => under(`filters[${i}]`, () => {
     const factory = ext.networkFilters.get(f.name);
     if (!factory) throw new ConfigError('name', `network filter "${f.name}" is not supported by this proxy; supported before the terminal filter: ${[...ext.networkFilters].filter(([, x]) => x.createGate).map(([n]) => n).join(', ') || 'none'}`);

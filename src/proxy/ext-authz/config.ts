@@ -76,7 +76,7 @@ export interface ExtAuthzConfig {
 }
 
 /** Throws a ConfigError for the first field of `msg` that is set and not in `supported` (proto names). */
-function onlyFields<D extends DescMessage>(schema: D, msg: MessageShape<D>, supported: readonly string[], why: string): void {
+export function onlyFields<D extends DescMessage>(schema: D, msg: MessageShape<D>, supported: readonly string[], why: string): void {
   for (const f of schema.fields) {
     if (isFieldSet(msg, f) && !supported.includes(f.name)) {
       throw new ConfigError(f.name, `is not supported by meshproof's proxy (${why}); supported here: ${supported.join(', ')}`);
@@ -84,7 +84,7 @@ function onlyFields<D extends DescMessage>(schema: D, msg: MessageShape<D>, supp
   }
 }
 
-const ISTIO = 'istiod never sets it';
+export const ISTIO = 'istiod never sets it';
 
 function ms(d: { seconds: bigint; nanos: number } | undefined): number {
   return d === undefined ? DEFAULT_TIMEOUT_MS : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
@@ -177,7 +177,7 @@ function readHttpService(h: MessageShape<typeof HttpServiceSchema>): HttpService
   };
 }
 
-function readGrpcService(g: MessageShape<typeof GrpcServiceSchema>): GrpcServiceConfig {
+export function readGrpcService(g: MessageShape<typeof GrpcServiceSchema>): GrpcServiceConfig {
   onlyFields(GrpcServiceSchema, g, ['envoy_grpc', 'timeout', 'initial_metadata'], ISTIO);
   const t = g.targetSpecifier;
   if (t.case !== 'envoyGrpc') throw new ConfigError('envoy_grpc', 'is required (google_grpc is not supported by meshproof\'s proxy; istiod emits envoy_grpc)');

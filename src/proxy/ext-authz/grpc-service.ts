@@ -17,7 +17,8 @@ import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
 import { type HeaderValueOption, HeaderValueOption_HeaderAppendAction as AppendAction } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { type CheckRequest, CheckRequestSchema, type CheckResponse, CheckResponseSchema } from '../../xds/gen/envoy/service/auth/v3/external_auth_pb.js';
-import type { AsyncRequest, AsyncResponse, Exchange } from '../http/pipeline.js';
+import type { TLSSocket } from 'node:tls';
+import type { AsyncRequest, AsyncResponse, ConnectionInfo, Exchange } from '../http/pipeline.js';
 import { certificateNames, peerSpiffeId } from '../tls/peer.js';
 import type { AuthzResult, HeaderPairs } from './check.js';
 import type { GrpcServiceConfig } from './config.js';
@@ -29,8 +30,8 @@ function socketAddress(address: string, port: number): Address {
 }
 
 /** The local certificate's URI SAN (the destination principal), when the connection is TLS. */
-function localPrincipal(ex: Exchange): string {
-  const cert = ex.downstream.tls?.getCertificate();
+function localPrincipal(tls: TLSSocket | undefined): string {
+  const cert = tls?.getCertificate();
   if (!cert || !('raw' in cert) || !cert.raw) return '';
   try { return certificateNames(cert.raw).uriSans[0] ?? ''; } catch { return ''; }
 }
@@ -49,7 +50,7 @@ export function checkRequest(ex: Exchange, headers: HeaderPairs, body: Buffer | 
   return create(CheckRequestSchema, {
     attributes: {
       source: { address: socketAddress(d.remoteAddress, d.remotePort), principal: peerSpiffeId(d.tls) ?? '' },
-      destination: { address: socketAddress(d.localAddress, d.localPort), principal: localPrincipal(ex) },
+      destination: { address: socketAddress(d.localAddress, d.localPort), principal: localPrincipal(d.tls) },
       request: {
         time: timestampNow(),
         http: {
@@ -60,6 +61,16 @@ export function checkRequest(ex: Exchange, headers: HeaderPairs, body: Buffer | 
           ...(body && body.length > 0 ? { body: body.toString('utf8') } : {}),
         },
       },
+    },
+  });
+}
+
+/** The CheckRequest of a TCP connection (network ext_authz): source and destination addresses and principals only. */
+export function networkCheckRequest(info: ConnectionInfo, tls: TLSSocket | undefined): CheckRequest {
+  return create(CheckRequestSchema, {
+    attributes: {
+      source: { address: socketAddress(info.remoteAddress, info.remotePort ?? 0), principal: peerSpiffeId(tls) ?? '' },
+      destination: { address: socketAddress(info.localAddress, info.localPort), principal: localPrincipal(tls) },
     },
   });
 }

@@ -276,10 +276,29 @@ export interface NetworkFilterFactory {
   /** Validates the chain's filter at LDS time; returns the connection handler. */
   create(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => void;
   /**
-   * For a filter placed before the chain's terminal filter (network RBAC): returns a check run on
-   * each connection before the terminal filter; a string (why) closes the connection.
+   * For a filter placed before the chain's terminal filter (network RBAC, network ext_authz): returns
+   * a check run on each connection before the terminal filter, in chain order; a string (why) closes
+   * the connection. A promise (a call to a service) holds the connection until it settles.
    */
-  createGate?(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => string | undefined;
+  createGate?(config: Any | undefined, env: NetworkEnv): NetworkGate;
+}
+
+/** A network filter's check of a connection; see {@link NetworkFilterFactory.createGate}. */
+export type NetworkGate = (socket: import('node:net').Socket, info: ConnectionInfo) => string | undefined | Promise<string | undefined>;
+
+/** Envoy's connection-level dynamic metadata (network filters: RBAC's shadow result for network ext_authz), by socket. */
+const connectionMetadata = new WeakMap<object, Record<string, Record<string, unknown>>>();
+
+/** Merges `fields` into a connection's dynamic metadata under `filter` (as {@link setDynamicMetadata}). */
+export function setConnectionMetadata(socket: object, filter: string, fields: Record<string, unknown>): void {
+  const all = connectionMetadata.get(socket) ?? {};
+  all[filter] = { ...all[filter], ...fields };
+  connectionMetadata.set(socket, all);
+}
+
+/** A connection's dynamic metadata, undefined when no network filter wrote any. */
+export function connectionMetadataOf(socket: object): Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined {
+  return connectionMetadata.get(socket);
 }
 /** What a network filter may use from the core. */
 export interface NetworkEnv {
