@@ -20,7 +20,7 @@ import { RBACSchema as NetworkRbacSchema } from '../../src/xds/gen/envoy/extensi
 import type { Filter } from '../../src/xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { RouterSchema } from '../../src/xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { type CheckRequest, CheckRequestSchema, type CheckResponse, CheckResponseSchema } from '../../src/xds/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { assignment, edsCluster, get, httpListener, loopbackNeighbours, routeConfig, startEcho, startTestProxy, startXds } from './_harness.js';
+import { assignment, edsCluster, get, httpListener, loopbackNeighbours, routeConfig, startEcho, startTestProxy, startXds, until } from './_harness.js';
 import { chain, listener as tcpListener, roundTrip, staticCluster, tcpEcho, tcpProxy } from './security/_e2e.js';
 
 const PREFIX = 'istio_ext_authz_';
@@ -225,7 +225,8 @@ test('GIVEN CUSTOM policies with an HTTP and a gRPC provider, and providers that
     const allowed = await get(at('open'), '/checked/x', { host: 'shop.local' }, 'GET', undefined, aOpen);
     assert.is(allowed.status, 200);
 
-    await new Promise((r) => setTimeout(r, 50));
+    const logged = ['/checked/nope', '/checked/slow', '/checked/boom', '/checked/huge', '/public'];
+    await until(() => logged.every((p) => logOf(p) !== undefined), 2000, 'the access-log entries');
     assert.equal([logOf('/checked/nope')?.flags, logOf('/checked/nope')?.details], [['UAEX'], 'ext_authz_denied']);
     assert.equal([logOf('/checked/slow')?.flags, logOf('/checked/slow')?.details], [['UAEX'], 'ext_authz_error']);
     assert.equal([logOf('/checked/boom')?.flags, logOf('/checked/boom')?.details], [['UAEX'], 'ext_authz_error']);
