@@ -21,7 +21,12 @@ import type { Filter } from '../../src/xds/gen/envoy/config/listener/v3/listener
 import { RouterSchema } from '../../src/xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { type CheckRequest, CheckRequestSchema, type CheckResponse, CheckResponseSchema } from '../../src/xds/gen/envoy/service/auth/v3/external_auth_pb.js';
 import { assignment, edsCluster, get, httpListener, loopbackNeighbours, routeConfig, startEcho, startTestProxy, startXds, until } from './_harness.js';
-import { chain, listener as tcpListener, roundTrip, staticCluster, tcpEcho, tcpProxy } from './security/_e2e.js';
+import { chain, listener as tcpListener, roundTrip, staticCluster, tcpEcho, tcpProxy, waitSecrets } from './security/_e2e.js';
+import { caSecret, certSecret, testPki } from './security/_pki.js';
+import { createExtensions } from '../../src/proxy/extensions.js';
+import type { SecurityTls } from '../../src/proxy/tls/provider.js';
+import * as https from 'node:https';
+import type * as tls from 'node:tls';
 
 const PREFIX = 'istio_ext_authz_';
 
@@ -302,6 +307,61 @@ test('GIVEN CUSTOM policies on TCP ports with a gRPC provider WHEN connections c
     await xds.close();
     echo.close();
     gauthz.close();
+  }
+});
+
+test('GIVEN an HTTP provider whose cluster is ISTIO_MUTUAL WHEN a request the CUSTOM rule matches comes THEN the check goes over mTLS with the proxy\'s SDS certificate, verified against the provider\'s SPIFFE identity', async () => {
+  const pki = await testPki();
+  const proxyCert = await pki.workload('shop', 'web');
+  const authzCert = await pki.workload('shop', 'authz');
+  const peers: string[] = [];
+  const server = https.createServer({ cert: authzCert.certificateChainPem, key: authzCert.privateKeyPem, ca: pki.ca.rootCertificatePem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    peers.push((req.socket as tls.TLSSocket).getPeerCertificate().subjectaltname ?? 'none');
+    res.writeHead((req.url ?? '').startsWith('/check/checked/allow') ? 200 : 403, { 'x-auth-user': 'mtls-alice' });
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const backend = await startEcho('app');
+  const [addr] = loopbackNeighbours(1);
+  const AUTHZ = 'outbound|8443||authz.shop.svc.cluster.local';
+  const sds = (name: string) => ({ name, sdsConfig: { ads: {} } });
+  const mutual = (san: string) => ({ commonTlsContext: {
+    tlsCertificateSdsSecretConfigs: [sds('default')],
+    combinedValidationContext: { defaultValidationContext: { matchTypedSubjectAltNames: [{ sanType: 'URI' as const, matcher: { exact: san } }] }, validationContextSdsSecretConfig: sds('ROOTCA') },
+  } });
+  const route = { match: { pathSpecifier: { case: 'prefix' as const, value: '/' } }, action: { case: 'route' as const, value: { clusterSpecifier: { case: 'cluster' as const, value: 'app' } } } };
+  const filters = [shadowRbac('m'), extAuthz('m', { services: httpService(AUTHZ, 2000) }), router];
+  const resources = (san: string) => ({
+    clusters: [edsCluster('app'), staticCluster(AUTHZ, [(server.address() as AddressInfo).port], { tls: mutual(san) })],
+    endpoints: [assignment('app', [{ port: backend.port }])],
+    listeners: [httpListener('in', addr!, 'rt', { httpFilters: filters } as never)],
+    routes: [routeConfig('rt', [{ name: 'vh', domains: ['*'], routes: [route] }])],
+    secrets: [certSecret('default', proxyCert), caSecret('ROOTCA', pki.ca.rootCertificatePem)],
+  });
+  const xds = await startXds(resources('spiffe://cluster.local/ns/shop/sa/authz'));
+  const ext = createExtensions();
+  const proxy = await startTestProxy(xds.port, { extensions: ext });
+  try {
+    await proxy.waitReady();
+    await waitSecrets(proxy, ext.tls as SecurityTls, ['default', 'ROOTCA']);
+    const port = proxy.listenerAddress('in')!.port;
+    const ok = await get(port, '/checked/allow', { host: 'shop.local' }, 'GET', undefined, addr);
+    assert.is(ok.status, 200);
+    assert.is(backend.received.at(-1)!.headers['x-auth-user'], 'mtls-alice');
+    assert.equal(peers, ['URI:spiffe://cluster.local/ns/shop/sa/web']);
+    // The provider's identity is checked: a SAN that does not match fails the connection, an error (403).
+    const v0 = proxy.store.clusters.get(AUTHZ)?.version;
+    xds.publish(resources('spiffe://cluster.local/ns/shop/sa/someone-else'));
+    await until(() => proxy.store.clusters.get(AUTHZ)?.version !== v0, 3000, 'the new cluster');
+    const bad = await get(port, '/checked/allow', { host: 'shop.local' }, 'GET', undefined, addr);
+    assert.equal([bad.status, bad.body], [403, '']);
+    assert.is(peers.length, 1);
+  } finally {
+    await proxy.close();
+    await xds.close();
+    await backend.close();
+    server.closeAllConnections();
+    server.close();
   }
 });
 
