@@ -18,7 +18,8 @@ import { createExtensions } from './extensions.js';
 import { ClusterManager } from './http/cluster-manager.js';
 import { ForwardChains } from './http/forward.js';
 import { ListenerServer } from './http/listener-server.js';
-import type { ConnectionInfo, Exchange, NetworkEnv, ProxyExtensions } from './http/pipeline.js';
+import type { AsyncClient, ConnectionInfo, Exchange, NetworkEnv, ProxyExtensions } from './http/pipeline.js';
+import { createAsyncClient } from './http/async-client.js';
 import type { HandlerEnv } from './http/request-handler.js';
 
 export interface ProxyOptions {
@@ -108,14 +109,17 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     if (recent.push(e) > RECENT_ACCESS_LOG) recent.splice(0, RECENT_ACCESS_LOG / 2);
   });
   let clusters: ClusterManager;
+  let asyncClient: AsyncClient;
   const netEnv: NetworkEnv = {
     hosts: (c) => clusters.get(c)?.hosts,
     cluster: (c) => clusters.get(c)?.config.source,
     choose: (c, conn) => clusters.get(c)?.lb.choose(connectionExchange(c, conn)),
     ...(accessLog ? { accessLog } : {}),
+    http: { send: (c, r) => asyncClient.send(c, r) },
   };
   const store = new ConfigStore(ext, netEnv);
   clusters = new ClusterManager(store, stats, ext, random);
+  asyncClient = createAsyncClient(clusters);
   let draining = false;
   const env: HandlerEnv = {
     stats, clusters, accessLog, random,

@@ -59,7 +59,7 @@ test('GIVEN a listener with a required filter the proxy does not have WHEN pushe
     const nack = xds.ads.status.nacks(NODE)[0]!;
     assert.is(nack.typeUrl, 'type.googleapis.com/envoy.config.listener.v3.Listener');
     assert.is(nack.errorDetail.code, 3);
-    assert.is(nack.errorDetail.message, 'Listener "l1": filter_chains[0].filters[0].http_filters[0].name: HTTP filter "envoy.filters.http.lua" (type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua) is not supported by this proxy and is not marked is_optional; supported: envoy.filters.http.cors, envoy.filters.http.fault, envoy.filters.http.rbac, istio.alpn, envoy.filters.http.router');
+    assert.is(nack.errorDetail.message, 'Listener "l1": filter_chains[0].filters[0].http_filters[0].name: HTTP filter "envoy.filters.http.lua" (type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua) is not supported by this proxy and is not marked is_optional; supported: envoy.filters.http.cors, envoy.filters.http.fault, envoy.filters.http.rbac, istio.alpn, envoy.filters.http.ext_authz, envoy.filters.http.router');
     // The route change in the same push is valid and applied; the listener keeps its last good config.
     await until(() => proxy.store.routes.get('r1')?.version !== undefined, 1000);
     assert.is(await who(port), 'b');

@@ -55,7 +55,7 @@ export interface CompiledChain {
   /** A network-filter connection handler (tcp_proxy …) when the chain has no HCM. */
   readonly network: ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => void) | undefined;
   /** Network filters before the terminal one (network RBAC), run in order on each connection; a string (why) closes it. */
-  readonly gates: readonly ((socket: import('node:net').Socket, info: import('../http/pipeline.js').ConnectionInfo) => string | undefined)[];
+  readonly gates: readonly import('../http/pipeline.js').NetworkGate[];
   readonly tls: boolean;
 }
 
@@ -83,7 +83,7 @@ function factoryFor(ext: ProxyExtensions, name: string, config: Any | undefined)
 }
 
 /** Compiles an HCM's typed_config. */
-export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
+export function compileHcm(any: Any, ext: ProxyExtensions, env?: NetworkEnv): CompiledHcm {
   if (any.typeUrl !== HCM_TYPE) throw new ConfigError('typed_config', `type ${any.typeUrl} is not ${HttpConnectionManagerSchema.typeName}`);
   const hcm = anyUnpack(any, HttpConnectionManagerSchema)!;
   const rs = hcm.routeSpecifier;
@@ -112,7 +112,7 @@ export function compileHcm(any: Any, ext: ProxyExtensions): CompiledHcm {
       throw new ConfigError('name', `HTTP filter "${f.name}"${config ? ` (${config.typeUrl})` : ''} is not supported by this proxy and is not marked is_optional; supported: ${[...ext.httpFilters.keys(), ROUTER_FILTER].join(', ')}`);
     }
     names.add(f.name);
-    filters.push({ name: f.name, filter: under('typed_config', () => factory.create(config)) });
+    filters.push({ name: f.name, filter: under('typed_config', () => factory.create(config, env)) });
   }));
   const codec = hcm.codecType === HttpConnectionManager_CodecType.HTTP1 ? 'http1' : hcm.codecType === HttpConnectionManager_CodecType.HTTP2 ? 'http2' : hcm.codecType === HttpConnectionManager_CodecType.AUTO ? 'auto' : undefined;
   if (!codec) throw new ConfigError('codec_type', `${HttpConnectionManager_CodecType[hcm.codecType]} is not supported; use AUTO, HTTP1 or HTTP2`);
@@ -150,7 +150,7 @@ function compileChain(chain: FilterChain, ext: ProxyExtensions, env: NetworkEnv)
   }
   const last = chain.filters[chain.filters.length - 1]!;
   const lastConfig = last.configType.case === 'typedConfig' ? last.configType.value : undefined;
-  // Filters before the terminal one (network RBAC) are gates run on each connection in order.
+  // Filters before the terminal one (network RBAC, network ext_authz) are gates run on each connection in order.
   const gates = chain.filters.slice(0, -1).map((f, i) => under(`filters[${i}]`, () => {
     const factory = ext.networkFilters.get(f.name);
     if (!factory) throw new ConfigError('name', `network filter "${f.name}" is not supported by this proxy; supported before the terminal filter: ${[...ext.networkFilters].filter(([, x]) => x.createGate).map(([n]) => n).join(', ') || 'none'}`);
@@ -159,7 +159,7 @@ function compileChain(chain: FilterChain, ext: ProxyExtensions, env: NetworkEnv)
   }));
   if (last.name === HCM_NAME || lastConfig?.typeUrl === HCM_TYPE) {
     if (!lastConfig) throw new ConfigError(`filters[${chain.filters.length - 1}]`, 'the HTTP connection manager needs a typed_config');
-    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext)), network: undefined, gates, tls };
+    return { source: chain, hcm: under(`filters[${chain.filters.length - 1}]`, () => compileHcm(lastConfig, ext, env)), network: undefined, gates, tls };
   }
   const network = under(`filters[${chain.filters.length - 1}]`, () => {
     const factory = ext.networkFilters.get(last.name);

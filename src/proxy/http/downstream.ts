@@ -135,12 +135,17 @@ export function sendLocalReply(req: DownstreamRequest, res: DownstreamResponse, 
   }
   const body = reply.body ?? '';
   const h: string[] = [...extra];
-  if (body !== '') h.push('content-type', 'text/plain');
+  if (body !== '' && !hasHeader(extra, 'content-type')) h.push('content-type', 'text/plain');
   h.push('content-length', String(Buffer.byteLength(body)));
   if (closeConnection && !isHttp2(res)) h.push('connection', 'close');
   writeHead(res, reply.status, h);
   (res as ServerResponse).end(body);
   return Buffer.byteLength(body);
+}
+
+function hasHeader(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === name) return true;
+  return false;
 }
 
 /** A sink writing to the downstream response; trailers go out on HTTP/2 only (HTTP/1.1 responses here are not chunked with trailers). */

@@ -155,9 +155,25 @@ export class ListenerServer {
 
   private serveChain(chain: CompiledChain, stream: net.Socket, raw: net.Socket, peeked: ConnectionInfo | undefined): void {
     const info = peeked ?? { localAddress: raw.localAddress ?? '', localPort: raw.localPort ?? 0, remoteAddress: raw.remoteAddress ?? '', remotePort: raw.remotePort ?? 0, transportProtocol: 'raw_buffer', firstBytes: Buffer.alloc(0) };
-    for (const gate of chain.gates) {
-      if (gate(stream, info) !== undefined) { stream.destroy(); raw.destroy(); return; }
+    this.runGates(chain, stream, raw, info, 0, peeked);
+  }
+
+  /** The chain's gates in order from `from`; a gate's promise (network ext_authz) holds the connection until it settles. */
+  private runGates(chain: CompiledChain, stream: net.Socket, raw: net.Socket, info: ConnectionInfo, from: number, peeked: ConnectionInfo | undefined): void {
+    for (let i = from; i < chain.gates.length; i++) {
+      const verdict = chain.gates[i]!(stream, info);
+      if (verdict === undefined) continue;
+      if (typeof verdict === 'string') { stream.destroy(); raw.destroy(); return; }
+      verdict.then((why) => {
+        if (why !== undefined || stream.destroyed) { stream.destroy(); raw.destroy(); return; }
+        this.runGates(chain, stream, raw, info, i + 1, peeked);
+      }, () => { stream.destroy(); raw.destroy(); });
+      return;
     }
+    this.enterChain(chain, stream, raw, info, peeked);
+  }
+
+  private enterChain(chain: CompiledChain, stream: net.Socket, raw: net.Socket, info: ConnectionInfo, peeked: ConnectionInfo | undefined): void {
     if (chain.network) {
       chain.network(stream, info);
       if (stream === raw && raw.isPaused()) raw.resume();

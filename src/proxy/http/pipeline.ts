@@ -131,6 +131,21 @@ export interface Exchange {
    * by upstream protocol (`istio.alpn`, see `tls/alpn-filter.ts`). Undefined: the cluster's own.
    */
   upstreamAlpn?: UpstreamAlpn;
+  /**
+   * Envoy's per-request dynamic metadata, by filter name (`envoy.filters.http.rbac`): the fields one
+   * filter writes for filters after it (RBAC's shadow result for ext_authz's `filter_enabled_metadata`).
+   * Undefined until a filter writes some; see {@link setDynamicMetadata}.
+   */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  /**
+   * Request headers a filter changed for the upstream request (ext_authz's allowed upstream headers),
+   * in order, applied after the downstream headers and before the route's header operations. Flat
+   * `[op, name, value, …]` where op is `set` (replace every value), `add` (one more value) or
+   * `remove` (value unused).
+   */
+  requestHeaderEdits?: string[];
+  /** Headers a filter adds to the response (ext_authz's `allowed_client_headers_on_success`), flat `[name, value, …]`. */
+  responseHeadersToAdd?: string[];
   /** See {@link ON_ABORT}. */
   readonly [ON_ABORT]?: (onAbort: (reason: unknown) => void) => boolean;
 }
@@ -165,12 +180,24 @@ export interface HttpFilter {
   onRequest(ex: Exchange): LocalReply | undefined | Promise<LocalReply | undefined>;
 }
 
+/**
+ * Merges `fields` into the exchange's dynamic metadata under `filter`, as Envoy's
+ * `StreamInfo::setDynamicMetadata` merges a Struct: keys written again are replaced, others stay.
+ */
+export function setDynamicMetadata(ex: Exchange, filter: string, fields: Record<string, unknown>): void {
+  const all = (ex.dynamicMetadata ??= {});
+  all[filter] = { ...all[filter], ...fields };
+}
+
 /** Implements one HTTP filter name (e.g. `envoy.filters.http.rbac`). */
 export interface HttpFilterFactory {
   /** Type URLs accepted as `typed_config` (the filter's own proto). */
   readonly typeUrls: readonly string[];
-  /** Builds the listener-level instance; throws a ConfigError for config it cannot apply. */
-  create(config: Any | undefined): HttpFilter;
+  /**
+   * Builds the listener-level instance; throws a ConfigError for config it cannot apply. `env` is
+   * what the core offers filters (clusters, the async client for ext_authz's calls).
+   */
+  create(config: Any | undefined, env?: NetworkEnv): HttpFilter;
   /** Checks a route's `typed_per_filter_config` entry at RDS time; throws a ConfigError if unusable. */
   validatePerRoute?(config: Any): void;
 }
@@ -249,10 +276,29 @@ export interface NetworkFilterFactory {
   /** Validates the chain's filter at LDS time; returns the connection handler. */
   create(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => void;
   /**
-   * For a filter placed before the chain's terminal filter (network RBAC): returns a check run on
-   * each connection before the terminal filter; a string (why) closes the connection.
+   * For a filter placed before the chain's terminal filter (network RBAC, network ext_authz): returns
+   * a check run on each connection before the terminal filter, in chain order; a string (why) closes
+   * the connection. A promise (a call to a service) holds the connection until it settles.
    */
-  createGate?(config: Any | undefined, env: NetworkEnv): (socket: import('node:net').Socket, info: ConnectionInfo) => string | undefined;
+  createGate?(config: Any | undefined, env: NetworkEnv): NetworkGate;
+}
+
+/** A network filter's check of a connection; see {@link NetworkFilterFactory.createGate}. */
+export type NetworkGate = (socket: import('node:net').Socket, info: ConnectionInfo) => string | undefined | Promise<string | undefined>;
+
+/** Envoy's connection-level dynamic metadata (network filters: RBAC's shadow result for network ext_authz), by socket. */
+const connectionMetadata = new WeakMap<object, Record<string, Record<string, unknown>>>();
+
+/** Merges `fields` into a connection's dynamic metadata under `filter` (as {@link setDynamicMetadata}). */
+export function setConnectionMetadata(socket: object, filter: string, fields: Record<string, unknown>): void {
+  const all = connectionMetadata.get(socket) ?? {};
+  all[filter] = { ...all[filter], ...fields };
+  connectionMetadata.set(socket, all);
+}
+
+/** A connection's dynamic metadata, undefined when no network filter wrote any. */
+export function connectionMetadataOf(socket: object): Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined {
+  return connectionMetadata.get(socket);
 }
 /** What a network filter may use from the core. */
 export interface NetworkEnv {
@@ -267,6 +313,50 @@ export interface NetworkEnv {
   choose(cluster: string, conn?: ConnectionInfo): UpstreamHost | undefined;
   /** The proxy's access log (tcp_proxy logs one entry per connection), when enabled. */
   readonly accessLog?: { log(e: import('../access-log.js').AccessLogEntry): void };
+  /** The core's async client (Envoy's `httpAsyncClientForCluster`): one request to a cluster through its balancer, pools and TLS. */
+  readonly http?: AsyncClient;
+}
+
+/** One request the {@link AsyncClient} sends. */
+export interface AsyncRequest {
+  readonly method: string;
+  readonly path: string;
+  /** `:authority` of the request (HTTP/2) or its `host` header (HTTP/1.1). */
+  readonly authority: string;
+  /** Flat `[name, value, …]`, lower-case names, no pseudo-headers. */
+  readonly headers: readonly string[];
+  readonly body: Buffer | null;
+  /** Over HTTP/2 whatever the cluster's protocol (gRPC); otherwise the cluster's upstream protocol. */
+  readonly http2?: boolean;
+  /** Whole-request deadline in ms (0: none). */
+  readonly timeoutMs: number;
+  /** The most response body bytes kept; a longer body fails the request (`too_large`). */
+  readonly maxResponseBytes: number;
+  /** Aborts the request (the downstream went away). */
+  readonly signal?: AbortSignal;
+}
+
+/** A complete response of the {@link AsyncClient}, body buffered. */
+export interface AsyncResponse {
+  readonly status: number;
+  /** Flat, lower-case names, hop-by-hop headers removed. */
+  readonly headers: readonly string[];
+  readonly body: Buffer;
+  /** Flat trailers (HTTP/2), empty when none. */
+  readonly trailers: readonly string[];
+}
+
+/** Why an {@link AsyncClient} request failed (Envoy's `AsyncClient::FailureReason::Reset` and local 503s). */
+export class AsyncClientError extends Error {
+  constructor(readonly reason: 'no_cluster' | 'no_healthy_upstream' | 'timeout' | 'reset' | 'too_large' | 'aborted', message: string) {
+    super(message);
+    this.name = 'AsyncClientError';
+  }
+}
+
+/** Sends one buffered request to a cluster; rejects with {@link AsyncClientError}. */
+export interface AsyncClient {
+  send(cluster: string, request: AsyncRequest): Promise<AsyncResponse>;
 }
 
 /** TLS for a filter chain's `transport_socket` (DownstreamTlsContext), and for clusters' upstream sockets. */

@@ -70,6 +70,9 @@ class HttpExchange implements Exchange, DeadlineOwner {
   retryState: unknown = undefined;
   hashResult: unknown = undefined;
   upstreamAlpn: UpstreamAlpn | undefined = undefined;
+  dynamicMetadata: Record<string, Record<string, unknown>> | undefined = undefined;
+  requestHeaderEdits: string[] | undefined = undefined;
+  responseHeadersToAdd: string[] | undefined = undefined;
   attemptCount: number | undefined = undefined;
   /** The x-request-id the core generated (none when the client sent one). */
   requestId: string | undefined = undefined;
@@ -328,6 +331,8 @@ function upstreamResponded(env: HandlerEnv, ex: HttpExchange, d: ForwardDecision
   const h = response.headers;
   applyHeaderMutations(h, d.responseHeaders);
   if (d.corsHeaders) h.push(...d.corsHeaders);
+  // Encoder filters run after the router's own response headers (ext_authz adds its allowed ones).
+  if (ex.responseHeadersToAdd) h.push(...ex.responseHeadersToAdd);
   // Set, not added, as Envoy's router: a proxy behind this one (an inbound sidecar) already sent its own.
   removeAll(h, 'x-envoy-upstream-service-time');
   h.push('x-envoy-upstream-service-time', String(Math.round(ex.upstreamMs)));
@@ -380,6 +385,8 @@ export function localReply(env: HandlerEnv, ex: HttpExchange, reply: LocalReply)
   if (reply.details) ex.details = reply.details;
   if (ex.finished) return;
   ex.status = reply.status;
+  // A filter that let the request through added response headers: local replies after it carry them too.
+  if (ex.responseHeadersToAdd) reply = { ...reply, headers: [...(reply.headers ?? []), ...ex.responseHeadersToAdd] };
   const close = reply.status === 400 || reply.status === 408 || reply.status === 426 || reply.status === 431 || reply.status === 501
     || (!('stream' in ex.req) && (env.draining() || requestIncomplete(ex.req)));
   ex.bytesSent += sendLocalReply(ex.req, ex.res, reply, close);

@@ -20,14 +20,15 @@ interface CoreExchange extends Exchange {
 
 /**
  * The upstream request headers for a forward decision: downstream headers without hop-by-hop ones,
- * `host` (rewritten when the route says so), x-forwarded-proto, x-request-id (generated when
- * absent), x-envoy-original-path when the path was rewritten, then the route's header operations.
+ * `host` (rewritten when the route says so), x-forwarded-proto, the HTTP filters' edits (ext_authz),
+ * x-request-id (generated when absent), x-envoy-original-path when the path was rewritten, then the route's header operations.
  */
 export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: UpstreamHost): string[] {
   const authority = d.authority ?? (d.autoHostRewrite && host.hostname ? host.hostname : ex.authority);
   const req = (ex as CoreExchange).req;
   const h = upstreamHeaders(req.rawHeaders, authority);
   h.push('x-forwarded-proto', ex.scheme);
+  if (ex.requestHeaderEdits) applyFilterEdits(h, ex.requestHeaderEdits);
   if (ex.headers['x-request-id'] === undefined) {
     const hx = ex as CoreExchange;
     const id = hx.requestId ??= generateRequestId();
@@ -44,6 +45,15 @@ export function buildUpstreamHeaders(ex: Exchange, d: ForwardDecision, host: Ups
     h.push(ATTEMPT_COUNT_HEADER, n < ATTEMPT_COUNTS.length ? ATTEMPT_COUNTS[n]! : String(n));
   }
   return h;
+}
+
+/** A filter's request header edits (see `Exchange.requestHeaderEdits`): `set` replaces every value, `add` adds one, `remove` drops all. */
+function applyFilterEdits(h: string[], edits: readonly string[]): void {
+  for (let i = 0; i < edits.length; i += 3) {
+    const op = edits[i];
+    if (op !== 'add') removeAll(h, edits[i + 1]!);
+    if (op !== 'remove') h.push(edits[i + 1]!, edits[i + 2]!);
+  }
 }
 
 /** `String(n)` for the attempt counts retries reach, made once. */

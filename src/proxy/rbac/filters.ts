@@ -25,6 +25,8 @@ export interface RbacFilter {
   readonly name: string;
   readonly rules?: RbacRules;
   readonly shadowRules?: RbacRules;
+  /** `shadow_rules_stat_prefix`: prefixes the dynamic metadata keys of the shadow result. @default '' */
+  readonly shadowRulesStatPrefix?: string;
 }
 
 /** Result of a chain of RBAC filters. */
@@ -59,7 +61,23 @@ export function readRbacFilter(kind: 'http' | 'network', name: string, typedConf
   if (cfg.rules) errors.push(...validateRbac(cfg.rules, `${at}.rules`));
   if (cfg.shadowRules) errors.push(...validateRbac(cfg.shadowRules, `${at}.shadow_rules`));
   if (errors.length) throw new Error(errors.join('\n'));
-  return { name, ...(cfg.rules ? { rules: cfg.rules } : {}), ...(cfg.shadowRules ? { shadowRules: cfg.shadowRules } : {}) };
+  return {
+    name, ...(cfg.rules ? { rules: cfg.rules } : {}), ...(cfg.shadowRules ? { shadowRules: cfg.shadowRules } : {}),
+    ...(cfg.shadowRulesStatPrefix ? { shadowRulesStatPrefix: cfg.shadowRulesStatPrefix } : {}),
+  };
+}
+
+/**
+ * The dynamic metadata Envoy's RBAC filters write for a shadow decision (`rbac_filter.cc`):
+ * `<prefix>shadow_effective_policy_id` (the matched policy, absent when none matched) and
+ * `<prefix>shadow_engine_result` (`allowed` / `denied`). Istio's CUSTOM action reads the policy id
+ * (prefix `istio_ext_authz_`) to decide whether ext_authz runs.
+ */
+export function shadowMetadata(prefix: string, d: RbacDecision): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (d.matchedPolicy !== undefined) out[`${prefix}shadow_effective_policy_id`] = d.matchedPolicy;
+  out[`${prefix}shadow_engine_result`] = d.allowed ? 'allowed' : 'denied';
+  return out;
 }
 
 /**

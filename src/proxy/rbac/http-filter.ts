@@ -3,15 +3,16 @@
  * the verified peer certificate) and headers (with `:method`, `:path`, `:authority`, `:scheme`)
  * through the engine; a denial is Envoy's local reply 403 `RBAC: access denied` with details
  * `rbac_access_denied_matched_policy[...]`. Istio's DENY and ALLOW filters are two instances in
- * chain order, so the first denial wins.
+ * chain order, so the first denial wins. Shadow rules are evaluated first and their result written
+ * to the exchange's dynamic metadata (see `shadowMetadata`), never enforced.
  */
 import type { Any } from '@bufbuild/protobuf/wkt';
 import type { TLSSocket } from 'node:tls';
 import { ConfigError } from '../config/config-error.js';
-import type { DownstreamInfo, Exchange, HttpFilterFactory } from '../http/pipeline.js';
+import { type DownstreamInfo, type Exchange, type HttpFilterFactory, setDynamicMetadata } from '../http/pipeline.js';
 import { peerNames } from '../tls/peer.js';
 import type { RbacConnection } from './engine.js';
-import { evaluateRbacFilters, HTTP_RBAC_TYPE_URL, RBAC_DENIED_BODY, readRbacFilter } from './filters.js';
+import { evaluateRbacFilters, HTTP_RBAC_TYPE_URL, RBAC_DENIED_BODY, readRbacFilter, shadowMetadata } from './filters.js';
 
 /** RBAC connection attributes of a downstream connection (plain or terminated TLS). */
 export function rbacConnectionOf(d: { localAddress: string; localPort: number; remoteAddress: string }, tls: TLSSocket | undefined): RbacConnection {
@@ -54,9 +55,13 @@ export const httpRbacFilterFactory: HttpFilterFactory = {
     }
     if (!filter) throw new ConfigError('typed_config', `expected ${HTTP_RBAC_TYPE_URL}`);
     const filters = [filter];
+    const prefix = filter.shadowRulesStatPrefix ?? '';
     return {
       onRequest(ex: Exchange) {
         const v = evaluateRbacFilters(filters, connectionOf(ex), { headers: headerLookup(ex) });
+        const shadow = v.shadow[filter.name];
+        // Written under the filter's name, merged with what an earlier RBAC filter of that name wrote.
+        if (shadow) setDynamicMetadata(ex, 'envoy.filters.http.rbac', shadowMetadata(prefix, shadow));
         if (v.allowed) return undefined;
         return { status: 403, body: RBAC_DENIED_BODY, details: v.details };
       },

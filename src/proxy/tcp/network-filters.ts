@@ -3,7 +3,8 @@
  * (terminal) and `envoy.filters.network.rbac` (a gate before the terminal filter: a denial closes the
  * connection, termination details `rbac_access_denied_matched_policy[...]`). Envoy's network RBAC
  * decides on the first downstream bytes; this one decides when the connection is handed to the chain,
- * which differs only for server-first protocols.
+ * which differs only for server-first protocols. Shadow rules write the connection's dynamic metadata
+ * (`<prefix>shadow_effective_policy_id`, `<prefix>shadow_engine_result`) under the filter's name.
  */
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -11,8 +12,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TcpProxySchema } from '../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { ConfigError } from '../config/config-error.js';
-import type { ConnectionInfo, NetworkEnv, NetworkFilterFactory } from '../http/pipeline.js';
-import { evaluateRbacFilters, NETWORK_RBAC_TYPE_URL, readRbacFilter } from '../rbac/filters.js';
+import { type ConnectionInfo, type NetworkEnv, type NetworkFilterFactory, setConnectionMetadata } from '../http/pipeline.js';
+import { evaluateRbacFilters, NETWORK_RBAC_TYPE_URL, readRbacFilter, shadowMetadata } from '../rbac/filters.js';
 import { rbacConnectionOf } from '../rbac/http-filter.js';
 import { peerSpiffeId } from '../tls/peer.js';
 import type { AccessLogEntry } from '../access-log.js';
@@ -67,8 +68,12 @@ export const networkRbacFactory: NetworkFilterFactory & { createGate(config: Any
     }
     if (!filter) throw new ConfigError('typed_config', `expected ${NETWORK_RBAC_TYPE_URL}`);
     const filters = [filter];
+    const prefix = filter.shadowRulesStatPrefix ?? '';
     return (socket: Socket, info: ConnectionInfo) => {
       const v = evaluateRbacFilters(filters, rbacConnectionOf(info, tlsOf(socket)));
+      const shadow = v.shadow[filter.name];
+      // The connection's dynamic metadata: network ext_authz's filter_enabled_metadata reads it.
+      if (shadow) setConnectionMetadata(socket, 'envoy.filters.network.rbac', shadowMetadata(prefix, shadow));
       return v.allowed ? undefined : v.details;
     };
   },
