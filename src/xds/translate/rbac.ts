@@ -94,7 +94,8 @@ function rulesOf(policies: readonly AuthzPolicyView[], action: RBAC_Action, forT
       const o = translateRule(r, p.action, forTcp);
       if (o.policy) rules.policies[name(r.name)] = o.policy;
     }
-    // istiod: a policy without rules gets an explicit policy that never matches (`rbacPolicyMatchNever`).
+    // istiod gives a policy without rules an explicit policy that never matches (`rbacPolicyMatchNever`).
+    // Only CUSTOM's is written here: for ALLOW, DENY and AUDIT the filter decides the same without it.
     if (p.rules.length === 0 && p.action === 'CUSTOM') rules.policies[name(`ns[${p.namespace}]-policy[${p.name}]-rule[0]`)] = create(PolicySchema, MATCH_NEVER);
   }
   return rules;
