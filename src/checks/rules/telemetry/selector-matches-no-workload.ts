@@ -1,3 +1,4 @@
+import type { Workload } from '../../../mesh/workloads.js';
 import { selectorOf } from '../../../mesh/policy.js';
 import type { Rule } from '../../rule.js';
 
@@ -20,11 +21,12 @@ const telemetrySelectorMatchesNoWorkload: Rule = {
   kinds: ['Telemetry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     if (graph.workloads.all.length === 0) return;
+    const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const t of graph.ofKind('Telemetry')) {
       const selector = selectorOf(t);
-      if (!selector || graph.workloadsSelectedBy(t.namespace, selector).length > 0) continue;
+      if (!selector || graph.workloads.somePodSelectedBy(t.namespace, selector, injected).length > 0) continue;
       const text = Object.keys(selector).sort().map((k) => `${k}=${selector[k]}`).join(',');
-      const elsewhere = graph.workloadsSelectedBy(null, selector)[0];
+      const elsewhere = graph.workloads.somePodSelectedBy(null, selector, injected)[0];
       const hint = elsewhere ? ` (${elsewhere.kind} ${elsewhere.namespace}/${elsewhere.name} matches, but a Telemetry selector only selects workloads of its own namespace)` : '';
       ctx.report(t, `Referenced selector not found: "${text}" matches no workload in namespace ${t.namespace}${hint}, so this Telemetry applies to nothing. Fix the labels, or move the Telemetry to the workload's namespace`, {
         path: ['spec', 'selector', 'matchLabels'],
