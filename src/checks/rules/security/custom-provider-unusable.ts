@@ -36,7 +36,8 @@ const customProviderUnusable: Rule = {
     'the input, or `--mesh-config`); policies binding through `targetRef(s)` are skipped. A usable provider whose',
     'service a sidecar or gateway does not import (its `exportTo`, or a Sidecar\'s egress hosts: `LookupCluster` ignores both,',
     'the proxy\'s clusters do not) leaves the ext_authz filter without a cluster: the requests the rules match are',
-    'answered `statusOnError` (403), or let through unchecked with `failOpen`; that is reported too.',
+    'answered `statusOnError` (403), or let through unchecked with `failOpen`; that is reported too. A provider',
+    'service in a namespace with no object in the input (another repository\'s) is an info finding, not an error.',
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'ConfigMap', 'Service', 'ServiceEntry', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
@@ -62,6 +63,13 @@ const customProviderUnusable: Rule = {
       const effect = isDryRun(ap)
         ? 'While the policy is dry-run this denies nothing (istiod builds the DENY rules of an unusable provider from enforced policies only), but once istio.io/dry-run is removed istiod denies every request its rules match (403 RBAC: access denied) instead of asking an authorizer'
         : 'istiod then denies every request this policy\'s rules match (403 RBAC: access denied) instead of asking an authorizer';
+      // A service whose namespace has nothing in the input may live in another repository: say so, without failing the run.
+      const elsewhere = /could not find service/.test(r.error) ? serviceNamespaceOutsideInput(graph, name) : null;
+      if (elsewhere !== null) {
+        ctx.report(ap, `CUSTOM policy names extension provider "${name}", whose service is not in the input (namespace ${elsewhere} has no object here): if it exists in the cluster, istiod asks it; if not, istiod denies every request this policy's rules match (403 RBAC: access denied). Fix: give its Service with --context (or the input) so the provider can be judged`,
+          { path: ['spec', 'provider', 'name'], severity: 'info' });
+        continue;
+      }
       ctx.report(ap, `CUSTOM policy names extension provider "${name}", which istiod cannot use: ${r.error}. ${effect}. Fix: ${fix}`,
         { path: ['spec', 'provider', 'name'], ...(isDryRun(ap) ? { severity: 'warning' as const } : {}) });
     }
@@ -116,5 +124,20 @@ const customProviderUnusable: Rule = {
     }
   },
 };
+
+/**
+ * The namespace of provider `name`'s service when no object of the input lives there (the input is
+ * then partial: the service may exist in the cluster); null when the namespace is in the input or
+ * cannot be told (a bare host outside the cluster domain).
+ */
+function serviceNamespaceOutsideInput(graph: Parameters<Rule['check']>[0], name: string): string | null {
+  const p = extensionProvidersOf(graph.meshConfig).byName.get(name);
+  if (!isExtAuthzProvider(p)) return null;
+  const [nsPart, host] = p.service.includes('/') ? p.service.split('/', 2) as [string, string] : [null, p.service];
+  const suffix = `.svc.${graph.clusterDomain}`;
+  const namespace = nsPart ?? (host.endsWith(suffix) ? host.slice(0, -suffix.length).split('.')[1] ?? null : null);
+  if (namespace === null || namespace === '') return null;
+  return graph.namespaces().includes(namespace) ? null : namespace;
+}
 
 export default customProviderUnusable;
