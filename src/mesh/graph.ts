@@ -14,7 +14,7 @@ import {
   type GatewayServerMatch,
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
-import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, type Workload } from './workloads.js';
+import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
@@ -376,14 +376,30 @@ export class MeshGraph {
     return this.services.selecting(workload.namespace, workload.labels);
   }
 
+  /**
+   * `workload` as policy selectors see its pods: with a sidecar injected, the labels the injector
+   * adds (`service.istio.io/canonical-name`, `…/canonical-revision`, `security.istio.io/tlsMode`) are
+   * on every pod, so a Sidecar, PeerAuthentication or AuthorizationPolicy selecting them applies, as
+   * istiod matches selectors against the pod's labels. Other workloads (and hand-described proxies
+   * without an object) as they are.
+   */
+  private selectable(workload: Workload): Workload {
+    if (!(workload as { object?: unknown }).object || this.membershipOf(workload).dataplane !== 'sidecar') return workload;
+    let s = this.selectableCache.get(workload);
+    if (!s) this.selectableCache.set(workload, (s = { ...workload, labels: { ...injectedPodLabelsOf(workload), ...workload.labels } }));
+    return s;
+  }
+
+  private readonly selectableCache = new WeakMap<Workload, Workload>();
+
   /** The Sidecar(s) that configure `workload` (selector, then namespace default, then root default). */
   sidecarsFor(workload: Workload): MeshObject[] {
-    return this.policies.sidecarsFor(workload);
+    return this.policies.sidecarsFor(this.selectable(workload));
   }
 
   /** PeerAuthentications bearing on `workload`, by precedence. */
   peerAuthenticationsFor(workload: Workload): PeerAuthenticationsForWorkload {
-    return this.policies.peerAuthenticationsFor(workload);
+    return this.policies.peerAuthenticationsFor(this.selectable(workload));
   }
 
   /**
@@ -396,7 +412,7 @@ export class MeshGraph {
 
   /** The mTLS mode `workload` accepts on `port` (undefined = workload-wide) and the policy that decides it. */
   mtlsModeFor(workload: Workload, port?: number): MtlsDecision {
-    return decideMtls(this.policies.peerAuthenticationsFor(workload), port);
+    return decideMtls(this.policies.peerAuthenticationsFor(this.selectable(workload)), port);
   }
 
   /** Which data plane `workload` runs with (sidecar, gateway, ambient, none, or unknown without its Namespace). */
@@ -413,6 +429,6 @@ export class MeshGraph {
 
   /** AuthorizationPolicies that apply to `workload` (root namespace and its own). */
   authorizationPoliciesFor(workload: Workload): MeshObject[] {
-    return this.policies.authorizationPoliciesFor(workload);
+    return this.policies.authorizationPoliciesFor(this.selectable(workload));
   }
 }

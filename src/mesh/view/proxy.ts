@@ -1,14 +1,18 @@
 /** Proxy identities: from a workload in the graph, or described directly. */
 import type { MeshGraph } from '../graph.js';
-import type { Workload } from '../workloads.js';
+import { injectedPodLabelsOf, type Workload } from '../workloads.js';
 import { lazyOriginOf } from './origin.js';
 import type { ProxyIdentity, ProxyType } from './types.js';
 
-/** The proxy of `workload`: a router for gateway pods, else a sidecar. */
+/**
+ * The proxy of `workload`: a router for gateway pods, else a sidecar. An injected sidecar's labels
+ * are its pods': the template's plus the injector's (`injectedPodLabelsOf`), which selectors may name.
+ */
 export function proxyOf(graph: MeshGraph, workload: Workload): ProxyIdentity {
-  const type: ProxyType = graph.membershipOf(workload).dataplane === 'gateway' ? 'router' : 'sidecar';
+  const dataplane = graph.membershipOf(workload).dataplane;
+  const type: ProxyType = dataplane === 'gateway' ? 'router' : 'sidecar';
   return {
-    type, name: workload.name, namespace: workload.namespace, labels: { ...workload.labels },
+    type, name: workload.name, namespace: workload.namespace, labels: dataplane === 'sidecar' ? { ...injectedPodLabelsOf(workload), ...workload.labels } : { ...workload.labels },
     serviceAccount: workload.serviceAccount, origin: lazyOriginOf(workload.object, workload.templatePath),
   };
 }
