@@ -32,12 +32,13 @@ async function graphOfFile(file: string): Promise<MeshGraph> {
   return MeshGraph.from(loaded.files);
 }
 
-test('GIVEN a Rollout with its own template in an injected namespace WHEN proxies are listed THEN its pods have a sidecar named after it, with the template labels and service account', async () => {
+test('GIVEN a Rollout with its own template in an injected namespace WHEN proxies are listed THEN its pods have a sidecar named after it, with the template labels (and the injector\'s) and service account', async () => {
   const graph = await graphOfFile(CANARY);
   const proxies = proxiesOf(graph).map((p) => [p.type, `${p.namespace}/${p.name}`, { ...p.labels }, p.serviceAccount, p.origin?.ref.kind, p.origin?.path]);
+  const injector = (name: string, revision: string) => ({ 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': name, 'service.istio.io/canonical-revision': revision });
   assert.equal(proxies, [
-    ['sidecar', 'shop/frontend', { app: 'frontend' }, 'frontend', 'Deployment', ['spec', 'template']],
-    ['sidecar', 'shop/reviews', { app: 'reviews', version: 'v2' }, 'reviews', 'Rollout', ['spec', 'template']],
+    ['sidecar', 'shop/frontend', { ...injector('frontend', 'latest'), app: 'frontend' }, 'frontend', 'Deployment', ['spec', 'template']],
+    ['sidecar', 'shop/reviews', { ...injector('reviews', 'v2'), app: 'reviews', version: 'v2' }, 'reviews', 'Rollout', ['spec', 'template']],
   ]);
 });
 
