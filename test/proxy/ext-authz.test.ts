@@ -20,12 +20,13 @@ import { compileListener } from '../../src/proxy/config/listener-config.js';
 import { createExtensions } from '../../src/proxy/extensions.js';
 import { checkHeaders } from '../../src/proxy/ext-authz/check.js';
 import { type HttpServiceConfig, readExtAuthz } from '../../src/proxy/ext-authz/config.js';
-import { completeCheck } from '../../src/proxy/ext-authz/filter.js';
+import { completeCheck, extAuthzFilterFactory } from '../../src/proxy/ext-authz/filter.js';
 import { grpcCheckResult } from '../../src/proxy/ext-authz/grpc-service.js';
 import { httpCheckRequest, httpCheckResult } from '../../src/proxy/ext-authz/http-service.js';
-import type { AsyncResponse, Exchange, NetworkEnv } from '../../src/proxy/http/pipeline.js';
+import type { AsyncRequest, AsyncResponse, Exchange, NetworkEnv } from '../../src/proxy/http/pipeline.js';
 import { httpRbacFilterFactory } from '../../src/proxy/rbac/http-filter.js';
 import { toBinary } from '@bufbuild/protobuf';
+import { Readable } from 'node:stream';
 
 type Init = MessageInitShape<typeof ExtAuthzSchema>;
 const ms = (n: number) => ({ seconds: BigInt(Math.floor(n / 1000)), nanos: (n % 1000) * 1e6 });
@@ -189,6 +190,28 @@ test('GIVEN an OK result WHEN the filter applies it THEN the request headers are
   assert.equal([ex.headers['x-user'], ex.headers['x-tag'], ex.headers.cookie, ex.headers.host], ['u', 'a,b', undefined, 'shop.local']);
   assert.equal(ex.responseHeadersToAdd, ['x-note', 'n']);
 });
+
+// with_request_body with allow_partial_message: the partial-body header as Envoy's CheckRequestUtils sets it.
+
+const bodyCases: Array<{ name: string; chunks: string[]; sent: string; partial: string }> = [
+  { name: 'exactly max_request_bytes', chunks: ['payl'], sent: 'payl', partial: 'false' },
+  { name: 'a body longer than max_request_bytes', chunks: ['pay', 'load'], sent: 'payl', partial: 'true' },
+  { name: 'a body shorter than max_request_bytes', chunks: ['pa'], sent: 'pa', partial: 'false' },
+];
+for (const c of bodyCases) {
+  test(`GIVEN with_request_body (max 4 bytes, partial allowed) WHEN the request streams ${c.name} THEN the check gets ${JSON.stringify(c.sent)} with x-envoy-auth-partial-body ${c.partial}`, async () => {
+    const sent: AsyncRequest[] = [];
+    const http = { send: (_: string, r: AsyncRequest) => { sent.push(r); return Promise.resolve(response(200, [])); } };
+    const filter = extAuthzFilterFactory.create(pack({
+      services: httpSvc(), withRequestBody: { maxRequestBytes: 4, allowPartialMessage: true }, allowedHeaders: { patterns: [exact('x-envoy-auth-partial-body')] },
+    }), { ...coreEnv, http });
+    const ex = exchange('/upload', {}, 'POST');
+    ex.body = Readable.from(c.chunks.map((x) => Buffer.from(x)));
+    assert.is(await filter.onRequest(ex), undefined);
+    const h = sent[0]!.headers;
+    assert.equal([sent[0]!.body?.toString(), h[h.indexOf('x-envoy-auth-partial-body') + 1]], [c.sent, c.partial]);
+  });
+}
 
 // LDS validation: what is refused, with the field path.
 

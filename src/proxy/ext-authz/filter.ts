@@ -55,7 +55,8 @@ function bufferBody(ex: Exchange, max: number, allowPartial: boolean): Promise<{
       if (!allowPartial) { resolve('too_large'); return; }
       const held = Buffer.concat(chunks);
       ex.body = Readable.from((async function* rest() { yield held; for await (const x of b) yield x as Buffer; })(), { objectMode: false });
-      resolve({ body: held.subarray(0, max), partial: true });
+      // Envoy's header compares what was buffered with what is sent: exactly max bytes is not partial.
+      resolve({ body: held.subarray(0, max), partial: held.length > max });
     };
     const onEnd = () => { done(); const all = Buffer.concat(chunks); ex.body = all; resolve({ body: all, partial: false }); };
     const onError = (e: Error) => { done(); reject(e); };
