@@ -26,7 +26,8 @@ export interface RouteTableProps {
   readonly defaultRoute?: HttpRouteOptions;
   /**
    * Require a catch-all route (one without `match`) when the table has matched routes, so no
-   * request falls through to a 404 (`NR`). Checked at synth time.
+   * request falls through to a 404 (`NR`). Checked at synth time. On a mesh table, a port only
+   * routes matching other ports name needs none (Istio keeps the service's default route there).
    * @default true
    */
   readonly requireDefaultRoute?: boolean;
@@ -228,9 +229,14 @@ export class RouteTable extends Construct {
     const ports = this.hostHttpPorts();
     const uncaught = ports?.filter((p) => !caught.has(p));
     const allPortsCaught = uncaught !== undefined && ports!.length > 0 && uncaught.length === 0;
-    if (catchAlls.length === 0 && !allPortsCaught && this.props.requireDefaultRoute !== false) {
-      const which = caught.size > 0 && uncaught !== undefined
-        ? ` (port-only routes catch port ${[...caught].sort((a, b) => a - b).join(', ')}; nothing catches port ${uncaught.join(', ')})` : '';
+    // On a sidecar, a port no route applies on (every match names another port) keeps the service's
+    // default route: istiod builds no virtual host from the VirtualService there (BuildSidecarVirtualHostWrapper).
+    const perPort = uncaught !== undefined && ports!.length > 0 && this.bindsSidecarsOnly;
+    const unrouted = perPort ? uncaught.filter((p) => routes.some((e) => appliesOn(e.http, p))) : uncaught;
+    const falls = perPort ? unrouted!.length > 0 : !allPortsCaught;
+    if (catchAlls.length === 0 && falls && this.props.requireDefaultRoute !== false) {
+      const which = caught.size > 0 && unrouted !== undefined
+        ? ` (port-only routes catch port ${[...caught].sort((a, b) => a - b).join(', ')}; nothing catches port ${unrouted.join(', ')})` : '';
       errors.push(`VirtualService ${this.name} has only matched routes, so other requests get 404 (NR)${which}. `
         + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), a route for each other port, or set requireDefaultRoute: false');
     }
@@ -281,6 +287,11 @@ function portsCaught(http: VirtualServiceSpecHttp): ReadonlySet<number> | undefi
   if (matches.length === 0) return undefined;
   const onlyPort = matches.every((m) => m.port !== undefined && Object.entries(m).every(([k, v]) => k === 'port' || k === 'name' || v === undefined));
   return onlyPort ? new Set(matches.map((m) => m.port!)) : undefined;
+}
+
+/** Whether istiod puts a route on `port`'s route configuration: it has no match, or a match without a port or on `port`. */
+function appliesOn(http: VirtualServiceSpecHttp, port: number): boolean {
+  return isCatchAll(http) || http.match!.some((m) => m.port === undefined || m.port === port);
 }
 
 function isCatchAll(http: VirtualServiceSpecHttp): boolean {

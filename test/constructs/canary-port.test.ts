@@ -43,9 +43,16 @@ test('GIVEN a CanaryRelease for a port the service does not serve WHEN construct
   assert.match(err.message, 'expected a port of api.default.svc.cluster.local: 8080, 9090');
 });
 
-test('GIVEN a CanaryRelease for 8080 only WHEN validated THEN the table reports that nothing catches port 9090', () => {
+test('GIVEN a CanaryRelease for 8080 only WHEN validated THEN nothing is reported: no route applies on 9090, so istiod keeps the service\'s default route there', () => {
   const chart = new Chart(Testing.app(), 'test');
   const release = new CanaryRelease(chart, 'c', { service: api, stable: 'v1', canary: 'v2', canaryWeight: 10, port: 8080 });
+  assert.equal(release.routeTable.node.validate(), []);
+});
+
+test('GIVEN a CanaryRelease for 8080 and a header-matched route on 9090 WHEN validated THEN the table reports that nothing catches port 9090 (its other requests get 404)', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const release = new CanaryRelease(chart, 'c', { service: api, stable: 'v1', canary: 'v2', canaryWeight: 10, port: 8080 });
+  release.routeTable.addRoute({ name: 'jason', match: [{ headers: { 'end-user': 'jason' }, port: 9090 }], route: [{ destination: api, subset: 'v2', port: 9090 }] });
   assert.equal(release.routeTable.node.validate(), [
     'VirtualService api has only matched routes, so other requests get 404 (NR) (port-only routes catch port 8080; nothing catches port 9090). '
     + 'Add a route without match (e.g. a defaultRoute or a defaultSubset), a route for each other port, or set requireDefaultRoute: false',
