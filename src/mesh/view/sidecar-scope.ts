@@ -268,11 +268,15 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     const kinds = listenerProtocol === undefined ? routeKindsFor(port.protocol) : listenerRouteKinds(listenerProtocol, port.protocol);
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
-    const http = kinds.includes('http') ? (applied ? httpRoutesOf(portEnv, applied) : [defaultHttpRoute(portEnv, s, s.host, port.number)]) : [];
+    const routed = kinds.includes('http') && applied ? httpRoutesOf(portEnv, applied) : [];
+    // A VirtualService with no route for this port (every match names another port) gives no virtual
+    // host here, so the service keeps its default route (istiod BuildSidecarVirtualHostWrapper).
+    const fallback = kinds.includes('http') && routed.length === 0;
+    const http = fallback ? [defaultHttpRoute(portEnv, s, s.host, port.number)] : routed;
     const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
     const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
     routes.push({
-      host: s.host, port: port.number, protocol, virtualServices: vsOrigins,
+      host: s.host, port: port.number, protocol, virtualServices: fallback && tcp.length === 0 && tls.length === 0 ? [] : vsOrigins,
       ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
     });
     // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
