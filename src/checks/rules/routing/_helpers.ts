@@ -201,12 +201,20 @@ export function gatewayServerPortsOf(graph: MeshGraph, vs: MeshObject, gateway: 
  * Null when any part is unknown (a host without a service for the sidecars, a Gateway not in the input).
  */
 export function httpPortsOf(graph: MeshGraph, vs: MeshObject): ReadonlySet<number> | null {
+  return httpPortsWith(graph, vs, () => hostPortsOf(graph, vs));
+}
+
+/**
+ * {@link httpPortsOf} with the sidecars' ports given by `meshPorts` (called when `vs` is bound to
+ * `mesh`; null: unknown), for rules that read them another way (a Sidecar listener's protocol).
+ */
+export function httpPortsWith(graph: MeshGraph, vs: MeshObject, meshPorts: () => ReadonlySet<number> | null): Set<number> | null {
   const hosts = stringList(vs.spec.hosts) ?? [];
   if (hosts.length === 0) return null;
   const out = new Set<number>();
   for (const g of graph.gatewaysOf(vs)) {
     if (g.mesh) {
-      const mesh = hostPortsOf(graph, vs);
+      const mesh = meshPorts();
       if (mesh === null) return null;
       mesh.forEach((p) => out.add(p));
       continue;

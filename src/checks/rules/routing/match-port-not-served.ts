@@ -3,7 +3,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { isHttp, parseProtocol, routeKindsFor } from '../../../mesh/protocol.js';
 import { listenerRouteKinds } from '../../../mesh/view/sidecar-scope.js';
 import type { Rule } from '../../rule.js';
-import { gatewayServerPortsOf, httpRulesOf, meshServicesOfHost, ruleLabel } from './_helpers.js';
+import { httpPortsWith, httpRulesOf, meshServicesOfHost, ruleLabel } from './_helpers.js';
 
 /** A Sidecar's port-bound egress listeners: port → the Sidecar and the listener's `port.protocol` as written ('' unset); the first listener of a port wins. */
 type ListenerPorts = ReadonlyMap<number, { readonly sidecar: MeshObject; readonly protocol: string }>;
@@ -66,25 +66,15 @@ const listenerProtocol = (written: string) => (written === '' ? 'UnsupportedProt
  * after TLS termination. Null when any part is unknown.
  */
 function servedPorts(graph: MeshGraph, vs: MeshObject, scopes: readonly ListenerPorts[]): Set<number> | null {
-  const hosts = stringList(vs.spec.hosts) ?? [];
-  if (hosts.length === 0) return null;
-  const out = new Set<number>();
-  for (const g of graph.gatewaysOf(vs)) {
-    if (g.mesh) {
-      for (const scope of scopes) {
-        const ports = sidecarHttpPorts(graph, vs, scope);
-        if (ports === null) return null;
-        ports.forEach((p) => out.add(p));
-      }
-      continue;
+  return httpPortsWith(graph, vs, () => {
+    const out = new Set<number>();
+    for (const scope of scopes) {
+      const ports = sidecarHttpPorts(graph, vs, scope);
+      if (ports === null) return null;
+      ports.forEach((p) => out.add(p));
     }
-    if (!g.gateway) return null;
-    for (const p of gatewayServerPortsOf(graph, vs, g.gateway, hosts)) {
-      if (typeof p.number !== 'number') return null;
-      if ((p.kinds ?? routeKindsFor(p.protocol)).includes('http')) out.add(p.number);
-    }
-  }
-  return out;
+    return out;
+  });
 }
 
 /**
