@@ -7,6 +7,7 @@
  * headers `:method`, `:authority`, `:scheme`. Pure.
  */
 import { RE2JS } from 're2js';
+import { headerMatch } from '../../mesh/view/matches.js';
 
 /** Istio `StringMatch`: exactly one of exact, prefix, regex (RE2). */
 export type StringMatch = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
@@ -53,10 +54,10 @@ function regex(pattern: string): RE2JS | null {
   return r;
 }
 
-/** Whether a header-like condition only asks for presence (istiod `canBeConvertedToPresentMatch`: no exact, prefix or regex, or regex `*`). */
+/** Whether a header-like condition only asks for presence (istiod `canBeConvertedToPresentMatch`), as the view types it (`headerMatch`). */
 export function isPresenceMatch(m: HeaderMatch): boolean {
-  const r = m as { exact?: unknown; prefix?: unknown; regex?: unknown };
-  return typeof r.exact !== 'string' && typeof r.prefix !== 'string' && (typeof r.regex !== 'string' || r.regex === '*');
+  const typed = headerMatch(m);
+  return typed !== undefined && 'present' in typed;
 }
 
 /** Whether `value` satisfies `m` (a presence match: any value); an invalid regex matches nothing (Istio would refuse the object). */
