@@ -12,11 +12,17 @@
  *   (an SNI already taken on the port is skipped, as Envoy refuses duplicate matches);
  * - an AUTO_PASSTHROUGH server gets a chain per mesh cluster behind its hosts, matched on the SNI
  *   Istio's clients send, `outbound_.<port>_.<subset>_.<fqdn>`.
+ * The gateway's AuthorizationPolicies apply on every chain but AUTO_PASSTHROUGH's: HTTP filters in
+ * the HCMs, and network filters (CUSTOM's, then `envoy.filters.network.rbac` per action) before the
+ * `tcp_proxy` of TCP and PASSTHROUGH chains, as istiod's `buildCompleteNetworkFilters` puts them
+ * (`builtAutoPassthroughFilterChains` builds without authorization); those chains' metadata names
+ * each rule (`rbac`, as inbound chains).
  * `tls_inspector` is added when a chain matches on SNI or terminates TLS.
  */
 import { create } from '@bufbuild/protobuf';
 import { packAny as anyPack } from '../encode.js';
-import { type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
+import { FilterSchema, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
+import { MetadataSchema } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
@@ -26,7 +32,8 @@ import { istioMutualSni } from './clusters.js';
 import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
 import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName, type HttpFilterEntry } from './listeners.js';
-import { buildHttpRbacFilters } from './rbac.js';
+import { type AuthzInput, buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
+import { METADATA_NAMESPACE } from './_common.js';
 import { acceptedGatewayServers, gatewayRouteName, terminatesTls } from './routes.js';
 import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
 
@@ -47,7 +54,9 @@ export function serverNames(s: GatewayServerView): string[] {
 /** Every gateway listener of the router, sorted by port. */
 export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
   const byPort = new Map<number, GatewayServerView[]>();
-  const authz = buildHttpRbacFilters(view.inbound ?? { authorizationPolicies: [], customAuthz: [] });
+  const policies: AuthzInput = view.inbound ?? { authorizationPolicies: [], customAuthz: [] };
+  const authz = buildHttpRbacFilters(policies);
+  const l4 = (chain: FilterChain): FilterChain => withNetworkAuthz(chain, policies);
   for (const s of acceptedGatewayServers(view)) byPort.set(s.listenerPort, [...(byPort.get(s.listenerPort) ?? []), s]);
   const out: Listener[] = [];
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
@@ -62,11 +71,11 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
       if (s.protocol === 'HTTP') continue;
       const mode = tlsOf(s)?.mode;
       if (terminatesTls(s)) chains.push(buildTlsServerChain(s, view.pathNormalization, authz));
-      else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken));
+      else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken).map(l4));
       else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
       else {
         const chain = buildTcpServerChain(s, env);
-        if (chain) chains.push(chain);
+        if (chain) chains.push(l4(chain));
       }
     }
     if (chains.length === 0) continue;
@@ -78,6 +87,16 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
     }));
   }
   return out;
+}
+
+/** `chain` with the network authorization filters before its `tcp_proxy`, and its rules in the metadata (none: unchanged). */
+function withNetworkAuthz(chain: FilterChain, policies: AuthzInput): FilterChain {
+  if (policies.authorizationPolicies.length === 0) return chain;
+  chain.filters.unshift(...buildNetworkRbacFilters(policies).map((f) => create(FilterSchema, f)));
+  const md = chain.metadata?.filterMetadata[METADATA_NAMESPACE];
+  if (md) md.rbac = rbacMetadata(policies, true);
+  else chain.metadata = create(MetadataSchema, { filterMetadata: { [METADATA_NAMESPACE]: { rbac: rbacMetadata(policies, true) } } });
+  return chain;
 }
 
 function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {

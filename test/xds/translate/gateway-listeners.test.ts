@@ -143,4 +143,35 @@ test('GIVEN an AuthorizationPolicy selecting the gateway pods WHEN translated TH
   for (const names of filtersOf(translate(objects))) assert.not.ok(names.includes('envoy.filters.http.rbac'));
 });
 
+
+test('GIVEN a DENY AuthorizationPolicy on the gateway WHEN TCP, PASSTHROUGH and AUTO_PASSTHROUGH servers are translated THEN the TCP and PASSTHROUGH chains run envoy.filters.network.rbac before tcp_proxy and name the rule, AUTO_PASSTHROUGH runs none (istiod buildCompleteNetworkFilters, builtAutoPassthroughFilterChains)', () => {
+  const deny = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'block', namespace: 'istio-system' }, spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, action: 'DENY', rules: [{ from: [{ source: { ipBlocks: ['198.51.100.0/24'] } }] }] } };
+  const objects = [
+    svc('db', 'prod', [{ port: 5432, name: 'tcp-db' }]), svc('a', 'prod', [{ port: 8443, name: 'tls' }]),
+    gw('edge', 'istio-system', [
+      server(31400, 'TCP', ['*/db.example.com']),
+      server(443, 'TLS', ['*/a.example.com'], { mode: 'PASSTHROUGH' }),
+      server(15443, 'TLS', ['*.local'], { mode: 'AUTO_PASSTHROUGH' }),
+    ]),
+    vs('db', 'prod', { hosts: ['db.example.com'], gateways: ['istio-system/edge'], tcp: [{ route: [route('db', { port: { number: 5432 } })] }] }),
+    vs('a', 'prod', { hosts: ['a.example.com'], gateways: ['istio-system/edge'], tls: [{ match: [{ sniHosts: ['a.example.com'] }], route: [route('a', { port: { number: 8443 } })] }] }),
+  ];
+  const names = (ch: ReturnType<typeof selectChain>) => ch?.filters.map((f) => f.name);
+  const set = translate([...objects, deny]);
+  const tcp = selectChain(set.listeners, { ip: '192.0.2.1', port: 31400 });
+  const pass = selectChain(set.listeners, { ip: '192.0.2.1', port: 443, sni: 'a.example.com' });
+  const auto = selectChain(set.listeners, { ip: '192.0.2.1', port: 15443, sni: 'outbound_.5432_._.db.prod.svc.cluster.local', alpn: ['istio'] });
+  assert.equal(names(tcp), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+  assert.equal(names(pass), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+  assert.equal(names(auto), ['envoy.filters.network.tcp_proxy']);
+  const rbac = (ch: typeof tcp) => Object.keys((ch!.metadata!.filterMetadata.meshproof as { rbac: Record<string, unknown> }).rbac);
+  assert.equal(rbac(tcp), ['ns[istio-system]-policy[block]-rule[0]']);
+  assert.equal(rbac(pass), ['ns[istio-system]-policy[block]-rule[0]']);
+  assert.ok((tcp!.metadata!.filterMetadata.meshproof as { origin?: unknown }).origin, 'the route origin is kept next to the rules');
+  // Without the policy, the chains are as before: tcp_proxy alone, no rules.
+  const open = translate(objects);
+  assert.equal(names(selectChain(open.listeners, { ip: '192.0.2.1', port: 31400 })), ['envoy.filters.network.tcp_proxy']);
+  assert.is((selectChain(open.listeners, { ip: '192.0.2.1', port: 31400 })!.metadata!.filterMetadata.meshproof as { rbac?: unknown }).rbac, undefined);
+});
+
 test.run();
