@@ -73,7 +73,6 @@ for (const [argv, refusal] of PRINTING) {
   });
 }
 
-test.run();
 
 test('GIVEN every command USAGE lists WHEN its usage is cut THEN each synopsis holds only words, <operands>, [optional parts] and flags, never the description', async () => {
   const { USAGE, commandUsage } = await import('../../src/cli/usage.js');
@@ -87,3 +86,5 @@ test('GIVEN every command USAGE lists WHEN its usage is cut THEN each synopsis h
     }
   }
 });
+
+test.run();

@@ -126,7 +126,6 @@ test('GIVEN a gateway host "*foo.com" (wildcard not a whole label) WHEN construc
     { code: 'MP_INVALID_HOST', field: 'hosts[1]', path: 'test/gw', value: '*foo.com' });
 });
 
-test.run();
 
 test('GIVEN a route whose match list holds an empty entry WHEN added to a RouteTable THEN MP_INVALID_PROP names that entry (a catch-all leaves out match)', () => {
   throwsProp(table(toV1, { match: [{ port: 9080 }, {}], route: [{ destination: reviews, subset: 'v2' }] }, { route: [{ destination: reviews, subset: 'v1' }] }),
@@ -141,3 +140,5 @@ test('GIVEN routes whose matches each have one condition WHEN added to a RouteTa
     { match: [{ gateways: ['mesh'] }], route: [{ destination: twoPorts, subset: 'v3', port: 9080 }] },
     { route: [{ destination: twoPorts, subset: 'v1', port: 9080 }] }));
 });
+
+test.run();
