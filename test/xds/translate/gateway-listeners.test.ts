@@ -160,7 +160,7 @@ test('GIVEN a DENY AuthorizationPolicy on the gateway WHEN TCP, PASSTHROUGH and 
   const set = translate([...objects, deny]);
   const tcp = selectChain(set.listeners, { ip: '192.0.2.1', port: 31400 });
   const pass = selectChain(set.listeners, { ip: '192.0.2.1', port: 443, sni: 'a.example.com' });
-  const auto = selectChain(set.listeners, { ip: '192.0.2.1', port: 15443, sni: 'outbound_.5432_._.db.prod.svc.cluster.local', alpn: ['istio'] });
+  const auto = selectChain(set.listeners, { ip: '192.0.2.1', port: 15443, sni: 'outbound_.5432_._.db.prod.svc.cluster.local' });
   assert.equal(names(tcp), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
   assert.equal(names(pass), ['envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
   assert.equal(names(auto), ['envoy.filters.network.tcp_proxy']);
