@@ -15,7 +15,7 @@
  *   mesh with one VirtualService's weights changed, built from scratch (no previous graph), in this
  *   process after the cases above (code optimised, heap grown): what `xds serve` paid before carry-over;
  * - cold after a change, carried over: the same changed mesh built with the measured graph as its
- *   base (`MeshGraph.from(…, { previous })`, as `xds serve` reloads): the clusters, load assignments
+ *   base (`MeshGraph.from(…, { previous, positionFree: true })`, as `xds serve` reloads): the clusters, load assignments
  *   and virtual hosts whose inputs did not change come from the previous graph (`carry-over.ts`);
  * - then, each reload on the one before: a DestinationRule edited, a Deployment edited (both with a
  *   view base: the view shared but for the hosts they reach), a Service edited (a view base: its
@@ -216,7 +216,7 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const k0 = performance.now();
   prepareCarryOver(graph);
   const keyMs = performance.now() - k0;
-  const next = MeshGraph.from(manifests(edited), { previous: graph });
+  const next = MeshGraph.from(manifests(edited), { previous: graph, positionFree: true });
   const carried = once(next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, workloads);
   const reused = carryOverStoreOf(next)!.counts;
   // Four more reloads, each on the one before: a DestinationRule edit (view base, one rule's
@@ -227,7 +227,7 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
   const onPrevious = (previous: MeshGraph, edited: Record<string, unknown>[], before = workloads, after = workloads): [MeshGraph, Split] => {
     for (const p of proxiesOf(previous).filter((x) => x.type === 'sidecar').slice(0, 10)) once(previous, p, before);
     prepareCarryOver(previous);
-    const g = MeshGraph.from(manifests(edited), { previous });
+    const g = MeshGraph.from(manifests(edited), { previous, positionFree: true });
     return [g, once(g, proxiesOf(g).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!, after)];
   };
   const [ruleGraph, ruleCarried] = onPrevious(next, ruleChanged(edited));
@@ -310,7 +310,7 @@ function profile(dir: string): void {
   // The carried case after the others, on the graph they filled, keyed first (as xds serve does while idle).
   const carriedCase = (): [MeshGraph, ProxyIdentity] => {
     prepareCarryOver(graph);
-    const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph });
+    const next = MeshGraph.from(manifests(changedMesh(bodies)), { previous: graph, positionFree: true });
     return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
   };
   // Then a document inserted mid-file, on the carried graph once its first 10 sidecars are translated and it is keyed.
@@ -318,7 +318,7 @@ function profile(dir: string): void {
   const insertedCase = (): [MeshGraph, ProxyIdentity] => {
     for (const p of proxiesOf(carriedGraph!).filter((x) => x.type === 'sidecar').slice(0, 10)) once(carriedGraph!, p, workloads);
     prepareCarryOver(carriedGraph!);
-    const next = MeshGraph.from(manifests(documentInserted(changedMesh(bodies))), { previous: carriedGraph! });
+    const next = MeshGraph.from(manifests(documentInserted(changedMesh(bodies))), { previous: carriedGraph!, positionFree: true });
     return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
   };
   const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', () => { const c = carriedCase(); carriedGraph = c[0]; return c; }], ['inserted', insertedCase]];
@@ -377,7 +377,7 @@ function wholeMesh(n: number): void {
   const k0 = performance.now();
   prepareCarryOver(graph);
   console.log(`keying the first graph's entries (prepareCarryOver, while xds serve waits for a change): ${fmt(performance.now() - k0)} ms`);
-  all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph }), workloads);
+  all('after a change, carried over (graph on the first one)', MeshGraph.from(manifests(edited), { previous: graph, positionFree: true }), workloads);
 }
 
 type Measured = ReturnType<typeof measureTranslation>;

@@ -357,7 +357,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (errors.length > 0) return refuse('rejected', errors, `input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'})`);
     }
     // Built on the previous graph: what the change did not touch is carried over (xds/translate/carry-over.ts).
-    const built = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph } : {}) });
+    // Position-free: the served config carries no line (findings come from the check suite's own graph),
+    // so objects that only moved in their file keep everything built from them.
+    const built = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph, positionFree: true } : {}) });
     const how = howBuilt(built);
     // Every object the previous graph's, in the same order: the same mesh, so the previous graph
     // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.

@@ -47,6 +47,11 @@
  *   copied from the predecessor.
  * - Every other kind (Gateways, the `istio` ConfigMap, kinds meshproof does not model): read only
  *   per graph, never through what a view base shares.
+ * A POSITION-FREE graph (`GraphOptions.positionFree`: `xds serve`, whose views are read only by the
+ * xDS translation, which prints origins without lines) keeps the predecessor's object for a moved
+ * VirtualService, DestinationRule, WorkloadEntry, ServiceEntry or Service whose manifest file and
+ * TypeScript construct path and files are unchanged ({@link standsInPositionFree}): everything
+ * the view shares stays, as for an unchanged object; only the lines it holds are stale.
  * The alternative, origins relative to their document and shifted when read, would have made every
  * shared view object position-free, but the view's origins are read as file:line by findings and
  * proofs, and a shared object cannot hold two graphs' lines: moved objects are new objects, and the
@@ -104,7 +109,7 @@ function sameOrigin(a: MeshObject['source'], b: MeshObject['source']): boolean {
  * ({@link sameContent}) are moved. Each predecessor stands in, or moves, at most once (a duplicate
  * key keeps its own object).
  */
-export function keepUnchanged(objects: readonly MeshObject[], previous: readonly MeshObject[]): KeptObjects {
+export function keepUnchanged(objects: readonly MeshObject[], previous: readonly MeshObject[], positionFree = false): KeptObjects {
   const byKey = new Map<string, MeshObject[]>();
   for (const o of previous) {
     const list = byKey.get(o.key);
@@ -122,7 +127,6 @@ export function keepUnchanged(objects: readonly MeshObject[], previous: readonly
     used.add(p);
     return p;
   });
-  const kept = used.size;
   const changed: MeshObject[] = [];
   const moved: MovedObject[] = [];
   for (const i of unmatched) {
@@ -131,11 +135,33 @@ export function keepUnchanged(objects: readonly MeshObject[], previous: readonly
     if (p === undefined) changed.push(o);
     else {
       used.add(p);
-      moved.push({ previous: p, next: o });
+      if (positionFree && standsInPositionFree(p, o)) out[i] = p;
+      else moved.push({ previous: p, next: o });
     }
   }
   for (const p of previous) if (!used.has(p)) changed.push(p);
-  return { objects: out, changed, moved, kept };
+  return { objects: out, changed, moved, kept: used.size - moved.length };
+}
+
+/** The kinds a position-free graph keeps when they only moved: those whose origins the shared views hold. */
+const POSITION_FREE_KINDS = new Set(['VirtualService', 'DestinationRule', 'WorkloadEntry', 'ServiceEntry']);
+
+/**
+ * Whether, in a position-free graph (`GraphOptions.positionFree`), the predecessor's `a` stands for
+ * the moved `b`: a VirtualService, DestinationRule, WorkloadEntry, ServiceEntry or Service of the
+ * same manifest file and, when from cdk8s, the same construct path and TypeScript files. What is
+ * read of its position then (an origin's manifest file, construct path and TypeScript file, as the
+ * xDS translators print origins: `originJson`) is the same, only its lines are not.
+ */
+function standsInPositionFree(a: MeshObject, b: MeshObject): boolean {
+  if (!a.known || !(POSITION_FREE_KINDS.has(a.kind) ? a.group === 'networking.istio.io' : a.kind === 'Service' && a.group === '')) return false;
+  if (a.file !== b.file || a.location.file !== b.location.file) return false;
+  if (a.source === null || b.source === null) return a.source === b.source;
+  if (a.source.constructPath !== b.source.constructPath || a.source.file !== b.source.file) return false;
+  const fa = a.source.fields ?? {};
+  const fb = b.source.fields ?? {};
+  const keys = Object.keys(fa);
+  return keys.length === Object.keys(fb).length && keys.every((k) => fb[k]?.file === fa[k]!.file);
 }
 
 /**

@@ -95,6 +95,16 @@ export interface GraphOptions {
    * one as `previous` can reuse it (the first graph of a server). @default false (true with `previous`)
    */
   readonly carryOver?: boolean;
+  /**
+   * With `previous`: nothing reads this graph's lines, only its objects' manifest files and
+   * TypeScript construct paths and files (`xds serve`: the views feed only the xDS translation,
+   * whose origins carry no line). A VirtualService, DestinationRule, WorkloadEntry, ServiceEntry or
+   * Service that only moved in its file (an object added or removed above it) is then the
+   * predecessor's object, its stale position included, so the view shares all it built from it
+   * instead of rebuilding it at the new lines (`graph-carry.ts`). Findings, proofs and dumps need
+   * the true lines: never for them. @default false
+   */
+  readonly positionFree?: boolean;
 }
 
 /** A DestinationRule subset and the workloads its labels select. */
@@ -160,7 +170,7 @@ export class MeshGraph {
 
   constructor(input: readonly MeshObject[], opts: GraphOptions = {}) {
     const prev = opts.previous;
-    const kept = prev && keepUnchanged(input, prev.objects);
+    const kept = prev && keepUnchanged(input, prev.objects, opts.positionFree === true);
     const objects = kept ? kept.objects : input;
     this.objects = objects;
     const base = opts.context ?? DEFAULT_MESH_CONTEXT;

@@ -16,7 +16,8 @@ import { MUTATIONS, type Mutation } from './_mutations.js';
  * from-scratch translation gives. Seeded (MESHPROOF_CARRY_SEED), fixed number of reload chains
  * (MESHPROOF_CARRY_CHAINS): each chain starts from a corpus, reloads 1-3 times with 1-3 mutations
  * each (the first of every step taken round-robin from the table, so every row runs), and sometimes
- * reverts to its start.
+ * reverts to its start. Even chains reload position-free (`positionFree`, as `xds serve` does: objects
+ * that only moved are the predecessor's), odd ones keep exact positions.
  */
 const SEED = Number(process.env.MESHPROOF_CARRY_SEED ?? 20261130);
 const CHAINS = Number(process.env.MESHPROOF_CARRY_CHAINS ?? 30);
@@ -30,8 +31,8 @@ function corpusOf(bases: readonly MeshState[], chain: number): MeshState {
 interface Tally { applied: number; changed: number }
 
 /** One reload: `state` built on `previous` and from scratch, compared byte for byte; returns whether the output changed. */
-async function reload(label: string, state: MeshState, previous: MeshGraph, before: Map<string, string>, dir: string): Promise<{ graph: MeshGraph; packed: Map<string, string>; changed: boolean; reused: number }> {
-  const graph = await graphOf(state, dir, { previous });
+async function reload(label: string, state: MeshState, previous: MeshGraph, before: Map<string, string>, dir: string, positionFree: boolean): Promise<{ graph: MeshGraph; packed: Map<string, string>; changed: boolean; reused: number }> {
+  const graph = await graphOf(state, dir, { previous, positionFree });
   const carried = packedMesh(graph, state.workloads);
   const scratch = packedMesh(await graphOf(state, dir), state.workloads, false);
   const diff = differences(carried, scratch);
@@ -83,7 +84,7 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
         if (applied.length === 0) continue;
         let result;
         try {
-          result = await reload(history.join('\n'), candidate, graph, packed, join(dir, 'm'));
+          result = await reload(history.join('\n'), candidate, graph, packed, join(dir, 'm'), chain % 2 === 0);
         } catch (e) {
           if (!(e instanceof Error) || !e.message.startsWith('mesh unusable')) throw e;
           invalid++;
@@ -106,7 +107,7 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
       if (r() < 0.4 && start.corpus !== 'bench-20') {
         history.push('  revert to the chain\'s start');
         reverts++;
-        ({ graph, packed } = await reload(history.join('\n'), cloneState(start), graph, packed, join(dir, 'm')));
+        ({ graph, packed } = await reload(history.join('\n'), cloneState(start), graph, packed, join(dir, 'm'), chain % 2 === 0));
       }
       perCorpus.set(start.corpus, (perCorpus.get(start.corpus) ?? 0) + Math.round(performance.now() - chainStarted));
     }
