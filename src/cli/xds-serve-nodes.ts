@@ -120,7 +120,7 @@ export class NodePublisher {
   }
 
   /**
-   * Publishes `<ns>/<workload>` for every proxy, and `grpc:<ns>/<workload>` for every sidecar (deferred
+   * Publishes `<ns>/<workload>` for every proxy (and each of its aliases), and `grpc:<ns>/<workload>` for every sidecar (deferred
    * even when eager: most sidecars never have a proxyless client, and each such snapshot holds an
    * api_listener per service). Each identity's workload certificate is fetched (issued, or re-issued
    * when due) once. Returns the node ids published and the certificate per SPIFFE id.
@@ -150,8 +150,11 @@ export class NodePublisher {
       }
       const view = viewOnce(graph, proxy);
       const inputs = { graph, workloads, cert };
-      const ids: [string, boolean][] = [[`${proxy.namespace}/${proxy.name}`, false]];
-      if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${proxy.name}`, true]);
+      const ids: [string, boolean][] = [];
+      for (const name of [proxy.name, ...(proxy.aliases ?? [])]) {
+        ids.push([`${proxy.namespace}/${name}`, false]);
+        if (proxy.type === 'sidecar') ids.push([`grpc:${proxy.namespace}/${name}`, true]);
+      }
       for (const [id, proxyless] of ids) {
         present.add(id);
         const own = secrets;

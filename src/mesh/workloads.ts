@@ -63,6 +63,21 @@ export function perPodLabelsOf(w: Workload): Readonly<Record<string, readonly st
   return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
 }
 
+/** One pod of a workload whose pods differ: its name and the labels only it carries ({@link perPodLabelsOf}). */
+export interface PodOf {
+  /** `<statefulset>-<ordinal>`. */
+  readonly name: string;
+  /** `statefulset.kubernetes.io/pod-name` and `apps.kubernetes.io/pod-index` of this pod. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The pods of `w` with their per-pod labels, in ordinal order: a StatefulSet's; `[]` for other kinds. */
+export function podsOf(w: Workload): PodOf[] {
+  const perPod = perPodLabelsOf(w);
+  const names = perPod[LABEL_STATEFULSET_POD_NAME] ?? [];
+  return names.map((name, i) => ({ name, labels: { [LABEL_STATEFULSET_POD_NAME]: name, [LABEL_POD_INDEX]: perPod[LABEL_POD_INDEX]![i]! } }));
+}
+
 /**
  * The labels Istio's sidecar injector writes on a pod it injects, where the template does not
  * (manifests/charts/istio-control/istio-discovery/files/injection-template.yaml `metadata.labels`):

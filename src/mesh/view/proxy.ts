@@ -1,6 +1,7 @@
 /** Proxy identities: from a workload in the graph, or described directly. */
 import type { MeshGraph } from '../graph.js';
-import { injectedPodLabelsOf, type Workload } from '../workloads.js';
+import { isRecord } from '../object.js';
+import { injectedPodLabelsOf, LABEL_POD_INDEX, LABEL_STATEFULSET_POD_NAME, podsOf, type Workload } from '../workloads.js';
 import { lazyOriginOf } from './origin.js';
 import type { ProxyIdentity, ProxyType } from './types.js';
 
@@ -17,14 +18,48 @@ export function proxyOf(graph: MeshGraph, workload: Workload): ProxyIdentity {
   };
 }
 
-/** Every proxy in the graph: each workload whose membership is sidecar or gateway (and, when `includeUnknown`, unknown). */
+/**
+ * Every proxy in the graph: each workload whose membership is sidecar or gateway (and, when
+ * `includeUnknown`, unknown). A StatefulSet whose pods some selector tells apart (a workloadSelector,
+ * policy `selector` or route `sourceLabels` naming `statefulset.kubernetes.io/pod-name` or
+ * `apps.kubernetes.io/pod-index` with a value one of its pods carries) is one proxy per pod, named after
+ * the pod and carrying its per-pod labels, as istiod configures each pod's proxy by its own labels; the
+ * first pod also answers to the StatefulSet's name ({@link ProxyIdentity.aliases}).
+ */
 export function proxiesOf(graph: MeshGraph, includeUnknown = true): ProxyIdentity[] {
+  const perPod = perPodLabelsSelected(graph);
   return graph.workloads.all
     .filter((w) => {
       const d = graph.membershipOf(w).dataplane;
       return d === 'sidecar' || d === 'gateway' || (includeUnknown && d === 'unknown');
     })
-    .map((w) => proxyOf(graph, w));
+    .flatMap((w) => {
+      const proxy = proxyOf(graph, w);
+      const pods = perPod.size === 0 ? [] : podsOf(w);
+      if (!pods.some((p) => Object.entries(p.labels).some(([k, v]) => perPod.has(`${k}=${v}`)))) return [proxy];
+      return pods.map((p, i) => ({ ...proxy, name: p.name, labels: { ...proxy.labels, ...p.labels }, ...(i === 0 ? { aliases: [w.name] } : {}) }));
+    });
+}
+
+/** Kinds whose spec may select pods by label (workloadSelector, selector, Gateway selector, route sourceLabels). */
+const SELECTING_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter', 'DestinationRule', 'ProxyConfig', 'Gateway', 'VirtualService'];
+
+/** `key=value` of every per-pod label (StatefulSet pod name or index) some selector in the graph names. */
+function perPodLabelsSelected(graph: MeshGraph): Set<string> {
+  const found = new Set<string>();
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 16) return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+    } else if (isRecord(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if ((k === LABEL_STATEFULSET_POD_NAME || k === LABEL_POD_INDEX) && typeof x === 'string') found.add(`${k}=${x}`);
+        else walk(x, depth + 1);
+      }
+    }
+  };
+  for (const kind of SELECTING_KINDS) for (const o of graph.ofKind(kind)) walk(o.spec, 0);
+  return found;
 }
 
 /** A proxy described by hand (tests, `xds serve` nodes without a workload in the input). */

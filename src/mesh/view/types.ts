@@ -39,6 +39,11 @@ export interface ProxyIdentity {
   readonly serviceAccount: string;
   /** Where the workload is defined, when it came from the input. */
   readonly origin: Origin | null;
+  /**
+   * Other node names that get this proxy's config: a StatefulSet split into one proxy per pod (`name`
+   * `<statefulset>-<ordinal>`) lets its first pod answer to the StatefulSet's name too. Absent otherwise.
+   */
+  readonly aliases?: readonly string[];
 }
 
 /** A Kubernetes StringMatch: exactly one of exact, prefix, regex (RE2). */

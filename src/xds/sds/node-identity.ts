@@ -35,9 +35,9 @@ export function nodeMetadataString(node: Node | undefined, key: string): string 
 
 /**
  * The snapshot-cache key of a node (go-control-plane's `NodeHash`): meshproof ids as they are; an
- * Istio id becomes `[grpc:]<namespace>/<workload>`, the workload from `WORKLOAD_NAME` or else the pod
- * name with up to two generated suffixes removed (`reviews-v1-7f9c6d-x2x4z` → `reviews-v1`), the
- * first candidate `known(key)` accepts; `grpc:` when `GENERATOR` is `grpc` (proxyless). Any other id
+ * Istio id becomes `[grpc:]<namespace>/<workload>`, the first candidate `known(key)` accepts of: the
+ * pod name (a StatefulSet pod with a proxy of its own), `WORKLOAD_NAME`, the pod name with up to two
+ * generated suffixes removed (`reviews-v1-7f9c6d-x2x4z` → `reviews-v1`); `grpc:` when `GENERATOR` is `grpc` (proxyless). Any other id
  * is its own key.
  */
 export function nodeCacheKey(node: Node | undefined, known: (key: string) => boolean): string {
@@ -47,7 +47,8 @@ export function nodeCacheKey(node: Node | undefined, known: (key: string) => boo
   const prefix = nodeMetadataString(node, 'GENERATOR') === 'grpc' ? 'grpc:' : '';
   const ns = nodeMetadataString(node, 'NAMESPACE') ?? istio.namespace;
   const segments = istio.podName.split('-');
-  const candidates = [nodeMetadataString(node, 'WORKLOAD_NAME'), istio.podName, segments.slice(0, -1).join('-'), segments.slice(0, -2).join('-')]
+  // The pod's own name first: a StatefulSet whose pods policies tell apart has a proxy per pod.
+  const candidates = [istio.podName, nodeMetadataString(node, 'WORKLOAD_NAME'), segments.slice(0, -1).join('-'), segments.slice(0, -2).join('-')]
     .filter((c): c is string => !!c);
   for (const c of candidates) if (known(`${prefix}${ns}/${c}`)) return `${prefix}${ns}/${c}`;
   return `${prefix}${ns}/${candidates[0] ?? istio.podName}`;

@@ -1,0 +1,139 @@
+/**
+ * A StatefulSet whose pods a policy tells apart (a selector naming `statefulset.kubernetes.io/pod-name`)
+ * is one proxy per pod, each with its own labels, as istiod configures each pod's proxy: an
+ * AuthorizationPolicy and a PeerAuthentication for pod `db-1` reach db-1's inbound config and not
+ * db-0's. Without such a selector the StatefulSet stays one proxy. `xds serve` serves the pod's node
+ * by its Istio node id and the StatefulSet's name as its first pod.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startServe } from '../../../src/cli/xds-command.js';
+import { MeshGraph } from '../../../src/mesh/graph.js';
+import { parseManifests } from '../../../src/mesh/parse.js';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { nodeCacheKey } from '../../../src/xds/sds/node-identity.js';
+import { TYPE_URL } from '../../../src/xds/resources.js';
+import { translateProxy, VIRTUAL_INBOUND } from '../../../src/xds/translate/index.js';
+import { openAds } from '../_ads-client.js';
+
+const BASE = `apiVersion: v1
+kind: Namespace
+metadata: {name: data, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: data}
+spec:
+  selector: {app: db}
+  ports: [{name: tcp-db, port: 5432}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres, ports: [{containerPort: 5432}]}]
+`;
+
+const ONE_POD_POLICIES = `---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: db-1-deny, namespace: data}
+spec:
+  selector: {matchLabels: {statefulset.kubernetes.io/pod-name: db-1}}
+  action: DENY
+  rules: [{}]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: db-1-strict, namespace: data}
+spec:
+  selector: {matchLabels: {statefulset.kubernetes.io/pod-name: db-1}}
+  mtls: {mode: STRICT}
+`;
+
+function graphOf(text: string): MeshGraph {
+  const parsed = parseManifests(text, 'db.yaml', null);
+  assert.equal(parsed.problems.filter((p) => p.unusable), []);
+  return MeshGraph.from([parsed.file]);
+}
+
+/** The names of the RBAC filters and the transport protocols of virtualInbound's chains on port 5432. */
+function inboundOn5432(graph: MeshGraph, name: string): { rbac: boolean; transports: string[] } {
+  const proxy = proxiesOf(graph).find((p) => p.name === name)!;
+  const set = translateProxy(buildProxyView(graph, proxy), []);
+  const listener = set.listeners.find((l) => l.name === VIRTUAL_INBOUND)!;
+  const chains = listener.filterChains.filter((c) => c.filterChainMatch?.destinationPort === 5432);
+  const text = JSON.stringify(chains.map((c) => c.filters.map((f) => f.name)));
+  return { rbac: text.includes('envoy.filters.network.rbac'), transports: chains.map((c) => String(c.filterChainMatch?.transportProtocol ?? '')).sort() };
+}
+
+test('GIVEN a StatefulSet no selector tells apart WHEN proxies are listed THEN it is one proxy named after it', () => {
+  const proxies = proxiesOf(graphOf(BASE)).map((p) => [p.name, p.aliases]);
+  assert.equal(proxies, [['db', undefined]]);
+});
+
+test('GIVEN policies selecting pod db-1 by statefulset.kubernetes.io/pod-name WHEN proxies are listed THEN each pod is a proxy with its per-pod labels, the first answering to the StatefulSet name', () => {
+  const proxies = proxiesOf(graphOf(BASE + ONE_POD_POLICIES)).map((p) => [p.name, p.labels['statefulset.kubernetes.io/pod-name'], p.labels['apps.kubernetes.io/pod-index'], p.labels.app, p.aliases]);
+  assert.equal(proxies, [['db-0', 'db-0', '0', 'db', ['db']], ['db-1', 'db-1', '1', 'db', undefined]]);
+});
+
+test('GIVEN a selector by apps.kubernetes.io/pod-index WHEN proxies are listed THEN the StatefulSet is split too', () => {
+  const policy = ONE_POD_POLICIES.split('---').slice(0, 2).join('---').replace('statefulset.kubernetes.io/pod-name: db-1', 'apps.kubernetes.io/pod-index: "1"');
+  assert.equal(proxiesOf(graphOf(BASE + policy)).map((p) => p.name), ['db-0', 'db-1']);
+});
+
+test('GIVEN policies selecting pod db-1 WHEN each pod is translated THEN db-1 gets the DENY (network RBAC) and STRICT mTLS (no plaintext chain), db-0 neither', () => {
+  const graph = graphOf(BASE + ONE_POD_POLICIES);
+  const db1 = inboundOn5432(graph, 'db-1');
+  const db0 = inboundOn5432(graph, 'db-0');
+  assert.ok(db1.rbac, 'db-1 enforces the DENY');
+  assert.not.ok(db1.transports.includes('raw_buffer'), `db-1 is STRICT: ${db1.transports.join(',')}`);
+  assert.not.ok(db0.rbac, 'db-0 has no policy');
+  assert.ok(db0.transports.includes('raw_buffer'), `db-0 is PERMISSIVE: ${db0.transports.join(',')}`);
+});
+
+test('GIVEN an Istio node id of pod db-1 WHEN keyed THEN its own proxy wins over WORKLOAD_NAME; a Deployment pod still falls back to its workload', () => {
+  const known = (k: string) => ['data/db-0', 'data/db-1', 'data/db', 'shop/web'].includes(k);
+  const istio = (pod: string, ns: string, workload: string) => ({ id: `sidecar~10.0.0.7~${pod}.${ns}~${ns}.svc.cluster.local`, metadata: { WORKLOAD_NAME: workload } });
+  assert.is(nodeCacheKey(istio('db-1', 'data', 'db') as never, known), 'data/db-1');
+  assert.is(nodeCacheKey(istio('web-7f9c6d-x2x4z', 'shop', 'web') as never, known), 'shop/web');
+});
+
+test('GIVEN xds serve over the split StatefulSet WHEN nodes data/db-1, data/db and an Istio id of db-1 connect THEN each gets a listener snapshot, db-1\'s and the Istio id\'s with the DENY, data/db (the first pod) without', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-sts-pods-'));
+  writeFileSync(join(work, 'db.yaml'), BASE + ONE_POD_POLICIES);
+  const h = await startServe({ paths: ['db.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: () => {} });
+  try {
+    const denies = async (node: { id: string; metadata?: Record<string, string> }): Promise<boolean> => {
+      const s = openAds(h.port);
+      try {
+        s.send({ node, typeUrl: TYPE_URL.listener });
+        const reply = await s.next();
+        const listeners = reply.resources.map((r) => fromBinary(ListenerSchema, r.value));
+        assert.ok(listeners.some((l) => l.name === VIRTUAL_INBOUND), `${node.id} gets virtualInbound`);
+        return JSON.stringify(listeners.find((l) => l.name === VIRTUAL_INBOUND)!.filterChains.map((c) => c.filters.map((f) => f.name))).includes('envoy.filters.network.rbac');
+      } finally {
+        s.close();
+      }
+    };
+    assert.ok(await denies({ id: 'data/db-1' }));
+    assert.ok(await denies({ id: 'sidecar~10.0.0.7~db-1.data~data.svc.cluster.local', metadata: { WORKLOAD_NAME: 'db' } }));
+    assert.not.ok(await denies({ id: 'data/db' }));
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
