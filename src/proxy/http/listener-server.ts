@@ -79,7 +79,11 @@ export class ListenerServer {
     socket.once('close', () => { this.sockets.delete(socket); ls.downstream_cx_active--; });
     socket.on('error', () => {});
     const config = this.config;
-    const needsPeek = config.chains.length + (config.defaultChain ? 1 : 0) > 1 || config.chains.some((c) => c.tls || c.hcm?.codec === 'auto') || !!config.defaultChain?.tls;
+    // One chain is served unpeeked only when nothing could turn the connection away or tell it apart:
+    // a lone chain with a filter_chain_match (server_names…) still refuses what it does not match, and
+    // listener filters (tls_inspector) give the chain's filters the connection's SNI, as in Envoy.
+    const needsPeek = config.chains.length + (config.defaultChain ? 1 : 0) > 1 || config.source.listenerFilters.length > 0
+      || config.chains.some((c) => c.tls || c.hcm?.codec === 'auto' || c.source.filterChainMatch !== undefined) || !!config.defaultChain?.tls;
     if (!needsPeek) {
       const chain = config.chains[0] ?? config.defaultChain!;
       return this.serveChain(chain, socket, socket, undefined);

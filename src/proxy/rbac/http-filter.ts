@@ -14,11 +14,15 @@ import { peerNames } from '../tls/peer.js';
 import type { RbacConnection } from './engine.js';
 import { evaluateRbacFilters, HTTP_RBAC_TYPE_URL, RBAC_DENIED_BODY, readRbacFilter, shadowMetadata } from './filters.js';
 
-/** RBAC connection attributes of a downstream connection (plain or terminated TLS). */
-export function rbacConnectionOf(d: { localAddress: string; localPort: number; remoteAddress: string }, tls: TLSSocket | undefined): RbacConnection {
+/**
+ * RBAC connection attributes of a downstream connection (plain or terminated TLS). The requested
+ * server name is the terminated TLS's SNI, else the one tls_inspector peeked (`serverName`): Envoy's
+ * `requested_server_name` is the connection's, so a PASSTHROUGH chain matches on it too.
+ */
+export function rbacConnectionOf(d: { localAddress: string; localPort: number; remoteAddress: string; serverName?: string }, tls: TLSSocket | undefined): RbacConnection {
   return {
     localAddress: d.localAddress, localPort: d.localPort, directRemoteAddress: d.remoteAddress, remoteAddress: d.remoteAddress,
-    requestedServerName: tls ? (typeof tls.servername === 'string' ? tls.servername : '') : '',
+    requestedServerName: tls && typeof tls.servername === 'string' ? tls.servername : d.serverName ?? '',
     ...(tls ? { tls: { peer: peerNames(tls) } } : {}),
   };
 }

@@ -5,6 +5,7 @@
  * same server without that policy forwards. (The chain layout is in gateway-listeners.test.ts.)
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
@@ -73,6 +74,85 @@ test('GIVEN a gateway TCP server and a DENY AuthorizationPolicy on the client ad
       if (answer !== 'pong:ping') await new Promise((r) => setTimeout(r, 50));
     }
     assert.is(answer, 'pong:ping');
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+});
+
+/** Opens a TLS connection with SNI `sni` and resolves when the gateway closed it or `hellos` grew (the backend got the ClientHello). */
+function sendHello(port: number, sni: string, hellos: readonly unknown[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const before = hellos.length;
+    const c = tls.connect({ host: '127.0.0.1', port, servername: sni, rejectUnauthorized: false });
+    const timer = setTimeout(() => done(), 3000);
+    const poll = setInterval(() => { if (hellos.length > before) done(); }, 10);
+    function done() { clearInterval(poll); clearTimeout(timer); c.destroy(); resolve(); }
+    c.on('error', done);
+    c.on('close', done);
+  });
+}
+
+/** A gateway with a PASSTHROUGH server for a.example.com and an ALLOW policy on `connection.sni` (`null`: none). */
+const passthroughOf = (sni: string | null, backendPort: number) => {
+  const g = graphOf([
+    deploy('ingress', 'istio-system', { istio: 'ingressgateway' }),
+    svc('a', 'prod', [{ port: 8443, name: 'tls' }]),
+    gw('edge', 'istio-system', [{ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: ['*/a.example.com'], tls: { mode: 'PASSTHROUGH' } }]),
+    vs('a', 'prod', { hosts: ['a.example.com'], gateways: ['istio-system/edge'], tls: [{ match: [{ sniHosts: ['a.example.com'] }], route: [route('a', { port: { number: 8443 } })] }] }),
+    ...(sni === null ? [] : [{ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'by-sni', namespace: 'istio-system' },
+      spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, action: 'ALLOW', rules: [{ when: [{ key: 'connection.sni', values: [sni] }] }] } }]),
+  ]);
+  const set = translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.type === 'router')!), [
+    { name: 'a-1', namespace: 'prod', address: '127.0.0.1', labels: { app: 'a' }, ports: { tls: backendPort } },
+  ]);
+  set.listeners.forEach(onLoopback);
+  return set;
+};
+
+test('GIVEN a gateway PASSTHROUGH server and an ALLOW AuthorizationPolicy on connection.sni WHEN a client sends that SNI through the reference proxy THEN its ClientHello reaches the backend (Envoy reads requested_server_name from tls_inspector, not from a TLS it does not terminate); with the ALLOW on another SNI nothing does', async () => {
+  const hellos: net.Socket[] = [];
+  const backend = net.createServer((s) => s.once('data', () => hellos.push(s)));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const backendPort = (backend.address() as net.AddressInfo).port;
+  const cleanups: (() => unknown)[] = [() => new Promise((r) => backend.close(r)), () => hellos.forEach((s) => s.destroy())];
+  const hello = (port: number) => sendHello(port, 'a.example.com', hellos);
+  try {
+    const xds = await startXds(passthroughOf('a.example.com', backendPort));
+    cleanups.push(() => xds.close());
+    const proxy = await startTestProxy(xds.port, { role: 'gateway' });
+    cleanups.push(() => proxy.close());
+    await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
+    await hello(proxy.listenerAddress('0.0.0.0_443')!.port);
+    assert.is(hellos.length, 1, 'the allowed SNI reaches the backend');
+
+    xds.publish(passthroughOf('b.example.com', backendPort));
+    // The proxy applies the push on its own time: connect until a hello no longer gets through.
+    for (let i = 0, before = -1; i < 100 && before !== hellos.length; i++) { before = hellos.length; await hello(proxy.listenerAddress('0.0.0.0_443')!.port); }
+    const reached = hellos.length;
+    await hello(proxy.listenerAddress('0.0.0.0_443')!.port);
+    assert.is(hellos.length, reached, 'a refused SNI never reaches the backend');
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+});
+
+test('GIVEN a gateway PASSTHROUGH server whose one chain matches server_names a.example.com WHEN a client sends another SNI through the reference proxy THEN no chain matches and nothing reaches the backend, as Envoy; a.example.com does', async () => {
+  const hellos: net.Socket[] = [];
+  const backend = net.createServer((s) => s.once('data', () => hellos.push(s)));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const backendPort = (backend.address() as net.AddressInfo).port;
+  const cleanups: (() => unknown)[] = [() => new Promise((r) => backend.close(r)), () => hellos.forEach((s) => s.destroy())];
+  try {
+    const xds = await startXds(passthroughOf(null, backendPort));
+    cleanups.push(() => xds.close());
+    const proxy = await startTestProxy(xds.port, { role: 'gateway' });
+    cleanups.push(() => proxy.close());
+    await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
+    const port = proxy.listenerAddress('0.0.0.0_443')!.port;
+    await sendHello(port, 'other.example.com', hellos);
+    assert.is(hellos.length, 0, 'an SNI no chain matches is closed');
+    await sendHello(port, 'a.example.com', hellos);
+    assert.is(hellos.length, 1, 'the chain\'s SNI is forwarded');
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
