@@ -90,12 +90,27 @@ export function sameSource(a: MeshObject, b: MeshObject): boolean {
 /**
  * Whether `a` and `b`, both read from text, have the same content whatever their positions: same
  * kind, API version, key and modelling, and the same document text (same List item) or an equal
- * body (compared as JSON, key order included: a reordered mapping counts as an edit).
+ * body ({@link sameValue}: key order included, a reordered mapping counts as an edit).
  */
 export function sameContent(a: MeshObject, b: MeshObject): boolean {
   if (a.span === undefined || b.span === undefined) return false;
   if (a.kind !== b.kind || a.apiVersion !== b.apiVersion || a.key !== b.key || a.known !== b.known) return false;
-  return (a.span === b.span && a.itemIndex === b.itemIndex) || JSON.stringify(a.body) === JSON.stringify(b.body);
+  return (a.span === b.span && a.itemIndex === b.itemIndex) || sameValue(a.body, b.body);
+}
+
+/**
+ * Deep equality of parsed YAML values, mapping key order included. Not JSON text: JSON prints
+ * `.inf`, `.nan` and `null` alike (and `-0` as `0`), so an edit between them would pass for a move
+ * and a position-free graph would keep the predecessor's object, old value and all.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameValue(x, (b as unknown[])[i]));
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function sameOrigin(a: MeshObject['source'], b: MeshObject['source']): boolean {

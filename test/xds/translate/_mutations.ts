@@ -184,6 +184,30 @@ const LAYOUT: Mutation[] = [
   { name: 'object moved to another file', apply: (s, r) => { const p = pick(r, s.placed); if (!p) return null; p.file = 1 - p.file; return `${id(p.doc)} moved to file ${p.file}`; } },
   { name: 'object moved down some lines', apply: (s, r) => { const p = pick(r, s.placed); if (!p) return null; p.pad += 1 + Math.floor(r() * 3); return `${id(p.doc)} padded by ${p.pad} lines`; } },
   { name: 'object restyled (flow)', apply: (s, r) => { const p = pick(r, s.placed); if (!p) return null; p.flow = !p.flow; return `${id(p.doc)} flow=${p.flow}`; } },
+  // The first one written is used: later swaps of the two (object order) change which.
+  { name: 'object written twice', apply: (s, r) => {
+    const p = pick(r, s.placed.filter((x) => ['VirtualService', 'DestinationRule'].includes(x.doc.kind)));
+    if (!p) return null;
+    const copy = structuredClone(p.doc);
+    if (copy.kind === 'VirtualService') someHttpRoute(copy, r).timeout = `${1 + Math.floor(r() * 9)}s`;
+    else (spec(copy).trafficPolicy ??= {}).outlierDetection = { consecutive5xxErrors: 1 + Math.floor(r() * 9) };
+    const first = r() < 0.5;
+    s.placed.splice(s.placed.indexOf(p) + (first ? 0 : 1), 0, { doc: copy, file: p.file, pad: 0, flow: false });
+    return `${id(p.doc)} written again ${first ? 'before' : 'after'} itself, edited`;
+  } },
+  { name: 'number made non-finite', apply: (s, r) => {
+    // JSON prints .inf, .nan and null alike: the edit must not pass for a move.
+    // A route whose mirrorPercentage is null turns .inf (Envoy cannot encode it: the reload must fail as a fresh one does); else one gets null.
+    const nulled = s.placed.filter((x) => x.doc.kind === 'VirtualService').flatMap((x) => httpRoutes(x.doc).filter((h) => h.mirrorPercentage?.value === null).map((h) => ({ x, h })));
+    const found = pick(r, nulled);
+    if (found) { found.h.mirrorPercentage = { value: Number.POSITIVE_INFINITY }; return `${id(found.x.doc)}: mirrorPercentage null → .inf`; }
+    const p = pick(r, s.placed.filter((x) => x.doc.kind === 'VirtualService' && httpRoutes(x.doc).length > 0));
+    if (!p) return null;
+    const h = someHttpRoute(p.doc, r);
+    h.mirror ??= { host: String(p.doc.spec?.hosts?.[0] ?? 'reviews') };
+    h.mirrorPercentage = { value: null };
+    return `${id(p.doc)}: mirrorPercentage null`;
+  } },
 ];
 
 /** What makes an object of a kind for a mutation that edits one when the state has none. */

@@ -33,8 +33,14 @@ interface Tally { applied: number; changed: number }
 /** One reload: `state` built on `previous` and from scratch, compared byte for byte; returns whether the output changed. */
 async function reload(label: string, state: MeshState, previous: MeshGraph, before: Map<string, string>, dir: string, positionFree: boolean): Promise<{ graph: MeshGraph; packed: Map<string, string>; changed: boolean; reused: number }> {
   const graph = await graphOf(state, dir, { previous, positionFree });
-  const carried = packedMesh(graph, state.workloads);
-  const scratch = packedMesh(await graphOf(state, dir), state.workloads, false);
+  const carried = outcome(() => packedMesh(graph, state.workloads));
+  const fresh = await graphOf(state, dir);
+  const scratch = outcome(() => packedMesh(fresh, state.workloads, false));
+  // A mesh that cannot be translated (a number Envoy cannot encode) must fail the reload as it fails from scratch.
+  if (typeof carried === 'string' || typeof scratch === 'string') {
+    if (carried !== scratch) assert.unreachable(`STALE CONFIG (seed ${SEED}) ${label}: the reload gives ${typeof carried === 'string' ? carried : 'a translation'}, from scratch ${typeof scratch === 'string' ? scratch : 'a translation'}`);
+    throw new Error(`mesh unusable: ${scratch}`);
+  }
   const diff = differences(carried, scratch);
   if (diff.length > 0) assert.unreachable(`STALE CONFIG (seed ${SEED}) ${label}: ${diff.length} resource(s) differ from a from-scratch translation, e.g. ${diff.slice(0, 4).join(' | ')}\nreproduce: MESHPROOF_CARRY_SEED=${SEED} node --import tsx node_modules/uvu/bin.js test carry-over-diff`);
   const { reused } = carryOverStoreOf(graph)!.counts;
