@@ -93,7 +93,8 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, bound: readonly MeshObjec
  */
 export function gatewayListenerPort(graph: MeshGraph, proxy: ProxyIdentity, serverPort: number): number {
   const services = graph.services.selecting(proxy.namespace, proxy.labels).filter((s) => s.kind !== 'ServiceEntry').sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  const workload = graph.workloads.all.find((w) => w.namespace === proxy.namespace && w.name === proxy.name);
+  const name = proxy.workload ?? proxy.name;
+  const workload = graph.workloads.all.find((w) => w.namespace === proxy.namespace && w.name === name);
   for (const s of services) {
     const p = s.ports.find((x) => x.number === serverPort);
     if (p) return containerPortOf(p, workload) ?? serverPort;

@@ -110,7 +110,7 @@ interface ServiceTarget {
  * container port carries is left out with a problem.
  */
 function serviceTargets(graph: MeshGraph, proxy: ProxyIdentity, problems: InboundProblem[]): ServiceTarget[] {
-  const workload = workloadNamed(graph, proxy.namespace, proxy.name);
+  const workload = workloadNamed(graph, proxy.namespace, proxy.workload ?? proxy.name);
   const out: ServiceTarget[] = [];
   for (const s of graph.services.selecting(proxy.namespace, proxy.labels)) {
     for (const p of s.ports) {

@@ -37,7 +37,7 @@ export function proxiesOf(graph: MeshGraph, includeUnknown = true): ProxyIdentit
       const proxy = proxyOf(graph, w);
       const pods = perPod.size === 0 ? [] : podsOf(w);
       if (!pods.some((p) => Object.entries(p.labels).some(([k, v]) => perPod.has(`${k}=${v}`)))) return [proxy];
-      return pods.map((p, i) => ({ ...proxy, name: p.name, labels: { ...proxy.labels, ...p.labels }, ...(i === 0 ? { aliases: [w.name] } : {}) }));
+      return pods.map((p, i) => ({ ...proxy, name: p.name, workload: w.name, labels: { ...proxy.labels, ...p.labels }, ...(i === 0 ? { aliases: [w.name] } : {}) }));
     });
 }
 

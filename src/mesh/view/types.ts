@@ -44,6 +44,11 @@ export interface ProxyIdentity {
    * `<statefulset>-<ordinal>`) lets its first pod answer to the StatefulSet's name too. Absent otherwise.
    */
   readonly aliases?: readonly string[];
+  /**
+   * The workload's name when `name` is not it (a StatefulSet split into one proxy per pod: `name` is
+   * the pod's), for what the proxy reads of its workload (container ports). Absent otherwise.
+   */
+  readonly workload?: string;
 }
 
 /** A Kubernetes StringMatch: exactly one of exact, prefix, regex (RE2). */

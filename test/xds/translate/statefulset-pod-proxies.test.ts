@@ -136,4 +136,57 @@ test('GIVEN xds serve over the split StatefulSet WHEN nodes data/db-1, data/db a
   }
 });
 
+test('GIVEN a split StatefulSet whose Service sends to a named targetPort WHEN each pod is translated THEN each pod\'s inbound config has that port (the name resolved through the StatefulSet\'s container ports), as the unsplit proxy has', () => {
+  const named = BASE.replace('ports: [{name: tcp-db, port: 5432}]', 'ports: [{name: tcp-db, port: 15432, targetPort: pg}]').replace('ports: [{containerPort: 5432}]', 'ports: [{name: pg, containerPort: 5432}]');
+  assert.ok(inboundOn5432(graphOf(named), 'db').transports.length > 0, 'the unsplit proxy listens on 5432');
+  const graph = graphOf(named + ONE_POD_POLICIES);
+  for (const pod of ['db-0', 'db-1']) {
+    const proxy = proxiesOf(graph).find((p) => p.name === pod)!;
+    assert.equal((buildProxyView(graph, proxy).inbound?.problems ?? []).filter((p) => p.code === 'view/inbound-target-port'), [], `${pod}: targetPort pg resolves`);
+    assert.ok(inboundOn5432(graph, pod).transports.length > 0, `${pod} listens on 5432`);
+  }
+  assert.ok(inboundOn5432(graph, 'db-1').rbac, 'db-1 enforces the DENY on it');
+});
+
+test('GIVEN a gateway StatefulSet split by a pod-name selector whose Service sends port 80 to the named container port web (8080) WHEN each pod is translated THEN each router listens on 8080, as the unsplit gateway does', () => {
+  const gateway = `apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: data}
+spec:
+  selector: {istio: edge}
+  ports: [{name: http, port: 80, targetPort: web}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: edge, namespace: data}
+spec:
+  replicas: 2
+  selector: {matchLabels: {istio: edge}}
+  template:
+    metadata: {labels: {istio: edge}}
+    spec: {containers: [{name: istio-proxy, args: [proxy, router], ports: [{name: web, containerPort: 8080}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: data}
+spec:
+  selector: {istio: edge}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+`;
+  const split = `---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: edge-1-deny, namespace: data}
+spec:
+  selector: {matchLabels: {statefulset.kubernetes.io/pod-name: edge-1}}
+  action: DENY
+  rules: [{}]
+`;
+  const listeners = (graph: MeshGraph, name: string) => translateProxy(buildProxyView(graph, proxiesOf(graph).find((p) => p.name === name)!), []).listeners.map((l) => l.name);
+  assert.equal(listeners(graphOf(BASE + '---\n' + gateway), 'edge'), ['0.0.0.0_8080']);
+  const graph = graphOf(BASE + '---\n' + gateway + split);
+  assert.equal(listeners(graph, 'edge-0'), ['0.0.0.0_8080']);
+  assert.equal(listeners(graph, 'edge-1'), ['0.0.0.0_8080']);
+});
+
 test.run();
