@@ -52,13 +52,14 @@ export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
  * The labels whose value differs per pod of `w`, with every value some pod carries: for a StatefulSet, the
  * per-pod labels its controller sets on each pod it creates, overriding the template's
  * (kubernetes pkg/controller/statefulset `initIdentity`): `<name>-<ordinal>` and the ordinal, for every
- * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1).
+ * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1, also for a value the
+ * API server refuses: not an integer, `.inf`).
  */
 export function perPodLabelsOf(w: Workload): Readonly<Record<string, readonly string[]>> {
   if (w.kind !== 'StatefulSet') return {};
   const spec = w.object.spec;
-  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  const start = isRecord(spec.ordinals) && typeof spec.ordinals.start === 'number' ? spec.ordinals.start : 0;
+  const replicas = Number.isSafeInteger(spec.replicas) ? spec.replicas as number : 1;
+  const start = isRecord(spec.ordinals) && Number.isSafeInteger(spec.ordinals.start) ? spec.ordinals.start as number : 0;
   const ordinals = Array.from({ length: Math.max(0, replicas) }, (_, i) => start + i);
   return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
 }

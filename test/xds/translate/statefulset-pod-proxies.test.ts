@@ -189,4 +189,30 @@ spec:
   assert.equal(listeners(graph, 'edge-1'), ['0.0.0.0_8080']);
 });
 
+test('GIVEN xds serve over the split StatefulSet WHEN the pod-name policies are deleted and it reloads THEN the per-pod nodes are dropped and data/db is the StatefulSet\'s proxy again (no DENY); when they come back, the pods are served again', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-sts-pods-'));
+  writeFileSync(join(work, 'db.yaml'), BASE + ONE_POD_POLICIES);
+  const h = await startServe({ paths: ['db.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: () => {} });
+  try {
+    const ids = () => h.cache.nodeIds().filter((id) => !id.startsWith('grpc:')).sort();
+    assert.equal(ids(), ['data/db', 'data/db-0', 'data/db-1']);
+    writeFileSync(join(work, 'db.yaml'), BASE);
+    assert.ok(await h.reload());
+    assert.equal(ids(), ['data/db']);
+    writeFileSync(join(work, 'db.yaml'), BASE + ONE_POD_POLICIES);
+    assert.ok(await h.reload());
+    assert.equal(ids(), ['data/db', 'data/db-0', 'data/db-1']);
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a StatefulSet with replicas .inf (or 1.5) and a pod-name selector WHEN proxies are listed THEN no RangeError: a replica count the API server refuses counts as the default 1', () => {
+  for (const replicas of ['.inf', '1.5']) {
+    const graph = graphOf(BASE.replace('replicas: 2', `replicas: ${replicas}`) + ONE_POD_POLICIES.replaceAll('db-1', 'db-0'));
+    assert.equal(proxiesOf(graph).map((p) => p.name), ['db-0'], `replicas ${replicas}`);
+  }
+});
+
 test.run();
