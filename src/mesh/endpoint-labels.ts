@@ -12,7 +12,7 @@
  */
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { selects } from './services.js';
-import { injectedPodLabelsOf, perPodLabelsOf, type Workload } from './workloads.js';
+import { injectedPodLabelsOf, PER_POD_LABELS, perPodSelects, podOrdinalsOf, type PodOrdinals, type Workload } from './workloads.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
@@ -38,8 +38,8 @@ export interface EndpointLabels {
   readonly labels: Readonly<Record<string, string>>;
   /** Augmented labels istiod sets at run time from facts not in the input (node, cluster, network), and controller hashes. */
   readonly unknown: ReadonlySet<string>;
-  /** Labels whose value differs per pod of the workload (a StatefulSet's pod name and index): every value some pod carries. */
-  readonly perPod: Readonly<Record<string, readonly string[]>>;
+  /** A StatefulSet's pods, whose name and index labels differ per pod ({@link PER_POD_LABELS}); undefined for other workloads. */
+  readonly pods?: PodOrdinals;
 }
 
 
@@ -62,14 +62,14 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
     LOCALITY.forEach((k, i) => { if (locality[i]) labels[k] = locality[i]!; });
     if (typeof w.object.spec.network === 'string' && w.object.spec.network !== '' && !labels[LABEL_NETWORK]) labels[LABEL_NETWORK] = w.object.spec.network;
     else if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
-    return { labels, unknown, perPod: {} };
+    return { labels, unknown };
   }
   const spec = podSpecOf(w);
   const labels: Record<string, string> = injected ? { ...injectedPodLabelsOf(w), ...w.labels } : { ...w.labels };
   const unknown = new Set<string>([LABEL_CLUSTER, ...(CONTROLLER_HASH_LABELS[w.kind] ?? []).filter((k) => labels[k] === undefined)]);
   if (!labels[LABEL_NETWORK]) unknown.add(LABEL_NETWORK);
-  const perPod = perPodLabelsOf(w);
-  for (const k of Object.keys(perPod)) delete labels[k];
+  const pods = podOrdinalsOf(w);
+  if (pods) for (const k of PER_POD_LABELS) delete labels[k];
   const nodeSelector = stringMap(spec.nodeSelector);
   const nodeName = typeof spec.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : nodeSelector[LABEL_HOSTNAME];
   if (nodeName !== undefined) labels[LABEL_HOSTNAME] = nodeName;
@@ -80,7 +80,7 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
     if (v !== undefined && v !== '') labels[k] = v;
     else if (!node) unknown.add(k); // a known Node without the label: istiod adds none, the pod's own value stays
   }
-  return { labels, unknown, perPod };
+  return { labels, unknown, ...(pods ? { pods } : {}) };
 }
 
 /**
@@ -89,13 +89,13 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
  */
 export function selectsEndpoint(selector: Readonly<Record<string, string>>, ep: EndpointLabels): 'yes' | 'no' | 'unknown' {
   let unknown = false;
+  const perPod = (k: string) => ep.pods !== undefined && PER_POD_LABELS.includes(k);
+  if (ep.pods && perPodSelects(ep.pods, selector) === false) return 'no';
   for (const k of Object.keys(selector)) {
-    const perPod = ep.perPod[k];
-    if (perPod !== undefined) {
-      if (!perPod.includes(selector[k]!)) return 'no';
-    } else if (ep.unknown.has(k)) unknown = true;
+    if (perPod(k)) continue;
+    if (ep.unknown.has(k)) unknown = true;
     else if (ep.labels[k] !== selector[k]) return 'no';
   }
-  const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => ep.perPod[k] === undefined));
+  const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => !perPod(k)));
   return unknown ? 'unknown' : selects(fixed, ep.labels) ? 'yes' : 'no';
 }

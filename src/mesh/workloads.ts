@@ -48,35 +48,78 @@ export interface Workload {
 export const LABEL_STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
 export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
 
+/** The per-pod labels: {@link LABEL_STATEFULSET_POD_NAME} and {@link LABEL_POD_INDEX}. */
+export const PER_POD_LABELS: readonly string[] = [LABEL_STATEFULSET_POD_NAME, LABEL_POD_INDEX];
+
 /**
- * The labels whose value differs per pod of `w`, with every value some pod carries: for a StatefulSet, the
- * per-pod labels its controller sets on each pod it creates, overriding the template's
- * (kubernetes pkg/controller/statefulset `initIdentity`): `<name>-<ordinal>` and the ordinal, for every
- * ordinal from `spec.ordinals.start` (default 0) over `spec.replicas` (default 1, also for a value the
- * API server refuses: not an integer, `.inf`).
+ * A StatefulSet's pods, by ordinal: the StatefulSet controller names each pod it creates and labels it
+ * with its name and ordinal, overriding the template's (kubernetes pkg/controller/statefulset
+ * `initIdentity`): `<name>-<ordinal>` for every ordinal from `spec.ordinals.start` (default 0) over
+ * `spec.replicas` (default 1, also for a value the API server refuses: not an integer, `.inf`). Kept as
+ * a range, never listed: `replicas` may be two billion.
  */
-export function perPodLabelsOf(w: Workload): Readonly<Record<string, readonly string[]>> {
-  if (w.kind !== 'StatefulSet') return {};
+export interface PodOrdinals {
+  /** The StatefulSet's name, the pods' name prefix. */
+  readonly name: string;
+  /** First ordinal. */
+  readonly start: number;
+  /** Number of pods (`spec.replicas`), ≥ 0. */
+  readonly count: number;
+}
+
+/** The pod ordinals of `w` when it is a StatefulSet, else `undefined` (its pods share all labels). */
+export function podOrdinalsOf(w: Workload): PodOrdinals | undefined {
+  if (w.kind !== 'StatefulSet') return undefined;
   const spec = w.object.spec;
   const replicas = Number.isSafeInteger(spec.replicas) ? spec.replicas as number : 1;
   const start = isRecord(spec.ordinals) && Number.isSafeInteger(spec.ordinals.start) ? spec.ordinals.start as number : 0;
-  const ordinals = Array.from({ length: Math.max(0, replicas) }, (_, i) => start + i);
-  return { [LABEL_STATEFULSET_POD_NAME]: ordinals.map((i) => `${w.name}-${i}`), [LABEL_POD_INDEX]: ordinals.map(String) };
+  return { name: w.name, start, count: Math.max(0, replicas) };
 }
 
-/** One pod of a workload whose pods differ: its name and the labels only it carries ({@link perPodLabelsOf}). */
-export interface PodOf {
-  /** `<statefulset>-<ordinal>`. */
-  readonly name: string;
-  /** `statefulset.kubernetes.io/pod-name` and `apps.kubernetes.io/pod-index` of this pod. */
-  readonly labels: Readonly<Record<string, string>>;
+/**
+ * The ordinal of the pod of `pods` that carries per-pod label `key` with `value`, or `undefined` when
+ * none does (`key` not a per-pod label, a value no pod has: another name, an ordinal out of range,
+ * `"01"`).
+ */
+export function ordinalCarrying(pods: PodOrdinals, key: string, value: string): number | undefined {
+  let digits: string;
+  if (key === LABEL_POD_INDEX) digits = value;
+  else if (key === LABEL_STATEFULSET_POD_NAME && value.startsWith(`${pods.name}-`)) digits = value.slice(pods.name.length + 1);
+  else return undefined;
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(digits)) return undefined;
+  const i = Number(digits);
+  return i >= pods.start && i < pods.start + pods.count ? i : undefined;
 }
 
-/** The pods of `w` with their per-pod labels, in ordinal order: a StatefulSet's; `[]` for other kinds. */
-export function podsOf(w: Workload): PodOf[] {
-  const perPod = perPodLabelsOf(w);
-  const names = perPod[LABEL_STATEFULSET_POD_NAME] ?? [];
-  return names.map((name, i) => ({ name, labels: { [LABEL_STATEFULSET_POD_NAME]: name, [LABEL_POD_INDEX]: perPod[LABEL_POD_INDEX]![i]! } }));
+/** The per-pod labels of pod `ordinal` of `pods`. */
+export function podLabelsOf(pods: PodOrdinals, ordinal: number): Record<string, string> {
+  return { [LABEL_STATEFULSET_POD_NAME]: `${pods.name}-${ordinal}`, [LABEL_POD_INDEX]: String(ordinal) };
+}
+
+/**
+ * Whether one pod of `pods` carries every per-pod label `selector` names (`'any'` when it names none):
+ * the entries must agree on one ordinal in range.
+ */
+export function perPodSelects(pods: PodOrdinals, selector: Readonly<Record<string, string>>): boolean | 'any' {
+  let ordinal: number | undefined;
+  let named = false;
+  for (const k of PER_POD_LABELS) {
+    const v = selector[k];
+    if (v === undefined) continue;
+    named = true;
+    const i = ordinalCarrying(pods, k, v);
+    if (i === undefined || (ordinal !== undefined && ordinal !== i)) return false;
+    ordinal = i;
+  }
+  return named ? true : 'any';
+}
+
+/** `db-0 | db-1 | db-2`, or `db-0 … db-99 (100 pods)`: what a per-pod label of `pods` takes, for messages. */
+export function describePodValues(pods: PodOrdinals, key: string): string {
+  const value = (i: number) => podLabelsOf(pods, i)[key]!;
+  if (pods.count === 0) return '(no pods: replicas 0)';
+  if (pods.count <= 4) return Array.from({ length: pods.count }, (_, i) => value(pods.start + i)).join(' | ');
+  return `${value(pods.start)} … ${value(pods.start + pods.count - 1)} (${pods.count} pods)`;
 }
 
 /**
@@ -98,13 +141,14 @@ export function injectedPodLabelsOf(w: Workload): Readonly<Record<string, string
 
 /**
  * Whether `selector` selects at least one pod of `w`: its template labels (plus, when `injected`, the
- * labels the sidecar injector adds), with a per-pod label ({@link perPodLabelsOf}) matching when some pod
- * carries the value.
+ * labels the sidecar injector adds), with a StatefulSet's per-pod labels ({@link PodOrdinals}) matching
+ * when one pod carries all the values named.
  */
 export function selectsSomePod(selector: Readonly<Record<string, string>>, w: Workload, injected = false): boolean {
-  const perPod = perPodLabelsOf(w);
+  const pods = podOrdinalsOf(w);
   const labels = injected ? { ...injectedPodLabelsOf(w), ...w.labels } : w.labels;
-  return Object.keys(selector).every((k) => (perPod[k] ? perPod[k].includes(selector[k]!) : Object.hasOwn(labels, k) && labels[k] === selector[k]));
+  if (pods && perPodSelects(pods, selector) === false) return false;
+  return Object.keys(selector).every((k) => (pods && PER_POD_LABELS.includes(k)) || (Object.hasOwn(labels, k) && labels[k] === selector[k]));
 }
 
 /**

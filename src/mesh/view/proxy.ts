@@ -1,7 +1,7 @@
 /** Proxy identities: from a workload in the graph, or described directly. */
 import type { MeshGraph } from '../graph.js';
 import { isRecord } from '../object.js';
-import { injectedPodLabelsOf, LABEL_POD_INDEX, LABEL_STATEFULSET_POD_NAME, podsOf, type Workload } from '../workloads.js';
+import { injectedPodLabelsOf, ordinalCarrying, PER_POD_LABELS, podLabelsOf, podOrdinalsOf, type Workload } from '../workloads.js';
 import { lazyOriginOf } from './origin.js';
 import type { ProxyIdentity, ProxyType } from './types.js';
 
@@ -20,14 +20,16 @@ export function proxyOf(graph: MeshGraph, workload: Workload): ProxyIdentity {
 
 /**
  * Every proxy in the graph: each workload whose membership is sidecar or gateway (and, when
- * `includeUnknown`, unknown). A StatefulSet whose pods some selector tells apart (a workloadSelector,
- * policy `selector` or route `sourceLabels` naming `statefulset.kubernetes.io/pod-name` or
- * `apps.kubernetes.io/pod-index` with a value one of its pods carries) is one proxy per pod, named after
- * the pod and carrying its per-pod labels, as istiod configures each pod's proxy by its own labels; the
- * first pod also answers to the StatefulSet's name ({@link ProxyIdentity.aliases}).
+ * `includeUnknown`, unknown). A StatefulSet pod that some selector names by its own labels (a
+ * workloadSelector, policy `selector` or route `sourceLabels` with `statefulset.kubernetes.io/pod-name`
+ * or `apps.kubernetes.io/pod-index`) is a proxy of its own, named after the pod and carrying its per-pod
+ * labels, as istiod configures each pod's proxy by its own labels; the StatefulSet's proxy stands for its
+ * other pods (config no per-pod selector reaches). When every pod is named, the first answers to the
+ * StatefulSet's name too ({@link ProxyIdentity.aliases}). At most one proxy per selector entry: a
+ * StatefulSet of two billion replicas is not listed pod by pod.
  */
 export function proxiesOf(graph: MeshGraph, includeUnknown = true): ProxyIdentity[] {
-  const perPod = perPodLabelsSelected(graph);
+  const named = perPodLabelsSelected(graph);
   return graph.workloads.all
     .filter((w) => {
       const d = graph.membershipOf(w).dataplane;
@@ -35,31 +37,38 @@ export function proxiesOf(graph: MeshGraph, includeUnknown = true): ProxyIdentit
     })
     .flatMap((w) => {
       const proxy = proxyOf(graph, w);
-      const pods = perPod.size === 0 ? [] : podsOf(w);
-      if (!pods.some((p) => Object.entries(p.labels).some(([k, v]) => perPod.has(`${k}=${v}`)))) return [proxy];
-      return pods.map((p, i) => ({ ...proxy, name: p.name, workload: w.name, labels: { ...proxy.labels, ...p.labels }, ...(i === 0 ? { aliases: [w.name] } : {}) }));
+      const pods = named.length === 0 ? undefined : podOrdinalsOf(w);
+      if (!pods) return [proxy];
+      const ordinals = [...new Set(named.flatMap(([k, v]) => ordinalCarrying(pods, k, v) ?? []))].sort((a, b) => a - b);
+      if (ordinals.length === 0) return [proxy];
+      const own = ordinals.map((i): ProxyIdentity => {
+        const labels = podLabelsOf(pods, i);
+        return { ...proxy, name: labels[PER_POD_LABELS[0]!]!, workload: w.name, labels: { ...proxy.labels, ...labels } };
+      });
+      if (ordinals.length < pods.count) return [proxy, ...own];
+      return [{ ...own[0]!, aliases: [w.name] }, ...own.slice(1)];
     });
 }
 
 /** Kinds whose spec may select pods by label (workloadSelector, selector, Gateway selector, route sourceLabels). */
 const SELECTING_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter', 'DestinationRule', 'ProxyConfig', 'Gateway', 'VirtualService'];
 
-/** `key=value` of every per-pod label (StatefulSet pod name or index) some selector in the graph names. */
-function perPodLabelsSelected(graph: MeshGraph): Set<string> {
-  const found = new Set<string>();
+/** `[key, value]` of every per-pod label (StatefulSet pod name or index) some selector in the graph names, once each. */
+function perPodLabelsSelected(graph: MeshGraph): [string, string][] {
+  const found = new Map<string, [string, string]>();
   const walk = (v: unknown, depth: number): void => {
     if (depth > 16) return;
     if (Array.isArray(v)) {
       for (const x of v) walk(x, depth + 1);
     } else if (isRecord(v)) {
       for (const [k, x] of Object.entries(v)) {
-        if ((k === LABEL_STATEFULSET_POD_NAME || k === LABEL_POD_INDEX) && typeof x === 'string') found.add(`${k}=${x}`);
+        if (PER_POD_LABELS.includes(k) && typeof x === 'string') found.set(`${k}=${x}`, [k, x]);
         else walk(x, depth + 1);
       }
     }
   };
   for (const kind of SELECTING_KINDS) for (const o of graph.ofKind(kind)) walk(o.spec, 0);
-  return found;
+  return [...found.values()];
 }
 
 /** A proxy described by hand (tests, `xds serve` nodes without a workload in the input). */

@@ -40,12 +40,12 @@ export interface ProxyIdentity {
   /** Where the workload is defined, when it came from the input. */
   readonly origin: Origin | null;
   /**
-   * Other node names that get this proxy's config: a StatefulSet split into one proxy per pod (`name`
-   * `<statefulset>-<ordinal>`) lets its first pod answer to the StatefulSet's name too. Absent otherwise.
+   * Other node names that get this proxy's config: when every pod of a StatefulSet has a proxy of its
+   * own (`name` `<statefulset>-<ordinal>`), the first answers to the StatefulSet's name too. Absent otherwise.
    */
   readonly aliases?: readonly string[];
   /**
-   * The workload's name when `name` is not it (a StatefulSet split into one proxy per pod: `name` is
+   * The workload's name when `name` is not it (a StatefulSet pod with a proxy of its own: `name` is
    * the pod's), for what the proxy reads of its workload (container ports). Absent otherwise.
    */
   readonly workload?: string;

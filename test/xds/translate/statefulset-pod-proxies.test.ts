@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { startServe } from '../../../src/cli/xds-command.js';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { parseManifests } from '../../../src/mesh/parse.js';
+import { selectsSomePod } from '../../../src/mesh/workloads.js';
 import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
 import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { nodeCacheKey } from '../../../src/xds/sds/node-identity.js';
@@ -83,20 +84,40 @@ test('GIVEN a StatefulSet no selector tells apart WHEN proxies are listed THEN i
   assert.equal(proxies, [['db', undefined]]);
 });
 
-test('GIVEN policies selecting pod db-1 by statefulset.kubernetes.io/pod-name WHEN proxies are listed THEN each pod is a proxy with its per-pod labels, the first answering to the StatefulSet name', () => {
-  const proxies = proxiesOf(graphOf(BASE + ONE_POD_POLICIES)).map((p) => [p.name, p.labels['statefulset.kubernetes.io/pod-name'], p.labels['apps.kubernetes.io/pod-index'], p.labels.app, p.aliases]);
-  assert.equal(proxies, [['db-0', 'db-0', '0', 'db', ['db']], ['db-1', 'db-1', '1', 'db', undefined]]);
+test('GIVEN policies selecting pod db-1 by statefulset.kubernetes.io/pod-name WHEN proxies are listed THEN db-1 is a proxy of its own with its per-pod labels, and the StatefulSet\'s proxy stands for the other pod', () => {
+  const proxies = proxiesOf(graphOf(BASE + ONE_POD_POLICIES)).map((p) => [p.name, p.workload, p.labels['statefulset.kubernetes.io/pod-name'], p.labels['apps.kubernetes.io/pod-index'], p.labels.app, p.aliases]);
+  assert.equal(proxies, [['db', undefined, undefined, undefined, 'db', undefined], ['db-1', 'db', 'db-1', '1', 'db', undefined]]);
 });
 
-test('GIVEN a selector by apps.kubernetes.io/pod-index WHEN proxies are listed THEN the StatefulSet is split too', () => {
-  const policy = ONE_POD_POLICIES.split('---').slice(0, 2).join('---').replace('statefulset.kubernetes.io/pod-name: db-1', 'apps.kubernetes.io/pod-index: "1"');
-  assert.equal(proxiesOf(graphOf(BASE + policy)).map((p) => p.name), ['db-0', 'db-1']);
+test('GIVEN selectors naming every pod WHEN proxies are listed THEN each pod is a proxy and the first answers to the StatefulSet\'s name', () => {
+  const both = ONE_POD_POLICIES + ONE_POD_POLICIES.replaceAll('db-1', 'db-0');
+  assert.equal(proxiesOf(graphOf(BASE + both)).map((p) => [p.name, p.aliases]), [['db-0', ['db']], ['db-1', undefined]]);
 });
 
-test('GIVEN policies selecting pod db-1 WHEN each pod is translated THEN db-1 gets the DENY (network RBAC) and STRICT mTLS (no plaintext chain), db-0 neither', () => {
+test('GIVEN a selector by apps.kubernetes.io/pod-index WHEN proxies are listed THEN that pod is split out too; an index or name no pod has (out of range, "01", another StatefulSet\'s) splits nothing', () => {
+  const policy = (labels: string) => ONE_POD_POLICIES.split('---').slice(0, 2).join('---').replace('statefulset.kubernetes.io/pod-name: db-1', labels);
+  assert.equal(proxiesOf(graphOf(BASE + policy('apps.kubernetes.io/pod-index: "1"'))).map((p) => p.name), ['db', 'db-1']);
+  for (const labels of ['apps.kubernetes.io/pod-index: "2"', 'apps.kubernetes.io/pod-index: "01"', 'statefulset.kubernetes.io/pod-name: dbx-1', 'statefulset.kubernetes.io/pod-name: db-']) {
+    assert.equal(proxiesOf(graphOf(BASE + policy(labels))).map((p) => p.name), ['db'], labels);
+  }
+});
+
+test('GIVEN a StatefulSet of 2,147,483,647 replicas and a selector for pod db-5 WHEN proxies are listed and selection is judged THEN nothing is listed pod by pod: two proxies, and the selector binds a pod (name and index must agree on one)', () => {
+  const big = BASE.replace('replicas: 2', 'replicas: 2147483647');
+  const graph = graphOf(big + ONE_POD_POLICIES.replaceAll('db-1', 'db-5'));
+  assert.equal(proxiesOf(graph).map((p) => p.name), ['db', 'db-5']);
+  const sts = graph.workloads.all.find((w) => w.kind === 'StatefulSet')!;
+  assert.ok(selectsSomePod({ 'statefulset.kubernetes.io/pod-name': 'db-2147483646', app: 'db' }, sts));
+  assert.not.ok(selectsSomePod({ 'statefulset.kubernetes.io/pod-name': 'db-2147483647' }, sts), 'beyond the last ordinal');
+  assert.not.ok(selectsSomePod({ 'statefulset.kubernetes.io/pod-name': 'db-5', 'apps.kubernetes.io/pod-index': '6' }, sts), 'no pod is both db-5 and index 6');
+  assert.ok(selectsSomePod({ 'statefulset.kubernetes.io/pod-name': 'db-5', 'apps.kubernetes.io/pod-index': '5' }, sts));
+  assert.not.ok(selectsSomePod({ 'statefulset.kubernetes.io/pod-name': 'db-5', app: 'other' }, sts), 'the template labels still count');
+});
+
+test('GIVEN policies selecting pod db-1 WHEN each proxy is translated THEN db-1 gets the DENY (network RBAC) and STRICT mTLS (no plaintext chain), the StatefulSet\'s (db-0) neither', () => {
   const graph = graphOf(BASE + ONE_POD_POLICIES);
   const db1 = inboundOn5432(graph, 'db-1');
-  const db0 = inboundOn5432(graph, 'db-0');
+  const db0 = inboundOn5432(graph, 'db');
   assert.ok(db1.rbac, 'db-1 enforces the DENY');
   assert.not.ok(db1.transports.includes('raw_buffer'), `db-1 is STRICT: ${db1.transports.join(',')}`);
   assert.not.ok(db0.rbac, 'db-0 has no policy');
@@ -110,7 +131,7 @@ test('GIVEN an Istio node id of pod db-1 WHEN keyed THEN its own proxy wins over
   assert.is(nodeCacheKey(istio('web-7f9c6d-x2x4z', 'shop', 'web') as never, known), 'shop/web');
 });
 
-test('GIVEN xds serve over the split StatefulSet WHEN nodes data/db-1, data/db and an Istio id of db-1 connect THEN each gets a listener snapshot, db-1\'s and the Istio id\'s with the DENY, data/db (the first pod) without', async () => {
+test('GIVEN xds serve over the split StatefulSet WHEN nodes data/db-1, data/db and an Istio id of db-1 connect THEN each gets a listener snapshot, db-1\'s and the Istio id\'s with the DENY, data/db (the other pod) without', async () => {
   const work = mkdtempSync(join(tmpdir(), 'meshproof-sts-pods-'));
   writeFileSync(join(work, 'db.yaml'), BASE + ONE_POD_POLICIES);
   const h = await startServe({ paths: ['db.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: () => {} });
@@ -140,7 +161,7 @@ test('GIVEN a split StatefulSet whose Service sends to a named targetPort WHEN e
   const named = BASE.replace('ports: [{name: tcp-db, port: 5432}]', 'ports: [{name: tcp-db, port: 15432, targetPort: pg}]').replace('ports: [{containerPort: 5432}]', 'ports: [{name: pg, containerPort: 5432}]');
   assert.ok(inboundOn5432(graphOf(named), 'db').transports.length > 0, 'the unsplit proxy listens on 5432');
   const graph = graphOf(named + ONE_POD_POLICIES);
-  for (const pod of ['db-0', 'db-1']) {
+  for (const pod of ['db', 'db-1']) {
     const proxy = proxiesOf(graph).find((p) => p.name === pod)!;
     assert.equal((buildProxyView(graph, proxy).inbound?.problems ?? []).filter((p) => p.code === 'view/inbound-target-port'), [], `${pod}: targetPort pg resolves`);
     assert.ok(inboundOn5432(graph, pod).transports.length > 0, `${pod} listens on 5432`);
@@ -185,7 +206,7 @@ spec:
   const listeners = (graph: MeshGraph, name: string) => translateProxy(buildProxyView(graph, proxiesOf(graph).find((p) => p.name === name)!), []).listeners.map((l) => l.name);
   assert.equal(listeners(graphOf(BASE + '---\n' + gateway), 'edge'), ['0.0.0.0_8080']);
   const graph = graphOf(BASE + '---\n' + gateway + split);
-  assert.equal(listeners(graph, 'edge-0'), ['0.0.0.0_8080']);
+  assert.equal(listeners(graph, 'edge'), ['0.0.0.0_8080']);
   assert.equal(listeners(graph, 'edge-1'), ['0.0.0.0_8080']);
 });
 
@@ -195,13 +216,13 @@ test('GIVEN xds serve over the split StatefulSet WHEN the pod-name policies are 
   const h = await startServe({ paths: ['db.yaml'], listen: '127.0.0.1:0', cwd: work, watch: false, check: false, log: () => {} });
   try {
     const ids = () => h.cache.nodeIds().filter((id) => !id.startsWith('grpc:')).sort();
-    assert.equal(ids(), ['data/db', 'data/db-0', 'data/db-1']);
+    assert.equal(ids(), ['data/db', 'data/db-1']);
     writeFileSync(join(work, 'db.yaml'), BASE);
     assert.ok(await h.reload());
     assert.equal(ids(), ['data/db']);
     writeFileSync(join(work, 'db.yaml'), BASE + ONE_POD_POLICIES);
     assert.ok(await h.reload());
-    assert.equal(ids(), ['data/db', 'data/db-0', 'data/db-1']);
+    assert.equal(ids(), ['data/db', 'data/db-1']);
   } finally {
     await h.close();
     rmSync(work, { recursive: true, force: true });

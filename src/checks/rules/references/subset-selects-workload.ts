@@ -3,6 +3,7 @@ import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { endpointLabelsOf, selectsEndpoint, type EndpointLabels } from '../../../mesh/endpoint-labels.js';
 import { listOrNone, nameOf } from './_helpers.js';
+import { describePodValues, PER_POD_LABELS } from '../../../mesh/workloads.js';
 
 /** `references/subset-selects-workload` (IST0173): each subset's labels select at least one workload of its host. */
 const subsetSelectsWorkload: Rule = {
@@ -74,7 +75,7 @@ function selection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, st
 /** The workload's values for the keys the subset selects on (what the user compares); a per-pod label lists its pods' values. */
 function subsetKeys(workload: EndpointLabels, labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(labels)) out[k] = workload.perPod[k]?.join(' | ') ?? workload.labels[k] ?? '(unset)';
+  for (const k of Object.keys(labels)) out[k] = (workload.pods && PER_POD_LABELS.includes(k) ? describePodValues(workload.pods, k) : undefined) ?? workload.labels[k] ?? '(unset)';
   return out;
 }
 
