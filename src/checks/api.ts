@@ -85,7 +85,7 @@ export async function loadMesh(paths: readonly string[], options: Omit<CheckApiO
     ...(options.emptyHint !== undefined ? { emptyHint: options.emptyHint } : {}),
     ...(options.allowEmpty !== undefined ? { allowEmpty: options.allowEmpty } : {}),
   });
-  return { ...model, unusable: modelUnusable(model) };
+  return Object.assign(model, { unusable: modelUnusable(model) });
 }
 
 /**

@@ -161,7 +161,7 @@ export interface MeshModel {
   readonly problems: InputProblem[];
   /** The MeshConfig and cluster domain of the run, with what is wrong with them (each problem makes the input unusable). */
   readonly mesh: ReturnType<typeof readMeshContext>;
-  /** Input and context objects with `mesh.context`. */
+  /** Input and context objects with `mesh.context` (built on first read). */
   readonly graph: MeshGraph;
   /**
    * Absolute paths the model was read from besides the input: the config file, the MeshConfig file
@@ -194,13 +194,17 @@ export async function loadModel(options: Omit<CheckOptions, 'catalogue' | 'profi
   // exits 2): notes such as `input/not-a-manifest` on the configured mesh-config.yaml in context/ are dropped.
   loaded.problems.push(...context.problems.filter((p) => p.unusable && !loaded.files.some((f) => f.file === p.location.file)));
   const contextFiles = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
-  const graph = MeshGraph.from([...loaded.files, ...contextFiles], { context: mesh.context });
   const sources = [
     ...(options.config.file !== null ? [options.config.file] : []),
     ...(meshConfig !== undefined ? [meshConfig] : []),
     ...contextPaths,
   ].map((p) => resolve(options.cwd, p));
-  return { files: loaded.files, contextFiles, filesRead: loaded.filesRead, problems: loaded.problems, mesh, graph, sources: [...new Set(sources)] };
+  // Built on first use: `xds serve --no-check` builds its own (carried over from the previous reload).
+  let graph: MeshGraph | undefined;
+  return {
+    files: loaded.files, contextFiles, filesRead: loaded.filesRead, problems: loaded.problems, mesh, sources: [...new Set(sources)],
+    get graph() { return (graph ??= MeshGraph.from([...loaded.files, ...contextFiles], { context: mesh.context })); },
+  };
 }
 
 /** One `meshproof check` run: load → graph → rules → configuration and suppressions → result. */
