@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { promote, recoverPromotion, sealStage, STAGE_DIR } from '../src/app/promote.js';
+import { promote, recoverPromotion, removedNotice, sealStage, STAGE_DIR } from '../src/app/promote.js';
 import { MeshApp } from '../src/app/mesh-app.js';
 import { planSynth } from '../src/app/synth-plan.js';
 import { Chart } from 'cdk8s';
@@ -153,6 +153,42 @@ test('GIVEN an old cdk8s.yaml with output: dist WHEN the app synthesizes THEN it
   }
   assert.match(stderr, /cdk8s writes straight into dist\/ .*set `output: \.meshproof\/synth` in cdk8s\.yaml/);
   assert.equal(listFiles(root), ['dist/one.k8s.yaml']);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN dist/ holding files the synth does not write (a hand-written kustomization.yaml, notes in a subfolder) WHEN promoted THEN they are gone and the result names each, as the app says on stderr', () => {
+  const { root, stage } = project();
+  fs.writeFileSync(path.join(root, 'dist', 'kustomization.yaml'), 'resources: []\n');
+  fs.mkdirSync(path.join(root, 'dist', 'docs'));
+  fs.writeFileSync(path.join(root, 'dist', 'docs', 'notes.md'), '# notes\n');
+  fs.writeFileSync(path.join(stage, 'dist', 'old.k8s.yaml'), 'old: 2\n');
+  const { removed } = promote(root, stage);
+  assert.equal(removed, ['dist/docs/notes.md', 'dist/kustomization.yaml'], 'old.k8s.yaml was written again: not removed');
+  assert.not.ok(fs.existsSync(path.join(root, 'dist', 'kustomization.yaml')));
+  assert.is(removedNotice('dist', removed), 'meshproof: removed 2 files from dist/ that the synth did not write: dist/docs/notes.md, dist/kustomization.yaml. dist/ holds only what the app synthesizes (it is replaced whole); keep other files outside it (git has the removed ones)');
+  assert.is(removedNotice('dist', []), undefined);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('GIVEN a project whose dist/ holds a file the app does not synthesize WHEN the app synthesizes THEN stderr names the removed file', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-removed-'));
+  fs.mkdirSync(path.join(root, 'dist'));
+  fs.writeFileSync(path.join(root, 'dist', 'README.md'), 'hand-written\n');
+  const saved = process.env['CDK8S_OUTDIR'];
+  const write = process.stderr.write;
+  let stderr = '';
+  delete process.env['CDK8S_OUTDIR'];
+  process.stderr.write = ((t: string) => ((stderr += t), true)) as typeof process.stderr.write;
+  try {
+    const app = new MeshApp({ root, sourceMap: false });
+    new Chart(app, 'one');
+    app.synth();
+  } finally {
+    process.stderr.write = write;
+    if (saved !== undefined) process.env['CDK8S_OUTDIR'] = saved;
+  }
+  assert.match(stderr, /meshproof: removed 1 file from dist\/ that the synth did not write: dist\/README\.md\./);
+  assert.equal(listFiles(root).filter((f) => f.startsWith('dist/')), ['dist/one.k8s.yaml']);
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -49,9 +49,11 @@ function publishOrDiscard(promote, root, stageRoot, stage, publish) {
   const fs = require('node:fs');
   try {
     if (publish) {
-      promote.promote(root, stageRoot);
+      const { removed } = promote.promote(root, stageRoot);
       const extra = stage.sourceMap ? `, ${promote.SOURCE_MAP_PATH} and ${promote.EXPECTATIONS_PATH} (commit them together)` : '';
       process.stdout.write(`meshproof: published ${stage.outdir}/${extra}\n`);
+      const notice = promote.removedNotice(stage.outdir, removed);
+      if (notice) process.stderr.write(`${notice}\n`);
     } else {
       fs.rmSync(stageRoot, { recursive: true, force: true });
       process.stderr.write(`meshproof: synth failed; ${stage.outdir}/ and ${promote.SOURCE_MAP_PATH} are unchanged\n`);

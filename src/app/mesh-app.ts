@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
-import { promote, recoverPromotion, sealStage, SOURCE_MAP_PATH, STAGE_DIR, writeAtomically } from './promote.js';
+import { promote, recoverPromotion, removedNotice, sealStage, SOURCE_MAP_PATH, STAGE_DIR, writeAtomically } from './promote.js';
 import { enableSourceTracking, fieldSourcesOf, sourceOf, type SourcePosition } from './source-tracking.js';
 import { installErrorReporter } from '../constructs/_errors.js';
 import { addSyncWaves } from './sync-waves.js';
@@ -93,7 +93,10 @@ export class MeshApp extends App {
       // The promises `meshproof verify` checks, staged and published with the source map.
       if (renders) writeAtomically(path.join(plan.stageRoot, EXPECTATIONS_PATH), `${JSON.stringify({ version: 1, expectations: collectExpectations(this, plan.root) }, null, 2)}\n`);
       sealStage(plan.stageRoot, { outdir: plan.outdir, sourceMap: this.writeSourceMap });
-      if (plan.publish === 'app') promote(plan.root, plan.stageRoot, { keepStage: plan.underCdk8s });
+      if (plan.publish === 'app') {
+        const notice = removedNotice(plan.outdir, promote(plan.root, plan.stageRoot, { keepStage: plan.underCdk8s }).removed);
+        if (notice) process.stderr.write(`${notice}\n`);
+      }
     } catch (e) {
       recoverPromotion(plan.root);
       fs.rmSync(plan.stageRoot, { recursive: true, force: true });

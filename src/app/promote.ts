@@ -72,11 +72,20 @@ export interface PromoteOptions {
   readonly afterStep?: (step: number) => void;
 }
 
+/** What a promotion did beyond publishing the stage. */
+export interface PromoteResult {
+  /**
+   * Files of the previous output folder the synth did not write, which the swap deleted (relative to
+   * the project root, `/`-separated, sorted): a hand-written file kept in `dist/` does not survive a synth.
+   */
+  readonly removed: readonly string[];
+}
+
 /**
  * Publishes a sealed stage into the project at `root`. Throws (leaving the previous output as it
  * was) when the stage is incomplete or a rename fails.
  */
-export function promote(root: string, stageRoot: string, options: PromoteOptions = {}): void {
+export function promote(root: string, stageRoot: string, options: PromoteOptions = {}): PromoteResult {
   recoverPromotion(root);
   const info = readStage(stageRoot);
   if (!info) throw new Error(`meshproof: ${stageRoot} holds no complete synth (no ${STAGE_INFO}); nothing was published`);
@@ -97,6 +106,8 @@ export function promote(root: string, stageRoot: string, options: PromoteOptions
   }
   fs.rmSync(previous, { recursive: true, force: true });
   fs.mkdirSync(previous, { recursive: true });
+  const staged = new Set(filesUnder(stagedOut));
+  const removed = filesUnder(finalOut).filter((f) => !staged.has(f)).map((f) => `${info.outdir}/${f}`).sort();
   const journal: Journal = {
     version: 1,
     outdir: info.outdir,
@@ -120,6 +131,25 @@ export function promote(root: string, stageRoot: string, options: PromoteOptions
   step(4);
   fs.rmSync(previous, { recursive: true, force: true });
   if (!options.keepStage) fs.rmSync(stageRoot, { recursive: true, force: true });
+  return { removed };
+}
+
+/** The line telling which files a synth removed from the output folder, or undefined when none. */
+export function removedNotice(outdir: string, removed: readonly string[]): string | undefined {
+  if (removed.length === 0) return undefined;
+  const shown = removed.slice(0, 10).join(', ') + (removed.length > 10 ? `, … (${removed.length - 10} more)` : '');
+  return `meshproof: removed ${removed.length} file${removed.length === 1 ? '' : 's'} from ${outdir}/ that the synth did not write: ${shown}. ${outdir}/ holds only what the app synthesizes (it is replaced whole); keep other files outside it (git has the removed ones)`;
+}
+
+/** Files under `dir`, relative and `/`-separated; none when it does not exist. */
+function filesUnder(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => !e.isDirectory()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
 }
 
 /**

@@ -3,7 +3,7 @@
  * same pipeline as `meshproof check` (loader → MeshGraph → rules → configuration and suppressions),
  * without the CLI. Nothing here writes to stdout or exits the process.
  */
-import { ruleCatalogue, runCheck, type CheckRun } from './check.js';
+import { loadModel, modelUnusable, ruleCatalogue, runCheck, type CheckRun, type MeshModel } from './check.js';
 import { DEFAULT_CONFIG, findConfigFile, loadConfigFile, todayUtc, type MeshproofConfig, type Profile } from './config/index.js';
 import { exitCode, type ExitCode, type FailOn } from './exit-code.js';
 import { sortFindings } from './reporters/_shared.js';
@@ -11,7 +11,7 @@ import type { Finding } from './types.js';
 import { problem, type InputProblem } from '../mesh/problems.js';
 
 export type { CheckResult, CheckSummary, Finding, FileLocation, ResourceRef, RuleMeta, Severity, SourceOrigin, SuppressedFinding } from './types.js';
-export type { CheckRun } from './check.js';
+export type { CheckRun, MeshModel } from './check.js';
 export type { MeshproofConfig, Profile } from './config/index.js';
 export type { FailOn, ExitCode } from './exit-code.js';
 export { ruleCatalogue } from './check.js';
@@ -70,6 +70,25 @@ export async function checkPaths(paths: readonly string[], options: CheckApiOpti
 }
 
 /**
+ * The mesh model `checkPaths` would judge (input, the config's context paths, MeshConfig and cluster
+ * domain), without running a rule: what `--no-check` commands translate. `unusable` when an input or
+ * context file cannot be read or parsed, or the MeshConfig or cluster domain is wrong. Throws
+ * `ConfigError` for a bad config file.
+ */
+export async function loadMesh(paths: readonly string[], options: Omit<CheckApiOptions, 'profile' | 'today'> & { readonly allowEmpty?: boolean } = {}): Promise<MeshModel & { readonly unusable: boolean }> {
+  const cwd = options.cwd ?? process.cwd();
+  const model = await loadModel({
+    paths,
+    cwd,
+    config: resolveConfig(options, cwd),
+    ...(options.sourcemap !== undefined ? { sourcemap: options.sourcemap } : {}),
+    ...(options.emptyHint !== undefined ? { emptyHint: options.emptyHint } : {}),
+    ...(options.allowEmpty !== undefined ? { allowEmpty: options.allowEmpty } : {}),
+  });
+  return Object.assign(model, { unusable: modelUnusable(model) });
+}
+
+/**
  * Checks Kubernetes objects held in memory (e.g. `chart.toJson()` of a cdk8s chart). Findings name
  * the file `-` and the line of the object in a JSON rendering with one object per document.
  * An entry that is not a plain object (null, undefined, an array, a string, a number…) is an
@@ -125,5 +144,6 @@ function withRefused(run: CheckRun, refused: readonly InputProblem[]): CheckRun 
     problems: [...refused, ...run.problems],
     files: run.files,
     graph: run.graph,
+    model: run.model,
   };
 }

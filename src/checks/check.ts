@@ -9,6 +9,7 @@ import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js
 import { problem } from '../mesh/problems.js';
 import type { ParsedFile } from '../mesh/parse.js';
 import type { Rule, RuleOptions } from './rule.js';
+import { resolve } from 'node:path';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';
 import { applySuppressions, suppressionProblems, SUPPRESSION_WITHOUT_REASON, targetKey, type SuppressionTarget } from './suppress.js';
@@ -121,6 +122,8 @@ export interface CheckRun {
    * and `--context`), with the MeshConfig and cluster domain of the run.
    */
   readonly graph: MeshGraph;
+  /** What the rules judged, with the context files and sources (`xds serve` builds its graph from them). */
+  readonly model: MeshModel;
 }
 
 function problemFinding(p: InputProblem): Finding {
@@ -140,8 +143,35 @@ function emptyInput(paths: readonly string[], files: number, hint = 'Check the p
   );
 }
 
-/** One `meshproof check` run: load → graph → rules → configuration and suppressions → result. */
-export async function runCheck(options: CheckOptions): Promise<CheckRun> {
+/**
+ * The mesh model a run works on, read once: the input files, the context files (config `context`
+ * and `--context`), and the MeshConfig and cluster domain (flag, else config), as one graph.
+ * `runCheck` judges it; `xds compile`, `xds serve`, `map` and `runtime synth` translate or draw the
+ * very graph (or, `xds serve`, one built from the same files and context), so no command sees
+ * another mesh than `meshproof check`.
+ */
+export interface MeshModel {
+  /** The input files as read and parsed (not `context` files): what is checked. */
+  readonly files: readonly ParsedFile[];
+  /** The context files that are not also input: their objects feed the model, nothing is reported on them. */
+  readonly contextFiles: readonly ParsedFile[];
+  /** Input files opened, parsed or not. */
+  readonly filesRead: number;
+  /** Problems with the input (and the unusable ones of context files). */
+  readonly problems: InputProblem[];
+  /** The MeshConfig and cluster domain of the run, with what is wrong with them (each problem makes the input unusable). */
+  readonly mesh: ReturnType<typeof readMeshContext>;
+  /** Input and context objects with `mesh.context` (built on first read). */
+  readonly graph: MeshGraph;
+  /**
+   * Absolute paths the model was read from besides the input: the config file, the MeshConfig file
+   * and the context paths; what `xds serve` watches next to its inputs.
+   */
+  readonly sources: readonly string[];
+}
+
+/** The model of a run (`CheckOptions` without the rule choice); never throws for bad input. */
+export async function loadModel(options: Omit<CheckOptions, 'catalogue' | 'profile' | 'today'>): Promise<MeshModel> {
   const loaded = await loadInputs(options.paths, {
     cwd: options.cwd,
     ...options.config.limits,
@@ -163,10 +193,26 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   // Nothing is reported on a context file (README "--context") but what makes the run unusable (a parse error
   // exits 2): notes such as `input/not-a-manifest` on the configured mesh-config.yaml in context/ are dropped.
   loaded.problems.push(...context.problems.filter((p) => p.unusable && !loaded.files.some((f) => f.file === p.location.file)));
-  const contextOnly = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
-  const inputNames = new Set(loaded.files.map((f) => f.file));
-  const contextFiles = new Set(contextOnly.map((f) => f.file).filter((f) => !inputNames.has(f)));
-  const graph = MeshGraph.from([...loaded.files, ...contextOnly], { context: mesh.context });
+  const contextFiles = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
+  const sources = [
+    ...(options.config.file !== null ? [options.config.file] : []),
+    ...(meshConfig !== undefined ? [meshConfig] : []),
+    ...contextPaths,
+  ].map((p) => resolve(options.cwd, p));
+  // Built on first use: `xds serve --no-check` builds its own (carried over from the previous reload).
+  let graph: MeshGraph | undefined;
+  return {
+    files: loaded.files, contextFiles, filesRead: loaded.filesRead, problems: loaded.problems, mesh, sources: [...new Set(sources)],
+    get graph() { return (graph ??= MeshGraph.from([...loaded.files, ...contextFiles], { context: mesh.context })); },
+  };
+}
+
+/** One `meshproof check` run: load → graph → rules → configuration and suppressions → result. */
+export async function runCheck(options: CheckOptions): Promise<CheckRun> {
+  const model = await loadModel(options);
+  const { graph, mesh } = model;
+  const inputNames = new Set(model.files.map((f) => f.file));
+  const contextFiles = new Set(model.contextFiles.map((f) => f.file).filter((f) => !inputNames.has(f)));
   const enabled = enabledRules(options.catalogue ?? ruleCatalogue(), options.config, options.profile);
   const rules = enabled.flatMap((e) => (isRule(e.rule) ? [e.rule] : []));
   const ruleOptions: Record<string, RuleOptions> = Object.fromEntries(enabled.map((e) => [e.rule.id, e.options]));
@@ -174,7 +220,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
   const result = finalizeResult({
     findings: runRules(graph, rules, ruleOptions).flatMap((f) => (!(f.location && contextFiles.has(f.location.file)) ? [f] : onInputCopy(graph, f, (file) => contextFiles.has(file)))),
     inputFindings: [
-      ...loaded.problems.map(problemFinding),
+      ...model.problems.map(problemFinding),
       ...mesh.problems.map((p): Finding => ({ ruleId: p.code, istioCode: null, severity: 'error', message: p.message, resource: null, location: p.location, source: null })),
       ...mesh.warnings.map((w): Finding => ({ ruleId: w.code, istioCode: null, severity: 'warning', message: w.message, resource: null, location: w.location, source: null })),
     ],
@@ -182,7 +228,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckRun> {
     targets,
     exceptions: options.config.exceptions,
     today: options.today,
-    files: loaded.filesRead,
+    files: model.filesRead,
   });
-  return { result, unusableInput: mesh.problems.length > 0 || loaded.problems.some((p) => p.unusable), problems: loaded.problems, files: loaded.files, graph };
+  return { result, unusableInput: modelUnusable(model), problems: model.problems, files: model.files, graph, model };
+}
+
+/** The model cannot be used: some input or context file cannot be read or parsed, or the MeshConfig or cluster domain is wrong. */
+export function modelUnusable(model: MeshModel): boolean {
+  return model.mesh.problems.length > 0 || model.problems.some((p) => p.unusable);
 }

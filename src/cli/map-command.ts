@@ -3,13 +3,14 @@
  * their matches → destinations with weights, mirrors, faults, timeouts, retries) as one static HTML
  * page that opens offline, with links to the YAML and TypeScript lines. Exit 0 written, 2 when the
  * input cannot be read, holds no Kubernetes object (unless `--allow-empty`, as `check` and `diff`),
- * or `--out` names a folder that does not exist (as `check --output`).
+ * or `--out` names a folder that does not exist (as `check --output`). The mesh is the one
+ * `meshproof check` reads (meshproof.config.yaml's cluster domain, MeshConfig, context paths);
+ * VirtualServices of context files are not drawn.
  */
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { loadTree } from '../diff/load-tree.js';
-import { MeshGraph } from '../mesh/graph.js';
+import { loadMesh } from '../checks/api.js';
 import { mapPage } from '../map/html.js';
 import { trafficMap } from '../map/traffic.js';
 import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
@@ -20,24 +21,23 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   if (values.out === undefined) throw new UsageError('--out <file.html> is required (e.g. meshproof map dist --out map.html)');
   const out = resolve(io.cwd, values.out);
   assertWritable(out, values.out, '--out');
-  const objects = [];
   const paths = positionals.length > 0 ? positionals : ['dist'];
-  let files = 0;
-  for (const p of paths) {
-    const tree = await loadTree(p, io.cwd);
-    if (tree.problems.length > 0) {
-      for (const pr of tree.problems) io.stderr.write(`map: ${pr.location ? `${pr.location.file}:${pr.location.line}: ` : ''}${pr.message}\n`);
-      return EXIT_USAGE;
-    }
-    objects.push(...tree.objects);
-    files += tree.files;
+  // The mesh `meshproof check` judges: meshproof.config.yaml's context paths resolve hosts and
+  // gateways, its cluster domain names the hosts; only the input's VirtualServices are drawn.
+  const model = await loadMesh(paths, { cwd: io.cwd, allowEmpty: true });
+  const problems = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems];
+  if (problems.length > 0) {
+    for (const pr of problems) io.stderr.write(`map: ${pr.location ? `${pr.location.file}:${pr.location.line}: ` : ''}${pr.message}\n`);
+    return EXIT_USAGE;
   }
-  if (objects.length === 0 && values['allow-empty'] !== true) {
+  const files = model.files.length;
+  if (model.files.every((f) => f.objects.length === 0) && values['allow-empty'] !== true) {
     const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
     io.stderr.write(`map: no Kubernetes objects in ${paths.join(' ')} (${read}), so there is nothing to map and no page was written. Check the path, or pass --allow-empty to write an empty map\n`);
     return EXIT_USAGE;
   }
-  const hosts = trafficMap(new MeshGraph(objects));
+  const context = new Set(model.contextFiles.map((f) => f.file));
+  const hosts = trafficMap(model.graph, (vs) => !context.has(vs.file));
   try {
     writeFileAtomic(out, mapPage(hosts, { outDir: dirname(out), projectRoot: io.cwd, ...(values.title ? { title: values.title } : {}) }));
   } catch (e) {

@@ -2,7 +2,9 @@
  * `meshproof xds compile [paths...] --out <dir> [--workloads <file>] [--proxyless] [--no-check]`: one
  * Envoy config dump per proxy (`<out>/<namespace>.<workload>.json`, Envoy's `/config_dump` shape), for
  * review in pull requests, after the check suite passed (as `xds serve`); dumps of proxies no longer
- * in the input are removed. Keep `--out` outside the folder Argo CD syncs.
+ * in the input are removed. Keep `--out` outside the folder Argo CD syncs. The mesh is the one
+ * `meshproof check` judges: meshproof.config.yaml's context paths (whose proxies get dumps too),
+ * MeshConfig, cluster domain, exclude globs and limits apply, with or without `--no-check`.
  *
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
@@ -11,8 +13,6 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { MeshGraph } from '../mesh/graph.js';
-import { loadInputs } from '../mesh/load.js';
 import { buildProxyView, proxiesOf } from '../mesh/view/index.js';
 import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
@@ -23,7 +23,7 @@ import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
-import { checkPaths } from '../checks/api.js';
+import { checkPaths, loadMesh } from '../checks/api.js';
 
 /** Runs `meshproof xds <subcommand>`. */
 export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -54,28 +54,30 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   prepareOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;
-  const loaded = await loadInputs(paths, { cwd: io.cwd });
-  const unusable = loaded.problems.filter((p) => p.unusable);
+  // The mesh `meshproof check` judges, read once: the input with meshproof.config.yaml's context
+  // paths, MeshConfig and cluster domain. --no-check skips the rules, not the config.
+  const run = values['no-check'] ? undefined : await checkPaths(paths, { cwd: io.cwd });
+  const model = run?.model ?? await loadMesh(paths, { cwd: io.cwd, allowEmpty: true });
+  const unusable = [...model.problems.filter((p) => p.unusable && p.code !== 'input/empty'), ...model.mesh.problems];
   if (unusable.length > 0) {
     for (const p of unusable) io.stderr.write(`${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}\n`);
     io.stderr.write(`xds compile: the input cannot be read (above); nothing written to ${values.out}\n`);
     return EXIT_USAGE;
   }
-  if (loaded.files.every((f) => f.objects.length === 0)) {
-    io.stderr.write(`xds compile: no Kubernetes objects in ${paths.join(', ')} (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'} read), so there is no proxy to compile; check the paths\n`);
+  if (model.files.every((f) => f.objects.length === 0)) {
+    io.stderr.write(`xds compile: no Kubernetes objects in ${paths.join(', ')} (${model.files.length} file${model.files.length === 1 ? '' : 's'} read), so there is no proxy to compile; check the paths\n`);
     return EXIT_USAGE;
   }
   // As `xds serve`: input the check suite rejects is never compiled (a broken route would become a
   // silent BlackHoleCluster in the dump). --no-check overrides.
-  if (!values['no-check']) {
-    const run = await checkPaths(paths, { cwd: io.cwd });
+  if (run) {
     const errors = run.result.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0) {
       io.stderr.write(`xds compile: input rejected by the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing written. Fix ${errors.length === 1 ? 'it' : 'them'}, or pass --no-check to compile anyway:\n${errors.map((f) => `  ${findingLine(f)}`).join('\n')}\n`);
       return EXIT_USAGE;
     }
   }
-  const graph = MeshGraph.from(loaded.files);
+  const graph = model.graph;
   if (values.workloads !== undefined) for (const line of boundedNotes('xds compile: ', workloadsBackingNothing(graph, workloads, values.workloads))) io.stderr.write(`${line}\n`);
   const proxies = proxiesOf(graph);
   // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it

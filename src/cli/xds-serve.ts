@@ -3,7 +3,9 @@
  * the check suite (the engine of `meshproof check`, with the repository's config), and only when it
  * finds no error translates every proxy, adds its SDS secrets and publishes; otherwise the last good
  * config keeps serving and the rejection (with its findings) is logged and shown on `/status`.
- * Inputs and the workload file are watched (debounced); endpoints come from the workload file or, with
+ * The mesh is the one `meshproof check` judges (meshproof.config.yaml's context paths, MeshConfig and
+ * cluster domain), with or without the check suite. Inputs, the workload file, the config file and
+ * the files it names are watched (debounced); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
  * get a snapshot of their own when they first connect.
@@ -16,11 +18,12 @@
 import type * as http from 'node:http';
 import * as net from 'node:net';
 import { resolve } from 'node:path';
-import { checkPaths } from '../checks/api.js';
+import { checkPaths, loadMesh, type MeshModel } from '../checks/api.js';
+import { CONFIG_FILE_NAMES, findConfigFile } from '../checks/config/index.js';
+import { isConfigError } from './usage.js';
 import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { sameObjects } from '../mesh/graph-carry.js';
-import { loadInputs } from '../mesh/load.js';
 import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
@@ -331,6 +334,20 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     return false;
   };
 
+  // Watched, once serving (per-directory watches, re-armed on each event: edits saved by rename, as
+  // sed -i and vim do, stay visible): the inputs, the workload file, meshproof.config.yaml (where it
+  // would be found when there is none yet) and what the last load read through it (MeshConfig file,
+  // context paths), so editing any of them reloads; the set follows the config's edits.
+  const watchers = new Map<string, TreeWatcher>();
+  let watching = false;
+  let sources: readonly string[] = [];
+  const syncWatches = () => {
+    if (!watching || closed) return;
+    const config = findConfigFile(opts.cwd) ?? resolve(opts.cwd, CONFIG_FILE_NAMES[0]!);
+    const want = new Set([...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])].map((p) => resolve(opts.cwd, p)).concat(config, sources));
+    for (const [path, w] of watchers) if (!want.has(path)) { w.close(); watchers.delete(path); }
+    for (const path of want) if (!watchers.has(path)) watchers.set(path, watchTree(path, scheduleReload, (m) => opts.log(`xds serve: ${m}`)));
+  };
   // The workload entries backing no Service last logged (joined), so an unchanged list is not logged again.
   let orphansTold = '';
   const reload = async (): Promise<boolean> => {
@@ -348,9 +365,20 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     if (current && current.workloadsJson === workloadsJson) workloads = current.workloads;
     // With the check suite, the files it read are the files served: one read, so a save landing
     // between two reads can neither slip unchecked input through nor reject what was checked.
-    const run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd, emptyHint: 'xds serve needs manifests to translate: check the --input paths (an emptied input is refused, and the last good config keeps serving)' }) : undefined;
-    const loaded = run ?? await loadInputs(opts.paths, { cwd: opts.cwd });
-    const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+    // Served or not, the mesh is the one `meshproof check` judges: meshproof.config.yaml's context
+    // paths, MeshConfig and cluster domain (--no-check skips the rules, not the config).
+    let run: Awaited<ReturnType<typeof checkPaths>> | undefined;
+    let model: MeshModel;
+    try {
+      run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd, emptyHint: 'xds serve needs manifests to translate: check the --input paths (an emptied input is refused, and the last good config keeps serving)' }) : undefined;
+      model = run?.model ?? await loadMesh(opts.paths, { cwd: opts.cwd, allowEmpty: true });
+    } catch (e) {
+      if (!isConfigError(e)) throw e;
+      return refuse('unusable', [e.message], 'meshproof.config.yaml unusable');
+    }
+    sources = model.sources;
+    syncWatches();
+    const unusable = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems].map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
     if (unusable.length > 0) return refuse('unusable', unusable, 'input unusable');
     if (run) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
@@ -358,12 +386,15 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
     // Built on the previous graph: what the change did not touch is carried over (xds/translate/carry-over.ts).
     // Position-free: the served config carries no line (findings come from the check suite's own graph),
-    // so objects that only moved in their file keep everything built from them.
-    const built = MeshGraph.from(loaded.files, { carryOver: true, ...(current ? { previous: current.graph, positionFree: true } : {}) });
+    // so objects that only moved in their file keep everything built from them. Not across a change
+    // of MeshConfig or cluster domain: what was built from the predecessor was built for another mesh.
+    const meshKey = JSON.stringify(model.mesh.context);
+    const previous = current && current.meshKey === meshKey ? current.graph : undefined;
+    const built = MeshGraph.from([...model.files, ...model.contextFiles], { context: model.mesh.context, carryOver: true, ...(previous ? { previous, positionFree: true } : {}) });
     const how = howBuilt(built);
     // Every object the previous graph's, in the same order: the same mesh, so the previous graph
     // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.
-    const keep = opts.eager !== true && current !== undefined && sameObjects(built.objects, current.graph.objects);
+    const keep = opts.eager !== true && previous !== undefined && sameObjects(built.objects, previous.objects);
     const graph = keep ? current!.graph : built;
     if (!keep) {
       // The new graph's carry-over store is linked to its predecessor's now, while that is alive, so
@@ -396,7 +427,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (text !== orphansTold) for (const line of boundedNotes('xds serve: ', notes)) opts.log(line);
       orphansTold = text;
     }
-    current = { graph, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
+    current = { graph, meshKey, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
     const gone = cache.nodeIds().filter((id) => !present.has(id) && !placed.has(id));
     for (const id of gone) {
       cache.clearSnapshot(id);
@@ -476,13 +507,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       throw new ServeStartError(`xds serve: --status ${opts.status}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
     }
   }
-  const watchers: TreeWatcher[] = [];
-  if (opts.watch !== false) {
-    // Per-directory watches, re-armed on each event: edits saved by rename (sed -i, vim) stay visible.
-    for (const p of [...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])]) {
-      watchers.push(watchTree(resolve(opts.cwd, p), scheduleReload, (m) => opts.log(`xds serve: ${m}`)));
-    }
-  }
+  watching = opts.watch !== false;
+  syncWatches();
   return {
     port, cache, ads, ca: ca!, reload: serialReload,
     publish: live,
@@ -492,7 +518,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       clearTimeout(reloadTimer);
       clearTimeout(renewTimer);
       for (const t of forgetTimers.values()) clearTimeout(t);
-      for (const w of watchers) w.close();
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
       await kube?.stop();
       statusServer?.closeAllConnections();
       await new Promise<void>((r) => (statusServer ? statusServer.close(() => r()) : r()));
@@ -564,6 +591,8 @@ export function splitHostPort(value: string): [string, number] {
 /** What the last published (re)load was made from. */
 interface Current {
   readonly graph: MeshGraph;
+  /** The graph's MeshConfig and cluster domain as JSON: a reload under another one builds afresh. */
+  readonly meshKey: string;
   readonly workloads: WorkloadInstance[];
   readonly workloadsJson: string;
   readonly rootSecret: Secret;

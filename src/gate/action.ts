@@ -5,13 +5,14 @@ import { checkFromArgs } from '../cli/check-command.js';
 import type { CliIO } from '../cli/io.js';
 import { isConfigError, isUsageError } from '../cli/usage.js';
 import type { CheckResult } from '../checks/types.js';
+import type { MeshModel } from '../checks/check.js';
 import { FAIL_ON_VALUES } from '../checks/exit-code.js';
 import { sarifReporter } from '../checks/reporters/sarif.js';
 import { plural } from '../checks/reporters/_shared.js';
 import { loadTree } from '../diff/load-tree.js';
 import { diffMeshes, type MeshDiff } from '../diff/semantic-diff.js';
 import { MeshGraph } from '../mesh/graph.js';
-import type { MeshObject } from '../mesh/object.js';
+import { toMeshObject, type MeshObject } from '../mesh/object.js';
 import { trafficMap, type HostMap } from '../map/traffic.js';
 import { VERSION } from '../cli/version.js';
 import { planAnnotations, type PlannedAnnotation } from './annotations.js';
@@ -81,12 +82,14 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   }
 
   let check: CheckResult | null = null;
+  let checkModel: MeshModel | undefined;
   let checkCode = 0;
   let verdict: string;
   if (missing.length === 0) {
     try {
       const run = await (deps.check ?? checkFromArgs)([...targets, '--fail-on', failOn, ...(config !== '' ? ['--config', config] : [])], io);
       check = run.run.result;
+      checkModel = run.run.model;
       checkCode = run.exitCode;
       verdict = checkVerdict(check, failOn, checkCode);
     } catch (e) {
@@ -131,7 +134,7 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
     diff: base.diff,
     ...(base.note ? { diffNote: base.note } : {}),
     ...(base.name ? { baseName: base.name } : {}),
-    changedHosts: base.changedHosts,
+    changedHosts: base.changedHosts(checkModel),
     verify: verifyReport,
     omittedAnnotations: plan.omittedFindings,
   });
@@ -162,7 +165,11 @@ function checkVerdict(result: CheckResult, failOn: string, code: number): string
 interface BaseComparison {
   readonly diff: MeshDiff | null;
   readonly touched: Map<string, Set<number>> | null;
-  readonly changedHosts: HostMap[];
+  /**
+   * The traffic of the hosts whose routes changed, drawn in the mesh the check run read (its
+   * cluster domain and MeshConfig, its context files resolving hosts and gateways) when it ran.
+   */
+  readonly changedHosts: (mesh?: MeshModel) => HostMap[];
   /** The targets that exist at the base commit. */
   readonly basePaths: ReadonlySet<string>;
   readonly name?: string;
@@ -175,9 +182,9 @@ const NO_BASE: ReadonlySet<string> = new Set();
 async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<BaseComparison> {
   const ref = baseRefFrom(io.env, io.env['INPUT_BASE_REF'] || undefined);
   const none = new Set<string>();
-  if (ref === null) return { diff: null, touched: null, changedHosts: [], basePaths: NO_BASE, note: 'No base to compare with (not a pull request and no base-ref input): the semantic diff is skipped.' };
+  if (ref === null) return { diff: null, touched: null, changedHosts: () => [], basePaths: NO_BASE, note: 'No base to compare with (not a pull request and no base-ref input): the semantic diff is skipped.' };
   const commit = resolveCommit(io.cwd, ref);
-  if ('error' in commit) return { diff: null, touched: null, changedHosts: [], basePaths: none, note: `${commit.error}. The semantic diff is skipped and annotations are not ranked by touched lines.` };
+  if ('error' in commit) return { diff: null, touched: null, changedHosts: () => [], basePaths: none, note: `${commit.error}. The semantic diff is skipped and annotations are not ranked by touched lines.` };
   const lines = touchedLines(io.cwd, commit.sha);
   const touched = 'error' in lines ? null : lines;
   const name = ref === commit.sha ? commit.sha.slice(0, 7) : `${ref} (${commit.sha.slice(0, 7)})`;
@@ -186,29 +193,31 @@ async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<B
     // The source map too, so removed objects keep their TypeScript lines.
     const extracted = extractTree(io.cwd, commit.sha, [...targets, '.meshproof/sourcemap.json'], dir);
     const basePaths = new Set(targets.filter((t) => fs.existsSync(path.join(dir, t))));
-    if ('error' in extracted) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot read the base's ${targets.join(', ')}: ${extracted.error}. The semantic diff is skipped.` };
+    if ('error' in extracted) return { diff: null, touched, changedHosts: () => [], basePaths, name, note: `Cannot read the base's ${targets.join(', ')}: ${extracted.error}. The semantic diff is skipped.` };
     const before: MeshObject[] = [];
     const after: MeshObject[] = [];
     for (const t of targets) {
       // Both sides read with repository-relative paths: the summary names dist/x.yaml, never the temp copy.
       const [b, h] = await Promise.all([loadTree(t, dir, true), loadTree(t, io.cwd, true)]);
       const bad = [...b.problems, ...h.problems][0];
-      if (bad) return { diff: null, touched, changedHosts: [], basePaths, name, note: `Cannot diff ${t}: ${bad.message}. The semantic diff is skipped.` };
+      if (bad) return { diff: null, touched, changedHosts: () => [], basePaths, name, note: `Cannot diff ${t}: ${bad.message}. The semantic diff is skipped.` };
       before.push(...b.objects);
       after.push(...h.objects);
     }
     const diff = diffMeshes(before, after);
-    return { diff, touched, changedHosts: changedHosts(diff, before, after), basePaths, name };
+    return { diff, touched, changedHosts: (mesh) => changedHosts(diff, before, after, mesh), basePaths, name };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function changedHosts(diff: MeshDiff, before: readonly MeshObject[], after: readonly MeshObject[]): HostMap[] {
+function changedHosts(diff: MeshDiff, before: readonly MeshObject[], after: readonly MeshObject[], mesh?: MeshModel): HostMap[] {
   const routed = (o: { ref: { kind: string; namespace: string; name: string } }) => (o.ref.kind === 'VirtualService' ? `${o.ref.namespace}/${o.ref.name}` : null);
   const headKeys = new Set([...diff.added, ...diff.changed].map(routed).filter((k): k is string => k !== null));
   const baseKeys = new Set(diff.removed.map(routed).filter((k): k is string => k !== null));
-  const pick = (objects: readonly MeshObject[], keys: Set<string>) => keys.size === 0 ? [] : trafficMap(new MeshGraph(objects)).filter((h) => h.routes.some((r) => keys.has(r.virtualService)));
+  const context = mesh ? mesh.contextFiles.flatMap((f) => f.objects.map(toMeshObject)) : [];
+  const drawn = new Set<MeshObject>([...before, ...after]);
+  const pick = (objects: readonly MeshObject[], keys: Set<string>) => keys.size === 0 ? [] : trafficMap(new MeshGraph([...objects, ...context], mesh ? { context: mesh.mesh.context } : {}), (vs) => drawn.has(vs)).filter((h) => h.routes.some((r) => keys.has(r.virtualService)));
   const head = pick(after, headKeys);
   const seen = new Set(head.map((h) => h.host));
   return [...head, ...pick(before, baseKeys).filter((h) => !seen.has(h.host))];

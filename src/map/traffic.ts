@@ -147,11 +147,13 @@ function routesOf(vs: MeshObject, graph: MeshGraph): MapRoute[] {
 /**
  * The map of every host the mesh's VirtualServices route, sorted by host. A host routed by several
  * VirtualServices lists all their routes, in the order of the objects (creation order is not known
- * offline; the check suite reports conflicting VirtualServices).
+ * offline; the check suite reports conflicting VirtualServices). `draw` picks the VirtualServices
+ * drawn (`map` leaves out those of context files, which only resolve hosts and gateways); @default all
  */
-export function trafficMap(graph: MeshGraph): HostMap[] {
+export function trafficMap(graph: MeshGraph, draw: (vs: MeshObject) => boolean = () => true): HostMap[] {
   const byHost = new Map<string, { gateways: Set<string>; routes: MapRoute[] }>();
   for (const vs of graph.ofKind('VirtualService')) {
+    if (!draw(vs)) continue;
     const hosts = Array.isArray(vs.spec.hosts) ? vs.spec.hosts.filter((h): h is string => typeof h === 'string') : [];
     const gateways = graph.gatewaysOf(vs).map((g) => g.key);
     const routes = routesOf(vs, graph);

@@ -207,13 +207,18 @@ function addObject(
   if (bad.some((p) => p[p.length - 1] === '__proto__')) return;
 
   const metadata = body.metadata;
-  const missing: string[] = [];
-  if (typeof body.apiVersion !== 'string' || body.apiVersion === '') missing.push('apiVersion');
-  if (typeof body.kind !== 'string' || body.kind === '') missing.push('kind');
-  if (!isRecord(metadata) || typeof metadata.name !== 'string' || metadata.name === '') missing.push('metadata.name');
-  if (missing.length > 0) {
-    const path = missing[0] === 'metadata.name' ? ['metadata', 'name'] : [missing[0]!];
-    problems.push(problem('input/missing-field', `${what} has no ${missing.join(', ')}: every Kubernetes object needs apiVersion, kind and metadata.name (a non-empty string)`, locate(path)));
+  const fields: [string, FieldPath, unknown][] = [
+    ['apiVersion', ['apiVersion'], body.apiVersion],
+    ['kind', ['kind'], body.kind],
+    ['metadata.name', ['metadata', 'name'], isRecord(metadata) ? metadata.name : undefined],
+  ];
+  const wrong = fields.filter(([, , v]) => typeof v !== 'string' || v === '');
+  if (wrong.length > 0) {
+    const missing = wrong.filter(([, , v]) => v === undefined || v === null).map(([f]) => f);
+    const typed = wrong.filter(([, , v]) => v !== undefined && v !== null).map(([f, , v]) => notAString(f, v));
+    const kind = typeof body.kind === 'string' && body.kind !== '' ? ` (${body.kind})` : '';
+    const said = [...(missing.length > 0 ? [`has no ${missing.join(', ')}`] : []), ...typed].join('; ');
+    problems.push(problem('input/missing-field', `${what}${kind}: ${said}. Every Kubernetes object needs apiVersion, kind and metadata.name as non-empty strings`, locate(wrong[0]![1])));
     return;
   }
   const kind = body.kind as string;
@@ -255,4 +260,20 @@ function findKeys(value: unknown, names: ReadonlySet<string>): FieldPath[] {
   };
   walk(value);
   return found;
+}
+
+/**
+ * `metadata.name is the number 5, not a string (…): quote it as written, e.g. name: "5"`: a field that is
+ * there with another type than string, or empty. An unquoted number or YAML 1.1 boolean is the
+ * usual cause (`name: 5`, `name: 0100`, `name: no`), so the fix is quotes.
+ */
+function notAString(field: string, value: unknown): string {
+  if (value === '') return `${field} is empty; give it a value`;
+  const key = field.split('.').pop()!;
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    const read = typeof value === 'number' ? 'an unquoted number' : 'an unquoted yes, no, on, off, true or false';
+    return `${field} is the ${typeof value} ${String(value)}, not a string (YAML reads ${read} so): quote it as written, e.g. ${key}: "${String(value)}"`;
+  }
+  const shown = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : typeof value;
+  return `${field} is ${shown}, not a string: write one value, e.g. ${key}: ${key === 'name' ? 'web' : key === 'kind' ? 'Service' : 'v1'}`;
 }

@@ -6,12 +6,11 @@
  * before it serves anything), else {@link RuntimeSynthError}.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { stringify } from 'yaml';
-import { checkPaths } from '../checks/api.js';
-import { MeshGraph } from '../mesh/graph.js';
-import { loadInputs } from '../mesh/load.js';
+import { parseDocument, stringify } from 'yaml';
+import { checkPaths, type MeshModel } from '../checks/api.js';
+import { findConfigFile } from '../checks/config/index.js';
 import { AppServices } from './app-services.js';
 import { ConfigBundle, type BundleFile } from './config-bundle.js';
 import { EchoBackend } from './echo-backend.js';
@@ -29,7 +28,11 @@ import type { RuntimeTargets } from '../verify/external/targets.js';
 export interface RuntimeSynthOptions {
   /** The synthesized manifests (a folder of `.yaml`/`.yml`/`.json`). */
   readonly dist: string;
-  /** The project folder: its `.meshproof/expectations.json` and `meshproof.config.yaml` are used when present. */
+  /**
+   * The project folder: its `.meshproof/expectations.json` and `meshproof.config.yaml` (found there
+   * or above, as `check` finds it) are used when present; the config's context files and MeshConfig
+   * shape the runtime (their Services and workloads are stood in for) and travel in the bundle.
+   */
   readonly project: string;
   /** The runtime image reference, e.g. `meshproof-runtime:e2e`. */
   readonly image: string;
@@ -75,15 +78,17 @@ export const CLUSTER_TOLERANCE = 0.1;
 export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeManifests> {
   if (!/^[a-z0-9]([a-z0-9._\/:@-]*[a-zA-Z0-9])?$/i.test(opts.image)) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `--image "${opts.image}" is not an image reference (e.g. meshproof-runtime:e2e or ghcr.io/org/meshproof-runtime@sha256:…)`);
   if (!existsSync(opts.dist)) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist}: no such folder; run cdk8s synth first, or name the folder of synthesized manifests`);
-  const loaded = await loadInputs([opts.dist], { cwd: opts.project });
-  const unusable = loaded.problems.filter((p) => p.unusable).map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+  // The mesh `meshproof check` judges, read once: dist/ with the project's meshproof.config.yaml
+  // (context paths, MeshConfig, cluster domain), so the runtime stands in for the same mesh.
+  const configFile = findConfigFile(opts.project);
+  const run = await checkPaths([opts.dist], { cwd: opts.project, config: configFile ?? false });
+  const unusable = [...run.problems.filter((p) => p.unusable), ...run.model.mesh.problems].map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
   if (unusable.length > 0) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist} cannot be read:\n  ${unusable.join('\n  ')}`);
-  const run = await checkPaths([opts.dist], { cwd: opts.project });
   const errors = run.result.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     throw new RuntimeSynthError('RUNTIME_INPUT_REJECTED', `${opts.dist} fails the check suite (${errors.length} error${errors.length === 1 ? '' : 's'}); the in-cluster xDS server would refuse to serve it. Fix these and synthesize again (meshproof check ${relative(opts.project, opts.dist) || '.'} shows them in full):\n  ${errors.slice(0, 20).map((f) => `${f.location.file}:${f.location.line}: ${f.ruleId}: ${f.message}`).join('\n  ')}${errors.length > 20 ? `\n  … and ${errors.length - 20} more` : ''}`);
   }
-  const graph = MeshGraph.from(loaded.files);
+  const graph = run.graph;
   const expectationsFile = join(opts.project, EXPECTATIONS_PATH);
   const hasExpectations = existsSync(expectationsFile);
   if (!hasExpectations && opts.requireExpectations) {
@@ -105,8 +110,7 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
     .filter((f) => MANIFEST.test(f)).sort()
     .map((f) => ({ key: basename(f), path: join('dist', f), text: readFileSync(join(opts.dist, f), 'utf8') }));
   if (hasExpectations) files.push({ key: 'expectations.json', path: EXPECTATIONS_PATH, text: expectationsText });
-  const config = join(opts.project, 'meshproof.config.yaml');
-  if (existsSync(config)) files.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: readFileSync(config, 'utf8') });
+  if (configFile !== undefined) files.push(...configFiles(configFile, run.model));
   files.push({ key: 'smoke-plan.json', path: 'smoke-plan.json', text: `${JSON.stringify(smokePlan(plan), null, 2)}\n` });
   const targets = `${JSON.stringify(runtimeTargets(plan), null, 2)}\n`;
   files.push({ key: TARGETS_PATH, path: TARGETS_PATH, text: targets });
@@ -129,6 +133,31 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   for (const p of plan.proxies) if (p.ports.length > 0) new MeshProxy(runtime, `Proxy-${MeshProxy.serviceNameOf(p)}`, { image: opts.image, xds: xds.address, proxy: p, imagePullPolicy: pull });
   new ExpectationsJob(jobChart, 'Expectations', { image: opts.image, bundle, verify: hasExpectations, caSecret: xds.caSecret, tolerance: CLUSTER_TOLERANCE, imagePullPolicy: pull });
   return { runtime: toYaml(runtime), job: toYaml(jobChart), targets, plan };
+}
+
+/**
+ * `meshproof.config.yaml` and what it names, as bundle files the in-cluster `xds serve` and `verify`
+ * (both run in `/config`) read as the project's own: the context files that hold objects under
+ * `context/` and the MeshConfig file as `meshconfig.yaml`, with the config's `context` and
+ * `meshConfig` rewritten to point at them (everything else, comments included, as written).
+ */
+function configFiles(file: string, model: MeshModel): BundleFile[] {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  const out: BundleFile[] = [];
+  const meshConfig = doc.get('meshConfig');
+  if (typeof meshConfig === 'string') {
+    out.push({ key: 'meshconfig.yaml', path: 'meshconfig.yaml', text: readFileSync(resolve(dirname(file), meshConfig), 'utf8') });
+    doc.set('meshConfig', 'meshconfig.yaml');
+  }
+  if (doc.has('context')) {
+    model.contextFiles.filter((f) => f.objects.length > 0 && f.absolutePath).forEach((f, i) => {
+      const key = `context.${i}.${basename(f.absolutePath!)}`;
+      out.push({ key, path: `context/${key}`, text: readFileSync(f.absolutePath!, 'utf8') });
+    });
+    doc.set('context', ['context']);
+  }
+  out.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: doc.toString() });
+  return out;
 }
 
 /** What `meshproof runtime smoke` reads: per proxy, its Service URL base and its targets. */

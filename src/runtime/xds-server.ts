@@ -66,6 +66,8 @@ export class XdsServer extends Construct {
       serviceAccountName: name, automountServiceAccountToken: true, securityContext: podSecurity(false),
       containers: [{
         name: 'xds', image: props.image, imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+        // Run in /config, so the bundle's meshproof.config.yaml (context, MeshConfig, cluster domain) is the one found.
+        workingDir: '/config',
         args: ['xds', 'serve', '--input', '/config/dist', '--in-cluster', '--listen', `0.0.0.0:${XDS_PORT}`, '--status', `0.0.0.0:${XDS_STATUS_PORT}`, '--ca-cert', CA_MOUNT.cert, '--ca-key', CA_MOUNT.key],
         ports: [{ name: 'grpc-xds', containerPort: XDS_PORT }, { name: 'http-status', containerPort: XDS_STATUS_PORT }],
         readinessProbe: { tcpSocket: { port: XDS_PORT }, periodSeconds: 2, failureThreshold: 60 },

@@ -13,6 +13,7 @@ import { Ajv } from 'ajv';
 import { runAction } from '../../src/gate/action.js';
 import { gateSummary } from '../../src/gate/summary.js';
 import { ROOT } from '../_project.js';
+import { configProject } from '../_config-project.js';
 
 const validateSarif = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas/sarif/sarif-2.1.0.json'), 'utf8')));
 
@@ -278,6 +279,25 @@ test('GIVEN a host name with HTML in it WHEN the summary draws its traffic THEN 
   const md = gateSummary({ passed: true, verdict: 'ok', check: null, diff: null, changedHosts: [{ host: '</svg><img src=x onerror=alert(1)>.shop', gateways: ['mesh'], routes: [], virtualServices: [] }], verify: null, omittedAnnotations: 0 });
   assert.match(md, /### &lt;\/svg&gt;&lt;img src=x onerror=alert\(1\)&gt;\.shop/);
   assert.not.match(md, /<img/);
+});
+
+test('GIVEN a repository whose meshproof.config.yaml sets clusterDomain corp.example and a context folder WHEN a pull request changes a VirtualService THEN the changed host is drawn under that domain, resolved against the context', async () => {
+  const dir = configProject('gate-config');
+  try {
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'base');
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const app = path.join(dir, 'dist', 'app.yaml');
+    fs.writeFileSync(app, fs.readFileSync(app, 'utf8').replace('timeout: 3s', 'timeout: 4s'));
+    git(dir, 'commit', '-qam', 'head');
+    const r = await gate(dir, base);
+    assert.is(r.code, 0, r.stdout);
+    assert.ok(r.summary.includes('cart.shop.svc.corp.example'), r.summary);
+    assert.not.ok(r.summary.includes('svc.cluster.local'), r.summary);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

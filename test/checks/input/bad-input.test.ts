@@ -74,6 +74,18 @@ test('GIVEN objects missing kind, apiVersion or metadata.name WHEN loaded THEN i
   assert.is(files[0]!.objects.length, 0);
 });
 
+test('GIVEN metadata: {name: 5}, a name of yes and an empty kind WHEN loaded THEN input/missing-field says where, that each is there with the wrong type or empty, and how to fix it', async () => {
+  const file = write('wrong-type.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: 5}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yes\n---\napiVersion: v1\nkind: ""\nmetadata: {name: a}\n');
+  const { problems, files } = await loadInputs([file]);
+  const missing = problems.filter((p) => p.code === 'input/missing-field');
+  assert.equal(missing.map((p) => p.location.line), [3, 8, 11]);
+  assert.is(missing[0]!.message, 'document 0 (Service): metadata.name is the number 5, not a string (YAML reads an unquoted number so): quote it as written, e.g. name: "5". Every Kubernetes object needs apiVersion, kind and metadata.name as non-empty strings');
+  assert.match(missing[1]!.message, /^document 1 \(ConfigMap\): metadata\.name is the boolean true, not a string .*quote it as written/);
+  assert.match(missing[2]!.message, /^document 2: kind is empty; give it a value\./);
+  assert.not.ok(missing.some((p) => /has no metadata\.name/.test(p.message)), 'the name is there, with another type');
+  assert.is(files[0]!.objects.length, 0);
+});
+
 test('GIVEN an unknown kind WHEN loaded THEN an info notice, not unusable, and the object is kept', async () => {
   const p = await only('crd.yaml', 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n');
   assert.equal([p.code, p.severity, p.unusable, p.location.line], ['input/unknown-kind', 'info', false, 1]);
