@@ -5,7 +5,8 @@
  *   server certificate must name that host), the CA file served as SDS `file-root:<path>`;
  * - SIMPLE without `caCertificates`: the system roots (`file-root:system`), which a mesh-CA
  *   certificate does not chain to;
- * - `connectionPool.tcp.idleTimeout`: the tcp_proxy closes a quiet connection.
+ * - `connectionPool.tcp.idleTimeout`: the tcp_proxy closes a quiet connection;
+ *   `maxConnectionDuration`: it closes a busy one too, once the duration is over.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
@@ -93,14 +94,19 @@ test('GIVEN DestinationRule tls SIMPLE without caCertificates WHEN the backend p
   assert.equal(r.servernames, []);
 });
 
-test('GIVEN a DestinationRule connectionPool.tcp.idleTimeout of 300ms on a TCP service WHEN a connection through the sidecar goes quiet THEN the proxy closes it; bytes flow before that', async () => {
+/**
+ * A TCP connection to db (an echo server) through the client sidecar, under the DestinationRule
+ * `tcp` pool settings; `chatty` keeps bytes flowing every 100 ms. Resolves when the proxy closes it
+ * (ms after the first echo), or -1 when it stays open for 3 s.
+ */
+async function tcpConnectionLifetime(tcp: Record<string, unknown>, chatty: boolean): Promise<number> {
   const echo = net.createServer((s) => s.pipe(s));
   const echoPort = await new Promise<number>((r) => echo.listen(0, '127.0.0.1', () => r((echo.address() as net.AddressInfo).port)));
   const cleanups: (() => unknown)[] = [() => new Promise((r) => echo.close(r))];
   try {
     const s = svc('db', 'prod', [{ port: 9000, name: 'tcp' }]) as { spec: Record<string, unknown> };
     s.spec.clusterIP = '10.96.0.30';
-    const g = graphOf([s, dr('db', 'prod', { host: 'db', trafficPolicy: { connectionPool: { tcp: { idleTimeout: '300ms' } } } })]);
+    const g = graphOf([s, dr('db', 'prod', { host: 'db', trafficPolicy: { connectionPool: { tcp } } })]);
     const set = translateProxy(buildProxyView(g, client), [{ name: 'db-1', namespace: 'prod', address: '127.0.0.1', labels: { app: 'db' }, ports: { tcp: echoPort } }]);
     const listener = set.listeners.find((l) => l.name === '10.96.0.30_9000')!;
     assert.ok(listener, set.listeners.map((l) => l.name).join(', '));
@@ -114,17 +120,29 @@ test('GIVEN a DestinationRule connectionPool.tcp.idleTimeout of 300ms on a TCP s
     cleanups.push(() => sock.destroy());
     let echoed = '';
     sock.on('data', (d) => { echoed += d.toString(); });
+    sock.on('error', () => {});
     const closedAt = new Promise<number>((r) => sock.once('close', () => r(Date.now())));
     await new Promise((r) => sock.once('connect', r));
     sock.write('ping');
     await until(() => echoed === 'ping', 3000, 'the echo came back');
-    const quietFrom = Date.now();
+    const from = Date.now();
+    const chat = chatty ? setInterval(() => { if (!sock.destroyed) sock.write('.'); }, 100) : undefined;
+    cleanups.push(() => clearInterval(chat));
     const closed = await Promise.race([closedAt, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
-    assert.ok(closed > 0, 'the proxy closed the quiet connection within 3 s');
-    assert.ok(closed - quietFrom >= 200, `not before the idle timeout (${closed - quietFrom} ms)`);
+    return closed < 0 ? -1 : closed - from;
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
+}
+
+test('GIVEN a DestinationRule connectionPool.tcp.idleTimeout of 300ms on a TCP service WHEN a connection through the sidecar goes quiet THEN the proxy closes it; bytes flow before that', async () => {
+  const lifetime = await tcpConnectionLifetime({ idleTimeout: '300ms' }, false);
+  assert.ok(lifetime >= 200, `closed after the idle timeout, not before, nor never (${lifetime} ms)`);
+});
+
+test('GIVEN a DestinationRule connectionPool.tcp.maxConnectionDuration of 500ms WHEN a connection through the sidecar keeps sending THEN the proxy closes it all the same (max_downstream_connection_duration)', async () => {
+  const lifetime = await tcpConnectionLifetime({ maxConnectionDuration: '500ms' }, true);
+  assert.ok(lifetime > 0 && lifetime < 1500, `closed around 500 ms despite traffic (${lifetime} ms)`);
 });
 
 test.run();
