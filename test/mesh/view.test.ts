@@ -204,7 +204,7 @@ test('GIVEN DestinationRules WHEN clusters are built THEN subset, port-level and
   assert.equal(base.connectionPool.http1MaxPendingRequests, 10);
   assert.equal(base.connectionPool.maxConnections, UNLIMITED);
   assert.equal(base.connectionPool.connectTimeoutMs, 10_000);
-  assert.equal(base.outlierDetection, { ...OUTLIER_DEFAULTS, consecutive5xxErrors: 3 });
+  assert.equal(base.outlierDetection, { ...OUTLIER_DEFAULTS, consecutive5xxErrors: 3, unset: OUTLIER_DEFAULTS.unset.filter((f) => f !== 'consecutive5xxErrors') });
   assert.equal(base.tls, { mode: 'AUTO', source: 'auto-mtls' }, 'auto mTLS chooses per endpoint (transport_socket_matches), as istiod');
   const port = c(`outbound|9090||${REVIEWS}`).policy;
   assert.equal([port.loadBalancer, port.outlierDetection, port.connectionPool.http1MaxPendingRequests], [{ simple: 'ROUND_ROBIN' }, null, UNLIMITED], 'port-level settings do not inherit');

@@ -4,7 +4,7 @@
  */
 import { isRecord } from '../object.js';
 import { DEFAULT_RETRY_ON, type MeshConfig } from '../mesh-config.js';
-import type { ConnectionPoolView, OutlierDetectionView, RetryPolicyView } from './types.js';
+import type { ConnectionPoolView, OutlierDetectionView, OutlierOptionalField, RetryPolicyView, TcpKeepaliveView } from './types.js';
 import { durationMs } from './origin.js';
 
 /** Envoy circuit-breaker thresholds Istio sets when a limit is not configured: 2^32-1. */
@@ -13,7 +13,10 @@ export const UNLIMITED = 4_294_967_295;
 /** Envoy's retry back-off base interval (`retry_back_off.base_interval`). */
 export const DEFAULT_RETRY_BACKOFF_MS = 25;
 
-/** OutlierDetection field defaults (Istio API docs; Envoy `outlier_detection`). */
+/**
+ * What Envoy applies for an `outlierDetection: {}` (Istio's documented defaults are Envoy's): every
+ * optional field unset. istiod sends `healthy_panic_threshold` 0 always (`minHealthPercent`).
+ */
 export const OUTLIER_DEFAULTS: OutlierDetectionView = Object.freeze({
   consecutive5xxErrors: 5,
   consecutiveGatewayErrors: 0,
@@ -22,6 +25,8 @@ export const OUTLIER_DEFAULTS: OutlierDetectionView = Object.freeze({
   maxEjectionPercent: 10,
   minHealthPercent: 0,
   splitExternalLocalOriginErrors: false,
+  consecutiveLocalOriginFailures: 0,
+  unset: Object.freeze(['consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent'] as const),
 });
 
 /**
@@ -52,12 +57,13 @@ export function retryPolicy(retries: unknown, mc: MeshConfig): Omit<RetryPolicyV
   };
 }
 
-/** ConnectionPoolSettings with Istio's defaults (limits 2^32-1, MeshConfig connect timeout and h2 policy). */
+/** ConnectionPoolSettings with Istio's defaults (limits 2^32-1, MeshConfig connect timeout, h2 policy and TCP keepalive). */
 export function connectionPool(pool: unknown, mc: MeshConfig): ConnectionPoolView {
   const tcp = isRecord(pool) && isRecord(pool.tcp) ? pool.tcp : {};
   const http = isRecord(pool) && isRecord(pool.http) ? pool.http : {};
   const num = (v: unknown, d: number): number => (typeof v === 'number' && v > 0 ? v : d);
   const h2 = http.h2UpgradePolicy;
+  const h2ka = isRecord(http.http2KeepAlive) ? http.http2KeepAlive : null;
   return {
     maxConnections: num(tcp.maxConnections, UNLIMITED),
     connectTimeoutMs: durationMs(tcp.connectTimeout) ?? mc.connectTimeoutMs,
@@ -67,22 +73,65 @@ export function connectionPool(pool: unknown, mc: MeshConfig): ConnectionPoolVie
     maxRetries: num(http.maxRetries, UNLIMITED),
     idleTimeoutMs: durationMs(http.idleTimeout),
     h2UpgradePolicy: h2 === 'UPGRADE' || h2 === 'DO_NOT_UPGRADE' ? h2 : mc.h2UpgradePolicy,
+    h2UpgradeSource: h2 === 'UPGRADE' || h2 === 'DO_NOT_UPGRADE' ? 'destination-rule' : 'mesh',
+    tcpIdleTimeoutMs: durationMs(tcp.idleTimeout),
+    maxConnectionDurationMs: durationMs(tcp.maxConnectionDuration),
+    maxConcurrentStreams: num(http.maxConcurrentStreams, 0),
+    useClientProtocol: http.useClientProtocol === true,
+    http2KeepAlive: h2ka ? { intervalMs: durationMs(h2ka.interval), timeoutMs: durationMs(h2ka.timeout) } : null,
+    tcpKeepalive: tcpKeepalive(mc.raw.tcpKeepalive, tcp.tcpKeepalive),
   };
 }
 
-/** OutlierDetection with defaults for omitted fields; null when not configured. */
+/**
+ * istiod `applyTCPKeepalive`: MeshConfig `tcpKeepalive`, then the DestinationRule's, each field
+ * (probes, time, interval; times in whole seconds) overriding; null when neither is set.
+ */
+function tcpKeepalive(mesh: unknown, rule: unknown): TcpKeepaliveView | null {
+  if (!isRecord(mesh) && !isRecord(rule)) return null;
+  let out: TcpKeepaliveView = { probes: null, timeS: null, intervalS: null };
+  for (const k of [mesh, rule]) {
+    if (!isRecord(k)) continue;
+    const time = durationMs(k.time);
+    const interval = durationMs(k.interval);
+    out = {
+      probes: typeof k.probes === 'number' && k.probes > 0 ? k.probes : out.probes,
+      timeS: time !== null ? Math.floor(time / 1000) : out.timeS,
+      intervalS: interval !== null ? Math.floor(interval / 1000) : out.intervalS,
+    };
+  }
+  return out;
+}
+
+/**
+ * OutlierDetection in force; null when not configured. Fields as istiod reads them: the wrapped
+ * `consecutive5xxErrors` and `consecutiveGatewayErrors` are set when written (0 included), the
+ * deprecated `consecutiveErrors` is ignored, `maxEjectionPercent` 0 counts as unset (Envoy's 10).
+ */
 export function outlierDetection(od: unknown): OutlierDetectionView | null {
   if (!isRecord(od)) return null;
   const d = OUTLIER_DEFAULTS;
-  const num = (v: unknown, def: number): number => (typeof v === 'number' ? v : def);
-  const consecutive5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
+  const unset: OutlierOptionalField[] = [];
+  const num = (v: unknown, def: number, field: OutlierOptionalField): number => {
+    if (typeof v === 'number' && (v > 0 || (v === 0 && field !== 'maxEjectionPercent'))) return v;
+    unset.push(field);
+    return def;
+  };
+  const ms = (v: unknown, def: number, field: OutlierOptionalField): number => {
+    const m = durationMs(v);
+    if (m !== null) return m;
+    unset.push(field);
+    return def;
+  };
   return {
-    consecutive5xxErrors: num(consecutive5xx, d.consecutive5xxErrors),
-    consecutiveGatewayErrors: num(od.consecutiveGatewayErrors, d.consecutiveGatewayErrors),
-    intervalMs: durationMs(od.interval) ?? d.intervalMs,
-    baseEjectionTimeMs: durationMs(od.baseEjectionTime) ?? d.baseEjectionTimeMs,
-    maxEjectionPercent: num(od.maxEjectionPercent, d.maxEjectionPercent),
-    minHealthPercent: num(od.minHealthPercent, d.minHealthPercent),
+    consecutive5xxErrors: num(od.consecutive5xxErrors, d.consecutive5xxErrors, 'consecutive5xxErrors'),
+    consecutiveGatewayErrors: num(od.consecutiveGatewayErrors, d.consecutiveGatewayErrors, 'consecutiveGatewayErrors'),
+    intervalMs: ms(od.interval, d.intervalMs, 'interval'),
+    baseEjectionTimeMs: ms(od.baseEjectionTime, d.baseEjectionTimeMs, 'baseEjectionTime'),
+    maxEjectionPercent: num(od.maxEjectionPercent, d.maxEjectionPercent, 'maxEjectionPercent'),
+    minHealthPercent: typeof od.minHealthPercent === 'number' && od.minHealthPercent > 0 ? od.minHealthPercent : d.minHealthPercent,
     splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors === true,
+    consecutiveLocalOriginFailures: typeof od.consecutiveLocalOriginFailures === 'number' && od.consecutiveLocalOriginFailures > 0 ? od.consecutiveLocalOriginFailures : 0,
+    unset,
   };
 }

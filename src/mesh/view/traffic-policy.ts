@@ -102,13 +102,31 @@ export function clusterPolicy(dr: MergedDestinationRule | null, port: number, su
   const s = subset === undefined ? undefined : dr?.subsets.find((x) => x.name === subset);
   if (s?.trafficPolicy) apply(layer, s.trafficPolicy, s.object, [...s.path, 'trafficPolicy'], port);
   const lb = loadBalancer(layer.values.loadBalancer);
+  const tls = clientTls(layer.values.tls, mc, facts, lb.simple);
   return {
     connectionPool: connectionPool(layer.values.connectionPool, mc),
     outlierDetection: outlierDetection(layer.values.outlierDetection),
     loadBalancer: lb,
-    tls: clientTls(layer.values.tls, mc, facts, lb.simple),
+    tls: tls.source === 'destination-rule' && hasWorkloadSelector(dr) ? { ...tls, workloadSelected: true } : tls,
+    tcpProxy: tcpProxySettings(dr),
     origins: layer.origins,
   };
+}
+
+const NO_TCP_PROXY_SETTINGS = Object.freeze({ idleTimeoutMs: null, maxConnectionDurationMs: null });
+
+/** The top-level `connectionPool.tcp` timeouts a TCP proxy takes (see `ClusterPolicyView.tcpProxy`). */
+function tcpProxySettings(dr: MergedDestinationRule | null): ClusterPolicyView['tcpProxy'] {
+  const pool = dr?.trafficPolicy?.value.connectionPool;
+  const tcp = isRecord(pool) && isRecord(pool.tcp) ? pool.tcp : null;
+  if (!tcp) return NO_TCP_PROXY_SETTINGS;
+  return { idleTimeoutMs: durationMs(tcp.idleTimeout), maxConnectionDurationMs: durationMs(tcp.maxConnectionDuration) };
+}
+
+/** Whether the rule in force selects workloads (istiod keeps such rules apart from the others of the host, and puts them first). */
+function hasWorkloadSelector(dr: MergedDestinationRule | null): boolean {
+  const ws = dr?.rules[0]?.spec.workloadSelector;
+  return isRecord(ws) && isRecord(ws.matchLabels) && Object.keys(ws.matchLabels).length > 0;
 }
 
 /** Istio's cluster name: `outbound|<port>|<subset>|<fqdn>`. */

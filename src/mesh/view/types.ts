@@ -174,28 +174,60 @@ export interface ConnectionPoolView {
   readonly maxRequestsPerConnection: number;
   /** `http.maxRetries`. Default 2^32-1. */
   readonly maxRetries: number;
-  /** `http.idleTimeout`; null = Envoy's default (1 h). */
+  /** `http.idleTimeout`; null = unset (istiod then takes `tcp.idleTimeout`, else Envoy's 1 h). */
   readonly idleTimeoutMs: number | null;
   /** `http.h2UpgradePolicy`, else MeshConfig `h2UpgradePolicy`. */
   readonly h2UpgradePolicy: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /** Who set {@link h2UpgradePolicy}: a rule's UPGRADE upgrades any port (istiod trusts it is HTTP), MeshConfig's only HTTP ports. */
+  readonly h2UpgradeSource: 'destination-rule' | 'mesh';
+  /** `tcp.idleTimeout`; null = unset. */
+  readonly tcpIdleTimeoutMs: number | null;
+  /** `tcp.maxConnectionDuration`; null = unset (no limit). */
+  readonly maxConnectionDurationMs: number | null;
+  /** `http.maxConcurrentStreams`; 0 = unset (Envoy's 2^31-1). Applies to HTTP/2 upstreams only. */
+  readonly maxConcurrentStreams: number;
+  /** `http.useClientProtocol`: the upstream speaks the downstream's protocol; also stops any h2 upgrade. */
+  readonly useClientProtocol: boolean;
+  /** `http.http2KeepAlive` (HTTP/2 PING interval and timeout); null = unset. */
+  readonly http2KeepAlive: { readonly intervalMs: number | null; readonly timeoutMs: number | null } | null;
+  /** MeshConfig `tcpKeepalive`, then `tcp.tcpKeepalive` field by field (istiod `applyTCPKeepalive`); null = neither. */
+  readonly tcpKeepalive: TcpKeepaliveView | null;
 }
 
-/** `OutlierDetection` with Istio's defaults for fields left out. */
+/** TCP keepalive (`ConnectionPoolSettings.TCPSettings.TcpKeepalive`); times in whole seconds as Envoy takes them; null = OS default. */
+export interface TcpKeepaliveView {
+  readonly probes: number | null;
+  readonly timeS: number | null;
+  readonly intervalS: number | null;
+}
+
+/** The `OutlierDetection` fields istiod copies only when written (else Envoy's default applies). */
+export type OutlierOptionalField = 'consecutive5xxErrors' | 'consecutiveGatewayErrors' | 'interval' | 'baseEjectionTime' | 'maxEjectionPercent';
+
+/**
+ * `OutlierDetection` in force: the values Envoy applies, Istio's documented defaults (which are
+ * Envoy's) for fields left out. `unset` lists the fields istiod leaves out of Envoy's
+ * `outlier_detection`, so that the translator leaves them out too.
+ */
 export interface OutlierDetectionView {
-  /** Default 5. */
+  /** Default 5; 0 turns the detector off. */
   readonly consecutive5xxErrors: number;
-  /** Default 0 (off); Envoy's `consecutive_gateway_failure`. */
+  /** Default 0 (off; Envoy counts 5 but enforces 0 %); Envoy's `consecutive_gateway_failure`. */
   readonly consecutiveGatewayErrors: number;
   /** Default 10 s. */
   readonly intervalMs: number;
   /** Default 30 s (multiplied by the number of ejections). */
   readonly baseEjectionTimeMs: number;
-  /** Default 10. */
+  /** Default 10. A written 0 is unset for istiod (proto3 int32), so Envoy's 10 applies: it is never 0. */
   readonly maxEjectionPercent: number;
-  /** Default 0. */
+  /** Default 0: Envoy's panic threshold, always sent (0 turns panic mode off). */
   readonly minHealthPercent: number;
   /** Default false. */
   readonly splitExternalLocalOriginErrors: boolean;
+  /** Default 0 (unset: Envoy's 5 then counts, enforced 100 %, when errors are split). */
+  readonly consecutiveLocalOriginFailures: number;
+  /** Fields istiod leaves out of Envoy's `outlier_detection` (not written, or a 0 it cannot tell from unset). */
+  readonly unset: readonly OutlierOptionalField[];
 }
 
 /** `LoadBalancerSettings`: simple (default LEAST_REQUEST in Istio ≥ 1.14) or consistent hash, as written. */
@@ -219,6 +251,8 @@ export interface ClientTlsView {
   readonly privateKey?: string;
   readonly credentialName?: string;
   readonly insecureSkipVerify?: boolean;
+  /** The DestinationRule giving this setting has a `workloadSelector` (istiod `isDrWithSelector`: sidecars take `credentialName` only from such rules). */
+  readonly workloadSelected?: boolean;
 }
 
 /** The traffic policy of one upstream cluster (host, port, subset), merged the way Istio merges it. */
@@ -228,6 +262,12 @@ export interface ClusterPolicyView {
   readonly outlierDetection: OutlierDetectionView | null;
   readonly loadBalancer: LoadBalancerView;
   readonly tls: ClientTlsView;
+  /**
+   * What a TCP proxy to this host takes from the rule (istiod `buildOutboundNetworkFilters*`): the
+   * top-level `connectionPool.tcp` `idleTimeout` and `maxConnectionDuration` only, never port-level
+   * or subset settings; null = unset (Envoy's 1 h idle timeout, no duration limit).
+   */
+  readonly tcpProxy: { readonly idleTimeoutMs: number | null; readonly maxConnectionDurationMs: number | null };
   /** Where each part came from (DestinationRule top level, portLevelSettings, subset). */
   readonly origins: readonly Origin[];
 }

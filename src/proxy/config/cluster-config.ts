@@ -39,6 +39,13 @@ export interface CompiledCluster {
    * DestinationRule originates SIMPLE or MUTUAL TLS, which keep their own ALPN).
    */
   readonly alpnOverride: boolean;
+  /**
+   * `upstream_http_protocol_options.auto_sni`: a TLS connection's SNI is the request's Host (without
+   * port), and connections are pooled per SNI; `auto_san_validation`: the server certificate must
+   * then match that name, instead of the SAN matchers.
+   */
+  readonly autoSni: boolean;
+  readonly autoSanValidation: boolean;
   readonly source: Cluster;
 }
 
@@ -57,6 +64,8 @@ export function compileCluster(c: Cluster): CompiledCluster {
   let protocol: UpstreamProtocol = c.http2ProtocolOptions ? 'http2' : 'http1';
   let idleTimeoutMs = ms(c.commonHttpProtocolOptions?.idleTimeout, 3_600_000);
   let maxRequestsPerConnection = c.maxRequestsPerConnection ?? 0;
+  let autoSni = false;
+  let autoSanValidation = false;
   const opts = c.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS];
   if (opts) {
     const o = under(`typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"]`, () => {
@@ -72,6 +81,8 @@ export function compileCluster(c: Cluster): CompiledCluster {
     }
     idleTimeoutMs = ms(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
     maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
+    autoSni = o.upstreamHttpProtocolOptions?.autoSni === true;
+    autoSanValidation = o.upstreamHttpProtocolOptions?.autoSanValidation === true;
   }
   const staticHosts = c.loadAssignment ? under('load_assignment', () => hostsOf(c.loadAssignment!)) : [];
   return {
@@ -80,6 +91,7 @@ export function compileCluster(c: Cluster): CompiledCluster {
     connectTimeoutMs: ms(c.connectTimeout, 5000),
     protocol, idleTimeoutMs, maxRequestsPerConnection, lbPolicy, staticHosts, source: c,
     alpnOverride: c.metadata?.filterMetadata.istio?.alpn_override !== 'false',
+    autoSni, autoSanValidation,
   };
 }
 

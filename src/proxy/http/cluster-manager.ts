@@ -26,9 +26,9 @@ import { H1Pool } from './h1-pool.js';
 import type { LoadBalancer, ProxyExtensions, UpstreamHost } from './pipeline.js';
 import { Http2Upstream } from './upstream-http2.js';
 
-/** The key of a host's pool for an ALPN override (none: the host's key). */
-function poolKey(host: UpstreamHost, alpn: readonly string[] | undefined): string {
-  return alpn ? `${host.key}\0${alpn.join(',')}` : host.key;
+/** The key of a host's pool for an ALPN override and an `auto_sni` name (neither: the host's key). */
+function poolKey(host: UpstreamHost, alpn: readonly string[] | undefined, sni?: string): string {
+  return alpn || sni ? `${host.key}\0${alpn?.join(',') ?? ''}\0${sni ?? ''}` : host.key;
 }
 
 /** The host part of a {@link poolKey}. */
@@ -78,13 +78,13 @@ export class UpstreamCluster {
    * `alpn` (istio.alpn) replaces the cluster's ALPN on a TLS host's connections; a plaintext host's
    * one pool is also filed under the override's key, so later requests find it without asking TLS.
    */
-  pool(host: UpstreamHost, alpn?: readonly string[]): Pool | H1Pool {
-    const key = poolKey(host, alpn);
+  pool(host: UpstreamHost, alpn?: readonly string[], sni?: string): Pool | H1Pool {
+    const key = poolKey(host, alpn, sni);
     let p = this.pools.get(key);
     if (!p) {
       const tls = this.ext.tls?.upstream?.(this.config.source, host);
       const stats = this.stats;
-      if (!tls && alpn) {
+      if (!tls && (alpn || sni)) {
         p = this.pool(host);
         this.pools.set(key, p);
         return p;
@@ -106,7 +106,7 @@ export class UpstreamCluster {
         headersTimeout: 0, bodyTimeout: 0, pipelining: 1,
         maxRequestsPerClient: this.config.maxRequestsPerConnection || undefined,
         maxHeaderSize: 96 * 1024,
-        connect: this.tlsConnector(host, alpn),
+        connect: this.tlsConnector(host, alpn, sni),
       });
       u.on('connect', () => { stats.upstream_cx_total++; stats.upstream_cx_active++; });
       u.on('disconnect', () => { stats.upstream_cx_active--; });
@@ -122,12 +122,12 @@ export class UpstreamCluster {
    * provider returns the same options object while the material stays, so the connector (and its
    * TLS session cache) is rebuilt only when a secret or the cluster changed.
    */
-  private tlsConnector(host: UpstreamHost, alpn: readonly string[] | undefined): buildConnector.connector {
+  private tlsConnector(host: UpstreamHost, alpn: readonly string[] | undefined, sni: string | undefined): buildConnector.connector {
     let last: { tls: ConnectionOptions; timeout: number; connect: buildConnector.connector } | undefined;
     return (opts, callback) => {
       let tls: ConnectionOptions | undefined;
       try {
-        tls = this.ext.tls?.upstream?.(this.config.source, host);
+        tls = this.upstreamTls(host, sni);
       } catch (e) {
         callback(e as Error, null);
         return;
@@ -135,9 +135,29 @@ export class UpstreamCluster {
       // A switch to plaintext retires the pool (setHosts, syncClusters); this pool only speaks TLS.
       if (!tls) { callback(new Error(`cluster ${this.config.source.name}: host ${host.key} no longer uses TLS`), null); return; }
       const timeout = this.config.connectTimeoutMs;
-      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: alpn ? alpnConnector(host, tls, alpn, timeout) : buildConnector({ ...tls, timeout } as buildConnector.BuildOptions) };
+      if (last?.tls !== tls || last.timeout !== timeout) last = { tls, timeout, connect: alpn ? alpnConnector(host, tls, alpn, timeout) : ownServername(tls, buildConnector({ ...tls, timeout } as buildConnector.BuildOptions)) };
       last.connect(opts, callback);
     };
+  }
+
+  /** Per TLS options object of the provider and SNI: the options with `auto_sni` applied (kept while the provider's object stays). */
+  private readonly sniOptions = new WeakMap<ConnectionOptions, Map<string, ConnectionOptions>>();
+
+  /**
+   * The TLS options for a new connection to `host`; with `sni` (auto_sni) that name is the server
+   * name, and under `auto_san_validation` the certificate must match it instead of the SAN matchers.
+   */
+  private upstreamTls(host: UpstreamHost, sni: string | undefined): ConnectionOptions | undefined {
+    const tls = this.ext.tls?.upstream?.(this.config.source, host);
+    if (!tls || !sni) return tls;
+    let bySni = this.sniOptions.get(tls);
+    if (!bySni) this.sniOptions.set(tls, (bySni = new Map()));
+    let o = bySni.get(sni);
+    if (!o) {
+      o = { ...tls, servername: sni, ...(this.config.autoSanValidation ? { checkServerIdentity: (_h: string, cert: tlsModule.PeerCertificate) => tlsModule.checkServerIdentity(sni, cert) } : {}) };
+      bySni.set(sni, o);
+    }
+    return o;
   }
 
   /**
@@ -145,15 +165,15 @@ export class UpstreamCluster {
    * (istio.alpn) replaces the cluster's ALPN when the session uses TLS (one holder per list); a
    * plaintext host's one holder is filed under the override's key too, as in {@link pool}.
    */
-  http2(host: UpstreamHost, alpn?: readonly string[]): Http2Upstream {
-    const key = poolKey(host, alpn);
+  http2(host: UpstreamHost, alpn?: readonly string[], sni?: string): Http2Upstream {
+    const key = poolKey(host, alpn, sni);
     let s = this.h2.get(key);
-    if (!s && alpn && !this.ext.tls?.upstream?.(this.config.source, host)) {
+    if (!s && (alpn || sni) && !this.ext.tls?.upstream?.(this.config.source, host)) {
       s = this.http2(host);
       this.h2.set(key, s);
     }
     if (!s) {
-      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.ext.tls?.upstream?.(this.config.source, host), this.stats, alpn);
+      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.upstreamTls(host, sni), this.stats, alpn);
       this.h2.set(key, s);
     }
     return s;
@@ -173,6 +193,15 @@ export class UpstreamCluster {
     this.pools.clear();
     this.h2.clear();
   }
+}
+
+/**
+ * undici passes each connection the server name of the request's Host, which `buildConnector`
+ * prefers to its own options: the cluster's (the context's `sni`, or auto_sni's) wins here, as in
+ * Envoy, where only the transport socket decides the SNI.
+ */
+function ownServername(tls: ConnectionOptions, connect: buildConnector.connector): buildConnector.connector {
+  return (opts, callback) => connect({ ...opts, servername: tls.servername || undefined } as Parameters<buildConnector.connector>[0], callback);
 }
 
 /**

@@ -30,12 +30,21 @@ export function coreAttempt(clusters: ClusterManager): Forward {
     const protocol = cluster.config.protocol === 'downstream' ? (ex.downstream.protocol === 'HTTP/2' ? 'http2' : 'http1') : cluster.config.protocol;
     // istio.alpn: the ALPN for the protocol used (unless the cluster opts out); the pools apply it only to TLS connections.
     const alpn = ex.upstreamAlpn && cluster.config.alpnOverride ? (protocol === 'http2' ? ex.upstreamAlpn.http2 : ex.upstreamAlpn.http11) : undefined;
-    if (protocol !== 'http2') return forwardHttp1(cluster.pool(host, alpn), host, stats, ex.method, d.path, headers, ex.body, ex, undefined, true);
+    // auto_sni: the SNI of a TLS connection is the Host the request goes upstream with (port dropped).
+    const sni = cluster.config.autoSni ? sniOf(getHeader(headers, 'host') ?? ex.authority) : undefined;
+    if (protocol !== 'http2') return forwardHttp1(cluster.pool(host, alpn, sni), host, stats, ex.method, d.path, headers, ex.body, ex, undefined, true);
     const done = () => { stats.upstream_rq_active--; host.active--; };
-    const p = cluster.http2(host, alpn).forward(ex.method, d.path, 'http', getHeader(headers, 'host') ?? ex.authority, headers, ex.body, ex.signal);
+    const p = cluster.http2(host, alpn, sni).forward(ex.method, d.path, 'http', getHeader(headers, 'host') ?? ex.authority, headers, ex.body, ex.signal);
     p.then(done, done);
     return p;
   };
+}
+
+/** A Host header's host name, without port or IPv6 brackets; undefined when empty. */
+function sniOf(authority: string | undefined): string | undefined {
+  if (!authority) return undefined;
+  const host = authority.startsWith('[') ? authority.slice(1, authority.indexOf(']')) : authority.replace(/:\d+$/, '');
+  return host || undefined;
 }
 
 /** Forward chains per compiled route. */

@@ -6,7 +6,8 @@
  *
  * Outcomes, as Envoy's access log shows them: no such cluster `NC`; no healthy host `UH`; the
  * cluster's `max_connections` circuit breaker full `UO`; connect failure or `connect_timeout` `UF`.
- * `idle_timeout` (default 1 h, 0 disables) closes a connection with no bytes either way.
+ * `idle_timeout` (default 1 h, 0 disables) closes a connection with no bytes either way;
+ * `max_downstream_connection_duration` closes it that long after it was accepted.
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -131,6 +132,7 @@ export function proxyTcp(cfg: TcpProxy, env: TcpProxyEnv, down: Duplex, info: Tc
     if (finished) return;
     finished = true;
     clearTimeout(idleTimer);
+    clearTimeout(durationTimer);
     release?.();
     down.destroy();
     upstream?.destroy();
@@ -152,6 +154,10 @@ export function proxyTcp(cfg: TcpProxy, env: TcpProxyEnv, down: Duplex, info: Tc
     }, delay);
     idleTimer.unref();
   };
+
+  // max_downstream_connection_duration: the connection ends that long after it was accepted, busy or not.
+  const maxDurationMs = ms(cfg.maxDownstreamConnectionDuration, 0);
+  const durationTimer = maxDurationMs > 0 ? setTimeout(() => fail(undefined, 'max_downstream_connection_duration'), maxDurationMs).unref() : undefined;
 
   const cluster = env.cluster(clusterName);
   if (!cluster) return fail('NC', `${INIT_FAILURE}3`);

@@ -1,12 +1,15 @@
 /**
  * SDS secrets received over the ADS stream (`type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret`):
  * `default` (the workload certificate), `ROOTCA` (the mesh root), `kubernetes://<credentialName>`
- * (a gateway certificate) and `kubernetes://<credentialName>-cacert` (its client CA). The names to
+ * (a gateway certificate) and `kubernetes://<credentialName>-cacert` (its client CA); and, as Istio's
+ * agent serves them from local files rather than over ADS, `file-cert:<cert>~<key>`, `file-root:<ca>`
+ * and `file-root:system` (DestinationRule file certificates and the system roots). The names to
  * subscribe to are the ones the current listeners and clusters reference. Like RDS and EDS, a
  * response updates the secrets it carries; a rotated secret applies to new connections (each
  * handshake reads the store), while open connections keep the certificate they started with.
  */
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import { create } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -36,6 +39,34 @@ export function sdsNamesOf(ctx: CommonTlsContext | undefined): string[] {
   return out;
 }
 
+/** Prefix of a certificate and key read from files (Istio `file-cert:<cert>~<key>`). */
+export const FILE_CERT_PREFIX = 'file-cert:';
+/** Prefix of a CA bundle read from a file (Istio `file-root:<path>`; `file-root:system`: the system trust roots). */
+export const FILE_ROOT_PREFIX = 'file-root:';
+/** The system trust roots (Istio `FileRootSystemCACert`). */
+export const SYSTEM_ROOTS = 'file-root:system';
+
+/** Whether a name is served from local files, as Istio's agent serves it, rather than over ADS. */
+export function isFileSecret(name: string): boolean {
+  return name.startsWith(FILE_CERT_PREFIX) || name.startsWith(FILE_ROOT_PREFIX);
+}
+
+/**
+ * A `file-cert:`/`file-root:` secret as Istio's agent answers it: the files named (read again for
+ * each new connection, so a rotated file applies to the next one), or for `file-root:system` the
+ * system trust roots (Node's bundled roots, `tls.rootCertificates`). Undefined for other names.
+ */
+function fileSecret(name: string): Secret | undefined {
+  const file = (filename: string) => ({ specifier: { case: 'filename' as const, value: filename } });
+  if (name === SYSTEM_ROOTS) return create(SecretSchema, { name, type: { case: 'validationContext', value: { trustedCa: { specifier: { case: 'inlineString', value: rootCertificates.join('\n') } } } } });
+  if (name.startsWith(FILE_ROOT_PREFIX)) return create(SecretSchema, { name, type: { case: 'validationContext', value: { trustedCa: file(name.slice(FILE_ROOT_PREFIX.length)) } } });
+  if (name.startsWith(FILE_CERT_PREFIX)) {
+    const [cert, key] = name.slice(FILE_CERT_PREFIX.length).split('~');
+    if (cert && key) return create(SecretSchema, { name, type: { case: 'tlsCertificate', value: { certificateChain: file(cert), privateKey: file(key) } } });
+  }
+  return undefined;
+}
+
 /** The secret store; also the `ExtraResourceType` the ADS client subscribes with. */
 export class SecretStore {
   readonly typeUrl = SECRET_TYPE_URL;
@@ -53,7 +84,7 @@ export class SecretStore {
     for (const c of clusters) {
       try { for (const ctx of upstreamContextsOf(c)) for (const n of sdsNamesOf(ctx.commonTlsContext)) out.add(n); } catch { /* the cluster's NACK names it */ }
     }
-    return [...out].sort();
+    return [...out].filter((n) => !isFileSecret(n)).sort();
   }
 
   /**
@@ -80,19 +111,23 @@ export class SecretStore {
     this.secrets.set(secret.name, { secret, version, generation: ++this.generation });
   }
 
+  /** A secret received (or set), else a `file-cert:`/`file-root:` one read locally (generation 0: its content keys the contexts). */
   get(name: string): StoredSecret | undefined {
-    return this.secrets.get(name);
+    const s = this.secrets.get(name);
+    if (s || !isFileSecret(name)) return s;
+    const local = fileSecret(name);
+    return local ? { secret: local, version: 'file', generation: 0 } : undefined;
   }
 
   /** The certificate of a `tls_certificate` secret, or undefined when missing or of another type. */
   certificate(name: string): { cert: TlsCertificate; generation: number } | undefined {
-    const s = this.secrets.get(name);
+    const s = this.get(name);
     return s?.secret.type.case === 'tlsCertificate' ? { cert: s.secret.type.value, generation: s.generation } : undefined;
   }
 
   /** The validation context of a `validation_context` secret, or undefined. */
   validationContext(name: string): { ctx: CertificateValidationContext; generation: number } | undefined {
-    const s = this.secrets.get(name);
+    const s = this.get(name);
     return s?.secret.type.case === 'validationContext' ? { ctx: s.secret.type.value, generation: s.generation } : undefined;
   }
 

@@ -9,10 +9,9 @@ import { CircuitBreakersSchema } from '../gen/envoy/config/cluster/v3/circuit_br
 import { OutlierDetectionSchema } from '../gen/envoy/config/cluster/v3/outlier_detection_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ConfigSourceSchema } from '../gen/envoy/config/core/v3/config_source_pb.js';
-import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
-import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
-import { outboundClusterName, type ClientTlsView, type ClusterView, type LoadBalancerView, type Origin, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { outboundClusterName, type ClusterView, type LoadBalancerView, type Origin, type OutlierOptionalField, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { applyUpstreamTls, type HttpOptionsInit, httpOptionsMessageInit } from './cluster-tls.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny } from '../encode.js';
@@ -23,6 +22,7 @@ import { servicesByHost } from './_services-by-host.js';
 export { type ClusterParts, FRESH_PARTS, SHARED_PARTS } from './_parts.js';
 
 export { outboundClusterName };
+export { istioMutualSni } from './cluster-tls.js';
 
 const DISCOVERY: Record<ClusterView['discovery'], Cluster_DiscoveryType> = {
   EDS: Cluster_DiscoveryType.EDS, STRICT_DNS: Cluster_DiscoveryType.STRICT_DNS,
@@ -35,7 +35,6 @@ export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
 /** Where ALLOW_ANY sends unknown hosts (Istio's `PassthroughCluster`: ORIGINAL_DST). */
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 
-const TLS_SOCKET = 'envoy.transport_sockets.tls';
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /**
@@ -113,8 +112,17 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   if (c.discovery === 'ORIGINAL_DST') cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
   if (client === 'proxyless' && cluster.lbPolicy !== Cluster_LbPolicy.RING_HASH) cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
   applyOutlierDetection(cluster, c, parts);
-  applyHttpProtocolOptions(cluster, c, service, client === 'sidecar');
-  applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? [], parts);
+  // istiod's order: the port's protocol (buildCluster), then the traffic policy: h2 upgrade,
+  // connection pool, TLS (which reads whether the cluster ended up HTTP/2).
+  let http = upstreamProtocol(c, service, client === 'sidecar');
+  http = applyConnectionPool(cluster, c, http);
+  const http2 = http?.upstreamProtocolOptions?.case === 'explicitHttpConfig' && http.upstreamProtocolOptions.value.protocolConfig.case === 'http2ProtocolOptions';
+  http = applyUpstreamTls(cluster, c, p.tls, service?.serviceAccounts ?? [], { sidecar: client !== 'router', serviceEntry: service?.kind === 'ServiceEntry', http2 }, http, parts);
+  if (http) {
+    // Envoy requires an upstream protocol: HTTP/1.1 when nothing chose one (istiod `clusterWrapper.build`).
+    const init = http.upstreamProtocolOptions ? http : { ...http, upstreamProtocolOptions: H1_EXPLICIT };
+    cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, httpOptionsMessageInit(init))) };
+  }
   return create(ClusterSchema, cluster);
 }
 
@@ -170,110 +178,92 @@ export function applyLoadBalancer(cluster: ClusterInit, lb: LoadBalancerView): v
   }
 }
 
-/** Istio `OutlierDetection` → Envoy `outlier_detection`; gateway errors are enforced only when set. */
+/**
+ * Istio `OutlierDetection` → Envoy `outlier_detection` (istiod `applyOutlierDetection`): success-rate
+ * ejection off; a field left out of the rule is left out here too (Envoy's default applies:
+ * `consecutive_5xx` 5 enforced, gateway failures counted but not enforced, interval 10 s, base
+ * ejection 30 s, max ejection 10 %, which a written 0 also gets); a written threshold is enforced
+ * 100 % (0 % when it is 0); local-origin errors split only on request, their threshold enforced when
+ * given. `minHealthPercent` is always sent as the panic threshold (default 0: panic mode off).
+ */
 export function applyOutlierDetection(cluster: ClusterInit, c: ClusterView, parts: ClusterParts = FRESH_PARTS): void {
   const od = c.policy.outlierDetection;
   if (!od) return;
-  const key = `${od.consecutive5xxErrors} ${od.consecutiveGatewayErrors} ${od.intervalMs} ${od.baseEjectionTimeMs} ${od.maxEjectionPercent} ${od.splitExternalLocalOriginErrors}`;
+  const set = (f: OutlierOptionalField) => !od.unset.includes(f);
+  const key = `${od.consecutive5xxErrors} ${od.consecutiveGatewayErrors} ${od.intervalMs} ${od.baseEjectionTimeMs} ${od.maxEjectionPercent} ${od.splitExternalLocalOriginErrors} ${od.consecutiveLocalOriginFailures} ${od.unset.join(',')}`;
   cluster.outlierDetection = parts.part(`outlierDetection ${key}`, OutlierDetectionSchema, () => create(OutlierDetectionSchema, {
-    consecutive5xx: od.consecutive5xxErrors,
-    enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0,
-    consecutiveGatewayFailure: od.consecutiveGatewayErrors,
-    enforcingConsecutiveGatewayFailure: od.consecutiveGatewayErrors > 0 ? 100 : 0,
-    interval: duration(od.intervalMs),
-    baseEjectionTime: duration(od.baseEjectionTimeMs),
-    maxEjectionPercent: od.maxEjectionPercent,
+    ...(set('consecutive5xxErrors') ? { consecutive5xx: od.consecutive5xxErrors, enforcingConsecutive5xx: od.consecutive5xxErrors > 0 ? 100 : 0 } : {}),
+    ...(set('interval') ? { interval: duration(od.intervalMs) } : {}),
+    ...(set('baseEjectionTime') ? { baseEjectionTime: duration(od.baseEjectionTimeMs) } : {}),
+    ...(set('maxEjectionPercent') ? { maxEjectionPercent: od.maxEjectionPercent } : {}),
     enforcingSuccessRate: 0,
-    splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors,
+    ...(set('consecutiveGatewayErrors') ? { consecutiveGatewayFailure: od.consecutiveGatewayErrors, enforcingConsecutiveGatewayFailure: od.consecutiveGatewayErrors > 0 ? 100 : 0 } : {}),
+    ...(od.splitExternalLocalOriginErrors ? {
+      splitExternalLocalOriginErrors: true,
+      ...(od.consecutiveLocalOriginFailures > 0 ? { consecutiveLocalOriginFailure: od.consecutiveLocalOriginFailures, enforcingConsecutiveLocalOriginFailure: 100 } : {}),
+      enforcingLocalOriginSuccessRate: 0,
+    } : {}),
   }));
-  // Istio's minHealthPercent is Envoy's panic threshold.
   cluster.commonLbConfig = parts.part(`commonLbConfig ${od.minHealthPercent}`, Cluster_CommonLbConfigSchema, () => create(Cluster_CommonLbConfigSchema, { healthyPanicThreshold: { value: od.minHealthPercent } }));
 }
 
+const H1_EXPLICIT = { case: 'explicitHttpConfig' as const, value: { protocolConfig: { case: 'httpProtocolOptions' as const, value: {} } } };
+const H2_EXPLICIT = { case: 'explicitHttpConfig' as const, value: { protocolConfig: { case: 'http2ProtocolOptions' as const, value: {} } } };
+const DOWNSTREAM = { case: 'useDownstreamProtocolConfig' as const, value: { httpProtocolOptions: {}, http2ProtocolOptions: {} } };
+
 /**
- * Idle timeout, max requests per connection and the upstream protocol (istiod `setUpstreamProtocol`,
- * `applyH2Upgrade`): HTTP/2 for grpc/http2 ports, or http ports under h2UpgradePolicy UPGRADE; on a
- * sidecar, a sniffed port's cluster uses the downstream's protocol (`use_downstream_protocol_config`:
- * an HTTP/2 caller goes upstream as HTTP/2), which istiod sets before the traffic policy, so UPGRADE
- * leaves it as it is (`setH2Options` keeps options already set); otherwise HTTP/1.1.
+ * The upstream protocol (istiod `setUpstreamProtocol`, then `applyH2Upgrade`): HTTP/2 for grpc and
+ * http2 ports; on a sidecar, a sniffed port's cluster uses the downstream's protocol
+ * (`use_downstream_protocol_config`). Then `h2UpgradePolicy: UPGRADE` makes HTTP/2 of a cluster not
+ * set yet: a DestinationRule's on any port, MeshConfig's on http ports only; `useClientProtocol`
+ * stops the upgrade. Undefined: nothing to say (HTTP/1.1, no protocol options).
  */
-export function applyHttpProtocolOptions(cluster: ClusterInit, c: ClusterView, service: ServiceView | undefined, sidecar = true): void {
+function upstreamProtocol(c: ClusterView, service: ServiceView | undefined, sidecar: boolean): HttpOptionsInit | undefined {
   const pool = c.policy.connectionPool;
   const port = service?.ports.find((p) => p.number === c.port);
   const protocol = port?.protocol;
-  const h2 = protocol === 'GRPC' || protocol === 'HTTP2' || protocol === 'GRPC-Web' || (pool.h2UpgradePolicy === 'UPGRADE' && protocol === 'HTTP');
-  const downstream = sidecar && !h2 && port?.sniffed === true;
-  if (pool.idleTimeoutMs === null && pool.maxRequestsPerConnection === 0 && !h2 && !downstream) return;
-  const opts = create(HttpProtocolOptionsSchema, {
-    commonHttpProtocolOptions: {
-      ...(pool.idleTimeoutMs !== null ? { idleTimeout: duration(pool.idleTimeoutMs) } : {}),
-      ...(pool.maxRequestsPerConnection > 0 ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
-    },
-    upstreamProtocolOptions: downstream
-      ? { case: 'useDownstreamProtocolConfig', value: { httpProtocolOptions: {}, http2ProtocolOptions: {} } }
-      : { case: 'explicitHttpConfig', value: { protocolConfig: h2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } } },
-  });
-  cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: packAny(HttpProtocolOptionsSchema, opts) };
-}
-
-/** SNI Istio uses for ISTIO_MUTUAL: `outbound_.<port>_.<subset>_.<fqdn>`. */
-export function istioMutualSni(c: ClusterView): string {
-  return `outbound_.${c.port}_.${c.subset ?? ''}_.${c.host}`;
+  if (protocol === 'GRPC' || protocol === 'HTTP2' || protocol === 'GRPC-Web') return { upstreamProtocolOptions: H2_EXPLICIT };
+  const out: HttpOptionsInit | undefined = sidecar && port?.sniffed === true ? { upstreamProtocolOptions: DOWNSTREAM } : undefined;
+  const upgrade = !pool.useClientProtocol && pool.h2UpgradePolicy === 'UPGRADE' && (pool.h2UpgradeSource === 'destination-rule' || protocol === 'HTTP');
+  return upgrade && !out ? { upstreamProtocolOptions: H2_EXPLICIT } : out;
 }
 
 /**
- * Client TLS: ISTIO_MUTUAL (SDS `default` certificate, `ROOTCA` validation), SIMPLE / MUTUAL (files
- * or SDS `credentialName`), AUTO (auto mTLS: ISTIO_MUTUAL toward endpoints labelled `tlsMode: istio`,
- * plaintext otherwise, through `transport_socket_matches`), DISABLE (nothing). ISTIO_MUTUAL and AUTO
- * verify the server's URI SAN: the DestinationRule's `subjectAltNames`, else `serviceAccounts` (the
- * SPIFFE ids behind the service, Istio `buildIstioMutualTLS`); with neither, any mesh certificate passes.
+ * The connection pool's connection settings (istiod `applyConnectionPool`): idle timeout
+ * (`http.idleTimeout`, else `tcp.idleTimeout`), max requests per connection and max connection
+ * duration in `common_http_protocol_options`, on every cluster (a TCP cluster's are unused: TCP
+ * proxies take theirs from the rule, see tcp-proxy.ts); on an HTTP/2 cluster `max_concurrent_streams`
+ * and the `http2KeepAlive` PINGs; MeshConfig's and the rule's `tcpKeepalive` as
+ * `upstream_connection_options`; `useClientProtocol` → the downstream's protocol.
  */
-export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[] = [], parts: ClusterParts = FRESH_PARTS): void {
-  if (tls.mode === 'DISABLE') return;
-  if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
-    const sans = (tls.subjectAltNames ?? []).length > 0 ? tls.subjectAltNames! : serviceAccounts;
-    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: packAny(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans)) } };
-    if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = socket; return; }
-    cluster.transportSocketMatches = [
-      { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
-      parts.part('tlsMode-disabled', Cluster_TransportSocketMatchSchema, () => create(Cluster_TransportSocketMatchSchema, { name: 'tlsMode-disabled', match: {}, transportSocket: { name: 'envoy.transport_sockets.raw_buffer' } })),
-    ];
-    return;
+function applyConnectionPool(cluster: ClusterInit, c: ClusterView, http: HttpOptionsInit | undefined): HttpOptionsInit | undefined {
+  const pool = c.policy.connectionPool;
+  const ka = pool.tcpKeepalive;
+  if (ka) {
+    cluster.upstreamConnectionOptions = { tcpKeepalive: {
+      ...(ka.probes !== null ? { keepaliveProbes: ka.probes } : {}), ...(ka.timeS !== null ? { keepaliveTime: ka.timeS } : {}), ...(ka.intervalS !== null ? { keepaliveInterval: ka.intervalS } : {}),
+    } };
   }
-  const san = (tls.subjectAltNames ?? []).map((v) => ({ sanType: SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact' as const, value: v } } }));
-  // Istio's ApplyCustomSDSToClientCommonTLSContext: with credentialName the client certificate (MUTUAL
-  // only) and the CA (`<credentialName>-cacert`) come from SDS; else from files.
-  const validation = tls.insecureSkipVerify ? { case: undefined }
-    : tls.credentialName ? { case: 'combinedValidationContext' as const, value: { defaultValidationContext: { matchTypedSubjectAltNames: san }, validationContextSdsSecretConfig: { name: `kubernetes://${tls.credentialName}-cacert`, sdsConfig: ADS_SOURCE } } }
-      : { case: 'validationContext' as const, value: { ...(tls.caCertificates ? { trustedCa: { specifier: { case: 'filename' as const, value: tls.caCertificates } } } : {}), matchTypedSubjectAltNames: san } };
-  const ctx = create(UpstreamTlsContextSchema, {
-    sni: tls.sni ?? '',
-    commonTlsContext: {
-      tlsCertificates: tls.mode === 'MUTUAL' && !tls.credentialName && tls.clientCertificate && tls.privateKey
-        ? [{ certificateChain: { specifier: { case: 'filename', value: tls.clientCertificate } }, privateKey: { specifier: { case: 'filename', value: tls.privateKey } } }]
-        : [],
-      tlsCertificateSdsSecretConfigs: tls.mode === 'MUTUAL' && tls.credentialName ? [{ name: `kubernetes://${tls.credentialName}`, sdsConfig: ADS_SOURCE }] : [],
-      validationContextType: validation,
-    },
-  });
-  cluster.transportSocket = { name: TLS_SOCKET, configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, ctx) } };
-  // istiod `AddALPNOverrideToMetadata`: TLS the DestinationRule originates keeps its own ALPN (istio.alpn skips the cluster).
-  if (tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL') cluster.metadata = { ...cluster.metadata, filterMetadata: { ...cluster.metadata?.filterMetadata, istio: { alpn_override: 'false' } } };
-}
-
-function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[]) {
-  return create(UpstreamTlsContextSchema, {
-    sni: tls.sni ?? istioMutualSni(c),
-    commonTlsContext: {
-      alpnProtocols: ['istio-peer-exchange', 'istio'],
-      tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ADS_SOURCE }],
-      validationContextType: {
-        case: 'combinedValidationContext',
-        value: {
-          defaultValidationContext: { matchTypedSubjectAltNames: sans.map((san) => ({ sanType: SubjectAltNameMatcher_SanType.URI, matcher: { matchPattern: { case: 'exact' as const, value: san } } })) },
-          validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ADS_SOURCE },
-        },
-      },
-    },
-  });
+  const idle = pool.idleTimeoutMs ?? pool.tcpIdleTimeoutMs;
+  let out = http;
+  if (idle !== null || pool.maxConnectionDurationMs !== null || pool.maxRequestsPerConnection > 0 || pool.maxConcurrentStreams > 0 || pool.http2KeepAlive) {
+    const common = {
+      ...(idle !== null ? { idleTimeout: duration(idle) } : {}),
+      ...(pool.maxRequestsPerConnection > 0 ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
+      ...(pool.maxConnectionDurationMs !== null ? { maxConnectionDuration: duration(pool.maxConnectionDurationMs) } : {}),
+    };
+    const up = http?.upstreamProtocolOptions;
+    const h2 = up?.case === 'explicitHttpConfig' && up.value.protocolConfig.case === 'http2ProtocolOptions';
+    const ka2 = pool.http2KeepAlive;
+    out = {
+      ...http,
+      commonHttpProtocolOptions: common,
+      ...(h2 && (pool.maxConcurrentStreams > 0 || ka2) ? { upstreamProtocolOptions: { case: 'explicitHttpConfig' as const, value: { protocolConfig: { case: 'http2ProtocolOptions' as const, value: {
+        ...(pool.maxConcurrentStreams > 0 ? { maxConcurrentStreams: pool.maxConcurrentStreams } : {}),
+        ...(ka2 ? { connectionKeepalive: { ...(ka2.intervalMs !== null ? { interval: duration(ka2.intervalMs) } : {}), ...(ka2.timeoutMs !== null ? { timeout: duration(ka2.timeoutMs) } : {}) } } : {}),
+      } } } } } : {}),
+    };
+  }
+  if (pool.useClientProtocol) out = { ...out, upstreamProtocolOptions: DOWNSTREAM };
+  return out;
 }

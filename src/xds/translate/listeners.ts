@@ -22,7 +22,7 @@ import { buildGatewayListeners } from './gateway-listeners.js';
 import { alpnFilter } from './alpn.js';
 import { CORS_FILTER, FAULT_FILTER, type RouteEnv } from './route.js';
 import { grpcListenerName, isHttp, outboundRouteName } from './routes.js';
-import { buildOutboundL4Chains } from './tcp-proxy.js';
+import { buildOutboundL4Chains, type L4Env, l4Env } from './tcp-proxy.js';
 
 const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
 const HCM = 'envoy.filters.network.http_connection_manager';
@@ -33,7 +33,8 @@ export function wildcardListenerName(port: number): string {
 }
 
 /** Every listener of a proxy. `proxyless`: the node is a proxyless gRPC client (api listeners only). */
-export function buildListeners(view: ProxyView, env: RouteEnv, proxyless: boolean, shared = true): Listener[] {
+export function buildListeners(view: ProxyView, routeEnv: RouteEnv, proxyless: boolean, shared = true): Listener[] {
+  const env: RouteEnv & L4Env = { ...routeEnv, ...l4Env(view, routeEnv.clusters) };
   if (view.proxy.type === 'router') return buildGatewayListeners(view, env);
   const byPort = new Map<number, HostRoutesView[]>();
   for (const r of view.routes) {
@@ -68,7 +69,7 @@ export function vipListenerName(vip: string, port: number): string {
  * `view/tcp-port-shared`). Per-VIP listeners have `bind_to_port: false`: like Istio's, they take
  * connections handed over by original destination, not by binding the service address.
  */
-export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv, normalization: PathNormalizationType): Listener[] {
+export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv & L4Env, normalization: PathNormalizationType): Listener[] {
   const wildcard: FilterChain[] = [];
   const out: Listener[] = [];
   const seen = new Set<string>();

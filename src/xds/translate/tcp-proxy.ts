@@ -9,15 +9,26 @@ import { packAny as anyPack } from '../encode.js';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { isTls } from '../../mesh/protocol.js';
-import type { DestinationView, HostRoutesView, Origin } from '../../mesh/view/index.js';
+import type { ClusterPolicyView, DestinationView, HostRoutesView, Origin, ProxyView } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER, outboundClusterName } from './clusters.js';
-import { METADATA_NAMESPACE, originJson } from './_common.js';
+import { METADATA_NAMESPACE, duration, originJson } from './_common.js';
 
 export const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
 
 /** What L4 chains may reference: the clusters present in the snapshot (others go to {@link BLACKHOLE_CLUSTER}). */
 export interface L4Env {
   readonly clusters: ReadonlySet<string>;
+  /** The rule's TCP proxy timeouts for a cluster's host (`ClusterPolicyView.tcpProxy`). @default none */
+  readonly tcpProxy?: (cluster: string) => ClusterPolicyView['tcpProxy'] | undefined;
+}
+
+/** An {@link L4Env} over a view's clusters. */
+export function l4Env(view: Pick<ProxyView, 'clusters'>, clusters: ReadonlySet<string>): L4Env {
+  let byName: Map<string, ClusterPolicyView['tcpProxy']> | undefined;
+  return {
+    clusters,
+    tcpProxy: (cluster) => (byName ??= new Map(view.clusters.map((c) => [c.name, c.policy.tcpProxy]))).get(cluster),
+  };
 }
 
 function known(cluster: string | null, env: L4Env): string {
@@ -27,12 +38,18 @@ function known(cluster: string | null, env: L4Env): string {
 /**
  * A `tcp_proxy` filter to `destinations`: one destination → `cluster`; several → `weighted_clusters`
  * (weight as written; weight 0 dropped, as Envoy requires weights ≥ 1). Stat prefix: the first cluster.
+ * `idle_timeout` and `max_downstream_connection_duration` come from the DestinationRule of the first
+ * destination's host (its top-level `connectionPool.tcp`), as istiod sets them.
  */
 export function buildTcpProxyFilter(destinations: readonly Pick<DestinationView, 'cluster' | 'weight'>[], env: L4Env): Filter {
   const weighted = destinations.filter((d) => d.weight > 0);
   const targets = weighted.length > 0 ? weighted : destinations.slice(0, 1);
   const names = targets.map((d) => known(d.cluster, env));
+  const first = destinations[0]?.cluster;
+  const rule = first ? env.tcpProxy?.(first) : undefined;
   const tcp = create(TcpProxySchema, {
+    ...(rule?.idleTimeoutMs != null ? { idleTimeout: duration(rule.idleTimeoutMs) } : {}),
+    ...(rule?.maxConnectionDurationMs != null ? { maxDownstreamConnectionDuration: duration(rule.maxConnectionDurationMs) } : {}),
     statPrefix: names[0] ?? BLACKHOLE_CLUSTER,
     clusterSpecifier: names.length <= 1
       ? { case: 'cluster', value: names[0] ?? BLACKHOLE_CLUSTER }

@@ -136,7 +136,7 @@ async function callReviews(serverSa: string, drSpec: Record<string, unknown> | u
     const socket = cluster.transportSocket ?? cluster.transportSocketMatches[0]!.transportSocket!;
     const ctx = anyUnpack(socket.configType.value as Any, UpstreamTlsContextSchema)!;
     const v = ctx.commonTlsContext!.validationContextType;
-    const sans = v.case === 'combinedValidationContext' ? v.value.defaultValidationContext!.matchTypedSubjectAltNames.map((m) => String(m.matcher!.matchPattern.value)) : [];
+    const sans = v.case === 'combinedValidationContext' ? v.value.defaultValidationContext!.matchSubjectAltNames.map((m) => String(m.matchPattern.value)) : [];
     const listeners = set.listeners.filter((l) => l.name === '0.0.0.0_9080');
     listeners.forEach(onLoopback);
     const secrets = [certSecret('default', await pki.workload('prod', 'client')), caSecret('ROOTCA', roots)];

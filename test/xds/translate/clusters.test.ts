@@ -47,7 +47,7 @@ test('GIVEN a DestinationRule with connectionPool, outlierDetection and a ring-h
   assert.is(v2.circuitBreakers!.thresholds[0]!.maxConnections, 10, 'the subset inherits the top-level pool');
 });
 
-test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS context uses SDS default/ROOTCA or the given SNI and CA', () => {
+test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS context uses SDS default/ROOTCA, or the given SNI and the CA file as the agent serves it (SDS file-root:<path>)', () => {
   const cs = clusters({
     trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
     subsets: [{ name: 'ext', labels: { version: 'ext' }, trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'reviews.example.com', caCertificates: '/etc/ca.pem' } } }],
@@ -56,7 +56,7 @@ test('GIVEN tls ISTIO_MUTUAL and SIMPLE WHEN translated THEN the upstream TLS co
   assert.equal([mtls.sni, mtls.commonTlsContext?.tlsCertificateSdsSecretConfigs[0]?.name, mtls.commonTlsContext?.validationContextType.case], [`outbound_.9080_._.${REVIEWS}`, 'default', 'combinedValidationContext']);
   const simple = anyUnpack(cs.get(`outbound|9080|ext|${REVIEWS}`)!.transportSocket!.configType.value!, UpstreamTlsContextSchema)!;
   const vc = simple.commonTlsContext?.validationContextType;
-  assert.equal([simple.sni, vc?.case, vc?.case === 'validationContext' ? vc.value.trustedCa?.specifier : null], ['reviews.example.com', 'validationContext', { case: 'filename', value: '/etc/ca.pem' }]);
+  assert.equal([simple.sni, vc?.case, vc?.case === 'combinedValidationContext' ? vc.value.validationContextSdsSecretConfig?.name : null], ['reviews.example.com', 'combinedValidationContext', 'file-root:/etc/ca.pem']);
 });
 
 test('GIVEN DestinationRule TLS SIMPLE, MUTUAL, ISTIO_MUTUAL and none WHEN translated THEN only the SIMPLE and MUTUAL clusters carry istio metadata alpn_override "false", so istio.alpn leaves their ALPN alone (istiod AddALPNOverrideToMetadata)', () => {
@@ -128,7 +128,7 @@ function upstreamProtocol(c: Cluster): string {
   return up.case === 'explicitHttpConfig' && up.value.protocolConfig.case === 'http2ProtocolOptions' ? 'h2' : 'http1';
 }
 
-test('GIVEN a service with a sniffed port (named "web"), an http, a grpc and a tcp port WHEN translated for a sidecar, a proxyless client and a gateway THEN only the sidecar\'s sniffed-port cluster uses the downstream protocol (istiod setUpstreamProtocol), also under h2UpgradePolicy UPGRADE; grpc is h2 everywhere', () => {
+test('GIVEN a service with a sniffed port (named "web"), an http, a grpc and a tcp port WHEN translated for a sidecar, a proxyless client and a gateway THEN only the sidecar\'s sniffed-port cluster uses the downstream protocol (istiod setUpstreamProtocol), also under h2UpgradePolicy UPGRADE; grpc is h2 everywhere; a rule\'s UPGRADE makes the tcp port h2 too (istiod shouldH2Upgrade trusts the rule)', () => {
   const ports = [{ port: 8080, name: 'web' }, { port: 9080, name: 'http' }, { port: 9090, name: 'grpc' }, { port: 9000, name: 'tcp' }];
   const protocolsOf = (proxy: ReturnType<typeof describeProxy>, drSpec?: Record<string, unknown>, proxyless = false) => {
     const g = graphOf([svc('reviews', 'prod', ports), ...(drSpec ? [dr('reviews', 'prod', { host: 'reviews', ...drSpec })] : [])]);
@@ -136,7 +136,7 @@ test('GIVEN a service with a sniffed port (named "web"), an http, a grpc and a t
     return ports.map((p) => upstreamProtocol(set.clusters.find((c) => c.name === `outbound|${p.port}||${REVIEWS}`)!));
   };
   assert.equal(protocolsOf(client), ['downstream', '-', 'h2', '-'], 'sidecar');
-  assert.equal(protocolsOf(client, { trafficPolicy: { connectionPool: { http: { h2UpgradePolicy: 'UPGRADE' } } } }), ['downstream', 'h2', 'h2', '-'], 'UPGRADE leaves the sniffed port as it is (setH2Options keeps options already set)');
+  assert.equal(protocolsOf(client, { trafficPolicy: { connectionPool: { http: { h2UpgradePolicy: 'UPGRADE' } } } }), ['downstream', 'h2', 'h2', 'h2'], 'UPGRADE leaves the sniffed port as it is (setH2Options keeps options already set)');
   assert.equal(protocolsOf(client, undefined, true), ['-', '-', 'h2', '-'], 'proxyless (grpcgen sets no protocol options)');
   const gateway = describeProxy({ type: 'router', name: 'ingress', namespace: 'istio-system', labels: { istio: 'ingressgateway' } });
   assert.equal(protocolsOf(gateway), ['-', '-', 'h2', '-'], 'gateway: no use_downstream_protocol (protocol detection is off there)');

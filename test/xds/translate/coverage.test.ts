@@ -106,9 +106,9 @@ test('GIVEN consistentHash maglev with tableSize, a query-parameter hash, and wa
   assert.is(action(routeNamed([svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [{ name: 'r', route: [route('reviews')] }] })], 'r')).hashPolicy.length, 0, 'no consistentHash, no hash_policy');
 });
 
-test('GIVEN upstream TLS from a credentialName WHEN SIMPLE THEN no client certificate and the CA from <name>-cacert; WHEN MUTUAL THEN also the certificate kubernetes://<name>', () => {
+test('GIVEN upstream TLS from a credentialName in a rule selecting the client (sidecars take credentials from no other) WHEN SIMPLE THEN no client certificate and the CA from <name>-cacert; WHEN MUTUAL THEN also the certificate kubernetes://<name>', () => {
   const tlsOf = (mode: string) => {
-    const set = translate([svc('reviews', 'prod'), dr('reviews', 'prod', { host: 'reviews', trafficPolicy: { tls: { mode, credentialName: 'upstream', sni: 'reviews.example.com', subjectAltNames: ['reviews.example.com'] } } })]);
+    const set = translate([svc('reviews', 'prod'), dr('reviews', 'prod', { host: 'reviews', workloadSelector: { matchLabels: { app: 'client' } }, trafficPolicy: { tls: { mode, credentialName: 'upstream', sni: 'reviews.example.com', subjectAltNames: ['reviews.example.com'] } } })]);
     const c = set.clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!;
     return anyUnpack(c.transportSocket!.configType.value as never, UpstreamTlsContextSchema)!;
   };
