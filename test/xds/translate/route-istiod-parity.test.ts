@@ -8,12 +8,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
-import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
+import { buildProxyView, describeProxy, proxiesOf } from '../../../src/mesh/view/index.js';
 import { type Route, type RouteAction, type RedirectAction, RedirectAction_RedirectResponseCode } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { HTTPFaultSchema } from '../../../src/xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
-import { dr, route, svc, vs } from '../../mesh/view-fixtures.js';
+import { dr, gw, route, svc, vs } from '../../mesh/view-fixtures.js';
 import { selectRoute } from './_select.js';
 
 const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
@@ -147,6 +147,20 @@ test('GIVEN weighted destinations with a weight-0 one, and a single destination 
   const clusters = (actionOf(split!).clusterSpecifier.value as { clusters: { name: string; weight?: number }[] }).clusters;
   assert.equal(clusters.map((c) => [c.name, c.weight]), [[`outbound|9080|v1|${REVIEWS}`, 100]]);
   assert.equal(actionOf(alone!).clusterSpecifier, { case: 'cluster', value: `outbound|9080|v3|${REVIEWS}` });
+});
+
+test('GIVEN a Gateway with an HTTP server on 8080 and a TLS-terminating server on 443, and a redirect with derivePort FROM_REQUEST_PORT WHEN translated THEN each server\'s route redirects to its own port, except 443 on the TLS server (https\'s default, istiod IsTLS)', () => {
+  const ingress = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ingress', namespace: 'istio-system' },
+    spec: { template: { metadata: { labels: { istio: 'ingressgateway' } }, spec: { containers: [{ name: 'istio-proxy' }] } } },
+  };
+  const g = graphOf([ingress, svc('web', 'prod'), gw('edge', 'istio-system', [
+    { port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*/shop.example.com'] },
+    { port: { number: 443, name: 'https-shop', protocol: 'HTTPS' }, hosts: ['*/shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } },
+  ]), vs('web', 'prod', { hosts: ['shop.example.com'], gateways: ['istio-system/edge'], http: [{ redirect: { authority: 'www.example.com', derivePort: 'FROM_REQUEST_PORT' } }] })]);
+  const set = translateProxy(buildProxyView(g, proxiesOf(g).find((p) => p.type === 'router')!), []);
+  const ports = set.routes.map((rc) => [rc.name, (rc.virtualHosts[0]!.routes[0]!.action.value as RedirectAction).portRedirect]);
+  assert.equal(ports, [['http.8080', 8080], ['https.443.https-shop.edge.istio-system', 0]]);
 });
 
 test.run();
