@@ -88,8 +88,9 @@ function matchSummary(route: Record<string, unknown>): string {
     .join(' | ');
 }
 
+/** A fault's `percentage`: istiod injects nothing without one (or with an empty one). */
 function percentOf(v: unknown): string {
-  return isRecord(v) && typeof v.value === 'number' ? `${v.value}%` : '100%';
+  return isRecord(v) && typeof v.value === 'number' ? `${v.value}%` : '0%';
 }
 
 function fault(route: Record<string, unknown>): string | null {

@@ -32,7 +32,8 @@ const ACTIONS: Record<number, AppendAction> = {
 };
 
 /**
- * Compiles one level. Values are literal: Envoy's `%…%` substitution commands are refused with a
+ * Compiles one level. `host` and `:`-prefixed headers can be neither added nor removed (Envoy's
+ * `isModifiableHeader` / `isRemovableHeader`: a ConfigError). Values are literal: Envoy's `%…%` substitution commands are refused with a
  * ConfigError (field `<field>[i].header.value`) rather than forwarded verbatim, except `%%` (a literal %).
  * Empty values are dropped unless `keep_empty_value`, as Envoy.
  */
@@ -42,6 +43,7 @@ export function compileHeaderMutation(add: readonly HeaderValueOption[], remove:
   add.forEach((o, i) => {
     const name = (o.header?.key ?? '').toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new ConfigError(`${field}_to_add[${i}].header.key`, `${JSON.stringify(o.header?.key ?? '')} is not a valid header name`);
+    if (name === 'host') throw new ConfigError(`${field}_to_add[${i}].header.key`, ':-prefixed or host headers may not be modified (rewrite the authority with host_rewrite_literal)');
     let value = o.header?.value ?? '';
     if (value === '' && o.header?.rawValue?.length) value = Buffer.from(o.header.rawValue).toString('latin1');
     if (/[\r\n\0]/.test(value)) throw new ConfigError(`${field}_to_add[${i}].header.value`, 'contains CR, LF or NUL');
@@ -52,6 +54,9 @@ export function compileHeaderMutation(add: readonly HeaderValueOption[], remove:
     if (value === '' && !o.keepEmptyValue) return;
     const action = o.append !== undefined ? (o.append ? 'append' : 'overwrite-or-add') : ACTIONS[o.appendAction] ?? 'append';
     adds.push({ name, value, action });
+  });
+  remove.forEach((r, i) => {
+    if (r.startsWith(':') || r.toLowerCase() === 'host') throw new ConfigError(`${field}_to_remove[${i}]`, ':-prefixed or host headers may not be removed');
   });
   return { remove: remove.map((r) => r.toLowerCase()), add: adds };
 }

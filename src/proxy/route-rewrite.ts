@@ -97,7 +97,8 @@ export function compileRedirect(r: RedirectAction): CompiledRedirect {
     scheme: s.case === 'schemeRedirect' ? s.value.toLowerCase() : s.case === 'httpsRedirect' && s.value ? 'https' : undefined,
     host: r.hostRedirect || undefined,
     port: r.portRedirect ? `:${r.portRedirect}` : '',
-    path: p.case === 'pathRedirect' ? p.value : undefined,
+    // Envoy reads an empty path_redirect as none (istiod always sets one): the request's path stays.
+    path: p.case === 'pathRedirect' && p.value !== '' ? p.value : undefined,
     pathHasQuery: p.case === 'pathRedirect' && p.value.includes('?'),
     prefixRewrite: p.case === 'prefixRewrite' ? p.value : undefined,
     regexRewrite: p.case === 'regexRewrite' ? under('regex_rewrite', () => compileRegexRewrite(p.value)) : undefined,

@@ -93,4 +93,13 @@ test('GIVEN a header value with a substitution command WHEN compiling THEN refus
   assert.is(e.path, 'request_headers_to_add[0].header.value');
 });
 
+test('GIVEN host or a pseudo-header in headers to add or to remove WHEN compiling THEN refused, as Envoy refuses to modify them (isModifiableHeader / isRemovableHeader); the authority is rewritten with host_rewrite_literal instead', () => {
+  const add = refused({ name: 'r', requestHeadersToAdd: [{ header: { key: 'x-a', value: '1' } }, { header: { key: 'Host', value: 'b.example' } }], virtualHosts: [] });
+  assert.is(add.path, 'request_headers_to_add[1].header.key');
+  const remove = refused({ name: 'r', virtualHosts: [{ name: 'a', domains: ['*'], requestHeadersToRemove: ['x-a', ':path'], routes: [] }] });
+  assert.match(`${remove.path}: ${remove.message}`, /request_headers_to_remove\[1\]/);
+  const removeHost = refused({ name: 'r', responseHeadersToRemove: ['host'], virtualHosts: [] });
+  assert.match(removeHost.path ?? '', /response_headers_to_remove\[0\]/);
+});
+
 test.run();

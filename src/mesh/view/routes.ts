@@ -35,11 +35,16 @@ export type ClusterSource = Pick<ClusterCollector, 'add' | 'destinationRule'>;
 type Raw = Readonly<Record<string, unknown>>;
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
 
-function percentage(raw: Raw, pctKey: string, legacyKey: string): number {
+/**
+ * A percentage as istiod reads it: `<pctKey>.value` (an empty `Percent` is 0), else the deprecated
+ * integer field(s), else `fallback`: 100 for a mirror (`MirrorPercent`), 0 for a fault (`TranslateFault`:
+ * an unset delay `percent` is 0, an abort without `percentage` has none, which Envoy reads as 0 %).
+ */
+function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fallback: number): number {
   const p = raw[pctKey];
-  if (isRecord(p) && typeof p.value === 'number') return p.value;
-  if (typeof raw[legacyKey] === 'number') return raw[legacyKey] as number;
-  return 100;
+  if (isRecord(p)) return typeof p.value === 'number' ? p.value : 0;
+  for (const k of legacyKeys) if (typeof raw[k] === 'number') return raw[k] as number;
+  return fallback;
 }
 
 /**
@@ -92,9 +97,9 @@ function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, pa
 
 function translateMirrors(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath): MirrorView[] {
   const out: MirrorView[] = [];
-  if (isRecord(raw.mirror)) out.push({ destination: translateDestination(env, vs, raw.mirror, 0, [...path, 'mirror']), percentage: percentage(raw, 'mirrorPercentage', 'mirrorPercent') });
+  if (isRecord(raw.mirror)) out.push({ destination: translateDestination(env, vs, raw.mirror, 0, [...path, 'mirror']), percentage: percentage(raw, 'mirrorPercentage', ['mirrorPercent', 'mirror_percent'], 100) });
   records(raw.mirrors).forEach((m, i) => {
-    if (isRecord(m.destination)) out.push({ destination: translateDestination(env, vs, m.destination, 0, [...path, 'mirrors', i, 'destination']), percentage: isRecord(m.percentage) && typeof m.percentage.value === 'number' ? m.percentage.value : 100 });
+    if (isRecord(m.destination)) out.push({ destination: translateDestination(env, vs, m.destination, 0, [...path, 'mirrors', i, 'destination']), percentage: percentage(m, 'percentage', [], 100) });
   });
   return out;
 }
@@ -105,11 +110,11 @@ function translateFault(raw: unknown, origin: Origin): FaultView | undefined {
   const abort = isRecord(raw.abort) ? raw.abort : undefined;
   const fixed = delay ? durationMs(delay.fixedDelay) : null;
   return {
-    ...(delay && fixed !== null ? { delay: { fixedDelayMs: fixed, percentage: percentage(delay, 'percentage', 'percent') } } : {}),
+    ...(delay && fixed !== null ? { delay: { fixedDelayMs: fixed, percentage: percentage(delay, 'percentage', ['percent'], 0) } } : {}),
     ...(abort ? { abort: {
       ...(typeof abort.httpStatus === 'number' ? { httpStatus: abort.httpStatus } : {}),
       ...(typeof abort.grpcStatus === 'string' ? { grpcStatus: abort.grpcStatus } : {}),
-      percentage: percentage(abort, 'percentage', 'percent'),
+      percentage: percentage(abort, 'percentage', [], 0),
     } } : {}),
     origin,
   };
@@ -137,8 +142,10 @@ function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath, into: RouteD
   const c = isRecord(raw.corsPolicy) ? raw.corsPolicy : undefined;
   const redirect: RedirectView | undefined = r && {
     ...(typeof r.uri === 'string' ? { uri: r.uri } : {}), ...(typeof r.authority === 'string' ? { authority: r.authority } : {}),
-    ...(typeof r.scheme === 'string' ? { scheme: r.scheme } : {}), ...(typeof r.port === 'number' ? { port: r.port } : {}),
-    redirectCode: typeof r.redirectCode === 'number' ? r.redirectCode : 301, origin: at('redirect'),
+    ...(typeof r.prefixRewrite === 'string' && r.prefixRewrite !== '' ? { prefixRewrite: r.prefixRewrite } : {}),
+    ...(typeof r.scheme === 'string' && r.scheme !== '' ? { scheme: r.scheme } : {}), ...(typeof r.port === 'number' ? { port: r.port } : {}),
+    ...(r.derivePort === 'FROM_PROTOCOL_DEFAULT' || r.derivePort === 'FROM_REQUEST_PORT' ? { derivePort: r.derivePort } : {}),
+    redirectCode: typeof r.redirectCode === 'number' && r.redirectCode !== 0 ? r.redirectCode : 301, origin: at('redirect'),
   };
   const body = d && isRecord(d.body) ? (typeof d.body.string === 'string' ? d.body.string : typeof d.body.bytes === 'string' ? Buffer.from(d.body.bytes, 'base64').toString() : undefined) : undefined;
   const directResponse: DirectResponseView | undefined = d && typeof d.status === 'number' ? { status: d.status, ...(body !== undefined ? { body } : {}), origin: at('directResponse') } : undefined;

@@ -99,14 +99,21 @@ export interface RetryPolicyView {
   readonly origin: Origin | null;
 }
 
-/** `HTTPFaultInjection`, normalised: percentages are 0..100 (`percentage.value`, else deprecated `percent`, else 100). */
+/**
+ * `HTTPFaultInjection`, normalised: percentages are 0..100, `percentage.value`, else (delay only) the
+ * deprecated `percent`, else 0: istiod's `TranslateFault` injects nothing without a percentage.
+ */
 export interface FaultView {
   readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number };
   readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage: number };
   readonly origin: Origin;
 }
 
-/** One mirror target: `mirror` + `mirrorPercentage`, or an entry of `mirrors`. Percentage 0..100, default 100. */
+/**
+ * One mirror target: `mirror` + `mirrorPercentage` (else the deprecated `mirrorPercent`), or an entry
+ * of `mirrors`. Percentage 0..100, default 100; 0 (also an empty `Percent`) mirrors nothing, and
+ * istiod then emits no mirror policy.
+ */
 export interface MirrorView {
   readonly destination: DestinationView;
   readonly percentage: number;
@@ -114,11 +121,16 @@ export interface MirrorView {
 
 /** `HTTPRedirect`. */
 export interface RedirectView {
+  /** `path_redirect`; absent (with no `prefixRewrite`) keeps the request's path. */
   readonly uri?: string;
+  /** Replaces the matched prefix (istiod prefers it to `uri`). */
+  readonly prefixRewrite?: string;
   readonly authority?: string;
   readonly scheme?: string;
   readonly port?: number;
-  /** Istio default 301. */
+  /** `derivePort`: FROM_REQUEST_PORT redirects to the listener's port, FROM_PROTOCOL_DEFAULT to none. */
+  readonly derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
+  /** Istio default 301 (also for 0). */
   readonly redirectCode: number;
   readonly origin: Origin;
 }

@@ -166,7 +166,8 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
   if (http.directResponse) out.push(['status', { kind: 'status', status: http.directResponse.status }, `answered ${http.directResponse.status} directly`]);
   const weighted = (http.route ?? []).filter((d) => (http.route!.length === 1 ? true : (d.weight ?? 0) > 0));
   // A partial abort answers its share before routing: the routing promise is about the rest.
-  const abortPct = abort ? abort.percentage?.value ?? 100 : 0;
+  // istiod's TranslateFault: without a percentage (or with an empty one) a fault injects nothing.
+  const abortPct = abort ? abort.percentage?.value ?? 0 : 0;
   const aborted = abort?.httpStatus !== undefined && abortPct > 0 ? { aborted: { status: abort.httpStatus, percent: abortPct } } : {};
   const rest = 'aborted' in aborted ? ' not aborted' : '';
   if (weighted.length > 0 && abortPct < 100) {
@@ -179,13 +180,14 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
       out.push(['split', { kind: 'split', shares, ...aborted }, `${rest ? 'requests not aborted ' : ''}split ${shares.map((s) => `${s.percent} % to ${label(s.destination)}`).join(', ')}`]);
     }
   }
-  if (abort?.httpStatus !== undefined) {
-    const pct = abort.percentage?.value ?? 100;
+  if (abort?.httpStatus !== undefined && abortPct > 0) {
+    const pct = abortPct;
     out.push(['abort', { kind: 'abort', status: abort.httpStatus, percent: pct }, `${pct} % answered ${abort.httpStatus} by an injected fault (FI)`]);
   }
   const delayMs = ms(delay?.fixedDelay);
-  if (delay && delayMs !== undefined) {
-    const pct = delay.percentage?.value ?? 100;
+  const delayPct = delay ? delay.percentage?.value ?? (delay.percentage === undefined ? (delay as { percent?: number }).percent ?? 0 : 0) : 0;
+  if (delay && delayMs !== undefined && delayPct > 0) {
+    const pct = delayPct;
     out.push(['delay', { kind: 'delay', delayMs, percent: pct }, `${pct} % delayed at least ${delayMs} ms (DI)`]);
   }
   // The fault filter runs before the router: retries and the timeout apply to the requests it does not
@@ -206,7 +208,7 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
   const r = http.retries;
   const perTry = r ? perTryEnding({ attempts: r.attempts ?? 0, perTryTimeoutMs: ms(r.perTryTimeout), retryOn: r.retryOn, backoffMs: ms((r as { backoff?: string }).backoff) }, timeoutMs) : undefined;
   if (timeoutMs > 0 || perTry) {
-    const delayed = delay && delayMs !== undefined ? { delayMs, percent: delay.percentage?.value ?? 100 } : undefined;
+    const delayed = delay && delayMs !== undefined && delayPct > 0 ? { delayMs, percent: delayPct } : undefined;
     const w = timeoutWindowMs({ timeoutMs, perTry });
     const when = w.to - w.from >= 200 ? `${w.from} to ${w.to}` : `${w.from}`;
     const before = timeoutMs > 0 ? `before the ${timeoutMs} ms route timeout` : '(the route has no timeout)';
@@ -216,7 +218,9 @@ function outcomesOf(http: VirtualServiceSpecHttp, table: RouteTable, ctx: RouteC
     out.push(['timeout', { kind: 'timeout', timeoutMs, ...(perTry ? { perTry } : {}), ...(r ? { routeRetries: true as const } : {}), ...aborted, ...(delayed ? { delayed } : {}) },
       `${ends}${notAborted}${delayed ? ` (${delayed.percent} % only after the fault's ${delayMs} ms delay)` : ''}`]);
   }
-  const mirrors = http.mirror ? [{ destination: http.mirror, percent: http.mirrorPercentage?.value ?? 100 }] : (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 }));
+  // istiod MirrorPercent: an explicit percentage (an empty one is 0) mirrors that share, 0 nothing; else 100 %.
+  const share = (p: { value?: number } | undefined) => (p === undefined ? 100 : p.value ?? 0);
+  const mirrors = (http.mirror ? [{ destination: http.mirror, percent: share(http.mirrorPercentage) }] : (http.mirrors ?? []).map((m) => ({ destination: m.destination, percent: share(m.percentage) }))).filter((m) => m.percent > 0);
   mirrors.forEach((m, k) => {
     const dest = destinationOf(m.destination, table, ctx);
     out.push([mirrors.length > 1 ? `mirror${k}` : 'mirror', { kind: 'mirror', destination: dest, percent: m.percent }, `${m.percent} % copied to ${label(dest)} (-shadow)`]);

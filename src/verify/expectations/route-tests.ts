@@ -160,7 +160,8 @@ function outcomesOf(c: Raw, graph: MeshGraph, file: string, line: number, i: num
     out.push(['rewrite', { kind: 'rewrite', ...(typeof r.uri === 'string' ? { uri: r.uri } : {}), ...(typeof r.authority === 'string' ? { authority: r.authority } : {}) }, `is rewritten${typeof r.uri === 'string' ? ` to ${r.uri}` : ''}`]);
   }
   const fault = rec(c.fault);
-  const pct = (x: Raw) => (typeof rec(x.percentage).value === 'number' ? rec(x.percentage).value as number : typeof x.percent === 'number' ? x.percent : 100);
+  // istiod's TranslateFault: `percentage.value` (empty: 0), else `percent`, else 0 (no fault injected).
+  const pct = (x: Raw) => (x.percentage !== undefined ? (typeof rec(x.percentage).value === 'number' ? rec(x.percentage).value as number : 0) : typeof x.percent === 'number' ? x.percent : 0);
   if (c.fault !== undefined && fault.abort !== undefined) {
     const a = rec(fault.abort);
     out.push(['abort', { kind: 'abort', status: Number(a.httpStatus), percent: pct(a) }, `is aborted ${String(a.httpStatus)} for ${pct(a)} %`]);

@@ -3,7 +3,6 @@
  * Istio's `pilot/pkg/networking/core/route/route.go` translates it.
  */
 import type { JsonObject } from '@bufbuild/protobuf';
-import { HeaderValueOption_HeaderAppendAction } from '../gen/envoy/config/core/v3/base_pb.js';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
   RedirectAction_RedirectResponseCode, type RetryPolicy, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
@@ -21,6 +20,7 @@ import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateS
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
 import { type CarryOverStore, fingerprintJson } from './carry-over.js';
+import { translateHeadersOperations } from './_headers.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
 const PREVIOUS_HOSTS = {
@@ -59,7 +59,7 @@ export interface RouteEnv {
 }
 
 /** One Envoy route per match entry of `route` (a route without match matches every path: prefix `/`). */
-export function translateHttpRoute(route: HttpRouteView, env: RouteEnv): Route[] {
+export function translateHttpRoute(route: HttpRouteView, env: RouteEnv, listener: RouteListener): Route[] {
   const matches: (HttpMatchView | undefined)[] = route.match.length > 0 ? [...route.match] : [undefined];
   return matches.map((m) => {
     const r = create(RouteSchema, {
@@ -69,8 +69,13 @@ export function translateHttpRoute(route: HttpRouteView, env: RouteEnv): Route[]
     });
     // istiod translateRoute: the HTTPRoute's name, then `.<match name>` for a named match entry.
     if (m?.name) r.name = `${route.name ?? ''}.${m.name}`;
-    applyAction(r, route, env);
-    applyHeaderOperations(r, route);
+    // The route's header operations first, then a single destination's (applyAction appends them).
+    const ops = translateHeadersOperations(route.headers);
+    r.requestHeadersToAdd = ops.requestHeadersToAdd;
+    r.requestHeadersToRemove = ops.requestHeadersToRemove;
+    r.responseHeadersToAdd = ops.responseHeadersToAdd;
+    r.responseHeadersToRemove = ops.responseHeadersToRemove;
+    applyAction(r, route, env, listener, ops.authority);
     applyFault(r, route);
     applyCors(r, route);
     return r;
@@ -84,7 +89,14 @@ function routeMetadata(route: HttpRouteView, m: HttpMatchView | undefined): Json
   return md;
 }
 
-/** `HTTPMatchRequest` → `RouteMatch`: uri (path / prefix / safe_regex), headers, `:method`, `:authority`, `:scheme`, query parameters. */
+/**
+ * `HTTPMatchRequest` → `RouteMatch`, as istiod's `TranslateRouteMatch`: uri (path / prefix /
+ * safe_regex), `case_sensitive` always written, then `headers` and `withoutHeaders` sorted by name,
+ * then `:method`, `:authority`, `:scheme`; query parameters. A `withoutHeaders` entry is inverted and,
+ * unless it is a presence match, treats a missing header as empty (`treat_missing_header_as_empty`):
+ * a request without the header matches, where Envoy would otherwise fail every inverted string match
+ * on a missing header.
+ */
 export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   const match = create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } });
   if (!m) return match;
@@ -93,17 +105,19 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
     match.pathSpecifier = 'exact' in u ? { case: 'path', value: u.exact }
       : 'prefix' in u ? { case: 'prefix', value: u.prefix }
         : { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: u.regex }) };
-    if (m.ignoreUriCase) match.caseSensitive = false;
   }
+  match.caseSensitive = m.ignoreUriCase !== true;
   const headers: [string, HeaderMatch, boolean][] = [];
+  for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
+  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
+  headers.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   if (m.method) headers.push([':method', m.method, false]);
   if (m.authority) headers.push([':authority', m.authority, false]);
   if (m.scheme) headers.push([':scheme', m.scheme, false]);
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
-  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
   // istiod `translateHeaderMatch` / `translateQueryParamMatch`: an empty StringMatch is `present_match`.
   match.headers = headers.map(([name, v, invert]) => create(HeaderMatcherSchema, {
-    name, invertMatch: invert, headerMatchSpecifier: 'present' in v ? { case: 'presentMatch', value: true } : { case: 'stringMatch', value: translateStringMatch(v) },
+    name, invertMatch: invert, treatMissingHeaderAsEmpty: invert && !('present' in v),
+    headerMatchSpecifier: 'present' in v ? { case: 'presentMatch', value: true } : { case: 'stringMatch', value: translateStringMatch(v) },
   }));
   match.queryParameters = Object.entries(m.queryParams ?? {}).map(([name, v]) => create(QueryParameterMatcherSchema, {
     name, queryParameterMatchSpecifier: 'present' in v ? { case: 'presentMatch', value: true } : { case: 'stringMatch', value: translateStringMatch(v) },
@@ -142,18 +156,49 @@ const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
   308: RedirectAction_RedirectResponseCode.PERMANENT_REDIRECT,
 };
 
-/** Redirect, direct response, or forwarding (cluster / weighted clusters, timeout, retries, rewrite, mirrors). */
-function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
-  if (route.redirect) {
-    const red = route.redirect;
-    r.action = { case: 'redirect', value: create(RedirectActionSchema, {
-      hostRedirect: red.authority ?? '', portRedirect: red.port ?? 0,
-      responseCode: REDIRECT_CODES[red.redirectCode] ?? RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY,
-      ...(red.scheme ? { schemeRewriteSpecifier: { case: 'schemeRedirect' as const, value: red.scheme } } : {}),
-      ...(red.uri ? { pathRewriteSpecifier: { case: 'pathRedirect' as const, value: red.uri } } : {}),
-    }) };
+/** The listener a route is built for (istiod's `listenPort` and `RouteOptions.IsTLS`): what a redirect's `derivePort` and default scheme read. */
+export interface RouteListener {
+  /** The port the route configuration serves: a sidecar's outbound port, a gateway server's `port.number`. */
+  readonly port: number;
+  /** A gateway server with `tls` (sidecars never terminate TLS). @default false */
+  readonly tls?: boolean;
+}
+
+/**
+ * istiod `ApplyRedirect`. The path is always given (`path_redirect`, empty keeps the request's) unless
+ * `prefixRewrite` is. `derivePort: FROM_REQUEST_PORT` is the listener's port (Envoy cannot read the
+ * request's, istiod builds routes per port), `FROM_PROTOCOL_DEFAULT` none; with any port setting, the
+ * scheme's default port (80 for http, 443 for https; the scheme is the listener's when not rewritten)
+ * is left out of the Location. A redirect code Envoy has no enum for (not 301, 302, 303, 307, 308)
+ * leaves the route without an action, as istiod does: Envoy refuses the route configuration.
+ */
+function applyRedirect(r: Route, red: NonNullable<HttpRouteView['redirect']>, listener: RouteListener): void {
+  let portRedirect = 0;
+  if (red.derivePort !== undefined || red.port !== undefined) {
+    if (red.port !== undefined) portRedirect = red.port;
+    else if (red.derivePort === 'FROM_REQUEST_PORT') portRedirect = listener.port;
+    const scheme = red.scheme ?? (listener.tls ? 'https' : 'http');
+    if ((portRedirect === 80 && scheme === 'http') || (portRedirect === 443 && scheme === 'https')) portRedirect = 0;
+  }
+  const responseCode = REDIRECT_CODES[red.redirectCode === 0 ? 301 : red.redirectCode];
+  if (responseCode === undefined) {
+    r.action = { case: undefined };
     return;
   }
+  r.action = { case: 'redirect', value: create(RedirectActionSchema, {
+    hostRedirect: red.authority ?? '', portRedirect, responseCode,
+    ...(red.scheme ? { schemeRewriteSpecifier: { case: 'schemeRedirect' as const, value: red.scheme } } : {}),
+    pathRewriteSpecifier: red.prefixRewrite ? { case: 'prefixRewrite' as const, value: red.prefixRewrite } : { case: 'pathRedirect' as const, value: red.uri ?? '' },
+  }) };
+}
+
+/**
+ * Redirect, direct response, or forwarding (cluster / weighted clusters, timeout, retries, rewrite,
+ * mirrors), as istiod's `applyHTTPRouteDestination`. `authority` is the route's `headers.request`
+ * authority (`_headers.ts`): the `host_rewrite_literal` unless `rewrite.authority` is set.
+ */
+function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: RouteListener, authority: string): void {
+  if (route.redirect) return applyRedirect(r, route.redirect, listener);
   if (route.directResponse) {
     const dr = route.directResponse;
     r.action = { case: 'directResponse', value: create(DirectResponseActionSchema, {
@@ -162,15 +207,20 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     return;
   }
   const dests = route.destinations;
+  // istiod keeps a weight-0 destination only when it is the route's one destination.
+  const weighted = dests.length === 1 ? dests : dests.filter((d) => d.weight !== 0);
   const retries = route.retries;
   const rw = route.rewrite;
   const parts = env.parts ?? FRESH_PARTS;
   const timeoutMs = route.timeoutMs ?? 0;
   const timeout = () => parts.part(`duration ${timeoutMs}`, DurationSchema, () => create(DurationSchema, duration(timeoutMs)));
+  const single = dests.length === 1 ? translateHeadersOperations(dests[0]!.headers) : undefined;
+  // Precedence: rewrite.authority, the route's headers, then a single destination's headers.
+  const hostRewrite = rw?.authority || authority || single?.authority || '';
   const action = create(RouteSchema, { action: { case: 'route', value: {
     clusterSpecifier: dests.length === 1
       ? { case: 'cluster' as const, value: clusterOf(dests[0]!, env) }
-      : { case: 'weightedClusters' as const, value: { clusters: dests.map((d) => ({ name: clusterOf(d, env), weight: d.weight, ...headerFields(destinationHeaders(d)) })) } },
+      : { case: 'weightedClusters' as const, value: { clusters: weighted.map((d) => weightedCluster(d, env)) } },
     // Istio disables Envoy's 15 s default: no timeout unless the route sets one. gRPC reads
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: timeout(),
@@ -178,22 +228,34 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv): void {
     ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0, env.parts ?? FRESH_PARTS) } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
-    ...(rw?.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: rw.authority } } : {}),
-    hashPolicy: hashPolicyOf(dests.map((d) => clusterOf(d, env)), env),
-    requestMirrorPolicies: route.mirrors.map((m) => ({
+    ...(hostRewrite ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: hostRewrite } } : {}),
+    hashPolicy: hashPolicyOf(weighted.map((d) => clusterOf(d, env)), env),
+    // istiod MirrorPercent / MirrorPercentByPolicy: a percentage of 0 mirrors nothing, so no policy.
+    requestMirrorPolicies: route.mirrors.filter((m) => m.percentage > 0).map((m) => ({
       cluster: clusterOf(m.destination, env),
       runtimeFraction: { defaultValue: fractionalPercent(m.percentage) },
+      traceSampled: false,
     })),
   } } }).action;
   r.action = action;
-  // One destination: its header operations apply to the route itself (Istio's translateRoute).
-  if (dests.length === 1 && dests[0]!.headers) {
-    const h = destinationHeaders(dests[0]!);
-    r.requestHeadersToAdd.push(...h.requestHeadersToAdd);
-    r.requestHeadersToRemove.push(...h.requestHeadersToRemove);
-    r.responseHeadersToAdd.push(...h.responseHeadersToAdd);
-    r.responseHeadersToRemove.push(...h.responseHeadersToRemove);
+  // One destination: its header operations apply to the route itself (Istio's processDestination).
+  if (single) {
+    r.requestHeadersToAdd.push(...single.requestHeadersToAdd);
+    r.requestHeadersToRemove.push(...single.requestHeadersToRemove);
+    r.responseHeadersToAdd.push(...single.responseHeadersToAdd);
+    r.responseHeadersToRemove.push(...single.responseHeadersToRemove);
   }
+}
+
+/** istiod `processWeightedDestination`: the destination's header operations and authority on its cluster weight. */
+function weightedCluster(d: DestinationView, env: RouteEnv) {
+  const h = translateHeadersOperations(d.headers);
+  return {
+    name: clusterOf(d, env), weight: d.weight,
+    requestHeadersToAdd: h.requestHeadersToAdd, requestHeadersToRemove: h.requestHeadersToRemove,
+    responseHeadersToAdd: h.responseHeadersToAdd, responseHeadersToRemove: h.responseHeadersToRemove,
+    ...(h.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: h.authority } } : {}),
+  };
 }
 
 /**
@@ -214,19 +276,6 @@ function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: b
     // ConvertPolicy sets retry_back_off only when `backoff` is written; unset, Envoy's 25 ms base applies.
     ...(retries.backoffBaseMs !== null ? { retryBackOff: { baseInterval: duration(retries.backoffBaseMs) } } : {}),
   }));
-}
-
-function headerFields(r: Route) {
-  return { requestHeadersToAdd: r.requestHeadersToAdd, requestHeadersToRemove: r.requestHeadersToRemove, responseHeadersToAdd: r.responseHeadersToAdd, responseHeadersToRemove: r.responseHeadersToRemove };
-}
-
-/** `HTTPRouteDestination.headers` as the header fields of a route or a weighted cluster. */
-function destinationHeaders(d: DestinationView) {
-  const h = d.headers;
-  return create(RouteSchema, {
-    requestHeadersToAdd: headerOptions(h?.request), requestHeadersToRemove: [...(h?.request?.remove ?? [])],
-    responseHeadersToAdd: headerOptions(h?.response), responseHeadersToRemove: [...(h?.response?.remove ?? [])],
-  });
 }
 
 /**
@@ -266,27 +315,6 @@ function hashPolicyOf(clusters: readonly string[], env: RouteEnv) {
 function parseSeconds(d: string | undefined): number | undefined {
   const m = d === undefined ? null : /^(\d+(?:\.\d+)?)s$/.exec(d);
   return m ? Number(m[1]) : undefined;
-}
-
-function headerOptions(ops: HeaderOperations | undefined) {
-  const set = Object.entries(ops?.set ?? {}).map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD }));
-  const add = Object.entries(ops?.add ?? {}).map(([key, value]) => ({ header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD }));
-  return [...set, ...add];
-}
-
-/** `headers.request` / `headers.response`: set (overwrite), add (append), remove. */
-function applyHeaderOperations(r: Route, route: HttpRouteView): void {
-  const h = route.headers;
-  if (!h) return;
-  const init = create(RouteSchema, {
-    requestHeadersToAdd: headerOptions(h.request), requestHeadersToRemove: [...(h.request?.remove ?? [])],
-    responseHeadersToAdd: headerOptions(h.response), responseHeadersToRemove: [...(h.response?.remove ?? [])],
-  });
-  // Route-level operations first, then a single destination's (already on `r`).
-  r.requestHeadersToAdd = [...init.requestHeadersToAdd, ...r.requestHeadersToAdd];
-  r.requestHeadersToRemove = [...init.requestHeadersToRemove, ...r.requestHeadersToRemove];
-  r.responseHeadersToAdd = [...init.responseHeadersToAdd, ...r.responseHeadersToAdd];
-  r.responseHeadersToRemove = [...init.responseHeadersToRemove, ...r.responseHeadersToRemove];
 }
 
 /** Fault injection: the fault filter's per-route `HTTPFault` (delay and/or abort with a percentage in millionths). */

@@ -12,7 +12,7 @@ import { RedirectAction_RedirectResponseCode, type Route, RouteSchema, type Virt
 import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
-import { type RouteEnv, routedClusters, translateHttpRoute } from './route.js';
+import { type RouteEnv, type RouteListener, routedClusters, translateHttpRoute } from './route.js';
 import { virtualHostKey } from './carry-over.js';
 import { servicesByHost } from './_services-by-host.js';
 
@@ -63,9 +63,12 @@ export function buildRouteConfigurations(view: ProxyView, env: RouteEnv, proxyle
   return out;
 }
 
-/** One virtual host `<host>:<port>` with the routes of its (merged) VirtualServices, in order. */
-export function buildVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv): VirtualHost {
-  return virtualHostOf(h, domains, h.http.flatMap((r) => translateHttpRoute(r, env)));
+/**
+ * One virtual host `<host>:<port>` with the routes of its (merged) VirtualServices, in order.
+ * `listener`: what redirects read (a sidecar's: the host's port, no TLS). @default { port: h.port }
+ */
+export function buildVirtualHost(h: HostRoutesView, domains: string[], env: RouteEnv, listener: RouteListener = { port: h.port }): VirtualHost {
+  return virtualHostOf(h, domains, h.http.flatMap((r) => translateHttpRoute(r, env, listener)));
 }
 
 function virtualHostOf(h: HostRoutesView, domains: readonly string[], routes: Route[]): VirtualHost {
@@ -105,7 +108,7 @@ export function sharedVirtualHost(h: HostRoutesView, domains: readonly string[],
     let routesByVariant = SHARED_ROUTES.get(h);
     if (!routesByVariant) SHARED_ROUTES.set(h, (routesByVariant = new Map()));
     let routes = routesByVariant.get(routesVariant);
-    if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env))));
+    if (!routes) routesByVariant.set(routesVariant, (routes = h.http.flatMap((r) => translateHttpRoute(r, env, { port: h.port }))));
     return virtualHostOf(h, domains, routes);
   };
   byDomains.set(domainsKey, (vh = env.carry ? env.carry.take('virtualHosts', (store) => virtualHostKey(store, h, routesVariant, domains), make) : make()));
@@ -279,7 +282,8 @@ function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteC
       for (const host of [...hosts].sort()) entry.vhosts.push(httpsRedirectHost(s, host));
       continue;
     }
-    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host], env));
+    // istiod builds a server's routes for its own port, as a TLS listener when the server has `tls`.
+    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host], env, { port: s.port, tls: s.tls !== null }));
   }
   // istiod's gateway route configurations match hosts without their port (`ignore_port_in_host_matching`):
   // clients name the Service port, the listener has the pod's.

@@ -1,7 +1,8 @@
 /**
  * Which Envoy route a request reaches in a RouteConfiguration, the way Envoy picks it: virtual host
  * by exact domain (then `*`), then the first route whose path, header and query matchers all hold.
- * Enough of Envoy's matching for table tests (exact / prefix / safe_regex; string and present header and query matchers).
+ * Enough of Envoy's matching for table tests (exact / prefix / safe_regex; string and present header and query
+ * matchers, inverted, with `treat_missing_header_as_empty`).
  */
 import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { RouteConfiguration } from '../../../src/xds/gen/envoy/config/route/v3/route_pb.js';
@@ -35,7 +36,10 @@ function routeMatches(r: Route, req: TestRequest): boolean {
   const headers: Record<string, string> = { ':method': req.method ?? 'GET', ':authority': req.authority, ...req.headers };
   for (const h of m.headers) {
     const spec = h.headerMatchSpecifier;
-    const ok = spec.case === 'presentMatch' ? (headers[h.name] !== undefined) === spec.value : spec.case === 'stringMatch' && strMatch(spec.value, headers[h.name]);
+    // Envoy: a missing header fails a string match, inverted or not, unless treat_missing_header_as_empty.
+    const value = headers[h.name] ?? (h.treatMissingHeaderAsEmpty ? '' : undefined);
+    if (spec.case !== 'presentMatch' && value === undefined) return false;
+    const ok = spec.case === 'presentMatch' ? (headers[h.name] !== undefined) === spec.value : spec.case === 'stringMatch' && strMatch(spec.value, value);
     if (ok === h.invertMatch) return false;
   }
   const params = new URLSearchParams(query);

@@ -45,14 +45,14 @@ test('GIVEN rewrite.uriRegexRewrite WHEN translated THEN regex_rewrite carries p
   assert.equal([plain.regexRewrite, plain.prefixRewrite], [undefined, '/new']);
 });
 
-test('GIVEN ignoreUriCase and withoutHeaders WHEN translated THEN case_sensitive is false only where asked, and a withoutHeaders header inverts its matcher', () => {
+test('GIVEN ignoreUriCase and withoutHeaders WHEN translated THEN case_sensitive is false only where asked (istiod writes true elsewhere), and a withoutHeaders header inverts its matcher', () => {
   const bodies = [svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [
     { name: 'ci', match: [{ uri: { prefix: '/Admin' }, ignoreUriCase: true }], route: [route('reviews')] },
     { name: 'cs', match: [{ uri: { prefix: '/Api' } }], route: [route('reviews')] },
-    { name: 'anon', match: [{ withoutHeaders: { authorization: { prefix: '' } } }], directResponse: { status: 401 } },
+    { name: 'anon', match: [{ withoutHeaders: { authorization: { prefix: 'Bearer ' } } }], directResponse: { status: 401 } },
   ] })];
   assert.is(routeNamed(bodies, 'ci').match?.caseSensitive, false);
-  assert.is(routeNamed(bodies, 'cs').match?.caseSensitive, undefined);
+  assert.is(routeNamed(bodies, 'cs').match?.caseSensitive, true);
   const rc = translate(bodies).routes.find((r) => r.name === '9080')!;
   assert.is(selectRoute(rc, { authority: 'reviews', path: '/x' })?.name, 'anon');
   assert.is(selectRoute(rc, { authority: 'reviews', path: '/x', headers: { authorization: 'Bearer t' } }), undefined);

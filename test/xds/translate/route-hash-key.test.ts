@@ -46,7 +46,7 @@ test('GIVEN consistent-hash settings that differ only in null, NaN, Infinity or 
 // there (both falsy), so their routes cannot differ; Infinity is truthy and turns the source-IP hash on.
 test('GIVEN useSourceIp NaN or null WHEN the route is translated THEN the routes are the same (no hash policy); with Infinity THEN it hashes on the source IP', async () => {
   const route = await reviewsRoute();
-  const policy = (v: unknown) => translateHttpRoute(route, envOf(route, { useSourceIp: v })).map((r) => r.action.case === 'route' ? r.action.value.hashPolicy.map((h) => h.policySpecifier.case) : null);
+  const policy = (v: unknown) => translateHttpRoute(route, envOf(route, { useSourceIp: v }), { port: 9080 }).map((r) => r.action.case === 'route' ? r.action.value.hashPolicy.map((h) => h.policySpecifier.case) : null);
   assert.equal(policy(Number.NaN), [[]]);
   assert.equal(policy(null), [[]]);
   assert.equal(policy(Number.POSITIVE_INFINITY), [['connectionProperties']]);
