@@ -114,6 +114,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     rootNamespace: graph.rootNamespace,
     outboundTrafficPolicy: mode,
     pathNormalization: pathNormalizationOf(graph.meshConfig),
+    connectTimeoutMs: graph.meshConfig.connectTimeoutMs,
     sidecar: sidecar && originOf(sidecar, ['spec']),
     services,
     routes,

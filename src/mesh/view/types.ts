@@ -498,6 +498,12 @@ export interface ProxyView {
   readonly outboundTrafficPolicy: OutboundTrafficMode;
   /** MeshConfig `pathNormalization.normalization` (BASE by default), for every HTTP connection manager. */
   readonly pathNormalization: PathNormalizationType;
+  /**
+   * MeshConfig `connectTimeout` in milliseconds (default 10000): the `connect_timeout` of the clusters no
+   * DestinationRule shapes (BlackHoleCluster, PassthroughCluster, inbound clusters), as istiod's
+   * `applyDefaultConnectionPool` and `buildBlackHoleCluster` set it.
+   */
+  readonly connectTimeoutMs: number;
   /** The Sidecar resource that scopes this proxy, if any. */
   readonly sidecar: Origin | null;
   /** Services visible to the proxy, sorted by host. */

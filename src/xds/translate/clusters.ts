@@ -62,11 +62,11 @@ export function outboundClient(view: ProxyView, proxyless: boolean): OutboundCli
   return view.proxy.type === 'router' ? 'router' : proxyless ? 'proxyless' : 'sidecar';
 }
 
-/** The clusters every proxy has besides its outbound ones: `BlackHoleCluster`, and `PassthroughCluster` on sidecars. */
+/** The clusters every proxy has besides its outbound ones: `BlackHoleCluster`, and `PassthroughCluster` on sidecars, with MeshConfig's `connectTimeout`. */
 export function buildDefaultClusters(view: ProxyView): Cluster[] {
-  const out = [create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(10_000) })];
+  const out = [create(ClusterSchema, { name: BLACKHOLE_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC }, connectTimeout: duration(view.connectTimeoutMs) })];
   if (view.proxy.type === 'sidecar') {
-    out.push(create(ClusterSchema, { name: PASSTHROUGH_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: duration(10_000) }));
+    out.push(create(ClusterSchema, { name: PASSTHROUGH_CLUSTER, clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, connectTimeout: duration(view.connectTimeoutMs) }));
   }
   return out;
 }

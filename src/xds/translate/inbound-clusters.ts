@@ -20,7 +20,7 @@ export function inboundClusterName(port: number): string {
 
 /**
  * One STATIC cluster per inbound port with its endpoint inline (`load_assignment`
- * 127.0.0.1:<port>), ROUND_ROBIN, 10 s connect timeout (MeshConfig's default), HTTP/2 toward the
+ * 127.0.0.1:<port>), ROUND_ROBIN, MeshConfig's `connectTimeout` (10 s by default), HTTP/2 toward the
  * application for HTTP2 / gRPC ports, the caller's protocol (use_downstream_protocol_config) for a
  * sniffed one, as istiod's `setUpstreamProtocol`. Istio ≥ 1.10 uses ORIGINAL_DST with a 127.0.0.6 bind address
  * instead, which needs iptables; a STATIC loopback endpoint is what a proxy without redirection can
@@ -30,12 +30,12 @@ export function inboundClusterName(port: number): string {
 export function buildInboundClusters(view: ProxyView): Cluster[] {
   if (!view.inbound || view.proxy.type !== 'sidecar' || view.inbound.ports.length === 0) return [];
   return [
-    ...view.inbound.ports.map(buildInboundCluster),
+    ...view.inbound.ports.map((p) => buildInboundCluster(p, view.connectTimeoutMs)),
     create(ClusterSchema, {
       name: INBOUND_PASSTHROUGH_CLUSTER,
       clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST },
       lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED,
-      connectTimeout: duration(10_000),
+      connectTimeout: duration(view.connectTimeoutMs),
     }),
   ];
 }
@@ -43,12 +43,13 @@ export function buildInboundClusters(view: ProxyView): Cluster[] {
 /** Istio's cluster for inbound connections to ports no Service declares: ORIGINAL_DST (where the client connected). */
 export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster';
 
-export function buildInboundCluster(p: InboundPortView): Cluster {
+/** The inbound cluster of port `p`; `connectTimeoutMs` is MeshConfig's `connectTimeout` (default 10 s). */
+export function buildInboundCluster(p: InboundPortView, connectTimeoutMs = 10_000): Cluster {
   const name = inboundClusterName(p.port);
   const cluster = create(ClusterSchema, {
     name,
     clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC },
-    connectTimeout: duration(10_000),
+    connectTimeout: duration(connectTimeoutMs),
     lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
     loadAssignment: {
       clusterName: name,
