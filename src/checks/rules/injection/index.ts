@@ -4,3 +4,4 @@ export { default as namespaceInjectionEnabledByDefault } from './namespace-injec
 export { default as namespaceNotInjected } from './namespace-not-injected.js';
 export { default as imageAutoDeployment } from './image-auto-deployment.js';
 export { default as imageAutoPod } from './image-auto-pod.js';
+export { default as podMissingProxy } from './pod-missing-proxy.js';
