@@ -1,4 +1,5 @@
-import type { MeshObject } from '../../../mesh/object.js';
+import { destinationRuleServices } from '../../../mesh/destination-rule-host.js';
+import { stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { nameOf, otherDomainHint } from './_helpers.js';
 
@@ -14,7 +15,10 @@ const destinationRuleHostExists: Rule = {
     'wrong namespace with a short host silently configures nothing; `name.namespace` forms are not expanded.',
     'Fix: use the full `name.namespace.svc.cluster.local` host, or add the missing Service or ServiceEntry.',
     'A `name.ns.svc.<domain>` host of an input Service under another cluster domain says which domain was assumed.',
-    'Wildcard hosts (`*.example.com`, `*.local`) are policy for hosts that may not exist yet and are not checked.',
+    'A DestinationRule with `exportTo` is judged where it applies: the host must be visible from one of the namespaces',
+    'it is exported to (`.` its own; without `exportTo`, its own namespace), so one in `shop` exported to `payments`',
+    'configures a Service that only `payments` sees. Wildcard hosts (`*.example.com`, `*.local`) are policy for hosts',
+    'that may not exist yet and are not checked (istioctl reports them unless a wildcard ServiceEntry covers them).',
     'Mirrors `istioctl analyze` IST0174.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry'],
@@ -23,14 +27,15 @@ const destinationRuleHostExists: Rule = {
     for (const dr of graph.ofKind('DestinationRule')) {
       const host = dr.spec.host;
       if (typeof host !== 'string' || host === '' || host.includes('*')) continue;
-      if (graph.servicesForHost(host, dr.namespace).length > 0) continue;
+      if (destinationRuleServices(graph, dr).length > 0) continue;
       const resolved = graph.resolveHost(host, dr.namespace);
       const hidden = graph.services.forHost(resolved.fqdn, null);
       const written = `"${host}"${resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : ''}`;
       let hint = 'add the Service or ServiceEntry, or correct the host';
       const domainHint = hidden.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
       if (hidden.length > 0) {
-        hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to namespace ${dr.namespace}`;
+        const scopes = stringList(dr.spec.exportTo)?.filter((e) => e !== '.') ?? [];
+        hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to ${scopes.length > 0 ? `the namespaces this DestinationRule is exported to (${[dr.namespace, ...scopes].join(', ')})` : `namespace ${dr.namespace}`}`;
       } else if (domainHint) {
         hint = domainHint;
       } else if (resolved.likely && graph.services.forHost(resolved.likely, dr.namespace).length > 0) {

@@ -1,6 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isRecord, stringMap } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { destinationRuleServices } from '../../../mesh/destination-rule-host.js';
 import { endpointLabelsOf, selectsEndpoint, type EndpointLabels } from '../../../mesh/endpoint-labels.js';
 import { listOrNone, nameOf } from './_helpers.js';
 import { describePodValues, PER_POD_LABELS } from '../../../mesh/workloads.js';
@@ -30,7 +31,7 @@ const subsetSelectsWorkload: Rule = {
     for (const dr of graph.ofKind('DestinationRule')) {
       const host = dr.spec.host;
       if (typeof host !== 'string' || host === '' || host.includes('*') || !Array.isArray(dr.spec.subsets)) continue;
-      const services = graph.servicesForHost(host, dr.namespace);
+      const services = destinationRuleServices(graph, dr);
       dr.spec.subsets.forEach((s, i) => {
         if (!isRecord(s) || typeof s.name !== 'string') return;
         const labels = stringMap(s.labels);

@@ -34,25 +34,32 @@ export interface IstioRouteAnalysis {
   readonly ineffective: readonly IstioIneffective[];
 }
 
+/** HTTPMatchRequest fields that hold a StringMatch message: Go marshals one that is set even when it is empty. */
+const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['uri', 'scheme', 'method', 'authority']);
+
+/** A value with every object's keys sorted, as Go's `json.Marshal` writes maps. */
+const sorted = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(sorted) : isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v;
+
 /**
- * The match serialised as Go's `json.Marshal` of the proto would compare it: keys sorted, zero
- * values (false, 0, '', empty lists and maps) dropped, and an HTTP match's `name` ignored.
+ * The match serialised as Go's `json.Marshal` of the proto would compare it (Istio's `asJSON`): keys
+ * sorted; the match's own fields dropped when zero (false, 0, '', null, an empty list or map: the generated
+ * structs tag them `omitempty`) and an HTTP match's `name` ignored. Below the top level everything written
+ * counts: an empty StringMatch (`uri: {}`, or a header-presence match `headers: {x-debug: {}}`) is a set
+ * message Go marshals, so it differs from no match on that field.
  */
 export function istioMatchKey(m: unknown, section: RouteSection): string {
-  const strip = (v: unknown, top: boolean): unknown => {
-    if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => strip(x, false) ?? null);
-    if (isRecord(v)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) {
-        if (top && section === 'http' && k === 'name') continue;
-        const s = strip(v[k], false);
-        if (s !== undefined) out[k] = s;
-      }
-      return Object.keys(out).length === 0 && !top ? undefined : out;
-    }
-    return v === false || v === 0 || v === '' || v === null ? undefined : v;
-  };
-  return JSON.stringify(strip(m, true));
+  if (!isRecord(m)) return JSON.stringify(m ?? null);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(m).sort()) {
+    if (section === 'http' && k === 'name') continue;
+    const v = m[k];
+    if (v === undefined || v === null || v === false || v === 0 || v === '') continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    if (isRecord(v) && Object.keys(v).length === 0 && !(section === 'http' && MESSAGE_FIELDS.has(k))) continue;
+    out[k] = sorted(v);
+  }
+  return JSON.stringify(out);
 }
 
 const exactOrPrefix = (s: unknown): string => {

@@ -11,8 +11,9 @@ const ineffectivePolicy: Rule = {
   docs: [
     'In ambient mode ztunnel (and waypoints) carry the traffic; there is no sidecar proxy, so a Sidecar resource',
     'configures nothing. As in `istioctl analyze` IST0167 (IneffectivePolicy): a Sidecar with a workloadSelector is',
-    'reported when a workload it selects is in ambient mode (the pod annotation `ambient.istio.io/redirection:',
-    'enabled`, or `istio.io/dataplane-mode: ambient` on the pod or its namespace); a Sidecar without selector is',
+    'reported when a workload it selects is in ambient mode: a Pod when it carries the annotation',
+    '`ambient.istio.io/redirection: enabled` that istio-cni writes on the pods it captured (all Istio reads), a pod',
+    'template when it or its namespace is labelled `istio.io/dataplane-mode: ambient`; a Sidecar without selector is',
     'reported when its namespace is labelled `istio.io/dataplane-mode: ambient` without `istio-injection: enabled` or',
     '`istio.io/rev`. Those Sidecars are then not reported as conflicts (IST0110, IST0111). Fix: delete the Sidecar,',
     'or configure egress for ambient workloads with a waypoint and ServiceEntries.',
