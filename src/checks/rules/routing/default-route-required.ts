@@ -41,7 +41,7 @@ const defaultRouteRequired: Rule = {
       const delegated = nr.some((o) => o.rules.some((r) => r.delegate !== undefined));
       const which = indices.length === http.length
         ? (http.length === 1 ? 'its only http rule has' : `all ${http.length} http rules have`)
-        : `the ${indices.length === 1 ? 'only http rule' : `${indices.length} http rules`} applying there ${indices.length === 1 ? 'has' : 'have'}`;
+        : indices.length === 1 ? 'the only http rule the sidecars build routes from has' : `all ${indices.length} http rules the sidecars build routes from have`;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
       const host = destinationsOf(vs).map((d) => hostOf(d.destination)).find((h) => h !== undefined);
       const example = host ? `, e.g. "- route: [{destination: {host: ${host}}}]"` : '';
