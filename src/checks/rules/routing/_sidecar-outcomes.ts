@@ -105,8 +105,8 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   if (graph.workloads.all.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
   for (const ns of namespaces) {
     for (const labels of labelSets) {
-      const who = Object.keys(labels).length > 0 ? `sidecars labelled ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}` : 'other sidecars';
-      candidates.push({ what: ns === OTHER_NAMESPACE ? who : `${who} in namespace ${ns}`, labels, namespace: ns });
+      const labelled = Object.keys(labels).length > 0 ? ` labelled ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+      candidates.push({ what: ns === OTHER_NAMESPACE ? `${labelled ? 'sidecars' : 'other sidecars'}${labelled}` : `sidecars${labelled} in namespace ${ns}`, labels, namespace: ns });
     }
   }
   const classes = new Map<string, { members: string[]; labels: Readonly<Record<string, string>>; namespace: string }>();
