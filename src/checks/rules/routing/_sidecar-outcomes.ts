@@ -4,6 +4,7 @@ import { appliedHttpRules, type AppliedHttpRule } from '../../../mesh/applied-ro
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import { LABEL_STATEFULSET_POD_NAME, perPodLabelsOf } from '../../../mesh/workloads.js';
 import { hostPortsOf, isCatchAllMatch } from './_helpers.js';
 
 /**
@@ -99,7 +100,12 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string }[] = [];
   for (const w of graph.workloads.all) {
     const d = graph.membershipOf(w).dataplane;
-    if ((d === 'sidecar' || d === 'unknown') && seen(w.namespace)) candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}`, labels: proxyOf(graph, w).labels, namespace: w.namespace });
+    if ((d !== 'sidecar' && d !== 'unknown') || !seen(w.namespace)) continue;
+    const labels = proxyOf(graph, w).labels;
+    // A StatefulSet's pods differ by the per-pod labels its controller sets, which sourceLabels may name.
+    const perPod = Object.entries(perPodLabelsOf(w));
+    const pods = perPod.length === 0 ? [labels] : perPod[0]![1].map((_, i) => ({ ...labels, ...Object.fromEntries(perPod.map(([k, vs]) => [k, vs[i]!])) }));
+    for (const l of pods) candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}${perPod.length > 0 ? ` pod ${l[LABEL_STATEFULSET_POD_NAME]}` : ''}`, labels: l, namespace: w.namespace });
   }
   const labelSets: Readonly<Record<string, string>>[] = [{}];
   if (graph.workloads.all.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
@@ -136,6 +142,7 @@ export function portsText(ports: readonly number[]): string {
 /** Up to three client names and a count of the rest: `Deployment shop/web, other sidecars and 2 more`. */
 export function clientsText(classes: readonly ClientClass[]): string {
   const names = [...new Set(classes.flatMap((c) => c.members))];
+  if (names.length === 0) return 'no client';
   if (names.length <= 3) return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
   return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }
