@@ -27,7 +27,8 @@ export interface RouteTableProps {
   /**
    * Require a catch-all route (one without `match`) when the table has matched routes, so no
    * request falls through to a 404 (`NR`). Checked at synth time. On a mesh table, a port only
-   * routes matching other ports name needs none (Istio keeps the service's default route there).
+   * routes matching other ports (or other clients, by `sourceLabels` / `sourceNamespace`) name needs none
+   * (Istio keeps the service's default route there).
    * @default true
    */
   readonly requireDefaultRoute?: boolean;
@@ -229,10 +230,16 @@ export class RouteTable extends Construct {
     const ports = this.hostHttpPorts();
     const uncaught = ports?.filter((p) => !caught.has(p));
     const allPortsCaught = uncaught !== undefined && ports!.length > 0 && uncaught.length === 0;
-    // On a sidecar, a port no route applies on (every match names another port) keeps the service's
-    // default route: istiod builds no virtual host from the VirtualService there (BuildSidecarVirtualHostWrapper).
+    // On a sidecar, a port (or a client) no route applies on (every match names another port, other clients by
+    // sourceLabels / sourceNamespace, or gateways without mesh) keeps the service's default route: istiod builds no
+    // virtual host from the VirtualService there (BuildSidecarVirtualHostWrapper). A route left only with those
+    // conditions takes every request of the clients it applies to.
     const perPort = uncaught !== undefined && ports!.length > 0 && this.bindsSidecarsOnly;
-    const unrouted = perPort ? uncaught.filter((p) => routes.some((e) => appliesOn(e.http, p))) : uncaught;
+    const clients = clientsOf(routes.map((e) => e.http));
+    const unrouted = perPort ? uncaught.filter((p) => clients.some((c) => {
+      const applied = routes.filter((e) => appliesOn(e.http, p, c));
+      return applied.length > 0 && !applied.some((e) => isCatchAll(e.http) || e.http.match!.some((m) => matchAppliesOn(m, p, c) && onlySourceConditions(m)));
+    })) : uncaught;
     const falls = perPort ? unrouted!.length > 0 : !allPortsCaught;
     if (catchAlls.length === 0 && falls && this.props.requireDefaultRoute !== false) {
       const which = caught.size > 0 && unrouted !== undefined
@@ -289,9 +296,39 @@ function portsCaught(http: VirtualServiceSpecHttp): ReadonlySet<number> | undefi
   return onlyPort ? new Set(matches.map((m) => m.port!)) : undefined;
 }
 
-/** Whether istiod puts a route on `port`'s route configuration: it has no match, or a match without a port or on `port`. */
-function appliesOn(http: VirtualServiceSpecHttp, port: number): boolean {
-  return isCatchAll(http) || http.match!.some((m) => m.port === undefined || m.port === port);
+/** A sidecar client as far as `sourceLabels` and `sourceNamespace` tell clients apart. */
+interface Client { readonly labels: Readonly<Record<string, string>>; readonly namespace?: string }
+
+type Match = NonNullable<VirtualServiceSpecHttp['match']>[number];
+
+/** The clients the routes' source conditions tell apart: one that none selects, and one carrying exactly each condition written. */
+function clientsOf(routes: readonly VirtualServiceSpecHttp[]): Client[] {
+  const out: Client[] = [{ labels: {} }];
+  for (const m of routes.flatMap((h) => h.match ?? [])) {
+    if (m.sourceLabels !== undefined || m.sourceNamespace !== undefined) out.push({ labels: { ...m.sourceLabels }, namespace: m.sourceNamespace });
+  }
+  return out;
+}
+
+/**
+ * Whether istiod keeps match entry `m` in the sidecar route configuration of `port` for `client` (route.go TranslateRoute,
+ * sourceMatchHTTP): its port is unset or `port`, and its gateways include mesh, else its sourceLabels and sourceNamespace hold.
+ */
+function matchAppliesOn(m: Match, port: number, client: Client): boolean {
+  if (m.port !== undefined && m.port !== port) return false;
+  if (m.gateways !== undefined && m.gateways.length > 0) return m.gateways.includes('mesh');
+  const labels = Object.entries(m.sourceLabels ?? {});
+  return labels.every(([k, v]) => client.labels[k] === v) && (m.sourceNamespace === undefined || m.sourceNamespace === client.namespace);
+}
+
+/** Whether istiod puts a route on `port`'s route configuration for `client`: it has no match, or a match that applies there. */
+function appliesOn(http: VirtualServiceSpecHttp, port: number, client: Client): boolean {
+  return isCatchAll(http) || http.match!.some((m) => matchAppliesOn(m, port, client));
+}
+
+/** Whether a match entry has no condition but the ones istiod decides before building the route (port, gateways, source). */
+function onlySourceConditions(m: Match): boolean {
+  return Object.entries(m).every(([k, v]) => v === undefined || ['name', 'port', 'gateways', 'sourceLabels', 'sourceNamespace'].includes(k));
 }
 
 function isCatchAll(http: VirtualServiceSpecHttp): boolean {

@@ -127,4 +127,19 @@ test('GIVEN hosts with no HTTP port (TLS only) WHEN a route matching only a port
   assert.equal(table.node.validate(), []);
 });
 
+test('GIVEN a CanaryRelease for 8080 and a 9090 route only for clients labelled app=web WHEN validated THEN nothing is reported: web\'s sidecars take that route for every 9090 request, the others keep the default route', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const release = new CanaryRelease(chart, 'c', { service: api, stable: 'v1', canary: 'v2', canaryWeight: 10, port: 8080 });
+  release.routeTable.addRoute({ name: 'web', match: [{ sourceLabels: { app: 'web' }, port: 9090 }], route: [{ destination: api, subset: 'v2', port: 9090 }] });
+  release.routeTable.addRoute({ name: 'loadtest', match: [{ sourceNamespace: 'loadtest', port: 9090 }, { gateways: ['edge'], port: 9090 }], route: [{ destination: api, subset: 'v2', port: 9090 }] });
+  assert.equal(release.routeTable.node.validate(), []);
+});
+
+test('GIVEN a CanaryRelease for 8080 and a 9090 route for clients labelled app=web with a header WHEN validated THEN port 9090 is reported: web\'s other requests get 404', () => {
+  const chart = new Chart(Testing.app(), 'test');
+  const release = new CanaryRelease(chart, 'c', { service: api, stable: 'v1', canary: 'v2', canaryWeight: 10, port: 8080 });
+  release.routeTable.addRoute({ name: 'web', match: [{ sourceLabels: { app: 'web' }, headers: { 'x-beta': 'yes' }, port: 9090 }], route: [{ destination: api, subset: 'v2', port: 9090 }] });
+  assert.match(release.routeTable.node.validate().join('\n'), 'nothing catches port 9090');
+});
+
 test.run();

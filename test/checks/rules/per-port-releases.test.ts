@@ -40,7 +40,7 @@ test('GIVEN the same VirtualService without its port matches (the rendering befo
 test('GIVEN the 9090 default matching port 8080 instead WHEN every rule runs THEN port 9090 is reported without a default route and the route as a repeat of the 8080 split', async () => {
   const got = await findings(withRoutes((http) => { http.find((r) => r.name === 'grpc-default')!.match = [{ port: 8080 }]; }));
   assert.equal(got.map((f) => f.split(':')[0]), ['routing/default-route-required', 'routing/unreachable-rule', 'routing/ineffective-match'], got.join('\n'));
-  assert.match(got[0]!, '(a port-only match catches 8080, but nothing catches port 9090)');
+  assert.match(got[0]!, 'get 404 (NR) on port 9090 (a port-only match catches 8080)');
 });
 
 test.run();

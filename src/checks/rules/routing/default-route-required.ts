@@ -1,55 +1,54 @@
-import { isRecord, stringList } from '../../../mesh/object.js';
+import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { asDelegated, catchAllMatchOf, destinationsOf, hostOf, hostPortsOf, httpRulesOf, isMeshBound, portsAllCaught, uncaughtPorts, type HttpRule } from './_helpers.js';
+import { destinationsOf, hostOf, httpRulesOf, isMeshBound } from './_helpers.js';
+import { clientsText, portsText, sidecarOutcomes, type SidecarOutcome } from './_sidecar-outcomes.js';
 
 /** `routing/default-route-required`: a mesh VirtualService whose http rules all match on something has a fallback. */
 const defaultRouteRequired: Rule = {
   id: 'routing/default-route-required',
   severity: 'error',
-  summary: 'Every http rule of a mesh VirtualService has match conditions, so requests that match none get 404 (NR).',
+  summary: 'Every http rule a sidecar port or client of a mesh VirtualService gets has match conditions, so requests that match none get 404 (NR); where no rule applies the sidecar keeps the default route.',
   docs: [
     'A VirtualService replaces the default route for its hosts. When every `spec.http` rule has a `match`, a',
     'request that matches none of them has no route and the sidecar answers 404 with response flag `NR`: a',
     'header-based canary (`end-user: jason` → v2) without a final unmatched rule cuts off everyone else. Fix: end',
-    '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version. A',
-    'match on `port` alone counts as a default route when that is the only port of the VirtualService\'s hosts that',
-    'carries HTTP (http routes apply only on HTTP, HTTP2, gRPC or sniffed ports; HTTPS, TLS and TCP ports take',
-    '`tls`/`tcp` routes), and so do `port` matches that between them name every such port.',
-    'Match entries whose `gateways` leave out `mesh` are ignored and `gateways: [mesh]` narrows nothing, since',
-    'only the sidecars are judged here (Istio\'s route.go `sourceMatchHTTP`).',
+    '`spec.http` with a rule without `match` (or with `uri: {prefix: /}`) that routes to the stable version.',
+    'Judged per sidecar listener port and per client, as istiod builds the routes (route.go',
+    'BuildHTTPRoutesForVirtualService, `sourceMatchHTTP`): a match entry counts only on the port its `port` names',
+    '(http routes apply only on HTTP, HTTP2, gRPC or sniffed ports) and for the clients its `sourceLabels` and',
+    '`sourceNamespace` select. Where no rule applies (every match names another port, other clients, gateways',
+    'without `mesh`, or a dropped delegate), istiod builds nothing from the VirtualService and the sidecar keeps',
+    'the service\'s default route: no 404 there. Where a match applies and takes every request once those',
+    'conditions hold (`port: 8080` alone on port 8080), the port has its default. The message names the ports and',
+    'clients left without one. Clients are the sidecars of the input (with the labels the injector adds) and',
+    'sidecars it does not hold, taken to carry none of the `sourceLabels` asked for; a `sourceLabels` that selects',
+    'no workload of the input (when it has any) selects no client. `gateways: [mesh]` narrows nothing here.',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
     '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent: a parent',
     'rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them.',
   ].join(' '),
-  kinds: ['VirtualService'],
+  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs) || (stringList(vs.spec.hosts) ?? []).length === 0) continue;
-      // A rule that delegates stands for the delegate's rules merged under its match (istiod mergeHTTPRoute).
-      const all = httpRulesOf(vs).map((r) => asDelegated(graph, vs, r));
-      const delegated = all.some((r) => isRecord(r.rule.delegate));
-      const rules = all.flatMap((r) => sidecarView(r) ?? []);
-      const ports = hostPortsOf(graph, vs);
-      // No port of the hosts carries HTTP: the http rules never apply (routing/routes-never-applied says so).
-      if (ports !== null && ports.size === 0) continue;
-      if (all.length === 0 || rules.some((r) => catchAllMatchOf(r, ports) !== undefined) || portsAllCaught(rules, ports)) continue;
+      const outcomes = sidecarOutcomes(graph, vs);
+      const nr = outcomes.filter((o) => o.verdict === 'nr');
+      if (nr.length === 0) continue;
+      const http = httpRulesOf(vs);
+      // The root rules whose routes leave requests unmatched somewhere, and the last of them (where the fix goes).
+      const indices = [...new Set(nr.flatMap((o) => o.rules.map((r) => r.index)))].sort((a, b) => a - b);
+      const last = http.find((r) => r.index === indices[indices.length - 1]) ?? http[http.length - 1]!;
+      const delegated = nr.some((o) => o.rules.some((r) => r.delegate !== undefined));
+      const which = indices.length === http.length
+        ? (http.length === 1 ? 'its only http rule has' : `all ${http.length} http rules have`)
+        : indices.length === 1 ? 'the only http rule the sidecars build routes from has' : `all ${indices.length} http rules the sidecars build routes from have`;
       const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
-      if (rules.length === 0) {
-        ctx.report(vs, `No route for the sidecars: every match of every http rule names gateways without "mesh", so requests to ${hosts} ` +
-          'from inside the mesh get 404 (NR); add "mesh" to a rule\'s match gateways, or a last rule without match', { path: [...all[all.length - 1]!.path, 'match'] });
-        continue;
-      }
-      const last = rules[rules.length - 1]!;
-      const which = rules.length === 1 ? 'its only http rule has' : `all ${rules.length} http rules have`;
       const host = destinationsOf(vs).map((d) => hostOf(d.destination)).find((h) => h !== undefined);
       const example = host ? `, e.g. "- route: [{destination: {host: ${host}}}]"` : '';
-      // Port-only matches catch some HTTP ports: name the ones left without a default route.
-      const left = ports === null ? [] : uncaughtPorts(rules, ports);
-      const where = ports !== null && left.length > 0 && left.length < ports.size
-        ? ` (a port-only match catches ${[...ports].filter((p) => !left.includes(p)).join(', ')}, but nothing catches port${left.length > 1 ? 's' : ''} ${left.join(', ')})` : '';
       ctx.report(
         vs,
-        `No default route: ${which} match conditions${delegated ? ' (once istiod merges the delegate VirtualServices into it)' : ''}, so requests to ${hosts} that match none get 404 (NR)${where}; ` +
+        `No default route: ${which} match conditions${delegated ? ' (once istiod merges the delegate VirtualServices into it)' : ''}, so requests to ${hosts} that match none get 404 (NR)` +
+          `${where(outcomes, nr)}${who(outcomes, nr)}; ` +
           `add a last rule without match${delegated ? ' (in this VirtualService or at the end of its delegate)' : ''} that routes to the stable destination${example}`,
         { path: [...last.path, 'match'] },
       );
@@ -58,18 +57,39 @@ const defaultRouteRequired: Rule = {
 };
 
 /**
- * The rule as the sidecars see it: match entries restricted to gateways other than `mesh` dropped,
- * `gateways` removed from the rest; undefined when every match is for gateways only.
+ * The ports left without a default, when not all: ` on port 9090 (a port-only match catches 8080; no rule applies on
+ * port 7070, so the sidecars keep the service's default route there)`.
  */
-function sidecarView(r: HttpRule): HttpRule | undefined {
-  if (r.matches.length === 0) return r;
-  const matches = r.matches.flatMap((m) => {
-    const gateways = stringList(m.gateways);
-    if (gateways && gateways.length > 0 && !gateways.includes('mesh')) return [];
-    const { gateways: _ignored, ...rest } = m;
-    return [rest];
-  });
-  return matches.length > 0 ? { ...r, matches } : undefined;
+function where(all: readonly SidecarOutcome[], nr: readonly SidecarOutcome[]): string {
+  const ports = [...new Set(all.map((o) => o.port))];
+  const left = ports.filter((p) => nr.some((o) => o.port === p));
+  if (left.length === ports.length) return '';
+  const rest = ports.filter((p) => !left.includes(p));
+  const caught = rest.filter((p) => all.some((o) => o.port === p && o.verdict === 'caught'));
+  const unrouted = rest.filter((p) => !caught.includes(p));
+  const why = [
+    caught.length > 0 ? `a port-only match catches ${portsText(caught).replace(/^ports? /, '')}` : '',
+    unrouted.length > 0 ? `no rule applies on ${portsText(unrouted)}, so the sidecars keep the service's default route there` : '',
+  ].filter(Boolean).join('; ');
+  return ` on ${portsText(left)} (${why})`;
+}
+
+/**
+ * The clients left without a default, when not all: ` for Deployment shop/web (other sidecars: no rule applies to
+ * them, so they keep the service's default route)`.
+ */
+function who(all: readonly SidecarOutcome[], nr: readonly SidecarOutcome[]): string {
+  const classes = [...new Set(all.map((o) => o.client))];
+  const left = classes.filter((c) => nr.some((o) => o.client === c));
+  if (left.length === classes.length) return '';
+  const rest = classes.filter((c) => !left.includes(c));
+  const unrouted = rest.filter((c) => all.every((o) => o.client !== c || o.verdict === 'default'));
+  const caught = rest.filter((c) => !unrouted.includes(c));
+  const why = [
+    unrouted.length > 0 ? `${clientsText(unrouted)}: no rule applies to them, so they keep the service's default route` : '',
+    caught.length > 0 ? `${clientsText(caught)}: a rule takes every request of theirs` : '',
+  ].filter(Boolean).join('; ');
+  return ` for ${clientsText(left)} (${why})`;
 }
 
 export default defaultRouteRequired;

@@ -1,6 +1,9 @@
-import { isRecord, stringList } from '../../../mesh/object.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
+import { httpRuleAppliesOn } from '../../../mesh/routing.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
+import { clientsText, portsText, sidecarOutcomes, type SidecarOutcome } from './_sidecar-outcomes.js';
 
 /** `routing/delegate-target`: an http rule's `delegate` names a VirtualService that cannot serve as one. */
 const delegateTarget: Rule = {
@@ -14,7 +17,10 @@ const delegateTarget: Rule = {
     '(Istio\'s `mergeVirtualServices`: "is not exported to"), and it does not follow a second level of delegation.',
     'Otherwise istiod drops only the delegating rule (`continue` in `mergeVirtualServices`): its requests fall',
     'through to the root\'s later http rules, and get 404 (`NR`) only when none of those matches (or there are none),',
-    'so the traffic silently goes somewhere the author did not mean. Fix: remove `hosts` (and `gateways`)',
+    'so the traffic silently goes somewhere the author did not mean. On a sidecar port (or for a client) where no',
+    'other rule of the root applies, istiod builds no routes from the root at all and the sidecar keeps the',
+    'service\'s default route (route.go BuildSidecarVirtualHostWrapper): the requests reach the host itself instead',
+    'of a 404; the message says which ports (or clients) get which. Fix: remove `hosts` (and `gateways`)',
     'from the target, correct its name or namespace, or merge the nested delegate into it.',
   ].join(' '),
   kinds: ['VirtualService'],
@@ -35,18 +41,18 @@ const delegateTarget: Rule = {
             ? `; delegate.name is only the name (a VirtualService name has no "/"): write delegate: {name: ${writtenName}, namespace: ${writtenNs}}`
             : here.length > 0 ? `; did you mean ${here.join(' or ')}?` : '';
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} not found${rule.delegate.namespace === undefined ? ' (namespace defaults to this VirtualService\'s)' : ''}; ` +
-            `${dropped(http, i)}${hint}`, { path });
+            `${dropped(graph, vs, i)}${hint}`, { path });
           return;
         }
         if ((stringList(target.spec.hosts) ?? []).length > 0) {
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} declares hosts (${(stringList(target.spec.hosts) ?? []).join(', ')}), so istiod treats it as a root, not a delegate; ` +
-            `${dropped(http, i)}: remove hosts and gateways from the delegate`, { path });
+            `${dropped(graph, vs, i)}: remove hosts and gateways from the delegate`, { path });
           return;
         }
         const exportTo = exportToOf(target, graph.meshConfig);
         if (!exportedTo(exportTo.values, target.namespace, vs.namespace)) {
           ctx.report(vs, `Delegate VirtualService ${namespace}/${name} is not exported to namespace ${vs.namespace} (exportTo ${JSON.stringify(exportTo.values)}` +
-            `${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod cannot use it for this root; ${dropped(http, i)}: ` +
+            `${exportTo.source === 'mesh-default' ? ', the mesh default' : ''}), so istiod cannot use it for this root; ${dropped(graph, vs, i)}: ` +
             `add "${vs.namespace}" to the delegate's exportTo`, { path });
           return;
         }
@@ -60,14 +66,49 @@ const delegateTarget: Rule = {
 };
 
 /**
- * What happens to the requests of a dropped delegating rule `spec.http[i]`: istiod skips only that
- * rule, so they fall through to the later rules; 404 (NR) when there are none.
+ * What happens to the requests of a dropped delegating rule `spec.http[i]`: istiod skips only that rule, so they fall
+ * through to the later rules, and get 404 (NR) where none of those applies. On the sidecars, a port (or client)
+ * where no other rule applies either keeps the service's default route (istiod builds no virtual host from the
+ * VirtualService there: BuildSidecarVirtualHostWrapper); a gateway has no default route.
  */
-function dropped(http: readonly unknown[], i: number): string {
+function dropped(graph: MeshGraph, vs: MeshObject, i: number): string {
+  const http = Array.isArray(vs.spec.http) ? vs.spec.http : [];
+  const rule = http[i];
   const later = http.length - i - 1;
-  if (later === 0) return 'istiod drops this rule, and as it is the last http rule its requests get 404 (NR)';
-  const which = later === 1 ? `the next http rule (spec.http[${i + 1}])` : `the later http rules (spec.http[${i + 1}] to spec.http[${i + later}])`;
-  return `istiod drops this rule, so its requests fall through to ${which} and get 404 (NR) only if ${later === 1 ? 'it does not match' : 'none of them matches'}`;
+  const hosts = (stringList(vs.spec.hosts) ?? []).join(', ');
+  // `where` is `on port 8080` when the fates differ by port or client, else empty.
+  const text = (fate: Fate, where: string): string => {
+    if (fate === 'later') {
+      const to = later === 1 ? `the next http rule (spec.http[${i + 1}])` : `the later http rules (spec.http[${i + 1}] to spec.http[${i + later}])`;
+      return `${where ? `${where} ` : 'so '}its requests fall through to ${to} and get 404 (NR) only if ${later === 1 ? 'it does not match' : 'none of them matches'}`;
+    }
+    if (fate === 'nr') return later === 0 ? `${where ? `${where} ` : 'and as it is the last http rule '}its requests get 404 (NR)${where ? ', as it is the last http rule' : ''}`
+      : `${where ? `${where} ` : 'and '}its requests get 404 (NR), as no later http rule applies there`;
+    return `and no other http rule applies ${where || 'on the sidecars'}, so istiod builds no routes from this VirtualService there and its requests take the default route of ${hosts}, not the delegate's`;
+  };
+  const fates = new Map<Fate, SidecarOutcome[]>();
+  for (const o of sidecarOutcomes(graph, vs)) {
+    const proxy = { key: 'mesh', ports: new Set([o.port]), labels: o.client.labels, namespace: o.client.namespace };
+    if (httpRuleAppliesOn(rule, vs.namespace, proxy) === false) continue;
+    const fate: Fate = o.verdict === 'default' ? 'default' : o.rules.some((r) => r.index > i) ? 'later' : 'nr';
+    fates.set(fate, [...(fates.get(fate) ?? []), o]);
+  }
+  // Gateways have no default route: there the rule's requests meet the later rules or nothing.
+  if (graph.gatewaysOf(vs).some((g) => !g.mesh)) fates.set(later > 0 ? 'later' : 'nr', fates.get(later > 0 ? 'later' : 'nr') ?? []);
+  if (fates.size <= 1) {
+    const [only] = [...fates.keys()];
+    return `istiod drops this rule, ${text(only ?? (later > 0 ? 'later' : 'nr'), '')}`;
+  }
+  const all = [...fates.values()].flat();
+  const byPort = new Set(all.map((o) => o.port)).size > 1;
+  const parts = [...fates].map(([fate, os]) => {
+    const where = os.length === 0 ? 'on the gateways' : byPort ? `on ${portsText([...new Set(os.map((o) => o.port))])}` : `for ${clientsText([...new Set(os.map((o) => o.client))])}`;
+    return text(fate, where).replace(/^and /, '');
+  });
+  return `istiod drops this rule: ${parts.join('; ')}`;
 }
+
+/** Where the requests of a dropped rule go on one sidecar port and client: see {@link dropped}. */
+type Fate = 'later' | 'nr' | 'default';
 
 export default delegateTarget;

@@ -1,0 +1,148 @@
+import type { MeshGraph } from '../../../mesh/graph.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { appliedHttpRules, type AppliedHttpRule } from '../../../mesh/applied-routes.js';
+import { mergedDelegateRules } from '../../../mesh/delegation.js';
+import { proxyOf } from '../../../mesh/view/proxy.js';
+import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import { LABEL_STATEFULSET_POD_NAME, perPodLabelsOf } from '../../../mesh/workloads.js';
+import { hostPortsOf, isCatchAllMatch } from './_helpers.js';
+
+/**
+ * A port no match entry names, standing for every such port when the input does not say which HTTP ports the hosts
+ * have (a port match never applies there, so it needs no number of its own).
+ */
+export const OTHER_PORT = 0;
+/** The namespace of a client no `sourceNamespace` names. */
+const OTHER_NAMESPACE = '\u0000other';
+
+/** Sidecar clients that every source condition of a VirtualService treats alike. */
+export interface ClientClass {
+  /** How messages name its members: `Deployment shop/web`, `sidecars in namespace loadtest`, `other sidecars`. */
+  readonly members: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespace: string;
+}
+
+/** What a sidecar (one client class, one listener port) does with a request for the hosts of a VirtualService. */
+export interface SidecarOutcome {
+  /** The HTTP port; {@link OTHER_PORT} for the ports no match names when the hosts' ports are unknown. */
+  readonly port: number;
+  readonly client: ClientClass;
+  /** The rules it builds routes from ({@link appliedHttpRules}). */
+  readonly rules: readonly AppliedHttpRule[];
+  /**
+   * `default`: no rule applies, so istiod builds no virtual host from the VirtualService and the service keeps its
+   * default route (BuildSidecarVirtualHostWrapper); `caught`: some applied rule takes every request; `nr`: neither,
+   * so a request that matches none of the rules gets 404 (NR).
+   */
+  readonly verdict: 'default' | 'caught' | 'nr';
+}
+
+type Rec = Readonly<Record<string, unknown>>;
+
+/**
+ * What the sidecars do with requests for the hosts of mesh-bound `vs`, per HTTP port of its hosts (`hostPortsOf`;
+ * when unknown, each port a match names and {@link OTHER_PORT}) and per class of clients its `sourceLabels` and
+ * `sourceNamespace` tell apart ({@link clientClassesOf}). Empty when `vs` is not bound to `mesh`, has no hosts, or
+ * no port of its hosts carries HTTP.
+ */
+export function sidecarOutcomes(graph: MeshGraph, vs: MeshObject): SidecarOutcome[] {
+  const g = vs.spec.gateways;
+  if (Array.isArray(g) && g.length > 0 && !g.includes('mesh')) return [];
+  if ((stringList(vs.spec.hosts) ?? []).length === 0) return [];
+  const entries = sidecarEntriesOf(graph, vs);
+  const known = hostPortsOf(graph, vs);
+  const ports = known !== null ? [...known].sort((a, b) => a - b)
+    : [...new Set(entries.flatMap((m) => (typeof m.port === 'number' && m.port !== 0 ? [m.port] : [])))].sort((a, b) => a - b).concat(OTHER_PORT);
+  const out: SidecarOutcome[] = [];
+  for (const client of clientClassesOf(graph, vs, entries)) {
+    for (const port of ports) {
+      const rules = appliedHttpRules(graph, vs, { key: 'mesh', ports: new Set([port]), labels: client.labels, namespace: client.namespace });
+      const verdict = rules.length === 0 ? 'default' : rules.some((r) => r.matches.length === 0 || r.matches.some((m) => isCatchAllMatch(withoutSourceKeys(m)))) ? 'caught' : 'nr';
+      out.push({ port, client, rules, verdict });
+    }
+  }
+  return out;
+}
+
+/** `m` without the keys istiod decides before building the route (`port`, `gateways`, `sourceLabels`, `sourceNamespace`): they hold once it applies. */
+function withoutSourceKeys(m: Rec): Rec {
+  const { port: _p, gateways: _g, sourceLabels: _l, sourceNamespace: _n, ...rest } = m;
+  return rest;
+}
+
+/** Every match entry of `vs` the sidecars may read (delegate rules merged under their root's entries). */
+function sidecarEntriesOf(graph: MeshGraph, vs: MeshObject): Rec[] {
+  const http = Array.isArray(vs.spec.http) ? vs.spec.http.filter(isRecord) : [];
+  return http.flatMap((rule) => {
+    const merged = mergedDelegateRules(graph, vs, rule);
+    const own = Array.isArray(rule.match) ? rule.match.filter(isRecord) : [];
+    return merged === null ? own : [...own, ...merged.flatMap((r) => r.matches)];
+  });
+}
+
+/**
+ * The sidecar clients that tell the source conditions of `entries` apart, grouped by which of them hold. One class
+ * when no entry names its client. Otherwise: the sidecars of the input (workloads whose pods get, or may get, one,
+ * in a namespace `vs` is exported to; with the labels the injector adds), and sidecars the input does not hold,
+ * taken to carry none of the labels `sourceLabels` ask for, in each namespace a `sourceNamespace` names and in any
+ * other one `vs` is exported to. When the input holds no workload at all, each `sourceLabels` written stands for
+ * clients carrying exactly those labels: a `sourceLabels` that selects no workload of the input selects no client.
+ */
+export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: readonly Rec[]): ClientClass[] {
+  const conditions = entries.filter((m) => (stringList(m.gateways) ?? []).length === 0 && (isRecord(m.sourceLabels) || (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '')));
+  if (conditions.length === 0) return [{ members: ['the sidecars'], labels: {}, namespace: vs.namespace }];
+  const exportTo = exportToOf(vs, graph.meshConfig).values;
+  const seen = (ns: string) => exportedTo(exportTo, vs.namespace, ns);
+  const named = [...new Set(conditions.flatMap((m) => (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '' ? [m.sourceNamespace] : [])))];
+  const listed = exportTo.flatMap((v) => (v === '.' ? [vs.namespace] : v === '*' || v === '~' ? [] : [v]));
+  const namespaces = exportTo.includes('*') ? [...named, OTHER_NAMESPACE] : [...new Set([...named.filter(seen), ...listed])];
+  const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string }[] = [];
+  for (const w of graph.workloads.all) {
+    const d = graph.membershipOf(w).dataplane;
+    if ((d !== 'sidecar' && d !== 'unknown') || !seen(w.namespace)) continue;
+    const labels = proxyOf(graph, w).labels;
+    // A StatefulSet's pods differ by the per-pod labels its controller sets, which sourceLabels may name.
+    const perPod = Object.entries(perPodLabelsOf(w));
+    const pods = perPod.length === 0 ? [labels] : perPod[0]![1].map((_, i) => ({ ...labels, ...Object.fromEntries(perPod.map(([k, vs]) => [k, vs[i]!])) }));
+    for (const l of pods) candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}${perPod.length > 0 ? ` pod ${l[LABEL_STATEFULSET_POD_NAME]}` : ''}`, labels: l, namespace: w.namespace });
+  }
+  const labelSets: Readonly<Record<string, string>>[] = [{}];
+  if (graph.workloads.all.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
+  for (const ns of namespaces) {
+    for (const labels of labelSets) {
+      const labelled = Object.keys(labels).length > 0 ? ` labelled ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+      candidates.push({ what: ns === OTHER_NAMESPACE ? `${labelled ? 'sidecars' : 'other sidecars'}${labelled}` : `sidecars${labelled} in namespace ${ns}`, labels, namespace: ns });
+    }
+  }
+  const classes = new Map<string, { members: string[]; labels: Readonly<Record<string, string>>; namespace: string }>();
+  for (const c of candidates) {
+    const key = conditions.map((m) => (sourceHolds(m, c.labels, c.namespace) ? '1' : '0')).join('');
+    const k = classes.get(key);
+    if (k) k.members.push(c.what);
+    else classes.set(key, { members: [c.what], labels: c.labels, namespace: c.namespace });
+  }
+  return [...classes.values()];
+}
+
+/** Istio sourceMatchHTTP for an entry without `gateways`: its `sourceLabels` are a subset of the client's, its `sourceNamespace` the client's. */
+function sourceHolds(m: Rec, labels: Readonly<Record<string, string>>, namespace: string): boolean {
+  const wanted = Object.entries(stringMap(m.sourceLabels));
+  if (!wanted.every(([k, v]) => labels[k] === v)) return false;
+  return typeof m.sourceNamespace !== 'string' || m.sourceNamespace === '' || m.sourceNamespace === namespace;
+}
+
+/** `port 8080`, `ports 8080, 9090`; {@link OTHER_PORT} reads `ports no match names`. */
+export function portsText(ports: readonly number[]): string {
+  const real = ports.filter((p) => p !== OTHER_PORT);
+  const parts = [real.length > 0 ? `port${real.length > 1 ? 's' : ''} ${real.join(', ')}` : '', ports.includes(OTHER_PORT) ? `${real.length > 0 ? 'other ports' : 'ports no match names'}` : ''];
+  return parts.filter(Boolean).join(' and ');
+}
+
+/** Up to three client names and a count of the rest: `Deployment shop/web, other sidecars and 2 more`. */
+export function clientsText(classes: readonly ClientClass[]): string {
+  const names = [...new Set(classes.flatMap((c) => c.members))];
+  if (names.length === 0) return 'no client';
+  if (names.length <= 3) return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
