@@ -29,32 +29,42 @@ export function proxyOf(graph: MeshGraph, workload: Workload): ProxyIdentity {
  * StatefulSet of two billion replicas is not listed pod by pod.
  */
 export function proxiesOf(graph: MeshGraph, includeUnknown = true): ProxyIdentity[] {
-  const named = perPodLabelsSelected(graph);
   return graph.workloads.all
     .filter((w) => {
       const d = graph.membershipOf(w).dataplane;
       return d === 'sidecar' || d === 'gateway' || (includeUnknown && d === 'unknown');
     })
-    .flatMap((w) => {
-      const proxy = proxyOf(graph, w);
-      const pods = named.length === 0 ? undefined : podOrdinalsOf(w);
-      if (!pods) return [proxy];
-      const ordinals = [...new Set(named.flatMap(([k, v]) => ordinalCarrying(pods, k, v) ?? []))].sort((a, b) => a - b);
-      if (ordinals.length === 0) return [proxy];
-      const own = ordinals.map((i): ProxyIdentity => {
-        const labels = podLabelsOf(pods, i);
-        return { ...proxy, name: labels[PER_POD_LABELS[0]!]!, workload: w.name, labels: { ...proxy.labels, ...labels } };
-      });
-      if (ordinals.length < pods.count) return [proxy, ...own];
-      return [{ ...own[0]!, aliases: [w.name] }, ...own.slice(1)];
-    });
+    .flatMap((w) => proxiesOfWorkload(graph, w));
+}
+
+/**
+ * The proxies of workload `w` (see {@link proxiesOf}): its own, and one per StatefulSet pod a selector
+ * of the graph names by its per-pod labels.
+ */
+export function proxiesOfWorkload(graph: MeshGraph, w: Workload): ProxyIdentity[] {
+  const proxy = proxyOf(graph, w);
+  const named = perPodLabelsSelected(graph);
+  const pods = named.length === 0 ? undefined : podOrdinalsOf(w);
+  if (!pods) return [proxy];
+  const ordinals = [...new Set(named.flatMap(([k, v]) => ordinalCarrying(pods, k, v) ?? []))].sort((a, b) => a - b);
+  if (ordinals.length === 0) return [proxy];
+  const own = ordinals.map((i): ProxyIdentity => {
+    const labels = podLabelsOf(pods, i);
+    return { ...proxy, name: labels[PER_POD_LABELS[0]!]!, workload: w.name, labels: { ...proxy.labels, ...labels } };
+  });
+  if (ordinals.length < pods.count) return [proxy, ...own];
+  return [{ ...own[0]!, aliases: [w.name] }, ...own.slice(1)];
 }
 
 /** Kinds whose spec may select pods by label (workloadSelector, selector, Gateway selector, route sourceLabels). */
 const SELECTING_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter', 'DestinationRule', 'ProxyConfig', 'Gateway', 'VirtualService'];
 
+const PER_POD_SELECTED = new WeakMap<MeshGraph, [string, string][]>();
+
 /** `[key, value]` of every per-pod label (StatefulSet pod name or index) some selector in the graph names, once each. */
 function perPodLabelsSelected(graph: MeshGraph): [string, string][] {
+  const cached = PER_POD_SELECTED.get(graph);
+  if (cached) return cached;
   const found = new Map<string, [string, string]>();
   const walk = (v: unknown, depth: number): void => {
     if (depth > 16) return;
@@ -68,7 +78,9 @@ function perPodLabelsSelected(graph: MeshGraph): [string, string][] {
     }
   };
   for (const kind of SELECTING_KINDS) for (const o of graph.ofKind(kind)) walk(o.spec, 0);
-  return [...found.values()];
+  const list = [...found.values()];
+  PER_POD_SELECTED.set(graph, list);
+  return list;
 }
 
 /** A proxy described by hand (tests, `xds serve` nodes without a workload in the input). */

@@ -43,7 +43,13 @@ spec:
 test('GIVEN a rule for pod db-1 of a StatefulSet with a header WHEN checked THEN only that pod is named as left without a default', async () => {
   const found = await findingsOf(SERVICE + DB, [rule]);
   assert.equal(found.length, 1);
-  assert.match(found[0]!.message, 'get 404 (NR) for StatefulSet shop/db pod db-1 (StatefulSet shop/db pod db-0 and other sidecars: no rule applies to them');
+  assert.match(found[0]!.message, 'get 404 (NR) for StatefulSet shop/db pod db-1 (StatefulSet shop/db (its other pods) and other sidecars: no rule applies to them');
+});
+
+test('GIVEN a StatefulSet of 2,147,483,647 replicas WHEN checked THEN its pods are not listed one by one: pod db-1 and the others, in bounded memory', async () => {
+  const found = await findingsOf(SERVICE + DB.replace('replicas: 2', 'replicas: 2147483647'), [rule]);
+  assert.equal(found.length, 1);
+  assert.match(found[0]!.message, 'get 404 (NR) for StatefulSet shop/db pod db-1 (StatefulSet shop/db (its other pods) and other sidecars');
 });
 
 test('GIVEN the StatefulSet runs one replica WHEN checked THEN no pod db-1 exists and nothing is reported', async () => {

@@ -2,9 +2,9 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
 import { appliedHttpRules, type AppliedHttpRule } from '../../../mesh/applied-routes.js';
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
-import { proxyOf } from '../../../mesh/view/proxy.js';
+import { proxiesOfWorkload } from '../../../mesh/view/proxy.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
-import { LABEL_STATEFULSET_POD_NAME, perPodLabelsOf } from '../../../mesh/workloads.js';
+import { LABEL_STATEFULSET_POD_NAME } from '../../../mesh/workloads.js';
 import { hostPortsOf, isCatchAllMatch } from './_helpers.js';
 
 /**
@@ -101,11 +101,13 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   for (const w of graph.workloads.all) {
     const d = graph.membershipOf(w).dataplane;
     if ((d !== 'sidecar' && d !== 'unknown') || !seen(w.namespace)) continue;
-    const labels = proxyOf(graph, w).labels;
-    // A StatefulSet's pods differ by the per-pod labels its controller sets, which sourceLabels may name.
-    const perPod = Object.entries(perPodLabelsOf(w));
-    const pods = perPod.length === 0 ? [labels] : perPod[0]![1].map((_, i) => ({ ...labels, ...Object.fromEntries(perPod.map(([k, vs]) => [k, vs[i]!])) }));
-    for (const l of pods) candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}${perPod.length > 0 ? ` pod ${l[LABEL_STATEFULSET_POD_NAME]}` : ''}`, labels: l, namespace: w.namespace });
+    // A StatefulSet pod that sourceLabels (or another selector) names by its per-pod labels is a proxy of its own.
+    const proxies = proxiesOfWorkload(graph, w);
+    for (const p of proxies) {
+      const pod = p.labels[LABEL_STATEFULSET_POD_NAME];
+      const what = pod !== undefined ? ` pod ${pod}` : proxies.length > 1 ? ' (its other pods)' : '';
+      candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}${what}`, labels: p.labels, namespace: w.namespace });
+    }
   }
   const labelSets: Readonly<Record<string, string>>[] = [{}];
   if (graph.workloads.all.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
