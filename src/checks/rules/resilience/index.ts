@@ -6,3 +6,4 @@ export { default as retryBudgetExceedsTimeout } from './retry-budget-exceeds-tim
 export { default as routeTimeoutUnreachable } from './route-timeout-unreachable.js';
 export { default as retryOnRetriesNothing } from './retry-on-retries-nothing.js';
 export { default as outlierGatewayErrorsIneffective } from './outlier-gateway-errors-ineffective.js';
+export { default as faultInjectsNothing } from './fault-injects-nothing.js';
