@@ -111,3 +111,12 @@ export function retryingRoutesOf(vs: MeshObject, graph?: MeshGraph): RetryingRou
 export function retriesTimeouts(retries: Readonly<Record<string, unknown>>): boolean {
   return typeof retries.retryOn === 'string' && retryOnRetriesTimeout(retries.retryOn);
 }
+
+/**
+ * A fault's `percentage.value` (an empty one is 0), else (a delay's) deprecated `percent`, else 0:
+ * istiod's TranslateFault injects nothing without a percentage, and an abort has no `percent`.
+ */
+export function faultPercentOf(f: Readonly<Record<string, unknown>>, legacy: boolean): number {
+  if (isRecord(f.percentage)) return typeof f.percentage.value === 'number' ? f.percentage.value : 0;
+  return legacy && typeof f.percent === 'number' ? f.percent : 0;
+}

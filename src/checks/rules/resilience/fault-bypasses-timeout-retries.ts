@@ -2,18 +2,8 @@ import { DEFAULT_RETRY_ON } from '../../../mesh/mesh-config.js';
 import { isRecord } from '../../../mesh/object.js';
 import { retryOnRetriesStatus } from '../../../mesh/retry-on.js';
 import type { Rule } from '../../rule.js';
-import { durationMs, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
+import { durationMs, faultPercentOf, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
 
-type Raw = Readonly<Record<string, unknown>>;
-
-/**
- * A fault's `percentage.value` (an empty one is 0), else (a delay's) deprecated `percent`, else 0:
- * istiod's TranslateFault injects nothing without a percentage, and an abort has no `percent`.
- */
-function percentOf(f: Raw, legacy: boolean): number {
-  if (isRecord(f.percentage)) return typeof f.percentage.value === 'number' ? f.percentage.value : 0;
-  return legacy && typeof f.percent === 'number' ? f.percent : 0;
-}
 
 /**
  * Whether `retryOn` retries an upstream answer with HTTP `status` (Envoy: `5xx`, `gateway-error` 502-504,
@@ -60,26 +50,26 @@ const faultBypassesTimeoutRetries: Rule = {
         const r = isRecord(route.retries) ? route.retries : undefined;
         const attempts = r ? retryAttempts(r) : 0;
         const abort = isRecord(fault.abort) ? fault.abort : undefined;
-        if (abort && r && attempts > 0 && percentOf(abort, false) > 0) {
+        if (abort && r && attempts > 0 && faultPercentOf(abort, false) > 0) {
           const status = typeof abort.httpStatus === 'number' ? abort.httpStatus : undefined;
           const grpc = typeof abort.grpcStatus === 'string' ? abort.grpcStatus : undefined;
           if (retries(r.retryOn, status, grpc)) {
             const what = grpc !== undefined ? `gRPC status ${grpc}` : `${status}`;
             const on = typeof r.retryOn === 'string' && r.retryOn !== '' ? `retryOn "${r.retryOn}"` : 'Istio\'s default retryOn';
-            ctx.report(vs, `${label}: its fault aborts ${percentOf(abort, false)} % of requests with ${what}, which its retries (attempts ${attempts}, ${on}) would retry from an upstream, ` +
+            ctx.report(vs, `${label}: its fault aborts ${faultPercentOf(abort, false)} % of requests with ${what}, which its retries (attempts ${attempts}, ${on}) would retry from an upstream, ` +
               `but Envoy's fault filter answers them before the router: the caller gets ${what} (flag FI) without a retry, and the retries apply only to the requests not aborted; ` +
               'to exercise the retries, let the upstream fail instead (a fault on a route of the next hop)', { path: [...path, 'fault', 'abort'] });
           }
         }
         const delay = isRecord(fault.delay) ? fault.delay : undefined;
         const delayMs = delay ? durationMs(delay.fixedDelay) : undefined;
-        if (delay && delayMs !== undefined && percentOf(delay, true) > 0) {
+        if (delay && delayMs !== undefined && faultPercentOf(delay, true) > 0) {
           const timeoutMs = durationMs(route.timeout);
           const perTryMs = r && attempts > 0 ? durationMs(r.perTryTimeout) : undefined;
           const limit = timeoutMs !== undefined && timeoutMs > 0 && delayMs >= timeoutMs ? { name: 'timeout', ms: timeoutMs }
             : perTryMs !== undefined && perTryMs > 0 && delayMs >= perTryMs ? { name: 'retries.perTryTimeout', ms: perTryMs } : undefined;
           if (limit) {
-            ctx.report(vs, `${label}: its fault delays ${percentOf(delay, true)} % of requests by ${formatMs(delayMs)}, at least its ${limit.name} ${formatMs(limit.ms)}, but Envoy's fault filter ` +
+            ctx.report(vs, `${label}: its fault delays ${faultPercentOf(delay, true)} % of requests by ${formatMs(delayMs)}, at least its ${limit.name} ${formatMs(limit.ms)}, but Envoy's fault filter ` +
               `holds them before the router starts that timeout: a delayed request waits ${formatMs(delayMs)} and then gets the whole ${formatMs(limit.ms)}, and the delay ends in no 504 (UT); ` +
               'to exercise the timeout, inject the delay on a route of the next hop or make the upstream slow', { path: [...path, 'fault', 'delay', 'fixedDelay'] });
           }

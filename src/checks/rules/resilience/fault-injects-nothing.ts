@@ -1,6 +1,6 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { httpRoutesOf } from './_helpers.js';
+import { faultPercentOf, httpRoutesOf } from './_helpers.js';
 
 /**
  * `resilience/fault-injects-nothing`: an http route's `fault.abort` or `fault.delay` that hits no
@@ -33,10 +33,9 @@ const faultInjectsNothing: Rule = {
           if (!isRecord(f)) continue;
           const written = isRecord(f.percentage);
           const value = written ? (f.percentage as Record<string, unknown>).value : undefined;
-          if (written && typeof value === 'number' && value !== 0) continue;
           if (written && typeof value !== 'number' && value !== undefined) continue; // a wrong type: schema/crd-validation's
           // A delay without percentage falls back to the deprecated integer percent.
-          if (!written && kind === 'delay' && typeof f.percent === 'number' && f.percent !== 0) continue;
+          if (faultPercentOf(f, kind === 'delay') !== 0) continue;
           const what = written ? `percentage.value is ${value === undefined ? 'unset' : '0'}` : 'has no percentage';
           const legacy = kind === 'abort' && !written && typeof f.percent === 'number' ? ` (an abort has no "percent" field: Istio ignores ${f.percent})` : '';
           ctx.report(vs, `${label}: fault.${kind} ${what}${legacy}, so Istio injects the ${kind} into no request (an unset percentage is 0 %, not 100 %); ` +
