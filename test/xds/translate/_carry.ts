@@ -244,3 +244,31 @@ export function sharedObjects(previous: MeshGraph, next: MeshGraph): number {
 export function findingLines(graph: MeshGraph): string[] {
   return runRules(graph, ALL_RULES).map((f) => JSON.stringify(f));
 }
+
+/** The packed mesh, or the error its translation throws. */
+export function outcome(translate: () => Map<string, string>): Map<string, string> | string {
+  try {
+    return translate();
+  } catch (e) {
+    return `throws: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/** {@link BASE} with reviews' DestinationRule hashing on a ring of `minimumRingSize` written as `size` (YAML: `null`, `.inf`, `.nan`, a number). */
+export const RING = (size: string) => BASE.replace('outlierDetection: { consecutive5xxErrors: 3 }', `outlierDetection: { consecutive5xxErrors: 3 }\n    loadBalancer: { consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: ${size} } } }`);
+
+/**
+ * Reloads `beforeYaml` → `afterYaml` on the previous graph (`reload` options: `positionFree`, and
+ * `prepare` to run `prepareCarryOver` on the predecessor as `xds serve` does) and returns the carried
+ * outcome, the from-scratch one and the predecessor's, each the packed mesh or the error thrown.
+ */
+export async function reloadOutcomes(beforeYaml: string, afterYaml: string, reload: { positionFree?: boolean; prepare?: (g: MeshGraph) => void } = {}): Promise<{ old: Map<string, string> | string; carried: Map<string, string> | string; fresh: Map<string, string> | string }> {
+  const before = await graphOfYaml(beforeYaml, { carryOver: true });
+  const old = outcome(() => packedMesh(before, baseWorkloads()));
+  reload.prepare?.(before);
+  const after = await graphOfYaml(afterYaml, { previous: before, ...(reload.positionFree ? { positionFree: true } : {}) });
+  const carried = outcome(() => packedMesh(after, baseWorkloads()));
+  const scratch = await graphOfYaml(afterYaml);
+  const fresh = outcome(() => packedMesh(scratch, baseWorkloads(), false));
+  return { old, carried, fresh };
+}

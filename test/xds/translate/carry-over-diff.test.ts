@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { MeshGraph } from '../../../src/mesh/graph.js';
 import { carryOverStoreOf, prepareCarryOver, releaseCarryOver } from '../../../src/xds/translate/carry-over.js';
 import { seeded } from '../../_random.js';
-import { BASE, baseWorkloads, differences, graphOfYaml, packedMesh } from './_carry.js';
+import { differences, outcome, packedMesh, reloadOutcomes, RING } from './_carry.js';
 import { type MeshState, cloneState, corpora, graphOf } from './_mesh-state.js';
 import { MUTATIONS, type Mutation } from './_mutations.js';
 
@@ -128,28 +128,13 @@ test(`GIVEN every corpus and a seeded table of mutations WHEN each is reloaded o
   assert.equal(never, [], 'every mutation of the table ran at least once');
 });
 
-/** The packed mesh, or the error its translation throws. */
-function outcome(translate: () => Map<string, string>): Map<string, string> | string {
-  try {
-    return translate();
-  } catch (e) {
-    return `throws: ${e instanceof Error ? e.message : String(e)}`;
-  }
-}
-
-const RING = (size: string) => BASE.replace('outlierDetection: { consecutive5xxErrors: 3 }', `outlierDetection: { consecutive5xxErrors: 3 }\n    loadBalancer: { consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: ${size} } } }`);
 
 // Regression (found by this test's probes): JSON prints Infinity and NaN as null, so a cluster whose
 // DestinationRule said `minimumRingSize: null` (ring size 1024) and one saying `.inf` had one
 // fingerprint: the reload served the old cluster where a from-scratch translation fails.
 for (const [from, to] of [['null', '.inf'], ['null', '.nan']] as const) {
   test(`GIVEN a ring-hash DestinationRule with minimumRingSize ${from} WHEN it becomes ${to} and the mesh reloads on its predecessor THEN the carried translation does what a from-scratch one does (no old cluster served under a fingerprint that JSON made equal)`, async () => {
-    const before = await graphOfYaml(RING(from), { carryOver: true });
-    const old = outcome(() => packedMesh(before, baseWorkloads()));
-    const after = await graphOfYaml(RING(to), { previous: before });
-    const carried = outcome(() => packedMesh(after, baseWorkloads()));
-    const fresh = await graphOfYaml(RING(to));
-    const scratch = outcome(() => packedMesh(fresh, baseWorkloads(), false));
+    const { old, carried, fresh: scratch } = await reloadOutcomes(RING(from), RING(to));
     if (typeof scratch === 'string' || typeof carried === 'string') assert.equal(carried, scratch);
     else assert.equal(differences(carried, scratch), []);
     assert.not.equal(typeof old === 'string' ? old : [...old].join(), typeof scratch === 'string' ? scratch : [...scratch].join(), 'the change is visible (else this case proves nothing)');

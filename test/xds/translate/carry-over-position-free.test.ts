@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { GraphOptions } from '../../../src/mesh/graph.js';
 import { prepareCarryOver } from '../../../src/xds/translate/carry-over.js';
-import { BASE, baseWorkloads, differences, graphOfYaml, packedMesh } from './_carry.js';
+import { BASE, baseWorkloads, differences, graphOfYaml, packedMesh, reloadOutcomes, RING } from './_carry.js';
 
 /**
  * Position-free reloads (`GraphOptions.positionFree`, as `xds serve` reloads) of edits that only move
@@ -44,28 +44,12 @@ test('GIVEN a VirtualService written twice (one name, two bodies) WHEN the two s
   assert.equal(diff, []);
 });
 
-/** The packed mesh, or the error its translation throws. */
-function outcome(translate: () => Map<string, string>): Map<string, string> | string {
-  try {
-    return translate();
-  } catch (e) {
-    return `throws: ${e instanceof Error ? e.message : String(e)}`;
-  }
-}
-
-const RING = (size: string) => BASE.replace('outlierDetection: { consecutive5xxErrors: 3 }', `outlierDetection: { consecutive5xxErrors: 3 }\n    loadBalancer: { consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: ${size} } } }`);
 
 // JSON prints Infinity and NaN as null: a body compared as JSON cannot tell `.inf` from `null`, so
 // the edit must not pass for a move (the predecessor's object, with the old value, would stand in).
 for (const [from, to] of [['null', '.inf'], ['.inf', 'null'], ['null', '.nan']] as const) {
   test(`GIVEN a ring-hash DestinationRule with minimumRingSize ${from} WHEN it becomes ${to} and the mesh reloads position-free THEN the served translation is a from-scratch one's (the edit is not taken for a move)`, async () => {
-    const before = await graphOfYaml(RING(from), { carryOver: true });
-    const old = outcome(() => packedMesh(before, baseWorkloads()));
-    prepareCarryOver(before);
-    const after = await graphOfYaml(RING(to), { previous: before, positionFree: true });
-    const carried = outcome(() => packedMesh(after, baseWorkloads()));
-    const freshGraph = await graphOfYaml(RING(to));
-    const fresh = outcome(() => packedMesh(freshGraph, baseWorkloads(), false));
+    const { old, carried, fresh } = await reloadOutcomes(RING(from), RING(to), { positionFree: true, prepare: prepareCarryOver });
     if (typeof fresh === 'string' || typeof carried === 'string') assert.equal(carried, fresh);
     else assert.equal(differences(carried, fresh), []);
     assert.not.equal(typeof old === 'string' ? old : [...old].join(), typeof fresh === 'string' ? fresh : [...fresh].join(), 'the change is visible (else this case proves nothing)');
