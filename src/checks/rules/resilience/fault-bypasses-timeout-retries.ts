@@ -4,7 +4,6 @@ import { retryOnRetriesStatus } from '../../../mesh/retry-on.js';
 import type { Rule } from '../../rule.js';
 import { durationMs, faultPercentOf, formatMs, httpRoutesOf, retryAttempts } from './_helpers.js';
 
-
 /**
  * Whether `retryOn` retries an upstream answer with HTTP `status` (Envoy: `5xx`, `gateway-error` 502-504,
  * `retriable-4xx` 409, `retriable-status-codes` with the codes listed; Istio adds that condition for a bare
