@@ -29,6 +29,13 @@ export interface CompiledCluster {
   readonly idleTimeoutMs: number;
   /** `max_requests_per_connection`, 0 for unlimited. */
   readonly maxRequestsPerConnection: number;
+  /**
+   * `common_http_protocol_options.max_connection_duration` (ms), 0 for none (Envoy's default): a
+   * connection older than this takes no new request and closes once its requests finished.
+   */
+  readonly maxConnectionDurationMs: number;
+  /** `http2_protocol_options` of an HTTP/2 (or downstream-protocol) upstream. */
+  readonly http2: Http2Options;
   /** `Cluster.LbPolicy` name. */
   readonly lbPolicy: string;
   /** Hosts from `load_assignment` (STATIC, DNS types); EDS hosts come separately. */
@@ -49,6 +56,38 @@ export interface CompiledCluster {
   readonly source: Cluster;
 }
 
+/** Envoy `config.core.v3.Http2ProtocolOptions` as the upstream HTTP/2 pool reads it. */
+export interface Http2Options {
+  /**
+   * `max_concurrent_streams`: streams the proxy opens at once on one connection before it opens
+   * another (Envoy's default 2147483647: one connection).
+   */
+  readonly maxConcurrentStreams: number;
+  /**
+   * `connection_keepalive`: a PING every `intervalMs` (0: none); a connection whose PING is not
+   * acknowledged within `timeoutMs` is closed, and its streams fail.
+   */
+  readonly keepalive: { readonly intervalMs: number; readonly timeoutMs: number } | undefined;
+}
+
+/** Envoy's `Http2ProtocolOptions.max_concurrent_streams` default. */
+const H2_MAX_CONCURRENT_STREAMS = 2147483647;
+
+type H2Source = { maxConcurrentStreams?: number; connectionKeepalive?: { interval?: Duration; timeout?: Duration } } | undefined;
+type Duration = { seconds: bigint; nanos: number };
+
+function http2Options(o: H2Source, field: string): Http2Options {
+  const max = o?.maxConcurrentStreams;
+  if (max !== undefined && max < 1) throw new ConfigError(`${field}.max_concurrent_streams`, `${max} is below 1; use 1 to 2147483647`);
+  const ka = o?.connectionKeepalive;
+  const timeoutMs = ka ? ms(ka.timeout, 0) : 0;
+  if (ka && timeoutMs <= 0) throw new ConfigError(`${field}.connection_keepalive.timeout`, 'is required and must be at least 1 ms (Envoy refuses a KeepaliveSettings without it)');
+  return {
+    maxConcurrentStreams: max ?? H2_MAX_CONCURRENT_STREAMS,
+    keepalive: ka ? { intervalMs: ms(ka.interval, 0), timeoutMs } : undefined,
+  };
+}
+
 function ms(d: { seconds: bigint; nanos: number } | undefined, dflt: number): number {
   return d === undefined ? dflt : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 }
@@ -64,6 +103,8 @@ export function compileCluster(c: Cluster): CompiledCluster {
   let protocol: UpstreamProtocol = c.http2ProtocolOptions ? 'http2' : 'http1';
   let idleTimeoutMs = ms(c.commonHttpProtocolOptions?.idleTimeout, 3_600_000);
   let maxRequestsPerConnection = c.maxRequestsPerConnection ?? 0;
+  let maxConnectionDurationMs = ms(c.commonHttpProtocolOptions?.maxConnectionDuration, 0);
+  let http2 = http2Options(c.http2ProtocolOptions, 'http2_protocol_options');
   let autoSni = false;
   let autoSanValidation = false;
   const opts = c.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS];
@@ -81,6 +122,11 @@ export function compileCluster(c: Cluster): CompiledCluster {
     }
     idleTimeoutMs = ms(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
     maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
+    maxConnectionDurationMs = ms(o.commonHttpProtocolOptions?.maxConnectionDuration, maxConnectionDurationMs);
+    const field = `typed_extension_protocol_options["${HTTP_PROTOCOL_OPTIONS}"]`;
+    if (up.case === 'explicitHttpConfig' && up.value.protocolConfig.case === 'http2ProtocolOptions') http2 = http2Options(up.value.protocolConfig.value, `${field}.explicit_http_config.http2_protocol_options`);
+    else if (up.case === 'useDownstreamProtocolConfig' && up.value.http2ProtocolOptions) http2 = http2Options(up.value.http2ProtocolOptions, `${field}.use_downstream_protocol_config.http2_protocol_options`);
+    else if (up.case === 'autoConfig' && up.value.http2ProtocolOptions) http2 = http2Options(up.value.http2ProtocolOptions, `${field}.auto_config.http2_protocol_options`);
     autoSni = o.upstreamHttpProtocolOptions?.autoSni === true;
     autoSanValidation = o.upstreamHttpProtocolOptions?.autoSanValidation === true;
   }
@@ -89,7 +135,7 @@ export function compileCluster(c: Cluster): CompiledCluster {
     name: c.name, type,
     edsName: type === 'EDS' ? (c.edsClusterConfig?.serviceName || c.name) : undefined,
     connectTimeoutMs: ms(c.connectTimeout, 5000),
-    protocol, idleTimeoutMs, maxRequestsPerConnection, lbPolicy, staticHosts, source: c,
+    protocol, idleTimeoutMs, maxRequestsPerConnection, maxConnectionDurationMs, http2, lbPolicy, staticHosts, source: c,
     alpnOverride: c.metadata?.filterMetadata.istio?.alpn_override !== 'false',
     autoSni, autoSanValidation,
   };

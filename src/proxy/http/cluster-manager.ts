@@ -93,6 +93,7 @@ export class UpstreamCluster {
         p = new H1Pool({
           address: host.address, port: host.port, connectTimeoutMs: this.config.connectTimeoutMs,
           keepAliveTimeoutMs: Math.min(this.config.idleTimeoutMs, 60_000), maxRequestsPerConnection: this.config.maxRequestsPerConnection, maxHeaderSize: 96 * 1024,
+          maxConnectionDurationMs: this.config.maxConnectionDurationMs,
           onConnect: () => { stats.upstream_cx_total++; stats.upstream_cx_active++; },
           onDisconnect: () => { stats.upstream_cx_active--; },
         });
@@ -173,7 +174,12 @@ export class UpstreamCluster {
       this.h2.set(key, s);
     }
     if (!s) {
-      s = new Http2Upstream(host, this.config.connectTimeoutMs, () => this.upstreamTls(host, sni), this.stats, alpn);
+      const c = this.config;
+      const options = {
+        connectTimeoutMs: c.connectTimeoutMs, maxConcurrentStreams: c.http2.maxConcurrentStreams, maxRequestsPerConnection: c.maxRequestsPerConnection,
+        maxConnectionDurationMs: c.maxConnectionDurationMs, ...(c.http2.keepalive ? { keepalive: c.http2.keepalive } : {}),
+      };
+      s = new Http2Upstream(host, options, () => this.upstreamTls(host, sni), this.stats, alpn);
       this.h2.set(key, s);
     }
     return s;
@@ -193,6 +199,12 @@ export class UpstreamCluster {
     this.pools.clear();
     this.h2.clear();
   }
+}
+
+/** Whether the connection limits the pools were made with changed (the pools are then replaced, gracefully). */
+function poolSettingsChanged(a: CompiledCluster, b: CompiledCluster): boolean {
+  return a.idleTimeoutMs !== b.idleTimeoutMs || a.maxRequestsPerConnection !== b.maxRequestsPerConnection || a.maxConnectionDurationMs !== b.maxConnectionDurationMs ||
+    a.http2.maxConcurrentStreams !== b.http2.maxConcurrentStreams || a.http2.keepalive?.intervalMs !== b.http2.keepalive?.intervalMs || a.http2.keepalive?.timeoutMs !== b.http2.keepalive?.timeoutMs;
 }
 
 /**
@@ -260,7 +272,7 @@ export class ClusterManager {
       let c = this.clusters.get(name);
       if (c && c.config === acc.compiled) continue;
       if (c) {
-        const protocolChanged = c.config.protocol !== acc.compiled.protocol || c.config.connectTimeoutMs !== acc.compiled.connectTimeoutMs;
+        const protocolChanged = c.config.protocol !== acc.compiled.protocol || c.config.connectTimeoutMs !== acc.compiled.connectTimeoutMs || poolSettingsChanged(c.config, acc.compiled);
         // A new transport socket (plaintext ↔ TLS, other certificates or SANs): the old pools close
         // gracefully (requests in flight finish) and new requests open connections with the new settings.
         const transportChanged = transportFingerprint(c.config.source) !== transportFingerprint(acc.compiled.source);

@@ -51,6 +51,12 @@ export interface H1PoolOptions {
   readonly keepAliveTimeoutMs: number;
   /** `max_requests_per_connection`; 0 = unlimited. */
   readonly maxRequestsPerConnection: number;
+  /**
+   * `common_http_protocol_options.max_connection_duration` (ms) counted from the connection's
+   * establishment; 0 (or absent) = none. An expired connection takes no new request: idle, it
+   * closes at once; busy, after its response.
+   */
+  readonly maxConnectionDurationMs?: number;
   /** Largest response head accepted (bytes); over it the response is a protocol error. */
   readonly maxHeaderSize: number;
   /** Counters: a connection established, a connection closed (after it was established). */
@@ -149,6 +155,9 @@ class Connection {
   handler: H1Handler | undefined;
   requests = 0;
   idleSince = 0;
+  /** Past `max_connection_duration`: not reused. */
+  expired = false;
+  private durationTimer: NodeJS.Timeout | undefined;
   /** How long this connection may stay idle: the pool's keep-alive timeout, shortened by the upstream's `Keep-Alive: timeout=` hint. */
   keepAliveMs: number;
   private connected = false;
@@ -181,6 +190,7 @@ class Connection {
       this.connected = true;
       this.consume();
       s.setKeepAlive(true, 60_000);
+      if (o.maxConnectionDurationMs) this.durationTimer = setTimeout(() => this.expire(), o.maxConnectionDurationMs).unref();
       o.onConnect?.();
     });
     s.on('data', (d: Buffer) => this.onData(d));
@@ -342,8 +352,15 @@ class Connection {
     this.socket.destroy();
   }
 
+  /** `max_connection_duration` reached: an idle connection closes now, a busy one after its response. */
+  private expire(): void {
+    this.expired = true;
+    if (!this.handler) this.socket.destroy();
+  }
+
   private onClose(): void {
     clearTimeout(this.connectTimer);
+    clearTimeout(this.durationTimer);
     this.pool.forget(this);
     if (this.connected) this.pool.options.onDisconnect?.();
     if (this.handler) this.fail(this.failure ?? codedError(`upstream ${this.pool.options.address}:${this.pool.options.port} closed the connection`, 'UND_ERR_SOCKET'));
@@ -386,7 +403,7 @@ export class H1Pool {
   /** A connection finished its response and may carry another request. */
   release(c: Connection): void {
     const max = this.options.maxRequestsPerConnection;
-    if (this.closed || (max > 0 && c.requests >= max) || c.keepAliveMs <= 0) { c.socket.destroy(); return; }
+    if (this.closed || (max > 0 && c.requests >= max) || c.keepAliveMs <= 0 || c.expired) { c.socket.destroy(); return; }
     c.idleSince = performance.now();
     this.idle.push(c);
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(1000, c.keepAliveMs / 2))).unref();

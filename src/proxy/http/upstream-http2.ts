@@ -1,7 +1,9 @@
 /**
- * HTTP/2 to an upstream host (clusters with `http2_protocol_options`, e.g. gRPC): one node:http2
- * session per host (prior knowledge h2c, or TLS when the cluster has a transport socket), reopened
- * when it closes or receives GOAWAY. Streams carry trailers both ways, so gRPC works end to end.
+ * HTTP/2 to an upstream host (clusters with `http2_protocol_options`, e.g. gRPC): node:http2
+ * sessions (prior knowledge h2c, or TLS when the cluster has a transport socket), as many as
+ * `max_concurrent_streams` asks for, replaced when they close, receive GOAWAY, or reach
+ * `max_connection_duration` or `max_requests_per_connection`. Streams carry trailers both ways, so
+ * gRPC works end to end.
  */
 import * as http2 from 'node:http2';
 import type { Readable } from 'node:stream';
@@ -12,39 +14,117 @@ import { classifyUpstreamError, earlyResetDetails, resetBody } from './upstream-
 
 const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
 
-/** A reusable session to one host. */
+/** One HTTP/2 connection of a host and what the pool counts on it. */
+interface Session {
+  readonly s: http2.ClientHttp2Session;
+  /** Streams open now. */
+  active: number;
+  /** Streams ever opened (`max_requests_per_connection`). */
+  opened: number;
+  /** Takes no new stream (GOAWAY received, max duration or request count reached, closing). */
+  draining: boolean;
+}
+
+/** What the sessions of a host follow: `Cluster` fields, see {@link CompiledCluster}. */
+export interface Http2UpstreamOptions {
+  /** `connect_timeout` (ms). */
+  readonly connectTimeoutMs: number;
+  /** `http2_protocol_options.max_concurrent_streams`: streams per session before another opens. @default 2147483647 */
+  readonly maxConcurrentStreams?: number;
+  /** `max_requests_per_connection`: streams per session over its life; 0 = unlimited. @default 0 */
+  readonly maxRequestsPerConnection?: number;
+  /** `common_http_protocol_options.max_connection_duration` (ms); 0 = none. @default 0 */
+  readonly maxConnectionDurationMs?: number;
+  /** `http2_protocol_options.connection_keepalive` (ms): PING interval (0: none) and ack timeout. */
+  readonly keepalive?: { readonly intervalMs: number; readonly timeoutMs: number };
+}
+
+/**
+ * The sessions to one host: a stream goes on the first session with room (fewer open streams than
+ * `max_concurrent_streams`), else on a new one. A session is drained (no new streams, closed once
+ * its streams end) when the peer sends GOAWAY, when it reaches `max_connection_duration` or
+ * `max_requests_per_connection`, and closed when a keepalive PING goes unacknowledged.
+ */
 export class Http2Upstream {
-  private session: http2.ClientHttp2Session | undefined;
+  private readonly sessions: Session[] = [];
 
   /**
    * `tls` gives the TLS options (undefined: h2c) for each new session, so an SDS update applies to the
    * next one. `alpn` (istio.alpn) is offered on TLS sessions instead of node's `h2`.
    */
-  constructor(private readonly host: UpstreamHost, private readonly connectTimeoutMs: number, private readonly tls: () => ConnectionOptions | undefined, private readonly stats: ClusterStats, private readonly alpn?: readonly string[]) {}
+  constructor(private readonly host: UpstreamHost, private readonly options: Http2UpstreamOptions, private readonly tls: () => ConnectionOptions | undefined, private readonly stats: ClusterStats, private readonly alpn?: readonly string[]) {}
 
-  private get(): http2.ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+  /** Open sessions (tests and stats). */
+  get connections(): number {
+    return this.sessions.length;
+  }
+
+  /** A session with room for one more stream, opened when none has. */
+  private get(): Session {
+    const max = this.options.maxConcurrentStreams ?? 2147483647;
+    for (const x of this.sessions) if (!x.draining && !x.s.closed && !x.s.destroyed && x.active < max) return x;
+    return this.open();
+  }
+
+  private open(): Session {
+    const o = this.options;
     const tls = this.tls();
     const authority = `${tls ? 'https' : 'http'}://${this.host.key}`;
     // node:http2 offers only `h2` on its own TLS sockets; an override needs a socket made here.
     const alpn = this.alpn;
     const own = tls && alpn ? { createConnection: () => tlsConnect({ ...tls, host: this.host.address, port: this.host.port, ALPNProtocols: [...alpn] }) } : {};
     const s = http2.connect(authority, { ...(tls ?? {}), ...own, settings: { enablePush: false } });
+    const x: Session = { s, active: 0, opened: 0, draining: false };
     this.stats.upstream_cx_total++;
     this.stats.upstream_cx_active++;
-    const timer = setTimeout(() => s.destroy(Object.assign(new Error(`connect timeout after ${this.connectTimeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), this.connectTimeoutMs);
-    s.once('connect', () => clearTimeout(timer));
+    const timers: NodeJS.Timeout[] = [];
+    const timer = setTimeout(() => s.destroy(Object.assign(new Error(`connect timeout after ${o.connectTimeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), o.connectTimeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      if (o.maxConnectionDurationMs) timers.push(setTimeout(() => this.drain(x), o.maxConnectionDurationMs).unref());
+      const ka = o.keepalive;
+      if (ka && ka.intervalMs > 0) timers.push(setInterval(() => this.ping(x, ka.timeoutMs), ka.intervalMs).unref());
+    });
     s.on('error', () => {});
-    s.once('goaway', () => { if (this.session === s) this.session = undefined; });
-    s.once('close', () => { clearTimeout(timer); this.stats.upstream_cx_active--; if (this.session === s) this.session = undefined; });
+    s.once('goaway', () => this.drain(x));
+    s.once('close', () => {
+      clearTimeout(timer);
+      for (const t of timers) clearTimeout(t);
+      this.stats.upstream_cx_active--;
+      const i = this.sessions.indexOf(x);
+      if (i >= 0) this.sessions.splice(i, 1);
+    });
     s.unref();
-    this.session = s;
-    return s;
+    this.sessions.push(x);
+    return x;
+  }
+
+  /**
+   * No new streams on `x`; it closes once its streams ended. Closed here only when idle: node's
+   * `close` sends GOAWAY at once, which can refuse a stream whose HEADERS are still queued.
+   */
+  private drain(x: Session): void {
+    x.draining = true;
+    if (x.active === 0 && !x.s.closed && !x.s.destroyed) x.s.close();
+  }
+
+  /** `connection_keepalive`: a PING that must be acknowledged within `timeoutMs`, else the session is closed. */
+  private ping(x: Session, timeoutMs: number): void {
+    if (x.s.closed || x.s.destroyed) return;
+    let acked = false;
+    const deadline = setTimeout(() => {
+      if (!acked) x.s.destroy(Object.assign(new Error(`HTTP/2 keepalive PING not acknowledged within ${timeoutMs} ms`), { code: 'ECONNRESET' }));
+    }, timeoutMs).unref();
+    try {
+      x.s.ping((err) => { acked = !err; if (!err) clearTimeout(deadline); });
+    } catch {
+      clearTimeout(deadline);
+    }
   }
 
   close(): void {
-    this.session?.close();
-    this.session = undefined;
+    for (const x of [...this.sessions]) { x.draining = true; x.s.close(); }
+    this.sessions.length = 0;
   }
 
   /** One stream. `headers` is the flat request header list (`host` becomes `:authority`). */
@@ -63,14 +143,22 @@ export class Http2Upstream {
     const stats = this.stats;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason as Error);
-      let session: http2.ClientHttp2Session;
       let stream: http2.ClientHttp2Stream;
+      let session: Session;
       try {
         session = this.get();
-        stream = session.request(h, { endStream: body === null });
+        stream = session.s.request(h, { endStream: body === null });
       } catch (e) {
         return reject(classifyUpstreamError(e as Error, host, stats));
       }
+      session.active++;
+      session.opened++;
+      const maxRequests = this.options.maxRequestsPerConnection ?? 0;
+      if (maxRequests > 0 && session.opened >= maxRequests) session.draining = true;
+      stream.once('close', () => {
+        session.active--;
+        if (session.draining) this.drain(session);
+      });
       let started = false;
       let sink: ResponseSink | undefined;
       let pending: Buffer[] | undefined;

@@ -11,6 +11,7 @@ import { TcpProxySchema } from '../../../src/xds/gen/envoy/extensions/filters/ne
 import { TlsParameters_TlsProtocol } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { type UpstreamTlsContext, UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { type HttpProtocolOptions, HttpProtocolOptionsSchema } from '../../../src/xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { compileCluster } from '../../../src/proxy/config/cluster-config.js';
 import { millis } from '../../../src/xds/translate/_common.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
@@ -129,6 +130,14 @@ test('GIVEN ISTIO_MUTUAL on an http and a grpc port WHEN translated THEN ALPN is
   const http = tlsOf(cluster({ tls: { mode: 'ISTIO_MUTUAL' } }))!.commonTlsContext!;
   const grpc = tlsOf(cluster({ tls: { mode: 'ISTIO_MUTUAL' } }, 9090))!.commonTlsContext!;
   assert.equal([http.alpnProtocols, grpc.alpnProtocols, http.tlsParams?.tlsMinimumProtocolVersion], [['istio-peer-exchange', 'istio'], ['istio-peer-exchange', 'istio', 'h2'], TlsParameters_TlsProtocol.TLSv1_2]);
+});
+
+test('GIVEN connectionPool limits WHEN the translated clusters are compiled by the reference proxy THEN its upstream pools get them (test/proxy/connection-limits proves them over sockets)', () => {
+  const pool = { connectionPool: { tcp: { maxConnectionDuration: '90s' }, http: { maxConcurrentStreams: 42, http2KeepAlive: { interval: '10s', timeout: '2s' }, maxRequestsPerConnection: 3 } } };
+  const grpc = compileCluster(cluster(pool, 9090));
+  assert.equal([grpc.protocol, grpc.http2, grpc.maxRequestsPerConnection, grpc.maxConnectionDurationMs], ['http2', { maxConcurrentStreams: 42, keepalive: { intervalMs: 10_000, timeoutMs: 2000 } }, 3, 90_000]);
+  const http = compileCluster(cluster(pool, 9080));
+  assert.equal([http.protocol, http.http2.maxConcurrentStreams, http.maxConnectionDurationMs], ['http1', 2147483647, 90_000]);
 });
 
 test('GIVEN a DestinationRule whose top-level tcp pool sets idleTimeout and maxConnectionDuration (and a port-level one that differs) WHEN a sidecar\'s tcp listener is translated THEN tcp_proxy carries the top-level values, as istiod (port-level settings are not read there)', () => {
