@@ -119,6 +119,14 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
         continue;
       }
       const name = `${proxy.namespace}.${proxy.name}.json`;
+      if (written.has(name)) {
+        // A StatefulSet pod with a proxy of its own (a selector names it by pod name) and a workload
+        // of another kind with the pod's name: Kubernetes allows both, node ids and dumps cannot.
+        io.stderr.write(`xds compile: ${id}: two proxies have this id: ${proxies.filter((p) => p.namespace === proxy.namespace && p.name === proxy.name).map((p) => (p.workload ? `pod ${p.name} of StatefulSet ${p.workload} (a selector names it by pod name)` : `workload ${p.name}`)).join(' and ')}. `
+          + 'Their config dumps (and xds serve node ids) would collide: rename the workload, or select the pod by a label of its own instead of statefulset.kubernetes.io/pod-name\n');
+        failed = true;
+        continue;
+      }
       const text = `${JSON.stringify(configDump(snapshot), null, 2)}\n`;
       writeFileSync(join(stage, name), text);
       bytes += Buffer.byteLength(text);

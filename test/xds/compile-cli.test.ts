@@ -104,6 +104,48 @@ test('GIVEN a Deployment renamed between two runs WHEN compiled into the same --
   assert.not.match(r.err, /note: .* of dumps/);
 });
 
+test('GIVEN a Deployment named db-0 beside StatefulSet db whose pod db-0 a policy selects by pod name WHEN compiled THEN exit 2 naming both proxies and the fixes, and no dump overwrites another', async () => {
+  writeFileSync(join(work, 'collide.yaml'), `${app('web')}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: shop }
+spec:
+  replicas: 2
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec: { containers: [{ name: db, image: postgres:16 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: db-0, namespace: shop }
+spec:
+  selector: { matchLabels: { app: other } }
+  template:
+    metadata: { labels: { app: other } }
+    spec: { containers: [{ name: other, image: nginx:1.27 }] }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: db-0-only, namespace: shop }
+spec:
+  selector: { matchLabels: { statefulset.kubernetes.io/pod-name: db-0 } }
+  action: DENY
+  rules: [{ to: [{ operation: { paths: ["/admin"] } }] }]
+`);
+  const r = await compile(['collide.yaml', '--out', 'collide-out', '--no-check']);
+  assert.is(r.code, 2, r.out);
+  assert.match(r.err, /shop\/db-0: two proxies have this id: workload db-0 and pod db-0 of StatefulSet db/);
+  assert.match(r.err, /rename the workload, or select the pod by a label of its own/);
+  assert.not.ok(existsSync(join(work, 'collide-out', 'shop.db-0.json')), 'nothing written');
+  writeFileSync(join(work, 'collide.yaml'), readFileSync(join(work, 'collide.yaml'), 'utf8').replace('name: db-0, namespace: shop', 'name: db-client, namespace: shop'));
+  const fixed = await compile(['collide.yaml', '--out', 'collide-out', '--no-check']);
+  assert.is(fixed.code, 0, fixed.err);
+  assert.ok(readdirSync(join(work, 'collide-out')).includes('shop.db-0.json'));
+});
+
 test('GIVEN maxEjectionPercent: .inf and --no-check WHEN compiled over earlier dumps THEN exit 2 naming the proxy and the value, no stack trace, and --out exactly as it was', async () => {
   writeFileSync(join(work, 'good.yaml'), app('web'));
   assert.is((await compile(['good.yaml', '--out', 'nan-out'])).code, 0);
