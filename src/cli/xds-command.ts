@@ -13,7 +13,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
-import { buildProxyView, proxiesOf } from '../mesh/view/index.js';
+import { buildProxyView, proxiesOf, proxyIdCollisions } from '../mesh/view/index.js';
 import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
 import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
@@ -120,10 +120,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       }
       const name = `${proxy.namespace}.${proxy.name}.json`;
       if (written.has(name)) {
-        // A StatefulSet pod with a proxy of its own (a selector names it by pod name) and a workload
-        // of another kind with the pod's name: Kubernetes allows both, node ids and dumps cannot.
-        io.stderr.write(`xds compile: ${id}: two proxies have this id: ${proxies.filter((p) => p.namespace === proxy.namespace && p.name === proxy.name).map((p) => (p.workload ? `pod ${p.name} of StatefulSet ${p.workload} (a selector names it by pod name)` : `workload ${p.name}`)).join(' and ')}. `
-          + 'Their config dumps (and xds serve node ids) would collide: rename the workload, or select the pod by a label of its own instead of statefulset.kubernetes.io/pod-name\n');
+        io.stderr.write(`xds compile: ${proxyIdCollisions(proxies).find((c) => c.id === id)?.message ?? `two proxies have the id ${id}`}\n`);
         failed = true;
         continue;
       }

@@ -24,7 +24,7 @@ import { isConfigError } from './usage.js';
 import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { sameObjects } from '../mesh/graph-carry.js';
-import { buildProxyView, proxiesOf, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
+import { buildProxyView, proxiesOf, proxyIdCollisions, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
 import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
@@ -415,6 +415,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const rootSecret = current?.rootSecret ?? buildValidationContextSecret(ROOT_CA_SECRET, ca.rootCertificatePem);
     const credentials = keep ? current!.credentials : new Map<string, ReturnType<typeof buildCredentialSecrets>>();
     const proxies = keep ? current!.proxies : proxiesOf(graph);
+    if (!keep) for (const c of proxyIdCollisions(proxies)) opts.log(`xds serve: ${c.message}; only one of them is served under that node id`);
     const counts = noCounts();
     // Node ids this graph has a proxy for; any other snapshot (a workload removed, renamed, moved to a
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.

@@ -1,6 +1,6 @@
 /** The per-proxy view: istiod's SidecarScope and PushContext for one proxy. The xDS translator's only input. */
 export { buildProxyView, graphOfView } from './build.js';
-export { describeProxy, proxiesOf, proxiesOfWorkload, proxyOf } from './proxy.js';
+export { describeProxy, proxiesOf, proxiesOfWorkload, proxyIdCollisions, proxyOf } from './proxy.js';
 export { outboundClusterName } from './traffic-policy.js';
 export { sharedClusterView } from './clusters.js';
 export { servedByHcm } from './routes.js';

@@ -56,6 +56,25 @@ export function proxiesOfWorkload(graph: MeshGraph, w: Workload): ProxyIdentity[
   return [{ ...own[0]!, aliases: [w.name] }, ...own.slice(1)];
 }
 
+/**
+ * Proxies that share one `<namespace>/<name>` id: a StatefulSet pod with a proxy of its own (a
+ * selector names it by pod name) and a workload of another kind named like the pod. Kubernetes allows
+ * both; node ids and config dumps cannot tell them apart. One message per id, saying what and how to fix.
+ */
+export function proxyIdCollisions(proxies: readonly ProxyIdentity[]): { id: string; message: string }[] {
+  const byId = new Map<string, ProxyIdentity[]>();
+  for (const p of proxies) {
+    const id = `${p.namespace}/${p.name}`;
+    const list = byId.get(id);
+    if (list) list.push(p); else byId.set(id, [p]);
+  }
+  return [...byId].filter(([, list]) => list.length > 1).map(([id, list]) => ({
+    id,
+    message: `two proxies have the id ${id}: ${list.map((p) => (p.workload ? `pod ${p.name} of StatefulSet ${p.workload} (a selector names it by pod name)` : `workload ${p.name}`)).join(' and ')}; `
+      + 'their config dumps and xds serve node ids collide. Rename the workload, or select the pod by a label of its own instead of statefulset.kubernetes.io/pod-name',
+  }));
+}
+
 /** Kinds whose spec may select pods by label (workloadSelector, selector, Gateway selector, route sourceLabels). */
 const SELECTING_KINDS = ['Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter', 'DestinationRule', 'ProxyConfig', 'Gateway', 'VirtualService'];
 
