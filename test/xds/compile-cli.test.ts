@@ -138,7 +138,7 @@ spec:
   const r = await compile(['collide.yaml', '--out', 'collide-out', '--no-check']);
   assert.is(r.code, 2, r.out);
   assert.match(r.err, /two proxies have the id shop\/db-0: workload db-0 and pod db-0 of StatefulSet db/);
-  assert.match(r.err, /rename the workload, or select the pod by a label of its own/);
+  assert.match(r.err, /Rename the workload, or select the pod by a label of its own/);
   assert.not.ok(existsSync(join(work, 'collide-out', 'shop.db-0.json')), 'nothing written');
   writeFileSync(join(work, 'collide.yaml'), readFileSync(join(work, 'collide.yaml'), 'utf8').replace('name: db-0, namespace: shop', 'name: db-client, namespace: shop'));
   const fixed = await compile(['collide.yaml', '--out', 'collide-out', '--no-check']);
