@@ -12,6 +12,7 @@
  * - hosts are compared as written (case-sensitive); only short names (no dot, no `*`) are expanded.
  */
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
+import { analyzerHostKey } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { SERVICE_EXPORT_TO_ANNOTATION } from '../../../mesh/visibility.js';
 
@@ -29,9 +30,8 @@ interface Index {
 
 const INDEX = new WeakMap<MeshGraph, Index>();
 
-/** A host as the analyzer keys it: a short name (no dot, no `*`) expanded in `namespace`, else as written. */
-export function analyzerFqdn(graph: MeshGraph, namespace: string, host: string): string {
-  return host.startsWith('*') || host.includes('.') ? host : `${host}.${namespace}.svc.${graph.clusterDomain}`;
+function analyzerFqdn(graph: MeshGraph, namespace: string, host: string): string {
+  return analyzerHostKey(host, namespace, graph.clusterDomain);
 }
 
 /** The scopes a ServiceEntry's hosts are keyed under (`exportTo` as written; `*` stops the list). */
