@@ -41,7 +41,13 @@ test('GIVEN a destination host in another case than the Service WHEN checked THE
   const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ledger', namespace: 'payments' }, spec: { ports: [{ name: 'http', port: 8080 }] } };
   const found = runRules(graphOf([svc, vs('shop', { host: 'Ledger.payments.svc.cluster.local' })]), [destinationHostExists]);
   assert.equal(found.length, 1);
-  assert.match(found[0]!.message, /write the host in lower case/);
+  assert.match(found[0]!.message, /Fix: write "ledger.payments.svc.cluster.local"/);
+});
+
+test('GIVEN a ServiceEntry host in upper case and a lower-case destination WHEN checked THEN IST0101 naming the host as declared', () => {
+  const found = runRules(graphOf([se('psp', 'integrations', ['PSP.example.net'], [80]), vs('shop', { host: 'psp.example.net' })]), [destinationHostExists]);
+  assert.equal(found.length, 1);
+  assert.match(found[0]!.message, /declares "PSP.example.net"/);
 });
 
 test('GIVEN an entry exported everywhere and one exported to the VirtualService namespace WHEN ports are checked THEN only the first counts', () => {

@@ -61,9 +61,8 @@ function indexOf(graph: MeshGraph): Index {
   const entries = graph.services.all.filter((s) => s.kind === 'ServiceEntry');
   const services = graph.services.all.filter((s) => s.kind === 'Service');
   for (const s of [...entries, ...services]) {
-    const written = s.kind === 'Service' ? s.object.name : writtenHost(s);
-    if (written === undefined) continue;
-    const host = analyzerFqdn(graph, s.namespace, written);
+    const host = analyzerKeyOf(graph, s);
+    if (host === undefined) continue;
     for (const scope of s.kind === 'Service' ? serviceScopes(s.object) : serviceEntryScopes(s.object)) {
       index.exact.set(`${scope}/${host}`, s);
       if (host.startsWith('*')) index.wildcards.push({ scope, host, service: s });
@@ -71,6 +70,12 @@ function indexOf(graph: MeshGraph): Index {
   }
   INDEX.set(graph, index);
   return index;
+}
+
+/** The host `istioctl analyze` keys `s` under: a Service's FQDN, a ServiceEntry host as written (short names expanded). */
+export function analyzerKeyOf(graph: MeshGraph, s: ServiceInfo): string | undefined {
+  const written = s.kind === 'Service' ? s.object.name : writtenHost(s);
+  return written === undefined ? undefined : analyzerFqdn(graph, s.namespace, written);
 }
 
 /** The ServiceEntry host of `s` as written in `spec.hosts`. */

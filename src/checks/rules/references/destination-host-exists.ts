@@ -1,6 +1,6 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
-import { isExportedTo, isWildcard } from '../../../mesh/hosts.js';
-import { analyzerDestination } from './_analyzer-destination.js';
+import { analyzerHostKey, isExportedTo, isWildcard } from '../../../mesh/hosts.js';
+import { analyzerDestination, analyzerKeyOf } from './_analyzer-destination.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { closest } from '../../config/did-you-mean.js';
 import { destinationsOf, otherDomainHint } from './_helpers.js';
@@ -62,8 +62,10 @@ function notFoundHint(graph: MeshGraph, vs: MeshObject, host: string): string {
   if (all.length > 0) {
     const s = all.find(visible) ?? all[0]!;
     const name = `${s.kind} ${s.namespace}/${s.object.name}`;
-    if (host !== host.toLowerCase() && analyzerDestination(graph, vs, host.toLowerCase())) {
-      return `: host names are compared as written and ${name} is "${s.host}". Fix: write the host in lower case`;
+    const key = analyzerKeyOf(graph, s);
+    const wanted = analyzerHostKey(host, vs.namespace, graph.clusterDomain);
+    if (key !== undefined && key !== wanted && key.toLowerCase() === wanted.toLowerCase()) {
+      return `: host names are compared as written (case-sensitively) and ${name} declares "${key}". Fix: write "${key}"`;
     }
     if (!visible(s)) return `${shortHint}: ${name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
     if (isWildcard(s.host) && resolved.form === 'short') {
