@@ -37,6 +37,15 @@ export function resolveHost(host: string, namespace: string, domain = DEFAULT_CL
   return { fqdn: h, form: 'fqdn' };
 }
 
+/**
+ * A host as `istioctl analyze` keys it (util.ConvertHostToFQDN): a short name (no dot, no `*`) expanded
+ * in `namespace`, anything else exactly as written, case included. The analyzers compare these strings,
+ * so `API.example.com` and `api.example.com` are two hosts to them.
+ */
+export function analyzerHostKey(host: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): string {
+  return host.startsWith('*') || host.includes('.') ? host : `${host}.${namespace}.svc.${domain}`;
+}
+
 /** The FQDN of a Kubernetes Service. */
 export function serviceFqdn(name: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): string {
   return `${name}.${namespace}.svc.${domain}`.toLowerCase();

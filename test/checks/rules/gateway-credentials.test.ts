@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { certificateProblem, credentialRef } from '../../../src/checks/rules/gateway/_credentials.js';
+import { analyzerMissesScheme, certificateProblem, credentialRef } from '../../../src/checks/rules/gateway/_credentials.js';
 import type { MeshObject } from '../../../src/mesh/object.js';
 
 /** A valid (2020-2100) certificate and its key, base64 as in a Secret's data, taken from the parity variants. */
@@ -33,6 +33,10 @@ test('GIVEN a Secret whose certificate or key is present but EMPTY WHEN checked 
   assert.ok(certificateProblem(secret({ cert: '', key }), NOW)?.includes('(empty: cert)'));
   // An empty generic pair falls back to a filled tls.* pair, as ExtractCertInfo does.
   assert.is(certificateProblem(secret({ cert: '', key: '', 'tls.crt': crt, 'tls.key': key }), NOW), undefined);
+});
+
+test('GIVEN credentialName forms WHEN asked whether istioctl analyze can find them THEN kubernetes:// and kubernetes-gateway:// names cannot (split at the first "/")', () => {
+  assert.equal(['kubernetes://shop-tls', 'KUBERNETES-GATEWAY://shop/shop-tls', 'shop-tls', 'shop/shop-tls', 'sds://vault-cert'].map(analyzerMissesScheme), [true, true, false, false, false]);
 });
 
 test.run();

@@ -22,6 +22,16 @@ export function credentialRef(credentialName: string, podNamespace: string): { n
   return slash < 0 ? { namespace: podNamespace, name: cn } : { namespace: cn.slice(0, slash), name: cn.slice(slash + 1) };
 }
 
+/**
+ * Whether `istioctl analyze` (gateway.SecretAnalyzer) can find the Secret behind `credentialName` at all:
+ * it splits the name at the first `/` (resource.NewShortOrFullName) with no scheme handling, so
+ * `kubernetes://name` and `kubernetes-gateway://ns/name`, which istiod resolves, are looked up as
+ * namespace `kubernetes:` (or `kubernetes-gateway:`) and never found.
+ */
+export function analyzerMissesScheme(credentialName: string): boolean {
+  return /^kubernetes(-gateway)?:\/\//i.test(credentialName);
+}
+
 /** The `tls.credentialName` of a server, or undefined. */
 export function credentialNameOf(s: GatewayServer): string | undefined {
   const cn = s.tls?.credentialName;

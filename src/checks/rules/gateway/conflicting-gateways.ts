@@ -1,5 +1,5 @@
-import { HostIndex } from '../../../mesh/host-index.js';
-import { hostsIntersect } from '../../../mesh/hosts.js';
+import { isRecord } from '../../../mesh/object.js';
+import { push } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { SORTED_LIST_LIMIT, ScopeGroups, describeServer, gatewaysOf, listSome, type GatewayHost, type GatewayServer } from './_helpers.js';
 
@@ -17,47 +17,49 @@ const conflictingGateways: Rule = {
   summary: 'Two Gateways selecting the same workloads declare servers on the same port with a shared host.',
   docs: [
     'A gateway proxy merges the servers of every Gateway that selects it, per port. When two Gateways declare the',
-    'same port and hosts that overlap (`*.example.com` overlaps `api.example.com`), what happens depends on the servers',
+    'same port, bind address and host, what happens depends on the servers',
     '(pilot/pkg/model/gateway.go mergeGateways): plain-text HTTP servers are merged into one route table, where the',
     'VirtualServices of both Gateways are appended for the host and one team\'s routes can take the other\'s requests;',
     'TLS servers with the same host lose one of them (duplicate SNI host); TLS servers whose hosts only overlap are',
     'both kept and the more specific SNI wins; a plain-text and a TLS server cannot share the port. Fix: give each host to exactly one Gateway',
     '(or merge the servers into one Gateway), or select different gateway workloads. Mirrors `istioctl analyze`',
-    'IST0145 (ConflictingGateways); meshproof compares the workloads the selectors match rather than the selector text.',
+    'IST0145 (ConflictingGateways): hosts are compared as written (model.CheckDuplicates), so `*.example.com` and',
+    '`api.example.com` do not conflict (SNI and virtual-host matching pick the more specific), nor do servers with',
+    'different `bind` addresses (separate listeners); meshproof compares the workloads the selectors match rather than the selector text.',
   ].join(' '),
   kinds: ['Gateway', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
     const gateways = gatewaysOf(graph);
     const groups = new ScopeGroups(gateways);
-    // One host index per scope group and port: a host is compared only with the hosts that overlap it.
-    const indexes = new Map<string, HostIndex<Entry>>();
-    const indexOf = (scopeKey: string, port: number) => indexes.get(`${scopeKey}\u0000${port}`);
+    // (scope group, port, bind, host as written) → server hosts: istiod's CheckDuplicates compares exactly these.
+    const index = new Map<string, Entry[]>();
+    const keyOf = (scopeKey: string, port: number, server: GatewayServer, entry: string) => `${scopeKey}\u0000${port}\u0000${bindOf(server)}\u0000${entry}`;
     for (const g of gateways) {
       for (const server of g.servers) {
         if (server.port === undefined) continue;
-        const key = `${g.scopeKey}\u0000${server.port}`;
-        let index = indexes.get(key);
-        if (!index) indexes.set(key, (index = new HostIndex()));
-        for (const host of server.hosts) index.add(host.host, { server, host });
+        for (const host of server.hosts) push(index, keyOf(g.scopeKey, server.port, server, host.entry), { server, host });
       }
     }
     for (const g of gateways) {
       for (const server of g.servers) {
         if (server.port === undefined) continue;
         const port = server.port;
-        const own = g.servers.filter((s) => s.port === port).flatMap((s) => s.hosts);
         for (const host of server.hosts) {
-          const targets = groups.overlapping(g).flatMap((k) => indexOf(k, port) ?? []);
-          const total = targets.reduce((n, index) => n + index.count(host.host), 0) - own.filter((h) => hostsIntersect(h.host, host.host)).length;
-          if (total <= 0) continue;
+          const lists = groups.overlapping(g).flatMap((k) => index.get(keyOf(k, port, server, host.entry)) ?? []);
           const notOwn = (e: Entry) => e.server.gateway !== g.gateway;
+          const total = lists.reduce((n, e) => n + (notOwn(e) ? 1 : 0), 0);
+          if (total === 0) continue;
           const limit = total <= SORTED_LIST_LIMIT ? total : 3;
-          const entries = targets.flatMap((index) => index.some(host.host, limit, notOwn)).slice(0, limit);
+          const entries: Entry[] = [];
+          for (const e of lists) {
+            if (entries.length >= limit) break;
+            if (notOwn(e)) entries.push(e);
+          }
           const rivals = entries.map(describeEntry);
           if (total <= SORTED_LIST_LIMIT) rivals.sort();
           ctx.report(
             g.gateway,
-            `Conflict with Gateway ${listSome([...new Set(rivals)], 3, total)} on port ${port}: host "${host.entry}" overlaps and both select the same gateway workloads, ` +
+            `Conflict with Gateway ${listSome([...new Set(rivals)], 3, total)} on port ${port}: host "${host.entry}" is declared by both and both select the same gateway workloads, ` +
               `so ${outcome(server, host, entries, port)}; give the host to one Gateway or merge the servers`,
             { path: host.path },
           );
@@ -66,6 +68,13 @@ const conflictingGateways: Rule = {
     }
   },
 };
+
+/** `bind` of a server as written (`''` when unset): servers bound to different addresses get different listeners. */
+function bindOf(server: GatewayServer): string {
+  const servers = server.gateway.spec.servers;
+  const raw = Array.isArray(servers) && isRecord(servers[server.index]) ? (servers[server.index] as Record<string, unknown>).bind : undefined;
+  return typeof raw === 'string' ? raw : '';
+}
 
 /** A server that terminates or passes TLS (an HTTP server whose tls only redirects stays plain text). */
 const isTls = (s: GatewayServer) => s.tls !== undefined && Object.keys(s.tls).some((k) => k !== 'httpsRedirect');

@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { credentialNameOf, credentialRef, podNamespaces, secretCatalog } from './_credentials.js';
+import { analyzerMissesScheme, credentialNameOf, credentialRef, podNamespaces, secretCatalog } from './_credentials.js';
 import { gatewaysOf } from './_helpers.js';
 
 /** `gateway/credential-not-found` (IST0101): a server's credentialName has no Secret where the gateway pods run. */
@@ -18,7 +18,9 @@ const credentialNotFound: Rule = {
     'usually keep Secrets out of git, so a missing Secret is reported only when the input holds Secrets of that',
     'namespace or a Secret of that name elsewhere (then the message names where it is); and every namespace the',
     'selected pods run in is checked, where Istio checks the first matching pod\'s. Gateways selecting no workload',
-    'are left to `gateway/selector-matches-no-workload`.',
+    'are left to `gateway/selector-matches-no-workload`. As Istio\'s analyzer does, a `kubernetes://` or',
+    '`kubernetes-gateway://` credentialName is reported as not found (it splits the name at the first `/`), with the',
+    'plain name to write instead; other schemes (`sds://`) name SDS providers and are not looked up.',
   ].join(' '),
   kinds: ['Gateway', 'Secret', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
@@ -29,6 +31,19 @@ const credentialNotFound: Rule = {
       for (const s of g.servers) {
         const cn = credentialNameOf(s);
         if (!cn) continue;
+        if (analyzerMissesScheme(cn)) {
+          const ref = credentialRef(cn, namespaces[0]!)!;
+          if (!catalog.find(ref.namespace, ref.name) && !catalog.covers(ref.namespace) && catalog.namespacesOf(ref.name).length === 0) continue;
+          const bare = ref.namespace === namespaces[0] && !cn.slice(cn.indexOf('://') + 3).includes('/') ? ref.name : `${ref.namespace}/${ref.name}`;
+          const slash = cn.indexOf('/');
+          ctx.report(
+            g.gateway,
+            `Referenced credentialName not found: istioctl analyze splits "${cn}" at the first "/" and looks up Secret "${cn.slice(slash + 1)}" in namespace "${cn.slice(0, slash)}", ` +
+              `which cannot exist (istiod strips the scheme and reads Secret ${ref.namespace}/${ref.name}); write credentialName "${bare}"`,
+            { path: [...s.path, 'tls', 'credentialName'] },
+          );
+          continue;
+        }
         const missing: string[] = [];
         let name = cn;
         for (const ns of namespaces) {

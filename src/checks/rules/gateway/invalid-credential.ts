@@ -1,5 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { certificateProblem, credentialNameOf, credentialRef, podNamespaces, secretCatalog } from './_credentials.js';
+import { analyzerMissesScheme, certificateProblem, credentialNameOf, credentialRef, podNamespaces, secretCatalog } from './_credentials.js';
 import { gatewaysOf } from './_helpers.js';
 
 /** `gateway/invalid-credential` (IST0161): the Secret a server's credentialName names holds no usable certificate. */
@@ -29,7 +29,7 @@ const invalidCredential: Rule = {
     for (const g of gatewaysOf(graph)) {
       for (const s of g.servers) {
         const cn = credentialNameOf(s);
-        if (!cn) continue;
+        if (!cn || analyzerMissesScheme(cn)) continue; // gateway/credential-not-found reports it
         for (const ns of podNamespaces(g)) {
           const ref = credentialRef(cn, ns);
           const secret = ref && catalog.find(ref.namespace, ref.name)?.secret;

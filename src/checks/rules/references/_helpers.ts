@@ -45,11 +45,6 @@ export function portOf(d: Readonly<Record<string, unknown>>): number | undefined
   return isRecord(d.port) && typeof d.port.number === 'number' ? d.port.number : undefined;
 }
 
-/** Distinct port numbers of the services behind one host, ascending. */
-export function portNumbers(services: readonly ServiceInfo[]): number[] {
-  return [...new Set(services.flatMap((s) => s.ports.map((p) => p.number)))].sort((a, b) => a - b);
-}
-
 /** `a, b, c` (at most `max` items, then `and N more`), or a placeholder for an empty list. */
 export function listOrNone(items: readonly string[], none = 'none', max = 5): string {
   if (items.length === 0) return none;

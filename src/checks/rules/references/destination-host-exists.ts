@@ -1,5 +1,6 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
-import { isExportedTo } from '../../../mesh/hosts.js';
+import { analyzerHostKey, isExportedTo, isWildcard } from '../../../mesh/hosts.js';
+import { analyzerDestination, analyzerKeyOf } from './_analyzer-destination.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { closest } from '../../config/did-you-mean.js';
 import { destinationsOf, otherDomainHint } from './_helpers.js';
@@ -14,11 +15,13 @@ const destinationHostExists: Rule = {
   summary: 'A VirtualService destination or mirror names a host (or port) that no visible Service or ServiceEntry provides.',
   docs: [
     'Each `destination.host` and `mirror.host` must resolve to a Kubernetes Service or a ServiceEntry host',
-    '(wildcard ServiceEntry hosts count) that is exported to where the VirtualService is used: its own namespace, or',
-    'when it sets `exportTo`, one of the namespaces it is exported to (as `istioctl analyze` decides). Short names resolve',
-    'against the VirtualService namespace (`reviews` → `reviews.<ns>.svc.cluster.local`); names with a dot are',
-    'taken as written, so `reviews.prod` does not match a Service: write `reviews.prod.svc.cluster.local`.',
-    'A `port.number` that is set must be a port of that host. Otherwise Envoy has no cluster for the route and',
+    'that is exported to where the VirtualService is used: everywhere (`*`), or its own namespace when it has no',
+    '`exportTo`, else one of the namespaces it is exported to (as `istioctl analyze` decides). A wildcard ServiceEntry',
+    'host counts only when exported to `*` or to the VirtualService\'s own namespace, and is matched against the host as',
+    'written. Short names resolve against the VirtualService namespace (`reviews` → `reviews.<ns>.svc.cluster.local`);',
+    'names with a dot are taken as written and compared case-sensitively, so `reviews.prod` does not match a Service:',
+    'write `reviews.prod.svc.cluster.local`. A `port.number` that is set must be a port of the entry found first',
+    '(exported to `*` before the others). Otherwise Envoy has no cluster for the route and',
     'requests fail with 503 (`NR` / cluster not found). Mirrors `istioctl analyze` IST0101.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry'],
@@ -32,39 +35,55 @@ const destinationHostExists: Rule = {
 function checkDestination(graph: MeshGraph, ctx: RuleContext, vs: MeshObject, d: Record<string, unknown>, path: FieldPath, what: string): void {
   if (typeof d.host !== 'string' || d.host === '') return; // schema validation reports a missing host
   const hostPath = [...path, 'host'];
-  const resolved = graph.resolveHost(d.host, vs.namespace);
-  const scopes = consumerScopes(vs);
-  if (scopes.length === 0) return; // exported nowhere: no proxy uses it
-  const visible = (s: ServiceInfo) => scopes.some((scope) => (scope === '*' ? !s.exportTo || s.exportTo.length === 0 || s.exportTo.includes('*') : isExportedTo(s.exportTo, s.namespace, scope)));
-  const all = graph.services.forHost(resolved.fqdn, null);
-  const services = all.filter(visible);
-  if (services.length === 0) {
-    let hint = resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : '';
-    const domainHint = all.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
-    if (all.length > 0) {
-      const s = all[0]!;
-      const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
-      hint = `: ${s.kind} ${s.namespace}/${s.object.name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
-    } else if (domainHint) {
-      hint = `: ${domainHint}`;
-    } else if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) {
-      hint = `: Istio does not expand "${d.host}"; did you mean "${resolved.likely}"?`;
-    } else {
-      const elsewhere = resolved.form === 'short' ? sameNameElsewhere(graph, d.host, visible) : undefined;
-      const near = elsewhere ? undefined : nearestHost(graph, d.host, resolved.form === 'short', vs.namespace, visible);
-      if (elsewhere) hint += `; Service ${elsewhere.namespace}/${elsewhere.object.name} exists in another namespace: write "${elsewhere.host}"`;
-      else if (near) hint += `; did you mean "${near}"?`;
-    }
-    ctx.report(vs, `Referenced ${what} host not found: "${d.host}"${hint}`, { path: hostPath });
+  const found = analyzerDestination(graph, vs, d.host);
+  if (!found) {
+    ctx.report(vs, `Referenced ${what} host not found: "${d.host}"${notFoundHint(graph, vs, d.host)}`, { path: hostPath });
     return;
   }
   const port = isRecord(d.port) ? d.port.number : undefined;
   if (typeof port !== 'number') return;
-  if (services.some((s) => s.ports.some((p) => p.number === port))) return;
-  const available = [...new Set(services.flatMap((s) => s.ports.map((p) => (p.name ? `${p.number} (${p.name})` : `${p.number}`))))];
-  ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}; ${available.length > 0 ? `it exposes ${available.join(', ')}` : 'it declares no ports'}`, {
-    path: [...path, 'port', 'number'],
-  });
+  const s = found.service;
+  if (s.ports.some((p) => p.number === port)) return;
+  const available = [...new Set(s.ports.map((p) => (p.name ? `${p.number} (${p.name})` : `${p.number}`)))];
+  const exposes = available.length > 0 ? `exposes ${available.join(', ')}` : 'declares no ports';
+  const several = graph.services.forHost(s.host, null).length > 1;
+  const which = several ? `: ${s.kind} ${s.namespace}/${s.object.name}, the entry istioctl analyze finds first (exported ${found.scope === '*' ? 'everywhere' : `to ${found.scope}`}), ${exposes}` : `; it ${exposes}`;
+  ctx.report(vs, `Referenced ${what} host "${d.host}" has no port ${port}${which}`, { path: [...path, 'port', 'number'] });
+}
+
+/** Why a destination host was not found, and what would be found: a sentence starting with its separator, or ''. */
+function notFoundHint(graph: MeshGraph, vs: MeshObject, host: string): string {
+  const resolved = graph.resolveHost(host, vs.namespace);
+  const scopes = consumerScopes(vs);
+  const visible = (s: ServiceInfo) => scopes.some((scope) => (scope === '*' ? s.exportTo.includes('*') : isExportedTo(s.exportTo, s.namespace, scope)));
+  const all = graph.services.forHost(resolved.fqdn, null);
+  const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
+  const shortHint = resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : '';
+  if (all.length > 0) {
+    const s = all.find(visible) ?? all[0]!;
+    const name = `${s.kind} ${s.namespace}/${s.object.name}`;
+    const key = analyzerKeyOf(graph, s);
+    const wanted = analyzerHostKey(host, vs.namespace, graph.clusterDomain);
+    if (key !== undefined && key !== wanted && key.toLowerCase() === wanted.toLowerCase()) {
+      return `: host names are compared as written (case-sensitively) and ${name} declares "${key}". Fix: write "${key}"`;
+    }
+    if (!visible(s)) return `${shortHint}: ${name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
+    if (isWildcard(s.host) && resolved.form === 'short') {
+      return `${shortHint}: the wildcard ${name} ("${s.host}") is matched against the host as written, and a short name has no domain. Fix: write "${resolved.fqdn}"`;
+    }
+    if (isWildcard(s.host)) {
+      return `: the wildcard ${name} ("${s.host}") counts only where it is exported to "*" or to this VirtualService's own namespace ${vs.namespace} ` +
+        `(istioctl analyze), and it is exported to ${JSON.stringify(s.exportTo)}. Fix: export it to "${vs.namespace}" as well, or add a ServiceEntry for the host itself`;
+    }
+    return `: ${name} is exported to ${JSON.stringify(s.exportTo)}, not to ${where} (istioctl analyze looks it up under "*" and each of those namespaces)`;
+  }
+  const domainHint = otherDomainHint(graph, resolved.fqdn);
+  if (domainHint) return `: ${domainHint}`;
+  if (resolved.likely && graph.services.forHost(resolved.likely, vs.namespace).length > 0) return `: Istio does not expand "${host}"; did you mean "${resolved.likely}"?`;
+  const elsewhere = resolved.form === 'short' ? sameNameElsewhere(graph, host, visible) : undefined;
+  if (elsewhere) return `${shortHint}; Service ${elsewhere.namespace}/${elsewhere.object.name} exists in another namespace: write "${elsewhere.host}"`;
+  const near = nearestHost(graph, host, resolved.form === 'short', vs.namespace, visible);
+  return near ? `${shortHint}; did you mean "${near}"?` : shortHint;
 }
 
 /**

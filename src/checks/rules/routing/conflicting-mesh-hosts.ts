@@ -1,4 +1,5 @@
 import { HostIndex } from '../../../mesh/host-index.js';
+import { analyzerHostKey } from '../../../mesh/hosts.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { exportToOf, virtualServiceTier } from '../../../mesh/visibility.js';
@@ -41,7 +42,7 @@ const conflictingMeshHosts: Rule = {
     'message names the one applied when that order decides it (a namespace overriding a host for its own sidecars',
     'with `exportTo: ["."]`; suppress the finding if that is intended). As `istioctl analyze` IST0109 does, VirtualServices are grouped',
     'by exportTo scope (every namespace, or each namespace named) and host after short-name expansion (`reviews` in',
-    '`default` is `reviews.default.svc.cluster.local`); a VirtualService exported to named namespaces also meets',
+    '`default` is `reviews.default.svc.cluster.local`), compared case-sensitively as written; a VirtualService exported to named namespaces also meets',
     'every VirtualService exported everywhere whose host overlaps its own, wildcards included (`*.catalog.example.com`',
     'and `*.example.com`). Two VirtualServices both exported everywhere conflict only on the same host. Deliberate',
     'differences: one VirtualService naming a host twice (short and FQDN) conflicts with nothing, and one exported to',
@@ -59,7 +60,7 @@ const conflictingMeshHosts: Rule = {
       const seen = new Set<string>();
       (Array.isArray(vs.spec.hosts) ? vs.spec.hosts : []).forEach((h, hostIndex) => {
         if (typeof h !== 'string' || h === '') return;
-        const host = graph.resolveHost(h, vs.namespace).fqdn;
+        const host = analyzerHostKey(h, vs.namespace, graph.clusterDomain);
         if (seen.has(host)) return;
         seen.add(host);
         claims.push({ vs, hostIndex, host });

@@ -23,7 +23,8 @@ const conflictingProtocols: Rule = {
     'ideally by declaring the host in a single ServiceEntry. As in `istioctl analyze` IST0177',
     '(ConflictingServiceEntryProtocol), entries are compared per exportTo scope: two ServiceEntries conflict when',
     'both are visible in one namespace (the same namespace named, or one exported everywhere); a port without',
-    '`protocol` (sniffed) differs from one declared TCP. Each ServiceEntry is reported once.',
+    '`protocol` (sniffed) differs from one declared TCP. Hosts are compared exactly as written (`API.example.com` and',
+    '`api.example.com`, or a wildcard and a host it covers, are not compared). Each ServiceEntry is reported once.',
   ].join(' '),
   kinds: ['ServiceEntry'],
   check(graph, ctx) {
@@ -31,7 +32,8 @@ const conflictingProtocols: Rule = {
     const uses = new Map<string, Map<string, PortUse[]>>();
     for (const se of graph.ofKind('ServiceEntry')) {
       const ports = Array.isArray(se.spec.ports) ? se.spec.ports : [];
-      const hosts = new Set((stringList(se.spec.hosts) ?? []).map((h) => h.toLowerCase()));
+      // Hosts as written: the analyzer keys on the raw string (no case folding, no short-name expansion).
+      const hosts = new Set(stringList(se.spec.hosts) ?? []);
       for (const scope of scopesOf(se)) {
         let byKey = uses.get(scope);
         if (!byKey) uses.set(scope, (byKey = new Map()));
