@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import subsetNotApplied from '../../../src/checks/rules/references/subset-not-applied.js';
 import { findingsOf } from './_harness.js';
 
 function findings(rootNamespace: string, rootGateways: string, drExportTo: string) {
@@ -51,7 +52,7 @@ spec:
   http:
   - match: [{uri: {prefix: /orders}}]
     route: [{destination: {host: orders.shop.svc.cluster.local, subset: v2}}]
-`, [subsetExists]);
+`, [subsetExists, subsetNotApplied]);
 }
 
 test('GIVEN a gateway root in istio-ingress and the subset rule exported only to "." in shop WHEN checked THEN the delegate is reported from istio-ingress', async () => {

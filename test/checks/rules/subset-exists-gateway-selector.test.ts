@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import subsetNotApplied from '../../../src/checks/rules/references/subset-not-applied.js';
 import { findingsOf } from './_harness.js';
 
 function findings(selector: string) {
@@ -49,7 +50,7 @@ spec:
   gateways: [edge]
   http:
   - route: [{destination: {host: orders.shop.svc.cluster.local, subset: v2}}]
-`, [subsetExists]);
+`, [subsetExists, subsetNotApplied]);
 }
 
 test('GIVEN the subset rule selects the gateway pods (istio: ingressgateway) WHEN checked THEN nothing', async () => {

@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import subsetNotApplied from '../../../src/checks/rules/references/subset-not-applied.js';
 import { findingsOf } from './_harness.js';
 
 function findings(opts: { exportTo: string; gatewayPods?: boolean; matchGateways?: string }) {
@@ -52,7 +53,7 @@ spec:
   http:
   - ${opts.matchGateways ? `match: [{gateways: ${opts.matchGateways}}]\n    ` : ''}route:
     - destination: {host: orders, subset: v2, port: {number: 8080}}
-`, [subsetExists]);
+`, [subsetExists, subsetNotApplied]);
 }
 
 test('GIVEN a subset rule exported only to "." and gateway pods in istio-ingress WHEN checked THEN the gateway proxies do not see the subset, and the message says why', async () => {

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import subsetNotApplied from '../../../src/checks/rules/references/subset-not-applied.js';
 import { findingsOf } from './_harness.js';
 
 /** Clients web (tier front) and reports (tier back) in `web`; a rule in web selecting `selector` with `subsets`; optionally the host namespace's rule with v1. */
@@ -49,7 +50,7 @@ metadata: {name: catalog, namespace: catalog}
 spec:
   host: catalog
   subsets: [{name: v1, labels: {version: v1}}]
-` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}${uninjectedBatch ? deploy('batch', 'back', false) : ''}`, [subsetExists]);
+` : ''}${deploy('web', 'front')}${deploy('reports', 'front')}${uninjectedBatch ? deploy('batch', 'back', false) : ''}`, [subsetExists, subsetNotApplied]);
 }
 
 test('GIVEN the only rule with subset v1 selects every client workload (tier front) WHEN checked THEN nothing', async () => {

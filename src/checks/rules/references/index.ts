@@ -10,5 +10,6 @@ export { default as portLevelSettingsPortNotFound } from './port-level-settings-
 export { default as rolloutTrafficRouting } from './rollout-traffic-routing.js';
 export { default as rolloutWorkloadRef } from './rollout-workload-ref.js';
 export { default as subsetExists } from './subset-exists.js';
+export { default as subsetNotApplied } from './subset-not-applied.js';
 export { default as subsetHiddenFromClients } from './subset-hidden-from-clients.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';

@@ -10,59 +10,128 @@ import { stringList } from '../../../mesh/object.js';
 import { exportToOf } from '../../../mesh/visibility.js';
 import { destinationRulesByHost, destinationsOf, hostOf, listOrNone, nameOf, subsetNames, subsetOf } from './_helpers.js';
 
-/** `references/subset-exists` (IST0101): every destination and mirror subset is defined by the DestinationRule that applies. */
+/** A destination (or mirror) subset the DestinationRule its proxies use does not define, as istiod looks the rule up. */
+export interface IstiodSubsetFinding {
+  readonly vs: MeshObject;
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+const ISTIOD_FINDINGS = new WeakMap<MeshGraph, Map<MeshObject, Map<string, IstiodSubsetFinding>>>();
+
+/**
+ * Per VirtualService and destination path (`JSON.stringify(path)`), the subsets istiod would not find
+ * for the proxies that route through it (see the rule docs below); computed once per graph for
+ * `references/subset-exists` and `references/subset-not-applied`.
+ */
+export function istiodSubsetFindings(graph: MeshGraph): Map<MeshObject, Map<string, IstiodSubsetFinding>> {
+  const cached = ISTIOD_FINDINGS.get(graph);
+  if (cached) return cached;
+  const out = new Map<MeshObject, Map<string, IstiodSubsetFinding>>();
+  const report = (vs: MeshObject, message: string, path: readonly (string | number)[]) => {
+    let byPath = out.get(vs);
+    if (!byPath) out.set(vs, (byPath = new Map()));
+    byPath.set(JSON.stringify(path), { vs, path, message });
+  };
+  let byHost: Map<string, MeshObject[]> | undefined;
+  const gateways = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
+  for (const vs of graph.ofKind('VirtualService')) {
+    for (const { destination, path, what, section, rule } of destinationsOf(vs)) {
+      const host = hostOf(destination);
+      const subset = subsetOf(destination);
+      if (host === undefined || subset === undefined) continue;
+      const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
+      // A host no Service or ServiceEntry provides is destination-host-exists' finding; a second
+      // error here would only advise a DestinationRule for the typo.
+      if (graph.services.forHost(fqdn, null).length === 0) continue;
+      for (const consumer of routingConsumersOf(graph, vs, gateways, section, rule)) {
+        byHost ??= destinationRulesByHost(graph);
+        const selected = selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer, subset);
+        if (selected) {
+          if (selected.lacking.length === 0) continue;
+          // Clients that use a rule (selected or not) without the subset are named; when none uses any rule, the namespace-wide message says so.
+          if (selected.lacking.length < selected.clients || selected.lacking.some((l) => l.rules.length > 0)) {
+            report(vs, partialMessage(what, subset, fqdn, selected.lacking), [...path, 'subset']);
+            break;
+          }
+        }
+        const match = graph.destinationRulesFor(fqdn, consumer.namespace);
+        const defined = match ? subsetNames(match.rules) : [];
+        if (!selected && defined.includes(subset)) continue;
+        const elsewhere = (byHost.get(fqdn) ?? []).filter((dr) => !match?.rules.includes(dr) && subsetNames([dr]).includes(subset));
+        report(vs, message(graph, consumer, what, subset, fqdn, match?.rules ?? [], defined, elsewhere), [...path, 'subset']);
+        break;
+      }
+    }
+  }
+  ISTIOD_FINDINGS.set(graph, out);
+  return out;
+}
+
+/**
+ * `istioctl analyze`'s key of a host (util.GetResourceNameFromHost): `<name>.<namespace>.svc.cluster.local`
+ * (greedy, the domain fixed) gives that namespace and name; anything else is a name in `namespace`.
+ */
+function analyzerResourceName(namespace: string, host: string): string {
+  const m = /^(.+)\.(.+)\.svc\.cluster\.local$/.exec(host);
+  return m ? `${m[2]}/${m[1]}` : `${namespace}/${host}`;
+}
+
+/**
+ * The `<namespace>/<name>+<subset>` keys of every DestinationRule subset, as
+ * virtualservice.DestinationRuleAnalyzer indexes them (the rule's own namespace; exportTo, workloadSelector
+ * and precedence are not read).
+ */
+function analyzerSubsetKeys(graph: MeshGraph): Set<string> {
+  const keys = new Set<string>();
+  for (const dr of graph.ofKind('DestinationRule')) {
+    if (typeof dr.spec.host !== 'string') continue;
+    for (const name of subsetNames([dr])) keys.add(`${analyzerResourceName(dr.namespace, dr.spec.host)}+${name}`);
+  }
+  return keys;
+}
+
+/**
+ * `references/subset-exists` (IST0101): a destination or mirror subset that no DestinationRule defines
+ * for the host, judged exactly as `istioctl analyze` does. Where istiod, looking the rule up from the
+ * proxies that route, finds no subset either, this is an error with istiod's reasons; where istiod does
+ * find it (a rule in another namespace that istioctl does not key under the VirtualService's), an info
+ * finding says traffic works and why istioctl reports it. A subset istioctl finds but the routing proxies
+ * do not is `references/subset-not-applied`.
+ */
 const subsetExists: Rule = {
   id: 'references/subset-exists',
   istioCode: 'IST0101',
   severity: 'error',
-  summary: 'A VirtualService destination or mirror names a subset that the applicable DestinationRule does not define.',
+  summary: 'A VirtualService destination or mirror names a subset that no DestinationRule for the host defines.',
   docs: [
-    'A subset is only a name until a DestinationRule for the host defines it. Istio looks the DestinationRule up',
-    'from the namespace of the proxy that routes: a rule in that namespace first, then one exported by the service',
-    'namespace, then one in the root namespace; the first that matches wins, so a rule in the client namespace',
-    'hides the subsets of the service owner\'s rule. For the sidecars the VirtualService namespace is used (as',
-    'istioctl does); for a VirtualService bound to a Gateway, the namespace its proxies run in (the pods its selector',
-    'matches, else the Gateway\'s namespace), so a rule exported only to `.` in the service namespace is invisible to',
-    'an ingress gateway in istio-system. A rule with `workloadSelector` in the sidecars\' namespace is used by the',
-    'workloads it selects (and any rule for the host there stops the search), so the subset is then judged per client',
-    'workload of that namespace. A delegate VirtualService\'s routes are judged from the consumers of the roots that',
-    'merge it (istiod builds them for the root\'s proxies). A rule is judged only for the proxies that keep it: istiod',
-    'drops a match entry whose `gateways` leave the proxy out or whose `port` is not the listener\'s (the gateway server\'s',
-    'port, or a port of the host for the sidecars). A route to an undefined subset has no cluster and fails',
-    'with 503 (`NR`/`UH`). Fix: add the subset (with its labels) to the DestinationRule that applies, or route to',
-    'an existing subset. Mirrors `istioctl analyze` IST0101 ("host+subset in destinationrule").',
+    'A subset is only a name until a DestinationRule for the host defines it. Judged as `istioctl analyze` does',
+    '(virtualservice.DestinationRuleAnalyzer): every DestinationRule subset is keyed by the rule\'s host read from the',
+    'rule\'s own namespace (a host `<name>.<namespace>.svc.cluster.local` names that namespace, any other host is a name',
+    'in the rule\'s namespace), the destination by its host read from the VirtualService\'s namespace; exportTo and',
+    'workloadSelector are not read. When istiod, looking the rule up from the proxies that route (see',
+    '`references/subset-not-applied`), does not find the subset either, the finding is an error with its reasons: the',
+    'route fails with 503. When istiod finds it (a ServiceEntry host whose rule lives in another namespace and is',
+    'exported to the clients), the finding is info: istioctl reports it, traffic works. Fix: add the subset (with its',
+    'labels) to the DestinationRule for the host, or route to an existing subset. Mirrors `istioctl analyze` IST0101',
+    '("host+subset in destinationrule").',
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
-    let byHost: Map<string, MeshObject[]> | undefined;
-    const gateways = new Map(gatewaysOf(graph).map((g) => [g.gateway, g]));
+    const istiod = istiodSubsetFindings(graph);
     for (const vs of graph.ofKind('VirtualService')) {
-      for (const { destination, path, what, section, rule } of destinationsOf(vs)) {
+      for (const { destination, path, what } of destinationsOf(vs)) {
         const host = hostOf(destination);
         const subset = subsetOf(destination);
         if (host === undefined || subset === undefined) continue;
-        const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
-        // A host no Service or ServiceEntry provides is destination-host-exists' finding; a second
-        // error here would only advise a DestinationRule for the typo.
-        if (graph.services.forHost(fqdn, null).length === 0) continue;
-        for (const consumer of routingConsumersOf(graph, vs, gateways, section, rule)) {
-          byHost ??= destinationRulesByHost(graph);
-          const selected = selectedClients(graph, byHost.get(fqdn) ?? [], fqdn, consumer, subset);
-          if (selected) {
-            if (selected.lacking.length === 0) continue;
-            // Clients that use a rule (selected or not) without the subset are named; when none uses any rule, the namespace-wide message says so.
-            if (selected.lacking.length < selected.clients || selected.lacking.some((l) => l.rules.length > 0)) {
-              ctx.report(vs, partialMessage(what, subset, fqdn, selected.lacking), { path: [...path, 'subset'] });
-              break;
-            }
-          }
-          const match = graph.destinationRulesFor(fqdn, consumer.namespace);
-          const defined = match ? subsetNames(match.rules) : [];
-          if (!selected && defined.includes(subset)) continue;
-          const elsewhere = (byHost.get(fqdn) ?? []).filter((dr) => !match?.rules.includes(dr) && subsetNames([dr]).includes(subset));
-          ctx.report(vs, message(graph, consumer, what, subset, fqdn, match?.rules ?? [], defined, elsewhere), { path: [...path, 'subset'] });
-          break;
-        }
+        if (graph.services.forHost(graph.resolveHost(host, vs.namespace).fqdn, null).length === 0) continue;
+        if (analyzerFindsSubset(graph, vs, host, subset)) continue;
+        const at = [...path, 'subset'];
+        const finding = istiod.get(vs)?.get(JSON.stringify(at));
+        if (finding) { ctx.report(vs, finding.message, { path: at }); continue; }
+        ctx.report(vs, `istioctl analyze reports ${what} subset "${subset}" of ${host} as not found (IST0101): it looks for a DestinationRule with that host in namespace ${vs.namespace}, where none defines it. `
+          + 'istiod finds the subset for the proxies that route here (a DestinationRule of the host\'s own namespace, exported to them), so requests work. '
+          + `To quiet istioctl, define the subset in a DestinationRule for ${host} in namespace ${vs.namespace} too`, { path: at, severity: 'info' });
       }
     }
   },
@@ -195,3 +264,12 @@ function why(graph: MeshGraph, namespace: string, fqdn: string, dr: MeshObject, 
 }
 
 export default subsetExists;
+
+/** For `references/subset-not-applied`: whether istioctl's analyzer finds the subset of this destination. */
+export function analyzerFindsSubset(graph: MeshGraph, vs: MeshObject, host: string, subset: string): boolean {
+  let keys = ANALYZER_KEYS.get(graph);
+  if (!keys) ANALYZER_KEYS.set(graph, (keys = analyzerSubsetKeys(graph)));
+  return keys.has(`${analyzerResourceName(vs.namespace, host)}+${subset}`);
+}
+
+const ANALYZER_KEYS = new WeakMap<MeshGraph, Set<string>>();
