@@ -9,6 +9,7 @@ import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
 import type { InputLimits } from '../mesh/load.js';
 import { assertWritable, OUTPUT_OPTIONS, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
+import { inputPathProblem } from './input-path.js';
 import { dnsNameProblem } from '../mesh/mesh-config.js';
 import { VERSION } from './version.js';
 
@@ -92,9 +93,8 @@ export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFro
   const paths = positionals.length > 0 ? positionals : ['dist/'];
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given only once');
   for (const p of paths) {
-    if (p !== '-' && !existsSync(resolve(io.cwd, p))) {
-      throw new UsageError(positionals.length > 0 ? `path not found: ${p}` : `no paths given and the default dist/ does not exist in ${io.cwd}`);
-    }
+    const problem = p === '-' ? undefined : inputPathProblem(io.cwd, p);
+    if (problem !== undefined) throw new UsageError(positionals.length > 0 ? problem : `no paths given and the default dist/ does not exist in ${io.cwd}`);
   }
   if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
   if (values.config !== undefined && !existsSync(resolve(io.cwd, values.config))) throw new UsageError(`--config file not found: ${values.config}`);

@@ -275,12 +275,21 @@ export function writeScaffold(dir: string, files: readonly ScaffoldFile[]): void
   }
 }
 
+/**
+ * What a workflow step's `uses:` takes for an action in a repository (GitHub's `{owner}/{repo}@{ref}`,
+ * optionally with a path) or in this one (`./path`): one token, so nothing can spill into the YAML.
+ */
+const ACTION_REF = /^(?:\.\/[^\s]*|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+(?:\/[^\s@]+)?@[^\s@]+)$/;
+
 /** `meshproof init [dir] [--force] [--no-install] [--name n] [--repo-url u] [--action a]`. */
 export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   if (positionals.length > 1) throw new UsageError(`init takes at most one folder; got ${positionals.join(' ')}`);
   const dir = path.resolve(io.cwd, positionals[0] ?? '.');
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} exists and is not a folder`);
+  if (values.action !== undefined && !ACTION_REF.test(values.action)) {
+    throw new UsageError(`--action ${JSON.stringify(values.action)} is not a GitHub Action reference the workflow's uses: can take; expected <owner>/<repo>@<ref> (e.g. my-org/meshproof@v0.1.0), <owner>/<repo>/<path>@<ref>, or ./<path> for an action inside this repository`);
+  }
   const files = planScaffold({
     dir,
     force: values.force ?? false,

@@ -8,7 +8,7 @@
  * expectations Job runs in the cluster. Exit 0 all held, 1 some broke, 2 could not run.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { TARGETS_PATH } from '../runtime/expectations-job.js';
 import { RuntimeSynthError, synthRuntime, type SmokePlan } from '../runtime/runtime-chart.js';
@@ -41,6 +41,11 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
   // expectations may belong to another dist/.
   const project = values.project !== undefined ? resolve(io.cwd, values.project) : dirname(dist);
   const dir = resolve(io.cwd, values.out);
+  // Inside dist/ the runtime's manifests would be read as the mesh by the next check, verify or
+  // xds compile of that folder (they read it recursively), and removed by the next synth.
+  if (dir === dist || dir.startsWith(`${dist}${sep}`)) {
+    throw new UsageError(`runtime synth: --out ${values.out} is inside ${positionals[0] ?? 'dist'}, the manifests it reads: the runtime's Deployments and Job would be checked as part of the mesh next time; write them outside it, e.g. --out build/runtime`);
+  }
   assertOutFolder(dir, values.out);
   try {
     const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull, requireExpectations: true });

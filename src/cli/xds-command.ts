@@ -9,7 +9,7 @@
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -21,6 +21,7 @@ import { configDump } from '../xds/translate/dump.js';
 import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { UsageError } from './usage.js';
+import { inputPathProblem } from './input-path.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
@@ -42,10 +43,10 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
   const out = resolve(io.cwd, values.out);
   const paths = positionals.length > 0 ? positionals : ['dist'];
-  const missing = paths.find((p) => p !== '-' && !existsSync(resolve(io.cwd, p)));
+  const missing = paths.map((p) => (p === '-' ? undefined : inputPathProblem(io.cwd, p))).find((m) => m !== undefined);
   if (missing !== undefined) {
     throw new UsageError(positionals.length > 0
-      ? `xds compile: path not found: ${missing}`
+      ? `xds compile: ${missing}`
       : `xds compile: no paths given and the default dist/ does not exist in ${io.cwd}; synthesize it first (npx cdk8s synth) or name the manifests to compile`);
   }
   // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
@@ -171,6 +172,7 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
   }
   if ((values['ca-cert'] === undefined) !== (values['ca-key'] === undefined)) throw new UsageError('xds serve: --ca-cert and --ca-key go together (the CA certificate and its private key, as in Istio\'s cacerts secret)');
   if (values.workloads !== undefined && (values.kubeconfig !== undefined || values['in-cluster'])) throw new UsageError('xds serve: endpoints come from --workloads <file> or from a cluster (--kubeconfig <file> / --in-cluster), not both');
+  if (values.kubeconfig !== undefined && values['in-cluster']) throw new UsageError('xds serve: --kubeconfig <file> and --in-cluster name two ways to reach a cluster; give one (--in-cluster uses the service account of the pod this runs in)');
   let handle: XdsServeHandle;
   try {
     handle = await startServe({

@@ -99,7 +99,11 @@ export interface ExternalServiceProps {
 
 /**
  * Resilient defaults for hosts outside the mesh, which fail in ways we cannot fix: bounded
- * connections and queue, a 5 s connect timeout, and ejection after 5 gateway errors in a row.
+ * connections and queue, a 5 s connect timeout, and ejection after 5 gateway errors (502, 503, 504)
+ * in a row. `consecutive5xxErrors: 0` is what makes the gateway-error count decide: left unset,
+ * Envoy's own 5-in-a-row 5xx detector stays on and ejects first on any 5xx (gateway errors are 5xx),
+ * so an API answering five 500s would be ejected and the gateway-error setting would never fire
+ * (`resilience/outlier-gateway-errors-ineffective`).
  */
 export const EXTERNAL_SERVICE_DEFAULT_TRAFFIC_POLICY: TrafficPolicyOptions = {
   connectionPool: {
@@ -107,6 +111,7 @@ export const EXTERNAL_SERVICE_DEFAULT_TRAFFIC_POLICY: TrafficPolicyOptions = {
     http: { http1MaxPendingRequests: 100 },
   },
   outlierDetection: {
+    consecutive5xxErrors: 0,
     consecutiveGatewayErrors: 5,
     interval: Duration.seconds(10),
     baseEjectionTime: Duration.seconds(30),

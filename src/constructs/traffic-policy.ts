@@ -57,7 +57,13 @@ export interface ClientTlsOptions {
   readonly subjectAltNames?: readonly string[];
 }
 
-/** Settings that apply to one port only; each part set here replaces the destination-level part for that port. */
+/**
+ * Settings that apply to one port only; each part set here replaces the destination-level part for
+ * that port. istiod replaces all four parts of a port that has an entry (`model.MergeTrafficPolicy`
+ * with port-level settings: a part the entry leaves out is Envoy's default there, not inherited), so
+ * the destination-level parts this entry leaves out are written into it, and apply on the port as
+ * documented below.
+ */
 export interface PortTrafficPolicyOptions {
   /** Port number on the destination (`portLevelSettings[].port.number`). */
   readonly port: number;
@@ -95,6 +101,7 @@ export interface TrafficPolicyOptions {
 export function translateTrafficPolicy(
   scope: IConstruct, field: string, options: TrafficPolicyOptions,
 ): DestinationRuleSpecTrafficPolicy {
+  const destination = translateParts(scope, field, options);
   const ports = options.portLevelSettings ?? [];
   const seen = new Set<number>();
   const portLevelSettings = ports.map((p, i) => {
@@ -104,10 +111,10 @@ export function translateTrafficPolicy(
       throw new PropError('MP_INVALID_PORT', scope, `${f}.port`, p.port, 'expected each port at most once in portLevelSettings');
     }
     seen.add(p.port);
-    return translatePortLevel(scope, f, p);
+    return translatePortLevel(scope, f, p, destination);
   });
   return prune({
-    ...translateParts(scope, field, options),
+    ...destination,
     portLevelSettings: portLevelSettings.length > 0 ? portLevelSettings : undefined,
   });
 }
@@ -167,8 +174,20 @@ function translateParts(scope: IConstruct, field: string, o: Omit<TrafficPolicyO
   };
 }
 
-/** Port-level types are the same shapes again with their own enum copies: see `asSubsetTrafficPolicy`. */
-function translatePortLevel(scope: IConstruct, field: string, p: PortTrafficPolicyOptions): DestinationRuleSpecTrafficPolicyPortLevelSettings {
-  const parts = translateParts(scope, field, p) as unknown as Omit<DestinationRuleSpecTrafficPolicyPortLevelSettings, 'port'>;
+/**
+ * One port's entry, with the destination-level parts it leaves out written in: istiod does not
+ * inherit them into a port that has an entry (see {@link PortTrafficPolicyOptions}).
+ * Port-level types are the same shapes again with their own enum copies: see `asSubsetTrafficPolicy`.
+ */
+function translatePortLevel(
+  scope: IConstruct, field: string, p: PortTrafficPolicyOptions, destination: ReturnType<typeof translateParts>,
+): DestinationRuleSpecTrafficPolicyPortLevelSettings {
+  const own = translateParts(scope, field, p);
+  const parts = prune({
+    connectionPool: own.connectionPool ?? destination.connectionPool,
+    outlierDetection: own.outlierDetection ?? destination.outlierDetection,
+    loadBalancer: own.loadBalancer ?? destination.loadBalancer,
+    tls: own.tls ?? destination.tls,
+  }) as unknown as Omit<DestinationRuleSpecTrafficPolicyPortLevelSettings, 'port'>;
   return { port: { number: p.port }, ...parts };
 }

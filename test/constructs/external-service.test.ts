@@ -1,11 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExternalService } from '../../src/constructs/external-service.js';
+import { checkObjects } from '../../src/checks/api.js';
 import { only, synth, throwsProp } from '../_synth.js';
 
 const resilient = {
   connectionPool: { tcp: { maxConnections: 100, connectTimeout: '5s' }, http: { http1MaxPendingRequests: 100 } },
-  outlierDetection: { consecutiveGatewayErrors: 5, interval: '10s', baseEjectionTime: '30s' },
+  outlierDetection: { consecutive5xxErrors: 0, consecutiveGatewayErrors: 5, interval: '10s', baseEjectionTime: '30s' },
 };
 
 test('GIVEN only a host WHEN synthesized THEN a MESH_EXTERNAL DNS ServiceEntry on 443 exported to its namespace', () => {
@@ -34,7 +35,7 @@ test('GIVEN only a host WHEN synthesized THEN its DestinationRule carries connec
   });
 });
 
-test('GIVEN TLS origination with a CA WHEN synthesized THEN port 80 targets 443 and the DestinationRule originates SIMPLE TLS on port 80', () => {
+test('GIVEN TLS origination with a CA WHEN synthesized THEN port 80 targets 443 and the DestinationRule originates SIMPLE TLS on port 80, keeping the connection limits and outlier detection there (istiod does not inherit them into a port entry)', () => {
   const objects = synth((c) => new ExternalService(c, 'cnn', {
     name: 'cnn', hosts: ['edition.cnn.com'], tlsOrigination: { caCertificates: '/etc/ssl/certs/ca-certificates.crt' },
   }));
@@ -49,6 +50,7 @@ test('GIVEN TLS origination with a CA WHEN synthesized THEN port 80 targets 443 
       ...resilient,
       portLevelSettings: [{
         port: { number: 80 },
+        ...resilient,
         tls: { mode: 'SIMPLE', sni: 'edition.cnn.com', caCertificates: '/etc/ssl/certs/ca-certificates.crt' },
       }],
     },
@@ -64,6 +66,7 @@ test('GIVEN TLS origination verified by a credential on custom ports WHEN synthe
   assert.equal(only(objects, 'ServiceEntry').spec.ports, [{ number: 8080, name: 'http-plain', protocol: 'HTTP', targetPort: 8443 }]);
   assert.equal(only(objects, 'DestinationRule').spec.trafficPolicy.portLevelSettings, [{
     port: { number: 8080 },
+    ...resilient,
     tls: { mode: 'SIMPLE', sni: 'api.example.com', credentialName: 'api-ca', subjectAltNames: ['api.example.com'] },
   }]);
 });
@@ -77,7 +80,7 @@ test('GIVEN several hosts WHEN synthesized THEN one DestinationRule per host wit
   const second = only(objects, 'DestinationRule', 'google-1');
   assert.is(first.spec.host, 'www.google.com');
   assert.is(second.spec.host, 'maps.google.com');
-  assert.equal(second.spec.trafficPolicy.portLevelSettings, [{ port: { number: 80 }, tls: { mode: 'SIMPLE', sni: 'maps.google.com' } }]);
+  assert.equal(second.spec.trafficPolicy.portLevelSettings, [{ port: { number: 80 }, ...resilient, tls: { mode: 'SIMPLE', sni: 'maps.google.com' } }]);
   assert.is(ext!.host, 'www.google.com');
   assert.equal(ext!.subsetNames, []);
   assert.equal(ext!.portNumbers, [80, 443]);
@@ -128,6 +131,14 @@ test('GIVEN a TLS origination port declared as https WHEN constructed THEN it is
   throwsProp(() => synth((c) => new ExternalService(c, 'api', {
     name: 'api', hosts: ['api.example.com'], ports: [{ number: 80, protocol: 'https' }], tlsOrigination: { systemCaCertificates: true },
   })), { code: 'MP_INVALID_PROP', field: 'ports[0].protocol', value: 'https' });
+});
+
+test('GIVEN the default outlier detection WHEN checked THEN the gateway-error count is the one that ejects (consecutive5xxErrors 0), so resilience/outlier-gateway-errors-ineffective has nothing to say', async () => {
+  const objects = synth((c) => new ExternalService(c, 'payments', { name: 'payments', hosts: ['api.stripe.com'], tlsOrigination: { systemCaCertificates: true } }));
+  const run = await checkObjects(objects, { config: false });
+  assert.equal(run.result.findings.filter((f) => f.ruleId.startsWith('resilience/outlier')).map((f) => `${f.ruleId}: ${f.message}`), []);
+  const withoutZero = objects.map((o) => (o.kind === 'DestinationRule' ? { ...o, spec: { ...o.spec, trafficPolicy: { ...o.spec.trafficPolicy, outlierDetection: { ...o.spec.trafficPolicy.outlierDetection, consecutive5xxErrors: undefined } } } } : o));
+  assert.ok((await checkObjects(JSON.parse(JSON.stringify(withoutZero)), { config: false })).result.findings.some((f) => f.ruleId === 'resilience/outlier-gateway-errors-ineffective'), 'the rule fires on the old default, so this test can fail');
 });
 
 test.run();

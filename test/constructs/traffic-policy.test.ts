@@ -68,7 +68,7 @@ test('GIVEN upstream TLS modes WHEN translated THEN tls mirrors ClientTLSSetting
   assert.equal(tls({ mode: 'MUTUAL', credentialName: 'client-cert' }), { mode: 'MUTUAL', credentialName: 'client-cert' });
 });
 
-test('GIVEN port-level settings WHEN translated THEN each port gets its own block after the destination-level parts', () => {
+test('GIVEN port-level settings WHEN translated THEN each port gets its own block after the destination-level parts, with the destination-level parts it leaves out written in (istiod does not inherit them)', () => {
   const out = translateTrafficPolicy(scope(), 'trafficPolicy', {
     loadBalancer: { simple: 'LEAST_REQUEST' },
     portLevelSettings: [
@@ -80,9 +80,20 @@ test('GIVEN port-level settings WHEN translated THEN each port gets its own bloc
     loadBalancer: { simple: 'LEAST_REQUEST' },
     portLevelSettings: [
       { port: { number: 9080 }, loadBalancer: { simple: 'ROUND_ROBIN' }, outlierDetection: { consecutive5XxErrors: 3 } },
-      { port: { number: 443 }, tls: { mode: 'SIMPLE' }, connectionPool: { tcp: { maxConnections: 5 } } },
+      { port: { number: 443 }, connectionPool: { tcp: { maxConnections: 5 } }, loadBalancer: { simple: 'LEAST_REQUEST' }, tls: { mode: 'SIMPLE' } },
     ],
   });
+});
+
+test('GIVEN a port entry with TLS only WHEN translated THEN it carries the destination-level connection pool and outlier detection, which istiod would otherwise drop on that port', () => {
+  const out = translateTrafficPolicy(scope(), 'trafficPolicy', {
+    connectionPool: { tcp: { maxConnections: 100 } },
+    outlierDetection: { consecutiveGatewayErrors: 5 },
+    portLevelSettings: [{ port: 80, tls: { mode: 'SIMPLE' } }],
+  });
+  assert.equal(out.portLevelSettings, [
+    { port: { number: 80 }, connectionPool: { tcp: { maxConnections: 100 } }, outlierDetection: { consecutiveGatewayErrors: 5 }, tls: { mode: 'SIMPLE' } },
+  ]);
 });
 
 test('GIVEN an empty policy WHEN translated THEN the result is empty', () => {

@@ -89,4 +89,16 @@ test('GIVEN --out naming a file, or a folder under a file WHEN runtime synth run
   assert.is(fs.readFileSync(file, 'utf8'), 'keep');
 });
 
+test('GIVEN --out inside the dist/ it reads WHEN runtime synth runs THEN a usage error says the runtime would be read as the mesh, and nothing is written there', async () => {
+  const p = project('out-inside', 'own');
+  for (const out of [path.join(p, 'dist', 'runtime'), path.join(p, 'dist')]) {
+    const c = captureIO(p);
+    assert.is(await main(['runtime', 'synth', 'dist', '--out', out, '--image', IMAGE], c.io), 2, c.stdout());
+    assert.match(c.stderr(), `runtime synth: --out ${out} is inside dist, the manifests it reads`);
+    assert.match(c.stderr(), /write them outside it, e\.g\. --out build\/runtime\n/);
+  }
+  assert.not.ok(fs.existsSync(path.join(p, 'dist', 'runtime')), 'no folder created inside dist/');
+  assert.not.ok(fs.existsSync(path.join(p, 'dist', 'runtime.k8s.yaml')));
+});
+
 test.run();

@@ -10,15 +10,16 @@ const virtualServiceStructure: Rule = {
   id: 'validation/virtualservice-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a total destination weight of 0, or a tls SNI host outside its hosts.',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a negative destination weight or a total destination weight of 0, or a tls SNI host outside its hosts.',
   docs: [
     'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
     'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
     'bound to the mesh gateway"); two hosts of one VirtualService that overlap (`*.foo.com` and `api.foo.com`, or the',
     'same host twice as written); a delegate (no `hosts`) with `gateways`, `tls` or `tcp`; a VirtualService with none',
     'of `http`, `tcp`, `tls`; an http rule with `delegate` that also has `route` or `redirect`; and a delegate\'s',
-    'http rule that delegates again; a route of several destinations whose weights are all 0 or unset ("total',
-    'destination weight = 0"; any positive total is valid, weights being relative). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
+    'http rule that delegates again; a negative destination weight ("weight -10 < 0", `validateWeight`); a route of',
+    'several destinations whose weights add up to 0, all 0 or unset ("total destination weight = 0"; any positive total',
+    'is valid, weights being relative). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
     'IST0106. Also every tls `match[].sniHosts` entry must lie within a host of the VirtualService as written (equal, or under',
     'a wildcard host; `psp` does not cover `psp.shop.svc.cluster.local`): Istio `validateSniHost`. Fix as the message says.',
   ].join(' '),
@@ -51,7 +52,15 @@ const virtualServiceStructure: Rule = {
       }
       for (const r of routeRulesOf(vs)) {
         const route = Array.isArray(r.rule.route) ? r.rule.route : [];
-        if (route.length > 1 && route.every((d) => isRecord(d) && (d.weight === undefined || d.weight === 0))) {
+        // Istio validateWeight: a negative weight is refused on its own, whatever the others add up to.
+        route.forEach((d, j) => {
+          if (isRecord(d) && typeof d.weight === 'number' && d.weight < 0) {
+            ctx.report(vs, `weight ${d.weight} < 0 in ${formatPath([...r.path, 'route', j, 'weight'])}: weights are relative shares from 0 (no traffic) up; ` +
+              'a negative one does not take traffic away from the others, the webhook refuses the object', { path: [...r.path, 'route', j, 'weight'] });
+          }
+        });
+        const weights = route.map((d) => (isRecord(d) ? (d.weight ?? 0) : 0));
+        if (route.length > 1 && route.every(isRecord) && weights.every((w) => typeof w === 'number') && (weights as number[]).reduce((a, w) => a + w, 0) === 0) {
           ctx.report(vs, `total destination weight = 0 in ${formatPath([...r.path, 'route'])}: with ${route.length} destinations at least one needs a weight > 0 ` +
             '(weights are relative: each destination gets weight / sum)', { path: [...r.path, 'route'] });
         }
