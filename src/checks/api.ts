@@ -9,14 +9,35 @@ import { exitCode, type ExitCode, type FailOn } from './exit-code.js';
 import { sortFindings } from './reporters/_shared.js';
 import type { Finding } from './types.js';
 import { problem, type InputProblem } from '../mesh/problems.js';
+import type { InputLimits } from '../mesh/load.js';
+import { resolve } from 'node:path';
 
 export type { CheckResult, CheckSummary, Finding, FileLocation, ResourceRef, RuleMeta, Severity, SourceOrigin, SuppressedFinding } from './types.js';
 export type { CheckRun, MeshModel } from './check.js';
 export type { MeshproofConfig, Profile } from './config/index.js';
+export type { InputLimits } from '../mesh/load.js';
 export type { FailOn, ExitCode } from './exit-code.js';
 export { ruleCatalogue } from './check.js';
 
-export interface CheckApiOptions {
+/**
+ * What shapes the mesh besides the input and the config file, as `meshproof check`'s flags give it:
+ * each wins over (`limits`, `meshConfig`, `clusterDomain`) or adds to (`exclude`, `context`) the
+ * config's key of that name.
+ */
+export interface MeshSelection {
+  /** Globs of paths to leave out (`--exclude`), added to the config's `exclude`. */
+  readonly exclude?: readonly string[];
+  /** Input limits (`--max-*`); each overrides the config's `limits`. */
+  readonly limits?: Partial<InputLimits>;
+  /** MeshConfig file (`--mesh-config`), relative to `cwd`; wins over the config's `meshConfig`. */
+  readonly meshConfig?: string;
+  /** Kubernetes cluster domain (`--cluster-domain`); wins over the config's `clusterDomain`. */
+  readonly clusterDomain?: string;
+  /** Paths read for references only (`--context`), relative to `cwd`; added to the config's `context`. */
+  readonly context?: readonly string[];
+}
+
+export interface CheckApiOptions extends MeshSelection {
   /** Base for relative paths and where `meshproof.config.yaml` is searched. @default process.cwd() */
   readonly cwd?: string;
   /**
@@ -43,8 +64,19 @@ export interface CheckApiResult extends CheckRun {
 function resolveConfig(options: CheckApiOptions, cwd: string): MeshproofConfig {
   if (options.config === false) return DEFAULT_CONFIG;
   if (typeof options.config === 'object') return options.config;
-  const path = options.config ?? findConfigFile(cwd);
+  const path = options.config !== undefined ? resolve(cwd, options.config) : findConfigFile(cwd);
   return path ? loadConfigFile(path, ruleCatalogue(), cwd) : DEFAULT_CONFIG;
+}
+
+/** The {@link MeshSelection} fields of `options` that are set. */
+function selectionOf(options: MeshSelection): MeshSelection {
+  return {
+    ...(options.exclude !== undefined ? { exclude: options.exclude } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.meshConfig !== undefined ? { meshConfig: options.meshConfig } : {}),
+    ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}),
+    ...(options.context !== undefined ? { context: options.context } : {}),
+  };
 }
 
 function withExit(run: CheckRun): CheckApiResult {
@@ -65,6 +97,7 @@ export async function checkPaths(paths: readonly string[], options: CheckApiOpti
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.sourcemap !== undefined ? { sourcemap: options.sourcemap } : {}),
     ...(options.emptyHint !== undefined ? { emptyHint: options.emptyHint } : {}),
+    ...selectionOf(options),
   });
   return withExit(run);
 }
@@ -84,6 +117,7 @@ export async function loadMesh(paths: readonly string[], options: Omit<CheckApiO
     ...(options.sourcemap !== undefined ? { sourcemap: options.sourcemap } : {}),
     ...(options.emptyHint !== undefined ? { emptyHint: options.emptyHint } : {}),
     ...(options.allowEmpty !== undefined ? { allowEmpty: options.allowEmpty } : {}),
+    ...selectionOf(options),
   });
   return Object.assign(model, { unusable: modelUnusable(model) });
 }

@@ -5,6 +5,7 @@
  * traffic split before → after. Exit 0 when the meshes are the same, 1 when they differ, 2 when a
  * side cannot be read (missing path, unparsable YAML) or holds no Kubernetes object (an empty or wrong
  * checkout would otherwise read as "every object removed"; `--allow-empty` compares it anyway).
+ * The `exclude` globs of meshproof.config.yaml (found as `check` finds it) leave files out of both sides.
  */
 import { parseArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -14,6 +15,8 @@ import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
 import { OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { resolve } from 'node:path';
+import { ruleCatalogue } from '../checks/check.js';
+import { findConfigFile, loadConfigFile } from '../checks/config/index.js';
 
 export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
@@ -27,7 +30,14 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const maxFields = values['max-fields'] === undefined ? undefined : Number(values['max-fields']);
   if (maxFields !== undefined && !(Number.isInteger(maxFields) && maxFields > 0)) throw new UsageError(`--max-fields must be a whole number of at least 1; got "${values['max-fields']}"`);
   const [basePath, headPath] = positionals as [string, string];
-  const [base, head] = await Promise.all([loadTree(basePath, io.cwd), loadTree(headPath, io.cwd)]);
+  // The config's exclude globs leave files out of both sides, as they leave them out of `check`: a
+  // file is left out when a glob matches its own path or the path it has in the other tree.
+  const configFile = findConfigFile(io.cwd);
+  const exclude = configFile ? loadConfigFile(configFile, ruleCatalogue(), io.cwd).exclude ?? [] : [];
+  const [base, head] = await Promise.all([
+    loadTree(basePath, io.cwd, { exclude, counterpart: headPath }),
+    loadTree(headPath, io.cwd, { exclude, counterpart: basePath }),
+  ]);
   const problems = [...base.problems.map((p) => ({ side: 'base', p })), ...head.problems.map((p) => ({ side: 'head', p }))];
   if (problems.length > 0) {
     for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);

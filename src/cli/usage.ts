@@ -134,6 +134,10 @@ Options for xds compile:
   --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
   --no-check         Compile even when the check suite reports errors (default: exit 2, nothing written)
+  -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
+  --exclude <glob>..., --max-input-size, --max-documents, --max-aliases, --max-nodes, --max-depth,
+  --max-scalar-length
+                     The mesh to compile, as for check (same meaning, same precedence over the config)
 
 Options for verify:
   --app <name>       Only this app (chart); repeatable (default: every app with promises)
@@ -166,6 +170,10 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --no-check         Publish even when the check suite reports errors
+  -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
+  --exclude <glob>..., --max-input-size, --max-documents, --max-aliases, --max-nodes, --max-depth,
+  --max-scalar-length
+                     The mesh to serve, as for check; the files they name are watched too
   Runs until Ctrl-C or SIGTERM, then closes its listeners and ends by that signal (exit 130 / 143);
   exit 2 when it cannot start (an address in use, a first load rejected).
 

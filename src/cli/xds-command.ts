@@ -25,6 +25,7 @@ import { inputPathProblem } from './input-path.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
+import { MESH_OPTIONS, meshFlags } from './mesh-flags.js';
 
 /** Runs `meshproof xds <subcommand>`. */
 export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -38,8 +39,9 @@ export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
 export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { out: { type: 'string' }, workloads: { type: 'string' }, proxyless: { type: 'boolean', default: false }, 'no-check': { type: 'boolean', default: false } },
+    options: { out: { type: 'string' }, workloads: { type: 'string' }, proxyless: { type: 'boolean', default: false }, 'no-check': { type: 'boolean', default: false }, ...MESH_OPTIONS },
   });
+  const mesh = meshFlags(values, io);
   if (!values.out) throw new UsageError('xds compile: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/xds)');
   const out = resolve(io.cwd, values.out);
   const paths = positionals.length > 0 ? positionals : ['dist'];
@@ -56,9 +58,10 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;
   // The mesh `meshproof check` judges, read once: the input with meshproof.config.yaml's context
-  // paths, MeshConfig and cluster domain. --no-check skips the rules, not the config.
-  const run = values['no-check'] ? undefined : await checkPaths(paths, { cwd: io.cwd });
-  const model = run?.model ?? await loadMesh(paths, { cwd: io.cwd, allowEmpty: true });
+  // paths, MeshConfig and cluster domain, and the same flags over them. --no-check skips the rules,
+  // not the config.
+  const run = values['no-check'] ? undefined : await checkPaths(paths, { cwd: io.cwd, ...mesh });
+  const model = run?.model ?? await loadMesh(paths, { cwd: io.cwd, allowEmpty: true, ...mesh });
   const unusable = [...model.problems.filter((p) => p.unusable && p.code !== 'input/empty'), ...model.mesh.problems];
   if (unusable.length > 0) {
     for (const p of unusable) io.stderr.write(`${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}\n`);
@@ -157,9 +160,10 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     options: {
       input: { type: 'string', multiple: true }, workloads: { type: 'string' }, kubeconfig: { type: 'string' }, 'in-cluster': { type: 'boolean', default: false },
       listen: { type: 'string', default: '127.0.0.1:15010' }, status: { type: 'string' }, 'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' },
-      'no-check': { type: 'boolean', default: false },
+      'no-check': { type: 'boolean', default: false }, ...MESH_OPTIONS,
     },
   });
+  const mesh = meshFlags(values, io);
   if (!values.input || values.input.length === 0) throw new UsageError('xds serve: --input <path> is required (manifest files or folders, e.g. dist)');
   // Addresses are checked before the input is read and checked (which can take seconds).
   for (const [flag, value] of [['--listen', values.listen], ['--status', values.status]] as const) {
@@ -183,6 +187,7 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       ...(values.status !== undefined ? { status: values.status } : {}),
       ...(values['ca-cert'] !== undefined ? { caCert: values['ca-cert'], caKey: values['ca-key']! } : {}),
       check: !values['no-check'],
+      mesh,
     });
   } catch (e) {
     if (e instanceof ServeStartError || e instanceof PkiError) {

@@ -43,6 +43,7 @@ import type { NodeKeyFn } from '../xds/server/ads-stream.js';
 import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
 import { quote } from '../quote.js';
 import { logBudget } from './log-budget.js';
+import { meshFlagFiles, type MeshFlags } from './mesh-flags.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -109,6 +110,12 @@ export interface XdsServeOptions {
   readonly caKey?: string;
   /** Run the check suite before publishing. @default true */
   readonly check?: boolean;
+  /**
+   * What shapes the mesh besides the inputs, as `meshproof check`'s flags give it (`--config`,
+   * `--exclude`, `--max-*`, `--mesh-config`, `--cluster-domain`, `--context`: `mesh-flags.ts`); the
+   * files it names are watched. @default the config found upward from `cwd`, nothing over it
+   */
+  readonly mesh?: MeshFlags;
   /**
    * Make every Envoy node's snapshot on every (re)load, connected or not, and build every reload on
    * a new graph, as before snapshots were deferred (proxyless `grpc:` nodes are deferred either way):
@@ -336,15 +343,18 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 
   // Watched, once serving (per-directory watches, re-armed on each event: edits saved by rename, as
   // sed -i and vim do, stay visible): the inputs, the workload file, meshproof.config.yaml (where it
-  // would be found when there is none yet) and what the last load read through it (MeshConfig file,
-  // context paths), so editing any of them reloads; the set follows the config's edits.
+  // would be found when there is none yet, or the --config file) and what the last load read through
+  // it (MeshConfig file, context paths), so editing any of them reloads; the set follows the config's
+  // edits. Files named by --config, --mesh-config and --context are watched even when the last load
+  // could not read them (a config error), so fixing them reloads.
   const watchers = new Map<string, TreeWatcher>();
   let watching = false;
   let sources: readonly string[] = [];
   const syncWatches = () => {
     if (!watching || closed) return;
-    const config = findConfigFile(opts.cwd) ?? resolve(opts.cwd, CONFIG_FILE_NAMES[0]!);
-    const want = new Set([...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])].map((p) => resolve(opts.cwd, p)).concat(config, sources));
+    const config = opts.mesh?.config ?? findConfigFile(opts.cwd) ?? resolve(opts.cwd, CONFIG_FILE_NAMES[0]!);
+    const flagged = opts.mesh ? meshFlagFiles(opts.mesh, opts.cwd) : [];
+    const want = new Set([...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])].map((p) => resolve(opts.cwd, p)).concat(config, sources, flagged));
     for (const [path, w] of watchers) if (!want.has(path)) { w.close(); watchers.delete(path); }
     for (const path of want) if (!watchers.has(path)) watchers.set(path, watchTree(path, scheduleReload, (m) => opts.log(`xds serve: ${m}`)));
   };
@@ -370,8 +380,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     let run: Awaited<ReturnType<typeof checkPaths>> | undefined;
     let model: MeshModel;
     try {
-      run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd, emptyHint: 'xds serve needs manifests to translate: check the --input paths (an emptied input is refused, and the last good config keeps serving)' }) : undefined;
-      model = run?.model ?? await loadMesh(opts.paths, { cwd: opts.cwd, allowEmpty: true });
+      run = opts.check !== false ? await checkPaths(opts.paths, { cwd: opts.cwd, ...opts.mesh, emptyHint: 'xds serve needs manifests to translate: check the --input paths (an emptied input is refused, and the last good config keeps serving)' }) : undefined;
+      model = run?.model ?? await loadMesh(opts.paths, { cwd: opts.cwd, ...opts.mesh, allowEmpty: true });
     } catch (e) {
       if (!isConfigError(e)) throw e;
       return refuse('unusable', [e.message], 'meshproof.config.yaml unusable');

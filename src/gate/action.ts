@@ -6,6 +6,8 @@ import type { CliIO } from '../cli/io.js';
 import { isConfigError, isUsageError } from '../cli/usage.js';
 import type { CheckResult } from '../checks/types.js';
 import type { MeshModel } from '../checks/check.js';
+import { ruleCatalogue } from '../checks/check.js';
+import { findConfigFile, loadConfigFile } from '../checks/config/index.js';
 import { FAIL_ON_VALUES } from '../checks/exit-code.js';
 import { sarifReporter } from '../checks/reporters/sarif.js';
 import { plural } from '../checks/reporters/_shared.js';
@@ -68,7 +70,7 @@ export async function runAction(io: CliIO, deps: GateDeps = {}): Promise<number>
   if (!['true', 'false'].includes(verify)) return fail(out, `the verify input must be true or false (any case); got "${env['INPUT_VERIFY']}"`);
 
   // The base: touched lines rank annotations; its copy of the tree gives the semantic diff.
-  const base = await compareWithBase(io, targets);
+  const base = await compareWithBase(io, targets, configExclude(io.cwd, config));
   if (base.note && base.basePaths !== NO_BASE) writeCommand(out, { level: 'warning', title: 'meshproof: no diff', message: base.note });
   const missing = targets.filter((p) => !fs.existsSync(path.resolve(io.cwd, p)));
   // A path that never existed is a mistake in the paths input; one the base had was deleted by this change.
@@ -176,10 +178,26 @@ interface BaseComparison {
   readonly note?: string;
 }
 
+/**
+ * The `exclude` globs of the config the check runs with (the config input, else found from the
+ * repository root), which the semantic diff honours as `check` does; none when it cannot be read
+ * (the check step reports why).
+ */
+function configExclude(cwd: string, config: string): readonly string[] {
+  const file = config !== '' ? path.resolve(cwd, config) : findConfigFile(cwd);
+  if (file === undefined) return [];
+  try {
+    return loadConfigFile(file, ruleCatalogue(), cwd).exclude ?? [];
+  } catch (e) {
+    if (isConfigError(e)) return [];
+    throw e;
+  }
+}
+
 /** The base paths of a run with no base at all (a push build): nothing to warn about. */
 const NO_BASE: ReadonlySet<string> = new Set();
 
-async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<BaseComparison> {
+async function compareWithBase(io: CliIO, targets: readonly string[], exclude: readonly string[]): Promise<BaseComparison> {
   const ref = baseRefFrom(io.env, io.env['INPUT_BASE_REF'] || undefined);
   const none = new Set<string>();
   if (ref === null) return { diff: null, touched: null, changedHosts: () => [], basePaths: NO_BASE, note: 'No base to compare with (not a pull request and no base-ref input): the semantic diff is skipped.' };
@@ -198,7 +216,7 @@ async function compareWithBase(io: CliIO, targets: readonly string[]): Promise<B
     const after: MeshObject[] = [];
     for (const t of targets) {
       // Both sides read with repository-relative paths: the summary names dist/x.yaml, never the temp copy.
-      const [b, h] = await Promise.all([loadTree(t, dir, true), loadTree(t, io.cwd, true)]);
+      const [b, h] = await Promise.all([loadTree(t, dir, { missingIsEmpty: true, exclude }), loadTree(t, io.cwd, { missingIsEmpty: true, exclude })]);
       const bad = [...b.problems, ...h.problems][0];
       if (bad) return { diff: null, touched, changedHosts: () => [], basePaths, name, note: `Cannot diff ${t}: ${bad.message}. The semantic diff is skipped.` };
       before.push(...b.objects);

@@ -47,6 +47,12 @@ export interface LoadOptions extends Partial<InputLimits> {
   readonly stdin?: string | AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   /** Globs of paths to leave out (relative to `cwd`; a glob without `/` matches a name anywhere). */
   readonly exclude?: readonly string[];
+  /**
+   * Another name (relative to `cwd`, forward slashes) each path is also judged by against `exclude`;
+   * `diff` gives a base file the path the same file has in the head tree, so one glob leaves it out
+   * of both sides.
+   */
+  readonly excludeAlsoAs?: (relative: string) => string | undefined;
   /** Explicit `.meshproof/sourcemap.json`; by default searched upward from each manifest. */
   readonly sourceMap?: string;
   /** Base for relative paths. @default process.cwd() */
@@ -82,7 +88,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
     maxDepth: opts.maxDepth ?? DEFAULT_LIMITS.maxDepth,
     maxScalarLength: opts.maxScalarLength ?? DEFAULT_LIMITS.maxScalarLength,
   };
-  const expanded = await expandPaths(paths, opts.cwd ?? process.cwd(), opts.exclude);
+  const expanded = await expandPaths(paths, opts.cwd ?? process.cwd(), opts.exclude, opts.excludeAlsoAs);
   const problems = [...expanded.problems];
   const files: ParsedFile[] = [];
   const sources = new SourceMapResolver(opts.sourceMap);

@@ -34,14 +34,20 @@ export function excludeMatcher(globs: readonly string[]): (relative: string) => 
  * Expands command-line paths into files: directories recursively (`.yaml`, `.yml`, `.json`;
  * entries sorted by name; `node_modules` and dot-entries skipped; symlink loops reported), files
  * as given, `-` for stdin. A file reached twice is read once. Paths matching `exclude` are left
- * out; kustomization files and Helm charts (folders with a Chart.yaml) are skipped with a notice.
+ * out (a path is also left out when `excludeAlsoAs` gives it another name that matches); kustomization
+ * files and Helm charts (folders with a Chart.yaml) are skipped with a notice.
  */
-export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = []): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = [], excludeAlsoAs?: (relative: string) => string | undefined): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
   const seen = new Set<string>();
   const excluded = excludeMatcher(exclude);
-  const isExcluded = (abs: string) => excluded(path.relative(cwd, abs).split(path.sep).join('/'));
+  const isExcluded = (abs: string) => {
+    const relative = path.relative(cwd, abs).split(path.sep).join('/');
+    if (excluded(relative)) return true;
+    const alias = excludeAlsoAs?.(relative);
+    return alias !== undefined && excluded(alias);
+  };
   const add = async (file: string, abs: string) => {
     const real = await fs.realpath(abs).catch(() => abs);
     if (seen.has(real)) return;

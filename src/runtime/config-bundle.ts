@@ -4,11 +4,33 @@ import { MANAGED_BY, SYSTEM_NAMESPACE } from './_pod.js';
 
 /** One file of the bundle. */
 export interface BundleFile {
-  /** ConfigMap key: the file's base name (`[-._a-zA-Z0-9]+`, as the API server demands). */
+  /**
+   * ConfigMap key (`[-._a-zA-Z0-9]+`, as the API server demands): {@link bundleKey} of `path` for
+   * files of a tree (dist/, context/), so two files of one base name in different folders never share one.
+   */
   readonly key: string;
   /** Where the file appears under the mount, relative (`dist/bookinfo.k8s.yaml`). */
   readonly path: string;
   readonly text: string;
+}
+
+/**
+ * The ConfigMap key of a bundle path: the path itself where the API server allows its characters,
+ * `/` written `_-`, `_` written `__` and any other byte `_<hex>` (`dist/a/x.yaml` → `dist_-a_-x.yaml`).
+ * One path, one key, and no two paths share one (the encoding reads back unambiguously), so files of
+ * the same base name in different folders keep apart and keep their place; a path with a `/` never
+ * meets an unencoded key such as `smoke-plan.json`.
+ */
+export function bundleKey(path: string): string {
+  let key = '';
+  for (const byte of Buffer.from(path, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/[-.a-zA-Z0-9]/.test(c)) key += c;
+    else if (c === '/') key += '_-';
+    else if (c === '_') key += '__';
+    else key += `_${byte.toString(16).padStart(2, '0')}`;
+  }
+  return key;
 }
 
 export interface ConfigBundleProps {

@@ -6,13 +6,13 @@
  * before it serves anything), else {@link RuntimeSynthError}.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { parseDocument, stringify } from 'yaml';
 import { checkPaths, type MeshModel } from '../checks/api.js';
 import { findConfigFile } from '../checks/config/index.js';
 import { AppServices } from './app-services.js';
-import { ConfigBundle, type BundleFile } from './config-bundle.js';
+import { bundleKey, ConfigBundle, type BundleFile } from './config-bundle.js';
 import { EchoBackend } from './echo-backend.js';
 import { ExpectationsJob } from './expectations-job.js';
 import { MeshProxy } from './mesh-proxy.js';
@@ -108,7 +108,10 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
 
   const files: BundleFile[] = readdirSync(opts.dist, { recursive: true, encoding: 'utf8' })
     .filter((f) => MANIFEST.test(f)).sort()
-    .map((f) => ({ key: basename(f), path: join('dist', f), text: readFileSync(join(opts.dist, f), 'utf8') }));
+    .map((f) => {
+      const path = ['dist', ...f.split(sep)].join('/');
+      return { key: bundleKey(path), path, text: readFileSync(join(opts.dist, f), 'utf8') };
+    });
   if (hasExpectations) files.push({ key: 'expectations.json', path: EXPECTATIONS_PATH, text: expectationsText });
   if (configFile !== undefined) files.push(...configFiles(configFile, run.model));
   files.push({ key: 'smoke-plan.json', path: 'smoke-plan.json', text: `${JSON.stringify(smokePlan(plan), null, 2)}\n` });
@@ -138,7 +141,9 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
 /**
  * `meshproof.config.yaml` and what it names, as bundle files the in-cluster `xds serve` and `verify`
  * (both run in `/config`) read as the project's own: the context files that hold objects under
- * `context/` and the MeshConfig file as `meshconfig.yaml`, with the config's `context` and
+ * `context/`, each at its path below the folder all of them share (`platform/dist/shop/cart.yaml` and
+ * `platform/dist/pay/cart.yaml` stay `context/shop/cart.yaml` and `context/pay/cart.yaml`), and the
+ * MeshConfig file as `meshconfig.yaml`, with the config's `context` and
  * `meshConfig` rewritten to point at them (everything else, comments included, as written).
  */
 function configFiles(file: string, model: MeshModel): BundleFile[] {
@@ -150,14 +155,24 @@ function configFiles(file: string, model: MeshModel): BundleFile[] {
     doc.set('meshConfig', 'meshconfig.yaml');
   }
   if (doc.has('context')) {
-    model.contextFiles.filter((f) => f.objects.length > 0 && f.absolutePath).forEach((f, i) => {
-      const key = `context.${i}.${basename(f.absolutePath!)}`;
-      out.push({ key, path: `context/${key}`, text: readFileSync(f.absolutePath!, 'utf8') });
-    });
+    const files = model.contextFiles.flatMap((f) => (f.objects.length > 0 && f.absolutePath ? [f.absolutePath] : []));
+    const root = commonFolder(files);
+    for (const abs of files) {
+      const path = ['context', ...relative(root, abs).split(sep)].join('/');
+      out.push({ key: bundleKey(path), path, text: readFileSync(abs, 'utf8') });
+    }
     doc.set('context', ['context']);
   }
   out.push({ key: 'meshproof.config.yaml', path: 'meshproof.config.yaml', text: doc.toString() });
   return out;
+}
+
+/** The deepest folder that holds every one of `files` (absolute paths); the file's own folder for one file. */
+function commonFolder(files: readonly string[]): string {
+  if (files.length === 0) return '';
+  let root = dirname(files[0]!);
+  for (const f of files) while (!f.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) root = dirname(root);
+  return root;
 }
 
 /** What `meshproof runtime smoke` reads: per proxy, its Service URL base and its targets. */

@@ -197,4 +197,34 @@ test('GIVEN an unnamed pinned route inserted before an unnamed split whose weigh
   assert.not.match(r.out, /~ spec\.http\[1\]\.route\[0\]\.destination/, r.out);
 });
 
+test('GIVEN meshproof.config.yaml excluding legacy/** and *.draft.yaml WHEN diff base/dist dist runs THEN excluded files are left out of both sides, as check leaves them out; without the config they are compared', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-diff-exclude-'));
+  try {
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    };
+    write('base/dist/reviews.yaml', VS([90, 10]));
+    write('dist/reviews.yaml', VS([90, 10]));
+    // Only in the head, under a folder the config excludes (named as the head has it), and a draft anywhere.
+    write('dist/legacy/old.yaml', DR);
+    write('base/dist/legacy/old.yaml', DR.replace('name: reviews', 'name: old-reviews'));
+    write('dist/wip.draft.yaml', DR.replace('name: reviews', 'name: draft'));
+    const c = captureIO(dir);
+    assert.is(await main(['diff', 'base/dist', 'dist'], c.io), 1, 'without the config the excluded files differ');
+    write('meshproof.config.yaml', 'exclude: ["dist/legacy/**", "*.draft.yaml"]\n');
+    const cap = captureIO(dir);
+    const code = await main(['diff', 'base/dist', 'dist'], cap.io);
+    assert.is(code, 0, cap.stdout() + cap.stderr());
+    assert.is(cap.stdout(), 'no changes\n');
+    const reversed = captureIO(dir);
+    assert.is(await main(['diff', 'dist', 'base/dist'], reversed.io), 0, reversed.stdout());
+    const check = captureIO(dir);
+    await main(['check', 'dist', '--format', 'json'], check.io);
+    assert.not.match(check.stdout(), /legacy|draft/, 'check leaves the same files out');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -300,4 +300,27 @@ test('GIVEN a repository whose meshproof.config.yaml sets clusterDomain corp.exa
   }
 });
 
+test('GIVEN a repository whose meshproof.config.yaml excludes dist/legacy/** WHEN a pull request changes only a file there THEN the gate\'s diff leaves it out, as check does', async () => {
+  const dir = configProject('gate-exclude');
+  try {
+    fs.appendFileSync(path.join(dir, 'meshproof.config.yaml'), 'exclude: ["dist/legacy/**"]\n');
+    fs.mkdirSync(path.join(dir, 'dist', 'legacy'));
+    const legacy = path.join(dir, 'dist', 'legacy', 'old.yaml');
+    fs.writeFileSync(legacy, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: old, namespace: shop }\ndata: { a: "1" }\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'base');
+    const base = git(dir, 'rev-parse', 'HEAD');
+    fs.writeFileSync(legacy, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: old, namespace: shop }\ndata: { a: "2" }\n');
+    fs.writeFileSync(path.join(dir, 'dist', 'legacy', 'new.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: new, namespace: shop }\n');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'head');
+    const r = await gate(dir, base);
+    assert.is(r.code, 0, r.stdout);
+    assert.not.match(r.summary, /ConfigMap shop\/(old|new)/, r.summary);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -299,3 +299,23 @@ function withPorts(kept: ServiceInfo, from: ServiceInfo, ports: readonly number[
   if (!merged) byKey.set(key, (merged = { ...kept, ports: [...kept.ports, ...missing] }));
   return merged;
 }
+
+/**
+ * Whether sidecars of `client.namespace` carrying `client.labels` import mesh VirtualService `vs` on
+ * HTTP port `port` (undefined or 0: a port no egress listener names): the Sidecar that applies to them
+ * (workload selector, else the namespace's, else the root namespace's) has no egress listener (istiod's
+ * default `*\/*`), or an egress listener whose `hosts` import `vs` (`SelectVirtualServices`) builds that
+ * port. Port-bound listeners on `port` build it when there are any, else the listeners without a port.
+ * Not imported: the VirtualService gives those sidecars no route, so they keep the service's default
+ * route (or none, when the service is not imported either). `sidecar` is the Sidecar in force, null
+ * when none applies.
+ */
+export function virtualServiceImported(graph: MeshGraph, vs: MeshObject, client: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }, port?: number): { readonly imported: boolean; readonly sidecar: MeshObject | null } {
+  const sidecar = graph.sidecarsFor({ namespace: client.namespace, labels: client.labels } as unknown as Parameters<MeshGraph['sidecarsFor']>[0])[0] ?? null;
+  if (!sidecar) return { imported: true, sidecar };
+  const scope = sidecarImportScope(graph, sidecar, client.namespace);
+  if (!scope) return { imported: true, sidecar };
+  const bound = port === undefined || port === 0 ? [] : scope.listeners.filter((l) => l.matchPort && l.port === port);
+  const building = bound.length > 0 ? bound : scope.listeners.filter((l) => !l.matchPort);
+  return { imported: building.some((l) => l.virtualServices.includes(vs)), sidecar };
+}

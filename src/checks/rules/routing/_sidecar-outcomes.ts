@@ -4,6 +4,7 @@ import { appliedHttpRules, type AppliedHttpRule } from '../../../mesh/applied-ro
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { proxiesOfWorkload } from '../../../mesh/view/proxy.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
+import { virtualServiceImported } from '../../../mesh/view/sidecar-imports.js';
 import { LABEL_STATEFULSET_POD_NAME } from '../../../mesh/workloads.js';
 import { hostPortsOf, isCatchAllMatch } from './_helpers.js';
 
@@ -36,6 +37,8 @@ export interface SidecarOutcome {
    * so a request that matches none of the rules gets 404 (NR).
    */
   readonly verdict: 'default' | 'caught' | 'nr';
+  /** The Sidecar whose egress hosts do not import the VirtualService for these clients on this port (verdict `default`). */
+  readonly hiddenBy?: MeshObject;
 }
 
 type Rec = Readonly<Record<string, unknown>>;
@@ -55,8 +58,14 @@ export function sidecarOutcomes(graph: MeshGraph, vs: MeshObject): SidecarOutcom
   const ports = known !== null ? [...known].sort((a, b) => a - b)
     : [...new Set(entries.flatMap((m) => (typeof m.port === 'number' && m.port !== 0 ? [m.port] : [])))].sort((a, b) => a - b).concat(OTHER_PORT);
   const out: SidecarOutcome[] = [];
-  for (const client of clientClassesOf(graph, vs, entries)) {
+  for (const client of clientClassesOf(graph, vs, entries, ports)) {
     for (const port of ports) {
+      // A Sidecar whose egress hosts do not import the VirtualService gives these clients istiod's default route.
+      const scope = virtualServiceImported(graph, vs, client, port);
+      if (!scope.imported) {
+        out.push({ port, client, rules: [], verdict: 'default', hiddenBy: scope.sidecar! });
+        continue;
+      }
       const rules = appliedHttpRules(graph, vs, { key: 'mesh', ports: new Set([port]), labels: client.labels, namespace: client.namespace });
       const verdict = rules.length === 0 ? 'default' : rules.some((r) => r.matches.length === 0 || r.matches.some((m) => isCatchAllMatch(withoutSourceKeys(m)))) ? 'caught' : 'nr';
       out.push({ port, client, rules, verdict });
@@ -82,19 +91,24 @@ function sidecarEntriesOf(graph: MeshGraph, vs: MeshObject): Rec[] {
 }
 
 /**
- * The sidecar clients that tell the source conditions of `entries` apart, grouped by which of them hold. One class
- * when no entry names its client. Otherwise: the sidecars of the input (workloads whose pods get, or may get, one,
+ * The sidecar clients that tell the source conditions of `entries` apart, and the Sidecar scopes that import `vs` on
+ * `ports` or not ({@link virtualServiceImported}), grouped by which of them hold. One class when no entry names its
+ * client and the input holds no Sidecar. Otherwise: the sidecars of the input (workloads whose pods get, or may get, one,
  * in a namespace `vs` is exported to; with the labels the injector adds), and sidecars the input does not hold,
- * taken to carry none of the labels `sourceLabels` ask for, in each namespace a `sourceNamespace` names and in any
- * other one `vs` is exported to. When the input holds no workload at all, each `sourceLabels` written stands for
+ * taken to carry none of the labels `sourceLabels` ask for, in each namespace a `sourceNamespace` names or a Sidecar
+ * lives in, and in any other one `vs` is exported to. When the input holds no workload at all, each `sourceLabels` written stands for
  * clients carrying exactly those labels: a `sourceLabels` that selects no workload of the input selects no client.
  */
-export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: readonly Rec[]): ClientClass[] {
+export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: readonly Rec[], ports: readonly number[] = [OTHER_PORT]): ClientClass[] {
   const conditions = entries.filter((m) => (stringList(m.gateways) ?? []).length === 0 && (isRecord(m.sourceLabels) || (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '')));
-  if (conditions.length === 0) return [{ members: ['the sidecars'], labels: {}, namespace: vs.namespace }];
+  const sidecars = hidingSidecars(graph, vs, ports);
+  if (conditions.length === 0 && sidecars.length === 0) return [{ members: ['the sidecars'], labels: {}, namespace: vs.namespace }];
   const exportTo = exportToOf(vs, graph.meshConfig).values;
   const seen = (ns: string) => exportedTo(exportTo, vs.namespace, ns);
-  const named = [...new Set(conditions.flatMap((m) => (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '' ? [m.sourceNamespace] : [])))];
+  const named = [...new Set([
+    ...conditions.flatMap((m) => (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== '' ? [m.sourceNamespace] : [])),
+    ...sidecars.map((s) => s.namespace),
+  ])];
   const listed = exportTo.flatMap((v) => (v === '.' ? [vs.namespace] : v === '*' || v === '~' ? [] : [v]));
   const namespaces = exportTo.includes('*') ? [...named, OTHER_NAMESPACE] : [...new Set([...named.filter(seen), ...listed])];
   const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string }[] = [];
@@ -119,12 +133,21 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   }
   const classes = new Map<string, { members: string[]; labels: Readonly<Record<string, string>>; namespace: string }>();
   for (const c of candidates) {
-    const key = conditions.map((m) => (sourceHolds(m, c.labels, c.namespace) ? '1' : '0')).join('');
+    const imported = sidecars.length === 0 ? '' : ports.map((p) => (virtualServiceImported(graph, vs, c, p).imported ? '1' : '0')).join('');
+    const key = `${conditions.map((m) => (sourceHolds(m, c.labels, c.namespace) ? '1' : '0')).join('')}/${imported}`;
     const k = classes.get(key);
     if (k) k.members.push(c.what);
     else classes.set(key, { members: [c.what], labels: c.labels, namespace: c.namespace });
   }
   return [...classes.values()];
+}
+
+/** The Sidecars of the input that keep `vs` from the sidecars they apply to on one of `ports` (their egress hosts do not import it). */
+function hidingSidecars(graph: MeshGraph, vs: MeshObject, ports: readonly number[]): MeshObject[] {
+  return graph.ofKind('Sidecar').filter((sc) => {
+    const selector = isRecord(sc.spec.workloadSelector) ? stringMap(sc.spec.workloadSelector.labels) : {};
+    return ports.some((p) => !virtualServiceImported(graph, vs, { namespace: sc.namespace, labels: selector }, p).imported);
+  });
 }
 
 /** Istio sourceMatchHTTP for an entry without `gateways`: its `sourceLabels` are a subset of the client's, its `sourceNamespace` the client's. */

@@ -23,6 +23,9 @@ const defaultRouteRequired: Rule = {
     'clients left without one. Clients are the sidecars of the input (with the labels the injector adds) and',
     'sidecars it does not hold, taken to carry none of the `sourceLabels` asked for; a `sourceLabels` that selects',
     'no workload of the input (when it has any) selects no client. `gateways: [mesh]` narrows nothing here.',
+    'Clients whose Sidecar `egress.hosts` do not import the VirtualService (istiod SelectVirtualServices: no entry',
+    'names its namespace and one of its hosts, on the egress listener that builds the port) get no route from it and',
+    'keep the service\'s default route: they are left out, and when no client imports it nothing is reported.',
     'Only VirtualServices bound to `mesh` are checked: on a gateway, serving only the listed paths and answering',
     '404 otherwise is usually deliberate. Delegate VirtualServices (no `hosts`) are covered by their parent: a parent',
     'rule that delegates stands for the delegate\'s rules merged under its match, as istiod merges them.',
@@ -83,9 +86,13 @@ function who(all: readonly SidecarOutcome[], nr: readonly SidecarOutcome[]): str
   const left = classes.filter((c) => nr.some((o) => o.client === c));
   if (left.length === classes.length) return '';
   const rest = classes.filter((c) => !left.includes(c));
-  const unrouted = rest.filter((c) => all.every((o) => o.client !== c || o.verdict === 'default'));
-  const caught = rest.filter((c) => !unrouted.includes(c));
+  const defaulted = rest.filter((c) => all.every((o) => o.client !== c || o.verdict === 'default'));
+  const hidden = defaulted.filter((c) => all.every((o) => o.client !== c || o.hiddenBy !== undefined));
+  const unrouted = defaulted.filter((c) => !hidden.includes(c));
+  const caught = rest.filter((c) => !defaulted.includes(c));
+  const sidecars = [...new Set(all.filter((o) => hidden.includes(o.client)).map((o) => `${o.hiddenBy!.namespace}/${o.hiddenBy!.name}`))];
   const why = [
+    hidden.length > 0 ? `${clientsText(hidden)}: the egress hosts of Sidecar ${sidecars.join(', Sidecar ')} do not import this VirtualService, so they keep the service's default route` : '',
     unrouted.length > 0 ? `${clientsText(unrouted)}: no rule applies to them, so they keep the service's default route` : '',
     caught.length > 0 ? `${clientsText(caught)}: a rule takes every request of theirs` : '',
   ].filter(Boolean).join('; ');

@@ -15,6 +15,7 @@ export { default as mirrorToWeightedDestination } from './mirror-to-weighted-des
 export { default as notExportedToGateway } from './not-exported-to-gateway.js';
 export { default as routesNeverApplied } from './routes-never-applied.js';
 export { default as shadowedRule } from './shadowed-rule.js';
+export { default as sourceLabelsMatchNoWorkload } from './source-labels-match-no-workload.js';
 export { default as unreachableRule } from './unreachable-rule.js';
 export { default as unusedSubset } from './unused-subset.js';
 export { default as uriPrefixWithoutSlash } from './uri-prefix-without-slash.js';
