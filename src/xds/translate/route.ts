@@ -5,7 +5,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
-  RedirectAction_RedirectResponseCode, type RetryPolicy, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
+  RedirectAction_RedirectResponseCode, type RetryPolicy, type RouteAction_HashPolicy, RouteAction_HashPolicySchema, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
@@ -19,7 +19,7 @@ import { type ClusterParts, FRESH_PARTS } from './_parts.js';
 import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
-import { type CarryOverStore, fingerprintJson } from './carry-over.js';
+import type { CarryOverStore } from './carry-over.js';
 import { translateHeadersOperations } from './_headers.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
@@ -47,8 +47,6 @@ export interface RouteEnv {
   readonly clusters: ReadonlySet<string>;
   /** Proxyless gRPC client: the timeout goes to `max_stream_duration`, which gRPC reads. @default false */
   readonly proxyless?: boolean;
-  /** Istio `loadBalancer.consistentHash` of each cluster that has one: the route says what to hash. @default none */
-  readonly consistentHash?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   /**
    * Where alike sub-messages come from (`_parts.ts`): `SHARED_PARTS` for routes nobody edits (the
    * translation cache's: most routes have one of a few retry policies). @default FRESH_PARTS
@@ -130,19 +128,13 @@ const ROUTED = new WeakMap<readonly HttpRouteView[], readonly (string | null)[]>
 /**
  * What the Envoy routes of `routes` read from `env` besides the routes themselves, as a string: per
  * destination and mirror, whether its cluster is in `env.clusters` (else the route names
- * `BlackHoleCluster`) and the cluster's consistent hash, printed by `fingerprintJson` (raw input:
- * `useSourceIp: .inf` is truthy where null is not, and JSON prints both as null).
+ * `BlackHoleCluster`). The consistent hash a route hashes on is part of the route view itself.
  */
 export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv): string {
   let names = ROUTED.get(routes);
   if (!names) ROUTED.set(routes, (names = routes.flatMap((r) => [...r.destinations.map((d) => d.cluster), ...r.mirrors.map((m) => m.destination.cluster)])));
-  const hashes = env.consistentHash !== undefined && env.consistentHash.size > 0 ? env.consistentHash : undefined;
   let out = '';
-  for (const c of names) {
-    if (c === null || !env.clusters.has(c)) { out += '0'; continue; }
-    const hash = hashes?.get(c);
-    out += hash ? `1${fingerprintJson(hash)}\u0000` : '1';
-  }
+  for (const c of names) out += c === null || !env.clusters.has(c) ? '0' : '1';
   return out;
 }
 
@@ -225,11 +217,12 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: timeout(),
     ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: timeout() } } : { maxGrpcTimeout: timeout() }),
-    ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0, env.parts ?? FRESH_PARTS) } : {}),
+    // istiod ConvertPolicy(policy, consistentHash): one destination whose DestinationRule has a consistent hash, key or not.
+    ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && dests[0]!.consistentHash !== undefined, env.parts ?? FRESH_PARTS) } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
     ...(hostRewrite ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: hostRewrite } } : {}),
-    hashPolicy: hashPolicyOf(weighted.map((d) => clusterOf(d, env)), env),
+    hashPolicy: hashPolicies(weighted),
     // istiod MirrorPercent / MirrorPercentByPolicy: a percentage of 0 mirrors nothing, so no policy.
     requestMirrorPolicies: route.mirrors.filter((m) => m.percentage > 0).map((m) => ({
       cluster: clusterOf(m.destination, env),
@@ -294,21 +287,33 @@ export function retryOn(list: string): { retryOn: string; retriableStatusCodes: 
 }
 
 /**
- * `consistentHash` of the first destination that has one → `hash_policy` (header, cookie with path
- * and TTL, source IP, query parameter), as Istio's `consistentHashToHashPolicy`; none otherwise.
+ * A route's `hash_policy`, as istiod's `processDestination` / `processWeightedDestination` append
+ * it: one policy per destination (weight-0 ones of a split left out) whose `consistentHash` gives
+ * one, in destination order, not deduplicated; Envoy combines them all (see `compileHashPolicy`).
  */
-function hashPolicyOf(clusters: readonly string[], env: RouteEnv) {
-  const ch = clusters.map((c) => env.consistentHash?.get(c)).find((x) => x !== undefined) as
-    { httpHeaderName?: string; httpCookie?: { name?: string; path?: string; ttl?: string }; useSourceIp?: boolean; httpQueryParameterName?: string } | undefined;
-  if (!ch) return [];
-  if (ch.httpHeaderName) return [{ policySpecifier: { case: 'header' as const, value: { headerName: ch.httpHeaderName } } }];
-  if (ch.httpCookie?.name) {
-    const ttl = parseSeconds(ch.httpCookie.ttl);
-    return [{ policySpecifier: { case: 'cookie' as const, value: { name: ch.httpCookie.name, path: ch.httpCookie.path ?? '', ...(ttl !== undefined ? { ttl: duration(ttl * 1000) } : {}) } } }];
+function hashPolicies(dests: readonly DestinationView[]): RouteAction_HashPolicy[] {
+  const out: RouteAction_HashPolicy[] = [];
+  for (const d of dests) {
+    const p = d.consistentHash ? consistentHashToHashPolicy(d.consistentHash) : undefined;
+    if (p) out.push(p);
   }
-  if (ch.useSourceIp) return [{ policySpecifier: { case: 'connectionProperties' as const, value: { sourceIp: true } } }];
-  if (ch.httpQueryParameterName) return [{ policySpecifier: { case: 'queryParameter' as const, value: { name: ch.httpQueryParameterName } } }];
-  return [];
+  return out;
+}
+
+/** Istio's `ConsistentHashToHashPolicy`: header, cookie (path, TTL, attributes), source IP or query parameter; none for a hash without key. */
+function consistentHashToHashPolicy(raw: Readonly<Record<string, unknown>>): RouteAction_HashPolicy | undefined {
+  const ch = raw as { httpHeaderName?: string; httpCookie?: { name?: string; path?: string; ttl?: string; attributes?: { name?: string; value?: string }[] }; useSourceIp?: boolean; httpQueryParameterName?: string };
+  if (ch.httpHeaderName) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'header', value: { headerName: ch.httpHeaderName } } });
+  if (ch.httpCookie) {
+    const c = ch.httpCookie;
+    const ttl = parseSeconds(c.ttl);
+    const attributes = Array.isArray(c.attributes) ? c.attributes.map((a) => ({ name: String(a?.name ?? ''), value: String(a?.value ?? '') })) : [];
+    return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'cookie', value: { name: c.name ?? '', path: c.path ?? '', attributes, ...(ttl !== undefined ? { ttl: duration(ttl * 1000) } : {}) } } });
+  }
+  // `useSourceIp: false` still names the source IP as the key (the oneof is set), with source_ip false: no hash.
+  if (ch.useSourceIp || ch.useSourceIp === false) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'connectionProperties', value: { sourceIp: ch.useSourceIp !== false } } });
+  if (ch.httpQueryParameterName) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'queryParameter', value: { name: ch.httpQueryParameterName } } });
+  return undefined;
 }
 
 /** `"10s"`, `"1.5s"`, `"0s"` → seconds; undefined when absent or not plain seconds. */
