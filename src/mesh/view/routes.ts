@@ -44,7 +44,9 @@ const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : 
 function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fallback: number): number {
   const p = raw[pctKey];
   if (isRecord(p)) return typeof p.value === 'number' ? p.value : 0;
-  for (const k of legacyKeys) if (typeof raw[k] === 'number') return raw[k] as number;
+  // istiod converts the deprecated integers with uint32(...) over a denominator of 100: a negative
+  // one (the webhook does not check `percent`) wraps past 100 %, which Envoy reads as always.
+  for (const k of legacyKeys) if (typeof raw[k] === 'number') return Number.isInteger(raw[k]) ? (raw[k] as number) >>> 0 : (raw[k] as number);
   return fallback;
 }
 

@@ -16,7 +16,7 @@ import type { DestinationView, HeaderMatch, HeaderOperations, HttpMatchView, Htt
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
-import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
+import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch, uint32 } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
 import type { CarryOverStore } from './carry-over.js';
@@ -178,7 +178,7 @@ function applyRedirect(r: Route, red: NonNullable<HttpRouteView['redirect']>, li
     return;
   }
   r.action = { case: 'redirect', value: create(RedirectActionSchema, {
-    hostRedirect: red.authority ?? '', portRedirect, responseCode,
+    hostRedirect: red.authority ?? '', portRedirect: uint32(portRedirect), responseCode,
     ...(red.scheme ? { schemeRewriteSpecifier: { case: 'schemeRedirect' as const, value: red.scheme } } : {}),
     pathRewriteSpecifier: red.prefixRewrite ? { case: 'prefixRewrite' as const, value: red.prefixRewrite } : { case: 'pathRedirect' as const, value: red.uri ?? '' },
   }) };
@@ -194,7 +194,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
   if (route.directResponse) {
     const dr = route.directResponse;
     r.action = { case: 'directResponse', value: create(DirectResponseActionSchema, {
-      status: dr.status, ...(dr.body !== undefined ? { body: { specifier: { case: 'inlineString' as const, value: dr.body } } } : {}),
+      status: uint32(dr.status), ...(dr.body !== undefined ? { body: { specifier: { case: 'inlineString' as const, value: dr.body } } } : {}),
     }) };
     return;
   }
@@ -244,7 +244,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
 function weightedCluster(d: DestinationView, env: RouteEnv) {
   const h = translateHeadersOperations(d.headers);
   return {
-    name: clusterOf(d, env), weight: d.weight,
+    name: clusterOf(d, env), weight: uint32(d.weight),
     requestHeadersToAdd: h.requestHeadersToAdd, requestHeadersToRemove: h.requestHeadersToRemove,
     responseHeadersToAdd: h.responseHeadersToAdd, responseHeadersToRemove: h.responseHeadersToRemove,
     ...(h.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: h.authority } } : {}),
@@ -261,7 +261,7 @@ function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: b
   const previousHosts = retries.retryIgnorePreviousHosts ?? !hashed;
   const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${previousHosts} ${retries.retryRemoteLocalities} ${retries.backoffBaseMs}`;
   return parts.part(key, RetryPolicySchema, () => create(RetryPolicySchema, {
-    ...retryOn(retries.retryOn), numRetries: retries.attempts,
+    ...retryOn(retries.retryOn), numRetries: uint32(retries.attempts),
     ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
     ...(retries.retryRemoteLocalities ? { retryPriority: PREVIOUS_PRIORITIES } : {}),
     ...(previousHosts ? { retryHostPredicate: [PREVIOUS_HOSTS] } : {}),
@@ -329,7 +329,7 @@ function applyFault(r: Route, route: HttpRouteView): void {
   const fault = create(HTTPFaultSchema, {
     ...(f.delay ? { delay: { faultDelaySecifier: { case: 'fixedDelay' as const, value: duration(f.delay.fixedDelayMs) }, percentage: fractionalPercent(f.delay.percentage) } } : {}),
     ...(f.abort ? { abort: {
-      errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: f.abort.httpStatus } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
+      errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: uint32(f.abort.httpStatus) } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
       percentage: fractionalPercent(f.abort.percentage),
     } } : {}),
   });
