@@ -8,6 +8,7 @@ import {
   RedirectAction_RedirectResponseCode, type RetryPolicy, type RouteAction_HashPolicy, RouteAction_HashPolicySchema, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
+import { type MetadataMatcher, MetadataMatcherSchema } from '../gen/envoy/type/matcher/v3/metadata_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
@@ -106,8 +107,11 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   }
   match.caseSensitive = m.ignoreUriCase !== true;
   const headers: [string, HeaderMatch, boolean][] = [];
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
-  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
+  // istiod: a `@request.auth.claims…` key is a dynamic-metadata matcher on the JWT payload, not a header.
+  const claims: [string[], HeaderMatch, boolean][] = [];
+  for (const [k, v] of Object.entries(m.headers ?? {})) { const c = routingClaim(k); if (c) claims.push([c, v, false]); else headers.push([k, v, false]); }
+  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) { const c = routingClaim(k); if (c) claims.push([c, v, true]); else headers.push([k, v, true]); }
+  match.dynamicMetadata = claims.map(([path, v, invert]) => jwtClaimMatcher(path, v, invert));
   headers.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   if (m.method) headers.push([':method', m.method, false]);
   if (m.authority) headers.push([':authority', m.authority, false]);
@@ -122,6 +126,42 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   }));
   return match;
 }
+
+/** Istio's `jwt.HeaderJWTClaim` prefix of a claim-routing key (compared case-insensitively). */
+const CLAIM_PREFIX = '@request.auth.claims';
+
+/**
+ * Istio `jwt.ToRoutingClaim`: `@request.auth.claims.a.b` or `@request.auth.claims[a][b]` → the claim
+ * path `['a', 'b']`; undefined for any other key (a plain header).
+ */
+export function routingClaim(key: string): string[] | undefined {
+  if (!key.toLowerCase().startsWith(CLAIM_PREFIX)) return undefined;
+  const name = key.slice(CLAIM_PREFIX.length);
+  if (name.startsWith('.') && name.length > 1) return name.slice(1).split('.');
+  if (name.startsWith('[') && name.endsWith(']') && name.length > 2) return name.slice(1, -1).split('][');
+  return undefined;
+}
+
+/**
+ * istiod `translateMetadataMatch` (`authz.MetadataMatcherForJWTClaims`): the `jwt_authn` filter's
+ * `payload` metadata at the claim path, a list value of which one element matches the string match
+ * (a string claim matches as itself), inverted for `withoutHeaders`. Ordered by key, where istiod
+ * follows Go's (random) map order.
+ */
+function jwtClaimMatcher(claims: readonly string[], v: HeaderMatch, invert: boolean): MetadataMatcher {
+  // An empty StringMatch (presence) has no Envoy StringMatcher (istiod `ConvertToEnvoyMatch` gives nil):
+  // istiod sends an empty one, which Envoy refuses, NACKing the route configuration.
+  const string = 'present' in v ? {} : translateStringMatch(v);
+  return create(MetadataMatcherSchema, {
+    filter: JWT_AUTHN_FILTER,
+    path: ['payload', ...claims].map((key) => ({ segment: { case: 'key' as const, value: key } })),
+    value: { matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: { matchPattern: { case: 'stringMatch', value: string } } } } } },
+    invert,
+  });
+}
+
+/** The filter whose dynamic metadata holds a verified JWT's claims (`payload`), as Istio configures it. */
+export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
 
 const ROUTED = new WeakMap<readonly HttpRouteView[], readonly (string | null)[]>();
 
