@@ -4,7 +4,7 @@
  * field (it becomes the RDS NACK's error detail).
  */
 import { type Any, anyUnpack } from '@bufbuild/protobuf/wkt';
-import { type Route, type RouteAction, type VirtualHost } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { type Route, type RouteAction, type RouteMatch, type VirtualHost } from '../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { CorsPolicySchema } from '../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import type { RouteConfiguration } from '../xds/gen/envoy/config/route/v3/route_pb.js';
 import { FractionalPercent_DenominatorType } from '../xds/gen/envoy/type/v3/percent_pb.js';
@@ -110,12 +110,24 @@ function compileAction(r: Route): CompiledAction {
   }
 }
 
+/**
+ * A route `dynamic_metadata` matcher on `envoy.filters.http.jwt_authn` (istiod's JWT claim routing).
+ * This proxy runs no jwt_authn filter, so no request carries that metadata: as in Envoy for a request
+ * without a verified JWT, the matcher never matches, and an inverted one (`withoutHeaders`) always does.
+ * Matchers on any other filter's metadata are refused.
+ */
+function compileJwtClaimMatcher(d: RouteMatch['dynamicMetadata'][number]): () => boolean {
+  if (d.filter !== 'envoy.filters.http.jwt_authn') throw new ConfigError('filter', `dynamic_metadata matching on "${d.filter}" is not supported by this proxy; only envoy.filters.http.jwt_authn (JWT claim routes, never present here)`);
+  const invert = d.invert;
+  return () => invert;
+}
+
 function compileRoute(r: Route, vh: VirtualHost, rc: RouteConfiguration, vhMut: HeaderMutation[], rcMut: HeaderMutation[], vhResp: HeaderMutation[], rcResp: HeaderMutation[]): CompiledRoute {
   const m = r.match;
   if (!m) throw new ConfigError('match', 'a route needs a match');
-  if (m.tlsContext || m.dynamicMetadata.length > 0) throw new ConfigError('match', `${m.tlsContext ? 'tls_context' : 'dynamic_metadata'} matching is not supported by this proxy`);
+  if (m.tlsContext) throw new ConfigError('match', 'tls_context matching is not supported by this proxy');
   const matchPath = under('match', () => compilePathMatcher(m));
-  const headers = m.headers.map((h, i) => under(`match.headers[${i}]`, () => compileHeaderMatcher(h)));
+  const headers = [...m.headers.map((h, i) => under(`match.headers[${i}]`, () => compileHeaderMatcher(h))), ...m.dynamicMetadata.map((d, i) => under(`match.dynamic_metadata[${i}]`, () => compileJwtClaimMatcher(d)))];
   const query = m.queryParameters.map((q, i) => under(`match.query_parameters[${i}]`, () => compileQueryMatcher(q)));
   let fraction: number | undefined;
   const rf = m.runtimeFraction?.defaultValue;

@@ -14,6 +14,7 @@ import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
 import { httpMatch, httpMatchApplies, matchApplies, stringMatch, type MatchScope } from './matches.js';
 import { durationMs, originOf } from './origin.js';
+import { destinationConsistentHash, serviceConsistentHash } from './traffic-policy.js';
 import type {
   CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
   HostRoutesView, HttpMatchView, HttpRouteView, L4MatchView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ServiceView, ViewProblem,
@@ -43,7 +44,9 @@ const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : 
 function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fallback: number): number {
   const p = raw[pctKey];
   if (isRecord(p)) return typeof p.value === 'number' ? p.value : 0;
-  for (const k of legacyKeys) if (typeof raw[k] === 'number') return raw[k] as number;
+  // istiod converts the deprecated integers with uint32(...) over a denominator of 100: a negative
+  // one (the webhook does not check `percent`) wraps past 100 %, which Envoy reads as always.
+  for (const k of legacyKeys) if (typeof raw[k] === 'number') return Number.isInteger(raw[k]) ? (raw[k] as number) >>> 0 : (raw[k] as number);
   return fallback;
 }
 
@@ -51,9 +54,10 @@ function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fal
  * Resolves one `Destination` (host in the VirtualService's namespace) to a cluster. `path` is where
  * the view's origin points (a route entry: the `HTTPRouteDestination`, weight and headers included;
  * a mirror: the `Destination`), `destinationPath` the `Destination` itself (its `subset` is what a
- * problem points at).
+ * problem points at). `routed`: a route destination (not a mirror), which carries the consistent
+ * hash its route hashes on.
  */
-export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, weight: number, path: FieldPath, destinationPath: FieldPath = path): DestinationView {
+export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, weight: number, path: FieldPath, destinationPath: FieldPath = path, routed = false): DestinationView {
   const host = env.graph.resolveHost(typeof dest.host === 'string' ? dest.host : '', vs.namespace).fqdn;
   const subset = typeof dest.subset === 'string' && dest.subset !== '' ? dest.subset : undefined;
   const service = env.visible(host);
@@ -78,8 +82,15 @@ export function translateDestination(env: RouteEnv, vs: MeshObject, dest: Raw, w
   const d: { -readonly [K in keyof DestinationView]?: DestinationView[K] } = { host, port, weight, cluster, known: service !== undefined };
   if (subset !== undefined) d.subset = subset;
   if (labels) d.subsetLabels = { ...labels };
+  const hash = routed && service ? destinationConsistentHash(env.clusters.destinationRule(host), subset, writtenPort(dest)) : undefined;
+  if (hash) d.consistentHash = hash;
   d.origin = originOf(vs, path);
   return d as DestinationView;
+}
+
+/** `Destination.port.number` when written (istiod reads port-level hash settings only then). */
+function writtenPort(dest: Raw): number | null {
+  return isRecord(dest.port) && typeof dest.port.number === 'number' ? dest.port.number : null;
 }
 
 function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, path: FieldPath): DestinationView[] {
@@ -87,7 +98,7 @@ function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, pa
   return list.flatMap((r, i) => {
     if (!isRecord(r.destination)) return [];
     const weight = typeof r.weight === 'number' ? r.weight : list.length === 1 ? 100 : 0;
-    const d = translateDestination(env, vs, r.destination, weight, [...path, i], [...path, i, 'destination']);
+    const d = translateDestination(env, vs, r.destination, weight, [...path, i], [...path, i, 'destination'], true);
     const h = isRecord(r.headers) ? r.headers : undefined;
     const request = h && headerOps(h.request);
     const response = h && headerOps(h.response);
@@ -319,10 +330,11 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
 export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: string, port: number): HttpRouteView {
   const origin = originOf(service.object, service.hostPath);
   const cluster = env.clusters.add(service, host, port, undefined);
+  const consistentHash = serviceConsistentHash(env.clusters.destinationRule(host), port);
   return {
     name: 'default',
     match: [],
-    destinations: [{ host, port, weight: 100, cluster, known: true, origin }],
+    destinations: [{ host, port, weight: 100, cluster, known: true, ...(consistentHash ? { consistentHash } : {}), origin }],
     timeoutMs: null,
     retries: { ...retryPolicy(undefined, env.graph.meshConfig), origin: null },
     mirrors: [],

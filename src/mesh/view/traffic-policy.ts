@@ -133,3 +133,37 @@ function hasWorkloadSelector(dr: MergedDestinationRule | null): boolean {
 export function outboundClusterName(port: number, subset: string | undefined, host: string): string {
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
+
+type ConsistentHash = Readonly<Record<string, unknown>>;
+
+/** `loadBalancer.consistentHash` of a policy, or of its `portLevelSettings` entry for `port` (null: none). */
+function consistentHashOf(policy: unknown, port: number | null): ConsistentHash | undefined {
+  if (!isRecord(policy)) return undefined;
+  const settings = port === null ? policy : portLevel(policy, port)?.settings;
+  const lb = settings?.loadBalancer;
+  return isRecord(lb) && isRecord(lb.consistentHash) ? lb.consistentHash : undefined;
+}
+
+/**
+ * The consistent hash a route to one VirtualService destination hashes on (istiod
+ * `HashForHTTPDestination`), which is not the cluster's load balancer: the first of the subset's
+ * `portLevelSettings` hash for the port, the subset's hash, the top-level `portLevelSettings` hash,
+ * the top-level hash. Port-level settings count only when the destination writes `port.number`
+ * (`portWritten`); a subset with `loadBalancer.simple` does not hide the top-level hash.
+ */
+export function destinationConsistentHash(dr: MergedDestinationRule | null, subset: string | undefined, portWritten: number | null): ConsistentHash | undefined {
+  if (!dr) return undefined;
+  const top = dr.trafficPolicy?.value;
+  const own = subset === undefined ? undefined : dr.subsets.find((s) => s.name === subset)?.trafficPolicy;
+  const at = (policy: unknown): ConsistentHash | undefined => (portWritten === null ? undefined : consistentHashOf(policy, portWritten));
+  return at(own) ?? consistentHashOf(own, null) ?? at(top) ?? consistentHashOf(top, null);
+}
+
+/**
+ * The consistent hash of the default route of a service port without VirtualService (istiod
+ * `hashForService`): the top-level `portLevelSettings` hash for the port, else the top-level hash.
+ */
+export function serviceConsistentHash(dr: MergedDestinationRule | null, port: number): ConsistentHash | undefined {
+  const top = dr?.trafficPolicy?.value;
+  return consistentHashOf(top, port) ?? consistentHashOf(top, null);
+}

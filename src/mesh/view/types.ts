@@ -299,6 +299,12 @@ export interface DestinationView {
   readonly known: boolean;
   /** Subset labels from the DestinationRule, when `subset` is set and defined. */
   readonly subsetLabels?: Readonly<Record<string, string>>;
+  /**
+   * What a route to this destination hashes on (istiod `HashForHTTPDestination`, `hashForService`
+   * for a default route): a `loadBalancer.consistentHash` of the DestinationRule in force, as
+   * written. Route destinations of a service the proxy sees only, never mirrors.
+   */
+  readonly consistentHash?: Readonly<Record<string, unknown>>;
   /** `HTTPRouteDestination.headers`: header operations for requests sent to this destination only. */
   readonly headers?: HeaderOperationsView;
   readonly origin: Origin;

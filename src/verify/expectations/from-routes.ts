@@ -69,6 +69,9 @@ export function requestFor(match: Raw | undefined, base: Omit<RequestSpec, 'path
       host = a;
     }
     for (const [k, v] of Object.entries((match.headers as Raw | undefined) ?? {})) {
+      // A JWT claim (`@request.auth.claims…`) is jwt_authn metadata, not a header; the proxy has no
+      // jwt_authn filter, so no request can carry it: no promise is made for this match.
+      if (k.toLowerCase().startsWith('@request.auth.claims')) return undefined;
       const value = sampleValue(v, '1');
       if (value === undefined) return undefined;
       headers[k.toLowerCase()] = value;

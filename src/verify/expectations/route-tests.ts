@@ -64,6 +64,10 @@ export function loadRouteTests(file: string, graph: MeshGraph, display = file): 
     const outcomes = outcomesOf(c, graph, display, line, i, namespaceOf(graph, strings(request.authority)?.[0] ?? ''));
     if (outcomes.length === 0) throw new RouteTestError(display, line, `testCases[${i}] ("${description}"): nothing to assert; give route, redirect, rewrite or fault`);
     const headers = Object.fromEntries(Object.entries(rec(request.headers)).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const claim = Object.keys(headers).find((k) => k.startsWith('@request.auth.claims'));
+    if (claim !== undefined) {
+      throw new RouteTestError(display, line, `testCases[${i}] ("${description}"): request.headers.${claim} is a JWT claim, not a header: istiod routes on it through the jwt_authn filter's payload, which meshproof's proxy does not produce (no RequestAuthentication/JWT verification), so no request can carry it and the case cannot be proven. Test the claim route against a real Envoy with a signed token, or drop the case`);
+    }
     let n = 0;
     for (const authority of strings(request.authority)!) for (const method of strings(request.method)!) for (const uri of strings(request.uri)!) {
       const via = viaFor(graph, authority);

@@ -5,10 +5,29 @@ import { ApiVersion } from '../gen/envoy/config/core/v3/config_source_pb.js';
 import { FractionalPercent_DenominatorType } from '../gen/envoy/type/v3/percent_pb.js';
 import type { Origin, StringMatch } from '../../mesh/view/index.js';
 
-/** A `google.protobuf.Duration` init from milliseconds. */
+/** Envoy's bound on a `google.protobuf.Duration` (protoc-gen-validate, about 10,000 years): 315,576,000,000 s. */
+const MAX_DURATION_MS = 315_576_000_000_000;
+
+/**
+ * A `google.protobuf.Duration` init from milliseconds. Total: a value no input that passes the
+ * checks can give (NaN, negative, past Envoy's bound or infinite) is clamped into [0, 315,576,000,000 s],
+ * NaN to 0, so translation never throws on it.
+ */
 export function duration(ms: number): { seconds: bigint; nanos: number } {
-  const whole = Math.floor(ms / 1000);
-  return { seconds: BigInt(whole), nanos: Math.round((ms - whole * 1000) * 1e6) };
+  const v = Number.isNaN(ms) || ms < 0 ? 0 : Math.min(ms, MAX_DURATION_MS);
+  const whole = Math.floor(v / 1000);
+  return { seconds: BigInt(whole), nanos: Math.min(999_999_999, Math.round((v - whole * 1000) * 1e6)) };
+}
+
+/**
+ * A number for a protobuf `uint32` field: truncated toward zero (Go's float conversion), negatives
+ * and NaN to 0, past 2^32-1 (Infinity too) to 2^32-1. Inputs that need it fail the checks (webhook
+ * ranges, JSON's lack of .inf) or are clamped where istiod's own conversion is undefined; either way
+ * translation does not throw on them.
+ */
+export function uint32(n: number): number {
+  if (Number.isNaN(n) || n <= 0) return 0;
+  return n >= 4_294_967_295 ? 4_294_967_295 : Math.trunc(n);
 }
 
 /** Duration back to milliseconds (tests and reverse lookups). */
@@ -48,7 +67,11 @@ export function translateStringMatch(m: StringMatch, ignoreCase = false) {
   return { matchPattern: { case: 'safeRegex' as const, value: { regex: m.regex } } };
 }
 
-/** `FractionalPercent` init from a 0..100 percentage, in millionths (Istio's precision). */
+/**
+ * `FractionalPercent` init from a 0..100 percentage, in millionths (Istio's
+ * `translatePercentToFractionalPercent`: `uint32(value * 10000)`, truncated). Total (see {@link uint32}):
+ * past 100 % the numerator exceeds the denominator, which Envoy reads as 100 %.
+ */
 export function fractionalPercent(percentage: number) {
-  return { numerator: Math.round(percentage * 10_000), denominator: FractionalPercent_DenominatorType.MILLION };
+  return { numerator: uint32(percentage * 10_000), denominator: FractionalPercent_DenominatorType.MILLION };
 }

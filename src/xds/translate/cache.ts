@@ -120,7 +120,6 @@ const ROUTES = new ObjectKeyedMemo<readonly RouteConfiguration[]>();
 // Whole lists per scope, so the Nth sidecar of a namespace does one lookup instead of one per cluster.
 const CLUSTER_LISTS = new ObjectKeyedMemo<readonly Cluster[]>();
 const ASSIGNMENT_LISTS = new ObjectKeyedMemo<readonly ClusterLoadAssignment[]>();
-const CONSISTENT_HASH = new WeakMap<readonly ClusterView[], ReadonlyMap<string, Readonly<Record<string, unknown>>>>();
 
 /** How many resources (route configurations: lists) each cache has built so far in this process. */
 export function translationCacheBuilds(): { clusters: number; endpoints: number; routes: number } {
@@ -198,14 +197,7 @@ export function cachedSidecarRoutes(view: ProxyView, defaultClusters: readonly s
   const variant = JSON.stringify([view.proxy.type, view.proxy.namespace, view.clusterDomain, view.outboundTrafficPolicy, proxyless, defaultClusters]);
   return ROUTES.get([view.routes, view.services, view.clusters], variant, () => {
     const carry = carryOverStoreOf(graphOfView(view));
-    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), consistentHash: consistentHashOf(view), proxyless, parts: SHARED_PARTS, ...(carry ? { carry } : {}) };
+    const env: RouteEnv = { clusters: new Set([...view.clusters.map((c) => c.name), ...defaultClusters]), proxyless, parts: SHARED_PARTS, ...(carry ? { carry } : {}) };
     return markReusableList(buildRouteConfigurations(view, env, proxyless, true).map((rc) => withEncoding(rc, () => routeConfigurationEncoding(rc))));
   });
-}
-
-/** Istio `loadBalancer.consistentHash` by cluster name: what a route to the cluster hashes on. */
-export function consistentHashOf(view: ProxyView): ReadonlyMap<string, Readonly<Record<string, unknown>>> {
-  let map = CONSISTENT_HASH.get(view.clusters);
-  if (!map) CONSISTENT_HASH.set(view.clusters, (map = new Map(view.clusters.filter((c) => c.policy.loadBalancer.consistentHash).map((c) => [c.name, c.policy.loadBalancer.consistentHash!]))));
-  return map;
 }

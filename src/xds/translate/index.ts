@@ -4,7 +4,7 @@
  */
 import type { ProxyView } from '../../mesh/view/index.js';
 import type { ResourceSet } from '../resources.js';
-import { cachedClusterLoadAssignments, cachedOutboundClusters, cachedSidecarRoutes, consistentHashOf } from './cache.js';
+import { cachedClusterLoadAssignments, cachedOutboundClusters, cachedSidecarRoutes } from './cache.js';
 import { buildClusters, buildDefaultClusters } from './clusters.js';
 import { buildClusterLoadAssignments } from './endpoints.js';
 import { buildInboundClusters } from './inbound-clusters.js';
@@ -55,7 +55,7 @@ export function translateProxy(view: ProxyView, workloads: readonly WorkloadInst
   const defaults = buildDefaultClusters(view);
   const outbound = cachedOutboundClusters(view, proxyless);
   const clusters = proxyless ? [...outbound, ...defaults] : [...outbound, ...defaults, ...buildInboundClusters(view)];
-  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
+  const env = { clusters: new Set(clusters.map((c) => c.name)), proxyless };
   return {
     clusters,
     // The cache's shared lists as they are (read-only): a snapshot of one is made once (`markReusableList`).
@@ -67,7 +67,7 @@ export function translateProxy(view: ProxyView, workloads: readonly WorkloadInst
 
 function translateUncached(view: ProxyView, workloads: readonly WorkloadInstance[], proxyless: boolean): ResourceSet {
   const clusters = proxyless ? buildClusters(view, proxyless) : [...buildClusters(view, proxyless), ...buildInboundClusters(view)];
-  const env = { clusters: new Set(clusters.map((c) => c.name)), consistentHash: consistentHashOf(view), proxyless };
+  const env = { clusters: new Set(clusters.map((c) => c.name)), proxyless };
   return {
     clusters,
     endpoints: buildClusterLoadAssignments(view, workloads),

@@ -5,9 +5,10 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
-  RedirectAction_RedirectResponseCode, type RetryPolicy, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
+  RedirectAction_RedirectResponseCode, type RetryPolicy, type RouteAction_HashPolicy, RouteAction_HashPolicySchema, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
+import { type MetadataMatcher, MetadataMatcherSchema } from '../gen/envoy/type/matcher/v3/metadata_pb.js';
 import { CorsPolicySchema } from '../gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
@@ -16,10 +17,10 @@ import type { DestinationView, HeaderMatch, HeaderOperations, HttpMatchView, Htt
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
-import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch } from './_common.js';
+import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch, uint32 } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
-import { type CarryOverStore, fingerprintJson } from './carry-over.js';
+import type { CarryOverStore } from './carry-over.js';
 import { translateHeadersOperations } from './_headers.js';
 
 /** Istio's `xdsfilters.RetryPreviousHosts`: `envoy.retry_host_predicates.previous_hosts` (no settings). */
@@ -47,8 +48,6 @@ export interface RouteEnv {
   readonly clusters: ReadonlySet<string>;
   /** Proxyless gRPC client: the timeout goes to `max_stream_duration`, which gRPC reads. @default false */
   readonly proxyless?: boolean;
-  /** Istio `loadBalancer.consistentHash` of each cluster that has one: the route says what to hash. @default none */
-  readonly consistentHash?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   /**
    * Where alike sub-messages come from (`_parts.ts`): `SHARED_PARTS` for routes nobody edits (the
    * translation cache's: most routes have one of a few retry policies). @default FRESH_PARTS
@@ -108,8 +107,11 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   }
   match.caseSensitive = m.ignoreUriCase !== true;
   const headers: [string, HeaderMatch, boolean][] = [];
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers.push([k, v, false]);
-  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) headers.push([k, v, true]);
+  // istiod: a `@request.auth.claims…` key is a dynamic-metadata matcher on the JWT payload, not a header.
+  const claims: [string[], HeaderMatch, boolean][] = [];
+  for (const [k, v] of Object.entries(m.headers ?? {})) { const c = routingClaim(k); if (c) claims.push([c, v, false]); else headers.push([k, v, false]); }
+  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) { const c = routingClaim(k); if (c) claims.push([c, v, true]); else headers.push([k, v, true]); }
+  match.dynamicMetadata = claims.map(([path, v, invert]) => jwtClaimMatcher(path, v, invert));
   headers.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   if (m.method) headers.push([':method', m.method, false]);
   if (m.authority) headers.push([':authority', m.authority, false]);
@@ -125,24 +127,54 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   return match;
 }
 
+/** Istio's `jwt.HeaderJWTClaim` prefix of a claim-routing key (compared case-insensitively). */
+const CLAIM_PREFIX = '@request.auth.claims';
+
+/**
+ * Istio `jwt.ToRoutingClaim`: `@request.auth.claims.a.b` or `@request.auth.claims[a][b]` → the claim
+ * path `['a', 'b']`; undefined for any other key (a plain header).
+ */
+export function routingClaim(key: string): string[] | undefined {
+  if (!key.toLowerCase().startsWith(CLAIM_PREFIX)) return undefined;
+  const name = key.slice(CLAIM_PREFIX.length);
+  if (name.startsWith('.') && name.length > 1) return name.slice(1).split('.');
+  if (name.startsWith('[') && name.endsWith(']') && name.length > 2) return name.slice(1, -1).split('][');
+  return undefined;
+}
+
+/**
+ * istiod `translateMetadataMatch` (`authz.MetadataMatcherForJWTClaims`): the `jwt_authn` filter's
+ * `payload` metadata at the claim path, a list value of which one element matches the string match
+ * (a string claim matches as itself), inverted for `withoutHeaders`. Ordered by key, where istiod
+ * follows Go's (random) map order.
+ */
+function jwtClaimMatcher(claims: readonly string[], v: HeaderMatch, invert: boolean): MetadataMatcher {
+  // An empty StringMatch (presence) has no Envoy StringMatcher (istiod `ConvertToEnvoyMatch` gives nil):
+  // istiod sends an empty one, which Envoy refuses, NACKing the route configuration.
+  const string = 'present' in v ? {} : translateStringMatch(v);
+  return create(MetadataMatcherSchema, {
+    filter: JWT_AUTHN_FILTER,
+    path: ['payload', ...claims].map((key) => ({ segment: { case: 'key' as const, value: key } })),
+    value: { matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: { matchPattern: { case: 'stringMatch', value: string } } } } } },
+    invert,
+  });
+}
+
+/** The filter whose dynamic metadata holds a verified JWT's claims (`payload`), as Istio configures it. */
+export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
+
 const ROUTED = new WeakMap<readonly HttpRouteView[], readonly (string | null)[]>();
 
 /**
  * What the Envoy routes of `routes` read from `env` besides the routes themselves, as a string: per
  * destination and mirror, whether its cluster is in `env.clusters` (else the route names
- * `BlackHoleCluster`) and the cluster's consistent hash, printed by `fingerprintJson` (raw input:
- * `useSourceIp: .inf` is truthy where null is not, and JSON prints both as null).
+ * `BlackHoleCluster`). The consistent hash a route hashes on is part of the route view itself.
  */
 export function routedClusters(routes: readonly HttpRouteView[], env: RouteEnv): string {
   let names = ROUTED.get(routes);
   if (!names) ROUTED.set(routes, (names = routes.flatMap((r) => [...r.destinations.map((d) => d.cluster), ...r.mirrors.map((m) => m.destination.cluster)])));
-  const hashes = env.consistentHash !== undefined && env.consistentHash.size > 0 ? env.consistentHash : undefined;
   let out = '';
-  for (const c of names) {
-    if (c === null || !env.clusters.has(c)) { out += '0'; continue; }
-    const hash = hashes?.get(c);
-    out += hash ? `1${fingerprintJson(hash)}\u0000` : '1';
-  }
+  for (const c of names) out += c === null || !env.clusters.has(c) ? '0' : '1';
   return out;
 }
 
@@ -186,7 +218,7 @@ function applyRedirect(r: Route, red: NonNullable<HttpRouteView['redirect']>, li
     return;
   }
   r.action = { case: 'redirect', value: create(RedirectActionSchema, {
-    hostRedirect: red.authority ?? '', portRedirect, responseCode,
+    hostRedirect: red.authority ?? '', portRedirect: uint32(portRedirect), responseCode,
     ...(red.scheme ? { schemeRewriteSpecifier: { case: 'schemeRedirect' as const, value: red.scheme } } : {}),
     pathRewriteSpecifier: red.prefixRewrite ? { case: 'prefixRewrite' as const, value: red.prefixRewrite } : { case: 'pathRedirect' as const, value: red.uri ?? '' },
   }) };
@@ -202,7 +234,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
   if (route.directResponse) {
     const dr = route.directResponse;
     r.action = { case: 'directResponse', value: create(DirectResponseActionSchema, {
-      status: dr.status, ...(dr.body !== undefined ? { body: { specifier: { case: 'inlineString' as const, value: dr.body } } } : {}),
+      status: uint32(dr.status), ...(dr.body !== undefined ? { body: { specifier: { case: 'inlineString' as const, value: dr.body } } } : {}),
     }) };
     return;
   }
@@ -225,11 +257,12 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: timeout(),
     ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: timeout() } } : { maxGrpcTimeout: timeout() }),
-    ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && hashPolicyOf([clusterOf(dests[0]!, env)], env).length > 0, env.parts ?? FRESH_PARTS) } : {}),
+    // istiod ConvertPolicy(policy, consistentHash): one destination whose DestinationRule has a consistent hash, key or not.
+    ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && dests[0]!.consistentHash !== undefined, env.parts ?? FRESH_PARTS) } : {}),
     ...(rw?.uri !== undefined ? { prefixRewrite: rw.uri } : {}),
     ...(rw?.uriRegexRewrite ? { regexRewrite: { pattern: { regex: rw.uriRegexRewrite.match }, substitution: rw.uriRegexRewrite.rewrite } } : {}),
     ...(hostRewrite ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: hostRewrite } } : {}),
-    hashPolicy: hashPolicyOf(weighted.map((d) => clusterOf(d, env)), env),
+    hashPolicy: hashPolicies(weighted),
     // istiod MirrorPercent / MirrorPercentByPolicy: a percentage of 0 mirrors nothing, so no policy.
     requestMirrorPolicies: route.mirrors.filter((m) => m.percentage > 0).map((m) => ({
       cluster: clusterOf(m.destination, env),
@@ -251,7 +284,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
 function weightedCluster(d: DestinationView, env: RouteEnv) {
   const h = translateHeadersOperations(d.headers);
   return {
-    name: clusterOf(d, env), weight: d.weight,
+    name: clusterOf(d, env), weight: uint32(d.weight),
     requestHeadersToAdd: h.requestHeadersToAdd, requestHeadersToRemove: h.requestHeadersToRemove,
     responseHeadersToAdd: h.responseHeadersToAdd, responseHeadersToRemove: h.responseHeadersToRemove,
     ...(h.authority ? { hostRewriteSpecifier: { case: 'hostRewriteLiteral' as const, value: h.authority } } : {}),
@@ -268,7 +301,7 @@ function retryPolicyOf(retries: NonNullable<HttpRouteView['retries']>, hashed: b
   const previousHosts = retries.retryIgnorePreviousHosts ?? !hashed;
   const key = `retryPolicy ${retries.retryOn} ${retries.attempts} ${retries.perTryTimeoutMs} ${previousHosts} ${retries.retryRemoteLocalities} ${retries.backoffBaseMs}`;
   return parts.part(key, RetryPolicySchema, () => create(RetryPolicySchema, {
-    ...retryOn(retries.retryOn), numRetries: retries.attempts,
+    ...retryOn(retries.retryOn), numRetries: uint32(retries.attempts),
     ...(retries.perTryTimeoutMs !== null ? { perTryTimeout: duration(retries.perTryTimeoutMs) } : {}),
     ...(retries.retryRemoteLocalities ? { retryPriority: PREVIOUS_PRIORITIES } : {}),
     ...(previousHosts ? { retryHostPredicate: [PREVIOUS_HOSTS] } : {}),
@@ -294,21 +327,33 @@ export function retryOn(list: string): { retryOn: string; retriableStatusCodes: 
 }
 
 /**
- * `consistentHash` of the first destination that has one → `hash_policy` (header, cookie with path
- * and TTL, source IP, query parameter), as Istio's `consistentHashToHashPolicy`; none otherwise.
+ * A route's `hash_policy`, as istiod's `processDestination` / `processWeightedDestination` append
+ * it: one policy per destination (weight-0 ones of a split left out) whose `consistentHash` gives
+ * one, in destination order, not deduplicated; Envoy combines them all (see `compileHashPolicy`).
  */
-function hashPolicyOf(clusters: readonly string[], env: RouteEnv) {
-  const ch = clusters.map((c) => env.consistentHash?.get(c)).find((x) => x !== undefined) as
-    { httpHeaderName?: string; httpCookie?: { name?: string; path?: string; ttl?: string }; useSourceIp?: boolean; httpQueryParameterName?: string } | undefined;
-  if (!ch) return [];
-  if (ch.httpHeaderName) return [{ policySpecifier: { case: 'header' as const, value: { headerName: ch.httpHeaderName } } }];
-  if (ch.httpCookie?.name) {
-    const ttl = parseSeconds(ch.httpCookie.ttl);
-    return [{ policySpecifier: { case: 'cookie' as const, value: { name: ch.httpCookie.name, path: ch.httpCookie.path ?? '', ...(ttl !== undefined ? { ttl: duration(ttl * 1000) } : {}) } } }];
+function hashPolicies(dests: readonly DestinationView[]): RouteAction_HashPolicy[] {
+  const out: RouteAction_HashPolicy[] = [];
+  for (const d of dests) {
+    const p = d.consistentHash ? consistentHashToHashPolicy(d.consistentHash) : undefined;
+    if (p) out.push(p);
   }
-  if (ch.useSourceIp) return [{ policySpecifier: { case: 'connectionProperties' as const, value: { sourceIp: true } } }];
-  if (ch.httpQueryParameterName) return [{ policySpecifier: { case: 'queryParameter' as const, value: { name: ch.httpQueryParameterName } } }];
-  return [];
+  return out;
+}
+
+/** Istio's `ConsistentHashToHashPolicy`: header, cookie (path, TTL, attributes), source IP or query parameter; none for a hash without key. */
+function consistentHashToHashPolicy(raw: Readonly<Record<string, unknown>>): RouteAction_HashPolicy | undefined {
+  const ch = raw as { httpHeaderName?: string; httpCookie?: { name?: string; path?: string; ttl?: string; attributes?: { name?: string; value?: string }[] }; useSourceIp?: boolean; httpQueryParameterName?: string };
+  if (ch.httpHeaderName) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'header', value: { headerName: ch.httpHeaderName } } });
+  if (ch.httpCookie) {
+    const c = ch.httpCookie;
+    const ttl = parseSeconds(c.ttl);
+    const attributes = Array.isArray(c.attributes) ? c.attributes.map((a) => ({ name: String(a?.name ?? ''), value: String(a?.value ?? '') })) : [];
+    return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'cookie', value: { name: c.name ?? '', path: c.path ?? '', attributes, ...(ttl !== undefined ? { ttl: duration(ttl * 1000) } : {}) } } });
+  }
+  // `useSourceIp: false` still names the source IP as the key (the oneof is set), with source_ip false: no hash.
+  if (ch.useSourceIp || ch.useSourceIp === false) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'connectionProperties', value: { sourceIp: ch.useSourceIp !== false } } });
+  if (ch.httpQueryParameterName) return create(RouteAction_HashPolicySchema, { policySpecifier: { case: 'queryParameter', value: { name: ch.httpQueryParameterName } } });
+  return undefined;
 }
 
 /** `"10s"`, `"1.5s"`, `"0s"` → seconds; undefined when absent or not plain seconds. */
@@ -324,7 +369,7 @@ function applyFault(r: Route, route: HttpRouteView): void {
   const fault = create(HTTPFaultSchema, {
     ...(f.delay ? { delay: { faultDelaySecifier: { case: 'fixedDelay' as const, value: duration(f.delay.fixedDelayMs) }, percentage: fractionalPercent(f.delay.percentage) } } : {}),
     ...(f.abort ? { abort: {
-      errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: f.abort.httpStatus } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
+      errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: uint32(f.abort.httpStatus) } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
       percentage: fractionalPercent(f.abort.percentage),
     } } : {}),
   });

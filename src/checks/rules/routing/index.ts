@@ -13,6 +13,7 @@ export { default as meshHostWithoutService } from './mesh-host-without-service.j
 export { default as mirrorTarget } from './mirror-target.js';
 export { default as mirrorToWeightedDestination } from './mirror-to-weighted-destination.js';
 export { default as notExportedToGateway } from './not-exported-to-gateway.js';
+export { default as redirectCodeUnsupported } from './redirect-code-unsupported.js';
 export { default as routesNeverApplied } from './routes-never-applied.js';
 export { default as shadowedRule } from './shadowed-rule.js';
 export { default as sourceLabelsMatchNoWorkload } from './source-labels-match-no-workload.js';

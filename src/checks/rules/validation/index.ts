@@ -8,6 +8,7 @@ export { default as gatewayServerTls } from './gateway-server-tls.js';
 export { default as headerName } from './header-name.js';
 export { default as hostFormat } from './host-format.js';
 export { default as httpRetry } from './http-retry.js';
+export { default as httpRouteValues } from './http-route-values.js';
 export { default as invalidRegex } from './invalid-regex.js';
 export { default as meshConfig } from './mesh-config.js';
 export { default as policyTargetRef } from './policy-target-ref.js';

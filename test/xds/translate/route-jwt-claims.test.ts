@@ -1,0 +1,38 @@
+/**
+ * `@request.auth.claims…` keys in `headers` / `withoutHeaders` become dynamic-metadata matchers on
+ * the `jwt_authn` filter's `payload` (istiod `TranslateRouteMatch` / `translateMetadataMatch`), never
+ * header matchers.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HttpMatchView } from '../../../src/mesh/view/index.js';
+import { routingClaim, translateRouteMatch } from '../../../src/xds/translate/route.js';
+
+const origin = undefined as unknown as HttpMatchView['origin'];
+
+test('GIVEN claim keys in both notations and a plain header WHEN translated THEN the claims are jwt_authn payload matchers (withoutHeaders inverted) and only the plain header is a header matcher', () => {
+  const m = translateRouteMatch({
+    headers: { '@request.auth.claims.group': { exact: 'admin' }, 'x-user': { prefix: 'a' } },
+    withoutHeaders: { '@request.auth.claims[org][team]': { regex: 'ops-.*' } },
+    origin,
+  } as unknown as HttpMatchView);
+  assert.equal(m.headers.map((h) => h.name), ['x-user']);
+  const dm = m.dynamicMetadata.map((d) => {
+    const list = d.value?.matchPattern.case === 'listMatch' ? d.value.matchPattern.value : undefined;
+    const one = list?.matchPattern.case === 'oneOf' ? list.matchPattern.value : undefined;
+    const sm = one?.matchPattern.case === 'stringMatch' ? one.matchPattern.value.matchPattern : undefined;
+    return [d.filter, d.path.map((p) => p.segment.value), sm?.case, sm?.case === 'safeRegex' ? sm.value.regex : sm?.value, d.invert];
+  });
+  assert.equal(dm, [
+    ['envoy.filters.http.jwt_authn', ['payload', 'group'], 'exact', 'admin', false],
+    ['envoy.filters.http.jwt_authn', ['payload', 'org', 'team'], 'safeRegex', 'ops-.*', true],
+  ]);
+});
+
+test('GIVEN header keys WHEN read as routing claims THEN only @request.auth.claims.<a>[.<b>] and [a][b] forms are claims, in any case of the prefix', () => {
+  assert.equal(routingClaim('@request.auth.claims.a.b'), ['a', 'b']);
+  assert.equal(routingClaim('@Request.Auth.Claims[a][b]'), ['a', 'b']);
+  assert.equal([routingClaim('@request.auth.claims'), routingClaim('@request.auth.claims.'), routingClaim('@request.auth.claims[]'), routingClaim('x-claims')], [undefined, undefined, undefined, undefined]);
+});
+
+test.run();
