@@ -1,10 +1,12 @@
 /**
- * The `status.conditions` of an object as `istioctl analyze` reads them from a file: istioctl decodes
- * the whole `status` into the kind's Go status type (pilot/pkg/config/file `TranslateObject`), and
- * when that fails (a field of the wrong type, a timestamp that is not RFC 3339) it drops the status
- * with a warning, so none of its conditions count. Kubernetes and Gateway API statuses
- * (`metav1.Condition`) go through the unstructured converter, Istio statuses (`IstioCondition`)
- * through jsonpb, which also takes proto field names (`last_transition_time`). Only what leads to
+ * The `status.conditions` of an object as `istioctl analyze` reads them from a file. istioctl decodes
+ * each document into the kind's Go type, status included (pilot/pkg/config/file `parseChunk`, then
+ * `TranslateObject`); a status field of the wrong type (an unquoted `False`, a string
+ * `observedGeneration` in a Kubernetes condition, a time that is not RFC 3339) fails that decode, and
+ * istioctl skips the object with an error, so none of its conditions count. Kubernetes and Gateway
+ * API conditions (`metav1.Condition`) decode as JSON into Go structs; Istio conditions
+ * (`IstioCondition` in IstioStatus and ServiceEntryStatus) through jsonpb, which also takes proto
+ * field names (`last_transition_time`) and 64-bit integers written as strings. Only what leads to
  * conditions is judged; the rest of a status is not read.
  */
 import { isRecord, type MeshObject } from './object.js';
@@ -20,7 +22,7 @@ export interface StatusCondition {
   readonly path: FieldPath;
 }
 
-/** The conditions istioctl reads, or why it drops the status (then it reads none). */
+/** The conditions istioctl reads, or why it cannot decode the status (then it reads none). */
 export type StatusConditions =
   | { readonly conditions: readonly StatusCondition[] }
   | { readonly unreadable: string };

@@ -59,9 +59,9 @@ const negativeConditionStatus: Rule = {
     'Gateway API controllers set `Accepted`, `Programmed` and `ResolvedRefs` on Gateways and (per parent) HTTPRoutes and',
     'GRPCRoutes. As `istioctl analyze` IST0171 (NegativeConditionStatus), each of these with status exactly `"False"`',
     'is reported, and an AuthorizationPolicy\'s `WaypointAccepted` with reason `PartiallyInvalid` whatever its status.',
-    'Manifests exported from a cluster (`kubectl get -o yaml`) carry status; a status istioctl cannot decode (an',
-    'unquoted `False`, a time that is not RFC 3339) is dropped whole and reports nothing, and so does an apiVersion',
-    'Istio does not read. Fix: what the condition\'s reason and message name.',
+    'Manifests exported from a cluster (`kubectl get -o yaml`) carry status; an object whose status istioctl cannot',
+    'decode (an unquoted `False`, a time that is not RFC 3339) is skipped by istioctl and reports nothing, and so is',
+    'an apiVersion Istio does not read. Fix: what the condition\'s reason and message name.',
   ].join(' '),
   kinds: ['Service', 'ServiceEntry', 'WorkloadEntry', 'AuthorizationPolicy', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
