@@ -43,13 +43,15 @@ function parseHost(host: string): { host: string } | { error: string } {
     if (close < 0) return { error: 'missing \']\' in host' };
     const colonPort = host.slice(close + 1);
     if (!validOptionalPort(colonPort)) return { error: `invalid port ${JSON.stringify(colonPort)} after host` };
-    // Only an IPv6 address may stand in brackets (RFC 3986; enforced since Go 1.25.2); `%25` starts a zone.
+    // Only an IPv6 address may stand in brackets (RFC 3986; enforced since Go 1.25.2, CVE-2025-47912); `%25` starts a zone.
     const literal = host.slice(1, close);
     const zone = literal.indexOf('%25');
     if (!isIPv6(zone >= 0 ? literal.slice(0, zone) : literal)) return { error: `invalid IP-literal ${JSON.stringify(host.slice(0, close + 1))}` };
     const bad = unescapeError(zone >= 0 ? literal.slice(0, zone) : literal, 'host') ?? unescapeError(host.slice(close), 'host');
     return bad ? { error: bad } : { host: decode(host) };
   }
+  // An IPv6 literal must open the host (CVE-2026-25679, Go 1.26.1): `evil[::1]` is refused.
+  if (host.includes('[')) return { error: `invalid IP-literal in host ${JSON.stringify(host)}` };
   // Go 1.26 reads the port from the first colon ("localhost:80:80" is refused).
   const colon = host.indexOf(':');
   if (colon >= 0 && !validOptionalPort(host.slice(colon))) return { error: `invalid port ${JSON.stringify(host.slice(colon))} after host` };

@@ -5,7 +5,7 @@
  * (analyzers/externalcontrolplane/externalcontrolplane.go).
  */
 import { webhooksOf, type AdmissionWebhook } from './admission-webhooks.js';
-import type { MeshObject } from './object.js';
+import { isRecord, type MeshObject } from './object.js';
 
 /** The `istio.io/rev` label key. */
 export const REVISION_LABEL = 'istio.io/rev';
@@ -19,13 +19,10 @@ export interface InjectorConfiguration {
 }
 
 function selectorRevisions(selector: unknown, into: Set<string>): void {
-  if (typeof selector !== 'object' || selector === null) return;
-  const s = selector as Record<string, unknown>;
-  const labels = s.matchLabels as Record<string, unknown> | undefined;
-  if (labels && typeof labels[REVISION_LABEL] === 'string') into.add(labels[REVISION_LABEL] as string);
-  for (const e of Array.isArray(s.matchExpressions) ? s.matchExpressions : []) {
-    const expr = e as Record<string, unknown>;
-    if (expr.key === REVISION_LABEL && Array.isArray(expr.values)) for (const v of expr.values) into.add(v as string);
+  if (!isRecord(selector)) return;
+  if (isRecord(selector.matchLabels) && typeof selector.matchLabels[REVISION_LABEL] === 'string') into.add(selector.matchLabels[REVISION_LABEL]);
+  for (const e of Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []) {
+    if (isRecord(e) && e.key === REVISION_LABEL && Array.isArray(e.values)) for (const v of e.values) if (typeof v === 'string') into.add(v);
   }
 }
 

@@ -24,6 +24,7 @@ test('GIVEN webhook urls WHEN read as Go net/url.Parse THEN the same errors and 
     ['https://istiod.example.com/#%z', 'error invalid URL escape "%z"'],
     ['https://[2001:db8::1/inject', 'error missing \']\' in host'],
     ['https://[10.0.0.7]/inject', 'error invalid IP-literal "[10.0.0.7]"'],
+    ['https://evil[ab]/inject', 'error invalid IP-literal in host "evil[ab]"'],
     ['https://istiod.example.com/inject\n', 'error net/url: invalid control character in URL'],
     ['https://us er@istiod.example.com/', 'error net/url: invalid userinfo'],
   ];
