@@ -19,3 +19,5 @@ export * from './tls/index.js';
 export * from './validation/index.js';
 export * from './injection/index.js';
 export * from './deployment/index.js';
+export * from './status/index.js';
+export * from './webhook/index.js';
