@@ -18,4 +18,5 @@ export * from './telemetry/index.js';
 export * from './tls/index.js';
 export * from './validation/index.js';
 export * from './injection/index.js';
+export * from './multicluster/index.js';
 export * from './deployment/index.js';
