@@ -15,6 +15,8 @@ export { default as meshConfig } from './mesh-config.js';
 export { default as policyTargetRef } from './policy-target-ref.js';
 export { default as selectorWithoutLabels } from './selector-without-labels.js';
 export { default as serviceEntryStructure } from './serviceentry-structure.js';
+export { default as serviceEntryWarnings } from './serviceentry-warnings.js';
 export { default as sidecarStructure } from './sidecar-structure.js';
 export { default as subsetName } from './subset-name.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
+export { default as virtualServiceWarnings } from './virtualservice-warnings.js';
