@@ -18,6 +18,7 @@ export * from './telemetry/index.js';
 export * from './tls/index.js';
 export * from './validation/index.js';
 export * from './injection/index.js';
+export * from './multicluster/index.js';
 export * from './deployment/index.js';
 export * from './status/index.js';
 export * from './webhook/index.js';

@@ -1,6 +1,7 @@
 // Rules of the gatewayapi area (Kubernetes Gateway API objects), one line each.
 export { default as certificateRefNotFound } from './certificate-ref-not-found.js';
 export { default as consumerRouteNotVisible } from './consumer-route-not-visible.js';
+export { default as crdVersionBelowMinimum } from './crd-version-below-minimum.js';
 export { default as routeInvalidRegex } from './invalid-regex.js';
 export { default as ineffectiveSelector } from './ineffective-selector.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';

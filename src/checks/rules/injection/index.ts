@@ -5,3 +5,4 @@ export { default as namespaceNotInjected } from './namespace-not-injected.js';
 export { default as imageAutoDeployment } from './image-auto-deployment.js';
 export { default as imageAutoPod } from './image-auto-pod.js';
 export { default as podMissingProxy } from './pod-missing-proxy.js';
+export { default as proxyImageMismatch } from './proxy-image-mismatch.js';
