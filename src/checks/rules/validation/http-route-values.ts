@@ -6,9 +6,12 @@ type Raw = Readonly<Record<string, unknown>>;
 /** The records of a list with their indexes in it (a malformed entry is the schema's to report). */
 const records = (v: unknown): [Raw, number][] => (Array.isArray(v) ? v.flatMap((x, i): [Raw, number][] => (isRecord(x) ? [[x, i]] : [])) : []);
 
+/** A finite number: `.inf` and `.nan` are `schema/crd-validation`'s to report (JSON cannot carry them). */
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 /** Istio's `validatePercentage`: 0, or within [0.0001, 100]. */
 function percentageProblem(p: unknown): string | undefined {
-  if (!isRecord(p) || typeof p.value !== 'number') return undefined;
+  if (!isRecord(p) || !finite(p.value)) return undefined;
   const v = p.value;
   return v < 0 || v > 100 || (v > 0 && v < 0.0001) ? `percentage ${v} is neither 0.0, nor in range [0.0001, 100.0]` : undefined;
 }
@@ -17,11 +20,11 @@ function percentageProblem(p: unknown): string | undefined {
 function problemsOf(rule: Raw, at: FieldPath): [string, FieldPath][] {
   const out: [string, FieldPath][] = [];
   records(rule.route).forEach(([d, i]) => {
-    if (typeof d.weight === 'number' && d.weight < 0) out.push([`weight ${d.weight} < 0: weights are relative shares, 0 or more`, [...at, 'route', i, 'weight']]);
+    if (finite(d.weight) && d.weight < 0) out.push([`weight ${d.weight} < 0: weights are relative shares, 0 or more`, [...at, 'route', i, 'weight']]);
   });
   const redirect = isRecord(rule.redirect) ? rule.redirect : undefined;
   const code = redirect?.redirectCode;
-  if (typeof code === 'number' && code !== 0 && (code < 300 || code > 399)) {
+  if (finite(code) && code !== 0 && (code < 300 || code > 399)) {
     out.push([`${code} is not a valid redirect code, must be 3xx (use 301, 302, 303, 307 or 308)`, [...at, 'redirect', 'redirectCode']]);
   }
   const fault = isRecord(rule.fault) ? rule.fault : undefined;
@@ -31,12 +34,12 @@ function problemsOf(rule: Raw, at: FieldPath): [string, FieldPath][] {
     if (why) out.push([`fault.${kind}: ${why}`, [...at, 'fault', kind, 'percentage', 'value']]);
   }
   const abort = fault && isRecord(fault.abort) ? fault.abort : undefined;
-  if (typeof abort?.httpStatus === 'number' && (abort.httpStatus < 200 || abort.httpStatus > 600)) {
+  if (finite(abort?.httpStatus) && (abort.httpStatus < 200 || abort.httpStatus > 600)) {
     out.push([`HTTP status ${abort.httpStatus} is not in range 200-599`, [...at, 'fault', 'abort', 'httpStatus']]);
   }
   records(rule.mirrors).forEach(([m, i]) => {
     const v = isRecord(m.percentage) ? m.percentage.value : undefined;
-    if (typeof v !== 'number') return;
+    if (!finite(v)) return;
     const path: FieldPath = [...at, 'mirrors', i, 'percentage', 'value'];
     if (v > 100) out.push([`mirror percentage must have a max value of 100 (it has ${v})`, path]);
     if (v < 0) out.push([`mirror percentage must have a min value of 0 (it has ${v})`, path]);
