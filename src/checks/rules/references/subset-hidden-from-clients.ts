@@ -11,7 +11,8 @@ import { destinationsOf, hostOf, subsetNames, subsetOf } from './_helpers.js';
  * DestinationRule the sidecars of ANOTHER namespace use for the host does not define, so istiod
  * builds them no cluster for it. Judged from the per-proxy view (`view/subset-not-found`) of one
  * sidecar per client namespace, built only for the namespaces a DestinationRule lookup suspects
- * ({@link suspects}); the VirtualService's own namespace is `references/subset-exists`'.
+ * ({@link suspects}); the VirtualService's own namespace is `references/subset-exists`' and
+ * `references/subset-not-applied`'s.
  */
 const subsetHiddenFromClients: Rule = {
   id: 'references/subset-hidden-from-clients',
@@ -23,7 +24,7 @@ const subsetHiddenFromClients: Rule = {
     'namespace\'s). A VirtualService is used by the sidecars of every namespace it is exported to, so when the rule that',
     'defines its subset is exported only to its own namespace (`exportTo: ["."]`), or a rule in the client\'s namespace',
     'for the same host shadows it, the clients there route to a cluster they do not have and get 503 (`NC`), while',
-    '`references/subset-exists`, judging from the VirtualService\'s namespace as `istioctl analyze` does, is quiet.',
+    '`references/subset-exists` (as `istioctl analyze` judges) and `references/subset-not-applied` (the VirtualService\'s own namespace) are quiet.',
     'Judged from meshproof\'s per-proxy view (the one the xDS translation reads, Sidecar egress and workloadSelector',
     'rules included) for one sidecar of each namespace with meshed workloads in the input. Fix: export the',
     'DestinationRule to those namespaces, add the subset to their own rule, or',
@@ -58,8 +59,8 @@ const subsetHiddenFromClients: Rule = {
 };
 
 /**
- * Whether the missing subset at `path` (a destination's `subset`) is `references/subset-exists`'
- * finding already: the VirtualService's own namespace lacks it too, and the client namespace uses
+ * Whether the missing subset at `path` (a destination's `subset`) is already `references/subset-exists`'
+ * or `references/subset-not-applied`'s finding: the VirtualService's own namespace lacks it too, and the client namespace uses
  * the very DestinationRules that rule judged (same rules), so this rule would only repeat it with
  * an explanation (exportTo, shadowing) that does not apply.
  */
