@@ -222,20 +222,24 @@ export async function judgeDelay(o: Of<'delay'>, env: ShareEnv): Promise<Traffic
 }
 
 /**
- * Polls `count` until it reaches `all` or stops growing for `quietMs` (copies still in flight), at most
- * `maxMs`. A mirrored share never reaches `all`, so every batch waits for the quiet window: 250 ms let a
- * loaded 2-core machine's late copies (seen 15.5 % for a 25 % mirror) go uncounted, breaking a true promise.
+ * Polls `count` until it reaches `all` or stops growing for a quiet window (copies still in flight),
+ * at most `maxMs`. A mirrored share never reaches `all`, so every batch waits for the window: 250 ms,
+ * or twice the latest a copy has yet arrived after its batch (`seen`, kept across a promise's
+ * batches), up to 2 s. A fixed 250 ms let a loaded machine's late copies go uncounted (15.5 % seen
+ * for a true 25 % mirror), while an idle machine's copies land within milliseconds.
  */
-async function settle(count: () => number, all: number, quietMs = 750, maxMs = 4000): Promise<void> {
-  const end = performance.now() + maxMs;
+async function settle(count: () => number, all: number, seen: { lateMs: number }, maxMs = 4000): Promise<void> {
+  const start = performance.now();
   let last = count();
-  let quietSince = performance.now();
-  while (last < all && performance.now() < end && performance.now() - quietSince < quietMs) {
+  let quietSince = start;
+  const quietMs = () => Math.min(2000, Math.max(250, 2 * seen.lateMs));
+  while (last < all && performance.now() - start < maxMs && performance.now() - quietSince < quietMs()) {
     await new Promise((r) => setTimeout(r, 20));
     const now = count();
     if (now !== last) {
       last = now;
       quietSince = performance.now();
+      seen.lateMs = Math.max(seen.lateMs, quietSince - start);
     }
   }
 }
@@ -244,6 +248,7 @@ async function settle(count: () => number, all: number, quietMs = 750, maxMs = 4
 export async function judgeMirror(o: Of<'mirror'>, request: RequestSpec, env: ShareEnv): Promise<TrafficVerdict> {
   const copied = (id: string) => env.backends.some((b) => (b.shadows.get(id) ?? 0) > 0 && (o.destination.labels?.version === undefined || b.identity.labels.version === o.destination.labels.version));
   const ids: string[] = [];
+  const seen = { lateMs: 0 };
   let allRefused = true;
   const { judgements: [j], samples } = await runSequential(plan([o.percent / 100], env), async (n) => {
     const batch = Array.from({ length: n }, () => randomUUID());
@@ -251,7 +256,7 @@ export async function judgeMirror(o: Of<'mirror'>, request: RequestSpec, env: Sh
     allRefused &&= sent.every(refused);
     ids.push(...batch);
     // Copies are fire-and-forget: wait until they stop arriving before counting this batch.
-    await settle(() => batch.filter(copied).length, n);
+    await settle(() => batch.filter(copied).length, n, seen);
     return batch;
   }, (id) => [copied(id)]);
   if (allRefused) return refusedDetail(request, samples.length);
