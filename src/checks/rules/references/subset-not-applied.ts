@@ -1,6 +1,5 @@
 import type { Rule } from '../../rule.js';
-import { destinationsOf, hostOf, subsetOf } from './_helpers.js';
-import { analyzerFindsSubset, istiodSubsetFindings } from './subset-exists.js';
+import { subsetVerdicts } from './_subset-verdicts.js';
 
 /**
  * `references/subset-not-applied`: a destination or mirror subset that a DestinationRule defines, but
@@ -27,16 +26,7 @@ const subsetNotApplied: Rule = {
   ].join(' '),
   kinds: ['VirtualService', 'DestinationRule', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
-    for (const [vs, byPath] of istiodSubsetFindings(graph)) {
-      for (const { destination, path } of destinationsOf(vs)) {
-        const host = hostOf(destination);
-        const subset = subsetOf(destination);
-        if (host === undefined || subset === undefined) continue;
-        const at = [...path, 'subset'];
-        const finding = byPath.get(JSON.stringify(at));
-        if (finding && analyzerFindsSubset(graph, vs, host, subset)) ctx.report(vs, finding.message, { path: at });
-      }
-    }
+    for (const v of subsetVerdicts(graph)) if (v.analyzerFinds && v.istiod !== null) ctx.report(v.vs, v.istiod, { path: v.path });
   },
 };
 
