@@ -36,7 +36,7 @@ test('GIVEN routes with timeouts, retries and faults WHEN viewed THEN perTryTime
   // istiod TranslateFault: a delay's deprecated `percent` counts; an abort without percentage injects 0 %.
   const g = graphOf([svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http: [{ route: [route('reviews')], fault: { delay: { fixedDelay: '2s', percent: 30 }, abort: { httpStatus: 500 } } }] })]);
   assert.equal(routesOf(buildProxyView(g, client), REVIEWS)!.http[0]!.fault, {
-    delay: { fixedDelayMs: 2000, percentage: 30 }, abort: { httpStatus: 500, percentage: 0 },
+    delay: { fixedDelayMs: 2000, percentage: 30, whole: true }, abort: { httpStatus: 500, percentage: 0, unset: true },
     origin: routesOf(buildProxyView(g, client), REVIEWS)!.http[0]!.fault!.origin,
   });
 });

@@ -40,14 +40,17 @@ const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : 
  * A percentage as istiod reads it: `<pctKey>.value` (an empty `Percent` is 0), else the deprecated
  * integer field(s), else `fallback`: 100 for a mirror (`MirrorPercent`), 0 for a fault (`TranslateFault`:
  * an unset delay `percent` is 0, an abort without `percentage` has none, which Envoy reads as 0 %).
+ * `whole`: istiod sends it as a whole number over a denominator of 100 (`translateIntegerToFractionalPercent`:
+ * the deprecated integers and the defaults), not in millionths; `unset` (with `fallback` null): no
+ * percentage at all (an abort without one).
  */
-function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fallback: number): number {
+function percentage(raw: Raw, pctKey: string, legacyKeys: readonly string[], fallback: number | null): { readonly percentage: number; readonly whole?: true; readonly unset?: true } {
   const p = raw[pctKey];
-  if (isRecord(p)) return typeof p.value === 'number' ? p.value : 0;
+  if (isRecord(p)) return { percentage: typeof p.value === 'number' ? p.value : 0 };
   // istiod converts the deprecated integers with uint32(...) over a denominator of 100: a negative
   // one (the webhook does not check `percent`) wraps past 100 %, which Envoy reads as always.
-  for (const k of legacyKeys) if (typeof raw[k] === 'number') return Number.isInteger(raw[k]) ? (raw[k] as number) >>> 0 : (raw[k] as number);
-  return fallback;
+  for (const k of legacyKeys) if (typeof raw[k] === 'number') return { percentage: Number.isInteger(raw[k]) ? (raw[k] as number) >>> 0 : (raw[k] as number), whole: true };
+  return fallback === null ? { percentage: 0, unset: true } : { percentage: fallback, whole: true };
 }
 
 /**
@@ -108,9 +111,9 @@ function translateDestinations(env: RouteEnv, vs: MeshObject, route: unknown, pa
 
 function translateMirrors(env: RouteEnv, vs: MeshObject, raw: Raw, path: FieldPath): MirrorView[] {
   const out: MirrorView[] = [];
-  if (isRecord(raw.mirror)) out.push({ destination: translateDestination(env, vs, raw.mirror, 0, [...path, 'mirror']), percentage: percentage(raw, 'mirrorPercentage', ['mirrorPercent', 'mirror_percent'], 100) });
+  if (isRecord(raw.mirror)) out.push({ destination: translateDestination(env, vs, raw.mirror, 0, [...path, 'mirror']), ...percentage(raw, 'mirrorPercentage', ['mirrorPercent', 'mirror_percent'], 100) });
   records(raw.mirrors).forEach((m, i) => {
-    if (isRecord(m.destination)) out.push({ destination: translateDestination(env, vs, m.destination, 0, [...path, 'mirrors', i, 'destination']), percentage: percentage(m, 'percentage', [], 100) });
+    if (isRecord(m.destination)) out.push({ destination: translateDestination(env, vs, m.destination, 0, [...path, 'mirrors', i, 'destination']), ...percentage(m, 'percentage', [], 100) });
   });
   return out;
 }
@@ -121,11 +124,11 @@ function translateFault(raw: unknown, origin: Origin): FaultView | undefined {
   const abort = isRecord(raw.abort) ? raw.abort : undefined;
   const fixed = delay ? durationMs(delay.fixedDelay) : null;
   return {
-    ...(delay && fixed !== null ? { delay: { fixedDelayMs: fixed, percentage: percentage(delay, 'percentage', ['percent'], 0) } } : {}),
+    ...(delay && fixed !== null ? { delay: { fixedDelayMs: fixed, ...percentage(delay, 'percentage', ['percent'], 0) } } : {}),
     ...(abort ? { abort: {
       ...(typeof abort.httpStatus === 'number' ? { httpStatus: abort.httpStatus } : {}),
       ...(typeof abort.grpcStatus === 'string' ? { grpcStatus: abort.grpcStatus } : {}),
-      percentage: percentage(abort, 'percentage', [], 0),
+      ...percentage(abort, 'percentage', [], null),
     } } : {}),
     origin,
   };

@@ -102,10 +102,12 @@ export interface RetryPolicyView {
 /**
  * `HTTPFaultInjection`, normalised: percentages are 0..100, `percentage.value`, else (delay only) the
  * deprecated `percent`, else 0: istiod's `TranslateFault` injects nothing without a percentage.
+ * `whole`: sent as a whole percentage over 100 (the deprecated `percent`, or none), as istiod does.
  */
 export interface FaultView {
-  readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number };
-  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage: number };
+  readonly delay?: { readonly fixedDelayMs: number; readonly percentage: number; readonly whole?: true };
+  /** `unset`: the abort has no percentage (istiod sends none; Envoy reads 0 %). */
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percentage: number; readonly unset?: true };
   readonly origin: Origin;
 }
 
@@ -117,6 +119,8 @@ export interface FaultView {
 export interface MirrorView {
   readonly destination: DestinationView;
   readonly percentage: number;
+  /** Sent as a whole percentage over 100, as istiod sends the deprecated `mirrorPercent` and the default (`translateIntegerToFractionalPercent`); else in millionths. */
+  readonly whole?: true;
 }
 
 /** `HTTPRedirect`. */

@@ -75,3 +75,12 @@ export function translateStringMatch(m: StringMatch, ignoreCase = false) {
 export function fractionalPercent(percentage: number) {
   return { numerator: uint32(percentage * 10_000), denominator: FractionalPercent_DenominatorType.MILLION };
 }
+
+/**
+ * `FractionalPercent` init from a whole percentage over 100 (Istio's `translateIntegerToFractionalPercent`,
+ * used for the deprecated integer `mirrorPercent` and fault delay `percent`, and the 100 % default of a
+ * mirror), else in millionths ({@link fractionalPercent}) when `whole` is not set.
+ */
+export function percentOf(p: { readonly percentage: number; readonly whole?: true }) {
+  return p.whole ? { numerator: uint32(p.percentage), denominator: FractionalPercent_DenominatorType.HUNDRED } : fractionalPercent(p.percentage);
+}

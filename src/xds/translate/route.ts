@@ -17,7 +17,7 @@ import type { DestinationView, HeaderMatch, HeaderOperations, HttpMatchView, Htt
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { BLACKHOLE_CLUSTER } from './clusters.js';
 import { type ClusterParts, FRESH_PARTS } from './_parts.js';
-import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, translateStringMatch, uint32 } from './_common.js';
+import { METADATA_NAMESPACE, duration, fractionalPercent, originJson, percentOf, translateStringMatch, uint32 } from './_common.js';
 import { createMessage as create } from '../create-message.js';
 import { packAny as anyPack } from '../encode.js';
 import type { CarryOverStore } from './carry-over.js';
@@ -266,7 +266,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
     // istiod MirrorPercent / MirrorPercentByPolicy: a percentage of 0 mirrors nothing, so no policy.
     requestMirrorPolicies: route.mirrors.filter((m) => m.percentage > 0).map((m) => ({
       cluster: clusterOf(m.destination, env),
-      runtimeFraction: { defaultValue: fractionalPercent(m.percentage) },
+      runtimeFraction: { defaultValue: percentOf(m) },
       traceSampled: false,
     })),
   } } }).action;
@@ -362,15 +362,15 @@ function parseSeconds(d: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Fault injection: the fault filter's per-route `HTTPFault` (delay and/or abort with a percentage in millionths). */
+/** Fault injection: the fault filter's per-route `HTTPFault` (delay and/or abort; percentages as istiod writes them: in millionths, a deprecated integer over 100, none on an abort without one). */
 function applyFault(r: Route, route: HttpRouteView): void {
   const f = route.fault;
   if (!f) return;
   const fault = create(HTTPFaultSchema, {
-    ...(f.delay ? { delay: { faultDelaySecifier: { case: 'fixedDelay' as const, value: duration(f.delay.fixedDelayMs) }, percentage: fractionalPercent(f.delay.percentage) } } : {}),
+    ...(f.delay ? { delay: { faultDelaySecifier: { case: 'fixedDelay' as const, value: duration(f.delay.fixedDelayMs) }, percentage: percentOf(f.delay) } } : {}),
     ...(f.abort ? { abort: {
       errorType: f.abort.httpStatus !== undefined ? { case: 'httpStatus' as const, value: uint32(f.abort.httpStatus) } : { case: 'grpcStatus' as const, value: grpcCode(f.abort.grpcStatus) },
-      percentage: fractionalPercent(f.abort.percentage),
+      ...(f.abort.unset ? {} : { percentage: fractionalPercent(f.abort.percentage) }),
     } } : {}),
   });
   r.typedPerFilterConfig[FAULT_FILTER] = anyPack(HTTPFaultSchema, fault);

@@ -6,6 +6,7 @@
  * destinations (`applyHTTPRouteDestination`).
  */
 import { test } from 'uvu';
+import { FractionalPercent_DenominatorType } from '../../../src/xds/gen/envoy/type/v3/percent_pb.js';
 import * as assert from 'uvu/assert';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { buildProxyView, describeProxy, proxiesOf } from '../../../src/mesh/view/index.js';
@@ -127,15 +128,31 @@ test('GIVEN faults without percentage, with an empty percentage, and with the de
   assert.equal(routes.map(pct), [[0, 0], [0, 0], [30, null]]);
 });
 
-test('GIVEN mirrorPercentage 0, an empty mirrorPercentage, the deprecated mirrorPercent, and a mirrors list with a 0 % entry WHEN translated THEN a 0 % mirror has no policy, mirrorPercent is a percentage, and each policy leaves trace sampling off as istiod does', () => {
+test('GIVEN the same faults WHEN translated THEN the bytes are istiod\'s: an unset or deprecated delay percent over 100, a Percent in millionths, and no percentage on an abort without one', () => {
+  const routes = reviewsRoutes([
+    { match: [{ uri: { prefix: '/a' } }], route: [route('reviews')], fault: { delay: { fixedDelay: '1s' }, abort: { httpStatus: 503 } } },
+    { match: [{ uri: { prefix: '/b' } }], route: [route('reviews')], fault: { delay: { fixedDelay: '1s', percentage: { value: 2.5 } }, abort: { httpStatus: 503, percentage: { value: 1 } } } },
+    { match: [{ uri: { prefix: '/c' } }], route: [route('reviews')], fault: { delay: { fixedDelay: '1s', percent: 30 } } },
+  ]);
+  const { HUNDRED, MILLION } = FractionalPercent_DenominatorType;
+  const form = (p: { numerator: number; denominator: number } | undefined) => (p ? [p.numerator, p.denominator] : 'none');
+  const forms = routes.map((r) => {
+    const f = anyUnpack(r.typedPerFilterConfig['envoy.filters.http.fault']!, HTTPFaultSchema)!;
+    return [form(f.delay?.percentage), f.abort ? form(f.abort.percentage) : null];
+  });
+  assert.equal(forms, [[[0, HUNDRED], 'none'], [[25_000, MILLION], [10_000, MILLION]], [[30, HUNDRED], null]]);
+});
+
+test('GIVEN mirrorPercentage 0, an empty mirrorPercentage, the deprecated mirrorPercent, and a mirrors list with a 0 % entry WHEN translated THEN a 0 % mirror has no policy, mirrorPercent and the default are whole percentages over 100 (istiod translateIntegerToFractionalPercent), and each policy leaves trace sampling off as istiod does', () => {
   const routes = reviewsRoutes([
     { match: [{ uri: { prefix: '/a' } }], route: [route('reviews')], mirror: { host: 'ratings' }, mirrorPercentage: { value: 0 } },
     { match: [{ uri: { prefix: '/b' } }], route: [route('reviews')], mirror: { host: 'ratings' }, mirrorPercentage: {} },
     { match: [{ uri: { prefix: '/c' } }], route: [route('reviews')], mirror: { host: 'ratings' }, mirrorPercent: 40 },
     { match: [{ uri: { prefix: '/d' } }], route: [route('reviews')], mirrors: [{ destination: { host: 'ratings' }, percentage: { value: 0 } }, { destination: { host: 'reviews', subset: 'v3' } }] },
   ]);
-  const mirrors = routes.map((r) => actionOf(r).requestMirrorPolicies.map((m) => [m.cluster, m.runtimeFraction?.defaultValue?.numerator, m.traceSampled]));
-  assert.equal(mirrors, [[], [], [['outbound|9080||ratings.prod.svc.cluster.local', 400_000, false]], [[`outbound|9080|v3|${REVIEWS}`, 1_000_000, false]]]);
+  const mirrors = routes.map((r) => actionOf(r).requestMirrorPolicies.map((m) => [m.cluster, m.runtimeFraction?.defaultValue?.numerator, m.runtimeFraction?.defaultValue?.denominator, m.traceSampled]));
+  const HUNDRED = FractionalPercent_DenominatorType.HUNDRED;
+  assert.equal(mirrors, [[], [], [['outbound|9080||ratings.prod.svc.cluster.local', 40, HUNDRED, false]], [[`outbound|9080|v3|${REVIEWS}`, 100, HUNDRED, false]]]);
 });
 
 test('GIVEN weighted destinations with a weight-0 one, and a single destination with weight 0 WHEN translated THEN weighted_clusters leaves the weight-0 destination out, and the single one is the route\'s cluster', () => {

@@ -5,6 +5,7 @@
  * and encodes them (the encoder is where an out-of-range uint32 used to throw).
  */
 import { test } from 'uvu';
+import { FractionalPercent_DenominatorType } from '../../../src/xds/gen/envoy/type/v3/percent_pb.js';
 import * as assert from 'uvu/assert';
 import { toBinary } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -55,8 +56,9 @@ test('fault.delay.percentage: .inf, .nan and negatives give a percentage Envoy c
   assert.equal([delay(Number.POSITIVE_INFINITY), delay(Number.NaN), delay(-1), delay(1e10)], [MAX_U32, 0, 0, MAX_U32]);
 });
 
-test('fault.delay.percent (deprecated integer): a negative one wraps like istiod\'s uint32 (past 100 %: always injected)', () => {
-  assert.is(fault(routeOf({ fault: { delay: { fixedDelay: '1s', percent: -5 } } })).delay!.percentage!.numerator, MAX_U32);
+test('fault.delay.percent (deprecated integer): a negative one wraps like istiod\'s uint32 over a denominator of 100 (past 100 %: always injected)', () => {
+  const p = fault(routeOf({ fault: { delay: { fixedDelay: '1s', percent: -5 } } })).delay!.percentage!;
+  assert.equal([p.numerator, p.denominator], [2 ** 32 - 5, FractionalPercent_DenominatorType.HUNDRED]);
 });
 
 test('fault.abort.percentage and httpStatus: out-of-range values clamp', () => {
