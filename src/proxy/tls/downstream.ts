@@ -10,6 +10,8 @@
  * - OPTIONAL_MUTUAL (a validation context without `require_client_certificate`): a certificate is
  *   requested; none is fine, but one that does not verify fails the connection, as in Envoy.
  *
+ * `tls_params` apply (protocol versions, cipher suites, ECDH curves: `tls-params.ts`).
+ *
  * ALPN: the context's `alpn_protocols` are offered only when the client offers one of them; with no
  * overlap no protocol is negotiated and the connection goes on (BoringSSL in Envoy), where node would
  * otherwise abort the handshake. The secure context is cached per context and secret generation, so
@@ -24,6 +26,7 @@ import { downstreamContextOf } from './contexts.js';
 import { readDataSource } from './data-source.js';
 import { checkSubjectAltNames, peerNames } from './peer.js';
 import type { SecretStore } from './secrets.js';
+import { tlsParamsOptions } from './tls-params.js';
 
 /** A TLS problem: `code` says whether config is wrong (NACK) or a secret has not arrived yet (refuse connections until it does). */
 export class TlsConfigError extends Error {
@@ -151,9 +154,9 @@ export class DownstreamTls {
     if (ctx.requireClientCertificate && !r.ca) throw new TlsConfigError('BAD_CONFIG', 'transport_socket.require_client_certificate', 'a client certificate is required but there is no trusted_ca to verify it against; add a validation context');
     let secureContext: SecureContext;
     try {
-      secureContext = createSecureContext({ cert: r.cert, key: r.key, ...(r.ca ? { ca: r.ca } : {}) });
+      secureContext = createSecureContext({ cert: r.cert, key: r.key, ...(r.ca ? { ca: r.ca } : {}), ...tlsParamsOptions(ctx.commonTlsContext?.tlsParams) });
     } catch (e) {
-      throw new TlsConfigError('BAD_CONFIG', 'transport_socket.common_tls_context', `certificate, key or CA refused: ${(e as Error).message}`);
+      throw new TlsConfigError('BAD_CONFIG', 'transport_socket.common_tls_context', `certificate, key, CA or tls_params (protocol versions, cipher_suites, ecdh_curves) refused: ${(e as Error).message}`);
     }
     const m: Material = { key, secureContext, validation: r.validation, hasCa: !!r.ca };
     this.cache.set(ctx, m);

@@ -19,14 +19,14 @@
  * TLS session cache) can be kept until the material changes.
  */
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
-import { type TlsParameters, TlsParameters_TlsProtocol } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { UpstreamTlsContext } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { upstreamContextFor } from './contexts.js';
 import { materialKey, type ResolvedMaterial, resolveMaterial, TlsConfigError } from './downstream.js';
 import { certificateNames, checkSubjectAltNames } from './peer.js';
 import type { SecretStore } from './secrets.js';
+import { tlsParamsOptions } from './tls-params.js';
 
 /** Builds node:tls client options for a cluster's endpoints. */
 export class UpstreamTls {
@@ -73,7 +73,8 @@ export class UpstreamTls {
       rejectUnauthorized: !!r.ca,
       ...(ctx.sni ? { servername: ctx.sni } : { servername: '' }),
       ...(alpn.length ? { ALPNProtocols: [...alpn] } : {}),
-      ...tlsVersions(ctx.commonTlsContext?.tlsParams),
+      // tls_params; TLS_AUTO keeps Node's client defaults (Envoy's clients stop at 1.2).
+      ...tlsParamsOptions(ctx.commonTlsContext?.tlsParams),
       checkServerIdentity: (_host: string, cert: PeerCertificate) => {
         if (!validation || !cert.raw) return undefined;
         const problem = checkSubjectAltNames(validation, certificateNames(cert.raw));
@@ -82,16 +83,4 @@ export class UpstreamTls {
     };
     return opts;
   }
-}
-
-const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, SecureVersion>> = {
-  [TlsParameters_TlsProtocol.TLSv1_0]: 'TLSv1', [TlsParameters_TlsProtocol.TLSv1_1]: 'TLSv1.1',
-  [TlsParameters_TlsProtocol.TLSv1_2]: 'TLSv1.2', [TlsParameters_TlsProtocol.TLSv1_3]: 'TLSv1.3',
-};
-
-/** `tls_params` minimum and maximum protocol versions (TLS_AUTO: Envoy's client defaults, 1.2 to 1.2; Node's are kept). */
-function tlsVersions(p: TlsParameters | undefined): { minVersion?: SecureVersion; maxVersion?: SecureVersion } {
-  const min = p ? VERSIONS[p.tlsMinimumProtocolVersion] : undefined;
-  const max = p ? VERSIONS[p.tlsMaximumProtocolVersion] : undefined;
-  return { ...(min ? { minVersion: min } : {}), ...(max ? { maxVersion: max } : {}) };
 }
