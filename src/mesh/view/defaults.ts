@@ -4,7 +4,7 @@
  */
 import { isRecord } from '../object.js';
 import { DEFAULT_RETRY_ON, type MeshConfig } from '../mesh-config.js';
-import type { ConnectionPoolView, OutlierDetectionView, OutlierOptionalField, RetryPolicyView, TcpKeepaliveView } from './types.js';
+import type { ConnectionPoolView, InboundView, MeshTlsDefaultsView, OutlierDetectionView, OutlierOptionalField, RetryPolicyView, TcpKeepaliveView } from './types.js';
 import { durationMs } from './origin.js';
 
 /** Envoy circuit-breaker thresholds Istio sets when a limit is not configured: 2^32-1. */
@@ -134,4 +134,38 @@ export function outlierDetection(od: unknown): OutlierDetectionView | null {
     consecutiveLocalOriginFailures: typeof od.consecutiveLocalOriginFailures === 'number' && od.consecutiveLocalOriginFailures > 0 ? od.consecutiveLocalOriginFailures : 0,
     unset,
   };
+}
+
+const nonEmptyStrings = (v: unknown): readonly string[] | undefined => {
+  const list = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+  return list.length > 0 ? list : undefined;
+};
+
+/** istiod `GetMinTLSVersion`: TLSV1_3 is TLS 1.3, any other set value TLS 1.2; undefined for TLS_AUTO or unset. */
+function minVersion(v: unknown): 'TLSV1_2' | 'TLSV1_3' | undefined {
+  if (typeof v !== 'string' || v === '' || v === 'TLS_AUTO') return undefined;
+  return v === 'TLSV1_3' ? 'TLSV1_3' : 'TLSV1_2';
+}
+
+const TLS_DEFAULTS = new WeakMap<MeshConfig, MeshTlsDefaultsView | null>();
+
+/** MeshConfig `tlsDefaults` ({@link MeshTlsDefaultsView}); null when it sets nothing. One object per MeshConfig. */
+export function meshTlsDefaults(mc: MeshConfig): MeshTlsDefaultsView | null {
+  let out = TLS_DEFAULTS.get(mc);
+  if (out !== undefined) return out;
+  const t = isRecord(mc.raw.tlsDefaults) ? mc.raw.tlsDefaults : {};
+  const min = minVersion(t.minProtocolVersion);
+  const cipherSuites = nonEmptyStrings(t.cipherSuites);
+  const ecdhCurves = nonEmptyStrings(t.ecdhCurves);
+  out = min || cipherSuites || ecdhCurves ? Object.freeze({ ...(min ? { minProtocolVersion: min } : {}), ...(cipherSuites ? { cipherSuites } : {}), ...(ecdhCurves ? { ecdhCurves } : {}) }) : null;
+  TLS_DEFAULTS.set(mc, out);
+  return out;
+}
+
+/** MeshConfig `meshMTLS` as the inbound mTLS context reads it ({@link InboundView.meshMtls}); undefined when it sets neither field. */
+export function meshMtlsOf(mc: MeshConfig): InboundView['meshMtls'] {
+  const m = isRecord(mc.raw.meshMTLS) ? mc.raw.meshMTLS : {};
+  const min = minVersion(m.minProtocolVersion);
+  const cipherSuites = nonEmptyStrings(m.cipherSuites);
+  return min || cipherSuites ? { minProtocolVersion: min ?? 'TLSV1_2', ...(cipherSuites ? { cipherSuites } : {}) } : undefined;
 }

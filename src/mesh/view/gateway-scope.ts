@@ -14,6 +14,7 @@ import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../pro
 import { selects } from '../services.js';
 import { exportedTo, exportToOf, virtualServiceTier } from '../visibility.js';
 import { gatewayHostHttpRoutes } from './gateway-route-order.js';
+import { meshTlsDefaults } from './defaults.js';
 import { containerPortOf } from './inbound.js';
 import { originOf } from './origin.js';
 import { httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
@@ -107,6 +108,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
   const out: GatewayServerView[] = [];
   const listenerPorts = new Map<number, number>();
   const listenerPort = (n: number) => listenerPorts.get(n) ?? (listenerPorts.set(n, gatewayListenerPort(graph, proxy, n)), listenerPorts.get(n)!);
+  const tlsDefaults = meshTlsDefaults(graph.meshConfig);
   for (const gateway of gatewaysFor(graph, proxy)) {
     const bound = virtualServicesForGateway(graph, `${gateway.namespace}/${gateway.name}`, proxy.namespace);
     (Array.isArray(gateway.spec.servers) ? gateway.spec.servers : []).forEach((server, i) => {
@@ -117,6 +119,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
         gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number,
         portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number), protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
+        ...(isRecord(server.tls) && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
         routes: serverRoutes(graph, env, bound, gateway, server, server.port.number, protocol),
         origin: originOf(gateway, ['spec', 'servers', i]),
       });

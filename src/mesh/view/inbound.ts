@@ -15,6 +15,7 @@ import { retryOnRetriesStatus } from '../retry-on.js';
 import type { ServiceInfo, ServicePort } from '../services.js';
 import type { Workload } from '../workloads.js';
 import { customAuthzOf } from './custom-authz.js';
+import { meshMtlsOf } from './defaults.js';
 import { authorizationPoliciesOf } from './inbound-authz.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
@@ -54,7 +55,7 @@ function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
     retry: inboundRetryOf(graph.meshConfig, e.protocol),
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
-  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, authorizationPolicies: authz.policies, customAuthz: customAuthzOf(graph, authz.policies), problems: [...problems, ...authz.problems] };
+  return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, ...meshMtlsField(graph.meshConfig), authorizationPolicies: authz.policies, customAuthz: customAuthzOf(graph, authz.policies), problems: [...problems, ...authz.problems] };
 }
 
 /**
@@ -202,4 +203,10 @@ export function mtlsView(pas: Omit<PeerAuthenticationsForWorkload, 'effective'>,
 function portLevelMode(pa: MeshObject, port: number) {
   const pl = pa.spec.portLevelMtls;
   return typeof pl === 'object' && pl !== null ? mtlsModeOf((pl as Record<string, unknown>)[String(port)]) : undefined;
+}
+
+/** `meshMtls` for the inbound view, when MeshConfig `meshMTLS` sets anything. */
+function meshMtlsField(mc: MeshConfig): Pick<InboundView, 'meshMtls'> {
+  const m = meshMtlsOf(mc);
+  return m ? { meshMtls: m } : {};
 }

@@ -12,7 +12,7 @@ import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshConfig } from '../mesh-config.js';
 import type { MtlsMode } from '../policy.js';
 import { isRecord, stringList, type MeshObject } from '../object.js';
-import { connectionPool, outlierDetection } from './defaults.js';
+import { connectionPool, meshTlsDefaults, outlierDetection } from './defaults.js';
 import { durationMs, originOf } from './origin.js';
 import type { ClientTlsView, ClusterPolicyView, LoadBalancerView, Origin } from './types.js';
 
@@ -79,11 +79,14 @@ function clientTls(tls: unknown, mc: MeshConfig, facts: AutoMtlsFacts, lbSimple:
   if (isRecord(tls) && typeof tls.mode === 'string') {
     const str = (k: string) => (typeof tls[k] === 'string' ? { [k]: tls[k] as string } : {});
     const sans = stringList(tls.subjectAltNames);
+    const d = tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL' ? meshTlsDefaults(mc) : null;
+    const meshDefaults = d && (d.cipherSuites || d.ecdhCurves) ? { ...(d.cipherSuites ? { cipherSuites: d.cipherSuites } : {}), ...(d.ecdhCurves ? { ecdhCurves: d.ecdhCurves } : {}) } : undefined;
     return {
       mode: tls.mode as ClientTlsView['mode'], source: 'destination-rule',
       ...str('sni'), ...str('caCertificates'), ...str('clientCertificate'), ...str('privateKey'), ...str('credentialName'),
       ...(sans ? { subjectAltNames: sans } : {}),
       ...(typeof tls.insecureSkipVerify === 'boolean' ? { insecureSkipVerify: tls.insecureSkipVerify } : {}),
+      ...(meshDefaults ? { meshDefaults } : {}),
     };
   }
   if (!mc.enableAutoMtls || facts.external) return { mode: 'DISABLE', source: 'none' };

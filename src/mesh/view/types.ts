@@ -269,6 +269,20 @@ export interface ClientTlsView {
   readonly insecureSkipVerify?: boolean;
   /** The DestinationRule giving this setting has a `workloadSelector` (istiod `isDrWithSelector`: sidecars take `credentialName` only from such rules). */
   readonly workloadSelected?: boolean;
+  /** SIMPLE and MUTUAL: MeshConfig `tlsDefaults` cipher suites and ECDH curves (istiod `applyTLSDefaults`); absent when it sets neither. */
+  readonly meshDefaults?: { readonly cipherSuites?: readonly string[]; readonly ecdhCurves?: readonly string[] };
+}
+
+/**
+ * MeshConfig `tlsDefaults` (`MeshConfig.TLSConfig`), as istiod applies it under a Gateway server's own
+ * SIMPLE, MUTUAL or OPTIONAL_MUTUAL settings (`applyDownstreamTLSDefaults`; the server's own fields
+ * win): a minimum protocol version (`TLSV1_3` is TLS 1.3, any other set value TLS 1.2, as
+ * `GetMinTLSVersion`; absent for TLS_AUTO), cipher suites and ECDH curves (absent when empty).
+ */
+export interface MeshTlsDefaultsView {
+  readonly minProtocolVersion?: 'TLSV1_2' | 'TLSV1_3';
+  readonly cipherSuites?: readonly string[];
+  readonly ecdhCurves?: readonly string[];
 }
 
 /** The traffic policy of one upstream cluster (host, port, subset), merged the way Istio merges it. */
@@ -478,6 +492,8 @@ export interface GatewayServerView {
   /** Server hosts as written (`ns/host` form included). */
   readonly hosts: readonly string[];
   readonly tls: Readonly<Record<string, unknown>> | null;
+  /** MeshConfig `tlsDefaults` when set and the server has `tls`. */
+  readonly meshTlsDefaults?: MeshTlsDefaultsView;
   /** Routes per virtual host, merged across VirtualServices (creation time, then name). */
   readonly routes: readonly HostRoutesView[];
   readonly origin: Origin;
@@ -664,6 +680,12 @@ export interface InboundView {
   readonly passthroughRetry: InboundRetryView | null;
   /** MeshConfig `protocolDetectionTimeout` in ms (istiod's `listener_filters_timeout` on inbound listeners; 0: none). */
   readonly protocolDetectionTimeoutMs: number;
+  /**
+   * MeshConfig `meshMTLS` as the inbound ISTIO_MUTUAL server context reads it (istiod `BuildInboundTLS`):
+   * the minimum version (`TLSV1_3` is TLS 1.3, else TLS 1.2) and the cipher suites (absent: Istio's
+   * `SupportedCiphers`); absent when `meshMTLS` sets neither.
+   */
+  readonly meshMtls?: { readonly minProtocolVersion: 'TLSV1_2' | 'TLSV1_3'; readonly cipherSuites?: readonly string[] };
   /** Policies that apply: root namespace first, then the workload's namespace, input order. */
   readonly authorizationPolicies: readonly AuthzPolicyView[];
   /** The extension providers the CUSTOM policies among them name, sorted by name (empty without CUSTOM policies). */

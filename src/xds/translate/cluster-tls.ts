@@ -82,7 +82,7 @@ function credentialSecret(name: string): string {
  *   HTTP/2 clusters only. A sidecar ignores a rule's `credentialName` unless the rule selects
  *   workloads: the cluster goes plaintext (istiod keeps other sidecars from waiting for a secret).
  * - DISABLE: nothing.
- * Every context says TLS 1.2 to 1.3.
+ * Every context says TLS 1.2 to 1.3; SIMPLE and MUTUAL add MeshConfig `tlsDefaults`' cipher suites and ECDH curves.
  */
 export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: ClientTlsView, serviceAccounts: readonly string[], target: UpstreamTlsTarget, http: HttpOptionsInit | undefined, parts: ClusterParts = FRESH_PARTS): HttpOptionsInit | undefined {
   if (tls.mode === 'DISABLE') return http;
@@ -116,7 +116,8 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
   const ctx = create(UpstreamTlsContextSchema, {
     sni: tls.sni ?? '',
     commonTlsContext: {
-      tlsParams: TLS_PARAMS,
+      // istiod applyTLSDefaults: MeshConfig tlsDefaults' curves and suites on TLS the rule originates.
+      tlsParams: tls.meshDefaults ? { ...TLS_PARAMS, cipherSuites: [...(tls.meshDefaults.cipherSuites ?? [])], ecdhCurves: [...(tls.meshDefaults.ecdhCurves ?? [])] } : TLS_PARAMS,
       tlsCertificateSdsSecretConfigs: certificates,
       validationContextType: validation,
       alpnProtocols: target.http2 ? ['h2'] : [],

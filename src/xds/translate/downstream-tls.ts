@@ -6,6 +6,7 @@
 import { create } from '@bufbuild/protobuf';
 import { type DownstreamTlsContext, DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { CertificateValidationContext_TrustChainVerification, TlsParameters_TlsProtocol } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import type { MeshTlsDefaultsView } from '../../mesh/view/index.js';
 import { ADS_SOURCE } from './_common.js';
 
 /** Istio `ServerTLSSettings`, the fields the translator reads (as written in the Gateway). */
@@ -50,9 +51,11 @@ const exact = (values: readonly string[] | undefined) => (values ?? []).map((v) 
  * `caCertCredentialName`, for the CA), or `serverCertificate` / `privateKey` / `caCertificates` files;
  * `caCrl` as the validation context's CRL file. `minProtocolVersion`, `maxProtocolVersion`,
  * `cipherSuites` and `ecdhCurves` go to `tls_params` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, as Istio).
+ * MeshConfig `tlsDefaults` (`meshDefaults`) comes first for those modes and the server's own fields
+ * override it (istiod `applyDownstreamTLSDefaults`, then `applyServerTLSSettings`).
  * `transport`: `tcp` for a TLS server that forwards TCP (ISTIO_MUTUAL then offers Istio's ALPNs).
  */
-export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'http' | 'tcp' = 'http'): DownstreamTlsContext {
+export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'http' | 'tcp' = 'http', meshDefaults?: MeshTlsDefaultsView): DownstreamTlsContext {
   const mode = tls.mode ?? 'SIMPLE';
   const require = mode === 'MUTUAL' || mode === 'ISTIO_MUTUAL';
   const validate = require || mode === 'OPTIONAL_MUTUAL';
@@ -87,10 +90,13 @@ export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'ht
     };
   }
   const simpleOrMutual = mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
-  const min = PROTOCOLS[(tls.minProtocolVersion ?? 'TLS_AUTO').toUpperCase()] ?? TlsParameters_TlsProtocol.TLS_AUTO;
+  const own = PROTOCOLS[(tls.minProtocolVersion ?? 'TLS_AUTO').toUpperCase()] ?? TlsParameters_TlsProtocol.TLS_AUTO;
+  const min = own !== TlsParameters_TlsProtocol.TLS_AUTO || !meshDefaults?.minProtocolVersion ? own : PROTOCOLS[meshDefaults.minProtocolVersion]!;
   const max = PROTOCOLS[(tls.maxProtocolVersion ?? 'TLS_AUTO').toUpperCase()] ?? TlsParameters_TlsProtocol.TLS_AUTO;
-  const params = simpleOrMutual && (min !== TlsParameters_TlsProtocol.TLS_AUTO || max !== TlsParameters_TlsProtocol.TLS_AUTO || (tls.cipherSuites ?? []).length > 0 || (tls.ecdhCurves ?? []).length > 0)
-    ? { tlsParams: { tlsMinimumProtocolVersion: min, tlsMaximumProtocolVersion: max, cipherSuites: [...(tls.cipherSuites ?? [])], ecdhCurves: [...(tls.ecdhCurves ?? [])] } } : {};
+  const ciphers = (tls.cipherSuites ?? []).length > 0 ? tls.cipherSuites! : meshDefaults?.cipherSuites ?? [];
+  const curves = (tls.ecdhCurves ?? []).length > 0 ? tls.ecdhCurves! : meshDefaults?.ecdhCurves ?? [];
+  const params = simpleOrMutual && (min !== TlsParameters_TlsProtocol.TLS_AUTO || max !== TlsParameters_TlsProtocol.TLS_AUTO || ciphers.length > 0 || curves.length > 0)
+    ? { tlsParams: { tlsMinimumProtocolVersion: min, tlsMaximumProtocolVersion: max, cipherSuites: [...ciphers], ecdhCurves: [...curves] } } : {};
   return create(DownstreamTlsContextSchema, {
     requireClientCertificate: require,
     commonTlsContext: {

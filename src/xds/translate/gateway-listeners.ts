@@ -100,7 +100,7 @@ function withNetworkAuthz(chain: FilterChain, policies: AuthzInput): FilterChain
 }
 
 function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
-  return { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, buildDownstreamTlsContext(tlsOf(s) ?? {}, transport)) } };
+  return { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, buildDownstreamTlsContext(tlsOf(s) ?? {}, transport, s.meshTlsDefaults)) } };
 }
 
 /**

@@ -16,7 +16,7 @@ import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_prox
 import { TlsParameters_TlsProtocol } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { isHttp } from '../../mesh/protocol.js';
-import type { AuthzPolicyView, InboundPortView, InboundRetryView, MtlsView, ProxyView } from '../../mesh/view/index.js';
+import type { AuthzPolicyView, InboundPortView, InboundRetryView, InboundView, MtlsView, ProxyView } from '../../mesh/view/index.js';
 import { ADS_SOURCE, METADATA_NAMESPACE, duration, originJson } from './_common.js';
 import { INBOUND_PASSTHROUGH_CLUSTER, inboundClusterName, inboundMetadata } from './inbound-clusters.js';
 import { type AuthzInput, buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
@@ -78,13 +78,13 @@ export function buildInboundListeners(view: ProxyView): Listener[] {
  * `http_inspector` or the client's ALPN says is HTTP, TCP chains (network RBAC: HTTP-only ALLOW rules
  * cannot match there) for the rest, each to `InboundPassthroughCluster` (the connection's original destination).
  */
-export function buildPassthroughChains(mtls: MtlsView, policies: AuthzInput, retry: InboundRetryView | null, normalization: PathNormalizationType): FilterChain[] {
+export function buildPassthroughChains(mtls: MtlsView, policies: InboundTlsInput, retry: InboundRetryView | null, normalization: PathNormalizationType): FilterChain[] {
   const mtlsJson: JsonObject = { mode: mtls.mode, source: mtls.source, ...(mtls.origin ? { origin: originJson(mtls.origin) } : {}) };
   const http = { cluster: INBOUND_PASSTHROUGH_CLUSTER, statPrefix: INBOUND_PASSTHROUGH_CLUSTER, vhostPort: 0, retry, routeMetadata: { passthrough: true } };
   return chainOptions('auto', mtls.mode).map((o) => create(FilterChainSchema, {
     name: `inbound_passthrough_${o.name}`,
     filterChainMatch: { transportProtocol: o.transportProtocol, applicationProtocols: [...o.applicationProtocols] },
-    ...transportSocketOf(o),
+    ...transportSocketOf(o, policies.meshMtls),
     filters: o.http ? [hcmFilter(http, policies, normalization)] : [...buildNetworkRbacFilters(policies), tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER)],
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: { passthrough: true, mtls: mtlsJson, rbac: rbacMetadata(policies, !o.http) } } },
   }));
@@ -104,23 +104,26 @@ export function listenerProtocolOf(p: InboundPortView): InboundListenerProtocol 
  * network RBAC filters and a `tcp_proxy`. Metadata names the Service and ServiceEntry ports, the
  * deciding PeerAuthentication and every AuthorizationPolicy rule as that chain's RBAC translated it.
  */
-export function buildInboundChains(p: InboundPortView, policies: AuthzInput, normalization: PathNormalizationType): FilterChain[] {
+export function buildInboundChains(p: InboundPortView, policies: InboundTlsInput, normalization: PathNormalizationType): FilterChain[] {
   const cluster = inboundClusterName(p.port);
   const http = { cluster, statPrefix: `inbound_0.0.0.0_${p.port}`, vhostPort: p.port, retry: p.retry, routeMetadata: inboundMetadata(p) };
   const mtls: JsonObject = { mode: p.mtls.mode, source: p.mtls.source, ...(p.mtls.origin ? { origin: originJson(p.mtls.origin) } : {}) };
   return chainOptions(listenerProtocolOf(p), p.mtls.mode).map((o) => create(FilterChainSchema, {
     name: `inbound_0.0.0.0_${p.port}_${o.name}`,
     filterChainMatch: { destinationPort: p.port, transportProtocol: o.transportProtocol, applicationProtocols: [...o.applicationProtocols] },
-    ...transportSocketOf(o),
+    ...transportSocketOf(o, policies.meshMtls),
     filters: o.http ? [hcmFilter(http, policies, normalization)] : [...buildNetworkRbacFilters(policies), tcpProxyFilter(cluster)],
     metadata: { filterMetadata: { [METADATA_NAMESPACE]: { ...inboundMetadata(p), mtls, rbac: rbacMetadata(policies, !o.http) } } },
   }));
 }
 
+/** The inbound view's parts a chain reads: its AuthorizationPolicies and MeshConfig `meshMTLS`. */
+type InboundTlsInput = AuthzInput & Pick<InboundView, 'meshMtls'>;
+
 /** The ISTIO_MUTUAL server side of a chain that terminates mTLS (istiod `ToTransportSocket`: the HTTP or TCP context). */
-function transportSocketOf(o: ChainOption) {
+function transportSocketOf(o: ChainOption, meshMtls: InboundView['meshMtls']) {
   if (!o.terminate) return {};
-  return { transportSocket: { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, istioMutualServerContext(o.http)) } } };
+  return { transportSocket: { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig' as const, value: anyPack(DownstreamTlsContextSchema, istioMutualServerContext(o.http, meshMtls)) } } };
 }
 
 /** Istio's server-side cipher suites for sidecars (`SupportedCiphers`). */
@@ -132,15 +135,19 @@ export const INBOUND_CIPHER_SUITES: readonly string[] = [
 /**
  * The sidecar's server side of ISTIO_MUTUAL (Istio's `BuildInboundTLS`): certificate from SDS
  * `default`, peers validated against SDS `ROOTCA`, a client certificate required, TLS 1.2–1.3 with
- * Istio's cipher suites; ALPN `h2`, `http/1.1` on HTTP ports and `istio-peer-exchange`, `h2`,
+ * Istio's cipher suites (MeshConfig `meshMTLS`: its `minProtocolVersion` and `cipherSuites` instead); ALPN `h2`, `http/1.1` on HTTP ports and `istio-peer-exchange`, `h2`,
  * `http/1.1` on TCP ports. Envoy carries on without ALPN when the client offers none of these.
  */
-export function istioMutualServerContext(http: boolean) {
+export function istioMutualServerContext(http: boolean, meshMtls?: InboundView['meshMtls']) {
   return create(DownstreamTlsContextSchema, {
     requireClientCertificate: true,
     commonTlsContext: {
       alpnProtocols: http ? ['h2', 'http/1.1'] : ['istio-peer-exchange', 'h2', 'http/1.1'],
-      tlsParams: { tlsMinimumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_2, tlsMaximumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3, cipherSuites: [...INBOUND_CIPHER_SUITES] },
+      tlsParams: {
+        tlsMinimumProtocolVersion: meshMtls?.minProtocolVersion === 'TLSV1_3' ? TlsParameters_TlsProtocol.TLSv1_3 : TlsParameters_TlsProtocol.TLSv1_2,
+        tlsMaximumProtocolVersion: TlsParameters_TlsProtocol.TLSv1_3,
+        cipherSuites: [...(meshMtls?.cipherSuites ?? INBOUND_CIPHER_SUITES)],
+      },
       tlsCertificateSdsSecretConfigs: [{ name: WORKLOAD_CERT_SECRET, sdsConfig: ADS_SOURCE }],
       validationContextType: { case: 'validationContextSdsSecretConfig', value: { name: ROOT_CA_SECRET, sdsConfig: ADS_SOURCE } },
     },
