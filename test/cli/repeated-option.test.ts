@@ -39,7 +39,9 @@ test('GIVEN repeatable --exclude, and a boolean twice THEN accepted (exit 0)', a
 
 test('repeatedOption: one value each is no problem; the first repeated option is named', () => {
   const options = { a: { type: 'string' }, b: { type: 'string', multiple: true }, f: { type: 'boolean' } } as const;
-  const opt = (name: string, value?: string) => ({ kind: 'option' as const, name, rawName: `--${name}`, index: 0, value, inlineValue: false });
+  const opt = (name: string, value?: string) => (value === undefined
+    ? { kind: 'option' as const, name, rawName: `--${name}`, index: 0, value: undefined, inlineValue: undefined }
+    : { kind: 'option' as const, name, rawName: `--${name}`, index: 0, value, inlineValue: false });
   assert.is(repeatedOption([opt('a', '1'), opt('b', '1'), opt('b', '2'), opt('f'), opt('f')], options), undefined);
   assert.is(repeatedOption([opt('a', '1'), opt('a', '2')], options), '--a given twice ("1", then "2"); it takes one value: give it once');
 });
