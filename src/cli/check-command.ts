@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { ruleCatalogue, runCheck } from '../checks/check.js';
 import { DEFAULT_CONFIG, findConfigFile, isProfile, loadConfigFile, PROFILES, profileFailOn, todayUtc } from '../checks/config/index.js';
@@ -9,6 +9,7 @@ import { MESH_OPTIONS, meshFlags, meshSelection } from './mesh-flags.js';
 import { assertWritable, OUTPUT_OPTIONS, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem } from './input-path.js';
+import { assertOutsideInputs } from './out-path.js';
 import { VERSION } from './version.js';
 
 const OPTIONS = {
@@ -66,7 +67,14 @@ export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFro
   }
   if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
   const mesh = meshFlags(values, io);
-  if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
+  if (values.output !== undefined) {
+    const out = resolve(io.cwd, values.output);
+    assertOutsideInputs({
+      command: 'check', flag: '--output', given: values.output, out, inputs: paths, cwd: io.cwd,
+      consequence: 'the report would be read back as input by the next check and synced to the cluster with them', example: basename(out),
+    });
+    assertWritable(out, values.output);
+  }
 
   const catalogue = ruleCatalogue();
   const configPath = mesh.config ?? findConfigFile(io.cwd);

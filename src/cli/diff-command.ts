@@ -13,8 +13,9 @@ import { type LoadedTree, loadTree } from '../diff/load-tree.js';
 import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
 import { OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
+import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ruleCatalogue } from '../checks/check.js';
 import { findConfigFile, loadConfigFile } from '../checks/config/index.js';
 
@@ -30,6 +31,13 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   const maxFields = values['max-fields'] === undefined ? undefined : Number(values['max-fields']);
   if (maxFields !== undefined && !(Number.isInteger(maxFields) && maxFields > 0)) throw new UsageError(`--max-fields must be a whole number of at least 1; got "${values['max-fields']}"`);
   const [basePath, headPath] = positionals as [string, string];
+  if (values.output !== undefined) {
+    const out = resolve(io.cwd, values.output);
+    assertOutsideInputs({
+      command: 'diff', flag: '--output', given: values.output, out, inputs: [basePath, headPath], cwd: io.cwd,
+      consequence: 'the diff would be read back as input by the next diff or check and synced to the cluster with them', example: basename(out),
+    });
+  }
   // The config's exclude globs leave files out of both sides, as they leave them out of `check`: a
   // file is left out when a glob matches its own path or the path it has in the other tree.
   const configFile = findConfigFile(io.cwd);

@@ -7,21 +7,26 @@
  * `meshproof check` reads (meshproof.config.yaml's cluster domain, MeshConfig, context paths);
  * VirtualServices of context files are not drawn.
  */
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { loadMesh } from '../checks/api.js';
 import { mapPage } from '../map/html.js';
 import { trafficMap } from '../map/traffic.js';
 import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
+import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
 export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, title: { type: 'string' }, 'allow-empty': { type: 'boolean' } } });
   if (values.out === undefined) throw new UsageError('--out <file.html> is required (e.g. meshproof map dist --out map.html)');
   const out = resolve(io.cwd, values.out);
-  assertWritable(out, values.out, '--out');
   const paths = positionals.length > 0 ? positionals : ['dist'];
+  assertOutsideInputs({
+    command: 'map', flag: '--out', given: values.out, out, inputs: paths, cwd: io.cwd,
+    consequence: 'the page would be synced to the cluster with them and deleted by the next synth', example: basename(out),
+  });
+  assertWritable(out, values.out, '--out');
   // The mesh `meshproof check` judges: meshproof.config.yaml's context paths resolve hosts and
   // gateways, its cluster domain names the hosts; only the input's VirtualServices are drawn.
   const model = await loadMesh(paths, { cwd: io.cwd, allowEmpty: true });

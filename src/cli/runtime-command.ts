@@ -8,7 +8,7 @@
  * expectations Job runs in the cluster. Exit 0 all held, 1 some broke, 2 could not run.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { TARGETS_PATH } from '../runtime/expectations-job.js';
 import { RuntimeSynthError, synthRuntime, type SmokePlan } from '../runtime/runtime-chart.js';
@@ -16,6 +16,7 @@ import { runSmoke } from '../runtime/smoke.js';
 import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { parseArgs } from './args.js';
 import { writeFileAtomic, type CliIO } from './io.js';
+import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
 export async function runtimeCommand(args: string[], io: CliIO): Promise<ExitCode> {
@@ -43,9 +44,10 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
   const dir = resolve(io.cwd, values.out);
   // Inside dist/ the runtime's manifests would be read as the mesh by the next check, verify or
   // xds compile of that folder (they read it recursively), and removed by the next synth.
-  if (dir === dist || dir.startsWith(`${dist}${sep}`)) {
-    throw new UsageError(`runtime synth: --out ${values.out} is inside ${positionals[0] ?? 'dist'}, the manifests it reads: the runtime's Deployments and Job would be checked as part of the mesh next time; write them outside it, e.g. --out build/runtime`);
-  }
+  assertOutsideInputs({
+    command: 'runtime synth', flag: '--out', given: values.out, out: dir, inputs: [positionals[0] ?? 'dist'], cwd: io.cwd,
+    consequence: "the runtime's Deployments and Job would be checked as part of the mesh next time", pronoun: 'them', example: 'build/runtime',
+  });
   assertOutFolder(dir, values.out);
   try {
     const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull, requireExpectations: true });

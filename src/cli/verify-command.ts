@@ -10,7 +10,7 @@
  * an unknown app, a runtime that cannot start). Progress goes to stderr on a TTY.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseArgs } from './args.js';
 import { EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -20,6 +20,7 @@ import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
 import { verifyProject, VerifyInputError, VerifyInterrupted, type TrafficRunner } from '../verify/run.js';
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
+import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
@@ -69,8 +70,15 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
   const confidence = unit('confidence', values.confidence, 0.999);
   const tolerance = unit('tolerance', values.tolerance, 0.05);
-  if (values.output !== undefined) assertWritable(resolve(io.cwd, values.output), values.output);
   const root = projectRoot(resolve(io.cwd, positionals[0] ?? '.'));
+  if (values.output !== undefined) {
+    const out = resolve(io.cwd, values.output);
+    assertOutsideInputs({
+      command: 'verify', flag: '--output', given: values.output, out, inputs: [relative(io.cwd, join(root, 'dist')) || '.'], cwd: io.cwd,
+      consequence: 'the report would be read back as input by the next check and synced to the cluster with them', example: basename(out),
+    });
+    assertWritable(out, values.output);
+  }
   if (values.netns && (values.runtime !== undefined || values['static-only'])) throw new UsageError(`--netns places the workloads verify starts itself; it does not go with ${values.runtime !== undefined ? '--runtime' : '--static-only'}`);
   if (values.runtime !== undefined && values['static-only']) throw new UsageError('--runtime and --static-only exclude each other: --runtime sends traffic to the runtime it names');
   let runtime: TrafficRunner | undefined;

@@ -10,7 +10,7 @@
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { buildProxyView, proxiesOf, proxyIdCollisions } from '../mesh/view/index.js';
@@ -20,6 +20,7 @@ import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
 import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
+import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem } from './input-path.js';
 import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
@@ -52,8 +53,10 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       : `xds compile: no paths given and the default dist/ does not exist in ${io.cwd}; synthesize it first (npx cdk8s synth) or name the manifests to compile`);
   }
   // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
-  const inside = paths.find((p) => p !== '-' && (out === resolve(io.cwd, p) || out.startsWith(`${resolve(io.cwd, p)}${sep}`)));
-  if (inside !== undefined) throw new UsageError(`xds compile: --out ${values.out} is inside the input ${inside}, so the dumps would be read as input next time and synced with the manifests; write them outside it, e.g. --out build/xds`);
+  assertOutsideInputs({
+    command: 'xds compile', flag: '--out', given: values.out, out, inputs: paths, cwd: io.cwd,
+    consequence: 'the dumps would be read as input next time and synced with the manifests', pronoun: 'them', example: 'build/xds',
+  });
   prepareOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;

@@ -6,8 +6,9 @@
  * per kind, when first needed.
  *
  * Output, by file name (all under lib/generated/crds/):
- * - `index.json`: every CRD's group, kind and versions, each naming its schema id, and the path
- *   and SHA-256 of each CRD file the artifacts were generated from;
+ * - `index.json`: every CRD's group, kind and versions, each naming its schema id; the core
+ *   workload kinds of schemas/kubernetes/workload-ranges.json (apiVersion, kind, schema id); and the
+ *   path and SHA-256 of each file the artifacts were generated from;
  * - `<id>.schema.json`: a served version's `openAPIV3Schema` (defaulting, CEL and list checks read it);
  * - `<id>.validate.cjs`: the ajv validator of that schema as translated by `toJsonSchema`.
  * The output is a pure function of the CRD texts and this code: test/validate/generated.test.ts
@@ -23,7 +24,7 @@ import type { GeneratedIndex } from './generated.js';
 import { packagePath } from '../package-root.js';
 import { HINT } from './object-meta.js';
 import { re2 } from './re2.js';
-import { NUMBER_FORMAT, toJsonSchema, type JsonSchema } from './structural.js';
+import { NUMBER_FORMAT, RANGE_WHY, toJsonSchema, type JsonSchema } from './structural.js';
 import type { StructuralSchema } from './types.js';
 
 /**
@@ -53,13 +54,20 @@ export interface CrdSource {
 const GATEWAY_API_DIR = 'schemas/gateway-api';
 
 /**
- * The vendored CRD files validators are generated from, in a stable order: Istio's
- * `schemas/istio/crd-all.gen.yaml`, then every `schemas/gateway-api/*.yaml`.
+ * The int32 fields of the core workload kinds (scripts/gen-k8s-ranges.mjs, see its SOURCES.md):
+ * `{source, kinds: [{apiVersion, kind, schema}]}`, each schema a structural schema of the paths to
+ * those fields only, every object preserving unknown fields.
+ */
+export const KUBERNETES_RANGES = 'schemas/kubernetes/workload-ranges.json';
+
+/**
+ * The vendored files validators are generated from, in a stable order: Istio's
+ * `schemas/istio/crd-all.gen.yaml`, every `schemas/gateway-api/*.yaml`, then {@link KUBERNETES_RANGES}.
  */
 export function readCrdSources(): CrdSource[] {
   const gatewayApi = readdirSync(packagePath(GATEWAY_API_DIR)).filter((name) => name.endsWith('.yaml')).sort()
     .map((name) => `${GATEWAY_API_DIR}/${name}`);
-  return ['schemas/istio/crd-all.gen.yaml', ...gatewayApi]
+  return ['schemas/istio/crd-all.gen.yaml', ...gatewayApi, KUBERNETES_RANGES]
     .map((path) => ({ path, text: readFileSync(packagePath(...path.split('/')), 'utf8') }));
 }
 
@@ -67,10 +75,19 @@ export function readCrdSources(): CrdSource[] {
 export function generateValidatorArtifacts(sources: readonly CrdSource[]): GeneratedFiles {
   const files = new Map<string, string>();
   const idsByText = new Map<string, string>();
-  const index: GeneratedIndex = { sources: [], crds: [] };
+  const index: GeneratedIndex = { sources: [], crds: [], kubernetes: [] };
   for (const source of sources) {
     const sourceSha256 = sha256(source.text);
     index.sources.push({ path: source.path, sha256: sourceSha256 });
+    if (source.path === KUBERNETES_RANGES) {
+      for (const k of readKubernetesKinds(source.text, source.path)) {
+        const id = `k8s_${k.apiVersion.replace('/', '_')}_${k.kind.toLowerCase()}`;
+        files.set(`${id}.schema.json`, `${JSON.stringify(k.schema)}\n`);
+        files.set(`${id}.validate.cjs`, validatorModule(k.schema, source.path, sourceSha256, { objectMeta: false }));
+        index.kubernetes.push({ apiVersion: k.apiVersion, kind: k.kind, schema: id });
+      }
+      continue;
+    }
     for (const crd of readCrds(source.text, source.path)) {
       if (index.crds.some((c) => c.group === crd.group && c.kind === crd.kind)) {
         throw new Error(`${source.path}: ${crd.group}/${crd.kind} is defined by an earlier CRD file too`);
@@ -99,6 +116,18 @@ interface RawCrd {
   readonly versions: readonly { name: string; served: boolean; schema: StructuralSchema }[];
 }
 
+/** The kinds of {@link KUBERNETES_RANGES}. Throws on a file of another shape. */
+function readKubernetesKinds(text: string, path: string): { apiVersion: string; kind: string; schema: StructuralSchema }[] {
+  const kinds = (JSON.parse(text) as { kinds?: unknown }).kinds;
+  if (!Array.isArray(kinds)) throw new Error(`${path}: no "kinds" list; regenerate it with scripts/gen-k8s-ranges.mjs`);
+  return kinds.map((k: { apiVersion?: unknown; kind?: unknown; schema?: unknown }, i) => {
+    if (typeof k.apiVersion !== 'string' || typeof k.kind !== 'string' || typeof k.schema !== 'object' || k.schema === null) {
+      throw new Error(`${path}: kinds[${i}] lacks apiVersion, kind or schema`);
+    }
+    return { apiVersion: k.apiVersion, kind: k.kind, schema: k.schema as StructuralSchema };
+  });
+}
+
 function readCrds(text: string, path: string): RawCrd[] {
   const out: RawCrd[] = [];
   for (const doc of parseAllDocuments(text)) {
@@ -119,7 +148,7 @@ function readCrds(text: string, path: string): RawCrd[] {
  * One CommonJS module exporting `makeValidator(rt)`: ajv's standalone code for the schema,
  * wrapped so that the regular-expression engine and formats come from `rt` (VALIDATOR_RUNTIME).
  */
-function validatorModule(schema: StructuralSchema, sourcePath: string, sourceSha256: string): string {
+function validatorModule(schema: StructuralSchema, sourcePath: string, sourceSha256: string, options: { readonly objectMeta?: boolean } = {}): string {
   // A fresh instance per schema keeps generated names (validate10, schema11…) independent of order.
   const ajv = new Ajv({
     allErrors: true, // the API server reports every violation, not the first
@@ -134,7 +163,8 @@ function validatorModule(schema: StructuralSchema, sourcePath: string, sourceSha
   });
   ajv.addKeyword(HINT);
   ajv.addKeyword(NUMBER_FORMAT);
-  const validate = ajv.compile(splitSubschemas(toJsonSchema(schema)) as AnySchema);
+  ajv.addKeyword(RANGE_WHY);
+  const validate = ajv.compile(splitSubschemas(toJsonSchema(schema, options)) as AnySchema);
   const name = validate.source?.validateName;
   const code = standaloneCode(ajv, validate);
   const header = `"use strict";module.exports = ${String(name)};module.exports.default = ${String(name)};`;

@@ -24,6 +24,8 @@ export interface GeneratedIndex {
     /** Each version names its schema id: `<id>.schema.json` and `<id>.validate.cjs`. */
     readonly versions: readonly { readonly name: string; readonly served: boolean; readonly schema: string }[];
   }[];
+  /** The core workload kinds whose int32 fields are checked (schemas/kubernetes/workload-ranges.json), each naming its schema id. */
+  readonly kubernetes: { readonly apiVersion: string; readonly kind: string; readonly schema: string }[];
 }
 
 const require = createRequire(import.meta.url);

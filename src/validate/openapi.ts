@@ -3,7 +3,7 @@ import { nonFiniteMessage } from './finite.js';
 import { generatedValidator } from './generated.js';
 import { HINT } from './object-meta.js';
 import { formatPath, jsonType, showValue } from './path.js';
-import { NUMBER_FORMAT } from './structural.js';
+import { NUMBER_FORMAT, RANGE_WHY } from './structural.js';
 import type { Path, SchemaViolation } from './types.js';
 
 const FORMAT_WORDS: Record<string, string> = {
@@ -73,7 +73,9 @@ function translate(error: ErrorObject, root: unknown, all: readonly ErrorObject[
       break;
     case 'maximum': case 'minimum': case 'exclusiveMaximum': case 'exclusiveMinimum': {
       const parent = error.parentSchema as Record<string, unknown> | undefined;
-      what = parent?.[NUMBER_FORMAT] === 'int32'
+      what = typeof parent?.[RANGE_WHY] === 'string'
+        ? `must be an integer from ${String(parent.minimum)} to ${String(parent.maximum)}: ${String(parent[RANGE_WHY])} ${got}`
+        : parent?.[NUMBER_FORMAT] === 'int32'
         ? `must be an integer from ${String(parent.minimum)} to ${String(parent.maximum)}: the field is a protobuf int32, and Istio's webhook refuses values outside its range ${got}`
         : `must be ${String(params.comparison)} ${String(params.limit)} ${got}`;
       break;

@@ -19,6 +19,13 @@ export const CHECKED_FORMATS = new Set(['date-time', 'date', 'byte', 'ipv4', 'ip
 /** Annotation keyword: the protobuf number type behind a range, for messages about `minimum`/`maximum`. */
 export const NUMBER_FORMAT = 'x-meshproof-format';
 
+/**
+ * Annotation keyword: why a number has the range it has, as the message states it after the range
+ * (`the field is an int32, and the API server refuses values outside its range`). Set by the
+ * schemas of schemas/kubernetes/ (scripts/gen-k8s-ranges.mjs); the CRDs have none.
+ */
+export const RANGE_WHY = 'x-meshproof-range-why';
+
 /** The range of a protobuf `int32`, which Istio's webhook enforces when it decodes the field. */
 export const INT32_RANGE = { minimum: -2147483648, maximum: 2147483647 } as const;
 
@@ -31,12 +38,14 @@ export const INT32_RANGE = { minimum: -2147483648, maximum: 2147483647 } as cons
  * - an `integer` with `format: int32` must lie in the int32 range: the API server ignores the
  *   format, but Istio's webhook decodes the field into a protobuf int32 and refuses the object;
  * - `apiVersion`, `kind` and `metadata` are implicit at the root; `metadata` is a required
- *   ObjectMeta (the API server needs at least a name).
+ *   ObjectMeta (the API server needs at least a name). With `objectMeta: false` (the partial
+ *   schemas of core kinds, whose metadata schema/object-meta checks) the root is left as it is.
  * Nulls in non-nullable fields never reach the schema: `normalize()` prunes them first, as the
  * API server does.
  */
-export function toJsonSchema(root: StructuralSchema): JsonSchema {
+export function toJsonSchema(root: StructuralSchema, options: { readonly objectMeta?: boolean } = {}): JsonSchema {
   const out = translate(root, false);
+  if (options.objectMeta === false) return out;
   const properties = { ...(out.properties as Record<string, JsonSchema> | undefined) };
   properties.apiVersion = { type: 'string' };
   properties.kind = { type: 'string' };
@@ -64,6 +73,7 @@ function translate(s: StructuralSchema, inJunctor: boolean): JsonSchema {
     out.maximum = Math.min(typeof s.maximum === 'number' ? s.maximum : Infinity, INT32_RANGE.maximum);
     out[NUMBER_FORMAT] = 'int32';
   }
+  if (typeof s[RANGE_WHY] === 'string') out[RANGE_WHY] = s[RANGE_WHY];
 
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, translate(v, inJunctor)]));

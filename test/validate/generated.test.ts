@@ -20,9 +20,9 @@ test('GIVEN the CRD files and the generator WHEN the artifacts are generated aga
   for (const [name, text] of fresh) assert.ok(fs.readFileSync(`${dir}/${name}`, 'utf8') === text, `${name}: ${STALE}`);
 });
 
-test('GIVEN the vendored CRD files WHEN the generated index is read THEN it names each file and its SHA-256', () => {
+test('GIVEN the vendored CRD files and the workload ranges WHEN the generated index is read THEN it names each file and its SHA-256', () => {
   const gatewayApi = fs.readdirSync(packagePath('schemas', 'gateway-api')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `schemas/gateway-api/${f}`);
-  const expected = ['schemas/istio/crd-all.gen.yaml', ...gatewayApi].map((path) =>
+  const expected = ['schemas/istio/crd-all.gen.yaml', ...gatewayApi, 'schemas/kubernetes/workload-ranges.json'].map((path) =>
     ({ path, sha256: createHash('sha256').update(fs.readFileSync(packagePath(path), 'utf8')).digest('hex') }));
   assert.is(gatewayApi.length, 12);
   assert.equal(generatedIndex().sources, expected, STALE);

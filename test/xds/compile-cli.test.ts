@@ -207,7 +207,7 @@ test('GIVEN --out inside the input folder (dist/xds for dist) WHEN compiled THEN
   for (const [args, shown] of [[['synced', '--out', 'synced/xds'], 'synced'], [['synced', '--out', 'synced'], 'synced']] as const) {
     const r = await compile([...args]);
     assert.is(r.code, 2, r.err);
-    assert.match(r.err, `--out ${args[2]} is inside the input ${shown}, so the dumps would be read as input next time`);
+    assert.match(r.err, `xds compile: --out ${args[2]} is inside ${shown}, the manifests it reads: the dumps would be read as input next time and synced with the manifests; write them outside it, e.g. --out build/xds`);
   }
   assert.not.ok(existsSync(join(work, 'synced', 'xds')));
   const ok = await compile(['synced', '--out', 'synced-xds']);

@@ -147,15 +147,21 @@ export function routingClaim(key: string): string[] | undefined {
  * `payload` metadata at the claim path, a list value of which one element matches the string match
  * (a string claim matches as itself), inverted for `withoutHeaders`. Ordered by key, where istiod
  * follows Go's (random) map order.
+ *
+ * A presence match (`'@request.auth.claims.group': {}`) has no Envoy StringMatcher: istiod
+ * (`ConvertToEnvoyMatch` gives nil) sends an empty one, which Envoy's validation refuses
+ * (`StringMatcher.match_pattern` is required), NACKing the whole route configuration. meshproof
+ * sends `envoy.type.matcher.v3.ValueMatcher.present_match: true` in its place, which matches a
+ * claim element that is present and primitive: the route istiod means, in a form Envoy accepts.
  */
 function jwtClaimMatcher(claims: readonly string[], v: HeaderMatch, invert: boolean): MetadataMatcher {
-  // An empty StringMatch (presence) has no Envoy StringMatcher (istiod `ConvertToEnvoyMatch` gives nil):
-  // istiod sends an empty one, which Envoy refuses, NACKing the route configuration.
-  const string = 'present' in v ? {} : translateStringMatch(v);
+  const element = 'present' in v
+    ? { matchPattern: { case: 'presentMatch' as const, value: true } }
+    : { matchPattern: { case: 'stringMatch' as const, value: translateStringMatch(v) } };
   return create(MetadataMatcherSchema, {
     filter: JWT_AUTHN_FILTER,
     path: ['payload', ...claims].map((key) => ({ segment: { case: 'key' as const, value: key } })),
-    value: { matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: { matchPattern: { case: 'stringMatch', value: string } } } } } },
+    value: { matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: element } } } },
     invert,
   });
 }

@@ -3,3 +3,4 @@ export { default as apiVersion } from './api-version.js';
 export { default as crdValidation } from './crd-validation.js';
 export { default as objectMeta } from './object-meta.js';
 export { default as servicePorts } from './service-ports.js';
+export { default as workloadRanges } from './workload-ranges.js';

@@ -1,0 +1,57 @@
+/**
+ * Output paths kept out of the manifests a command reads. dist/ is the folder `cdk8s synth`
+ * publishes and Argo CD syncs; a report, map or runtime manifest written into it (or into any other
+ * input folder) would be read back as input by the next `check`, `verify` or `xds compile` (they
+ * read folders recursively, `.json` included), synced to the cluster with the manifests, and
+ * removed by the next synth. Shared by every command that writes files.
+ */
+import { resolve, sep } from 'node:path';
+import { UsageError } from './usage.js';
+
+/** The folder `cdk8s synth` publishes and Argo CD syncs, relative to the working directory (MeshApp's default outdir). */
+export const SYNCED_DIR = 'dist';
+
+/**
+ * The first of `inputs` (paths as given on the command line, resolved against `cwd`; `-` for
+ * stdin is skipped) that `out` (absolute) is or lies under; undefined when none.
+ */
+export function inputHolding(out: string, inputs: readonly string[], cwd: string): string | undefined {
+  return inputs.find((p) => {
+    if (p === '-') return false;
+    const input = resolve(cwd, p);
+    return out === input || out.startsWith(`${input}${sep}`);
+  });
+}
+
+/** What {@link assertOutsideInputs} needs to name the problem and the fix. */
+export interface OutsideInputs {
+  /** The command as typed, for the message: `check`, `map`, `runtime synth`. */
+  readonly command: string;
+  /** The flag as documented: `--output`, `--out`. */
+  readonly flag: string;
+  /** The flag's value as given. */
+  readonly given: string;
+  /** That value resolved against the working directory. */
+  readonly out: string;
+  /** The paths the command reads, as given (the default `dist` when none was). */
+  readonly inputs: readonly string[];
+  readonly cwd: string;
+  /** What would go wrong, e.g. `the report would be read as a manifest by the next check and synced with them`. */
+  readonly consequence: string;
+  /** `it` or `them`: what is written. */
+  readonly pronoun?: 'it' | 'them';
+  /** A place outside, for the fix: `report.sarif`, `build/runtime`. */
+  readonly example: string;
+}
+
+/**
+ * Throws a UsageError (exit 2) when `o.out` is, or lies inside, one of `o.inputs` or the synced
+ * dist/ of the working directory: `check: --output dist/r.sarif is inside dist, the manifests it
+ * reads: …; write it outside it, e.g. --output r.sarif`. Called before anything is read or written.
+ */
+export function assertOutsideInputs(o: OutsideInputs): void {
+  const inside = inputHolding(o.out, [...o.inputs, SYNCED_DIR], o.cwd);
+  if (inside === undefined) return;
+  const reads = o.inputs.includes(inside) ? 'the manifests it reads' : 'the folder cdk8s synth publishes and Argo CD syncs';
+  throw new UsageError(`${o.command}: ${o.flag} ${o.given} is inside ${inside}, ${reads}: ${o.consequence}; write ${o.pronoun ?? 'it'} outside it, e.g. ${o.flag} ${o.example}`);
+}
