@@ -5,9 +5,15 @@
  * its routes, sorted by the Gateway API precedence, with gateway semantics (path_separated_prefix, 500 for a
  * missing backend), each route's metadata naming the HTTPRoute and `spec.rules[i]`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { stringify } from 'yaml';
+import { MeshGraph, type GraphOptions } from '../../../src/mesh/graph.js';
+import { loadInputs } from '../../../src/mesh/load.js';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
@@ -174,6 +180,25 @@ test('GIVEN HTTPRoutes that do not apply to the client (a consumer route of anot
   // The same consumer route applies in its own namespace: the case above is left out for the namespace only.
   const ops = describeProxy({ name: 'ops', namespace: 'ops', labels: { app: 'ops' } });
   assert.equal(routesFor(objects, ops).routes.map(targetOf), ['outbound|9080||reviews-v1.prod.svc.cluster.local']);
+});
+
+test('GIVEN a graph built on its predecessor WHEN only an HTTPRoute changed (another backend) THEN the client\'s routes follow the new HTTPRoute, as from scratch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshproof-gamma-'));
+  try {
+    const pinned = (to: string) => httpRoute('pinned', 'prod', { parentRefs: [toReviews()], rules: [{ backendRefs: [backend(to)] }] });
+    const load = async (to: string, opts: GraphOptions) => {
+      writeFileSync(join(dir, 'mesh.yaml'), [ns('prod'), ns('web'), ...services, pinned(to)].map((o) => stringify(o)).join('---\n'));
+      return MeshGraph.from((await loadInputs(['mesh.yaml'], { cwd: dir })).files, opts);
+    };
+    const target = (g: MeshGraph) => buildProxyView(g, client).routes.find((r) => r.host === HOST)!.http.map((r) => r.destinations.map((d) => d.cluster));
+    const before = await load('reviews-v1', { carryOver: true });
+    assert.equal(target(before), [['outbound|9080||reviews-v1.prod.svc.cluster.local']]);
+    const after = await load('reviews-v2', { previous: before });
+    assert.ok(after.carried!.kept > 0, 'the unchanged objects are the predecessor\'s');
+    assert.equal(target(after), [['outbound|9080||reviews-v2.prod.svc.cluster.local']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
