@@ -18,13 +18,13 @@ import type { FieldPath } from '../types.js';
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { isRecord } from '../object.js';
-import { backendKind, backendWeight, gammaVirtualServices, type GammaRoute, type GammaVirtualService } from '../gateway-api-mesh-routes.js';
+import { backendKind, backendWeight, gammaVirtualServices, type GammaRoute, type GammaStringMatch, type GammaVirtualService } from '../gateway-api-mesh-routes.js';
 import { httpRouteRuleTimeouts } from '../http-route-timeouts.js';
 import { defaultExportTo, exportedTo, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
 import { originOf } from './origin.js';
 import { translateDestination, type RouteEnv } from './routes.js';
-import type { DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, MirrorView, RedirectView, RewriteView } from './types.js';
+import type { CorsPolicyView, DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, MirrorView, RedirectView, RewriteView } from './types.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
@@ -153,6 +153,29 @@ function redirectOf(f: Raw, origin: HttpRouteView['origin']): RedirectView {
   };
 }
 
+/** The regex istiod matches an `allowOrigins: ["*"]` entry with: any valid origin (RFC 6454). */
+const ANY_ORIGIN = '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s?#]+$';
+
+/**
+ * `createCorsFilter`: each allowed origin `*` as {@link ANY_ORIGIN}, without `*` exact, with one trailing `*` a
+ * prefix, else a regex with `*` as `.*`; `allowCredentials` only when true; `maxAge` in seconds (API default 5).
+ * istiod also sets `unmatchedPreflights: IGNORE`, which the view does not model.
+ */
+function corsOf(f: Raw, origin: HttpRouteView['origin']): CorsPolicyView {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const allowOrigins = strings(f.allowOrigins).filter((o) => o !== '').map((o): GammaStringMatch => {
+    if (o === '*') return { regex: ANY_ORIGIN };
+    if (!o.includes('*')) return { exact: o };
+    if (o.indexOf('*') === o.length - 1) return { prefix: o.slice(0, -1) };
+    return { regex: `^${quoteMeta(o).replaceAll('\\*', '.*')}$` };
+  });
+  const maxAge = typeof f.maxAge === 'number' ? f.maxAge : 5;
+  return {
+    allowOrigins, allowMethods: strings(f.allowMethods), allowHeaders: strings(f.allowHeaders), exposeHeaders: strings(f.exposeHeaders),
+    maxAgeMs: maxAge > 0 ? maxAge * 1000 : null, allowCredentials: f.allowCredentials === true ? true : null, origin,
+  };
+}
+
 /** A `RequestMirror` filter: its backendRef, and `fraction` (numerator / denominator, default 100) or `percent`, else 100 %. */
 function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): MirrorView | undefined {
   if (!isRecord(f.backendRef)) return undefined;
@@ -182,6 +205,7 @@ function translateGammaRoute(env: RouteEnv, r: GammaRoute): HttpRouteView {
     if (f.type === 'ResponseHeaderModifier' && isRecord(f.responseHeaderModifier)) { response = headerOps(f.responseHeaderModifier); headersAt = path; }
     if (f.type === 'RequestRedirect' && isRecord(f.requestRedirect)) out.redirect = redirectOf(f.requestRedirect, originOf(r.object, path));
     if (f.type === 'URLRewrite' && isRecord(f.urlRewrite)) { const w = rewriteOf(f.urlRewrite, r, originOf(r.object, path)); if (w) out.rewrite = w; else delete out.rewrite; }
+    if (f.type === 'CORS' && isRecord(f.cors)) out.corsPolicy = corsOf(f.cors, originOf(r.object, path));
     if (f.type === 'RequestMirror' && isRecord(f.requestMirror)) { const m = mirrorOf(env, r, f.requestMirror, [...path, 'requestMirror']); if (m) mirrors.push(m); }
   });
   const backends = records(raw.backendRefs).map((b, k) => [b, k] as const).filter(([b]) => backendWeight(b) > 0);
