@@ -210,6 +210,28 @@ function meshParent(graph: MeshGraph, ref: ReturnType<typeof parentRefsOf>[numbe
   return null;
 }
 
+/**
+ * The destinations of a GAMMA VirtualService's routes (istiod `virtualServiceDestinations` over it): host → ports,
+ * for the backendRefs of weight > 0 and the mirrors' backendRefs that name a Service or a `Hostname`.
+ */
+export function gammaDestinations(graph: MeshGraph, vs: GammaVirtualService): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  const add = (route: MeshObject, b: Raw) => {
+    const kind = backendKind(b);
+    if (kind === 'other' || typeof b.name !== 'string' || typeof b.port !== 'number') return;
+    const ns = typeof b.namespace === 'string' ? b.namespace : route.namespace;
+    const host = kind === 'Service' ? `${b.name}.${ns}.svc.${graph.clusterDomain}` : b.name.toLowerCase();
+    let ports = out.get(host);
+    if (!ports) out.set(host, (ports = new Set()));
+    ports.add(b.port);
+  };
+  for (const r of vs.http) {
+    for (const b of records(r.raw.backendRefs)) if (backendWeight(b) > 0) add(r.object, b);
+    for (const f of records(r.raw.filters)) if (isRecord(f.requestMirror) && isRecord(f.requestMirror.backendRef)) add(r.object, f.requestMirror.backendRef);
+  }
+  return out;
+}
+
 const CACHE = new WeakMap<MeshGraph, ReadonlyMap<string, readonly GammaVirtualService[]>>();
 
 /** Every GAMMA VirtualService of the graph by host, each host's in key order. Computed once per graph. */

@@ -194,6 +194,13 @@ test('GIVEN HTTPRoutes that do not apply to the client (a consumer route of anot
   assert.equal(routesFor(objects, ops).routes.map(targetOf), ['outbound|9080||reviews-v1.prod.svc.cluster.local']);
 });
 
+test('GIVEN a Sidecar whose egress imports only reviews WHEN a mesh HTTPRoute for reviews sends to reviews-v2 THEN reviews-v2 port 9080 is imported (its cluster exists) as a VirtualService destination would be', () => {
+  const egress = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'web' }, spec: { egress: [{ hosts: ['prod/reviews.prod.svc.cluster.local'] }] } };
+  const { view, routes } = routesFor([egress, httpRoute('pinned', 'prod', { parentRefs: [toReviews()], rules: [{ backendRefs: [backend('reviews-v2')] }] })]);
+  assert.equal(routes.map(targetOf), ['outbound|9080||reviews-v2.prod.svc.cluster.local']);
+  assert.equal(view.services.map((s) => s.host), ['reviews-v2.prod.svc.cluster.local', HOST]);
+});
+
 test('GIVEN a graph built on its predecessor WHEN only an HTTPRoute changed (another backend) THEN the client\'s routes follow the new HTTPRoute, as from scratch', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-gamma-'));
   try {
