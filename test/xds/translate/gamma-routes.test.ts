@@ -201,6 +201,16 @@ test('GIVEN a Sidecar whose egress imports only reviews WHEN a mesh HTTPRoute fo
   assert.equal(view.services.map((s) => s.host), ['reviews-v2.prod.svc.cluster.local', HOST]);
 });
 
+test('GIVEN an HTTPRoute whose parentRef is a ServiceEntry WHEN translated THEN the ServiceEntry host\'s routes on port 80 are the HTTPRoute\'s, a Hostname backendRef naming the host itself', () => {
+  const se = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'api', namespace: 'ext' }, spec: { hosts: ['api.example.com'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS', location: 'MESH_EXTERNAL' } };
+  const hr = httpRoute('api', 'ext', {
+    parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api' }],
+    rules: [{ filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { add: [{ name: 'X-Via', value: 'gamma' }] } }], backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 }] }],
+  });
+  const { routes } = routesFor([se, hr], client, 'api.example.com', '80');
+  assert.equal(routes.map((r) => [describe(r).origin, targetOf(r), r.requestHeadersToAdd.map((h) => h.header!.key)]), [['HTTPRoute api spec.rules.0', 'outbound|80||api.example.com', ['x-via']]]);
+});
+
 test('GIVEN a graph built on its predecessor WHEN only an HTTPRoute changed (another backend) THEN the client\'s routes follow the new HTTPRoute, as from scratch', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-gamma-'));
   try {
