@@ -183,7 +183,9 @@ function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): Mirror
   const percentage = fraction && typeof fraction.numerator === 'number'
     ? (100 * fraction.numerator) / (typeof fraction.denominator === 'number' ? fraction.denominator : 100)
     : typeof f.percent === 'number' ? f.percent : 100;
-  return { destination: translateDestination(env, r.object, destinationOf(env, r.object, f.backendRef), 0, [...path, 'backendRef']), percentage };
+  const destination = translateDestination(env, r.object, destinationOf(env, r.object, f.backendRef), 0, [...path, 'backendRef']);
+  // Without fraction or percent istiod leaves `percentage` unset: its 100 % default goes over a denominator of 100.
+  return fraction || typeof f.percent === 'number' ? { destination, percentage } : { destination, percentage, whole: true };
 }
 
 /**
