@@ -14,7 +14,7 @@
  * - A route whose conversion istiod fails as a whole gives nothing ({@link meshConversionError}).
  * Backends of mesh routes need no ReferenceGrant (istiod passes `enforceRefGrant = !mesh`).
  *
- * Pure data, computed once per graph: the view picks which of these a sidecar applies
+ * Read from istio/istio at 86c9f01f (2026-08-22). Pure data, computed once per graph: the view picks which of these a sidecar applies
  * (`view/gamma-routes.ts`) and translates their rules.
  */
 import type { MeshGraph } from './graph.js';
@@ -105,7 +105,6 @@ export function meshConversionError(route: MeshObject): string | null {
     for (const f of filters) {
       const m = isRecord(f.requestHeaderModifier) ? f.requestHeaderModifier : isRecord(f.responseHeaderModifier) ? f.responseHeaderModifier : undefined;
       const values = m ? [...records(m.set), ...records(m.add)] : [];
-      // eslint-disable-next-line no-control-regex
       if (values.some((h) => typeof h.value === 'string' && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(h.value))) return 'header value contains invalid characters';
     }
     // buildHTTPDestination reads the backendRefs of weight > 0 only, and none when their weights sum to 0
