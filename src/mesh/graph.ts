@@ -18,6 +18,7 @@ import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabels
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_ROUTE_KINDS } from './kinds.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -57,7 +58,13 @@ const UNSHARED_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}). */
-const unsharedByView = (o: MeshObject): boolean => !o.known || UNSHARED_KINDS.has(o.kind);
+const unsharedByView = (o: MeshObject): boolean => (!o.known && !isGatewayApiRoute(o)) || UNSHARED_KINDS.has(o.kind);
+
+/**
+ * A Gateway API route: a sidecar's routes read mesh HTTPRoutes (GAMMA, `gateway-api-mesh-routes.ts`), so a
+ * change of one reaches shared routes: the view starts afresh (no `viewBase`).
+ */
+const isGatewayApiRoute = (o: MeshObject): boolean => o.group === GATEWAY_API_GROUP && GATEWAY_API_ROUTE_KINDS.includes(o.kind);
 
 /** A Kubernetes Service or an Istio ServiceEntry: an object of the service index. */
 const isServiceObject = (o: MeshObject): boolean => o.known && (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === 'networking.istio.io'));

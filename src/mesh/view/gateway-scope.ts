@@ -150,7 +150,8 @@ function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: Prox
 /**
  * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
  * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
- * or a visible Service (GAMMA mesh routes, sidecars). Recognised and listed, not translated. A route whose
+ * or a visible Service (GAMMA mesh routes, sidecars). Listed here; mesh HTTPRoutes are routed on sidecars
+ * (`gamma-routes.ts`), the others are not translated. A route whose
  * conversion istiod fails as a whole (an unsupported filter: route_collections.go computeRoute) is left out:
  * istiod builds nothing from it.
  */

@@ -6,7 +6,8 @@
  * the host exported to P (`exportTo`), the VirtualServices of the host exported to P, and the
  * DestinationRule P uses for it (P's own rules first, then the service's namespace, then the root
  * namespace, each filtered by `exportTo`). Each answer depends on P only when P is
- * - a namespace holding a Service, ServiceEntry, VirtualService or DestinationRule for the host
+ * - a namespace holding a Service, ServiceEntry, VirtualService or DestinationRule for the host, or a
+ *   Gateway API HTTPRoute whose parentRef names it (GAMMA: a consumer route applies in its namespace only)
  *   (`exportTo: "."` exports to that namespace alone; P's own DestinationRules come first),
  * - a namespace named in such an object's `exportTo`,
  * - the root namespace, or the namespace the host's name says it lives in (`<name>.<ns>.svc.…`).
@@ -21,6 +22,7 @@ import { stringList, type MeshObject } from '../object.js';
 import { exportToOf } from '../visibility.js';
 import { routesUnchanged } from './carry.js';
 import { routeTraits } from './route-traits.js';
+import { gammaVirtualServices } from '../gateway-api-mesh-routes.js';
 
 interface HostIndex {
   /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
@@ -75,6 +77,12 @@ function indexOf(graph: MeshGraph): HostIndex {
   for (const o of graph.ofKind('VirtualService')) {
     const exportTo = exportToOf(o, graph.meshConfig).values;
     for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
+  }
+  // GAMMA VirtualServices apply to their own namespace's sidecars (consumer routes) and the Service's.
+  for (const [host, list] of gammaVirtualServices(graph)) {
+    let set = byHost.get(host);
+    if (!set) byHost.set(host, (set = new Set()));
+    for (const vs of list) set.add(vs.namespace);
   }
   INDEX.set(graph, (index = { byHost }));
   return index;
@@ -156,7 +164,8 @@ function idOf(o: object): number {
 export function answersKey(graph: MeshGraph, host: string, namespace: string, rule: MergedDestinationRule | null): string {
   const services = graph.services.forHost(host, namespace).map(idOf).join(',');
   const vs = graph.virtualServiceGroupsFor(host, 'mesh', namespace).map((g) => g.map(idOf).join(',')).join(';');
-  return `${services}|${vs}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
+  const gamma = (gammaVirtualServices(graph).get(host) ?? []).filter((g) => g.namespace === namespace || g.namespace === g.serviceNamespace).map(idOf).join(',');
+  return `${services}|${vs}|${gamma}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
 }
 
 const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();

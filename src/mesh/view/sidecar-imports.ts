@@ -23,6 +23,7 @@
  * service, or services of one namespace, kind and resolution (`canMergeServices`); a Kubernetes
  * Service replaces a ServiceEntry and is never replaced by one; otherwise the first stays.
  */
+import { gammaDestinations, gammaVirtualServices } from '../gateway-api-mesh-routes.js';
 import { mergedDelegateRules } from '../delegation.js';
 import type { MeshGraph } from '../graph.js';
 import { hostMatches } from '../hosts.js';
@@ -31,7 +32,7 @@ import { parseProtocol, type IstioProtocol } from '../protocol.js';
 import { routeRulesOf } from '../route-rules.js';
 import { serviceCreationOrder } from '../service-precedence.js';
 import type { ServiceInfo } from '../services.js';
-import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressHost, type VisibilityProblem } from '../visibility.js';
+import { defaultExportTo, exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressHost, type VisibilityProblem } from '../visibility.js';
 import { oneServicePerHost } from './host-services.js';
 import type { FieldPath } from '../types.js';
 
@@ -114,8 +115,11 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
   const services = new ScopeServices();
   for (const l of listeners) {
     for (const i of l.services) services.append(i);
-    for (const vs of l.virtualServices) {
-      for (const [host, ports] of virtualServiceDestinations(graph, vs, namespace)) {
+    // The GAMMA VirtualServices the listener imports count as its VirtualServices do (`gamma-routes.ts`).
+    const gamma = [...gammaVirtualServices(graph).values()].flat().filter((vs) => (vs.namespace === vs.serviceNamespace || vs.namespace === namespace)
+      && exportedTo(defaultExportTo('VirtualService', graph.meshConfig), vs.namespace, namespace) && importingEntry(l.hosts, vs.namespace, vs.host) !== undefined);
+    for (const destinations of [...l.virtualServices.map((vs) => virtualServiceDestinations(graph, vs, namespace)), ...gamma.map((vs) => gammaDestinations(graph, vs))]) {
+      for (const [host, ports] of destinations) {
         const s = pickService(graph, host, namespace);
         const imported = s && (l.matchPort ? matchingListenerPort(s, l.port!) : matchingVirtualServicePorts(s, ports));
         if (imported) services.append(imported);

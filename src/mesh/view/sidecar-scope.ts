@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { MeshGraph } from '../graph.js';
-import type { MeshObject } from '../object.js';
+import { stringList, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
 import { parseIstioIdentity, principalOf } from '../mesh-config.js';
@@ -20,7 +20,9 @@ import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './rou
 import { answersKey, matchesNameTheClient, outsiderAnswersKey, seesAsOutsider } from './push-index.js';
 import { sidecarImportScope, type ImportedService, type SidecarImportScope } from './sidecar-imports.js';
 import { outboundClusterName } from './traffic-policy.js';
-import type { HostRoutesView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
+import type { HostRoutesView, HttpRouteView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
+import type { GammaVirtualService } from '../gateway-api-mesh-routes.js';
+import { candidateOrder, gammaCandidates, gammaHttpRoutesOf, isGamma, type MeshRouteSource } from './gamma-routes.js';
 
 /**
  * The Sidecar resource in force and istiod's SidecarScope of it for the proxy's namespace
@@ -91,19 +93,28 @@ export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly 
 }
 
 /**
- * The mesh VirtualService for `host` this proxy applies and the ignored ones: most specific host, then istiod's
- * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by name,
- * those exported everywhere), then config order.
+ * The mesh VirtualServices for `host` this proxy may apply, best first: most specific host, then istiod's
+ * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by
+ * name, those exported everywhere), then config order; the GAMMA VirtualServices istiod makes of mesh
+ * HTTPRoutes for the host join the exact-host group in istiod's order (`gamma-routes.ts` `candidateOrder`).
  */
-function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): { applied: MeshObject | null; ignored: MeshObject[] } {
+function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): MeshRouteSource[] {
+  const gamma = gammaCandidates(graph, host, proxy.namespace, imports);
+  const tier = (vs: MeshObject) => virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, proxy.namespace);
   for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
     const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
     if (kept.length === 0) continue;
-    const tier = (vs: MeshObject) => virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, proxy.namespace);
-    const sorted = [...kept].sort((a, b) => tier(a) - tier(b) || configOrder(a, b));
-    return { applied: sorted[0]!, ignored: sorted.slice(1) };
+    if (gamma.length === 0) return [...kept].sort((a, b) => tier(a) - tier(b) || configOrder(a, b));
+    // GAMMA hosts are exact: a wildcard group is less specific than they are.
+    if (!kept.some((vs) => namesExactly(graph, vs, host))) return gamma.sort(candidateOrder(graph, proxy.namespace, tier));
+    return [...kept, ...gamma].sort(candidateOrder(graph, proxy.namespace, tier));
   }
-  return { applied: null, ignored: [] };
+  return gamma.sort(candidateOrder(graph, proxy.namespace, tier));
+}
+
+/** Whether `vs` lists `host` itself (not through a wildcard). */
+function namesExactly(graph: MeshGraph, vs: MeshObject, host: string): boolean {
+  return (stringList(vs.spec.hosts) ?? []).some((h) => graph.resolveHost(h, vs.namespace).fqdn === host);
 }
 
 /** The routes of one service's ports for a sidecar, and the services those routes make visible. */
@@ -260,24 +271,36 @@ function sharedServiceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteE
 function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, imports: readonly EgressHost[] | null, s: ServiceInfo, ports: readonly number[], listenerProtocol?: IstioProtocol): ServiceRoutes {
   const routes: HostRoutesView[] = [];
   const targets: ServiceInfo[] = [];
-  const { applied, ignored } = virtualServicesFor(graph, s.host, proxy, imports);
-  const vsOrigins: Origin[] = applied ? [originOf(applied, ['spec'])] : [];
+  const candidates = virtualServicesFor(graph, s.host, proxy, imports);
   for (const port of s.ports) {
     if (!ports.includes(port.number)) continue;
     const protocol = listenerProtocol ?? port.protocol;
     const kinds = listenerProtocol === undefined ? routeKindsFor(port.protocol) : listenerRouteKinds(listenerProtocol, port.protocol);
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
-    const routed = kinds.includes('http') && applied ? httpRoutesOf(portEnv, applied) : [];
+    // A GAMMA VirtualService without routes for this port (its parentRef names another) gives no virtual
+    // host here: the next candidate applies (istiod keeps the first virtual host per domain).
+    let applied: MeshObject | GammaVirtualService | null = null;
+    let gammaRoutes: HttpRouteView[] = [];
+    for (const c of candidates) {
+      if (!isGamma(c)) { applied = c; break; }
+      if (!kinds.includes('http')) continue;
+      gammaRoutes = gammaHttpRoutesOf(portEnv, c);
+      if (gammaRoutes.length > 0) { applied = c; break; }
+    }
+    const ignored = candidates.filter((c) => c !== applied);
+    const vsOrigins: Origin[] = applied === null ? [] : isGamma(applied) ? applied.objects.map((o) => originOf(o, ['spec'])) : [originOf(applied, ['spec'])];
+    const routed = applied === null ? [] : isGamma(applied) ? gammaRoutes : kinds.includes('http') ? httpRoutesOf(portEnv, applied) : [];
     // A VirtualService with no route for this port (every match names another port) gives no virtual
     // host here, so the service keeps its default route (istiod BuildSidecarVirtualHostWrapper).
     const fallback = kinds.includes('http') && routed.length === 0;
     const http = fallback ? [defaultHttpRoute(portEnv, s, s.host, port.number)] : routed;
-    const tcp = kinds.includes('tcp') && applied ? l4RoutesOf(portEnv, applied, 'tcp') : [];
-    const tls = kinds.includes('tls') && applied ? l4RoutesOf(portEnv, applied, 'tls') : [];
+    const l4 = applied !== null && !isGamma(applied) ? applied : null;
+    const tcp = kinds.includes('tcp') && l4 ? l4RoutesOf(portEnv, l4, 'tcp') : [];
+    const tls = kinds.includes('tls') && l4 ? l4RoutesOf(portEnv, l4, 'tls') : [];
     routes.push({
       host: s.host, port: port.number, protocol, virtualServices: fallback && tcp.length === 0 && tls.length === 0 ? [] : vsOrigins,
-      ignoredVirtualServices: ignored.map((o) => originOf(o, ['spec'])), http, tcp, tls,
+      ignoredVirtualServices: ignored.flatMap((o) => (isGamma(o) ? o.objects.map((x) => originOf(x, ['spec'])) : [originOf(o, ['spec'])])), http, tcp, tls,
     });
     // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
     for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {

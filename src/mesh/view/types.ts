@@ -78,6 +78,12 @@ export interface HttpMatchView {
   readonly sourceLabels?: Readonly<Record<string, string>>;
   readonly sourceNamespace?: string;
   readonly ignoreUriCase?: boolean;
+  /**
+   * With a `uri.prefix` other than `/`: istiod's gateway semantics for a Gateway API PathPrefix
+   * (route.go `UseGatewaySemantics`), Envoy `path_separated_prefix`: the prefix matches the whole path or
+   * is followed by `/`, so `/foo` matches `/foo` and `/foo/bar`, not `/foobar`. @default false
+   */
+  readonly pathSeparated?: boolean;
   readonly origin: Origin;
 }
 
@@ -348,7 +354,12 @@ export interface HttpRouteView {
   readonly rewrite?: RewriteView;
   readonly headers?: HeaderOperationsView;
   readonly corsPolicy?: CorsPolicyView;
-  /** The route in its VirtualService (`['spec','http',i]`). */
+  /**
+   * Envoy `cluster_not_found_response_code` as a status: 500 on routes converted from Gateway API
+   * HTTPRoutes (istiod's gateway semantics: a backend that does not exist answers 500); unset, Envoy's 503.
+   */
+  readonly clusterNotFoundStatus?: 500;
+  /** The route in its VirtualService (`['spec','http',i]`), or in its Gateway API HTTPRoute (`['spec','rules',i]`). */
   readonly origin: Origin;
   /** For a route taken from a delegate: the root route that delegated to it. */
   readonly delegatedFrom?: Origin;

@@ -24,6 +24,8 @@ export interface MatchConditions {
   readonly withoutHeaders?: Readonly<Record<string, HeaderMatch>>;
   readonly queryParams?: Readonly<Record<string, HeaderMatch>>;
   readonly ignoreUriCase?: boolean;
+  /** A `uri.prefix` matched as Envoy's `path_separated_prefix` (Gateway API PathPrefix): the whole path or followed by `/`. */
+  readonly pathSeparated?: boolean;
 }
 
 /** A request as the proxy sees it. */
@@ -82,6 +84,7 @@ function splitPath(path: string): { path: string; query: Map<string, string> } {
 export function requestMatches(m: MatchConditions, req: MatchRequest): boolean {
   const { path, query } = splitPath(req.path);
   if (m.uri && !stringMatches(m.uri, path, m.ignoreUriCase === true)) return false;
+  if (m.pathSeparated === true && m.uri && 'prefix' in m.uri && m.uri.prefix !== '/' && path.length > m.uri.prefix.length && path[m.uri.prefix.length] !== '/') return false;
   if (m.method && !stringMatches(m.method, req.method)) return false;
   if (m.scheme && !stringMatches(m.scheme, req.scheme ?? 'http')) return false;
   if (m.authority && !stringMatches(m.authority, req.authority)) return false;

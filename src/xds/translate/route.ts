@@ -5,7 +5,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
   DirectResponseActionSchema, HeaderMatcherSchema, QueryParameterMatcherSchema, RedirectActionSchema,
-  RedirectAction_RedirectResponseCode, type RetryPolicy, type RouteAction_HashPolicy, RouteAction_HashPolicySchema, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
+  RedirectAction_RedirectResponseCode, RouteAction_ClusterNotFoundResponseCode, type RetryPolicy, type RouteAction_HashPolicy, RouteAction_HashPolicySchema, RetryPolicySchema, type Route, type RouteMatch, RouteMatchSchema, RouteSchema,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '../gen/envoy/type/matcher/v3/regex_pb.js';
 import { type MetadataMatcher, MetadataMatcherSchema } from '../gen/envoy/type/matcher/v3/metadata_pb.js';
@@ -102,7 +102,8 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   if (m.uri) {
     const u = m.uri;
     match.pathSpecifier = 'exact' in u ? { case: 'path', value: u.exact }
-      : 'prefix' in u ? { case: 'prefix', value: u.prefix }
+      // istiod's gateway semantics (a Gateway API PathPrefix): path_separated_prefix, but for `/`.
+      : 'prefix' in u ? (m.pathSeparated === true && u.prefix !== '/' ? { case: 'pathSeparatedPrefix', value: u.prefix } : { case: 'prefix', value: u.prefix })
         : { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: u.regex }) };
   }
   match.caseSensitive = m.ignoreUriCase !== true;
@@ -245,6 +246,13 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
     return;
   }
   const dests = route.destinations;
+  // A Gateway API route's one backend that is not in the snapshot: istiod names its cluster and Envoy answers
+  // cluster_not_found_response_code 500; the snapshot names only clusters it holds (else BlackHoleCluster, 503),
+  // so the 500 is answered here directly.
+  if (route.clusterNotFoundStatus !== undefined && dests.length === 1 && clusterOf(dests[0]!, env) === BLACKHOLE_CLUSTER) {
+    r.action = { case: 'directResponse', value: create(DirectResponseActionSchema, { status: uint32(route.clusterNotFoundStatus) }) };
+    return;
+  }
   // istiod keeps a weight-0 destination only when it is the route's one destination.
   const weighted = dests.length === 1 ? dests : dests.filter((d) => d.weight !== 0);
   const retries = route.retries;
@@ -262,6 +270,7 @@ function applyAction(r: Route, route: HttpRouteView, env: RouteEnv, listener: Ro
     // Istio disables Envoy's 15 s default: no timeout unless the route sets one. gRPC reads
     // max_stream_duration, Envoy bounds grpc-timeout headers by max_grpc_timeout (Istio's setTimeout).
     timeout: timeout(),
+    ...(route.clusterNotFoundStatus === 500 ? { clusterNotFoundResponseCode: RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR } : {}),
     ...(env.proxyless ? { maxStreamDuration: { maxStreamDuration: timeout() } } : { maxGrpcTimeout: timeout() }),
     // istiod ConvertPolicy(policy, consistentHash): one destination whose DestinationRule has a consistent hash, key or not.
     ...(retries && retries.attempts > 0 ? { retryPolicy: retryPolicyOf(retries, dests.length === 1 && dests[0]!.consistentHash !== undefined, env.parts ?? FRESH_PARTS) } : {}),

@@ -1,7 +1,7 @@
 /**
  * Which Envoy route a request reaches in a RouteConfiguration, the way Envoy picks it: virtual host
  * by exact domain (then `*`), then the first route whose path, header and query matchers all hold.
- * Enough of Envoy's matching for table tests (exact / prefix / safe_regex; string and present header and query
+ * Enough of Envoy's matching for table tests (exact / prefix / path_separated_prefix / safe_regex; string and present header and query
  * matchers, inverted, with `treat_missing_header_as_empty`).
  */
 import type { Route } from '../../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
@@ -31,7 +31,9 @@ function routeMatches(r: Route, req: TestRequest): boolean {
   const m = r.match!;
   const [path, query = ''] = req.path.split('?');
   const ps = m.pathSpecifier;
-  const pathOk = ps.case === 'prefix' ? path!.startsWith(ps.value) : ps.case === 'path' ? path === ps.value : ps.case === 'safeRegex' ? new RegExp(`^(?:${ps.value.regex})$`).test(path!) : false;
+  const pathOk = ps.case === 'prefix' ? path!.startsWith(ps.value)
+    : ps.case === 'pathSeparatedPrefix' ? path === ps.value || path!.startsWith(`${ps.value}/`)
+    : ps.case === 'path' ? path === ps.value : ps.case === 'safeRegex' ? new RegExp(`^(?:${ps.value.regex})$`).test(path!) : false;
   if (!pathOk) return false;
   const headers: Record<string, string> = { ':method': req.method ?? 'GET', ':authority': req.authority, ...req.headers };
   for (const h of m.headers) {
