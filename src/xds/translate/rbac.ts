@@ -358,11 +358,17 @@ function cidr(v: string) {
 
 const JWT_FILTER = 'envoy.filters.http.jwt_authn';
 
-/** A JWT claim from the `jwt_authn` filter's `payload` metadata (Istio ≥ 1.22's layout). */
+/**
+ * A JWT claim from the `jwt_authn` filter's `payload` metadata (Istio ≥ 1.22's layout). `list`: as
+ * istiod's `MetadataMatcherForJWTClaims` (`MetadataListValueMatcher` with extended JWT, istio/istio#50061),
+ * a claim that is a list holding the value OR a claim that is the value (`or_match`); otherwise a plain
+ * string match (`iss`, `sub` of request principals).
+ */
 function jwtClaim(claims: readonly string[], v: string, list = true): PrincipalInit {
+  const element = { matchPattern: { case: 'stringMatch' as const, value: stringMatcher(v, '') } };
   const value = list
-    ? { matchPattern: { case: 'listMatch' as const, value: { matchPattern: { case: 'oneOf' as const, value: { matchPattern: { case: 'stringMatch' as const, value: stringMatcher(v, '') } } } } } }
-    : { matchPattern: { case: 'stringMatch' as const, value: stringMatcher(v, '') } };
+    ? { matchPattern: { case: 'orMatch' as const, value: { valueMatchers: [{ matchPattern: { case: 'listMatch' as const, value: { matchPattern: { case: 'oneOf' as const, value: element } } } }, element] } } }
+    : element;
   return { identifier: { case: 'metadata', value: { filter: JWT_FILTER, path: ['payload', ...claims].map((k) => ({ segment: { case: 'key' as const, value: k } })), value } } };
 }
 

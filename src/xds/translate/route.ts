@@ -162,7 +162,8 @@ function jwtClaimMatcher(claims: readonly string[], v: HeaderMatch, invert: bool
   return create(MetadataMatcherSchema, {
     filter: JWT_AUTHN_FILTER,
     path: ['payload', ...claims].map((key) => ({ segment: { case: 'key' as const, value: key } })),
-    value: { matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: element } } } },
+    // istiod MetadataListValueMatcher with useExtendedJwt (istio/istio#50061): a list claim holding the value, or a claim that is the value.
+    value: { matchPattern: { case: 'orMatch', value: { valueMatchers: [{ matchPattern: { case: 'listMatch', value: { matchPattern: { case: 'oneOf', value: element } } } }, element] } } },
     invert,
   });
 }

@@ -188,7 +188,8 @@ test('GIVEN when conditions on headers, JWT claims, SNI and source IP WHEN trans
   assert.match(json, /"value":"sub".*"exact","value":"alice"/);
   assert.match(json, /"directRemoteIp","value":\{[^}]*"addressPrefix":"10.1.0.0","prefixLen":16/);
   assert.match(json, /"name":"x-env".*"prefix","value":"dev"/);
-  assert.match(json, /"value":"groups".*"listMatch".*"exact","value":"admins"/);
+  // istiod extended JWT: or_match [list_match{one_of: "admins"}, "admins"], so a string claim matches as itself.
+  assert.match(json, /"value":"groups".*"orMatch".*"listMatch".*"exact","value":"admins".*"exact","value":"admins"/);
   assert.match(json, /"requestedServerName","value":\{[^}]*"suffix","value":".shop"/);
 });
 

@@ -20,14 +20,17 @@ test('GIVEN claim keys in both notations and a plain header WHEN translated THEN
   } as unknown as HttpMatchView);
   assert.equal(m.headers.map((h) => h.name), ['x-user']);
   const dm = m.dynamicMetadata.map((d) => {
-    const list = d.value?.matchPattern.case === 'listMatch' ? d.value.matchPattern.value : undefined;
+    // istiod (extended JWT): or_match [list_match{one_of: v}, v]: a list claim holding the value, or the claim itself.
+    const or = d.value?.matchPattern.case === 'orMatch' ? d.value.matchPattern.value.valueMatchers : [];
+    const list = or[0]?.matchPattern.case === 'listMatch' ? or[0].matchPattern.value : undefined;
     const one = list?.matchPattern.case === 'oneOf' ? list.matchPattern.value : undefined;
+    assert.equal(or[1], one, 'the second alternative is the element itself');
     const sm = one?.matchPattern.case === 'stringMatch' ? one.matchPattern.value.matchPattern : undefined;
-    return [d.filter, d.path.map((p) => p.segment.value), sm?.case, sm?.case === 'safeRegex' ? sm.value.regex : sm?.value, d.invert];
+    return [d.filter, d.path.map((p) => p.segment.value), or.length, sm?.case, sm?.case === 'safeRegex' ? sm.value.regex : sm?.value, d.invert];
   });
   assert.equal(dm, [
-    ['envoy.filters.http.jwt_authn', ['payload', 'group'], 'exact', 'admin', false],
-    ['envoy.filters.http.jwt_authn', ['payload', 'org', 'team'], 'safeRegex', 'ops-.*', true],
+    ['envoy.filters.http.jwt_authn', ['payload', 'group'], 2, 'exact', 'admin', false],
+    ['envoy.filters.http.jwt_authn', ['payload', 'org', 'team'], 2, 'safeRegex', 'ops-.*', true],
   ]);
 });
 
@@ -55,8 +58,8 @@ test('GIVEN a presence-only claim match (headers and withoutHeaders) WHEN transl
   const json = toJson(RouteMatchSchema, decoded);
   assert.equal(emptyStringMatchers(json), []);
   assert.equal((json as { dynamicMetadata: unknown }).dynamicMetadata, [
-    { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'group' }], value: { listMatch: { oneOf: { presentMatch: true } } } },
-    { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'org' }, { key: 'team' }], value: { listMatch: { oneOf: { presentMatch: true } } }, invert: true },
+    { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'group' }], value: { orMatch: { valueMatchers: [{ listMatch: { oneOf: { presentMatch: true } } }, { presentMatch: true }] } } },
+    { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'org' }, { key: 'team' }], value: { orMatch: { valueMatchers: [{ listMatch: { oneOf: { presentMatch: true } } }, { presentMatch: true }] } }, invert: true },
   ]);
   const valued = toJson(RouteMatchSchema, translateRouteMatch({ headers: { '@request.auth.claims.group': { exact: 'admin' } }, origin } as unknown as HttpMatchView));
   assert.equal(emptyStringMatchers(valued), [], 'a valued claim keeps its StringMatcher');
