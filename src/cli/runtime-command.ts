@@ -32,7 +32,7 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
     options: { out: { type: 'string' }, image: { type: 'string' }, project: { type: 'string' }, 'pull-policy': { type: 'string', default: 'IfNotPresent' } },
   });
   if (!values.out) throw new UsageError('runtime synth: --out <dir> is required (a folder outside the one Argo CD syncs, e.g. build/runtime)');
-  if (!values.image) throw new UsageError('runtime synth: --image <ref> is required (the runtime image built from runtime/Dockerfile, e.g. meshproof-runtime:e2e)');
+  if (!values.image) throw new UsageError('runtime synth: --image <ref> is required: the runtime image, built from a checkout of the meshproof repository with `docker build -f runtime/Dockerfile -t meshproof-runtime:e2e .` (README "In a cluster (kind)")');
   if (positionals.length > 1) throw new UsageError(`runtime synth: one dist folder, got ${positionals.length}: ${positionals.join(' ')}`);
   const pull = values['pull-policy'];
   if (pull !== 'Always' && pull !== 'IfNotPresent' && pull !== 'Never') throw new UsageError(`runtime synth: --pull-policy "${pull}" is not Always, IfNotPresent or Never`);
