@@ -38,7 +38,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
     // Flags after `--` are operands (a file named --help), not requests for help.
     const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
     if (flags.includes('--help') || flags.includes('-h')) {
-      io.stdout.write(commandUsage(command) ?? USAGE);
+      // `xds serve --help`: the sub-command's usage when the first operand names one.
+      const sub = flags.find((a) => !a.startsWith('-'));
+      io.stdout.write((sub !== undefined ? commandUsage(`${command} ${sub}`) : undefined) ?? commandUsage(command) ?? USAGE);
       return EXIT_OK;
     }
     if (flags.includes('--version') || flags.includes('-V')) {

@@ -45,7 +45,8 @@ Commands:
                      exit 0 all held, 1 some broke, 2 could not run
   map [paths...]     Traffic map (gateways → routes → subsets with weights) as one offline HTML page
   runtime synth [dist] --out <dir> --image <ref>  In-cluster runtime manifests (xDS server, echo
-                     backends, proxies, expectations Job); runtime smoke --plan <file> runs its traffic test
+                     backends, proxies, expectations Job)
+  runtime smoke --plan <file>  Run the in-cluster runtime's gateway traffic test (in its Job)
   echo               Echo backend of the in-cluster runtime (HTTP/1.1 and h2c), answers who it is
   diff <base> <head>  Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
@@ -186,17 +187,19 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings at or above --fail-o
 `;
 
 /**
- * The usage of one command, cut from USAGE so the two never disagree: its line(s) under
- * "Commands:", its "Options for <command>…:" sections, and for `check` the exit codes. Undefined
- * for a name USAGE does not list.
+ * The usage of one command (`xds`) or sub-command (`xds serve`), cut from USAGE so the two never
+ * disagree: its line(s) under "Commands:", its "Options for <command>…:" sections, and for `check`
+ * the exit codes. Undefined for a name USAGE does not list.
  */
 export function commandUsage(command: string): string | undefined {
   const blocks = USAGE.split('\n\n');
   const lines = (blocks.find((b) => b.startsWith('Commands:')) ?? '').split('\n').slice(1);
   const own: string[] = [];
   let inside = false;
+  // `command` is one word (`xds`: every xds line) or a command and its sub-command (`xds serve`).
+  const words = command.split(' ');
   for (const line of lines) {
-    if (/^  \S/.test(line)) inside = line.slice(2).split(' ')[0] === command;
+    if (/^  \S/.test(line)) inside = line.slice(2).split(' ').slice(0, words.length).join(' ') === command;
     if (inside) own.push(line);
   }
   if (own.length === 0) return undefined;

@@ -29,6 +29,19 @@ for (const [command, head, body] of OWN) {
   });
 }
 
+test('GIVEN a sub-command with --help (xds serve, runtime smoke) WHEN run THEN only that sub-command\'s usage, not its siblings\'', async () => {
+  const serve = await run('xds', 'serve', '--help');
+  assert.is(serve.code, 0, serve.stderr);
+  assert.match(serve.stdout, /^Usage: meshproof xds serve \[options\]\n/);
+  assert.match(serve.stdout, /Options for xds serve:/);
+  assert.not.match(serve.stdout, /Options for xds compile:/);
+  const smoke = await run('runtime', 'smoke', '--help');
+  assert.match(smoke.stdout, /^Usage: meshproof runtime smoke --plan <file> \[options\]\n/);
+  assert.not.match(smoke.stdout, /Options for runtime synth:/);
+  const unknown = await run('xds', 'nonsense', '--help');
+  assert.match(unknown.stdout, /Options for xds compile:[\s\S]*Options for xds serve:/, 'an unknown sub-command falls back to the command\'s usage');
+});
+
 test('GIVEN check --help THEN -o and -c are documented next to their long forms', async () => {
   const r = await run('check', '--help');
   assert.match(r.stdout, /\n  -o, --output <file> /);
