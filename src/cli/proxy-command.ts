@@ -84,7 +84,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
     if (e instanceof ProxyStartError) throw new UsageError(`proxy: ${e.message}`);
     throw e;
   }
-  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${proxy.adminPort ?? 'off'}, prometheus ${proxy.prometheusPort ?? 'off'}, readiness ${proxy.readinessPort ?? 'off'}\n`);
+  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
   const running = proxy;
   const onSignal = (signal: NodeJS.Signals) => { io.stderr.write(`proxy: draining (${signal})\n`); void running.drain(); };
   process.once('SIGTERM', onSignal);
@@ -100,4 +100,11 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   }
   file?.end();
   return EXIT_OK;
+}
+
+/** `host:port` a server was bound at (the flag's host, else the default's; the port as bound, port 0 resolved), or `off`. */
+function bound(flag: string | undefined, defaultHost: string, port: number | undefined): string {
+  if (port === undefined) return 'off';
+  const host = flag === undefined ? defaultHost : flag.replace(/:[^:]*$/, '');
+  return `${host}:${port}`;
 }

@@ -73,6 +73,8 @@ export class AdsClient {
   private queue: Promise<void> = Promise.resolve();
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
+  /** A stream ended and a new one is being opened: its first response is logged as re-established. */
+  private reconnecting = false;
   /** NACKs sent, newest last (at most 50 kept). */
   readonly nacks: NackRecord[] = [];
   /** Count of streams opened (1 + reconnects). */
@@ -121,9 +123,14 @@ export class AdsClient {
       const kept = this.o.store.versions.size > 0 ? 'keeping the last good config' : 'no config received yet';
       this.o.log(`xds: stream to ${this.o.address} ended (${why}); ${kept}, reconnecting in ${delay} ms`);
       this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
+      this.reconnecting = true;
       this.timer = setTimeout(() => this.open(), delay);
     };
     call.on('data', (r: DiscoveryResponse) => {
+      if (this.reconnecting) {
+        this.reconnecting = false;
+        this.o.log(`xds: stream to ${this.o.address} re-established`);
+      }
       this.connected = true;
       this.backoffMs = this.o.initialBackoffMs ?? 500;
       // One response at a time, in order: applying one may wait for listeners to bind.

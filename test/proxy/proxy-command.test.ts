@@ -62,11 +62,12 @@ test('GIVEN xds serve WHEN a proxy connects with --node ../etc, which names no n
   const serve = await startServe({ paths: [resolve(ROOT, 'dist')], listen: '127.0.0.1:0', cwd: ROOT, log: () => {} });
   try {
     const t0 = Date.now();
-    const r = await run(['--xds', `127.0.0.1:${serve.port}`, '--node', '../etc', ...OFF]);
+    const r = await run(['--xds', `127.0.0.1:${serve.port}`, '--node', '../etc', '--admin', '127.0.0.1:0', ...OFF.slice(2)]);
     assert.is(r.code, 2, r.err);
     assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
     assert.match(r.err, /proxy: the control plane at 127\.0\.0\.1:\d+ refuses node "\.\.\/etc" \(INVALID_ARGUMENT: node\.id "\.\.\/etc" names no node: expected "<namespace>\/<workload>"[^\n]*\); not retrying; pass a --node the control plane serves/);
     assert.not.match(r.err, /reconnecting|keeping the last good config/);
+    assert.match(r.err, /following ADS at 127\.0\.0\.1:\d+; admin 127\.0\.0\.1:\d+, prometheus off, readiness off\n/, 'the start-up line names each bound address with its host');
   } finally {
     await serve.close();
   }

@@ -146,6 +146,9 @@ test('GIVEN the xDS server goes away WHEN requests continue THEN the last good c
     await until(() => proxy.store.routes.get('r1')!.resource.virtualHosts[0]!.routes[0]!.action.value !== undefined && proxy.ads.streams > 1 && proxy.ads.connected, 5000, 'a reconnect');
     await until(() => proxy.store.versions.get('route') === xds.cache.getSnapshot(NODE)!.types.route.version, 3000, 'the new routes');
     assert.is(await who(port), 'b');
+    const lines = proxy.diagnostics.filter((l) => /reconnecting in|re-established/.test(l));
+    assert.ok(lines.length >= 2 && /re-established$/.test(lines[lines.length - 1]!), `the log says the stream came back: ${lines.join(' | ')}`);
+    assert.is(proxy.diagnostics.filter((l) => l.endsWith('re-established')).length, 1, 'said once');
   } finally {
     await proxy.close();
     await second?.close(100);
