@@ -94,6 +94,11 @@ export async function expandPaths(paths: readonly string[], cwd: string, exclude
         }
         await walk(file, entryAbs, new Set([...ancestors, real]));
       } else if (isFile && MANIFEST_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+        // kubectl apply -f <dir> and Argo CD match the extension case-sensitively: an `.YAML` file in a folder is never applied.
+        if (!MANIFEST_EXTENSIONS.has(path.extname(entry.name))) {
+          notice(file, `named with an extension kubectl apply -f and Argo CD do not read from a folder (they match .yaml, .yml and .json exactly), so the cluster never gets it: rename it to ${path.basename(entry.name, path.extname(entry.name))}${path.extname(entry.name).toLowerCase()}`);
+          continue;
+        }
         const why = NOT_MANIFESTS[entry.name];
         if (why) notice(file, why);
         else await add(file, entryAbs);

@@ -233,6 +233,18 @@ test('GIVEN kustomization.yaml, a Helm chart and a Helm values file in a folder 
   assert.match(problems[3]!.message, /no document has apiVersion, kind or metadata/);
 });
 
+test('GIVEN A.YAML and b.Yml beside a.yaml in a folder WHEN walked THEN only a.yaml is read and each other gets a notice naming the lowercase name (kubectl and Argo CD match extensions exactly); a file named on the command line is still read', async () => {
+  write('case/a.yaml', OBJ);
+  write('case/A2.YAML', OBJ);
+  write('case/b.Yml', OBJ);
+  const { files, problems } = await loadInputs([path.join(dir, 'case')]);
+  assert.equal(files.map((f) => path.basename(f.file)), ['a.yaml']);
+  assert.equal(problems.map((p) => [p.code, path.relative(dir, p.location.file), p.severity]), [['input/not-a-manifest', 'case/A2.YAML', 'info'], ['input/not-a-manifest', 'case/b.Yml', 'info']]);
+  assert.match(problems[0]!.message, /kubectl apply -f and Argo CD do not read from a folder.*rename it to A2\.yaml/);
+  const named = await loadInputs([path.join(dir, 'case/A2.YAML')]);
+  assert.equal(named.files.flatMap((f) => f.objects).length, 1, 'named explicitly: read');
+});
+
 test('GIVEN exclude globs WHEN a folder is walked THEN matching files and folders are left out', async () => {
   write('ex/keep.yaml', OBJ);
   write('ex/gen/skip.yaml', 'garbage: [');
