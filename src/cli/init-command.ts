@@ -133,6 +133,8 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
     merged[key] = force ? { ...current, ...add } : { ...add, ...current };
   }
   const notes = [...outdatedRanges(pkg, merged, { ...wanted.dependencies, ...wanted.devDependencies }, force), ...outsideSpecs(merged, dir)];
+  // meshproof is not on the public npm registry: a range added here installs only from a registry that has it.
+  if (!declared.has('meshproof')) notes.push(`package.json: added dependencies.meshproof "^${VERSION}", which npm resolves from your registry; meshproof is not on the public npm registry, so npm install fails with E404 there: install the package first (npm i -D <path to meshproof-${VERSION}.tgz>, README "Getting the package"), or publish it to your organisation's registry`);
   const content = `${JSON.stringify(merged, null, 2)}\n`;
   return { path: 'package.json', content, action: text === undefined ? 'create' : text === content ? 'unchanged' : 'update', ...(notes.length > 0 ? { notes } : {}) };
 }

@@ -30,6 +30,23 @@ function project(pkg: Record<string, unknown>): string {
 }
 const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 
+test('GIVEN a project without a meshproof entry WHEN init adds the registry range THEN stderr says the public registry has no meshproof and how to install it; with a tarball entry, no such note', async () => {
+  const bare = project({ name: 'team' });
+  const tarball = project({ name: 'team', devDependencies: { meshproof: 'file:meshproof-0.1.0.tgz' } });
+  try {
+    const run = await init(bare);
+    assert.is(run.code, 0, run.stderr);
+    assert.is(read(bare).dependencies.meshproof, `^${own.version}`);
+    assert.match(run.stderr, /added dependencies\.meshproof "\^[^"]+", .*not on the public npm registry, so npm install fails with E404 there: install the package first \(npm i -D <path to meshproof-[^>]+\.tgz>/);
+    const kept = await init(tarball);
+    assert.is(kept.code, 0, kept.stderr);
+    assert.not.match(kept.stderr, /public npm registry/);
+  } finally {
+    fs.rmSync(path.dirname(bare), { recursive: true, force: true });
+    fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
+  }
+});
+
 test('GIVEN "cdk8s": "^1.0.0" and "typescript": "~4.9.0" WHEN init runs without --force THEN both are kept and stderr names each with the range meshproof needs and the fix', async () => {
   const dir = project({ name: 'team', dependencies: { cdk8s: '^1.0.0' }, devDependencies: { typescript: '~4.9.0' } });
   try {
