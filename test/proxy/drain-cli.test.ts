@@ -28,8 +28,8 @@ test('GIVEN the proxy command serving a slow request WHEN SIGTERM arrives THEN t
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
-    await until(() => /admin (\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
-    const admin = Number(/admin (\d+)/.exec(stderr)![1]);
+    await until(() => /admin [^\s,]*:(\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
+    const admin = Number(/admin [^\s,]*:(\d+)/.exec(stderr)![1]);
     let ready = false;
     for (let i = 0; i < 200 && !ready; i++) {
       ready = (await get(admin, '/ready').catch(() => ({ status: 0 }))).status === 200;
@@ -70,7 +70,7 @@ test('GIVEN the proxy command running in a terminal WHEN Ctrl-C (SIGINT) arrives
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
-    await until(() => /admin (\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
+    await until(() => /admin [^\s,]*:(\d+)/.test(stderr), 6000, `the proxy to start (stderr: ${stderr})`);
     child.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<string>((res) => setTimeout(() => res('timeout'), 5000))]);
     assert.is(code, 0, stderr);

@@ -47,7 +47,7 @@ test('GIVEN a writable --access-log file WHEN the proxy starts and quits THEN th
     let adminPort = 0;
     const deadline = Date.now() + 30_000;
     while (adminPort === 0 && Date.now() < deadline) {
-      adminPort = Number(/admin (\d+)/.exec(c.stderr())?.[1] ?? 0);
+      adminPort = Number(/admin [^\s,]*:(\d+)/.exec(c.stderr())?.[1] ?? 0);
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(adminPort > 0, c.stderr());

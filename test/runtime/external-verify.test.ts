@@ -48,7 +48,7 @@ async function startRuntime(served: string, ca: { cert: string; key: string }, p
     // Callers keep an access log: verify reads response flags and RBAC placement from their admin /access_log.
     const callerClis = callers.map((c, i) => proxy(`caller ${c.workload}`, `${c.workload}?bind=${c.address}&as=${c.as}`, c.address, join(served, '..', `caller-${i}.log`)));
     clis.push(...callerClis);
-    const admins = await Promise.all(callerClis.map(async (c, i) => `${callers[i]!.address}:${(await c.waitFor(/admin (\d+)/))[1]}`));
+    const admins = await Promise.all(callerClis.map(async (c, i) => `${callers[i]!.address}:${(await c.waitFor(/admin [^\s,]*:(\d+)/))[1]}`));
     await Promise.all(clis.filter((c) => c.name.startsWith('echo')).map((c) => c.waitFor(/HTTP\/1\.1 and h2c/)));
     return { clis, admins };
   } catch (e) {
