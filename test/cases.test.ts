@@ -29,7 +29,18 @@ interface Ref { readonly kind: string; readonly name: string }
 interface Want extends Partial<Ref> { readonly minSeverity: Severity; readonly anyOf?: readonly Ref[]; readonly messageIncludes?: string; readonly exceptCodes?: readonly string[] }
 interface Case { readonly file: string; readonly why: string; readonly want?: readonly Want[]; readonly notWant?: readonly Want[] }
 
-async function findingsOf(file: string): Promise<readonly Finding[]> {
+/**
+ * The findings of one case file, checked once: 44 istio-parity-variants files are both an
+ * expected.json case and a parity case, and the same file, config and date give the same findings.
+ */
+const checked = new Map<string, Promise<readonly Finding[]>>();
+function findingsOf(file: string): Promise<readonly Finding[]> {
+  let found = checked.get(file);
+  if (!found) checked.set(file, (found = check(file)));
+  return found;
+}
+
+async function check(file: string): Promise<readonly Finding[]> {
   const configFile = `${file}.config.yaml`;
   const config = fs.existsSync(configFile) ? loadConfigFile(configFile, ruleCatalogue()) : DEFAULT_CONFIG;
   const run = await runCheck({ paths: [file], cwd: path.dirname(file), config, profile: 'strict', today: '2026-01-01' });

@@ -38,11 +38,19 @@ const scripts = [...files.flatMap((f) => runSteps(f)), ...scaffolded];
 
 const UNTRUSTED = /\$\{\{\s*(github\.head_ref|github\.event\.(pull_request\.(title|body|head\.(ref|label))|issue\.(title|body)|comment\.body|review\.body|head_commit\.message|commits))/;
 
+let shellcheckBin: string | undefined;
+/** shellcheck's findings per script text: the same step in several workflows (init's templates with and without --action) is linted once. */
+const linted = new Map<string, string>();
+
 function shellcheck(text: string): string {
-  const bin = ensureDebianTool('shellcheck', 'shellcheck');
   const script = `#!/usr/bin/env bash\nset -eo pipefail\n${text.replace(/\$\{\{[^}]*\}\}/g, 'GH_EXPR')}`;
-  const r = spawnSync(bin, ['-s', 'bash', '-f', 'gcc', '-'], { input: script, encoding: 'utf8' });
-  return r.stdout.trim();
+  let found = linted.get(script);
+  if (found === undefined) {
+    shellcheckBin ??= ensureDebianTool('shellcheck', 'shellcheck');
+    const r = spawnSync(shellcheckBin, ['-s', 'bash', '-f', 'gcc', '-'], { input: script, encoding: 'utf8' });
+    linted.set(script, (found = r.stdout.trim()));
+  }
+  return found;
 }
 
 test('GIVEN the workflows, the init template and action.yml WHEN their run steps are collected THEN there are scripts to lint', () => {

@@ -84,11 +84,13 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
     if (e instanceof ProxyStartError) throw new UsageError(`proxy: ${e.message}`);
     throw e;
   }
-  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
   const running = proxy;
   const onSignal = (signal: NodeJS.Signals) => { io.stderr.write(`proxy: draining (${signal})\n`); void running.drain(); };
+  // Listening for the signals before the line that says the proxy runs: whoever reads that line and
+  // sends SIGINT/SIGTERM at once gets a drain, not Node's default death by the signal.
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
   await exited;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
