@@ -35,11 +35,15 @@ export function excludeMatcher(globs: readonly string[]): (relative: string) => 
  * entries sorted by name; `node_modules` and dot-entries skipped; symlink loops reported), files
  * as given, `-` for stdin. A file reached twice is read once. Paths matching `exclude` are left
  * out (a path is also left out when `excludeAlsoAs` gives it another name that matches); kustomization
- * files and Helm charts (folders with a Chart.yaml) are skipped with a notice.
+ * files and Helm charts (folders with a Chart.yaml) are skipped with a notice. `refused` counts the
+ * symlinks whose target could not be reached (each also an `input/unreadable` problem).
  */
-export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = [], excludeAlsoAs?: (relative: string) => string | undefined): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = [], excludeAlsoAs?: (relative: string) => string | undefined): Promise<{ files: InputFile[]; problems: InputProblem[]; refused: number }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
+  // Symlinks whose target cannot be reached (dangling, permission denied): files refused before
+  // parsing, which the summary's "in N files" counts like a binary file.
+  let refused = 0;
   const seen = new Set<string>();
   const excluded = excludeMatcher(exclude);
   const isExcluded = (abs: string) => {
@@ -83,6 +87,7 @@ export async function expandPaths(paths: readonly string[], cwd: string, exclude
           isFile = st.isFile();
         } catch (e) {
           problems.push(unreadable(file, e));
+          refused++;
           continue;
         }
       }
@@ -121,9 +126,10 @@ export async function expandPaths(paths: readonly string[], cwd: string, exclude
       }
     } catch (e) {
       problems.push(unreadable(p, e));
+      if (await fs.lstat(abs).then((l) => l.isSymbolicLink(), () => false)) refused++;
     }
   }
-  return { files, problems };
+  return { files, problems, refused };
 }
 
 /** What is left of the input budget; shared by every file and stdin of one load. */
