@@ -235,13 +235,22 @@ async function readChunks(file: string, source: Iterable<Buffer | string> | Asyn
   return Buffer.concat(chunks, size);
 }
 
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+/**
+ * A byte count as a person reads it: exact bytes below 10 KiB (`1,000 bytes`, `1 byte`), KiB with
+ * one decimal below 1 MiB (`512.0 KiB`), else MiB with one decimal (`64.0 MiB`), so a small
+ * `--max-input-size` (1KB) is not shown as `0.0 MiB`.
+ */
+export function formatSize(n: number): string {
+  if (n < 10 * 1024) return `${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'}`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
 
 function tooLarge(file: string, budget: ByteBudget, size: number, partial = false): InputProblem {
-  const what = partial ? `${file} goes past` : `${file} (${mib(size)}) would take the input past`;
+  const what = partial ? `${file} goes past` : `${file} (${formatSize(size)}) would take the input past`;
   return problem(
     'input/too-large',
-    `${what} the input limit of ${mib(budget.limit)} (${mib(budget.used)} read before it); it and the rest of the input are not checked. Raise --max-input-size (or limits.maxInputSize in meshproof.config.yaml), or check fewer files at once`,
+    `${what} the input limit of ${formatSize(budget.limit)} (${formatSize(budget.used)} read before it); it and the rest of the input are not checked. Raise --max-input-size (or limits.maxInputSize in meshproof.config.yaml), or check fewer files at once`,
     at(file),
   );
 }
