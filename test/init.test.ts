@@ -209,6 +209,27 @@ test('GIVEN a bad --name or two folders WHEN init runs THEN it is a usage error'
   assert.equal(fs.readdirSync(dir), []);
 });
 
+test('GIVEN a --repo-url Argo CD cannot clone WHEN init runs THEN exit 2 naming the value and the accepted forms, nothing written', async () => {
+  const dir = tempDir();
+  for (const [bad, why] of [['not a url', /holds whitespace/], ['ftp://example.com/r.git', /scheme ftp, which Argo CD does not clone from/], ['https://github.com', /names no repository/], ['github.com/org/repo', /is not a Git repository URL/], ['file:///srv/repo.git', /scheme file/]] as const) {
+    const r = await init(dir, '--repo-url', bad);
+    assert.is(r.code, 2, bad);
+    assert.match(r.stderr, new RegExp(`--repo-url ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    assert.match(r.stderr, why);
+    assert.match(r.stderr, /expected https:\/\/host\/org\/repo\.git, http:\/\/…, ssh:\/\/git@host\/org\/repo\.git or git@host:org\/repo\.git/);
+  }
+  assert.equal(fs.readdirSync(dir), []);
+});
+
+test('GIVEN --repo-url in each form Argo CD clones (https, http, ssh://, git@host:path) WHEN init runs THEN it lands in the Application', async () => {
+  for (const good of ['https://github.com/acme/mesh.git', 'http://git.internal:8080/acme/mesh', 'ssh://git@github.com/acme/mesh.git', 'git@github.com:acme/mesh.git']) {
+    const dir = tempDir();
+    const r = await init(dir, '--repo-url', good);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(parse(fs.readFileSync(path.join(dir, 'argocd', 'application.yaml'), 'utf8')).spec.source.repoURL, good);
+  }
+});
+
 test('GIVEN a folder name that is not a DNS label WHEN init derives the Application name THEN it is made one', async () => {
   const dir = tempDir('Team_Payments.v2');
   await init(dir);

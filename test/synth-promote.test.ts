@@ -192,4 +192,49 @@ test('GIVEN a project whose dist/ holds a file the app does not synthesize WHEN 
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+/** A project whose dist/ is a symlink to a folder outside it (a deploy repository's checkout) holding the previous synth. */
+function linkedProject(): { root: string; stage: string; elsewhere: string } {
+  const { root, stage } = project();
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-deploy-'));
+  fs.renameSync(path.join(root, 'dist'), path.join(elsewhere, 'dist'));
+  fs.symlinkSync(path.join(elsewhere, 'dist'), path.join(root, 'dist'));
+  return { root, stage, elsewhere };
+}
+
+test('GIVEN dist/ is a symlink to a folder elsewhere WHEN promoted THEN the link stays a link and its target holds the new output, nothing else left beside it', () => {
+  const { root, stage, elsewhere } = linkedProject();
+  const result = promote(root, stage);
+  assert.ok(fs.lstatSync(path.join(root, 'dist')).isSymbolicLink(), 'dist is still a symlink');
+  assert.is(fs.readlinkSync(path.join(root, 'dist')), path.join(elsewhere, 'dist'));
+  assert.equal(fs.readdirSync(path.join(elsewhere, 'dist')), ['new.k8s.yaml']);
+  assert.equal(fs.readdirSync(elsewhere), ['dist']);
+  assert.equal(result.removed, ['dist/old.k8s.yaml']);
+  assert.is(fs.readFileSync(path.join(root, '.meshproof', 'sourcemap.json'), 'utf8'), NEW['.meshproof/sourcemap.json']);
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(elsewhere, { recursive: true, force: true });
+});
+
+for (const step of [1, 2, 3]) {
+  test(`GIVEN a symlinked dist/ and a promotion killed after step ${step} WHEN recovered THEN the link and its target's previous content are back exactly`, () => {
+    const { root, stage, elsewhere } = linkedProject();
+    assert.throws(() => promote(root, stage, { afterStep: (n) => { if (n === step) throw new Error(`killed after ${n}`); } }), /killed/);
+    assert.ok(recoverPromotion(root));
+    assert.ok(fs.lstatSync(path.join(root, 'dist')).isSymbolicLink());
+    assert.equal(fs.readdirSync(elsewhere), ['dist']);
+    assert.equal(fs.readdirSync(path.join(elsewhere, 'dist')), ['old.k8s.yaml']);
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  });
+}
+
+test('GIVEN dist/ is a dangling symlink WHEN promoted THEN its target is created with the output and the link kept', () => {
+  const { root, stage, elsewhere } = linkedProject();
+  fs.rmSync(path.join(elsewhere, 'dist'), { recursive: true });
+  promote(root, stage);
+  assert.ok(fs.lstatSync(path.join(root, 'dist')).isSymbolicLink());
+  assert.equal(fs.readdirSync(path.join(elsewhere, 'dist')), ['new.k8s.yaml']);
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(elsewhere, { recursive: true, force: true });
+});
+
 test.run();

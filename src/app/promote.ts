@@ -18,6 +18,10 @@ import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
  * A process killed anywhere in 1–4 leaves the journal; `recoverPromotion` (run before every synth
  * and every promotion) then restores the previous `dist/` and source map exactly. Killed in 5, the
  * new output is already complete and only leftovers are removed.
+ *
+ * A `dist/` that is a symlink (`dist -> ../deploy-repo/dist`) stays one: the swap happens at the
+ * link's target instead, with the new output copied first next to the target (same filesystem, so
+ * the renames stay atomic) and the previous one kept there until the commit point.
  */
 
 /** Source map path relative to the project root (and to the stage root). */
@@ -48,6 +52,32 @@ interface Journal {
   readonly hadSourceMap: boolean;
   /** Whether an expectations file existed before (absent in journals of older versions: false). */
   readonly hadExpectations?: boolean;
+  /** Absolute path the output is swapped at when the output folder is a symlink: its target. Absent: `<root>/<outdir>`. */
+  readonly outTarget?: string;
+}
+
+/** Where a symlinked output folder's previous content waits until the commit point: next to its target. */
+const savedBeside = (target: string): string => `${target}.meshproof-previous`;
+/** Where a symlinked output folder's new content is copied before the swap: next to its target. */
+const incomingBeside = (target: string): string => `${target}.meshproof-incoming`;
+
+/**
+ * The folder the output is swapped at: `finalOut` itself, or, when it is a symlink, the folder it
+ * points to (resolved through every link; a dangling link's target is created by the swap).
+ */
+function outputTarget(finalOut: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(finalOut);
+  } catch {
+    return undefined;
+  }
+  if (!st.isSymbolicLink()) return undefined;
+  try {
+    return fs.realpathSync(finalOut);
+  } catch {
+    return path.resolve(path.dirname(finalOut), fs.readlinkSync(finalOut));
+  }
 }
 
 /** Records what a complete stage holds; call after every file of the stage is written. */
@@ -106,30 +136,43 @@ export function promote(root: string, stageRoot: string, options: PromoteOptions
   }
   fs.rmSync(previous, { recursive: true, force: true });
   fs.mkdirSync(previous, { recursive: true });
+  const linked = outputTarget(finalOut);
+  const outTarget = linked ?? finalOut;
+  const savedOut = linked ? savedBeside(linked) : path.join(previous, 'outdir');
   const staged = new Set(filesUnder(stagedOut));
-  const removed = filesUnder(finalOut).filter((f) => !staged.has(f)).map((f) => `${info.outdir}/${f}`).sort();
+  const removed = filesUnder(outTarget).filter((f) => !staged.has(f)).map((f) => `${info.outdir}/${f}`).sort();
+  if (linked) {
+    // The link's target may be on another filesystem: copy the new output beside it first.
+    fs.rmSync(incomingBeside(linked), { recursive: true, force: true });
+    fs.rmSync(savedOut, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(linked), { recursive: true });
+    fs.cpSync(stagedOut, incomingBeside(linked), { recursive: true });
+    stagedOut = incomingBeside(linked);
+  }
   const journal: Journal = {
     version: 1,
     outdir: info.outdir,
-    hadOutdir: fs.existsSync(finalOut),
+    hadOutdir: fs.existsSync(outTarget),
     sourceMap: info.sourceMap,
     hadSourceMap: info.sourceMap && fs.existsSync(finalMap),
     hadExpectations: info.sourceMap && fs.existsSync(finalExpect),
+    ...(linked ? { outTarget: linked } : {}),
   };
   writeAtomically(path.join(root, JOURNAL), `${JSON.stringify(journal)}\n`);
   step(1);
-  if (journal.hadOutdir) fs.renameSync(finalOut, path.join(previous, 'outdir'));
+  if (journal.hadOutdir) fs.renameSync(outTarget, savedOut);
   if (journal.hadSourceMap) fs.renameSync(finalMap, path.join(previous, 'sourcemap.json'));
   if (journal.hadExpectations) fs.renameSync(finalExpect, path.join(previous, 'expectations.json'));
   step(2);
-  fs.mkdirSync(path.dirname(finalOut), { recursive: true });
-  fs.renameSync(stagedOut, finalOut);
+  fs.mkdirSync(path.dirname(outTarget), { recursive: true });
+  fs.renameSync(stagedOut, outTarget);
   if (info.sourceMap) fs.copyFileSync(stagedMap, finalMap);
   if (info.sourceMap && fs.existsSync(stagedExpect)) fs.copyFileSync(stagedExpect, finalExpect);
   step(3);
   fs.rmSync(path.join(root, JOURNAL));
   step(4);
   fs.rmSync(previous, { recursive: true, force: true });
+  if (linked) fs.rmSync(savedOut, { recursive: true, force: true });
   if (!options.keepStage) fs.rmSync(stageRoot, { recursive: true, force: true });
   return { removed };
 }
@@ -166,7 +209,13 @@ export function recoverPromotion(root: string): boolean {
     journal = undefined;
   }
   if (journal?.version === 1) {
-    restore(path.join(root, journal.outdir), path.join(previous, 'outdir'), journal.hadOutdir);
+    const target = journal.outTarget;
+    if (target !== undefined) {
+      restore(target, savedBeside(target), journal.hadOutdir);
+      fs.rmSync(incomingBeside(target), { recursive: true, force: true });
+    } else {
+      restore(path.join(root, journal.outdir), path.join(previous, 'outdir'), journal.hadOutdir);
+    }
     if (journal.sourceMap) restore(path.join(root, SOURCE_MAP_PATH), path.join(previous, 'sourcemap.json'), journal.hadSourceMap);
     if (journal.sourceMap) restore(path.join(root, EXPECTATIONS), path.join(previous, 'expectations.json'), journal.hadExpectations === true);
   }

@@ -1,3 +1,4 @@
+import { repoUrlProblem } from './repo-url.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -292,6 +293,8 @@ export async function initCommand(args: string[], io: CliIO): Promise<ExitCode> 
   if (values.action !== undefined && !ACTION_REF.test(values.action)) {
     throw new UsageError(`--action ${JSON.stringify(values.action)} is not a GitHub Action reference the workflow's uses: can take; expected <owner>/<repo>@<ref> (e.g. my-org/meshproof@v0.1.0), <owner>/<repo>/<path>@<ref>, or ./<path> for an action inside this repository`);
   }
+  const repoUrl = values['repo-url'] === undefined ? undefined : repoUrlProblem(values['repo-url']);
+  if (repoUrl !== undefined) throw new UsageError(repoUrl);
   const files = planScaffold({
     dir,
     force: values.force ?? false,

@@ -5,22 +5,49 @@
  * read folders recursively, `.json` included), synced to the cluster with the manifests, and
  * removed by the next synth. Shared by every command that writes files.
  */
-import { resolve, sep } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { UsageError } from './usage.js';
 
 /** The folder `cdk8s synth` publishes and Argo CD syncs, relative to the working directory (MeshApp's default outdir). */
 export const SYNCED_DIR = 'dist';
 
 /**
+ * `p` with every symlink resolved; for a path that does not exist (yet), its deepest existing
+ * ancestor resolved and the rest appended, so `out/report.json` under a linked `out` resolves too.
+ */
+export function realPathOf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPathOf(parent), basename(p));
+  }
+}
+
+/**
  * The first of `inputs` (paths as given on the command line, resolved against `cwd`; `-` for
- * stdin is skipped) that `out` (absolute) is or lies under; undefined when none.
+ * stdin is skipped) that `out` (absolute) is or lies under, as written or once symlinks are
+ * resolved (an output that is a link to an input file, or lies in a linked input folder);
+ * undefined when none.
  */
 export function inputHolding(out: string, inputs: readonly string[], cwd: string): string | undefined {
+  const realOut = realPathOf(out);
+  const within = (o: string, input: string) => o === input || o.startsWith(`${input}${sep}`);
   return inputs.find((p) => {
     if (p === '-') return false;
     const input = resolve(cwd, p);
-    return out === input || out.startsWith(`${input}${sep}`);
+    return within(out, input) || within(realOut, realPathOf(input));
   });
+}
+
+/** Whether `p` is an existing regular file (through symlinks). */
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** What {@link assertOutsideInputs} needs to name the problem and the fix. */
@@ -47,11 +74,21 @@ export interface OutsideInputs {
 /**
  * Throws a UsageError (exit 2) when `o.out` is, or lies inside, one of `o.inputs` or the synced
  * dist/ of the working directory: `check: --output dist/r.sarif is inside dist, the manifests it
- * reads: …; write it outside it, e.g. --output r.sarif`. Called before anything is read or written.
+ * reads: …; write it outside it, e.g. --output r.sarif`; or when it is an input file itself, as
+ * written or through a symlink (`check self.yaml -o self.yaml`: `… is self.yaml, a manifest check
+ * reads (the same file): writing would replace it; …`). Called before anything is read or written.
  */
 export function assertOutsideInputs(o: OutsideInputs): void {
   const inside = inputHolding(o.out, [...o.inputs, SYNCED_DIR], o.cwd);
   if (inside === undefined) return;
+  const input = resolve(o.cwd, inside);
+  if (isFile(input)) {
+    // The output is the input file itself (or a symlink to it): writing would replace the manifest.
+    const how = o.out === input ? 'the same file' : 'the same file through a symlink';
+    const ext = extname(o.out);
+    const other = `${basename(o.out, ext)}.${o.command.split(' ')[0]}-output${ext}`;
+    throw new UsageError(`${o.command}: ${o.flag} ${o.given} is ${inside}, a manifest ${o.command} reads (${how}): writing would replace it; write ${o.pronoun ?? 'it'} to another file, e.g. ${o.flag} ${other}`);
+  }
   const reads = o.inputs.includes(inside) ? 'the manifests it reads' : 'the folder cdk8s synth publishes and Argo CD syncs';
   throw new UsageError(`${o.command}: ${o.flag} ${o.given} is inside ${inside}, ${reads}: ${o.consequence}; write ${o.pronoun ?? 'it'} outside it, e.g. ${o.flag} ${o.example}`);
 }

@@ -155,9 +155,23 @@ export class ServeStartError extends Error {
 export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle> {
   // A busy address is found before the input is read and checked (seconds on a large mesh), and
   // before grpc-js tries it (it logs its own "No address added…" line ahead of this message).
-  for (const [flag, address] of [['--listen', opts.listen], ['--status', opts.status]] as const) {
-    const why = address === undefined ? undefined : await unbindable(address);
-    if (why !== undefined) throw new ServeStartError(`xds serve: ${flag} ${address}: cannot listen there (${why}); choose a free address (port 0 picks one) or stop the process that holds it`);
+  // Both are held while the other is tried, so --status on --listen's address (or one that overlaps
+  // it: 0.0.0.0 and 127.0.0.1 on one port) fails here too, not after the first load.
+  const held: net.Server[] = [];
+  try {
+    for (const [flag, address] of [['--listen', opts.listen], ['--status', opts.status]] as const) {
+      if (address === undefined) continue;
+      const probe = await holdAddress(address);
+      if (typeof probe !== 'string') {
+        if (probe) held.push(probe);
+        continue;
+      }
+      const taken = flag === '--status' && held.length > 0 && /^EADDRINUSE/.test(probe) && samePort(opts.listen, address);
+      if (taken) throw new ServeStartError(`xds serve: --status ${address}: cannot listen there (EADDRINUSE: --listen ${opts.listen} takes that port); give --status a port of its own (port 0 picks one)`);
+      throw new ServeStartError(`xds serve: ${flag} ${address}: cannot listen there (${probe}); choose a free address (port 0 picks one) or stop the process that holds it`);
+    }
+  } finally {
+    await Promise.all(held.map((h) => new Promise<void>((r) => h.close(() => r()))));
   }
   const cache = new SnapshotCache();
   // The eager build is the one before snapshots were deferred: every node made on every reload.
@@ -540,11 +554,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
 }
 
 /**
- * Why `address` cannot be listened on now (`listenReason`), found by listening there and closing at
- * once; undefined when it can, for port 0 (any free port) and for an address that is not host:port
- * (the listen itself reports that).
+ * Listens on `address` to find out whether it can be: the listening server (the caller closes it),
+ * or why not (`listenReason`); undefined for port 0 (any free port) and for an address that is not
+ * host:port (the listen itself reports that).
  */
-async function unbindable(address: string): Promise<string | undefined> {
+async function holdAddress(address: string): Promise<net.Server | string | undefined> {
   let host: string;
   let port: number;
   try {
@@ -556,8 +570,17 @@ async function unbindable(address: string): Promise<string | undefined> {
   const probe = net.createServer();
   return new Promise((done) => {
     probe.once('error', (e) => done(listenReason(e)));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => done(undefined)));
+    probe.listen({ host, port, exclusive: true }, () => done(probe));
   });
+}
+
+/** Whether two host:port values name the same port (whatever their hosts). */
+function samePort(a: string, b: string): boolean {
+  try {
+    return splitHostPort(a)[1] === splitHostPort(b)[1];
+  } catch {
+    return false;
+  }
 }
 
 /** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */

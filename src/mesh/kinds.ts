@@ -59,6 +59,16 @@ export function isModelledKind(kind: string, apiVersion: string): boolean {
   return kindInfo(kind, apiVersion) !== undefined || (groupOf(apiVersion) === GATEWAY_API_GROUP && GATEWAY_API_READ.has(kind));
 }
 
+/**
+ * The kinds meshproof knows in API group `group` (`''` for core): those of the kind table and, for
+ * `gateway.networking.k8s.io`, the Gateway API kinds the rules read. For telling a kind written in
+ * the wrong case (`service`) from a kind meshproof does not know.
+ */
+export function knownKindNames(group: string): string[] {
+  const names = [...TABLE.values()].filter((k) => k.group === group).map((k) => k.kind);
+  return group === GATEWAY_API_GROUP ? [...names, ...GATEWAY_API_READ, 'GatewayClass', 'BackendTLSPolicy'] : names;
+}
+
 /** The kind's entry, or undefined when meshproof does not model (kind, group). */
 export function kindInfo(kind: string, apiVersion: string): KindInfo | undefined {
   return TABLE.get(`${groupOf(apiVersion)}/${kind}`);

@@ -64,7 +64,7 @@ export interface LoadResult {
   readonly files: ParsedFile[];
   /**
    * Files opened, parsed or not: `files` plus those refused before parsing (binary or not UTF-8,
-   * unreadable, over the byte limit). The count a summary reports as "in N files".
+   * unreadable, a dangling symlink, over the byte limit). The count a summary reports as "in N files".
    */
   readonly filesRead: number;
   readonly problems: InputProblem[];
@@ -96,7 +96,7 @@ export async function loadInputs(paths: readonly string[], opts: LoadOptions = {
   const locators = newLocatorCache();
   let documents = 0;
   let nodes = 0;
-  let filesRead = 0;
+  let filesRead = expanded.refused;
   for (const input of expanded.files) {
     filesRead++;
     const read = await readBytes(input, budget, opts.stdin, limits.maxDocuments - documents);

@@ -1,5 +1,6 @@
 import type { FieldPath, FileLocation, SourceOrigin } from './types.js';
 import { isModelledKind } from './kinds.js';
+import { unservedReason } from './served-versions.js';
 import { LineIndex } from './lines.js';
 import { describeValue, expandLists, isRecord } from './lists.js';
 import { problem, type InputProblem } from './problems.js';
@@ -223,6 +224,12 @@ function addObject(
   }
   const kind = body.kind as string;
   const apiVersion = body.apiVersion as string;
+  const unserved = unservedReason(kind, apiVersion);
+  if (unserved !== undefined) {
+    // Not unusable (the rest of the input is checked) but an error: the object is refused, never modelled.
+    problems.push(problem('input/unserved-kind', `${kind} (${apiVersion}) "${(metadata as Record<string, unknown>).name as string}": ${unserved}`, locate(unserved.startsWith('kind') ? ['kind'] : ['apiVersion']), 'error', false));
+    return;
+  }
   if (!isModelledKind(kind, apiVersion)) {
     problems.push(problem('input/unknown-kind', `${kind} (${apiVersion}) "${(metadata as Record<string, unknown>).name as string}" is not a kind meshproof models; rules ignore it`, location, 'info', false));
   }

@@ -35,11 +35,15 @@ export function excludeMatcher(globs: readonly string[]): (relative: string) => 
  * entries sorted by name; `node_modules` and dot-entries skipped; symlink loops reported), files
  * as given, `-` for stdin. A file reached twice is read once. Paths matching `exclude` are left
  * out (a path is also left out when `excludeAlsoAs` gives it another name that matches); kustomization
- * files and Helm charts (folders with a Chart.yaml) are skipped with a notice.
+ * files and Helm charts (folders with a Chart.yaml) are skipped with a notice. `refused` counts the
+ * symlinks whose target could not be reached (each also an `input/unreadable` problem).
  */
-export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = [], excludeAlsoAs?: (relative: string) => string | undefined): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+export async function expandPaths(paths: readonly string[], cwd: string, exclude: readonly string[] = [], excludeAlsoAs?: (relative: string) => string | undefined): Promise<{ files: InputFile[]; problems: InputProblem[]; refused: number }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
+  // Symlinks whose target cannot be reached (dangling, permission denied): files refused before
+  // parsing, which the summary's "in N files" counts like a binary file.
+  let refused = 0;
   const seen = new Set<string>();
   const excluded = excludeMatcher(exclude);
   const isExcluded = (abs: string) => {
@@ -83,6 +87,7 @@ export async function expandPaths(paths: readonly string[], cwd: string, exclude
           isFile = st.isFile();
         } catch (e) {
           problems.push(unreadable(file, e));
+          refused++;
           continue;
         }
       }
@@ -126,9 +131,10 @@ export async function expandPaths(paths: readonly string[], cwd: string, exclude
       }
     } catch (e) {
       problems.push(unreadable(p, e));
+      if (await fs.lstat(abs).then((l) => l.isSymbolicLink(), () => false)) refused++;
     }
   }
-  return { files, problems };
+  return { files, problems, refused };
 }
 
 /** What is left of the input budget; shared by every file and stdin of one load. */
@@ -234,13 +240,22 @@ async function readChunks(file: string, source: Iterable<Buffer | string> | Asyn
   return Buffer.concat(chunks, size);
 }
 
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+/**
+ * A byte count as a person reads it: exact bytes below 10 KiB (`1,000 bytes`, `1 byte`), KiB with
+ * one decimal below 1 MiB (`512.0 KiB`), else MiB with one decimal (`64.0 MiB`), so a small
+ * `--max-input-size` (1KB) is not shown as `0.0 MiB`.
+ */
+export function formatSize(n: number): string {
+  if (n < 10 * 1024) return `${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'}`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
 
 function tooLarge(file: string, budget: ByteBudget, size: number, partial = false): InputProblem {
-  const what = partial ? `${file} goes past` : `${file} (${mib(size)}) would take the input past`;
+  const what = partial ? `${file} goes past` : `${file} (${formatSize(size)}) would take the input past`;
   return problem(
     'input/too-large',
-    `${what} the input limit of ${mib(budget.limit)} (${mib(budget.used)} read before it); it and the rest of the input are not checked. Raise --max-input-size (or limits.maxInputSize in meshproof.config.yaml), or check fewer files at once`,
+    `${what} the input limit of ${formatSize(budget.limit)} (${formatSize(budget.used)} read before it); it and the rest of the input are not checked. Raise --max-input-size (or limits.maxInputSize in meshproof.config.yaml), or check fewer files at once`,
     at(file),
   );
 }

@@ -2,7 +2,7 @@
  * The summary's file count is every file check opened, also those refused before parsing
  * (binary, not UTF-8): "in 2 files" when a good and a binary file were given.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -38,6 +38,26 @@ test('GIVEN a good file and a binary one WHEN checked THEN the summary says 2 fi
     const c = captureIO(dir);
     assert.is(await main(['check', 'good.yaml', 'bin.yaml'], c.io), 2);
     assert.match(c.stdout(), /\n1 error, 0 warnings, 0 info in 2 files \(1 object, \d+ rules\)\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN a folder with a good file and a dangling symlink, and a dangling symlink given directly WHEN checked THEN each link counts as a file refused before parsing', async () => {
+  const dir = project();
+  try {
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'good.yaml'), SERVICE);
+    symlinkSync(join(dir, 'gone.yaml'), join(dir, 'dist', 'dangling.yaml'));
+    symlinkSync(join(dir, 'gone2.yaml'), join(dir, 'direct.yaml'));
+    const r = await loadInputs(['dist', 'direct.yaml'], { cwd: dir });
+    assert.equal([r.files.length, r.filesRead], [1, 3]);
+    assert.equal(r.problems.map((p) => p.code), ['input/unreadable', 'input/unreadable']);
+    const c = captureIO(dir);
+    assert.is(await main(['check', 'dist'], c.io), 2);
+    assert.match(c.stdout(), /\n1 error, 0 warnings, 0 info in 2 files \(1 object, \d+ rules\)\n$/);
+    const missing = await loadInputs(['nope.yaml'], { cwd: dir });
+    assert.is(missing.filesRead, 0, 'a path that does not exist is no file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

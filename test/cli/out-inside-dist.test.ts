@@ -5,7 +5,7 @@
  * place outside, before anything is read or written; `runtime synth` and `xds compile` already
  * refused theirs (test/runtime/synth-project.test.ts, test/xds/compile-cli.test.ts).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -67,6 +67,37 @@ test('inputHolding: the folder itself or under it, never a sibling with the same
   assert.is(inputHolding('/p/dist/a/b.json', ['x', 'dist/'], '/p'), 'dist/');
   assert.is(inputHolding('/p/dist-report.json', ['dist'], '/p'), undefined);
   assert.is(inputHolding('/p/-', ['-'], '/p'), undefined);
+});
+
+const FILE_CASES: [string, (dir: string) => string[], string][] = [
+  ['check dist/mesh.yaml -o dist/mesh.yaml (the input file itself)', () => ['check', 'dist/mesh.yaml', '-o', 'dist/mesh.yaml'],
+    'meshproof: check: --output dist/mesh.yaml is dist/mesh.yaml, a manifest check reads (the same file): writing would replace it; write it to another file, e.g. --output mesh.check-output.yaml\n'],
+  ['check other/mesh.yaml -o link.yaml (a symlink to the input file)', (dir) => { symlinkSync(join(dir, 'other', 'mesh.yaml'), join(dir, 'link.yaml')); return ['check', 'other/mesh.yaml', '-o', 'link.yaml']; },
+    'meshproof: check: --output link.yaml is other/mesh.yaml, a manifest check reads (the same file through a symlink): writing would replace it; write it to another file, e.g. --output link.check-output.yaml\n'],
+  ['map other/mesh.yaml --out other/mesh.yaml', () => ['map', 'other/mesh.yaml', '--out', 'other/mesh.yaml'],
+    'meshproof: map: --out other/mesh.yaml is other/mesh.yaml, a manifest map reads (the same file): writing would replace it; write it to another file, e.g. --out mesh.map-output.yaml\n'],
+  ['check linked -o linked/r.json (a symlink to an input folder)', (dir) => { symlinkSync(join(dir, 'other'), join(dir, 'linked')); return ['check', 'other', '-o', 'linked/r.json']; },
+    'meshproof: check: --output linked/r.json is inside other, the manifests it reads: the report would be read back as input by the next check and synced to the cluster with them; write it outside it, e.g. --output r.json\n'],
+];
+for (const [name, argv, message] of FILE_CASES) {
+  test(`GIVEN ${name} THEN exit 2 naming the input file and another file; the manifest is untouched`, async () => {
+    const dir = project(name.replace(/[^a-z]+/g, '-'));
+    const before = readFileSync(join(dir, 'other', 'mesh.yaml'), 'utf8');
+    const args = argv(dir);
+    const c = captureIO(dir);
+    assert.is(await main(args, c.io), 2, c.stdout());
+    assert.is(c.stderr().split('\n')[0] + '\n', message);
+    assert.is(readFileSync(join(dir, 'other', 'mesh.yaml'), 'utf8'), before);
+    assert.is(readFileSync(join(dir, 'dist', 'mesh.yaml'), 'utf8'), before);
+    if (existsSync(join(dir, 'link.yaml'))) assert.ok(lstatSync(join(dir, 'link.yaml')).isSymbolicLink(), 'the link is not replaced');
+  });
+}
+
+test('inputHolding: through symlinks, an output that is a link to an input file or inside a linked folder', () => {
+  const dir = project('holding-links');
+  symlinkSync(join(dir, 'dist', 'mesh.yaml'), join(dir, 'l.yaml'));
+  assert.is(inputHolding(join(dir, 'l.yaml'), ['dist/mesh.yaml'], dir), 'dist/mesh.yaml');
+  assert.is(inputHolding(join(dir, 'l2.yaml'), ['dist/mesh.yaml'], dir), undefined);
 });
 
 test.run();

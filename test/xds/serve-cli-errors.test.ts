@@ -128,6 +128,17 @@ test('GIVEN a busy --listen or --status port WHEN "xds serve" starts THEN the ad
   }
 });
 
+test('GIVEN --status on the --listen address (or one overlapping it) WHEN "xds serve" starts THEN exit 2 before the input is read (a missing input is not reached), naming both flags, and both ports are free again', async () => {
+  for (const [listenHost, statusHost] of [['127.0.0.1', '127.0.0.1'], ['0.0.0.0', '127.0.0.1']] as const) {
+    const port = await freePort();
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'does-not-exist.yaml', '--listen', `${listenHost}:${port}`, '--status', `${statusHost}:${port}`], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.is(cap.stderr(), `xds serve: --status ${statusHost}:${port}: cannot listen there (EADDRINUSE: --listen ${listenHost}:${port} takes that port); give --status a port of its own (port 0 picks one)\n`);
+    assert.ok(await bindable(port), 'the probes were closed');
+  }
+});
+
 test('GIVEN a busy --status port WHEN "xds serve" starts THEN exit 2 naming --status, and the ADS port it had opened is released', async () => {
   const busy = await busyPort();
   const adsPort = await freePort();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../../../src/mesh/load.js';
+import { formatSize } from '../../../src/mesh/read.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'meshproof-limits-'));
 const svc = (name: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n`;
@@ -18,6 +19,11 @@ function write(name: string, content: string | Buffer): string {
   return file;
 }
 
+test('formatSize: bytes below 10 KiB, KiB below 1 MiB, MiB above: never 0.0 MiB for a small limit', () => {
+  assert.equal([0, 1, 1000, 10 * 1024 - 1, 10 * 1024, 512 * 1024, 1024 * 1024, 64 * 1024 * 1024].map(formatSize),
+    ['0 bytes', '1 byte', '1,000 bytes', '10,239 bytes', '10.0 KiB', '512.0 KiB', '1.0 MiB', '64.0 MiB']);
+});
+
 test('GIVEN files that fit the byte limit alone but not together WHEN loaded THEN the first is read, the second refused unread, reading stops', async () => {
   const a = write('bytes/a.yaml', svc('a') + '#'.repeat(600) + '\n');
   write('bytes/b.yaml', svc('b') + '#'.repeat(600) + '\n');
@@ -25,7 +31,7 @@ test('GIVEN files that fit the byte limit alone but not together WHEN loaded THE
   const { files, problems, bytes } = await loadInputs([path.dirname(a)], { maxInputBytes: 1024 });
   assert.equal(files.map((f) => path.basename(f.file)), ['a.yaml']);
   assert.equal(problems.map((p) => [p.code, path.basename(p.location.file), p.unusable]), [['input/too-large', 'b.yaml', true]]);
-  assert.match(problems[0]!.message, /would take the input past the input limit of 0\.0 MiB .*not checked\. Raise --max-input-size \(or limits\.maxInputSize in meshproof\.config\.yaml\)/);
+  assert.match(problems[0]!.message, /^\S+b\.yaml \(\d{3} bytes\) would take the input past the input limit of 1,024 bytes \(\d{3} bytes read before it\); .*not checked\. Raise --max-input-size \(or limits\.maxInputSize in meshproof\.config\.yaml\)/);
   assert.ok(bytes <= 1024);
 });
 

@@ -15,7 +15,8 @@ const apiVersion: Rule = {
     'hiding its content. Reported when the value has no `/` and holds a dot or is a known group (`apps`, `batch`,',
     '`policy`, `autoscaling`), and when a kind of a named group (DestinationRule, Deployment) carries a bare version',
     '(`v1beta1`). Fix: write the group and a served version; for Istio kinds the message lists the served versions',
-    'of the vendored CRD.',
+    'of the vendored CRD. A built-in kind meshproof reads (Service, Deployment, Ingress, …) at an apiVersion no',
+    'supported Kubernetes serves, `apps` included, is refused while reading instead (`input/unserved-kind`) and not modelled.',
   ].join(' '),
   kinds: ['*'],
   check(graph, ctx) {
