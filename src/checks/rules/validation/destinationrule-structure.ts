@@ -2,10 +2,37 @@ import { isRecord } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
+import { wildcardDomainError, isIpAddress } from './_dns.js';
 import { trafficPolicyProblems } from './_traffic-policy.js';
 
 const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
 const PORT_POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls'];
+
+/**
+ * Istio `validateTrafficPolicy` on `tunnel` ({protocol: CONNECT | POST, targetHost, targetPort}) and its exclusion with
+ * `proxyProtocol`, and `validateTunnelSettings`: [message, path relative to the policy].
+ */
+function tunnelProblems(policy: Readonly<Record<string, unknown>>): [string, FieldPath][] {
+  const tunnel = policy.tunnel;
+  if (!isRecord(tunnel)) return [];
+  if (policy.proxyProtocol !== undefined && policy.proxyProtocol !== null) {
+    return [['tunnel and proxyProtocol must not be set together: the upstream connection is either tunneled (HTTP CONNECT/POST) or prefixed with a ' +
+      'PROXY protocol header; remove one of them', ['proxyProtocol']]];
+  }
+  const out: [string, FieldPath][] = [];
+  if (typeof tunnel.protocol === 'string' && tunnel.protocol !== '' && tunnel.protocol !== 'CONNECT' && tunnel.protocol !== 'POST') {
+    out.push([`tunnel protocol must be "CONNECT" or "POST": tunnel.protocol is "${tunnel.protocol}"`, ['tunnel', 'protocol']]);
+  }
+  const host = typeof tunnel.targetHost === 'string' ? tunnel.targetHost : '';
+  if (typeof tunnel.targetHost === 'string' && !isIpAddress(host) && (host === '' || host.includes('*') || wildcardDomainError(host) !== null)) {
+    out.push([`tunnel target host must be valid FQDN or IP address: tunnel.targetHost is "${host}"; give the host name or IP the tunnel connects to`, ['tunnel', 'targetHost']]);
+  }
+  const port = tunnel.targetPort;
+  if (typeof port === 'number' && !(port >= 1 && port <= 65535)) {
+    out.push([`tunnel target port is invalid: port number ${port} must be in the range 1..65535 (tunnel.targetPort, the port the tunnel connects to)`, ['tunnel', 'targetPort']]);
+  }
+  return out;
+}
 
 /** `validation/destinationrule-structure` (IST0106): traffic policies Istio's ValidateDestinationRule refuses beyond the CRD schema. */
 const destinationRuleStructure: Rule = {
@@ -30,6 +57,14 @@ const destinationRuleStructure: Rule = {
   kinds: ['DestinationRule'],
   check(graph, ctx) {
     for (const dr of graph.ofKind('DestinationRule')) {
+      const subsetNames = new Set<string>();
+      (Array.isArray(dr.spec.subsets) ? dr.spec.subsets : []).forEach((s, i) => {
+        if (!isRecord(s) || typeof s.name !== 'string') return;
+        if (subsetNames.has(s.name)) {
+          ctx.report(dr, `duplicate subset names: ${s.name} (spec.subsets[${i}]); a route naming the subset could mean either, rename or merge them`, { path: ['spec', 'subsets', i, 'name'] });
+        }
+        subsetNames.add(s.name);
+      });
       const policies: { policy: unknown; path: FieldPath }[] = [{ policy: dr.spec.trafficPolicy, path: ['spec', 'trafficPolicy'] }];
       (Array.isArray(dr.spec.subsets) ? dr.spec.subsets : []).forEach((s, i) => {
         if (isRecord(s)) policies.push({ policy: s.trafficPolicy, path: ['spec', 'subsets', i, 'trafficPolicy'] });
@@ -40,7 +75,7 @@ const destinationRuleStructure: Rule = {
           ctx.report(dr, `traffic policy must have at least one field: ${formatPath(path)} is empty; set a policy or remove it`, { path });
           continue;
         }
-        for (const [message, at] of trafficPolicyProblems(policy)) ctx.report(dr, message, { path: [...path, ...at] });
+        for (const [message, at] of [...tunnelProblems(policy), ...trafficPolicyProblems(policy)]) ctx.report(dr, message, { path: [...path, ...at] });
         (Array.isArray(policy.portLevelSettings) ? policy.portLevelSettings : []).forEach((p, i) => {
           const at: FieldPath = [...path, 'portLevelSettings', i];
           if (!isRecord(p)) return;

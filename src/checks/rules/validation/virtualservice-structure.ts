@@ -4,6 +4,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { Rule, RuleContext } from '../../rule.js';
+import { httpRouteShapeProblems } from './_http-route-shape.js';
 
 /** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
 const virtualServiceStructure: Rule = {
@@ -66,6 +67,17 @@ const virtualServiceStructure: Rule = {
         }
       }
       reportSniHostsOutsideHosts(vs, hosts, ctx.report);
+      (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
+        if (!isRecord(rule)) return;
+        for (const [message, path] of httpRouteShapeProblems(rule, ['spec', 'http', i], !delegate && rule.delegate !== undefined)) ctx.report(vs, message, { path });
+      });
+      for (const kind of ['tcp', 'tls'] as const) {
+        (Array.isArray(vs.spec[kind]) ? vs.spec[kind] as unknown[] : []).forEach((rule, i) => {
+          if (isRecord(rule) && !(Array.isArray(rule.route) && rule.route.length > 0)) {
+            ctx.report(vs, `${kind.toUpperCase()} route is required: spec.${kind}[${i}] has no route; add route: [{destination: {host: <service>, port: {number: <port>}}}] or remove the rule`, { path: ['spec', kind, i] });
+          }
+        });
+      }
       (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
         if (!isRecord(rule) || rule.delegate === undefined) return;
         if (delegate) {
