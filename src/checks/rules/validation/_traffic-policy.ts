@@ -71,7 +71,8 @@ function loadBalancerProblems(lb: unknown): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   const hash = isRecord(lb.consistentHash) ? lb.consistentHash : undefined;
   const cookie = hash && isRecord(hash.httpCookie) ? hash.httpCookie : undefined;
-  if (cookie && (typeof cookie.name !== 'string' || cookie.name === '')) {
+  // A missing name is the CRD's (required field); an empty one the webhook's.
+  if (cookie && cookie.name === '') {
     out.push(['name required for HttpCookie: loadBalancer.consistentHash.httpCookie has no name; name the cookie that carries the hash key (e.g. name: session)', ['loadBalancer', 'consistentHash', 'httpCookie', 'name']]);
   }
   const seen = new Set<string>();

@@ -102,6 +102,9 @@ function reportSniHostsOutsideHosts(vs: MeshObject, hosts: readonly string[], re
   (Array.isArray(vs.spec.tls) ? vs.spec.tls : []).forEach((rule, i) => {
     const matches = isRecord(rule) && Array.isArray(rule.match) ? rule.match : [];
     matches.forEach((m, j) => {
+      if (isRecord(m) && Array.isArray(m.sniHosts) && m.sniHosts.length === 0) {
+        report(vs, `TLS match must have at least one SNI host: spec.tls[${i}].match[${j}].sniHosts is empty; list the SNI names this rule routes (within spec.hosts)`, { path: ['spec', 'tls', i, 'match', j, 'sniHosts'] });
+      }
       (isRecord(m) ? stringList(m.sniHosts) ?? [] : []).forEach((sni, k) => {
         if (isIP(sni) || hosts.some((h) => hostMatches(h, sni))) return;
         report(vs, `SNI host "${sni}" is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]; the webhook refuses the VirtualService. ` +
