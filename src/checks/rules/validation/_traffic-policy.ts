@@ -73,7 +73,7 @@ function loadBalancerProblems(lb: unknown): PolicyProblem[] {
   const cookie = hash && isRecord(hash.httpCookie) ? hash.httpCookie : undefined;
   // A missing name is the CRD's (required field); an empty one the webhook's.
   if (cookie && cookie.name === '') {
-    out.push(['name required for HttpCookie: loadBalancer.consistentHash.httpCookie has no name; name the cookie that carries the hash key (e.g. name: session)', ['loadBalancer', 'consistentHash', 'httpCookie', 'name']]);
+    out.push(['name required for HttpCookie: loadBalancer.consistentHash.httpCookie.name is empty; name the cookie that carries the hash key (e.g. name: session)', ['loadBalancer', 'consistentHash', 'httpCookie', 'name']]);
   }
   const seen = new Set<string>();
   (cookie && Array.isArray(cookie.attributes) ? cookie.attributes : []).forEach((a, i) => {
