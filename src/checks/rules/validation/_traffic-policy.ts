@@ -4,6 +4,7 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import { clientTlsProblems } from './_client-tls.js';
+import { durationPrecisionProblem } from './_durations.js';
 
 /** One refusal: the webhook's words plus advice, and the field it is about (relative to the policy). */
 export type PolicyProblem = readonly [message: string, at: FieldPath];
@@ -105,8 +106,27 @@ function loadBalancerProblems(lb: unknown): PolicyProblem[] {
   return out;
 }
 
+/** The durations of one policy that agent.ValidateDuration checks, as paths relative to the policy. */
+const DURATIONS: readonly FieldPath[] = [
+  ['outlierDetection', 'baseEjectionTime'], ['outlierDetection', 'interval'],
+  ['connectionPool', 'http', 'idleTimeout'], ['connectionPool', 'http', 'http2KeepAlive', 'interval'], ['connectionPool', 'http', 'http2KeepAlive', 'timeout'],
+  ['connectionPool', 'tcp', 'connectTimeout'], ['connectionPool', 'tcp', 'maxConnectionDuration'], ['connectionPool', 'tcp', 'idleTimeout'],
+  ['connectionPool', 'tcp', 'tcpKeepalive', 'time'], ['connectionPool', 'tcp', 'tcpKeepalive', 'interval'], ['loadBalancer', 'warmup', 'duration'],
+];
+
+function durationProblems(policy: Readonly<Record<string, unknown>>): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  for (const at of DURATIONS) {
+    let v: unknown = policy;
+    for (const k of at) v = isRecord(v) ? v[k as string] : undefined;
+    const why = durationPrecisionProblem(v, at.join('.'));
+    if (why) out.push([why, at]);
+  }
+  return out;
+}
+
 /** Every refusal in one traffic policy's own connection pool, outlier detection, load balancer and client TLS settings. */
 export function trafficPolicyProblems(policy: Readonly<Record<string, unknown>>): PolicyProblem[] {
   return [...connectionPoolProblems(policy.connectionPool), ...outlierProblems(policy.outlierDetection), ...loadBalancerProblems(policy.loadBalancer),
-    ...clientTlsProblems(policy.tls)];
+    ...clientTlsProblems(policy.tls), ...durationProblems(policy)];
 }

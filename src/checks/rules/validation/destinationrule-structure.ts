@@ -3,6 +3,7 @@ import { formatPath } from '../../../mesh/parse.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 import { wildcardDomainError, isIpAddress } from './_dns.js';
+import { LABEL_FIX, labelProblems } from './_labels.js';
 import { trafficPolicyProblems } from './_traffic-policy.js';
 
 const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
@@ -39,13 +40,14 @@ const destinationRuleStructure: Rule = {
   id: 'validation/destinationrule-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A DestinationRule that Istio\'s admission webhook refuses: an empty trafficPolicy, a portLevelSettings entry without port or without any setting, duplicate subset names, tunnel settings or tunnel beside proxyProtocol, or settings validateConnectionPool, validateOutlierDetection, validateLoadBalancer or ValidateTLS refuse (outlier percentages outside 0..100, MUTUAL tls without client certificate and key, h2UpgradePolicy UPGRADE with useClientProtocol, a maglev table size that is not prime…).',
+  summary: 'A DestinationRule that Istio\'s admission webhook refuses: an empty trafficPolicy, a portLevelSettings entry without port or without any setting, duplicate subset names, subset labels that are not Kubernetes labels, tunnel settings or tunnel beside proxyProtocol, or settings validateConnectionPool, validateOutlierDetection, validateLoadBalancer or ValidateTLS refuse (outlier percentages outside 0..100, durations finer than 1 ms, MUTUAL tls without client certificate and key, h2UpgradePolicy UPGRADE with useClientProtocol, a maglev table size that is not prime…).',
   docs: [
     'Istio\'s `ValidateDestinationRule`, `validateTrafficPolicy` and `validatePortTrafficPolicies` (pkg/config/validation,',
     'run on admission for the top-level `trafficPolicy` and each subset\'s) refuse what the CRD schema lets through: a',
     '`trafficPolicy` with no field set ("traffic policy must have at least one field"), a `portLevelSettings` entry',
     'without `port` ("portTrafficPolicy must have valid port": without it the settings apply to no port), an entry that',
-    'sets none of `outlierDetection`, `connectionPool`, `loadBalancer`, `tls`, two subsets with one name, `tunnel`',
+    'sets none of `outlierDetection`, `connectionPool`, `loadBalancer`, `tls`, two subsets with one name, subset `labels`',
+    'whose keys or values are not label syntax (`labels.Instance.Validate`: "invalid tag key"), `tunnel`',
     'beside `proxyProtocol`, a tunnel protocol other than CONNECT/POST, a targetHost that is neither FQDN nor IP, a',
     'targetPort outside 1..65535. In every policy, top-level, subset and port-level alike, it also refuses a',
     '`connectionPool` with neither `http` nor `tcp`, negative connection counts, `h2UpgradePolicy: UPGRADE` beside',
@@ -54,7 +56,7 @@ const destinationRuleStructure: Rule = {
     '(`ValidatePercent`; Envoy also refuses max_ejection_percent above 100), an httpCookie with an empty name or',
     'repeated attribute names, the deprecated `minimumRingSize` beside `ringHash`/`maglev`, a maglev `tableSize` that',
     'is unset, not prime or 5000011 and above, `localityLbSetting` beside `zoneAwareLbSetting`, a warmup `aggression`',
-    'of 0 or less, and in `tls` (`agent.ValidateTLS`): MUTUAL without `credentialName` needs `clientCertificate` and',
+    'of 0 or less, a duration (outlier, connection pool, warmup) that is not a whole number of milliseconds, and in `tls` (`agent.ValidateTLS`): MUTUAL without `credentialName` needs `clientCertificate` and',
     '`privateKey`; SIMPLE/MUTUAL with `credentialName` take no certificate, CA or CRL files; `insecureSkipVerify` takes',
     'no CA, SAN (or, SIMPLE, credentialName). `kubectl apply` fails with the webhook\'s message and `istioctl analyze`',
     'reports IST0106: none of the DestinationRule applies. Fix as the message says for the field named.',
@@ -69,6 +71,12 @@ const destinationRuleStructure: Rule = {
           ctx.report(dr, `duplicate subset names: ${s.name} (spec.subsets[${i}]); a route naming the subset could mean either, rename or merge them`, { path: ['spec', 'subsets', i, 'name'] });
         }
         subsetNames.add(s.name);
+      });
+      (Array.isArray(dr.spec.subsets) ? dr.spec.subsets : []).forEach((s, i) => {
+        if (!isRecord(s) || !isRecord(s.labels)) return;
+        for (const [message, key] of labelProblems(s.labels)) {
+          ctx.report(dr, `${message} in spec.subsets[${i}].labels: ${LABEL_FIX}; the subset selects pods by these labels`, { path: ['spec', 'subsets', i, 'labels', key] });
+        }
       });
       const policies: { policy: unknown; path: FieldPath }[] = [{ policy: dr.spec.trafficPolicy, path: ['spec', 'trafficPolicy'] }];
       (Array.isArray(dr.spec.subsets) ? dr.spec.subsets : []).forEach((s, i) => {

@@ -2,6 +2,7 @@ import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 import { parseGoDuration } from '../../../validate/go-duration.js';
+import { durationPrecisionProblem } from './_durations.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 /** The records of a list with their indexes in it (a malformed entry is the schema's to report). */
@@ -95,6 +96,12 @@ function problemsOf(rule: Raw, at: FieldPath): [string, FieldPath][] {
     out.push([`gRPC status "${grpc}" is not supported: fault.abort.grpcStatus takes a status name such as NOT_FOUND, UNAVAILABLE or INTERNAL ` +
       '(https://github.com/grpc/grpc/blob/master/doc/statuscodes.md)', [...at, 'fault', 'abort', 'grpcStatus']]);
   }
+  const delay = isRecord(rule.fault) && isRecord(rule.fault.delay) ? rule.fault.delay : {};
+  const retries = isRecord(rule.retries) ? rule.retries : {};
+  for (const [v, rel] of [[rule.timeout, ['timeout']], [delay.fixedDelay, ['fault', 'delay', 'fixedDelay']], [retries.perTryTimeout, ['retries', 'perTryTimeout']]] as const) {
+    const why = durationPrecisionProblem(v, rel.join('.'));
+    if (why) out.push([why, [...at, ...rel]]);
+  }
   const cors = isRecord(rule.corsPolicy) ? rule.corsPolicy : undefined;
   (cors && Array.isArray(cors.allowMethods) ? cors.allowMethods : []).forEach((m, k) => {
     if (typeof m === 'string' && !CORS_METHODS.has(m)) {
@@ -137,7 +144,7 @@ const httpRouteValues: Rule = {
   id: 'validation/http-route-values',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599, an unknown CORS method or a sub-second CORS maxAge.',
+  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599, an unknown CORS method, a sub-second CORS maxAge, or a timeout, per-try timeout or fault delay finer than 1 ms.',
   docs: [
     'Istio\'s admission webhook (`pkg/config/validation`) refuses, beyond the CRD schema: a destination `weight` below 0',
     '(`validateWeight`); a `redirect.redirectCode` other than 0 outside 300–399; a `fault.delay` or `fault.abort`',
@@ -147,7 +154,8 @@ const httpRouteValues: Rule = {
     'a destination `port.number` (route, mirror, mirrors, tcp and tls routes; `port: {}` is 0) outside 1–65535',
     '(`validatePortSelector`), a non-zero `match[].port` (http, tcp, tls) or `redirect.port` above 65535 (`ValidatePort`);',
     'a `corsPolicy.allowMethods` entry other than GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS, TRACE or `*`',
-    '(case-sensitive), and a `corsPolicy.maxAge` with a fraction of a second. `kubectl apply` fails with the webhook\'s',
+    '(case-sensitive), a `corsPolicy.maxAge` with a fraction of a second, and a `timeout`, `retries.perTryTimeout` or',
+    '`fault.delay.fixedDelay` that is not a whole number of milliseconds (`agent.ValidateDuration`). `kubectl apply` fails with the webhook\'s',
     'message and `istioctl analyze` reports IST0106. Fix the value (weights are relative shares; percentages are 0–100).',
   ].join(' '),
   kinds: ['VirtualService'],
