@@ -5,6 +5,7 @@ import { isRecord } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
 import { clientTlsProblems } from './_client-tls.js';
 import { durationPrecisionProblem } from './_durations.js';
+import { localityProblems } from './_locality.js';
 
 /** One refusal: the webhook's words plus advice, and the field it is about (relative to the policy). */
 export type PolicyProblem = readonly [message: string, at: FieldPath];
@@ -99,6 +100,7 @@ function loadBalancerProblems(lb: unknown): PolicyProblem[] {
   if (lb.localityLbSetting !== undefined && lb.zoneAwareLbSetting !== undefined) {
     out.push(['only one of localityLbSetting and zoneAwareLbSetting can be set', ['loadBalancer']]);
   }
+  out.push(...localityProblems(lb));
   const aggression = isRecord(lb.warmup) ? lb.warmup.aggression : undefined;
   if (typeof aggression === 'number' && aggression <= 0) {
     out.push([`aggression should be greater than 0: loadBalancer.warmup.aggression is ${aggression}; use 1 (linear ramp-up) or more, or remove it`, ['loadBalancer', 'warmup', 'aggression']]);
@@ -119,7 +121,7 @@ function durationProblems(policy: Readonly<Record<string, unknown>>): PolicyProb
   for (const at of DURATIONS) {
     let v: unknown = policy;
     for (const k of at) v = isRecord(v) ? v[k as string] : undefined;
-    const why = durationPrecisionProblem(v, at.join('.'));
+    const why = durationPrecisionProblem(v, at.join('.'), at[1] === 'tcp' && at[2] === 'idleTimeout');
     if (why) out.push([why, at]);
   }
   return out;
