@@ -112,4 +112,12 @@ test('GIVEN two Gateway servers with distinct port names WHEN validated THEN acc
   assert.equal((await found(gw('http', 'http-8080'), gatewayServerPort)).map((x) => x.message), []);
 });
 
+test('GIVEN a direct response body of 1 MB + 1 byte WHEN validated THEN refused at directResponse.body; 1 MB exactly is accepted', async () => {
+  const body = (n: number) => vs(`{match: [{uri: {prefix: /big}}], directResponse: {status: 200, body: {string: "${'x'.repeat(n)}"}}}`);
+  const f = await found(body(1024 * 1024 + 1), httpRouteValues);
+  assert.equal(f.map((x) => x.fieldPath), [['spec', 'http', 0, 'directResponse', 'body']]);
+  assert.match(f[0]!.message, /must be less than 1MB: directResponse\.body is 1048577 bytes/);
+  assert.is((await found(body(1024 * 1024), httpRouteValues)).length, 0);
+});
+
 test.run();

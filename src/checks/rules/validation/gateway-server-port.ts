@@ -3,6 +3,7 @@ import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { parseProtocol } from '../../../mesh/protocol.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
+import { isDns1123Label } from './_dns.js';
 
 const UNIX_PREFIX = 'unix://';
 const SUPPORTED = 'HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP';
@@ -67,7 +68,7 @@ const gatewayServerPort: Rule = {
   id: 'validation/gateway-server-port',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A Gateway server list, port or bind that Istio\'s admission webhook refuses: no servers, a server without hosts, duplicate or empty port names, an unknown protocol, a port number outside 1-65535, a targetPort (ServiceEntries only), or a bind that is neither an IP nor a unix socket with port 0.',
+  summary: 'A Gateway name, server list, port or bind that Istio\'s admission webhook refuses: a name with dots, no servers, a server without hosts, duplicate or empty port names, an unknown protocol, a port number outside 1-65535, a targetPort (ServiceEntries only), or a bind that is neither an IP nor a unix socket with port 0.',
   docs: [
     'Istio\'s `validateServerPort` and `validateServerBind` (pkg/config/validation, run by ValidateGateway for every',
     'server) refuse a `port.protocol` that `protocol.Parse` does not know (case-insensitive HTTP, HTTPS, HTTP2, GRPC,',
@@ -75,13 +76,18 @@ const gatewayServerPort: Rule = {
     '`unix://` bind), any `port.targetPort` ("targetPort has no impact on Gateways": istiod binds the listener to the',
     'targetPort of the gateway Service port whose number the server names, `resolvePorts`), a non-zero port with a',
     'unix socket bind, a `bind` that is not an IP address, an empty `port.name`, and (ValidateGateway) a Gateway without',
-    'servers, a server with `hosts: []`, and two servers with the same `port.name`. `kubectl apply` fails with the webhook\'s message and',
+    'servers, a server with `hosts: []`, two servers with the same `port.name`, and a Gateway name that is not a DNS-1123',
+    'label ("invalid gateway name": Kubernetes allows dots, Istio does not). `kubectl apply` fails with the webhook\'s message and',
     '`istioctl analyze` reports IST0106: no host of the Gateway is served. Fix: name the Service port in',
     '`port.number` with a known protocol, drop `targetPort`, bind an IP or a unix socket with port 0.',
   ].join(' '),
   kinds: ['Gateway'],
   check(graph, ctx) {
     for (const gw of graph.ofKind('Gateway') as MeshObject[]) {
+      if (!isDns1123Label(gw.name)) {
+        ctx.report(gw, `invalid gateway name: "${gw.name}": a Gateway name must be a DNS-1123 label (no dots, at most 63 letters, digits and '-'), ` +
+          'because VirtualServices refer to it as <namespace>/<name>; rename it (e.g. with "-" for ".") and update the VirtualServices\' gateways', { path: ['metadata', 'name'] });
+      }
       for (const [message, path] of serverListProblems(gw.spec.servers)) ctx.report(gw, message, { path });
       (Array.isArray(gw.spec.servers) ? gw.spec.servers : []).forEach((s, i) => {
         if (!isRecord(s)) return;

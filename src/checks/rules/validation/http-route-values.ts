@@ -83,6 +83,12 @@ function problemsOf(rule: Raw, at: FieldPath): [string, FieldPath][] {
   if (finite(rule.mirrorPercent) && rule.mirrorPercent > 100) {
     out.push([`mirror_percent must have a max value of 100 (it has ${rule.mirrorPercent}); use mirrorPercentage: {value: <0-100>} instead`, [...at, 'mirrorPercent']]);
   }
+  const body = isRecord(rule.directResponse) && isRecord(rule.directResponse.body) ? rule.directResponse.body : {};
+  const size = typeof body.string === 'string' ? Buffer.byteLength(body.string, 'utf8') : typeof body.bytes === 'string' ? Buffer.from(body.bytes, 'base64').length : 0;
+  if (size > 1024 * 1024) {
+    out.push([`large direct_responses may impact control plane performance, must be less than 1MB: directResponse.body is ${size} bytes; ` +
+      'serve the content from a workload instead', [...at, 'directResponse', 'body']]);
+  }
   const status = isRecord(rule.directResponse) ? rule.directResponse.status : undefined;
   if (finite(status) && (status < 200 || status > 600)) {
     out.push([`HTTP status ${status} is not in range 200-599: directResponse.status is the status the proxy answers with (e.g. 200, 404, 503)`, [...at, 'directResponse', 'status']]);
@@ -144,12 +150,12 @@ const httpRouteValues: Rule = {
   id: 'validation/http-route-values',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599, an unknown CORS method, a sub-second CORS maxAge, or a timeout, per-try timeout or fault delay finer than 1 ms.',
+  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599 or body over 1 MB, an unknown CORS method, a sub-second CORS maxAge, or a timeout, per-try timeout or fault delay finer than 1 ms.',
   docs: [
     'Istio\'s admission webhook (`pkg/config/validation`) refuses, beyond the CRD schema: a destination `weight` below 0',
     '(`validateWeight`); a `redirect.redirectCode` other than 0 outside 300–399; a `fault.delay` or `fault.abort`',
     '`percentage.value` that is not 0 and not within [0.0001, 100] (`validatePercentage`); a `fault.abort.httpStatus`',
-    'or `directResponse.status` outside 200–600; a `fault.abort.grpcStatus` that is not a gRPC status name; a',
+    'or `directResponse.status` outside 200–600; a `directResponse.body` over 1 MB (`validateHTTPDirectResponse`); a `fault.abort.grpcStatus` that is not a gRPC status name; a',
     '`mirrors[].percentage.value` or `mirrorPercentage.value` below 0 or above 100, a deprecated `mirrorPercent` above 100;',
     'a destination `port.number` (route, mirror, mirrors, tcp and tls routes; `port: {}` is 0) outside 1–65535',
     '(`validatePortSelector`), a non-zero `match[].port` (http, tcp, tls) or `redirect.port` above 65535 (`ValidatePort`);',
