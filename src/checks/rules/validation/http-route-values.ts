@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -34,7 +35,18 @@ function destinationPortProblems(destination: unknown, at: FieldPath): [string, 
   return why ? [[why, [...at, 'port', 'number']]] : [];
 }
 
-/** Every route destination of `spec.tcp` and `spec.tls` rules, and their match ports (`validateTCPMatch`, `validateTLSMatch`). */
+/** Istio `agent.ValidateIPSubnet`: an IP address, or `ip/prefix-length` (one `/`, length within the address family). */
+function subnetProblem(subnet: string): string | undefined {
+  const parts = subnet.split('/');
+  if (parts.length === 2) {
+    const family = isIP(parts[0]!);
+    const bits = /^\d{1,3}$/.test(parts[1]!) ? Number(parts[1]) : -1;
+    return family !== 0 && bits >= 0 && bits <= (family === 4 ? 32 : 128) ? undefined : `${subnet} is not a valid CIDR block`;
+  }
+  return isIP(subnet) !== 0 ? undefined : `${subnet} is not a valid IP address`;
+}
+
+/** Every route destination of `spec.tcp` and `spec.tls` rules, and their match ports and destinationSubnets (`validateTCPMatch`, `validateTLSMatch`). */
 function l4Problems(spec: Raw): [string, FieldPath][] {
   const out: [string, FieldPath][] = [];
   for (const kind of ['tcp', 'tls'] as const) {
@@ -43,6 +55,10 @@ function l4Problems(spec: Raw): [string, FieldPath][] {
       records(rule.match).forEach(([m, j]) => {
         const why = finite(m.port) && m.port !== 0 ? portProblem(m.port, `${kind} match port is the port the traffic is addressed to`) : undefined;
         if (why) out.push([why, [...at, 'match', j, 'port']]);
+        (Array.isArray(m.destinationSubnets) ? m.destinationSubnets : []).forEach((s, k) => {
+          const bad = typeof s === 'string' ? subnetProblem(s) : undefined;
+          if (bad) out.push([`${bad}: ${kind} match destinationSubnets takes IP addresses and CIDR blocks such as 10.0.0.0/16`, [...at, 'match', j, 'destinationSubnets', k]]);
+        });
       });
       records(rule.route).forEach(([d, j]) => out.push(...destinationPortProblems(d.destination, [...at, 'route', j, 'destination'])));
     });
@@ -150,7 +166,7 @@ const httpRouteValues: Rule = {
   id: 'validation/http-route-values',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599 or body over 1 MB, an unknown CORS method, a sub-second CORS maxAge, or a timeout, per-try timeout or fault delay finer than 1 ms.',
+  summary: 'A VirtualService route has a value Istio\'s webhook refuses: a negative weight, a redirect code outside 3xx, a fault percentage, abort status or gRPC status out of range, a mirror percentage outside 0–100, a port outside 1–65535 (destination, match, redirect), a directResponse status outside 200–599 or body over 1 MB, an unknown CORS method, a sub-second CORS maxAge, a malformed destinationSubnets entry, or a timeout, per-try timeout or fault delay finer than 1 ms.',
   docs: [
     'Istio\'s admission webhook (`pkg/config/validation`) refuses, beyond the CRD schema: a destination `weight` below 0',
     '(`validateWeight`); a `redirect.redirectCode` other than 0 outside 300–399; a `fault.delay` or `fault.abort`',
@@ -161,7 +177,8 @@ const httpRouteValues: Rule = {
     '(`validatePortSelector`), a non-zero `match[].port` (http, tcp, tls) or `redirect.port` above 65535 (`ValidatePort`);',
     'a `corsPolicy.allowMethods` entry other than GET, HEAD, POST, PUT, PATCH, DELETE, CONNECT, OPTIONS, TRACE or `*`',
     '(case-sensitive), a `corsPolicy.maxAge` with a fraction of a second, and a `timeout`, `retries.perTryTimeout` or',
-    '`fault.delay.fixedDelay` that is not a whole number of milliseconds (`agent.ValidateDuration`). `kubectl apply` fails with the webhook\'s',
+    '`fault.delay.fixedDelay` that is not a whole number of milliseconds (`agent.ValidateDuration`), a tcp/tls',
+    '`match[].destinationSubnets` entry that is neither an IP address nor a CIDR block (`ValidateIPSubnet`). `kubectl apply` fails with the webhook\'s',
     'message and `istioctl analyze` reports IST0106. Fix the value (weights are relative shares; percentages are 0–100).',
   ].join(' '),
   kinds: ['VirtualService'],

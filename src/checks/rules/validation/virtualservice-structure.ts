@@ -6,13 +6,14 @@ import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { Rule, RuleContext } from '../../rule.js';
 import { httpRouteShapeProblems } from './_http-route-shape.js';
 import { LABEL_FIX, labelProblems } from './_labels.js';
+import { gatewayNameProblems } from './_gateway-names.js';
 
 /** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
 const virtualServiceStructure: Rule = {
   id: 'validation/virtualservice-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a negative destination weight or a total destination weight of 0, a tls SNI host outside its hosts or no SNI host, an http rule without action or with conflicting actions (route, redirect, directResponse, fault, rewrite, mirror and mirrors), a malformed redirect or rewrite, an unsupported fault type, the authority set twice, match sourceLabels that are not Kubernetes labels, a tcp or tls rule without route.',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a negative destination weight or a total destination weight of 0, a tls SNI host outside its hosts or no SNI host, an http rule without action or with conflicting actions (route, redirect, directResponse, fault, rewrite, mirror and mirrors), a malformed redirect or rewrite, an unsupported fault type, the authority set twice, match sourceLabels that are not Kubernetes labels, a malformed gateway reference, a tcp or tls rule without route.',
   docs: [
     'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
     'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
@@ -31,6 +32,8 @@ const virtualServiceStructure: Rule = {
     'rewrite) or authority; a fault has an abort or a delay, neither `http2Error` nor `exponentialDelay`; the authority',
     'is set once (rewrite.authority or a request header `:authority`/`host`); `sourceNamespace` is a DNS-1123 label;',
     'http, tcp and tls `match[].sourceLabels` keys and values have label syntax (`labels.Instance.Validate`).',
+    '`validateGatewayNames` on `gateways` and `match[].gateways`: `<namespace>/<name>` with both parts DNS-1123 labels',
+    '(so not a dotted Gateway name), or a name without `/` that is a valid FQDN; Istio stops at the first entry without `/`.',
     'A tcp or tls rule needs a route. `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
     'IST0106. Fix as the message says.',
   ].join(' '),
@@ -81,10 +84,15 @@ const virtualServiceStructure: Rule = {
         if (!isRecord(rule)) return;
         for (const [message, path] of httpRouteShapeProblems(rule, ['spec', 'http', i], !delegate && rule.delegate !== undefined)) ctx.report(vs, message, { path });
       });
+      for (const [message, k] of gatewayNameProblems(Array.isArray(vs.spec.gateways) ? vs.spec.gateways : [])) ctx.report(vs, message, { path: ['spec', 'gateways', k] });
       for (const kind of ['http', 'tcp', 'tls'] as const) {
         (Array.isArray(vs.spec[kind]) ? vs.spec[kind] as unknown[] : []).forEach((rule, i) => {
           (isRecord(rule) && Array.isArray(rule.match) ? rule.match : []).forEach((m, j) => {
-            if (!isRecord(m) || !isRecord(m.sourceLabels)) return;
+            if (!isRecord(m)) return;
+            for (const [message, k] of gatewayNameProblems(Array.isArray(m.gateways) ? m.gateways : [])) {
+              ctx.report(vs, message, { path: ['spec', kind, i, 'match', j, 'gateways', k] });
+            }
+            if (!isRecord(m.sourceLabels)) return;
             for (const [message, key] of labelProblems(m.sourceLabels)) {
               ctx.report(vs, `${message} in spec.${kind}[${i}].match[${j}].sourceLabels: ${LABEL_FIX}`, { path: ['spec', kind, i, 'match', j, 'sourceLabels', key] });
             }
