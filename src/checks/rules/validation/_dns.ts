@@ -37,3 +37,20 @@ export function isIpAddress(host: string): boolean {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return host.split('.').every((o) => Number(o) <= 255);
   return host.includes(':') && /^[0-9a-fA-F:.]+$/.test(host);
 }
+
+/**
+ * Istio `agent.ValidateFQDN`: the reason `name` is refused as a domain name without wildcards, or null. At most 255
+ * characters, not empty, every label a DNS-1123 label (a trailing dot allowed), the last label not all digits.
+ */
+export function fqdnError(name: string): string | null {
+  if (name.length > 255) return `domain name "${name.slice(0, 40)}…" too long (max 255)`;
+  if (name.length === 0) return 'empty domain name not allowed';
+  const parts = name.split('.');
+  const top = parts[parts.length - 1]!;
+  if (/^[+-]?\d+$/.test(top)) return `domain name "${name}" invalid (top level domain "${top}" cannot be all-numeric)`;
+  for (let i = 0; i < parts.length; i++) {
+    if (i === parts.length - 1 && parts[i] === '') return null;
+    if (!isDns1123Label(parts[i]!)) return `domain name "${name}" invalid (label "${parts[i]}" invalid)`;
+  }
+  return null;
+}

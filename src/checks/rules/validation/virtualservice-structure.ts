@@ -4,13 +4,16 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { Rule, RuleContext } from '../../rule.js';
+import { httpRouteShapeProblems } from './_http-route-shape.js';
+import { LABEL_FIX, labelProblems } from './_labels.js';
+import { gatewayNameProblems } from './_gateway-names.js';
 
 /** `validation/virtualservice-structure` (IST0106): what Istio's ValidateVirtualService refuses beyond the CRD schema. */
 const virtualServiceStructure: Rule = {
   id: 'validation/virtualservice-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a negative destination weight or a total destination weight of 0, or a tls SNI host outside its hosts.',
+  summary: 'A VirtualService that Istio\'s admission webhook refuses: mesh host `*`, overlapping hosts, delegate shape, no routes, a negative destination weight or a total destination weight of 0, a tls SNI host outside its hosts or no SNI host, an http rule without action or with conflicting actions (route, redirect, directResponse, fault, rewrite, mirror and mirrors), a malformed redirect or rewrite, an unsupported fault type, the authority set twice, match sourceLabels that are not Kubernetes labels, a malformed gateway reference, a tcp or tls rule without route.',
   docs: [
     'Istio\'s `ValidateVirtualService` (pkg/config/validation) runs on admission and refuses what the CRD schema lets',
     'through: host `*` on a VirtualService bound to the mesh ("wildcard host * is not allowed for virtual services',
@@ -19,9 +22,20 @@ const virtualServiceStructure: Rule = {
     'of `http`, `tcp`, `tls`; an http rule with `delegate` that also has `route` or `redirect`; and a delegate\'s',
     'http rule that delegates again; a negative destination weight ("weight -10 < 0", `validateWeight`); a route of',
     'several destinations whose weights add up to 0, all 0 or unset ("total destination weight = 0"; any positive total',
-    'is valid, weights being relative). `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
-    'IST0106. Also every tls `match[].sniHosts` entry must lie within a host of the VirtualService as written (equal, or under',
-    'a wildcard host; `psp` does not cover `psp.shop.svc.cluster.local`): Istio `validateSniHost`. Fix as the message says.',
+    'is valid, weights being relative). Also every tls `match[].sniHosts` entry must lie within a host of the',
+    'VirtualService as written (equal, or under a wildcard host; `psp` does not cover `psp.shop.svc.cluster.local`):',
+    'Istio `validateSniHost`, and a tls match needs at least one. Per http rule (`validateHTTPRouteConflict`,',
+    '`validateHTTPRedirect`, `validateHTTPRewrite`, `validateHTTPFaultInjection`, `validateAuthorityRewrite`): exactly',
+    'one of `route`, `redirect`, `directResponse`; no `fault` or `rewrite` beside a redirect or direct response; not',
+    'both `mirror` and `mirrors`; a redirect sets one of uri/prefixRewrite (prefixRewrite only under prefix uri',
+    'matches), something to change, and scheme http or https; a rewrite sets uri or uriRegexRewrite (with match and',
+    'rewrite) or authority; a fault has an abort or a delay, neither `http2Error` nor `exponentialDelay`; the authority',
+    'is set once (rewrite.authority or a request header `:authority`/`host`); `sourceNamespace` is a DNS-1123 label;',
+    'http, tcp and tls `match[].sourceLabels` keys and values have label syntax (`labels.Instance.Validate`).',
+    '`validateGatewayNames` on `gateways` and `match[].gateways`: `<namespace>/<name>` with both parts DNS-1123 labels',
+    '(so not a dotted Gateway name), or a name without `/` that is a valid FQDN; Istio stops at the first entry without `/`.',
+    'A tcp or tls rule needs a route. `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
+    'IST0106. Fix as the message says.',
   ].join(' '),
   kinds: ['VirtualService'],
   check(graph, ctx) {
@@ -67,6 +81,32 @@ const virtualServiceStructure: Rule = {
       }
       reportSniHostsOutsideHosts(vs, hosts, ctx.report);
       (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
+        if (!isRecord(rule)) return;
+        for (const [message, path] of httpRouteShapeProblems(rule, ['spec', 'http', i], !delegate && rule.delegate !== undefined)) ctx.report(vs, message, { path });
+      });
+      for (const [message, k] of gatewayNameProblems(Array.isArray(vs.spec.gateways) ? vs.spec.gateways : [])) ctx.report(vs, message, { path: ['spec', 'gateways', k] });
+      for (const kind of ['http', 'tcp', 'tls'] as const) {
+        (Array.isArray(vs.spec[kind]) ? vs.spec[kind] as unknown[] : []).forEach((rule, i) => {
+          (isRecord(rule) && Array.isArray(rule.match) ? rule.match : []).forEach((m, j) => {
+            if (!isRecord(m)) return;
+            for (const [message, k] of gatewayNameProblems(Array.isArray(m.gateways) ? m.gateways : [])) {
+              ctx.report(vs, message, { path: ['spec', kind, i, 'match', j, 'gateways', k] });
+            }
+            if (!isRecord(m.sourceLabels)) return;
+            for (const [message, key] of labelProblems(m.sourceLabels)) {
+              ctx.report(vs, `${message} in spec.${kind}[${i}].match[${j}].sourceLabels: ${LABEL_FIX}`, { path: ['spec', kind, i, 'match', j, 'sourceLabels', key] });
+            }
+          });
+        });
+      }
+      for (const kind of ['tcp', 'tls'] as const) {
+        (Array.isArray(vs.spec[kind]) ? vs.spec[kind] as unknown[] : []).forEach((rule, i) => {
+          if (isRecord(rule) && !(Array.isArray(rule.route) && rule.route.length > 0)) {
+            ctx.report(vs, `${kind.toUpperCase()} route is required: spec.${kind}[${i}] has no route; add route: [{destination: {host: <service>, port: {number: <port>}}}] or remove the rule`, { path: ['spec', kind, i] });
+          }
+        });
+      }
+      (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
         if (!isRecord(rule) || rule.delegate === undefined) return;
         if (delegate) {
           ctx.report(vs, `delegate HTTP route cannot contain delegate (spec.http[${i}]): Istio supports one level of delegation`, { path: ['spec', 'http', i, 'delegate'] });
@@ -90,6 +130,9 @@ function reportSniHostsOutsideHosts(vs: MeshObject, hosts: readonly string[], re
   (Array.isArray(vs.spec.tls) ? vs.spec.tls : []).forEach((rule, i) => {
     const matches = isRecord(rule) && Array.isArray(rule.match) ? rule.match : [];
     matches.forEach((m, j) => {
+      if (isRecord(m) && Array.isArray(m.sniHosts) && m.sniHosts.length === 0) {
+        report(vs, `TLS match must have at least one SNI host: spec.tls[${i}].match[${j}].sniHosts is empty; list the SNI names this rule routes (within spec.hosts)`, { path: ['spec', 'tls', i, 'match', j, 'sniHosts'] });
+      }
       (isRecord(m) ? stringList(m.sniHosts) ?? [] : []).forEach((sni, k) => {
         if (isIP(sni) || hosts.some((h) => hostMatches(h, sni))) return;
         report(vs, `SNI host "${sni}" is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]; the webhook refuses the VirtualService. ` +
