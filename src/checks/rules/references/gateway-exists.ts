@@ -47,7 +47,7 @@ const gatewayExists: Rule = {
             : ` (a short name means ${g.key}, in the VirtualService namespace)`;
         const siblings = byNamespace.get(g.namespace) ?? [];
         const hint = same.length > 0
-          ? `; did you mean ${same.map((gw) => `"${nameOf(gw)}"`).join(' or ')}?`
+          ? `; did you mean ${same.map((gw) => `"${nameOf(gw)}"`).join(' or ')}?${dottedGatewayNote(same.map((gw) => ({ namespace: gw.namespace, name: gw.name })))}`
           : siblings.length > 0
             ? `; Gateways in namespace ${g.namespace}: ${listOrNone(siblings)}`
             : `; create Gateway ${g.key} or bind to an existing one as namespace/name`;
@@ -58,3 +58,15 @@ const gatewayExists: Rule = {
 };
 
 export default gatewayExists;
+
+/**
+ * Istio's webhook refuses a Gateway whose name is not a DNS label (`ValidateGateway`: "invalid gateway
+ * name", e.g. `public.v2`), so such a Gateway never exists in the cluster: naming it as namespace/name
+ * does not help. Empty when no suggested Gateway has a dot.
+ */
+export function dottedGatewayNote(suggested: readonly { readonly namespace: string; readonly name: string }[]): string {
+  const dotted = suggested.find((g) => g.name.includes('.'));
+  if (!dotted) return '';
+  const renamed = dotted.name.replace(/\./g, '-');
+  return ` But Istio refuses a Gateway whose name has a "." (not a DNS label: validation/gateway-server-port), so Gateway ${dotted.namespace}/${dotted.name} is never created: rename it (e.g. "${renamed}") and bind to "${dotted.namespace}/${renamed}"`;
+}

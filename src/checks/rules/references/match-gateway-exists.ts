@@ -4,6 +4,7 @@ import { delegationsInto } from '../../../mesh/delegation.js';
 import { stringList } from '../../../mesh/object.js';
 import { gatewayRefsOf, matchGatewaysOf } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
+import { dottedGatewayNote } from './gateway-exists.js';
 
 /** `references/match-gateway-exists`: every gateway a VirtualService rule's match is restricted to exists. */
 const matchGatewayExists: Rule = {
@@ -36,7 +37,10 @@ const matchGatewayExists: Rule = {
         const boundRefs = isDelegate ? delegationsInto(graph, vs).flatMap((d) => gatewayRefsOf(d.root)) : graph.gatewaysOf(vs);
         const named = (g: { namespace: string; name: string }) => graph.get('Gateway', g.namespace, g.name) || k8s.get('Gateway', g.namespace, g.name);
         const bound = [...new Set(boundRefs.filter((g) => !g.mesh && named(g)).map((g) => `"${isDelegate ? g.key : g.ref}"`))];
-        const elsewhere = [...graph.ofKind('Gateway'), ...k8s.ofKind('Gateway')].filter((g) => g.name === m.name && g.namespace !== m.namespace).map((g) => `"${g.namespace}/${g.name}"`);
+        const elsewhereGateways = [...graph.ofKind('Gateway'), ...k8s.ofKind('Gateway')].filter((g) => g.name === m.name && g.namespace !== m.namespace);
+        const elsewhere = elsewhereGateways.map((g) => `"${g.namespace}/${g.name}"`);
+        // A bound or same-named Istio Gateway with a dot in its name is refused by the webhook (gateway-exists.ts).
+        const dottedIstio = [...boundRefs.filter((g) => !g.mesh && graph.get('Gateway', g.namespace, g.name)), ...elsewhereGateways.filter((g) => g.kind === 'Gateway' && g.apiVersion.startsWith('networking.istio.io/'))];
         // A name with a "." and no "/" is the legacy FQDN form <name>.<namespace> (resolveGatewayName), not a short name.
         const resolved = m.ref.includes('/') ? ''
           : m.ref.includes('.') ? ` (a name with a "." and no "/" is read as the legacy form <name>.<namespace>: ${m.key})`
@@ -45,7 +49,7 @@ const matchGatewayExists: Rule = {
         const hints = m.ref.toLowerCase() === 'mesh' ? ['"mesh" (lower case: gateway names are compared exactly)'] : [...new Set([...bound, ...elsewhere])];
         const effect = beside.length > 0 ? `the match still applies on ${beside.join(' and ')}, but never on the gateway meant` : 'this match never applies, so the rule is dead';
         ctx.report(vs, `Referenced gateway not found: "${m.ref}"${resolved} in ${entry}; ${effect}` +
-          (hints.length > 0 ? `; did you mean ${hints.join(' or ')}?` : '; fix the name or create the Gateway'), { path: m.path });
+          (hints.length > 0 ? `; did you mean ${hints.join(' or ')}?${dottedGatewayNote(dottedIstio)}` : '; fix the name or create the Gateway'), { path: m.path });
       }
     }
   },
