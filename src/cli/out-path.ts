@@ -6,7 +6,7 @@
  * removed by the next synth. Shared by every command that writes files.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from './usage.js';
 
 /** The folder `cdk8s synth` publishes and Argo CD syncs, relative to the working directory (MeshApp's default outdir). */
@@ -67,13 +67,24 @@ export interface OutsideInputs {
   readonly consequence: string;
   /** `it` or `them`: what is written. */
   readonly pronoun?: 'it' | 'them';
-  /** A place outside, for the fix: `report.sarif`, `build/runtime`. */
+  /** A place outside, for the fix: `report.sarif`, `build/runtime` (replaced by one beside the input folder when it is inside it too). */
   readonly example: string;
+  /**
+   * `folder`: the output is a folder of manifests or dumps (`runtime synth`, `xds compile`), refused
+   * inside any input folder. Default `file`: one file, refused inside an input folder other than
+   * dist/ only when a folder walk would read it (`.yaml`, `.yml`, `.json`, as `src/mesh/read.ts`), so
+   * `check . -o report.txt` is fine and `check . -o report.json` is not.
+   */
+  readonly writes?: 'file' | 'folder';
 }
+
+/** Extensions a folder walk reads as manifests (exactly, as kubectl and Argo CD match them). */
+const READ_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /**
  * Throws a UsageError (exit 2) when `o.out` is, or lies inside, one of `o.inputs` or the synced
- * dist/ of the working directory: `check: --output dist/r.sarif is inside dist, the manifests it
+ * dist/ of the working directory (inside an input folder other than dist/, a single file only when a
+ * folder walk would read it, see {@link OutsideInputs.writes}): `check: --output dist/r.sarif is inside dist, the manifests it
  * reads: …; write it outside it, e.g. --output r.sarif`; or when it is an input file itself, as
  * written or through a symlink (`check self.yaml -o self.yaml`: `… is self.yaml, a manifest check
  * reads (the same file): writing would replace it; …`). Called before anything is read or written.
@@ -89,6 +100,12 @@ export function assertOutsideInputs(o: OutsideInputs): void {
     const other = `${basename(o.out, ext)}.${o.command.split(' ')[0]}-output${ext}`;
     throw new UsageError(`${o.command}: ${o.flag} ${o.given} is ${inside}, a manifest ${o.command} reads (${how}): writing would replace it; write ${o.pronoun ?? 'it'} to another file, e.g. ${o.flag} ${other}`);
   }
+  const synced = inputHolding(o.out, [SYNCED_DIR], o.cwd) !== undefined;
+  // A file no folder walk reads (report.txt, map.html, report.sarif) does no harm in a folder that is only read.
+  if (!synced && (o.writes ?? 'file') === 'file' && !READ_EXTENSIONS.has(extname(o.out))) return;
   const reads = o.inputs.includes(inside) ? 'the manifests it reads' : 'the folder cdk8s synth publishes and Argo CD syncs';
-  throw new UsageError(`${o.command}: ${o.flag} ${o.given} is inside ${inside}, ${reads}: ${o.consequence}; write ${o.pronoun ?? 'it'} outside it, e.g. ${o.flag} ${o.example}`);
+  // The suggested place must itself be outside: next to the input folder when the default example is inside it.
+  const example = inputHolding(resolve(o.cwd, o.example), [...o.inputs, SYNCED_DIR], o.cwd) === undefined ? o.example
+    : relative(o.cwd, join(dirname(input), basename(o.out))) || basename(o.out);
+  throw new UsageError(`${o.command}: ${o.flag} ${o.given} is inside ${inside}, ${reads}: ${o.consequence}; write ${o.pronoun ?? 'it'} outside it, e.g. ${o.flag} ${example}`);
 }

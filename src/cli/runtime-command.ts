@@ -46,7 +46,7 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
   // xds compile of that folder (they read it recursively), and removed by the next synth.
   assertOutsideInputs({
     command: 'runtime synth', flag: '--out', given: values.out, out: dir, inputs: [positionals[0] ?? 'dist'], cwd: io.cwd,
-    consequence: "the runtime's Deployments and Job would be checked as part of the mesh next time", pronoun: 'them', example: 'build/runtime',
+    consequence: "the runtime's Deployments and Job would be checked as part of the mesh next time", pronoun: 'them', example: 'build/runtime', writes: 'folder',
   });
   assertOutFolder(dir, values.out);
   try {

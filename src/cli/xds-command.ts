@@ -55,7 +55,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
   assertOutsideInputs({
     command: 'xds compile', flag: '--out', given: values.out, out, inputs: paths, cwd: io.cwd,
-    consequence: 'the dumps would be read as input next time and synced with the manifests', pronoun: 'them', example: 'build/xds',
+    consequence: 'the dumps would be read as input next time and synced with the manifests', pronoun: 'them', example: 'build/xds', writes: 'folder',
   });
   prepareOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);

@@ -62,6 +62,22 @@ test('GIVEN the output beside dist/ (dist-report.sarif, report/) THEN written as
   assert.ok(existsSync(join(dir, 'map.html')));
 });
 
+test('GIVEN check . (the project folder) WHEN the report is report.txt or report.sarif THEN written (no folder walk reads it); report.json THEN refused, the place suggested outside the folder read', async () => {
+  const dir = project('dot');
+  for (const out of ['report.txt', 'report.sarif']) {
+    const c = captureIO(dir);
+    // dist/ and other/ hold the same objects, so findings (exit 1); what matters is no usage error and the file written.
+    assert.is.not(await main(['check', '.', '--format', out.endsWith('.sarif') ? 'sarif' : 'text', '-o', out], c.io), 2, c.stderr());
+    assert.ok(existsSync(join(dir, out)), out);
+  }
+  const j = captureIO(dir);
+  assert.is(await main(['check', '.', '--format', 'json', '-o', 'report.json'], j.io), 2);
+  assert.is(j.stderr().split('\n')[0], 'meshproof: check: --output report.json is inside ., the manifests it reads: the report would be read back as input by the next check and synced to the cluster with them; write it outside it, e.g. --output ../report.json');
+  assert.not.ok(existsSync(join(dir, 'report.json')));
+  const d = captureIO(dir);
+  assert.is(await main(['check', 'other', '-o', 'dist/r.txt'], d.io), 2, 'dist/ stays refused for any file: it is synced and replaced by synth');
+});
+
 test('inputHolding: the folder itself or under it, never a sibling with the same prefix; stdin is no folder', () => {
   assert.is(inputHolding('/p/dist', ['dist'], '/p'), 'dist');
   assert.is(inputHolding('/p/dist/a/b.json', ['x', 'dist/'], '/p'), 'dist/');
