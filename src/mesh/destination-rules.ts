@@ -72,7 +72,8 @@ export function configOrder(a: MeshObject, b: MeshObject): number {
   return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
 }
 
-function creationTime(o: MeshObject): string {
+/** `metadata.creationTimestamp` (RFC 3339, so strings sort as times); '' when absent, which sorts first. */
+export function creationTime(o: MeshObject): string {
   const meta = o.body.metadata;
   return isRecord(meta) && typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : '';
 }

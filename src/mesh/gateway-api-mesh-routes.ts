@@ -17,6 +17,7 @@
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data, computed once per graph: the view picks which of these a sidecar applies
  * (`view/gamma-routes.ts`) and translates their rules.
  */
+import { creationTime } from './destination-rules.js';
 import type { MeshGraph } from './graph.js';
 import { conversionFails } from './gateway-api-filters.js';
 import { GATEWAY_API_GROUP, parentRefsOf } from './gateway-api.js';
@@ -76,16 +77,10 @@ export interface GammaVirtualService {
 
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
 
-/** `metadata.creationTimestamp` of an object, '' when unset. */
-export function creationTimestampOf(o: MeshObject): string {
-  const meta = o.body.metadata;
-  return isRecord(meta) && typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : '';
-}
-
 /** istiod `sortRoutesByCreationTime` / `sortConfigByCreationTime`: creation time, then namespace, then name. */
 export function routeCreationOrder(a: MeshObject, b: MeshObject): number {
-  const ta = creationTimestampOf(a);
-  const tb = creationTimestampOf(b);
+  const ta = creationTime(a);
+  const tb = creationTime(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
   if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -263,7 +258,7 @@ export function gammaVirtualServices(graph: MeshGraph): ReadonlyMap<string, read
     const parts = e.parts.sort((a, b) => routeCreationOrder(a.object, b.object));
     const vs: GammaVirtualService = {
       key, name: key.replaceAll('/', '~'), namespace: e.namespace, host: e.host, serviceNamespace: e.serviceNamespace, port: e.port,
-      objects: parts.map((p) => p.object), creationTimestamp: creationTimestampOf(parts[0]!.object),
+      objects: parts.map((p) => p.object), creationTimestamp: creationTime(parts[0]!.object),
       http: sortRoutes(parts.flatMap((p) => p.routes)),
     };
     const list = byHost.get(e.host);
