@@ -12,7 +12,8 @@ import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { route, svc, vs } from '../../mesh/view-fixtures.js';
-import { get, startEcho, startTestProxy, startXds, until } from '../../proxy/_harness.js';
+import { get, startEcho } from '../../proxy/_harness.js';
+import { serveOnLoopback } from './_loopback-sidecar.js';
 
 const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
 
@@ -34,15 +35,7 @@ async function through(http: Record<string, unknown>[], requests: [string, Recor
       { name: 'ratings-1', namespace: 'prod', address: '127.0.0.1', labels: { app: 'ratings' }, ports: { web: ratings.port } },
     ]);
     const listener = set.listeners.find((l) => l.name === '0.0.0.0_9080')!;
-    const a = listener.address!.address;
-    if (a.case === 'socketAddress') { a.value.address = '127.0.0.1'; a.value.portSpecifier = { case: 'portValue', value: 0 }; }
-    listener.bindToPort = undefined;
-    const xds = await startXds({ ...set, listeners: [listener] });
-    cleanups.push(() => xds.close());
-    const proxy = await startTestProxy(xds.port);
-    cleanups.push(() => proxy.close());
-    await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
-    const port = proxy.listenerAddress(listener.name)!.port;
+    const { proxy, port } = await serveOnLoopback(set, listener, cleanups);
     const out: { status: number; backend: string; host: string; location: string }[] = [];
     for (const [path, headers] of requests) {
       const r = await get(port, path, { host: 'reviews.prod.svc.cluster.local:9080', ...headers });

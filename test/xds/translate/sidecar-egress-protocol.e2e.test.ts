@@ -9,19 +9,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
-import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { route, sidecar, svc, vs } from '../../mesh/view-fixtures.js';
-import { get, startEcho, startTestProxy, startXds, until } from '../../proxy/_harness.js';
+import { get, startEcho } from '../../proxy/_harness.js';
+import { serveOnLoopback } from './_loopback-sidecar.js';
 
 const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
-
-function onLoopback(l: Listener): void {
-  const a = l.address!.address;
-  if (a.case === 'socketAddress') { a.value.address = '127.0.0.1'; a.value.portSpecifier = { case: 'portValue', value: 0 }; }
-  l.bindToPort = undefined;
-}
 
 /** Which backend answers `GET /reviews` with `end-user: jason` through the client sidecar, under an egress listener on 9080 of `protocol`. */
 async function jasonReaches(protocol: 'TCP' | 'HTTP'): Promise<{ listeners: string[]; backends: string[] }> {
@@ -49,13 +43,7 @@ async function jasonReaches(protocol: 'TCP' | 'HTTP'): Promise<{ listeners: stri
     // The listener reviews' address reaches (its own <vip>_9080, else 0.0.0.0_9080), alone.
     const listener = set.listeners.find((l) => l.name === '10.96.0.20_9080') ?? set.listeners.find((l) => l.name === '0.0.0.0_9080')!;
     const listeners = set.listeners.filter((l) => l.name.endsWith('_9080')).map((l) => l.name).sort();
-    onLoopback(listener);
-    const xds = await startXds({ ...set, listeners: [listener] });
-    cleanups.push(() => xds.close());
-    const proxy = await startTestProxy(xds.port);
-    cleanups.push(() => proxy.close());
-    await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
-    const port = proxy.listenerAddress(listener.name)!.port;
+    const { port } = await serveOnLoopback(set, listener, cleanups);
     const backends: string[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await get(port, '/reviews', { host: 'reviews.prod.svc.cluster.local:9080', 'end-user': 'jason' });
