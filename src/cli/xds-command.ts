@@ -121,7 +121,11 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       }
       const problems = checkSnapshot(snapshot);
       if (problems.length > 0) {
-        io.stderr.write(`xds compile: ${id}: the translated config is inconsistent (a meshproof bug; please report it):\n${formatProblems(problems)}\n`);
+        const refused = problems.every((p) => p.code === 'XDS_PROTO_CONSTRAINT');
+        const why = refused && values['no-check']
+          ? 'holds values Envoy refuses (it would NACK this config); the check suite refuses them at their YAML line: run `meshproof check` on the same paths and fix its errors instead of passing --no-check'
+          : 'the translated config is inconsistent (a meshproof bug; please report it with the input)';
+        io.stderr.write(`xds compile: ${id}: ${why}:\n${formatProblems(problems)}\n`);
         failed = true;
         continue;
       }

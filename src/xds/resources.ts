@@ -98,6 +98,11 @@ export function resourceName(kind: ResourceKind, r: XdsResource): string {
   return kind === 'endpoint' ? (r as ClusterLoadAssignment).clusterName : (r as Cluster | Listener | RouteConfiguration | Secret).name;
 }
 
+/** The message type of each kind. */
+export const RESOURCE_SCHEMA = {
+  cluster: ClusterSchema, endpoint: ClusterLoadAssignmentSchema, listener: ListenerSchema, route: RouteConfigurationSchema, secret: SecretSchema,
+} as const;
+
 /** Packs one resource into a `google.protobuf.Any` with its type URL, as `DiscoveryResponse.resources` carries it. */
 export function packResource(kind: ResourceKind, r: XdsResource): Any {
   switch (kind) {

@@ -16,7 +16,7 @@ import type { Snapshot } from './snapshot.js';
 export class SnapshotInconsistentError extends Error {
   readonly code = 'XDS_SNAPSHOT_INCONSISTENT';
   constructor(readonly nodeId: string, readonly problems: readonly SnapshotProblem[]) {
-    super(`snapshot for node "${nodeId}" not published (the node keeps its last good snapshot): ${problems.length} broken reference(s)\n${formatProblems(problems)}`);
+    super(`snapshot for node "${nodeId}" not published (the node keeps its last good snapshot): ${problems.length} problem(s)\n${formatProblems(problems)}`);
     this.name = 'SnapshotInconsistentError';
   }
 }
@@ -119,7 +119,7 @@ export class SnapshotCache {
 
   /**
    * Publishes `snapshot` for `nodeId` after `checkSnapshot`; throws {@link SnapshotInconsistentError}
-   * (and changes nothing) when it finds broken references. Returns `false` when the node already had a
+   * (and changes nothing) when it finds broken references or values Envoy refuses. Returns `false` when the node already had a
    * snapshot of the same version (nothing is pushed), `true` when watchers were notified.
    */
   setSnapshot(nodeId: string, snapshot: Snapshot): boolean {

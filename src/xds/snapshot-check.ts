@@ -11,12 +11,14 @@ import type { Listener } from './gen/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from './gen/envoy/config/route/v3/route_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { constraintViolations, envoyConstraintMessage, type ConstraintViolation } from './proto-constraints.js';
+import { PUSH_ORDER, RESOURCE_SCHEMA, XDS_REGISTRY, resourceName, type ResourceKind, type XdsResource } from './resources.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Stable codes of consistency problems. */
-export type SnapshotProblemCode = 'XDS_MISSING_ROUTE_CONFIG' | 'XDS_MISSING_ASSIGNMENT' | 'XDS_MISSING_CLUSTER';
+export type SnapshotProblemCode = 'XDS_MISSING_ROUTE_CONFIG' | 'XDS_MISSING_ASSIGNMENT' | 'XDS_MISSING_CLUSTER' | 'XDS_PROTO_CONSTRAINT';
 
-/** One broken reference: where (resource and field path), what it names, and how to fix it. */
+/** One broken reference or refused value: where (resource and field path), what it names (the resource for a refused value), and how to fix it. */
 export interface SnapshotProblem {
   readonly code: SnapshotProblemCode;
   /** e.g. `Listener "reviews:9080" api_listener.rds.route_config_name`. */
@@ -33,15 +35,22 @@ export interface SnapshotProblem {
  * - each EDS Cluster has a ClusterLoadAssignment named `eds_cluster_config.service_name` or, when
  *   empty, the cluster's name (`XDS_MISSING_ASSIGNMENT`);
  * - each route action `cluster` / `weighted_clusters.clusters[].name` (in RDS or inline
- *   `route_config`) and each tcp_proxy `cluster` names a Cluster (`XDS_MISSING_CLUSTER`).
+ *   `route_config`) and each tcp_proxy `cluster` names a Cluster (`XDS_MISSING_CLUSTER`);
+ * - every resource keeps Envoy's proto constraints (`(validate.rules)`, `proto-constraints.ts`), which
+ *   Envoy checks on receipt and NACKs the response for (`XDS_PROTO_CONSTRAINT`): e.g. an outlier
+ *   detection `max_ejection_percent` above 100.
  * Returns `[]` when consistent.
  */
 export function checkSnapshot(snapshot: Snapshot): SnapshotProblem[] {
-  const { clusters, endpoints, listeners, routes } = snapshot.resources;
+  const { clusters, endpoints, listeners, routes, secrets } = snapshot.resources;
   const clusterNames = new Set(clusters.map((c) => c.name));
   const routeNames = new Set(routes.map((r) => r.name));
   const assignmentNames = new Set(endpoints.map((e) => e.clusterName));
   const problems: SnapshotProblem[] = [];
+  for (const kind of PUSH_ORDER) {
+    const list = kind === 'cluster' ? clusters : kind === 'endpoint' ? endpoints : kind === 'listener' ? listeners : kind === 'route' ? routes : secrets;
+    for (const r of list as readonly XdsResource[]) checkConstraints(kind, r, problems);
+  }
   for (const l of listeners) checkListener(l, routeNames, clusterNames, problems);
   for (const r of routes) checkRouteConfig(`RouteConfiguration "${r.name}"`, r, clusterNames, problems);
   for (const c of clusters) checkCluster(c, assignmentNames, problems);
@@ -127,4 +136,22 @@ function checkCluster(c: Cluster, assignmentNames: Set<string>, out: SnapshotPro
 function requireCluster(where: string, name: string, clusterNames: Set<string>, out: SnapshotProblem[]): void {
   if (clusterNames.has(name)) return;
   out.push({ code: 'XDS_MISSING_CLUSTER', where, name, message: `${where} is "${name}", but the snapshot has no Cluster of that name; add the Cluster or route elsewhere` });
+}
+
+const RESOURCE_TYPE: Record<ResourceKind, string> = { cluster: 'Cluster', endpoint: 'ClusterLoadAssignment', listener: 'Listener', route: 'RouteConfiguration', secret: 'Secret' };
+
+/** Violations per resource message: a message the translation cache shares between snapshots is checked once. */
+const VIOLATIONS = new WeakMap<object, readonly ConstraintViolation[]>();
+
+function checkConstraints(kind: ResourceKind, r: XdsResource, out: SnapshotProblem[]): void {
+  let found = VIOLATIONS.get(r);
+  if (!found) VIOLATIONS.set(r, (found = constraintViolations(RESOURCE_SCHEMA[kind], r as never, XDS_REGISTRY, 5)));
+  const name = resourceName(kind, r);
+  for (const v of found) {
+    const where = `${RESOURCE_TYPE[kind]} "${name}" ${v.path}`;
+    out.push({
+      code: 'XDS_PROTO_CONSTRAINT', where, name,
+      message: `${where}: Envoy refuses this resource (NACK): ${envoyConstraintMessage(v)}; the value came from the input (run \`meshproof check\`: it names the field to fix) or from a meshproof bug`,
+    });
+  }
 }

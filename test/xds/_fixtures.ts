@@ -20,6 +20,7 @@ const ADS = { configSourceSpecifier: { case: 'ads' as const, value: {} }, resour
 /** Proxyless-gRPC listener `name` whose HCM takes its routes from RDS `routeConfigName`. */
 export function apiListener(name: string, routeConfigName: string): Listener {
   const hcm = create(HttpConnectionManagerSchema, {
+    statPrefix: name,
     routeSpecifier: { case: 'rds', value: { configSource: ADS, routeConfigName } },
     httpFilters: [{ name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } }],
   });

@@ -10,7 +10,8 @@ import { type Cluster, ClusterSchema } from '../../xds/gen/envoy/config/cluster/
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { type Listener, ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
-import { TYPE_URL } from '../../xds/resources.js';
+import { constraintViolations, envoyConstraintMessage } from '../../xds/proto-constraints.js';
+import { TYPE_URL, XDS_REGISTRY } from '../../xds/resources.js';
 import type { NetworkEnv, ProxyExtensions, UpstreamHost } from '../http/pipeline.js';
 import { type CompiledRouteTable, compileRouteConfiguration } from '../route-select.js';
 import { ConfigError } from './config-error.js';
@@ -83,6 +84,12 @@ export class ConfigStore {
       seen.add(name);
       const prev = map.get(name);
       if (prev && sameBytes(prev.bytes, any.value)) return;
+      // Envoy's MessageUtil::validate: a resource breaking a proto constraint NACKs the response.
+      const [violation] = constraintViolations(SCHEMA[kind], msg, XDS_REGISTRY, 1);
+      if (violation) {
+        errors.push(`${TYPE_NAME[kind]} "${name}": ${violation.path}: ${envoyConstraintMessage(violation)}`);
+        return;
+      }
       try {
         const compiled = this.compile(kind, msg);
         map.set(name, { resource: msg, compiled, version, lastUpdated: new Date(), bytes: any.value });
