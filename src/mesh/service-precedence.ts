@@ -14,6 +14,7 @@
  *    when `canMergeServices` (same namespace, resolution, registry, labels, selector and exportTo).
  */
 import type { MeshObject } from './object.js';
+import { creationTime } from './destination-rules.js';
 
 /** What the precedence reads of a candidate (a `ServiceInfo` of `services.ts` has all of it). */
 export interface ServiceCandidate {
@@ -38,8 +39,8 @@ export interface HostService<T> {
 
 /** istiod `SortServicesByCreationTime`: creationTimestamp, then `Attributes.Name` (a ServiceEntry's is its host), then namespace. */
 export function serviceCreationOrder(a: ServiceCandidate, b: ServiceCandidate): number {
-  const ta = creationTimestamp(a.object);
-  const tb = creationTimestamp(b.object);
+  const ta = creationTime(a.object);
+  const tb = creationTime(b.object);
   if (ta !== tb) return ta < tb ? -1 : 1;
   const na = a.kind === 'Service' ? a.object.name : a.host;
   const nb = b.kind === 'Service' ? b.object.name : b.host;
@@ -49,11 +50,6 @@ export function serviceCreationOrder(a: ServiceCandidate, b: ServiceCandidate): 
   return a.object.name < b.object.name ? -1 : a.object.name > b.object.name ? 1 : 0;
 }
 
-/** `metadata.creationTimestamp` (RFC 3339, so strings sort as times); absent sorts first, as Go's zero time. */
-function creationTimestamp(o: MeshObject): string {
-  const meta = o.body.metadata as { creationTimestamp?: unknown } | undefined;
-  return typeof meta?.creationTimestamp === 'string' ? meta.creationTimestamp : '';
-}
 
 /**
  * The service `proxyNamespace`'s sidecars use for one host, among `candidates` (every service of

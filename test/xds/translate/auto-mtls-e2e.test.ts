@@ -13,7 +13,6 @@ import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { createExtensions } from '../../../src/proxy/extensions.js';
 import type { SecurityTls } from '../../../src/proxy/tls/provider.js';
-import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { UpstreamTlsContextSchema } from '../../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { type Any, anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -23,14 +22,10 @@ import { get, startEcho, startTestProxy, startXds } from '../../proxy/_harness.j
 import { waitSecrets } from '../../proxy/security/_e2e.js';
 import { caSecret, certSecret, testPki } from '../../proxy/security/_pki.js';
 import { createCa, issueWorkloadCertificate } from '../../../src/pki/index.js';
+import { onLoopback } from './_loopback-sidecar.js';
 
 const REVIEWS = 'reviews.prod.svc.cluster.local';
 const CLIENT_ID = 'spiffe://cluster.local/ns/prod/sa/client';
-
-function onLoopback(l: Listener): void {
-  const a = l.address!.address;
-  if (a.case === 'socketAddress') { a.value.address = '127.0.0.1'; a.value.portSpecifier = { case: 'portValue', value: 0 }; }
-}
 
 /** A stand-in for a sidecar's inbound: HTTPS that demands a client certificate from the mesh CA; answers the caller's URI SAN. */
 async function mtlsBackend(cert: { certificateChainPem: string; privateKeyPem: string }, ca: string): Promise<{ port: number; peers: string[]; close(): Promise<void> }> {
