@@ -236,4 +236,14 @@ test('GIVEN a folder name that is not a DNS label WHEN init derives the Applicat
   assert.is(parse(fs.readFileSync(path.join(dir, 'argocd/application.yaml'), 'utf8')).metadata.name, 'team-payments-v2');
 });
 
+test('GIVEN a target where mkdir keeps failing with ENOENT (a folder under /proc) WHEN init runs THEN it exits 2 at once, saying it could not write there, instead of hanging in a recursive mkdir', async () => {
+  if (!fs.existsSync('/proc/self')) return; // Linux only: /proc refuses new folders
+  const started = Date.now();
+  const { code, stderr } = await init('/', '/proc/meshproof-init-test/app');
+  assert.is(code, 2);
+  assert.match(stderr, /init could not write to \/proc\/meshproof-init-test\/app: ENOENT/);
+  assert.match(stderr, /nothing was written/);
+  assert.ok(Date.now() - started < 5000, 'init returned promptly');
+});
+
 test.run();

@@ -258,8 +258,10 @@ export function writeScaffold(dir: string, files: readonly ScaffoldFile[]): void
     for (const f of files) {
       if (f.action === 'unchanged') continue;
       const file = path.join(dir, f.path);
-      createdDirs.push(...missingDirs(path.dirname(file)));
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const missing = missingDirs(path.dirname(file));
+      createdDirs.push(...missing);
+      // One level at a time: Node's recursive mkdir never returns where mkdir keeps failing with ENOENT (under /proc).
+      for (const d of missing) fs.mkdirSync(d);
       const previous = readIfExists(file);
       const temp = `${file}.meshproof-init-${process.pid}`;
       fs.writeFileSync(temp, f.content, { flag: 'wx' });
