@@ -2,7 +2,9 @@
  * bench/xds translation: the time to build one proxy's xDS snapshot from the mesh, for generated
  * meshes of 100 and 1,000 services (bench/view's mesh, two workload instances per service), split
  * into the per-proxy view (`buildProxyView`, src/mesh/view), the translation (`translateProxy`,
- * src/xds/translate) and the snapshot (`createSnapshot`: pack and hash). Three cases, each after the
+ * src/xds/translate) and the snapshot (`createSnapshot`: pack and hash); then, outside the total, the
+ * check `xds serve` runs before it publishes (`checkSnapshot`: references and Envoy's proto
+ * constraints; a failing check fails the bench). Three cases, each after the
  * one before, on one graph:
  * - cold: the first sidecar of a fresh graph: nothing cached (no scope, no cluster, no packed bytes);
  * - first of another namespace: the first sidecar of the next namespace: its scope and route
@@ -47,6 +49,7 @@ import { MeshGraph } from '../../src/mesh/graph.js';
 import type { ManifestObject } from '../../src/mesh/parse.js';
 import { buildProxyView, proxiesOf, type ProxyIdentity } from '../../src/mesh/view/index.js';
 import { createSnapshot } from '../../src/xds/snapshot.js';
+import { checkSnapshot } from '../../src/xds/snapshot-check.js';
 import { type CarryOverCounts, carryOverStoreOf, prepareCarryOver, translateProxy, type WorkloadInstance } from '../../src/xds/translate/index.js';
 import { meshOf } from '../view/mesh.js';
 import { fmt } from '../lib/measure.js';
@@ -72,7 +75,8 @@ function workloadsOf(n: number): WorkloadInstance[] {
   return out;
 }
 
-interface Split { viewMs: number; translateMs: number; snapshotMs: number; totalMs: number; cpuMs: number; resources: number }
+/** One snapshot's phases; `checkMs` (`checkSnapshot`, which `xds serve` runs before it publishes: references and Envoy's proto constraints) is timed after the total, outside it. */
+interface Split { viewMs: number; translateMs: number; snapshotMs: number; totalMs: number; cpuMs: number; resources: number; checkMs: number }
 
 function once(graph: MeshGraph, proxy: ReturnType<typeof proxiesOf>[number], workloads: WorkloadInstance[]): Split {
   const c0 = process.cpuUsage();
@@ -84,13 +88,16 @@ function once(graph: MeshGraph, proxy: ReturnType<typeof proxiesOf>[number], wor
   const snap = createSnapshot(set);
   const t3 = performance.now();
   const c = process.cpuUsage(c0);
+  const problems = checkSnapshot(snap);
+  const checkMs = performance.now() - t3;
+  if (problems.length > 0) throw new Error(`bench: the snapshot fails its check:\n${problems.slice(0, 3).map((p) => p.message).join('\n')}`);
   const resources = Object.values(snap.types).reduce((k, t) => k + t.resources.size, 0);
-  return { viewMs: t1 - t0, translateMs: t2 - t1, snapshotMs: t3 - t2, totalMs: t3 - t0, cpuMs: (c.user + c.system) / 1000, resources };
+  return { viewMs: t1 - t0, translateMs: t2 - t1, snapshotMs: t3 - t2, totalMs: t3 - t0, cpuMs: (c.user + c.system) / 1000, resources, checkMs };
 }
 
 const median = (xs: Split[]): Split => {
   const by = (k: keyof Split) => [...xs].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { viewMs: by('viewMs'), translateMs: by('translateMs'), snapshotMs: by('snapshotMs'), totalMs: by('totalMs'), cpuMs: by('cpuMs'), resources: by('resources') };
+  return { viewMs: by('viewMs'), translateMs: by('translateMs'), snapshotMs: by('snapshotMs'), totalMs: by('totalMs'), cpuMs: by('cpuMs'), resources: by('resources'), checkMs: by('checkMs') };
 };
 
 /** The bench mesh with svc1's DestinationRule's outlier detection changed (3 → 4 consecutive 5xx): the view keeps all but svc1's cluster views. */
@@ -253,11 +260,11 @@ export function measureTranslation(n: number): { n: number; cold: Split; otherNa
 }
 
 export function printTranslation(rows: ReturnType<typeof measureTranslation>[]): void {
-  console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| services | snapshot | view (ms) | translate (ms) | snapshot pack+hash (ms) | total wall (ms) | total CPU (ms) | resources | then checkSnapshot (ms) |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     for (const [label, s] of rowsOf(r)) {
-      console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} |`);
+      console.log(`| ${fmt(r.n)} | ${label} | ${fmt(s.viewMs, 1)} | ${fmt(s.translateMs, 1)} | ${fmt(s.snapshotMs, 1)} | ${fmt(s.totalMs, 1)} | ${fmt(s.cpuMs, 1)} | ${fmt(s.resources)} | ${fmt(s.checkMs, 1)} |`);
     }
   }
   const big = rows.find((r) => r.n === 1000);
@@ -407,8 +414,8 @@ function runs(sizes: readonly number[], k: number): void {
   });
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`Medians of ${k} fresh processes per size (range of the total in brackets); ratio: the row's median total over the baseline's, *cold after a change, without carry-over (fresh graph)*.\n`);
-  console.log('| services | snapshot | view (ms) | translate (ms) | pack + hash (ms) | total wall (ms) [range] | total CPU (ms) | vs baseline | resources |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| services | snapshot | view (ms) | translate (ms) | pack + hash (ms) | total wall (ms) [range] | total CPU (ms) | vs baseline | resources | then checkSnapshot (ms) |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const summary: string[] = [];
   for (const all of bySize) {
     const n = all[0]!.n;
@@ -418,7 +425,7 @@ function runs(sizes: readonly number[], k: number): void {
       const splits = tables.map((t) => t[row]![1]);
       const total = splits.map((s) => s.totalMs);
       const m = mid(total);
-      console.log(`| ${fmt(n)} | ${label} | ${fmt(mid(splits.map((s) => s.viewMs)), 1)} | ${fmt(mid(splits.map((s) => s.translateMs)), 1)} | ${fmt(mid(splits.map((s) => s.snapshotMs)), 1)} | ${fmt(m, 1)} [${fmt(Math.min(...total))}–${fmt(Math.max(...total))}] | ${fmt(mid(splits.map((s) => s.cpuMs)), 1)} | ${(m / baseline).toFixed(2)} | ${fmt(splits[0]!.resources)} |`);
+      console.log(`| ${fmt(n)} | ${label} | ${fmt(mid(splits.map((s) => s.viewMs)), 1)} | ${fmt(mid(splits.map((s) => s.translateMs)), 1)} | ${fmt(mid(splits.map((s) => s.snapshotMs)), 1)} | ${fmt(m, 1)} [${fmt(Math.min(...total))}–${fmt(Math.max(...total))}] | ${fmt(mid(splits.map((s) => s.cpuMs)), 1)} | ${(m / baseline).toFixed(2)} | ${fmt(splits[0]!.resources)} | ${fmt(mid(splits.map((s) => s.checkMs)), 1)} |`);
       if (n === 1000) summary.push(`${label.replace(/ \(.*$/, '')}: ${fmt(m)} ms ${m <= 100 ? 'MET' : 'NOT MET'}`);
     });
   }
