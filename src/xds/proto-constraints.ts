@@ -106,8 +106,13 @@ interface Path {
 }
 
 function pathText(p: Path | undefined): string {
+  const steps: string[] = [];
+  for (let at = p; at; at = at.parent) steps.push(at.step);
   let out = '';
-  for (let at = p; at; at = at.parent) out = at.step.startsWith('[') || out === '' || out.startsWith('[') ? at.step + out : `${at.step}.${out}`;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    out += step.startsWith('[') || out === '' ? step : `.${step}`;
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ import { ClusterLoadAssignmentSchema } from '../../src/xds/gen/envoy/config/endp
 import { ListenerSchema } from '../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { HeaderMatcherSchema, RouteMatchSchema, WeightedClusterSchema } from '../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { HttpConnectionManagerSchema } from '../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { RouteConfigurationSchema } from '../../src/xds/gen/envoy/config/route/v3/route_pb.js';
 import { PercentSchema } from '../../src/xds/gen/envoy/type/v3/percent_pb.js';
 import { constraintViolations } from '../../src/xds/proto-constraints.js';
 import { XDS_REGISTRY } from '../../src/xds/resources.js';
@@ -130,6 +131,13 @@ test('GIVEN a DestinationRule with maxEjectionPercent 250 WHEN "xds compile --no
   assert.match(cap.stderr(), /shop\/web: holds values Envoy refuses .*run `meshproof check`/);
   assert.match(cap.stderr(), /Cluster "outbound\|80\|\|web\.shop\.svc\.cluster\.local" outlier_detection\.max_ejection_percent/);
   assert.match(cap.stderr(), /nothing written to out/);
+});
+
+test('GIVEN a violation below a list item WHEN reported THEN the path reads as Envoy prints it: virtual_hosts[0].routes[0].route.weighted_clusters.clusters', () => {
+  const rc = create(RouteConfigurationSchema, { name: 'r', virtualHosts: [{ name: 'v', domains: ['*'], routes: [
+    { match: { pathSpecifier: { case: 'prefix', value: '/' } }, action: { case: 'route', value: { clusterSpecifier: { case: 'weightedClusters', value: {} } } } },
+  ] }] });
+  assert.equal(errors(RouteConfigurationSchema, rc), ['virtual_hosts[0].routes[0].route.weighted_clusters.clusters: WeightedClusterValidationError.Clusters: value must contain at least 1 item(s)']);
 });
 
 test.run();
