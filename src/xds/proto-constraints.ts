@@ -425,7 +425,8 @@ function parseTimestamp(x: unknown): number {
 }
 
 /** PGV's header regexes (`validate.KnownRegex`): strict (the default) and not (`strict: false`). */
-const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/;
+// `+-.` is a range (it admits ',' and '-'), as in PGV's RE2 pattern.
+const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+-.^_|~`]+$/;
 const HEADER_VALUE_STRICT = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/;
 const HEADER_LOOSE = /^[^\u0000\u000A\u000D]*$/;
 
