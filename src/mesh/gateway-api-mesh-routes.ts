@@ -51,6 +51,11 @@ export interface GammaRoute {
   readonly method?: string;
   /** The parentRef's `port` (`augmentPortMatch`), else null. */
   readonly port: number | null;
+  /**
+   * Whether a backendRef (or mirror backendRef) into another namespace needs a ReferenceGrant (`enforceRefGrant`:
+   * routes on a Gateway, not in the mesh); one without becomes an empty destination (istiod `buildDestination`).
+   */
+  readonly enforceRefGrant?: boolean;
 }
 
 /** One VirtualService istiod makes for the mesh from HTTPRoutes. */
@@ -157,7 +162,7 @@ function matchMap(list: unknown, lower: boolean): Record<string, GammaStringMatc
 }
 
 /** The routes istiod converts one HTTPRoute's rules to (one per match), before any port augmentation. */
-function convertRules(route: MeshObject): GammaRoute[] {
+export function convertRules(route: MeshObject): GammaRoute[] {
   const out: GammaRoute[] = [];
   records(route.spec.rules).forEach((raw, i) => {
     const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : `${route.namespace}.${route.name}.${i}`;

@@ -13,6 +13,7 @@ import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
 import { exportedTo, exportToOf, virtualServiceTier } from '../visibility.js';
+import { buildGatewayApiServers } from './gateway-api-servers.js';
 import { gatewayHostHttpRoutes } from './gateway-route-order.js';
 import { meshTlsDefaults } from './defaults.js';
 import { containerPortOf } from './inbound.js';
@@ -103,7 +104,7 @@ export function gatewayListenerPort(graph: MeshGraph, proxy: ProxyIdentity, serv
   return serverPort;
 }
 
-/** Every server of every Gateway selecting the proxy, with its routes. */
+/** Every server of every Gateway selecting the proxy, with its routes, then those of the Gateway API Gateways it serves (`gateway-api-servers.ts`). */
 export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
   const out: GatewayServerView[] = [];
   const listenerPorts = new Map<number, number>();
@@ -125,6 +126,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
       });
     });
   }
+  out.push(...buildGatewayApiServers(graph, proxy, env, listenerPort));
   return out;
 }
 
