@@ -133,6 +133,24 @@ export function gatewayApiServers(graph: MeshGraph, gateway: MeshObject): Gatewa
   return out;
 }
 
+/**
+ * The Gateway API credentials (`kubernetes-gateway://<ns>/<secret>`) the listeners of the Gateways in `namespace`
+ * name ({@link GatewayApiServer.tls}), sorted: what istiod serves the gateway proxies of that namespace.
+ */
+export function gatewayApiCredentialNames(graph: MeshGraph, namespace: string): string[] {
+  const names = new Set<string>();
+  for (const gw of gatewayApiOf(graph).ofKind('Gateway')) {
+    if (gw.namespace !== namespace) continue;
+    for (const s of gatewayApiServers(graph, gw)) {
+      const tls = s.tls ?? {};
+      for (const n of [tls.credentialName, ...(Array.isArray(tls.credentialNames) ? tls.credentialNames : [])]) {
+        if (typeof n === 'string' && n.startsWith('kubernetes-gateway://')) names.add(n);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
 /** One VirtualService istiod makes for a Gateway listener from HTTPRoutes: a {@link GammaVirtualService} bound to {@link internalGateway}. */
 export interface GatewayApiVirtualService extends GammaVirtualService {
   /** `<gateway ns>/<internal gateway name>`: the Istio Gateway it binds to. */

@@ -2,8 +2,9 @@
  * What a gateway (router) proxy serves: the Gateways whose selector selects it, each server with
  * the VirtualServices bound to it and exported to the proxy's namespace, merged per host in Istio's order
  * (`virtualServiceTier`, then creation time and name: a later VirtualService's routes come after an earlier
- * one's, catch-all routes last, so only a later catch-all is dead: `gateway-route-order.ts`), and the Gateway
- * API routes whose parent is this gateway.
+ * one's, catch-all routes last, so only a later catch-all is dead: `gateway-route-order.ts`), then the servers
+ * of the Gateway API Gateways it serves with their HTTPRoutes (`gateway-api-servers.ts`), and the Gateway API
+ * routes whose parent is this gateway.
  */
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
@@ -153,7 +154,8 @@ function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: Prox
  * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
  * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
  * or a visible Service (GAMMA mesh routes, sidecars). Listed here; mesh HTTPRoutes are routed on sidecars
- * (`gamma-routes.ts`), the others are not translated. A route whose
+ * (`gamma-routes.ts`) and HTTPRoutes on a Gateway's listeners on its gateway (`gateway-api-servers.ts`);
+ * GRPCRoute, TCPRoute and TLSRoute are not translated. A route whose
  * conversion istiod fails as a whole (an unsupported filter: route_collections.go computeRoute) is left out:
  * istiod builds nothing from it.
  */
