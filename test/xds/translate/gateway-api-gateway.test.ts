@@ -12,6 +12,8 @@ import { translateProxy } from '../../../src/xds/translate/index.js';
 import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import type { RouteConfiguration } from '../../../src/xds/gen/envoy/config/route/v3/route_pb.js';
+import type { GraphOptions } from '../../../src/mesh/graph.js';
+import { meshContextOrThrow } from '../../../src/mesh/mesh-config.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { deploy, svc } from '../../mesh/view-fixtures.js';
 import { assertRoundTrip } from './_roundtrip.js';
@@ -30,8 +32,8 @@ const services = [svc('web-v1', 'shop'), svc('web-v2', 'shop'), svc('edge-web', 
 const cluster = (name: string, ns = 'shop') => `outbound|9080||${name}.${ns}.svc.cluster.local`;
 
 /** The router's translated config (the only router in the graph), checked for consistency. */
-function translate(objects: Record<string, unknown>[]) {
-  const g = graphOf([...services, ...objects]);
+function translate(objects: Record<string, unknown>[], opts?: GraphOptions) {
+  const g = graphOf([...services, ...objects], opts);
   const router = proxiesOf(g).find((p) => p.type === 'router');
   assert.ok(router, 'the Gateway has a proxy');
   const view = buildProxyView(g, router);
@@ -165,6 +167,14 @@ test('GIVEN two HTTPRoutes for one host on one listener, the later created first
   const vh = rds('http.80').virtualHosts.find((v) => v.name === 'h.example.com:80')!;
   assert.equal(vh.routes.map((r) => r.name), ['edge.newer.1', 'shop.older.0', 'edge.newer.0']);
   assert.is(reach(rds('http.80'), 'h.example.com', '/a'), cluster('web-v1'));
+});
+
+test('GIVEN MeshConfig defaultVirtualServiceExportTo ["."] WHEN routes of the Gateway\'s namespace and of another attach THEN the gateway proxy gets only its own namespace\'s (istiod\'s VirtualServices from HTTPRoutes have the default exportTo)', () => {
+  const context = meshContextOrThrow({ meshConfig: { text: 'defaultVirtualServiceExportTo: ["."]\n', file: 'm.yaml' } });
+  const route = (name: string, namespace: string) => httpRoute(name, namespace, { parentRefs: [{ name: 'public', namespace: 'edge' }], hostnames: [`${name}.example.com`], rules: [{ backendRefs: [backend('edge-web', { namespace: 'edge' })] }] });
+  const objects = [gateway('public', [httpListener]), route('own', 'edge'), route('foreign', 'shop')];
+  assert.equal(translate(objects, { context }).rds('http.80').virtualHosts.map((v) => v.name), ['own.example.com:80']);
+  assert.equal(translate(objects).rds('http.80').virtualHosts.map((v) => v.name), ['foreign.example.com:80', 'own.example.com:80'], 'with the default (*) both');
 });
 
 test.run();
