@@ -127,7 +127,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
       });
     });
   }
-  out.push(...buildGatewayApiServers(graph, proxy, env, listenerPort));
+  out.push(...buildGatewayApiServers(graph, proxy, env));
   return out;
 }
 

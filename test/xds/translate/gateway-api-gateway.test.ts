@@ -146,15 +146,25 @@ test('GIVEN an HTTPS listener terminating with a Secret, one in another namespac
   assert.equal(rds('http.80').virtualHosts.map((v) => v.name), ['b.example.com:80'], 'a.example.com belongs to the exact listener, which the route does not name');
 });
 
-test('GIVEN a Gateway whose address names an existing Service (manual deployment) WHEN its pods are translated THEN they serve its listeners; no <name>-istio deployment is made', () => {
+test('GIVEN a Gateway whose address names an existing Service (manual deployment) WHEN its pods are translated THEN they serve its listeners on the Service\'s targetPorts, a listener port the Service lacks binds nothing; no <name>-istio deployment is made', () => {
   const ingress = deploy('ingress', 'edge', { istio: 'ingressgateway' });
-  const { view, rds } = translate([
-    ingress, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress', namespace: 'edge' }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ port: 80, name: 'http' }] } },
-    gateway('public', [httpListener], { addresses: [{ type: 'Hostname', value: 'ingress' }] }),
+  const { view, set, rds } = translate([
+    ingress, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress', namespace: 'edge' }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ port: 80, name: 'http', targetPort: 8080 }] } },
+    gateway('public', [httpListener, { name: 'admin', port: 9000, protocol: 'HTTP' }], { addresses: [{ type: 'Hostname', value: 'ingress' }] }),
     httpRoute('web', 'edge', { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [backend('edge-web')] }] }),
   ]);
   assert.is(view.proxy.name, 'ingress');
-  assert.is(reach(rds('http.80'), 'anything.example.com'), cluster('edge-web', 'edge'));
+  assert.equal(set.listeners.map((l) => l.name), ['0.0.0.0_8080']);
+  assert.is(reach(rds('http.8080'), 'anything.example.com'), cluster('edge-web', 'edge'));
+});
+
+test('GIVEN a managed Gateway whose Service the input holds (port 80 → targetPort 8080) WHEN its proxy is translated THEN it listens on 8080, as that Service says', () => {
+  const { set } = translate([
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'public-istio', namespace: 'edge' }, spec: { selector: { 'gateway.networking.k8s.io/gateway-name': 'public' }, ports: [{ port: 80, name: 'http', targetPort: 8080 }] } },
+    gateway('public', [httpListener]),
+    httpRoute('web', 'edge', { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [backend('edge-web')] }] }),
+  ]);
+  assert.equal(set.listeners.map((l) => l.name), ['0.0.0.0_8080']);
 });
 
 test('GIVEN two HTTPRoutes for one host on one listener, the later created first in the input WHEN merged THEN the older route\'s rules come first among equals, and Exact before PathPrefix whatever the route', () => {
