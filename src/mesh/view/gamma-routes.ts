@@ -1,5 +1,5 @@
 /**
- * GAMMA routes on a sidecar: which of the VirtualServices istiod makes of mesh HTTPRoutes
+ * GAMMA routes on a sidecar: which of the VirtualServices istiod makes of mesh HTTPRoutes (and GRPCRoutes)
  * (`mesh/gateway-api-mesh-routes.ts`) a sidecar applies for a host, and their rules as view routes with
  * istiod's gateway semantics (route/route.go `UseGatewaySemantics`). Every origin points at the HTTPRoute:
  * a route at `spec.rules[i]`, a match at `spec.rules[i].matches[j]`, a destination at
@@ -79,9 +79,15 @@ export function gammaHttpRoutesOf(env: RouteEnv, vs: GammaVirtualService): HttpR
 
 const rulePath = (r: GammaRoute): FieldPath => ['spec', 'rules', r.rule];
 
+/** The route's match; none for a matchless GRPCRoute rule (with a parentRef `port`, `augmentPortMatch` adds one of only that port). */
+function matchesOf(r: GammaRoute): HttpMatchView[] {
+  if (r.matchless !== true) return [matchView(r)];
+  return r.port === null ? [] : [{ port: r.port, origin: originOf(r.object, rulePath(r)) }];
+}
+
 function matchView(r: GammaRoute): HttpMatchView {
-  const m: { -readonly [K in keyof HttpMatchView]?: HttpMatchView[K] } = { uri: r.uri };
-  if ('prefix' in r.uri && r.uri.prefix !== '/') m.pathSeparated = true;
+  const m: { -readonly [K in keyof HttpMatchView]?: HttpMatchView[K] } = r.uri === null ? {} : { uri: r.uri };
+  if (r.uri !== null && 'prefix' in r.uri && r.uri.prefix !== '/') m.pathSeparated = true;
   if (Object.keys(r.headers).length > 0) m.headers = { ...r.headers };
   if (Object.keys(r.queryParams).length > 0) m.queryParams = { ...r.queryParams };
   if (r.method !== undefined) m.method = { exact: r.method };
@@ -147,7 +153,7 @@ function rewriteOf(f: Raw, r: GammaRoute, origin: HttpRouteView['origin']): Rewr
   if (path?.type === 'ReplacePrefixMatch' && typeof path.replacePrefixMatch === 'string') {
     const uri = path.replacePrefixMatch.replace(/\/$/, '') || '/';
     if (uri === '/') {
-      const prefix = 'prefix' in r.uri && r.uri.prefix !== '/' ? r.uri.prefix : '';
+      const prefix = r.uri !== null && 'prefix' in r.uri && r.uri.prefix !== '/' ? r.uri.prefix : '';
       w.uriRegexRewrite = { match: `^${quoteMeta(prefix)}(/?)(.*)`, rewrite: '/\\2' };
     } else w.uri = uri;
   } else if (path?.type === 'ReplaceFullPath' && typeof path.replaceFullPath === 'string') {
@@ -218,7 +224,7 @@ function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): Mirror
 function translateGammaRoute(env: RouteEnv, r: GammaRoute): HttpRouteView {
   const raw = r.raw;
   const at = (p: FieldPath) => originOf(r.object, [...rulePath(r), ...p]);
-  const out: { -readonly [K in keyof HttpRouteView]?: HttpRouteView[K] } = { name: r.name, match: [matchView(r)] };
+  const out: { -readonly [K in keyof HttpRouteView]?: HttpRouteView[K] } = { name: r.name, match: matchesOf(r) };
   let request: HeaderOperations | undefined;
   let response: HeaderOperations | undefined;
   let headersAt: FieldPath | undefined;

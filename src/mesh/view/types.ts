@@ -516,8 +516,8 @@ export interface GatewayServerView {
 }
 
 /**
- * A Gateway API route that names this proxy's Gateway or a visible Service as parent. Mesh HTTPRoutes are routed in
- * `routes`, HTTPRoutes on a Gateway's listeners in `gatewayServers`; GRPCRoute, TCPRoute and TLSRoute only listed.
+ * A Gateway API route that names this proxy's Gateway or a visible Service as parent. Mesh HTTPRoutes and GRPCRoutes
+ * are routed in `routes`, those on a Gateway's listeners in `gatewayServers`; TCPRoute and TLSRoute only listed.
  */
 export interface GatewayApiRouteView {
   readonly kind: string;
