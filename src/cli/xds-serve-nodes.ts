@@ -9,7 +9,8 @@ import type { MeshGraph } from '../mesh/graph.js';
 import { buildProxyView, type ProxyIdentity, type ProxyView } from '../mesh/view/index.js';
 import { type IssuedCertificate, workloadSpiffeId } from '../pki/index.js';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import { buildCredentialSecrets, buildTlsCertificateSecret, WORKLOAD_CERT_SECRET } from '../xds/sds/secrets.js';
+import { buildCredentialSecrets, buildGatewayApiCredentialSecrets, buildTlsCertificateSecret, WORKLOAD_CERT_SECRET } from '../xds/sds/secrets.js';
+import { gatewayApiCredentialNames } from '../mesh/gateway-api-gateway-routes.js';
 import type { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type SnapshotCache, type SnapshotFallback, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
 import { createSnapshot, type Snapshot } from '../xds/snapshot.js';
@@ -50,7 +51,10 @@ export interface ProxiesInput {
   readonly graph: MeshGraph;
   readonly workloads: readonly WorkloadInstance[];
   readonly proxies: readonly ProxyIdentity[];
-  /** Kubernetes Secret credentials per proxy namespace, filled in as namespaces are met (problems logged then). */
+  /**
+   * Kubernetes Secret credentials per proxy namespace (`kubernetes://<name>` of its Secrets, `kubernetes-gateway://<ns>/<name>`
+   * of the certificateRefs of its Gateway API Gateways), filled in as namespaces are met (problems logged then).
+   */
   readonly credentials: Map<string, ReturnType<typeof buildCredentialSecrets>>;
   readonly certs: WorkloadCertificates;
   /** SDS `ROOTCA`. */
@@ -136,7 +140,10 @@ export class NodePublisher {
     for (const proxy of input.proxies) {
       let creds = credentials.get(proxy.namespace);
       if (!creds) {
-        credentials.set(proxy.namespace, (creds = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace)));
+        const own = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace);
+        const gatewayApi = buildGatewayApiCredentialSecrets(graph.ofKind('Secret'), gatewayApiCredentialNames(graph, proxy.namespace));
+        const reported = new Set(own.problems.map((p) => p.object));
+        credentials.set(proxy.namespace, (creds = { secrets: [...own.secrets, ...gatewayApi.secrets], problems: [...own.problems, ...gatewayApi.problems.filter((p) => !reported.has(p.object))] }));
         for (const p of creds.problems) this.log(`xds serve: ${p.message}`);
       }
       const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);

@@ -1,7 +1,8 @@
 /**
- * GAMMA: the mesh VirtualServices istiod makes of Gateway API HTTPRoutes whose `parentRefs` name a
- * Service (group "", kind Service) or an Istio ServiceEntry (pilot/pkg/config/kube/gateway
- * route_collections.go `HTTPRouteCollection` + `mergeHTTPRoutes`, conversion.go `convertHTTPRoute`).
+ * GAMMA: the mesh VirtualServices istiod makes of Gateway API HTTPRoutes (and GRPCRoutes,
+ * `gateway-api-grpc-routes.ts`) whose `parentRefs` name a Service (group "", kind Service) or an Istio
+ * ServiceEntry (pilot/pkg/config/kube/gateway route_collections.go `HTTPRouteCollection` + `mergeHTTPRoutes`,
+ * conversion.go `convertHTTPRoute`).
  *
  * - One VirtualService per (route namespace, parentRef port, host): key `<ns>[/<port>]/<host>`, name the key
  *   with `/` → `~`, `gateways: [mesh]`, the host the Service's FQDN (`<name>.<ns>.svc.<domain>`) or the
@@ -19,7 +20,9 @@
  */
 import { creationTime } from './destination-rules.js';
 import type { MeshGraph } from './graph.js';
+import { backendKind, backendWeight } from './gateway-api-backends.js';
 import { conversionFails } from './gateway-api-filters.js';
+import { convertGrpcRules, grpcMirrorError } from './gateway-api-grpc-routes.js';
 import { GATEWAY_API_GROUP, parentRefsOf } from './gateway-api.js';
 import { isWildcard } from './hosts.js';
 import { isRecord, stringList, type MeshObject } from './object.js';
@@ -29,7 +32,7 @@ type Raw = Readonly<Record<string, unknown>>;
 /** Istio `StringMatch` as the conversion writes it. */
 export type GammaStringMatch = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
 
-/** One Istio HTTPRoute istiod makes of one match of one HTTPRoute rule. */
+/** One Istio HTTPRoute istiod makes of one match of one HTTPRoute (or GRPCRoute, `gateway-api-grpc-routes.ts`) rule. */
 export interface GammaRoute {
   /** `rules[i].name`, else `<namespace>.<route name>.<i>` (istiod; every match of a rule shares it). */
   readonly name: string;
@@ -41,8 +44,13 @@ export interface GammaRoute {
   readonly match: number | null;
   /** The rule as written. */
   readonly raw: Raw;
-  /** `createURIMatch`: PathPrefix (a trailing `/` dropped unless the value is `/`), Exact or RegularExpression. */
-  readonly uri: GammaStringMatch;
+  /**
+   * `createURIMatch`: PathPrefix (a trailing `/` dropped unless the value is `/`), Exact or RegularExpression; for a
+   * GRPCRoute `createGRPCURIMatch`, null when the match names no method (any path).
+   */
+  readonly uri: GammaStringMatch | null;
+  /** A GRPCRoute rule without matches: the Istio route has no match at all (it matches everything, sorted last). */
+  readonly matchless?: boolean;
   /** `createHeadersMatch`, lower-cased names (Istio lower-cases header keys), the first of a name kept. */
   readonly headers: Readonly<Record<string, GammaStringMatch>>;
   /** `createQueryParamsMatch`. */
@@ -51,6 +59,11 @@ export interface GammaRoute {
   readonly method?: string;
   /** The parentRef's `port` (`augmentPortMatch`), else null. */
   readonly port: number | null;
+  /**
+   * Whether a backendRef (or mirror backendRef) into another namespace needs a ReferenceGrant (`enforceRefGrant`:
+   * routes on a Gateway, not in the mesh); one without becomes an empty destination (istiod `buildDestination`).
+   */
+  readonly enforceRefGrant?: boolean;
 }
 
 /** One VirtualService istiod makes for the mesh from HTTPRoutes. */
@@ -117,19 +130,7 @@ export function meshConversionError(route: MeshObject): string | null {
   return null;
 }
 
-/** A backendRef's `weight` (API default 1). */
-export function backendWeight(b: Raw): number {
-  return typeof b.weight === 'number' ? b.weight : 1;
-}
-
-/** A backendRef's kind as istiod normalises it: `Service` (group "" or unset), `Hostname` (group networking.istio.io), else `other`. */
-export function backendKind(b: Raw): 'Service' | 'Hostname' | 'other' {
-  const group = typeof b.group === 'string' ? b.group : '';
-  const kind = typeof b.kind === 'string' ? b.kind : 'Service';
-  if (group === '' && kind === 'Service') return 'Service';
-  if (group === 'networking.istio.io' && kind === 'Hostname') return 'Hostname';
-  return 'other';
-}
+export { backendKind, backendWeight };
 
 function stringMatchOf(type: unknown, value: string, exact: string, regex: string): GammaStringMatch | undefined {
   const t = typeof type === 'string' ? type : exact;
@@ -157,7 +158,7 @@ function matchMap(list: unknown, lower: boolean): Record<string, GammaStringMatc
 }
 
 /** The routes istiod converts one HTTPRoute's rules to (one per match), before any port augmentation. */
-function convertRules(route: MeshObject): GammaRoute[] {
+export function convertRules(route: MeshObject): GammaRoute[] {
   const out: GammaRoute[] = [];
   records(route.spec.rules).forEach((raw, i) => {
     const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : `${route.namespace}.${route.name}.${i}`;
@@ -175,16 +176,21 @@ function convertRules(route: MeshObject): GammaRoute[] {
   return out;
 }
 
-const URI_RANK = (m: GammaStringMatch): number => ('exact' in m ? 3 : 'prefix' in m ? 2 : 1);
-const URI_LENGTH = (m: GammaStringMatch): number => ('exact' in m ? m.exact : 'prefix' in m ? m.prefix : m.regex).length;
+const URI_RANK = (m: GammaStringMatch | null): number => (m === null ? -1 : 'exact' in m ? 3 : 'prefix' in m ? 2 : 1);
+const URI_LENGTH = (m: GammaStringMatch | null): number => (m === null ? 0 : ('exact' in m ? m.exact : 'prefix' in m ? m.prefix : m.regex).length);
 
 /**
  * istiod `sortHTTPRoutes` (stable): Exact before PathPrefix before RegularExpression, longer path first,
  * a method match first, more header matches first, more query parameter matches first; ties keep their
- * order (HTTPRoute creation order, then rule and match order).
+ * order (HTTPRoute creation order, then rule and match order). A route without any match (a GRPCRoute rule
+ * without matches, and no parentRef port) goes after every route with one; no URI match ranks below
+ * RegularExpression.
  */
 export function sortRoutes(routes: GammaRoute[]): GammaRoute[] {
-  return routes.sort((a, b) => URI_RANK(b.uri) - URI_RANK(a.uri)
+  // A parentRef port gives a matchless route a match of that port (`augmentPortMatch`) before istiod sorts.
+  const none = (r: GammaRoute): number => (r.matchless === true && r.port === null ? 1 : 0);
+  return routes.sort((a, b) => none(a) - none(b)
+    || URI_RANK(b.uri) - URI_RANK(a.uri)
     || URI_LENGTH(b.uri) - URI_LENGTH(a.uri)
     || (a.method !== undefined ? 0 : 1) - (b.method !== undefined ? 0 : 1)
     || Object.keys(b.headers).length - Object.keys(a.headers).length
@@ -234,13 +240,14 @@ export function gammaVirtualServices(graph: MeshGraph): ReadonlyMap<string, read
   if (out) return out;
   const byKey = new Map<string, { host: string; namespace: string; serviceNamespace: string; port: number | null; parts: { object: MeshObject; routes: GammaRoute[] }[] }>();
   for (const route of graph.objects) {
-    if (route.group !== GATEWAY_API_GROUP || route.kind !== 'HTTPRoute' || meshConversionError(route) !== null) continue;
+    if (route.group !== GATEWAY_API_GROUP || (route.kind !== 'HTTPRoute' && route.kind !== 'GRPCRoute') || meshConversionError(route) !== null) continue;
+    if (route.kind === 'GRPCRoute' && grpcMirrorError(graph, route, false) !== null) continue;
     let converted: GammaRoute[] | undefined;
     const seen = new Set<string>();
     for (const ref of parentRefsOf(route)) {
       const parent = meshParent(graph, ref);
       if (!parent) continue;
-      converted ??= convertRules(route);
+      converted ??= route.kind === 'GRPCRoute' ? convertGrpcRules(route) : convertRules(route);
       const port = ref.port ?? null;
       const routes = port === null ? converted : converted.map((r) => ({ ...r, port }));
       for (const host of parent.hosts) {

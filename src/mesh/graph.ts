@@ -14,11 +14,12 @@ import {
   type GatewayServerMatch,
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
+import { managedGatewayDeployments } from './gateway-api-deployment.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
-import { GATEWAY_API_GROUP, GATEWAY_API_ROUTE_KINDS } from './kinds.js';
+import { GATEWAY_API_GROUP } from './kinds.js';
 
 export type { MeshObject } from './object.js';
 export type { ServiceInfo, ServicePort } from './services.js';
@@ -57,14 +58,13 @@ const UNSHARED_KINDS: ReadonlySet<string> = new Set([
   'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'IngressClass',
 ]);
 
-/** Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}). */
-const unsharedByView = (o: MeshObject): boolean => (!o.known && !isGatewayApiRoute(o)) || UNSHARED_KINDS.has(o.kind);
-
 /**
- * A Gateway API route: a sidecar's routes read mesh HTTPRoutes (GAMMA, `gateway-api-mesh-routes.ts`), so a
- * change of one reaches shared routes: the view starts afresh (no `viewBase`).
+ * Whether a change of `o` reaches nothing the view shares between graphs (see {@link UNSHARED_KINDS}). No
+ * Gateway API object is: a sidecar's routes read mesh HTTPRoutes (GAMMA, `gateway-api-mesh-routes.ts`), and a
+ * Gateway, GatewayClass or ReferenceGrant decides which gateway workloads exist and what their routes reach
+ * (`gateway-api-deployment.ts`), so a change of one starts the view afresh (no `viewBase`).
  */
-const isGatewayApiRoute = (o: MeshObject): boolean => o.group === GATEWAY_API_GROUP && GATEWAY_API_ROUTE_KINDS.includes(o.kind);
+const unsharedByView = (o: MeshObject): boolean => o.group !== GATEWAY_API_GROUP && (!o.known || UNSHARED_KINDS.has(o.kind));
 
 /** A Kubernetes Service or an Istio ServiceEntry: an object of the service index. */
 const isServiceObject = (o: MeshObject): boolean => o.known && (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === 'networking.istio.io'));
@@ -230,7 +230,8 @@ export class MeshGraph {
     const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
     const servicesChanged = has('services') || changedForView.some(isServiceObject);
     this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
-    this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry(WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), viewable ? prev.workloads : undefined);
+    // The Deployments istiod creates for Gateway API Gateways are workloads too (`gateway-api-deployment.ts`).
+    this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry([...WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), ...managedGatewayDeployments(this)], viewable ? prev.workloads : undefined);
     this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
     // A changed or moved Sidecar, PeerAuthentication or AuthorizationPolicy: a new policy index (so

@@ -2,6 +2,7 @@ import type { FieldPath } from './types.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
 import { TEMPLATE_PATHS } from '../validate/authorization.js';
+import { gatewayOfManagedDeployment } from './gateway-api-deployment.js';
 
 /**
  * Kinds that run pods and that meshproof models as workloads (their pod template's labels are what
@@ -42,6 +43,11 @@ export interface Workload {
   readonly containerPorts: readonly ContainerPort[];
   /** Path to the pod template in the object (`['spec','template']`), `[]` for Pods. */
   readonly templatePath: FieldPath;
+  /**
+   * The Gateway API Gateway istiod creates this Deployment for, when the input does not hold it
+   * (`gateway-api-deployment.ts`); absent for a workload of the input.
+   */
+  readonly generatedFrom?: MeshObject;
 }
 
 /** Labels the StatefulSet controller sets on each pod it creates. */
@@ -228,17 +234,24 @@ function workloadOf(o: MeshObject): Workload | null {
     }
   }
   const sa = spec.serviceAccountName ?? spec.serviceAccount;
+  const generatedFrom = gatewayOfManagedDeployment(o);
   return {
     kind: o.kind, name: o.name, namespace: o.namespace, object: o,
     labels: stringMap(isRecord(template.metadata) ? template.metadata.labels : undefined),
     serviceAccount: typeof sa === 'string' && sa !== '' ? sa : 'default',
     containerPorts, templatePath,
+    ...(generatedFrom ? { generatedFrom } : {}),
   };
 }
 
 /** Workloads indexed by namespace and by `key=value` label, for selector queries without scans. */
 export class WorkloadRegistry {
   readonly all: readonly Workload[];
+  /**
+   * The workloads of the input: {@link all} but those istiod would create ({@link Workload.generatedFrom}).
+   * Rules that skip input holding no workload at all (Istio config checked on its own) count these.
+   */
+  readonly inInput: readonly Workload[];
   private readonly byNamespace = new Map<string, Workload[]>();
   private readonly byLabel = new Map<string, Workload[]>();
   private readonly byNamespaceLabel = new Map<string, Workload[]>();
@@ -264,6 +277,7 @@ export class WorkloadRegistry {
       }
     }
     this.all = all;
+    this.inInput = all.filter((w) => w.generatedFrom === undefined);
   }
 
   /** The workload an object (Deployment, Pod, WorkloadEntry…) defines, if any. */

@@ -2,7 +2,7 @@
  * SDS over the ADS stream of `xds serve`: a proxy-like client (an Istio node id, as istio-agent
  * forms it) asks for Secrets and gets its workload certificate (`default`) and the mesh root
  * (`ROOTCA`); a gateway gets `kubernetes://<credentialName>` from a Kubernetes Secret in its own
- * namespace; an unknown name is absent, not an error. The certificates are used for real mutual TLS.
+ * namespace, the proxy of a Gateway API Gateway `kubernetes-gateway://<ns>/<name>` for its certificateRefs; an unknown name is absent, not an error. The certificates are used for real mutual TLS.
  */
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { X509Certificate } from 'node:crypto';
@@ -35,7 +35,10 @@ test.before(async () => {
   writeFileSync(join(work, 'credentials.yaml'), ['httpbin-credential', 'bookinfo-app-cert'].map((name) => [
     'apiVersion: v1', 'kind: Secret', 'metadata:', `  name: ${name}`, '  namespace: istio-ingress', 'type: kubernetes.io/tls', 'data:',
     `  tls.crt: ${b64(cred.certificateChainPem)}`, `  tls.key: ${b64(cred.privateKeyPem)}`, `  ca.crt: ${b64(other.rootCertificatePem)}`, '',
-  ].join('\n')).join('---\n'));
+  ].join('\n')).join('---\n') + [
+    '---', 'apiVersion: gateway.networking.k8s.io/v1', 'kind: Gateway', 'metadata:', '  name: public', '  namespace: istio-ingress', 'spec:', '  gatewayClassName: istio', '  listeners:',
+    '    - name: https', '      port: 443', '      protocol: HTTPS', '      hostname: httpbin.example.com', '      tls:', '        certificateRefs:', '          - name: httpbin-credential', '',
+  ].join('\n'));
   h = await startServe({ paths: [work], listen: '127.0.0.1:0', cwd: work, watch: false, log: () => {} });
 });
 test.after(async () => {
@@ -73,6 +76,15 @@ test('GIVEN an Istio sidecar node id WHEN it asks for default, ROOTCA and an unk
   assert.is(spiffeIdOfCertificate(chain), 'spiffe://cluster.local/ns/bookinfo/sa/reviews', 'the identity of the workload reviews-v2 (service account reviews)');
   assert.ok(new X509Certificate(chain).checkIssued(new X509Certificate(rootPem)));
   assert.is(h.ads.status.node('bookinfo/reviews-v2', false)?.nodeId, 'bookinfo/reviews-v2', 'the Istio node id was mapped to the workload');
+});
+
+test('GIVEN a Gateway API Gateway whose HTTPS listener names the Secret WHEN its proxy (public-istio) asks for kubernetes-gateway://<ns>/<name> and -cacert THEN it gets the credential; the same name for a sidecar is absent', async () => {
+  const names = ['kubernetes-gateway://istio-ingress/httpbin-credential', 'kubernetes-gateway://istio-ingress/httpbin-credential-cacert'];
+  const gw = await fetchSecrets({ id: 'istio-ingress/public-istio' }, names);
+  const cred = gw.get(names[0]!)!;
+  assert.is(text(cred.type.case === 'tlsCertificate' ? cred.type.value.certificateChain : undefined).startsWith(gatewayCertPem.trim().split('\n')[0]!), true);
+  assert.is(gw.get(names[1]!)?.type.case, 'validationContext');
+  assert.equal([...(await fetchSecrets({ id: 'httpbin/httpbin-v1' }, names)).keys()], []);
 });
 
 test('GIVEN two workloads\' SDS certificates WHEN they do mutual TLS trusting ROOTCA THEN both verify and each sees the other\'s SPIFFE id', async () => {

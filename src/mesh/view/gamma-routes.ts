@@ -1,5 +1,5 @@
 /**
- * GAMMA routes on a sidecar: which of the VirtualServices istiod makes of mesh HTTPRoutes
+ * GAMMA routes on a sidecar: which of the VirtualServices istiod makes of mesh HTTPRoutes (and GRPCRoutes)
  * (`mesh/gateway-api-mesh-routes.ts`) a sidecar applies for a host, and their rules as view routes with
  * istiod's gateway semantics (route/route.go `UseGatewaySemantics`). Every origin points at the HTTPRoute:
  * a route at `spec.rules[i]`, a match at `spec.rules[i].matches[j]`, a destination at
@@ -19,6 +19,8 @@ import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
 import { isRecord } from '../object.js';
 import { backendKind, backendWeight, gammaVirtualServices, type GammaRoute, type GammaStringMatch, type GammaVirtualService } from '../gateway-api-mesh-routes.js';
+import { referenceGrantFor } from '../gateway-api-attachment.js';
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../gateway-api.js';
 import { httpRouteRuleTimeouts } from '../http-route-timeouts.js';
 import { defaultExportTo, exportedTo, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { retryPolicy } from './defaults.js';
@@ -77,9 +79,15 @@ export function gammaHttpRoutesOf(env: RouteEnv, vs: GammaVirtualService): HttpR
 
 const rulePath = (r: GammaRoute): FieldPath => ['spec', 'rules', r.rule];
 
+/** The route's match; none for a matchless GRPCRoute rule (with a parentRef `port`, `augmentPortMatch` adds one of only that port). */
+function matchesOf(r: GammaRoute): HttpMatchView[] {
+  if (r.matchless !== true) return [matchView(r)];
+  return r.port === null ? [] : [{ port: r.port, origin: originOf(r.object, rulePath(r)) }];
+}
+
 function matchView(r: GammaRoute): HttpMatchView {
-  const m: { -readonly [K in keyof HttpMatchView]?: HttpMatchView[K] } = { uri: r.uri };
-  if ('prefix' in r.uri && r.uri.prefix !== '/') m.pathSeparated = true;
+  const m: { -readonly [K in keyof HttpMatchView]?: HttpMatchView[K] } = r.uri === null ? {} : { uri: r.uri };
+  if (r.uri !== null && 'prefix' in r.uri && r.uri.prefix !== '/') m.pathSeparated = true;
   if (Object.keys(r.headers).length > 0) m.headers = { ...r.headers };
   if (Object.keys(r.queryParams).length > 0) m.queryParams = { ...r.queryParams };
   if (r.method !== undefined) m.method = { exact: r.method };
@@ -106,6 +114,24 @@ function headerOps(v: unknown): HeaderOperations | undefined {
   return { ...(set ? { set } : {}), ...(add ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) };
 }
 
+/**
+ * Whether a route on a Gateway may send to backendRef `b` (`buildDestination` with `enforceRefGrant`): a
+ * backendRef into another namespace needs a ReferenceGrant there for the route's kind and namespace. Mesh
+ * routes need none.
+ */
+function backendPermitted(env: RouteEnv, r: GammaRoute, b: Raw): boolean {
+  if (r.enforceRefGrant !== true || typeof b.namespace !== 'string' || b.namespace === r.object.namespace) return true;
+  const group = typeof b.group === 'string' ? b.group : '';
+  const kind = typeof b.kind === 'string' ? b.kind : 'Service';
+  const name = typeof b.name === 'string' ? b.name : '';
+  return referenceGrantFor(gatewayApiOf(env.graph), { group: GATEWAY_API_GROUP, kind: r.object.kind, namespace: r.object.namespace }, { group, kind, namespace: b.namespace, name }) !== undefined;
+}
+
+/** The empty `Destination` istiod gives a backendRef the route may not use: no host, no cluster (Envoy's `UnknownService`). */
+function refusedDestination(r: GammaRoute, weight: number, path: FieldPath): DestinationView {
+  return { host: '', port: null, weight, cluster: null, known: false, origin: originOf(r.object, path) };
+}
+
 /** A backendRef as an Istio `Destination` (`buildDestination`): a Service's FQDN, a `Hostname` as written, other kinds no host. */
 function destinationOf(env: RouteEnv, route: MeshObject, b: Raw): Raw {
   const ns = typeof b.namespace === 'string' ? b.namespace : route.namespace;
@@ -127,7 +153,7 @@ function rewriteOf(f: Raw, r: GammaRoute, origin: HttpRouteView['origin']): Rewr
   if (path?.type === 'ReplacePrefixMatch' && typeof path.replacePrefixMatch === 'string') {
     const uri = path.replacePrefixMatch.replace(/\/$/, '') || '/';
     if (uri === '/') {
-      const prefix = 'prefix' in r.uri && r.uri.prefix !== '/' ? r.uri.prefix : '';
+      const prefix = r.uri !== null && 'prefix' in r.uri && r.uri.prefix !== '/' ? r.uri.prefix : '';
       w.uriRegexRewrite = { match: `^${quoteMeta(prefix)}(/?)(.*)`, rewrite: '/\\2' };
     } else w.uri = uri;
   } else if (path?.type === 'ReplaceFullPath' && typeof path.replaceFullPath === 'string') {
@@ -183,6 +209,8 @@ function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): Mirror
   const percentage = fraction && typeof fraction.numerator === 'number'
     ? (100 * fraction.numerator) / (typeof fraction.denominator === 'number' ? fraction.denominator : 100)
     : typeof f.percent === 'number' ? f.percent : 100;
+  // istiod drops a mirror whose backendRef the route may not use (`createMirrorFilter` fails).
+  if (!backendPermitted(env, r, f.backendRef)) return undefined;
   const destination = translateDestination(env, r.object, destinationOf(env, r.object, f.backendRef), 0, [...path, 'backendRef']);
   // Without fraction or percent istiod leaves `percentage` unset: its 100 % default goes over a denominator of 100.
   return fraction || typeof f.percent === 'number' ? { destination, percentage } : { destination, percentage, whole: true };
@@ -196,7 +224,7 @@ function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): Mirror
 function translateGammaRoute(env: RouteEnv, r: GammaRoute): HttpRouteView {
   const raw = r.raw;
   const at = (p: FieldPath) => originOf(r.object, [...rulePath(r), ...p]);
-  const out: { -readonly [K in keyof HttpRouteView]?: HttpRouteView[K] } = { name: r.name, match: [matchView(r)] };
+  const out: { -readonly [K in keyof HttpRouteView]?: HttpRouteView[K] } = { name: r.name, match: matchesOf(r) };
   let request: HeaderOperations | undefined;
   let response: HeaderOperations | undefined;
   let headersAt: FieldPath | undefined;
@@ -232,6 +260,7 @@ function translateGammaRoute(env: RouteEnv, r: GammaRoute): HttpRouteView {
 /** One backendRef as a route destination, with its own header modifiers (`buildHTTPDestination`). */
 function backendDestination(env: RouteEnv, r: GammaRoute, b: Raw, k: number, weight: number): DestinationView {
   const path: FieldPath = [...rulePath(r), 'backendRefs', k];
+  if (!backendPermitted(env, r, b)) return refusedDestination(r, weight, path);
   const d = translateDestination(env, r.object, destinationOf(env, r.object, b), weight, path, path, true);
   let request: HeaderOperations | undefined;
   let response: HeaderOperations | undefined;

@@ -2,8 +2,9 @@
  * What a gateway (router) proxy serves: the Gateways whose selector selects it, each server with
  * the VirtualServices bound to it and exported to the proxy's namespace, merged per host in Istio's order
  * (`virtualServiceTier`, then creation time and name: a later VirtualService's routes come after an earlier
- * one's, catch-all routes last, so only a later catch-all is dead: `gateway-route-order.ts`), and the Gateway
- * API routes whose parent is this gateway.
+ * one's, catch-all routes last, so only a later catch-all is dead: `gateway-route-order.ts`), then the servers
+ * of the Gateway API Gateways it serves with their HTTPRoutes (`gateway-api-servers.ts`), and the Gateway API
+ * routes whose parent is this gateway.
  */
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
@@ -13,6 +14,7 @@ import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
 import { exportedTo, exportToOf, virtualServiceTier } from '../visibility.js';
+import { buildGatewayApiServers } from './gateway-api-servers.js';
 import { gatewayHostHttpRoutes } from './gateway-route-order.js';
 import { meshTlsDefaults } from './defaults.js';
 import { containerPortOf } from './inbound.js';
@@ -103,7 +105,7 @@ export function gatewayListenerPort(graph: MeshGraph, proxy: ProxyIdentity, serv
   return serverPort;
 }
 
-/** Every server of every Gateway selecting the proxy, with its routes. */
+/** Every server of every Gateway selecting the proxy, with its routes, then those of the Gateway API Gateways it serves (`gateway-api-servers.ts`). */
 export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
   const out: GatewayServerView[] = [];
   const listenerPorts = new Map<number, number>();
@@ -125,6 +127,7 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
       });
     });
   }
+  out.push(...buildGatewayApiServers(graph, proxy, env));
   return out;
 }
 
@@ -151,7 +154,8 @@ function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: Prox
  * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
  * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
  * or a visible Service (GAMMA mesh routes, sidecars). Listed here; mesh HTTPRoutes are routed on sidecars
- * (`gamma-routes.ts`), the others are not translated. A route whose
+ * (`gamma-routes.ts`), and HTTPRoutes and GRPCRoutes on a Gateway's listeners on its gateway
+ * (`gateway-api-servers.ts`); TCPRoute and TLSRoute are not translated. A route whose
  * conversion istiod fails as a whole (an unsupported filter: route_collections.go computeRoute) is left out:
  * istiod builds nothing from it.
  */

@@ -1,7 +1,8 @@
 /**
  * SDS `Secret` resources as istiod serves them over ADS: the proxy's workload certificate `default`,
  * the mesh root `ROOTCA`, and gateway credentials from Kubernetes Secrets, `kubernetes://<name>`
- * (tls.crt + tls.key) and `kubernetes://<name>-cacert` (ca.crt), read in the proxy's own namespace
+ * (tls.crt + tls.key) and `kubernetes://<name>-cacert` (ca.crt), read in the proxy's own namespace, and
+ * `kubernetes-gateway://<ns>/<name>` for the certificateRefs of Gateway API listeners
  * (Istio `pilot/pkg/xds/sds.go`, `pkg/security` names).
  */
 import { create } from '@bufbuild/protobuf';
@@ -47,19 +48,45 @@ export function buildCredentialSecrets(secrets: readonly MeshObject[], namespace
   const problems: CredentialProblem[] = [];
   for (const o of secrets) {
     if (o.kind !== 'Secret' || o.namespace !== namespace) continue;
-    const data = readData(o);
-    const cert = data['tls.crt'] ?? data.cert;
-    const key = data['tls.key'] ?? data.key;
-    const ca = data['ca.crt'] ?? data.cacert;
-    const bad = [['tls.crt', cert], ['tls.key', key], ['ca.crt', ca]].filter(([, v]) => v !== undefined && !/-----BEGIN [A-Z ]+-----/.test(v!));
-    if (bad.length > 0) {
-      problems.push({ object: o, message: `${o.file}:${o.location.line}: Secret ${o.namespace}/${o.name}: ${bad.map(([k]) => k).join(', ')} is not PEM (data values are base64 of the PEM text; stringData values are the PEM text); not served as a gateway credential` });
-      continue;
-    }
-    if (cert !== undefined && key !== undefined) out.push(buildTlsCertificateSecret(`${KUBERNETES_SECRET_PREFIX}${o.name}`, cert, key));
-    if (ca !== undefined) out.push(buildValidationContextSecret(`${KUBERNETES_SECRET_PREFIX}${o.name}${CA_SUFFIX}`, ca));
+    addCredential(o, `${KUBERNETES_SECRET_PREFIX}${o.name}`, out, problems);
   }
   return { secrets: out, problems };
+}
+
+/** Prefix of the credentials istiod names Gateway API certificateRefs by (Istio `KubernetesGatewaySecretType`): `kubernetes-gateway://<ns>/<name>`. */
+export const KUBERNETES_GATEWAY_SECRET_PREFIX = 'kubernetes-gateway://';
+
+/**
+ * The Gateway API credentials `names` (`kubernetes-gateway://<namespace>/<secret>`, as the gateway's TLS contexts
+ * name them) from the Kubernetes `Secret`s they name, in any namespace (istiod checked the ReferenceGrant when it
+ * named them): the certificate under the name, its `ca.crt` under `<name>-cacert`, as {@link buildCredentialSecrets}
+ * reads them. A name whose Secret is not in the input is left out (the proxy waits for it).
+ */
+export function buildGatewayApiCredentialSecrets(secrets: readonly MeshObject[], names: readonly string[]): { secrets: Secret[]; problems: CredentialProblem[] } {
+  const out: Secret[] = [];
+  const problems: CredentialProblem[] = [];
+  for (const name of new Set(names)) {
+    if (!name.startsWith(KUBERNETES_GATEWAY_SECRET_PREFIX)) continue;
+    const [ns, secret] = name.slice(KUBERNETES_GATEWAY_SECRET_PREFIX.length).split('/');
+    const o = secrets.find((x) => x.kind === 'Secret' && x.namespace === ns && x.name === secret);
+    if (o) addCredential(o, name, out, problems);
+  }
+  return { secrets: out, problems };
+}
+
+/** The credential of Secret `o` under SDS `name` (and `<name>-cacert`) into `out`, or a problem when its data is not PEM. */
+function addCredential(o: MeshObject, name: string, out: Secret[], problems: CredentialProblem[]): void {
+  const data = readData(o);
+  const cert = data['tls.crt'] ?? data.cert;
+  const key = data['tls.key'] ?? data.key;
+  const ca = data['ca.crt'] ?? data.cacert;
+  const bad = [['tls.crt', cert], ['tls.key', key], ['ca.crt', ca]].filter(([, v]) => v !== undefined && !/-----BEGIN [A-Z ]+-----/.test(v!));
+  if (bad.length > 0) {
+    problems.push({ object: o, message: `${o.file}:${o.location.line}: Secret ${o.namespace}/${o.name}: ${bad.map(([k]) => k).join(', ')} is not PEM (data values are base64 of the PEM text; stringData values are the PEM text); not served as a gateway credential` });
+    return;
+  }
+  if (cert !== undefined && key !== undefined) out.push(buildTlsCertificateSecret(name, cert, key));
+  if (ca !== undefined) out.push(buildValidationContextSecret(`${name}${CA_SUFFIX}`, ca));
 }
 
 function readData(o: MeshObject): Record<string, string> {

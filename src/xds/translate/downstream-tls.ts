@@ -41,13 +41,26 @@ const PROTOCOLS: Record<string, TlsParameters_TlsProtocol> = {
 };
 
 const sds = (name: string) => ({ name, sdsConfig: ADS_SOURCE });
+
+/**
+ * The SDS resource of a credential name (istiod `ConstructSdsSecretConfigForCredential`, `credentials.ToResourceName`):
+ * `builtin://` is the proxy's own certificate `default` (its CA `ROOTCA`); a name of the types `kubernetes://`,
+ * `kubernetes-gateway://` (which istiod gives Gateway API certificateRefs, `<ns>/<secret>`) or `configmap://` as
+ * it is; any other `kubernetes://<name>`.
+ */
+function credentialResource(name: string): string {
+  if (name === `builtin://${CA_SUFFIX}`) return 'ROOTCA';
+  if (name.startsWith('builtin://')) return 'default';
+  return /^(kubernetes|kubernetes-gateway|configmap):\/\//.test(name) ? name : `kubernetes://${name}`;
+}
 const exact = (values: readonly string[] | undefined) => (values ?? []).map((v) => ({ matchPattern: { case: 'exact' as const, value: v } }));
 
 /**
  * The TLS context of a terminating server. Modes: SIMPLE (certificate only), MUTUAL (plus
  * `require_client_certificate` and a CA), OPTIONAL_MUTUAL (CA, certificate not required),
  * ISTIO_MUTUAL (the proxy's own SDS `default` certificate and `ROOTCA`, client certificate required).
- * Certificates: SDS `kubernetes://<credentialName>` (and `<credentialName>-cacert`, or
+ * Certificates: SDS `kubernetes://<credentialName>` (a name with a scheme as written, `builtin://` the proxy's
+ * own `default`; and `<credentialName>-cacert`, or
  * `caCertCredentialName`, for the CA), or `serverCertificate` / `privateKey` / `caCertificates` files;
  * `caCrl` as the validation context's CRL file. `minProtocolVersion`, `maxProtocolVersion`,
  * `cipherSuites` and `ecdhCurves` go to `tls_params` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, as Istio).
@@ -75,9 +88,9 @@ export function buildDownstreamTlsContext(tls: ServerTlsSettings, transport: 'ht
     };
   } else if (credentials.length > 0) {
     certs = {
-      tlsCertificateSdsSecretConfigs: credentials.map((c) => sds(`kubernetes://${c}`)),
+      tlsCertificateSdsSecretConfigs: credentials.map((c) => sds(credentialResource(c))),
       validationContextType: validate
-        ? { case: 'combinedValidationContext', value: { defaultValidationContext: defaults, validationContextSdsSecretConfig: sds(`kubernetes://${tls.caCertCredentialName ?? `${credentials[0]}${CA_SUFFIX}`}`) } }
+        ? { case: 'combinedValidationContext', value: { defaultValidationContext: defaults, validationContextSdsSecretConfig: sds(credentialResource(tls.caCertCredentialName ?? `${credentials[0]}${CA_SUFFIX}`)) } }
         : (tls.subjectAltNames ?? []).length > 0 ? { case: 'validationContext', value: { matchSubjectAltNames: exact(tls.subjectAltNames) } } : { case: undefined },
     };
   } else {

@@ -102,8 +102,9 @@ export function translateRouteMatch(m: HttpMatchView | undefined): RouteMatch {
   if (m.uri) {
     const u = m.uri;
     match.pathSpecifier = 'exact' in u ? { case: 'path', value: u.exact }
-      // istiod's gateway semantics (a Gateway API PathPrefix): path_separated_prefix, but for `/`.
-      : 'prefix' in u ? (m.pathSeparated === true && u.prefix !== '/' ? { case: 'pathSeparatedPrefix', value: u.prefix } : { case: 'prefix', value: u.prefix })
+      // istiod's gateway semantics (a Gateway API PathPrefix): path_separated_prefix without a trailing `/` (a
+      // GRPCRoute service prefix `/<service>/`), but for `/`.
+      : 'prefix' in u ? (m.pathSeparated === true && u.prefix !== '/' ? { case: 'pathSeparatedPrefix', value: u.prefix.replace(/\/$/, '') } : { case: 'prefix', value: u.prefix })
         : { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: u.regex }) };
   }
   match.caseSensitive = m.ignoreUriCase !== true;

@@ -12,8 +12,9 @@ const GOLDEN = join(ROOT, 'test/golden/xds');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-golden-'));
 
-// Each app alone, and all of dist/ together (gateways then see the VirtualServices of every app).
-for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]), ['all', 'dist']] as const) {
+// Each app alone, all of dist/ together (gateways then see the VirtualServices of every app), and fixtures for
+// what the apps do not build (test/fixtures/xds/gateway-api.yaml: a Gateway API Gateway and its HTTPRoutes).
+for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]), ['all', 'dist'], ['gateway-api', 'test/fixtures/xds/gateway-api.yaml']] as const) {
   test(`GIVEN ${input} WHEN "meshproof xds compile" runs THEN each proxy's config dump equals test/golden/xds/${app}/ (UPDATE_GOLDEN=1 refreshes)`, async () => {
     const out = join(work, app);
     const cap = captureIO(ROOT);

@@ -16,7 +16,7 @@ const gatewaySelectorMatchesNoWorkload: Rule = {
   ].join(' '),
   kinds: ['Gateway', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
-    if (graph.workloads.all.length === 0) return;
+    if (graph.workloads.inInput.length === 0) return;
     for (const g of gatewaysOf(graph)) {
       if (g.workloads.length > 0) continue;
       const hasSelector = g.gateway.spec.selector !== undefined;

@@ -26,7 +26,8 @@ const ineffectiveSelector: Rule = {
   kinds: [...POLICY_KINDS, 'Pod', 'Deployment', 'Rollout'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
-    const gatewayPods = graph.workloads.all.filter((w) => {
+    // istioctl judges the pods it is given: not the deployment istiod would create for a Gateway (workloads.inInput).
+    const gatewayPods = graph.workloads.inInput.filter((w) => {
       const name = w.labels[GATEWAY_NAME_LABEL];
       if (name === undefined) return false;
       const gateway = k8s.get('Gateway', w.namespace, name);

@@ -124,7 +124,7 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
     }
   }
   const labelSets: Readonly<Record<string, string>>[] = [{}];
-  if (graph.workloads.all.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
+  if (graph.workloads.inInput.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
   for (const ns of namespaces) {
     for (const labels of labelSets) {
       const labelled = Object.keys(labels).length > 0 ? ` labelled ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}` : '';

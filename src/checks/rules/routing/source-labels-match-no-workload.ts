@@ -26,7 +26,7 @@ const sourceLabelsMatchNoWorkload: Rule = {
   ].join(' '),
   kinds: ['VirtualService', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Namespace'],
   check(graph, ctx) {
-    if (graph.workloads.all.length === 0) return;
+    if (graph.workloads.inInput.length === 0) return;
     for (const vs of graph.ofKind('VirtualService')) {
       for (const kind of ROUTE_KINDS) {
         const routes = Array.isArray(vs.spec[kind]) ? vs.spec[kind] : [];

@@ -29,7 +29,7 @@ const authzSelectsNoWorkload: Rule = {
   ].join(' '),
   kinds: ['AuthorizationPolicy', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
-    if (graph.workloads.all.length === 0) return;
+    if (graph.workloads.inInput.length === 0) return;
     const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const ap of graph.ofKind('AuthorizationPolicy')) {
       if (ap.spec.targetRef !== undefined || ap.spec.targetRefs !== undefined) continue;

@@ -77,7 +77,7 @@ function checkWeakening(ctx: RuleContext, pa: MeshObject, workloadLevel: boolean
 }
 
 function reportMissing(graph: MeshGraph, ctx: RuleContext): void {
-  const anchor = graph.ofKind('PeerAuthentication')[0] ?? graph.ofKind('Namespace')[0] ?? graph.workloads.all[0]?.object;
+  const anchor = graph.ofKind('PeerAuthentication')[0] ?? graph.ofKind('Namespace')[0] ?? graph.workloads.inInput[0]?.object;
   if (!anchor) return;
   ctx.report(anchor, `no mesh-wide PeerAuthentication in the input: add one named "default" in namespace ${graph.rootNamespace}, without selector, ` +
     'with spec.mtls.mode: STRICT (or set option requireMeshWide: false if another repository owns it)');

@@ -16,7 +16,7 @@ const sidecarSelectorMatchesNoWorkload: Rule = {
   ].join(' '),
   kinds: ['Sidecar', 'Deployment', 'Rollout', 'Pod'],
   check(graph, ctx) {
-    if (graph.workloads.all.length === 0) return;
+    if (graph.workloads.inInput.length === 0) return;
     const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const sc of graph.ofKind('Sidecar')) {
       const selector = selectorOf(sc);

@@ -20,7 +20,7 @@ const telemetrySelectorMatchesNoWorkload: Rule = {
   ].join(' '),
   kinds: ['Telemetry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
-    if (graph.workloads.all.length === 0) return;
+    if (graph.workloads.inInput.length === 0) return;
     const injected = (w: Workload) => graph.membershipOf(w).dataplane === 'sidecar';
     for (const t of graph.ofKind('Telemetry')) {
       const selector = selectorOf(t);

@@ -1,0 +1,139 @@
+/**
+ * Gateway API Gateways on a gateway (router) proxy: the Istio servers istiod makes of their listeners
+ * (`mesh/gateway-api-gateway-routes.ts`) with the HTTPRoutes attached to each, as {@link GatewayServerView}s
+ * the gateway translator lays out like any Istio Gateway's.
+ *
+ * Which proxies a Gateway configures (model/push_context.go `mergeGateways` over the
+ * `internal.istio.io/gateway-service` annotation): those in the Gateway's namespace that a gateway Service
+ * selects. For a managed Gateway (`gateway-api-deployment.ts`) that is the Service istiod deploys with it,
+ * `<name>-<class>`, whose selector is `gateway.networking.k8s.io/gateway-name: <name>` (or that Service as the
+ * input holds it); for a manual one (`spec.addresses` of type Hostname) the Services those addresses name (a
+ * short name in the Gateway's namespace). Each listener listens on its gateway Service port's `targetPort`
+ * (`resolvePorts`); a listener whose port the Service does not expose is no server.
+ */
+import type { MeshGraph } from '../graph.js';
+import { GATEWAY_NAME_LABEL, isManagedGateway, managedDeploymentName } from '../gateway-api-deployment.js';
+import { gatewayApiServers, gatewayApiVirtualServices, type GatewayApiServer, type GatewayApiVirtualService } from '../gateway-api-gateway-routes.js';
+import { gatewayApiOf } from '../gateway-api.js';
+import { hostMatches, parseGatewayHost } from '../hosts.js';
+import { isRecord, type MeshObject } from '../object.js';
+import { afterTlsTermination, declaredPortProtocol } from '../protocol.js';
+import { defaultExportTo, exportedTo } from '../visibility.js';
+import { gammaHttpRoutesOf } from './gamma-routes.js';
+import { containerPortOf } from './inbound.js';
+import { gatewayHostHttpRoutes } from './gateway-route-order.js';
+import { meshTlsDefaults } from './defaults.js';
+import { originOf } from './origin.js';
+import type { RouteEnv } from './routes.js';
+import type { GatewayServerView, HostRoutesView, ProxyIdentity } from './types.js';
+
+/**
+ * The gateway Service host names of a Gateway (`extractGatewayServices`): for a managed Gateway the Service istiod
+ * deploys, `<deployment name>.<ns>.svc.<domain>`; else those its `spec.addresses` of type Hostname name (a short
+ * name in the Gateway's namespace).
+ */
+function gatewayServices(graph: MeshGraph, gateway: MeshObject): string[] {
+  if (isManagedGateway(gateway)) return [`${managedDeploymentName(gateway)}.${gateway.namespace}.svc.${graph.clusterDomain}`];
+  return (Array.isArray(gateway.spec.addresses) ? gateway.spec.addresses : []).flatMap((a) => {
+    if (!isRecord(a) || typeof a.value !== 'string' || (a.type !== undefined && a.type !== null && a.type !== 'Hostname')) return [];
+    return [a.value.includes('.') ? a.value : `${a.value}.${gateway.namespace}.svc.${graph.clusterDomain}`];
+  });
+}
+
+/**
+ * How `proxy` serves a Gateway: the ports its pods listen on for each listener port (`resolvePorts` over the
+ * gateway Services that select it in the Gateway's namespace: the `targetPort` of the Service port numbered like
+ * the listener, a named one through the pod's container ports), or null when no gateway Service selects it. A
+ * managed Gateway whose Service is not in the input has the one istiod deploys: selector
+ * `gateway.networking.k8s.io/gateway-name: <name>`, every listener port, `targetPort` the port itself.
+ */
+function gatewayPorts(graph: MeshGraph, proxy: ProxyIdentity, gateway: MeshObject): ((port: number) => number | null) | null {
+  if (gateway.namespace !== proxy.namespace) return null;
+  const hosts = gatewayServices(graph, gateway);
+  const inInput = graph.services.all.filter((s) => s.kind === 'Service' && s.namespace === gateway.namespace && hosts.includes(s.host));
+  if (inInput.length === 0 && isManagedGateway(gateway)) return proxy.labels[GATEWAY_NAME_LABEL] === gateway.name ? (port) => port : null;
+  const selecting = graph.services.selecting(proxy.namespace, proxy.labels).filter((s) => inInput.includes(s));
+  if (selecting.length === 0) return null;
+  const workload = graph.workloads.all.find((w) => w.namespace === proxy.namespace && w.name === (proxy.workload ?? proxy.name));
+  return (port) => {
+    for (const s of selecting) {
+      const p = s.ports.find((x) => x.number === port);
+      if (p) return containerPortOf(p, workload);
+    }
+    return null;
+  };
+}
+
+/** The Gateway API Gateways whose servers `proxy` serves (see the module comment), input order. */
+export function gatewayApiGatewaysFor(graph: MeshGraph, proxy: ProxyIdentity): MeshObject[] {
+  return gatewayApiOf(graph).ofKind('Gateway').filter((gw) => gatewayPorts(graph, proxy, gw) !== null);
+}
+
+/** The narrower of a VirtualService host and a server host they intersect on, or null. */
+function boundHost(vsHost: string, serverHost: string): string | null {
+  if (hostMatches(serverHost, vsHost)) return vsHost;
+  if (hostMatches(vsHost, serverHost)) return serverHost;
+  return null;
+}
+
+/** The routes of one server: the VirtualServices bound to its internal Gateway, per host they bind on (sorted). */
+function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: GatewayServerView['protocol'], listenerPort: number, bound: readonly GatewayApiVirtualService[]): HostRoutesView[] {
+  const hosts = server.hosts.map((h) => parseGatewayHost(h, server.gateway.namespace));
+  const byHost = new Map<string, GatewayApiVirtualService[]>();
+  for (const vs of bound) {
+    for (const sh of hosts) {
+      if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
+      const host = boundHost(vs.host, sh.host);
+      if (host === null) continue;
+      const list = byHost.get(host) ?? [];
+      if (!list.includes(vs)) list.push(vs);
+      byHost.set(host, list);
+      break;
+    }
+  }
+  const portEnv: RouteEnv = { ...env, scope: { ...env.scope, gateway: `${server.gateway.namespace}/${server.internalName}`, port: listenerPort } };
+  const http = protocol === 'HTTP';
+  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => ({
+    host, port: server.port, protocol,
+    virtualServices: list.flatMap((vs) => vs.objects.map((o) => originOf(o, ['spec']))), ignoredVirtualServices: [],
+    http: http ? gatewayHostHttpRoutes(list.map((vs) => gammaHttpRoutesOf(portEnv, vs))) : [],
+    tcp: [], tls: [],
+  }));
+}
+
+/**
+ * The servers of every Gateway API Gateway `proxy` serves ({@link gatewayApiGatewaysFor}), each listener one
+ * server named after its internal Gateway (`<ns>/<gateway>~istio-autogenerated-k8s-gateway~<listener>`, port
+ * name `default`), with the HTTPRoutes attached to it that the MeshConfig's `defaultVirtualServiceExportTo` exports to
+ * the proxy's namespace (and the GRPCRoutes, merged with them). TCPRoute and TLSRoute are not translated: a
+ * TCP or TLS listener gets no routes.
+ */
+export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
+  const gateways = gatewayApiOf(graph).ofKind('Gateway').flatMap((gw) => {
+    const ports = gatewayPorts(graph, proxy, gw);
+    return ports ? [{ gw, ports }] : [];
+  });
+  if (gateways.length === 0) return [];
+  const tlsDefaults = meshTlsDefaults(graph.meshConfig);
+  const virtualServices = gatewayApiVirtualServices(graph);
+  // istiod's VirtualServices from HTTPRoutes carry no exportTo: the MeshConfig default decides whether a gateway
+  // proxy in another namespace than the (oldest) route's gets them (PushContext.VirtualServicesForGateway).
+  const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
+  const visible = (list: readonly GatewayApiVirtualService[]) => list.filter((vs) => exportedTo(exportTo, vs.namespace, proxy.namespace));
+  return gateways.flatMap(({ gw, ports }) => gatewayApiServers(graph, gw).flatMap((server): GatewayServerView[] => {
+    // A listener port the gateway Service does not expose binds nothing (resolvePorts has no fallback then).
+    const port = ports(server.port);
+    if (port === null) return [];
+    const declared = declaredPortProtocol(server.protocol).protocol;
+    const terminated = server.tls !== null && server.tls.mode !== 'PASSTHROUGH';
+    const effective = terminated ? afterTlsTermination(declared) : declared;
+    const internal = `${gw.namespace}/${server.internalName}`;
+    return [{
+      gateway: internal, port: server.port, portName: 'default', listenerPort: port, protocol: declared,
+      hosts: server.hosts, tls: server.tls,
+      ...(server.tls && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
+      routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? [])),
+      origin: originOf(gw, ['spec', 'listeners', server.listener]),
+    }];
+  }));
+}
