@@ -130,12 +130,21 @@ const customProviderUnusable: Rule = {
 
 /**
  * For a provider service `<name>.<ns>.svc.<domain>` of an input Service under another domain than the cluster
- * domain: which domain was assumed and how to tell meshproof (`otherDomainHint`); else undefined.
+ * domain: which domain was assumed and how to tell meshproof (`otherDomainHint`); for `<name>.svc.<domain>`, the
+ * namespace left out, when one Service of the input has that name: its FQDN; else undefined.
  */
 function providerDomainHint(graph: Parameters<Rule['check']>[0], name: string): string | undefined {
   const p = extensionProvidersOf(graph.meshConfig).byName.get(name);
   if (!isExtAuthzProvider(p)) return undefined;
-  return otherDomainHint(graph, p.service.includes('/') ? p.service.slice(p.service.indexOf('/') + 1) : p.service);
+  const host = p.service.includes('/') ? p.service.slice(p.service.indexOf('/') + 1) : p.service;
+  const domainHint = otherDomainHint(graph, host);
+  if (domainHint) return domainHint;
+  // `<name>.svc.<domain>` (or `<name>.svc`): the namespace is missing; name the one Service of that name.
+  const m = /^([^.]+)\.svc(?:\.(.+))?$/.exec(host);
+  if (!m || (m[2] !== undefined && m[2] !== graph.clusterDomain)) return undefined;
+  const named = graph.ofKind('Service').filter((s) => s.name === m[1]);
+  if (named.length !== 1) return undefined;
+  return `"${host}" has no namespace, and Istio does not expand it: write "${named[0]!.namespace}/${m[1]}.${named[0]!.namespace}.svc.${graph.clusterDomain}" for Service ${named[0]!.namespace}/${m[1]}`;
 }
 
 /**
