@@ -12,7 +12,7 @@ export interface KindInfo {
 const ISTIO_NETWORKING = ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter', 'ProxyConfig'];
 const ISTIO_SECURITY = ['AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication'];
 const ISTIO_OTHER: Record<string, string> = { Telemetry: 'telemetry.istio.io', WasmPlugin: 'extensions.istio.io' };
-const CORE = ['Service', 'Pod', 'Namespace', 'Node', 'ConfigMap', 'Secret', 'ServiceAccount', 'Endpoints', 'PersistentVolumeClaim', 'LimitRange', 'ResourceQuota'];
+const CORE = ['Service', 'Pod', 'ReplicationController', 'Namespace', 'Node', 'ConfigMap', 'Secret', 'ServiceAccount', 'Endpoints', 'PersistentVolumeClaim', 'LimitRange', 'ResourceQuota'];
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PriorityClass', 'StorageClass', 'IngressClass', 'PersistentVolume']);
 const OTHER: Record<string, string> = {
   Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps',

@@ -15,7 +15,7 @@ interface Served {
   readonly removed: Readonly<Record<string, string>>;
 }
 
-const CORE_KINDS = ['Service', 'Pod', 'Namespace', 'Node', 'ConfigMap', 'Secret', 'ServiceAccount', 'Endpoints', 'PersistentVolumeClaim', 'PersistentVolume', 'LimitRange', 'ResourceQuota'];
+const CORE_KINDS = ['Service', 'Pod', 'ReplicationController', 'Namespace', 'Node', 'ConfigMap', 'Secret', 'ServiceAccount', 'Endpoints', 'PersistentVolumeClaim', 'PersistentVolume', 'LimitRange', 'ResourceQuota'];
 const APPS_1_16 = { 'apps/v1beta1': '1.16', 'apps/v1beta2': '1.16', 'extensions/v1beta1': '1.16' };
 const V1BETA1_1_22 = (group: string) => ({ [`${group}/v1beta1`]: '1.22' });
 const RBAC = { served: ['rbac.authorization.k8s.io/v1'], removed: { 'rbac.authorization.k8s.io/v1beta1': '1.22', 'rbac.authorization.k8s.io/v1alpha1': '1.22' } };

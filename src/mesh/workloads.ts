@@ -7,17 +7,18 @@ import { gatewayOfManagedDeployment } from './gateway-api-deployment.js';
 /**
  * Kinds that run pods and that meshproof models as workloads (their pod template's labels are what
  * selectors match, as istiod matches the pods they create): Deployment, StatefulSet, DaemonSet,
- * ReplicaSet, Job, CronJob, Pod and Argo Rollouts' `Rollout` (`argoproj.io`). A change to one
+ * ReplicaSet, ReplicationController (core `v1`), Job, CronJob, Pod and Argo Rollouts' `Rollout` (`argoproj.io`). A change to one
  * reaches only the services selecting it.
  */
-export const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'Rollout']);
+export const POD_WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod', 'Rollout']);
 
 /** The API group of Argo Rollouts (`argoproj.io/v1alpha1` `Rollout`). */
 export const ARGO_ROLLOUTS_GROUP = 'argoproj.io';
 
 /** The group each pod workload kind is modelled in (any other group's kind of that name is not a workload). */
 const WORKLOAD_GROUPS: Readonly<Record<string, string>> = {
-  Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps', Job: 'batch', CronJob: 'batch', Pod: '', Rollout: ARGO_ROLLOUTS_GROUP,
+  Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps', ReplicationController: '', Job: 'batch', CronJob: 'batch', Pod: '',
+  Rollout: ARGO_ROLLOUTS_GROUP,
 };
 
 /** {@link POD_WORKLOAD_KINDS} and WorkloadEntry (a VM or other non-Kubernetes endpoint), the kinds a {@link WorkloadRegistry} indexes. */

@@ -325,6 +325,7 @@ export const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   StatefulSet: ['spec', 'template'],
   DaemonSet: ['spec', 'template'],
   ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
   Job: ['spec', 'template'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
   Pod: [],

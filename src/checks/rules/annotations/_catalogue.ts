@@ -69,7 +69,7 @@ export function annotatedMetadata(graph: MeshGraph): AnnotatedMetadata[] {
 }
 
 /** The kinds annotations.K8sAnalyzer reads, plus the workload kinds whose pod templates are judged as Pods. */
-export const ANNOTATED_KINDS: readonly string[] = ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Rollout'];
+export const ANNOTATED_KINDS: readonly string[] = ['Namespace', 'Service', 'Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Rollout'];
 
 /** One Istio-namespaced annotation (`isIstioAnnotation`) on annotated metadata, with its catalogue entry. */
 export interface IstioAnnotationUse {

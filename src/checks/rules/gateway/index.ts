@@ -9,5 +9,6 @@ export { default as gatewayMergedRouteShadowed } from './merged-route-shadowed.j
 export { default as gatewayPortNotOnService } from './port-not-on-service.js';
 export { default as publicServerWithoutTls } from './public-server-without-tls.js';
 export { default as gatewaySelectorMatchesNoWorkload } from './selector-matches-no-workload.js';
+export { default as gatewayServerHostNamespaceNotFound } from './server-host-namespace-not-found.js';
 export { default as gatewaySharedCertificateOnWorkload } from './shared-certificate-on-workload.js';
 export { default as gatewayWildcardHost } from './wildcard-host.js';

@@ -1,4 +1,5 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
+import { hostMatches } from '../../../mesh/hosts.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import type { FieldPath } from '../../types.js';
@@ -88,4 +89,24 @@ export function otherDomainHint(graph: MeshGraph, fqdn: string): string | undefi
   const how = graph.clusterDomain === 'cluster.local' ? "assumed; meshproof's default" : 'as set by clusterDomain or --cluster-domain';
   return `Service ${namespace}/${name} exists, but with cluster domain ${graph.clusterDomain} (${how}) its name is ` +
     `${name}.${namespace}.svc.${graph.clusterDomain}. If this cluster's domain is ${domain}, tell meshproof (clusterDomain in the config, or --cluster-domain)`;
+}
+
+/**
+ * For a wildcard `*.ns.svc.<domain>` or `*.svc.<domain>` under a cluster domain other than the graph's, when the
+ * input has Services it was evidently written for (in `ns`, or any) and no service of the input matches it: a
+ * sentence saying which domain was assumed (or set), that those Services' names are under it, and how to tell
+ * meshproof; else undefined. Istio matches such a host against registry hostnames (`<name>.<ns>.svc.<cluster
+ * domain>`), so under another domain it covers none of them.
+ */
+export function otherDomainWildcardHint(graph: MeshGraph, host: string): string | undefined {
+  const m = /^\*\.(?:([^.*]+)\.)?svc\.([^*]+)$/.exec(host);
+  if (!m || m[2] === graph.clusterDomain) return undefined;
+  const [namespace, domain] = [m[1], m[2]!];
+  const services = graph.ofKind('Service').filter((s) => namespace === undefined || s.namespace === namespace);
+  if (services.length === 0 || graph.services.all.some((s) => hostMatches(host, s.host))) return undefined;
+  const how = graph.clusterDomain === 'cluster.local' ? "assumed; meshproof's default" : 'as set by clusterDomain or --cluster-domain';
+  const shown = services.slice(0, 3).map((s) => `${s.namespace}/${s.name}`).join(', ') + (services.length > 3 ? ` and ${services.length - 3} more` : '');
+  const theirs = namespace === undefined ? `*.svc.${graph.clusterDomain}` : `*.${namespace}.svc.${graph.clusterDomain}`;
+  return `it covers no Service of the input: with cluster domain ${graph.clusterDomain} (${how}) Services ${shown} are named ${theirs}. ` +
+    `If this cluster's domain is ${domain}, tell meshproof (clusterDomain in the config, or --cluster-domain); otherwise write "${theirs}"`;
 }

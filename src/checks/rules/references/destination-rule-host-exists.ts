@@ -1,7 +1,7 @@
 import { destinationRuleServices } from '../../../mesh/destination-rule-host.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { nameOf, otherDomainHint } from './_helpers.js';
+import { nameOf, otherDomainHint, otherDomainWildcardHint } from './_helpers.js';
 
 /** `references/destination-rule-host-exists` (IST0174): a DestinationRule's host names a known service. */
 const destinationRuleHostExists: Rule = {
@@ -18,7 +18,10 @@ const destinationRuleHostExists: Rule = {
     'A DestinationRule with `exportTo` is judged where it applies: the host must be visible from one of the namespaces',
     'it is exported to (`.` its own; without `exportTo`, its own namespace), so one in `shop` exported to `payments`',
     'configures a Service that only `payments` sees. Wildcard hosts (`*.example.com`, `*.local`) are policy for hosts',
-    'that may not exist yet and are not checked (istioctl reports them unless a wildcard ServiceEntry covers them).',
+    'that may not exist yet and are not checked (istioctl reports them unless a wildcard ServiceEntry covers them),',
+    'except a cluster-internal wildcard (`*.shop.svc.corp.internal`, `*.svc.corp.internal`) under another domain than',
+    'the cluster domain, written for Services of the input that it then covers none of: the finding says which domain',
+    'was assumed.',
     'Mirrors `istioctl analyze` IST0174.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry'],
@@ -26,7 +29,12 @@ const destinationRuleHostExists: Rule = {
     let servicesByName: Map<string, MeshObject> | undefined;
     for (const dr of graph.ofKind('DestinationRule')) {
       const host = dr.spec.host;
-      if (typeof host !== 'string' || host === '' || host.includes('*')) continue;
+      if (typeof host !== 'string' || host === '') continue;
+      if (host.includes('*')) {
+        const wildcardHint = otherDomainWildcardHint(graph, host);
+        if (wildcardHint) ctx.report(dr, `DestinationRule host "${host}" applies to nothing: ${wildcardHint}`, { path: ['spec', 'host'] });
+        continue;
+      }
       if (destinationRuleServices(graph, dr).length > 0) continue;
       const resolved = graph.resolveHost(host, dr.namespace);
       const hidden = graph.services.forHost(resolved.fqdn, null);

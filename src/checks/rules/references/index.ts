@@ -3,6 +3,7 @@ export { default as destinationHostExists } from './destination-host-exists.js';
 export { default as destinationPortRequired } from './destination-port-required.js';
 export { default as destinationRuleHostExists } from './destination-rule-host-exists.js';
 export { default as duplicateObject } from './duplicate-object.js';
+export { default as exportToNamespaceNotFound } from './export-to-namespace-not-found.js';
 export { default as gatewayExists } from './gateway-exists.js';
 export { default as internalGateway } from './internal-gateway.js';
 export { default as matchGatewayExists } from './match-gateway-exists.js';

@@ -4,6 +4,7 @@ import { isDryRun } from '../../../mesh/policy.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import { buildProxyView, proxyOf, resolveCustomProvider } from '../../../mesh/view/index.js';
 import type { Rule } from '../../rule.js';
+import { otherDomainHint } from '../references/_helpers.js';
 
 const providerOf = (ap: MeshObject): string | null => {
   const p = ap.spec.provider;
@@ -55,8 +56,10 @@ const customProviderUnusable: Rule = {
       const near = known.find((k) => editDistance(k, name) <= 2);
       const fix = /available providers|not envoyExtAuthz/.test(r.error)
         ? (near ? `write "${near}"` : `add an envoyExtAuthzHttp or envoyExtAuthzGrpc entry named "${name}" to extensionProviders in the istio ConfigMap's MeshConfig${known.length > 0 ? `, or name one of ${known.map((k) => `"${k}"`).join(', ')}` : ''}`)
+        : /could not find service/.test(r.error) && providerDomainHint(graph, name)
+          ? providerDomainHint(graph, name)!
         : /could not find service|multiple namespaces/.test(r.error)
-          ? 'give the provider\'s service as <namespace>/<hostname> of a Service or ServiceEntry in the mesh (e.g. "auth/oauth2-proxy.auth.svc.cluster.local"), and deploy it'
+          ? `give the provider's service as <namespace>/<hostname> of a Service or ServiceEntry in the mesh (e.g. "auth/oauth2-proxy.auth.svc.${graph.clusterDomain}"), and deploy it`
           : 'correct the extensionProviders entry in the istio ConfigMap\'s MeshConfig';
       // istiod denies only what the ENFORCED rules of an unusable provider match (getBadCustomDenyRules
       // reads the provider's enforced rules): a dry-run policy's rules deny nothing then.
@@ -124,6 +127,25 @@ const customProviderUnusable: Rule = {
     }
   },
 };
+
+/**
+ * For a provider service `<name>.<ns>.svc.<domain>` of an input Service under another domain than the cluster
+ * domain: which domain was assumed and how to tell meshproof (`otherDomainHint`); for `<name>.svc.<domain>`, the
+ * namespace left out, when one Service of the input has that name: its FQDN; else undefined.
+ */
+function providerDomainHint(graph: Parameters<Rule['check']>[0], name: string): string | undefined {
+  const p = extensionProvidersOf(graph.meshConfig).byName.get(name);
+  if (!isExtAuthzProvider(p)) return undefined;
+  const host = p.service.includes('/') ? p.service.slice(p.service.indexOf('/') + 1) : p.service;
+  const domainHint = otherDomainHint(graph, host);
+  if (domainHint) return domainHint;
+  // `<name>.svc.<domain>` (or `<name>.svc`): the namespace is missing; name the one Service of that name.
+  const m = /^([^.]+)\.svc(?:\.(.+))?$/.exec(host);
+  if (!m || (m[2] !== undefined && m[2] !== graph.clusterDomain)) return undefined;
+  const named = graph.ofKind('Service').filter((s) => s.name === m[1]);
+  if (named.length !== 1) return undefined;
+  return `"${host}" has no namespace, and Istio does not expand it: write "${named[0]!.namespace}/${m[1]}.${named[0]!.namespace}.svc.${graph.clusterDomain}" for Service ${named[0]!.namespace}/${m[1]}`;
+}
 
 /**
  * The namespace of provider `name`'s service when no object of the input lives there (the input is

@@ -11,6 +11,7 @@ export { default as jwksUriFetchUnrestricted } from './jwks-uri-fetch-unrestrict
 export { default as jwtClaimRoutingWithoutRequestAuthentication } from './jwt-claim-routing-without-request-authentication.js';
 export { default as meshStrictMtls } from './mesh-strict-mtls.js';
 export { default as namespaceDefaultDeny } from './namespace-default-deny.js';
+export { default as plaintextWithoutAutoMtls } from './plaintext-without-auto-mtls.js';
 export { default as policyTargetNotFound } from './policy-target-not-found.js';
 export { default as portLevelMtlsIsServicePort } from './port-level-mtls-is-service-port.js';
 export { default as principalNotFound } from './principal-not-found.js';

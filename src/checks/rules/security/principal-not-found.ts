@@ -135,7 +135,10 @@ const principalNotFound: Rule = {
     'namespaces whose workloads are in the input, except that a namespace nothing in the input belongs to, one edit',
     '(two for names of six letters or more) from a namespace running that account, is reported as a likely typo, unless the two',
     'look like sibling namespaces (`team-a` / `team-b`, `app1` / `app2`). Conditions on `source.principal` (`when`)',
-    'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again).',
+    'count as principals, and a principal written with `spiffe://` never matches (Istio prefixes it again). A principal of',
+    'another trust domain naming an account a meshed workload of the input runs as, with no principal of the policy',
+    'naming that account in the mesh\'s trust domain, is reported too: Istio keeps it as written',
+    '(trustdomain.Bundle.ReplaceTrustDomainAliases), and that workload presents the mesh trust domain.',
     'Service accounts (`source.serviceAccounts`, `notServiceAccounts`, conditions on `source.serviceAccount`;',
     '`<namespace>/<name>`, or `<name>` in the policy\'s namespace) are checked the same way.',
     'Exclusions (`notPrincipals`, `notValues` on `source.principal`) are checked too: one that matches nobody excludes',
@@ -163,7 +166,17 @@ const principalNotFound: Rule = {
           continue;
         }
         const m = PRINCIPAL.exec(principal);
-        if (!m || (m[1] !== '*' && !domains.has(m[1]!))) continue;
+        if (!m) continue;
+        if (m[1] !== '*' && !domains.has(m[1]!)) {
+          const foreign = otherTrustDomain(graph, identities, domains, principalsOf(ap), m[1]!, m[2]!, m[3]!);
+          if (foreign) {
+            ctx.report(ap, `${label} names trust domain ${m[1]}, but ${foreign.runner} runs as ${m[2]}/${m[3]} and presents ${graph.trustDomain}/ns/${m[2]}/sa/${m[3]} ` +
+              `(MeshConfig trustDomain${graph.trustDomain === 'cluster.local' ? ", Istio's default" : ''}): Istio keeps a principal of another trust domain as written ` +
+              `(it matches only callers of that trust domain), so ${effectOf(negated)}; write "${suggest(graph.trustDomain, m[2]!, m[3]!)}", or, if ${m[1]} is this mesh's trust domain, set MeshConfig trustDomain ` +
+              `(trustDomainAliases for a former one)`, { path });
+          }
+          continue;
+        }
         const [, , ns, sa] = m as unknown as [string, string, string, string];
         const known = identities.get(ns);
         if (!known || known.runAs.size === 0) {
@@ -204,6 +217,25 @@ const principalNotFound: Rule = {
     }
   },
 };
+
+/**
+ * For a principal `<td>/ns/<ns>/sa/<sa>` whose trust domain is not the mesh's (nor an alias, nor `cluster.local`):
+ * the workload of the input that runs as `<ns>/<sa>` with a proxy, when no principal of the same policy names that
+ * account in a trust domain of the mesh (a policy naming it in several trust domains admits callers of other
+ * meshes on purpose); else undefined.
+ */
+function otherTrustDomain(graph: MeshGraph, identities: ReadonlyMap<string, NamespaceIdentities>, domains: ReadonlySet<string>,
+  all: readonly NamedIdentity[], td: string, ns: string, sa: string): { runner: string } | undefined {
+  if (td.includes('*') || ns.includes('*') || sa.includes('*')) return undefined;
+  const runners = identities.get(ns)?.runAs.get(sa) ?? [];
+  const meshed = runners.find((w) => { const d = graph.membershipOf(w); return d.meshed || d.dataplane === 'unknown'; });
+  if (!meshed) return undefined;
+  const local = all.some((o) => {
+    const x = PRINCIPAL.exec(o.principal);
+    return x !== null && (x[1] === '*' || domains.has(x[1]!)) && x[2] === ns && (x[3] === sa || x[3] === '*');
+  });
+  return local ? undefined : { runner: `${meshed.kind} ${meshed.namespace}/${meshed.name}` };
+}
 
 /** The exact source namespaces of a policy: `namespaces`, `notNamespaces` and `source.namespace` conditions. */
 function namespacesOf(ap: MeshObject): { namespace: string; path: FieldPath; negated: boolean; label: string }[] {

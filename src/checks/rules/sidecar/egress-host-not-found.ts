@@ -2,6 +2,7 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList } from '../../../mesh/object.js';
 import { exportedTo, exportToOf, sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
+import { otherDomainHint } from '../references/_helpers.js';
 
 /** `sidecar/egress-host-not-found`: a Sidecar egress host names a host no service or VirtualService of that namespace has. */
 const egressHostNotFound: Rule = {
@@ -19,6 +20,8 @@ const egressHostNotFound: Rule = {
     'named namespace (`.` or a name, not `*`) whose services are in the input (at least one Service or ServiceEntry there),',
     'so a service defined in another repository is not reported. Likewise `namespace/*` imports nothing when none of',
     'that namespace\'s services and VirtualServices in the input is exported to the Sidecar\'s namespace.',
+    'A host `<name>.<namespace>.svc.<domain>` of an input Service under another domain than the cluster domain says which',
+    'domain was assumed (`cluster.local` unless `clusterDomain` or `--cluster-domain` says otherwise).',
     'Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
     'domain>`, or the ServiceEntry host as written.',
   ].join(' '),
@@ -83,6 +86,10 @@ function hint(graph: MeshGraph, sidecarNamespace: string, namespace: string, hos
     return `; ${owner.kind} ${owner.namespace}/${owner.object.name} declares it in namespace ${owner.namespace} (the namespace part is where the service is defined): ` +
       `write "${owner.namespace === sidecarNamespace ? '.' : owner.namespace}/${host}" or "*/${host}"`;
   }
+  // `orders.shop.svc.corp.internal` for Service shop/orders under another cluster domain: say which domain was
+  // assumed, rather than advise rewriting the host to it (right only when the assumption is).
+  const domainHint = otherDomainHint(graph, host);
+  if (domainHint) return `; ${domainHint}`;
   const [name, ns = namespace] = host.split('.');
   const svc = graph.get('Service', ns, name!) ?? graph.get('Service', namespace, name!);
   if (svc) {

@@ -17,7 +17,7 @@ const subjectAltNamesMatchNoWorkload: Rule = {
     'DestinationRule writes `subjectAltNames`: then those are used instead (cluster_tls.go buildUpstreamTLSSettings,',
     '"Use Service Accounts if Subject Alt names are not specified"), matched exactly (match_subject_alt_names). A sidecar\'s',
     'certificate carries `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`, so a workload the host\'s services',
-    'select whose namespace and account no SPIFFE name written matches refuses every connection that lands on it',
+    'select whose trust domain (MeshConfig `trustDomain`), namespace and account no SPIFFE name written matches refuses every connection that lands on it',
     '(CERTIFICATE_VERIFY_FAILED, 503 UF): all of them when none matches. Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
     'host resolves to services that select workloads in the input (subsets narrow them). Fix: name the account the pods run',
     'as (`serviceAccountName`), or drop subjectAltNames to verify against the service\'s accounts.',
@@ -37,7 +37,8 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         const subset = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
         const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
-        const presents = (w: Workload) => parsed.some((m) => m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
+        // The certificate carries only the mesh trust domain, and written names are matched exactly (no aliases).
+        const presents = (w: Workload) => parsed.some((m) => m!.trustDomain === graph.trustDomain && m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
         const refused = workloads.filter((w) => !presents(w));
         if (refused.length === 0) continue;
         const accounts = [...new Set(refused.map((w) => `spiffe://${graph.principalOf(w)}`))];
@@ -46,10 +47,21 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but ${all ? 'the workloads behind it' : 'some workloads behind it'} ` +
           `(${refused.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}${refused.length > 2 ? ', …' : ''}) present ${shown}: ` +
           `the written names replace the service's accounts in the upstream check, so ${all ? 'every handshake fails' : 'every connection that lands on them fails'} (503 UF, CERTIFICATE_VERIFY_FAILED); ` +
-          `${all ? 'write' : 'add'} ${accounts.length === 1 ? accounts[0] : 'those names'}, or drop subjectAltNames`, { path: [...at.path, 'subjectAltNames'] });
+          `${all ? 'write' : 'add'} ${accounts.length === 1 ? accounts[0] : 'those names'}, or drop subjectAltNames${otherTrustDomain(parsed.map((m) => m!.trustDomain), graph.trustDomain)}`, { path: [...at.path, 'subjectAltNames'] });
       }
     }
   },
 };
+
+/**
+ * `''` when every written name is in the mesh trust domain; else a sentence naming the trust domain the
+ * certificates carry, and that `cluster.local` is only Istio's default.
+ */
+function otherTrustDomain(written: readonly string[], trustDomain: string): string {
+  const other = [...new Set(written.filter((t) => t !== trustDomain))];
+  if (other.length === 0) return '';
+  return `; ${other.map((t) => `"${t}"`).join(', ')} is not the mesh trust domain ${trustDomain} (MeshConfig trustDomain${trustDomain === 'cluster.local' ? ", Istio's default; set it if this mesh uses another" : ''}), ` +
+    'and certificates carry only that one (subjectAltNames are matched exactly, without trustDomainAliases)';
+}
 
 export default subjectAltNamesMatchNoWorkload;
