@@ -18,6 +18,7 @@ export { default as selectorWithoutLabels } from './selector-without-labels.js';
 export { default as serviceEntryStructure } from './serviceentry-structure.js';
 export { default as serviceEntryWarnings } from './serviceentry-warnings.js';
 export { default as sidecarStructure } from './sidecar-structure.js';
+export { default as sidecarWarnings } from './sidecar-warnings.js';
 export { default as subsetName } from './subset-name.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
 export { default as virtualServiceWarnings } from './virtualservice-warnings.js';
