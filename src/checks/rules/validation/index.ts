@@ -14,6 +14,8 @@ export { default as httpRouteValues } from './http-route-values.js';
 export { default as invalidRegex } from './invalid-regex.js';
 export { default as meshConfig } from './mesh-config.js';
 export { default as policyTargetRef } from './policy-target-ref.js';
+export { default as requestAuthenticationStructure } from './requestauthentication-structure.js';
+export { default as requestAuthenticationWarnings } from './requestauthentication-warnings.js';
 export { default as selectorWithoutLabels } from './selector-without-labels.js';
 export { default as serviceEntryStructure } from './serviceentry-structure.js';
 export { default as serviceEntryWarnings } from './serviceentry-warnings.js';
