@@ -1,6 +1,7 @@
 // Rules of the validation area (Istio's admission webhook beyond the CRD schema), one line each.
 export { default as authorizationPolicyPorts } from './authorization-policy-ports.js';
 export { default as authorizationPolicyStructure } from './authorization-policy-structure.js';
+export { default as authorizationPolicyWarnings } from './authorization-policy-warnings.js';
 export { default as destinationRuleStructure } from './destinationrule-structure.js';
 export { default as envoyFilterInternals } from './envoyfilter-internals.js';
 export { default as exportTo } from './export-to.js';
