@@ -9,6 +9,7 @@ export { default as gatewayServerWarnings } from './gateway-server-warnings.js';
 export { default as gatewayServerPort } from './gateway-server-port.js';
 export { default as gatewayServerTls } from './gateway-server-tls.js';
 export { default as headerName } from './header-name.js';
+export { default as headerValue } from './header-value.js';
 export { default as hostFormat } from './host-format.js';
 export { default as httpRetry } from './http-retry.js';
 export { default as httpRouteValues } from './http-route-values.js';
