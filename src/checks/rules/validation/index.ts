@@ -3,6 +3,7 @@ export { default as authorizationPolicyPorts } from './authorization-policy-port
 export { default as authorizationPolicyStructure } from './authorization-policy-structure.js';
 export { default as authorizationPolicyWarnings } from './authorization-policy-warnings.js';
 export { default as destinationRuleStructure } from './destinationrule-structure.js';
+export { default as destinationRuleWarnings } from './destinationrule-warnings.js';
 export { default as envoyFilterInternals } from './envoyfilter-internals.js';
 export { default as exportTo } from './export-to.js';
 export { default as gatewayServerWarnings } from './gateway-server-warnings.js';
