@@ -38,7 +38,7 @@ export function unixAddressProblem(path: string): string | undefined {
 export function portProblems(port: Readonly<Record<string, unknown>>, at: FieldPath, where: string): SidecarProblem[] {
   const out: SidecarProblem[] = [];
   if (typeof port.name === 'string' && port.name !== '' && !isDns1123Label(port.name)) {
-    out.push([`invalid port name: ${port.name}: ${where}.port.name is not a DNS-1123 label; use lower-case letters, digits and "-" (e.g. http-web)`, [...at, 'name']]);
+    out.push([`invalid port name: ${port.name}: ${where}.port.name is not a DNS-1123 label; use letters, digits and "-", starting and ending with a letter or digit (e.g. http-web)`, [...at, 'name']]);
   }
   if (typeof port.protocol === 'string' && port.protocol !== '' && parseProtocol(port.protocol) === 'UnsupportedProtocol') {
     out.push([`unsupported protocol: ${port.protocol}: ${where}.port.protocol is none of HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY, TCP, UDP, TLS, MONGO, ` +

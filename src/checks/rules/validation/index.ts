@@ -27,3 +27,5 @@ export { default as sidecarWarnings } from './sidecar-warnings.js';
 export { default as subsetName } from './subset-name.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
 export { default as virtualServiceWarnings } from './virtualservice-warnings.js';
+export { default as workloadEntryStructure } from './workloadentry-structure.js';
+export { default as workloadEntryWarnings } from './workloadentry-warnings.js';
