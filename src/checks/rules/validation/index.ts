@@ -25,6 +25,8 @@ export { default as serviceEntryWarnings } from './serviceentry-warnings.js';
 export { default as sidecarStructure } from './sidecar-structure.js';
 export { default as sidecarWarnings } from './sidecar-warnings.js';
 export { default as subsetName } from './subset-name.js';
+export { default as telemetryFilter } from './telemetry-filter.js';
+export { default as telemetryWarnings } from './telemetry-warnings.js';
 export { default as virtualServiceStructure } from './virtualservice-structure.js';
 export { default as virtualServiceWarnings } from './virtualservice-warnings.js';
 export { default as workloadEntryStructure } from './workloadentry-structure.js';
