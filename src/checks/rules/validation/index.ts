@@ -5,6 +5,8 @@ export { default as authorizationPolicyWarnings } from './authorization-policy-w
 export { default as destinationRuleStructure } from './destinationrule-structure.js';
 export { default as destinationRuleWarnings } from './destinationrule-warnings.js';
 export { default as envoyFilterInternals } from './envoyfilter-internals.js';
+export { default as envoyFilterStructure } from './envoyfilter-structure.js';
+export { default as envoyFilterWarnings } from './envoyfilter-warnings.js';
 export { default as exportTo } from './export-to.js';
 export { default as gatewayServerWarnings } from './gateway-server-warnings.js';
 export { default as gatewayServerPort } from './gateway-server-port.js';
