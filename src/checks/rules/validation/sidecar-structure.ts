@@ -47,6 +47,31 @@ const INGRESS_TLS_UNSUPPORTED: readonly [string, string][] = [
   ['tlsCertificates', 'tls_certificates is not currently supported'],
 ];
 
+const filled = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
+
+/**
+ * What validateTLSOptions refuses in a terminating ingress `tls` (mode SIMPLE, MUTUAL or OPTIONAL_MUTUAL) that names no
+ * credential (credentialName is refused on Sidecars anyway): the certificate is read from files, so `serverCertificate`
+ * and `privateKey` (or each `tlsCertificates` entry's) are required, a client CA bundle for MUTUAL / OPTIONAL_MUTUAL,
+ * and `caCrl` is refused with SIMPLE. `at` is the path of the tls block.
+ */
+function ingressTlsFileProblems(tls: Readonly<Record<string, unknown>>, at: FieldPath, where: string): SidecarProblem[] {
+  const mode = typeof tls.mode === 'string' ? tls.mode : 'PASSTHROUGH';
+  if (!['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(mode) || filled(tls.credentialName) || filled(tls.credentialNames)) return [];
+  const prefix = mode === 'SIMPLE' ? 'SIMPLE TLS' : 'MUTUAL TLS';
+  const out: SidecarProblem[] = [];
+  const fix = 'mount the certificate files into the proxy (sidecar.istio.io/userVolumeMount) and name them';
+  if (mode !== 'SIMPLE' && !filled(tls.caCertificates)) out.push([`${prefix} requires a client CA bundle: ${where} is ${mode} without caCertificates; ${fix} in caCertificates`, [...at, 'mode']]);
+  const certs = Array.isArray(tls.tlsCertificates) && tls.tlsCertificates.length > 0 ? tls.tlsCertificates : [tls];
+  for (const c of certs) {
+    const cert = isRecord(c) ? c : {};
+    if (!filled(cert.serverCertificate)) out.push([`${prefix} requires a server certificate: ${where} is ${mode} without serverCertificate; ${fix} in serverCertificate and privateKey`, [...at, 'mode']]);
+    if (!filled(cert.privateKey)) out.push([`${prefix} requires a private key: ${where} is ${mode} without privateKey; ${fix} in serverCertificate and privateKey`, [...at, 'mode']]);
+  }
+  if (filled(tls.caCrl) && mode === 'SIMPLE') out.push([`CRL is not supported with SIMPLE TLS: ${where}.caCrl; remove it, or use mode MUTUAL to verify client certificates`, [...at, 'caCrl']]);
+  return out;
+}
+
 /** Whether protocol.Parse(p).IsTLS() holds: HTTPS or TLS, any case. */
 const isTlsProtocol = (p: unknown): boolean => typeof p === 'string' && ['https', 'tls'].includes(p.toLowerCase());
 
@@ -92,6 +117,7 @@ function ingressProblems(ingress: unknown): [string, FieldPath][] {
     if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO_PASSTHROUGH') {
       out.push([`configuration is invalid: cannot set mode to ${tls.mode} in sidecar ingress tls: spec.ingress[${i}].tls.mode; use SIMPLE or MUTUAL (the mesh's own mTLS needs no ingress tls)`, [...path, 'tls', 'mode']]);
     }
+    out.push(...ingressTlsFileProblems(tls, [...path, 'tls'], `spec.ingress[${i}].tls`));
     for (const [field, said] of INGRESS_TLS_UNSUPPORTED) {
       const v = tls[field];
       if (v === undefined || v === false || v === '' || (Array.isArray(v) && v.length === 0)) continue;
@@ -177,7 +203,8 @@ const sidecarStructure: Rule = {
     'as is a host name such as `localhost:8080`. Two ingress listeners may not share a port number either, an ingress',
     '`port.targetPort` has no effect and is refused, and ingress `tls` is refused on a port whose protocol is not',
     'HTTPS or TLS, in mode ISTIO_MUTUAL or AUTO_PASSTHROUGH, or with credentialName(s), subjectAltNames,',
-    'httpsRedirect or tlsCertificates.',
+    'httpsRedirect or tlsCertificates; a terminating ingress `tls` (SIMPLE, MUTUAL, OPTIONAL_MUTUAL) needs `serverCertificate`',
+    'and `privateKey` files (and `caCertificates` for MUTUAL), and takes no `caCrl` with SIMPLE (`validateTLSOptions`).',
     'A Sidecar with none of egress, ingress, outboundTrafficPolicy, inboundConnectionPool is refused ("sidecar: empty',
     'configuration provided"; a workloadSelector alone configures nothing), as are an egress listener with `hosts: []`,',
     'a listener port name that is not a DNS-1123 label ("invalid port name"), a protocol `protocol.Parse` does not know',

@@ -2,6 +2,7 @@ import { isRecord } from '../../../mesh/object.js';
 import { isHttp, parseProtocol } from '../../../mesh/protocol.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
+import { tlsWarnings } from './gateway-server-warnings.js';
 import { SCHEMA_WARNING } from './_schema-warning.js';
 
 /** Labels `ValidateAlphaWorkloadSelector` refuses (empty key, `*`): ValidateSidecar then returns before any warning. */
@@ -52,14 +53,15 @@ const sidecarWarnings: Rule = {
   id: 'validation/sidecar-warnings',
   istioCode: 'IST0133',
   severity: 'warning',
-  summary: 'A Sidecar uses something Istio accepts with a warning: an egress host listed twice or already covered by its namespace\'s "*", "*/*" beside other hosts, or HTTP connection pool settings on an ingress port that is not HTTP.',
+  summary: 'A Sidecar uses something Istio accepts with a warning: an egress host listed twice or already covered by its namespace\'s "*", "*/*" beside other hosts, HTTP connection pool settings on an ingress port that is not HTTP, or ingress tls that validateTLSOptions warns about (unknown or repeated cipher suites, TLS 1.0/1.1 without ciphers, certificates in PASSTHROUGH mode).',
   docs: [
     'Istio\'s webhook accepts these with a warning, which `istioctl analyze` reports as IST0133 (SchemaWarning):',
     'within one egress listener, a `namespace/host` entry listed twice, a host of a namespace the listener already',
     'takes whole (`ns/*`), or `ns/*` after hosts of that namespace ("duplicated egress host"; `./` counts as the',
     'Sidecar\'s own namespace, `~` entries are not counted); `*/*` beside entries of other namespaces ("`*/*` host',
     'select all resources, no other hosts can be added"); and `connectionPool.http` on an ingress listener whose port',
-    'protocol is not HTTP, HTTP2, HTTP_PROXY, GRPC or GRPC-WEB, where only the TCP settings apply. Nothing is warned when',
+    'protocol is not HTTP, HTTP2, HTTP_PROXY, GRPC or GRPC-WEB, where only the TCP settings apply; and in ingress `tls`',
+    'what `validateTLSOptions` warns about on Gateways too (see `validation/gateway-server-warnings`). Nothing is warned when',
     'the Sidecar is refused before the warnings (workloadSelector labels with `*` or an empty key; no configuration at',
     'all). Fix: remove the redundant hosts; declare the port\'s protocol, or move the limits to `connectionPool.tcp`.',
   ].join(' '),
@@ -71,6 +73,7 @@ const sidecarWarnings: Rule = {
       if (!listed(spec.egress) && !listed(spec.ingress) && !given(spec.outboundTrafficPolicy) && !given(spec.inboundConnectionPool)) continue;
       const out: [string, FieldPath][] = [];
       (Array.isArray(spec.ingress) ? spec.ingress : []).forEach((l, i) => {
+        if (isRecord(l) && isRecord(l.port) && isRecord(l.tls)) out.push(...tlsWarnings(l.tls, ['spec', 'ingress', i, 'tls'], 'the sidecar'));
         if (!isRecord(l) || !isRecord(l.port) || !isRecord(l.connectionPool) || !given(l.connectionPool.http)) return;
         const protocol = typeof l.port.protocol === 'string' ? l.port.protocol : '';
         if (isHttp(parseProtocol(protocol))) return;
