@@ -2,6 +2,7 @@
 // schema: validateWorkloadEntry for resolution STATIC, its own loop for DNS and DNS_ROUND_ROBIN.
 import { isRecord } from '../../../mesh/object.js';
 import type { FieldPath } from '../../types.js';
+import { parseProtocol } from '../../../mesh/protocol.js';
 import { fqdnError } from './_dns.js';
 import { LABEL_FIX, labelProblems } from './_labels.js';
 import { isIpAddr, UNIX_PREFIX } from './_sidecar-ports.js';
@@ -38,6 +39,38 @@ export function endpointProblems(spec: Readonly<Record<string, unknown>>, resolu
     for (const [message, key] of labelProblems(isRecord(ep.labels) ? ep.labels : {})) {
       out.push([`${message} in spec.endpoints[${i}].labels: ${LABEL_FIX}`, [...at, 'labels', key]]);
     }
+  });
+  return out;
+}
+
+/** The protocols Envoy's dynamic forward proxy serves for resolution DYNAMIC_DNS (protocol.Parse of an unset protocol is none of them). */
+const DYNAMIC_DNS_PROTOCOLS = ['HTTP', 'TLS', 'GRPC', 'HTTP2'];
+
+/**
+ * What ValidateServiceEntry refuses in a ServiceEntry with resolution DYNAMIC_DNS, as [message, path]: no hosts, a host
+ * that does not start with `*`, `addresses`, `endpoints`, and a port whose protocol is not HTTP, TLS, GRPC or HTTP2.
+ */
+export function dynamicDnsProblems(spec: Readonly<Record<string, unknown>>): [string, FieldPath][] {
+  const out: [string, FieldPath][] = [];
+  const hosts = Array.isArray(spec.hosts) ? spec.hosts : [];
+  if (hosts.length === 0) out.push(['at least one wildcard host must be provided for resolution type DYNAMIC_DNS: list the domains, e.g. "*.example.com"', ['spec']]);
+  hosts.forEach((h, i) => {
+    if (typeof h === 'string' && !h.startsWith('*')) {
+      out.push([`host must be wildcarded for resolution mode DYNAMIC_DNS: "${h}" is a single host; write "*.${h}" for its subdomains, or use resolution DNS for one host`, ['spec', 'hosts', i]]);
+    }
+  });
+  if (Array.isArray(spec.addresses) && spec.addresses.length > 0) {
+    out.push(['addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values: remove spec.addresses', ['spec', 'addresses']]);
+  }
+  if (Array.isArray(spec.endpoints) && spec.endpoints.length > 0) {
+    out.push(['endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values: remove spec.endpoints', ['spec', 'endpoints']]);
+  }
+  (Array.isArray(spec.ports) ? spec.ports : []).forEach((p, i) => {
+    if (!isRecord(p)) return;
+    const protocol = typeof p.protocol === 'string' ? p.protocol : '';
+    if (DYNAMIC_DNS_PROTOCOLS.includes(parseProtocol(protocol))) return;
+    out.push([`only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS: spec.ports[${i}] is ${protocol === '' ? 'without protocol' : protocol}; ` +
+      'declare HTTP (or TLS for HTTPS traffic)', ['spec', 'ports', i, ...(protocol === '' ? [] : ['protocol'])]]);
   });
   return out;
 }

@@ -1,6 +1,6 @@
 import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { endpointProblems } from './_serviceentry-endpoints.js';
+import { dynamicDnsProblems, endpointProblems } from './_serviceentry-endpoints.js';
 
 /** Istio `agent.ValidateFQDN`: DNS-1123 labels, no wildcard, at most 255 characters. */
 function isFqdn(host: string): boolean {
@@ -24,7 +24,8 @@ const serviceEntryStructure: Rule = {
     'DNS_ROUND_ROBIN): with STATIC an address that is not an IP ("is not a valid IP address": a host name needs',
     'resolution DNS) and a unix socket unless the ServiceEntry has exactly one port; with DNS an address that is',
     'neither IP nor FQDN (`db.corp:5432`); an endpoint `ports` key that no `spec.ports` entry names ("endpoint port … is',
-    'not defined by the service entry"); labels that are not label syntax. `kubectl apply` fails and `istioctl analyze` reports IST0106.',
+    'not defined by the service entry"); labels that are not label syntax. With DYNAMIC_DNS: a host not starting with',
+    '`*`, `addresses`, `endpoints`, a port protocol other than HTTP, TLS, GRPC, HTTP2 (an unset protocol included). `kubectl apply` fails and `istioctl analyze` reports IST0106.',
     'Fix: for a wildcard external host use `resolution: NONE` (or DYNAMIC_DNS); give each port a unique number and name.',
   ].join(' '),
   kinds: ['ServiceEntry'],
@@ -68,6 +69,7 @@ const serviceEntryStructure: Rule = {
         ctx.report(se, 'there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN', { path: ['spec', 'endpoints'] });
       }
       for (const [message, path] of endpointProblems(se.spec, resolution)) ctx.report(se, message, { path });
+      if (resolution === 'DYNAMIC_DNS') for (const [message, path] of dynamicDnsProblems(se.spec)) ctx.report(se, message, { path });
     }
   },
 };
