@@ -78,7 +78,7 @@ export function patchFindings(cp: Readonly<Record<string, unknown>>, i: number):
   }
   // Istio tests `match.ObjectTypes != nil`: one of listener, routeConfiguration, cluster (or waypoint) is set.
   const kind = match ? MATCH_KINDS.find((k) => isRecord(match[k])) ?? (isRecord(match.waypoint) ? 'waypoint' : undefined) : undefined;
-  if (!kind) return out;
+  if (!kind) return [...out, ...v2TypeFindings(patch.value, [...at, 'patch', 'value'], where)];
   const wrong = (cls: string, want: string, field: string) => error(`Envoy filter: applyTo for ${cls} class objects cannot have non ${want} match: ${where} applies to ` +
     `${applyTo} but matches a ${kind}; select what it patches with match.${field}`, [...at, 'match', kind]);
   if (LISTENER_CLASS.includes(applyTo)) {
@@ -104,11 +104,45 @@ export function patchFindings(cp: Readonly<Record<string, unknown>>, i: number):
     }
     out.push(...deprecatedName(name, [...fpath, 'name']));
     if (sub) out.push(...deprecatedName(str(sub.name), [...fpath, 'subFilter', 'name']));
-    return out;
+    return [...out, ...v2TypeFindings(patch.value, [...at, 'patch', 'value'], where)];
   }
-  if (ROUTE_CLASS.includes(applyTo) && kind !== 'routeConfiguration') return [...out, ...wrong('http route', 'route configuration', 'routeConfiguration')];
-  if (applyTo === 'CLUSTER' && kind !== 'cluster') return [...out, ...wrong('cluster', 'cluster', 'cluster')];
-  return out;
+  // The route and cluster class mismatches do not stop Istio: the value is still decoded.
+  if (ROUTE_CLASS.includes(applyTo) && kind !== 'routeConfiguration') out.push(...wrong('http route', 'route configuration', 'routeConfiguration'));
+  if (applyTo === 'CLUSTER' && kind !== 'cluster') out.push(...wrong('cluster', 'cluster', 'cluster'));
+  return [...out, ...v2TypeFindings(patch.value, [...at, 'patch', 'value'], where)];
+}
+
+/** An Envoy v2 API type URL (`type.googleapis.com/envoy.config.filter.http.lua.v2.Lua`, `envoy.api.v2.Cluster`): removed from Envoy and istiod. */
+const V2_TYPE = /^(?:type\.googleapis\.com\/)?envoy\.(?:[\w]+\.)*v2\.[\w.]+$/;
+
+/**
+ * The `@type` URLs of Envoy's retired v2 API in a patch value, which xds.BuildXDSObjectFromStruct cannot resolve:
+ * Istio refuses the patch ("referenced type unknown (hint: try using the v3 XDS API)"). Only the first is told.
+ */
+function v2TypeFindings(value: unknown, at: FieldPath, where: string): PatchFinding[] {
+  const found = findV2Type(value, at);
+  if (!found) return [];
+  const [url, path] = found;
+  return [{ message: `referenced type unknown (hint: try using the v3 XDS API): could not resolve Any message type: ${url}: ${where}.patch.value uses Envoy's ` +
+    'retired v2 API; write the v3 type, e.g. type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', path, warning: false }];
+}
+
+function findV2Type(value: unknown, at: FieldPath): [string, FieldPath] | undefined {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = findV2Type(v, [...at, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isRecord(value)) return undefined;
+  const type = value['@type'];
+  if (typeof type === 'string' && V2_TYPE.test(type)) return [type, [...at, '@type']];
+  for (const [k, v] of Object.entries(value)) {
+    const found = findV2Type(v, [...at, k]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Whether ValidateAlphaWorkloadSelector refuses the EnvoyFilter's workloadSelector labels (an empty key or a `*`): Istio then validates no patch. */
