@@ -17,6 +17,7 @@ export { default as hostFormat } from './host-format.js';
 export { default as httpRetry } from './http-retry.js';
 export { default as httpRouteValues } from './http-route-values.js';
 export { default as invalidRegex } from './invalid-regex.js';
+export { default as metadataAnnotations } from './metadata-annotations.js';
 export { default as meshConfig } from './mesh-config.js';
 export { default as policyTargetRef } from './policy-target-ref.js';
 export { default as requestAuthenticationStructure } from './requestauthentication-structure.js';
