@@ -2,9 +2,11 @@
 // lestrrat-go/jwx v1 `jwk.Parse`: validateJwtRule refuses what does not parse ("jwks parse error"), and
 // warnPrivateJwksKeys warns about private key material (pkg/config/validation/validation.go).
 
-/** The key types jwk.Parse knows, with the members its RSA public and private keys require (rsa_gen.go). */
+/**
+ * The key types jwk.Parse knows, with the members an RSA key requires (`n` and `e`; Istio's own tests accept a private
+ * RSA key with `d` but no primes, so `p` and `q` are not required here).
+ */
 const REQUIRED: Readonly<Record<string, readonly string[]>> = { RSA: ['e', 'n'], EC: [], OKP: [], oct: [] };
-const REQUIRED_PRIVATE: Readonly<Record<string, readonly string[]>> = { RSA: ['d', 'e', 'n', 'p', 'q'], EC: [], OKP: [], oct: [] };
 
 /** What one inline JWKS holds: why it does not parse, or the indexes of the keys carrying private material. */
 export interface JwksReading {
@@ -14,8 +16,7 @@ export interface JwksReading {
 
 /**
  * Reads `jwks` as jwk.Parse does, as far as meshproof follows it: a JSON object, either one key or `{"keys": [...]}`,
- * each key an object whose `kty` is RSA, EC, OKP or oct, an RSA public key with `n` and `e` (a private one also
- * with `d`, `p`, `q`). Keys with a private
+ * each key an object whose `kty` is RSA, EC, OKP or oct, an RSA key with `n` and `e`. Keys with a private
  * exponent or scalar (`d`), and symmetric (`oct`) keys, are private key material (jwk.RSAPrivateKey,
  * ECDSAPrivateKey, OKPPrivateKey, SymmetricKey). Deeper checks of jwx (base64 of each member, curve names) are not
  * reproduced, so a JWKS read as valid here may still be refused.
@@ -40,7 +41,7 @@ export function readJwks(jwks: string): JwksReading {
       return { error: `failed to parse key ${i}: invalid key type from JSON (${typeof k.kty === 'string' ? k.kty : 'no kty'}); kty must be RSA, EC, OKP or oct`, privateKeys: [] };
     }
     const priv = k.kty === 'oct' || k.d !== undefined;
-    const missing = (priv ? REQUIRED_PRIVATE : REQUIRED)[k.kty]!.find((m) => k[m] === undefined || k[m] === null);
+    const missing = REQUIRED[k.kty]!.find((m) => k[m] === undefined || k[m] === null);
     if (missing) return { error: `failed to parse key ${i}: required field ${missing} is missing`, privateKeys: [] };
     if (priv) privateKeys.push(i);
   }
