@@ -34,3 +34,4 @@ export { default as virtualServiceStructure } from './virtualservice-structure.j
 export { default as virtualServiceWarnings } from './virtualservice-warnings.js';
 export { default as workloadEntryStructure } from './workloadentry-structure.js';
 export { default as workloadEntryWarnings } from './workloadentry-warnings.js';
+export { default as workloadGroupStructure } from './workloadgroup-structure.js';
