@@ -27,7 +27,7 @@ const telemetryFilter: Rule = {
   docs: [
     'Istio\'s `ValidateTelemetry` parses each `spec.accessLogging[].filter.expression` with CEL and refuses the Telemetry',
     'when it does not parse ("must be a valid CEL expression"): an unfinished comparison (`response.code >=`), an',
-    'unbalanced bracket or quote, `=` for `==`. Only the syntax is checked, as Istio does: attribute names and types',
+    'unbalanced bracket or quote, `=` for `==`, and a `filter: {}` without expression (parsed as ""). Only the syntax is checked, as Istio does: attribute names and types',
     '(`response.code`, `request.headers[\'x-id\']`) are Envoy\'s and are read at run time. The whole Telemetry is then',
     'refused, so none of its metrics, tracing or access log settings apply. meshproof parses with a CEL parser that is',
     'slightly more lenient than cel-go (`has(m[\'k\'])` passes here), so an expression it accepts may still be refused.',
@@ -38,11 +38,14 @@ const telemetryFilter: Rule = {
     for (const t of graph.ofKind('Telemetry')) {
       (Array.isArray(t.spec.accessLogging) ? t.spec.accessLogging : []).forEach((l, i) => {
         const filter = isRecord(l) && isRecord(l.filter) ? l.filter : undefined;
-        if (!filter || typeof filter.expression !== 'string') return;
-        const error = celSyntaxError(filter.expression);
+        if (!filter) return;
+        // A filter without expression is parsed as "" and refused like any other expression that does not parse.
+        const expression = typeof filter.expression === 'string' ? filter.expression : '';
+        const error = celSyntaxError(expression);
         if (!error) return;
-        ctx.report(t, `must be a valid CEL expression, ${error}: spec.accessLogging[${i}].filter.expression is ${JSON.stringify(filter.expression)}; ` +
-          'write it as CEL over Envoy attributes, e.g. response.code >= 400', { path: ['spec', 'accessLogging', i, 'filter', 'expression'] });
+        ctx.report(t, `must be a valid CEL expression, ${error}: spec.accessLogging[${i}].filter.expression is ${JSON.stringify(expression)}; ` +
+          'write it as CEL over Envoy attributes, e.g. response.code >= 400, or remove the filter to log everything',
+        { path: ['spec', 'accessLogging', i, 'filter', ...(typeof filter.expression === 'string' ? ['expression'] : [])] });
       });
     }
   },
