@@ -40,3 +40,24 @@ export function clientTlsProblems(tls: unknown): PolicyProblem[] {
   }
   return out;
 }
+
+const CONFIGMAP_PREFIX = 'configmap://';
+
+/**
+ * What agent.ValidateTLS refuses in a `configmap://` credentialName of a `tls` block in namespace `namespace`
+ * (credentials.ParseResourceName): the form is `configmap://<namespace>/<name>`, the namespace is required and must be
+ * the DestinationRule's own (istiod reads the ConfigMap from the config cluster, and no other namespace's). Paths are
+ * relative to the traffic policy.
+ */
+export function configMapCredentialProblems(tls: unknown, namespace: string): PolicyProblem[] {
+  if (!isRecord(tls) || typeof tls.credentialName !== 'string' || !tls.credentialName.startsWith(CONFIGMAP_PREFIX)) return [];
+  const name = tls.credentialName;
+  const [ns, cm] = name.slice(CONFIGMAP_PREFIX.length).split('/');
+  const fix = `write configmap://${namespace}/<name of a ConfigMap in ${namespace} holding the CA bundle (ca.crt)>`;
+  let why: string | undefined;
+  if (cm === undefined) why = `invalid resource name ${JSON.stringify(name)}. Expected namespace and name`;
+  else if (ns === '') why = `invalid resource name ${JSON.stringify(name)}. Expected namespace`;
+  else if (cm === '') why = `invalid resource name ${JSON.stringify(name)}. Expected name`;
+  else if (ns !== namespace || namespace === '') why = `namespace must match the configuration namespace ${JSON.stringify(namespace)}`;
+  return why ? [[`invalid configmap:// credentialName: ${why}: tls.credentialName is ${JSON.stringify(name)}; ${fix}`, ['tls', 'credentialName']]] : [];
+}

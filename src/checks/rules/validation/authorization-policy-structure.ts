@@ -1,5 +1,6 @@
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { refusedConditions } from './_authz-conditions.js';
+import { refusedOperationValues } from './_authz-operations.js';
 import { refusedForAction, refusedSourceValues } from './_authz-sources.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
@@ -45,7 +46,7 @@ const authorizationPolicyStructure: Rule = {
   id: 'validation/authorization-policy-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, a `from` / `to` entry whose source or operation is missing or sets nothing, a source value it cannot parse (IP block, service account, trust domain), a `when` condition on an unknown attribute or with values it cannot parse, or a rule its action does not support (CUSTOM with source identities).',
+  summary: 'An AuthorizationPolicy rule Istio\'s admission webhook refuses: an empty `from` or `to` list, a `from` / `to` entry whose source or operation is missing or sets nothing, a source value it cannot parse (IP block, service account, trust domain), a `when` condition on an unknown attribute or with values it cannot parse, an empty method, path or host or a path template it cannot read (/api/{id}), or a rule its action does not support (CUSTOM with source identities).',
   docs: [
     'Istio\'s `ValidateAuthorizationPolicy` refuses, beyond the CRD schema, a rule with `from: []` or `to: []`, a',
     '`from` entry without `source` or with `source: {}` (none of principals, requestPrincipals, namespaces, ipBlocks,',
@@ -67,7 +68,10 @@ const authorizationPolicyStructure: Rule = {
     '`provider.name`, a CUSTOM rule with source identities (namespaces, principals, serviceAccounts, trustDomains,',
     'requestPrincipals) or a condition on source.namespace / source.principal / source.serviceAccount /',
     'source.trustDomain / request.auth.*, which the external authorizer filter cannot see; `provider` on another',
-    'action; a DENY policy without `rules`.',
+    'action; a DENY policy without `rules`. In `to[].operation` it refuses an empty string in methods, paths, hosts',
+    'or their `not` forms, and a path security.CheckValidPathTemplate refuses: `{` or `}` other than the whole-segment',
+    'templates `{*}` and `{**}` (`/api/{id}` is refused: name no parameters), a template after `{**}`, and in a templated',
+    'path an empty segment or one with characters outside RFC 3986 pchar (such as `*`).',
     'Fix: fill the source or operation, or remove the empty list; spell the condition key as an attribute; write',
     'the value in the form named; for CUSTOM, match on operations and headers and leave identities to an ALLOW or',
     'DENY policy.',
@@ -85,6 +89,10 @@ const authorizationPolicyStructure: Rule = {
         for (const [message, path] of refusedSourceValues(rule, i)) {
           ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; write each value in the form named (an IP address or CIDR such as ` +
             '10.8.0.0/23; a service account as "namespace/name" or "name", without wildcards; a trust domain without "/")', { path });
+        }
+        for (const [message, path] of refusedOperationValues(rule, i)) {
+          ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; remove the empty entry, and write a path template with whole segments ` +
+            '{*} (one segment) and a last {**} (the rest), e.g. /api/{*}/orders or /static/{**}; a path without template matches exactly, or by prefix/suffix with *', { path });
         }
         for (const [message, path] of refusedConditions(rule, i)) {
           ctx.report(ap, `${message}: Istio refuses this AuthorizationPolicy; write the condition with a key Istio knows (source.namespace, source.principal, ` +

@@ -4,6 +4,7 @@ import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 import { wildcardDomainError, isIpAddress } from './_dns.js';
 import { LABEL_FIX, labelProblems } from './_labels.js';
+import { configMapCredentialProblems } from './_client-tls.js';
 import { trafficPolicyProblems } from './_traffic-policy.js';
 
 const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
@@ -61,7 +62,8 @@ const destinationRuleStructure: Rule = {
     '100, overlapping or malformed localities, failover within one region, to a zone or a wildcard, topology labels in',
     'failoverPriority beside failover or in zoneAwareLbSetting), and in `tls` (`agent.ValidateTLS`): MUTUAL without `credentialName` needs `clientCertificate` and',
     '`privateKey`; SIMPLE/MUTUAL with `credentialName` take no certificate, CA or CRL files; `insecureSkipVerify` takes',
-    'no CA, SAN (or, SIMPLE, credentialName). `kubectl apply` fails with the webhook\'s message and `istioctl analyze`',
+    'no CA, SAN (or, SIMPLE, credentialName); a `configmap://` credentialName must be `configmap://<namespace>/<name>`',
+    'with the DestinationRule\'s own namespace. `kubectl apply` fails with the webhook\'s message and `istioctl analyze`',
     'reports IST0106: none of the DestinationRule applies. Fix as the message says for the field named.',
   ].join(' '),
   kinds: ['DestinationRule'],
@@ -91,7 +93,9 @@ const destinationRuleStructure: Rule = {
           ctx.report(dr, `traffic policy must have at least one field: ${formatPath(path)} is empty; set a policy or remove it`, { path });
           continue;
         }
-        for (const [message, at] of [...tunnelProblems(policy), ...trafficPolicyProblems(policy)]) ctx.report(dr, message, { path: [...path, ...at] });
+        for (const [message, at] of [...tunnelProblems(policy), ...trafficPolicyProblems(policy), ...configMapCredentialProblems(policy.tls, dr.namespace)]) {
+          ctx.report(dr, message, { path: [...path, ...at] });
+        }
         (Array.isArray(policy.portLevelSettings) ? policy.portLevelSettings : []).forEach((p, i) => {
           const at: FieldPath = [...path, 'portLevelSettings', i];
           if (!isRecord(p)) return;
@@ -101,7 +105,9 @@ const destinationRuleStructure: Rule = {
           if (!PORT_POLICY_FIELDS.some((k) => p[k] !== undefined && p[k] !== null)) {
             ctx.report(dr, `port traffic policy must have at least one field: ${formatPath(at)} sets none of ${PORT_POLICY_FIELDS.join(', ')}; add one or remove the entry`, { path: at });
           }
-          for (const [message, rel] of trafficPolicyProblems(p)) ctx.report(dr, `${message} (in ${formatPath(at)})`, { path: [...at, ...rel] });
+          for (const [message, rel] of [...trafficPolicyProblems(p), ...configMapCredentialProblems(p.tls, dr.namespace)]) {
+            ctx.report(dr, `${message} (in ${formatPath(at)})`, { path: [...at, ...rel] });
+          }
         });
       }
     }

@@ -17,8 +17,11 @@ const validCipher = (cs: string): boolean => cs === '' || cs === 'ALL' || !/^[\p
 const nonEmpty = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
 const CERTIFICATE_FIELDS = ['caCrl', 'serverCertificate', 'privateKey', 'caCertificates', 'tlsCertificates', 'credentialName', 'credentialNames'];
 
-/** The warnings `validateTLSOptions` gives one server's `tls`: [message, path]. */
-function tlsWarnings(tls: Record<string, unknown>, at: FieldPath): [string, FieldPath][] {
+/**
+ * The warnings `validateTLSOptions` gives one ServerTLSSettings (a Gateway server's `tls`, a Sidecar ingress listener's):
+ * [message, path]; `who` names what would forward TLS unterminated ("the gateway", "the sidecar").
+ */
+export function tlsWarnings(tls: Record<string, unknown>, at: FieldPath, who = 'the gateway'): [string, FieldPath][] {
   const out: [string, FieldPath][] = [];
   const ciphers = Array.isArray(tls.cipherSuites) ? tls.cipherSuites.filter((c): c is string => typeof c === 'string') : [];
   if ((tls.minProtocolVersion === 'TLSV1_0' || tls.minProtocolVersion === 'TLSV1_1') && ciphers.length === 0) {
@@ -39,7 +42,7 @@ function tlsWarnings(tls: Record<string, unknown>, at: FieldPath): [string, Fiel
   if (tls.mode === 'ISTIO_MUTUAL') return out;
   const mode = typeof tls.mode === 'string' ? tls.mode : 'PASSTHROUGH';
   if ((mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') && CERTIFICATE_FIELDS.some((k) => nonEmpty(tls[k]))) {
-    out.push([`${mode} mode does not use certificates, they will be ignored: the gateway forwards TLS unterminated; remove ${CERTIFICATE_FIELDS.filter((k) => nonEmpty(tls[k])).join(', ')}, or terminate TLS with mode SIMPLE`, [...at, 'mode']]);
+    out.push([`${mode} mode does not use certificates, they will be ignored: ${who} forwards TLS unterminated; remove ${CERTIFICATE_FIELDS.filter((k) => nonEmpty(tls[k])).join(', ')}, or terminate TLS with mode SIMPLE`, [...at, 'mode']]);
   }
   if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && Array.isArray(tls.tlsCertificates) && tls.tlsCertificates.length > 2
     && !nonEmpty(tls.credentialName) && !nonEmpty(tls.credentialNames)) {

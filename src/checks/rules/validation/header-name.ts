@@ -1,7 +1,7 @@
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
-import { httpMatchesOf } from './_walk.js';
+import { headerOperationsOf, httpMatchesOf } from './_walk.js';
 
 /** RFC 7230 token characters (Istio's `validHeaderNameRegex`). */
 const PSEUDO = new Set([':method', ':scheme', ':authority', ':path', ':status']);
@@ -19,7 +19,8 @@ const headerName: Rule = {
     'Istio validates header names (`ValidateHTTPHeaderNameOrJwtClaimRoute`, `ValidateHTTPHeaderOperationName`): a',
     'match key must be an RFC 7230 token (letters, digits and `!#$%&\'*+-.^_`|~`; no spaces, colons or slashes), a',
     'pseudo-header (`:method`, `:scheme`, `:authority`, `:path`, `:status`) or `@request.auth.claims.<claim>` (JWT claim',
-    'routing). Header operations (`headers.request/response.add/set/remove`) may not be empty, may not use a `:`',
+    'routing). Header operations (`headers.request/response.add/set/remove`, on the http rule or a `route[]`',
+    'destination) may not be empty, may not use a `:`',
     'prefix (except `:authority` in request add/set) and, except in request add/set, may not name `host`. The webhook',
     'refuses the VirtualService (IST0106). Fix the header name (e.g. `x-user-id`, not `x user id` or `x-user:id`).',
   ].join(' '),
@@ -37,9 +38,7 @@ const headerName: Rule = {
           }
         }
       }
-      (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
-        const ops = isRecord(rule) && isRecord(rule.headers) ? rule.headers : undefined;
-        if (!ops) return;
+      for (const { ops, path: at } of headerOperationsOf(vs)) {
         const refuse = (name: string, path: FieldPath, why: string) => ctx.report(vs, `invalid header ${JSON.stringify(name)}: ${why}`, { path });
         for (const dir of ['request', 'response']) {
           const d = isRecord(ops[dir]) ? (ops[dir] as Record<string, unknown>) : undefined;
@@ -47,10 +46,10 @@ const headerName: Rule = {
           const names: [string, FieldPath, boolean][] = [];
           for (const op of ['add', 'set']) {
             const m = d[op];
-            if (isRecord(m)) for (const name of Object.keys(m)) names.push([name, ['spec', 'http', i, 'headers', dir, op, name], dir === 'request']);
+            if (isRecord(m)) for (const name of Object.keys(m)) names.push([name, [...at, dir, op, name], dir === 'request']);
           }
           (Array.isArray(d.remove) ? d.remove : []).forEach((name, j) => {
-            if (typeof name === 'string') names.push([name, ['spec', 'http', i, 'headers', dir, 'remove', j], false]);
+            if (typeof name === 'string') names.push([name, [...at, dir, 'remove', j], false]);
           });
           for (const [name, path, requestSet] of names) {
             if (name === '') refuse(name, path, 'header name cannot be empty');
@@ -58,7 +57,7 @@ const headerName: Rule = {
             else if (name.startsWith(':') && !(requestSet && name.toLowerCase() === ':authority')) refuse(name, path, 'header cannot have ":" prefix');
           }
         }
-      });
+      }
     }
   },
 };

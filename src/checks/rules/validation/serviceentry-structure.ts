@@ -1,5 +1,6 @@
 import { isRecord, stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { dynamicDnsProblems, endpointProblems } from './_serviceentry-endpoints.js';
 
 /** Istio `agent.ValidateFQDN`: DNS-1123 labels, no wildcard, at most 255 characters. */
 function isFqdn(host: string): boolean {
@@ -13,13 +14,18 @@ const serviceEntryStructure: Rule = {
   id: 'validation/serviceentry-structure',
   istioCode: 'IST0106',
   severity: 'error',
-  summary: 'A ServiceEntry that Istio\'s admission webhook refuses: host `*`, a wildcard host resolved by DNS without endpoints, CIDR addresses with DNS, duplicate ports.',
+  summary: 'A ServiceEntry that Istio\'s admission webhook refuses: host `*`, a wildcard host resolved by DNS without endpoints, CIDR addresses with DNS, duplicate ports, or endpoints whose address, port names or labels it refuses (a host name with STATIC, a port name the ServiceEntry does not define).',
   docs: [
     'Istio\'s `ValidateServiceEntry` refuses: the host `*`; with `resolution: DNS` or `DNS_ROUND_ROBIN` and no',
     '`endpoints`, any host that is not a plain FQDN (a wildcard cannot be resolved: "hosts must be FQDN or contain only',
     'prefix wildcards if no endpoints are provided"); CIDR `addresses` with a resolution other than NONE or STATIC;',
     'two ports with the same number or the same name; `workloadSelector` together with `endpoints`; and',
-    '`DNS_ROUND_ROBIN` with more than one endpoint. `kubectl apply` fails and `istioctl analyze` reports IST0106.',
+    '`DNS_ROUND_ROBIN` with more than one endpoint. In `endpoints` (STATIC through `validateWorkloadEntry`, DNS and',
+    'DNS_ROUND_ROBIN): with STATIC an address that is not an IP ("is not a valid IP address": a host name needs',
+    'resolution DNS) and a unix socket unless the ServiceEntry has exactly one port; with DNS an address that is',
+    'neither IP nor FQDN (`db.corp:5432`); an endpoint `ports` key that no `spec.ports` entry names ("endpoint port … is',
+    'not defined by the service entry"); labels that are not label syntax. With DYNAMIC_DNS: a host not starting with',
+    '`*`, `addresses`, `endpoints`, a port protocol other than HTTP, TLS, GRPC, HTTP2 (an unset protocol included). `kubectl apply` fails and `istioctl analyze` reports IST0106.',
     'Fix: for a wildcard external host use `resolution: NONE` (or DYNAMIC_DNS); give each port a unique number and name.',
   ].join(' '),
   kinds: ['ServiceEntry'],
@@ -62,6 +68,8 @@ const serviceEntryStructure: Rule = {
       if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) {
         ctx.report(se, 'there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN', { path: ['spec', 'endpoints'] });
       }
+      for (const [message, path] of endpointProblems(se.spec, resolution)) ctx.report(se, message, { path });
+      if (resolution === 'DYNAMIC_DNS') for (const [message, path] of dynamicDnsProblems(se.spec)) ctx.report(se, message, { path });
     }
   },
 };

@@ -32,6 +32,8 @@ const virtualServiceStructure: Rule = {
     'rewrite) or authority; a fault has an abort or a delay, neither `http2Error` nor `exponentialDelay`; the authority',
     'is set once (rewrite.authority or a request header `:authority`/`host`); `sourceNamespace` is a DNS-1123 label;',
     'http, tcp and tls `match[].sourceLabels` keys and values have label syntax (`labels.Instance.Validate`).',
+    'JWT claim routing (`@request.auth.claims.<claim>` match headers) on a VirtualService without `gateways` (a delegate',
+    'too) or with `mesh` among them ("only supported for gateway");',
     '`validateGatewayNames` on `gateways` and `match[].gateways`: `<namespace>/<name>` with both parts DNS-1123 labels',
     '(so not a dotted Gateway name), or a name without `/` that is a valid FQDN; Istio stops at the first entry without `/`.',
     'A tcp or tls rule needs a route. `kubectl apply` fails with the webhook\'s message and `istioctl analyze` reports',
@@ -106,6 +108,7 @@ const virtualServiceStructure: Rule = {
           }
         });
       }
+      if (meshBound) reportJwtClaimRoutes(vs, gateways, ctx.report);
       (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
         if (!isRecord(rule) || rule.delegate === undefined) return;
         if (delegate) {
@@ -119,6 +122,35 @@ const virtualServiceStructure: Rule = {
     }
   },
 };
+
+/** Istio's jwt.ToRoutingClaim(key).Match: `@request.auth.claims.<claim>[.<claim>…]` or `@request.auth.claims[<claim>]…` (prefix in any case). */
+export function isJwtClaimRoute(key: string): boolean {
+  const prefix = '@request.auth.claims';
+  if (!key.toLowerCase().startsWith(prefix)) return false;
+  const rest = key.slice(prefix.length);
+  return (rest.startsWith('.') && rest.length > 1) || (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2);
+}
+
+/**
+ * Istio `ValidateVirtualService`: JWT claim routing (`@request.auth.claims…` keys in `http[].match[].headers` or
+ * `withoutHeaders`) is refused unless the VirtualService applies to gateways only: without `gateways` (a delegate
+ * included) or with `mesh` among them, sidecars would have to route on claims, which they do not validate.
+ */
+function reportJwtClaimRoutes(vs: MeshObject, gateways: readonly string[], report: RuleContext['report']): void {
+  (Array.isArray(vs.spec.http) ? vs.spec.http : []).forEach((rule, i) => {
+    (isRecord(rule) && Array.isArray(rule.match) ? rule.match : []).forEach((m, j) => {
+      for (const field of ['headers', 'withoutHeaders']) {
+        const headers = isRecord(m) && isRecord(m[field]) ? m[field] : {};
+        for (const key of Object.keys(headers).filter(isJwtClaimRoute)) {
+          report(vs, `JWT claim based routing (key: ${key}) is only supported for gateway, found no gateways: [${gateways.join(' ')}]: ` +
+            `${gateways.length === 0 ? 'the VirtualService applies to the mesh (sidecars)' : '"mesh" is among its gateways'}, and only gateways validate the JWT; ` +
+            'bind it to the ingress gateway only (spec.gateways: [<namespace>/<gateway>]), or route on a header the gateway sets from the claim (outputClaimToHeaders)',
+          { path: ['spec', 'http', i, 'match', j, field, key] });
+        }
+      }
+    });
+  });
+}
 
 /**
  * Istio `validateSniHost`: every `tls[].match[].sniHosts` entry must be a subset of a host of the
