@@ -29,9 +29,16 @@ const portProblem = (n: number, what: string): string | undefined =>
  */
 function destinationPortProblems(destination: unknown, at: FieldPath): [string, FieldPath][] {
   if (!isRecord(destination) || !isRecord(destination.port)) return [];
-  const n = destination.port.number ?? 0;
+  const what = `the destination "${String(destination.host)}" port is the Service (or ServiceEntry) port to send to; set port.number to one of its ports, or remove port when it has only one`;
+  if (destination.port.number === undefined || destination.port.number === null) {
+    // `port: {name: http}` or `port: {}`: no number was written; Istio reads it as port 0 and refuses it.
+    const written = Object.keys(destination.port);
+    const named = written.length > 0 ? ` (it has ${written.map((k) => `"${k}"`).join(', ')}, which a PortSelector does not read: the port is chosen by number only)` : '';
+    return [[`port has no number${named}, so Istio reads it as port 0 and refuses it: ${what}`, [...at, 'port']]];
+  }
+  const n = destination.port.number;
   if (!finite(n)) return [];
-  const why = portProblem(n, `the destination "${String(destination.host)}" port is the Service (or ServiceEntry) port to send to; set port.number to one of its ports, or remove port when it has only one`);
+  const why = portProblem(n, what);
   return why ? [[why, [...at, 'port', 'number']]] : [];
 }
 
