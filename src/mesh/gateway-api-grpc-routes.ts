@@ -16,9 +16,7 @@
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
 import type { MeshGraph } from './graph.js';
-import { backendKind } from './gateway-api-backends.js';
-import { referenceGrantFor } from './gateway-api-attachment.js';
-import { GATEWAY_API_GROUP, gatewayApiOf } from './gateway-api.js';
+import { mirrorBackendError } from './gateway-api-mirrors.js';
 import type { GammaRoute, GammaStringMatch } from './gateway-api-mesh-routes.js';
 import { isRecord, type MeshObject } from './object.js';
 
@@ -70,22 +68,15 @@ export function convertGrpcRules(route: MeshObject): GammaRoute[] {
 
 /**
  * Why istiod fails a GRPCRoute whole over a RequestMirror (`convertGRPCRoute` returns the mirror's error), or null:
- * its backendRef names a Service or Hostname the input does not hold, or (`enforceRefGrant`, on a Gateway) one in
- * another namespace no ReferenceGrant lets the route use.
+ * the first mirror backendRef `buildDestination` refuses ({@link mirrorBackendError}: not found, no port, a host
+ * name as Service name, an unsupported kind, or, with `enforceRefGrant` on a Gateway, no ReferenceGrant).
  */
 export function grpcMirrorError(graph: MeshGraph, route: MeshObject, enforceRefGrant: boolean): string | null {
   for (const rule of records(route.spec.rules)) {
     for (const f of records(rule.filters)) {
       const b = isRecord(f.requestMirror) && isRecord(f.requestMirror.backendRef) ? f.requestMirror.backendRef : undefined;
-      if (!b || typeof b.name !== 'string') continue;
-      const ns = typeof b.namespace === 'string' ? b.namespace : route.namespace;
-      const kind = backendKind(b);
-      if (enforceRefGrant && ns !== route.namespace) {
-        const to = { group: typeof b.group === 'string' ? b.group : '', kind: typeof b.kind === 'string' ? b.kind : 'Service', namespace: ns, name: b.name };
-        if (!referenceGrantFor(gatewayApiOf(graph), { group: GATEWAY_API_GROUP, kind: route.kind, namespace: route.namespace }, to)) return `backendRef ${b.name}/${ns} not accessible (missing a ReferenceGrant?)`;
-      }
-      if (kind === 'Service' && !graph.get('Service', ns, b.name)) return `backend(${b.name}.${ns}.svc.${graph.clusterDomain}) not found`;
-      if (kind === 'Hostname' && graph.services.forHost(b.name.toLowerCase(), ns).length === 0) return `backend(${b.name}) not found`;
+      const why = b ? mirrorBackendError(graph, route, b, enforceRefGrant) : null;
+      if (why !== null) return why;
     }
   }
   return null;

@@ -102,9 +102,9 @@ export function routeCreationOrder(a: MeshObject, b: MeshObject): number {
 /**
  * Why istiod's conversion of the rules fails as a whole, or null: an unsupported filter
  * (`gateway-api-filters.ts`), a header modifier value with a control character (`isValidHeaderValue`), a
- * Service backendRef (or mirror backendRef) without `port` or whose name is a host name (has a `.`), a
- * `Hostname` backendRef with `namespace`. `computeRoute` then keeps no route of it (the Accepted status
- * carries the error).
+ * Service backendRef without `port` or whose name is a host name (has a `.`), a `Hostname` backendRef with
+ * `namespace`. `computeRoute` then keeps no route of it (the Accepted status carries the error). A mirror
+ * backendRef with the same faults only loses the mirror (`mirrorBackendErr`; `gateway-api-mirrors.ts`).
  */
 export function meshConversionError(route: MeshObject): string | null {
   if (conversionFails(route)) return 'unsupported filter type';
@@ -116,10 +116,10 @@ export function meshConversionError(route: MeshObject): string | null {
       if (values.some((h) => typeof h.value === 'string' && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(h.value))) return 'header value contains invalid characters';
     }
     // buildHTTPDestination reads the backendRefs of weight > 0 only, and none when their weights sum to 0
-    // without a redirect (a 500 direct response instead); a mirror's backendRef is always read.
+    // without a redirect (a 500 direct response instead).
     const backends = records(rule.backendRefs).filter((b) => backendWeight(b) > 0);
     const redirect = records(rule.filters).some((f) => f.type === 'RequestRedirect');
-    const refs = [...(backends.length > 0 || redirect ? backends : []), ...records(rule.filters).flatMap((f) => (isRecord(f.requestMirror) && isRecord(f.requestMirror.backendRef) ? [f.requestMirror.backendRef] : []))];
+    const refs = backends.length > 0 || redirect ? backends : [];
     for (const b of refs) {
       const kind = backendKind(b);
       if (kind === 'Service' && typeof b.name === 'string' && b.name.includes('.')) return 'service name invalid; the name of the Service must be used, not the hostname';

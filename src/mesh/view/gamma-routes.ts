@@ -27,6 +27,7 @@ import { retryPolicy } from './defaults.js';
 import { originOf } from './origin.js';
 import { translateDestination, type RouteEnv } from './routes.js';
 import type { CorsPolicyView, DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, MirrorView, RedirectView, RewriteView } from './types.js';
+import { mirrorBackendError } from '../gateway-api-mirrors.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
@@ -209,8 +210,9 @@ function mirrorOf(env: RouteEnv, r: GammaRoute, f: Raw, path: FieldPath): Mirror
   const percentage = fraction && typeof fraction.numerator === 'number'
     ? (100 * fraction.numerator) / (typeof fraction.denominator === 'number' ? fraction.denominator : 100)
     : typeof f.percent === 'number' ? f.percent : 100;
-  // istiod drops a mirror whose backendRef the route may not use (`createMirrorFilter` fails).
-  if (!backendPermitted(env, r, f.backendRef)) return undefined;
+  // istiod drops a mirror whose destination it cannot build (`createMirrorFilter` fails): not permitted, not
+  // found, no port, a host name as Service name, an unsupported kind.
+  if (mirrorBackendError(env.graph, r.object, f.backendRef, r.enforceRefGrant === true) !== null) return undefined;
   const destination = translateDestination(env, r.object, destinationOf(env, r.object, f.backendRef), 0, [...path, 'backendRef']);
   // Without fraction or percent istiod leaves `percentage` unset: its 100 % default goes over a denominator of 100.
   return fraction || typeof f.percent === 'number' ? { destination, percentage } : { destination, percentage, whole: true };

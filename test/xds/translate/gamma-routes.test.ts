@@ -146,6 +146,30 @@ test('GIVEN a rule whose backend weights sum to 0 and one whose only backend Ser
   assert.equal(routes.map((r) => [describe(r).path, targetOf(r)]), [['pathSeparatedPrefix:/zero', 'direct:500'], ['pathSeparatedPrefix:/gone', 'direct:500']]);
 });
 
+test('GIVEN RequestMirror filters istiod cannot build (a Service not in the input, no port, a host name as Service name) WHEN translated THEN each rule keeps its route to reviews-v1 (longest prefix first) and loses only the mirror (createMirrorFilter: mirrorBackendErr); a buildable mirror stays', () => {
+  const mirrored = (path: string, backendRef: Obj) => ({
+    matches: [{ path: { value: path } }],
+    filters: [{ type: 'RequestMirror', requestMirror: { backendRef } }],
+    backendRefs: [backend('reviews-v1')],
+  });
+  const { routes } = routesFor([httpRoute('mirrors', 'prod', {
+    parentRefs: [toReviews()],
+    rules: [
+      mirrored('/missing', backend('nowhere')),
+      mirrored('/portless', { name: 'mirror' }),
+      mirrored('/dotted', backend('mirror.prod.svc.cluster.local')),
+      mirrored('/fine', backend('mirror')),
+    ],
+  })]);
+  const action = (r: Route) => (r.action.case === 'route' ? r.action.value : undefined);
+  assert.equal(routes.map((r) => [describe(r).path, targetOf(r), action(r)?.requestMirrorPolicies.map((m) => m.cluster) ?? []]), [
+    ['pathSeparatedPrefix:/portless', 'outbound|9080||reviews-v1.prod.svc.cluster.local', []],
+    ['pathSeparatedPrefix:/missing', 'outbound|9080||reviews-v1.prod.svc.cluster.local', []],
+    ['pathSeparatedPrefix:/dotted', 'outbound|9080||reviews-v1.prod.svc.cluster.local', []],
+    ['pathSeparatedPrefix:/fine', 'outbound|9080||reviews-v1.prod.svc.cluster.local', ['outbound|9080||mirror.prod.svc.cluster.local']],
+  ]);
+});
+
 test('GIVEN a parentRef with port 9080 on a two-port Service WHEN translated THEN the routes are on 9080 only and port 9090 keeps the default route', () => {
   const twoPorts = svc('reviews', 'prod', [{ port: 9080, name: 'http' }, { port: 9090, name: 'http-admin' }]);
   const objects = [twoPorts, httpRoute('pinned', 'prod', { parentRefs: [toReviews({ port: 9080 })], rules: [{ backendRefs: [backend('reviews-v2')] }] })];
