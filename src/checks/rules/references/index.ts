@@ -5,6 +5,7 @@ export { default as destinationRuleHostExists } from './destination-rule-host-ex
 export { default as duplicateObject } from './duplicate-object.js';
 export { default as exportToNamespaceNotFound } from './export-to-namespace-not-found.js';
 export { default as gatewayExists } from './gateway-exists.js';
+export { default as hostNotExpanded } from './host-not-expanded.js';
 export { default as internalGateway } from './internal-gateway.js';
 export { default as matchGatewayExists } from './match-gateway-exists.js';
 export { default as portLevelSettingsPortNotFound } from './port-level-settings-port-not-found.js';

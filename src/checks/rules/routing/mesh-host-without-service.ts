@@ -20,7 +20,9 @@ const meshHostWithoutService: Rule = {
     'Wildcard hosts are not checked, nor are VirtualServices bound only to',
     'gateways (a gateway serves any host); one bound to both the mesh and a gateway is reported only when none of its',
     'hosts is a service (its external hosts are for the gateway). Off by default (the `strict` profile runs it): in a',
-    'repository that holds only some services, the Service may live elsewhere. Fix: correct the host, or add a ServiceEntry.',
+    'repository that holds only some services, the Service may live elsewhere. A partial name of a Service of the input',
+    '(`reviews.prod`, `reviews.svc.cluster.local`) is left to `references/host-not-expanded`, which runs by default.',
+    'Fix: correct the host, or add a ServiceEntry.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry'],
   // Opt-in (the strict profile runs it): in an app-team repository the Service often lives elsewhere.
@@ -49,6 +51,8 @@ const meshHostWithoutService: Rule = {
           return;
         }
         const resolved = graph.resolveHost(h, vs.namespace);
+        // A partial name of a Service of the input: references/host-not-expanded reports it (on by default).
+        if (resolved.likely && graph.services.forHost(resolved.fqdn, null).length === 0 && graph.servicesForHost(resolved.likely, vs.namespace).length > 0) return;
         const domainHint = otherDomainHint(graph, resolved.fqdn);
         const hint = domainHint ? `: ${domainHint}`
           : resolved.likely && graph.servicesForHost(resolved.likely, vs.namespace).length > 0
