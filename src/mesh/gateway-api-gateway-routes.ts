@@ -159,8 +159,8 @@ export interface GatewayApiVirtualService extends GammaVirtualService {
   readonly internalGateway: string;
 }
 
-/** `referenceAllowed` for a Gateway listener: port, sectionName, hostnames (with namespace), kind. */
-function referenceAllowed(server: GatewayApiServer, ref: ReturnType<typeof parentRefsOf>[number], hostnames: readonly string[], route: MeshObject): boolean {
+/** `referenceAllowed` for a Gateway listener: port, sectionName, hostnames (none: `*`; with namespace), kind. */
+export function referenceAllowed(server: GatewayApiServer, ref: ReturnType<typeof parentRefsOf>[number], hostnames: readonly string[], route: MeshObject): boolean {
   if (ref.port !== undefined && ref.port !== server.port) return false;
   if (ref.sectionName !== undefined && ref.sectionName !== server.sectionName) return false;
   const hosts = hostnames.length > 0 ? hostnames : ['*'];

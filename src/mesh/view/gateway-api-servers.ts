@@ -1,6 +1,7 @@
 /**
  * Gateway API Gateways on a gateway (router) proxy: the Istio servers istiod makes of their listeners
- * (`mesh/gateway-api-gateway-routes.ts`) with the HTTPRoutes attached to each, as {@link GatewayServerView}s
+ * (`mesh/gateway-api-gateway-routes.ts`) with the HTTPRoutes and GRPCRoutes attached to each, and the TCPRoutes
+ * and TLSRoutes (`mesh/gateway-api-l4-routes.ts`), as {@link GatewayServerView}s
  * the gateway translator lays out like any Istio Gateway's.
  *
  * Which proxies a Gateway configures (model/push_context.go `mergeGateways` over the
@@ -14,12 +15,14 @@
 import type { MeshGraph } from '../graph.js';
 import { GATEWAY_NAME_LABEL, isManagedGateway, managedDeploymentName } from '../gateway-api-deployment.js';
 import { gatewayApiServers, gatewayApiVirtualServices, type GatewayApiServer, type GatewayApiVirtualService } from '../gateway-api-gateway-routes.js';
+import { gatewayApiL4VirtualServices, type GatewayApiL4VirtualService } from '../gateway-api-l4-routes.js';
 import { gatewayApiOf } from '../gateway-api.js';
 import { hostMatches, parseGatewayHost } from '../hosts.js';
 import { isRecord, type MeshObject } from '../object.js';
-import { afterTlsTermination, declaredPortProtocol } from '../protocol.js';
+import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { defaultExportTo, exportedTo } from '../visibility.js';
 import { gammaHttpRoutesOf } from './gamma-routes.js';
+import { gatewayApiL4RoutesOf } from './gateway-api-l4-routes.js';
 import { containerPortOf } from './inbound.js';
 import { gatewayHostHttpRoutes } from './gateway-route-order.js';
 import { meshTlsDefaults } from './defaults.js';
@@ -76,28 +79,36 @@ function boundHost(vsHost: string, serverHost: string): string | null {
   return null;
 }
 
-/** The routes of one server: the VirtualServices bound to its internal Gateway, per host they bind on (sorted). */
-function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: GatewayServerView['protocol'], listenerPort: number, bound: readonly GatewayApiVirtualService[]): HostRoutesView[] {
+/**
+ * The routes of one server: the VirtualServices bound to its internal Gateway, those of HTTPRoutes and GRPCRoutes
+ * (`http`) and those of TCPRoutes and TLSRoutes (`tcp`, `tls`), per host they bind on (sorted), each kind only
+ * where the server's protocol takes it (`routeKindsFor`).
+ */
+function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: GatewayServerView['protocol'], listenerPort: number, bound: readonly GatewayApiVirtualService[], l4: readonly GatewayApiL4VirtualService[]): HostRoutesView[] {
   const hosts = server.hosts.map((h) => parseGatewayHost(h, server.gateway.namespace));
-  const byHost = new Map<string, GatewayApiVirtualService[]>();
-  for (const vs of bound) {
+  const byHost = new Map<string, { http: GatewayApiVirtualService[]; l4: GatewayApiL4VirtualService[] }>();
+  const bind = <T extends { readonly host: string; readonly namespace: string }>(vs: T, add: (e: { http: GatewayApiVirtualService[]; l4: GatewayApiL4VirtualService[] }) => void) => {
     for (const sh of hosts) {
       if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
       const host = boundHost(vs.host, sh.host);
       if (host === null) continue;
-      const list = byHost.get(host) ?? [];
-      if (!list.includes(vs)) list.push(vs);
-      byHost.set(host, list);
+      let entry = byHost.get(host);
+      if (!entry) byHost.set(host, (entry = { http: [], l4: [] }));
+      add(entry);
       break;
     }
-  }
+  };
+  for (const vs of bound) bind(vs, (e) => { if (!e.http.includes(vs)) e.http.push(vs); });
+  for (const vs of l4) bind(vs, (e) => { if (!e.l4.includes(vs)) e.l4.push(vs); });
   const portEnv: RouteEnv = { ...env, scope: { ...env.scope, gateway: `${server.gateway.namespace}/${server.internalName}`, port: listenerPort } };
-  const http = protocol === 'HTTP';
-  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, list]) => ({
+  const kinds = routeKindsFor(protocol);
+  const l4Of = (list: readonly GatewayApiL4VirtualService[], kind: 'tcp' | 'tls') => (kinds.includes(kind) ? list.filter((vs) => vs.kind === kind).flatMap((vs) => gatewayApiL4RoutesOf(portEnv, vs)) : []);
+  return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, e]) => ({
     host, port: server.port, protocol,
-    virtualServices: list.flatMap((vs) => vs.objects.map((o) => originOf(o, ['spec']))), ignoredVirtualServices: [],
-    http: http ? gatewayHostHttpRoutes(list.map((vs) => gammaHttpRoutesOf(portEnv, vs))) : [],
-    tcp: [], tls: [],
+    virtualServices: [...e.http.flatMap((vs) => vs.objects.map((o) => originOf(o, ['spec']))), ...e.l4.map((vs) => originOf(vs.object, ['spec']))],
+    ignoredVirtualServices: [],
+    http: kinds.includes('http') ? gatewayHostHttpRoutes(e.http.map((vs) => gammaHttpRoutesOf(portEnv, vs))) : [],
+    tcp: l4Of(e.l4, 'tcp'), tls: l4Of(e.l4, 'tls'),
   }));
 }
 
@@ -105,8 +116,8 @@ function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: Gateway
  * The servers of every Gateway API Gateway `proxy` serves ({@link gatewayApiGatewaysFor}), each listener one
  * server named after its internal Gateway (`<ns>/<gateway>~istio-autogenerated-k8s-gateway~<listener>`, port
  * name `default`), with the HTTPRoutes attached to it that the MeshConfig's `defaultVirtualServiceExportTo` exports to
- * the proxy's namespace (and the GRPCRoutes, merged with them). TCPRoute and TLSRoute are not translated: a
- * TCP or TLS listener gets no routes.
+ * the proxy's namespace (and the GRPCRoutes, merged with them), and the TCPRoutes and TLSRoutes attached to
+ * it under the same export rule (`gateway-api-l4-routes.ts`).
  */
 export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv): GatewayServerView[] {
   const gateways = gatewayApiOf(graph).ofKind('Gateway').flatMap((gw) => {
@@ -119,7 +130,8 @@ export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, e
   // istiod's VirtualServices from HTTPRoutes carry no exportTo: the MeshConfig default decides whether a gateway
   // proxy in another namespace than the (oldest) route's gets them (PushContext.VirtualServicesForGateway).
   const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
-  const visible = (list: readonly GatewayApiVirtualService[]) => list.filter((vs) => exportedTo(exportTo, vs.namespace, proxy.namespace));
+  const l4VirtualServices = gatewayApiL4VirtualServices(graph);
+  const visible = <T extends { readonly namespace: string }>(list: readonly T[]) => list.filter((vs) => exportedTo(exportTo, vs.namespace, proxy.namespace));
   return gateways.flatMap(({ gw, ports }) => gatewayApiServers(graph, gw).flatMap((server): GatewayServerView[] => {
     // A listener port the gateway Service does not expose binds nothing (resolvePorts has no fallback then).
     const port = ports(server.port);
@@ -132,7 +144,7 @@ export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, e
       gateway: internal, port: server.port, portName: 'default', listenerPort: port, protocol: declared,
       hosts: server.hosts, tls: server.tls,
       ...(server.tls && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
-      routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? [])),
+      routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? []), visible(l4VirtualServices.get(internal) ?? [])),
       origin: originOf(gw, ['spec', 'listeners', server.listener]),
     }];
   }));

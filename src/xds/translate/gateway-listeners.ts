@@ -134,12 +134,17 @@ function claim(names: readonly string[], taken: Set<string>): boolean {
   return true;
 }
 
-/** PASSTHROUGH: a chain per applicable `tls` match (SNI `sniHosts`), no TLS context. */
+/**
+ * PASSTHROUGH: a chain per applicable `tls` match (SNI `sniHosts`), no TLS context. `sniHosts` holding `*` match
+ * every SNI: no `server_names` (istiod `toFilterChainMatch`), as a TLSRoute without hostnames on a listener
+ * without hostname gives.
+ */
 function buildPassthroughChains(s: GatewayServerView, env: L4Env, taken: Set<string>): FilterChain[] {
   const out: FilterChain[] = [];
   for (const h of s.routes) for (const r of h.tls) for (const m of r.match) {
     if (m.sniHosts.length === 0 || !claim(m.sniHosts, taken)) continue;
-    out.push(buildL4FilterChain(`${s.gateway}:${s.port}|${m.sniHosts.join(',')}`, m.sniHosts, m.destinationSubnets, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
+    const names = m.sniHosts.includes('*') ? [] : m.sniHosts;
+    out.push(buildL4FilterChain(`${s.gateway}:${s.port}|${m.sniHosts.join(',')}`, names, m.destinationSubnets, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
   }
   return out;
 }
