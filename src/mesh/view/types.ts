@@ -517,7 +517,8 @@ export interface GatewayServerView {
 
 /**
  * A Gateway API route that names this proxy's Gateway or a visible Service as parent. Mesh HTTPRoutes and GRPCRoutes
- * are routed in `routes`, those on a Gateway's listeners in `gatewayServers`; TCPRoute and TLSRoute only listed.
+ * are routed in `routes`, those on a Gateway's listeners (and TCPRoutes and TLSRoutes there) in `gatewayServers`;
+ * mesh TCPRoutes and TLSRoutes are only listed.
  */
 export interface GatewayApiRouteView {
   readonly kind: string;

@@ -167,7 +167,7 @@ test('GIVEN a managed Gateway whose Service the input holds (port 80 → targetP
   assert.equal(set.listeners.map((l) => l.name), ['0.0.0.0_8080']);
 });
 
-test('GIVEN TLS Passthrough, TCP and unsupported-protocol listeners (TLSRoute and TCPRoute are not translated) WHEN translated THEN the servers are there without routes, the snapshot stays consistent, and an UDP listener or an HTTPS one without tls gets no server', () => {
+test('GIVEN TLS Passthrough, TCP and unsupported-protocol listeners and no TLSRoute or TCPRoute (gateway-api-l4-routes.test.ts has them) WHEN translated THEN the servers are there without routes, the snapshot stays consistent, and an UDP listener or an HTTPS one without tls gets no server', () => {
   const { view, set } = translate([
     gateway('public', [
       { name: 'pass', port: 8443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
