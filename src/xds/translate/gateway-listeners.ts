@@ -135,15 +135,15 @@ function claim(names: readonly string[], taken: Set<string>): boolean {
 }
 
 /**
- * PASSTHROUGH: a chain per applicable `tls` match (SNI `sniHosts`), no TLS context. `sniHosts` holding `*` match
- * every SNI: no `server_names` (istiod `toFilterChainMatch`), as a TLSRoute without hostnames on a listener
- * without hostname gives.
+ * PASSTHROUGH: a chain per applicable `tls` match (SNI `sniHosts`, sorted as istiod `toFilterChainMatch` does),
+ * no TLS context. `sniHosts` holding `*` match every SNI: no `server_names` (`toFilterChainMatch`), as a TLSRoute
+ * without hostnames on a listener without hostname gives.
  */
 function buildPassthroughChains(s: GatewayServerView, env: L4Env, taken: Set<string>): FilterChain[] {
   const out: FilterChain[] = [];
   for (const h of s.routes) for (const r of h.tls) for (const m of r.match) {
     if (m.sniHosts.length === 0 || !claim(m.sniHosts, taken)) continue;
-    const names = m.sniHosts.includes('*') ? [] : m.sniHosts;
+    const names = m.sniHosts.includes('*') ? [] : [...m.sniHosts].sort();
     out.push(buildL4FilterChain(`${s.gateway}:${s.port}|${m.sniHosts.join(',')}`, names, m.destinationSubnets, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
   }
   return out;
