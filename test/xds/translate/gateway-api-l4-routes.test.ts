@@ -62,11 +62,14 @@ test('GIVEN a TCP listener and two TCPRoutes (80/20 split, and a later one) WHEN
   assert.equal([origin?.kind, origin?.name, origin?.path], ['TCPRoute', 'db', ['spec', 'rules', 0]]);
 });
 
-test('GIVEN a single backendRef, weights summing to 0, and a backendRef without port WHEN translated THEN the one backend takes everything, zero weights reach no cluster (istiod\'s internal.cluster.local zero-weight), and the failed conversion routes nothing', () => {
+test('GIVEN a single backendRef, a Service not in the input, weights summing to 0, and a backendRef without port WHEN translated THEN the one backend takes everything, a missing Service keeps its share of nothing, zero weights reach no cluster (istiod\'s internal.cluster.local zero-weight), and the failed conversion routes nothing', () => {
   assert.is(translate([gateway([tcpListener]), route('TCPRoute', 'db', { rules: [{ backendRefs: [backend('db-a', { weight: 3 }), backend('db-b', { weight: 0 })] }] })]).reach(9000), cluster('db-a'));
   const zero = translate([gateway([tcpListener]), route('TCPRoute', 'db', { rules: [{ backendRefs: [backend('db-a', { weight: 0 })] }] })]);
   assert.equal(zero.view.gatewayServers[0]!.routes[0]!.tcp[0]!.destinations.map((d) => [d.host, d.subset, d.cluster, d.known]), [['internal.cluster.local', 'zero-weight', 'outbound|65535|zero-weight|internal.cluster.local', false]]);
   assert.is(zero.reach(9000), 'BlackHoleCluster');
+  const missing = translate([gateway([tcpListener]), route('TCPRoute', 'db', { rules: [{ backendRefs: [backend('nope'), backend('db-a')] }] })]);
+  assert.equal(missing.view.gatewayServers[0]!.routes[0]!.tcp[0]!.destinations.map((d) => [d.host, d.weight, d.known]), [['nope.shop.svc.cluster.local', 1, false], ['db-a.shop.svc.cluster.local', 1, true]]);
+  assert.is(missing.reach(9000), `BlackHoleCluster=1,${cluster('db-a')}=1`, 'a Service not in the input keeps its share, which no cluster serves');
   const failed = translate([gateway([tcpListener]), route('TCPRoute', 'db', { rules: [{ backendRefs: [{ name: 'db-a' }] }] })]);
   assert.equal(failed.view.gatewayServers[0]!.routes.map((h) => h.tcp.length), [0]);
   assert.not.ok(failed.set.listeners.some((l) => l.name === '0.0.0.0_9000'));
