@@ -186,7 +186,7 @@ const ANY_ORIGIN = '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s?#]+$';
 /**
  * `createCorsFilter`: each allowed origin `*` as {@link ANY_ORIGIN}, without `*` exact, with one trailing `*` a
  * prefix, else a regex with `*` as `.*`; `allowCredentials` only when true; `maxAge` in seconds (API default 5).
- * istiod also sets `unmatchedPreflights: IGNORE`, which the view does not model.
+ * and `unmatchedPreflights: IGNORE`.
  */
 function corsOf(f: Raw, origin: HttpRouteView['origin']): CorsPolicyView {
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -199,7 +199,7 @@ function corsOf(f: Raw, origin: HttpRouteView['origin']): CorsPolicyView {
   const maxAge = typeof f.maxAge === 'number' ? f.maxAge : 5;
   return {
     allowOrigins, allowMethods: strings(f.allowMethods), allowHeaders: strings(f.allowHeaders), exposeHeaders: strings(f.exposeHeaders),
-    maxAgeMs: maxAge > 0 ? maxAge * 1000 : null, allowCredentials: f.allowCredentials === true ? true : null, origin,
+    maxAgeMs: maxAge > 0 ? maxAge * 1000 : null, allowCredentials: f.allowCredentials === true ? true : null, ignoreUnmatchedPreflights: true, origin,
   };
 }
 

@@ -175,7 +175,8 @@ function translateExtras(raw: Raw, vs: MeshObject, path: FieldPath, into: RouteD
   const corsPolicy: CorsPolicyView | undefined = c && {
     allowOrigins: records(c.allowOrigins).flatMap((o) => stringMatch(o) ?? []),
     allowMethods: stringList(c.allowMethods) ?? [], allowHeaders: stringList(c.allowHeaders) ?? [], exposeHeaders: stringList(c.exposeHeaders) ?? [],
-    maxAgeMs: durationMs(c.maxAge), allowCredentials: typeof c.allowCredentials === 'boolean' ? c.allowCredentials : null, origin: at('corsPolicy'),
+    maxAgeMs: durationMs(c.maxAge), allowCredentials: typeof c.allowCredentials === 'boolean' ? c.allowCredentials : null,
+    ignoreUnmatchedPreflights: c.unmatchedPreflights === 'IGNORE', origin: at('corsPolicy'),
   };
   if (redirect) into.redirect = redirect;
   if (directResponse) into.directResponse = directResponse;

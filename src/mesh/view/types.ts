@@ -179,6 +179,11 @@ export interface CorsPolicyView {
   readonly exposeHeaders: readonly string[];
   readonly maxAgeMs: number | null;
   readonly allowCredentials: boolean | null;
+  /**
+   * `unmatchedPreflights`: IGNORE answers a preflight that matches no allowed origin at the proxy; FORWARD (and
+   * unset) sends it on. Envoy `CorsPolicy.forward_not_matching_preflights`, which istiod always writes.
+   */
+  readonly ignoreUnmatchedPreflights: boolean;
   readonly origin: Origin;
 }
 

@@ -400,7 +400,10 @@ function grpcCode(status: string | undefined): number {
   return i >= 0 ? i : 14;
 }
 
-/** `corsPolicy` → the CORS filter's per-route `envoy.extensions.filters.http.cors.v3.CorsPolicy`, as Istio sends it. */
+/**
+ * `corsPolicy` → the CORS filter's per-route `envoy.extensions.filters.http.cors.v3.CorsPolicy`, as Istio sends it
+ * (`TranslateCORSPolicy`): `forward_not_matching_preflights` always written, false for `unmatchedPreflights: IGNORE`.
+ */
 function applyCors(r: Route, route: HttpRouteView): void {
   const c = route.corsPolicy;
   if (!c) return;
@@ -409,6 +412,7 @@ function applyCors(r: Route, route: HttpRouteView): void {
     allowMethods: c.allowMethods.join(','), allowHeaders: c.allowHeaders.join(','), exposeHeaders: c.exposeHeaders.join(','),
     maxAge: c.maxAgeMs === null ? '' : String(Math.floor(c.maxAgeMs / 1000)),
     ...(c.allowCredentials !== null ? { allowCredentials: c.allowCredentials } : {}),
+    forwardNotMatchingPreflights: !c.ignoreUnmatchedPreflights,
   });
   r.typedPerFilterConfig[CORS_FILTER] = anyPack(CorsPolicySchema, policy);
 }

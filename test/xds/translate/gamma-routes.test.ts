@@ -123,15 +123,15 @@ test('GIVEN RequestRedirect and URLRewrite rules WHEN translated THEN the redire
   assert.equal([f.regexRewrite!.pattern!.regex, f.regexRewrite!.substitution], ['/.*', '/index.html']);
 });
 
-test('GIVEN a CORS filter WHEN translated THEN the route carries the CORS policy istiod converts: * as any origin, a trailing * as prefix, an inner * as regex, maxAge 5 s by default', () => {
+test('GIVEN a CORS filter WHEN translated THEN the route carries the CORS policy istiod converts: * as any origin, a trailing * as prefix, an inner * as regex, maxAge 5 s by default, unmatched preflights answered at the proxy (IGNORE)', () => {
   const g = graphOf([ns('prod'), ns('web'), ...services, httpRoute('cors', 'prod', {
     parentRefs: [toReviews()],
     rules: [{ filters: [{ type: 'CORS', cors: { allowOrigins: ['*', 'https://a.example.com', 'https://b.*', 'https://*.c.example.com'], allowMethods: ['GET'], allowCredentials: true } }], backendRefs: [backend('reviews')] }],
   })]);
   const c = buildProxyView(g, client).routes.find((r) => r.host === HOST)!.http[0]!.corsPolicy!;
-  assert.equal([c.allowOrigins, c.allowMethods, c.maxAgeMs, c.allowCredentials, c.origin.path.join('.')], [
+  assert.equal([c.allowOrigins, c.allowMethods, c.maxAgeMs, c.allowCredentials, c.ignoreUnmatchedPreflights, c.origin.path.join('.')], [
     [{ regex: '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s?#]+$' }, { exact: 'https://a.example.com' }, { prefix: 'https://b.' }, { regex: '^https://.*\\.c\\.example\\.com$' }],
-    ['GET'], 5000, true, 'spec.rules.0.filters.0',
+    ['GET'], 5000, true, true, 'spec.rules.0.filters.0',
   ]);
 });
 

@@ -113,6 +113,17 @@ test('GIVEN a fault, a timeout with retries, a mirror, a rewrite, headers and CO
   assert.is(rich!.typedPerFilterConfig['envoy.filters.http.cors']!.typeUrl, 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy');
   const cors = anyUnpack(rich!.typedPerFilterConfig['envoy.filters.http.cors']!, CorsPolicySchema)!;
   assert.equal([cors.allowOriginStringMatch[0]?.matchPattern, cors.allowMethods, cors.maxAge, cors.allowCredentials], [{ case: 'exact', value: 'https://a.example' }, 'GET,POST', '60', true]);
+  assert.is(cors.forwardNotMatchingPreflights, true, 'istiod always writes forward_not_matching_preflights: true without unmatchedPreflights: IGNORE');
+});
+
+test('GIVEN corsPolicy.unmatchedPreflights IGNORE, FORWARD or unset WHEN translated THEN forward_not_matching_preflights is false, true, true (istiod writes it always; Envoy would otherwise default per version)', () => {
+  const http = ['IGNORE', 'FORWARD', undefined].map((u, i) => ({
+    name: `r${i}`, match: [{ uri: { prefix: `/${i}` } }], route: [route('reviews')],
+    corsPolicy: { allowOrigins: [{ exact: 'https://a.example' }], ...(u ? { unmatchedPreflights: u } : {}) },
+  }));
+  const rc = routesFor([svc('reviews', 'prod'), vs('reviews', 'prod', { hosts: ['reviews'], http })]);
+  const routes = rc.virtualHosts.find((v) => v.name === `${REVIEWS}:9080`)!.routes;
+  assert.equal(routes.map((r) => anyUnpack(r.typedPerFilterConfig['envoy.filters.http.cors']!, CorsPolicySchema)!.forwardNotMatchingPreflights), [false, true, true]);
 });
 
 test('GIVEN a redirect and a route to an unknown host WHEN translated THEN the redirect keeps its code and the unknown host goes to BlackHoleCluster', () => {
