@@ -2,6 +2,7 @@
 export { default as certificateRefNotFound } from './certificate-ref-not-found.js';
 export { default as consumerRouteNotVisible } from './consumer-route-not-visible.js';
 export { default as crdVersionBelowMinimum } from './crd-version-below-minimum.js';
+export { default as headerValueRefusedByEnvoy } from './header-value-refused-by-envoy.js';
 export { default as routeInvalidRegex } from './invalid-regex.js';
 export { default as ineffectiveSelector } from './ineffective-selector.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
