@@ -318,7 +318,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     reloadTimer = setTimeout(() => void serialReload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
   };
 
+  /** Why the last (re)load was refused (`reject`'s `why`), for the start-up error. */
+  let refusedBecause = '';
   const reject = (outcome: 'unusable' | 'rejected', errors: string[], why: string): false => {
+    refusedBecause = why;
     state = { outcome, at: new Date().toISOString(), published: 0, errors, ...(state.lastGoodAt ? { lastGoodAt: state.lastGoodAt } : {}) };
     opts.log(`xds serve: ${why}, ${state.lastGoodAt ? 'keeping the last good config' : 'nothing is served'}:\n  ${errors.join('\n  ')}`);
     return false;
@@ -502,7 +505,11 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
   }
   try {
-    if (!(await reload())) throw new ServeStartError(`xds serve: nothing to serve: the inputs ${opts.paths.join(', ')} are ${state.outcome === 'rejected' ? 'rejected by the check suite' : 'unusable'} (see above); fix them and start again`);
+    if (!(await reload())) {
+      const what = refusedBecause === 'workload file unusable' ? `the workload file ${opts.workloads ?? ''} is unusable`
+        : `the inputs ${opts.paths.join(', ')} are ${state.outcome === 'rejected' ? 'rejected by the check suite' : 'unusable'}`;
+      throw new ServeStartError(`xds serve: nothing to serve: ${what} (see above); fix ${refusedBecause === 'workload file unusable' ? 'it' : 'them'} and start again`);
+    }
   } catch (e) {
     await kube?.stop();
     throw e;

@@ -73,13 +73,14 @@ test('GIVEN workloads that no Service selects, in a namespace the mesh does not 
   await h.reload();
 });
 
-test('GIVEN a malformed workload file at start WHEN "meshproof xds serve" runs THEN it exits 2 with the error, without listening', async () => {
+test('GIVEN a malformed workload file at start WHEN "meshproof xds serve" runs THEN it exits 2 with the error, naming the workload file (not the manifests), without listening', async () => {
   const bad = join(work, 'bad.json');
   writeFileSync(bad, '{"workloads":[{"name":"a","namespace":"b","address":"not-an-ip"}]}');
   const cap = captureIO(work);
   assert.is(await main(['xds', 'serve', '--input', join(work, 'httpbin.k8s.yaml'), '--workloads', bad, '--listen', '127.0.0.1:0', '--no-check'], cap.io), 2);
   assert.match(cap.stderr(), /bad\.json: workloads\[0\]\.address: "not-an-ip" is not an IP address/);
-  assert.match(cap.stderr(), /nothing to serve/);
+  assert.match(cap.stderr(), /nothing to serve: the workload file \S*bad\.json is unusable \(see above\); fix it/);
+  assert.not.match(cap.stderr(), /the inputs \S+ are unusable/, 'the manifests are fine: only the workload file is named');
   const both = captureIO(work);
   assert.is(await main(['xds', 'serve', '--input', 'x', '--workloads', bad, '--kubeconfig', 'k'], both.io), 2);
   assert.match(both.stderr(), /--workloads <file> or from a cluster/);

@@ -29,6 +29,18 @@ test('GIVEN a workload file with an entry of a mistyped namespace and one whose 
   ]);
 });
 
+test('GIVEN a workload file entry labelled as a pod of a Gateway API Gateway of the input WHEN xds compile loads it THEN it is not named (it backs the Service istiod creates with the Gateway); the same label naming no Gateway is', async () => {
+  const gateway = 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: web, namespace: shop}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n';
+  writeFileSync(join(work, 'gw.yaml'), `${APP}\n---\n${gateway}`);
+  const label = 'gateway.networking.k8s.io/gateway-name';
+  writeFileSync(join(work, 'gw.json'), JSON.stringify({ workloads: [entry('web-istio', 'shop', { [label]: 'web' }, 1), entry('edge-istio', 'shop', { [label]: 'edge' }, 2)] }));
+  const io = captureIO(work);
+  assert.is(await main(['xds', 'compile', 'gw.yaml', '--workloads', 'gw.json', '--out', join(work, 'out-gw'), '--no-check'], io.io), 0, io.stderr());
+  assert.equal(io.stderr().split('\n').filter((l) => l.includes('backs no Service')).map((l) => l.replace(/:.*?\(/, ': (')), [
+    `xds compile: (shop/edge-istio at 10.0.0.2): its labels {${label}: edge} match no Service selector in namespace shop, so it backs no Service and gets no traffic`,
+  ]);
+});
+
 test('GIVEN a workload file with seven entries that back no Service WHEN xds serve loads it, then reloads it unchanged THEN five lines name the first five and one counts the other two, once', async () => {
   writeFileSync(join(work, 'many.json'), JSON.stringify({ workloads: [entry('web-0', 'shop', { app: 'web' }, 10), ...Array.from({ length: 7 }, (_, i) => entry(`ghost-${i}`, 'shop', { app: `ghost-${i}` }, 20 + i))] }));
   const logs: string[] = [];

@@ -1,6 +1,8 @@
 import { closest } from '../../did-you-mean.js';
 import type { MeshGraph } from '../../mesh/graph.js';
 import type { WorkloadInstance } from './workload-file.js';
+import { GATEWAY_NAME_LABEL } from '../../mesh/gateway-api-deployment.js';
+import { GATEWAY_API_GROUP } from '../../mesh/gateway-api.js';
 
 /**
  * One sentence per workload-file entry that backs no Service: its namespace holds no object of the
@@ -23,6 +25,9 @@ export function workloadsBackingNothing(graph: MeshGraph, workloads: readonly Wo
       return;
     }
     if (graph.services.selecting(w.namespace, w.labels).length > 0 || graph.services.entriesSelecting(w.namespace, w.labels).length > 0) return;
+    // A pod of a Gateway API Gateway's automated deployment backs the Service istiod creates with it (not in the input).
+    const gateway = w.labels[GATEWAY_NAME_LABEL];
+    if (gateway !== undefined && graph.objects.some((o) => o.kind === 'Gateway' && o.group === GATEWAY_API_GROUP && o.namespace === w.namespace && o.name === gateway)) return;
     const labels = Object.entries(w.labels).map(([k, v]) => `${k}: ${v}`).join(', ');
     out.push(`${at}: its labels {${labels}} match no Service selector in namespace ${w.namespace}, so it backs no Service and gets no traffic`);
   });
