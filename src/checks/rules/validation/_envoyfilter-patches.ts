@@ -123,8 +123,28 @@ function v2TypeFindings(value: unknown, at: FieldPath, where: string): PatchFind
   const found = findV2Type(value, at);
   if (!found) return [];
   const [url, path] = found;
+  const v3 = v3TypeOf(url);
   return [{ message: `referenced type unknown (hint: try using the v3 XDS API): could not resolve Any message type: ${url}: ${where}.patch.value uses Envoy's ` +
-    'retired v2 API; write the v3 type, e.g. type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', path, warning: false }];
+    `retired v2 API; ${v3 ? `write its v3 type, type.googleapis.com/${v3}` : 'write the v3 type (e.g. type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua for envoy.config.filter.http.lua.v2.Lua)'}`, path, warning: false }];
+}
+
+/** The v3 package of each v2 `envoy.api.v2` resource type (Envoy's API migration: `envoy.api.v2.Cluster` → `envoy.config.cluster.v3.Cluster`). */
+const V2_RESOURCES: Readonly<Record<string, string>> = {
+  Cluster: 'cluster', Listener: 'listener', RouteConfiguration: 'route', ClusterLoadAssignment: 'endpoint', ScopedRouteConfiguration: 'route',
+};
+
+/** The v3 type that replaced a v2 type URL, when Envoy's migration maps it by package; undefined otherwise. */
+function v3TypeOf(url: string): string | undefined {
+  const name = url.replace(/^type\.googleapis\.com\//, '');
+  let m = /^envoy\.api\.v2\.(\w+)$/.exec(name);
+  if (m && V2_RESOURCES[m[1]!]) return `envoy.config.${V2_RESOURCES[m[1]!]}.v3.${m[1]}`;
+  m = /^envoy\.api\.v2\.(route|core|listener|cluster|endpoint)\.(\w+)$/.exec(name);
+  if (m) return `envoy.config.${m[1]}.v3.${m[2]}`;
+  m = /^envoy\.api\.v2\.auth\.(\w+)$/.exec(name);
+  if (m) return `envoy.extensions.transport_sockets.tls.v3.${m[1]}`;
+  m = /^envoy\.config\.filter\.(http|network|listener)\.(\w+)\.v2\w*\.(\w+)$/.exec(name);
+  if (m) return `envoy.extensions.filters.${m[1]}.${m[2]}.v3.${m[3]}`;
+  return undefined;
 }
 
 function findV2Type(value: unknown, at: FieldPath): [string, FieldPath] | undefined {
