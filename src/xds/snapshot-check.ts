@@ -11,6 +11,7 @@ import type { Listener } from './gen/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from './gen/envoy/config/route/v3/route_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { isReusable } from './pack-cache.js';
 import { constraintViolations, envoyConstraintMessage, type ConstraintViolation } from './proto-constraints.js';
 import { PUSH_ORDER, RESOURCE_SCHEMA, XDS_REGISTRY, resourceName, type ResourceKind, type XdsResource } from './resources.js';
 import type { Snapshot } from './snapshot.js';
@@ -140,12 +141,19 @@ function requireCluster(where: string, name: string, clusterNames: Set<string>, 
 
 const RESOURCE_TYPE: Record<ResourceKind, string> = { cluster: 'Cluster', endpoint: 'ClusterLoadAssignment', listener: 'Listener', route: 'RouteConfiguration', secret: 'Secret' };
 
-/** Violations per resource message: a message the translation cache shares between snapshots is checked once. */
+/**
+ * Violations per shared resource message: one the translation cache hands to many snapshots (marked reusable,
+ * read-only by contract, as `pack-cache.ts` remembers its packing) is checked once. Any other message is checked
+ * afresh, so a caller that edits a message between snapshots is judged on what it holds now.
+ */
 const VIOLATIONS = new WeakMap<object, readonly ConstraintViolation[]>();
 
 function checkConstraints(kind: ResourceKind, r: XdsResource, out: SnapshotProblem[]): void {
   let found = VIOLATIONS.get(r);
-  if (!found) VIOLATIONS.set(r, (found = constraintViolations(RESOURCE_SCHEMA[kind], r as never, XDS_REGISTRY, 5)));
+  if (!found) {
+    found = constraintViolations(RESOURCE_SCHEMA[kind], r as never, XDS_REGISTRY, 5);
+    if (isReusable(r)) VIOLATIONS.set(r, found);
+  }
   const name = resourceName(kind, r);
   for (const v of found) {
     const where = `${RESOURCE_TYPE[kind]} "${name}" ${v.path}`;

@@ -109,6 +109,16 @@ test('GIVEN a snapshot holding a value Envoy refuses WHEN checked THEN XDS_PROTO
   assert.equal(checkSnapshot(createSnapshot({ clusters: [fixed], endpoints: [assignment('c', [8080])], listeners: [], routes: [] })), []);
 });
 
+test('GIVEN a message a caller edits between two snapshots WHEN each is checked THEN each is judged on what it holds then (only the translation cache\'s shared messages are remembered)', () => {
+  const c = edsCluster('c');
+  c.outlierDetection = create(OutlierDetectionSchema, { maxEjectionPercent: 10 });
+  const endpoints = [assignment('c', [8080])];
+  assert.equal(checkSnapshot(createSnapshot({ clusters: [c], endpoints, listeners: [], routes: [] })), []);
+  // A snapshot freezes the message itself, not its nested fields.
+  c.outlierDetection.maxEjectionPercent = 300;
+  assert.equal(checkSnapshot(createSnapshot({ clusters: [c], endpoints, listeners: [], routes: [] })).map((p) => p.where), ['Cluster "c" outlier_detection.max_ejection_percent']);
+});
+
 test('GIVEN a cluster breaking a constraint WHEN the reference proxy receives it THEN the response is NACKed as Envoy NACKs it, and the valid neighbour applies', () => {
   const store = new ConfigStore(createExtensions(), { hosts: () => undefined, cluster: () => undefined, choose: () => undefined });
   const bad = edsCluster('bad');
