@@ -9,9 +9,10 @@
  *   `/<service>/<method>`, with the service only `/<service>/.+`. No method: no URI match.
  * - `headers`: Exact or RegularExpression, names as written, a later one of a name replacing an earlier.
  * - A rule without matches is a route without any match (it matches everything and sorts last).
- * - Filters RequestHeaderModifier, ResponseHeaderModifier and RequestMirror; a mirror whose backend istiod cannot
- *   build (not found, or not permitted without a ReferenceGrant on a Gateway) fails the whole route
- *   ({@link grpcMirrorError}), unlike an HTTPRoute's, which is only dropped.
+ * - Filters RequestHeaderModifier, ResponseHeaderModifier and RequestMirror; a mirror whose destination istiod cannot
+ *   build (`gateway-api-mirrors.ts`: not found, no port, a host name as Service name, an unsupported kind, or not
+ *   permitted without a ReferenceGrant on a Gateway) fails the whole route ({@link grpcMirrorError}), unlike an
+ *   HTTPRoute's, which only loses the mirror.
  *
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
