@@ -56,6 +56,8 @@ function getH2(port: number, path: string, host: string): Promise<{ status: numb
     req.on('data', (d: Buffer) => { body += d.toString(); });
     req.on('end', () => { session.close(); resolve({ status, body }); });
     req.on('error', reject);
+    // A stream reset without 'end' or 'error' must fail the test with a reason, not leave it pending (uvu then exits early).
+    req.on('close', () => { session.close(); reject(new Error(`HTTP/2 stream to ${host}${path} closed before its end (status ${status}, rst code ${req.rstCode})`)); });
     req.end();
   });
 }
