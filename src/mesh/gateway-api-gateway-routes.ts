@@ -119,7 +119,18 @@ const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP']);
  * one per listener, in listener order. Left out, as istiod builds no server for them: a listener whose protocol
  * is not HTTP, HTTPS, TLS or TCP (status UnsupportedProtocol), an HTTPS or TLS listener without `tls`.
  */
-export function gatewayApiServers(graph: MeshGraph, gateway: MeshObject): GatewayApiServer[] {
+export function gatewayApiServers(graph: MeshGraph, gateway: MeshObject): readonly GatewayApiServer[] {
+  let byGateway = SERVERS.get(graph);
+  if (!byGateway) SERVERS.set(graph, (byGateway = new Map()));
+  let servers = byGateway.get(gateway.key);
+  if (!servers) byGateway.set(gateway.key, (servers = serversOf(graph, gateway)));
+  return servers;
+}
+
+/** {@link gatewayApiServers} per graph and Gateway key: the route conversions and the view all read them. */
+const SERVERS = new WeakMap<MeshGraph, Map<string, readonly GatewayApiServer[]>>();
+
+function serversOf(graph: MeshGraph, gateway: MeshObject): GatewayApiServer[] {
   if (!istioControllerClass(gateway, gatewayApiOf(graph).ofKind('GatewayClass'))) return [];
   const out: GatewayApiServer[] = [];
   listenersOf(gateway).forEach((l, i) => {
@@ -199,12 +210,6 @@ export function gatewayApiVirtualServices(graph: MeshGraph): ReadonlyMap<string,
   let out = CACHE.get(graph);
   if (out) return out;
   const index = gatewayApiOf(graph);
-  const servers = new Map<string, GatewayApiServer[]>();
-  const serversOf = (gw: MeshObject) => {
-    let s = servers.get(gw.key);
-    if (!s) servers.set(gw.key, (s = gatewayApiServers(graph, gw)));
-    return s;
-  };
   const byKey = new Map<string, { host: string; gateway: string; parts: { object: MeshObject; routes: GammaRoute[] }[] }>();
   // HTTPRoutes and GRPCRoutes merge into the same VirtualServices (controller.go joins both before mergeHTTPRoutes).
   for (const route of [...index.ofKind('HTTPRoute'), ...index.ofKind('GRPCRoute')]) {
@@ -216,7 +221,7 @@ export function gatewayApiVirtualServices(graph: MeshGraph): ReadonlyMap<string,
       if (ref.group !== GATEWAY_API_GROUP || ref.kind !== 'Gateway') continue;
       const gw = index.get('Gateway', ref.namespace, ref.name);
       if (!gw) continue;
-      const all = serversOf(gw);
+      const all = gatewayApiServers(graph, gw);
       for (const server of all) {
         if (!referenceAllowed(server, ref, hostnames, route)) continue;
         converted ??= (route.kind === 'GRPCRoute' ? convertGrpcRules(route) : convertRules(route)).map((r) => ({ ...r, enforceRefGrant: true }));

@@ -134,12 +134,6 @@ export function gatewayApiL4VirtualServices(graph: MeshGraph): ReadonlyMap<strin
   let out = CACHE.get(graph);
   if (out) return out;
   const index = gatewayApiOf(graph);
-  const servers = new Map<string, GatewayApiServer[]>();
-  const serversOf = (gw: MeshObject) => {
-    let s = servers.get(gw.key);
-    if (!s) servers.set(gw.key, (s = gatewayApiServers(graph, gw)));
-    return s;
-  };
   const byGateway = new Map<string, GatewayApiL4VirtualService[]>();
   for (const route of [...index.ofKind('TCPRoute'), ...index.ofKind('TLSRoute')]) {
     const kind = route.kind === 'TCPRoute' ? 'tcp' : 'tls';
@@ -149,7 +143,7 @@ export function gatewayApiL4VirtualServices(graph: MeshGraph): ReadonlyMap<strin
       if (ref.group !== GATEWAY_API_GROUP || ref.kind !== 'Gateway') continue;
       const gw = index.get('Gateway', ref.namespace, ref.name);
       if (!gw) continue;
-      for (const server of serversOf(gw)) {
+      for (const server of gatewayApiServers(graph, gw)) {
         if (referenceAllowed(server, ref, kind === 'tls' ? hostnames : [], route)) parents.set(`${gw.namespace}/${server.internalName}`, server);
       }
     }
