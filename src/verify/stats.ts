@@ -125,8 +125,17 @@ export function sampleSizeFor(expected: number, tolerance = DEFAULT_TOLERANCE, c
   return Math.max(20, Math.ceil(n));
 }
 
+/**
+ * A confidence level as a percentage with as many decimals as its nines need (at least one):
+ * 0.95 → `95.0`, 0.999 → `99.9`, 0.99999 → `99.999`, never rounded up to `100.0`.
+ */
+export function formatConfidence(confidence: number): string {
+  const digits = Math.min(8, Math.max(1, Math.ceil(-Math.log10(1 - confidence) - 1e-9) - 2));
+  return (confidence * 100).toFixed(digits);
+}
+
 /** `90.0 % (99.9 % Wilson 87.1–92.4 %)`-style text for reports. */
 export function formatShare(j: ShareJudgement): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  return `${pct(j.observed)} of ${j.trials} (expected ${pct(j.expected)}; ${(j.confidence * 100).toFixed(1)} % Wilson ${pct(j.wilsonInterval[0])}–${pct(j.wilsonInterval[1])}, p = ${j.pValue.toPrecision(2)})`;
+  return `${pct(j.observed)} of ${j.trials} (expected ${pct(j.expected)}; ${formatConfidence(j.confidence)} % Wilson ${pct(j.wilsonInterval[0])}–${pct(j.wilsonInterval[1])}, p = ${j.pValue.toPrecision(2)})`;
 }

@@ -18,6 +18,7 @@ import { main } from '../../src/cli/main.js';
 import type { VerifyReport } from '../../src/verify/report/types.js';
 import { captureIO } from '../cli/_io.js';
 import { type Cli, ROOT, loopbackBlock, makeCa, startCli, stopAll, writeJson } from './_processes.js';
+import { PROOF_CONFIDENCE_ARG } from '../verify/_proof.js';
 
 const TLS_MODE = { 'security.istio.io/tlsMode': 'istio' };
 
@@ -59,7 +60,7 @@ async function startRuntime(served: string, ca: { cert: string; key: string }, p
 
 async function verify(dir: string, targets: string, extra: string[] = []): Promise<{ code: number; report: VerifyReport; stderr: string }> {
   const cap = captureIO(dir);
-  const code = await main(['verify', dir, '--runtime', targets, '--format', 'json', ...extra], cap.io);
+  const code = await main(['verify', dir, '--runtime', targets, '--format', 'json', ...PROOF_CONFIDENCE_ARG, ...extra], cap.io);
   return { code, report: (cap.stdout() ? JSON.parse(cap.stdout()) : { results: [] }) as VerifyReport, stderr: cap.stderr() };
 }
 

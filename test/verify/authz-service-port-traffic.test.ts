@@ -10,6 +10,7 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { graphOf } from '../mesh/_graph.js';
 import { ns } from '../mesh/view-fixtures.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const GW = 'cluster.local/ns/istio-system/sa/gw';
 const OPS = 'cluster.local/ns/ops/sa/prober';
@@ -23,7 +24,7 @@ const promise = (id: string, principal: string, port: number): Expectation => ({
 
 test('GIVEN Service port 80 -> targetPort 8080, one ALLOW policy on 8080 and one on 80 WHEN both "admitted on port 80" promises are sent THEN they go to 8080: the first is let through, the second gets 403 with the Service port, the container port and the fix named', async () => {
   const graph = graphOf([ns('pay'), web, service, allow('allow-gw', GW, ['8080']), allow('allow-ops', OPS, ['80'])]);
-  const { verdicts } = await createRuntime().run(graph, [promise('pay/allow-gw', GW, 80), promise('pay/allow-ops', OPS, 80)], () => {}, { confidence: 0.999, tolerance: 0.2 });
+  const { verdicts } = await createRuntime().run(graph, [promise('pay/allow-gw', GW, 80), promise('pay/allow-ops', OPS, 80)], () => {}, PROOF_OPTIONS);
   const held = verdicts.get('pay/allow-gw')!;
   assert.is(held.status, 'held', held.detail);
   assert.match(held.detail, `pay/web:8080 (Service port 80) GET /: 200 from pay/web`);
@@ -37,7 +38,7 @@ test('GIVEN Service port 80 -> targetPort 8080, one ALLOW policy on 8080 and one
 
 test('GIVEN a promised port that is neither a container port nor a Service port WHEN sent THEN broken without a request, naming the ports the workload has', async () => {
   const graph = graphOf([ns('pay'), web, service, allow('allow-gw', GW, ['8080'])]);
-  const { verdicts } = await createRuntime().run(graph, [promise('pay/allow-gw', GW, 9999)], () => {}, { confidence: 0.999, tolerance: 0.2 });
+  const { verdicts } = await createRuntime().run(graph, [promise('pay/allow-gw', GW, 9999)], () => {}, PROOF_OPTIONS);
   const v = verdicts.get('pay/allow-gw')!;
   assert.is(v.status, 'broken', v.detail);
   assert.is(v.requests, 0);

@@ -15,6 +15,7 @@ import { judgeAuthorization } from '../../src/verify/static/policies.js';
 import { translateProxy, VIRTUAL_INBOUND } from '../../src/xds/translate/index.js';
 import { graphOf } from '../mesh/_graph.js';
 import { ns } from '../mesh/view-fixtures.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const WEB = 'cluster.local/ns/web/sa/frontend';
 const shop = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'shop' } }, template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'shop', image: 'shop:1', ports: [{ containerPort: 7070 }] }] } } } };
@@ -46,7 +47,7 @@ test('GIVEN an ALLOW rule on paths for a sniffed port WHEN judged statically THE
 });
 
 test('GIVEN the same sniffed port WHEN the promises are proven with traffic THEN the mTLS caller (a sidecar\'s HTTP ALPN) meets the HTTP chain: 200 on /public/x, 403 RBAC: access denied on /admin, as the static judge says', async () => {
-  const { verdicts } = await createRuntime().run(graph(), [promise('shop#public', '/public/x', true), promise('shop#admin', '/admin', false)], () => {}, { confidence: 0.999, tolerance: 0.2 });
+  const { verdicts } = await createRuntime().run(graph(), [promise('shop#public', '/public/x', true), promise('shop#admin', '/admin', false)], () => {}, PROOF_OPTIONS);
   const open = verdicts.get('shop#public')!;
   assert.is(open.status, 'held', open.detail);
   assert.match(open.detail, 'shop/shop:7070 GET /public/x: 200 from shop/shop');

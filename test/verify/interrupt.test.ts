@@ -11,6 +11,7 @@ import { VerifyInterrupted } from '../../src/verify/run.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { copyDist, ROOT } from './_dist.js';
 import { addressesLockedBy, bindOnce, locked } from './_locks.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const canConnect = (host: string, port: number) => new Promise<boolean>((resolve) => {
   const s = connect({ host, port }, () => { s.destroy(); resolve(true); });
@@ -57,7 +58,7 @@ test('GIVEN a timeout proof holding a slow backend WHEN SIGINT stops the runtime
   process.on('SIGINT', survive);
   try {
     // progress(0, 1) comes as the proof starts; its backend then answers only after the 3 s timeout.
-    const run = createRuntime().run(graph, [timeout], (done) => { if (done === 0) setTimeout(() => process.kill(process.pid, 'SIGINT'), 500); }, { confidence: 0.999, tolerance: 0.2 });
+    const run = createRuntime().run(graph, [timeout], (done) => { if (done === 0) setTimeout(() => process.kill(process.pid, 'SIGINT'), 500); }, PROOF_OPTIONS);
     const outcome = await run.then((r) => `verdicts: ${JSON.stringify([...r.verdicts])}`, (e: unknown) => e);
     assert.instance(outcome, VerifyInterrupted, String(outcome));
     assert.is((outcome as VerifyInterrupted).signal, 'SIGINT');

@@ -13,6 +13,7 @@ import { NetnsNetwork, netnsUnavailable } from '../../src/verify/runtime/netns.j
 import { ProcessRegistry } from '../../src/verify/runtime/registry.js';
 import { RemoteWorkload } from '../../src/verify/runtime/remote-workload.js';
 import { copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const why = netnsUnavailable();
 if (why !== null) process.stdout.write(`netns.test.ts: the namespace tests are skipped: ${why}\n`);
@@ -110,7 +111,7 @@ netnsTest('GIVEN the customers app WHEN its promises are proven with --netns THE
     let during: string[] = [];
     const { verdicts } = await createRuntime({ netns: true }).run(graph, ids.map(byId), (done) => {
       if (done === 1) during = leftovers(process.pid);
-    }, { confidence: 0.999, tolerance: 0.2 });
+    }, PROOF_OPTIONS);
     for (const id of ids) assert.is(verdicts.get(id)?.status, 'held', `${id}: ${verdicts.get(id)?.detail}`);
     assert.match(verdicts.get(ids[0]!)!.detail, /^20× 200 customers\/customers-v2$/);
     // Copies counted by the parent from the children's reports.

@@ -21,6 +21,7 @@ import { formatMarkdown } from '../../src/verify/report/markdown.js';
 import { verifyProject } from '../../src/verify/run.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/route-refusal');
 const GATEWAY_ROUTE = 'orders/shop-gateway/Routes#cart.reaches';
@@ -48,7 +49,7 @@ const REFUSAL_PROMISE: Expectation = {
 async function prove(work: string, extra: readonly Expectation[] = []) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
   const route = expectationsOf(work).find((e) => e.id === GATEWAY_ROUTE)!;
-  const v = (await createRuntime().run(graph, [route, ...extra], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
+  const v = (await createRuntime().run(graph, [route, ...extra], () => {}, PROOF_OPTIONS)).verdicts;
   return v.get(GATEWAY_ROUTE)!;
 }
 

@@ -8,8 +8,8 @@ import { loadInputs } from '../../src/mesh/load.js';
 import { loadRouteTests } from '../../src/verify/expectations/route-tests.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 
 async function routeTests(yaml: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-rt-'));
@@ -54,7 +54,7 @@ test('GIVEN a correct 75/25 route test with short hosts WHEN loaded THEN its des
 
 test('GIVEN the route tests WHEN sent as traffic (no static gate) THEN the correct split holds and a pin claimed on the wrong version breaks', async () => {
   const { graph, expectations } = await routeTests(CASES);
-  const { verdicts } = await createRuntime().run(graph, expectations, () => {}, OPTIONS);
+  const { verdicts } = await createRuntime().run(graph, expectations, () => {}, PROOF_OPTIONS);
   const split = expectations.find((e) => e.promise.startsWith('others split'))!;
   const jason = expectations.find((e) => e.promise.startsWith('jason'))!;
   assert.is(verdicts.get(split.id)?.status, 'held', verdicts.get(split.id)?.detail);

@@ -10,9 +10,9 @@ import { namespacesNeeded } from '../../src/verify/external/needed.js';
 import { createExternalRuntime } from '../../src/verify/external/runner.js';
 import { parseTargets } from '../../src/verify/external/targets.js';
 import { ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -36,10 +36,10 @@ test('GIVEN targets whose bookinfo caller never gets ready WHEN verify --runtime
   const targets = parseTargets({ version: 1, callers: [{ workload: 'bookinfo/productpage-v1', address: '127.0.0.1', admin: `127.0.0.1:${await closedPort()}` }], waitSeconds: 1 }, 't.json');
   const httpbin = EXPECTATIONS.filter((e) => e.id === 'httpbin/httpbin-gateway/Routes#api.reaches' || e.id === 'httpbin/namespace#mtls-strict');
   assert.is(httpbin.length, 2);
-  const { verdicts } = await createExternalRuntime(targets).run(graph, httpbin, () => {}, OPTIONS);
+  const { verdicts } = await createExternalRuntime(targets).run(graph, httpbin, () => {}, PROOF_OPTIONS);
   assert.equal([...verdicts.values()].map((v) => v.status), ['not-run', 'not-run']);
   const bookinfo = EXPECTATIONS.filter((e) => e.id === 'bookinfo/reviews-routes#jason-on-v2.reaches');
-  const error = await createExternalRuntime(targets).run(graph, bookinfo, () => {}, OPTIONS).then(() => undefined, (e: Error) => e);
+  const error = await createExternalRuntime(targets).run(graph, bookinfo, () => {}, PROOF_OPTIONS).then(() => undefined, (e: Error) => e);
   assert.match(error?.message ?? '', /not ready within 1 s: caller bookinfo\/productpage-v1/);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatShare, judgeShare, sampleSizeFor, wilsonInterval, zFor } from '../../src/verify/stats.js';
+import { formatConfidence, formatShare, judgeShare, sampleSizeFor, wilsonInterval, zFor } from '../../src/verify/stats.js';
 
 test('GIVEN a confidence WHEN its z is asked THEN it is the two-sided normal quantile', () => {
   assert.ok(Math.abs(zFor(0.95) - 1.959964) < 1e-5);
@@ -45,6 +45,11 @@ test('GIVEN nonsense counts or shares WHEN judged THEN a RangeError names the ar
   assert.throws(() => judgeShare(11, 10, 0.5), /successes must be a whole number from 0 to trials/);
   assert.throws(() => judgeShare(1, 10, 1.5), /expected share must be a number from 0 to 1/);
   assert.throws(() => sampleSizeFor(0.5, 0), /tolerance must be a number strictly between 0 and 1/);
+});
+
+test('GIVEN confidence levels with more nines than one decimal shows WHEN formatted THEN every nine is kept and none rounds up to 100.0', () => {
+  assert.equal([0.9, 0.95, 0.99, 0.999, 0.9999, 0.99999, 0.57].map(formatConfidence), ['90.0', '95.0', '99.0', '99.9', '99.99', '99.999', '57.0']);
+  assert.match(formatShare(judgeShare(70, 100, 0.75, 0.99999)), /expected 75\.0 %; 99\.999 % Wilson/);
 });
 
 test.run();

@@ -12,6 +12,7 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const PINNED = EXPECTATIONS.find((e) => e.id === 'customers/customers-canary#customers-canary-pinned.reaches')!;
@@ -31,7 +32,7 @@ test('GIVEN the customers routes with a 300 ms fault delay on 50 % of requests W
       }
     });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const { verdicts } = await createRuntime().run(graph, es, () => {}, { confidence: 0.999, tolerance: 0.2 });
+    const { verdicts } = await createRuntime().run(graph, es, () => {}, PROOF_OPTIONS);
     const right = verdicts.get(es[0]!.id)!;
     assert.is(right.status, 'held', right.detail);
     assert.match(right.detail, /^answered at least 300 ms late with flag DI at the caller: [\d.]+ % of \d+ \(expected 50\.0 %.*; stopped after \d+ of at most \d+ requests .*; delayed ones answered after 3\d\d–\d+ ms, the others after \d+–\d+ ms$/);

@@ -13,6 +13,7 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const RETRIES = 'customers/customers-canary#customers-canary-pinned.retries';
@@ -31,7 +32,7 @@ async function proveWithAbort(percent: number, ids: readonly string[]) {
       for (const h of o.spec.http) h.fault = { abort: { httpStatus: 503, percentage: { value: percent } } };
     });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    return (await createRuntime().run(graph, es, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
+    return (await createRuntime().run(graph, es, () => {}, PROOF_OPTIONS)).verdicts;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -58,7 +59,7 @@ test('GIVEN the pinned customers route with a 1.5 s fault delay on every request
       for (const h of o.spec.http) { delete h.retries; h.timeout = '1s'; h.fault = { delay: { fixedDelay: '1.5s', percentage: { value: 100 } } }; }
     });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const v = (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT)!;
+    const v = (await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS)).verdicts.get(TIMEOUT)!;
     assert.is(v.status, 'held', v.detail);
     const m = /^a backend needing 2500 ms: 504 \(flags (?:[A-Z]+,)*DI(?:,[A-Z]+)*\) after (\d+) ms \(promised 504 UT at 2500 ms: the fault's 1500 ms delay \(DI\), then the 1000 ms timeout\)$/.exec(v.detail);
     assert.ok(m, v.detail);

@@ -17,6 +17,7 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { verifyProject } from '../../src/verify/run.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const MUTUAL = 'httpbin/httpbin-gateway#client-certificate-required.443';
@@ -38,7 +39,7 @@ function redirectPromise(id: string, authority: string): Expectation {
 async function proveIn(work: string, extra: readonly Expectation[] = []) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
   const wanted = [...IDS.map((id) => EXPECTATIONS.find((e) => e.id === id)!), ...extra];
-  return (await createRuntime().run(graph, wanted, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
+  return (await createRuntime().run(graph, wanted, () => {}, PROOF_OPTIONS)).verdicts;
 }
 
 test('GIVEN the committed apps WHEN the ingress gateway is sent real requests THEN it redirects plain HTTP, demands client certificates from the right CA on MUTUAL, and routes TLS requests to the backends', async () => {
@@ -65,7 +66,7 @@ test('GIVEN a copy whose httpbin Gateway and VirtualService write the host in mi
       // Route promises name the host as synth writes it (lower case); Gateway promises list the server hosts as written.
       return { ...e, outcome } as Expectation;
     });
-    const v = (await createRuntime().run(graph, written, () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts;
+    const v = (await createRuntime().run(graph, written, () => {}, PROOF_OPTIONS)).verdicts;
     for (const id of [MUTUAL, REDIRECT_HTTPBIN, MUTUAL_ROUTE]) assert.is(v.get(id)?.status, 'held', `${id}: ${v.get(id)?.detail}`);
     assert.match(v.get(REDIRECT_HTTPBIN)!.detail, /→ 301 Location https:\/\/httpbin\.example\.com\//i);
   } finally {
@@ -122,7 +123,7 @@ test('GIVEN a copy without the platform app (no workload the Gateways select) WH
   try {
     fs.rmSync(path.join(work, 'dist', 'platform.k8s.yaml'));
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const v = (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === REDIRECT)!], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(REDIRECT);
+    const v = (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === REDIRECT)!], () => {}, PROOF_OPTIONS)).verdicts.get(REDIRECT);
     assert.is(v?.status, 'not-run');
     assert.is(v!.detail, 'no workload in dist/ matches Gateway bookinfo/bookinfo-gateway\'s selector {"istio":"ingressgateway"} (the gateway Deployment, e.g. of the platform app, is not in the input)');
   } finally {

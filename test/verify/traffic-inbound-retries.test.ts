@@ -16,6 +16,7 @@ import { meshContextOrThrow } from '../../src/mesh/mesh-config.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 /** customers' pinned route: 1 retry on 5xx. */
@@ -24,7 +25,7 @@ const RETRIES = 'customers/customers-canary#customers-canary-pinned.retries';
 async function prove(mesh?: string) {
   const context = mesh === undefined ? undefined : meshContextOrThrow({ meshConfig: { text: mesh, file: 'mesh.yaml' } });
   const graph = MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files, context ? { context } : {});
-  return (await createRuntime().run(graph, [EXPECTATIONS.find((x) => x.id === RETRIES)!], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(RETRIES)!;
+  return (await createRuntime().run(graph, [EXPECTATIONS.find((x) => x.id === RETRIES)!], () => {}, PROOF_OPTIONS)).verdicts.get(RETRIES)!;
 }
 
 test('GIVEN Istio\'s built-in inbound retry policy WHEN the route\'s retries are proven THEN the backend sees 1 + 1 tries: reset-before-request does not retry a 503 at the destination', async () => {

@@ -14,6 +14,7 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const ID = 'customers/customers#outlier-detection';
@@ -21,7 +22,7 @@ const PROMISE = EXPECTATIONS.find((e) => e.id === ID)!;
 
 async function proveIn(work: string, e: Expectation = PROMISE) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-  return (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(e.id);
+  return (await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS)).verdicts.get(e.id);
 }
 
 /** The promise as if the construct had said `maxEjectionPercent: percent`. */

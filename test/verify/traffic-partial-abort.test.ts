@@ -12,6 +12,7 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
@@ -37,7 +38,7 @@ test('GIVEN the customers routes with a 40 % fault abort (503) WHEN their routin
       }
     });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const { verdicts } = await createRuntime().run(graph, es, () => {}, { confidence: 0.999, tolerance: 0.2 });
+    const { verdicts } = await createRuntime().run(graph, es, () => {}, PROOF_OPTIONS);
     const reaches = verdicts.get(PINNED)!;
     assert.is(reaches.status, 'held', reaches.detail);
     assert.match(reaches.detail, /^(\d+× 200 customers\/customers-v2, \d+× 503 FI \(no backend\)|\d+× 503 FI \(no backend\), \d+× 200 customers\/customers-v2); aborted 503 \(FI\): \d+\.\d % of 34 \(expected 40\.0 %/);

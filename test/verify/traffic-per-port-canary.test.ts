@@ -17,8 +17,8 @@ import { collectExpectations } from '../../src/verify/expectations/collect.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { graphOfYaml } from '../checks/rules/_harness.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 const IDS = ['shop/web#web-split.split', 'shop/admin#admin-split.split'];
 
 /** The app's manifests and its two split promises. */
@@ -44,7 +44,7 @@ async function prove(edit: (http: Record<string, any>[]) => void = () => {}) {
   const copy = structuredClone(objects);
   edit(copy.find((o) => o.kind === 'VirtualService')!.spec.http);
   const graph = await graphOfYaml(copy.map((o) => stringify(o)).join('---\n'));
-  const { verdicts } = await createRuntime().run(graph, promises, () => {}, OPTIONS);
+  const { verdicts } = await createRuntime().run(graph, promises, () => {}, PROOF_OPTIONS);
   return IDS.map((id) => verdicts.get(id)!);
 }
 

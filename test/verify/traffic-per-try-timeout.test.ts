@@ -18,6 +18,7 @@ import { loadInputs } from '../../src/mesh/load.js';
 import { collectExpectations } from '../../src/verify/expectations/collect.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 /** The generator's timeout promise for the customers split when the CanaryRelease writes no timeout. */
 function splitTimeoutPromise() {
@@ -36,7 +37,7 @@ function splitTimeoutPromise() {
 test('GIVEN the customers split with 1 retry on 5xx, 1 s per try and no route timeout WHEN proven against a backend needing 3.5 s THEN it ends 504 UT at 2 s and holds; with the per-try timeout at 500 ms in dist/ it ends at 1 s and breaks', async () => {
   const e = splitTimeoutPromise();
   assert.equal(e.outcome, { kind: 'timeout', timeoutMs: 0, perTry: { perTryTimeoutMs: 1000, tries: 2, backoffMaxMs: 25 }, routeRetries: true });
-  const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(e.id)!;
+  const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, PROOF_OPTIONS)).verdicts.get(e.id)!;
   const work = copyDist();
   try {
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) delete h.timeout; });

@@ -12,13 +12,14 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const ID = 'customers/customers#circuit-breaker';
 
 async function proveIn(work: string) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-  return (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === ID)!], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID);
+  return (await createRuntime().run(graph, [EXPECTATIONS.find((e) => e.id === ID)!], () => {}, PROOF_OPTIONS)).verdicts.get(ID);
 }
 
 /**
@@ -64,7 +65,7 @@ test('GIVEN customers limited to 5 connections and 5 pending requests and its ro
   const base = EXPECTATIONS.find((e) => e.id === ID)!;
   const limits = { maxConnections: 5, http1MaxPendingRequests: 5 };
   const e: Expectation = { ...base, outcome: { ...base.outcome, limits } as Expectation['outcome'] };
-  const prove = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID);
+  const prove = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, PROOF_OPTIONS)).verdicts.get(ID);
   const split = (o: Record<string, any>) => {
     for (const h of o.spec.http) if (h.route?.length === 2) { h.route[0].weight = 50; h.route[1].weight = 50; }
   };
@@ -89,7 +90,7 @@ const TIMEOUT = 'customers/customers-canary#customers-canary-split.timeout';
 
 test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s THEN the caller answers 504 with flag UT (and URX: per-try timeouts used the retry) from its access log, and without timeout and retries the promise breaks', async () => {
   const e = EXPECTATIONS.find((x) => x.id === TIMEOUT)!;
-  const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT);
+  const run = async (work: string) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files), [e], () => {}, PROOF_OPTIONS)).verdicts.get(TIMEOUT);
   const held = await run(ROOT);
   assert.is(held?.status, 'held', held?.detail);
   assert.match(held!.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after \d+ ms \(promised 504 UT at 2000 ms: 2 tries of 1000 ms, before the 3000 ms route timeout\)$/, held!.detail);
@@ -107,7 +108,7 @@ test('GIVEN the customers split with a 3 s timeout WHEN a backend needs 4.5 s TH
 
 test('GIVEN the customers split, whose 2 tries of 1 s end a slow request at 2 s WHEN a promise says the 3 s route timeout ends it, or a 500 ms per-try timeout does THEN both break: the request ended sooner, or later, than the timer promised (an early 504 UT is not the route timeout at work)', async () => {
   const e = EXPECTATIONS.find((x) => x.id === TIMEOUT)!;
-  const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files), [{ ...e, outcome }], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(TIMEOUT)!;
+  const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files), [{ ...e, outcome }], () => {}, PROOF_OPTIONS)).verdicts.get(TIMEOUT)!;
   const late = await run({ kind: 'timeout', timeoutMs: 3000 });
   assert.is(late.status, 'broken', late.detail);
   assert.match(late.detail, /^a backend needing 4500 ms: 504 \(flags ([A-Z]+,)*UT(,[A-Z]+)*\) after (19|2\d)\d\d ms \(promised 504 UT at 3000 ms: the 3000 ms timeout\)$/, late.detail);
@@ -124,7 +125,7 @@ test('GIVEN a route that writes no retries and a MeshConfig defaultHttpRetryPoli
     fs.writeFileSync(path.join(work, 'dist', 'zz-mesh.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    defaultHttpRetryPolicy:\n      attempts: 1\n      perTryTimeout: 1s\n      retryOn: 5xx\n');
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'web-frontend', (o) => { o.spec.http[0].timeout = '3s'; });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(graph, [{ ...e, outcome }], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(ID)!;
+    const run = async (outcome: Expectation['outcome']) => (await createRuntime().run(graph, [{ ...e, outcome }], () => {}, PROOF_OPTIONS)).verdicts.get(ID)!;
     const held = await run({ kind: 'timeout', timeoutMs: 3000 });
     assert.is(held.status, 'held', held.detail);
     assert.match(held.detail, /\(promised 504 UT at 2000 ms: 2 tries of 1000 ms \(MeshConfig defaultHttpRetryPolicy: the route writes no retries\), before the 3000 ms route timeout\)$/, held.detail);
@@ -145,7 +146,7 @@ test('GIVEN the customers split retried once with no retryOn (Istio >= 1.24\'s d
   try {
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) if (h.retries) delete h.retries.retryOn; });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const v = (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(RETRIES);
+    const v = (await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS)).verdicts.get(RETRIES);
     assert.is(v?.status, 'not-run', v?.detail);
     assert.match(v!.detail, /Istio's default: no status code since Istio 1\.24\) has no condition an echo backend can trigger/);
   } finally {
@@ -160,7 +161,7 @@ test('GIVEN the customers split retried once on retryOn "503" (a bare code: retr
   try {
     breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => { for (const h of o.spec.http) if (h.retries) h.retries.retryOn = '503'; });
     const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-    const v = (await createRuntime().run(graph, [e], () => {}, { confidence: 0.999, tolerance: 0.2 })).verdicts.get(RETRIES);
+    const v = (await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS)).verdicts.get(RETRIES);
     assert.is(v?.status, 'held', v?.detail);
     assert.match(v!.detail, /^a backend answering 503: it saw 2 tries \(promised 2: 1 \+ 1 retries\); the caller got 503 \(flags [A-Z,]*URX/);
   } finally {

@@ -11,10 +11,10 @@ import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { graphOf } from '../mesh/_graph.js';
 import { ns } from '../mesh/view-fixtures.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const APP = 'cluster.local/ns/db/sa/app';
 const STRANGER = 'cluster.local/ns/db/sa/meshproof-verify-stranger';
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 
 const db = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'db', namespace: 'db' }, spec: { selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1', ports: [{ containerPort: 5432 }] }] } } } };
 /** Service port named `tcp`: Istio treats it as TCP (`http` would make it HTTP). */
@@ -30,7 +30,7 @@ const DEFAULT_DENY: Expectation = { id: 'db#default-deny', promise: 'a stranger 
 const ALLOW_APP: Expectation = { id: 'db#allow-app', promise: 'app is admitted on 5432', source, outcome: { kind: 'authorization', namespace: 'db', selector: { app: 'db' }, principal: APP, port: 5432, allowed: true } };
 
 async function prove(bodies: Record<string, unknown>[], expectations: Expectation[]) {
-  return (await createRuntime().run(graphOf(bodies), expectations, () => {}, OPTIONS)).verdicts;
+  return (await createRuntime().run(graphOf(bodies), expectations, () => {}, PROOF_OPTIONS)).verdicts;
 }
 
 test('GIVEN a TCP Service port in a STRICT, default-deny namespace with an ALLOW policy for app WHEN its security promises are sent THEN all hold: plaintext gets nothing, the stranger is closed after the mTLS handshake with no bytes, app reaches the echo backend through the tcp_proxy', async () => {

@@ -12,15 +12,15 @@ import { loadInputs } from '../../src/mesh/load.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 const IDS = ['customers/namespace#mtls-strict', 'customers/namespace#default-deny', 'customers/allow-web-frontend#allow.0', 'customers/web-frontend-routes#route0.reaches'];
 
 async function proveIn(work: string) {
   const graph = MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
-  return (await createRuntime().run(graph, IDS.map(byId), () => {}, OPTIONS)).verdicts;
+  return (await createRuntime().run(graph, IDS.map(byId), () => {}, PROOF_OPTIONS)).verdicts;
 }
 
 test('GIVEN the committed customers app (STRICT, allow-nothing, ALLOW per workload) WHEN its security promises are sent to the inbound sidecars THEN plaintext is refused, a stranger gets 403 RBAC: access denied, the named caller and routed traffic get through over mTLS', async () => {

@@ -11,10 +11,10 @@ import { verifyProject, VerifyInputError } from '../../src/verify/run.js';
 import { breakObject, copyDist, ROOT } from './_dist.js';
 import { addressesLockedBy, bindOnce, locked } from './_locks.js';
 import { SequentialPlan } from '../../src/verify/sequential.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const EXPECTATIONS = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
 const byId = (id: string) => EXPECTATIONS.find((e) => e.id === id)!;
-const OPTIONS = { confidence: 0.999, tolerance: 0.2 };
 
 async function graphOf(work: string): Promise<MeshGraph> {
   return MeshGraph.from((await loadInputs([path.join(work, 'dist')], { cwd: work })).files);
@@ -24,14 +24,14 @@ test('GIVEN the committed bookinfo WHEN its mesh promises are sent through the r
   const ids = ['bookinfo/reviews-routes#jason-on-v2.reaches', 'bookinfo/reviews-routes#v1-v3-split.split', 'bookinfo/ratings-routes#default.retries'];
   // reviews and ratings admit only paths under /reviews/ and /ratings/: the promised GET / is routed (the caller's
   // access log names the version) and then refused by the inbound sidecar, so no backend can count retries.
-  const { verdicts, startupMs } = await createRuntime().run(await graphOf(ROOT), ids.map(byId), () => {}, OPTIONS);
+  const { verdicts, startupMs } = await createRuntime().run(await graphOf(ROOT), ids.map(byId), () => {}, PROOF_OPTIONS);
   for (const id of ids.slice(0, 2)) assert.is(verdicts.get(id)?.status, 'held', `${id}: ${verdicts.get(id)?.detail}`);
   assert.match(verdicts.get(ids[0]!)!.detail, /^20× 403 RBAC: access denied at bookinfo\/reviews-v2$/);
-  assert.match(verdicts.get(ids[1]!)!.detail, /v1: \d+\.\d % of \d+ \(expected 75\.0 %; 99\.9 % Wilson/);
+  assert.match(verdicts.get(ids[1]!)!.detail, /v1: \d+\.\d % of \d+ \(expected 75\.0 %; 99\.999 % Wilson/);
   assert.is(verdicts.get(ids[2]!)?.status, 'not-run');
   assert.match(verdicts.get(ids[2]!)!.detail, /inbound sidecar answered GET \/ 403/);
   // Sampled sequentially: at least the plan's first look, at most its last.
-  const plan = new SequentialPlan([0.75, 0.25], OPTIONS);
+  const plan = new SequentialPlan([0.75, 0.25], PROOF_OPTIONS);
   const sent = verdicts.get(ids[1]!)!.requests;
   assert.ok(sent >= plan.schedule[0]! && sent <= plan.maxTrials, `${sent} requests, plan ${plan.schedule.join(',')}`);
   assert.match(verdicts.get(ids[1]!)!.detail, /stopped after \d+ of at most \d+ requests \(look \d+ of 10/);
@@ -46,7 +46,7 @@ test('GIVEN a dist/ whose split is swapped WHEN the promise is proven with traff
       [route[0].weight, route[1].weight] = [route[1].weight, route[0].weight];
     });
     const id = 'bookinfo/reviews-routes#v1-v3-split.split';
-    const { verdicts } = await createRuntime().run(await graphOf(work), [byId(id)], () => {}, OPTIONS);
+    const { verdicts } = await createRuntime().run(await graphOf(work), [byId(id)], () => {}, PROOF_OPTIONS);
     assert.is(verdicts.get(id)?.status, 'broken');
     // 25 % observed in the long run after the swap; a small sequential sample spreads it widely (2 of 22
     // is 9.1 %), so the check is the side of the split, not a band: far below the promised 75 %.
@@ -74,7 +74,7 @@ test('GIVEN a workload address already taken by another process (a second verify
   try {
     await new Promise<void>((r) => blocker.listen({ host: blocked, port, exclusive: true }, () => r()));
     const id = 'bookinfo/reviews-routes#jason-on-v2.reaches';
-    const { verdicts } = await createRuntime().run(graph, [byId(id)], () => { for (const a of addressesLockedBy(process.pid)) used.add(a); }, OPTIONS);
+    const { verdicts } = await createRuntime().run(graph, [byId(id)], () => { for (const a of addressesLockedBy(process.pid)) used.add(a); }, PROOF_OPTIONS);
     assert.is(verdicts.get(id)?.status, 'held', verdicts.get(id)?.detail);
   } finally {
     blocker.close();

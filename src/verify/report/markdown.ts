@@ -1,5 +1,6 @@
 /** Markdown report for a pull-request summary: a status table, then the broken promises. */
 import { countResults, finalStatus, type VerifyReport, type VerifyResult } from './types.js';
+import { formatConfidence } from '../stats.js';
 
 const madeAt = (s: VerifyResult['expectation']['source']) => (s.file !== undefined ? `${s.file}:${s.line ?? 1}` : esc(s.constructPath));
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -10,7 +11,7 @@ export function formatMarkdown(report: VerifyReport): string {
   const out: string[] = [`## meshproof verify: ${c.broken + c.undefined === 0 ? 'all promises held' : `${c.broken + c.undefined} promise${c.broken + c.undefined === 1 ? '' : 's'} broken`}`, ''];
   out.push(`${report.results.length} promises from ${report.apps.join(', ') || '(no app)'}: **${c.held} held**, **${c.broken} broken**, ${c.undefined} undefined order, ${c.runtimeOnly} need traffic.`);
   const proven = report.results.filter((r) => r.traffic?.status === 'held').length;
-  out.push(report.traffic.ran ? `${proven} proven with real traffic through the reference proxy; shares judged at ${report.confidence * 100} % confidence.` : `Traffic not sent: ${esc(report.traffic.reason ?? 'static only')}.`, '');
+  out.push(report.traffic.ran ? `${proven} proven with real traffic through the reference proxy; shares judged at ${formatConfidence(report.confidence)} % confidence.` : `Traffic not sent: ${esc(report.traffic.reason ?? 'static only')}.`, '');
   const bad = report.results.filter((r) => finalStatus(r) !== 'held');
   if (bad.length > 0) {
     out.push('| | Promise | Made at | What the config does |', '|---|---|---|---|');

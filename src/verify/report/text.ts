@@ -1,5 +1,6 @@
 /** Plain-text report: broken promises first with where they were made, then a summary line. */
 import { countResults, finalStatus, trafficLine, type VerifyReport, type VerifyResult } from './types.js';
+import { formatConfidence } from '../stats.js';
 
 const MARK = { held: '✓', broken: '✗', undefined: '?', 'runtime-only': '·' } as const;
 
@@ -31,7 +32,7 @@ export function formatText(report: VerifyReport, verbose = false): string {
     const proven = report.results.filter((r) => r.traffic?.status === 'held').length;
     const requests = report.results.reduce((s, r) => s + (r.traffic?.requests ?? 0), 0);
     const t = report.timings;
-    lines.push(`traffic: ${proven} of ${report.results.length} promises proven with ${requests} requests (${report.confidence * 100} % confidence, tolerance ${+(report.tolerance * 100).toFixed(2)} points; start-up ${Math.round(t.startupMs ?? 0)} ms, traffic ${Math.round(t.trafficMs ?? 0)} ms); the rest judged on the config (see "traffic:" lines with -v)`);
+    lines.push(`traffic: ${proven} of ${report.results.length} promises proven with ${requests} requests (${formatConfidence(report.confidence)} % confidence, tolerance ${+(report.tolerance * 100).toFixed(2)} points; start-up ${Math.round(t.startupMs ?? 0)} ms, traffic ${Math.round(t.trafficMs ?? 0)} ms); the rest judged on the config (see "traffic:" lines with -v)`);
   } else {
     lines.push(`traffic: not sent — ${report.traffic.reason ?? 'static only'}`);
   }
