@@ -54,7 +54,7 @@ async function until(cond: () => Promise<boolean> | boolean, ms: number, what: s
   return Date.now() - t0;
 }
 
-test('GIVEN weighted clusters a 90 / b 10 WHEN 2,000 calls go through a grpc-js-xds channel THEN the share of a lies in the 99.9 % Wilson interval around what was observed', async () => {
+test('GIVEN weighted clusters a 90 / b 10 WHEN 2,000 calls go through a grpc-js-xds channel THEN the share of a lies in the 99.999 % Wilson interval around what was observed', async () => {
   publish('split', [weightedRoute({ a: 90, b: 10 })]);
   const client = channel('split');
   await tally(client, 50);
@@ -62,7 +62,7 @@ test('GIVEN weighted clusters a 90 / b 10 WHEN 2,000 calls go through a grpc-js-
   const counts = await tally(client, n);
   assert.is((counts.a ?? 0) + (counts.b ?? 0), n);
   const [lo, hi] = wilson(counts.a ?? 0, n);
-  assert.ok(lo <= 0.9 && 0.9 <= hi, `a got ${counts.a}/${n}; 99.9 % Wilson interval [${lo.toFixed(4)}, ${hi.toFixed(4)}] must contain 0.90`);
+  assert.ok(lo <= 0.9 && 0.9 <= hi, `a got ${counts.a}/${n}; 99.999 % Wilson interval [${lo.toFixed(4)}, ${hi.toFixed(4)}] must contain 0.90`);
   assert.ok(hi < 0.95 && lo > 0.85, `interval [${lo}, ${hi}] is too wide to tell 90/10 from 85/15 or 95/5`);
 });
 
