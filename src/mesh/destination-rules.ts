@@ -19,6 +19,7 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
 import { exportToOf, exportedTo } from './visibility.js';
+import { isBackendPolicyDestinationRule } from './gateway-api-backend-tls.js';
 
 /** Where a DestinationRule lookup found its rules (Istio's order). */
 export type DestinationRuleScope = 'client-namespace' | 'service-namespace' | 'root-namespace';
@@ -110,8 +111,21 @@ export function mergeDestinationRules(scope: DestinationRuleScope, namespace: st
   const subsets: MergedSubset[] = [];
   const duplicateSubsets: MergedSubset[] = [];
   const names = new Set<string>();
+  // istiod tells the rules it generates from backend policies (BackendTLSPolicy) by their annotation: between
+  // rules of the same origin the first traffic policy wins; between a user's and a generated one, the user's
+  // fields win and the generated one fills the gaps, whichever came first. The merged rule keeps the first
+  // rule's origin (`isBackendPolicyDestinationRule` of the consolidated rule).
+  const firstGenerated = rules.length > 0 && isBackendPolicyDestinationRule(rules[0]!);
   for (const o of rules) {
-    if (trafficPolicy === null && isRecord(o.spec.trafficPolicy)) trafficPolicy = { value: o.spec.trafficPolicy, object: o, path: ['spec', 'trafficPolicy'] };
+    const tp = isRecord(o.spec.trafficPolicy) ? o.spec.trafficPolicy : null;
+    const generated = isBackendPolicyDestinationRule(o);
+    const merged = trafficPolicy as MergedDestinationRule['trafficPolicy'];
+    if (tp !== null && merged === null) trafficPolicy = { value: tp, object: o, path: ['spec', 'trafficPolicy'] };
+    else if (tp !== null && merged !== null && generated !== firstGenerated) {
+      trafficPolicy = generated
+        ? { value: mergeBackendPolicyTrafficPolicy(merged.value, tp), object: merged.object, path: merged.path }
+        : { value: mergeBackendPolicyTrafficPolicy(tp, merged.value), object: o, path: ['spec', 'trafficPolicy'] };
+    }
     (Array.isArray(o.spec.subsets) ? o.spec.subsets : []).forEach((s, i) => {
       if (!isRecord(s) || typeof s.name !== 'string') return;
       const subset: MergedSubset = {
@@ -127,6 +141,34 @@ export function mergeDestinationRules(scope: DestinationRuleScope, namespace: st
   return { scope, namespace, host, rules, trafficPolicy, subsets, duplicateSubsets };
 }
 
+/** The top-level fields `MergeTrafficPolicy` lets a user's rule override (`ShallowCopyTrafficPolicy` keeps them). */
+const MERGED_POLICY_FIELDS = ['connectionPool', 'outlierDetection', 'loadBalancer', 'tls', 'tunnel', 'proxyProtocol', 'retryBudget'] as const;
+
+/**
+ * istiod `mergeBackendPolicyTrafficPolicy`: a traffic policy generated from backend policies under a user's:
+ * the user's fields win, the generated one fills the fields the user leaves unset; port-level settings of a port
+ * both set merge field by field (loadBalancer, connectionPool, outlierDetection, tls), ports only the generated
+ * one sets are appended after the user's.
+ */
+export function mergeBackendPolicyTrafficPolicy(user: Readonly<Record<string, unknown>>, backend: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const k of MERGED_POLICY_FIELDS) {
+    const v = user[k] ?? backend[k];
+    if (v !== undefined && v !== null) out[k] = v;
+  }
+  const userPorts = Array.isArray(user.portLevelSettings) ? user.portLevelSettings.filter(isRecord) : [];
+  const backendPorts = Array.isArray(backend.portLevelSettings) ? backend.portLevelSettings.filter(isRecord) : [];
+  const numberOf = (p: Readonly<Record<string, unknown>>): unknown => (isRecord(p.port) ? p.port.number : undefined) ?? 0;
+  const ports: Record<string, unknown>[] = userPorts.map((p) => ({ ...p }));
+  for (const bp of backendPorts) {
+    const up = ports.find((p) => numberOf(p) === numberOf(bp));
+    if (!up) { ports.push(bp); continue; }
+    for (const k of ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const) if (up[k] === undefined || up[k] === null) if (bp[k] !== undefined) up[k] = bp[k];
+  }
+  if (ports.length > 0 || user.portLevelSettings !== undefined) out.portLevelSettings = backendPorts.length === 0 ? user.portLevelSettings : ports;
+  return out;
+}
+
 /** Every DestinationRule, indexed per namespace, answering `PushContext.destinationRule`. */
 export class DestinationRuleResolver {
   private readonly byNamespace = new Map<string, NamespaceRules>();
@@ -136,7 +178,9 @@ export class DestinationRuleResolver {
   private selectorRules = false;
 
   constructor(rules: Iterable<MeshObject>, private readonly domain: string, private readonly meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
-    for (const o of [...rules].sort(configOrder)) {
+    // Rules istiod generates from backend policies have no creation time: they sort before every rule of a cluster.
+    const generatedFirst = (a: MeshObject, b: MeshObject): number => Number(isBackendPolicyDestinationRule(b)) - Number(isBackendPolicyDestinationRule(a)) || configOrder(a, b);
+    for (const o of [...rules].sort(generatedFirst)) {
       if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
       const ws = isRecord(o.spec.workloadSelector) ? stringMap(o.spec.workloadSelector.matchLabels) : null;
       let t = this.byNamespace.get(o.namespace);

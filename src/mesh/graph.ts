@@ -15,6 +15,7 @@ import {
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { managedGatewayDeployments } from './gateway-api-deployment.js';
+import { backendTlsOf } from './gateway-api-backend-tls.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
@@ -225,14 +226,16 @@ export class MeshGraph {
     this.changedForView = viewable ? changedForView : undefined;
     this.movedForView = viewable ? moved.filter((_, i) => roles[i] !== 'changed') : undefined;
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
-    const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule');
+    // The DestinationRules istiod generates from BackendTLSPolicies read their targets' ports and hosts.
+    const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule')
+      && !(changedForView.some(isServiceObject) && this.objects.some((o) => o.kind === 'BackendTLSPolicy' && o.group === GATEWAY_API_GROUP));
     const workloadsKept = viewable && !changedForView.some(isWorkloadObject) && !has('workloads');
     const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
     const servicesChanged = has('services') || changedForView.some(isServiceObject);
     this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
     // The Deployments istiod creates for Gateway API Gateways are workloads too (`gateway-api-deployment.ts`).
     this.workloads = workloadsKept ? prev.workloads : new WorkloadRegistry([...WORKLOAD_KINDS.flatMap((k) => this.ofKind(k)), ...managedGatewayDeployments(this)], viewable ? prev.workloads : undefined);
-    this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.ofKind('DestinationRule'), this.clusterDomain, meshConfig);
+    this.destinationRules = rulesKept ? prev.destinationRules : new DestinationRuleResolver(this.destinationRuleObjects(), this.clusterDomain, meshConfig);
     this.virtualServicesIndex = new VirtualServiceIndex(this.ofKind('VirtualService'), this.clusterDomain, meshConfig);
     // A changed or moved Sidecar, PeerAuthentication or AuthorizationPolicy: a new policy index (so
     // new namespace mTLS modes); what the view shares reads only those modes (`view/carry.ts`).
@@ -284,6 +287,15 @@ export class MeshGraph {
   viewBase(): { readonly graph: MeshGraph; readonly changed: readonly MeshObject[]; readonly moved: readonly MovedObject[] } | undefined {
     const graph = this.changedForView && this.previousRef?.deref();
     return graph && { graph, changed: this.changedForView!, moved: this.movedForView! };
+  }
+
+  /**
+   * Every DestinationRule istiod merges: the input's (input order), then those it generates from Gateway API
+   * BackendTLSPolicies (`gateway-api-backend-tls.ts`, annotated `internal.istio.io/parents`).
+   */
+  destinationRuleObjects(): readonly MeshObject[] {
+    const generated = backendTlsOf(this).destinationRules;
+    return generated.length === 0 ? this.ofKind('DestinationRule') : [...this.ofKind('DestinationRule'), ...generated];
   }
 
   /** Modelled objects of `kind` in input order (Istio kinds only in their Istio API group). */

@@ -69,7 +69,7 @@ function indexOf(graph: MeshGraph): HostIndex {
   let index = INDEX.get(graph);
   if (index) return index;
   const byHost = new Map<string, Set<string>>();
-  for (const o of graph.ofKind('DestinationRule')) {
+  for (const o of graph.destinationRuleObjects()) {
     if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
     note(byHost, resolveHost(o.spec.host, o.namespace, graph.clusterDomain).fqdn, o, exportToOf(o, graph.meshConfig).values);
   }
