@@ -20,10 +20,11 @@ test('GIVEN the mesh fixture WHEN loaded THEN nothing is unknown, and the Gatewa
 });
 
 test('GIVEN Gateway API kinds the rules read WHEN asked THEN each is modelled in any version, and only in its own group', () => {
-  for (const kind of ['Gateway', 'ReferenceGrant', ...GATEWAY_API_ROUTE_KINDS]) {
+  for (const kind of ['Gateway', 'ReferenceGrant', 'BackendTLSPolicy', ...GATEWAY_API_ROUTE_KINDS]) {
     for (const v of ['v1', 'v1beta1', 'v1alpha2']) assert.ok(isModelledKind(kind, `gateway.networking.k8s.io/${v}`), `${kind} ${v}`);
   }
-  assert.not.ok(isModelledKind('BackendTLSPolicy', 'gateway.networking.k8s.io/v1alpha3'));
+  assert.not.ok(isModelledKind('BackendTLSPolicy', 'networking.istio.io/v1'));
+  assert.not.ok(isModelledKind('XBackendTrafficPolicy', 'gateway.networking.x-k8s.io/v1alpha1'));
   assert.not.ok(isModelledKind('HTTPRoute', 'networking.istio.io/v1'));
   assert.ok(isModelledKind('Gateway', 'networking.istio.io/v1'));
 });
