@@ -87,7 +87,7 @@ function unservedCrdReason(kind: string, apiVersion: string): string | undefined
   if (slash <= 0 || slash !== apiVersion.lastIndexOf('/')) return undefined;
   const group = apiVersion.slice(0, slash);
   const version = apiVersion.slice(slash + 1);
-  const crd = tryFindCrd(group, kind);
+  const crd = crdOrUndefined(group, kind);
   if (!crd) return undefined;
   const served = crd.versions.filter((v) => v.served).map((v) => v.name);
   const read = ISTIO_READS.get(`${group}/${kind}`) ?? [];
@@ -97,6 +97,15 @@ function unservedCrdReason(kind: string, apiVersion: string): string | undefined
   const as = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]!}`;
   return `${kind} is served as ${as} (its CRD has no version ${version}, and Istio reads none by that name). kubectl apply fails ` +
     `(no matches for kind ${kind} in version ${apiVersion}) and the object never exists in the cluster, so meshproof does not model it. Write apiVersion: ${group}/${preferred}`;
+}
+
+/** The vendored CRD, or undefined when it has none or the generated CRD index is not built (reading must not fail for that; `schema/crd-validation` says so). */
+function crdOrUndefined(group: string, kind: string): ReturnType<typeof tryFindCrd> {
+  try {
+    return tryFindCrd(group, kind);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
