@@ -139,8 +139,13 @@ export class MeshGraph {
   readonly context: MeshContext;
   /** `context.meshConfig`. */
   readonly meshConfig: MeshConfig;
-  /** The input's `istio` ConfigMap when `meshConfig` came from it; null when explicit or Istio's defaults. */
+  /** The input's `istio` ConfigMap (or IstioOperator, mesh-config-in-input.ts) when `meshConfig` came from it; null when explicit or Istio's defaults. */
   readonly meshConfigSource: MeshObject | null;
+  /**
+   * True when no MeshConfig was given at all (none explicit, none in the input): `meshConfig` is Istio's
+   * defaults by assumption, so `trustDomain` is `cluster.local` only because nothing said otherwise.
+   */
+  readonly meshConfigAssumed: boolean;
   /** MeshConfig `rootNamespace`. */
   readonly rootNamespace: string;
   /** Kubernetes cluster domain (`<svc>.<ns>.svc.<clusterDomain>`). */
@@ -186,6 +191,7 @@ export class MeshGraph {
     const chosen = inInput?.meshConfig ?? base.meshConfig;
     const meshConfig = opts.rootNamespace !== undefined ? { ...chosen, rootNamespace: opts.rootNamespace } : chosen;
     this.meshConfigSource = inInput?.from ?? null;
+    this.meshConfigAssumed = base.meshConfig === DEFAULT_MESH_CONFIG && !inInput;
     this.context = { meshConfig, clusterDomain: opts.clusterDomain ?? base.clusterDomain };
     this.meshConfig = meshConfig;
     this.rootNamespace = meshConfig.rootNamespace;

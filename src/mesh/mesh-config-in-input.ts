@@ -9,7 +9,7 @@ import type { MeshObject } from './object.js';
 
 export interface InputMeshConfig {
   readonly meshConfig: MeshConfig;
-  /** The ConfigMap it came from. */
+  /** The ConfigMap it came from, or the IstioOperator whose `spec.meshConfig` it is. */
   readonly from: MeshObject;
 }
 
@@ -18,14 +18,38 @@ export interface InputMeshConfig {
  * it (unknown fields dropped, the rest applied), or null when there is none, it has no `data.mesh`
  * string, or that text is not a valid MeshConfig (Istio's defaults then apply, as istiod ignores an
  * invalid mesh config). The check `validation/mesh-config` reports what is wrong with it.
+ * Without an `istio` ConfigMap, the only revision's `istio-<revision>` is read instead: a control plane
+ * installed with a revision alone (`istioctl install --revision canary`, namespaces labelled
+ * `istio.io/rev`, or the `default` tag pointing at it) has no `istio` ConfigMap, and that revision's
+ * istiod, the only one, runs every proxy with its MeshConfig. With several revisions and no default
+ * none is chosen. Without any such ConfigMap, the one IstioOperator's `spec.meshConfig` is read.
  */
 export function meshConfigInInput(objects: readonly MeshObject[], rootNamespace: string): InputMeshConfig | null {
-  const cm = objects.find((o) => isMeshConfigMap(o, rootNamespace) && o.name === 'istio');
-  const data = cm?.body.data as Record<string, unknown> | undefined;
-  if (!cm || typeof data?.mesh !== 'string') return null;
+  const maps = objects.filter((o) => isMeshConfigMap(o, rootNamespace));
+  const cm = maps.find((o) => o.name === 'istio') ?? (maps.length === 1 ? maps[0] : undefined);
+  if (!cm) return maps.length === 0 ? operatorMeshConfig(objects) : null;
+  const data = cm.body.data as Record<string, unknown> | undefined;
+  if (typeof data?.mesh !== 'string') return null;
   const parsed = parseMeshConfig(data.mesh, `${cm.file} (ConfigMap ${cm.namespace}/${cm.name} data.mesh)`, { unknownFields: 'ignore' });
   return parsed.problems.length === 0 ? { meshConfig: parsed.meshConfig, from: cm } : null;
 }
+
+/**
+ * The MeshConfig of the one IstioOperator (`install.istio.io`) in the input whose `spec.meshConfig` is
+ * set, when no MeshConfig ConfigMap is there: istioctl install and the operator render that field (over
+ * Istio's defaults) into the `istio` ConfigMap (`istio-<revision>` with `spec.revision`), which a
+ * repository that keeps the IstioOperator does not hold itself. Null with none, several, or an invalid one.
+ */
+function operatorMeshConfig(objects: readonly MeshObject[]): InputMeshConfig | null {
+  const operators = objects.filter((o) => o.kind === 'IstioOperator' && o.group === 'install.istio.io' && isObject((o.body.spec as Record<string, unknown> | undefined)?.meshConfig));
+  if (operators.length !== 1) return null;
+  const op = operators[0]!;
+  const mesh = (op.body.spec as Record<string, unknown>).meshConfig;
+  const parsed = parseMeshConfig(JSON.stringify(mesh), `${op.file} (IstioOperator ${op.namespace}/${op.name} spec.meshConfig)`, { unknownFields: 'ignore' });
+  return parsed.problems.length === 0 ? { meshConfig: parsed.meshConfig, from: op } : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** istiod's namespace when the MeshConfig names no other root namespace. */
 const ISTIO_SYSTEM = 'istio-system';

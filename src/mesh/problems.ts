@@ -27,7 +27,7 @@ export type InputProblemCode =
   | 'input/empty' // no Kubernetes object in the whole input (allowed with `--allow-empty`)
   | 'input/missing-field' // no apiVersion, kind or metadata.name
   | 'input/unknown-kind' // a kind meshproof does not model; rules ignore it
-  | 'input/unserved-kind' // a built-in kind at an apiVersion the API server does not serve, or a known kind in the wrong case: refused, not modelled
+  | 'input/unserved-kind' // a built-in kind at an apiVersion the API server does not serve, an Istio/Gateway API kind at a version its CRD does not serve and Istio does not read, or a known kind in the wrong case: refused, not modelled
   | 'input/source-map' // a source map that exists but cannot be read
   | 'input/template'; // an unrendered Helm/Go template (`{{ .Values.x }}`) behind other input problems
 

@@ -1,3 +1,4 @@
+import { tryFindCrd } from '../validate/crds.js';
 import { groupOf, knownKindNames } from './kinds.js';
 
 /**
@@ -5,8 +6,8 @@ import { groupOf, knownKindNames } from './kinds.js';
  * Kubernetes version meshproof supports (1.27 and later), and the versions removed before that (from
  * the Kubernetes "Deprecated API Migration Guide"). An object of a built-in kind at another version is
  * refused by `kubectl apply` ("no matches for kind … in version …") and never exists in the cluster.
- * Istio, Gateway API and Argo Rollouts kinds are CRDs: their served versions come from the vendored
- * CRDs (`schema/crd-validation`, IST0106), not from here.
+ * Istio and Gateway API kinds are CRDs: their served versions come from the vendored CRDs (see
+ * {@link ISTIO_READS}).
  */
 interface Served {
   /** apiVersions served, e.g. `['apps/v1']`; the first is the one to suggest. */
@@ -52,13 +53,71 @@ const BUILTIN_GROUPS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The versions Istio itself reads for each kind of an Istio or Gateway API CRD: its preferred version and
+ * its version aliases (istio/istio pkg/config/schema/metadata.yaml `version`, `versionAliases`). An older
+ * Gateway API install serves some of them (GRPCRoute and ReferenceGrant `v1alpha2`, HTTPRoute `v1beta1`)
+ * although the vendored CRDs (Gateway API v1.4.1) no longer do, so such an object may well exist in a
+ * cluster: only a version neither the vendored CRD serves nor Istio reads is refused here.
+ */
+const ISTIO_READS: ReadonlyMap<string, readonly string[]> = new Map([
+  ...['VirtualService', 'Gateway', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup', 'DestinationRule', 'Sidecar']
+    .map((k): [string, string[]] => [`networking.istio.io/${k}`, ['v1', 'v1alpha3', 'v1beta1']]),
+  ['networking.istio.io/EnvoyFilter', ['v1alpha3']],
+  ['networking.istio.io/ProxyConfig', ['v1beta1']],
+  ...['AuthorizationPolicy', 'RequestAuthentication', 'PeerAuthentication'].map((k): [string, string[]] => [`security.istio.io/${k}`, ['v1', 'v1beta1']]),
+  ['telemetry.istio.io/Telemetry', ['v1', 'v1alpha1']],
+  ['extensions.istio.io/WasmPlugin', ['v1alpha1']],
+  ['extensions.istio.io/TrafficExtension', ['v1alpha1']],
+  ...['GatewayClass', 'Gateway', 'HTTPRoute'].map((k): [string, string[]] => [`gateway.networking.k8s.io/${k}`, ['v1', 'v1alpha2', 'v1beta1']]),
+  ...['GRPCRoute', 'TCPRoute', 'TLSRoute'].map((k): [string, string[]] => [`gateway.networking.k8s.io/${k}`, ['v1', 'v1alpha2']]),
+  ['gateway.networking.k8s.io/UDPRoute', ['v1alpha2']],
+  ['gateway.networking.k8s.io/ReferenceGrant', ['v1beta1', 'v1alpha2']],
+  ['gateway.networking.k8s.io/BackendTLSPolicy', ['v1']],
+]);
+
+/**
+ * Why an Istio or Gateway API object at `apiVersion` is refused: its kind has a vendored CRD
+ * (`../validate/crds.ts`) that does not serve that version, and Istio does not read it either
+ * ({@link ISTIO_READS}): `networking.istio.io/v9` VirtualService, `networking.istio.io/v1alpha2` Gateway,
+ * `gateway.networking.k8s.io/v1alpha1` HTTPRoute. Undefined otherwise (a kind without a vendored CRD,
+ * `RouteRule`, is left to `schema/crd-validation`).
+ */
+function unservedCrdReason(kind: string, apiVersion: string): string | undefined {
+  const slash = apiVersion.indexOf('/');
+  if (slash <= 0 || slash !== apiVersion.lastIndexOf('/')) return undefined;
+  const group = apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  const crd = crdOrUndefined(group, kind);
+  if (!crd) return undefined;
+  const served = crd.versions.filter((v) => v.served).map((v) => v.name);
+  const read = ISTIO_READS.get(`${group}/${kind}`) ?? [];
+  if (served.length === 0 || served.includes(version) || read.includes(version)) return undefined;
+  const preferred = read.find((v) => served.includes(v)) ?? served[0]!;
+  const list = served.map((v) => `${group}/${v}`);
+  const as = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]!}`;
+  return `${kind} is served as ${as} (its CRD has no version ${version}, and Istio reads none by that name). kubectl apply fails ` +
+    `(no matches for kind ${kind} in version ${apiVersion}) and the object never exists in the cluster, so meshproof does not model it. Write apiVersion: ${group}/${preferred}`;
+}
+
+/** The vendored CRD, or undefined when it has none or the generated CRD index is not built (reading must not fail for that; `schema/crd-validation` says so). */
+function crdOrUndefined(group: string, kind: string): ReturnType<typeof tryFindCrd> {
+  try {
+    return tryFindCrd(group, kind);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Why the API server refuses an object with this kind and apiVersion although meshproof knows the
  * kind, or undefined when it is served (or a kind meshproof does not know). Two cases:
  * - a built-in kind at an apiVersion no supported Kubernetes (1.27+) serves: `apps/v1beta1`
  *   Deployment ("Deployment is served as apps/v1; apps/v1beta1 was removed in Kubernetes 1.16"),
  *   `v2` Service, `apps` Deployment (no version);
  * - a kind spelled in another case than a kind of its group (`service`, `virtualService`): kinds are
- *   case-sensitive, so the API server finds no such kind ("did you mean Service?").
+ *   case-sensitive, so the API server finds no such kind ("did you mean Service?");
+ * - an Istio or Gateway API kind at a version its CRD does not serve and Istio does not read
+ *   (`networking.istio.io/v9` VirtualService).
  * The caller refuses the object: it would never exist in the cluster, so it must not satisfy references.
  */
 export function unservedReason(kind: string, apiVersion: string): string | undefined {
@@ -73,6 +132,8 @@ export function unservedReason(kind: string, apiVersion: string): string | undef
     return `${kind} is served as ${served}; ${why}. kubectl apply fails (no matches for kind ${kind} in version ${apiVersion}) and the object never exists in the cluster, so meshproof does not model it. Write apiVersion: ${entry.served[0]!}`;
   }
   if (entry) return undefined;
+  const crd = unservedCrdReason(kind, apiVersion);
+  if (crd !== undefined) return crd;
   const sameGroup = knownKindNames(group);
   if (sameGroup.includes(kind)) return undefined;
   const folded = sameGroup.find((k) => k.toLowerCase() === kind.toLowerCase());

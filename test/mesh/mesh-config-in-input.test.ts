@@ -78,4 +78,22 @@ test('GIVEN a root namespace chosen for the graph WHEN the istio ConfigMap is th
   assert.is(graph.rootNamespace, 'mesh-root');
 });
 
+const operator = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name, namespace: 'istio-system' }, spec });
+
+test('GIVEN no MeshConfig ConfigMap but one IstioOperator with spec.meshConfig WHEN the graph is built THEN that MeshConfig applies (istioctl renders it into the istio ConfigMap)', () => {
+  const graph = graphOf([operator('cp', { meshConfig: { trustDomain: 'corp.example', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } }), workload]);
+  assert.is(graph.trustDomain, 'corp.example');
+  assert.is(graph.meshConfig.outboundTrafficPolicy.mode, 'REGISTRY_ONLY');
+  assert.is(graph.meshConfigSource?.kind, 'IstioOperator');
+  assert.is(graph.meshConfigAssumed, false);
+});
+
+test('GIVEN an IstioOperator beside the istio ConfigMap, two IstioOperators, or one without meshConfig WHEN the graph is built THEN the ConfigMap wins, else Istio\'s defaults are assumed', () => {
+  assert.is(graphOf([istioConfigMap('istio-system', 'trustDomain: from.configmap\n'), operator('cp', { meshConfig: { trustDomain: 'from.operator' } })]).trustDomain, 'from.configmap');
+  const two = graphOf([operator('a', { meshConfig: { trustDomain: 'a.example' } }), operator('b', { revision: 'canary', meshConfig: { trustDomain: 'b.example' } })]);
+  assert.is(two.trustDomain, 'cluster.local');
+  assert.is(two.meshConfigAssumed, true);
+  assert.is(graphOf([operator('cp', { profile: 'minimal' })]).meshConfigAssumed, true);
+});
+
 test.run();

@@ -38,6 +38,34 @@ test('GIVEN built-in kinds at apiVersions no supported Kubernetes serves WHEN lo
   assert.is(files[0]!.objects.length, 0);
 });
 
+test('GIVEN Istio and Gateway API kinds at versions their CRD does not serve and Istio does not read WHEN loaded THEN refused like built-in kinds, naming the version to write', async () => {
+  const file = write('crd.yaml', [
+    'apiVersion: networking.istio.io/v9\nkind: VirtualService\nmetadata: {name: v9}\n',
+    'apiVersion: networking.istio.io/v1alpha2\nkind: Gateway\nmetadata: {name: old}\n',
+    'apiVersion: security.istio.io/v1alpha1\nkind: AuthorizationPolicy\nmetadata: {name: ap}\n',
+    'apiVersion: gateway.networking.k8s.io/v1alpha1\nkind: HTTPRoute\nmetadata: {name: r}\n',
+    'apiVersion: gateway.networking.k8s.io/v1\nkind: TCPRoute\nmetadata: {name: t}\n',
+  ].join('---\n'));
+  const { problems, files } = await loadInputs([file]);
+  assert.equal(problems.map((p) => [p.code, p.severity, p.location.line]), [
+    ['input/unserved-kind', 'error', 1], ['input/unserved-kind', 'error', 5], ['input/unserved-kind', 'error', 9], ['input/unserved-kind', 'error', 13],
+  ]);
+  assert.match(problems[0]!.message, /VirtualService is served as networking\.istio\.io\/v1, networking\.istio\.io\/v1alpha3 or networking\.istio\.io\/v1beta1 \(its CRD has no version v9/);
+  assert.match(problems[0]!.message, /Write apiVersion: networking\.istio\.io\/v1$/);
+  assert.match(problems[3]!.message, /Write apiVersion: gateway\.networking\.k8s\.io\/v1$/);
+  // TCPRoute v1: Istio reads it (its preferred version), although Gateway API v1.4.1 serves only v1alpha2.
+  assert.equal(files[0]!.objects.map((o) => o.body.kind), ['TCPRoute']);
+});
+
+test('GIVEN Istio and Gateway API versions that are served or that Istio reads as aliases WHEN judged THEN no reason', () => {
+  for (const [kind, v] of [['VirtualService', 'networking.istio.io/v1alpha3'], ['DestinationRule', 'networking.istio.io/v1beta1'], ['EnvoyFilter', 'networking.istio.io/v1alpha3'],
+    ['ProxyConfig', 'networking.istio.io/v1beta1'], ['Telemetry', 'telemetry.istio.io/v1alpha1'], ['WasmPlugin', 'extensions.istio.io/v1alpha1'],
+    ['GRPCRoute', 'gateway.networking.k8s.io/v1alpha2'], ['ReferenceGrant', 'gateway.networking.k8s.io/v1alpha2'], ['HTTPRoute', 'gateway.networking.k8s.io/v1beta1'],
+    ['UDPRoute', 'gateway.networking.k8s.io/v1alpha2'], ['RouteRule', 'networking.istio.io/v1alpha2'], ['IstioOperator', 'install.istio.io/v1alpha1']] as const) {
+    assert.is(unservedReason(kind, v), undefined, `${kind} ${v}`);
+  }
+});
+
 test('GIVEN served versions, CRD kinds and kinds of other groups WHEN judged THEN no reason (the object is kept)', () => {
   for (const [kind, v] of [['Service', 'v1'], ['Deployment', 'apps/v1'], ['HorizontalPodAutoscaler', 'autoscaling/v1'], ['HorizontalPodAutoscaler', 'autoscaling/v2'],
     ['Service', 'serving.knative.dev/v1'], ['Widget', 'example.com/v1'], ['Event', 'v1'], ['VirtualService', 'networking.istio.io/v1'], ['HTTPRoute', 'gateway.networking.k8s.io/v1']] as const) {

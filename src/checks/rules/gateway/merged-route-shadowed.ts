@@ -117,7 +117,9 @@ const mergedRouteShadowed: Rule = {
           reported.add(id);
           const by = finding.by;
           const why = by.catchAll
-            ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request (istiod moves the catch-all routes after the others but keeps their order)`
+            ? `${ruleLabel(by.rule)} of VirtualService ${nameOf(by.vs)} before it matches every request (${by.rule.matches.length === 0 || by.rule.matches.some(isCatchAllRoute)
+              ? 'istiod moves the catch-all routes after the others but keeps their order'
+              : 'a match that takes every request without being prefix "/" is not moved after the others by istiod'})`
             : `matches of ${by.rules.map((r) => `${ruleLabel(r.rule)} of VirtualService ${nameOf(r.vs)}`).join(', ')} take all of its requests`;
           const onPorts = finding.ports.length > 0 && finding.ports.length < ports.length ? ` on server port ${finding.ports.join(', ')} of` : ' on';
           ctx.report(

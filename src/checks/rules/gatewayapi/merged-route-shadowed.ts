@@ -1,5 +1,6 @@
 import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { listenerRejection, listenersOf } from '../../../mesh/gateway-api-attachment.js';
+import { regexMatchesEvery } from '../../../mesh/catch-all-regex.js';
 import { hostMatches } from '../../../mesh/hosts.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
@@ -43,9 +44,11 @@ function entryOf(route: MeshObject, rule: number, match: number, m: Readonly<Rec
   const headers = pairs(m.headers, true);
   const queryParams = pairs(m.queryParams, false);
   const label = [`${type} ${written}`, ...(method ? [`method ${method}`] : []), ...headers.map((h) => `header ${h}`), ...queryParams.map((q) => `query ${q}`)].join(', ');
+  // A regex every path matches (`.*`, `/.*`, `^/.*$`) takes the same requests as PathPrefix "/".
+  const same = type === 'RegularExpression' && regexMatchesEvery(written, 'path') ? ['PathPrefix', '/'] : [type, value];
   return {
     route, rule, match, rank: RANK[type] ?? 0, length: value.length, method: method !== '', headers: headers.length, queryParams: queryParams.length,
-    key: JSON.stringify([type, value, method, headers, queryParams]), label,
+    key: JSON.stringify([...same, method, headers, queryParams]), label,
   };
 }
 
@@ -116,6 +119,7 @@ function virtualHosts(listener: Readonly<Record<string, unknown>>, hostnames: re
   return hostnames.map((h) => h.toLowerCase()).flatMap((h) => (hostMatches(own, h) ? [h] : hostMatches(h, own) ? [own] : []));
 }
 
+const typeOf = (e: Entry): string => Object.keys(RANK).find((t) => RANK[t] === e.rank) ?? 'a match without path';
 const pathOf = (e: Entry): FieldPath => (e.match < 0 ? ['spec', 'rules', e.rule] : ['spec', 'rules', e.rule, 'matches', e.match]);
 const noMatches = (e: Entry): string => (e.route.kind === 'GRPCRoute' ? ' (no matches: every call)' : ' (no matches: PathPrefix /)');
 const where = (e: Entry): string => `${e.route.kind} ${e.route.namespace}/${e.route.name} spec.rules[${e.rule}]${e.match < 0 ? noMatches(e) : `.matches[${e.match}]`}`;
@@ -139,7 +143,7 @@ const mergedRouteShadowed: Rule = {
     'still comes last); what is shadowed is a match another route or rule repeats exactly (the same path type and value,',
     'a PathPrefix with or without trailing slash being one prefix, the same method, headers and query parameters): only',
     'the first is reached, and the second route\'s backends get none of those requests. A rule without `matches` is',
-    'PathPrefix "/". Which route comes first depends on creation time, which git does not record: without',
+    'PathPrefix "/", and so is a RegularExpression every path matches (`.*`, `/.*`, `^/.*$`), which sorts after it. Which route comes first depends on creation time, which git does not record: without',
     'creationTimestamp the order checked is namespace then name, and the message says the order may differ in the',
     'cluster. GRPCRoutes are merged into the same table as the HTTPRoutes of the hostname (Istio 1.30+: controller.go',
     'HTTPAndGRPCMerged, "allowing HTTPRoute and GRPCRoute to coexist on the same hostname"), a method',
@@ -196,7 +200,7 @@ const mergedRouteShadowed: Rule = {
         const order = earlier.route === e.route
           ? `its own ${earlier.rule === e.rule ? `matches[${earlier.match}]` : `spec.rules[${earlier.rule}]`} has it first`
           : earlier.rank > e.rank
-            ? `${where(earlier)} takes the same requests and sorts first (sortHTTPRoutes puts a rule without matches after every other)`
+            ? `${where(earlier)} takes the same requests and sorts first (sortHTTPRoutes puts ${e.rank === -2 ? 'a rule without matches after every other' : `${typeOf(earlier)} before ${typeOf(e)}`})`
             : `${where(earlier)} has it and comes first (${timed ? 'older creationTimestamp' : 'no creationTimestamp in the input: ordered by namespace, then name; in the cluster the older route wins'}, then namespace/name)`;
         ctx.report(e.route, `${where(e)}${e.match < 0 ? '' : ` (${e.label})`} is never reached for ${host} on Gateway ${gateway} port ${port}: ${order}; ` +
           `istiod merges the ${kinds} of one gateway hostname into one route table and the first identical match takes every request. ` +

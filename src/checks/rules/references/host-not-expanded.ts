@@ -19,17 +19,32 @@ const hostNotExpanded: Rule = {
     'record: Kubernetes DNS names a Service `<service>.<namespace>.svc.<cluster domain>`, so the endpoint never resolves',
     'and the cluster has no hosts (503 UH). Reported only when the host matches no Service or ServiceEntry and the full',
     'name it stands for is a Service of the input, so a host of a service defined elsewhere is not judged; VirtualServices',
-    'bound only to gateways are not judged (`reviews.shop` may be a public name). Fix: the FQDN the message suggests.',
+    'bound only to gateways are not judged (`reviews.shop` may be a public name). When the same VirtualService also names that',
+    'Service (`reviews`, or its FQDN), its routes do apply and the entry is merely redundant: an info finding. Fix: the FQDN the message suggests.',
   ].join(' '),
   kinds: ['VirtualService', 'ServiceEntry', 'Service'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       if (!isMeshBound(vs)) continue;
-      (stringList(vs.spec.hosts) ?? []).forEach((h, i) => {
+      const hosts = stringList(vs.spec.hosts) ?? [];
+      // The services the VirtualService's other hosts name (short names expanded, FQDNs as written).
+      const named = new Map<string, string>();
+      for (const h of hosts) {
+        if (h.includes('*')) continue;
+        const fqdn = graph.resolveHost(h, vs.namespace).fqdn;
+        if (!named.has(fqdn) && graph.services.forHost(fqdn, null).length > 0) named.set(fqdn, h);
+      }
+      hosts.forEach((h, i) => {
         if (h.includes('*') || !h.includes('.')) return;
         const resolved = graph.resolveHost(h, vs.namespace);
         if (!resolved.likely || graph.services.forHost(resolved.fqdn, null).length > 0) return;
         if (graph.servicesForHost(resolved.likely, vs.namespace).length === 0) return;
+        const also = named.get(resolved.likely);
+        if (also !== undefined) {
+          ctx.report(vs, `Host "${h}" matches no Service or ServiceEntry (Istio expands only a name without a dot and takes "${h}" as written), but this VirtualService also names ` +
+            `"${also}", which is ${resolved.likely}: its routes apply to that service, and this entry adds nothing; drop it`, { path: ['spec', 'hosts', i], severity: 'info' });
+          return;
+        }
         ctx.report(vs, `Host "${h}" matches no Service or ServiceEntry: Istio expands only a name without a dot, and takes "${h}" as written, so sidecars build no route for it and ` +
           `this VirtualService's routes never apply; did you mean "${resolved.likely}"?`, { path: ['spec', 'hosts', i] });
       });

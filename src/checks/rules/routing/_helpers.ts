@@ -4,6 +4,7 @@ import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { formatPath } from '../../../mesh/parse.js';
 import { afterTlsTermination, declaredPortProtocol, isTls, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
+import { regexMatchesEvery } from '../../../mesh/catch-all-regex.js';
 import { gatewayRefOf, gatewayRefsOf, type RouteProxy } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
@@ -52,7 +53,6 @@ export function isMeshBound(vs: MeshObject): boolean {
   return !Array.isArray(g) || g.length === 0 || g.includes('mesh');
 }
 
-const CATCH_ALL_URI_REGEXES = new Set(['.*', '^.*$', '/.*', '^/.*$', '.+', '^.+$']);
 /** Match keys that do not narrow which requests match. */
 const NEUTRAL_KEYS = new Set(['name', 'statPrefix', 'ignoreUriCase']);
 /** Maps of header or query parameter matchers: an empty one adds no Envoy matcher. */
@@ -63,24 +63,25 @@ function isCatchAllUri(u: unknown): boolean {
   if (!isRecord(u)) return false;
   // An empty StringMatch leaves istiod's default path match, prefix "/" (route.go TranslateRouteMatch).
   if (Object.keys(u).length === 0 || u.prefix === '/' || u.prefix === '') return true;
-  return typeof u.regex === 'string' && CATCH_ALL_URI_REGEXES.has(u.regex);
+  return typeof u.regex === 'string' && regexMatchesEvery(u.regex, 'path');
 }
 
 /** Match fields Istio turns into Envoy pseudo-header matchers (`:method`, `:authority`, `:scheme`), which every request carries. */
 const PSEUDO_HEADER_KEYS = new Set(['method', 'authority', 'scheme']);
-const CATCH_ALL_VALUE_REGEXES = new Set(['.*', '^.*$']);
 
 /**
- * Whether a `method` / `authority` / `scheme` StringMatch matches any value: regex `.*`, or an empty StringMatch
- * (istiod translateHeaderMatch makes it a present match); Envoy: the pseudo-header is always there.
+ * Whether a `method` / `authority` / `scheme` StringMatch matches any value: a regex that matches every
+ * non-empty value (`.*`, `.+`, `^.+$`, `(.*)`: mesh/catch-all-regex.ts), or an empty StringMatch (istiod
+ * translateHeaderMatch makes it a present match); Envoy: the pseudo-header is always there, never empty.
  */
 function isCatchAllPseudoHeader(v: unknown): boolean {
-  return isRecord(v) && (Object.keys(v).length === 0 || (Object.keys(v).length === 1 && typeof v.regex === 'string' && CATCH_ALL_VALUE_REGEXES.has(v.regex)));
+  return isRecord(v) && (Object.keys(v).length === 0 || (Object.keys(v).length === 1 && typeof v.regex === 'string' && regexMatchesEvery(v.regex, 'nonEmpty')));
 }
 
 /**
- * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a `.*` regex, or an empty StringMatch),
- * `method` / `authority` / `scheme` regex `.*`, empty `headers` / `withoutHeaders` / `queryParams` maps, or only `port: N` when `hostPorts` (the ports where its
+ * Whether a match entry takes every request: `{}`, or only `uri: {prefix: /}` (or a regex every path matches, `.*`,
+ * `^/.*`, `(.+)`: mesh/catch-all-regex.ts, or an empty StringMatch), `method` / `authority` / `scheme` regexes every
+ * value matches (`.*`, `.+`, `^.+$`), empty `headers` / `withoutHeaders` / `queryParams` maps, or only `port: N` when `hostPorts` (the ports where its
  * http routes apply, `hostPortsOf`) is exactly {N}.
  *
  * Not istiod's IsCatchAllRoute (gateway/_route-match.ts isCatchAllRoute, the view's isCatchAllMatchView), on purpose:
@@ -288,7 +289,7 @@ function stringCovers(a: unknown, b: unknown, lower = false): boolean {
   if (ae !== undefined) return be === ae;
   if (ap !== undefined) return (be !== undefined && be.startsWith(ap)) || (bp !== undefined && bp.startsWith(ap));
   if (typeof ar === 'string') {
-    if (ar === '.*' || ar === '^.*$' || br === ar) return true;
+    if (regexMatchesEvery(ar, 'any') || br === ar) return true;
     return typeof b.exact === 'string' && !lower && fullMatch(ar, b.exact);
   }
   return false;

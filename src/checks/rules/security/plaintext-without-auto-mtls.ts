@@ -30,7 +30,7 @@ const plaintextWithoutAutoMtls: Rule = {
       if ([...clientTlsSettings(dr, false), ...clientTlsSettings(dr, true)].length === 0) continue;
       for (const s of graph.servicesForHost(dr.spec.host, dr.namespace)) withTls.add(s.object);
     }
-    const source = graph.meshConfigSource ? ` (ConfigMap ${graph.meshConfigSource.namespace}/${graph.meshConfigSource.name})` : '';
+    const source = graph.meshConfigSource ? ` (${graph.meshConfigSource.kind} ${graph.meshConfigSource.namespace}/${graph.meshConfigSource.name})` : '';
     const reported = new Set<string>();
     for (const s of graph.services.all) {
       if (s.selector === null || withTls.has(s.object)) continue;

@@ -171,9 +171,9 @@ const principalNotFound: Rule = {
           const foreign = otherTrustDomain(graph, identities, domains, principalsOf(ap), m[1]!, m[2]!, m[3]!);
           if (foreign) {
             ctx.report(ap, `${label} names trust domain ${m[1]}, but ${foreign.runner} runs as ${m[2]}/${m[3]} and presents ${graph.trustDomain}/ns/${m[2]}/sa/${m[3]} ` +
-              `(MeshConfig trustDomain${graph.trustDomain === 'cluster.local' ? ", Istio's default" : ''}): Istio keeps a principal of another trust domain as written ` +
-              `(it matches only callers of that trust domain), so ${effectOf(negated)}; write "${suggest(graph.trustDomain, m[2]!, m[3]!)}", or, if ${m[1]} is this mesh's trust domain, set MeshConfig trustDomain ` +
-              `(trustDomainAliases for a former one)`, { path });
+              `(${trustDomainSource(graph)}): Istio keeps a principal of another trust domain as written ` +
+              `(it matches only callers of that trust domain), so ${effectOf(negated)}; write "${suggest(graph.trustDomain, m[2]!, m[3]!)}", or, if ${m[1]} is this mesh's trust domain, ` +
+              `${graph.meshConfigAssumed ? `tell meshproof: add the istio ConfigMap (data.mesh: "trustDomain: ${m[1]}") to the input or pass --mesh-config` : 'set MeshConfig trustDomain (trustDomainAliases for a former one)'}`, { path });
           }
           continue;
         }
@@ -217,6 +217,15 @@ const principalNotFound: Rule = {
     }
   },
 };
+
+/**
+ * Where the mesh trust domain came from, for messages: MeshConfig as given, Istio's default as given (a
+ * MeshConfig without trustDomain), or assumed because no MeshConfig was given at all.
+ */
+export function trustDomainSource(graph: MeshGraph): string {
+  if (graph.meshConfigAssumed) return `assumed: no MeshConfig applies (no --mesh-config, no istio ConfigMap in the input), so Istio's default trust domain ${graph.trustDomain}`;
+  return `MeshConfig trustDomain${graph.trustDomain === 'cluster.local' ? ", Istio's default" : ''}`;
+}
 
 /**
  * For a principal `<td>/ns/<ns>/sa/<sa>` whose trust domain is not the mesh's (nor an alias, nor `cluster.local`):

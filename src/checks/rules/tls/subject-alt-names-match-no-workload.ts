@@ -1,4 +1,4 @@
-import type { Workload } from '../../../mesh/graph.js';
+import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
@@ -47,7 +47,7 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         ctx.report(dr, `tls.mode ISTIO_MUTUAL ${describeTarget(dr, at)} pins subjectAltNames [${sans.join(', ')}], but ${all ? 'the workloads behind it' : 'some workloads behind it'} ` +
           `(${refused.slice(0, 2).map((w) => `${w.kind} ${w.namespace}/${w.name}`).join(', ')}${refused.length > 2 ? ', …' : ''}) present ${shown}: ` +
           `the written names replace the service's accounts in the upstream check, so ${all ? 'every handshake fails' : 'every connection that lands on them fails'} (503 UF, CERTIFICATE_VERIFY_FAILED); ` +
-          `${all ? 'write' : 'add'} ${accounts.length === 1 ? accounts[0] : 'those names'}, or drop subjectAltNames${otherTrustDomain(parsed.map((m) => m!.trustDomain), graph.trustDomain)}`, { path: [...at.path, 'subjectAltNames'] });
+          `${all ? 'write' : 'add'} ${accounts.length === 1 ? accounts[0] : 'those names'}, or drop subjectAltNames${otherTrustDomain(parsed.map((m) => m!.trustDomain), graph)}`, { path: [...at.path, 'subjectAltNames'] });
       }
     }
   },
@@ -57,10 +57,14 @@ const subjectAltNamesMatchNoWorkload: Rule = {
  * `''` when every written name is in the mesh trust domain; else a sentence naming the trust domain the
  * certificates carry, and that `cluster.local` is only Istio's default.
  */
-function otherTrustDomain(written: readonly string[], trustDomain: string): string {
+function otherTrustDomain(written: readonly string[], graph: MeshGraph): string {
+  const trustDomain = graph.trustDomain;
   const other = [...new Set(written.filter((t) => t !== trustDomain))];
   if (other.length === 0) return '';
-  return `; ${other.map((t) => `"${t}"`).join(', ')} is not the mesh trust domain ${trustDomain} (MeshConfig trustDomain${trustDomain === 'cluster.local' ? ", Istio's default; set it if this mesh uses another" : ''}), ` +
+  const source = graph.meshConfigAssumed
+    ? `assumed: no MeshConfig applies (no --mesh-config, no istio ConfigMap in the input), so Istio's default; if this mesh uses ${other[0]}, tell meshproof with the istio ConfigMap in the input or --mesh-config`
+    : `MeshConfig trustDomain${trustDomain === 'cluster.local' ? ", Istio's default; set it if this mesh uses another" : ''}`;
+  return `; ${other.map((t) => `"${t}"`).join(', ')} is not the mesh trust domain ${trustDomain} (${source}), ` +
     'and certificates carry only that one (subjectAltNames are matched exactly, without trustDomainAliases)';
 }
 

@@ -40,7 +40,9 @@ const meshConfigRule: Rule = {
   severity: 'error',
   summary: 'The MeshConfig in the istio ConfigMap (data.mesh) has a value istiod refuses, so istiod ignores the whole MeshConfig and runs on its defaults (or the last good one); unknown and ignored fields are warnings.',
   docs: [
-    'istiod reads its MeshConfig from the `istio` ConfigMap (`istio-<revision>` for a revision) in its namespace:',
+    'istiod reads its MeshConfig from the `istio` ConfigMap (`istio-<revision>` for a revision) in its namespace;',
+    'meshproof applies the `istio` one, or, when the input has none, the only revision\'s (a control plane installed with',
+    'a revision alone), and says so when several revisions\' are present without a default one.',
     'pkg/config/mesh `ApplyMeshConfig` decodes `data.mesh` with protomarshal.ApplyYAML, which drops unknown fields',
     'and keeps the rest, then runs `agent.ValidateMeshConfig`. A value that does not decode or validate (a string',
     'where a duration is expected, `outboundTrafficPolicy.mode: REGISTRY_ONY`, an inbound default retry policy it refuses,',
@@ -66,9 +68,9 @@ const meshConfigRule: Rule = {
   kinds: ['ConfigMap'],
   check(graph, ctx) {
     const maps = (graph.ofKind('ConfigMap') as readonly MeshObject[]).filter((o) => isMeshConfigMap(o, graph.rootNamespace));
-    if (!maps.some((cm) => cm.name === 'istio')) {
+    if (!maps.some((cm) => cm.name === 'istio') && maps.length > 1) {
       for (const cm of maps) {
-        ctx.report(cm, `meshproof applies the default revision's MeshConfig (ConfigMap ${cm.namespace}/istio) to every workload, and the input has none, so this revision's MeshConfig is validated but not applied: the checks and xDS use the --mesh-config file when one is given, else Istio's defaults. ` +
+        ctx.report(cm, `meshproof applies one MeshConfig to every workload: the default revision's (ConfigMap ${cm.namespace}/istio), or the only revision's when the input holds just one; the input has no istio ConfigMap and ${maps.length} revisions' ones, so this revision's MeshConfig is validated but not applied: the checks and xDS use the --mesh-config file when one is given, else Istio's defaults. ` +
           `Fix: to judge with it, pass its data.mesh with --mesh-config (or add the istio ConfigMap)`, { path: ['data', 'mesh'], severity: 'info' });
       }
     }
