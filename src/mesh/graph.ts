@@ -15,6 +15,7 @@ import {
 } from './routing.js';
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { managedGatewayDeployments } from './gateway-api-deployment.js';
+import { managedGatewayServices } from './gateway-api-service.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
@@ -227,7 +228,8 @@ export class MeshGraph {
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
     const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule');
     const workloadsKept = viewable && !changedForView.some(isWorkloadObject) && !has('workloads');
-    const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
+    // The Services istiod creates for Gateway API Gateways are services too (`gateway-api-service.ts`).
+    const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry'), ...managedGatewayServices(this)];
     const servicesChanged = has('services') || changedForView.some(isServiceObject);
     this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
     // The Deployments istiod creates for Gateway API Gateways are workloads too (`gateway-api-deployment.ts`).
