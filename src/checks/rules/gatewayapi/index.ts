@@ -5,8 +5,10 @@ export { default as crdVersionBelowMinimum } from './crd-version-below-minimum.j
 export { default as headerValueRefusedByEnvoy } from './header-value-refused-by-envoy.js';
 export { default as routeInvalidRegex } from './invalid-regex.js';
 export { default as ineffectiveSelector } from './ineffective-selector.js';
+export { default as listenerConflict } from './listener-conflict.js';
 export { default as listenerWithoutTls } from './listener-without-tls.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
 export { default as routeReferenceNotFound } from './route-reference-not-found.js';
 export { default as routeTimeouts } from './route-timeouts.js';
+export { default as tlsRouteOnTerminatedListener } from './tls-route-on-terminated-listener.js';
 export { default as unsupportedFilter } from './unsupported-filter.js';
