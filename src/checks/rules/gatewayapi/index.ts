@@ -11,5 +11,4 @@ export { default as listenerWithoutTls } from './listener-without-tls.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
 export { default as routeReferenceNotFound } from './route-reference-not-found.js';
 export { default as routeTimeouts } from './route-timeouts.js';
-export { default as tlsRouteOnTerminatedListener } from './tls-route-on-terminated-listener.js';
 export { default as unsupportedFilter } from './unsupported-filter.js';
