@@ -7,8 +7,8 @@
  * Which proxies a Gateway configures (model/push_context.go `mergeGateways` over the
  * `internal.istio.io/gateway-service` annotation): those in the Gateway's namespace that a gateway Service
  * selects. For a managed Gateway (`gateway-api-deployment.ts`) that is the Service istiod deploys with it,
- * `<name>-<class>`, whose selector is `gateway.networking.k8s.io/gateway-name: <name>` (or that Service as the
- * input holds it); for a manual one (`spec.addresses` of type Hostname) the Services those addresses name (a
+ * `<name>-<class>`, whose selector is `gateway.networking.k8s.io/gateway-name: <name>` (`gateway-api-service.ts`,
+ * or that Service as the input holds it); for a manual one (`spec.addresses` of type Hostname) the Services those addresses name (a
  * short name in the Gateway's namespace). Each listener listens on its gateway Service port's `targetPort`
  * (`resolvePorts`); a listener whose port the Service does not expose is no server.
  */
@@ -46,9 +46,10 @@ function gatewayServices(graph: MeshGraph, gateway: MeshObject): string[] {
 /**
  * How `proxy` serves a Gateway: the ports its pods listen on for each listener port (`resolvePorts` over the
  * gateway Services that select it in the Gateway's namespace: the `targetPort` of the Service port numbered like
- * the listener, a named one through the pod's container ports), or null when no gateway Service selects it. A
- * managed Gateway whose Service is not in the input has the one istiod deploys: selector
- * `gateway.networking.k8s.io/gateway-name: <name>`, every listener port, `targetPort` the port itself.
+ * the listener, a named one through the pod's container ports), or null when no gateway Service selects it. The
+ * Service istiod deploys with a managed Gateway of its class is in the registry (`gateway-api-service.ts`); a managed
+ * Gateway without one there is taken to have it: selector `gateway.networking.k8s.io/gateway-name: <name>`, every
+ * listener port, `targetPort` the port itself.
  */
 function gatewayPorts(graph: MeshGraph, proxy: ProxyIdentity, gateway: MeshObject): ((port: number) => number | null) | null {
   if (gateway.namespace !== proxy.namespace) return null;
