@@ -157,6 +157,15 @@ export function certificateProblem(secret: MeshObject, now: Date): string | unde
   return undefined;
 }
 
+/**
+ * Whether the Secret holds keys but no content at all (every value empty): a placeholder whose content another
+ * tool fills in at deploy time (a sealed or injected Secret), not a certificate anyone meant to serve.
+ */
+export function isPlaceholderSecret(secret: MeshObject): boolean {
+  const data = secretData(secret);
+  return data !== undefined && data.size > 0 && [...data.values()].every((v) => v.length === 0);
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function secretData(secret: MeshObject): Map<string, Buffer> | undefined {

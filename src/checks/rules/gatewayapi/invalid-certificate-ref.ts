@@ -2,7 +2,7 @@ import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod } from '../../.
 import { referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { secretCatalog } from '../gateway/_credentials.js';
+import { isPlaceholderSecret, secretCatalog } from '../gateway/_credentials.js';
 import { keyPairProblem } from '../gateway/_key-pair.js';
 
 /** The listener `tls.options` key whose ISTIO_SIMPLE and ISTIO_MUTUAL values use the proxy's own certificate (`GatewayTLSTerminateModeKey`). */
@@ -24,8 +24,9 @@ const invalidCertificateRef: Rule = {
     'dropped from the listener with `ResolvedRefs: False` (InvalidCertificateRef) and `Programmed: False`; with no',
     'usable reference left the listener serves no certificate and its TLS handshakes fail. Unlike an Istio Gateway\'s',
     'credentialName (`gateway/invalid-credential`), validity dates are not judged by istiod here. Only Secrets in the',
-    'input are judged (missing ones are `gatewayapi/certificate-ref-not-found`\'s); Secrets written by controllers',
-    '(cert-manager, External Secrets) are not in git. Fix: store the PEM certificate chain under tls.crt and its',
+    'input are judged (missing ones are `gatewayapi/certificate-ref-not-found`\'s), and not a Secret whose every value is',
+    'empty (a placeholder another tool fills at deploy time); Secrets written by controllers (cert-manager, External',
+    'Secrets) are not in git. Fix: store the PEM certificate chain under tls.crt and its',
     'private key under tls.key (`kubectl create secret tls NAME --cert=… --key=…`), not switched, not encrypted.',
   ].join(' '),
   kinds: ['Gateway', 'Secret', 'ReferenceGrant'],
@@ -45,7 +46,7 @@ const invalidCertificateRef: Rule = {
           const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
           if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) return undefined;
           const secret = catalog.find(ns, r.name)?.secret;
-          const problem = secret && keyPairProblem(secret);
+          const problem = secret && !isPlaceholderSecret(secret) ? keyPairProblem(secret) : undefined;
           return problem ? { ns, name: r.name, problem } : undefined;
         });
         const bad = problems.filter((p) => p !== undefined).length;
