@@ -1,9 +1,10 @@
 /**
  * The automated deployment istiod creates for a Gateway API Gateway (pilot/pkg/config/kube/gatewaycommon
  * deploymentcontroller.go rendering manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml):
- * a Deployment (and a Service of the same name) `<name>-<gatewayClassName>` in the Gateway's namespace whose
- * pods run `istio-proxy` as a router. meshproof models that Deployment as an object of its own, made from
- * the Gateway, so the gateway is a workload and a proxy like any other (`graph.workloads`, `proxiesOf`).
+ * a Deployment (and a Service of the same name, `gateway-api-service.ts`) `<name>-<gatewayClassName>` in the
+ * Gateway's namespace whose pods run `istio-proxy` as a router. meshproof models that Deployment as an object of
+ * its own, made from the Gateway, so the gateway is a workload and a proxy like any other (`graph.workloads`,
+ * `proxiesOf`).
  *
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
@@ -52,16 +53,29 @@ export function istioControllerClass(gateway: MeshObject, classes: readonly Mesh
   return cls === 'istio';
 }
 
-/** `<name>-<gatewayClassName>` (`GetDefaultName`), or the `gateway.istio.io/name-override` annotation. */
+/** `<name>-<gatewayClassName>` (`GetDefaultName`). */
+export function defaultGatewayName(gateway: MeshObject): string {
+  return `${gateway.name}-${String(gateway.spec.gatewayClassName)}`;
+}
+
+/** {@link defaultGatewayName}, or the `gateway.istio.io/name-override` annotation: the Deployment's and Service's name. */
 export function managedDeploymentName(gateway: MeshObject): string {
-  return gateway.annotations[NAME_OVERRIDE_ANNOTATION] ?? `${gateway.name}-${String(gateway.spec.gatewayClassName)}`;
+  return gateway.annotations[NAME_OVERRIDE_ANNOTATION] ?? defaultGatewayName(gateway);
+}
+
+/**
+ * The pods' service account (`TemplateInput.ServiceAccount`): the `gateway.istio.io/service-account` annotation,
+ * else {@link defaultGatewayName}; the name override renames the Deployment and Service, not the account.
+ */
+export function managedServiceAccount(gateway: MeshObject): string {
+  return gateway.annotations[SERVICE_ACCOUNT_ANNOTATION] ?? defaultGatewayName(gateway);
 }
 
 /**
  * The labels istiod copies from the Gateway (`extractInfrastructureLabels`): `spec.infrastructure.labels`
  * without the `gateway.networking.k8s.io/` ones when set, else the Gateway's own labels.
  */
-function infrastructureLabels(gateway: MeshObject): Record<string, string> {
+export function infrastructureLabels(gateway: MeshObject): Record<string, string> {
   const infra = isRecord(gateway.spec.infrastructure) && isRecord(gateway.spec.infrastructure.labels) ? stringMap(gateway.spec.infrastructure.labels) : undefined;
   if (!infra) return { ...gateway.labels };
   return Object.fromEntries(Object.entries(infra).filter(([k]) => !k.startsWith('gateway.networking.k8s.io/')));
@@ -89,8 +103,7 @@ export function managedPodLabels(gateway: MeshObject): Record<string, string> {
 /**
  * The Deployment istiod renders for `gateway`, as a mesh object whose file, lines and TypeScript origin
  * are the Gateway's (every path locates at the Gateway's `spec.gatewayClassName`, which asks for it).
- * Its pod template: the labels of {@link managedPodLabels}, `serviceAccountName` (the
- * `gateway.istio.io/service-account` annotation, else the deployment name), and the `istio-proxy`
+ * Its pod template: the labels of {@link managedPodLabels}, `serviceAccountName` ({@link managedServiceAccount}), and the `istio-proxy`
  * container with `args: [proxy, router]` and the ports 15020 (metrics), 15021 (status-port), 15090
  * (http-envoy-prom).
  */
@@ -109,7 +122,7 @@ export function managedGatewayDeployment(gateway: MeshObject): MeshObject {
       template: {
         metadata: { labels, annotations: { 'istio.io/rev': 'default' } },
         spec: {
-          serviceAccountName: gateway.annotations[SERVICE_ACCOUNT_ANNOTATION] ?? name,
+          serviceAccountName: managedServiceAccount(gateway),
           containers: [{
             name: 'istio-proxy', args: ['proxy', 'router'],
             ports: [

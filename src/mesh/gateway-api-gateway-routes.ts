@@ -24,8 +24,9 @@ import type { MeshGraph } from './graph.js';
 import { creationTime } from './destination-rules.js';
 import { convertGrpcRules, grpcMirrorError } from './gateway-api-grpc-routes.js';
 import { convertRules, meshConversionError, routeCreationOrder, sortRoutes, type GammaRoute, type GammaVirtualService } from './gateway-api-mesh-routes.js';
-import { kindsOf, listenersOf, namespaceLabelsOf, referenceGrantFor, selectorAdmits } from './gateway-api-attachment.js';
+import { kindsOf, namespaceLabelsOf, referenceGrantFor, selectorAdmits } from './gateway-api-attachment.js';
 import { istioControllerClass } from './gateway-api-deployment.js';
+import { listenerConflicts } from './gateway-api-listener-conflicts.js';
 import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from './gateway-api.js';
 import { hostMatches, hostsIntersect, parseGatewayHost } from './hosts.js';
 import { isRecord, type MeshObject } from './object.js';
@@ -116,8 +117,9 @@ const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP']);
 
 /**
  * The servers of a Gateway API Gateway istiod programs with its gateway controller ({@link istioControllerClass}),
- * one per listener, in listener order. Left out, as istiod builds no server for them: a listener whose protocol
- * is not HTTP, HTTPS, TLS or TCP (status UnsupportedProtocol), an HTTPS or TLS listener without `tls`.
+ * one per listener, in listener order. Left out, as istiod builds no server for them: a listener that conflicts
+ * with an earlier one (`gateway-api-listener-conflicts.ts`), a listener whose protocol is not HTTP, HTTPS, TLS or
+ * TCP (status UnsupportedProtocol), an HTTPS or TLS listener without `tls`.
  */
 export function gatewayApiServers(graph: MeshGraph, gateway: MeshObject): readonly GatewayApiServer[] {
   let byGateway = SERVERS.get(graph);
@@ -133,7 +135,9 @@ const SERVERS = new WeakMap<MeshGraph, Map<string, readonly GatewayApiServer[]>>
 function serversOf(graph: MeshGraph, gateway: MeshObject): GatewayApiServer[] {
   if (!istioControllerClass(gateway, gatewayApiOf(graph).ofKind('GatewayClass'))) return [];
   const out: GatewayApiServer[] = [];
-  listenersOf(gateway).forEach((l, i) => {
+  const conflicted = new Set(listenerConflicts(gateway).map((c) => c.listener));
+  (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).forEach((l, i) => {
+    if (!isRecord(l) || conflicted.has(i)) return;
     if (typeof l.name !== 'string' || typeof l.port !== 'number' || typeof l.protocol !== 'string' || !PROTOCOLS.has(l.protocol)) return;
     const tls = serverTls(graph, gateway, l.tls);
     if (tls === null && (l.protocol === 'HTTPS' || l.protocol === 'TLS')) return;

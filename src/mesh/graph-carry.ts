@@ -45,7 +45,10 @@
  *   a move that changes the order of these kinds counts as a change of them (no view base).
  * - Namespaces: they decide memberships, whose evidence points at them; memberships are then not
  *   copied from the predecessor.
- * - Every other kind (Gateways, the `istio` ConfigMap, kinds meshproof does not model): read only
+ * - Gateway API Gateways: the Deployment and Service istiod creates with one (`gateway-api-deployment.ts`,
+ *   `gateway-api-service.ts`) are located at it, and are a workload and a service: a moved one counts as changed
+ *   (no view base, as for an edit of it).
+ * - Every other kind (Istio Gateways, the `istio` ConfigMap, kinds meshproof does not model): read only
  *   per graph, never through what a view base shares.
  * A POSITION-FREE graph (`GraphOptions.positionFree`: `xds serve`, whose views are read only by the
  * xDS translation, which prints origins without lines) keeps the predecessor's object for a moved
@@ -59,6 +62,7 @@
  */
 import type { MeshObject } from './object.js';
 import { POD_WORKLOAD_KINDS } from './workloads.js';
+import { GATEWAY_API_GROUP } from './kinds.js';
 
 /** An object whose content is unchanged but whose position (file, document, item, line, column or TypeScript origin) is not. */
 export interface MovedObject {
@@ -193,6 +197,7 @@ const ISTIO_SECURITY = 'security.istio.io';
 export function movedRole(o: MeshObject): MovedRole {
   if (!o.known) return 'none';
   if (o.group === ISTIO_NETWORKING && (o.kind === 'VirtualService' || o.kind === 'DestinationRule' || o.kind === 'WorkloadEntry')) return 'changed';
+  if (o.group === GATEWAY_API_GROUP && o.kind === 'Gateway') return 'changed';
   if (o.kind === 'Service' || (o.kind === 'ServiceEntry' && o.group === ISTIO_NETWORKING)) return 'services';
   if (POD_WORKLOAD_KINDS.has(o.kind)) return 'workloads';
   if ((o.kind === 'Sidecar' && o.group === ISTIO_NETWORKING) || ((o.kind === 'PeerAuthentication' || o.kind === 'AuthorizationPolicy') && o.group === ISTIO_SECURITY)) return 'policies';

@@ -16,6 +16,7 @@ import {
 import { ServiceRegistry, push, type ServiceInfo } from './services.js';
 import { managedGatewayDeployments } from './gateway-api-deployment.js';
 import { backendTlsOf } from './gateway-api-backend-tls.js';
+import { managedGatewayServices } from './gateway-api-service.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
 import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
@@ -236,7 +237,8 @@ export class MeshGraph {
     const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule')
       && !(changedForView.some(isServiceObject) && this.objects.some((o) => o.kind === 'BackendTLSPolicy' && o.group === GATEWAY_API_GROUP));
     const workloadsKept = viewable && !changedForView.some(isWorkloadObject) && !has('workloads');
-    const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry')];
+    // The Services istiod creates for Gateway API Gateways are services too (`gateway-api-service.ts`).
+    const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry'), ...managedGatewayServices(this)];
     const servicesChanged = has('services') || changedForView.some(isServiceObject);
     this.services = !viewable ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig) : servicesChanged ? new ServiceRegistry(serviceObjects(), this.clusterDomain, meshConfig, prev.services) : prev.services;
     // The Deployments istiod creates for Gateway API Gateways are workloads too (`gateway-api-deployment.ts`).

@@ -3,6 +3,7 @@ import { hostMatches, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } 
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { exportToOf, exportedTo } from './visibility.js';
+import { gatewayOfManagedService } from './gateway-api-service.js';
 import { declaredPortProtocol, servicePortProtocol, type IstioProtocol, type PortProtocol } from './protocol.js';
 
 /** A port of a Service or ServiceEntry. */
@@ -44,6 +45,11 @@ export interface ServiceInfo {
   readonly addresses: readonly string[];
   /** Field path of the host in its object (`['spec','hosts',i]`, or `['metadata','name']`). */
   readonly hostPath: FieldPath;
+  /**
+   * The Gateway API Gateway whose automated deployment istiod creates this Service with (`gateway-api-service.ts`),
+   * when the Service is not in the input but made from that Gateway; unset for the input's services.
+   */
+  readonly generatedFrom?: MeshObject;
 }
 
 /** Istio protocol from a port name (`http-web`, `grpc`), or undefined when the name declares none. */
@@ -70,7 +76,9 @@ function servicesOf(o: MeshObject, domain: string, mc: MeshConfig): ServiceInfo[
     });
     const selector = isRecord(spec.selector) ? stringMap(spec.selector) : null;
     const ip = typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '' ? [spec.clusterIP] : [];
+    const generatedFrom = gatewayOfManagedService(o);
     return [{
+      ...(generatedFrom ? { generatedFrom } : {}),
       host: serviceFqdn(o.name, o.namespace, domain), namespace: o.namespace, kind: 'Service', object: o, ports,
       exportTo, selector: selector && Object.keys(selector).length > 0 ? selector : null,
       location: 'MESH_INTERNAL', resolution: 'STATIC', addresses: ip, hostPath: ['metadata', 'name'],

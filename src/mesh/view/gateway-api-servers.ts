@@ -7,8 +7,8 @@
  * Which proxies a Gateway configures (model/push_context.go `mergeGateways` over the
  * `internal.istio.io/gateway-service` annotation): those in the Gateway's namespace that a gateway Service
  * selects. For a managed Gateway (`gateway-api-deployment.ts`) that is the Service istiod deploys with it,
- * `<name>-<class>`, whose selector is `gateway.networking.k8s.io/gateway-name: <name>` (or that Service as the
- * input holds it); for a manual one (`spec.addresses` of type Hostname) the Services those addresses name (a
+ * `<name>-<class>`, whose selector is `gateway.networking.k8s.io/gateway-name: <name>` (`gateway-api-service.ts`,
+ * or that Service as the input holds it); for a manual one (`spec.addresses` of type Hostname) the Services those addresses name (a
  * short name in the Gateway's namespace). Each listener listens on its gateway Service port's `targetPort`
  * (`resolvePorts`); a listener whose port the Service does not expose is no server.
  */
@@ -46,9 +46,10 @@ function gatewayServices(graph: MeshGraph, gateway: MeshObject): string[] {
 /**
  * How `proxy` serves a Gateway: the ports its pods listen on for each listener port (`resolvePorts` over the
  * gateway Services that select it in the Gateway's namespace: the `targetPort` of the Service port numbered like
- * the listener, a named one through the pod's container ports), or null when no gateway Service selects it. A
- * managed Gateway whose Service is not in the input has the one istiod deploys: selector
- * `gateway.networking.k8s.io/gateway-name: <name>`, every listener port, `targetPort` the port itself.
+ * the listener, a named one through the pod's container ports), or null when no gateway Service selects it. The
+ * Service istiod deploys with a managed Gateway of its class is in the registry (`gateway-api-service.ts`); a managed
+ * Gateway without one there is taken to have it: selector `gateway.networking.k8s.io/gateway-name: <name>`, every
+ * listener port, `targetPort` the port itself.
  */
 function gatewayPorts(graph: MeshGraph, proxy: ProxyIdentity, gateway: MeshObject): ((port: number) => number | null) | null {
   if (gateway.namespace !== proxy.namespace) return null;
@@ -82,9 +83,10 @@ function boundHost(vsHost: string, serverHost: string): string | null {
 /**
  * The routes of one server: the VirtualServices bound to its internal Gateway, those of HTTPRoutes and GRPCRoutes
  * (`http`) and those of TCPRoutes and TLSRoutes (`tcp`, `tls`), per host they bind on (sorted), each kind only
- * where the server's protocol takes it (`routeKindsFor`).
+ * where the server's protocol takes it (`routeKindsFor`); on a TLS server that terminates (`terminated`), the
+ * TLSRoutes' first routes stand in as tcp routes where no TCPRoute comes first, as istiod's fallback does.
  */
-function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: GatewayServerView['protocol'], listenerPort: number, bound: readonly GatewayApiVirtualService[], l4: readonly GatewayApiL4VirtualService[]): HostRoutesView[] {
+function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: GatewayServerView['protocol'], listenerPort: number, bound: readonly GatewayApiVirtualService[], l4: readonly GatewayApiL4VirtualService[], terminated: boolean): HostRoutesView[] {
   const hosts = server.hosts.map((h) => parseGatewayHost(h, server.gateway.namespace));
   const byHost = new Map<string, { http: GatewayApiVirtualService[]; l4: GatewayApiL4VirtualService[] }>();
   const bind = <T extends { readonly host: string; readonly namespace: string }>(vs: T, add: (e: { http: GatewayApiVirtualService[]; l4: GatewayApiL4VirtualService[] }) => void) => {
@@ -103,12 +105,20 @@ function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: Gateway
   const portEnv: RouteEnv = { ...env, scope: { ...env.scope, gateway: `${server.gateway.namespace}/${server.internalName}`, port: listenerPort } };
   const kinds = routeKindsFor(protocol);
   const l4Of = (list: readonly GatewayApiL4VirtualService[], kind: 'tcp' | 'tls') => (kinds.includes(kind) ? list.filter((vs) => vs.kind === kind).flatMap((vs) => gatewayApiL4RoutesOf(portEnv, vs)) : []);
+  // A TLS listener that terminates serves its TLSRoutes too (gateway.go buildGatewayNetworkFiltersFromTCPRoutes:
+  // "Fallback to TLS blocks for TLSRoute with TLS termination"): each VirtualService in order, its tcp routes, else
+  // for one made of a TLSRoute its first tls route with a match (a zero-weight rule has none), SNI not judged.
+  const tcpOf = (list: readonly GatewayApiL4VirtualService[]) => (!terminated || !kinds.includes('tcp') ? l4Of(list, 'tcp') : list.flatMap((vs) => {
+    if (vs.kind === 'tcp') return gatewayApiL4RoutesOf(portEnv, vs);
+    const routes = gatewayApiL4RoutesOf(portEnv, vs).filter((_, i) => vs.rules[i]!.backends.length > 0);
+    return routes.slice(0, 1).map((r) => ({ ...r, match: [] }));
+  }));
   return [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, e]) => ({
     host, port: server.port, protocol,
     virtualServices: [...e.http.flatMap((vs) => vs.objects.map((o) => originOf(o, ['spec']))), ...e.l4.map((vs) => originOf(vs.object, ['spec']))],
     ignoredVirtualServices: [],
     http: kinds.includes('http') ? gatewayHostHttpRoutes(e.http.map((vs) => gammaHttpRoutesOf(portEnv, vs))) : [],
-    tcp: l4Of(e.l4, 'tcp'), tls: l4Of(e.l4, 'tls'),
+    tcp: tcpOf(e.l4), tls: l4Of(e.l4, 'tls'),
   }));
 }
 
@@ -144,7 +154,7 @@ export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, e
       gateway: internal, port: server.port, portName: 'default', listenerPort: port, protocol: declared,
       hosts: server.hosts, tls: server.tls,
       ...(server.tls && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
-      routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? []), visible(l4VirtualServices.get(internal) ?? [])),
+      routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? []), visible(l4VirtualServices.get(internal) ?? []), terminated && declared === 'TLS'),
       origin: originOf(gw, ['spec', 'listeners', server.listener]),
     }];
   }));

@@ -205,4 +205,20 @@ test('GIVEN MeshConfig defaultVirtualServiceExportTo ["."] WHEN routes of the Ga
   assert.equal(translate(objects).rds('http.80').virtualHosts.map((v) => v.name), ['foreign.example.com:80', 'own.example.com:80'], 'with the default (*) both');
 });
 
+test('GIVEN a Gateway of class istio and a sidecar in another namespace WHEN the sidecar is translated THEN it has an outbound cluster per port of the Service istiod creates with the Gateway (public-istio.edge), with EDS, like any Service', () => {
+  const g = graphOf([
+    ...services,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } },
+    deploy('web-v1', 'shop', { app: 'web-v1' }),
+    gateway('public', [httpListener, { name: 'db', port: 5432, protocol: 'TCP' }]),
+  ]);
+  const sidecar = proxiesOf(g).find((p) => p.type === 'sidecar' && p.name === 'web-v1');
+  assert.ok(sidecar, 'web-v1 is a sidecar');
+  const set = translateProxy(buildProxyView(g, sidecar), []);
+  assert.equal(checkSnapshot(createSnapshot(set)), []);
+  const host = 'public-istio.edge.svc.cluster.local';
+  assert.equal(set.clusters.map((c) => c.name).filter((n) => n.endsWith(`|${host}`)), [`outbound|15021||${host}`, `outbound|5432||${host}`, `outbound|80||${host}`]);
+  assert.ok(set.endpoints.some((e) => e.clusterName === `outbound|80||${host}`), 'EDS names it');
+});
+
 test.run();

@@ -106,14 +106,19 @@ export function secretCatalog(graph: MeshGraph): SecretCatalog {
   return c;
 }
 
+/** The certificate and key of a Secret, under the keys they were found at. */
+export interface CertInfo {
+  readonly certKey: 'cert' | 'tls.crt';
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 /**
- * Why a gateway proxy would refuse the Secret as a server certificate, or undefined when it would
- * load it (Istio `kube.ExtractCertInfo` then `xds.ValidateCertificate`): it needs non-empty `cert`
- * and `key`, or `tls.crt` and `tls.key`; the first PEM block of the certificate must parse as
- * X.509 and `now` must lie between its NotBefore and NotAfter. Reads `data` (base64) and
- * `stringData` (plain text, as the API server merges it).
+ * The certificate and key istiod reads from a Secret (Istio `kube.ExtractCertInfo`): non-empty `cert` and `key`,
+ * else non-empty `tls.crt` and `tls.key`; else why not (a string). Reads `data` (base64) and `stringData` (plain
+ * text, as the API server merges it).
  */
-export function certificateProblem(secret: MeshObject, now: Date): string | undefined {
+export function certInfoOf(secret: MeshObject): CertInfo | string {
   const data = secretData(secret);
   if (data === undefined) return '`data` is not valid base64';
   // A Buffer is truthy even when empty: Istio's hasValue() wants len > 0 for both keys of a pair.
@@ -124,20 +129,41 @@ export function certificateProblem(secret: MeshObject, now: Date): string | unde
     const empty = keys.filter((k) => data.get(k)!.length === 0);
     return `it holds ${keys.length > 0 ? `only the keys ${keys.join(', ')}${empty.length > 0 ? ` (empty: ${empty.join(', ')})` : ''}` : 'no data'}, but a server certificate needs non-empty tls.crt and tls.key (or cert and key)`;
   }
-  const pem = data.get(pair[0])!.toString('utf8');
+  return { certKey: pair[0], cert: data.get(pair[0])!, key: data.get(pair[1])! };
+}
+
+/**
+ * Why a gateway proxy would refuse the Secret as a server certificate, or undefined when it would
+ * load it (Istio `kube.ExtractCertInfo` then `xds.ValidateCertificate`): it needs non-empty `cert`
+ * and `key`, or `tls.crt` and `tls.key` ({@link certInfoOf}); the first PEM block of the certificate must parse as
+ * X.509 and `now` must lie between its NotBefore and NotAfter.
+ */
+export function certificateProblem(secret: MeshObject, now: Date): string | undefined {
+  const info = certInfoOf(secret);
+  if (typeof info === 'string') return info;
+  const pem = info.cert.toString('utf8');
   const block = pem.match(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/);
-  if (!block) return `${pair[0]} is not PEM (no -----BEGIN CERTIFICATE----- block)`;
+  if (!block) return `${info.certKey} is not PEM (no -----BEGIN CERTIFICATE----- block)`;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(Buffer.from(block[2]!.replace(/\s+/g, ''), 'base64'));
   } catch {
-    return `${pair[0]} holds a PEM block that is not an X.509 certificate`;
+    return `${info.certKey} holds a PEM block that is not an X.509 certificate`;
   }
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
-  if (now < from) return `${pair[0]} is not valid before ${from.toISOString()}`;
-  if (now > to) return `${pair[0]} expired on ${to.toISOString()}`;
+  if (now < from) return `${info.certKey} is not valid before ${from.toISOString()}`;
+  if (now > to) return `${info.certKey} expired on ${to.toISOString()}`;
   return undefined;
+}
+
+/**
+ * Whether the Secret holds keys but no content at all (every value empty): a placeholder whose content another
+ * tool fills in at deploy time (a sealed or injected Secret), not a certificate anyone meant to serve.
+ */
+export function isPlaceholderSecret(secret: MeshObject): boolean {
+  const data = secretData(secret);
+  return data !== undefined && data.size > 0 && [...data.values()].every((v) => v.length === 0);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

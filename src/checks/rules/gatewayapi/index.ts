@@ -8,7 +8,9 @@ export { default as consumerRouteNotVisible } from './consumer-route-not-visible
 export { default as crdVersionBelowMinimum } from './crd-version-below-minimum.js';
 export { default as headerValueRefusedByEnvoy } from './header-value-refused-by-envoy.js';
 export { default as ineffectiveSelector } from './ineffective-selector.js';
+export { default as invalidCertificateRef } from './invalid-certificate-ref.js';
 export { default as routeInvalidRegex } from './invalid-regex.js';
+export { default as listenerConflict } from './listener-conflict.js';
 export { default as listenerWithoutTls } from './listener-without-tls.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
 export { default as routeReferenceNotFound } from './route-reference-not-found.js';

@@ -1,0 +1,165 @@
+/**
+ * The Service istiod creates with the automated deployment of a Gateway API Gateway
+ * (gatewaycommon/deploymentcontroller.go `configureIstioGateway` + `extractServicePorts`, rendering the Service of
+ * manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml): `<name>-<gatewayClassName>` (or the
+ * `gateway.istio.io/name-override` annotation) in the Gateway's namespace, selecting the deployment's pods by
+ * `gateway.networking.k8s.io/gateway-name: <name>`. meshproof models it as a Service object of its own, made from
+ * the Gateway like the Deployment (`gateway-api-deployment.ts`), so the service registry holds its host: sidecars
+ * get its outbound clusters, and references to it resolve.
+ *
+ * Read from istio/istio at 86c9f01f (2026-08-22). Pure data. ListenerSet listeners (which istiod adds to the
+ * ports) are not modelled.
+ */
+import { GATEWAY_API_GROUP, gatewayApiOf } from './gateway-api.js';
+import { GATEWAY_CLASS_NAME_LABEL, GATEWAY_NAME_LABEL, NAME_OVERRIDE_ANNOTATION, SERVICE_ACCOUNT_ANNOTATION, infrastructureLabels, isManagedGateway, istioControllerClass, managedDeploymentName } from './gateway-api-deployment.js';
+import { isRecord, objectKey, stringMap, type MeshObject } from './object.js';
+
+/** The Gateway annotation that sets the Service's type (`annotation.NetworkingServiceType`). */
+export const SERVICE_TYPE_ANNOTATION = 'networking.istio.io/service-type';
+
+/** The Service type of the `istio` class when the Gateway sets none (`ClassInfo.DefaultServiceType`). */
+export const DEFAULT_GATEWAY_SERVICE_TYPE = 'LoadBalancer';
+
+/** Annotations the template does not copy onto the Service (kube-gateway.yaml `omit`). */
+const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', NAME_OVERRIDE_ANNOTATION, SERVICE_ACCOUNT_ANNOTATION, 'gateway.istio.io/controller-version']);
+
+/** The longest Service port name Kubernetes takes (a DNS label). */
+const MAX_PORT_NAME = 63;
+
+/** One port of the generated Service: kube-gateway.yaml `spec.ports[]`. */
+export interface GatewayServicePort {
+  readonly name: string;
+  readonly port: number;
+  /** Always `TCP` (QUIC's UDP twin ports need `PILOT_ENABLE_QUIC_LISTENERS`, off by default). */
+  readonly protocol: 'TCP';
+  /** The listener protocol lowercased (`http`, `https`, `tls`, `tcp`); `tcp` for `status-port`. */
+  readonly appProtocol: string;
+}
+
+/**
+ * The annotations istiod copies (`extractInfrastructureAnnotations`): `spec.infrastructure.annotations` without the
+ * `gateway.networking.k8s.io/` ones when set, else the Gateway's own; minus those the template omits. So a
+ * `networking.istio.io/exportTo` on the Gateway reaches its Service.
+ */
+export function infrastructureAnnotations(gateway: MeshObject): Record<string, string> {
+  const infra = isRecord(gateway.spec.infrastructure) && isRecord(gateway.spec.infrastructure.annotations) ? stringMap(gateway.spec.infrastructure.annotations) : undefined;
+  const from = infra ? Object.entries(infra).filter(([k]) => !k.startsWith('gateway.networking.k8s.io/')) : Object.entries(gateway.annotations);
+  return Object.fromEntries(from.filter(([k]) => !NOT_COPIED.has(k)));
+}
+
+/** A listener name as a port name (`sanitizeListenerNameForPort`): dots become dashes, at most 63 characters. */
+function portNameOf(listener: string): string {
+  return listener.replaceAll('.', '-').slice(0, MAX_PORT_NAME);
+}
+
+/** `uniquePortName`: `name` cut to 63 characters, else `-<port>` (then `x`s) appended until unused. */
+function uniquePortName(name: string, port: number, used: Set<string>): string {
+  const base = name.slice(0, MAX_PORT_NAME);
+  let candidate = base;
+  for (let suffix = `-${port}`; used.has(candidate); suffix += 'x') {
+    candidate = base.slice(0, Math.min(base.length, MAX_PORT_NAME - suffix.length)) + suffix;
+  }
+  used.add(candidate);
+  return candidate;
+}
+
+/**
+ * The ports of the generated Service (`extractServicePorts`): `status-port` 15021 (appProtocol `tcp`) first, then
+ * one per distinct listener port in listener order (the first listener on a port names it), named after the
+ * listener, appProtocol the listener protocol lowercased; no `targetPort` (the port itself).
+ */
+export function gatewayServicePorts(gateway: MeshObject): GatewayServicePort[] {
+  const out: GatewayServicePort[] = [{ name: 'status-port', port: 15021, protocol: 'TCP', appProtocol: 'tcp' }];
+  const used = new Set(['status-port']);
+  const seen = new Set<number>();
+  (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).forEach((l, i) => {
+    if (!isRecord(l) || typeof l.port !== 'number' || seen.has(l.port)) return;
+    seen.add(l.port);
+    const protocol = typeof l.protocol === 'string' ? l.protocol.toLowerCase() : '';
+    const written = typeof l.name === 'string' ? portNameOf(l.name) : '';
+    out.push({ name: uniquePortName(written !== '' ? written : `${protocol}-${i}`, l.port, used), port: l.port, protocol: 'TCP', appProtocol: protocol });
+  });
+  return out;
+}
+
+/** The Service type: the {@link SERVICE_TYPE_ANNOTATION} annotation, else {@link DEFAULT_GATEWAY_SERVICE_TYPE}. */
+export function gatewayServiceType(gateway: MeshObject): string {
+  return gateway.annotations[SERVICE_TYPE_ANNOTATION] ?? DEFAULT_GATEWAY_SERVICE_TYPE;
+}
+
+/**
+ * The Service istiod renders for `gateway`, as a mesh object whose file, lines and TypeScript origin are the
+ * Gateway's (every path locates at its `spec.gatewayClassName`, as the Deployment's do): labels the infrastructure
+ * labels plus {@link GATEWAY_NAME_LABEL} and {@link GATEWAY_CLASS_NAME_LABEL}, annotations
+ * {@link infrastructureAnnotations}, `spec.selector` `{gateway.networking.k8s.io/gateway-name: <name>}`, the ports of
+ * {@link gatewayServicePorts}, `type` {@link gatewayServiceType}, `loadBalancerIP` the first address when the Gateway
+ * has one and the type is LoadBalancer, `ipFamilyPolicy: PreferDualStack`.
+ */
+export function managedGatewayService(gateway: MeshObject): MeshObject {
+  const name = managedDeploymentName(gateway);
+  const type = gatewayServiceType(gateway);
+  const labels = { ...infrastructureLabels(gateway), [GATEWAY_NAME_LABEL]: gateway.name, [GATEWAY_CLASS_NAME_LABEL]: String(gateway.spec.gatewayClassName) };
+  const annotations = infrastructureAnnotations(gateway);
+  const addresses = Array.isArray(gateway.spec.addresses) ? gateway.spec.addresses : [];
+  const first = isRecord(addresses[0]) && typeof addresses[0].value === 'string' ? addresses[0].value : undefined;
+  const spec = {
+    ipFamilyPolicy: 'PreferDualStack',
+    ports: gatewayServicePorts(gateway),
+    selector: { [GATEWAY_NAME_LABEL]: gateway.name },
+    ...(first !== undefined && type === 'LoadBalancer' ? { loadBalancerIP: first } : {}),
+    type,
+  };
+  const body = {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name, namespace: gateway.namespace, labels, annotations, ownerReferences: [{ apiVersion: `${GATEWAY_API_GROUP}/v1`, kind: 'Gateway', name: gateway.name }] },
+    spec,
+  };
+  const at = gateway.locate(['spec', 'gatewayClassName']);
+  return {
+    kind: 'Service', apiVersion: 'v1', group: '', namespace: gateway.namespace, name,
+    body, spec, file: gateway.file, docIndex: gateway.docIndex, itemIndex: gateway.itemIndex,
+    location: at, labels, annotations, source: gateway.source, known: true,
+    ref: { kind: 'Service', namespace: gateway.namespace, name }, key: objectKey('Service', gateway.namespace, name),
+    locate: () => at,
+  };
+}
+
+/** The Gateway each generated Service was made from. */
+const GENERATED = new WeakMap<MeshObject, MeshObject>();
+/**
+ * The Service made from each Gateway object: a Gateway a successor graph keeps (the same object) gets the very same
+ * Service, so the service registry's reuse by object (`ServiceRegistry` `previous`) holds for it too.
+ */
+const BY_GATEWAY = new WeakMap<MeshObject, MeshObject>();
+
+/** The Gateway API Gateway a Service of {@link managedGatewayServices} was made from, else undefined. */
+export function gatewayOfManagedService(o: MeshObject): MeshObject | undefined {
+  return GENERATED.get(o);
+}
+
+/**
+ * The Services istiod creates for the Gateway API Gateways of `objects` ({@link managedGatewayService}): one per
+ * Gateway it deploys (an {@link istioControllerClass} Gateway that {@link isManagedGateway}), unless `objects` holds a
+ * Service of that name in that namespace already (a dump of the cluster: that one is the gateway's). Input order.
+ */
+export function managedGatewayServices(graph: { readonly objects: readonly MeshObject[] }): MeshObject[] {
+  const index = gatewayApiOf(graph);
+  const gateways = index.ofKind('Gateway');
+  if (gateways.length === 0) return [];
+  const services = new Set(graph.objects.filter((o) => o.kind === 'Service' && o.group === '').map((o) => o.key));
+  const classes = index.ofKind('GatewayClass');
+  const out: MeshObject[] = [];
+  for (const gw of gateways) {
+    if (!istioControllerClass(gw, classes) || !isManagedGateway(gw)) continue;
+    let s = BY_GATEWAY.get(gw);
+    if (!s) {
+      s = managedGatewayService(gw);
+      BY_GATEWAY.set(gw, s);
+      GENERATED.set(s, gw);
+    }
+    if (services.has(s.key)) continue;
+    services.add(s.key);
+    out.push(s);
+  }
+  return out;
+}
