@@ -28,7 +28,7 @@ import { creationTime } from './destination-rules.js';
 import { referenceGrantFor } from './gateway-api-attachment.js';
 import { backendKind, backendWeight } from './gateway-api-backends.js';
 import { gatewayApiServers, referenceAllowed, KUBERNETES_GATEWAY_NAME, type GatewayApiServer } from './gateway-api-gateway-routes.js';
-import { routeCreationOrder } from './gateway-api-mesh-routes.js';
+import { meshParent, routeCreationOrder } from './gateway-api-mesh-routes.js';
 import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from './gateway-api.js';
 import { hostMatches } from './hosts.js';
 import { isRecord, type MeshObject } from './object.js';
@@ -116,8 +116,8 @@ export function intersectHostnames(a: readonly string[], b: readonly string[]): 
   return out;
 }
 
-/** `convertTCPRoute` / `convertTLSRoute` for one rule (without the listener narrowing). */
-function convertRule(route: MeshObject, rule: Raw, i: number, sniHosts: readonly string[] | null): GatewayApiL4Rule {
+/** `convertTCPRoute` / `convertTLSRoute` for one rule (without the listener narrowing, or the mesh parent's hosts and port). */
+export function convertL4Rule(route: MeshObject, rule: Raw, i: number, sniHosts: readonly string[] | null): GatewayApiL4Rule {
   const refs = records(rule.backendRefs).map((ref, index) => ({ ref, index })).filter(({ ref }) => backendWeight(ref) > 0);
   const backends = refs.map(({ ref, index }) => ({ ref, index, weight: refs.length === 1 ? 100 : backendWeight(ref) }));
   return { rule: i, sniHosts: route.kind === 'TLSRoute' ? sniHosts : null, backends };
@@ -151,9 +151,13 @@ export function gatewayApiL4VirtualServices(graph: MeshGraph): ReadonlyMap<strin
     const rules = records(route.spec.rules);
     const failed = rules.some((r) => l4RuleError(r, (b) => l4BackendPermitted(graph, route, b)) !== null);
     const sni = hostnames.length > 0 ? hostnames : ['*'];
-    const converted = failed ? [] : rules.map((r, i) => convertRule(route, r, i, sni));
+    const converted = failed ? [] : rules.map((r, i) => convertL4Rule(route, r, i, sni));
+    // istiod numbers the VirtualServices of every parent in `InternalName` order, the mesh's ("mesh") among them.
+    const meshCount = parentRefsOf(route).reduce((n, ref) => n + (meshParent(graph, ref)?.written.length ?? 0), 0);
     let count = 0;
+    let meshCounted = false;
     for (const [internal, server] of [...parents.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!meshCounted && internal > 'mesh') { count += meshCount; meshCounted = true; }
       let hosts = kind === 'tcp' ? ['*'] : sni;
       let routes = converted;
       const listenerHost = server.hostname.toLowerCase();

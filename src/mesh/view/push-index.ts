@@ -19,10 +19,11 @@ import { isWildcard, resolveHost, wildcardsCovering } from '../hosts.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
-import { exportToOf } from '../visibility.js';
+import { defaultExportTo, exportedTo, exportToOf } from '../visibility.js';
 import { routesUnchanged } from './carry.js';
 import { routeTraits } from './route-traits.js';
 import { gammaVirtualServices } from '../gateway-api-mesh-routes.js';
+import { gammaL4VirtualServices } from '../gateway-api-mesh-l4-routes.js';
 
 interface HostIndex {
   /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
@@ -79,7 +80,7 @@ function indexOf(graph: MeshGraph): HostIndex {
     for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
   }
   // GAMMA VirtualServices apply to their own namespace's sidecars (consumer routes) and the Service's.
-  for (const [host, list] of gammaVirtualServices(graph)) {
+  for (const [host, list] of [...gammaVirtualServices(graph), ...gammaL4VirtualServices(graph)]) {
     let set = byHost.get(host);
     if (!set) byHost.set(host, (set = new Set()));
     for (const vs of list) set.add(vs.namespace);
@@ -165,7 +166,9 @@ export function answersKey(graph: MeshGraph, host: string, namespace: string, ru
   const services = graph.services.forHost(host, namespace).map(idOf).join(',');
   const vs = graph.virtualServiceGroupsFor(host, 'mesh', namespace).map((g) => g.map(idOf).join(',')).join(';');
   const gamma = (gammaVirtualServices(graph).get(host) ?? []).filter((g) => g.namespace === namespace || g.namespace === g.serviceNamespace).map(idOf).join(',');
-  return `${services}|${vs}|${gamma}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
+  const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
+  const gammaL4 = (gammaL4VirtualServices(graph).get(host) ?? []).filter((g) => exportedTo(exportTo, g.namespace, namespace)).map(idOf).join(',');
+  return `${services}|${vs}|${gamma}|${gammaL4}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
 }
 
 const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();
