@@ -159,7 +159,8 @@ function idOf(o: object): number {
 /**
  * What a sidecar in `namespace` sees of `host`, as a string of object identities: the services of the
  * host exported to it, the mesh VirtualServices for it (grouped, most specific first: the applied one
- * and the ignored ones), and the rules of the DestinationRule it uses (`rule`, from its cluster
+ * and the ignored ones), those made of Gateway API routes it may apply and those of its own namespace
+ * (which it orders first), and the rules of the DestinationRule it uses (`rule`, from its cluster
  * collector). Two namespaces with equal strings get equal answers, whatever `namespacesSeeingDifferently` says.
  */
 export function answersKey(graph: MeshGraph, host: string, namespace: string, rule: MergedDestinationRule | null): string {
@@ -168,7 +169,10 @@ export function answersKey(graph: MeshGraph, host: string, namespace: string, ru
   const gamma = (gammaVirtualServices(graph).get(host) ?? []).filter((g) => g.namespace === namespace || g.namespace === g.serviceNamespace).map(idOf).join(',');
   const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
   const gammaL4 = (gammaL4VirtualServices(graph).get(host) ?? []).filter((g) => exportedTo(exportTo, g.namespace, namespace)).map(idOf).join(',');
-  return `${services}|${vs}|${gamma}|${gammaL4}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
+  // A sidecar puts the VirtualServices made of Gateway API routes of its own namespace first (`candidateOrder`): a
+  // namespace that owns one orders the same candidates differently from its outsiders.
+  const own = [...gammaVirtualServices(graph).get(host) ?? [], ...gammaL4VirtualServices(graph).get(host) ?? []].filter((g) => g.namespace === namespace).map(idOf).join(',');
+  return `${services}|${vs}|${gamma}|${gammaL4}|${own}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
 }
 
 const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();

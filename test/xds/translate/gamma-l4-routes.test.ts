@@ -13,6 +13,7 @@ import { translateProxy } from '../../../src/xds/translate/index.js';
 import { checkSnapshot } from '../../../src/xds/snapshot-check.js';
 import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { gammaL4VirtualServices } from '../../../src/mesh/gateway-api-mesh-l4-routes.js';
+import { meshContextOrThrow } from '../../../src/mesh/mesh-config.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { ns, sidecar, svc, vs } from '../../mesh/view-fixtures.js';
 import { assertRoundTrip } from './_roundtrip.js';
@@ -143,6 +144,21 @@ test('GIVEN a Sidecar egress that imports only shop/db WHEN a TCPRoute for db se
   ]);
   assert.ok(set.clusters.some((c) => c.name === cluster('db-a')));
   assert.is(reach(DB_IP, 5432), cluster('db-a'));
+});
+
+test('GIVEN one graph with a VirtualService (older, in web) and a TCPRoute (in shop) for db WHEN the sidecars of web, shop and secure are translated from it THEN each gets istiod\'s answer for its namespace (routes shared between namespaces only where they agree)', () => {
+  const g = graphOf([ns('shop'), ns('web'), ns('secure'), ...services,
+    vs('db', 'web', { hosts: ['db.shop.svc.cluster.local'], tcp: [{ route: [{ destination: { host: 'db-b.shop.svc.cluster.local', port: { number: 5432 } } }] }] }, { creationTimestamp: '2025-01-01T00:00:00Z' }),
+    l4Route('TCPRoute', 'db', { parentRefs: [toService('db')], rules: [{ backendRefs: [backend('db-a', 5432)] }] })]);
+  const reach = (namespace: string) => tcpTarget(selectChain(translateProxy(buildProxyView(g, describeProxy({ name: 'c', namespace, labels: { app: 'c' } })), []).listeners, { ip: DB_IP, port: 5432 }));
+  assert.equal(['web', 'shop', 'secure', 'shop', 'web'].map(reach), [cluster('db-b'), cluster('db-a'), cluster('db-b'), cluster('db-a'), cluster('db-b')]);
+});
+
+test('GIVEN MeshConfig defaultVirtualServiceExportTo ["."] WHEN a TCPRoute in shop is for db THEN only the sidecars of shop apply it; web keeps the default route', () => {
+  const context = meshContextOrThrow({ meshConfig: { text: 'defaultVirtualServiceExportTo: ["."]\n', file: 'm.yaml' } });
+  const g = graphOf([ns('shop'), ns('web'), ...services, l4Route('TCPRoute', 'db', { parentRefs: [toService('db')], rules: [{ backendRefs: [backend('db-a', 5432)] }] })], { context });
+  const reach = (namespace: string) => tcpTarget(selectChain(translateProxy(buildProxyView(g, describeProxy({ name: 'c', namespace, labels: { app: 'c' } })), []).listeners, { ip: DB_IP, port: 5432 }));
+  assert.equal([reach('shop'), reach('web')], [cluster('db-a'), cluster('db')]);
 });
 
 test.run();
