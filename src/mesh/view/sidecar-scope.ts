@@ -96,7 +96,8 @@ export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly 
  * The mesh VirtualServices for `host` this proxy may apply, best first: most specific host, then istiod's
  * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by
  * name, those exported everywhere), then config order; the GAMMA VirtualServices istiod makes of mesh
- * HTTPRoutes for the host join the exact-host group in istiod's order (`gamma-routes.ts` `candidateOrder`).
+ * HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes for the host join the exact-host group in istiod's order
+ * (`gamma-routes.ts` `candidateOrder`).
  */
 function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): MeshRouteSource[] {
   const gamma: MeshRouteSource[] = [...gammaCandidates(graph, host, proxy.namespace, imports), ...gammaL4Candidates(graph, host, proxy.namespace, imports)];
@@ -279,8 +280,9 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
     // A GAMMA VirtualService without routes for this port (its parentRef names another) gives no virtual
-    // host here: the next candidate applies (istiod keeps the first virtual host per domain).
-    // A mesh TCPRoute (or TLSRoute) applies on a port that carries TCP (TLS) where it has routes, else the next candidate.
+    // host here: the next candidate applies (istiod keeps the first virtual host per domain). One made of a
+    // mesh TCPRoute (TLSRoute) applies on a port istiod builds tcp_proxy (SNI) chains for, where it has routes;
+    // istiod's TLS chains are built for TLS ports only, its TCP ones for the others.
     let applied: MeshRouteSource | null = null;
     let gammaRoutes: HttpRouteView[] = [];
     let gammaL4: L4RouteView[] = [];
