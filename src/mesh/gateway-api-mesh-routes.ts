@@ -197,15 +197,31 @@ export function sortRoutes(routes: GammaRoute[]): GammaRoute[] {
     || Object.keys(b.queryParams).length - Object.keys(a.queryParams).length);
 }
 
-/** The hosts and namespace a mesh parentRef stands for, or null when istiod refuses it (parent not found) or it is not a mesh parent. */
-function meshParent(graph: MeshGraph, ref: ReturnType<typeof parentRefsOf>[number]): { hosts: string[]; namespace: string } | null {
+/** What a mesh parentRef stands for: the hosts a sidecar reaches it by, and every host istiod makes a VirtualService for. */
+export interface MeshParent {
+  /** The hosts a sidecar reaches (a ServiceEntry's wildcard hosts left out: no service answers for them), lower case. */
+  readonly hosts: string[];
+  /** Every host istiod builds a VirtualService for (`vsHosts`: a ServiceEntry's `spec.hosts` with its wildcards), lower case. */
+  readonly written: string[];
+  /** The parent's namespace. */
+  readonly namespace: string;
+}
+
+/**
+ * The hosts and namespace a mesh parentRef (a Service, group "", or an Istio ServiceEntry) stands for, or null when istiod
+ * refuses it (`referenceAllowed`: parent not found) or it is not a mesh parent.
+ */
+export function meshParent(graph: MeshGraph, ref: ReturnType<typeof parentRefsOf>[number]): MeshParent | null {
   if (ref.group === '' && ref.kind === 'Service') {
-    return graph.get('Service', ref.namespace, ref.name) ? { hosts: [`${ref.name}.${ref.namespace}.svc.${graph.clusterDomain}`], namespace: ref.namespace } : null;
+    const host = `${ref.name}.${ref.namespace}.svc.${graph.clusterDomain}`;
+    return graph.get('Service', ref.namespace, ref.name) ? { hosts: [host], written: [host], namespace: ref.namespace } : null;
   }
   if (ref.group === 'networking.istio.io' && ref.kind === 'ServiceEntry') {
     const se = graph.get('ServiceEntry', ref.namespace, ref.name);
+    if (!se) return null;
+    const written = (stringList(se.spec.hosts) ?? []).map((h) => h.toLowerCase());
     // istiod keeps a wildcard host as a plain domain; a sidecar never reaches it through a service, so it is left out.
-    return se ? { hosts: (stringList(se.spec.hosts) ?? []).filter((h) => !isWildcard(h)).map((h) => h.toLowerCase()), namespace: ref.namespace } : null;
+    return { hosts: written.filter((h) => !isWildcard(h)), written, namespace: ref.namespace };
   }
   return null;
 }

@@ -28,12 +28,17 @@ import { originOf } from './origin.js';
 import { translateDestination, type RouteEnv } from './routes.js';
 import type { CorsPolicyView, DestinationView, HeaderOperations, HttpMatchView, HttpRouteView, MirrorView, RedirectView, RewriteView } from './types.js';
 import { mirrorBackendError } from '../gateway-api-mirrors.js';
+import type { GammaL4VirtualService } from '../gateway-api-mesh-l4-routes.js';
+import { isGammaL4 } from './gamma-l4-routes.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : []);
 
-/** A candidate for a host's routes on a sidecar: a VirtualService object or a GAMMA VirtualService. */
-export type MeshRouteSource = MeshObject | GammaVirtualService;
+/**
+ * A candidate for a host's routes on a sidecar: a VirtualService object, a GAMMA VirtualService (HTTPRoutes and
+ * GRPCRoutes), or one made of a mesh TCPRoute or TLSRoute (`gamma-l4-routes.ts`).
+ */
+export type MeshRouteSource = MeshObject | GammaVirtualService | GammaL4VirtualService;
 
 /** Whether a candidate is a GAMMA VirtualService. */
 export function isGamma(c: MeshRouteSource): c is GammaVirtualService {
@@ -54,10 +59,14 @@ export function gammaCandidates(graph: MeshGraph, host: string, proxyNamespace: 
     && (imports === null || importingEntry(imports, vs.namespace, host) !== undefined));
 }
 
-/** The sort key istiod's candidate order reads: exportTo tier, consumer GAMMA first, creation time, name, namespace. */
+/**
+ * The sort key istiod's candidate order reads: exportTo tier, a VirtualService made of Gateway API routes in the
+ * proxy's namespace first (`SelectVirtualServices`: `UseGatewaySemantics` and the proxy's namespace), creation time,
+ * name, namespace.
+ */
 export function candidateOrder(graph: MeshGraph, proxyNamespace: string, tierOf: (vs: MeshObject) => number): (a: MeshRouteSource, b: MeshRouteSource) => number {
-  const gammaTier = (vs: GammaVirtualService) => virtualServiceTier(defaultExportTo('VirtualService', graph.meshConfig), vs.namespace, proxyNamespace);
-  const key = (c: MeshRouteSource): [number, number, string, string, string] => isGamma(c)
+  const gammaTier = (vs: GammaVirtualService | GammaL4VirtualService) => virtualServiceTier(defaultExportTo('VirtualService', graph.meshConfig), vs.namespace, proxyNamespace);
+  const key = (c: MeshRouteSource): [number, number, string, string, string] => isGamma(c) || isGammaL4(c)
     ? [gammaTier(c), c.namespace === proxyNamespace ? 0 : 1, c.creationTimestamp, c.name, c.namespace]
     : [tierOf(c), 1, creation(c), c.name, c.namespace];
   return (a, b) => {

@@ -153,9 +153,9 @@ function addAutoPassthroughClusters(graph: MeshGraph, env: RouteEnv, proxy: Prox
 /**
  * Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute) whose `parentRefs` name this
  * proxy: a Gateway whose deployment carries `gateway.networking.k8s.io/gateway-name` (routers),
- * or a visible Service (GAMMA mesh routes, sidecars). Listed here; mesh HTTPRoutes are routed on sidecars
- * (`gamma-routes.ts`), and HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes on a Gateway's listeners on its
- * gateway (`gateway-api-servers.ts`); mesh TCPRoutes and TLSRoutes are not translated. A route whose
+ * or a visible Service (GAMMA mesh routes, sidecars). Listed here; mesh HTTPRoutes and GRPCRoutes are routed on
+ * sidecars (`gamma-routes.ts`), mesh TCPRoutes and TLSRoutes too (`gamma-l4-routes.ts`), and HTTPRoutes, GRPCRoutes,
+ * TCPRoutes and TLSRoutes on a Gateway's listeners on its gateway (`gateway-api-servers.ts`). A route whose
  * conversion istiod fails as a whole (an unsupported filter: route_collections.go computeRoute) is left out:
  * istiod builds nothing from it.
  */

@@ -19,10 +19,11 @@ import { isWildcard, resolveHost, wildcardsCovering } from '../hosts.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
-import { exportToOf } from '../visibility.js';
+import { defaultExportTo, exportedTo, exportToOf } from '../visibility.js';
 import { routesUnchanged } from './carry.js';
 import { routeTraits } from './route-traits.js';
 import { gammaVirtualServices } from '../gateway-api-mesh-routes.js';
+import { gammaL4VirtualServices } from '../gateway-api-mesh-l4-routes.js';
 
 interface HostIndex {
   /** Namespaces that matter for VirtualServices and DestinationRules, by resolved host (exact or wildcard). */
@@ -79,7 +80,7 @@ function indexOf(graph: MeshGraph): HostIndex {
     for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
   }
   // GAMMA VirtualServices apply to their own namespace's sidecars (consumer routes) and the Service's.
-  for (const [host, list] of gammaVirtualServices(graph)) {
+  for (const [host, list] of [...gammaVirtualServices(graph), ...gammaL4VirtualServices(graph)]) {
     let set = byHost.get(host);
     if (!set) byHost.set(host, (set = new Set()));
     for (const vs of list) set.add(vs.namespace);
@@ -158,14 +159,20 @@ function idOf(o: object): number {
 /**
  * What a sidecar in `namespace` sees of `host`, as a string of object identities: the services of the
  * host exported to it, the mesh VirtualServices for it (grouped, most specific first: the applied one
- * and the ignored ones), and the rules of the DestinationRule it uses (`rule`, from its cluster
+ * and the ignored ones), those made of Gateway API routes it may apply and those of its own namespace
+ * (which it orders first), and the rules of the DestinationRule it uses (`rule`, from its cluster
  * collector). Two namespaces with equal strings get equal answers, whatever `namespacesSeeingDifferently` says.
  */
 export function answersKey(graph: MeshGraph, host: string, namespace: string, rule: MergedDestinationRule | null): string {
   const services = graph.services.forHost(host, namespace).map(idOf).join(',');
   const vs = graph.virtualServiceGroupsFor(host, 'mesh', namespace).map((g) => g.map(idOf).join(',')).join(';');
   const gamma = (gammaVirtualServices(graph).get(host) ?? []).filter((g) => g.namespace === namespace || g.namespace === g.serviceNamespace).map(idOf).join(',');
-  return `${services}|${vs}|${gamma}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
+  const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
+  const gammaL4 = (gammaL4VirtualServices(graph).get(host) ?? []).filter((g) => exportedTo(exportTo, g.namespace, namespace)).map(idOf).join(',');
+  // A sidecar puts the VirtualServices made of Gateway API routes of its own namespace first (`candidateOrder`): a
+  // namespace that owns one orders the same candidates differently from its outsiders.
+  const own = [...gammaVirtualServices(graph).get(host) ?? [], ...gammaL4VirtualServices(graph).get(host) ?? []].filter((g) => g.namespace === namespace).map(idOf).join(',');
+  return `${services}|${vs}|${gamma}|${gammaL4}|${own}|${rule ? rule.rules.map(idOf).join(',') : '-'}`;
 }
 
 const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();

@@ -24,6 +24,7 @@
  * Service replaces a ServiceEntry and is never replaced by one; otherwise the first stays.
  */
 import { gammaDestinations, gammaVirtualServices } from '../gateway-api-mesh-routes.js';
+import { gammaL4Destinations, gammaL4VirtualServices } from '../gateway-api-mesh-l4-routes.js';
 import { mergedDelegateRules } from '../delegation.js';
 import type { MeshGraph } from '../graph.js';
 import { hostMatches } from '../hosts.js';
@@ -118,7 +119,11 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
     // The GAMMA VirtualServices the listener imports count as its VirtualServices do (`gamma-routes.ts`).
     const gamma = [...gammaVirtualServices(graph).values()].flat().filter((vs) => (vs.namespace === vs.serviceNamespace || vs.namespace === namespace)
       && exportedTo(defaultExportTo('VirtualService', graph.meshConfig), vs.namespace, namespace) && importingEntry(l.hosts, vs.namespace, vs.host) !== undefined);
-    for (const destinations of [...l.virtualServices.map((vs) => virtualServiceDestinations(graph, vs, namespace)), ...gamma.map((vs) => gammaDestinations(graph, vs))]) {
+    // Those of mesh TCPRoutes and TLSRoutes too, in any namespace they are exported to (`gamma-l4-routes.ts`).
+    const gammaL4 = [...gammaL4VirtualServices(graph).values()].flat().filter((vs) => exportedTo(defaultExportTo('VirtualService', graph.meshConfig), vs.namespace, namespace)
+      && importingEntry(l.hosts, vs.namespace, vs.host) !== undefined);
+    for (const destinations of [...l.virtualServices.map((vs) => virtualServiceDestinations(graph, vs, namespace)), ...gamma.map((vs) => gammaDestinations(graph, vs)),
+      ...gammaL4.map((vs) => gammaL4Destinations(graph, vs))]) {
       for (const [host, ports] of destinations) {
         const s = pickService(graph, host, namespace);
         const imported = s && (l.matchPort ? matchingListenerPort(s, l.port!) : matchingVirtualServicePorts(s, ports));

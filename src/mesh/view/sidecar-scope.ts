@@ -9,7 +9,7 @@ import { stringList, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
 import { configOrder } from '../destination-rules.js';
 import { parseIstioIdentity, principalOf } from '../mesh-config.js';
-import { isHttp, routeKindsFor, type IstioProtocol } from '../protocol.js';
+import { isHttp, isTls, routeKindsFor, type IstioProtocol } from '../protocol.js';
 import { exportedTo, exportToOf, importingEntry, virtualServiceTier, type EgressHost } from '../visibility.js';
 import { perServiceOf, routesUnchanged } from './carry.js';
 import { oneServicePerHost } from './host-services.js';
@@ -20,8 +20,8 @@ import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './rou
 import { answersKey, matchesNameTheClient, outsiderAnswersKey, seesAsOutsider } from './push-index.js';
 import { sidecarImportScope, type ImportedService, type SidecarImportScope } from './sidecar-imports.js';
 import { outboundClusterName } from './traffic-policy.js';
-import type { HostRoutesView, HttpRouteView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
-import type { GammaVirtualService } from '../gateway-api-mesh-routes.js';
+import type { HostRoutesView, HttpRouteView, L4RouteView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
+import { gammaL4Candidates, gammaL4RoutesOf, isGammaL4 } from './gamma-l4-routes.js';
 import { candidateOrder, gammaCandidates, gammaHttpRoutesOf, isGamma, type MeshRouteSource } from './gamma-routes.js';
 
 /**
@@ -96,10 +96,11 @@ export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly 
  * The mesh VirtualServices for `host` this proxy may apply, best first: most specific host, then istiod's
  * precedence for the proxy's namespace (`virtualServiceTier`: its own scoped ones, those exported to it by
  * name, those exported everywhere), then config order; the GAMMA VirtualServices istiod makes of mesh
- * HTTPRoutes for the host join the exact-host group in istiod's order (`gamma-routes.ts` `candidateOrder`).
+ * HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes for the host join the exact-host group in istiod's order
+ * (`gamma-routes.ts` `candidateOrder`).
  */
 function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): MeshRouteSource[] {
-  const gamma = gammaCandidates(graph, host, proxy.namespace, imports);
+  const gamma: MeshRouteSource[] = [...gammaCandidates(graph, host, proxy.namespace, imports), ...gammaL4Candidates(graph, host, proxy.namespace, imports)];
   const tier = (vs: MeshObject) => virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, proxy.namespace);
   for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
     const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
@@ -279,28 +280,39 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
     // A GAMMA VirtualService without routes for this port (its parentRef names another) gives no virtual
-    // host here: the next candidate applies (istiod keeps the first virtual host per domain).
-    let applied: MeshObject | GammaVirtualService | null = null;
+    // host here: the next candidate applies (istiod keeps the first virtual host per domain). One made of a
+    // mesh TCPRoute (TLSRoute) applies on a port istiod builds tcp_proxy (SNI) chains for, where it has routes;
+    // istiod's TLS chains are built for TLS ports only, its TCP ones for the others.
+    let applied: MeshRouteSource | null = null;
     let gammaRoutes: HttpRouteView[] = [];
+    let gammaL4: L4RouteView[] = [];
+    const l4Kind = isTls(protocol) ? 'tls' : 'tcp';
     for (const c of candidates) {
+      if (isGammaL4(c)) {
+        if (c.kind !== l4Kind || !kinds.includes(l4Kind)) continue;
+        gammaL4 = gammaL4RoutesOf(portEnv, c);
+        if (gammaL4.length > 0) { applied = c; break; }
+        continue;
+      }
       if (!isGamma(c)) { applied = c; break; }
       if (!kinds.includes('http')) continue;
       gammaRoutes = gammaHttpRoutesOf(portEnv, c);
       if (gammaRoutes.length > 0) { applied = c; break; }
     }
     const ignored = candidates.filter((c) => c !== applied);
-    const vsOrigins: Origin[] = applied === null ? [] : isGamma(applied) ? applied.objects.map((o) => originOf(o, ['spec'])) : [originOf(applied, ['spec'])];
-    const routed = applied === null ? [] : isGamma(applied) ? gammaRoutes : kinds.includes('http') ? httpRoutesOf(portEnv, applied) : [];
+    const vsOrigins: Origin[] = applied === null ? [] : sourceOrigins(applied);
+    const routed = applied === null || isGammaL4(applied) ? [] : isGamma(applied) ? gammaRoutes : kinds.includes('http') ? httpRoutesOf(portEnv, applied) : [];
     // A VirtualService with no route for this port (every match names another port) gives no virtual
     // host here, so the service keeps its default route (istiod BuildSidecarVirtualHostWrapper).
     const fallback = kinds.includes('http') && routed.length === 0;
     const http = fallback ? [defaultHttpRoute(portEnv, s, s.host, port.number)] : routed;
-    const l4 = applied !== null && !isGamma(applied) ? applied : null;
-    const tcp = kinds.includes('tcp') && l4 ? l4RoutesOf(portEnv, l4, 'tcp') : [];
-    const tls = kinds.includes('tls') && l4 ? l4RoutesOf(portEnv, l4, 'tls') : [];
+    const l4 = applied !== null && !isGamma(applied) && !isGammaL4(applied) ? applied : null;
+    const l4Gamma = applied !== null && isGammaL4(applied) ? applied : null;
+    const tcp = kinds.includes('tcp') ? (l4 ? l4RoutesOf(portEnv, l4, 'tcp') : l4Gamma?.kind === 'tcp' ? gammaL4 : []) : [];
+    const tls = kinds.includes('tls') ? (l4 ? l4RoutesOf(portEnv, l4, 'tls') : l4Gamma?.kind === 'tls' ? gammaL4 : []) : [];
     routes.push({
       host: s.host, port: port.number, protocol, virtualServices: fallback && tcp.length === 0 && tls.length === 0 ? [] : vsOrigins,
-      ignoredVirtualServices: ignored.flatMap((o) => (isGamma(o) ? o.objects.map((x) => originOf(x, ['spec'])) : [originOf(o, ['spec'])])), http, tcp, tls,
+      ignoredVirtualServices: ignored.flatMap(sourceOrigins), http, tcp, tls,
     });
     // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
     for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {
@@ -309,6 +321,12 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     }
   }
   return { routes, targets };
+}
+
+/** The objects a route candidate stands for: the VirtualService, the HTTPRoutes merged into a GAMMA one, or the TCPRoute or TLSRoute. */
+function sourceOrigins(c: MeshRouteSource): Origin[] {
+  if (isGamma(c)) return c.objects.map((o) => originOf(o, ['spec']));
+  return [originOf(isGammaL4(c) ? c.object : c, ['spec'])];
 }
 
 /**

@@ -254,4 +254,15 @@ test('GIVEN a graph built on its predecessor WHEN only an HTTPRoute changed (ano
   }
 });
 
+test('GIVEN one graph with a VirtualService for reviews in web (older) and a producer HTTPRoute in prod WHEN the sidecars of web, then prod, are translated from it THEN prod applies its own namespace\'s HTTPRoute first, web the older VirtualService (prod does not reuse web\'s routes)', () => {
+  const g = graphOf([ns('prod'), ns('web'), ...services,
+    vs('reviews', 'web', { hosts: [HOST], http: [{ route: [route('reviews-v2.prod.svc.cluster.local')] }] }, { creationTimestamp: '2025-01-01T00:00:00Z' }),
+    httpRoute('reviews', 'prod', { parentRefs: [toReviews()], rules: [{ backendRefs: [backend('reviews-v1')] }] }, { creationTimestamp: '2026-01-01T00:00:00Z' })]);
+  const target = (namespace: string) => {
+    const rc = translateProxy(buildProxyView(g, describeProxy({ name: 'c', namespace, labels: { app: 'c' } })), []).routes.find((r) => r.name === '9080')!;
+    return targetOf(selectRoute(rc, { authority: HOST, path: '/' }));
+  };
+  assert.equal(['web', 'prod', 'web'].map(target), ['outbound|9080||reviews-v2.prod.svc.cluster.local', 'outbound|9080||reviews-v1.prod.svc.cluster.local', 'outbound|9080||reviews-v2.prod.svc.cluster.local']);
+});
+
 test.run();

@@ -13,8 +13,10 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-golden-'));
 
 // Each app alone, all of dist/ together (gateways then see the VirtualServices of every app), and fixtures for
-// what the apps do not build (test/fixtures/xds/gateway-api.yaml: a Gateway API Gateway and its HTTPRoutes).
-for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]), ['all', 'dist'], ['gateway-api', 'test/fixtures/xds/gateway-api.yaml']] as const) {
+// what the apps do not build (test/fixtures/xds/gateway-api.yaml: a Gateway API Gateway and its routes;
+// gamma-l4.yaml: a TCPRoute and a TLSRoute with Service parents, on the client sidecar).
+for (const [app, input] of [...appNames().map((a) => [a, `dist/${a}.k8s.yaml`]), ['all', 'dist'], ['gateway-api', 'test/fixtures/xds/gateway-api.yaml'],
+  ['gamma-l4', 'test/fixtures/xds/gamma-l4.yaml']] as const) {
   test(`GIVEN ${input} WHEN "meshproof xds compile" runs THEN each proxy's config dump equals test/golden/xds/${app}/ (UPDATE_GOLDEN=1 refreshes)`, async () => {
     const out = join(work, app);
     const cap = captureIO(ROOT);

@@ -2,6 +2,7 @@ import { gatewayApiOf, parentRefsOf, type ParentRef } from '../../../mesh/gatewa
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { membershipOf } from '../../../mesh/membership.js';
+import { defaultExportTo, exportedTo } from '../../../mesh/visibility.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
 
@@ -30,7 +31,10 @@ const consumerRouteNotVisible: Rule = {
     'A producer route (in its parent\'s namespace) is applied by every namespace that sees the parent, except one with',
     'a consumer route of its own for it; its Service backend must be exported to each of those (judged for the',
     'namespaces with sidecar workloads in the input). Fix: export the backend there too, or send to a Service',
-    'those namespaces see.',
+    'those namespaces see. A TCPRoute or TLSRoute is never a consumer route: istiod\'s sidecar TCP and TLS chains take every',
+    'VirtualService of the host whatever its namespace (listener.go buildSidecarOutboundTCPListenerOpts, istio/istio#46146), so',
+    'it applies in every namespace that sees its parent (and to which the MeshConfig default exports VirtualServices); attached',
+    'from a namespace that does not see the parent it is applied only elsewhere, which is reported too.',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
@@ -44,6 +48,14 @@ const consumerRouteNotVisible: Rule = {
         if (all.length === 0) continue; // a missing parent: gatewayapi/route-reference-not-found
         if (hosts.some((h) => graph.services.forHost(h, route.namespace).length > 0)) continue;
         const s = all[0]!;
+        if (isL4(route)) {
+          const elsewhere = clientNamespacesOf(graph, routes, route);
+          ctx.report(route, `${route.kind} ${route.namespace}/${route.name} attaches to ${kind} ${ns}/${name} from another namespace, but ${s.kind} ${s.namespace}/${s.object.name} is exported to ` +
+            `${JSON.stringify(s.exportTo)}, not to ${route.namespace}, so the sidecars of ${route.namespace} do not know ${hosts.join(', ')} and never apply this route; istiod applies a mesh ` +
+            `${route.kind} for every namespace that sees its parent, not only its own as for a consumer HTTPRoute (${elsewhere.length > 0 ? `here the sidecars of ${elsewhere.join(', ')}` : 'none with workloads in the input'}); ` +
+            `export the parent to "${route.namespace}", or move the route into namespace ${ns}`, { path: ['spec', 'parentRefs', i] });
+          continue;
+        }
         ctx.report(route, `${route.kind} ${route.namespace}/${route.name} attaches to ${kind} ${ns}/${name} from another namespace, so it is a consumer route used only by the ` +
           `sidecars of ${route.namespace}; but ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${route.namespace}, so those sidecars do not ` +
           `know ${hosts.join(', ')} and never apply this route; export it to "${route.namespace}", or move the route into namespace ${ns}`, { path: ['spec', 'parentRefs', i] });
@@ -73,6 +85,10 @@ function clientNamespacesOf(graph: MeshGraph, routes: readonly MeshObject[], rou
   for (const p of parentRefsOf(route)) {
     const hosts = parentHosts(graph, p);
     if (hosts.length === 0) continue;
+    if (isL4(route)) {
+      for (const ns of l4ClientNamespaces(graph, routes, route, p, hosts)) out.add(ns);
+      continue;
+    }
     if (p.namespace !== route.namespace) {
       if (sees(graph, hosts, route.namespace)) out.add(route.namespace);
       continue;
@@ -87,6 +103,23 @@ function clientNamespacesOf(graph: MeshGraph, routes: readonly MeshObject[], rou
   return [...out].sort();
 }
 
+/** A TCPRoute or TLSRoute: istiod's sidecar TCP and TLS chains take every VirtualService of the host, whatever its namespace. */
+const isL4 = (route: MeshObject): boolean => route.kind === 'TCPRoute' || route.kind === 'TLSRoute';
+
+/**
+ * The namespaces whose sidecars apply a mesh TCPRoute or TLSRoute for parent `p`: every namespace with sidecar workloads
+ * in the input (and the route's own) that sees the parent and to which the route's VirtualService is exported (the
+ * MeshConfig default), except one with a route of the same kind for that parent of its own, which istiod selects
+ * first (listener.go `buildSidecarOutboundTCPListenerOpts` filters no namespace, istio/istio#46146).
+ */
+function l4ClientNamespaces(graph: MeshGraph, routes: readonly MeshObject[], route: MeshObject, p: ParentRef, hosts: readonly string[]): string[] {
+  const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
+  const overridden = new Set(routes.filter((r) => r.kind === route.kind && r.namespace !== route.namespace && parentRefsOf(r).some((q) => q.kind === p.kind && q.group === p.group &&
+    q.namespace === p.namespace && q.name === p.name)).map((r) => r.namespace));
+  const meshed = graph.workloads.all.filter((w) => membershipOf(w, graph.get('Namespace', '', w.namespace)).dataplane === 'sidecar').map((w) => w.namespace);
+  return [...new Set([route.namespace, ...meshed])].filter((ns) => !overridden.has(ns) && exportedTo(exportTo, route.namespace, ns) && sees(graph, hosts, ns)).sort();
+}
+
 /**
  * A mesh route's Service backends that exist but are not exported to a namespace whose sidecars apply the route
  * (clientNamespacesOf): those sidecars have no cluster for them, so the share of requests sent there fails (503, no
@@ -95,7 +128,7 @@ function clientNamespacesOf(graph: MeshGraph, routes: readonly MeshObject[], rou
  */
 function reportHiddenBackends(graph: MeshGraph, route: MeshObject, clients: readonly string[], report: RuleContext['report']): void {
   if (clients.length === 0) return;
-  const consumer = clients.length === 1 && clients[0] === route.namespace && parentRefsOf(route).every((p) => p.namespace !== route.namespace);
+  const consumer = !isL4(route) && clients.length === 1 && clients[0] === route.namespace && parentRefsOf(route).every((p) => p.namespace !== route.namespace);
   (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
     if (!isRecord(rule)) return;
     (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, j) => {
@@ -110,8 +143,8 @@ function reportHiddenBackends(graph: MeshGraph, route: MeshObject, clients: read
       const applied = consumer ? `this consumer route is applied by the sidecars of ${route.namespace}`
         : `this route is applied by the sidecars of every namespace that sees its parent (${clients.join(', ')} in the input)`;
       report(route, `${route.kind} ${route.namespace}/${route.name} spec.rules[${i}].backendRefs[${j}] sends to Service ${ns}/${b.name}, but ${applied}, and ${s.kind} ` +
-        `${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${blind.join(', ')}: those sidecars have no cluster for ${fqdn}, so the requests ` +
-        `this backend gets from there fail (503, no cluster); export it to ${blind.map((c) => `"${c}"`).join(', ')}, or send to a Service they see`, { path: ['spec', 'rules', i, 'backendRefs', j] });
+        `${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, not to ${blind.join(', ')}: those sidecars have no cluster for ${fqdn}, so the ` +
+        `${isL4(route) ? 'connections this backend gets from there are closed (no cluster)' : 'requests this backend gets from there fail (503, no cluster)'}; export it to ${blind.map((c) => `"${c}"`).join(', ')}, or send to a Service they see`, { path: ['spec', 'rules', i, 'backendRefs', j] });
     });
   });
 }

@@ -4,7 +4,7 @@ import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { gatewayRefOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
-import { parseProtocol, routeKindsFor } from '../../../mesh/protocol.js';
+import { isHttp, isTls, parseProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressListenerImports } from '../../../mesh/visibility.js';
 import { listenerRouteKinds } from '../../../mesh/view/sidecar-scope.js';
 import type { Rule } from '../../rule.js';
@@ -55,7 +55,8 @@ const routesNeverApplied: Rule = {
     'a `port` is applied only on those ports: when each of them (on the sidecars or the bound Gateways the matches',
     'allow) carries another kind of traffic, that rule is reported even though other rules of its section apply',
     '(a tls rule matching the terminating 443 server beside a PASSTHROUGH 8443 one). A mesh HTTPRoute or GRPCRoute',
-    '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way. A Sidecar egress listener',
+    '(parentRef a Service) is judged on the parent\'s port (`parentRef.port`, else all its ports) the same way, and so are a mesh TCPRoute',
+    '(it needs a port that is neither HTTP nor TLS) and TLSRoute (a TLS or HTTPS port). A Sidecar egress listener',
     'bound to a port builds the listener of every service it imports with the Sidecar\'s `port.protocol`, not the service port\'s: declared',
     'TCP on an HTTP service port, the http routes for that service never apply to the workloads the Sidecar configures (for the',
     'root namespace\'s Sidecar without selector: every namespace with workloads in the input and no Sidecar of its own); the',
@@ -63,7 +64,7 @@ const routesNeverApplied: Rule = {
     'no other egress listener of the Sidecar builds those routes on another port of the service, or a route matches that port. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
   ].join(' '),
-  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute'],
+  kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'],
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       const hosts = stringList(vs.spec.hosts) ?? [];
@@ -96,19 +97,20 @@ const routesNeverApplied: Rule = {
       }
       reportPortMatchedRules(vs, targets, unused, ctx.report);
     }
-    reportMeshRoutesOnNonHttpPorts(graph, ctx.report);
+    reportMeshRoutesOnOtherPorts(graph, ctx.report);
     reportSidecarListenerProtocols(graph, ctx.report);
   },
 };
 
 /**
- * A mesh HTTPRoute or GRPCRoute (parentRef a Service, GAMMA) applies on the parent's port (`parentRef.port`,
- * else every port), which must carry HTTP: on a port declared TCP the sidecars proxy plain TCP and the route
- * is never applied (istiod turns the route into VirtualService http routes for the Service host).
+ * A mesh route (parentRef a Service, GAMMA) applies on the parent's port (`parentRef.port`, else every port), which must
+ * carry its kind of traffic, as istiod builds the sidecar's outbound listener for the port: HTTPRoutes and GRPCRoutes
+ * need HTTP (or sniffed: the HTTP connection manager), TCPRoutes a port neither HTTP nor TLS (tcp_proxy; sniffed
+ * included), TLSRoutes a TLS or HTTPS port (SNI chains). Elsewhere the route is never applied.
  */
-function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
+function reportMeshRoutesOnOtherPorts(graph: MeshGraph, report: Parameters<Rule['check']>[1]['report']): void {
   const k8s = gatewayApiOf(graph);
-  for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
+  for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute'), ...k8s.ofKind('TCPRoute'), ...k8s.ofKind('TLSRoute')]) {
     const parents = Array.isArray(route.spec.parentRefs) ? route.spec.parentRefs : [];
     parents.forEach((p, i) => {
       if (!isRecord(p) || p.kind !== 'Service' || (p.group !== '' && p.group !== undefined) || typeof p.name !== 'string') return;
@@ -116,13 +118,35 @@ function reportMeshRoutesOnNonHttpPorts(graph: MeshGraph, report: Parameters<Rul
       const service = graph.services.forHost(serviceFqdn(p.name, ns, graph.clusterDomain), null).find((s) => s.kind === 'Service');
       if (!service) return;
       const ports = service.ports.filter((sp) => typeof p.port !== 'number' || sp.number === p.port);
-      if (ports.length === 0 || ports.some((sp) => routeKindsFor(sp.protocol).includes('http'))) return;
+      const mismatch = MESH_ROUTE_PORTS[route.kind as keyof typeof MESH_ROUTE_PORTS];
+      if (ports.length === 0 || ports.some((sp) => mismatch.applies(sp.protocol))) return;
       const listed = ports.slice(0, 3).map((sp) => `port ${sp.number} (${sp.protocol}${sp.protocolInfo && sp.protocolInfo.source !== 'none' ? ` by its ${sp.protocolInfo.source === 'port-name' ? `name "${sp.name}"` : sp.protocolInfo.source}` : ''})`).join(', ');
-      report(route, `This ${route.kind} attaches to Service ${ns}/${p.name}${typeof p.port === 'number' ? ` port ${p.port}` : ''}, but ${listed} carries no HTTP: the sidecars proxy it as plain TCP, ` +
-        'so the route is never applied; name the port for HTTP (e.g. "http-web") or set appProtocol: http, or use a TCPRoute', { path: ['spec', 'parentRefs', i] });
+      report(route, `This ${route.kind} attaches to Service ${ns}/${p.name}${typeof p.port === 'number' ? ` port ${p.port}` : ''}, but ${listed} ${mismatch.carries}, ` +
+        `so the route is never applied; ${mismatch.fix}`, { path: ['spec', 'parentRefs', i] });
     });
   }
 }
+
+/** Which service port protocols a mesh route kind applies on, and what to say when none of the parent's does. */
+const HTTP_ROUTE_PORTS = {
+  applies: (p: IstioProtocol) => routeKindsFor(p).includes('http'),
+  carries: 'carries no HTTP: the sidecars proxy it as plain TCP',
+  fix: 'name the port for HTTP (e.g. "http-web") or set appProtocol: http, or use a TCPRoute',
+};
+const MESH_ROUTE_PORTS = {
+  HTTPRoute: HTTP_ROUTE_PORTS,
+  GRPCRoute: HTTP_ROUTE_PORTS,
+  TCPRoute: {
+    applies: (p: IstioProtocol) => !isHttp(p) && !isTls(p) && p !== 'UDP',
+    carries: 'carries no plain TCP: the sidecars route an HTTP port with the HTTP connection manager and a TLS port by SNI, with no tcp_proxy for TCP routes',
+    fix: 'name the port for TCP (e.g. "tcp-db") or set appProtocol: tcp, or use an HTTPRoute (HTTP) or a TLSRoute (TLS)',
+  },
+  TLSRoute: {
+    applies: (p: IstioProtocol) => isTls(p),
+    carries: 'carries no TLS: the sidecars match SNI only on TLS and HTTPS ports',
+    fix: 'name the port for TLS (e.g. "tls-vault") or set appProtocol: tls, or use a TCPRoute',
+  },
+} as const;
 
 /** Routes the sidecars apply for service hosts: mesh VirtualServices, and mesh (GAMMA) HTTPRoutes and GRPCRoutes, which istiod turns into http routes for their parent Service. */
 interface MeshRouteSource {
