@@ -13,10 +13,12 @@
  *
  * Used before a snapshot is published (`checkSnapshot`) and by the reference proxy on receipt (its NACK).
  */
-import type { DescField, DescMessage, Message, Registry } from '@bufbuild/protobuf';
+import { createRegistry, type DescField, type DescMessage, type Message, type Registry } from '@bufbuild/protobuf';
 import { type Any, anyUnpack, isWrapperDesc } from '@bufbuild/protobuf/wkt';
 import { headerFormatError } from '../validate/envoy-header-format.js';
 import { envoyRegexError } from '../validate/envoy-regex.js';
+import { CorsPolicySchema } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { XDS_REGISTRY } from './resources.js';
 
 /** One value Envoy cannot parse. */
 export interface SyntaxViolation {
@@ -75,13 +77,17 @@ function pathText(p: Path | undefined): string {
   return out;
 }
 
-interface Walk { readonly out: SyntaxViolation[]; readonly limit: number; readonly registry: Registry | undefined }
+interface Walk { readonly out: SyntaxViolation[]; readonly limit: number; readonly registry: Registry }
+
+/** The types of every `Any` meshproof writes: the xDS registry and the per-route CORS policy (`typed_per_filter_config`). */
+export const SYNTAX_REGISTRY: Registry = createRegistry(XDS_REGISTRY, CorsPolicySchema);
 
 /**
  * Every regex and header value to add in `message` (of type `schema`) that Envoy cannot parse, up to `limit`
- * (default 20), in field order. `registry` resolves the types of `Any` fields that {@link noteParsed} did not see.
+ * (default 20), in field order. `registry` (default {@link SYNTAX_REGISTRY}) resolves the types of `Any` fields that
+ * {@link noteParsed} did not see; an Any of another type is not looked into.
  */
-export function syntaxViolations(schema: DescMessage, message: Message, registry?: Registry, limit = 20): SyntaxViolation[] {
+export function syntaxViolations(schema: DescMessage, message: Message, registry: Registry = SYNTAX_REGISTRY, limit = 20): SyntaxViolation[] {
   const walk: Walk = { out: [], limit, registry };
   visit(schema, message as unknown as Record<string, unknown>, undefined, walk);
   return walk.out;
@@ -158,7 +164,7 @@ export function noteParsed(any: Any, schema: DescMessage, message: Message): Any
 function visitAny(any: Any, path: Path, walk: Walk): void {
   let found = PARSED.get(any);
   if (!found) {
-    const type = walk.registry?.getMessage(any.typeUrl.slice(any.typeUrl.lastIndexOf('/') + 1));
+    const type = walk.registry.getMessage(any.typeUrl.slice(any.typeUrl.lastIndexOf('/') + 1));
     if (!type || planOf(type) === null) return;
     let inner: Message;
     try {

@@ -181,7 +181,7 @@ function checkSyntax(kind: ResourceKind, r: XdsResource, out: SnapshotProblem[])
   if (kind === 'endpoint' || kind === 'secret') return;
   let found = SYNTAX.get(r);
   if (!found) {
-    found = syntaxViolations(RESOURCE_SCHEMA[kind], r as never, XDS_REGISTRY, 5);
+    found = syntaxViolations(RESOURCE_SCHEMA[kind], r as never, undefined, 5);
     if (isReusable(r)) SYNTAX.set(r, found);
   }
   const name = resourceName(kind, r);

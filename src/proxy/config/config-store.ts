@@ -92,7 +92,7 @@ export class ConfigStore {
         return;
       }
       // What Envoy parses on receipt wherever it sits, used by this proxy or not: RE2 regexes, header values to add.
-      const [unparsable] = kind === 'endpoint' ? [] : syntaxViolations(SCHEMA[kind], msg, XDS_REGISTRY, 1);
+      const [unparsable] = kind === 'endpoint' ? [] : syntaxViolations(SCHEMA[kind], msg, undefined, 1);
       if (unparsable) {
         errors.push(`${TYPE_NAME[kind]} "${name}": ${unparsable.path}: ${envoySyntaxMessage(unparsable)}`);
         return;
