@@ -16,7 +16,7 @@ import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { buildProxyView, proxiesOf, proxyIdCollisions } from '../mesh/view/index.js';
 import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
+import { REFUSED_VALUE_CODES, checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
 import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
@@ -121,10 +121,12 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
       }
       const problems = checkSnapshot(snapshot);
       if (problems.length > 0) {
-        const refused = problems.every((p) => p.code === 'XDS_PROTO_CONSTRAINT');
-        const why = refused && values['no-check']
-          ? 'holds values Envoy refuses (it would NACK this config); the check suite refuses them at their YAML line: run `meshproof check` on the same paths and fix its errors instead of passing --no-check'
-          : 'the translated config is inconsistent (a meshproof bug; please report it with the input)';
+        const refused = problems.every((p) => REFUSED_VALUE_CODES.has(p.code));
+        const why = !refused
+          ? 'the translated config is inconsistent (a meshproof bug; please report it with the input)'
+          : values['no-check']
+            ? 'holds values Envoy refuses (it would NACK this config); the check suite refuses them at their YAML line: run `meshproof check` on the same paths and fix its errors instead of passing --no-check'
+            : 'holds values Envoy refuses (it would NACK this config) that the check suite let through: fix the value named below where the input sets it (and please report the gap in the check suite)';
         io.stderr.write(`xds compile: ${id}: ${why}:\n${formatProblems(problems)}\n`);
         failed = true;
         continue;

@@ -5,6 +5,7 @@
  * Envoy's `HeaderParser::evaluateHeaders`: removals first, then additions in order.
  */
 import { type HeaderValueOption, HeaderValueOption_HeaderAppendAction } from '../xds/gen/envoy/config/core/v3/base_pb.js';
+import { parseHeaderFormat } from '../validate/envoy-header-format.js';
 import { ConfigError } from './config/config-error.js';
 
 /** `HeaderValueOption.append_action` (the deprecated `append` true/false maps to append / overwrite-or-add). */
@@ -33,8 +34,10 @@ const ACTIONS: Record<number, AppendAction> = {
 
 /**
  * Compiles one level. `host` and `:`-prefixed headers can be neither added nor removed (Envoy's
- * `isModifiableHeader` / `isRemovableHeader`: a ConfigError). Values are literal: Envoy's `%…%` substitution commands are refused with a
- * ConfigError (field `<field>[i].header.value`) rather than forwarded verbatim, except `%%` (a literal %).
+ * `isModifiableHeader` / `isRemovableHeader`: a ConfigError). Values are parsed as Envoy parses them
+ * (`validate/envoy-header-format.ts`): one Envoy refuses (`100%`) is a ConfigError in Envoy's words, and `%%` is a
+ * literal %; a substitution command (`%HOSTNAME%`), which Envoy accepts, is a ConfigError too (field
+ * `<field>_to_add[i].header.value`): this proxy supports literal values only, and never forwards one verbatim.
  * Empty values are dropped unless `keep_empty_value`, as Envoy.
  */
 export function compileHeaderMutation(add: readonly HeaderValueOption[], remove: readonly string[], field: string): HeaderMutation | undefined {
@@ -45,12 +48,17 @@ export function compileHeaderMutation(add: readonly HeaderValueOption[], remove:
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new ConfigError(`${field}_to_add[${i}].header.key`, `${JSON.stringify(o.header?.key ?? '')} is not a valid header name`);
     if (name === 'host') throw new ConfigError(`${field}_to_add[${i}].header.key`, ':-prefixed or host headers may not be modified (rewrite the authority with host_rewrite_literal)');
     let value = o.header?.value ?? '';
-    if (value === '' && o.header?.rawValue?.length) value = Buffer.from(o.header.rawValue).toString('latin1');
+    // Envoy formats `value` only; `raw_value` bytes are taken as they are.
+    const raw = value === '' && o.header?.rawValue?.length ? Buffer.from(o.header.rawValue).toString('latin1') : undefined;
+    if (raw !== undefined) value = raw;
     if (/[\r\n\0]/.test(value)) throw new ConfigError(`${field}_to_add[${i}].header.value`, 'contains CR, LF or NUL');
-    if (/%[A-Z_]+(\(|%)/.test(value)) {
-      throw new ConfigError(`${field}_to_add[${i}].header.value`, `${JSON.stringify(value)} uses a substitution command; this proxy supports literal values only`);
+    const format = raw !== undefined ? { ok: true as const, parts: [{ literal: raw }] } : parseHeaderFormat(value);
+    if (!format.ok) throw new ConfigError(`${field}_to_add[${i}].header.value`, `invalid header value ${JSON.stringify(value)}: ${format.error}`);
+    const command = format.parts.find((p) => 'command' in p);
+    if (command) {
+      throw new ConfigError(`${field}_to_add[${i}].header.value`, `${JSON.stringify(value)} uses the substitution command %${command.command}%; this proxy supports literal values only`);
     }
-    value = value.replace(/%%/g, '%');
+    value = format.parts.map((p) => ('literal' in p ? p.literal : '')).join('');
     if (value === '' && !o.keepEmptyValue) return;
     const action = o.append !== undefined ? (o.append ? 'append' : 'overwrite-or-add') : ACTIONS[o.appendAction] ?? 'append';
     adds.push({ name, value, action });

@@ -19,6 +19,7 @@ import { type DescMessage, type MessageShape, protoInt64, toBinary } from '@bufb
 import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
 import { createMessage as create } from './create-message.js';
 import { compileEncoder, type CompiledEncoder } from './encode-codegen.js';
+import { noteParsed } from './config-syntax.js';
 import { notePacked } from './proto-constraints.js';
 
 const ENCODERS = new WeakMap<DescMessage, CompiledEncoder>();
@@ -93,8 +94,9 @@ export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: M
 
 /** `anyPack(schema, message)` of @bufbuild/protobuf (`type.googleapis.com/<type name>` and the message's bytes), encoded by {@link encodeMessage}. */
 export function packAny<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Any {
-  // The message's proto constraints are noted now, so the snapshot check need not decode the Any.
-  return notePacked(create(AnySchema, { typeUrl: `type.googleapis.com/${schema.typeName}`, value: encodeMessage(schema, message) }), schema, message);
+  // The message's proto constraints and unparsable values are noted now, so the snapshot check need not decode the Any.
+  const any = create(AnySchema, { typeUrl: `type.googleapis.com/${schema.typeName}`, value: encodeMessage(schema, message) });
+  return noteParsed(notePacked(any, schema, message), schema, message);
 }
 
 const SLAB_SIZE = 64 * 1024;

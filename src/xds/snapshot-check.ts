@@ -11,13 +11,17 @@ import type { Listener } from './gen/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from './gen/envoy/config/route/v3/route_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { envoySyntaxMessage, syntaxViolations, type SyntaxViolation } from './config-syntax.js';
 import { isReusable } from './pack-cache.js';
 import { constraintViolations, envoyConstraintMessage, type ConstraintViolation } from './proto-constraints.js';
 import { PUSH_ORDER, RESOURCE_SCHEMA, XDS_REGISTRY, resourceName, type ResourceKind, type XdsResource } from './resources.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Stable codes of consistency problems. */
-export type SnapshotProblemCode = 'XDS_MISSING_ROUTE_CONFIG' | 'XDS_MISSING_ASSIGNMENT' | 'XDS_MISSING_CLUSTER' | 'XDS_PROTO_CONSTRAINT';
+export type SnapshotProblemCode = 'XDS_MISSING_ROUTE_CONFIG' | 'XDS_MISSING_ASSIGNMENT' | 'XDS_MISSING_CLUSTER' | 'XDS_PROTO_CONSTRAINT' | 'XDS_INVALID_REGEX' | 'XDS_INVALID_HEADER_VALUE';
+
+/** Codes of a value Envoy refuses (the input's, unless meshproof mistranslated it), as opposed to a broken reference (a meshproof bug). */
+export const REFUSED_VALUE_CODES: ReadonlySet<SnapshotProblemCode> = new Set(['XDS_PROTO_CONSTRAINT', 'XDS_INVALID_REGEX', 'XDS_INVALID_HEADER_VALUE']);
 
 /** One broken reference or refused value: where (resource and field path), what it names (the resource for a refused value), and how to fix it. */
 export interface SnapshotProblem {
@@ -39,7 +43,10 @@ export interface SnapshotProblem {
  *   `route_config`) and each tcp_proxy `cluster` names a Cluster (`XDS_MISSING_CLUSTER`);
  * - every resource keeps Envoy's proto constraints (`(validate.rules)`, `proto-constraints.ts`), which
  *   Envoy checks on receipt and NACKs the response for (`XDS_PROTO_CONSTRAINT`): e.g. an outlier
- *   detection `max_ejection_percent` above 100.
+ *   detection `max_ejection_percent` above 100;
+ * - every regex Envoy compiles and header value to add it parses on receipt does (`config-syntax.ts`), which Envoy
+ *   also NACKs: a `safe_regex` RE2 refuses (`XDS_INVALID_REGEX`), a header value like `100%`
+ *   (`XDS_INVALID_HEADER_VALUE`).
  * Returns `[]` when consistent.
  */
 export function checkSnapshot(snapshot: Snapshot): SnapshotProblem[] {
@@ -50,7 +57,10 @@ export function checkSnapshot(snapshot: Snapshot): SnapshotProblem[] {
   const problems: SnapshotProblem[] = [];
   for (const kind of PUSH_ORDER) {
     const list = kind === 'cluster' ? clusters : kind === 'endpoint' ? endpoints : kind === 'listener' ? listeners : kind === 'route' ? routes : secrets;
-    for (const r of list as readonly XdsResource[]) checkConstraints(kind, r, problems);
+    for (const r of list as readonly XdsResource[]) {
+      checkConstraints(kind, r, problems);
+      checkSyntax(kind, r, problems);
+    }
   }
   for (const l of listeners) checkListener(l, routeNames, clusterNames, problems);
   for (const r of routes) checkRouteConfig(`RouteConfiguration "${r.name}"`, r, clusterNames, problems);
@@ -160,6 +170,29 @@ function checkConstraints(kind: ResourceKind, r: XdsResource, out: SnapshotProbl
     out.push({
       code: 'XDS_PROTO_CONSTRAINT', where, name,
       message: `${where}: Envoy refuses this resource (NACK): ${envoyConstraintMessage(v)}; the value came from the input (run \`meshproof check\`: it names the field to fix) or from a meshproof bug`,
+    });
+  }
+}
+
+/** Unparsable values per shared resource message, as {@link VIOLATIONS}. */
+const SYNTAX = new WeakMap<object, readonly SyntaxViolation[]>();
+
+function checkSyntax(kind: ResourceKind, r: XdsResource, out: SnapshotProblem[]): void {
+  if (kind === 'endpoint' || kind === 'secret') return;
+  let found = SYNTAX.get(r);
+  if (!found) {
+    found = syntaxViolations(RESOURCE_SCHEMA[kind], r as never, undefined, 5);
+    if (isReusable(r)) SYNTAX.set(r, found);
+  }
+  const name = resourceName(kind, r);
+  for (const v of found) {
+    const where = `${RESOURCE_TYPE[kind]} "${name}" ${v.path}`;
+    const fix = v.kind === 'regex'
+      ? 'write the pattern in RE2 syntax (no look-around, no back-references)'
+      : 'write a literal percent sign as %% and a command as %NAME% or %NAME(arg)%';
+    out.push({
+      code: v.kind === 'regex' ? 'XDS_INVALID_REGEX' : 'XDS_INVALID_HEADER_VALUE', where, name,
+      message: `${where}: Envoy refuses this resource (NACK): ${envoySyntaxMessage(v)}; ${fix}. The value came from the input (run \`meshproof check\`: it names the field to fix) or from a meshproof bug`,
     });
   }
 }

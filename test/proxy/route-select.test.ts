@@ -5,9 +5,10 @@
 import { create } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { HeaderValueOptionSchema } from '../../src/xds/gen/envoy/config/core/v3/base_pb.js';
 import { RouteConfigurationSchema } from '../../src/xds/gen/envoy/config/route/v3/route_pb.js';
 import { ConfigError } from '../../src/proxy/config/config-error.js';
-import { applyHeaderMutations, getHeader } from '../../src/proxy/header-mutation.js';
+import { applyHeaderMutations, compileHeaderMutation, getHeader } from '../../src/proxy/header-mutation.js';
 import { compileRouteConfiguration, routeSelect } from '../../src/proxy/route-select.js';
 import { ROUTE_CASES } from './_route-cases.js';
 
@@ -91,6 +92,16 @@ test('GIVEN a route with a non_forwarding_action WHEN compiling THEN the action 
 test('GIVEN a header value with a substitution command WHEN compiling THEN refused (literal values only)', () => {
   const e = refused({ name: 'r', requestHeadersToAdd: [{ header: { key: 'x-peer', value: '%DOWNSTREAM_REMOTE_ADDRESS%' } }], virtualHosts: [] });
   assert.is(e.path, 'request_headers_to_add[0].header.value');
+});
+
+test('GIVEN header values Envoy cannot parse (a lone %, an unknown command) WHEN compiling THEN refused in Envoy\'s words; escaped, the value is the literal', () => {
+  const lone = refused({ name: 'r', requestHeadersToAdd: [{ header: { key: 'x-share', value: '100%' } }], virtualHosts: [] });
+  assert.is(lone.path, 'request_headers_to_add[0].header.value');
+  assert.match(lone.message, /invalid header value "100%": Incorrect configuration: 100%\. Couldn't find valid command at position 3/);
+  const unknown = refused({ name: 'r', requestHeadersToAdd: [{ header: { key: 'x-share', value: '%FOO%' } }], virtualHosts: [] });
+  assert.match(unknown.message, /Not supported field in StreamInfo: FOO/);
+  const escaped = compileHeaderMutation([create(HeaderValueOptionSchema, { header: { key: 'x-share', value: '100%% off' } })], [], 'request_headers');
+  assert.equal(escaped?.add.map((a) => a.value), ['100% off']);
 });
 
 test('GIVEN host or a pseudo-header in headers to add or to remove WHEN compiling THEN refused, as Envoy refuses to modify them (isModifiableHeader / isRemovableHeader); the authority is rewritten with host_rewrite_literal instead', () => {

@@ -10,6 +10,7 @@ import { type Cluster, ClusterSchema } from '../../xds/gen/envoy/config/cluster/
 import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { type Listener, ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { envoySyntaxMessage, syntaxViolations } from '../../xds/config-syntax.js';
 import { constraintViolations, envoyConstraintMessage } from '../../xds/proto-constraints.js';
 import { TYPE_URL, XDS_REGISTRY } from '../../xds/resources.js';
 import type { NetworkEnv, ProxyExtensions, UpstreamHost } from '../http/pipeline.js';
@@ -88,6 +89,12 @@ export class ConfigStore {
       const [violation] = constraintViolations(SCHEMA[kind], msg, XDS_REGISTRY, 1);
       if (violation) {
         errors.push(`${TYPE_NAME[kind]} "${name}": ${violation.path}: ${envoyConstraintMessage(violation)}`);
+        return;
+      }
+      // What Envoy parses on receipt wherever it sits, used by this proxy or not: RE2 regexes, header values to add.
+      const [unparsable] = kind === 'endpoint' ? [] : syntaxViolations(SCHEMA[kind], msg, undefined, 1);
+      if (unparsable) {
+        errors.push(`${TYPE_NAME[kind]} "${name}": ${unparsable.path}: ${envoySyntaxMessage(unparsable)}`);
         return;
       }
       try {

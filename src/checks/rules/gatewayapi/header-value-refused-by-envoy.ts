@@ -1,8 +1,8 @@
 import { convertedByIstiod, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { FieldPath } from '../../../mesh/types.js';
+import { headerFormatError } from '../../../validate/envoy-header-format.js';
 import type { Rule } from '../../rule.js';
-import { headerValueProblem } from '../validation/header-value.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 
@@ -15,15 +15,16 @@ const records = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter(isRecord) : 
 const headerValueRefusedByEnvoy: Rule = {
   id: 'gatewayapi/header-value-refused-by-envoy',
   severity: 'error',
-  summary: 'An HTTPRoute or GRPCRoute RequestHeaderModifier or ResponseHeaderModifier value that Envoy cannot parse (`100%`, `50% off`): istiod copies it into the route, and every proxy that receives it refuses the whole route configuration.',
+  summary: 'An HTTPRoute or GRPCRoute RequestHeaderModifier or ResponseHeaderModifier value that Envoy cannot parse (`100%`, `50% off`, `%lower%`, `%REQ%`): istiod copies it into the route, and every proxy that receives it refuses the whole route configuration.',
   docs: [
-    'Envoy reads every header value it adds or sets as a format string: `%` starts a variable (`%DOWNSTREAM_REMOTE_ADDRESS%`),',
-    'and `%%` is a literal percent sign. A VirtualService with such a value is refused by Istio\'s webhook',
+    'Envoy reads every header value it adds or sets as a format string: `%` starts a command (`%DOWNSTREAM_REMOTE_ADDRESS%`,',
+    '`%REQ(x-id)%`) that must be one Envoy knows, written in capitals, with the argument it takes, and `%%` is a literal',
+    'percent sign (Envoy\'s SubstitutionFormatParser). Istio\'s webhook refuses a VirtualService whose `%` is never closed',
     '(`validation/header-value`), but an HTTPRoute\'s or GRPCRoute\'s header modifier values pass the Gateway API CRD and',
     'istiod converts them unescaped (conversion.go `createHeadersFilter`), so the gateway (or, for a mesh route, every client',
     'sidecar) NACKs the route configuration: it keeps the previous one, and none of the other routes of that port changes',
     'either. Judged for the rule filters and the `backendRefs[].filters` of routes istiod converts. Fix: write `%%` for a',
-    'literal percent sign, or a complete `%VARIABLE%`.',
+    'literal percent sign, or a complete, known `%COMMAND%`.',
   ].join(' '),
   kinds: ['HTTPRoute', 'GRPCRoute'],
   check(graph, ctx) {
@@ -41,10 +42,10 @@ const headerValueRefusedByEnvoy: Rule = {
               for (const op of ['set', 'add'] as const) {
                 records(m[op]).forEach((h, n) => {
                   if (typeof h.value !== 'string') return;
-                  const problem = headerValueProblem(h.value);
+                  const problem = headerFormatError(h.value);
                   if (!problem) return;
                   ctx.report(route, `Header ${JSON.stringify(h.name)} value ${JSON.stringify(h.value)} (${key}.${op}) is not a valid Envoy header value (${problem}): istiod copies it into the route unescaped, ` +
-                    'so every proxy that receives it refuses the whole route configuration and keeps the previous one; write %% for a literal percent sign', { path: [...at, j, key, op, n, 'value'] });
+                    'so every proxy that receives it refuses the whole route configuration and keeps the previous one; write %% for a literal percent sign and a command as Envoy names it (e.g. %DOWNSTREAM_REMOTE_ADDRESS%, %REQ(x-id)%)', { path: [...at, j, key, op, n, 'value'] });
                 });
               }
             }
