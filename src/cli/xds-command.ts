@@ -9,7 +9,8 @@
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
  * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readWorkloadFileText } from './workload-file-read.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
@@ -18,7 +19,7 @@ import { PkiError } from '../pki/index.js';
 import { createSnapshot } from '../xds/snapshot.js';
 import { REFUSED_VALUE_CODES, checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
-import { boundedNotes, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, moreMissingTargetPorts, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, workloadsMissingTargetPorts, type WorkloadInstance } from '../xds/translate/index.js';
 import type { CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
@@ -85,7 +86,10 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     }
   }
   const graph = model.graph;
-  if (values.workloads !== undefined) for (const line of boundedNotes('xds compile: ', workloadsBackingNothing(graph, workloads, values.workloads))) io.stderr.write(`${line}\n`);
+  if (values.workloads !== undefined) {
+    for (const line of boundedNotes('xds compile: ', workloadsBackingNothing(graph, workloads, values.workloads))) io.stderr.write(`${line}\n`);
+    for (const line of boundedNotes('xds compile: ', workloadsMissingTargetPorts(graph, workloads, values.workloads), 5, moreMissingTargetPorts)) io.stderr.write(`${line}\n`);
+  }
   const proxies = proxiesOf(graph);
   // Every dump goes to a staging folder inside --out first: a proxy that fails leaves --out as it
   // was (no half-written set of dumps), and one that succeeds replaces the old dumps file by file.
@@ -226,8 +230,12 @@ function readWorkloads(file: string | undefined, io: CliIO): WorkloadInstance[] 
   if (file === undefined) return [];
   let text: string;
   try {
-    text = readFileSync(resolve(io.cwd, file), 'utf8');
+    text = readWorkloadFileText(resolve(io.cwd, file), file);
   } catch (e) {
+    if (e instanceof WorkloadFileError) {
+      io.stderr.write(`xds compile: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     throw new UsageError(`--workloads ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {

@@ -35,9 +35,9 @@ import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
-import { boundedNotes, carryOverStoreOf, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, workloadsBackingNothing, type WorkloadInstance } from '../xds/translate/index.js';
+import { boundedNotes, carryOverStoreOf, moreMissingTargetPorts, parseWorkloadFile, prepareCarryOver, releaseCarryOver, translateProxy, WorkloadFileError, workloadsBackingNothing, workloadsMissingTargetPorts, type WorkloadInstance } from '../xds/translate/index.js';
 import { howBuilt, NodePublisher, noCounts, type PublishCounts, reloadLine } from './xds-serve-nodes.js';
-import { readFileSync } from 'node:fs';
+import { readWorkloadFileText } from './workload-file-read.js';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { NodeKeyFn } from '../xds/server/ads-stream.js';
 import { parsePlacement, placeResources, type Placement } from '../verify/external/placement.js';
@@ -448,11 +448,12 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     // namespace without injection, a sidecar turned gateway) is dropped after publishing.
     const { present, issued } = await nodes.publishProxies({ graph, workloads, proxies, credentials, certs, rootSecret, eager: opts.eager === true }, counts);
     const renewed = current ? renewedSince(current.certs, issued) : 0;
-    // Workload-file entries that back no Service (a typo in namespace or labels): said at load, and again when that changes.
+    // Workload-file entries that back no Service (a typo in namespace or labels) or lack a port a Service targets by name: said at load, and again when that changes.
     if (!kube && opts.workloads !== undefined && (!current || current.graph !== graph || current.workloads !== workloads)) {
       const notes = workloadsBackingNothing(graph, workloads, opts.workloads);
-      const text = notes.join('\n');
-      if (text !== orphansTold) for (const line of boundedNotes('xds serve: ', notes)) opts.log(line);
+      const ports = workloadsMissingTargetPorts(graph, workloads, opts.workloads);
+      const text = [...notes, ...ports].join('\n');
+      if (text !== orphansTold) for (const line of [...boundedNotes('xds serve: ', notes), ...boundedNotes('xds serve: ', ports, 5, moreMissingTargetPorts)]) opts.log(line);
       orphansTold = text;
     }
     current = { graph, meshKey, workloads, workloadsJson, rootSecret, proxies, credentials, certs: issued };
@@ -503,6 +504,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     } catch (e) {
       throw new ServeStartError(`xds serve: ${(e as Error).message}`);
     }
+  } else if (opts.workloads === undefined) {
+    // Not an error (listeners, routes and certificates are worth serving alone), but never silent.
+    opts.log(NO_ENDPOINTS_NOTE);
   }
   try {
     if (!(await reload())) {
@@ -610,12 +614,16 @@ export function findingLine(f: Finding): string {
   return `${f.location.file}:${f.location.line}: ${f.ruleId}${f.istioCode && f.istioCode !== f.ruleId ? ` (${f.istioCode})` : ''}: ${f.message}`;
 }
 
+/** Said once at start when no source of endpoints is given. */
+export const NO_ENDPOINTS_NOTE = 'xds serve: note: no --workloads file and no cluster (--kubeconfig / --in-cluster), so every cluster has no endpoints and each call through a served proxy fails (503 UH; gRPC UNAVAILABLE); give the pods with --workloads <file>, or read them from a cluster with --kubeconfig <file> or --in-cluster';
+
 function readWorkloadFile(file: string | undefined, cwd: string): WorkloadInstance[] {
   if (file === undefined) return [];
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, file), 'utf8');
+    text = readWorkloadFileText(resolve(cwd, file), file);
   } catch (e) {
+    if (e instanceof WorkloadFileError) throw e;
     throw new WorkloadFileError(file, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseWorkloadFile(text, file);

@@ -21,6 +21,7 @@ export { inboundClusterName } from './inbound-clusters.js';
 export { METADATA_NAMESPACE } from './_common.js';
 export { parseWorkloadFile, WorkloadFileError, type WorkloadInstance } from './workload-file.js';
 export { boundedNotes, workloadsBackingNothing } from './workload-orphans.js';
+export { moreMissingTargetPorts, workloadsMissingTargetPorts } from './workload-target-ports.js';
 export { carryOverStoreOf, prepareCarryOver, releaseCarryOver, type CarryOverCounts } from './carry-over.js';
 
 export interface TranslateOptions {

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { closest } from '../../did-you-mean.js';
+import { firstDuplicateKey, lineColumn } from '../../json-duplicate-key.js';
 
 /** One workload instance: an IP and its labels, like a pod. */
 export interface WorkloadInstance {
@@ -29,27 +30,62 @@ export class WorkloadFileError extends Error {
  * {@link WorkloadFileError} naming the entry and field, the bad value and what is valid.
  */
 export function parseWorkloadFile(text: string, file = 'workloads.json'): WorkloadInstance[] {
+  // A leading byte-order mark is dropped, as `check` drops it from YAML and JSON manifests.
+  if (text.startsWith('\ufeff')) text = text.slice(1);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
+    const bom = text.indexOf('\ufeff');
+    if (bom >= 0) {
+      const { line, column } = lineColumn(text, bom);
+      throw new WorkloadFileError(file, `not valid JSON: a byte-order mark (U+FEFF, bytes EF BB BF) at line ${line}, column ${column}; one is allowed only at the very start of the file (files concatenated?); remove it`);
+    }
     throw new WorkloadFileError(file, `not valid JSON (${(e as Error).message}); expected {"workloads":[{"name","namespace","address","labels","ports"}]}`);
+  }
+  const repeated = firstDuplicateKey(text);
+  if (repeated) {
+    const at = lineColumn(text, repeated.offset);
+    throw new WorkloadFileError(`${file}: ${repeated.path}`, `key "${repeated.key}" given twice in one object (line ${at.line}, column ${at.column}; first at line ${lineColumn(text, repeated.firstOffset).line}): JSON readers keep only the last silently; write it once${repeated.path === 'workloads' ? ' (merge the two lists into one)' : ''}`);
   }
   if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) knownKeys(doc as Record<string, unknown>, `${file}: `, FILE_KEYS);
   const list = (doc as { workloads?: unknown } | null)?.workloads;
   if (!Array.isArray(list)) throw new WorkloadFileError(`${file}: workloads`, 'missing or not an array; expected {"workloads":[…]}');
   const workloads = list.map((w, i) => parseWorkload(w, `${file}: workloads[${i}]`));
   // One entry per pod address, as the Kubernetes source keys them: a repeat would be a second endpoint
-  // of the same pod, doubling its share of every split. (One name at several addresses is a dual-stack pod.)
+  // of the same pod, doubling its share of every split. Two pods never share an IP either, so another
+  // entry at that address is refused too. (One name at several addresses is a dual-stack pod.)
   const first = new Map<string, number>();
   workloads.forEach((w, i) => {
-    const key = `${w.namespace}/${w.name} ${w.address}`;
+    const key = canonicalIp(w.address);
     const at = first.get(key);
-    if (at !== undefined) throw new WorkloadFileError(`${file}: workloads[${i}]`, `repeats workloads[${at}] (${w.namespace}/${w.name} at ${w.address}); list each pod address once, or give a second pod its own name`);
-    first.set(key, i);
+    if (at === undefined) {
+      first.set(key, i);
+      return;
+    }
+    const o = workloads[at]!;
+    if (o.namespace === w.namespace && o.name === w.name) throw new WorkloadFileError(`${file}: workloads[${i}]`, `repeats workloads[${at}] (${w.namespace}/${w.name} at ${w.address}); list each pod address once, or give a second pod its own name`);
+    throw new WorkloadFileError(`${file}: workloads[${i}]`, `${w.namespace}/${w.name} has the address ${w.address} of workloads[${at}] (${o.namespace}/${o.name}): two pods cannot share an IP, and a Service selecting both would list that endpoint twice, doubling its share of every split; give each entry its pod's own address`);
   });
   return workloads;
 }
+
+/** An address as one spelling: IPv6 compressed and lower-case (`FD00:0::1` is `fd00::1`). */
+function canonicalIp(address: string): string {
+  if (isIP(address) !== 6) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address.toLowerCase();
+  }
+}
+
+/** Addresses no pod has: the unspecified ones (listen on any address) and the IPv4 broadcast. */
+const NOT_A_POD_ADDRESS: Readonly<Record<string, string>> = {
+  '0.0.0.0': 'the unspecified IPv4 address (it means "any address")',
+  '::': 'the unspecified IPv6 address (it means "any address")',
+  '255.255.255.255': 'the IPv4 broadcast address',
+};
 
 function parseWorkload(w: unknown, at: string): WorkloadInstance {
   if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new WorkloadFileError(at, `is ${JSON.stringify(w)}; expected an object with name, namespace, address, labels, ports`);
@@ -59,6 +95,8 @@ function parseWorkload(w: unknown, at: string): WorkloadInstance {
     if (typeof o[f] !== 'string' || o[f] === '') throw new WorkloadFileError(`${at}.${f}`, `is ${JSON.stringify(o[f])}; expected a non-empty string`);
   }
   if (isIP(o.address as string) === 0) throw new WorkloadFileError(`${at}.address`, `"${String(o.address)}" is not an IP address; endpoints must be IPs (Envoy EDS, grpc-js-xds), e.g. "10.0.0.7"`);
+  const special = NOT_A_POD_ADDRESS[canonicalIp(o.address as string)];
+  if (special) throw new WorkloadFileError(`${at}.address`, `"${String(o.address)}" is ${special}, which no pod has; give the pod's own IP, e.g. "10.0.0.7"`);
   const labels = stringMap(o.labels ?? {}, `${at}.labels`, (v) => typeof v === 'string', 'a string');
   const ports = stringMap(o.ports ?? {}, `${at}.ports`, (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, 'a port number 1..65535');
   return { name: o.name as string, namespace: o.namespace as string, address: o.address as string, labels, ports } as WorkloadInstance;

@@ -35,12 +35,16 @@ export function workloadsBackingNothing(graph: MeshGraph, workloads: readonly Wo
 }
 
 /**
- * At most `max` of `notes` as lines, each after `prefix`, and one line counting the rest:
- * `xds serve: … and 12 more workload entries that back no Service`.
+ * At most `max` of `notes` as lines, each after `prefix`, and one line counting the rest, worded by
+ * `more` (default `xds serve: … and 12 more workload entries that back no Service`).
  */
-export function boundedNotes(prefix: string, notes: readonly string[], max = 5): string[] {
+export function boundedNotes(prefix: string, notes: readonly string[], max = 5, more: (rest: number) => string = backNoService): string[] {
   const lines = notes.slice(0, max).map((n) => `${prefix}${n}`);
   const rest = notes.length - max;
-  if (rest > 0) lines.push(`${prefix}… and ${rest} more workload ${rest === 1 ? 'entry' : 'entries'} that back no Service`);
+  if (rest > 0) lines.push(`${prefix}… and ${more(rest)}`);
   return lines;
+}
+
+function backNoService(rest: number): string {
+  return `${rest} more workload ${rest === 1 ? 'entry' : 'entries'} that back no Service`;
 }

@@ -56,6 +56,16 @@ test('GIVEN malformed workload files WHEN parsed THEN the error names the entry,
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","zzzzzzzzzz":1}]}', /workloads\[0\]\.zzzzzzzzzz: is not a known key; expected name, namespace, address, labels, ports$/],
     // The same pod twice would be two endpoints of one pod: twice its share of every split.
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"c","namespace":"b","address":"10.0.0.2"},{"name":"a","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads\[2\]: repeats workloads\[0\] \(b\/a at 10\.0\.0\.1\); list each pod address once/],
+    // Two pods never share an IP: a second entry there would be the same endpoint twice, however spelt.
+    ['{"workloads":[{"name":"a","namespace":"b","address":"fd00::1"},{"name":"c","namespace":"d","address":"FD00:0::1"}]}', /^w\.json: workloads\[1\]: d\/c has the address FD00:0::1 of workloads\[0\] \(b\/a\): two pods cannot share an IP/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"0.0.0.0"}]}', /^w\.json: workloads\[0\]\.address: "0\.0\.0\.0" is the unspecified IPv4 address .*which no pod has/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"0::0"}]}', /^w\.json: workloads\[0\]\.address: "0::0" is the unspecified IPv6 address/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"255.255.255.255"}]}', /^w\.json: workloads\[0\]\.address: "255\.255\.255\.255" is the IPv4 broadcast address/],
+    // JSON.parse keeps the last of a repeated key: the first list (or value) would vanish silently.
+    ['{"workloads":[],\n "workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads: key "workloads" given twice in one object \(line 2, column 2; first at line 1\).*merge the two lists/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"app":"x\\"},","app":"y"}}]}', /^w\.json: workloads\[0\]\.labels\.app: key "app" given twice/],
+    // A byte-order mark anywhere but the start is named, not shown as an invisible "Unexpected token".
+    ['{"workloads":[]}\n\ufeff', /^w\.json: not valid JSON: a byte-order mark \(U\+FEFF, bytes EF BB BF\) at line 2, column 1; .*remove it$/],
   ];
   for (const [text, re] of table) {
     const err = (() => { try { parseWorkloadFile(text, 'w.json'); } catch (e) { return e; } return undefined; })();
@@ -67,6 +77,12 @@ test('GIVEN malformed workload files WHEN parsed THEN the error names the entry,
 test('GIVEN a dual-stack pod (one name, an IPv4 and an IPv6 address) WHEN the workload file is parsed THEN both entries are kept', () => {
   const list = parseWorkloadFile('{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"a","namespace":"b","address":"fd00::1"}]}', 'w.json');
   assert.equal(list.map((w) => w.address), ['10.0.0.1', 'fd00::1']);
+});
+
+test('GIVEN workload files a wrong one of which is refused (a repeated key, a shared address, a BOM) WHEN the right ones are parsed THEN they are accepted: a leading BOM as `check` accepts it, the same key in two objects, two pods at two addresses', () => {
+  assert.is(parseWorkloadFile('\ufeff{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"}]}', 'w.json').length, 1);
+  const list = parseWorkloadFile('{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"app":"x","v":"1"}},{"name":"c","namespace":"b","address":"10.0.0.2","labels":{"app":"x","v":"2"}}]}', 'w.json');
+  assert.equal(list.map((w) => `${w.name} ${w.address} ${w.labels.v}`), ['a 10.0.0.1 1', 'c 10.0.0.2 2']);
 });
 
 test.run();
