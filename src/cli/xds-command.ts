@@ -24,7 +24,7 @@ import type { CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem } from './input-path.js';
-import { findingLine, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
+import { findingLine, isLoopbackHost, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
 import { MESH_OPTIONS, meshFlags } from './mesh-flags.js';
@@ -209,6 +209,8 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     }
     throw e;
   }
+  const exposed = exposedListenWarning(values.listen);
+  if (exposed) io.stderr.write(`${exposed}\n`);
   io.stdout.write(`xds serve: ADS on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((done) => {
     const stop = (s: NodeJS.Signals) => {
@@ -253,4 +255,16 @@ const LARGE_OUTPUT_BYTES = 256e6;
 /** `12.3 MB` (10^6 bytes), `0.4 MB`. */
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * The start-up warning for an ADS address other than loopback, or undefined: ADS has no client authentication,
+ * so whoever reaches the port can name any workload's node id and receive its config and, over SDS, its
+ * certificate and private key.
+ */
+export function exposedListenWarning(listen: string): string | undefined {
+  const [host] = splitHostPort(listen);
+  if (isLoopbackHost(host)) return undefined;
+  return `xds serve: warning: --listen ${listen} is not a loopback address, and ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key (its mesh identity); ` +
+    'listen on loopback (127.0.0.1) and let only the proxies reach the port (a NetworkPolicy in a cluster, a firewall elsewhere)';
 }

@@ -194,7 +194,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       // Its config was built from a workload that is gone: not served any longer (streams keep what they got).
       cache.clearSnapshot(p.nodeId);
       nodes.forget(p.nodeId);
-      clientLog.log(`xds serve: node ${p.nodeId}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
+      clientLog.log(`xds serve: node ${quote(p.nodeId)}: no workload ${p.namespace}/${p.workload} in ${opts.paths.join(', ')}; nothing is served to it${had ? ' any longer (its last snapshot is dropped; connected streams keep what they were sent)' : ''} (name a Deployment or other workload of the inputs)`);
       return undefined;
     }
     const proxy = proxyOf(graph, w);
@@ -527,7 +527,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   };
   let port: number;
   try {
-    port = await ads.listen(opts.listen);
+    // As written it may leave the host out (`:15010`), which gRPC cannot bind: the loopback address splitHostPort gives.
+    port = await ads.listen(hostPortOf(...splitHostPort(opts.listen)));
   } catch (e) {
     await stopStarted();
     throw new ServeStartError(`xds serve: --listen ${opts.listen}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
@@ -594,12 +595,12 @@ function samePort(a: string, b: string): boolean {
   }
 }
 
-/** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */
 /** How many identities of `before` have another certificate in `after` (re-issued). */
 function renewedSince(before: ReadonlyMap<string, IssuedCertificate>, after: ReadonlyMap<string, IssuedCertificate>): number {
   return [...after].filter(([id, c]) => before.has(id) && before.get(id) !== c).length;
 }
 
+/** The errno of a failed listen (EADDRINUSE, EACCES, EADDRNOTAVAIL…), else the error's first line. */
 function listenReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && code.startsWith('E')) return code === 'EADDRINUSE' ? 'EADDRINUSE: the address is in use' : code;
@@ -627,6 +628,16 @@ function readWorkloadFile(file: string | undefined, cwd: string): WorkloadInstan
     throw new WorkloadFileError(file, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseWorkloadFile(text, file);
+}
+
+/** `host:port` again, an IPv6 host in brackets. */
+export function hostPortOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Whether `host` (as splitHostPort gives it) is a loopback address or name: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host.toLowerCase() === 'localhost' || /^::ffff:127\./i.test(host);
 }
 
 /** `host:port` → [host, port]; IPv6 in brackets. Throws on a bad port. */

@@ -90,6 +90,19 @@ export class ProxyStartError extends Error {
   }
 }
 
+/**
+ * Why a listener could not bind and what to do: a port below 1024 without the privilege (EACCES) comes from
+ * the Services, so the fix is the privilege, not another port; anything else (EADDRINUSE…) is a clash.
+ */
+export function bindFailure(e: unknown, port: number): string {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  if (code === 'EACCES' && port < 1024) {
+    return `EACCES: port ${port} is privileged and this process may not bind it (the port comes from the Services and Gateways, not from the proxy); ` +
+      'run the proxy as root or with CAP_NET_BIND_SERVICE, or allow unprivileged ports from 0 (sysctl net.ipv4.ip_unprivileged_port_start=0)';
+  }
+  return `${code}; choose a free address or port (stop the process that holds it; a second proxy on this host needs addresses of its own: ?bind= in its node id)`;
+}
+
 function hostPort(s: string, what: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
   const port = Number(s.slice(i + 1));
@@ -148,7 +161,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
         await ls.listen();
         listeners.set(name, ls);
       } catch (e) {
-        const line = `Listener "${name}": address: cannot bind ${acc.compiled.host}:${acc.compiled.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; choose a free address or port`;
+        const line = `Listener "${name}": address: cannot bind ${acc.compiled.host}:${acc.compiled.port}: ${bindFailure(e, acc.compiled.port)}`;
         log(line);
         failures.push(line);
         store.listeners.delete(name);

@@ -90,7 +90,7 @@ test('GIVEN a listener on an address already taken WHEN pushed THEN LDS is NACKe
     const next = { ...base, listeners: [...base.listeners, httpListener('l2', ADDR, 'r1', {}, taken)] };
     xds.publish(next);
     await until(() => xds.ads.status.nacks(NODE).length > 0, 3000, 'a NACK at the server');
-    assert.is(xds.ads.status.nacks(NODE)[0]!.errorDetail.message, `Listener "l2": address: cannot bind ${ADDR}:${taken}: EADDRINUSE; choose a free address or port`);
+    assert.is(xds.ads.status.nacks(NODE)[0]!.errorDetail.message, `Listener "l2": address: cannot bind ${ADDR}:${taken}: EADDRINUSE; choose a free address or port (stop the process that holds it; a second proxy on this host needs addresses of its own: ?bind= in its node id)`);
     assert.is(proxy.listenerAddress('l2'), undefined);
     assert.ok(!proxy.store.listeners.has('l2'), 'the unbindable listener is not kept as active');
     assert.is(await who(port), 'a');

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main.js';
-import { ServeStartError, startServe } from '../../src/cli/xds-serve.js';
+import { exposedListenWarning } from '../../src/cli/xds-command.js';
+import { hostPortOf, isLoopbackHost, ServeStartError, splitHostPort, startServe } from '../../src/cli/xds-serve.js';
+import { bindFailure } from '../../src/proxy/main.js';
 import { KubeConfigError, loadKubeConfig } from '../../src/xds/endpoints/kubernetes-source.js';
 import { captureIO } from '../cli/_io.js';
 import { openAds } from './_ads-client.js';
@@ -240,6 +242,37 @@ test('GIVEN a served input WHEN its file is emptied and reloaded THEN the reload
   } finally {
     await h.close();
   }
+});
+
+test('GIVEN --listen without a host (":0") WHEN serve starts THEN it listens on loopback (gRPC could not bind the address as written)', async () => {
+  const h = await startServe({ paths: [join(work, 'app.yaml')], listen: ':0', cwd: work, watch: false, log: () => {} });
+  try {
+    assert.ok(h.port > 0);
+    const socket = net.connect(h.port, '127.0.0.1');
+    await new Promise<void>((ok, fail) => { socket.once('connect', ok); socket.once('error', fail); });
+    socket.destroy();
+  } finally {
+    await h.close();
+  }
+  assert.equal(splitHostPort(':15010'), ['127.0.0.1', 15010]);
+  assert.is(hostPortOf('::1', 15010), '[::1]:15010');
+  assert.is(hostPortOf('10.0.0.1', 0), '10.0.0.1:0');
+});
+
+test('GIVEN a --listen address that is not loopback WHEN "xds serve" starts THEN it warns that ADS has no client authentication and hands out identities; loopback does not', async () => {
+  assert.equal(['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1'].map(isLoopbackHost), [true, true, true, true, true]);
+  assert.equal(['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com'].map(isLoopbackHost), [false, false, false, false, false]);
+  assert.match(exposedListenWarning('0.0.0.0:15010') ?? '', /^xds serve: warning: --listen 0\.0\.0\.0:15010 is not a loopback address, and ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key/);
+  assert.ok(exposedListenWarning('[::]:0'));
+  assert.is(exposedListenWarning('127.0.0.1:0'), undefined);
+  assert.is(exposedListenWarning(':15010'), undefined, 'no host is loopback');
+});
+
+test('GIVEN a listener the proxy cannot bind WHEN the reason is a privileged port THEN the fix is the privilege, not another port; a busy port says to free it', () => {
+  const eacces = Object.assign(new Error('bind EACCES'), { code: 'EACCES' });
+  assert.match(bindFailure(eacces, 80), /^EACCES: port 80 is privileged .* run the proxy as root or with CAP_NET_BIND_SERVICE, or .*ip_unprivileged_port_start=0/);
+  assert.match(bindFailure(eacces, 8080), /^EACCES; choose a free address or port/);
+  assert.match(bindFailure(Object.assign(new Error('x'), { code: 'EADDRINUSE' }), 80), /^EADDRINUSE; choose a free address or port/);
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
