@@ -203,8 +203,15 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       mesh,
     });
   } catch (e) {
+    if (e instanceof PkiError && e.code === 'PKI_TTL_EXCEEDS_CA') {
+      const m = /would end (\S+), after the CA certificate expires \((\S+)\)/.exec(e.message);
+      const when = m ? ` at ${m[2]}, before the 24-hour workload certificates it signs would (${m[1]})` : ` before the workload certificates it signs would (${e.message})`;
+      io.stderr.write(`xds serve: --ca-cert ${values['ca-cert'] ?? '(in-memory CA)'}: the CA expires${when}; ` +
+        'rotate the CA: give --ca-cert and --ca-key a CA valid for at least a day more\n');
+      return EXIT_USAGE;
+    }
     if (e instanceof ServeStartError || e instanceof PkiError) {
-      io.stderr.write(`${e.message}\n`);
+      io.stderr.write(`${e instanceof PkiError ? 'xds serve: ' : ''}${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -56,11 +56,11 @@ export async function stopAll(clis: readonly Cli[]): Promise<void> {
   })));
 }
 
-/** A self-signed EC P-256 mesh root in a temp folder: `{ cert, key }` paths. */
-export function makeCa(dir = mkdtempSync(join(tmpdir(), 'meshproof-ca-'))): { cert: string; key: string } {
+/** A self-signed EC P-256 mesh root in a temp folder, valid for `days`: `{ cert, key }` paths. */
+export function makeCa(dir = mkdtempSync(join(tmpdir(), 'meshproof-ca-')), days = 30): { cert: string; key: string } {
   const cert = join(dir, 'ca-cert.pem');
   const key = join(dir, 'ca-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '30',
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', String(days),
     '-subj', '/O=meshproof/CN=meshproof test root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' });
   return { cert, key };
 }

@@ -17,6 +17,7 @@ import { hostPortOf, isLoopbackHost, ServeStartError, splitHostPort, startServe 
 import { bindFailure } from '../../src/proxy/main.js';
 import { KubeConfigError, loadKubeConfig } from '../../src/xds/endpoints/kubernetes-source.js';
 import { captureIO } from '../cli/_io.js';
+import { makeCa } from '../runtime/_processes.js';
 import { openAds } from './_ads-client.js';
 
 const work = mkdtempSync(join(tmpdir(), 'meshproof-serve-errors-'));
@@ -273,6 +274,16 @@ test('GIVEN a listener the proxy cannot bind WHEN the reason is a privileged por
   assert.match(bindFailure(eacces, 80), /^EACCES: port 80 is privileged .* run the proxy as root or with CAP_NET_BIND_SERVICE, or .*ip_unprivileged_port_start=0/);
   assert.match(bindFailure(eacces, 8080), /^EACCES; choose a free address or port/);
   assert.match(bindFailure(Object.assign(new Error('x'), { code: 'EADDRINUSE' }), 80), /^EADDRINUSE; choose a free address or port/);
+});
+
+test('GIVEN a --ca-cert that expires within a day WHEN "xds serve" starts THEN exit 2 naming the flag and the fix (rotate the CA), not a TTL no flag sets; a CA valid for 30 days starts', async () => {
+  const short = makeCa(mkdtempSync(join(work, 'ca1-')), 1);
+  const cap = captureIO(work);
+  assert.is(await main(['xds', 'serve', '--input', join(work, 'app.yaml'), '--listen', '127.0.0.1:0', '--ca-cert', short.cert, '--ca-key', short.key], cap.io), 2);
+  assert.match(cap.stderr(), new RegExp(`^xds serve: --ca-cert ${short.cert.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the CA expires at \\S+Z, before the 24-hour workload certificates it signs would \\(\\S+Z\\); rotate the CA: give --ca-cert and --ca-key a CA valid for at least a day more\\n$`, 'm'), cap.stderr());
+  const good = makeCa(mkdtempSync(join(work, 'ca30-')));
+  const h = await startServe({ paths: [join(work, 'app.yaml')], listen: '127.0.0.1:0', cwd: work, watch: false, log: () => {}, caCert: good.cert, caKey: good.key });
+  await h.close();
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
