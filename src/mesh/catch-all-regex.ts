@@ -89,7 +89,10 @@ function closingOf(s: string): number {
     if (inClass) { if (c === ']') inClass = false; continue; }
     if (c === '[') inClass = true;
     else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
+    else if (c === ')') {
+      depth--;
+      if (depth === 0) return i;
+    }
   }
   return -1;
 }

@@ -8,13 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ROOT } from './_dist.js';
+import { PROOF_OPTIONS } from './_proof.js';
 
 const ID = 'customers/customers-canary#customers-canary-pinned.reaches';
 
 /** One verify process proving `ID` with traffic: its verdict as JSON on stdout, or its error. */
 const CHILD = `
 import * as fs from 'node:fs';
-import { PROOF_OPTIONS } from './_proof.js';
 const root = ${JSON.stringify(ROOT)};
 const { MeshGraph } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'src/mesh/graph.ts')).href)});
 const { loadInputs } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'src/mesh/load.ts')).href)});
@@ -22,7 +22,7 @@ const { createRuntime } = await import(${JSON.stringify(pathToFileURL(path.join(
 const e = JSON.parse(fs.readFileSync(root + '/.meshproof/expectations.json', 'utf8')).expectations.find((x) => x.id === ${JSON.stringify(ID)});
 const graph = MeshGraph.from((await loadInputs([root + '/dist'], { cwd: root })).files);
 try {
-  const { verdicts } = await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS);
+  const { verdicts } = await createRuntime().run(graph, [e], () => {}, ${JSON.stringify(PROOF_OPTIONS)});
   process.stdout.write(JSON.stringify(verdicts.get(e.id)));
 } catch (err) {
   process.stdout.write(JSON.stringify({ status: 'error', detail: err.message }));

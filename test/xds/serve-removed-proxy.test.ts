@@ -40,7 +40,7 @@ test('GIVEN xds serve on bookinfo WHEN details-v1 is renamed and reviews-v1 (als
     }
     assert.ok(h.cache.getSnapshot('bookinfo/details-v9') && h.cache.getSnapshot('bookinfo/productpage-v1'), 'the others are');
     assert.ok(logs.some((l) => /nodes? no longer in the input, .* dropped .*bookinfo\/details-v1/.test(l)), logs.join('\n'));
-    assert.ok(logs.some((l) => l.includes(`node ${placed}: no workload bookinfo/reviews-v1`) && l.includes('any longer')), logs.join('\n'));
+    assert.ok(logs.some((l) => l.includes(`node ${JSON.stringify(placed)}: no workload bookinfo/reviews-v1`) && l.includes('any longer')), logs.join('\n'));
   } finally {
     stream.close();
     await h.close();
