@@ -52,7 +52,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
     // By brand and name, not instanceof: a command loaded outside the CLI bundle (`runtime`) throws
     // errors of its own copy of these classes (see usage.ts).
     if (isUsageError(e) || isArgError(e)) {
-      io.stderr.write(`meshproof: ${e.message}\n${helpHint(command)}\n`);
+      // `xds serve …`: the sub-command's own help when the first operand names one.
+      const sub = rest.find((a) => !a.startsWith('-'));
+      const withSub = command !== undefined && sub !== undefined && commandUsage(`${command} ${sub}`) !== undefined ? `${command} ${sub}` : command;
+      io.stderr.write(`meshproof: ${e.message}\n${helpHint(withSub)}\n`);
       return EXIT_USAGE;
     }
     if (isConfigError(e)) {

@@ -34,7 +34,7 @@ export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const [sub, ...rest] = args;
   if (sub === 'compile') return compile(rest, io);
   if (sub === 'serve') return serve(rest, io);
-  throw new UsageError(`xds: unknown subcommand ${sub === undefined ? '(none)' : `"${sub}"`}; use "meshproof xds compile [paths...] --out <dir>" or "meshproof xds serve --input <path> --workloads <file> --listen <host:port>"`);
+  throw new UsageError(`xds: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"${/^s/.test(sub) ? ' (did you mean "serve"?)' : /^c/.test(sub) ? ' (did you mean "compile"?)' : ''}`}; use "meshproof xds compile [paths...] --out <dir>" or "meshproof xds serve --input <path> --workloads <file> --listen <host:port>"`);
 }
 
 /** One dump per proxy (sidecar and gateway workloads of the input); exit 2 when input, workloads or a snapshot is unusable. */

@@ -286,6 +286,15 @@ test('GIVEN a --ca-cert that expires within a day WHEN "xds serve" starts THEN e
   await h.close();
 });
 
+test('GIVEN a usage error of an xds sub-command WHEN reported THEN it points at that sub-command\'s help; a missing or misspelt sub-command is named as such', async () => {
+  const run = async (...args: string[]) => { const cap = captureIO(work); const code = await main(args, cap.io); return { code, err: cap.stderr() }; };
+  const bad = await run('xds', 'serve', '--input', join(work, 'app.yaml'), '--listen', 'nonsense');
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /\nRun 'meshproof xds serve --help' for usage\.\n$/);
+  assert.match((await run('xds')).err, /^meshproof: xds: a subcommand is needed; use "meshproof xds compile/);
+  assert.match((await run('xds', 'srve')).err, /^meshproof: xds: unknown subcommand "srve" \(did you mean "serve"\?\)/);
+});
+
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test.run();
