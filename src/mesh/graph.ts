@@ -227,7 +227,11 @@ export class MeshGraph {
     const roles = moved.map((m) => movedRole(m.next));
     const has = (role: string): boolean => roles.includes(role as (typeof roles)[number]);
     const changedForView = kept ? [...kept.changed, ...moved.filter((_, i) => roles[i] === 'changed').flatMap((m) => [m.next, m.previous])] : [];
-    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unsharedByView(o))
+    // A BackendTLSPolicy reads its CA ConfigMap (`gateway-api-backend-tls.ts`): with one in the input, a changed
+    // ConfigMap can change the generated DestinationRules, so the view starts afresh.
+    const backendTls = this.objects.some((o) => o.kind === 'BackendTLSPolicy' && o.group === GATEWAY_API_GROUP);
+    const unshared = (o: MeshObject): boolean => unsharedByView(o) && !(backendTls && o.kind === 'ConfigMap');
+    const viewable = prev !== undefined && kept !== undefined && changedForView.every((o) => isRoutingObject(o) || isServiceObject(o) || isPolicyObject(o) || isWorkloadObject(o) || isNamespaceObject(o) || unshared(o))
       && prev.clusterDomain === this.clusterDomain && prev.rootNamespace === this.rootNamespace && sameForSharedViews(prev.meshConfig, meshConfig)
       && sameObjects(prev.duplicates, duplicates);
     this.changedForView = viewable ? changedForView : undefined;
@@ -235,7 +239,7 @@ export class MeshGraph {
     this.carried = kept ? { kept: kept.kept, changed: kept.changed.length + 2 * moved.length, moved: 2 * moved.length } : null;
     // The DestinationRules istiod generates from BackendTLSPolicies read their targets' ports and hosts.
     const rulesKept = viewable && !changedForView.some((o) => o.kind === 'DestinationRule')
-      && !(changedForView.some(isServiceObject) && this.objects.some((o) => o.kind === 'BackendTLSPolicy' && o.group === GATEWAY_API_GROUP));
+      && !(changedForView.some(isServiceObject) && backendTls);
     const workloadsKept = viewable && !changedForView.some(isWorkloadObject) && !has('workloads');
     // The Services istiod creates for Gateway API Gateways are services too (`gateway-api-service.ts`).
     const serviceObjects = (): MeshObject[] => [...this.ofKind('Service'), ...this.ofKind('ServiceEntry'), ...managedGatewayServices(this)];

@@ -9,7 +9,8 @@ import { backendTlsOf, policiesOfGeneratedRule } from '../../src/mesh/gateway-ap
 import { buildProxyView, proxiesOf } from '../../src/mesh/view/index.js';
 import { UpstreamTlsContextSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { translateProxy } from '../../src/xds/translate/index.js';
-import { graphOf } from './_graph.js';
+import { MeshGraph } from '../../src/mesh/graph.js';
+import { graphOf, manifests } from './_graph.js';
 
 type Obj = Record<string, unknown>;
 
@@ -91,6 +92,20 @@ test('GIVEN a BackendTLSPolicy on port https WHEN the client sidecar is translat
   // Port 80 keeps auto mTLS (no transport_socket of its own), and without the policy port 443 has none either.
   assert.is(upstreamTls([...mesh, apiHttps], 'outbound|80||api.shop.svc.cluster.local'), undefined);
   assert.is(upstreamTls(mesh, 'outbound|443||api.shop.svc.cluster.local'), undefined);
+});
+
+test('GIVEN a graph built on its predecessor WHEN only the CA ConfigMap a BackendTLSPolicy reads changed THEN the view starts afresh and the TLS follows the ConfigMap (no stale configmap:// credential)', () => {
+  const of = (bodies: Obj[], previous?: MeshGraph) => MeshGraph.from(manifests(...bodies).map((m) => ({ ...m, span: JSON.stringify(m.body) })), previous ? { previous } : {});
+  const tlsOf = (g: MeshGraph) => ((g.destinationRuleFor('api.shop.svc.cluster.local', 'shop')?.trafficPolicy?.value.portLevelSettings as Obj[])[0]!.tls as Obj).credentialName;
+  const before = of([ns, service, configMap, web, apiHttps]);
+  assert.is(tlsOf(before), 'configmap://shop/api-ca');
+  const emptied = { ...configMap, data: { other: 'x' } };
+  const after = of([ns, service, emptied, web, apiHttps], before);
+  assert.is(after.viewBase(), undefined, 'no view base: the generated rules read the ConfigMap');
+  assert.is(tlsOf(after), 'invalid://');
+  // Without a BackendTLSPolicy a ConfigMap edit keeps the view base, as before.
+  const plain = of([ns, service, configMap, web]);
+  assert.ok(of([ns, service, emptied, web], plain).viewBase(), 'a ConfigMap edit alone keeps the view base');
 });
 
 test.run();

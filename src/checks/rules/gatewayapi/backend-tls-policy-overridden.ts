@@ -14,9 +14,20 @@ function effectiveTls(rule: MergedDestinationRule | null, port: number): Raw | u
   return isRecord(tp.tls) ? tp.tls : undefined;
 }
 
-/** The user's DestinationRule whose TLS settings a client uses instead of the policy's. */
-function userRuleOf(rule: MergedDestinationRule): MeshObject | undefined {
-  return rule.rules.find((r) => !isBackendPolicyDestinationRule(r) && isRecord(r.spec.trafficPolicy));
+/**
+ * The user's DestinationRule whose TLS settings a client uses for `port` instead of the policy's: one that sets
+ * `tls` there (port-level for the port, else top-level), or, when the client's rule hides the generated one
+ * (another namespace), that rule whatever it sets. Undefined when the policy lost to another policy (an older
+ * port-level one), which `backend-tls-policy-conflicted` does not judge and is not a user's rule to drop.
+ */
+function userRuleOf(rule: MergedDestinationRule, port: number): MeshObject | undefined {
+  const users = rule.rules.filter((r) => !isBackendPolicyDestinationRule(r));
+  if (users.length === rule.rules.length) return users[0];
+  return users.find((r) => {
+    const tp = isRecord(r.spec.trafficPolicy) ? r.spec.trafficPolicy : {};
+    const level = (Array.isArray(tp.portLevelSettings) ? tp.portLevelSettings : []).find((p) => isRecord(p) && isRecord(p.port) && p.port.number === port);
+    return isRecord(level) ? isRecord(level.tls) : isRecord(tp.tls);
+  });
 }
 
 /**
@@ -42,6 +53,7 @@ const backendTlsPolicyOverridden: Rule = {
   check(graph, ctx) {
     const model = backendTlsOf(graph);
     if (model.policies.length === 0) return;
+    const policyTls = new Set<Raw>(model.policies.map((v) => v.tls));
     const clientNamespaces = [...new Set(graph.workloads.all.map((w) => w.namespace))].sort();
     for (const view of model.policies) {
       view.targets.forEach((t, i) => {
@@ -57,8 +69,9 @@ const backendTlsPolicyOverridden: Rule = {
             for (const ns of clientNamespaces) {
               const rule = graph.destinationRuleFor(host, ns);
               const tls = effectiveTls(rule, port);
-              if (tls === view.tls) continue;
-              const user = rule ? userRuleOf(rule) : undefined;
+              // The policy's own settings, or another policy's (an older one for this port: not a user's rule to drop).
+              if (tls === view.tls || (tls !== undefined && policyTls.has(tls))) continue;
+              const user = rule ? userRuleOf(rule, port) : undefined;
               if (user) where.set(ns, user);
             }
             if (where.size === 0) continue;
@@ -66,8 +79,8 @@ const backendTlsPolicyOverridden: Rule = {
             const names = rules.slice(0, 3).map((r) => `${r.namespace}/${r.name}`).join(', ') + (rules.length > 3 ? `, and ${rules.length - 3} more` : '');
             const namespaces = [...where.keys()];
             ctx.report(view.policy, `spec.targetRefs[${i}]: clients in ${namespaces.length === clientNamespaces.length ? 'every namespace' : `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.slice(0, 5).join(', ')}${namespaces.length > 5 ? ', …' : ''}`} ` +
-              `use the TLS settings of DestinationRule ${names} for ${host}:${port}, not this policy's (a user's rule wins the merge with the rule istiod generates, and a rule in the client's namespace hides it); ` +
-              'drop tls from that DestinationRule, or drop this policy', { path: ['spec', 'targetRefs', i] });
+              `use the TLS settings of DestinationRule ${names} for ${host}:${port}, not this policy's (a user's rule that sets tls wins the merge with the rule istiod generates, and a rule in the client's namespace hides it whatever it sets); ` +
+              'drop tls from that DestinationRule (or move it out of the client\'s namespace), or drop this policy', { path: ['spec', 'targetRefs', i] });
           }
         }
       });
