@@ -1,5 +1,6 @@
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
+import { policiesOfGeneratedRule } from '../../../mesh/gateway-api-backend-tls.js';
 
 /** Connection-pool fields that bound load (as opposed to timeouts or keepalives). */
 const LIMITS: Readonly<Record<string, readonly string[]>> = {
@@ -13,6 +14,12 @@ const FIXES: Readonly<Record<string, string>> = {
   [OUTLIER]: 'trafficPolicy.outlierDetection (e.g. consecutive5xxErrors: 5)',
   [POOL]: 'trafficPolicy.connectionPool limits (e.g. tcp.maxConnections, http.http1MaxPendingRequests)',
 };
+
+/** `DestinationRule ns/name`, or for the rule istiod generates from a BackendTLSPolicy, that policy (the generated name is in no file). */
+function ruleName(r: MeshObject): string {
+  const policies = policiesOfGeneratedRule(r);
+  return policies.length > 0 ? `the DestinationRule istiod generates from BackendTLSPolicy ${policies.map((p) => `${p.namespace}/${p.name}`).join(', ')} (write a DestinationRule for the host; its fields merge over the policy's)` : `DestinationRule ${r.namespace}/${r.name}`;
+}
 
 /** `egress/external-without-resilience`: an external host without outlier detection and connection-pool limits. */
 const externalWithoutResilience: Rule = {
@@ -43,7 +50,7 @@ const externalWithoutResilience: Rule = {
         const missing = match ? missingPolicies(match.rules, ports) : [OUTLIER, POOL];
         if (missing.length === 0) return;
         const where = match
-          ? `DestinationRule ${match.rules.map((r) => `${r.namespace}/${r.name}`).join(', ')} sets no ${missing.join(' and no ')}`
+          ? `${match.rules.map(ruleName).join(', ')} set${match.rules.length === 1 ? 's' : ''} no ${missing.join(' and no ')}`
           : 'no DestinationRule applies to it';
         const fix = missing.map((m) => FIXES[m]).join(' and ');
         ctx.report(se, `External host "${host}" has no resilience policy: ${where}; add ${fix}`, {
