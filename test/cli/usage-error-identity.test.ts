@@ -57,7 +57,9 @@ for (const [what, argv, message] of [
     const c = captureIO(ROOT);
     assert.is(await main([...argv], c.io), 2);
     assert.match(c.stderr(), message);
-    assert.match(c.stderr(), /Run 'meshproof runtime --help' for usage\./);
+    // The sub-command's own help when the first operand names one (`runtime synth --help`), else the command's.
+    const sub = argv[1] === undefined ? '' : ` ${argv[1]}`;
+    assert.ok(c.stderr().includes(`Run 'meshproof runtime${sub} --help' for usage.`), c.stderr());
     assert.not.match(c.stderr(), /internal error|\n\s+at /);
   });
 }

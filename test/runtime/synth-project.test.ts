@@ -83,7 +83,7 @@ test('GIVEN --out naming a file, or a folder under a file WHEN runtime synth run
     const c = captureIO(ROOT);
     assert.is(await main(['runtime', 'synth', 'dist', '--out', out, '--image', IMAGE], c.io), 2);
     assert.match(c.stderr(), message);
-    assert.match(c.stderr(), /Run 'meshproof runtime --help'/);
+    assert.match(c.stderr(), /Run 'meshproof runtime synth --help'/);
     assert.not.match(c.stderr(), /internal error|EEXIST/);
   }
   assert.is(fs.readFileSync(file, 'utf8'), 'keep');
