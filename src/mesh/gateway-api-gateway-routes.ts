@@ -68,7 +68,7 @@ export interface GatewayApiServer {
 }
 
 /** The terminate mode option of a listener's `tls.options` (`gatewaycommon.GatewayTLSTerminateModeKey`). */
-const TERMINATE_MODE = 'gateway.istio.io/tls-terminate-mode';
+export const TERMINATE_MODE = 'gateway.istio.io/tls-terminate-mode';
 
 /** The SDS resource istiod names a Gateway API certificate by (`creds.ToKubernetesGatewayResource`). */
 export function kubernetesGatewayResource(namespace: string, name: string): string {

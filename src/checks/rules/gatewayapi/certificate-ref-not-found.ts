@@ -1,8 +1,9 @@
-import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { secretCatalog } from '../gateway/_credentials.js';
+import { terminatingListeners } from './_terminating-listeners.js';
 
 /**
  * `gatewayapi/certificate-ref-not-found`: a Gateway API listener that terminates TLS names certificates istiod
@@ -29,38 +30,32 @@ const certificateRefNotFound: Rule = {
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const catalog = secretCatalog(graph);
-    for (const gw of k8s.ofKind('Gateway')) {
-      if (!gatewayHandledByIstiod(gw, k8s)) continue;
-      (Array.isArray(gw.spec.listeners) ? gw.spec.listeners : []).forEach((l, i) => {
-        if (!isRecord(l) || !isRecord(l.tls) || (l.tls.mode !== undefined && l.tls.mode !== 'Terminate')) return;
-        const refs = Array.isArray(l.tls.certificateRefs) ? l.tls.certificateRefs : [];
-        const where = `Gateway listener "${typeof l.name === 'string' ? l.name : i}"`;
-        if (refs.length > 2) {
-          ctx.report(gw, `${where} lists ${refs.length} certificateRefs: TLS mode can only support up to 2 server certificates (istiod refuses the listener); keep one RSA and one ECDSA certificate`,
-            { path: ['spec', 'listeners', i, 'tls', 'certificateRefs'] });
+    for (const { gateway: gw, index: i, refs, where } of terminatingListeners(graph)) {
+      if (refs.length > 2) {
+        ctx.report(gw, `${where} lists ${refs.length} certificateRefs: TLS mode can only support up to 2 server certificates (istiod refuses the listener); keep one RSA and one ECDSA certificate`,
+          { path: ['spec', 'listeners', i, 'tls', 'certificateRefs'] });
+        continue;
+      }
+      refs.forEach((r, j) => {
+        if (!isRecord(r) || typeof r.name !== 'string') return;
+        const path = ['spec', 'listeners', i, 'tls', 'certificateRefs', j];
+        const kind = typeof r.kind === 'string' ? r.kind : 'Secret';
+        const group = typeof r.group === 'string' ? r.group : '';
+        if (kind !== 'Secret' || group !== '') {
+          ctx.report(gw, `${where} certificateRef ${group ? `${group}/` : ''}${kind} "${r.name}": only secret is allowed (InvalidCertificateRef); reference a Secret of type kubernetes.io/tls`, { path });
           return;
         }
-        refs.forEach((r, j) => {
-          if (!isRecord(r) || typeof r.name !== 'string') return;
-          const path = ['spec', 'listeners', i, 'tls', 'certificateRefs', j];
-          const kind = typeof r.kind === 'string' ? r.kind : 'Secret';
-          const group = typeof r.group === 'string' ? r.group : '';
-          if (kind !== 'Secret' || group !== '') {
-            ctx.report(gw, `${where} certificateRef ${group ? `${group}/` : ''}${kind} "${r.name}": only secret is allowed (InvalidCertificateRef); reference a Secret of type kubernetes.io/tls`, { path });
-            return;
-          }
-          const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
-          if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) {
-            ctx.report(gw, `${where} certificateRef ${ns}/${r.name} is not accessible to a Gateway in namespace ${gw.namespace} (RefNotPermitted): add a ReferenceGrant in namespace ${ns} ` +
-              `from Gateway in ${gw.namespace} to Secret ${r.name}, or keep the Secret in ${gw.namespace}`, { path });
-            return;
-          }
-          if (catalog.find(ns, r.name) || !(catalog.covers(ns) || catalog.namespacesOf(r.name).length > 0)) return;
-          const elsewhere = catalog.namespacesOf(r.name);
-          ctx.report(gw, `${where} certificateRef Secret ${ns}/${r.name} not found (InvalidCertificateRef): the listener has no certificate and its TLS handshakes fail; ` +
-            (elsewhere.length > 0 ? `a Secret ${r.name} exists in ${elsewhere.join(', ')}, but a Gateway API listener reads Secrets from the Gateway's namespace ${gw.namespace} (set namespace and a ReferenceGrant, or move the Secret)`
-              : `create it in namespace ${ns}, or fix the name`), { path });
-        });
+        const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
+        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) {
+          ctx.report(gw, `${where} certificateRef ${ns}/${r.name} is not accessible to a Gateway in namespace ${gw.namespace} (RefNotPermitted): add a ReferenceGrant in namespace ${ns} ` +
+            `from Gateway in ${gw.namespace} to Secret ${r.name}, or keep the Secret in ${gw.namespace}`, { path });
+          return;
+        }
+        if (catalog.find(ns, r.name) || !(catalog.covers(ns) || catalog.namespacesOf(r.name).length > 0)) return;
+        const elsewhere = catalog.namespacesOf(r.name);
+        ctx.report(gw, `${where} certificateRef Secret ${ns}/${r.name} not found (InvalidCertificateRef): the listener has no certificate and its TLS handshakes fail; ` +
+          (elsewhere.length > 0 ? `a Secret ${r.name} exists in ${elsewhere.join(', ')}, but a Gateway API listener reads Secrets from the Gateway's namespace ${gw.namespace} (set namespace and a ReferenceGrant, or move the Secret)`
+            : `create it in namespace ${ns}, or fix the name`), { path });
       });
     }
   },

@@ -1,12 +1,12 @@
-import { GATEWAY_API_GROUP, gatewayApiOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
+import { GATEWAY_API_GROUP, gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { isPlaceholderSecret, secretCatalog } from '../gateway/_credentials.js';
 import { keyPairProblem } from '../gateway/_key-pair.js';
+import { TERMINATE_MODE } from '../../../mesh/gateway-api-gateway-routes.js';
+import { terminatingListeners } from './_terminating-listeners.js';
 
-/** The listener `tls.options` key whose ISTIO_SIMPLE and ISTIO_MUTUAL values use the proxy's own certificate (`GatewayTLSTerminateModeKey`). */
-const TERMINATE_MODE = 'gateway.istio.io/tls-terminate-mode';
 
 /**
  * `gatewayapi/invalid-certificate-ref`: a certificateRef of a Gateway API listener names a Secret of the input that
@@ -33,30 +33,26 @@ const invalidCertificateRef: Rule = {
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const catalog = secretCatalog(graph);
-    for (const gw of k8s.ofKind('Gateway')) {
-      if (!gatewayHandledByIstiod(gw, k8s)) continue;
-      (Array.isArray(gw.spec.listeners) ? gw.spec.listeners : []).forEach((l, i) => {
-        if (!isRecord(l) || !isRecord(l.tls) || (l.tls.mode !== undefined && l.tls.mode !== 'Terminate')) return;
-        const option = isRecord(l.tls.options) ? l.tls.options[TERMINATE_MODE] : undefined;
-        if (option === 'ISTIO_SIMPLE' || option === 'ISTIO_MUTUAL') return; // the proxy's own certificate: refs unread
-        const refs = Array.isArray(l.tls.certificateRefs) ? l.tls.certificateRefs : [];
-        if (refs.length > 2) return; // gatewayapi/certificate-ref-not-found reports it
-        const problems = refs.map((r) => {
-          if (!isRecord(r) || typeof r.name !== 'string' || (r.kind ?? 'Secret') !== 'Secret' || (r.group ?? '') !== '') return undefined;
-          const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
-          if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) return undefined;
-          const secret = catalog.find(ns, r.name)?.secret;
-          const problem = secret && !isPlaceholderSecret(secret) ? keyPairProblem(secret) : undefined;
-          return problem ? { ns, name: r.name, problem } : undefined;
-        });
-        const bad = problems.filter((p) => p !== undefined).length;
-        problems.forEach((p, j) => {
-          if (!p) return;
-          const effect = bad === refs.length ? 'the listener has no certificate left and its TLS handshakes fail' : 'the listener serves only its other certificate';
-          ctx.report(gw, `Gateway listener "${typeof l.name === 'string' ? l.name : i}" certificateRef Secret ${p.ns}/${p.name} is not a usable certificate (ResolvedRefs: False, InvalidCertificateRef): ${p.problem}; ` +
-            `istiod drops it and ${effect}; store a PEM certificate chain under tls.crt and its private key under tls.key (kubectl create secret tls)`,
-          { path: ['spec', 'listeners', i, 'tls', 'certificateRefs', j] });
-        });
+    for (const { gateway: gw, listener: l, index: i, refs, where } of terminatingListeners(graph)) {
+      const tls = l.tls as Readonly<Record<string, unknown>>;
+      const option = isRecord(tls.options) ? tls.options[TERMINATE_MODE] : undefined;
+      if (option === 'ISTIO_SIMPLE' || option === 'ISTIO_MUTUAL') continue; // the proxy's own certificate: refs unread
+      if (refs.length > 2) continue; // gatewayapi/certificate-ref-not-found reports it
+      const problems = refs.map((r) => {
+        if (!isRecord(r) || typeof r.name !== 'string' || (r.kind ?? 'Secret') !== 'Secret' || (r.group ?? '') !== '') return undefined;
+        const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
+        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) return undefined;
+        const secret = catalog.find(ns, r.name)?.secret;
+        const problem = secret && !isPlaceholderSecret(secret) ? keyPairProblem(secret) : undefined;
+        return problem ? { ns, name: r.name, problem } : undefined;
+      });
+      const bad = problems.filter((p) => p !== undefined).length;
+      problems.forEach((p, j) => {
+        if (!p) return;
+        const effect = bad === refs.length ? 'the listener has no certificate left and its TLS handshakes fail' : 'the listener serves only its other certificate';
+        ctx.report(gw, `${where} certificateRef Secret ${p.ns}/${p.name} is not a usable certificate (ResolvedRefs: False, InvalidCertificateRef): ${p.problem}; ` +
+          `istiod drops it and ${effect}; store a PEM certificate chain under tls.crt and its private key under tls.key (kubectl create secret tls)`,
+        { path: ['spec', 'listeners', i, 'tls', 'certificateRefs', j] });
       });
     }
   },
