@@ -33,24 +33,50 @@ export interface UnsupportedFilter {
   readonly path: FieldPath;
 }
 
+/** One filter of an HTTPRoute or GRPCRoute, as written: in a rule's `filters` or in a backendRef's `filters`. */
+export interface RouteFilter {
+  readonly filter: Readonly<Record<string, unknown>>;
+  /** Index in `spec.rules`. */
+  readonly rule: number;
+  /** Index in the rule's `backendRefs` when the filter is a backendRef's, else undefined (a rule filter). */
+  readonly backendRef?: number;
+  /** Path to the filter (`['spec','rules',i,'filters',j]` or `['spec','rules',i,'backendRefs',k,'filters',j]`). */
+  readonly path: FieldPath;
+}
+
+/**
+ * Every filter of a route in document order: each rule's own `filters`, then its backendRefs' `filters`.
+ * Entries that are not objects are skipped (the CRD refuses them; the loader reports them).
+ */
+export function* routeFilters(route: MeshObject): Generator<RouteFilter> {
+  const rules = Array.isArray(route.spec.rules) ? route.spec.rules : [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    if (!isRecord(rule)) continue;
+    const lists: [unknown, FieldPath, number | undefined][] = [[rule.filters, ['spec', 'rules', i, 'filters'], undefined]];
+    (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, k) => {
+      if (isRecord(b)) lists.push([b.filters, ['spec', 'rules', i, 'backendRefs', k, 'filters'], k]);
+    });
+    for (const [filters, at, backendRef] of lists) {
+      const list = Array.isArray(filters) ? filters : [];
+      for (let j = 0; j < list.length; j++) {
+        const filter = list[j];
+        if (isRecord(filter)) yield { filter, rule: i, ...(backendRef === undefined ? {} : { backendRef }), path: [...at, j] };
+      }
+    }
+  }
+}
+
 /** The filters of an HTTPRoute or GRPCRoute istiod does not convert where they are written; empty for other kinds. */
 export function unsupportedFilters(route: MeshObject): UnsupportedFilter[] {
   const supported = SUPPORTED[route.kind];
   if (!supported) return [];
   const out: UnsupportedFilter[] = [];
-  (Array.isArray(route.spec.rules) ? route.spec.rules : []).forEach((rule, i) => {
-    if (!isRecord(rule)) return;
-    const judge = (filters: unknown, allowed: ReadonlySet<string>, at: FieldPath, backendRef?: number) => {
-      (Array.isArray(filters) ? filters : []).forEach((f, j) => {
-        if (!isRecord(f) || typeof f.type !== 'string' || allowed.has(f.type)) return;
-        out.push({ type: f.type, rule: i, ...(backendRef === undefined ? {} : { backendRef }), supportedOnRule: supported.rule.has(f.type), path: [...at, j, 'type'] });
-      });
-    };
-    judge(rule.filters, supported.rule, ['spec', 'rules', i, 'filters']);
-    (Array.isArray(rule.backendRefs) ? rule.backendRefs : []).forEach((b, k) => {
-      if (isRecord(b)) judge(b.filters, supported.backend, ['spec', 'rules', i, 'backendRefs', k, 'filters'], k);
-    });
-  });
+  for (const { filter, rule, backendRef, path } of routeFilters(route)) {
+    const type = filter.type;
+    if (typeof type !== 'string' || (backendRef === undefined ? supported.rule : supported.backend).has(type)) continue;
+    out.push({ type, rule, ...(backendRef === undefined ? {} : { backendRef }), supportedOnRule: supported.rule.has(type), path: [...path, 'type'] });
+  }
   return out;
 }
 

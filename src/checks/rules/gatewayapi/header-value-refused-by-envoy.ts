@@ -1,6 +1,6 @@
 import { convertedByIstiod, gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { routeFilters } from '../../../mesh/gateway-api-filters.js';
 import { isRecord } from '../../../mesh/object.js';
-import type { FieldPath } from '../../../mesh/types.js';
 import { headerFormatError } from '../../../validate/envoy-header-format.js';
 import type { Rule } from '../../rule.js';
 
@@ -31,27 +31,21 @@ const headerValueRefusedByEnvoy: Rule = {
     const k8s = gatewayApiOf(graph);
     for (const route of [...k8s.ofKind('HTTPRoute'), ...k8s.ofKind('GRPCRoute')]) {
       if (!convertedByIstiod(route, k8s)) continue;
-      records(route.spec.rules).forEach((rule, i) => {
-        const lists: [Raw[], FieldPath][] = [[records(rule.filters), ['spec', 'rules', i, 'filters']]];
-        records(rule.backendRefs).forEach((b, k) => lists.push([records(b.filters), ['spec', 'rules', i, 'backendRefs', k, 'filters']]));
-        for (const [filters, at] of lists) {
-          filters.forEach((f, j) => {
-            for (const key of ['requestHeaderModifier', 'responseHeaderModifier'] as const) {
-              const m = f[key];
-              if (!isRecord(m)) continue;
-              for (const op of ['set', 'add'] as const) {
-                records(m[op]).forEach((h, n) => {
-                  if (typeof h.value !== 'string') return;
-                  const problem = headerFormatError(h.value);
-                  if (!problem) return;
-                  ctx.report(route, `Header ${JSON.stringify(h.name)} value ${JSON.stringify(h.value)} (${key}.${op}) is not a valid Envoy header value (${problem}): istiod copies it into the route unescaped, ` +
-                    'so every proxy that receives it refuses the whole route configuration and keeps the previous one; write %% for a literal percent sign and a command as Envoy names it (e.g. %DOWNSTREAM_REMOTE_ADDRESS%, %REQ(x-id)%)', { path: [...at, j, key, op, n, 'value'] });
-                });
-              }
-            }
-          });
+      for (const { filter, path } of routeFilters(route)) {
+        for (const key of ['requestHeaderModifier', 'responseHeaderModifier'] as const) {
+          const m = filter[key];
+          if (!isRecord(m)) continue;
+          for (const op of ['set', 'add'] as const) {
+            records(m[op]).forEach((h, n) => {
+              if (typeof h.value !== 'string') return;
+              const problem = headerFormatError(h.value);
+              if (!problem) return;
+              ctx.report(route, `Header ${JSON.stringify(h.name)} value ${JSON.stringify(h.value)} (${key}.${op}) is not a valid Envoy header value (${problem}): istiod copies it into the route unescaped, ` +
+                'so every proxy that receives it refuses the whole route configuration and keeps the previous one; write %% for a literal percent sign and a command as Envoy names it (e.g. %DOWNSTREAM_REMOTE_ADDRESS%, %REQ(x-id)%)', { path: [...path, key, op, n, 'value'] });
+            });
+          }
         }
-      });
+      }
     }
   },
 };
