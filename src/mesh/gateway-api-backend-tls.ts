@@ -27,7 +27,7 @@
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data, computed once per graph.
  */
 import { gatewayApiOf } from './gateway-api.js';
-import { isRecord, objectKey, type MeshObject } from './object.js';
+import { generatedObject, isRecord, objectKey, type MeshObject } from './object.js';
 import type { FieldPath } from './types.js';
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -228,13 +228,8 @@ function destinationRulesOf(views: readonly BackendTlsPolicyView[]): MeshObject[
       metadata: { name, namespace: g.target.namespace, annotations: { [INTERNAL_PARENT_NAMES]: parents.join(',') } },
       spec: { host: g.host, trafficPolicy },
     };
-    const rule: MeshObject = {
-      kind: 'DestinationRule', apiVersion: 'networking.istio.io/v1', group: 'networking.istio.io', namespace: g.target.namespace, name,
-      body, spec: body.spec, file: first.file, docIndex: first.docIndex, itemIndex: first.itemIndex,
-      location: first.location, labels: {}, annotations: body.metadata.annotations, source: first.source, known: true,
-      ref: { kind: 'DestinationRule', namespace: g.target.namespace, name }, key: objectKey('DestinationRule', g.target.namespace, name),
-      locate: (path) => { const o = origin(path); return o.object.locate(o.path); },
-    };
+    const rule = generatedObject(first, { group: 'networking.istio.io', body }, { namespace: g.target.namespace, name, annotations: body.metadata.annotations },
+      first.location, (path) => { const o = origin(path); return o.object.locate(o.path); });
     GENERATED.set(rule, [...new Set(entries.map((e) => e.view.policy))]);
     out.push(rule);
   }

@@ -9,7 +9,7 @@
  * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
 import { GATEWAY_API_GROUP, gatewayApiOf } from './gateway-api.js';
-import { isRecord, objectKey, stringMap, type MeshObject } from './object.js';
+import { generatedObject, isRecord, stringMap, type MeshObject } from './object.js';
 
 /** The controller of the `istio` GatewayClass (Istio `constants.ManagedGatewayController`). */
 export const ISTIO_GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
@@ -135,14 +135,7 @@ export function managedGatewayDeployment(gateway: MeshObject): MeshObject {
       },
     },
   };
-  const at = gateway.locate(['spec', 'gatewayClassName']);
-  return {
-    kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', namespace: gateway.namespace, name,
-    body, spec: body.spec, file: gateway.file, docIndex: gateway.docIndex, itemIndex: gateway.itemIndex,
-    location: at, labels: body.metadata.labels, annotations: {}, source: gateway.source, known: true,
-    ref: { kind: 'Deployment', namespace: gateway.namespace, name }, key: objectKey('Deployment', gateway.namespace, name),
-    locate: () => at,
-  };
+  return generatedObject(gateway, { group: 'apps', body }, { namespace: gateway.namespace, name, labels: body.metadata.labels }, gateway.locate(['spec', 'gatewayClassName']));
 }
 
 const GENERATED = new WeakMap<MeshObject, MeshObject>();

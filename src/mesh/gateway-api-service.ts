@@ -12,7 +12,7 @@
  */
 import { GATEWAY_API_GROUP, gatewayApiOf } from './gateway-api.js';
 import { GATEWAY_CLASS_NAME_LABEL, GATEWAY_NAME_LABEL, NAME_OVERRIDE_ANNOTATION, SERVICE_ACCOUNT_ANNOTATION, infrastructureLabels, isManagedGateway, istioControllerClass, managedDeploymentName } from './gateway-api-deployment.js';
-import { isRecord, objectKey, stringMap, type MeshObject } from './object.js';
+import { generatedObject, isRecord, stringMap, type MeshObject } from './object.js';
 
 /** The Gateway annotation that sets the Service's type (`annotation.NetworkingServiceType`). */
 export const SERVICE_TYPE_ANNOTATION = 'networking.istio.io/service-type';
@@ -114,14 +114,7 @@ export function managedGatewayService(gateway: MeshObject): MeshObject {
     metadata: { name, namespace: gateway.namespace, labels, annotations, ownerReferences: [{ apiVersion: `${GATEWAY_API_GROUP}/v1`, kind: 'Gateway', name: gateway.name }] },
     spec,
   };
-  const at = gateway.locate(['spec', 'gatewayClassName']);
-  return {
-    kind: 'Service', apiVersion: 'v1', group: '', namespace: gateway.namespace, name,
-    body, spec, file: gateway.file, docIndex: gateway.docIndex, itemIndex: gateway.itemIndex,
-    location: at, labels, annotations, source: gateway.source, known: true,
-    ref: { kind: 'Service', namespace: gateway.namespace, name }, key: objectKey('Service', gateway.namespace, name),
-    locate: () => at,
-  };
+  return generatedObject(gateway, { group: '', body }, { namespace: gateway.namespace, name, labels, annotations }, gateway.locate(['spec', 'gatewayClassName']));
 }
 
 /** The Gateway each generated Service was made from. */

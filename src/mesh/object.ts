@@ -40,6 +40,30 @@ export interface MeshObject {
   readonly span?: string;
 }
 
+/**
+ * An object istiod generates from another one (a Gateway's Service and Deployment, a BackendTLSPolicy's
+ * DestinationRule): it has no document of its own, so it takes its file, document and TypeScript origin from
+ * `from`, and `locate` maps its own field paths to where the fault lies in the source (default: `at` for every
+ * path). `body` is the generated object as istiod writes it (`apiVersion`, `kind`, `metadata.{name,namespace}`).
+ */
+export function generatedObject(
+  from: MeshObject,
+  generated: { readonly group: string; readonly body: Readonly<Record<string, unknown>> & { readonly apiVersion: string; readonly kind: string; readonly spec: Readonly<Record<string, unknown>> } },
+  meta: { readonly namespace: string; readonly name: string; readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> },
+  at: FileLocation,
+  locate: (path: FieldPath) => FileLocation = () => at,
+): MeshObject {
+  const { body, group } = generated;
+  const { namespace, name } = meta;
+  return {
+    kind: body.kind, apiVersion: body.apiVersion, group, namespace, name,
+    body, spec: body.spec, file: from.file, docIndex: from.docIndex, itemIndex: from.itemIndex,
+    location: at, labels: meta.labels ?? {}, annotations: meta.annotations ?? {}, source: from.source, known: true,
+    ref: { kind: body.kind, namespace, name }, key: objectKey(body.kind, namespace, name),
+    locate,
+  };
+}
+
 /** The index key of an object: `kind/namespace/name`. */
 export function objectKey(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
