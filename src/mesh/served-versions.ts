@@ -56,7 +56,7 @@ const BUILTIN_GROUPS: ReadonlySet<string> = new Set([
  * The versions Istio itself reads for each kind of an Istio or Gateway API CRD: its preferred version and
  * its version aliases (istio/istio pkg/config/schema/metadata.yaml `version`, `versionAliases`). An older
  * Gateway API install serves some of them (GRPCRoute and ReferenceGrant `v1alpha2`, HTTPRoute `v1beta1`)
- * although the vendored CRDs (Gateway API v1.4.1) no longer do, so such an object may well exist in a
+ * although the vendored CRDs (Gateway API v1.6.1) no longer do, so such an object may well exist in a
  * cluster: only a version neither the vendored CRD serves nor Istio reads is refused here.
  */
 const ISTIO_READS: ReadonlyMap<string, readonly string[]> = new Map([
@@ -73,6 +73,7 @@ const ISTIO_READS: ReadonlyMap<string, readonly string[]> = new Map([
   ['gateway.networking.k8s.io/UDPRoute', ['v1alpha2']],
   ['gateway.networking.k8s.io/ReferenceGrant', ['v1beta1', 'v1alpha2']],
   ['gateway.networking.k8s.io/BackendTLSPolicy', ['v1']],
+  ['gateway.networking.k8s.io/ListenerSet', ['v1']],
 ]);
 
 /**

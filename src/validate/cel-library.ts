@@ -1,9 +1,41 @@
+import { isIP as nodeIsIp } from 'node:net';
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
 import { Duration } from '@marcbachmann/cel-js/evaluator';
-import { renameCalls, rewriteHasOfExpressions } from './cel-source.js';
+import { renameCalls, rewriteFormatCalls, rewriteHasOfExpressions } from './cel-source.js';
 import { parseGoDuration } from './go-duration.js';
 import { parseRequestUri, type K8sUrl } from './k8s-url.js';
 import { re2Test } from './re2.js';
+
+/**
+ * Kubernetes' CEL `isIP(string)` (k8s.io/apiserver/pkg/cel/library/ip.go): an IPv4 or IPv6 address as Go's
+ * `netip.ParseAddr` reads it (no leading zeros in IPv4), without an IPv6 zone (`fe80::1%eth0`) and not an
+ * IPv4-mapped IPv6 address (`::ffff:1.2.3.4`), which the library refuses.
+ */
+export function k8sIsIp(text: string): boolean {
+  const family = nodeIsIp(text);
+  if (family === 4) return true;
+  if (family !== 6 || text.includes('%')) return false;
+  // The canonical form of an IPv4-mapped address is ::ffff:<hex>:<hex> (the URL parser canonicalises IPv6 hosts).
+  return !/^\[::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}\]$/.test(new URL(`http://[${text}]`).hostname);
+}
+
+/** RFC 1123 label, as Kubernetes' `IsDNS1123Label`: lowercase alphanumerics and '-', alphanumeric at both ends, at most 63 characters. */
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The value `format.dns1123Label()` returns: Kubernetes' format library `kubernetes.NamedFormat`. */
+class CelFormat {
+  constructor(readonly name: string, readonly check: (text: string) => string[]) {}
+}
+
+/** What `format.<name>(` becomes (see rewriteFormatCalls). */
+const FORMAT_PREFIX = 'k8sFormat_';
+
+const DNS1123_LABEL_FORMAT = new CelFormat('dns1123Label', (text) => {
+  const errors: string[] = [];
+  if (text.length > 63) errors.push('must be no more than 63 characters');
+  if (!DNS1123_LABEL.test(text)) errors.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character");
+  return errors;
+});
 
 /** The value `url()` returns: Kubernetes' `kubernetes.URL`. */
 class CelUrl {
@@ -62,11 +94,16 @@ const env = new Environment({ homogeneousAggregateLiterals: false })
   .registerFunction('URL.getHostname(): string', (u: CelUrl) => hostname(u.url.host))
   .registerFunction('URL.getPort(): string', (u: CelUrl) => port(u.url.host))
   .registerFunction('URL.getEscapedPath(): string', (u: CelUrl) => u.url.path)
-  .registerFunction('URL.getQuery(): map<string, list<string>>', (u: CelUrl) => query(u.url.query));
+  .registerFunction('URL.getQuery(): map<string, list<string>>', (u: CelUrl) => query(u.url.query))
+  .registerFunction('isIP(string): bool', k8sIsIp)
+  .registerType('Format', CelFormat)
+  // Kubernetes' format library: `validate` gives the errors, or none (here null, which Gateway API's rules compare with).
+  .registerFunction(`${FORMAT_PREFIX}dns1123Label(): Format`, () => DNS1123_LABEL_FORMAT)
+  .registerFunction('Format.validate(string): dyn', (f: CelFormat, text: string) => { const e = f.check(text); return e.length > 0 ? e : null; });
 
 /** Parses a rule for evaluation with `self` (and `oldSelf`) bound; throws a ParseError on bad syntax. */
 export function compileCel(source: string): ParseResult {
-  return env.parse(rewriteHasOfExpressions(renameCalls(source, RENAMES), HAS_OF_EXPRESSION));
+  return env.parse(rewriteHasOfExpressions(rewriteFormatCalls(renameCalls(source, RENAMES), FORMAT_PREFIX), HAS_OF_EXPRESSION));
 }
 
 function hostname(host: string): string {

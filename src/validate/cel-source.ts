@@ -40,6 +40,24 @@ export function renameCalls(source: string, renames: Readonly<Record<string, str
   return out + source.slice(last);
 }
 
+/**
+ * Rewrites the Kubernetes format library's namespaced calls `format.<name>(` (outside string literals) to
+ * `<prefix><name>(`: cel-js reads `format.x()` as a method of a variable `format`, and cannot declare a
+ * namespaced function.
+ */
+export function rewriteFormatCalls(source: string, prefix: string): string {
+  let out = '';
+  let last = 0;
+  for (const [start, end] of identifiers(source)) {
+    if (start < last || source.slice(start, end) !== 'format' || /\.\s*$/.test(source.slice(0, start))) continue;
+    const call = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(source.slice(end));
+    if (!call) continue;
+    out += source.slice(last, start) + prefix + call[1];
+    last = end + call[0].length - 1;
+  }
+  return out + source.slice(last);
+}
+
 /** True when `name` is used as a variable (not as a field after `.`), e.g. `oldSelf`. */
 export function usesVariable(source: string, name: string): boolean {
   for (const [start, end] of identifiers(source)) {

@@ -1,6 +1,6 @@
 /**
  * Validates Istio and Gateway API objects the way the Kubernetes API server would on create,
- * against the vendored CRDs (schemas/istio/crd-all.gen.yaml; schemas/gateway-api/, v1.4.1
+ * against the vendored CRDs (schemas/istio/crd-all.gen.yaml; schemas/gateway-api/, v1.6.1
  * experimental channel): schema defaults applied first, then OpenAPI structure and types with
  * strict field validation (unknown fields are errors), `x-kubernetes-list-type` uniqueness,
  * ObjectMeta syntax, and every `x-kubernetes-validations` CEL rule except transition rules.

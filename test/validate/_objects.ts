@@ -169,6 +169,6 @@ export const backendTlsPolicy = () => ({
 });
 
 export const listenerSet = () => ({
-  apiVersion: 'gateway.networking.x-k8s.io/v1alpha1', kind: 'XListenerSet', metadata: meta('extra'),
+  apiVersion: `${GATEWAY_API}/v1`, kind: 'ListenerSet', metadata: meta('extra'),
   spec: { parentRef: { name: 'edge', namespace: 'istio-ingress' }, listeners: [{ name: 'extra', port: 8080, protocol: 'HTTP' }] as Record<string, unknown>[] },
 });

@@ -135,16 +135,16 @@ test('GIVEN Gateway addresses WHEN the type is IPAddress, written or defaulted T
   assert.is(v.message, 'spec.addresses[0].value: must be an IPv4 address, e.g. "10.0.0.1", or an IPv6 address, e.g. "2001:db8::1" (got "10.0.0.1:8080")');
 });
 
-test('GIVEN a ReferenceGrant as v1alpha2 WHEN validated THEN it is not served: v1.4 serves v1beta1 only', () => {
+test('GIVEN a ReferenceGrant as v1alpha2 WHEN validated THEN it is not served: v1.6 serves v1 and v1beta1 only', () => {
   const v = only({ ...referenceGrant(), apiVersion: 'gateway.networking.k8s.io/v1alpha2' });
   assert.is(v.kind, 'unknown-kind');
-  assert.is(v.message, 'apiVersion: ReferenceGrant is not served as gateway.networking.k8s.io/v1alpha2; use one of gateway.networking.k8s.io/v1beta1');
+  assert.is(v.message, 'apiVersion: ReferenceGrant is not served as gateway.networking.k8s.io/v1alpha2; use one of gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1beta1');
 });
 
 test('GIVEN a kind the Gateway API does not define WHEN validated THEN the violation lists the kinds it does', () => {
   const v = only({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HttpRoute', metadata: { name: 'x' }, spec: {} });
   assert.equal(v.path, ['kind']);
-  assert.is(v.message, 'kind: gateway.networking.k8s.io has no kind "HttpRoute"; its kinds are BackendTLSPolicy, GRPCRoute, Gateway, GatewayClass, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute, UDPRoute');
+  assert.is(v.message, 'kind: gateway.networking.k8s.io has no kind "HttpRoute"; its kinds are BackendTLSPolicy, GRPCRoute, Gateway, GatewayClass, HTTPRoute, ListenerSet, ReferenceGrant, TCPRoute, TLSRoute, UDPRoute');
 });
 
 test('GIVEN a Gateway API object WHEN validated THEN the object itself is not defaulted', () => {
@@ -165,7 +165,7 @@ test('GIVEN a minimal object of every served version of every Gateway API kind W
       }
     }
   }
-  assert.is(versions, 17);
+  assert.is(versions, 22);
   const skipped = skippedRules().filter((r) => !r.reason.startsWith('transition rule'));
   assert.equal(skipped, []);
 });

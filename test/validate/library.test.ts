@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileCel } from '../../src/validate/cel-library.js';
-import { renameCalls, rewriteHasOfExpressions, usesVariable } from '../../src/validate/cel-source.js';
+import { compileCel, k8sIsIp } from '../../src/validate/cel-library.js';
+import { renameCalls, rewriteFormatCalls, rewriteHasOfExpressions, usesVariable } from '../../src/validate/cel-source.js';
 import { escapePropertyName } from '../../src/validate/cel.js';
 import { parseGoDuration } from '../../src/validate/go-duration.js';
 import { parseRequestUri } from '../../src/validate/k8s-url.js';
@@ -52,6 +52,22 @@ test('GIVEN has() of a field of an indexed value WHEN rewritten THEN it tests th
   assert.is(run('has(self[0].matches)', [{}]), false);
   assert.is(run('size(self) == 0 || !has(self[0].matches)', []), true);
   assert.throws(() => run('has(self[1].matches)', [{}]), /index out of bounds/);
+});
+
+test('GIVEN addresses WHEN judged by isIP THEN IPv4 and IPv6 pass; leading zeros, zones, IPv4-mapped IPv6 and names fail (Kubernetes ip library)', () => {
+  for (const ok of ['1.2.3.4', '255.255.255.255', '::1', '2001:db8::1', 'fe80::1']) assert.ok(k8sIsIp(ok), ok);
+  for (const bad of ['01.2.3.4', '1.2.3', '1.2.3.4.5', 'fe80::1%eth0', '::ffff:1.2.3.4', '::ffff:102:304', 'a.example.com', '', '[::1]']) assert.not.ok(k8sIsIp(bad), bad);
+  // As Gateway API v1.6's TLSRoute hostnames rule uses it.
+  const rule = compileCel('self.all(h, !isIP(h))');
+  assert.is(rule({ self: ['a.example.com'] }), true);
+  assert.is(rule({ self: ['a.example.com', '10.0.0.1'] }), false);
+});
+
+test('GIVEN format.dns1123Label().validate as Gateway API v1.6 writes it WHEN evaluated THEN a label passes and anything else fails', () => {
+  const rule = compileCel('size(self) == 0 || format.dns1123Label().validate(self) == null');
+  for (const ok of ['', 'http', 'a-1', 'x'.repeat(63)]) assert.is(rule({ self: ok }), true, ok);
+  for (const bad of ['HTTP', 'a_b', '-a', 'a-', 'x'.repeat(64)]) assert.is(rule({ self: bad }), false, bad);
+  assert.is(rewriteFormatCalls("format.dns1123Label().validate(self) == 'format.x()' && self.format.y()", 'k_'), "k_dns1123Label().validate(self) == 'format.x()' && self.format.y()");
 });
 
 test('GIVEN property names that are not CEL identifiers WHEN escaped THEN they follow Kubernetes\' Escape', () => {

@@ -12,7 +12,7 @@ const crdValidation: Rule = {
   docs: [
     'Every object in an Istio API group, and in the Gateway API groups (`gateway.networking.k8s.io`,',
     '`gateway.networking.x-k8s.io`), is checked the way the Kubernetes API server checks it on apply, against',
-    'the vendored CRDs: Istio\'s `crd-all.gen.yaml` and Gateway API v1.4.1, experimental channel (which serves',
+    'the vendored CRDs: Istio\'s `crd-all.gen.yaml` and Gateway API v1.6.1, experimental channel (which serves',
     'every standard kind and field, plus TCPRoute, TLSRoute, UDPRoute and the `X` kinds; a cluster with only',
     'the standard channel also refuses those). The schema\'s defaults are applied first (`backendRefs[].kind:',
     'Service`, `tls.mode: Terminate`, …), as the API server does before validating; then the OpenAPI schema of',
