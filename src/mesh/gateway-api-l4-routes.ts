@@ -28,7 +28,7 @@ import type { MeshGraph } from './graph.js';
 import { creationTime } from './destination-rules.js';
 import { referenceGrantFor } from './gateway-api-attachment.js';
 import { backendKind, backendWeight } from './gateway-api-backends.js';
-import { gatewayApiServers, referenceAllowed, KUBERNETES_GATEWAY_NAME, type GatewayApiServer } from './gateway-api-gateway-routes.js';
+import { parentServers, referenceAllowed, KUBERNETES_GATEWAY_NAME, type GatewayApiServer } from './gateway-api-gateway-routes.js';
 import { meshParent, routeCreationOrder } from './gateway-api-mesh-routes.js';
 import { GATEWAY_API_GROUP, gatewayApiOf, parentRefsOf } from './gateway-api.js';
 import { hostMatches } from './hosts.js';
@@ -141,11 +141,8 @@ export function gatewayApiL4VirtualServices(graph: MeshGraph): ReadonlyMap<strin
     const hostnames = (Array.isArray(route.spec.hostnames) ? route.spec.hostnames : []).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
     const parents = new Map<string, GatewayApiServer>();
     for (const ref of parentRefsOf(route)) {
-      if (ref.group !== GATEWAY_API_GROUP || ref.kind !== 'Gateway') continue;
-      const gw = index.get('Gateway', ref.namespace, ref.name);
-      if (!gw) continue;
-      for (const server of gatewayApiServers(graph, gw)) {
-        if (referenceAllowed(server, ref, kind === 'tls' ? hostnames : [], route)) parents.set(`${gw.namespace}/${server.internalName}`, server);
+      for (const server of parentServers(graph, ref)) {
+        if (referenceAllowed(server, ref, kind === 'tls' ? hostnames : [], route)) parents.set(server.internalGateway, server);
       }
     }
     if (parents.size === 0) continue;

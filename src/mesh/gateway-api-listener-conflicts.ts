@@ -10,9 +10,12 @@
  * and never when one is TCP or UDP and the other HTTP-like, or both are TCP/UDP; else when their protocols differ.
  * The reason is ProtocolConflict when the protocols differ or both are TCP/UDP, else HostnameConflict.
  *
- * Read from istio/istio at 86c9f01f (2026-08-22). ListenerSets (whose listeners come after the Gateway's) are not
- * modelled. Pure data.
+ * The listeners of the ListenerSets istiod programs on the Gateway (`gateway-api-listener-sets.ts`) come after the
+ * Gateway's, set by set in creation order (`orderedMergedListeners`), a port-less one on 80 (HTTP) or 443 (HTTPS).
+ *
+ * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
+import { listenerEntryPort } from './gateway-api-listener-sets.js';
 import { isRecord, type MeshObject } from './object.js';
 
 /** The Gateway API listener condition reason of a conflict (`ListenerReasonProtocolConflict`, `ListenerReasonHostnameConflict`). */
@@ -20,14 +23,19 @@ export type ListenerConflictReason = 'ProtocolConflict' | 'HostnameConflict';
 
 /** A listener that loses to an earlier one. */
 export interface ListenerConflict {
-  /** Index of the conflicted listener in `spec.listeners`. */
+  /** The Gateway or ListenerSet that writes the conflicted listener. */
+  readonly owner: MeshObject;
+  /** Index of the conflicted listener in its owner's `spec.listeners`. */
   readonly listener: number;
-  /** Index of the earlier listener it conflicts with (the first that won). */
+  /** The Gateway or ListenerSet that writes the earlier listener it conflicts with (the first that won). */
+  readonly winnerOwner: MeshObject;
+  /** Index of that listener in its owner's `spec.listeners`. */
   readonly winner: number;
   readonly reason: ListenerConflictReason;
 }
 
 interface Entry {
+  readonly owner: MeshObject;
   readonly index: number;
   readonly port: unknown;
   readonly protocol: string;
@@ -52,20 +60,25 @@ function reasonOf(a: Entry, b: Entry): ListenerConflictReason {
   return a.protocol !== b.protocol ? 'ProtocolConflict' : 'HostnameConflict';
 }
 
-/** The conflicted listeners of `gateway`, in listener order (see the module comment); [] when none. */
-export function listenerConflicts(gateway: MeshObject): ListenerConflict[] {
-  const listeners = Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : [];
+/**
+ * The conflicted listeners of `gateway` and of `listenerSets` (the ListenerSets istiod programs on it, in their
+ * conflict order), in that order (see the module comment); [] when none.
+ */
+export function listenerConflicts(gateway: MeshObject, listenerSets: readonly MeshObject[] = []): ListenerConflict[] {
   const accepted: Entry[] = [];
   const out: ListenerConflict[] = [];
-  listeners.forEach((l, index) => {
-    if (!isRecord(l)) return;
-    const entry: Entry = {
-      index, port: l.port, protocol: typeof l.protocol === 'string' ? l.protocol : '',
-      hostname: typeof l.hostname === 'string' && l.hostname !== '' ? l.hostname : '*',
-    };
-    const prior = accepted.find((p) => !distinct(entry, p));
-    if (prior) out.push({ listener: index, winner: prior.index, reason: reasonOf(entry, prior) });
-    else accepted.push(entry);
-  });
+  for (const owner of [gateway, ...listenerSets]) {
+    const listeners = Array.isArray(owner.spec.listeners) ? owner.spec.listeners : [];
+    listeners.forEach((l, index) => {
+      if (!isRecord(l)) return;
+      const entry: Entry = {
+        owner, index, port: owner === gateway ? l.port : listenerEntryPort(l) ?? l.port, protocol: typeof l.protocol === 'string' ? l.protocol : '',
+        hostname: typeof l.hostname === 'string' && l.hostname !== '' ? l.hostname : '*',
+      };
+      const prior = accepted.find((p) => !distinct(entry, p));
+      if (prior) out.push({ owner, listener: index, winnerOwner: prior.owner, winner: prior.index, reason: reasonOf(entry, prior) });
+      else accepted.push(entry);
+    });
+  }
   return out;
 }

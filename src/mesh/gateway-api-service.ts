@@ -7,11 +7,15 @@
  * the Gateway like the Deployment (`gateway-api-deployment.ts`), so the service registry holds its host: sidecars
  * get its outbound clusters, and references to it resolve.
  *
- * Read from istio/istio at 86c9f01f (2026-08-22). Pure data. ListenerSet listeners (which istiod adds to the
- * ports) are not modelled.
+ * The ports include the listeners of the ListenerSets whose namespace the Gateway's `allowedListeners` admits
+ * (the deployment controller does not judge the class or conflicts); a ListenerSet listener without `port`, which
+ * istiod would add as port 0 (a Service the API server refuses), is left out.
+ *
+ * Read from istio/istio at 86c9f01f (2026-08-22). Pure data.
  */
 import { GATEWAY_API_GROUP, gatewayApiOf } from './gateway-api.js';
 import { GATEWAY_CLASS_NAME_LABEL, GATEWAY_NAME_LABEL, NAME_OVERRIDE_ANNOTATION, SERVICE_ACCOUNT_ANNOTATION, infrastructureLabels, isManagedGateway, istioControllerClass, managedDeploymentName } from './gateway-api-deployment.js';
+import { allowedListenersAdmit, listenerSetParentRef } from './gateway-api-listener-sets.js';
 import { generatedObject, isRecord, stringMap, type MeshObject } from './object.js';
 
 /** The Gateway annotation that sets the Service's type (`annotation.NetworkingServiceType`). */
@@ -68,11 +72,13 @@ function uniquePortName(name: string, port: number, used: Set<string>): string {
  * one per distinct listener port in listener order (the first listener on a port names it), named after the
  * listener, appProtocol the listener protocol lowercased; no `targetPort` (the port itself).
  */
-export function gatewayServicePorts(gateway: MeshObject): GatewayServicePort[] {
+export function gatewayServicePorts(gateway: MeshObject, listenerSets: readonly MeshObject[] = []): GatewayServicePort[] {
   const out: GatewayServicePort[] = [{ name: 'status-port', port: 15021, protocol: 'TCP', appProtocol: 'tcp' }];
   const used = new Set(['status-port']);
   const seen = new Set<number>();
-  (Array.isArray(gateway.spec.listeners) ? gateway.spec.listeners : []).forEach((l, i) => {
+  // The Gateway's listeners, then its ListenerSets' (extractServicePorts over `allListeners`), numbered together.
+  const listeners = [gateway, ...listenerSets].flatMap((o) => (Array.isArray(o.spec.listeners) ? o.spec.listeners : []));
+  listeners.forEach((l, i) => {
     if (!isRecord(l) || typeof l.port !== 'number' || seen.has(l.port)) return;
     seen.add(l.port);
     const protocol = typeof l.protocol === 'string' ? l.protocol.toLowerCase() : '';
@@ -95,7 +101,7 @@ export function gatewayServiceType(gateway: MeshObject): string {
  * {@link gatewayServicePorts}, `type` {@link gatewayServiceType}, `loadBalancerIP` the first address when the Gateway
  * has one and the type is LoadBalancer, `ipFamilyPolicy: PreferDualStack`.
  */
-export function managedGatewayService(gateway: MeshObject): MeshObject {
+export function managedGatewayService(gateway: MeshObject, listenerSets: readonly MeshObject[] = []): MeshObject {
   const name = managedDeploymentName(gateway);
   const type = gatewayServiceType(gateway);
   const labels = { ...infrastructureLabels(gateway), [GATEWAY_NAME_LABEL]: gateway.name, [GATEWAY_CLASS_NAME_LABEL]: String(gateway.spec.gatewayClassName) };
@@ -104,7 +110,7 @@ export function managedGatewayService(gateway: MeshObject): MeshObject {
   const first = isRecord(addresses[0]) && typeof addresses[0].value === 'string' ? addresses[0].value : undefined;
   const spec = {
     ipFamilyPolicy: 'PreferDualStack',
-    ports: gatewayServicePorts(gateway),
+    ports: gatewayServicePorts(gateway, listenerSets),
     selector: { [GATEWAY_NAME_LABEL]: gateway.name },
     ...(first !== undefined && type === 'LoadBalancer' ? { loadBalancerIP: first } : {}),
     type,
@@ -123,7 +129,15 @@ const GENERATED = new WeakMap<MeshObject, MeshObject>();
  * The Service made from each Gateway object: a Gateway a successor graph keeps (the same object) gets the very same
  * Service, so the service registry's reuse by object (`ServiceRegistry` `previous`) holds for it too.
  */
-const BY_GATEWAY = new WeakMap<MeshObject, MeshObject>();
+const BY_GATEWAY = new WeakMap<MeshObject, { readonly sets: readonly MeshObject[]; readonly service: MeshObject }>();
+
+/** The ListenerSets whose listeners join `gateway`'s Service ports: parentRef the Gateway, namespace admitted (`listenerSetByParent` + `NamespaceAcceptedByAllowListeners`), input order. */
+function listenerSetsAdmitted(graph: { readonly objects: readonly MeshObject[] }, gateway: MeshObject): MeshObject[] {
+  return gatewayApiOf(graph).ofKind('ListenerSet').filter((set) => {
+    const ref = listenerSetParentRef(set);
+    return ref !== undefined && ref.namespace === gateway.namespace && ref.name === gateway.name && allowedListenersAdmit(graph, gateway, set.namespace).admitted;
+  });
+}
 
 /** The Gateway API Gateway a Service of {@link managedGatewayServices} was made from, else undefined. */
 export function gatewayOfManagedService(o: MeshObject): MeshObject | undefined {
@@ -144,10 +158,12 @@ export function managedGatewayServices(graph: { readonly objects: readonly MeshO
   const out: MeshObject[] = [];
   for (const gw of gateways) {
     if (!istioControllerClass(gw, classes) || !isManagedGateway(gw)) continue;
-    let s = BY_GATEWAY.get(gw);
+    const sets = listenerSetsAdmitted(graph, gw);
+    const known = BY_GATEWAY.get(gw);
+    let s = known && known.sets.length === sets.length && known.sets.every((x, i) => x === sets[i]) ? known.service : undefined;
     if (!s) {
-      s = managedGatewayService(gw);
-      BY_GATEWAY.set(gw, s);
+      s = managedGatewayService(gw, sets);
+      BY_GATEWAY.set(gw, { sets, service: s });
       GENERATED.set(s, gw);
     }
     if (services.has(s.key)) continue;

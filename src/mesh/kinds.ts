@@ -49,7 +49,7 @@ export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 /** Route kinds of the Gateway API that attach to parents. */
 export const GATEWAY_API_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute'];
 
-const GATEWAY_API_READ = new Set(['Gateway', 'ReferenceGrant', 'BackendTLSPolicy', ...GATEWAY_API_ROUTE_KINDS]);
+const GATEWAY_API_READ = new Set(['Gateway', 'ListenerSet', 'ReferenceGrant', 'BackendTLSPolicy', ...GATEWAY_API_ROUTE_KINDS]);
 
 /**
  * Whether meshproof models (kind, group): it has a {@link kindInfo} entry or is a Gateway API kind

@@ -83,7 +83,7 @@ const PARENTS: [string, string, string | null][] = [
   ['a Gateway written with the core group ""', '{group: "", kind: Gateway, name: edge}', 'unsupported parent'],
   ['a ServiceEntry that exists', '{group: networking.istio.io, kind: ServiceEntry, name: partner}', null],
   ['a ServiceEntry that does not exist', '{group: networking.istio.io, kind: ServiceEntry, name: partners}', 'ServiceEntry "shop/partners" not found'],
-  ['a ListenerSet (not judged)', '{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra}', null],
+  ['a ListenerSet that does not exist', '{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra}', 'ListenerSet "shop/extra" not found'],
   ['a Service that exists', '{group: "", kind: Service, name: orders}', null],
 ];
 for (const [what, parentRef, says] of PARENTS) {

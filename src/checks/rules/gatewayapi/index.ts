@@ -11,6 +11,7 @@ export { default as ineffectiveSelector } from './ineffective-selector.js';
 export { default as invalidCertificateRef } from './invalid-certificate-ref.js';
 export { default as routeInvalidRegex } from './invalid-regex.js';
 export { default as listenerConflict } from './listener-conflict.js';
+export { default as listenerSetNotAccepted } from './listener-set-not-accepted.js';
 export { default as listenerWithoutTls } from './listener-without-tls.js';
 export { default as mergedRouteShadowed } from './merged-route-shadowed.js';
 export { default as routeReferenceNotFound } from './route-reference-not-found.js';

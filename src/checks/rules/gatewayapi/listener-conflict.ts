@@ -1,6 +1,8 @@
 import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { istioControllerClass } from '../../../mesh/gateway-api-deployment.js';
 import { listenerConflicts } from '../../../mesh/gateway-api-listener-conflicts.js';
+import { acceptedListenerSets } from '../../../mesh/gateway-api-listener-sets.js';
+import type { MeshObject } from '../../../mesh/object.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -10,6 +12,14 @@ function describe(l: unknown, i: number): string {
   const name = typeof l.name === 'string' ? l.name : String(i);
   const host = typeof l.hostname === 'string' && l.hostname !== '' ? `, hostname ${l.hostname}` : ', no hostname';
   return `"${name}" (port ${String(l.port)}, ${String(l.protocol)}${host})`;
+}
+
+const listenersOf = (o: MeshObject): unknown[] => (Array.isArray(o.spec.listeners) ? o.spec.listeners : []);
+
+/** `describe`, naming the ListenerSet that writes it when that is not `from`. */
+function describeIn(owner: MeshObject, i: number, from: MeshObject): string {
+  const text = describe(listenersOf(owner)[i], i);
+  return owner === from ? text : `${text} of ${owner.kind} ${owner.namespace}/${owner.name}`;
 }
 
 /** `gatewayapi/listener-conflict`: a listener of a Gateway istiod deploys that conflicts with an earlier one on its port. */
@@ -27,22 +37,25 @@ const listenerConflict: Rule = {
     'attached only to the conflicted one are never served. The CRD accepts such Gateways, and kubectl shows the',
     'condition only in `status.listeners`. Fix: move the listener to a port of its own, give it a hostname of its own',
     '(HTTP, HTTPS and TLS), or remove it. Judged for Gateways of istiod\'s gateway controller (class `istio`, or a',
-    'GatewayClass with controllerName `istio.io/gateway-controller`); ListenerSets are not modelled.',
+    'GatewayClass with controllerName `istio.io/gateway-controller`). The listeners of the ListenerSets istiod accepts on',
+    'the Gateway come after the Gateway\'s own, set by set in creation order: a ListenerSet listener that collides',
+    'with the Gateway\'s (or an older ListenerSet\'s) is the one reported, on the ListenerSet.',
   ].join(' '),
-  kinds: ['Gateway', 'GatewayClass'],
+  kinds: ['Gateway', 'GatewayClass', 'ListenerSet', 'Namespace'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const classes = k8s.ofKind('GatewayClass');
     for (const gw of k8s.ofKind('Gateway')) {
       if (!istioControllerClass(gw, classes)) continue;
-      const listeners = Array.isArray(gw.spec.listeners) ? gw.spec.listeners : [];
-      for (const c of listenerConflicts(gw)) {
-        const l = listeners[c.listener] as Record<string, unknown>;
+      for (const c of listenerConflicts(gw, acceptedListenerSets(graph, gw))) {
+        const l = listenersOf(c.owner)[c.listener] as Record<string, unknown>;
+        const port = String(l.port ?? (l.protocol === 'HTTPS' ? 443 : 80));
+        const winner = describeIn(c.winnerOwner, c.winner, c.owner);
         const fix = c.reason === 'HostnameConflict'
-          ? `give it a hostname of its own, move it to another port, or merge it into listener ${describe(listeners[c.winner], c.winner)}`
+          ? `give it a hostname of its own, move it to another port, or merge it into listener ${winner}`
           : `move it to another port${isRecord(l) && (l.protocol === 'TCP' || l.protocol === 'UDP') ? ' (a TCP or UDP listener needs a port to itself)' : ''}, or remove it`;
-        ctx.report(gw, `Listener ${describe(l, c.listener)} conflicts with listener ${describe(listeners[c.winner], c.winner)} on port ${String(l.port)} ` +
-          `(Conflicted: ${c.reason}): istiod builds no server for it, so port ${String(l.port)} serves only the earlier listener and routes attached only to this one are never served; ${fix}`,
+        ctx.report(c.owner, `Listener ${describe(l, c.listener)} conflicts with listener ${winner} on port ${port} ` +
+          `(Conflicted: ${c.reason}): istiod builds no server for it, so port ${port} serves only the earlier listener and routes attached only to this one are never served; ${fix}`,
         { path: ['spec', 'listeners', c.listener, c.reason === 'HostnameConflict' && typeof l.hostname === 'string' ? 'hostname' : 'port'] });
       }
     }

@@ -1,5 +1,6 @@
 import { GATEWAY_API_GROUP, convertedByIstiod, gatewayApiOf, gatewayHandledByIstiod, parentHandledByIstiod, parentRefsOf } from '../../../mesh/gateway-api.js';
 import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { listenerEntryPort, listenerSetAttachment } from '../../../mesh/gateway-api-listener-sets.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { otherDomainHint } from '../references/_helpers.js';
 import type { Rule } from '../../rule.js';
@@ -227,7 +228,7 @@ const routeReferenceNotFound: Rule = {
     'another API group is taken to be another controller\'s, as istiod does. Like Kiali\'s KIA1401/KIA1402. Fix the name or namespace, or create the object;',
     'when it lives in another repository pass it with `--context`.',
   ].join(' '),
-  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry', 'ReferenceGrant', 'Namespace'],
+  kinds: ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'Service', 'ServiceEntry', 'ReferenceGrant', 'Namespace', 'ListenerSet'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     for (const route of k8s.routes()) {
@@ -261,6 +262,23 @@ const routeReferenceNotFound: Rule = {
               ctx.report(route, `${where}: none of the route's hostnames (${hostnames.join(', ')}) matches a listener hostname (${names.join(', ')}), so the route is not accepted ` +
                 `(NoMatchingListenerHostname) and those hostnames get 404; add the hostname to a listener, or fix the route's hostnames`, { path: ['spec', 'hostnames'] });
             }
+          }
+        } else if (p.group === GATEWAY_API_GROUP && p.kind === 'ListenerSet') {
+          const set = k8s.get('ListenerSet', p.namespace, p.name);
+          if (!set) {
+            const same = k8s.ofKind('ListenerSet').filter((x) => x.name === p.name).map((x) => `${x.namespace}/${x.name}`);
+            ctx.report(route, `${route.kind} parentRef ListenerSet "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; ` +
+              (same.length > 0 ? `a ListenerSet of that name is in ${same.join(', ')}: set parentRefs[].namespace` : 'fix the name or namespace, or create the ListenerSet'), { path: p.path });
+            continue;
+          }
+          // A ListenerSet istiod does not accept is reported on the ListenerSet (gatewayapi/listener-set-not-accepted).
+          if (listenerSetAttachment(graph, set).status !== 'accepted') continue;
+          const listeners = listenersOf(set);
+          const matches = listeners.some((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || listenerEntryPort(l) === p.port));
+          if (!matches) {
+            const names = listeners.flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${listenerEntryPort(l) !== undefined ? ` (port ${listenerEntryPort(l)})` : ''}`] : []));
+            ctx.report(route, `${route.kind} parentRef ListenerSet "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''} not found: ` +
+              `the ListenerSet has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and ${unattached(route.kind)}; fix sectionName or port`, { path: p.path });
           }
         } else if (p.group === '' && p.kind === 'Service') {
           const service = graph.get('Service', p.namespace, p.name);
