@@ -171,6 +171,9 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --no-check         Publish even when the check suite reports errors
+  --settle <ms>      Read a change once the watched files have been unchanged this long, so a
+                     file still being written is not loaded half-done (default: 1000; at most
+                     10 s of waiting, then read as it is; 0: on the 250 ms debounce alone)
   -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
   --exclude <glob>..., --max-input-size, --max-documents, --max-aliases, --max-nodes, --max-depth,
   --max-scalar-length
