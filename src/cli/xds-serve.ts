@@ -32,6 +32,7 @@ import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsC
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type TreeWatcher, watchTree } from './watch-tree.js';
 import { awaitSettled } from './settle.js';
+import { changesText, objectChanges } from './reload-changes.js';
 import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
@@ -448,7 +449,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const meshKey = JSON.stringify(model.mesh.context);
     const previous = current && current.meshKey === meshKey ? current.graph : undefined;
     const built = MeshGraph.from([...model.files, ...model.contextFiles], { context: model.mesh.context, carryOver: true, ...(previous ? { previous, positionFree: true } : {}) });
-    const how = howBuilt(built);
+    const how = howBuilt(built, current ? changesText(objectChanges(current.graph.objects, built.objects)) : undefined);
     // Every object the previous graph's, in the same order: the same mesh, so the previous graph
     // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.
     const keep = opts.eager !== true && previous !== undefined && sameObjects(built.objects, previous.objects);
