@@ -132,7 +132,8 @@ Options for rules:
 
 Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
-  --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
+  --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]};
+                     "hostNetwork": true marks a pod on its node's address (several may share it)
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
   --no-check         Compile even when the check suite reports errors (default: exit 2, nothing written)
   -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
