@@ -5,7 +5,8 @@
  * config keeps serving and the rejection (with its findings) is logged and shown on `/status`.
  * The mesh is the one `meshproof check` judges (meshproof.config.yaml's context paths, MeshConfig and
  * cluster domain), with or without the check suite. Inputs, the workload file, the config file and
- * the files it names are watched (debounced); endpoints come from the workload file or, with
+ * the files it names are watched (debounced, then read once they have stopped changing: `settle.ts`;
+ * symbolic links under the inputs are followed: `watch-tree.ts`); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
  * get a snapshot of their own when they first connect.
