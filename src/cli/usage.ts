@@ -132,7 +132,8 @@ Options for rules:
 
 Options for xds compile:
   --out <dir>        Folder for <namespace>.<workload>.json (required; keep it outside the synced folder)
-  --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]}
+  --workloads <file> Endpoints: {"workloads":[{"name","namespace","address","labels","ports"}]};
+                     "hostNetwork": true marks a pod on its node's address (several may share it)
   --proxyless        Proxyless gRPC nodes: api_listeners <fqdn>:<port> instead of sidecar listeners
   --no-check         Compile even when the check suite reports errors (default: exit 2, nothing written)
   -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
@@ -171,6 +172,9 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --no-check         Publish even when the check suite reports errors
+  --settle <ms>      Read a change once the watched files have been unchanged this long, so a
+                     file still being written is not loaded half-done (default: 1000; at most
+                     10 s of waiting, then read as it is; 0: on the 250 ms debounce alone)
   -c, --config <file>, --mesh-config <file>, --cluster-domain <name>, --context <path>...,
   --exclude <glob>..., --max-input-size, --max-documents, --max-aliases, --max-nodes, --max-depth,
   --max-scalar-length

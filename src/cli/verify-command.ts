@@ -7,7 +7,8 @@
  * is ready, proves them with requests: in an embedded mesh it starts, or (`--runtime`) through a
  * runtime someone else started, as the targets file describes it (`src/verify/external/`). Exit 0: every promise held; 1: some broke (or hold only by
  * Istio's undefined order); 2: could not run (no dist/, no promises, a dist/ that fails the checks,
- * an unknown app, a runtime that cannot start). Progress goes to stderr on a TTY.
+ * an unknown app, a runtime that cannot start). Progress goes to stderr: a bar when stdout is a
+ * terminal (text report, no -o), else plain lines at a bounded rate (`verify-progress.ts`).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { verifyProject, VerifyInputError, VerifyInterrupted, type TrafficRunner 
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
+import { progressLines } from './verify-progress.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -103,6 +105,8 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
 
   const tty = io.stdout.isTTY === true && format === 'text' && values.output === undefined;
   const bar = tty ? new cliProgress.SingleBar({ format: 'verify {phase} [{bar}] {value}/{total}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  // Without a terminal (CI logs), plain lines at a bounded rate instead of the bar: the report's stream is untouched.
+  const lines = bar ? undefined : progressLines((l) => io.stderr.write(l));
   let phase = '';
   let report: VerifyReport;
   try {
@@ -110,6 +114,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
       root, apps: values.app, routeTests: values.tests, skipChecks: values['no-check'], confidence, tolerance,
       ...(runtime ? { runtime } : {}),
       progress: (p, done, total) => {
+        lines?.progress(p, done, total);
         if (!bar) return;
         if (p !== phase) {
           if (phase !== '') bar.stop();
@@ -127,6 +132,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
     throw e;
   } finally {
     bar?.stop();
+    lines?.stop();
   }
   const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'markdown' ? formatMarkdown(report) : formatText(report, values.verbose);
   if (values.output !== undefined) writeFileAtomic(resolve(io.cwd, values.output), text);

@@ -7,7 +7,7 @@
  * MeshConfig, cluster domain, exclude globs and limits apply, with or without `--no-check`.
  *
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
- * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>]`: see `xds-serve.ts`.
+ * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>] [--settle <ms>]`: see `xds-serve.ts`.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readWorkloadFileText } from './workload-file-read.js';
@@ -24,7 +24,7 @@ import type { CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem } from './input-path.js';
-import { findingLine, isLoopbackHost, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
+import { DEFAULT_SETTLE_MS, findingLine, isLoopbackHost, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
 import { MESH_OPTIONS, meshFlags } from './mesh-flags.js';
@@ -173,10 +173,12 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     options: {
       input: { type: 'string', multiple: true }, workloads: { type: 'string' }, kubeconfig: { type: 'string' }, 'in-cluster': { type: 'boolean', default: false },
       listen: { type: 'string', default: '127.0.0.1:15010' }, status: { type: 'string' }, 'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' },
-      'no-check': { type: 'boolean', default: false }, ...MESH_OPTIONS,
+      'no-check': { type: 'boolean', default: false }, settle: { type: 'string' }, ...MESH_OPTIONS,
     },
   });
   const mesh = meshFlags(values, io);
+  const settleMs = values.settle === undefined ? undefined : Number(values.settle);
+  if (settleMs !== undefined && !(/^\d+$/.test(values.settle!) && settleMs <= 60_000)) throw new UsageError(`xds serve: --settle must be a whole number of milliseconds from 0 to 60000 (how long the watched files must be unchanged before a change is read; default ${DEFAULT_SETTLE_MS}, 0: read on the 250 ms debounce alone); got "${values.settle}"`);
   if (!values.input || values.input.length === 0) throw new UsageError('xds serve: --input <path> is required (manifest files or folders, e.g. dist)');
   // Addresses are checked before the input is read and checked (which can take seconds).
   for (const [flag, value] of [['--listen', values.listen], ['--status', values.status]] as const) {
@@ -200,6 +202,7 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       ...(values.status !== undefined ? { status: values.status } : {}),
       ...(values['ca-cert'] !== undefined ? { caCert: values['ca-cert'], caKey: values['ca-key']! } : {}),
       check: !values['no-check'],
+      ...(settleMs !== undefined ? { settleMs } : {}),
       mesh,
     });
   } catch (e) {

@@ -245,16 +245,19 @@ function viewOnce(graph: MeshGraph, proxy: ProxyIdentity): () => ProxyView {
   return () => (view ??= buildProxyView(graph, proxy));
 }
 
-/** How a reload's graph was built, for the reload log line: first load, or on the previous graph and what it reused. */
-export function howBuilt(graph: MeshGraph): string {
-  if (!graph.carried) return 'first load';
+/**
+ * How a reload's graph was built, for the reload log line: first load, or on the previous graph
+ * and what it reused. `changes` (`reload-changes.ts`) says which objects were added, removed and
+ * changed since the config served before, when there was one.
+ */
+export function howBuilt(graph: MeshGraph, changes?: string): string {
+  if (!graph.carried) return changes === undefined ? 'first load' : `built afresh for another MeshConfig or cluster domain; ${changes}`;
   const { kept, changed, moved } = graph.carried;
   if (changed === 0) return `no object changed, ${kept} kept`;
   const edited = changed - moved;
   const reuse = graph.viewBase()
     ? `views shared: ${edited > 0 ? 'rebuilt only for the hosts the changes reach' : 'objects only moved'}`
     : 'translations carried over by content';
-  // An edited object counts twice: its old and its new version; so does a moved one (same text, other place).
-  const parts = [...(edited > 0 ? [`${edited} object version${edited === 1 ? '' : 's'} changed (old and new)`] : []), ...(moved > 0 ? [`${moved / 2} object${moved === 2 ? '' : 's'} moved (same text, other line or document)`] : [])];
+  const parts = [...(edited > 0 ? [changes ?? `${edited} object version${edited === 1 ? '' : 's'} changed (old and new)`] : []), ...(moved > 0 ? [`${moved / 2} object${moved === 2 ? '' : 's'} moved (same text, other line or document)`] : [])];
   return `${parts.join(', ')}, ${kept} kept; ${reuse}`;
 }

@@ -5,7 +5,8 @@
  * config keeps serving and the rejection (with its findings) is logged and shown on `/status`.
  * The mesh is the one `meshproof check` judges (meshproof.config.yaml's context paths, MeshConfig and
  * cluster domain), with or without the check suite. Inputs, the workload file, the config file and
- * the files it names are watched (debounced); endpoints come from the workload file or, with
+ * the files it names are watched (debounced, then read once they have stopped changing: `settle.ts`;
+ * symbolic links under the inputs are followed: `watch-tree.ts`); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
  * get a snapshot of their own when they first connect.
@@ -31,6 +32,8 @@ import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type TreeWatcher, watchTree } from './watch-tree.js';
+import { awaitSettled } from './settle.js';
+import { changesText, objectChanges } from './reload-changes.js';
 import { AdsServer } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
@@ -132,6 +135,14 @@ export interface XdsServeOptions {
   /** Watch the inputs and reload on change, after `debounceMs` of quiet. @default true, 250 */
   readonly watch?: boolean;
   readonly debounceMs?: number;
+  /**
+   * After the debounce, a watched change is read only once every watched file has been unchanged
+   * this long (no `mtime` younger, or the same size, `mtime` and inode seen for this long:
+   * `settle.ts`), waiting at most `maxSettleMs`, then reading the files as they are. 0 reads on
+   * the debounce alone. Reloads asked for in process (`reload()`) do not wait. @default 1000, 10000
+   */
+  readonly settleMs?: number;
+  readonly maxSettleMs?: number;
   /** ADS stream limits (e.g. `drainTimeoutMs` in tests). */
   readonly drainTimeoutMs?: number;
   /**
@@ -315,7 +326,25 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   const scheduleReload = () => {
     if (closed) return;
     clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => void serialReload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`)), opts.debounceMs ?? 250);
+    reloadTimer = setTimeout(() => void settledReload(), opts.debounceMs ?? 250);
+  };
+  // A change is read once the watched files have stopped changing (settle.ts): a writer pausing
+  // mid-file for longer than the debounce is not loaded half-written. A settle under way sees any
+  // later change itself, so a second one is not started.
+  let settling = false;
+  const settledReload = async () => {
+    if (settling || closed) return;
+    settling = true;
+    try {
+      const settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
+      const maxWaitMs = opts.maxSettleMs ?? DEFAULT_MAX_SETTLE_MS;
+      const s = await awaitSettled(watchedPaths, { settleMs, maxWaitMs, stop: () => closed });
+      if (closed) return;
+      if (!s.settled) opts.log(`xds serve: the inputs were still being written after ${maxWaitMs} ms (a file changed within every ${settleMs} ms); loading them as they are`);
+    } finally {
+      settling = false;
+    }
+    await serialReload().catch((e: unknown) => opts.log(`xds serve: reload failed: ${String(e)}`));
   };
 
   /** Why the last (re)load was refused (`reject`'s `why`), for the start-up error. */
@@ -367,11 +396,14 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   const watchers = new Map<string, TreeWatcher>();
   let watching = false;
   let sources: readonly string[] = [];
-  const syncWatches = () => {
-    if (!watching || closed) return;
+  const watchedPaths = (): string[] => {
     const config = opts.mesh?.config ?? findConfigFile(opts.cwd) ?? resolve(opts.cwd, CONFIG_FILE_NAMES[0]!);
     const flagged = opts.mesh ? meshFlagFiles(opts.mesh, opts.cwd) : [];
-    const want = new Set([...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])].map((p) => resolve(opts.cwd, p)).concat(config, sources, flagged));
+    return [...new Set([...opts.paths, ...(opts.workloads && !kube ? [opts.workloads] : [])].map((p) => resolve(opts.cwd, p)).concat(config, sources, flagged))];
+  };
+  const syncWatches = () => {
+    if (!watching || closed) return;
+    const want = new Set(watchedPaths());
     for (const [path, w] of watchers) if (!want.has(path)) { w.close(); watchers.delete(path); }
     for (const path of want) if (!watchers.has(path)) watchers.set(path, watchTree(path, scheduleReload, (m) => opts.log(`xds serve: ${m}`)));
   };
@@ -418,7 +450,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     const meshKey = JSON.stringify(model.mesh.context);
     const previous = current && current.meshKey === meshKey ? current.graph : undefined;
     const built = MeshGraph.from([...model.files, ...model.contextFiles], { context: model.mesh.context, carryOver: true, ...(previous ? { previous, positionFree: true } : {}) });
-    const how = howBuilt(built);
+    const how = howBuilt(built, current ? changesText(objectChanges(current.graph.objects, built.objects)) : undefined);
     // Every object the previous graph's, in the same order: the same mesh, so the previous graph
     // (with its views and translations) stays, and nodes whose other inputs are the same are left alone.
     const keep = opts.eager !== true && previous !== undefined && sameObjects(built.objects, previous.objects);
@@ -614,6 +646,10 @@ function listenReason(e: unknown): string {
 export function findingLine(f: Finding): string {
   return `${f.location.file}:${f.location.line}: ${f.ruleId}${f.istioCode && f.istioCode !== f.ruleId ? ` (${f.istioCode})` : ''}: ${f.message}`;
 }
+
+/** How long watched files must be unchanged before a change is read, and how long that is waited for at most (ms). */
+export const DEFAULT_SETTLE_MS = 1000;
+export const DEFAULT_MAX_SETTLE_MS = 10_000;
 
 /** Said once at start when no source of endpoints is given. */
 export const NO_ENDPOINTS_NOTE = 'xds serve: note: no --workloads file and no cluster (--kubeconfig / --in-cluster), so every cluster has no endpoints and each call through a served proxy fails (503 UH; gRPC UNAVAILABLE); give the pods with --workloads <file>, or read them from a cluster with --kubeconfig <file> or --in-cluster';

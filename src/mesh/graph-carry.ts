@@ -107,7 +107,7 @@ export function sameContent(a: MeshObject, b: MeshObject): boolean {
  * `.inf`, `.nan` and `null` alike (and `-0` as `0`), so an edit between them would pass for a move
  * and a position-free graph would keep the predecessor's object, old value and all.
  */
-function sameValue(a: unknown, b: unknown): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;

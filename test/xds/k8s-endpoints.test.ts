@@ -116,6 +116,16 @@ test('GIVEN slices with FQDN addresses, endpoints without a pod, and a pod in tw
   ]);
 });
 
+test('GIVEN two hostNetwork Pods on one node (the node\'s IP in two services\' slices) THEN both are workloads at that address, marked hostNetwork, as a workload file would give them', () => {
+  const slices = [
+    endpointSlice('a', 's1', 'exporter', [{ ip: '192.168.1.10', pod: 'exporter-n1' }], { metrics: 9100 }),
+    endpointSlice('a', 's2', 'agent', [{ ip: '192.168.1.10', pod: 'agent-n1' }], { http: 8125 }),
+  ];
+  const hostNet = (p: Record<string, unknown>) => ({ ...p, spec: { ...(p.spec as object), hostNetwork: true } });
+  const list = workloadsFromKubernetes(slices, [hostNet(pod('a', 'exporter-n1', '192.168.1.10', { app: 'exporter' })), hostNet(pod('a', 'agent-n1', '192.168.1.10', { app: 'agent' }))]);
+  assert.equal(list.map((w) => [w.name, w.address, w.hostNetwork]), [['agent-n1', '192.168.1.10', true], ['exporter-n1', '192.168.1.10', true]]);
+});
+
 test('GIVEN an API server that refuses the list WHEN the source starts THEN start rejects naming the server, the status and what permission is needed', async () => {
   const denied = await startFakeKubeApi([]);
   const kubeconfig = join(dir, 'denied');

@@ -97,6 +97,17 @@ test('GIVEN --listen or --status that is not host:port WHEN "xds serve" starts T
   }
 });
 
+test('GIVEN --settle that is not a whole number of ms from 0 to 60000 WHEN "xds serve" starts THEN a usage error names the flag, the value and what is valid', async () => {
+  for (const value of ['soon', '1.5', '60001', '']) {
+    const cap = captureIO(work);
+    const code = await main(['xds', 'serve', '--input', 'does-not-exist.yaml', '--settle', value], cap.io);
+    assert.is(code, 2, cap.stderr());
+    assert.match(cap.stderr(), `xds serve: --settle must be a whole number of milliseconds from 0 to 60000`);
+    assert.match(cap.stderr(), `got "${value}"`);
+    assert.not.match(cap.stderr(), /does-not-exist|internal error|    at /);
+  }
+});
+
 test('GIVEN a busy --listen port WHEN "xds serve" starts THEN exit 2 naming --listen, the address and EADDRINUSE, no stack trace', async () => {
   const busy = await busyPort();
   try {

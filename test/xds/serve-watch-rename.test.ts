@@ -1,6 +1,7 @@
 /**
  * `xds serve` keeps seeing edits saved by atomic replace (sed -i, vim, git checkout: a new file renamed
- * over the old one), for a watched directory and for a watched single file, edit after edit.
+ * over the old one), for a watched directory and for a watched single file, edit after edit; and
+ * edits at the target of a symbolic link inside a watched directory.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -106,6 +107,30 @@ test('GIVEN xds serve watching a ConfigMap volume\'s directory (dist -> ..data/d
       rmSync(join(volume, `..v${i - 1}`), { recursive: true, force: true });
       await until(() => published() >= 1 + i, 30_000, `ConfigMap update ${i} to be reloaded; log:\n${logs.join('\n')}`);
     }
+  } finally {
+    await h.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN xds serve watching manifests/ whose app.yaml is a link to ../generated/app.yaml WHEN the generator rewrites the target, in place then by rename THEN both are reloaded', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-watch-'));
+  mkdirSync(join(work, 'manifests'));
+  mkdirSync(join(work, 'generated'));
+  const target = join(work, 'generated', 'app.yaml');
+  writeFileSync(target, APP);
+  symlinkSync('../generated/app.yaml', join(work, 'manifests', 'app.yaml'));
+  copyFileSync(join(ROOT, 'test/golden/xds/workloads.json'), join(work, 'workloads.json'));
+  const logs: string[] = [];
+  const published = () => logs.filter((l) => /snapshot\(s\) published/.test(l)).length;
+  const h = await startServe({ paths: [join(work, 'manifests')], workloads: join(work, 'workloads.json'), listen: '127.0.0.1:0', cwd: work, watch: true, debounceMs: 50, settleMs: 100, check: false, log: (l) => logs.push(l) });
+  try {
+    await new Promise((r) => setTimeout(r, 150));
+    writeFileSync(target, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 7s'));
+    await until(() => published() >= 2, 30_000, `the in-place edit of the link's target to be reloaded; log:\n${logs.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 300));
+    atomicSave(target, APP.replace(/connectTimeout: \S+/, 'connectTimeout: 9s'), 1);
+    await until(() => published() >= 3, 30_000, `the atomic save of the link's target to be reloaded; log:\n${logs.join('\n')}`);
   } finally {
     await h.close();
     rmSync(work, { recursive: true, force: true });

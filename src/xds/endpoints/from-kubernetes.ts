@@ -21,7 +21,7 @@ export interface EndpointSliceLike {
 /** The fields of a `v1` Pod that matter here. */
 export interface PodLike {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> | null };
-  readonly spec?: { readonly containers?: readonly { readonly ports?: readonly { readonly name?: string; readonly containerPort?: number }[] | null }[] };
+  readonly spec?: { readonly hostNetwork?: boolean; readonly containers?: readonly { readonly ports?: readonly { readonly name?: string; readonly containerPort?: number }[] | null }[] };
   readonly status?: { readonly podIP?: string };
 }
 
@@ -49,7 +49,7 @@ export function workloadsFromKubernetes(slices: readonly EndpointSliceLike[], po
         const name = ref?.name ?? `${slice.metadata?.name ?? 'endpointslice'}-${address}`;
         const key = `${namespace}/${name}/${address}`;
         if (out.has(key)) continue;
-        out.set(key, { name, namespace, address, labels: { ...(pod?.metadata?.labels ?? {}) }, ports: containerPorts(pod) });
+        out.set(key, { name, namespace, address, labels: { ...(pod?.metadata?.labels ?? {}) }, ports: containerPorts(pod), ...(pod?.spec?.hostNetwork === true ? { hostNetwork: true as const } : {}) });
       }
     }
   }

@@ -50,14 +50,20 @@ test('GIVEN malformed workload files WHEN parsed THEN the error names the entry,
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","ports":{"http":70000}}]}', /workloads\[0\]\.ports\.http: is 70000; expected a port number/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"x":1}}]}', /workloads\[0\]\.labels\.x: is 1; expected a string/],
     // An unknown key is named with the nearest known one, before the field it stands for is missed.
-    ['{"workloads":[{"name":"a","namespace":"b","adress":"10.0.0.1"}]}', /^w\.json: workloads\[0\]\.adress: is not a known key \(did you mean "address"\?\); expected name, namespace, address, labels, ports$/],
+    ['{"workloads":[{"name":"a","namespace":"b","adress":"10.0.0.1"}]}', /^w\.json: workloads\[0\]\.adress: is not a known key \(did you mean "address"\?\); expected name, namespace, address, labels, ports, hostNetwork$/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","lables":{}}]}', /workloads\[0\]\.lables: is not a known key \(did you mean "labels"\?\)/],
     ['{"workload":[]}', /^w\.json: workload: is not a known key \(did you mean "workloads"\?\); expected workloads$/],
-    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","zzzzzzzzzz":1}]}', /workloads\[0\]\.zzzzzzzzzz: is not a known key; expected name, namespace, address, labels, ports$/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","zzzzzzzzzz":1}]}', /workloads\[0\]\.zzzzzzzzzz: is not a known key; expected name, namespace, address, labels, ports, hostNetwork$/],
     // The same pod twice would be two endpoints of one pod: twice its share of every split.
     ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"c","namespace":"b","address":"10.0.0.2"},{"name":"a","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads\[2\]: repeats workloads\[0\] \(b\/a at 10\.0\.0\.1\); list each pod address once/],
     // Two pods never share an IP: a second entry there would be the same endpoint twice, however spelt.
     ['{"workloads":[{"name":"a","namespace":"b","address":"fd00::1"},{"name":"c","namespace":"d","address":"FD00:0::1"}]}', /^w\.json: workloads\[1\]: d\/c has the address FD00:0::1 of workloads\[0\] \(b\/a\): two pods cannot share an IP/],
+    // hostNetwork pods share their node's address, told apart by port: not both unmarked, not one port twice.
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"},{"name":"c","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads\[1\]: b\/c has the address 10\.0\.0\.1 of workloads\[0\] \(b\/a\): two pods cannot share an IP.*; if both are pods on one node's network \(spec\.hostNetwork: true, the address being the node's\), mark each "hostNetwork": true$/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","hostNetwork":true},{"name":"c","namespace":"b","address":"10.0.0.1"}]}', /^w\.json: workloads\[1\]: b\/c has the address 10\.0\.0\.1 of workloads\[0\].*; workloads\[0\] is marked "hostNetwork": true, so if both run on the node's network mark the other too$/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","hostNetwork":true,"ports":{"http":8080}},{"name":"c","namespace":"d","address":"10.0.0.1","hostNetwork":true,"ports":{"web":8080}}]}', /^w\.json: workloads\[1\]\.ports\.web: is 8080, which workloads\[0\] \(b\/a, ports\.http\) also listens on at 10\.0\.0\.1: hostNetwork pods share their node's address and are told apart by port/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","hostNetwork":true},{"name":"a","namespace":"b","address":"10.0.0.1","hostNetwork":true}]}', /^w\.json: workloads\[1\]: repeats workloads\[0\]/],
+    ['{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","hostNetwork":"yes"}]}', /^w\.json: workloads\[0\]\.hostNetwork: is "yes"; expected true/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"0.0.0.0"}]}', /^w\.json: workloads\[0\]\.address: "0\.0\.0\.0" is the unspecified IPv4 address .*which no pod has/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"0::0"}]}', /^w\.json: workloads\[0\]\.address: "0::0" is the unspecified IPv6 address/],
     ['{"workloads":[{"name":"a","namespace":"b","address":"255.255.255.255"}]}', /^w\.json: workloads\[0\]\.address: "255\.255\.255\.255" is the IPv4 broadcast address/],
@@ -83,6 +89,23 @@ test('GIVEN workload files a wrong one of which is refused (a repeated key, a sh
   assert.is(parseWorkloadFile('\ufeff{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1"}]}', 'w.json').length, 1);
   const list = parseWorkloadFile('{"workloads":[{"name":"a","namespace":"b","address":"10.0.0.1","labels":{"app":"x","v":"1"}},{"name":"c","namespace":"b","address":"10.0.0.2","labels":{"app":"x","v":"2"}}]}', 'w.json');
   assert.equal(list.map((w) => `${w.name} ${w.address} ${w.labels.v}`), ['a 10.0.0.1 1', 'c 10.0.0.2 2']);
+});
+
+test('GIVEN two hostNetwork pods on one node (one address, "hostNetwork": true, distinct ports) WHEN parsed and resolved THEN both are kept and each Service gets its own pod at that address, on its port', () => {
+  const list = parseWorkloadFile(JSON.stringify({
+    workloads: [
+      { name: 'node-exporter-x1', namespace: 'prod', address: '192.168.1.10', labels: { app: 'node-exporter' }, ports: { metrics: 9100 }, hostNetwork: true },
+      { name: 'ratings-hostnet', namespace: 'prod', address: '192.168.1.10', labels: { app: 'ratings' }, ports: { http: 9080 }, hostNetwork: true },
+      { name: 'reviews-v1-a', namespace: 'prod', address: '10.0.0.1', labels: { app: 'reviews', version: 'v1' }, ports: { http: 8080 }, hostNetwork: false },
+    ],
+  }), 'w.json');
+  assert.equal(list.map((w) => [w.name, w.hostNetwork]), [['node-exporter-x1', true], ['ratings-hostnet', true], ['reviews-v1-a', undefined]]);
+  const g = graphOf([svc('ratings', 'prod'), svc('node-exporter', 'prod', [{ port: 9100, name: 'metrics', targetPort: 'metrics' }])]);
+  const set = translateProxy(buildProxyView(g, client), list);
+  const endpointsOf = (name: string) => set.endpoints.find((e) => e.clusterName === name)!.endpoints.flatMap((l) => l.lbEndpoints.map((e) => (e.hostIdentifier.case === 'endpoint' && e.hostIdentifier.value.address?.address.case === 'socketAddress'
+    ? `${e.hostIdentifier.value.address.address.value.address}:${e.hostIdentifier.value.address.address.value.portSpecifier.value}` : '?')));
+  assert.equal(endpointsOf('outbound|9080||ratings.prod.svc.cluster.local'), ['192.168.1.10:9080']);
+  assert.equal(endpointsOf('outbound|9100||node-exporter.prod.svc.cluster.local'), ['192.168.1.10:9100']);
 });
 
 test.run();
