@@ -30,8 +30,13 @@ const definition = {
 const AdsClientCtor = grpc.makeGenericClientConstructor(definition, 'AggregatedDiscoveryService');
 
 export interface AdsClientOptions {
-  /** Control plane `host:port` (plaintext gRPC). */
+  /** Control plane `host:port` (plaintext gRPC unless `tls`). */
   readonly address: string;
+  /**
+   * Mutual TLS to the control plane (`xds serve --tls`), PEM: the roots its server certificate must
+   * chain to (and name the dialled host), and this client's certificate chain and key. @default plaintext
+   */
+  readonly tls?: AdsClientTls;
   readonly nodeId: string;
   /** `node.cluster` (Istio: the workload's service cluster). @default '' */
   readonly nodeCluster?: string;
@@ -55,6 +60,16 @@ export interface AdsClientOptions {
   readonly initialBackoffMs?: number;
   /** Longest reconnect delay in ms. @default 30000 */
   readonly maxBackoffMs?: number;
+}
+
+/** Client side of mutual TLS to the control plane, PEM. */
+export interface AdsClientTls {
+  /** Roots the server certificate must chain to (`root-cert.pem`). */
+  readonly caPem: string;
+  /** This client's certificate, then intermediates (`cert-chain.pem`). */
+  readonly certificateChainPem: string;
+  /** Its private key (`key.pem`). */
+  readonly privateKeyPem: string;
 }
 
 interface TypeState { names: string[] | '*'; nonce: string; sent: boolean }
@@ -85,7 +100,9 @@ export class AdsClient {
   }
 
   start(): void {
-    this.client = new AdsClientCtor(this.o.address, grpc.credentials.createInsecure(), {
+    const t = this.o.tls;
+    const credentials = t ? grpc.credentials.createSsl(Buffer.from(t.caPem), Buffer.from(t.privateKeyPem), Buffer.from(t.certificateChainPem)) : grpc.credentials.createInsecure();
+    this.client = new AdsClientCtor(this.o.address, credentials, {
       'grpc.keepalive_time_ms': 30_000, 'grpc.initial_reconnect_backoff_ms': this.o.initialBackoffMs ?? 500,
       'grpc.max_reconnect_backoff_ms': this.o.maxBackoffMs ?? 30_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
