@@ -8,7 +8,8 @@
  * the files it names are watched (debounced); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
- * get a snapshot of their own when they first connect.
+ * get a snapshot of their own when they first connect. With `tls`, ADS is mutual TLS with the SDS CA
+ * and each client gets only its own identity's secrets (`src/xds/sds/secret-access.ts`).
  *
  * A node's snapshot is made when the node has a stream, else deferred until it connects
  * (`xds-serve-nodes.ts`): a reload costs reading, checking and building the graph, plus one snapshot

@@ -74,6 +74,7 @@ export interface XdsStatusReport {
 
 export const MAX_NACKS_PER_NODE = 16;
 export const MAX_REFUSED_SECRETS = 16;
+const MAX_PEER_IDENTITIES = 8;
 const MAX_ERRORS = 64;
 const MAX_UNKNOWN_TYPES = 8;
 
@@ -108,7 +109,7 @@ export class XdsStatus {
   recordStale(nodeId: string): void { this.node(nodeId).staleNonces++; }
   recordPeerIdentity(nodeId: string, spiffeId: string): void {
     const ids = (this.node(nodeId).peerIdentities ??= []);
-    if (!ids.includes(spiffeId) && ids.length < MAX_UNKNOWN_TYPES) ids.push(spiffeId.slice(0, 300));
+    if (!ids.includes(spiffeId) && ids.length < MAX_PEER_IDENTITIES) ids.push(spiffeId.slice(0, 300));
   }
   /** Records a withheld secret; false when the same name was already refused to the same identity on the node (say it once). */
   recordSecretRefused(r: SecretRefusalRecord): boolean {
