@@ -202,6 +202,9 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     const [namespace, serviceAccount] = parseIdentity(v.slice(0, eq), 'xds serve: --issue-client-cert');
     return { namespace, serviceAccount, dir: v.slice(eq + 1) };
   });
+  if (values.tls && values['ca-cert'] === undefined && clientCertificates.length === 0) {
+    throw new UsageError('xds serve: --tls with the throwaway CA (no --ca-cert/--ca-key) and no --issue-client-cert: no client could ever hold a certificate of that CA, so none could connect; give --ca-cert and --ca-key (and issue client certificates with meshproof xds client-cert), or --issue-client-cert <ns>/<sa>=<dir>');
+  }
   if (values.tls) {
     try {
       serverNames(values.listen, values['tls-name'] ?? []);

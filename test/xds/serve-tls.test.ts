@@ -185,7 +185,10 @@ test('GIVEN bad client-cert and serve flags WHEN run THEN exit 2 naming the flag
   assert.match(noCa.err, /--ca-cert <file> and --ca-key <file> are required/);
   const badId = await run('xds', 'client-cert', '--identity', 'details', '--out', join(work, 'x'), '--ca-cert', ca.cert, '--ca-key', ca.key);
   assert.match(badId.err, /--identity "details" is not <namespace>\/<service account>/);
-  const wildcard = await run('xds', 'serve', '--input', work, '--listen', '0.0.0.0:0', '--tls');
+  const nobody = await run('xds', 'serve', '--input', work, '--tls');
+  assert.is(nobody.code, 2);
+  assert.match(nobody.err, /--tls with the throwaway CA \(no --ca-cert\/--ca-key\) and no --issue-client-cert: no client could ever hold a certificate of that CA/);
+  const wildcard = await run('xds', 'serve', '--input', work, '--listen', '0.0.0.0:0', '--tls', '--ca-cert', ca.cert, '--ca-key', ca.key);
   assert.is(wildcard.code, 2);
   assert.match(wildcard.err, /--tls with --listen 0\.0\.0\.0:0: a wildcard address names no host for the server certificate; give --tls-name/);
   assert.match((await run('xds', 'serve', '--input', work, '--tls-name', 'x.example')).err, /--tls-name names the server certificate of --tls; add --tls/);
