@@ -88,6 +88,8 @@ export class AdsClient {
   private queue: Promise<void> = Promise.resolve();
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
+  /** Some stream has delivered a response (the control plane accepted this client once). */
+  private everConnected = false;
   /** A stream ended and a new one is being opened: its first response is logged as re-established. */
   private reconnecting = false;
   /** NACKs sent, newest last (at most 50 kept). */
@@ -138,7 +140,11 @@ export class AdsClient {
       }
       const delay = Math.round(this.backoffMs * (0.75 + Math.random() * 0.5));
       const kept = this.o.store.versions.size > 0 ? 'keeping the last good config' : 'no config received yet';
-      this.o.log(`xds: stream to ${this.o.address} ended (${why}); ${kept}, reconnecting in ${delay} ms`);
+      // grpc-js says only "Failed to connect" when the TLS handshake fails: name what to check.
+      const tlsHint = this.o.tls && code === grpc.status.UNAVAILABLE && !this.everConnected
+        ? ' (over mutual TLS this is also how a refused handshake looks: the server must run with --tls, its certificate chain to --xds-ca and name the host dialled, and --xds-cert come from the CA it runs with)'
+        : '';
+      this.o.log(`xds: stream to ${this.o.address} ended (${why})${tlsHint}; ${kept}, reconnecting in ${delay} ms`);
       this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
       this.reconnecting = true;
       this.timer = setTimeout(() => this.open(), delay);
@@ -149,6 +155,7 @@ export class AdsClient {
         this.o.log(`xds: stream to ${this.o.address} re-established`);
       }
       this.connected = true;
+      this.everConnected = true;
       this.backoffMs = this.o.initialBackoffMs ?? 500;
       // One response at a time, in order: applying one may wait for listeners to bind.
       this.queue = this.queue.then(() => this.onResponse(r)).catch((e: Error) => {

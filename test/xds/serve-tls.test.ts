@@ -178,6 +178,23 @@ test('GIVEN meshproof xds client-cert WHEN run THEN it writes the chain, a 0600 
   }
 });
 
+test('GIVEN the reference proxy with a certificate of another CA WHEN it dials the --tls port THEN it gets no config and its log says what a refused handshake means', async () => {
+  const rogue = await createCa({ trustDomain: h.ca.trustDomain });
+  const cert = await issueWorkloadCertificate(rogue, { spiffeId: `spiffe://${h.ca.trustDomain}/ns/bookinfo/sa/details` });
+  const proxyLogs: string[] = [];
+  const proxy = await startProxy({
+    xds: `127.0.0.1:${h.port}`, nodeId: 'bookinfo/details-v1?bind=127.0.0.1', admin: 'off', prometheus: 'off', readiness: 'off', initialBackoffMs: 100, log: (l) => proxyLogs.push(l),
+    xdsTls: { caPem: rootPem().toString(), certificateChainPem: cert.certificateChainPem, privateKeyPem: cert.privateKeyPem },
+  });
+  try {
+    for (let i = 0; i < 100 && proxyLogs.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(proxyLogs[0] ?? '', /^xds: stream to 127\.0\.0\.1:\d+ ended \(UNAVAILABLE: .*\) \(over mutual TLS this is also how a refused handshake looks: .*--xds-cert come from the CA it runs with\); no config received yet, reconnecting/);
+    assert.is(proxy.store.versions.size, 0);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('GIVEN bad client-cert and serve flags WHEN run THEN exit 2 naming the flag and the fix', async () => {
   const run = async (...args: string[]) => { const cap = captureIO(work); const code = await main(args, cap.io); return { code, err: cap.stderr() }; };
   const noCa = await run('xds', 'client-cert', '--identity', 'bookinfo/details', '--out', join(work, 'x'));
