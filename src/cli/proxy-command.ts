@@ -1,12 +1,15 @@
 /**
  * `meshproof proxy --xds <host:port> --node <id> [--role sidecar|gateway] [--admin <host:port>]
- * [--prometheus <host:port>] [--readiness <host:port>] [--drain-timeout <ms>] [--access-log <file|-|off>]`:
+ * [--prometheus <host:port>] [--readiness <host:port>] [--drain-timeout <ms>] [--access-log <file|-|off>]
+ * [--xds-ca <file> --xds-cert <file> --xds-key <file>]` (mutual TLS to `xds serve --tls`):
  * the reference proxy, configured only by ADS from the control plane (`meshproof xds serve`). Runs
  * until SIGTERM/SIGINT (or `POST /quitquitquit` on the admin port), then drains gracefully and exits 0.
  * A control plane that refuses the node id (INVALID_ARGUMENT: it can never name a node) ends it
  * with exit 2; an unreachable one is retried.
  */
-import { type WriteStream, createWriteStream, openSync } from 'node:fs';
+import { type WriteStream, createWriteStream, openSync, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { spiffeIdOfCertificate } from '../pki/index.js';
 import { resolve } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { parseArgs } from './args.js';
@@ -42,6 +45,41 @@ function openAccessLog(path: string, io: CliIO): WriteStream {
   return stream;
 }
 
+/**
+ * The mutual-TLS material of `--xds-ca/--xds-cert/--xds-key`, read and checked up front (each file PEM,
+ * the key the certificate's): a usage error naming the flag and file otherwise. Undefined when none is given.
+ */
+function readXdsTls(values: { 'xds-ca'?: string; 'xds-cert'?: string; 'xds-key'?: string }, io: CliIO): { caPem: string; certificateChainPem: string; privateKeyPem: string; spiffeId: string | undefined } | undefined {
+  const given = (['xds-ca', 'xds-cert', 'xds-key'] as const).filter((f) => values[f] !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length < 3) throw new UsageError(`proxy: --xds-ca, --xds-cert and --xds-key go together (mutual TLS to xds serve --tls: the root-cert.pem, cert-chain.pem and key.pem that meshproof xds client-cert writes); ${given.map((f) => `--${f}`).join(' and ')} given`);
+  const read = (flag: 'xds-ca' | 'xds-cert' | 'xds-key', block: RegExp, what: string) => {
+    let text: string;
+    try {
+      text = readFileSync(resolve(io.cwd, values[flag]!), 'utf8');
+    } catch (e) {
+      throw new UsageError(`proxy: --${flag} ${values[flag]}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (!block.test(text)) throw new UsageError(`proxy: --${flag} ${values[flag]}: no ${what} in it; expected PEM`);
+    return text;
+  };
+  const caPem = read('xds-ca', /-----BEGIN CERTIFICATE-----/, 'certificate');
+  const certificateChainPem = read('xds-cert', /-----BEGIN CERTIFICATE-----/, 'certificate');
+  const privateKeyPem = read('xds-key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key');
+  try {
+    createSecureContext({ ca: caPem, cert: certificateChainPem, key: privateKeyPem });
+  } catch (e) {
+    throw new UsageError(`proxy: --xds-cert ${values['xds-cert']} and --xds-key ${values['xds-key']} do not make a TLS identity (${(e as Error).message}); give the key the certificate was issued for`);
+  }
+  let spiffeId: string | undefined;
+  try {
+    spiffeId = spiffeIdOfCertificate(certificateChainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)![0]);
+  } catch {
+    spiffeId = undefined;
+  }
+  return { caPem, certificateChainPem, privateKeyPem, spiffeId };
+}
+
 export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const { values } = parseArgs({
     args, strict: true,
@@ -49,6 +87,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
       xds: { type: 'string' }, node: { type: 'string' }, role: { type: 'string', default: 'sidecar' },
       admin: { type: 'string' }, prometheus: { type: 'string' }, readiness: { type: 'string' },
       'drain-timeout': { type: 'string', default: '5000' }, 'access-log': { type: 'string', default: '-' },
+      'xds-ca': { type: 'string' }, 'xds-cert': { type: 'string' }, 'xds-key': { type: 'string' },
     },
   });
   if (!values.xds) throw new UsageError('proxy: --xds <host:port> is required (the ADS address of meshproof xds serve, e.g. 127.0.0.1:15010)');
@@ -61,6 +100,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   }
   if (!values.node) throw new UsageError('proxy: --node <id> is required (the node id the control plane knows, e.g. default/productpage)');
   if (values.role !== 'sidecar' && values.role !== 'gateway') throw new UsageError(`proxy: --role "${values.role}" is not sidecar or gateway`);
+  const xdsTls = readXdsTls(values, io);
   const drainTimeoutMs = Number(values['drain-timeout']);
   if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0) throw new UsageError(`proxy: --drain-timeout "${values['drain-timeout']}" is not a whole number of milliseconds`);
   const logTarget = values['access-log'];
@@ -75,6 +115,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   try {
     proxy = await startProxy({
       xds: values.xds, nodeId: values.node, role: values.role,
+      ...(xdsTls ? { xdsTls: { caPem: xdsTls.caPem, certificateChainPem: xdsTls.certificateChainPem, privateKeyPem: xdsTls.privateKeyPem } } : {}),
       admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
       drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
       onRefused: (message) => { refused = message; exit(); },
@@ -90,7 +131,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   // sends SIGINT/SIGTERM at once gets a drain, not Node's default death by the signal.
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
+  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}${xdsTls ? ` over mutual TLS as ${xdsTls.spiffeId ?? 'a certificate without SPIFFE ID (it gets no secrets but ROOTCA)'}` : ''}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
   await exited;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);

@@ -41,6 +41,7 @@ Commands:
   rules              List the rule catalogue
   xds compile [paths...]  Write one Envoy config dump per proxy (/config_dump shape) to --out
   xds serve          Serve the translated config over ADS (gRPC), reloading when the inputs change
+  xds client-cert    Issue a client certificate for an identity (<ns>/<sa>), for ADS over --tls
   verify [dir]       Prove every promise of the apps in dir (default: .) against its dist/:
                      exit 0 all held, 1 some broke, 2 could not run
   map [paths...]     Traffic map (gateways → routes → subsets with weights) as one offline HTML page
@@ -102,6 +103,9 @@ Options for proxy:
                      Each of the three accepts port 0 (a free port) or off
   --drain-timeout <ms>  In-flight requests get this long after SIGTERM (default: 5000)
   --access-log <f>   File, - for stdout, or off                  (default: -)
+  --xds-ca <file>    Mutual TLS to xds serve --tls: the root its server certificate chains to
+  --xds-cert <file>  (root-cert.pem), this proxy's certificate chain (cert-chain.pem) and key
+  --xds-key <file>   (key.pem), as xds client-cert writes them; all three or none (default: plaintext)
 
 Options for runtime synth:
   --out <dir>        Folder for runtime.k8s.yaml, expectations-job.k8s.yaml and
@@ -171,6 +175,12 @@ Options for xds serve:
   --status <h:p>     Serve GET /status and /nacks (publish outcome, ACKs, NACKs) on this address
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
+  --tls              ADS over mutual TLS: a server certificate from that CA, and every client must
+                     present a certificate chained to it; SDS secrets go only to their own identity
+  --tls-name <name>  DNS name or IP the proxies dial, put in the server certificate (repeatable;
+                     the --listen host is added unless it is 0.0.0.0 or ::)
+  --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity
+                     from the serving CA (cert-chain.pem, key.pem, root-cert.pem) (repeatable)
   --no-check         Publish even when the check suite reports errors
   --settle <ms>      Read a change once the watched files have been unchanged this long, so a
                      file still being written is not loaded half-done (default: 1000; at most
@@ -181,6 +191,14 @@ Options for xds serve:
                      The mesh to serve, as for check; the files they name are watched too
   Runs until Ctrl-C or SIGTERM, then closes its listeners and ends by that signal (exit 130 / 143);
   exit 2 when it cannot start (an address in use, a first load rejected).
+
+Options for xds client-cert:
+  --identity <ns>/<sa>  The identity: SPIFFE URI SAN spiffe://<trust domain>/ns/<ns>/sa/<sa> (required)
+  --out <dir>        Folder for cert-chain.pem, key.pem (mode 0600) and root-cert.pem (required)
+  --ca-cert <file>   The mesh CA xds serve --tls runs with (required)
+  --ca-key <file>    Its private key (required)
+  --trust-domain <d> The mesh's trust domain (MeshConfig trustDomain) (default: cluster.local)
+  --ttl <seconds>    Validity (default: 604800, 7 days)
 
 Global options:
   -h, --help         Show this help

@@ -7,7 +7,10 @@
  * MeshConfig, cluster domain, exclude globs and limits apply, with or without `--no-check`.
  *
  * `meshproof xds serve --input <path> [--workloads <file> | --kubeconfig <file> | --in-cluster]
- * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>] [--settle <ms>]`: see `xds-serve.ts`.
+ * [--listen <host:port>] [--status <host:port>] [--ca-cert <file> --ca-key <file>] [--settle <ms>] [--tls [--tls-name <name>]...
+ * [--issue-client-cert <ns>/<sa>=<dir>]...]`: see `xds-serve.ts`.
+ *
+ * `meshproof xds client-cert --identity <ns>/<sa> --out <dir> --ca-cert <file> --ca-key <file>`: see `xds-client-cert.ts`.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readWorkloadFileText } from './workload-file-read.js';
@@ -24,7 +27,8 @@ import type { CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem } from './input-path.js';
-import { DEFAULT_SETTLE_MS, findingLine, isLoopbackHost, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
+import { DEFAULT_SETTLE_MS, findingLine, isLoopbackHost, serverNames, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
+import { clientCertCommand, parseIdentity } from './xds-client-cert.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
 import { MESH_OPTIONS, meshFlags } from './mesh-flags.js';
@@ -34,7 +38,8 @@ export async function xdsCommand(args: string[], io: CliIO): Promise<ExitCode> {
   const [sub, ...rest] = args;
   if (sub === 'compile') return compile(rest, io);
   if (sub === 'serve') return serve(rest, io);
-  throw new UsageError(`xds: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"${/^s/.test(sub) ? ' (did you mean "serve"?)' : /^c/.test(sub) ? ' (did you mean "compile"?)' : ''}`}; use "meshproof xds compile [paths...] --out <dir>" or "meshproof xds serve --input <path> --workloads <file> --listen <host:port>"`);
+  if (sub === 'client-cert') return clientCertCommand(rest, io);
+  throw new UsageError(`xds: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"${/^s/.test(sub) ? ' (did you mean "serve"?)' : /^cl/.test(sub) ? ' (did you mean "client-cert"?)' : /^c/.test(sub) ? ' (did you mean "compile"?)' : ''}`}; use "meshproof xds compile [paths...] --out <dir>", "meshproof xds serve --input <path> --workloads <file> --listen <host:port>" or "meshproof xds client-cert --identity <ns>/<sa> --out <dir> --ca-cert <file> --ca-key <file>"`);
 }
 
 /** One dump per proxy (sidecar and gateway workloads of the input); exit 2 when input, workloads or a snapshot is unusable. */
@@ -173,7 +178,8 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     options: {
       input: { type: 'string', multiple: true }, workloads: { type: 'string' }, kubeconfig: { type: 'string' }, 'in-cluster': { type: 'boolean', default: false },
       listen: { type: 'string', default: '127.0.0.1:15010' }, status: { type: 'string' }, 'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' },
-      'no-check': { type: 'boolean', default: false }, settle: { type: 'string' }, ...MESH_OPTIONS,
+      'no-check': { type: 'boolean', default: false }, settle: { type: 'string' }, tls: { type: 'boolean', default: false }, 'tls-name': { type: 'string', multiple: true },
+      'issue-client-cert': { type: 'string', multiple: true }, ...MESH_OPTIONS,
     },
   });
   const mesh = meshFlags(values, io);
@@ -190,6 +196,24 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     }
   }
   if ((values['ca-cert'] === undefined) !== (values['ca-key'] === undefined)) throw new UsageError('xds serve: --ca-cert and --ca-key go together (the CA certificate and its private key, as in Istio\'s cacerts secret)');
+  if (values['tls-name'] !== undefined && !values.tls) throw new UsageError('xds serve: --tls-name names the server certificate of --tls; add --tls (mutual TLS on the ADS port) or leave --tls-name out');
+  if (values['issue-client-cert'] !== undefined && !values.tls) throw new UsageError('xds serve: --issue-client-cert writes client certificates for --tls; add --tls (without it ADS asks clients for no certificate)');
+  const clientCertificates = (values['issue-client-cert'] ?? []).map((v) => {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`xds serve: --issue-client-cert ${JSON.stringify(v)} is not <namespace>/<service account>=<dir>, e.g. bookinfo/bookinfo-productpage=certs/productpage`);
+    const [namespace, serviceAccount] = parseIdentity(v.slice(0, eq), 'xds serve: --issue-client-cert');
+    return { namespace, serviceAccount, dir: v.slice(eq + 1) };
+  });
+  if (values.tls && values['ca-cert'] === undefined && clientCertificates.length === 0) {
+    throw new UsageError('xds serve: --tls with the throwaway CA (no --ca-cert/--ca-key) and no --issue-client-cert: no client could ever hold a certificate of that CA, so none could connect; give --ca-cert and --ca-key (and issue client certificates with meshproof xds client-cert), or --issue-client-cert <ns>/<sa>=<dir>');
+  }
+  if (values.tls) {
+    try {
+      serverNames(values.listen, values['tls-name'] ?? []);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   if (values.workloads !== undefined && (values.kubeconfig !== undefined || values['in-cluster'])) throw new UsageError('xds serve: endpoints come from --workloads <file> or from a cluster (--kubeconfig <file> / --in-cluster), not both');
   if (values.kubeconfig !== undefined && values['in-cluster']) throw new UsageError('xds serve: --kubeconfig <file> and --in-cluster name two ways to reach a cluster; give one (--in-cluster uses the service account of the pod this runs in)');
   let handle: XdsServeHandle;
@@ -204,6 +228,8 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       check: !values['no-check'],
       ...(settleMs !== undefined ? { settleMs } : {}),
       mesh,
+      ...(values.tls ? { tls: { names: values['tls-name'] ?? [] } } : {}),
+      ...(clientCertificates.length > 0 ? { clientCertificates } : {}),
     });
   } catch (e) {
     if (e instanceof PkiError && e.code === 'PKI_TTL_EXCEEDS_CA') {
@@ -219,9 +245,9 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     }
     throw e;
   }
-  const exposed = exposedListenWarning(values.listen);
+  const exposed = values.tls ? undefined : exposedListenWarning(values.listen);
   if (exposed) io.stderr.write(`${exposed}\n`);
-  io.stdout.write(`xds serve: ADS on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
+  io.stdout.write(`xds serve: ADS${values.tls ? ' (mutual TLS)' : ''} on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((done) => {
     const stop = (s: NodeJS.Signals) => {
       process.off('SIGINT', stop);
@@ -268,13 +294,13 @@ function megabytes(bytes: number): string {
 }
 
 /**
- * The start-up warning for an ADS address other than loopback, or undefined: ADS has no client authentication,
- * so whoever reaches the port can name any workload's node id and receive its config and, over SDS, its
- * certificate and private key.
+ * The start-up warning for a plaintext ADS address other than loopback, or undefined: without `--tls`
+ * ADS has no client authentication, so whoever reaches the port can name any workload's node id and
+ * receive its config and, over SDS, its certificate and private key.
  */
 export function exposedListenWarning(listen: string): string | undefined {
   const [host] = splitHostPort(listen);
   if (isLoopbackHost(host)) return undefined;
-  return `xds serve: warning: --listen ${listen} is not a loopback address, and ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key (its mesh identity); ` +
-    'listen on loopback (127.0.0.1) and let only the proxies reach the port (a NetworkPolicy in a cluster, a firewall elsewhere)';
+  return `xds serve: warning: --listen ${listen} is not a loopback address, and without --tls ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key (its mesh identity); ` +
+    'add --tls (mutual TLS: clients need a certificate from the mesh CA, see meshproof xds client-cert, and get only their own identity\'s secrets), or listen on loopback (127.0.0.1) and let only the proxies reach the port (a NetworkPolicy in a cluster, a firewall elsewhere)';
 }

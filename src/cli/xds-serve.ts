@@ -9,7 +9,8 @@
  * symbolic links under the inputs are followed: `watch-tree.ts`); endpoints come from the workload file or, with
  * a kubeconfig, from EndpointSlices and Pods watched in the cluster. Placed proxies
  * (`<ns>/<workload>?inbound=<pod ip>`, `?bind=<ip>`, `&as=<ns>/<sa>`: `src/verify/external/placement.ts`)
- * get a snapshot of their own when they first connect.
+ * get a snapshot of their own when they first connect. With `tls`, ADS is mutual TLS with the SDS CA
+ * and each client gets only its own identity's secrets (`src/xds/sds/secret-access.ts`).
  *
  * A node's snapshot is made when the node has a stream, else deferred until it connects
  * (`xds-serve-nodes.ts`): a reload costs reading, checking and building the graph, plus one snapshot
@@ -26,7 +27,9 @@ import type { Finding } from '../checks/types.js';
 import { MeshGraph } from '../mesh/graph.js';
 import { sameObjects } from '../mesh/graph-carry.js';
 import { buildProxyView, proxiesOf, proxyIdCollisions, proxyOf, type ProxyIdentity } from '../mesh/view/index.js';
-import { type CertificateAuthority, createCa, type IssuedCertificate, loadCaFromFiles, workloadSpiffeId } from '../pki/index.js';
+import { type CertificateAuthority, createCa, type IssuedCertificate, issueServerCertificate, loadCaFromFiles, PkiError, workloadSpiffeId } from '../pki/index.js';
+import { secretRefusal } from '../xds/sds/secret-access.js';
+import { CLIENT_CERT_FILES, writeClientCertificate } from './xds-client-cert.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
@@ -34,7 +37,7 @@ import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type TreeWatcher, watchTree } from './watch-tree.js';
 import { awaitSettled } from './settle.js';
 import { changesText, objectChanges } from './reload-changes.js';
-import { AdsServer } from '../xds/server/ads-server.js';
+import { AdsServer, type AdsServerTls } from '../xds/server/ads-server.js';
 import { listenStatus } from '../xds/server/status-http.js';
 import { SnapshotCache } from '../xds/snapshot-cache.js';
 import { createSnapshot } from '../xds/snapshot.js';
@@ -151,6 +154,18 @@ export interface XdsServeOptions {
    * and go with new IPs. @default 60000
    */
   readonly forgetPlacedAfterMs?: number;
+  /**
+   * Serve ADS over mutual TLS: the server certificate is issued by the SDS CA (`caCert`/`caKey`, the
+   * throwaway CA, or `certificates.ca`) for `names` and the `listen` host (unless it is a wildcard
+   * address), and every client must present a certificate chained to that CA's root; SDS secrets go
+   * only to the identity they belong to (`src/xds/sds/secret-access.ts`). @default plaintext, no client authentication
+   */
+  readonly tls?: { readonly names?: readonly string[] };
+  /**
+   * Bootstrap client certificates issued at start from the serving CA and written to `dir`
+   * (`cert-chain.pem`, `key.pem`, `root-cert.pem`: `xds-client-cert.ts`), one per identity. @default none
+   */
+  readonly clientCertificates?: readonly { readonly namespace: string; readonly serviceAccount: string; readonly dir: string }[];
   readonly log: (line: string) => void;
 }
 
@@ -184,6 +199,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   } finally {
     await Promise.all(held.map((h) => new Promise<void>((r) => h.close(() => r()))));
   }
+  const tlsNames = opts.tls ? serverNames(opts.listen, opts.tls.names ?? []) : undefined;
   const cache = new SnapshotCache();
   // The eager build is the one before snapshots were deferred: every node made on every reload.
   const nodes = new NodePublisher(cache, opts.log, opts.eager !== true, opts.check !== false);
@@ -291,7 +307,12 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     forgetTimers.set(key, timer);
   };
   // A proxy whose node has no snapshot is told why (it logs it), not left waiting in silence.
-  const ads = new AdsServer({ cache, nodeKey, onNodeGone, whyUnserved: (key) => (placed.has(key) ? undefined : whyUnserved(key)), ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}) });
+  const ads = new AdsServer({
+    cache, nodeKey, onNodeGone, whyUnserved: (key) => (placed.has(key) ? undefined : whyUnserved(key)), ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}),
+    // Only over mTLS (the server asks nothing of plaintext clients): a node's secrets go to its own identity.
+    secretAccess: (peer, key, name, resource) => secretRefusal({ peerIdentity: peer, nodeNamespace: key.replace(/^grpc:/, '').split('/')[0]!, name, resource }),
+    onSecretRefused: (r) => clientLog.log(`xds serve: node ${quote(r.nodeId)}: SDS secret ${quote(r.name)} withheld from the client authenticated as ${r.peerIdentity || '(no SPIFFE ID)'}: ${r.reason} (see /status, refusedSecrets)`),
+  });
   let ca: CertificateAuthority | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
@@ -560,9 +581,10 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   let port: number;
   try {
     // As written it may leave the host out (`:15010`), which gRPC cannot bind: the loopback address splitHostPort gives.
-    port = await ads.listen(hostPortOf(...splitHostPort(opts.listen)));
+    port = await ads.listen(hostPortOf(...splitHostPort(opts.listen)), tlsNames ? await serverTls(ca!, tlsNames) : undefined);
   } catch (e) {
     await stopStarted();
+    if (e instanceof PkiError) throw new ServeStartError(`xds serve: --tls: cannot issue the server certificate: ${e.message}`);
     throw new ServeStartError(`xds serve: --listen ${opts.listen}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
   }
   let statusServer: http.Server | undefined;
@@ -574,6 +596,18 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       await stopStarted();
       if (e instanceof ServeStartError) throw new ServeStartError(`xds serve: --status ${e.message}`);
       throw new ServeStartError(`xds serve: --status ${opts.status}: cannot listen there (${listenReason(e)}); choose a free address (port 0 picks one) or stop the process that holds it`);
+    }
+  }
+  for (const c of opts.clientCertificates ?? []) {
+    try {
+      const w = await writeClientCertificate(ca!, c.namespace, c.serviceAccount, resolve(opts.cwd, c.dir));
+      opts.log(`xds serve: client certificate for ${w.spiffeId} (until ${w.notAfter.toISOString()}) written to ${c.dir}: ${CLIENT_CERT_FILES.chain}, ${CLIENT_CERT_FILES.key}, ${CLIENT_CERT_FILES.root}`);
+    } catch (e) {
+      statusServer?.closeAllConnections();
+      statusServer?.close();
+      await stopStarted();
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ServeStartError(`xds serve: --issue-client-cert ${c.namespace}/${c.serviceAccount}=${c.dir}: ${e instanceof PkiError ? e.message : `cannot write there (${typeof code === 'string' ? code : (e as Error).message}); choose a folder this user may write`}`);
     }
   }
   watching = opts.watch !== false;
@@ -664,6 +698,30 @@ function readWorkloadFile(file: string | undefined, cwd: string): WorkloadInstan
     throw new WorkloadFileError(file, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseWorkloadFile(text, file);
+}
+
+/**
+ * The names the `--tls` server certificate is issued for: `names`, and the `listen` host unless it is
+ * a wildcard address (0.0.0.0, ::), which no client dials. Throws ServeStartError when none is left.
+ */
+export function serverNames(listen: string, names: readonly string[]): string[] {
+  const [host] = splitHostPort(listen);
+  const all = [...new Set([...(host === '0.0.0.0' || host === '::' ? [] : [host.toLowerCase()]), ...names.map((n) => n.toLowerCase())])];
+  if (all.length === 0) throw new ServeStartError(`xds serve: --tls with --listen ${listen}: a wildcard address names no host for the server certificate; give --tls-name <the DNS name or IP the proxies dial>, e.g. --tls-name meshproof-xds.meshproof-system.svc`);
+  return all;
+}
+
+/**
+ * Mutual TLS material for the ADS server: a server certificate from `ca` for `names` (DNS names and
+ * IP addresses), valid for a year or until the CA expires (less a minute), whichever is sooner; client
+ * certificates must chain to the CA's root.
+ */
+async function serverTls(ca: CertificateAuthority, names: readonly string[]): Promise<AdsServerTls> {
+  const ttlSeconds = Math.min(365 * 86_400, Math.floor((ca.notAfter.getTime() - Date.now()) / 1000) - 60);
+  const cert = await issueServerCertificate(ca, {
+    dnsNames: names.filter((n) => net.isIP(n) === 0), ipAddresses: names.filter((n) => net.isIP(n) !== 0), ttlSeconds: Math.max(ttlSeconds, 1),
+  });
+  return { certificateChainPem: cert.certificateChainPem, privateKeyPem: cert.privateKeyPem, clientCaPem: ca.rootCertificatePem };
 }
 
 /** `host:port` again, an IPv6 host in brackets. */

@@ -30,8 +30,13 @@ const definition = {
 const AdsClientCtor = grpc.makeGenericClientConstructor(definition, 'AggregatedDiscoveryService');
 
 export interface AdsClientOptions {
-  /** Control plane `host:port` (plaintext gRPC). */
+  /** Control plane `host:port` (plaintext gRPC unless `tls`). */
   readonly address: string;
+  /**
+   * Mutual TLS to the control plane (`xds serve --tls`), PEM: the roots its server certificate must
+   * chain to (and name the dialled host), and this client's certificate chain and key. @default plaintext
+   */
+  readonly tls?: AdsClientTls;
   readonly nodeId: string;
   /** `node.cluster` (Istio: the workload's service cluster). @default '' */
   readonly nodeCluster?: string;
@@ -57,6 +62,16 @@ export interface AdsClientOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** Client side of mutual TLS to the control plane, PEM. */
+export interface AdsClientTls {
+  /** Roots the server certificate must chain to (`root-cert.pem`). */
+  readonly caPem: string;
+  /** This client's certificate, then intermediates (`cert-chain.pem`). */
+  readonly certificateChainPem: string;
+  /** Its private key (`key.pem`). */
+  readonly privateKeyPem: string;
+}
+
 interface TypeState { names: string[] | '*'; nonce: string; sent: boolean }
 
 /** A NACK as sent, for /config_dump and tests. */
@@ -73,6 +88,8 @@ export class AdsClient {
   private queue: Promise<void> = Promise.resolve();
   /** True while a stream is open and has delivered at least one response. */
   connected = false;
+  /** Some stream has delivered a response (the control plane accepted this client once). */
+  private everConnected = false;
   /** A stream ended and a new one is being opened: its first response is logged as re-established. */
   private reconnecting = false;
   /** NACKs sent, newest last (at most 50 kept). */
@@ -85,7 +102,9 @@ export class AdsClient {
   }
 
   start(): void {
-    this.client = new AdsClientCtor(this.o.address, grpc.credentials.createInsecure(), {
+    const t = this.o.tls;
+    const credentials = t ? grpc.credentials.createSsl(Buffer.from(t.caPem), Buffer.from(t.privateKeyPem), Buffer.from(t.certificateChainPem)) : grpc.credentials.createInsecure();
+    this.client = new AdsClientCtor(this.o.address, credentials, {
       'grpc.keepalive_time_ms': 30_000, 'grpc.initial_reconnect_backoff_ms': this.o.initialBackoffMs ?? 500,
       'grpc.max_reconnect_backoff_ms': this.o.maxBackoffMs ?? 30_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
@@ -121,7 +140,11 @@ export class AdsClient {
       }
       const delay = Math.round(this.backoffMs * (0.75 + Math.random() * 0.5));
       const kept = this.o.store.versions.size > 0 ? 'keeping the last good config' : 'no config received yet';
-      this.o.log(`xds: stream to ${this.o.address} ended (${why}); ${kept}, reconnecting in ${delay} ms`);
+      // grpc-js says only "Failed to connect" when the TLS handshake fails: name what to check.
+      const tlsHint = this.o.tls && code === grpc.status.UNAVAILABLE && !this.everConnected
+        ? ' (over mutual TLS this is also how a refused handshake looks: the server must run with --tls, its certificate chain to --xds-ca and name the host dialled, and --xds-cert come from the CA it runs with)'
+        : '';
+      this.o.log(`xds: stream to ${this.o.address} ended (${why})${tlsHint}; ${kept}, reconnecting in ${delay} ms`);
       this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
       this.reconnecting = true;
       this.timer = setTimeout(() => this.open(), delay);
@@ -132,6 +155,7 @@ export class AdsClient {
         this.o.log(`xds: stream to ${this.o.address} re-established`);
       }
       this.connected = true;
+      this.everConnected = true;
       this.backoffMs = this.o.initialBackoffMs ?? 500;
       // One response at a time, in order: applying one may wait for listeners to bind.
       this.queue = this.queue.then(() => this.onResponse(r)).catch((e: Error) => {

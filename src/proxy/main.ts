@@ -10,7 +10,7 @@ import { AccessLog, type AccessLogEntry } from './access-log.js';
 
 /** Access-log entries the admin's `/access_log` keeps. */
 const RECENT_ACCESS_LOG = 8192;
-import { AdsClient } from './ads-client.js';
+import { AdsClient, type AdsClientTls } from './ads-client.js';
 import { type AdminSource, adminHandler, startAdminServer } from './admin/admin-server.js';
 import { StatsStore } from './admin/stats.js';
 import { type Change, ConfigStore } from './config/config-store.js';
@@ -25,6 +25,8 @@ import type { HandlerEnv } from './http/request-handler.js';
 export interface ProxyOptions {
   /** Control plane `host:port`. */
   readonly xds: string;
+  /** Mutual TLS to the control plane (`xds serve --tls`; `--xds-ca`, `--xds-cert`, `--xds-key`). @default plaintext */
+  readonly xdsTls?: AdsClientTls;
   /** `node.id` (meshproof xds serve: `<namespace>/<workload>`). */
   readonly nodeId: string;
   /** @default 'sidecar' */
@@ -178,6 +180,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     address: o.xds, nodeId: o.nodeId, store, extraTypes: ext.extraResourceTypes, onChange, log,
     metadata: { ROLE: o.role ?? 'sidecar' }, initialBackoffMs: o.initialBackoffMs, maxBackoffMs: o.maxBackoffMs,
     ...(o.onRefused ? { onRefused: o.onRefused } : {}),
+    ...(o.xdsTls ? { tls: o.xdsTls } : {}),
   });
 
   const state = (): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' => {

@@ -9,6 +9,13 @@ export const SYSTEM_NAMESPACE = 'meshproof-system';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshproof-runtime' } as const;
 
 /**
+ * Pod label of the runtime's proxies (callers, gateway, the echo pods' inbound sidecars): the xDS
+ * server's NetworkPolicy admits ADS connections only from pods that carry it. On pod templates only,
+ * never in a selector (adding it leaves existing Deployments' selectors as they were).
+ */
+export const XDS_CLIENT_LABEL = { 'meshproof.dev/xds-client': 'true' } as const;
+
+/**
  * Pod security: non-root (the image's `node` user, uid 1000; group 1000 owns mounted Secrets, read
  * 0440), no privilege escalation, read-only root
  * file system, every capability dropped; `net.ipv4.ip_unprivileged_port_start=0` (a safe sysctl
@@ -39,12 +46,13 @@ export function dnsLabel(...parts: string[]): string {
 
 /**
  * A one-replica Deployment of the runtime's own (`meshproof-system`) with pods labelled `app: <name>`
- * and managed-by, as construct `Deployment` under `scope`. `podSpec` is the pod template's spec.
+ * and managed-by (and `podLabels`, on the pods only), as construct `Deployment` under `scope`.
+ * `podSpec` is the pod template's spec.
  */
-export function systemDeployment(scope: Construct, name: string, podSpec: Record<string, unknown>): ApiObject {
+export function systemDeployment(scope: Construct, name: string, podSpec: Record<string, unknown>, podLabels: Record<string, string> = {}): ApiObject {
   const labels = { app: name, ...MANAGED_BY };
   return new ApiObject(scope, 'Deployment', {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec: podSpec } },
+    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { ...labels, ...podLabels } }, spec: podSpec } },
   });
 }

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EchoWorkloadPlan } from './plan.js';
-import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, dnsLabel, podSecurity } from './_pod.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, XDS_CLIENT_LABEL, dnsLabel, podSecurity } from './_pod.js';
 
 export interface EchoBackendProps {
   /** The runtime image (`meshproof echo`, `meshproof proxy`). */
@@ -78,7 +78,8 @@ export class EchoBackend extends Construct {
       spec: {
         replicas: 1, selector: { matchLabels: podLabels },
         template: {
-          metadata: { labels: podLabels },
+          // The inbound sidecar dials the xDS server: its pod passes the server's NetworkPolicy (not part of the selector).
+          metadata: { labels: w.sidecar ? { ...podLabels, ...XDS_CLIENT_LABEL } : podLabels },
           spec: {
             serviceAccountName: w.serviceAccount, automountServiceAccountToken: false,
             securityContext: podSecurity(w.ports.some((p) => p.port < 1024)),

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ProxyPlan } from './plan.js';
-import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, dnsLabel, podSecurity, systemDeployment } from './_pod.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, XDS_CLIENT_LABEL, dnsLabel, podSecurity, systemDeployment } from './_pod.js';
 
 export interface MeshProxyProps {
   /** The runtime image (`meshproof proxy`). */
@@ -28,7 +28,7 @@ export const ADMIN_PORT = 15000;
  * iptables nothing is intercepted: a client reaches the proxy explicitly, at its Service on the
  * listener's port, with the destination in the `Host` header (`Host: reviews.bookinfo.svc.cluster.local:9080`),
  * which is what the outbound listener's route table matches on. Its pods carry only runtime labels, so
- * no app Service selects them.
+ * no app Service selects them; `meshproof.dev/xds-client` lets them through the xDS server's NetworkPolicy.
  */
 export class MeshProxy extends Construct {
   /** The Service name (in `meshproof-system`). */
@@ -55,7 +55,7 @@ export class MeshProxy extends Construct {
         readinessProbe: { httpGet: { path: '/healthz/ready', port: READINESS_PORT }, periodSeconds: 2, failureThreshold: 60 },
         resources: RESOURCES, securityContext: CONTAINER_SECURITY,
       }],
-    });
+    }, XDS_CLIENT_LABEL);
     new ApiObject(this, 'Service', {
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
       spec: { selector: { app: name }, ports: [...p.ports.map((port) => ({ name: `http-${port}`, port, targetPort: port })), { name: 'http-admin', port: ADMIN_PORT, targetPort: ADMIN_PORT }] },

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ConfigBundle } from './config-bundle.js';
-import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, podSecurity, systemDeployment } from './_pod.js';
+import { CONTAINER_SECURITY, MANAGED_BY, RESOURCES, SYSTEM_NAMESPACE, XDS_CLIENT_LABEL, podSecurity, systemDeployment } from './_pod.js';
 
 export interface XdsServerProps {
   /** The runtime image, e.g. `meshproof-runtime:e2e` (its entrypoint is the meshproof CLI). */
@@ -36,6 +36,14 @@ export const CA_MOUNT = { path: '/ca', cert: '/ca/ca-cert.pem', key: '/ca/ca-key
  * Workload certificates (SDS `default`, `ROOTCA`) are signed by the mesh CA of the Secret `caSecret`.
  * Proxies placed by node id (`<ns>/<workload>?inbound=<pod ip>`, `?as=<ns>/<sa>`) get the inbound side
  * or the identity they ask for (`src/verify/external/placement.ts`).
+ *
+ * ADS here is plaintext without client authentication (any client may name any node and receive its
+ * SDS private key), so a NetworkPolicy `meshproof-xds` admits the ADS port only from the runtime's
+ * proxies (pods labelled `meshproof.dev/xds-client: "true"`, in any namespace: callers and the gateway
+ * in `meshproof-system`, the echo pods' inbound sidecars in the app namespaces) and the status port
+ * only from the runtime's own pods in `meshproof-system`. It narrows who can connect; it does not
+ * authenticate (whoever may create a pod with that label gets in). Enforced only where the cluster's
+ * network plugin implements NetworkPolicy (kubelet probes from the node are always allowed).
  */
 export class XdsServer extends Construct {
   /** The Service's DNS name and port, for `meshproof proxy --xds`. */
@@ -75,6 +83,17 @@ export class XdsServer extends Construct {
         volumeMounts: [{ name: 'config', mountPath: '/config', readOnly: true }, { name: 'ca', mountPath: CA_MOUNT.path, readOnly: true }],
       }],
       volumes: [props.bundle.volume('config'), { name: 'ca', secret: { secretName: this.caSecret, defaultMode: 0o440 } }],
+    });
+    new ApiObject(this, 'NetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        podSelector: { matchLabels: { app: name } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...XDS_CLIENT_LABEL } } }], ports: [{ protocol: 'TCP', port: XDS_PORT }] },
+          { from: [{ podSelector: { matchLabels: { ...MANAGED_BY } } }], ports: [{ protocol: 'TCP', port: XDS_STATUS_PORT }] },
+        ],
+      },
     });
     new ApiObject(this, 'Service', {
       apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: SYSTEM_NAMESPACE, labels },

@@ -110,6 +110,31 @@ test('GIVEN the runtime manifests WHEN listed THEN the xDS server with its RBAC 
   assert.equal(job.spec.template.spec.containers[0].args.slice(0, 4), ['runtime', 'smoke', '--plan', '/config/smoke-plan.json']);
 });
 
+test('GIVEN the runtime manifests WHEN the xDS server\'s NetworkPolicy is read THEN it selects the xDS pod, admits the ADS port only from pods labelled as xDS clients and the status port only from runtime pods; every pod that dials ADS carries the label, and no other does', () => {
+  type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: Record<string, any> };
+  const objects = parseAllDocuments(first.runtime).map((d) => d.toJS() as Obj);
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+  assert.equal(policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`), ['meshproof-system/meshproof-xds']);
+  const policy = policies[0]!.spec!;
+  const matches = (selector: { matchLabels?: Record<string, string> }, labels: Record<string, string>) =>
+    Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const pods = objects.filter((o) => o.kind === 'Deployment').map((o) => ({ name: `${o.metadata.namespace}/${o.metadata.name}`, namespace: o.metadata.namespace, labels: o.spec!.template.metadata.labels as Record<string, string>, args: (o.spec!.template.spec.containers as { args?: string[] }[]).flatMap((c) => c.args ?? []) }));
+  assert.equal(pods.filter((p) => p.namespace === 'meshproof-system' && matches(policy.podSelector, p.labels)).map((p) => p.name), ['meshproof-system/meshproof-xds']);
+  assert.equal(policy.policyTypes, ['Ingress']);
+  const [ads, status] = policy.ingress as { from: { namespaceSelector?: object; podSelector: { matchLabels: Record<string, string> } }[]; ports: { protocol: string; port: number }[] }[];
+  assert.equal(ads!.ports, [{ protocol: 'TCP', port: 15010 }]);
+  assert.equal(ads!.from.length, 1);
+  assert.equal(ads!.from[0]!.namespaceSelector, {}, 'the inbound sidecars run in the app namespaces');
+  assert.equal(status!.ports, [{ protocol: 'TCP', port: 15014 }]);
+  assert.is(status!.from[0]!.namespaceSelector, undefined, 'status only from meshproof-system');
+  const dialers = pods.filter((p) => p.args.includes('--xds')).map((p) => p.name).sort();
+  const admitted = pods.filter((p) => matches(ads!.from[0]!.podSelector, p.labels)).map((p) => p.name).sort();
+  assert.ok(dialers.length >= 10, `${dialers.length} pods dial ADS`);
+  assert.equal(admitted, dialers);
+  // The label is on the pods, not in any selector: Deployments already applied keep their (immutable) selectors.
+  for (const o of objects.filter((x) => x.kind === 'Deployment')) assert.not.ok('meshproof.dev/xds-client' in o.spec!.selector.matchLabels, o.metadata.name);
+});
+
 test('GIVEN the runtime plan WHEN read THEN every caller a mesh promise picks is in the targets file, every echo workload is a target at its headless Service, and the smoke plan keeps to the gateway\'s redirects', async () => {
   const objects = parseAllDocuments(first.runtime).map((d) => d.toJS() as { kind: string; data?: Record<string, string> });
   const data = objects.find((o) => o.kind === 'ConfigMap')!.data!;

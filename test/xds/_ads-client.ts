@@ -58,6 +58,6 @@ export function openAds(port: number, client: grpc.Client = newAdsClient(port)):
 }
 
 /** A client with its own connection: grpc-js otherwise shares one HTTP/2 connection between clients of one target. */
-export function newAdsClient(port: number): grpc.Client {
-  return new AdsClientCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+export function newAdsClient(port: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): grpc.Client {
+  return new AdsClientCtor(`127.0.0.1:${port}`, credentials, { 'grpc.use_local_subchannel_pool': 1 });
 }

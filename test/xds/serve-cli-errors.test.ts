@@ -274,7 +274,7 @@ test('GIVEN --listen without a host (":0") WHEN serve starts THEN it listens on 
 test('GIVEN a --listen address that is not loopback WHEN "xds serve" starts THEN it warns that ADS has no client authentication and hands out identities; loopback does not', async () => {
   assert.equal(['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1'].map(isLoopbackHost), [true, true, true, true, true]);
   assert.equal(['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com'].map(isLoopbackHost), [false, false, false, false, false]);
-  assert.match(exposedListenWarning('0.0.0.0:15010') ?? '', /^xds serve: warning: --listen 0\.0\.0\.0:15010 is not a loopback address, and ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key/);
+  assert.match(exposedListenWarning('0.0.0.0:15010') ?? '', /^xds serve: warning: --listen 0\.0\.0\.0:15010 is not a loopback address, and without --tls ADS has no client authentication: anyone who reaches it can name any workload's node id and receive its config and, over SDS, its certificate and private key.*; add --tls \(mutual TLS: clients need a certificate from the mesh CA, see meshproof xds client-cert/);
   assert.ok(exposedListenWarning('[::]:0'));
   assert.is(exposedListenWarning('127.0.0.1:0'), undefined);
   assert.is(exposedListenWarning(':15010'), undefined, 'no host is loopback');

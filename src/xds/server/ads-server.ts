@@ -8,11 +8,12 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { AggregatedDiscoveryService } from '../gen/envoy/service/discovery/v3/ads_pb.js';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { PkiError, spiffeIdOfCertificate } from '../../pki/index.js';
 import { UNSERVED_METADATA } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
-import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn } from './ads-stream.js';
+import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn, type SecretAccessFn } from './ads-stream.js';
 import { StreamWriter } from './stream-writer.js';
-import { XdsStatus } from './xds-status.js';
+import { type SecretRefusalRecord, XdsStatus } from './xds-status.js';
 
 const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
 
@@ -38,12 +39,32 @@ export interface AdsServerOptions {
    * (UTF-8): the stream stays open, and a snapshot made later is still pushed. @default none told
    */
   readonly whyUnserved?: (key: string) => string | undefined;
+  /**
+   * Over mTLS ({@link AdsServer.listen} with `tls`): why the client, by the SPIFFE ID of its verified
+   * certificate, may not receive an SDS secret of its node (undefined: it may). A refused secret is
+   * left out of the response (NACK-free, as istiod's `filterAuthorizedResources`), recorded on the
+   * status under the node (`refusedSecrets`) and passed to `onSecretRefused` once per name and
+   * identity. Unused over plaintext. @default every secret served
+   */
+  readonly secretAccess?: SecretAccessFn;
+  readonly onSecretRefused?: (record: SecretRefusalRecord) => void;
+}
+
+/** Server side of mutual TLS, PEM: the server's certificate and key, and the roots client certificates must chain to. */
+export interface AdsServerTls {
+  /** Leaf then intermediates. */
+  readonly certificateChainPem: string;
+  /** PKCS#8 or SEC1 PEM. */
+  readonly privateKeyPem: string;
+  /** Client certificates must chain to one of these; a client without one is refused in the handshake. */
+  readonly clientCaPem: string;
 }
 
 export class AdsServer {
   readonly status: XdsStatus;
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
+  private mutualTls = false;
 
   constructor(private readonly options: AdsServerOptions) {
     this.status = options.status ?? new XdsStatus();
@@ -52,12 +73,17 @@ export class AdsServer {
   }
 
   /**
-   * Listens on `address` (`host:port`; port 0 picks a free one), plaintext. Resolves with the bound
-   * port; rejects with grpc-js's error when the address is taken or invalid.
+   * Listens on `address` (`host:port`; port 0 picks a free one): plaintext, or with `tls` mutual TLS
+   * (TLS 1.2+, a client certificate chained to `tls.clientCaPem` required in the handshake). Resolves
+   * with the bound port; rejects with grpc-js's error when the address is taken or invalid.
    */
-  listen(address: string): Promise<number> {
+  listen(address: string, tls?: AdsServerTls): Promise<number> {
+    const credentials = tls
+      ? grpc.ServerCredentials.createSsl(Buffer.from(tls.clientCaPem), [{ cert_chain: Buffer.from(tls.certificateChainPem), private_key: Buffer.from(tls.privateKeyPem) }], true)
+      : grpc.ServerCredentials.createInsecure();
+    this.mutualTls = tls !== undefined;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
   }
 
@@ -106,6 +132,9 @@ export class AdsServer {
       limits,
       ...(this.options.nodeKey ? { nodeKey: this.options.nodeKey } : {}),
       ...(this.options.whyUnserved ? { whyUnserved: this.options.whyUnserved } : {}),
+      ...(this.mutualTls ? { peer: { spiffeId: peerSpiffeId(call) } } : {}),
+      ...(this.options.secretAccess ? { secretAccess: this.options.secretAccess } : {}),
+      ...(this.options.onSecretRefused ? { onSecretRefused: this.options.onSecretRefused } : {}),
       notice: (message) => {
         if (ended) return;
         const md = new grpc.Metadata();
@@ -161,6 +190,18 @@ export class AdsServer {
         responseDeserialize: (b: Buffer) => fromBinary(DiscoveryResponseSchema, b),
       },
     };
+  }
+}
+
+/** The SPIFFE ID (URI SAN) of the client's verified certificate, or undefined when it carries none. */
+function peerSpiffeId(call: grpc.ServerDuplexStream<unknown, unknown>): string | undefined {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  if (!raw) return undefined;
+  try {
+    return spiffeIdOfCertificate(raw);
+  } catch (e) {
+    if (e instanceof PkiError) return undefined;
+    throw e;
   }
 }
 

@@ -4,12 +4,13 @@
  * `send`/`fail`, so the protocol is testable without gRPC.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
+import type { Any } from '@bufbuild/protobuf/wkt';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import { type DiscoveryRequest, DiscoveryResponseSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { PUSH_ORDER, type ResourceKind, SERVED_TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import type { Snapshot, TypeSnapshot } from '../snapshot.js';
-import type { XdsStatus } from './xds-status.js';
+import type { SecretRefusalRecord, XdsStatus } from './xds-status.js';
 
 /** Limits on what one client may ask for. */
 export interface AdsLimits {
@@ -49,7 +50,22 @@ export interface AdsStreamIo {
   readonly whyUnserved?: (key: string) => string | undefined;
   /** Tells the client `message` before any response (initial metadata). @default not told */
   notice?(message: string): void;
+  /**
+   * The client authenticated with a certificate (mTLS): the SPIFFE ID in it (undefined when it has
+   * none). With `secretAccess`, SDS secrets are then filtered for it. @default not authenticated
+   */
+  readonly peer?: { readonly spiffeId: string | undefined };
+  /** Why the authenticated peer may not have a secret of the node (undefined: it may); the secret is left out of responses. @default every secret served */
+  readonly secretAccess?: SecretAccessFn;
+  /** Called the first time a secret is withheld from an identity on a node (the record is on the status too). */
+  onSecretRefused?(record: SecretRefusalRecord): void;
 }
+
+/**
+ * Why the client authenticated as `peerIdentity` (its certificate's SPIFFE ID, undefined when it has
+ * none) may not receive the SDS secret `name` of node `nodeKey`, or undefined when it may.
+ */
+export type SecretAccessFn = (peerIdentity: string | undefined, nodeKey: string, name: string, resource: Any) => string | undefined;
 
 interface Subscription {
   readonly wildcard: boolean;
@@ -167,6 +183,7 @@ export class AdsStream {
       this.rawNodeId = id;
       this.nodeId = key;
       this.io.status.nodeIdentified(key);
+      if (this.io.peer?.spiffeId !== undefined) this.io.status.recordPeerIdentity(key, this.io.peer.spiffeId);
       if (this.io.cache.getSnapshot(key) === undefined) {
         const why = this.io.whyUnserved?.(key);
         if (why !== undefined) this.io.notice?.(why);
@@ -201,12 +218,30 @@ export class AdsStream {
     state.sentVersion = typeSnapshot.version;
     state.sentNonce = nonce;
     this.io.status.recordSent(this.nodeId!, kind, typeSnapshot.version);
-    const body = encodedBody(kind, typeSnapshot, state.sub);
+    const body = kind === 'secret' && this.io.peer && this.io.secretAccess ? this.authorizedSecrets(typeSnapshot, state.sub) : encodedBody(kind, typeSnapshot, state.sub);
     const tail = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { nonce }));
     const bytes = new Uint8Array(body.length + tail.length);
     bytes.set(body);
     bytes.set(tail, body.length);
     this.io.send(bytes, kind);
+  }
+
+  /**
+   * The secrets of the subscription the authenticated peer may have, encoded (not cached: the
+   * selection depends on the peer). The version is the type's: a secret withheld is never sent, so
+   * the client simply lacks it (NACK-free, as istiod).
+   */
+  private authorizedSecrets(typeSnapshot: TypeSnapshot, sub: Subscription): Uint8Array {
+    const named = sub.wildcard ? [...typeSnapshot.resources] : [...sub.names].sort().flatMap((n) => { const r = typeSnapshot.resources.get(n); return r ? [[n, r] as const] : []; });
+    const peer = this.io.peer!.spiffeId;
+    const resources = named.filter(([name, resource]) => {
+      const reason = this.io.secretAccess!(peer, this.nodeId!, name, resource);
+      if (reason === undefined) return true;
+      const record = { nodeId: this.nodeId!, name, peerIdentity: peer ?? '', reason, at: new Date().toISOString() };
+      if (this.io.status.recordSecretRefused(record)) this.io.onSecretRefused?.(record);
+      return false;
+    }).map(([, r]) => r);
+    return toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { versionInfo: typeSnapshot.version, resources, typeUrl: SERVED_TYPE_URL.secret }));
   }
 
   private failWith(code: AdsFailure, message: string): void {

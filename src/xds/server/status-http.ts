@@ -1,6 +1,7 @@
 /**
  * Read-only HTTP view of the control plane, for people and tests:
- *   GET /status            → XdsStatusReport, the snapshot version per node (`deferred` for one made
+ *   GET /status            → XdsStatusReport (per node over mTLS also `peerIdentities` and the SDS
+ *                            secrets withheld from them, `refusedSecrets`), the snapshot version per node (`deferred` for one made
  *                            only when its node connects) and, under `nodeSnapshots`, the nodes with
  *                            more to say: a deferred one that was made before (the version its streams
  *                            were sent), one whose newest snapshot failed (why, and what it serves),

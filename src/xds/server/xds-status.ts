@@ -38,6 +38,22 @@ export interface NodeStatus {
   readonly unknownTypeUrls: string[];
   /** Requests ignored because their `response_nonce` was not the latest sent for the type. */
   staleNonces: number;
+  /** SPIFFE IDs the node's streams authenticated as (client certificates, `xds serve --tls`); absent over plaintext. */
+  peerIdentities?: string[];
+  /** SDS secrets withheld from the node, newest last (at most {@link MAX_REFUSED_SECRETS}); absent when none. */
+  refusedSecrets?: SecretRefusalRecord[];
+}
+
+/** An SDS secret the server left out of a response: the client's identity may not have it. */
+export interface SecretRefusalRecord {
+  readonly nodeId: string;
+  /** The SDS resource name, e.g. `default`. */
+  readonly name: string;
+  /** The SPIFFE ID the client authenticated as ('' when its certificate carries none). */
+  readonly peerIdentity: string;
+  readonly reason: string;
+  /** ISO-8601 time of the first refusal of this name to this identity on the node. */
+  readonly at: string;
 }
 
 /** A stream the server ended because of the client's input. */
@@ -57,6 +73,8 @@ export interface XdsStatusReport {
 }
 
 export const MAX_NACKS_PER_NODE = 16;
+export const MAX_REFUSED_SECRETS = 16;
+const MAX_PEER_IDENTITIES = 8;
 const MAX_ERRORS = 64;
 const MAX_UNKNOWN_TYPES = 8;
 
@@ -89,6 +107,18 @@ export class XdsStatus {
     if (!u.includes(typeUrl) && u.length < MAX_UNKNOWN_TYPES) u.push(typeUrl.slice(0, 200));
   }
   recordStale(nodeId: string): void { this.node(nodeId).staleNonces++; }
+  recordPeerIdentity(nodeId: string, spiffeId: string): void {
+    const ids = (this.node(nodeId).peerIdentities ??= []);
+    if (!ids.includes(spiffeId) && ids.length < MAX_PEER_IDENTITIES) ids.push(spiffeId.slice(0, 300));
+  }
+  /** Records a withheld secret; false when the same name was already refused to the same identity on the node (say it once). */
+  recordSecretRefused(r: SecretRefusalRecord): boolean {
+    const list = (this.node(r.nodeId).refusedSecrets ??= []);
+    if (list.some((x) => x.name === r.name && x.peerIdentity === r.peerIdentity)) return false;
+    list.push(r);
+    if (list.length > MAX_REFUSED_SECRETS) list.shift();
+    return true;
+  }
   recordStreamError(e: StreamErrorRecord): void {
     this.errors.push(e);
     if (this.errors.length > MAX_ERRORS) this.errors.shift();
