@@ -6,7 +6,7 @@
  * ConfigMap that is missing or holds no PEM certificate is not served, and the server says why.
  */
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -26,6 +26,7 @@ let h: XdsServeHandle;
 let backendCaPem = '';
 let good: IssuedCertificate;
 let forged: IssuedCertificate;
+let otherCaPem = '';
 
 const indent = (pem: string, n: number) => pem.trim().split('\n').map((l) => `${' '.repeat(n)}${l}`).join('\n');
 
@@ -33,6 +34,7 @@ test.before(async () => {
   const backendCa = await createCa({ trustDomain: 'backend.example' });
   const otherCa = await createCa({ trustDomain: 'other.example' });
   backendCaPem = backendCa.rootCertificatePem;
+  otherCaPem = otherCa.rootCertificatePem;
   good = await issueServerCertificate(backendCa, { dnsNames: ['api.internal.example.com'] });
   forged = await issueServerCertificate(otherCa, { dnsNames: ['api.internal.example.com'] });
   const deployment = (name: string, ns: string) => [
@@ -122,6 +124,25 @@ test('GIVEN a rule naming a ConfigMap CA that is not in the input and one whose 
   const broken = logs.filter((l) => l.includes('broken-ca'));
   assert.equal(broken.length, 1, logs.join('\n'));
   assert.match(broken[0]!, /mesh\.yaml:\d+: ConfigMap shop\/broken-ca: data\."ca\.crt" is not a PEM certificate/);
+});
+
+test('GIVEN a sidecar subscribed to the ConfigMap CA WHEN the ConfigMap\'s ca.crt changes and xds serve reloads THEN the new CA is pushed under the same name', async () => {
+  const name = 'configmap://shop/api-ca-cacert';
+  const s = openAds(h.port);
+  try {
+    s.send({ node: { id: 'shop/web' }, typeUrl: SECRET_TYPE_URL, resourceNames: [name] });
+    const first = await s.next(30_000);
+    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: [name], versionInfo: first.versionInfo, responseNonce: first.nonce });
+    const file = join(work, 'mesh.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(indent(backendCaPem, 4), indent(otherCaPem, 4)));
+    assert.ok(await h.reload());
+    const next = await s.next(30_000);
+    const ca = next.resources.map((a) => anyUnpack(a, SecretSchema)!).find((x) => x.name === name);
+    assert.is(text(ca?.type.case === 'validationContext' ? ca.type.value.trustedCa : undefined).trim(), otherCaPem.trim());
+    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: [name], versionInfo: next.versionInfo, responseNonce: next.nonce });
+  } finally {
+    s.close();
+  }
 });
 
 test.run();
