@@ -15,6 +15,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { MeshObject } from '../../mesh/graph.js';
+import { isPemCertificate } from '../../mesh/gateway-api-backend-tls.js';
 import { isRecord } from '../../mesh/object.js';
 import { type Secret, SecretSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { CA_SUFFIX } from './secrets.js';
@@ -44,8 +45,6 @@ export function configMapCredentialNames(rules: readonly MeshObject[]): string[]
   }
   return [...out];
 }
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /**
  * The SDS secrets `<credential>-cacert` for the `configmap://<ns>/<name>` credentials `names`, from the ConfigMaps
@@ -78,7 +77,7 @@ export function buildConfigMapCaSecrets(objects: readonly MeshObject[], names: r
       problems.push({ name, message: `${where}: no CA under data."ca.crt" (or data.cacert)${keys.length > 0 ? `; found ${keys.join(', ')}` : ''}; ${name} is not served and ${waits}` });
       continue;
     }
-    if (!PEM_CERTIFICATE.test(ca)) {
+    if (!isPemCertificate(ca)) {
       problems.push({ name, message: `${where}: data."${caKey}" is not a PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----; ConfigMap data is plain text, not base64); ${name} is not served and ${waits}` });
       continue;
     }
