@@ -4,6 +4,7 @@
  *
  * 1. Rules in the client's namespace, then rules exported by the service's namespace, then rules
  *    exported by the root namespace; the first namespace with a rule for the most specific host wins.
+ *    For a client in the root namespace only the root's private rules count as its own namespace's.
  * 2. Within a namespace the most specific host wins (exact, then the longest wildcard).
  * 3. Several rules for the same host in one namespace are merged in Istio's config order
  *    (creation time, then name) only when their `exportTo` sets (as written) are equal, or the later
