@@ -11,6 +11,7 @@ import { type IssuedCertificate, workloadSpiffeId } from '../pki/index.js';
 import type { Secret } from '../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { buildCredentialSecrets, buildGatewayApiCredentialSecrets, buildTlsCertificateSecret, WORKLOAD_CERT_SECRET } from '../xds/sds/secrets.js';
 import { gatewayApiCredentialNames } from '../mesh/gateway-api-gateway-routes.js';
+import { buildConfigMapCaSecrets, configMapCredentialNames } from '../xds/sds/configmap-ca.js';
 import type { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
 import { type SnapshotCache, type SnapshotFallback, SnapshotInconsistentError } from '../xds/snapshot-cache.js';
 import { createSnapshot, type Snapshot } from '../xds/snapshot.js';
@@ -70,6 +71,8 @@ export class NodePublisher {
   private failedNow = 0;
   /** Graphs on which a snapshot failed: a deferred snapshot of such a graph may fail too. */
   private readonly failedOn = new WeakSet<MeshGraph>();
+  /** The `configmap://` CA secrets per graph ({@link NodePublisher.configMapCas}). */
+  private readonly configMapSecrets = new WeakMap<MeshGraph, readonly Secret[]>();
 
   /**
    * `reuse`: leave a node alone when its inputs are the very same (false: make or defer every node
@@ -143,7 +146,7 @@ export class NodePublisher {
         const own = buildCredentialSecrets(graph.ofKind('Secret'), proxy.namespace);
         const gatewayApi = buildGatewayApiCredentialSecrets(graph.ofKind('Secret'), gatewayApiCredentialNames(graph, proxy.namespace));
         const reported = new Set(own.problems.map((p) => p.object));
-        credentials.set(proxy.namespace, (creds = { secrets: [...own.secrets, ...gatewayApi.secrets], problems: [...own.problems, ...gatewayApi.problems.filter((p) => !reported.has(p.object))] }));
+        credentials.set(proxy.namespace, (creds = { secrets: [...own.secrets, ...gatewayApi.secrets, ...this.configMapCas(graph)], problems: [...own.problems, ...gatewayApi.problems.filter((p) => !reported.has(p.object))] }));
         for (const p of creds.problems) this.log(`xds serve: ${p.message}`);
       }
       const spiffeId = workloadSpiffeId(graph.trustDomain, proxy.namespace, proxy.serviceAccount);
@@ -189,6 +192,20 @@ export class NodePublisher {
     // Identities no longer in the mesh: their nodes' snapshots are dropped by the caller.
     for (const k of [...this.certNow.keys()]) if (!secretLists.has(k)) this.certNow.delete(k);
     return { present, issued };
+  }
+
+  /**
+   * The CA bundles of the `configmap://` credentials `graph`'s DestinationRules name (BackendTLSPolicy CAs), served
+   * to every proxy as istiod serves them; made, and their problems logged, once per graph.
+   */
+  private configMapCas(graph: MeshGraph): readonly Secret[] {
+    let secrets = this.configMapSecrets.get(graph);
+    if (!secrets) {
+      const built = buildConfigMapCaSecrets(graph.objects, configMapCredentialNames(graph.destinationRuleObjects()));
+      for (const p of built.problems) this.log(`xds serve: ${p.message}`);
+      this.configMapSecrets.set(graph, (secrets = built.secrets));
+    }
+    return secrets;
   }
 
   /** Forgets what node `id` was made from (its snapshot was dropped). */

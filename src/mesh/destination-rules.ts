@@ -3,22 +3,25 @@
  * (pilot/pkg/model `PushContext.destinationRule`, `mergeDestinationRule`):
  *
  * 1. Rules in the client's namespace, then rules exported by the service's namespace, then rules
- *    exported by the root namespace; the first namespace with a matching rule wins.
+ *    exported by the root namespace; the first namespace with a rule for the most specific host wins.
+ *    For a client in the root namespace only the root's private rules count as its own namespace's.
  * 2. Within a namespace the most specific host wins (exact, then the longest wildcard).
  * 3. Several rules for the same host in one namespace are merged in Istio's config order
- *    (creation time, then name): subsets are concatenated, a later subset with a name already
- *    taken is dropped; the first top-level `trafficPolicy` wins; the first explicit exportTo wins.
- * 4. Rules with a `workloadSelector` apply only to the client workloads they select, and come
- *    before the namespace-wide rules of the client namespace when merging.
+ *    (creation time, then name) only when their `exportTo` sets (as written) are equal, or the later
+ *    one's includes the earlier one's (`ENABLE_ENHANCED_DESTINATIONRULE_MERGE`, on by default): subsets
+ *    are concatenated, a later subset with a name already taken is dropped; the first top-level
+ *    `trafficPolicy` wins. Rules that are not merged stay apart, and each client takes the last of those
+ *    visible to it.
+ * 4. Rules with a `workloadSelector` (exported to their own namespace only) come first and apply only to
+ *    the client workloads they select; one selecting the client wins over the namespace-wide rules.
  *
  * Not modelled: `ENABLE_DESTINATION_RULE_INHERITANCE` (off by default in Istio).
  */
 import type { FieldPath } from './types.js';
-import { isWildcard, resolveHost, wildcardsCovering, hostsIntersect } from './hosts.js';
+import { isWildcard, resolveHost, wildcardsCovering } from './hosts.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
-import { push, selects } from './services.js';
-import { exportToOf, exportedTo } from './visibility.js';
+import { selects } from './services.js';
 import { isBackendPolicyDestinationRule } from './gateway-api-backend-tls.js';
 
 /** Where a DestinationRule lookup found its rules (Istio's order). */
@@ -57,13 +60,6 @@ export interface MergedDestinationRule {
   readonly duplicateSubsets: readonly MergedSubset[];
 }
 
-interface Entry {
-  readonly host: string;
-  readonly object: MeshObject;
-  readonly exportTo: readonly string[];
-  readonly selector: Readonly<Record<string, string>> | null;
-}
-
 /** Istio's config order: creation timestamp, then name, then namespace. Objects without a timestamp sort as equal times. */
 export function configOrder(a: MeshObject, b: MeshObject): number {
   const ta = creationTime(a);
@@ -77,32 +73,6 @@ export function configOrder(a: MeshObject, b: MeshObject): number {
 export function creationTime(o: MeshObject): string {
   const meta = o.body.metadata;
   return isRecord(meta) && typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : '';
-}
-
-/** Rules of one namespace, indexed by exact host and wildcard host. */
-class NamespaceRules {
-  readonly exact = new Map<string, Entry[]>();
-  readonly wildcard = new Map<string, Entry[]>();
-  readonly all: Entry[] = [];
-
-  add(e: Entry): void {
-    this.all.push(e);
-    push(isWildcard(e.host) ? this.wildcard : this.exact, e.host, e);
-  }
-
-  /** Entries for the most specific host that covers `fqdn` and passes `keep`, or []. */
-  mostSpecific(fqdn: string, keep: (e: Entry) => boolean): Entry[] {
-    if (isWildcard(fqdn)) {
-      const hits = this.all.filter((e) => hostsIntersect(e.host, fqdn) && keep(e));
-      const host = hits[0]?.host;
-      return hits.filter((e) => e.host === host);
-    }
-    for (const group of [this.exact.get(fqdn), ...wildcardsCovering(fqdn).map((w) => this.wildcard.get(w))]) {
-      const kept = (group ?? []).filter(keep);
-      if (kept.length > 0) return kept;
-    }
-    return [];
-  }
 }
 
 /** Merges rules for one host in one namespace (`mergeDestinationRule`). */
@@ -169,31 +139,159 @@ export function mergeBackendPolicyTrafficPolicy(user: Readonly<Record<string, un
   return out;
 }
 
-/** Every DestinationRule, indexed per namespace, answering `PushContext.destinationRule`. */
+/**
+ * One consolidated rule (`ConsolidatedDestRule`): the rules for one host of one namespace merged into the first
+ * of them, keyed by that first rule's raw `exportTo` set and `workloadSelector`.
+ */
+interface Consolidated {
+  readonly host: string;
+  /** The first rule's `spec.exportTo` as written (`{"."}` for a rule with a workloadSelector); empty when unset. */
+  readonly exportTo: ReadonlySet<string>;
+  /** The first rule's `workloadSelector.matchLabels`, or null. */
+  readonly selector: Readonly<Record<string, string>> | null;
+  /** The rules merged into it (`from`), merge order. */
+  readonly rules: MeshObject[];
+}
+
+interface Incoming {
+  readonly host: string;
+  readonly object: MeshObject;
+  readonly exportTo: ReadonlySet<string>;
+  readonly selector: Readonly<Record<string, string>> | null;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((v) => b.has(v));
+const superset = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => [...b].every((v) => a.has(v));
+const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+
+/** One of istiod's `consolidatedDestRules` indexes: consolidated rules by exact host and by wildcard host. */
+class ConsolidatedIndex {
+  private readonly specific = new Map<string, Consolidated[]>();
+  private readonly wildcard = new Map<string, Consolidated[]>();
+
+  /**
+   * `mergeDestinationRule` with `ENABLE_ENHANCED_DESTINATIONRULE_MERGE` (Istio's default), step for step:
+   * the incoming rule merges into each consolidated rule of its host whose exportTo set equals its own, or,
+   * when that set is not empty, is a subset of its own; not into one whose workloadSelector differs from
+   * its own (both set). It is kept as a consolidated rule of its own unless the last of those rules it met
+   * said otherwise: `appendSeparately` is overwritten on every pass, so a rule without selector merged into
+   * a selector rule of the same exportTo is not kept apart (istio/istio#58322: clients the selector does not
+   * pick lose it), and a wider exportTo merged into a narrower one without selectors is kept only there.
+   */
+  merge(e: Incoming): void {
+    const table = isWildcard(e.host) ? this.wildcard : this.specific;
+    const list = table.get(e.host);
+    const own = (): Consolidated => ({ host: e.host, exportTo: e.exportTo, selector: e.selector, rules: [e.object] });
+    if (!list) {
+      table.set(e.host, [own()]);
+      return;
+    }
+    let appendSeparately = true;
+    for (const c of list) {
+      if (sameSet(e.exportTo, c.exportTo)) appendSeparately = false;
+      else if (c.exportTo.size > 0 && superset(e.exportTo, c.exportTo)) appendSeparately = true;
+      else {
+        appendSeparately = true;
+        continue;
+      }
+      const bothWithout = e.selector === null && c.selector === null;
+      const bothWith = e.selector !== null && c.selector !== null;
+      if (bothWith && !sameLabels(e.selector!, c.selector!)) {
+        appendSeparately = true;
+        continue;
+      }
+      if (bothWithout || bothWith) appendSeparately = false;
+      c.rules.push(e.object);
+    }
+    if (appendSeparately) list.push(own());
+  }
+
+  /**
+   * `MostSpecificHostMatch`: the consolidated rules of the exact host, else of the longest wildcard covering
+   * it (a wildcard `needle` matches wildcard hosts only); null when none.
+   */
+  mostSpecific(needle: string): readonly Consolidated[] | null {
+    if (!isWildcard(needle)) {
+      const exact = this.specific.get(needle);
+      if (exact) return exact;
+    }
+    for (const w of isWildcard(needle) ? [needle, ...wildcardsCovering(needle)] : wildcardsCovering(needle)) {
+      const hit = this.wildcard.get(w);
+      if (hit) return hit;
+    }
+    return null;
+  }
+}
+
+/** The raw exportTo set istiod keys consolidation on (`setDestinationRules`): `{"."}` for a rule with a workloadSelector. */
+function exportToSet(o: MeshObject, selector: Readonly<Record<string, string>> | null): ReadonlySet<string> {
+  if (selector !== null) return new Set(['.']);
+  return new Set(Array.isArray(o.spec.exportTo) ? o.spec.exportTo.filter((v): v is string => typeof v === 'string') : []);
+}
+
+/**
+ * Every DestinationRule, consolidated as istiod's `setDestinationRules` does, answering
+ * `PushContext.destinationRule` and then `SidecarScope.DestinationRule`:
+ *
+ * - Rules sort with workloadSelector ones first, then generated ones (no creation time), then config order.
+ * - `namespaceLocal[ns]` holds the rules of `ns` visible there (exportTo unset, `*`, `.` or naming `ns`);
+ *   `exportedByNamespace[ns]` those not private to `ns` (exportTo unset and MeshConfig's default not `.`,
+ *   or anything but a lone `.` or `ns`); `rootNamespaceLocal` the root namespace's private ones. Each merges
+ *   rules of one host separately (see {@link ConsolidatedIndex.merge}).
+ * - A client outside the root namespace takes its namespace's local rules for the most specific host; a client
+ *   in it the root's private ones. Else the service namespace's exported rules for the most specific host
+ *   there, those exported to the client (unset, `*` or its name); else the root namespace's likewise. A most
+ *   specific host with nothing exported to the client does not fall back to a less specific one.
+ * - Of that list the client takes the first rule of its own namespace whose workloadSelector selects it, else
+ *   the last rule without selector, else none.
+ */
 export class DestinationRuleResolver {
-  private readonly byNamespace = new Map<string, NamespaceRules>();
+  private readonly namespaceLocal = new Map<string, ConsolidatedIndex>();
+  private readonly exportedByNamespace = new Map<string, ConsolidatedIndex>();
+  private readonly rootNamespaceLocal = new ConsolidatedIndex();
   /** `lookup`'s answers by question (cleared past 100,000: bounded whatever the callers ask). */
   private readonly answers = new Map<string, MergedDestinationRule | null>();
+  /** The merged rule of each consolidated rule, per scope: one object per answer, whoever asks. */
+  private readonly merged = new WeakMap<Consolidated, Map<DestinationRuleScope, MergedDestinationRule>>();
   /** Whether a rule has a `workloadSelector` (else the client's labels cannot change an answer). */
   private selectorRules = false;
 
   constructor(rules: Iterable<MeshObject>, private readonly domain: string, private readonly meshConfig: MeshConfig = DEFAULT_MESH_CONFIG) {
-    // Rules istiod generates from backend policies have no creation time: they sort before every rule of a cluster.
-    const generatedFirst = (a: MeshObject, b: MeshObject): number => Number(isBackendPolicyDestinationRule(b)) - Number(isBackendPolicyDestinationRule(a)) || configOrder(a, b);
-    for (const o of [...rules].sort(generatedFirst)) {
-      if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
+    const selectorOf = (o: MeshObject): Readonly<Record<string, string>> | null => {
       const ws = isRecord(o.spec.workloadSelector) ? stringMap(o.spec.workloadSelector.matchLabels) : null;
-      let t = this.byNamespace.get(o.namespace);
-      if (!t) this.byNamespace.set(o.namespace, (t = new NamespaceRules()));
-      const selector = ws && Object.keys(ws).length > 0 ? ws : null;
+      return ws && Object.keys(ws).length > 0 ? ws : null;
+    };
+    // sortConfigBySelectorAndCreationTime; rules istiod generates from backend policies have no creation
+    // time, so they sort before every user rule of a cluster.
+    const order = (a: MeshObject, b: MeshObject): number =>
+      Number(selectorOf(b) !== null) - Number(selectorOf(a) !== null)
+      || Number(isBackendPolicyDestinationRule(b)) - Number(isBackendPolicyDestinationRule(a))
+      || configOrder(a, b);
+    const defaultPrivate = this.meshConfig.defaultDestinationRuleExportTo.includes('.');
+    const root = this.meshConfig.rootNamespace;
+    const indexIn = (m: Map<string, ConsolidatedIndex>, ns: string): ConsolidatedIndex => {
+      let t = m.get(ns);
+      if (!t) m.set(ns, (t = new ConsolidatedIndex()));
+      return t;
+    };
+    for (const o of [...rules].sort(order)) {
+      if (typeof o.spec.host !== 'string' || o.spec.host === '') continue;
+      const selector = selectorOf(o);
       if (selector) this.selectorRules = true;
-      t.add({ host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo: exportToOf(o, this.meshConfig).values, selector });
+      const exportTo = exportToSet(o, selector);
+      const e: Incoming = { host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo, selector };
+      if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(o.namespace)) indexIn(this.namespaceLocal, o.namespace).merge(e);
+      const privateOnly = (exportTo.size === 0 && defaultPrivate) || (exportTo.size === 1 && (exportTo.has('.') || exportTo.has(o.namespace)));
+      if (!privateOnly) indexIn(this.exportedByNamespace, o.namespace).merge(e);
+      else if (o.namespace === root) this.rootNamespaceLocal.merge(e);
     }
   }
 
   /**
-   * The DestinationRule a client in `clientNamespace` (pod labels `clientLabels`, when known)
-   * uses for `fqdn` (resolved), whose service lives in `serviceNamespace` (null when unknown).
+   * The DestinationRule a client in `clientNamespace` (pod labels `clientLabels`, when known; unknown labels
+   * select no workloadSelector rule) uses for `fqdn` (resolved), whose service lives in `serviceNamespace`
+   * (null when unknown).
    */
   lookup(fqdn: string, clientNamespace: string, serviceNamespace: string | null, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
     // Once per question: the rules never change, and the same merged object for the same question
@@ -208,40 +306,36 @@ export class DestinationRuleResolver {
 
   private lookupUncached(fqdn: string, clientNamespace: string, serviceNamespace: string | null, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
     const root = this.meshConfig.rootNamespace;
-    const tiers: [DestinationRuleScope, string | null][] = [
-      ['client-namespace', clientNamespace],
-      ['service-namespace', serviceNamespace === clientNamespace ? null : serviceNamespace],
-      ['root-namespace', root === clientNamespace || root === serviceNamespace ? null : root],
-    ];
-    for (const [scope, ns] of tiers) {
-      const table = ns === null ? undefined : this.byNamespace.get(ns);
-      if (!table || ns === null) continue;
-      const keep = (e: Entry): boolean => {
-        if (!exportedTo(e.exportTo, ns, clientNamespace)) return false;
-        // A workloadSelector only binds clients in its own namespace whose labels it selects.
-        if (e.selector === null) return true;
-        return scope === 'client-namespace' && clientLabels !== undefined && selects(e.selector, clientLabels);
-      };
-      // A known client: its namespace's rules for the most specific host, workloadSelector ones
-      // included, are the only candidates (istiod's PushContext.destinationRule stops at the first
-      // namespace with a rule for the host; SidecarScope.DestinationRule then keeps the one that
-      // selects the client, else the one without selector, else none: no fall-through to the
-      // service's or the root namespace, and no less specific host).
-      if (scope === 'client-namespace' && clientLabels !== undefined && this.selectorRules) {
-        const all = table.mostSpecific(fqdn, (e) => exportedTo(e.exportTo, ns, clientNamespace));
-        if (all.length > 0) {
-          const found = all.filter(keep);
-          if (found.length === 0) return null;
-          const ordered = [...found.filter((e) => e.selector !== null), ...found.filter((e) => e.selector === null)];
-          return mergeDestinationRules(scope, ns, found[0]!.host, ordered.map((e) => e.object));
-        }
-        continue;
-      }
-      const found = table.mostSpecific(fqdn, keep);
-      if (found.length === 0) continue;
-      const ordered = [...found.filter((e) => e.selector !== null), ...found.filter((e) => e.selector === null)];
-      return mergeDestinationRules(scope, ns, found[0]!.host, ordered.map((e) => e.object));
+    const local = clientNamespace === root ? this.rootNamespaceLocal : this.namespaceLocal.get(clientNamespace);
+    const own = local?.mostSpecific(fqdn);
+    if (own) return this.pick(own, 'client-namespace', clientNamespace, clientLabels);
+    const exported = (ns: string): Consolidated[] => {
+      const all = this.exportedByNamespace.get(ns)?.mostSpecific(fqdn) ?? [];
+      return all.filter((c) => c.exportTo.size === 0 || c.exportTo.has('*') || c.exportTo.has(clientNamespace));
+    };
+    if (serviceNamespace !== null && serviceNamespace !== '') {
+      const found = exported(serviceNamespace);
+      if (found.length > 0) return this.pick(found, 'service-namespace', clientNamespace, clientLabels);
     }
-    return null;
+    const fromRoot = exported(root);
+    return fromRoot.length > 0 ? this.pick(fromRoot, 'root-namespace', clientNamespace, clientLabels) : null;
+  }
+
+  /** `SidecarScope.DestinationRule` (outbound): the first selector rule of the client's namespace that selects it, else the last rule without selector. */
+  private pick(list: readonly Consolidated[], scope: DestinationRuleScope, clientNamespace: string, clientLabels: Readonly<Record<string, string>> | undefined): MergedDestinationRule | null {
+    let catchAll: Consolidated | null = null;
+    for (const c of list) {
+      if (c.selector === null) catchAll = c;
+      else if (c.rules[0]!.namespace === clientNamespace && clientLabels !== undefined && selects(c.selector, clientLabels)) return this.mergedOf(c, scope);
+    }
+    return catchAll && this.mergedOf(catchAll, scope);
+  }
+
+  private mergedOf(c: Consolidated, scope: DestinationRuleScope): MergedDestinationRule {
+    let byScope = this.merged.get(c);
+    if (!byScope) this.merged.set(c, (byScope = new Map()));
+    let m = byScope.get(scope);
+    if (!m) byScope.set(scope, (m = mergeDestinationRules(scope, c.rules[0]!.namespace, c.host, c.rules)));
+    return m;
   }
 }

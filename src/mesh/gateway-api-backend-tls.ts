@@ -49,7 +49,8 @@ export type BackendTlsTargetVerdict =
 /** Where a policy's CA comes from (`getBackendTLSCredentialName`). */
 export type BackendTlsCa =
   | { readonly status: 'system' }
-  | { readonly status: 'configmap'; readonly configMap: MeshObject }
+  /** `key`: the data key istiod reads (`cacert` first, then `ca.crt`); `pem`: whether it holds a PEM certificate (else Envoy refuses the CA istiod serves). */
+  | { readonly status: 'configmap'; readonly configMap: MeshObject; readonly key: 'cacert' | 'ca.crt'; readonly pem: boolean }
   | { readonly status: 'unknown-well-known'; readonly value: string }
   | { readonly status: 'invalid'; readonly reason: string; readonly path: FieldPath };
 
@@ -168,7 +169,13 @@ function caOf(policy: MeshObject, byKey: ReadonlyMap<string, MeshObject>): Backe
     const empty = 'cacert' in data ? 'cacert' : 'ca.crt' in data ? 'ca.crt' : null;
     return { status: 'invalid', path, reason: empty ? `ConfigMap ${policy.namespace}/${cm.name} has key "${empty}", but it is empty` : `ConfigMap ${policy.namespace}/${cm.name} has no "ca.crt" key` };
   }
-  return { status: 'configmap', configMap: cm };
+  const key = has('cacert') ? 'cacert' : 'ca.crt';
+  return { status: 'configmap', configMap: cm, key, pem: isPemCertificate(data[key] as string) };
+}
+
+/** Whether `text` holds a PEM certificate block (`-----BEGIN CERTIFICATE-----` … `-----END CERTIFICATE-----`). */
+export function isPemCertificate(text: string): boolean {
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text);
 }
 
 /** `DestinationRuleCollection` over the applied targets: one DestinationRule per target and host. */

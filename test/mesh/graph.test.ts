@@ -48,7 +48,9 @@ test('GIVEN hosts WHEN looked up in the service registry THEN short, FQDN, wildc
 test('GIVEN DestinationRules in client, service and root namespaces WHEN looked up THEN Istio precedence applies', () => {
   assert.equal(pick(graph.destinationRulesFor('reviews', 'default')), ['client-namespace', ['reviews']]);
   assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'prod')), ['client-namespace', ['reviews-prod']]);
-  assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'istio-system')), ['client-namespace', ['reviews-root']]);
+  // A client in the root namespace takes only the root's private rules as its own (istiod rootNamespaceLocal):
+  // reviews-root is exported everywhere, so the service namespace's rule comes first.
+  assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'istio-system')), ['service-namespace', ['reviews']]);
   assert.equal(pick(graph.destinationRulesFor('reviews.default.svc.cluster.local', 'other')), ['service-namespace', ['reviews']]);
   assert.is(graph.destinationRulesFor('ratings.prod.svc.cluster.local', 'prod'), null);
 });

@@ -142,4 +142,19 @@ test('GIVEN a service with a sniffed port (named "web"), an http, a grpc and a t
   assert.equal(protocolsOf(gateway), ['-', '-', 'h2', '-'], 'gateway: no use_downstream_protocol (protocol detection is off there)');
 });
 
+test('GIVEN two DestinationRules for one host in its namespace with different exportTo WHEN sidecars in web and in another namespace are translated THEN each gets the clusters of the one rule exported to it, not a merge (istiod ENABLE_ENHANCED_DESTINATIONRULE_MERGE)', () => {
+  const graph = graphOf([
+    svc('reviews', 'prod'),
+    dr('reviews-versions', 'prod', { host: 'reviews', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] }),
+    dr('reviews-web', 'prod', { host: 'reviews', exportTo: ['web'], trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } } } }),
+  ]);
+  const of = (namespace: string) => new Map(translateProxy(buildProxyView(graph, describeProxy({ name: 'client', namespace, labels: { app: 'client' } })), []).clusters.map((c) => [c.name, c]));
+  const web = of('web');
+  const top = web.get(`outbound|9080||${REVIEWS}`)!;
+  assert.equal([top.lbPolicy, top.circuitBreakers!.thresholds[0]!.maxConnections, web.has(`outbound|9080|v1|${REVIEWS}`)], [Cluster_LbPolicy.LEAST_REQUEST, 10, false]);
+  const other = of('other');
+  const otherTop = other.get(`outbound|9080||${REVIEWS}`)!;
+  assert.equal([otherTop.lbPolicy, otherTop.circuitBreakers!.thresholds[0]!.maxConnections, other.has(`outbound|9080|v1|${REVIEWS}`)], [Cluster_LbPolicy.RANDOM, 2 ** 32 - 1, true]);
+});
+
 test.run();

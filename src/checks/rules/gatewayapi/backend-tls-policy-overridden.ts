@@ -44,7 +44,9 @@ const backendTlsPolicyOverridden: Rule = {
     '(pilot/pkg/model/destination_rule.go `mergeBackendPolicyTrafficPolicy`), so a user rule with `trafficPolicy.tls`',
     '(say ISTIO_MUTUAL, or DISABLE) replaces the policy\'s TLS. And a client uses the rules of its own namespace first,',
     'then the service\'s, then the root namespace\'s (`PushContext.destinationRule`): a rule for the host in the',
-    'client\'s namespace hides the generated one entirely. Reported per policy target and port, with the namespaces',
+    'client\'s namespace hides the generated one entirely, and so does a rule of the policy\'s namespace with an exportTo of',
+    'its own: the generated rule has none, and istiod merges only rules whose exportTo sets are equal',
+    '(`ENABLE_ENHANCED_DESTINATIONRULE_MERGE`), so clients that see both take the user\'s. Reported per policy target and port, with the namespaces',
     'whose sidecars and gateways get other TLS settings than the policy\'s. Fix: move the TLS settings into one place:',
     'drop `tls` from the DestinationRule (keep its other fields) or the BackendTLSPolicy, or scope the client-side rule',
     'with exportTo.',
@@ -79,7 +81,7 @@ const backendTlsPolicyOverridden: Rule = {
             const names = rules.slice(0, 3).map((r) => `${r.namespace}/${r.name}`).join(', ') + (rules.length > 3 ? `, and ${rules.length - 3} more` : '');
             const namespaces = [...where.keys()];
             ctx.report(view.policy, `spec.targetRefs[${i}]: clients in ${namespaces.length === clientNamespaces.length ? 'every namespace' : `namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.slice(0, 5).join(', ')}${namespaces.length > 5 ? ', …' : ''}`} ` +
-              `use the TLS settings of DestinationRule ${names} for ${host}:${port}, not this policy's (a user's rule that sets tls wins the merge with the rule istiod generates, and a rule in the client's namespace hides it whatever it sets); ` +
+              `use the TLS settings of DestinationRule ${names} for ${host}:${port}, not this policy's (a user's rule that sets tls wins the merge with the rule istiod generates; a rule in the client's namespace, or one with an exportTo of its own, which istiod keeps apart from the generated rule (no exportTo), hides it whatever it sets); ` +
               'drop tls from that DestinationRule (or move it out of the client\'s namespace), or drop this policy', { path: ['spec', 'targetRefs', i] });
           }
         }

@@ -6,7 +6,7 @@ import type { RouteSection } from '../../../mesh/route-rules.js';
 import { routeProxyFor } from '../routing/_helpers.js';
 import { delegationsInto } from '../../../mesh/delegation.js';
 import { stringList } from '../../../mesh/object.js';
-import { exportToOf } from '../../../mesh/visibility.js';
+import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
 import { destinationRulesByHost, destinationsOf, hostOf, listOrNone, nameOf, subsetNames, subsetOf } from './_helpers.js';
 
 /**
@@ -222,7 +222,18 @@ function why(graph: MeshGraph, namespace: string, fqdn: string, dr: MeshObject, 
       ? `its workloadSelector selects no workload of namespace ${namespace} in the input, so no client there uses it`
       : `it has a workloadSelector, which istiod honours only for clients in its own namespace (${dr.namespace})`;
   }
-  if (applied.length > 0) return `${nameOf(applied[0]!)} takes precedence for clients in namespace ${namespace}`;
+  if (applied.length > 0) {
+    const first = applied[0]!;
+    // Both of one namespace and both visible to the client, yet not merged: their exportTo sets differ.
+    if (first.namespace === dr.namespace && exportedTo(exportToOf(dr, graph.meshConfig).values, dr.namespace, namespace)) {
+      const written = (o: MeshObject): string => (Array.isArray(o.spec.exportTo) ? `exportTo ${JSON.stringify(o.spec.exportTo)}` : 'no exportTo');
+      return `istiod does not merge it with ${nameOf(first)}, as their exportTo differ (${written(dr)}, ${written(first)}; ENABLE_ENHANCED_DESTINATIONRULE_MERGE), and clients in namespace ${namespace} take ${nameOf(first)}`;
+    }
+    // istiod's rootNamespaceLocal: a proxy in the root namespace takes only the root's private rules as its own.
+    const rootPrivateOnly = namespace === graph.rootNamespace && dr.namespace === namespace && first.namespace !== namespace
+      ? ` (proxies in the root namespace take only its rules exported to "." as their own namespace's, and ${nameOf(dr)} is exported further)` : '';
+    return `${nameOf(first)} takes precedence for clients in namespace ${namespace}${rootPrivateOnly}`;
+  }
   const serviceNamespace = graph.serviceNamespaceOf(fqdn, namespace);
   if (dr.namespace !== namespace && dr.namespace !== serviceNamespace && dr.namespace !== graph.rootNamespace) {
     return `Istio reads DestinationRules only from the client namespace (${namespace}), the service namespace (${serviceNamespace ?? 'unknown'}) and the root namespace (${graph.rootNamespace})`;
