@@ -308,7 +308,8 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     const tcp = kinds.includes('tcp') ? mergeSidecarL4Routes(portEnv, l4, 'tcp') : NO_L4;
     const tls = kinds.includes('tls') ? mergeSidecarL4Routes(portEnv, l4, 'tls') : NO_L4;
     const l4Used = new Set([...tcp.used, ...tls.used].map((i) => l4[i]!));
-    const supplying = [...(kinds.includes('http') && !fallback && applied ? [applied] : []), ...l4.filter((c) => l4Used.has(c) && c !== applied)];
+    const httpSource = kinds.includes('http') && !fallback ? applied : null;
+    const supplying = [...(httpSource ? [httpSource] : []), ...l4.filter((c) => l4Used.has(c) && c !== httpSource)];
     // A TCP port no VirtualService routes keeps the first candidate as its source, as when one applied.
     const sources = supplying.length > 0 ? supplying : !fallback && applied ? [applied] : [];
     const ignored = candidates.filter((c) => !sources.includes(c));
