@@ -307,7 +307,8 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     const l4 = l4Kinds.length > 0 ? (l4Candidates ??= l4VirtualServicesFor(graph, s.host, proxy, imports)) : [];
     const tcp = kinds.includes('tcp') ? mergeSidecarL4Routes(portEnv, l4, 'tcp') : NO_L4;
     const tls = kinds.includes('tls') ? mergeSidecarL4Routes(portEnv, l4, 'tls') : NO_L4;
-    const l4Used = new Set([...tcp.used, ...tls.used].map((i) => l4[i]!));
+    // istiod builds a TLS port's chains from `tls` routes only, another port's from `tcp` routes.
+    const l4Used = new Set((isTls(protocol) ? tls.used : tcp.used).map((i) => l4[i]!));
     const httpSource = kinds.includes('http') && !fallback ? applied : null;
     const supplying = [...(httpSource ? [httpSource] : []), ...l4.filter((c) => l4Used.has(c) && c !== httpSource)];
     // A TCP port no VirtualService routes keeps the first candidate as its source, as when one applied.
