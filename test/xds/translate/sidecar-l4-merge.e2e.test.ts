@@ -77,7 +77,7 @@ test('GIVEN an older VirtualService for db with only http routes and a newer one
       vs('db-http', 'shop', { hosts: ['db'], http: [{ route: [{ destination: { host: 'db' } }] }] }, at(1)),
       vs('db-tcp', 'shop', { hosts: ['db'], tcp: [{ route: [{ destination: { host: 'db-primary' } }] }] }, at(2)),
       vs('vault', 'shop', { hosts: ['vault'], tls: [{ match: [{ sniHosts: ['vault.shop.svc.cluster.local'] }], route: [{ destination: { host: 'vault-active' } }] }] }, at(1)),
-      vs('vault-dr', 'shop', { hosts: ['vault'], tls: [{ match: [{ sniHosts: ['vault-dr.example.com'] }], route: [{ destination: { host: 'vault-standby' } }] }] }, at(2)),
+      vs('vault-dr', 'shop', { hosts: ['vault', 'vault-dr.example.com'], tls: [{ match: [{ sniHosts: ['vault-dr.example.com'] }], route: [{ destination: { host: 'vault-standby' } }] }] }, at(2)),
     ]);
     const endpoint = (name: string, port: number) => ({ name: `${name}-1`, namespace: 'shop', address: '127.0.0.1', labels: { app: name }, ports: { app: port } });
     const set = translateProxy(buildProxyView(g, client), [

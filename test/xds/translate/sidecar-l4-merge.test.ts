@@ -85,7 +85,7 @@ test('GIVEN two VirtualServices with tls routes for one TLS ServiceEntry WHEN tr
     se('ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' }),
     ...['eu', 'us', 'old'].map((r) => se(r, { hosts: [`${r}.example.com`], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' })),
     vs('api-eu', 'prod', { hosts: ['api.example.com'], tls: [{ match: [{ sniHosts: ['api.example.com'] }], route: [route('eu.example.com')] }] }, at(1)),
-    vs('api-more', 'prod', { hosts: ['api.example.com'], tls: [
+    vs('api-more', 'prod', { hosts: ['api.example.com', 'v2.api.example.com'], tls: [
       { match: [{ sniHosts: ['api.example.com'] }], route: [route('old.example.com')] },
       { match: [{ sniHosts: ['v2.api.example.com'] }], route: [route('us.example.com')] },
     ] }, at(2)),
@@ -103,7 +103,7 @@ test('GIVEN an older wildcard VirtualService *.example.com and a newer exact one
     se('ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' }),
     ...['eu', 'us'].map((r) => se(r, { hosts: [`${r}.example.com`], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' })),
     vs('wild', 'prod', { hosts: ['*.example.com'], tls: [{ match: [{ sniHosts: ['api.example.com'] }], route: [route('eu.example.com')] }] }, at(1)),
-    vs('exact', 'prod', { hosts: ['api.example.com'], tls: [
+    vs('exact', 'prod', { hosts: ['api.example.com', 'beta.api.example.com'], tls: [
       { match: [{ sniHosts: ['api.example.com'] }], route: [route('us.example.com')] },
       { match: [{ sniHosts: ['beta.api.example.com'] }], route: [route('us.example.com')] },
     ] }, at(2)),
