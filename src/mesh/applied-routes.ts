@@ -3,7 +3,9 @@
  * BuildHTTPRoutesForVirtualService (pilot/pkg/networking/core/route/route.go) over the VirtualService
  * mergeVirtualServicesIfNeeded made. The view's route translation (view/routes.ts httpRoutesOf) keeps the
  * same entries through the same predicates (routing.ts httpMatchAppliesOn, delegation.ts); this is the
- * raw-config form checks read.
+ * raw-config form checks read. Unlike istiod and the view (view/catch-all-route.ts), it does not stop at the
+ * first catch-all: the rules after one are never reached either way, and the checks that say where a dropped
+ * rule's requests go (routing/delegate-target) still name them.
  */
 import type { MeshGraph } from './graph.js';
 import { isRecord, stringList, type MeshObject } from './object.js';

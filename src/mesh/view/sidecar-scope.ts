@@ -16,12 +16,14 @@ import { oneServicePerHost } from './host-services.js';
 import { serviceDataplane } from './clusters.js';
 import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
-import { defaultHttpRoute, httpRoutesOf, l4RoutesOf, type RouteEnv } from './routes.js';
+import { defaultHttpRoute, httpRoutesOf, type RouteEnv } from './routes.js';
 import { answersKey, matchesNameTheClient, outsiderAnswersKey, seesAsOutsider } from './push-index.js';
 import { sidecarImportScope, type ImportedService, type SidecarImportScope } from './sidecar-imports.js';
 import { outboundClusterName } from './traffic-policy.js';
-import type { HostRoutesView, HttpRouteView, L4RouteView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
-import { gammaL4Candidates, gammaL4RoutesOf, isGammaL4 } from './gamma-l4-routes.js';
+import type { HostRoutesView, HttpRouteView, Origin, ProxyIdentity, ServiceView, ViewProblem } from './types.js';
+import { gammaL4Candidates, isGammaL4 } from './gamma-l4-routes.js';
+import { httpRoutesToFirstCatchAll } from './catch-all-route.js';
+import { l4VirtualServicesFor, mergeSidecarL4Routes, type MergedL4Routes } from './sidecar-l4-routes.js';
 import { candidateOrder, gammaCandidates, gammaHttpRoutesOf, isGamma, type MeshRouteSource } from './gamma-routes.js';
 
 /**
@@ -117,6 +119,8 @@ function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity
 function namesExactly(graph: MeshGraph, vs: MeshObject, host: string): boolean {
   return (stringList(vs.spec.hosts) ?? []).some((h) => graph.resolveHost(h, vs.namespace).fqdn === host);
 }
+
+const NO_L4: MergedL4Routes = { routes: [], used: [] };
 
 /** The routes of one service's ports for a sidecar, and the services those routes make visible. */
 interface ServiceRoutes {
@@ -273,49 +277,49 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
   const routes: HostRoutesView[] = [];
   const targets: ServiceInfo[] = [];
   const candidates = virtualServicesFor(graph, s.host, proxy, imports);
+  let l4Candidates: MeshRouteSource[] | undefined;
   for (const port of s.ports) {
     if (!ports.includes(port.number)) continue;
     const protocol = listenerProtocol ?? port.protocol;
     const kinds = listenerProtocol === undefined ? routeKindsFor(port.protocol) : listenerRouteKinds(listenerProtocol, port.protocol);
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
-    // A GAMMA VirtualService without routes for this port (its parentRef names another) gives no virtual
-    // host here: the next candidate applies (istiod keeps the first virtual host per domain). One made of a
-    // mesh TCPRoute (TLSRoute) applies on a port istiod builds tcp_proxy (SNI) chains for, where it has routes;
-    // istiod's TLS chains are built for TLS ports only, its TCP ones for the others.
+    // HTTP: the first candidate applies. A GAMMA VirtualService without routes for this port (its parentRef
+    // names another) gives no virtual host here: the next candidate applies (istiod keeps the first virtual host
+    // per domain). One made of a mesh TCPRoute or TLSRoute has no HTTP routes: it joins the L4 merge below.
     let applied: MeshRouteSource | null = null;
     let gammaRoutes: HttpRouteView[] = [];
-    let gammaL4: L4RouteView[] = [];
-    const l4Kind = isTls(protocol) ? 'tls' : 'tcp';
     for (const c of candidates) {
-      if (isGammaL4(c)) {
-        if (c.kind !== l4Kind || !kinds.includes(l4Kind)) continue;
-        gammaL4 = gammaL4RoutesOf(portEnv, c);
-        if (gammaL4.length > 0) { applied = c; break; }
-        continue;
-      }
+      if (isGammaL4(c)) continue;
       if (!isGamma(c)) { applied = c; break; }
       if (!kinds.includes('http')) continue;
       gammaRoutes = gammaHttpRoutesOf(portEnv, c);
       if (gammaRoutes.length > 0) { applied = c; break; }
     }
-    const ignored = candidates.filter((c) => c !== applied);
-    const vsOrigins: Origin[] = applied === null ? [] : sourceOrigins(applied);
-    const routed = applied === null || isGammaL4(applied) ? [] : isGamma(applied) ? gammaRoutes : kinds.includes('http') ? httpRoutesOf(portEnv, applied) : [];
+    // istiod stops a VirtualService's HTTP routes at its first catch-all (route.go BuildHTTPRoutesForVirtualService).
+    const routed = applied === null || !kinds.includes('http') ? [] : httpRoutesToFirstCatchAll(isGamma(applied) ? gammaRoutes : httpRoutesOf(portEnv, applied));
     // A VirtualService with no route for this port (every match names another port) gives no virtual
     // host here, so the service keeps its default route (istiod BuildSidecarVirtualHostWrapper).
     const fallback = kinds.includes('http') && routed.length === 0;
     const http = fallback ? [defaultHttpRoute(portEnv, s, s.host, port.number)] : routed;
-    const l4 = applied !== null && !isGamma(applied) && !isGammaL4(applied) ? applied : null;
-    const l4Gamma = applied !== null && isGammaL4(applied) ? applied : null;
-    const tcp = kinds.includes('tcp') ? (l4 ? l4RoutesOf(portEnv, l4, 'tcp') : l4Gamma?.kind === 'tcp' ? gammaL4 : []) : [];
-    const tls = kinds.includes('tls') ? (l4 ? l4RoutesOf(portEnv, l4, 'tls') : l4Gamma?.kind === 'tls' ? gammaL4 : []) : [];
+    // TCP and TLS: every VirtualService of the host, merged (`sidecar-l4-routes.ts`).
+    const l4Kinds = kinds.filter((k): k is 'tcp' | 'tls' => k !== 'http');
+    const l4 = l4Kinds.length > 0 ? (l4Candidates ??= l4VirtualServicesFor(graph, s.host, proxy, imports)) : [];
+    const tcp = kinds.includes('tcp') ? mergeSidecarL4Routes(portEnv, l4, 'tcp') : NO_L4;
+    const tls = kinds.includes('tls') ? mergeSidecarL4Routes(portEnv, l4, 'tls') : NO_L4;
+    // istiod builds a TLS port's chains from `tls` routes only, another port's from `tcp` routes.
+    const l4Used = new Set((isTls(protocol) ? tls.used : tcp.used).map((i) => l4[i]!));
+    const httpSource = kinds.includes('http') && !fallback ? applied : null;
+    const supplying = [...(httpSource ? [httpSource] : []), ...l4.filter((c) => l4Used.has(c) && c !== httpSource)];
+    // A TCP port no VirtualService routes keeps the first candidate as its source, as when one applied.
+    const sources = supplying.length > 0 ? supplying : !fallback && applied ? [applied] : [];
+    const ignored = candidates.filter((c) => !sources.includes(c));
     routes.push({
-      host: s.host, port: port.number, protocol, virtualServices: fallback && tcp.length === 0 && tls.length === 0 ? [] : vsOrigins,
-      ignoredVirtualServices: ignored.flatMap(sourceOrigins), http, tcp, tls,
+      host: s.host, port: port.number, protocol, virtualServices: sources.flatMap(sourceOrigins),
+      ignoredVirtualServices: ignored.flatMap(sourceOrigins), http, tcp: tcp.routes, tls: tls.routes,
     });
     // Hosts a visible VirtualService routes to are imported too (istiod adds its destinations).
-    for (const r of [...http, ...tcp, ...tls]) for (const d of r.destinations) {
+    for (const r of [...http, ...tcp.routes, ...tls.routes]) for (const d of r.destinations) {
       const target = d.known ? env.visible(d.host) : undefined;
       if (target) targets.push(target);
     }

@@ -402,9 +402,17 @@ export interface HostRoutesView {
   readonly host: string;
   readonly port: number;
   readonly protocol: IstioProtocol;
-  /** The VirtualServices that supply the routes, in the order Istio merges them; empty = default route. */
+  /**
+   * The VirtualServices that supply the routes, in the order Istio merges them; empty = default route. Sidecar:
+   * the one whose `http` routes apply, then those whose `tcp` / `tls` routes are merged (`sidecar-l4-routes.ts`);
+   * on a TCP or TLS port none of them routes, the first candidate.
+   */
   readonly virtualServices: readonly Origin[];
-  /** Other VirtualServices for the same host that this proxy ignores (mesh: only the first applies). */
+  /**
+   * Other VirtualServices for the same host (its most specific host group) that this proxy ignores: mesh `http`
+   * routes come from one only; a `tcp` / `tls` one is listed when all its routes come after a catch-all or repeat
+   * earlier matches.
+   */
   readonly ignoredVirtualServices: readonly Origin[];
   readonly http: readonly HttpRouteView[];
   readonly tcp: readonly L4RouteView[];

@@ -9,6 +9,7 @@ import { packAny as anyPack } from '../encode.js';
 import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { isTls } from '../../mesh/protocol.js';
+import { isTerminalTcpRoute } from '../../mesh/view/sidecar-l4-routes.js';
 import type { ClusterPolicyView, DestinationView, HostRoutesView, Origin, ProxyView } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER, outboundClusterName } from './clusters.js';
 import { METADATA_NAMESPACE, duration, originJson } from './_common.js';
@@ -84,6 +85,7 @@ export function buildL4FilterChain(name: string, serverNames: readonly string[],
 /**
  * The L4 chains of one host on one port of a sidecar's outbound listener, Istio's
  * `buildSidecarOutboundTLSFilterChainOpts` / `...TCPFilterChainOpts`:
+ * `h.tcp` and `h.tls` are already merged across the host's VirtualServices (`mesh/view/sidecar-l4-routes.ts`).
  * - TLS and HTTPS ports: a chain per applicable `tls` match (`server_names` = `sniHosts`); without any,
  *   one chain to the service's cluster, matched on `server_names: [host]` when `sniDefault` (a listener
  *   bound to 0.0.0.0, where SNI is all that tells services apart).
@@ -107,8 +109,7 @@ export function buildOutboundL4Chains(h: HostRoutesView, env: L4Env, sniDefault:
     return out;
   }
   for (const r of h.tcp) {
-    const terminal = r.match.length === 0 || r.match.some((m) => m.destinationSubnets.length === 0);
-    if (terminal) {
+    if (isTerminalTcpRoute(r)) {
       out.push(buildL4FilterChain(`${h.host}:${h.port}`, [], cidrs, buildTcpProxyFilter(r.destinations, env), r.origin, r.match.find((m) => m.destinationSubnets.length === 0)?.origin));
       return out;
     }

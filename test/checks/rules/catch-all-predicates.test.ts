@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isCatchAllRoute } from '../../../src/checks/rules/gateway/_route-match.js';
 import { isCatchAllMatch } from '../../../src/checks/rules/routing/_helpers.js';
-import { isCatchAllMatchView } from '../../../src/mesh/view/gateway-route-order.js';
+import { isCatchAllMatchView } from '../../../src/mesh/view/catch-all-route.js';
 import { httpMatch } from '../../../src/mesh/view/matches.js';
 import { graphOfYaml } from './_harness.js';
 

@@ -93,7 +93,7 @@ test('GIVEN weights summing to 0, a backendRef without port, and a backend in an
   assert.is(cross.reach(DB_IP, 5432), cluster('audit', 5432, 'secure'));
 });
 
-test('GIVEN a TLSRoute with parentRef Service vault and no hostnames, and one with hostnames WHEN translated THEN the first matches the Service host as SNI (istiod uses the parent hosts), the second its hostnames; only a rule\'s first SNI set gets a chain; an unknown SNI takes the default of no chain', () => {
+test('GIVEN a TLSRoute with parentRef Service vault and no hostnames, and one with hostnames WHEN translated THEN the first matches the Service host as SNI (istiod uses the parent hosts), the second its hostnames; only a rule\'s first SNI set gets a chain, the newer route\'s distinct SNI adds one (istiod merges them); an unknown SNI takes the default of no chain', () => {
   const { g, reach, origin } = translate([
     l4Route('TLSRoute', 'vault', { parentRefs: [toService('vault')], rules: [{ backendRefs: [backend('vault-a', 8443)] }, { backendRefs: [backend('vault-b', 8443)] }] }),
     l4Route('TLSRoute', 'named', { parentRefs: [toService('vault')], hostnames: ['vault.example.com'], rules: [{ backendRefs: [backend('vault-b', 8443)] }] }, 'shop', '2026-02-01T00:00:00Z'),
@@ -104,8 +104,10 @@ test('GIVEN a TLSRoute with parentRef Service vault and no hostnames, and one wi
   ]);
   assert.is(reach(VAULT_IP, 8443, 'vault.shop.svc.cluster.local'), cluster('vault-a', 8443));
   assert.is(origin(VAULT_IP, 8443, 'vault.shop.svc.cluster.local'), 'TLSRoute vault spec.rules.0 match spec.parentRefs.0');
-  // The older TLSRoute applies (istiod's order; meshproof applies one VirtualService per host and port).
-  assert.is(reach(VAULT_IP, 8443, 'vault.example.com'), 'none');
+  // istiod merges the TLS routes of every VirtualService of the host: the newer TLSRoute's distinct SNI adds a chain.
+  assert.is(reach(VAULT_IP, 8443, 'vault.example.com'), cluster('vault-b', 8443));
+  assert.is(origin(VAULT_IP, 8443, 'vault.example.com'), 'TLSRoute named spec.rules.0 match spec.hostnames');
+  assert.is(reach(VAULT_IP, 8443, 'other.example.com'), 'none');
 });
 
 test('GIVEN a TLSRoute with two hostnames and a ServiceEntry parent with two hosts WHEN translated THEN each host\'s VirtualService keeps the SNI hosts that match it (compatibleRoutesForHost)', () => {

@@ -3,7 +3,7 @@
  * entries are a bare prefix, a catch-all as istiod sees it, and the entry without `gateways`.
  */
 import { isRecord } from '../../../mesh/object.js';
-import { isCatchAllMatchView } from '../../../mesh/view/gateway-route-order.js';
+import { isCatchAllMatchView } from '../../../mesh/view/catch-all-route.js';
 import { stringMatch } from '../../../mesh/view/matches.js';
 
 const NEUTRAL = new Set(['name', 'statPrefix']);
@@ -25,7 +25,7 @@ export function withoutGateways(m: Readonly<Record<string, unknown>>): Readonly<
 
 /**
  * Whether the Envoy route of a match entry (gateways already removed) is a catch-all for route.go
- * IsCatchAllRoute, asked of the per-proxy view's predicate (mesh/view/gateway-route-order.ts
+ * IsCatchAllRoute, asked of the per-proxy view's predicate (mesh/view/catch-all-route.ts
  * isCatchAllMatchView), by which the view orders a gateway's routes: path prefix "/" (also when `uri` is absent,
  * or an empty StringMatch, which istiod leaves at its default prefix "/") or regex ".*", and no header or query
  * parameter matcher (`method`, `scheme`, `authority` and `withoutHeaders` are header matchers, an empty StringMatch

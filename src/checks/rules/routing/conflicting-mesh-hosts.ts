@@ -35,10 +35,13 @@ const conflictingMeshHosts: Rule = {
   severity: 'error',
   summary: 'Two or more mesh-bound VirtualServices declare the same (or, across scopes, an overlapping) host in the same exportTo scope.',
   docs: [
-    'For sidecars Istio does not merge VirtualServices: when several bound to `mesh` declare the same host and are',
-    'visible in the same namespace, only one of them is used and the others are silently ignored: a VirtualService',
-    'of that namespace not exported everywhere comes first, then one exported to it by name, then those exported to',
-    'every namespace, and within each of these the oldest, so which routes apply may depend on creation order. The',
+    'For sidecars Istio does not merge the `http` routes of VirtualServices: when several bound to `mesh` declare the',
+    'same host and are visible in the same namespace, only one of them is used and the others are silently ignored: a',
+    'VirtualService of that namespace not exported everywhere comes first, then one exported to it by name, then those',
+    'exported to every namespace, and within each of these the oldest, so which routes apply may depend on creation',
+    'order. Their `tcp` and `tls` routes istiod does merge, in that same order (`getConfigsForHost`): `tcp` routes up to',
+    'the first catch-all, `tls` matches except those repeating an earlier SNI, so there creation order decides which of',
+    'two overlapping routes is used. The',
     'message names the one applied when that order decides it (a namespace overriding a host for its own sidecars',
     'with `exportTo: ["."]`; suppress the finding if that is intended). As `istioctl analyze` IST0109 does, VirtualServices are grouped',
     'by exportTo scope (every namespace, or each namespace named) and host after short-name expansion (`reviews` in',
@@ -95,7 +98,9 @@ const conflictingMeshHosts: Rule = {
           ctx.report(
             c.vs,
             `Host ${c.host} is also declared by mesh VirtualService ${listSome(shown, SHOWN, group.length - 1)} (both visible in ${where}); ` +
-              (fix ?? 'sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo'),
+              (fix ?? (l4Only(group)
+                ? 'sidecars merge their tcp and tls routes in creation order, so a later tcp route after a catch-all, or a tls match repeating an earlier SNI, is never used: merge them into one VirtualService or separate them with exportTo'
+                : 'sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo')),
             { path: ['spec', 'hosts', c.hostIndex] },
           );
         }
@@ -115,8 +120,17 @@ function overrideOf(graph: MeshGraph, group: readonly Claim[], scope: Scope): st
   if (tiers.filter((t) => t === first).length !== 1) return undefined;
   const winner = group[tiers.indexOf(first)]!.vs;
   const why = first === 0 ? 'a VirtualService of their own namespace that is not exported everywhere comes first' : 'one exported to their namespace by name comes before those exported to every namespace';
+  if (l4Only(group)) {
+    return `sidecars in ${scope} take the tcp and tls routes of ${nameOf(winner)} first (${why}), then the others' (tcp after a catch-all and tls repeating an earlier SNI never used); ` +
+      'if that override is intended, suppress this finding (istioctl analyze reports it too), else merge them into one VirtualService';
+  }
   return `sidecars in ${scope} apply ${nameOf(winner)} (${why}) and ignore the others for this host; ` +
     'if that override is intended, suppress this finding (istioctl analyze reports it too), else merge them into one VirtualService';
+}
+
+/** Whether no VirtualService of the group has `http` routes: istiod merges their `tcp` and `tls` routes instead of choosing one. */
+function l4Only(group: readonly Claim[]): boolean {
+  return group.every((c) => !Array.isArray(c.vs.spec.http) || c.vs.spec.http.length === 0);
 }
 
 export default conflictingMeshHosts;
