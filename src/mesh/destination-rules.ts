@@ -169,20 +169,6 @@ export function mergeBackendPolicyTrafficPolicy(user: Readonly<Record<string, un
   return out;
 }
 
-/**
- * The host a DestinationRule applies to, as istiod keys it (destination_rule.go mergeDestinationRule:
- * `host.Name(rule.Host)` after short-name expansion, never lower-cased): a host written with capital letters
- * matches no Kubernetes Service (their host names are lower case), so it is kept as written and no lookup of a
- * (lower-case) service host finds it. Limitation: the registry lower-cases ServiceEntry hosts, so a ServiceEntry
- * host written with the same capitals is not matched either, where istiod would.
- */
-function ruleHost(written: string, namespace: string, domain: string): string {
-  const fqdn = resolveHost(written, namespace, domain).fqdn;
-  const trimmed = written.trim();
-  if (trimmed === trimmed.toLowerCase()) return fqdn;
-  return trimmed.includes('.') || trimmed.includes('*') ? trimmed : `${trimmed}.${namespace}.svc.${domain}`;
-}
-
 /** Every DestinationRule, indexed per namespace, answering `PushContext.destinationRule`. */
 export class DestinationRuleResolver {
   private readonly byNamespace = new Map<string, NamespaceRules>();
@@ -201,7 +187,7 @@ export class DestinationRuleResolver {
       if (!t) this.byNamespace.set(o.namespace, (t = new NamespaceRules()));
       const selector = ws && Object.keys(ws).length > 0 ? ws : null;
       if (selector) this.selectorRules = true;
-      t.add({ host: ruleHost(o.spec.host, o.namespace, domain), object: o, exportTo: exportToOf(o, this.meshConfig).values, selector });
+      t.add({ host: resolveHost(o.spec.host, o.namespace, domain).fqdn, object: o, exportTo: exportToOf(o, this.meshConfig).values, selector });
     }
   }
 
