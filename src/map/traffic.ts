@@ -8,6 +8,7 @@
 import type { MeshGraph } from '../mesh/graph.js';
 import { isRecord, type MeshObject } from '../mesh/object.js';
 import { routeRulesOf } from '../mesh/route-rules.js';
+import { matchPortOf } from '../mesh/routing.js';
 import { sourceAt, type FileLocation, type SourceOrigin } from '../mesh/types.js';
 
 /** One destination of a route: `host[/subset][:port]` and its share in percent (0–100). */
@@ -80,7 +81,7 @@ function matchSummary(route: Record<string, unknown>): string {
       for (const [h, v] of Object.entries(isRecord(m.headers) ? m.headers : {})) parts.push(`header ${h} ${stringMatch(v)}`);
       for (const [q, v] of Object.entries(isRecord(m.queryParams) ? m.queryParams : {})) parts.push(`query ${q} ${stringMatch(v)}`);
       for (const [h] of Object.entries(isRecord(m.withoutHeaders) ? m.withoutHeaders : {})) parts.push(`without header ${h}`);
-      if (typeof m.port === 'number') parts.push(`port ${m.port}`);
+      if (matchPortOf(m) !== undefined) parts.push(`port ${matchPortOf(m)}`);
       if (Array.isArray(m.sniHosts)) parts.push(`sni ${m.sniHosts.join(' ')}`);
       if (isRecord(m.sourceLabels)) parts.push(`from ${Object.entries(m.sourceLabels).map(([k, v]) => `${k}=${v}`).join(',')}`);
       return parts.length > 0 ? parts.join(', ') : 'any';

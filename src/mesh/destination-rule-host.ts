@@ -5,7 +5,7 @@
  */
 import type { MeshGraph } from './graph.js';
 import { stringList, type MeshObject } from './object.js';
-import type { ServiceInfo } from './services.js';
+import { namesAsWritten, type ServiceInfo } from './services.js';
 
 /**
  * The services `dr.spec.host` names (a short host expanded against the DestinationRule's namespace),
@@ -25,7 +25,8 @@ export function destinationRuleServices(graph: MeshGraph, dr: MeshObject): Servi
     const found = scope === '*'
       ? graph.services.forHost(fqdn, null).filter((s) => s.exportTo.includes('*'))
       : graph.services.forHost(fqdn, scope);
-    if (found.length > 0) return found;
+    const named = found.filter((s) => namesAsWritten(s, host, dr.namespace, graph.clusterDomain));
+    if (named.length > 0) return named;
   }
   return [];
 }

@@ -13,7 +13,7 @@ import {
   type GatewayRef,
   type GatewayServerMatch,
 } from './routing.js';
-import { ServiceRegistry, push, type ServiceInfo } from './services.js';
+import { ServiceRegistry, namesAsWritten, push, type ServiceInfo } from './services.js';
 import { managedGatewayDeployments } from './gateway-api-deployment.js';
 import { backendTlsOf } from './gateway-api-backend-tls.js';
 import { managedGatewayServices } from './gateway-api-service.js';
@@ -336,7 +336,8 @@ export class MeshGraph {
    * returns every service it covers.
    */
   servicesForHost(host: string, fromNamespace: string): ServiceInfo[] {
-    return this.services.forHost(this.resolveHost(host, fromNamespace).fqdn, fromNamespace);
+    const found = this.services.forHost(this.resolveHost(host, fromNamespace).fqdn, fromNamespace);
+    return found.filter((s) => namesAsWritten(s, host, fromNamespace, this.clusterDomain));
   }
 
   /** The namespace of the service behind `fqdn` (Kubernetes form parsed, else the registry's), or null. */

@@ -134,6 +134,16 @@ export interface RouteProxy {
 }
 
 /**
+ * The port a VirtualService match entry (`HTTPMatchRequest`, `L4MatchAttributes`, `TLSMatchAttributes`)
+ * restricts to, or undefined when it matches on every port. `port` is a proto3 uint32 (the CRD allows
+ * 0..4294967295): `port: 0` is the unset value, so istiod reads `{port: 0}` as no port condition at all
+ * (validation checks only a non-zero port, route.go compares only `match.Port != 0`).
+ */
+export function matchPortOf(m: unknown): number | undefined {
+  return isRecord(m) && typeof m.port === 'number' && m.port !== 0 ? m.port : undefined;
+}
+
+/**
  * Whether istiod keeps the http match entry `m` of a VirtualService in `vsNamespace` in the route table
  * of `proxy` (Istio route.go TranslateRoute): `match.port` must be a listener port of the proxy, then
  * `sourceMatchHTTP`: when `match.gateways` is set it alone decides (the proxy's gateway named in any form
@@ -143,9 +153,10 @@ export interface RouteProxy {
 export function httpMatchAppliesOn(m: unknown, vsNamespace: string, proxy: RouteProxy): boolean | 'unknown' {
   if (!isRecord(m)) return true;
   let unknown = false;
-  if (typeof m.port === 'number' && m.port !== 0) {
+  const port = matchPortOf(m);
+  if (port !== undefined) {
     if (!proxy.ports) unknown = true;
-    else if (!proxy.ports.has(m.port)) return false;
+    else if (!proxy.ports.has(port)) return false;
   }
   const gateways = stringList(m.gateways) ?? [];
   if (gateways.length > 0) {

@@ -1,5 +1,5 @@
 import type { FieldPath } from './types.js';
-import { hostMatches, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
+import { hostMatches, hostsIntersect, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { exportToOf, exportedTo } from './visibility.js';
@@ -213,4 +213,19 @@ export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
+}
+
+/**
+ * Whether `host` as written in `namespace` names `service` as istiod compares hosts: case-sensitively
+ * (host.Name.Matches and map lookups by host.Name; the registry lower-cases for its index). A host written in
+ * lower case names what the index finds; one written with capitals names only a ServiceEntry host written with
+ * the same capitals, never a Kubernetes Service (whose host names are lower case).
+ */
+export function namesAsWritten(service: ServiceInfo, host: string, namespace: string, domain: string): boolean {
+  const trimmed = host.trim();
+  if (trimmed === trimmed.toLowerCase()) return true;
+  const written = trimmed.includes('.') || trimmed.includes('*') ? trimmed : `${trimmed}.${namespace}.svc.${domain}`;
+  const hosts = service.object.kind === 'ServiceEntry' && Array.isArray(service.object.spec.hosts) ? service.object.spec.hosts : [];
+  const declared = service.hostPath[0] === 'spec' && service.hostPath[1] === 'hosts' ? hosts[service.hostPath[2] as number] : undefined;
+  return typeof declared === 'string' && hostsIntersect(declared.trim(), written);
 }

@@ -29,6 +29,11 @@ export interface VisibilityProblem {
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/**
+ * An exportTo entry Istio's webhook accepts as a namespace (visibility.Instance.Validate: labels.IsDNS1123Label,
+ * whose pattern admits capitals). A capitalised entry passes the webhook but names no namespace that can exist.
+ */
+const WEBHOOK_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
 
 /** The MeshConfig default exportTo for a kind (`defaultServiceExportTo` …); `*` for kinds without one. */
 export function defaultExportTo(kind: string, mc: MeshConfig): readonly string[] {
@@ -87,8 +92,8 @@ export function exportToProblems(o: MeshObject, exportTo: ExportTo): VisibilityP
   const at = (i: number): FieldPath => (exportTo.source === 'spec' ? [...exportTo.path!, i] : exportTo.path!);
   const seen = new Map<string, string>();
   exportTo.values.forEach((v, i) => {
-    if (v !== '*' && v !== '.' && v !== '~' && !NAMESPACE.test(v)) {
-      out.push({ object: o, path: at(i), message: `exportTo value "${v}" is not "*", ".", "~" or a namespace name. Fix: use a lower-case namespace name, "." for this namespace or "*" for all` });
+    if (v !== '*' && v !== '.' && v !== '~' && !WEBHOOK_LABEL.test(v)) {
+      out.push({ object: o, path: at(i), message: `exportTo value "${v}" is not "*", ".", "~" or a namespace name. Fix: use a namespace name, "." for this namespace or "*" for all` });
     }
     const key = v === '.' ? o.namespace : v;
     const first = seen.get(key);

@@ -6,7 +6,7 @@
 import type { FieldPath } from '../types.js';
 import { isRecord, stringMap, type MeshObject } from '../object.js';
 import { selects } from '../services.js';
-import { gatewayRefOf, httpMatchAppliesOn, type RouteProxy } from '../routing.js';
+import { gatewayRefOf, httpMatchAppliesOn, matchPortOf, type RouteProxy } from '../routing.js';
 import { originOf } from './origin.js';
 import type { HeaderMatch, HttpMatchView, StringMatch } from './types.js';
 
@@ -70,9 +70,9 @@ export function httpMatch(raw: Readonly<Record<string, unknown>>, object: MeshOb
     ...(headers ? { headers } : {}),
     ...(withoutHeaders ? { withoutHeaders } : {}),
     ...(queryParams ? { queryParams } : {}),
-    ...(typeof raw.port === 'number' ? { port: raw.port } : {}),
+    ...(matchPortOf(raw) !== undefined ? { port: matchPortOf(raw)! } : {}),
     ...(sourceLabels && Object.keys(sourceLabels).length > 0 ? { sourceLabels: { ...sourceLabels } } : {}),
-    ...(typeof raw.sourceNamespace === 'string' ? { sourceNamespace: raw.sourceNamespace } : {}),
+    ...(typeof raw.sourceNamespace === 'string' && raw.sourceNamespace !== '' ? { sourceNamespace: raw.sourceNamespace } : {}),
     ...(raw.ignoreUriCase === true ? { ignoreUriCase: true } : {}),
     origin: originOf(object, path),
   };
@@ -99,8 +99,9 @@ export function matchApplies(raw: Readonly<Record<string, unknown>>, vsNamespace
     const keys = raw.gateways.filter((g): g is string => typeof g === 'string').map((g) => gatewayKey(g, vsNamespace));
     if (!keys.includes(scope.gateway)) return false;
   }
-  if (typeof raw.port === 'number' && raw.port !== scope.port) return false;
+  const port = matchPortOf(raw);
+  if (port !== undefined && port !== scope.port) return false;
   if (isRecord(raw.sourceLabels) && !selects(stringMap(raw.sourceLabels), scope.labels)) return false;
-  if (typeof raw.sourceNamespace === 'string' && raw.sourceNamespace !== scope.namespace) return false;
+  if (typeof raw.sourceNamespace === 'string' && raw.sourceNamespace !== '' && raw.sourceNamespace !== scope.namespace) return false;
   return true;
 }

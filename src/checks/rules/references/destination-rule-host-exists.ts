@@ -1,5 +1,6 @@
 import { destinationRuleServices } from '../../../mesh/destination-rule-host.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { namesAsWritten } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
 import { nameOf, otherDomainHint, otherDomainWildcardHint } from './_helpers.js';
 
@@ -21,7 +22,7 @@ const destinationRuleHostExists: Rule = {
     'that may not exist yet and are not checked (istioctl reports them unless a wildcard ServiceEntry covers them),',
     'except a cluster-internal wildcard (`*.shop.svc.corp.internal`, `*.svc.corp.internal`) under another domain than',
     'the cluster domain, written for Services of the input that it then covers none of: the finding says which domain',
-    'was assumed.',
+    'was assumed. Hosts are compared as written: `Reviews.prod.svc.cluster.local` names no Kubernetes Service.',
     'Mirrors `istioctl analyze` IST0174.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry'],
@@ -37,11 +38,14 @@ const destinationRuleHostExists: Rule = {
       }
       if (destinationRuleServices(graph, dr).length > 0) continue;
       const resolved = graph.resolveHost(host, dr.namespace);
-      const hidden = graph.services.forHost(resolved.fqdn, null);
+      const anyCase = graph.services.forHost(resolved.fqdn, null);
+      const hidden = anyCase.filter((s) => namesAsWritten(s, host, dr.namespace, graph.clusterDomain));
       const written = `"${host}"${resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : ''}`;
       let hint = 'add the Service or ServiceEntry, or correct the host';
-      const domainHint = hidden.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
-      if (hidden.length > 0) {
+      const domainHint = anyCase.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
+      if (hidden.length === 0 && anyCase.length > 0) {
+        hint = `host names are compared as written (case-sensitively) and ${anyCase[0]!.kind} ${nameOf(anyCase[0]!.object)} declares "${anyCase[0]!.host}": write that`;
+      } else if (hidden.length > 0) {
         const scopes = stringList(dr.spec.exportTo)?.filter((e) => e !== '.') ?? [];
         hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to ${scopes.length > 0 ? `the namespaces this DestinationRule is exported to (${[dr.namespace, ...scopes].join(', ')})` : `namespace ${dr.namespace}`}`;
       } else if (domainHint) {

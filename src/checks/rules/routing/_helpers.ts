@@ -5,7 +5,7 @@ import { formatPath } from '../../../mesh/parse.js';
 import { afterTlsTermination, declaredPortProtocol, isTls, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { regexMatchesEvery } from '../../../mesh/catch-all-regex.js';
-import { gatewayRefOf, gatewayRefsOf, type RouteProxy } from '../../../mesh/routing.js';
+import { gatewayRefOf, gatewayRefsOf, matchPortOf, type RouteProxy } from '../../../mesh/routing.js';
 import type { FieldPath } from '../../types.js';
 
 export { destinationsOf, hostOf, listOrNone, nameOf, portOf, subsetOf, type DestinationRef } from '../references/_helpers.js';
@@ -25,9 +25,16 @@ export function httpRulesOf(vs: MeshObject): HttpRule[] {
   return http.flatMap((rule, index): HttpRule[] => {
     if (!isRecord(rule)) return [];
     // A malformed entry (schema validation reports it) becomes one that nothing equals or covers.
-    const matches = Array.isArray(rule.match) ? rule.match.map((m, j) => (isRecord(m) ? m : { '(invalid)': `${index}.${j}` })) : [];
+    const matches = Array.isArray(rule.match) ? rule.match.map((m, j) => (isRecord(m) ? withoutUnsetPort(m) : { '(invalid)': `${index}.${j}` })) : [];
     return [{ index, rule, matches, path: ['spec', 'http', index] }];
   });
+}
+
+/** `m` without a `port: 0` (proto3's unset value, {@link matchPortOf}): what istiod reads, so `{port: 0}` is a catch-all entry. */
+function withoutUnsetPort(m: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (!('port' in m) || typeof m.port !== 'number' || matchPortOf(m) !== undefined) return m;
+  const { port: _unset, ...rest } = m;
+  return rest;
 }
 
 /** `rule "name" (spec.http[1])`, or `rule spec.http[1]` for an unnamed rule: how messages name a rule. */

@@ -4,6 +4,17 @@ import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone } from './_helpers.js';
 
+/**
+ * Whether Gateway server host `entry` (`[namespace/]host`) and VirtualService host `written` match as istiod
+ * compares them (gateway.go pickMatchingGatewayHosts, `host.Name.Matches`): as written, case-sensitively; a
+ * short VirtualService host also as `<name>.<namespace>.svc.<domain>`.
+ */
+function sameCase(entry: string, written: string, namespace: string, domain: string): boolean {
+  const server = entry.slice(entry.indexOf('/') + 1);
+  const short = !written.includes('.') && !written.includes('*');
+  return hostsIntersect(server, written) || (short && hostsIntersect(server, `${written}.${namespace}.svc.${domain}`));
+}
+
 /** `routing/gateway-host-mismatch` (IST0132): a gateway-bound VirtualService has a host the gateway serves. */
 const gatewayHostMismatch: Rule = {
   id: 'routing/gateway-host-mismatch',
@@ -17,7 +28,8 @@ const gatewayHostMismatch: Rule = {
     '`api.example.com`). When nothing matches, the routes never reach the gateway and requests get 404 (`NR`).',
     'Fix: add the host to a server of the Gateway (with the right namespace part) or correct the VirtualService',
     'host. Also reported when the Gateway does not exist. A Kubernetes Gateway API Gateway of that name is matched',
-    'by its listeners\' `hostname` (a listener without one accepts every host); references to Gateways istiod',
+    'by its listeners\' `hostname` (a listener without one accepts every host); hosts are compared as written, so',
+    '`Shop.example.com` on the server does not bind a VirtualService host `shop.example.com`; references to Gateways istiod',
     'generates internally are IST0165 and skipped here. Mirrors `istioctl analyze` IST0132.',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
@@ -40,11 +52,22 @@ const gatewayHostMismatch: Rule = {
           continue;
         }
         const gw = g.gateway;
-        const bound = hosts.some((h) => {
+        const matching = hosts.flatMap((h) => {
           const fqdn = graph.resolveHost(h, vs.namespace).fqdn;
-          return graph.gatewayServersForHost(gw, h, vs.namespace).length > 0 || graph.gatewayServersForHost(gw, fqdn, vs.namespace).length > 0;
+          return [...graph.gatewayServersForHost(gw, h, vs.namespace), ...graph.gatewayServersForHost(gw, fqdn, vs.namespace)]
+            .map((m) => ({ written: h, server: m.host }));
         });
-        if (bound) continue;
+        if (matching.some((m) => sameCase(m.server, m.written, vs.namespace, graph.clusterDomain))) continue;
+        if (matching.length > 0) {
+          const m = matching[0]!;
+          ctx.report(
+            vs,
+            `No host of this VirtualService (${hosts.join(', ')}) is served by Gateway ${g.key}: server host "${m.server}" differs from "${m.written}" only in letter case, ` +
+              'and istiod binds a VirtualService to a server by comparing hosts as written (case-sensitively), so the gateway answers 404 for it; write both in lower case',
+            { path: g.path },
+          );
+          continue;
+        }
         const offered = [...new Set((Array.isArray(gw.spec.servers) ? gw.spec.servers : []).flatMap((s) => (typeof s === 'object' && s !== null ? stringList((s as Record<string, unknown>).hosts) ?? [] : [])))];
         const nsHint = hosts.some((h) => graph.gatewayServersForHost(gw, h).length > 0)
           ? `; a server host matches but its namespace part does not admit VirtualServices from namespace ${vs.namespace}: ` +

@@ -2,7 +2,7 @@ import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { serviceFqdn } from '../../../mesh/hosts.js';
 import { gatewayApiOf } from '../../../mesh/gateway-api.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
-import { gatewayRefOf } from '../../../mesh/routing.js';
+import { gatewayRefOf, matchPortOf } from '../../../mesh/routing.js';
 import { routeRulesOf } from '../../../mesh/route-rules.js';
 import { isHttp, isTls, parseProtocol, routeKindsFor, type IstioProtocol } from '../../../mesh/protocol.js';
 import { exportedTo, exportToOf, importingEntry, sidecarEgress, type EgressListenerImports } from '../../../mesh/visibility.js';
@@ -243,7 +243,7 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
 /** Whether some `section` route of a VirtualService has a match naming `port` (a route written for that port). */
 function matchesPortExplicitly(obj: MeshObject, section: Section, port: number): boolean {
   if (obj.kind !== 'VirtualService' || !Array.isArray(obj.spec[section])) return false;
-  return (obj.spec[section] as unknown[]).some((r) => isRecord(r) && Array.isArray(r.match) && r.match.some((m) => isRecord(m) && m.port === port));
+  return (obj.spec[section] as unknown[]).some((r) => isRecord(r) && Array.isArray(r.match) && r.match.some((m) => matchPortOf(m) === port));
 }
 
 /**
@@ -275,8 +275,8 @@ function reportPortMatchedRules(vs: MeshObject, targets: readonly Target[], unus
   for (const { section, index, rule, path } of routeRulesOf(vs)) {
     if (unused.has(section) || !Array.isArray(rule.match) || rule.match.length === 0) continue;
     const matches = rule.match.filter(isRecord);
-    if (matches.length !== rule.match.length || !matches.every((m) => typeof m.port === 'number')) continue;
-    const wanted = new Set(matches.map((m) => m.port as number));
+    if (matches.length !== rule.match.length || !matches.every((m) => matchPortOf(m) !== undefined)) continue;
+    const wanted = new Set(matches.map((m) => matchPortOf(m)!));
     const gateways = matches.every((m) => (stringList(m.gateways) ?? []).length > 0)
       ? new Set(matches.flatMap((m) => (stringList(m.gateways) ?? []).map((g) => gatewayRefOf(g, vs.namespace, []).key)))
       : null;
