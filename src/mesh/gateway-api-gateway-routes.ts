@@ -106,6 +106,24 @@ function serverTls(graph: MeshGraph, owner: MeshObject, tls: unknown): Raw | nul
   return out;
 }
 
+/**
+ * Whether `buildTLS` resolves every certificateRef of a Terminate listener of `owner`: at most two, each a core Secret,
+ * in the owner's namespace or allowed there by a ReferenceGrant from the owner's kind. Whether the Secret exists is not
+ * judged (the input seldom holds Secrets; `gatewayapi/certificate-ref-not-found` judges it where it can).
+ */
+function certificateRefsResolve(graph: MeshGraph, owner: MeshObject, tls: unknown): boolean {
+  if (!isRecord(tls) || (tls.mode !== undefined && tls.mode !== 'Terminate')) return true;
+  const option = isRecord(tls.options) ? tls.options[TERMINATE_MODE] : undefined;
+  if (option === 'ISTIO_SIMPLE' || option === 'ISTIO_MUTUAL') return true;
+  const refs = records(tls.certificateRefs);
+  if (refs.length > 2) return false;
+  return refs.every((ref) => {
+    if ((typeof ref.group === 'string' ? ref.group : '') !== '' || (typeof ref.kind === 'string' ? ref.kind : 'Secret') !== 'Secret' || typeof ref.name !== 'string') return false;
+    const ns = typeof ref.namespace === 'string' ? ref.namespace : owner.namespace;
+    return ns === owner.namespace || referenceGrantFor(gatewayApiOf(graph), { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name }) !== undefined;
+  });
+}
+
 /** `buildHostnameMatch` + `namespacesFromSelector`: the server hosts of a listener of `owner` (a Gateway or ListenerSet). */
 export function serverHosts(graph: MeshGraph, owner: MeshObject, listener: Raw): string[] {
   const hostname = typeof listener.hostname === 'string' && listener.hostname !== '' ? listener.hostname : '*';
@@ -170,6 +188,10 @@ function serversOf(graph: MeshGraph, gateway: MeshObject, owner: MeshObject, con
     if (typeof l.name !== 'string' || typeof port !== 'number' || typeof l.protocol !== 'string' || !PROTOCOLS.has(l.protocol)) return;
     const tls = serverTls(graph, owner, l.tls);
     if (tls === null && (l.protocol === 'HTTPS' || l.protocol === 'TLS')) return;
+    // A ListenerSet listener that is not programmed (buildTLS failed: a certificateRef that is not a Secret, in another
+    // namespace without a ReferenceGrant, or more than two) is dropped with its ListenerSet entry (`Valid: programmed`);
+    // a Gateway's own such listener keeps its server, without that certificate.
+    if (owner !== gateway && !certificateRefsResolve(graph, owner, l.tls)) return;
     const internalName = `${owner.name}~${KUBERNETES_GATEWAY_NAME}~${l.name}`;
     out.push({
       gateway, owner, listener: i, sectionName: l.name, internalName, internalGateway: `${owner.namespace}/${internalName}`,

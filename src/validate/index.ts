@@ -78,6 +78,8 @@ function unknownKind(apiVersion: string, group: string, kind: string, crd: Crd |
     };
   }
   const kinds = kindsInGroup(group);
+  const renamed = RENAMED_KINDS.get(`${group}/${kind}`);
+  if (renamed) return { path: ['kind'], kind: 'unknown-kind', message: `kind: ${group} no longer serves ${kind}: ${renamed}` };
   return {
     path: ['kind'], kind: 'unknown-kind',
     message: kinds.length > 0
@@ -85,6 +87,11 @@ function unknownKind(apiVersion: string, group: string, kind: string, crd: Crd |
       : `kind: no ${isIstioGroup(group) ? 'Istio' : 'Gateway API'} CRD serves ${kind} in API group ${group}`,
   };
 }
+
+/** Kinds a Gateway API release replaced, with where they went (the vendored CRDs no longer define them). */
+const RENAMED_KINDS: ReadonlyMap<string, string> = new Map([
+  ['gateway.networking.x-k8s.io/XListenerSet', 'Gateway API v1.5 made it the standard ListenerSet; write apiVersion: gateway.networking.k8s.io/v1, kind: ListenerSet (the spec is the same), and point routes\' parentRefs at kind: ListenerSet, group: gateway.networking.k8s.io'],
+]);
 
 const trees = new WeakMap<StructuralSchema, CheckNode | null>();
 

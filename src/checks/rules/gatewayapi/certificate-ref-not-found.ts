@@ -26,7 +26,7 @@ const certificateRefNotFound: Rule = {
     'ReferenceGrant, or fix the name. Judged only for Gateways istiod programs (an Istio gatewayClassName, or a',
     'GatewayClass with an istio.io controllerName): another controller\'s Gateway has its own rules and status.',
   ].join(' '),
-  kinds: ['Gateway', 'Secret', 'ReferenceGrant'],
+  kinds: ['Gateway', 'ListenerSet', 'Secret', 'ReferenceGrant'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const catalog = secretCatalog(graph);
@@ -46,15 +46,15 @@ const certificateRefNotFound: Rule = {
           return;
         }
         const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
-        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) {
-          ctx.report(gw, `${where} certificateRef ${ns}/${r.name} is not accessible to a Gateway in namespace ${gw.namespace} (RefNotPermitted): add a ReferenceGrant in namespace ${ns} ` +
-            `from Gateway in ${gw.namespace} to Secret ${r.name}, or keep the Secret in ${gw.namespace}`, { path });
+        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: gw.kind, namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) {
+          ctx.report(gw, `${where} certificateRef ${ns}/${r.name} is not accessible to a ${gw.kind} in namespace ${gw.namespace} (RefNotPermitted): add a ReferenceGrant in namespace ${ns} ` +
+            `from ${gw.kind} in ${gw.namespace} to Secret ${r.name}, or keep the Secret in ${gw.namespace}`, { path });
           return;
         }
         if (catalog.find(ns, r.name) || !(catalog.covers(ns) || catalog.namespacesOf(r.name).length > 0)) return;
         const elsewhere = catalog.namespacesOf(r.name);
         ctx.report(gw, `${where} certificateRef Secret ${ns}/${r.name} not found (InvalidCertificateRef): the listener has no certificate and its TLS handshakes fail; ` +
-          (elsewhere.length > 0 ? `a Secret ${r.name} exists in ${elsewhere.join(', ')}, but a Gateway API listener reads Secrets from the Gateway's namespace ${gw.namespace} (set namespace and a ReferenceGrant, or move the Secret)`
+          (elsewhere.length > 0 ? `a Secret ${r.name} exists in ${elsewhere.join(', ')}, but a Gateway API listener reads Secrets from the ${gw.kind}'s namespace ${gw.namespace} (set namespace and a ReferenceGrant, or move the Secret)`
             : `create it in namespace ${ns}, or fix the name`), { path });
       });
     }

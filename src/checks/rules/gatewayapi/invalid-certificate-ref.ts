@@ -29,7 +29,7 @@ const invalidCertificateRef: Rule = {
     'Secrets) are not in git. Fix: store the PEM certificate chain under tls.crt and its',
     'private key under tls.key (`kubectl create secret tls NAME --cert=… --key=…`), not switched, not encrypted.',
   ].join(' '),
-  kinds: ['Gateway', 'Secret', 'ReferenceGrant'],
+  kinds: ['Gateway', 'ListenerSet', 'Secret', 'ReferenceGrant'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
     const catalog = secretCatalog(graph);
@@ -41,7 +41,7 @@ const invalidCertificateRef: Rule = {
       const problems = refs.map((r) => {
         if (!isRecord(r) || typeof r.name !== 'string' || (r.kind ?? 'Secret') !== 'Secret' || (r.group ?? '') !== '') return undefined;
         const ns = typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : gw.namespace;
-        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) return undefined;
+        if (ns !== gw.namespace && !referenceGrantFor(k8s, { group: GATEWAY_API_GROUP, kind: gw.kind, namespace: gw.namespace }, { group: '', kind: 'Secret', namespace: ns, name: r.name })) return undefined;
         const secret = catalog.find(ns, r.name)?.secret;
         const problem = secret && !isPlaceholderSecret(secret) ? keyPairProblem(secret) : undefined;
         return problem ? { ns, name: r.name, problem } : undefined;

@@ -1,4 +1,5 @@
 import { gatewayApiOf, gatewayHandledByIstiod } from '../../../mesh/gateway-api.js';
+import { listenerSetAttachment } from '../../../mesh/gateway-api-listener-sets.js';
 import { isRecord } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 
@@ -13,19 +14,21 @@ const listenerWithoutTls: Rule = {
     'is defined, skipping listener creation", only a log line in istiod: for a Gateway, unlike a ListenerSet, the listener',
     'status shows no error). The Gateway API CRD accepts such a listener, so nothing else says that the port is dead:',
     'routes attached to it are accepted and never served. Fix: add `tls` (`mode: Terminate` with `certificateRefs`, or',
-    '`mode: Passthrough` for TLS), or make the listener HTTP or TCP.',
+    '`mode: Passthrough` for TLS), or make the listener HTTP or TCP. The listeners of a ListenerSet the Gateway accepts are',
+    'judged the same way (there the listener status says "no TLS section is defined").',
   ].join(' '),
-  kinds: ['Gateway', 'GatewayClass'],
+  kinds: ['Gateway', 'GatewayClass', 'ListenerSet'],
   check(graph, ctx) {
     const k8s = gatewayApiOf(graph);
-    for (const gw of k8s.ofKind('Gateway')) {
-      if (!gatewayHandledByIstiod(gw, k8s)) continue;
+    const sets = k8s.ofKind('ListenerSet').filter((s) => listenerSetAttachment(graph, s).status === 'accepted');
+    for (const gw of [...k8s.ofKind('Gateway'), ...sets]) {
+      if (gw.kind === 'Gateway' && !gatewayHandledByIstiod(gw, k8s)) continue;
       const listeners = Array.isArray(gw.spec.listeners) ? gw.spec.listeners : [];
       listeners.forEach((l, i) => {
         if (!isRecord(l) || (l.protocol !== 'HTTPS' && l.protocol !== 'TLS') || l.tls !== undefined) return;
         const name = typeof l.name === 'string' ? l.name : String(i);
         ctx.report(gw, `Listener "${name}" (port ${String(l.port)}, protocol ${String(l.protocol)}) has no tls: istiod skips it ("protocol is ${String(l.protocol)} but no TLS section is defined") ` +
-          `and builds no server, so port ${String(l.port)} serves nothing and the routes attached to it are never served, while the Gateway's status shows no error; ` +
+          `and builds no server, so port ${String(l.port)} serves nothing and the routes attached to it are never served${gw.kind === 'Gateway' ? ', while the Gateway\'s status shows no error' : ''}; ` +
           `add tls (${l.protocol === 'TLS' ? 'mode: Passthrough, or Terminate with certificateRefs' : 'mode: Terminate with certificateRefs'}), or make the listener ${l.protocol === 'TLS' ? 'TCP' : 'HTTP'}`,
         { path: ['spec', 'listeners', i, 'protocol'] });
       });

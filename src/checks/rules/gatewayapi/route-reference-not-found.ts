@@ -3,7 +3,8 @@ import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, ref
 import { listenerEntryPort, listenerSetAttachment } from '../../../mesh/gateway-api-listener-sets.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { otherDomainHint } from '../references/_helpers.js';
-import type { Rule } from '../../rule.js';
+import type { Rule, RuleContext } from '../../rule.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
 import type { FieldPath } from '../../types.js';
 
 interface Ref {
@@ -158,11 +159,11 @@ function portNotOnBackend(graph: Parameters<Rule['check']>[0], route: MeshObject
 
 /**
  * Parents istiod attaches routes to (pilot/pkg/config/kube/gateway/conversion.go allowedParentReferences:
- * Gateway, Service, ServiceEntry, ListenerSet) as `group/kind`; the experimental XListenerSet of older
- * releases is left unjudged.
+ * Gateway, Service, ServiceEntry, ListenerSet) as `group/kind`. The experimental XListenerSet of Gateway API v1.4
+ * (`gateway.networking.x-k8s.io`) is not among them: istiod reads only the standard ListenerSet.
  */
 const ATTACHABLE_PARENTS: ReadonlySet<string> = new Set([
-  `${GATEWAY_API_GROUP}/Gateway`, '/Service', 'networking.istio.io/ServiceEntry', `${GATEWAY_API_GROUP}/ListenerSet`, 'gateway.networking.x-k8s.io/XListenerSet',
+  `${GATEWAY_API_GROUP}/Gateway`, '/Service', 'networking.istio.io/ServiceEntry', `${GATEWAY_API_GROUP}/ListenerSet`,
 ]);
 
 /**
@@ -196,6 +197,39 @@ function unattached(kind: string): string {
   if (kind === 'TCPRoute') return 'no connection is routed by it';
   if (kind === 'TLSRoute') return 'connections for its hostnames are not routed';
   return 'its hostnames get 404';
+}
+
+/**
+ * Why a route's parentRef to `parent` (a Gateway istiod programs, or a ListenerSet it accepts) attaches to none of its
+ * listeners, reported on the route: no listener of that sectionName/port, a kind the listener does not take, a
+ * namespace its allowedRoutes does not admit, or no hostname in common (`referenceAllowed`).
+ */
+function reportListenerRejection(graph: MeshGraph, route: MeshObject, parent: MeshObject, p: Ref, report: RuleContext['report']): void {
+  const ctx = { report };
+  // A ListenerSet listener without port takes 80 (HTTP) or 443 (HTTPS) (ListenerEntryPortNumber).
+  const portOf = (l: Readonly<Record<string, unknown>>) => (parent.kind === 'ListenerSet' ? listenerEntryPort(l) : l.port);
+  const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
+  const hostnames = stringList(route.spec.hostnames) ?? [];
+  const why = listenerRejection(parent, route.kind, route.namespace, p.sectionName, nsLabels, p.port, hostnames);
+  const where = `${route.kind} parentRef ${parent.kind} "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
+  if (why === 'no-listener') {
+    const names = listenersOf(parent).flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${typeof portOf(l) === 'number' ? ` (port ${String(portOf(l))})` : ''}`] : []));
+    ctx.report(route, `${where} not found: the ${parent.kind} has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and ${unattached(route.kind)}; fix sectionName or port`, { path: p.path });
+  } else if (why === 'kind') {
+    const taken = listenersOf(parent).filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || portOf(l) === p.port))
+      .map((l) => `"${String(l.name)}" (${String(l.protocol)}) takes ${kindsOf(l).join(', ') || 'no route kind'}`);
+    ctx.report(route, `${where} does not take ${route.kind}s: listener ${taken.join('; ')} (the kinds its protocol supports, narrowed by allowedRoutes.kinds); ` +
+      `the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; attach to a listener whose protocol takes it (HTTPRoute/GRPCRoute: HTTP or HTTPS, ` +
+      `TLSRoute: TLS, TCPRoute: TCP or TLS with mode Terminate) and list it in allowedRoutes.kinds if that is set, or use the route kind the listener takes`, { path: p.path });
+  } else if (why === 'namespace') {
+    ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
+      `(${describeNamespaceRefusals(parent, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; ` +
+      `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+  } else if (why === 'hostname') {
+    const names = listenersOf(parent).flatMap((l) => (typeof l.hostname === 'string' ? [`"${l.hostname}"`] : []));
+    ctx.report(route, `${where}: none of the route's hostnames (${hostnames.join(', ')}) matches a listener hostname (${names.join(', ')}), so the route is not accepted ` +
+      `(NoMatchingListenerHostname) and those hostnames get 404; add the hostname to a listener, or fix the route's hostnames`, { path: ['spec', 'hostnames'] });
+  }
 }
 
 /** `gatewayapi/route-reference-not-found`: an HTTPRoute (or other route) names a parent or backend that is not in the input. */
@@ -240,28 +274,7 @@ const routeReferenceNotFound: Rule = {
           if (!gateway) {
             ctx.report(route, `${route.kind} parentRef Gateway "${p.namespace}/${p.name}" not found: the route is never attached and ${unattached(route.kind)}; ${gatewayElsewhere(k8s.ofKind('Gateway'), p)}`, { path: p.path });
           } else if (gatewayHandledByIstiod(gateway, k8s)) {
-            const nsLabels = graph.get('Namespace', '', route.namespace)?.labels;
-            const hostnames = stringList(route.spec.hostnames) ?? [];
-            const why = listenerRejection(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port, hostnames);
-            const where = `${route.kind} parentRef Gateway "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''}`;
-            if (why === 'no-listener') {
-              const names = listenersOf(gateway).flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${typeof l.port === 'number' ? ` (port ${l.port})` : ''}`] : []));
-              ctx.report(route, `${where} not found: the Gateway has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and ${unattached(route.kind)}; fix sectionName or port`, { path: p.path });
-            } else if (why === 'kind') {
-              const taken = listenersOf(gateway).filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || l.port === p.port))
-                .map((l) => `"${String(l.name)}" (${String(l.protocol)}) takes ${kindsOf(l).join(', ') || 'no route kind'}`);
-              ctx.report(route, `${where} does not take ${route.kind}s: listener ${taken.join('; ')} (the kinds its protocol supports, narrowed by allowedRoutes.kinds); ` +
-                `the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; attach to a listener whose protocol takes it (HTTPRoute/GRPCRoute: HTTP or HTTPS, ` +
-                `TLSRoute: TLS, TCPRoute: TCP or TLS with mode Terminate) and list it in allowedRoutes.kinds if that is set, or use the route kind the listener takes`, { path: p.path });
-            } else if (why === 'namespace') {
-              ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
-                `(${describeNamespaceRefusals(gateway, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; ` +
-                `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
-            } else if (why === 'hostname') {
-              const names = listenersOf(gateway).flatMap((l) => (typeof l.hostname === 'string' ? [`"${l.hostname}"`] : []));
-              ctx.report(route, `${where}: none of the route's hostnames (${hostnames.join(', ')}) matches a listener hostname (${names.join(', ')}), so the route is not accepted ` +
-                `(NoMatchingListenerHostname) and those hostnames get 404; add the hostname to a listener, or fix the route's hostnames`, { path: ['spec', 'hostnames'] });
-            }
+            reportListenerRejection(graph, route, gateway, p, ctx.report);
           }
         } else if (p.group === GATEWAY_API_GROUP && p.kind === 'ListenerSet') {
           const set = k8s.get('ListenerSet', p.namespace, p.name);
@@ -272,14 +285,7 @@ const routeReferenceNotFound: Rule = {
             continue;
           }
           // A ListenerSet istiod does not accept is reported on the ListenerSet (gatewayapi/listener-set-not-accepted).
-          if (listenerSetAttachment(graph, set).status !== 'accepted') continue;
-          const listeners = listenersOf(set);
-          const matches = listeners.some((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || listenerEntryPort(l) === p.port));
-          if (!matches) {
-            const names = listeners.flatMap((l) => (typeof l.name === 'string' ? [`"${l.name}"${listenerEntryPort(l) !== undefined ? ` (port ${listenerEntryPort(l)})` : ''}`] : []));
-            ctx.report(route, `${route.kind} parentRef ListenerSet "${p.namespace}/${p.name}"${p.sectionName ? ` listener "${p.sectionName}"` : ''}${p.port !== undefined ? ` port ${p.port}` : ''} not found: ` +
-              `the ListenerSet has listeners ${names.join(', ')}; the route is not attached (NoMatchingParent) and ${unattached(route.kind)}; fix sectionName or port`, { path: p.path });
-          }
+          if (listenerSetAttachment(graph, set).status === 'accepted') reportListenerRejection(graph, route, set, p, ctx.report);
         } else if (p.group === '' && p.kind === 'Service') {
           const service = graph.get('Service', p.namespace, p.name);
           if (service) {
@@ -299,7 +305,9 @@ const routeReferenceNotFound: Rule = {
         } else if (!ATTACHABLE_PARENTS.has(`${p.group}/${p.kind}`) && ISTIO_READ_GROUPS.has(p.group)) {
           const hint = p.group === 'networking.istio.io' && p.kind === 'Gateway'
             ? 'an Istio Gateway (networking.istio.io) is bound by a VirtualService\'s gateways, not by a route: attach to a gateway.networking.k8s.io Gateway, or write a VirtualService'
-            : 'use kind Gateway (group gateway.networking.k8s.io), a Service (group ""), or an Istio ServiceEntry';
+            : p.kind === 'XListenerSet'
+              ? 'the experimental XListenerSet became the standard ListenerSet in Gateway API v1.5: write group: gateway.networking.k8s.io, kind: ListenerSet (and move the XListenerSet to gateway.networking.k8s.io/v1 ListenerSet)'
+              : 'use kind Gateway (group gateway.networking.k8s.io), a Service (group ""), or an Istio ServiceEntry';
           ctx.report(route, `${route.kind} parentRef ${p.kind} "${p.namespace}/${p.name}" of group "${p.group}" is not a parent Istio attaches routes to ("unsupported parent"): ` +
             `the route is never attached and ${unattached(route.kind)}; ${hint}`, { path: p.path });
         }
