@@ -18,6 +18,7 @@ const ADS = { configSourceSpecifier: { case: 'ads' as const, value: {} }, resour
 /** `weight` goes to the first cluster, the rest split evenly: changing it changes only RDS. */
 export function benchResources(weight: number): ResourceSet {
   const hcm = create(HttpConnectionManagerSchema, {
+    statPrefix: 'outbound_0.0.0.0_80',
     routeSpecifier: { case: 'rds', value: { configSource: ADS, routeConfigName: ROUTES } },
     httpFilters: [{ name: 'router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } }],
   });
