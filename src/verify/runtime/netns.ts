@@ -60,6 +60,9 @@ async function ip(...args: string[]): Promise<void> {
   }
 }
 
+/** What `ip link del` says when the device is already gone (a veth whose namespace was never made, or was deleted). */
+const GONE = /Cannot find device|does not exist/;
+
 /** Namespaces and links left by runs whose process is gone (SIGKILL), by our naming scheme. */
 function staleNames(): { namespaces: string[]; links: string[] } {
   const dead = (name: string) => {
@@ -89,6 +92,8 @@ export class NetnsNetwork implements Closable {
   readonly gateway: string;
   private readonly bridge: string;
   private readonly namespaces: string[] = [];
+  /** The host-side veth of each namespace (`mp<pid>v<n>`), deleted before the namespaces (see close). */
+  private readonly veths: string[] = [];
   private next = 2;
   private closed = false;
 
@@ -135,6 +140,7 @@ export class NetnsNetwork implements Closable {
     const outside = `${PREFIX}${process.pid}v${n}`;
     const address = `${this.subnet}.${n}`;
     this.namespaces.push(namespace);
+    this.veths.push(outside);
     try {
       await ip('netns', 'add', namespace);
       await ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace);
@@ -154,12 +160,17 @@ export class NetnsNetwork implements Closable {
     return ['ip', 'netns', 'exec', host.namespace, ...argv];
   }
 
-  /** Deletes every namespace (their veths go with them) and the bridge. Errors name what is left. */
+  /**
+   * Deletes every host-side veth, every namespace and the bridge. Errors name what is left. The veths go first: deleting
+   * one removes its pair at once, while a deleted namespace's veths are destroyed later by the kernel's netns cleanup,
+   * which on a busy machine can leave `mp<pid>v<n>` in the host's links after close returned.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const errors: string[] = [];
     // In parallel: the registry gives each close a deadline, and a busy machine makes every `ip` slow.
+    await Promise.all(this.veths.splice(0).map((l) => ip('link', 'del', l).catch((e: Error) => { if (!GONE.test(e.message)) errors.push(e.message); })));
     await Promise.all(this.namespaces.splice(0).map((ns) => ip('netns', 'del', ns).catch((e: Error) => { errors.push(e.message); })));
     await ip('link', 'del', this.bridge).catch((e: Error) => errors.push(e.message));
     if (errors.length > 0) throw new Error(errors.join('; '));
@@ -168,6 +179,9 @@ export class NetnsNetwork implements Closable {
   /** Synchronous teardown for process exit. */
   killNow(): void {
     this.closed = true;
+    for (const l of this.veths.splice(0)) {
+      try { execFileSync('ip', ['link', 'del', l], { stdio: 'ignore', timeout: 5000 }); } catch { /* already gone */ }
+    }
     for (const ns of this.namespaces.splice(0)) {
       try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 }); } catch { /* already gone */ }
     }
