@@ -5,8 +5,6 @@
  * older one's. Translated for the client sidecar, served by our ADS server to the reference proxy in front of raw
  * TCP backends; only the listener addresses change (to 127.0.0.1:0).
  */
-import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
@@ -15,6 +13,7 @@ import { graphOf } from '../../mesh/_graph.js';
 import { svc, vs } from '../../mesh/view-fixtures.js';
 import { startTestProxy, startXds, until } from '../../proxy/_harness.js';
 import { onLoopback } from './_loopback-sidecar.js';
+import { exchange, sendHello, tagged } from './_l4-ends.js';
 
 type Obj = Record<string, unknown>;
 const client = describeProxy({ name: 'client', namespace: 'web', labels: { app: 'client' } });
@@ -24,48 +23,6 @@ const service = (name: string, ip: string, port: number, portName: string) => {
   return s;
 };
 const at = (month: number) => ({ creationTimestamp: `2025-0${month}-01T00:00:00Z` });
-
-/** A TCP server that answers `<name>:<bytes>` to what it receives, and counts the connections that sent anything. */
-async function tagged(name: string): Promise<{ port: number; received: string[]; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const received: string[] = [];
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('data', (d) => { received.push(d.toString('latin1')); s.write(`${name}:${d.toString('latin1')}`); });
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port, received,
-    close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(() => r())); },
-  };
-}
-
-/** Sends `ping` and resolves with the answer (empty when the proxy closed the connection). */
-function exchange(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    s.setTimeout(3000, () => s.destroy(new Error('timeout')));
-    s.on('connect', () => s.write('ping'));
-    s.on('data', (d) => { got += d.toString(); if (got.endsWith(':ping')) s.end(); });
-    s.on('close', () => resolve(got));
-    s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(got) : reject(e)));
-  });
-}
-
-/** Opens a TLS connection with SNI `sni`; resolves when the proxy closed it or a backend got the ClientHello. */
-function sendHello(port: number, sni: string, backends: readonly { received: readonly string[] }[]): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const before = backends.map((b) => b.received.length);
-    const c = tls.connect({ host: '127.0.0.1', port, servername: sni, rejectUnauthorized: false });
-    const timer = setTimeout(() => done(), 3000);
-    const poll = setInterval(() => { if (backends.some((b, i) => b.received.length > before[i]!)) done(); }, 10);
-    function done() { clearInterval(poll); clearTimeout(timer); c.destroy(); resolve(); }
-    c.on('error', done);
-    c.on('close', done);
-  });
-}
 
 test('GIVEN an older VirtualService for db with only http routes and a newer one with a tcp route, and two VirtualServices for vault with tls routes of different SNI WHEN the client sidecar connects THEN db\'s bytes reach the newer one\'s backend, and each SNI reaches its own VirtualService\'s backend', async () => {
   const backends = { db: await tagged('db'), primary: await tagged('primary'), vault: await tagged('vault'), active: await tagged('active'), standby: await tagged('standby') };
