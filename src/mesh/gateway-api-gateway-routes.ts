@@ -94,12 +94,8 @@ function serverTls(graph: MeshGraph, owner: MeshObject, tls: unknown): Raw | nul
   const refs = records(tls.certificateRefs);
   if (refs.length > 2) return out;
   const names = refs.flatMap((ref) => {
-    const group = typeof ref.group === 'string' ? ref.group : '';
-    const kind = typeof ref.kind === 'string' ? ref.kind : 'Secret';
-    if (group !== '' || kind !== 'Secret' || typeof ref.name !== 'string') return [];
-    const ns = typeof ref.namespace === 'string' ? ref.namespace : owner.namespace;
-    if (ns !== owner.namespace && !referenceGrantFor(gatewayApiOf(graph), { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) return [];
-    return [kubernetesGatewayResource(ns, ref.name)];
+    const name = certificateResource(graph, owner, ref);
+    return name === undefined ? [] : [name];
   });
   if (names.length === 1) out.credentialName = names[0];
   else if (names.length === 2) out.credentialNames = names;
@@ -107,21 +103,30 @@ function serverTls(graph: MeshGraph, owner: MeshObject, tls: unknown): Raw | nul
 }
 
 /**
- * Whether `buildTLS` resolves every certificateRef of a Terminate listener of `owner`: at most two, each a core Secret,
- * in the owner's namespace or allowed there by a ReferenceGrant from the owner's kind. Whether the Secret exists is not
- * judged (the input seldom holds Secrets; `gatewayapi/certificate-ref-not-found` judges it where it can).
+ * The SDS resource of one certificateRef of a listener of `owner` (a Gateway or ListenerSet), or undefined when
+ * `buildSecretReference` refuses it: not a core Secret, or in another namespace without a ReferenceGrant from the
+ * owner's kind there.
+ */
+function certificateResource(graph: MeshGraph, owner: MeshObject, ref: Raw): string | undefined {
+  const group = typeof ref.group === 'string' ? ref.group : '';
+  const kind = typeof ref.kind === 'string' ? ref.kind : 'Secret';
+  if (group !== '' || kind !== 'Secret' || typeof ref.name !== 'string') return undefined;
+  const ns = typeof ref.namespace === 'string' ? ref.namespace : owner.namespace;
+  if (ns !== owner.namespace && !referenceGrantFor(gatewayApiOf(graph), { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name })) return undefined;
+  return kubernetesGatewayResource(ns, ref.name);
+}
+
+/**
+ * Whether `buildTLS` resolves every certificateRef of a Terminate listener of `owner`: at most two, each one
+ * {@link certificateResource} takes. Whether the Secret exists is not judged (the input seldom holds Secrets;
+ * `gatewayapi/certificate-ref-not-found` judges it where it can).
  */
 function certificateRefsResolve(graph: MeshGraph, owner: MeshObject, tls: unknown): boolean {
   if (!isRecord(tls) || (tls.mode !== undefined && tls.mode !== 'Terminate')) return true;
   const option = isRecord(tls.options) ? tls.options[TERMINATE_MODE] : undefined;
   if (option === 'ISTIO_SIMPLE' || option === 'ISTIO_MUTUAL') return true;
   const refs = records(tls.certificateRefs);
-  if (refs.length > 2) return false;
-  return refs.every((ref) => {
-    if ((typeof ref.group === 'string' ? ref.group : '') !== '' || (typeof ref.kind === 'string' ? ref.kind : 'Secret') !== 'Secret' || typeof ref.name !== 'string') return false;
-    const ns = typeof ref.namespace === 'string' ? ref.namespace : owner.namespace;
-    return ns === owner.namespace || referenceGrantFor(gatewayApiOf(graph), { group: GATEWAY_API_GROUP, kind: owner.kind, namespace: owner.namespace }, { group: '', kind: 'Secret', namespace: ns, name: ref.name }) !== undefined;
-  });
+  return refs.length <= 2 && refs.every((ref) => certificateResource(graph, owner, ref) !== undefined);
 }
 
 /** `buildHostnameMatch` + `namespacesFromSelector`: the server hosts of a listener of `owner` (a Gateway or ListenerSet). */
