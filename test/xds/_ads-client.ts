@@ -1,7 +1,10 @@
 /** A minimal SotW ADS client for the tests (and the benchmark): send requests, await responses or an end status. */
 import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../../src/xds/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { type Secret, SecretSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { SECRET_TYPE_URL } from '../../src/xds/resources.js';
 
 export const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 
@@ -60,4 +63,26 @@ export function openAds(port: number, client: grpc.Client = newAdsClient(port)):
 /** A client with its own connection: grpc-js otherwise shares one HTTP/2 connection between clients of one target. */
 export function newAdsClient(port: number, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): grpc.Client {
   return new AdsClientCtor(`127.0.0.1:${port}`, credentials, { 'grpc.use_local_subchannel_pool': 1 });
+}
+
+/** The Secrets of an SDS response, by name. */
+export function secretsOf(r: Pick<DiscoveryResponse, 'resources'>): Map<string, Secret> {
+  return new Map(r.resources.map((a) => { const x = anyUnpack(a, SecretSchema)!; return [x.name, x]; }));
+}
+
+/**
+ * Asks `node`'s secrets `names` on a new stream of `client` (default: a channel of its own), ACKs the answer and closes
+ * the stream. Throws when the answer is not an SDS response or none comes within 30 s.
+ */
+export async function fetchSecrets(port: number, node: MessageInitShape<typeof DiscoveryRequestSchema>['node'], names: string[], client?: grpc.Client): Promise<Map<string, Secret>> {
+  const s = openAds(port, client);
+  try {
+    s.send({ node, typeUrl: SECRET_TYPE_URL, resourceNames: names });
+    const r = await s.next(30_000);
+    if (r.typeUrl !== SECRET_TYPE_URL) throw new Error(`expected an SDS response, got ${r.typeUrl}`);
+    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
+    return secretsOf(r);
+  } finally {
+    s.close();
+  }
 }

@@ -4,7 +4,6 @@
  * (`ROOTCA`); a gateway gets `kubernetes://<credentialName>` from a Kubernetes Secret in its own
  * namespace, the proxy of a Gateway API Gateway `kubernetes-gateway://<ns>/<name>` for its certificateRefs; an unknown name is absent, not an error. The certificates are used for real mutual TLS.
  */
-import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +12,10 @@ import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServe, type XdsServeHandle } from '../../src/cli/xds-command.js';
-import { type Secret, SecretSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import type { Secret } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { createCa, issueServerCertificate, spiffeIdOfCertificate } from '../../src/pki/index.js';
 import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
-import { type AdsTestStream, openAds } from './_ads-client.js';
+import { type AdsTestStream, fetchSecrets as fetchSecretsOn, openAds } from './_ads-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'meshproof-sds-'));
@@ -46,22 +45,9 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const secretsOf = (r: { resources: Parameters<typeof anyUnpack>[0][] }): Map<string, Secret> =>
-  new Map(r.resources.map((a) => { const s = anyUnpack(a, SecretSchema)!; return [s.name, s]; }));
 const text = (b: { specifier: { case?: string; value?: unknown } } | undefined) => new TextDecoder().decode(b?.specifier.value as Uint8Array);
 
-async function fetchSecrets(node: Parameters<AdsTestStream['send']>[0]['node'], names: string[]): Promise<Map<string, Secret>> {
-  const s = openAds(h.port);
-  try {
-    s.send({ node, typeUrl: SECRET_TYPE_URL, resourceNames: names });
-    const r = await s.next(30_000);
-    assert.is(r.typeUrl, SECRET_TYPE_URL);
-    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
-    return secretsOf(r);
-  } finally {
-    s.close();
-  }
-}
+const fetchSecrets = (node: Parameters<AdsTestStream['send']>[0]['node'], names: string[]): Promise<Map<string, Secret>> => fetchSecretsOn(h.port, node, names);
 
 test('GIVEN an Istio sidecar node id WHEN it asks for default, ROOTCA and an unknown name THEN it gets its workload certificate and the root; the unknown name is absent', async () => {
   const node = { id: 'sidecar~10.0.0.7~reviews-v2-7d9c8b-x2x4z.bookinfo~bookinfo.svc.cluster.local', metadata: { NAMESPACE: 'bookinfo' } };

@@ -6,7 +6,6 @@
  * the node's namespace; a refused secret is left out (NACK-free), logged, and shown on /status.
  * The reference proxy connects with `meshproof xds client-cert`'s files and gets its config.
  */
-import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +17,11 @@ import { main } from '../../src/cli/main.js';
 import { CLIENT_CERT_FILES, writeClientCertificate } from '../../src/cli/xds-client-cert.js';
 import { createCa, issueServerCertificate, issueWorkloadCertificate, loadCaFromFiles, spiffeIdOfCertificate } from '../../src/pki/index.js';
 import { startProxy } from '../../src/proxy/main.js';
-import { type Secret, SecretSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import type { Secret } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
 import { makeCa } from '../runtime/_processes.js';
 import { captureIO } from '../cli/_io.js';
-import { type AdsTestStream, newAdsClient, openAds } from './_ads-client.js';
+import { type AdsTestStream, fetchSecrets, newAdsClient, openAds, secretsOf } from './_ads-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'meshproof-xds-tls-'));
@@ -56,8 +55,6 @@ test.after(async () => {
 const read = (dir: string, f: keyof typeof CLIENT_CERT_FILES) => readFileSync(join(dir, CLIENT_CERT_FILES[f]));
 const rootPem = () => readFileSync(ca.cert);
 const credentialsOf = (dir: string) => grpc.credentials.createSsl(read(dir, 'root'), read(dir, 'key'), read(dir, 'chain'));
-const secretsOf = (r: { resources: Parameters<typeof anyUnpack>[0][] }): Map<string, Secret> =>
-  new Map(r.resources.map((a) => { const s = anyUnpack(a, SecretSchema)!; return [s.name, s]; }));
 const leafOf = (s: Secret | undefined) => {
   const v = s?.type.case === 'tlsCertificate' ? s.type.value.certificateChain?.specifier.value : undefined;
   return spiffeIdOfCertificate(new TextDecoder().decode(v as Uint8Array).match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)![0]);
@@ -65,16 +62,7 @@ const leafOf = (s: Secret | undefined) => {
 
 /** Asks node `nodeId`'s secrets `names` over a stream authenticated with `credentials`; ACKs the answer. */
 async function secrets(credentials: grpc.ChannelCredentials, nodeId: string, names: string[]): Promise<Map<string, Secret>> {
-  const s = openAds(h.port, newAdsClient(h.port, credentials));
-  try {
-    s.send({ node: { id: nodeId }, typeUrl: SECRET_TYPE_URL, resourceNames: names });
-    const r = await s.next(30_000);
-    assert.is(r.typeUrl, SECRET_TYPE_URL);
-    s.send({ typeUrl: SECRET_TYPE_URL, resourceNames: names, versionInfo: r.versionInfo, responseNonce: r.nonce });
-    return secretsOf(r);
-  } finally {
-    s.close();
-  }
+  return fetchSecrets(h.port, { id: nodeId }, names, newAdsClient(h.port, credentials));
 }
 
 /** Opens a stream with `credentials` and waits for its end: the status it ends with, or undefined when a response came. */

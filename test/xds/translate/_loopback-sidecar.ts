@@ -15,16 +15,21 @@ export function onLoopback(l: Listener): void {
 }
 
 /**
- * Serves `listener` (one of `set`'s, moved to loopback) with `set`'s other resources to a started
- * reference proxy, once it is LIVE; the ADS server and proxy are closed through `cleanups`. Returns
- * the proxy and the port its listener bound.
+ * Serves `listeners` (some of `set`'s, each moved to loopback) with `set`'s other resources to a started reference
+ * proxy, once it is LIVE; the ADS server and proxy are closed through `cleanups`. Returns the proxy.
  */
-export async function serveOnLoopback(set: ResourceSet, listener: Listener, cleanups: (() => unknown)[]): Promise<{ proxy: Awaited<ReturnType<typeof startTestProxy>>; port: number }> {
-  onLoopback(listener);
-  const xds = await startXds({ ...set, listeners: [listener] });
+export async function serveListenersOnLoopback(set: ResourceSet, listeners: Listener[], cleanups: (() => unknown)[]): Promise<Awaited<ReturnType<typeof startTestProxy>>> {
+  listeners.forEach((l) => { onLoopback(l); });
+  const xds = await startXds({ ...set, listeners });
   cleanups.push(() => xds.close());
   const proxy = await startTestProxy(xds.port);
   cleanups.push(() => proxy.close());
   await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
+  return proxy;
+}
+
+/** {@link serveListenersOnLoopback} for one listener; also returns the port it bound. */
+export async function serveOnLoopback(set: ResourceSet, listener: Listener, cleanups: (() => unknown)[]): Promise<{ proxy: Awaited<ReturnType<typeof startTestProxy>>; port: number }> {
+  const proxy = await serveListenersOnLoopback(set, [listener], cleanups);
   return { proxy, port: proxy.listenerAddress(listener.name)!.port };
 }

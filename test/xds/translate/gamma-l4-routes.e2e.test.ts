@@ -11,8 +11,7 @@ import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { svc } from '../../mesh/view-fixtures.js';
-import { startTestProxy, startXds, until } from '../../proxy/_harness.js';
-import { onLoopback } from './_loopback-sidecar.js';
+import { serveListenersOnLoopback } from './_loopback-sidecar.js';
 import { exchange, sendHello, tagged } from './_l4-ends.js';
 
 type Obj = Record<string, unknown>;
@@ -44,12 +43,7 @@ test('GIVEN a mesh TCPRoute for db (primary weight 1, replica weight 0) and a TL
     ]);
     const listeners = set.listeners.filter((l) => l.name === '10.96.0.10_5432' || l.name === '10.96.0.20_8200');
     assert.equal(listeners.map((l) => l.name).sort(), ['10.96.0.10_5432', '10.96.0.20_8200']);
-    listeners.forEach((l) => { onLoopback(l); });
-    const xds = await startXds({ ...set, listeners });
-    cleanups.push(() => xds.close());
-    const proxy = await startTestProxy(xds.port);
-    cleanups.push(() => proxy.close());
-    await until(() => proxy.state() === 'LIVE', 8000, `proxy LIVE (${proxy.diagnostics.join('; ')})`);
+    const proxy = await serveListenersOnLoopback(set, listeners, cleanups);
 
     const db = proxy.listenerAddress('10.96.0.10_5432')!.port;
     const answers = new Set<string>();
