@@ -5,7 +5,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Cluster_TransportSocketMatchSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { TlsParameters_TlsProtocol } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
-import { type CommonTlsContextSchema, UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { CommonTlsContextSchema, UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import type { ClientTlsView, ClusterView } from '../../mesh/view/index.js';
 import { createMessage as create } from '../create-message.js';
@@ -88,7 +88,7 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
   if (tls.mode === 'DISABLE') return http;
   if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO') {
     const sans = (tls.subjectAltNames ?? []).length > 0 ? tls.subjectAltNames! : serviceAccounts;
-    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: packAny(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans, target.http2)) } };
+    const socket = { name: TLS_SOCKET, configType: { case: 'typedConfig' as const, value: packAny(UpstreamTlsContextSchema, istioMutualContext(c, tls, sans, target.http2, parts)) } };
     if (tls.mode === 'ISTIO_MUTUAL') { cluster.transportSocket = socket; return http; }
     cluster.transportSocketMatches = [
       { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transportSocket: socket },
@@ -131,10 +131,15 @@ export function applyUpstreamTls(cluster: ClusterInit, c: ClusterView, tls: Clie
   return { ...http, upstreamHttpProtocolOptions: { ...http?.upstreamHttpProtocolOptions, ...(autoSni ? { autoSni: true } : {}), ...(autoSan ? { autoSanValidation: true } : {}) } };
 }
 
-function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[], http2: boolean) {
+/**
+ * The ISTIO_MUTUAL upstream context: the SNI is the cluster's own, the common context (certificate,
+ * ROOTCA validation of `sans`, ALPN) is the same for every cluster of a service, so it is a part
+ * (shared, and encoded once, when the clusters are the translation cache's).
+ */
+function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly string[], http2: boolean, parts: ClusterParts) {
   return create(UpstreamTlsContextSchema, {
     sni: tls.sni ?? istioMutualSni(c),
-    commonTlsContext: {
+    commonTlsContext: parts.part(`istioMutual ${http2 ? 'h2' : ''} ${JSON.stringify(sans)}`, CommonTlsContextSchema, () => create(CommonTlsContextSchema, {
       tlsParams: TLS_PARAMS,
       alpnProtocols: [...(http2 ? MESH_H2_ALPN : MESH_ALPN)],
       tlsCertificateSdsSecretConfigs: [{ name: 'default', sdsConfig: ADS_SOURCE }],
@@ -145,6 +150,6 @@ function istioMutualContext(c: ClusterView, tls: ClientTlsView, sans: readonly s
           validationContextSdsSecretConfig: { name: 'ROOTCA', sdsConfig: ADS_SOURCE },
         },
       },
-    },
+    })),
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { JsonObject, JsonValue, MessageInitShape } from '@bufbuild/protobuf';
 import { type Cluster, ClusterSchema, Cluster_CommonLbConfigSchema, Cluster_DiscoveryType, Cluster_DnsLookupFamily, Cluster_LbPolicy, Cluster_TransportSocketMatchSchema } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
-import { DurationSchema } from '@bufbuild/protobuf/wkt';
+import { AnySchema, DurationSchema } from '@bufbuild/protobuf/wkt';
 import { CircuitBreakersSchema } from '../gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { OutlierDetectionSchema } from '../gen/envoy/config/cluster/v3/outlier_detection_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
@@ -121,10 +121,15 @@ export function buildOutboundCluster(c: ClusterView, service: ServiceView | unde
   if (http) {
     // Envoy requires an upstream protocol: HTTP/1.1 when nothing chose one (istiod `clusterWrapper.build`).
     const init = http.upstreamProtocolOptions ? http : { ...http, upstreamProtocolOptions: H1_EXPLICIT };
-    cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, httpOptionsMessageInit(init))) };
+    // Most clusters carry the same options: packed once per content when parts are shared.
+    const options = httpOptionsMessageInit(init);
+    cluster.typedExtensionProtocolOptions = { [HTTP_OPTIONS]: parts.part(`httpOptions ${JSON.stringify(options, bigintText)}`, AnySchema, () => packAny(HttpProtocolOptionsSchema, create(HttpProtocolOptionsSchema, options))) };
   }
   return create(ClusterSchema, cluster);
 }
+
+/** A JSON.stringify replacer for keys: durations hold `bigint` seconds. */
+const bigintText = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
 
 /** The metadata's `destinationRule` list per list of rule origins (the view shares one per rule), for read-only clusters. */
 const RULE_ORIGINS = new WeakMap<readonly Origin[], JsonValue[]>();
