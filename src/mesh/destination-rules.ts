@@ -143,14 +143,29 @@ export function mergeBackendPolicyTrafficPolicy(user: Readonly<Record<string, un
  * One consolidated rule (`ConsolidatedDestRule`): the rules for one host of one namespace merged into the first
  * of them, keyed by that first rule's raw `exportTo` set and `workloadSelector`.
  */
-interface Consolidated {
+export interface Consolidated {
   readonly host: string;
   /** The first rule's `spec.exportTo` as written (`{"."}` for a rule with a workloadSelector); empty when unset. */
   readonly exportTo: ReadonlySet<string>;
   /** The first rule's `workloadSelector.matchLabels`, or null. */
   readonly selector: Readonly<Record<string, string>> | null;
   /** The rules merged into it (`from`), merge order. */
-  readonly rules: MeshObject[];
+  readonly rules: readonly MeshObject[];
+}
+
+/**
+ * One of istiod's DestinationRule indexes for one namespace (`destinationRuleIndex`): `namespace-local` (what
+ * clients in that namespace, outside the root namespace, look up first), `exported` (what other namespaces
+ * look up there, filtered by each consolidated rule's exportTo), `root-local` (the root namespace's private
+ * rules, what clients in the root namespace look up first).
+ */
+export interface ConsolidatedHost {
+  readonly index: 'namespace-local' | 'exported' | 'root-local';
+  readonly namespace: string;
+  /** The host as the rules declare it (resolved). */
+  readonly host: string;
+  /** The consolidated rules for the host, in istiod's order. */
+  readonly entries: readonly Consolidated[];
 }
 
 interface Incoming {
@@ -165,10 +180,17 @@ const superset = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => [.
 const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 
+type MutableConsolidated = Consolidated & { readonly rules: MeshObject[] };
+
 /** One of istiod's `consolidatedDestRules` indexes: consolidated rules by exact host and by wildcard host. */
 class ConsolidatedIndex {
-  private readonly specific = new Map<string, Consolidated[]>();
-  private readonly wildcard = new Map<string, Consolidated[]>();
+  private readonly specific = new Map<string, MutableConsolidated[]>();
+  private readonly wildcard = new Map<string, MutableConsolidated[]>();
+
+  /** Every host with its consolidated rules: exact hosts, then wildcard ones. */
+  hosts(): IterableIterator<[string, readonly Consolidated[]]> {
+    return [...this.specific, ...this.wildcard][Symbol.iterator]();
+  }
 
   /**
    * `mergeDestinationRule` with `ENABLE_ENHANCED_DESTINATIONRULE_MERGE` (Istio's default), step for step:
@@ -182,7 +204,7 @@ class ConsolidatedIndex {
   merge(e: Incoming): void {
     const table = isWildcard(e.host) ? this.wildcard : this.specific;
     const list = table.get(e.host);
-    const own = (): Consolidated => ({ host: e.host, exportTo: e.exportTo, selector: e.selector, rules: [e.object] });
+    const own = (): MutableConsolidated => ({ host: e.host, exportTo: e.exportTo, selector: e.selector, rules: [e.object] });
     if (!list) {
       table.set(e.host, [own()]);
       return;
@@ -286,6 +308,13 @@ export class DestinationRuleResolver {
       if (!privateOnly) indexIn(this.exportedByNamespace, o.namespace).merge(e);
       else if (o.namespace === root) this.rootNamespaceLocal.merge(e);
     }
+  }
+
+  /** Every consolidated host of every index, as istiod's `setDestinationRules` leaves them. */
+  *consolidated(): IterableIterator<ConsolidatedHost> {
+    for (const [namespace, index] of this.namespaceLocal) for (const [host, entries] of index.hosts()) yield { index: 'namespace-local', namespace, host, entries };
+    for (const [namespace, index] of this.exportedByNamespace) for (const [host, entries] of index.hosts()) yield { index: 'exported', namespace, host, entries };
+    for (const [host, entries] of this.rootNamespaceLocal.hosts()) yield { index: 'root-local', namespace: this.meshConfig.rootNamespace, host, entries };
   }
 
   /**

@@ -78,6 +78,36 @@ export function listenerRejection(
   return routeHostnames.length === 0 || admitting.some((l) => listenerTakesHostnames(l, routeHostnames)) ? undefined : 'hostname';
 }
 
+/**
+ * The `allowedRoutes.namespaces.selector`s by which the listeners of `gateway` that take a `routeKind` from
+ * `routeNamespace` (as {@link listenerRejection} picks them: `sectionName`, `port`, kind, namespace, hostnames) admit
+ * it, when the Namespace is not in the input (`namespaceLabels` undefined) and each of them admits it only because
+ * {@link selectorAdmits} takes labels other than `kubernetes.io/metadata.name` as met; undefined when no listener
+ * admits it, or one does for certain.
+ */
+export function admittedOnUnknownLabels(
+  gateway: MeshObject,
+  routeKind: string,
+  routeNamespace: string,
+  sectionName: string | undefined,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+  port?: number,
+  routeHostnames: readonly string[] = [],
+): readonly Readonly<Record<string, unknown>>[] | undefined {
+  if (namespaceLabels !== undefined) return undefined;
+  const admitting = listenersOf(gateway).filter((l) => addressed(l, sectionName, port) && kindsOf(l).includes(routeKind)
+    && admitsNamespace(l, gateway.namespace, routeNamespace, undefined) && (routeHostnames.length === 0 || listenerTakesHostnames(l, routeHostnames)));
+  const selectors: Readonly<Record<string, unknown>>[] = [];
+  for (const l of admitting) {
+    const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
+    if (ns.from !== 'Selector') return undefined;
+    const selector = isRecord(ns.selector) ? ns.selector : {};
+    if (!selectorNeedsNamespaceLabels(selector)) return undefined;
+    selectors.push(selector);
+  }
+  return selectors.length > 0 ? selectors : undefined;
+}
+
 /** Whether a listener's `hostname` (none: every host) intersects one of `hostnames` (`*.` prefixes match by suffix, both ways). */
 export function listenerTakesHostnames(listener: Readonly<Record<string, unknown>>, hostnames: readonly string[]): boolean {
   if (typeof listener.hostname !== 'string' || listener.hostname === '') return true;
@@ -152,6 +182,19 @@ export function selectorAdmits(selector: Readonly<Record<string, unknown>>, name
     }
   }
   return true;
+}
+
+/**
+ * Whether `selector` (a Kubernetes LabelSelector) asks for a namespace label other than `kubernetes.io/metadata.name`:
+ * for a Namespace not in the input, {@link selectorAdmits} takes such requirements as met, so its answer rests on
+ * labels meshproof does not know.
+ */
+export function selectorNeedsNamespaceLabels(selector: Readonly<Record<string, unknown>>): boolean {
+  const keys = [
+    ...Object.keys(isRecord(selector.matchLabels) ? selector.matchLabels : {}),
+    ...(Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []).flatMap((e) => (isRecord(e) && typeof e.key === 'string' ? [e.key] : [])),
+  ];
+  return keys.some((k) => k !== NAMESPACE_NAME_LABEL);
 }
 
 function admitsNamespace(l: Readonly<Record<string, unknown>>, gatewayNamespace: string, routeNamespace: string, namespaceLabels: Readonly<Record<string, string>> | undefined): boolean {

@@ -19,7 +19,7 @@ import { backendTlsOf } from './gateway-api-backend-tls.js';
 import { managedGatewayServices } from './gateway-api-service.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
-import { DestinationRuleResolver, type MergedDestinationRule } from './destination-rules.js';
+import { DestinationRuleResolver, type ConsolidatedHost, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
 import { GATEWAY_API_GROUP } from './kinds.js';
 
@@ -364,6 +364,11 @@ export class MeshGraph {
   destinationRuleFor(host: string, fromNamespace: string, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
     const fqdn = this.resolveHost(host, fromNamespace).fqdn;
     return this.destinationRules.lookup(fqdn, fromNamespace, this.serviceNamespaceOf(fqdn, fromNamespace), clientLabels);
+  }
+
+  /** Every DestinationRule host of every istiod index, with the rules consolidated for it (`DestinationRuleResolver.consolidated`). */
+  destinationRuleConsolidations(): IterableIterator<ConsolidatedHost> {
+    return this.destinationRules.consolidated();
   }
 
   /** Subsets defined for `host` by the DestinationRule that applies from `fromNamespace` (merged, duplicates dropped), with their workloads. */

@@ -49,7 +49,11 @@ export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 /** Route kinds of the Gateway API that attach to parents. */
 export const GATEWAY_API_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute'];
 
-const GATEWAY_API_READ = new Set(['Gateway', 'ListenerSet', 'ReferenceGrant', 'BackendTLSPolicy', ...GATEWAY_API_ROUTE_KINDS]);
+/**
+ * The Gateway API kinds meshproof reads (`gateway-api.ts` indexes them): GatewayClass among them, whose
+ * `controllerName` says whether istiod runs a Gateway (`gateway-api-deployment.ts` `istioControllerClass`).
+ */
+const GATEWAY_API_READ = new Set(['Gateway', 'GatewayClass', 'ListenerSet', 'ReferenceGrant', 'BackendTLSPolicy', ...GATEWAY_API_ROUTE_KINDS]);
 
 /**
  * Whether meshproof models (kind, group): it has a {@link kindInfo} entry or is a Gateway API kind
@@ -66,7 +70,7 @@ export function isModelledKind(kind: string, apiVersion: string): boolean {
  */
 export function knownKindNames(group: string): string[] {
   const names = [...TABLE.values()].filter((k) => k.group === group).map((k) => k.kind);
-  return group === GATEWAY_API_GROUP ? [...names, ...GATEWAY_API_READ, 'GatewayClass'] : names;
+  return group === GATEWAY_API_GROUP ? [...names, ...GATEWAY_API_READ] : names;
 }
 
 /** The kind's entry, or undefined when meshproof does not model (kind, group). */

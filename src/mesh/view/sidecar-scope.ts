@@ -284,22 +284,9 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     const kinds = listenerProtocol === undefined ? routeKindsFor(port.protocol) : listenerRouteKinds(listenerProtocol, port.protocol);
     if (listenerProtocol !== undefined && kinds.length === 0) continue;
     const portEnv: RouteEnv = { ...env, scope: { ...env.scope, port: port.number } };
-    // HTTP: the first candidate applies. A GAMMA VirtualService without routes for this port (its parentRef
-    // names another) gives no virtual host here: the next candidate applies (istiod keeps the first virtual host
-    // per domain). One made of a mesh TCPRoute or TLSRoute has no HTTP routes: it joins the L4 merge below.
-    let applied: MeshRouteSource | null = null;
-    let gammaRoutes: HttpRouteView[] = [];
-    for (const c of candidates) {
-      if (isGammaL4(c)) continue;
-      if (!isGamma(c)) { applied = c; break; }
-      if (!kinds.includes('http')) continue;
-      gammaRoutes = gammaHttpRoutesOf(portEnv, c);
-      if (gammaRoutes.length > 0) { applied = c; break; }
-    }
-    // istiod stops a VirtualService's HTTP routes at its first catch-all (route.go BuildHTTPRoutesForVirtualService).
-    const routed = applied === null || !kinds.includes('http') ? [] : httpRoutesToFirstCatchAll(isGamma(applied) ? gammaRoutes : httpRoutesOf(portEnv, applied));
-    // A VirtualService with no route for this port (every match names another port) gives no virtual
-    // host here, so the service keeps its default route (istiod BuildSidecarVirtualHostWrapper).
+    const { applied, routed } = appliedHttpSource(graph, portEnv, s.host, candidates, kinds.includes('http'));
+    // No VirtualService has a route for this port (every match names another port): the service keeps its
+    // default route (istiod BuildSidecarVirtualHostWrapper).
     const fallback = kinds.includes('http') && routed.length === 0;
     const http = fallback ? [defaultHttpRoute(portEnv, s, s.host, port.number)] : routed;
     // TCP and TLS: every VirtualService of the host, merged (`sidecar-l4-routes.ts`).
@@ -325,6 +312,30 @@ function serviceRoutes(graph: MeshGraph, proxy: ProxyIdentity, env: RouteEnv, im
     }
   }
   return { routes, targets };
+}
+
+/**
+ * The candidate whose HTTP routes a sidecar port gets, and those routes, as istiod builds them
+ * (`BuildSidecarVirtualHostWrapper`): each VirtualService of the egress listener, in order, that has
+ * routes for the port (`BuildHTTPRoutesForVirtualService`, which stops at the first catch-all) gives a
+ * virtual host for the host, and `BuildSidecarOutboundVirtualHosts` keeps the first per domain: one
+ * without routes for the port (its matches all name another port, or none applies to this client)
+ * lets the next one apply. Only VirtualServices that name the host exactly (GAMMA ones included)
+ * compete so: a wildcard host reaches a service only through the one VirtualService
+ * `computeWildcardHostVirtualServiceIndex` picks (the first with the most specific wildcard, and none
+ * when one names the host exactly), so the search stops there. `http` false (a port without HTTP
+ * routes): the first VirtualService (not GAMMA) stands as the source, with no routes.
+ */
+function appliedHttpSource(graph: MeshGraph, env: RouteEnv, host: string, candidates: readonly MeshRouteSource[], http: boolean): { applied: MeshRouteSource | null; routed: readonly HttpRouteView[] } {
+  if (!http) return { applied: candidates.find((c) => !isGammaL4(c) && !isGamma(c)) ?? null, routed: [] };
+  for (const c of candidates) {
+    // One made of a mesh TCPRoute or TLSRoute has no HTTP routes: it joins the L4 merge.
+    if (isGammaL4(c)) continue;
+    const routed = httpRoutesToFirstCatchAll(isGamma(c) ? gammaHttpRoutesOf(env, c) : httpRoutesOf(env, c));
+    if (routed.length > 0) return { applied: c, routed };
+    if (!isGamma(c) && !namesExactly(graph, c, host)) break;
+  }
+  return { applied: null, routed: [] };
 }
 
 /** The objects a route candidate stands for: the VirtualService, the HTTPRoutes merged into a GAMMA one, or the TCPRoute or TLSRoute. */

@@ -410,7 +410,7 @@ export interface HostRoutesView {
   readonly virtualServices: readonly Origin[];
   /**
    * Other VirtualServices for the same host (its most specific host group) that this proxy ignores: mesh `http`
-   * routes come from one only; a `tcp` / `tls` one is listed when all its routes come after a catch-all or repeat
+   * routes come from one only (the first, in istiod's order, with routes for the port); a `tcp` / `tls` one is listed when all its routes come after a catch-all or repeat
    * earlier matches.
    */
   readonly ignoredVirtualServices: readonly Origin[];

@@ -92,6 +92,13 @@ test('GIVEN an unknown kind WHEN loaded THEN an info notice, not unusable, and t
   assert.match(p.message, /Widget \(example.com\/v1\) "w" is not a kind meshproof models/);
 });
 
+test('GIVEN a Gateway API GatewayClass WHEN loaded THEN no input/unknown-kind notice: rules read it (its controllerName says whether istiod runs a Gateway)', async () => {
+  const file = write('gatewayclass.yaml', 'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: istio\nspec:\n  controllerName: istio.io/gateway-controller\n');
+  const { problems, files } = await loadInputs([file]);
+  assert.equal(problems.map((p) => `${p.code}: ${p.message}`), []);
+  assert.is(files[0]!.objects.length, 1);
+});
+
 test('GIVEN duplicate keys WHEN loaded THEN input/duplicate-key at the second key', async () => {
   const p = await only('dup.yaml', `${OBJ}spec:\n  type: ClusterIP\n  type: NodePort\n`);
   assert.is(p.code, 'input/duplicate-key');

@@ -1,4 +1,5 @@
 import { gatewayApiOf } from '../../../mesh/gateway-api.js';
+import { NAMESPACE_NAME_LABEL } from '../../../mesh/gateway-api-attachment.js';
 import { listenerSetAttachment, listenerSetParentRef } from '../../../mesh/gateway-api-listener-sets.js';
 import type { Rule } from '../../rule.js';
 
@@ -16,6 +17,8 @@ const listenerSetNotAccepted: Rule = {
     '`All` every one, `Selector` the namespaces its label selector matches. Otherwise the ListenerSet is Accepted',
     'False (NotAllowed) and its ports serve nothing. A parent Gateway that is not in the input is reported too (fix the',
     'name or namespace, or pass the Gateway with `--context`); a parent of another controller\'s class is not judged.',
+    'A `Selector` that asks for labels of a Namespace the input does not hold is taken as matching (as for routes: the',
+    'Namespace may live in another repository) and reported as info, since the answer rests on labels meshproof does not know.',
     'Fix: add `allowedListeners: {namespaces: {from: All}}` (or `Same`, or a `Selector`) to the Gateway, or attach',
     'the ListenerSet to a Gateway of class `istio`.',
   ].join(' '),
@@ -36,6 +39,12 @@ const listenerSetNotAccepted: Rule = {
         const why = a.from === 'None' ? 'does not admit ListenerSets (allowedListeners unset or from: None, the default)' : `admits ListenerSets from ${a.from === 'Same' ? `its own namespace ${gw.namespace} only` : 'the namespaces its selector matches, not this one'}`;
         ctx.report(set, `ListenerSet ${set.namespace}/${set.name} is not accepted by Gateway ${gw.namespace}/${gw.name}, which ${why}: istiod programs none of its listeners (NotAllowed) and routes attached to it are never served; ` +
           `add allowedListeners: {namespaces: {from: All}} (or Same, or a Selector matching namespace ${set.namespace}) to the Gateway`, { path: ['spec', 'parentRef'] });
+      } else if (a.status === 'accepted' && a.namespaceLabelsUnknown) {
+        const gw = a.gateway;
+        const allowed = gw.spec.allowedListeners as { namespaces?: { selector?: unknown } } | undefined;
+        ctx.report(set, `ListenerSet ${set.namespace}/${set.name} is taken as accepted by Gateway ${gw.namespace}/${gw.name}, whose allowedListeners.namespaces.from is Selector ${JSON.stringify(allowed?.namespaces?.selector ?? {})}, ` +
+          `but the Namespace ${set.namespace} is not in the input, so its labels are unknown (only ${NAMESPACE_NAME_LABEL}: ${set.namespace} is known) and meshproof assumes they match, as it does for routes; ` +
+          `if they do not, istiod programs none of its listeners (NotAllowed). Add the Namespace ${set.namespace} to the input (or pass it with --context), or select it by ${NAMESPACE_NAME_LABEL}`, { path: ['spec', 'parentRef'], severity: 'info' });
       } else if (a.status === 'unsupported-class') {
         const gw = a.gateway;
         ctx.report(set, `ListenerSet parent Gateway ${gw.namespace}/${gw.name} is of class ${String(gw.spec.gatewayClassName)}, which does not support ListenerSets: istiod programs none of its listeners; attach it to a Gateway of class istio`, { path: ['spec', 'parentRef'] });

@@ -1,5 +1,5 @@
 import { GATEWAY_API_GROUP, convertedByIstiod, gatewayApiOf, gatewayHandledByIstiod, parentHandledByIstiod, parentRefsOf } from '../../../mesh/gateway-api.js';
-import { describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
+import { NAMESPACE_NAME_LABEL, admittedOnUnknownLabels, describeNamespaceRefusals, kindsOf, listenerRejection, listenersOf, referenceGrantFor } from '../../../mesh/gateway-api-attachment.js';
 import { listenerEntryPort, listenerSetAttachment } from '../../../mesh/gateway-api-listener-sets.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { otherDomainHint } from '../references/_helpers.js';
@@ -225,6 +225,13 @@ function reportListenerRejection(graph: MeshGraph, route: MeshObject, parent: Me
     ctx.report(route, `${where} does not admit routes from namespace ${route.namespace} ` +
       `(${describeNamespaceRefusals(parent, route.kind, route.namespace, p.sectionName, nsLabels, p.port)}); the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}; ` +
       `set allowedRoutes.namespaces.from: All (or a Selector matching ${route.namespace}) on the listener, or move the route`, { path: p.path });
+  } else if (why === undefined) {
+    const selectors = admittedOnUnknownLabels(parent, route.kind, route.namespace, p.sectionName, nsLabels, p.port, hostnames);
+    if (selectors) {
+      ctx.report(route, `${where} is taken as attached: the listener admits namespace ${route.namespace} by allowedRoutes.namespaces.from: Selector ${[...new Set(selectors.map((x) => JSON.stringify(x)))].join(' or ')}, ` +
+        `but the Namespace ${route.namespace} is not in the input, so its labels are unknown (only ${NAMESPACE_NAME_LABEL}: ${route.namespace} is known) and meshproof assumes they match; ` +
+        `if they do not, the route is not accepted (NotAllowedByListeners) and ${unattached(route.kind)}. Add the Namespace ${route.namespace} to the input (or pass it with --context), or select it by ${NAMESPACE_NAME_LABEL}`, { path: p.path, severity: 'info' });
+    }
   } else if (why === 'hostname') {
     const names = listenersOf(parent).flatMap((l) => (typeof l.hostname === 'string' ? [`"${l.hostname}"`] : []));
     ctx.report(route, `${where}: none of the route's hostnames (${hostnames.join(', ')}) matches a listener hostname (${names.join(', ')}), so the route is not accepted ` +
@@ -246,7 +253,8 @@ const routeReferenceNotFound: Rule = {
     'exist but are not allowed: a Gateway without the listener `sectionName` names, whose listeners do not take the',
     'route\'s kind (an HTTPRoute on a TLS or TCP listener) or do not admit the route\'s namespace (`allowedRoutes`,',
     '`Same` by default: `NotAllowedByListeners`; a `Selector` is matched against the namespace\'s labels plus',
-    '`kubernetes.io/metadata.name`, which the API server sets on every namespace), a route whose `hostnames` match no',
+    '`kubernetes.io/metadata.name`, which the API server sets on every namespace; when the Namespace is not in the input',
+    'and the selector asks for other labels, the route is taken as admitted and an info says its labels are unknown), a route whose `hostnames` match no',
     'hostname of the listeners left (a listener without hostname takes all; `*.` matches by suffix:',
     '`NoMatchingListenerHostname`), and a backend Service in another namespace without a ReferenceGrant',
     'there (`RefNotPermitted`; only for a route with a Gateway parent: istiod does not enforce ReferenceGrants for a mesh',

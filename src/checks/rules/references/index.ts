@@ -2,6 +2,8 @@
 export { default as destinationHostExists } from './destination-host-exists.js';
 export { default as destinationPortRequired } from './destination-port-required.js';
 export { default as destinationRuleHostExists } from './destination-rule-host-exists.js';
+export { default as destinationRuleMergeNarrowsExport } from './destination-rule-merge-narrows-export.js';
+export { default as destinationRuleMergedIntoSelectorRule } from './destination-rule-merged-into-selector-rule.js';
 export { default as duplicateObject } from './duplicate-object.js';
 export { default as exportToNamespaceNotFound } from './export-to-namespace-not-found.js';
 export { default as gatewayExists } from './gateway-exists.js';
