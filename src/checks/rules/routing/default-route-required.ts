@@ -17,8 +17,8 @@ const defaultRouteRequired: Rule = {
     'BuildHTTPRoutesForVirtualService, `sourceMatchHTTP`): a match entry counts only on the port its `port` names',
     '(http routes apply only on HTTP, HTTP2, gRPC or sniffed ports) and for the clients its `sourceLabels` and',
     '`sourceNamespace` select. Where no rule applies (every match names another port, other clients, gateways',
-    'without `mesh`, or a dropped delegate), istiod builds nothing from the VirtualService and the sidecar keeps',
-    'the service\'s default route: no 404 there. Where a match applies and takes every request once those',
+    'without `mesh`, or a dropped delegate), istiod builds nothing from the VirtualService and the sidecar takes',
+    'the next VirtualService naming the host that routes there, else the service\'s default route: no 404 there. Where a match applies and takes every request once those',
     'conditions hold (`port: 8080` alone on port 8080), the port has its default. The message names the ports and',
     'clients left without one. Clients are the sidecars of the input (with the labels the injector adds) and',
     'sidecars it does not hold, taken to carry none of the `sourceLabels` asked for; a `sourceLabels` that selects',
@@ -60,6 +60,13 @@ const defaultRouteRequired: Rule = {
 };
 
 /**
+ * What a sidecar routes by where a VirtualService gives it no route for a port (istiod
+ * BuildSidecarVirtualHostWrapper skips it; BuildSidecarOutboundVirtualHosts keeps the first virtual
+ * host per domain): the next VirtualService naming the host with routes there, else the default route.
+ */
+const FALLBACK = "take the next VirtualService for the host that routes there, else the service's default route";
+
+/**
  * The ports left without a default, when not all: ` on port 9090 (a port-only match catches 8080; no rule applies on
  * port 7070, so the sidecars keep the service's default route there)`.
  */
@@ -72,7 +79,7 @@ function where(all: readonly SidecarOutcome[], nr: readonly SidecarOutcome[]): s
   const unrouted = rest.filter((p) => !caught.includes(p));
   const why = [
     caught.length > 0 ? `a port-only match catches ${portsText(caught).replace(/^ports? /, '')}` : '',
-    unrouted.length > 0 ? `no rule applies on ${portsText(unrouted)}, so the sidecars keep the service's default route there` : '',
+    unrouted.length > 0 ? `no rule applies on ${portsText(unrouted)}, so the sidecars build no route from it there and ${FALLBACK}` : '',
   ].filter(Boolean).join('; ');
   return ` on ${portsText(left)} (${why})`;
 }
@@ -93,7 +100,7 @@ function who(all: readonly SidecarOutcome[], nr: readonly SidecarOutcome[]): str
   const sidecars = [...new Set(all.filter((o) => hidden.includes(o.client)).map((o) => `${o.hiddenBy!.namespace}/${o.hiddenBy!.name}`))];
   const why = [
     hidden.length > 0 ? `${clientsText(hidden)}: the egress hosts of Sidecar ${sidecars.join(', Sidecar ')} do not import this VirtualService, so they keep the service's default route` : '',
-    unrouted.length > 0 ? `${clientsText(unrouted)}: no rule applies to them, so they keep the service's default route` : '',
+    unrouted.length > 0 ? `${clientsText(unrouted)}: no rule applies to them, so they build no route from it and ${FALLBACK}` : '',
     caught.length > 0 ? `${clientsText(caught)}: a rule takes every request of theirs` : '',
   ].filter(Boolean).join('; ');
   return ` for ${clientsText(left)} (${why})`;
