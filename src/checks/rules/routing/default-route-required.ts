@@ -7,7 +7,7 @@ import { clientsText, portsText, sidecarOutcomes, type SidecarOutcome } from './
 const defaultRouteRequired: Rule = {
   id: 'routing/default-route-required',
   severity: 'error',
-  summary: 'Every http rule a sidecar port or client of a mesh VirtualService gets has match conditions, so requests that match none get 404 (NR); where no rule applies the sidecar keeps the default route.',
+  summary: 'Every http rule a sidecar port or client of a mesh VirtualService gets has match conditions, so requests that match none get 404 (NR); where no rule applies the sidecar takes the next VirtualService for the host, else the default route.',
   docs: [
     'A VirtualService replaces the default route for its hosts. When every `spec.http` rule has a `match`, a',
     'request that matches none of them has no route and the sidecar answers 404 with response flag `NR`: a',
