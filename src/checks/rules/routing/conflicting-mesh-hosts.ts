@@ -36,7 +36,8 @@ const conflictingMeshHosts: Rule = {
   summary: 'Two or more mesh-bound VirtualServices declare the same (or, across scopes, an overlapping) host in the same exportTo scope.',
   docs: [
     'For sidecars Istio does not merge the `http` routes of VirtualServices: when several bound to `mesh` declare the',
-    'same host and are visible in the same namespace, only one of them is used and the others are silently ignored: a',
+    'same host and are visible in the same namespace, only one of them is used on each port (the first with `http`',
+    'routes for that port; the others are silently ignored there): a',
     'VirtualService of that namespace not exported everywhere comes first, then one exported to it by name, then those',
     'exported to every namespace, and within each of these the oldest, so which routes apply may depend on creation',
     'order. Their `tcp` and `tls` routes istiod does merge, in that same order (`getConfigsForHost`): `tcp` routes up to',
@@ -100,7 +101,7 @@ const conflictingMeshHosts: Rule = {
             `Host ${c.host} is also declared by mesh VirtualService ${listSome(shown, SHOWN, group.length - 1)} (both visible in ${where}); ` +
               (fix ?? (l4Only(group)
                 ? 'sidecars merge their tcp and tls routes in creation order, so a later tcp route after a catch-all, or a tls match repeating an earlier SNI, is never used: merge them into one VirtualService or separate them with exportTo'
-                : 'sidecars use only one of them, so merge them into one VirtualService or separate them with exportTo')),
+                : 'sidecars use only one of them per port, so merge them into one VirtualService or separate them with exportTo')),
             { path: ['spec', 'hosts', c.hostIndex] },
           );
         }
