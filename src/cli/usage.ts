@@ -176,7 +176,9 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --tls              ADS over mutual TLS: a server certificate from that CA, and every client must
-                     present a certificate chained to it; SDS secrets go only to their own identity
+                     present a certificate chained to it; a client may name only nodes of its
+                     certificate's namespace (PERMISSION_DENIED otherwise), and SDS secrets go only
+                     to their own identity. Without --tls streams are unauthenticated (said at start)
   --tls-name <name>  DNS name or IP the proxies dial, put in the server certificate (repeatable;
                      the --listen host is added unless it is 0.0.0.0 or ::)
   --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity

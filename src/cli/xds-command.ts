@@ -245,8 +245,8 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     }
     throw e;
   }
-  const exposed = values.tls ? undefined : exposedListenWarning(values.listen);
-  if (exposed) io.stderr.write(`${exposed}\n`);
+  // Plaintext is said once at start: loudly off loopback, as a note on it.
+  if (!values.tls) io.stderr.write(`${exposedListenWarning(values.listen) ?? unauthenticatedNote(values.listen)}\n`);
   io.stdout.write(`xds serve: ADS${values.tls ? ' (mutual TLS)' : ''} on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((done) => {
     const stop = (s: NodeJS.Signals) => {
@@ -291,6 +291,12 @@ const LARGE_OUTPUT_BYTES = 256e6;
 /** `12.3 MB` (10^6 bytes), `0.4 MB`. */
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** The start-up note of plaintext ADS on loopback: its streams are not authenticated, and what would authenticate them. */
+export function unauthenticatedNote(listen: string): string {
+  return `xds serve: ADS on ${listen} is plaintext: streams are unauthenticated, so any local process that reaches the port can name any node id and receive its config and SDS secrets; ` +
+    'add --tls to authenticate proxies by client certificate (meshproof xds client-cert) and serve each only nodes of its own namespace';
 }
 
 /**

@@ -311,6 +311,8 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     cache, nodeKey, onNodeGone, whyUnserved: (key) => (placed.has(key) ? undefined : whyUnserved(key)), ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}),
     // Only over mTLS (the server asks nothing of plaintext clients): a node's secrets go to its own identity.
     secretAccess: (peer, key, name, resource) => secretRefusal({ peerIdentity: peer, nodeNamespace: key.replace(/^grpc:/, '').split('/')[0]!, name, resource }),
+    // Over mTLS a client names only nodes of its own namespace (nodeClaim's default reads placement ids too).
+    onNodeRefused: (r) => clientLog.log(`xds serve: node ${quote(r.nodeId)} refused (PERMISSION_DENIED): ${r.reason} (see /status, refusedNodes)`),
     onSecretRefused: (r) => clientLog.log(`xds serve: node ${quote(r.nodeId)}: SDS secret ${quote(r.name)} withheld from the client authenticated as ${r.peerIdentity || '(no SPIFFE ID)'}: ${r.reason} (see /status, refusedSecrets)`),
   });
   let ca: CertificateAuthority | undefined;

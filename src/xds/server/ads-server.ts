@@ -13,7 +13,9 @@ import { UNSERVED_METADATA } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn, type SecretAccessFn } from './ads-stream.js';
 import { StreamWriter } from './stream-writer.js';
-import { type SecretRefusalRecord, XdsStatus } from './xds-status.js';
+import { type NodeRefusalRecord, type SecretRefusalRecord, XdsStatus } from './xds-status.js';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { NodeClaim } from '../sds/node-identity.js';
 
 const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
 
@@ -48,6 +50,16 @@ export interface AdsServerOptions {
    */
   readonly secretAccess?: SecretAccessFn;
   readonly onSecretRefused?: (record: SecretRefusalRecord) => void;
+  /**
+   * Over mTLS: who a node claims to be (its config namespace, and its service account when
+   * `SERVICE_ACCOUNT` metadata says one). A stream whose first request names a node outside the
+   * namespace of the client certificate's SPIFFE ID (or, when said, its service account) ends with
+   * PERMISSION_DENIED and gets nothing, as istiod's `checkConnectionIdentity`; it is recorded on the
+   * status (`refusedNodes`) and passed to `onNodeRefused` once per node id and identity. Unused over
+   * plaintext. @default nodeClaim (src/xds/sds/node-identity.ts)
+   */
+  readonly nodeClaim?: (node: Node | undefined) => NodeClaim | undefined;
+  readonly onNodeRefused?: (record: NodeRefusalRecord) => void;
 }
 
 /** Server side of mutual TLS, PEM: the server's certificate and key, and the roots client certificates must chain to. */
@@ -135,6 +147,8 @@ export class AdsServer {
       ...(this.mutualTls ? { peer: { spiffeId: peerSpiffeId(call) } } : {}),
       ...(this.options.secretAccess ? { secretAccess: this.options.secretAccess } : {}),
       ...(this.options.onSecretRefused ? { onSecretRefused: this.options.onSecretRefused } : {}),
+      ...(this.options.nodeClaim ? { nodeClaim: this.options.nodeClaim } : {}),
+      ...(this.options.onNodeRefused ? { onNodeRefused: this.options.onNodeRefused } : {}),
       notice: (message) => {
         if (ended) return;
         const md = new grpc.Metadata();
