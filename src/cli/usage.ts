@@ -181,6 +181,10 @@ Options for xds serve:
                      to their own identity. Without --tls streams are unauthenticated (said at start)
   --tls-name <name>  DNS name or IP the proxies dial, put in the server certificate (repeatable;
                      the --listen host is added unless it is 0.0.0.0 or ::)
+  --token-review     With --tls and a cluster (--kubeconfig/--in-cluster): clients authenticate by
+                     service-account token (metadata authorization: Bearer <token>, judged by a
+                     TokenReview), not client certificate; as istiod's port 15012 with a JWT
+  --token-audience <aud>  Audience of --token-review (repeatable; default: istio-ca)
   --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity
                      from the serving CA (cert-chain.pem, key.pem, root-cert.pem) (repeatable)
   --no-check         Publish even when the check suite reports errors
