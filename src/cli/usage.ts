@@ -106,6 +106,9 @@ Options for proxy:
   --xds-ca <file>    Mutual TLS to xds serve --tls: the root its server certificate chains to
   --xds-cert <file>  (root-cert.pem), this proxy's certificate chain (cert-chain.pem) and key
   --xds-key <file>   (key.pem), as xds client-cert writes them; all three or none (default: plaintext)
+  --xds-token <file> With --xds-ca (no --xds-cert/--xds-key needed): send this service-account token
+                     as authorization: Bearer <token> to xds serve --tls --token-review (re-read
+                     on each reconnect, so a rotated projected token is used)
 
 Options for runtime synth:
   --out <dir>        Folder for runtime.k8s.yaml, expectations-job.k8s.yaml and

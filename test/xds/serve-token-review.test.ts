@@ -6,7 +6,7 @@
  * with responses in the shape a real one sends (recorded from kind 1.31, uids shortened).
  */
 import * as grpc from '@grpc/grpc-js';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
@@ -14,6 +14,9 @@ import * as assert from 'uvu/assert';
 import { startServe, type XdsServeHandle } from '../../src/cli/xds-command.js';
 import { spiffeIdOfCertificate } from '../../src/pki/index.js';
 import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
+import { main } from '../../src/cli/main.js';
+import { startProxy } from '../../src/proxy/main.js';
+import { captureIO } from '../cli/_io.js';
 import { makeCa } from '../runtime/_processes.js';
 import { type FakeKubeApi, type PostHandler, startFakeKubeApi } from './_kube-api.js';
 import { newAdsClient, openAds, secretsOf } from './_ads-client.js';
@@ -107,6 +110,50 @@ test('GIVEN tokens the API server refuses, a user\'s token, and none WHEN they o
     assert.match(got.details, want);
   }
   assert.ok(logs.some((l) => /^xds serve: stream from \S+ refused \(UNAUTHENTICATED\): the service-account token was not accepted: the API server refused the token/.test(l)), logs.join('\n'));
+});
+
+test('GIVEN the reference proxy with --xds-ca and --xds-token (no client certificate) WHEN it follows xds serve --token-review THEN it gets its config; a refused token is retried with the server\'s reason in its log', async () => {
+  const token = join(work, 'istio-token');
+  writeFileSync(token, 'token-details\n');
+  const proxyLogs: string[] = [];
+  const proxy = await startProxy({
+    xds: `127.0.0.1:${h.port}`, nodeId: 'bookinfo/details-v1?bind=127.0.0.1', admin: 'off', prometheus: 'off', readiness: 'off', log: (l) => proxyLogs.push(l),
+    xdsTls: { caPem: readFileSync(caFiles.cert, 'utf8') }, xdsTokenFile: token,
+  });
+  try {
+    await proxy.waitReady(30_000);
+    assert.ok(proxy.store.versions.has('listener'), proxyLogs.join('\n'));
+  } finally {
+    await proxy.close();
+  }
+  writeFileSync(token, 'token-for-the-api');
+  const refusedLogs: string[] = [];
+  const refused = await startProxy({
+    xds: `127.0.0.1:${h.port}`, nodeId: 'bookinfo/details-v1?bind=127.0.0.1', admin: 'off', prometheus: 'off', readiness: 'off', initialBackoffMs: 100, log: (l) => refusedLogs.push(l),
+    xdsTls: { caPem: readFileSync(caFiles.cert, 'utf8') }, xdsTokenFile: token,
+  });
+  try {
+    for (let i = 0; i < 100 && refusedLogs.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(refusedLogs[0] ?? '', /^xds: stream to 127\.0\.0\.1:\d+ ended \(UNAUTHENTICATED: the service-account token was not accepted: the API server refused the token: .*\); no config received yet, reconnecting/);
+    assert.is(refused.store.versions.size, 0);
+  } finally {
+    await refused.close();
+  }
+  const cap = captureIO(work);
+  assert.is(await main(['proxy', '--xds', '127.0.0.1:1', '--node', 'bookinfo/details-v1', '--xds-token', token], cap.io), 2);
+  assert.match(cap.stderr(), /--xds-token sends a service-account token over TLS only: add --xds-ca <file>/);
+  const missing = captureIO(work);
+  assert.is(await main(['proxy', '--xds', '127.0.0.1:1', '--node', 'bookinfo/details-v1', '--xds-ca', caFiles.cert, '--xds-token', join(work, 'nope')], missing.io), 2);
+  assert.match(missing.stderr(), /--xds-token \S+nope: cannot read a token \(ENOENT\)/);
+});
+
+test('GIVEN xds serve flags WHEN --token-review comes without --tls or a cluster, or --token-audience without --token-review THEN exit 2 naming the fix', async () => {
+  const run = async (...args: string[]) => { const cap = captureIO(work); const code = await main(['xds', 'serve', '--input', work, ...args], cap.io); return { code, err: cap.stderr() }; };
+  const noTls = await run('--token-review', '--kubeconfig', 'kubeconfig');
+  assert.is(noTls.code, 2);
+  assert.match(noTls.err, /--token-review authenticates clients by service-account token over TLS; add --tls/);
+  assert.match((await run('--tls', '--ca-cert', caFiles.cert, '--ca-key', caFiles.key, '--token-review')).err, /--token-review asks the API server \(TokenReview\) whose tokens they are; give --kubeconfig <file> or --in-cluster/);
+  assert.match((await run('--token-audience', 'x')).err, /--token-audience is the audience of --token-review/);
 });
 
 test('GIVEN the API server is down WHEN a client with a token opens a stream THEN it ends UNAUTHENTICATED naming the API server and the fix; the server keeps serving', async () => {
