@@ -17,6 +17,8 @@ import { SECRET_TYPE_URL, TYPE_URL } from '../../src/xds/resources.js';
 import { main } from '../../src/cli/main.js';
 import { startProxy } from '../../src/proxy/main.js';
 import { captureIO } from '../cli/_io.js';
+import { loadKubeConfig } from '../../src/xds/endpoints/kubernetes-source.js';
+import { identityOfTokenReview, kubeTokenReviewer } from '../../src/xds/server/token-review.js';
 import { makeCa } from '../runtime/_processes.js';
 import { type FakeKubeApi, type PostHandler, startFakeKubeApi } from './_kube-api.js';
 import { newAdsClient, openAds, secretsOf } from './_ads-client.js';
@@ -154,6 +156,14 @@ test('GIVEN xds serve flags WHEN --token-review comes without --tls or a cluster
   assert.match(noTls.err, /--token-review authenticates clients by service-account token over TLS; add --tls/);
   assert.match((await run('--tls', '--ca-cert', caFiles.cert, '--ca-key', caFiles.key, '--token-review')).err, /--token-review asks the API server \(TokenReview\) whose tokens they are; give --kubeconfig <file> or --in-cluster/);
   assert.match((await run('--token-audience', 'x')).err, /--token-audience is the audience of --token-review/);
+});
+
+test('GIVEN --token-audience WHEN a token is reviewed THEN the TokenReview names those audiences; a reviewed user of another shape is refused', async () => {
+  const review = kubeTokenReviewer(loadKubeConfig(join(work, 'kubeconfig')), ['meshproof-xds', 'istio-ca']);
+  assert.equal(await review('token-details'), { namespace: 'bookinfo', serviceAccount: 'details' });
+  assert.equal((reviews.at(-1)!.spec as { audiences: string[] }).audiences, ['meshproof-xds', 'istio-ca']);
+  const odd = { authenticated: true, user: { username: 'system:serviceaccount:bookinfo', groups: ['system:serviceaccounts'] } };
+  assert.throws(() => identityOfTokenReview(odd), /the reviewed user "system:serviceaccount:bookinfo" is not system:serviceaccount:<namespace>:<service account>/);
 });
 
 test('GIVEN the API server is down WHEN a client with a token opens a stream THEN it ends UNAUTHENTICATED naming the API server and the fix; the server keeps serving', async () => {

@@ -111,7 +111,7 @@ export class AdsServer {
    */
   listen(address: string, tls?: AdsServerTls): Promise<number> {
     const byToken = tls?.clientAuth === 'token';
-    if (byToken && !this.options.tokenAuthenticator) throw new Error('AdsServer.listen: tls.clientAuth "token" needs AdsServerOptions.tokenAuthenticator');
+    if (byToken && !this.options.tokenAuthenticator) return Promise.reject(new Error('AdsServer.listen: tls.clientAuth "token" needs AdsServerOptions.tokenAuthenticator (e.g. kubeTokenReviewer)'));
     const credentials = tls
       ? grpc.ServerCredentials.createSsl(Buffer.from(tls.clientCaPem), [{ cert_chain: Buffer.from(tls.certificateChainPem), private_key: Buffer.from(tls.privateKeyPem) }], !byToken)
       : grpc.ServerCredentials.createInsecure();
