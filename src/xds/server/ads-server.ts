@@ -156,14 +156,15 @@ export class AdsServer {
     const peer = safePeer(call);
     const pending: (DiscoveryRequest | Undecodable)[] = [];
     let gone = false;
-    const hold = (req: DiscoveryRequest | Undecodable) => { pending.push(req); };
+    const hold = (req: DiscoveryRequest | Undecodable) => {
+      pending.push(req);
+      if (pending.length > MAX_REQUESTS_BEFORE_AUTH) refuse('RESOURCE_EXHAUSTED', `more than ${MAX_REQUESTS_BEFORE_AUTH} requests arrived before the token was reviewed; send one and wait for the answer`);
+    };
     const leave = () => { gone = true; };
-    call.on('data', hold);
     // A client that half-closes before its token is judged is answered with the end of the stream.
-    call.on('end', () => { if (!gone) { gone = true; call.end(); } });
-    call.on('error', leave);
-    call.on('cancelled', leave);
-    call.on('close', leave);
+    const halfClosed = () => { if (!gone) { gone = true; call.end(); } };
+    const listeners = [['data', hold], ['end', halfClosed], ['error', leave], ['cancelled', leave], ['close', leave]] as const;
+    for (const [event, fn] of listeners) call.on(event, fn);
     const refuse = (code: 'UNAUTHENTICATED' | 'RESOURCE_EXHAUSTED', message: string) => {
       this.status.recordStreamError({ peer, code, message, at: new Date().toISOString() });
       if (code === 'UNAUTHENTICATED') this.options.onUnauthenticated?.(peer, message);
@@ -178,8 +179,7 @@ export class AdsServer {
     }
     this.options.tokenAuthenticator!(token).then((id) => {
       if (gone) return;
-      call.off('data', hold);
-      if (pending.length > MAX_REQUESTS_BEFORE_AUTH) return refuse('RESOURCE_EXHAUSTED', `${pending.length} requests arrived before the token was reviewed; at most ${MAX_REQUESTS_BEFORE_AUTH} are held`);
+      for (const [event, fn] of listeners) call.off(event, fn);
       const handler = this.serve(call, { spiffeId: `spiffe://${trustDomainOf(this.options.trustDomain)}/ns/${id.namespace}/sa/${id.serviceAccount}` });
       for (const req of pending.splice(0)) handler(req);
     }, (e: unknown) => {
