@@ -1,7 +1,8 @@
 /**
  * `meshproof proxy --xds <host:port> --node <id> [--role sidecar|gateway] [--admin <host:port>]
  * [--prometheus <host:port>] [--readiness <host:port>] [--drain-timeout <ms>] [--access-log <file|-|off>]
- * [--xds-ca <file> --xds-cert <file> --xds-key <file>]` (mutual TLS to `xds serve --tls`):
+ * [--xds-ca <file> [--xds-cert <file> --xds-key <file>] [--xds-token <file>]]` (mutual TLS to `xds serve --tls`,
+ * or TLS with a service-account token to `xds serve --tls --token-review`):
  * the reference proxy, configured only by ADS from the control plane (`meshproof xds serve`). Runs
  * until SIGTERM/SIGINT (or `POST /quitquitquit` on the admin port), then drains gracefully and exits 0.
  * A control plane that refuses the node id (INVALID_ARGUMENT: it can never name a node) ends it
@@ -49,8 +50,26 @@ function openAccessLog(path: string, io: CliIO): WriteStream {
  * The mutual-TLS material of `--xds-ca/--xds-cert/--xds-key`, read and checked up front (each file PEM,
  * the key the certificate's): a usage error naming the flag and file otherwise. Undefined when none is given.
  */
-function readXdsTls(values: { 'xds-ca'?: string; 'xds-cert'?: string; 'xds-key'?: string }, io: CliIO): { caPem: string; certificateChainPem: string; privateKeyPem: string; spiffeId: string | undefined } | undefined {
+function readXdsTls(values: { 'xds-ca'?: string; 'xds-cert'?: string; 'xds-key'?: string; 'xds-token'?: string }, io: CliIO): { caPem: string; certificateChainPem?: string; privateKeyPem?: string; spiffeId: string | undefined } | undefined {
   const given = (['xds-ca', 'xds-cert', 'xds-key'] as const).filter((f) => values[f] !== undefined);
+  if (values['xds-token'] !== undefined) {
+    if (values['xds-ca'] === undefined) throw new UsageError('proxy: --xds-token sends a service-account token over TLS only: add --xds-ca <file> (the root xds serve --tls\'s certificate chains to, root-cert.pem)');
+    try {
+      if (!readFileSync(resolve(io.cwd, values['xds-token']), 'utf8').trim()) throw new Error('the file is empty');
+    } catch (e) {
+      throw new UsageError(`proxy: --xds-token ${values['xds-token']}: cannot read a token (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the service-account token file, e.g. a projected token with audience istio-ca`);
+    }
+    if (given.length === 1) {
+      let caPem: string;
+      try {
+        caPem = readFileSync(resolve(io.cwd, values['xds-ca']), 'utf8');
+      } catch (e) {
+        throw new UsageError(`proxy: --xds-ca ${values['xds-ca']}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      if (!/-----BEGIN CERTIFICATE-----/.test(caPem)) throw new UsageError(`proxy: --xds-ca ${values['xds-ca']}: no certificate in it; expected PEM`);
+      return { caPem, spiffeId: undefined };
+    }
+  }
   if (given.length === 0) return undefined;
   if (given.length < 3) throw new UsageError(`proxy: --xds-ca, --xds-cert and --xds-key go together (mutual TLS to xds serve --tls: the root-cert.pem, cert-chain.pem and key.pem that meshproof xds client-cert writes); ${given.map((f) => `--${f}`).join(' and ')} given`);
   const read = (flag: 'xds-ca' | 'xds-cert' | 'xds-key', block: RegExp, what: string) => {
@@ -87,7 +106,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
       xds: { type: 'string' }, node: { type: 'string' }, role: { type: 'string', default: 'sidecar' },
       admin: { type: 'string' }, prometheus: { type: 'string' }, readiness: { type: 'string' },
       'drain-timeout': { type: 'string', default: '5000' }, 'access-log': { type: 'string', default: '-' },
-      'xds-ca': { type: 'string' }, 'xds-cert': { type: 'string' }, 'xds-key': { type: 'string' },
+      'xds-ca': { type: 'string' }, 'xds-cert': { type: 'string' }, 'xds-key': { type: 'string' }, 'xds-token': { type: 'string' },
     },
   });
   if (!values.xds) throw new UsageError('proxy: --xds <host:port> is required (the ADS address of meshproof xds serve, e.g. 127.0.0.1:15010)');
@@ -115,7 +134,8 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   try {
     proxy = await startProxy({
       xds: values.xds, nodeId: values.node, role: values.role,
-      ...(xdsTls ? { xdsTls: { caPem: xdsTls.caPem, certificateChainPem: xdsTls.certificateChainPem, privateKeyPem: xdsTls.privateKeyPem } } : {}),
+      ...(xdsTls ? { xdsTls: { caPem: xdsTls.caPem, ...(xdsTls.certificateChainPem !== undefined ? { certificateChainPem: xdsTls.certificateChainPem, privateKeyPem: xdsTls.privateKeyPem! } : {}) } } : {}),
+      ...(values['xds-token'] !== undefined ? { xdsTokenFile: resolve(io.cwd, values['xds-token']) } : {}),
       admin: hostPortOption(values.admin, '--admin'), prometheus: hostPortOption(values.prometheus, '--prometheus'), readiness: hostPortOption(values.readiness, '--readiness'),
       drainTimeoutMs, accessLog, log: (l) => io.stderr.write(`${l}\n`), onExit: () => exit(),
       onRefused: (message) => { refused = message; exit(); },
@@ -131,7 +151,7 @@ export async function proxyCommand(args: string[], io: CliIO): Promise<ExitCode>
   // sends SIGINT/SIGTERM at once gets a drain, not Node's default death by the signal.
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}${xdsTls ? ` over mutual TLS as ${xdsTls.spiffeId ?? 'a certificate without SPIFFE ID (it gets no secrets but ROOTCA)'}` : ''}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
+  io.stderr.write(`proxy: node "${values.node}" (${values.role}) following ADS at ${values.xds}${values['xds-token'] !== undefined ? ` over TLS with the service-account token in ${values['xds-token']}` : xdsTls ? ` over mutual TLS as ${xdsTls.spiffeId ?? 'a certificate without SPIFFE ID (it gets no secrets but ROOTCA)'}` : ''}; admin ${bound(values.admin, '127.0.0.1', proxy.adminPort)}, prometheus ${bound(values.prometheus, '0.0.0.0', proxy.prometheusPort)}, readiness ${bound(values.readiness, '0.0.0.0', proxy.readinessPort)}\n`);
   await exited;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);

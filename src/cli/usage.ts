@@ -106,6 +106,9 @@ Options for proxy:
   --xds-ca <file>    Mutual TLS to xds serve --tls: the root its server certificate chains to
   --xds-cert <file>  (root-cert.pem), this proxy's certificate chain (cert-chain.pem) and key
   --xds-key <file>   (key.pem), as xds client-cert writes them; all three or none (default: plaintext)
+  --xds-token <file> With --xds-ca (no --xds-cert/--xds-key needed): send this service-account token
+                     as authorization: Bearer <token> to xds serve --tls --token-review (re-read
+                     on each reconnect, so a rotated projected token is used)
 
 Options for runtime synth:
   --out <dir>        Folder for runtime.k8s.yaml, expectations-job.k8s.yaml and
@@ -176,9 +179,15 @@ Options for xds serve:
   --ca-cert <file>   CA certificate (and chain) for SDS certificates; with --ca-key. Default: a
   --ca-key <file>    throwaway in-memory CA for the mesh's trust domain
   --tls              ADS over mutual TLS: a server certificate from that CA, and every client must
-                     present a certificate chained to it; SDS secrets go only to their own identity
+                     present a certificate chained to it; a client may name only nodes of its
+                     certificate's namespace (PERMISSION_DENIED otherwise), and SDS secrets go only
+                     to their own identity. Without --tls streams are unauthenticated (said at start)
   --tls-name <name>  DNS name or IP the proxies dial, put in the server certificate (repeatable;
                      the --listen host is added unless it is 0.0.0.0 or ::)
+  --token-review     With --tls and a cluster (--kubeconfig/--in-cluster): clients authenticate by
+                     service-account token (metadata authorization: Bearer <token>, judged by a
+                     TokenReview), not client certificate; as istiod's port 15012 with a JWT
+  --token-audience <aud>  Audience of --token-review (repeatable; default: istio-ca)
   --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity
                      from the serving CA (cert-chain.pem, key.pem, root-cert.pem) (repeatable)
   --no-check         Publish even when the check suite reports errors

@@ -179,7 +179,7 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       input: { type: 'string', multiple: true }, workloads: { type: 'string' }, kubeconfig: { type: 'string' }, 'in-cluster': { type: 'boolean', default: false },
       listen: { type: 'string', default: '127.0.0.1:15010' }, status: { type: 'string' }, 'ca-cert': { type: 'string' }, 'ca-key': { type: 'string' },
       'no-check': { type: 'boolean', default: false }, settle: { type: 'string' }, tls: { type: 'boolean', default: false }, 'tls-name': { type: 'string', multiple: true },
-      'issue-client-cert': { type: 'string', multiple: true }, ...MESH_OPTIONS,
+      'issue-client-cert': { type: 'string', multiple: true }, 'token-review': { type: 'boolean', default: false }, 'token-audience': { type: 'string', multiple: true }, ...MESH_OPTIONS,
     },
   });
   const mesh = meshFlags(values, io);
@@ -198,6 +198,9 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
   if ((values['ca-cert'] === undefined) !== (values['ca-key'] === undefined)) throw new UsageError('xds serve: --ca-cert and --ca-key go together (the CA certificate and its private key, as in Istio\'s cacerts secret)');
   if (values['tls-name'] !== undefined && !values.tls) throw new UsageError('xds serve: --tls-name names the server certificate of --tls; add --tls (mutual TLS on the ADS port) or leave --tls-name out');
   if (values['issue-client-cert'] !== undefined && !values.tls) throw new UsageError('xds serve: --issue-client-cert writes client certificates for --tls; add --tls (without it ADS asks clients for no certificate)');
+  if (values['token-review'] && !values.tls) throw new UsageError('xds serve: --token-review authenticates clients by service-account token over TLS; add --tls (a token is never sent in plaintext)');
+  if (values['token-review'] && values.kubeconfig === undefined && !values['in-cluster']) throw new UsageError('xds serve: --token-review asks the API server (TokenReview) whose tokens they are; give --kubeconfig <file> or --in-cluster');
+  if (values['token-audience'] !== undefined && !values['token-review']) throw new UsageError('xds serve: --token-audience is the audience of --token-review; add --token-review or leave it out');
   const clientCertificates = (values['issue-client-cert'] ?? []).map((v) => {
     const eq = v.indexOf('=');
     if (eq <= 0 || eq === v.length - 1) throw new UsageError(`xds serve: --issue-client-cert ${JSON.stringify(v)} is not <namespace>/<service account>=<dir>, e.g. bookinfo/bookinfo-productpage=certs/productpage`);
@@ -229,6 +232,7 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
       ...(settleMs !== undefined ? { settleMs } : {}),
       mesh,
       ...(values.tls ? { tls: { names: values['tls-name'] ?? [] } } : {}),
+      ...(values['token-review'] ? { tokenReview: { audiences: values['token-audience'] ?? [] } } : {}),
       ...(clientCertificates.length > 0 ? { clientCertificates } : {}),
     });
   } catch (e) {
@@ -245,9 +249,9 @@ async function serve(args: string[], io: CliIO): Promise<ExitCode> {
     }
     throw e;
   }
-  const exposed = values.tls ? undefined : exposedListenWarning(values.listen);
-  if (exposed) io.stderr.write(`${exposed}\n`);
-  io.stdout.write(`xds serve: ADS${values.tls ? ' (mutual TLS)' : ''} on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
+  // Plaintext is said once at start: loudly off loopback, as a note on it.
+  if (!values.tls) io.stderr.write(`${exposedListenWarning(values.listen) ?? unauthenticatedNote(values.listen)}\n`);
+  io.stdout.write(`xds serve: ADS${values.tls ? (values['token-review'] ? ' (TLS, service-account tokens)' : ' (mutual TLS)') : ''} on ${values.listen.replace(/:0$/, `:${handle.port}`)} (node ids <namespace>/<workload>, grpc:<namespace>/<workload>, or Istio's sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>)${handle.statusPort !== undefined ? `; status on ${values.status!.replace(/:0$/, `:${handle.statusPort}`)}/status` : ''}\n`);
   const signal = await new Promise<NodeJS.Signals>((done) => {
     const stop = (s: NodeJS.Signals) => {
       process.off('SIGINT', stop);
@@ -291,6 +295,12 @@ const LARGE_OUTPUT_BYTES = 256e6;
 /** `12.3 MB` (10^6 bytes), `0.4 MB`. */
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** The start-up note of plaintext ADS on loopback: its streams are not authenticated, and what would authenticate them. */
+export function unauthenticatedNote(listen: string): string {
+  return `xds serve: ADS on ${listen} is plaintext: streams are unauthenticated, so any local process that reaches the port can name any node id and receive its config and SDS secrets; ` +
+    'add --tls to authenticate proxies by client certificate (meshproof xds client-cert) and serve each only nodes of its own namespace';
 }
 
 /**

@@ -31,6 +31,7 @@ import { type CertificateAuthority, createCa, type IssuedCertificate, issueServe
 import { secretRefusal } from '../xds/sds/secret-access.js';
 import { CLIENT_CERT_FILES, writeClientCertificate } from './xds-client-cert.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
+import { DEFAULT_TOKEN_AUDIENCES, kubeTokenReviewer, type TokenAuthenticator } from '../xds/server/token-review.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
@@ -162,6 +163,13 @@ export interface XdsServeOptions {
    */
   readonly tls?: { readonly names?: readonly string[] };
   /**
+   * With `tls`: authenticate clients by Kubernetes service-account token instead of client
+   * certificate, as istiod's KubeJWTAuthenticator: each stream sends `authorization: Bearer <token>`,
+   * reviewed by a TokenReview with `audiences` through the cluster `kubeconfig`/`inCluster` reaches
+   * (required); the stream's identity is the token's service account. @default client certificates
+   */
+  readonly tokenReview?: { readonly audiences?: readonly string[] };
+  /**
    * Bootstrap client certificates issued at start from the serving CA and written to `dir`
    * (`cert-chain.pem`, `key.pem`, `root-cert.pem`: `xds-client-cert.ts`), one per identity. @default none
    */
@@ -200,6 +208,9 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     await Promise.all(held.map((h) => new Promise<void>((r) => h.close(() => r()))));
   }
   const tlsNames = opts.tls ? serverNames(opts.listen, opts.tls.names ?? []) : undefined;
+  if (opts.tokenReview && (!opts.tls || (opts.kubeconfig === undefined && !opts.inCluster))) {
+    throw new ServeStartError(`xds serve: --token-review needs ${!opts.tls ? '--tls (a token is never sent in plaintext)' : 'a cluster to review tokens with: --kubeconfig <file> or --in-cluster'}`);
+  }
   const cache = new SnapshotCache();
   // The eager build is the one before snapshots were deferred: every node made on every reload.
   const nodes = new NodePublisher(cache, opts.log, opts.eager !== true, opts.check !== false);
@@ -311,9 +322,16 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     cache, nodeKey, onNodeGone, whyUnserved: (key) => (placed.has(key) ? undefined : whyUnserved(key)), ...(opts.drainTimeoutMs ? { limits: { drainTimeoutMs: opts.drainTimeoutMs } } : {}),
     // Only over mTLS (the server asks nothing of plaintext clients): a node's secrets go to its own identity.
     secretAccess: (peer, key, name, resource) => secretRefusal({ peerIdentity: peer, nodeNamespace: key.replace(/^grpc:/, '').split('/')[0]!, name, resource }),
+    // Over mTLS a client names only nodes of its own namespace (nodeClaim's default reads placement ids too).
+    // Set once the cluster is reached (tokenReview needs one): streams come only after listen, later still.
+    tokenAuthenticator: (token) => (reviewer ? reviewer(token) : Promise.reject(new Error('the token review is not set up'))),
+    trustDomain: () => ca?.trustDomain ?? 'cluster.local',
+    onUnauthenticated: (peer, message) => clientLog.log(`xds serve: stream from ${peer} refused (UNAUTHENTICATED): ${message}`),
+    onNodeRefused: (r) => clientLog.log(`xds serve: node ${quote(r.nodeId)} refused (PERMISSION_DENIED): ${r.reason} (see /status, refusedNodes)`),
     onSecretRefused: (r) => clientLog.log(`xds serve: node ${quote(r.nodeId)}: SDS secret ${quote(r.name)} withheld from the client authenticated as ${r.peerIdentity || '(no SPIFFE ID)'}: ${r.reason} (see /status, refusedSecrets)`),
   });
   let ca: CertificateAuthority | undefined;
+  let reviewer: TokenAuthenticator | undefined;
   let certs: WorkloadCertificates | undefined;
   let state: PublishState = { outcome: 'unusable', at: new Date().toISOString(), published: 0, errors: ['not loaded yet'] };
   // What the last reload did, with what is served now: nodes connect (and `?node=…&make=1` makes
@@ -551,6 +569,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (e instanceof KubeConfigError) throw new ServeStartError(`xds serve: ${e.message}`);
       throw e;
     }
+    if (opts.tokenReview) reviewer = kubeTokenReviewer(kubeConfig, opts.tokenReview.audiences?.length ? opts.tokenReview.audiences : DEFAULT_TOKEN_AUDIENCES);
     kube = new KubernetesEndpointSource({ kubeConfig, onChange: scheduleReload, log: opts.log });
     try {
       await kube.start();
@@ -581,7 +600,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
   let port: number;
   try {
     // As written it may leave the host out (`:15010`), which gRPC cannot bind: the loopback address splitHostPort gives.
-    port = await ads.listen(hostPortOf(...splitHostPort(opts.listen)), tlsNames ? await serverTls(ca!, tlsNames) : undefined);
+    port = await ads.listen(hostPortOf(...splitHostPort(opts.listen)), tlsNames ? { ...(await serverTls(ca!, tlsNames)), ...(opts.tokenReview ? { clientAuth: 'token' as const } : {}) } : undefined);
   } catch (e) {
     await stopStarted();
     if (e instanceof PkiError) throw new ServeStartError(`xds serve: --tls: cannot issue the server certificate: ${e.message}`);

@@ -12,6 +12,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResponse, DiscoveryResponseSchema } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { TYPE_URL, UNSERVED_METADATA } from '../xds/resources.js';
 import { type Change, ConfigStore, type Kind } from './config/config-store.js';
@@ -37,6 +38,12 @@ export interface AdsClientOptions {
    * chain to (and name the dialled host), and this client's certificate chain and key. @default plaintext
    */
   readonly tls?: AdsClientTls;
+  /**
+   * A Kubernetes service-account token file (`xds serve --tls --token-review`), sent as gRPC metadata
+   * `authorization: Bearer <token>` on each stream; read afresh for each stream, so a rotated projected
+   * token is picked up. Needs `tls` (a token is never sent in plaintext). @default no token
+   */
+  readonly tokenFile?: string;
   readonly nodeId: string;
   /** `node.cluster` (Istio: the workload's service cluster). @default '' */
   readonly nodeCluster?: string;
@@ -66,10 +73,10 @@ export interface AdsClientOptions {
 export interface AdsClientTls {
   /** Roots the server certificate must chain to (`root-cert.pem`). */
   readonly caPem: string;
-  /** This client's certificate, then intermediates (`cert-chain.pem`). */
-  readonly certificateChainPem: string;
-  /** Its private key (`key.pem`). */
-  readonly privateKeyPem: string;
+  /** This client's certificate, then intermediates (`cert-chain.pem`); absent: TLS without client certificate (with `tokenFile`). */
+  readonly certificateChainPem?: string;
+  /** Its private key (`key.pem`); given with `certificateChainPem`. */
+  readonly privateKeyPem?: string;
 }
 
 interface TypeState { names: string[] | '*'; nonce: string; sent: boolean }
@@ -103,7 +110,9 @@ export class AdsClient {
 
   start(): void {
     const t = this.o.tls;
-    const credentials = t ? grpc.credentials.createSsl(Buffer.from(t.caPem), Buffer.from(t.privateKeyPem), Buffer.from(t.certificateChainPem)) : grpc.credentials.createInsecure();
+    const credentials = !t ? grpc.credentials.createInsecure()
+      : t.certificateChainPem !== undefined && t.privateKeyPem !== undefined ? grpc.credentials.createSsl(Buffer.from(t.caPem), Buffer.from(t.privateKeyPem), Buffer.from(t.certificateChainPem))
+        : grpc.credentials.createSsl(Buffer.from(t.caPem));
     this.client = new AdsClientCtor(this.o.address, credentials, {
       'grpc.keepalive_time_ms': 30_000, 'grpc.initial_reconnect_backoff_ms': this.o.initialBackoffMs ?? 500,
       'grpc.max_reconnect_backoff_ms': this.o.maxBackoffMs ?? 30_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -120,9 +129,24 @@ export class AdsClient {
 
   private open(): void {
     if (this.closed) return;
+    const md = new grpc.Metadata();
+    if (this.o.tokenFile !== undefined) {
+      let token: string;
+      try {
+        token = readFileSync(this.o.tokenFile, 'utf8').trim();
+        if (!token) throw new Error('the file is empty');
+      } catch (e) {
+        const delay = Math.round(this.backoffMs * (0.75 + Math.random() * 0.5));
+        this.o.log(`xds: --xds-token ${this.o.tokenFile}: cannot read a token (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); retrying in ${delay} ms`);
+        this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
+        this.timer = setTimeout(() => this.open(), delay);
+        return;
+      }
+      md.set('authorization', `Bearer ${token}`);
+    }
     this.streams++;
     this.nodeSent = false;
-    const call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
+    const call = (this.client as unknown as { StreamAggregatedResources(md: grpc.Metadata): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources(md);
     this.call = call;
     let ended = false;
     const end = (why: string, code?: grpc.status) => {

@@ -27,6 +27,8 @@ export interface ProxyOptions {
   readonly xds: string;
   /** Mutual TLS to the control plane (`xds serve --tls`; `--xds-ca`, `--xds-cert`, `--xds-key`). @default plaintext */
   readonly xdsTls?: AdsClientTls;
+  /** Service-account token file sent as `authorization: Bearer` on each ADS stream (`--xds-token`; `xds serve --token-review`); needs `xdsTls`. @default none */
+  readonly xdsTokenFile?: string;
   /** `node.id` (meshproof xds serve: `<namespace>/<workload>`). */
   readonly nodeId: string;
   /** @default 'sidecar' */
@@ -181,6 +183,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     metadata: { ROLE: o.role ?? 'sidecar' }, initialBackoffMs: o.initialBackoffMs, maxBackoffMs: o.maxBackoffMs,
     ...(o.onRefused ? { onRefused: o.onRefused } : {}),
     ...(o.xdsTls ? { tls: o.xdsTls } : {}),
+    ...(o.xdsTokenFile !== undefined ? { tokenFile: o.xdsTokenFile } : {}),
   });
 
   const state = (): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' => {

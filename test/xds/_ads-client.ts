@@ -31,9 +31,14 @@ export interface AdsTestStream {
   close(): void;
 }
 
-/** Opens a stream; without `client`, on a channel of its own (its own HTTP/2 connection, like a separate proxy). */
-export function openAds(port: number, client: grpc.Client = newAdsClient(port)): AdsTestStream {
-  const call = (client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources();
+/**
+ * Opens a stream; without `client`, on a channel of its own (its own HTTP/2 connection, like a separate
+ * proxy); `metadata` is sent with it (e.g. `{ authorization: 'Bearer <token>' }`).
+ */
+export function openAds(port: number, client: grpc.Client = newAdsClient(port), metadata: Record<string, string> = {}): AdsTestStream {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  const call = (client as unknown as { StreamAggregatedResources(md: grpc.Metadata): grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }).StreamAggregatedResources(md);
   const queue: DiscoveryResponse[] = [];
   let waiter: ((r: DiscoveryResponse | undefined) => void) | undefined;
   let finished = false;

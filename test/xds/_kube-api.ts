@@ -41,7 +41,13 @@ export interface FakeKubeApi {
   close(): Promise<void>;
 }
 
-export async function startFakeKubeApi(collections: Collection[]): Promise<FakeKubeApi> {
+/**
+ * Answers a POST to `path` (e.g. `/apis/authentication.k8s.io/v1/tokenreviews`) given its JSON body:
+ * the HTTP status and the JSON the API server would send.
+ */
+export type PostHandler = (body: Record<string, unknown>) => { readonly code: number; readonly body: Record<string, unknown> };
+
+export async function startFakeKubeApi(collections: Collection[], posts: Record<string, PostHandler> = {}): Promise<FakeKubeApi> {
   let rv = 1000;
   const byPath = new Map(collections.map((c) => [c.path, c]));
   const watches = new Map<string, Set<http.ServerResponse>>();
@@ -53,6 +59,17 @@ export async function startFakeKubeApi(collections: Collection[]): Promise<FakeK
   const server = https.createServer({ cert: cert.certificateChainPem, key: cert.privateKeyPem }, (req, res): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const post = req.method === 'POST' ? posts[url.pathname] : undefined;
+    if (post) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const answer = post(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+        res.writeHead(answer.code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+      });
+      return;
+    }
     const c = byPath.get(url.pathname);
     if (!c) {
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -3,7 +3,8 @@
  * issued by the mesh CA for the listen host; a client needs a certificate chained to that CA (one
  * without, or from another CA, never gets a stream), and SDS hands a node's secrets only to the
  * identity they belong to: the workload certificate to its own SPIFFE ID, credentials to clients of
- * the node's namespace; a refused secret is left out (NACK-free), logged, and shown on /status.
+ * the node's namespace (a client of another namespace is refused the whole node: see
+ * serve-tls-node-identity.test.ts); a refused secret is left out (NACK-free), logged, and shown on /status.
  * The reference proxy connects with `meshproof xds client-cert`'s files and gets its config.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -137,10 +138,16 @@ test('GIVEN the certificate of bookinfo/details WHEN it names node bookinfo/revi
   assert.is(leafOf(own.get('default')), `spiffe://${h.ca.trustDomain}/ns/bookinfo/sa/reviews`);
 });
 
-test('GIVEN the gateway\'s credential kubernetes://bookinfo-app-cert in istio-ingress WHEN a client of bookinfo names the gateway node THEN it is withheld; a client of istio-ingress gets it', async () => {
+test('GIVEN the gateway\'s credential kubernetes://bookinfo-app-cert in istio-ingress WHEN a client of bookinfo names the gateway node THEN its stream is refused (PERMISSION_DENIED) before any secret; a client of istio-ingress gets it', async () => {
   const names = ['kubernetes://bookinfo-app-cert', 'kubernetes://bookinfo-app-cert-cacert'];
-  const stranger = await secrets(credentialsOf(certs['bookinfo/details']!), 'istio-ingress/istio-ingressgateway', names);
-  assert.equal([...stranger.keys()], [], 'a client of another namespace got the gateway credential');
+  const s = openAds(h.port, newAdsClient(h.port, credentialsOf(certs['bookinfo/details']!)));
+  try {
+    s.send({ node: { id: 'istio-ingress/istio-ingressgateway' }, typeUrl: SECRET_TYPE_URL, resourceNames: names });
+    const end = await Promise.race([s.next(30_000).then((r) => `got ${secretsOf(r).size} secrets`), s.ended]);
+    assert.is(typeof end === 'string' ? end : end.code, grpc.status.PERMISSION_DENIED, 'a client of another namespace was answered for the gateway node');
+  } finally {
+    s.close();
+  }
   const own = await secrets(credentialsOf(certs['istio-ingress/istio-ingressgateway']!), 'istio-ingress/istio-ingressgateway', names);
   assert.equal([...own.keys()].sort(), names);
 });

@@ -45,7 +45,7 @@ export function nodeCacheKey(node: Node | undefined, known: (key: string) => boo
   const istio = parseIstioNodeId(id);
   if (!istio) return id;
   const prefix = nodeMetadataString(node, 'GENERATOR') === 'grpc' ? 'grpc:' : '';
-  const ns = nodeMetadataString(node, 'NAMESPACE') ?? istio.namespace;
+  const ns = istioConfigNamespace(node, istio);
   const segments = istio.podName.split('-');
   // The pod's own name first: a StatefulSet whose pods policies tell apart has a proxy per pod.
   const candidates = [istio.podName, nodeMetadataString(node, 'WORKLOAD_NAME'), segments.slice(0, -1).join('-'), segments.slice(0, -2).join('-')]
@@ -54,3 +54,35 @@ export function nodeCacheKey(node: Node | undefined, known: (key: string) => boo
   return `${prefix}${ns}/${candidates[0] ?? istio.podName}`;
 }
 
+
+/** The namespace whose config an Istio node gets: `NAMESPACE` in `node.metadata`, else the one in its id (as {@link nodeCacheKey} keys it). */
+function istioConfigNamespace(node: Node | undefined, istio: IstioNodeId): string {
+  return nodeMetadataString(node, 'NAMESPACE') || istio.namespace;
+}
+
+/**
+ * Who a node says it is, for the identity check of authenticated streams (istiod's
+ * `checkConnectionIdentity` compares `proxy.ConfigNamespace` and `proxy.Metadata.ServiceAccount`).
+ */
+export interface NodeClaim {
+  /** The namespace whose config the node is served: the namespace of its snapshot-cache key. */
+  readonly namespace: string;
+  /** `SERVICE_ACCOUNT` in `node.metadata` (istio-agent's `ISTIO_META_SERVICE_ACCOUNT`); absent when not given. */
+  readonly serviceAccount?: string;
+}
+
+/**
+ * The identity a node claims: the namespace of the snapshot-cache key it is served under (an Istio id:
+ * `NAMESPACE` metadata, else its `<pod>.<namespace>`; `[grpc:]<namespace>/<workload>[?placement]`: the
+ * part before the first `/`) and the `SERVICE_ACCOUNT` metadata. `undefined` for an id that names no
+ * namespace (it names no node either, and the node key refuses it).
+ */
+export function nodeClaim(node: Node | undefined): NodeClaim | undefined {
+  const id = node?.id ?? '';
+  const istio = parseIstioNodeId(id);
+  const slash = id.indexOf('/');
+  const namespace = istio ? istioConfigNamespace(node, istio) : slash > 0 ? id.slice(0, slash).replace(/^grpc:/, '') : '';
+  if (!namespace) return undefined;
+  const serviceAccount = nodeMetadataString(node, 'SERVICE_ACCOUNT');
+  return { namespace, ...(serviceAccount ? { serviceAccount } : {}) };
+}

@@ -13,7 +13,10 @@ import { UNSERVED_METADATA } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn, type SecretAccessFn } from './ads-stream.js';
 import { StreamWriter } from './stream-writer.js';
-import { type SecretRefusalRecord, XdsStatus } from './xds-status.js';
+import { type NodeRefusalRecord, type SecretRefusalRecord, XdsStatus } from './xds-status.js';
+import type { TokenAuthenticator } from './token-review.js';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { NodeClaim } from '../sds/node-identity.js';
 
 const SOTW = AggregatedDiscoveryService.method.streamAggregatedResources;
 
@@ -48,6 +51,26 @@ export interface AdsServerOptions {
    */
   readonly secretAccess?: SecretAccessFn;
   readonly onSecretRefused?: (record: SecretRefusalRecord) => void;
+  /**
+   * Over mTLS: who a node claims to be (its config namespace, and its service account when
+   * `SERVICE_ACCOUNT` metadata says one). A stream whose first request names a node outside the
+   * namespace of the client certificate's SPIFFE ID (or, when said, its service account) ends with
+   * PERMISSION_DENIED and gets nothing, as istiod's `checkConnectionIdentity`; it is recorded on the
+   * status (`refusedNodes`) and passed to `onNodeRefused` once per node id and identity. Unused over
+   * plaintext. @default nodeClaim (src/xds/sds/node-identity.ts)
+   */
+  readonly nodeClaim?: (node: Node | undefined) => NodeClaim | undefined;
+  readonly onNodeRefused?: (record: NodeRefusalRecord) => void;
+  /**
+   * Judges the bearer token of a stream when {@link AdsServer.listen} runs with `tls.clientAuth`
+   * `'token'` (see token-review.ts: a Kubernetes TokenReview). The stream's identity is then
+   * `spiffe://<trustDomain>/ns/<namespace>/sa/<service account>`, judged as a certificate's would be.
+   */
+  readonly tokenAuthenticator?: TokenAuthenticator;
+  /** The trust domain of identities from tokens (a function: read per stream, e.g. after the mesh config is loaded). @default cluster.local */
+  readonly trustDomain?: string | (() => string);
+  /** Called when a stream is refused for its token (UNAUTHENTICATED); it is recorded on the status's errors too. */
+  readonly onUnauthenticated?: (peer: string, message: string) => void;
 }
 
 /** Server side of mutual TLS, PEM: the server's certificate and key, and the roots client certificates must chain to. */
@@ -58,13 +81,22 @@ export interface AdsServerTls {
   readonly privateKeyPem: string;
   /** Client certificates must chain to one of these; a client without one is refused in the handshake. */
   readonly clientCaPem: string;
+  /**
+   * How clients authenticate: `'certificate'` (mutual TLS, the certificate's SPIFFE ID) or `'token'`
+   * (TLS without client certificate; `authorization: Bearer <token>` metadata judged by
+   * `AdsServerOptions.tokenAuthenticator`; istiod's port 15012 with a JWT). @default 'certificate'
+   */
+  readonly clientAuth?: 'certificate' | 'token';
 }
+
+/** Requests a stream may send while its token is being reviewed; more ends it RESOURCE_EXHAUSTED. */
+const MAX_REQUESTS_BEFORE_AUTH = 64;
 
 export class AdsServer {
   readonly status: XdsStatus;
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
-  private mutualTls = false;
+  private clientAuth: 'none' | 'certificate' | 'token' = 'none';
 
   constructor(private readonly options: AdsServerOptions) {
     this.status = options.status ?? new XdsStatus();
@@ -78,10 +110,12 @@ export class AdsServer {
    * with the bound port; rejects with grpc-js's error when the address is taken or invalid.
    */
   listen(address: string, tls?: AdsServerTls): Promise<number> {
+    const byToken = tls?.clientAuth === 'token';
+    if (byToken && !this.options.tokenAuthenticator) return Promise.reject(new Error('AdsServer.listen: tls.clientAuth "token" needs AdsServerOptions.tokenAuthenticator (e.g. kubeTokenReviewer)'));
     const credentials = tls
-      ? grpc.ServerCredentials.createSsl(Buffer.from(tls.clientCaPem), [{ cert_chain: Buffer.from(tls.certificateChainPem), private_key: Buffer.from(tls.privateKeyPem) }], true)
+      ? grpc.ServerCredentials.createSsl(Buffer.from(tls.clientCaPem), [{ cert_chain: Buffer.from(tls.certificateChainPem), private_key: Buffer.from(tls.privateKeyPem) }], !byToken)
       : grpc.ServerCredentials.createInsecure();
-    this.mutualTls = tls !== undefined;
+    this.clientAuth = tls ? (byToken ? 'token' : 'certificate') : 'none';
     return new Promise((resolve, reject) => {
       this.server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
@@ -109,6 +143,52 @@ export class AdsServer {
   }
 
   private handle(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, Uint8Array>): void {
+    if (this.clientAuth === 'token') return this.authenticateThenServe(call);
+    this.serve(call, this.clientAuth === 'certificate' ? { spiffeId: peerSpiffeId(call) } : undefined);
+  }
+
+  /**
+   * Reviews the stream's bearer token before anything else: requests that arrive meanwhile wait (at
+   * most MAX_REQUESTS_BEFORE_AUTH), and a stream without an accepted token ends UNAUTHENTICATED saying
+   * why, as istiod's `authenticate` (its message says what to fix; the server goes on serving others).
+   */
+  private authenticateThenServe(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, Uint8Array>): void {
+    const peer = safePeer(call);
+    const pending: (DiscoveryRequest | Undecodable)[] = [];
+    let gone = false;
+    const hold = (req: DiscoveryRequest | Undecodable) => {
+      pending.push(req);
+      if (pending.length > MAX_REQUESTS_BEFORE_AUTH) refuse('RESOURCE_EXHAUSTED', `more than ${MAX_REQUESTS_BEFORE_AUTH} requests arrived before the token was reviewed; send one and wait for the answer`);
+    };
+    const leave = () => { gone = true; };
+    // A client that half-closes before its token is judged is answered with the end of the stream.
+    const halfClosed = () => { if (!gone) { gone = true; call.end(); } };
+    const listeners = [['data', hold], ['end', halfClosed], ['error', leave], ['cancelled', leave], ['close', leave]] as const;
+    for (const [event, fn] of listeners) call.on(event, fn);
+    const refuse = (code: 'UNAUTHENTICATED' | 'RESOURCE_EXHAUSTED', message: string) => {
+      this.status.recordStreamError({ peer, code, message, at: new Date().toISOString() });
+      if (code === 'UNAUTHENTICATED') this.options.onUnauthenticated?.(peer, message);
+      if (!gone) { gone = true; call.emit('error', { code: grpc.status[code], details: message }); }
+    };
+    const values = call.metadata.get('authorization');
+    const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) {
+      return refuse('UNAUTHENTICATED', `${values.length > 1 ? 'more than one' : header === undefined ? 'no' : 'a malformed'} authorization metadata: this server authenticates ADS clients by a Kubernetes service-account token, sent as gRPC metadata "authorization: Bearer <token>" `
+        + '(meshproof proxy --xds-token <file>, e.g. a projected token with audience istio-ca at /var/run/secrets/tokens/istio-token)');
+    }
+    this.options.tokenAuthenticator!(token).then((id) => {
+      if (gone) return;
+      for (const [event, fn] of listeners) call.off(event, fn);
+      const handler = this.serve(call, { spiffeId: `spiffe://${trustDomainOf(this.options.trustDomain)}/ns/${id.namespace}/sa/${id.serviceAccount}` });
+      for (const req of pending.splice(0)) handler(req);
+    }, (e: unknown) => {
+      refuse('UNAUTHENTICATED', `the service-account token was not accepted: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  /** Serves one stream whose client is `authenticated` (undefined over plaintext); returns its request handler. */
+  private serve(call: grpc.ServerDuplexStream<DiscoveryRequest | Undecodable, Uint8Array>, authenticated: { readonly spiffeId: string | undefined } | undefined): (req: DiscoveryRequest | Undecodable) => void {
     const peer = safePeer(call);
     let ended = false;
     const limits = { ...DEFAULT_ADS_LIMITS, ...this.options.limits };
@@ -132,9 +212,11 @@ export class AdsServer {
       limits,
       ...(this.options.nodeKey ? { nodeKey: this.options.nodeKey } : {}),
       ...(this.options.whyUnserved ? { whyUnserved: this.options.whyUnserved } : {}),
-      ...(this.mutualTls ? { peer: { spiffeId: peerSpiffeId(call) } } : {}),
+      ...(authenticated ? { peer: authenticated } : {}),
       ...(this.options.secretAccess ? { secretAccess: this.options.secretAccess } : {}),
       ...(this.options.onSecretRefused ? { onSecretRefused: this.options.onSecretRefused } : {}),
+      ...(this.options.nodeClaim ? { nodeClaim: this.options.nodeClaim } : {}),
+      ...(this.options.onNodeRefused ? { onNodeRefused: this.options.onNodeRefused } : {}),
       notice: (message) => {
         if (ended) return;
         const md = new grpc.Metadata();
@@ -152,7 +234,7 @@ export class AdsServer {
       const key = stream.node;
       if (key !== undefined && this.options.onNodeGone && !this.hasStream(key)) this.options.onNodeGone(key);
     };
-    call.on('data', (req: DiscoveryRequest | Undecodable) => {
+    const onData = (req: DiscoveryRequest | Undecodable) => {
       try {
         if ('undecodable' in req) stream.onUndecodable(req.undecodable);
         else stream.onRequest(req);
@@ -161,12 +243,14 @@ export class AdsServer {
         finish();
         if (!ended) { ended = true; call.emit('error', { code: grpc.status.INTERNAL, details: 'internal error; see the server status' }); }
       }
-    });
+    };
+    call.on('data', onData);
     call.on('end', () => { finish(); if (!ended) { ended = true; call.end(); } });
     call.on('cancelled', finish);
     call.on('error', finish);
     call.on('close', finish);
     call.on('finish', finish);
+    return onData;
   }
 
   private serviceDefinition(): grpc.ServiceDefinition {
@@ -191,6 +275,10 @@ export class AdsServer {
       },
     };
   }
+}
+
+function trustDomainOf(t: AdsServerOptions['trustDomain']): string {
+  return (typeof t === 'function' ? t() : t) ?? 'cluster.local';
 }
 
 /** The SPIFFE ID (URI SAN) of the client's verified certificate, or undefined when it carries none. */

@@ -10,7 +10,9 @@ import { type DiscoveryRequest, DiscoveryResponseSchema } from '../gen/envoy/ser
 import { PUSH_ORDER, type ResourceKind, SERVED_TYPE_URL, WILDCARD_KINDS, kindOfTypeUrl } from '../resources.js';
 import type { SnapshotCache } from '../snapshot-cache.js';
 import type { Snapshot, TypeSnapshot } from '../snapshot.js';
-import type { SecretRefusalRecord, XdsStatus } from './xds-status.js';
+import { type NodeClaim, nodeClaim } from '../sds/node-identity.js';
+import { nodeIdentityRefusal } from './node-authorization.js';
+import type { NodeRefusalRecord, SecretRefusalRecord, XdsStatus } from './xds-status.js';
 
 /** Limits on what one client may ask for. */
 export interface AdsLimits {
@@ -35,7 +37,7 @@ export const DEFAULT_ADS_LIMITS: AdsLimits = { maxResourceNames: 10_000, drainTi
 export type NodeKeyFn = (node: Node | undefined, known: (key: string) => boolean) => string;
 
 /** gRPC status names the stream can end with (mapped to codes by the server). */
-export type AdsFailure = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED';
+export type AdsFailure = 'INVALID_ARGUMENT' | 'RESOURCE_EXHAUSTED' | 'PERMISSION_DENIED';
 
 export interface AdsStreamIo {
   readonly cache: SnapshotCache;
@@ -59,6 +61,14 @@ export interface AdsStreamIo {
   readonly secretAccess?: SecretAccessFn;
   /** Called the first time a secret is withheld from an identity on a node (the record is on the status too). */
   onSecretRefused?(record: SecretRefusalRecord): void;
+  /**
+   * Who a node claims to be, judged against the authenticated peer at the stream's first request
+   * (`node-authorization.ts`); undefined: no namespace to compare, as istiod skips an empty
+   * ConfigNamespace. @default {@link nodeClaim}
+   */
+  readonly nodeClaim?: (node: Node | undefined) => NodeClaim | undefined;
+  /** Called the first time an identity is refused a node (the record is on the status too). */
+  onNodeRefused?(record: NodeRefusalRecord): void;
 }
 
 /**
@@ -170,6 +180,8 @@ export class AdsStream {
         this.failWith('INVALID_ARGUMENT', `node.id is ${id.length} characters; at most 1024 are accepted`);
         return undefined;
       }
+      // Judged before the node key is made: making it may start work for the node (a placed proxy's certificate).
+      if (this.io.peer && this.refuseNode(req.node, id)) return undefined;
       let key = id;
       if (this.io.nodeKey) {
         try {
@@ -196,6 +208,26 @@ export class AdsStream {
       return undefined;
     }
     return this.nodeId;
+  }
+
+  /**
+   * Ends the stream with PERMISSION_DENIED when the authenticated peer may not name this node (istiod's
+   * `authorize` at `initConnection`); true when it did. The node is fixed by the first request, so this is
+   * judged once per stream: a later request naming another node ends the stream (see identify).
+   */
+  private refuseNode(node: Node | undefined, id: string): boolean {
+    const claim = (this.io.nodeClaim ?? nodeClaim)(node);
+    if (claim === undefined) return false;
+    const peerIdentity = this.io.peer!.spiffeId;
+    const reason = nodeIdentityRefusal(peerIdentity, claim);
+    if (reason === undefined) return false;
+    const record: NodeRefusalRecord = {
+      peer: this.peer, nodeId: id.slice(0, 300), namespace: claim.namespace, ...(claim.serviceAccount !== undefined ? { serviceAccount: claim.serviceAccount } : {}),
+      peerIdentity: peerIdentity ?? '', reason, at: new Date().toISOString(),
+    };
+    if (this.io.status.recordNodeRefused(record)) this.io.onNodeRefused?.(record);
+    this.failWith('PERMISSION_DENIED', `node.id ${JSON.stringify(record.nodeId)} is not served to this client: ${reason}`);
+    return true;
   }
 
   private recordAckOrNack(nodeId: string, kind: ResourceKind, state: TypeState, req: DiscoveryRequest): void {

@@ -56,6 +56,28 @@ export interface SecretRefusalRecord {
   readonly at: string;
 }
 
+/**
+ * A stream refused because its authenticated client may not name the node (`xds serve --tls`;
+ * istiod's identity check): it ends with PERMISSION_DENIED and gets nothing.
+ */
+export interface NodeRefusalRecord {
+  /** The client's address. */
+  readonly peer: string;
+  /** `node.id` of the refused request (at most 300 characters). */
+  readonly nodeId: string;
+  /** The namespace the node is served in (its config namespace). */
+  readonly namespace: string;
+  /** The service account the node said (metadata SERVICE_ACCOUNT); absent when it said none. */
+  readonly serviceAccount?: string;
+  /** The SPIFFE ID the client authenticated as ('' when its certificate carries none). */
+  readonly peerIdentity: string;
+  readonly reason: string;
+  /** ISO-8601 time of the first refusal of this node to this identity. */
+  readonly at: string;
+  /** Refusals of this node to this identity so far (a refused proxy keeps reconnecting). */
+  count?: number;
+}
+
 /** A stream the server ended because of the client's input. */
 export interface StreamErrorRecord {
   readonly peer: string;
@@ -70,10 +92,13 @@ export interface XdsStatusReport {
   readonly streams: number;
   readonly nodes: NodeStatus[];
   readonly errors: StreamErrorRecord[];
+  /** Streams refused because the client may not name the node, oldest first (at most {@link MAX_REFUSED_NODES}); absent when none. */
+  readonly refusedNodes?: NodeRefusalRecord[];
 }
 
 export const MAX_NACKS_PER_NODE = 16;
 export const MAX_REFUSED_SECRETS = 16;
+export const MAX_REFUSED_NODES = 64;
 const MAX_PEER_IDENTITIES = 8;
 const MAX_ERRORS = 64;
 const MAX_UNKNOWN_TYPES = 8;
@@ -81,6 +106,7 @@ const MAX_UNKNOWN_TYPES = 8;
 export class XdsStatus {
   private readonly nodes = new Map<string, NodeStatus>();
   private readonly errors: StreamErrorRecord[] = [];
+  private readonly refusedNodes: NodeRefusalRecord[] = [];
   private openStreams = 0;
 
   streamOpened(): void { this.openStreams++; }
@@ -119,6 +145,17 @@ export class XdsStatus {
     if (list.length > MAX_REFUSED_SECRETS) list.shift();
     return true;
   }
+  /** Records a refused node; false when the same node id was already refused to the same identity (counted, say it once). */
+  recordNodeRefused(r: NodeRefusalRecord): boolean {
+    const seen = this.refusedNodes.find((x) => x.nodeId === r.nodeId && x.peerIdentity === r.peerIdentity);
+    if (seen) {
+      seen.count = (seen.count ?? 1) + 1;
+      return false;
+    }
+    this.refusedNodes.push({ ...r, count: 1 });
+    if (this.refusedNodes.length > MAX_REFUSED_NODES) this.refusedNodes.shift();
+    return true;
+  }
   recordStreamError(e: StreamErrorRecord): void {
     this.errors.push(e);
     if (this.errors.length > MAX_ERRORS) this.errors.shift();
@@ -142,7 +179,7 @@ export class XdsStatus {
   /** A JSON-ready copy of everything: open streams, nodes sorted by id, recent stream errors. */
   report(): XdsStatusReport {
     const nodes = [...this.nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
-    return structuredClone({ streams: this.openStreams, nodes, errors: this.errors });
+    return structuredClone({ streams: this.openStreams, nodes, errors: this.errors, ...(this.refusedNodes.length > 0 ? { refusedNodes: this.refusedNodes } : {}) });
   }
 
   private type(nodeId: string, kind: ResourceKind): TypeStatus {
