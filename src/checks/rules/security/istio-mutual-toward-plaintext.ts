@@ -1,3 +1,4 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { ServiceInfo } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
@@ -37,7 +38,10 @@ const istioMutualTowardPlaintext: Rule = {
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'ISTIO_MUTUAL') continue;
         const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
-        const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => {
+        // Only where istiod hands this rule's block to some client: not merged behind an older rule's
+        // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        const hit = serverTarget(graph, dr, reached, at, overridden, (w, decision) => {
           const dataplane = graph.membershipOf(w).dataplane;
           // With its Namespace missing from the input a workload may or may not have a sidecar, but under
           // DISABLE it speaks plaintext either way, so forced Istio mTLS fails all the same.

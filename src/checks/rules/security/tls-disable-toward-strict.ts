@@ -1,3 +1,4 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { Rule } from '../../rule.js';
 import { clientTlsSettings, describeTarget, type ClientTlsAt } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload } from './_helpers.js';
@@ -31,7 +32,10 @@ const tlsDisableTowardStrict: Rule = {
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'DISABLE' && at.tls.mode !== 'SIMPLE') continue;
         const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
-        const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
+        // Only where istiod hands this rule's block to some client: not merged behind an older rule's
+        // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        const hit = serverTarget(graph, dr, reached, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
         if (!hit) continue;
         const simple = at.tls.mode === 'SIMPLE';
         ctx.report(dr, `tls.mode ${at.tls.mode} ${describeTarget(dr, at)} ${simple ? 'originates TLS without a client certificate (not Istio mTLS)' : 'sends plaintext'}, but ${describeWorkload(hit.workload)} accepts only mTLS` +
