@@ -1,3 +1,4 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
 import { stringList } from '../../../mesh/object.js';
@@ -35,7 +36,9 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         const parsed = sans.map(parseIstioIdentity);
         if (sans.length === 0 || parsed.some((m) => m === undefined)) continue;
         const subset = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
-        const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
+        // Only the services this block reaches a client for (not merged away, not beaten by a more specific rule).
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        const workloads: Workload[] = reached.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
         // The certificate carries only the mesh trust domain, and written names are matched exactly (no aliases).
         const presents = (w: Workload) => parsed.some((m) => m!.trustDomain === graph.trustDomain && m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
