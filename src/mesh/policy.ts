@@ -88,10 +88,11 @@ export class PolicyIndex {
   /**
    * The Sidecar(s) that configure `w`: those in its namespace whose workloadSelector selects it;
    * else its namespace's selector-less Sidecar(s); else the root namespace's. More than one
-   * means a conflict (IST0110 / IST0111).
+   * means a conflict (IST0110 / IST0111); istiod then uses the first, oldest first (creation time, then
+   * name: `initSidecarScopes` sorts by `sortConfigByCreationTime`, `doGetSidecarScope` takes the first).
    */
   sidecarsFor(w: Workload): MeshObject[] {
-    const local = this.of('Sidecar', w.namespace);
+    const local = [...this.of('Sidecar', w.namespace)].sort(configOrder);
     const selecting = local.filter((o) => {
       const sel = selectorOf(o);
       return sel !== null && selects(sel, w.labels);
@@ -99,7 +100,7 @@ export class PolicyIndex {
     if (selecting.length > 0) return selecting;
     const nsDefault = local.filter((o) => selectorOf(o) === null);
     if (nsDefault.length > 0) return [...nsDefault];
-    return this.of('Sidecar', this.rootNamespace).filter((o) => selectorOf(o) === null);
+    return [...this.of('Sidecar', this.rootNamespace)].sort(configOrder).filter((o) => selectorOf(o) === null);
   }
 
   /**

@@ -195,6 +195,8 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
   const routeSources = meshRouteSources(graph);
   const meshDefaultFor = [...new Set(graph.workloads.all.map((w) => w.namespace))].filter((ns) => !own.has(ns)).sort();
   for (const sc of graph.ofKind('Sidecar')) {
+    // A Sidecar istiod passes over for an older one configures nobody, whatever its listeners say.
+    if (graph.sidecarShadowed(sc)) continue;
     const selects = isRecord(sc.spec.workloadSelector);
     const clients = sc.namespace === graph.rootNamespace && !selects ? meshDefaultFor : [sc.namespace];
     const egress = Array.isArray(sc.spec.egress) ? sc.spec.egress : [];
