@@ -63,6 +63,7 @@ const routesNeverApplied: Rule = {
     'same holds for a mesh HTTPRoute or GRPCRoute on that service (a consumer route only for its own namespace). Reported only when',
     'no other egress listener of the Sidecar builds those routes on another port of the service, or a route matches that port. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
+    'Of several Sidecars for the same workloads istiod uses the oldest (creation time, then name); the others configure nobody and are not judged here.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'],
   check(graph, ctx) {

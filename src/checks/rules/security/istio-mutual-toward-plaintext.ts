@@ -22,6 +22,7 @@ const istioMutualTowardPlaintext: Rule = {
     'a server that has neither (use SIMPLE to originate TLS toward it). Wildcard DestinationRule hosts are checked against every',
     'service they cover. Fix: delete the `tls` block so auto-mTLS picks the right mode, use DISABLE toward such',
     'workloads, or switch the server to PERMISSIVE/STRICT.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'PeerAuthentication', 'Namespace', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {

@@ -21,6 +21,7 @@ const plaintextWithoutAutoMtls: Rule = {
     'rule in a client namespace may still set ISTIO_MUTUAL, and a `DISABLE`/`SIMPLE` one is',
     '`security/tls-disable-toward-strict`. Fix: enable auto mTLS again, or add a DestinationRule for the host with',
     '`trafficPolicy.tls.mode: ISTIO_MUTUAL` (in the root namespace to cover every client).',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['ConfigMap', 'PeerAuthentication', 'DestinationRule', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {

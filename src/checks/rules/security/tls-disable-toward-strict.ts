@@ -21,6 +21,7 @@ const tlsDisableTowardStrict: Rule = {
     'selector are checked, since only their workloads are known. A workload without a sidecar (membership `none`:',
     'an injection opt-out, or a namespace without injection) enforces no PeerAuthentication, so plaintext toward it',
     'is right and not reported.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {

@@ -22,6 +22,7 @@ const subjectAltNamesMatchNoWorkload: Rule = {
     '(CERTIFICATE_VERIFY_FAILED, 503 UF): all of them when none matches. Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
     'host resolves to services that select workloads in the input (subsets narrow them). Fix: name the account the pods run',
     'as (`serviceAccountName`), or drop subjectAltNames to verify against the service\'s accounts.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
