@@ -2,7 +2,7 @@ import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js'
 import type { ServiceInfo } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
-import { clientTlsSettings, describeTarget } from '../tls/_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload } from './_helpers.js';
 import { serverTarget } from './_server-target.js';
 
@@ -38,7 +38,8 @@ const istioMutualTowardPlaintext: Rule = {
       const portLevel = clientTlsSettings(dr, true);
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'ISTIO_MUTUAL') continue;
-        const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
+        if (!firstForItsPort(dr, at)) continue;
+        const overridden = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
         // Only where istiod hands this rule's block to some client: not merged behind an older rule's
         // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
         const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));

@@ -1,6 +1,6 @@
 import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { Rule } from '../../rule.js';
-import { clientTlsSettings, describeTarget, type ClientTlsAt } from '../tls/_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts, type ClientTlsAt } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload } from './_helpers.js';
 import { serverTarget } from './_server-target.js';
 
@@ -32,7 +32,8 @@ const tlsDisableTowardStrict: Rule = {
       const portLevel = clientTlsSettings(dr, true);
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'DISABLE' && at.tls.mode !== 'SIMPLE') continue;
-        const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
+        if (!firstForItsPort(dr, at)) continue;
+        const overridden = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
         // Only where istiod hands this rule's block to some client: not merged behind an older rule's
         // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
         const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
