@@ -3,7 +3,7 @@ import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { clientTlsSettings, describeTarget, subsetLabelsOf, tlsMode } from './_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts, subsetLabelsOf, tlsMode } from './_helpers.js';
 
 /**
  * `tls/subject-alt-names-match-no-workload`: an ISTIO_MUTUAL DestinationRule pins `subjectAltNames` that no
@@ -38,7 +38,12 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         if (sans.length === 0 || parsed.some((m) => m === undefined)) continue;
         const subset = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
         // Only the services this block reaches a client for (not merged away, not beaten by a more specific rule).
-        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        // A later portLevelSettings entry for a port already named is never read; a policy-wide block does not reach a
+        // service whose every port has its own entry (util.GetPortLevelTrafficPolicy).
+        if (!firstForItsPort(dr, at)) continue;
+        const own = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset)
+          && (own.size === 0 || s.ports.length === 0 || s.ports.some((p) => !own.has(p.number))));
         const workloads: Workload[] = reached.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
         // The certificate carries only the mesh trust domain, and written names are matched exactly (no aliases).
