@@ -4,7 +4,7 @@ import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, sameForSharedVi
 import { meshConfigInInput } from './mesh-config-in-input.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
-import { PolicyIndex, decideMtls, type MtlsDecision, type MtlsMode, type PeerAuthenticationsForWorkload } from './policy.js';
+import { PolicyIndex, decideMtls, selectorOf, type MtlsDecision, type MtlsMode, type PeerAuthenticationsForWorkload } from './policy.js';
 import {
   VirtualServiceIndex,
   gatewayRefsOf,
@@ -443,6 +443,23 @@ export class MeshGraph {
   /** The Sidecar(s) that configure `workload` (selector, then namespace default, then root default). */
   sidecarsFor(workload: Workload): MeshObject[] {
     return this.policies.sidecarsFor(this.selectable(workload));
+  }
+
+  /**
+   * Whether istiod never uses `sidecar` for any proxy of the input: a Sidecar without workloadSelector that is
+   * not the oldest such Sidecar of its namespace (`doGetSidecarScope` takes the first in creation order), or one
+   * with a selector that every input workload it selects takes another (older) selecting Sidecar for. A
+   * selector Sidecar that selects no workload of the input is not judged here (false).
+   */
+  sidecarShadowed(sidecar: MeshObject): boolean {
+    const selector = selectorOf(sidecar);
+    if (selector === null) {
+      const first = this.policies.sidecarsFor({ namespace: sidecar.namespace, labels: {} } as unknown as Workload)
+        .find((o) => o.namespace === sidecar.namespace && selectorOf(o) === null);
+      return first !== undefined && first !== sidecar;
+    }
+    const selected = this.workloadsSelectedBy(sidecar.namespace, selector);
+    return selected.length > 0 && selected.every((w) => this.sidecarsFor(w)[0] !== sidecar);
   }
 
   /** PeerAuthentications bearing on `workload`, by precedence. */

@@ -1,14 +1,15 @@
+import { configOrder } from './destination-rules.js';
 import { isRecord, stringMap, type MeshObject } from './object.js';
 import { push, selects } from './services.js';
 import type { Workload } from './workloads.js';
 
 /** PeerAuthentications that bear on one workload, by Istio's precedence (workload > namespace > mesh). */
 export interface PeerAuthenticationsForWorkload {
-  /** In the workload's namespace with a selector matching it. */
+  /** In the workload's namespace with a selector matching it; oldest first (Istio's config order), the first decides. */
   readonly workload: readonly MeshObject[];
-  /** In the workload's namespace without a selector. */
+  /** In the workload's namespace without a selector; oldest first, only the first counts. */
   readonly namespace: readonly MeshObject[];
-  /** In the root namespace without a selector (mesh-wide). */
+  /** In the root namespace without a selector (mesh-wide); oldest first, only the first counts. */
   readonly mesh: readonly MeshObject[];
   /**
    * The policy that decides the workload-wide mode: the most specific of workload, namespace, mesh
@@ -87,10 +88,11 @@ export class PolicyIndex {
   /**
    * The Sidecar(s) that configure `w`: those in its namespace whose workloadSelector selects it;
    * else its namespace's selector-less Sidecar(s); else the root namespace's. More than one
-   * means a conflict (IST0110 / IST0111).
+   * means a conflict (IST0110 / IST0111); istiod then uses the first, oldest first (creation time, then
+   * name: `initSidecarScopes` sorts by `sortConfigByCreationTime`, `doGetSidecarScope` takes the first).
    */
   sidecarsFor(w: Workload): MeshObject[] {
-    const local = this.of('Sidecar', w.namespace);
+    const local = [...this.of('Sidecar', w.namespace)].sort(configOrder);
     const selecting = local.filter((o) => {
       const sel = selectorOf(o);
       return sel !== null && selects(sel, w.labels);
@@ -98,22 +100,24 @@ export class PolicyIndex {
     if (selecting.length > 0) return selecting;
     const nsDefault = local.filter((o) => selectorOf(o) === null);
     if (nsDefault.length > 0) return [...nsDefault];
-    return this.of('Sidecar', this.rootNamespace).filter((o) => selectorOf(o) === null);
+    return [...this.of('Sidecar', this.rootNamespace)].sort(configOrder).filter((o) => selectorOf(o) === null);
   }
 
   /**
    * The PeerAuthentications that decide `w`'s mTLS, by level. A policy with a selector counts only outside the
    * root namespace: istiod ignores one in the root namespace, even for the root namespace's own workloads
    * (pilot/pkg/security/authn/policy_applier.go ComposePeerAuthentication: `else if cfg.Namespace != rootNamespace`).
+   * Of several policies at one level the oldest decides (creation time, then name: `sortConfigByCreationTime`,
+   * and ComposePeerAuthentication keeps the first), whatever order the input lists them in.
    */
   peerAuthenticationsFor(w: Workload): PeerAuthenticationsForWorkload {
-    const local = this.of('PeerAuthentication', w.namespace);
+    const local = [...this.of('PeerAuthentication', w.namespace)].sort(configOrder);
     const workload = w.namespace === this.rootNamespace ? [] : local.filter((o) => {
       const sel = selectorOf(o);
       return sel !== null && selects(sel, w.labels);
     });
     const namespace = local.filter((o) => selectorOf(o) === null);
-    const mesh = w.namespace === this.rootNamespace ? namespace : this.of('PeerAuthentication', this.rootNamespace).filter((o) => selectorOf(o) === null);
+    const mesh = w.namespace === this.rootNamespace ? namespace : [...this.of('PeerAuthentication', this.rootNamespace)].sort(configOrder).filter((o) => selectorOf(o) === null);
     return { workload, namespace, mesh, effective: decideMtls({ workload, namespace, mesh }).policy };
   }
 

@@ -116,4 +116,22 @@ test('GIVEN a mesh-wide STRICT policy and a workload policy that leaves mtls UNS
   assert.equal([g.mtlsModeFor(cart, 9090).mode, g.mtlsModeFor(cart, 9090).policy?.name], ['PERMISSIVE', 'legacy-port']);
 });
 
+test('GIVEN two PeerAuthentications at one level WHEN composed THEN the oldest decides (creation time, then name), not the first listed', () => {
+  const text = [
+    'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: ledger, namespace: ledger}',
+    'spec: {selector: {matchLabels: {app: ledger}}, template: {metadata: {labels: {app: ledger, tier: db}}, spec: {containers: [{name: a, image: a}]}}}',
+    '---', 'apiVersion: security.istio.io/v1', 'kind: PeerAuthentication',
+    'metadata: {name: newer-permissive, namespace: ledger, creationTimestamp: "2026-01-01T00:00:00Z"}', 'spec: {selector: {matchLabels: {app: ledger}}, mtls: {mode: PERMISSIVE}}',
+    '---', 'apiVersion: security.istio.io/v1', 'kind: PeerAuthentication',
+    'metadata: {name: older-strict, namespace: ledger, creationTimestamp: "2025-01-01T00:00:00Z"}', 'spec: {selector: {matchLabels: {tier: db}}, mtls: {mode: STRICT}}',
+    '---', 'apiVersion: security.istio.io/v1', 'kind: PeerAuthentication', 'metadata: {name: z-disable, namespace: ledger}', 'spec: {mtls: {mode: DISABLE}}',
+    '---', 'apiVersion: security.istio.io/v1', 'kind: PeerAuthentication', 'metadata: {name: a-strict, namespace: ledger}', 'spec: {mtls: {mode: STRICT}}',
+  ].join('\n');
+  const g = MeshGraph.from([parseManifests(text, 'pa.yaml', '/pa.yaml').file]);
+  const ledger = g.workloads.all.find((w) => w.name === 'ledger')!;
+  assert.equal([g.mtlsModeFor(ledger).mode, g.mtlsModeFor(ledger).policy?.name], ['STRICT', 'older-strict']);
+  assert.equal(names(g.peerAuthenticationsFor(ledger).namespace), ['a-strict', 'z-disable']);
+  assert.is(g.namespaceMtls('ledger'), 'STRICT');
+});
+
 test.run();

@@ -63,6 +63,7 @@ const routesNeverApplied: Rule = {
     'same holds for a mesh HTTPRoute or GRPCRoute on that service (a consumer route only for its own namespace). Reported only when',
     'no other egress listener of the Sidecar builds those routes on another port of the service, or a route matches that port. Fix: name the port for its protocol',
     '(`http-web`), use the route kind the port carries, or change the Gateway server\'s TLS mode.',
+    'Of several Sidecars for the same workloads istiod uses the oldest (creation time, then name); the others configure nobody and are not judged here.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'],
   check(graph, ctx) {
@@ -195,6 +196,8 @@ function reportSidecarListenerProtocols(graph: MeshGraph, report: Parameters<Rul
   const routeSources = meshRouteSources(graph);
   const meshDefaultFor = [...new Set(graph.workloads.all.map((w) => w.namespace))].filter((ns) => !own.has(ns)).sort();
   for (const sc of graph.ofKind('Sidecar')) {
+    // A Sidecar istiod passes over for an older one configures nobody, whatever its listeners say.
+    if (graph.sidecarShadowed(sc)) continue;
     const selects = isRecord(sc.spec.workloadSelector);
     const clients = sc.namespace === graph.rootNamespace && !selects ? meshDefaultFor : [sc.namespace];
     const egress = Array.isArray(sc.spec.egress) ? sc.spec.egress : [];

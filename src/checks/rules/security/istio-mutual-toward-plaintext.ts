@@ -1,7 +1,8 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { ServiceInfo } from '../../../mesh/graph.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
-import { clientTlsSettings, describeTarget } from '../tls/_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload } from './_helpers.js';
 import { serverTarget } from './_server-target.js';
 
@@ -21,6 +22,7 @@ const istioMutualTowardPlaintext: Rule = {
     'a server that has neither (use SIMPLE to originate TLS toward it). Wildcard DestinationRule hosts are checked against every',
     'service they cover. Fix: delete the `tls` block so auto-mTLS picks the right mode, use DISABLE toward such',
     'workloads, or switch the server to PERMISSIVE/STRICT.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'PeerAuthentication', 'Namespace', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
@@ -36,8 +38,12 @@ const istioMutualTowardPlaintext: Rule = {
       const portLevel = clientTlsSettings(dr, true);
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'ISTIO_MUTUAL') continue;
-        const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
-        const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => {
+        if (!firstForItsPort(dr, at)) continue;
+        const overridden = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
+        // Only where istiod hands this rule's block to some client: not merged behind an older rule's
+        // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        const hit = serverTarget(graph, dr, reached, at, overridden, (w, decision) => {
           const dataplane = graph.membershipOf(w).dataplane;
           // With its Namespace missing from the input a workload may or may not have a sidecar, but under
           // DISABLE it speaks plaintext either way, so forced Istio mTLS fails all the same.

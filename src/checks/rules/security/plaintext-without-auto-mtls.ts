@@ -1,3 +1,4 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import { workloadPortOf } from '../../../mesh/endpoint-port.js';
 import type { MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
@@ -20,6 +21,7 @@ const plaintextWithoutAutoMtls: Rule = {
     'rule in a client namespace may still set ISTIO_MUTUAL, and a `DISABLE`/`SIMPLE` one is',
     '`security/tls-disable-toward-strict`. Fix: enable auto mTLS again, or add a DestinationRule for the host with',
     '`trafficPolicy.tls.mode: ISTIO_MUTUAL` (in the root namespace to cover every client).',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['ConfigMap', 'PeerAuthentication', 'DestinationRule', 'Service', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
@@ -27,8 +29,12 @@ const plaintextWithoutAutoMtls: Rule = {
     const withTls = new Set<unknown>();
     for (const dr of graph.ofKind('DestinationRule')) {
       if (typeof dr.spec.host !== 'string') continue;
-      if ([...clientTlsSettings(dr, false), ...clientTlsSettings(dr, true)].length === 0) continue;
-      for (const s of graph.servicesForHost(dr.spec.host, dr.namespace)) withTls.add(s.object);
+      const blocks = [...clientTlsSettings(dr, false), ...clientTlsSettings(dr, true)];
+      if (blocks.length === 0) continue;
+      // A tls block counts only where istiod hands it to some client (not merged away, not beaten by a more specific rule).
+      for (const s of graph.servicesForHost(dr.spec.host, dr.namespace)) {
+        if (blocks.some((at) => destinationRuleReaches(graph, dr, s.host, at.subset))) withTls.add(s.object);
+      }
     }
     const source = graph.meshConfigSource ? ` (${graph.meshConfigSource.kind} ${graph.meshConfigSource.namespace}/${graph.meshConfigSource.name})` : '';
     const reported = new Set<string>();

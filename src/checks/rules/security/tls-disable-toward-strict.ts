@@ -1,5 +1,6 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { Rule } from '../../rule.js';
-import { clientTlsSettings, describeTarget, type ClientTlsAt } from '../tls/_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts, type ClientTlsAt } from '../tls/_helpers.js';
 import { describePolicy, describeWorkload } from './_helpers.js';
 import { serverTarget } from './_server-target.js';
 
@@ -20,6 +21,7 @@ const tlsDisableTowardStrict: Rule = {
     'selector are checked, since only their workloads are known. A workload without a sidecar (membership `none`:',
     'an injection opt-out, or a namespace without injection) enforces no PeerAuthentication, so plaintext toward it',
     'is right and not reported.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'PeerAuthentication', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   check(graph, ctx) {
@@ -30,8 +32,12 @@ const tlsDisableTowardStrict: Rule = {
       const portLevel = clientTlsSettings(dr, true);
       for (const at of [...clientTlsSettings(dr, false), ...portLevel]) {
         if (at.tls.mode !== 'DISABLE' && at.tls.mode !== 'SIMPLE') continue;
-        const overridden = new Set(at.port === undefined ? portLevel.filter((p) => p.subset === at.subset && p.port !== undefined).map((p) => p.port!) : []);
-        const hit = serverTarget(graph, dr, services, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
+        if (!firstForItsPort(dr, at)) continue;
+        const overridden = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
+        // Only where istiod hands this rule's block to some client: not merged behind an older rule's
+        // trafficPolicy or subset, not beaten by a more specific host, selecting some client workload.
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset));
+        const hit = serverTarget(graph, dr, reached, at, overridden, (w, decision) => decision.mode === 'STRICT' && graph.membershipOf(w).dataplane !== 'none');
         if (!hit) continue;
         const simple = at.tls.mode === 'SIMPLE';
         ctx.report(dr, `tls.mode ${at.tls.mode} ${describeTarget(dr, at)} ${simple ? 'originates TLS without a client certificate (not Istio mTLS)' : 'sends plaintext'}, but ${describeWorkload(hit.workload)} accepts only mTLS` +

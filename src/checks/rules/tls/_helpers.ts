@@ -77,3 +77,37 @@ export function subsetLabelsOf(dr: MeshObject, name: string): Record<string, str
   const s = subsets.find((x) => isRecord(x) && x.name === name);
   return isRecord(s) ? stringMap(s.labels) : {};
 }
+
+/** The `trafficPolicy` a TLS block sits in: the top-level one, or subset `subset`'s. */
+function policyOf(dr: MeshObject, subset: string | undefined): Record<string, unknown> | undefined {
+  if (subset === undefined) return isRecord(dr.spec.trafficPolicy) ? dr.spec.trafficPolicy : undefined;
+  const subsets = Array.isArray(dr.spec.subsets) ? dr.spec.subsets : [];
+  const s = subsets.find((x) => isRecord(x) && x.name === subset);
+  return isRecord(s) && isRecord(s.trafficPolicy) ? s.trafficPolicy : undefined;
+}
+
+/**
+ * The ports with a `portLevelSettings` entry in the top-level policy (`subset` undefined) or subset `subset`'s,
+ * whatever the entry sets: on such a port the entry replaces the policy, and an entry without `tls` leaves TLS
+ * to auto mTLS, not to the policy's `tls` (util.GetPortLevelTrafficPolicy: "port level policies do not inherit").
+ */
+export function portLevelPorts(dr: MeshObject, subset: string | undefined): Set<number> {
+  const settings = policyOf(dr, subset)?.portLevelSettings;
+  const out = new Set<number>();
+  for (const p of Array.isArray(settings) ? settings : []) {
+    if (isRecord(p) && isRecord(p.port) && typeof p.port.number === 'number') out.add(p.port.number);
+  }
+  return out;
+}
+
+/**
+ * Whether a port-level block is the one istiod uses for its port: the first `portLevelSettings` entry naming the
+ * port wins (util.GetPortLevelTrafficPolicy breaks at the first match), a later one for the same port is never read.
+ */
+export function firstForItsPort(dr: MeshObject, at: ClientTlsAt): boolean {
+  if (at.port === undefined) return true;
+  const settings = policyOf(dr, at.subset)?.portLevelSettings;
+  const index = at.path[at.path.length - 2];
+  if (!Array.isArray(settings) || typeof index !== 'number') return true;
+  return !settings.slice(0, index).some((p) => isRecord(p) && isRecord(p.port) && p.port.number === at.port);
+}

@@ -1,8 +1,9 @@
+import { destinationRuleReaches } from '../../../mesh/destination-rule-reach.js';
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
 import { parseIstioIdentity } from '../../../mesh/mesh-config.js';
 import { stringList } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
-import { clientTlsSettings, describeTarget, subsetLabelsOf, tlsMode } from './_helpers.js';
+import { clientTlsSettings, describeTarget, firstForItsPort, portLevelPorts, subsetLabelsOf, tlsMode } from './_helpers.js';
 
 /**
  * `tls/subject-alt-names-match-no-workload`: an ISTIO_MUTUAL DestinationRule pins `subjectAltNames` that no
@@ -21,6 +22,7 @@ const subjectAltNamesMatchNoWorkload: Rule = {
     '(CERTIFICATE_VERIFY_FAILED, 503 UF): all of them when none matches. Judged for SPIFFE names only (a DNS name cannot be checked here), for blocks whose',
     'host resolves to services that select workloads in the input (subsets narrow them). Fix: name the account the pods run',
     'as (`serviceAccountName`), or drop subjectAltNames to verify against the service\'s accounts.',
+    'Only a block istiod hands to some client is judged: not a trafficPolicy merged behind an older rule of the same host and namespace (the first wins), a subset an older rule already defines, a wildcard or root-namespace rule a more specific one beats, or a rule whose workloadSelector selects no workload of the input.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
@@ -35,7 +37,14 @@ const subjectAltNamesMatchNoWorkload: Rule = {
         const parsed = sans.map(parseIstioIdentity);
         if (sans.length === 0 || parsed.some((m) => m === undefined)) continue;
         const subset = at.subset === undefined ? {} : subsetLabelsOf(dr, at.subset);
-        const workloads: Workload[] = services.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
+        // Only the services this block reaches a client for (not merged away, not beaten by a more specific rule).
+        // A later portLevelSettings entry for a port already named is never read; a policy-wide block does not reach a
+        // service whose every port has its own entry (util.GetPortLevelTrafficPolicy).
+        if (!firstForItsPort(dr, at)) continue;
+        const own = at.port === undefined ? portLevelPorts(dr, at.subset) : new Set<number>();
+        const reached = services.filter((s) => destinationRuleReaches(graph, dr, s.host, at.subset)
+          && (own.size === 0 || s.ports.length === 0 || s.ports.some((p) => !own.has(p.number))));
+        const workloads: Workload[] = reached.flatMap((s) => graph.workloadsSelectedBy(s.namespace, { ...s.selector, ...subset }));
         if (workloads.length === 0) continue;
         // The certificate carries only the mesh trust domain, and written names are matched exactly (no aliases).
         const presents = (w: Workload) => parsed.some((m) => m!.trustDomain === graph.trustDomain && m!.namespace === w.namespace && m!.serviceAccount === w.serviceAccount);
