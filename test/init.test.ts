@@ -179,7 +179,7 @@ test('GIVEN a package.json with "type": "commonjs" and CommonJS .js files WHEN i
   fs.writeFileSync(path.join(dir, 'scripts', 'tool.js'), 'module.exports = {};\n');
   const run = await init(dir);
   assert.is(run.code, 2);
-  assert.match(run.stderr, /"type": "commonjs", but apps\/main\.ts is an ES module .*this \.js file would be read as ES modules: scripts\/tool\.js: set "type": "module" \(renaming CommonJS files to \.cjs\) or pass --force; nothing was written/);
+  assert.match(run.stderr, /"type": "commonjs"; init must switch it to "type": "module" \(apps\/main\.ts is an ES module that imports meshproof\), which would make Node read this \.js file as an ES module: scripts\/tool\.js\. Rename the CommonJS ones to \.cjs and run init again, or pass --force to switch anyway; nothing was written/);
   assert.equal(Object.keys(snapshot(dir)).sort(), ['package.json', 'scripts/tool.js']);
 });
 

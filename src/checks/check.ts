@@ -9,6 +9,7 @@ import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js
 import { problem } from '../mesh/problems.js';
 import type { ParsedFile } from '../mesh/parse.js';
 import type { Rule, RuleOptions } from './rule.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';
@@ -134,6 +135,17 @@ function isRule(meta: RuleMeta): meta is Rule {
   return typeof (meta as Partial<Rule>).check === 'function';
 }
 
+/**
+ * A context path of the config file that does not exist: the problem says so and where to fix it
+ * (the config's `context:` entries are relative to that file), instead of a bare "cannot read".
+ */
+function missingConfigContext(p: InputProblem, configContext: readonly string[], configFile: string, cwd: string): InputProblem {
+  if (p.code !== 'input/unreadable' || existsSync(resolve(cwd, p.location.file))) return p;
+  const at = resolve(cwd, p.location.file);
+  if (!configContext.some((c) => resolve(cwd, c) === at)) return p;
+  return { ...p, message: `${p.message}; it is listed under context: in ${configFile}, where paths are relative to that file. Fix the path (the folder or file of manifests this repository references but does not own), or remove it from context:` };
+}
+
 function emptyInput(paths: readonly string[], files: number, hint = 'Check the paths and exclude globs, or pass --allow-empty if an empty input is expected'): InputProblem {
   const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
   return problem(
@@ -185,14 +197,17 @@ export async function loadModel(options: Omit<CheckOptions, 'catalogue' | 'profi
   if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.emptyHint));
   const meshConfig = options.meshConfig ?? options.config.meshConfig;
   const domain = options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : options.config.clusterDomain ? { clusterDomain: options.config.clusterDomain.value, clusterDomainAt: options.config.clusterDomain.at } : {};
-  const mesh = readMeshContext({ cwd: options.cwd, ...(meshConfig !== undefined ? { meshConfig } : {}), ...domain });
+  const meshConfigFrom = options.meshConfig === undefined && options.config.meshConfig !== undefined && options.config.file !== null ? { meshConfigFrom: options.config.file } : {};
+  const mesh = readMeshContext({ cwd: options.cwd, ...(meshConfig !== undefined ? { meshConfig } : {}), ...meshConfigFrom, ...domain });
   const contextPaths = [...(options.config.context ?? []), ...(options.context ?? [])];
   const context = contextPaths.length > 0 ? await loadInputs(contextPaths, { cwd: options.cwd }) : { files: [], problems: [] };
+  const configFile = options.config.file;
+  const contextProblems = configFile !== null ? context.problems.map((p) => missingConfigContext(p, options.config.context ?? [], configFile, options.cwd)) : context.problems;
   // Input wins: a file given both as input and as context (directly or inside a context directory) is input.
   const inputPaths = new Set(loaded.files.flatMap((f) => (f.absolutePath ? [f.absolutePath] : [])));
   // Nothing is reported on a context file (README "--context") but what makes the run unusable (a parse error
   // exits 2): notes such as `input/not-a-manifest` on the configured mesh-config.yaml in context/ are dropped.
-  loaded.problems.push(...context.problems.filter((p) => p.unusable && !loaded.files.some((f) => f.file === p.location.file)));
+  loaded.problems.push(...contextProblems.filter((p) => p.unusable && !loaded.files.some((f) => f.file === p.location.file)));
   const contextFiles = context.files.filter((f) => !(f.absolutePath && inputPaths.has(f.absolutePath)));
   const sources = [
     ...(options.config.file !== null ? [options.config.file] : []),

@@ -8,7 +8,7 @@ import { FORMATS, REPORTERS, type Format } from '../checks/reporters/index.js';
 import { MESH_OPTIONS, meshFlags, meshSelection } from './mesh-flags.js';
 import { assertWritable, OUTPUT_OPTIONS, wantsColor, writeFileAtomic, type CliIO } from './io.js';
 import { UsageError } from './usage.js';
-import { inputPathProblem } from './input-path.js';
+import { inputPathProblem, projectAboveHint } from './input-path.js';
 import { assertOutsideInputs } from './out-path.js';
 import { VERSION } from './version.js';
 
@@ -63,7 +63,7 @@ export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFro
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given only once');
   for (const p of paths) {
     const problem = p === '-' ? undefined : inputPathProblem(io.cwd, p);
-    if (problem !== undefined) throw new UsageError(positionals.length > 0 ? problem : `no paths given and the default dist/ does not exist in ${io.cwd}`);
+    if (problem !== undefined) throw new UsageError(positionals.length > 0 ? problem : `no paths given and the default dist/ does not exist in ${io.cwd}${projectAboveHint(io.cwd)}`);
   }
   if (values.sourcemap !== undefined && !existsSync(resolve(io.cwd, values.sourcemap))) throw new UsageError(`--sourcemap file not found: ${values.sourcemap}`);
   const mesh = meshFlags(values, io);

@@ -119,8 +119,12 @@ function packageJson(dir: string, name: string, force: boolean): ScaffoldFile {
     // `.js` files mean, so a project without any is switched; one with some is left to its owner.
     const scripts = pkg['type'] === 'commonjs' ? commonJsFiles(dir) : ['?'];
     if (scripts.length > 0) {
-      const which = pkg['type'] === 'commonjs' ? ` and ${scripts.length === 1 ? 'this .js file' : 'these .js files'} would be read as ES modules: ${scripts.slice(0, 5).join(', ')}${scripts.length > 5 ? `, … (${scripts.length - 5} more)` : ''}` : '';
-      throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof${which}: set "type": "module" (renaming CommonJS files to .cjs) or pass --force; nothing was written`);
+      if (pkg['type'] === 'commonjs') {
+        const list = `${scripts.slice(0, 5).join(', ')}${scripts.length > 5 ? `, … (${scripts.length - 5} more)` : ''}`;
+        const these = scripts.length === 1 ? 'this .js file as an ES module' : 'these .js files as ES modules';
+        throw new UsageError(`${file} has "type": "commonjs"; init must switch it to "type": "module" (apps/main.ts is an ES module that imports meshproof), which would make Node read ${these}: ${list}. Rename the CommonJS ones to .cjs and run init again, or pass --force to switch anyway; nothing was written`);
+      }
+      throw new UsageError(`${file} has "type": ${JSON.stringify(pkg['type'])}, but apps/main.ts is an ES module that imports meshproof: set "type": "module" or pass --force; nothing was written`);
     }
   }
   const merged: Record<string, unknown> = { ...pkg, type: 'module' };

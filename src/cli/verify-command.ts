@@ -21,6 +21,7 @@ import { formatText } from '../verify/report/text.js';
 import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
 import { verifyProject, VerifyInputError, VerifyInterrupted, type TrafficRunner } from '../verify/run.js';
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
+import { projectAboveHint } from './input-path.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { progressLines } from './verify-progress.js';
@@ -73,6 +74,12 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   const confidence = unit('confidence', values.confidence, 0.999);
   const tolerance = unit('tolerance', values.tolerance, 0.05);
   const root = projectRoot(resolve(io.cwd, positionals[0] ?? '.'));
+  // Run from apps/ (or another subfolder) of a project: name the project folder instead of "synthesize first".
+  const above = positionals.length === 0 && !existsSync(join(root, 'dist')) ? projectAboveHint(io.cwd) : '';
+  if (above !== '') {
+    io.stderr.write(`verify: ${root} has no dist/${above}\n`);
+    return EXIT_USAGE;
+  }
   if (values.output !== undefined) {
     const out = resolve(io.cwd, values.output);
     assertOutsideInputs({

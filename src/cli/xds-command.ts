@@ -26,7 +26,7 @@ import { boundedNotes, moreMissingTargetPorts, parseWorkloadFile, translateProxy
 import type { CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
-import { inputPathProblem } from './input-path.js';
+import { inputPathProblem, projectAboveHint } from './input-path.js';
 import { DEFAULT_SETTLE_MS, findingLine, isLoopbackHost, serverNames, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { clientCertCommand, parseIdentity } from './xds-client-cert.js';
 import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
@@ -56,7 +56,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   if (missing !== undefined) {
     throw new UsageError(positionals.length > 0
       ? `xds compile: ${missing}`
-      : `xds compile: no paths given and the default dist/ does not exist in ${io.cwd}; synthesize it first (npx cdk8s synth) or name the manifests to compile`);
+      : `xds compile: no paths given and the default dist/ does not exist in ${io.cwd}${projectAboveHint(io.cwd) || '; synthesize it first (npx cdk8s synth) or name the manifests to compile'}`);
   }
   // Dumps inside an input folder would be read back as input (and synced by Argo CD with dist/).
   assertOutsideInputs({

@@ -14,6 +14,8 @@ export interface MeshContextOptions {
   readonly clusterDomain?: string;
   /** Where `clusterDomain` was given, for messages. @default `--cluster-domain` */
   readonly clusterDomainAt?: FileLocation;
+  /** The config file whose `meshConfig:` named `meshConfig`, for messages. @default given as `--mesh-config` */
+  readonly meshConfigFrom?: string;
   readonly cwd: string;
 }
 
@@ -31,7 +33,7 @@ export function readMeshContext(opts: MeshContextOptions): { context: MeshContex
       return {
         context: DEFAULT_MESH_CONTEXT,
         warnings: [],
-        problems: [{ code: 'mesh-config/syntax', message: `cannot read the MeshConfig file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Fix: pass the path of the mesh config YAML (the "mesh" key of the istio ConfigMap)`, location: { file: opts.meshConfig, line: 1, column: 1 } }],
+        problems: [{ code: 'mesh-config/syntax', message: unreadableMeshConfig(e as NodeJS.ErrnoException, opts.meshConfigFrom), location: { file: opts.meshConfig, line: 1, column: 1 } }],
       };
     }
   }
@@ -39,4 +41,12 @@ export function readMeshContext(opts: MeshContextOptions): { context: MeshContex
     ...(meshConfig ? { meshConfig } : {}),
     ...(opts.clusterDomain !== undefined ? { clusterDomain: { value: opts.clusterDomain, at: opts.clusterDomainAt ?? { file: '--cluster-domain', line: 1, column: 1 } } } : {}),
   });
+}
+
+/** Why the MeshConfig file cannot be read, and where to fix its path: the config file that names it, or the flag. */
+function unreadableMeshConfig(e: NodeJS.ErrnoException, from: string | undefined): string {
+  const why = e.code === 'ENOENT' ? 'ENOENT (no such file)' : e.code ?? e.message;
+  return from !== undefined
+    ? `cannot read the MeshConfig file: ${why}. It is the meshConfig: of ${from}, a path relative to that file. Fix: correct the path (a YAML file holding the "mesh" key of the istio ConfigMap, or that ConfigMap), or remove meshConfig:`
+    : `cannot read the MeshConfig file: ${why}. Fix: pass the path of the mesh config YAML (the "mesh" key of the istio ConfigMap)`;
 }

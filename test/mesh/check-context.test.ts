@@ -120,6 +120,22 @@ test('GIVEN meshproof.config.yaml with meshConfig, clusterDomain and context WHE
   assert.equal([f.location.file.endsWith('meshproof.config.yaml'), f.location.line], [true, 2]);
 });
 
+test('GIVEN meshproof.config.yaml whose context or meshConfig path does not exist WHEN checking THEN unusable, and the finding names the config key and file to fix', async () => {
+  const cwd = project({ 'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM, 'meshproof.config.yaml': 'meshConfig: mesh.yml\ncontext: [platfrom]\n' });
+  const config = loadConfigFile(join(cwd, 'meshproof.config.yaml'), ruleCatalogue(), cwd);
+  const r = await runCheck({ paths: ['app'], cwd, config, today: '2026-01-01' });
+  assert.ok(r.unusableInput);
+  const unreadable = r.result.findings.find((x) => x.ruleId === 'input/unreadable')!;
+  assert.is(unreadable.location.file, 'platfrom');
+  assert.match(unreadable.message, /^cannot read platfrom: no such file or directory; it is listed under context: in meshproof\.config\.yaml, where paths are relative to that file\. Fix the path/);
+  const mesh = r.result.findings.find((x) => x.ruleId === 'mesh-config/syntax')!;
+  assert.match(mesh.message, /^cannot read the MeshConfig file: ENOENT \(no such file\)\. It is the meshConfig: of meshproof\.config\.yaml, a path relative to that file\./);
+  // The same paths as flags keep the flag's words (the CLI refuses a missing --context before this).
+  const flags = await runCheck({ paths: ['app'], cwd, config: DEFAULT_CONFIG, meshConfig: 'mesh.yml', context: ['platfrom'], today: '2026-01-01' });
+  assert.not.match(flags.result.findings.find((x) => x.ruleId === 'input/unreadable')!.message, /context:/);
+  assert.match(flags.result.findings.find((x) => x.ruleId === 'mesh-config/syntax')!.message, /Fix: pass the path/);
+});
+
 test('GIVEN context paths that overlap the input WHEN checking THEN input wins: its objects are targets and reported on', async () => {
   const cwd = project({ 'app/app.yaml': APP, 'platform/gw.yaml': PLATFORM });
   const same = await run(cwd, { context: ['app'] });

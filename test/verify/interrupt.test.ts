@@ -18,9 +18,11 @@ const canConnect = (host: string, port: number) => new Promise<boolean>((resolve
   s.on('error', () => resolve(false));
 });
 
-test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops everything it started and exits promptly', async () => {
+test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it says so on stderr, stops everything it started and exits promptly', async () => {
   const work = copyDist();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev-cli.ts'), 'verify', work, '--no-check', '--app', 'bookinfo'], { cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev-cli.ts'), 'verify', work, '--no-check', '--app', 'bookinfo'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   try {
     // The runtime is up once an address the child holds (its address locks name its pid) answers on bookinfo's
@@ -39,6 +41,8 @@ test('GIVEN verify sending traffic WHEN it gets Ctrl-C (SIGINT) THEN it stops ev
     const result = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('verify still running 60 s after SIGINT')), 60_000).unref())]);
     assert.ok(Date.now() - t < 8000, `took ${Date.now() - t} ms to stop`);
     assert.ok(result.signal === 'SIGINT' || result.code === 130, JSON.stringify(result));
+    // Not silent: the user learns that the run was stopped and why no report follows.
+    assert.match(stderr, 'verify: SIGINT: stopping everything the run started; no report (proofs cut short would read as broken promises)\n');
     // Its addresses are released and free again (one another run has locked since is that run's to bind).
     assert.equal(addressesLockedBy(child.pid!), [], 'address locks left behind');
     for (const a of serving) if (!locked(a)) await bindOnce(a, 9080);

@@ -137,7 +137,8 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const { line, col } = lines.linePos(err.pos[0]);
-    throw new ConfigError(`not valid YAML: ${err.message.split('\n')[0]}`, { file, line, column: col });
+    const duplicate = err.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, err.pos[0], lines) : undefined;
+    throw new ConfigError(duplicate ?? `not valid YAML: ${err.message.split('\n')[0]}`, { file, line, column: col });
   }
   const data: unknown = doc.toJS() ?? {};
   const { Ajv } = requireCjs('ajv') as typeof import('ajv');
@@ -187,6 +188,36 @@ export function parseConfig(text: string, file: string, known: readonly RuleMeta
     ...(raw.clusterDomain !== undefined ? { clusterDomain: { value: raw.clusterDomain, at: positionOf(src, '/clusterDomain') } } : {}),
     ...(raw.context !== undefined ? { context: raw.context } : {}),
   };
+}
+
+/**
+ * `duplicate key "rules" at the top level (first at line 7): …` for the key `yaml` reports as a
+ * duplicate at `offset`, found again in a parse that allows duplicates; undefined when it is not
+ * found there (then yaml's own words are used).
+ */
+function duplicateKeyMessage(text: string, offset: number, lines: LineCounter): string | undefined {
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+  const stack: { node: unknown; path: string[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isSeq(node)) node.items.forEach((item, i) => stack.push({ node: item, path: [...path, String(i)] }));
+    if (!isMap(node)) continue;
+    const firstAt = new Map<unknown, number>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      const at = (pair.key as Node | null)?.range?.[0];
+      if (at === offset) {
+        const first = firstAt.get(key);
+        if (first === undefined) return undefined;
+        const name = String(key);
+        const where = path.length === 0 ? 'at the top level' : `in ${path.join('.')}`;
+        return `duplicate key ${JSON.stringify(name)} ${where} (first at line ${lines.linePos(first).line}): YAML keys must be unique, and tools disagree on which value wins; keep one (merge the entries of both under one "${name}:")`;
+      }
+      if (at !== undefined && !firstAt.has(key)) firstAt.set(key, at);
+      stack.push({ node: pair.value, path: [...path, String(key)] });
+    }
+  }
+  return undefined;
 }
 
 interface RawConfig {

@@ -3,8 +3,8 @@
  * by `closeAll`: in reverse start order, each with a deadline, also when the process gets SIGINT
  * or SIGTERM or exits. A registry removes its signal handlers once closed.
  *
- * On a signal the registry stops everything, then raises the signal again so that the process ends
- * by it. Meanwhile the proofs in flight fail (their proxies and backends are gone) and would read
+ * On a signal the registry says so on stderr, stops everything, then raises the signal again so that
+ * the process ends by it. Meanwhile the proofs in flight fail (their proxies and backends are gone) and would read
  * as broken promises: a run whose registry was {@link ProcessRegistry.interrupted} has no verdicts.
  */
 export interface Closable {
@@ -20,6 +20,8 @@ export class ProcessRegistry {
   private signal: NodeJS.Signals | undefined;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.signal = signal;
+    // Without this line Ctrl-C ends the run silently: say what happens and why there is no report.
+    process.stderr.write(`verify: ${signal}: stopping everything the run started; no report (proofs cut short would read as broken promises)\n`);
     void this.closeAll().finally(() => process.kill(process.pid, signal));
   };
   private readonly onExit = () => {

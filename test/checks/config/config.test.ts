@@ -122,6 +122,13 @@ test('GIVEN an unknown top-level key or invalid YAML THEN ConfigError with file:
   assert.match(configError('rules: [\n').message, /^meshproof\.config\.yaml:\d+:\d+: not valid YAML/);
 });
 
+test('GIVEN a key written twice in the config THEN the error names the key, where it is and its first line', () => {
+  const top = configError('profile: recommended\nrules:\n  routing/weights-total-100: off\nexclude: []\nrules:\n  service/port-name-convention: off\n');
+  assert.is(top.message, 'meshproof.config.yaml:5:1: duplicate key "rules" at the top level (first at line 2): YAML keys must be unique, and tools disagree on which value wins; keep one (merge the entries of both under one "rules:")');
+  const nested = configError('limits:\n  maxDocuments: 10\n  maxDocuments: 20\n');
+  assert.match(nested.message, /^meshproof\.config\.yaml:3:3: duplicate key "maxDocuments" in limits \(first at line 2\)/);
+});
+
 test('GIVEN a config file two directories up THEN findConfigFile finds it', () => {
   const root = mkdtempSync(join(tmpdir(), 'meshproof-cfg-'));
   const deep = join(root, 'a', 'b');
