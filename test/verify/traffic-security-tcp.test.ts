@@ -7,6 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { strangerPrincipal } from '../../src/verify/expectations/from-policies.js';
 import type { Expectation } from '../../src/verify/expectations/types.js';
 import { createRuntime } from '../../src/verify/runtime/index.js';
 import { graphOf } from '../mesh/_graph.js';
@@ -14,7 +15,8 @@ import { ns } from '../mesh/view-fixtures.js';
 import { PROOF_OPTIONS } from './_proof.js';
 
 const APP = 'cluster.local/ns/db/sa/app';
-const STRANGER = 'cluster.local/ns/db/sa/meshproof-verify-stranger';
+/** The caller a namespace's default-deny promise names (`from-policies.ts`): from a namespace of its own. */
+const STRANGER = strangerPrincipal('cluster.local');
 
 const db = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'db', namespace: 'db' }, spec: { selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1', ports: [{ containerPort: 5432 }] }] } } } };
 /** Service port named `tcp`: Istio treats it as TCP (`http` would make it HTTP). */
@@ -51,6 +53,14 @@ test('GIVEN the TCP port with the stranger allowed too and app allowed only on a
   const admitted = verdicts.get(ALLOW_APP.id)!;
   assert.is(admitted.status, 'broken', admitted.detail);
   assert.match(admitted.detail, new RegExp(`db/db:5432 \\(TCP\\) as ${APP}: mTLS handshake done, then closed with no bytes \\((ECONNRESET|EPIPE)\\); promised to be let through`));
+});
+
+test('GIVEN the namespace default-deny with an ALLOW policy admitting its own namespace\'s callers WHEN default-deny is sent THEN it holds: the stranger comes from outside the namespace, so a same-namespace rule does not admit it; a namespace caller is admitted', async () => {
+  const allowOwnNamespace = allow('allow-own-namespace', { from: [{ source: { namespaces: ['db'] } }] });
+  const NEIGHBOUR: Expectation = { id: 'db#neighbour', promise: 'a db caller is admitted', source, outcome: { kind: 'authorization', namespace: 'db', selector: { app: 'db' }, principal: 'cluster.local/ns/db/sa/neighbour', port: 5432, allowed: true } };
+  const verdicts = await prove([ns('db'), db, service('tcp'), peerAuthentication('STRICT'), allowNothing, allowOwnNamespace], [DEFAULT_DENY, NEIGHBOUR]);
+  for (const e of [DEFAULT_DENY, NEIGHBOUR]) assert.is(verdicts.get(e.id)?.status, 'held', `${e.id}: ${verdicts.get(e.id)?.detail}`);
+  assert.not.match(STRANGER, '/ns/db/', 'the stranger is not a caller of the protected namespace');
 });
 
 test('GIVEN the TCP port under PERMISSIVE mTLS and a policy admitting every connection WHEN mtls-strict is sent THEN it breaks: plaintext bytes came back through the tcp_proxy', async () => {

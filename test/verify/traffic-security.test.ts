@@ -43,7 +43,7 @@ test('GIVEN a copy with PERMISSIVE mTLS, an allow-all policy on customers and th
     assert.is(verdicts.get(IDS[0]!)?.status, 'broken', verdicts.get(IDS[0]!)?.detail);
     assert.match(verdicts.get(IDS[0]!)!.detail, /port \d+ answered plaintext with (200 from customers\/[a-z-]+v1|403): plaintext gets through/);
     assert.is(verdicts.get(IDS[1]!)?.status, "broken", verdicts.get(IDS[1]!)?.detail);
-    assert.match(verdicts.get(IDS[1]!)!.detail, /as cluster\.local\/ns\/customers\/sa\/meshproof-verify-stranger: 200 from customers\/[a-z-]+v1; promised 403 RBAC: access denied/);
+    assert.match(verdicts.get(IDS[1]!)!.detail, /as cluster\.local\/ns\/meshproof-verify-stranger\/sa\/meshproof-verify-stranger: 200 from customers\/[a-z-]+v1; promised 403 RBAC: access denied/);
     assert.is(verdicts.get(IDS[2]!)?.status, 'broken', verdicts.get(IDS[2]!)?.detail);
     assert.match(verdicts.get(IDS[2]!)!.detail, /web-frontend-v1:8080 GET \/ as cluster\.local\/ns\/istio-ingress\/sa\/istio-ingressgateway: 403 "RBAC: access denied"; promised to be let through/);
   } finally {

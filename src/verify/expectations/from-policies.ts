@@ -88,9 +88,18 @@ export function gatewayExpectations(gateway: IngressGateway, source: Expectation
   return out;
 }
 
-/** A caller with no ALLOW policy of its own: `<trust domain>/ns/<namespace>/sa/meshproof-verify-stranger`. */
-export function strangerPrincipal(trustDomain: string, namespace: string): string {
-  return `${trustDomain}/ns/${namespace}/sa/meshproof-verify-stranger`;
+/** The namespace and service account of {@link strangerPrincipal}: a name no application uses. */
+export const STRANGER_NAME = 'meshproof-verify-stranger';
+
+/**
+ * A caller no ALLOW policy names: `<trust domain>/ns/meshproof-verify-stranger/sa/meshproof-verify-stranger`.
+ * It comes from a namespace of its own, so a policy admitting the protected namespace's own callers
+ * (`namespaces: [<ns>]`) or principals of it does not admit it; a policy admitting every caller
+ * (a rule without `from`, `namespaces: ["*"]`, `notNamespaces`) does, and then the namespace's
+ * default deny is broken, as it is for any caller outside it.
+ */
+export function strangerPrincipal(trustDomain: string): string {
+  return `${trustDomain}/ns/${STRANGER_NAME}/sa/${STRANGER_NAME}`;
 }
 
 /** STRICT mTLS and default deny of a MeshNamespace. */
@@ -106,7 +115,7 @@ export function namespaceExpectations(ns: MeshNamespace, source: ExpectationSour
     });
   }
   if (ns.defaultDeny !== undefined) {
-    const principal = strangerPrincipal(ns.trustDomain, ns.name);
+    const principal = strangerPrincipal(ns.trustDomain);
     out.push({
       id: `${source.constructPath}#default-deny`,
       promise: `namespace ${ns.name}: a caller no ALLOW policy names (${principal}) gets 403`,
