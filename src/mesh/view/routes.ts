@@ -319,8 +319,7 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
     if (destinations.length === 0) return [];
     const match: L4MatchView[] = [];
     for (const [m, j] of applicable) {
-      // As written: istiod copies sniHosts into server_names (toFilterChainMatch); Envoy compares SNI case-insensitively.
-      const sniHosts = kind === 'tls' ? stringList(m.sniHosts) ?? [] : [];
+      const sniHosts = kind === 'tls' ? (stringList(m.sniHosts) ?? []).map((h) => h.toLowerCase()) : [];
       const destinationSubnets = stringList(m.destinationSubnets) ?? [];
       const key = `${sniHosts.join(',')}|${destinationSubnets.join(',')}`;
       if (seen.has(key)) continue;
