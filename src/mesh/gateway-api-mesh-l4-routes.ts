@@ -148,7 +148,7 @@ export function gammaL4Destinations(graph: MeshGraph, vs: GammaL4VirtualService)
       const kind = backendKind(b);
       if (kind === 'other' || typeof b.name !== 'string' || typeof b.port !== 'number' || backendWeight(b) <= 0) continue;
       const ns = typeof b.namespace === 'string' ? b.namespace : vs.namespace;
-      const host = kind === 'Service' ? `${b.name}.${ns}.svc.${graph.clusterDomain}` : b.name.toLowerCase();
+      const host = kind === 'Service' ? `${b.name}.${ns}.svc.${graph.clusterDomain}` : b.name;
       let ports = out.get(host);
       if (!ports) out.set(host, (ports = new Set()));
       ports.add(b.port);

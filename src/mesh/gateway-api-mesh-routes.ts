@@ -219,7 +219,7 @@ export function meshParent(graph: MeshGraph, ref: ReturnType<typeof parentRefsOf
   if (ref.group === 'networking.istio.io' && ref.kind === 'ServiceEntry') {
     const se = graph.get('ServiceEntry', ref.namespace, ref.name);
     if (!se) return null;
-    const written = (stringList(se.spec.hosts) ?? []).map((h) => h.toLowerCase());
+    const written = stringList(se.spec.hosts) ?? [];
     // istiod keeps a wildcard host as a plain domain; a sidecar never reaches it through a service, so it is left out.
     return { hosts: written.filter((h) => !isWildcard(h)), written, namespace: ref.namespace };
   }
@@ -236,7 +236,7 @@ export function gammaDestinations(graph: MeshGraph, vs: GammaVirtualService): Ma
     const kind = backendKind(b);
     if (kind === 'other' || typeof b.name !== 'string' || typeof b.port !== 'number') return;
     const ns = typeof b.namespace === 'string' ? b.namespace : route.namespace;
-    const host = kind === 'Service' ? `${b.name}.${ns}.svc.${graph.clusterDomain}` : b.name.toLowerCase();
+    const host = kind === 'Service' ? `${b.name}.${ns}.svc.${graph.clusterDomain}` : b.name;
     let ports = out.get(host);
     if (!ports) out.set(host, (ports = new Set()));
     ports.add(b.port);

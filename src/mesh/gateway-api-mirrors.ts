@@ -32,7 +32,7 @@ export function mirrorBackendError(graph: MeshGraph, route: MeshObject, b: Raw, 
   if (kind === 'Service' && name.includes('.')) return 'service name invalid; the name of the Service must be used, not the hostname.';
   if (kind === 'Hostname' && b.namespace !== undefined) return 'namespace may not be set with Hostname type';
   if (kind === 'Service' && !graph.get('Service', ns, name)) return `backend(${name}.${ns}.svc.${graph.clusterDomain}) not found`;
-  if (kind === 'Hostname' && graph.services.forHost(name.toLowerCase(), ns).length === 0) return `backend(${name}) not found`;
+  if (kind === 'Hostname' && graph.services.forHost(name, ns).length === 0) return `backend(${name}) not found`;
   if (typeof b.port !== 'number') return 'port is required in backendRef';
   return null;
 }

@@ -393,10 +393,11 @@ export class MeshGraph {
 
   /**
    * Mesh or gateway VirtualServices for a resolved `fqdn`, grouped most specific host first
-   * (exact, then longer wildcards), exportTo to `fromNamespace` honoured for `mesh`.
+   * (exact, then longer wildcards), exportTo to `fromNamespace` honoured for `mesh`; `ignoreCase` for
+   * a sidecar's HTTP binding, which istiod does on lower-cased hosts (see `VirtualServiceIndex.lookupGroups`).
    */
-  virtualServiceGroupsFor(fqdn: string, gateway: string, fromNamespace: string): MeshObject[][] {
-    return this.virtualServicesIndex.lookupGroups(fqdn, gateway, gateway === 'mesh' ? fromNamespace : undefined);
+  virtualServiceGroupsFor(fqdn: string, gateway: string, fromNamespace: string, ignoreCase = false): MeshObject[][] {
+    return this.virtualServicesIndex.lookupGroups(fqdn, gateway, gateway === 'mesh' ? fromNamespace : undefined, ignoreCase);
   }
 
   /** VirtualServices whose `spec.gateways` names `gateway` (`namespace/name`), input order. */

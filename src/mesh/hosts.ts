@@ -10,7 +10,12 @@ export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export type HostForm = 'short' | 'partial' | 'fqdn' | 'wildcard';
 
 export interface ResolvedHost {
-  /** The host Istio matches on: short names expanded, everything else as written (lower-cased). */
+  /**
+   * The host Istio matches on (`ResolveShortnameToFQDN`): short names expanded, everything else as written,
+   * letter case included. istiod keys services, DestinationRules and VirtualServices by this string and
+   * compares it case-sensitively (`host.Name.Matches`); it lower-cases only where it builds Envoy virtual
+   * hosts (their domains, and a sidecar's binding of VirtualService hosts to services: see `routeHostKey`).
+   */
   readonly fqdn: string;
   readonly form: HostForm;
   /**
@@ -26,7 +31,7 @@ export interface ResolvedHost {
  * `reviews.<namespace>.svc.<domain>`; anything with a dot, and wildcards, as written.
  */
 export function resolveHost(host: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): ResolvedHost {
-  const h = host.trim().toLowerCase();
+  const h = host.trim();
   if (h.includes('*')) return { fqdn: h, form: 'wildcard' };
   if (!h.includes('.')) return { fqdn: `${h}.${namespace}.svc.${domain}`, form: 'short' };
   const labels = h.split('.');
@@ -44,6 +49,17 @@ export function resolveHost(host: string, namespace: string, domain = DEFAULT_CL
  */
 export function analyzerHostKey(host: string, namespace: string, domain = DEFAULT_CLUSTER_DOMAIN): string {
   return host.startsWith('*') || host.includes('.') ? host : `${host}.${namespace}.svc.${domain}`;
+}
+
+/**
+ * A host as an Envoy virtual host keys it: lower case. istiod lower-cases a gateway's virtual host hosts
+ * and domains (gateway.go buildGatewayRoutes) and, in a sidecar's outbound route configurations, both the
+ * VirtualService hosts and the service hosts it binds them to (httproute.go selectVirtualServices,
+ * BuildSidecarOutboundVirtualHosts; route.go separateVSHostsAndServices). Envoy matches the Host header
+ * against domains case-insensitively at request time.
+ */
+export function routeHostKey(host: string): string {
+  return host.toLowerCase();
 }
 
 /** The FQDN of a Kubernetes Service. */
@@ -104,11 +120,12 @@ export function wildcardsCovering(host: string): string[] {
 
 /**
  * A Gateway server host `[namespace/]host`: which namespaces' VirtualServices may bind
- * (`*` any, `.` the gateway's own, or a name) and the host pattern.
+ * (`*` any, `.` the gateway's own, or a name) and the host pattern, letter case kept (istiod's
+ * `NamesForNamespace` then `Intersection` compare server and VirtualService hosts case-sensitively).
  */
 export function parseGatewayHost(entry: string, gatewayNamespace: string): { namespace: string; host: string } {
   const slash = entry.indexOf('/');
-  if (slash < 0) return { namespace: '*', host: entry.toLowerCase() };
+  if (slash < 0) return { namespace: '*', host: entry };
   const ns = entry.slice(0, slash);
-  return { namespace: ns === '.' ? gatewayNamespace : ns, host: entry.slice(slash + 1).toLowerCase() };
+  return { namespace: ns === '.' ? gatewayNamespace : ns, host: entry.slice(slash + 1) };
 }

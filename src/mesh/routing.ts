@@ -1,5 +1,5 @@
 import type { FieldPath } from './types.js';
-import { hostsIntersect, isWildcard, parseGatewayHost, resolveHost, wildcardsCovering } from './hosts.js';
+import { hostsIntersect, isWildcard, parseGatewayHost, resolveHost, routeHostKey, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 import { push } from './services.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
@@ -205,6 +205,8 @@ export function ruleAppliesOn(section: RouteSection, rule: unknown, vsNamespace:
 /** VirtualServices by host and by bound gateway. */
 export class VirtualServiceIndex {
   private readonly hosts = new HostTable();
+  /** `hosts` again, keyed by the lower-cased host (`routeHostKey`), for a sidecar's HTTP binding. */
+  private readonly foldedHosts = new HostTable();
   private readonly gatewayKeys = new Map<MeshObject, Set<string>>();
   private readonly order = new Map<MeshObject, number>();
 
@@ -213,17 +215,24 @@ export class VirtualServiceIndex {
       this.order.set(o, this.order.size);
       this.gatewayKeys.set(o, new Set(gatewayRefsOf(o).map((g) => g.key)));
       const exportTo = exportToOf(o, meshConfig).values;
-      for (const h of stringList(o.spec.hosts) ?? []) this.hosts.add({ host: resolveHost(h, o.namespace, domain).fqdn, object: o, exportTo });
+      for (const h of stringList(o.spec.hosts) ?? []) {
+        const host = resolveHost(h, o.namespace, domain).fqdn;
+        this.hosts.add({ host, object: o, exportTo });
+        this.foldedHosts.add({ host: routeHostKey(host), object: o, exportTo });
+      }
     }
   }
 
   /**
    * Like `lookup`, grouped by how specifically the VirtualService host covers `fqdn` (exact
-   * first, then longer wildcards); input order within a group.
+   * first, then longer wildcards); input order within a group. `ignoreCase`: hosts compared
+   * lower-cased, as istiod binds VirtualService hosts to services in a sidecar's outbound HTTP
+   * route configurations (httproute.go selectVirtualServices, route.go separateVSHostsAndServices);
+   * everywhere else it compares them as written.
    */
-  lookupGroups(fqdn: string, gateway: string, fromNamespace?: string): MeshObject[][] {
+  lookupGroups(fqdn: string, gateway: string, fromNamespace?: string, ignoreCase = false): MeshObject[][] {
     const groups: MeshObject[][] = [];
-    for (const group of this.hosts.matching(fqdn)) {
+    for (const group of ignoreCase ? this.foldedHosts.matching(routeHostKey(fqdn)) : this.hosts.matching(fqdn)) {
       const kept = new Set<MeshObject>();
       for (const e of group) {
         if (!this.gatewayKeys.get(e.object)!.has(gateway)) continue;
@@ -278,7 +287,7 @@ export function gatewayServersForHost(gateway: MeshObject, host: string, virtual
     (stringList(server.hosts) ?? []).forEach((entry, j) => {
       const parsed = parseGatewayHost(entry, gateway.namespace);
       if (virtualServiceNamespace !== undefined && parsed.namespace !== '*' && parsed.namespace !== virtualServiceNamespace) return;
-      if (!hostsIntersect(parsed.host, host.toLowerCase())) return;
+      if (!hostsIntersect(parsed.host, host)) return;
       out.push({ server, serverIndex, host: entry, path: ['spec', 'servers', serverIndex, 'hosts', j] });
     });
   });

@@ -109,13 +109,19 @@ function servicesOf(o: MeshObject, domain: string, mc: MeshConfig): ServiceInfo[
 
 /**
  * Every Service and ServiceEntry host, indexed by exact host and by wildcard suffix, so a
- * concrete host is looked up in O(labels) and never by scanning.
+ * concrete host is looked up in O(labels) and never by scanning. Hosts are kept as written, letter
+ * case included, as istiod's ServiceEntry conversion keeps them (`serviceentry/conversion.go`
+ * `convertServices`: `host.Name(ha.host)`, never lower-cased); Kubernetes Service hosts are lower
+ * case by construction (DNS-1035 names).
  */
 export class ServiceRegistry {
   readonly all: readonly ServiceInfo[];
   private readonly byHost = new Map<string, ServiceInfo[]>();
   /** Wildcard ServiceEntry hosts, keyed by the pattern itself (`*.example.com`). */
   private readonly wildcards = new Map<string, ServiceInfo[]>();
+  /** `byHost` and `wildcards` again, keyed by the lower-cased host, for {@link forHostIgnoringCase}. */
+  private readonly byFoldedHost = new Map<string, ServiceInfo[]>();
+  private readonly foldedWildcards = new Map<string, ServiceInfo[]>();
   /** Kubernetes Services by namespace, then by one `key=value` selector pair. */
   private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
   /** ServiceEntry hosts with `workloadSelector`, the same way. */
@@ -136,6 +142,7 @@ export class ServiceRegistry {
       for (const s of before?.get(o) ?? servicesOf(o, domain, meshConfig)) {
         all.push(s);
         push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
+        push(isWildcard(s.host) ? this.foldedWildcards : this.byFoldedHost, s.host.toLowerCase(), s);
         if (s.selector) {
           const index = s.kind === 'Service' ? this.bySelectorPair : this.entriesBySelectorPair;
           const [k, v] = Object.entries(s.selector)[0]!;
@@ -169,6 +176,23 @@ export class ServiceRegistry {
     } else {
       found = [...(this.byHost.get(host) ?? [])];
       for (const w of wildcardsCovering(host)) found.push(...(this.wildcards.get(w) ?? []));
+    }
+    return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
+  }
+
+  /**
+   * Like {@link forHost}, but letter case ignored: `API.example.com` finds a ServiceEntry host written
+   * `api.example.com` and the other way round. istiod never looks hosts up this way; rules use it to say
+   * "did you mean the host in other letter case".
+   */
+  forHostIgnoringCase(host: string, fromNamespace: string | null): ServiceInfo[] {
+    const h = host.toLowerCase();
+    let found: ServiceInfo[];
+    if (isWildcard(h)) {
+      found = this.all.filter((s) => hostsIntersect(h, s.host.toLowerCase()));
+    } else {
+      found = [...(this.byFoldedHost.get(h) ?? [])];
+      for (const w of wildcardsCovering(h)) found.push(...(this.foldedWildcards.get(w) ?? []));
     }
     return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
   }
@@ -217,15 +241,10 @@ export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 
 /**
  * Whether `host` as written in `namespace` names `service` as istiod compares hosts: case-sensitively
- * (host.Name.Matches and map lookups by host.Name; the registry lower-cases for its index). A host written in
- * lower case names what the index finds; one written with capitals names only a ServiceEntry host written with
- * the same capitals, never a Kubernetes Service (whose host names are lower case).
+ * (host.Name.Matches and map lookups by host.Name, against the registry's hosts as written). A host written
+ * with capitals names only a ServiceEntry host written with the same capitals, never a Kubernetes Service
+ * (whose host names are lower case); a lower-case host never names a ServiceEntry host written with capitals.
  */
 export function namesAsWritten(service: ServiceInfo, host: string, namespace: string, domain: string): boolean {
-  const trimmed = host.trim();
-  if (trimmed === trimmed.toLowerCase()) return true;
-  const written = trimmed.includes('.') || trimmed.includes('*') ? trimmed : `${trimmed}.${namespace}.svc.${domain}`;
-  const hosts = service.object.kind === 'ServiceEntry' && Array.isArray(service.object.spec.hosts) ? service.object.spec.hosts : [];
-  const declared = service.hostPath[0] === 'spec' && service.hostPath[1] === 'hosts' ? hosts[service.hostPath[2] as number] : undefined;
-  return typeof declared === 'string' && hostsIntersect(declared.trim(), written);
+  return hostsIntersect(service.host, resolveHost(host, namespace, domain).fqdn);
 }

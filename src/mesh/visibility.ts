@@ -128,7 +128,7 @@ export interface EgressHost {
    * (`~ns/host`) the namespace after the `~`; a bare `~` is `*` (istiod's `excludePrefix`).
    */
   readonly namespace: string;
-  /** The DNS name pattern (`*`, `*.example.com`, a FQDN), lower-cased. */
+  /** The DNS name pattern (`*`, `*.example.com`, a FQDN), as written (istiod compares it case-sensitively). */
   readonly host: string;
   /**
    * True for `~<namespace>/<dnsName>`: the entry imports nothing and takes the hosts it covers out of
@@ -168,7 +168,8 @@ export function parseEgressHost(entry: string, sidecarNamespace: string, path: F
     }
   }
   const namespace = ns === '' ? '*' : ns === '.' ? sidecarNamespace : ns;
-  return { namespace, host: h, excluded, ...(listener !== undefined ? { listener } : {}), entry, path };
+  // Kept as written: istiod imports hosts by case-sensitive comparison (sidecar.go hostClassification).
+  return { namespace, host, excluded, ...(listener !== undefined ? { listener } : {}), entry, path };
 }
 
 /** The hosts one egress listener imports. */
@@ -215,8 +216,7 @@ export function sidecarEgress(sidecar: MeshObject, configNamespace: string = sid
  * namespace or `*`, covers `host` (istiod `hostClassification.Excluded`: `host` is a subset of the
  * excluded pattern, so `~/*.example.com` drops `a.example.com`, not `*`).
  */
-export function importingEntry(hosts: readonly EgressHost[], namespace: string, host: string): EgressHost | undefined {
-  const h = host.toLowerCase();
+export function importingEntry(hosts: readonly EgressHost[], namespace: string, h: string): EgressHost | undefined {
   const applies = (e: EgressHost) => e.namespace === '*' || e.namespace === namespace;
   const excludedIn = new Set<number>();
   for (const e of hosts) if (e.excluded && applies(e) && hostMatches(e.host, h)) excludedIn.add(e.listener ?? 0);

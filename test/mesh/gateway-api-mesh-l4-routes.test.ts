@@ -64,7 +64,7 @@ test('GIVEN weights (one backend of weight 0, one left) and a Hostname backend W
   ] })]);
   const vs = all.get('db.shop.svc.cluster.local')![0]!;
   assert.equal(vs.rules[0]!.backends.map((b) => [b.index, b.weight]), [[1, 100]]);
-  assert.equal([...gammaL4Destinations(g, vs)].map(([h, p]) => [h, [...p]]), [['db.shop.svc.cluster.local', [5432]], ['legacy.example.com', [5432]]]);
+  assert.equal([...gammaL4Destinations(g, vs)].map(([h, p]) => [h, [...p]]), [['db.shop.svc.cluster.local', [5432]], ['Legacy.Example.com', [5432]]]);
 });
 
 test.run();

@@ -2,13 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostMatches, hostsIntersect, isExportedTo, parseGatewayHost, resolveHost } from '../../src/mesh/hosts.js';
 
-test('GIVEN hosts as written WHEN resolved from namespace prod THEN Istio short-name rules apply', () => {
+test('GIVEN hosts as written WHEN resolved from namespace prod THEN Istio short-name rules apply and letter case is kept (ResolveShortnameToFQDN)', () => {
   const table: [string, string, string][] = [
     ['reviews', 'reviews.prod.svc.cluster.local', 'short'],
     ['reviews.default', 'reviews.default', 'partial'],
     ['reviews.default.svc', 'reviews.default.svc', 'partial'],
     ['reviews.default.svc.cluster.local', 'reviews.default.svc.cluster.local', 'fqdn'],
-    ['API.Example.com', 'api.example.com', 'fqdn'],
+    ['API.Example.com', 'API.Example.com', 'fqdn'],
+    ['Reviews', 'Reviews.prod.svc.cluster.local', 'short'],
     ['*.example.com', '*.example.com', 'wildcard'],
     ['*', '*', 'wildcard'],
   ];

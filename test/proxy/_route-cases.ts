@@ -42,6 +42,11 @@ const hosts = rc([
   vh('prefix', ['internal.*'], [{ match: prefix('/'), action: to('c3') }]),
   vh('any', ['*'], [{ match: prefix('/'), action: to('c1', { prefixRewrite: '/fallback/' }) }]),
 ]);
+/** Domains as a configuration may write them, with capitals (istiod lower-cases its own; Envoy lower-cases any at load). */
+const capitalDomains = rc([
+  vh('exact', ['Pay.Example.com'], [{ match: prefix('/'), action: to('c1') }]),
+  vh('suffix', ['*.Partner.Example'], [{ match: prefix('/'), action: to('c2') }]),
+]);
 const noDefault = rc([vh('only', ['a.test', 'a.test:8080'], [{ match: prefix('/'), action: to('c1') }])]);
 const ignorePort = rc([vh('only', ['a.test'], [{ match: prefix('/'), action: to('c2') }])], { ignorePortInHostMatching: true });
 
@@ -97,6 +102,8 @@ const cors = rc([vh('cors', ['*'], [{ match: prefix('/'), action: to('c1', { cor
 export const ROUTE_CASES: readonly RouteCase[] = [
   { name: 'exact domain beats wildcards', rc: hosts, req: { authority: 'shop.example.com', path: '/' }, expect: { kind: 'forward', cluster: 'c1', path: '/' } },
   { name: 'host compares case-insensitively', rc: hosts, req: { authority: 'SHOP.Example.COM', path: '/' }, expect: { kind: 'forward', cluster: 'c1' } },
+  { name: 'a domain configured with capitals matches the host in any case', rc: capitalDomains, req: { authority: 'pay.example.com', path: '/' }, expect: { kind: 'forward', cluster: 'c1' } },
+  { name: 'a wildcard domain configured with capitals matches the host in any case', rc: capitalDomains, req: { authority: 'API.partner.example', path: '/' }, expect: { kind: 'forward', cluster: 'c2' } },
   { name: 'suffix wildcard', rc: hosts, req: { authority: 'www.example.com', path: '/' }, expect: { kind: 'forward', cluster: 'c2' } },
   { name: 'longest suffix wildcard wins', rc: hosts, req: { authority: 'v1.api.example.com', path: '/' }, expect: { kind: 'forward', cluster: 'c3' } },
   { name: 'suffix wildcard needs at least one character', rc: hosts, req: { authority: 'example.com', path: '/x' }, expect: { kind: 'forward', cluster: 'c1', path: '/fallback/x' } },

@@ -17,7 +17,7 @@ import { GATEWAY_NAME_LABEL, isManagedGateway, managedDeploymentName } from '../
 import { gatewayApiVirtualServices, servedGatewayApiServers, type GatewayApiServer, type GatewayApiVirtualService } from '../gateway-api-gateway-routes.js';
 import { gatewayApiL4VirtualServices, type GatewayApiL4VirtualService } from '../gateway-api-l4-routes.js';
 import { gatewayApiOf } from '../gateway-api.js';
-import { hostMatches, parseGatewayHost } from '../hosts.js';
+import { hostMatches, parseGatewayHost, routeHostKey } from '../hosts.js';
 import { isRecord, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { defaultExportTo, exportedTo } from '../visibility.js';
@@ -92,8 +92,9 @@ function serverRoutes(env: RouteEnv, server: GatewayApiServer, protocol: Gateway
   const bind = <T extends { readonly host: string; readonly namespace: string }>(vs: T, add: (e: { http: GatewayApiVirtualService[]; l4: GatewayApiL4VirtualService[] }) => void) => {
     for (const sh of hosts) {
       if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
-      const host = boundHost(vs.host, sh.host);
-      if (host === null) continue;
+      const bound = boundHost(vs.host, sh.host);
+      if (bound === null) continue;
+      const host = routeHostKey(bound);
       let entry = byHost.get(host);
       if (!entry) byHost.set(host, (entry = { http: [], l4: [] }));
       add(entry);

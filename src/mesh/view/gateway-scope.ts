@@ -9,7 +9,7 @@
 import type { MeshGraph } from '../graph.js';
 import { configOrder } from '../destination-rules.js';
 import { conversionFails } from '../gateway-api-filters.js';
-import { hostMatches, parseGatewayHost } from '../hosts.js';
+import { hostMatches, parseGatewayHost, routeHostKey } from '../hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from '../object.js';
 import { afterTlsTermination, declaredPortProtocol, routeKindsFor } from '../protocol.js';
 import { selects } from '../services.js';
@@ -71,9 +71,12 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, bound: readonly MeshObjec
         if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
         const bound = boundHost(host, sh.host);
         if (bound === null) continue;
-        const list = byHost.get(bound) ?? [];
+        // istiod binds case-sensitively, then keys the virtual host by the lower-cased host (gateway.go
+        // buildGatewayRoutes, vHostDedupMap): `Shop.example.com` and `shop.example.com` share one.
+        const key = routeHostKey(bound);
+        const list = byHost.get(key) ?? [];
         if (!list.includes(vs)) list.push(vs);
-        byHost.set(bound, list);
+        byHost.set(key, list);
         break;
       }
     }

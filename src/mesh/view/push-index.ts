@@ -15,7 +15,7 @@
  * share whatever is computed from those answers (routes, cluster views), as istiod's SidecarScope
  * shares the PushContext indexes.
  */
-import { isWildcard, resolveHost, wildcardsCovering } from '../hosts.js';
+import { isWildcard, resolveHost, routeHostKey, wildcardsCovering } from '../hosts.js';
 import type { MergedDestinationRule } from '../destination-rules.js';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
@@ -77,7 +77,12 @@ function indexOf(graph: MeshGraph): HostIndex {
   // Every VirtualService, whatever its gateways: a namespace counted too many only shares less.
   for (const o of graph.ofKind('VirtualService')) {
     const exportTo = exportToOf(o, graph.meshConfig).values;
-    for (const h of stringList(o.spec.hosts) ?? []) note(byHost, resolveHost(h, o.namespace, graph.clusterDomain).fqdn, o, exportTo);
+    for (const h of stringList(o.spec.hosts) ?? []) {
+      const host = resolveHost(h, o.namespace, graph.clusterDomain).fqdn;
+      note(byHost, host, o, exportTo);
+      // A sidecar binds HTTP VirtualService hosts to services lower-cased (`sidecar-scope.ts` virtualServicesFor).
+      if (routeHostKey(host) !== host) note(byHost, routeHostKey(host), o, exportTo);
+    }
   }
   // GAMMA VirtualServices apply to their own namespace's sidecars (consumer routes) and the Service's.
   for (const [host, list] of [...gammaVirtualServices(graph), ...gammaL4VirtualServices(graph)]) {
@@ -103,7 +108,8 @@ export function namespacesSeeingDifferently(graph: MeshGraph, host: string): Rea
     out = new Set([graph.rootNamespace]);
     const kube = /^[^.]+\.([^.]+)\.svc\./.exec(host);
     if (kube) out.add(kube[1]!);
-    for (const h of [host, ...wildcardsCovering(host)]) for (const n of index.byHost.get(h) ?? []) out.add(n);
+    const folded = routeHostKey(host);
+    for (const h of new Set([host, ...wildcardsCovering(host), folded, ...wildcardsCovering(folded)])) for (const n of index.byHost.get(h) ?? []) out.add(n);
     for (const s of graph.services.forHost(host, null)) {
       out.add(s.namespace);
       for (const n of namedNamespaces(s.exportTo)) out.add(n);
@@ -165,7 +171,8 @@ function idOf(o: object): number {
  */
 export function answersKey(graph: MeshGraph, host: string, namespace: string, rule: MergedDestinationRule | null): string {
   const services = graph.services.forHost(host, namespace).map(idOf).join(',');
-  const vs = graph.virtualServiceGroupsFor(host, 'mesh', namespace).map((g) => g.map(idOf).join(',')).join(';');
+  const vsGroups = (ignoreCase: boolean) => graph.virtualServiceGroupsFor(host, 'mesh', namespace, ignoreCase).map((g) => g.map(idOf).join(',')).join(';');
+  const vs = `${vsGroups(false)}/${vsGroups(true)}`;
   const gamma = (gammaVirtualServices(graph).get(host) ?? []).filter((g) => g.namespace === namespace || g.namespace === g.serviceNamespace).map(idOf).join(',');
   const exportTo = defaultExportTo('VirtualService', graph.meshConfig);
   const gammaL4 = (gammaL4VirtualServices(graph).get(host) ?? []).filter((g) => exportedTo(exportTo, g.namespace, namespace)).map(idOf).join(',');

@@ -14,7 +14,8 @@ import { retryPolicy } from './defaults.js';
 import type { ClusterCollector } from './clusters.js';
 import { httpMatch, httpMatchApplies, matchApplies, stringMatch, type MatchScope } from './matches.js';
 import { durationMs, originOf } from './origin.js';
-import { destinationConsistentHash, serviceConsistentHash } from './traffic-policy.js';
+import { destinationConsistentHash, outboundClusterName, serviceConsistentHash } from './traffic-policy.js';
+import { routeHostKey } from '../hosts.js';
 import type {
   CorsPolicyView, DestinationView, DirectResponseView, FaultView, HeaderOperations, HeaderOperationsView,
   HostRoutesView, HttpMatchView, HttpRouteView, L4MatchView, L4RouteView, MirrorView, Origin, RedirectView, RewriteView, ServiceView, ViewProblem,
@@ -333,7 +334,21 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
 /** Istio's default route for a service port without VirtualService: everything to the service, default retries. */
 export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: string, port: number): HttpRouteView {
   const origin = originOf(service.object, service.hostPath);
-  const cluster = env.clusters.add(service, host, port, undefined);
+  const built = env.clusters.add(service, host, port, undefined);
+  // istiod builds a sidecar's default route from a lower-cased copy of the service (httproute.go
+  // BuildSidecarOutboundVirtualHosts, route.go buildSidecarVirtualHostForService), so for a ServiceEntry host
+  // written with capitals it names outbound|<port>||<host in lower case>, a cluster CDS never has (CDS keeps the
+  // host as written): without a VirtualService, requests to that host fail (503 NC).
+  const folded = routeHostKey(host);
+  const cluster = folded !== host ? outboundClusterName(port, undefined, folded) : built;
+  if (cluster !== built) {
+    env.problems.push({
+      code: 'view/host-letter-case',
+      message: `${service.kind} ${service.namespace}/${service.object.name} host "${host}" has capital letters: istiod's default route for it on port ${port} names cluster ${cluster} (the host lower-cased) while the cluster is ${built}, so sidecars get 503 NC for it. ` +
+        `Fix: write the host in lower case (DNS names are case-insensitive), or route it with a VirtualService whose destination host is written "${host}"`,
+      origin,
+    });
+  }
   const consistentHash = serviceConsistentHash(env.clusters.destinationRule(host), port);
   return {
     name: 'default',

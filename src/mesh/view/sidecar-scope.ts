@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { MeshGraph } from '../graph.js';
 import { stringList, type MeshObject } from '../object.js';
 import type { ServiceInfo } from '../services.js';
+import { routeHostKey } from '../hosts.js';
 import { configOrder } from '../destination-rules.js';
 import { parseIstioIdentity, principalOf } from '../mesh-config.js';
 import { isHttp, isTls, routeKindsFor, type IstioProtocol } from '../protocol.js';
@@ -104,7 +105,9 @@ export function expandWithTrustDomains(ids: Iterable<string>, aliases: readonly 
 function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity, imports: readonly EgressHost[] | null): MeshRouteSource[] {
   const gamma: MeshRouteSource[] = [...gammaCandidates(graph, host, proxy.namespace, imports), ...gammaL4Candidates(graph, host, proxy.namespace, imports)];
   const tier = (vs: MeshObject) => virtualServiceTier(exportToOf(vs, graph.meshConfig).values, vs.namespace, proxy.namespace);
-  for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace)) {
+  // istiod binds a sidecar's HTTP VirtualService hosts to services lower-cased on both sides (httproute.go
+  // selectVirtualServices): `Reviews.prod.svc.cluster.local` routes the Service reviews.
+  for (const group of graph.virtualServiceGroupsFor(host, 'mesh', proxy.namespace, true)) {
     const kept = imports === null ? group : group.filter((vs) => importingEntry(imports, vs.namespace, host) !== undefined);
     if (kept.length === 0) continue;
     if (gamma.length === 0) return [...kept].sort((a, b) => tier(a) - tier(b) || configOrder(a, b));
@@ -117,7 +120,7 @@ function virtualServicesFor(graph: MeshGraph, host: string, proxy: ProxyIdentity
 
 /** Whether `vs` lists `host` itself (not through a wildcard). */
 function namesExactly(graph: MeshGraph, vs: MeshObject, host: string): boolean {
-  return (stringList(vs.spec.hosts) ?? []).some((h) => graph.resolveHost(h, vs.namespace).fqdn === host);
+  return (stringList(vs.spec.hosts) ?? []).some((h) => routeHostKey(graph.resolveHost(h, vs.namespace).fqdn) === routeHostKey(host));
 }
 
 const NO_L4: MergedL4Routes = { routes: [], used: [] };

@@ -541,7 +541,7 @@ export interface GatewayApiRouteView {
 
 /** Something in the input that makes part of the view unusable (delegate cycle, malformed egress host…). */
 export interface ViewProblem {
-  readonly code: 'view/delegate-not-found' | 'view/delegate-has-hosts' | 'view/delegate-not-exported' | 'view/delegate-chain' | 'view/delegate-match-conflict' | 'view/egress-host' | 'view/export-to' | 'view/tcp-port-shared' | 'view/subset-not-found';
+  readonly code: 'view/delegate-not-found' | 'view/delegate-has-hosts' | 'view/delegate-not-exported' | 'view/delegate-chain' | 'view/delegate-match-conflict' | 'view/egress-host' | 'view/export-to' | 'view/tcp-port-shared' | 'view/subset-not-found' | 'view/host-letter-case';
   readonly message: string;
   readonly origin: Origin;
 }

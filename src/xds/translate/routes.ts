@@ -15,6 +15,7 @@ import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, type RouteListener, routedClusters, translateHttpRoute } from './route.js';
 import { virtualHostKey } from './carry-over.js';
 import { servicesByHost } from './_services-by-host.js';
+import { routeHostKey } from '../../mesh/hosts.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -73,7 +74,8 @@ export function buildVirtualHost(h: HostRoutesView, domains: string[], env: Rout
 
 function virtualHostOf(h: HostRoutesView, domains: readonly string[], routes: Route[]): VirtualHost {
   return create(VirtualHostSchema, {
-    name: `${h.host}:${h.port}`,
+    // istiod names and keys virtual hosts by the lower-cased host (httproute.go, gateway.go).
+    name: `${routeHostKey(h.host)}:${h.port}`,
     domains: domains as string[],
     routes,
     // Istio sets this on every virtual host it builds: upstreams see x-envoy-attempt-count.
@@ -185,7 +187,8 @@ function sharedDomainsOf(view: ProxyView, host: string, port: number): readonly 
 }
 
 function computeDomains(view: ProxyView, host: string, port: number): string[] {
-  const names = [host];
+  // istiod builds a sidecar's domains from a lower-cased copy of the service (BuildSidecarOutboundVirtualHosts).
+  const names = [routeHostKey(host)];
   const suffix = `.svc.${view.clusterDomain}`;
   if (host.endsWith(suffix)) {
     const [name, ns] = host.slice(0, -suffix.length).split('.');
@@ -199,14 +202,15 @@ function computeDomains(view: ProxyView, host: string, port: number): string[] {
 }
 
 /**
- * Envoy rejects a route configuration in which two virtual hosts share a domain: later ones lose it.
- * A virtual host that loses a domain is copied (it may be shared, see `sharedVirtualHost`).
+ * Envoy rejects a route configuration in which two virtual hosts share a domain, letter case ignored
+ * (it lower-cases domains): later ones lose it, as in istiod's `dedupeDomains`. A virtual host that
+ * loses a domain is copied (it may be shared, see `sharedVirtualHost`).
  */
 function dedupeDomains(vhosts: VirtualHost[]): VirtualHost[] {
   const seen = new Set<string>();
   const out: VirtualHost[] = [];
   for (const vh of vhosts) {
-    const domains = vh.domains.filter((d) => !seen.has(d) && (seen.add(d), true));
+    const domains = vh.domains.filter((d) => !seen.has(routeHostKey(d)) && (seen.add(routeHostKey(d)), true));
     if (domains.length === vh.domains.length) out.push(vh);
     else if (domains.length > 0) out.push({ ...vh, domains });
   }

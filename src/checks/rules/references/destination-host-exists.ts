@@ -56,7 +56,7 @@ function notFoundHint(graph: MeshGraph, vs: MeshObject, host: string): string {
   const resolved = graph.resolveHost(host, vs.namespace);
   const scopes = consumerScopes(vs);
   const visible = (s: ServiceInfo) => scopes.some((scope) => (scope === '*' ? s.exportTo.includes('*') : isExportedTo(s.exportTo, s.namespace, scope)));
-  const all = graph.services.forHost(resolved.fqdn, null);
+  const all = graph.services.forHostIgnoringCase(resolved.fqdn, null);
   const where = scopes.length === 1 && scopes[0] === vs.namespace ? `namespace ${vs.namespace}` : `the namespaces this VirtualService is exported to (${scopes.join(', ')})`;
   const shortHint = resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : '';
   if (all.length > 0) {

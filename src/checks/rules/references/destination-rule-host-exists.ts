@@ -38,7 +38,7 @@ const destinationRuleHostExists: Rule = {
       }
       if (destinationRuleServices(graph, dr).length > 0) continue;
       const resolved = graph.resolveHost(host, dr.namespace);
-      const anyCase = graph.services.forHost(resolved.fqdn, null);
+      const anyCase = graph.services.forHostIgnoringCase(resolved.fqdn, null);
       const hidden = anyCase.filter((s) => namesAsWritten(s, host, dr.namespace, graph.clusterDomain));
       const written = `"${host}"${resolved.form === 'short' ? ` (resolved to ${resolved.fqdn})` : ''}`;
       let hint = 'add the Service or ServiceEntry, or correct the host';
