@@ -299,7 +299,7 @@ function megabytes(bytes: number): string {
 
 /** The start-up note of plaintext ADS on loopback: its streams are not authenticated, and what would authenticate them. */
 export function unauthenticatedNote(listen: string): string {
-  return `xds serve: ADS on ${listen} is plaintext: streams are unauthenticated, so any local process that reaches the port can name any node id and receive its config and SDS secrets; ` +
+  return `xds serve: note: --listen ${listen} serves plaintext ADS: streams are unauthenticated, so any local process that reaches the port can name any node id and receive its config and SDS secrets; ` +
     'add --tls to authenticate proxies by client certificate (meshproof xds client-cert) and serve each only nodes of its own namespace';
 }
 

@@ -44,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       assert.equal(result, { code: null, signal }, stderr);
       assert.not.ok(await connects(port), 'the ADS port is closed');
       // Read after the exit: stderr and stdout are separate pipes, so the note may arrive after the ADS line.
-      assert.is(stderr.match(/ADS on 127\.0\.0\.1:0 is plaintext: streams are unauthenticated/g)?.length, 1, `the plaintext note, once: ${stderr}`);
+      assert.is(stderr.match(/--listen 127\.0\.0\.1:0 serves plaintext ADS: streams are unauthenticated/g)?.length, 1, `the plaintext note, once: ${stderr}`);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }

@@ -110,7 +110,7 @@ test('GIVEN MOVED_BASE in one file WHEN a Deployment is inserted before the tool
   }
 });
 
-test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the AuthorizationPolicy swap places THEN the view base is kept (one policy of each kind: their order is the same) AND the inbound mTLS view points at the PeerAuthentication\'s new line, and the resources equal a from-scratch build\'s; WHEN two PeerAuthentications of one namespace swap THEN the view base is kept AND the namespace mode, decided by the first, changes the output as a from-scratch build\'s does', async () => {
+test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the AuthorizationPolicy swap places THEN the view base is kept (one policy of each kind: their order is the same) AND the inbound mTLS view points at the PeerAuthentication\'s new line, and the resources equal a from-scratch build\'s; WHEN two PeerAuthentications of one namespace swap THEN the view base is kept AND the namespace mode, decided by the oldest (then by name, as istiod), and the output stay as a from-scratch build\'s', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshproof-view-moved-'));
   try {
     const start = movedState();
@@ -129,7 +129,8 @@ test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the Authoriza
     const inbound = buildProxyView(g2, proxiesOf(g2).find((p) => p.name === 'api')!).inbound!;
     assert.is(inbound.mtls.origin!.location.line, g2.get('PeerAuthentication', 'shop', 'default')!.locate(['spec', 'mtls']).line);
 
-    // A second namespace-wide PeerAuthentication: the first in input order decides shop's mode.
+    // A second namespace-wide PeerAuthentication: the oldest decides shop's mode (istiod: creation
+    // time, then name; neither has a creationTimestamp, so `default` before `second`), not input order.
     const two = cloneState(start);
     two.placed.splice(at(two, 'PeerAuthentication', 'default') + 1, 0, { doc: { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'second', namespace: 'shop' }, spec: { mtls: { mode: 'DISABLE' } } }, file: 0, pad: 0, flow: false });
     const g3 = await graphOf(two, join(dir, 'm'), { carryOver: true });
@@ -140,9 +141,10 @@ test('GIVEN MOVED_BASE in one file WHEN the PeerAuthentication and the Authoriza
     const g4 = await graphOf(reordered, join(dir, 'm'), { previous: g3 });
     assert.ok(g4.viewBase(), 'PeerAuthentications reordered: a view base, with shop\'s mode compared');
     const fresh4 = await graphOf(reordered, join(dir, 'm'));
-    assert.is.not(g4.namespaceMtls('shop'), g3.namespaceMtls('shop'), 'the other policy decides shop\'s mode now');
+    assert.is(g4.namespaceMtls('shop'), g3.namespaceMtls('shop'), 'the same (oldest, then first by name) policy decides shop\'s mode');
+    assert.is.not(g4.namespaceMtls('shop'), 'DISABLE', 'default, not second, decides');
     const packed4 = packedMesh(g4, reordered.workloads);
-    assert.ok(differences(packedMesh(g3, two.workloads, false), packed4).length > 0, 'the output changed (client TLS toward shop)');
+    assert.equal(differences(packedMesh(g3, two.workloads, false), packed4), [], 'the output is unchanged');
     assert.equal(differences(packed4, packedMesh(fresh4, reordered.workloads, false)), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
