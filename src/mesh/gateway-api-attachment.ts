@@ -67,16 +67,38 @@ export function listenerRejection(
   port?: number,
   routeHostnames: readonly string[] = [],
 ): 'no-listener' | 'kind' | 'namespace' | 'hostname' | undefined {
-  const all = listenersOf(gateway);
-  if (all.length === 0) return undefined;
-  const named = all.filter((l) => addressed(l, sectionName, port));
-  if (named.length === 0) return 'no-listener';
-  const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
-  if (takingKind.length === 0) return 'kind';
-  const admitting = takingKind.filter((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels));
-  if (admitting.length === 0) return 'namespace';
-  return routeHostnames.length === 0 || admitting.some((l) => listenerTakesHostnames(l, routeHostnames)) ? undefined : 'hostname';
+  if (listenersOf(gateway).length === 0) return undefined;
+  const stages = listenerStages(gateway, routeKind, routeNamespace, sectionName, namespaceLabels, port, routeHostnames);
+  if (stages.named.length === 0) return 'no-listener';
+  if (stages.takingKind.length === 0) return 'kind';
+  if (stages.admitting.length === 0) return 'namespace';
+  return stages.accepting.length > 0 ? undefined : 'hostname';
 }
+
+/**
+ * The listeners of `gateway` a route's parentRef narrows to, stage by stage, each a subset of the one
+ * before: `named` (its `sectionName` and `port`), `takingKind` (they take `routeKind`), `admitting`
+ * (they admit `routeNamespace`: {@link admitsNamespace}), `accepting` (their `hostname` meets one of
+ * `routeHostnames`; all of `admitting` when the route lists none). The one filter chain
+ * {@link listenerRejection} and {@link admittedOnUnknownLabels} both judge by.
+ */
+function listenerStages(
+  gateway: MeshObject,
+  routeKind: string,
+  routeNamespace: string,
+  sectionName: string | undefined,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+  port: number | undefined,
+  routeHostnames: readonly string[],
+): { named: Listener[]; takingKind: Listener[]; admitting: Listener[]; accepting: Listener[] } {
+  const named = listenersOf(gateway).filter((l) => addressed(l, sectionName, port));
+  const takingKind = named.filter((l) => kindsOf(l).includes(routeKind));
+  const admitting = takingKind.filter((l) => admitsNamespace(l, gateway.namespace, routeNamespace, namespaceLabels));
+  const accepting = routeHostnames.length === 0 ? admitting : admitting.filter((l) => listenerTakesHostnames(l, routeHostnames));
+  return { named, takingKind, admitting, accepting };
+}
+
+type Listener = Readonly<Record<string, unknown>>;
 
 /**
  * The `allowedRoutes.namespaces.selector`s by which the listeners of `gateway` that take a `routeKind` from
@@ -95,10 +117,8 @@ export function admittedOnUnknownLabels(
   routeHostnames: readonly string[] = [],
 ): readonly Readonly<Record<string, unknown>>[] | undefined {
   if (namespaceLabels !== undefined) return undefined;
-  const admitting = listenersOf(gateway).filter((l) => addressed(l, sectionName, port) && kindsOf(l).includes(routeKind)
-    && admitsNamespace(l, gateway.namespace, routeNamespace, undefined) && (routeHostnames.length === 0 || listenerTakesHostnames(l, routeHostnames)));
   const selectors: Readonly<Record<string, unknown>>[] = [];
-  for (const l of admitting) {
+  for (const l of listenerStages(gateway, routeKind, routeNamespace, sectionName, undefined, port, routeHostnames).accepting) {
     const ns = isRecord(l.allowedRoutes) && isRecord(l.allowedRoutes.namespaces) ? l.allowedRoutes.namespaces : {};
     if (ns.from !== 'Selector') return undefined;
     const selector = isRecord(ns.selector) ? ns.selector : {};
