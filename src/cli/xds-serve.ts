@@ -51,6 +51,7 @@ import { parsePlacement, placeResources, type Placement } from '../verify/extern
 import { quote } from '../quote.js';
 import { logBudget } from './log-budget.js';
 import { meshFlagFiles, type MeshFlags } from './mesh-flags.js';
+import { fileLineColumn } from '../mesh/lines.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -476,7 +477,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
     sources = model.sources;
     syncWatches();
-    const unusable = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems].map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+    const unusable = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems].map((p) => `${fileLineColumn(p.location)}: ${p.message}`);
     if (unusable.length > 0) return refuse('unusable', unusable, 'input unusable');
     if (run) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
