@@ -81,7 +81,7 @@ Options for init:
                      (default: the installed package, npx meshproof check and verify)
 
 Options for map:
-  -o, --out <file>   The HTML page to write (required; its folder must exist; written atomically)
+  -o, --out <file>   The HTML page to write (required; written atomically, missing folders made)
   --title <text>     Page title (default: meshproof traffic map)
   --allow-empty      Write an empty map when the input holds no Kubernetes object (default: exit 2)
 

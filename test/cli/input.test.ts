@@ -88,12 +88,28 @@ test('GIVEN bad limit values WHEN checked THEN usage errors saying what is expec
   }
 });
 
-test('GIVEN --output to a missing folder, a folder, or a read-only folder WHEN checked THEN a usage error before any input is read', async () => {
+test('GIVEN --output in folders that do not exist WHEN checked THEN they are made when the report is written, as xds compile --out makes its folder; a run refused before writing makes none', async () => {
+  const out = join(work, 'reports', 'ci', 'report.json');
+  const c = captureIO(join(FIXTURES, 'clean'));
+  const io = { ...c.io, stdin: () => [CLEAN] };
+  assert.is(await main(['check', '-', '--format', 'json', '--output', out], io), 0, c.stderr());
+  assert.is(JSON.parse(readFileSync(out, 'utf8')).summary.errors, 0);
+  assert.equal(readdirSync(join(work, 'reports', 'ci')), ['report.json'], 'no temporary file left beside it');
+  // A config error is found after --output is accepted, before anything is written.
+  const root = project('bad-config', { 'meshproof.config.yaml': 'profile: nope\n' });
+  const refused = captureIO(root);
+  assert.is(await main(['check', '-', '--output', join(root, 'never', 'report.json')], { ...refused.io, stdin: () => [CLEAN] }), 2);
+  assert.match(refused.stderr(), /profile/);
+  assert.not.ok(readdirSync(root).includes('never'), 'a refused run makes no folder');
+});
+
+test('GIVEN --output under a file, to a folder, or into a read-only folder WHEN checked THEN a usage error before any input is read', async () => {
   const locked = join(work, 'locked');
   mkdirSync(locked);
   chmodSync(locked, 0o555);
+  writeFileSync(join(work, 'a-file'), 'x');
   const cases: [string, RegExp][] = [
-    [join(work, 'missing', 'report.json'), /the folder .*missing does not exist; create it first/],
+    [join(work, 'a-file', 'sub', 'report.json'), /a-file is a file, so no folder can be made there; write the report somewhere you may write/],
     [work, /it is a folder; name a file/],
   ];
   if (process.getuid?.() !== 0) cases.push([join(locked, 'r.json'), /is not writable/]);
