@@ -32,6 +32,7 @@ import { secretRefusal } from '../xds/sds/secret-access.js';
 import { CLIENT_CERT_FILES, writeClientCertificate } from './xds-client-cert.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { DEFAULT_TOKEN_AUDIENCES, kubeTokenReviewer, type TokenAuthenticator } from '../xds/server/token-review.js';
+import { cachedTokenReviewer } from '../xds/server/token-review-cache.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
@@ -570,7 +571,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (e instanceof KubeConfigError) throw new ServeStartError(`xds serve: ${e.message}`);
       throw e;
     }
-    if (opts.tokenReview) reviewer = kubeTokenReviewer(kubeConfig, opts.tokenReview.audiences?.length ? opts.tokenReview.audiences : DEFAULT_TOKEN_AUDIENCES);
+    if (opts.tokenReview) reviewer = cachedTokenReviewer(kubeTokenReviewer(kubeConfig, opts.tokenReview.audiences?.length ? opts.tokenReview.audiences : DEFAULT_TOKEN_AUDIENCES));
     kube = new KubernetesEndpointSource({ kubeConfig, onChange: scheduleReload, log: opts.log });
     try {
       await kube.start();
