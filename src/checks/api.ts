@@ -51,7 +51,7 @@ export interface CheckApiOptions extends MeshSelection {
   readonly sourcemap?: string;
   /** Today's date `YYYY-MM-DD`, for exception expiry. @default today in UTC */
   readonly today?: string;
-  /** What the empty-input error (no Kubernetes object at all) tells the user to do. @default check the paths, or `--allow-empty` */
+  /** What the empty-input error (no Kubernetes object at all) tells the user to do. @default give the folder of manifests, check the exclude globs, or `--allow-empty` */
   readonly emptyHint?: string;
 }
 

@@ -9,8 +9,8 @@ import { loadInputs, type InputLimits, type InputProblem } from '../mesh/load.js
 import { problem } from '../mesh/problems.js';
 import type { ParsedFile } from '../mesh/parse.js';
 import type { Rule, RuleOptions } from './rule.js';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { ALL_RULES } from './rules/index.js';
 import { sortFindings } from './reporters/_shared.js';
 import { applySuppressions, suppressionProblems, SUPPRESSION_WITHOUT_REASON, targetKey, type SuppressionTarget } from './suppress.js';
@@ -91,7 +91,7 @@ export interface CheckOptions {
   readonly allowEmpty?: boolean;
   /**
    * What the empty-input error tells the user to do, for callers without `--allow-empty` (the
-   * synth plugin, `xds serve`). @default 'Check the paths and exclude globs, or pass --allow-empty if an empty input is expected'
+   * synth plugin, `xds serve`). @default 'Give the folder or files that hold your manifests (…), check the exclude globs, or pass --allow-empty …'
    */
   readonly emptyHint?: string;
   /** Explicit source map (`--sourcemap`); otherwise searched next to the manifests. */
@@ -146,13 +146,33 @@ function missingConfigContext(p: InputProblem, configContext: readonly string[],
   return { ...p, message: `${p.message}; it is listed under context: in ${configFile}, where paths are relative to that file. Fix the path (the folder or file of manifests this repository references but does not own), or remove it from context:` };
 }
 
-function emptyInput(paths: readonly string[], files: number, hint = 'Check the paths and exclude globs, or pass --allow-empty if an empty input is expected'): InputProblem {
-  const read = files === 0 ? 'no manifest file (.yaml, .yml, .json) was found' : `${files} file${files === 1 ? '' : 's'} read`;
+const EMPTY_HINT = 'Give the folder or files that hold your manifests (dist/ in a meshproof project, once synthesized), check the exclude globs, or pass --allow-empty if an empty input is expected';
+
+/**
+ * `input/empty`, located at the first path: a folder as a whole (`dist/`, no line: there is no line
+ * to point at), a file or stdin at its line 1.
+ */
+function emptyInput(paths: readonly string[], files: number, cwd: string, hint = EMPTY_HINT): InputProblem {
+  const first = paths[0];
+  const folder = first !== undefined && first !== '-' && isDirectory(resolve(cwd, first));
+  const shown = (p: string): string => (p === first && folder && !p.endsWith('/') && !p.endsWith(sep) ? `${p}/` : p);
+  const where = paths.length > 0 ? paths.map(shown).join(', ') : 'the input';
+  const read = files === 0
+    ? paths.length === 1 && folder ? 'the folder holds no manifest file (.yaml, .yml, .json)' : 'no manifest file (.yaml, .yml, .json) was found'
+    : `${files} file${files === 1 ? '' : 's'} read, none with an object that has apiVersion, kind and metadata.name`;
   return problem(
     'input/empty',
-    `no Kubernetes objects in ${paths.length > 0 ? paths.join(', ') : 'the input'} (${read}), so nothing was checked. ${hint}`,
-    { file: paths[0] ?? '-', line: 1, column: 1 },
+    `no Kubernetes objects in ${where} (${read}), so nothing was checked. ${hint}`,
+    folder ? { file: shown(first), line: 0, column: 0 } : { file: first ?? '-', line: 1, column: 1 },
   );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -194,7 +214,7 @@ export async function loadModel(options: Omit<CheckOptions, 'catalogue' | 'profi
   });
   loaded.problems.push(...templateHints(loaded.problems, options.cwd, loaded.files.flatMap((f) => f.objects)));
   const objects = loaded.files.reduce((n, f) => n + f.objects.length, 0);
-  if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.emptyHint));
+  if (objects === 0 && !options.allowEmpty && !loaded.problems.some((p) => p.unusable)) loaded.problems.push(emptyInput(options.paths, loaded.files.length, options.cwd, options.emptyHint));
   const meshConfig = options.meshConfig ?? options.config.meshConfig;
   const domain = options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : options.config.clusterDomain ? { clusterDomain: options.config.clusterDomain.value, clusterDomainAt: options.config.clusterDomain.at } : {};
   const meshConfigFrom = options.meshConfig === undefined && options.config.meshConfig !== undefined && options.config.file !== null ? { meshConfigFrom: options.config.file } : {};

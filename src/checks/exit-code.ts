@@ -10,7 +10,14 @@ export const EXIT_FINDINGS = 1;
 /** Bad command line or config, or input that could not be read or parsed. */
 export const EXIT_USAGE = 2;
 
-export type ExitCode = typeof EXIT_OK | typeof EXIT_FINDINGS | typeof EXIT_USAGE;
+/**
+ * Stopped by Ctrl-C or SIGTERM (128 + SIGINT's 2, what a shell shows for Ctrl-C): for a run that says
+ * so and returns instead of dying of the signal (`verify` does both: it re-raises the signal once
+ * everything it started is stopped, and returns this if it is still alive).
+ */
+export const EXIT_INTERRUPTED = 130;
+
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FINDINGS | typeof EXIT_USAGE | typeof EXIT_INTERRUPTED;
 
 export interface ExitInput {
   /** The run's result; absent when the run stopped before checking (usage error). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isUsageError, UsageError } from './usage.js';
+import { UsageError } from './usage.js';
 
 /** Everything the CLI touches of its process, injected so `main` runs in-process in tests. */
 export interface CliIO {
@@ -46,44 +46,95 @@ export function processIO(): CliIO {
 }
 
 /**
- * Throws a UsageError unless a report can be written to `path` (shown as `given`, after `flag`):
- * its folder exists and is writable, and the path is not a folder. Called before any work is done.
+ * The folders of `dir` (absolute) that do not exist yet, outermost first, once its nearest existing
+ * ancestor is known to be a folder this process may write into; else throws what `fail(why)` returns.
+ * Shared by every output flag, so `check --output reports/r.sarif` and `xds compile --out build/xds`
+ * treat a missing parent alike: it is made when the output is written ({@link createFolders}),
+ * never before, so a run that fails leaves no folder behind.
  */
-export function assertWritable(path: string, given: string, flag = '--output'): void {
-  const dir = dirname(path);
-  const fail = (why: string, fix: string) => {
-    throw new UsageError(`${flag} ${given}: ${why}; ${fix}`);
-  };
-  let dirStat;
-  try {
-    dirStat = statSync(dir);
-  } catch {
-    return fail(`the folder ${dir} does not exist`, 'create it first or write the report elsewhere');
-  }
-  if (!dirStat.isDirectory()) fail(`${dir} is not a folder`, 'write the report elsewhere');
-  try {
-    if (statSync(path).isDirectory()) fail('it is a folder', `name a file, e.g. ${flag} ${join(given, flag === '--output' ? 'report.json' : 'map.html')}`);
-  } catch (e) {
-    if (isUsageError(e)) throw e;
-  }
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    fail(`the folder ${dir} is not writable`, 'write the report somewhere you may write');
+export function missingFolders(dir: string, fail: (why: string) => Error): string[] {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fail(`${at} cannot be read (${code ?? (e as Error).message})`);
+      if (dirname(at) === at) throw fail(`${at} does not exist and cannot be created`);
+      missing.unshift(at);
+      continue;
+    }
+    if (!isDir) throw fail(`${at} is a file, so no folder can be made there`);
+    try {
+      accessSync(at, constants.W_OK);
+    } catch {
+      throw fail(`the folder ${at} is not writable`);
+    }
+    return missing;
   }
 }
 
 /**
+ * Makes `dir` (absolute) and its missing parents, one level at a time (never `mkdir -p`, which
+ * loops forever under `/proc` on some Node versions). Returns the folders made, outermost first,
+ * for {@link removeFolders} when the output is given up.
+ */
+export function createFolders(dir: string): string[] {
+  const made: string[] = [];
+  try {
+    for (const m of missingFolders(dir, (why) => new Error(why))) {
+      mkdirSync(m);
+      made.push(m);
+    }
+  } catch (e) {
+    removeFolders(made);
+    throw e;
+  }
+  return made;
+}
+
+/** Removes folders {@link createFolders} made, innermost first, as long as they are empty. */
+export function removeFolders(made: readonly string[]): void {
+  for (const m of [...made].reverse()) {
+    try {
+      rmdirSync(m);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Throws a UsageError unless a report can be written to `path` (shown as `given`, after `flag`): the
+ * path is not a folder, and its folder exists and is writable, or can be made (missing folders are
+ * made by {@link writeFileAtomic} when the report is written). Called before any work is done.
+ */
+export function assertWritable(path: string, given: string, flag = '--output'): void {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Not there yet: the usual case.
+  }
+  if (isDir) throw new UsageError(`${flag} ${given}: it is a folder; name a file, e.g. ${flag} ${join(given, flag === '--output' ? 'report.json' : 'map.html')}`);
+  missingFolders(dirname(path), (why) => new UsageError(`${flag} ${given}: ${why}; write the report somewhere you may write`));
+}
+
+/**
  * Writes a file so readers see the old content or the new, never half of it: a temporary file in
- * the same directory (same filesystem, so rename is atomic), then rename over the target.
+ * the same directory (same filesystem, so rename is atomic), then rename over the target. Missing
+ * folders of `path` are made first ({@link createFolders}) and removed again if the write fails.
  */
 export function writeFileAtomic(path: string, content: string): void {
+  const made = createFolders(dirname(path));
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(temp, content, { flag: 'wx' });
     renameSync(temp, path);
   } catch (e) {
     rmSync(temp, { force: true });
+    removeFolders(made);
     throw e;
   }
 }

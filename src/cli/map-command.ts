@@ -3,7 +3,8 @@
  * their matches → destinations with weights, mirrors, faults, timeouts, retries) as one static HTML
  * page that opens offline, with links to the YAML and TypeScript lines. Exit 0 written, 2 when the
  * input cannot be read, holds no Kubernetes object (unless `--allow-empty`, as `check` and `diff`),
- * or `--out` names a folder that does not exist (as `check --output`). The mesh is the one
+ * or `--out` cannot be written (under a file, a read-only folder); missing folders of `--out` are
+ * made when the page is written (as `check --output`). The mesh is the one
  * `meshproof check` reads (meshproof.config.yaml's cluster domain, MeshConfig, context paths);
  * VirtualServices of context files are not drawn.
  */

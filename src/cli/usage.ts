@@ -81,7 +81,7 @@ Options for init:
                      (default: the installed package, npx meshproof check and verify)
 
 Options for map:
-  -o, --out <file>   The HTML page to write (required; its folder must exist; written atomically)
+  -o, --out <file>   The HTML page to write (required; written atomically, missing folders made)
   --title <text>     Page title (default: meshproof traffic map)
   --allow-empty      Write an empty map when the input holds no Kubernetes object (default: exit 2)
 
@@ -186,7 +186,8 @@ Options for xds serve:
                      the --listen host is added unless it is 0.0.0.0 or ::)
   --token-review     With --tls and a cluster (--kubeconfig/--in-cluster): clients authenticate by
                      service-account token (metadata authorization: Bearer <token>, judged by a
-                     TokenReview), not client certificate; as istiod's port 15012 with a JWT
+                     TokenReview, kept until the token's exp or 60 s; at most 64 waiting), not
+                     client certificate; as istiod's port 15012 with a JWT
   --token-audience <aud>  Audience of --token-review (repeatable; default: istio-ca)
   --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity
                      from the serving CA (cert-chain.pem, key.pem, root-cert.pem) (repeatable)

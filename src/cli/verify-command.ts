@@ -7,14 +7,14 @@
  * is ready, proves them with requests: in an embedded mesh it starts, or (`--runtime`) through a
  * runtime someone else started, as the targets file describes it (`src/verify/external/`). Exit 0: every promise held; 1: some broke (or hold only by
  * Istio's undefined order); 2: could not run (no dist/, no promises, a dist/ that fails the checks,
- * an unknown app, a runtime that cannot start). Progress goes to stderr: a bar when stdout is a
+ * an unknown app, a runtime that cannot start); 130 (or death by the signal): Ctrl-C or SIGTERM, no report. Progress goes to stderr: a bar when stdout is a
  * terminal (text report, no -o), else plain lines at a bounded rate (`verify-progress.ts`).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseArgs } from './args.js';
-import { EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
+import { EXIT_INTERRUPTED, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { formatMarkdown } from '../verify/report/markdown.js';
 import { formatText } from '../verify/report/text.js';
@@ -134,7 +134,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
   } catch (e) {
     if (e instanceof VerifyInputError || e instanceof VerifyInterrupted) {
       io.stderr.write(`verify: ${e.message}\n`);
-      return EXIT_USAGE;
+      return e instanceof VerifyInterrupted ? EXIT_INTERRUPTED : EXIT_USAGE;
     }
     throw e;
   } finally {

@@ -23,13 +23,13 @@ import { createSnapshot } from '../xds/snapshot.js';
 import { REFUSED_VALUE_CODES, checkSnapshot, formatProblems } from '../xds/snapshot-check.js';
 import { configDump } from '../xds/translate/dump.js';
 import { boundedNotes, moreMissingTargetPorts, parseWorkloadFile, translateProxy, WorkloadFileError, workloadsBackingNothing, workloadsMissingTargetPorts, type WorkloadInstance } from '../xds/translate/index.js';
-import type { CliIO } from './io.js';
+import { removeFolders, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { inputPathProblem, projectAboveHint } from './input-path.js';
 import { DEFAULT_SETTLE_MS, findingLine, isLoopbackHost, serverNames, ServeStartError, splitHostPort, startServe, type XdsServeHandle } from './xds-serve.js';
 import { clientCertCommand, parseIdentity } from './xds-client-cert.js';
-import { makeStage, prepareOutDir, removeDeadStages, removeStaleDumps } from './xds-out.js';
+import { assertOutDir, createOutDir, makeStage, removeDeadStages, removeStaleDumps } from './xds-out.js';
 import { checkPaths, loadMesh } from '../checks/api.js';
 import { MESH_OPTIONS, meshFlags } from './mesh-flags.js';
 
@@ -63,7 +63,7 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     command: 'xds compile', flag: '--out', given: values.out, out, inputs: paths, cwd: io.cwd,
     consequence: 'the dumps would be read as input next time and synced with the manifests', pronoun: 'them', example: 'build/xds', writes: 'folder',
   });
-  prepareOutDir(out, values.out);
+  assertOutDir(out, values.out);
   const workloads = readWorkloads(values.workloads, io);
   if (!Array.isArray(workloads)) return workloads;
   // The mesh `meshproof check` judges, read once: the input with meshproof.config.yaml's context
@@ -101,8 +101,11 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
   // SIGINT or SIGTERM while translating stops at the next proxy and removes the stage (a handler
   // runs only between proxies, hence the yield); a stage a killed run left is removed next time.
   // The handlers go in before the stage exists and come out after it is removed: a signal in
-  // between would otherwise kill the process with the stage in place.
+  // between would otherwise kill the process with the stage in place. The folders --out needed are
+  // made only now that the input passed, and removed again (when empty) if nothing gets written.
+  const made = createOutDir(out, values.out);
   removeDeadStages(out);
+  let done = false;
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => { interrupted = signal; };
   process.once('SIGINT', onSignal);
@@ -159,9 +162,11 @@ export async function compile(args: string[], io: CliIO): Promise<ExitCode> {
     const removed = removeStaleDumps(out, written);
     io.stdout.write(`xds compile: ${proxies.length} prox${proxies.length === 1 ? 'y' : 'ies'} → ${values.out} (${megabytes(bytes)})${removed.length > 0 ? ` (removed ${removed.length} dump${removed.length === 1 ? '' : 's'} of proxies no longer in the input: ${removed.join(', ')})` : ''}\n`);
     if (bytes > LARGE_OUTPUT_BYTES) io.stderr.write(`xds compile: note: ${megabytes(bytes)} of dumps: every sidecar gets a cluster and route for every service exported to its namespace, so the dumps grow with services × proxies; a Sidecar resource per namespace whose egress hosts name what its workloads call cuts them (and what istiod would send each proxy)\n`);
+    done = true;
     return EXIT_OK;
   } finally {
     if (stage !== undefined) rmSync(stage, { recursive: true, force: true });
+    if (!done) removeFolders(made);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     // Die of the signal, as without a handler, so the shell sees Ctrl-C (exit 130) and not exit 2.

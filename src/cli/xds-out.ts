@@ -1,12 +1,13 @@
 /**
- * The `--out` folder of `meshproof xds compile`: made ready (or refused with a usage error) before
- * anything is translated, and cleared of the dumps an earlier run wrote for proxies that no longer
+ * The `--out` folder of `meshproof xds compile`: checked (or refused with a usage error) before
+ * anything is read, made once the input passed, and cleared of the dumps an earlier run wrote for proxies that no longer
  * exist. Only files this command owns are removed: `<namespace>.<workload>.json` whose content is a
  * config dump (`{"configs": [...]}` as {@link configDump} writes it), and the staging folders of
  * runs that are no longer alive.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, openSync, readSync, closeSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFolders, missingFolders } from './io.js';
 import { UsageError } from './usage.js';
 import { processAlive } from '../process-alive.js';
 
@@ -14,38 +15,28 @@ import { processAlive } from '../process-alive.js';
 export const DUMP_PREFIX = '{\n  "configs": [';
 
 /**
- * Makes `dir` (absolute) exist as a writable folder, creating missing parents one at a time (never
- * `mkdir -p`, which loops forever under `/proc` on some Node versions). Throws {@link UsageError}
- * naming `given` (the flag's value) when a part of the path is a file, it is not writable, or it
- * cannot be created.
+ * Throws {@link UsageError} naming `given` (the flag's value) unless `dir` (absolute) is a folder this
+ * process may write into, or can be made one: it is not a file, and its nearest existing ancestor is a
+ * writable folder. Nothing is made here: missing folders are made by {@link createOutDir} once the
+ * input has been read and checked, as `check --output` makes a report's folder when it writes it.
  */
-export function prepareOutDir(dir: string, given: string): void {
-  const missing: string[] = [];
-  let at = dir;
-  for (;;) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(at).isDirectory();
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        const parent = dirname(at);
-        if (parent === at) throw new UsageError(`xds compile: --out ${given}: cannot create it (no existing parent folder)`);
-        missing.unshift(at);
-        at = parent;
-        continue;
-      }
-      if (code === 'ENOTDIR') throw new UsageError(`xds compile: --out ${given}: a part of the path is a file, not a folder; choose a folder, e.g. build/xds`);
-      throw new UsageError(`xds compile: --out ${given}: cannot use it (${code ?? (e as Error).message})`);
-    }
-    if (!isDir) throw new UsageError(`xds compile: --out ${given}: ${at === dir ? 'is a file' : `${at} is a file`}, not a folder; choose a folder, e.g. build/xds`);
-    break;
-  }
+export function assertOutDir(dir: string, given: string): void {
+  let isFile = false;
   try {
-    accessSync(at, constants.W_OK);
-    for (const m of missing) mkdirSync(m);
+    isFile = !statSync(dir).isDirectory();
+  } catch {
+    // Not there yet: made when the dumps are written.
+  }
+  if (isFile) throw new UsageError(`xds compile: --out ${given}: is a file, not a folder; choose a folder, e.g. build/xds`);
+  missingFolders(dir, (why) => new UsageError(`xds compile: --out ${given}: ${why}; choose a folder you can write to, e.g. build/xds`));
+}
+
+/** Makes `dir` and its missing parents (see {@link createFolders}); returns the folders made, for {@link removeFolders}. */
+export function createOutDir(dir: string, given: string): string[] {
+  try {
+    return createFolders(dir);
   } catch (e) {
-    throw new UsageError(`xds compile: --out ${given}: cannot write into ${at} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a folder you can write to, e.g. build/xds`);
+    throw new UsageError(`xds compile: --out ${given}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a folder you can write to, e.g. build/xds`);
   }
 }
 

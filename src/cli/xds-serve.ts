@@ -32,6 +32,7 @@ import { secretRefusal } from '../xds/sds/secret-access.js';
 import { CLIENT_CERT_FILES, writeClientCertificate } from './xds-client-cert.js';
 import { KubeConfigError, KubernetesEndpointSource, loadKubeConfig } from '../xds/endpoints/kubernetes-source.js';
 import { DEFAULT_TOKEN_AUDIENCES, kubeTokenReviewer, type TokenAuthenticator } from '../xds/server/token-review.js';
+import { cachedTokenReviewer } from '../xds/server/token-review-cache.js';
 import { nodeCacheKey } from '../xds/sds/node-identity.js';
 import { ROOT_CA_SECRET, WORKLOAD_CERT_SECRET, buildCredentialSecrets, buildTlsCertificateSecret, buildValidationContextSecret } from '../xds/sds/secrets.js';
 import { WorkloadCertificates } from '../xds/sds/workload-certificates.js';
@@ -51,6 +52,7 @@ import { parsePlacement, placeResources, type Placement } from '../verify/extern
 import { quote } from '../quote.js';
 import { logBudget } from './log-budget.js';
 import { meshFlagFiles, type MeshFlags } from './mesh-flags.js';
+import { fileLineColumn } from '../mesh/lines.js';
 
 /** A running `xds serve`. */
 export interface XdsServeHandle {
@@ -476,7 +478,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
     }
     sources = model.sources;
     syncWatches();
-    const unusable = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems].map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+    const unusable = [...model.problems.filter((p) => p.unusable), ...model.mesh.problems].map((p) => `${fileLineColumn(p.location)}: ${p.message}`);
     if (unusable.length > 0) return refuse('unusable', unusable, 'input unusable');
     if (run) {
       const errors = run.result.findings.filter((f) => f.severity === 'error').map(findingLine);
@@ -569,7 +571,7 @@ export async function startServe(opts: XdsServeOptions): Promise<XdsServeHandle>
       if (e instanceof KubeConfigError) throw new ServeStartError(`xds serve: ${e.message}`);
       throw e;
     }
-    if (opts.tokenReview) reviewer = kubeTokenReviewer(kubeConfig, opts.tokenReview.audiences?.length ? opts.tokenReview.audiences : DEFAULT_TOKEN_AUDIENCES);
+    if (opts.tokenReview) reviewer = cachedTokenReviewer(kubeTokenReviewer(kubeConfig, opts.tokenReview.audiences?.length ? opts.tokenReview.audiences : DEFAULT_TOKEN_AUDIENCES));
     kube = new KubernetesEndpointSource({ kubeConfig, onChange: scheduleReload, log: opts.log });
     try {
       await kube.start();

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../checks/types.js';
 import { codeOf, describeResource, repoPath, sortFindings } from '../checks/reporters/_shared.js';
+import { fileLine } from '../mesh/lines.js';
 
 /** GitHub's per-step cap for each annotation level. */
 export const ANNOTATIONS_PER_LEVEL = 10;
@@ -83,7 +84,7 @@ function annotationsOf(f: Finding, cwd: string): PlannedAnnotation[] {
   const level = LEVEL[f.severity];
   const title = `meshproof [${codeOf(f)}]${f.istioCode ? ` ${f.ruleId}` : ''}`;
   const subject = f.resource ? `${describeResource(f.resource)}: ` : '';
-  const yaml = f.location.file === '-' ? null : `${repoPath(f.location.file, cwd)}:${f.location.line}`;
+  const yaml = f.location.file === '-' ? null : fileLine({ ...f.location, file: repoPath(f.location.file, cwd) });
   const out: PlannedAnnotation[] = [];
   if (f.source) {
     out.push({ level, title, message: `${subject}${f.message}\nIn the synthesized YAML at ${yaml ?? 'stdin'} (construct ${f.source.constructPath}).`, file: repoPath(f.source.file, cwd), line: f.source.line });
@@ -94,8 +95,8 @@ function annotationsOf(f: Finding, cwd: string): PlannedAnnotation[] {
       title,
       message: `${subject}${f.message}${f.source ? `\nDefined at ${f.source.file}:${f.source.line} (${f.source.constructPath}).` : ''}`,
       file: repoPath(f.location.file, cwd),
-      line: f.location.line,
-      ...(f.location.column >= 1 ? { column: f.location.column } : {}),
+      ...(f.location.line >= 1 ? { line: f.location.line } : {}),
+      ...(f.location.line >= 1 && f.location.column >= 1 ? { column: f.location.column } : {}),
     });
   } else if (!f.source) out.push({ level, title, message: `${subject}${f.message}` });
   return out;

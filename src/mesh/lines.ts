@@ -39,3 +39,13 @@ export class LineIndex {
     return { file: this.file, line: lo + 1, column: o - starts[lo]! + 1 };
   }
 }
+
+/** `file:line`, or the bare path for a location without a line (line 0: a folder as a whole). */
+export function fileLine(location: FileLocation): string {
+  return location.line >= 1 ? `${location.file}:${location.line}` : location.file;
+}
+
+/** `file:line:column`, or the bare path for a location without a line (line 0: a folder as a whole). */
+export function fileLineColumn(location: FileLocation): string {
+  return location.line >= 1 ? `${location.file}:${location.line}:${location.column}` : location.file;
+}

@@ -3,7 +3,10 @@
  * The vocabulary shared by the mesh model and every stage that reads it (checks, xDS, verify, gate).
  */
 
-/** A position in an input file. `line` and `column` are 1-based; `file` is as given on the command line (or `-` for stdin). */
+/**
+ * A position in an input file. `line` and `column` are 1-based; `file` is as given on the command line (or `-` for stdin).
+ * Line and column 0 point at the path as a whole, a folder (`dist/`) that has no line: see `fileLine`.
+ */
 export interface FileLocation {
   readonly file: string;
   readonly line: number;

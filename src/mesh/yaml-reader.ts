@@ -6,6 +6,7 @@ import { locateInYamlNode } from './locate.js';
 import { problem, type InputProblem } from './problems.js';
 import { dialectDifferences, divergentCount, KUBERNETES_YAML, type DialectDifference } from './yaml-dialect.js';
 import { FastComposer, UNSUPPORTED } from './yaml-fast-compose.js';
+import { unclosedFlowAt, type UnclosedFlow } from './yaml-unclosed-flow.js';
 import { cheapQuotes, flattenStrings, newLocatorCache, type Locator, type LocatorCache } from './yaml-memory.js';
 
 /** One YAML document after composition: its value, and where to find it again. */
@@ -152,7 +153,9 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
       for (const err of errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
         const code = err.code === 'DUPLICATE_KEY' ? 'input/duplicate-key' : 'input/syntax';
         const what = code === 'input/duplicate-key' ? 'duplicate key' : 'malformed YAML';
-        problems.push(problem(code, `${what}: ${firstLine(err.message)}`, lines.at(err.pos[0])));
+        const unclosed = code === 'input/syntax' ? unclosedFlowAt(text, doc.range[0], doc.range[2], err.pos[0], err.message) : null;
+        if (unclosed) problems.push(unclosedFlowProblem(unclosed, err.pos[0], lines));
+        else problems.push(problem(code, `${what}: ${firstLine(err.message)}`, lines.at(err.pos[0])));
       }
       const more = errors.length - MAX_ERRORS_PER_DOCUMENT;
       if (more > 0) problems.push(problem('input/syntax', `malformed YAML: ${more} more errors in document ${index} not shown`, lines.at(errors[MAX_ERRORS_PER_DOCUMENT]!.pos[0])));
@@ -333,6 +336,18 @@ function duplicateKeys(root: YamlNode | null): DuplicateKey[] {
 function duplicateKeyProblem(d: DuplicateKey, lines: LineIndex): InputProblem {
   const where = d.path.length === 0 ? 'at the top level' : `in ${formatPath(d.path)}`;
   return problem('input/duplicate-key', `duplicate key ${JSON.stringify(d.key)} ${where} (first at line ${lines.at(d.firstOffset).line}): Map keys must be unique, and tools disagree on which value wins; keep one`, lines.at(d.offset));
+}
+
+/**
+ * An unclosed `[` or `{`, reported where it opens (`yaml` reports it where the items stop, often the
+ * next line, which is not where a user looks for the missing bracket).
+ */
+function unclosedFlowProblem(u: UnclosedFlow, noticedAt: number, lines: LineIndex): InputProblem {
+  const name = u.open === '[' ? 'flow sequence' : 'flow map';
+  const opened = lines.at(u.offset);
+  const noticed = noticedAt >= lines.text.length ? 'at the end of the file' : `at line ${lines.at(noticedAt).line}`;
+  const after = noticedAt >= lines.text.length || lines.at(noticedAt).line !== opened.line ? ` (the YAML parser noticed ${noticed})` : '';
+  return problem('input/syntax', `malformed YAML: unclosed ${name}: the "${u.open}" at line ${opened.line}, column ${opened.column} has no matching "${u.close}"${after}. Add the "${u.close}" after its last item, or, if its items go on over the next lines, indent them more than the line it opens on`, opened);
 }
 
 /**

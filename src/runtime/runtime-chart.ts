@@ -24,6 +24,7 @@ import { ADMIN_PORT } from './mesh-proxy.js';
 import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import type { Expectation, ExpectationsFile } from '../verify/expectations/types.js';
 import type { RuntimeTargets } from '../verify/external/targets.js';
+import { fileLineColumn } from '../mesh/lines.js';
 
 export interface RuntimeSynthOptions {
   /** The synthesized manifests (a folder of `.yaml`/`.yml`/`.json`). */
@@ -82,7 +83,7 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   // (context paths, MeshConfig, cluster domain), so the runtime stands in for the same mesh.
   const configFile = findConfigFile(opts.project);
   const run = await checkPaths([opts.dist], { cwd: opts.project, config: configFile ?? false });
-  const unusable = [...run.problems.filter((p) => p.unusable), ...run.model.mesh.problems].map((p) => `${p.location.file}:${p.location.line}:${p.location.column}: ${p.message}`);
+  const unusable = [...run.problems.filter((p) => p.unusable), ...run.model.mesh.problems].map((p) => `${fileLineColumn(p.location)}: ${p.message}`);
   if (unusable.length > 0) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist} cannot be read:\n  ${unusable.join('\n  ')}`);
   const errors = run.result.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {

@@ -14,6 +14,8 @@ import type { Expectation, ExpectationsFile } from './expectations/types.js';
 import { summarize, type VerifyReport, type VerifyResult, type TrafficVerdict } from './report/types.js';
 import { judgeStatically } from './static.js';
 import { DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE } from './stats.js';
+import { fileLine } from '../mesh/lines.js';
+import { closest } from '../did-you-mean.js';
 
 /** Input `verify` cannot work with: exit 2 with this message. */
 export class VerifyInputError extends Error {
@@ -64,6 +66,15 @@ export interface VerifyOptions {
   readonly progress?: (phase: 'static' | 'traffic', done: number, total: number) => void;
 }
 
+/** ` (did you mean "customers"?)` for `--app custmers` (`"x" (for y)` each when several are unknown), or nothing when no app is close. */
+function appSuggestions(missing: readonly string[], known: readonly string[]): string {
+  const near = missing.flatMap((m) => {
+    const best = closest(m, known);
+    return best === undefined ? [] : [missing.length === 1 ? `"${best}"` : `"${best}" (for ${m})`];
+  });
+  return near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : '';
+}
+
 function readExpectations(root: string): Expectation[] {
   const file = join(root, EXPECTATIONS_PATH);
   if (!existsSync(file)) return [];
@@ -95,7 +106,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (options.apps && options.apps.length > 0) {
     const known = [...new Set(expectations.map(appOf))].sort();
     const missing = options.apps.filter((a) => !known.includes(a));
-    if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.join(', ')} in ${EXPECTATIONS_PATH}; apps with promises: ${known.join(', ') || '(none)'}`);
+    if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.join(', ')} in ${EXPECTATIONS_PATH}${appSuggestions(missing, known)}; apps with promises: ${known.join(', ') || '(none)'}`);
     // Written before expect() promises were filed under their chart: say they are left out, never drop them silently.
     const orphans = expectations.filter((e) => e.source.constructPath === 'app/expect' && !options.apps!.includes('app')).length;
     if (orphans > 0) earlyNotes.push(`${orphans} expect() promise${orphans === 1 ? ' is' : 's are'} filed under no chart (app/expect) in ${EXPECTATIONS_PATH}, so --app left ${orphans === 1 ? 'it' : 'them'} out: run \`npx cdk8s synth\` again to file ${orphans === 1 ? 'it' : 'them'} under ${orphans === 1 ? 'its' : 'their'} chart`);
@@ -112,7 +123,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   }
   // Paths relative to the root, so messages name dist/x.k8s.yaml:12 as the checks do.
   const unusable = run.problems.filter((p) => p.unusable);
-  if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'));
+  if (unusable.length > 0) throw new VerifyInputError(unusable.map((p) => `${fileLine(p.location)}: ${p.message}`).join('\n'));
   const graph = run.graph;
   const notes: string[] = [...earlyNotes];
   // Route-test promises are named after their file in the summary (`route tests (t1.yaml)`), not a chart.

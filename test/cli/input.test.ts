@@ -25,9 +25,30 @@ test('GIVEN an input with no Kubernetes object WHEN checked THEN exit 2 saying n
   const root = project('empty', { 'dist/notes.yaml': '# nothing here\n', 'dist/values.yaml': 'replicas: 2\n' });
   const c = captureIO(root);
   assert.is(await main(['check', 'dist'], c.io), 2);
-  assert.match(c.stdout(), /error \[input\/empty\] \(dist:1\) no Kubernetes objects in dist \(2 files read\), so nothing was checked.*--allow-empty/);
+  assert.match(c.stdout(), /error \[input\/empty\] \(dist\/\) no Kubernetes objects in dist\/ \(2 files read, none with an object that has apiVersion, kind and metadata.name\), so nothing was checked.*--allow-empty/);
   const allowed = captureIO(root);
   assert.is(await main(['check', 'dist', '--allow-empty'], allowed.io), 0);
+});
+
+test('GIVEN an empty folder WHEN checked THEN input/empty is located at the folder (no made-up line 1) and says the folder holds no manifest file and what to pass instead', async () => {
+  const root = project('empty-folder', { 'README.md': 'nothing\n' });
+  mkdirSync(join(root, 'manifests'));
+  const c = captureIO(root);
+  assert.is(await main(['check', 'manifests'], c.io), 2);
+  assert.is(c.stdout().split('\n').find((l) => l.includes('[input/empty]')),
+    'error [input/empty] (manifests/) no Kubernetes objects in manifests/ (the folder holds no manifest file (.yaml, .yml, .json)), so nothing was checked. '
+    + 'Give the folder or files that hold your manifests (dist/ in a meshproof project, once synthesized), check the exclude globs, or pass --allow-empty if an empty input is expected');
+  const json = captureIO(root);
+  assert.is(await main(['check', 'manifests', '--format', 'json'], json.io), 2);
+  assert.equal(JSON.parse(json.stdout()).findings[0].location, { file: 'manifests/', line: 0, column: 0 });
+  const sarif = captureIO(root);
+  assert.is(await main(['check', 'manifests', '--format', 'sarif'], sarif.io), 2);
+  const where = JSON.parse(sarif.stdout()).runs[0].results[0].locations[0].physicalLocation;
+  assert.equal(where, { artifactLocation: { uri: 'manifests/' } }, 'no region: SARIF needs startLine >= 1, and a folder has no line');
+  const file = project('empty-file', { 'only.yaml': '# nothing yet\n' });
+  const f = captureIO(file);
+  assert.is(await main(['check', 'only.yaml'], f.io), 2);
+  assert.match(f.stdout(), /\(only\.yaml:1\) no Kubernetes objects in only\.yaml \(1 file read/);
 });
 
 test('GIVEN exclude globs in the config and on the command line WHEN checked THEN the matching files are not read', async () => {
@@ -67,12 +88,28 @@ test('GIVEN bad limit values WHEN checked THEN usage errors saying what is expec
   }
 });
 
-test('GIVEN --output to a missing folder, a folder, or a read-only folder WHEN checked THEN a usage error before any input is read', async () => {
+test('GIVEN --output in folders that do not exist WHEN checked THEN they are made when the report is written, as xds compile --out makes its folder; a run refused before writing makes none', async () => {
+  const out = join(work, 'reports', 'ci', 'report.json');
+  const c = captureIO(join(FIXTURES, 'clean'));
+  const io = { ...c.io, stdin: () => [CLEAN] };
+  assert.is(await main(['check', '-', '--format', 'json', '--output', out], io), 0, c.stderr());
+  assert.is(JSON.parse(readFileSync(out, 'utf8')).summary.errors, 0);
+  assert.equal(readdirSync(join(work, 'reports', 'ci')), ['report.json'], 'no temporary file left beside it');
+  // A config error is found after --output is accepted, before anything is written.
+  const root = project('bad-config', { 'meshproof.config.yaml': 'profile: nope\n' });
+  const refused = captureIO(root);
+  assert.is(await main(['check', '-', '--output', join(root, 'never', 'report.json')], { ...refused.io, stdin: () => [CLEAN] }), 2);
+  assert.match(refused.stderr(), /profile/);
+  assert.not.ok(readdirSync(root).includes('never'), 'a refused run makes no folder');
+});
+
+test('GIVEN --output under a file, to a folder, or into a read-only folder WHEN checked THEN a usage error before any input is read', async () => {
   const locked = join(work, 'locked');
   mkdirSync(locked);
   chmodSync(locked, 0o555);
+  writeFileSync(join(work, 'a-file'), 'x');
   const cases: [string, RegExp][] = [
-    [join(work, 'missing', 'report.json'), /the folder .*missing does not exist; create it first/],
+    [join(work, 'a-file', 'sub', 'report.json'), /a-file is a file, so no folder can be made there; write the report somewhere you may write/],
     [work, /it is a folder; name a file/],
   ];
   if (process.getuid?.() !== 0) cases.push([join(locked, 'r.json'), /is not writable/]);

@@ -1,7 +1,7 @@
 /**
- * `meshproof map` refuses what `meshproof check` refuses: an output folder that does not exist
- * (it is not created behind the user's back) and input without a Kubernetes object (exit 2,
- * unless `--allow-empty`).
+ * `meshproof map` treats its output as `meshproof check` does: folders of `--out` that do not exist
+ * are made when the page is written (never when the run fails first), and input without a
+ * Kubernetes object is refused (exit 2, unless `--allow-empty`).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,14 +15,15 @@ import { captureIO } from '../cli/_io.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-map-errors-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('GIVEN --out in a folder that does not exist WHEN meshproof map runs THEN exit 2 naming the folder, as check -o does, and nothing is created', async () => {
+test('GIVEN --out in a folder that does not exist WHEN meshproof map runs THEN the folders are made and the page written, as check -o does; when the run fails first nothing is made', async () => {
   const out = path.join(dir, 'nonexistent', 'dir', 'm.html');
   const c = captureIO(ROOT);
-  assert.is(await main(['map', 'dist', '--out', out], c.io), 2);
-  assert.match(c.stderr(), `--out ${out}: the folder ${path.dirname(out)} does not exist; create it first`);
-  assert.not.ok(fs.existsSync(path.join(dir, 'nonexistent')));
-  const check = captureIO(ROOT);
-  assert.is(await main(['check', 'dist', '--output', out], check.io), 2, 'check refuses the same folder');
+  assert.is(await main(['map', 'dist', '--out', out], c.io), 0, c.stderr());
+  assert.match(fs.readFileSync(out, 'utf8'), /<html/i);
+  fs.mkdirSync(path.join(dir, 'no-objects'));
+  const failed = captureIO(ROOT);
+  assert.is(await main(['map', path.join(dir, 'no-objects'), '--out', path.join(dir, 'never', 'm.html')], failed.io), 2);
+  assert.not.ok(fs.existsSync(path.join(dir, 'never')), 'a run that writes nothing makes no folder');
 });
 
 test('GIVEN a folder with no Kubernetes object WHEN meshproof map runs THEN exit 2 saying so and no page; with --allow-empty an empty map is written', async () => {

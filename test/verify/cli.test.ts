@@ -43,6 +43,13 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     assert.is(unknown.code, 2);
     // The command's own error starts with its name, as xds serve's and proxy's do (README, the CLI).
     assert.match(unknown.err, /^verify: no app named shop in \.meshproof\/expectations\.json; apps with promises: bookinfo, customers, httpbin\n$/);
+    // A typo gets the nearest app, as a mistyped flag or rule id does; each of several typos its own.
+    const typo = await verify(work, '--static-only', '--app', 'custmers');
+    assert.is(typo.code, 2);
+    assert.is(typo.err, 'verify: no app named custmers in .meshproof/expectations.json (did you mean "customers"?); apps with promises: bookinfo, customers, httpbin\n');
+    const typos = await verify(work, '--static-only', '--app', 'bookinfo', '--app', 'httbin', '--app', 'shop', '--app', 'bokinfo');
+    assert.is(typos.code, 2);
+    assert.match(typos.err, /^verify: no app named httbin, shop, bokinfo in \.meshproof\/expectations\.json \(did you mean "httpbin" \(for httbin\), "bookinfo" \(for bokinfo\)\?\); apps with promises: bookinfo, customers, httpbin\n$/);
     fs.mkdirSync(path.join(work, 'empty'));
     const noDist = await verify(path.join(work, 'empty'), '--static-only');
     assert.is(noDist.code, 2);

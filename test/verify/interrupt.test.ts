@@ -71,4 +71,21 @@ test('GIVEN a timeout proof holding a slow backend WHEN SIGINT stops the runtime
   }
 });
 
+test('GIVEN verify\'s traffic just finished WHEN SIGINT arrives as its proxies and backends are being stopped THEN the run gives no verdicts but VerifyInterrupted, as earlier in the run (not a silent exit)', async () => {
+  const expectations = (JSON.parse(fs.readFileSync(path.join(ROOT, '.meshproof/expectations.json'), 'utf8')) as { expectations: Expectation[] }).expectations;
+  const split = expectations.filter((e) => e.id.startsWith('httpbin/')).slice(0, 1);
+  assert.is(split.length, 1);
+  const graph = MeshGraph.from((await loadInputs([path.join(ROOT, 'dist')], { cwd: ROOT })).files);
+  const survive = () => {};
+  process.on('SIGINT', survive);
+  try {
+    // progress(total, total) comes once every proof is done, right before the runtime stops what it started.
+    const run = createRuntime().run(graph, split, (done, total) => { if (done === total && total > 0) process.kill(process.pid, 'SIGINT'); }, PROOF_OPTIONS);
+    const outcome = await run.then((r) => `verdicts: ${JSON.stringify([...r.verdicts])}`, (e: unknown) => e);
+    assert.instance(outcome, VerifyInterrupted, String(outcome));
+  } finally {
+    process.off('SIGINT', survive);
+  }
+});
+
 test.run();

@@ -56,4 +56,30 @@ test('GIVEN a registry stopping everything on SIGINT WHEN the run ends and close
   }
 });
 
+test('GIVEN a registry closing because the run ended (the traffic finished) WHEN SIGINT arrives while a proxy is still stopping THEN it is said, the registry names the signal (no report), and the handler stayed until everything stopped', async () => {
+  // Stands in for the shell: the registry raises the signal again once it has stopped everything.
+  const survive = () => {};
+  process.on('SIGINT', survive);
+  const said: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((text: string) => (said.push(String(text)), true)) as typeof process.stderr.write;
+  try {
+    const before = process.listenerCount('SIGINT');
+    const registry = new ProcessRegistry();
+    registry.add({ name: 'proxy', close: () => new Promise<void>((r) => setTimeout(r, 200)) });
+    const closing = registry.closeAll();
+    assert.is(process.listenerCount('SIGINT'), before + 1, 'the handler is still there while the proxy stops');
+    await new Promise((r) => setTimeout(r, 50));
+    process.emit('SIGINT', 'SIGINT');
+    assert.equal(await closing, []);
+    assert.is(registry.interrupted, 'SIGINT');
+    assert.equal(said, ['verify: SIGINT: interrupted as the traffic finished, while stopping everything the run started; no report\n']);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is(process.listenerCount('SIGINT'), before, 'gone once everything stopped');
+  } finally {
+    process.stderr.write = write;
+    process.off('SIGINT', survive);
+  }
+});
+
 test.run();

@@ -45,7 +45,9 @@ export interface FakeKubeApi {
  * Answers a POST to `path` (e.g. `/apis/authentication.k8s.io/v1/tokenreviews`) given its JSON body:
  * the HTTP status and the JSON the API server would send.
  */
-export type PostHandler = (body: Record<string, unknown>) => { readonly code: number; readonly body: Record<string, unknown> };
+/** Answers a POST; a promise answers once it resolves (an API server that is slow to review). */
+export type PostHandler = (body: Record<string, unknown>) => PostAnswer | Promise<PostAnswer>;
+export interface PostAnswer { readonly code: number; readonly body: Record<string, unknown> }
 
 export async function startFakeKubeApi(collections: Collection[], posts: Record<string, PostHandler> = {}): Promise<FakeKubeApi> {
   let rv = 1000;
@@ -64,9 +66,10 @@ export async function startFakeKubeApi(collections: Collection[], posts: Record<
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const answer = post(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-        res.writeHead(answer.code, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
+        void Promise.resolve(post(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)).then((answer) => {
+          res.writeHead(answer.code, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(answer.body));
+        });
       });
       return;
     }

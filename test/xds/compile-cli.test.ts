@@ -59,7 +59,7 @@ test('GIVEN a VirtualService routing to a host that does not exist (IST0101) WHE
   assert.match(r.err, /rejected by the check suite/);
   assert.match(r.err, /IST0101/);
   assert.match(r.err, /--no-check/);
-  assert.equal(readdirSync(join(work, 'broken-out')), [], 'nothing written');
+  assert.not.ok(existsSync(join(work, 'broken-out')), 'nothing written, no folder made');
   const forced = await compile(['broken.yaml', '--out', 'broken-out', '--no-check']);
   assert.is(forced.code, 0, forced.err);
   assert.ok(readdirSync(join(work, 'broken-out')).length > 0);
@@ -83,7 +83,7 @@ data:
   assert.is(r.code, 2, r.err + r.out);
   assert.match(r.err, /validation\/mesh-config/);
   assert.ok(r.err.includes(`mesh.yaml:${line}: validation/mesh-config`), `the line of connectTimeout inside data.mesh (${line}): ${r.err}`);
-  assert.equal(readdirSync(join(work, 'mesh-out')), [], 'nothing written');
+  assert.not.ok(existsSync(join(work, 'mesh-out')), 'nothing written, no folder made');
   writeFileSync(join(work, 'mesh.yaml'), app('web') + configMap('5s'));
   const fixed = await compile(['mesh.yaml', '--out', 'mesh-out']);
   assert.is(fixed.code, 0, fixed.err);
@@ -199,6 +199,17 @@ test('GIVEN --out naming a file, a path under a file, or /proc/nope WHEN compile
     assert.not.match(r.err, /internal error|    at /);
   }
   assert.not.ok(existsSync('/proc/nope'));
+});
+
+test('GIVEN --out whose parent folders do not exist WHEN compiled THEN they are made and the dumps written (as check --output makes its folder); input the checks reject makes no folder', async () => {
+  writeFileSync(join(work, 'app.yaml'), app('web'));
+  const r = await compile(['app.yaml', '--out', 'build/deep/xds']);
+  assert.is(r.code, 0, r.err);
+  assert.equal(readdirSync(join(work, 'build', 'deep', 'xds')).sort(), ['shop.web.json'], 'the dumps and no staging folder');
+  writeFileSync(join(work, 'rejected.yaml'), app('web', 'nowhere'));
+  const rejected = await compile(['rejected.yaml', '--out', 'never/xds']);
+  assert.is(rejected.code, 2, rejected.err);
+  assert.not.ok(existsSync(join(work, 'never')), 'nothing written, no folder made');
 });
 
 test('GIVEN --out inside the input folder (dist/xds for dist) WHEN compiled THEN a usage error says the dumps would be read as input, and nothing is written', async () => {

@@ -47,9 +47,12 @@ const STATUS: Record<string, Record<string, unknown>> = {
   'token-for-the-api': { user: {}, error: '[invalid bearer token, token audiences ["https://kubernetes.default.svc.cluster.local"] is invalid for the target audiences ["istio-ca"], unknown]' },
   'token-of-a-user': { authenticated: true, user: { username: 'kubernetes-admin', groups: ['kubeadm:cluster-admins', 'system:authenticated'] }, audiences: ['istio-ca'] },
 };
-const tokenReview: PostHandler = (body) => {
+/** Reviews of `slow-…` tokens are answered only once this resolves (an API server slow to answer). */
+let slowAnswers = Promise.resolve();
+const tokenReview: PostHandler = async (body) => {
   reviews.push(body);
   const spec = body.spec as { token: string };
+  if (spec.token.startsWith('slow-')) await slowAnswers;
   return { code: 201, body: { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status: STATUS[spec.token] ?? { user: {}, error: '[invalid bearer token, square/go-jose: error in cryptographic primitive]' } } };
 };
 
@@ -90,6 +93,19 @@ test('GIVEN the token of bookinfo/details WHEN it asks for its node\'s clusters 
   const chain = secretsOf(sds.response).get('default');
   const pem = new TextDecoder().decode((chain?.type.case === 'tlsCertificate' ? chain.type.value.certificateChain?.specifier.value : undefined) as Uint8Array);
   assert.is(spiffeIdOfCertificate(pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)![0]), `spiffe://${h.ca.trustDomain}/ns/bookinfo/sa/details`);
+});
+
+test('GIVEN a token the API server accepted WHEN the same client opens more streams THEN no new TokenReview is sent (the answer is kept); a refused token is not asked about again at once either', async () => {
+  const before = reviews.length;
+  for (let i = 0; i < 3; i++) {
+    const again = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-details' });
+    assert.ok('response' in again, 'code' in again ? again.details : '');
+  }
+  for (let i = 0; i < 2; i++) {
+    const refused = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-of-a-user' });
+    assert.ok('code' in refused && refused.code === grpc.status.UNAUTHENTICATED, 'code' in refused ? refused.details : 'a response');
+  }
+  assert.equal(reviews.slice(before).map((r) => (r.spec as { token: string }).token), ['token-of-a-user'], 'one review: token-details was kept from the first test, token-of-a-user is kept after its refusal');
 });
 
 test('GIVEN the token of bookinfo/details WHEN it names node httpbin/httpbin-v1 THEN PERMISSION_DENIED (the identity check judges token identities as certificate ones)', async () => {
@@ -166,9 +182,54 @@ test('GIVEN --token-audience WHEN a token is reviewed THEN the TokenReview names
   assert.throws(() => identityOfTokenReview(odd), /the reviewed user "system:serviceaccount:bookinfo" is not system:serviceaccount:<namespace>:<service account>/);
 });
 
-test('GIVEN the API server is down WHEN a client with a token opens a stream THEN it ends UNAUTHENTICATED naming the API server and the fix; the server keeps serving', async () => {
+test('GIVEN an API server slow to answer WHEN more than 64 streams with distinct tokens open at once THEN 64 reviews wait, each stream past them ends RESOURCE_EXHAUSTED saying why and to retry, and the server keeps serving', async () => {
+  let release!: () => void;
+  slowAnswers = new Promise<void>((r) => (release = r));
+  const before = reviews.length;
+  const client = newAdsClient(h.port, tls());
+  const streams = Array.from({ length: 70 }, (_, i) => {
+    const s = openAds(h.port, client, { authorization: `Bearer slow-${i}` });
+    s.send({ node: { id: 'bookinfo/details-v1' }, typeUrl: TYPE_URL.cluster, resourceNames: [] });
+    return s;
+  });
+  try {
+    const ends = streams.map((s) => s.ended);
+    const ended: grpc.StatusObject[] = [];
+    for (const e of ends) void e.then((status) => ended.push(status));
+    // Reviews reach the fake API server over 64 connections: waited for (a loaded machine is slow), then counted.
+    for (const deadline = Date.now() + 20_000; (ended.length < 6 || reviews.length - before < 64) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = [...ended];
+    assert.is(busy.length, 6, `6 of 70 refused at once, got ${busy.length}: ${busy.map((b) => b.details).join(' | ')}`);
+    for (const b of busy) {
+      assert.is(b.code, grpc.status.RESOURCE_EXHAUSTED, b.details);
+      assert.match(b.details, /^the service-account token was not reviewed: 64 service-account tokens are already waiting for the API server's TokenReview; this one was not sent\. Retry shortly/);
+    }
+    assert.is(reviews.length - before, 64, 'the API server got 64 reviews, not 70');
+    // Meanwhile a proxy whose token was reviewed before is served, and the status page answers.
+    const served = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-details' });
+    assert.ok('response' in served, 'code' in served ? served.details : '');
+    assert.is((await fetch(`http://127.0.0.1:${h.statusPort}/status`)).status, 200);
+    release();
+    const rest = (await Promise.all(ends)).filter((e) => e.code !== grpc.status.RESOURCE_EXHAUSTED);
+    assert.is(rest.length, 64);
+    for (const e of rest) assert.is(e.code, grpc.status.UNAUTHENTICATED, e.details);
+    // The waiting reviews are done: a new token is reviewed again, not refused as busy.
+    const fresh = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-after-the-flood' });
+    assert.ok('code' in fresh && fresh.code === grpc.status.UNAUTHENTICATED, 'code' in fresh ? fresh.details : 'a response');
+    assert.match(fresh.details, /^the service-account token was not accepted: the API server refused the token/);
+  } finally {
+    release();
+    for (const s of streams) s.cancel();
+    client.close();
+  }
+});
+
+test('GIVEN the API server is down WHEN a client with a new token opens a stream THEN it ends UNAUTHENTICATED naming the API server and the fix; a token reviewed before is still served, and the server keeps serving', async () => {
   await api.close();
-  const got = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-details' });
+  const kept = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-details' });
+  assert.ok('response' in kept, 'code' in kept ? kept.details : '');
+  const got = await ask('bookinfo/details-v1', TYPE_URL.cluster, [], { authorization: 'Bearer token-never-reviewed' });
   assert.ok('code' in got && got.code === grpc.status.UNAUTHENTICATED, 'code' in got ? got.details : 'a response with the API server down');
   assert.match(got.details, new RegExp(`^the service-account token was not accepted: cannot review the token with the API server https://127\\.0\\.0\\.1:${api.port} \\(.*ECONNREFUSED.*\\); check that it is reachable and that this server may create tokenreviews`));
   const status = await fetch(`http://127.0.0.1:${h.statusPort}/status`);

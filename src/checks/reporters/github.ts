@@ -4,6 +4,7 @@ import type { CheckResult, Finding, Severity } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import { codeOf, describeResource, plural, repoPath, sortFindings } from './_shared.js';
 import type { EmittingReporter, ReportOptions } from './index.js';
+import { fileLine } from '../../mesh/lines.js';
 
 /** GitHub shows at most this many annotations of each level per step and drops the rest silently. */
 export const ANNOTATIONS_PER_LEVEL = 10;
@@ -18,8 +19,8 @@ function annotationProps(finding: Finding, cwd: string): core.AnnotationProperti
   return {
     title,
     file: repoPath(finding.location.file, cwd),
-    startLine: finding.location.line,
-    ...(finding.location.column >= 1 ? { startColumn: finding.location.column } : {}),
+    ...(finding.location.line >= 1 ? { startLine: finding.location.line } : {}),
+    ...(finding.location.line >= 1 && finding.location.column >= 1 ? { startColumn: finding.location.column } : {}),
   };
 }
 
@@ -76,7 +77,7 @@ export function summaryMarkdown(result: CheckResult, budget = SUMMARY_BUDGET_BYT
   for (const [i, f] of findings.entries()) {
     const ts = f.source ? `${code(`${f.source.file}:${f.source.line}`)} (${cell(f.source.constructPath)})` : '';
     const rule = f.istioCode ? `${code(f.istioCode)} ${code(f.ruleId)}` : code(f.ruleId);
-    const row = `| ${f.severity} | ${rule} | ${f.resource ? cell(describeResource(f.resource)) : ''} | ${code(`${f.location.file}:${f.location.line}`)} | ${ts} | ${cell(f.message)} |\n`;
+    const row = `| ${f.severity} | ${rule} | ${f.resource ? cell(describeResource(f.resource)) : ''} | ${code(fileLine(f.location))} | ${ts} | ${cell(f.message)} |\n`;
     const tail = `\n_${findings.length - i} more findings not shown; run \`meshproof check --format json\` for all of them._\n`;
     if (Buffer.byteLength(text) + Buffer.byteLength(row) + Buffer.byteLength(tail) > budget) return text + tail;
     text += row;

@@ -31,10 +31,11 @@ function syntheticRule(finding: Finding): RuleMeta {
 }
 
 function locations(finding: Finding, cwd: string): Record<string, unknown>[] {
-  const region: Record<string, number> = { startLine: Math.max(1, finding.location.line) };
+  // Line 0 is a folder as a whole (`input/empty`): SARIF's region is optional, and startLine must be 1 or more.
+  const region: Record<string, number> = { startLine: finding.location.line };
   if (finding.location.column >= 1) region['startColumn'] = finding.location.column;
   const yaml: Record<string, unknown> = {
-    physicalLocation: { artifactLocation: { uri: repoPath(finding.location.file, cwd) }, region },
+    physicalLocation: { artifactLocation: { uri: repoPath(finding.location.file, cwd) }, ...(finding.location.line >= 1 ? { region } : {}) },
   };
   if (finding.resource) {
     yaml['logicalLocations'] = [{ name: finding.resource.name, fullyQualifiedName: describeResource(finding.resource), kind: 'resource' }];

@@ -1,6 +1,7 @@
 import type { CheckResult, Finding, Severity } from '../types.js';
 import { codeOf, describeResource, plural, sortFindings } from './_shared.js';
 import type { RenderingReporter, ReportOptions } from './index.js';
+import { fileLine } from '../../mesh/lines.js';
 
 const ANSI = { reset: '\u001b[0m', bold: '\u001b[1m', dim: '\u001b[2m', red: '\u001b[31m', yellow: '\u001b[33m', cyan: '\u001b[36m' };
 const SEVERITY_COLOR: Record<Severity, string> = { error: ANSI.red, warning: ANSI.yellow, info: ANSI.cyan };
@@ -9,7 +10,7 @@ type Paint = (style: string, text: string) => string;
 
 /** `error [IST0101] (VirtualService default/reviews dist/x.yaml:12) message`, istioctl's layout. */
 export function formatFindingLine(finding: Finding, paint: Paint = (_, t) => t): string {
-  const where = `${finding.location.file}:${finding.location.line}`;
+  const where = fileLine(finding.location);
   const subject = finding.resource ? `${describeResource(finding.resource)} ${where}` : where;
   return `${paint(SEVERITY_COLOR[finding.severity] + ANSI.bold, finding.severity)} [${codeOf(finding)}] (${subject}) ${finding.message}`;
 }

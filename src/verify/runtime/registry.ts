@@ -6,6 +6,9 @@
  * On a signal the registry says so on stderr, stops everything, then raises the signal again so that
  * the process ends by it. Meanwhile the proofs in flight fail (their proxies and backends are gone) and would read
  * as broken promises: a run whose registry was {@link ProcessRegistry.interrupted} has no verdicts.
+ * The handlers stay until everything is stopped, also when the run ends normally: a Ctrl-C while the
+ * last proofs' proxies close (the seconds right after the traffic) is said and ends the run like one
+ * earlier, instead of killing the process silently with children left running.
  */
 export interface Closable {
   /** What it is, for messages: `echo bookinfo/reviews-v2 127.10.0.3:9080`. */
@@ -21,7 +24,9 @@ export class ProcessRegistry {
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.signal = signal;
     // Without this line Ctrl-C ends the run silently: say what happens and why there is no report.
-    process.stderr.write(`verify: ${signal}: stopping everything the run started; no report (proofs cut short would read as broken promises)\n`);
+    process.stderr.write(this.closed
+      ? `verify: ${signal}: interrupted as the traffic finished, while stopping everything the run started; no report\n`
+      : `verify: ${signal}: stopping everything the run started; no report (proofs cut short would read as broken promises)\n`);
     void this.closeAll().finally(() => process.kill(process.pid, signal));
   };
   private readonly onExit = () => {
@@ -67,9 +72,16 @@ export class ProcessRegistry {
   }
 
   private async stopAll(deadlineMs: number): Promise<string[]> {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-    process.off('exit', this.onExit);
+    try {
+      return await this.stopEach(deadlineMs);
+    } finally {
+      process.off('SIGINT', this.onSignal);
+      process.off('SIGTERM', this.onSignal);
+      process.off('exit', this.onExit);
+    }
+  }
+
+  private async stopEach(deadlineMs: number): Promise<string[]> {
     const errors: string[] = [];
     for (const item of this.items.splice(0).reverse()) {
       let timer: NodeJS.Timeout | undefined;

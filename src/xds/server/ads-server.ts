@@ -14,7 +14,7 @@ import type { SnapshotCache } from '../snapshot-cache.js';
 import { type AdsFailure, type AdsLimits, AdsStream, DEFAULT_ADS_LIMITS, type NodeKeyFn, type SecretAccessFn } from './ads-stream.js';
 import { StreamWriter } from './stream-writer.js';
 import { type NodeRefusalRecord, type SecretRefusalRecord, XdsStatus } from './xds-status.js';
-import type { TokenAuthenticator } from './token-review.js';
+import { type TokenAuthenticator, TokenReviewError } from './token-review.js';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { NodeClaim } from '../sds/node-identity.js';
 
@@ -183,6 +183,8 @@ export class AdsServer {
       const handler = this.serve(call, { spiffeId: `spiffe://${trustDomainOf(this.options.trustDomain)}/ns/${id.namespace}/sa/${id.serviceAccount}` });
       for (const req of pending.splice(0)) handler(req);
     }, (e: unknown) => {
+      // Not judged (too many reviews waiting): not a bad token, so not UNAUTHENTICATED; the client retries.
+      if (e instanceof TokenReviewError && e.code === 'TOKEN_REVIEWS_BUSY') return refuse('RESOURCE_EXHAUSTED', `the service-account token was not reviewed: ${e.message}`);
       refuse('UNAUTHENTICATED', `the service-account token was not accepted: ${e instanceof Error ? e.message : String(e)}`);
     });
   }

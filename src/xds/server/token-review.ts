@@ -21,11 +21,12 @@ export const DEFAULT_TOKEN_AUDIENCES: readonly string[] = ['istio-ca'];
 
 /**
  * Why a token was not accepted. `code`: `TOKEN_REFUSED` (the API server reviewed it and said no, or the
- * user is no service account) or `TOKEN_REVIEW_FAILED` (the review itself failed: API server down,
- * TokenReview forbidden to this server).
+ * user is no service account), `TOKEN_REVIEW_FAILED` (the review itself failed: API server down,
+ * TokenReview forbidden to this server) or `TOKEN_REVIEWS_BUSY` (too many reviews already waiting, see
+ * token-review-cache.ts: not judged, retry).
  */
 export class TokenReviewError extends Error {
-  constructor(readonly code: 'TOKEN_REFUSED' | 'TOKEN_REVIEW_FAILED', message: string) {
+  constructor(readonly code: 'TOKEN_REFUSED' | 'TOKEN_REVIEW_FAILED' | 'TOKEN_REVIEWS_BUSY', message: string) {
     super(message);
     this.name = 'TokenReviewError';
   }

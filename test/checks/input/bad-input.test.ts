@@ -32,8 +32,24 @@ test('GIVEN malformed YAML WHEN loaded THEN input/syntax at its line, unusable',
   assert.ok(problems.length > 0);
   for (const p of problems) assert.equal([p.code, p.unusable, p.location.file], ['input/syntax', true, file]);
   assert.match(problems[0]!.message, /^malformed YAML: /);
-  assert.equal([problems[0]!.location.line, problems[0]!.location.column], [7, 3]);
+  assert.equal([problems[0]!.location.line, problems[0]!.location.column], [6, 10]);
   assert.is(files[0]!.objects.length, 0);
+});
+
+test('GIVEN a flow sequence or map with no closing bracket WHEN loaded THEN input/syntax at the line and column of the "[" or "{", saying it is unclosed and how to fix it', async () => {
+  const seq = await only('unclosed-seq.yaml', `${OBJ}spec:\n  ports: [80, 443\n  selector:\n    app: a\n`);
+  assert.equal([seq.code, seq.unusable, seq.location.line, seq.location.column], ['input/syntax', true, 6, 10]);
+  assert.is(seq.message, 'malformed YAML: unclosed flow sequence: the "[" at line 6, column 10 has no matching "]" (the YAML parser noticed at line 7). Add the "]" after its last item, or, if its items go on over the next lines, indent them more than the line it opens on');
+  const map = await only('unclosed-map.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {app: a\nspec: {}\n');
+  assert.equal([map.location.line, map.location.column], [5, 11]);
+  assert.match(map.message, /^malformed YAML: unclosed flow map: the "\{" at line 5, column 11 has no matching "\}"/);
+  // Items over several lines, and a "[" inside a quoted string before it: the bracket that is open is found, not the first one.
+  const long = await only('unclosed-long.yaml', `${OBJ}  labels: {a: "[x"}\nspec:\n  ports: [80,\n    443\n  type: ClusterIP\n`);
+  assert.equal([long.location.line, long.location.column], [7, 10]);
+  assert.match(long.message, /the "\[" at line 7, column 10 .*noticed at line 9/);
+  const last = await only('unclosed-last.yaml', `${OBJ}spec:\n  ports: [80`);
+  assert.equal([last.location.line, last.location.column], [6, 10]);
+  assert.match(last.message, /noticed at the end of the file/);
 });
 
 test('GIVEN a key missing its colon before a nested map WHEN loaded THEN one line per position: the cause, not the follow-up error yaml reports at the same place', async () => {

@@ -58,8 +58,8 @@ test('GIVEN |+ at the end of the file WHEN read THEN the kept newlines are exact
   assert.equal(read('  a: |-\n    x\n\n').data, { a: 'x' });
 });
 
-test('GIVEN invalid YAML the old reader accepted WHEN read THEN it is refused with the line', () => {
-  for (const [text, line] of [['  a: b: c\n', 6], ['  a:\n\t- x\n', 7], ['  a: [1, 2\n', 7], ['  a: "x\n', 7]] as const) {
+test('GIVEN invalid YAML the old reader accepted WHEN read THEN it is refused with the line (an unclosed "[" at the line it opens on)', () => {
+  for (const [text, line] of [['  a: b: c\n', 6], ['  a:\n\t- x\n', 7], ['  a: [1, 2\n', 6], ['  a: "x\n', 7]] as const) {
     const { data, problems } = read(text);
     assert.is(data, undefined, text);
     assert.ok(problems.length > 0 && problems.every((p) => p.code === 'input/syntax' && p.unusable), `${JSON.stringify(text)}: ${JSON.stringify(problems)}`);
