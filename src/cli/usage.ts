@@ -186,7 +186,7 @@ Options for xds serve:
                      the --listen host is added unless it is 0.0.0.0 or ::)
   --token-review     With --tls and a cluster (--kubeconfig/--in-cluster): clients authenticate by
                      service-account token (metadata authorization: Bearer <token>, judged by a
-                     TokenReview, kept until the token's exp or 60 s; at most 64 waiting), not
+                     TokenReview, kept 2 min or to the token's exp; at most 64 waiting), not
                      client certificate; as istiod's port 15012 with a JWT
   --token-audience <aud>  Audience of --token-review (repeatable; default: istio-ca)
   --issue-client-cert <ns>/<sa>=<dir>  With --tls: write a client certificate for that identity

@@ -11,7 +11,11 @@ export interface TokenReviewCacheOptions {
   readonly maxPending?: number;
   /** Tokens remembered; past it the oldest entry is forgotten. @default 4096 */
   readonly maxEntries?: number;
-  /** How long an accepted token stays accepted when its expiry is unknown (not a JWT with an `exp` claim), in ms. @default 60000 */
+  /**
+   * How long an accepted token stays accepted, in ms: this long, or until its JWT `exp` when that
+   * comes first (kube-apiserver's token webhook cache keeps an accepted token 2 minutes too, so a
+   * token revoked early, its pod deleted, stops working within that). @default 120000
+   */
   readonly ttlMs?: number;
   /** How long a token the API server refused (`TOKEN_REFUSED`) stays refused, in ms; failed reviews (`TOKEN_REVIEW_FAILED`) are not kept. @default 5000 */
   readonly refusedTtlMs?: number;
@@ -21,15 +25,15 @@ export interface TokenReviewCacheOptions {
 
 export const DEFAULT_MAX_PENDING_REVIEWS = 64;
 const DEFAULT_MAX_ENTRIES = 4096;
-const DEFAULT_TTL_MS = 60_000;
+const DEFAULT_TTL_MS = 120_000;
 const DEFAULT_REFUSED_TTL_MS = 5_000;
 
 type Entry = { readonly until: number } & ({ readonly identity: TokenIdentity } | { readonly refused: TokenReviewError });
 
 /**
  * `review` with its answers kept per token (by SHA-256, the token itself is not held): an accepted
- * token until its JWT `exp` when it has one (the API server would accept it until then; a bound
- * token revoked earlier, its pod deleted, stays accepted here until then too), else for `ttlMs`; a
+ * token for `ttlMs`, or until its JWT `exp` when that comes first (a bound token revoked earlier,
+ * its pod deleted, stays accepted here at most `ttlMs`); a
  * refused one for `refusedTtlMs`; a review that failed (API server down) not at all. Streams that
  * send the same token while it is reviewed share that one review. At most `maxPending` distinct
  * tokens wait for the API server; another is refused at once with `TOKEN_REVIEWS_BUSY` (the client
@@ -64,7 +68,7 @@ export function cachedTokenReviewer(review: TokenAuthenticator, options: TokenRe
       return Promise.reject(new TokenReviewError('TOKEN_REVIEWS_BUSY', `${maxPending} service-account tokens are already waiting for the API server's TokenReview; this one was not sent. Retry shortly (proxies reconnect with backoff); if it persists, check how fast the API server answers TokenReviews`));
     }
     const reviewed = review(token).then((identity) => {
-      remember(key, { identity, until: expiryOf(token) ?? now() + ttlMs });
+      remember(key, { identity, until: Math.min(expiryOf(token) ?? Infinity, now() + ttlMs) });
       return identity;
     }, (e: unknown) => {
       if (e instanceof TokenReviewError && e.code === 'TOKEN_REFUSED') remember(key, { refused: e, until: now() + refusedTtlMs });
