@@ -8,7 +8,7 @@ import { otherDomainHint, otherDomainWildcardHint } from '../references/_helpers
 const egressHostNotFound: Rule = {
   id: 'sidecar/egress-host-not-found',
   severity: 'warning',
-  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, or is `namespace/*` for a namespace that exports nothing to the Sidecar\'s namespace, so it imports nothing.',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, or is `namespace/*` for a namespace that exports nothing to the Sidecar\'s namespace, or is a wildcard under another cluster domain (`*/*.svc.cluster.local` with domain `corp.internal`), so it imports nothing.',
   docs: [
     'The dnsName part of a Sidecar egress host is matched literally against the hostnames of the namespace\'s services,',
     'ServiceEntries and VirtualServices (pilot/pkg/model/sidecar.go: host matching on the registry\'s FQDNs); unlike a',
