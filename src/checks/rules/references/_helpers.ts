@@ -92,6 +92,23 @@ export function otherDomainHint(graph: MeshGraph, fqdn: string): string | undefi
 }
 
 /**
+ * For `*.local` or `*.cluster.local` (Istio's documented mesh-wide DestinationRule host, written for the default
+ * cluster domain `cluster.local`) when the cluster domain was set to one they do not cover, and the input has
+ * Services but no service host they match: a sentence saying the rule configures none of them and what to write;
+ * else undefined. With domain `corp.internal` the Services are `<name>.<ns>.svc.corp.internal`, which `*.local`
+ * does not match, so the rule's policy (mTLS, pools, outlier detection) silently applies to no in-cluster host.
+ */
+function defaultDomainWildcardHint(graph: MeshGraph, host: string): string | undefined {
+  if (graph.clusterDomain === 'cluster.local') return undefined;
+  const services = graph.ofKind('Service');
+  if (services.length === 0 || graph.services.all.some((s) => hostMatches(host, s.host))) return undefined;
+  const shown = services.slice(0, 3).map((s) => `${s.namespace}/${s.name}`).join(', ') + (services.length > 3 ? ` and ${services.length - 3} more` : '');
+  return `it covers no Service of the input: "${host}" suits the default cluster domain cluster.local, but with cluster domain ` +
+    `${graph.clusterDomain} (as set by clusterDomain or --cluster-domain) Services ${shown} are named *.svc.${graph.clusterDomain}; ` +
+    `write "*.svc.${graph.clusterDomain}" (or tell meshproof the right cluster domain)`;
+}
+
+/**
  * For a wildcard `*.ns.svc.<domain>` or `*.svc.<domain>` under a cluster domain other than the graph's, when the
  * input has Services it was evidently written for (in `ns`, or any) and no service of the input matches it: a
  * sentence saying which domain was assumed (or set), that those Services' names are under it, and how to tell
@@ -99,6 +116,7 @@ export function otherDomainHint(graph: MeshGraph, fqdn: string): string | undefi
  * domain>`), so under another domain it covers none of them.
  */
 export function otherDomainWildcardHint(graph: MeshGraph, host: string): string | undefined {
+  if (host === '*.local' || host === '*.cluster.local') return defaultDomainWildcardHint(graph, host);
   const m = /^\*\.(?:([^.*]+)\.)?svc\.([^*]+)$/.exec(host);
   if (!m || m[2] === graph.clusterDomain) return undefined;
   const [namespace, domain] = [m[1], m[2]!];

@@ -135,7 +135,7 @@ function gatewayProxies(graph: MeshGraph, vs: MeshObject, g: { readonly key: str
  */
 function reportHiddenDestinations(graph: MeshGraph, vs: MeshObject, gatewayKey: string, namespaces: readonly string[], assumed: boolean,
   proxies: readonly RouteProxy[], report: RuleContext['report']): void {
-  for (const { destination, path, section, rule } of destinationsOf(vs)) {
+  for (const { destination, path, section, rule, what } of destinationsOf(vs)) {
     const own = Array.isArray(vs.spec[section]) ? (vs.spec[section] as unknown[])[rule] : undefined;
     if (!proxies.some((p) => ruleAppliesOn(section, own, vs.namespace, p) !== false)) continue;
     if (typeof destination.host !== 'string' || destination.host === '') continue;
@@ -147,7 +147,8 @@ function reportHiddenDestinations(graph: MeshGraph, vs: MeshObject, gatewayKey: 
     const s = all[0]!;
     report(vs, `Host "${destination.host}" is not visible to the proxies of Gateway ${gatewayKey} in ${hidden.length === 1 ? `namespace ${hidden[0]}` : `namespaces ${hidden.join(', ')}`}` +
       `${assumed ? ' (assumed: no pods of the Gateway in the input)' : ''}: ${s.kind} ${s.namespace}/${s.object.name} is exported to ${JSON.stringify(s.exportTo)}, and a gateway proxy has clusters only ` +
-      `for hosts exported to its namespace, so this route gets 503 (no cluster) there; export it to ${hidden.map((ns) => `"${ns}"`).join(', ')}`, { path: [...path, 'host'] });
+      `for hosts exported to its namespace, so ${what === 'mirror' ? 'the mirrored copies are dropped there (no cluster; the route itself still answers)' : 'this route gets 503 (no cluster) there'}; ` +
+      `export it to ${hidden.map((ns) => `"${ns}"`).join(', ')}`, { path: [...path, 'host'] });
   }
 }
 

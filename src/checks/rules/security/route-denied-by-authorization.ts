@@ -1,6 +1,7 @@
 import type { MeshGraph, Workload } from '../../../mesh/graph.js';
+import { delegationsInto } from '../../../mesh/delegation.js';
 import { workloadPortOf } from '../../../mesh/endpoint-port.js';
-import { isRecord, stringMap, type MeshObject } from '../../../mesh/object.js';
+import { isRecord, stringList, stringMap, type MeshObject } from '../../../mesh/object.js';
 import { httpRuleAppliesOn } from '../../../mesh/routing.js';
 import { authorizationPoliciesOf } from '../../../mesh/view/inbound-authz.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
@@ -43,10 +44,10 @@ const routeDeniedByAuthorization: Rule = {
   check(graph, ctx) {
     for (const vs of graph.ofKind('VirtualService')) {
       const http = Array.isArray(vs.spec.http) ? vs.spec.http : [];
-      for (const g of graph.gatewaysOf(vs)) {
+      for (const { g, via } of bindingsOf(graph, vs)) {
         const client = g.mesh ? MESH : gatewayClient(graph, g.gateway);
         if (!client) continue;
-        const proxy = routeProxyFor(graph, vs, g, client.labels && client.namespace !== undefined ? { labels: client.labels, namespace: client.namespace } : undefined);
+        const proxy = routeProxyFor(graph, via, g, client.labels && client.namespace !== undefined ? { labels: client.labels, namespace: client.namespace } : undefined);
         http.forEach((route, i) => {
           if (httpRuleAppliesOn(route, vs.namespace, proxy) === false) return;
           const dests = isRecord(route) && Array.isArray(route.route) ? route.route.filter(isRecord) : [];
@@ -55,13 +56,26 @@ const routeDeniedByAuthorization: Rule = {
             const dest = isRecord(d.destination) ? d.destination : {};
             if (typeof dest.host !== 'string') return;
             const found = refusal(graph, vs, dest, client);
-            if (found) ctx.report(vs, message(dest, client, found, g.mesh ? 'mesh' : `${g.namespace}/${g.name}`), { path: ['spec', 'http', i, 'route', j, 'destination'] });
+            const bound = `${g.mesh ? 'mesh' : `${g.namespace}/${g.name}`}${via === vs ? '' : ` through root VirtualService ${via.namespace}/${via.name}`}`;
+            if (found) ctx.report(vs, message(dest, client, found, bound), { path: ['spec', 'http', i, 'route', j, 'destination'] });
           });
         });
       }
     }
   },
 };
+
+/**
+ * The gateways whose proxies hold the routes of `vs`, each with the VirtualService that binds them: its own
+ * `spec.gateways` (default mesh), or for a delegate (no hosts) those of each root istiod merges it into (none when
+ * no root uses it: its routes are on no proxy).
+ */
+function bindingsOf(graph: MeshGraph, vs: MeshObject): { g: ReturnType<MeshGraph['gatewaysOf']>[number]; via: MeshObject }[] {
+  if ((stringList(vs.spec.hosts) ?? []).length > 0) return graph.gatewaysOf(vs).map((g) => ({ g, via: vs }));
+  const roots = [...new Set(delegationsInto(graph, vs).map((d) => d.root))];
+  const seen = new Set<string>();
+  return roots.flatMap((root) => graph.gatewaysOf(root).filter((g) => !seen.has(g.key) && seen.add(g.key)).map((g) => ({ g, via: root })));
+}
 
 /** A client of the route: a principal and namespace, or any mesh caller (both unknown). */
 interface Client {

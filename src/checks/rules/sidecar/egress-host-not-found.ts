@@ -2,13 +2,13 @@ import type { MeshGraph } from '../../../mesh/graph.js';
 import { stringList } from '../../../mesh/object.js';
 import { exportedTo, exportToOf, sidecarEgress } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
-import { otherDomainHint } from '../references/_helpers.js';
+import { otherDomainHint, otherDomainWildcardHint } from '../references/_helpers.js';
 
 /** `sidecar/egress-host-not-found`: a Sidecar egress host names a host no service or VirtualService of that namespace has. */
 const egressHostNotFound: Rule = {
   id: 'sidecar/egress-host-not-found',
   severity: 'warning',
-  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, or is `namespace/*` for a namespace that exports nothing to the Sidecar\'s namespace, so it imports nothing.',
+  summary: 'A Sidecar `egress[].hosts` entry `namespace/host` names a concrete host that no Service, ServiceEntry or VirtualService of that namespace declares, or exports to the Sidecar\'s namespace, or is `namespace/*` for a namespace that exports nothing to the Sidecar\'s namespace, or is a wildcard under another cluster domain (`*/*.svc.cluster.local` with domain `corp.internal`), so it imports nothing.',
   docs: [
     'The dnsName part of a Sidecar egress host is matched literally against the hostnames of the namespace\'s services,',
     'ServiceEntries and VirtualServices (pilot/pkg/model/sidecar.go: host matching on the registry\'s FQDNs); unlike a',
@@ -21,7 +21,9 @@ const egressHostNotFound: Rule = {
     'so a service defined in another repository is not reported. Likewise `namespace/*` imports nothing when none of',
     'that namespace\'s services and VirtualServices in the input is exported to the Sidecar\'s namespace.',
     'A host `<name>.<namespace>.svc.<domain>` of an input Service under another domain than the cluster domain says which',
-    'domain was assumed (`cluster.local` unless `clusterDomain` or `--cluster-domain` says otherwise).',
+    'domain was assumed (`cluster.local` unless `clusterDomain` or `--cluster-domain` says otherwise). Wildcard hosts are',
+    'judged only against the cluster domain: `*.svc.<domain>` or `*.<namespace>.svc.<domain>` under another domain, or',
+    '`*.local` / `*.cluster.local` under a set domain they do not cover, that match no service of the input import nothing.',
     'Fix: write the FQDN `<namespace>/<service>.<namespace>.svc.<cluster',
     'domain>`, or the ServiceEntry host as written.',
   ].join(' '),
@@ -39,8 +41,14 @@ const egressHostNotFound: Rule = {
             }
             continue;
           }
+          if (!h.excluded && h.host.includes('*')) {
+            // `*.svc.corp.internal` under cluster.local, or `*.local` under a told corp.internal: no host of the registry matches.
+            const wildcardHint = h.host === '*' ? undefined : otherDomainWildcardHint(graph, h.host);
+            if (wildcardHint) ctx.report(sc, `Egress host "${h.entry}" imports nothing: ${wildcardHint}`, { path: h.path });
+            continue;
+          }
           // A host without a dot is refused by the webhook (validation/host-format says so).
-          if (h.excluded || h.namespace === '*' || h.host.includes('*') || !h.host.includes('.')) continue;
+          if (h.excluded || h.namespace === '*' || !h.host.includes('.')) continue;
           if (!graph.ofKind('Service').some((s) => s.namespace === h.namespace) && !graph.ofKind('ServiceEntry').some((s) => s.namespace === h.namespace)) continue;
           const services = graph.services.forHost(h.host, null).filter((s) => s.namespace === h.namespace);
           const virtualServices = graph.ofKind('VirtualService').filter((vs) => vs.namespace === h.namespace &&
