@@ -99,3 +99,25 @@ export function selectsEndpoint(selector: Readonly<Record<string, string>>, ep: 
   const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => !perPod(k)));
   return unknown ? 'unknown' : selects(fixed, ep.labels) ? 'yes' : 'no';
 }
+
+/**
+ * The labels `istioctl analyze`'s destinationrule.SubsetSelectPodAnalyzer gives a pod before matching
+ * subsets: the pod's labels augmented by `label.AugmentLabels` with the locality it builds from the
+ * Node's labels through `LocalityToString`, which stops at the first empty level: a Node with a region
+ * and a subzone but no zone gives the region only, so (unlike istiod, whose `getPodLocality` keeps
+ * `region//subzone`) no `topology.istio.io/subzone`. Values the input does not determine stay unknown.
+ */
+export function analyzerPodLabelsOf(w: Workload, nodeOf: (name: string) => MeshObject | undefined, injected = false): EndpointLabels {
+  const ep = endpointLabelsOf(w, nodeOf, injected);
+  const node = ep.labels[LABEL_HOSTNAME] !== undefined ? nodeOf(ep.labels[LABEL_HOSTNAME]) : undefined;
+  if (!node || w.kind === 'WorkloadEntry') return ep;
+  const zone = node.labels[LABEL_ZONE];
+  const subzone = node.labels[LABEL_SUBZONE];
+  if ((zone !== undefined && zone !== '') || subzone === undefined || subzone === '') return ep;
+  // The Node's subzone is dropped: the pod keeps its own label, if any.
+  const labels = { ...ep.labels };
+  const own = w.labels[LABEL_SUBZONE];
+  if (own !== undefined) labels[LABEL_SUBZONE] = own;
+  else delete labels[LABEL_SUBZONE];
+  return { ...ep, labels };
+}

@@ -93,6 +93,25 @@ export function gatewayRefOf(ref: string, namespace: string, path: FieldPath): G
   return { ref, mesh: false, key: `${ns}/${name}`, namespace: ns, name, path };
 }
 
+/**
+ * Whether a gateway reference is in the legacy `name.namespace[.svc.cluster.local]` form: no `/` and a
+ * `.`. istiod reads it as `namespace/name` (`resolveGatewayName`); Istio's webhook warns about it
+ * (`validateGatewayNames`), and `istioctl analyze` does not read it at all (see {@link analyzerGatewayName}).
+ */
+export function isLegacyGatewayRef(ref: string): boolean {
+  return ref !== 'mesh' && !ref.includes('/') && ref.includes('.');
+}
+
+/**
+ * A `spec.gateways` entry as `istioctl analyze`'s virtualservice.GatewayAnalyzer looks it up
+ * (`resource.NewShortOrFullName`): split at the first `/`, otherwise a name in the VirtualService's
+ * `namespace`, dots and all. Unlike istiod it knows neither the legacy `name.namespace` form nor `./name`.
+ */
+export function analyzerGatewayName(ref: string, namespace: string): { readonly namespace: string; readonly name: string } {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { namespace, name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+}
+
 /** The gateways the matches of one http, tls or tcp rule are restricted to (`match[j].gateways[k]`). */
 export interface RuleMatchGateways {
   readonly section: RouteSection;

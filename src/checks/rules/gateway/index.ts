@@ -1,5 +1,6 @@
 // Rules of the gateway area, one line each: export { default as camelName } from './file.js';
 export { default as conflictingGateways } from './conflicting-gateways.js';
+export { default as conflictingGatewaysOnSharedWorkload } from './conflicting-gateways-on-shared-workload.js';
 export { default as gatewayCredentialNotFound } from './credential-not-found.js';
 export { default as duplicateCertificate } from './duplicate-certificate.js';
 export { default as httpWithoutHttpsRedirect } from './http-without-https-redirect.js';

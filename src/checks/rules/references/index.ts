@@ -16,4 +16,5 @@ export { default as rolloutWorkloadRef } from './rollout-workload-ref.js';
 export { default as subsetExists } from './subset-exists.js';
 export { default as subsetNotApplied } from './subset-not-applied.js';
 export { default as subsetHiddenFromClients } from './subset-hidden-from-clients.js';
+export { default as subsetSelectsNoEndpoint } from './subset-selects-no-endpoint.js';
 export { default as subsetSelectsWorkload } from './subset-selects-workload.js';

@@ -1,6 +1,7 @@
 import { gatewayApiOf, isInternalGatewayReference, listenerHostnames } from '../../../mesh/gateway-api.js';
 import { hostsIntersect } from '../../../mesh/hosts.js';
 import { stringList } from '../../../mesh/object.js';
+import { analyzerGatewayName, isLegacyGatewayRef } from '../../../mesh/routing.js';
 import type { Rule } from '../../rule.js';
 import { listOrNone } from './_helpers.js';
 
@@ -28,9 +29,12 @@ const gatewayHostMismatch: Rule = {
     '`api.example.com`). When nothing matches, the routes never reach the gateway and requests get 404 (`NR`).',
     'Fix: add the host to a server of the Gateway (with the right namespace part) or correct the VirtualService',
     'host. Also reported when the Gateway does not exist. A Kubernetes Gateway API Gateway of that name is matched',
-    'by its listeners\' `hostname` (a listener without one accepts every host); hosts are compared as written, so',
+    'by its listeners\' `hostname` (a listener without one accepts every host), compared as written as the analyzer does',
+    '(a VirtualService host differing only in letter case is reported as info: istiod binds it); Istio Gateway hosts too, so',
     '`Shop.example.com` on the server does not bind a VirtualService host `shop.example.com`; references to Gateways istiod',
-    'generates internally are IST0165 and skipped here. Mirrors `istioctl analyze` IST0132.',
+    'generates internally are IST0165 and skipped here. Mirrors `istioctl analyze` IST0132, which reads a reference',
+    'without "/" as a Gateway of the VirtualService\'s namespace: a legacy `name.namespace` reference finds no Gateway',
+    'and so no host there (info naming the `namespace/name` to write), although istiod resolves it.',
   ].join(' '),
   kinds: ['VirtualService', 'Gateway'],
   check(graph, ctx) {
@@ -41,9 +45,24 @@ const gatewayHostMismatch: Rule = {
       for (const g of graph.gatewaysOf(vs)) {
         if (g.mesh || isInternalGatewayReference(g.ref)) continue;
         const kube = g.gateway ? undefined : k8s.get('Gateway', g.namespace, g.name);
+        if ((g.gateway || kube) && isLegacyGatewayRef(g.ref)) {
+          const a = analyzerGatewayName(g.ref, vs.namespace);
+          if (!graph.get('Gateway', a.namespace, a.name) && !k8s.get('Gateway', a.namespace, a.name)) {
+            ctx.report(vs, `istioctl analyze finds no Gateway "${g.ref}" (it reads a name without "/" as ${a.namespace}/${a.name}), so it finds no gateway host serving this VirtualService's hosts (${hosts.join(', ')}); istiod reads the legacy form as ${g.key}. Fix: write "${g.key}"`,
+              { path: g.path, severity: 'info' });
+            continue;
+          }
+        }
         if (kube) {
           const names = listenerHostnames(kube);
-          if (names === null || names.some((n) => hosts.some((h) => hostsIntersect(n, h.toLowerCase())))) continue;
+          // host.Name.Matches compares as written (listener hostnames are lower case by the CRD's pattern).
+          if (names === null || names.some((n) => hosts.some((h) => hostsIntersect(n, h)))) continue;
+          const folded = names.find((n) => hosts.some((h) => hostsIntersect(n, h.toLowerCase())));
+          if (folded !== undefined) {
+            ctx.report(vs, `No host of this VirtualService (${hosts.join(', ')}) matches a listener hostname of Kubernetes Gateway ${g.key} as istioctl analyze compares them (case-sensitively: listener "${folded}"); istiod lower-cases gateway virtual hosts and binds it all the same. Fix: write the host in lower case`,
+              { path: g.path, severity: 'info' });
+            continue;
+          }
           ctx.report(vs, `No host of this VirtualService (${hosts.join(', ')}) is served by Kubernetes Gateway ${g.key} (listener hostnames: ${listOrNone(names)}); add a listener for the host or fix the VirtualService hosts`, { path: g.path });
           continue;
         }
