@@ -305,8 +305,8 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
  * `tcp` or `tls` routes of `vs` for this proxy and port: matches filtered on their static
  * predicates (`gateways`, `port`, `sourceLabels`, `sourceNamespace`: Istio's `matchTLS` /
  * `matchTCP`), a route with no applicable match dropped, routes without destinations dropped
- * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`)
- * repeat an earlier one's dropped, since it can never be reached.
+ * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`, compared as
+ * written: istiod's `hashRuntimeTLSMatchPredicates`) repeat an earlier one's dropped, since it can never be reached.
  */
 export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): L4RouteView[] {
   const seen = new Set<string>();
@@ -319,7 +319,7 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
     if (destinations.length === 0) return [];
     const match: L4MatchView[] = [];
     for (const [m, j] of applicable) {
-      const sniHosts = kind === 'tls' ? (stringList(m.sniHosts) ?? []).map((h) => h.toLowerCase()) : [];
+      const sniHosts = kind === 'tls' ? stringList(m.sniHosts) ?? [] : [];
       const destinationSubnets = stringList(m.destinationSubnets) ?? [];
       const key = `${sniHosts.join(',')}|${destinationSubnets.join(',')}`;
       if (seen.has(key)) continue;
