@@ -463,6 +463,26 @@ export class MeshGraph {
     return selected.length > 0 && selected.every((w) => this.sidecarsFor(w)[0] !== sidecar);
   }
 
+  /**
+   * The older PeerAuthentication istiod uses instead of `pa` at `pa`'s level, or null when `pa` counts
+   * (ComposePeerAuthentication keeps the oldest per level: creation time, then name). For one without selector
+   * (mesh-wide in the root namespace, else namespace-level): the oldest selector-less policy of its namespace when
+   * that is not `pa`. For one with a selector: the policy that decides the first workload it selects, when every
+   * input workload it selects takes an older one; null when it selects no workload of the input. A selector
+   * policy in the root namespace, which istiod ignores altogether, is not judged here (null).
+   */
+  peerAuthenticationShadowedBy(pa: MeshObject): MeshObject | null {
+    const selector = selectorOf(pa);
+    if (selector === null) {
+      const pas = this.policies.peerAuthenticationsFor({ namespace: pa.namespace, labels: {} } as unknown as Workload);
+      const first = pa.namespace === this.rootNamespace ? pas.mesh[0] : pas.namespace[0];
+      return first !== undefined && first !== pa ? first : null;
+    }
+    if (pa.namespace === this.rootNamespace) return null;
+    const deciding = this.workloadsSelectedBy(pa.namespace, selector).map((w) => this.peerAuthenticationsFor(w).workload[0]);
+    return deciding.length > 0 && deciding.every((d) => d !== pa) ? deciding[0] ?? null : null;
+  }
+
   /** PeerAuthentications bearing on `workload`, by precedence. */
   peerAuthenticationsFor(workload: Workload): PeerAuthenticationsForWorkload {
     return this.policies.peerAuthenticationsFor(this.selectable(workload));
