@@ -342,10 +342,18 @@ export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: stri
   const folded = routeHostKey(host);
   const cluster = folded !== host ? outboundClusterName(port, undefined, folded) : built;
   if (cluster !== built) {
+    // Another visible service written in lower case owns that cluster: istiod keys a sidecar's services by the
+    // lower-cased host (httproute.go servicesByName), so requests for either spelling reach it instead.
+    const twin = env.visible(folded);
+    const twinHasPort = twin !== undefined && twin.ports.some((p) => p.number === port);
     env.problems.push({
       code: 'view/host-letter-case',
-      message: `${service.kind} ${service.namespace}/${service.object.name} host "${host}" has capital letters: istiod's default route for it on port ${port} names cluster ${cluster} (the host lower-cased) while the cluster is ${built}, so sidecars get 503 NC for it. ` +
-        `Fix: write the host in lower case (DNS names are case-insensitive), or route it with a VirtualService whose destination host is written "${host}"`,
+      message: twinHasPort
+        ? `${service.kind} ${service.namespace}/${service.object.name} host "${host}" and ${twin.kind} ${twin.namespace}/${twin.object.name} host "${folded}" differ only in letter case: ` +
+          `istiod keeps two services and two clusters (${built} and ${cluster}), but a sidecar's default route for port ${port} serves both names from one virtual host, to ${cluster}, so ${built} gets no traffic. ` +
+          `Fix: keep one of the two hosts, or route "${host}" with a VirtualService whose destination host is written "${host}"`
+        : `${service.kind} ${service.namespace}/${service.object.name} host "${host}" has capital letters: istiod's default route for it on port ${port} names cluster ${cluster} (the host lower-cased) while the cluster is ${built}, so sidecars get 503 NC for it. ` +
+          `Fix: write the host in lower case (DNS names are case-insensitive), or route it with a VirtualService whose destination host is written "${host}"`,
       origin,
     });
   }
