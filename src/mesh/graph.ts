@@ -4,7 +4,7 @@ import { DEFAULT_MESH_CONFIG, DEFAULT_MESH_CONTEXT, principalOf, sameForSharedVi
 import { meshConfigInInput } from './mesh-config-in-input.js';
 import { objectKey, stringMap, toMeshObject, isRecord, type MeshObject } from './object.js';
 import type { ManifestObject, ParsedFile } from './parse.js';
-import { PolicyIndex, decideMtls, selectorOf, type MtlsDecision, type MtlsMode, type PeerAuthenticationsForWorkload } from './policy.js';
+import { PolicyIndex, decideMtls, hasSidecarSelector, selectorOf, type MtlsDecision, type MtlsMode, type PeerAuthenticationsForWorkload } from './policy.js';
 import {
   VirtualServiceIndex,
   gatewayRefsOf,
@@ -19,7 +19,7 @@ import { backendTlsOf } from './gateway-api-backend-tls.js';
 import { managedGatewayServices } from './gateway-api-service.js';
 import { POD_WORKLOAD_KINDS, WORKLOAD_KINDS, WorkloadRegistry, injectedPodLabelsOf, type Workload } from './workloads.js';
 import { membershipOf, type Membership } from './membership.js';
-import { DestinationRuleResolver, type ConsolidatedHost, type MergedDestinationRule } from './destination-rules.js';
+import { DestinationRuleResolver, configOrder, type ConsolidatedHost, type MergedDestinationRule } from './destination-rules.js';
 import { keepUnchanged, movedRole, sameObjects, type MovedObject } from './graph-carry.js';
 import { GATEWAY_API_GROUP } from './kinds.js';
 
@@ -453,14 +453,35 @@ export class MeshGraph {
    * selector Sidecar that selects no workload of the input is not judged here (false).
    */
   sidecarShadowed(sidecar: MeshObject): boolean {
-    const selector = selectorOf(sidecar);
-    if (selector === null) {
-      const first = this.policies.sidecarsFor({ namespace: sidecar.namespace, labels: {} } as unknown as Workload)
-        .find((o) => o.namespace === sidecar.namespace && selectorOf(o) === null);
-      return first !== undefined && first !== sidecar;
+    if (!hasSidecarSelector(sidecar)) {
+      const first = [...this.ofKind('Sidecar')].filter((o) => o.namespace === sidecar.namespace && !hasSidecarSelector(o)).sort(configOrder)[0];
+      if (first !== undefined && first !== sidecar) return true;
+      // A Sidecar with workloadSelector {} selects every workload of the namespace first (istiod ranks it with the selectors).
+      const selected = this.workloadsSelectedBy(sidecar.namespace, {});
+      return selected.length > 0 && selected.every((w) => this.sidecarsFor(w)[0] !== sidecar);
     }
-    const selected = this.workloadsSelectedBy(sidecar.namespace, selector);
+    const selected = this.workloadsSelectedBy(sidecar.namespace, selectorOf(sidecar) ?? {});
     return selected.length > 0 && selected.every((w) => this.sidecarsFor(w)[0] !== sidecar);
+  }
+
+  /**
+   * The older PeerAuthentication istiod uses instead of `pa` at `pa`'s level, or null when `pa` counts
+   * (ComposePeerAuthentication keeps the oldest per level: creation time, then name). For one without selector
+   * (mesh-wide in the root namespace, else namespace-level): the oldest selector-less policy of its namespace when
+   * that is not `pa`. For one with a selector: the policy that decides the first workload it selects, when every
+   * input workload it selects takes an older one; null when it selects no workload of the input. A selector
+   * policy in the root namespace, which istiod ignores altogether, is not judged here (null).
+   */
+  peerAuthenticationShadowedBy(pa: MeshObject): MeshObject | null {
+    const selector = selectorOf(pa);
+    if (selector === null) {
+      const pas = this.policies.peerAuthenticationsFor({ namespace: pa.namespace, labels: {} } as unknown as Workload);
+      const first = pa.namespace === this.rootNamespace ? pas.mesh[0] : pas.namespace[0];
+      return first !== undefined && first !== pa ? first : null;
+    }
+    if (pa.namespace === this.rootNamespace) return null;
+    const deciding = this.workloadsSelectedBy(pa.namespace, selector).map((w) => this.peerAuthenticationsFor(w).workload[0]);
+    return deciding.length > 0 && deciding.every((d) => d !== pa) ? deciding[0] ?? null : null;
   }
 
   /** PeerAuthentications bearing on `workload`, by precedence. */

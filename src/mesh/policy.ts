@@ -72,6 +72,15 @@ export function selectorOf(o: MeshObject): Record<string, string> | null {
   return Object.keys(labels).length > 0 ? labels : null;
 }
 
+/**
+ * Whether a Sidecar has a `workloadSelector` as istiod sees it (`WorkloadSelector != nil`): any mapping, even one
+ * without labels; `null` or absent is none. Unlike PeerAuthentication and AuthorizationPolicy, where a selector
+ * without labels counts as none ({@link selectorOf}), istiod ranks such a Sidecar with the workload-selected ones.
+ */
+export function hasSidecarSelector(o: MeshObject): boolean {
+  return isRecord(o.spec.workloadSelector);
+}
+
 /** Sidecars, PeerAuthentications and AuthorizationPolicies by namespace, split by selector. */
 export class PolicyIndex {
   private readonly byKindNamespace = new Map<string, MeshObject[]>();
@@ -87,20 +96,21 @@ export class PolicyIndex {
 
   /**
    * The Sidecar(s) that configure `w`: those in its namespace whose workloadSelector selects it;
-   * else its namespace's selector-less Sidecar(s); else the root namespace's. More than one
+   * else its namespace's Sidecar(s) without workloadSelector; else the root namespace's. More than one
    * means a conflict (IST0110 / IST0111); istiod then uses the first, oldest first (creation time, then
    * name: `initSidecarScopes` sorts by `sortConfigByCreationTime`, `doGetSidecarScope` takes the first).
+   * A workloadSelector written without labels (`workloadSelector: {}`) is still a selector to istiod
+   * (`initSidecarScopes` puts every Sidecar with `WorkloadSelector != nil` in front, and empty labels select
+   * every workload): it outranks the namespace's Sidecar without workloadSelector, and in the root namespace it
+   * is no mesh default ({@link hasSidecarSelector}).
    */
   sidecarsFor(w: Workload): MeshObject[] {
     const local = [...this.of('Sidecar', w.namespace)].sort(configOrder);
-    const selecting = local.filter((o) => {
-      const sel = selectorOf(o);
-      return sel !== null && selects(sel, w.labels);
-    });
+    const selecting = local.filter((o) => hasSidecarSelector(o) && selects(selectorOf(o) ?? {}, w.labels));
     if (selecting.length > 0) return selecting;
-    const nsDefault = local.filter((o) => selectorOf(o) === null);
+    const nsDefault = local.filter((o) => !hasSidecarSelector(o));
     if (nsDefault.length > 0) return [...nsDefault];
-    return [...this.of('Sidecar', this.rootNamespace)].sort(configOrder).filter((o) => selectorOf(o) === null);
+    return [...this.of('Sidecar', this.rootNamespace)].sort(configOrder).filter((o) => !hasSidecarSelector(o));
   }
 
   /**

@@ -305,8 +305,8 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
  * `tcp` or `tls` routes of `vs` for this proxy and port: matches filtered on their static
  * predicates (`gateways`, `port`, `sourceLabels`, `sourceNamespace`: Istio's `matchTLS` /
  * `matchTCP`), a route with no applicable match dropped, routes without destinations dropped
- * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`)
- * repeat an earlier one's dropped, since it can never be reached.
+ * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`, compared as
+ * written: istiod's `hashRuntimeTLSMatchPredicates`) repeat an earlier one's dropped, since it can never be reached.
  */
 export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): L4RouteView[] {
   const seen = new Set<string>();
@@ -319,7 +319,7 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
     if (destinations.length === 0) return [];
     const match: L4MatchView[] = [];
     for (const [m, j] of applicable) {
-      const sniHosts = kind === 'tls' ? (stringList(m.sniHosts) ?? []).map((h) => h.toLowerCase()) : [];
+      const sniHosts = kind === 'tls' ? stringList(m.sniHosts) ?? [] : [];
       const destinationSubnets = stringList(m.destinationSubnets) ?? [];
       const key = `${sniHosts.join(',')}|${destinationSubnets.join(',')}`;
       if (seen.has(key)) continue;
@@ -342,10 +342,18 @@ export function defaultHttpRoute(env: RouteEnv, service: ServiceInfo, host: stri
   const folded = routeHostKey(host);
   const cluster = folded !== host ? outboundClusterName(port, undefined, folded) : built;
   if (cluster !== built) {
+    // Another visible service written in lower case owns that cluster: istiod keys a sidecar's services by the
+    // lower-cased host (httproute.go servicesByName), so requests for either spelling reach it instead.
+    const twin = env.visible(folded);
+    const twinHasPort = twin !== undefined && twin.ports.some((p) => p.number === port);
     env.problems.push({
       code: 'view/host-letter-case',
-      message: `${service.kind} ${service.namespace}/${service.object.name} host "${host}" has capital letters: istiod's default route for it on port ${port} names cluster ${cluster} (the host lower-cased) while the cluster is ${built}, so sidecars get 503 NC for it. ` +
-        `Fix: write the host in lower case (DNS names are case-insensitive), or route it with a VirtualService whose destination host is written "${host}"`,
+      message: twinHasPort
+        ? `${service.kind} ${service.namespace}/${service.object.name} host "${host}" and ${twin.kind} ${twin.namespace}/${twin.object.name} host "${folded}" differ only in letter case: ` +
+          `istiod keeps two services and two clusters (${built} and ${cluster}), but a sidecar's default route for port ${port} serves both names from one virtual host, to ${cluster}, so ${built} gets no traffic. ` +
+          `Fix: keep one of the two hosts, or route "${host}" with a VirtualService whose destination host is written "${host}"`
+        : `${service.kind} ${service.namespace}/${service.object.name} host "${host}" has capital letters: istiod's default route for it on port ${port} names cluster ${cluster} (the host lower-cased) while the cluster is ${built}, so sidecars get 503 NC for it. ` +
+          `Fix: write the host in lower case (DNS names are case-insensitive), or route it with a VirtualService whose destination host is written "${host}"`,
       origin,
     });
   }

@@ -377,7 +377,11 @@ export interface HttpRouteView {
  * `destinationSubnets` (Envoy `prefix_ranges`).
  */
 export interface L4MatchView {
-  /** Lower case, as written (no short-name expansion, as in Istio). Empty for `tcp`. */
+  /**
+   * As written, letter case included (istiod copies `match.SniHosts` into `server_names`: `tls.go`
+   * buildSidecarOutboundTLSFilterChainOpts, `gateway.go` PASSTHROUGH chains; no short-name expansion). Envoy
+   * compares them with the SNI case-insensitively. Empty for `tcp`.
+   */
   readonly sniHosts: readonly string[];
   /** CIDRs or IPs as written. */
   readonly destinationSubnets: readonly string[];

@@ -177,7 +177,8 @@ function sharedDomainsOf(view: ProxyView, host: string, port: number): readonly 
   let memo = DOMAINS.get(service);
   if (!memo || memo.clusterDomain !== view.clusterDomain) {
     const suffix = `.svc.${view.clusterDomain}`;
-    const parts = host.endsWith(suffix) ? host.slice(0, -suffix.length).split('.') : [];
+    const lower = routeHostKey(host);
+    const parts = lower.endsWith(suffix) ? lower.slice(0, -suffix.length).split('.') : [];
     DOMAINS.set(service, (memo = { clusterDomain: view.clusterDomain, namespace: parts.length === 2 && parts[0] && parts[1] ? parts[1] : null, lists: new Map() }));
   }
   const key = memo.namespace === view.proxy.namespace ? -port : port;
@@ -187,11 +188,13 @@ function sharedDomainsOf(view: ProxyView, host: string, port: number): readonly 
 }
 
 function computeDomains(view: ProxyView, host: string, port: number): string[] {
-  // istiod builds a sidecar's domains from a lower-cased copy of the service (BuildSidecarOutboundVirtualHosts).
-  const names = [routeHostKey(host)];
+  // istiod builds a sidecar's domains, short forms included, from a lower-cased copy of the service
+  // (BuildSidecarOutboundVirtualHosts), so `Reviews.prod.svc.cluster.local` also answers to `reviews.prod`.
+  const lower = routeHostKey(host);
+  const names = [lower];
   const suffix = `.svc.${view.clusterDomain}`;
-  if (host.endsWith(suffix)) {
-    const [name, ns] = host.slice(0, -suffix.length).split('.');
+  if (lower.endsWith(suffix)) {
+    const [name, ns] = lower.slice(0, -suffix.length).split('.');
     if (name && ns) {
       names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
       if (ns === view.proxy.namespace) names.push(name);

@@ -115,4 +115,30 @@ test('GIVEN VirtualServices for Shop.example.com and shop.example.com on one ser
   assert.is(targetOf(selectRoute(rc, { authority: 'shop.example.com', path: '/' })), 'outbound|9080||web.prod.svc.cluster.local');
 });
 
+test('GIVEN ServiceEntries API.Partner.example and api.partner.example WHEN a sidecar is translated THEN two clusters as written, one lower-case virtual host whose default route reaches the lower-case cluster, and a view problem naming both', () => {
+  const lower = { ...partner('api.partner.example'), metadata: { name: 'partner-lower', namespace: 'prod' } };
+  const { set, problems } = sidecarSet([partner('API.Partner.example'), lower]);
+  const clusters = set.clusters.map((c) => c.name).filter((n) => n.startsWith('outbound|80|'));
+  assert.equal(clusters, ['outbound|80||API.Partner.example', 'outbound|80||api.partner.example']);
+  const rc = rds(set, '80');
+  assert.equal(rc.virtualHosts.filter((v) => v.domains.includes('api.partner.example')).map((v) => v.name), ['api.partner.example:80']);
+  assert.is(targetOf(selectRoute(rc, { authority: 'api.partner.example', path: '/' })), 'outbound|80||api.partner.example');
+  const p = problems.filter((x) => x.code === 'view/host-letter-case');
+  assert.is(p.length, 1, JSON.stringify(p));
+  assert.match(p[0]!.message, 'differ only in letter case');
+  assert.not.match(p[0]!.message, '503 NC');
+});
+
+test('GIVEN the Service reviews and a ServiceEntry Reviews.prod.svc.cluster.local WHEN a sidecar routes them THEN every domain is lower case, short names included, and the Service gets the traffic', () => {
+  const entry = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'reviews-upper', namespace: 'prod' },
+    spec: { hosts: ['Reviews.prod.svc.cluster.local'], ports: [{ number: 9080, name: 'http', protocol: 'HTTP' }], resolution: 'DNS', location: 'MESH_INTERNAL' } };
+  const { set } = sidecarSet([svc('reviews', 'prod'), entry]);
+  const rc = rds(set, '9080');
+  const domains = rc.virtualHosts.flatMap((v) => v.domains);
+  assert.ok(domains.every((d) => d === d.toLowerCase()), JSON.stringify(domains));
+  assert.ok(domains.includes('reviews.prod') && domains.includes('reviews'), JSON.stringify(domains));
+  assert.is(targetOf(selectRoute(rc, { authority: 'reviews.prod', path: '/' })), 'outbound|9080||reviews.prod.svc.cluster.local');
+  assert.is(targetOf(selectRoute(rc, { authority: 'reviews', path: '/' })), 'outbound|9080||reviews.prod.svc.cluster.local');
+});
+
 test.run();

@@ -7,6 +7,7 @@ import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { assertRoundTrip } from './_roundtrip.js';
 import { svc, vs, route } from '../../mesh/view-fixtures.js';
+import { checkFilterChains, selectFilterChain } from '../../../src/proxy/filter-chain-match.js';
 import { duplicateChainMatches, selectChain, selectListener, tcpTarget } from './_chains.js';
 
 const client = describeProxy({ name: 'client', namespace: 'prod', labels: { app: 'client' } });
@@ -94,7 +95,7 @@ test('GIVEN a TCP ServiceEntry with two hosts and one address WHEN translated TH
   assert.equal(view.problems.filter((p) => p.code === 'view/tcp-port-shared').map((p) => p.message.includes('both have the address 240.0.0.9')), [true]);
 });
 
-test('GIVEN tcp and tls matches with sourceLabels and port WHEN the view is built THEN only this proxy\'s matches remain, sniHosts lower case, routes without destinations dropped', () => {
+test('GIVEN tcp and tls matches with sourceLabels and port WHEN the view is built THEN only this proxy\'s matches remain, sniHosts as written, routes without destinations dropped', () => {
   const g = graphOf([
     se('ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }, { number: 8443, name: 'tls-alt', protocol: 'TLS' }], resolution: 'DNS' }),
     vs('ext', 'prod', { hosts: ['api.example.com'], tls: [
@@ -106,9 +107,25 @@ test('GIVEN tcp and tls matches with sourceLabels and port WHEN the view is buil
   ]);
   const view = buildProxyView(g, client);
   const at = (port: number) => view.routes.find((r) => r.port === port)!.tls.map((r) => [r.origin.path.join('.'), r.match.map((m) => m.sniHosts)]);
-  assert.equal(at(443), [['spec.tls.3', [['api.example.com']]]]);
-  // On 8443 route 1 takes SNI api.example.com first, so route 3's identical match can never be reached.
-  assert.equal(at(8443), [['spec.tls.1', [['api.example.com']]]]);
+  assert.equal(at(443), [['spec.tls.3', [['API.example.com']]]]);
+  // istiod dedups matches by their runtime predicates as written (hashRuntimeTLSMatchPredicates), so on 8443
+  // route 3's API.example.com is not a repeat of route 1's api.example.com: both stay.
+  assert.equal(at(8443), [['spec.tls.1', [['api.example.com']]], ['spec.tls.3', [['API.example.com']]]]);
+});
+
+test('GIVEN a tls match sniHosts API.example.com WHEN translated THEN server_names keep the capitals (istiod tls.go) and Envoy still matches a lower-case SNI; a second chain api.example.com on the port overlaps it, which Envoy refuses', () => {
+  const ext = se('ext', { hosts: ['api.example.com', 'API.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS' });
+  const one = translate([ext, vs('ext', 'prod', { hosts: ['api.example.com', 'API.example.com'], tls: [{ match: [{ sniHosts: ['API.example.com'] }], route: [route('api.example.com')] }] })]);
+  const l = one.set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.ok(l.filterChains.some((c) => c.filterChainMatch?.serverNames.includes('API.example.com')), JSON.stringify(l.filterChains.map((c) => c.filterChainMatch?.serverNames)));
+  const hit = selectFilterChain(l, { destinationAddress: '10.0.0.9', destinationPort: 443, serverName: 'api.example.com', transportProtocol: 'tls' });
+  assert.ok(hit?.filterChainMatch?.serverNames.includes('API.example.com'), hit?.name);
+  const two = translate([ext, vs('ext', 'prod', { hosts: ['api.example.com', 'API.example.com'], tls: [
+    { match: [{ sniHosts: ['api.example.com'] }], route: [route('api.example.com')] },
+    { match: [{ sniHosts: ['API.example.com'] }], route: [route('api.example.com')] },
+  ] })]);
+  const errs = checkFilterChains(two.set.listeners.find((x) => x.name === '0.0.0.0_443')!);
+  assert.ok(errs.some((e) => e.includes('overlaps')), errs.join('\n'));
 });
 
 test.run();

@@ -1,6 +1,8 @@
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import type { Rule } from '../../rule.js';
 import { policiesOfGeneratedRule } from '../../../mesh/gateway-api-backend-tls.js';
+import { destinationRuleServices } from '../../../mesh/destination-rule-host.js';
+import type { MeshGraph } from '../../../mesh/graph.js';
 
 /** Connection-pool fields that bound load (as opposed to timeouts or keepalives). */
 const LIMITS: Readonly<Record<string, readonly string[]>> = {
@@ -32,6 +34,9 @@ const externalWithoutResilience: Rule = {
     '`http.http2MaxRequests`, ...), a slow dependency ties up every connection and the failure spreads to callers.',
     'Fix: add a DestinationRule for the host whose `trafficPolicy` sets both (or whose `portLevelSettings` set them',
     'for every port of the ServiceEntry). The DestinationRule is looked up as a client in the ServiceEntry\'s namespace.',
+    'A host no DestinationRule applies to because the rule meant for it writes the host in other letter case',
+    '(`api.partner.example` for `API.Partner.example`: istiod compares hosts as written) is left to',
+    '`references/destination-rule-host-exists` (IST0174), which names the host to write: that one edit fixes both.',
   ].join(' '),
   kinds: ['ServiceEntry', 'DestinationRule'],
   check(graph, ctx) {
@@ -42,11 +47,13 @@ const externalWithoutResilience: Rule = {
       if (!rulesFor.has(key)) rulesFor.set(key, graph.destinationRulesFor(host, ns));
       return rulesFor.get(key)!;
     };
+    let miscased: Map<string, string[]> | undefined;
     for (const se of graph.ofKind('ServiceEntry')) {
       if (se.spec.location === 'MESH_INTERNAL') continue;
       const ports = (Array.isArray(se.spec.ports) ? se.spec.ports : []).flatMap((p) => (isRecord(p) && typeof p.number === 'number' ? [p.number] : []));
       (stringList(se.spec.hosts) ?? []).forEach((host, i) => {
         const match = lookup(host, se.namespace);
+        if (!match && (miscased ??= deadRulesByLowerHost(graph)).get(host.toLowerCase())?.some((h) => h !== host)) return; // IST0174 reports the rule
         const missing = match ? missingPolicies(match.rules, ports) : [OUTLIER, POOL];
         if (missing.length === 0) return;
         const where = match
@@ -60,6 +67,22 @@ const externalWithoutResilience: Rule = {
     }
   },
 };
+
+/**
+ * The hosts (resolved FQDNs, as written) of DestinationRules that apply to no Service or ServiceEntry, keyed by
+ * the host in lower case: the rules `references/destination-rule-host-exists` (IST0174) reports.
+ */
+function deadRulesByLowerHost(graph: MeshGraph): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const dr of graph.ofKind('DestinationRule')) {
+    if (typeof dr.spec.host !== 'string' || dr.spec.host === '' || dr.spec.host.includes('*')) continue;
+    if (destinationRuleServices(graph, dr).length > 0) continue;
+    const fqdn = graph.resolveHost(dr.spec.host, dr.namespace).fqdn;
+    const key = fqdn.toLowerCase();
+    out.set(key, [...(out.get(key) ?? []), fqdn]);
+  }
+  return out;
+}
 
 /** Which of outlier detection and connection-pool limits the merged rules leave unset. */
 function missingPolicies(rules: readonly MeshObject[], ports: readonly number[]): string[] {

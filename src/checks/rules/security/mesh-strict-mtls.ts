@@ -1,3 +1,4 @@
+import { creationTime } from '../../../mesh/destination-rules.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import type { Rule, RuleContext } from '../../rule.js';
@@ -17,7 +18,10 @@ const meshStrictMtls: Rule = {
     'Namespace, else the first workload (nothing is reported for input with none of these). Repositories that',
     'do not own the mesh-wide policy set option `requireMeshWide: false`; weakenings are still checked. A',
     'PeerAuthentication with a selector in the root namespace is reported as a warning: istiod ignores it',
-    '(ComposePeerAuthentication), so it weakens nothing and protects nothing.',
+    '(ComposePeerAuthentication), so it weakens nothing and protects nothing. Only the policy istiod uses is',
+    'judged: of several policies at one level (mesh-wide, one namespace\'s selector-less ones, or the ones selecting',
+    'a workload) the oldest decides (creation time, then name), and a newer one it overrides for every workload is',
+    'reported as a warning instead, whatever its mode: a STRICT one there protects nothing.',
   ].join(' '),
   kinds: ['PeerAuthentication', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
   optionsSchema: {
@@ -27,24 +31,45 @@ const meshStrictMtls: Rule = {
   },
   check(graph, ctx) {
     const requireMeshWide = ctx.options.requireMeshWide !== false;
-    const meshWide: MeshObject[] = [];
+    let meshWide = 0;
     for (const pa of graph.ofKind('PeerAuthentication')) {
       const selector = selectorOf(pa);
-      if (pa.namespace === graph.rootNamespace && selector === null) meshWide.push(pa);
-      else if (pa.namespace === graph.rootNamespace) reportIgnored(ctx, pa);
+      const root = pa.namespace === graph.rootNamespace;
+      if (root && selector !== null) { reportIgnored(ctx, pa); continue; }
+      if (root) meshWide++;
+      const decider = graph.peerAuthenticationShadowedBy(pa);
+      if (decider) reportShadowed(ctx, pa, decider, root ? 'mesh-wide' : selector !== null ? 'workload-level' : 'namespace-level');
+      else if (root) checkMeshWide(ctx, pa);
       else checkWeakening(ctx, pa, selector !== null);
     }
-    for (const pa of meshWide) {
-      const mode = mtlsModeOf(pa.spec.mtls);
-      if (mode === 'STRICT') continue;
-      const what = mode ? `mtls.mode ${mode}` : 'no mtls.mode (UNSET means PERMISSIVE)';
-      ctx.report(pa, `the mesh-wide PeerAuthentication has ${what}: workloads accept plaintext unless a narrower policy says otherwise; set spec.mtls.mode: STRICT`, {
-        path: isRecord(pa.spec.mtls) ? ['spec', 'mtls', 'mode'] : ['spec'],
-      });
-    }
-    if (meshWide.length === 0 && requireMeshWide) reportMissing(graph, ctx);
+    if (meshWide === 0 && requireMeshWide) reportMissing(graph, ctx);
   },
 };
+
+/** The mesh-wide policy istiod uses (the oldest selector-less one in the root namespace) must be STRICT. */
+function checkMeshWide(ctx: RuleContext, pa: MeshObject): void {
+  const mode = mtlsModeOf(pa.spec.mtls);
+  if (mode === 'STRICT') return;
+  const what = mode ? `mtls.mode ${mode}` : 'no mtls.mode (UNSET means PERMISSIVE)';
+  ctx.report(pa, `the mesh-wide PeerAuthentication has ${what}: workloads accept plaintext unless a narrower policy says otherwise; set spec.mtls.mode: STRICT`, {
+    path: isRecord(pa.spec.mtls) ? ['spec', 'mtls', 'mode'] : ['spec'],
+  });
+}
+
+/**
+ * A PeerAuthentication that an older one at the same level overrides for every workload (istiod's
+ * ComposePeerAuthentication keeps the oldest per level, creation time then name): its mode neither weakens nor
+ * strengthens anything, so a STRICT one here is a promise istiod does not keep.
+ */
+function reportShadowed(ctx: RuleContext, pa: MeshObject, decider: MeshObject, scope: string): void {
+  const mode = mtlsModeOf(pa.spec.mtls) ?? 'UNSET';
+  const theirs = mtlsModeOf(decider.spec.mtls) ?? 'UNSET';
+  const created = (o: MeshObject) => creationTime(o) || 'no creationTimestamp';
+  ctx.report(pa, `${scope} PeerAuthentication is ignored by istiod: at this level it uses the oldest policy (creation time, then name), ` +
+    `${decider.namespace}/${decider.name} (${created(decider)}, mtls.mode ${theirs}), not this one (${created(pa)}), so its mtls.mode ${mode} applies to no workload; ` +
+    `${creationTime(pa) === '' && creationTime(decider) === '' ? 'without creationTimestamps the order is by name, as when both are applied together (in a cluster the one created first decides); ' : ''}` +
+    `merge it into ${decider.namespace}/${decider.name} and delete one of the two`, { path: isRecord(pa.spec.mtls) ? ['spec', 'mtls', 'mode'] : ['spec'], severity: 'warning' });
+}
 
 /**
  * A PeerAuthentication with a selector in the root namespace: istiod ignores it (policy_applier.go

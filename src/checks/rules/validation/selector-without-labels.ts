@@ -30,8 +30,11 @@ const selectorWithoutLabels: Rule = {
   severity: 'warning',
   summary: 'A workloadSelector or selector is present but has no labels, so the resource applies to every workload of its namespace, which is rarely what was meant.',
   docs: [
-    'An empty selector (`workloadSelector: {}`, `selector: {matchLabels: {}}`) selects every workload in the namespace,',
-    'exactly like leaving the selector out; usually labels were meant and lost (a templating value that rendered empty).',
+    'An empty selector (`workloadSelector: {}`, `selector: {matchLabels: {}}`) selects every workload in the namespace;',
+    'usually labels were meant and lost (a templating value that rendered empty). For the policies that is exactly like',
+    'leaving the selector out; a Sidecar with `workloadSelector: {}` is still ranked with the workload-selected Sidecars',
+    '(istiod `initSidecarScopes`: `WorkloadSelector != nil` first), so it outranks the namespace\'s Sidecar without',
+    'workloadSelector, and in the root namespace it is no mesh-wide default.',
     'Istio\'s webhook accepts it with a warning, which `istioctl analyze` reports as IST0133 (SchemaWarning): for',
     'Sidecar, ServiceEntry and EnvoyFilter `workloadSelector.labels` ("…will be applied to all services in namespace"),',
     'for DestinationRule `workloadSelector.matchLabels` and for AuthorizationPolicy, RequestAuthentication,',
@@ -45,7 +48,10 @@ const selectorWithoutLabels: Rule = {
       for (const o of graph.ofKind(kind)) {
         if (!isRecord(o.spec.workloadSelector) || !isEmpty(o.spec.workloadSelector.labels)) continue;
         if (kind === 'Sidecar' && emptySidecar(o)) continue;
-        ctx.report(o, `${SCHEMA_WARNING} ${prefix}workload selector specified without labels, will be applied to all services in namespace ${o.namespace}: ` +
+        const rank = kind !== 'Sidecar' ? ''
+          : o.namespace === graph.rootNamespace ? ' (in the root namespace it applies to that namespace\'s workloads only: it is no mesh-wide default)'
+          : ' (ranked with the workload-selected Sidecars, so it outranks any Sidecar without workloadSelector there)';
+        ctx.report(o, `${SCHEMA_WARNING} ${prefix}workload selector specified without labels, will be applied to all services in namespace ${o.namespace}${rank}: ` +
           'add the labels of the pods it is meant for, or remove workloadSelector', { path: ['spec', 'workloadSelector'] });
       }
     }
