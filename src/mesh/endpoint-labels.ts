@@ -88,16 +88,20 @@ export function endpointLabelsOf(w: Workload, nodeOf: (name: string) => MeshObje
  * answer rests on an augmented label the input does not determine.
  */
 export function selectsEndpoint(selector: Readonly<Record<string, string>>, ep: EndpointLabels): 'yes' | 'no' | 'unknown' {
+  // Called for every subset against many endpoints: no closures or copies on the way to 'no'.
   let unknown = false;
-  const perPod = (k: string) => ep.pods !== undefined && PER_POD_LABELS.includes(k);
-  if (ep.pods && perPodSelects(ep.pods, selector) === false) return 'no';
-  for (const k of Object.keys(selector)) {
-    if (perPod(k)) continue;
+  const pods = ep.pods;
+  if (pods && perPodSelects(pods, selector) === false) return 'no';
+  for (const k in selector) {
+    if (pods !== undefined && PER_POD_LABELS.includes(k)) continue;
     if (ep.unknown.has(k)) unknown = true;
     else if (ep.labels[k] !== selector[k]) return 'no';
   }
-  const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => !perPod(k)));
-  return unknown ? 'unknown' : selects(fixed, ep.labels) ? 'yes' : 'no';
+  if (unknown) return 'unknown';
+  if (pods === undefined) return selects(selector, ep.labels) ? 'yes' : 'no';
+  const fixed: Record<string, string> = {};
+  for (const k in selector) if (!PER_POD_LABELS.includes(k)) fixed[k] = selector[k]!;
+  return selects(fixed, ep.labels) ? 'yes' : 'no';
 }
 
 /**

@@ -320,11 +320,21 @@ function withPorts(kept: ServiceInfo, from: ServiceInfo, ports: readonly number[
  * when none applies.
  */
 export function virtualServiceImported(graph: MeshGraph, vs: MeshObject, client: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }, port?: number): { readonly imported: boolean; readonly sidecar: MeshObject | null } {
-  const sidecar = graph.sidecarsFor({ namespace: client.namespace, labels: client.labels } as unknown as Parameters<MeshGraph['sidecarsFor']>[0])[0] ?? null;
-  if (!sidecar) return { imported: true, sidecar };
-  const scope = sidecarImportScope(graph, sidecar, client.namespace);
-  if (!scope) return { imported: true, sidecar };
+  const sidecar = sidecarOfClient(graph, client);
+  return { imported: virtualServiceImportedUnder(graph, vs, sidecar, client.namespace, port), sidecar };
+}
+
+/** The Sidecar in force for sidecars of `client.namespace` carrying `client.labels`, null when none applies. */
+export function sidecarOfClient(graph: MeshGraph, client: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }): MeshObject | null {
+  return graph.sidecarsFor({ namespace: client.namespace, labels: client.labels } as unknown as Parameters<MeshGraph['sidecarsFor']>[0])[0] ?? null;
+}
+
+/** {@link virtualServiceImported} for clients of `namespace` under `sidecar` (from {@link sidecarOfClient}), without finding it again. */
+export function virtualServiceImportedUnder(graph: MeshGraph, vs: MeshObject, sidecar: MeshObject | null, namespace: string, port?: number): boolean {
+  if (!sidecar) return true;
+  const scope = sidecarImportScope(graph, sidecar, namespace);
+  if (!scope) return true;
   const bound = port === undefined || port === 0 ? [] : scope.listeners.filter((l) => l.matchPort && l.port === port);
   const building = bound.length > 0 ? bound : scope.listeners.filter((l) => !l.matchPort);
-  return { imported: building.some((l) => l.virtualServices.includes(vs)), sidecar };
+  return building.some((l) => l.virtualServices.includes(vs));
 }

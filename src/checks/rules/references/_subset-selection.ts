@@ -25,7 +25,9 @@ export interface SubsetSelection {
   readonly istiodSelected: number;
   /** The host's workloads, each with its values for the subset's keys (for messages). */
   readonly candidates: readonly string[];
-  /** Pods (or pod templates) of the input the analyzer finds carrying the merged selector, any namespace. */
+  /** Whether any pod (or pod template) of the input carries the merged selector, any namespace: what the analyzer asks. */
+  readonly analyzerSelects: boolean;
+  /** Those pods, in input order (computed on first read: most subsets need only {@link analyzerSelects}). */
   readonly analyzerPods: readonly Workload[];
 }
 
@@ -35,10 +37,20 @@ export interface SubsetSelection {
  * a match resting on a node or cluster label istiod adds at run time), as meshproof skips hosts deployed
  * from elsewhere.
  */
-export function subsetSelections(graph: MeshGraph): SubsetSelection[] {
+export function subsetSelections(graph: MeshGraph): readonly SubsetSelection[] {
+  let out = SELECTIONS.get(graph);
+  if (!out) SELECTIONS.set(graph, (out = computeSubsetSelections(graph)));
+  return out;
+}
+
+/** Per graph: both subset rules read the same judgement. */
+const SELECTIONS = new WeakMap<MeshGraph, readonly SubsetSelection[]>();
+
+function computeSubsetSelections(graph: MeshGraph): SubsetSelection[] {
   const out: SubsetSelection[] = [];
   const nodeOf = (name: string) => graph.get('Node', '', name);
   let pods: { w: Workload; labels: EndpointLabels }[] | undefined;
+  let podsIndex: PodIndex | undefined;
   for (const dr of graph.ofKind('DestinationRule')) {
     const host = dr.spec.host;
     if (typeof host !== 'string' || host === '' || host.includes('*') || !Array.isArray(dr.spec.subsets)) continue;
@@ -53,18 +65,59 @@ export function subsetSelections(graph: MeshGraph): SubsetSelection[] {
       pods ??= graph.workloads.inInput
         .filter((w) => w.kind !== 'WorkloadEntry')
         .map((w) => ({ w, labels: analyzerPodLabelsOf(w, nodeOf, graph.membershipOf(w).dataplane === 'sidecar') }));
+      podsIndex ??= new PodIndex(pods);
       const merged = services.map((svc) => ({ ...analyzerSelectorOf(svc), ...labels }));
-      const analyzerPods = pods.filter((p) => merged.some((m) => selectsEndpoint(m, p.labels) === 'yes')).map((p) => p.w);
+      const candidates = podsIndex!.candidates(merged);
+      const carries = (p: { labels: EndpointLabels }) => merged.some((m) => selectsEndpoint(m, p.labels) === 'yes');
+      let analyzerPods: readonly Workload[] | undefined;
       out.push({
         dr, name: s.name, labels, path: ['spec', 'subsets', i, 'labels'],
         host: graph.resolveHost(host, dr.namespace).fqdn,
         istiodSelected: verdicts.reduce((n, v) => n + v!.selected, 0),
         candidates: [...new Set(verdicts.flatMap((v) => v!.candidates))],
-        analyzerPods,
+        analyzerSelects: candidates.some(carries),
+        get analyzerPods() { return (analyzerPods ??= candidates.filter(carries).map((p) => p.w)); },
       });
     });
   }
   return out;
+}
+
+/**
+ * The input's pods by `key=value` of their known labels, so a subset's selector is tried only on the pods that
+ * carry one of its pairs (a 'yes' from {@link selectsEndpoint} needs every pair but per-pod ones, which a
+ * StatefulSet's labels leave out): without it, every subset of every DestinationRule was tried on every pod.
+ */
+class PodIndex {
+  private readonly byPair = new Map<string, { w: Workload; labels: EndpointLabels }[]>();
+  constructor(private readonly pods: readonly { w: Workload; labels: EndpointLabels }[]) {
+    for (const p of pods) {
+      for (const [k, v] of Object.entries(p.labels.labels)) {
+        const key = `${k}=${v}`;
+        const list = this.byPair.get(key);
+        if (list) list.push(p);
+        else this.byPair.set(key, [p]);
+      }
+    }
+  }
+
+  /** The pods that may match one of `selectors`: for each, those with its rarest pair that is not a per-pod label (all pods when it has none). */
+  candidates(selectors: readonly Readonly<Record<string, string>>[]): readonly { w: Workload; labels: EndpointLabels }[] {
+    const lists: (readonly { w: Workload; labels: EndpointLabels }[])[] = [];
+    for (const m of selectors) {
+      let rarest: readonly { w: Workload; labels: EndpointLabels }[] | undefined;
+      for (const k of Object.keys(m)) {
+        if (PER_POD_LABELS.includes(k)) continue;
+        const list = this.byPair.get(`${k}=${m[k]}`) ?? [];
+        if (rarest === undefined || list.length < rarest.length) rarest = list;
+      }
+      if (rarest === undefined) return this.pods;
+      lists.push(rarest);
+    }
+    if (lists.length === 1) return lists[0]!;
+    const out = new Set(lists.flat());
+    return this.pods.filter((p) => out.has(p)); // input order, as messages list them
+  }
 }
 
 /** The workload selector the analyzer merges into a subset's: a ServiceEntry's `workloadSelector.labels`; none for a Service. */

@@ -20,7 +20,7 @@ const subsetSelectsNoEndpoint: Rule = {
   kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
   check(graph, ctx) {
     for (const s of subsetSelections(graph)) {
-      if (s.istiodSelected > 0 || s.analyzerPods.length === 0) continue;
+      if (s.istiodSelected > 0 || !s.analyzerSelects) continue;
       const others = s.analyzerPods.slice(0, 3).map((w) => `${w.kind} ${w.namespace}/${w.name}`);
       ctx.report(s.dr,
         `Subset "${s.name}" labels ${fmtLabels(s.labels)} select no endpoint of ${s.host} (its workloads are ${listOrNone([...s.candidates])}); ` +

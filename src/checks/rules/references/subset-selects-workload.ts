@@ -28,7 +28,7 @@ const subsetSelectsWorkload: Rule = {
   kinds: ['DestinationRule', 'Service', 'ServiceEntry', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry', 'Node'],
   check(graph, ctx) {
     for (const s of subsetSelections(graph)) {
-      if (s.analyzerPods.length > 0) continue;
+      if (s.analyzerSelects) continue;
       if (s.istiodSelected === 0) {
         ctx.report(s.dr,
           `Subset "${s.name}" labels ${fmtLabels(s.labels)} select no workload of ${s.host}; ` +

@@ -4,7 +4,7 @@ import { appliedHttpRules, type AppliedHttpRule } from '../../../mesh/applied-ro
 import { mergedDelegateRules } from '../../../mesh/delegation.js';
 import { proxiesOfWorkload } from '../../../mesh/view/proxy.js';
 import { exportedTo, exportToOf } from '../../../mesh/visibility.js';
-import { virtualServiceImported } from '../../../mesh/view/sidecar-imports.js';
+import { sidecarOfClient, virtualServiceImported, virtualServiceImportedUnder } from '../../../mesh/view/sidecar-imports.js';
 import { LABEL_STATEFULSET_POD_NAME } from '../../../mesh/workloads.js';
 import { hostPortsOf, isCatchAllMatch } from './_helpers.js';
 
@@ -111,18 +111,8 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   ])];
   const listed = exportTo.flatMap((v) => (v === '.' ? [vs.namespace] : v === '*' || v === '~' ? [] : [v]));
   const namespaces = exportTo.includes('*') ? [...named, OTHER_NAMESPACE] : [...new Set([...named.filter(seen), ...listed])];
-  const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string }[] = [];
-  for (const w of graph.workloads.all) {
-    const d = graph.membershipOf(w).dataplane;
-    if ((d !== 'sidecar' && d !== 'unknown') || !seen(w.namespace)) continue;
-    // A StatefulSet pod that sourceLabels (or another selector) names by its per-pod labels is a proxy of its own.
-    const proxies = proxiesOfWorkload(graph, w);
-    for (const p of proxies) {
-      const pod = p.labels[LABEL_STATEFULSET_POD_NAME];
-      const what = pod !== undefined ? ` pod ${pod}` : proxies.length > 1 ? ' (its other pods)' : '';
-      candidates.push({ what: `${w.kind} ${w.namespace}/${w.name}${what}`, labels: p.labels, namespace: w.namespace });
-    }
-  }
+  const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] = [];
+  for (const c of sidecarClientsOf(graph)) if (seen(c.namespace)) candidates.push(c);
   const labelSets: Readonly<Record<string, string>>[] = [{}];
   if (graph.workloads.inInput.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
   for (const ns of namespaces) {
@@ -132,14 +122,50 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
     }
   }
   const classes = new Map<string, { members: string[]; labels: Readonly<Record<string, string>>; namespace: string }>();
+  // Whether the clients import vs depends on their Sidecar and namespace only: judged once per pair.
+  const importedBy = new Map<MeshObject | null, Map<string, string>>();
+  const importedText = (c: (typeof candidates)[number]) => {
+    const sidecar = c.sidecar !== undefined ? c.sidecar : sidecarOfClient(graph, c);
+    let byNamespace = importedBy.get(sidecar);
+    if (!byNamespace) importedBy.set(sidecar, (byNamespace = new Map()));
+    let text = byNamespace.get(c.namespace);
+    if (text === undefined) byNamespace.set(c.namespace, (text = ports.map((p) => (virtualServiceImportedUnder(graph, vs, sidecar, c.namespace, p) ? '1' : '0')).join('')));
+    return text;
+  };
   for (const c of candidates) {
-    const imported = sidecars.length === 0 ? '' : ports.map((p) => (virtualServiceImported(graph, vs, c, p).imported ? '1' : '0')).join('');
+    const imported = sidecars.length === 0 ? '' : importedText(c);
     const key = `${conditions.map((m) => (sourceHolds(m, c.labels, c.namespace) ? '1' : '0')).join('')}/${imported}`;
     const k = classes.get(key);
     if (k) k.members.push(c.what);
     else classes.set(key, { members: [c.what], labels: c.labels, namespace: c.namespace });
   }
   return [...classes.values()];
+}
+
+/** Per graph: the sidecar clients of the input ({@link sidecarClientsOf}); the same for every VirtualService judged. */
+const SIDECAR_CLIENTS = new WeakMap<MeshGraph, readonly { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[]>();
+
+/**
+ * The proxies of the input's workloads whose pods get, or may get, a sidecar, each named for messages: one per
+ * workload, but a StatefulSet pod that sourceLabels (or another selector) names by its per-pod labels is a proxy of
+ * its own ({@link proxiesOfWorkload}). Computed once per graph: every mesh VirtualService's judgement reads it.
+ */
+function sidecarClientsOf(graph: MeshGraph): readonly { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] {
+  let clients = SIDECAR_CLIENTS.get(graph);
+  if (clients) return clients;
+  const out: { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] = [];
+  for (const w of graph.workloads.all) {
+    const d = graph.membershipOf(w).dataplane;
+    if (d !== 'sidecar' && d !== 'unknown') continue;
+    const proxies = proxiesOfWorkload(graph, w);
+    for (const p of proxies) {
+      const pod = p.labels[LABEL_STATEFULSET_POD_NAME];
+      const what = pod !== undefined ? ` pod ${pod}` : proxies.length > 1 ? ' (its other pods)' : '';
+      out.push({ what: `${w.kind} ${w.namespace}/${w.name}${what}`, labels: p.labels, namespace: w.namespace, sidecar: sidecarOfClient(graph, { namespace: w.namespace, labels: p.labels }) });
+    }
+  }
+  SIDECAR_CLIENTS.set(graph, (clients = out));
+  return clients;
 }
 
 /** The Sidecars of the input that keep `vs` from the sidecars they apply to on one of `ports` (their egress hosts do not import it). */
