@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_MESH_CONTEXT } from '../../src/mesh/mesh-config.js';
-import { buildProxyView, describeProxy, replaceTrustDomainAliases, type AuthzMatchView, type InboundView } from '../../src/mesh/view/index.js';
+import { buildProxyView, describeProxy, inboundPortIsTcp, inboundPortProtocols, replaceTrustDomainAliases, type AuthzMatchView, type InboundView } from '../../src/mesh/view/index.js';
 import { graphOf } from './_graph.js';
 import { svc } from './view-fixtures.js';
 
@@ -94,7 +94,22 @@ test('GIVEN a Service and a ServiceEntry sending to one container port WHEN view
     const p8080 = v.ports.find((p) => p.port === 8080)!;
     assert.equal([p8080.protocol, p8080.services.map((s) => `${s.origin.ref.kind}/${s.host}:${s.port}`)], [protocol, services], name);
     assert.equal(v.ports.map((p) => p.port), [8080, 9000], `${name}: the Service's gRPC port stays`);
+    // The port-protocol shortcut rules read gives the same answer as the full view, computed on a fresh graph.
+    const protocols = inboundPortProtocols(graphOf([workload(), ...objects]), proxy);
+    assert.equal([...protocols], [[8080, protocol], [9000, 'GRPC']], `${name}: inboundPortProtocols`);
+    assert.equal([...protocols], v.ports.map((p) => [p.port, p.protocol]), `${name}: inboundPortProtocols agrees with the view`);
   }
+});
+
+test('GIVEN a gateway proxy or a sniffed port WHEN inboundPortProtocols and inboundPortIsTcp are asked THEN a router has no inbound port and only a declared non-HTTP port is TCP', () => {
+  const tcpSvc = svc('cart-admin', NS, [{ name: 'tcp-admin', port: 7000, targetPort: 9000 }, { name: 'web', port: 81, targetPort: 8080 }]);
+  (tcpSvc.spec as Obj).selector = { app: 'cart' };
+  const sniffed = { ...cartSvc, spec: { ...(cartSvc.spec as Obj), ports: [{ name: 'web', port: 80, targetPort: 8080 }] } };
+  const graph = graphOf([workload(), sniffed, tcpSvc]);
+  assert.equal([...inboundPortProtocols(graph, proxy)], [[8080, 'UnsupportedProtocol'], [9000, 'TCP']]);
+  assert.equal([inboundPortIsTcp(graph, proxy, 8080), inboundPortIsTcp(graph, proxy, 9000), inboundPortIsTcp(graph, proxy, 1234)], [false, true, false]);
+  const gwProxy = describeProxy({ type: 'router', name: 'cart', namespace: NS, labels: { app: 'cart', version: 'v1' } });
+  assert.equal([...inboundPortProtocols(graph, gwProxy)], []);
 });
 
 test('GIVEN a port only a ServiceEntry sends to WHEN viewed THEN portLevelMtls and AuthorizationPolicy to.ports apply to it as to a Service\'s container port', () => {

@@ -32,27 +32,55 @@ const CACHE = new WeakMap<MeshGraph, Map<string, InboundView>>();
 export function buildInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   let cache = CACHE.get(graph);
   if (!cache) CACHE.set(graph, (cache = new Map()));
-  const key = `${proxy.type}\u0000${proxy.namespace}\u0000${proxy.name}\u0000${JSON.stringify(Object.entries(proxy.labels).sort())}\u0000${proxy.serviceAccount}`;
+  const key = proxyKey(proxy);
   let v = cache.get(key);
   if (!v) cache.set(key, (v = computeInbound(graph, proxy)));
   return v;
+}
+
+/** What an inbound view depends on of its proxy: namespace, workload name, labels, type and service account. */
+function proxyKey(proxy: ProxyIdentity): string {
+  return `${proxy.type}\u0000${proxy.namespace}\u0000${proxy.name}\u0000${JSON.stringify(Object.entries(proxy.labels).sort())}\u0000${proxy.serviceAccount}`;
+}
+
+const PORT_PROTOCOLS = new WeakMap<MeshGraph, Map<string, ReadonlyMap<number, IstioProtocol>>>();
+
+/**
+ * The container ports of sidecar `proxy`'s inbound side, ascending, and the protocol istiod gives each: the
+ * `ports[].port` and `ports[].protocol` of {@link buildInbound}, without the rest of the view (no
+ * origins, which find each service port in its file, no mTLS or policies). For rules and proofs that
+ * only ask what a port carries. Empty for a router. Cached per graph like {@link buildInbound}.
+ */
+export function inboundPortProtocols(graph: MeshGraph, proxy: ProxyIdentity): ReadonlyMap<number, IstioProtocol> {
+  let cache = PORT_PROTOCOLS.get(graph);
+  if (!cache) PORT_PROTOCOLS.set(graph, (cache = new Map()));
+  const key = proxyKey(proxy);
+  let v = cache.get(key);
+  if (!v) cache.set(key, (v = proxy.type !== 'sidecar' ? new Map() : portProtocols(serviceTargets(graph, proxy, []))));
+  return v;
+}
+
+/** Per container port in ascending order, the protocol of its first target (istiod `getFilterChainsByServicePort`: "we will use the oldest Service"). */
+function portProtocols(targets: readonly ServiceTarget[]): Map<number, IstioProtocol> {
+  const first = new Map<number, IstioProtocol>();
+  for (const t of targets) if (!first.has(t.port)) first.set(t.port, t.servicePort.protocol);
+  return new Map([...first].sort((a, b) => a[0] - b[0]));
 }
 
 function computeInbound(graph: MeshGraph, proxy: ProxyIdentity): InboundView {
   const problems: InboundProblem[] = [];
   const target = selectionTarget(proxy);
   const pas = graph.peerAuthenticationsFor(target);
-  const byPort = new Map<number, { protocol: ServicePort['protocol']; services: InboundServicePortView[] }>();
   const targets = proxy.type !== 'sidecar' ? [] : serviceTargets(graph, proxy, problems);
+  const services = new Map<number, InboundServicePortView[]>();
   for (const t of targets) {
-    let entry = byPort.get(t.port);
-    // The first target of a port decides its protocol (istiod `getFilterChainsByServicePort`: "we will use the oldest Service").
-    if (!entry) byPort.set(t.port, (entry = { protocol: t.servicePort.protocol, services: [] }));
-    entry.services.push(servicePortView(t.service, t.servicePort));
+    let list = services.get(t.port);
+    if (!list) services.set(t.port, (list = []));
+    list.push(servicePortView(t.service, t.servicePort));
   }
-  const ports: InboundPortView[] = [...byPort].sort((a, b) => a[0] - b[0]).map(([port, e]) => ({
-    port, protocol: e.protocol, sniffed: e.protocol === 'UnsupportedProtocol', services: e.services, mtls: mtlsView(pas, port),
-    retry: inboundRetryOf(graph.meshConfig, e.protocol),
+  const ports: InboundPortView[] = [...portProtocols(targets)].map(([port, protocol]) => ({
+    port, protocol, sniffed: protocol === 'UnsupportedProtocol', services: services.get(port)!, mtls: mtlsView(pas, port),
+    retry: inboundRetryOf(graph.meshConfig, protocol),
   }));
   const authz = authorizationPoliciesOf(graph, proxy, ports.map((p) => p.port));
   return { ports, mtls: mtlsView(pas), passthroughRetry: inboundRetryOf(graph.meshConfig, 'UnsupportedProtocol'), protocolDetectionTimeoutMs: graph.meshConfig.protocolDetectionTimeoutMs, ...meshMtlsField(graph.meshConfig), authorizationPolicies: authz.policies, customAuthz: customAuthzOf(graph, authz.policies), problems: [...problems, ...authz.problems] };
@@ -89,8 +117,8 @@ export function inboundRetriesOfStatus(meshConfig: MeshConfig, protocol: IstioPr
  * targeted by no Service is not one (istiod serves an HTTP client there with an HTTP chain).
  */
 export function inboundPortIsTcp(graph: MeshGraph, proxy: ProxyIdentity, port: number): boolean {
-  const p = buildInbound(graph, proxy).ports.find((x) => x.port === port);
-  return p !== undefined && !p.sniffed && !isHttp(p.protocol);
+  const protocol = inboundPortProtocols(graph, proxy).get(port);
+  return protocol !== undefined && protocol !== 'UnsupportedProtocol' && !isHttp(protocol);
 }
 
 /** One service port that sends to the workload, and the workload port it lands on (istiod's `ServiceTarget`). */

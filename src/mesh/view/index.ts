@@ -4,7 +4,7 @@ export { describeProxy, proxiesOf, proxiesOfWorkload, proxyIdCollisions, proxyOf
 export { outboundClusterName } from './traffic-policy.js';
 export { sharedClusterView } from './clusters.js';
 export { servedByHcm } from './routes.js';
-export { buildInbound, containerPortOf, inboundPortIsTcp, inboundRetriesOfStatus, inboundRetryOf, mtlsView } from './inbound.js';
+export { buildInbound, containerPortOf, inboundPortIsTcp, inboundPortProtocols, inboundRetriesOfStatus, inboundRetryOf, mtlsView } from './inbound.js';
 export { replaceTrustDomainAliases, ruleOnTcpChain, unusableFieldDropsRule } from './inbound-authz.js';
 export { customAuthzOf, resolveCustomProvider } from './custom-authz.js';
 export { OUTLIER_DEFAULTS, UNLIMITED, DEFAULT_RETRY_BACKOFF_MS } from './defaults.js';

@@ -336,5 +336,14 @@ export function virtualServiceImportedUnder(graph: MeshGraph, vs: MeshObject, si
   if (!scope) return true;
   const bound = port === undefined || port === 0 ? [] : scope.listeners.filter((l) => l.matchPort && l.port === port);
   const building = bound.length > 0 ? bound : scope.listeners.filter((l) => !l.matchPort);
-  return building.some((l) => l.virtualServices.includes(vs));
+  return building.some((l) => importedBy(l).has(vs));
+}
+
+const IMPORTED = new WeakMap<EgressListenerScope, ReadonlySet<MeshObject>>();
+
+/** `l.virtualServices` as a set: every mesh VirtualService's judgement asks it, once per client class and port. */
+function importedBy(l: EgressListenerScope): ReadonlySet<MeshObject> {
+  let set = IMPORTED.get(l);
+  if (!set) IMPORTED.set(l, (set = new Set(l.virtualServices)));
+  return set;
 }

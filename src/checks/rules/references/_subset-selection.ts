@@ -23,7 +23,7 @@ export interface SubsetSelection {
   readonly host: string;
   /** Endpoints of the host (pods, WorkloadEntries, ServiceEntry endpoints) istiod puts in the subset. */
   readonly istiodSelected: number;
-  /** The host's workloads, each with its values for the subset's keys (for messages). */
+  /** The host's workloads, each with its values for the subset's keys (for messages; listed on first read). */
   readonly candidates: readonly string[];
   /** Whether any pod (or pod template) of the input carries the merged selector, any namespace: what the analyzer asks. */
   readonly analyzerSelects: boolean;
@@ -51,6 +51,13 @@ function computeSubsetSelections(graph: MeshGraph): SubsetSelection[] {
   const nodeOf = (name: string) => graph.get('Node', '', name);
   let pods: { w: Workload; labels: EndpointLabels }[] | undefined;
   let podsIndex: PodIndex | undefined;
+  // A workload's endpoint labels, found once: every subset of its service's DestinationRules asks them.
+  const endpoints = new Map<Workload, EndpointLabels>();
+  const endpointOf = (w: Workload): EndpointLabels => {
+    let ep = endpoints.get(w);
+    if (!ep) endpoints.set(w, (ep = endpointLabelsOf(w, nodeOf, graph.membershipOf(w).dataplane === 'sidecar')));
+    return ep;
+  };
   for (const dr of graph.ofKind('DestinationRule')) {
     const host = dr.spec.host;
     if (typeof host !== 'string' || host === '' || host.includes('*') || !Array.isArray(dr.spec.subsets)) continue;
@@ -60,7 +67,7 @@ function computeSubsetSelections(graph: MeshGraph): SubsetSelection[] {
       if (!isRecord(s) || typeof s.name !== 'string') return;
       const labels = stringMap(s.labels);
       if (Object.keys(labels).length === 0) return;
-      const verdicts = services.map((svc) => istiodSelection(graph, svc, labels));
+      const verdicts = services.map((svc) => istiodSelection(graph, svc, labels, endpointOf));
       if (verdicts.some((v) => v === null)) return;
       pods ??= graph.workloads.inInput
         .filter((w) => w.kind !== 'WorkloadEntry')
@@ -70,11 +77,12 @@ function computeSubsetSelections(graph: MeshGraph): SubsetSelection[] {
       const candidates = podsIndex!.candidates(merged);
       const carries = (p: { labels: EndpointLabels }) => merged.some((m) => selectsEndpoint(m, p.labels) === 'yes');
       let analyzerPods: readonly Workload[] | undefined;
+      let named: readonly string[] | undefined;
       out.push({
         dr, name: s.name, labels, path: ['spec', 'subsets', i, 'labels'],
         host: graph.resolveHost(host, dr.namespace).fqdn,
         istiodSelected: verdicts.reduce((n, v) => n + v!.selected, 0),
-        candidates: [...new Set(verdicts.flatMap((v) => v!.candidates))],
+        get candidates() { return (named ??= [...new Set(verdicts.flatMap((v) => v!.candidates()))]); },
         analyzerSelects: candidates.some(carries),
         get analyzerPods() { return (analyzerPods ??= candidates.filter(carries).map((p) => p.w)); },
       });
@@ -132,22 +140,21 @@ function analyzerSelectorOf(svc: ServiceInfo): Record<string, string> {
  * null when the input does not let us decide (no selector, no workload of the service at all, or
  * a match that rests on a node or cluster label istiod adds at run time).
  */
-function istiodSelection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, string>): { selected: number; candidates: string[] } | null {
+function istiodSelection(graph: MeshGraph, svc: ServiceInfo, labels: Record<string, string>, endpointOf: (w: Workload) => EndpointLabels): { selected: number; candidates: () => string[] } | null {
   const endpoints = svc.kind === 'ServiceEntry' && Array.isArray(svc.object.spec.endpoints) ? svc.object.spec.endpoints.filter(isRecord) : [];
   if (endpoints.length > 0) {
     const epLabels = endpoints.map((e) => stringMap(e.labels));
     const selected = epLabels.filter((l) => Object.keys(labels).every((k) => l[k] === labels[k])).length;
-    return { selected, candidates: epLabels.map((l, i) => `endpoint ${typeof endpoints[i]!.address === 'string' ? endpoints[i]!.address : i} ${fmtLabels(l)}`) };
+    return { selected, candidates: () => epLabels.map((l, i) => `endpoint ${typeof endpoints[i]!.address === 'string' ? endpoints[i]!.address : i} ${fmtLabels(l)}`) };
   }
   if (!svc.selector) return null;
   const all = graph.workloadsSelectedBy(svc.namespace, svc.selector);
   if (all.length === 0) return null;
-  const nodeOf = (name: string) => graph.get('Node', '', name);
-  const eps = all.map((w) => endpointLabelsOf(w, nodeOf, graph.membershipOf(w).dataplane === 'sidecar'));
+  const eps = all.map(endpointOf);
   const verdicts = eps.map((ep) => selectsEndpoint(labels, ep));
   if (verdicts.includes('unknown')) return null;
   const selected = verdicts.filter((v) => v === 'yes').length;
-  return { selected, candidates: all.map((w, i) => `${w.kind} ${nameOf(w.object)} ${fmtLabels(subsetKeys(eps[i]!, labels))}`) };
+  return { selected, candidates: () => all.map((w, i) => `${w.kind} ${nameOf(w.object)} ${fmtLabels(subsetKeys(eps[i]!, labels))}`) };
 }
 
 /** The workload's values for the keys the subset selects on (what the user compares); a per-pod label lists its pods' values. */

@@ -111,49 +111,111 @@ export function clientClassesOf(graph: MeshGraph, vs: MeshObject, entries: reado
   ])];
   const listed = exportTo.flatMap((v) => (v === '.' ? [vs.namespace] : v === '*' || v === '~' ? [] : [v]));
   const namespaces = exportTo.includes('*') ? [...named, OTHER_NAMESPACE] : [...new Set([...named.filter(seen), ...listed])];
-  const candidates: { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] = [];
-  for (const c of sidecarClientsOf(graph)) if (seen(c.namespace)) candidates.push(c);
+  // Sidecar clients grouped by namespace and Sidecar, then the clients the input does not hold, each a group of its own.
+  const groups: ClientGroup[] = [];
+  for (const g of sidecarClientGroupsOf(graph)) if (seen(g.namespace)) groups.push(g);
+  let index = sidecarClientsOf(graph).length;
   const labelSets: Readonly<Record<string, string>>[] = [{}];
   if (graph.workloads.inInput.length === 0) for (const m of conditions) if (isRecord(m.sourceLabels)) labelSets.push(stringMap(m.sourceLabels));
   for (const ns of namespaces) {
     for (const labels of labelSets) {
       const labelled = Object.keys(labels).length > 0 ? ` labelled ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
-      candidates.push({ what: ns === OTHER_NAMESPACE ? `${labelled ? 'sidecars' : 'other sidecars'}${labelled}` : `sidecars${labelled} in namespace ${ns}`, labels, namespace: ns });
+      const what = ns === OTHER_NAMESPACE ? `${labelled ? 'sidecars' : 'other sidecars'}${labelled}` : `sidecars${labelled} in namespace ${ns}`;
+      groups.push({ namespace: ns, sidecar: sidecars.length === 0 ? null : sidecarOfClient(graph, { namespace: ns, labels }), clients: [{ what, labels, index: index++ }] });
     }
   }
-  const classes = new Map<string, { members: string[]; labels: Readonly<Record<string, string>>; namespace: string }>();
   // Whether the clients import vs depends on their Sidecar and namespace only: judged once per pair.
   const importedBy = new Map<MeshObject | null, Map<string, string>>();
-  const importedText = (c: (typeof candidates)[number]) => {
-    const sidecar = c.sidecar !== undefined ? c.sidecar : sidecarOfClient(graph, c);
+  const importedText = (sidecar: MeshObject | null, namespace: string) => {
     let byNamespace = importedBy.get(sidecar);
     if (!byNamespace) importedBy.set(sidecar, (byNamespace = new Map()));
-    let text = byNamespace.get(c.namespace);
-    if (text === undefined) byNamespace.set(c.namespace, (text = ports.map((p) => (virtualServiceImportedUnder(graph, vs, sidecar, c.namespace, p) ? '1' : '0')).join('')));
+    let text = byNamespace.get(namespace);
+    if (text === undefined) byNamespace.set(namespace, (text = ports.map((p) => (virtualServiceImportedUnder(graph, vs, sidecar, namespace, p) ? '1' : '0')).join('')));
     return text;
   };
-  for (const c of candidates) {
-    const imported = sidecars.length === 0 ? '' : importedText(c);
-    const key = `${conditions.map((m) => (sourceHolds(m, c.labels, c.namespace) ? '1' : '0')).join('')}/${imported}`;
+  // Clients with the same key are one class, named by its members in input order and judged as its first member.
+  const classes = new Map<string, { first: GroupClient; namespace: string; chunks: (readonly GroupClient[])[] }>();
+  const add = (key: string, namespace: string, clients: readonly GroupClient[]) => {
     const k = classes.get(key);
-    if (k) k.members.push(c.what);
-    else classes.set(key, { members: [c.what], labels: c.labels, namespace: c.namespace });
+    if (!k) classes.set(key, { first: clients[0]!, namespace, chunks: [clients] });
+    else {
+      k.chunks.push(clients);
+      if (clients[0]!.index < k.first.index) Object.assign(k, { first: clients[0]!, namespace });
+    }
+  };
+  for (const g of groups) {
+    const imported = sidecars.length === 0 ? '' : importedText(g.sidecar, g.namespace);
+    // With no source condition, every client of the group has the same key.
+    if (conditions.length === 0) add(`/${imported}`, g.namespace, g.clients);
+    else for (const c of g.clients) add(`${conditions.map((m) => (sourceHolds(m, c.labels, g.namespace) ? '1' : '0')).join('')}/${imported}`, g.namespace, [c]);
   }
-  return [...classes.values()];
+  // Members are listed when a message first names them: most classes are judged and never named.
+  return [...classes.values()].sort((a, b) => a.first.index - b.first.index).map((k) => {
+    let members: readonly string[] | undefined;
+    return {
+      get members() {
+        return (members ??= (k.chunks.length === 1 ? k.chunks[0]! : k.chunks.flat().sort((a, b) => a.index - b.index)).map((c) => c.what));
+      },
+      labels: k.first.labels,
+      namespace: k.namespace,
+    };
+  });
+}
+
+/** A sidecar client: its name in messages, its labels, and its place in input order (classes list members in it). */
+interface GroupClient {
+  readonly what: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly index: number;
+}
+
+/** Sidecar clients of one namespace under one Sidecar (null: none applies), in input order. */
+interface ClientGroup {
+  readonly namespace: string;
+  readonly sidecar: MeshObject | null;
+  readonly clients: readonly GroupClient[];
+}
+
+/** Per graph: {@link sidecarClientsOf} grouped by namespace and the Sidecar that applies to them. */
+const CLIENT_GROUPS = new WeakMap<MeshGraph, readonly ClientGroup[]>();
+
+function sidecarClientGroupsOf(graph: MeshGraph): readonly ClientGroup[] {
+  let groups = CLIENT_GROUPS.get(graph);
+  if (groups) return groups;
+  const byKey = new Map<string, Map<MeshObject | null, GroupClient[]>>();
+  sidecarClientsOf(graph).forEach((c, index) => {
+    let bySidecar = byKey.get(c.namespace);
+    if (!bySidecar) byKey.set(c.namespace, (bySidecar = new Map()));
+    let list = bySidecar.get(c.sidecar);
+    if (!list) bySidecar.set(c.sidecar, (list = []));
+    list.push({ what: c.what, labels: c.labels, index });
+  });
+  const out: ClientGroup[] = [];
+  for (const [namespace, bySidecar] of byKey) for (const [sidecar, clients] of bySidecar) out.push({ namespace, sidecar, clients });
+  CLIENT_GROUPS.set(graph, (groups = out));
+  return groups;
 }
 
 /** Per graph: the sidecar clients of the input ({@link sidecarClientsOf}); the same for every VirtualService judged. */
-const SIDECAR_CLIENTS = new WeakMap<MeshGraph, readonly { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[]>();
+const SIDECAR_CLIENTS = new WeakMap<MeshGraph, readonly SidecarClient[]>();
+
+/** A proxy of the input's workloads, the name messages give it, and the Sidecar that applies to it (null: none). */
+interface SidecarClient {
+  readonly what: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespace: string;
+  readonly sidecar: MeshObject | null;
+}
 
 /**
  * The proxies of the input's workloads whose pods get, or may get, a sidecar, each named for messages: one per
  * workload, but a StatefulSet pod that sourceLabels (or another selector) names by its per-pod labels is a proxy of
  * its own ({@link proxiesOfWorkload}). Computed once per graph: every mesh VirtualService's judgement reads it.
  */
-function sidecarClientsOf(graph: MeshGraph): readonly { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] {
+function sidecarClientsOf(graph: MeshGraph): readonly SidecarClient[] {
   let clients = SIDECAR_CLIENTS.get(graph);
   if (clients) return clients;
-  const out: { what: string; labels: Readonly<Record<string, string>>; namespace: string; sidecar?: MeshObject | null }[] = [];
+  const out: SidecarClient[] = [];
   for (const w of graph.workloads.all) {
     const d = graph.membershipOf(w).dataplane;
     if (d !== 'sidecar' && d !== 'unknown') continue;
@@ -170,10 +232,21 @@ function sidecarClientsOf(graph: MeshGraph): readonly { what: string; labels: Re
 
 /** The Sidecars of the input that keep `vs` from the sidecars they apply to on one of `ports` (their egress hosts do not import it). */
 function hidingSidecars(graph: MeshGraph, vs: MeshObject, ports: readonly number[]): MeshObject[] {
-  return graph.ofKind('Sidecar').filter((sc) => {
-    const selector = isRecord(sc.spec.workloadSelector) ? stringMap(sc.spec.workloadSelector.labels) : {};
-    return ports.some((p) => !virtualServiceImported(graph, vs, { namespace: sc.namespace, labels: selector }, p).imported);
-  });
+  return sidecarsInForce(graph).filter(({ sidecar, namespace, inForce }) => ports.some((p) => !virtualServiceImportedUnder(graph, vs, inForce, namespace, p))).map((s) => s.sidecar);
+}
+
+/** Per graph: each Sidecar of the input and the Sidecar in force for the sidecars it selects ({@link sidecarOfClient}). */
+const IN_FORCE = new WeakMap<MeshGraph, readonly { sidecar: MeshObject; namespace: string; inForce: MeshObject | null }[]>();
+
+function sidecarsInForce(graph: MeshGraph): readonly { sidecar: MeshObject; namespace: string; inForce: MeshObject | null }[] {
+  let list = IN_FORCE.get(graph);
+  if (!list) {
+    IN_FORCE.set(graph, (list = graph.ofKind('Sidecar').map((sidecar) => {
+      const labels = isRecord(sidecar.spec.workloadSelector) ? stringMap(sidecar.spec.workloadSelector.labels) : {};
+      return { sidecar, namespace: sidecar.namespace, inForce: sidecarOfClient(graph, { namespace: sidecar.namespace, labels }) };
+    })));
+  }
+  return list;
 }
 
 /** Istio sourceMatchHTTP for an entry without `gateways`: its `sourceLabels` are a subset of the client's, its `sourceNamespace` the client's. */

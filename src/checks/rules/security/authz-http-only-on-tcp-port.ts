@@ -1,7 +1,7 @@
 import { isRecord, type MeshObject } from '../../../mesh/object.js';
 import { isDryRun } from '../../../mesh/policy.js';
 import { isHttp } from '../../../mesh/protocol.js';
-import { buildInbound } from '../../../mesh/view/inbound.js';
+import { inboundPortProtocols } from '../../../mesh/view/inbound.js';
 import { ruleOnTcpChain } from '../../../mesh/view/inbound-authz.js';
 import { proxyOf } from '../../../mesh/view/proxy.js';
 import type { Rule } from '../../rule.js';
@@ -60,11 +60,18 @@ const authzHttpOnlyOnTcpPort: Rule = {
   kinds: ['AuthorizationPolicy', 'Service', 'ServiceEntry', 'Deployment', 'StatefulSet', 'DaemonSet', 'Pod', 'WorkloadEntry'],
   check(graph, ctx) {
     const reported = new Set<string>();
+    // Whether a policy has a rule with an HTTP-only field at all: judged once per policy, not per workload it selects.
+    const httpOnly = new Map<MeshObject, boolean>();
+    const hasHttpOnlyRule = (p: MeshObject): boolean => {
+      let v = httpOnly.get(p);
+      if (v === undefined) httpOnly.set(p, (v = (Array.isArray(p.spec.rules) ? p.spec.rules : []).some((r) => isRecord(r) && httpOnlyFieldsOf(r).length > 0)));
+      return v;
+    };
     for (const w of graph.workloads.all) {
       if (graph.membershipOf(w).dataplane !== 'sidecar') continue;
-      const policies = graph.authorizationPoliciesFor(w).filter((p) => !isDryRun(p));
+      const policies = graph.authorizationPoliciesFor(w).filter((p) => !isDryRun(p) && hasHttpOnlyRule(p));
       if (policies.length === 0) continue;
-      const tcp = new Set(buildInbound(graph, proxyOf(graph, w)).ports.filter((p) => !p.sniffed && !isHttp(p.protocol)).map((p) => p.port));
+      const tcp = new Set([...inboundPortProtocols(graph, proxyOf(graph, w))].filter(([, protocol]) => protocol !== 'UnsupportedProtocol' && !isHttp(protocol)).map(([port]) => port));
       if (tcp.size === 0) continue;
       for (const policy of policies) judge(policy, w.kind, `${w.namespace}/${w.name}`, tcp, (i, message) => {
         const key = `${policy.namespace}/${policy.name}#${i}`;
