@@ -89,6 +89,28 @@ export function sidecarImportScope(graph: MeshGraph, sidecar: MeshObject, namesp
   return scope;
 }
 
+/** A VirtualService bound to `mesh`, its `exportTo` and its hosts as FQDNs. */
+interface MeshVirtualService {
+  readonly vs: MeshObject;
+  readonly exportTo: readonly string[];
+  readonly hosts: readonly string[];
+}
+
+const MESH_VIRTUAL_SERVICES = new WeakMap<MeshGraph, readonly MeshVirtualService[]>();
+
+/** The input's VirtualServices bound to `mesh`, in input order, found once per graph: every Sidecar scope filters them. */
+function meshVirtualServicesOf(graph: MeshGraph): readonly MeshVirtualService[] {
+  let list = MESH_VIRTUAL_SERVICES.get(graph);
+  if (!list) {
+    MESH_VIRTUAL_SERVICES.set(graph, (list = graph.ofKind('VirtualService').filter((vs) => graph.gatewaysOf(vs).some((g) => g.mesh)).map((vs) => ({
+      vs,
+      exportTo: exportToOf(vs, graph.meshConfig).values,
+      hosts: (stringList(vs.spec.hosts) ?? []).map((h) => graph.resolveHost(h, vs.namespace).fqdn),
+    }))));
+  }
+  return list;
+}
+
 /** Whether `scope` imports `port` of `host`: the cluster `outbound|port||host` exists. */
 export function importsPort(scope: SidecarImportScope, host: string, port: number): boolean {
   return scope.services.some((i) => i.service.host === host && i.ports.includes(port));
@@ -99,8 +121,7 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
   if (parsed.length === 0) return null;
   const egress = Array.isArray(sidecar.spec.egress) ? sidecar.spec.egress : [];
   const exported = graph.services.all.filter((s) => exportedTo(s.exportTo, s.namespace, namespace));
-  const meshVirtualServices = graph.ofKind('VirtualService').filter((vs) =>
-    graph.gatewaysOf(vs).some((g) => g.mesh) && exportedTo(exportToOf(vs, graph.meshConfig).values, vs.namespace, namespace));
+  const meshVirtualServices = meshVirtualServicesOf(graph).filter((m) => exportedTo(m.exportTo, m.vs.namespace, namespace));
   const listeners = parsed.map((l): EgressListenerScope => {
     const index = l.path[2] as number;
     const written = egress[index];
@@ -109,8 +130,7 @@ function computeScope(graph: MeshGraph, sidecar: MeshObject, namespace: string):
     return {
       index, port: l.port, matchPort, protocol, hosts: l.hosts,
       services: selectServices(exported, l.hosts, matchPort ? l.port : undefined, namespace),
-      virtualServices: meshVirtualServices.filter((vs) => (stringList(vs.spec.hosts) ?? [])
-        .some((h) => importingEntry(l.hosts, vs.namespace, graph.resolveHost(h, vs.namespace).fqdn) !== undefined)),
+      virtualServices: meshVirtualServices.filter((m) => m.hosts.some((h) => importingEntry(l.hosts, m.vs.namespace, h) !== undefined)).map((m) => m.vs),
     };
   });
   const services = new ScopeServices();
