@@ -41,4 +41,15 @@ test('GIVEN the same Gateways with different bind addresses WHEN checked THEN no
   assert.not.ok((await findingsOf(bound, [rule])).some((f) => f.resource!.name === 'partners'));
 });
 
+test('GIVEN a later server repeating a host exactly beside one in other case WHEN checked THEN istiod skips that whole server (CheckDuplicates), so nothing overlaps', async () => {
+  const skipped = fail.replace('hosts: [api.example.com]', 'hosts: [API.example.com, api.example.com]');
+  assert.not.ok((await findingsOf(skipped, [rule])).some((f) => f.resource!.name === 'partners'));
+});
+
+test('GIVEN one server listing a host in two letter cases WHEN checked THEN it is reported (Envoy indexes the chain twice under one name)', async () => {
+  const both = fail.replace('hosts: [API.example.com]', 'hosts: [API.example.com, api.example.com]').replace('hosts: [api.example.com]', 'hosts: [partners.example.com]');
+  const found = await findingsOf(both, [rule]);
+  assert.ok(found.some((f) => f.resource!.name === 'public' && f.message.includes('"api.example.com" of Gateway istio-ingress/public')), found.map((f) => f.message).join('\n'));
+});
+
 test.run();

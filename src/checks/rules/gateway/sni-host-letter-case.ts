@@ -9,6 +9,9 @@ interface Chain {
   /** Where each name is written (same order as `names`). */
   readonly paths: readonly Origin[];
   readonly what: string;
+  /** What istiod's `model.CheckDuplicates` compares: a server's `hosts` entries as written, or a match's `sniHosts`. */
+  readonly duplicateKeys: readonly string[];
+  readonly kind: 'server' | 'match';
 }
 
 /**
@@ -28,7 +31,8 @@ const sniHostLetterCase: Rule = {
     'part) and every `tls` match of a VirtualService bound to a PASSTHROUGH server (its `sniHosts`) becomes one filter',
     'chain of the port\'s listener, with those names as `filter_chain_match.server_names`; servers of every Gateway',
     'selecting the workload are merged per port. istiod skips a server or match only when it repeats a name exactly',
-    '(`model.CheckDuplicates`, case-sensitive), so `API.example.com` and `api.example.com` both reach Envoy. Envoy',
+    '(`model.CheckDuplicates`, case-sensitive: the whole server or match is then dropped, and not judged here), so',
+    '`API.example.com` and `api.example.com`, in two chains or in one server\'s `hosts`, both reach Envoy. Envoy',
     'lower-cases `server_names` when it builds the listener (and the TLS inspector lower-cases the client\'s SNI, so the',
     'match itself is case-insensitive): the two chains then match the same connections, and Envoy rejects the listener',
     'with "multiple filter chains with overlapping matching rules are defined" (LDS NACK). The gateway keeps serving',
@@ -54,7 +58,12 @@ const sniHostLetterCase: Rule = {
       for (const [key, chains] of byListener) {
         const port = key.split('\u0000')[0]!;
         const first = new Map<string, { name: string; chain: Chain }>();
+        // istiod skips a server, or a PASSTHROUGH match, that repeats a host of an earlier one exactly (one map for
+        // servers in mergeGateways, another for matches in buildGatewayNetworkFiltersFromTLSRoutes): no chain for it.
+        const known = { server: new Set<string>(), match: new Set<string>() };
         for (const chain of chains) {
+          if (chain.duplicateKeys.some((k) => known[chain.kind].has(k))) continue;
+          for (const k of chain.duplicateKeys) known[chain.kind].add(k);
           chain.names.forEach((name, i) => {
             if (name === '*') return;
             const folded = name.toLowerCase();
@@ -117,7 +126,7 @@ function chainsOf(server: GatewayServerView): Chain[] {
       names.push(name);
       paths.push({ ...server.origin, path: [...server.origin.path, 'hosts', i] });
     });
-    return [{ names, paths, what: where }];
+    return [{ names, paths, what: where, duplicateKeys: server.hosts, kind: 'server' }];
   }
   const out: Chain[] = [];
   const seen = new Set<string>();
@@ -129,6 +138,8 @@ function chainsOf(server: GatewayServerView): Chain[] {
       names: m.sniHosts,
       paths: m.sniHosts.map((_, k) => ({ ...m.origin, path: [...m.origin.path, 'sniHosts', k] })),
       what: `VirtualService ${m.origin.ref.namespace}/${m.origin.ref.name} tls match (${where}, PASSTHROUGH)`,
+      duplicateKeys: m.sniHosts,
+      kind: 'match',
     });
   }
   return out;
