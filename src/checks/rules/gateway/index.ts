@@ -13,3 +13,4 @@ export { default as gatewaySelectorMatchesNoWorkload } from './selector-matches-
 export { default as gatewayServerHostNamespaceNotFound } from './server-host-namespace-not-found.js';
 export { default as gatewaySharedCertificateOnWorkload } from './shared-certificate-on-workload.js';
 export { default as gatewayWildcardHost } from './wildcard-host.js';
+export { default as gatewaySniHostLetterCase } from './sni-host-letter-case.js';

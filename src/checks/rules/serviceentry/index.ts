@@ -4,3 +4,4 @@ export { default as conflictingProtocols } from './conflicting-protocols.js';
 export { default as staticWithoutEndpoints } from './static-without-endpoints.js';
 export { default as workloadEntryPortNameNotFound } from './workloadentry-port-name-not-found.js';
 export { default as hostLetterCase } from './host-letter-case.js';
+export { default as shortHostNeverRouted } from './short-host-never-routed.js';

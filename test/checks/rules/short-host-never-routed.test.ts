@@ -1,0 +1,48 @@
+/**
+ * `serviceentry/short-host-never-routed`: istiod keeps a ServiceEntry host as written (`serviceentry/conversion.go`)
+ * but expands a VirtualService's short hosts and destinations in its own namespace (`ResolveShortnameToFQDN`), so
+ * `hosts: [payments]` on a ServiceEntry never meets a VirtualService's `payments`. `istioctl analyze` expands both
+ * (util.InitServiceEntryHostMap), so IST0101 stays silent where the entry is in the VirtualService's namespace.
+ */
+import * as fs from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import destinationHostExists from '../../../src/checks/rules/references/destination-host-exists.js';
+import rule from '../../../src/checks/rules/serviceentry/short-host-never-routed.js';
+import { findingsOf } from './_harness.js';
+
+const fail = fs.readFileSync(new URL('../../fixtures/rules/serviceentry/short-host-never-routed/fail.yaml', import.meta.url), 'utf8');
+const entry = (host: string, namespace = 'shop', exportTo?: string) => [
+  'apiVersion: networking.istio.io/v1', 'kind: ServiceEntry', `metadata: {name: ext, namespace: ${namespace}}`, 'spec:',
+  `  hosts: ["${host}"]`, ...(exportTo ? [`  exportTo: ["${exportTo}"]`] : []),
+  '  ports: [{number: 80, name: http, protocol: HTTP}]', '  resolution: DNS',
+].join('\n');
+const virtualService = (namespace: string, host: string, destination: string) => [
+  'apiVersion: networking.istio.io/v1', 'kind: VirtualService', `metadata: {name: vs, namespace: ${namespace}}`, 'spec:',
+  `  hosts: ["${host}"]`, '  http:', '  - route:', `    - destination: {host: "${destination}"}`,
+].join('\n');
+const yaml = (...docs: string[]) => docs.join('\n---\n');
+
+test('GIVEN the fail fixture WHEN IST0101 runs THEN it is silent (the analyzer expands the ServiceEntry host too), while this rule reports both VirtualServices', async () => {
+  assert.equal(await findingsOf(fail, [destinationHostExists]), []);
+  const found = await findingsOf(fail, [rule]);
+  assert.equal(found.map((f) => `${f.resource!.name} ${f.severity}`), ['payments warning', 'payments error', 'payments-from-web warning', 'payments-from-web error']);
+});
+
+test('GIVEN the ServiceEntry host written as the VirtualService resolves it WHEN checked THEN nothing is reported', async () => {
+  assert.equal(await findingsOf(yaml(entry('payments.shop.svc.cluster.local'), virtualService('shop', 'payments', 'payments')), [rule]), []);
+});
+
+test('GIVEN a short host in another namespace WHEN a VirtualService elsewhere names it THEN its host is reported, its destination left to IST0101', async () => {
+  const text = yaml(entry('payments', 'shop'), virtualService('web', 'payments', 'payments'));
+  const found = await findingsOf(text, [rule]);
+  assert.is(found.length, 1);
+  assert.ok(found[0]!.message.startsWith('Host "payments" resolves to payments.web.svc.cluster.local'), found[0]!.message);
+  assert.is((await findingsOf(text, [destinationHostExists])).length, 1);
+});
+
+test('GIVEN the ServiceEntry is not exported to the VirtualService namespace WHEN checked THEN it is not meant, and not reported', async () => {
+  assert.equal(await findingsOf(yaml(entry('payments', 'shop', '.'), virtualService('web', 'payments', 'payments')), [rule]), []);
+});
+
+test.run();
