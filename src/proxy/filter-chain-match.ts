@@ -138,22 +138,39 @@ const LEVELS: readonly Level[] = [
   bySourcePort,
 ];
 
+/** A filter chain match Envoy refuses: where (`filter_chains[1] (name).filter_chain_match.server_names[0]`) and why. */
+export interface FilterChainProblem {
+  readonly path: string;
+  readonly detail: string;
+}
+
 /**
- * Config problems Envoy refuses when it loads a listener, each naming the chain: two chains with
- * overlapping matching rules (Envoy: "multiple filter chains with overlapping matching rules are
- * defined"), bad CIDR prefixes, `server_names` with a `*` anywhere but a leading `*.`.
+ * Most match combinations one listener may spell out (the product of a chain's repeated match fields):
+ * Envoy builds one tree leaf per combination; past this the proxy refuses the listener rather than
+ * hold them all.
  */
-export function checkFilterChains(listener: Pick<Listener, 'name' | 'filterChains'>): string[] {
-  const errors: string[] = [];
+export const MAX_FILTER_CHAIN_COMBINATIONS = 100_000;
+
+/**
+ * Config problems Envoy refuses when it loads a listener, each naming the chain: a match combination
+ * two chains share, or one chain spells twice (Envoy `addFilterChainForSourcePorts`: "multiple filter
+ * chains with overlapping matching rules are defined"; server names compared in lower case, as Envoy
+ * stores them), bad CIDR prefixes, `server_names` with a `*` anywhere but a leading `*.`. Stops at
+ * the first overlap of a chain; refuses a listener spelling out more than
+ * {@link MAX_FILTER_CHAIN_COMBINATIONS} combinations.
+ */
+export function filterChainProblems(listener: Pick<Listener, 'filterChains'>): FilterChainProblem[] {
+  const problems: FilterChainProblem[] = [];
   const seen = new Map<string, number>();
-  listener.filterChains.forEach((chain, i) => {
+  let combinations = 0;
+  for (const [i, chain] of listener.filterChains.entries()) {
     const m = chain.filterChainMatch;
-    const at = `listener ${JSON.stringify(listener.name)} filter_chains[${i}]${chain.name ? ` (${chain.name})` : ''}.filter_chain_match`;
+    const at = `filter_chains[${i}]${chain.name ? ` (${chain.name})` : ''}.filter_chain_match`;
     for (const [field, rs] of [['prefix_ranges', m?.prefixRanges], ['direct_source_prefix_ranges', m?.directSourcePrefixRanges], ['source_prefix_ranges', m?.sourcePrefixRanges]] as const) {
-      (rs ?? []).forEach((r, j) => { const c = parseCidr(r); if (typeof c === 'string') errors.push(`${at}.${field}[${j}]: ${c}`); });
+      (rs ?? []).forEach((r, j) => { const c = parseCidr(r); if (typeof c === 'string') problems.push({ path: `${at}.${field}[${j}]`, detail: c }); });
     }
     (m?.serverNames ?? []).forEach((n, j) => {
-      if (n.includes('*') && !(n.startsWith('*.') && !n.slice(1).includes('*'))) errors.push(`${at}.server_names[${j}]: ${JSON.stringify(n)} is not a server name; only a leading "*." wildcard is allowed, e.g. "*.example.com"`);
+      if (n.includes('*') && !(n.startsWith('*.') && !n.slice(1).includes('*'))) problems.push({ path: `${at}.server_names[${j}]`, detail: `${JSON.stringify(n)} is not a server name; only a leading "*." wildcard is allowed, e.g. "*.example.com"` });
     });
     const axes = [
       [String(m?.destinationPort ?? 0)],
@@ -166,13 +183,29 @@ export function checkFilterChains(listener: Pick<Listener, 'name' | 'filterChain
       or((m?.sourcePrefixRanges ?? []).map(cidrKey)),
       or((m?.sourcePorts ?? []).map(String)),
     ];
+    combinations += axes.reduce((n, a) => n * a.length, 1);
+    if (combinations > MAX_FILTER_CHAIN_COMBINATIONS) {
+      problems.push({ path: at, detail: `the listener's chains spell out more than ${MAX_FILTER_CHAIN_COMBINATIONS.toLocaleString('en-US')} match combinations (the product of each chain's server_names, prefix_ranges, application_protocols, source ranges and ports); this proxy refuses it: split the listener or match on fewer values` });
+      break;
+    }
     for (const key of product(axes)) {
       const prev = seen.get(key);
-      if (prev !== undefined && prev !== i) { errors.push(`${at}: overlaps filter_chains[${prev}] (same ${key.replaceAll('\u0000', ' | ')}); make one of the matches more specific or merge the chains`); return; }
+      if (prev !== undefined) {
+        const same = `same ${key.replaceAll('\u0000', ' | ')}`;
+        problems.push(prev === i
+          ? { path: at, detail: `lists one match twice (${same}: a repeated value, server names compared in lower case), which Envoy refuses as "multiple filter chains with overlapping matching rules are defined"; remove the repeated value` }
+          : { path: at, detail: `overlaps filter_chains[${prev}] (${same}), which Envoy refuses as "multiple filter chains with overlapping matching rules are defined"; make one of the matches more specific or merge the chains` });
+        break;
+      }
       seen.set(key, i);
     }
-  });
-  return errors;
+  }
+  return problems;
+}
+
+/** {@link filterChainProblems} as lines naming the listener: `listener "0.0.0.0_443" filter_chains[1] (b).filter_chain_match: overlaps …`. */
+export function checkFilterChains(listener: Pick<Listener, 'name' | 'filterChains'>): string[] {
+  return filterChainProblems(listener).map((p) => `listener ${JSON.stringify(listener.name)} ${p.path}: ${p.detail}`);
 }
 
 function or(xs: readonly string[]): readonly string[] {

@@ -13,6 +13,7 @@ import { type HttpConnectionManager, HttpConnectionManagerSchema, HttpConnection
 import type { HttpFilter, HttpFilterFactory, NetworkEnv, ProxyExtensions } from '../http/pipeline.js';
 import { type CompiledRouteTable, compileRouteConfiguration } from '../route-select.js';
 import { ConfigError, under } from './config-error.js';
+import { filterChainProblems } from '../filter-chain-match.js';
 import type { PathNormalization } from '../path-normalize.js';
 
 export const HCM_NAME = 'envoy.filters.network.http_connection_manager';
@@ -178,6 +179,9 @@ export function compileListener(l: Listener, ext: ProxyExtensions, env: NetworkE
   const chains = l.filterChains.map((c, i) => under(`filter_chains[${i}]`, () => compileChain(c, ext, env)));
   const defaultChain = l.defaultFilterChain ? under('default_filter_chain', () => compileChain(l.defaultFilterChain!, ext, env)) : undefined;
   if (chains.length === 0 && !defaultChain) throw new ConfigError('filter_chains', 'a listener needs at least one filter chain');
+  // What Envoy's filter chain manager refuses when it builds the listener's match tree.
+  const [problem] = filterChainProblems(l);
+  if (problem) throw new ConfigError(problem.path, problem.detail);
   return {
     name: l.name, host: a.value.address || '0.0.0.0', port: a.value.portSpecifier.value, chains, defaultChain,
     bind: l.bindToPort !== false, source: l,

@@ -1,11 +1,17 @@
 /** Filter chain selection in Envoy's precedence order, as a table; the ClientHello and HTTP peeks on real sockets. */
-import { fromJson } from '@bufbuild/protobuf';
+import { create, fromJson } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ListenerSchema, type ListenerJson } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
-import { checkFilterChains, type ConnectionMatchInput, selectFilterChain } from '../../../src/proxy/filter-chain-match.js';
+import { checkFilterChains, type ConnectionMatchInput, MAX_FILTER_CHAIN_COMBINATIONS, selectFilterChain } from '../../../src/proxy/filter-chain-match.js';
+import { compileListener } from '../../../src/proxy/config/listener-config.js';
+import { ConfigError } from '../../../src/proxy/config/config-error.js';
+import { createExtensions } from '../../../src/proxy/extensions.js';
+import type { NetworkEnv } from '../../../src/proxy/http/pipeline.js';
+import { TcpProxySchema } from '../../../src/xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { parseClientHello } from '../../../src/proxy/tls/client-hello.js';
 import { sniffHttp } from '../../../src/proxy/tcp/http-sniff.js';
 import { inspectConnection } from '../../../src/proxy/tcp/inspect.js';
@@ -58,6 +64,37 @@ test('GIVEN overlapping chains, a bad CIDR and a mid-name wildcard WHEN checked 
   const cased = checkFilterChains(listener([{ name: 'upper', match: { serverNames: ['Pay.Example.com'] } }, { name: 'lower', match: { serverNames: ['pay.example.com'] } }]));
   assert.is(cased.length, 1, cased.join('\n'));
   assert.match(cased[0]!, /filter_chains\[1\] \(lower\)\.filter_chain_match: overlaps filter_chains\[0\]/);
+});
+
+test('GIVEN one chain listing a server name twice (in two letter cases) WHEN checked THEN it is refused as Envoy refuses it; distinct names in one chain are fine', () => {
+  const twice = checkFilterChains(listener([{ name: 'pay', match: { serverNames: ['pay.example.com', 'Pay.Example.com'] } }]));
+  assert.is(twice.length, 1, twice.join('\n'));
+  assert.match(twice[0]!, /filter_chains\[0\] \(pay\)\.filter_chain_match: lists one match twice .*remove the repeated value/);
+  assert.equal(checkFilterChains(listener([{ name: 'pay', match: { serverNames: ['pay.example.com', 'shop.example.com'] } }])), []);
+});
+
+test('GIVEN a listener whose chains spell out more match combinations than the bound WHEN checked THEN it is refused without building them', () => {
+  const ports = Array.from({ length: 400 }, (_, i) => 1000 + i);
+  const names = Array.from({ length: 300 }, (_, i) => `h${i}.example.com`);
+  const errs = checkFilterChains(listener([{ name: 'huge', match: { serverNames: names, sourcePorts: ports } }]));
+  assert.is(errs.length, 1, errs.join('\n'));
+  assert.match(errs[0]!, new RegExp(`more than ${MAX_FILTER_CHAIN_COMBINATIONS.toLocaleString('en-US')} match combinations`));
+});
+
+test('GIVEN LDS with overlapping filter chains WHEN the proxy compiles the Listener THEN it refuses it naming the chain (the NACK Envoy sends), and accepts the chains apart', () => {
+  const tcpProxy = (cluster: string) => ({ name: 'envoy.filters.network.tcp_proxy', configType: { case: 'typedConfig' as const, value: anyPack(TcpProxySchema, create(TcpProxySchema, { statPrefix: cluster, clusterSpecifier: { case: 'cluster', value: cluster } })) } });
+  const l = create(ListenerSchema, {
+    name: '0.0.0.0_443', address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: 0 } } } },
+    filterChains: [
+      { name: 'upper', filterChainMatch: { serverNames: ['Pay.Example.com'] }, filters: [tcpProxy('a')] },
+      { name: 'lower', filterChainMatch: { serverNames: ['pay.example.com'] }, filters: [tcpProxy('b')] },
+    ],
+  });
+  const ext = createExtensions();
+  const env: NetworkEnv = { hosts: () => undefined, cluster: () => undefined, choose: () => undefined, http: { send: () => Promise.reject(new Error('unused')) } };
+  assert.throws(() => compileListener(l, ext, env), (e: unknown) => e instanceof ConfigError && /^filter_chains\[1\] \(lower\)\.filter_chain_match: overlaps filter_chains\[0\]/.test(e.message));
+  l.filterChains[1]!.filterChainMatch!.serverNames = ['shop.example.com'];
+  assert.is(compileListener(l, ext, env).chains.length, 2);
 });
 
 /** The bytes a real node:tls client sends first, split to exercise reassembly. */
