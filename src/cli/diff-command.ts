@@ -12,7 +12,7 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exi
 import { type LoadedTree, loadTree } from '../diff/load-tree.js';
 import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
-import { OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
+import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { basename, resolve } from 'node:path';
@@ -37,6 +37,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
       command: 'diff', flag: '--output', given: values.output, out, inputs: [basePath, headPath], cwd: io.cwd,
       consequence: 'the diff would be read back as input by the next diff or check and synced to the cluster with them', example: basename(out),
     });
+    assertWritable(out, values.output);
   }
   // The config's exclude globs leave files out of both sides, as they leave them out of `check`: a
   // file is left out when a glob matches its own path or the path it has in the other tree.
