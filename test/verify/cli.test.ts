@@ -50,6 +50,13 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     const typos = await verify(work, '--static-only', '--app', 'bookinfo', '--app', 'httbin', '--app', 'shop', '--app', 'bokinfo');
     assert.is(typos.code, 2);
     assert.match(typos.err, /^verify: no app named httbin, shop, bokinfo in \.meshproof\/expectations\.json \(did you mean "httpbin" \(for httbin\), "bookinfo" \(for bokinfo\)\?\); apps with promises: bookinfo, customers, httpbin\n$/);
+    // Letter case alone is a typo too (the edit distance of CUSTOMERS is too far for closest), and an
+    // empty name is shown as "", not as a gap in the sentence.
+    const upper = await verify(work, '--static-only', '--app', 'CUSTOMERS');
+    assert.is(upper.err, 'verify: no app named CUSTOMERS in .meshproof/expectations.json (did you mean "customers"?); apps with promises: bookinfo, customers, httpbin\n');
+    const empty = await verify(work, '--static-only', '--app', '');
+    assert.is(empty.code, 2);
+    assert.is(empty.err, 'verify: no app named "" in .meshproof/expectations.json; apps with promises: bookinfo, customers, httpbin\n');
     fs.mkdirSync(path.join(work, 'empty'));
     const noDist = await verify(path.join(work, 'empty'), '--static-only');
     assert.is(noDist.code, 2);
