@@ -122,4 +122,15 @@ test('GIVEN --out inside the dist/ it reads WHEN runtime synth runs THEN a usage
   assert.not.ok(fs.existsSync(path.join(p, 'dist', 'runtime.k8s.yaml')));
 });
 
+test('GIVEN an empty dist/ WHEN runtime synth runs THEN exit 2 saying there are no objects and to synthesize first, not to pass --allow-empty (an option runtime synth does not take)', async () => {
+  const p = path.join(tmp, 'empty-dist');
+  fs.mkdirSync(path.join(p, 'dist'), { recursive: true });
+  const c = captureIO(p);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', 'build/runtime', '--image', IMAGE], c.io), 2);
+  assert.match(c.stderr(), /RUNTIME_INPUT_UNUSABLE: .*dist cannot be read:\n  \S*dist\/: no Kubernetes objects in \S*dist\/ \(the folder holds no manifest file/);
+  assert.match(c.stderr(), /synthesize the app first \(npx cdk8s synth\), or name the folder of synthesized manifests\n$/);
+  assert.not.match(c.stderr(), /--allow-empty/);
+  assert.not.ok(fs.existsSync(path.join(p, 'build')));
+});
+
 test.run();
