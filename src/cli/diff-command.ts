@@ -49,7 +49,8 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   ]);
   const problems = [...base.problems.map((p) => ({ side: 'base', p })), ...head.problems.map((p) => ({ side: 'head', p }))];
   if (problems.length > 0) {
-    for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
+    // An unreadable path has no line to point at ("cannot read head: no such file or directory" names it).
+    for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location && p.code !== 'input/unreadable' ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
     io.stderr.write('diff: cannot compare: fix the input above (a diff of half-read trees would be wrong)\n');
     return EXIT_USAGE;
   }

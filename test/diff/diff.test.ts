@@ -103,6 +103,7 @@ test('GIVEN a head path that does not exist WHEN diffed THEN exit 2 naming the s
   const r = await run(dir);
   assert.is(r.code, 2);
   assert.match(r.err, /head: .*head.*no such file/);
+  assert.not.match(r.err, /head:1:/, 'no made-up line for a path that is not there');
   assert.is(r.out, '');
 });
 
