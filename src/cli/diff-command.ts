@@ -14,6 +14,7 @@ import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
+import { formatOfOutput } from './output-format.js';
 import { UsageError } from './usage.js';
 import { basename, resolve } from 'node:path';
 import { ruleCatalogue } from '../checks/check.js';
@@ -26,7 +27,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
     options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' }, 'allow-empty': { type: 'boolean' }, ...OUTPUT_OPTIONS },
   });
   if (positionals.length !== 2) throw new UsageError(`diff takes two paths, the base and the head (e.g. meshproof diff base/dist dist); got ${positionals.length}`);
-  const format = (values.format ?? 'text') as DiffFormat;
+  const format = (values.format ?? formatOfOutput(values.output, DIFF_FORMATS) ?? 'text') as DiffFormat;
   if (!(DIFF_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${DIFF_FORMATS.join(', ')}; got "${values.format}"`);
   const maxFields = values['max-fields'] === undefined ? undefined : Number(values['max-fields']);
   if (maxFields !== undefined && !(Number.isInteger(maxFields) && maxFields > 0)) throw new UsageError(`--max-fields must be a whole number of at least 1; got "${values['max-fields']}"`);

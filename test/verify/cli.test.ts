@@ -79,4 +79,18 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
   }
 });
 
+test('GIVEN verify -o report.md or report.json and no --format WHEN it runs THEN the file holds Markdown or JSON, as the extension says', async () => {
+  const work = copyDist();
+  try {
+    const md = await verify(work, '--static-only', '-o', path.join(work, 'out', 'report.md'));
+    assert.is(md.code, 0, md.err);
+    assert.match(fs.readFileSync(path.join(work, 'out', 'report.md'), 'utf8'), /^## meshproof verify/m);
+    const json = await verify(work, '--static-only', '-o', path.join(work, 'out', 'report.json'));
+    assert.is(json.code, 0, json.err);
+    assert.ok(Array.isArray(JSON.parse(fs.readFileSync(path.join(work, 'out', 'report.json'), 'utf8')).results));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
