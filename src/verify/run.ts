@@ -68,6 +68,9 @@ export interface VerifyOptions {
 
 /** ` (did you mean "customers"?)` for `--app custmers` (`"x" (for y)` each when several are unknown), or nothing when no app is close. */
 function appSuggestions(missing: readonly string[], known: readonly string[]): string {
+  // `--app a,b` is one name with a comma: each app is its own --app.
+  const listed = missing.find((m) => m.includes(',') && m.split(',').every((part) => known.includes(part.trim())));
+  if (listed !== undefined) return ` (--app takes one name: give it once per app, ${listed.split(',').map((part) => `--app ${part.trim()}`).join(' ')})`;
   const near = missing.flatMap((m) => {
     // Letter case first: `--app Shop` is a slip of the shift key however far the edit distance.
     const best = known.find((k) => k.toLowerCase() === m.toLowerCase()) ?? closest(m, known);

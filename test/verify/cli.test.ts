@@ -54,6 +54,8 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     // empty name is shown as "", not as a gap in the sentence.
     const upper = await verify(work, '--static-only', '--app', 'CUSTOMERS');
     assert.is(upper.err, 'verify: no app named CUSTOMERS in .meshproof/expectations.json (did you mean "customers"?); apps with promises: bookinfo, customers, httpbin\n');
+    const listed = await verify(work, '--static-only', '--app', 'bookinfo,httpbin');
+    assert.is(listed.err, 'verify: no app named bookinfo,httpbin in .meshproof/expectations.json (--app takes one name: give it once per app, --app bookinfo --app httpbin); apps with promises: bookinfo, customers, httpbin\n');
     const empty = await verify(work, '--static-only', '--app', '');
     assert.is(empty.code, 2);
     assert.is(empty.err, 'verify: no app named "" in .meshproof/expectations.json; apps with promises: bookinfo, customers, httpbin\n');
