@@ -10,6 +10,7 @@ import { assertWritable, OUTPUT_OPTIONS, wantsColor, writeFileAtomic, type CliIO
 import { UsageError } from './usage.js';
 import { inputPathProblem, projectAboveHint } from './input-path.js';
 import { assertOutsideInputs } from './out-path.js';
+import { formatOfOutput } from './output-format.js';
 import { VERSION } from './version.js';
 
 const OPTIONS = {
@@ -54,7 +55,7 @@ export interface CheckFromArgs {
  */
 export async function checkFromArgs(args: string[], io: CliIO): Promise<CheckFromArgs> {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  const format: Format = oneOf('format', values.format, FORMATS) ?? 'text';
+  const format: Format = oneOf('format', values.format, FORMATS) ?? formatOfOutput(values.output, FORMATS) ?? 'text';
   const cliFailOn = oneOf<FailOn>('fail-on', values['fail-on'], FAIL_ON_VALUES);
   const profile = values.profile === undefined ? undefined : isProfile(values.profile) ? values.profile : oneOf('profile', values.profile, PROFILES);
   if (format === 'github' && values.output !== undefined) throw new UsageError('--output cannot be used with --format github (it writes annotations and the job summary)');

@@ -12,8 +12,9 @@ import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exi
 import { type LoadedTree, loadTree } from '../diff/load-tree.js';
 import { DIFF_FORMATS, renderDiff, type DiffFormat } from '../diff/render.js';
 import { diffMeshes, isEmptyDiff } from '../diff/semantic-diff.js';
-import { OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
+import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
+import { formatOfOutput } from './output-format.js';
 import { UsageError } from './usage.js';
 import { basename, resolve } from 'node:path';
 import { ruleCatalogue } from '../checks/check.js';
@@ -26,7 +27,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
     options: { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-fields': { type: 'string' }, 'allow-empty': { type: 'boolean' }, ...OUTPUT_OPTIONS },
   });
   if (positionals.length !== 2) throw new UsageError(`diff takes two paths, the base and the head (e.g. meshproof diff base/dist dist); got ${positionals.length}`);
-  const format = (values.format ?? 'text') as DiffFormat;
+  const format = (values.format ?? formatOfOutput(values.output, DIFF_FORMATS) ?? 'text') as DiffFormat;
   if (!(DIFF_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${DIFF_FORMATS.join(', ')}; got "${values.format}"`);
   const maxFields = values['max-fields'] === undefined ? undefined : Number(values['max-fields']);
   if (maxFields !== undefined && !(Number.isInteger(maxFields) && maxFields > 0)) throw new UsageError(`--max-fields must be a whole number of at least 1; got "${values['max-fields']}"`);
@@ -37,6 +38,7 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
       command: 'diff', flag: '--output', given: values.output, out, inputs: [basePath, headPath], cwd: io.cwd,
       consequence: 'the diff would be read back as input by the next diff or check and synced to the cluster with them', example: basename(out),
     });
+    assertWritable(out, values.output);
   }
   // The config's exclude globs leave files out of both sides, as they leave them out of `check`: a
   // file is left out when a glob matches its own path or the path it has in the other tree.
@@ -48,7 +50,8 @@ export async function diffCommand(args: string[], io: CliIO): Promise<ExitCode> 
   ]);
   const problems = [...base.problems.map((p) => ({ side: 'base', p })), ...head.problems.map((p) => ({ side: 'head', p }))];
   if (problems.length > 0) {
-    for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
+    // An unreadable path has no line to point at ("cannot read head: no such file or directory" names it).
+    for (const { side, p } of problems) io.stderr.write(`diff: ${side}: ${p.location && p.code !== 'input/unreadable' ? `${p.location.file}:${p.location.line}: ` : ''}${p.message}\n`);
     io.stderr.write('diff: cannot compare: fix the input above (a diff of half-read trees would be wrong)\n');
     return EXIT_USAGE;
   }

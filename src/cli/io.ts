@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { UsageError } from './usage.js';
 
 /** Everything the CLI touches of its process, injected so `main` runs in-process in tests. */
@@ -107,17 +107,22 @@ export function removeFolders(made: readonly string[]): void {
 
 /**
  * Throws a UsageError unless a report can be written to `path` (shown as `given`, after `flag`): the
- * path is not a folder, and its folder exists and is writable, or can be made (missing folders are
- * made by {@link writeFileAtomic} when the report is written). Called before any work is done.
+ * path is not empty, does not end in a slash and is not a folder, and its folder exists and is
+ * writable, or can be made (missing folders are made by {@link writeFileAtomic} when the report is
+ * written). Called before any work is done.
  */
 export function assertWritable(path: string, given: string, flag = '--output'): void {
+  const example = flag === '--output' ? 'report.json' : 'map.html';
+  if (given === '') throw new UsageError(`${flag} is empty; name a file, e.g. ${flag} ${example}`);
+  // `reports/` names a folder: writing a file called `reports` would surprise whoever asked for one.
+  if (given.endsWith('/') || given.endsWith(sep)) throw new UsageError(`${flag} ${given} ends in a slash, so it names a folder; name a file in it, e.g. ${flag} ${given}${example}`);
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     // Not there yet: the usual case.
   }
-  if (isDir) throw new UsageError(`${flag} ${given}: it is a folder; name a file, e.g. ${flag} ${join(given, flag === '--output' ? 'report.json' : 'map.html')}`);
+  if (isDir) throw new UsageError(`${flag} ${given}: it is a folder; name a file, e.g. ${flag} ${join(given, example)}`);
   missingFolders(dirname(path), (why) => new UsageError(`${flag} ${given}: ${why}; write the report somewhere you may write`));
 }
 

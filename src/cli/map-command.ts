@@ -15,6 +15,7 @@ import { loadMesh } from '../checks/api.js';
 import { mapPage } from '../map/html.js';
 import { trafficMap } from '../map/traffic.js';
 import { assertWritable, writeFileAtomic, type CliIO } from './io.js';
+import { inputPathProblem, projectAboveHint } from './input-path.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
@@ -23,6 +24,10 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   if (values.out === undefined) throw new UsageError('--out <file.html> is required (e.g. meshproof map dist --out map.html)');
   const out = resolve(io.cwd, values.out);
   const paths = positionals.length > 0 ? positionals : ['dist'];
+  for (const p of paths) {
+    const problem = inputPathProblem(io.cwd, p);
+    if (problem !== undefined) throw new UsageError(positionals.length > 0 ? problem : `no paths given and the default dist/ does not exist in ${io.cwd}${projectAboveHint(io.cwd)}`);
+  }
   assertOutsideInputs({
     command: 'map', flag: '--out', given: values.out, out, inputs: paths, cwd: io.cwd,
     consequence: 'the page would be synced to the cluster with them and deleted by the next synth', example: basename(out),
@@ -49,6 +54,7 @@ export async function mapCommand(args: string[], io: CliIO): Promise<ExitCode> {
   } catch (e) {
     throw new UsageError(`--out ${values.out}: cannot write the map: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  io.stderr.write(`map: ${hosts.length} hosts, ${hosts.reduce((n, h) => n + h.routes.length, 0)} routes written to ${values.out}\n`);
+  const routes = hosts.reduce((n, h) => n + h.routes.length, 0);
+  io.stderr.write(`map: ${hosts.length} host${hosts.length === 1 ? '' : 's'}, ${routes} route${routes === 1 ? '' : 's'} written to ${values.out}\n`);
   return EXIT_OK;
 }

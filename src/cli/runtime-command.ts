@@ -7,7 +7,7 @@
  * `meshproof runtime smoke --plan <file> [--requests n] [--wait seconds]`: the traffic smoke test the
  * expectations Job runs in the cluster. Exit 0 all held, 1 some broke, 2 could not run.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type ExitCode } from '../checks/exit-code.js';
 import { TARGETS_PATH } from '../runtime/expectations-job.js';
@@ -15,7 +15,7 @@ import { RuntimeSynthError, synthRuntime, type SmokePlan } from '../runtime/runt
 import { runSmoke } from '../runtime/smoke.js';
 import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { parseArgs } from './args.js';
-import { writeFileAtomic, type CliIO } from './io.js';
+import { createFolders, missingFolders, writeFileAtomic, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
@@ -48,17 +48,13 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
     command: 'runtime synth', flag: '--out', given: values.out, out: dir, inputs: [positionals[0] ?? 'dist'], cwd: io.cwd,
     consequence: "the runtime's Deployments and Job would be checked as part of the mesh next time", pronoun: 'them', example: 'build/runtime', writes: 'folder',
   });
-  assertOutFolder(dir, values.out);
+  // Checked before any work, with the helpers every output flag shares: the folder and its missing
+  // parents are made only once the runtime is synthesized, so a refused or failed run leaves none.
+  const outError = (why: string) => new UsageError(`runtime synth --out ${values.out}: ${why}; name a folder you may write, e.g. --out build/runtime`);
+  missingFolders(dir, outError);
   try {
     const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull, requireExpectations: true });
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`runtime synth: --out ${values.out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you may write`);
-    }
-    writeFileAtomic(join(dir, 'runtime.k8s.yaml'), out.runtime);
-    writeFileAtomic(join(dir, 'expectations-job.k8s.yaml'), out.job);
-    writeFileAtomic(join(dir, TARGETS_PATH), out.targets);
+    writeOutFolder(dir, [['runtime.k8s.yaml', out.runtime], ['expectations-job.k8s.yaml', out.job], [TARGETS_PATH, out.targets]], outError);
     const targets = out.plan.proxies.reduce((n, p) => n + p.targets.length, 0);
     io.stdout.write(`runtime synth: ${out.plan.echoes.length} echo backend(s), ${out.plan.proxies.length} proxy(ies), ${targets} smoke target(s), promises of ${join(project, EXPECTATIONS_PATH)} → ${values.out}/runtime.k8s.yaml, ${values.out}/expectations-job.k8s.yaml, ${values.out}/${TARGETS_PATH}\n`);
     return EXIT_OK;
@@ -70,23 +66,21 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
 }
 
 /**
- * Throws a UsageError unless `dir` (given as `given`) is, or can become, a folder: it is not a file,
- * and its nearest existing ancestor is a folder. Checked before any work, so nothing is written.
+ * Writes `files` (name, content) into `dir`, making it and its missing parents first
+ * ({@link createFolders}); a failure is thrown as `fail(why)`, naming the folder or file.
  */
-function assertOutFolder(dir: string, given: string): void {
-  for (let at = dir; ; at = dirname(at)) {
-    let isDir: boolean;
+function writeOutFolder(dir: string, files: readonly (readonly [string, string])[], fail: (why: string) => Error): void {
+  try {
+    createFolders(dir);
+  } catch (e) {
+    throw fail((e as Error).message);
+  }
+  for (const [name, content] of files) {
     try {
-      isDir = statSync(at).isDirectory();
+      writeFileAtomic(join(dir, name), content);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(at) !== at) continue;
-      throw new UsageError(`runtime synth: --out ${given}: ${at} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you may write`);
+      throw fail(`cannot write ${join(dir, name)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    if (isDir) return;
-    throw new UsageError(at === dir
-      ? `runtime synth: --out ${given} is a file, not a folder; name a folder (it is created), e.g. --out build/runtime`
-      : `runtime synth: --out ${given}: ${at} is a file, so no folder can be created under it; name a folder, e.g. --out build/runtime`);
   }
 }
 

@@ -52,7 +52,7 @@ Commands:
   diff <base> <head>  Semantic diff of two synthesized trees (added, removed, changed fields, route weights)
 
 Options for check:
-  --format <f>       text | json | sarif | github               (default: text)
+  --format <f>       text | json | sarif | github   (default: the -o file's .sarif/.json, else text)
   -o, --output <file> Write the report to a file instead of stdout (written atomically)
   --fail-on <level>  error | warning | info | none: exit 1 on findings at or above it
                      (default: error; warning with --profile strict)
@@ -86,7 +86,7 @@ Options for map:
   --allow-empty      Write an empty map when the input holds no Kubernetes object (default: exit 2)
 
 Options for diff:
-  --format <f>       text | json | markdown                     (default: text)
+  --format <f>       text | json | markdown         (default: the -o file's .json/.md, else text)
   -o, --output <file> Write the diff to a file instead of stdout (written atomically)
   --max-fields <n>   Field rows shown per changed object in text and markdown (default: 25)
   --allow-empty      Compare a side that holds no Kubernetes object (default: exit 2)
@@ -151,7 +151,7 @@ Options for xds compile:
 Options for verify:
   --app <name>       Only this app (chart); repeatable (default: every app with promises)
   --tests <file>     Route tests in the istio-config-validator YAML format; repeatable
-  --format <f>       text | json | markdown                     (default: text)
+  --format <f>       text | json | markdown         (default: the -o file's .json/.md, else text)
   -o, --output <file> Write the report to a file instead of stdout
   --static-only      Judge against the config only; send no traffic
   --runtime <file>   Send the traffic to a runtime verify did not start (the cluster's, or

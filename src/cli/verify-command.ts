@@ -22,6 +22,7 @@ import { verifyExitCode, type VerifyReport } from '../verify/report/types.js';
 import { verifyProject, VerifyInputError, VerifyInterrupted, type TrafficRunner } from '../verify/run.js';
 import { assertWritable, OUTPUT_OPTIONS, writeFileAtomic, type CliIO } from './io.js';
 import { projectAboveHint } from './input-path.js';
+import { formatOfOutput } from './output-format.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 import { progressLines } from './verify-progress.js';
@@ -69,7 +70,7 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<ExitCode
     },
   });
   if (positionals.length > 1) throw new UsageError(`verify takes one project folder; got ${positionals.length}: ${positionals.join(' ')}`);
-  const format = values.format ?? 'text';
+  const format = values.format ?? formatOfOutput(values.output, FORMATS) ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
   const confidence = unit('confidence', values.confidence, 0.999);
   const tolerance = unit('tolerance', values.tolerance, 0.05);

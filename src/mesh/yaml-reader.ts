@@ -150,10 +150,14 @@ export function readComposed(lines: LineIndex, opts: ReadYamlOptions, hasDirecti
       // not allowed in compact mappings", then "Implicit keys need to be on a single line" at the same
       // offset), a consequence of the first: one line per position, the first error, which is the cause.
       const errors = doc.errors.filter((e, i, all) => all.findIndex((o) => o.pos[0] === e.pos[0]) === i);
+      // A "[" closed by "}" (`{k: [1, 2}`) leaves the "{" around it unclosed too: that one is a consequence.
+      const strayClosers: number[] = [];
       for (const err of errors.slice(0, MAX_ERRORS_PER_DOCUMENT)) {
         const code = err.code === 'DUPLICATE_KEY' ? 'input/duplicate-key' : 'input/syntax';
         const what = code === 'input/duplicate-key' ? 'duplicate key' : 'malformed YAML';
         const unclosed = code === 'input/syntax' ? unclosedFlowAt(text, doc.range[0], doc.range[2], err.pos[0], err.message) : null;
+        if (unclosed && strayClosers.some((c) => c > unclosed.offset && text[c] === unclosed.close)) continue;
+        if (unclosed?.wrongClose !== undefined) strayClosers.push(unclosed.wrongClose);
         if (unclosed) problems.push(unclosedFlowProblem(unclosed, err.pos[0], lines));
         else problems.push(problem(code, `${what}: ${firstLine(err.message)}`, lines.at(err.pos[0])));
       }
@@ -347,6 +351,10 @@ function unclosedFlowProblem(u: UnclosedFlow, noticedAt: number, lines: LineInde
   const opened = lines.at(u.offset);
   const noticed = noticedAt >= lines.text.length ? 'at the end of the file' : `at line ${lines.at(noticedAt).line}`;
   const after = noticedAt >= lines.text.length || lines.at(noticedAt).line !== opened.line ? ` (the YAML parser noticed ${noticed})` : '';
+  if (u.wrongClose !== undefined) {
+    const wrong = lines.at(u.wrongClose);
+    return problem('input/syntax', `malformed YAML: mismatched brackets: the ${name} opened by "${u.open}" at line ${opened.line}, column ${opened.column} is closed by "${lines.text[u.wrongClose]}" at line ${wrong.line}, column ${wrong.column}. Write "${u.close}" there`, opened);
+  }
   return problem('input/syntax', `malformed YAML: unclosed ${name}: the "${u.open}" at line ${opened.line}, column ${opened.column} has no matching "${u.close}"${after}. Add the "${u.close}" after its last item, or, if its items go on over the next lines, indent them more than the line it opens on`, opened);
 }
 

@@ -6,6 +6,11 @@ export interface UnclosedFlow {
   readonly offset: number;
   readonly open: '[' | '{';
   readonly close: ']' | '}';
+  /**
+   * Offset of the other kind of closing bracket where this one's belongs (`[1, 2}`), when the user
+   * closed it with the wrong one; absent when it is not closed at all.
+   */
+  readonly wrongClose?: number;
 }
 
 /** `yaml`'s messages for a flow collection without its closing bracket ("… must end with a ]"). */
@@ -23,15 +28,21 @@ export function unclosedFlowAt(text: string, start: number, end: number, errorOf
   if (!m) return null;
   const open = m[1] === 'sequence' ? '[' : '{';
   const close = m[2] as ']' | '}';
+  const other = close === ']' ? '}' : ']';
   let found: number | null = null;
+  let wrongClose: number | undefined;
   for (const token of new Parser().parse(text.slice(start, end))) {
     if (token.type !== 'document') continue;
     CST.visit(token, (item) => {
       const t = item.value ?? item.key;
       if (t?.type !== 'flow-collection' || t.start.source !== open) return;
       const at = start + t.offset;
-      if (at < errorOffset && (found === null || at > found) && !t.end.some((e) => e.source === close)) found = at;
+      if (at < errorOffset && (found === null || at > found) && !t.end.some((e) => e.source === close)) {
+        found = at;
+        const wrong = t.end.find((e) => e.source === other);
+        wrongClose = wrong === undefined ? undefined : start + wrong.offset;
+      }
     });
   }
-  return found === null ? null : { offset: found, open, close };
+  return found === null ? null : { offset: found, open, close, ...(wrongClose !== undefined ? { wrongClose } : {}) };
 }

@@ -82,7 +82,11 @@ export async function synthRuntime(opts: RuntimeSynthOptions): Promise<RuntimeMa
   // The mesh `meshproof check` judges, read once: dist/ with the project's meshproof.config.yaml
   // (context paths, MeshConfig, cluster domain), so the runtime stands in for the same mesh.
   const configFile = findConfigFile(opts.project);
-  const run = await checkPaths([opts.dist], { cwd: opts.project, config: configFile ?? false });
+  const run = await checkPaths([opts.dist], {
+    cwd: opts.project, config: configFile ?? false,
+    // runtime synth has no --allow-empty: a runtime for no mesh has nothing to run.
+    emptyHint: 'The runtime stands in for a synthesized mesh: synthesize the app first (npx cdk8s synth), or name the folder of synthesized manifests',
+  });
   const unusable = [...run.problems.filter((p) => p.unusable), ...run.model.mesh.problems].map((p) => `${fileLineColumn(p.location)}: ${p.message}`);
   if (unusable.length > 0) throw new RuntimeSynthError('RUNTIME_INPUT_UNUSABLE', `${opts.dist} cannot be read:\n  ${unusable.join('\n  ')}`);
   const errors = run.result.findings.filter((f) => f.severity === 'error');

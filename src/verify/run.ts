@@ -68,8 +68,12 @@ export interface VerifyOptions {
 
 /** ` (did you mean "customers"?)` for `--app custmers` (`"x" (for y)` each when several are unknown), or nothing when no app is close. */
 function appSuggestions(missing: readonly string[], known: readonly string[]): string {
+  // `--app a,b` is one name with a comma: each app is its own --app.
+  const listed = missing.find((m) => m.includes(',') && m.split(',').every((part) => known.includes(part.trim())));
+  if (listed !== undefined) return ` (--app takes one name: give it once per app, ${listed.split(',').map((part) => `--app ${part.trim()}`).join(' ')})`;
   const near = missing.flatMap((m) => {
-    const best = closest(m, known);
+    // Letter case first: `--app Shop` is a slip of the shift key however far the edit distance.
+    const best = known.find((k) => k.toLowerCase() === m.toLowerCase()) ?? closest(m, known);
     return best === undefined ? [] : [missing.length === 1 ? `"${best}"` : `"${best}" (for ${m})`];
   });
   return near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : '';
@@ -106,7 +110,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (options.apps && options.apps.length > 0) {
     const known = [...new Set(expectations.map(appOf))].sort();
     const missing = options.apps.filter((a) => !known.includes(a));
-    if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.join(', ')} in ${EXPECTATIONS_PATH}${appSuggestions(missing, known)}; apps with promises: ${known.join(', ') || '(none)'}`);
+    if (missing.length > 0) throw new VerifyInputError(`no app named ${missing.map((m) => (m === '' ? '""' : m)).join(', ')} in ${EXPECTATIONS_PATH}${appSuggestions(missing, known)}; apps with promises: ${known.join(', ') || '(none)'}`);
     // Written before expect() promises were filed under their chart: say they are left out, never drop them silently.
     const orphans = expectations.filter((e) => e.source.constructPath === 'app/expect' && !options.apps!.includes('app')).length;
     if (orphans > 0) earlyNotes.push(`${orphans} expect() promise${orphans === 1 ? ' is' : 's are'} filed under no chart (app/expect) in ${EXPECTATIONS_PATH}, so --app left ${orphans === 1 ? 'it' : 'them'} out: run \`npx cdk8s synth\` again to file ${orphans === 1 ? 'it' : 'them'} under ${orphans === 1 ? 'its' : 'their'} chart`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,19 @@ test('GIVEN --output under a file, to a folder, or into a read-only folder WHEN 
     assert.not.ok(stdinRead, 'stdin was read before the usage error');
   }
   chmodSync(locked, 0o755);
+});
+
+test('GIVEN --output ending in a slash (a folder that does not exist yet) or empty WHEN checked THEN a usage error asks for a file name, and no file named after the folder is written', async () => {
+  for (const [output, message] of [
+    [join(work, 'slash-reports') + '/', /--output \S+slash-reports\/ ends in a slash, so it names a folder; name a file in it, e\.g\. --output \S+slash-reports\/report\.json/],
+    ['', /--output is empty; name a file, e\.g\. --output report\.json/],
+  ] as const) {
+    const c = captureIO(join(FIXTURES, 'clean'));
+    assert.is(await main(['check', '-', '--output', output], { ...c.io, stdin: () => [CLEAN] }), 2);
+    assert.match(c.stderr(), message);
+    assert.not.match(c.stderr(), /it is a folder/);
+  }
+  assert.not.ok(existsSync(join(work, 'slash-reports')), 'no file named slash-reports');
 });
 
 test('GIVEN stdout closed early (meshproof check | head -1) WHEN checked THEN it ends quietly, no EPIPE trace', async () => {

@@ -103,6 +103,7 @@ test('GIVEN a head path that does not exist WHEN diffed THEN exit 2 naming the s
   const r = await run(dir);
   assert.is(r.code, 2);
   assert.match(r.err, /head: .*head.*no such file/);
+  assert.not.match(r.err, /head:1:/, 'no made-up line for a path that is not there');
   assert.is(r.out, '');
 });
 
@@ -225,6 +226,28 @@ test('GIVEN meshproof.config.yaml excluding legacy/** and *.draft.yaml WHEN diff
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('GIVEN -o naming an existing folder, a path under a file, a path ending in a slash or nothing WHEN diffed THEN a usage error names the output before either tree is read (the unparsable base is never reported) and nothing is written', async () => {
+  const dir = trees({ 'a.yaml': 'kind: [unclosed\n' }, { 'a.yaml': DR });
+  fs.mkdirSync(path.join(dir, 'reports'));
+  fs.writeFileSync(path.join(dir, 'a-file'), 'keep');
+  for (const [output, message] of [
+    ['reports', /--output reports: it is a folder; name a file, e\.g\. --output reports\/report\.json/],
+    ['a-file/sub/d.txt', /--output a-file\/sub\/d\.txt: \S+a-file is a file, so no folder can be made there/],
+    ['new-reports/', /--output new-reports\/ ends in a slash, so it names a folder; name a file in it, e\.g\. --output new-reports\/report\.json/],
+    ['', /--output is empty; name a file/],
+  ] as const) {
+    const r = await run(dir, '-o', output);
+    assert.is(r.code, 2, output);
+    assert.match(r.err, message);
+    assert.match(r.err, /Run 'meshproof diff --help'/);
+    assert.not.match(r.err, /EISDIR|unclosed|base:/);
+  }
+  assert.not.ok(fs.existsSync(path.join(dir, 'new-reports')), 'no file named after the folder');
+  assert.equal(fs.readdirSync(path.join(dir, 'reports')), []);
+  assert.is(fs.readFileSync(path.join(dir, 'a-file'), 'utf8'), 'keep');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

@@ -41,4 +41,23 @@ test('GIVEN a folder with no Kubernetes object WHEN meshproof map runs THEN exit
   assert.ok(fs.existsSync(out));
 });
 
+test('GIVEN an input path that does not exist, or no path from a subfolder of a project WHEN meshproof map runs THEN a usage error as check gives (no made-up line 1), naming the project folder above; one host and one route are counted in the singular', async () => {
+  const c = captureIO(dir);
+  assert.is(await main(['map', 'nope', '--out', path.join(dir, 'nope.html')], c.io), 2);
+  assert.is(c.stderr(), "meshproof: path not found: nope\nRun 'meshproof map --help' for usage.\n");
+  const project = path.join(dir, 'project');
+  fs.mkdirSync(path.join(project, 'apps'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'test/fixtures/cli/clean/dist'), path.join(project, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'cdk8s.yaml'), 'app: npx tsx apps/main.ts\n');
+  const sub = captureIO(path.join(project, 'apps'));
+  assert.is(await main(['map', '--out', path.join(dir, 'sub.html')], sub.io), 2);
+  assert.match(sub.stderr(), /the default dist\/ does not exist in \S+apps; the project folder \.\. has one: run the command there \(cd \.\.\) or pass \.\.\/dist/);
+  assert.not.match(sub.stderr(), /dist:1/);
+  const one = captureIO(dir);
+  fs.mkdirSync(path.join(dir, 'one'));
+  fs.writeFileSync(path.join(dir, 'one', 'vs.yaml'), 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r, namespace: shop}\nspec:\n  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r}\n');
+  assert.is(await main(['map', 'one', '--out', path.join(dir, 'one.html')], one.io), 0, one.stderr());
+  assert.match(one.stderr(), /map: 1 host, 1 route written/);
+});
+
 test.run();

@@ -1,7 +1,7 @@
 /**
  * `meshproof runtime synth`: the promises come from `.meshproof/expectations.json` beside the dist/
  * given (its project) or from `--project`, never from the current folder; none found is exit 2
- * naming where it looked. `--out` that is a file is a usage error. `runtime-targets.json` (the
+ * naming where it looked. `--out` that is or lies under a file is a usage error; its missing folders are made on success only. `runtime-targets.json` (the
  * file `verify --runtime` takes) is written into --out, identical to the ConfigMap's copy.
  */
 import * as fs from 'node:fs';
@@ -76,17 +76,38 @@ test('GIVEN a dist/ whose project has .meshproof/ WHEN synthesized from another 
   assert.ok(e.stderr().includes(path.join(bare, '.meshproof/expectations.json')), e.stderr());
 });
 
-test('GIVEN --out naming a file, or a folder under a file WHEN runtime synth runs THEN a usage error says so and nothing is written', async () => {
+test('GIVEN --out naming a file, a folder under a file, or (not as root) a folder under a read-only one WHEN runtime synth runs THEN a usage error names runtime synth --out <given> and the folder, before any work, and nothing is written', async () => {
   const file = path.join(tmp, 'a-file');
   fs.writeFileSync(file, 'keep');
-  for (const [out, message] of [[file, /--out \S+a-file is a file, not a folder; name a folder/], [path.join(file, 'sub'), /a-file is a file, so no folder can be created under it/]] as const) {
+  const locked = path.join(tmp, 'locked');
+  fs.mkdirSync(locked);
+  fs.chmodSync(locked, 0o555);
+  const cases: [string, string][] = [
+    [file, `runtime synth --out ${file}: ${file} is a file, so no folder can be made there; name a folder you may write, e.g. --out build/runtime`],
+    [path.join(file, 'sub'), `runtime synth --out ${path.join(file, 'sub')}: ${file} is a file, so no folder can be made there; name a folder you may write, e.g. --out build/runtime`],
+  ];
+  if (process.getuid?.() !== 0) cases.push([path.join(locked, 'a', 'b'), `runtime synth --out ${path.join(locked, 'a', 'b')}: the folder ${locked} is not writable; name a folder you may write`]);
+  for (const [out, message] of cases) {
     const c = captureIO(ROOT);
     assert.is(await main(['runtime', 'synth', 'dist', '--out', out, '--image', IMAGE], c.io), 2);
-    assert.match(c.stderr(), message);
+    assert.ok(c.stderr().includes(message), c.stderr());
     assert.match(c.stderr(), /Run 'meshproof runtime synth --help'/);
     assert.not.match(c.stderr(), /internal error|EEXIST/);
   }
   assert.is(fs.readFileSync(file, 'utf8'), 'keep');
+  assert.equal(fs.readdirSync(locked), []);
+  fs.chmodSync(locked, 0o755);
+});
+
+test('GIVEN --out in folders that do not exist WHEN runtime synth succeeds THEN they are made and hold the three files; WHEN it is refused (no promises) THEN no folder is made', async () => {
+  const p = project('nested-out', 'own');
+  const c = captureIO(p);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', 'build/runtime/e2e', '--image', IMAGE], c.io), 0, c.stderr());
+  assert.equal(fs.readdirSync(path.join(p, 'build/runtime/e2e')).sort(), ['expectations-job.k8s.yaml', 'runtime-targets.json', 'runtime.k8s.yaml']);
+  const bare = project('nested-out-refused', 'none');
+  const d = captureIO(bare);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', 'build/runtime/e2e', '--image', IMAGE], d.io), 2);
+  assert.not.ok(fs.existsSync(path.join(bare, 'build')), 'a refused run makes no folder');
 });
 
 test('GIVEN --out inside the dist/ it reads WHEN runtime synth runs THEN a usage error says the runtime would be read as the mesh, and nothing is written there', async () => {
@@ -99,6 +120,17 @@ test('GIVEN --out inside the dist/ it reads WHEN runtime synth runs THEN a usage
   }
   assert.not.ok(fs.existsSync(path.join(p, 'dist', 'runtime')), 'no folder created inside dist/');
   assert.not.ok(fs.existsSync(path.join(p, 'dist', 'runtime.k8s.yaml')));
+});
+
+test('GIVEN an empty dist/ WHEN runtime synth runs THEN exit 2 saying there are no objects and to synthesize first, not to pass --allow-empty (an option runtime synth does not take)', async () => {
+  const p = path.join(tmp, 'empty-dist');
+  fs.mkdirSync(path.join(p, 'dist'), { recursive: true });
+  const c = captureIO(p);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', 'build/runtime', '--image', IMAGE], c.io), 2);
+  assert.match(c.stderr(), /RUNTIME_INPUT_UNUSABLE: .*dist cannot be read:\n  \S*dist\/: no Kubernetes objects in \S*dist\/ \(the folder holds no manifest file/);
+  assert.match(c.stderr(), /synthesize the app first \(npx cdk8s synth\), or name the folder of synthesized manifests\n$/);
+  assert.not.match(c.stderr(), /--allow-empty/);
+  assert.not.ok(fs.existsSync(path.join(p, 'build')));
 });
 
 test.run();

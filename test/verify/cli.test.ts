@@ -50,6 +50,15 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     const typos = await verify(work, '--static-only', '--app', 'bookinfo', '--app', 'httbin', '--app', 'shop', '--app', 'bokinfo');
     assert.is(typos.code, 2);
     assert.match(typos.err, /^verify: no app named httbin, shop, bokinfo in \.meshproof\/expectations\.json \(did you mean "httpbin" \(for httbin\), "bookinfo" \(for bokinfo\)\?\); apps with promises: bookinfo, customers, httpbin\n$/);
+    // Letter case alone is a typo too (the edit distance of CUSTOMERS is too far for closest), and an
+    // empty name is shown as "", not as a gap in the sentence.
+    const upper = await verify(work, '--static-only', '--app', 'CUSTOMERS');
+    assert.is(upper.err, 'verify: no app named CUSTOMERS in .meshproof/expectations.json (did you mean "customers"?); apps with promises: bookinfo, customers, httpbin\n');
+    const listed = await verify(work, '--static-only', '--app', 'bookinfo,httpbin');
+    assert.is(listed.err, 'verify: no app named bookinfo,httpbin in .meshproof/expectations.json (--app takes one name: give it once per app, --app bookinfo --app httpbin); apps with promises: bookinfo, customers, httpbin\n');
+    const empty = await verify(work, '--static-only', '--app', '');
+    assert.is(empty.code, 2);
+    assert.is(empty.err, 'verify: no app named "" in .meshproof/expectations.json; apps with promises: bookinfo, customers, httpbin\n');
     fs.mkdirSync(path.join(work, 'empty'));
     const noDist = await verify(path.join(work, 'empty'), '--static-only');
     assert.is(noDist.code, 2);
@@ -67,6 +76,20 @@ test('GIVEN input verify cannot work with WHEN it runs THEN it exits 2 with a me
     assert.is(usage.code, 2);
     // A usage error is the CLI's: `meshproof:` and where to look.
     assert.match(usage.err, /^meshproof: --confidence must be a number strictly between 0 and 1/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('GIVEN verify -o report.md or report.json and no --format WHEN it runs THEN the file holds Markdown or JSON, as the extension says', async () => {
+  const work = copyDist();
+  try {
+    const md = await verify(work, '--static-only', '-o', path.join(work, 'out', 'report.md'));
+    assert.is(md.code, 0, md.err);
+    assert.match(fs.readFileSync(path.join(work, 'out', 'report.md'), 'utf8'), /^## meshproof verify/m);
+    const json = await verify(work, '--static-only', '-o', path.join(work, 'out', 'report.json'));
+    assert.is(json.code, 0, json.err);
+    assert.ok(Array.isArray(JSON.parse(fs.readFileSync(path.join(work, 'out', 'report.json'), 'utf8')).results));
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -47,6 +47,13 @@ test('GIVEN a flow sequence or map with no closing bracket WHEN loaded THEN inpu
   const long = await only('unclosed-long.yaml', `${OBJ}  labels: {a: "[x"}\nspec:\n  ports: [80,\n    443\n  type: ClusterIP\n`);
   assert.equal([long.location.line, long.location.column], [7, 10]);
   assert.match(long.message, /the "\[" at line 7, column 10 .*noticed at line 9/);
+  // Closed with the other bracket: one problem, at the "[", naming the wrong "}" (not a second one for the "{" around it).
+  const wrong = await only('wrong-bracket.yaml', `${OBJ}data: {k: [1, 2}\n`);
+  assert.equal([wrong.location.line, wrong.location.column], [5, 11]);
+  assert.is(wrong.message, 'malformed YAML: mismatched brackets: the flow sequence opened by "[" at line 5, column 11 is closed by "}" at line 5, column 16. Write "]" there');
+  const wrongMap = await only('wrong-brace.yaml', `${OBJ}spec:\n  selector: {app: a]\n`);
+  assert.equal([wrongMap.location.line, wrongMap.location.column], [6, 13]);
+  assert.match(wrongMap.message, /the flow map opened by "\{" at line 6, column 13 is closed by "\]" at line 6, column 20\. Write "\}" there$/);
   const last = await only('unclosed-last.yaml', `${OBJ}spec:\n  ports: [80`);
   assert.equal([last.location.line, last.location.column], [6, 10]);
   assert.match(last.message, /noticed at the end of the file/);

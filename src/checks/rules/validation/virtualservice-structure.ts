@@ -167,8 +167,12 @@ function reportSniHostsOutsideHosts(vs: MeshObject, hosts: readonly string[], re
       }
       (isRecord(m) ? stringList(m.sniHosts) ?? [] : []).forEach((sni, k) => {
         if (isIP(sni) || hosts.some((h) => hostMatches(h, sni))) return;
+        // Only letter case differs: the webhook compares as written, while Envoy matches SNI case-insensitively.
+        const twin = hosts.find((h) => hostMatches(h.toLowerCase(), sni.toLowerCase()));
         report(vs, `SNI host "${sni}" is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]; the webhook refuses the VirtualService. ` +
-          'Hosts are compared as written (a short host does not cover its FQDN): add the SNI host to spec.hosts, or match an SNI this VirtualService declares',
+          (twin !== undefined
+            ? `Hosts are compared as written, letter case included, and "${sni}" differs from "${twin}" only in case: write it in the case of spec.hosts (Envoy matches the SNI case-insensitively, so no client is lost)`
+            : 'Hosts are compared as written (a short host does not cover its FQDN): add the SNI host to spec.hosts, or match an SNI this VirtualService declares'),
         { path: ['spec', 'tls', i, 'match', j, 'sniHosts', k] });
       });
     });
