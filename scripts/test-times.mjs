@@ -8,15 +8,18 @@
  * but shows a file alone.
  *
  * Each file's CPU seconds are measured too (this process and the child processes it waited for, from
- * /proc/self/stat on Linux; this process only elsewhere): a file whose CPU is well under its wall time
- * waits (timers, servers, children that are not reaped in time) rather than computes, and
- * scripts/run-tests.mjs runs such files in an extra worker (see its --waiting-jobs).
- * The CPU of a file in one process is a lower bound when its tests leave work running after they end.
+ * /proc/self/stat on Linux; this process only elsewhere), and on Linux the seconds it was ready to run
+ * but queued behind other processes (`queued`: the main thread's run delay from /proc/self/schedstat;
+ * children's queueing is not known, so on a loaded machine a file that runs children looks more
+ * waiting than it is). A file whose CPU is well under its wall time less `queued` waits (timers,
+ * slow backends, signals) rather than computes; scripts/run-tests.mjs runs such files
+ * in an extra worker (see its --waiting-jobs). A file's CPU in one process is a lower bound when its
+ * tests leave work running after they end.
  *
  * Usage: node scripts/test-times.mjs [filter-regex] [--isolate] [--top N] [--json out.json]
  *   filter-regex  only files whose path under test/ matches it, case-insensitive (default: every `*.test.ts`)
  *   --top N       how many of the slowest files to print (default 40)
- *   --json FILE   also write every file's {file, seconds, cpu, import, tests, ok} to FILE, slowest first
+ *   --json FILE   also write every file's {file, seconds, cpu, queued, import, tests, ok} to FILE, slowest first
  * Exit code 1 when any file failed (marked FAIL; uvu's report above the table says what failed).
  */
 import { spawnSync } from 'node:child_process';
@@ -76,23 +79,38 @@ function cpuSeconds() {
     return (u.user + u.system) / 1e6;
   }
 }
+/** Seconds this process's main thread (where the tests' JavaScript runs) ran, and waited in the run queue, so far (schedstat); zeros where unknown. */
+function schedSeconds() {
+  try {
+    const [run, queued] = readFileSync('/proc/self/schedstat', 'utf8').split(' ');
+    return { run: Number(run) / 1e9, queued: Number(queued) / 1e9 };
+  } catch {
+    return { run: 0, queued: 0 };
+  }
+}
+/** A clock of CPU seconds and run-queue seconds (see the module docstring); `stop()` gives both since `start`. */
+function usage() {
+  const cpu0 = cpuSeconds();
+  const s0 = schedSeconds();
+  return () => ({ cpu: cpuSeconds() - cpu0, queued: Math.max(0, schedSeconds().queued - s0.queued) });
+}
 const results = [];
 const t0 = Date.now();
 if (isolate) {
   const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   for (const [i, name] of names.entries()) {
     const start = performance.now();
-    const cpuStart = cpuSeconds();
+    const stop = usage();
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', `^${escape(name)}$`], {
       cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
     });
     const seconds = (performance.now() - start) / 1000;
-    const cpu = cpuSeconds() - cpuStart;
+    const { cpu, queued } = stop();
     const ok = r.status === 0;
     // uvu's own "Duration:" covers running the tests, not starting the process and importing the file.
     const m = /Duration:\s*([\d.]+)(ms|s)/.exec((r.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, ''));
     const tests = m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : undefined;
-    results.push({ file: name, seconds: round(seconds), cpu: round(cpu), import: undefined, tests, ok });
+    results.push({ file: name, seconds: round(seconds), cpu: round(cpu), queued: round(queued), import: undefined, tests, ok });
     process.stderr.write(`[${i + 1}/${names.length}] ${seconds.toFixed(1).padStart(6)} s ${cpu.toFixed(1).padStart(6)} s CPU ${ok ? 'ok  ' : 'FAIL'} ${name}\n`);
     if (!ok) process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}\n`);
   }
@@ -100,39 +118,43 @@ if (isolate) {
   // What uvu/run does, with a clock around each file's import and each of its suites' run.
   globalThis.UVU_DEFER = 1;
   const uvu = await import(pathToFileURL(join(root, 'node_modules/uvu/dist/index.mjs')).href);
-  const timing = names.map((file) => ({ file, import: 0, tests: 0, cpu: 0, ok: true }));
+  const timing = names.map((file) => ({ file, import: 0, tests: 0, cpu: 0, queued: 0, ok: true }));
   for (const [i, name] of names.entries()) {
     globalThis.UVU_INDEX = i;
     globalThis.UVU_QUEUE.push([name]);
     const start = performance.now();
-    const cpuStart = cpuSeconds();
+    const stop = usage();
     await import(pathToFileURL(join(testDir, name)).href);
     timing[i].import = (performance.now() - start) / 1000;
-    timing[i].cpu += cpuSeconds() - cpuStart;
+    const used = stop();
+    timing[i].cpu += used.cpu;
+    timing[i].queued += used.queued;
   }
   for (const [i, group] of globalThis.UVU_QUEUE.entries()) {
     for (let j = 1; j < group.length; j++) {
       const run = group[j];
       group[j] = async () => {
         const start = performance.now();
-        const cpuStart = cpuSeconds();
+        const stop = usage();
         const r = await run();
         timing[i].tests += (performance.now() - start) / 1000;
-        timing[i].cpu += cpuSeconds() - cpuStart;
+        const used = stop();
+        timing[i].cpu += used.cpu;
+        timing[i].queued += used.queued;
         if (r[0] !== true) timing[i].ok = false;
         return r;
       };
     }
   }
   await uvu.exec();
-  for (const t of timing) results.push({ file: t.file, seconds: round(t.import + t.tests), cpu: round(t.cpu), import: round(t.import), tests: round(t.tests), ok: t.ok });
+  for (const t of timing) results.push({ file: t.file, seconds: round(t.import + t.tests), cpu: round(t.cpu), queued: round(t.queued), import: round(t.import), tests: round(t.tests), ok: t.ok });
 }
 results.sort((a, b) => b.seconds - a.seconds);
 const total = results.reduce((s, r) => s + r.seconds, 0);
 const col = (v) => (v === undefined ? '?' : v.toFixed(1)).padStart(7);
 const cpuTotal = results.reduce((s, r) => s + r.cpu, 0);
-console.log(`\nslowest ${Math.min(top, results.length)} of ${results.length} test files, seconds (${isolate ? 'own process each: wall, CPU, -, uvu Duration' : 'one process: import + tests, CPU, import, tests'}):`);
-for (const r of results.slice(0, top)) console.log(`${col(r.seconds)}${col(r.cpu)}${col(r.import)}${col(r.tests)}  ${r.ok ? '' : 'FAIL '}${r.file}`);
+console.log(`\nslowest ${Math.min(top, results.length)} of ${results.length} test files, seconds (${isolate ? 'own process each: wall, CPU, queued, -, uvu Duration' : 'one process: import + tests, CPU, queued, import, tests'}):`);
+for (const r of results.slice(0, top)) console.log(`${col(r.seconds)}${col(r.cpu)}${col(r.queued)}${col(r.import)}${col(r.tests)}  ${r.ok ? '' : 'FAIL '}${r.file}`);
 console.log(`total ${total.toFixed(0)} s summed over files (${cpuTotal.toFixed(0)} s CPU), ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
 process.exitCode = results.some((r) => !r.ok) ? 1 : 0;
