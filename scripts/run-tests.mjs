@@ -7,7 +7,14 @@
  * Files start slowest first (scripts/test-times.json, written by scripts/test-times.mjs --json;
  * files it does not list start after, by name), so one long file does not finish alone at the end.
  *
- * Usage: node scripts/run-tests.mjs [filter-regex] [--jobs N] [--bail]
+ * Waiting files: a file that test-times.json says used under half its wall time in CPU (`cpu` /
+ * (`seconds` - `queued`) < 0.5, `queued` being the time it waited for a core on a loaded machine: its
+ * tests wait on real timeouts, slow backends, signals) mostly leaves its worker's core idle. `--waiting-jobs M` (default 1, or MESHPROOF_TEST_WAITING_JOBS; 0 turns
+ * it off) more workers run only such files, slowest first, beside the N that run the rest, so the cores
+ * compute while those files wait; the N workers take waiting files too once their own queue is empty.
+ * Files test-times.json gives no `cpu` for are never waiting files.
+ *
+ * Usage: node scripts/run-tests.mjs [filter-regex] [--jobs N] [--waiting-jobs M] [--bail]
  *   filter-regex  only files whose path under test/ matches it, case-insensitive (default: `\.test\.ts$`)
  * Prints uvu's totals over all files, then each failed file by name. Exit code 1 when any test failed,
  * a file threw while loading, or a worker died (its file is named, with what it printed) or did not
@@ -22,6 +29,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const testDir = join(root, 'test');
+/** A file using less than this share of its wall time (less its time queued for a core) in CPU (scripts/test-times.json) is a waiting file. */
+const WAITING_CPU_SHARE = 0.5;
 
 if (process.argv[2] === '--worker') await worker();
 else await parent();
@@ -82,11 +91,21 @@ async function parent() {
   const bail = bailAt >= 0;
   if (bail) args.splice(bailAt, 1);
   const jobs = Math.max(1, Number(opt('--jobs') ?? process.env.MESHPROOF_TEST_JOBS ?? Math.min(2, availableParallelism())));
+  const waitingJobsArg = opt('--waiting-jobs');
   const pattern = new RegExp(args[0] ?? '\\.test\\.ts$', 'i');
   const files = listFiles(testDir).map((f) => relative(testDir, f)).filter((n) => pattern.test(n)).sort((a, b) => a.localeCompare(b));
   const timesFile = join(root, 'scripts', 'test-times.json');
-  const known = existsSync(timesFile) ? new Map(JSON.parse(readFileSync(timesFile, 'utf8')).map((t) => [t.file, t.seconds])) : new Map();
-  const queue = [...files].sort((a, b) => (known.get(b) ?? -1) - (known.get(a) ?? -1) || a.localeCompare(b));
+  const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : [];
+  const known = new Map(times.map((t) => [t.file, t.seconds]));
+  const waitingFile = new Set(times.filter((t) => {
+    const wall = t.seconds - (t.queued ?? 0);
+    return typeof t.cpu === 'number' && wall > 0 && t.cpu / wall < WAITING_CPU_SHARE;
+  }).map((t) => t.file));
+  const waitingJobs = jobs > 1 ? Math.max(0, Number(waitingJobsArg ?? process.env.MESHPROOF_TEST_WAITING_JOBS ?? 1)) : 0;
+  const ordered = [...files].sort((a, b) => (known.get(b) ?? -1) - (known.get(a) ?? -1) || a.localeCompare(b));
+  const waitingQueue = waitingJobs > 0 ? ordered.filter((f) => waitingFile.has(f)) : [];
+  const queue = ordered.filter((f) => !waitingQueue.includes(f));
+  const waitingCount = waitingQueue.length;
   const started = performance.now();
   const totals = { total: 0, passed: 0, skipped: 0 };
   const failed = [];
@@ -102,7 +121,10 @@ async function parent() {
     }
   };
 
-  const runWorker = () => new Promise((resolve) => {
+  /** A worker's next file: a waiting worker takes only waiting files; the others take theirs, then waiting ones. */
+  const take = (waiting) => (waiting ? waitingQueue.shift() : queue.shift() ?? waitingQueue.shift());
+
+  const runWorker = (waiting = false) => new Promise((resolve) => {
     const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
       cwd: root,
       execArgv: ['--import', 'tsx'],
@@ -112,7 +134,7 @@ async function parent() {
     let file;
     let exitTimer;
     const next = () => {
-      file = stopping ? undefined : queue.shift();
+      file = stopping ? undefined : take(waiting);
       if (file === undefined) {
         child.send({ type: 'done' });
         exitTimer = setTimeout(() => {
@@ -145,16 +167,20 @@ async function parent() {
         outputs.delete(file);
         failed.push(file);
         if (bail) stopping = true;
-        resolve(runWorker());
+        resolve(runWorker(waiting));
         return;
       }
       resolve();
     });
   });
 
-  await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, runWorker));
+  await Promise.all([
+    ...Array.from({ length: Math.min(jobs, files.length) }, () => runWorker(false)),
+    ...Array.from({ length: Math.min(waitingJobs, waitingQueue.length) }, () => runWorker(true)),
+  ]);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
-  process.stdout.write(`  Total:     ${totals.total}\n  Passed:    ${totals.passed}\n  Skipped:   ${totals.skipped}\n  Files:     ${files.length} in ${jobs} worker${jobs === 1 ? '' : 's'}\n  Duration:  ${seconds}s\n\n`);
+  const waitingNote = waitingCount > 0 ? ` (+${Math.min(waitingJobs, waitingCount)} for ${waitingCount} waiting file${waitingCount === 1 ? '' : 's'})` : '';
+  process.stdout.write(`  Total:     ${totals.total}\n  Passed:    ${totals.passed}\n  Skipped:   ${totals.skipped}\n  Files:     ${files.length} in ${jobs} worker${jobs === 1 ? '' : 's'}${waitingNote}\n  Duration:  ${seconds}s\n\n`);
   if (failed.length) process.stdout.write(`  Failed (${failed.length}):\n${failed.map((f) => `    ${f}`).join('\n')}\n\n`);
   if (files.length === 0) process.stdout.write(`  no test file under test/ matches ${pattern}\n`);
   process.exitCode = failed.length || files.length === 0 ? 1 : 0;
