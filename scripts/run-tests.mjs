@@ -9,8 +9,8 @@
  *
  * Waiting files: a file that test-times.json says used under half its wall time in CPU (`cpu` /
  * (`seconds` - `queued`) < 0.5, `queued` being the time it waited for a core on a loaded machine: its
- * tests wait on real timeouts, slow backends, signals) mostly leaves its worker's core idle. `--waiting-jobs M` (default 1, or MESHPROOF_TEST_WAITING_JOBS; 0 turns
- * it off) more workers run only such files, slowest first, beside the N that run the rest, so the cores
+ * tests wait on real timeouts, slow backends, signals) mostly leaves its worker's core idle. `--waiting-jobs M` (default 0, or MESHPROOF_TEST_WAITING_JOBS: off until
+ * test-times.json is measured on a quiet machine, see README) more workers run only such files, slowest first, beside the N that run the rest, so the cores
  * compute while those files wait; the N workers take waiting files too once their own queue is empty.
  * Files test-times.json gives no `cpu` for are never waiting files.
  *
@@ -101,7 +101,7 @@ async function parent() {
     const wall = t.seconds - (t.queued ?? 0);
     return typeof t.cpu === 'number' && wall > 0 && t.cpu / wall < WAITING_CPU_SHARE;
   }).map((t) => t.file));
-  const waitingJobs = jobs > 1 ? Math.max(0, Number(waitingJobsArg ?? process.env.MESHPROOF_TEST_WAITING_JOBS ?? 1)) : 0;
+  const waitingJobs = jobs > 1 ? Math.max(0, Number(waitingJobsArg ?? process.env.MESHPROOF_TEST_WAITING_JOBS ?? 0)) : 0;
   const ordered = [...files].sort((a, b) => (known.get(b) ?? -1) - (known.get(a) ?? -1) || a.localeCompare(b));
   const waitingQueue = waitingJobs > 0 ? ordered.filter((f) => waitingFile.has(f)) : [];
   const queue = ordered.filter((f) => !waitingQueue.includes(f));
