@@ -5,10 +5,11 @@
  */
 import type { MeshGraph } from './graph.js';
 import { stringList, type MeshObject } from './object.js';
-import { namesAsWritten, type ServiceInfo } from './services.js';
+import { analyzerNamesAsWritten, type ServiceInfo } from './services.js';
 
 /**
- * The services `dr.spec.host` names (a short host expanded against the DestinationRule's namespace),
+ * The services `dr.spec.host` names (a short host expanded against the DestinationRule's namespace), found by
+ * their `analyzerHost` as the analyzers key them (a short ServiceEntry host expanded too: `ServiceRegistry.forAnalyzerHost`),
  * as seen from the namespaces the DestinationRule is exported to: its own when `spec.exportTo` is
  * empty, `.` standing for it, a name for that namespace, `*` for services exported to every
  * namespace. The first namespace in `exportTo` order that sees the host wins; empty when none does.
@@ -23,9 +24,9 @@ export function destinationRuleServices(graph: MeshGraph, dr: MeshObject): Servi
   const scopes = exportTo.length === 0 ? [dr.namespace] : exportTo.map((e) => (e === '.' ? dr.namespace : e));
   for (const scope of scopes) {
     const found = scope === '*'
-      ? graph.services.forHost(fqdn, null).filter((s) => s.exportTo.includes('*'))
-      : graph.services.forHost(fqdn, scope);
-    const named = found.filter((s) => namesAsWritten(s, host, dr.namespace, graph.clusterDomain));
+      ? graph.services.forAnalyzerHost(fqdn, null).filter((s) => s.exportTo.includes('*'))
+      : graph.services.forAnalyzerHost(fqdn, scope);
+    const named = found.filter((s) => analyzerNamesAsWritten(s, host, dr.namespace, graph.clusterDomain));
     if (named.length > 0) return named;
   }
   return [];

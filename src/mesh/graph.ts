@@ -362,7 +362,15 @@ export class MeshGraph {
    * `workloadSelector` rules) uses for `host`, as istiod computes it; null when none applies.
    */
   destinationRuleFor(host: string, fromNamespace: string, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
-    const fqdn = this.resolveHost(host, fromNamespace).fqdn;
+    return this.destinationRuleForResolved(this.resolveHost(host, fromNamespace).fqdn, fromNamespace, clientLabels);
+  }
+
+  /**
+   * {@link destinationRuleFor} for a host already resolved: a service's `host` as istiod keeps it, or a resolved
+   * destination. Not expanded again, so a short ServiceEntry host `payments` is looked up as `payments`, which a
+   * DestinationRule host `payments` (expanded in its own namespace) never names, as in istiod.
+   */
+  destinationRuleForResolved(fqdn: string, fromNamespace: string, clientLabels?: Readonly<Record<string, string>>): MergedDestinationRule | null {
     return this.destinationRules.lookup(fqdn, fromNamespace, this.serviceNamespaceOf(fqdn, fromNamespace), clientLabels);
   }
 

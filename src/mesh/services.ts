@@ -1,5 +1,5 @@
 import type { FieldPath } from './types.js';
-import { hostMatches, hostsIntersect, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
+import { analyzerHostKey, hostMatches, hostsIntersect, isWildcard, resolveHost, serviceFqdn, wildcardsCovering } from './hosts.js';
 import { isRecord, stringList, stringMap, type MeshObject } from './object.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
 import { exportToOf, exportedTo } from './visibility.js';
@@ -25,7 +25,19 @@ export interface ServicePort {
 
 /** One host in the service registry: a Kubernetes Service, or one host of a ServiceEntry. */
 export interface ServiceInfo {
+  /**
+   * The host istiod gives the service (`model.Service.Hostname`): a Kubernetes Service's FQDN; a ServiceEntry host
+   * exactly as written, a short one (`payments`) included (`serviceentry/conversion.go` `convertServices`:
+   * `host.Name(hostname)`). Cluster names (`outbound|80||payments`), virtual host domains and every istiod lookup
+   * use it, so a VirtualService's short host, expanded in its own namespace, never meets a short ServiceEntry host.
+   */
   readonly host: string;
+  /**
+   * The host `istioctl analyze` keys the service by (`util.ConvertHostToFQDN` in `InitServiceEntryHostMap`): `host`,
+   * except that a short ServiceEntry host is expanded in the entry's namespace (`payments.<ns>.svc.<domain>`).
+   * Only the rules that reproduce the analyzers (IST codes) read it, through {@link ServiceRegistry.forAnalyzerHost}.
+   */
+  readonly analyzerHost: string;
   readonly namespace: string;
   readonly kind: 'Service' | 'ServiceEntry';
   readonly object: MeshObject;
@@ -79,7 +91,7 @@ function servicesOf(o: MeshObject, domain: string, mc: MeshConfig): ServiceInfo[
     const generatedFrom = gatewayOfManagedService(o);
     return [{
       ...(generatedFrom ? { generatedFrom } : {}),
-      host: serviceFqdn(o.name, o.namespace, domain), namespace: o.namespace, kind: 'Service', object: o, ports,
+      host: serviceFqdn(o.name, o.namespace, domain), analyzerHost: serviceFqdn(o.name, o.namespace, domain), namespace: o.namespace, kind: 'Service', object: o, ports,
       exportTo, selector: selector && Object.keys(selector).length > 0 ? selector : null,
       location: 'MESH_INTERNAL', resolution: 'STATIC', addresses: ip, hostPath: ['metadata', 'name'],
     }];
@@ -104,7 +116,7 @@ function servicesOf(o: MeshObject, domain: string, mc: MeshConfig): ServiceInfo[
     resolution: typeof spec.resolution === 'string' ? spec.resolution : 'NONE',
     addresses: stringList(spec.addresses) ?? [],
   };
-  return (stringList(spec.hosts) ?? []).map((h, i) => ({ ...base, host: resolveHost(h, o.namespace, domain).fqdn, hostPath: ['spec', 'hosts', i] }));
+  return (stringList(spec.hosts) ?? []).map((h, i) => ({ ...base, host: serviceEntryHost(h), analyzerHost: analyzerHostKey(h.trim(), o.namespace, domain), hostPath: ['spec', 'hosts', i] }));
 }
 
 /**
@@ -122,6 +134,8 @@ export class ServiceRegistry {
   /** `byHost` and `wildcards` again, keyed by the lower-cased host, for {@link forHostIgnoringCase}. */
   private readonly byFoldedHost = new Map<string, ServiceInfo[]>();
   private readonly foldedWildcards = new Map<string, ServiceInfo[]>();
+  /** ServiceEntry hosts written without a dot, keyed by their {@link ServiceInfo.analyzerHost}, for {@link forAnalyzerHost}. */
+  private readonly expandedShortHosts = new Map<string, ServiceInfo[]>();
   /** Kubernetes Services by namespace, then by one `key=value` selector pair. */
   private readonly bySelectorPair = new Map<string, Map<string, ServiceInfo[]>>();
   /** ServiceEntry hosts with `workloadSelector`, the same way. */
@@ -143,6 +157,7 @@ export class ServiceRegistry {
         all.push(s);
         push(isWildcard(s.host) ? this.wildcards : this.byHost, s.host, s);
         push(isWildcard(s.host) ? this.foldedWildcards : this.byFoldedHost, s.host.toLowerCase(), s);
+        if (s.analyzerHost !== s.host) push(this.expandedShortHosts, s.analyzerHost, s);
         if (s.selector) {
           const index = s.kind === 'Service' ? this.bySelectorPair : this.entriesBySelectorPair;
           const [k, v] = Object.entries(s.selector)[0]!;
@@ -176,6 +191,22 @@ export class ServiceRegistry {
     } else {
       found = [...(this.byHost.get(host) ?? [])];
       for (const w of wildcardsCovering(host)) found.push(...(this.wildcards.get(w) ?? []));
+    }
+    return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
+  }
+
+  /**
+   * {@link forHost} as `istioctl analyze` reads the registry: by {@link ServiceInfo.analyzerHost}, so a short
+   * ServiceEntry host (`payments` in `shop`) is found as `payments.shop.svc.<domain>` and not as `payments`.
+   * istiod never looks hosts up this way; only the rules that reproduce the analyzers' verdicts (IST codes) do.
+   */
+  forAnalyzerHost(host: string, fromNamespace: string | null): ServiceInfo[] {
+    let found: ServiceInfo[];
+    if (this.expandedShortHosts.size === 0) return this.forHost(host, fromNamespace);
+    if (isWildcard(host)) {
+      found = this.all.filter((s) => hostMatches(host, s.analyzerHost) || hostMatches(s.analyzerHost, host));
+    } else {
+      found = [...this.forHost(host, null).filter((s) => s.analyzerHost === s.host), ...(this.expandedShortHosts.get(host) ?? [])];
     }
     return fromNamespace === null ? found : found.filter((s) => exportedTo(s.exportTo, s.namespace, fromNamespace));
   }
@@ -247,4 +278,19 @@ export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
  */
 export function namesAsWritten(service: ServiceInfo, host: string, namespace: string, domain: string): boolean {
   return hostsIntersect(service.host, resolveHost(host, namespace, domain).fqdn);
+}
+
+/** {@link namesAsWritten} as `istioctl analyze` compares: against {@link ServiceInfo.analyzerHost}. */
+export function analyzerNamesAsWritten(service: ServiceInfo, host: string, namespace: string, domain: string): boolean {
+  return hostsIntersect(service.analyzerHost, resolveHost(host, namespace, domain).fqdn);
+}
+
+/**
+ * The host istiod gives a ServiceEntry host: as written, a short name (`payments`) included
+ * (`serviceentry/conversion.go` `convertServices`: `host.Name(hostname)`, never expanded), so its clusters are
+ * `outbound|<port>||payments` and a VirtualService's short host, expanded in the VirtualService's namespace, never
+ * meets it. `istioctl analyze` expands it instead: see {@link ServiceInfo.analyzerHost}.
+ */
+function serviceEntryHost(written: string): string {
+  return written.trim();
 }

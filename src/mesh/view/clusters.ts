@@ -157,9 +157,9 @@ export class ClusterCollector {
     if (seesAsOutsider(this.graph, host, this.proxyNamespace)) {
       const outsiders = inheritedPerGraph(OUTSIDER_RULES, this.graph, () => new Map<string, MergedDestinationRule | null>(), (previous, keep) => new Map([...previous].filter(([h]) => keep(h))));
       rule = outsiders.get(host);
-      if (rule === undefined) outsiders.set(host, (rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels)));
+      if (rule === undefined) outsiders.set(host, (rule = this.graph.destinationRuleForResolved(host, this.proxyNamespace, this.proxyLabels)));
     } else {
-      rule = this.graph.destinationRuleFor(host, this.proxyNamespace, this.proxyLabels);
+      rule = this.graph.destinationRuleForResolved(host, this.proxyNamespace, this.proxyLabels);
     }
     this.rules.set(host, rule);
     return rule;

@@ -188,7 +188,7 @@ const OUTSIDER_ANSWERS = new WeakMap<MeshGraph, Map<string, string>>();
 export function outsiderAnswersKey(graph: MeshGraph, host: string): string {
   const known = hostAnswer(OUTSIDER_ANSWERS, graph, host);
   if (known.found) return known.value!;
-  const key = answersKey(graph, host, OUTSIDER, graph.destinationRuleFor(host, OUTSIDER));
+  const key = answersKey(graph, host, OUTSIDER, graph.destinationRuleForResolved(host, OUTSIDER));
   known.map.set(host, key);
   return key;
 }

@@ -8,6 +8,11 @@ import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import destinationHostExists from '../../../src/checks/rules/references/destination-host-exists.js';
+import destinationRuleHostExists from '../../../src/checks/rules/references/destination-rule-host-exists.js';
+import subsetExists from '../../../src/checks/rules/references/subset-exists.js';
+import subsetNotApplied from '../../../src/checks/rules/references/subset-not-applied.js';
+import subsetSelectsNoEndpoint from '../../../src/checks/rules/references/subset-selects-no-endpoint.js';
+import subsetSelectsWorkload from '../../../src/checks/rules/references/subset-selects-workload.js';
 import rule from '../../../src/checks/rules/serviceentry/short-host-never-routed.js';
 import { findingsOf } from './_harness.js';
 
@@ -43,6 +48,29 @@ test('GIVEN a short host in another namespace WHEN a VirtualService elsewhere na
 
 test('GIVEN the ServiceEntry is not exported to the VirtualService namespace WHEN checked THEN it is not meant, and not reported', async () => {
   assert.equal(await findingsOf(yaml(entry('payments', 'shop', '.'), virtualService('web', 'payments', 'payments')), [rule]), []);
+});
+
+const subsetsYaml = [
+  'apiVersion: networking.istio.io/v1', 'kind: DestinationRule', 'metadata: {name: payments, namespace: shop}', 'spec:',
+  '  host: payments', '  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]',
+].join('\n');
+const endpointEntry = [
+  'apiVersion: networking.istio.io/v1', 'kind: ServiceEntry', 'metadata: {name: payments-ext, namespace: shop}', 'spec:',
+  '  hosts: [payments]', '  location: MESH_INTERNAL', '  resolution: STATIC', '  ports: [{number: 80, name: http, protocol: HTTP}]',
+  '  endpoints: [{address: 10.0.0.9, labels: {version: v1}}]',
+].join('\n');
+const subsetRoutes = [
+  'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata: {name: payments, namespace: shop}', 'spec:',
+  '  hosts: [payments]', '  http:', '  - route:', '    - destination: {host: payments, subset: v1}', '      weight: 50',
+  '    - destination: {host: payments, subset: v3}', '      weight: 50',
+].join('\n');
+
+test('GIVEN a short ServiceEntry host with a DestinationRule "payments" and subsets WHEN the istioctl-parity rules run THEN they read the host as the analyzers expand it (the model keeps it as written): no IST0174, IST0173 judges v1 and v2, IST0101 reports the missing subset v3', async () => {
+  const parity = [destinationRuleHostExists, destinationHostExists, subsetExists, subsetNotApplied, subsetSelectsNoEndpoint, subsetSelectsWorkload];
+  const found = await findingsOf(yaml(endpointEntry, subsetsYaml, subsetRoutes), parity);
+  assert.equal(found.map((f) => `${f.istioCode} ${f.ruleId} ${f.severity}`).sort(), [
+    'IST0101 references/subset-exists error', 'IST0173 references/subset-selects-workload error', 'IST0173 references/subset-selects-workload info',
+  ]);
 });
 
 test.run();

@@ -46,7 +46,7 @@ export function subsetVerdicts(graph: MeshGraph): readonly SubsetVerdict[] {
       const subset = subsetOf(destination);
       if (host === undefined || subset === undefined) continue;
       const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
-      if (graph.services.forHost(fqdn, null).length === 0) continue;
+      if (graph.services.forAnalyzerHost(fqdn, null).length === 0) continue;
       const analyzerFinds = analyzerFindsSubset(graph, vs, host, subset);
       const istiod = istiodMiss(graph, vs, gateways, section, rule, fqdn, subset, what);
       if (!analyzerFinds || istiod !== null) out.push({ vs, path: [...path, 'subset'], host, subset, what, analyzerFinds, istiod });

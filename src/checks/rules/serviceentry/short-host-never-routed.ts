@@ -1,6 +1,7 @@
 import type { MeshGraph, ServiceInfo } from '../../../mesh/graph.js';
 import { isWildcard } from '../../../mesh/hosts.js';
 import { stringList, type MeshObject } from '../../../mesh/object.js';
+import { push } from '../../../mesh/services.js';
 import { exportedTo } from '../../../mesh/visibility.js';
 import type { Rule } from '../../rule.js';
 import { destinationsOf, hostOf } from '../references/_helpers.js';
@@ -11,8 +12,9 @@ import { isMeshBound } from '../routing/_helpers.js';
  * ServiceEntry host written without a dot. istiod keeps ServiceEntry hosts as written
  * (`serviceentry/conversion.go` `convertServices`: `host.Name(hostname)`) but expands a VirtualService's short hosts
  * and destinations in the VirtualService's namespace (`model.ResolveShortnameToFQDN`), so the two never meet.
- * meshproof's registry (like `istioctl analyze`, `util.InitServiceEntryHostMap`) expands the ServiceEntry host too, so
- * IST0101 and the model see a match; this rule reports the gap istiod leaves.
+ * The model keeps the host as written too (`ServiceInfo.host`), so the per-proxy view and xDS reproduce the miss;
+ * `istioctl analyze` (`util.InitServiceEntryHostMap`) expands it (`ServiceInfo.analyzerHost`), so IST0101 sees a
+ * match. This rule reports the gap istiod leaves.
  */
 const shortHostNeverRouted: Rule = {
   id: 'serviceentry/short-host-never-routed',
@@ -63,40 +65,29 @@ const shortHostNeverRouted: Rule = {
 
 export default shortHostNeverRouted;
 
-/** ServiceEntry hosts written without a dot (and not `*`), by the host as written, with the registry entry of each. */
+/**
+ * ServiceEntry hosts written without a dot (and not `*`), by the host istiod keeps, with the registry entry of each:
+ * exactly the services whose `analyzerHost` (the analyzers' expansion) differs from their `host`.
+ */
 function shortEntryHosts(graph: MeshGraph): Map<string, ServiceInfo[]> {
   const out = new Map<string, ServiceInfo[]>();
-  for (const s of graph.services.all) {
-    const written = writtenShortHost(s);
-    if (written === undefined) continue;
-    const list = out.get(written);
-    if (list) list.push(s);
-    else out.set(written, [s]);
-  }
+  for (const s of graph.services.all) if (s.analyzerHost !== s.host) push(out, s.host, s);
   return out;
-}
-
-/** The host `s` was written as, when it is a ServiceEntry host without a dot. */
-function writtenShortHost(s: ServiceInfo): string | undefined {
-  if (s.kind !== 'ServiceEntry') return undefined;
-  const i = s.hostPath[2];
-  const written = typeof i === 'number' ? stringList(s.object.spec.hosts)?.[i] : undefined;
-  return written !== undefined && !written.includes('.') && !isWildcard(written) ? written : undefined;
 }
 
 /**
  * For `host` written in `vs`: the short ServiceEntry hosts it was meant for and never meets. `host` is a short name,
  * or a Kubernetes FQDN whose first label is one; the ServiceEntry must be exported to the VirtualService's namespace,
- * and no other Service or ServiceEntry may have the expanded name (then the VirtualService applies to that one).
- * `sameName`: only entries that meshproof's registry (and `istioctl analyze`) expand to that very name.
+ * and no Service or ServiceEntry may have the expanded name as its istiod host (then the VirtualService applies to
+ * that one). `sameName`: only entries that `istioctl analyze` expands to that very name (`analyzerHost`).
  */
 function missedEntries(graph: MeshGraph, short: ReadonlyMap<string, ServiceInfo[]>, vs: MeshObject, host: string, sameName = false): { fqdn: string; name: string; entries: string } | undefined {
   if (isWildcard(host)) return undefined;
   const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
   const name = host.includes('.') ? kubernetesShortName(fqdn, graph.clusterDomain) : host;
-  const entries = name === undefined ? undefined : short.get(name)?.filter((s) => exportedTo(s.exportTo, s.namespace, vs.namespace) && (!sameName || s.host === fqdn));
+  const entries = name === undefined ? undefined : short.get(name)?.filter((s) => exportedTo(s.exportTo, s.namespace, vs.namespace) && (!sameName || s.analyzerHost === fqdn));
   if (!entries || entries.length === 0) return undefined;
-  if (graph.services.forHost(fqdn, vs.namespace).some((s) => writtenShortHost(s) === undefined)) return undefined;
+  if (graph.services.forHost(fqdn, vs.namespace).length > 0) return undefined;
   const objects = [...new Set(entries.map((s) => s.object))];
   return { fqdn, name: name!, entries: objects.map((o) => `ServiceEntry ${o.namespace}/${o.name}`).join(' and ') };
 }
