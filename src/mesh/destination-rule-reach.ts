@@ -23,7 +23,7 @@ const ELSEWHERE = '\u0000elsewhere';
  */
 export function destinationRuleReaches(graph: MeshGraph, dr: MeshObject, fqdn: string, subset?: string): boolean {
   const reaches = (namespace: string, labels?: Readonly<Record<string, string>>): boolean => {
-    const merged = graph.destinationRuleFor(fqdn, namespace, labels);
+    const merged = graph.destinationRuleForResolved(fqdn, namespace, labels);
     if (!merged || !merged.rules.includes(dr)) return false;
     return subset === undefined
       ? merged.trafficPolicy?.object === dr

@@ -12,6 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyView, describeProxy } from '../../../src/mesh/view/index.js';
 import { translateProxy } from '../../../src/xds/translate/index.js';
+import { destinationRuleReaches } from '../../../src/mesh/destination-rule-reach.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { dr, route, vs } from '../../mesh/view-fixtures.js';
 import { selectRoute, targetOf } from './_select.js';
@@ -57,6 +58,15 @@ test('GIVEN the ServiceEntry host written payments.shop.svc.cluster.local WHEN t
   const { set } = sidecarSet([entry(EXPANDED), subsets, paymentsVs]);
   const rc = set.routes.find((r) => r.name === '80')!;
   assert.is(targetOf(selectRoute(rc, { authority: EXPANDED, path: '/' })), `outbound|80|v1|${EXPANDED}`);
+});
+
+test('GIVEN a DestinationRule "payments" beside a ServiceEntry host "payments" WHEN asked whether it reaches the service host as istiod keeps it THEN it does not (the rule expands to payments.shop.svc.cluster.local), while the expanded host is reached', () => {
+  const graph = graphOf([entry('payments'), { ...subsets, spec: { ...(subsets.spec as Record<string, unknown>), trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } }]);
+  const rule = graph.ofKind('DestinationRule')[0]!;
+  assert.is(destinationRuleReaches(graph, rule, 'payments'), false);
+  assert.is(destinationRuleReaches(graph, rule, 'payments', 'v1'), false);
+  assert.is(graph.destinationRuleForResolved('payments', 'shop'), null);
+  assert.is(destinationRuleReaches(graph, rule, EXPANDED), true);
 });
 
 test.run();

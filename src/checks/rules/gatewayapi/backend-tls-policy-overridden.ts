@@ -69,7 +69,7 @@ const backendTlsPolicyOverridden: Rule = {
           for (const port of ports) {
             const where = new Map<string, MeshObject>();
             for (const ns of clientNamespaces) {
-              const rule = graph.destinationRuleFor(host, ns);
+              const rule = graph.destinationRuleForResolved(host, ns);
               const tls = effectiveTls(rule, port);
               // The policy's own settings, or another policy's (an older one for this port: not a user's rule to drop).
               if (tls === view.tls || (tls !== undefined && policyTls.has(tls))) continue;

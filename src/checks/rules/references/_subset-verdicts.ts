@@ -191,7 +191,7 @@ function selectedClients(graph: MeshGraph, rules: readonly MeshObject[], fqdn: s
   if (clients.length === 0) return null;
   const lacking: Lacking[] = [];
   for (const w of clients) {
-    const merged = graph.destinationRuleFor(fqdn, namespace, w.labels);
+    const merged = graph.destinationRuleForResolved(fqdn, namespace, w.labels);
     if (!(merged ? subsetNames(merged.rules) : []).includes(subset)) lacking.push({ workload: w, rules: merged?.rules ?? [] });
   }
   return { clients: clients.length, lacking };

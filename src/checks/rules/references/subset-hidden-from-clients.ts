@@ -74,7 +74,7 @@ function judgedBySubsetExists(graph: MeshGraph, vs: MeshObject, path: readonly (
   const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
   const own = graph.destinationRulesFor(fqdn, vs.namespace)?.rules ?? [];
   if (subsetNames(own).includes(subset)) return false;
-  const client = graph.destinationRuleFor(fqdn, namespace, proxy.labels)?.rules ?? [];
+  const client = graph.destinationRuleForResolved(fqdn, namespace, proxy.labels)?.rules ?? [];
   return client.length === own.length && client.every((r) => own.includes(r));
 }
 
@@ -98,7 +98,7 @@ function suspects(graph: MeshGraph, clients: ReadonlyMap<string, ProxyIdentity>)
       const fqdn = graph.resolveHost(host, vs.namespace).fqdn;
       // Namespaces that see the host as every outsider does share one answer (push-index.ts).
       let outsiders: boolean | undefined;
-      const defined = (ns: string): boolean => graph.destinationRuleFor(fqdn, ns, clients.get(ns)!.labels)?.subsets.some((x) => x.name === subset) === true;
+      const defined = (ns: string): boolean => graph.destinationRuleForResolved(fqdn, ns, clients.get(ns)!.labels)?.subsets.some((x) => x.name === subset) === true;
       for (const ns of others) {
         if (out.has(ns)) continue;
         const ok = seesAsOutsider(graph, fqdn, ns) ? (outsiders ??= defined(ns)) : defined(ns);
