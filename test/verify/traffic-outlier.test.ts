@@ -25,6 +25,13 @@ async function proveIn(work: string, e: Expectation = PROMISE) {
   return (await createRuntime().run(graph, [e], () => {}, PROOF_OPTIONS)).verdicts.get(e.id);
 }
 
+/**
+ * How a verdict says what the replica answered before the caller acted: 5 × 503, or fewer where
+ * tries timed out on a loaded machine (the outlier detector counts those as 504s).
+ */
+const TRIES = String.raw`(5 tries with 503|[1-4] tr(y|ies) with 503 before the caller's outlier detector acted on it \(a timed-out try counts as a 504\))`;
+const re = (source: string) => new RegExp(source);
+
 /** The promise as if the construct had said `maxEjectionPercent: percent`. */
 function withMaxEjection(percent: number): Expectation {
   return { ...PROMISE, outcome: { ...PROMISE.outcome, maxEjectionPercent: percent } as Expectation['outcome'] };
@@ -43,7 +50,7 @@ async function inBrokenCopy<T>(edit: (o: Record<string, any>) => void, run: (wor
 test('GIVEN customers ejecting after 5 consecutive 5xx (up to 100 %) WHEN a replica answers 503 to everything THEN it is ejected and the next requests all reach healthy pods', async () => {
   const v = await proveIn(ROOT);
   assert.is(v?.status, 'held', v?.detail);
-  assert.match(v!.detail, /^failing replica customers-v1-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local \(2 hosts\), answered 5 tries with 503 \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it \(0\.0 % of 20 .*\): ejected, traffic moved; .*after the ejection its access log names as the last try's upstream (.*, )?\d+× customers-v1 \(127\.77\.\d+\.\d+:3000\)/);
+  assert.match(v!.detail, re(String.raw`^failing replica customers-v1-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local \(2 hosts\), answered ${TRIES} \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it \(0\.0 % of 20 .*\): ejected, traffic moved \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted [1-9]\d* ejection\(s\) enforced .*\); .*after the ejection its access log names as the last try's upstream (.*, )?\d+× customers-v1 \(127\.77\.\d+\.\d+:3000\)`));
   assert.not.match(v!.detail, /after the ejection .*customers-v1-failing/);
   assert.not.match(v!.detail, /logged no request/);
 });
@@ -57,10 +64,18 @@ test('GIVEN a copy without outlier detection WHEN the same replica fails THEN it
 test('GIVEN maxEjectionPercent 10 (one bad host of two is 50 %) WHEN the replica fails THEN traffic does not move, as promised; and a promise of 10 % judged against a config allowing 100 % breaks', async () => {
   const held = await inBrokenCopy((o) => { o.spec.trafficPolicy.outlierDetection.maxEjectionPercent = 10; }, (work) => proveIn(work, withMaxEjection(10)));
   assert.is(held?.status, 'held', held?.detail);
-  assert.match(held!.detail, /, a host of the caller's cluster outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local \(2 hosts\), answered 5 tries with 503 .*, [1-9]\d* had a try on it: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did not/);
+  assert.match(held!.detail, re(String.raw`, a host of the caller's cluster outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local \(2 hosts\), answered ${TRIES} \(consecutive5xxErrors 5\); .*, [1-9]\d* had a try on it: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did not`));
   const broken = await proveIn(ROOT, withMaxEjection(10));
   assert.is(broken?.status, 'broken', broken?.detail);
   assert.match(broken!.detail, /, 0 had a try on it: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did/);
+});
+
+test('GIVEN a Cluster that ejects after 2 consecutive 5xx WHEN the promise says 5 THEN the judgement ends at the ejection (the replica answered 2), not after it ran out, and the traffic moved', async () => {
+  // The same path as a loaded machine, where timed-out tries count as 504s and the detector acts before
+  // the replica has answered the promised number of 503s: sending on would outlast the ejection.
+  const v = await inBrokenCopy((o) => { o.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 2; }, (work) => proveIn(work));
+  assert.is(v?.status, 'held', v?.detail);
+  assert.match(v!.detail, /answered 2 tries with 503 before the caller's outlier detector acted on it \(a timed-out try counts as a 504\) \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it .*: ejected, traffic moved \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted 1 ejection\(s\) enforced \(1 detected by consecutive_5xx\)/);
 });
 
 test.run();

@@ -132,6 +132,40 @@ function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<st
   return counts.size === 0 ? '(no entries)' : [...counts].map(([k, v]) => `${v}× ${k}`).join(', ');
 }
 
+/**
+ * How many times the caller's outlier detector reached a threshold on the clusters holding
+ * `address` (Envoy `outlier_detection_ejections_enforced_total` plus `ejections_overflow`, the
+ * detections `max_ejection_percent` refused). Only the failing replicas fail, so on a fresh caller
+ * these are theirs, apart from a healthy host timing out repeatedly on a loaded machine, which the
+ * verdict's statistics show.
+ */
+function detectionsOn(caller: Caller, address: string): number {
+  let n = 0;
+  for (const [name, a] of caller.proxy.store.endpoints) {
+    if (!a.compiled.some((h) => h.address === address)) continue;
+    const s = caller.proxy.stats.clusters.get(name);
+    if (s) n += s.outlier_detection_ejections_enforced_total + s.outlier_detection_ejections_overflow;
+  }
+  return n;
+}
+
+/**
+ * What the caller's outlier detector and connection pool did on `cluster` (Envoy's `cluster.<name>.*`
+ * statistics): ejections enforced and refused, and the timeouts and overflows that can count as 5xx
+ * or keep a try from reaching a host, so a verdict says why the traffic moved or did not.
+ */
+function detectorStats(caller: Caller, cluster: string): string {
+  const s = caller.proxy.stats.clusters.get(cluster);
+  if (!s) return `the caller kept no statistics for ${cluster}`;
+  const parts = [
+    `${s.outlier_detection_ejections_enforced_total} ejection(s) enforced (${s.outlier_detection_ejections_detected_consecutive_5xx} detected by consecutive_5xx)`,
+    `${s.outlier_detection_ejections_overflow} refused by max_ejection_percent`,
+    `${s.upstream_rq_timeout} upstream timeout(s)`,
+    `${s.upstream_rq_pending_overflow + s.upstream_cx_overflow} connection-pool overflow(s)`,
+  ];
+  return `the caller's ${cluster} counted ${parts.join(', ')}`;
+}
+
 function tally(sent: readonly Sent[]): string {
   const counts = new Map<string, number>();
   for (const s of sent) {
@@ -176,8 +210,14 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
     };
     const threshold = o.consecutive5xxErrors;
     const before: Sent[] = [];
-    while (!replicas.some((r) => r.received() >= threshold) && before.length < Math.min(400, threshold * 40)) before.push(await one());
-    const bad = replicas.filter((r) => r.received() >= threshold);
+    // A try that times out counts as a 504 for the host (Envoy's outlier detector without split
+    // local-origin errors), so on a loaded machine the caller may detect the replica before it has
+    // answered `threshold` 503s: the detection ends this phase too, or the ejection would run out
+    // while more requests are sent, and the later ones would judge an unejected host.
+    const detected = (r: Replica) => detectionsOn(c, r.address) > 0;
+    const failed = (r: Replica) => r.received() >= threshold || detected(r);
+    while (!replicas.some(failed) && before.length < Math.min(400, threshold * 40)) before.push(await one());
+    const bad = replicas.filter(failed);
     if (bad.length === 0) {
       return { status: 'not-run', requests: before.length, detail: `${before.length} requests, and no failing replica received ${threshold} (${replicas.map((r) => `${r.instance.name} ${r.received()}`).join(', ')}; the caller got ${tally(before)}): routing or the caller's load balancer sends too little to them to fail one` };
     }
@@ -197,10 +237,14 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const share = judgeShare(hits, after.length, 0, env.confidence);
       const where = cluster ? `, a host of the caller's cluster ${cluster.name} (${cluster.hosts} hosts),` : '';
       const tries = atEjection.get(r)!;
-      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
-      if (allowed) return { ok: share.holds, text: `${head} (${formatShare(share)}): ${share.holds ? 'ejected, traffic moved' : 'not ejected, traffic did not move'}` };
+      // Fewer 503s than the threshold: timed-out tries (504s to the detector) or a Cluster whose
+      // consecutive_5xx is lower than the promise's made up the rest; the statistics below say which.
+      const early = tries < threshold ? ` before the caller's outlier detector acted on it (a timed-out try counts as a 504)` : '';
+      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
+      const counted = cluster ? ` (${detectorStats(c, cluster.name)})` : '';
+      if (allowed) return { ok: share.holds, text: `${head} (${formatShare(share)}): ${share.holds ? 'ejected, traffic moved' : 'not ejected, traffic did not move'}${counted}` };
       const ok = hits > 0;
-      return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}` };
+      return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}${counted}` };
     });
     const names = new Map<string, string>([...mesh.workloads.map((w) => [w.address, w.workload.name] as const), ...replicas.map((r) => [r.address, r.instance.name] as const)]);
     const ok = parts.every((p) => p.ok);
