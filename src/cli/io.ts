@@ -145,6 +145,56 @@ export function writeFileAtomic(path: string, content: string): void {
 }
 
 /**
+ * Writes several files into `dir` (absolute) as one output: every file goes to a temporary file in
+ * `dir` first, and only when all of them are written are they renamed over their targets, so a
+ * failed write (disk full, a quota) leaves the old set whole, removes the temporary files and the
+ * folders this call made ({@link createFolders}), and never a mix of new and old files. A target that
+ * is a folder is refused before anything is written (rename could not replace it). Errors are
+ * thrown as `fail(why)`, naming the folder or file. `write` is the file writer (tests inject a
+ * failing one; default `writeFileSync` with flag `wx`).
+ */
+export function writeFilesTogether(
+  dir: string,
+  files: readonly (readonly [name: string, content: string])[],
+  fail: (why: string) => Error,
+  write: (path: string, content: string) => void = (path, content) => writeFileSync(path, content, { flag: 'wx' }),
+): void {
+  for (const [name] of files) {
+    let isDir = false;
+    try {
+      isDir = statSync(join(dir, name)).isDirectory();
+    } catch {
+      // Not there yet: the usual case.
+    }
+    if (isDir) throw fail(`${join(dir, name)} is a folder, so the file cannot be written there; remove or rename that folder`);
+  }
+  let made: string[];
+  try {
+    made = createFolders(dir);
+  } catch (e) {
+    throw fail((e as Error).message);
+  }
+  const temps: string[] = [];
+  try {
+    for (const [name, content] of files) {
+      const temp = join(dir, `.${basename(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        write(temp, content);
+      } catch (e) {
+        rmSync(temp, { force: true });
+        throw fail(`cannot write ${join(dir, name)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed in ${dir}`);
+      }
+      temps.push(temp);
+    }
+  } catch (e) {
+    for (const t of temps) rmSync(t, { force: true });
+    removeFolders(made);
+    throw e;
+  }
+  files.forEach(([name], i) => renameSync(temps[i]!, join(dir, name)));
+}
+
+/**
  * Output flags every command that prints a report accepts (check, rules, diff, verify), so one script
  * can pass them to each: only check colours its text; the others print no colour and ignore `--no-color`.
  */

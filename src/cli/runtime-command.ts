@@ -15,7 +15,7 @@ import { RuntimeSynthError, synthRuntime, type SmokePlan } from '../runtime/runt
 import { runSmoke } from '../runtime/smoke.js';
 import { EXPECTATIONS_PATH } from '../verify/expectations/path.js';
 import { parseArgs } from './args.js';
-import { createFolders, missingFolders, writeFileAtomic, type CliIO } from './io.js';
+import { missingFolders, writeFilesTogether, type CliIO } from './io.js';
 import { assertOutsideInputs } from './out-path.js';
 import { UsageError } from './usage.js';
 
@@ -54,7 +54,7 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
   missingFolders(dir, outError);
   try {
     const out = await synthRuntime({ dist, project, image: values.image, imagePullPolicy: pull, requireExpectations: true });
-    writeOutFolder(dir, [['runtime.k8s.yaml', out.runtime], ['expectations-job.k8s.yaml', out.job], [TARGETS_PATH, out.targets]], outError);
+    writeFilesTogether(dir, [['runtime.k8s.yaml', out.runtime], ['expectations-job.k8s.yaml', out.job], [TARGETS_PATH, out.targets]], outError);
     const targets = out.plan.proxies.reduce((n, p) => n + p.targets.length, 0);
     io.stdout.write(`runtime synth: ${out.plan.echoes.length} echo backend(s), ${out.plan.proxies.length} proxy(ies), ${targets} smoke target(s), promises of ${join(project, EXPECTATIONS_PATH)} → ${values.out}/runtime.k8s.yaml, ${values.out}/expectations-job.k8s.yaml, ${values.out}/${TARGETS_PATH}\n`);
     return EXIT_OK;
@@ -62,25 +62,6 @@ async function synth(args: string[], io: CliIO): Promise<ExitCode> {
     if (!(e instanceof RuntimeSynthError)) throw e;
     io.stderr.write(`runtime synth: ${e.code}: ${e.message}\n`);
     return EXIT_USAGE;
-  }
-}
-
-/**
- * Writes `files` (name, content) into `dir`, making it and its missing parents first
- * ({@link createFolders}); a failure is thrown as `fail(why)`, naming the folder or file.
- */
-function writeOutFolder(dir: string, files: readonly (readonly [string, string])[], fail: (why: string) => Error): void {
-  try {
-    createFolders(dir);
-  } catch (e) {
-    throw fail((e as Error).message);
-  }
-  for (const [name, content] of files) {
-    try {
-      writeFileAtomic(join(dir, name), content);
-    } catch (e) {
-      throw fail(`cannot write ${join(dir, name)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
   }
 }
 

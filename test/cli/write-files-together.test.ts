@@ -1,0 +1,72 @@
+/**
+ * `writeFilesTogether` (src/cli/io.ts), the writer of multi-file outputs (`runtime synth --out`): a
+ * write that fails part-way leaves the folder as it was (old files whole, no temporary files, no
+ * folder it made), and a target that is a folder is refused before anything is written.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFilesTogether } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { ROOT } from '../_project.js';
+import { captureIO } from './_io.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshproof-write-together-'));
+const fail = (why: string) => new Error(`out: ${why}`);
+const FILES = [['a.yaml', 'new a'], ['b.yaml', 'new b'], ['c.json', 'new c']] as const;
+
+/** A writer that fails (ENOSPC) on the `n`th file it is asked for, 1-based. */
+function failingOn(n: number) {
+  let calls = 0;
+  return (p: string, content: string) => {
+    if (++calls === n) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    fs.writeFileSync(p, content, { flag: 'wx' });
+  };
+}
+
+test('GIVEN a folder holding the old set WHEN the third write fails THEN the old files are whole and no temporary file stays', () => {
+  const dir = path.join(tmp, 'old');
+  fs.mkdirSync(dir);
+  for (const [name] of FILES) fs.writeFileSync(path.join(dir, name), `old ${name}`);
+  assert.throws(() => writeFilesTogether(dir, FILES, fail, failingOn(3)), (e: Error) => /^out: cannot write .*c\.json \(ENOSPC\); nothing was changed in /.test(e.message));
+  assert.equal(fs.readdirSync(dir).sort(), ['a.yaml', 'b.yaml', 'c.json']);
+  for (const [name] of FILES) assert.is(fs.readFileSync(path.join(dir, name), 'utf8'), `old ${name}`);
+});
+
+test('GIVEN missing folders WHEN the second write fails THEN the folders it made are removed, and the parent that existed stays', () => {
+  const dir = path.join(tmp, 'made', 'deep', 'out');
+  assert.throws(() => writeFilesTogether(dir, FILES, fail, failingOn(2)), /b\.yaml \(ENOSPC\)/);
+  assert.not.ok(fs.existsSync(path.join(tmp, 'made')));
+  assert.ok(fs.existsSync(tmp));
+});
+
+test('GIVEN every write succeeds THEN all files hold the new content, and nothing else is left', () => {
+  const dir = path.join(tmp, 'fine', 'out');
+  writeFilesTogether(dir, FILES, fail);
+  assert.equal(fs.readdirSync(dir).sort(), ['a.yaml', 'b.yaml', 'c.json']);
+  for (const [name, content] of FILES) assert.is(fs.readFileSync(path.join(dir, name), 'utf8'), content);
+  // Again over the first set: replaced, not refused (`wx` applies to the temporary files only).
+  writeFilesTogether(dir, FILES.map(([n, c]) => [n, `${c}!`] as const), fail);
+  assert.is(fs.readFileSync(path.join(dir, 'b.yaml'), 'utf8'), 'new b!');
+});
+
+test('GIVEN a folder where the second file goes WHEN written THEN it is refused before anything is written, naming that path', () => {
+  const dir = path.join(tmp, 'clash');
+  fs.mkdirSync(path.join(dir, 'b.yaml'), { recursive: true });
+  assert.throws(() => writeFilesTogether(dir, FILES, fail), (e: Error) => e.message.includes(`${path.join(dir, 'b.yaml')} is a folder`));
+  assert.equal(fs.readdirSync(dir), ['b.yaml']);
+});
+
+test('GIVEN runtime synth --out whose runtime.k8s.yaml is a folder WHEN run THEN a usage error names it and no file is written', async () => {
+  const out = path.join(tmp, 'runtime-out');
+  fs.mkdirSync(path.join(out, 'runtime.k8s.yaml'), { recursive: true });
+  const c = captureIO(ROOT);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', out, '--image', 'meshproof:test'], c.io), 2);
+  assert.match(c.stderr(), /runtime synth --out .*runtime\.k8s\.yaml is a folder, so the file cannot be written there; remove or rename that folder/);
+  assert.equal(fs.readdirSync(out), ['runtime.k8s.yaml']);
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+test.run();
