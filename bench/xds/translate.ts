@@ -293,8 +293,8 @@ export function printTranslation(rows: ReturnType<typeof measureTranslation>[]):
 
 /**
  * `--profile`: V8 CPU profiles of the measured 1,000-service snapshots alone (cold, first of another
- * namespace, warm, cold after a change carried over, then a document inserted mid-file; not the mesh generation, graph building or
- * warm-up), written to `<dir>/bench-xds-translate-{cold,other-namespace,warm,carried,inserted}.cpuprofile` (`--profile=<dir>`, default the OS temp
+ * namespace, warm, cold after a change carried over, then a document inserted mid-file, then a DestinationRule edited; not the mesh generation, graph building or
+ * warm-up), written to `<dir>/bench-xds-translate-{cold,other-namespace,warm,carried,inserted,rule-edited}.cpuprofile` (`--profile=<dir>`, default the OS temp
  * directory), with the 25 functions of most self time printed.
  */
 function profile(dir: string): void {
@@ -328,7 +328,15 @@ function profile(dir: string): void {
     const next = MeshGraph.from(manifests(documentInserted(changedMesh(bodies))), { previous: carriedGraph!, positionFree: true });
     return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
   };
-  const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', () => { const c = carriedCase(); carriedGraph = c[0]; return c; }], ['inserted', insertedCase]];
+  // Then a DestinationRule edited, on the inserted graph once its first 10 sidecars are translated and it is keyed.
+  let insertedGraph: MeshGraph | undefined;
+  const ruleCase = (): [MeshGraph, ProxyIdentity] => {
+    for (const p of proxiesOf(insertedGraph!).filter((x) => x.type === 'sidecar').slice(0, 10)) once(insertedGraph!, p, workloads);
+    prepareCarryOver(insertedGraph!);
+    const next = MeshGraph.from(manifests(ruleChanged(documentInserted(changedMesh(bodies)))), { previous: insertedGraph!, positionFree: true });
+    return [next, proxiesOf(next).find((p) => p.type === 'sidecar' && p.namespace === 'ns0')!];
+  };
+  const cases: [string, () => [MeshGraph, ProxyIdentity]][] = [['cold', () => [graph, sidecars[0]!]], ['other-namespace', () => [graph, other]], ['warm', () => [graph, sidecars[1]!]], ['carried', () => { const c = carriedCase(); carriedGraph = c[0]; return c; }], ['inserted', () => { const c = insertedCase(); insertedGraph = c[0]; return c; }], ['rule-edited', ruleCase]];
   for (const [label, make] of cases) {
     const [g, proxy] = make();
     post('Profiler.start');
