@@ -169,19 +169,23 @@ export function filterChainProblems(listener: Pick<Listener, 'filterChains'>): F
     for (const [field, rs] of [['prefix_ranges', m?.prefixRanges], ['direct_source_prefix_ranges', m?.directSourcePrefixRanges], ['source_prefix_ranges', m?.sourcePrefixRanges]] as const) {
       (rs ?? []).forEach((r, j) => { const c = parseCidr(r); if (typeof c === 'string') problems.push({ path: `${at}.${field}[${j}]`, detail: c }); });
     }
+    // Envoy (setupFilterChainMatcher) refuses a `*` only when the name does not start with `*.`.
     (m?.serverNames ?? []).forEach((n, j) => {
-      if (n.includes('*') && !(n.startsWith('*.') && !n.slice(1).includes('*'))) problems.push({ path: `${at}.server_names[${j}]`, detail: `${JSON.stringify(n)} is not a server name; only a leading "*." wildcard is allowed, e.g. "*.example.com"` });
+      if (n.includes('*') && !n.startsWith('*.')) problems.push({ path: `${at}.server_names[${j}]`, detail: `${JSON.stringify(n)} is not a server name; only a leading "*." wildcard is allowed, e.g. "*.example.com"` });
     });
+    if (m?.addressSuffix || m?.suffixLen !== undefined) problems.push({ path: `${at}.${m.addressSuffix ? 'address_suffix' : 'suffix_len'}`, detail: 'address_suffix and suffix_len are not implemented by Envoy, which refuses a chain setting them ("contains unimplemented fields"); remove them' });
+    // Keys as Envoy's match tree holds them: CIDRs as CidrRange::asString() (host bits cleared, length
+    // clamped), `*.example.com` as `.example.com`, no source ports as port 0.
     const axes = [
       [String(m?.destinationPort ?? 0)],
       or((m?.prefixRanges ?? []).map(cidrKey)),
-      or(serverNamesOf({ m })),
+      or(serverNamesOf({ m }).map((n) => (n.startsWith('*.') ? n.slice(1) : n))),
       [m?.transportProtocol ?? ''],
       or(m?.applicationProtocols ?? []),
       or((m?.directSourcePrefixRanges ?? []).map(cidrKey)),
       [String(m?.sourceType ?? 0)],
       or((m?.sourcePrefixRanges ?? []).map(cidrKey)),
-      or((m?.sourcePorts ?? []).map(String)),
+      (m?.sourcePorts.length ? m.sourcePorts : [0]).map(String),
     ];
     combinations += axes.reduce((n, a) => n * a.length, 1);
     if (combinations > MAX_FILTER_CHAIN_COMBINATIONS) {
@@ -212,8 +216,23 @@ function or(xs: readonly string[]): readonly string[] {
   return xs.length ? xs : [''];
 }
 
+/**
+ * A CidrRange as Envoy's `CidrRange::asString()` spells it: `10.0.0.1/8` and `10.0.0.0/8` are one
+ * range. The family is the literal's (`::ffff:10.0.0.0/104` stays IPv6, as in Envoy).
+ */
 function cidrKey(r: CidrRange): string {
-  return `${r.addressPrefix}/${r.prefixLen ?? 0}`;
+  const c = parseCidr(r);
+  if (typeof c === 'string') return `${r.addressPrefix}/${r.prefixLen ?? 0}`;
+  const v6 = r.addressPrefix.includes(':');
+  const width = v6 ? 128 : 32;
+  const value = v6 && !c.ip.v6 ? (0xffffn << 32n) | c.ip.value : c.ip.value;
+  const len = Math.min(r.prefixLen ?? 0, width);
+  const shift = BigInt(width - len);
+  const masked = (value >> shift) << shift;
+  const parts = v6
+    ? Array.from({ length: 8 }, (_, i) => ((masked >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':')
+    : Array.from({ length: 4 }, (_, i) => String((masked >> BigInt(24 - 8 * i)) & 0xffn)).join('.');
+  return `${parts}/${len}`;
 }
 
 function product(axes: readonly (readonly string[])[]): string[] {

@@ -255,13 +255,23 @@ export function gatewayRouteName(s: GatewayServerView): string {
 }
 
 /**
- * The gateway servers istiod keeps (`MergeGateways`): a TLS-terminating HTTPS server whose RDS name
- * an earlier one already took (two servers of one Gateway with the same port number and name,
- * which Istio's validation refuses) is skipped, so it gets neither a filter chain nor routes.
+ * The gateway servers istiod keeps (`MergeGateways`): a server with `tls` one of whose hosts (as
+ * written) an earlier server with `tls` on the same listener port already declared is skipped
+ * (`model.CheckDuplicates`: "skipping server on gateway ..., duplicate host names", which keeps Envoy
+ * from refusing two chains with one SNI); a TLS-terminating HTTPS server whose RDS name an earlier one
+ * already took (two servers of one Gateway with the same port number and name, which Istio's
+ * validation refuses) is skipped too. A skipped server gets neither a filter chain nor routes.
  */
 export function acceptedGatewayServers(view: ProxyView): GatewayServerView[] {
   const taken = new Set<string>();
+  const tlsHosts = new Map<number, Set<string>>();
   return view.gatewayServers.filter((s) => {
+    if (s.tls !== null) {
+      let known = tlsHosts.get(s.listenerPort);
+      if (!known) tlsHosts.set(s.listenerPort, (known = new Set()));
+      if (s.hosts.some((h) => known!.has(h))) return false;
+      for (const h of s.hosts) known.add(h);
+    }
     if (!terminatesTls(s)) return true;
     const name = gatewayRouteName(s);
     if (taken.has(name)) return false;

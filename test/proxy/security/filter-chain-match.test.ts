@@ -73,6 +73,30 @@ test('GIVEN one chain listing a server name twice (in two letter cases) WHEN che
   assert.equal(checkFilterChains(listener([{ name: 'pay', match: { serverNames: ['pay.example.com', 'shop.example.com'] } }])), []);
 });
 
+test('GIVEN matches Envoy keys alike though written differently WHEN checked THEN they overlap as in Envoy\'s match tree', () => {
+  const overlaps = (a: Record<string, unknown>, b: Record<string, unknown>) => checkFilterChains(listener([{ name: 'a', match: a }, { name: 'b', match: b }]));
+  // CidrRange::asString() clears host bits and clamps the length: 10.0.0.1/8 is 10.0.0.0/8, 10.0.0.1/40 is 10.0.0.1/32.
+  assert.match(overlaps({ prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 8 }] }, { prefixRanges: [{ addressPrefix: '10.0.0.1', prefixLen: 8 }] })[0] ?? '', /filter_chains\[1\] \(b\)\.filter_chain_match: overlaps filter_chains\[0\] \(same 0 \| 10\.0\.0\.0\/8 /);
+  assert.is(overlaps({ sourcePrefixRanges: [{ addressPrefix: '10.0.0.1', prefixLen: 40 }] }, { sourcePrefixRanges: [{ addressPrefix: '10.0.0.1', prefixLen: 32 }] }).length, 1);
+  assert.is(overlaps({ directSourcePrefixRanges: [{ addressPrefix: '2001:db8::', prefixLen: 32 }] }, { directSourcePrefixRanges: [{ addressPrefix: '2001:0db8:0:0::1', prefixLen: 32 }] }).length, 1);
+  // An IPv4-mapped IPv6 range is an IPv6 range to Envoy, not the IPv4 one.
+  assert.equal(overlaps({ prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 8 }] }, { prefixRanges: [{ addressPrefix: '::ffff:10.0.0.0', prefixLen: 104 }] }), []);
+  // `*.example.com` is stored as `.example.com`; no source_ports is source port 0.
+  assert.is(overlaps({ serverNames: ['*.example.com'] }, { serverNames: ['.example.com'] }).length, 1);
+  assert.is(overlaps({}, { sourcePorts: [0] }).length, 1);
+  assert.equal(overlaps({ prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 8 }] }, { prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 16 }] }), []);
+});
+
+test('GIVEN server names and match fields at the edge of what Envoy accepts WHEN checked THEN only what Envoy refuses is refused', () => {
+  // isWildcardServerName only asks for a leading "*.": a later "*" is kept as a literal suffix.
+  assert.equal(checkFilterChains(listener([{ name: 'w', match: { serverNames: ['*.*.example.com'] } }])), []);
+  assert.match(checkFilterChains(listener([{ name: 'w', match: { serverNames: ['*example.com'] } }]))[0] ?? '', /server_names\[0\]: "\*example\.com" is not a server name/);
+  const suffix = checkFilterChains(listener([{ name: 's', match: { addressSuffix: '::1' } }]));
+  assert.is(suffix.length, 1, suffix.join('\n'));
+  assert.match(suffix[0]!, /filter_chains\[0\] \(s\)\.filter_chain_match\.address_suffix: .*unimplemented fields/);
+  assert.match(checkFilterChains(listener([{ name: 's', match: { suffixLen: 64 } }]))[0] ?? '', /\.suffix_len: /);
+});
+
 test('GIVEN a listener whose chains spell out more match combinations than the bound WHEN checked THEN it is refused without building them', () => {
   const ports = Array.from({ length: 400 }, (_, i) => 1000 + i);
   const names = Array.from({ length: 300 }, (_, i) => `h${i}.example.com`);

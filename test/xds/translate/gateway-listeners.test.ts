@@ -10,6 +10,7 @@ import { graphOf } from '../../mesh/_graph.js';
 import { assertRoundTrip } from './_roundtrip.js';
 import { deploy, dr, gw, route, svc, vs } from '../../mesh/view-fixtures.js';
 import { selectRoute, targetOf } from './_select.js';
+import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
 import { downstreamTls, duplicateChainMatches, selectChain, tcpTarget } from './_chains.js';
 
 const ingress = deploy('ingress', 'istio-system', { istio: 'ingressgateway' });
@@ -42,6 +43,21 @@ test('GIVEN a PASSTHROUGH server and tls routes WHEN translated THEN a chain per
   assert.is(downstreamTls(selectChain(set.listeners, at('a.example.com'))), undefined, 'passthrough does not terminate');
   assert.is(selectChain(set.listeners, at('c.example.com')), undefined);
   assert.is(selectChain(set.listeners, at()), undefined);
+});
+
+test('GIVEN two TLS servers on one port that both declare the host a.example.com WHEN translated THEN the later server is skipped whole, as istiod MergeGateways does (CheckDuplicates: "duplicate host names"), so the listener has one chain per SNI and Envoy accepts it', () => {
+  const simple = { mode: 'SIMPLE', credentialName: 'a-cert' };
+  const set = translate([
+    svc('a', 'prod', [{ port: 80, name: 'http' }]),
+    gw('a', 'istio-system', [server(443, 'HTTPS', ['*/a.example.com'], simple), { ...server(443, 'HTTPS', ['*/a.example.com', '*/b.example.com'], simple), port: { number: 443, name: 'https-2', protocol: 'HTTPS' } }]),
+    gw('c', 'istio-system', [server(443, 'HTTPS', ['*/c.example.com'], simple)]),
+    vs('a', 'prod', { hosts: ['a.example.com', 'b.example.com', 'c.example.com'], gateways: ['istio-system/a', 'istio-system/c'], http: [{ route: [route('a')] }] }),
+  ]);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(l.filterChains.map((c) => [c.name, c.filterChainMatch?.serverNames]), [['https.443.https-443-a.a.istio-system', ['a.example.com']], ['https.443.https-443-c.c.istio-system', ['c.example.com']]]);
+  assert.equal(checkFilterChains(l), []);
+  assert.not.ok(set.routes.some((r) => r.name === 'https.443.https-2.a.istio-system'), set.routes.map((r) => r.name).join(' '));
+  assert.is(selectChain(set.listeners, at('b.example.com')), undefined, 'b.example.com came only with the skipped server');
 });
 
 test('GIVEN SIMPLE (files, TLS 1.2+, ciphers), MUTUAL (credentialName), OPTIONAL_MUTUAL and ISTIO_MUTUAL servers WHEN translated THEN each chain carries the DownstreamTlsContext Istio builds', () => {

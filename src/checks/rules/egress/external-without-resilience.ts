@@ -40,11 +40,12 @@ const externalWithoutResilience: Rule = {
   ].join(' '),
   kinds: ['ServiceEntry', 'DestinationRule'],
   check(graph, ctx) {
-    // Many ServiceEntries may declare one host: resolve its DestinationRules once per namespace and host.
-    const rulesFor = new Map<string, ReturnType<typeof graph.destinationRulesFor>>();
+    // Many ServiceEntries may declare one host: resolve its DestinationRules once per namespace and host. The host is
+    // the one istiod keeps (as written, a short `payments` included), so it is not expanded again.
+    const rulesFor = new Map<string, ReturnType<typeof graph.destinationRuleForResolved>>();
     const lookup = (host: string, ns: string) => {
       const key = `${ns}\u0000${host}`;
-      if (!rulesFor.has(key)) rulesFor.set(key, graph.destinationRulesFor(host, ns));
+      if (!rulesFor.has(key)) rulesFor.set(key, graph.destinationRuleForResolved(host.trim(), ns));
       return rulesFor.get(key)!;
     };
     let miscased: Map<string, string[]> | undefined;
@@ -58,7 +59,7 @@ const externalWithoutResilience: Rule = {
         if (missing.length === 0) return;
         const where = match
           ? `${match.rules.map(ruleName).join(', ')} set${match.rules.length === 1 ? 's' : ''} no ${missing.join(' and no ')}`
-          : 'no DestinationRule applies to it';
+          : `no DestinationRule applies to it${expandedOnly(graph, host, se.namespace)}`;
         const fix = missing.map((m) => FIXES[m]).join(' and ');
         ctx.report(se, `External host "${host}" has no resilience policy: ${where}; add ${fix}`, {
           path: ['spec', 'hosts', i],
@@ -82,6 +83,20 @@ function deadRulesByLowerHost(graph: MeshGraph): Map<string, string[]> {
     out.set(key, [...(out.get(key) ?? []), fqdn]);
   }
   return out;
+}
+
+/**
+ * For a short ServiceEntry host (`payments`) no DestinationRule applies to: the rules that name its expansion
+ * (`payments.<namespace>.svc.<domain>`, what a DestinationRule host `payments` resolves to), which istiod never
+ * applies to the host kept as written; `''` when there are none.
+ */
+function expandedOnly(graph: MeshGraph, host: string, namespace: string): string {
+  const h = host.trim();
+  if (h.includes('.') || h.includes('*')) return '';
+  const fqdn = graph.resolveHost(h, namespace).fqdn;
+  const rules = graph.destinationRuleForResolved(fqdn, namespace)?.rules ?? [];
+  if (rules.length === 0) return '';
+  return ` (${rules.map(ruleName).join(', ')} name${rules.length === 1 ? 's' : ''} ${fqdn}: istiod expands a DestinationRule's short host but keeps this ServiceEntry host "${h}" as written, so the two never meet; write the ServiceEntry host with a dot, e.g. "${fqdn}", and the same host in the DestinationRule)`;
 }
 
 /** Which of outlier detection and connection-pool limits the merged rules leave unset. */
