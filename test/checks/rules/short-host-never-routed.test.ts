@@ -73,4 +73,19 @@ test('GIVEN a short ServiceEntry host with a DestinationRule "payments" and subs
   ]);
 });
 
+test('GIVEN a DestinationRule "payments" beside the short ServiceEntry host "payments" WHEN checked THEN its host is reported (IST0174 is silent), and written with the expanded host on both it is not', async () => {
+  const found = await findingsOf(yaml(endpointEntry, subsetsYaml), [rule]);
+  assert.equal(found.map((f) => `${f.resource!.kind} ${f.resource!.name} ${f.severity} ${f.fieldPath?.join('.')}`), ['DestinationRule payments warning spec.host']);
+  assert.match(found[0]!.message, /^Host "payments" resolves to payments\.shop\.svc\.cluster\.local \(istiod expands a DestinationRule's short host in its own namespace\), but ServiceEntry shop\/payments-ext declares the host "payments", which istiod keeps as written: this DestinationRule's traffic policy and subsets never apply to it/);
+  assert.equal(await findingsOf(yaml(endpointEntry, subsetsYaml), [destinationRuleHostExists]), []);
+  const written = (t: string) => t.replace('hosts: [payments]', 'hosts: [payments.shop.svc.cluster.local]').replace('host: payments', 'host: payments.shop.svc.cluster.local');
+  assert.equal(await findingsOf(yaml(written(endpointEntry), written(subsetsYaml)), [rule]), []);
+});
+
+test('GIVEN the DestinationRule in another namespace than the short ServiceEntry host WHEN checked THEN this rule leaves it to IST0174, which reports it', async () => {
+  const elsewhere = subsetsYaml.replace('namespace: shop', 'namespace: web');
+  assert.equal(await findingsOf(yaml(endpointEntry, elsewhere), [rule]), []);
+  assert.is((await findingsOf(yaml(endpointEntry, elsewhere), [destinationRuleHostExists])).length, 1);
+});
+
 test.run();

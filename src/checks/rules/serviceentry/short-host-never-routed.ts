@@ -8,10 +8,10 @@ import { destinationsOf, hostOf } from '../references/_helpers.js';
 import { isMeshBound } from '../routing/_helpers.js';
 
 /**
- * `serviceentry/short-host-never-routed`: a VirtualService names, by its short name or its Kubernetes FQDN, a
+ * `serviceentry/short-host-never-routed`: a VirtualService (or a DestinationRule) names, by its short name or its Kubernetes FQDN, a
  * ServiceEntry host written without a dot. istiod keeps ServiceEntry hosts as written
  * (`serviceentry/conversion.go` `convertServices`: `host.Name(hostname)`) but expands a VirtualService's short hosts
- * and destinations in the VirtualService's namespace (`model.ResolveShortnameToFQDN`), so the two never meet.
+ * and destinations in the VirtualService's namespace, and a DestinationRule's host in its own (`model.ResolveShortnameToFQDN`), so the two never meet.
  * The model keeps the host as written too (`ServiceInfo.host`), so the per-proxy view and xDS reproduce the miss;
  * `istioctl analyze` (`util.InitServiceEntryHostMap`) expands it (`ServiceInfo.analyzerHost`), so IST0101 sees a
  * match. This rule reports the gap istiod leaves.
@@ -19,7 +19,7 @@ import { isMeshBound } from '../routing/_helpers.js';
 const shortHostNeverRouted: Rule = {
   id: 'serviceentry/short-host-never-routed',
   severity: 'warning',
-  summary: 'A VirtualService host or destination names a ServiceEntry host written without a dot (`payments`): istiod keeps the ServiceEntry host as written but expands the VirtualService\'s to `payments.<namespace>.svc.<cluster domain>`, so they never meet.',
+  summary: 'A VirtualService host or destination, or a DestinationRule host, names a ServiceEntry host written without a dot (`payments`): istiod keeps the ServiceEntry host as written but expands the other\'s to `payments.<namespace>.svc.<cluster domain>`, so they never meet.',
   docs: [
     'istiod keeps a ServiceEntry host as written: `hosts: [payments]` is the service `payments`, with the cluster',
     '`outbound|<port>||payments` (`serviceentry/conversion.go`). A VirtualService host or destination without a dot is',
@@ -33,8 +33,11 @@ const shortHostNeverRouted: Rule = {
     'no Service or ServiceEntry of the input has the expanded name. Fix: write the ServiceEntry host as the',
     'VirtualService resolves it (`payments.shop.svc.cluster.local`, or another name with a dot) and name that same',
     'host in the VirtualService; a short ServiceEntry host can only be reached by its default route.',
+    'A DestinationRule host is expanded the same way, so a DestinationRule `payments` never configures the ServiceEntry',
+    'host `payments`: its load balancing, connection pool, outlier detection, TLS and subsets are lost (warning;',
+    'reported where the ServiceEntry is in the DestinationRule\'s namespace, since elsewhere IST0174 reports it).',
   ].join(' '),
-  kinds: ['VirtualService', 'ServiceEntry', 'Service'],
+  kinds: ['VirtualService', 'DestinationRule', 'ServiceEntry', 'Service'],
   check(graph, ctx) {
     const short = shortEntryHosts(graph);
     if (short.size === 0) return;
@@ -60,6 +63,17 @@ const shortHostNeverRouted: Rule = {
         { path: [...d.path, 'host'], severity: 'error' });
       }
     }
+    for (const dr of graph.ofKind('DestinationRule')) {
+      const h = dr.spec.host;
+      // Only where IST0174 is silent (the entry expanded in this namespace): elsewhere it reports the host itself.
+      const miss = typeof h === 'string' && h !== '' ? missedEntries(graph, short, dr, h, true) : undefined;
+      if (!miss) continue;
+      ctx.report(dr, `Host "${h}" resolves to ${miss.fqdn} (istiod expands a DestinationRule's short host in its own namespace), but ${miss.entries} ` +
+        `declares the host "${miss.name}", which istiod keeps as written: this DestinationRule's traffic policy and subsets never apply to it ` +
+        `(its clusters keep the mesh defaults, and a route to one of these subsets finds no cluster). ` +
+        `Fix: write the ServiceEntry host as "${miss.fqdn}" (or another name with a dot) and name that host here`,
+      { path: ['spec', 'host'] });
+    }
   },
 };
 
@@ -76,7 +90,7 @@ function shortEntryHosts(graph: MeshGraph): Map<string, ServiceInfo[]> {
 }
 
 /**
- * For `host` written in `vs`: the short ServiceEntry hosts it was meant for and never meets. `host` is a short name,
+ * For `host` written in `vs` (a VirtualService or a DestinationRule): the short ServiceEntry hosts it was meant for and never meets. `host` is a short name,
  * or a Kubernetes FQDN whose first label is one; the ServiceEntry must be exported to the VirtualService's namespace,
  * and no Service or ServiceEntry may have the expanded name as its istiod host (then the VirtualService applies to
  * that one). `sameName`: only entries that `istioctl analyze` expands to that very name (`analyzerHost`).
