@@ -78,4 +78,24 @@ test('GIVEN a Cluster that ejects after 2 consecutive 5xx WHEN the promise says 
   assert.match(v!.detail, /answered 2 tries with 503 before the caller's outlier detector acted on it \(a timed-out try counts as a 504\) \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it .*: ejected, traffic moved \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted 1 ejection\(s\) enforced \(1 detected by consecutive_5xx\)/);
 });
 
+test('GIVEN routes to the whole customers host (no subset: every pod and every failing replica in one cluster) WHEN one replica is ejected THEN only that replica is judged (the cluster\'s statistics cannot say which replica they count), and the promise holds', async () => {
+  const work = copyDist();
+  try {
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => {
+      for (const h of o.spec.http) {
+        delete h.mirror;
+        delete h.mirrorPercentage;
+        h.route = [{ destination: { host: h.route[0].destination.host } }];
+      }
+    });
+    const v = await proveIn(work);
+    assert.is(v?.status, 'held', v?.detail);
+    // One replica judged (the first to fail), in the host's cluster of all pods.
+    assert.is(v!.detail.match(/failing replica /g)?.length, 1, v!.detail);
+    assert.match(v!.detail, /^failing replica customers-v\d-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|\|customers\.customers\.svc\.cluster\.local \(\d+ hosts\), answered 5 tries with 503 \(consecutive5xxErrors 5\); .*, 0 had a try on it .*: ejected, traffic moved/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -134,15 +134,17 @@ function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<st
 
 /**
  * How many times the caller's outlier detector reached a threshold on the clusters holding
- * `address` (Envoy `outlier_detection_ejections_enforced_total` plus `ejections_overflow`, the
- * detections `max_ejection_percent` refused). Only the failing replicas fail, so on a fresh caller
- * these are theirs, apart from a healthy host timing out repeatedly on a loaded machine, which the
- * verdict's statistics show.
+ * `address` and no other failing replica (`others`: the statistics are per cluster, so a cluster
+ * holding two replicas cannot say which one it detected): Envoy
+ * `outlier_detection_ejections_enforced_total` plus `ejections_overflow`, the detections
+ * `max_ejection_percent` refused. Only the failing replicas fail, so on a fresh caller these are
+ * theirs, apart from a healthy host timing out repeatedly on a loaded machine, which the verdict's
+ * statistics show.
  */
-function detectionsOn(caller: Caller, address: string): number {
+function detectionsOn(caller: Caller, address: string, others: readonly string[]): number {
   let n = 0;
   for (const [name, a] of caller.proxy.store.endpoints) {
-    if (!a.compiled.some((h) => h.address === address)) continue;
+    if (!a.compiled.some((h) => h.address === address) || a.compiled.some((h) => others.includes(h.address))) continue;
     const s = caller.proxy.stats.clusters.get(name);
     if (s) n += s.outlier_detection_ejections_enforced_total + s.outlier_detection_ejections_overflow;
   }
@@ -214,7 +216,7 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
     // local-origin errors), so on a loaded machine the caller may detect the replica before it has
     // answered `threshold` 503s: the detection ends this phase too, or the ejection would run out
     // while more requests are sent, and the later ones would judge an unejected host.
-    const detected = (r: Replica) => detectionsOn(c, r.address) > 0;
+    const detected = (r: Replica) => detectionsOn(c, r.address, replicas.filter((x) => x !== r).map((x) => x.address)) > 0;
     const failed = (r: Replica) => r.received() >= threshold || detected(r);
     while (!replicas.some(failed) && before.length < Math.min(400, threshold * 40)) before.push(await one());
     const bad = replicas.filter(failed);
