@@ -133,8 +133,8 @@ export function otherDomainWildcardHint(graph: MeshGraph, host: string): string 
  * The fix for a host written `written` that names `declared`, the host of `kind` `name`, in other letter case: istiod
  * and istioctl compare host names as written. A Kubernetes Service host is always lower case, so the reference is
  * what to change. A ServiceEntry host with capitals is best lowered itself (DNS names are case-insensitive): istiod
- * keeps its capitals in cluster names (`outbound|443||API.example.com`) while sidecars build the host's default route
- * from a lower-cased copy, which names no cluster (`serviceentry/host-letter-case`); writing its capitals here is the
+ * keeps its capitals in cluster names (`outbound|443||API.example.com`) while sidecars build the host's HTTP default
+ * route from a lower-cased copy, which names no cluster (`serviceentry/host-letter-case`); writing its capitals here is the
  * other way.
  */
 export function letterCaseFix(kind: string, name: string, declared: string, written: string): string {
@@ -144,7 +144,7 @@ export function letterCaseFix(kind: string, name: string, declared: string, writ
   }
   const here = written === lower ? '' : ` and write "${lower}" here`;
   return `host names are compared as written (case-sensitively) and ${kind} ${name} declares "${declared}", with capitals. Fix: write the ServiceEntry host in lower case ` +
-    `("${lower}")${here}: DNS names are case-insensitive, and istiod keeps a ServiceEntry host's capitals in its cluster names while sidecars route the host ` +
-    `by a lower-cased copy that names no cluster (503 NC without a VirtualService); or write "${declared}" here as the ServiceEntry does`;
+    `("${lower}")${here}: DNS names are case-insensitive, and istiod keeps a ServiceEntry host's capitals in its cluster names while a sidecar's HTTP default route ` +
+    `for it names a lower-cased cluster that does not exist (503 NC without a VirtualService); or write "${declared}" here as the ServiceEntry does`;
 }
 

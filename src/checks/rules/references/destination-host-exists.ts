@@ -25,7 +25,7 @@ const destinationHostExists: Rule = {
     'requests fail with 503 (`NR` / cluster not found). A host differing only in letter case from a declared one is',
     'reported all the same (istioctl compares as written); the message says which fix is right: the lower-case host of',
     'a Kubernetes Service, or, for a ServiceEntry host written with capitals, lowering that host (DNS names are',
-    'case-insensitive, and sidecars route a capitalised ServiceEntry host by a lower-cased copy that names no cluster:',
+    'case-insensitive, and a sidecar\'s HTTP default route for a capitalised ServiceEntry host names a lower-cased cluster that does not exist:',
     '`serviceentry/host-letter-case`) rather than copying its capitals. Mirrors `istioctl analyze` IST0101.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry'],
