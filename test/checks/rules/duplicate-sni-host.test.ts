@@ -64,4 +64,11 @@ test('GIVEN the two servers on different bind addresses WHEN checked THEN nothin
   assert.equal(await names(bound), ['partners:73']);
 });
 
+test('GIVEN "./api.example.com" in Gateways of two namespaces WHEN checked THEN left to the gateway conflict rules (IST0145 pairs hosts written alike and says Envoy rejects the listener)', async () => {
+  const dots = fail.replace('hosts: [shop/api.example.com]', 'hosts: [./api.example.com]').replace('hosts: ["*/api.example.com"]', 'hosts: [./api.example.com]')
+    .replace(/name: partners\n  namespace: istio-ingress/, 'name: partners\n  namespace: partners');
+  assert.equal(await names(dots), ['partners:72']);
+  assert.ok((await findingsOf(dots, [conflicting])).some((f) => f.message.includes('Envoy rejects listener 0.0.0.0_443')));
+});
+
 test.run();

@@ -26,8 +26,9 @@ const duplicateSniHost: Rule = {
     'another, or a SIMPLE server and a PASSTHROUGH match for the same name, both reach Envoy with the same server',
     'name: Envoy rejects the listener with "multiple filter chains with overlapping matching rules are defined" (LDS',
     'NACK). The gateway keeps the port\'s previous listener, or serves nothing on that port if it never had one, and no',
-    'later change to that port applies. Hosts written identically are `gateway/conflicting-gateways` (IST0145: istiod',
-    'keeps the first server only); names differing only in letter case are `gateway/sni-host-letter-case`. Judged on',
+    'later change to that port applies. Servers writing the host identically are `gateway/conflicting-gateways`',
+    '(IST0145) or `gateway/conflicting-gateways-on-shared-workload`, which say what istiod does with them (it keeps the first',
+    'server only, unless `./host` stands for two namespaces); names differing only in letter case are `gateway/sni-host-letter-case`. Judged on',
     'the per-proxy view of every gateway workload in the input, per listener port and `bind`. Fix: serve the host from',
     'one server or match (move it, or merge the servers), or bind the servers to different addresses.',
   ].join(' '),
@@ -36,7 +37,7 @@ const duplicateSniHost: Rule = {
     if (!sharesSniName(graph)) return;
     const reported = new Set<string>();
     for (const o of sniOverlaps(graph)) {
-      if (o.prev.name !== o.name) continue;
+      if (o.prev.name !== o.name || writtenAlike(graph, o)) continue;
       const object = graph.get(o.at.ref.kind, o.at.ref.namespace, o.at.ref.name);
       const id = `${o.at.ref.kind}/${o.at.ref.namespace}/${o.at.ref.name}\u0000${o.at.path.join('.')}\u0000${o.port}`;
       if (!object || reported.has(id)) continue;
@@ -48,8 +49,20 @@ const duplicateSniHost: Rule = {
 
 export default duplicateSniHost;
 
+/**
+ * Two servers writing the host alike (`./api.example.com` in Gateways of two namespaces): the gateway conflict rules
+ * (`gateway/conflicting-gateways`, `gateway/conflicting-gateways-on-shared-workload`) pair them and say the same.
+ */
+function writtenAlike(graph: MeshGraph, o: SniOverlap): boolean {
+  return o.chain.kind === 'server' && o.prev.chain.kind === 'server' && written(graph, o.at) === written(graph, prevAtOf(o));
+}
+
+function prevAtOf(o: SniOverlap): Origin {
+  return o.prev.chain.paths[o.prev.chain.names.indexOf(o.prev.name)]!;
+}
+
 function messageOf(graph: MeshGraph, o: SniOverlap): string {
-  const prevAt = o.prev.chain.paths[o.prev.chain.names.indexOf(o.prev.name)]!;
+  const prevAt = prevAtOf(o);
   const mine = written(graph, o.at) ?? o.name;
   const theirs = written(graph, prevAt) ?? o.prev.name;
   const why = o.chain.kind === 'server' && o.prev.chain.kind === 'server'
