@@ -119,6 +119,24 @@ export function wildcardsCovering(host: string): string[] {
 }
 
 /**
+ * A Gateway server host as istiod's `model.CheckDuplicates` compares it when it merges the servers of a gateway proxy,
+ * after `sanitizeServerHostNamespace` (pilot/pkg/model/gateway.go): the namespace `.` becomes the Gateway's own
+ * (`./host` is `<namespace>/host`), the namespace `*` is dropped (`host`; a lone `*` host for any namespace and
+ * host); anything else, letter case included, stays as written. So `./api.example.com` in `istio-ingress` and
+ * `istio-ingress/api.example.com` repeat each other, as do `api.example.com` and the same host under namespace `*`,
+ * while `shop/api.example.com` and `api.example.com` do not, though both serve SNI `api.example.com`.
+ */
+export function gatewayServerHostKey(entry: string, gatewayNamespace: string): string {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return entry;
+  const ns = entry.slice(0, slash);
+  const rest = entry.slice(slash + 1);
+  if (ns === '.') return `${gatewayNamespace}/${rest}`;
+  if (ns === '*') return rest;
+  return entry;
+}
+
+/**
  * A Gateway server host `[namespace/]host`: which namespaces' VirtualServices may bind
  * (`*` any, `.` the gateway's own, or a name) and the host pattern, letter case kept (istiod's
  * `NamesForNamespace` then `Intersection` compare server and VirtualService hosts case-sensitively).

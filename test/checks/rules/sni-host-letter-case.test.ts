@@ -52,4 +52,23 @@ test('GIVEN one server listing a host in two letter cases WHEN checked THEN it i
   assert.ok(found.some((f) => f.resource!.name === 'public' && f.message.includes('"api.example.com" of Gateway istio-ingress/public')), found.map((f) => f.message).join('\n'));
 });
 
+test('GIVEN a later server writing "./API.example.com" in the namespace whose "istio-ingress/..." an earlier server wrote WHEN checked THEN istiod skips it (CheckDuplicates after "./" became the namespace), so only the first repeat is judged', async () => {
+  const dot = fail.replace('hosts: [API.example.com]', 'hosts: [istio-ingress/API.example.com]') + `---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: late
+  namespace: istio-ingress
+  creationTimestamp: "2026-01-01T00:00:00Z"
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-late, protocol: HTTPS}
+    hosts: [./API.example.com, Late.example.com]
+    tls: {mode: SIMPLE, credentialName: late-cert}
+`;
+  const found = await findingsOf(dot.replace('hosts: [api.example.com]', 'hosts: [late.example.com]'), [rule]);
+  assert.equal(found.map((f) => f.resource!.name), ['pay-lower']);
+});
+
 test.run();

@@ -1,4 +1,5 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
+import { gatewayServerHostKey } from '../../../mesh/hosts.js';
 import { isRecord } from '../../../mesh/object.js';
 import { push } from '../../../mesh/services.js';
 import type { RuleContext } from '../../rule.js';
@@ -31,7 +32,7 @@ export function reportConflicts(graph: MeshGraph, ctx: RuleContext, pair: (g: Ga
   const gateways = gatewaysOf(graph);
   const infoOf = new Map(gateways.map((g) => [g.gateway, g]));
   const groups = new ScopeGroups(gateways);
-  // (scope group, port, bind, host as written) → server hosts: istiod's CheckDuplicates compares exactly these.
+  // (scope group, port, bind, host as written) → server hosts: the analyzer's CheckDuplicates compares these strings.
   const index = new Map<string, Entry[]>();
   const keyOf = (scopeKey: string, port: number, server: GatewayServer, entry: string) => `${scopeKey}\u0000${port}\u0000${bindOf(server)}\u0000${entry}`;
   // The analyzer records one host map per Gateway and port (initGatewaysMap): a later server on the same port
@@ -85,9 +86,11 @@ const isTls = (s: GatewayServer) => s.tls !== undefined && Object.keys(s.tls).so
 
 /**
  * What istiod's mergeGateways does with two servers on one port of one proxy: plain-text HTTP servers are merged
- * into one route table, TLS servers with the same host (CheckDuplicates, exact names) lose the later one, TLS servers
- * with merely overlapping hosts (or the same host written differently, CheckDuplicates compares the written entries) are both kept (SNI picks the more specific), and a plain and a TLS server cannot share
- * the port (the later one is skipped).
+ * into one route table; of two TLS servers the later one is skipped when a host repeats the other's as
+ * CheckDuplicates compares them ({@link serverHostKey}), and otherwise both are kept: two terminating servers then
+ * give two filter chains with the same server name (the `namespace/` part is not part of the SNI), which Envoy
+ * refuses; and a plain and a TLS server cannot share the port (the later one is skipped). Only servers whose hosts
+ * are written alike reach here, so the keys differ only when `./host` stands in Gateways of different namespaces.
  */
 function outcome(server: GatewayServer, host: GatewayHost, rivals: readonly Entry[], port: number): string {
   const tls = isTls(server);
@@ -96,18 +99,33 @@ function outcome(server: GatewayServer, host: GatewayHost, rivals: readonly Entr
       'Gateway in merge order, so one Gateway\'s routes can take requests meant for the other\'s';
   }
   if (tls && rivals.every((e) => isTls(e.server))) {
-    if (rivals.some((e) => serverHostKey(e) === serverHostKey({ server, host }))) {
+    const key = serverHostKey({ server, host });
+    if (rivals.some((e) => serverHostKey(e) === key)) {
       return 'istiod keeps the first TLS server for that SNI host and skips the other (duplicate host names)';
     }
-    return 'istiod keeps both TLS servers, and a connection whose SNI both hosts match goes to the more specific one';
+    const other = serverHostKey(rivals[0]!);
+    const kept = `istiod keeps both TLS servers (it compares "${key}" and "${other}", which differ once "./" stands for each Gateway's namespace)`;
+    if (terminates(server) && rivals.some((e) => terminates(e.server))) {
+      return `${kept}, but both filter chains match SNI "${host.host}" and Envoy rejects listener 0.0.0.0_${port} ("multiple filter chains with overlapping matching rules are defined"): ` +
+        'the gateway keeps the port\'s previous listener, or serves nothing on it';
+    }
+    return `${kept}; a PASSTHROUGH server's chains come from its VirtualServices' tls matches, and one matching SNI "${host.host}" beside the other server's chain makes Envoy reject the listener`;
   }
   return 'a plain-text and a TLS server cannot share the port: istiod skips the one merged later';
 }
 
-/** A server host as CheckDuplicates compares it: as written, after "./" became the Gateway's namespace. */
+/** A TLS server that terminates TLS and so builds a filter chain from its own hosts (not PASSTHROUGH, not AUTO_PASSTHROUGH). */
+function terminates(s: GatewayServer): boolean {
+  const mode = s.tls?.mode;
+  return mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
+}
+
+/**
+ * A server host as istiod's mergeGateways hands it to CheckDuplicates: after `sanitizeServerHostNamespace` ("./" becomes
+ * the Gateway's namespace, a "*" namespace is dropped), letter case kept ({@link gatewayServerHostKey}).
+ */
 function serverHostKey(e: Entry): string {
-  const entry = e.host.entry.toLowerCase();
-  return entry.startsWith('./') ? `${e.server.gateway.namespace}/${entry.slice(2)}` : entry;
+  return gatewayServerHostKey(e.host.entry, e.server.gateway.namespace);
 }
 
 function describeEntry(e: Entry): string {

@@ -3,6 +3,7 @@ export { default as conflictingGateways } from './conflicting-gateways.js';
 export { default as conflictingGatewaysOnSharedWorkload } from './conflicting-gateways-on-shared-workload.js';
 export { default as gatewayCredentialNotFound } from './credential-not-found.js';
 export { default as duplicateCertificate } from './duplicate-certificate.js';
+export { default as gatewayDuplicateSniHost } from './duplicate-sni-host.js';
 export { default as httpWithoutHttpsRedirect } from './http-without-https-redirect.js';
 export { default as gatewayHostWithoutRoute } from './host-without-route.js';
 export { default as gatewayInvalidCredential } from './invalid-credential.js';

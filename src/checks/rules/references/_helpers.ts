@@ -128,3 +128,23 @@ export function otherDomainWildcardHint(graph: MeshGraph, host: string): string 
   return `it covers no Service of the input: with cluster domain ${graph.clusterDomain} (${how}) Services ${shown} are named ${theirs}. ` +
     `If this cluster's domain is ${domain}, tell meshproof (clusterDomain in the config, or --cluster-domain); otherwise write "${theirs}"`;
 }
+
+/**
+ * The fix for a host written `written` that names `declared`, the host of `kind` `name`, in other letter case: istiod
+ * and istioctl compare host names as written. A Kubernetes Service host is always lower case, so the reference is
+ * what to change. A ServiceEntry host with capitals is best lowered itself (DNS names are case-insensitive): istiod
+ * keeps its capitals in cluster names (`outbound|443||API.example.com`) while sidecars build the host's HTTP default
+ * route from a lower-cased copy, which names no cluster (`serviceentry/host-letter-case`); writing its capitals here is the
+ * other way.
+ */
+export function letterCaseFix(kind: string, name: string, declared: string, written: string): string {
+  const lower = declared.toLowerCase();
+  if (kind !== 'ServiceEntry' || declared === lower) {
+    return `host names are compared as written (case-sensitively) and ${kind} ${name} declares "${declared}"${kind === 'Service' ? ' (Kubernetes Service hosts are lower case)' : ''}. Fix: write "${declared}"`;
+  }
+  const here = written === lower ? '' : ` and write "${lower}" here`;
+  return `host names are compared as written (case-sensitively) and ${kind} ${name} declares "${declared}", with capitals. Fix: write the ServiceEntry host in lower case ` +
+    `("${lower}")${here}: DNS names are case-insensitive, and istiod keeps a ServiceEntry host's capitals in its cluster names while a sidecar's HTTP default route ` +
+    `for it names a lower-cased cluster that does not exist (503 NC without a VirtualService); or write "${declared}" here as the ServiceEntry does`;
+}
+

@@ -3,7 +3,7 @@ import { analyzerHostKey, isExportedTo, isWildcard } from '../../../mesh/hosts.j
 import { analyzerDestination, analyzerKeyOf } from './_analyzer-destination.js';
 import { isRecord, stringList, type MeshObject } from '../../../mesh/object.js';
 import { closest } from '../../config/did-you-mean.js';
-import { destinationsOf, otherDomainHint } from './_helpers.js';
+import { destinationsOf, letterCaseFix, otherDomainHint } from './_helpers.js';
 import type { RuleContext, Rule } from '../../rule.js';
 import type { FieldPath } from '../../types.js';
 
@@ -22,7 +22,11 @@ const destinationHostExists: Rule = {
     'names with a dot are taken as written and compared case-sensitively, so `reviews.prod` does not match a Service:',
     'write `reviews.prod.svc.cluster.local`. A `port.number` that is set must be a port of the entry found first',
     '(exported to `*` before the others). Otherwise Envoy has no cluster for the route and',
-    'requests fail with 503 (`NR` / cluster not found). Mirrors `istioctl analyze` IST0101.',
+    'requests fail with 503 (`NR` / cluster not found). A host differing only in letter case from a declared one is',
+    'reported all the same (istioctl compares as written); the message says which fix is right: the lower-case host of',
+    'a Kubernetes Service, or, for a ServiceEntry host written with capitals, lowering that host (DNS names are',
+    'case-insensitive, and a sidecar\'s HTTP default route for a capitalised ServiceEntry host names a lower-cased cluster that does not exist:',
+    '`serviceentry/host-letter-case`) rather than copying its capitals. Mirrors `istioctl analyze` IST0101.',
   ].join(' '),
   kinds: ['VirtualService', 'Service', 'ServiceEntry'],
   check(graph, ctx) {
@@ -65,7 +69,7 @@ function notFoundHint(graph: MeshGraph, vs: MeshObject, host: string): string {
     const key = analyzerKeyOf(graph, s);
     const wanted = analyzerHostKey(host, vs.namespace, graph.clusterDomain);
     if (key !== undefined && key !== wanted && key.toLowerCase() === wanted.toLowerCase()) {
-      return `: host names are compared as written (case-sensitively) and ${name} declares "${key}". Fix: write "${key}"`;
+      return `: ${letterCaseFix(s.kind, `${s.namespace}/${s.object.name}`, key, wanted)}`;
     }
     if (!visible(s)) return `${shortHint}: ${name} exists but is not exported to ${where} (exportTo ${JSON.stringify(s.exportTo)})`;
     if (isWildcard(s.host) && resolved.form === 'short') {

@@ -2,7 +2,7 @@ import { destinationRuleServices } from '../../../mesh/destination-rule-host.js'
 import { stringList, type MeshObject } from '../../../mesh/object.js';
 import { namesAsWritten } from '../../../mesh/services.js';
 import type { Rule } from '../../rule.js';
-import { nameOf, otherDomainHint, otherDomainWildcardHint } from './_helpers.js';
+import { letterCaseFix, nameOf, otherDomainHint, otherDomainWildcardHint } from './_helpers.js';
 
 /** `references/destination-rule-host-exists` (IST0174): a DestinationRule's host names a known service. */
 const destinationRuleHostExists: Rule = {
@@ -24,7 +24,8 @@ const destinationRuleHostExists: Rule = {
     'the cluster domain, written for Services of the input that it then covers none of: the finding says which domain',
     'was assumed; and except `*.local` or `*.cluster.local` (the documented mesh-wide host) when the cluster domain is',
     'set to one they do not cover (`corp.internal`): then no Service of the input gets its policy.',
-    'Hosts are compared as written: `Reviews.prod.svc.cluster.local` names no Kubernetes Service.',
+    'Hosts are compared as written: `Reviews.prod.svc.cluster.local` names no Kubernetes Service. Beside a ServiceEntry',
+    'host written with capitals the message advises lowering that host (see `serviceentry/host-letter-case`).',
     'Mirrors `istioctl analyze` IST0174.',
   ].join(' '),
   kinds: ['DestinationRule', 'Service', 'ServiceEntry'],
@@ -46,7 +47,7 @@ const destinationRuleHostExists: Rule = {
       let hint = 'add the Service or ServiceEntry, or correct the host';
       const domainHint = anyCase.length > 0 ? undefined : otherDomainHint(graph, resolved.fqdn);
       if (hidden.length === 0 && anyCase.length > 0) {
-        hint = `host names are compared as written (case-sensitively) and ${anyCase[0]!.kind} ${nameOf(anyCase[0]!.object)} declares "${anyCase[0]!.host}": write that`;
+        hint = letterCaseFix(anyCase[0]!.kind, nameOf(anyCase[0]!.object), anyCase[0]!.host, resolved.fqdn);
       } else if (hidden.length > 0) {
         const scopes = stringList(dr.spec.exportTo)?.filter((e) => e !== '.') ?? [];
         hint = `${hidden[0]!.kind} ${nameOf(hidden[0]!.object)} exists but is not exported to ${scopes.length > 0 ? `the namespaces this DestinationRule is exported to (${[dr.namespace, ...scopes].join(', ')})` : `namespace ${dr.namespace}`}`;
