@@ -64,6 +64,12 @@ function triesOf(xs: readonly number[]): string {
   return `${xs[0]} tr${xs[0] === 1 ? 'y' : 'ies'}${xs.length > 1 ? ' each' : ''}`;
 }
 
+/** `2 tries`: how many tries of the request `id` the backends saw (a late timeout says whether the retries ran). */
+function triesSeen(env: RouterEnv, id: string): string {
+  const n = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
+  return `${n} tr${n === 1 ? 'y' : 'ies'}`;
+}
+
 const allAborted = (a: AbortedShare, what: string): TrafficVerdict =>
   notRun(`the route's fault aborts every request (${a.status}, flag FI) before the router, so none ever ${what}; judged on the config`);
 
@@ -92,9 +98,11 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const abortedFirst: Sent[] = [];
   let s: Sent | undefined;
   let flags: readonly string[] | undefined;
+  let id = '';
   // One request at a time (each may take the whole timeout) until one is not aborted.
   for (let i = 0; i < sampleSize(1 - (a?.percent ?? 0) / 100); i++) {
-    const sent = await env.one({ 'x-echo-delay-ms': String(slow) });
+    id = randomUUID();
+    const sent = await env.one({ 'x-echo-delay-ms': String(slow), 'x-meshproof-request': id });
     if (refused(sent)) return refusedDetail(env.request, i + 1);
     const known = env.flagsOf ? await env.flagsOf([sent]) : undefined;
     if (aborted(sent, a, known)) { abortedFirst.push(sent); continue; }
@@ -118,7 +126,7 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const promised = delayedMs > 0 ? `promised 504 UT at ${at} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${at} ms: ${timer}`;
   return {
     status: ok ? 'held' : 'broken',
-    detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}`,
+    detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}${ok ? '' : `; the backends saw ${triesSeen(env, id)} of it`}`,
     requests: abortedFirst.length + 1,
   };
 }
