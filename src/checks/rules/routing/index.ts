@@ -11,6 +11,7 @@ export { default as matchGatewayNotBound } from './match-gateway-not-bound.js';
 export { default as matchPortNotServed } from './match-port-not-served.js';
 export { default as meshHostWithoutService } from './mesh-host-without-service.js';
 export { default as meshSniHostLetterCase } from './mesh-sni-host-letter-case.js';
+export { default as meshSniHostRepeated } from './mesh-sni-host-repeated.js';
 export { default as mirrorTarget } from './mirror-target.js';
 export { default as mirrorToWeightedDestination } from './mirror-to-weighted-destination.js';
 export { default as notExportedToGateway } from './not-exported-to-gateway.js';

@@ -1,0 +1,67 @@
+/**
+ * `routing/mesh-sni-host-repeated`: istiod drops a sidecar `tls` match only when its whole sniHosts and
+ * destinationSubnets repeat an earlier one's as written (tls.go hashRuntimeTLSMatchPredicates), so `[a, b]` beside
+ * `[b]` become two filter chains naming `b` on one outbound listener, which Envoy refuses (filter_chain_manager_impl.cc).
+ * The translation and our proxy's listener check (Envoy's rule) agree with the finding.
+ */
+import * as fs from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import letterCase from '../../../src/checks/rules/routing/mesh-sni-host-letter-case.js';
+import rule from '../../../src/checks/rules/routing/mesh-sni-host-repeated.js';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
+import { findingsOf, graphOfYaml } from './_harness.js';
+
+const dir = new URL('../../fixtures/rules/routing/mesh-sni-host-repeated/', import.meta.url);
+const fail = fs.readFileSync(new URL('fail.yaml', dir), 'utf8');
+const pass = fs.readFileSync(new URL('pass.yaml', dir), 'utf8');
+
+async function listenerErrors(yaml: string): Promise<string[]> {
+  const graph = await graphOfYaml(yaml);
+  const sidecar = proxiesOf(graph).find((p) => p.type === 'sidecar')!;
+  return translateProxy(buildProxyView(graph, sidecar), []).listeners.flatMap((l) => checkFilterChains(l));
+}
+
+test('GIVEN matches [api, api-eu] and [api] on port 443 WHEN translated for the sidecar THEN Envoy\'s listener check refuses 0.0.0.0_443, and the rule reports the later match (the letter-case rule is silent)', async () => {
+  const errors = await listenerErrors(fail);
+  assert.ok(errors.some((e) => e.includes('"0.0.0.0_443"') && e.includes('overlapping matching rules')), errors.join('\n'));
+  const found = await findingsOf(fail, [rule]);
+  assert.equal(found.map((f) => `${f.resource!.name} ${f.severity}`), ['partners-api error']);
+  assert.match(found[0]!.message, /Envoy gets "api\.example\.com" in two filter chains, which overlap, and rejects listener 0\.0\.0\.0_443 .*Fix: name "api\.example\.com" in one match only/);
+  assert.equal(await findingsOf(fail, [letterCase]), []);
+});
+
+test('GIVEN each SNI host in one match WHEN translated THEN the listener loads and the rule is silent', async () => {
+  assert.equal(await listenerErrors(pass), []);
+  assert.equal(await findingsOf(pass, [rule]), []);
+});
+
+test('GIVEN the same list in another order ([api-eu, api] beside [api, api-eu]) WHEN checked THEN it is reported: istiod hashes the lists as written, so both chains stay', async () => {
+  const swapped = fail.replace('sniHosts: [api.example.com]\n', 'sniHosts: [api-eu.example.com, api.example.com]\n');
+  assert.ok((await listenerErrors(swapped)).some((e) => e.includes('"0.0.0.0_443"')));
+  assert.equal((await findingsOf(swapped, [rule])).map((f) => f.resource!.name), ['partners-api', 'partners-api']);
+});
+
+test('GIVEN the very same list in both VirtualServices WHEN checked THEN nothing is reported: istiod keeps only the first match', async () => {
+  const same = fail.replace('sniHosts: [api.example.com]\n', 'sniHosts: [api.example.com, api-eu.example.com]\n');
+  assert.equal(await findingsOf(same, [rule]), []);
+});
+
+test('GIVEN one match listing a host twice WHEN checked THEN it is reported as listed twice (one chain naming a server name twice for Envoy)', async () => {
+  const twice = fail.replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: [api-eu.example.com, api-eu.example.com]').replace('sniHosts: [api.example.com]\n', 'sniHosts: [api-us.example.com]\n');
+  assert.ok((await listenerErrors(twice)).some((e) => e.includes('"0.0.0.0_443"')));
+  const found = await findingsOf(twice, [rule]);
+  assert.equal(found.map((f) => f.resource!.name), ['partners-all']);
+  assert.match(found[0]!.message, /^SNI host "api-eu\.example\.com" is listed twice in VirtualService shop\/partners-all tls\[0\]\.match\[0\] .*in one filter chain twice/);
+});
+
+test('GIVEN the two matches on different destination subnets WHEN checked THEN nothing is reported (the chains differ in prefix_ranges)', async () => {
+  const apart = fail.replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: [api.example.com, api-eu.example.com]\n      destinationSubnets: [10.1.0.0/16]')
+    .replace('sniHosts: [api.example.com]\n', 'sniHosts: [api.example.com]\n      destinationSubnets: [10.2.0.0/16]\n');
+  assert.equal(await listenerErrors(apart), []);
+  assert.equal(await findingsOf(apart, [rule]), []);
+});
+
+test.run();
