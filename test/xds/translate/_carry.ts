@@ -184,9 +184,16 @@ export async function graphOfYaml(yaml: string, opts: GraphOptions = {}): Promis
   }
 }
 
+/** `bytes` as a latin1 string (one character per byte), read in place. */
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
 const KINDS: [ResourceKind, keyof ResourceSet][] = [['cluster', 'clusters'], ['endpoint', 'endpoints'], ['listener', 'listeners'], ['route', 'routes']];
 
-/** Every proxy's resources (sidecars also as proxyless gRPC nodes), each resource packed: `<node> <kind> <name>` → hex, in order. */
+/**
+ * Every proxy's resources (sidecars also as proxyless gRPC nodes), each resource packed anew:
+ * `<node> <kind> <name>` → its Any encoding as a latin1 string (one character per byte, compared
+ * byte for byte: half the size of hex, and no hex conversion), in order.
+ */
 export function packedMesh(graph: MeshGraph, workloads: readonly WorkloadInstance[], cache = true): Map<string, string> {
   const out = new Map<string, string>();
   for (const proxy of proxiesOf(graph)) {
@@ -194,7 +201,7 @@ export function packedMesh(graph: MeshGraph, workloads: readonly WorkloadInstanc
       const set = translateProxy(buildProxyView(graph, proxy), workloads, { proxyless, cache });
       for (const [kind, key] of KINDS) {
         for (const r of (set[key] ?? []) as readonly XdsResource[]) {
-          out.set(`${proxy.namespace}/${proxy.name}${proxyless ? ' (grpc)' : ''} ${kind} ${resourceName(kind, r)}`, Buffer.from(packResource(kind, r).value).toString('hex'));
+          out.set(`${proxy.namespace}/${proxy.name}${proxyless ? ' (grpc)' : ''} ${kind} ${resourceName(kind, r)}`, latin1(packResource(kind, r).value));
         }
       }
     }

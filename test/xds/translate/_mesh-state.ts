@@ -44,8 +44,8 @@ export function render(s: MeshState): string[] {
   return FILES.map((_, i) => s.placed.filter((p) => p.file === i).map((p) => `${'#\n'.repeat(p.pad)}${p.flow ? `${stringify(p.doc, { collectionStyle: 'flow' })}` : stringify(p.doc)}`).join('---\n'));
 }
 
-/** The graph of `s`, loaded through the real loader from `dir` (so file names and lines are real). */
-export async function graphOf(s: MeshState, dir: string, opts: GraphOptions = {}): Promise<MeshGraph> {
+/** Writes `s`'s files into `dir` (emptied first); the names of the files written (a file with no document is left out). */
+export function writeState(s: MeshState, dir: string): string[] {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const texts = render(s);
@@ -55,10 +55,20 @@ export async function graphOf(s: MeshState, dir: string, opts: GraphOptions = {}
     writeFileSync(join(dir, FILES[i]!), t);
     names.push(FILES[i]!);
   });
-  const loaded = await loadInputs(names, { cwd: dir });
+  return names;
+}
+
+/** The graph of the files `names` in `dir` (as {@link writeState} wrote them), through the real loader. */
+async function loadGraph(dir: string, names: readonly string[], opts: GraphOptions): Promise<MeshGraph> {
+  const loaded = await loadInputs([...names], { cwd: dir });
   const unusable = loaded.problems.filter((p) => p.unusable);
   if (unusable.length > 0) throw new Error(`mesh unusable: ${unusable.map((p) => p.message).join('; ')}`);
   return MeshGraph.from(loaded.files, opts);
+}
+
+/** The graph of `s`, loaded through the real loader from `dir` (so file names and lines are real). */
+export async function graphOf(s: MeshState, dir: string, opts: GraphOptions = {}): Promise<MeshGraph> {
+  return loadGraph(dir, writeState(s, dir), opts);
 }
 
 const TLS_MODE = 'security.istio.io/tlsMode';
@@ -77,19 +87,26 @@ function placedOf(docs: readonly Doc[]): Placed[] {
 
 const parse = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJS() as Doc).filter((d) => d && typeof d === 'object');
 
+/** The corpora as first parsed (never handed out: {@link corpora} gives copies). */
+let parsedCorpora: readonly MeshState[] | undefined;
+
 /**
  * The corpora: the carry-over tests' mesh (`_carry.ts` BASE), each committed app in `dist/`, and
- * the bench mesh generator at 20 services (last).
+ * the bench mesh generator at 20 services (last). Parsed once per process; each call returns
+ * fresh deep copies, so callers may edit them.
  */
 export function corpora(): MeshState[] {
-  const out: MeshState[] = [{ corpus: 'carry-base', placed: placedOf(parse(BASE)), workloads: baseWorkloads() }];
-  appNames().forEach((app, i) => {
-    const docs = parse(readFileSync(join(DIST, `${app}.k8s.yaml`), 'utf8'));
-    out.push({ corpus: `dist/${app}`, placed: placedOf(docs), workloads: workloadsOf(docs, 10 + i) });
-  });
-  const bench = meshOf(20) as Doc[];
-  out.push({ corpus: 'bench-20', placed: placedOf(bench), workloads: workloadsOf(bench, 40) });
-  return out;
+  if (!parsedCorpora) {
+    const out: MeshState[] = [{ corpus: 'carry-base', placed: placedOf(parse(BASE)), workloads: baseWorkloads() }];
+    appNames().forEach((app, i) => {
+      const docs = parse(readFileSync(join(DIST, `${app}.k8s.yaml`), 'utf8'));
+      out.push({ corpus: `dist/${app}`, placed: placedOf(docs), workloads: workloadsOf(docs, 10 + i) });
+    });
+    const bench = meshOf(20) as Doc[];
+    out.push({ corpus: 'bench-20', placed: placedOf(bench), workloads: workloadsOf(bench, 40) });
+    parsedCorpora = out;
+  }
+  return parsedCorpora.map(cloneState);
 }
 
 /** One reload of a seeded chain, compared: the graph built on its predecessor, a from-scratch graph of the same input, and both translated. */
@@ -109,14 +126,16 @@ export interface ComparedReload {
  * resource differs. Null when the candidate is not a usable mesh.
  */
 export async function compareReload(previous: MeshGraph, candidate: MeshState, dir: string, context: string, reproduce: string): Promise<ComparedReload | null> {
+  // One write of the files, loaded twice: each graph parses the text on its own.
+  const names = writeState(candidate, dir);
   let reloaded: MeshGraph;
   try {
-    reloaded = await graphOf(candidate, dir, { previous });
+    reloaded = await loadGraph(dir, names, { previous });
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('mesh unusable')) return null;
     throw e;
   }
-  const fresh = await graphOf(candidate, dir);
+  const fresh = await loadGraph(dir, names, {});
   const views = viewDifferences(reloaded, fresh);
   if (views.length > 0) throw new Error(`STALE VIEW ${context}: ${views.slice(0, 3).join(' | ')}`);
   const carried = packedMesh(reloaded, candidate.workloads);
