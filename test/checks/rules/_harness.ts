@@ -11,6 +11,9 @@ import type { Rule, RuleOptions } from '../../../src/checks/rule.js';
 import type { Finding } from '../../../src/checks/types.js';
 import { MeshGraph } from '../../../src/mesh/graph.js';
 import { loadInputs } from '../../../src/mesh/load.js';
+import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
+import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
+import { translateProxy } from '../../../src/xds/translate/index.js';
 
 /**
  * The graph of `yaml` written to `<temp dir>/<fileName>` and read back with `loadInputs`. Input
@@ -46,4 +49,15 @@ export async function findingsOf(
   fileName = 'in.yaml',
 ): Promise<Finding[]> {
   return runRules(await graphOfYaml(yaml, fileName), rules, options);
+}
+
+/**
+ * What Envoy's listener check (our proxy's `checkFilterChains`: overlapping filter chain matches) says of the
+ * listeners `yaml` translates to for its first proxy of `type` (a `router` is a gateway): one message per refused
+ * listener, `[]` when every listener loads. Ties a rule's finding to the config the proxy would refuse.
+ */
+export async function listenerRefusals(yaml: string, type: 'sidecar' | 'router'): Promise<string[]> {
+  const graph = await graphOfYaml(yaml);
+  const proxy = proxiesOf(graph).find((p) => p.type === type)!;
+  return translateProxy(buildProxyView(graph, proxy), []).listeners.flatMap((l) => checkFilterChains(l));
 }

@@ -10,20 +10,13 @@ import * as assert from 'uvu/assert';
 import rule from '../../../src/checks/rules/gateway/duplicate-sni-host.js';
 import conflicting from '../../../src/checks/rules/gateway/conflicting-gateways.js';
 import { gatewayServerHostKey } from '../../../src/mesh/hosts.js';
-import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
-import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
-import { translateProxy } from '../../../src/xds/translate/index.js';
-import { findingsOf, graphOfYaml } from './_harness.js';
+import { findingsOf, listenerRefusals } from './_harness.js';
 
 const dir = new URL('../../fixtures/rules/gateway/duplicate-sni-host/', import.meta.url);
 const fail = fs.readFileSync(new URL('fail.yaml', dir), 'utf8');
 const pass = fs.readFileSync(new URL('pass.yaml', dir), 'utf8');
 
-async function listenerErrors(yaml: string): Promise<string[]> {
-  const graph = await graphOfYaml(yaml);
-  const gateway = proxiesOf(graph).find((p) => p.type === 'router')!;
-  return translateProxy(buildProxyView(graph, gateway), []).listeners.flatMap((l) => checkFilterChains(l));
-}
+const listenerErrors = (yaml: string) => listenerRefusals(yaml, 'router');
 
 const names = async (yaml: string) => (await findingsOf(yaml, [rule])).map((f) => `${f.resource!.name}:${f.location.line}`);
 

@@ -8,20 +8,13 @@ import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import rule from '../../../src/checks/rules/routing/mesh-sni-host-letter-case.js';
-import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
-import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
-import { translateProxy } from '../../../src/xds/translate/index.js';
-import { findingsOf, graphOfYaml } from './_harness.js';
+import { findingsOf, listenerRefusals } from './_harness.js';
 
 const dir = new URL('../../fixtures/rules/routing/mesh-sni-host-letter-case/', import.meta.url);
 const fail = fs.readFileSync(new URL('fail.yaml', dir), 'utf8');
 const pass = fs.readFileSync(new URL('pass.yaml', dir), 'utf8');
 
-async function listenerErrors(yaml: string): Promise<string[]> {
-  const graph = await graphOfYaml(yaml);
-  const sidecar = proxiesOf(graph).find((p) => p.type === 'sidecar')!;
-  return translateProxy(buildProxyView(graph, sidecar), []).listeners.flatMap((l) => checkFilterChains(l));
-}
+const listenerErrors = (yaml: string) => listenerRefusals(yaml, 'sidecar');
 
 test('GIVEN two mesh VirtualServices matching SNI API.example.com and api.example.com on port 443 WHEN translated for the sidecar THEN Envoy\'s listener check refuses 0.0.0.0_443, and the rule reports the later match', async () => {
   const errors = await listenerErrors(fail);

@@ -8,20 +8,13 @@ import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import rule from '../../../src/checks/rules/gateway/sni-host-letter-case.js';
-import { buildProxyView, proxiesOf } from '../../../src/mesh/view/index.js';
-import { checkFilterChains } from '../../../src/proxy/filter-chain-match.js';
-import { translateProxy } from '../../../src/xds/translate/index.js';
-import { findingsOf, graphOfYaml } from './_harness.js';
+import { findingsOf, listenerRefusals } from './_harness.js';
 
 const dir = new URL('../../fixtures/rules/gateway/sni-host-letter-case/', import.meta.url);
 const fail = fs.readFileSync(new URL('fail.yaml', dir), 'utf8');
 const pass = fs.readFileSync(new URL('pass.yaml', dir), 'utf8');
 
-async function listenerErrors(yaml: string): Promise<string[]> {
-  const graph = await graphOfYaml(yaml);
-  const gateway = proxiesOf(graph).find((p) => p.type === 'router')!;
-  return translateProxy(buildProxyView(graph, gateway), []).listeners.flatMap((l) => checkFilterChains(l));
-}
+const listenerErrors = (yaml: string) => listenerRefusals(yaml, 'router');
 
 test('GIVEN SNI hosts differing only in case on 443 (two Gateways) and 8443 (two PASSTHROUGH matches) WHEN translated THEN Envoy\'s listener check refuses both listeners, and the rule reports both', async () => {
   const errors = await listenerErrors(fail);
