@@ -24,12 +24,12 @@ import type { GatewayApiRouteView, GatewayServerView, HostRoutesView, ProxyIdent
 
 const GATEWAY_API = 'gateway.networking.k8s.io';
 
-/** Istio Gateways whose `selector` selects the proxy's labels (any namespace, Istio's default). */
+/** Istio Gateways whose `selector` selects the proxy's labels (any namespace, Istio's default), in istiod's merge order (initGateways sortConfigByCreationTime: creation time, name, namespace). */
 export function gatewaysFor(graph: MeshGraph, proxy: ProxyIdentity): MeshObject[] {
   return graph.ofKind('Gateway').filter((g) => {
     const sel = isRecord(g.spec.selector) ? stringMap(g.spec.selector) : {};
     return Object.keys(sel).length > 0 && selects(sel, proxy.labels);
-  });
+  }).sort(configOrder);
 }
 
 /** The narrower of a VirtualService host and a server host they intersect on, or null. */

@@ -15,7 +15,7 @@ import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, type RouteListener, routedClusters, translateHttpRoute } from './route.js';
 import { virtualHostKey } from './carry-over.js';
 import { servicesByHost } from './_services-by-host.js';
-import { routeHostKey } from '../../mesh/hosts.js';
+import { gatewayServerHostKey, routeHostKey } from '../../mesh/hosts.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -256,7 +256,8 @@ export function gatewayRouteName(s: GatewayServerView): string {
 
 /**
  * The gateway servers istiod keeps (`MergeGateways`): a server with `tls` one of whose hosts (as
- * written) an earlier server with `tls` on the same listener port already declared is skipped
+ * written, after `./` became the Gateway's namespace and a `*` namespace was dropped:
+ * `sanitizeServerHostNamespace`, {@link gatewayServerHostKey}) an earlier server with `tls` on the same listener port already declared is skipped
  * (`model.CheckDuplicates`: "skipping server on gateway ..., duplicate host names", which keeps Envoy
  * from refusing two chains with one SNI); a TLS-terminating HTTPS server whose RDS name an earlier one
  * already took (two servers of one Gateway with the same port number and name, which Istio's
@@ -269,8 +270,10 @@ export function acceptedGatewayServers(view: ProxyView): GatewayServerView[] {
     if (s.tls !== null) {
       let known = tlsHosts.get(s.listenerPort);
       if (!known) tlsHosts.set(s.listenerPort, (known = new Set()));
-      if (s.hosts.some((h) => known!.has(h))) return false;
-      for (const h of s.hosts) known.add(h);
+      // istiod compares the hosts after sanitizeServerHostNamespace: './h' is '<gateway namespace>/h', '*/h' is 'h'.
+      const keys = s.hosts.map((h) => gatewayServerHostKey(h, s.gateway.slice(0, s.gateway.indexOf('/'))));
+      if (keys.some((h) => known!.has(h))) return false;
+      for (const h of keys) known.add(h);
     }
     if (!terminatesTls(s)) return true;
     const name = gatewayRouteName(s);

@@ -57,4 +57,63 @@ test('GIVEN the two matches on different destination subnets WHEN checked THEN n
   assert.equal(await findingsOf(apart, [rule]), []);
 });
 
+const joining = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: shop}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec: {containers: [{name: c, image: c}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: shop, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  hosts: [a.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 443, name: tls, protocol: TLS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: b, namespace: shop, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  hosts: [b.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 443, name: tls, protocol: TLS}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: shop}
+spec:
+  hosts: [a.example.com]
+  tls:
+  - match: [{sniHosts: [a.example.com]}]
+    route: [{destination: {host: a.example.com}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: shop}
+spec:
+  hosts: [b.example.com, c.example.com]
+  tls:
+  - match: [{sniHosts: [b.example.com, c.example.com]}]
+    route: [{destination: {host: b.example.com}}]
+  - match: [{sniHosts: [c.example.com, b.example.com]}]
+    route: [{destination: {host: b.example.com}}]
+`;
+
+test('GIVEN [b, c] and [c, b] for b.example.com, which joins the 0.0.0.0_443 listener a.example.com (created earlier) made WHEN checked THEN nothing is reported: istiod merges a joining service chain by chain (mergeTCPFilterChains, conflictsWith: SNI sets) and drops [c, b]; made by b.example.com (created first) both chains stay and it is reported', async () => {
+  assert.equal(await findingsOf(joining, [rule]), []);
+  const first = joining.replace('2024-01-01T00:00:00Z', '2024-01-03T00:00:00Z');
+  assert.equal((await findingsOf(first, [rule])).map((f) => f.fieldPath!.join('.')).sort(), ['spec.tls.1.match.0.sniHosts.0', 'spec.tls.1.match.0.sniHosts.1']);
+});
+
 test.run();

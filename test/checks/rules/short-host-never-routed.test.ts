@@ -88,4 +88,11 @@ test('GIVEN the DestinationRule in another namespace than the short ServiceEntry
   assert.is((await findingsOf(yaml(endpointEntry, elsewhere), [destinationRuleHostExists])).length, 1);
 });
 
+test('GIVEN a DestinationRule written with the expanded host payments.shop.svc.cluster.local beside the short ServiceEntry host "payments" WHEN checked THEN it is reported without saying istiod expanded a short host', async () => {
+  const fqdn = subsetsYaml.replace('host: payments', 'host: payments.shop.svc.cluster.local');
+  const found = await findingsOf(yaml(endpointEntry, fqdn), [rule]);
+  assert.equal(found.map((f) => `${f.resource!.kind} ${f.resource!.name} ${f.fieldPath?.join('.')}`), ['DestinationRule payments spec.host']);
+  assert.match(found[0]!.message, /^Host "payments\.shop\.svc\.cluster\.local" names payments\.shop\.svc\.cluster\.local as written, but ServiceEntry shop\/payments-ext declares the host "payments"/);
+});
+
 test.run();

@@ -60,6 +60,32 @@ test('GIVEN two TLS servers on one port that both declare the host a.example.com
   assert.is(selectChain(set.listeners, at('b.example.com')), undefined, 'b.example.com came only with the skipped server');
 });
 
+test('GIVEN a TLS server with host */a.example.com and a later one with a.example.com on the same port WHEN translated THEN the later one is skipped, as istiod compares the hosts after sanitizeServerHostNamespace drops the * namespace (CheckDuplicates)', () => {
+  const simple = { mode: 'SIMPLE', credentialName: 'a-cert' };
+  const set = translate([
+    svc('a', 'prod', [{ port: 80, name: 'http' }]),
+    gw('a', 'istio-system', [server(443, 'HTTPS', ['*/a.example.com'], simple)]),
+    gw('c', 'istio-system', [server(443, 'HTTPS', ['a.example.com'], simple)]),
+    vs('a', 'prod', { hosts: ['a.example.com'], gateways: ['istio-system/a', 'istio-system/c'], http: [{ route: [route('a')] }] }),
+  ]);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(l.filterChains.map((c) => [c.name, c.filterChainMatch?.serverNames]), [['https.443.https-443-a.a.istio-system', ['a.example.com']]]);
+  assert.equal(checkFilterChains(l), []);
+});
+
+test('GIVEN Gateways a (created later) and b (created first) both serving a.example.com with TLS on port 443 WHEN translated THEN b\'s server is kept and a\'s skipped: istiod merges Gateways by creation time, then name (initGateways sortConfigByCreationTime)', () => {
+  const simple = { mode: 'SIMPLE', credentialName: 'a-cert' };
+  const born = (o: Record<string, unknown>, t: string) => ({ ...o, metadata: { ...(o.metadata as object), creationTimestamp: t } });
+  const set = translate([
+    svc('a', 'prod', [{ port: 80, name: 'http' }]),
+    born(gw('a', 'istio-system', [server(443, 'HTTPS', ['a.example.com'], simple)]), '2024-01-05T00:00:00Z'),
+    born(gw('b', 'istio-system', [server(443, 'HTTPS', ['a.example.com'], simple)]), '2024-01-02T00:00:00Z'),
+    vs('a', 'prod', { hosts: ['a.example.com'], gateways: ['istio-system/a', 'istio-system/b'], http: [{ route: [route('a')] }] }),
+  ]);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(l.filterChains.map((c) => c.name), ['https.443.https-443-a.b.istio-system']);
+});
+
 test('GIVEN SIMPLE (files, TLS 1.2+, ciphers), MUTUAL (credentialName), OPTIONAL_MUTUAL and ISTIO_MUTUAL servers WHEN translated THEN each chain carries the DownstreamTlsContext Istio builds', () => {
   const set = translate([
     svc('web', 'prod'),

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList } from '../../../mesh/object.js';
 import { isTls } from '../../../mesh/protocol.js';
-import { buildProxyView, describeProxy, proxyOf, type Origin, type ProxyIdentity, type ProxyView } from '../../../mesh/view/index.js';
+import { creationTime } from '../../../mesh/destination-rules.js';
+import { buildProxyView, describeProxy, proxyOf, type HostRoutesView, type Origin, type ProxyIdentity, type ProxyView, type ServiceView } from '../../../mesh/view/index.js';
 import type { RuleContext } from '../../rule.js';
 
 /**
@@ -64,7 +65,7 @@ export function reportSniCollisions(
 ): void {
   const found = new Map<string, { c: SniCollision; clients: string[] }>();
   for (const { proxy, name } of clientsOf(graph, namespaces, perWorkload)) {
-    for (const c of collisionsOf(buildProxyView(graph, proxy))) {
+    for (const c of collisionsOf(graph, buildProxyView(graph, proxy))) {
       if (!pick(c)) continue;
       const key = `${c.at.ref.namespace}/${c.at.ref.name}\u0000${c.at.path.join('.')}\u0000${c.earlier}\u0000${c.listener}`;
       const entry = found.get(key) ?? { c, clients: [] };
@@ -101,19 +102,22 @@ function clientsOf(graph: MeshGraph, namespaces: ReadonlySet<string>, perWorkloa
  * names among them that Envoy matches like an earlier chain's (or an earlier name of the same chain) for the same
  * `prefix_ranges`. A match is dropped first where istiod drops it: one whose `sniHosts` and `destinationSubnets`,
  * joined as written, repeat an earlier match's of the same host (`matchHasBeenHandled`,
- * `hashRuntimeTLSMatchPredicates`), and another service's chain whose SNI set and CIDRs repeat an earlier one's on a
- * shared listener (`conflictsWith`).
+ * `hashRuntimeTLSMatchPredicates`), and, for a service joining a shared listener another service made, a chain whose
+ * SNI set and CIDRs repeat one already on it, its own earlier chains included (`conflictsWith`).
  */
-function collisionsOf(view: ProxyView): SniCollision[] {
+function collisionsOf(graph: MeshGraph, view: ProxyView): SniCollision[] {
   const services = new Map(view.services.map((s) => [s.host, s]));
   const listeners = new Map<string, Chain[]>();
   const kept = new Map<string, Set<string>>();
-  for (const h of view.routes) {
+  for (const h of inServiceOrder(graph, services, view.routes)) {
     if (!isTls(h.protocol) || h.tls.length === 0) continue;
     const addresses = services.get(h.host)?.addresses ?? [];
     const vip = addresses.find((a) => isIP(a) !== 0);
     const serviceCidrs = vip ? [] : addresses.filter((a) => a.includes('/'));
     const listener = `${vip ?? '0.0.0.0'}_${h.port}`;
+    // A service joining a listener an earlier service made is merged chain by chain (mergeTCPFilterChains): each of
+    // its chains is also compared with its own earlier ones. The service making the listener keeps all of its chains.
+    const joins = listeners.has(listener);
     const chains = listeners.get(listener) ?? [];
     const exact = kept.get(listener) ?? new Set<string>();
     const own = new Set<string>();
@@ -125,7 +129,7 @@ function collisionsOf(view: ProxyView): SniCollision[] {
         const cidrs = m.destinationSubnets.length > 0 ? m.destinationSubnets : serviceCidrs;
         const key = `${[...new Set(m.sniHosts.filter((n) => n !== '*'))].sort().join(',')}|${[...cidrs].sort().join(',')}`;
         if (exact.has(key)) continue;
-        own.add(key);
+        (joins ? exact : own).add(key);
         chains.push({ names: m.sniHosts, cidrs: cidrs.length > 0 ? cidrs : [''], origin: m.origin });
       }
     }
@@ -150,6 +154,27 @@ function collisionsOf(view: ProxyView): SniCollision[] {
     }
   }
   return out;
+}
+
+/**
+ * `routes` in the order istiod builds the services' listeners (`SortServicesByCreationTime`: creation time, then the
+ * service's name, a ServiceEntry host standing for its name, then namespace), which decides the service that makes a
+ * shared listener.
+ */
+function inServiceOrder(graph: MeshGraph, services: ReadonlyMap<string, ServiceView>, routes: readonly HostRoutesView[]): HostRoutesView[] {
+  const keyOf = (h: HostRoutesView): [string, string, string] => {
+    const s = services.get(h.host);
+    const o = s ? graph.get(s.origin.ref.kind, s.origin.ref.namespace, s.origin.ref.name) : undefined;
+    if (!s || !o) return ['', h.host, ''];
+    return [creationTime(o), s.kind === 'ServiceEntry' ? s.host : o.name, o.namespace];
+  };
+  const keys = new Map(routes.map((h) => [h, keyOf(h)]));
+  return [...routes].sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+    return 0;
+  });
 }
 
 /** `VirtualService shop/api tls[0].match[1]`. */

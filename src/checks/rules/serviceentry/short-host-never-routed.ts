@@ -46,7 +46,7 @@ const shortHostNeverRouted: Rule = {
         (stringList(vs.spec.hosts) ?? []).forEach((h, i) => {
           const miss = missedEntries(graph, short, vs, h);
           if (!miss) return;
-          ctx.report(vs, `Host "${h}" resolves to ${miss.fqdn} (istiod expands a VirtualService's short host in its own namespace), but ${miss.entries} ` +
+          ctx.report(vs, `Host "${h}" ${resolution(h, miss.fqdn, "a VirtualService's")}, but ${miss.entries} ` +
             `declares the host "${miss.name}", which istiod keeps as written: the two never meet, so sidecars send calls to "${miss.name}" by the ServiceEntry's default route ` +
             `and this VirtualService's routes, retries and faults never apply. Fix: write the ServiceEntry host as "${miss.fqdn}" (or another name with a dot) and name that host here`,
           { path: ['spec', 'hosts', i] });
@@ -68,7 +68,7 @@ const shortHostNeverRouted: Rule = {
       // Only where IST0174 is silent (the entry expanded in this namespace): elsewhere it reports the host itself.
       const miss = typeof h === 'string' && h !== '' ? missedEntries(graph, short, dr, h, true) : undefined;
       if (!miss) continue;
-      ctx.report(dr, `Host "${h}" resolves to ${miss.fqdn} (istiod expands a DestinationRule's short host in its own namespace), but ${miss.entries} ` +
+      ctx.report(dr, `Host "${h}" ${resolution(String(h), miss.fqdn, "a DestinationRule's")}, but ${miss.entries} ` +
         `declares the host "${miss.name}", which istiod keeps as written: this DestinationRule's traffic policy and subsets never apply to it ` +
         `(its clusters keep the mesh defaults, and a route to one of these subsets finds no cluster). ` +
         `Fix: write the ServiceEntry host as "${miss.fqdn}" (or another name with a dot) and name that host here`,
@@ -104,6 +104,11 @@ function missedEntries(graph: MeshGraph, short: ReadonlyMap<string, ServiceInfo[
   if (graph.services.forHost(fqdn, vs.namespace).length > 0) return undefined;
   const objects = [...new Set(entries.map((s) => s.object))];
   return { fqdn, name: name!, entries: objects.map((o) => `ServiceEntry ${o.namespace}/${o.name}`).join(' and ') };
+}
+
+/** How a host written `host` comes to name `fqdn`: expanded when written short, else named as written. */
+function resolution(host: string, fqdn: string, whose: string): string {
+  return host === fqdn ? `names ${fqdn} as written` : `resolves to ${fqdn} (istiod expands ${whose} short host in its own namespace)`;
 }
 
 /** `payments` for `payments.<namespace>.svc.<domain>`; undefined for any other host. */
