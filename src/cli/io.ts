@@ -150,8 +150,9 @@ export function writeFileAtomic(path: string, content: string): void {
  * failed write (disk full, a quota) leaves the old set whole, removes the temporary files and the
  * folders this call made ({@link createFolders}), and never a mix of new and old files. A target that
  * is a folder is refused before anything is written (rename could not replace it). Errors are
- * thrown as `fail(why)`, naming the folder or file. `write` is the file writer (tests inject a
- * failing one; default `writeFileSync` with flag `wx`).
+ * thrown as `fail(why)`, naming the folder or file (and, should a rename fail after the writes, the
+ * files already replaced). `write` is the file writer (tests inject a failing one; default
+ * `writeFileSync` with flag `wx`).
  */
 export function writeFilesTogether(
   dir: string,
@@ -191,7 +192,17 @@ export function writeFilesTogether(
     removeFolders(made);
     throw e;
   }
-  files.forEach(([name], i) => renameSync(temps[i]!, join(dir, name)));
+  // Renames within one folder do not fail for want of space; should one fail all the same (a target made a
+  // folder meanwhile), the temporary files left are removed and the error says which files were replaced.
+  files.forEach(([name], i) => {
+    try {
+      renameSync(temps[i]!, join(dir, name));
+    } catch (e) {
+      for (const t of temps.slice(i)) rmSync(t, { force: true });
+      const done = files.slice(0, i).map(([n]) => n);
+      throw fail(`cannot replace ${join(dir, name)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${done.length > 0 ? `${done.join(', ')} ${done.length === 1 ? 'was' : 'were'} already replaced` : 'nothing was changed'} in ${dir}`);
+    }
+  });
 }
 
 /**

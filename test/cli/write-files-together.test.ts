@@ -59,6 +59,20 @@ test('GIVEN a folder where the second file goes WHEN written THEN it is refused 
   assert.equal(fs.readdirSync(dir), ['b.yaml']);
 });
 
+test('GIVEN a target made a folder after the writes WHEN its rename fails THEN the error names what was already replaced, and no temporary file stays', () => {
+  const dir = path.join(tmp, 'late-clash');
+  fs.mkdirSync(dir);
+  let calls = 0;
+  const writer = (p: string, content: string) => {
+    fs.writeFileSync(p, content, { flag: 'wx' });
+    // After the last temporary file: b.yaml turns into a folder (another process, say).
+    if (++calls === FILES.length) fs.mkdirSync(path.join(dir, 'b.yaml', 'inside'), { recursive: true });
+  };
+  assert.throws(() => writeFilesTogether(dir, FILES, fail, writer), (e: Error) => /^out: cannot replace .*b\.yaml \(E[A-Z]+\); a\.yaml was already replaced in /.test(e.message));
+  assert.equal(fs.readdirSync(dir).sort(), ['a.yaml', 'b.yaml']);
+  assert.is(fs.readFileSync(path.join(dir, 'a.yaml'), 'utf8'), 'new a');
+});
+
 test('GIVEN runtime synth --out whose runtime.k8s.yaml is a folder WHEN run THEN a usage error names it and no file is written', async () => {
   const out = path.join(tmp, 'runtime-out');
   fs.mkdirSync(path.join(out, 'runtime.k8s.yaml'), { recursive: true });
