@@ -126,6 +126,11 @@ export function assertWritable(path: string, given: string, flag = '--output'): 
   missingFolders(dirname(path), (why) => new UsageError(`${flag} ${given}: ${why}; write the report somewhere you may write`));
 }
 
+/** A fresh temporary file name beside `name` in `dir` (same filesystem, so a rename over `name` is atomic). */
+function temporaryPath(dir: string, name: string): string {
+  return join(dir, `.${basename(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
 /**
  * Writes a file so readers see the old content or the new, never half of it: a temporary file in
  * the same directory (same filesystem, so rename is atomic), then rename over the target. Missing
@@ -133,7 +138,7 @@ export function assertWritable(path: string, given: string, flag = '--output'): 
  */
 export function writeFileAtomic(path: string, content: string): void {
   const made = createFolders(dirname(path));
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = temporaryPath(dirname(path), basename(path));
   try {
     writeFileSync(temp, content, { flag: 'wx' });
     renameSync(temp, path);
@@ -178,7 +183,7 @@ export function writeFilesTogether(
   const temps: string[] = [];
   try {
     for (const [name, content] of files) {
-      const temp = join(dir, `.${basename(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      const temp = temporaryPath(dir, name);
       try {
         write(temp, content);
       } catch (e) {

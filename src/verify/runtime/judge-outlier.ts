@@ -106,6 +106,16 @@ function targetsOf(graph: MeshGraph, mesh: EmbeddedMesh, host: string, namespace
   return mesh.workloads.filter((rw) => selected.some((w) => w.namespace === rw.workload.namespace && w.name === rw.workload.name));
 }
 
+/** The caller's clusters whose endpoints (its EDS) include `address`, with the addresses of their hosts. */
+function clustersHolding(caller: Caller, address: string): { name: string; addresses: string[] }[] {
+  const out: { name: string; addresses: string[] }[] = [];
+  for (const [name, a] of caller.proxy.store.endpoints) {
+    const addresses = a.compiled.map((h) => h.address);
+    if (addresses.includes(address)) out.push({ name, addresses });
+  }
+  return out;
+}
+
 /**
  * The caller's cluster that holds `address` (its EDS), with its number of hosts: the one its access
  * log names for a request sent there, else the smallest of those whose endpoints include it (a
@@ -113,7 +123,7 @@ function targetsOf(graph: MeshGraph, mesh: EmbeddedMesh, host: string, namespace
  * last try of each request, so a request retried away from the replica does not name it.
  */
 function clusterOf(caller: Caller, address: string): { name: string; hosts: number } | undefined {
-  const holding = [...caller.proxy.store.endpoints].filter(([, a]) => a.compiled.some((h) => h.address === address)).map(([name, a]) => ({ name, hosts: a.compiled.length }));
+  const holding = clustersHolding(caller, address).map((c) => ({ name: c.name, hosts: c.addresses.length }));
   const logged = caller.log().find((e) => e.upstreamHost?.startsWith(`${address}:`) && e.upstreamCluster)?.upstreamCluster;
   return holding.find((c) => c.name === logged) ?? holding.sort((a, b) => a.hosts - b.hosts || a.name.localeCompare(b.name))[0];
 }
@@ -143,8 +153,8 @@ function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<st
  */
 function detectionsOn(caller: Caller, address: string, others: readonly string[]): number {
   let n = 0;
-  for (const [name, a] of caller.proxy.store.endpoints) {
-    if (!a.compiled.some((h) => h.address === address) || a.compiled.some((h) => others.includes(h.address))) continue;
+  for (const { name, addresses } of clustersHolding(caller, address)) {
+    if (addresses.some((a) => others.includes(a))) continue;
     const s = caller.proxy.stats.clusters.get(name);
     if (s) n += s.outlier_detection_ejections_enforced_total + s.outlier_detection_ejections_overflow;
   }

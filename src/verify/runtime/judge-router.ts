@@ -64,10 +64,12 @@ function triesOf(xs: readonly number[]): string {
   return `${xs[0]} tr${xs[0] === 1 ? 'y' : 'ies'}${xs.length > 1 ? ' each' : ''}`;
 }
 
-/** `2 tries`: how many tries of the request `id` the backends saw (a late timeout says whether the retries ran). */
-function triesSeen(env: RouterEnv, id: string): string {
-  const n = env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
-  return `${n} tr${n === 1 ? 'y' : 'ies'}`;
+/** `1 try`, `2 tries`, `0 tries`. */
+const plural = (n: number): string => `${n} tr${n === 1 ? 'y' : 'ies'}`;
+
+/** How many tries of the request `id` (its `x-meshproof-request`) the backends saw. */
+function triesSeen(env: RouterEnv, id: string): number {
+  return env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
 }
 
 const allAborted = (a: AbortedShare, what: string): TrafficVerdict =>
@@ -126,7 +128,7 @@ export async function judgeTimeout(o: Of<'timeout'>, env: RouterEnv): Promise<Tr
   const promised = delayedMs > 0 ? `promised 504 UT at ${at} ms: the fault's ${delayedMs} ms delay (DI), then ${timer}` : `promised 504 UT at ${at} ms: ${timer}`;
   return {
     status: ok ? 'held' : 'broken',
-    detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}${ok ? '' : `; the backends saw ${triesSeen(env, id)} of it`}`,
+    detail: `a backend needing ${slow} ms: ${s.status || s.error}${flags ? ` (flags ${flags.join(',') || '-'})` : ''} after ${Math.round(s.elapsedMs)} ms (${promised})${before}${ok ? '' : `; the backends saw ${plural(triesSeen(env, id))} of it`}`,
     requests: abortedFirst.length + 1,
   };
 }
@@ -149,7 +151,6 @@ export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<Tr
   const inbound = env.inboundRetries ?? 0;
   const want = (o.attempts + 1) * (inbound + 1);
   const promised = `promised ${want}: 1 + ${o.attempts} retries${inbound > 0 ? `, each tried ${inbound + 1} times by the destination's inbound sidecar (MeshConfig defaultInboundHttpRetryPolicy retries a 503 ${inbound === 1 ? 'once' : `${inbound} times`})` : ''}`;
-  const seen = (id: string) => env.backends.reduce((sum, b) => sum + (b.attempts.get(id) ?? 0), 0);
   let proof: { s: Sent; tries: number; flags: readonly string[] | undefined } | undefined;
   const cut: number[] = [];
   let sent = 0;
@@ -161,8 +162,8 @@ export async function judgeRetries(o: Of<'retries'>, env: RouterEnv): Promise<Tr
     sent++;
     if (refused(s)) return refusedDetail(env.request, sent);
     const known = env.flagsOf ? await env.flagsOf([s]) : undefined;
-    if (aborted(s, a, known)) cut.push(seen(id));
-    else if (!proof) proof = { s, tries: seen(id), flags: known ? known.get(s.requestId) ?? [] : undefined };
+    if (aborted(s, a, known)) cut.push(triesSeen(env, id));
+    else if (!proof) proof = { s, tries: triesSeen(env, id), flags: known ? known.get(s.requestId) ?? [] : undefined };
   }
   if (!proof) return notRun(`all ${sent} requests sent were aborted ${a!.status} (FI) by the route's ${a!.percent} % fault, so none reached the router to be retried`, sent);
   const { s, tries, flags } = proof;

@@ -13,6 +13,9 @@ import type { RuleContext } from '../../rule.js';
  * matching rules are defined"). Shared by `routing/mesh-sni-host-letter-case` and `routing/mesh-sni-host-repeated`.
  */
 
+/** The kinds whose objects change sidecar outbound TLS chains: the `kinds` of both mesh SNI rules. */
+export const MESH_SNI_KINDS = ['VirtualService', 'ServiceEntry', 'Service', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'];
+
 /** One filter chain istiod builds from a mesh `tls` match on a sidecar's outbound listener. */
 interface Chain {
   /** `server_names`: the match's `sniHosts` as written. */

@@ -1,6 +1,6 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
-import { describeTlsMatch, reportSniCollisions, tlsMatchesOf } from './_mesh-sni-chains.js';
+import { describeTlsMatch, MESH_SNI_KINDS, reportSniCollisions, tlsMatchesOf } from './_mesh-sni-chains.js';
 
 /**
  * `routing/mesh-sni-host-letter-case`: two `tls` matches on one sidecar outbound listener whose `sniHosts` differ only
@@ -35,7 +35,7 @@ const meshSniHostLetterCase: Rule = {
     '`gateway/sni-host-letter-case`. Fix: write SNI hosts in lower case (DNS names are case-insensitive) and keep one',
     'match per name: merge the matches.',
   ].join(' '),
-  kinds: ['VirtualService', 'ServiceEntry', 'Service', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: MESH_SNI_KINDS,
   check(graph, ctx) {
     const spelt = caseVariantSniHosts(graph);
     if (spelt === null) return;

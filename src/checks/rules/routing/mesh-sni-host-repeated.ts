@@ -1,6 +1,6 @@
 import type { MeshGraph } from '../../../mesh/graph.js';
 import type { Rule } from '../../rule.js';
-import { describeTlsMatch, reportSniCollisions, tlsMatchesOf } from './_mesh-sni-chains.js';
+import { describeTlsMatch, MESH_SNI_KINDS, reportSniCollisions, tlsMatchesOf } from './_mesh-sni-chains.js';
 
 /**
  * `routing/mesh-sni-host-repeated`: one SNI host in two mesh `tls` matches of one sidecar outbound listener that istiod
@@ -32,7 +32,7 @@ const meshSniHostRepeated: Rule = {
     '`routing/mesh-sni-host-letter-case`; Gateway listeners are `gateway/duplicate-sni-host`. Fix: name each SNI host in',
     'one match only (merge the matches, or remove the host from one of them).',
   ].join(' '),
-  kinds: ['VirtualService', 'ServiceEntry', 'Service', 'Sidecar', 'Namespace', 'Deployment', 'Rollout', 'StatefulSet', 'DaemonSet', 'Pod'],
+  kinds: MESH_SNI_KINDS,
   check(graph, ctx) {
     const repeated = repeatedSniHosts(graph);
     if (repeated === null) return;
