@@ -92,7 +92,7 @@ test('GIVEN routes to the whole customers host (no subset: every pod and every f
     assert.is(v?.status, 'held', v?.detail);
     // One replica judged (the first to fail), in the host's cluster of all pods.
     assert.is(v!.detail.match(/failing replica /g)?.length, 1, v!.detail);
-    assert.match(v!.detail, /^failing replica customers-v\d-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|\|customers\.customers\.svc\.cluster\.local \(\d+ hosts\), answered 5 tries with 503 \(consecutive5xxErrors 5\); .*, 0 had a try on it .*: ejected, traffic moved/);
+    assert.match(v!.detail, /^failing replica customers-v\d-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|\|customers\.customers\.svc\.cluster\.local \(\d+ hosts\), answered 5 tries with 503 \(consecutive5xxErrors 5\); .*, 0 had a try on it .*: ejected, traffic moved/, v!.detail);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -118,14 +118,17 @@ function clustersHolding(caller: Caller, address: string): { name: string; addre
 
 /**
  * The caller's cluster that holds `address` (its EDS), with its number of hosts: the one its access
- * log names for a request sent there, else the smallest of those whose endpoints include it (a
- * subset's cluster rather than the host's, as routes name subsets). The access log names only the
- * last try of each request, so a request retried away from the replica does not name it.
+ * log names for a request sent there, else, of those whose endpoints include it, the one the caller
+ * sent the most tries to (Envoy `upstream_rq_total`), then the smallest (a subset's cluster rather
+ * than the host's, as routes name subsets). The access log names only the last try of each request,
+ * so a request retried away from the replica does not name it; without the try counts, routes to
+ * the whole host would be reported on a subset's cluster no request used.
  */
-function clusterOf(caller: Caller, address: string): { name: string; hosts: number } | undefined {
-  const holding = clustersHolding(caller, address).map((c) => ({ name: c.name, hosts: c.addresses.length }));
+export function clusterOf(caller: Caller, address: string): { name: string; hosts: number } | undefined {
+  const tries = (name: string) => caller.proxy.stats.clusters.get(name)?.upstream_rq_total ?? 0;
+  const holding = clustersHolding(caller, address).map((c) => ({ name: c.name, hosts: c.addresses.length, tries: tries(c.name) }));
   const logged = caller.log().find((e) => e.upstreamHost?.startsWith(`${address}:`) && e.upstreamCluster)?.upstreamCluster;
-  return holding.find((c) => c.name === logged) ?? holding.sort((a, b) => a.hosts - b.hosts || a.name.localeCompare(b.name))[0];
+  return holding.find((c) => c.name === logged) ?? holding.sort((a, b) => b.tries - a.tries || a.hosts - b.hosts || a.name.localeCompare(b.name))[0];
 }
 
 /** `18× customers-v1 (127.77.0.15:3000), 2× customers-v2 (…)`: the upstream hosts the caller's access log names for these `x-request-id`s (the last try of each). */
