@@ -152,7 +152,7 @@ export function buildGatewayApiServers(graph: MeshGraph, proxy: ProxyIdentity, e
     const effective = terminated ? afterTlsTermination(declared) : declared;
     const internal = server.internalGateway;
     return [{
-      gateway: internal, port: server.port, portName: 'default', listenerPort: port, protocol: declared,
+      gateway: internal, port: server.port, portName: 'default', listenerPort: port, bind: '', protocol: declared,
       hosts: server.hosts, tls: server.tls,
       ...(server.tls && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
       routes: serverRoutes(env, server, effective, port, visible(virtualServices.get(internal) ?? []), visible(l4VirtualServices.get(internal) ?? []), terminated && declared === 'TLS'),

@@ -60,7 +60,8 @@ function serverRoutes(graph: MeshGraph, env: RouteEnv, bound: readonly MeshObjec
   const key = `${gateway.namespace}/${gateway.name}`;
   const serverHosts = (stringList(server.hosts) ?? []).map((h) => parseGatewayHost(h, gateway.namespace));
   const tls = isRecord(server.tls) ? server.tls : null;
-  const terminated = tls !== null && tls.mode !== 'PASSTHROUGH' && tls.mode !== 'AUTO_PASSTHROUGH';
+  // An unset mode is PASSTHROUGH, the TLSmode enum's zero value.
+  const terminated = tls !== null && typeof tls.mode === 'string' && tls.mode !== 'PASSTHROUGH' && tls.mode !== 'AUTO_PASSTHROUGH';
   const effective = terminated ? afterTlsTermination(protocol) : protocol;
   const kinds = routeKindsFor(effective);
   const byHost = new Map<string, MeshObject[]>();
@@ -122,7 +123,8 @@ export function buildGatewayServers(graph: MeshGraph, proxy: ProxyIdentity, env:
       if (isRecord(server.tls) && server.tls.mode === 'AUTO_PASSTHROUGH') addAutoPassthroughClusters(graph, env, proxy, gateway, server);
       out.push({
         gateway: `${gateway.namespace}/${gateway.name}`, port: server.port.number,
-        portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number), protocol,
+        portName: typeof server.port.name === 'string' ? server.port.name : '', listenerPort: listenerPort(server.port.number),
+        bind: typeof server.bind === 'string' ? server.bind : '', protocol,
         hosts: stringList(server.hosts) ?? [], tls: isRecord(server.tls) ? server.tls : null,
         ...(isRecord(server.tls) && tlsDefaults ? { meshTlsDefaults: tlsDefaults } : {}),
         routes: serverRoutes(graph, env, bound, gateway, server, server.port.number, protocol),

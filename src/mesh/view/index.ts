@@ -9,3 +9,5 @@ export { replaceTrustDomainAliases, ruleOnTcpChain, unusableFieldDropsRule } fro
 export { customAuthzOf, resolveCustomProvider } from './custom-authz.js';
 export { OUTLIER_DEFAULTS, UNLIMITED, DEFAULT_RETRY_BACKOFF_MS } from './defaults.js';
 export type * from './types.js';
+export { gatewayListenerName, gatewayServerRouteName, gatewayServerTlsMode, isHttpGatewayServer, isTlsGatewayServer, mergeGatewayServers, terminatesHttps } from './gateway-merge.js';
+export type { GatewayServerPortView, MergedGatewayView, SkippedGatewayServerView, SkippedServerReason } from './gateway-merge.js';

@@ -521,6 +521,12 @@ export interface GatewayServerView {
    * Names the listener `0.0.0.0_<listenerPort>` and the plain HTTP RDS `http.<listenerPort>`.
    */
   readonly listenerPort: number;
+  /**
+   * `Server.bind`: the address the gateway listens on for this server; `''` when unset (the
+   * wildcard address). Servers with another bind get their own listener `<bind>_<port>` (istiod's
+   * `mergeGateways`, see `mergeGatewayServers`).
+   */
+  readonly bind: string;
   readonly protocol: IstioProtocol;
   /** Server hosts as written (`ns/host` form included). */
   readonly hosts: readonly string[];

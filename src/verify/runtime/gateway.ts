@@ -18,7 +18,7 @@
 import type { MeshGraph, Workload } from '../../mesh/graph.js';
 import { isRecord, stringMap } from '../../mesh/object.js';
 import { selects } from '../../mesh/services.js';
-import { buildProxyView, proxyOf, type GatewayServerView, type ProxyView } from '../../mesh/view/index.js';
+import { buildProxyView, gatewayServerTlsMode, proxyOf, type GatewayServerView, type ProxyView } from '../../mesh/view/index.js';
 import { issueServerCertificate } from '../../pki/index.js';
 import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { buildTlsCertificateSecret, buildValidationContextSecret } from '../../xds/sds/secrets.js';
@@ -93,7 +93,7 @@ async function credentialSecrets(view: ProxyView, mesh: EmbeddedMesh): Promise<S
   const caNames = new Set<string>();
   for (const s of view.gatewayServers) {
     const tls = serverTls(s);
-    if (!TERMINATING.has(tls.mode ?? 'SIMPLE') || s.tls === null) continue;
+    if (s.tls === null || !TERMINATING.has(gatewayServerTlsMode(s)!)) continue;
     const names = tls.credentialNames && tls.credentialNames.length > 0 ? tls.credentialNames : tls.credentialName ? [tls.credentialName] : [];
     for (const c of names) {
       const set = hostsByCredential.get(c) ?? new Set<string>();

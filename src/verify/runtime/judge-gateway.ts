@@ -15,6 +15,7 @@
  */
 import { createCa, issueWorkloadCertificate, workloadSpiffeId } from '../../pki/index.js';
 import { hostMatches } from '../../mesh/hosts.js';
+import { gatewayServerTlsMode } from '../../mesh/view/index.js';
 import type { Expectation, RequestSpec } from '../expectations/types.js';
 import type { TrafficVerdict } from '../report/types.js';
 import { concreteHost, serverTls, type IngressGateway } from './gateway.js';
@@ -48,7 +49,7 @@ export async function clientTlsFor(gw: IngressGateway, identities: MeshIdentitie
   const tls = serverTls(server);
   const terminating = server.protocol === 'HTTPS' || (server.tls !== null && tls.mode !== undefined && !tls.httpsRedirect);
   if (!terminating) return undefined;
-  const mode = tls.mode ?? 'SIMPLE';
+  const mode = gatewayServerTlsMode(server) ?? 'SIMPLE';
   if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return `gateway ${gatewayRef}:${port} is ${mode}: a client outside the mesh is not sent through it here`;
   if (mode === 'SIMPLE') return { servername: host, ca: gw.caPem };
   const cert = await identities.forPrincipal(`${identities.ca.trustDomain}/ns/${gw.workload.split('/')[0]}/sa/${CLIENT_SA}`);

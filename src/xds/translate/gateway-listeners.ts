@@ -1,9 +1,11 @@
 /**
- * Gateway (router) listeners: one `0.0.0.0_<port>` listener per port the gateway pod listens on
- * (the server port mapped to the gateway Service's targetPort, `GatewayServerView.listenerPort`,
- * as istiod's `MergeGateways`/`resolvePorts`) with the filter chains of every server on it, as
- * Istio's `buildGatewayListeners` lays them out (`gateway.go`):
- * - HTTP servers share one chain, an HCM on RDS `http.<listener port>`;
+ * Gateway (router) listeners: one listener `<bind>_<port>` (`0.0.0.0_<port>` without `bind`) per port
+ * the gateway pod listens on (the server port mapped to the gateway Service's targetPort,
+ * `GatewayServerView.listenerPort`, as istiod's `resolvePorts`) and bind address, with the filter
+ * chains of the servers istiod keeps there (`mergeGatewayServers`, istiod's `mergeGateways`: a server
+ * whose protocol cannot merge with the port's plain-text server is skipped), as Istio's
+ * `buildGatewayListeners` lays them out (`gateway.go`):
+ * - HTTP-like servers (HTTP, HTTP2, GRPC, …) share one chain, an HCM on RDS `http.<listener port>[.<bind>]`;
  * - each HTTPS server that terminates TLS gets its own chain: `server_names` from its hosts, its
  *   `DownstreamTlsContext`, an HCM on RDS `https.<server port>.<port name>.<gateway>.<namespace>`;
  * - a TCP server forwards with `tcp_proxy` to its first applicable `tcp` route; a TLS server that
@@ -27,14 +29,14 @@ import { type Listener, ListenerSchema } from '../gen/envoy/config/listener/v3/l
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { DownstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { hostMatches } from '../../mesh/hosts.js';
-import type { GatewayServerView, ProxyView } from '../../mesh/view/index.js';
+import { gatewayListenerName, gatewayServerRouteName, gatewayServerTlsMode, mergeGatewayServers, terminatesHttps, type GatewayServerView, type ProxyView } from '../../mesh/view/index.js';
+import { isHttp } from '../../mesh/protocol.js';
 import { istioMutualSni } from './clusters.js';
 import { buildDownstreamTlsContext, type ServerTlsSettings } from './downstream-tls.js';
 import type { PathNormalizationType } from '../../mesh/mesh-config.js';
-import { buildHttpConnectionManager, hcmFilter, listenerAddress, wildcardListenerName, type HttpFilterEntry } from './listeners.js';
+import { buildHttpConnectionManager, hcmFilter, listenerAddress, type HttpFilterEntry } from './listeners.js';
 import { type AuthzInput, buildHttpRbacFilters, buildNetworkRbacFilters, rbacMetadata } from './rbac.js';
 import { METADATA_NAMESPACE } from './_common.js';
-import { acceptedGatewayServers, gatewayRouteName, terminatesTls } from './routes.js';
 import { buildL4FilterChain, buildTcpProxyFilter, type L4Env } from './tcp-proxy.js';
 
 const TLS_SOCKET = 'envoy.transport_sockets.tls';
@@ -51,26 +53,28 @@ export function serverNames(s: GatewayServerView): string[] {
   return s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h)).filter((h) => h !== '*');
 }
 
-/** Every gateway listener of the router, sorted by port. */
+/**
+ * Every gateway listener of the router, sorted by port, then name: one per listener port and
+ * `bind` of istiod's merged server ports (`mergeGatewayServers`), with the chains of each server
+ * port on it in istiod's order.
+ */
 export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
-  const byPort = new Map<number, GatewayServerView[]>();
   const policies: AuthzInput = view.inbound ?? { authorizationPolicies: [], customAuthz: [] };
   const authz = buildHttpRbacFilters(policies);
   const l4 = (chain: FilterChain): FilterChain => withNetworkAuthz(chain, policies);
-  for (const s of acceptedGatewayServers(view)) byPort.set(s.listenerPort, [...(byPort.get(s.listenerPort) ?? []), s]);
-  const out: Listener[] = [];
-  for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const chains: FilterChain[] = [];
-    const sniTaken = new Set<string>();
-    const plain = servers.find((s) => s.protocol === 'HTTP');
-    if (plain) {
-      const rds = gatewayRouteName(plain);
-      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(rds, rds, view.pathNormalization, authz))] }));
+  const byName = new Map<string, { port: number; bind: string; chains: FilterChain[]; sniTaken: Set<string> }>();
+  for (const group of mergeGatewayServers(view.gatewayServers).serverPorts) {
+    const name = gatewayListenerName(group);
+    let listener = byName.get(name);
+    if (!listener) byName.set(name, (listener = { port: group.port, bind: group.bind, chains: [], sniTaken: new Set() }));
+    const { chains, sniTaken } = listener;
+    if (isHttp(group.protocol)) {
+      chains.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(group.routeName, group.routeName, view.pathNormalization, authz))] }));
+      continue;
     }
-    for (const s of servers) {
-      if (s.protocol === 'HTTP') continue;
-      const mode = tlsOf(s)?.mode;
-      if (terminatesTls(s)) chains.push(buildTlsServerChain(s, view.pathNormalization, authz));
+    for (const s of group.servers) {
+      const mode = gatewayServerTlsMode(s);
+      if (terminatesHttps(s)) chains.push(buildTlsServerChain(s, view.pathNormalization, authz));
       else if (mode === 'PASSTHROUGH') chains.push(...buildPassthroughChains(s, env, sniTaken).map(l4));
       else if (mode === 'AUTO_PASSTHROUGH') chains.push(...buildAutoPassthroughChains(view, s, env, sniTaken));
       else {
@@ -78,11 +82,14 @@ export function buildGatewayListeners(view: ProxyView, env: L4Env): Listener[] {
         if (chain) chains.push(l4(chain));
       }
     }
-    if (chains.length === 0) continue;
-    const inspect = chains.some((c) => c.transportSocket || (c.filterChainMatch?.serverNames.length ?? 0) > 0);
+  }
+  const out: Listener[] = [];
+  for (const [name, l] of [...byName].sort((a, b) => a[1].port - b[1].port || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (l.chains.length === 0) continue;
+    const inspect = l.chains.some((c) => c.transportSocket || (c.filterChainMatch?.serverNames.length ?? 0) > 0);
     out.push(create(ListenerSchema, {
-      name: wildcardListenerName(port), address: listenerAddress('0.0.0.0', port),
-      filterChains: chains,
+      name, address: listenerAddress(l.bind === '' ? '0.0.0.0' : l.bind, l.port),
+      filterChains: l.chains,
       listenerFilters: inspect ? [{ name: TLS_INSPECTOR, configType: { case: 'typedConfig', value: anyPack(TlsInspectorSchema, create(TlsInspectorSchema)) } }] : [],
     }));
   }
@@ -109,7 +116,7 @@ function tlsSocket(s: GatewayServerView, transport: 'http' | 'tcp') {
  * own route configuration. A TLS (not HTTPS) server that terminates forwards TCP instead.
  */
 export function buildTlsServerChain(s: GatewayServerView, normalization: PathNormalizationType, authz: readonly HttpFilterEntry[] = []): FilterChain {
-  const rds = gatewayRouteName(s);
+  const rds = gatewayServerRouteName(s);
   return create(FilterChainSchema, {
     name: rds,
     filterChainMatch: { serverNames: serverNames(s) },

@@ -9,13 +9,14 @@ import type { PresizedEncoding } from '../pack-cache.js';
 import { spliced, splicedEncoding } from './_splice.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RedirectAction_RedirectResponseCode, type Route, RouteSchema, type VirtualHost, VirtualHostSchema, VirtualHost_TlsRequirementType } from '../gen/envoy/config/route/v3/route_components_pb.js';
-import { servedByHcm, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { gatewayServerRouteName, mergeGatewayServers, servedByHcm, terminatesHttps, type GatewayServerView, type HostRoutesView, type ProxyView, type ServiceView } from '../../mesh/view/index.js';
+import { isHttp as isHttpProtocol } from '../../mesh/protocol.js';
 import { METADATA_NAMESPACE, originJson } from './_common.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { type RouteEnv, type RouteListener, routedClusters, translateHttpRoute } from './route.js';
 import { virtualHostKey } from './carry-over.js';
 import { servicesByHost } from './_services-by-host.js';
-import { gatewayServerHostKey, routeHostKey } from '../../mesh/hosts.js';
+import { routeHostKey } from '../../mesh/hosts.js';
 
 /** Whether a host on a port is served by the HTTP connection manager (else by tcp_proxy chains). */
 export const isHttp: (r: HostRoutesView) => boolean = servedByHcm;
@@ -236,74 +237,30 @@ function blockAll(port: number): VirtualHost {
   });
 }
 
-/** Whether a Gateway server terminates TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL) and so serves HTTP inside it. */
-export function terminatesTls(s: GatewayServerView): boolean {
-  const mode = (s.tls as { mode?: string } | null)?.mode;
-  return s.protocol === 'HTTPS' && mode !== undefined && mode !== 'PASSTHROUGH' && mode !== 'AUTO_PASSTHROUGH';
-}
-
 /**
- * The RDS name of a gateway server, as istiod's `gatewayRDSRouteName`: plain HTTP servers on one
- * listener port share `http.<listener port>` (the port the gateway pod listens on, see
- * `GatewayServerView.listenerPort`); a TLS-terminating HTTPS server has its own
- * `https.<server port>.<port name>.<gateway name>.<gateway namespace>` (the server's own port number).
- */
-export function gatewayRouteName(s: GatewayServerView): string {
-  if (!terminatesTls(s)) return `http.${s.listenerPort}`;
-  const [ns, name] = s.gateway.split('/');
-  return `https.${s.port}.${s.portName}.${name}.${ns}`;
-}
-
-/**
- * The gateway servers istiod keeps (`MergeGateways`): a server with `tls` one of whose hosts (as
- * written, after `./` became the Gateway's namespace and a `*` namespace was dropped:
- * `sanitizeServerHostNamespace`, {@link gatewayServerHostKey}) an earlier server with `tls` on the same listener port already declared is skipped
- * (`model.CheckDuplicates`: "skipping server on gateway ..., duplicate host names", which keeps Envoy
- * from refusing two chains with one SNI); a TLS-terminating HTTPS server whose RDS name an earlier one
- * already took (two servers of one Gateway with the same port number and name, which Istio's
- * validation refuses) is skipped too. A skipped server gets neither a filter chain nor routes.
- */
-export function acceptedGatewayServers(view: ProxyView): GatewayServerView[] {
-  const taken = new Set<string>();
-  const tlsHosts = new Map<number, Set<string>>();
-  return view.gatewayServers.filter((s) => {
-    if (s.tls !== null) {
-      let known = tlsHosts.get(s.listenerPort);
-      if (!known) tlsHosts.set(s.listenerPort, (known = new Set()));
-      // istiod compares the hosts after sanitizeServerHostNamespace: './h' is '<gateway namespace>/h', '*/h' is 'h'.
-      const keys = s.hosts.map((h) => gatewayServerHostKey(h, s.gateway.slice(0, s.gateway.indexOf('/'))));
-      if (keys.some((h) => known!.has(h))) return false;
-      for (const h of keys) known.add(h);
-    }
-    if (!terminatesTls(s)) return true;
-    const name = gatewayRouteName(s);
-    if (taken.has(name)) return false;
-    taken.add(name);
-    return true;
-  });
-}
-
-/**
- * Gateway route configurations. Plain HTTP servers on one port share `http.<port>`; each
- * TLS-terminating server has its own. A server with `tls.httpsRedirect` gets, per host (with or
+ * Gateway route configurations, from istiod's merged server ports (`mergeGatewayServers`): the
+ * HTTP-like servers of a listener port and bind share `http.<port>[.<bind>]`; each TLS-terminating
+ * HTTPS server has its own. A server with `tls.httpsRedirect` gets, per host (with or
  * without a VirtualService), a virtual host with `require_tls: ALL` (Istio's shape) whose only route
  * is an `https_redirect` (301): on the plaintext server every request is redirected, so the
  * VirtualService's routes would never be reached there.
  */
 function buildGatewayRouteConfigurations(view: ProxyView, env: RouteEnv): RouteConfiguration[] {
   const byName = new Map<string, { vhosts: VirtualHost[]; }>();
-  for (const s of acceptedGatewayServers(view)) {
-    if (s.protocol !== 'HTTP' && !terminatesTls(s)) continue;
-    const name = gatewayRouteName(s);
-    const entry = byName.get(name) ?? { vhosts: [] };
-    byName.set(name, entry);
-    if ((s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true) {
-      const hosts = new Set([...s.routes.map((h) => h.host), ...s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h).toLowerCase())]);
-      for (const host of [...hosts].sort()) entry.vhosts.push(httpsRedirectHost(s, host));
-      continue;
+  for (const group of mergeGatewayServers(view.gatewayServers).serverPorts) {
+    for (const s of group.servers) {
+      const name = isHttpProtocol(group.protocol) ? group.routeName : terminatesHttps(s) ? gatewayServerRouteName(s) : '';
+      if (name === '') continue;
+      const entry = byName.get(name) ?? { vhosts: [] };
+      byName.set(name, entry);
+      if ((s.tls as { httpsRedirect?: boolean } | null)?.httpsRedirect === true) {
+        const hosts = new Set([...s.routes.map((h) => h.host), ...s.hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h).toLowerCase())]);
+        for (const host of [...hosts].sort()) entry.vhosts.push(httpsRedirectHost(s, host));
+        continue;
+      }
+      // istiod builds a server's routes for its own port, as a TLS listener when the server has `tls`.
+      for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host], env, { port: s.port, tls: s.tls !== null }));
     }
-    // istiod builds a server's routes for its own port, as a TLS listener when the server has `tls`.
-    for (const h of s.routes) entry.vhosts.push(buildVirtualHost(h, [h.host], env, { port: s.port, tls: s.tls !== null }));
   }
   // istiod's gateway route configurations match hosts without their port (`ignore_port_in_host_matching`):
   // clients name the Service port, the listener has the pod's.

@@ -94,8 +94,10 @@ const isTls = (s: GatewayServer) => s.tls !== undefined && Object.keys(s.tls).so
  */
 function outcome(server: GatewayServer, host: GatewayHost, rivals: readonly Entry[], port: number): string {
   const tls = isTls(server);
+  const bind = bindOf(server);
+  const listener = `${bind === '' ? '0.0.0.0' : bind}_${port}`;
   if (!tls && rivals.every((e) => !isTls(e.server))) {
-    return `istiod merges the plain-text servers into one route table (http.${port}): the virtual host collects the VirtualServices of every ` +
+    return `istiod merges the plain-text servers into one route table (http.${port}${bind === '' ? '' : `.${bind}`}): the virtual host collects the VirtualServices of every ` +
       'Gateway in merge order, so one Gateway\'s routes can take requests meant for the other\'s';
   }
   if (tls && rivals.every((e) => isTls(e.server))) {
@@ -106,12 +108,13 @@ function outcome(server: GatewayServer, host: GatewayHost, rivals: readonly Entr
     const other = serverHostKey(rivals[0]!);
     const kept = `istiod keeps both TLS servers (it compares "${key}" and "${other}", which differ once "./" stands for each Gateway's namespace)`;
     if (terminates(server) && rivals.some((e) => terminates(e.server))) {
-      return `${kept}, but both filter chains match SNI "${host.host}" and Envoy rejects listener 0.0.0.0_${port} ("multiple filter chains with overlapping matching rules are defined"): ` +
+      return `${kept}, but both filter chains match SNI "${host.host}" and Envoy rejects listener ${listener} ("multiple filter chains with overlapping matching rules are defined"): ` +
         'the gateway keeps the port\'s previous listener, or serves nothing on it';
     }
     return `${kept}; a PASSTHROUGH server's chains come from its VirtualServices' tls matches, and one matching SNI "${host.host}" beside the other server's chain makes Envoy reject the listener`;
   }
-  return 'a plain-text and a TLS server cannot share the port: istiod skips the one merged later';
+  return 'a plain-text and a TLS server share the port: istiod skips a TLS server merged after a plain-text one (a protocol conflict), ' +
+    'and puts a plain-text server merged after a TLS one on the listener beside it, taking every connection without that SNI';
 }
 
 /** A TLS server that terminates TLS and so builds a filter chain from its own hosts (not PASSTHROUGH, not AUTO_PASSTHROUGH). */

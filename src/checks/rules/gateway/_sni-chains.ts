@@ -1,6 +1,6 @@
 import { gatewayServerHostKey } from '../../../mesh/hosts.js';
-import { isRecord } from '../../../mesh/object.js';
-import { buildProxyView, proxiesOf, type GatewayServerView, type Origin, type ProxyIdentity } from '../../../mesh/view/index.js';
+import { isHttp } from '../../../mesh/protocol.js';
+import { buildProxyView, gatewayListenerName, gatewayServerTlsMode, mergeGatewayServers, proxiesOf, type GatewayServerView, type Origin, type ProxyIdentity } from '../../../mesh/view/index.js';
 import type { MeshGraph } from '../../../mesh/graph.js';
 
 /** One filter chain istiod builds on a gateway listener, with the SNI names it matches (`server_names`, as written). */
@@ -18,6 +18,8 @@ export interface SniChain {
 export interface SniOverlap {
   readonly proxy: ProxyIdentity;
   readonly port: string;
+  /** The Envoy listener: `<bind>_<port>`, `0.0.0.0_<port>` without bind. */
+  readonly listener: string;
   /** The name as this chain writes it, and where. */
   readonly name: string;
   readonly at: Origin;
@@ -38,15 +40,16 @@ export function sniOverlaps(graph: MeshGraph): SniOverlap[] {
   for (const proxy of proxiesOf(graph)) {
     if (proxy.type !== 'router') continue;
     const view = buildProxyView(graph, proxy);
-    const byListener = new Map<string, SniChain[]>();
-    for (const server of view.gatewayServers) {
-      const key = `${server.listenerPort}\u0000${bindOf(graph, server)}`;
-      const list = byListener.get(key) ?? [];
-      list.push(...chainsOf(server));
-      byListener.set(key, list);
+    // Per listener (listener port and `bind`), the servers istiod keeps (`mergeGatewayServers`): a server it skips builds no chain.
+    const byListener = new Map<string, { port: string; chains: SniChain[] }>();
+    for (const group of mergeGatewayServers(view.gatewayServers).serverPorts) {
+      if (isHttp(group.protocol)) continue;
+      const name = gatewayListenerName(group);
+      const entry = byListener.get(name) ?? { port: String(group.port), chains: [] };
+      for (const server of group.servers) entry.chains.push(...chainsOf(server));
+      byListener.set(name, entry);
     }
-    for (const [key, chains] of byListener) {
-      const port = key.split('\u0000')[0]!;
+    for (const [listener, { port, chains }] of byListener) {
       const first = new Map<string, { name: string; chain: SniChain }>();
       const known = { server: new Set<string>(), match: new Set<string>() };
       for (const chain of chains) {
@@ -57,21 +60,12 @@ export function sniOverlaps(graph: MeshGraph): SniOverlap[] {
           const folded = name.toLowerCase();
           const prev = first.get(folded);
           if (!prev) { first.set(folded, { name, chain }); return; }
-          out.push({ proxy, port, name, at: chain.paths[i]!, chain, prev });
+          out.push({ proxy, port, listener, name, at: chain.paths[i]!, chain, prev });
         });
       }
     }
   }
   return out;
-}
-
-/** `bind` of the server as written (`''` when unset): servers bound to different addresses get different listeners. */
-function bindOf(graph: MeshGraph, server: GatewayServerView): string {
-  const { ref, path } = server.origin;
-  const o = graph.get(ref.kind, ref.namespace, ref.name);
-  const servers = o && Array.isArray(o.spec.servers) ? o.spec.servers : [];
-  const raw = typeof path[2] === 'number' && isRecord(servers[path[2]]) ? (servers[path[2]] as Record<string, unknown>).bind : undefined;
-  return typeof raw === 'string' ? raw : '';
 }
 
 /**
@@ -80,9 +74,8 @@ function bindOf(graph: MeshGraph, server: GatewayServerView): string {
  * AUTO_PASSTHROUGH server (chains named after clusters) and a plain-text server build none.
  */
 function chainsOf(server: GatewayServerView): SniChain[] {
-  const tls = server.tls;
-  if (!tls || Object.keys(tls).every((k) => k === 'httpsRedirect')) return [];
-  const mode = typeof tls.mode === 'string' ? tls.mode : 'SIMPLE';
+  const mode = gatewayServerTlsMode(server);
+  if (mode === null) return [];
   const where = `Gateway ${server.gateway} server port ${server.port}`;
   if (mode === 'AUTO_PASSTHROUGH') return [];
   if (mode !== 'PASSTHROUGH') {

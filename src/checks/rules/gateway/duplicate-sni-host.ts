@@ -70,7 +70,7 @@ function messageOf(graph: MeshGraph, o: SniOverlap): string {
     : 'istiod de-duplicates TLS servers and PASSTHROUGH matches separately, so both are kept';
   const as = (w: string) => (w === o.name ? '' : ` (written "${w}")`);
   return `SNI host "${o.name}" of ${o.chain.what}${as(mine)} is also served by ${o.prev.chain.what}${as(theirs)} on port ${o.port} of gateway ` +
-    `${o.proxy.namespace}/${o.proxy.name}: ${why}, and both filter chains match server name "${o.name}"; Envoy rejects listener 0.0.0.0_${o.port} ` +
+    `${o.proxy.namespace}/${o.proxy.name}: ${why}, and both filter chains match server name "${o.name}"; Envoy rejects listener ${o.listener} ` +
     '("multiple filter chains with overlapping matching rules are defined"): the gateway keeps the port\'s previous listener, or serves nothing on it, and no change ' +
     'to the port applies. Fix: serve the host from one server or match (move it, or merge the servers), or bind the servers to different addresses';
 }
@@ -103,8 +103,9 @@ function sharesSniName(graph: MeshGraph): boolean {
   let shared = false;
   for (const gw of graph.ofKind('Gateway')) {
     for (const s of Array.isArray(gw.spec.servers) ? gw.spec.servers.filter(isRecord) : []) {
-      if (!isRecord(s.tls) || Object.keys(s.tls).every((k) => k === 'httpsRedirect')) continue;
-      if (s.tls.mode === 'PASSTHROUGH') { passthrough = true; continue; }
+      if (!isRecord(s.tls)) continue;
+      // An unset mode is PASSTHROUGH (the TLSmode enum's zero value).
+      if (s.tls.mode === 'PASSTHROUGH' || typeof s.tls.mode !== 'string') { passthrough = true; continue; }
       if (s.tls.mode === 'AUTO_PASSTHROUGH') continue;
       const names = new Set((stringList(s.hosts) ?? []).map((h) => h.slice(h.indexOf('/') + 1).toLowerCase()));
       for (const n of names) shared = add(n) || shared;

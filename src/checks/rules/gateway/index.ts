@@ -15,3 +15,4 @@ export { default as gatewayServerHostNamespaceNotFound } from './server-host-nam
 export { default as gatewaySharedCertificateOnWorkload } from './shared-certificate-on-workload.js';
 export { default as gatewayWildcardHost } from './wildcard-host.js';
 export { default as gatewaySniHostLetterCase } from './sni-host-letter-case.js';
+export { default as gatewayServerPortConflict } from './server-port-conflict.js';

@@ -34,7 +34,7 @@ const sniHostLetterCase: Rule = {
   check(graph, ctx) {
     if (!graph.ofKind('Gateway').some(hasCapitalSni(graph))) return;
     const reported = new Set<string>();
-    for (const { proxy, port, name, at, chain, prev } of sniOverlaps(graph)) {
+    for (const { proxy, port, listener, name, at, chain, prev } of sniOverlaps(graph)) {
       if (prev.name === name) continue;
       const object = graph.get(at.ref.kind, at.ref.namespace, at.ref.name);
       const id = `${at.ref.kind}/${at.ref.namespace}/${at.ref.name}\u0000${at.path.join('.')}\u0000${prev.name}`;
@@ -43,7 +43,7 @@ const sniHostLetterCase: Rule = {
       const folded = name.toLowerCase();
       ctx.report(object, `SNI host "${name}" of ${chain.what} differs only in letter case from "${prev.name}" of ${prev.chain.what} on port ${port} of gateway ` +
         `${proxy.namespace}/${proxy.name}: istiod drops only exact repeats and sends both as filter chain server_names, but Envoy lower-cases server names, ` +
-        `so the two chains overlap and Envoy rejects listener 0.0.0.0_${port} ("multiple filter chains with overlapping matching rules are defined"): the gateway ` +
+        `so the two chains overlap and Envoy rejects listener ${listener} ("multiple filter chains with overlapping matching rules are defined"): the gateway ` +
         `keeps the port's previous listener, or serves nothing on it, and no change to the port applies. Fix: write "${folded}" in lower case and keep one chain for it (merge the servers or matches)`,
       { path: [...at.path] });
     }
@@ -57,5 +57,5 @@ function hasCapitalSni(graph: MeshGraph): (gateway: { readonly spec: Record<stri
   const capital = (xs: unknown): boolean => Array.isArray(xs) && xs.some((h) => typeof h === 'string' && h !== h.toLowerCase());
   const records = (xs: unknown): Record<string, unknown>[] => (Array.isArray(xs) ? xs.filter(isRecord) : []);
   const capitalTlsMatch = graph.ofKind('VirtualService').some((vs) => records(vs.spec.tls).some((r) => records(r.match).some((m) => capital(m.sniHosts))));
-  return (gateway) => records(gateway.spec.servers).some((s) => isRecord(s.tls) && (s.tls.mode === 'PASSTHROUGH' ? capitalTlsMatch : capital(s.hosts)));
+  return (gateway) => records(gateway.spec.servers).some((s) => isRecord(s.tls) && (s.tls.mode === 'PASSTHROUGH' || typeof s.tls.mode !== 'string' ? capitalTlsMatch : capital(s.hosts)));
 }
