@@ -61,7 +61,6 @@ function repeatedSniHosts(graph: MeshGraph): { namespaces: Set<string>; sourceLa
     if (m.sourceLabels) sourceLabels = true;
     const list = m.names.join(',');
     m.names.forEach((h, i) => {
-      if (h === '*') return;
       if (m.names.indexOf(h) !== i) namespaces.add(m.namespace);
       const byList = lists.get(h) ?? new Map<string, Set<string>>();
       lists.set(h, byList.set(list, (byList.get(list) ?? new Set()).add(m.namespace)));
