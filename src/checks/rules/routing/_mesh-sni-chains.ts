@@ -39,15 +39,15 @@ export interface SniCollision {
 }
 
 /**
- * Each `tls` match of the input's VirtualServices: its namespace, its `sniHosts` as written and whether it names
- * `sourceLabels`. The rules' cheap tests read these before building any view.
+ * Each `tls` match of the input's VirtualServices: its namespace, its `sniHosts` and `destinationSubnets` as written
+ * and whether it names `sourceLabels`. The rules' cheap tests read these before building any view.
  */
-export function tlsMatchesOf(graph: MeshGraph): { namespace: string; names: string[]; sourceLabels: boolean }[] {
-  const out: { namespace: string; names: string[]; sourceLabels: boolean }[] = [];
+export function tlsMatchesOf(graph: MeshGraph): { namespace: string; names: string[]; subnets: string[]; sourceLabels: boolean }[] {
+  const out: { namespace: string; names: string[]; subnets: string[]; sourceLabels: boolean }[] = [];
   for (const vs of graph.ofKind('VirtualService')) {
     for (const route of Array.isArray(vs.spec.tls) ? vs.spec.tls.filter(isRecord) : []) {
       for (const m of Array.isArray(route.match) ? route.match.filter(isRecord) : []) {
-        out.push({ namespace: vs.namespace, names: stringList(m.sniHosts) ?? [], sourceLabels: isRecord(m.sourceLabels) });
+        out.push({ namespace: vs.namespace, names: stringList(m.sniHosts) ?? [], subnets: stringList(m.destinationSubnets) ?? [], sourceLabels: isRecord(m.sourceLabels) });
       }
     }
   }

@@ -49,9 +49,9 @@ const meshSniHostRepeated: Rule = {
 export default meshSniHostRepeated;
 
 /**
- * The cheap test before building views: whether an SNI host (as written) is in two `tls` matches whose lists differ,
- * or twice in one; if so, the namespaces of the VirtualServices writing it, and whether any `tls` match names
- * `sourceLabels`. Null when none is. Identical lists are de-duplicated by istiod, so they never collide.
+ * The cheap test before building views: whether an SNI host (as written, `*` included) is in two `tls` matches whose
+ * lists or subnets differ, or twice in one; if so, the namespaces of the VirtualServices writing it, and whether any `tls` match names
+ * `sourceLabels`. Null when none is. Identical lists and subnets are de-duplicated by istiod, so they never collide.
  */
 function repeatedSniHosts(graph: MeshGraph): { namespaces: Set<string>; sourceLabels: boolean } | null {
   const lists = new Map<string, Map<string, Set<string>>>();
@@ -59,7 +59,9 @@ function repeatedSniHosts(graph: MeshGraph): { namespaces: Set<string>; sourceLa
   let sourceLabels = false;
   for (const m of tlsMatchesOf(graph)) {
     if (m.sourceLabels) sourceLabels = true;
-    const list = m.names.join(',');
+    // With its subnets: a match without them takes an earlier match's (tls.go), so `[a]` beside `[a]` on
+    // 10.1.0.0/16 may become two chains on one prefix.
+    const list = `${m.names.join(',')}|${m.subnets.join(',')}`;
     m.names.forEach((h, i) => {
       if (m.names.indexOf(h) !== i) namespaces.add(m.namespace);
       const byList = lists.get(h) ?? new Map<string, Set<string>>();
