@@ -7,6 +7,7 @@ import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { assertRoundTrip } from './_roundtrip.js';
 import { svc, vs, route } from '../../mesh/view-fixtures.js';
+import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { checkFilterChains, selectFilterChain } from '../../../src/proxy/filter-chain-match.js';
 import { duplicateChainMatches, selectChain, selectListener, tcpTarget } from './_chains.js';
 
@@ -134,7 +135,7 @@ const tlsEntry = (name: string, day: number) => {
   Object.assign(o.metadata, at(day));
   return o as Record<string, unknown>;
 };
-const chainsOf = (l: { filterChains: readonly { filterChainMatch?: { serverNames: readonly string[]; prefixRanges: readonly { addressPrefix: string; prefixLen: number }[] } }[] }) =>
+const chainsOf = (l: Listener) =>
   l.filterChains.map((c) => [c.filterChainMatch?.serverNames ?? [], c.filterChainMatch?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? []]);
 
 test('GIVEN service a (created first) with tls match [b, c] and service b joining 0.0.0.0_443 with [c, b] WHEN translated THEN one chain for b and c remains, a\'s (istiod merges in service creation order and drops the conflicting chain: listener.go mergeTCPFilterChains), and our proxy accepts the listener', () => {
