@@ -12,6 +12,8 @@ import { originOf } from './origin.js';
 import { selectionTarget } from './proxy.js';
 import { hostService, oneServicePerHost } from './host-services.js';
 import { routeTraits } from './route-traits.js';
+import { buildOutboundL4Listeners } from './outbound-l4-listeners.js';
+import { serviceCreationOrder } from '../service-precedence.js';
 import { tcpPortConflicts, type RouteEnv } from './routes.js';
 import { buildSidecarScope, importedServiceView, sidecarImports } from './sidecar-scope.js';
 import type { ProxyIdentity, ProxyView, ViewProblem } from './types.js';
@@ -106,6 +108,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     : graph.meshConfig.outboundTrafficPolicy.mode;
   const routes = [...scope.routes].sort((a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   if (proxy.type === 'sidecar') problems.push(...tcpPortConflicts(routes, services));
+  const creationRank = new Map([...scope.services].map((i) => i.service).sort(serviceCreationOrder).map((s, i) => [s.host, i]));
   const all = clusters.all();
   GRAPHS.set(all, graph);
   return {
@@ -119,6 +122,7 @@ function computeView(graph: MeshGraph, proxy: ProxyIdentity): Scoped {
     services,
     routes,
     clusters: all,
+    outboundL4Listeners: proxy.type === 'sidecar' ? buildOutboundL4Listeners(routes, services, (host) => creationRank.get(host) ?? -1) : [],
     gatewayServers,
     gatewayApiRoutes: gatewayApiRoutes(graph, proxy, new Set(services.map((s) => s.host))),
     problems,

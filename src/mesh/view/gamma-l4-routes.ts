@@ -39,7 +39,7 @@ export function gammaL4Candidates(graph: MeshGraph, host: string, proxyNamespace
 /**
  * The routes of `vs` that apply on the port `env.scope.port` (those with another parentRef port left out), in rule
  * order. Every rule of a TLSRoute matches the same SNI hosts, so only its first has a chain (istiod's
- * `matchHasBeenHandled`); a TCPRoute's first rule is the catch-all that ends the list (`buildOutboundL4Chains`).
+ * `matchHasBeenHandled`); a TCPRoute's first rule is the catch-all that ends the list (`outbound-l4-listeners.ts` hostChains).
  */
 export function gammaL4RoutesOf(env: RouteEnv, vs: GammaL4VirtualService): L4RouteView[] {
   const route = vs.object;

@@ -40,7 +40,7 @@ export function l4RouteView(env: RouteEnv, route: MeshObject, r: GatewayApiL4Rul
     ? r.backends.map((b) => backendDestination(env, route, b, [...rulePath, 'backendRefs', b.index], enforceRefGrant))
     : [translateDestination(env, route, ZERO_WEIGHT_DESTINATION, 100, [...rulePath, 'backendRefs'])];
   return {
-    match: match === null ? [] : [{ sniHosts: match.sniHosts, destinationSubnets: [], origin: originOf(route, match.path) }],
+    match: match === null ? [] : [{ sniHosts: match.sniHosts, destinationSubnets: [], destinationCidrs: [], origin: originOf(route, match.path) }],
     destinations, origin: originOf(route, rulePath),
   };
 }

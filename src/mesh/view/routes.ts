@@ -306,9 +306,10 @@ function resolveDelegate(env: RouteEnv, vs: MeshObject, ref: Raw, path: FieldPat
  * predicates (`gateways`, `port`, `sourceLabels`, `sourceNamespace`: Istio's `matchTLS` /
  * `matchTCP`), a route with no applicable match dropped, routes without destinations dropped
  * (Istio skips them), and a match whose runtime predicates (`sniHosts`, `destinationSubnets`, compared as
- * written: istiod's `hashRuntimeTLSMatchPredicates`) repeat an earlier one's dropped, since it can never be reached.
+ * written: istiod's `hashRuntimeTLSMatchPredicates`) repeat an earlier one's dropped, since it can never be reached
+ * (kept when not `dedupe`, for a caller that drops them itself).
  */
-export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): L4RouteView[] {
+export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls', dedupe = true): L4RouteView[] {
   const seen = new Set<string>();
   return records(vs.spec[kind]).flatMap((raw, i) => {
     const path: FieldPath = ['spec', kind, i];
@@ -322,9 +323,9 @@ export function l4RoutesOf(env: RouteEnv, vs: MeshObject, kind: 'tcp' | 'tls'): 
       const sniHosts = kind === 'tls' ? stringList(m.sniHosts) ?? [] : [];
       const destinationSubnets = stringList(m.destinationSubnets) ?? [];
       const key = `${sniHosts.join(',')}|${destinationSubnets.join(',')}`;
-      if (seen.has(key)) continue;
+      if (dedupe && seen.has(key)) continue;
       seen.add(key);
-      match.push({ sniHosts, destinationSubnets, origin: originOf(vs, [...path, 'match', j]) });
+      match.push({ sniHosts, destinationSubnets, destinationCidrs: destinationSubnets, origin: originOf(vs, [...path, 'match', j]) });
     }
     if (all.length > 0 && match.length === 0) return [];
     return [{ match, destinations, origin: originOf(vs, path) }];

@@ -7,7 +7,8 @@
  * - `tcp`: routes are appended until the first terminal one (a route without `match`, or an applicable match
  *   without `destinationSubnets`); nothing after it is built, in that VirtualService or a later one;
  * - `tls`: every applicable match adds a filter chain unless an earlier one, of any VirtualService, had the same
- *   runtime predicates (`sniHosts`, `destinationSubnets`: `matchHasBeenHandled`).
+ *   runtime predicates (`sniHosts`, `destinationSubnets`: `matchHasBeenHandled`); a match without
+ *   `destinationSubnets` takes the latest earlier applicable match's (`L4MatchView.destinationCidrs`).
  */
 import type { MeshGraph } from '../graph.js';
 import type { MeshObject } from '../object.js';
@@ -48,7 +49,7 @@ export function l4VirtualServicesFor(graph: MeshGraph, host: string, proxy: Pick
 function routesOfSource(env: RouteEnv, c: MeshRouteSource, kind: 'tcp' | 'tls'): L4RouteView[] {
   if (isGammaL4(c)) return c.kind === kind ? gammaL4RoutesOf(env, c) : [];
   if (isGamma(c)) return [];
-  return l4RoutesOf(env, c, kind);
+  return l4RoutesOf(env, c, kind, false);
 }
 
 /** Merged routes, and the candidates (indices into the list given) that supplied at least one of them. */
@@ -68,17 +69,24 @@ export function mergeSidecarL4Routes(env: RouteEnv, candidates: readonly MeshRou
   const routes: L4RouteView[] = [];
   const used: number[] = [];
   const seen = new Set<string>();
+  // tls.go reassigns its destinationCIDRs parameter from each applicable match with destinationSubnets before the
+  // repeat test, so a later match without subnets takes the latest such match's, a dropped repeat's included.
+  let carried: readonly string[] = [];
   for (let i = 0; i < candidates.length; i++) {
     let supplied = false;
     for (const r of routesOfSource(env, candidates[i]!, kind)) {
-      const match = r.match.filter((m) => {
+      let changed = false;
+      const match = r.match.flatMap((m) => {
+        if (kind === 'tls' && m.destinationSubnets.length > 0) carried = m.destinationSubnets;
         const key = `${m.sniHosts.join(',')}|${m.destinationSubnets.join(',')}`;
-        if (seen.has(key)) return false;
+        if (seen.has(key)) { changed = true; return []; }
         seen.add(key);
-        return true;
+        if (kind !== 'tls' || sameList(m.destinationCidrs, carried)) return [m];
+        changed = true;
+        return [{ ...m, destinationCidrs: carried }];
       });
       if (r.match.length > 0 && match.length === 0) continue;
-      const kept = match.length === r.match.length ? r : { ...r, match };
+      const kept = changed ? { ...r, match } : r;
       routes.push(kept);
       supplied = true;
       if (kind === 'tcp' && isTerminalTcpRoute(kept)) {
@@ -89,4 +97,8 @@ export function mergeSidecarL4Routes(env: RouteEnv, candidates: readonly MeshRou
     if (supplied) used.push(i);
   }
   return { routes, used };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

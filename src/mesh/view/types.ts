@@ -385,6 +385,15 @@ export interface L4MatchView {
   readonly sniHosts: readonly string[];
   /** CIDRs or IPs as written. */
   readonly destinationSubnets: readonly string[];
+  /**
+   * The destination CIDRs istiod builds this match's filter chain with (`filterChainOpts.destinationCIDRs`, Envoy
+   * `prefix_ranges`): `destinationSubnets` when it has some; on a sidecar's `tls` routes otherwise those of the
+   * latest earlier applicable match of the host that had some, in this or an earlier VirtualService, a dropped
+   * repeat included (tls.go buildSidecarOutboundTLSFilterChainOpts assigns its `destinationCIDRs` parameter inside
+   * the loop over matches, Istio 1.23 and later); elsewhere (`tcp`, gateways) none. Empty: the service's own CIDR
+   * address, or any address.
+   */
+  readonly destinationCidrs: readonly string[];
   readonly origin: Origin;
 }
 
@@ -398,6 +407,39 @@ export interface L4RouteView {
   readonly match: readonly L4MatchView[];
   readonly destinations: readonly DestinationView[];
   readonly origin: Origin;
+}
+
+/**
+ * One filter chain of a sidecar outbound TCP or TLS listener, as istiod builds it (listener.go `filterChainOpts`,
+ * from tls.go buildSidecarOutboundTLSFilterChainOpts / buildSidecarOutboundTCPFilterChainOpts).
+ */
+export interface OutboundL4ChainView {
+  /** The host routes it comes from. */
+  readonly routes: HostRoutesView;
+  /** The route it forwards by; null: the default chain to the service's own cluster. */
+  readonly route: L4RouteView | null;
+  /** The match it stands for (tcp: the catch-all match, or a route's first subnet match); null when none. */
+  readonly match: L4MatchView | null;
+  /** SNI hosts as istiod takes them: a `tls` match's `sniHosts` as written, `[host]` for a default SNI chain. */
+  readonly sniHosts: readonly string[];
+  /** Destination CIDRs as istiod takes them: the match's `destinationCidrs`, a tcp route's subnets, else the service's CIDR. */
+  readonly destinationCidrs: readonly string[];
+  /**
+   * Envoy `filter_chain_match.server_names` (listener.go `toFilterChainMatch`): `sniHosts` sorted; none when one of
+   * them is `*` (every SNI matches).
+   */
+  readonly serverNames: readonly string[];
+  /** Envoy `filter_chain_match.prefix_ranges`: `destinationCidrs` sorted, `0.0.0.0` prefixes left out (`toFilterChainMatch`). */
+  readonly prefixRanges: readonly string[];
+}
+
+/** A sidecar outbound listener carrying L4 chains: `<vip>_<port>`, or `0.0.0.0_<port>` shared by services without an IP. */
+export interface OutboundL4ListenerView {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** The chains istiod keeps, in its order (`mergeTCPFilterChains`). */
+  readonly chains: readonly OutboundL4ChainView[];
 }
 
 /** The routing a proxy applies for one host on one port. */
@@ -581,6 +623,11 @@ export interface ProxyView {
   readonly routes: readonly HostRoutesView[];
   /** Upstream clusters referenced by the routes (and the default ones of visible services), sorted by name. */
   readonly clusters: readonly ClusterView[];
+  /**
+   * The outbound listeners istiod builds for the TCP and TLS ports of the routes, with their L4 filter chains merged
+   * as istiod merges them (`outbound-l4-listeners.ts`); sidecars only. HTTP hosts add no chain here.
+   */
+  readonly outboundL4Listeners: readonly OutboundL4ListenerView[];
   /** Gateway servers, routers only. */
   readonly gatewayServers: readonly GatewayServerView[];
   readonly gatewayApiRoutes: readonly GatewayApiRouteView[];

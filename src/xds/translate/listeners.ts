@@ -3,7 +3,6 @@
  * `<vip>_<port>` per TCP/TLS service address, tcp_proxy chains), proxyless-gRPC `api_listener`s named
  * `<fqdn>:<port>`; gateway listeners are in `gateway-listeners.ts` (Istio `listener*.go`, `tls.go`).
  */
-import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { packAny as anyPack } from '../encode.js';
 import { markReusable } from '../pack-cache.js';
@@ -14,7 +13,7 @@ import { HTTPFaultSchema } from '../gen/envoy/extensions/filters/http/fault/v3/f
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { type HttpConnectionManager, HttpConnectionManagerSchema, HttpConnectionManager_PathWithEscapedSlashesAction } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import type { HostRoutesView, ProxyView, ServiceView } from '../../mesh/view/index.js';
+import type { HostRoutesView, ProxyView } from '../../mesh/view/index.js';
 import type { PathNormalizationType } from '../../mesh/mesh-config.js';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
 import { ADS_SOURCE } from './_common.js';
@@ -22,7 +21,7 @@ import { buildGatewayListeners } from './gateway-listeners.js';
 import { alpnFilter } from './alpn.js';
 import { CORS_FILTER, FAULT_FILTER, type RouteEnv } from './route.js';
 import { grpcListenerName, isHttp, outboundRouteName } from './routes.js';
-import { buildOutboundL4Chains, type L4Env, l4Env } from './tcp-proxy.js';
+import { buildOutboundL4Chain, type L4Env, l4Env } from './tcp-proxy.js';
 
 const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
 const HCM = 'envoy.filters.network.http_connection_manager';
@@ -43,13 +42,12 @@ export function buildListeners(view: ProxyView, routeEnv: RouteEnv, proxyless: b
     else byPort.set(r.port, [r]);
   }
   const out: Listener[] = [];
-  const services = new Map(view.services.map((s) => [s.host, s]));
   for (const [port, hosts] of [...byPort].sort((a, b) => a[0] - b[0])) {
     if (proxyless) {
       out.push(...hosts.filter(isHttp).map((h) => buildApiListener(grpcListenerName(h.host, port), shared)));
       continue;
     }
-    out.push(...buildOutboundPortListeners(services, port, hosts, env, view.pathNormalization));
+    out.push(...buildOutboundPortListeners(view, port, hosts, env, view.pathNormalization));
   }
   return out;
 }
@@ -61,52 +59,26 @@ export function vipListenerName(vip: string, port: number): string {
 
 /**
  * A sidecar's outbound listeners for one port, Istio's layout: HTTP hosts share `0.0.0.0_<port>`
- * (one HCM chain on RDS `"<port>"`); a TCP or TLS service with an IP address (ClusterIP,
- * ServiceEntry `addresses`) gets its own `<vip>_<port>` listener with its L4 chains, so several
- * TCP services can share a port; services without an address add their chains to `0.0.0.0_<port>`
- * (TLS ones matched on SNI `[host]`, CIDR ones on `prefix_ranges`). Only one catch-all chain fits
- * there: a later TCP service without an address is left out (the view reports it as
- * `view/tcp-port-shared`). Per-VIP listeners have `bind_to_port: false`: like Istio's, they take
- * connections handed over by original destination, not by binding the service address.
+ * (one HCM chain on RDS `"<port>"`); the TCP and TLS chains come from the view's
+ * `outboundL4Listeners` (a service with an IP address on `<vip>_<port>`, services without one on
+ * `0.0.0.0_<port>`, merged in istiod's service order). Beside the HCM chain no catch-all chain fits: a
+ * TCP service without an address there is left out (the view reports it as `view/tcp-port-shared`).
+ * Per-VIP listeners have `bind_to_port: false`: like Istio's, they take connections handed over by
+ * original destination, not by binding the service address.
  */
-export function buildOutboundPortListeners(services: ReadonlyMap<string, ServiceView>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv & L4Env, normalization: PathNormalizationType): Listener[] {
+export function buildOutboundPortListeners(view: Pick<ProxyView, 'outboundL4Listeners'>, port: number, hosts: readonly HostRoutesView[], env: RouteEnv & L4Env, normalization: PathNormalizationType): Listener[] {
   const wildcard: FilterChain[] = [];
+  const hcm = hosts.some(isHttp);
+  if (hcm) wildcard.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port), normalization))] }));
   const out: Listener[] = [];
-  const seen = new Set<string>();
-  if (hosts.some(isHttp)) {
-    wildcard.push(create(FilterChainSchema, { filters: [hcmFilter(buildHttpConnectionManager(`outbound_0.0.0.0_${port}`, outboundRouteName(port), normalization))] }));
-    seen.add('');
-  }
-  for (const h of hosts) {
-    if (isHttp(h)) continue;
-    const addresses = services.get(h.host)?.addresses ?? [];
-    const vip = addresses.find((a) => isIP(a) !== 0);
-    if (vip) {
-      // Several hosts of one ServiceEntry share its address: one listener, first chain per match wins.
-      const name = vipListenerName(vip, port);
-      const existing = out.find((l) => l.name === name);
-      const chains = buildOutboundL4Chains(h, env, false, []);
-      if (!existing) out.push(l4Listener(name, vip, port, uniqueChains(chains, new Set()), false));
-      else existing.filterChains.push(...uniqueChains(chains, new Set(existing.filterChains.map(chainKey))));
-      continue;
-    }
-    wildcard.push(...uniqueChains(buildOutboundL4Chains(h, env, true, addresses.filter((a) => a.includes('/'))), seen));
+  for (const l of view.outboundL4Listeners) {
+    if (l.port !== port) continue;
+    const chains = l.chains.map((c) => buildOutboundL4Chain(c, env));
+    if (l.address !== '0.0.0.0') out.push(l4Listener(l.name, l.address, port, chains, false));
+    else wildcard.push(...(hcm ? chains.filter((c) => c.filterChainMatch !== undefined) : chains));
   }
   if (wildcard.length > 0) out.unshift(l4Listener(wildcardListenerName(port), '0.0.0.0', port, wildcard, true));
   return out;
-}
-
-/** A chain's match as a key; `''` for the catch-all (no match). Envoy refuses two chains with one match. */
-function chainKey(c: FilterChain): string {
-  const m = c.filterChainMatch;
-  const names = m?.serverNames ?? [];
-  const ranges = m?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? [];
-  return names.length === 0 && ranges.length === 0 ? '' : JSON.stringify([names, ranges]);
-}
-
-/** The chains whose match is not in `seen` yet (which they are added to): the first chain for a match wins. */
-function uniqueChains(chains: readonly FilterChain[], seen: Set<string>): FilterChain[] {
-  return chains.filter((c) => { const k = chainKey(c); if (seen.has(k)) return false; seen.add(k); return true; });
 }
 
 function l4Listener(name: string, address: string, port: number, chains: FilterChain[], bind: boolean): Listener {

@@ -10,7 +10,7 @@ import { type Filter, type FilterChain, FilterChainSchema } from '../gen/envoy/c
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { isTls } from '../../mesh/protocol.js';
 import { isTerminalTcpRoute } from '../../mesh/view/sidecar-l4-routes.js';
-import type { ClusterPolicyView, DestinationView, HostRoutesView, Origin, ProxyView } from '../../mesh/view/index.js';
+import type { ClusterPolicyView, DestinationView, OutboundL4ChainView, Origin, ProxyView } from '../../mesh/view/index.js';
 import { BLACKHOLE_CLUSTER, outboundClusterName } from './clusters.js';
 import { METADATA_NAMESPACE, duration, originJson } from './_common.js';
 
@@ -83,39 +83,16 @@ export function buildL4FilterChain(name: string, serverNames: readonly string[],
 }
 
 /**
- * The L4 chains of one host on one port of a sidecar's outbound listener, Istio's
- * `buildSidecarOutboundTLSFilterChainOpts` / `...TCPFilterChainOpts`:
- * `h.tcp` and `h.tls` are already merged across the host's VirtualServices (`mesh/view/sidecar-l4-routes.ts`).
- * - TLS and HTTPS ports: a chain per applicable `tls` match (`server_names` = `sniHosts`); without any,
- *   one chain to the service's cluster, matched on `server_names: [host]` when `sniDefault` (a listener
- *   bound to 0.0.0.0, where SNI is all that tells services apart).
- * - other TCP ports: `tcp` routes in order; a route without match, or a match without
- *   `destinationSubnets`, is the catch-all and ends the list; subnet-only matches become
- *   `prefix_ranges` chains; without a catch-all, a last chain to the service's cluster.
- * `cidrs` is the service's own CIDR address, when it has one instead of a VIP.
+ * One filter chain of a sidecar outbound listener from the view's plan (`OutboundL4ChainView`, which holds what
+ * istiod's tls.go and listener.go decide): `server_names` and `prefix_ranges` as istiod's `toFilterChainMatch`
+ * writes them, a tcp_proxy to the route's destinations, or to the service's cluster for a default chain.
  */
-export function buildOutboundL4Chains(h: HostRoutesView, env: L4Env, sniDefault: boolean, cidrs: readonly string[]): FilterChain[] {
-  const serviceCluster = outboundClusterName(h.port, undefined, h.host);
-  const fallback = (serverNames: readonly string[]) => buildL4FilterChain(serviceCluster, serverNames, cidrs,
-    buildTcpProxyFilter([{ weight: 100, cluster: serviceCluster }], env), h.virtualServices[0] ?? null);
-  const out: FilterChain[] = [];
-  if (isTls(h.protocol)) {
-    for (const r of h.tls) {
-      for (const m of r.match) {
-        out.push(buildL4FilterChain(`${h.host}:${h.port}|${m.sniHosts.join(',')}`, m.sniHosts, m.destinationSubnets.length > 0 ? m.destinationSubnets : cidrs, buildTcpProxyFilter(r.destinations, env), r.origin, m.origin));
-      }
-    }
-    if (out.length === 0) out.push(fallback(sniDefault ? [h.host] : []));
-    return out;
+export function buildOutboundL4Chain(c: OutboundL4ChainView, env: L4Env): FilterChain {
+  const h = c.routes;
+  if (c.route === null) {
+    const cluster = outboundClusterName(h.port, undefined, h.host);
+    return buildL4FilterChain(cluster, c.serverNames, c.prefixRanges, buildTcpProxyFilter([{ weight: 100, cluster }], env), h.virtualServices[0] ?? null);
   }
-  for (const r of h.tcp) {
-    if (isTerminalTcpRoute(r)) {
-      out.push(buildL4FilterChain(`${h.host}:${h.port}`, [], cidrs, buildTcpProxyFilter(r.destinations, env), r.origin, r.match.find((m) => m.destinationSubnets.length === 0)?.origin));
-      return out;
-    }
-    const subnets = r.match.flatMap((m) => m.destinationSubnets);
-    out.push(buildL4FilterChain(`${h.host}:${h.port}|${subnets.join(',')}`, [], subnets, buildTcpProxyFilter(r.destinations, env), r.origin, r.match[0]?.origin));
-  }
-  out.push(fallback([]));
-  return out;
+  const suffix = isTls(h.protocol) ? `|${c.sniHosts.join(',')}` : !isTerminalTcpRoute(c.route) ? `|${c.destinationCidrs.join(',')}` : '';
+  return buildL4FilterChain(`${h.host}:${h.port}${suffix}`, c.serverNames, c.prefixRanges, buildTcpProxyFilter(c.route.destinations, env), c.route.origin, c.match?.origin);
 }

@@ -116,4 +116,42 @@ test('GIVEN [b, c] and [c, b] for b.example.com, which joins the 0.0.0.0_443 lis
   assert.equal((await findingsOf(first, [rule])).map((f) => f.fieldPath!.join('.')).sort(), ['spec.tls.1.match.0.sniHosts.0', 'spec.tls.1.match.0.sniHosts.1']);
 });
 
+test('GIVEN the task example (b.example.com joining the listener a.example.com made) WHEN translated for the sidecar THEN the listener loads: the translator drops [c, b] as istiod does; made by b.example.com, both chains reach Envoy, which refuses it, as the rule reports', async () => {
+  assert.equal(await listenerErrors(joining), []);
+  const first = joining.replace('2024-01-01T00:00:00Z', '2024-01-03T00:00:00Z');
+  assert.ok((await listenerErrors(first)).some((e) => e.includes('"0.0.0.0_443"')));
+});
+
+const carried = fail
+  .replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: [api.example.com]\n      destinationSubnets: [10.1.0.0/16]');
+
+test('GIVEN [api] on 10.1.0.0/16 in an older VirtualService and [api] without subnets in a newer one WHEN checked THEN the newer is reported: istiod carries the earlier match\'s destinationSubnets to it (tls.go), so both chains match api on 10.1.0.0/16 and Envoy refuses the listener', async () => {
+  assert.ok((await listenerErrors(carried)).some((e) => e.includes('"0.0.0.0_443"')), 'the translated listener repeats the match');
+  const found = await findingsOf(carried, [rule]);
+  assert.equal(found.map((f) => `${f.resource!.name} ${f.fieldPath!.join('.')}`), ['partners-api spec.tls.0.match.0.sniHosts.0']);
+});
+
+test('GIVEN the subnets only on the newer match WHEN checked THEN nothing is reported: nothing earlier is carried to the older one', async () => {
+  const later = fail.replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: [api.example.com]')
+    .replace(/sniHosts: \[api\.example\.com\]\n    route:\n    - destination: \{host: api-eu/, 'sniHosts: [api.example.com]\n      destinationSubnets: [10.1.0.0/16]\n    route:\n    - destination: {host: api-eu');
+  assert.ok(later.includes('10.1.0.0/16'));
+  assert.equal(await listenerErrors(later), []);
+  assert.equal(await findingsOf(later, [rule]), []);
+});
+
+test('GIVEN [*, api] and [api] WHEN checked THEN nothing is reported and the listener loads: a chain with * has no server_names at all (listener.go toFilterChainMatch), so only the other names api', async () => {
+  const star = fail.replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: ["*", api.example.com]');
+  assert.equal(await listenerErrors(star), []);
+  assert.equal(await findingsOf(star, [rule]), []);
+});
+
+test('GIVEN [*, api] and [*, api-eu] WHEN checked THEN the later * is reported: both chains have no server_names and the same prefix_ranges, which Envoy refuses', async () => {
+  const stars = fail.replace('sniHosts: [api.example.com, api-eu.example.com]', 'sniHosts: ["*", api.example.com]')
+    .replace('sniHosts: [api.example.com]\n', 'sniHosts: ["*", api-eu.example.com]\n');
+  assert.ok((await listenerErrors(stars)).some((e) => e.includes('"0.0.0.0_443"')));
+  const found = await findingsOf(stars, [rule]);
+  assert.equal(found.map((f) => `${f.resource!.name} ${f.fieldPath!.join('.')}`), ['partners-api spec.tls.0.match.0.sniHosts.0']);
+  assert.match(found[0]!.message, /^SNI host "\*" of VirtualService shop\/partners-api tls\[0\]\.match\[0\] is also matched by VirtualService shop\/partners-all/);
+});
+
 test.run();

@@ -7,6 +7,7 @@ import { createSnapshot } from '../../../src/xds/snapshot.js';
 import { graphOf } from '../../mesh/_graph.js';
 import { assertRoundTrip } from './_roundtrip.js';
 import { svc, vs, route } from '../../mesh/view-fixtures.js';
+import type { Listener } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { checkFilterChains, selectFilterChain } from '../../../src/proxy/filter-chain-match.js';
 import { duplicateChainMatches, selectChain, selectListener, tcpTarget } from './_chains.js';
 
@@ -126,6 +127,65 @@ test('GIVEN a tls match sniHosts API.example.com WHEN translated THEN server_nam
   ] })]);
   const errs = checkFilterChains(two.set.listeners.find((x) => x.name === '0.0.0.0_443')!);
   assert.ok(errs.some((e) => e.includes('overlaps')), errs.join('\n'));
+});
+
+const at = (day: number) => ({ creationTimestamp: `2024-01-0${day}T00:00:00Z` });
+const tlsEntry = (name: string, day: number) => {
+  const o = se(name, { hosts: [`${name}.example.com`], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' }) as { metadata: Record<string, unknown> };
+  Object.assign(o.metadata, at(day));
+  return o as Record<string, unknown>;
+};
+const chainsOf = (l: Listener) =>
+  l.filterChains.map((c) => [c.filterChainMatch?.serverNames ?? [], c.filterChainMatch?.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen}`) ?? []]);
+
+test('GIVEN service a (created first) with tls match [b, c] and service b joining 0.0.0.0_443 with [c, b] WHEN translated THEN one chain for b and c remains, a\'s (istiod merges in service creation order and drops the conflicting chain: listener.go mergeTCPFilterChains), and our proxy accepts the listener', () => {
+  const objects = [tlsEntry('a', 1), tlsEntry('b', 2),
+    vs('a', 'prod', { hosts: ['a.example.com'], tls: [{ match: [{ sniHosts: ['b.example.com', 'c.example.com'] }], route: [route('a.example.com')] }] }),
+    vs('b', 'prod', { hosts: ['b.example.com'], tls: [{ match: [{ sniHosts: ['c.example.com', 'b.example.com'] }], route: [route('b.example.com')] }] }),
+  ];
+  const { view, set } = translate(objects);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(chainsOf(l), [[['b.example.com', 'c.example.com'], []]]);
+  assert.equal(checkFilterChains(l), []);
+  assert.is(tcpTarget(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'c.example.com' })), 'outbound|443||a.example.com');
+  assert.equal(view.outboundL4Listeners.map((x) => [x.name, x.chains.map((c) => c.match?.origin.ref.name)]), [['0.0.0.0_443', ['a']]]);
+  // Made by b (now created first), b keeps its chain and a's conflicting one is dropped instead.
+  (objects[0] as { metadata: Record<string, unknown> }).metadata.creationTimestamp = '2024-01-03T00:00:00Z';
+  const swapped = translate(objects).set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.is(tcpTarget(selectFilterChain(swapped, { destinationAddress: '198.51.100.1', destinationPort: 443, serverName: 'c.example.com', transportProtocol: 'tls' })), 'outbound|443||b.example.com');
+});
+
+test('GIVEN a tls match with destinationSubnets followed by matches without WHEN the view is built and translated THEN the later matches carry the subnets (tls.go assigns destinationCIDRs inside the loop), a dropped repeat\'s included', () => {
+  const { view, set } = translate([tlsEntry('a', 1),
+    vs('a', 'prod', { hosts: ['a.example.com'], tls: [
+      { match: [{ sniHosts: ['x.example.com'], destinationSubnets: ['10.1.0.0/16'] }, { sniHosts: ['y.example.com'], destinationSubnets: ['10.2.0.0/16'] }], route: [route('a.example.com')] },
+      { match: [{ sniHosts: ['x.example.com'], destinationSubnets: ['10.1.0.0/16'] }, { sniHosts: ['z.example.com'] }], route: [route('a.example.com')] },
+    ] }),
+  ]);
+  const h = view.routes.find((r) => r.host === 'a.example.com')!;
+  assert.equal(h.tls.flatMap((r) => r.match.map((m) => [m.sniHosts, m.destinationSubnets, m.destinationCidrs])), [
+    [['x.example.com'], ['10.1.0.0/16'], ['10.1.0.0/16']],
+    [['y.example.com'], ['10.2.0.0/16'], ['10.2.0.0/16']],
+    [['z.example.com'], [], ['10.1.0.0/16']],
+  ]);
+  assert.equal(chainsOf(set.listeners.find((x) => x.name === '0.0.0.0_443')!), [
+    [['x.example.com'], ['10.1.0.0/16']],
+    [['y.example.com'], ['10.2.0.0/16']],
+    [['z.example.com'], ['10.1.0.0/16']],
+  ]);
+});
+
+test('GIVEN tls matches [*, x] and [y] WHEN translated THEN the * chain has no server_names (listener.go toFilterChainMatch: it matches every SNI), the other keeps [y], and our proxy accepts the listener', () => {
+  const { set } = translate([tlsEntry('a', 1),
+    vs('a', 'prod', { hosts: ['a.example.com'], tls: [
+      { match: [{ sniHosts: ['*', 'x.example.com'] }], route: [route('a.example.com')] },
+      { match: [{ sniHosts: ['y.example.com'] }], route: [route('a.example.com')] },
+    ] }),
+  ]);
+  const l = set.listeners.find((x) => x.name === '0.0.0.0_443')!;
+  assert.equal(chainsOf(l), [[[], []], [['y.example.com'], []]]);
+  assert.equal(checkFilterChains(l), []);
+  assert.ok(selectChain(set.listeners, { ip: '198.51.100.1', port: 443, sni: 'other.example.com' }), 'any SNI reaches the * chain');
 });
 
 test.run();

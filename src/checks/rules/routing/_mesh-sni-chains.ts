@@ -1,9 +1,7 @@
-import { isIP } from 'node:net';
 import type { MeshGraph } from '../../../mesh/graph.js';
 import { isRecord, stringList } from '../../../mesh/object.js';
 import { isTls } from '../../../mesh/protocol.js';
-import { creationTime } from '../../../mesh/destination-rules.js';
-import { buildProxyView, describeProxy, proxyOf, type HostRoutesView, type Origin, type ProxyIdentity, type ProxyView, type ServiceView } from '../../../mesh/view/index.js';
+import { buildProxyView, describeProxy, proxyOf, type Origin, type ProxyIdentity, type ProxyView } from '../../../mesh/view/index.js';
 import type { RuleContext } from '../../rule.js';
 
 /**
@@ -20,7 +18,7 @@ export const MESH_SNI_KINDS = ['VirtualService', 'ServiceEntry', 'Service', 'Sid
 interface Chain {
   /** `server_names`: the match's `sniHosts` as written. */
   readonly names: readonly string[];
-  /** `prefix_ranges`: the match's `destinationSubnets`, else the service's CIDR address; `['']` for any address. */
+  /** `prefix_ranges`: the match's own or carried `destinationSubnets`, else the service's CIDR address; `['']` for any address. */
   readonly cidrs: readonly string[];
   readonly origin: Origin;
 }
@@ -41,15 +39,15 @@ export interface SniCollision {
 }
 
 /**
- * Each `tls` match of the input's VirtualServices: its namespace, its `sniHosts` as written and whether it names
- * `sourceLabels`. The rules' cheap tests read these before building any view.
+ * Each `tls` match of the input's VirtualServices: its namespace, its `sniHosts` and `destinationSubnets` as written
+ * and whether it names `sourceLabels`. The rules' cheap tests read these before building any view.
  */
-export function tlsMatchesOf(graph: MeshGraph): { namespace: string; names: string[]; sourceLabels: boolean }[] {
-  const out: { namespace: string; names: string[]; sourceLabels: boolean }[] = [];
+export function tlsMatchesOf(graph: MeshGraph): { namespace: string; names: string[]; subnets: string[]; sourceLabels: boolean }[] {
+  const out: { namespace: string; names: string[]; subnets: string[]; sourceLabels: boolean }[] = [];
   for (const vs of graph.ofKind('VirtualService')) {
     for (const route of Array.isArray(vs.spec.tls) ? vs.spec.tls.filter(isRecord) : []) {
       for (const m of Array.isArray(route.match) ? route.match.filter(isRecord) : []) {
-        out.push({ namespace: vs.namespace, names: stringList(m.sniHosts) ?? [], sourceLabels: isRecord(m.sourceLabels) });
+        out.push({ namespace: vs.namespace, names: stringList(m.sniHosts) ?? [], subnets: stringList(m.destinationSubnets) ?? [], sourceLabels: isRecord(m.sourceLabels) });
       }
     }
   }
@@ -68,7 +66,7 @@ export function reportSniCollisions(
 ): void {
   const found = new Map<string, { c: SniCollision; clients: string[] }>();
   for (const { proxy, name } of clientsOf(graph, namespaces, perWorkload)) {
-    for (const c of collisionsOf(graph, buildProxyView(graph, proxy))) {
+    for (const c of collisionsOf(buildProxyView(graph, proxy))) {
       if (!pick(c)) continue;
       const key = `${c.at.ref.namespace}/${c.at.ref.name}\u0000${c.at.path.join('.')}\u0000${c.earlier}\u0000${c.listener}`;
       const entry = found.get(key) ?? { c, clients: [] };
@@ -101,83 +99,30 @@ function clientsOf(graph: MeshGraph, namespaces: ReadonlySet<string>, perWorkloa
 }
 
 /**
- * The filter chains istiod puts on each of `view`'s outbound listeners from `tls` matches, by listener name, and the
- * names among them that Envoy matches like an earlier chain's (or an earlier name of the same chain) for the same
- * `prefix_ranges`. A match is dropped first where istiod drops it: one whose `sniHosts` and `destinationSubnets`,
- * joined as written, repeat an earlier match's of the same host (`matchHasBeenHandled`,
- * `hashRuntimeTLSMatchPredicates`), and, for a service joining a shared listener another service made, a chain whose
- * SNI set and CIDRs repeat one already on it, its own earlier chains included (`conflictsWith`).
+ * The names among the `tls` match chains of `view`'s outbound listeners (the view's `outboundL4Listeners`, where
+ * istiod's drops are already made: repeated matches of a host, and a later service's chains that conflict with one
+ * already on a shared listener) that Envoy matches like an earlier chain's (or an earlier name of the same chain)
+ * for the same `prefix_ranges`. A chain whose `sniHosts` hold `*` has no `server_names` at all (listener.go
+ * `toFilterChainMatch`): it stands for every SNI, reported at its `*`, and its other names are not sent.
  */
-function collisionsOf(graph: MeshGraph, view: ProxyView): SniCollision[] {
-  const services = new Map(view.services.map((s) => [s.host, s]));
-  const listeners = new Map<string, Chain[]>();
-  const kept = new Map<string, Set<string>>();
-  for (const h of inServiceOrder(graph, services, view.routes)) {
-    if (!isTls(h.protocol) || h.tls.length === 0) continue;
-    const addresses = services.get(h.host)?.addresses ?? [];
-    const vip = addresses.find((a) => isIP(a) !== 0);
-    const serviceCidrs = vip ? [] : addresses.filter((a) => a.includes('/'));
-    const listener = `${vip ?? '0.0.0.0'}_${h.port}`;
-    // A service joining a listener an earlier service made is merged chain by chain (mergeTCPFilterChains): each of
-    // its chains is also compared with its own earlier ones. The service making the listener keeps all of its chains.
-    const joins = listeners.has(listener);
-    const chains = listeners.get(listener) ?? [];
-    const exact = kept.get(listener) ?? new Set<string>();
-    const own = new Set<string>();
-    const handled = new Set<string>();
-    for (const r of h.tls) {
-      for (const m of r.match) {
-        if (handled.has(`${m.sniHosts.join(',')}|${m.destinationSubnets.join(',')}`)) continue;
-        handled.add(`${m.sniHosts.join(',')}|${m.destinationSubnets.join(',')}`);
-        const cidrs = m.destinationSubnets.length > 0 ? m.destinationSubnets : serviceCidrs;
-        const key = `${[...new Set(m.sniHosts.filter((n) => n !== '*'))].sort().join(',')}|${[...cidrs].sort().join(',')}`;
-        if (exact.has(key)) continue;
-        (joins ? exact : own).add(key);
-        chains.push({ names: m.sniHosts, cidrs: cidrs.length > 0 ? cidrs : [''], origin: m.origin });
-      }
-    }
-    for (const k of own) exact.add(k);
-    listeners.set(listener, chains);
-    kept.set(listener, exact);
-  }
+function collisionsOf(view: ProxyView): SniCollision[] {
   const out: SniCollision[] = [];
-  for (const [listener, chains] of listeners) {
+  for (const l of view.outboundL4Listeners) {
     const first = new Map<string, { name: string; chain: Chain }>();
-    for (const chain of chains) {
-      chain.names.forEach((name, i) => {
-        if (name === '*') return;
-        for (const cidr of chain.cidrs) {
-          const folded = `${name.toLowerCase()}\u0000${cidr}`;
-          const prev = first.get(folded);
-          if (!prev) { first.set(folded, { name, chain }); continue; }
-          out.push({ listener, name, at: { ...chain.origin, path: [...chain.origin.path, 'sniHosts', i] }, chain: chain.origin, earlier: prev.name, earlierChain: prev.chain.origin, same: prev.name === name });
-          return;
-        }
-      });
+    for (const c of l.chains) {
+      if (c.match === null || c.sniHosts.length === 0 || !isTls(c.routes.protocol)) continue;
+      const chain: Chain = { names: c.sniHosts, cidrs: c.prefixRanges.length > 0 ? c.prefixRanges : [''], origin: c.match.origin };
+      const any = c.sniHosts.indexOf('*');
+      const entries: [string, number][] = any >= 0 ? [['*', any]] : c.sniHosts.map((n, i) => [n, i]);
+      for (const [name, i] of entries) {
+        const clash = chain.cidrs.map((cidr) => `${name === '*' ? '' : name.toLowerCase()}\u0000${cidr}`).find((k) => first.has(k));
+        if (clash === undefined) { for (const cidr of chain.cidrs) first.set(`${name === '*' ? '' : name.toLowerCase()}\u0000${cidr}`, { name, chain }); continue; }
+        const prev = first.get(clash)!;
+        out.push({ listener: l.name, name, at: { ...chain.origin, path: [...chain.origin.path, 'sniHosts', i] }, chain: chain.origin, earlier: prev.name, earlierChain: prev.chain.origin, same: prev.name === name });
+      }
     }
   }
   return out;
-}
-
-/**
- * `routes` in the order istiod builds the services' listeners (`SortServicesByCreationTime`: creation time, then the
- * service's name, a ServiceEntry host standing for its name, then namespace), which decides the service that makes a
- * shared listener.
- */
-function inServiceOrder(graph: MeshGraph, services: ReadonlyMap<string, ServiceView>, routes: readonly HostRoutesView[]): HostRoutesView[] {
-  const keyOf = (h: HostRoutesView): [string, string, string] => {
-    const s = services.get(h.host);
-    const o = s ? graph.get(s.origin.ref.kind, s.origin.ref.namespace, s.origin.ref.name) : undefined;
-    if (!s || !o) return ['', h.host, ''];
-    return [creationTime(o), s.kind === 'ServiceEntry' ? s.host : o.name, o.namespace];
-  };
-  const keys = new Map(routes.map((h) => [h, keyOf(h)]));
-  return [...routes].sort((a, b) => {
-    const ka = keys.get(a)!;
-    const kb = keys.get(b)!;
-    for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
-    return 0;
-  });
 }
 
 /** `VirtualService shop/api tls[0].match[1]`. */

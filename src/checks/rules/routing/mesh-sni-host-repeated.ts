@@ -25,7 +25,11 @@ const meshSniHostRepeated: Rule = {
     '(`[a.example.com, b.example.com]` and `[b.example.com]`, or the same names in another order), or twice in one list,',
     'reaches Envoy in two filter chains, or twice in one: Envoy rejects the listener ("multiple filter chains with',
     'overlapping matching rules are defined", LDS NACK), and every sidecar importing those routes keeps the listener\'s',
-    'previous version, or has none. Matches on different `destinationSubnets` do not overlap. Judged on the per-proxy',
+    'previous version, or has none. Matches on different `destinationSubnets` do not overlap, but a match without',
+    '`destinationSubnets` takes those of the latest earlier match of the host that had some (tls.go, Istio 1.23 and',
+    'later), so `[a]` after `[a]` on `10.1.0.0/16` overlaps it. A `*` among `sniHosts` leaves its chain without',
+    '`server_names` (listener.go toFilterChainMatch: every SNI matches): two such chains on the same prefixes overlap,',
+    'reported at the later `*`. Judged on the per-proxy',
     'view of one sidecar per namespace and Sidecar resource (per workload when a `tls` match names `sourceLabels`), and',
     'of one sidecar of each such VirtualService\'s namespace; views are built only when an SNI host of the input is',
     'written in two different matches or twice in one. Names differing only in letter case are',
@@ -49,9 +53,9 @@ const meshSniHostRepeated: Rule = {
 export default meshSniHostRepeated;
 
 /**
- * The cheap test before building views: whether an SNI host (as written) is in two `tls` matches whose lists differ,
- * or twice in one; if so, the namespaces of the VirtualServices writing it, and whether any `tls` match names
- * `sourceLabels`. Null when none is. Identical lists are de-duplicated by istiod, so they never collide.
+ * The cheap test before building views: whether an SNI host (as written, `*` included) is in two `tls` matches whose
+ * lists or subnets differ, or twice in one; if so, the namespaces of the VirtualServices writing it, and whether any `tls` match names
+ * `sourceLabels`. Null when none is. Identical lists and subnets are de-duplicated by istiod, so they never collide.
  */
 function repeatedSniHosts(graph: MeshGraph): { namespaces: Set<string>; sourceLabels: boolean } | null {
   const lists = new Map<string, Map<string, Set<string>>>();
@@ -59,9 +63,10 @@ function repeatedSniHosts(graph: MeshGraph): { namespaces: Set<string>; sourceLa
   let sourceLabels = false;
   for (const m of tlsMatchesOf(graph)) {
     if (m.sourceLabels) sourceLabels = true;
-    const list = m.names.join(',');
+    // With its subnets: a match without them takes an earlier match's (tls.go), so `[a]` beside `[a]` on
+    // 10.1.0.0/16 may become two chains on one prefix.
+    const list = `${m.names.join(',')}|${m.subnets.join(',')}`;
     m.names.forEach((h, i) => {
-      if (h === '*') return;
       if (m.names.indexOf(h) !== i) namespaces.add(m.namespace);
       const byList = lists.get(h) ?? new Map<string, Set<string>>();
       lists.set(h, byList.set(list, (byList.get(list) ?? new Set()).add(m.namespace)));
