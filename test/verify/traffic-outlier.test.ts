@@ -3,7 +3,8 @@
  * 503) is ejected by a fresh caller after consecutive5xxErrors failures, and later requests within
  * baseEjectionTime all reach the healthy pods; without outlier detection the replica keeps getting
  * traffic and the promise breaks; where maxEjectionPercent forbids ejecting one host of two, the
- * promise is that traffic does not move, and it is judged that way (both ways).
+ * promise is that traffic does not move, and it is judged that way (both ways), the caller's detector
+ * having refused the ejection (without outlier detection the traffic does not move either).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -68,6 +69,12 @@ test('GIVEN maxEjectionPercent 10 (one bad host of two is 50 %) WHEN the replica
   const broken = await proveIn(ROOT, withMaxEjection(10));
   assert.is(broken?.status, 'broken', broken?.detail);
   assert.match(broken!.detail, /, 0 had a try on it: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did/);
+});
+
+test('GIVEN a copy without outlier detection WHEN the promise\'s maxEjectionPercent 10 forbids ejecting 1 of 2 hosts THEN the replica keeping its traffic proves nothing (the caller refused no ejection), and the promise breaks', async () => {
+  const v = await inBrokenCopy((o) => { delete o.spec.trafficPolicy.outlierDetection; }, (work) => proveIn(work, withMaxEjection(10)));
+  assert.is(v?.status, 'broken', v?.detail);
+  assert.match(v!.detail, /, [1-9]\d* had a try on it: maxEjectionPercent 10 % forbids ejecting 1 of 2 hosts \(50 %\), so traffic must not move, and it did not, but the caller's outlier detector refused an ejection on no cluster holding it: its outlier detection does not act on 5 consecutive 5xx as promised \(is outlierDetection set, with consecutive5xxErrors 5, on the DestinationRule the caller uses\?\) \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted 0 ejection\(s\) enforced \(0 detected by consecutive_5xx\), 0 refused by max_ejection_percent/);
 });
 
 test('GIVEN a Cluster that ejects after 2 consecutive 5xx WHEN the promise says 5 THEN the judgement ends at the ejection (the replica answered 2), not after it ran out, and the traffic moved', async () => {

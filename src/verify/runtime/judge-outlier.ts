@@ -11,11 +11,14 @@
  * `100 × (ejected + 1) / hosts ≤ max_ejection_percent`:
  *
  * - when that allows ejecting the replica, the promise holds when none of the later requests
- *   reached it (a promised 0 %, judged by `stats.ts`: no stray request allowed). The replica was
- *   being picked until then, so only its ejection moved the traffic (without outlier detection it
+ *   reached it (a promised 0 %, judged by `stats.ts`: no stray request allowed) and the caller
+ *   enforced an ejection on a cluster holding it (Envoy `ejections_enforced_total`), so a small
+ *   share that missed it by chance is not taken for an ejection (without outlier detection it
  *   keeps its share: `test/verify/traffic-outlier.test.ts`);
  * - when `maxEjectionPercent` forbids it (one bad host of two under the default 10 %), the promise
- *   is that traffic does not move: the replica keeps getting requests and nothing is ejected.
+ *   is that traffic does not move: the replica keeps getting requests and the caller refused its
+ *   ejection (`ejections_overflow`); without outlier detection traffic does not move either, and
+ *   that proves nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { MeshGraph } from '../../mesh/graph.js';
@@ -165,6 +168,22 @@ function detectionsOn(caller: Caller, address: string, others: readonly string[]
 }
 
 /**
+ * Ejections the caller's outlier detector enforced (`enforced`) or refused by `max_ejection_percent`
+ * (`overflow`) on the clusters holding `address`, other failing replicas' included: the verdict's
+ * evidence that the detector acted at all. Without it, a replica that got no request after the
+ * phase would prove nothing (a small share by chance), nor one that kept getting them (no outlier
+ * detection runs, or a higher threshold than promised).
+ */
+function actionsOn(caller: Caller, address: string, kind: 'enforced' | 'overflow'): number {
+  let n = 0;
+  for (const { name } of clustersHolding(caller, address)) {
+    const s = caller.proxy.stats.clusters.get(name);
+    if (s) n += kind === 'enforced' ? s.outlier_detection_ejections_enforced_total : s.outlier_detection_ejections_overflow;
+  }
+  return n;
+}
+
+/**
  * What the caller's outlier detector and connection pool did on `cluster` (Envoy's `cluster.<name>.*`
  * statistics): ejections enforced and refused, and the timeouts and overflows that can count as 5xx
  * or keep a try from reaching a host, so a verdict says why the traffic moved or did not.
@@ -257,9 +276,16 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const early = tries < threshold ? ` before the caller's outlier detector acted on it (a timed-out try counts as a 504)` : '';
       const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
       const counted = cluster ? ` (${detectorStats(c, cluster.name)})` : '';
-      if (allowed) return { ok: share.holds, text: `${head} (${formatShare(share)}): ${share.holds ? 'ejected, traffic moved' : 'not ejected, traffic did not move'}${counted}` };
-      const ok = hits > 0;
-      return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}${counted}` };
+      const noAction = (what: string) => `, but the caller's outlier detector ${what} on no cluster holding it: its outlier detection does not act on ${threshold} consecutive 5xx as promised (is outlierDetection set, with consecutive5xxErrors ${threshold}, on the DestinationRule the caller uses?)`;
+      if (allowed) {
+        const ejected = actionsOn(c, r.address, 'enforced') > 0;
+        const verdict = !share.holds ? 'not ejected, traffic did not move' : ejected ? 'ejected, traffic moved' : `no request had a try on it${noAction('enforced an ejection')}`;
+        return { ok: share.holds && ejected, text: `${head} (${formatShare(share)}): ${verdict}${counted}` };
+      }
+      const refused = actionsOn(c, r.address, 'overflow') > 0;
+      const stayed = hits > 0;
+      const how = !stayed ? 'it did' : refused ? 'it did not' : `it did not${noAction('refused an ejection')}`;
+      return { ok: stayed && refused, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and ${how}${counted}` };
     });
     const names = new Map<string, string>([...mesh.workloads.map((w) => [w.address, w.workload.name] as const), ...replicas.map((r) => [r.address, r.instance.name] as const)]);
     const ok = parts.every((p) => p.ok);
