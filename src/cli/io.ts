@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { UsageError } from './usage.js';
 
@@ -62,6 +62,9 @@ export function missingFolders(dir: string, fail: (why: string) => Error): strin
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fail(`${at} cannot be read (${code ?? (e as Error).message})`);
       if (dirname(at) === at) throw fail(`${at} does not exist and cannot be created`);
+      // A symlink to nothing: stat says ENOENT, yet mkdir there fails with EEXIST.
+      const link = danglingLink(at);
+      if (link !== undefined) throw fail(`${at} is a symlink to ${link}, which does not exist, so no folder can be made there; make ${link} or remove the link`);
       missing.unshift(at);
       continue;
     }
@@ -72,6 +75,15 @@ export function missingFolders(dir: string, fail: (why: string) => Error): strin
       throw fail(`the folder ${at} is not writable`);
     }
     return missing;
+  }
+}
+
+/** Where `path` points when it is a symlink whose target does not exist; else `undefined`. */
+function danglingLink(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

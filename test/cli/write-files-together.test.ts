@@ -82,5 +82,15 @@ test('GIVEN runtime synth --out whose runtime.k8s.yaml is a folder WHEN run THEN
   assert.equal(fs.readdirSync(out), ['runtime.k8s.yaml']);
 });
 
+test('GIVEN runtime synth --out naming a symlink to a folder that does not exist WHEN run THEN a usage error before the synth names the link and its target, instead of mkdir\'s EEXIST', async () => {
+  const link = path.join(tmp, 'dangling-out');
+  fs.symlinkSync(path.join(tmp, 'nowhere'), link);
+  const c = captureIO(ROOT);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', link, '--image', 'meshproof:test'], c.io), 2);
+  assert.match(c.stderr(), `runtime synth --out ${link}: ${link} is a symlink to ${path.join(tmp, 'nowhere')}, which does not exist, so no folder can be made there; make ${path.join(tmp, 'nowhere')} or remove the link`);
+  assert.not.match(c.stderr(), /EEXIST/);
+  assert.not.ok(fs.existsSync(path.join(tmp, 'nowhere')));
+});
+
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 test.run();
