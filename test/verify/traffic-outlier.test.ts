@@ -85,6 +85,12 @@ test('GIVEN a Cluster that ejects after 2 consecutive 5xx WHEN the promise says 
   assert.match(v!.detail, /answered 2 tries with 503 before the caller's outlier detector acted on it \(a timed-out try counts as a 504\) \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it .*: ejected, traffic moved \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted 1 ejection\(s\) enforced \(1 detected by consecutive_5xx\)/);
 });
 
+test('GIVEN a Cluster that ejects only after 8 consecutive 5xx WHEN the promise says 5 THEN the replica still gets requests after its fifth 503 and the promise breaks, the detail saying the ejection came late rather than not at all', async () => {
+  const v = await inBrokenCopy((o) => { o.spec.trafficPolicy.outlierDetection.consecutive5xxErrors = 8; }, (work) => proveIn(work));
+  assert.is(v?.status, 'broken', v?.detail);
+  assert.match(v!.detail, /answered 5 tries with 503 \(consecutive5xxErrors 5\); of the next 20 requests within baseEjectionTime 30000 ms, [1-9]\d* had a try on it .*: ejected later than promised \(after more than 5 consecutive 5xx: is the DestinationRule's consecutive5xxErrors higher\?\), so traffic kept reaching it \(the caller's outbound\|80\|v1\|customers\.customers\.svc\.cluster\.local counted 1 ejection\(s\) enforced/);
+});
+
 test('GIVEN routes to the whole customers host (no subset: every pod and every failing replica in one cluster) WHEN one replica is ejected THEN only that replica is judged (the cluster\'s statistics cannot say which replica they count), and the promise holds', async () => {
   const work = copyDist();
   try {

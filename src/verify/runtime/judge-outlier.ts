@@ -279,7 +279,9 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const noAction = (what: string) => `, but the caller's outlier detector ${what} on no cluster holding it: its outlier detection does not act on ${threshold} consecutive 5xx as promised (is outlierDetection set, with consecutive5xxErrors ${threshold}, on the DestinationRule the caller uses?)`;
       if (allowed) {
         const ejected = actionsOn(c, r.address, 'enforced') > 0;
-        const verdict = !share.holds ? 'not ejected, traffic did not move' : ejected ? 'ejected, traffic moved' : `no request had a try on it${noAction('enforced an ejection')}`;
+        const verdict = share.holds
+          ? ejected ? 'ejected, traffic moved' : `no request had a try on it${noAction('enforced an ejection')}`
+          : ejected ? `ejected later than promised (after more than ${threshold} consecutive 5xx: is the DestinationRule's consecutive5xxErrors higher?), so traffic kept reaching it` : 'not ejected, traffic did not move';
         return { ok: share.holds && ejected, text: `${head} (${formatShare(share)}): ${verdict}${counted}` };
       }
       const refused = actionsOn(c, r.address, 'overflow') > 0;
