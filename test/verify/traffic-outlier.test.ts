@@ -111,4 +111,29 @@ test('GIVEN routes to the whole customers host (no subset: every pod and every f
   }
 });
 
+test('GIVEN only customers-v1 behind the host and routes sending half to the whole host, half to subset v1 (its replica in two clusters with traffic, each with its own detector) WHEN the replica fails THEN the proof waits for both clusters to eject it, and the promise holds', async () => {
+  const work = copyDist();
+  try {
+    for (const name of ['customers-v2', 'customers-v3']) {
+      breakObject(work, 'customers.k8s.yaml', 'Deployment', name, (o) => {
+        o.spec.selector.matchLabels.app = 'customers-retired';
+        o.spec.template.metadata.labels.app = 'customers-retired';
+      });
+    }
+    breakObject(work, 'customers.k8s.yaml', 'VirtualService', 'customers', (o) => {
+      for (const h of o.spec.http) {
+        delete h.mirror;
+        delete h.mirrorPercentage;
+        const host = h.route[0].destination.host;
+        h.route = [{ destination: { host }, weight: 50 }, { destination: { host, subset: 'v1' }, weight: 50 }];
+      }
+    });
+    const v = await proveIn(work);
+    assert.is(v?.status, 'held', v?.detail);
+    assert.match(v!.detail, /^failing replica customers-v1-failing \(127\.76\.\d+\.\d+\), a host of the caller's cluster outbound\|80\|(v1)?\|customers\.customers\.svc\.cluster\.local \(2 hosts\), answered 10 tries with 503 \(consecutive5xxErrors 5, in each of the 2 caller clusters holding it that sent tries, which eject apart\); of the next 20 requests within baseEjectionTime 30000 ms, 0 had a try on it .*: ejected, traffic moved/, v!.detail);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();

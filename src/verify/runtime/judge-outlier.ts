@@ -149,22 +149,26 @@ function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<st
 }
 
 /**
- * How many times the caller's outlier detector reached a threshold on the clusters holding
- * `address` and no other failing replica (`others`: the statistics are per cluster, so a cluster
- * holding two replicas cannot say which one it detected): Envoy
- * `outlier_detection_ejections_enforced_total` plus `ejections_overflow`, the detections
- * `max_ejection_percent` refused. Only the failing replicas fail, so on a fresh caller these are
- * theirs, apart from a healthy host timing out repeatedly on a loaded machine, which the verdict's
- * statistics show.
+ * Whether the caller's outlier detector has acted on the replica at `address` on every cluster that
+ * holds it and has sent tries (Envoy `upstream_rq_total`: a cluster's balancer spreads them over all
+ * its hosts, the replica included): ejected it there (admin `/clusters` health flag
+ * `/failed_outlier_check`), or refused an ejection (`ejections_overflow`, which
+ * `max_ejection_percent` counts per cluster, not per host). Each cluster has its own detector, so a
+ * replica that routes reach through the host's cluster and a subset's at once is ejected by each
+ * after its own `consecutive5xxErrors`, and traffic moves only when both have. Only the failing
+ * replicas fail, so on a fresh caller the detections are theirs, apart from a healthy host timing out
+ * repeatedly on a loaded machine, which the verdict's statistics show.
  */
-function detectionsOn(caller: Caller, address: string, others: readonly string[]): number {
-  let n = 0;
-  for (const { name, addresses } of clustersHolding(caller, address)) {
-    if (addresses.some((a) => others.includes(a))) continue;
-    const s = caller.proxy.stats.clusters.get(name);
-    if (s) n += s.outlier_detection_ejections_enforced_total + s.outlier_detection_ejections_overflow;
-  }
-  return n;
+function settled(caller: Caller, address: string): boolean {
+  const busy = clustersHolding(caller, address).filter((c) => (caller.proxy.stats.clusters.get(c.name)?.upstream_rq_total ?? 0) > 0);
+  if (busy.length === 0) return false;
+  const hosts = new Map(caller.proxy.clusterHosts().map((c) => [c.cluster, c.hosts] as const));
+  return busy.every((c) => hosts.get(c.name)?.some((h) => h.address === address && h.ejected) || (caller.proxy.stats.clusters.get(c.name)?.outlier_detection_ejections_overflow ?? 0) > 0);
+}
+
+/** How many of the caller's clusters holding `address` have sent tries (at least 1): each needs the replica's `consecutive5xxErrors` of its own. */
+function busyClusters(caller: Caller, address: string): number {
+  return Math.max(1, clustersHolding(caller, address).filter((c) => (caller.proxy.stats.clusters.get(c.name)?.upstream_rq_total ?? 0) > 0).length);
 }
 
 /**
@@ -247,9 +251,9 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
     // A try that times out counts as a 504 for the host (Envoy's outlier detector without split
     // local-origin errors), so on a loaded machine the caller may detect the replica before it has
     // answered `threshold` 503s: the detection ends this phase too, or the ejection would run out
-    // while more requests are sent, and the later ones would judge an unejected host.
-    const detected = (r: Replica) => detectionsOn(c, r.address, replicas.filter((x) => x !== r).map((x) => x.address)) > 0;
-    const failed = (r: Replica) => r.received() >= threshold || detected(r);
+    // while more requests are sent, and the later ones would judge an unejected host. A replica in
+    // two clusters with traffic (routes to the host and to its subset) needs `threshold` in each.
+    const failed = (r: Replica) => settled(c, r.address) || r.received() >= threshold * busyClusters(c, r.address);
     while (!replicas.some(failed) && before.length < Math.min(400, threshold * 40)) before.push(await one());
     const bad = replicas.filter(failed);
     if (bad.length === 0) {
@@ -273,8 +277,10 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const tries = atEjection.get(r)!;
       // Fewer 503s than the threshold: timed-out tries (504s to the detector) or a Cluster whose
       // consecutive_5xx is lower than the promise's made up the rest; the statistics below say which.
+      const busy = busyClusters(c, r.address);
+      const each = busy > 1 ? `, in each of the ${busy} caller clusters holding it that sent tries, which eject apart` : '';
       const early = tries < threshold ? ` before the caller's outlier detector acted on it (a timed-out try counts as a 504)` : '';
-      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
+      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}${each}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
       const counted = cluster ? ` (${detectorStats(c, cluster.name)})` : '';
       const noAction = (what: string) => `, but the caller's outlier detector ${what} on no cluster holding it: its outlier detection does not act on ${threshold} consecutive 5xx as promised (is outlierDetection set, with consecutive5xxErrors ${threshold}, on the DestinationRule the caller uses?)`;
       if (allowed) {
