@@ -7,7 +7,8 @@
  * identity and RBAC when the workload has one) whose echo backend answers every request 503. A
  * fresh caller sidecar, whose EDS holds the replicas beside the healthy pods, sends `GET /` one at
  * a time until a replica has answered `consecutive5xxErrors` 503s (only 5xx come from it, so they
- * are consecutive), then sends up to 30 more within `baseEjectionTime`. Envoy ejects a host when
+ * are consecutive) in each caller cluster holding it that sent tries, or the caller has acted on it
+ * in each ({@link settled}), then sends up to {@link AFTER} more within `baseEjectionTime`. Envoy ejects a host when
  * `100 × (ejected + 1) / hosts ≤ max_ejection_percent`:
  *
  * - when that allows ejecting the replica, the promise holds when none of the later requests
