@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { UsageError } from './usage.js';
 
@@ -62,6 +62,9 @@ export function missingFolders(dir: string, fail: (why: string) => Error): strin
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw fail(`${at} cannot be read (${code ?? (e as Error).message})`);
       if (dirname(at) === at) throw fail(`${at} does not exist and cannot be created`);
+      // A symlink to nothing: stat says ENOENT, yet mkdir there fails with EEXIST.
+      const link = danglingLink(at);
+      if (link !== undefined) throw fail(`${at} is a symlink to ${link}, which does not exist, so no folder can be made there; make ${link} or remove the link`);
       missing.unshift(at);
       continue;
     }
@@ -72,6 +75,15 @@ export function missingFolders(dir: string, fail: (why: string) => Error): strin
       throw fail(`the folder ${at} is not writable`);
     }
     return missing;
+  }
+}
+
+/** Where `path` points when it is a symlink whose target does not exist; else `undefined`. */
+function danglingLink(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -126,6 +138,32 @@ export function assertWritable(path: string, given: string, flag = '--output'): 
   missingFolders(dirname(path), (why) => new UsageError(`${flag} ${given}: ${why}; write the report somewhere you may write`));
 }
 
+/** Signals that end the process by default and could land between an output's writes and renames. */
+const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let deferring = false;
+
+/**
+ * Holds Ctrl-C (SIGINT), SIGTERM and SIGHUP off until the synchronous write in progress is done:
+ * without a listener, Node ends the process where it stands, leaving temporary files, or some files
+ * renamed and others not; with one, the signal waits for the next turn of the event loop, after the
+ * writes and renames (or their cleanup) have run. The listener then removes itself and, unless
+ * another part of the process listens for that signal (`verify`'s cleanup, `proxy`'s drain), raises
+ * it again with its default effect (exit 128 + n). It runs first (prepended) so that it sees those
+ * listeners before a `once` one removes itself, and stays registered until a signal comes (a later
+ * signal is only delivered a moment later than it would be).
+ */
+function deferSignals(): void {
+  if (deferring) return;
+  deferring = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const others = process.listenerCount(signal) - 1;
+    for (const s of DEFERRED_SIGNALS) process.off(s, onSignal);
+    deferring = false;
+    if (others === 0) process.kill(process.pid, signal);
+  };
+  for (const s of DEFERRED_SIGNALS) process.prependListener(s, onSignal);
+}
+
 /** A fresh temporary file name beside `name` in `dir` (same filesystem, so a rename over `name` is atomic). */
 function temporaryPath(dir: string, name: string): string {
   return join(dir, `.${basename(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -134,9 +172,11 @@ function temporaryPath(dir: string, name: string): string {
 /**
  * Writes a file so readers see the old content or the new, never half of it: a temporary file in
  * the same directory (same filesystem, so rename is atomic), then rename over the target. Missing
- * folders of `path` are made first ({@link createFolders}) and removed again if the write fails.
+ * folders of `path` are made first ({@link createFolders}) and removed again if the write fails. A
+ * Ctrl-C meanwhile takes effect once the file is renamed ({@link deferSignals}).
  */
 export function writeFileAtomic(path: string, content: string): void {
+  deferSignals();
   const made = createFolders(dirname(path));
   const temp = temporaryPath(dirname(path), basename(path));
   try {
@@ -156,7 +196,8 @@ export function writeFileAtomic(path: string, content: string): void {
  * folders this call made ({@link createFolders}), and never a mix of new and old files. A target that
  * is a folder is refused before anything is written (rename could not replace it). Errors are
  * thrown as `fail(why)`, naming the folder or file (and, should a rename fail after the writes, the
- * files already replaced). `write` is the file writer (tests inject a failing one; default
+ * files already replaced). A Ctrl-C meanwhile takes effect once all of it is done ({@link deferSignals}).
+ * `write` is the file writer (tests inject a failing one; default
  * `writeFileSync` with flag `wx`).
  */
 export function writeFilesTogether(
@@ -174,6 +215,7 @@ export function writeFilesTogether(
     }
     if (isDir) throw fail(`${join(dir, name)} is a folder, so the file cannot be written there; remove or rename that folder`);
   }
+  deferSignals();
   let made: string[];
   try {
     made = createFolders(dir);

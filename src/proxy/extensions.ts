@@ -36,6 +36,7 @@ export function createExtensions(policy: PolicyExtensionOptions = {}): ProxyExte
     loadBalancers: new Map(p.loadBalancers),
     routerInterceptors: [...p.routerInterceptors],
     validators: p.validators,
+    outlierEjected: (name) => p.clusters.ejected(name),
     filterChainSelector: sec.filterChainSelector,
     tls: sec.tls,
     extraResourceTypes: [...sec.extraResourceTypes],

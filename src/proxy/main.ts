@@ -11,7 +11,7 @@ import { AccessLog, type AccessLogEntry } from './access-log.js';
 /** Access-log entries the admin's `/access_log` keeps. */
 const RECENT_ACCESS_LOG = 8192;
 import { AdsClient, type AdsClientTls } from './ads-client.js';
-import { type AdminSource, adminHandler, startAdminServer } from './admin/admin-server.js';
+import { type AdminHost, type AdminSource, adminHandler, startAdminServer } from './admin/admin-server.js';
 import { StatsStore } from './admin/stats.js';
 import { type Change, ConfigStore } from './config/config-store.js';
 import { createExtensions } from './extensions.js';
@@ -64,6 +64,8 @@ export interface ProxyHandle {
   readonly adminPort: number | undefined;
   readonly prometheusPort: number | undefined;
   readonly readinessPort: number | undefined;
+  /** Every cluster's hosts as admin `/clusters` shows them (EDS health, outlier ejection, requests in flight). */
+  clusterHosts(): { cluster: string; hosts: AdminHost[] }[];
   /** The bound address of a listener by name. */
   listenerAddress(name: string): { host: string; port: number } | undefined;
   /** LIVE once CDS and LDS were accepted, every RDS name the listeners need arrived, and listeners are bound. */
@@ -213,10 +215,14 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     await closeAll();
     o.onExit?.();
   };
+  const clusterHosts = () => [...clusters.clusters].map(([cluster, c]) => {
+    const ejected = ext.outlierEjected?.(cluster);
+    return { cluster, hosts: c.hosts.map((h) => ({ key: h.key, address: h.address, port: h.port, active: h.active, healthy: h.healthy, ejected: ejected?.has(h.key) ?? false, weight: h.weight, hostname: h.hostname, locality: h.locality, priority: h.priority ?? 0 })) };
+  });
   const admin: AdminSource = {
     nodeId: o.nodeId, store, stats, state,
     listenerAddresses: () => [...listeners].map(([name, l]) => ({ name, ...l.address() })),
-    clusterHosts: () => [...clusters.clusters].map(([cluster, c]) => ({ cluster, hosts: c.hosts.map((h) => ({ key: h.key, address: h.address, port: h.port, active: h.active, healthy: h.healthy, weight: h.weight, hostname: h.hostname, locality: h.locality, priority: h.priority ?? 0 })) })),
+    clusterHosts,
     quit: () => { void drain(); },
     ...(accessLog ? { recentAccessLog: () => { accessLog.flush(); return recent; } } : {}),
   };
@@ -245,6 +251,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   return {
     store, stats, ads, accessLog, adminPort, prometheusPort, readinessPort, state,
     listenerAddress: (name) => listeners.get(name)?.address(),
+    clusterHosts,
     waitReady: async (timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
       while (state() !== 'LIVE') {

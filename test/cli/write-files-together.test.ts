@@ -1,11 +1,14 @@
 /**
  * `writeFilesTogether` (src/cli/io.ts), the writer of multi-file outputs (`runtime synth --out`): a
  * write that fails part-way leaves the folder as it was (old files whole, no temporary files, no
- * folder it made), and a target that is a folder is refused before anything is written.
+ * folder it made), a target that is a folder is refused before anything is written, and a Ctrl-C
+ * takes effect only once the set is written.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFilesTogether } from '../../src/cli/io.js';
@@ -80,6 +83,47 @@ test('GIVEN runtime synth --out whose runtime.k8s.yaml is a folder WHEN run THEN
   assert.is(await main(['runtime', 'synth', 'dist', '--out', out, '--image', 'meshproof:test'], c.io), 2);
   assert.match(c.stderr(), /runtime synth --out .*runtime\.k8s\.yaml is a folder, so the file cannot be written there; remove or rename that folder/);
   assert.equal(fs.readdirSync(out), ['runtime.k8s.yaml']);
+});
+
+test('GIVEN runtime synth --out naming a symlink to a folder that does not exist WHEN run THEN a usage error before the synth names the link and its target, instead of mkdir\'s EEXIST', async () => {
+  const link = path.join(tmp, 'dangling-out');
+  fs.symlinkSync(path.join(tmp, 'nowhere'), link);
+  const c = captureIO(ROOT);
+  assert.is(await main(['runtime', 'synth', 'dist', '--out', link, '--image', 'meshproof:test'], c.io), 2);
+  assert.match(c.stderr(), `runtime synth --out ${link}: ${link} is a symlink to ${path.join(tmp, 'nowhere')}, which does not exist, so no folder can be made there; make ${path.join(tmp, 'nowhere')} or remove the link`);
+  assert.not.match(c.stderr(), /EEXIST/);
+  assert.not.ok(fs.existsSync(path.join(tmp, 'nowhere')));
+});
+
+test('GIVEN Ctrl-C (SIGINT) during the second write WHEN the process gets it THEN all files are written and renamed first, no temporary file stays, and the process then ends by SIGINT', () => {
+  const dir = path.join(tmp, 'interrupted');
+  fs.mkdirSync(dir);
+  for (const [name] of FILES) fs.writeFileSync(path.join(dir, name), `old ${name}`);
+  const script = [
+    `import { writeFileSync } from 'node:fs';`,
+    `import { writeFilesTogether } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'src/cli/io.ts')).href)};`,
+    'let n = 0;',
+    `writeFilesTogether(${JSON.stringify(dir)}, ${JSON.stringify(FILES)}, (why) => new Error(why), (p, c) => { writeFileSync(p, c, { flag: 'wx' }); if (++n === 2) process.kill(process.pid, 'SIGINT'); });`,
+    "setTimeout(() => console.log('not ended by the signal'), 2000);",
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(r.signal, 'SIGINT', `${r.status} ${r.stdout} ${r.stderr}`);
+  assert.equal(fs.readdirSync(dir).sort(), ['a.yaml', 'b.yaml', 'c.json']);
+  for (const [name, content] of FILES) assert.is(fs.readFileSync(path.join(dir, name), 'utf8'), content);
+});
+
+test('GIVEN a part of the process that handles SIGINT itself (verify\'s cleanup) WHEN Ctrl-C comes after a write THEN that handler gets it and the process is not ended under it', () => {
+  const script = [
+    `import { writeFileAtomic } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'src/cli/io.ts')).href)};`,
+    "process.once('SIGINT', () => setTimeout(() => { console.log('cleaned up'); process.exit(7); }, 100));",
+    `writeFileAtomic(${JSON.stringify(path.join(tmp, 'handled', 'report.txt'))}, 'report');`,
+    "process.kill(process.pid, 'SIGINT');",
+    'setTimeout(() => {}, 2000);',
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(r.signal, null, r.stderr);
+  assert.is(r.status, 7, r.stderr);
+  assert.is(r.stdout, 'cleaned up\n');
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

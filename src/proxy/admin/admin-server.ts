@@ -39,6 +39,8 @@ export interface AdminHost {
   readonly active: number;
   /** EDS health: HEALTHY or UNKNOWN count as healthy. */
   readonly healthy: boolean;
+  /** Ejected by the cluster's outlier detector now (Envoy `FAILED_OUTLIER_CHECK`). */
+  readonly ejected: boolean;
   readonly weight: number;
   /** `Endpoint.hostname`, may be empty. */
   readonly hostname: string;
@@ -46,6 +48,12 @@ export interface AdminHost {
   readonly locality: string;
   /** `LocalityLbEndpoints.priority` (0 by default). */
   readonly priority: number;
+}
+
+/** Envoy's `health_flags` text (`HostUtility::healthFlagsToString`, in its order): `healthy`, else each failing flag. */
+function healthFlags(h: AdminHost): string {
+  const flags = `${h.ejected ? '/failed_outlier_check' : ''}${h.healthy ? '' : '/failed_eds_health'}`;
+  return flags === '' ? 'healthy' : flags;
 }
 
 /**
@@ -64,7 +72,7 @@ export function clustersJson(clusters: ReturnType<AdminSource['clusterHosts']>):
         return {
           address: { socket_address: { address: h.address, port_value: h.port } },
           stats: [{ type: 'GAUGE', ...(h.active !== 0 ? { value: String(h.active) } : {}), name: 'rq_active' }],
-          health_status: { eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
+          health_status: { ...(h.ejected ? { failed_outlier_check: true } : {}), eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
           weight: h.weight,
           ...(h.hostname !== '' ? { hostname: h.hostname } : {}),
           ...(h.priority !== 0 ? { priority: h.priority } : {}),
@@ -110,7 +118,7 @@ export function adminHandler(src: AdminSource): http.RequestListener {
       }
       case '/clusters':
         if (url.searchParams.get('format') === 'json') return send(res, 200, 'application/json', `${JSON.stringify(clustersJson(src.clusterHosts()), null, 1)}\n`);
-        return send(res, 200, 'text/plain', src.clusterHosts().flatMap((c) => c.hosts.map((h) => `${c.cluster}::${h.key}::rq_active::${h.active}\n${c.cluster}::${h.key}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}\n${c.cluster}::${h.key}::weight::${h.weight}\n`)).join(''));
+        return send(res, 200, 'text/plain', src.clusterHosts().flatMap((c) => c.hosts.map((h) => `${c.cluster}::${h.key}::rq_active::${h.active}\n${c.cluster}::${h.key}::health_flags::${healthFlags(h)}\n${c.cluster}::${h.key}::weight::${h.weight}\n`)).join(''));
       case '/access_log': {
         // `?request_id=a,b` narrows to those x-request-ids; 404 when the proxy keeps no access log.
         if (!src.recentAccessLog) return send(res, 404, 'text/plain', 'the access log is off (--access-log off)\n');

@@ -389,6 +389,8 @@ export interface ProxyExtensions {
   readonly filterChainSelector?: FilterChainSelector;
   readonly tls?: TlsProvider;
   readonly extraResourceTypes: readonly ExtraResourceType[];
+  /** The hosts (`ip:port`) cluster `name`'s outlier detector has ejected now (admin `/clusters` `/failed_outlier_check`). @default none */
+  readonly outlierEjected?: (name: string) => ReadonlySet<string>;
   /** Unit checks run when a resource arrives; a ConfigError (field path inside the resource) NACKs it. */
   readonly validators?: {
     cluster?(c: Cluster): void;

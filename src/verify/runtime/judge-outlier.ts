@@ -7,15 +7,19 @@
  * identity and RBAC when the workload has one) whose echo backend answers every request 503. A
  * fresh caller sidecar, whose EDS holds the replicas beside the healthy pods, sends `GET /` one at
  * a time until a replica has answered `consecutive5xxErrors` 503s (only 5xx come from it, so they
- * are consecutive), then sends up to 30 more within `baseEjectionTime`. Envoy ejects a host when
+ * are consecutive) in each caller cluster holding it that sent tries, or the caller has acted on it
+ * in each ({@link settled}), then sends up to {@link AFTER} more within `baseEjectionTime`. Envoy ejects a host when
  * `100 × (ejected + 1) / hosts ≤ max_ejection_percent`:
  *
  * - when that allows ejecting the replica, the promise holds when none of the later requests
- *   reached it (a promised 0 %, judged by `stats.ts`: no stray request allowed). The replica was
- *   being picked until then, so only its ejection moved the traffic (without outlier detection it
+ *   reached it (a promised 0 %, judged by `stats.ts`: no stray request allowed) and the caller
+ *   enforced an ejection on a cluster holding it (Envoy `ejections_enforced_total`), so a small
+ *   share that missed it by chance is not taken for an ejection (without outlier detection it
  *   keeps its share: `test/verify/traffic-outlier.test.ts`);
  * - when `maxEjectionPercent` forbids it (one bad host of two under the default 10 %), the promise
- *   is that traffic does not move: the replica keeps getting requests and nothing is ejected.
+ *   is that traffic does not move: the replica keeps getting requests and the caller refused its
+ *   ejection (`ejections_overflow`); without outlier detection traffic does not move either, and
+ *   that proves nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { MeshGraph } from '../../mesh/graph.js';
@@ -146,20 +150,40 @@ function upstreams(caller: Caller, ids: readonly string[], names: ReadonlyMap<st
 }
 
 /**
- * How many times the caller's outlier detector reached a threshold on the clusters holding
- * `address` and no other failing replica (`others`: the statistics are per cluster, so a cluster
- * holding two replicas cannot say which one it detected): Envoy
- * `outlier_detection_ejections_enforced_total` plus `ejections_overflow`, the detections
- * `max_ejection_percent` refused. Only the failing replicas fail, so on a fresh caller these are
- * theirs, apart from a healthy host timing out repeatedly on a loaded machine, which the verdict's
- * statistics show.
+ * Whether the caller's outlier detector has acted on the replica at `address` on every cluster that
+ * holds it and has sent tries (Envoy `upstream_rq_total`: a cluster's balancer spreads them over all
+ * its hosts, the replica included): ejected it there (admin `/clusters` health flag
+ * `/failed_outlier_check`), or refused an ejection (`ejections_overflow`, which
+ * `max_ejection_percent` counts per cluster, not per host). Each cluster has its own detector, so a
+ * replica that routes reach through the host's cluster and a subset's at once is ejected by each
+ * after its own `consecutive5xxErrors`, and traffic moves only when both have. Only the failing
+ * replicas fail, so on a fresh caller the detections are theirs, apart from a healthy host timing out
+ * repeatedly on a loaded machine, which the verdict's statistics show.
  */
-function detectionsOn(caller: Caller, address: string, others: readonly string[]): number {
+function settled(caller: Caller, address: string): boolean {
+  const busy = clustersHolding(caller, address).filter((c) => (caller.proxy.stats.clusters.get(c.name)?.upstream_rq_total ?? 0) > 0);
+  if (busy.length === 0) return false;
+  const hosts = new Map(caller.proxy.clusterHosts().map((c) => [c.cluster, c.hosts] as const));
+  return busy.every((c) => hosts.get(c.name)?.some((h) => h.address === address && h.ejected) || (caller.proxy.stats.clusters.get(c.name)?.outlier_detection_ejections_overflow ?? 0) > 0);
+}
+
+/** How many of the caller's clusters holding `address` have sent tries (at least 1): each needs the replica's `consecutive5xxErrors` of its own. */
+function busyClusters(caller: Caller, address: string): number {
+  return Math.max(1, clustersHolding(caller, address).filter((c) => (caller.proxy.stats.clusters.get(c.name)?.upstream_rq_total ?? 0) > 0).length);
+}
+
+/**
+ * Ejections the caller's outlier detector enforced (`enforced`) or refused by `max_ejection_percent`
+ * (`overflow`) on the clusters holding `address`, other failing replicas' included: the verdict's
+ * evidence that the detector acted at all. Without it, a replica that got no request after the
+ * phase would prove nothing (a small share by chance), nor one that kept getting them (no outlier
+ * detection runs, or a higher threshold than promised).
+ */
+function actionsOn(caller: Caller, address: string, kind: 'enforced' | 'overflow'): number {
   let n = 0;
-  for (const { name, addresses } of clustersHolding(caller, address)) {
-    if (addresses.some((a) => others.includes(a))) continue;
+  for (const { name } of clustersHolding(caller, address)) {
     const s = caller.proxy.stats.clusters.get(name);
-    if (s) n += s.outlier_detection_ejections_enforced_total + s.outlier_detection_ejections_overflow;
+    if (s) n += kind === 'enforced' ? s.outlier_detection_ejections_enforced_total : s.outlier_detection_ejections_overflow;
   }
   return n;
 }
@@ -228,9 +252,9 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
     // A try that times out counts as a 504 for the host (Envoy's outlier detector without split
     // local-origin errors), so on a loaded machine the caller may detect the replica before it has
     // answered `threshold` 503s: the detection ends this phase too, or the ejection would run out
-    // while more requests are sent, and the later ones would judge an unejected host.
-    const detected = (r: Replica) => detectionsOn(c, r.address, replicas.filter((x) => x !== r).map((x) => x.address)) > 0;
-    const failed = (r: Replica) => r.received() >= threshold || detected(r);
+    // while more requests are sent, and the later ones would judge an unejected host. A replica in
+    // two clusters with traffic (routes to the host and to its subset) needs `threshold` in each.
+    const failed = (r: Replica) => settled(c, r.address) || r.received() >= threshold * busyClusters(c, r.address);
     while (!replicas.some(failed) && before.length < Math.min(400, threshold * 40)) before.push(await one());
     const bad = replicas.filter(failed);
     if (bad.length === 0) {
@@ -254,12 +278,23 @@ export async function judgeOutlierWithTraffic(o: Of<'outlier-detection'>, env: O
       const tries = atEjection.get(r)!;
       // Fewer 503s than the threshold: timed-out tries (504s to the detector) or a Cluster whose
       // consecutive_5xx is lower than the promise's made up the rest; the statistics below say which.
+      const busy = busyClusters(c, r.address);
+      const each = busy > 1 ? `, in each of the ${busy} caller clusters holding it that sent tries, which eject apart` : '';
       const early = tries < threshold ? ` before the caller's outlier detector acted on it (a timed-out try counts as a 504)` : '';
-      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
+      const head = `failing replica ${r.instance.name} (${r.address})${where} answered ${tries} ${tries === 1 ? 'try' : 'tries'} with ${FAIL_STATUS}${early} (consecutive5xxErrors ${threshold}${each}); of the next ${after.length} requests within baseEjectionTime ${o.baseEjectionTimeMs} ms, ${hits} had a try on it`;
       const counted = cluster ? ` (${detectorStats(c, cluster.name)})` : '';
-      if (allowed) return { ok: share.holds, text: `${head} (${formatShare(share)}): ${share.holds ? 'ejected, traffic moved' : 'not ejected, traffic did not move'}${counted}` };
-      const ok = hits > 0;
-      return { ok, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and it ${ok ? 'did not' : 'did'}${counted}` };
+      const noAction = (what: string) => `, but the caller's outlier detector ${what} on no cluster holding it: its outlier detection does not act on ${threshold} consecutive 5xx as promised (is outlierDetection set, with consecutive5xxErrors ${threshold}, on the DestinationRule the caller uses?)`;
+      if (allowed) {
+        const ejected = actionsOn(c, r.address, 'enforced') > 0;
+        const verdict = share.holds
+          ? ejected ? 'ejected, traffic moved' : `no request had a try on it${noAction('enforced an ejection')}`
+          : ejected ? `ejected later than promised (after more than ${threshold} consecutive 5xx: is the DestinationRule's consecutive5xxErrors higher?), so traffic kept reaching it` : 'not ejected, traffic did not move';
+        return { ok: share.holds && ejected, text: `${head} (${formatShare(share)}): ${verdict}${counted}` };
+      }
+      const refused = actionsOn(c, r.address, 'overflow') > 0;
+      const stayed = hits > 0;
+      const how = !stayed ? 'it did' : refused ? 'it did not' : `it did not${noAction('refused an ejection')}`;
+      return { ok: stayed && refused, text: `${head}: maxEjectionPercent ${o.maxEjectionPercent} % forbids ejecting 1 of ${hosts} hosts (${Math.round(100 / hosts)} %), so traffic must not move, and ${how}${counted}` };
     });
     const names = new Map<string, string>([...mesh.workloads.map((w) => [w.address, w.workload.name] as const), ...replicas.map((r) => [r.address, r.instance.name] as const)]);
     const ok = parts.every((p) => p.ok);

@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutlierDetectionSchema } from '../../../src/xds/gen/envoy/config/cluster/v3/outlier_detection_pb.js';
-import { assignment, edsCluster, startEcho, until } from '../_harness.js';
+import { assignment, edsCluster, get, startEcho, until } from '../_harness.js';
 import { ms, vhost, withProxy } from './_e2e.js';
 
 function failing() {
@@ -34,6 +34,14 @@ test('GIVEN consecutive_5xx 2 and max_ejection_percent 50 WHEN one of two endpoi
       const st = env.proxy.stats.cluster('svc');
       assert.equal([st.outlier_detection_ejections_active, st.outlier_detection_ejections_enforced_total, st.outlier_detection_ejections_detected_consecutive_5xx, st.outlier_detection_ejections_enforced_consecutive_5xx, st.outlier_detection_ejections_overflow], [1, 1, 1, 1, 0]);
       assert.match(env.proxy.stats.prometheus(), /envoy_cluster_outlier_detection_ejections_active\{envoy_cluster_name="svc"\} 1/);
+      // Which host is out, as Envoy's admin /clusters says it (health flag /failed_outlier_check).
+      const hosts = env.proxy.clusterHosts().find((c) => c.cluster === 'svc')!.hosts;
+      assert.equal(hosts.map((h) => [h.port, h.ejected]), [[bad.port, true], [good.port, false]]);
+      const text = (await get(env.proxy.adminPort!, '/clusters')).body;
+      assert.match(text, `svc::127.0.0.1:${bad.port}::health_flags::/failed_outlier_check\n`);
+      assert.match(text, `svc::127.0.0.1:${good.port}::health_flags::healthy\n`);
+      const json = JSON.parse((await get(env.proxy.adminPort!, '/clusters?format=json')).body) as { cluster_statuses: { name: string; host_statuses: { health_status: Record<string, unknown> }[] }[] };
+      assert.equal(json.cluster_statuses.find((c) => c.name === 'svc')!.host_statuses.map((h) => h.health_status), [{ failed_outlier_check: true, eds_health_status: 'HEALTHY' }, { eds_health_status: 'HEALTHY' }]);
     });
   } finally { await bad.close(); await good.close(); }
 });

@@ -173,6 +173,12 @@ export class ClusterPolicies {
     return { choose: (ex) => (state.lb.chooseHost(contextOf(ex)) as CoreBackedHost | undefined)?.up };
   };
 
+  /** The keys (`ip:port`) of the hosts the outlier detector of cluster `name` has ejected now; empty for an unknown cluster. */
+  ejected(name: string): ReadonlySet<string> {
+    const cp = this.byName.get(name);
+    return new Set(cp ? [...cp.byUpstream.values()].filter((h) => h.ejected).map((h) => h.key) : []);
+  }
+
   /** Stops every outlier timer (proxy shutdown; the timers are unref'd anyway). */
   close(): void {
     for (const cp of this.byName.values()) cp.stop?.();
